@@ -1,0 +1,302 @@
+import { sql } from 'kysely';
+import type { Queryable } from '../db/database.js';
+import type { OrgPlan, TeamRole, UserRole } from '../db/schema.js';
+
+/** The SQL for organizations, users, teams, memberships and API keys. No rules here: see service.ts. */
+
+export interface PrincipalRow {
+  api_key_id: string;
+  org_id: string;
+  key_hash: Buffer;
+  user_id: string | null;
+  username: string | null;
+  full_name: string | null;
+  role: UserRole | null;
+  blocked: boolean | null;
+}
+
+export const accountsRepository = {
+  async keysByLookup(db: Queryable, lookup: string): Promise<PrincipalRow[]> {
+    return db
+      .selectFrom('api_keys as k')
+      .leftJoin('users as u', 'u.id', 'k.user_id')
+      .select([
+        'k.id as api_key_id',
+        'k.org_id',
+        'k.key_hash',
+        'k.user_id',
+        'u.username',
+        'u.full_name',
+        'u.role',
+        'u.blocked',
+      ])
+      .where('k.lookup', '=', lookup)
+      .execute();
+  },
+
+  async touchKey(db: Queryable, id: string): Promise<void> {
+    // At most once a minute per key, so busy senders do not turn every request into a write.
+    await db
+      .updateTable('api_keys')
+      .set({ last_used_at: new Date() })
+      .where('id', '=', id)
+      .where((eb) =>
+        eb.or([
+          eb('last_used_at', 'is', null),
+          eb('last_used_at', '<', sql<Date>`now() - interval '1 minute'`),
+        ]),
+      )
+      .execute();
+  },
+
+  async insertKey(
+    db: Queryable,
+    row: { org_id: string; user_id: string | null; name: string; lookup: string; key_hash: Buffer },
+  ) {
+    return db
+      .insertInto('api_keys')
+      .values(row)
+      .returning(['id', 'name', 'user_id', 'created_at'])
+      .executeTakeFirstOrThrow();
+  },
+
+  async listKeys(db: Queryable, orgId: string, userId?: string) {
+    let query = db
+      .selectFrom('api_keys')
+      .select(['id', 'name', 'user_id', 'created_at', 'last_used_at'])
+      .where('org_id', '=', orgId)
+      .orderBy('created_at');
+    if (userId) query = query.where('user_id', '=', userId);
+    return query.execute();
+  },
+
+  async findKey(db: Queryable, orgId: string, id: string) {
+    return db
+      .selectFrom('api_keys')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+  },
+
+  async deleteKey(db: Queryable, orgId: string, id: string): Promise<boolean> {
+    const result = await db
+      .deleteFrom('api_keys')
+      .where('org_id', '=', orgId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  },
+
+  async countOrganizations(db: Queryable): Promise<number> {
+    const row = await db
+      .selectFrom('organizations')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  },
+
+  async insertOrganization(db: Queryable, name: string, plan?: OrgPlan) {
+    return db.insertInto('organizations').values({ name, plan }).returningAll().executeTakeFirstOrThrow();
+  },
+
+  async getOrganization(db: Queryable, id: string) {
+    return db.selectFrom('organizations').selectAll().where('id', '=', id).executeTakeFirst();
+  },
+
+  async updateOrganization(db: Queryable, id: string, changes: { name?: string; plan?: OrgPlan }) {
+    return db
+      .updateTable('organizations')
+      .set(changes)
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst();
+  },
+
+  async insertUser(
+    db: Queryable,
+    row: {
+      org_id: string;
+      username: string;
+      full_name: string;
+      role: UserRole;
+      time_zone?: string;
+      locale?: string;
+    },
+  ) {
+    return db.insertInto('users').values(row).returningAll().executeTakeFirstOrThrow();
+  },
+
+  async findUser(db: Queryable, orgId: string, identifier: string) {
+    const byId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(identifier);
+    return db
+      .selectFrom('users')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .where((eb) =>
+        byId ? eb('id', '=', identifier) : eb(sql`lower(username)`, '=', identifier.toLowerCase()),
+      )
+      .executeTakeFirst();
+  },
+
+  async listUsers(
+    db: Queryable,
+    orgId: string,
+    page: {
+      offset: number;
+      limit: number;
+      sort: 'username' | 'fullName' | 'insertedAt';
+      order: 'asc' | 'desc';
+      query?: string;
+    },
+  ) {
+    const column =
+      page.sort === 'fullName' ? 'full_name' : page.sort === 'insertedAt' ? 'created_at' : 'username';
+    let base = db.selectFrom('users').where('org_id', '=', orgId);
+    if (page.query) {
+      const like = `%${page.query.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
+      base = base.where((eb) => eb.or([eb('username', 'ilike', like), eb('full_name', 'ilike', like)]));
+    }
+    const [rows, total] = await Promise.all([
+      base
+        .selectAll()
+        .orderBy(column, page.order)
+        .orderBy('id')
+        .offset(page.offset)
+        .limit(page.limit)
+        .execute(),
+      base.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
+    ]);
+    return { rows, total: Number(total.n) };
+  },
+
+  async updateUser(
+    db: Queryable,
+    id: string,
+    changes: {
+      username?: string;
+      full_name?: string;
+      role?: UserRole;
+      time_zone?: string;
+      locale?: string;
+      blocked?: boolean;
+    },
+  ) {
+    return db
+      .updateTable('users')
+      .set({ ...changes, updated_at: new Date() })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst();
+  },
+
+  async deleteUser(db: Queryable, id: string): Promise<void> {
+    await db.deleteFrom('users').where('id', '=', id).execute();
+  },
+
+  async countOwnersAndAdmins(db: Queryable, orgId: string): Promise<number> {
+    const row = await db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('org_id', '=', orgId)
+      .where('role', 'in', ['owner', 'admin'])
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  },
+
+  async teamsOfUser(db: Queryable, userId: string) {
+    return db
+      .selectFrom('team_members as m')
+      .innerJoin('teams as t', 't.id', 'm.team_id')
+      .select(['t.id', 't.name', 'm.role'])
+      .where('m.user_id', '=', userId)
+      .orderBy('t.name')
+      .execute();
+  },
+
+  async insertTeam(db: Queryable, row: { org_id: string; name: string; description?: string }) {
+    return db.insertInto('teams').values(row).returningAll().executeTakeFirstOrThrow();
+  },
+
+  async findTeam(db: Queryable, orgId: string, identifier: string, by: 'id' | 'name') {
+    if (by === 'id' && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(identifier)) {
+      return undefined;
+    }
+    return db
+      .selectFrom('teams')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .where((eb) =>
+        by === 'id' ? eb('id', '=', identifier) : eb(sql`lower(name)`, '=', identifier.toLowerCase()),
+      )
+      .executeTakeFirst();
+  },
+
+  async listTeams(db: Queryable, orgId: string) {
+    return db.selectFrom('teams').selectAll().where('org_id', '=', orgId).orderBy('name').execute();
+  },
+
+  async updateTeam(db: Queryable, id: string, changes: { name?: string; description?: string }) {
+    return db
+      .updateTable('teams')
+      .set({ ...changes, updated_at: new Date() })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst();
+  },
+
+  async deleteTeam(db: Queryable, id: string): Promise<void> {
+    await db.deleteFrom('teams').where('id', '=', id).execute();
+  },
+
+  async teamMembers(db: Queryable, teamId: string) {
+    return db
+      .selectFrom('team_members as m')
+      .innerJoin('users as u', 'u.id', 'm.user_id')
+      .select(['u.id', 'u.username', 'u.full_name', 'm.role'])
+      .where('m.team_id', '=', teamId)
+      .orderBy('u.username')
+      .execute();
+  },
+
+  async upsertMember(db: Queryable, teamId: string, userId: string, role: TeamRole): Promise<void> {
+    await db
+      .insertInto('team_members')
+      .values({ team_id: teamId, user_id: userId, role })
+      .onConflict((oc) => oc.columns(['team_id', 'user_id']).doUpdateSet({ role }))
+      .execute();
+  },
+
+  async removeMember(db: Queryable, teamId: string, userId: string): Promise<boolean> {
+    const result = await db
+      .deleteFrom('team_members')
+      .where('team_id', '=', teamId)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  },
+
+  async replaceMembers(
+    db: Queryable,
+    teamId: string,
+    members: { userId: string; role: TeamRole }[],
+  ): Promise<void> {
+    await db.deleteFrom('team_members').where('team_id', '=', teamId).execute();
+    if (members.length > 0) {
+      await db
+        .insertInto('team_members')
+        .values(members.map((m) => ({ team_id: teamId, user_id: m.userId, role: m.role })))
+        .execute();
+    }
+  },
+
+  async memberRole(db: Queryable, teamId: string, userId: string): Promise<TeamRole | undefined> {
+    const row = await db
+      .selectFrom('team_members')
+      .select('role')
+      .where('team_id', '=', teamId)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+    return row?.role;
+  },
+};

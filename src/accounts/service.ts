@@ -1,0 +1,339 @@
+import { sql } from 'kysely';
+import type { Db, Queryable } from '../db/database.js';
+import type { OrgPlan, TeamRole, UserRole, UserRow } from '../db/schema.js';
+import { ApiError, conflict, forbidden, invalidField, notFound } from '../http/errors.js';
+import type { Logger } from '../logger.js';
+import { apiKeyMatches, generateApiKey, hashApiKey } from './apikeys.js';
+import { accountsRepository as repo } from './repository.js';
+
+/** Who is calling: the organization, and the user the API key belongs to (if any). */
+export interface Principal {
+  orgId: string;
+  apiKeyId: string;
+  userId: string | undefined;
+  username: string | undefined;
+  fullName: string | undefined;
+  role: UserRole | undefined;
+}
+
+export function isOrgAdmin(p: Principal): boolean {
+  return p.role === 'owner' || p.role === 'admin';
+}
+
+export function requireOrgAdmin(p: Principal, what: string): void {
+  if (!isOrgAdmin(p)) {
+    throw forbidden(`Only organization admins can ${what}. Ask an admin, or use an admin's API key.`);
+  }
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: string } | null)?.code === '23505';
+}
+
+export interface UserRef {
+  id?: string;
+  username?: string;
+}
+
+export function createAccountsService(db: Db, log: Logger) {
+  async function resolveUser(q: Queryable, orgId: string, ref: UserRef, field: string): Promise<UserRow> {
+    const identifier = ref.id ?? ref.username;
+    if (!identifier) throw invalidField(field, 'Give the user as {"id": ...} or {"username": ...}.');
+    const user = await repo.findUser(q, orgId, identifier);
+    if (!user) throw invalidField(field, `No user ${JSON.stringify(identifier)} in this organization.`);
+    return user;
+  }
+
+  async function requireTeamAdmin(p: Principal, teamId: string): Promise<void> {
+    if (isOrgAdmin(p)) return;
+    if (p.userId && (await repo.memberRole(db, teamId, p.userId)) === 'admin') return;
+    throw forbidden("Only organization admins and the team's own admins can change a team.");
+  }
+
+  return {
+    /** Finds the principal for an API key, or undefined. Blocked users' keys do not authenticate. */
+    async authenticate(key: string): Promise<Principal | undefined> {
+      const { lookup } = hashApiKey(key);
+      const rows = await repo.keysByLookup(db, lookup);
+      const row = rows.find((r) => apiKeyMatches(key, r.key_hash));
+      if (!row || row.blocked) return undefined;
+      void repo.touchKey(db, row.api_key_id).catch(() => {});
+      return {
+        orgId: row.org_id,
+        apiKeyId: row.api_key_id,
+        userId: row.user_id ?? undefined,
+        username: row.username ?? undefined,
+        fullName: row.full_name ?? undefined,
+        role: row.role ?? undefined,
+      };
+    },
+
+    /**
+     * On an empty database: the first organization, its owner, and an API key of exactly the given value.
+     * Several processes may start at once; a transaction-level advisory lock makes exactly one do it.
+     */
+    async bootstrap(
+      key: string,
+      options: { orgName?: string; adminUsername?: string } = {},
+    ): Promise<{ created: boolean; orgId?: string; username?: string }> {
+      return db.transaction().execute(async (tx) => {
+        await sql`SELECT pg_advisory_xact_lock(7669676902)`.execute(tx);
+        if ((await repo.countOrganizations(tx)) > 0) return { created: false };
+        const org = await repo.insertOrganization(tx, options.orgName ?? 'Vigil');
+        const username = options.adminUsername ?? 'admin@vigil.local';
+        const user = await repo.insertUser(tx, {
+          org_id: org.id,
+          username,
+          full_name: 'Administrator',
+          role: 'owner',
+        });
+        const { lookup, hash } = hashApiKey(key);
+        await repo.insertKey(tx, {
+          org_id: org.id,
+          user_id: user.id,
+          name: 'bootstrap',
+          lookup,
+          key_hash: hash,
+        });
+        log.info(
+          { orgId: org.id, username },
+          'created the first organization, its owner and the bootstrap API key',
+        );
+        return { created: true, orgId: org.id, username };
+      });
+    },
+
+    async organizationIsEmpty(): Promise<boolean> {
+      return (await repo.countOrganizations(db)) === 0;
+    },
+
+    async getOrganization(p: Principal) {
+      const org = await repo.getOrganization(db, p.orgId);
+      if (!org) throw notFound('Organization does not exist.');
+      return org;
+    },
+
+    async updateOrganization(p: Principal, changes: { name?: string; plan?: OrgPlan }) {
+      requireOrgAdmin(p, 'change the organization');
+      const org = await repo.updateOrganization(db, p.orgId, changes);
+      if (!org) throw notFound('Organization does not exist.');
+      return org;
+    },
+
+    // Users
+
+    async createUser(
+      p: Principal,
+      input: { username: string; fullName: string; role: UserRole; timeZone?: string; locale?: string },
+    ) {
+      requireOrgAdmin(p, 'add users');
+      if (input.role === 'owner' && p.role !== 'owner')
+        throw forbidden('Only an owner can add another owner.');
+      try {
+        return await repo.insertUser(db, {
+          org_id: p.orgId,
+          username: input.username,
+          full_name: input.fullName,
+          role: input.role,
+          time_zone: input.timeZone,
+          locale: input.locale,
+        });
+      } catch (error) {
+        if (isUniqueViolation(error))
+          throw conflict(`User with username [${input.username}] already exists.`);
+        throw error;
+      }
+    },
+
+    async getUser(p: Principal, identifier: string) {
+      const user = await repo.findUser(db, p.orgId, identifier);
+      if (!user) throw notFound(`User [${identifier}] does not exist.`);
+      return user;
+    },
+
+    listUsers: (p: Principal, page: Parameters<typeof repo.listUsers>[2]) =>
+      repo.listUsers(db, p.orgId, page),
+
+    async updateUser(
+      p: Principal,
+      identifier: string,
+      changes: {
+        username?: string;
+        fullName?: string;
+        role?: UserRole;
+        timeZone?: string;
+        locale?: string;
+        blocked?: boolean;
+      },
+    ) {
+      const user = await repo.findUser(db, p.orgId, identifier);
+      if (!user) throw notFound(`User [${identifier}] does not exist.`);
+      const self = user.id === p.userId;
+      const privileged =
+        changes.role !== undefined || changes.blocked !== undefined || changes.username !== undefined;
+      if (!isOrgAdmin(p) && (!self || privileged)) {
+        throw forbidden('Only organization admins can change other users, roles, usernames or blocking.');
+      }
+      if (changes.role === 'owner' && p.role !== 'owner')
+        throw forbidden('Only an owner can make another owner.');
+      try {
+        const updated = await repo.updateUser(db, user.id, {
+          username: changes.username,
+          full_name: changes.fullName,
+          role: changes.role,
+          time_zone: changes.timeZone,
+          locale: changes.locale,
+          blocked: changes.blocked,
+        });
+        if (!updated) throw notFound(`User [${identifier}] does not exist.`);
+        return updated;
+      } catch (error) {
+        if (isUniqueViolation(error))
+          throw conflict(`User with username [${changes.username}] already exists.`);
+        throw error;
+      }
+    },
+
+    async deleteUser(p: Principal, identifier: string): Promise<void> {
+      requireOrgAdmin(p, 'delete users');
+      const user = await repo.findUser(db, p.orgId, identifier);
+      if (!user) throw notFound(`User [${identifier}] does not exist.`);
+      if (user.id === p.userId) throw new ApiError(422, 'You can not delete yourself: ask another admin.');
+      if (user.role === 'owner' && p.role !== 'owner') throw forbidden('Only an owner can delete an owner.');
+      await repo.deleteUser(db, user.id);
+    },
+
+    async teamsOfUser(p: Principal, identifier: string) {
+      const user = await repo.findUser(db, p.orgId, identifier);
+      if (!user) throw notFound(`User [${identifier}] does not exist.`);
+      return repo.teamsOfUser(db, user.id);
+    },
+
+    // Teams
+
+    async createTeam(
+      p: Principal,
+      input: { name: string; description?: string; members?: { user: UserRef; role?: TeamRole }[] },
+    ) {
+      requireOrgAdmin(p, 'create teams');
+      try {
+        return await db.transaction().execute(async (tx) => {
+          const team = await repo.insertTeam(tx, {
+            org_id: p.orgId,
+            name: input.name,
+            description: input.description,
+          });
+          const members = [];
+          for (const [i, m] of (input.members ?? []).entries()) {
+            const user = await resolveUser(tx, p.orgId, m.user, `members[${i}].user`);
+            members.push({ userId: user.id, role: m.role ?? 'user' });
+          }
+          await repo.replaceMembers(tx, team.id, members);
+          return team;
+        });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw conflict(`Team with name [${input.name}] already exists.`);
+        throw error;
+      }
+    },
+
+    async getTeam(p: Principal, identifier: string, by: 'id' | 'name') {
+      const team = await repo.findTeam(db, p.orgId, identifier, by);
+      if (!team) throw notFound(`No team exists with ${by} [${identifier}].`);
+      return { team, members: await repo.teamMembers(db, team.id) };
+    },
+
+    listTeams: (p: Principal) => repo.listTeams(db, p.orgId),
+
+    async updateTeam(
+      p: Principal,
+      identifier: string,
+      by: 'id' | 'name',
+      changes: { name?: string; description?: string; members?: { user: UserRef; role?: TeamRole }[] },
+    ) {
+      const team = await repo.findTeam(db, p.orgId, identifier, by);
+      if (!team) throw notFound(`No team exists with ${by} [${identifier}].`);
+      await requireTeamAdmin(p, team.id);
+      try {
+        return await db.transaction().execute(async (tx) => {
+          const updated = await repo.updateTeam(tx, team.id, {
+            name: changes.name,
+            description: changes.description,
+          });
+          if (changes.members) {
+            const members = [];
+            for (const [i, m] of changes.members.entries()) {
+              const user = await resolveUser(tx, p.orgId, m.user, `members[${i}].user`);
+              members.push({ userId: user.id, role: m.role ?? 'user' });
+            }
+            await repo.replaceMembers(tx, team.id, members);
+          }
+          return updated ?? team;
+        });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw conflict(`Team with name [${changes.name}] already exists.`);
+        throw error;
+      }
+    },
+
+    async deleteTeam(p: Principal, identifier: string, by: 'id' | 'name'): Promise<void> {
+      requireOrgAdmin(p, 'delete teams');
+      const team = await repo.findTeam(db, p.orgId, identifier, by);
+      if (!team) throw notFound(`No team exists with ${by} [${identifier}].`);
+      await repo.deleteTeam(db, team.id);
+    },
+
+    async addTeamMember(p: Principal, identifier: string, by: 'id' | 'name', user: UserRef, role: TeamRole) {
+      const team = await repo.findTeam(db, p.orgId, identifier, by);
+      if (!team) throw notFound(`No team exists with ${by} [${identifier}].`);
+      await requireTeamAdmin(p, team.id);
+      const member = await resolveUser(db, p.orgId, user, 'user');
+      await repo.upsertMember(db, team.id, member.id, role);
+      return { team, user: member };
+    },
+
+    async removeTeamMember(p: Principal, identifier: string, by: 'id' | 'name', memberIdentifier: string) {
+      const team = await repo.findTeam(db, p.orgId, identifier, by);
+      if (!team) throw notFound(`No team exists with ${by} [${identifier}].`);
+      await requireTeamAdmin(p, team.id);
+      const member = await repo.findUser(db, p.orgId, memberIdentifier);
+      if (!member || !(await repo.removeMember(db, team.id, member.id))) {
+        throw notFound(`User [${memberIdentifier}] is not a member of team [${team.name}].`);
+      }
+    },
+
+    // API keys
+
+    async createApiKey(p: Principal, input: { name: string; user?: UserRef }) {
+      let userId = p.userId ?? null;
+      if (input.user) {
+        const user = await resolveUser(db, p.orgId, input.user, 'user');
+        if (user.id !== p.userId) requireOrgAdmin(p, 'create API keys for other users');
+        userId = user.id;
+      }
+      const key = generateApiKey();
+      const { lookup, hash } = hashApiKey(key);
+      const row = await repo.insertKey(db, {
+        org_id: p.orgId,
+        user_id: userId,
+        name: input.name,
+        lookup,
+        key_hash: hash,
+      });
+      return { ...row, key };
+    },
+
+    listApiKeys: (p: Principal) => repo.listKeys(db, p.orgId, isOrgAdmin(p) ? undefined : p.userId),
+
+    async deleteApiKey(p: Principal, id: string): Promise<void> {
+      const key = /^[0-9a-f-]{36}$/i.test(id) ? await repo.findKey(db, p.orgId, id) : undefined;
+      if (!key) throw notFound(`API key [${id}] does not exist.`);
+      if (key.user_id !== p.userId) requireOrgAdmin(p, "delete other users' API keys");
+      await repo.deleteKey(db, p.orgId, id);
+    },
+
+    resolveUser: (orgId: string, ref: UserRef, field: string) => resolveUser(db, orgId, ref, field),
+  };
+}
+
+export type AccountsService = ReturnType<typeof createAccountsService>;

@@ -1,0 +1,56 @@
+import type { Priority } from '../db/schema.js';
+
+/**
+ * The alert events: every change to an alert that later work (notifications, escalations, write-back
+ * to Security Hub) may react to. Each is written as a durable job in the same transaction as the
+ * change itself (see engine/jobs.ts), so there is never a change without its event or an event
+ * without its change. Consumers register in engine/consumers.ts.
+ */
+
+/** Who or what made a change: a person (through an API key or link), an integration, or Vigil itself. */
+export interface Actor {
+  kind: 'user' | 'integration' | 'system';
+  /** What the activity log shows: the `user` field of the request, a user's name, an integration's name. */
+  name: string;
+  userId?: string;
+  integrationId?: string;
+}
+
+interface Base {
+  eventId: string;
+  alertId: string;
+  orgId: string;
+  /** ISO 8601, when the change was committed. */
+  at: string;
+  actor: Actor;
+  source?: string;
+}
+
+export type AlertEvent =
+  | (Base & { type: 'created'; priority: Priority })
+  | (Base & { type: 'deduplicated'; count: number })
+  | (Base & { type: 'acknowledged'; note?: string })
+  | (Base & { type: 'unacknowledged'; note?: string })
+  | (Base & { type: 'closed'; note?: string })
+  | (Base & { type: 'snoozed'; until: string; note?: string })
+  | (Base & { type: 'snooze_ended' })
+  | (Base & { type: 'note_added'; note: string })
+  | (Base & { type: 'tags_added'; tags: string[] })
+  | (Base & { type: 'tags_removed'; tags: string[] })
+  | (Base & { type: 'details_added'; keys: string[] })
+  | (Base & { type: 'details_removed'; keys: string[] })
+  | (Base & { type: 'priority_changed'; from: Priority; to: Priority })
+  | (Base & { type: 'message_changed' })
+  | (Base & { type: 'description_changed' })
+  | (Base & { type: 'owner_assigned'; owner: string })
+  | (Base & { type: 'deleted' });
+
+export type AlertEventType = AlertEvent['type'];
+
+/** The event of one type, for consumers that narrow on `type`. */
+export type AlertEventOf<T extends AlertEventType> = Extract<AlertEvent, { type: T }>;
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** What a service supplies; the id and time are filled in when the event is recorded. */
+export type AlertEventInput = DistributiveOmit<AlertEvent, 'eventId' | 'at'>;

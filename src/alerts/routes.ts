@@ -1,0 +1,446 @@
+import { StringEnum } from '../http/schemas.js';
+import { Type, type Static } from 'typebox';
+import type { AlertsService, ActionMeta, AlertAction, PageOptions } from './service.js';
+import { envelope, principalOf, type HttpApp } from '../http/server.js';
+import { alertDetail, alertSummary } from './present.js';
+import { SORT_COLUMNS, type SortField } from './repository.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Priority } from '../db/schema.js';
+
+const PrioritySchema = StringEnum(['P1', 'P2', 'P3', 'P4', 'P5']);
+
+const Responder = Type.Object(
+  {
+    type: StringEnum(['team', 'user', 'escalation', 'schedule']),
+    id: Type.Optional(Type.String({ maxLength: 512 })),
+    name: Type.Optional(Type.String({ maxLength: 512 })),
+    username: Type.Optional(Type.String({ maxLength: 512 })),
+  },
+  { additionalProperties: true },
+);
+
+const DetailValue = Type.Union([Type.String({ maxLength: 8000 }), Type.Number(), Type.Boolean()]);
+const Details = Type.Record(Type.String({ minLength: 1, maxLength: 512 }), DetailValue, {
+  maxProperties: 1000,
+});
+
+const Meta = {
+  user: Type.Optional(
+    Type.String({ maxLength: 100, description: 'Display name of the person making the request' }),
+  ),
+  source: Type.Optional(Type.String({ maxLength: 100 })),
+  note: Type.Optional(Type.String({ maxLength: 25000 })),
+};
+
+export const CreateAlertBody = Type.Object(
+  {
+    message: Type.String({ minLength: 1, maxLength: 130 }),
+    alias: Type.Optional(Type.String({ maxLength: 512 })),
+    description: Type.Optional(Type.String({ maxLength: 15000 })),
+    responders: Type.Optional(Type.Array(Responder, { maxItems: 50 })),
+    visibleTo: Type.Optional(Type.Array(Responder, { maxItems: 50 })),
+    actions: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 50 }), { maxItems: 10 })),
+    tags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 50 }), { maxItems: 20 })),
+    details: Type.Optional(Details),
+    entity: Type.Optional(Type.String({ maxLength: 512 })),
+    priority: Type.Optional(PrioritySchema),
+    ...Meta,
+  },
+  { additionalProperties: true },
+);
+
+const IdentifierParams = Type.Object({ identifier: Type.String({ minLength: 1, maxLength: 512 }) });
+const IdentifierQuery = Type.Object({
+  identifierType: StringEnum(['id', 'tiny', 'alias'], {
+    default: 'id',
+  }),
+});
+const ActionBody = Type.Object({ ...Meta }, { additionalProperties: true });
+
+const Accepted = Type.Object({ result: Type.String(), took: Type.Number(), requestId: Type.String() });
+
+/** Paging of notes and logs: Opsgenie's cursor (`offset`), direction, order and limit. */
+const CursorQuery = Type.Object({
+  identifierType: StringEnum(['id', 'tiny', 'alias'], {
+    default: 'id',
+  }),
+  offset: Type.Optional(Type.String({ pattern: '^\\d{1,18}$' })),
+  direction: StringEnum(['next', 'prev'], { default: 'next' }),
+  order: StringEnum(['asc', 'desc'], { default: 'desc' }),
+  limit: Type.Integer({ minimum: 1, maximum: 100, default: 100 }),
+});
+
+function toMetaBody(body: Static<typeof ActionBody> | undefined): ActionMeta {
+  return { user: body?.user, source: body?.source, note: body?.note };
+}
+
+function stringifyDetails(
+  details: Record<string, string | number | boolean> | undefined,
+): Record<string, string> | undefined {
+  if (!details) return undefined;
+  return Object.fromEntries(Object.entries(details).map(([k, v]) => [k, String(v)]));
+}
+
+function csv(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+export function registerAlertRoutes(app: HttpApp, alerts: AlertsService): void {
+  const accepted = (request: FastifyRequest, reply: FastifyReply) =>
+    reply.status(202).send(envelope(request, { result: 'Request will be processed' }));
+
+  app.post(
+    '/v2/alerts',
+    {
+      schema: {
+        tags: ['alerts'],
+        summary: 'Create an alert (or count one more occurrence of the open alert with the same alias)',
+        body: CreateAlertBody,
+        response: { 202: Accepted },
+      },
+    },
+    async (request, reply) => {
+      const p = principalOf(request);
+      const body = request.body;
+      await alerts.create(
+        p,
+        request.id,
+        { ...body, details: stringifyDetails(body.details), priority: body.priority as Priority | undefined },
+        { defaultSource: request.ip },
+      );
+      return accepted(request, reply);
+    },
+  );
+
+  app.get(
+    '/v2/alerts/requests/:requestId',
+    {
+      schema: {
+        tags: ['alerts'],
+        summary: 'The outcome of an earlier request',
+        params: Type.Object({ requestId: Type.String({ minLength: 1, maxLength: 100 }) }),
+      },
+    },
+    async (request) => {
+      const row = await alerts.requestStatus(principalOf(request), request.params.requestId);
+      return envelope(request, {
+        data: {
+          success: row.success,
+          action: row.action,
+          processedAt: row.processed_at.toISOString(),
+          integrationId: row.integration_id ?? '',
+          isSuccess: row.success,
+          status: row.status,
+          alertId: row.alert_id ?? '',
+          alias: row.alias ?? '',
+        },
+      });
+    },
+  );
+
+  app.get(
+    '/v2/alerts/count',
+    {
+      schema: {
+        tags: ['alerts'],
+        summary: 'Count the alerts matching a query',
+        querystring: Type.Object({ query: Type.Optional(Type.String({ maxLength: 2000 })) }),
+      },
+    },
+    async (request) => {
+      const count = await alerts.count(principalOf(request), request.query.query);
+      return envelope(request, { data: { count } });
+    },
+  );
+
+  const sortFields = Object.keys(SORT_COLUMNS) as SortField[];
+  app.get(
+    '/v2/alerts',
+    {
+      schema: {
+        tags: ['alerts'],
+        summary: 'List alerts',
+        description:
+          'query: field:value terms (status, acknowledged, snoozed, isSeen, priority, tag, alias, message, description, source, owner, entity, teams, tinyId, count, integration.name, integration.type, details.<key>), free text, "quoted phrases", * wildcards, AND, OR, NOT and parentheses.',
+        querystring: Type.Object({
+          query: Type.Optional(Type.String({ maxLength: 2000 })),
+          offset: Type.Integer({ minimum: 0, default: 0 }),
+          limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+          sort: Type.Union(
+            sortFields.map((s) => Type.Literal(s)),
+            { default: 'createdAt' },
+          ),
+          order: StringEnum(['asc', 'desc'], { default: 'desc' }),
+        }),
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const rows = await alerts.list(principalOf(request), {
+        query: q.query,
+        offset: q.offset,
+        limit: q.limit,
+        sort: q.sort as SortField,
+        order: q.order,
+      });
+      const base = new URL('/v2/alerts', `http://${request.headers.host ?? 'localhost'}`);
+      const link = (offset: number) => {
+        const url = new URL(base);
+        if (q.query) url.searchParams.set('query', q.query);
+        url.searchParams.set('offset', String(offset));
+        url.searchParams.set('limit', String(q.limit));
+        url.searchParams.set('sort', q.sort);
+        url.searchParams.set('order', q.order);
+        return `${url.pathname}${url.search}`;
+      };
+      return envelope(request, {
+        data: rows.map(alertSummary),
+        paging: {
+          first: link(0),
+          ...(rows.length === q.limit ? { next: link(q.offset + q.limit) } : {}),
+        },
+      });
+    },
+  );
+
+  app.get(
+    '/v2/alerts/:identifier',
+    {
+      schema: {
+        tags: ['alerts'],
+        summary: 'Get an alert by id, tiny id or alias',
+        params: IdentifierParams,
+        querystring: IdentifierQuery,
+      },
+    },
+    async (request) => {
+      const alert = await alerts.get(
+        principalOf(request),
+        request.params.identifier,
+        request.query.identifierType,
+      );
+      return envelope(request, { data: alertDetail(alert) });
+    },
+  );
+
+  /** The Opsgenie action endpoints: each accepts user, source and note, and answers 202. */
+  function action<B extends ReturnType<typeof Type.Object>>(
+    method: 'post' | 'put' | 'delete',
+    path: string,
+    summary: string,
+    body: B | undefined,
+    toAction: (body: Static<B>, query: Record<string, string | undefined>) => AlertAction,
+    extraQuery: Record<string, ReturnType<typeof Type.String>> = {},
+  ) {
+    const querystring = Type.Object({
+      ...IdentifierQuery.properties,
+      ...extraQuery,
+      ...(method === 'delete' ? Meta : {}),
+    });
+    app.route({
+      method: method.toUpperCase() as 'POST',
+      url: `/v2/alerts/:identifier${path}`,
+      schema: {
+        tags: ['alerts'],
+        summary,
+        params: IdentifierParams,
+        querystring,
+        ...(body ? { body } : {}),
+        response: { 202: Accepted },
+      },
+      handler: async (request, reply) => {
+        const query = request.query as Record<string, string | undefined> & {
+          identifierType: 'id' | 'tiny' | 'alias';
+        };
+        const b = (request.body ?? {}) as Static<B>;
+        const meta =
+          method === 'delete' ? toMetaBody(query as ActionMeta) : toMetaBody(b as Static<typeof ActionBody>);
+        await alerts.act(
+          principalOf(request),
+          request.id,
+          (request.params as { identifier: string }).identifier,
+          query.identifierType,
+          toAction(b, query),
+          meta,
+        );
+        return accepted(request, reply);
+      },
+    });
+  }
+
+  action('post', '/acknowledge', 'Acknowledge an alert', ActionBody, () => ({ kind: 'acknowledge' }));
+  action('post', '/unacknowledge', 'Unacknowledge an alert', ActionBody, () => ({ kind: 'unacknowledge' }));
+  action('post', '/close', 'Close an alert', ActionBody, () => ({ kind: 'close' }));
+  action(
+    'post',
+    '/snooze',
+    'Snooze an alert until a time',
+    Type.Object({ endTime: Type.String({ format: 'date-time' }), ...Meta }, { additionalProperties: true }),
+    (b) => ({ kind: 'snooze', endTime: new Date(b.endTime) }),
+  );
+  action(
+    'post',
+    '/notes',
+    'Add a note',
+    Type.Object(
+      { note: Type.String({ minLength: 1, maxLength: 25000 }), user: Meta.user, source: Meta.source },
+      { additionalProperties: true },
+    ),
+    (b) => ({ kind: 'addNote', note: b.note }),
+  );
+  action(
+    'post',
+    '/tags',
+    'Add tags',
+    Type.Object(
+      {
+        tags: Type.Array(Type.String({ minLength: 1, maxLength: 50 }), { minItems: 1, maxItems: 20 }),
+        ...Meta,
+      },
+      { additionalProperties: true },
+    ),
+    (b) => ({ kind: 'addTags', tags: b.tags }),
+  );
+  action(
+    'delete',
+    '/tags',
+    'Remove tags (tags=a,b)',
+    undefined,
+    (_b, q) => ({ kind: 'removeTags', tags: csv(q.tags) }),
+    {
+      tags: Type.String({ minLength: 1, maxLength: 2000 }),
+    },
+  );
+  action(
+    'post',
+    '/details',
+    'Add details (custom properties)',
+    Type.Object({ details: Details, ...Meta }, { additionalProperties: true }),
+    (b) => ({ kind: 'addDetails', details: stringifyDetails(b.details) ?? {} }),
+  );
+  action(
+    'delete',
+    '/details',
+    'Remove details (keys=a,b)',
+    undefined,
+    (_b, q) => ({ kind: 'removeDetails', keys: csv(q.keys) }),
+    {
+      keys: Type.String({ minLength: 1, maxLength: 4000 }),
+    },
+  );
+  action(
+    'put',
+    '/priority',
+    'Change the priority',
+    Type.Object({ priority: PrioritySchema, ...Meta }, { additionalProperties: true }),
+    (b) => ({ kind: 'priority', priority: b.priority as Priority }),
+  );
+  action(
+    'put',
+    '/message',
+    'Change the message',
+    Type.Object(
+      { message: Type.String({ minLength: 1, maxLength: 130 }), ...Meta },
+      { additionalProperties: true },
+    ),
+    (b) => ({ kind: 'message', message: b.message }),
+  );
+  action(
+    'put',
+    '/description',
+    'Change the description',
+    Type.Object({ description: Type.String({ maxLength: 15000 }), ...Meta }, { additionalProperties: true }),
+    (b) => ({ kind: 'description', description: b.description }),
+  );
+  action(
+    'post',
+    '/assign',
+    'Assign an owner',
+    Type.Object(
+      {
+        owner: Type.Object({ id: Type.Optional(Type.String()), username: Type.Optional(Type.String()) }),
+        ...Meta,
+      },
+      { additionalProperties: true },
+    ),
+    (b) => ({ kind: 'assign', owner: b.owner }),
+  );
+  action('delete', '', 'Delete an alert', undefined, () => ({ kind: 'delete' }));
+
+  const pageOf = (q: Static<typeof CursorQuery>): PageOptions => ({
+    after: q.offset,
+    direction: q.direction,
+    order: q.order,
+    limit: q.limit,
+  });
+  const paging = (rows: { id: string }[], q: Static<typeof CursorQuery>) => {
+    const last = rows[rows.length - 1];
+    return last && rows.length === q.limit
+      ? { next: `?offset=${last.id}&direction=next&order=${q.order}&limit=${q.limit}` }
+      : {};
+  };
+
+  app.get(
+    '/v2/alerts/:identifier/notes',
+    {
+      schema: {
+        tags: ['alerts'],
+        summary: "An alert's notes",
+        params: IdentifierParams,
+        querystring: CursorQuery,
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const rows = await alerts.notes(
+        principalOf(request),
+        request.params.identifier,
+        q.identifierType,
+        pageOf(q),
+      );
+      return envelope(request, {
+        data: rows.map((r) => ({
+          note: r.note,
+          owner: r.owner,
+          createdAt: r.created_at.toISOString(),
+          offset: r.id,
+        })),
+        paging: paging(rows, q),
+      });
+    },
+  );
+
+  app.get(
+    '/v2/alerts/:identifier/logs',
+    {
+      schema: {
+        tags: ['alerts'],
+        summary: "An alert's activity log: every change, who or what made it, and when",
+        params: IdentifierParams,
+        querystring: CursorQuery,
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const rows = await alerts.logs(
+        principalOf(request),
+        request.params.identifier,
+        q.identifierType,
+        pageOf(q),
+      );
+      return envelope(request, {
+        data: rows.map((r) => ({
+          log: r.log,
+          type: r.type,
+          owner: r.owner,
+          createdAt: r.created_at.toISOString(),
+          offset: r.id,
+        })),
+        paging: paging(rows, q),
+      });
+    },
+  );
+}

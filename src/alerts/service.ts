@@ -1,0 +1,516 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Principal } from '../accounts/service.js';
+import { accountsRepository } from '../accounts/repository.js';
+import type { Db, Tx } from '../db/database.js';
+import type { AlertRow, Priority, ResponderRef } from '../db/schema.js';
+import { enqueueJob, recordAlertEvent } from '../engine/jobs.js';
+import { ApiError, invalidField, notFound } from '../http/errors.js';
+import type { Actor, AlertEventInput } from './events.js';
+import { compileQuery, parseQuery } from './query.js';
+import { alertsRepository as repo, type IdentifierType, type SortField } from './repository.js';
+
+export const MAX_TAGS = 20;
+
+/** A responder or visibleTo entry as Opsgenie clients send it. */
+export interface ResponderInput {
+  type: 'team' | 'user' | 'escalation' | 'schedule';
+  id?: string;
+  name?: string;
+  username?: string;
+}
+
+export interface CreateAlertInput {
+  message: string;
+  alias?: string;
+  description?: string;
+  responders?: ResponderInput[];
+  visibleTo?: ResponderInput[];
+  actions?: string[];
+  tags?: string[];
+  details?: Record<string, string>;
+  entity?: string;
+  source?: string;
+  priority?: Priority;
+  user?: string;
+  note?: string;
+}
+
+/** What the Opsgenie action endpoints all accept besides their own fields. */
+export interface ActionMeta {
+  user?: string;
+  source?: string;
+  note?: string;
+}
+
+export type AlertAction =
+  | { kind: 'acknowledge' }
+  | { kind: 'unacknowledge' }
+  | { kind: 'close' }
+  | { kind: 'snooze'; endTime: Date }
+  | { kind: 'addNote'; note: string }
+  | { kind: 'addTags'; tags: string[] }
+  | { kind: 'removeTags'; tags: string[] }
+  | { kind: 'addDetails'; details: Record<string, string> }
+  | { kind: 'removeDetails'; keys: string[] }
+  | { kind: 'priority'; priority: Priority }
+  | { kind: 'message'; message: string }
+  | { kind: 'description'; description: string }
+  | { kind: 'assign'; owner: { id?: string; username?: string } }
+  | { kind: 'delete' };
+
+/** The name of each action in request statuses, as Opsgenie reports it. */
+const ACTION_NAMES: Record<AlertAction['kind'], string> = {
+  acknowledge: 'Acknowledge',
+  unacknowledge: 'UnAcknowledge',
+  close: 'Close',
+  snooze: 'Snooze',
+  addNote: 'AddNote',
+  addTags: 'AddTags',
+  removeTags: 'RemoveTags',
+  addDetails: 'AddDetails',
+  removeDetails: 'RemoveDetails',
+  priority: 'UpdatePriority',
+  message: 'UpdateMessage',
+  description: 'UpdateDescription',
+  assign: 'Assign',
+  delete: 'Delete',
+};
+
+export interface IntegrationRef {
+  id: string;
+  name: string;
+  type: string;
+}
+
+/** The actor of a request: Opsgenie's `user` field when given, else whoever owns the API key. */
+export function actorOf(p: Principal, user?: string): Actor {
+  const name = user?.trim() || p.fullName || p.username || 'API';
+  return { kind: 'user', name, ...(p.userId ? { userId: p.userId } : {}) };
+}
+
+interface Outcome {
+  success: boolean;
+  status: string;
+  alert?: AlertRow;
+}
+
+export function createAlertsService(db: Db) {
+  async function resolveResponders(tx: Tx, orgId: string, list: ResponderInput[] | undefined, field: string) {
+    const refs: ResponderRef[] = [];
+    for (const [i, r] of (list ?? []).entries()) {
+      const where = `${field}[${i}]`;
+      if (r.type === 'team') {
+        const byId = r.id !== undefined;
+        const team = await accountsRepository.findTeam(tx, orgId, r.id ?? r.name ?? '', byId ? 'id' : 'name');
+        if (!team)
+          throw invalidField(where, `No team ${JSON.stringify(r.id ?? r.name ?? '')} in this organization.`);
+        if (!refs.some((x) => x.type === 'team' && x.id === team.id))
+          refs.push({ type: 'team', id: team.id });
+      } else if (r.type === 'user') {
+        const user = await accountsRepository.findUser(tx, orgId, r.id ?? r.username ?? r.name ?? '');
+        if (!user)
+          throw invalidField(
+            where,
+            `No user ${JSON.stringify(r.id ?? r.username ?? '')} in this organization.`,
+          );
+        if (!refs.some((x) => x.type === 'user' && x.id === user.id))
+          refs.push({ type: 'user', id: user.id });
+      } else {
+        throw invalidField(where, `Responders of type ${r.type} are not supported yet: use team or user.`);
+      }
+    }
+    return refs;
+  }
+
+  async function event(
+    tx: Tx,
+    alert: AlertRow,
+    actor: Actor,
+    source: string | undefined,
+    rest: DistributivePick,
+  ) {
+    await recordAlertEvent(tx, {
+      ...rest,
+      alertId: alert.id,
+      orgId: alert.org_id,
+      actor,
+      ...(source ? { source } : {}),
+    } as AlertEventInput);
+  }
+
+  /** A note given with any action: kept as a note, logged, and announced (it may go back to Security Hub). */
+  async function attachNote(
+    tx: Tx,
+    alert: AlertRow,
+    note: string | undefined,
+    actor: Actor,
+    source?: string,
+  ) {
+    if (!note?.trim()) return;
+    await repo.addNote(tx, alert.id, note, actor.name);
+    await repo.addLog(tx, alert.id, 'note', `Note added by ${actor.name}: ${note}`, actor.name);
+    await event(tx, alert, actor, source, { type: 'note_added', note });
+  }
+
+  async function apply(
+    tx: Tx,
+    alert: AlertRow,
+    action: AlertAction,
+    actor: Actor,
+    meta: ActionMeta,
+  ): Promise<Outcome> {
+    const log = (type: string, text: string) => repo.addLog(tx, alert.id, type, text, actor.name);
+    const closed = alert.status === 'closed';
+    const refuseClosed = (what: string): Outcome => ({
+      success: false,
+      status: `Alert is closed: it can not be ${what}.`,
+      alert,
+    });
+    const src = meta.source;
+    switch (action.kind) {
+      case 'acknowledge': {
+        if (closed) return refuseClosed('acknowledged');
+        if (alert.acknowledged) return { success: true, status: 'Alert was already acknowledged', alert };
+        const updated = await repo.update(tx, alert.id, {
+          acknowledged: true,
+          is_seen: true,
+          acknowledged_by: actor.name,
+          ack_time: Date.now() - alert.created_at.getTime(),
+        });
+        await log('acknowledge', `Alert acknowledged by ${actor.name}`);
+        await event(tx, updated, actor, src, {
+          type: 'acknowledged',
+          ...(meta.note ? { note: meta.note } : {}),
+        });
+        return { success: true, status: 'Acknowledged', alert: updated };
+      }
+      case 'unacknowledge': {
+        if (closed) return refuseClosed('unacknowledged');
+        if (!alert.acknowledged) return { success: true, status: 'Alert was not acknowledged', alert };
+        const updated = await repo.update(tx, alert.id, { acknowledged: false });
+        await log('unacknowledge', `Alert unacknowledged by ${actor.name}`);
+        await event(tx, updated, actor, src, {
+          type: 'unacknowledged',
+          ...(meta.note ? { note: meta.note } : {}),
+        });
+        return { success: true, status: 'Unacknowledged', alert: updated };
+      }
+      case 'close': {
+        if (closed) return { success: true, status: 'Alert was already closed', alert };
+        const updated = await repo.update(tx, alert.id, {
+          status: 'closed',
+          snoozed: false,
+          snoozed_until: null,
+          closed_by: actor.name,
+          close_time: Date.now() - alert.created_at.getTime(),
+        });
+        await sql`SELECT graphile_worker.remove_job(${`unsnooze:${alert.id}`})`.execute(tx);
+        await log('close', `Alert closed by ${actor.name}`);
+        await event(tx, updated, actor, src, { type: 'closed', ...(meta.note ? { note: meta.note } : {}) });
+        return { success: true, status: 'Closed', alert: updated };
+      }
+      case 'snooze': {
+        if (closed) return refuseClosed('snoozed');
+        if (action.endTime.getTime() <= Date.now()) throw invalidField('endTime', 'must be in the future.');
+        const updated = await repo.update(tx, alert.id, { snoozed: true, snoozed_until: action.endTime });
+        const until = action.endTime.toISOString();
+        // The end of the snooze is a job of its own: it happens even if nobody looks at the alert again.
+        await enqueueJob(
+          tx,
+          'alert-unsnooze',
+          { alertId: alert.id, orgId: alert.org_id, until },
+          {
+            runAt: action.endTime,
+            jobKey: `unsnooze:${alert.id}`,
+          },
+        );
+        await log('snooze', `Alert snoozed until ${until} by ${actor.name}`);
+        await event(tx, updated, actor, src, {
+          type: 'snoozed',
+          until,
+          ...(meta.note ? { note: meta.note } : {}),
+        });
+        return { success: true, status: 'Snoozed', alert: updated };
+      }
+      case 'addNote':
+        await attachNote(tx, alert, action.note, actor, src);
+        return { success: true, status: 'Added note', alert };
+      case 'addTags': {
+        const tags = [...new Set([...alert.tags, ...action.tags])];
+        if (tags.length > MAX_TAGS) {
+          throw invalidField(
+            'tags',
+            `an alert can have at most ${MAX_TAGS} tags; it has ${alert.tags.length}.`,
+          );
+        }
+        const added = tags.filter((t) => !alert.tags.includes(t));
+        if (added.length === 0) return { success: true, status: 'Added tags', alert };
+        const updated = await repo.update(tx, alert.id, { tags });
+        await log('tags', `Tags [${added.join(', ')}] added by ${actor.name}`);
+        await event(tx, updated, actor, src, { type: 'tags_added', tags: added });
+        return { success: true, status: 'Added tags', alert: updated };
+      }
+      case 'removeTags': {
+        const removed = alert.tags.filter((t) => action.tags.includes(t));
+        if (removed.length === 0) return { success: true, status: 'Removed tags', alert };
+        const updated = await repo.update(tx, alert.id, {
+          tags: alert.tags.filter((t) => !removed.includes(t)),
+        });
+        await log('tags', `Tags [${removed.join(', ')}] removed by ${actor.name}`);
+        await event(tx, updated, actor, src, { type: 'tags_removed', tags: removed });
+        return { success: true, status: 'Removed tags', alert: updated };
+      }
+      case 'addDetails': {
+        const keys = Object.keys(action.details);
+        const updated = await repo.update(tx, alert.id, {
+          details: sql`details || ${JSON.stringify(action.details)}::jsonb` as never,
+        });
+        await log('details', `Details [${keys.join(', ')}] added by ${actor.name}`);
+        await event(tx, updated, actor, src, { type: 'details_added', keys });
+        return { success: true, status: 'Added details', alert: updated };
+      }
+      case 'removeDetails': {
+        const keys = action.keys.filter((k) => k in alert.details);
+        if (keys.length === 0) return { success: true, status: 'Removed details', alert };
+        const updated = await repo.update(tx, alert.id, { details: sql`details - ${keys}::text[]` as never });
+        await log('details', `Details [${keys.join(', ')}] removed by ${actor.name}`);
+        await event(tx, updated, actor, src, { type: 'details_removed', keys });
+        return { success: true, status: 'Removed details', alert: updated };
+      }
+      case 'priority': {
+        if (alert.priority === action.priority) return { success: true, status: 'Priority updated', alert };
+        const updated = await repo.update(tx, alert.id, { priority: action.priority });
+        await log(
+          'priority',
+          `Priority changed from ${alert.priority} to ${action.priority} by ${actor.name}`,
+        );
+        await event(tx, updated, actor, src, {
+          type: 'priority_changed',
+          from: alert.priority,
+          to: action.priority,
+        });
+        return { success: true, status: 'Priority updated', alert: updated };
+      }
+      case 'message': {
+        if (alert.message === action.message) return { success: true, status: 'Message updated', alert };
+        const updated = await repo.update(tx, alert.id, { message: action.message });
+        await log(
+          'message',
+          `Message changed from "${alert.message}" to "${action.message}" by ${actor.name}`,
+        );
+        await event(tx, updated, actor, src, { type: 'message_changed' });
+        return { success: true, status: 'Message updated', alert: updated };
+      }
+      case 'description': {
+        if (alert.description === action.description)
+          return { success: true, status: 'Description updated', alert };
+        const updated = await repo.update(tx, alert.id, { description: action.description });
+        await log('description', `Description changed by ${actor.name}`);
+        await event(tx, updated, actor, src, { type: 'description_changed' });
+        return { success: true, status: 'Description updated', alert: updated };
+      }
+      case 'assign': {
+        if (closed) return refuseClosed('assigned');
+        const user = await accountsRepository.findUser(
+          tx,
+          alert.org_id,
+          action.owner.id ?? action.owner.username ?? '',
+        );
+        if (!user)
+          throw invalidField(
+            'owner',
+            `No user ${JSON.stringify(action.owner.id ?? action.owner.username ?? '')} in this organization.`,
+          );
+        const updated = await repo.update(tx, alert.id, { owner: user.username });
+        await log('assign', `Alert assigned to ${user.username} by ${actor.name}`);
+        await event(tx, updated, actor, src, { type: 'owner_assigned', owner: user.username });
+        return { success: true, status: 'Assigned', alert: updated };
+      }
+      case 'delete': {
+        await sql`SELECT graphile_worker.remove_job(${`unsnooze:${alert.id}`})`.execute(tx);
+        await event(tx, alert, actor, src, { type: 'deleted' });
+        await repo.delete(tx, alert.id);
+        return { success: true, status: 'Deleted' };
+      }
+    }
+  }
+
+  function whereOf(orgId: string, query: string | undefined) {
+    const tree = query ? parseQuery(query) : undefined;
+    return tree ? compileQuery(orgId, tree) : undefined;
+  }
+
+  return {
+    /**
+     * Creates an alert, or counts one more occurrence of the open alert with the same alias. The alert,
+     * its log line, its event job and the request's outcome are written in one transaction.
+     */
+    async create(
+      p: Principal,
+      requestId: string,
+      input: CreateAlertInput,
+      options: { integration?: IntegrationRef; actor?: Actor; defaultSource?: string } = {},
+    ): Promise<{ alert: AlertRow; inserted: boolean }> {
+      const actor = options.actor ?? actorOf(p, input.user);
+      return db.transaction().execute(async (tx) => {
+        const responders = await resolveResponders(tx, p.orgId, input.responders, 'responders');
+        const visibleTo = await resolveResponders(tx, p.orgId, input.visibleTo, 'visibleTo');
+        const id = randomUUID();
+        const { alert, inserted } = await repo.insertOrDeduplicate(tx, {
+          id,
+          org_id: p.orgId,
+          alias: input.alias?.trim() || id,
+          message: input.message,
+          description: input.description,
+          source: input.source ?? options.defaultSource,
+          priority: input.priority,
+          entity: input.entity,
+          tags: [...new Set(input.tags ?? [])],
+          details: JSON.stringify(input.details ?? {}),
+          actions: input.actions,
+          responders: JSON.stringify(responders),
+          visible_to: JSON.stringify(visibleTo),
+          team_ids: responders.filter((r) => r.type === 'team').map((r) => r.id),
+          integration_id: options.integration?.id ?? null,
+          integration_name: options.integration?.name ?? null,
+          integration_type: options.integration?.type ?? null,
+        });
+        const source = input.source ?? options.defaultSource;
+        if (inserted) {
+          const via = options.integration ? `integration ${options.integration.name}` : 'API';
+          await repo.addLog(tx, alert.id, 'create', `Alert created via ${via} by ${actor.name}`, actor.name);
+          await event(tx, alert, actor, source, { type: 'created', priority: alert.priority });
+        } else {
+          await repo.addLog(
+            tx,
+            alert.id,
+            'deduplicate',
+            `Alert deduplicated: ${actor.name} sent it again; count is now ${alert.count}`,
+            actor.name,
+          );
+          await event(tx, alert, actor, source, { type: 'deduplicated', count: alert.count });
+        }
+        await attachNote(tx, alert, input.note, actor, source);
+        await repo.recordRequest(tx, {
+          id: requestId,
+          org_id: p.orgId,
+          action: 'Create',
+          success: true,
+          status: inserted ? 'Created alert' : 'Alert deduplicated',
+          alert_id: alert.id,
+          alias: alert.alias,
+          integration_id: options.integration?.id ?? null,
+        });
+        return { alert, inserted };
+      });
+    },
+
+    async get(p: Principal, identifier: string, type: IdentifierType): Promise<AlertRow> {
+      const alert = await repo.find(db, p.orgId, identifier, type);
+      if (!alert)
+        throw notFound(`Alert with ${type === 'tiny' ? 'tinyId' : type} [${identifier}] does not exist.`);
+      return alert;
+    },
+
+    async list(
+      p: Principal,
+      options: { query?: string; offset: number; limit: number; sort: SortField; order: 'asc' | 'desc' },
+    ) {
+      if (options.offset + options.limit > 20000) {
+        throw new ApiError(422, 'offset + limit can not be more than 20000: narrow the query instead.');
+      }
+      return repo.list(db, p.orgId, whereOf(p.orgId, options.query), options);
+    },
+
+    count: (p: Principal, query?: string) => repo.count(db, p.orgId, whereOf(p.orgId, query)),
+
+    /**
+     * Runs one action on one alert. As in Opsgenie, an unknown alert or an action a closed alert refuses
+     * is not an HTTP error: the request is accepted and its status says what happened.
+     */
+    async act(
+      p: Principal,
+      requestId: string,
+      identifier: string,
+      type: IdentifierType,
+      action: AlertAction,
+      meta: ActionMeta,
+    ): Promise<Outcome> {
+      const actor = actorOf(p, meta.user);
+      return db.transaction().execute(async (tx) => {
+        const alert = await repo.find(tx, p.orgId, identifier, type, true);
+        let outcome: Outcome;
+        if (!alert) {
+          outcome = { success: false, status: 'Alert does not exist' };
+        } else {
+          outcome = await apply(tx, alert, action, actor, meta);
+          if (outcome.success && action.kind !== 'addNote' && action.kind !== 'delete') {
+            await attachNote(tx, outcome.alert ?? alert, meta.note, actor, meta.source);
+          }
+        }
+        await repo.recordRequest(tx, {
+          id: requestId,
+          org_id: p.orgId,
+          action: ACTION_NAMES[action.kind],
+          success: outcome.success,
+          status: outcome.status,
+          alert_id: alert?.id ?? null,
+          alias: alert?.alias ?? (type === 'alias' ? identifier : null),
+        });
+        return outcome;
+      });
+    },
+
+    async notes(p: Principal, identifier: string, type: IdentifierType, page: PageOptions) {
+      const alert = await this.get(p, identifier, type);
+      return repo.page(db, 'alert_notes', alert.id, page);
+    },
+
+    async logs(p: Principal, identifier: string, type: IdentifierType, page: PageOptions) {
+      const alert = await this.get(p, identifier, type);
+      return repo.page(db, 'alert_logs', alert.id, page);
+    },
+
+    async requestStatus(p: Principal, requestId: string) {
+      const row = await repo.findRequest(db, p.orgId, requestId);
+      if (!row)
+        throw notFound(`Request [${requestId}] does not exist (or is older than the retention period).`);
+      return row;
+    },
+
+    /** Ends a snooze when its time comes (run by the `alert-unsnooze` job). */
+    async endSnooze(alertId: string, until: string): Promise<boolean> {
+      return db.transaction().execute(async (tx) => {
+        const alert = await tx
+          .selectFrom('alerts')
+          .selectAll()
+          .where('id', '=', alertId)
+          .forUpdate()
+          .executeTakeFirst();
+        if (!alert || !alert.snoozed || alert.status !== 'open') return false;
+        // A later snooze replaced this one: its own job will end it.
+        if (alert.snoozed_until && alert.snoozed_until.getTime() > new Date(until).getTime()) return false;
+        const updated = await repo.update(tx, alert.id, { snoozed: false, snoozed_until: null });
+        const actor: Actor = { kind: 'system', name: 'Vigil' };
+        await repo.addLog(tx, alert.id, 'snooze', 'Snooze ended', actor.name);
+        await event(tx, updated, actor, undefined, { type: 'snooze_ended' });
+        return true;
+      });
+    },
+
+    purgeRequests: (olderThanDays: number) => repo.purgeRequests(db, olderThanDays),
+  };
+}
+
+export interface PageOptions {
+  after?: string;
+  direction: 'next' | 'prev';
+  order: 'asc' | 'desc';
+  limit: number;
+}
+
+type DistributiveOmitKeys<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+type DistributivePick = DistributiveOmitKeys<AlertEventInput, 'alertId' | 'orgId' | 'actor' | 'source'>;
+
+export type AlertsService = ReturnType<typeof createAlertsService>;

@@ -1,0 +1,130 @@
+import type pg from 'pg';
+import type { Runner } from 'graphile-worker';
+import { createAccountsService, type AccountsService } from './accounts/service.js';
+import { registerAccountRoutes } from './accounts/routes.js';
+import { createAlertsService, type AlertsService } from './alerts/service.js';
+import { registerAlertRoutes } from './alerts/routes.js';
+import type { Config } from './config.js';
+import { createDb, createPool, type Db } from './db/database.js';
+import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './db/embedded.js';
+import { migrate } from './db/migrate.js';
+import type { AlertEventConsumer } from './engine/consumers.js';
+import { startWorker } from './engine/worker.js';
+import { registerHealthRoutes } from './http/health.js';
+import { buildHttpApp, type HttpApp } from './http/server.js';
+import type { Logger } from './logger.js';
+
+export type Role = 'all' | 'api' | 'worker';
+
+/** What the HTTP layer and the workers share. */
+export interface AppContext {
+  config: Config;
+  db: Db;
+  pool: pg.Pool;
+  accounts: AccountsService;
+  alerts: AlertsService;
+}
+
+export interface RunningApp {
+  context: AppContext;
+  http?: HttpApp;
+  /** The address the HTTP server listens on, when this process serves HTTP. */
+  url?: string;
+  stop(): Promise<void>;
+}
+
+/** Opens the database: the one in DATABASE_URL, or the embedded one in the data folder. */
+export async function openDatabase(config: Config, log: Logger) {
+  let embedded: EmbeddedPostgresHandle | undefined;
+  let connectionString = config.databaseUrl;
+  if (!connectionString) {
+    embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, log });
+    connectionString = embedded.connectionString;
+  }
+  const pool = createPool(connectionString);
+  const db = createDb(pool);
+  return {
+    pool,
+    db,
+    embedded,
+    async close() {
+      await db.destroy().catch(() => {});
+      await embedded?.stop();
+    },
+  };
+}
+
+export interface StartOptions {
+  role: Role;
+  log: Logger;
+  consumers?: readonly AlertEventConsumer[];
+  workerConcurrency?: number;
+}
+
+export async function startApp(config: Config, options: StartOptions): Promise<RunningApp> {
+  const { log, role } = options;
+  const database = await openDatabase(config, log);
+  let http: HttpApp | undefined;
+  let worker: Runner | undefined;
+  try {
+    await migrate(database.db, database.pool, log);
+    const accounts = createAccountsService(database.db, log);
+    const alerts = createAlertsService(database.db);
+    const context: AppContext = { config, db: database.db, pool: database.pool, accounts, alerts };
+
+    if (config.bootstrapApiKey) {
+      const result = await accounts.bootstrap(config.bootstrapApiKey);
+      if (result.created) {
+        log.info(
+          { username: result.username },
+          `Vigil is set up. Use the key in VIGIL_BOOTSTRAP_API_KEY: curl -H "Authorization: GenieKey $VIGIL_BOOTSTRAP_API_KEY" ${config.publicUrl}/v2/alerts`,
+        );
+      }
+    } else if (await accounts.organizationIsEmpty()) {
+      log.warn(
+        'There is no organization yet. Run "vigil init" to create one and print its first API key, or start with VIGIL_BOOTSTRAP_API_KEY set.',
+      );
+    }
+
+    if (role === 'all' || role === 'worker') {
+      worker = await startWorker({
+        pool: database.pool,
+        log,
+        alerts,
+        consumers: options.consumers ?? [],
+        requestRetentionDays: config.requestRetentionDays,
+        concurrency: options.workerConcurrency,
+      });
+    }
+
+    let url: string | undefined;
+    if (role === 'all' || role === 'api') {
+      http = await buildHttpApp(context, log);
+      registerHealthRoutes(http, database.db);
+      registerAccountRoutes(http, accounts);
+      registerAlertRoutes(http, alerts);
+      url = await http.listen({ port: config.port, host: config.host });
+      log.info({ url, role }, `Vigil is serving on ${url} (API docs at ${url}/docs)`);
+    }
+
+    let stopping: Promise<void> | undefined;
+    return {
+      context,
+      http,
+      url,
+      stop() {
+        stopping ??= (async () => {
+          await http?.close();
+          await worker?.stop();
+          await database.close();
+        })();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await http?.close().catch(() => {});
+    await worker?.stop().catch(() => {});
+    await database.close();
+    throw error;
+  }
+}

@@ -1,0 +1,84 @@
+import path from 'node:path';
+
+/** Everything `vigil start` reads from the environment, parsed once and validated. */
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  publicUrl: string;
+  bootstrapApiKey: string | undefined;
+  smtpUrl: string | undefined;
+  emailFrom: string | undefined;
+  snsCertDir: string | undefined;
+  /** Seconds; 0 turns the check off. */
+  snsMaxMessageAge: number;
+  logLevel: string;
+  /** How long the outcome of an Alert API request stays queryable. */
+  requestRetentionDays: number;
+  /** Maximum request body size in bytes. */
+  bodyLimit: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(
+      `${name}=${JSON.stringify(raw)} is not valid: give a whole number from ${min} to ${max}.`,
+    );
+  }
+  return value;
+}
+
+function optional(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const raw = env[name];
+  return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const port = integer(env, 'PORT', 8080, 0, 65535);
+  const host = optional(env, 'HOST') ?? '0.0.0.0';
+  const publicUrlRaw = optional(env, 'VIGIL_PUBLIC_URL') ?? `http://localhost:${port}`;
+  let publicUrl: string;
+  try {
+    const parsed = new URL(publicUrlRaw);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('scheme');
+    publicUrl = parsed.toString().replace(/\/+$/, '');
+  } catch {
+    throw new ConfigError(
+      `VIGIL_PUBLIC_URL=${JSON.stringify(publicUrlRaw)} is not an http(s) URL: give the address people and AWS reach Vigil at, such as https://vigil.example.com.`,
+    );
+  }
+  const databaseUrl = optional(env, 'DATABASE_URL');
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL must start with postgres:// or postgresql://.');
+  }
+  const bootstrapApiKey = optional(env, 'VIGIL_BOOTSTRAP_API_KEY');
+  if (bootstrapApiKey !== undefined && bootstrapApiKey.length < 16) {
+    throw new ConfigError(
+      'VIGIL_BOOTSTRAP_API_KEY is too short: use at least 16 characters (a UUID is a good choice).',
+    );
+  }
+  return {
+    port,
+    host,
+    databaseUrl,
+    dataDir: path.resolve(optional(env, 'VIGIL_DATA_DIR') ?? '.vigil'),
+    publicUrl,
+    bootstrapApiKey,
+    smtpUrl: optional(env, 'VIGIL_SMTP_URL'),
+    emailFrom: optional(env, 'VIGIL_EMAIL_FROM'),
+    snsCertDir: optional(env, 'VIGIL_SNS_CERT_DIR'),
+    // SNS retries for up to an hour with a custom delivery policy; allow that plus clock skew.
+    snsMaxMessageAge: integer(env, 'VIGIL_SNS_MAX_MESSAGE_AGE', 4200, 0, 30 * 86400),
+    logLevel: optional(env, 'LOG_LEVEL') ?? 'info',
+    requestRetentionDays: integer(env, 'VIGIL_REQUEST_RETENTION_DAYS', 7, 1, 365),
+    bodyLimit: integer(env, 'VIGIL_BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024),
+  };
+}

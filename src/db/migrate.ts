@@ -1,0 +1,62 @@
+import { Migrator, sql, type Migration, type MigrationProvider } from 'kysely';
+import { runMigrations as runWorkerMigrations } from 'graphile-worker';
+import type pg from 'pg';
+import type { Db } from './database.js';
+import type { Logger } from '../logger.js';
+import * as m0001 from './migrations/0001_foundation.js';
+
+/** Every migration, in order. Listed here (not read from disk) so the same code runs from src and dist. */
+const MIGRATIONS: Record<string, Migration> = {
+  '0001_foundation': m0001,
+};
+
+class StaticProvider implements MigrationProvider {
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return MIGRATIONS;
+  }
+}
+
+export const MIGRATION_NAMES = Object.keys(MIGRATIONS);
+
+// An arbitrary constant: "vigil" in ASCII. Held for the whole run so concurrent starts queue up.
+const MIGRATION_LOCK_KEY = 0x766967696c;
+
+/**
+ * Applies Vigil's migrations and graphile-worker's own schema, under one session-level advisory lock,
+ * so several processes starting together run them once, one after the other.
+ */
+export async function migrate(db: Db, pool: pg.Pool, log: Logger): Promise<{ applied: string[] }> {
+  const client = await pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    try {
+      await client.query('CREATE EXTENSION IF NOT EXISTS pgcrypto').catch(() => {
+        // gen_random_uuid is built in from PostgreSQL 13; the extension is only a fallback.
+      });
+      const migrator = new Migrator({ db, provider: new StaticProvider() });
+      const { error, results } = await migrator.migrateToLatest();
+      const applied = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+      for (const result of results ?? []) {
+        if (result.status === 'Error') log.error({ migration: result.migrationName }, 'migration failed');
+      }
+      if (error) throw error instanceof Error ? error : new Error(String(error));
+      await runWorkerMigrations({ pgPool: pool, logger: undefined });
+      if (applied.length > 0) log.info({ applied }, 'database migrations applied');
+      return { applied };
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+    }
+  } finally {
+    client.release();
+  }
+}
+
+/** Names of migrations this code knows that the database has not applied yet. */
+export async function pendingMigrations(db: Db): Promise<string[]> {
+  const exists = await sql<{ exists: boolean }>`
+    SELECT to_regclass('public.kysely_migration') IS NOT NULL AS exists`.execute(db);
+  if (!exists.rows[0]?.exists) return [...MIGRATION_NAMES];
+  const rows = await sql<{ name: string }>`SELECT name FROM kysely_migration`.execute(db);
+  const done = new Set(rows.rows.map((r) => r.name));
+  return MIGRATION_NAMES.filter((name) => !done.has(name));
+}

@@ -1,0 +1,148 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/** The tables, as Kysely sees them. Kept by hand next to the migrations that create them. */
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+/** bigint columns come back from pg as strings; we only write numbers. */
+type BigIntColumn = ColumnType<string, number | string, number | string>;
+
+export type OrgPlan = 'standard' | 'premium' | 'enterprise';
+export type UserRole = 'owner' | 'admin' | 'user';
+export type TeamRole = 'admin' | 'user';
+export type Priority = 'P1' | 'P2' | 'P3' | 'P4' | 'P5';
+
+export interface OrganizationsTable {
+  id: Generated<string>;
+  name: string;
+  plan: ColumnType<OrgPlan, OrgPlan | undefined, OrgPlan>;
+  created_at: CreatedAt;
+}
+
+export interface UsersTable {
+  id: Generated<string>;
+  org_id: string;
+  username: string;
+  full_name: string;
+  role: UserRole;
+  time_zone: ColumnType<string, string | undefined, string>;
+  locale: ColumnType<string, string | undefined, string>;
+  blocked: ColumnType<boolean, boolean | undefined, boolean>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface TeamsTable {
+  id: Generated<string>;
+  org_id: string;
+  name: string;
+  description: ColumnType<string, string | undefined, string>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface TeamMembersTable {
+  team_id: string;
+  user_id: string;
+  role: TeamRole;
+  created_at: CreatedAt;
+}
+
+export interface ApiKeysTable {
+  id: Generated<string>;
+  org_id: string;
+  user_id: string | null;
+  name: string;
+  lookup: string;
+  key_hash: Buffer;
+  created_at: CreatedAt;
+  last_used_at: Date | null;
+}
+
+export interface ResponderRef {
+  type: 'team' | 'user';
+  id: string;
+}
+
+export interface AlertsTable {
+  id: Generated<string>;
+  org_id: string;
+  tiny_id: ColumnType<string, never, never>;
+  alias: string;
+  message: string;
+  description: ColumnType<string, string | undefined, string>;
+  status: ColumnType<'open' | 'closed', 'open' | 'closed' | undefined, 'open' | 'closed'>;
+  acknowledged: ColumnType<boolean, boolean | undefined, boolean>;
+  is_seen: ColumnType<boolean, boolean | undefined, boolean>;
+  snoozed: ColumnType<boolean, boolean | undefined, boolean>;
+  snoozed_until: Date | null;
+  count: ColumnType<number, number | undefined, number>;
+  last_occurred_at: Timestamp;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+  source: ColumnType<string, string | undefined, string>;
+  owner: ColumnType<string, string | undefined, string>;
+  priority: ColumnType<Priority, Priority | undefined, Priority>;
+  entity: ColumnType<string, string | undefined, string>;
+  tags: ColumnType<string[], string[] | undefined, string[]>;
+  details: ColumnType<Record<string, string>, string | undefined, string>;
+  actions: ColumnType<string[], string[] | undefined, string[]>;
+  responders: ColumnType<ResponderRef[], string | undefined, string>;
+  visible_to: ColumnType<ResponderRef[], string | undefined, string>;
+  team_ids: ColumnType<string[], string[] | undefined, string[]>;
+  integration_id: string | null;
+  integration_name: string | null;
+  integration_type: string | null;
+  acknowledged_by: string | null;
+  ack_time: BigIntColumn | null;
+  closed_by: string | null;
+  close_time: BigIntColumn | null;
+}
+
+export interface AlertLogsTable {
+  id: ColumnType<string, never, never>;
+  alert_id: string;
+  created_at: CreatedAt;
+  type: string;
+  log: string;
+  owner: string;
+}
+
+export interface AlertNotesTable {
+  id: ColumnType<string, never, never>;
+  alert_id: string;
+  note: string;
+  owner: string;
+  created_at: CreatedAt;
+}
+
+export interface AlertRequestsTable {
+  id: string;
+  org_id: string;
+  action: string;
+  success: boolean;
+  status: string;
+  alert_id: string | null;
+  alias: string | null;
+  integration_id: string | null;
+  processed_at: CreatedAt;
+}
+
+export interface Database {
+  organizations: OrganizationsTable;
+  users: UsersTable;
+  teams: TeamsTable;
+  team_members: TeamMembersTable;
+  api_keys: ApiKeysTable;
+  alerts: AlertsTable;
+  alert_logs: AlertLogsTable;
+  alert_notes: AlertNotesTable;
+  alert_requests: AlertRequestsTable;
+}
+
+export type AlertRow = Selectable<AlertsTable>;
+export type NewAlert = Insertable<AlertsTable>;
+export type AlertUpdate = Updateable<AlertsTable>;
+export type UserRow = Selectable<UsersTable>;
+export type TeamRow = Selectable<TeamsTable>;
+export type OrganizationRow = Selectable<OrganizationsTable>;

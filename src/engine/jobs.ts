@@ -1,0 +1,51 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import type { AlertEvent, AlertEventInput } from '../alerts/events.js';
+import type { Queryable } from '../db/database.js';
+
+/**
+ * Every durable job Vigil runs, with its payload. Adding a task means adding it here and giving it a
+ * handler in engine/tasks.ts; the compiler then holds both sides to the same payload.
+ */
+export interface TaskPayloads {
+  'alert-event': AlertEvent;
+  'alert-unsnooze': { alertId: string; orgId: string; until: string };
+  'purge-alert-requests': Record<string, never>;
+}
+
+export type TaskName = keyof TaskPayloads;
+
+export interface JobOptions {
+  runAt?: Date;
+  /** A job with the same key replaces the pending one instead of adding another. */
+  jobKey?: string;
+  maxAttempts?: number;
+  queueName?: string;
+}
+
+/**
+ * Adds a job through graphile-worker's own SQL function, on the connection given: inside a transaction
+ * the job exists only if the transaction commits.
+ */
+export async function enqueueJob<T extends TaskName>(
+  db: Queryable,
+  task: T,
+  payload: TaskPayloads[T],
+  options: JobOptions = {},
+): Promise<void> {
+  await sql`SELECT graphile_worker.add_job(
+    identifier => ${task},
+    payload => ${JSON.stringify(payload)}::json,
+    queue_name => ${options.queueName ?? null},
+    run_at => ${options.runAt ?? null},
+    max_attempts => ${options.maxAttempts ?? null},
+    job_key => ${options.jobKey ?? null}
+  )`.execute(db);
+}
+
+/** Records an alert event as an `alert-event` job in the caller's transaction. */
+export async function recordAlertEvent(tx: Queryable, input: AlertEventInput): Promise<AlertEvent> {
+  const event = { ...input, eventId: randomUUID(), at: new Date().toISOString() } as AlertEvent;
+  await enqueueJob(tx, 'alert-event', event);
+  return event;
+}

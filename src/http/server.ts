@@ -1,0 +1,254 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Principal } from '../accounts/service.js';
+import { keyFromAuthorization } from '../accounts/apikeys.js';
+import { isDatabaseUnavailable } from '../db/database.js';
+import { redactUrl, type Logger } from '../logger.js';
+import { ApiError } from './errors.js';
+import type { AppContext } from '../app.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+    startedAt: number;
+  }
+  interface FastifyContextConfig {
+    /** Routes that answer without an API key (health, docs, links signed another way). */
+    public?: boolean;
+  }
+}
+
+export type HttpApp = FastifyInstance<
+  import('node:http').Server,
+  import('node:http').IncomingMessage,
+  import('node:http').ServerResponse,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+/** Seconds since the request arrived, as Opsgenie's `took`. */
+export function took(request: FastifyRequest): number {
+  return Math.round(performance.now() - request.startedAt) / 1000;
+}
+
+/** The envelope every Opsgenie response carries. */
+export function envelope<T extends object>(
+  request: FastifyRequest,
+  body: T,
+): T & { took: number; requestId: string } {
+  return { ...body, took: took(request), requestId: request.id };
+}
+
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal)
+    throw new ApiError(401, 'Could not authenticate: send Authorization: GenieKey <api key>.');
+  return request.principal;
+}
+
+function fieldOf(
+  error: { instancePath?: string; params?: Record<string, unknown> },
+  location: string | undefined,
+): string {
+  const missing = error.params?.missingProperty;
+  const extra = error.params?.additionalProperty;
+  const parts = (error.instancePath ?? '').split('/').filter(Boolean);
+  if (typeof missing === 'string') parts.push(missing);
+  if (typeof extra === 'string') parts.push(extra);
+  const path = parts.map((p, i) => (/^\d+$/.test(p) ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+  return path || location || 'body';
+}
+
+function describe(error: { keyword?: string; message?: string; params?: Record<string, unknown> }): string {
+  switch (error.keyword) {
+    case 'required':
+      return 'is required.';
+    case 'maxLength':
+      return `must be at most ${String(error.params?.limit)} characters.`;
+    case 'minLength':
+      return error.params?.limit === 1
+        ? 'can not be empty.'
+        : `must be at least ${String(error.params?.limit)} characters.`;
+    case 'maxItems':
+      return `must have at most ${String(error.params?.limit)} items.`;
+    case 'maxProperties':
+      return `must have at most ${String(error.params?.limit)} entries.`;
+    case 'enum':
+      return `must be one of: ${(error.params?.allowedValues as unknown[] | undefined)?.join(', ') ?? ''}.`;
+    case 'additionalProperties':
+      return 'is not a known field.';
+    default:
+      return `${error.message ?? 'is not valid'}.`;
+  }
+}
+
+export async function buildHttpApp(ctx: AppContext, log: Logger): Promise<HttpApp> {
+  const app = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    bodyLimit: ctx.config.bodyLimit,
+    // Always our own: the id names the request's outcome in GET /v2/alerts/requests/{requestId}.
+    genReqId: () => randomUUID(),
+    requestIdLogLabel: 'requestId',
+    disableRequestLogging: true,
+    trustProxy: true,
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true },
+    },
+    return503OnClosing: true,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.decorateRequest('startedAt', 0);
+  app.addHook('onRequest', async (request) => {
+    request.startedAt = performance.now();
+  });
+
+  // Opsgenie clients post actions with an empty body; treat it as {} rather than refusing it.
+  const jsonParser = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (typeof body === 'string' && body.trim() === '') return done(null, {});
+    return jsonParser(request, body as string, done);
+  });
+  app.addHook('preValidation', async (request) => {
+    if (request.body === undefined || request.body === null) request.body = {};
+  });
+
+  // One line per request, with the URL's secrets blanked (the intake URL carries its key in the query).
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        url: redactUrl(request.url),
+        statusCode: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
+      'request',
+    );
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Vigil API',
+        version: '1',
+        description:
+          'On-call alerting with a two-way Amazon Security Hub integration. Speaks the Opsgenie Alert API v2: authenticate with `Authorization: GenieKey <key>` or `Authorization: Bearer <key>`.',
+      },
+      servers: [{ url: ctx.config.publicUrl }],
+      components: {
+        securitySchemes: {
+          GenieKey: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'Authorization',
+            description: 'GenieKey <api key>',
+          },
+          Bearer: { type: 'http', scheme: 'bearer' },
+        },
+      },
+      security: [{ GenieKey: [] }, { Bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
+  app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+
+  app.addHook('onRoute', (route) => {
+    // The documentation routes registered by the plugins are public too.
+    if (route.url.startsWith('/docs')) route.config = { ...(route.config ?? {}), public: true };
+  });
+
+  app.addHook('preHandler', async (request) => {
+    if (request.routeOptions.config.public) return;
+    const key = keyFromAuthorization(request.headers.authorization);
+    if (!key) {
+      throw new ApiError(
+        401,
+        'Could not authenticate: send Authorization: GenieKey <api key> (or Bearer <api key>).',
+      );
+    }
+    const principal = await ctx.accounts.authenticate(key);
+    if (!principal)
+      throw new ApiError(401, 'Could not authenticate: the API key is unknown or has been deleted.');
+    request.principal = principal;
+  });
+
+  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    if (error instanceof ApiError) {
+      return reply
+        .status(error.statusCode)
+        .send(
+          envelope(request, { message: error.message, ...(error.errors ? { errors: error.errors } : {}) }),
+        );
+    }
+    if (error.validation) {
+      const errors: Record<string, string> = {};
+      for (const v of error.validation) {
+        const field = fieldOf(v as never, error.validationContext);
+        errors[field] ??= describe(v as never);
+      }
+      const where =
+        error.validationContext === 'body' ? 'Request body' : `Request ${error.validationContext ?? ''}`;
+      return reply.status(422).send(
+        envelope(request, {
+          message: `${where.trim()} is not processable. Please check the errors.`,
+          errors,
+        }),
+      );
+    }
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.status(413).send(
+        envelope(request, {
+          message: `Request body is larger than the limit of ${ctx.config.bodyLimit} bytes.`,
+        }),
+      );
+    }
+    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      return reply.status(415).send(envelope(request, { message: 'Send the body as application/json.' }));
+    }
+    if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
+      return reply
+        .status(400)
+        .send(envelope(request, { message: 'The request body is empty: send a JSON object.' }));
+    }
+    if (
+      error.statusCode === 400 &&
+      (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError)
+    ) {
+      return reply
+        .status(400)
+        .send(envelope(request, { message: `The request body is not valid JSON: ${error.message}` }));
+    }
+    if (isDatabaseUnavailable(error)) {
+      request.log.error({ err: error }, 'database unavailable');
+      return reply
+        .header('retry-after', '5')
+        .status(503)
+        .send(envelope(request, { message: 'The database is not reachable right now: try again shortly.' }));
+    }
+    if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+      return reply.status(error.statusCode).send(envelope(request, { message: error.message }));
+    }
+    request.log.error({ err: error }, 'request failed');
+    return reply
+      .status(500)
+      .send(envelope(request, { message: 'Internal error: it has been logged with this requestId.' }));
+  });
+
+  app.setNotFoundHandler({ preHandler: async () => {} }, (request, reply) =>
+    reply.status(404).send(
+      envelope(request, {
+        message: `No such endpoint: ${request.method} ${redactUrl(request.url.split('?')[0] ?? '')}.`,
+      }),
+    ),
+  );
+
+  return app;
+}
