@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, {
+  LogController,
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
@@ -96,8 +97,8 @@ export async function buildHttpApp(ctx: AppContext, log: Logger): Promise<HttpAp
     bodyLimit: ctx.config.bodyLimit,
     // Always our own: the id names the request's outcome in GET /v2/alerts/requests/{requestId}.
     genReqId: () => randomUUID(),
-    requestIdLogLabel: 'requestId',
-    disableRequestLogging: true,
+    // Our own onResponse hook logs each request once, with secrets blanked from the URL.
+    logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
     trustProxy: true,
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true },
@@ -157,13 +158,13 @@ export async function buildHttpApp(ctx: AppContext, log: Logger): Promise<HttpAp
       security: [{ GenieKey: [] }, { Bearer: [] }],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
-  app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
-
   app.addHook('onRoute', (route) => {
     // The documentation routes registered by the plugins are public too.
     if (route.url.startsWith('/docs')) route.config = { ...(route.config ?? {}), public: true };
   });
+
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
+  app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
 
   app.addHook('preHandler', async (request) => {
     if (request.routeOptions.config.public) return;

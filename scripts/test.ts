@@ -1,0 +1,53 @@
+/**
+ * Runs the test suite: starts the embedded PostgreSQL (unless DATABASE_URL names one), runs every
+ * *.test.ts under src/ and test/ with Node's test runner, then stops PostgreSQL.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { startEmbeddedPostgres } from '../src/db/embedded.js';
+import { createLogger } from '../src/logger.js';
+
+async function findTests(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await fs.readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory() && entry.name !== 'node_modules' && entry.name !== 'fixtures')
+      out.push(...(await findTests(full)));
+    else if (entry.isFile() && entry.name.endsWith('.test.ts')) out.push(full);
+  }
+  return out;
+}
+
+const filters = process.argv.slice(2);
+let files = [...(await findTests('src')), ...(await findTests('test'))].sort();
+if (filters.length > 0) files = files.filter((f) => filters.some((x) => f.includes(x)));
+
+const log = createLogger('warn');
+let stop: (() => Promise<void>) | undefined;
+let databaseUrl = process.env.DATABASE_URL;
+if (!databaseUrl) {
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vigil-test-pg-'));
+  console.log(`starting the embedded PostgreSQL for the tests in ${dataDir}`);
+  // Tests trade durability for speed; the product keeps PostgreSQL's defaults.
+  const pg = await startEmbeddedPostgres({
+    dataDir,
+    log,
+    settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' },
+  });
+  databaseUrl = pg.connectionString;
+  stop = async () => {
+    await pg.stop();
+    await fs.rm(dataDir, { recursive: true, force: true });
+  };
+}
+
+const child = spawn(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
+  { stdio: 'inherit', env: { ...process.env, VIGIL_TEST_DATABASE_URL: databaseUrl } },
+);
+const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
+await stop?.();
+process.exit(code);

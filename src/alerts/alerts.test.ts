@@ -1,0 +1,458 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { startTestServer, type Json, type TestServer } from '../testing/harness.js';
+
+/** The Alert API over HTTP against the real server and a real PostgreSQL. */
+
+let server: TestServer;
+before(async () => {
+  server = await startTestServer();
+});
+after(async () => {
+  await server.stop();
+});
+
+async function create(body: Json): Promise<{ requestId: string; alertId: string }> {
+  const res = await server.call('POST', '/v2/alerts', body);
+  assert.equal(res.status, 202, JSON.stringify(res.body));
+  assert.equal(res.body.result, 'Request will be processed');
+  const status = await server.call('GET', `/v2/alerts/requests/${res.body.requestId}`);
+  assert.equal(status.status, 200);
+  return { requestId: res.body.requestId, alertId: status.body.data.alertId };
+}
+
+async function requestStatus(requestId: string): Promise<Json> {
+  const res = await server.call('GET', `/v2/alerts/requests/${requestId}`);
+  assert.equal(res.status, 200);
+  return res.body.data;
+}
+
+async function get(identifier: string, type = 'id'): Promise<Json> {
+  const res = await server.call('GET', `/v2/alerts/${encodeURIComponent(identifier)}?identifierType=${type}`);
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  return res.body.data;
+}
+
+describe('alert life cycle', () => {
+  it('creates, acts on and closes an alert, logging every change', async () => {
+    const { requestId, alertId } = await create({
+      message: 'CPU is on fire',
+      alias: 'life-cycle-1',
+      description: 'Load above 20 for 10 minutes',
+      tags: ['cpu', 'prod'],
+      details: { host: 'web-1', cores: 8 },
+      entity: 'web-1',
+      priority: 'P2',
+      source: 'prometheus',
+      user: 'Monitor',
+      note: 'first seen',
+    });
+    const created = await requestStatus(requestId);
+    assert.deepEqual(
+      { success: created.success, action: created.action, status: created.status, alias: created.alias },
+      { success: true, action: 'Create', status: 'Created alert', alias: 'life-cycle-1' },
+    );
+
+    let alert = await get(alertId);
+    assert.equal(alert.message, 'CPU is on fire');
+    assert.equal(alert.status, 'open');
+    assert.equal(alert.priority, 'P2');
+    assert.equal(alert.count, 1);
+    assert.deepEqual(alert.tags, ['cpu', 'prod']);
+    assert.deepEqual(alert.details, { host: 'web-1', cores: '8' });
+    assert.equal(alert.source, 'prometheus');
+    assert.equal(alert.entity, 'web-1');
+    assert.equal((await get(alert.tinyId, 'tiny')).id, alertId);
+    assert.equal((await get('life-cycle-1', 'alias')).id, alertId);
+
+    const act = async (method: string, path: string, body?: Json) => {
+      const res = await server.call(method, `/v2/alerts/${alertId}${path}`, body);
+      assert.equal(res.status, 202, `${path}: ${JSON.stringify(res.body)}`);
+      return requestStatus(res.body.requestId);
+    };
+
+    assert.equal(
+      (await act('POST', '/acknowledge', { user: 'alice', note: 'looking' })).status,
+      'Acknowledged',
+    );
+    alert = await get(alertId);
+    assert.equal(alert.acknowledged, true);
+    assert.equal(alert.report.acknowledgedBy, 'alice');
+    assert.ok(alert.report.ackTime >= 0);
+
+    assert.equal((await act('POST', '/unacknowledge', { user: 'alice' })).status, 'Unacknowledged');
+    assert.equal((await get(alertId)).acknowledged, false);
+
+    const until = new Date(Date.now() + 3600_000).toISOString();
+    assert.equal((await act('POST', '/snooze', { endTime: until, user: 'alice' })).status, 'Snoozed');
+    alert = await get(alertId);
+    assert.equal(alert.snoozed, true);
+    assert.equal(alert.snoozedUntil, until);
+
+    await act('POST', '/notes', { note: 'restarted the service', user: 'bob' });
+    await act('POST', '/tags', { tags: ['web', 'cpu'] });
+    await act('DELETE', '/tags?tags=prod');
+    await act('POST', '/details', { details: { region: 'eu-west-1' } });
+    await act('DELETE', '/details?keys=cores');
+    assert.equal((await act('PUT', '/priority', { priority: 'P1' })).status, 'Priority updated');
+    await act('PUT', '/message', { message: 'CPU is melting' });
+    await act('PUT', '/description', { description: 'Load above 40' });
+    const me = await server.call('GET', '/v2/users/admin@vigil.local');
+    assert.equal(
+      (await act('POST', '/assign', { owner: { username: 'admin@vigil.local' } })).status,
+      'Assigned',
+    );
+
+    alert = await get(alertId);
+    assert.deepEqual(alert.tags, ['cpu', 'web']);
+    assert.deepEqual(alert.details, { host: 'web-1', region: 'eu-west-1' });
+    assert.equal(alert.priority, 'P1');
+    assert.equal(alert.message, 'CPU is melting');
+    assert.equal(alert.description, 'Load above 40');
+    assert.equal(alert.owner, me.body.data.username);
+
+    assert.equal((await act('POST', '/close', { user: 'bob', note: 'fixed' })).status, 'Closed');
+    alert = await get(alertId);
+    assert.equal(alert.status, 'closed');
+    assert.equal(alert.snoozed, false);
+    assert.equal(alert.report.closedBy, 'bob');
+
+    const notes = await server.call('GET', `/v2/alerts/${alertId}/notes?order=asc`);
+    assert.deepEqual(
+      notes.body.data.map((n: Json) => [n.note, n.owner]),
+      [
+        ['first seen', 'Monitor'],
+        ['looking', 'alice'],
+        ['restarted the service', 'bob'],
+        ['fixed', 'bob'],
+      ],
+    );
+
+    const logs = await server.call('GET', `/v2/alerts/${alertId}/logs?order=asc`);
+    assert.equal(logs.status, 200);
+    const types = logs.body.data.map((l: Json) => l.type);
+    for (const t of [
+      'create',
+      'acknowledge',
+      'unacknowledge',
+      'snooze',
+      'note',
+      'tags',
+      'details',
+      'priority',
+      'message',
+      'description',
+      'assign',
+      'close',
+    ]) {
+      assert.ok(types.includes(t), `log has ${t}: ${types.join(',')}`);
+    }
+    const priorityLog = logs.body.data.find((l: Json) => l.type === 'priority');
+    assert.match(priorityLog.log, /from P2 to P1/);
+    assert.ok(
+      logs.body.data.every((l: Json) => typeof l.owner === 'string' && l.owner.length > 0 && l.createdAt),
+    );
+    assert.equal(logs.body.data.find((l: Json) => l.type === 'close').owner, 'bob');
+
+    // Paging through the log two at a time visits every entry once.
+    const seen: string[] = [];
+    let cursor = '';
+    for (let i = 0; i < 20; i++) {
+      const page = await server.call('GET', `/v2/alerts/${alertId}/logs?order=asc&limit=2${cursor}`);
+      seen.push(...page.body.data.map((l: Json) => l.offset));
+      if (!page.body.paging.next) break;
+      cursor = `&offset=${page.body.data[page.body.data.length - 1].offset}`;
+    }
+    assert.deepEqual(
+      seen,
+      logs.body.data.map((l: Json) => l.offset),
+    );
+  });
+});
+
+describe('de-duplication', () => {
+  it('counts a repeated alias on the open alert and keeps its first content', async () => {
+    const first = await create({ message: 'disk full', alias: 'dedupe-1', priority: 'P2', tags: ['disk'] });
+    const second = await create({
+      message: 'disk full again',
+      alias: 'dedupe-1',
+      priority: 'P5',
+      note: 'still full',
+    });
+    assert.equal(second.alertId, first.alertId);
+    assert.equal((await requestStatus(second.requestId)).status, 'Alert deduplicated');
+    const alert = await get(first.alertId);
+    assert.equal(alert.count, 2);
+    assert.equal(alert.message, 'disk full');
+    assert.equal(alert.priority, 'P2');
+    assert.ok(new Date(alert.lastOccurredAt) >= new Date(alert.createdAt));
+    const notes = await server.call('GET', `/v2/alerts/${first.alertId}/notes`);
+    assert.equal(notes.body.data[0].note, 'still full');
+  });
+
+  it('makes one alert with the right count from 50 concurrent creates', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        server.call('POST', '/v2/alerts', { message: 'storm', alias: 'concurrent-1' }),
+      ),
+    );
+    assert.ok(results.every((r) => r.status === 202));
+    const list = await server.call('GET', '/v2/alerts?query=alias:concurrent-1');
+    assert.equal(list.body.data.length, 1);
+    assert.equal(list.body.data[0].count, 50);
+  });
+
+  it('opens a new alert for an alias whose alert is closed', async () => {
+    const first = await create({ message: 'flap', alias: 'reopen-1' });
+    await server.call('POST', '/v2/alerts/reopen-1/close?identifierType=alias', {});
+    const second = await create({ message: 'flap', alias: 'reopen-1' });
+    assert.notEqual(second.alertId, first.alertId);
+    assert.equal((await get(first.alertId)).status, 'closed');
+    assert.equal((await get('reopen-1', 'alias')).id, second.alertId);
+    const count = await server.call('GET', '/v2/alerts/count?query=alias:reopen-1');
+    assert.equal(count.body.data.count, 2);
+  });
+});
+
+describe('listing and the query language', () => {
+  before(async () => {
+    await create({
+      message: 'q database slow',
+      alias: 'q-1',
+      priority: 'P1',
+      tags: ['db', 'prod'],
+      details: { env: 'prod' },
+    });
+    await create({ message: 'q cache miss rate', alias: 'q-2', priority: 'P3', tags: ['cache'] });
+    const { alertId } = await create({
+      message: 'q database down',
+      alias: 'q-3',
+      priority: 'P1',
+      tags: ['db'],
+    });
+    await server.call('POST', `/v2/alerts/${alertId}/acknowledge`, {});
+    await server.call('POST', '/v2/alerts/q-2/close?identifierType=alias', {});
+  });
+
+  const aliases = async (query: string, extra = '') => {
+    const res = await server.call('GET', `/v2/alerts?query=${encodeURIComponent(query)}${extra}`);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    return res.body.data
+      .map((a: Json) => a.alias)
+      .filter((a: string) => a.startsWith('q-'))
+      .sort();
+  };
+
+  it('filters by each field and joins terms with AND', async () => {
+    assert.deepEqual(await aliases('message:q status:open'), ['q-1', 'q-3']);
+    assert.deepEqual(await aliases('message:q status:closed'), ['q-2']);
+    assert.deepEqual(await aliases('message:q acknowledged:true'), ['q-3']);
+    assert.deepEqual(await aliases('priority:P1 tag:db'), ['q-1', 'q-3']);
+    assert.deepEqual(await aliases('tag:db AND tag:prod'), ['q-1']);
+    assert.deepEqual(await aliases('alias:q-2'), ['q-2']);
+    assert.deepEqual(await aliases('message:"database down"'), ['q-3']);
+    assert.deepEqual(await aliases('database'), ['q-1', 'q-3']);
+    assert.deepEqual(await aliases('details.env:prod'), ['q-1']);
+    assert.deepEqual(await aliases('tag:cache OR tag:prod'), ['q-1', 'q-2']);
+    assert.deepEqual(await aliases('tag:db NOT acknowledged:true'), ['q-1']);
+    assert.deepEqual(await aliases('alias:q-*'), ['q-1', 'q-2', 'q-3']);
+  });
+
+  it('filters by responder team', async () => {
+    const team = await server.call('POST', '/v2/teams', { name: 'Query Team' });
+    assert.equal(team.status, 201);
+    await create({
+      message: 'q team alert',
+      alias: 'q-team',
+      responders: [{ type: 'team', name: 'Query Team' }],
+    });
+    assert.deepEqual(await aliases('teams:"Query Team"'), ['q-team']);
+    const alert = await get('q-team', 'alias');
+    assert.deepEqual(alert.responders, [{ type: 'team', id: team.body.data.id }]);
+  });
+
+  it('sorts, pages and counts', async () => {
+    const page1 = await server.call('GET', '/v2/alerts?query=alias:q-*&sort=tinyId&order=asc&limit=2');
+    const page2 = await server.call(
+      'GET',
+      '/v2/alerts?query=alias:q-*&sort=tinyId&order=asc&limit=2&offset=2',
+    );
+    const ids = [...page1.body.data, ...page2.body.data].map((a: Json) => Number(a.tinyId));
+    assert.deepEqual(
+      ids,
+      [...ids].sort((a, b) => a - b),
+    );
+    assert.ok(page1.body.paging.next.includes('offset=2'));
+    const count = await server.call('GET', '/v2/alerts/count?query=alias:q-* status:open');
+    assert.equal(count.body.data.count, 3);
+  });
+
+  it('answers a bad query with a 422 that says what is wrong', async () => {
+    const res = await server.call('GET', '/v2/alerts?query=colour:red');
+    assert.equal(res.status, 422);
+    assert.match(res.body.message, /unknown field "colour"/);
+    const open = await server.call('GET', `/v2/alerts?query=${encodeURIComponent('(status:open')}`);
+    assert.equal(open.status, 422);
+    const prio = await server.call('GET', '/v2/alerts?query=priority:P9');
+    assert.equal(prio.status, 422);
+    const limit = await server.call('GET', '/v2/alerts?limit=101');
+    assert.equal(limit.status, 422);
+    assert.ok(limit.body.errors.limit);
+  });
+});
+
+describe('errors', () => {
+  it('refuses fields over their limits with a 422 naming the field', async () => {
+    const cases: [Json, string][] = [
+      [{ message: 'x'.repeat(131) }, 'message'],
+      [{}, 'message'],
+      [{ message: '' }, 'message'],
+      [{ message: 'ok', alias: 'a'.repeat(513) }, 'alias'],
+      [{ message: 'ok', description: 'd'.repeat(15001) }, 'description'],
+      [{ message: 'ok', tags: Array.from({ length: 21 }, (_, i) => `t${i}`) }, 'tags'],
+      [{ message: 'ok', tags: ['x'.repeat(51)] }, 'tags[0]'],
+      [{ message: 'ok', entity: 'e'.repeat(513) }, 'entity'],
+      [{ message: 'ok', priority: 'P6' }, 'priority'],
+      [{ message: 'ok', actions: Array.from({ length: 11 }, (_, i) => `a${i}`) }, 'actions'],
+      [{ message: 'ok', responders: [{ type: 'team', name: 'no such team' }] }, 'responders[0]'],
+    ];
+    for (const [body, field] of cases) {
+      const res = await server.call('POST', '/v2/alerts', body);
+      assert.equal(res.status, 422, `${field}: ${JSON.stringify(res.body)}`);
+      assert.ok(res.body.errors[field], `errors names ${field}: ${JSON.stringify(res.body.errors)}`);
+      assert.equal(typeof res.body.requestId, 'string');
+      assert.equal(typeof res.body.took, 'number');
+    }
+  });
+
+  it('answers unknown alerts, bad identifier types and bad JSON with Opsgenie errors', async () => {
+    const missing = await server.call('GET', '/v2/alerts/00000000-0000-4000-8000-000000000000');
+    assert.equal(missing.status, 404);
+    assert.match(missing.body.message, /does not exist/);
+    assert.equal((await server.call('GET', '/v2/alerts/not-a-uuid')).status, 404);
+    assert.equal((await server.call('GET', '/v2/alerts/abc?identifierType=tiny')).status, 404);
+    const badType = await server.call('GET', '/v2/alerts/x?identifierType=name');
+    assert.equal(badType.status, 422);
+    assert.ok(badType.body.errors.identifierType);
+    const badJson = await server.call('POST', '/v2/alerts', '{"message": ');
+    assert.equal(badJson.status, 400);
+    const unknownRequest = await server.call('GET', '/v2/alerts/requests/nope');
+    assert.equal(unknownRequest.status, 404);
+  });
+
+  it('accepts actions on unknown or closed alerts and reports the failure in the request status', async () => {
+    const unknown = await server.call(
+      'POST',
+      '/v2/alerts/no-such-alias/acknowledge?identifierType=alias',
+      {},
+    );
+    assert.equal(unknown.status, 202);
+    const status = await requestStatus(unknown.body.requestId);
+    assert.deepEqual(
+      [status.success, status.status, status.action],
+      [false, 'Alert does not exist', 'Acknowledge'],
+    );
+
+    const { alertId } = await create({ message: 'closed one', alias: 'closed-1' });
+    await server.call('POST', `/v2/alerts/${alertId}/close`, {});
+    const ack = await server.call('POST', `/v2/alerts/${alertId}/acknowledge`, {});
+    assert.equal(ack.status, 202);
+    const ackStatus = await requestStatus(ack.body.requestId);
+    assert.equal(ackStatus.success, false);
+    assert.match(ackStatus.status, /closed/);
+    assert.equal((await get(alertId)).acknowledged, false);
+
+    const snooze = await server.call('POST', `/v2/alerts/${alertId}/snooze`, {
+      endTime: new Date(Date.now() + 60_000).toISOString(),
+    });
+    assert.equal((await requestStatus(snooze.body.requestId)).success, false);
+
+    // Closing twice is harmless: senders resend resolutions.
+    const again = await server.call('POST', `/v2/alerts/${alertId}/close`, {});
+    assert.equal((await requestStatus(again.body.requestId)).success, true);
+
+    const past = await create({ message: 'snooze past', alias: 'snooze-past' });
+    const bad = await server.call('POST', `/v2/alerts/${past.alertId}/snooze`, {
+      endTime: '2001-01-01T00:00:00Z',
+    });
+    assert.equal(bad.status, 422);
+    assert.ok(bad.body.errors.endTime);
+  });
+
+  it('refuses missing and unknown keys with 401', async () => {
+    const res = await fetch(`${server.url}/v2/alerts`);
+    assert.equal(res.status, 401);
+    const body = (await res.json()) as Json;
+    assert.match(body.message, /Authorization: GenieKey/);
+    assert.equal(
+      (await server.call('GET', '/v2/alerts', undefined, '00000000-0000-4000-8000-000000000000')).status,
+      401,
+    );
+    const bearer = await fetch(`${server.url}/v2/alerts`, {
+      headers: { authorization: `Bearer ${server.key}` },
+    });
+    assert.equal(bearer.status, 200);
+  });
+
+  it('refuses bodies over the limit with 413', async () => {
+    const res = await server.call('POST', '/v2/alerts', {
+      message: 'big',
+      description: 'x'.repeat(2 * 1024 * 1024),
+    });
+    assert.equal(res.status, 413);
+  });
+});
+
+describe('atomicity', () => {
+  it('leaves neither the alert nor its job when enqueuing the job fails', async () => {
+    const client = new pg.Client({ connectionString: server.databaseUrl });
+    await client.connect();
+    try {
+      const { alertId } = await create({ message: 'atomic ok', alias: 'atomicity-control' });
+      // A fault between the alert change and its job: inserting the job fails for alerts of one alias.
+      await client.query(`
+        CREATE FUNCTION fail_marked_job() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF EXISTS (SELECT 1 FROM alerts WHERE id = (NEW.payload->>'alertId')::uuid AND alias = 'atomicity-marker') THEN
+            RAISE EXCEPTION 'injected job failure';
+          END IF;
+          RETURN NEW;
+        END $$;
+        CREATE TRIGGER fail_marked_job BEFORE INSERT ON graphile_worker._private_jobs
+          FOR EACH ROW EXECUTE FUNCTION fail_marked_job();`);
+      const res = await server.call('POST', '/v2/alerts', {
+        message: 'atomic fail',
+        alias: 'atomicity-marker',
+      });
+      assert.equal(res.status, 500);
+      const alerts = await client.query(
+        `SELECT count(*)::int AS n FROM alerts WHERE alias = 'atomicity-marker'`,
+      );
+      assert.equal(alerts.rows[0].n, 0);
+      const logs = await client.query(
+        `SELECT count(*)::int AS n FROM alert_logs l JOIN alerts a ON a.id = l.alert_id WHERE a.alias = 'atomicity-marker'`,
+      );
+      assert.equal(logs.rows[0].n, 0);
+      const requests = await client.query(`SELECT count(*)::int AS n FROM alert_requests WHERE id = $1`, [
+        res.body.requestId,
+      ]);
+      assert.equal(requests.rows[0].n, 0);
+
+      // And the other way: an action whose job fails leaves the alert unchanged.
+      await client.query(`UPDATE alerts SET alias = 'atomicity-marker' WHERE id = $1`, [alertId]);
+      const ack = await server.call('POST', `/v2/alerts/${alertId}/acknowledge`, {});
+      assert.equal(ack.status, 500);
+      const after = await client.query(`SELECT acknowledged FROM alerts WHERE id = $1`, [alertId]);
+      assert.equal(after.rows[0].acknowledged, false);
+      const ackLogs = await client.query(
+        `SELECT count(*)::int AS n FROM alert_logs WHERE alert_id = $1 AND type = 'acknowledge'`,
+        [alertId],
+      );
+      assert.equal(ackLogs.rows[0].n, 0);
+    } finally {
+      await client.query('DROP TRIGGER IF EXISTS fail_marked_job ON graphile_worker._private_jobs');
+      await client.end();
+    }
+  });
+});

@@ -1,0 +1,111 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { startApp, type RunningApp } from '../app.js';
+import { loadConfig } from '../config.js';
+import type { AlertEventConsumer } from '../engine/consumers.js';
+import { createLogger } from '../logger.js';
+
+/**
+ * Test support: a fresh database per test file on the PostgreSQL that scripts/test.ts started
+ * (the embedded one) or that DATABASE_URL names, and the real server on a free port.
+ */
+
+export function serverUrl(): string {
+  const url = process.env.VIGIL_TEST_DATABASE_URL ?? process.env.DATABASE_URL;
+  if (!url)
+    throw new Error('Run the tests with "npm test": it starts PostgreSQL and sets VIGIL_TEST_DATABASE_URL.');
+  return url;
+}
+
+export async function createTestDatabase(): Promise<string> {
+  const admin = new pg.Client({ connectionString: serverUrl() });
+  await admin.connect();
+  const name = `vigil_test_${randomBytes(6).toString('hex')}`;
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(serverUrl());
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export interface TestServer {
+  app: RunningApp;
+  url: string;
+  key: string;
+  databaseUrl: string;
+  /** Calls the API with the bootstrap key (or `key`), returning status and parsed JSON. */
+  call(method: string, path: string, body?: unknown, key?: string): Promise<{ status: number; body: Json }>;
+  stop(): Promise<void>;
+}
+
+// Responses are whatever the server sent; tests read them loosely and assert on the values.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = any;
+
+export async function startTestServer(
+  options: {
+    databaseUrl?: string;
+    role?: 'all' | 'api' | 'worker';
+    consumers?: AlertEventConsumer[];
+    env?: Record<string, string>;
+  } = {},
+): Promise<TestServer> {
+  const databaseUrl = options.databaseUrl ?? (await createTestDatabase());
+  const key = randomUUID();
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATABASE_URL: databaseUrl,
+    VIGIL_BOOTSTRAP_API_KEY: key,
+    ...options.env,
+  });
+  const log = createLogger(process.env.VIGIL_TEST_LOG_LEVEL ?? 'silent');
+  const app = await startApp(config, {
+    role: options.role ?? 'all',
+    log,
+    consumers: options.consumers,
+    workerConcurrency: 4,
+  });
+  const url = app.url ?? '';
+  return {
+    app,
+    url,
+    key,
+    databaseUrl,
+    async call(method, path, body, useKey = key) {
+      const headers: Record<string, string> = { authorization: `GenieKey ${useKey}` };
+      if (body !== undefined) headers['content-type'] = 'application/json';
+      const response = await fetch(url + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const text = await response.text();
+      let parsed: Json = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // not JSON: keep the text
+      }
+      return { status: response.status, body: parsed };
+    },
+    stop: () => app.stop(),
+  };
+}
+
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false>,
+  timeoutMs = 15000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
