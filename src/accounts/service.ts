@@ -35,7 +35,15 @@ export interface UserRef {
   username?: string;
 }
 
+/** How long an authenticated key is trusted without asking the database again (per process). */
+const AUTH_CACHE_MS = 5_000;
+
 export function createAccountsService(db: Db, log: Logger) {
+  // Every API request authenticates; senders hammer one key. A short cache keeps that off the database,
+  // and any change to users or keys made through this process empties it at once.
+  const authCache = new Map<string, { principal: Principal; until: number }>();
+  const lastTouched = new Map<string, number>();
+  const forgetKeys = () => authCache.clear();
   async function resolveUser(q: Queryable, orgId: string, ref: UserRef, field: string): Promise<UserRow> {
     const identifier = ref.id ?? ref.username;
     if (!identifier) throw invalidField(field, 'Give the user as {"id": ...} or {"username": ...}.');
@@ -53,12 +61,22 @@ export function createAccountsService(db: Db, log: Logger) {
   return {
     /** Finds the principal for an API key, or undefined. Blocked users' keys do not authenticate. */
     async authenticate(key: string): Promise<Principal | undefined> {
-      const { lookup } = hashApiKey(key);
+      const { lookup, hash } = hashApiKey(key);
+      const cacheKey = hash.toString('base64');
+      const cached = authCache.get(cacheKey);
+      const now = Date.now();
+      if (cached && cached.until > now) return cached.principal;
       const rows = await repo.keysByLookup(db, lookup);
       const row = rows.find((r) => apiKeyMatches(key, r.key_hash));
-      if (!row || row.blocked) return undefined;
-      void repo.touchKey(db, row.api_key_id).catch(() => {});
-      return {
+      if (!row || row.blocked) {
+        authCache.delete(cacheKey);
+        return undefined;
+      }
+      if ((lastTouched.get(row.api_key_id) ?? 0) < now - 60_000) {
+        lastTouched.set(row.api_key_id, now);
+        void repo.touchKey(db, row.api_key_id).catch(() => {});
+      }
+      const principal: Principal = {
         orgId: row.org_id,
         apiKeyId: row.api_key_id,
         userId: row.user_id ?? undefined,
@@ -66,6 +84,9 @@ export function createAccountsService(db: Db, log: Logger) {
         fullName: row.full_name ?? undefined,
         role: row.role ?? undefined,
       };
+      if (authCache.size > 10_000) authCache.clear();
+      authCache.set(cacheKey, { principal, until: now + AUTH_CACHE_MS });
+      return principal;
     },
 
     /**
@@ -177,6 +198,7 @@ export function createAccountsService(db: Db, log: Logger) {
       if (changes.role === 'owner' && p.role !== 'owner')
         throw forbidden('Only an owner can make another owner.');
       try {
+        forgetKeys();
         const updated = await repo.updateUser(db, user.id, {
           username: changes.username,
           full_name: changes.fullName,
@@ -201,6 +223,7 @@ export function createAccountsService(db: Db, log: Logger) {
       if (user.id === p.userId) throw new ApiError(422, 'You can not delete yourself: ask another admin.');
       if (user.role === 'owner' && p.role !== 'owner') throw forbidden('Only an owner can delete an owner.');
       await repo.deleteUser(db, user.id);
+      forgetKeys();
     },
 
     async teamsOfUser(p: Principal, identifier: string) {
@@ -330,6 +353,7 @@ export function createAccountsService(db: Db, log: Logger) {
       if (!key) throw notFound(`API key [${id}] does not exist.`);
       if (key.user_id !== p.userId) requireOrgAdmin(p, "delete other users' API keys");
       await repo.deleteKey(db, p.orgId, id);
+      forgetKeys();
     },
 
     resolveUser: (orgId: string, ref: UserRef, field: string) => resolveUser(db, orgId, ref, field),

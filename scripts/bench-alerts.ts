@@ -1,0 +1,85 @@
+/**
+ * Alert creates per second through the real API (POST /v2/alerts, each a new alert, so every request
+ * writes the alert, its log line, its event job and its request record in one transaction), against a
+ * bare Fastify route answering the same body in the same run. Not a test: prints numbers.
+ *
+ *   npm run bench:alerts [-- --seconds 10 --connections 20]
+ */
+import autocannon from 'autocannon';
+import Fastify from 'fastify';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { startApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+}
+const seconds = arg('seconds', 10);
+const connections = arg('connections', 20);
+const body = JSON.stringify({
+  message: 'bench: disk usage above 90%',
+  description: 'The root volume of web-1 is filling up.',
+  tags: ['disk', 'prod'],
+  details: { host: 'web-1', usage: '93%' },
+  priority: 'P3',
+  source: 'bench',
+});
+
+async function load(url: string, headers: Record<string, string>) {
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    connections,
+    duration: seconds,
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+  });
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+  };
+}
+
+const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vigil-bench-'));
+const key = randomUUID();
+const config = loadConfig({
+  ...process.env,
+  PORT: '0',
+  HOST: '127.0.0.1',
+  VIGIL_DATA_DIR: dataDir,
+  VIGIL_BOOTSTRAP_API_KEY: key,
+});
+console.log(`starting Vigil (${config.databaseUrl ? 'DATABASE_URL' : 'embedded PostgreSQL'}) ...`);
+const role = process.argv.includes('--api-only') ? 'api' : 'all';
+const app = await startApp(config, { role, log: createLogger('warn') });
+
+const bare = Fastify();
+bare.post('/v2/alerts', async (request, reply) => {
+  void request.body;
+  return reply.status(202).send({ result: 'Request will be processed', took: 0, requestId: randomUUID() });
+});
+const bareUrl = await bare.listen({ port: 0, host: '127.0.0.1' });
+
+console.log(`warming up, then ${seconds} s at ${connections} connections each ...`);
+await load(`${app.url}/v2/alerts`, { authorization: `GenieKey ${key}` });
+const baseline = await load(`${bareUrl}/v2/alerts`, {});
+const vigil = await load(`${app.url}/v2/alerts`, { authorization: `GenieKey ${key}` });
+
+const table = [
+  { route: 'bare Fastify route', ...baseline },
+  { route: 'Vigil POST /v2/alerts', ...vigil },
+];
+console.table(table);
+console.log(`Vigil / bare = ${(vigil.rps / baseline.rps).toFixed(3)}`);
+
+await bare.close();
+await app.stop();
+await fs.rm(dataDir, { recursive: true, force: true });
