@@ -58,21 +58,59 @@ async function unprivilegedUser(): Promise<RunAs | undefined> {
   );
 }
 
-/** Every folder above the data dir must be searchable by the user PostgreSQL runs as. */
-async function assertReachableBy(runAs: RunAs, dir: string): Promise<void> {
-  let current = path.dirname(dir);
+/** The first folder on the way to `target` that `runAs` cannot search, if any. */
+async function blockingFolder(runAs: RunAs, target: string): Promise<string | undefined> {
+  let current = path.dirname(target);
   for (;;) {
     const stat = await fs.stat(current);
-    const othersCanSearch = (stat.mode & 0o001) !== 0;
-    if (!othersCanSearch && stat.uid !== runAs.uid) {
-      throw new Error(
-        `PostgreSQL must run as "${runAs.name}" because Vigil runs as root, but ${current} is not searchable by it. Set VIGIL_DATA_DIR to a folder under a world-searchable path (for example /var/lib/vigil), run Vigil as an ordinary user, or set DATABASE_URL.`,
-      );
-    }
+    if ((stat.mode & 0o001) === 0 && stat.uid !== runAs.uid) return current;
     const parent = path.dirname(current);
-    if (parent === current) return;
+    if (parent === current) return undefined;
     current = parent;
   }
+}
+
+async function assertReachableBy(runAs: RunAs, dir: string): Promise<void> {
+  const blocked = await blockingFolder(runAs, dir);
+  if (blocked) {
+    throw new Error(
+      `PostgreSQL must run as "${runAs.name}" because Vigil runs as root, but ${blocked} is not searchable by it. Set VIGIL_DATA_DIR to a folder under a world-searchable path (for example /var/lib/vigil), run Vigil as an ordinary user, or set DATABASE_URL.`,
+    );
+  }
+}
+
+/**
+ * When the binaries sit where `runAs` cannot reach them (a checkout under a private folder), copies
+ * them once into the data folder, which is reachable, and runs them from there.
+ */
+async function reachableBinaries(
+  bins: Binaries,
+  runAs: RunAs | undefined,
+  dataDir: string,
+  log: Logger,
+): Promise<Binaries> {
+  if (!runAs || !(await blockingFolder(runAs, bins.postgres))) return bins;
+  const native = path.dirname(path.dirname(bins.postgres));
+  const version =
+    (await fs.readFile(path.join(native, '..', 'package.json'), 'utf8').catch(() => '{}')).match(
+      /"version":\s*"([^"]+)"/,
+    )?.[1] ?? 'unknown';
+  const target = path.join(dataDir, `postgres-binaries-${version}`);
+  const done = path.join(target, '.complete');
+  if (
+    !(await fs.access(done).then(
+      () => true,
+      () => false,
+    ))
+  ) {
+    log.info({ target }, `copying the PostgreSQL binaries where "${runAs.name}" can run them (once)`);
+    await fs.rm(target, { recursive: true, force: true });
+    await fs.cp(native, target, { recursive: true, verbatimSymlinks: true });
+    await fs.chmod(target, 0o755);
+    await fs.writeFile(done, version);
+  }
+  const rel = (file: string) => path.join(target, path.relative(native, file));
+  return { initdb: rel(bins.initdb), postgres: rel(bins.postgres) };
 }
 
 export async function freePort(): Promise<number> {
@@ -229,7 +267,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     return { connectionString: urlFor(existing.port), owned: false, stop: async () => {} };
   }
 
-  const bins = await binaries();
+  const bins = await reachableBinaries(await binaries(), runAs, dataDir, log);
   const initialised = await fs
     .access(path.join(clusterDir, 'PG_VERSION'))
     .then(() => true)
