@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import net from 'node:net';
@@ -70,13 +70,41 @@ async function blockingFolder(runAs: RunAs, target: string): Promise<string | un
   }
 }
 
-async function assertReachableBy(runAs: RunAs, dir: string): Promise<void> {
-  const blocked = await blockingFolder(runAs, dir);
-  if (blocked) {
+/** Where root-run installs keep clusters whose data folder the unprivileged user cannot reach. */
+const FALLBACK_ROOT = '/var/lib/vigil';
+
+/**
+ * The folder holding the cluster (and, if needed, a copy of the binaries): the data folder itself,
+ * or, when Vigil runs as root and "nobody" cannot reach the data folder (a checkout under /root, a
+ * private temporary folder), a folder under /var/lib/vigil named after the data folder, recorded in
+ * the data folder so the next start finds it again.
+ */
+async function serverFolder(dataDir: string, runAs: RunAs | undefined, log: Logger): Promise<string> {
+  if (!runAs) return dataDir;
+  // The data folder only needs to be searchable, so PostgreSQL can reach its cluster below it.
+  await fs.chmod(dataDir, 0o711);
+  const blocked = await blockingFolder(runAs, path.join(dataDir, 'postgres'));
+  if (!blocked) return dataDir;
+  const name = createHash('sha256').update(dataDir).digest('hex').slice(0, 16);
+  const fallback = path.join(FALLBACK_ROOT, name);
+  await fs.mkdir(fallback, { recursive: true });
+  await fs.chmod(FALLBACK_ROOT, 0o755);
+  await fs.chmod(fallback, 0o711);
+  const stillBlocked = await blockingFolder(runAs, path.join(fallback, 'postgres'));
+  if (stillBlocked) {
     throw new Error(
-      `PostgreSQL must run as "${runAs.name}" because Vigil runs as root, but ${blocked} is not searchable by it. Set VIGIL_DATA_DIR to a folder under a world-searchable path (for example /var/lib/vigil), run Vigil as an ordinary user, or set DATABASE_URL.`,
+      `PostgreSQL must run as "${runAs.name}" because Vigil runs as root, but neither ${blocked} nor ${stillBlocked} is searchable by it. Set VIGIL_DATA_DIR to a folder under a world-searchable path, run Vigil as an ordinary user, or set DATABASE_URL.`,
     );
   }
+  await fs.writeFile(
+    path.join(dataDir, 'postgres-location'),
+    `The embedded PostgreSQL of this data folder lives in ${fallback}: PostgreSQL runs as "${runAs.name}", which cannot reach ${blocked}.\n`,
+  );
+  log.info(
+    { cluster: fallback, blocked },
+    `the data folder is private to root; the embedded PostgreSQL lives in ${fallback}`,
+  );
+  return fallback;
 }
 
 /**
@@ -247,13 +275,9 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
       `VIGIL_DATA_DIR ${dataDir} is not writable: choose another folder or fix its permissions.`,
     );
   });
-  const clusterDir = path.join(dataDir, 'postgres');
   const runAs = await unprivilegedUser();
-  if (runAs) {
-    // The data folder only needs to be searchable, so PostgreSQL can reach its cluster below it.
-    await fs.chmod(dataDir, 0o711);
-    await assertReachableBy(runAs, clusterDir);
-  }
+  const serverDir = await serverFolder(dataDir, runAs, log);
+  const clusterDir = path.join(serverDir, 'postgres');
   const password = await readOrCreatePassword(dataDir);
   const urlFor = (port: number) =>
     `postgres://vigil:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
@@ -267,7 +291,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     return { connectionString: urlFor(existing.port), owned: false, stop: async () => {} };
   }
 
-  const bins = await reachableBinaries(await binaries(), runAs, dataDir, log);
+  const bins = await reachableBinaries(await binaries(), runAs, serverDir, log);
   const initialised = await fs
     .access(path.join(clusterDir, 'PG_VERSION'))
     .then(() => true)
