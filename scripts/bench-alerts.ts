@@ -5,7 +5,7 @@
  *
  *   npm run bench:alerts [-- --seconds 10 --connections 20]
  */
-import autocannon from 'autocannon';
+import { load } from './lib/load.js';
 import Fastify from 'fastify';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -30,24 +30,6 @@ const body = JSON.stringify({
   source: 'bench',
 });
 
-async function load(url: string, headers: Record<string, string>) {
-  const result = await autocannon({
-    url,
-    method: 'POST',
-    connections,
-    duration: seconds,
-    headers: { 'content-type': 'application/json', ...headers },
-    body,
-  });
-  return {
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    non2xx: result.non2xx,
-    errors: result.errors,
-  };
-}
-
 const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vigil-bench-'));
 const key = randomUUID();
 const config = loadConfig({
@@ -69,9 +51,15 @@ bare.post('/v2/alerts', async (request, reply) => {
 const bareUrl = await bare.listen({ port: 0, host: '127.0.0.1' });
 
 console.log(`warming up, then ${seconds} s at ${connections} connections each ...`);
-await load(`${app.url}/v2/alerts`, { authorization: `GenieKey ${key}` });
-const baseline = await load(`${bareUrl}/v2/alerts`, {});
-const vigil = await load(`${app.url}/v2/alerts`, { authorization: `GenieKey ${key}` });
+const vigilHeaders = { 'content-type': 'application/json', authorization: `GenieKey ${key}` };
+await load(`${app.url}/v2/alerts`, { body, headers: vigilHeaders, seconds: 3, connections });
+const baseline = await load(`${bareUrl}/v2/alerts`, {
+  body,
+  headers: { 'content-type': 'application/json' },
+  seconds,
+  connections,
+});
+const vigil = await load(`${app.url}/v2/alerts`, { body, headers: vigilHeaders, seconds, connections });
 
 const table = [
   { route: 'bare Fastify route', ...baseline },

@@ -1,6 +1,40 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Queryable } from '../db/database.js';
-import type { AlertRow, AlertUpdate, NewAlert } from '../db/schema.js';
+import type { AlertEvent } from './events.js';
+import type { AlertRow, AlertUpdate, Priority } from '../db/schema.js';
+
+/** Everything one create statement writes (see createOrDeduplicate). */
+export interface CreateStatement {
+  row: {
+    id: string;
+    orgId: string;
+    alias: string;
+    message: string;
+    description: string;
+    source: string;
+    priority: Priority;
+    entity: string;
+    tags: string[];
+    details: string;
+    actions: string[];
+    responders: string;
+    visibleTo: string;
+    teamIds: string[];
+    integration?: { id: string; name: string; type: string };
+  };
+  requestId: string;
+  owner: string;
+  createdLog: string;
+  /** The count is appended. */
+  deduplicatedLog: string;
+  note: string | null;
+  noteLog: string | null;
+  createdEvent: AlertEvent;
+  /** Completed with the existing alert's id and its new count. */
+  deduplicatedEvent: Omit<Extract<AlertEvent, { type: 'deduplicated' }>, 'count'>;
+  /** Completed with the alert's id (the existing one when deduplicated). */
+  noteEvent?: Extract<AlertEvent, { type: 'note_added' }>;
+}
 
 /** The SQL for alerts, their notes, activity log and request outcomes. */
 
@@ -29,31 +63,66 @@ export type SortField = keyof typeof SORT_COLUMNS;
 
 export const alertsRepository = {
   /**
-   * Inserts an alert, or, when an open alert of that alias exists, counts one more occurrence of it.
-   * The partial unique index makes this race-free: concurrent creates of one alias make one alert.
+   * Creates an alert, or counts one more occurrence of the open alert with the same alias, together
+   * with its log lines, its note, its event jobs and the request's outcome: one statement, so one round
+   * trip and one atomic change. The partial unique index makes it race-free: concurrent creates of one
+   * alias make one alert.
    */
-  async insertOrDeduplicate(
+  async createOrDeduplicate(
     db: Queryable,
-    row: NewAlert & { id: string },
+    input: CreateStatement,
   ): Promise<{ alert: AlertRow; inserted: boolean }> {
-    const result = await db
-      .insertInto('alerts')
-      .values(row)
-      .onConflict((oc) =>
-        oc
-          .columns(['org_id', 'alias'])
-          .where('status', '=', 'open')
-          .doUpdateSet({
-            count: sql`alerts.count + 1`,
-            last_occurred_at: sql`now()`,
-            updated_at: sql`now()`,
-          }),
+    const r = input.row;
+    const result = await sql<AlertRow & { inserted: boolean }>`
+      WITH upsert AS (
+        INSERT INTO alerts (id, org_id, alias, message, description, source, priority, entity, tags, details,
+                            actions, responders, visible_to, team_ids, integration_id, integration_name, integration_type)
+        VALUES (${r.id}, ${r.orgId}, ${r.alias}, ${r.message}, ${r.description}, ${r.source}, ${r.priority}, ${r.entity},
+                ${r.tags}::text[], ${r.details}::jsonb, ${r.actions}::text[], ${r.responders}::jsonb, ${r.visibleTo}::jsonb,
+                ${r.teamIds}::uuid[], ${r.integration?.id ?? null}, ${r.integration?.name ?? null}, ${r.integration?.type ?? null})
+        ON CONFLICT (org_id, alias) WHERE status = 'open'
+        DO UPDATE SET count = alerts.count + 1, last_occurred_at = now(), updated_at = now()
+        RETURNING *, (xmax = 0) AS inserted
+      ),
+      logs AS (
+        INSERT INTO alert_logs (alert_id, type, log, owner)
+        SELECT id, 'create', ${input.createdLog}, ${input.owner} FROM upsert WHERE inserted
+        UNION ALL
+        SELECT id, 'deduplicate', ${input.deduplicatedLog} || count, ${input.owner} FROM upsert WHERE NOT inserted
+        UNION ALL
+        SELECT id, 'note', ${input.noteLog}, ${input.owner} FROM upsert WHERE ${input.note}::text IS NOT NULL
+      ),
+      notes AS (
+        INSERT INTO alert_notes (alert_id, note, owner)
+        SELECT id, ${input.note}, ${input.owner} FROM upsert WHERE ${input.note}::text IS NOT NULL
+      ),
+      request AS (
+        INSERT INTO alert_requests (id, org_id, action, success, status, alert_id, alias, integration_id)
+        SELECT ${input.requestId}, org_id, 'Create', true,
+               CASE WHEN inserted THEN 'Created alert' ELSE 'Alert deduplicated' END, id, alias, integration_id
+        FROM upsert
+        ON CONFLICT (id) DO NOTHING
       )
-      .returningAll()
-      .returning(sql<boolean>`(xmax = 0)`.as('inserted'))
-      .executeTakeFirstOrThrow();
-    const { inserted, ...alert } = result;
-    return { alert, inserted };
+      SELECT upsert.*,
+        graphile_worker.add_job('alert-event',
+          CASE WHEN inserted THEN ${JSON.stringify(input.createdEvent)}::jsonb
+               ELSE ${JSON.stringify(input.deduplicatedEvent)}::jsonb || jsonb_build_object('alertId', id, 'count', count)
+          END::json) AS event_job,
+        CASE WHEN ${input.noteEvent === undefined ? null : JSON.stringify(input.noteEvent)}::jsonb IS NOT NULL
+          THEN graphile_worker.add_job('alert-event',
+                 (${input.noteEvent === undefined ? null : JSON.stringify(input.noteEvent)}::jsonb || jsonb_build_object('alertId', id))::json)
+        END AS note_job
+      FROM upsert`.execute(db);
+    const row = result.rows[0];
+    if (!row) throw new Error('the alert insert returned no row');
+    const { inserted, ...rest } = row as AlertRow & {
+      inserted: boolean;
+      event_job?: unknown;
+      note_job?: unknown;
+    };
+    delete (rest as { event_job?: unknown }).event_job;
+    delete (rest as { note_job?: unknown }).note_job;
+    return { alert: rest as AlertRow, inserted };
   },
 
   /** Finds an alert by id, tiny id or alias (the open one first, else the latest), locking it when asked. */

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Principal } from '../accounts/service.js';
 import { accountsRepository } from '../accounts/repository.js';
-import type { Db, Tx } from '../db/database.js';
+import type { Db, Queryable, Tx } from '../db/database.js';
 import type { AlertRow, Priority, ResponderRef } from '../db/schema.js';
-import { enqueueJob, recordAlertEvent } from '../engine/jobs.js';
+import { buildAlertEvent, enqueueJob, recordAlertEvent } from '../engine/jobs.js';
 import { ApiError, invalidField, notFound } from '../http/errors.js';
 import type { Actor, AlertEventInput } from './events.js';
 import { compileQuery, parseQuery } from './query.js';
@@ -96,7 +96,12 @@ interface Outcome {
 }
 
 export function createAlertsService(db: Db) {
-  async function resolveResponders(tx: Tx, orgId: string, list: ResponderInput[] | undefined, field: string) {
+  async function resolveResponders(
+    tx: Queryable,
+    orgId: string,
+    list: ResponderInput[] | undefined,
+    field: string,
+  ) {
     const refs: ResponderRef[] = [];
     for (const [i, r] of (list ?? []).entries()) {
       const where = `${field}[${i}]`;
@@ -353,56 +358,45 @@ export function createAlertsService(db: Db) {
       options: { integration?: IntegrationRef; actor?: Actor; defaultSource?: string } = {},
     ): Promise<{ alert: AlertRow; inserted: boolean }> {
       const actor = options.actor ?? actorOf(p, input.user);
-      return db.transaction().execute(async (tx) => {
-        const responders = await resolveResponders(tx, p.orgId, input.responders, 'responders');
-        const visibleTo = await resolveResponders(tx, p.orgId, input.visibleTo, 'visibleTo');
-        const id = randomUUID();
-        const { alert, inserted } = await repo.insertOrDeduplicate(tx, {
+      // Responders are looked up only when given: the common create is one statement, one round trip.
+      const needsLookup = (input.responders?.length ?? 0) > 0 || (input.visibleTo?.length ?? 0) > 0;
+      const responders = needsLookup
+        ? await resolveResponders(db, p.orgId, input.responders, 'responders')
+        : [];
+      const visibleTo = needsLookup ? await resolveResponders(db, p.orgId, input.visibleTo, 'visibleTo') : [];
+      const id = randomUUID();
+      const source = input.source ?? options.defaultSource ?? '';
+      const note = input.note?.trim() ? input.note : null;
+      const via = options.integration ? `integration ${options.integration.name}` : 'API';
+      const base = { alertId: id, orgId: p.orgId, actor, ...(source ? { source } : {}) };
+      const priority = input.priority ?? 'P3';
+      return repo.createOrDeduplicate(db, {
+        row: {
           id,
-          org_id: p.orgId,
+          orgId: p.orgId,
           alias: input.alias?.trim() || id,
           message: input.message,
-          description: input.description,
-          source: input.source ?? options.defaultSource,
-          priority: input.priority,
-          entity: input.entity,
+          description: input.description ?? '',
+          source,
+          priority,
+          entity: input.entity ?? '',
           tags: [...new Set(input.tags ?? [])],
           details: JSON.stringify(input.details ?? {}),
-          actions: input.actions,
+          actions: input.actions ?? [],
           responders: JSON.stringify(responders),
-          visible_to: JSON.stringify(visibleTo),
-          team_ids: responders.filter((r) => r.type === 'team').map((r) => r.id),
-          integration_id: options.integration?.id ?? null,
-          integration_name: options.integration?.name ?? null,
-          integration_type: options.integration?.type ?? null,
-        });
-        const source = input.source ?? options.defaultSource;
-        if (inserted) {
-          const via = options.integration ? `integration ${options.integration.name}` : 'API';
-          await repo.addLog(tx, alert.id, 'create', `Alert created via ${via} by ${actor.name}`, actor.name);
-          await event(tx, alert, actor, source, { type: 'created', priority: alert.priority });
-        } else {
-          await repo.addLog(
-            tx,
-            alert.id,
-            'deduplicate',
-            `Alert deduplicated: ${actor.name} sent it again; count is now ${alert.count}`,
-            actor.name,
-          );
-          await event(tx, alert, actor, source, { type: 'deduplicated', count: alert.count });
-        }
-        await attachNote(tx, alert, input.note, actor, source);
-        await repo.recordRequest(tx, {
-          id: requestId,
-          org_id: p.orgId,
-          action: 'Create',
-          success: true,
-          status: inserted ? 'Created alert' : 'Alert deduplicated',
-          alert_id: alert.id,
-          alias: alert.alias,
-          integration_id: options.integration?.id ?? null,
-        });
-        return { alert, inserted };
+          visibleTo: JSON.stringify(visibleTo),
+          teamIds: responders.filter((r) => r.type === 'team').map((r) => r.id),
+          integration: options.integration,
+        },
+        requestId,
+        owner: actor.name,
+        createdLog: `Alert created via ${via} by ${actor.name}`,
+        deduplicatedLog: `Alert deduplicated: ${actor.name} sent it again; count is now `,
+        note,
+        noteLog: note ? `Note added by ${actor.name}: ${note}` : null,
+        createdEvent: buildAlertEvent({ ...base, type: 'created', priority }),
+        deduplicatedEvent: buildAlertEvent({ ...base, type: 'deduplicated' }),
+        ...(note ? { noteEvent: buildAlertEvent({ ...base, type: 'note_added', note }) } : {}),
       });
     },
 

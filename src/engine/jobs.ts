@@ -43,9 +43,16 @@ export async function enqueueJob<T extends TaskName>(
   )`.execute(db);
 }
 
+/** Gives an event its id and time. */
+export function buildAlertEvent<T extends Partial<AlertEventInput>>(
+  input: T,
+): T & { eventId: string; at: string } {
+  return { ...input, eventId: randomUUID(), at: new Date().toISOString() };
+}
+
 /** Records an alert event as an `alert-event` job in the caller's transaction. */
 export async function recordAlertEvent(tx: Queryable, input: AlertEventInput): Promise<AlertEvent> {
-  const event = { ...input, eventId: randomUUID(), at: new Date().toISOString() } as AlertEvent;
+  const event = buildAlertEvent(input) as AlertEvent;
   await enqueueJob(tx, 'alert-event', event);
   return event;
 }

@@ -1,0 +1,66 @@
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+/**
+ * Drives a URL with autocannon in a separate process, so the load generator does not share the
+ * server's event loop. Returns requests/s and latency percentiles (ms).
+ */
+export interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+  total: number;
+}
+
+const require = createRequire(import.meta.url);
+const autocannonBin = path.join(path.dirname(require.resolve('autocannon/package.json')), 'autocannon.js');
+
+export async function load(
+  url: string,
+  options: {
+    body: string;
+    headers: Record<string, string>;
+    seconds: number;
+    connections: number;
+    pipelining?: number;
+  },
+): Promise<LoadResult> {
+  const args = [
+    autocannonBin,
+    '-j',
+    '-c',
+    String(options.connections),
+    '-d',
+    String(options.seconds),
+    '-p',
+    String(options.pipelining ?? 1),
+    '-m',
+    'POST',
+    '-b',
+    options.body,
+  ];
+  for (const [name, value] of Object.entries(options.headers)) args.push('-H', `${name}=${value}`);
+  args.push(url);
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  if (code !== 0) throw new Error(`autocannon exited with ${code}`);
+  const result = JSON.parse(out) as {
+    requests: { average: number; total: number };
+    latency: { p50: number; p99: number };
+    non2xx: number;
+    errors: number;
+  };
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    total: result.requests.total,
+  };
+}
