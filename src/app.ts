@@ -10,6 +10,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './db/embedde
 import { migrate } from './db/migrate.js';
 import type { AlertEventConsumer } from './engine/consumers.js';
 import { startWorker } from './engine/worker.js';
+import { startRelay, type RelayHandle } from './engine/relay.js';
 import { registerHealthRoutes } from './http/health.js';
 import { buildHttpApp, type HttpApp } from './http/server.js';
 import type { Logger } from './logger.js';
@@ -66,6 +67,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
   const database = await openDatabase(config, log);
   let http: HttpApp | undefined;
   let worker: Runner | undefined;
+  let relay: RelayHandle | undefined;
   try {
     await migrate(database.db, database.pool, log);
     const accounts = createAccountsService(database.db, log);
@@ -87,6 +89,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
     }
 
     if (role === 'all' || role === 'worker') {
+      relay = startRelay(database.db, log);
       worker = await startWorker({
         pool: database.pool,
         log,
@@ -115,6 +118,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       stop() {
         stopping ??= (async () => {
           await http?.close();
+          await relay?.stop();
           await worker?.stop();
           await database.close();
         })();
@@ -123,6 +127,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
     };
   } catch (error) {
     await http?.close().catch(() => {});
+    await relay?.stop().catch(() => {});
     await worker?.stop().catch(() => {});
     await database.close();
     throw error;

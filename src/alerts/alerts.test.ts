@@ -419,7 +419,7 @@ describe('atomicity', () => {
           END IF;
           RETURN NEW;
         END $$;
-        CREATE TRIGGER fail_marked_job BEFORE INSERT ON graphile_worker._private_jobs
+        CREATE TRIGGER fail_marked_job BEFORE INSERT ON outbox_jobs
           FOR EACH ROW EXECUTE FUNCTION fail_marked_job();`);
       const res = await server.call('POST', '/v2/alerts', {
         message: 'atomic fail',
@@ -451,7 +451,7 @@ describe('atomicity', () => {
       );
       assert.equal(ackLogs.rows[0].n, 0);
     } finally {
-      await client.query('DROP TRIGGER IF EXISTS fail_marked_job ON graphile_worker._private_jobs');
+      await client.query('DROP TRIGGER IF EXISTS fail_marked_job ON outbox_jobs');
       await client.end();
     }
   });

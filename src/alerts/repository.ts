@@ -73,6 +73,7 @@ export const alertsRepository = {
     input: CreateStatement,
   ): Promise<{ alert: AlertRow; inserted: boolean }> {
     const r = input.row;
+    const noteEvent = input.noteEvent ? JSON.stringify(input.noteEvent) : null;
     const result = await sql<AlertRow & { inserted: boolean }>`
       WITH upsert AS (
         INSERT INTO alerts (id, org_id, alias, message, description, source, priority, entity, tags, details,
@@ -102,16 +103,19 @@ export const alertsRepository = {
                CASE WHEN inserted THEN 'Created alert' ELSE 'Alert deduplicated' END, id, alias, integration_id
         FROM upsert
         ON CONFLICT (id) DO NOTHING
+      ),
+      events AS (
+        INSERT INTO outbox_jobs (task, payload)
+        SELECT 'alert-event',
+               CASE WHEN inserted THEN ${JSON.stringify(input.createdEvent)}::jsonb
+                    ELSE ${JSON.stringify(input.deduplicatedEvent)}::jsonb || jsonb_build_object('alertId', id, 'count', count)
+               END
+        FROM upsert
+        UNION ALL
+        SELECT 'alert-event', ${noteEvent}::jsonb || jsonb_build_object('alertId', id)
+        FROM upsert WHERE ${noteEvent}::jsonb IS NOT NULL
       )
-      SELECT upsert.*,
-        graphile_worker.add_job('alert-event',
-          CASE WHEN inserted THEN ${JSON.stringify(input.createdEvent)}::jsonb
-               ELSE ${JSON.stringify(input.deduplicatedEvent)}::jsonb || jsonb_build_object('alertId', id, 'count', count)
-          END::json) AS event_job,
-        CASE WHEN ${input.noteEvent === undefined ? null : JSON.stringify(input.noteEvent)}::jsonb IS NOT NULL
-          THEN graphile_worker.add_job('alert-event',
-                 (${input.noteEvent === undefined ? null : JSON.stringify(input.noteEvent)}::jsonb || jsonb_build_object('alertId', id))::json)
-        END AS note_job
+      SELECT upsert.*
       FROM upsert`.execute(db);
     const row = result.rows[0];
     if (!row) throw new Error('the alert insert returned no row');

@@ -4,10 +4,12 @@ import type pg from 'pg';
 import type { Db } from './database.js';
 import type { Logger } from '../logger.js';
 import * as m0001 from './migrations/0001_foundation.js';
+import * as m0002 from './migrations/0002_outbox.js';
 
 /** Every migration, in order. Listed here (not read from disk) so the same code runs from src and dist. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001_foundation': m0001,
+  '0002_outbox': m0002,
 };
 
 class StaticProvider implements MigrationProvider {

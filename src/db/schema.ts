@@ -128,7 +128,15 @@ export interface AlertRequestsTable {
   processed_at: CreatedAt;
 }
 
+export interface OutboxJobsTable {
+  id: ColumnType<string, never, never>;
+  task: string;
+  payload: ColumnType<unknown, string, never>;
+  created_at: CreatedAt;
+}
+
 export interface Database {
+  outbox_jobs: OutboxJobsTable;
   organizations: OrganizationsTable;
   users: UsersTable;
   teams: TeamsTable;

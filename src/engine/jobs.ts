@@ -24,7 +24,8 @@ export interface JobOptions {
 }
 
 /**
- * Adds a job through graphile-worker's own SQL function, on the connection given: inside a transaction
+ * Adds a job at once through graphile-worker's own SQL function (for scheduled or keyed jobs; events go
+ * through the outbox), on the connection given: inside a transaction
  * the job exists only if the transaction commits.
  */
 export async function enqueueJob<T extends TaskName>(
@@ -50,9 +51,15 @@ export function buildAlertEvent<T extends Partial<AlertEventInput>>(
   return { ...input, eventId: randomUUID(), at: new Date().toISOString() };
 }
 
-/** Records an alert event as an `alert-event` job in the caller's transaction. */
+/**
+ * Records an alert event in the caller's transaction, through the outbox: the relay turns it into an
+ * `alert-event` job within moments (see engine/relay.ts).
+ */
 export async function recordAlertEvent(tx: Queryable, input: AlertEventInput): Promise<AlertEvent> {
   const event = buildAlertEvent(input) as AlertEvent;
-  await enqueueJob(tx, 'alert-event', event);
+  await tx
+    .insertInto('outbox_jobs')
+    .values({ task: 'alert-event', payload: JSON.stringify(event) })
+    .execute();
   return event;
 }

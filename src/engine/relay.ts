@@ -1,0 +1,62 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database.js';
+import type { Logger } from '../logger.js';
+
+/**
+ * Moves alert events from the outbox to graphile-worker, up to `batchSize` at a time, in one
+ * transaction: a row leaves the outbox exactly when its job exists. Any number of relays may run
+ * (SKIP LOCKED splits the rows between them). One graphile NOTIFY per batch instead of per event is
+ * what lets intake commit thousands of changes a second.
+ */
+export async function relayOutbox(db: Db, batchSize = 1000): Promise<number> {
+  return db.transaction().execute(async (tx) => {
+    const result = await sql<{ n: number }>`
+      WITH batch AS (
+        DELETE FROM outbox_jobs
+        WHERE id IN (SELECT id FROM outbox_jobs ORDER BY id LIMIT ${batchSize} FOR UPDATE SKIP LOCKED)
+        RETURNING id, task, payload
+      ),
+      specs AS (
+        SELECT array_agg(
+          (task, payload::json, NULL, NULL, NULL, NULL, NULL, NULL)::graphile_worker.job_spec ORDER BY id
+        ) AS specs
+        FROM batch
+      )
+      SELECT (SELECT count(*) FROM batch)::int AS n,
+             (SELECT count(*) FROM specs, graphile_worker.add_jobs(specs.specs) WHERE specs.specs IS NOT NULL)::int AS added`.execute(
+      tx,
+    );
+    return result.rows[0]?.n ?? 0;
+  });
+}
+
+export interface RelayHandle {
+  stop(): Promise<void>;
+}
+
+/** Runs the relay every `intervalMs`, at once again while batches come back full. */
+export function startRelay(db: Db, log: Logger, intervalMs = 50): RelayHandle {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  const tick = () => {
+    running = (async () => {
+      try {
+        while (!stopped && (await relayOutbox(db)) >= 1000) {
+          // a full batch: there may be more waiting
+        }
+      } catch (error) {
+        if (!stopped) log.error({ err: error }, 'outbox relay failed; retrying');
+      }
+      if (!stopped) timer = setTimeout(tick, intervalMs);
+    })();
+  };
+  tick();
+  return {
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running;
+    },
+  };
+}
