@@ -14,6 +14,11 @@ import { startRelay, type RelayHandle } from './engine/relay.js';
 import { registerHealthRoutes } from './http/health.js';
 import { buildHttpApp, type HttpApp } from './http/server.js';
 import type { Logger } from './logger.js';
+import { createIntegrationsService, type IntegrationsService } from './integrations/service.js';
+import { registerIntegrationRoutes } from './integrations/routes.js';
+import { createSecurityHubIntake } from './integrations/securityhub/intake.js';
+import { SnsCertificateStore } from './integrations/securityhub/sns.js';
+import { httpsGet, type OutboundOptions } from './http/outbound.js';
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -24,6 +29,7 @@ export interface AppContext {
   pool: pg.Pool;
   accounts: AccountsService;
   alerts: AlertsService;
+  integrations: IntegrationsService;
 }
 
 export interface RunningApp {
@@ -60,6 +66,8 @@ export interface StartOptions {
   log: Logger;
   consumers?: readonly AlertEventConsumer[];
   workerConcurrency?: number;
+  /** Outbound HTTP settings (tests point SNS hosts at local servers with these). */
+  outbound?: OutboundOptions;
 }
 
 export async function startApp(config: Config, options: StartOptions): Promise<RunningApp> {
@@ -72,7 +80,15 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
     await migrate(database.db, database.pool, log);
     const accounts = createAccountsService(database.db, log);
     const alerts = createAlertsService(database.db);
-    const context: AppContext = { config, db: database.db, pool: database.pool, accounts, alerts };
+    const integrations = createIntegrationsService(database.db);
+    const context: AppContext = {
+      config,
+      db: database.db,
+      pool: database.pool,
+      accounts,
+      alerts,
+      integrations,
+    };
 
     if (config.bootstrapApiKey) {
       const result = await accounts.bootstrap(config.bootstrapApiKey);
@@ -94,8 +110,10 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
         pool: database.pool,
         log,
         alerts,
+        integrations,
         consumers: options.consumers ?? [],
         requestRetentionDays: config.requestRetentionDays,
+        payloadRetentionDays: config.payloadRetentionDays,
         concurrency: options.workerConcurrency,
       });
     }
@@ -106,6 +124,26 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       registerHealthRoutes(http, database.db);
       registerAccountRoutes(http, accounts);
       registerAlertRoutes(http, alerts);
+      const outbound = options.outbound ?? {};
+      const intake = createSecurityHubIntake({
+        db: database.db,
+        alerts,
+        config,
+        log,
+        certificates: new SnsCertificateStore({
+          certDir: config.snsCertDir,
+          fetch: async (url) => {
+            const answer = await httpsGet(url, { ...outbound, timeoutMs: 5000, maxBytes: 65536 });
+            if (answer.status !== 200) throw new Error(`fetching ${url} answered ${answer.status}`);
+            return answer.body;
+          },
+        }),
+        confirmSubscription: async (url) => {
+          const answer = await httpsGet(url, { ...outbound, timeoutMs: 10000, maxBytes: 65536 });
+          return { status: answer.status, body: answer.body.toString('utf8') };
+        },
+      });
+      registerIntegrationRoutes(http, { config, integrations, intake });
       url = await http.listen({ port: config.port, host: config.host });
       log.info({ url, role }, `Vigil is serving on ${url} (API docs at ${url}/docs)`);
     }

@@ -16,6 +16,8 @@ export interface Config {
   logLevel: string;
   /** How long the outcome of an Alert API request stays queryable. */
   requestRetentionDays: number;
+  /** How long the integration payload log keeps each delivery. */
+  payloadRetentionDays: number;
   /** Maximum request body size in bytes. */
   bodyLimit: number;
 }
@@ -79,6 +81,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     snsMaxMessageAge: integer(env, 'VIGIL_SNS_MAX_MESSAGE_AGE', 4200, 0, 30 * 86400),
     logLevel: optional(env, 'LOG_LEVEL') ?? 'info',
     requestRetentionDays: integer(env, 'VIGIL_REQUEST_RETENTION_DAYS', 7, 1, 365),
+    payloadRetentionDays: integer(env, 'VIGIL_PAYLOAD_RETENTION_DAYS', 14, 1, 365),
     bodyLimit: integer(env, 'VIGIL_BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024),
   };
 }

@@ -14,6 +14,8 @@ export interface Principal {
   username: string | undefined;
   fullName: string | undefined;
   role: UserRole | undefined;
+  /** Set when the key is an API integration's: alerts it creates carry the integration and go to its team. */
+  integration?: { id: string; name: string; type: string; teamId: string };
 }
 
 export function isOrgAdmin(p: Principal): boolean {
@@ -303,7 +305,16 @@ export function createAccountsService(db: Db, log: Logger) {
       requireOrgAdmin(p, 'delete teams');
       const team = await repo.findTeam(db, p.orgId, identifier, by);
       if (!team) throw notFound(`No team exists with ${by} [${identifier}].`);
-      await repo.deleteTeam(db, team.id);
+      try {
+        await repo.deleteTeam(db, team.id);
+      } catch (error) {
+        if ((error as { code?: string } | null)?.code === '23503') {
+          throw conflict(
+            `Team [${team.name}] owns integrations: give them another owner team or delete them first.`,
+          );
+        }
+        throw error;
+      }
     },
 
     async addTeamMember(p: Principal, identifier: string, by: 'id' | 'name', user: UserRef, role: TeamRole) {

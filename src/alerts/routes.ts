@@ -109,7 +109,12 @@ export function registerAlertRoutes(app: HttpApp, alerts: AlertsService): void {
         p,
         request.id,
         { ...body, details: stringifyDetails(body.details), priority: body.priority as Priority | undefined },
-        { defaultSource: request.ip },
+        {
+          defaultSource: request.ip,
+          ...(p.integration
+            ? { integration: { id: p.integration.id, name: p.integration.name, type: p.integration.type } }
+            : {}),
+        },
       );
       return accepted(request, reply);
     },

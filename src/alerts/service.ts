@@ -85,11 +85,14 @@ export interface IntegrationRef {
 
 /** The actor of a request: Opsgenie's `user` field when given, else whoever owns the API key. */
 export function actorOf(p: Principal, user?: string): Actor {
+  if (p.integration) {
+    return { kind: 'integration', name: user?.trim() || p.integration.name, integrationId: p.integration.id };
+  }
   const name = user?.trim() || p.fullName || p.username || 'API';
   return { kind: 'user', name, ...(p.userId ? { userId: p.userId } : {}) };
 }
 
-interface Outcome {
+export interface Outcome {
   success: boolean;
   status: string;
   alert?: AlertRow;
@@ -355,22 +358,26 @@ export function createAlertsService(db: Db) {
       p: Principal,
       requestId: string,
       input: CreateAlertInput,
-      options: { integration?: IntegrationRef; actor?: Actor; defaultSource?: string } = {},
+      options: { integration?: IntegrationRef; actor?: Actor; defaultSource?: string; tx?: Tx } = {},
     ): Promise<{ alert: AlertRow; inserted: boolean }> {
+      const q: Queryable = options.tx ?? db;
       const actor = options.actor ?? actorOf(p, input.user);
+      if (p.integration && (input.responders?.length ?? 0) === 0) {
+        input = { ...input, responders: [{ type: 'team', id: p.integration.teamId }] };
+      }
       // Responders are looked up only when given: the common create is one statement, one round trip.
       const needsLookup = (input.responders?.length ?? 0) > 0 || (input.visibleTo?.length ?? 0) > 0;
       const responders = needsLookup
-        ? await resolveResponders(db, p.orgId, input.responders, 'responders')
+        ? await resolveResponders(q, p.orgId, input.responders, 'responders')
         : [];
-      const visibleTo = needsLookup ? await resolveResponders(db, p.orgId, input.visibleTo, 'visibleTo') : [];
+      const visibleTo = needsLookup ? await resolveResponders(q, p.orgId, input.visibleTo, 'visibleTo') : [];
       const id = randomUUID();
       const source = input.source ?? options.defaultSource ?? '';
       const note = input.note?.trim() ? input.note : null;
       const via = options.integration ? `integration ${options.integration.name}` : 'API';
       const base = { alertId: id, orgId: p.orgId, actor, ...(source ? { source } : {}) };
       const priority = input.priority ?? 'P3';
-      return repo.createOrDeduplicate(db, {
+      return repo.createOrDeduplicate(q, {
         row: {
           id,
           orgId: p.orgId,
@@ -494,6 +501,69 @@ export function createAlertsService(db: Db) {
     },
 
     purgeRequests: (olderThanDays: number) => repo.purgeRequests(db, olderThanDays),
+
+    /** Runs an action on an alert already locked in the caller's transaction (integrations use it). */
+    async applyInTx(
+      tx: Tx,
+      alert: AlertRow,
+      action: AlertAction,
+      actor: Actor,
+      meta: ActionMeta = {},
+    ): Promise<Outcome> {
+      const outcome = await apply(tx, alert, action, actor, meta);
+      if (outcome.success && action.kind !== 'addNote' && action.kind !== 'delete') {
+        await attachNote(tx, outcome.alert ?? alert, meta.note, actor, meta.source);
+      }
+      return outcome;
+    },
+
+    /** Locks an alert by id in the caller's transaction. */
+    lockInTx: (tx: Tx, alertId: string) =>
+      tx.selectFrom('alerts').selectAll().where('id', '=', alertId).forUpdate().executeTakeFirst(),
+
+    /**
+     * Counts one more occurrence of an open alert whose source sent an update: details that changed,
+     * the priority when it changed, and a log line saying what changed.
+     */
+    async recordRepeat(
+      tx: Tx,
+      alert: AlertRow,
+      change: { details: Record<string, string>; priority?: Priority; summary: string },
+      actor: Actor,
+    ): Promise<AlertRow> {
+      const changedKeys = Object.keys(change.details).filter((k) => alert.details[k] !== change.details[k]);
+      const updated = await repo.update(tx, alert.id, {
+        count: alert.count + 1,
+        last_occurred_at: new Date(),
+        ...(changedKeys.length > 0
+          ? { details: sql`details || ${JSON.stringify(change.details)}::jsonb` as never }
+          : {}),
+        ...(change.priority && change.priority !== alert.priority ? { priority: change.priority } : {}),
+      });
+      await repo.addLog(
+        tx,
+        alert.id,
+        'deduplicate',
+        `${change.summary}; count is now ${updated.count}`,
+        actor.name,
+      );
+      await event(tx, updated, actor, undefined, { type: 'deduplicated', count: updated.count });
+      if (change.priority && change.priority !== alert.priority) {
+        await repo.addLog(
+          tx,
+          alert.id,
+          'priority',
+          `Priority changed from ${alert.priority} to ${change.priority} by ${actor.name}`,
+          actor.name,
+        );
+        await event(tx, updated, actor, undefined, {
+          type: 'priority_changed',
+          from: alert.priority,
+          to: change.priority,
+        });
+      }
+      return updated;
+    },
   };
 }
 

@@ -135,7 +135,71 @@ export interface OutboxJobsTable {
   created_at: CreatedAt;
 }
 
+export interface IntegrationsTable {
+  id: Generated<string>;
+  org_id: string;
+  type: string;
+  name: string;
+  owner_team_id: string;
+  assignee_team_id: string | null;
+  enabled: ColumnType<boolean, boolean | undefined, boolean>;
+  api_key_lookup: string;
+  api_key_hash: Buffer;
+  external_id: string;
+  settings: ColumnType<Record<string, unknown>, string, string>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface SnsSubscriptionsTable {
+  integration_id: string;
+  topic_arn: string;
+  subscription_arn: string | null;
+  status: 'confirmed' | 'unsubscribed';
+  updated_at: Timestamp;
+}
+
+export interface IntegrationPayloadsTable {
+  id: ColumnType<string, never, never>;
+  integration_id: string;
+  received_at: CreatedAt;
+  message_id: string | null;
+  kind: string;
+  verdict: string;
+  reason: string | null;
+  alert_ids: ColumnType<string[], string[] | undefined, string[]>;
+  content_type: string | null;
+  body: string;
+}
+
+export interface SnsProcessedMessagesTable {
+  integration_id: string;
+  message_id: string;
+  processed_at: CreatedAt;
+}
+
+export interface SecurityHubFindingsTable {
+  integration_id: string;
+  product_arn: string;
+  finding_id: string;
+  alert_id: string | null;
+  provider_severity: string | null;
+  severity_label: string | null;
+  workflow_status: string | null;
+  record_state: string | null;
+  compliance_status: string | null;
+  note_text: string | null;
+  finding_updated_at: string | null;
+  written_back: ColumnType<Record<string, unknown> | null, string | null, string | null>;
+  last_seen_at: Timestamp;
+}
+
 export interface Database {
+  integrations: IntegrationsTable;
+  sns_subscriptions: SnsSubscriptionsTable;
+  integration_payloads: IntegrationPayloadsTable;
+  sns_processed_messages: SnsProcessedMessagesTable;
+  securityhub_findings: SecurityHubFindingsTable;
   outbox_jobs: OutboxJobsTable;
   organizations: OrganizationsTable;
   users: UsersTable;
@@ -154,3 +218,5 @@ export type AlertUpdate = Updateable<AlertsTable>;
 export type UserRow = Selectable<UsersTable>;
 export type TeamRow = Selectable<TeamsTable>;
 export type OrganizationRow = Selectable<OrganizationsTable>;
+export type IntegrationRow = Selectable<IntegrationsTable>;
+export type SecurityHubFindingRow = Selectable<SecurityHubFindingsTable>;

@@ -2,6 +2,7 @@ import { run, type Runner, type TaskList, type Logger as WorkerLogger } from 'gr
 import { Logger as GraphileLogger } from 'graphile-worker';
 import type pg from 'pg';
 import type { AlertsService } from '../alerts/service.js';
+import type { IntegrationsService } from '../integrations/service.js';
 import type { Logger } from '../logger.js';
 import type { AlertEventConsumer } from './consumers.js';
 import { dispatchAlertEvent } from './consumers.js';
@@ -12,7 +13,9 @@ export interface WorkerDeps {
   log: Logger;
   alerts: AlertsService;
   consumers: readonly AlertEventConsumer[];
+  integrations: IntegrationsService;
   requestRetentionDays: number;
+  payloadRetentionDays: number;
   concurrency?: number;
 }
 
@@ -38,6 +41,8 @@ export async function startWorker(deps: WorkerDeps): Promise<Runner> {
     'purge-alert-requests': async () => {
       const removed = await deps.alerts.purgeRequests(deps.requestRetentionDays);
       if (removed > 0) log.info({ removed }, 'purged old alert request records');
+      const payloads = await deps.integrations.purge(deps.payloadRetentionDays);
+      if (payloads > 0) log.info({ removed: payloads }, 'purged integration payloads past retention');
     },
   };
   // The payload arrives as JSON from PostgreSQL; it was typed when it was written by enqueueJob.

@@ -91,6 +91,26 @@ function describe(error: { keyword?: string; message?: string; params?: Record<s
   }
 }
 
+/** The key of an API integration (Opsgenie's model): it may use the Alert API, as the integration. */
+async function integrationPrincipal(ctx: AppContext, key: string): Promise<Principal | undefined> {
+  const integration = await ctx.integrations.byApiKey(key);
+  if (!integration || integration.type !== 'API' || !integration.enabled) return undefined;
+  return {
+    orgId: integration.org_id,
+    apiKeyId: integration.id,
+    userId: undefined,
+    username: undefined,
+    fullName: integration.name,
+    role: undefined,
+    integration: {
+      id: integration.id,
+      name: integration.name,
+      type: integration.type,
+      teamId: integration.assignee_team_id ?? integration.owner_team_id,
+    },
+  };
+}
+
 export async function buildHttpApp(ctx: AppContext, log: Logger): Promise<HttpApp> {
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
@@ -175,7 +195,7 @@ export async function buildHttpApp(ctx: AppContext, log: Logger): Promise<HttpAp
         'Could not authenticate: send Authorization: GenieKey <api key> (or Bearer <api key>).',
       );
     }
-    const principal = await ctx.accounts.authenticate(key);
+    const principal = (await ctx.accounts.authenticate(key)) ?? (await integrationPrincipal(ctx, key));
     if (!principal)
       throw new ApiError(401, 'Could not authenticate: the API key is unknown or has been deleted.');
     request.principal = principal;

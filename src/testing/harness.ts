@@ -4,6 +4,7 @@ import { startApp, type RunningApp } from '../app.js';
 import { loadConfig } from '../config.js';
 import type { AlertEventConsumer } from '../engine/consumers.js';
 import { createLogger } from '../logger.js';
+import type { OutboundOptions } from '../http/outbound.js';
 
 /**
  * Test support: a fresh database per test file on the PostgreSQL that scripts/test.ts started
@@ -51,6 +52,7 @@ export async function startTestServer(
     role?: 'all' | 'api' | 'worker';
     consumers?: AlertEventConsumer[];
     env?: Record<string, string>;
+    outbound?: OutboundOptions;
   } = {},
 ): Promise<TestServer> {
   const databaseUrl = options.databaseUrl ?? (await createTestDatabase());
@@ -67,6 +69,7 @@ export async function startTestServer(
     role: options.role ?? 'all',
     log,
     consumers: options.consumers,
+    outbound: options.outbound,
     workerConcurrency: 4,
   });
   const url = app.url ?? '';

@@ -1,0 +1,273 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { httpsGet, OutboundError, proxyFor } from './outbound.js';
+
+const HOST = 'sns.us-west-2.amazonaws.com';
+
+/** Resolves HOST (and only HOST) to the local server. */
+const lookup: net.LookupFunction = (hostname, options, callback) => {
+  if (hostname !== HOST) {
+    const error: NodeJS.ErrnoException = new Error(`test lookup does not know ${hostname}`);
+    error.code = 'ENOTFOUND';
+    callback(error, '', 4);
+    return;
+  }
+  if (options.all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
+  else callback(null, '127.0.0.1', 4);
+};
+
+describe('httpsGet', () => {
+  let dir: string;
+  let ca: string;
+  let server: https.Server;
+  let port: number;
+  let base: string;
+  const seenHosts: string[] = [];
+
+  let proxy: http.Server;
+  let proxyPort: number;
+  const tunnels = new Set<net.Socket>();
+  const connects: Array<{ target: string; auth: string | undefined }> = [];
+
+  before(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'vigil-outbound-'));
+    const keyPath = path.join(dir, 'key.pem');
+    const certPath = path.join(dir, 'cert.pem');
+    await promisify(execFile)('/usr/bin/openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      keyPath,
+      '-out',
+      certPath,
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${HOST}`,
+      '-addext',
+      `subjectAltName=DNS:${HOST}`,
+    ]);
+    ca = await fs.readFile(certPath, 'utf8');
+
+    server = https.createServer({ key: await fs.readFile(keyPath), cert: ca }, (req, res) => {
+      seenHosts.push(req.headers.host ?? '');
+      switch (req.url) {
+        case '/cert.pem':
+          res
+            .writeHead(200, { 'content-type': 'application/x-pem-file' })
+            .end('-----BEGIN CERTIFICATE-----\n');
+          return;
+        case '/redirect':
+          res.writeHead(302, { location: 'https://evil.example.com/x.pem' }).end();
+          return;
+        case '/slow':
+          return; // never answers
+        case '/big':
+          res.writeHead(200, { 'content-length': '5000' }).end(Buffer.alloc(5000, 'a'));
+          return;
+        case '/big-chunked':
+          res.writeHead(200);
+          res.write(Buffer.alloc(800, 'a'));
+          setTimeout(() => res.end(Buffer.alloc(800, 'b')), 10);
+          return;
+        default:
+          res.writeHead(404).end('not here');
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as net.AddressInfo).port;
+    base = `https://${HOST}:${port}`;
+
+    // A CONNECT proxy that records the target and tunnels every target to the local server.
+    proxy = http.createServer((_req, res) => res.writeHead(405).end());
+    proxy.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
+      tunnels.add(client);
+      client.on('close', () => tunnels.delete(client));
+      const auth = req.headers['proxy-authorization'];
+      connects.push({ target: req.url ?? '', auth });
+      if (auth === 'Basic ' + Buffer.from('deny:me').toString('base64')) {
+        client.end('HTTP/1.1 407 Proxy Authentication Required\r\n\r\n');
+        return;
+      }
+      const upstream = net.connect(port, '127.0.0.1', () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        if (head.length > 0) upstream.write(head);
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+      tunnels.add(upstream);
+      upstream.on('close', () => tunnels.delete(upstream));
+      upstream.on('error', () => client.destroy());
+      client.on('error', () => upstream.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    proxyPort = (proxy.address() as net.AddressInfo).port;
+  });
+
+  after(async () => {
+    for (const socket of tunnels) socket.destroy();
+    server.closeAllConnections();
+    proxy.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    await new Promise((resolve) => proxy.close(resolve));
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('fetches over TLS from the named host, verifying its certificate', async () => {
+    const response = await httpsGet(`${base}/cert.pem`, { ca, lookup, env: {} });
+    assert.equal(response.status, 200);
+    assert.equal(response.headers['content-type'], 'application/x-pem-file');
+    assert.equal(response.body.toString(), '-----BEGIN CERTIFICATE-----\n');
+    assert.equal(seenHosts.at(-1), `${HOST}:${port}`);
+  });
+
+  it('returns other statuses to the caller', async () => {
+    const response = await httpsGet(`${base}/missing`, { ca, lookup, env: {} });
+    assert.equal(response.status, 404);
+    assert.equal(response.body.toString(), 'not here');
+  });
+
+  it('refuses a certificate it does not trust', async () => {
+    await assert.rejects(httpsGet(`${base}/cert.pem`, { lookup, env: {} }), OutboundError);
+  });
+
+  it('refuses non-https URLs', async () => {
+    await assert.rejects(httpsGet(`http://${HOST}:${port}/cert.pem`, { lookup, env: {} }), {
+      name: 'OutboundError',
+      message: /non-https/,
+    });
+    await assert.rejects(httpsGet('not a url', { env: {} }), OutboundError);
+  });
+
+  it('refuses to follow a redirect and says where it pointed', async () => {
+    await assert.rejects(httpsGet(`${base}/redirect`, { ca, lookup, env: {} }), (error: Error) => {
+      assert.ok(error instanceof OutboundError);
+      assert.match(error.message, /redirect/);
+      assert.match(error.message, /302/);
+      assert.match(error.message, /https:\/\/evil\.example\.com\/x\.pem/);
+      return true;
+    });
+  });
+
+  it('gives up after the timeout', async () => {
+    const started = Date.now();
+    await assert.rejects(httpsGet(`${base}/slow`, { ca, lookup, env: {}, timeoutMs: 200 }), {
+      name: 'OutboundError',
+      message: /timed out after 200 ms/,
+    });
+    assert.ok(Date.now() - started < 2000);
+  });
+
+  it('refuses bodies over the size cap, declared or streamed', async () => {
+    await assert.rejects(httpsGet(`${base}/big`, { ca, lookup, env: {}, maxBytes: 1000 }), {
+      name: 'OutboundError',
+      message: /too large/,
+    });
+    await assert.rejects(httpsGet(`${base}/big-chunked`, { ca, lookup, env: {}, maxBytes: 1000 }), {
+      name: 'OutboundError',
+      message: /too large/,
+    });
+    const whole = await httpsGet(`${base}/big-chunked`, { ca, lookup, env: {}, maxBytes: 1600 });
+    assert.equal(whole.body.length, 1600);
+  });
+
+  it('tunnels through HTTPS_PROXY with CONNECT, sending basic auth from the proxy URL', async () => {
+    connects.length = 0;
+    // No lookup: the target name must not be resolved here, only by the proxy.
+    const response = await httpsGet(`${base}/cert.pem`, {
+      ca,
+      env: { HTTPS_PROXY: `http://user:p%40ss@127.0.0.1:${proxyPort}` },
+    });
+    assert.equal(response.status, 200);
+    assert.equal(response.body.toString(), '-----BEGIN CERTIFICATE-----\n');
+    assert.deepEqual(connects, [
+      { target: `${HOST}:${port}`, auth: 'Basic ' + Buffer.from('user:p@ss').toString('base64') },
+    ]);
+  });
+
+  it('uses lower-case https_proxy and applies the timeout, size cap and redirect rule through it', async () => {
+    connects.length = 0;
+    const env = { https_proxy: `127.0.0.1:${proxyPort}` };
+    const response = await httpsGet(`${base}/cert.pem`, { ca, env });
+    assert.equal(response.status, 200);
+    assert.deepEqual(connects, [{ target: `${HOST}:${port}`, auth: undefined }]);
+    await assert.rejects(httpsGet(`${base}/redirect`, { ca, env }), { message: /redirect/ });
+    await assert.rejects(httpsGet(`${base}/big`, { ca, env, maxBytes: 10 }), { message: /too large/ });
+    await assert.rejects(httpsGet(`${base}/slow`, { ca, env, timeoutMs: 200 }), { message: /timed out/ });
+  });
+
+  it('reports a proxy that refuses CONNECT', async () => {
+    await assert.rejects(
+      httpsGet(`${base}/cert.pem`, { ca, env: { HTTPS_PROXY: `http://deny:me@127.0.0.1:${proxyPort}` } }),
+      { name: 'OutboundError', message: /refused CONNECT .* with status 407/ },
+    );
+  });
+
+  it('connects directly when NO_PROXY matches', async () => {
+    connects.length = 0;
+    for (const noProxy of ['.amazonaws.com', 'localhost, amazonaws.com', `${HOST}:${port}`, '*']) {
+      const response = await httpsGet(`${base}/cert.pem`, {
+        ca,
+        lookup,
+        env: { HTTPS_PROXY: `http://127.0.0.1:${proxyPort}`, NO_PROXY: noProxy },
+      });
+      assert.equal(response.status, 200);
+    }
+    assert.deepEqual(connects, []);
+  });
+});
+
+describe('proxyFor', () => {
+  const url = new URL('https://sns.us-west-2.amazonaws.com/cert.pem');
+  const proxied = (env: Record<string, string>, target = url) => proxyFor(target, env)?.toString();
+
+  it('reads HTTPS_PROXY, else https_proxy', () => {
+    assert.equal(proxied({}), undefined);
+    assert.equal(proxied({ HTTPS_PROXY: '' }), undefined);
+    assert.equal(proxied({ HTTPS_PROXY: 'http://proxy:3128' }), 'http://proxy:3128/');
+    assert.equal(proxied({ https_proxy: 'http://lower:3128' }), 'http://lower:3128/');
+    assert.equal(
+      proxied({ HTTPS_PROXY: 'http://upper:1', https_proxy: 'http://lower:2' }),
+      'http://upper:1/',
+    );
+    assert.equal(proxied({ HTTPS_PROXY: 'proxy.corp:8080' }), 'http://proxy.corp:8080/');
+    assert.equal(proxied({ HTTPS_PROXY: 'http://proxy:3128' }, new URL('http://example.com/')), undefined);
+  });
+
+  it('refuses proxy URLs it cannot use', () => {
+    assert.throws(() => proxyFor(url, { HTTPS_PROXY: 'http://' }), OutboundError);
+    assert.throws(() => proxyFor(url, { HTTPS_PROXY: 'socks5://proxy:1080' }), /http:\/\/ proxy URL/);
+  });
+
+  it('applies NO_PROXY: names, domain suffixes, ports and *', () => {
+    const env = (noProxy: string) => ({ HTTPS_PROXY: 'http://proxy:3128', NO_PROXY: noProxy });
+    assert.equal(proxied(env('*')), undefined);
+    assert.equal(proxied(env('sns.us-west-2.amazonaws.com')), undefined);
+    assert.equal(proxied(env('amazonaws.com')), undefined);
+    assert.equal(proxied(env('.amazonaws.com')), undefined);
+    assert.equal(proxied(env('*.amazonaws.com')), undefined);
+    assert.equal(proxied(env(' example.com , AmazonAWS.com ')), undefined);
+    assert.equal(proxied(env('amazonaws.com:443')), undefined);
+    assert.equal(proxied(env('amazonaws.com:8443')), 'http://proxy:3128/');
+    assert.equal(proxied(env('zonaws.com')), 'http://proxy:3128/');
+    assert.equal(proxied(env('example.com,localhost')), 'http://proxy:3128/');
+    assert.equal(proxied(env('us-west-2.amazonaws.com.evil')), 'http://proxy:3128/');
+    assert.equal(proxied(env('')), 'http://proxy:3128/');
+    assert.equal(proxied({ HTTPS_PROXY: 'http://proxy:3128', no_proxy: 'amazonaws.com' }), undefined);
+    assert.equal(proxied(env('example.com:8443'), new URL('https://api.example.com:8443/')), undefined);
+    assert.equal(proxied(env('[::1]:443'), new URL('https://[::1]/')), undefined);
+    assert.equal(proxied(env('::1'), new URL('https://[::1]:8443/')), undefined);
+    assert.equal(proxied(env('127.0.0.1'), new URL('https://127.0.0.1/')), undefined);
+  });
+});

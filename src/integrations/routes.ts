@@ -1,0 +1,379 @@
+import { Type } from 'typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { requireOrgAdmin } from '../accounts/service.js';
+import type { Config } from '../config.js';
+import { envelope, principalOf, type HttpApp } from '../http/server.js';
+import { StringEnum } from '../http/schemas.js';
+import type { IntegrationWithTeams } from './repository.js';
+import type { SecurityHubIntake } from './securityhub/intake.js';
+import { endpointUrl, SECURITY_HUB_INTAKE_PATH, type IntegrationsService } from './service.js';
+import {
+  INTEGRATION_TYPES,
+  SECURITY_HUB_EVENT_TYPES,
+  SEVERITY_LABELS,
+  securityHubEventPattern,
+  securityHubSettings,
+  type SecurityHubSettings,
+} from './types.js';
+
+const TeamRef = Type.Object({ id: Type.Optional(Type.String()), name: Type.Optional(Type.String()) });
+
+/** Settings accepted on create and update, flattened into the body as BRIEF.md documents them. */
+const SettingsFields = {
+  verifySignatures: Type.Optional(Type.Boolean()),
+  allowedTopicArns: Type.Optional(
+    Type.Array(
+      Type.String({
+        minLength: 1,
+        maxLength: 2048,
+        pattern: '^(\\*|arn:aws[\\w-]*:sns:[\\w-]+:\\d{12}:[\\w-]{1,256})$',
+      }),
+      {
+        maxItems: 100,
+      },
+    ),
+  ),
+  eventTypes: Type.Optional(Type.Array(StringEnum(SECURITY_HUB_EVENT_TYPES), { minItems: 1, maxItems: 4 })),
+  minimumSeverity: Type.Optional(StringEnum(SEVERITY_LABELS)),
+  autoClose: Type.Optional(
+    Type.Object(
+      {
+        resolved: Type.Optional(Type.Boolean()),
+        suppressed: Type.Optional(Type.Boolean()),
+        archived: Type.Optional(Type.Boolean()),
+        passed: Type.Optional(Type.Boolean()),
+      },
+      { additionalProperties: false },
+    ),
+  ),
+  alertOnHandledFindings: Type.Optional(Type.Boolean()),
+  sendUpdatesBack: Type.Optional(Type.Boolean()),
+  roleArn: Type.Optional(Type.String({ maxLength: 2048 })),
+  region: Type.Optional(Type.String({ pattern: '^[a-z]{2}(-gov)?-[a-z]+-\\d$' })),
+};
+
+const CreateBody = Type.Object(
+  {
+    type: StringEnum(INTEGRATION_TYPES),
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    ownerTeam: TeamRef,
+    assigneeTeam: Type.Optional(TeamRef),
+    enabled: Type.Optional(Type.Boolean()),
+    ...SettingsFields,
+  },
+  { additionalProperties: false },
+);
+
+const UpdateBody = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    ownerTeam: Type.Optional(TeamRef),
+    assigneeTeam: Type.Optional(Type.Union([TeamRef, Type.Null()])),
+    enabled: Type.Optional(Type.Boolean()),
+    ...SettingsFields,
+  },
+  { additionalProperties: false },
+);
+
+function settingsFrom(body: object): Partial<SecurityHubSettings> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(SettingsFields)) {
+    const value = (body as Record<string, unknown>)[key];
+    if (value !== undefined) out[key] = value;
+  }
+  return out as Partial<SecurityHubSettings>;
+}
+
+export function presentIntegration(
+  config: Config,
+  row: IntegrationWithTeams,
+  extra: {
+    apiKey?: string;
+    subscriptions?: {
+      topic_arn: string;
+      status: string;
+      subscription_arn: string | null;
+      updated_at: Date;
+    }[];
+  } = {},
+) {
+  const base = {
+    id: row.id,
+    name: row.name,
+    type: row.type,
+    enabled: row.enabled,
+    ownerTeam: { id: row.owner_team_id, name: row.owner_team_name },
+    ...(row.assignee_team_id
+      ? { assigneeTeam: { id: row.assignee_team_id, name: row.assignee_team_name } }
+      : {}),
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+    ...(extra.apiKey
+      ? { apiKey: extra.apiKey, endpointUrl: endpointUrl(config.publicUrl, row.type, extra.apiKey) }
+      : {}),
+  };
+  if (row.type !== 'AmazonSecurityHub') return base;
+  const settings = securityHubSettings(row.settings);
+  return {
+    ...base,
+    // The key is stored hashed: the full URL is shown when the key is made (create, regenerate).
+    endpointUrlTemplate: `${config.publicUrl}${SECURITY_HUB_INTAKE_PATH}?apiKey=<integration API key>`,
+    externalId: row.external_id,
+    ...settings,
+    eventPattern: securityHubEventPattern(settings),
+    ...(extra.subscriptions
+      ? {
+          subscriptions: extra.subscriptions.map((s) => ({
+            topicArn: s.topic_arn,
+            status: s.status,
+            subscriptionArn: s.subscription_arn,
+            updatedAt: s.updated_at.toISOString(),
+          })),
+        }
+      : {}),
+  };
+}
+
+export function registerIntegrationRoutes(
+  app: HttpApp,
+  deps: { config: Config; integrations: IntegrationsService; intake: SecurityHubIntake },
+): void {
+  const { config, integrations, intake } = deps;
+  const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+
+  app.post(
+    '/v2/integrations',
+    { schema: { tags: ['integrations'], summary: 'Add an integration to a team', body: CreateBody } },
+    async (request, reply) => {
+      const b = request.body;
+      const { integration, apiKey } = await integrations.create(principalOf(request), {
+        type: b.type,
+        name: b.name,
+        ownerTeam: b.ownerTeam,
+        assigneeTeam: b.assigneeTeam,
+        enabled: b.enabled,
+        settings: settingsFrom(b),
+      });
+      return reply
+        .status(201)
+        .send(
+          envelope(request, { result: 'Created', data: presentIntegration(config, integration, { apiKey }) }),
+        );
+    },
+  );
+
+  app.get(
+    '/v2/integrations',
+    {
+      schema: {
+        tags: ['integrations'],
+        summary: 'List integrations',
+        querystring: Type.Object({
+          type: Type.Optional(Type.String()),
+          teamId: Type.Optional(Type.String()),
+        }),
+      },
+    },
+    async (request) => {
+      const rows = await integrations.list(principalOf(request), request.query);
+      return envelope(request, { data: rows.map((r) => presentIntegration(config, r)) });
+    },
+  );
+
+  app.get(
+    '/v2/integrations/:id',
+    { schema: { tags: ['integrations'], summary: 'Get an integration', params: IdParams } },
+    async (request) => {
+      const row = await integrations.get(principalOf(request), request.params.id);
+      const subscriptions = await integrations.subscriptions(row.id);
+      return envelope(request, { data: presentIntegration(config, row, { subscriptions }) });
+    },
+  );
+
+  app.patch(
+    '/v2/integrations/:id',
+    {
+      schema: {
+        tags: ['integrations'],
+        summary: 'Update an integration',
+        params: IdParams,
+        body: UpdateBody,
+      },
+    },
+    async (request) => {
+      const b = request.body;
+      const row = await integrations.update(principalOf(request), request.params.id, {
+        name: b.name,
+        ownerTeam: b.ownerTeam,
+        assigneeTeam: b.assigneeTeam,
+        enabled: b.enabled,
+        settings: settingsFrom(b),
+      });
+      return envelope(request, { result: 'Updated', data: presentIntegration(config, row) });
+    },
+  );
+
+  app.delete(
+    '/v2/integrations/:id',
+    { schema: { tags: ['integrations'], summary: 'Delete an integration', params: IdParams } },
+    async (request) => {
+      await integrations.delete(principalOf(request), request.params.id);
+      return envelope(request, { result: 'Deleted' });
+    },
+  );
+
+  for (const [action, enabled] of [
+    ['enable', true],
+    ['disable', false],
+  ] as const) {
+    app.post(
+      `/v2/integrations/:id/${action}`,
+      {
+        schema: {
+          tags: ['integrations'],
+          summary: `Turn an integration ${enabled ? 'on' : 'off'}`,
+          params: IdParams,
+        },
+      },
+      async (request) => {
+        const row = await integrations.setEnabled(principalOf(request), request.params.id, enabled);
+        return envelope(request, {
+          result: enabled ? 'Enabled' : 'Disabled',
+          data: presentIntegration(config, row),
+        });
+      },
+    );
+  }
+
+  app.post(
+    '/v2/integrations/:id/api-key',
+    {
+      schema: {
+        tags: ['integrations'],
+        summary: 'Regenerate the API key (the old one stops working at once)',
+        params: IdParams,
+      },
+    },
+    async (request) => {
+      const { integration, apiKey } = await integrations.regenerateKey(
+        principalOf(request),
+        request.params.id,
+      );
+      return envelope(request, {
+        result: 'Regenerated',
+        data: presentIntegration(config, integration, { apiKey }),
+      });
+    },
+  );
+
+  app.get(
+    '/v2/integrations/:id/payloads',
+    {
+      schema: {
+        tags: ['integrations'],
+        summary: 'Every delivery received, newest first, with what became of it',
+        params: IdParams,
+        querystring: Type.Object({
+          limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+          before: Type.Optional(Type.String({ pattern: '^\\d{1,18}$' })),
+          verdict: Type.Optional(
+            StringEnum([
+              'created',
+              'updated',
+              'closed',
+              'ignored',
+              'refused',
+              'duplicate',
+              'confirmed',
+              'unsubscribed',
+              'failed',
+            ]),
+          ),
+          includeBody: Type.Boolean({ default: false }),
+        }),
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const rows = await integrations.payloads(principalOf(request), request.params.id, q);
+      const last = rows[rows.length - 1];
+      return envelope(request, {
+        data: rows.map((r) => ({
+          id: r.id,
+          receivedAt: r.received_at.toISOString(),
+          messageId: r.message_id,
+          kind: r.kind,
+          verdict: r.verdict,
+          reason: r.reason,
+          alertIds: r.alert_ids,
+          contentType: r.content_type,
+          ...(r.body !== undefined ? { body: r.body } : {}),
+        })),
+        paging: last && rows.length === q.limit ? { next: `?before=${last.id}&limit=${q.limit}` } : {},
+      });
+    },
+  );
+
+  app.post(
+    '/v2/integrations/:id/payloads/:payloadId/replay',
+    {
+      schema: {
+        tags: ['integrations'],
+        summary: 'Process a stored payload again (admins)',
+        params: Type.Object({ id: Type.String(), payloadId: Type.String() }),
+      },
+    },
+    async (request, reply) => {
+      const p = principalOf(request);
+      requireOrgAdmin(p, 'replay payloads');
+      const { integration, payload } = await integrations.payload(
+        p,
+        request.params.id,
+        request.params.payloadId,
+      );
+      const answer = await intake.replay(integration, payload, request.id);
+      return reply.status(answer.status).send(envelope(request, { ...answer.body }));
+    },
+  );
+
+  // The intake URL: public (the integration key authenticates it), any Content-Type, 256 KiB as SNS.
+  void app.register(async (plain) => {
+    const scope = plain.withTypeProvider<TypeBoxTypeProvider>();
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 262_144 }, (_request, body, done) =>
+      done(null, body),
+    );
+    scope.post(
+      SECURITY_HUB_INTAKE_PATH,
+      {
+        config: { public: true },
+        bodyLimit: 262_144,
+        schema: {
+          tags: ['intake'],
+          summary:
+            'Amazon Security Hub deliveries: SNS (HTTPS subscription, raw or not) or an EventBridge API destination',
+          querystring: Type.Object({ apiKey: Type.Optional(Type.String({ maxLength: 200 })) }),
+        },
+      },
+      async (request, reply) => {
+        const headerKey =
+          (typeof request.headers['x-api-key'] === 'string' ? request.headers['x-api-key'] : undefined) ??
+          /^\s*(?:GenieKey|Bearer)\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
+        const apiKey = request.query.apiKey ?? headerKey;
+        const integration = apiKey ? await integrations.byApiKey(apiKey) : undefined;
+        const body = typeof request.body === 'string' ? request.body : '';
+        const answer = await intake.handle(
+          integration?.type === 'AmazonSecurityHub' ? integration : undefined,
+          {
+            apiKey,
+            keyInHeader: request.query.apiKey === undefined && headerKey !== undefined,
+            contentType: request.headers['content-type'],
+            body,
+          },
+          request.id,
+        );
+        return reply.status(answer.status).send(envelope(request, answer.body));
+      },
+    );
+  });
+}

@@ -1,0 +1,699 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { startFakeSns, startConnectProxy, type FakeSns } from '../../testing/fake-sns.js';
+import { startTestServer, type Json, type TestServer } from '../../testing/harness.js';
+import { createTestSigningCertificate, signSnsMessage } from '../../testing/sns-signer.js';
+import type { SnsMessage } from './sns.js';
+
+/**
+ * The Security Hub intake end to end: the real server, real PostgreSQL, SNS messages signed with a
+ * test certificate (trusted through VIGIL_SNS_CERT_DIR), and a local HTTPS server standing in for SNS
+ * where SubscribeURLs point.
+ */
+
+const here = path.dirname(new URL(import.meta.url).pathname);
+const fixtures = path.resolve(here, '../../../test/fixtures/securityhub');
+const readJson = async (p: string): Promise<Json> =>
+  JSON.parse(await fs.readFile(path.join(fixtures, p), 'utf8'));
+
+let server: TestServer;
+let fakeSns: FakeSns;
+let certDir: string;
+let signer: { keyPem: string; certUrl: string };
+const TOPIC = 'arn:aws:sns:us-east-1:123456789012:securityhub-findings';
+
+before(async () => {
+  certDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vigil-certs-'));
+  const made = await createTestSigningCertificate(certDir);
+  signer = { keyPem: made.keyPem, certUrl: made.certUrl };
+  fakeSns = await startFakeSns();
+  server = await startTestServer({
+    env: { VIGIL_SNS_CERT_DIR: certDir, VIGIL_PUBLIC_URL: 'https://vigil.example.com' },
+    outbound: { ca: fakeSns.ca, lookup: fakeSns.lookup, connectPort: fakeSns.port, env: {} },
+  });
+  const team = await server.call('POST', '/v2/teams', { name: 'SecOps' });
+  assert.equal(team.status, 201);
+});
+
+after(async () => {
+  await server.stop();
+  await fakeSns.close();
+  await fs.rm(certDir, { recursive: true, force: true });
+});
+
+interface Integration {
+  id: string;
+  apiKey: string;
+  endpointUrl: string;
+  path: string;
+}
+
+async function addIntegration(body: Json = {}): Promise<Integration> {
+  const res = await server.call('POST', '/v2/integrations', {
+    type: 'AmazonSecurityHub',
+    name: `Security Hub ${randomUUID().slice(0, 8)}`,
+    ownerTeam: { name: 'SecOps' },
+    ...body,
+  });
+  assert.equal(res.status, 201, JSON.stringify(res.body));
+  const data = res.body.data;
+  const url = new URL(data.endpointUrl);
+  return {
+    id: data.id,
+    apiKey: data.apiKey,
+    endpointUrl: data.endpointUrl,
+    path: `${url.pathname}${url.search}`,
+  };
+}
+
+async function post(pathAndQuery: string, body: string | object, headers: Record<string, string> = {}) {
+  const response = await fetch(server.url + pathAndQuery, {
+    method: 'POST',
+    headers: {
+      'content-type': 'text/plain; charset=UTF-8',
+      'user-agent': 'Amazon Simple Notification Service Agent',
+      ...headers,
+    },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as Json };
+}
+
+function signed(fields: Partial<SnsMessage> & { Type: SnsMessage['Type'] }): SnsMessage {
+  const base = {
+    MessageId: randomUUID(),
+    TopicArn: TOPIC,
+    Timestamp: new Date().toISOString(),
+    Message: '',
+    ...fields,
+  };
+  return signSnsMessage(
+    base as Omit<SnsMessage, 'Signature' | 'SignatureVersion' | 'SigningCertURL'>,
+    signer.keyPem,
+    signer.certUrl,
+    '2',
+  );
+}
+
+function notification(event: object, extra: Partial<SnsMessage> = {}): SnsMessage {
+  return signed({
+    Type: 'Notification',
+    Message: JSON.stringify(event),
+    UnsubscribeURL: `https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=${TOPIC}:abc`,
+    ...extra,
+  });
+}
+
+async function confirm(integration: Integration, topic = TOPIC) {
+  const token = randomUUID().replace(/-/g, '');
+  const message = signed({
+    Type: 'SubscriptionConfirmation',
+    TopicArn: topic,
+    Token: token,
+    Message: `You have chosen to subscribe to the topic ${topic}.`,
+    SubscribeURL: `https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=${topic}&Token=${token}`,
+  });
+  return {
+    res: await post(integration.path, message, { 'x-amz-sns-message-type': 'SubscriptionConfirmation' }),
+    token,
+  };
+}
+
+async function importedEvent(mutate: (finding: Json) => void = () => {}): Promise<Json> {
+  const event = await readJson('events/source_layer_test_test_json_data_afsbp-ec2.7.json');
+  mutate(event.detail.findings[0]);
+  return event;
+}
+
+async function alert(id: string): Promise<Json> {
+  const res = await server.call('GET', `/v2/alerts/${id}`);
+  assert.equal(res.status, 200);
+  return res.body.data;
+}
+
+describe('integrations', () => {
+  it('creates a Security Hub integration with its endpoint URL, external ID and defaults', async () => {
+    const res = await server.call('POST', '/v2/integrations', {
+      type: 'AmazonSecurityHub',
+      name: 'Prod Security Hub',
+      ownerTeam: { name: 'SecOps' },
+    });
+    assert.equal(res.status, 201);
+    const d = res.body.data;
+    assert.match(
+      d.endpointUrl,
+      /^https:\/\/vigil\.example\.com\/v1\/json\/integrations\/webhooks\/amazonsecurityhub\?apiKey=/,
+    );
+    assert.ok(d.endpointUrl.endsWith(encodeURIComponent(d.apiKey)));
+    assert.match(d.externalId, /^[0-9a-f]{32}$/);
+    assert.notEqual(d.externalId, d.apiKey);
+    assert.equal(d.verifySignatures, true);
+    assert.equal(d.enabled, true);
+    assert.equal(d.sendUpdatesBack, false);
+    assert.deepEqual(d.eventPattern.source, ['aws.securityhub']);
+
+    const got = await server.call('GET', `/v2/integrations/${d.id}`);
+    assert.equal(got.body.data.apiKey, undefined, 'the key is shown once');
+    assert.equal(got.body.data.ownerTeam.name, 'SecOps');
+
+    const dup = await server.call('POST', '/v2/integrations', {
+      type: 'AmazonSecurityHub',
+      name: 'prod security hub',
+      ownerTeam: { name: 'SecOps' },
+    });
+    assert.equal(dup.status, 409);
+    const badTeam = await server.call('POST', '/v2/integrations', {
+      type: 'AmazonSecurityHub',
+      name: 'x',
+      ownerTeam: { name: 'Nope' },
+    });
+    assert.equal(badTeam.status, 422);
+    assert.ok(badTeam.body.errors.ownerTeam);
+    const badTopic = await server.call('POST', '/v2/integrations', {
+      type: 'AmazonSecurityHub',
+      name: 'y',
+      ownerTeam: { name: 'SecOps' },
+      allowedTopicArns: ['not-an-arn'],
+    });
+    assert.equal(badTopic.status, 422);
+
+    const patched = await server.call('PATCH', `/v2/integrations/${d.id}`, {
+      minimumSeverity: 'HIGH',
+      autoClose: { passed: false },
+    });
+    assert.equal(patched.status, 200);
+    assert.equal(patched.body.data.minimumSeverity, 'HIGH');
+    assert.deepEqual(patched.body.data.autoClose, {
+      resolved: true,
+      suppressed: true,
+      archived: true,
+      passed: false,
+    });
+  });
+
+  it('regenerates the key: the old one stops working', async () => {
+    const integration = await addIntegration({ verifySignatures: false });
+    const event = await importedEvent();
+    assert.equal((await post(integration.path, event, { 'content-type': 'application/json' })).status, 200);
+    const regenerated = await server.call('POST', `/v2/integrations/${integration.id}/api-key`);
+    assert.equal(regenerated.status, 200);
+    assert.notEqual(regenerated.body.data.apiKey, integration.apiKey);
+    assert.equal((await post(integration.path, event)).status, 401);
+    const fresh = new URL(regenerated.body.data.endpointUrl);
+    assert.equal((await post(`${fresh.pathname}${fresh.search}`, await importedEvent())).status, 200);
+  });
+});
+
+describe('SNS subscription', () => {
+  it('confirms a subscription by fetching its SubscribeURL, and creates the confirmation alert', async () => {
+    const integration = await addIntegration();
+    const before = fakeSns.requests.length;
+    const { res, token } = await confirm(integration);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.verdict, 'confirmed');
+    const request = fakeSns.requests[before];
+    assert.ok(request);
+    assert.equal(request.host, 'sns.us-east-1.amazonaws.com');
+    assert.match(request.url, new RegExp(`Action=ConfirmSubscription.*Token=${token}`));
+    const confirmation = await alert(res.body.alertIds[0]);
+    assert.equal(confirmation.priority, 'P5');
+    assert.match(confirmation.message, /is connected/);
+    const got = await server.call('GET', `/v2/integrations/${integration.id}`);
+    assert.equal(got.body.data.subscriptions[0].topicArn, TOPIC);
+    assert.equal(got.body.data.subscriptions[0].status, 'confirmed');
+    assert.match(got.body.data.subscriptions[0].subscriptionArn, /^arn:aws:sns:/);
+  });
+
+  it('sends the confirmation through HTTPS_PROXY when one is set', async () => {
+    const proxy = await startConnectProxy(fakeSns.port);
+    const proxied = await startTestServer({
+      env: { VIGIL_SNS_CERT_DIR: certDir },
+      outbound: { ca: fakeSns.ca, env: { HTTPS_PROXY: proxy.url } },
+    });
+    try {
+      await proxied.call('POST', '/v2/teams', { name: 'SecOps' });
+      const created = await proxied.call('POST', '/v2/integrations', {
+        type: 'AmazonSecurityHub',
+        name: 'proxied',
+        ownerTeam: { name: 'SecOps' },
+      });
+      const url = new URL(created.body.data.endpointUrl);
+      const token = 'proxytoken';
+      const message = signed({
+        Type: 'SubscriptionConfirmation',
+        Token: token,
+        Message: 'subscribe',
+        SubscribeURL: `https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=${TOPIC}&Token=${token}`,
+      });
+      const response = await fetch(`${proxied.url}${url.pathname}${url.search}`, {
+        method: 'POST',
+        body: JSON.stringify(message),
+      });
+      assert.equal(response.status, 200, await response.clone().text());
+      assert.deepEqual(proxy.connects, ['sns.us-east-1.amazonaws.com:443']);
+    } finally {
+      await proxied.stop();
+      await proxy.close();
+    }
+  });
+
+  it('never fetches a SubscribeURL on another host, and answers 5xx when confirming fails', async () => {
+    const integration = await addIntegration();
+    const before = fakeSns.requests.length;
+    const evil = signed({
+      Type: 'SubscriptionConfirmation',
+      Token: 't',
+      Message: 'subscribe',
+      SubscribeURL: 'https://169.254.169.254/latest/meta-data/?Action=ConfirmSubscription',
+    });
+    const res = await post(integration.path, evil);
+    assert.equal(res.status, 403);
+    assert.match(res.body.reason, /SubscribeURL/);
+    assert.equal(fakeSns.requests.length, before);
+
+    const original = fakeSns.respond;
+    fakeSns.respond = (_req, response) =>
+      response.writeHead(403).end('<Error><Code>AuthorizationError</Code></Error>');
+    try {
+      const failed = await confirm(integration);
+      assert.equal(failed.res.status, 502);
+      assert.equal(failed.res.body.verdict, 'failed');
+    } finally {
+      fakeSns.respond = original;
+    }
+    const redirect = fakeSns.respond;
+    fakeSns.respond = (_req, response) =>
+      response.writeHead(302, { location: 'https://evil.example.com/' }).end();
+    try {
+      const redirected = await confirm(integration);
+      assert.equal(redirected.res.status, 502);
+      assert.match(redirected.res.body.reason, /redirect/i);
+    } finally {
+      fakeSns.respond = redirect;
+    }
+  });
+
+  it('records an UnsubscribeConfirmation and warns the owner team', async () => {
+    const integration = await addIntegration();
+    await confirm(integration);
+    const message = signed({
+      Type: 'UnsubscribeConfirmation',
+      Token: 'tok',
+      Message: 'You have chosen to deactivate subscription',
+      SubscribeURL: `https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=${TOPIC}&Token=tok`,
+    });
+    const res = await post(integration.path, message);
+    assert.equal(res.status, 200);
+    assert.equal(res.body.verdict, 'unsubscribed');
+    const warning = await alert(res.body.alertIds[0]);
+    assert.equal(warning.priority, 'P3');
+    const got = await server.call('GET', `/v2/integrations/${integration.id}`);
+    assert.equal(got.body.data.subscriptions[0].status, 'unsubscribed');
+    // Notifications from that topic are refused from now on.
+    assert.equal((await post(integration.path, notification(await importedEvent()))).status, 403);
+  });
+});
+
+describe('findings to alerts', () => {
+  let integration: Integration;
+  before(async () => {
+    integration = await addIntegration();
+    assert.equal((await confirm(integration)).res.status, 200);
+  });
+
+  it('makes an alert from an imported finding, field by field, for the owner team', async () => {
+    const event = await importedEvent();
+    const finding = event.detail.findings[0];
+    const res = await post(integration.path, notification(event));
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.verdict, 'created');
+    const a = await alert(res.body.alertIds[0]);
+    assert.match(a.message, /EC2\.7 EBS default encryption should be enabled/);
+    assert.ok(a.message.length <= 130);
+    assert.equal(a.priority, 'P5');
+    assert.equal(a.details.FindingId, finding.Id);
+    assert.equal(a.details.ProductArn, finding.ProductArn);
+    assert.equal(a.details.AwsAccountId, '111111111111');
+    assert.equal(a.details.SeverityLabel, 'INFORMATIONAL');
+    assert.equal(a.details.WorkflowStatus, 'NEW');
+    assert.equal(a.details.ComplianceStatus, 'FAILED');
+    assert.equal(a.integration.type, 'AmazonSecurityHub');
+    assert.ok(a.tags.includes('severity:INFORMATIONAL'));
+    const teams = await server.call('GET', '/v2/teams/SecOps?identifierType=name');
+    assert.deepEqual(a.responders, [{ type: 'team', id: teams.body.data.id }]);
+    const logs = await server.call('GET', `/v2/alerts/${a.id}/logs`);
+    assert.match(logs.body.data[0].log, /created via integration/);
+  });
+
+  it('updates the alert of an updated finding, and counts a resent message once', async () => {
+    const first = await post(integration.path, notification(await importedEvent((f) => (f.Id += '-update'))));
+    const alertId = first.body.alertIds[0];
+    const update = notification(
+      await importedEvent((f) => {
+        f.Id += '-update';
+        f.Severity = { Label: 'HIGH', Normalized: 70 };
+        f.FindingProviderFields = { Severity: { Label: 'HIGH' } };
+        f.UpdatedAt = '2021-02-18T00:00:00.000Z';
+      }),
+    );
+    const second = await post(integration.path, update);
+    assert.equal(second.body.verdict, 'updated');
+    assert.deepEqual(second.body.alertIds, [alertId]);
+    const retry = await post(integration.path, update);
+    assert.equal(retry.status, 200);
+    assert.equal(retry.body.verdict, 'duplicate');
+    const a = await alert(alertId);
+    assert.equal(a.count, 2);
+    assert.equal(a.details.SeverityLabel, 'HIGH');
+    const logs = await server.call('GET', `/v2/alerts/${alertId}/logs`);
+    assert.ok(
+      logs.body.data.some((l: Json) => /SeverityLabel/.test(l.log)),
+      'the log says what changed',
+    );
+  });
+
+  it('changes the priority when the provider changes its severity', async () => {
+    const id = '-provider';
+    await post(
+      integration.path,
+      notification(
+        await importedEvent((f) => {
+          f.Id += id;
+          f.FindingProviderFields = { Severity: { Label: 'LOW' } };
+        }),
+      ),
+    );
+    const res = await post(
+      integration.path,
+      notification(
+        await importedEvent((f) => {
+          f.Id += id;
+          f.Severity = { Label: 'CRITICAL' };
+          f.FindingProviderFields = { Severity: { Label: 'CRITICAL' } };
+        }),
+      ),
+    );
+    assert.equal((await alert(res.body.alertIds[0])).priority, 'P1');
+  });
+
+  it('closes the alert when the finding is resolved, archived or passes, with a note saying why', async () => {
+    for (const [suffix, change, why] of [
+      ['-resolved', (f: Json) => (f.Workflow = { Status: 'RESOLVED' }), /RESOLVED/],
+      ['-suppressed', (f: Json) => (f.Workflow = { Status: 'SUPPRESSED' }), /SUPPRESSED/],
+      ['-archived', (f: Json) => (f.RecordState = 'ARCHIVED'), /ARCHIVED/],
+      ['-passed', (f: Json) => (f.Compliance = { Status: 'PASSED' }), /PASSED/],
+    ] as const) {
+      const created = await post(
+        integration.path,
+        notification(await importedEvent((f) => (f.Id += suffix))),
+      );
+      assert.equal(created.body.verdict, 'created');
+      const closed = await post(
+        integration.path,
+        notification(
+          await importedEvent((f) => {
+            f.Id += suffix;
+            change(f);
+          }),
+        ),
+      );
+      assert.equal(closed.body.verdict, 'closed', suffix);
+      const a = await alert(created.body.alertIds[0]);
+      assert.equal(a.status, 'closed');
+      const notes = await server.call('GET', `/v2/alerts/${a.id}/notes`);
+      assert.match(notes.body.data[0].note, why);
+      // A finding that stays resolved does not open a new alert.
+      const again = await post(
+        integration.path,
+        notification(
+          await importedEvent((f) => {
+            f.Id += suffix;
+            change(f);
+          }),
+        ),
+      );
+      assert.equal(again.body.verdict, 'ignored');
+    }
+  });
+
+  it('does not open alerts for findings already handled, unless asked to', async () => {
+    const res = await post(
+      integration.path,
+      notification(
+        await importedEvent((f) => {
+          f.Id += '-notified';
+          f.Workflow = { Status: 'NOTIFIED' };
+        }),
+      ),
+    );
+    assert.equal(res.body.verdict, 'ignored');
+    assert.match(res.body.reason, /NOTIFIED/);
+  });
+
+  it('makes one alert per finding of a custom action, with the action in details and tags', async () => {
+    const event = await readJson('events/source_layer_test_test_json_data_custom-action-mismatch.json');
+    const res = await post(integration.path, notification(event));
+    assert.equal(res.status, 200);
+    assert.equal(res.body.alertIds.length, event.detail.findings.length);
+    const a = await alert(res.body.alertIds[0]);
+    assert.equal(a.details.ActionName, event.detail.actionName);
+    assert.ok(a.tags.some((t: string) => t.startsWith('action:')));
+    assert.equal(a.priority, 'P2');
+  });
+
+  it('makes one alert per insight results invocation', async () => {
+    const event = {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'Security Hub Insight Results',
+      source: 'aws.securityhub',
+      account: '123456789012',
+      time: '2026-11-27T10:00:00Z',
+      region: 'us-east-1',
+      resources: ['arn:aws:securityhub:us-east-1:123456789012:action/custom/insight'],
+      detail: {
+        actionName: 'SendToVigil',
+        actionDescription: 'Page the team',
+        insightArn: 'arn:aws:securityhub:us-east-1:123456789012:insight/123456789012/custom/abc',
+        insightName: 'Hosts with critical findings',
+        resultType: 'ResourceId',
+        'number of results': '2',
+        insightResults: [{ 'i-0123456789abcdef0': 7 }, { 'i-0fedcba9876543210': 3 }],
+      },
+    };
+    const res = await post(integration.path, notification(event));
+    assert.equal(res.body.verdict, 'created');
+    assert.equal(res.body.alertIds.length, 1);
+    const a = await alert(res.body.alertIds[0]);
+    assert.match(a.message, /Hosts with critical findings/);
+  });
+
+  it('makes one alert with count 50 from 50 copies of one finding at once, and counts SNS retries once', async () => {
+    const event = await importedEvent((f) => (f.Id += '-storm'));
+    const copies = Array.from({ length: 50 }, () => notification(event));
+    const answers = await Promise.all(copies.map((m) => post(integration.path, m)));
+    assert.ok(
+      answers.every((a) => a.status === 200),
+      JSON.stringify(answers.filter((a) => a.status !== 200).slice(0, 2)),
+    );
+    const ids = new Set(answers.map((a) => a.body.alertIds[0]));
+    assert.equal(ids.size, 1);
+    const [alertId] = [...ids];
+    assert.equal((await alert(alertId)).count, 50);
+
+    const retried = notification(await importedEvent((f) => (f.Id += '-retried')));
+    const retries = await Promise.all(Array.from({ length: 10 }, () => post(integration.path, retried)));
+    assert.ok(retries.every((r) => r.status === 200));
+    assert.equal(retries.filter((r) => r.body.verdict === 'created').length, 1);
+    assert.equal((await alert(retries.find((r) => r.body.verdict === 'created')?.body.alertIds[0])).count, 1);
+  });
+});
+
+describe('refusals', () => {
+  let integration: Integration;
+  before(async () => {
+    integration = await addIntegration();
+    await confirm(integration);
+  });
+
+  it('refuses tampered, unsigned-topic and stale messages with 403 and creates nothing', async () => {
+    const tampered = notification(await importedEvent((f) => (f.Id += '-tampered')));
+    tampered.Message = tampered.Message.replace('EC2.7', 'EC2.8');
+    const res = await post(integration.path, tampered);
+    assert.equal(res.status, 403);
+    assert.match(res.body.reason, /signature/i);
+
+    const otherTopic = notification(await importedEvent(), {
+      TopicArn: 'arn:aws:sns:us-east-1:999999999999:someone-else',
+    });
+    const other = await post(
+      integration.path,
+      signSnsMessage(otherTopic, signer.keyPem, signer.certUrl, '2'),
+    );
+    assert.equal(other.status, 403);
+    assert.match(other.body.reason, /no confirmed subscription/);
+
+    const stale = notification(await importedEvent(), {
+      Timestamp: new Date(Date.now() - 5 * 3600_000).toISOString(),
+    });
+    const old = await post(integration.path, signSnsMessage(stale, signer.keyPem, signer.certUrl, '2'));
+    assert.equal(old.status, 403);
+
+    const count = await server.call('GET', '/v2/alerts/count?query=details.FindingId:*-tampered');
+    assert.equal(count.body.data.count, 0);
+  });
+
+  it('answers bad input with clear 4xx and never 500', async () => {
+    assert.equal((await post(integration.path, '{"Type": "Notification", ')).status, 400);
+    assert.equal(
+      (await post('/v1/json/integrations/webhooks/amazonsecurityhub?apiKey=nope', await importedEvent()))
+        .status,
+      401,
+    );
+    assert.equal(
+      (await post('/v1/json/integrations/webhooks/amazonsecurityhub', await importedEvent())).status,
+      401,
+    );
+    const big = await post(integration.path, 'x'.repeat(262_145));
+    assert.equal(big.status, 413);
+    const notSns = await post(integration.path, { Type: 'Notification', MessageId: 'x', TopicArn: TOPIC });
+    assert.equal(notSns.status, 400);
+    // A bare event on a verifying integration, with the key in the URL: refused.
+    const bare = await post(integration.path, await importedEvent());
+    assert.equal(bare.status, 403);
+    assert.match(bare.body.reason, /X-Api-Key/);
+  });
+
+  it('accepts EventBridge API destinations with the key in a header', async () => {
+    const event = await importedEvent((f) => (f.Id += '-apidest'));
+    const res = await post('/v1/json/integrations/webhooks/amazonsecurityhub', event, {
+      'x-api-key': integration.apiKey,
+      'content-type': 'application/json; charset=utf-8',
+      'user-agent': 'Amazon/EventBridge/ApiDestinations',
+    });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.verdict, 'created');
+    const again = await post('/v1/json/integrations/webhooks/amazonsecurityhub', event, {
+      'x-api-key': integration.apiKey,
+    });
+    assert.equal(again.body.verdict, 'duplicate');
+  });
+
+  it('answers 503 when the database cannot store the delivery, so SNS retries', async () => {
+    const client = new pg.Client({ connectionString: server.databaseUrl });
+    await client.connect();
+    const message = notification(await importedEvent((f) => (f.Id += '-db-down')));
+    try {
+      await client.query('ALTER TABLE securityhub_findings RENAME TO securityhub_findings_away');
+      const res = await post(integration.path, message);
+      assert.equal(res.status, 503);
+    } finally {
+      await client.query('ALTER TABLE securityhub_findings_away RENAME TO securityhub_findings');
+      await client.end();
+    }
+    const retried = await post(integration.path, message);
+    assert.equal(retried.body.verdict, 'created');
+  });
+});
+
+describe('the seed sample, raw delivery, off switch and the payload log', () => {
+  it("makes the seed's sample a P4 alert titled from its finding when signatures are not checked", async () => {
+    const integration = await addIntegration({ verifySignatures: false });
+    const inner = await readJson('vendor-sample-event.json');
+    const sample = {
+      Type: 'Notification',
+      MessageId: '96d4c7c2-999e-57ab-aade',
+      TopicArn: 'arn:aws:sns:us-west-2:test',
+      Message: JSON.stringify(inner),
+      Timestamp: '2017-09-11T10:49:42.630Z',
+      SignatureVersion: '1',
+      Signature: 'sign',
+      SigningCertURL: 'https://sns.us-west-2.amazonaws.com/SimpleNotification.pem',
+      UnsubscribeURL:
+        'https://sns.us-west-2.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=arn:aws:sns:us-west-2:',
+    };
+    const res = await post(integration.path, sample);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.verdict, 'created');
+    const a = await alert(res.body.alertIds[0]);
+    assert.equal(a.priority, 'P4');
+    assert.match(a.message, /title/);
+  });
+
+  it('accepts raw message delivery when signatures are off', async () => {
+    const integration = await addIntegration({ verifySignatures: false });
+    const res = await post(integration.path, await importedEvent((f) => (f.Id += '-raw')), {
+      'x-amz-sns-rawdelivery': 'true',
+    });
+    assert.equal(res.body.verdict, 'created');
+  });
+
+  it('answers 2xx while off, logs the delivery as ignored, and an admin can replay it', async () => {
+    const integration = await addIntegration({ verifySignatures: false, enabled: false });
+    const res = await post(integration.path, await importedEvent((f) => (f.Id += '-off')));
+    assert.equal(res.status, 200);
+    assert.equal(res.body.verdict, 'ignored');
+    const payloads = await server.call('GET', `/v2/integrations/${integration.id}/payloads`);
+    assert.equal(payloads.body.data[0].verdict, 'ignored');
+    assert.match(payloads.body.data[0].reason, /turned off/);
+
+    await server.call('POST', `/v2/integrations/${integration.id}/enable`);
+    const replay = await server.call(
+      'POST',
+      `/v2/integrations/${integration.id}/payloads/${payloads.body.data[0].id}/replay`,
+    );
+    assert.equal(replay.status, 200, JSON.stringify(replay.body));
+    assert.equal(replay.body.verdict, 'created');
+    const after = await server.call('GET', `/v2/integrations/${integration.id}/payloads?includeBody=true`);
+    assert.equal(after.body.data[0].verdict, 'created');
+    assert.deepEqual(after.body.data[0].alertIds, replay.body.alertIds);
+    assert.ok(after.body.data[0].body.includes('-off'));
+  });
+});
+
+describe('the genuine SNS messages', () => {
+  it('verifies a genuine SNS-signed notification and refuses it tampered', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'vigil-genuine-'));
+    const snsFixtures = path.resolve(here, '../../../test/fixtures/sns');
+    const pem = 'SimpleNotificationService-7506a1e35b36ef5a444dd1a8e7cc3ed8.pem';
+    await fs.copyFile(path.join(snsFixtures, pem), path.join(dir, pem));
+    const genuine = await startTestServer({
+      env: { VIGIL_SNS_CERT_DIR: dir, VIGIL_SNS_MAX_MESSAGE_AGE: '0' },
+    });
+    try {
+      await genuine.call('POST', '/v2/teams', { name: 'SecOps' });
+      const message = JSON.parse(
+        await fs.readFile(path.join(snsFixtures, 'test-notification-with-subject.json'), 'utf8'),
+      );
+      const created = await genuine.call('POST', '/v2/integrations', {
+        type: 'AmazonSecurityHub',
+        name: 'genuine',
+        ownerTeam: { name: 'SecOps' },
+        allowedTopicArns: [message.TopicArn],
+      });
+      const url = new URL(created.body.data.endpointUrl);
+      const send = (body: object) =>
+        fetch(`${genuine.url}${url.pathname}${url.search}`, {
+          method: 'POST',
+          body: JSON.stringify(body),
+        }).then(async (r) => ({
+          status: r.status,
+          body: (await r.json()) as Json,
+        }));
+      const ok = await send(message);
+      assert.equal(ok.status, 200, JSON.stringify(ok.body));
+      assert.equal(ok.body.verdict, 'ignored');
+      assert.match(ok.body.reason, /not JSON/);
+      const tampered = await send({ ...message, MessageId: randomUUID(), Subject: 'changed' });
+      assert.equal(tampered.status, 403);
+    } finally {
+      await genuine.stop();
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+});

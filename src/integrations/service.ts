@@ -1,0 +1,209 @@
+import { randomBytes } from 'node:crypto';
+import { apiKeyMatches, generateApiKey, hashApiKey } from '../accounts/apikeys.js';
+import { accountsRepository } from '../accounts/repository.js';
+import { isOrgAdmin, type Principal } from '../accounts/service.js';
+import type { Db } from '../db/database.js';
+import { conflict, forbidden, invalidField, notFound } from '../http/errors.js';
+import { integrationsRepository as repo, type IntegrationWithTeams } from './repository.js';
+import {
+  defaultSettings,
+  securityHubSettings,
+  type IntegrationType,
+  type SecurityHubSettings,
+} from './types.js';
+
+/** Integrations of every type: teams, keys, on/off, settings. What a type does with them lives in its folder. */
+
+export interface TeamRef {
+  id?: string;
+  name?: string;
+}
+
+export interface IntegrationInput {
+  type: IntegrationType;
+  name: string;
+  ownerTeam: TeamRef;
+  assigneeTeam?: TeamRef | null;
+  enabled?: boolean;
+  settings: Partial<SecurityHubSettings>;
+}
+
+/** The path Opsgenie uses, so a user moving over changes only the host. */
+export const SECURITY_HUB_INTAKE_PATH = '/v1/json/integrations/webhooks/amazonsecurityhub';
+
+export function endpointUrl(publicUrl: string, type: string, apiKey: string): string | undefined {
+  if (type !== 'AmazonSecurityHub') return undefined;
+  return `${publicUrl}${SECURITY_HUB_INTAKE_PATH}?apiKey=${encodeURIComponent(apiKey)}`;
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: string } | null)?.code === '23505';
+}
+
+export function createIntegrationsService(db: Db) {
+  async function resolveTeam(orgId: string, ref: TeamRef, field: string) {
+    const byId = ref.id !== undefined;
+    const team = await accountsRepository.findTeam(db, orgId, ref.id ?? ref.name ?? '', byId ? 'id' : 'name');
+    if (!team)
+      throw invalidField(field, `No team ${JSON.stringify(ref.id ?? ref.name ?? '')} in this organization.`);
+    return team;
+  }
+
+  /** Org admins manage every integration; a team's admins manage the integrations their team owns. */
+  async function requireManager(p: Principal, ownerTeamId: string): Promise<void> {
+    if (isOrgAdmin(p)) return;
+    if (p.userId && (await accountsRepository.memberRole(db, ownerTeamId, p.userId)) === 'admin') return;
+    throw forbidden("Only organization admins and the owner team's admins can manage this integration.");
+  }
+
+  async function load(p: Principal, id: string): Promise<IntegrationWithTeams> {
+    const row = await repo.get(db, p.orgId, id);
+    if (!row) throw notFound(`Integration [${id}] does not exist.`);
+    return row;
+  }
+
+  function mergedSettings(
+    type: IntegrationType,
+    stored: Record<string, unknown>,
+    changes: Partial<SecurityHubSettings>,
+  ) {
+    if (type !== 'AmazonSecurityHub') return {};
+    const merged = { ...securityHubSettings(stored), ...changes };
+    if (changes.autoClose)
+      merged.autoClose = { ...securityHubSettings(stored).autoClose, ...changes.autoClose };
+    return merged;
+  }
+
+  return {
+    async create(p: Principal, input: IntegrationInput) {
+      const owner = await resolveTeam(p.orgId, input.ownerTeam, 'ownerTeam');
+      const assignee = input.assigneeTeam
+        ? await resolveTeam(p.orgId, input.assigneeTeam, 'assigneeTeam')
+        : undefined;
+      await requireManager(p, owner.id);
+      const apiKey = generateApiKey();
+      const { lookup, hash } = hashApiKey(apiKey);
+      const settings = { ...defaultSettings(input.type), ...mergedSettings(input.type, {}, input.settings) };
+      try {
+        const id = await repo.insert(db, {
+          org_id: p.orgId,
+          type: input.type,
+          name: input.name,
+          owner_team_id: owner.id,
+          assignee_team_id: assignee?.id ?? null,
+          enabled: input.enabled ?? true,
+          api_key_lookup: lookup,
+          api_key_hash: hash,
+          // For the IAM role's trust policy (confused-deputy protection): random, and not the API key.
+          external_id: randomBytes(16).toString('hex'),
+          settings: JSON.stringify(settings),
+        });
+        return { integration: await load(p, id), apiKey };
+      } catch (error) {
+        if (isUniqueViolation(error)) throw conflict(`Integration with name [${input.name}] already exists.`);
+        throw error;
+      }
+    },
+
+    get: load,
+
+    list: (p: Principal, filter: { type?: string; teamId?: string }) => repo.list(db, p.orgId, filter),
+
+    async update(
+      p: Principal,
+      id: string,
+      changes: {
+        name?: string;
+        ownerTeam?: TeamRef;
+        assigneeTeam?: TeamRef | null;
+        enabled?: boolean;
+        settings: Partial<SecurityHubSettings>;
+      },
+    ) {
+      const row = await load(p, id);
+      await requireManager(p, row.owner_team_id);
+      const owner = changes.ownerTeam
+        ? await resolveTeam(p.orgId, changes.ownerTeam, 'ownerTeam')
+        : undefined;
+      if (owner) await requireManager(p, owner.id);
+      const assignee =
+        changes.assigneeTeam === null
+          ? null
+          : changes.assigneeTeam
+            ? (await resolveTeam(p.orgId, changes.assigneeTeam, 'assigneeTeam')).id
+            : undefined;
+      try {
+        await repo.update(db, row.id, {
+          name: changes.name,
+          owner_team_id: owner?.id,
+          assignee_team_id: assignee,
+          enabled: changes.enabled,
+          settings: JSON.stringify(
+            mergedSettings(row.type as IntegrationType, row.settings, changes.settings),
+          ),
+        });
+      } catch (error) {
+        if (isUniqueViolation(error))
+          throw conflict(`Integration with name [${changes.name}] already exists.`);
+        throw error;
+      }
+      return load(p, id);
+    },
+
+    async setEnabled(p: Principal, id: string, enabled: boolean) {
+      const row = await load(p, id);
+      await requireManager(p, row.owner_team_id);
+      await repo.update(db, row.id, { enabled });
+      return load(p, id);
+    },
+
+    /** A new key; the old one stops working at once. */
+    async regenerateKey(p: Principal, id: string) {
+      const row = await load(p, id);
+      await requireManager(p, row.owner_team_id);
+      const apiKey = generateApiKey();
+      const { lookup, hash } = hashApiKey(apiKey);
+      await repo.update(db, row.id, { api_key_lookup: lookup, api_key_hash: hash });
+      return { integration: await load(p, id), apiKey };
+    },
+
+    async delete(p: Principal, id: string): Promise<void> {
+      const row = await load(p, id);
+      await requireManager(p, row.owner_team_id);
+      await repo.delete(db, row.id);
+    },
+
+    /** The integration an API key belongs to, compared in constant time. */
+    async byApiKey(key: string): Promise<IntegrationWithTeams | undefined> {
+      const { lookup } = hashApiKey(key);
+      const rows = await repo.byKeyLookup(db, lookup);
+      return rows.find((r) => apiKeyMatches(key, r.api_key_hash));
+    },
+
+    subscriptions: (integrationId: string) => repo.subscriptions(db, integrationId),
+
+    async payloads(
+      p: Principal,
+      id: string,
+      page: { before?: string; limit: number; verdict?: string; includeBody: boolean },
+    ) {
+      const row = await load(p, id);
+      return repo.payloads(db, row.id, page);
+    },
+
+    async payload(p: Principal, id: string, payloadId: string) {
+      const row = await load(p, id);
+      const payload = await repo.payload(db, row.id, payloadId);
+      if (!payload)
+        throw notFound(
+          `Payload [${payloadId}] of integration [${id}] does not exist (or is past retention).`,
+        );
+      return { integration: row, payload };
+    },
+
+    requireManager,
+    purge: (olderThanDays: number) => repo.purge(db, olderThanDays),
+  };
+}
+
+export type IntegrationsService = ReturnType<typeof createIntegrationsService>;
