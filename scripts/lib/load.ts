@@ -49,7 +49,11 @@ export async function load(
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   if (code !== 0) throw new Error(`autocannon exited with ${code}`);
-  const result = JSON.parse(out) as {
+  return summarize(JSON.parse(out));
+}
+
+function summarize(raw: unknown): LoadResult {
+  const result = raw as {
     requests: { average: number; total: number };
     latency: { p50: number; p99: number };
     non2xx: number;
@@ -63,4 +67,31 @@ export async function load(
     errors: result.errors,
     total: result.requests.total,
   };
+}
+
+/** Like load(), cycling through many bodies (each sent once while there are enough of them). */
+export async function loadBodies(
+  url: string,
+  options: { bodiesFile: string; headers: Record<string, string>; seconds: number; connections: number },
+): Promise<LoadResult> {
+  const here = path.dirname(new URL(import.meta.url).pathname);
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      path.join(here, 'cannon.ts'),
+      url,
+      options.bodiesFile,
+      String(options.seconds),
+      String(options.connections),
+      JSON.stringify(options.headers),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  if (code !== 0) throw new Error(`the load generator exited with ${code}`);
+  return summarize(JSON.parse(out));
 }

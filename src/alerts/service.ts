@@ -358,7 +358,14 @@ export function createAlertsService(db: Db) {
       p: Principal,
       requestId: string,
       input: CreateAlertInput,
-      options: { integration?: IntegrationRef; actor?: Actor; defaultSource?: string; tx?: Tx } = {},
+      options: {
+        integration?: IntegrationRef;
+        actor?: Actor;
+        defaultSource?: string;
+        tx?: Tx;
+        /** Responders the caller has already resolved (an integration's own team): no lookup. */
+        resolvedResponders?: ResponderRef[];
+      } = {},
     ): Promise<{ alert: AlertRow; inserted: boolean }> {
       const q: Queryable = options.tx ?? db;
       const actor = options.actor ?? actorOf(p, input.user);
@@ -367,9 +374,11 @@ export function createAlertsService(db: Db) {
       }
       // Responders are looked up only when given: the common create is one statement, one round trip.
       const needsLookup = (input.responders?.length ?? 0) > 0 || (input.visibleTo?.length ?? 0) > 0;
-      const responders = needsLookup
-        ? await resolveResponders(q, p.orgId, input.responders, 'responders')
-        : [];
+      const responders = options.resolvedResponders
+        ? options.resolvedResponders
+        : needsLookup
+          ? await resolveResponders(q, p.orgId, input.responders, 'responders')
+          : [];
       const visibleTo = needsLookup ? await resolveResponders(q, p.orgId, input.visibleTo, 'visibleTo') : [];
       const id = randomUUID();
       const source = input.source ?? options.defaultSource ?? '';

@@ -40,7 +40,15 @@ function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: string } | null)?.code === '23505';
 }
 
+/** How long a process trusts what it read about an integration's key without asking again. */
+const KEY_CACHE_MS = 5_000;
+
 export function createIntegrationsService(db: Db) {
+  // Intake authenticates every delivery; a short cache keeps that off the database. Changes made
+  // through this process empty it at once; other processes see them within KEY_CACHE_MS.
+  const byKeyCache = new Map<string, { row: IntegrationWithTeams | undefined; until: number }>();
+  const forget = () => byKeyCache.clear();
+
   async function resolveTeam(orgId: string, ref: TeamRef, field: string) {
     const byId = ref.id !== undefined;
     const team = await accountsRepository.findTeam(db, orgId, ref.id ?? ref.name ?? '', byId ? 'id' : 'name');
@@ -147,6 +155,7 @@ export function createIntegrationsService(db: Db) {
           throw conflict(`Integration with name [${changes.name}] already exists.`);
         throw error;
       }
+      forget();
       return load(p, id);
     },
 
@@ -154,6 +163,7 @@ export function createIntegrationsService(db: Db) {
       const row = await load(p, id);
       await requireManager(p, row.owner_team_id);
       await repo.update(db, row.id, { enabled });
+      forget();
       return load(p, id);
     },
 
@@ -164,6 +174,7 @@ export function createIntegrationsService(db: Db) {
       const apiKey = generateApiKey();
       const { lookup, hash } = hashApiKey(apiKey);
       await repo.update(db, row.id, { api_key_lookup: lookup, api_key_hash: hash });
+      forget();
       return { integration: await load(p, id), apiKey };
     },
 
@@ -171,13 +182,21 @@ export function createIntegrationsService(db: Db) {
       const row = await load(p, id);
       await requireManager(p, row.owner_team_id);
       await repo.delete(db, row.id);
+      forget();
     },
 
     /** The integration an API key belongs to, compared in constant time. */
     async byApiKey(key: string): Promise<IntegrationWithTeams | undefined> {
-      const { lookup } = hashApiKey(key);
+      const { lookup, hash } = hashApiKey(key);
+      const cacheKey = hash.toString('base64');
+      const now = Date.now();
+      const cached = byKeyCache.get(cacheKey);
+      if (cached && cached.until > now) return cached.row;
       const rows = await repo.byKeyLookup(db, lookup);
-      return rows.find((r) => apiKeyMatches(key, r.api_key_hash));
+      const row = rows.find((r) => apiKeyMatches(key, r.api_key_hash));
+      if (byKeyCache.size > 10_000) byKeyCache.clear();
+      byKeyCache.set(cacheKey, { row, until: now + KEY_CACHE_MS });
+      return row;
     },
 
     subscriptions: (integrationId: string) => repo.subscriptions(db, integrationId),

@@ -190,10 +190,10 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
         details: fields.details,
         priority: fields.priority,
         source: fields.source,
-        responders: [{ type: 'team', id: fields.team ?? teamOf(integration) }],
       },
       {
         tx,
+        resolvedResponders: [{ type: 'team', id: fields.team ?? teamOf(integration) }],
         actor: actorFor(integration),
         integration: { id: integration.id, name: integration.name, type: integration.type },
       },

@@ -1,0 +1,136 @@
+/**
+ * Security Hub intake throughput: SNS notifications signed with a test certificate (trusted through
+ * VIGIL_SNS_CERT_DIR, every check on), each carrying a distinct finding, posted by autocannon in its own
+ * process at the real server on the embedded PostgreSQL; against a bare Fastify route that parses the
+ * same bodies (and the event inside), measured in the same run. A 2xx from Vigil means the finding is
+ * committed. Not a test: prints numbers.
+ *
+ *   npm run bench:intake [-- --seconds 10 --connections 20 --messages 12000]
+ */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import Fastify from 'fastify';
+import { startApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
+import { createTestSigningCertificate, signSnsMessage } from '../src/testing/sns-signer.js';
+import { loadBodies, type LoadResult } from './lib/load.js';
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+}
+const seconds = arg('seconds', 10);
+const connections = arg('connections', 20);
+const messages = arg('messages', 12000);
+const TOPIC = 'arn:aws:sns:us-east-1:123456789012:securityhub-findings';
+
+const work = await fs.mkdtemp(path.join(os.tmpdir(), 'vigil-bench-intake-'));
+const certDir = path.join(work, 'certs');
+const signer = await createTestSigningCertificate(certDir);
+const here = path.dirname(new URL(import.meta.url).pathname);
+const sample = JSON.parse(
+  await fs.readFile(
+    path.join(here, '../test/fixtures/securityhub/events/source_layer_test_test_json_data_afsbp-ec2.7.json'),
+    'utf8',
+  ),
+) as { detail: { findings: { Id: string }[] } };
+
+process.stdout.write(`signing ${messages} SNS notifications, each with its own finding ... `);
+const bodies: string[] = [];
+for (let i = 0; i < messages; i++) {
+  const event = structuredClone(sample);
+  const finding = event.detail.findings[0];
+  if (finding) finding.Id = `${finding.Id}/bench/${i}`;
+  const message = signSnsMessage(
+    {
+      Type: 'Notification',
+      MessageId: randomUUID(),
+      TopicArn: TOPIC,
+      Message: JSON.stringify(event),
+      Timestamp: new Date().toISOString(),
+      UnsubscribeURL: `https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=${TOPIC}:bench`,
+    },
+    signer.keyPem,
+    signer.certUrl,
+    '2',
+  );
+  bodies.push(JSON.stringify(message));
+}
+const bodiesFile = path.join(work, 'bodies.json');
+await fs.writeFile(bodiesFile, JSON.stringify(bodies));
+console.log('done');
+
+const key = randomUUID();
+const config = loadConfig({
+  ...process.env,
+  PORT: '0',
+  HOST: '127.0.0.1',
+  VIGIL_DATA_DIR: path.join(work, 'data'),
+  VIGIL_BOOTSTRAP_API_KEY: key,
+  VIGIL_SNS_CERT_DIR: certDir,
+  LOG_LEVEL: 'warn',
+});
+console.log(`starting Vigil (${config.databaseUrl ? 'DATABASE_URL' : 'embedded PostgreSQL'}) ...`);
+const app = await startApp(config, {
+  role: process.argv.includes('--api-only') ? 'api' : 'all',
+  log: createLogger('warn'),
+});
+const call = async (method: string, route: string, body?: object) => {
+  const response = await fetch(`${app.url}${route}`, {
+    method,
+    headers: { authorization: `GenieKey ${key}`, 'content-type': 'application/json' },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return (await response.json()) as { data: { endpointUrl: string; count: number } };
+};
+await call('POST', '/v2/teams', { name: 'Bench' });
+const integration = await call('POST', '/v2/integrations', {
+  type: 'AmazonSecurityHub',
+  name: 'Bench',
+  ownerTeam: { name: 'Bench' },
+  allowedTopicArns: [TOPIC],
+});
+const intakeUrl = new URL(integration.data.endpointUrl);
+intakeUrl.protocol = 'http:';
+intakeUrl.host = new URL(app.url ?? '').host;
+
+const bare = Fastify({ bodyLimit: 262_144 });
+bare.removeAllContentTypeParsers();
+bare.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+bare.post('/intake', async (request) => {
+  const envelope = JSON.parse(request.body as string) as { Message: string };
+  const event = JSON.parse(envelope.Message) as { detail: { findings: unknown[] } };
+  return { result: 'Accepted', findings: event.detail.findings.length };
+});
+const bareUrl = `${await bare.listen({ port: 0, host: '127.0.0.1' })}/intake`;
+
+const headers = { 'content-type': 'text/plain; charset=UTF-8', 'x-amz-sns-message-type': 'Notification' };
+console.log(`bare route, then Vigil: ${seconds} s each at ${connections} connections ...`);
+const baseline = await loadBodies(bareUrl, { bodiesFile, headers, seconds, connections });
+const vigil = await loadBodies(intakeUrl.toString(), { bodiesFile, headers, seconds, connections });
+const stored = await call('GET', '/v2/alerts/count?query=integration.name:Bench');
+
+const row = (route: string, r: LoadResult) => ({
+  route,
+  'requests/s': Math.round(r.rps),
+  'p50 ms': r.p50,
+  'p99 ms': r.p99,
+  requests: r.total,
+  non2xx: r.non2xx,
+  errors: r.errors,
+});
+console.table([
+  row('bare Fastify route (parse only)', baseline),
+  row('Vigil intake (verify + store + alert)', vigil),
+]);
+console.log(
+  `findings stored as alerts: ${stored.data.count} (of ${vigil.total} requests; bodies cycle after ${messages})`,
+);
+console.log(`Vigil / bare = ${(vigil.rps / baseline.rps).toFixed(3)}`);
+
+await bare.close();
+await app.stop();
+await fs.rm(work, { recursive: true, force: true });
