@@ -19,6 +19,8 @@ import { registerIntegrationRoutes } from './integrations/routes.js';
 import { createSecurityHubIntake } from './integrations/securityhub/intake.js';
 import { SnsCertificateStore } from './integrations/securityhub/sns.js';
 import { httpsGet, type OutboundOptions } from './http/outbound.js';
+import { createAwsAccess } from './integrations/securityhub/writeback/aws.js';
+import { createWriteback, type WritebackOptions } from './integrations/securityhub/writeback/writeback.js';
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -68,6 +70,7 @@ export interface StartOptions {
   workerConcurrency?: number;
   /** Outbound HTTP settings (tests point SNS hosts at local servers with these). */
   outbound?: OutboundOptions;
+  writeback?: WritebackOptions;
 }
 
 export async function startApp(config: Config, options: StartOptions): Promise<RunningApp> {
@@ -76,11 +79,14 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
   let http: HttpApp | undefined;
   let worker: Runner | undefined;
   let relay: RelayHandle | undefined;
+  let sender: { stop(): Promise<void> } | undefined;
   try {
     await migrate(database.db, database.pool, log);
     const accounts = createAccountsService(database.db, log);
     const alerts = createAlertsService(database.db);
-    const integrations = createIntegrationsService(database.db);
+    const integrations = createIntegrationsService(database.db, {
+      writebackRolePrefix: config.writebackRolePrefix,
+    });
     const context: AppContext = {
       config,
       db: database.db,
@@ -89,6 +95,13 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       alerts,
       integrations,
     };
+    const writeback = createWriteback({
+      db: database.db,
+      log,
+      aws: createAwsAccess(),
+      alerts,
+      options: { leaseSeconds: config.writebackLeaseSeconds, ...options.writeback },
+    });
 
     if (config.bootstrapApiKey) {
       const result = await accounts.bootstrap(config.bootstrapApiKey);
@@ -106,12 +119,13 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
 
     if (role === 'all' || role === 'worker') {
       relay = startRelay(database.db, log);
+      sender = writeback.start();
       worker = await startWorker({
         pool: database.pool,
         log,
         alerts,
         integrations,
-        consumers: options.consumers ?? [],
+        consumers: [...(options.consumers ?? []), writeback.consumer],
         requestRetentionDays: config.requestRetentionDays,
         payloadRetentionDays: config.payloadRetentionDays,
         concurrency: options.workerConcurrency,
@@ -143,7 +157,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
           return { status: answer.status, body: answer.body.toString('utf8') };
         },
       });
-      registerIntegrationRoutes(http, { config, integrations, intake });
+      registerIntegrationRoutes(http, { config, integrations, intake, writeback });
       url = await http.listen({ port: config.port, host: config.host });
       log.info({ url, role }, `Vigil is serving on ${url} (API docs at ${url}/docs)`);
     }
@@ -157,6 +171,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
         stopping ??= (async () => {
           await http?.close();
           await relay?.stop();
+          await sender?.stop();
           await worker?.stop();
           await database.close();
         })();
@@ -166,6 +181,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
   } catch (error) {
     await http?.close().catch(() => {});
     await relay?.stop().catch(() => {});
+    await sender?.stop().catch(() => {});
     await worker?.stop().catch(() => {});
     await database.close();
     throw error;

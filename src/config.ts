@@ -18,6 +18,10 @@ export interface Config {
   requestRetentionDays: number;
   /** How long the integration payload log keeps each delivery. */
   payloadRetentionDays: number;
+  /** IAM role names Vigil may assume for write-back start with this (the trust policy names it too). */
+  writebackRolePrefix: string;
+  /** Seconds a process holds a claimed write-back batch before another may take it over. */
+  writebackLeaseSeconds: number;
   /** Maximum request body size in bytes. */
   bodyLimit: number;
 }
@@ -82,6 +86,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: optional(env, 'LOG_LEVEL') ?? 'info',
     requestRetentionDays: integer(env, 'VIGIL_REQUEST_RETENTION_DAYS', 7, 1, 365),
     payloadRetentionDays: integer(env, 'VIGIL_PAYLOAD_RETENTION_DAYS', 14, 1, 365),
+    writebackRolePrefix: optional(env, 'VIGIL_WRITEBACK_ROLE_PREFIX') ?? 'VigilSecurityHubRole',
+    writebackLeaseSeconds: integer(env, 'VIGIL_WRITEBACK_LEASE_SECONDS', 30, 1, 3600),
     bodyLimit: integer(env, 'VIGIL_BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024),
   };
 }

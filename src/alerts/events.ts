@@ -24,6 +24,11 @@ interface Base {
   at: string;
   actor: Actor;
   source?: string;
+  /**
+   * The event's place in the order of changes (set when it leaves the outbox). Changes to one alert
+   * are made under its row lock, so a higher seq is a later change: consumers order by it.
+   */
+  seq?: number;
 }
 
 export type AlertEvent =

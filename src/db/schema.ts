@@ -147,6 +147,7 @@ export interface IntegrationsTable {
   api_key_hash: Buffer;
   external_id: string;
   settings: ColumnType<Record<string, unknown>, string, string>;
+  writeback_status: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }
@@ -194,7 +195,36 @@ export interface SecurityHubFindingsTable {
   last_seen_at: Timestamp;
 }
 
+export type WritebackField = 'workflow' | 'severity' | 'note';
+
+export interface SecurityHubWritebacksTable {
+  id: ColumnType<string, never, never>;
+  integration_id: string;
+  alert_id: string | null;
+  product_arn: string;
+  finding_id: string;
+  field: WritebackField;
+  value: ColumnType<Record<string, string>, string, string>;
+  event_id: string;
+  seq: ColumnType<string, number | undefined, never>;
+  status: ColumnType<'pending' | 'sending' | 'done' | 'failed' | 'superseded', string | undefined, string>;
+  attempts: ColumnType<number, number | undefined, number>;
+  not_before: Timestamp;
+  lease_until: Date | null;
+  last_error: string | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface AwsRateBucketsTable {
+  key: string;
+  tokens: number;
+  updated_at: Date;
+}
+
 export interface Database {
+  securityhub_writebacks: SecurityHubWritebacksTable;
+  aws_rate_buckets: AwsRateBucketsTable;
   integrations: IntegrationsTable;
   sns_subscriptions: SnsSubscriptionsTable;
   integration_payloads: IntegrationPayloadsTable;

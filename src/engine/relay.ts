@@ -18,7 +18,7 @@ export async function relayOutbox(db: Db, batchSize = 1000): Promise<number> {
       ),
       specs AS (
         SELECT array_agg(
-          (task, payload::json, NULL, NULL, NULL, NULL, NULL, NULL)::graphile_worker.job_spec ORDER BY id
+          (task, (payload || jsonb_build_object('seq', id))::json, NULL, NULL, NULL, NULL, NULL, NULL)::graphile_worker.job_spec ORDER BY id
         ) AS specs
         FROM batch
       )

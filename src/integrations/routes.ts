@@ -6,6 +6,7 @@ import { envelope, principalOf, type HttpApp } from '../http/server.js';
 import { StringEnum } from '../http/schemas.js';
 import type { IntegrationWithTeams } from './repository.js';
 import type { SecurityHubIntake } from './securityhub/intake.js';
+import type { Writeback } from './securityhub/writeback/writeback.js';
 import { endpointUrl, SECURITY_HUB_INTAKE_PATH, type IntegrationsService } from './service.js';
 import {
   INTEGRATION_TYPES,
@@ -120,6 +121,7 @@ export function presentIntegration(
     endpointUrlTemplate: `${config.publicUrl}${SECURITY_HUB_INTAKE_PATH}?apiKey=<integration API key>`,
     externalId: row.external_id,
     ...settings,
+    writebackStatus: row.writeback_status ?? null,
     eventPattern: securityHubEventPattern(settings),
     ...(extra.subscriptions
       ? {
@@ -136,9 +138,14 @@ export function presentIntegration(
 
 export function registerIntegrationRoutes(
   app: HttpApp,
-  deps: { config: Config; integrations: IntegrationsService; intake: SecurityHubIntake },
+  deps: {
+    config: Config;
+    integrations: IntegrationsService;
+    intake: SecurityHubIntake;
+    writeback: Writeback;
+  },
 ): void {
-  const { config, integrations, intake } = deps;
+  const { config, integrations, intake, writeback } = deps;
   const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
   app.post(
@@ -263,6 +270,25 @@ export function registerIntegrationRoutes(
         result: 'Regenerated',
         data: presentIntegration(config, integration, { apiKey }),
       });
+    },
+  );
+
+  app.post(
+    '/v2/integrations/:id/test-writeback',
+    {
+      schema: {
+        tags: ['integrations'],
+        summary:
+          'Assume the role and make one harmless Security Hub call; answers what worked and AWS’s own error text',
+        params: IdParams,
+      },
+    },
+    async (request) => {
+      const p = principalOf(request);
+      const row = await integrations.get(p, request.params.id);
+      await integrations.requireManager(p, row.owner_team_id);
+      const result = await writeback.test(row.id);
+      return envelope(request, { data: result });
     },
   );
 

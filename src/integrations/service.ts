@@ -43,7 +43,65 @@ function isUniqueViolation(error: unknown): boolean {
 /** How long a process trusts what it read about an integration's key without asking again. */
 const KEY_CACHE_MS = 5_000;
 
-export function createIntegrationsService(db: Db) {
+/**
+ * The write-back settings must make sense together: a role ARN of an IAM role whose name starts with
+ * the configured prefix, a region, and a plan that allows it.
+ */
+export function writebackProblem(
+  settings: SecurityHubSettings,
+  rolePrefix: string,
+): { field: string; message: string } | undefined {
+  if (settings.roleArn !== undefined && settings.roleArn !== '') {
+    const match = /^arn:aws[\w-]*:iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]{1,64})$/.exec(
+      settings.roleArn,
+    );
+    if (!match) {
+      return {
+        field: 'roleArn',
+        message: 'must be an IAM role ARN, such as arn:aws:iam::123456789012:role/' + rolePrefix + 'Prod.',
+      };
+    }
+    if (!match[2]?.startsWith(rolePrefix)) {
+      return {
+        field: 'roleArn',
+        message: `the role's name must start with ${rolePrefix} (Vigil may assume only such roles); the CloudFormation template names it so.`,
+      };
+    }
+  }
+  if (settings.sendUpdatesBack) {
+    const missing = [
+      !settings.roleArn ? 'roleArn' : undefined,
+      !settings.region ? 'region' : undefined,
+    ].filter(Boolean);
+    if (missing.length > 0) {
+      return {
+        field: missing[0] ?? 'sendUpdatesBack',
+        message: `sending updates back to Security Hub needs ${missing.join(' and ')}: give the IAM role ARN Vigil assumes and the region where Security Hub runs.`,
+      };
+    }
+  }
+  return undefined;
+}
+
+export function createIntegrationsService(
+  db: Db,
+  options: { writebackRolePrefix: string } = { writebackRolePrefix: 'VigilSecurityHubRole' },
+) {
+  async function checkWriteback(orgId: string, type: IntegrationType, settings: Record<string, unknown>) {
+    if (type !== 'AmazonSecurityHub') return;
+    const merged = securityHubSettings(settings);
+    const problem = writebackProblem(merged, options.writebackRolePrefix);
+    if (problem) throw invalidField(problem.field, problem.message);
+    if (merged.sendUpdatesBack) {
+      const org = await accountsRepository.getOrganization(db, orgId);
+      if (org?.plan === 'standard') {
+        throw forbidden(
+          'Sending alert updates back to Amazon Security Hub is not available on the standard plan: an admin can change the plan with PATCH /v2/organization.',
+        );
+      }
+    }
+  }
+
   // Intake authenticates every delivery; a short cache keeps that off the database. Changes made
   // through this process empty it at once; other processes see them within KEY_CACHE_MS.
   const byKeyCache = new Map<string, { row: IntegrationWithTeams | undefined; until: number }>();
@@ -92,6 +150,7 @@ export function createIntegrationsService(db: Db) {
       const apiKey = generateApiKey();
       const { lookup, hash } = hashApiKey(apiKey);
       const settings = { ...defaultSettings(input.type), ...mergedSettings(input.type, {}, input.settings) };
+      await checkWriteback(p.orgId, input.type, settings);
       try {
         const id = await repo.insert(db, {
           org_id: p.orgId,
@@ -134,6 +193,8 @@ export function createIntegrationsService(db: Db) {
         ? await resolveTeam(p.orgId, changes.ownerTeam, 'ownerTeam')
         : undefined;
       if (owner) await requireManager(p, owner.id);
+      const nextSettings = mergedSettings(row.type as IntegrationType, row.settings, changes.settings);
+      await checkWriteback(p.orgId, row.type as IntegrationType, nextSettings);
       const assignee =
         changes.assigneeTeam === null
           ? null

@@ -5,6 +5,7 @@ import { loadConfig } from '../config.js';
 import type { AlertEventConsumer } from '../engine/consumers.js';
 import { createLogger } from '../logger.js';
 import type { OutboundOptions } from '../http/outbound.js';
+import type { WritebackOptions } from '../integrations/securityhub/writeback/writeback.js';
 
 /**
  * Test support: a fresh database per test file on the PostgreSQL that scripts/test.ts started
@@ -53,10 +54,13 @@ export async function startTestServer(
     consumers?: AlertEventConsumer[];
     env?: Record<string, string>;
     outbound?: OutboundOptions;
+    writeback?: WritebackOptions;
+    /** The key to bootstrap with (or, on a database already set up, to call with). */
+    apiKey?: string;
   } = {},
 ): Promise<TestServer> {
   const databaseUrl = options.databaseUrl ?? (await createTestDatabase());
-  const key = randomUUID();
+  const key = options.apiKey ?? randomUUID();
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
@@ -70,7 +74,8 @@ export async function startTestServer(
     log,
     consumers: options.consumers,
     outbound: options.outbound,
-    workerConcurrency: 4,
+    writeback: options.writeback,
+    workerConcurrency: 10,
   });
   const url = app.url ?? '';
   return {

@@ -1,0 +1,459 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { startFakeAws, type FakeAws } from '../../../testing/fake-aws.js';
+import { startTestServer, waitFor, type Json, type TestServer } from '../../../testing/harness.js';
+
+/**
+ * The write-back end to end: the real server and workers, the official AWS SDK, and local STS and
+ * Security Hub servers that check SigV4 with the assumed credentials, the 100-finding limit and the
+ * 10 requests/s (burst 30) throttle.
+ */
+
+const CALLER = { id: 'AKIAVIGILTESTCALLER1', secret: 'vigil-test-caller-secret-key-0123456789' };
+const ACCOUNT = '123456789012';
+const ROLE = `arn:aws:iam::${ACCOUNT}:role/VigilSecurityHubRoleTest`;
+const PRODUCT = 'arn:aws:securityhub:us-east-1::product/aws/securityhub';
+
+let server: TestServer;
+let aws: FakeAws;
+let integration: { id: string; path: string; externalId: string };
+const children: ChildProcess[] = [];
+
+function awsEnv(fake: FakeAws): Record<string, string> {
+  return {
+    AWS_ACCESS_KEY_ID: CALLER.id,
+    AWS_SECRET_ACCESS_KEY: CALLER.secret,
+    AWS_REGION: 'us-east-1',
+    AWS_ENDPOINT_URL_STS: fake.stsUrl,
+    AWS_ENDPOINT_URL_SECURITYHUB: fake.securityHubUrl,
+  };
+}
+
+before(async () => {
+  server = await startTestServer({ writeback: { baseDelayMs: 100, maxDelayMs: 1000 } });
+  await server.call('POST', '/v2/teams', { name: 'SecOps' });
+  const created = await server.call('POST', '/v2/integrations', {
+    type: 'AmazonSecurityHub',
+    name: 'Prod Hub',
+    ownerTeam: { name: 'SecOps' },
+    verifySignatures: false,
+    sendUpdatesBack: true,
+    roleArn: ROLE,
+    region: 'us-east-1',
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const url = new URL(created.body.data.endpointUrl);
+  integration = {
+    id: created.body.data.id,
+    path: `${url.pathname}${url.search}`,
+    externalId: created.body.data.externalId,
+  };
+  aws = await startFakeAws({
+    callerAccessKeyId: CALLER.id,
+    callerSecretAccessKey: CALLER.secret,
+    roles: { [ROLE]: { externalId: integration.externalId } },
+  });
+  // The server's SDK clients are made on first use, after this.
+  Object.assign(process.env, awsEnv(aws));
+});
+
+after(async () => {
+  for (const child of children) child.kill('SIGKILL');
+  await server.stop();
+  await aws.close();
+});
+
+/** A finding sent through intake (and known to the fake Security Hub); returns its alert id. */
+async function finding(
+  suffix: string,
+  change: (f: Json) => void = () => {},
+): Promise<{ alertId: string; id: string }> {
+  const id = `arn:aws:securityhub:us-east-1:${ACCOUNT}:finding/${suffix}`;
+  const f: Json = {
+    SchemaVersion: '2018-10-08',
+    Id: id,
+    ProductArn: PRODUCT,
+    GeneratorId: 'test',
+    AwsAccountId: ACCOUNT,
+    Types: ['Software and Configuration Checks'],
+    CreatedAt: '2026-11-27T10:00:00Z',
+    UpdatedAt: '2026-11-27T10:00:00Z',
+    Severity: { Label: 'MEDIUM' },
+    FindingProviderFields: { Severity: { Label: 'MEDIUM' } },
+    Title: `Test finding ${suffix}`,
+    Description: 'A finding for the write-back tests',
+    Resources: [{ Type: 'AwsEc2Instance', Id: 'i-0123456789abcdef0' }],
+    Workflow: { Status: 'NEW' },
+    RecordState: 'ACTIVE',
+  };
+  change(f);
+  aws.addFinding({ Id: id, ProductArn: PRODUCT });
+  const event = {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Security Hub Findings - Imported',
+    source: 'aws.securityhub',
+    account: ACCOUNT,
+    time: new Date().toISOString(),
+    region: 'us-east-1',
+    resources: [id],
+    detail: { findings: [f] },
+  };
+  const response = await fetch(server.url + integration.path, {
+    method: 'POST',
+    body: JSON.stringify(event),
+  });
+  const body = (await response.json()) as Json;
+  assert.equal(response.status, 200, JSON.stringify(body));
+  return { alertId: body.alertIds[0], id };
+}
+
+type Made = { alertId: string; id: string };
+const held = (id: string) => aws.findings.get(`${PRODUCT}|${id}`);
+const batchRequests = () => aws.securityHubRequests.filter((r) => r.operation === 'BatchUpdateFindings');
+
+describe('write-back settings', () => {
+  it('refuses a role ARN without the prefix, write-back without role or region, and the standard plan', async () => {
+    const base = { type: 'AmazonSecurityHub', ownerTeam: { name: 'SecOps' } };
+    const prefix = await server.call('POST', '/v2/integrations', {
+      ...base,
+      name: 'bad role',
+      roleArn: `arn:aws:iam::${ACCOUNT}:role/AdminRole`,
+    });
+    assert.equal(prefix.status, 422);
+    assert.match(prefix.body.errors.roleArn, /VigilSecurityHubRole/);
+    const notArn = await server.call('POST', '/v2/integrations', {
+      ...base,
+      name: 'not arn',
+      roleArn: 'VigilSecurityHubRole',
+    });
+    assert.equal(notArn.status, 422);
+    const missing = await server.call('POST', '/v2/integrations', {
+      ...base,
+      name: 'missing',
+      sendUpdatesBack: true,
+    });
+    assert.equal(missing.status, 422);
+    assert.match(JSON.stringify(missing.body.errors), /roleArn and region/);
+
+    await server.call('PATCH', '/v2/organization', { plan: 'standard' });
+    try {
+      const standard = await server.call('PATCH', `/v2/integrations/${integration.id}`, {
+        sendUpdatesBack: true,
+      });
+      assert.equal(standard.status, 403);
+      assert.match(standard.body.message, /standard plan/);
+    } finally {
+      await server.call('PATCH', '/v2/organization', { plan: 'enterprise' });
+    }
+  });
+
+  it('tests the role: AssumeRole with the external ID, then one harmless call', async () => {
+    const res = await server.call('POST', `/v2/integrations/${integration.id}/test-writeback`);
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body.data, {
+      ok: true,
+      steps: [
+        { step: 'AssumeRole', ok: true },
+        { step: 'GetFindings', ok: true },
+      ],
+    });
+    const call = aws.assumeRoleCalls.find((c) => c.status === 200);
+    assert.equal(call?.externalId, integration.externalId);
+    assert.equal(call?.roleArn, ROLE);
+    assert.match(call?.sessionName ?? '', /^Vigil-Prod-Hub/);
+  });
+});
+
+describe('the four mappings', () => {
+  it('acknowledge, note, priority and close reach the finding, and their echoes change nothing', async () => {
+    const { alertId, id } = await finding('mappings');
+    await server.call('POST', `/v2/alerts/${alertId}/acknowledge`, { user: 'Alice Example' });
+    await waitFor('NOTIFIED', async () => held(id)?.Workflow?.Status === 'NOTIFIED');
+
+    await server.call('POST', `/v2/alerts/${alertId}/notes`, {
+      note: 'Isolating the instance',
+      user: 'Alice Example',
+    });
+    await waitFor('the note', async () => held(id)?.Note?.Text === 'Isolating the instance');
+    assert.equal(held(id)?.Note?.UpdatedBy, 'Alice Example');
+
+    await server.call('PUT', `/v2/alerts/${alertId}/priority`, { priority: 'P1' });
+    await waitFor('CRITICAL', async () => held(id)?.Severity?.Label === 'CRITICAL');
+
+    // The echo: Security Hub emits Findings - Imported with what Vigil wrote. Nothing changes.
+    const before = (await server.call('GET', `/v2/alerts/${alertId}`)).body.data;
+    const echo = await finding('mappings', (f) => {
+      f.Workflow = { Status: 'NOTIFIED' };
+      f.Severity = { Label: 'CRITICAL' };
+      f.Note = {
+        Text: 'Isolating the instance',
+        UpdatedBy: 'Alice Example',
+        UpdatedAt: new Date().toISOString(),
+      };
+    });
+    assert.equal(echo.alertId, alertId);
+    const afterEcho = (await server.call('GET', `/v2/alerts/${alertId}`)).body.data;
+    assert.equal(afterEcho.count, before.count);
+    assert.equal(afterEcho.priority, 'P1');
+    assert.equal(afterEcho.acknowledged, true);
+    const payloads = await server.call('GET', `/v2/integrations/${integration.id}/payloads?limit=1`);
+    assert.equal(payloads.body.data[0].verdict, 'ignored');
+    assert.match(payloads.body.data[0].reason, /what Vigil wrote back/);
+
+    await server.call('POST', `/v2/alerts/${alertId}/close`, { user: 'Alice Example' });
+    await waitFor('RESOLVED', async () => held(id)?.Workflow?.Status === 'RESOLVED');
+    const requestsBefore = batchRequests().length;
+    // The echo of the close neither reopens the alert nor opens a new one, nor writes anything.
+    const closedEcho = await finding('mappings', (f) => (f.Workflow = { Status: 'RESOLVED' }));
+    assert.equal(closedEcho.alertId, undefined);
+    const count = await server.call(
+      'GET',
+      `/v2/alerts/count?query=${encodeURIComponent(`details.FindingId:"${id}"`)}`,
+    );
+    assert.equal(count.body.data.count, 1);
+    await new Promise((r) => setTimeout(r, 600));
+    assert.equal(batchRequests().length, requestsBefore);
+
+    const logs = await server.call('GET', `/v2/alerts/${alertId}/logs`);
+    assert.ok(
+      logs.body.data.some((l: Json) =>
+        /Finding updated in Security Hub: Workflow.Status RESOLVED/.test(l.log),
+      ),
+    );
+  });
+
+  it('writes nothing back for what Security Hub itself changed', async () => {
+    const { alertId, id } = await finding('auto-closed');
+    const before = batchRequests().length;
+    await finding('auto-closed', (f) => (f.Workflow = { Status: 'RESOLVED' }));
+    assert.equal((await server.call('GET', `/v2/alerts/${alertId}`)).body.data.status, 'closed');
+    await new Promise((r) => setTimeout(r, 700));
+    assert.equal(batchRequests().length, before);
+    assert.equal(held(id)?.updates ?? 0, 0);
+  });
+});
+
+describe('batching, limits and failures', () => {
+  it('closes 250 alerts in at most 3 requests', async () => {
+    const made: Made[] = [];
+    for (let i = 0; i < 250; i++) made.push(await finding(`bulk-${i}`));
+    const before = batchRequests().length;
+    // "At once": all 250 closes sent together.
+    await Promise.all(made.map((m) => server.call('POST', `/v2/alerts/${m.alertId}/close`, {})));
+    await waitFor(
+      'all RESOLVED',
+      async () => made.every((m) => held(m.id)?.Workflow?.Status === 'RESOLVED'),
+      20_000,
+    );
+    const used = batchRequests().slice(before);
+    assert.ok(
+      used.length <= 3,
+      `${used.length} requests: ${used.map((r) => `${((r.body as Json).FindingIdentifiers as unknown[]).length}@${r.at - (used[0]?.at ?? 0)}ms`).join(', ')}`,
+    );
+    assert.ok(used.every((r) => ((r.body as Json).FindingIdentifiers as unknown[]).length <= 100));
+  });
+
+  it('rides out 429 and 500 storms and loses nothing', async () => {
+    const made: Made[] = [];
+    for (let i = 0; i < 5; i++) made.push(await finding(`storm-${i}`));
+    aws.failNext(3, 429);
+    aws.failNext(3, 500);
+    await Promise.all(made.map((m) => server.call('POST', `/v2/alerts/${m.alertId}/acknowledge`, {})));
+    await waitFor(
+      'all NOTIFIED',
+      async () => made.every((m) => held(m.id)?.Workflow?.Status === 'NOTIFIED'),
+      20_000,
+    );
+    const client = new pg.Client({ connectionString: server.databaseUrl });
+    await client.connect();
+    try {
+      const rows = await client.query(
+        `SELECT status, count(*)::int AS n FROM securityhub_writebacks WHERE alert_id = ANY($1::uuid[]) GROUP BY status`,
+        [made.map((m) => m.alertId)],
+      );
+      assert.deepEqual(rows.rows, [{ status: 'done', n: 5 }]);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('retries ConcurrentUpdateError, and shows FindingNotFound on the alert and the integration', async () => {
+    const retried = await finding('concurrent');
+    aws.refuseFinding(retried.id, PRODUCT, 'ConcurrentUpdateError', 2);
+    await server.call('POST', `/v2/alerts/${retried.alertId}/acknowledge`, {});
+    await waitFor(
+      'NOTIFIED after retries',
+      async () => held(retried.id)?.Workflow?.Status === 'NOTIFIED',
+      20_000,
+    );
+
+    const gone = await finding('gone');
+    aws.findings.delete(`${PRODUCT}|${gone.id}`);
+    await server.call('POST', `/v2/alerts/${gone.alertId}/acknowledge`, {});
+    await waitFor('the failure on the activity log', async () => {
+      const logs = await server.call('GET', `/v2/alerts/${gone.alertId}/logs`);
+      return logs.body.data.some((l: Json) => /FindingNotFound/.test(l.log));
+    });
+    const status = await server.call('GET', `/v2/integrations/${integration.id}`);
+    assert.equal(status.body.data.writebackStatus.ok, false);
+    assert.match(status.body.data.writebackStatus.error, /FindingNotFound/);
+  });
+
+  it('ends RESOLVED when a close follows an acknowledge in flight', async () => {
+    const { alertId, id } = await finding('ordering');
+    aws.setLatency(800);
+    try {
+      const before = batchRequests().length;
+      await server.call('POST', `/v2/alerts/${alertId}/acknowledge`, {});
+      await waitFor('the acknowledge in flight', async () => batchRequests().length > before);
+      await server.call('POST', `/v2/alerts/${alertId}/close`, {});
+      await waitFor('RESOLVED', async () => held(id)?.Workflow?.Status === 'RESOLVED', 20_000);
+      await new Promise((r) => setTimeout(r, 1200));
+      assert.equal(held(id)?.Workflow?.Status, 'RESOLVED');
+      const mine = batchRequests()
+        .slice(before)
+        .map((r) => (r.body as Json).Workflow?.Status);
+      assert.deepEqual(mine, ['NOTIFIED', 'RESOLVED']);
+    } finally {
+      aws.setLatency(0);
+    }
+  });
+
+  it('coalesces changes still pending for the same field', async () => {
+    const { alertId, id } = await finding('coalesce');
+    const before = batchRequests().length;
+    await server.call('POST', `/v2/alerts/${alertId}/acknowledge`, {});
+    await server.call('POST', `/v2/alerts/${alertId}/unacknowledge`, {});
+    await server.call('POST', `/v2/alerts/${alertId}/close`, {});
+    await waitFor('RESOLVED', async () => held(id)?.Workflow?.Status === 'RESOLVED');
+    await new Promise((r) => setTimeout(r, 500));
+    const statuses = batchRequests()
+      .slice(before)
+      .filter((r) => ((r.body as Json).FindingIdentifiers as Json[]).some((f) => f.Id === id))
+      .map((r) => (r.body as Json).Workflow?.Status);
+    assert.deepEqual(statuses, ['RESOLVED']);
+  });
+
+  it('stays under the limit with a burst of 1,000 changes, and applies them all', async () => {
+    const made: Made[] = [];
+    for (let i = 0; i < 40; i++) made.push(await finding(`burst-${i}`));
+    const before = aws.securityHubRequests.length;
+    // 40 alerts x (acknowledge, a note of its own, 23 priority flips) = 1,000 changes; distinct notes
+    // make 40 requests of their own, well past the burst.
+    await Promise.all(
+      made.map(async (m, i) => {
+        await server.call('POST', `/v2/alerts/${m.alertId}/acknowledge`, {});
+        await server.call('POST', `/v2/alerts/${m.alertId}/notes`, { note: `note ${i}` });
+        for (let k = 0; k < 23; k++) {
+          await server.call('PUT', `/v2/alerts/${m.alertId}/priority`, {
+            priority: k % 2 === 0 ? 'P4' : 'P2',
+          });
+        }
+      }),
+    );
+    await waitFor(
+      'every change applied',
+      async () =>
+        made.every(
+          (m, i) =>
+            held(m.id)?.Workflow?.Status === 'NOTIFIED' &&
+            held(m.id)?.Note?.Text === `note ${i}` &&
+            held(m.id)?.Severity?.Label === 'LOW',
+        ),
+      30_000,
+    );
+    const mine = aws.securityHubRequests.slice(before);
+    assert.equal(mine.filter((r) => r.status === 429).length, 0, 'never throttled');
+    assert.ok(mine.length > 30, `${mine.length} requests: enough to pass the burst`);
+  });
+});
+
+describe('processes', () => {
+  function startWorker(): { child: ChildProcess; exited: Promise<number | null> } {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'start', '--role', 'worker'],
+      {
+        env: {
+          ...process.env,
+          ...awsEnv(aws),
+          DATABASE_URL: server.databaseUrl,
+          PORT: '0',
+          LOG_LEVEL: process.env.VIGIL_TEST_WORKER_OUTPUT ? 'info' : 'warn',
+          VIGIL_WRITEBACK_LEASE_SECONDS: '2',
+        },
+        stdio: ['ignore', process.env.VIGIL_TEST_WORKER_OUTPUT ? 'inherit' : 'ignore', 'inherit'],
+      },
+    );
+    children.push(child);
+    return { child, exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))) };
+  }
+
+  it(
+    'loses nothing when a worker is killed mid-batch, and two workers together stay under the limit',
+    { timeout: 120_000 },
+    async () => {
+      // Only the spawned workers send from here on: the in-process server keeps serving the API.
+      const api = await startTestServer({ databaseUrl: server.databaseUrl, role: 'api', apiKey: server.key });
+      await server.stop();
+      server = api;
+      try {
+        const made: Made[] = [];
+        for (let i = 0; i < 10; i++) made.push(await finding(`kill-${i}`));
+        aws.setLatency(3000);
+        const first = startWorker();
+        const before = batchRequests().length;
+        await Promise.all(made.map((m) => server.call('POST', `/v2/alerts/${m.alertId}/close`, {})));
+        await waitFor('a request in flight', async () => batchRequests().length > before, 20_000);
+        first.child.kill('SIGKILL');
+        await first.exited;
+        aws.setLatency(0);
+        const second = startWorker();
+        const third = startWorker();
+        await waitFor(
+          'all RESOLVED after the restart',
+          async () => made.every((m) => held(m.id)?.Workflow?.Status === 'RESOLVED'),
+          30_000,
+        );
+
+        // Now 60 distinct notes through the two workers: more than the burst, never throttled.
+        const notes: Made[] = [];
+        for (let i = 0; i < 60; i++) notes.push(await finding(`two-workers-${i}`));
+        const start = aws.securityHubRequests.length;
+        await Promise.all(
+          notes.map((m, i) =>
+            server.call('POST', `/v2/alerts/${m.alertId}/notes`, { note: `two workers ${i}` }),
+          ),
+        );
+        await waitFor(
+          'all notes applied',
+          async () => notes.every((m, i) => held(m.id)?.Note?.Text === `two workers ${i}`),
+          40_000,
+        );
+        const mine = aws.securityHubRequests.slice(start);
+        assert.equal(mine.filter((r) => r.status === 429).length, 0, 'never throttled');
+
+        const client = new pg.Client({ connectionString: server.databaseUrl });
+        await client.connect();
+        try {
+          const lost = await client.query(
+            `SELECT count(*)::int AS n FROM securityhub_writebacks WHERE status NOT IN ('done', 'superseded') AND alert_id = ANY($1::uuid[])`,
+            [[...made, ...notes].map((m) => m.alertId)],
+          );
+          assert.equal(lost.rows[0].n, 0);
+        } finally {
+          await client.end();
+        }
+        second.child.kill('SIGTERM');
+        third.child.kill('SIGTERM');
+        await Promise.all([second.exited, third.exited]);
+      } finally {
+        aws.setLatency(0);
+      }
+    },
+  );
+});

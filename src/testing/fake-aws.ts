@@ -1,0 +1,941 @@
+import crypto from 'node:crypto';
+import http from 'node:http';
+import type net from 'node:net';
+
+/**
+ * Local stand-ins for AWS STS (Query protocol, AssumeRole) and AWS Security Hub (REST-JSON,
+ * BatchUpdateFindings and GetFindings) that speak the real wire protocols, so tests drive the official
+ * AWS SDK v3 against them (`endpoint` client option or AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL_SECURITYHUB).
+ *
+ * Both verify SigV4 signatures for real: the canonical request is rebuilt from what arrived on the wire
+ * and signed with the secret the fake knows (the caller's for STS, the ones STS handed out for Security
+ * Hub). Security Hub also checks the session token, the credential's expiry, the credential scope's
+ * region and service, throttles per (account, region) with a token bucket, and validates
+ * BatchUpdateFindings input as AWS documents it.
+ */
+
+export interface FakeAwsOptions {
+  /** The AWS identity Vigil itself uses (the SDK's default chain in tests gets these via env or explicit credentials). */
+  callerAccessKeyId: string;
+  callerSecretAccessKey: string;
+  /** Roles that may be assumed: role ARN -> the external id required. */
+  roles: Record<string, { externalId: string }>;
+  /** Regions the Security Hub fake answers in (credential scope must name one of them). Default ['us-east-1']. */
+  regions?: string[];
+  /** Throttle per (account, region): requests per second and burst. Default 10 and 30. */
+  ratePerSecond?: number;
+  burst?: number;
+  /** Credential lifetime handed out by AssumeRole, seconds (default: the DurationSeconds asked, else 3600). */
+  credentialSeconds?: number;
+}
+
+export interface RecordedSecurityHubRequest {
+  /** Date.now() when received. */
+  at: number;
+  /** From the credential scope ('' when the Authorization header could not be parsed). */
+  region: string;
+  /** The assumed role's account ('' when the request was not signed with credentials STS issued). */
+  accountId: string;
+  accessKeyId: string;
+  /** What the fake answered. */
+  status: number;
+  /** The parsed JSON request body (the raw text when it was not JSON, undefined when empty). */
+  body: unknown;
+  /** 'BatchUpdateFindings', 'GetFindings' or '' for an unknown route. */
+  operation: string;
+  /** The error type answered (x-amzn-errortype), when status is not 200. */
+  errorType?: string;
+}
+
+export interface FakeFinding {
+  Id: string;
+  ProductArn: string;
+  Workflow?: { Status: string };
+  Severity?: { Label: string };
+  Note?: { Text: string; UpdatedBy: string; UpdatedAt: string };
+  updates: number;
+}
+
+export interface AssumeRoleCall {
+  roleArn: string;
+  externalId?: string;
+  sessionName: string;
+  durationSeconds?: number;
+  at: number;
+  /** What the fake answered (200, or the error's HTTP status). */
+  status: number;
+  /** The STS error code answered, when status is not 200. */
+  errorCode?: string;
+}
+
+export interface FakeAws {
+  /** http://127.0.0.1:<port> */
+  stsUrl: string;
+  /** http://127.0.0.1:<port> */
+  securityHubUrl: string;
+  /** Every request with Action=AssumeRole that reached the STS fake, whatever was answered. */
+  assumeRoleCalls: AssumeRoleCall[];
+  securityHubRequests: RecordedSecurityHubRequest[];
+  /** Findings the fake holds (key `${ProductArn}|${Id}`); BatchUpdateFindings applies updates to these. */
+  findings: Map<string, FakeFinding>;
+  addFinding(f: { Id: string; ProductArn: string }): void;
+  /** Identifiers to answer in UnprocessedFindings with this ErrorCode (e.g. 'ConcurrentUpdateError', 'FindingNotFound'), `times` times (Infinity = always). */
+  refuseFinding(id: string, productArn: string, errorCode: string, times?: number): void;
+  /** The next `count` BatchUpdateFindings calls answer this HTTP status with AWS's error body (429 LimitExceededException, 500 InternalException). */
+  failNext(count: number, status: 429 | 500): void;
+  /** Hold every BatchUpdateFindings response this many ms (to kill a worker mid-request in tests). */
+  setLatency(ms: number): void;
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// SigV4 verification
+
+const ALGORITHM = 'AWS4-HMAC-SHA256';
+/** AWS refuses requests whose x-amz-date is more than 15 minutes away from its clock. */
+const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
+
+interface HeldCredential {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  /** Set for credentials STS issued. */
+  issued?: { accountId: string; roleArn: string; assumedRoleArn: string; expiresAt: number };
+}
+
+type SigFailureReason = 'missing' | 'incomplete' | 'unknown-key' | 'mismatch' | 'expired-token';
+
+type SigResult =
+  | { ok: true; accessKeyId: string; region: string; credential: HeldCredential }
+  | { ok: false; reason: SigFailureReason; message: string; accessKeyId: string; region: string };
+
+function sha256Hex(data: Buffer | string): string {
+  return crypto.createHash('sha256').update(data).digest('hex');
+}
+
+function hmac(key: Buffer | string, data: string): Buffer {
+  return crypto.createHmac('sha256', key).update(data, 'utf8').digest();
+}
+
+/** RFC 3986 encoding, as SigV4 wants it (encodeURIComponent leaves !'()* alone). */
+function escapeUri(s: string): string {
+  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/** The canonical URI for non-S3 services: the path as sent, normalized, then URI-encoded once more. */
+function canonicalPath(rawPath: string): string {
+  const segments: string[] = [];
+  for (const segment of rawPath.split('/')) {
+    if (segment.length === 0 || segment === '.') continue;
+    if (segment === '..') segments.pop();
+    else segments.push(segment);
+  }
+  const normalized = `${rawPath.startsWith('/') ? '/' : ''}${segments.join('/')}${
+    segments.length > 0 && rawPath.endsWith('/') ? '/' : ''
+  }`;
+  return escapeUri(normalized).replace(/%2F/g, '/');
+}
+
+function canonicalQuery(rawQuery: string): string {
+  if (rawQuery === '') return '';
+  const pairs: [string, string][] = [];
+  for (const part of rawQuery.split('&')) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    const key = safeDecode(eq < 0 ? part : part.slice(0, eq));
+    const value = safeDecode(eq < 0 ? '' : part.slice(eq + 1));
+    if (key.toLowerCase() === 'x-amz-signature') continue;
+    pairs.push([escapeUri(key), escapeUri(value)]);
+  }
+  pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+  return pairs.map(([k, v]) => `${k}=${v}`).join('&');
+}
+
+function headerValue(req: http.IncomingMessage, name: string): string | undefined {
+  const values = req.headersDistinct[name];
+  if (values === undefined) return undefined;
+  return values.join(',');
+}
+
+function canonicalHeaderValue(value: string): string {
+  return value
+    .replace(/[\r\n]/g, ' ')
+    .replace(/[ \t]+/g, ' ')
+    .replace(/^ | $/g, '');
+}
+
+/** 20261127T184443Z -> ms since the epoch, or undefined when malformed. */
+function parseAmzDate(s: string): number | undefined {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(s);
+  if (!m) return undefined;
+  const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+function verifySigV4(
+  req: http.IncomingMessage,
+  body: Buffer,
+  service: string,
+  regionOk: (region: string) => boolean,
+  lookup: (accessKeyId: string) => HeldCredential | undefined,
+): SigResult {
+  let accessKeyId = '';
+  let region = '';
+  const fail = (reason: SigFailureReason, message: string): SigResult => ({
+    ok: false,
+    reason,
+    message,
+    accessKeyId,
+    region,
+  });
+
+  const authorization = headerValue(req, 'authorization');
+  if (authorization === undefined || authorization === '')
+    return fail('missing', 'Missing Authentication Token');
+  if (!authorization.startsWith(`${ALGORITHM} `))
+    return fail('incomplete', `Unsupported AWS 'algorithm': '${authorization.split(' ')[0] ?? ''}'`);
+
+  const params = new Map<string, string>();
+  for (const part of authorization.slice(ALGORITHM.length + 1).split(',')) {
+    const trimmed = part.trim();
+    const eq = trimmed.indexOf('=');
+    if (eq <= 0) return fail('incomplete', `Authorization header is malformed: '${trimmed}'`);
+    params.set(trimmed.slice(0, eq), trimmed.slice(eq + 1));
+  }
+  for (const required of ['Credential', 'SignedHeaders', 'Signature'])
+    if (!params.has(required))
+      return fail(
+        'incomplete',
+        `Authorization header requires '${required}' parameter. Authorization=${authorization}`,
+      );
+
+  const credentialParts = (params.get('Credential') ?? '').split('/');
+  if (credentialParts.length !== 5 || credentialParts[4] !== 'aws4_request')
+    return fail(
+      'incomplete',
+      `Credential should be of the form <access key>/<yyyymmdd>/<region>/<service>/aws4_request, got '${params.get('Credential') ?? ''}'`,
+    );
+  const [akid = '', scopeDate = '', scopeRegion = '', scopeService = ''] = credentialParts;
+  accessKeyId = akid;
+  region = scopeRegion;
+  if (!/^\d{8}$/.test(scopeDate) || akid === '' || scopeRegion === '')
+    return fail('incomplete', `Credential scope is malformed: '${params.get('Credential') ?? ''}'`);
+
+  const signature = params.get('Signature') ?? '';
+  if (!/^[0-9a-f]{64}$/.test(signature))
+    return fail('incomplete', 'Signature should be 64 lowercase hex characters');
+  const signedHeaders = (params.get('SignedHeaders') ?? '').split(';');
+  if (signedHeaders.some((h) => !/^[a-z0-9-]+$/.test(h)))
+    return fail('incomplete', `SignedHeaders is malformed: '${params.get('SignedHeaders') ?? ''}'`);
+  const sortedSigned = [...signedHeaders].sort();
+  if (
+    sortedSigned.join(';') !== signedHeaders.join(';') ||
+    new Set(signedHeaders).size !== signedHeaders.length
+  )
+    return fail('mismatch', 'SignedHeaders must be lowercase, sorted and without duplicates');
+
+  const amzDate = headerValue(req, 'x-amz-date');
+  if (amzDate === undefined)
+    return fail(
+      'incomplete',
+      "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.",
+    );
+  const requestTime = parseAmzDate(amzDate);
+  if (requestTime === undefined) return fail('incomplete', `X-Amz-Date is malformed: '${amzDate}'`);
+  if (!signedHeaders.includes('host'))
+    return fail('mismatch', "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
+  if (!signedHeaders.includes('x-amz-date'))
+    return fail('mismatch', "'X-Amz-Date' must be a 'SignedHeader' in the AWS Authorization.");
+  if (scopeDate !== amzDate.slice(0, 8))
+    return fail(
+      'mismatch',
+      `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${scopeDate}' != '${amzDate.slice(0, 8)}', from '${amzDate}'.`,
+    );
+  if (scopeService !== service)
+    return fail('mismatch', `Credential should be scoped to correct service: '${service}'. `);
+  if (!regionOk(scopeRegion))
+    return fail('mismatch', `Credential should be scoped to a valid region, not '${scopeRegion}'. `);
+
+  const credential = lookup(akid);
+  if (credential === undefined)
+    return fail('unknown-key', 'The security token included in the request is invalid.');
+  const token = headerValue(req, 'x-amz-security-token');
+  if (token !== credential.sessionToken)
+    return fail('unknown-key', 'The security token included in the request is invalid.');
+
+  const payloadHash = sha256Hex(body);
+  const claimedHash = headerValue(req, 'x-amz-content-sha256');
+  if (claimedHash !== undefined && claimedHash !== payloadHash)
+    return fail('mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.");
+
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const canonicalRequest = [
+    req.method ?? '',
+    canonicalPath(q < 0 ? url : url.slice(0, q)),
+    canonicalQuery(q < 0 ? '' : url.slice(q + 1)),
+    ...signedHeaders.map((h) => `${h}:${canonicalHeaderValue(headerValue(req, h) ?? '')}`),
+    '',
+    signedHeaders.join(';'),
+    payloadHash,
+  ].join('\n');
+  const scope = `${scopeDate}/${scopeRegion}/${scopeService}/aws4_request`;
+  const stringToSign = [ALGORITHM, amzDate, scope, sha256Hex(canonicalRequest)].join('\n');
+  let key = hmac(`AWS4${credential.secretAccessKey}`, scopeDate);
+  key = hmac(key, scopeRegion);
+  key = hmac(key, scopeService);
+  key = hmac(key, 'aws4_request');
+  const expected = hmac(key, stringToSign).toString('hex');
+  if (!crypto.timingSafeEqual(Buffer.from(expected), Buffer.from(signature)))
+    return fail(
+      'mismatch',
+      'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
+    );
+
+  const now = Date.now();
+  if (Math.abs(now - requestTime) > MAX_CLOCK_SKEW_MS)
+    return fail(
+      'mismatch',
+      `Signature expired: ${amzDate} is now earlier than ${toAmzDate(now - MAX_CLOCK_SKEW_MS)} (${toAmzDate(now)} - 15 min.)`,
+    );
+  if (credential.issued && now >= credential.issued.expiresAt)
+    return fail('expired-token', 'The security token included in the request is expired');
+
+  return { ok: true, accessKeyId: akid, region: scopeRegion, credential };
+}
+
+function toAmzDate(ms: number): string {
+  return new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Helpers
+
+function readBody(req: http.IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function randomChars(alphabet: string, n: number): string {
+  const bytes = crypto.randomBytes(n);
+  let out = '';
+  for (const b of bytes) out += alphabet[b % alphabet.length];
+  return out;
+}
+
+const UPPER_ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+function xmlEscape(s: string): string {
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
+}
+
+function isoSeconds(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isNonEmptyString(v: unknown): v is string {
+  return typeof v === 'string' && v.length > 0;
+}
+
+function isIntIn(v: unknown, min: number, max: number): boolean {
+  return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+}
+
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]{1,64})$/;
+
+const WORKFLOW_STATUSES = ['NEW', 'NOTIFIED', 'RESOLVED', 'SUPPRESSED'];
+const SEVERITY_LABELS = ['INFORMATIONAL', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'];
+const VERIFICATION_STATES = ['UNKNOWN', 'TRUE_POSITIVE', 'FALSE_POSITIVE', 'BENIGN_POSITIVE'];
+const UPDATE_FIELDS = [
+  'Workflow',
+  'Severity',
+  'Note',
+  'VerificationState',
+  'Confidence',
+  'Criticality',
+  'Types',
+  'UserDefinedFields',
+  'RelatedFindings',
+];
+
+function labelForNormalized(n: number): string {
+  if (n === 0) return 'INFORMATIONAL';
+  if (n < 40) return 'LOW';
+  if (n < 70) return 'MEDIUM';
+  if (n < 90) return 'HIGH';
+  return 'CRITICAL';
+}
+
+const ERROR_MESSAGES: Record<string, string> = {
+  FindingNotFound: 'Finding Not Found',
+  DuplicatedFindingIdentifier: 'Duplicated Finding Identifier',
+  ConcurrentUpdateError: 'Concurrent Update Error',
+  FindingSizeExceeded: 'Finding Size Exceeded',
+  InternalFailure: 'Internal Failure',
+};
+
+/** Returns why a BatchUpdateFindings body is invalid, or undefined when AWS would accept it. */
+function validateBatchUpdate(body: unknown): string | undefined {
+  if (!isRecord(body)) return 'The request body must be a JSON object.';
+  const ids = body.FindingIdentifiers;
+  if (!Array.isArray(ids)) return "Invalid parameter 'FindingIdentifiers'. Missing required field.";
+  if (ids.length < 1 || ids.length > 100)
+    return "Invalid parameter 'FindingIdentifiers'. Array size must be between 1 and 100.";
+  for (const [i, id] of ids.entries()) {
+    if (!isRecord(id) || !isNonEmptyString(id.Id) || !isNonEmptyString(id.ProductArn))
+      return `Invalid parameter 'FindingIdentifiers[${i}]'. Id and ProductArn must be non-empty strings.`;
+  }
+  if (!UPDATE_FIELDS.some((f) => body[f] !== undefined))
+    return `At least one of ${UPDATE_FIELDS.join(', ')} must be provided.`;
+
+  if (body.Note !== undefined) {
+    const note = body.Note;
+    if (!isRecord(note)) return "Invalid parameter 'Note'. Must be an object.";
+    for (const field of ['Text', 'UpdatedBy']) {
+      const v = note[field];
+      if (v === undefined) return `Invalid parameter 'Note.${field}'. Missing required field.`;
+      if (typeof v !== 'string' || v.length < 1 || v.length > 512)
+        return `Invalid parameter 'Note.${field}'. Length must be between 1 and 512 characters.`;
+    }
+  }
+  if (body.Workflow !== undefined) {
+    const wf = body.Workflow;
+    if (!isRecord(wf) || typeof wf.Status !== 'string' || !WORKFLOW_STATUSES.includes(wf.Status))
+      return `Invalid parameter 'Workflow.Status'. Must be one of ${WORKFLOW_STATUSES.join(', ')}.`;
+  }
+  if (body.Severity !== undefined) {
+    const sev = body.Severity;
+    if (!isRecord(sev)) return "Invalid parameter 'Severity'. Must be an object.";
+    if (sev.Label === undefined && sev.Normalized === undefined && sev.Product === undefined)
+      return "Invalid parameter 'Severity'. One of Label, Normalized or Product is required.";
+    if (sev.Label !== undefined && (typeof sev.Label !== 'string' || !SEVERITY_LABELS.includes(sev.Label)))
+      return `Invalid parameter 'Severity.Label'. Must be one of ${SEVERITY_LABELS.join(', ')}.`;
+    if (sev.Normalized !== undefined && !isIntIn(sev.Normalized, 0, 100))
+      return "Invalid parameter 'Severity.Normalized'. Must be an integer between 0 and 100.";
+    if (sev.Product !== undefined && typeof sev.Product !== 'number')
+      return "Invalid parameter 'Severity.Product'. Must be a number.";
+  }
+  if (
+    body.VerificationState !== undefined &&
+    (typeof body.VerificationState !== 'string' || !VERIFICATION_STATES.includes(body.VerificationState))
+  )
+    return `Invalid parameter 'VerificationState'. Must be one of ${VERIFICATION_STATES.join(', ')}.`;
+  for (const field of ['Confidence', 'Criticality'])
+    if (body[field] !== undefined && !isIntIn(body[field], 0, 100))
+      return `Invalid parameter '${field}'. Must be an integer between 0 and 100.`;
+  if (body.Types !== undefined && (!Array.isArray(body.Types) || !body.Types.every(isNonEmptyString)))
+    return "Invalid parameter 'Types'. Must be an array of non-empty strings.";
+  if (
+    body.UserDefinedFields !== undefined &&
+    (!isRecord(body.UserDefinedFields) ||
+      !Object.values(body.UserDefinedFields).every((v) => typeof v === 'string'))
+  )
+    return "Invalid parameter 'UserDefinedFields'. Must be a map of strings.";
+  if (body.RelatedFindings !== undefined) {
+    const related = body.RelatedFindings;
+    if (
+      !Array.isArray(related) ||
+      related.length > 10 ||
+      !related.every((r) => isRecord(r) && isNonEmptyString(r.Id) && isNonEmptyString(r.ProductArn))
+    )
+      return "Invalid parameter 'RelatedFindings'. Must be at most 10 objects with Id and ProductArn.";
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The fake
+
+export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
+  const regions = options.regions ?? ['us-east-1'];
+  const ratePerSecond = options.ratePerSecond ?? 10;
+  const burst = options.burst ?? 30;
+  for (const arn of Object.keys(options.roles))
+    if (!ROLE_ARN.test(arn))
+      throw new Error(`fake AWS: '${arn}' is not an IAM role ARN (arn:aws:iam::<12 digits>:role/<name>)`);
+
+  const caller: HeldCredential = {
+    accessKeyId: options.callerAccessKeyId,
+    secretAccessKey: options.callerSecretAccessKey,
+  };
+  /** Credentials STS issued, by access key id. */
+  const issued = new Map<string, HeldCredential>();
+  const buckets = new Map<string, { tokens: number; last: number }>();
+  const refusals = new Map<string, { errorCode: string; remaining: number }>();
+  const forcedFailures: (429 | 500)[] = [];
+  let latencyMs = 0;
+  const timers = new Set<NodeJS.Timeout>();
+
+  const fake: FakeAws = {
+    stsUrl: '',
+    securityHubUrl: '',
+    assumeRoleCalls: [],
+    securityHubRequests: [],
+    findings: new Map(),
+    addFinding: (f) => {
+      fake.findings.set(`${f.ProductArn}|${f.Id}`, { Id: f.Id, ProductArn: f.ProductArn, updates: 0 });
+    },
+    refuseFinding: (id, productArn, errorCode, times = Infinity) => {
+      refusals.set(`${productArn}|${id}`, { errorCode, remaining: times });
+    },
+    failNext: (count, status) => {
+      for (let i = 0; i < count; i++) forcedFailures.push(status);
+    },
+    setLatency: (ms) => {
+      latencyMs = ms;
+    },
+    close: async () => {},
+  };
+
+  // ---------------------------------------------------------------------------------------------
+  // STS
+
+  const stsError = (res: http.ServerResponse, status: number, code: string, message: string): void => {
+    const requestId = crypto.randomUUID();
+    const type = status >= 500 ? 'Receiver' : 'Sender';
+    res.writeHead(status, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId });
+    res.end(
+      `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">\n  <Error>\n    <Type>${type}</Type>\n    <Code>${xmlEscape(code)}</Code>\n    <Message>${xmlEscape(message)}</Message>\n  </Error>\n  <RequestId>${requestId}</RequestId>\n</ErrorResponse>\n`,
+    );
+  };
+
+  const STS_SIG_ERRORS: Record<SigFailureReason, string> = {
+    missing: 'MissingAuthenticationToken',
+    incomplete: 'IncompleteSignature',
+    'unknown-key': 'InvalidClientTokenId',
+    mismatch: 'SignatureDoesNotMatch',
+    'expired-token': 'ExpiredToken',
+  };
+
+  const handleSts = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    const at = Date.now();
+    const body = await readBody(req);
+    const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+    const form = new URLSearchParams(
+      contentType === 'application/x-www-form-urlencoded' ? body.toString('utf8') : '',
+    );
+    const action = form.get('Action');
+
+    let call: AssumeRoleCall | undefined;
+    if (action === 'AssumeRole') {
+      call = {
+        roleArn: form.get('RoleArn') ?? '',
+        sessionName: form.get('RoleSessionName') ?? '',
+        at,
+        status: 0,
+      };
+      const externalId = form.get('ExternalId');
+      if (externalId !== null) call.externalId = externalId;
+      const duration = form.get('DurationSeconds');
+      if (duration !== null) call.durationSeconds = Number(duration);
+      fake.assumeRoleCalls.push(call);
+    }
+    const fail = (status: number, code: string, message: string): void => {
+      if (call) {
+        call.status = status;
+        call.errorCode = code;
+      }
+      stsError(res, status, code, message);
+    };
+
+    if (req.method !== 'POST' || (req.url ?? '/').split('?')[0] !== '/')
+      return fail(404, 'InvalidAction', 'Only POST / is supported by this fake.');
+    // Only the caller's long-term key is known to STS here (no role chaining).
+    const sig = verifySigV4(
+      req,
+      body,
+      'sts',
+      () => true,
+      (akid) => (akid === caller.accessKeyId ? caller : undefined),
+    );
+    if (!sig.ok)
+      return fail(sig.reason === 'incomplete' ? 400 : 403, STS_SIG_ERRORS[sig.reason], sig.message);
+    if (contentType !== 'application/x-www-form-urlencoded')
+      return fail(400, 'InvalidParameterValue', 'Content-Type must be application/x-www-form-urlencoded.');
+    if (action !== 'AssumeRole' || call === undefined)
+      return fail(
+        400,
+        'InvalidAction',
+        `Could not find operation ${action ?? ''} for version ${form.get('Version') ?? ''}`,
+      );
+    if (form.get('Version') !== '2011-06-15')
+      return fail(
+        400,
+        'InvalidAction',
+        `Could not find operation AssumeRole for version ${form.get('Version') ?? ''}`,
+      );
+
+    const validation: string[] = [];
+    const roleArn = call.roleArn;
+    const sessionName = call.sessionName;
+    if (form.get('RoleArn') === null)
+      validation.push("Value null at 'roleArn' failed to satisfy constraint: Member must not be null");
+    else if (roleArn.length < 20 || roleArn.length > 2048)
+      validation.push(
+        `Value '${roleArn}' at 'roleArn' failed to satisfy constraint: Member must have length between 20 and 2048`,
+      );
+    if (form.get('RoleSessionName') === null)
+      validation.push(
+        "Value null at 'roleSessionName' failed to satisfy constraint: Member must not be null",
+      );
+    else if (!/^[\w+=,.@-]{2,64}$/.test(sessionName))
+      validation.push(
+        `Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]* and have length between 2 and 64`,
+      );
+    if (call.externalId !== undefined && !/^[\w+=,.@:/-]{2,1224}$/.test(call.externalId))
+      validation.push(
+        `Value '${call.externalId}' at 'externalId' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@:\\/-]* and have length between 2 and 1224`,
+      );
+    if (
+      call.durationSeconds !== undefined &&
+      !(
+        Number.isInteger(call.durationSeconds) &&
+        call.durationSeconds >= 900 &&
+        call.durationSeconds <= 43200
+      )
+    )
+      validation.push(
+        `Value '${form.get('DurationSeconds') ?? ''}' at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 43200`,
+      );
+    if (validation.length > 0)
+      return fail(
+        400,
+        'ValidationError',
+        `${validation.length} validation error${validation.length > 1 ? 's' : ''} detected: ${validation.join('; ')}`,
+      );
+
+    const role = Object.hasOwn(options.roles, roleArn) ? options.roles[roleArn] : undefined;
+    const parsedArn = ROLE_ARN.exec(roleArn);
+    if (role === undefined || parsedArn === null || call.externalId !== role.externalId)
+      return fail(
+        403,
+        'AccessDenied',
+        `User: ${caller.accessKeyId} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`,
+      );
+    const accountId = parsedArn[1] ?? '';
+    const roleName = parsedArn[2] ?? '';
+    const seconds = options.credentialSeconds ?? call.durationSeconds ?? 3600;
+    const expiresAt = Math.floor((Date.now() + seconds * 1000) / 1000) * 1000;
+    const credential: HeldCredential = {
+      accessKeyId: `ASIA${randomChars(UPPER_ALNUM, 16)}`,
+      secretAccessKey: crypto.randomBytes(30).toString('base64'),
+      sessionToken: `FwoGZXIvYXdzE${crypto.randomBytes(180).toString('base64')}`,
+      issued: {
+        accountId,
+        roleArn,
+        assumedRoleArn: `arn:aws:sts::${accountId}:assumed-role/${roleName}/${sessionName}`,
+        expiresAt,
+      },
+    };
+    issued.set(credential.accessKeyId, credential);
+    const roleId = `AROA${sha256Hex(roleArn)
+      .slice(0, 17)
+      .toUpperCase()
+      .replace(/[^A-Z2-7]/g, (c) => UPPER_ALNUM[c.charCodeAt(0) % 32] ?? 'A')}`;
+    const requestId = crypto.randomUUID();
+    call.status = 200;
+    res.writeHead(200, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId });
+    res.end(
+      `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <AssumeRoleResult>
+    <Credentials>
+      <AccessKeyId>${credential.accessKeyId}</AccessKeyId>
+      <SecretAccessKey>${xmlEscape(credential.secretAccessKey)}</SecretAccessKey>
+      <SessionToken>${xmlEscape(credential.sessionToken ?? '')}</SessionToken>
+      <Expiration>${isoSeconds(expiresAt)}</Expiration>
+    </Credentials>
+    <AssumedRoleUser>
+      <AssumedRoleId>${roleId}:${xmlEscape(sessionName)}</AssumedRoleId>
+      <Arn>${xmlEscape(credential.issued?.assumedRoleArn ?? '')}</Arn>
+    </AssumedRoleUser>
+  </AssumeRoleResult>
+  <ResponseMetadata>
+    <RequestId>${requestId}</RequestId>
+  </ResponseMetadata>
+</AssumeRoleResponse>
+`,
+    );
+  };
+
+  // ---------------------------------------------------------------------------------------------
+  // Security Hub
+
+  const SH_SIG_ERRORS: Record<SigFailureReason, string> = {
+    missing: 'MissingAuthenticationTokenException',
+    incomplete: 'IncompleteSignatureException',
+    'unknown-key': 'UnrecognizedClientException',
+    mismatch: 'InvalidSignatureException',
+    'expired-token': 'ExpiredTokenException',
+  };
+
+  const takeToken = (key: string): boolean => {
+    const now = Date.now();
+    const bucket = buckets.get(key) ?? { tokens: burst, last: now };
+    bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.last) / 1000) * ratePerSecond);
+    bucket.last = now;
+    buckets.set(key, bucket);
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
+  };
+
+  const handleSecurityHub = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    const at = Date.now();
+    const raw = await readBody(req);
+    let body: unknown = undefined;
+    let bodyIsJson = true;
+    if (raw.length > 0) {
+      try {
+        body = JSON.parse(raw.toString('utf8'));
+      } catch {
+        body = raw.toString('utf8');
+        bodyIsJson = false;
+      }
+    }
+    const path = (req.url ?? '/').split('?')[0];
+    const operation =
+      req.method === 'PATCH' && path === '/findings/batchupdate'
+        ? 'BatchUpdateFindings'
+        : req.method === 'POST' && path === '/findings'
+          ? 'GetFindings'
+          : '';
+    const record: RecordedSecurityHubRequest = {
+      at,
+      region: '',
+      accountId: '',
+      accessKeyId: '',
+      status: 0,
+      body,
+      operation,
+    };
+    fake.securityHubRequests.push(record);
+
+    const answer = (status: number, payload: unknown, errorType?: string): void => {
+      record.status = status;
+      if (errorType !== undefined) record.errorType = errorType;
+      const headers: http.OutgoingHttpHeaders = {
+        'content-type': 'application/json',
+        'x-amzn-requestid': crypto.randomUUID(),
+      };
+      if (errorType !== undefined) headers['x-amzn-errortype'] = errorType;
+      const text = JSON.stringify(payload);
+      const send = (): void => {
+        if (res.destroyed) return;
+        res.writeHead(status, headers);
+        res.end(text);
+      };
+      if (operation === 'BatchUpdateFindings' && latencyMs > 0) {
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          send();
+        }, latencyMs);
+        timers.add(timer);
+      } else send();
+    };
+    const error = (status: number, type: string, message: string): void =>
+      answer(status, { __type: type, Code: type, Message: message }, type);
+
+    const sig = verifySigV4(
+      req,
+      raw,
+      'securityhub',
+      (r) => regions.includes(r),
+      (akid) => issued.get(akid) ?? (akid === caller.accessKeyId ? caller : undefined),
+    );
+    record.region = sig.region;
+    record.accessKeyId = sig.accessKeyId;
+    if (!sig.ok)
+      return error(sig.reason === 'incomplete' ? 400 : 403, SH_SIG_ERRORS[sig.reason], sig.message);
+    const issuedTo = sig.credential.issued;
+    if (issuedTo === undefined)
+      // The caller's own identity has no Security Hub permissions: Vigil must act through the assumed role.
+      return error(
+        403,
+        'AccessDeniedException',
+        `User: ${sig.accessKeyId} is not authorized to perform: securityhub:${operation || 'Unknown'} because no identity-based policy allows it`,
+      );
+    record.accountId = issuedTo.accountId;
+
+    if (!takeToken(`${issuedTo.accountId}|${sig.region}`))
+      return error(429, 'LimitExceededException', 'Rate exceeded');
+    if (operation === '')
+      return error(404, 'UnknownOperationException', `No operation for ${req.method ?? ''} ${path ?? ''}`);
+
+    if (operation === 'GetFindings') {
+      if (!bodyIsJson || (body !== undefined && !isRecord(body)))
+        return error(400, 'InvalidInputException', 'The request body must be a JSON object.');
+      const input = body ?? {};
+      const maxResults = input.MaxResults ?? 100;
+      if (!isIntIn(maxResults, 1, 100))
+        return error(
+          400,
+          'InvalidInputException',
+          "Invalid parameter 'MaxResults'. Must be between 1 and 100.",
+        );
+      const start =
+        typeof input.NextToken === 'string' ? Number(Buffer.from(input.NextToken, 'base64').toString()) : 0;
+      if (!Number.isInteger(start) || start < 0)
+        return error(400, 'InvalidInputException', "Invalid parameter 'NextToken'.");
+      const all = [...fake.findings.values()];
+      const page = all.slice(start, start + Number(maxResults));
+      const out: Record<string, unknown> = {
+        Findings: page.map(({ updates: _updates, ...f }) => ({
+          ...f,
+          AwsAccountId: issuedTo.accountId,
+          Region: sig.region,
+        })),
+      };
+      if (start + page.length < all.length)
+        out.NextToken = Buffer.from(String(start + page.length)).toString('base64');
+      return answer(200, out);
+    }
+
+    // BatchUpdateFindings
+    const forced = forcedFailures.shift();
+    if (forced === 429) return error(429, 'LimitExceededException', 'Rate exceeded');
+    if (forced === 500) return error(500, 'InternalException', 'Internal service error');
+    if (!bodyIsJson) return error(400, 'InvalidInputException', 'The request body is not valid JSON.');
+    const invalid = validateBatchUpdate(body);
+    if (invalid !== undefined || !isRecord(body))
+      return error(400, 'InvalidInputException', invalid ?? 'Invalid input');
+
+    const identifiers = (body.FindingIdentifiers as { Id: string; ProductArn: string }[]).map((i) => ({
+      Id: i.Id,
+      ProductArn: i.ProductArn,
+    }));
+    const seen = new Map<string, number>();
+    for (const i of identifiers)
+      seen.set(`${i.ProductArn}|${i.Id}`, (seen.get(`${i.ProductArn}|${i.Id}`) ?? 0) + 1);
+    const processed: { Id: string; ProductArn: string }[] = [];
+    const unprocessed: {
+      FindingIdentifier: { Id: string; ProductArn: string };
+      ErrorCode: string;
+      ErrorMessage: string;
+    }[] = [];
+    const unprocess = (identifier: { Id: string; ProductArn: string }, code: string): void => {
+      unprocessed.push({
+        FindingIdentifier: identifier,
+        ErrorCode: code,
+        ErrorMessage: ERROR_MESSAGES[code] ?? code,
+      });
+    };
+    const reportedDuplicates = new Set<string>();
+    const now = new Date().toISOString();
+    for (const identifier of identifiers) {
+      const key = `${identifier.ProductArn}|${identifier.Id}`;
+      if ((seen.get(key) ?? 0) > 1) {
+        // Every copy of a duplicated identifier is left alone; it is reported once.
+        if (!reportedDuplicates.has(key)) unprocess(identifier, 'DuplicatedFindingIdentifier');
+        reportedDuplicates.add(key);
+        continue;
+      }
+      const refusal = refusals.get(key);
+      if (refusal && refusal.remaining > 0) {
+        refusal.remaining -= 1;
+        unprocess(identifier, refusal.errorCode);
+        continue;
+      }
+      const finding = fake.findings.get(key);
+      if (finding === undefined) {
+        unprocess(identifier, 'FindingNotFound');
+        continue;
+      }
+      if (isRecord(body.Workflow) && typeof body.Workflow.Status === 'string')
+        finding.Workflow = { Status: body.Workflow.Status };
+      if (isRecord(body.Severity)) {
+        const label = body.Severity.Label;
+        const normalized = body.Severity.Normalized;
+        if (typeof label === 'string') finding.Severity = { Label: label };
+        else if (typeof normalized === 'number') finding.Severity = { Label: labelForNormalized(normalized) };
+      }
+      if (
+        isRecord(body.Note) &&
+        typeof body.Note.Text === 'string' &&
+        typeof body.Note.UpdatedBy === 'string'
+      )
+        finding.Note = { Text: body.Note.Text, UpdatedBy: body.Note.UpdatedBy, UpdatedAt: now };
+      finding.updates += 1;
+      processed.push(identifier);
+    }
+    answer(200, { ProcessedFindings: processed, UnprocessedFindings: unprocessed });
+  };
+
+  // ---------------------------------------------------------------------------------------------
+  // Servers
+
+  const serve =
+    (handler: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>) =>
+    (req: http.IncomingMessage, res: http.ServerResponse): void => {
+      handler(req, res).catch((err: unknown) => {
+        if (!res.headersSent) {
+          res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end(String(err));
+        }
+      });
+    };
+  const stsServer = http.createServer(serve(handleSts));
+  const securityHubServer = http.createServer(serve(handleSecurityHub));
+  const listen = async (server: http.Server): Promise<string> => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  };
+  fake.stsUrl = await listen(stsServer);
+  fake.securityHubUrl = await listen(securityHubServer);
+  const closeServer = (server: http.Server): Promise<void> =>
+    new Promise((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  fake.close = async () => {
+    for (const timer of timers) clearTimeout(timer);
+    timers.clear();
+    await Promise.all([closeServer(stsServer), closeServer(securityHubServer)]);
+  };
+  return fake;
+}
+
+/** The largest number of requests accepted (non-429) in any 1-second window, per account+region, for asserting rate limits. */
+export function maxRequestsPerSecond(requests: RecordedSecurityHubRequest[], onlyAccepted = true): number {
+  const groups = new Map<string, number[]>();
+  for (const r of requests) {
+    if (onlyAccepted && r.status === 429) continue;
+    const key = `${r.accountId}|${r.region}`;
+    const times = groups.get(key) ?? [];
+    times.push(r.at);
+    groups.set(key, times);
+  }
+  let max = 0;
+  for (const times of groups.values()) {
+    times.sort((a, b) => a - b);
+    let start = 0;
+    for (let end = 0; end < times.length; end++) {
+      while ((times[end] ?? 0) - (times[start] ?? 0) >= 1000) start++;
+      max = Math.max(max, end - start + 1);
+    }
+  }
+  return max;
+}
