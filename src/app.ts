@@ -19,7 +19,7 @@ import { registerIntegrationRoutes } from './integrations/routes.js';
 import { createSecurityHubIntake } from './integrations/securityhub/intake.js';
 import { SnsCertificateStore } from './integrations/securityhub/sns.js';
 import { httpsGet, type OutboundOptions } from './http/outbound.js';
-import { createAwsAccess } from './integrations/securityhub/writeback/aws.js';
+import { createAwsAccess, type AwsAccessOptions } from './integrations/securityhub/writeback/aws.js';
 import { createWriteback, type WritebackOptions } from './integrations/securityhub/writeback/writeback.js';
 
 export type Role = 'all' | 'api' | 'worker';
@@ -71,6 +71,7 @@ export interface StartOptions {
   /** Outbound HTTP settings (tests point SNS hosts at local servers with these). */
   outbound?: OutboundOptions;
   writeback?: WritebackOptions;
+  aws?: AwsAccessOptions;
 }
 
 export async function startApp(config: Config, options: StartOptions): Promise<RunningApp> {
@@ -98,7 +99,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
     const writeback = createWriteback({
       db: database.db,
       log,
-      aws: createAwsAccess(),
+      aws: createAwsAccess(options.aws),
       alerts,
       options: { leaseSeconds: config.writebackLeaseSeconds, ...options.writeback },
     });

@@ -24,7 +24,9 @@ type Handlers = { [K in TaskName]: (payload: TaskPayloads[K]) => Promise<void> }
 function workerLogger(log: Logger): WorkerLogger {
   return new GraphileLogger(() => (level, message, meta) => {
     const fields = { component: 'worker', ...(meta ?? {}) };
-    if (level === 'error') log.error(fields, message);
+    // Connections PostgreSQL closes while Vigil stops are expected, not errors.
+    const code = (meta as { error?: { code?: unknown } } | undefined)?.error?.code;
+    if (level === 'error' && code !== '57P01') log.error(fields, message);
     else if (level === 'warning') log.warn(fields, message);
     else log.debug(fields, message);
   });

@@ -24,9 +24,8 @@ export interface FakeSns {
   close(): Promise<void>;
 }
 
-export async function startFakeSns(
-  hosts = ['sns.us-east-1.amazonaws.com', 'sns.us-west-2.amazonaws.com'],
-): Promise<FakeSns> {
+/** A self-signed certificate (and key) for the given host names, made with the openssl CLI. */
+export async function makeTestCertificate(hosts: string[]): Promise<{ cert: Buffer; key: Buffer }> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'vigil-fake-sns-'));
   const keyPath = path.join(dir, 'key.pem');
   const certPath = path.join(dir, 'cert.pem');
@@ -47,9 +46,16 @@ export async function startFakeSns(
     '-addext',
     `subjectAltName=${hosts.map((h) => `DNS:${h}`).join(',')}`,
   ]);
-  const ca = await fs.readFile(certPath);
+  const cert = await fs.readFile(certPath);
   const key = await fs.readFile(keyPath);
   await fs.rm(dir, { recursive: true, force: true });
+  return { cert, key };
+}
+
+export async function startFakeSns(
+  hosts = ['sns.us-east-1.amazonaws.com', 'sns.us-west-2.amazonaws.com'],
+): Promise<FakeSns> {
+  const { cert: ca, key } = await makeTestCertificate(hosts);
 
   const fake: FakeSns = {
     port: 0,

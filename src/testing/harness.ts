@@ -6,6 +6,7 @@ import type { AlertEventConsumer } from '../engine/consumers.js';
 import { createLogger } from '../logger.js';
 import type { OutboundOptions } from '../http/outbound.js';
 import type { WritebackOptions } from '../integrations/securityhub/writeback/writeback.js';
+import type { AwsAccessOptions } from '../integrations/securityhub/writeback/aws.js';
 
 /**
  * Test support: a fresh database per test file on the PostgreSQL that scripts/test.ts started
@@ -55,6 +56,7 @@ export async function startTestServer(
     env?: Record<string, string>;
     outbound?: OutboundOptions;
     writeback?: WritebackOptions;
+    aws?: AwsAccessOptions;
     /** The key to bootstrap with (or, on a database already set up, to call with). */
     apiKey?: string;
   } = {},
@@ -75,6 +77,7 @@ export async function startTestServer(
     consumers: options.consumers,
     outbound: options.outbound,
     writeback: options.writeback,
+    aws: options.aws,
     workerConcurrency: 10,
   });
   const url = app.url ?? '';

@@ -35,8 +35,11 @@ interface CachedCredentials {
 
 /** An https.Agent that reaches hosts through the HTTPS_PROXY (CONNECT), except those NO_PROXY lists. */
 class ProxyAwareAgent extends https.Agent {
-  constructor(private readonly env: NodeJS.ProcessEnv) {
-    super({ keepAlive: true, maxSockets: 50 });
+  constructor(
+    private readonly env: NodeJS.ProcessEnv,
+    ca?: string | Buffer | Array<string | Buffer>,
+  ) {
+    super({ keepAlive: true, maxSockets: 50, ...(ca ? { ca } : {}) });
   }
 
   override createConnection(
@@ -81,9 +84,12 @@ class ProxyAwareAgent extends https.Agent {
   }
 }
 
-export function awsRequestHandler(env: NodeJS.ProcessEnv = process.env): NodeHttpHandler {
+export function awsRequestHandler(
+  env: NodeJS.ProcessEnv = process.env,
+  ca?: string | Buffer | Array<string | Buffer>,
+): NodeHttpHandler {
   return new NodeHttpHandler({
-    httpsAgent: new ProxyAwareAgent(env),
+    httpsAgent: new ProxyAwareAgent(env, ca),
     connectionTimeout: 5000,
     requestTimeout: 15000,
   });
@@ -99,9 +105,15 @@ function sessionName(target: RoleTarget): string {
   return `Vigil-${name}`.slice(0, 64);
 }
 
-export function createAwsAccess(options: { env?: NodeJS.ProcessEnv } = {}) {
+export interface AwsAccessOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Extra trusted CAs (tests put local TLS servers where AWS's hosts would be). */
+  ca?: string | Buffer | Array<string | Buffer>;
+}
+
+export function createAwsAccess(options: AwsAccessOptions = {}) {
   const env = options.env ?? process.env;
-  const handler = awsRequestHandler(env);
+  const handler = awsRequestHandler(env, options.ca);
   const credentials = new Map<string, Promise<CachedCredentials>>();
   const clients = new Map<string, SecurityHubClient>();
   const stsClients = new Map<string, STSClient>();
