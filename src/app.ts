@@ -10,7 +10,8 @@ import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './db/embedde
 import { migrate } from './db/migrate.js';
 import type { AlertEventConsumer } from './engine/consumers.js';
 import { startWorker } from './engine/worker.js';
-import { startRelay, type RelayHandle } from './engine/relay.js';
+import { startRelay } from './engine/relay.js';
+import type { LoopHandle } from './engine/loop.js';
 import { registerHealthRoutes } from './http/health.js';
 import { buildHttpApp, type HttpApp } from './http/server.js';
 import type { Logger } from './logger.js';
@@ -79,8 +80,8 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
   const database = await openDatabase(config, log);
   let http: HttpApp | undefined;
   let worker: Runner | undefined;
-  let relay: RelayHandle | undefined;
-  let sender: { stop(): Promise<void> } | undefined;
+  let relay: LoopHandle | undefined;
+  let sender: LoopHandle | undefined;
   try {
     await migrate(database.db, database.pool, log);
     const accounts = createAccountsService(database.db, log);

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
+import { startLoop, type LoopHandle } from './loop.js';
 
 /**
  * Moves alert events from the outbox to graphile-worker, up to `batchSize` at a time, in one
@@ -30,33 +31,7 @@ export async function relayOutbox(db: Db, batchSize = 1000): Promise<number> {
   });
 }
 
-export interface RelayHandle {
-  stop(): Promise<void>;
-}
-
 /** Runs the relay every `intervalMs`, at once again while batches come back full. */
-export function startRelay(db: Db, log: Logger, intervalMs = 50): RelayHandle {
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
-  const tick = () => {
-    running = (async () => {
-      try {
-        while (!stopped && (await relayOutbox(db)) >= 1000) {
-          // a full batch: there may be more waiting
-        }
-      } catch (error) {
-        if (!stopped) log.error({ err: error }, 'outbox relay failed; retrying');
-      }
-      if (!stopped) timer = setTimeout(tick, intervalMs);
-    })();
-  };
-  tick();
-  return {
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await running;
-    },
-  };
+export function startRelay(db: Db, log: Logger, intervalMs = 50): LoopHandle {
+  return startLoop('outbox relay', async () => (await relayOutbox(db)) >= 1000, intervalMs, log);
 }

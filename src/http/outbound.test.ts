@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { makeTestCertificate } from '../testing/fake-sns.js';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
@@ -7,7 +7,6 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { httpsGet, OutboundError, proxyFor } from './outbound.js';
 
 const HOST = 'sns.us-west-2.amazonaws.com';
@@ -39,28 +38,10 @@ describe('httpsGet', () => {
 
   before(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'vigil-outbound-'));
-    const keyPath = path.join(dir, 'key.pem');
-    const certPath = path.join(dir, 'cert.pem');
-    await promisify(execFile)('/usr/bin/openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      keyPath,
-      '-out',
-      certPath,
-      '-days',
-      '2',
-      '-subj',
-      `/CN=${HOST}`,
-      '-addext',
-      `subjectAltName=DNS:${HOST}`,
-    ]);
-    ca = await fs.readFile(certPath, 'utf8');
+    const tlsCert = await makeTestCertificate([HOST]);
+    ca = tlsCert.cert.toString('utf8');
 
-    server = https.createServer({ key: await fs.readFile(keyPath), cert: ca }, (req, res) => {
+    server = https.createServer({ key: tlsCert.key, cert: ca }, (req, res) => {
       seenHosts.push(req.headers.host ?? '');
       switch (req.url) {
         case '/cert.pem':

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { makeTestCertificate } from '../../testing/fake-sns.js';
 import fs from 'node:fs/promises';
 import https from 'node:https';
 import net from 'node:net';
@@ -7,7 +7,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { httpsGet } from '../../http/outbound.js';
 import { createTestSigningCertificate, signSnsMessage } from '../../testing/sns-signer.js';
 import {
@@ -366,28 +365,10 @@ describe('verifySnsMessage', () => {
 
     before(async () => {
       dir = await fs.mkdtemp(path.join(os.tmpdir(), 'vigil-sns-'));
-      const keyPath = path.join(dir, 'key.pem');
-      const certPath = path.join(dir, 'cert.pem');
-      await promisify(execFile)('/usr/bin/openssl', [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        keyPath,
-        '-out',
-        certPath,
-        '-days',
-        '2',
-        '-subj',
-        `/CN=${SNS_HOST}`,
-        '-addext',
-        `subjectAltName=DNS:${SNS_HOST}`,
-      ]);
-      const ca = await fs.readFile(certPath, 'utf8');
+      const tlsCert = await makeTestCertificate([SNS_HOST]);
+      const ca = tlsCert.cert.toString('utf8');
       const genuine = await fs.readFile(path.join(FIXTURES, FIXTURE_CERT));
-      server = https.createServer({ key: await fs.readFile(keyPath), cert: ca }, (req, res) => {
+      server = https.createServer({ key: tlsCert.key, cert: ca }, (req, res) => {
         requested.push(req.url ?? '');
         if (req.url === `/${FIXTURE_CERT}`) res.writeHead(200).end(genuine);
         else if (req.url === '/SimpleNotificationService-moved.pem')

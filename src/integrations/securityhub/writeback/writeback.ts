@@ -6,6 +6,7 @@ import type { Db } from '../../../db/database.js';
 import type { Priority, WritebackField } from '../../../db/schema.js';
 import type { AlertEventConsumer } from '../../../engine/consumers.js';
 import type { Logger } from '../../../logger.js';
+import { startLoop } from '../../../engine/loop.js';
 import { integrationsRepository } from '../../repository.js';
 import { securityHubSettings } from '../../types.js';
 import { severityForPriority } from '../findings.js';
@@ -505,31 +506,8 @@ export function createWriteback(deps: {
     flushOnce,
     acquireToken,
     /** Runs the sender every `intervalMs` until stopped. */
-    start(intervalMs = 100) {
-      let stopped = false;
-      let timer: NodeJS.Timeout | undefined;
-      let running: Promise<void> = Promise.resolve();
-      const tick = () => {
-        running = (async () => {
-          try {
-            while (!stopped && (await flushOnce()) > 0) {
-              // more may be due
-            }
-          } catch (error) {
-            if (!stopped) log.error({ err: error }, 'write-back sender failed; retrying');
-          }
-          if (!stopped) timer = setTimeout(tick, intervalMs);
-        })();
-      };
-      tick();
-      return {
-        async stop() {
-          stopped = true;
-          if (timer) clearTimeout(timer);
-          await running;
-        },
-      };
-    },
+    start: (intervalMs = 100) =>
+      startLoop('write-back sender', async () => (await flushOnce()) > 0, intervalMs, log),
     /** Assumes the role and makes one harmless call, reporting each step. */
     async test(integrationId: string) {
       const target = await targetFor(integrationId);
