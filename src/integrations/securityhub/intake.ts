@@ -429,7 +429,6 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
     request: IntakeRequest,
     kind: string,
     messageId: string | null,
-    requestId: string,
     work: (tx: Tx) => Promise<{ verdict: Verdict; reason?: string; alertIds: string[] }>,
   ): Promise<IntakeAnswer> {
     const result = await db.transaction().execute(async (tx) => {
@@ -456,7 +455,6 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
     if (result.verdict === 'duplicate') {
       await record(integration, request, kind, messageId, 'duplicate', result.reason);
     }
-    void requestId;
     return {
       status: 200,
       body: {
@@ -513,7 +511,7 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
         );
       }
       const subscriptionArn = /<SubscriptionArn>([^<]+)<\/SubscriptionArn>/.exec(answer.body)?.[1] ?? null;
-      return commitDelivery(integration, request, kind, message.MessageId, requestId, async (tx) => {
+      return commitDelivery(integration, request, kind, message.MessageId, async (tx) => {
         await repo.setSubscription(tx, integration.id, message.TopicArn, 'confirmed', subscriptionArn);
         const { alert } = await createAlert(tx, integration, requestId, {
           message: `Amazon Security Hub integration ${integration.name} is connected`.slice(0, 130),
@@ -533,7 +531,7 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
     }
 
     if (message.Type === 'UnsubscribeConfirmation') {
-      return commitDelivery(integration, request, kind, message.MessageId, requestId, async (tx) => {
+      return commitDelivery(integration, request, kind, message.MessageId, async (tx) => {
         await repo.setSubscription(tx, integration.id, message.TopicArn, 'unsubscribed', null);
         const { alert } = await createAlert(tx, integration, requestId, {
           message: `Amazon Security Hub integration ${integration.name} was unsubscribed from SNS`.slice(
@@ -578,19 +576,14 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
     try {
       event = JSON.parse(message.Message);
     } catch {
-      return commitDelivery(integration, request, kind, message.MessageId, requestId, async () => ({
+      return commitDelivery(integration, request, kind, message.MessageId, async () => ({
         verdict: 'ignored',
         reason: 'the SNS Message is not JSON, so not an EventBridge event',
         alertIds: [],
       }));
     }
-    return commitDelivery(
-      integration,
-      request,
-      kind,
-      options.replay ? null : message.MessageId,
-      requestId,
-      (tx) => processEvent(tx, integration, event, requestId),
+    return commitDelivery(integration, request, kind, options.replay ? null : message.MessageId, (tx) =>
+      processEvent(tx, integration, event, requestId),
     );
   }
 
@@ -626,7 +619,6 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
       request,
       'EventBridge',
       eventId && !options.replay ? `eventbridge:${eventId}` : null,
-      requestId,
       (tx) => processEvent(tx, integration, body, requestId),
     );
   }

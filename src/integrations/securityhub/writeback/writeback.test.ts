@@ -303,6 +303,44 @@ describe('batching, limits and failures', () => {
     assert.match(status.body.data.writebackStatus.error, /FindingNotFound/);
   });
 
+  it('gives up after 24 hours of retries and tells the owner team', async () => {
+    const { alertId } = await finding('day-old');
+    const client = new pg.Client({ connectionString: server.databaseUrl });
+    await client.connect();
+    try {
+      // A change that has been failing for a day: the clock is moved by ageing the row, not by waiting.
+      aws.failNext(1, 500);
+      await server.call('POST', `/v2/alerts/${alertId}/acknowledge`, {});
+      await waitFor('the write-back row', async () => {
+        const rows = await client.query(`SELECT id FROM securityhub_writebacks WHERE alert_id = $1`, [
+          alertId,
+        ]);
+        return rows.rows.length > 0;
+      });
+      await client.query(
+        `UPDATE securityhub_writebacks SET created_at = now() - interval '25 hours' WHERE alert_id = $1`,
+        [alertId],
+      );
+      await waitFor('the give-up alert', async () => {
+        const res = await server.call(
+          'GET',
+          `/v2/alerts?query=${encodeURIComponent('tag:writeback status:open')}`,
+        );
+        return res.body.data.some((a: Json) =>
+          /Write-back to Amazon Security Hub is failing for Prod Hub/.test(a.message),
+        );
+      });
+      const row = await client.query(
+        `SELECT status, last_error FROM securityhub_writebacks WHERE alert_id = $1`,
+        [alertId],
+      );
+      assert.equal(row.rows[0].status, 'failed');
+      assert.match(row.rows[0].last_error, /24 hours/);
+    } finally {
+      await client.end();
+    }
+  });
+
   it('ends RESOLVED when a close follows an acknowledge in flight', async () => {
     const { alertId, id } = await finding('ordering');
     aws.setLatency(800);
