@@ -22,7 +22,7 @@ import { accountOf, type AwsAccess, type RoleTarget } from './aws.js';
 
 export const MAX_FINDINGS_PER_REQUEST = 100;
 const GATHER_MS = 250;
-const PARTIAL_MAX_WAIT_MS = 2000;
+const PARTIAL_MAX_WAIT_MS = 5000;
 const GIVE_UP_MS = 24 * 3600_000;
 const RETRYABLE_UNPROCESSED = new Set(['ConcurrentUpdateError', 'InternalFailure']);
 
@@ -390,8 +390,8 @@ export function createWriteback(deps: {
       list.push(row);
       groups.set(key, list);
     }
-    // While an integration's changes are still arriving, a partial last batch waits for more (up to
-    // PARTIAL_MAX_WAIT_MS): closing 250 alerts makes 100 + 100 + 50, not 100 + 60 + 40 + 50.
+    // While an integration's changes are still arriving, a batch short of 100 waits for more (up to
+    // PARTIAL_MAX_WAIT_MS): closing 250 alerts makes 100 + 100 + 50, however slowly the closes come.
     const now = Date.now();
     const newestByIntegration = new Map<string, number>();
     for (const row of claimed) {
@@ -407,7 +407,7 @@ export function createWriteback(deps: {
       const oldestOfPartial = Math.min(
         ...group.slice(group.length - partial).map((r) => r.created_at.getTime()),
       );
-      if (active && partial > 0 && group.length > partial && oldestOfPartial > now - PARTIAL_MAX_WAIT_MS) {
+      if (active && partial > 0 && oldestOfPartial > now - PARTIAL_MAX_WAIT_MS) {
         held.push(...group.slice(group.length - partial).map((r) => r.id));
         groups.set(key, group.slice(0, group.length - partial));
       }
