@@ -104,6 +104,25 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       alerts,
       options: { leaseSeconds: config.writebackLeaseSeconds, ...options.writeback },
     });
+    const outbound = options.outbound ?? {};
+    const intake = createSecurityHubIntake({
+      db: database.db,
+      alerts,
+      config,
+      log,
+      certificates: new SnsCertificateStore({
+        certDir: config.snsCertDir,
+        fetch: async (url) => {
+          const answer = await httpsGet(url, { ...outbound, timeoutMs: 5000, maxBytes: 65536 });
+          if (answer.status !== 200) throw new Error(`fetching ${url} answered ${answer.status}`);
+          return answer.body;
+        },
+      }),
+      confirmSubscription: async (url) => {
+        const answer = await httpsGet(url, { ...outbound, timeoutMs: 10000, maxBytes: 65536 });
+        return { status: answer.status, body: answer.body.toString('utf8') };
+      },
+    });
 
     if (config.bootstrapApiKey) {
       const result = await accounts.bootstrap(config.bootstrapApiKey);
@@ -127,6 +146,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
         log,
         alerts,
         integrations,
+        processDelivery: (payloadId) => intake.processQueued(payloadId),
         consumers: [...(options.consumers ?? []), writeback.consumer],
         requestRetentionDays: config.requestRetentionDays,
         payloadRetentionDays: config.payloadRetentionDays,
@@ -140,25 +160,6 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       registerHealthRoutes(http, database.db);
       registerAccountRoutes(http, accounts);
       registerAlertRoutes(http, alerts);
-      const outbound = options.outbound ?? {};
-      const intake = createSecurityHubIntake({
-        db: database.db,
-        alerts,
-        config,
-        log,
-        certificates: new SnsCertificateStore({
-          certDir: config.snsCertDir,
-          fetch: async (url) => {
-            const answer = await httpsGet(url, { ...outbound, timeoutMs: 5000, maxBytes: 65536 });
-            if (answer.status !== 200) throw new Error(`fetching ${url} answered ${answer.status}`);
-            return answer.body;
-          },
-        }),
-        confirmSubscription: async (url) => {
-          const answer = await httpsGet(url, { ...outbound, timeoutMs: 10000, maxBytes: 65536 });
-          return { status: answer.status, body: answer.body.toString('utf8') };
-        },
-      });
       registerIntegrationRoutes(http, { config, integrations, intake, writeback });
       url = await http.listen({ port: config.port, host: config.host });
       log.info({ url, role }, `Vigil is serving on ${url} (API docs at ${url}/docs)`);

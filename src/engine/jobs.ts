@@ -11,6 +11,7 @@ export interface TaskPayloads {
   'alert-event': AlertEvent;
   'alert-unsnooze': { alertId: string; orgId: string; until: string };
   'purge-alert-requests': Record<string, never>;
+  'process-delivery': { payloadId: string };
 }
 
 export type TaskName = keyof TaskPayloads;

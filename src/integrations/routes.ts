@@ -304,6 +304,7 @@ export function registerIntegrationRoutes(
           before: Type.Optional(Type.String({ pattern: '^\\d{1,18}$' })),
           verdict: Type.Optional(
             StringEnum([
+              'queued',
               'created',
               'updated',
               'closed',
@@ -336,6 +337,37 @@ export function registerIntegrationRoutes(
           ...(r.body !== undefined ? { body: r.body } : {}),
         })),
         paging: last && rows.length === q.limit ? { next: `?before=${last.id}&limit=${q.limit}` } : {},
+      });
+    },
+  );
+
+  app.get(
+    '/v2/integrations/:id/payloads/:payloadId',
+    {
+      schema: {
+        tags: ['integrations'],
+        summary: 'One delivery, with its body and what became of it',
+        params: Type.Object({ id: Type.String(), payloadId: Type.String() }),
+      },
+    },
+    async (request) => {
+      const { payload: r } = await integrations.payload(
+        principalOf(request),
+        request.params.id,
+        request.params.payloadId,
+      );
+      return envelope(request, {
+        data: {
+          id: r.id,
+          receivedAt: r.received_at.toISOString(),
+          messageId: r.message_id,
+          kind: r.kind,
+          verdict: r.verdict,
+          reason: r.reason,
+          alertIds: r.alert_ids,
+          contentType: r.content_type,
+          body: r.body,
+        },
       });
     },
   );

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { startFakeSns, startConnectProxy, type FakeSns } from '../../testing/fake-sns.js';
-import { startTestServer, type Json, type TestServer } from '../../testing/harness.js';
+import { startTestServer, waitFor, type Json, type TestServer } from '../../testing/harness.js';
 import { createTestSigningCertificate, signSnsMessage } from '../../testing/sns-signer.js';
 import type { SnsMessage } from './sns.js';
 
@@ -62,6 +62,7 @@ async function addIntegration(body: Json = {}): Promise<Integration> {
   });
   assert.equal(res.status, 201, JSON.stringify(res.body));
   const data = res.body.data;
+  integrationByKey.set(data.apiKey, data.id);
   const url = new URL(data.endpointUrl);
   return {
     id: data.id,
@@ -70,6 +71,9 @@ async function addIntegration(body: Json = {}): Promise<Integration> {
     path: `${url.pathname}${url.search}`,
   };
 }
+
+/** Integration ids by key, so a delivery's outcome can be read from the payload log. */
+const integrationByKey = new Map<string, string>();
 
 async function post(pathAndQuery: string, body: string | object, headers: Record<string, string> = {}) {
   const response = await fetch(server.url + pathAndQuery, {
@@ -81,7 +85,27 @@ async function post(pathAndQuery: string, body: string | object, headers: Record
     },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
-  return { status: response.status, body: (await response.json()) as Json };
+  const answer = { status: response.status, body: (await response.json()) as Json };
+  // Notifications are stored, answered, then made into alerts by the workers: wait for the outcome.
+  if (answer.body.verdict === 'queued') {
+    const key = new URL(pathAndQuery, server.url).searchParams.get('apiKey') ?? headers['x-api-key'] ?? '';
+    const integrationId = integrationByKey.get(key);
+    assert.ok(integrationId, 'a known integration');
+    const settled = await waitFor('the delivery to be processed', async () => {
+      const payload = await server.call(
+        'GET',
+        `/v2/integrations/${integrationId}/payloads/${answer.body.payloadId}`,
+      );
+      return payload.body.data.verdict !== 'queued' ? payload.body.data : undefined;
+    });
+    answer.body = {
+      ...answer.body,
+      verdict: settled.verdict,
+      reason: settled.reason ?? undefined,
+      alertIds: settled.alertIds,
+    };
+  }
+  return answer;
 }
 
 function signed(fields: Partial<SnsMessage> & { Type: SnsMessage['Type'] }): SnsMessage {
@@ -204,6 +228,7 @@ describe('integrations', () => {
     assert.equal(regenerated.status, 200);
     assert.notEqual(regenerated.body.data.apiKey, integration.apiKey);
     assert.equal((await post(integration.path, event)).status, 401);
+    integrationByKey.set(regenerated.body.data.apiKey, integration.id);
     const fresh = new URL(regenerated.body.data.endpointUrl);
     assert.equal((await post(`${fresh.pathname}${fresh.search}`, await importedEvent())).status, 200);
   });
@@ -589,11 +614,11 @@ describe('refusals', () => {
     await client.connect();
     const message = notification(await importedEvent((f) => (f.Id += '-db-down')));
     try {
-      await client.query('ALTER TABLE securityhub_findings RENAME TO securityhub_findings_away');
+      await client.query('ALTER TABLE integration_payloads RENAME TO integration_payloads_away');
       const res = await post(integration.path, message);
       assert.equal(res.status, 503);
     } finally {
-      await client.query('ALTER TABLE securityhub_findings_away RENAME TO securityhub_findings');
+      await client.query('ALTER TABLE integration_payloads_away RENAME TO integration_payloads');
       await client.end();
     }
     const retried = await post(integration.path, message);

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Principal } from '../../accounts/service.js';
 import type { Actor } from '../../alerts/events.js';
@@ -53,7 +53,13 @@ export interface IntakeRequest {
 
 export interface IntakeAnswer {
   status: number;
-  body: { result: string; verdict: Verdict; reason?: string; alertIds?: string[] };
+  body: {
+    result: string;
+    verdict: Verdict | 'queued';
+    reason?: string;
+    alertIds?: string[];
+    payloadId?: string;
+  };
 }
 
 export interface IntakeDeps {
@@ -158,6 +164,20 @@ function systemPrincipal(orgId: string): Principal {
 export function createSecurityHubIntake(deps: IntakeDeps) {
   const { db, alerts, log } = deps;
 
+  // Confirmed topics change rarely and are asked about on every notification: remember a "yes" for a
+  // few seconds (an unsubscribe through this process forgets it at once).
+  const confirmedTopics = new Map<string, number>();
+  async function isConfirmedTopic(integrationId: string, topicArn: string): Promise<boolean> {
+    const key = `${integrationId}|${topicArn}`;
+    if ((confirmedTopics.get(key) ?? 0) > Date.now()) return true;
+    const confirmed = await repo.isConfirmedTopic(db, integrationId, topicArn);
+    if (confirmed) {
+      if (confirmedTopics.size > 10_000) confirmedTopics.clear();
+      confirmedTopics.set(key, Date.now() + 5_000);
+    }
+    return confirmed;
+  }
+
   function actorFor(integration: IntegrationWithTeams): Actor {
     return { kind: 'integration', name: integration.name, integrationId: integration.id };
   }
@@ -235,6 +255,16 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
       };
     }
 
+    // Deliveries may be processed out of order: an update older than the one applied changes nothing.
+    const before = Date.parse(previous?.finding_updated_at ?? '');
+    const now = Date.parse(finding.updatedAt ?? '');
+    if (!isCustomAction && Number.isFinite(before) && Number.isFinite(now) && now < before) {
+      return {
+        verdict: 'ignored',
+        reason: 'an older version of the finding than the one already applied',
+        alertId: previous?.alert_id ?? undefined,
+      };
+    }
     const open = previous?.alert_id ? await alerts.lockInTx(tx, previous.alert_id) : undefined;
     const alert = open?.status === 'open' ? open : undefined;
     const reason = closeReason(finding, settings, previous?.compliance_status);
@@ -466,6 +496,126 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
     };
   }
 
+  /**
+   * Stores a delivery for the workers to turn into alerts: the duplicate check, the payload record and
+   * its job. The sender's 2xx means the delivery is durably stored; the payload log tells what became of
+   * it moments later. Deliveries arriving together are written together, in one statement (one round
+   * trip and one commit for all of them): under load that is what lets the intake keep up.
+   */
+  interface QueuedDelivery {
+    integrationId: string;
+    messageId: string | null;
+    kind: string;
+    contentType: string | null;
+    body: string;
+    done: (result: { id: string; verdict: 'queued' | 'duplicate' }) => void;
+    fail: (error: unknown) => void;
+  }
+  const waiting: QueuedDelivery[] = [];
+  let flushScheduled = false;
+
+  async function flushDeliveries(): Promise<void> {
+    flushScheduled = false;
+    const batch = waiting.splice(0, 500);
+    if (waiting.length > 0 && !flushScheduled) {
+      flushScheduled = true;
+      setImmediate(() => void flushDeliveries());
+    }
+    if (batch.length === 0) return;
+    // A message id twice in one batch: the first is the delivery, the others its retries.
+    const seen = new Set<string>();
+    const firstOfItsId = batch.map((d) => {
+      if (d.messageId === null) return true;
+      const key = `${d.integrationId}|${d.messageId}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+    try {
+      const result = await sql<{ ord: number; id: string; verdict: 'queued' | 'duplicate' }>`
+        WITH input AS (
+          SELECT * FROM unnest(
+            ${batch.map((_, n) => n)}::int[], ${batch.map((d) => d.integrationId)}::uuid[],
+            ${batch.map((d) => d.messageId)}::text[], ${batch.map((d) => d.kind)}::text[],
+            ${batch.map((d) => d.contentType)}::text[], ${batch.map((d) => d.body)}::text[],
+            ${firstOfItsId}::boolean[]
+          ) AS t(ord, integration_id, message_id, kind, content_type, body, first_of_its_id)
+        ),
+        claim AS (
+          INSERT INTO sns_processed_messages (integration_id, message_id)
+          SELECT integration_id, message_id FROM input WHERE message_id IS NOT NULL AND first_of_its_id
+          ON CONFLICT (integration_id, message_id) DO NOTHING
+          RETURNING integration_id, message_id
+        ),
+        decided AS (
+          SELECT input.*,
+                 CASE WHEN input.message_id IS NULL
+                        OR (input.first_of_its_id AND EXISTS (
+                              SELECT 1 FROM claim c
+                              WHERE c.integration_id = input.integration_id AND c.message_id = input.message_id))
+                      THEN 'queued' ELSE 'duplicate' END AS verdict
+          FROM input
+        ),
+        payload AS (
+          INSERT INTO integration_payloads (integration_id, message_id, kind, verdict, reason, content_type, body)
+          SELECT integration_id, message_id, kind, verdict,
+                 CASE WHEN verdict = 'duplicate' THEN 'message ' || message_id || ' was already processed' END,
+                 content_type, body
+          FROM decided ORDER BY ord
+          RETURNING id, verdict
+        ),
+        numbered AS (
+          SELECT id, verdict, row_number() OVER (ORDER BY id) - 1 AS ord FROM payload
+        ),
+        job AS (
+          INSERT INTO outbox_jobs (task, payload)
+          SELECT 'process-delivery', jsonb_build_object('payloadId', id::text) FROM numbered WHERE verdict = 'queued'
+        )
+        SELECT ord::int AS ord, id::text AS id, verdict FROM numbered`.execute(db);
+      // Payload ids are handed out in insertion order, which is the batch's order.
+      const byOrd = new Map(result.rows.map((r) => [Number(r.ord), r]));
+      batch.forEach((d, n) => {
+        const row = byOrd.get(n);
+        if (row) d.done({ id: row.id, verdict: row.verdict });
+        else d.fail(new Error('the delivery was not stored'));
+      });
+    } catch (error) {
+      for (const d of batch) d.fail(error);
+    }
+  }
+
+  async function queueDelivery(
+    integration: IntegrationWithTeams,
+    request: IntakeRequest,
+    kind: string,
+    messageId: string | null,
+  ): Promise<IntakeAnswer> {
+    const row = await new Promise<{ id: string; verdict: 'queued' | 'duplicate' }>((done, fail) => {
+      waiting.push({
+        integrationId: integration.id,
+        messageId,
+        kind,
+        contentType: request.contentType ?? null,
+        body: request.body,
+        done,
+        fail,
+      });
+      if (!flushScheduled) {
+        flushScheduled = true;
+        setImmediate(() => void flushDeliveries());
+      }
+    });
+    return {
+      status: 200,
+      body: {
+        result: 'Accepted',
+        verdict: row.verdict,
+        ...(row.verdict === 'duplicate' ? { reason: `message ${messageId} was already processed` } : {}),
+        payloadId: row.id,
+      },
+    };
+  }
+
   async function handleSns(
     integration: IntegrationWithTeams,
     settings: SecurityHubSettings,
@@ -533,6 +683,7 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
     if (message.Type === 'UnsubscribeConfirmation') {
       return commitDelivery(integration, request, kind, message.MessageId, async (tx) => {
         await repo.setSubscription(tx, integration.id, message.TopicArn, 'unsubscribed', null);
+        confirmedTopics.delete(`${integration.id}|${message.TopicArn}`);
         const { alert } = await createAlert(tx, integration, requestId, {
           message: `Amazon Security Hub integration ${integration.name} was unsubscribed from SNS`.slice(
             0,
@@ -557,7 +708,7 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
     // Notification
     // Without signature checks the TopicArn proves nothing; it is still a filter when topics are listed.
     const checkTopic = settings.verifySignatures || settings.allowedTopicArns.length > 0;
-    const confirmed = checkTopic ? await repo.isConfirmedTopic(db, integration.id, message.TopicArn) : true;
+    const confirmed = checkTopic ? await isConfirmedTopic(integration.id, message.TopicArn) : true;
     if (!confirmed && !topicAllowed(settings, message.TopicArn)) {
       throw new Refusal(
         403,
@@ -582,7 +733,8 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
         alertIds: [],
       }));
     }
-    return commitDelivery(integration, request, kind, options.replay ? null : message.MessageId, (tx) =>
+    if (!options.replay) return queueDelivery(integration, request, kind, message.MessageId);
+    return commitDelivery(integration, request, kind, null, (tx) =>
       processEvent(tx, integration, event, requestId),
     );
   }
@@ -614,12 +766,11 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
     }
     const eventId =
       typeof (body as { id?: unknown } | null)?.id === 'string' ? (body as { id: string }).id : null;
-    return commitDelivery(
-      integration,
-      request,
-      'EventBridge',
-      eventId && !options.replay ? `eventbridge:${eventId}` : null,
-      (tx) => processEvent(tx, integration, body, requestId),
+    if (!options.replay) {
+      return queueDelivery(integration, request, 'EventBridge', eventId ? `eventbridge:${eventId}` : null);
+    }
+    return commitDelivery(integration, request, 'EventBridge', null, (tx) =>
+      processEvent(tx, integration, body, requestId),
     );
   }
 
@@ -683,6 +834,37 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
         };
       }
       return run(integration, request, requestId, { replay: false });
+    },
+
+    /** Turns a queued delivery into alerts (the `process-delivery` job); a no-op once it is settled. */
+    async processQueued(payloadId: string): Promise<void> {
+      await db.transaction().execute(async (tx) => {
+        const stored = await tx
+          .selectFrom('integration_payloads')
+          .selectAll()
+          .where('id', '=', payloadId as never)
+          .forUpdate()
+          .executeTakeFirst();
+        if (!stored || stored.verdict !== 'queued') return;
+        const integration = await repo.getById(tx, stored.integration_id);
+        if (!integration) return;
+        const settle = (verdict: Verdict, reason: string | undefined, alertIds: string[] = []) =>
+          tx
+            .updateTable('integration_payloads')
+            .set({ verdict, reason: reason ?? null, alert_ids: alertIds })
+            .where('id', '=', payloadId as never)
+            .execute();
+        if (!integration.enabled) {
+          await settle('ignored', 'the integration was turned off before the delivery was processed');
+          return;
+        }
+        const body = JSON.parse(stored.body) as unknown;
+        const event = looksLikeSnsMessage(body)
+          ? (JSON.parse((body as { Message: string }).Message) as unknown)
+          : body;
+        const outcome = await processEvent(tx, integration, event, randomUUID());
+        await settle(outcome.verdict, outcome.reason, outcome.alertIds);
+      });
     },
 
     /** Processes a stored payload again, without the age and duplicate checks (signatures still apply). */
