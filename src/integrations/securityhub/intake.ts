@@ -708,8 +708,11 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
     // Notification
     // Without signature checks the TopicArn proves nothing; it is still a filter when topics are listed.
     const checkTopic = settings.verifySignatures || settings.allowedTopicArns.length > 0;
-    const confirmed = checkTopic ? await isConfirmedTopic(integration.id, message.TopicArn) : true;
-    if (!confirmed && !topicAllowed(settings, message.TopicArn)) {
+    const allowed =
+      !checkTopic ||
+      topicAllowed(settings, message.TopicArn) ||
+      (await isConfirmedTopic(integration.id, message.TopicArn));
+    if (!allowed) {
       throw new Refusal(
         403,
         'refused',
