@@ -11,7 +11,7 @@ import { migrate } from './db/migrate.js';
 import type { AlertEventConsumer } from './engine/consumers.js';
 import { startWorker } from './engine/worker.js';
 import { startRelay } from './engine/relay.js';
-import type { LoopHandle } from './engine/loop.js';
+import { startLoop, type LoopHandle } from './engine/loop.js';
 import { registerHealthRoutes } from './http/health.js';
 import { buildHttpApp, type HttpApp } from './http/server.js';
 import type { Logger } from './logger.js';
@@ -82,6 +82,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
   let worker: Runner | undefined;
   let relay: LoopHandle | undefined;
   let sender: LoopHandle | undefined;
+  let deliveries: LoopHandle | undefined;
   try {
     await migrate(database.db, database.pool, log);
     const accounts = createAccountsService(database.db, log);
@@ -140,13 +141,18 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
 
     if (role === 'all' || role === 'worker') {
       relay = startRelay(database.db, log);
+      deliveries = startLoop(
+        'delivery processor',
+        async () => (await intake.processQueued(100)) >= 100,
+        50,
+        log,
+      );
       sender = writeback.start();
       worker = await startWorker({
         pool: database.pool,
         log,
         alerts,
         integrations,
-        processDelivery: (payloadId) => intake.processQueued(payloadId),
         consumers: [...(options.consumers ?? []), writeback.consumer],
         requestRetentionDays: config.requestRetentionDays,
         payloadRetentionDays: config.payloadRetentionDays,
@@ -174,6 +180,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
         stopping ??= (async () => {
           await http?.close();
           await relay?.stop();
+          await deliveries?.stop();
           await sender?.stop();
           await worker?.stop();
           await database.close();
@@ -184,6 +191,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
   } catch (error) {
     await http?.close().catch(() => {});
     await relay?.stop().catch(() => {});
+    await deliveries?.stop().catch(() => {});
     await sender?.stop().catch(() => {});
     await worker?.stop().catch(() => {});
     await database.close();

@@ -11,7 +11,6 @@ export interface TaskPayloads {
   'alert-event': AlertEvent;
   'alert-unsnooze': { alertId: string; orgId: string; until: string };
   'purge-alert-requests': Record<string, never>;
-  'process-delivery': { payloadId: string };
 }
 
 export type TaskName = keyof TaskPayloads;

@@ -14,8 +14,6 @@ export interface WorkerDeps {
   alerts: AlertsService;
   consumers: readonly AlertEventConsumer[];
   integrations: IntegrationsService;
-  /** Turns a stored integration delivery into alerts. */
-  processDelivery: (payloadId: string) => Promise<void>;
   requestRetentionDays: number;
   payloadRetentionDays: number;
   concurrency?: number;
@@ -42,7 +40,6 @@ export async function startWorker(deps: WorkerDeps): Promise<Runner> {
     'alert-unsnooze': async ({ alertId, until }) => {
       await deps.alerts.endSnooze(alertId, until);
     },
-    'process-delivery': ({ payloadId }) => deps.processDelivery(payloadId),
     'purge-alert-requests': async () => {
       const removed = await deps.alerts.purgeRequests(deps.requestRetentionDays);
       if (removed > 0) log.info({ removed }, 'purged old alert request records');

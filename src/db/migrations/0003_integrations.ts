@@ -48,6 +48,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     ALTER TABLE integration_payloads ALTER COLUMN body SET STORAGE EXTERNAL;
     CREATE INDEX integration_payloads_integration ON integration_payloads (integration_id, id DESC);
     CREATE INDEX integration_payloads_received ON integration_payloads (received_at);
+    -- The queue of stored deliveries the workers have yet to make into alerts.
+    CREATE INDEX integration_payloads_queued ON integration_payloads (id) WHERE verdict = 'queued';
 
     -- SNS MessageIds already acted on: a retry changes nothing and still gets 2xx.
     CREATE TABLE sns_processed_messages (

@@ -566,10 +566,6 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
         ),
         numbered AS (
           SELECT id, verdict, row_number() OVER (ORDER BY id) - 1 AS ord FROM payload
-        ),
-        job AS (
-          INSERT INTO outbox_jobs (task, payload)
-          SELECT 'process-delivery', jsonb_build_object('payloadId', id::text) FROM numbered WHERE verdict = 'queued'
         )
         SELECT ord::int AS ord, id::text AS id, verdict FROM numbered`.execute(db);
       // Payload ids are handed out in insertion order, which is the batch's order.
@@ -839,34 +835,65 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
       return run(integration, request, requestId, { replay: false });
     },
 
-    /** Turns a queued delivery into alerts (the `process-delivery` job); a no-op once it is settled. */
-    async processQueued(payloadId: string): Promise<void> {
-      await db.transaction().execute(async (tx) => {
-        const stored = await tx
+    /**
+     * Turns queued deliveries into alerts, up to `limit` of them in one transaction (one commit for the
+     * lot), each behind a savepoint so one that fails is set aside without undoing the others. Any
+     * number of processes may run this: SKIP LOCKED shares the queue out. Returns how many it took.
+     */
+    async processQueued(limit = 100): Promise<number> {
+      return db.transaction().execute(async (tx) => {
+        const queued = await tx
           .selectFrom('integration_payloads')
-          .selectAll()
-          .where('id', '=', payloadId as never)
+          .select(['id', 'integration_id', 'body'])
+          .where('verdict', '=', 'queued')
+          .orderBy('id')
+          .limit(limit)
           .forUpdate()
-          .executeTakeFirst();
-        if (!stored || stored.verdict !== 'queued') return;
-        const integration = await repo.getById(tx, stored.integration_id);
-        if (!integration) return;
-        const settle = (verdict: Verdict, reason: string | undefined, alertIds: string[] = []) =>
-          tx
-            .updateTable('integration_payloads')
-            .set({ verdict, reason: reason ?? null, alert_ids: alertIds })
-            .where('id', '=', payloadId as never)
-            .execute();
-        if (!integration.enabled) {
-          await settle('ignored', 'the integration was turned off before the delivery was processed');
-          return;
+          .skipLocked()
+          .execute();
+        const integrations = new Map<string, IntegrationWithTeams | undefined>();
+        for (const stored of queued) {
+          const settle = (verdict: Verdict, reason: string | undefined, alertIds: string[] = []) =>
+            tx
+              .updateTable('integration_payloads')
+              .set({ verdict, reason: reason ?? null, alert_ids: alertIds })
+              .where('id', '=', stored.id as never)
+              .execute();
+          if (!integrations.has(stored.integration_id)) {
+            integrations.set(stored.integration_id, await repo.getById(tx, stored.integration_id));
+          }
+          const integration = integrations.get(stored.integration_id);
+          if (!integration) continue;
+          if (!integration.enabled) {
+            await settle('ignored', 'the integration was turned off before the delivery was processed');
+            continue;
+          }
+          await sql`SAVEPOINT delivery`.execute(tx);
+          try {
+            const body = JSON.parse(stored.body) as unknown;
+            const event = looksLikeSnsMessage(body)
+              ? (JSON.parse((body as { Message: string }).Message) as unknown)
+              : body;
+            const outcome = await processEvent(tx, integration, event, randomUUID());
+            await settle(outcome.verdict, outcome.reason, outcome.alertIds);
+            await sql`RELEASE SAVEPOINT delivery`.execute(tx);
+          } catch (error) {
+            await sql`ROLLBACK TO SAVEPOINT delivery`.execute(tx);
+            // Transient database trouble (a deadlock with another batch, a lost connection): the whole
+            // batch rolls back and runs again on the next tick.
+            const code = (error as { code?: string }).code;
+            if (isDatabaseUnavailable(error) || code === '40P01' || code === '40001') throw error;
+            log.error(
+              { err: error, payloadId: stored.id },
+              'a stored delivery could not be made into alerts',
+            );
+            await settle(
+              'failed',
+              `Vigil could not process this delivery: ${(error as Error).message}; replay it once fixed.`,
+            );
+          }
         }
-        const body = JSON.parse(stored.body) as unknown;
-        const event = looksLikeSnsMessage(body)
-          ? (JSON.parse((body as { Message: string }).Message) as unknown)
-          : body;
-        const outcome = await processEvent(tx, integration, event, randomUUID());
-        await settle(outcome.verdict, outcome.reason, outcome.alertIds);
+        return queued.length;
       });
     },
 
