@@ -82,7 +82,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
   let worker: Runner | undefined;
   let relay: LoopHandle | undefined;
   let sender: LoopHandle | undefined;
-  let deliveries: LoopHandle | undefined;
+  let deliveries: LoopHandle[] = [];
   try {
     await migrate(database.db, database.pool, log);
     const accounts = createAccountsService(database.db, log);
@@ -141,11 +141,9 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
 
     if (role === 'all' || role === 'worker') {
       relay = startRelay(database.db, log);
-      deliveries = startLoop(
-        'delivery processor',
-        async () => (await intake.processQueued(100)) >= 100,
-        50,
-        log,
+      // Several at once: each waits on PostgreSQL most of the time, and SKIP LOCKED shares the queue out.
+      deliveries = Array.from({ length: 4 }, () =>
+        startLoop('delivery processor', async () => (await intake.processQueued(50)) >= 50, 50, log),
       );
       sender = writeback.start();
       worker = await startWorker({
@@ -180,7 +178,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
         stopping ??= (async () => {
           await http?.close();
           await relay?.stop();
-          await deliveries?.stop();
+          await Promise.all(deliveries.map((d) => d.stop()));
           await sender?.stop();
           await worker?.stop();
           await database.close();
@@ -191,7 +189,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
   } catch (error) {
     await http?.close().catch(() => {});
     await relay?.stop().catch(() => {});
-    await deliveries?.stop().catch(() => {});
+    await Promise.all(deliveries.map((d) => d.stop().catch(() => {})));
     await sender?.stop().catch(() => {});
     await worker?.stop().catch(() => {});
     await database.close();
