@@ -136,6 +136,31 @@ export function presentIntegration(
   };
 }
 
+/** A delivery in the payload log, with its body when it was read. */
+function presentPayload(r: {
+  id: string;
+  received_at: Date;
+  message_id: string | null;
+  kind: string;
+  verdict: string;
+  reason: string | null;
+  alert_ids: string[];
+  content_type: string | null;
+  body?: string;
+}) {
+  return {
+    id: r.id,
+    receivedAt: r.received_at.toISOString(),
+    messageId: r.message_id,
+    kind: r.kind,
+    verdict: r.verdict,
+    reason: r.reason,
+    alertIds: r.alert_ids,
+    contentType: r.content_type,
+    ...(r.body !== undefined ? { body: r.body } : {}),
+  };
+}
+
 export function registerIntegrationRoutes(
   app: HttpApp,
   deps: {
@@ -325,17 +350,7 @@ export function registerIntegrationRoutes(
       const rows = await integrations.payloads(principalOf(request), request.params.id, q);
       const last = rows[rows.length - 1];
       return envelope(request, {
-        data: rows.map((r) => ({
-          id: r.id,
-          receivedAt: r.received_at.toISOString(),
-          messageId: r.message_id,
-          kind: r.kind,
-          verdict: r.verdict,
-          reason: r.reason,
-          alertIds: r.alert_ids,
-          contentType: r.content_type,
-          ...(r.body !== undefined ? { body: r.body } : {}),
-        })),
+        data: rows.map(presentPayload),
         paging: last && rows.length === q.limit ? { next: `?before=${last.id}&limit=${q.limit}` } : {},
       });
     },
@@ -356,19 +371,7 @@ export function registerIntegrationRoutes(
         request.params.id,
         request.params.payloadId,
       );
-      return envelope(request, {
-        data: {
-          id: r.id,
-          receivedAt: r.received_at.toISOString(),
-          messageId: r.message_id,
-          kind: r.kind,
-          verdict: r.verdict,
-          reason: r.reason,
-          alertIds: r.alert_ids,
-          contentType: r.content_type,
-          body: r.body,
-        },
-      });
+      return envelope(request, { data: presentPayload(r) });
     },
   );
 
