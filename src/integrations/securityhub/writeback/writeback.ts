@@ -334,19 +334,28 @@ export function createWriteback(deps: {
    * and sends the rest grouped. Returns how many rows it claimed.
    */
   async function flushOnce(): Promise<number> {
+    // Alert events not yet turned into changes: a pause in new rows means nothing while they wait (a
+    // busy machine can stall the event pipeline for longer than GATHER_MS in the middle of a burst).
+    const inFlight = await sql<{ busy: boolean }>`
+      SELECT EXISTS (SELECT 1 FROM outbox_jobs WHERE task = 'alert-event')
+          OR EXISTS (SELECT 1 FROM graphile_worker.jobs
+                     WHERE task_identifier = 'alert-event' AND run_at <= now() AND attempts < max_attempts) AS busy`.execute(
+      db,
+    );
+    const eventsInFlight = inFlight.rows[0]?.busy ?? false;
     const claimed = await db.transaction().execute(async (tx) => {
       const rows = await sql<ClaimedRow>`
         WITH due AS (
           SELECT w.id FROM securityhub_writebacks w
           WHERE ((w.status = 'pending' AND w.not_before <= now()) OR (w.status = 'sending' AND w.lease_until < now()))
-            -- Gather: an integration's changes go when they pause for GATHER_MS, or a second after the
-            -- first of them, whichever comes first; then all of them go together.
+            -- Gather: an integration's changes go when they pause for GATHER_MS with no alert event still
+            -- on its way to becoming a change, or a second after the first of them; then all go together.
             AND w.integration_id IN (
               SELECT g.integration_id FROM securityhub_writebacks g
               WHERE g.status = 'pending' AND g.not_before <= now()
               GROUP BY g.integration_id
               HAVING min(g.created_at) <= now() - interval '1 second'
-                  OR max(g.created_at) <= now() - make_interval(secs => ${GATHER_MS / 1000}))
+                  OR (max(g.created_at) <= now() - make_interval(secs => ${GATHER_MS / 1000}) AND NOT ${eventsInFlight}))
             AND NOT EXISTS (
               SELECT 1 FROM securityhub_writebacks s
               WHERE s.status = 'sending' AND s.lease_until >= now() AND s.id <> w.id
@@ -402,7 +411,8 @@ export function createWriteback(deps: {
     }
     const held: string[] = [];
     for (const [key, group] of groups) {
-      const active = (newestByIntegration.get(group[0]?.integration_id ?? '') ?? 0) > now - GATHER_MS;
+      const active =
+        eventsInFlight || (newestByIntegration.get(group[0]?.integration_id ?? '') ?? 0) > now - GATHER_MS;
       const partial = group.length % MAX_FINDINGS_PER_REQUEST;
       const oldestOfPartial = Math.min(
         ...group.slice(group.length - partial).map((r) => r.created_at.getTime()),
