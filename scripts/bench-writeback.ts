@@ -100,8 +100,18 @@ for (let i = 0; i < findings; i += 20) {
         },
       };
       const response = await fetch(intake, { method: 'POST', body: JSON.stringify(event) });
-      const body = (await response.json()) as { alertIds: string[] };
-      return { alertId: body.alertIds[0] ?? '', id };
+      const body = (await response.json()) as { payloadId: string };
+      // The 200 means stored; the workers make the alert moments later.
+      for (;;) {
+        const payload = (await call(
+          'GET',
+          `/v2/integrations/${integration.data.id}/payloads/${body.payloadId}`,
+        )) as unknown as {
+          data: { verdict: string; alertIds: string[] };
+        };
+        if (payload.data.verdict !== 'queued') return { alertId: payload.data.alertIds[0] ?? '', id };
+        await new Promise((r) => setTimeout(r, 20));
+      }
     }),
   );
   alerts.push(...batch);
