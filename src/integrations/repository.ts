@@ -4,6 +4,19 @@ import type { IntegrationRow } from '../db/schema.js';
 
 /** The SQL for integrations, their SNS subscriptions and their payload log. */
 
+/** A delivery in the payload log; the body only when it was asked for. */
+export interface PayloadRow {
+  id: string;
+  received_at: Date;
+  message_id: string | null;
+  kind: string;
+  verdict: string;
+  reason: string | null;
+  alert_ids: string[];
+  content_type: string | null;
+  body?: string;
+}
+
 export type IntegrationWithTeams = IntegrationRow & {
   owner_team_name: string;
   assignee_team_name: string | null;
@@ -170,19 +183,7 @@ export const integrationsRepository = {
     if (page.includeBody) query = query.select('body');
     if (page.before) query = query.where('id', '<', page.before as never);
     if (page.verdict) query = query.where('verdict', '=', page.verdict);
-    return query.orderBy('id', 'desc').limit(page.limit).execute() as Promise<
-      {
-        id: string;
-        received_at: Date;
-        message_id: string | null;
-        kind: string;
-        verdict: string;
-        reason: string | null;
-        alert_ids: string[];
-        content_type: string | null;
-        body?: string;
-      }[]
-    >;
+    return query.orderBy('id', 'desc').limit(page.limit).execute() as Promise<PayloadRow[]>;
   },
 
   async payload(db: Queryable, integrationId: string, id: string) {

@@ -4,7 +4,7 @@ import { requireOrgAdmin } from '../accounts/service.js';
 import type { Config } from '../config.js';
 import { envelope, principalOf, type HttpApp } from '../http/server.js';
 import { StringEnum } from '../http/schemas.js';
-import type { IntegrationWithTeams } from './repository.js';
+import type { IntegrationWithTeams, PayloadRow } from './repository.js';
 import type { SecurityHubIntake } from './securityhub/intake.js';
 import type { Writeback } from './securityhub/writeback/writeback.js';
 import { endpointUrl, SECURITY_HUB_INTAKE_PATH, type IntegrationsService } from './service.js';
@@ -137,17 +137,7 @@ export function presentIntegration(
 }
 
 /** A delivery in the payload log, with its body when it was read. */
-function presentPayload(r: {
-  id: string;
-  received_at: Date;
-  message_id: string | null;
-  kind: string;
-  verdict: string;
-  reason: string | null;
-  alert_ids: string[];
-  content_type: string | null;
-  body?: string;
-}) {
+function presentPayload(r: PayloadRow) {
   return {
     id: r.id,
     receivedAt: r.received_at.toISOString(),
