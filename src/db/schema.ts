@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Generated, Selectable, Updateable } from 'kysely';
 
 /** The tables, as Kysely sees them. Kept by hand next to the migrations that create them. */
 
@@ -243,10 +243,6 @@ export interface Database {
 }
 
 export type AlertRow = Selectable<AlertsTable>;
-export type NewAlert = Insertable<AlertsTable>;
 export type AlertUpdate = Updateable<AlertsTable>;
 export type UserRow = Selectable<UsersTable>;
-export type TeamRow = Selectable<TeamsTable>;
-export type OrganizationRow = Selectable<OrganizationsTable>;
 export type IntegrationRow = Selectable<IntegrationsTable>;
-export type SecurityHubFindingRow = Selectable<SecurityHubFindingsTable>;

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { makeTestCertificate } from '../testing/fake-sns.js';
+import { makeTestCertificate, startConnectProxy, type ConnectProxy } from '../testing/network.js';
 import fs from 'node:fs/promises';
-import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
@@ -31,10 +30,9 @@ describe('httpsGet', () => {
   let base: string;
   const seenHosts: string[] = [];
 
-  let proxy: http.Server;
+  let proxy: ConnectProxy;
   let proxyPort: number;
-  const tunnels = new Set<net.Socket>();
-  const connects: Array<{ target: string; auth: string | undefined }> = [];
+  let connects: ConnectProxy['connects'];
 
   before(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'vigil-outbound-'));
@@ -70,38 +68,19 @@ describe('httpsGet', () => {
     port = (server.address() as net.AddressInfo).port;
     base = `https://${HOST}:${port}`;
 
-    // A CONNECT proxy that records the target and tunnels every target to the local server.
-    proxy = http.createServer((_req, res) => res.writeHead(405).end());
-    proxy.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
-      tunnels.add(client);
-      client.on('close', () => tunnels.delete(client));
-      const auth = req.headers['proxy-authorization'];
-      connects.push({ target: req.url ?? '', auth });
-      if (auth === 'Basic ' + Buffer.from('deny:me').toString('base64')) {
-        client.end('HTTP/1.1 407 Proxy Authentication Required\r\n\r\n');
-        return;
-      }
-      const upstream = net.connect(port, '127.0.0.1', () => {
-        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-        if (head.length > 0) upstream.write(head);
-        upstream.pipe(client);
-        client.pipe(upstream);
-      });
-      tunnels.add(upstream);
-      upstream.on('close', () => tunnels.delete(upstream));
-      upstream.on('error', () => client.destroy());
-      client.on('error', () => upstream.destroy());
+    // A CONNECT proxy that records the target and tunnels every target to the local server; it refuses
+    // the user "deny".
+    proxy = await startConnectProxy(port, {
+      refuse: (auth) => auth === 'Basic ' + Buffer.from('deny:me').toString('base64'),
     });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-    proxyPort = (proxy.address() as net.AddressInfo).port;
+    proxyPort = Number(new URL(proxy.url).port);
+    connects = proxy.connects;
   });
 
   after(async () => {
-    for (const socket of tunnels) socket.destroy();
     server.closeAllConnections();
-    proxy.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
-    await new Promise((resolve) => proxy.close(resolve));
+    await proxy.close();
     await fs.rm(dir, { recursive: true, force: true });
   });
 

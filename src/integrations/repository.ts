@@ -206,16 +206,6 @@ export const integrationsRepository = {
     return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
   },
 
-  async messageProcessed(db: Queryable, integrationId: string, messageId: string): Promise<boolean> {
-    const row = await db
-      .selectFrom('sns_processed_messages')
-      .select('message_id')
-      .where('integration_id', '=', integrationId)
-      .where('message_id', '=', messageId)
-      .executeTakeFirst();
-    return row !== undefined;
-  },
-
   async purge(db: Queryable, olderThanDays: number): Promise<number> {
     const cutoff = sql<Date>`now() - make_interval(days => ${olderThanDays})`;
     const payloads = await db

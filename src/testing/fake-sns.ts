@@ -1,16 +1,12 @@
-import { execFile } from 'node:child_process';
-import fs from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
+import { makeTestCertificate } from './network.js';
 
 /**
  * A local stand-in for SNS's HTTPS endpoint (where SubscribeURLs point) with a certificate for the real
- * SNS host names, and a CONNECT proxy, so the confirmation code runs unchanged against them. Tests reach
- * them through OutboundOptions.lookup and .ca.
+ * SNS host names, so the confirmation code runs unchanged against it. Tests reach it through
+ * OutboundOptions.lookup, .ca and .connectPort.
  */
 
 export interface FakeSns {
@@ -22,34 +18,6 @@ export interface FakeSns {
   respond: (req: http.IncomingMessage, res: http.ServerResponse) => void;
   lookup: net.LookupFunction;
   close(): Promise<void>;
-}
-
-/** A self-signed certificate (and key) for the given host names, made with the openssl CLI. */
-export async function makeTestCertificate(hosts: string[]): Promise<{ cert: Buffer; key: Buffer }> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'vigil-fake-sns-'));
-  const keyPath = path.join(dir, 'key.pem');
-  const certPath = path.join(dir, 'cert.pem');
-  await promisify(execFile)('/usr/bin/openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    keyPath,
-    '-out',
-    certPath,
-    '-days',
-    '2',
-    '-subj',
-    `/CN=${hosts[0]}`,
-    '-addext',
-    `subjectAltName=${hosts.map((h) => `DNS:${h}`).join(',')}`,
-  ]);
-  const cert = await fs.readFile(certPath);
-  const key = await fs.readFile(keyPath);
-  await fs.rm(dir, { recursive: true, force: true });
-  return { cert, key };
 }
 
 export async function startFakeSns(
@@ -88,42 +56,4 @@ export async function startFakeSns(
   fake.port = (server.address() as net.AddressInfo).port;
   fake.close = () => new Promise((resolve) => server.close(() => resolve()));
   return fake;
-}
-
-export interface ConnectProxy {
-  url: string;
-  /** CONNECT targets seen, as host:port. */
-  connects: string[];
-  close(): Promise<void>;
-}
-
-/** An HTTP proxy that accepts CONNECT for any host and tunnels it to `port` on this machine. */
-export async function startConnectProxy(port: number): Promise<ConnectProxy> {
-  const connects: string[] = [];
-  const sockets = new Set<net.Socket>();
-  const proxy = http.createServer((_req, res) => res.writeHead(405).end());
-  proxy.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
-    connects.push(req.url ?? '');
-    sockets.add(client);
-    const upstream = net.connect(port, '127.0.0.1', () => {
-      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      if (head.length > 0) upstream.write(head);
-      upstream.pipe(client);
-      client.pipe(upstream);
-    });
-    sockets.add(upstream);
-    upstream.on('error', () => client.destroy());
-    client.on('error', () => upstream.destroy());
-  });
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  const address = proxy.address() as net.AddressInfo;
-  return {
-    url: `http://127.0.0.1:${address.port}`,
-    connects,
-    close: () =>
-      new Promise((resolve) => {
-        for (const s of sockets) s.destroy();
-        proxy.close(() => resolve());
-      }),
-  };
 }

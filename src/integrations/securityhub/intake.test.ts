@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { startFakeSns, startConnectProxy, type FakeSns } from '../../testing/fake-sns.js';
+import { startFakeSns, type FakeSns } from '../../testing/fake-sns.js';
+import { startConnectProxy } from '../../testing/network.js';
 import { startTestServer, waitFor, type Json, type TestServer } from '../../testing/harness.js';
 import { createTestSigningCertificate, signSnsMessage } from '../../testing/sns-signer.js';
 import type { SnsMessage } from './sns.js';
@@ -280,7 +281,10 @@ describe('SNS subscription', () => {
         body: JSON.stringify(message),
       });
       assert.equal(response.status, 200, await response.clone().text());
-      assert.deepEqual(proxy.connects, ['sns.us-east-1.amazonaws.com:443']);
+      assert.deepEqual(
+        proxy.connects.map((c) => c.target),
+        ['sns.us-east-1.amazonaws.com:443'],
+      );
     } finally {
       await proxied.stop();
       await proxy.close();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { makeTestCertificate } from '../../testing/fake-sns.js';
+import { makeTestCertificate } from '../../testing/network.js';
 import fs from 'node:fs/promises';
 import https from 'node:https';
 import net from 'node:net';

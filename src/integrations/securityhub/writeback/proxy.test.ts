@@ -3,7 +3,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { startFakeAws, type FakeAws } from '../../../testing/fake-aws.js';
-import { makeTestCertificate, startConnectProxy, type ConnectProxy } from '../../../testing/fake-sns.js';
+import { makeTestCertificate, startConnectProxy, type ConnectProxy } from '../../../testing/network.js';
 import { startTestServer, type TestServer } from '../../../testing/harness.js';
 
 /**
@@ -85,7 +85,10 @@ describe('AWS through a proxy', () => {
   it('tunnels STS and Security Hub calls through HTTPS_PROXY', async () => {
     const { server, result } = await testWriteback({ HTTPS_PROXY: proxy.url });
     try {
-      assert.deepEqual(proxy.connects.sort(), [`${HUB_HOST}:443`, `${STS_HOST}:443`].sort());
+      assert.deepEqual(
+        proxy.connects.map((c) => c.target).sort(),
+        [`${HUB_HOST}:443`, `${STS_HOST}:443`].sort(),
+      );
       assert.deepEqual(result, {
         ok: true,
         steps: [

@@ -513,8 +513,6 @@ export function createWriteback(deps: {
 
   return {
     consumer,
-    flushOnce,
-    acquireToken,
     /** Runs the sender every `intervalMs` until stopped. */
     start: (intervalMs = 100) =>
       startLoop('write-back sender', async () => (await flushOnce()) > 0, intervalMs, log),

@@ -1,0 +1,89 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+/** Network pieces for tests: TLS certificates for real host names, and a CONNECT proxy. */
+
+/** A self-signed certificate (and key) for the given host names, made with the openssl CLI. */
+export async function makeTestCertificate(hosts: string[]): Promise<{ cert: Buffer; key: Buffer }> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'vigil-test-cert-'));
+  const keyPath = path.join(dir, 'key.pem');
+  const certPath = path.join(dir, 'cert.pem');
+  await promisify(execFile)('/usr/bin/openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    keyPath,
+    '-out',
+    certPath,
+    '-days',
+    '2',
+    '-subj',
+    `/CN=${hosts[0]}`,
+    '-addext',
+    `subjectAltName=${hosts.map((h) => `DNS:${h}`).join(',')}`,
+  ]);
+  const cert = await fs.readFile(certPath);
+  const key = await fs.readFile(keyPath);
+  await fs.rm(dir, { recursive: true, force: true });
+  return { cert, key };
+}
+
+export interface ConnectProxy {
+  url: string;
+  /** CONNECT requests seen: the host:port asked for and the Proxy-Authorization sent, if any. */
+  connects: { target: string; auth: string | undefined }[];
+  close(): Promise<void>;
+}
+
+/**
+ * An HTTP proxy that accepts CONNECT for any host and tunnels it to `port` on this machine, answering
+ * 407 when `refuse` says so for the request's Proxy-Authorization.
+ */
+export async function startConnectProxy(
+  port: number,
+  options: { refuse?: (auth: string | undefined) => boolean } = {},
+): Promise<ConnectProxy> {
+  const connects: ConnectProxy['connects'] = [];
+  const sockets = new Set<net.Socket>();
+  const proxy = http.createServer((_req, res) => res.writeHead(405).end());
+  proxy.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
+    const auth = req.headers['proxy-authorization'];
+    connects.push({ target: req.url ?? '', auth });
+    sockets.add(client);
+    client.on('close', () => sockets.delete(client));
+    if (options.refuse?.(auth)) {
+      client.end('HTTP/1.1 407 Proxy Authentication Required\r\n\r\n');
+      return;
+    }
+    const upstream = net.connect(port, '127.0.0.1', () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      if (head.length > 0) upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    sockets.add(upstream);
+    upstream.on('close', () => sockets.delete(upstream));
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const address = proxy.address() as net.AddressInfo;
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    connects,
+    close: () =>
+      new Promise((resolve) => {
+        for (const s of sockets) s.destroy();
+        proxy.closeAllConnections();
+        proxy.close(() => resolve());
+      }),
+  };
+}
