@@ -7,6 +7,7 @@ import * as m0001 from './migrations/0001_foundation.js';
 import * as m0002 from './migrations/0002_outbox.js';
 import * as m0003 from './migrations/0003_integrations.js';
 import * as m0004 from './migrations/0004_writeback.js';
+import * as m0005 from './migrations/0005_oncall.js';
 
 /** Every migration, in order. Listed here (not read from disk) so the same code runs from src and dist. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -14,6 +15,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002_outbox': m0002,
   '0003_integrations': m0003,
   '0004_writeback': m0004,
+  '0005_oncall': m0005,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -1,4 +1,15 @@
 import type { ColumnType, Generated, Selectable, Updateable } from 'kysely';
+import type {
+  ContactMethodType,
+  Criteria,
+  EscalationPlan,
+  EscalationRepeat,
+  EscalationRule,
+  NotificationActionType,
+  NotificationRuleStep,
+  RoutingNotifyType,
+  TimeRestriction,
+} from '../oncall/model.js';
 
 /** The tables, as Kysely sees them. Kept by hand next to the migrations that create them. */
 
@@ -222,7 +233,166 @@ export interface AwsRateBucketsTable {
   updated_at: Date;
 }
 
+/** JSON columns: read as the stored value, written as its JSON text. */
+type Json<T> = ColumnType<T, string, string>;
+type JsonWithDefault<T> = ColumnType<T, string | undefined, string>;
+
+export interface ContactMethodsTable {
+  id: Generated<string>;
+  user_id: string;
+  method: ContactMethodType;
+  address: string;
+  enabled: ColumnType<boolean, boolean | undefined, boolean>;
+  created_at: CreatedAt;
+}
+
+export interface NotificationRulesTable {
+  id: Generated<string>;
+  user_id: string;
+  name: string;
+  action_type: NotificationActionType;
+  criteria: JsonWithDefault<Criteria>;
+  steps: JsonWithDefault<NotificationRuleStep[]>;
+  enabled: ColumnType<boolean, boolean | undefined, boolean>;
+  position: ColumnType<number, number | undefined, number>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface SchedulesTable {
+  id: Generated<string>;
+  org_id: string;
+  name: string;
+  description: ColumnType<string, string | undefined, string>;
+  timezone: string;
+  enabled: ColumnType<boolean, boolean | undefined, boolean>;
+  owner_team_id: string | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export type RotationTypeColumn = 'hourly' | 'daily' | 'weekly' | 'custom';
+
+export interface ScheduleRotationsTable {
+  id: Generated<string>;
+  schedule_id: string;
+  name: string;
+  position: number;
+  type: RotationTypeColumn;
+  length: number;
+  participants: ColumnType<string[], string[] | undefined, string[]>;
+  start_date: ColumnType<Date, Date | string, Date | string>;
+  end_date: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  time_restriction: ColumnType<TimeRestriction | null, string | null | undefined, string | null>;
+  created_at: CreatedAt;
+}
+
+export interface ScheduleOverridesTable {
+  id: Generated<string>;
+  schedule_id: string;
+  alias: string;
+  user_id: string;
+  start_date: ColumnType<Date, Date | string, Date | string>;
+  end_date: ColumnType<Date, Date | string, Date | string>;
+  rotation_ids: ColumnType<string[] | null, string[] | null | undefined, string[] | null>;
+  created_at: CreatedAt;
+}
+
+export interface EscalationsTable {
+  id: Generated<string>;
+  org_id: string;
+  name: string;
+  description: ColumnType<string, string | undefined, string>;
+  owner_team_id: string | null;
+  rules: Json<EscalationRule[]>;
+  repeat: ColumnType<EscalationRepeat | null, string | null | undefined, string | null>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface TeamRoutingRulesTable {
+  id: Generated<string>;
+  team_id: string;
+  name: string;
+  position: ColumnType<number, number | undefined, number>;
+  is_default: ColumnType<boolean, boolean | undefined, boolean>;
+  criteria: JsonWithDefault<Criteria>;
+  timezone: ColumnType<string, string | undefined, string>;
+  time_restriction: ColumnType<TimeRestriction | null, string | null | undefined, string | null>;
+  notify_type: RoutingNotifyType;
+  target_id: string | null;
+  created_at: CreatedAt;
+}
+
+export type EscalationState = 'active' | 'paused' | 'finished';
+
+export interface AlertEscalationsTable {
+  id: Generated<string>;
+  alert_id: string;
+  org_id: string;
+  team_id: string | null;
+  escalation_id: string | null;
+  routing_rule_id: string | null;
+  plan: Json<EscalationPlan>;
+  state: EscalationState;
+  pause_reason: string | null;
+  step: ColumnType<number, number | undefined, number>;
+  base_at: Timestamp;
+  next_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  paused_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  finished_reason: string | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export type NotificationState = 'pending' | 'sending' | 'sent' | 'failed' | 'cancelled';
+
+export interface NotificationsTable {
+  id: Generated<string>;
+  idempotency_key: string;
+  org_id: string;
+  alert_id: string;
+  user_id: string;
+  contact_method_id: string | null;
+  method: ContactMethodType;
+  address: string;
+  kind: NotificationActionType;
+  reason: ColumnType<string, string | undefined, string>;
+  escalation_run_id: string | null;
+  state: ColumnType<NotificationState, NotificationState | undefined, NotificationState>;
+  due_at: Timestamp;
+  attempts: ColumnType<number, number | undefined, number>;
+  lease_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  sent_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  provider_id: string | null;
+  last_error: string | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface AppSecretsTable {
+  name: string;
+  value: Buffer;
+  created_at: CreatedAt;
+}
+
+export interface EngineHandledEventsTable {
+  event_id: string;
+  handled_at: CreatedAt;
+}
+
 export interface Database {
+  contact_methods: ContactMethodsTable;
+  notification_rules: NotificationRulesTable;
+  schedules: SchedulesTable;
+  schedule_rotations: ScheduleRotationsTable;
+  schedule_overrides: ScheduleOverridesTable;
+  escalations: EscalationsTable;
+  team_routing_rules: TeamRoutingRulesTable;
+  alert_escalations: AlertEscalationsTable;
+  notifications: NotificationsTable;
+  app_secrets: AppSecretsTable;
+  engine_handled_events: EngineHandledEventsTable;
   securityhub_writebacks: SecurityHubWritebacksTable;
   aws_rate_buckets: AwsRateBucketsTable;
   integrations: IntegrationsTable;
@@ -246,3 +416,12 @@ export type AlertRow = Selectable<AlertsTable>;
 export type AlertUpdate = Updateable<AlertsTable>;
 export type UserRow = Selectable<UsersTable>;
 export type IntegrationRow = Selectable<IntegrationsTable>;
+export type ContactMethodRow = Selectable<ContactMethodsTable>;
+export type NotificationRuleRow = Selectable<NotificationRulesTable>;
+export type ScheduleRow = Selectable<SchedulesTable>;
+export type ScheduleRotationRow = Selectable<ScheduleRotationsTable>;
+export type ScheduleOverrideRow = Selectable<ScheduleOverridesTable>;
+export type EscalationRow = Selectable<EscalationsTable>;
+export type TeamRoutingRuleRow = Selectable<TeamRoutingRulesTable>;
+export type AlertEscalationRow = Selectable<AlertEscalationsTable>;
+export type NotificationRow = Selectable<NotificationsTable>;

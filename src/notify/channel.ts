@@ -1,0 +1,57 @@
+import type { Priority } from '../db/schema.js';
+import type { ContactMethodType, NotificationActionType } from '../oncall/model.js';
+
+/**
+ * A way of reaching a person (email now; SMS, voice, push, Slack and webhooks later). The engine plans
+ * each message as a row with an idempotency key and hands it to the channel of its contact method; a
+ * channel only delivers and says how that went. Adding a channel is a new module that implements this
+ * interface and is registered in notify/channels.ts.
+ */
+export interface NotificationChannel {
+  method: ContactMethodType;
+  /** How the activity log names it: "Email". */
+  label: string;
+  send(message: OutgoingNotification): Promise<DeliveryResult>;
+  close?(): Promise<void>;
+}
+
+/** What a message is about, as the channel renders it. */
+export interface OutgoingNotification {
+  /** The same for every attempt at this message (providers that de-duplicate get it, email as Message-ID). */
+  idempotencyKey: string;
+  notificationId: string;
+  kind: NotificationActionType;
+  to: { address: string; userId: string; userName: string; timeZone: string };
+  alert: {
+    id: string;
+    tinyId: string;
+    message: string;
+    description: string;
+    priority: Priority;
+    status: 'open' | 'closed';
+    acknowledged: boolean;
+    source: string;
+    entity: string;
+    tags: string[];
+    details: Record<string, string>;
+    count: number;
+    createdAt: Date;
+    integrationName: string | null;
+  };
+  /** Why this person gets it: "escalation Security rule 1, on call in schedule Primary". */
+  reason: string;
+  /** Who made the change the message reports (acknowledged by, closed by, note by). */
+  actor?: string;
+  note?: string;
+  /** Links that act on the alert without logging in (signed for this person and this alert). */
+  links: { acknowledge?: string; close?: string; view: string };
+}
+
+/**
+ * `sent`: handed over (providerId: the provider's message id). `retry`: a temporary failure, try again
+ * later. `failed`: a permanent one (the address was refused): trying again would not help.
+ */
+export type DeliveryResult =
+  | { status: 'sent'; providerId?: string; detail?: string }
+  | { status: 'retry'; error: string }
+  | { status: 'failed'; error: string };
