@@ -5,6 +5,7 @@ import { ApiError, conflict, forbidden, invalidField, notFound } from '../http/e
 import type { Logger } from '../logger.js';
 import { apiKeyMatches, generateApiKey, hashApiKey } from './apikeys.js';
 import { accountsRepository as repo } from './repository.js';
+import { createDefaultNotificationSetup } from '../oncall/people/defaults.js';
 
 /** Who is calling: the organization, and the user the API key belongs to (if any). */
 export interface Principal {
@@ -110,6 +111,7 @@ export function createAccountsService(db: Db, log: Logger) {
           full_name: 'Administrator',
           role: 'owner',
         });
+        await createDefaultNotificationSetup(tx, user.id, username);
         const { lookup, hash } = hashApiKey(key);
         await repo.insertKey(tx, {
           org_id: org.id,
@@ -153,13 +155,17 @@ export function createAccountsService(db: Db, log: Logger) {
       if (input.role === 'owner' && p.role !== 'owner')
         throw forbidden('Only an owner can add another owner.');
       try {
-        return await repo.insertUser(db, {
-          org_id: p.orgId,
-          username: input.username,
-          full_name: input.fullName,
-          role: input.role,
-          time_zone: input.timeZone,
-          locale: input.locale,
+        return await db.transaction().execute(async (tx) => {
+          const user = await repo.insertUser(tx, {
+            org_id: p.orgId,
+            username: input.username,
+            full_name: input.fullName,
+            role: input.role,
+            time_zone: input.timeZone,
+            locale: input.locale,
+          });
+          await createDefaultNotificationSetup(tx, user.id, user.username);
+          return user;
         });
       } catch (error) {
         if (isUniqueViolation(error))

@@ -1,0 +1,486 @@
+import { Type } from 'typebox';
+import type { Priority } from '../db/schema.js';
+import { invalidField } from '../http/errors.js';
+import { StringEnum } from '../http/schemas.js';
+import type { Condition, ConditionField, ConditionOperation, Criteria } from './model.js';
+
+/**
+ * Opsgenie's alert filters ("criteria"), shared by notification rules and team routing: parsing the JSON
+ * Opsgenie clients send, checking an alert against them, and presenting them back.
+ *
+ * Semantics (the tests pin each one):
+ *
+ * - `match-all` matches every alert; `match-all-conditions` needs every condition, `match-any-condition` one
+ *   of them. `not: true` inverts a condition's result (including for a detail that is absent).
+ * - Text comparisons ignore case, as Opsgenie's do: `contains`, `starts-with`, `ends-with`, `equals`,
+ *   `equals-ignore-whitespace` (which also drops every whitespace character from both sides), `matches`.
+ * - `matches` is a regular expression that must match the whole value (Opsgenie's Java `String.matches`,
+ *   hence filters like `.*prod.*`), ignoring case; `.` also matches line breaks, since descriptions span
+ *   lines. A leading `(?i)` is accepted and dropped (it is implied).
+ *   Patterns are compiled once and cached. To keep one alert from stalling the engine, patterns that repeat
+ *   a repeated group (`(a+)+`, `(\w*)*`), the classic catastrophic-backtracking shape, and back-references
+ *   are refused when the criteria are saved, as are patterns JavaScript can not compile. (Overlapping
+ *   alternatives under a repetition, `(a|a)*`, are not detected.)
+ * - `tags` and `actions` are lists: `contains` holds when every comma-separated value of expectedValue is
+ *   one of the elements (`contains "critical"` = has the tag critical; a substring of a tag is not enough);
+ *   `equals` when the elements are exactly those values (in any order); `starts-with`, `ends-with`,
+ *   `matches` and `equals-ignore-whitespace` when some element does; `is-empty` when there are none.
+ * - `details` (Opsgenie's `extra-properties`, which is accepted as a synonym and is the name presented):
+ *   with a `key`, the text operations and `is-empty` look at that detail's value (a key is found ignoring
+ *   case; a missing detail is empty and matches no text operation). Without a key: `contains-key` holds
+ *   when some key equals expectedValue, `contains-value` when some value does, and `is-empty` when there
+ *   are no details.
+ * - `priority` takes `equals`, `greater-than` and `less-than` with P1..P5, where **P1 is the greatest**
+ *   (the most urgent, as Opsgenie ranks them): `greater-than P3` matches P1 and P2, `less-than P3` P4 and P5.
+ * - `integration` (Vigil's own field) is the name of the integration that created the alert, empty when
+ *   none did; it takes the text operations.
+ * - Conditions run in their `order` (or their position when it is absent); order does not change the result.
+ */
+
+export interface MatchableAlert {
+  message: string;
+  alias: string;
+  description: string;
+  source: string;
+  entity: string;
+  tags: string[];
+  actions: string[];
+  details: Record<string, string>;
+  priority: Priority;
+  integrationName: string | null;
+}
+
+const CRITERIA_TYPES = ['match-all', 'match-all-conditions', 'match-any-condition'] as const;
+
+const FIELDS = [
+  'message',
+  'alias',
+  'description',
+  'source',
+  'entity',
+  'tags',
+  'actions',
+  'details',
+  'priority',
+  'integration',
+] as const satisfies readonly ConditionField[];
+
+const OPERATIONS = [
+  'matches',
+  'contains',
+  'starts-with',
+  'ends-with',
+  'equals',
+  'equals-ignore-whitespace',
+  'contains-key',
+  'contains-value',
+  'is-empty',
+  'greater-than',
+  'less-than',
+] as const satisfies readonly ConditionOperation[];
+
+const TEXT_OPERATIONS: readonly ConditionOperation[] = [
+  'matches',
+  'contains',
+  'starts-with',
+  'ends-with',
+  'equals',
+  'equals-ignore-whitespace',
+  'is-empty',
+];
+
+const PRIORITIES: readonly Priority[] = ['P1', 'P2', 'P3', 'P4', 'P5'];
+
+const MAX_CONDITIONS = 100;
+const MAX_VALUE_LENGTH = 1000;
+
+/** The criteria as routes accept them: the shapes are checked here, the meaning by {@link parseCriteria}. */
+export const ConditionSchema = Type.Object({
+  field: StringEnum([...FIELDS, 'extra-properties']),
+  key: Type.Optional(Type.String({ maxLength: 256 })),
+  not: Type.Optional(Type.Boolean()),
+  operation: StringEnum(OPERATIONS),
+  expectedValue: Type.Optional(Type.String({ maxLength: MAX_VALUE_LENGTH })),
+  order: Type.Optional(Type.Integer()),
+});
+
+export const CriteriaSchema = Type.Object({
+  type: Type.Optional(StringEnum(CRITERIA_TYPES)),
+  conditions: Type.Optional(Type.Array(ConditionSchema, { maxItems: MAX_CONDITIONS })),
+});
+
+// Regular expressions
+
+const regexCache = new Map<string, RegExp | null>();
+const REGEX_CACHE_LIMIT = 2000;
+
+/** The pattern without a leading `(?i)`, which Java accepts and every Vigil pattern implies. */
+function normalizedPattern(pattern: string): string {
+  return pattern.startsWith('(?i)') ? pattern.slice(4) : pattern;
+}
+
+/**
+ * Why a pattern is refused, or undefined when it is acceptable. The scan tracks groups: a group that holds
+ * an unbounded repetition and is itself repeated without bound can backtrack exponentially.
+ */
+export function regexProblem(rawPattern: string): string | undefined {
+  const pattern = normalizedPattern(rawPattern);
+  if (pattern.length > MAX_VALUE_LENGTH) return `must be at most ${MAX_VALUE_LENGTH} characters.`;
+  try {
+    new RegExp(pattern, 'i');
+  } catch (error) {
+    return `is not a valid regular expression: ${(error as Error).message}.`;
+  }
+  // Per open group: does it contain an unbounded quantifier (directly or in a nested group)?
+  const groups: boolean[] = [];
+  let lastGroupRepeats = false;
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\') {
+      const next = pattern[i + 1] ?? '';
+      if (!inClass && (/[1-9]/.test(next) || (next === 'k' && pattern[i + 2] === '<'))) {
+        return 'uses a back-reference, which Vigil does not allow (it can make matching very slow).';
+      }
+      i++;
+      lastGroupRepeats = false;
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+      continue;
+    }
+    if (c === '[') {
+      inClass = true;
+      lastGroupRepeats = false;
+      continue;
+    }
+    if (c === '(') {
+      groups.push(false);
+      lastGroupRepeats = false;
+      continue;
+    }
+    if (c === ')') {
+      const inner = groups.pop() ?? false;
+      lastGroupRepeats = inner;
+      if (inner && groups.length > 0) groups[groups.length - 1] = true;
+      continue;
+    }
+    // A range ({2,50}) counts as unbounded too: nested, it backtracks almost as badly.
+    const unbounded = c === '*' || c === '+' || (c === '{' && /^\{\d+,\d*\}/.test(pattern.slice(i, i + 24)));
+    if (unbounded) {
+      if (lastGroupRepeats) {
+        return 'repeats a group that itself repeats, such as (a+)+: that can take exponential time, so write it without the nesting.';
+      }
+      if (groups.length > 0) groups[groups.length - 1] = true;
+    }
+    lastGroupRepeats = false;
+  }
+  return undefined;
+}
+
+function compiled(pattern: string): RegExp | null {
+  let re = regexCache.get(pattern);
+  if (re === undefined) {
+    // Stored criteria were checked when saved; a pattern that still fails here matches nothing.
+    re = regexProblem(pattern) === undefined ? new RegExp(`^(?:${normalizedPattern(pattern)})$`, 'is') : null;
+    if (regexCache.size >= REGEX_CACHE_LIMIT) regexCache.clear();
+    regexCache.set(pattern, re);
+  }
+  return re;
+}
+
+// Matching
+
+const lower = (s: string) => s.toLowerCase();
+const withoutWhitespace = (s: string) => s.replace(/\s+/g, '').toLowerCase();
+
+function textMatches(operation: ConditionOperation, actual: string, expected: string): boolean {
+  switch (operation) {
+    case 'matches':
+      return compiled(expected)?.test(actual) ?? false;
+    case 'contains':
+      return lower(actual).includes(lower(expected));
+    case 'starts-with':
+      return lower(actual).startsWith(lower(expected));
+    case 'ends-with':
+      return lower(actual).endsWith(lower(expected));
+    case 'equals':
+      return lower(actual) === lower(expected);
+    case 'equals-ignore-whitespace':
+      return withoutWhitespace(actual) === withoutWhitespace(expected);
+    case 'is-empty':
+      return actual.length === 0;
+    default:
+      return false;
+  }
+}
+
+function listValues(expected: string): string[] {
+  return expected
+    .split(',')
+    .map((v) => v.trim().toLowerCase())
+    .filter((v) => v.length > 0);
+}
+
+function listMatches(operation: ConditionOperation, elements: string[], expected: string): boolean {
+  switch (operation) {
+    case 'is-empty':
+      return elements.length === 0;
+    case 'contains': {
+      const have = new Set(elements.map(lower));
+      const want = listValues(expected);
+      return want.length > 0 && want.every((v) => have.has(v));
+    }
+    case 'equals': {
+      const have = new Set(elements.map(lower));
+      const want = new Set(listValues(expected));
+      return have.size === want.size && [...want].every((v) => have.has(v));
+    }
+    default:
+      return elements.some((e) => textMatches(operation, e, expected));
+  }
+}
+
+function detailValue(details: Record<string, string>, key: string): string | undefined {
+  if (Object.hasOwn(details, key)) return details[key];
+  const wanted = key.toLowerCase();
+  for (const [k, v] of Object.entries(details)) if (k.toLowerCase() === wanted) return v;
+  return undefined;
+}
+
+function detailsMatch(condition: Condition, details: Record<string, string>, expected: string): boolean {
+  const { operation, key } = condition;
+  if (operation === 'contains-key') {
+    const wanted = lower(expected);
+    return Object.keys(details).some((k) => lower(k) === wanted);
+  }
+  if (operation === 'contains-value') {
+    const wanted = lower(expected);
+    return Object.values(details).some((v) => lower(String(v)) === wanted);
+  }
+  if (key === undefined || key === '') return operation === 'is-empty' && Object.keys(details).length === 0;
+  const value = detailValue(details, key);
+  if (value === undefined) return operation === 'is-empty';
+  return textMatches(operation, String(value), expected);
+}
+
+/** P1 is 5, P5 is 1: "greater" means more urgent. */
+function rank(priority: string): number {
+  const i = PRIORITIES.indexOf(priority.toUpperCase() as Priority);
+  return i < 0 ? Number.NaN : PRIORITIES.length - i;
+}
+
+function priorityMatches(operation: ConditionOperation, actual: Priority, expected: string): boolean {
+  const a = rank(actual);
+  const e = rank(expected);
+  switch (operation) {
+    case 'equals':
+      return a === e;
+    case 'greater-than':
+      return a > e;
+    case 'less-than':
+      return a < e;
+    default:
+      return false;
+  }
+}
+
+function conditionHolds(condition: Condition, alert: MatchableAlert): boolean {
+  const expected = condition.expectedValue ?? '';
+  const { operation } = condition;
+  switch (condition.field) {
+    case 'message':
+      return textMatches(operation, alert.message, expected);
+    case 'alias':
+      return textMatches(operation, alert.alias, expected);
+    case 'description':
+      return textMatches(operation, alert.description, expected);
+    case 'source':
+      return textMatches(operation, alert.source, expected);
+    case 'entity':
+      return textMatches(operation, alert.entity, expected);
+    case 'integration':
+      return textMatches(operation, alert.integrationName ?? '', expected);
+    case 'tags':
+      return listMatches(operation, alert.tags, expected);
+    case 'actions':
+      return listMatches(operation, alert.actions, expected);
+    case 'details':
+      return detailsMatch(condition, alert.details, expected);
+    case 'priority':
+      return priorityMatches(operation, alert.priority, expected);
+    default:
+      return false;
+  }
+}
+
+export function matchesCriteria(criteria: Criteria, alert: MatchableAlert): boolean {
+  if (criteria.type === 'match-all') return true;
+  const check = (c: Condition) => conditionHolds(c, alert) !== (c.not === true);
+  return criteria.type === 'match-all-conditions'
+    ? criteria.conditions.every(check)
+    : criteria.conditions.some(check);
+}
+
+// Parsing and presenting
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function list(values: readonly string[]): string {
+  return values.join(', ');
+}
+
+function parseCondition(input: unknown, path: string): Condition {
+  if (!isRecord(input))
+    throw invalidField(path, 'must be an object: {"field", "operation", "expectedValue"}.');
+  const rawField = input.field === 'extra-properties' ? 'details' : input.field;
+  if (typeof rawField !== 'string' || !(FIELDS as readonly string[]).includes(rawField)) {
+    throw invalidField(
+      `${path}.field`,
+      `must be one of: ${list([...FIELDS, 'extra-properties'])} (Vigil does not filter on ${JSON.stringify(input.field ?? null)}).`,
+    );
+  }
+  const field = rawField as ConditionField;
+  const operation = input.operation;
+  if (typeof operation !== 'string' || !(OPERATIONS as readonly string[]).includes(operation)) {
+    throw invalidField(`${path}.operation`, `must be one of: ${list(OPERATIONS)}.`);
+  }
+  const op = operation as ConditionOperation;
+  if (input.not !== undefined && typeof input.not !== 'boolean') {
+    throw invalidField(`${path}.not`, 'must be true or false.');
+  }
+  if (input.key !== undefined && input.key !== null && typeof input.key !== 'string') {
+    throw invalidField(`${path}.key`, 'must be a string.');
+  }
+  const key = typeof input.key === 'string' && input.key !== '' ? input.key : undefined;
+  const raw = input.expectedValue;
+  if (raw !== undefined && raw !== null && typeof raw !== 'string') {
+    throw invalidField(`${path}.expectedValue`, 'must be a string.');
+  }
+  let expectedValue = typeof raw === 'string' ? raw : '';
+  if (expectedValue.length > MAX_VALUE_LENGTH) {
+    throw invalidField(`${path}.expectedValue`, `must be at most ${MAX_VALUE_LENGTH} characters.`);
+  }
+
+  let allowed: readonly ConditionOperation[];
+  if (field === 'priority') allowed = ['equals', 'greater-than', 'less-than'];
+  else if (field === 'details')
+    allowed = key === undefined ? ['contains-key', 'contains-value', 'is-empty'] : TEXT_OPERATIONS;
+  else allowed = TEXT_OPERATIONS;
+  if (!allowed.includes(op)) {
+    const hint =
+      field === 'details' && key === undefined && TEXT_OPERATIONS.includes(op)
+        ? ' Give "key" to compare one detail\'s value.'
+        : op === 'greater-than' || op === 'less-than'
+          ? ' Only priority can be compared that way.'
+          : '';
+    throw invalidField(
+      `${path}.operation`,
+      `${op} does not apply to ${field}${field === 'details' && key === undefined ? ' without a key' : ''}: use one of ${list(allowed)}.${hint}`,
+    );
+  }
+  if (key !== undefined && field !== 'details') {
+    throw invalidField(`${path}.key`, `only details (extra-properties) take a key, not ${field}.`);
+  }
+
+  if (field === 'priority') {
+    const p = expectedValue.trim().toUpperCase();
+    if (!(PRIORITIES as readonly string[]).includes(p)) {
+      throw invalidField(`${path}.expectedValue`, `must be a priority: ${list(PRIORITIES)}.`);
+    }
+    expectedValue = p;
+  } else if (op === 'matches') {
+    const problem = regexProblem(expectedValue);
+    if (problem) throw invalidField(`${path}.expectedValue`, problem);
+  } else if (op === 'contains-key' && expectedValue === '') {
+    throw invalidField(`${path}.expectedValue`, 'give the key to look for.');
+  } else if ((field === 'tags' || field === 'actions') && op === 'contains') {
+    if (listValues(expectedValue).length === 0) {
+      throw invalidField(`${path}.expectedValue`, `give the ${field} to look for, separated by commas.`);
+    }
+  }
+
+  const condition: Condition = { field, operation: op };
+  if (key !== undefined && op !== 'contains-key' && op !== 'contains-value') condition.key = key;
+  if (input.not === true) condition.not = true;
+  if (op !== 'is-empty') condition.expectedValue = expectedValue;
+  return condition;
+}
+
+/**
+ * Opsgenie's criteria JSON (`{type, conditions: [{field, key?, not?, operation, expectedValue?, order?}]}`)
+ * as Vigil stores it. Absent criteria match everything. Errors name `${field}.conditions[i].<part>`.
+ */
+export function parseCriteria(input: unknown, field: string): Criteria {
+  if (input === undefined || input === null) return { type: 'match-all' };
+  if (!isRecord(input)) {
+    throw invalidField(field, 'must be an object such as {"type": "match-all"}.');
+  }
+  const hasConditions = Array.isArray(input.conditions) && input.conditions.length > 0;
+  if (input.type === undefined && hasConditions) {
+    throw invalidField(
+      `${field}.type`,
+      'is required with conditions: match-all-conditions (every one must hold) or match-any-condition (one is enough).',
+    );
+  }
+  const type = input.type ?? 'match-all';
+  if (typeof type !== 'string' || !(CRITERIA_TYPES as readonly string[]).includes(type)) {
+    throw invalidField(`${field}.type`, `must be one of: ${list(CRITERIA_TYPES)}.`);
+  }
+  // Opsgenie ignores conditions under match-all; so does Vigil (clients send "conditions": [] with it).
+  if (type === 'match-all') return { type: 'match-all' };
+  const conditions = input.conditions;
+  if (!Array.isArray(conditions) || conditions.length === 0) {
+    throw invalidField(
+      `${field}.conditions`,
+      `${type} needs at least one condition; use {"type": "match-all"} to match every alert.`,
+    );
+  }
+  if (conditions.length > MAX_CONDITIONS) {
+    throw invalidField(`${field}.conditions`, `must have at most ${MAX_CONDITIONS} conditions.`);
+  }
+  const parsed = conditions.map((c: unknown, i) => {
+    const path = `${field}.conditions[${i}]`;
+    const order = isRecord(c) ? c.order : undefined;
+    if (order !== undefined && order !== null && !Number.isInteger(order)) {
+      throw invalidField(`${path}.order`, 'must be a whole number.');
+    }
+    return { condition: parseCondition(c, path), order: typeof order === 'number' ? order : i, i };
+  });
+  parsed.sort((a, b) => a.order - b.order || a.i - b.i);
+  return {
+    type: type as 'match-all-conditions' | 'match-any-condition',
+    conditions: parsed.map((p) => p.condition),
+  };
+}
+
+export interface PresentedCondition {
+  field: string;
+  key?: string;
+  not: boolean;
+  operation: ConditionOperation;
+  expectedValue: string;
+  order: number;
+}
+
+export type PresentedCriteria =
+  { type: 'match-all' } | { type: Criteria['type']; conditions: PresentedCondition[] };
+
+/** Back to Opsgenie's JSON: details as `extra-properties`, every condition with its `order`. */
+export function presentCriteria(c: Criteria): PresentedCriteria {
+  if (c.type === 'match-all') return { type: 'match-all' };
+  return {
+    type: c.type,
+    conditions: c.conditions.map((x, order) => ({
+      field: x.field === 'details' ? 'extra-properties' : x.field,
+      ...(x.key !== undefined ? { key: x.key } : {}),
+      not: x.not ?? false,
+      operation: x.operation,
+      expectedValue: x.expectedValue ?? '',
+      order,
+    })),
+  };
+}

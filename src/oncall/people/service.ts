@@ -1,0 +1,406 @@
+import { accountsRepository } from '../../accounts/repository.js';
+import { isOrgAdmin, type Principal } from '../../accounts/service.js';
+import type { Db, Queryable } from '../../db/database.js';
+import type { ContactMethodRow, NotificationRuleRow, UserRow } from '../../db/schema.js';
+import { conflict, forbidden, invalidField, notFound } from '../../http/errors.js';
+import { parseCriteria } from '../conditions.js';
+import type { ContactMethodType, NotificationActionType, NotificationRuleStep } from '../model.js';
+import { giveEmptyRuleAStep, isEmailAddress, newStep } from './defaults.js';
+import { peopleRepository as repo } from './repository.js';
+
+/**
+ * People's contact methods and notification rules (Opsgenie's model). Anyone in the organization may read
+ * them; a user changes their own, and organization admins anyone's.
+ */
+
+export interface ContactRef {
+  method: ContactMethodType;
+  to: string;
+}
+
+export interface StepInput {
+  contact: ContactRef;
+  sendAfter?: { timeAmount: number; timeUnit?: 'minutes' | 'hours' };
+  enabled?: boolean;
+}
+
+export interface RuleInput {
+  name: string;
+  actionType: NotificationActionType;
+  criteria?: unknown;
+  steps?: StepInput[];
+  order?: number;
+  enabled?: boolean;
+}
+
+export interface RuleChanges {
+  name?: string;
+  criteria?: unknown;
+  steps?: StepInput[];
+  order?: number;
+  enabled?: boolean;
+}
+
+/** A rule with the user's contact methods, which its steps name by id. */
+export interface RuleView {
+  rule: NotificationRuleRow;
+  contacts: Map<string, ContactMethodRow>;
+}
+
+/** A step may wait at most a week: past that the alert is long handled or long forgotten. */
+const MAX_SEND_AFTER_MINUTES = 7 * 24 * 60;
+const MAX_STEPS = 50;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: string } | null)?.code === '23505';
+}
+
+/**
+ * The address as Vigil stores it, or a 422 on `field`. Phone numbers are E.164 (+, then 8 to 15 digits);
+ * spaces, dots, dashes and brackets between digits are dropped, and Opsgenie's "countryCode-number" form
+ * (1-5551234567) is read as +15551234567. A mobile address is the device's id, opaque for now.
+ */
+export function normalizeAddress(method: ContactMethodType, to: string, field: string): string {
+  const value = to.trim();
+  switch (method) {
+    case 'email':
+      if (!isEmailAddress(value)) throw invalidField(field, `"${to}" is not an email address.`);
+      return value;
+    case 'sms':
+    case 'voice': {
+      const opsgenieForm = /^(\d{1,3})-([\d\s().-]+)$/.exec(value);
+      const candidate = opsgenieForm
+        ? `+${opsgenieForm[1]}${opsgenieForm[2]}`.replace(/[\s().-]/g, '')
+        : value.replace(/[\s().-]/g, '');
+      if (!/^\+[1-9]\d{7,14}$/.test(candidate)) {
+        throw invalidField(
+          field,
+          `"${to}" is not a phone number in international (E.164) form: + then the country code and number, 8 to 15 digits, such as +14155550123.`,
+        );
+      }
+      return candidate;
+    }
+    case 'mobile':
+      if (!/^[\x21-\x7e]{1,512}$/.test(value)) {
+        throw invalidField(field, 'must be the device id: 1 to 512 printable characters, no spaces.');
+      }
+      return value;
+  }
+}
+
+function sendAfterMinutes(sendAfter: StepInput['sendAfter'], field: string): number {
+  if (!sendAfter) return 0;
+  const minutes = sendAfter.timeAmount * (sendAfter.timeUnit === 'hours' ? 60 : 1);
+  if (!Number.isInteger(minutes) || minutes < 0 || minutes > MAX_SEND_AFTER_MINUTES) {
+    throw invalidField(field, `must be between 0 and ${MAX_SEND_AFTER_MINUTES} minutes (a week).`);
+  }
+  return minutes;
+}
+
+/** Steps fire in the order of their delays; equal delays keep the order they were given in. */
+function inFiringOrder(steps: NotificationRuleStep[]): NotificationRuleStep[] {
+  return steps
+    .map((step, i) => ({ step, i }))
+    .sort((a, b) => a.step.sendAfterMinutes - b.step.sendAfterMinutes || a.i - b.i)
+    .map((x) => x.step);
+}
+
+/** A field's name under a prefix ('' for the top of the body). */
+function at(prefix: string, name: string): string {
+  return prefix ? `${prefix}.${name}` : name;
+}
+
+function clamp(value: number, min: number, max: number): number {
+  return Math.min(Math.max(value, min), max);
+}
+
+export function createPeopleService(db: Db) {
+  /** The user named in the path; when `manage`, the caller must be that user or an org admin. */
+  async function target(p: Principal, identifier: string, manage: boolean): Promise<UserRow> {
+    const user = await accountsRepository.findUser(db, p.orgId, identifier);
+    if (!user) throw notFound(`User [${identifier}] does not exist.`);
+    if (manage && !isOrgAdmin(p) && p.userId !== user.id) {
+      throw forbidden(
+        "Only the user themselves and organization admins can change a user's contact methods and notification rules.",
+      );
+    }
+    return user;
+  }
+
+  async function contactOf(q: Queryable, user: UserRow, contactId: string): Promise<ContactMethodRow> {
+    const contact = UUID.test(contactId) ? await repo.findContact(q, user.id, contactId) : undefined;
+    if (!contact) throw notFound(`Contact [${contactId}] of user [${user.username}] does not exist.`);
+    return contact;
+  }
+
+  async function ruleOf(q: Queryable, user: UserRow, ruleId: string): Promise<NotificationRuleRow> {
+    const rule = UUID.test(ruleId) ? await repo.findRule(q, user.id, ruleId) : undefined;
+    if (!rule) throw notFound(`Notification rule [${ruleId}] of user [${user.username}] does not exist.`);
+    return rule;
+  }
+
+  async function contactsById(q: Queryable, userId: string): Promise<Map<string, ContactMethodRow>> {
+    return new Map((await repo.listContacts(q, userId)).map((c) => [c.id, c]));
+  }
+
+  /** A step as stored: its contact must be one of the user's contact methods. */
+  async function resolveStep(
+    q: Queryable,
+    user: UserRow,
+    input: StepInput,
+    field: string,
+    id?: string,
+  ): Promise<NotificationRuleStep> {
+    const address = normalizeAddress(input.contact.method, input.contact.to, at(field, 'contact.to'));
+    const contact = await repo.findContactByAddress(q, user.id, input.contact.method, address);
+    if (!contact) {
+      throw invalidField(
+        at(field, 'contact'),
+        `${input.contact.method} ${address} is not one of ${user.username}'s contact methods: add it with POST /v2/users/{identifier}/contacts first.`,
+      );
+    }
+    const delay = sendAfterMinutes(input.sendAfter, at(field, 'sendAfter'));
+    const step = newStep(contact.id, delay, input.enabled ?? true);
+    return id ? { ...step, id } : step;
+  }
+
+  async function resolveSteps(q: Queryable, user: UserRow, steps: StepInput[], field: string) {
+    const resolved: NotificationRuleStep[] = [];
+    for (const [i, step] of steps.entries())
+      resolved.push(await resolveStep(q, user, step, `${field}[${i}]`));
+    return inFiringOrder(resolved);
+  }
+
+  /** Runs `work` in a transaction holding the user's lock, and returns the rule with its contacts. */
+  async function changeRule(
+    p: Principal,
+    identifier: string,
+    ruleId: string,
+    work: (
+      tx: Queryable,
+      user: UserRow,
+      rule: NotificationRuleRow,
+    ) => Promise<NotificationRuleRow | undefined>,
+  ): Promise<RuleView> {
+    const user = await target(p, identifier, true);
+    return db.transaction().execute(async (tx) => {
+      await repo.lockUser(tx, user.id);
+      const rule = await ruleOf(tx, user, ruleId);
+      const changed = (await work(tx, user, rule)) ?? rule;
+      return { rule: changed, contacts: await contactsById(tx, user.id) };
+    });
+  }
+
+  async function getRule(p: Principal, identifier: string, ruleId: string): Promise<RuleView> {
+    const user = await target(p, identifier, false);
+    const rule = await ruleOf(db, user, ruleId);
+    return { rule, contacts: await contactsById(db, user.id) };
+  }
+
+  function stepOf(rule: NotificationRuleRow, stepId: string): NotificationRuleStep {
+    const step = rule.steps.find((s) => s.id === stepId);
+    if (!step) throw notFound(`Step [${stepId}] of notification rule [${rule.name}] does not exist.`);
+    return step;
+  }
+
+  return {
+    // Contact methods
+
+    async listContacts(p: Principal, identifier: string): Promise<ContactMethodRow[]> {
+      const user = await target(p, identifier, false);
+      return repo.listContacts(db, user.id);
+    },
+
+    async getContact(p: Principal, identifier: string, contactId: string): Promise<ContactMethodRow> {
+      const user = await target(p, identifier, false);
+      return contactOf(db, user, contactId);
+    },
+
+    async addContact(p: Principal, identifier: string, input: ContactRef): Promise<ContactMethodRow> {
+      const user = await target(p, identifier, true);
+      const address = normalizeAddress(input.method, input.to, 'to');
+      try {
+        return await db.transaction().execute(async (tx) => {
+          await repo.lockUser(tx, user.id);
+          const contact = await repo.insertContact(tx, { user_id: user.id, method: input.method, address });
+          await giveEmptyRuleAStep(tx, contact);
+          return contact;
+        });
+      } catch (error) {
+        if (isUniqueViolation(error)) {
+          throw conflict(`User [${user.username}] already has the ${input.method} contact ${address}.`);
+        }
+        throw error;
+      }
+    },
+
+    async updateContact(
+      p: Principal,
+      identifier: string,
+      contactId: string,
+      changes: { to?: string },
+    ): Promise<ContactMethodRow> {
+      const user = await target(p, identifier, true);
+      const contact = await contactOf(db, user, contactId);
+      if (changes.to === undefined) return contact;
+      const address = normalizeAddress(contact.method, changes.to, 'to');
+      try {
+        return (await repo.updateContact(db, contact.id, { address })) ?? contact;
+      } catch (error) {
+        if (isUniqueViolation(error)) {
+          throw conflict(`User [${user.username}] already has the ${contact.method} contact ${address}.`);
+        }
+        throw error;
+      }
+    },
+
+    async setContactEnabled(
+      p: Principal,
+      identifier: string,
+      contactId: string,
+      enabled: boolean,
+    ): Promise<ContactMethodRow> {
+      const user = await target(p, identifier, true);
+      const contact = await contactOf(db, user, contactId);
+      return (await repo.updateContact(db, contact.id, { enabled })) ?? contact;
+    },
+
+    /** Deletes a contact method and takes it out of the steps that used it. */
+    async deleteContact(p: Principal, identifier: string, contactId: string): Promise<void> {
+      const user = await target(p, identifier, true);
+      await db.transaction().execute(async (tx) => {
+        await repo.lockUser(tx, user.id);
+        const contact = await contactOf(tx, user, contactId);
+        await repo.removeContactFromSteps(tx, user.id, contact.id);
+        await repo.deleteContact(tx, contact.id);
+      });
+    },
+
+    // Notification rules
+
+    async listRules(p: Principal, identifier: string): Promise<NotificationRuleRow[]> {
+      const user = await target(p, identifier, false);
+      return repo.listRules(db, user.id);
+    },
+
+    getRule,
+
+    async createRule(p: Principal, identifier: string, input: RuleInput): Promise<NotificationRuleRow> {
+      const user = await target(p, identifier, true);
+      const criteria = parseCriteria(input.criteria, 'criteria');
+      return db.transaction().execute(async (tx) => {
+        await repo.lockUser(tx, user.id);
+        const steps = await resolveSteps(tx, user, input.steps ?? [], 'steps');
+        const count = await repo.countRules(tx, user.id, input.actionType);
+        const position = clamp(input.order ?? count, 0, count);
+        await repo.shiftPositions(tx, user.id, input.actionType, position, undefined, 1);
+        return repo.insertRule(tx, {
+          user_id: user.id,
+          name: input.name,
+          action_type: input.actionType,
+          criteria,
+          steps,
+          enabled: input.enabled ?? true,
+          position,
+        });
+      });
+    },
+
+    /** Changes a rule; steps, when given, replace the current ones. */
+    async updateRule(
+      p: Principal,
+      identifier: string,
+      ruleId: string,
+      changes: RuleChanges,
+    ): Promise<RuleView> {
+      const criteria =
+        changes.criteria === undefined ? undefined : parseCriteria(changes.criteria, 'criteria');
+      return changeRule(p, identifier, ruleId, async (tx, user, rule) => {
+        const steps = changes.steps ? await resolveSteps(tx, user, changes.steps, 'steps') : undefined;
+        let position: number | undefined;
+        if (changes.order !== undefined) {
+          const count = await repo.countRules(tx, user.id, rule.action_type);
+          position = clamp(changes.order, 0, count - 1);
+          if (position < rule.position) {
+            await repo.shiftPositions(tx, user.id, rule.action_type, position, rule.position - 1, 1);
+          } else if (position > rule.position) {
+            await repo.shiftPositions(tx, user.id, rule.action_type, rule.position + 1, position, -1);
+          }
+        }
+        return repo.updateRule(tx, rule.id, {
+          name: changes.name,
+          criteria,
+          steps,
+          enabled: changes.enabled,
+          position,
+        });
+      });
+    },
+
+    setRuleEnabled: (p: Principal, identifier: string, ruleId: string, enabled: boolean) =>
+      changeRule(p, identifier, ruleId, (tx, _user, rule) => repo.updateRule(tx, rule.id, { enabled })),
+
+    async deleteRule(p: Principal, identifier: string, ruleId: string): Promise<void> {
+      await changeRule(p, identifier, ruleId, async (tx, user, rule) => {
+        await repo.deleteRule(tx, rule.id);
+        // Close the gap so the remaining rules keep the orders 0..n-1.
+        await repo.shiftPositions(tx, user.id, rule.action_type, rule.position + 1, undefined, -1);
+        return rule;
+      });
+    },
+
+    // Steps of a rule
+
+    async getStep(p: Principal, identifier: string, ruleId: string, stepId: string) {
+      const view = await getRule(p, identifier, ruleId);
+      return { ...view, step: stepOf(view.rule, stepId) };
+    },
+
+    async addStep(p: Principal, identifier: string, ruleId: string, input: StepInput) {
+      let added: NotificationRuleStep | undefined;
+      const view = await changeRule(p, identifier, ruleId, async (tx, user, rule) => {
+        if (rule.steps.length >= MAX_STEPS) {
+          throw invalidField('steps', `a rule has at most ${MAX_STEPS} steps.`);
+        }
+        added = await resolveStep(tx, user, input, '');
+        return repo.updateRule(tx, rule.id, { steps: inFiringOrder([...rule.steps, added]) });
+      });
+      return { ...view, step: added as NotificationRuleStep };
+    },
+
+    async updateStep(
+      p: Principal,
+      identifier: string,
+      ruleId: string,
+      stepId: string,
+      changes: Partial<StepInput>,
+    ) {
+      let updated: NotificationRuleStep | undefined;
+      const view = await changeRule(p, identifier, ruleId, async (tx, user, rule) => {
+        const step = stepOf(rule, stepId);
+        updated = { ...step };
+        if (changes.contact) {
+          updated.contactId = (await resolveStep(tx, user, { contact: changes.contact }, '')).contactId;
+        }
+        if (changes.sendAfter) updated.sendAfterMinutes = sendAfterMinutes(changes.sendAfter, 'sendAfter');
+        if (changes.enabled !== undefined) updated.enabled = changes.enabled;
+        const next = updated;
+        return repo.updateRule(tx, rule.id, {
+          steps: inFiringOrder(rule.steps.map((s) => (s.id === stepId ? next : s))),
+        });
+      });
+      return { ...view, step: updated as NotificationRuleStep };
+    },
+
+    async deleteStep(p: Principal, identifier: string, ruleId: string, stepId: string): Promise<void> {
+      await changeRule(p, identifier, ruleId, async (tx, _user, rule) => {
+        stepOf(rule, stepId);
+        return repo.updateRule(tx, rule.id, { steps: rule.steps.filter((s) => s.id !== stepId) });
+      });
+    },
+  };
+}
+
+export type PeopleService = ReturnType<typeof createPeopleService>;
