@@ -1,0 +1,176 @@
+import { Type } from 'typebox';
+import { StringEnum } from '../../http/schemas.js';
+import { envelope, principalOf, type HttpApp } from '../../http/server.js';
+import {
+  MAX_REPEAT_COUNT,
+  MAX_RULES,
+  MAX_WAIT_INTERVAL_MINUTES,
+  type EscalationsService,
+} from './service.js';
+
+/** Opsgenie's Escalation API: /v2/escalations. */
+
+const TeamRef = Type.Object(
+  { id: Type.Optional(Type.String()), name: Type.Optional(Type.String()) },
+  { additionalProperties: false },
+);
+
+const Recipient = Type.Object(
+  {
+    type: StringEnum(['user', 'schedule', 'team']),
+    id: Type.Optional(Type.String()),
+    username: Type.Optional(Type.String()),
+    name: Type.Optional(Type.String()),
+  },
+  {
+    additionalProperties: false,
+    description: 'A user by id or username; a schedule or a team by id or name.',
+  },
+);
+
+const Rule = Type.Object(
+  {
+    condition: StringEnum(['if-not-acked', 'if-not-closed']),
+    notifyType: StringEnum(['default', 'next', 'previous', 'users', 'admins', 'all'], {
+      description:
+        'user: default. schedule: default (on call), next, previous. team: default, all or users (every member), admins (team admins).',
+    }),
+    delay: Type.Object(
+      {
+        timeAmount: Type.Integer({ minimum: 0 }),
+        timeUnit: Type.Optional(StringEnum(['minutes', 'hours', 'days'])),
+      },
+      {
+        additionalProperties: false,
+        description:
+          'After the start of the escalation (not after the previous rule), at most 7 days; rules must not go back in time.',
+      },
+    ),
+    recipient: Recipient,
+  },
+  { additionalProperties: false },
+);
+
+const Repeat = Type.Object(
+  {
+    waitInterval: Type.Integer({
+      minimum: 0,
+      maximum: MAX_WAIT_INTERVAL_MINUTES,
+      description: 'Minutes after the last rule before the policy starts again.',
+    }),
+    count: Type.Integer({
+      minimum: 0,
+      maximum: MAX_REPEAT_COUNT,
+      description: 'How many more times it runs.',
+    }),
+    resetRecipientStates: Type.Optional(Type.Boolean()),
+    closeAlertAfterAll: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+const name = Type.String({ minLength: 1, maxLength: 100 });
+const description = Type.String({ maxLength: 1000 });
+const Rules = Type.Array(Rule, { maxItems: MAX_RULES });
+
+const CreateBody = Type.Object(
+  {
+    name,
+    description: Type.Optional(description),
+    ownerTeam: Type.Optional(TeamRef),
+    rules: Rules,
+    repeat: Type.Optional(Repeat),
+  },
+  { additionalProperties: false },
+);
+
+const UpdateBody = Type.Object(
+  {
+    name: Type.Optional(name),
+    description: Type.Optional(description),
+    ownerTeam: Type.Optional(Type.Union([TeamRef, Type.Null()])),
+    rules: Type.Optional(Rules),
+    repeat: Type.Optional(Type.Union([Repeat, Type.Null()])),
+  },
+  { additionalProperties: false },
+);
+
+const Params = Type.Object({ identifier: Type.String({ minLength: 1, maxLength: 200 }) });
+const IdentifierQuery = Type.Object({ identifierType: StringEnum(['id', 'name'], { default: 'id' }) });
+
+export function registerEscalationRoutes(app: HttpApp, escalations: EscalationsService): void {
+  app.post(
+    '/v2/escalations',
+    { schema: { tags: ['escalations'], summary: 'Create an escalation policy', body: CreateBody } },
+    async (request, reply) => {
+      const created = await escalations.create(principalOf(request), request.body);
+      return reply
+        .status(201)
+        .send(envelope(request, { result: 'Created', data: { id: created.id, name: created.name } }));
+    },
+  );
+
+  app.get(
+    '/v2/escalations',
+    { schema: { tags: ['escalations'], summary: 'List escalation policies' } },
+    async (request) => envelope(request, { data: await escalations.list(principalOf(request)) }),
+  );
+
+  app.get(
+    '/v2/escalations/:identifier',
+    {
+      schema: {
+        tags: ['escalations'],
+        summary: 'Get an escalation policy by id or name',
+        params: Params,
+        querystring: IdentifierQuery,
+      },
+    },
+    async (request) =>
+      envelope(request, {
+        data: await escalations.get(
+          principalOf(request),
+          request.params.identifier,
+          request.query.identifierType,
+        ),
+      }),
+  );
+
+  app.patch(
+    '/v2/escalations/:identifier',
+    {
+      schema: {
+        tags: ['escalations'],
+        summary: 'Update an escalation policy (rules, when given, replace the current ones)',
+        params: Params,
+        querystring: IdentifierQuery,
+        body: UpdateBody,
+      },
+    },
+    async (request) => {
+      const updated = await escalations.update(
+        principalOf(request),
+        request.params.identifier,
+        request.query.identifierType,
+        request.body,
+      );
+      return envelope(request, { result: 'Updated', data: { id: updated.id, name: updated.name } });
+    },
+  );
+
+  app.delete(
+    '/v2/escalations/:identifier',
+    {
+      schema: {
+        tags: ['escalations'],
+        summary: 'Delete an escalation policy (refused while a routing rule uses it)',
+        params: Params,
+        querystring: IdentifierQuery,
+      },
+    },
+    async (request) => {
+      await escalations.delete(principalOf(request), request.params.identifier, request.query.identifierType);
+      return envelope(request, { result: 'Deleted' });
+    },
+  );
+}

@@ -1,0 +1,137 @@
+import type { Queryable } from '../../db/database.js';
+import { matchesCriteria, type MatchableAlert } from '../conditions.js';
+import type { EscalationPlan } from '../model.js';
+import { withinTimeRestriction } from '../schedule.js';
+import { escalationsRepository } from '../escalations/repository.js';
+import { routingRepository, type RoutingRow } from './repository.js';
+
+/**
+ * The routing decision for a new alert of a team: the first rule (by position, the default rule last) whose
+ * criteria match the alert and whose time restriction contains `at` decides what it notifies. Two queries at
+ * most: the team's rules, then the escalation the chosen rule names.
+ *
+ * - 'escalation': the policy as it is now (the engine keeps this copy for the alert's whole escalation).
+ * - 'schedule': a one-rule policy paging whoever is on call in the schedule at once, until acknowledged.
+ * - 'none': the rule says not to notify anyone.
+ * - 'team-members': no rule applies (the team has set no default rule), or the rule's escalation or schedule
+ *   has since been deleted: every member of the team is paged at once, so that the alert never goes
+ *   unseen through a gap in the routing.
+ */
+export type RouteDecision =
+  | { kind: 'escalation'; ruleId: string; ruleName: string; escalationId: string; plan: EscalationPlan }
+  | { kind: 'schedule'; ruleId: string; ruleName: string; scheduleId: string; plan: EscalationPlan }
+  | { kind: 'none'; ruleId: string; ruleName: string }
+  | { kind: 'team-members'; plan: EscalationPlan };
+
+/** "Security team members"; a team called "Platform team" gives "Platform team members". */
+function teamMembersPlanName(teamName: string): string {
+  return /\bteam$/i.test(teamName) ? `${teamName} members` : `${teamName} team members`;
+}
+
+export function teamMembersPlan(teamId: string, teamName: string, why?: string): EscalationPlan {
+  return {
+    name: why ? `${teamMembersPlanName(teamName)} (${why})` : teamMembersPlanName(teamName),
+    rules: [
+      {
+        condition: 'if-not-acked',
+        notifyType: 'all',
+        delayMinutes: 0,
+        recipient: { type: 'team', id: teamId },
+      },
+    ],
+    repeat: null,
+  };
+}
+
+export function schedulePlan(scheduleId: string, scheduleName: string): EscalationPlan {
+  return {
+    name: `On call in schedule ${scheduleName}`,
+    rules: [
+      {
+        condition: 'if-not-acked',
+        notifyType: 'default',
+        delayMinutes: 0,
+        recipient: { type: 'schedule', id: scheduleId },
+      },
+    ],
+    repeat: null,
+  };
+}
+
+type StoredRule = RoutingRow & {
+  id: string;
+  name: string;
+  criteria: NonNullable<RoutingRow['criteria']>;
+  timezone: string;
+  notify_type: NonNullable<RoutingRow['notify_type']>;
+};
+
+function applies(rule: StoredRule, alert: MatchableAlert, at: Date): boolean {
+  if (!matchesCriteria(rule.criteria, alert)) return false;
+  if (rule.time_restriction === null) return true;
+  try {
+    return withinTimeRestriction(rule.time_restriction, rule.timezone, at);
+  } catch {
+    // Checked when saved, so only a time zone dropped from the tz database gets here: rather than fail
+    // the alert's routing on every retry, the rule applies at all times.
+    return true;
+  }
+}
+
+export async function routeAlert(
+  q: Queryable,
+  teamId: string,
+  alert: MatchableAlert,
+  at: Date,
+): Promise<RouteDecision> {
+  const rows = await routingRepository.forRouting(q, teamId);
+  // A team deleted since the alert named it: nobody is left to ask but its (now absent) members.
+  const teamName = rows[0]?.team_name ?? 'Deleted';
+  const rules = rows.filter((r): r is StoredRule => r.id !== null);
+  const rule = rules.find((r) => applies(r, alert, at));
+  if (!rule) return { kind: 'team-members', plan: teamMembersPlan(teamId, teamName) };
+
+  const decided = { ruleId: rule.id, ruleName: rule.name };
+  switch (rule.notify_type) {
+    case 'none':
+      return { kind: 'none', ...decided };
+    case 'schedule': {
+      if (rule.target_id === null || rule.schedule_name === null) {
+        const why = `the schedule of routing rule ${rule.name} no longer exists`;
+        return { kind: 'team-members', plan: teamMembersPlan(teamId, teamName, why) };
+      }
+      return {
+        kind: 'schedule',
+        ...decided,
+        scheduleId: rule.target_id,
+        plan: schedulePlan(rule.target_id, rule.schedule_name),
+      };
+    }
+    case 'escalation': {
+      const escalation =
+        rule.target_id === null ? undefined : await escalationsRepository.byId(q, rule.target_id);
+      if (!escalation) {
+        const why = `the escalation of routing rule ${rule.name} no longer exists`;
+        return { kind: 'team-members', plan: teamMembersPlan(teamId, teamName, why) };
+      }
+      const repeat = escalation.repeat;
+      return {
+        kind: 'escalation',
+        ...decided,
+        escalationId: escalation.id,
+        plan: {
+          name: escalation.name,
+          rules: escalation.rules,
+          // Only the engine's fields: the stored value also keeps Opsgenie's resetRecipientStates.
+          repeat: repeat
+            ? {
+                waitIntervalMinutes: repeat.waitIntervalMinutes,
+                count: repeat.count,
+                closeAlertAfterAll: repeat.closeAlertAfterAll,
+              }
+            : null,
+        },
+      };
+    }
+  }
+}

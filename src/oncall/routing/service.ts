@@ -1,0 +1,384 @@
+import { IANAZone } from 'luxon';
+import { accountsRepository } from '../../accounts/repository.js';
+import { isOrgAdmin, type Principal } from '../../accounts/service.js';
+import type { Db, Queryable } from '../../db/database.js';
+import { ApiError, forbidden, invalidField, notFound } from '../../http/errors.js';
+import { parseCriteria, presentCriteria } from '../conditions.js';
+import { escalationsRepository } from '../escalations/repository.js';
+import type { RoutingNotifyType, TimeRestriction } from '../model.js';
+import { validateTimeRestriction, type Weekday } from '../schedule.js';
+import {
+  routingRepository as repo,
+  type RoutingRuleValues,
+  type RoutingRuleWithTarget,
+} from './repository.js';
+
+/**
+ * A team's routing rules: which escalation (or schedule, or nobody) an alert for the team notifies. Rules are
+ * tried in order; the default rule, which matches everything, comes last. A team without a default rule
+ * notifies every member at once when no rule applies.
+ */
+
+export const MAX_ROUTING_RULES = 100;
+export const DEFAULT_RULE_NAME = 'Default rule';
+/** The path segment that names a team's default rule, whether it is stored yet or not. */
+export const DEFAULT_RULE_ID = 'default';
+
+export interface NotifyInput {
+  type: RoutingNotifyType;
+  id?: string;
+  name?: string;
+}
+
+export interface WindowInput {
+  startDay?: Weekday;
+  startHour: number;
+  startMin: number;
+  endDay?: Weekday;
+  endHour: number;
+  endMin: number;
+}
+
+/** Opsgenie sends a time-of-day window as `restriction`, weekday windows as `restrictions`; both are taken. */
+export interface TimeRestrictionInput {
+  type: TimeRestriction['type'];
+  restriction?: WindowInput;
+  restrictions?: WindowInput[];
+}
+
+export interface RoutingRuleInput {
+  name?: string;
+  order?: number;
+  timezone?: string;
+  criteria?: unknown;
+  timeRestriction?: TimeRestrictionInput | null;
+  notify: NotifyInput;
+}
+
+export type RoutingRuleChanges = Partial<RoutingRuleInput>;
+
+export interface TeamIdentifier {
+  identifier: string;
+  by: 'id' | 'name';
+}
+
+function presentTimeRestriction(r: TimeRestriction) {
+  // Opsgenie's own shape: one time-of-day window is `restriction`.
+  const [only] = r.restrictions;
+  if (r.type === 'time-of-day' && only && r.restrictions.length === 1) {
+    return { type: r.type, restriction: only };
+  }
+  return { type: r.type, restrictions: r.restrictions };
+}
+
+export function presentRoutingRule(row: RoutingRuleWithTarget, order: number) {
+  return {
+    id: row.id,
+    name: row.name,
+    isDefault: row.is_default,
+    order,
+    criteria: presentCriteria(row.criteria),
+    timezone: row.timezone,
+    ...(row.time_restriction ? { timeRestriction: presentTimeRestriction(row.time_restriction) } : {}),
+    notify:
+      row.notify_type === 'none'
+        ? { type: 'none' as const }
+        : { type: row.notify_type, id: row.target_id, name: row.target_name },
+  };
+}
+
+/** What a team without a stored default rule does when no rule applies (see route.ts). */
+export function syntheticDefaultRule(order: number) {
+  return {
+    id: DEFAULT_RULE_ID,
+    name: DEFAULT_RULE_NAME,
+    isDefault: true,
+    order,
+    criteria: { type: 'match-all' as const },
+    timezone: 'UTC',
+    notify: { type: 'team-members' as const },
+  };
+}
+
+export type PresentedRoutingRule =
+  ReturnType<typeof presentRoutingRule> | ReturnType<typeof syntheticDefaultRule>;
+
+function isTimeZone(zone: string): boolean {
+  return IANAZone.isValidZone(zone);
+}
+
+function checkTimezone(zone: string): void {
+  if (!isTimeZone(zone)) {
+    throw invalidField(
+      'timezone',
+      `"${zone}" is not an IANA time zone, such as Europe/Berlin or America/New_York.`,
+    );
+  }
+}
+
+/** The stored shape, checked: days only (and always) on weekday windows; the zone must exist. */
+export function toTimeRestriction(input: TimeRestrictionInput, timezone: string): TimeRestriction {
+  const field = 'timeRestriction';
+  if (input.restriction !== undefined && input.restrictions !== undefined) {
+    throw invalidField(field, 'give either "restriction" (one window) or "restrictions" (a list), not both.');
+  }
+  const windows = input.restrictions ?? (input.restriction ? [input.restriction] : []);
+  if (windows.length === 0) {
+    throw invalidField(
+      field,
+      'has no window: give "restriction": {"startHour", "startMin", "endHour", "endMin"} or "restrictions": [...], or leave timeRestriction out to apply at all times.',
+    );
+  }
+  const where = (i: number) => (input.restrictions ? `${field}.restrictions[${i}]` : `${field}.restriction`);
+  for (const [i, w] of windows.entries()) {
+    for (const day of ['startDay', 'endDay'] as const) {
+      if (input.type === 'weekday-and-time-of-day' && w[day] === undefined) {
+        throw invalidField(`${where(i)}.${day}`, 'is required for a weekday-and-time-of-day restriction.');
+      }
+      if (input.type === 'time-of-day' && w[day] !== undefined) {
+        throw invalidField(
+          `${where(i)}.${day}`,
+          'is not used by a time-of-day restriction: remove it, or use the weekday-and-time-of-day type.',
+        );
+      }
+    }
+  }
+  const restriction: TimeRestriction = {
+    type: input.type,
+    restrictions: windows.map((w) => ({
+      ...(w.startDay !== undefined ? { startDay: w.startDay } : {}),
+      startHour: w.startHour,
+      startMin: w.startMin,
+      ...(w.endDay !== undefined ? { endDay: w.endDay } : {}),
+      endHour: w.endHour,
+      endMin: w.endMin,
+    })),
+  };
+  // The schedule module evaluates it; let it have the last word on what it can evaluate.
+  const problems = validateTimeRestriction(restriction, timezone);
+  if (problems.length > 0) throw invalidField(field, `${problems.join('; ')}.`);
+  return restriction;
+}
+
+export function createRoutingService(db: Db) {
+  async function loadTeam(p: Principal, team: TeamIdentifier) {
+    const row = await accountsRepository.findTeam(db, p.orgId, team.identifier, team.by);
+    if (!row) throw notFound(`No team exists with ${team.by} [${team.identifier}].`);
+    return row;
+  }
+
+  async function requireTeamAdmin(p: Principal, teamId: string, teamName: string): Promise<void> {
+    if (isOrgAdmin(p)) return;
+    if (p.userId && (await accountsRepository.memberRole(db, teamId, p.userId)) === 'admin') return;
+    throw forbidden(
+      `Only organization admins and the admins of team [${teamName}] can change its routing rules.`,
+    );
+  }
+
+  /**
+   * The escalation or schedule a rule notifies, found in the organization. Read with KEY SHARE inside the
+   * caller's transaction, so that deleting it waits for this change and then sees the rule.
+   */
+  async function resolveNotify(
+    q: Queryable,
+    orgId: string,
+    notify: NotifyInput,
+  ): Promise<Pick<RoutingRuleValues, 'notify_type' | 'target_id'>> {
+    if (notify.type === 'none') return { notify_type: 'none', target_id: null };
+    const identifier = notify.id ?? notify.name;
+    if (identifier === undefined) {
+      throw invalidField(
+        'notify',
+        `Give the ${notify.type} as {"type": "${notify.type}", "id" or "name": ...}.`,
+      );
+    }
+    const by = notify.id !== undefined ? 'id' : 'name';
+    const target =
+      notify.type === 'escalation'
+        ? await escalationsRepository.find(q, orgId, identifier, by, 'key share')
+        : await escalationsRepository.findSchedule(q, orgId, { [by]: identifier }, 'key share');
+    if (!target) {
+      throw invalidField(
+        'notify',
+        `No ${notify.type} with ${by} ${JSON.stringify(identifier)} in this organization.`,
+      );
+    }
+    return { notify_type: notify.type, target_id: target.id };
+  }
+
+  function values(input: RoutingRuleChanges, current?: RoutingRuleWithTarget) {
+    const timezone = input.timezone ?? current?.timezone ?? 'UTC';
+    if (input.timezone !== undefined) checkTimezone(input.timezone);
+    const out: Partial<Omit<RoutingRuleValues, 'notify_type' | 'target_id'>> = {};
+    if (input.name !== undefined) out.name = input.name;
+    if (input.timezone !== undefined) out.timezone = input.timezone;
+    if (input.criteria !== undefined) out.criteria = parseCriteria(input.criteria, 'criteria');
+    if (input.timeRestriction === null) out.time_restriction = null;
+    else if (input.timeRestriction !== undefined) {
+      out.time_restriction = toTimeRestriction(input.timeRestriction, timezone);
+    }
+    return out;
+  }
+
+  function refuseOnDefault(input: RoutingRuleChanges): void {
+    for (const field of ['criteria', 'timeRestriction', 'order'] as const) {
+      if (input[field] !== undefined) {
+        throw invalidField(
+          field,
+          'The default rule matches every alert at any time and always comes last: only its name and notify can change.',
+        );
+      }
+    }
+  }
+
+  async function findRule(q: Queryable, teamId: string, teamName: string, ruleId: string) {
+    const rule =
+      ruleId === DEFAULT_RULE_ID ? await repo.findDefault(q, teamId) : await repo.find(q, teamId, ruleId);
+    if (!rule) throw notFound(`Team [${teamName}] has no routing rule [${ruleId}].`);
+    return rule;
+  }
+
+  async function moveTo(q: Queryable, teamId: string, ruleId: string, order: number): Promise<void> {
+    const ids = (await repo.orderedIds(q, teamId)).filter((id) => id !== ruleId);
+    if (order > ids.length) {
+      throw invalidField(
+        'order',
+        `must be from 0 to ${ids.length}: the team has ${ids.length + 1} rules besides the default one.`,
+      );
+    }
+    ids.splice(order, 0, ruleId);
+    await repo.renumber(q, teamId, ids);
+  }
+
+  async function update(p: Principal, team: TeamIdentifier, ruleId: string, input: RoutingRuleChanges) {
+    const row = await loadTeam(p, team);
+    await requireTeamAdmin(p, row.id, row.name);
+    return db.transaction().execute(async (tx) => {
+      await repo.lockTeam(tx, row.id);
+      const rule =
+        ruleId === DEFAULT_RULE_ID
+          ? await repo.findDefault(tx, row.id)
+          : await findRule(tx, row.id, row.name, ruleId);
+      if (!rule || rule.is_default) refuseOnDefault(input);
+      const changes = values(input, rule);
+      const target = input.notify ? await resolveNotify(tx, p.orgId, input.notify) : {};
+      if (!rule) {
+        // The team's default rule is made the first time it is given something to notify.
+        if (!input.notify) {
+          throw invalidField('notify', `Team [${row.name}] has no default rule yet: give notify to set one.`);
+        }
+        return repo.insert(tx, {
+          team_id: row.id,
+          name: changes.name ?? DEFAULT_RULE_NAME,
+          criteria: { type: 'match-all' },
+          timezone: changes.timezone ?? 'UTC',
+          time_restriction: null,
+          notify_type: 'none',
+          target_id: null,
+          ...target,
+          position: 0,
+          is_default: true,
+        });
+      }
+      await repo.update(tx, rule.id, { ...changes, ...target });
+      if (input.order !== undefined) await moveTo(tx, row.id, rule.id, input.order);
+      return { id: rule.id, name: changes.name ?? rule.name };
+    });
+  }
+
+  return {
+    async list(p: Principal, team: TeamIdentifier): Promise<PresentedRoutingRule[]> {
+      const row = await loadTeam(p, team);
+      const rules = await repo.list(db, row.id);
+      const ordinary = rules.filter((r) => !r.is_default);
+      const presented: PresentedRoutingRule[] = ordinary.map((r, i) => presentRoutingRule(r, i));
+      const stored = rules.find((r) => r.is_default);
+      presented.push(
+        stored ? presentRoutingRule(stored, ordinary.length) : syntheticDefaultRule(ordinary.length),
+      );
+      return presented;
+    },
+
+    async get(p: Principal, team: TeamIdentifier, ruleId: string): Promise<PresentedRoutingRule> {
+      const row = await loadTeam(p, team);
+      if (ruleId === DEFAULT_RULE_ID) {
+        const stored = await repo.findDefault(db, row.id);
+        const count = await repo.countOrdinary(db, row.id);
+        return stored ? presentRoutingRule(stored, count) : syntheticDefaultRule(count);
+      }
+      const rule = await findRule(db, row.id, row.name, ruleId);
+      const ids = await repo.orderedIds(db, row.id);
+      return presentRoutingRule(rule, rule.is_default ? ids.length : ids.indexOf(rule.id));
+    },
+
+    update,
+
+    async create(p: Principal, team: TeamIdentifier, input: RoutingRuleInput) {
+      const row = await loadTeam(p, team);
+      await requireTeamAdmin(p, row.id, row.name);
+      const changes = values(input);
+      return db.transaction().execute(async (tx) => {
+        await repo.lockTeam(tx, row.id);
+        const count = await repo.countOrdinary(tx, row.id);
+        if (count >= MAX_ROUTING_RULES) {
+          throw new ApiError(
+            422,
+            `Team [${row.name}] already has ${MAX_ROUTING_RULES} routing rules: combine some with match-any-condition criteria.`,
+          );
+        }
+        const order = input.order ?? count;
+        if (order > count) {
+          throw invalidField('order', `must be from 0 to ${count} (the number of rules the team has now).`);
+        }
+        const target = await resolveNotify(tx, p.orgId, input.notify);
+        await repo.shiftFrom(tx, row.id, order);
+        return repo.insert(tx, {
+          team_id: row.id,
+          name: changes.name ?? 'Unnamed rule',
+          criteria: changes.criteria ?? { type: 'match-all' },
+          timezone: changes.timezone ?? 'UTC',
+          time_restriction: changes.time_restriction ?? null,
+          ...target,
+          position: order,
+          is_default: false,
+        });
+      });
+    },
+
+    /** Vigil's convenience: sets (making it if need be) the rule that applies when no other one does. */
+    async setDefault(p: Principal, team: TeamIdentifier, input: { name?: string; notify: NotifyInput }) {
+      return update(p, team, DEFAULT_RULE_ID, input);
+    },
+
+    async changeOrder(p: Principal, team: TeamIdentifier, ruleId: string, order: number) {
+      const row = await loadTeam(p, team);
+      await requireTeamAdmin(p, row.id, row.name);
+      return db.transaction().execute(async (tx) => {
+        await repo.lockTeam(tx, row.id);
+        const rule = await findRule(tx, row.id, row.name, ruleId);
+        if (rule.is_default) refuseOnDefault({ order });
+        await moveTo(tx, row.id, rule.id, order);
+        return { id: rule.id, name: rule.name };
+      });
+    },
+
+    async delete(p: Principal, team: TeamIdentifier, ruleId: string): Promise<void> {
+      const row = await loadTeam(p, team);
+      await requireTeamAdmin(p, row.id, row.name);
+      await db.transaction().execute(async (tx) => {
+        await repo.lockTeam(tx, row.id);
+        const rule = ruleId === DEFAULT_RULE_ID ? undefined : await findRule(tx, row.id, row.name, ruleId);
+        if (!rule || rule.is_default) {
+          throw new ApiError(
+            422,
+            `The default rule of team [${row.name}] can not be deleted: to stop notifying anyone when no other rule applies, set its notify to {"type": "none"}.`,
+          );
+        }
+        await repo.delete(tx, rule.id);
+        await repo.renumber(tx, row.id, await repo.orderedIds(tx, row.id));
+      });
+    },
+  };
+}
+
+export type RoutingService = ReturnType<typeof createRoutingService>;
