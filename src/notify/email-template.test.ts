@@ -1,0 +1,196 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { OutgoingNotification } from './channel.js';
+import { LIMITS, renderNotificationEmail, renderSubject } from './email-template.js';
+
+function sampleNotification(overrides: Partial<OutgoingNotification> = {}): OutgoingNotification {
+  return {
+    idempotencyKey: 'notification:1:attempt',
+    notificationId: '00000000-0000-4000-8000-000000000001',
+    kind: 'create-alert',
+    to: {
+      address: 'alice@example.com',
+      userId: '00000000-0000-4000-8000-0000000000aa',
+      userName: 'Alice',
+      timeZone: 'Europe/Berlin',
+    },
+    alert: {
+      id: '00000000-0000-4000-8000-0000000000a1',
+      tinyId: '12',
+      message: 'Disk full on db-1',
+      description: 'The volume /var/lib/postgresql is at 99%.',
+      priority: 'P1',
+      status: 'open',
+      acknowledged: false,
+      source: 'prometheus',
+      entity: 'db-1',
+      tags: ['disk', 'prod'],
+      details: { host: 'db-1', region: 'eu-central-1' },
+      count: 1,
+      createdAt: new Date('2025-03-01T12:00:00Z'),
+      integrationName: 'Alertmanager',
+    },
+    reason: 'escalation Ops rule 1, on call in schedule Primary',
+    links: {
+      acknowledge: 'https://vigil.example.com/v1/alert-actions/v1.ack',
+      close: 'https://vigil.example.com/v1/alert-actions/v1.close',
+      view: 'https://vigil.example.com/alerts/00000000-0000-4000-8000-0000000000a1',
+    },
+    ...overrides,
+  };
+}
+
+describe('notification email template', () => {
+  it('names the priority, tiny id and message in the subject, with a prefix per kind', () => {
+    const base = sampleNotification();
+    assert.equal(renderSubject(base), '[Vigil] P1 #12: Disk full on db-1');
+    assert.equal(
+      renderSubject({ ...base, kind: 'acknowledged-alert' }),
+      '[Vigil] Acknowledged: P1 #12: Disk full on db-1',
+    );
+    assert.equal(
+      renderSubject({ ...base, kind: 'closed-alert' }),
+      '[Vigil] Closed: P1 #12: Disk full on db-1',
+    );
+    assert.equal(renderSubject({ ...base, kind: 'add-note' }), '[Vigil] Note on P1 #12: Disk full on db-1');
+  });
+
+  it('keeps the subject on one line and short', () => {
+    const message = sampleNotification({
+      alert: {
+        ...sampleNotification().alert,
+        message: `line one\r\nBcc: evil@example.com\n${'x'.repeat(400)}`,
+      },
+    });
+    const subject = renderSubject(message);
+    assert.doesNotMatch(subject, /[\r\n]/);
+    assert.ok(subject.length < LIMITS.subjectMessage + 30);
+    assert.ok(subject.endsWith('…'));
+  });
+
+  it('puts everything needed to act in the text part', () => {
+    const { text } = renderNotificationEmail(sampleNotification());
+    for (const expected of [
+      'New alert: P1 #12',
+      'Disk full on db-1',
+      'Acknowledge: https://vigil.example.com/v1/alert-actions/v1.ack',
+      'Close: https://vigil.example.com/v1/alert-actions/v1.close',
+      'View in Vigil: https://vigil.example.com/alerts/',
+      'Priority: P1',
+      'Status: Open',
+      'Source: prometheus',
+      'Entity: db-1',
+      'Tags: disk, prod',
+      'Integration: Alertmanager',
+      'Created: 2025-03-01 13:00 (UTC+01:00, Europe/Berlin)',
+      'The volume /var/lib/postgresql is at 99%.',
+      '  host: db-1',
+      'You get this because: escalation Ops rule 1, on call in schedule Primary.',
+    ])
+      assert.ok(text.includes(expected), `text lacks ${JSON.stringify(expected)}:\n${text}`);
+  });
+
+  it('renders buttons and the plain URLs in the HTML part, inline styles only', () => {
+    const { html } = renderNotificationEmail(sampleNotification());
+    assert.match(
+      html,
+      /<a href="https:\/\/vigil\.example\.com\/v1\/alert-actions\/v1\.ack" style="[^"]+">Acknowledge<\/a>/,
+    );
+    assert.match(
+      html,
+      /<a href="https:\/\/vigil\.example\.com\/v1\/alert-actions\/v1\.close" style="[^"]+">Close<\/a>/,
+    );
+    assert.ok(html.includes('>https://vigil.example.com/v1/alert-actions/v1.ack</span>'));
+    assert.ok(html.includes('Disk full on db-1'));
+    assert.ok(html.includes('eu-central-1'));
+    assert.doesNotMatch(html, /<style|<script|class=/i);
+    assert.match(html, /name="viewport"/);
+  });
+
+  it('escapes everything that came from the alert', () => {
+    const evil = '<script>alert("x")</script>&';
+    const message = sampleNotification({
+      note: evil,
+      actor: evil,
+      reason: evil,
+      alert: {
+        ...sampleNotification().alert,
+        message: evil,
+        description: evil,
+        source: evil,
+        entity: evil,
+        tags: [evil],
+        details: { [evil]: evil },
+        integrationName: evil,
+        tinyId: evil,
+      },
+      kind: 'add-note',
+    });
+    const { html } = renderNotificationEmail(message);
+    assert.doesNotMatch(html, /<script/);
+    assert.ok(html.includes('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;'));
+  });
+
+  it('links only to web URLs', () => {
+    const message = sampleNotification({
+      links: { acknowledge: 'javascript:alert(1)', view: 'https://vigil.example.com/alerts/1' },
+    });
+    const { html, text } = renderNotificationEmail(message);
+    assert.doesNotMatch(html, /javascript:/);
+    assert.doesNotMatch(text, /javascript:/);
+  });
+
+  it('offers only the actions that still apply', () => {
+    const acked = renderNotificationEmail(
+      sampleNotification({
+        kind: 'acknowledged-alert',
+        actor: 'Bob',
+        alert: { ...sampleNotification().alert, acknowledged: true },
+      }),
+    );
+    assert.ok(!acked.text.includes('Acknowledge: '));
+    assert.ok(acked.text.includes('Close: '));
+    assert.ok(acked.text.startsWith('Acknowledged by Bob: P1 #12'));
+    assert.ok(acked.text.includes('Status: Acknowledged'));
+
+    const closed = renderNotificationEmail(
+      sampleNotification({
+        kind: 'closed-alert',
+        actor: 'Bob',
+        alert: { ...sampleNotification().alert, status: 'closed' },
+      }),
+    );
+    assert.ok(!closed.text.includes('Acknowledge: ') && !closed.text.includes('Close: '));
+    assert.doesNotMatch(closed.html, />Acknowledge<|>Close</);
+    assert.ok(closed.text.includes('Status: Closed'));
+  });
+
+  it('shows the note and who wrote it', () => {
+    const { text, html } = renderNotificationEmail(
+      sampleNotification({ kind: 'add-note', actor: 'Bob', note: 'Restarting the replica now' }),
+    );
+    assert.ok(text.startsWith('Note added by Bob: P1 #12'));
+    assert.ok(text.includes('Note from Bob:\nRestarting the replica now'));
+    assert.ok(html.includes('Bob wrote:'));
+    assert.ok(html.includes('Restarting the replica now'));
+  });
+
+  it('caps large alerts', () => {
+    const details: Record<string, string> = {};
+    for (let i = 0; i < 100; i++) details[`key${i}`] = 'v'.repeat(5000);
+    const message = sampleNotification({
+      alert: { ...sampleNotification().alert, description: 'd'.repeat(100_000), details },
+    });
+    const { text, html } = renderNotificationEmail(message);
+    assert.ok(text.length < 25_000, `text is ${text.length}`);
+    assert.ok(html.length < 40_000, `html is ${html.length}`);
+    assert.ok(text.includes('(75 more in Vigil)'));
+    assert.ok(html.includes('75 more in Vigil'));
+    assert.ok(!text.includes('key30'));
+  });
+
+  it('falls back to UTC for a time zone it does not know', () => {
+    const message = sampleNotification({ to: { ...sampleNotification().to, timeZone: 'Mars/Olympus' } });
+    assert.ok(renderNotificationEmail(message).text.includes('Created: 2025-03-01 12:00 UTC'));
+  });
+});

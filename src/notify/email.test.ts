@@ -1,0 +1,205 @@
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { createLogger } from '../logger.js';
+import { startTestSmtpServer, type TestSmtpServer } from '../testing/smtp.js';
+import type { NotificationChannel, OutgoingNotification } from './channel.js';
+import { classifySmtpError, createEmailChannel, messageIdFor } from './email.js';
+
+const log = createLogger('silent');
+
+function notification(overrides: Partial<OutgoingNotification> = {}): OutgoingNotification {
+  return {
+    idempotencyKey: 'n-1',
+    notificationId: '00000000-0000-4000-8000-000000000001',
+    kind: 'create-alert',
+    to: { address: 'alice@example.com', userId: 'u1', userName: 'Alice', timeZone: 'UTC' },
+    alert: {
+      id: '00000000-0000-4000-8000-0000000000a1',
+      tinyId: '12',
+      message: 'Disk full on db-1',
+      description: 'almost out of space',
+      priority: 'P1',
+      status: 'open',
+      acknowledged: false,
+      source: 'prometheus',
+      entity: 'db-1',
+      tags: ['disk'],
+      details: { host: 'db-1' },
+      count: 1,
+      createdAt: new Date('2025-03-01T12:00:00Z'),
+      integrationName: null,
+    },
+    reason: 'on call in schedule Primary',
+    links: {
+      acknowledge: 'https://vigil.example.com/v1/alert-actions/v1.ack',
+      close: 'https://vigil.example.com/v1/alert-actions/v1.close',
+      view: 'https://vigil.example.com/alerts/a1',
+    },
+    ...overrides,
+  };
+}
+
+let smtp: TestSmtpServer;
+let channel: NotificationChannel;
+before(async () => {
+  smtp = await startTestSmtpServer();
+  channel = createEmailChannel({ smtpUrl: smtp.url, from: 'Vigil <vigil@alerts.example.com>', log });
+});
+after(async () => {
+  await channel.close?.();
+  await smtp.stop();
+});
+beforeEach(() => smtp.clear());
+
+describe('email channel', () => {
+  it('sends a message with both parts and the headers receivers use', async () => {
+    const result = await channel.send(notification());
+    assert.equal(result.status, 'sent', JSON.stringify(result));
+    const [mail] = await smtp.waitForMessages(1);
+    assert.ok(mail);
+    assert.equal(mail.from, 'vigil@alerts.example.com');
+    assert.deepEqual(mail.to, ['alice@example.com']);
+    assert.equal(mail.subject, '[Vigil] P1 #12: Disk full on db-1');
+    assert.ok(mail.text.includes('Acknowledge: https://vigil.example.com/v1/alert-actions/v1.ack'));
+    assert.ok(mail.html.includes('href="https://vigil.example.com/v1/alert-actions/v1.close"'));
+    assert.equal(mail.headers['from'], 'Vigil <vigil@alerts.example.com>');
+    assert.equal(mail.headers['to'], 'alice@example.com');
+    assert.equal(mail.headers['auto-submitted'], 'auto-generated');
+    assert.equal(mail.headers['x-vigil-alert-id'], '00000000-0000-4000-8000-0000000000a1');
+    assert.equal(mail.headers['x-priority'], '1 (Highest)');
+    assert.equal(
+      mail.headers['references'],
+      '<vigil.alert.00000000-0000-4000-8000-0000000000a1@alerts.example.com>',
+    );
+    assert.match(mail.messageId, /^<vigil\.[0-9a-f]{40}@alerts\.example\.com>$/);
+    assert.ok(result.status === 'sent' && result.providerId === mail.messageId);
+    assert.ok(result.status === 'sent' && result.detail?.startsWith('250'));
+  });
+
+  it('keeps the Message-ID across retries of one message, and only there', async () => {
+    await channel.send(notification());
+    await channel.send(notification());
+    await channel.send(notification({ idempotencyKey: 'n-2' }));
+    const mails = await smtp.waitForMessages(3);
+    assert.equal(mails[0]?.messageId, mails[1]?.messageId);
+    assert.notEqual(mails[0]?.messageId, mails[2]?.messageId);
+    assert.equal(mails[0]?.messageId, messageIdFor('n-1', 'vigil@alerts.example.com'));
+  });
+
+  it('threads follow-ups about the same alert', async () => {
+    await channel.send(notification({ kind: 'acknowledged-alert', actor: 'Bob', idempotencyKey: 'n-3' }));
+    const [mail] = await smtp.waitForMessages(1);
+    assert.equal(mail?.subject, '[Vigil] Acknowledged: P1 #12: Disk full on db-1');
+    assert.equal(
+      mail?.headers['in-reply-to'],
+      '<vigil.alert.00000000-0000-4000-8000-0000000000a1@alerts.example.com>',
+    );
+    assert.equal(mail?.headers['x-priority'], undefined);
+  });
+
+  it('reports a refused recipient as failed', async () => {
+    smtp.rejectRecipient('gone@example.com', 550, 'No such user');
+    const result = await channel.send(
+      notification({ to: { ...notification().to, address: 'gone@example.com' } }),
+    );
+    assert.equal(result.status, 'failed');
+    assert.ok(result.status === 'failed' && /550/.test(result.error) && /No such user/.test(result.error));
+    assert.equal(smtp.messages.length, 0);
+  });
+
+  it('reports a temporary refusal as retry, then sends', async () => {
+    smtp.failNext(1, 451);
+    const first = await channel.send(notification());
+    assert.equal(first.status, 'retry');
+    assert.ok(first.status === 'retry' && /451/.test(first.error));
+    const second = await channel.send(notification());
+    assert.equal(second.status, 'sent');
+  });
+
+  it('reports a message refused after DATA: 4xx retry, 5xx failed', async () => {
+    smtp.failNext(1, 452, 'data');
+    assert.equal((await channel.send(notification())).status, 'retry');
+    smtp.failNext(1, 554, 'data');
+    assert.equal((await channel.send(notification())).status, 'failed');
+  });
+
+  it('reports a relay that is down as retry', async () => {
+    const port = await freePort();
+    const down = createEmailChannel({ smtpUrl: `smtp://127.0.0.1:${port}`, from: 'vigil@example.com', log });
+    try {
+      const result = await down.send(notification());
+      assert.equal(result.status, 'retry');
+    } finally {
+      await down.close?.();
+    }
+  });
+
+  it('reports a relay that never answers as retry', async () => {
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as net.AddressInfo;
+    const stuck = createEmailChannel({
+      smtpUrl: `smtp://127.0.0.1:${port}`,
+      from: 'vigil@example.com',
+      log,
+      timeouts: { greetingTimeout: 200 },
+    });
+    try {
+      const result = await stuck.send(notification());
+      assert.equal(result.status, 'retry');
+      assert.ok(result.status === 'retry' && /ETIMEDOUT/.test(result.error), JSON.stringify(result));
+    } finally {
+      await stuck.close?.();
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
+
+  it('logs in when the URL has credentials', async () => {
+    const secured = await startTestSmtpServer({ auth: { user: 'vigil', pass: 'p@ss word' } });
+    const authed = createEmailChannel({ smtpUrl: secured.url, from: 'vigil@example.com', log });
+    const wrong = createEmailChannel({
+      smtpUrl: `smtp://vigil:nope@127.0.0.1:${secured.port}`,
+      from: 'vigil@example.com',
+      log,
+    });
+    try {
+      assert.equal((await authed.send(notification())).status, 'sent');
+      assert.equal(secured.messages[0]?.authUser, 'vigil');
+      assert.equal((await wrong.send(notification())).status, 'retry');
+    } finally {
+      await authed.close?.();
+      await wrong.close?.();
+      await secured.stop();
+    }
+  });
+});
+
+describe('SMTP error classification', () => {
+  it('fails on permanent refusals of the recipient or message, retries the rest', () => {
+    const cases: [Parameters<typeof classifySmtpError>[0], string][] = [
+      [{ message: 'x', code: 'EENVELOPE', command: 'RCPT TO', responseCode: 550 }, 'failed'],
+      [{ message: 'x', code: 'EENVELOPE', command: 'RCPT TO', responseCode: 450 }, 'retry'],
+      [{ message: 'x', code: 'EENVELOPE', command: 'RCPT TO', responseCode: 503 }, 'retry'],
+      [{ message: 'x', code: 'EMESSAGE', command: 'DATA', responseCode: 552 }, 'failed'],
+      [{ message: 'x', code: 'EENVELOPE', command: 'MAIL FROM', responseCode: 550 }, 'retry'],
+      [{ message: 'x', code: 'EAUTH', command: 'AUTH PLAIN', responseCode: 535 }, 'retry'],
+      [{ message: 'Invalid recipient "x"', code: 'EENVELOPE', command: 'API' }, 'failed'],
+      [{ message: 'connect ECONNREFUSED', code: 'ESOCKET', command: 'CONN' }, 'retry'],
+      [{ message: 'Greeting never received', code: 'ETIMEDOUT', command: 'CONN' }, 'retry'],
+      [{ message: 'x', code: 'ECONNECTION', command: 'CONN', responseCode: 421 }, 'retry'],
+    ];
+    for (const [error, status] of cases)
+      assert.equal(classifySmtpError(error).status, status, JSON.stringify(error));
+  });
+});
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
