@@ -4,8 +4,11 @@ import { DateTime } from 'luxon';
 import {
   nextOnCall,
   onCallAt,
+  previousOnCall,
   timeline,
   validateSchedule,
+  validateTimeRestriction,
+  withinTimeRestriction,
   type Override,
   type Rotation,
   type Schedule,
@@ -1279,6 +1282,165 @@ describe('nextOnCall', () => {
 
   it('rejects a non-positive horizon', () => {
     assert.throws(() => nextOnCall(weekly, at('2026-03-04T00:00:00Z'), 0), RangeError);
+  });
+});
+
+describe('previousOnCall', () => {
+  const weekly = schedule('America/New_York', [
+    rotation({ type: 'weekly', startDate: '2026-03-02T09:00:00-05:00' }),
+  ]);
+
+  it('returns the previous person’s whole shift (here across the March change: 167 h)', () => {
+    // Bob's shift 1 runs from Monday 2026-03-09 09:00 EDT (13:00Z); alice had 03-02 14:00Z to then.
+    const previous = previousOnCall(weekly, at('2026-03-10T00:00:00Z'));
+    assert.deepEqual(previous, {
+      user: 'alice',
+      start: '2026-03-02T14:00:00.000Z',
+      end: '2026-03-09T13:00:00.000Z',
+      rotationId: 'primary',
+    });
+    assert.equal(previous && hours(previous), 167);
+  });
+
+  it('is undefined during the first shift, and counts a handoff at `at` as already made', () => {
+    assert.equal(previousOnCall(weekly, at('2026-03-04T00:00:00Z')), undefined);
+    assert.equal(previousOnCall(weekly, at('2026-03-09T13:00:00Z'))?.user, 'alice');
+    assert.equal(previousOnCall(weekly, at('2026-03-09T12:59:59Z')), undefined);
+  });
+
+  it('skips earlier shifts of the person on call now and merges the previous person’s consecutive shifts', () => {
+    // Daily 09:00 local: alice 03-02, bob 03-03 and 03-04, alice 03-05, bob 03-06 and 03-07, alice 03-08.
+    const s = schedule('America/New_York', [
+      rotation({
+        type: 'daily',
+        participants: ['alice', 'bob', 'bob'],
+        startDate: '2026-03-02T09:00:00-05:00',
+      }),
+    ]);
+    assert.deepEqual(previousOnCall(s, at('2026-03-05T00:00:00Z')), {
+      user: 'alice',
+      start: '2026-03-02T14:00:00.000Z',
+      end: '2026-03-03T14:00:00.000Z',
+      rotationId: 'primary',
+    });
+    assert.deepEqual(previousOnCall(s, at('2026-03-08T12:00:00Z')), {
+      user: 'alice',
+      start: '2026-03-05T14:00:00.000Z',
+      end: '2026-03-06T14:00:00.000Z',
+      rotationId: 'primary',
+    });
+    // Bob's two shifts before 2026-03-08 09:00 EDT (13:00Z): 24 h + 23 h.
+    assert.deepEqual(previousOnCall(s, at('2026-03-08T20:00:00Z')), {
+      user: 'bob',
+      start: '2026-03-06T14:00:00.000Z',
+      end: '2026-03-08T13:00:00.000Z',
+      rotationId: 'primary',
+    });
+  });
+
+  it('where nobody is on call, the last person who was', () => {
+    const business = schedule('America/New_York', [
+      rotation({
+        id: 'business',
+        type: 'weekly',
+        participants: ['carol', 'dave'],
+        startDate: '2026-03-02T09:00:00-05:00',
+        timeRestriction: WEEKDAYS_9_TO_5,
+      }),
+    ]);
+    const fridayCarol = {
+      user: 'carol',
+      start: '2026-03-06T14:00:00.000Z',
+      end: '2026-03-06T22:00:00.000Z',
+      rotationId: 'business',
+    };
+    assert.deepEqual(previousOnCall(business, at('2026-03-07T15:00:00Z')), fridayCarol); // Saturday
+    assert.deepEqual(previousOnCall(business, at('2026-03-09T15:00:00Z')), fridayCarol); // Monday, dave
+  });
+
+  it('includes overrides', () => {
+    const s = schedule('America/New_York', weekly.rotations, [
+      { user: 'carol', startDate: '2026-03-10T00:00:00Z', endDate: '2026-03-11T00:00:00Z' },
+    ]);
+    assert.deepEqual(previousOnCall(s, at('2026-03-12T00:00:00Z')), {
+      user: 'carol',
+      start: '2026-03-10T00:00:00.000Z',
+      end: '2026-03-11T00:00:00.000Z',
+      override: true,
+    });
+  });
+
+  it('reports the real start of a shift that began before the horizon', () => {
+    const long = schedule('America/New_York', [
+      rotation({ type: 'weekly', length: 2, startDate: '2026-03-02T09:00:00-05:00' }),
+    ]);
+    assert.deepEqual(previousOnCall(long, at('2026-03-17T00:00:00Z'), 2), {
+      user: 'alice',
+      start: '2026-03-02T14:00:00.000Z',
+      end: '2026-03-16T13:00:00.000Z',
+      rotationId: 'primary',
+    });
+    // The horizon bounds how long ago the previous shift may have ended.
+    assert.equal(previousOnCall(long, at('2026-03-20T00:00:00Z'), 2), undefined);
+    assert.equal(previousOnCall(long, at('2026-03-20T00:00:00Z'), 5)?.user, 'alice');
+  });
+
+  it('rejects a non-positive horizon', () => {
+    assert.throws(() => previousOnCall(weekly, at('2026-03-04T00:00:00Z'), 0), RangeError);
+  });
+});
+
+describe('withinTimeRestriction', () => {
+  it('weekdays 09:00-17:00 in America/New_York, before and after the March change', () => {
+    const inside = (iso: string) => withinTimeRestriction(WEEKDAYS_9_TO_5, 'America/New_York', at(iso));
+    assert.equal(inside('2026-03-06T13:59:59Z'), false); // Friday 08:59:59 EST
+    assert.equal(inside('2026-03-06T14:00:00Z'), true);
+    assert.equal(inside('2026-03-06T21:59:59Z'), true);
+    assert.equal(inside('2026-03-06T22:00:00Z'), false); // Friday 17:00 EST
+    assert.equal(inside('2026-03-07T15:00:00Z'), false); // Saturday
+    assert.equal(inside('2026-03-09T12:59:59Z'), false); // Monday 08:59:59 EDT
+    assert.equal(inside('2026-03-09T13:00:00Z'), true);
+  });
+
+  it('a nightly 22:00-06:00 window in Europe/Berlin over the short night of 2026-03-28/29', () => {
+    const nightly: TimeRestriction = {
+      type: 'time-of-day',
+      restrictions: [{ startHour: 22, startMin: 0, endHour: 6, endMin: 0 }],
+    };
+    const inside = (iso: string) => withinTimeRestriction(nightly, 'Europe/Berlin', at(iso));
+    assert.equal(inside('2026-03-28T20:59:59Z'), false); // 21:59:59 CET
+    assert.equal(inside('2026-03-28T21:00:00Z'), true); // 22:00 CET
+    assert.equal(inside('2026-03-29T03:59:59Z'), true); // 05:59:59 CEST
+    assert.equal(inside('2026-03-29T04:00:00Z'), false); // 06:00 CEST
+    assert.equal(inside('2026-03-29T12:00:00Z'), false);
+  });
+
+  it('a window starting in the spring-forward gap starts after it (02:30 → 03:30 EDT)', () => {
+    const early: TimeRestriction = {
+      type: 'time-of-day',
+      restrictions: [{ startHour: 2, startMin: 30, endHour: 4, endMin: 0 }],
+    };
+    const inside = (iso: string) => withinTimeRestriction(early, 'America/New_York', at(iso));
+    assert.equal(inside('2026-03-08T07:15:00Z'), false); // 03:15 EDT
+    assert.equal(inside('2026-03-08T07:30:00Z'), true); // 03:30 EDT
+    assert.equal(inside('2026-03-08T07:59:59Z'), true);
+    assert.equal(inside('2026-03-08T08:00:00Z'), false); // 04:00 EDT
+    assert.equal(inside('2026-03-09T06:30:00Z'), true); // 02:30 EDT the next day
+  });
+
+  it('validates the restriction and the zone', () => {
+    assert.deepEqual(validateTimeRestriction(WEEKDAYS_9_TO_5, 'Europe/Berlin'), []);
+    const bad: TimeRestriction = {
+      type: 'time-of-day',
+      restrictions: [{ startHour: 24, startMin: 0, endHour: 6, endMin: 0 }],
+    };
+    assert.equal(validateTimeRestriction(bad, 'Mars/Olympus').length, 2);
+    assert.throws(() => withinTimeRestriction(bad, 'UTC', at('2026-03-01T00:00:00Z')), /startHour/);
+    assert.throws(
+      () => withinTimeRestriction(WEEKDAYS_9_TO_5, 'Mars/Olympus', at('2026-03-01T00:00:00Z')),
+      RangeError,
+    );
+    assert.throws(() => withinTimeRestriction(WEEKDAYS_9_TO_5, 'UTC', new Date(NaN)), RangeError);
   });
 });
 

@@ -1,6 +1,7 @@
 /**
- * The pure computation core of on-call schedules: who is on call at an instant, who is next, and the
- * timeline of a window. No database, no HTTP; every function takes a {@link Schedule} value.
+ * The pure computation core of on-call schedules: who is on call at an instant, who is next and who was
+ * before, and the timeline of a window; and whether an instant falls in a time restriction (routing rules use
+ * it on its own). No database, no HTTP; every function takes a {@link Schedule} value.
  *
  * Rules (see also the tests, which pin each of them with hand-worked instants):
  *
@@ -785,6 +786,75 @@ export function nextOnCall(
     if (!piece || piece.end < next.start + span || span >= limit) break;
   }
   return toShift(whole);
+}
+
+/**
+ * The mirror of {@link nextOnCall}: the last shift (of the final, merged timeline) ending at or before `at` whose
+ * user differs from the one on call at `at` (any user if nobody is), ending within `horizonDays` before `at`.
+ * Its start is the real start of that user's stretch, looked for up to max(horizonDays, 366) days before its end.
+ */
+export function previousOnCall(
+  schedule: Schedule,
+  at: Date,
+  horizonDays: number = DEFAULT_NEXT_ON_CALL_HORIZON_DAYS,
+): Shift | undefined {
+  const compiled = compile(schedule);
+  const ms = millisOf(at, 'at');
+  if (!(horizonDays > 0) || !Number.isFinite(horizonDays)) {
+    throw new RangeError(`horizonDays must be a positive number of days (got ${horizonDays})`);
+  }
+  const horizon = horizonDays * DAY_MS;
+  // One millisecond past `at`, so that the stretch containing `at` (if any) is the last piece.
+  const { final } = timelineOf(compiled, ms - horizon, ms + 1);
+  const last = final[final.length - 1];
+  const current = last && last.end === ms + 1 ? last.user : undefined;
+  let previous: Piece | undefined;
+  for (let i = final.length - 1; i >= 0 && !previous; i--) {
+    const piece = final[i];
+    if (piece && piece.end <= ms && piece.user !== current) previous = piece;
+  }
+  if (!previous) return undefined;
+  if (previous.start > ms - horizon) return toShift(previous);
+  // The stretch reaches back past the horizon: look further for its real start, in growing windows.
+  const end = previous.end;
+  const limit = Math.max(horizon, NEXT_ON_CALL_END_SEARCH_DAYS * DAY_MS);
+  let whole = previous;
+  for (let span = DAY_MS; ; span = Math.min(span * 2, limit)) {
+    const pieces = timelineOf(compiled, end - span, end).final;
+    const piece = pieces[pieces.length - 1];
+    if (piece) whole = piece;
+    if (!piece || piece.start > end - span || span >= limit) break;
+  }
+  return toShift(whole);
+}
+
+/**
+ * Problems with a time restriction used on its own (team routing rules), one sentence each, as
+ * {@link validateSchedule} words them; an empty array means it is usable.
+ */
+export function validateTimeRestriction(restriction: TimeRestriction, timezone: string): string[] {
+  const problems: string[] = [];
+  if (!zoneNamed(timezone)) {
+    problems.push(
+      `timezone ${describeValue(timezone)} is not a known IANA time zone; use a name such as "Europe/Berlin" or "America/New_York"`,
+    );
+  }
+  validateRestriction(restriction, 'timeRestriction', problems);
+  return problems;
+}
+
+/**
+ * Whether `at` falls inside one of the restriction's windows, read in `timezone` by the same rules as a
+ * rotation's restriction (see the header: DST gaps and overlaps, windows crossing midnight, weekday spans).
+ * Throws a RangeError listing the problems of an invalid restriction or time zone, or of an invalid Date.
+ */
+export function withinTimeRestriction(restriction: TimeRestriction, timezone: string, at: Date): boolean {
+  const problems = validateTimeRestriction(restriction, timezone);
+  if (problems.length > 0) throw new RangeError(`invalid time restriction: ${problems.join('; ')}`);
+  const zone = zoneNamed(timezone);
+  if (!zone) throw new RangeError(`unknown time zone ${describeValue(timezone)}`);
+  const ms = millisOf(at, 'at');
+  return restrictionWindows(compileRestriction(restriction), zone, ms, ms + 1).length > 0;
 }
 
 /**

@@ -1,0 +1,628 @@
+import { DateTime } from 'luxon';
+import { Type } from 'typebox';
+import { principalOf, envelope, type HttpApp } from '../../http/server.js';
+import { ApiError } from '../../http/errors.js';
+import { StringEnum } from '../../http/schemas.js';
+import type { TimeRestriction } from '../schedule.js';
+import type {
+  IdentifierType,
+  OverrideView,
+  PeriodView,
+  RotationView,
+  ScheduleMeta,
+  SchedulesService,
+  ScheduleView,
+  TimelineRotationView,
+  UserView,
+} from './service.js';
+
+/**
+ * Opsgenie's Schedule, Schedule Rotation, Schedule Override and Who Is On Call APIs (v2). Vigil's own
+ * additions: the `custom` rotation type (length in hours), `order` on rotations (the layer; a higher one
+ * wins), `nextShift` on next-on-calls, and the final-timeline entry for periods of no single rotation.
+ */
+
+const TeamRef = Type.Object({ id: Type.Optional(Type.String()), name: Type.Optional(Type.String()) });
+const UserRef = Type.Object({
+  type: StringEnum(['user']),
+  id: Type.Optional(Type.String({ maxLength: 100 })),
+  username: Type.Optional(Type.String({ maxLength: 100 })),
+});
+const Instant = Type.String({ minLength: 1, maxLength: 64 });
+// Ranges are left to validateSchedule, whose messages say what to give instead.
+const Window = Type.Object({
+  startDay: Type.Optional(Type.String({ maxLength: 16 })),
+  startHour: Type.Integer(),
+  startMin: Type.Optional(Type.Integer()),
+  endDay: Type.Optional(Type.String({ maxLength: 16 })),
+  endHour: Type.Integer(),
+  endMin: Type.Optional(Type.Integer()),
+});
+const TimeRestrictionBody = Type.Object({
+  type: StringEnum(['time-of-day', 'weekday-and-time-of-day']),
+  restriction: Type.Optional(Window),
+  restrictions: Type.Optional(Type.Array(Window, { maxItems: 100 })),
+});
+const RotationFields = {
+  name: Type.Optional(Type.String({ maxLength: 200 })),
+  startDate: Instant,
+  endDate: Type.Optional(Type.Union([Instant, Type.Null()])),
+  type: StringEnum(['hourly', 'daily', 'weekly', 'custom']),
+  length: Type.Optional(Type.Integer({ maximum: 1_000_000 })),
+  participants: Type.Array(UserRef, { maxItems: 500 }),
+  timeRestriction: Type.Optional(Type.Union([TimeRestrictionBody, Type.Null()])),
+};
+const RotationBody = Type.Object(RotationFields);
+const RotationPatch = Type.Object({
+  name: Type.Optional(RotationFields.name),
+  startDate: Type.Optional(Instant),
+  endDate: RotationFields.endDate,
+  type: Type.Optional(RotationFields.type),
+  length: RotationFields.length,
+  participants: Type.Optional(RotationFields.participants),
+  timeRestriction: RotationFields.timeRestriction,
+});
+const ScheduleName = Type.String({ minLength: 1, maxLength: 100 });
+const Description = Type.String({ maxLength: 10000 });
+const TimeZone = Type.String({ minLength: 1, maxLength: 64 });
+const Rotations = Type.Array(RotationBody, { maxItems: 50 });
+const OverrideRotations = Type.Array(
+  Type.Object({ id: Type.Optional(Type.String()), name: Type.Optional(Type.String()) }),
+  { maxItems: 50 },
+);
+const OverrideFields = {
+  user: UserRef,
+  startDate: Instant,
+  endDate: Instant,
+  rotations: Type.Optional(OverrideRotations),
+};
+
+const ScheduleParams = Type.Object({ identifier: Type.String({ minLength: 1, maxLength: 200 }) });
+const RotationParams = Type.Object({
+  identifier: Type.String({ minLength: 1, maxLength: 200 }),
+  rotationId: Type.String({ minLength: 1, maxLength: 100 }),
+});
+const OverrideParams = Type.Object({
+  identifier: Type.String({ minLength: 1, maxLength: 200 }),
+  alias: Type.String({ minLength: 1, maxLength: 100 }),
+});
+/** Opsgenie calls it identifierType on schedules and scheduleIdentifierType below them; both work everywhere. */
+const IdentifierQueryFields = {
+  identifierType: Type.Optional(StringEnum(['id', 'name'])),
+  scheduleIdentifierType: Type.Optional(StringEnum(['id', 'name'])),
+};
+const IdentifierQuery = Type.Object(IdentifierQueryFields);
+const OnCallQuery = Type.Object({
+  ...IdentifierQueryFields,
+  date: Type.Optional(Type.String({ maxLength: 64 })),
+  flat: Type.Boolean({ default: false }),
+});
+
+function identifierTypeOf(query: {
+  identifierType?: IdentifierType;
+  scheduleIdentifierType?: IdentifierType;
+}): IdentifierType {
+  return query.scheduleIdentifierType ?? query.identifierType ?? 'id';
+}
+
+/** Opsgenie writes instants without milliseconds when there are none: 2026-03-23T08:00:00Z. */
+function iso(date: Date): string {
+  return date.toISOString().replace('.000Z', 'Z');
+}
+
+/**
+ * The `date` query parameter: an ISO instant with an offset. An unescaped "+" in a query string arrives as a
+ * space (Opsgenie's documentation warns of it), so "…T08:00:00 02:00" is read as "+02:00".
+ */
+function dateQuery(value: string | undefined): Date {
+  if (value === undefined || value === '') return new Date();
+  const text = value.trim().replace(/ (\d{2}(?::?\d{2})?)$/, '+$1');
+  const parsed = DateTime.fromISO(text, { setZone: true });
+  if (!parsed.isValid || !/(?:Z|[+-]\d{2}(?::?\d{2})?)$/i.test(text)) {
+    throw new ApiError(422, 'Request querystring is not processable. Please check the errors.', {
+      date: `"${value}" is not an ISO 8601 date-time with an offset; give one such as 2026-03-23T09:00:00Z or 2026-03-23T09:00:00%2B01:00.`,
+    });
+  }
+  return parsed.toJSDate();
+}
+
+function presentRestriction(restriction: TimeRestriction) {
+  const [only] = restriction.restrictions;
+  return restriction.type === 'time-of-day' && only && restriction.restrictions.length === 1
+    ? { type: restriction.type, restriction: only }
+    : { type: restriction.type, restrictions: restriction.restrictions };
+}
+
+function presentParticipant(u: UserView) {
+  return { type: 'user' as const, id: u.id, username: u.username };
+}
+
+function presentRecipient(u: UserView) {
+  return { id: u.id, type: 'user' as const, name: u.username };
+}
+
+function presentRotation(r: RotationView) {
+  return {
+    id: r.id,
+    name: r.name,
+    order: r.order,
+    startDate: iso(r.startDate),
+    ...(r.endDate ? { endDate: iso(r.endDate) } : {}),
+    type: r.type,
+    length: r.length,
+    participants: r.participants.map(presentParticipant),
+    ...(r.timeRestriction ? { timeRestriction: presentRestriction(r.timeRestriction) } : {}),
+  };
+}
+
+function presentSchedule(s: ScheduleView) {
+  return {
+    id: s.id,
+    name: s.name,
+    description: s.description,
+    timezone: s.timezone,
+    enabled: s.enabled,
+    ...(s.ownerTeam ? { ownerTeam: s.ownerTeam } : {}),
+    rotations: s.rotations.map(presentRotation),
+  };
+}
+
+function presentOverride(parent: ScheduleMeta, o: OverrideView) {
+  return {
+    _parent: parent,
+    alias: o.alias,
+    user: presentParticipant(o.user),
+    startDate: iso(o.startDate),
+    endDate: iso(o.endDate),
+    rotations: o.rotations,
+  };
+}
+
+function presentPeriod(p: PeriodView) {
+  return {
+    startDate: iso(p.startDate),
+    endDate: iso(p.endDate),
+    type: p.type,
+    recipient: presentRecipient(p.recipient),
+  };
+}
+
+function presentTimelineRotation(r: TimelineRotationView) {
+  return { id: r.id, name: r.name, order: r.order, periods: r.periods.map(presentPeriod) };
+}
+
+export function registerScheduleRoutes(app: HttpApp, schedules: SchedulesService): void {
+  // Schedules
+
+  app.post(
+    '/v2/schedules',
+    {
+      schema: {
+        tags: ['schedules'],
+        summary: 'Create a schedule, optionally with its rotations',
+        body: Type.Object({
+          name: ScheduleName,
+          description: Type.Optional(Description),
+          timezone: TimeZone,
+          enabled: Type.Optional(Type.Boolean()),
+          ownerTeam: Type.Optional(TeamRef),
+          rotations: Type.Optional(Rotations),
+        }),
+      },
+    },
+    async (request, reply) => {
+      const created = await schedules.createSchedule(principalOf(request), request.body);
+      return reply.status(201).send(envelope(request, { result: 'Created', data: created }));
+    },
+  );
+
+  app.get(
+    '/v2/schedules',
+    {
+      schema: {
+        tags: ['schedules'],
+        summary: 'List schedules (expand=rotation includes their rotations)',
+        querystring: Type.Object({ expand: Type.Optional(Type.String({ maxLength: 100 })) }),
+      },
+    },
+    async (request) => {
+      const expand = (request.query.expand ?? '').split(',').map((s) => s.trim().toLowerCase());
+      const list = await schedules.listSchedules(principalOf(request), expand.includes('rotation'));
+      return envelope(request, { data: list.map(presentSchedule), expandable: ['rotation'] });
+    },
+  );
+
+  app.get(
+    '/v2/schedules/:identifier',
+    {
+      schema: {
+        tags: ['schedules'],
+        summary: 'Get a schedule with its rotations',
+        params: ScheduleParams,
+        querystring: IdentifierQuery,
+      },
+    },
+    async (request) => {
+      const schedule = await schedules.getSchedule(
+        principalOf(request),
+        request.params.identifier,
+        identifierTypeOf(request.query),
+      );
+      return envelope(request, { data: presentSchedule(schedule) });
+    },
+  );
+
+  app.patch(
+    '/v2/schedules/:identifier',
+    {
+      schema: {
+        tags: ['schedules'],
+        summary: 'Update a schedule (rotations, when given, replace the current ones)',
+        params: ScheduleParams,
+        querystring: IdentifierQuery,
+        body: Type.Object({
+          name: Type.Optional(ScheduleName),
+          description: Type.Optional(Description),
+          timezone: Type.Optional(TimeZone),
+          enabled: Type.Optional(Type.Boolean()),
+          ownerTeam: Type.Optional(Type.Union([TeamRef, Type.Null()])),
+          rotations: Type.Optional(Rotations),
+        }),
+      },
+    },
+    async (request) => {
+      const updated = await schedules.updateSchedule(
+        principalOf(request),
+        request.params.identifier,
+        identifierTypeOf(request.query),
+        request.body,
+      );
+      return envelope(request, { result: 'Updated', data: updated });
+    },
+  );
+
+  app.delete(
+    '/v2/schedules/:identifier',
+    {
+      schema: {
+        tags: ['schedules'],
+        summary: 'Delete a schedule',
+        params: ScheduleParams,
+        querystring: IdentifierQuery,
+      },
+    },
+    async (request) => {
+      await schedules.deleteSchedule(
+        principalOf(request),
+        request.params.identifier,
+        identifierTypeOf(request.query),
+      );
+      return envelope(request, { result: 'Deleted' });
+    },
+  );
+
+  // Rotations
+
+  app.post(
+    '/v2/schedules/:identifier/rotations',
+    {
+      schema: {
+        tags: ['schedules'],
+        summary: 'Add a rotation as the new top layer',
+        params: ScheduleParams,
+        querystring: IdentifierQuery,
+        body: RotationBody,
+      },
+    },
+    async (request, reply) => {
+      const created = await schedules.addRotation(
+        principalOf(request),
+        request.params.identifier,
+        identifierTypeOf(request.query),
+        request.body,
+      );
+      return reply.status(201).send(envelope(request, { result: 'Created', data: created }));
+    },
+  );
+
+  app.get(
+    '/v2/schedules/:identifier/rotations',
+    {
+      schema: {
+        tags: ['schedules'],
+        summary: "A schedule's rotations, lowest layer first",
+        params: ScheduleParams,
+        querystring: IdentifierQuery,
+      },
+    },
+    async (request) => {
+      const rotations = await schedules.listRotations(
+        principalOf(request),
+        request.params.identifier,
+        identifierTypeOf(request.query),
+      );
+      return envelope(request, { data: rotations.map(presentRotation) });
+    },
+  );
+
+  app.get(
+    '/v2/schedules/:identifier/rotations/:rotationId',
+    {
+      schema: {
+        tags: ['schedules'],
+        summary: 'Get a rotation',
+        params: RotationParams,
+        querystring: IdentifierQuery,
+      },
+    },
+    async (request) => {
+      const rotation = await schedules.getRotation(
+        principalOf(request),
+        request.params.identifier,
+        identifierTypeOf(request.query),
+        request.params.rotationId,
+      );
+      return envelope(request, { data: presentRotation(rotation) });
+    },
+  );
+
+  app.patch(
+    '/v2/schedules/:identifier/rotations/:rotationId',
+    {
+      schema: {
+        tags: ['schedules'],
+        summary: 'Update a rotation (participants, when given, replace the current ones; null clears)',
+        params: RotationParams,
+        querystring: IdentifierQuery,
+        body: RotationPatch,
+      },
+    },
+    async (request) => {
+      const updated = await schedules.updateRotation(
+        principalOf(request),
+        request.params.identifier,
+        identifierTypeOf(request.query),
+        request.params.rotationId,
+        request.body,
+      );
+      return envelope(request, { result: 'Updated', data: updated });
+    },
+  );
+
+  app.delete(
+    '/v2/schedules/:identifier/rotations/:rotationId',
+    {
+      schema: {
+        tags: ['schedules'],
+        summary: 'Delete a rotation (overrides of only this rotation go with it)',
+        params: RotationParams,
+        querystring: IdentifierQuery,
+      },
+    },
+    async (request) => {
+      await schedules.deleteRotation(
+        principalOf(request),
+        request.params.identifier,
+        identifierTypeOf(request.query),
+        request.params.rotationId,
+      );
+      return envelope(request, { result: 'Deleted' });
+    },
+  );
+
+  // Overrides
+
+  app.post(
+    '/v2/schedules/:identifier/overrides',
+    {
+      schema: {
+        tags: ['schedules'],
+        summary: 'Override who is on call for a while (in given rotations, or in the whole schedule)',
+        params: ScheduleParams,
+        querystring: IdentifierQuery,
+        body: Type.Object({
+          alias: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+          ...OverrideFields,
+        }),
+      },
+    },
+    async (request, reply) => {
+      const created = await schedules.createOverride(
+        principalOf(request),
+        request.params.identifier,
+        identifierTypeOf(request.query),
+        request.body,
+      );
+      return reply.status(201).send(envelope(request, { result: 'Created', data: created }));
+    },
+  );
+
+  app.get(
+    '/v2/schedules/:identifier/overrides',
+    {
+      schema: {
+        tags: ['schedules'],
+        summary: "A schedule's overrides, oldest first (a later one wins where they overlap)",
+        params: ScheduleParams,
+        querystring: IdentifierQuery,
+      },
+    },
+    async (request) => {
+      const { parent, overrides } = await schedules.listOverrides(
+        principalOf(request),
+        request.params.identifier,
+        identifierTypeOf(request.query),
+      );
+      return envelope(request, { data: overrides.map((o) => presentOverride(parent, o)) });
+    },
+  );
+
+  app.get(
+    '/v2/schedules/:identifier/overrides/:alias',
+    {
+      schema: {
+        tags: ['schedules'],
+        summary: 'Get an override',
+        params: OverrideParams,
+        querystring: IdentifierQuery,
+      },
+    },
+    async (request) => {
+      const { parent, override } = await schedules.getOverride(
+        principalOf(request),
+        request.params.identifier,
+        identifierTypeOf(request.query),
+        request.params.alias,
+      );
+      return envelope(request, { data: presentOverride(parent, override) });
+    },
+  );
+
+  app.put(
+    '/v2/schedules/:identifier/overrides/:alias',
+    {
+      schema: {
+        tags: ['schedules'],
+        summary: 'Replace an override',
+        params: OverrideParams,
+        querystring: IdentifierQuery,
+        body: Type.Object(OverrideFields),
+      },
+    },
+    async (request) => {
+      const updated = await schedules.updateOverride(
+        principalOf(request),
+        request.params.identifier,
+        identifierTypeOf(request.query),
+        request.params.alias,
+        request.body,
+      );
+      return envelope(request, { result: 'Updated', data: updated });
+    },
+  );
+
+  app.delete(
+    '/v2/schedules/:identifier/overrides/:alias',
+    {
+      schema: {
+        tags: ['schedules'],
+        summary: 'Delete an override',
+        params: OverrideParams,
+        querystring: IdentifierQuery,
+      },
+    },
+    async (request) => {
+      await schedules.deleteOverride(
+        principalOf(request),
+        request.params.identifier,
+        identifierTypeOf(request.query),
+        request.params.alias,
+      );
+      return envelope(request, { result: 'Deleted' });
+    },
+  );
+
+  // Who is on call
+
+  app.get(
+    '/v2/schedules/:identifier/on-calls',
+    {
+      schema: {
+        tags: ['who is on call'],
+        summary: 'Who is on call at date (default now); flat=true gives usernames',
+        params: ScheduleParams,
+        querystring: OnCallQuery,
+      },
+    },
+    async (request) => {
+      const { parent, users } = await schedules.onCalls(
+        principalOf(request),
+        request.params.identifier,
+        identifierTypeOf(request.query),
+        dateQuery(request.query.date),
+      );
+      return envelope(request, {
+        data: request.query.flat
+          ? { _parent: parent, onCallRecipients: users.map((u) => u.username) }
+          : { _parent: parent, onCallParticipants: users.map(presentRecipient) },
+      });
+    },
+  );
+
+  app.get(
+    '/v2/schedules/:identifier/next-on-calls',
+    {
+      schema: {
+        tags: ['who is on call'],
+        summary:
+          'Who is on call next after date (default now): the first person other than the one on call then, with their shift in nextShift',
+        params: ScheduleParams,
+        querystring: OnCallQuery,
+      },
+    },
+    async (request) => {
+      const { parent, next } = await schedules.nextOnCalls(
+        principalOf(request),
+        request.params.identifier,
+        identifierTypeOf(request.query),
+        dateQuery(request.query.date),
+      );
+      // Vigil's schedules have one person on call at a time, so "next" and "exact next" are the same person.
+      const recipients = next ? [request.query.flat ? next.user.username : presentRecipient(next.user)] : [];
+      return envelope(request, {
+        data: {
+          _parent: parent,
+          nextOnCallRecipients: recipients,
+          exactNextOnCallRecipients: recipients,
+          nextShift: next
+            ? {
+                user: presentRecipient(next.user),
+                startDate: iso(next.startDate),
+                endDate: iso(next.endDate),
+              }
+            : null,
+        },
+      });
+    },
+  );
+
+  app.get(
+    '/v2/schedules/:identifier/timeline',
+    {
+      schema: {
+        tags: ['schedules'],
+        summary:
+          'The final and base timelines from date (default now) for interval intervalUnits (at most about three months)',
+        params: ScheduleParams,
+        querystring: Type.Object({
+          ...IdentifierQueryFields,
+          date: Type.Optional(Type.String({ maxLength: 64 })),
+          interval: Type.Integer({ minimum: 1, default: 1 }),
+          intervalUnit: StringEnum(['days', 'weeks', 'months'], { default: 'weeks' }),
+          expand: Type.Optional(Type.String({ maxLength: 100 })),
+        }),
+      },
+    },
+    async (request) => {
+      const result = await schedules.timeline(
+        principalOf(request),
+        request.params.identifier,
+        identifierTypeOf(request.query),
+        {
+          date: dateQuery(request.query.date),
+          interval: request.query.interval,
+          intervalUnit: request.query.intervalUnit,
+        },
+      );
+      return envelope(request, {
+        data: {
+          _parent: result.parent,
+          startDate: iso(result.startDate),
+          endDate: iso(result.endDate),
+          finalTimeline: { rotations: result.finalTimeline.map(presentTimelineRotation) },
+          baseTimeline: { rotations: result.baseTimeline.map(presentTimelineRotation) },
+        },
+      });
+    },
+  );
+}

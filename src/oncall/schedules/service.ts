@@ -1,0 +1,725 @@
+import { randomUUID } from 'node:crypto';
+import { DateTime } from 'luxon';
+import { accountsRepository } from '../../accounts/repository.js';
+import { isOrgAdmin, type Principal } from '../../accounts/service.js';
+import type { Db, Queryable } from '../../db/database.js';
+import type { ScheduleRotationRow } from '../../db/schema.js';
+import { ApiError, conflict, forbidden, invalidField, notFound } from '../../http/errors.js';
+import { nextOnCall, onCallAt, timeline, type TimeRestriction } from '../schedule.js';
+import {
+  checkOverrideWindow,
+  checkRotation,
+  checkTimezone,
+  FieldErrors,
+  instant,
+  timeRestrictionOf,
+  type RotationInput,
+  type UserRef,
+} from './input.js';
+import { emptySchedule, loadScheduleParts, scheduleOf, type ScheduleParts } from './load.js';
+import { schedulesRepository as repo, type OverrideValues, type RotationValues } from './repository.js';
+import { escalationsRepository } from '../escalations/repository.js';
+import { routingRepository } from '../routing/repository.js';
+
+export { loadSchedule } from './load.js';
+
+/** Schedules, their rotations (layers) and overrides, and who is on call in them. */
+
+export type IdentifierType = 'id' | 'name';
+
+export interface TeamRef {
+  id?: string;
+  name?: string;
+}
+
+export interface ScheduleInput {
+  name: string;
+  description?: string;
+  timezone: string;
+  enabled?: boolean;
+  ownerTeam?: TeamRef;
+  rotations?: RotationInput[];
+}
+
+export interface ScheduleChanges {
+  name?: string;
+  description?: string;
+  timezone?: string;
+  enabled?: boolean;
+  /** null makes it a schedule of no team (org admins only). */
+  ownerTeam?: TeamRef | null;
+  /** When given, replaces every rotation (Opsgenie's update schedule does so). */
+  rotations?: RotationInput[];
+}
+
+export type RotationChanges = Partial<RotationInput>;
+
+export interface OverrideInput {
+  alias?: string;
+  user: UserRef;
+  startDate: string;
+  endDate: string;
+  /** Only these rotations' people are replaced; absent or empty means the whole schedule. */
+  rotations?: { id?: string; name?: string }[];
+}
+
+export interface UserView {
+  id: string;
+  username: string;
+  fullName: string;
+}
+
+export interface ScheduleMeta {
+  id: string;
+  name: string;
+  enabled: boolean;
+}
+
+export interface RotationView {
+  id: string;
+  name: string;
+  /** The layer: 0 is the lowest; a higher one wins where it has someone. */
+  order: number;
+  type: ScheduleRotationRow['type'];
+  length: number;
+  startDate: Date;
+  endDate: Date | null;
+  participants: UserView[];
+  timeRestriction: TimeRestriction | null;
+}
+
+export interface ScheduleView extends ScheduleMeta {
+  description: string;
+  timezone: string;
+  ownerTeam: { id: string; name: string } | null;
+  rotations: RotationView[];
+}
+
+export interface OverrideView {
+  alias: string;
+  user: UserView;
+  startDate: Date;
+  endDate: Date;
+  rotations: { id: string; name: string }[];
+}
+
+export interface PeriodView {
+  startDate: Date;
+  endDate: Date;
+  type: 'default' | 'override';
+  recipient: UserView;
+}
+
+export interface TimelineRotationView {
+  /** null for the entry holding final periods that belong to no single rotation (see timelineOf). */
+  id: string | null;
+  name: string;
+  order: number;
+  periods: PeriodView[];
+}
+
+export type IntervalUnit = 'days' | 'weeks' | 'months';
+
+/** The longest timeline one request may ask for, per unit (about three months each). */
+export const TIMELINE_LIMITS: Record<IntervalUnit, number> = { days: 93, weeks: 13, months: 3 };
+
+/** The name of the final-timeline entry for periods that belong to no single rotation. */
+export const FINAL_ONLY_ENTRY = 'Overrides and merged';
+
+type ScheduleRowWithTeam = NonNullable<Awaited<ReturnType<typeof repo.findSchedule>>>;
+
+function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: string } | null)?.code === '23505';
+}
+
+function userView(u: { id: string; username: string; full_name: string }): UserView {
+  return { id: u.id, username: u.username, fullName: u.full_name };
+}
+
+function metaOf(row: ScheduleRowWithTeam): ScheduleMeta {
+  return { id: row.id, name: row.name, enabled: row.enabled };
+}
+
+export function createSchedulesService(db: Db) {
+  async function findSchedule(p: Principal, identifier: string, by: IdentifierType) {
+    const row = await repo.findSchedule(db, p.orgId, identifier, by);
+    if (!row) throw notFound(`Schedule with ${by} [${identifier}] does not exist.`);
+    return row;
+  }
+
+  /** Org admins change every schedule; a team's admins change the schedules their team owns. */
+  async function requireManager(p: Principal, ownerTeamId: string | null): Promise<void> {
+    if (isOrgAdmin(p)) return;
+    if (
+      ownerTeamId &&
+      p.userId &&
+      (await accountsRepository.memberRole(db, ownerTeamId, p.userId)) === 'admin'
+    ) {
+      return;
+    }
+    throw forbidden(
+      ownerTeamId
+        ? "Only organization admins and the admins of the schedule's owner team can change it. Ask one of them, or use their API key."
+        : "Only organization admins can change a schedule that no team owns. Ask an admin, or use an admin's API key.",
+    );
+  }
+
+  async function resolveTeam(orgId: string, ref: TeamRef, field: string) {
+    const identifier = ref.id ?? ref.name;
+    if (!identifier) throw invalidField(field, 'Give the team as {"id": ...} or {"name": ...}.');
+    const team = await accountsRepository.findTeam(
+      db,
+      orgId,
+      identifier,
+      ref.id !== undefined ? 'id' : 'name',
+    );
+    if (!team) throw invalidField(field, `No team ${JSON.stringify(identifier)} in this organization.`);
+    return team;
+  }
+
+  async function resolveUser(q: Queryable, orgId: string, ref: UserRef, field: string): Promise<string> {
+    const identifier = ref.id ?? ref.username;
+    if (!identifier) {
+      throw invalidField(
+        field,
+        'Give the user as {"type": "user", "username": ...} or {"type": "user", "id": ...}.',
+      );
+    }
+    const user = await accountsRepository.findUser(q, orgId, identifier);
+    if (!user) throw invalidField(field, `No user ${JSON.stringify(identifier)} in this organization.`);
+    return user.id;
+  }
+
+  /** A rotation from the request, checked, with its participants resolved; errors name `prefix` fields. */
+  async function rotationValues(
+    q: Queryable,
+    orgId: string,
+    input: RotationInput,
+    prefix: string,
+    defaultName: string,
+  ): Promise<RotationValues> {
+    const errors = new FieldErrors();
+    const participants: string[] = [];
+    for (const [j, ref] of input.participants.entries()) {
+      try {
+        participants.push(await resolveUser(q, orgId, ref, `${prefix}participants[${j}]`));
+      } catch (error) {
+        errors.merge(error);
+      }
+    }
+    let restriction: TimeRestriction | undefined;
+    let form: 'restriction' | 'restrictions' = 'restrictions';
+    if (input.timeRestriction) {
+      try {
+        ({ restriction, form } = timeRestrictionOf(input.timeRestriction, `${prefix}timeRestriction`));
+      } catch (error) {
+        errors.merge(error);
+      }
+    }
+    const endDate = input.endDate ?? undefined;
+    try {
+      checkRotation(
+        {
+          type: input.type,
+          length: input.length ?? 1,
+          participants,
+          startDate: input.startDate,
+          ...(endDate !== undefined ? { endDate } : {}),
+          ...(restriction ? { timeRestriction: restriction } : {}),
+        },
+        prefix,
+        form,
+      );
+    } catch (error) {
+      errors.merge(error);
+    }
+    errors.throwIfAny();
+    const start = instant(input.startDate, `${prefix}startDate`, errors);
+    const end = endDate === undefined ? null : instant(endDate, `${prefix}endDate`, errors);
+    if (!start || end === undefined) throw errors.error();
+    return {
+      name: input.name?.trim() || defaultName,
+      type: input.type,
+      length: input.length ?? 1,
+      participants,
+      start_date: start,
+      end_date: end,
+      time_restriction: restriction ?? null,
+    };
+  }
+
+  /** Every rotation of a request body, with every field at fault named in one 422. */
+  async function rotationsValues(q: Queryable, orgId: string, inputs: RotationInput[]) {
+    const errors = new FieldErrors();
+    const values: RotationValues[] = [];
+    for (const [i, input] of inputs.entries()) {
+      try {
+        values.push(await rotationValues(q, orgId, input, `rotations[${i}].`, `Rotation ${i + 1}`));
+      } catch (error) {
+        errors.merge(error);
+      }
+    }
+    errors.throwIfAny();
+    return values;
+  }
+
+  function rotationViews(parts: ScheduleParts): RotationView[] {
+    return parts.rotations.map((r, order) => ({
+      id: r.id,
+      name: r.name,
+      order,
+      type: r.type,
+      length: r.length,
+      startDate: r.start_date,
+      endDate: r.end_date,
+      participants: r.participants.flatMap((id) => {
+        const user = parts.users.get(id);
+        return user ? [userView(user)] : [];
+      }),
+      timeRestriction: r.time_restriction,
+    }));
+  }
+
+  function scheduleView(row: ScheduleRowWithTeam, rotations: RotationView[]): ScheduleView {
+    return {
+      ...metaOf(row),
+      description: row.description,
+      timezone: row.timezone,
+      ownerTeam:
+        row.owner_team_id && row.owner_team_name
+          ? { id: row.owner_team_id, name: row.owner_team_name }
+          : null,
+      rotations,
+    };
+  }
+
+  function overrideViews(parts: ScheduleParts): OverrideView[] {
+    const names = new Map(parts.rotations.map((r) => [r.id, r.name]));
+    return parts.overrides.flatMap((o) => {
+      const user = parts.users.get(o.user_id);
+      if (!user) return [];
+      return [
+        {
+          alias: o.alias,
+          user: userView(user),
+          startDate: o.start_date,
+          endDate: o.end_date,
+          rotations: (o.rotation_ids ?? []).flatMap((id) => {
+            const name = names.get(id);
+            return name === undefined ? [] : [{ id, name }];
+          }),
+        },
+      ];
+    });
+  }
+
+  async function overrideValues(
+    q: Queryable,
+    p: Principal,
+    scheduleId: string,
+    input: OverrideInput,
+  ): Promise<OverrideValues> {
+    const errors = new FieldErrors();
+    let userId = '';
+    try {
+      userId = await resolveUser(q, p.orgId, input.user, 'user');
+    } catch (error) {
+      errors.merge(error);
+    }
+    let rotationIds: string[] | null = null;
+    if (input.rotations && input.rotations.length > 0) {
+      const rotations = await repo.rotationsOf(q, [scheduleId]);
+      rotationIds = [];
+      for (const [i, ref] of input.rotations.entries()) {
+        const found = rotations.find((r) =>
+          ref.id !== undefined ? r.id === ref.id : r.name.toLowerCase() === (ref.name ?? '').toLowerCase(),
+        );
+        if (found) rotationIds.push(found.id);
+        else {
+          errors.add(
+            `rotations[${i}]`,
+            ref.id === undefined && ref.name === undefined
+              ? 'Give the rotation as {"id": ...} or {"name": ...}.'
+              : `No rotation ${JSON.stringify(ref.id ?? ref.name)} in this schedule.`,
+          );
+        }
+      }
+      rotationIds = [...new Set(rotationIds)];
+    }
+    try {
+      checkOverrideWindow(input.startDate, input.endDate);
+    } catch (error) {
+      errors.merge(error);
+    }
+    errors.throwIfAny();
+    const start = instant(input.startDate, 'startDate', errors);
+    const end = instant(input.endDate, 'endDate', errors);
+    if (!start || !end) throw errors.error();
+    return {
+      user_id: userId,
+      start_date: start,
+      end_date: end,
+      rotation_ids: rotationIds,
+    };
+  }
+
+  function nameTaken(name: string | undefined) {
+    return conflict(`Schedule with name [${name ?? ''}] already exists.`);
+  }
+
+  async function withParts(p: Principal, identifier: string, by: IdentifierType) {
+    const row = await findSchedule(p, identifier, by);
+    return { row, parts: await loadScheduleParts(db, p.orgId, row.id) };
+  }
+
+  function userOf(parts: ScheduleParts, id: string): UserView {
+    const user = parts.users.get(id);
+    if (!user) throw new Error(`unreachable: user ${id} was loaded with the schedule`);
+    return userView(user);
+  }
+
+  return {
+    async createSchedule(p: Principal, input: ScheduleInput): Promise<ScheduleMeta> {
+      const team = input.ownerTeam ? await resolveTeam(p.orgId, input.ownerTeam, 'ownerTeam') : undefined;
+      await requireManager(p, team?.id ?? null);
+      checkTimezone(input.timezone);
+      const rotations = await rotationsValues(db, p.orgId, input.rotations ?? []);
+      try {
+        return await db.transaction().execute(async (tx) => {
+          const row = await repo.insertSchedule(tx, {
+            org_id: p.orgId,
+            name: input.name,
+            description: input.description ?? '',
+            timezone: input.timezone,
+            enabled: input.enabled ?? true,
+            owner_team_id: team?.id ?? null,
+          });
+          await repo.insertRotations(tx, row.id, rotations);
+          return { id: row.id, name: row.name, enabled: row.enabled };
+        });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw nameTaken(input.name);
+        throw error;
+      }
+    },
+
+    async listSchedules(p: Principal, expandRotations: boolean): Promise<ScheduleView[]> {
+      const rows = await repo.listSchedules(db, p.orgId);
+      if (!expandRotations) return rows.map((row) => scheduleView(row, []));
+      const rotations = await repo.rotationsOf(
+        db,
+        rows.map((r) => r.id),
+      );
+      const users = new Map(
+        (
+          await repo.usersByIds(
+            db,
+            p.orgId,
+            rotations.flatMap((r) => r.participants),
+          )
+        ).map((u) => [u.id, u]),
+      );
+      return rows.map((row) =>
+        scheduleView(
+          row,
+          rotationViews({
+            rotations: rotations.filter((r) => r.schedule_id === row.id),
+            overrides: [],
+            users,
+          }),
+        ),
+      );
+    },
+
+    async getSchedule(p: Principal, identifier: string, by: IdentifierType): Promise<ScheduleView> {
+      const { row, parts } = await withParts(p, identifier, by);
+      return scheduleView(row, rotationViews(parts));
+    },
+
+    async updateSchedule(
+      p: Principal,
+      identifier: string,
+      by: IdentifierType,
+      changes: ScheduleChanges,
+    ): Promise<ScheduleMeta> {
+      const row = await findSchedule(p, identifier, by);
+      await requireManager(p, row.owner_team_id);
+      let ownerTeamId: string | null | undefined;
+      if (changes.ownerTeam === null) {
+        if (!isOrgAdmin(p))
+          throw forbidden('Only organization admins can make a schedule belong to no team.');
+        ownerTeamId = null;
+      } else if (changes.ownerTeam !== undefined) {
+        ownerTeamId = (await resolveTeam(p.orgId, changes.ownerTeam, 'ownerTeam')).id;
+        if (ownerTeamId !== row.owner_team_id) await requireManager(p, ownerTeamId);
+      }
+      if (changes.timezone !== undefined) checkTimezone(changes.timezone);
+      const rotations = changes.rotations && (await rotationsValues(db, p.orgId, changes.rotations));
+      try {
+        return await db.transaction().execute(async (tx) => {
+          await repo.lockSchedule(tx, row.id);
+          await repo.updateSchedule(tx, row.id, {
+            name: changes.name,
+            description: changes.description,
+            timezone: changes.timezone,
+            enabled: changes.enabled,
+            owner_team_id: ownerTeamId,
+          });
+          if (rotations) {
+            const old = (await repo.rotationsOf(tx, [row.id])).map((r) => r.id);
+            await repo.deleteRotations(tx, row.id);
+            await repo.forgetRotationsInOverrides(tx, row.id, old);
+            await repo.insertRotations(tx, row.id, rotations);
+          }
+          return {
+            id: row.id,
+            name: changes.name ?? row.name,
+            enabled: changes.enabled ?? row.enabled,
+          };
+        });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw nameTaken(changes.name);
+        throw error;
+      }
+    },
+
+    async deleteSchedule(p: Principal, identifier: string, by: IdentifierType): Promise<void> {
+      const row = await findSchedule(p, identifier, by);
+      await requireManager(p, row.owner_team_id);
+      // A policy or a routing rule pointing at nothing would page nobody: refuse, and say what uses it.
+      await db.transaction().execute(async (tx) => {
+        await tx.selectFrom('schedules').select('id').where('id', '=', row.id).forUpdate().execute();
+        const policies = await escalationsRepository.usingRecipient(tx, p.orgId, {
+          type: 'schedule',
+          id: row.id,
+        });
+        const rules = await routingRepository.usingTarget(tx, 'schedule', row.id);
+        const uses = [
+          ...policies.map((e) => `escalation [${e.name}]`),
+          ...rules.map((r) =>
+            r.is_default
+              ? `the default rule of team [${r.team_name}]`
+              : `rule [${r.name}] of team [${r.team_name}]`,
+          ),
+        ];
+        if (uses.length > 0) {
+          throw conflict(
+            `Schedule [${row.name}] is used by ${uses.join(', ')}: change those first, then delete it.`,
+          );
+        }
+        await repo.deleteSchedule(tx, row.id);
+      });
+    },
+
+    // Rotations
+
+    async addRotation(p: Principal, identifier: string, by: IdentifierType, input: RotationInput) {
+      const row = await findSchedule(p, identifier, by);
+      await requireManager(p, row.owner_team_id);
+      return db.transaction().execute(async (tx) => {
+        await repo.lockSchedule(tx, row.id);
+        const count = (await repo.rotationsOf(tx, [row.id])).length;
+        const values = await rotationValues(tx, p.orgId, input, '', `Rotation ${count + 1}`);
+        const [created] = await repo.insertRotations(tx, row.id, [values]);
+        if (!created) throw new Error('unreachable: the rotation was inserted');
+        return { id: created.id, name: created.name };
+      });
+    },
+
+    async listRotations(p: Principal, identifier: string, by: IdentifierType): Promise<RotationView[]> {
+      const { parts } = await withParts(p, identifier, by);
+      return rotationViews(parts);
+    },
+
+    async getRotation(p: Principal, identifier: string, by: IdentifierType, rotationId: string) {
+      const { parts } = await withParts(p, identifier, by);
+      const rotation = rotationViews(parts).find((r) => r.id === rotationId);
+      if (!rotation) throw notFound(`Rotation with id [${rotationId}] does not exist in this schedule.`);
+      return rotation;
+    },
+
+    async updateRotation(
+      p: Principal,
+      identifier: string,
+      by: IdentifierType,
+      rotationId: string,
+      changes: RotationChanges,
+    ) {
+      const row = await findSchedule(p, identifier, by);
+      await requireManager(p, row.owner_team_id);
+      return db.transaction().execute(async (tx) => {
+        await repo.lockSchedule(tx, row.id);
+        const current = await repo.findRotation(tx, row.id, rotationId);
+        if (!current) throw notFound(`Rotation with id [${rotationId}] does not exist in this schedule.`);
+        // Users deleted since the rotation was saved drop out of it, as they do when it is loaded.
+        const existing = new Set((await repo.usersByIds(tx, p.orgId, current.participants)).map((u) => u.id));
+        const participants = current.participants.filter((id) => existing.has(id));
+        const merged: RotationInput = {
+          name: changes.name ?? current.name,
+          type: changes.type ?? current.type,
+          length: changes.length ?? current.length,
+          startDate: changes.startDate ?? current.start_date.toISOString(),
+          endDate: changes.endDate === undefined ? current.end_date?.toISOString() : changes.endDate,
+          participants: changes.participants ?? participants.map((id) => ({ type: 'user', id })),
+          timeRestriction:
+            changes.timeRestriction === undefined ? current.time_restriction : changes.timeRestriction,
+        };
+        const values = await rotationValues(tx, p.orgId, merged, '', current.name);
+        await repo.updateRotation(tx, current.id, values);
+        return { id: current.id, name: values.name };
+      });
+    },
+
+    async deleteRotation(p: Principal, identifier: string, by: IdentifierType, rotationId: string) {
+      const row = await findSchedule(p, identifier, by);
+      await requireManager(p, row.owner_team_id);
+      await db.transaction().execute(async (tx) => {
+        await repo.lockSchedule(tx, row.id);
+        const current = await repo.findRotation(tx, row.id, rotationId);
+        if (!current) throw notFound(`Rotation with id [${rotationId}] does not exist in this schedule.`);
+        await repo.deleteRotations(tx, row.id, [current.id]);
+        await repo.forgetRotationsInOverrides(tx, row.id, [current.id]);
+      });
+    },
+
+    // Overrides
+
+    async createOverride(p: Principal, identifier: string, by: IdentifierType, input: OverrideInput) {
+      const row = await findSchedule(p, identifier, by);
+      await requireManager(p, row.owner_team_id);
+      const alias = input.alias ?? randomUUID();
+      try {
+        return await db.transaction().execute(async (tx) => {
+          await repo.lockSchedule(tx, row.id);
+          const values = await overrideValues(tx, p, row.id, input);
+          const created = await repo.insertOverride(tx, row.id, alias, values);
+          return { alias: created.alias };
+        });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw conflict(`Override with alias [${alias}] already exists.`);
+        throw error;
+      }
+    },
+
+    async listOverrides(p: Principal, identifier: string, by: IdentifierType) {
+      const { row, parts } = await withParts(p, identifier, by);
+      return { parent: metaOf(row), overrides: overrideViews(parts) };
+    },
+
+    async getOverride(p: Principal, identifier: string, by: IdentifierType, alias: string) {
+      const { row, parts } = await withParts(p, identifier, by);
+      const override = overrideViews(parts).find((o) => o.alias === alias);
+      if (!override) throw notFound(`Override with alias [${alias}] does not exist in this schedule.`);
+      return { parent: metaOf(row), override };
+    },
+
+    /** Opsgenie's PUT: the override's user, window and rotations are all replaced. */
+    async updateOverride(
+      p: Principal,
+      identifier: string,
+      by: IdentifierType,
+      alias: string,
+      input: Omit<OverrideInput, 'alias'>,
+    ) {
+      const row = await findSchedule(p, identifier, by);
+      await requireManager(p, row.owner_team_id);
+      return db.transaction().execute(async (tx) => {
+        await repo.lockSchedule(tx, row.id);
+        const current = await repo.findOverride(tx, row.id, alias);
+        if (!current) throw notFound(`Override with alias [${alias}] does not exist in this schedule.`);
+        await repo.updateOverride(tx, current.id, await overrideValues(tx, p, row.id, input));
+        return { alias };
+      });
+    },
+
+    async deleteOverride(p: Principal, identifier: string, by: IdentifierType, alias: string) {
+      const row = await findSchedule(p, identifier, by);
+      await requireManager(p, row.owner_team_id);
+      const current = await repo.findOverride(db, row.id, alias);
+      if (!current) throw notFound(`Override with alias [${alias}] does not exist in this schedule.`);
+      await repo.deleteOverride(db, current.id);
+    },
+
+    // Who is on call
+
+    async onCalls(p: Principal, identifier: string, by: IdentifierType, at: Date) {
+      const { row, parts } = await withParts(p, identifier, by);
+      const schedule = row.enabled ? scheduleOf(row.timezone, parts) : emptySchedule(row.timezone);
+      const now = onCallAt(schedule, at);
+      return { parent: metaOf(row), users: now ? [userOf(parts, now.user)] : [] };
+    },
+
+    async nextOnCalls(p: Principal, identifier: string, by: IdentifierType, after: Date) {
+      const { row, parts } = await withParts(p, identifier, by);
+      const schedule = row.enabled ? scheduleOf(row.timezone, parts) : emptySchedule(row.timezone);
+      const next = nextOnCall(schedule, after);
+      return {
+        parent: metaOf(row),
+        next: next
+          ? { user: userOf(parts, next.user), startDate: new Date(next.start), endDate: new Date(next.end) }
+          : undefined,
+      };
+    },
+
+    /**
+     * The final timeline (layers and overrides) and the base one (each rotation's own shifts, restrictions
+     * applied) from `date` for `interval` units in the schedule's zone. Final periods with a single rotation
+     * go under that rotation; those without one (an override of the whole schedule, or pieces of one person
+     * from several layers merged into one) go under an extra entry with id null named FINAL_ONLY_ENTRY,
+     * after the rotations. A disabled schedule's final timeline is empty; its base timeline still shows
+     * the rotations.
+     */
+    async timeline(
+      p: Principal,
+      identifier: string,
+      by: IdentifierType,
+      window: { date: Date; interval: number; intervalUnit: IntervalUnit },
+    ) {
+      const limit = TIMELINE_LIMITS[window.intervalUnit];
+      if (window.interval > limit) {
+        throw new ApiError(422, 'Request querystring is not processable. Please check the errors.', {
+          interval: `A timeline covers at most 3 months (or 13 weeks, or 93 days) at a time, not ${window.interval} ${window.intervalUnit}: ask for less, and page on with a later date.`,
+        });
+      }
+      const { row, parts } = await withParts(p, identifier, by);
+      const start = DateTime.fromJSDate(window.date, { zone: row.timezone });
+      const end = start.plus({ [window.intervalUnit]: window.interval }).toJSDate();
+      const configured = scheduleOf(row.timezone, parts);
+      const computed = timeline(configured, window.date, end);
+      const final = row.enabled ? computed.final : [];
+      const rotationsById = new Map(parts.rotations.map((r, order) => [r.id, { row: r, order }]));
+      const period = (s: { user: string; start: string; end: string; override?: boolean }): PeriodView => ({
+        startDate: new Date(s.start),
+        endDate: new Date(s.end),
+        type: s.override ? 'override' : 'default',
+        recipient: userOf(parts, s.user),
+      });
+      const entries = (periodsOf: (rotationId: string) => PeriodView[]): TimelineRotationView[] =>
+        parts.rotations.map((r, order) => ({ id: r.id, name: r.name, order, periods: periodsOf(r.id) }));
+      const finalRotations = entries((id) => final.filter((s) => s.rotationId === id).map(period));
+      const unattributed = final.filter(
+        (s) => s.rotationId === undefined || !rotationsById.has(s.rotationId),
+      );
+      if (unattributed.length > 0) {
+        finalRotations.push({
+          id: null,
+          name: FINAL_ONLY_ENTRY,
+          order: parts.rotations.length,
+          periods: unattributed.map(period),
+        });
+      }
+      const baseRotations = entries(
+        (id) => computed.rotations.find((r) => r.rotationId === id)?.shifts.map(period) ?? [],
+      );
+      return {
+        parent: metaOf(row),
+        startDate: window.date,
+        endDate: end,
+        finalTimeline: finalRotations,
+        baseTimeline: baseRotations,
+      };
+    },
+  };
+}
+
+export type SchedulesService = ReturnType<typeof createSchedulesService>;
