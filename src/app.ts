@@ -17,11 +17,26 @@ import { buildHttpApp, type HttpApp } from './http/server.js';
 import type { Logger } from './logger.js';
 import { createIntegrationsService, type IntegrationsService } from './integrations/service.js';
 import { registerIntegrationRoutes } from './integrations/routes.js';
+import { createPeopleService } from './oncall/people/service.js';
+import { registerPeopleRoutes } from './oncall/people/routes.js';
 import { createSecurityHubIntake } from './integrations/securityhub/intake.js';
 import { SnsCertificateStore } from './integrations/securityhub/sns.js';
 import { httpsGet, type OutboundOptions } from './http/outbound.js';
 import { createAwsAccess, type AwsAccessOptions } from './integrations/securityhub/writeback/aws.js';
 import { createWriteback, type WritebackOptions } from './integrations/securityhub/writeback/writeback.js';
+import { createEscalationsService } from './oncall/escalations/service.js';
+import { registerEscalationRoutes } from './oncall/escalations/routes.js';
+import { createRoutingService } from './oncall/routing/service.js';
+import { systemClock, type Clock } from './engine/clock.js';
+import { createEscalationEngine, purgeHandledEvents } from './engine/escalation/engine.js';
+import type { NotificationChannel } from './notify/channel.js';
+import { createChannels } from './notify/channels.js';
+import { createActionLinks, loadLinkSecret } from './notify/links.js';
+import { registerActionLinkRoutes } from './notify/routes.js';
+import { createNotificationSender } from './notify/sender.js';
+import { registerRoutingRoutes } from './oncall/routing/routes.js';
+import { createSchedulesService } from './oncall/schedules/service.js';
+import { registerScheduleRoutes } from './oncall/schedules/routes.js';
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -73,6 +88,12 @@ export interface StartOptions {
   outbound?: OutboundOptions;
   writeback?: WritebackOptions;
   aws?: AwsAccessOptions;
+  /** The engine's time (tests move it forward instead of waiting). */
+  clock?: Clock;
+  /** Channels to use instead of the configured ones (tests plug fakes in). */
+  channels?: readonly NotificationChannel[];
+  /** How often the engine and the sender look for due work when nothing wakes them. */
+  engineIntervalMs?: number;
 }
 
 export async function startApp(config: Config, options: StartOptions): Promise<RunningApp> {
@@ -83,6 +104,9 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
   let relay: LoopHandle | undefined;
   let sender: LoopHandle | undefined;
   let deliveries: LoopHandle[] = [];
+  let escalators: LoopHandle[] = [];
+  let notifier: LoopHandle | undefined;
+  const channelClosers: (() => Promise<void>)[] = [];
   try {
     await migrate(database.db, database.pool, log);
     const accounts = createAccountsService(database.db, log);
@@ -125,6 +149,13 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       },
     });
 
+    // Emails carry the links (workers); the API answers them: every process signs and checks with one key.
+    const links = createActionLinks(
+      await loadLinkSecret(database.db),
+      config.publicUrl,
+      config.actionLinkTtlHours * 3_600_000,
+    );
+
     if (config.bootstrapApiKey) {
       const result = await accounts.bootstrap(config.bootstrapApiKey);
       if (result.created) {
@@ -146,12 +177,37 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
         startLoop('delivery processor', async () => (await intake.processQueued(50)) >= 50, 50, log),
       );
       sender = writeback.start();
+      const clock = options.clock ?? systemClock;
+      const channels = createChannels(config, log, options.channels);
+      for (const channel of channels.values()) {
+        const close = channel.close?.bind(channel);
+        if (close) channelClosers.push(close);
+      }
+      const notifications = createNotificationSender({
+        db: database.db,
+        log,
+        clock,
+        channels,
+        links,
+        publicUrl: config.publicUrl,
+      });
+      notifier = notifications.start(options.engineIntervalMs);
+      const engine = createEscalationEngine({
+        db: database.db,
+        log,
+        clock,
+        alerts,
+        onDueNotifications: () => notifier?.wake(),
+      });
+      // Several claimers: a step waits on PostgreSQL most of the time, and SKIP LOCKED splits the due ones.
+      escalators = Array.from({ length: 4 }, () => engine.start(options.engineIntervalMs));
       worker = await startWorker({
         pool: database.pool,
         log,
         alerts,
         integrations,
-        consumers: [...(options.consumers ?? []), writeback.consumer],
+        consumers: [...(options.consumers ?? []), writeback.consumer, engine.consumer],
+        purgeHandledEvents: (days) => purgeHandledEvents(database.db, days),
         requestRetentionDays: config.requestRetentionDays,
         payloadRetentionDays: config.payloadRetentionDays,
         concurrency: options.workerConcurrency,
@@ -165,6 +221,16 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       registerAccountRoutes(http, accounts);
       registerAlertRoutes(http, alerts);
       registerIntegrationRoutes(http, { config, integrations, intake, writeback });
+      registerPeopleRoutes(http, createPeopleService(database.db));
+      registerEscalationRoutes(http, createEscalationsService(database.db));
+      registerRoutingRoutes(http, createRoutingService(database.db));
+      registerScheduleRoutes(http, createSchedulesService(database.db));
+      registerActionLinkRoutes(http, {
+        links,
+        alerts,
+        db: database.db,
+        publicUrl: config.publicUrl,
+      });
       url = await http.listen({ port: config.port, host: config.host });
       log.info({ url, role }, `Vigil is serving on ${url} (API docs at ${url}/docs)`);
     }
@@ -180,7 +246,10 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
           await relay?.stop();
           await Promise.all(deliveries.map((d) => d.stop()));
           await sender?.stop();
+          await Promise.all(escalators.map((e) => e.stop()));
+          await notifier?.stop();
           await worker?.stop();
+          await Promise.all(channelClosers.map((close) => close().catch(() => {})));
           await database.close();
         })();
         return stopping;
@@ -191,6 +260,8 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
     await relay?.stop().catch(() => {});
     await Promise.all(deliveries.map((d) => d.stop().catch(() => {})));
     await sender?.stop().catch(() => {});
+    await Promise.all(escalators.map((e) => e.stop().catch(() => {})));
+    await notifier?.stop().catch(() => {});
     await worker?.stop().catch(() => {});
     await database.close();
     throw error;

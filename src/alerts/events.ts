@@ -48,6 +48,8 @@ export type AlertEvent =
   | (Base & { type: 'message_changed' })
   | (Base & { type: 'description_changed' })
   | (Base & { type: 'owner_assigned'; owner: string })
+  /** Someone asked to move the alert to the next escalation rule now (of one policy, or of all). */
+  | (Base & { type: 'escalated'; escalationId?: string; escalationName?: string })
   | (Base & { type: 'deleted' });
 
 export type AlertEventType = AlertEvent['type'];

@@ -281,6 +281,24 @@ export function registerAlertRoutes(app: HttpApp, alerts: AlertsService): void {
   action('post', '/close', 'Close an alert', ActionBody, () => ({ kind: 'close' }));
   action(
     'post',
+    '/escalate',
+    'Move the alert to the next rule of its escalation now (of the policy given, or of every policy it is on)',
+    Type.Object(
+      {
+        escalation: Type.Optional(
+          Type.Object({
+            id: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+            name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+          }),
+        ),
+        ...Meta,
+      },
+      { additionalProperties: true },
+    ),
+    (b) => ({ kind: 'escalate', ...(b.escalation ? { escalation: b.escalation } : {}) }),
+  );
+  action(
+    'post',
     '/snooze',
     'Snooze an alert until a time',
     Type.Object({ endTime: Type.String({ format: 'date-time' }), ...Meta }, { additionalProperties: true }),

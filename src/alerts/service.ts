@@ -57,6 +57,7 @@ export type AlertAction =
   | { kind: 'message'; message: string }
   | { kind: 'description'; description: string }
   | { kind: 'assign'; owner: { id?: string; username?: string } }
+  | { kind: 'escalate'; escalation?: { id?: string; name?: string } }
   | { kind: 'delete' };
 
 /** The name of each action in request statuses, as Opsgenie reports it. */
@@ -74,6 +75,7 @@ const ACTION_NAMES: Record<AlertAction['kind'], string> = {
   message: 'UpdateMessage',
   description: 'UpdateDescription',
   assign: 'Assign',
+  escalate: 'EscalateToNext',
   delete: 'Delete',
 };
 
@@ -334,6 +336,42 @@ export function createAlertsService(db: Db) {
         await log('assign', `Alert assigned to ${user.username} by ${actor.name}`);
         await event(tx, updated, actor, src, { type: 'owner_assigned', owner: user.username });
         return { success: true, status: 'Assigned', alert: updated };
+      }
+      case 'escalate': {
+        if (closed) return refuseClosed('escalated');
+        let policy: { id: string; name: string } | undefined;
+        if (action.escalation) {
+          const ref = action.escalation;
+          const found = await tx
+            .selectFrom('escalations')
+            .select(['id', 'name'])
+            .where('org_id', '=', alert.org_id)
+            .$call((qb) =>
+              ref.id
+                ? qb.where(
+                    'id',
+                    '=',
+                    /^[0-9a-f-]{36}$/i.test(ref.id) ? ref.id : '00000000-0000-0000-0000-000000000000',
+                  )
+                : qb.where(sql`lower(name)`, '=', (ref.name ?? '').toLowerCase()),
+            )
+            .executeTakeFirst();
+          if (!found)
+            throw invalidField(
+              'escalation',
+              `No escalation policy ${JSON.stringify(ref.id ?? ref.name ?? '')} in this organization.`,
+            );
+          policy = found;
+        }
+        await log(
+          'escalate',
+          `Escalated to the next rule${policy ? ` of ${policy.name}` : ''} by ${actor.name}`,
+        );
+        await event(tx, alert, actor, src, {
+          type: 'escalated',
+          ...(policy ? { escalationId: policy.id, escalationName: policy.name } : {}),
+        });
+        return { success: true, status: 'Escalated', alert };
       }
       case 'delete': {
         await sql`SELECT graphile_worker.remove_job(${`unsnooze:${alert.id}`})`.execute(tx);

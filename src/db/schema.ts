@@ -331,6 +331,7 @@ export interface AlertEscalationsTable {
   alert_id: string;
   org_id: string;
   team_id: string | null;
+  responder_user_id: ColumnType<string | null, string | null | undefined, string | null>;
   escalation_id: string | null;
   routing_rule_id: string | null;
   plan: Json<EscalationPlan>;

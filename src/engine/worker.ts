@@ -16,6 +16,8 @@ export interface WorkerDeps {
   integrations: IntegrationsService;
   requestRetentionDays: number;
   payloadRetentionDays: number;
+  /** Forgets which alert events the engine handled, after the days given. */
+  purgeHandledEvents: (olderThanDays: number) => Promise<number>;
   concurrency?: number;
 }
 
@@ -45,6 +47,7 @@ export async function startWorker(deps: WorkerDeps): Promise<Runner> {
       if (removed > 0) log.info({ removed }, 'purged old alert request records');
       const payloads = await deps.integrations.purge(deps.payloadRetentionDays);
       if (payloads > 0) log.info({ removed: payloads }, 'purged integration payloads past retention');
+      await deps.purgeHandledEvents(7);
     },
   };
   // The payload arrives as JSON from PostgreSQL; it was typed when it was written by enqueueJob.

@@ -79,7 +79,7 @@ export function createEmailChannel(options: EmailChannelOptions): NotificationCh
   const { from, log } = options;
   const settings: SMTPPoolOptions & { pool: true } = {
     // A few connections keep a burst of pages moving without tripping a relay's per-client limits.
-    maxConnections: 3,
+    maxConnections: 8,
     maxMessages: 100,
     // Fail fast: the engine retries, and a hung relay must not hold a notification for minutes.
     connectionTimeout: 10_000,

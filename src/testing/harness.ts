@@ -7,6 +7,8 @@ import { createLogger } from '../logger.js';
 import type { OutboundOptions } from '../http/outbound.js';
 import type { WritebackOptions } from '../integrations/securityhub/writeback/writeback.js';
 import type { AwsAccessOptions } from '../integrations/securityhub/writeback/aws.js';
+import type { Clock } from '../engine/clock.js';
+import type { NotificationChannel } from '../notify/channel.js';
 
 /**
  * Test support: a fresh database per test file on the PostgreSQL that scripts/test.ts started
@@ -59,6 +61,9 @@ export async function startTestServer(
     aws?: AwsAccessOptions;
     /** The key to bootstrap with (or, on a database already set up, to call with). */
     apiKey?: string;
+    clock?: Clock;
+    channels?: NotificationChannel[];
+    engineIntervalMs?: number;
   } = {},
 ): Promise<TestServer> {
   const databaseUrl = options.databaseUrl ?? (await createTestDatabase());
@@ -78,6 +83,9 @@ export async function startTestServer(
     outbound: options.outbound,
     writeback: options.writeback,
     aws: options.aws,
+    clock: options.clock,
+    channels: options.channels,
+    engineIntervalMs: options.engineIntervalMs,
     workerConcurrency: 10,
   });
   const url = app.url ?? '';

@@ -1,0 +1,203 @@
+/**
+ * Paging timing: the real server (API, workers, embedded PostgreSQL) and a real SMTP server (the
+ * smtp-server package, in this process). Not a test: prints numbers.
+ *
+ * 1. First email: `--alerts` alerts (default 1,000) created at once through the API, each paging the one
+ *    member of its team; for each, the time from the alert's creation (its created_at in PostgreSQL) to
+ *    the moment the SMTP server has the whole message.
+ * 2. Lateness: `--open` open alerts (default 10,000) on a policy whose second rule is due one minute after
+ *    each alert was created; how late each of those steps ran (the activity log's time minus the due
+ *    time). The rule's person has no contact method, so this measures the engine, not SMTP.
+ *
+ *   npm run bench:paging [-- --alerts 1000 --open 10000]
+ */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { sql } from 'kysely';
+import { startApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
+import { startTestSmtpServer } from '../src/testing/smtp.js';
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+}
+const alertCount = arg('alerts', 1000);
+const openCount = arg('open', 10000);
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+const summary = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return `p50 ${percentile(sorted, 50).toFixed(0)} ms, p99 ${percentile(sorted, 99).toFixed(0)} ms, max ${(sorted[sorted.length - 1] ?? NaN).toFixed(0)} ms (n=${sorted.length})`;
+};
+
+const smtp = await startTestSmtpServer();
+const work = await fs.mkdtemp(path.join(os.tmpdir(), 'vigil-bench-paging-'));
+const key = randomUUID();
+const config = loadConfig({
+  ...process.env,
+  PORT: '0',
+  HOST: '127.0.0.1',
+  VIGIL_DATA_DIR: work,
+  VIGIL_BOOTSTRAP_API_KEY: key,
+  VIGIL_SMTP_URL: smtp.url,
+  VIGIL_EMAIL_FROM: 'Vigil <vigil@example.com>',
+});
+const app = await startApp(config, { role: 'all', log: createLogger('warn') });
+const db = app.context.db;
+
+async function call(
+  method: string,
+  route: string,
+  body?: object,
+): Promise<{ status: number; json: unknown }> {
+  const response = await fetch(`${app.url}${route}`, {
+    method,
+    headers: { authorization: `GenieKey ${key}`, 'content-type': 'application/json' },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const json: unknown = await response.json().catch(() => undefined);
+  if (response.status >= 300)
+    throw new Error(`${method} ${route}: ${response.status} ${JSON.stringify(json)}`);
+  return { status: response.status, json };
+}
+
+/** Sends `count` creates, `concurrency` at a time, printing progress. */
+async function createAlerts(count: number, team: string, prefix: string, concurrency = 32): Promise<void> {
+  let next = 0;
+  let done = 0;
+  const started = performance.now();
+  const progress = setInterval(() => process.stdout.write(`\r  created ${done}/${count}`), 1000);
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        const i = next++;
+        await call('POST', '/v2/alerts', {
+          message: `${prefix} ${i}`,
+          alias: `${prefix}-${i}`,
+          responders: [{ type: 'team', name: team }],
+        });
+        done++;
+      }
+    }),
+  );
+  clearInterval(progress);
+  const seconds = (performance.now() - started) / 1000;
+  process.stdout.write(
+    `\r  created ${count} alerts in ${seconds.toFixed(1)} s (${(count / seconds).toFixed(0)}/s)\n`,
+  );
+}
+
+try {
+  // 1. Creation to first email.
+  await call('POST', '/v2/users', {
+    username: 'pager@example.com',
+    fullName: 'Pager',
+    role: { name: 'User' },
+  });
+  await call('POST', '/v2/teams', { name: 'Paged', members: [{ user: { username: 'pager@example.com' } }] });
+  console.log('0. one alert at a time (20 of them), each paging one person by email');
+  const lone: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const before = smtp.messages.length;
+    const started = Date.now();
+    await call('POST', '/v2/alerts', {
+      message: `lone ${i}`,
+      alias: `lone-${i}`,
+      responders: [{ type: 'team', name: 'Paged' }],
+    });
+    await smtp.waitForMessages(before + 1, 30_000);
+    lone.push(Date.now() - started);
+  }
+  console.log(`  request → email at the SMTP server: ${summary(lone)}`);
+  smtp.clear();
+  console.log(`1. ${alertCount} alerts created at once, each paging one person by email`);
+  await createAlerts(alertCount, 'Paged', 'first-email');
+  await smtp.waitForMessages(alertCount, 300_000);
+  const created = await db
+    .selectFrom('alerts')
+    .select(['id', 'created_at'])
+    .where('alias', 'like', 'first-email-%')
+    .execute();
+  const createdAt = new Map(created.map((a) => [a.id, a.created_at.getTime()]));
+  const delays = smtp.messages
+    .map((m) => m.receivedAt.getTime() - (createdAt.get(m.headers['x-vigil-alert-id'] ?? '') ?? NaN))
+    .filter((d) => Number.isFinite(d));
+  console.log(`  creation → email at the SMTP server: ${summary(delays)}`);
+  const stages = await sql<{ planned_ms: number; sent_ms: number }>`
+    SELECT extract(epoch FROM (n.created_at - a.created_at)) * 1000 AS planned_ms,
+           extract(epoch FROM (n.sent_at - n.created_at)) * 1000 AS sent_ms
+    FROM notifications n JOIN alerts a ON a.id = n.alert_id WHERE a.alias LIKE 'first-email-%'`.execute(db);
+  console.log(
+    `  of which creation → message planned: ${summary(stages.rows.map((r) => Number(r.planned_ms)))}`,
+  );
+  console.log(`           planned → sent: ${summary(stages.rows.map((r) => Number(r.sent_ms)))}`);
+
+  // 2. Lateness of steps with many open alerts escalating.
+  if (openCount > 0) await lateness();
+} finally {
+  await app.stop();
+  await smtp.stop();
+  await fs.rm(work, { recursive: true, force: true });
+}
+
+async function lateness(): Promise<void> {
+  await call('POST', '/v2/users', {
+    username: 'quiet@example.com',
+    fullName: 'Quiet',
+    role: { name: 'User' },
+  });
+  const contacts = (await call('GET', '/v2/users/quiet@example.com/contacts')).json as {
+    data: { id: string }[];
+  };
+  for (const c of contacts.data) await call('DELETE', `/v2/users/quiet@example.com/contacts/${c.id}`);
+  await call('POST', '/v2/teams', {
+    name: 'Escalating',
+    members: [{ user: { username: 'quiet@example.com' } }],
+  });
+  await call('POST', '/v2/escalations', {
+    name: 'Bench policy',
+    rules: [0, 1, 30].map((minutes) => ({
+      condition: 'if-not-acked',
+      notifyType: 'default',
+      delay: { timeAmount: minutes },
+      recipient: { type: 'user', username: 'quiet@example.com' },
+    })),
+  });
+  await call('PUT', '/v2/teams/Escalating/routing-rules/default?teamIdentifierType=name', {
+    notify: { type: 'escalation', name: 'Bench policy' },
+  });
+  console.log(`2. ${openCount} open alerts escalating; their second rule is due 1 minute after creation`);
+  await createAlerts(openCount, 'Escalating', 'open');
+  const ids = await db.selectFrom('alerts').select('id').where('alias', 'like', 'open-%').execute();
+  let fired = 0;
+  const waitStarted = Date.now();
+  while (fired < ids.length && Date.now() - waitStarted < 600_000) {
+    await new Promise((r) => setTimeout(r, 2000));
+    const row = await sql<{ n: number }>`
+      SELECT count(*)::int AS n FROM alert_logs l JOIN alerts a ON a.id = l.alert_id
+      WHERE a.alias LIKE 'open-%' AND l.log LIKE 'Bench policy rule 2 %'`.execute(db);
+    fired = row.rows[0]?.n ?? 0;
+    process.stdout.write(`\r  second rule ran for ${fired}/${ids.length}`);
+  }
+  process.stdout.write('\n');
+  const lateness = await sql<{ late_ms: number }>`
+    SELECT extract(epoch FROM (l.created_at - (e.base_at + interval '1 minute'))) * 1000 AS late_ms
+    FROM alert_logs l
+    JOIN alerts a ON a.id = l.alert_id
+    JOIN alert_escalations e ON e.alert_id = a.id
+    WHERE a.alias LIKE 'open-%' AND l.log LIKE 'Bench policy rule 2 %'`.execute(db);
+  console.log(`  how late rule 2 ran: ${summary(lateness.rows.map((r) => Number(r.late_ms)))}`);
+  const open = await db
+    .selectFrom('alert_escalations')
+    .select(sql<number>`count(*)::int`.as('n'))
+    .where('state', '=', 'active')
+    .executeTakeFirst();
+  console.log(`  escalations still active (waiting for their 30-minute rule): ${open?.n}`);
+}

@@ -1,0 +1,612 @@
+import { sql } from 'kysely';
+import type { AlertEvent } from '../../alerts/events.js';
+import { alertsRepository } from '../../alerts/repository.js';
+import type { AlertsService } from '../../alerts/service.js';
+import type { Db, Tx } from '../../db/database.js';
+import type { AlertEscalationRow, AlertRow, EscalationState } from '../../db/schema.js';
+import type { Logger } from '../../logger.js';
+import { matchableAlert, planNotifications } from '../../notify/planner.js';
+import type { EscalationPlan, NotificationActionType } from '../../oncall/model.js';
+import { routeAlert } from '../../oncall/routing/route.js';
+import type { Clock } from '../clock.js';
+import type { AlertEventConsumer } from '../consumers.js';
+import { startLoop, type LoopHandle } from '../loop.js';
+import {
+  describeStep,
+  dueAt,
+  formatDuration,
+  nextStepWhenAcknowledged,
+  stepAt,
+  type PlanStep,
+} from './plan.js';
+import { createRecipientResolver } from './recipients.js';
+
+/**
+ * The escalation engine. An alert's escalations are rows in `alert_escalations` (one per policy it runs),
+ * each knowing its next step and when that is due. Alert events start, pause, resume, hurry and stop them
+ * (the consumer below); a loop in every worker process claims the due ones with SKIP LOCKED and runs
+ * their steps, so any number of processes share the work and a step is run once. A step plans its
+ * messages as rows with idempotency keys (notify/planner.ts); the sender (notify/sender.ts) delivers them.
+ *
+ * State is always reconciled against the alert row, never against the order events arrive in: two events
+ * handled at once, or a retried one, end in the state the alert is in.
+ */
+
+const SYSTEM = 'Vigil';
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+
+export interface EscalationEngineOptions {
+  db: Db;
+  log: Logger;
+  clock: Clock;
+  alerts: AlertsService;
+  /** Called when messages due now were planned (wakes the sender in this process). */
+  onDueNotifications: () => void;
+  /** A step that fires later than this after it fell due says so in the activity log. */
+  lateAfterMs?: number;
+  /** Due escalations claimed per transaction. */
+  batchSize?: number;
+}
+
+export interface EscalationEngine {
+  consumer: AlertEventConsumer;
+  /** Runs the steps due now, up to one batch; returns how many escalations it claimed. */
+  runDue(): Promise<number>;
+  start(intervalMs?: number): LoopHandle;
+}
+
+type Transition =
+  | { state: 'finished'; reason: string }
+  | { state: 'paused'; reason: 'snoozed' | 'acknowledged' }
+  | { state: 'active' };
+
+const HANDLED_TYPES = new Set<AlertEvent['type']>([
+  'created',
+  'acknowledged',
+  'unacknowledged',
+  'closed',
+  'snoozed',
+  'snooze_ended',
+  'note_added',
+  'escalated',
+]);
+
+const FOLLOW_UP: Partial<Record<AlertEvent['type'], NotificationActionType>> = {
+  acknowledged: 'acknowledged-alert',
+  closed: 'closed-alert',
+  note_added: 'add-note',
+};
+
+export function createEscalationEngine(options: EscalationEngineOptions): EscalationEngine {
+  const { db, log, clock, alerts } = options;
+  const lateAfterMs = options.lateAfterMs ?? 10_000;
+  const batchSize = options.batchSize ?? 50;
+
+  const addLog = (tx: Tx, alertId: string, text: string) =>
+    alertsRepository.addLog(tx, alertId, 'escalation', text, SYSTEM);
+
+  /** Marks an event handled in the caller's transaction; false when it already was (a retried job). */
+  async function firstTime(tx: Tx, eventId: string): Promise<boolean> {
+    const rows = await tx
+      .insertInto('engine_handled_events')
+      .values({ event_id: eventId })
+      .onConflict((oc) => oc.column('event_id').doNothing())
+      .returning('event_id')
+      .execute();
+    return rows.length > 0;
+  }
+
+  async function save(
+    tx: Tx,
+    run: AlertEscalationRow,
+    changes: {
+      state: EscalationState;
+      step?: number;
+      baseAt?: Date;
+      nextAt?: Date | null;
+      pausedAt?: Date | null;
+      pauseReason?: string | null;
+      finishedReason?: string | null;
+    },
+  ): Promise<void> {
+    await tx
+      .updateTable('alert_escalations')
+      .set({
+        state: changes.state,
+        step: changes.step ?? run.step,
+        base_at: changes.baseAt ?? run.base_at,
+        next_at: changes.nextAt === undefined ? run.next_at : changes.nextAt,
+        paused_at: changes.pausedAt === undefined ? run.paused_at : changes.pausedAt,
+        pause_reason: changes.pauseReason === undefined ? run.pause_reason : changes.pauseReason,
+        finished_reason: changes.finishedReason === undefined ? run.finished_reason : changes.finishedReason,
+        updated_at: new Date(),
+      })
+      .where('id', '=', run.id)
+      .execute();
+  }
+
+  /**
+   * Runs every step of one escalation that is due at `now` (several, when Vigil was down across them),
+   * then records where it stands. The run row is locked by the caller.
+   */
+  async function advance(
+    tx: Tx,
+    run: AlertEscalationRow,
+    alert: AlertRow | undefined,
+    now: Date,
+    resolve: ReturnType<typeof createRecipientResolver>,
+  ): Promise<boolean> {
+    const plan = run.plan;
+    let dueNotifications = false;
+    let index = run.step;
+    for (let guard = 0; guard < 1000; guard++) {
+      if (!alert || alert.status === 'closed') {
+        await save(tx, run, { state: 'finished', nextAt: null, finishedReason: 'alert closed' });
+        return dueNotifications;
+      }
+      if (alert.snoozed) {
+        await save(tx, run, {
+          state: 'paused',
+          step: index,
+          nextAt: null,
+          pausedAt: now,
+          pauseReason: 'snoozed',
+        });
+        await addLog(tx, alert.id, `${plan.name} paused: the alert was snoozed`);
+        return dueNotifications;
+      }
+      let step: PlanStep | undefined = stepAt(plan, index);
+      if (!step) {
+        await addLog(tx, alert.id, `${plan.name}: every rule has run; the escalation is over`);
+        await save(tx, run, { state: 'finished', step: index, nextAt: null, finishedReason: 'completed' });
+        return dueNotifications;
+      }
+      const due = dueAt(run.base_at, step);
+      if (due.getTime() > now.getTime()) {
+        await save(tx, run, { state: 'active', step: index, nextAt: due, pausedAt: null, pauseReason: null });
+        return dueNotifications;
+      }
+      if (alert.acknowledged && step.rule?.condition !== 'if-not-closed') {
+        step = nextStepWhenAcknowledged(plan, index);
+        if (!step) {
+          await save(tx, run, {
+            state: 'paused',
+            step: index,
+            nextAt: null,
+            pausedAt: now,
+            pauseReason: 'acknowledged',
+          });
+          await addLog(tx, alert.id, `${run.plan.name} paused: the alert was acknowledged`);
+          return dueNotifications;
+        }
+        index = step.index;
+        continue;
+      }
+      const lateMs = now.getTime() - due.getTime();
+      const late =
+        lateMs > lateAfterMs
+          ? ` — fired ${formatDuration(lateMs)} late (due ${due.toISOString()}; no worker ran it in time)`
+          : '';
+      if (step.closesAlert) {
+        const locked = await alerts.lockInTx(tx, alert.id);
+        if (locked && locked.status === 'open') {
+          await alerts.applyInTx(
+            tx,
+            locked,
+            { kind: 'close' },
+            { kind: 'system', name: SYSTEM },
+            { note: `Closed by escalation ${plan.name} after its last repeat${late}` },
+          );
+        }
+        await save(tx, run, {
+          state: 'finished',
+          step: index + 1,
+          nextAt: null,
+          finishedReason: 'closed after the last repeat',
+        });
+        return dueNotifications;
+      }
+      dueNotifications = (await runStep(tx, run, alert, step, now, late, resolve)) || dueNotifications;
+      index += 1;
+    }
+    throw new Error(`escalation ${run.id} did not settle`);
+  }
+
+  async function runStep(
+    tx: Tx,
+    run: AlertEscalationRow,
+    alert: AlertRow,
+    step: PlanStep,
+    now: Date,
+    late: string,
+    resolve: ReturnType<typeof createRecipientResolver>,
+  ): Promise<boolean> {
+    const rule = step.rule;
+    if (!rule) return false;
+    const label = describeStep(run.plan, step);
+    const { recipients, target } = await resolve(rule, now);
+    if (recipients.length === 0) {
+      await addLog(tx, alert.id, `${label}: nobody to notify in ${target}${late}`);
+      return false;
+    }
+    const result = await planNotifications(tx, {
+      alert,
+      kind: 'create-alert',
+      recipients,
+      // The base time is in the key: a restart (end of a snooze) or an escalate pages again; a retry does not.
+      keyPrefix: `page:${run.id}:${run.base_at.getTime()}:${step.index}`,
+      now,
+      reason: label,
+      escalationRunId: run.id,
+    });
+    await addLog(tx, alert.id, `${label}${late}: ${result.lines.join('; ')}`);
+    return result.dueNow;
+  }
+
+  /** Starts the escalations of a new alert: one per responder team (by its routing) and per user responder. */
+  async function start(tx: Tx, event: AlertEvent, now: Date): Promise<string[]> {
+    const alert = await tx
+      .selectFrom('alerts')
+      .selectAll()
+      .where('id', '=', event.alertId)
+      .executeTakeFirst();
+    if (!alert || alert.status === 'closed') return [];
+    const created: string[] = [];
+    // From the alert's creation: if no worker ran since, the first steps are late, and say so.
+    const base = clock.fromSystemTime(new Date(event.at));
+    const insert = async (values: {
+      team_id: string | null;
+      responder_user_id?: string;
+      escalation_id: string | null;
+      routing_rule_id: string | null;
+      plan: EscalationPlan;
+    }) => {
+      const first = stepAt(values.plan, 0);
+      const row = await tx
+        .insertInto('alert_escalations')
+        .values({
+          alert_id: alert.id,
+          org_id: alert.org_id,
+          ...values,
+          plan: JSON.stringify(values.plan),
+          state: 'active',
+          base_at: base,
+          next_at: first ? dueAt(base, first) : base,
+        })
+        .onConflict((oc) => oc.doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      if (row) created.push(row.id);
+    };
+    const responders = alert.responders;
+    if (responders.length === 0) {
+      await addLog(tx, alert.id, 'The alert has no responders: nobody is notified');
+      return [];
+    }
+    const matchable = matchableAlert(alert);
+    for (const responder of responders) {
+      if (responder.type === 'team') {
+        const decision = await routeAlert(tx, responder.id, matchable, now);
+        const team = await tx
+          .selectFrom('teams')
+          .select('name')
+          .where('id', '=', responder.id)
+          .executeTakeFirst();
+        const teamName = team?.name ?? 'a deleted team';
+        if (decision.kind === 'none') {
+          await addLog(
+            tx,
+            alert.id,
+            `Team ${teamName}: routing rule "${decision.ruleName}" says do not notify; nobody is paged`,
+          );
+          continue;
+        }
+        const via =
+          decision.kind === 'team-members'
+            ? 'no routing rule or default policy is set, so every member is notified'
+            : `routing rule "${decision.ruleName}"`;
+        await addLog(tx, alert.id, `Team ${teamName}: ${via}; escalating with ${decision.plan.name}`);
+        await insert({
+          team_id: responder.id,
+          escalation_id: decision.kind === 'escalation' ? decision.escalationId : null,
+          routing_rule_id: decision.kind === 'team-members' ? null : decision.ruleId,
+          plan: decision.plan,
+        });
+      } else if (responder.type === 'user') {
+        const user = await tx
+          .selectFrom('users')
+          .select(['full_name', 'username'])
+          .where('id', '=', responder.id)
+          .executeTakeFirst();
+        if (!user) continue;
+        await insert({
+          team_id: null,
+          responder_user_id: responder.id,
+          escalation_id: null,
+          routing_rule_id: null,
+          plan: {
+            name: `Responder ${user.full_name || user.username}`,
+            rules: [
+              {
+                condition: 'if-not-acked',
+                notifyType: 'default',
+                delayMinutes: 0,
+                recipient: { type: 'user', id: responder.id },
+              },
+            ],
+            repeat: null,
+          },
+        });
+      }
+    }
+    return created;
+  }
+
+  /** Brings an alert's escalations in line with the alert after an event changed it. */
+  async function reconcile(tx: Tx, event: AlertEvent, now: Date): Promise<void> {
+    const runs = await tx
+      .selectFrom('alert_escalations')
+      .selectAll()
+      .where('alert_id', '=', event.alertId)
+      .where('state', '!=', 'finished')
+      .orderBy('id')
+      .forUpdate()
+      .execute();
+    const alert = await tx
+      .selectFrom('alerts')
+      .selectAll()
+      .where('id', '=', event.alertId)
+      .executeTakeFirst();
+    if (!alert || alert.status === 'closed' || alert.acknowledged || alert.snoozed) {
+      const why = !alert || alert.status === 'closed' ? 'closed' : alert.snoozed ? 'snoozed' : 'acknowledged';
+      const cancelled = await tx
+        .updateTable('notifications')
+        .set({ state: 'cancelled', last_error: `the alert was ${why}`, updated_at: new Date() })
+        .where('alert_id', '=', event.alertId)
+        .where('state', '=', 'pending')
+        .where('kind', '=', 'create-alert')
+        .executeTakeFirst();
+      const n = Number(cancelled.numUpdatedRows);
+      if (alert && n > 0)
+        await addLog(
+          tx,
+          alert.id,
+          `${n} pending notification${n === 1 ? '' : 's'} cancelled: the alert was ${why}`,
+        );
+    }
+    if (event.type === 'escalated' && alert && alert.status === 'open') {
+      await hurry(tx, event, alert, runs, now);
+      return;
+    }
+    for (const run of runs) {
+      const target = desired(run, alert, event);
+      if (target.state === 'finished') {
+        await save(tx, run, { state: 'finished', nextAt: null, finishedReason: target.reason });
+      } else if (target.state === 'paused' && run.state !== 'paused') {
+        await save(tx, run, { state: 'paused', nextAt: null, pausedAt: now, pauseReason: target.reason });
+        if (alert) await addLog(tx, alert.id, `${run.plan.name} paused: the alert was ${target.reason}`);
+      } else if (target.state === 'paused' && run.state === 'paused' && run.pause_reason !== target.reason) {
+        await save(tx, run, { state: 'paused', pauseReason: target.reason });
+      } else if (target.state === 'active' && run.state === 'paused' && alert) {
+        if (run.pause_reason === 'snoozed') {
+          // As in Opsgenie, the end of a snooze starts the escalation over: people hear about it again.
+          const first = stepAt(run.plan, 0);
+          await save(tx, run, {
+            state: 'active',
+            step: 0,
+            baseAt: now,
+            nextAt: first ? dueAt(now, first) : now,
+            pausedAt: null,
+            pauseReason: null,
+          });
+          await addLog(tx, alert.id, `${run.plan.name} starts again from its first rule: the snooze ended`);
+        } else {
+          // Unacknowledged: carry on where it stopped, with the time that was left.
+          const pausedFor = now.getTime() - (run.paused_at ?? now).getTime();
+          const baseAt = new Date(run.base_at.getTime() + pausedFor);
+          const step = stepAt(run.plan, run.step);
+          await save(tx, run, {
+            state: 'active',
+            baseAt,
+            nextAt: step ? dueAt(baseAt, step) : now,
+            pausedAt: null,
+            pauseReason: null,
+          });
+          await addLog(tx, alert.id, `${run.plan.name} resumes: the alert was unacknowledged`);
+        }
+      }
+    }
+  }
+
+  function desired(run: AlertEscalationRow, alert: AlertRow | undefined, event: AlertEvent): Transition {
+    if (!alert || alert.status === 'closed') return { state: 'finished', reason: 'alert closed' };
+    if (alert.snoozed) return { state: 'paused', reason: 'snoozed' };
+    if (alert.acknowledged && !nextStepWhenAcknowledged(run.plan, run.step))
+      return { state: 'paused', reason: 'acknowledged' };
+    if (run.state === 'paused' && run.pause_reason === 'snoozed' && event.type !== 'snooze_ended') {
+      // Only the end of the snooze restarts it (an unacknowledge during a snooze does not).
+      return alert.acknowledged ? { state: 'paused', reason: 'acknowledged' } : { state: 'active' };
+    }
+    return { state: 'active' };
+  }
+
+  /** The escalate action: the next rule of the named policy (or of every policy) is due now. */
+  async function hurry(
+    tx: Tx,
+    event: Extract<AlertEvent, { type: 'escalated' }>,
+    alert: AlertRow,
+    runs: AlertEscalationRow[],
+    now: Date,
+  ): Promise<void> {
+    const chosen = runs.filter((r) => !event.escalationId || r.escalation_id === event.escalationId);
+    if (chosen.length === 0 && event.escalationId) {
+      const policy = await tx
+        .selectFrom('escalations')
+        .select(['name', 'rules', 'repeat'])
+        .where('id', '=', event.escalationId)
+        .executeTakeFirst();
+      if (!policy) return;
+      // Not on that policy yet (or it finished): start it now, at its first rule.
+      const started = await tx
+        .insertInto('alert_escalations')
+        .values({
+          alert_id: alert.id,
+          org_id: alert.org_id,
+          team_id: null,
+          escalation_id: event.escalationId,
+          plan: JSON.stringify({ name: policy.name, rules: policy.rules, repeat: policy.repeat }),
+          state: 'active',
+          base_at: now,
+          next_at: now,
+        })
+        .onConflict((oc) => oc.doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      await addLog(
+        tx,
+        alert.id,
+        started
+          ? `Escalated: ${policy.name} starts now at its first rule`
+          : `Escalated: ${policy.name} has already run on this alert`,
+      );
+      return;
+    }
+    if (chosen.length === 0) {
+      await addLog(tx, alert.id, 'Escalated, but the alert is on no escalation that has rules left');
+      return;
+    }
+    for (const run of chosen) {
+      const step = stepAt(run.plan, run.step);
+      if (!step) continue;
+      // Later rules keep their spacing from this one.
+      await save(tx, run, {
+        state: 'active',
+        baseAt: new Date(now.getTime() - step.offsetMs),
+        nextAt: now,
+        pausedAt: null,
+        pauseReason: null,
+      });
+    }
+  }
+
+  /** Acknowledged, closed, note: tells the people already paged about this alert, if their rules ask for it. */
+  async function followUp(tx: Tx, event: AlertEvent, kind: NotificationActionType, now: Date) {
+    const alert = await tx
+      .selectFrom('alerts')
+      .selectAll()
+      .where('id', '=', event.alertId)
+      .executeTakeFirst();
+    if (!alert) return false;
+    const paged = await tx
+      .selectFrom('notifications')
+      .select('user_id')
+      .distinct()
+      .where('alert_id', '=', alert.id)
+      .where('kind', '=', 'create-alert')
+      .where('state', '=', 'sent')
+      .execute();
+    const recipients = paged
+      .map((p) => p.user_id)
+      .filter((id) => id !== event.actor.userId)
+      .map((id) => ({ id, why: 'was paged for it' }));
+    const result = await planNotifications(tx, {
+      alert,
+      kind,
+      recipients,
+      keyPrefix: `${kind}:${event.eventId}`,
+      now,
+      reason: `${event.actor.name} ${kind === 'add-note' ? 'added a note' : event.type}`,
+      quietWhenNoRule: true,
+    });
+    for (const line of result.lines) await addLog(tx, alert.id, line);
+    return result.dueNow;
+  }
+
+  /** Claims due escalations (of one alert, or any) and runs their steps. */
+  async function runDueWhere(
+    tx: Tx,
+    now: Date,
+    alertId?: string,
+  ): Promise<{ claimed: number; due: boolean }> {
+    const runs = await tx
+      .selectFrom('alert_escalations')
+      .selectAll()
+      .where('state', '=', 'active')
+      .where('next_at', '<=', now)
+      .$if(alertId !== undefined, (qb) => qb.where('alert_id', '=', alertId ?? NIL_UUID))
+      .orderBy('next_at')
+      .limit(batchSize)
+      .forUpdate()
+      .skipLocked()
+      .execute();
+    if (runs.length === 0) return { claimed: 0, due: false };
+    const alertRows = await tx
+      .selectFrom('alerts')
+      .selectAll()
+      .where(
+        'id',
+        'in',
+        runs.map((r) => r.alert_id),
+      )
+      .execute();
+    const byId = new Map(alertRows.map((a) => [a.id, a]));
+    const resolvers = new Map<string, ReturnType<typeof createRecipientResolver>>();
+    let due = false;
+    for (const run of runs) {
+      let resolve = resolvers.get(run.org_id);
+      if (!resolve) {
+        resolve = createRecipientResolver(tx, run.org_id);
+        resolvers.set(run.org_id, resolve);
+      }
+      due = (await advance(tx, run, byId.get(run.alert_id), now, resolve)) || due;
+    }
+    return { claimed: runs.length, due };
+  }
+
+  const consumer: AlertEventConsumer = {
+    name: 'escalation',
+    handles: (event) => HANDLED_TYPES.has(event.type),
+    async handle(event) {
+      const now = clock.now();
+      const due = await db.transaction().execute(async (tx) => {
+        if (!(await firstTime(tx, event.eventId))) return false;
+        let dueNow = false;
+        if (event.type === 'created') {
+          await start(tx, event, now);
+        } else if (event.type !== 'note_added') {
+          await reconcile(tx, event, now);
+        }
+        const kind = FOLLOW_UP[event.type];
+        if (kind) dueNow = (await followUp(tx, event, kind, now)) || dueNow;
+        // A step due now (a rule at 0 minutes, an escalate) runs in this same transaction: no wait for a tick.
+        const ran = await runDueWhere(tx, now, event.alertId);
+        return ran.due || dueNow;
+      });
+      if (due) options.onDueNotifications();
+    },
+  };
+
+  async function runDue(): Promise<number> {
+    const now = clock.now();
+    const { claimed, due } = await db.transaction().execute((tx) => runDueWhere(tx, now));
+    if (due) options.onDueNotifications();
+    return claimed;
+  }
+
+  return {
+    consumer,
+    runDue,
+    start(intervalMs = 500) {
+      return startLoop('escalation engine', async () => (await runDue()) >= batchSize, intervalMs, log);
+    },
+  };
+}
+
+/** Old handled-event marks can go: a job is never retried weeks later. */
+export async function purgeHandledEvents(db: Db, olderThanDays: number): Promise<number> {
+  const result = await db
+    .deleteFrom('engine_handled_events')
+    .where('handled_at', '<', sql<Date>`now() - make_interval(days => ${olderThanDays})`)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

@@ -1,0 +1,332 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { ShiftedClock } from '../clock.js';
+import { startTestServer, waitFor, type Json, type TestServer } from '../../testing/harness.js';
+import { startTestSmtpServer, type ReceivedMail, type TestSmtpServer } from '../../testing/smtp.js';
+
+/**
+ * The engine end to end, as a person on call sees it: the real server, real PostgreSQL, a real SMTP server
+ * receiving real mail, and a clock the test moves forward instead of waiting for minutes.
+ *
+ * The on-call set-up: team Security (alice, bob, carol); schedule "Security primary", weekly, alice then
+ * bob, started three and a half days ago (so alice is on call, mid-shift, and bob is next whatever the
+ * test moves the clock by); the policy "Security escalation": the on-call person at once, the next one
+ * after 10 minutes, carol after 20 minutes; the team routes to it by default. Security Hub findings come
+ * in through an integration owned by the team.
+ */
+
+const MINUTE = 60_000;
+let server: TestServer;
+let smtp: TestSmtpServer;
+const clock = new ShiftedClock();
+let intakeKey: string;
+const run = randomUUID().slice(0, 8);
+const alice = `alice-${run}@example.com`;
+const bob = `bob-${run}@example.com`;
+const carol = `carol-${run}@example.com`;
+
+async function call(method: string, path: string, body?: unknown) {
+  const res = await server.call(method, path, body);
+  assert.ok(res.status < 300, `${method} ${path} answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+async function setUp(): Promise<void> {
+  for (const [username, fullName] of [
+    [alice, 'Alice'],
+    [bob, 'Bob'],
+    [carol, 'Carol'],
+  ]) {
+    await call('POST', '/v2/users', { username, fullName, role: { name: 'User' } });
+  }
+  await call('POST', '/v2/teams', {
+    name: 'Security',
+    members: [alice, bob, carol].map((username) => ({ user: { username }, role: 'user' })),
+  });
+  const start = new Date(Date.now() - 3.5 * 24 * 3_600_000);
+  await call('POST', '/v2/schedules', {
+    name: 'Security primary',
+    timezone: 'Europe/Berlin',
+    ownerTeam: { name: 'Security' },
+    rotations: [
+      {
+        name: 'Weekly',
+        type: 'weekly',
+        startDate: start.toISOString(),
+        participants: [alice, bob].map((username) => ({ type: 'user', username })),
+      },
+    ],
+  });
+  await call('POST', '/v2/escalations', {
+    name: 'Security escalation',
+    ownerTeam: { name: 'Security' },
+    rules: [
+      {
+        condition: 'if-not-acked',
+        notifyType: 'default',
+        delay: { timeAmount: 0 },
+        recipient: { type: 'schedule', name: 'Security primary' },
+      },
+      {
+        condition: 'if-not-acked',
+        notifyType: 'next',
+        delay: { timeAmount: 10 },
+        recipient: { type: 'schedule', name: 'Security primary' },
+      },
+      {
+        condition: 'if-not-acked',
+        notifyType: 'default',
+        delay: { timeAmount: 20 },
+        recipient: { type: 'user', username: carol },
+      },
+    ],
+  });
+  await call('PUT', '/v2/teams/Security/routing-rules/default?teamIdentifierType=name', {
+    notify: { type: 'escalation', name: 'Security escalation' },
+  });
+  const integration = await call('POST', '/v2/integrations', {
+    type: 'AmazonSecurityHub',
+    name: 'Security Hub',
+    ownerTeam: { name: 'Security' },
+    verifySignatures: false,
+  });
+  intakeKey = integration.data.apiKey;
+}
+
+before(async () => {
+  smtp = await startTestSmtpServer();
+  server = await startTestServer({
+    clock,
+    engineIntervalMs: 100,
+    env: { VIGIL_SMTP_URL: smtp.url, VIGIL_EMAIL_FROM: 'Vigil <vigil@example.com>' },
+  });
+  await setUp();
+});
+
+after(async () => {
+  await server?.stop();
+  await smtp?.stop();
+});
+
+/** A Security Hub finding through the intake, as an EventBridge API destination delivers it. */
+async function postFinding(title: string): Promise<string> {
+  const findingId = `arn:aws:securityhub:eu-west-1:123456789012:finding/${randomUUID()}`;
+  const event = {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Security Hub Findings - Imported',
+    source: 'aws.securityhub',
+    account: '123456789012',
+    time: new Date().toISOString(),
+    region: 'eu-west-1',
+    resources: [findingId],
+    detail: {
+      findings: [
+        {
+          SchemaVersion: '2018-10-08',
+          Id: findingId,
+          ProductArn: 'arn:aws:securityhub:eu-west-1::product/aws/guardduty',
+          GeneratorId: 'guardduty',
+          AwsAccountId: '123456789012',
+          Types: ['TTPs/Initial Access'],
+          CreatedAt: new Date().toISOString(),
+          UpdatedAt: new Date().toISOString(),
+          Severity: { Label: 'HIGH', Normalized: 70 },
+          Title: title,
+          Description: 'A finding for the engine test',
+          Resources: [{ Type: 'AwsEc2Instance', Id: 'i-0123456789abcdef0' }],
+          Workflow: { Status: 'NEW' },
+          RecordState: 'ACTIVE',
+        },
+      ],
+    },
+  };
+  const res = await fetch(
+    `${server.url}/v1/json/integrations/webhooks/amazonsecurityhub?apiKey=${intakeKey}`,
+    { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) },
+  );
+  assert.equal(res.status, 200, await res.text());
+  return waitFor(`the alert for "${title}"`, async () => {
+    const list = await server.call('GET', `/v2/alerts?query=${encodeURIComponent(`message:"${title}"`)}`);
+    return list.body.data?.[0]?.id as string | undefined;
+  });
+}
+
+async function createAlert(message: string): Promise<string> {
+  const res = await call('POST', '/v2/alerts', { message, responders: [{ type: 'team', name: 'Security' }] });
+  return waitFor('the alert', async () => {
+    const status = await server.call('GET', `/v2/alerts/requests/${res.requestId}`);
+    return status.body.data?.alertId as string | undefined;
+  });
+}
+
+function mailsAbout(subjectPart: string): ReceivedMail[] {
+  return smtp.messages.filter((m) => m.subject.includes(subjectPart));
+}
+
+async function mailTo(address: string, subjectPart: string, timeoutMs = 15_000): Promise<ReceivedMail> {
+  return waitFor(
+    `an email to ${address} about "${subjectPart}"`,
+    async () => mailsAbout(subjectPart).find((m) => m.to.includes(address)),
+    timeoutMs,
+  );
+}
+
+async function logs(alertId: string): Promise<string[]> {
+  const res = await server.call('GET', `/v2/alerts/${alertId}/logs?order=asc&limit=100`);
+  return (res.body.data as Json[]).map((l) => l.log as string);
+}
+
+/** Lets the engine and the sender run a few rounds, for asserting that nothing more happens. */
+const settle = () => new Promise((r) => setTimeout(r, 1500));
+
+function linkIn(mail: ReceivedMail, action: 'acknowledge' | 'close'): string {
+  const links = [...mail.text.matchAll(/https?:\/\/\S+\/v1\/alert-actions\/[A-Za-z0-9_.-]+/g)].map(
+    (m) => m[0],
+  );
+  assert.ok(links.length >= 2, `the email has action links: ${mail.text}`);
+  // The acknowledge link comes first in the text part.
+  const link = action === 'acknowledge' ? links[0] : links[1];
+  assert.ok(link);
+  // The server listens on a port of its own choosing; VIGIL_PUBLIC_URL does not know it.
+  const url = new URL(link);
+  return `${server.url}${url.pathname}`;
+}
+
+describe('escalation', () => {
+  it('pages the on-call person for a Security Hub finding, then the next one, and stops when acknowledged by the emailed link', async () => {
+    const title = `Unusual API calls ${run}`;
+    const alertId = await postFinding(title);
+    const first = await mailTo(alice, title);
+    assert.match(first.subject, /P2/);
+    assert.ok(first.html.includes(title), 'the HTML part has the title');
+    assert.ok(first.text.includes('Security escalation rule 1'), 'the email says why Alice gets it');
+    assert.equal(mailsAbout(title).length, 1, 'only the on-call person at first');
+    assert.ok((await logs(alertId)).some((l) => l.startsWith(`Email sent to Alice (${alice})`)));
+
+    // Nine minutes on: nothing new. Ten: bob, the next on call.
+    clock.advance(9 * MINUTE);
+    await settle();
+    assert.equal(mailsAbout(title).length, 1);
+    clock.advance(1 * MINUTE);
+    await mailTo(bob, title);
+    assert.equal(mailsAbout(title).length, 2);
+
+    // Alice acknowledges from her email: the page behind the link asks first (GET does not act).
+    const ack = linkIn(first, 'acknowledge');
+    const page = await fetch(ack);
+    assert.equal(page.status, 200);
+    assert.equal((await server.call('GET', `/v2/alerts/${alertId}`)).body.data.acknowledged, false);
+    const done = await fetch(ack, { method: 'POST' });
+    assert.equal(done.status, 200);
+    assert.match(await done.text(), /acknowledged/i);
+    await waitFor('the acknowledgement', async () => {
+      const a = await server.call('GET', `/v2/alerts/${alertId}`);
+      return a.body.data.acknowledged === true;
+    });
+
+    // Carol's rule (20 minutes) never fires.
+    clock.advance(15 * MINUTE);
+    await settle();
+    assert.equal(mailsAbout(title).filter((m) => m.to.includes(carol)).length, 0);
+    const lines = await logs(alertId);
+    assert.ok(
+      lines.some((l) => /acknowledged by Alice/i.test(l)),
+      lines.join('\n'),
+    );
+    assert.ok(
+      lines.some((l) => /paused: the alert was acknowledged/.test(l)),
+      lines.join('\n'),
+    );
+  });
+
+  it('stops when the alert is closed', async () => {
+    const message = `Close stops it ${run}`;
+    const alertId = await createAlert(message);
+    await mailTo(alice, message);
+    await call('POST', `/v2/alerts/${alertId}/close`, { user: 'Alice' });
+    await waitFor('the close', async () => {
+      const a = await server.call('GET', `/v2/alerts/${alertId}`);
+      return a.body.data.status === 'closed';
+    });
+    await settle();
+    clock.advance(30 * MINUTE);
+    await settle();
+    assert.equal(mailsAbout(message).length, 1);
+  });
+
+  it('pauses while snoozed, and starts over when the snooze ends', async () => {
+    const message = `Snooze pauses it ${run}`;
+    const alertId = await createAlert(message);
+    await mailTo(alice, message);
+    const endTime = new Date(Date.now() + 6000).toISOString();
+    await call('POST', `/v2/alerts/${alertId}/snooze`, { endTime });
+    await settle();
+    clock.advance(25 * MINUTE);
+    await settle();
+    assert.equal(mailsAbout(message).length, 1, 'nobody is paged while the alert is snoozed');
+    // The snooze ends (a real 6 s): the escalation starts again from its first rule.
+    await waitFor('the second page to alice', async () =>
+      mailsAbout(message).filter((m) => m.to.includes(alice)).length === 2 ? true : undefined,
+    );
+    assert.ok((await logs(alertId)).some((l) => l.includes('starts again from its first rule')));
+  });
+
+  it('moves to the next rule at once on the escalate action', async () => {
+    const message = `Escalate now ${run}`;
+    const alertId = await createAlert(message);
+    await mailTo(alice, message);
+    await call('POST', `/v2/alerts/${alertId}/escalate`, {
+      escalation: { name: 'Security escalation' },
+      user: 'Alice',
+    });
+    await mailTo(bob, message);
+    assert.ok(
+      (await logs(alertId)).some((l) => l.startsWith('Escalated to the next rule of Security escalation')),
+    );
+  });
+
+  it('records a refused address as failed without retrying, and retries a temporary failure', async () => {
+    const message = `Delivery results ${run}`;
+    smtp.rejectRecipient(alice, 550, 'No such mailbox');
+    try {
+      const alertId = await createAlert(message);
+      const failed = await waitFor('the failure on the log', async () =>
+        (await logs(alertId)).find((l) => l.startsWith(`Email to Alice (${alice}) failed (not retried)`)),
+      );
+      assert.match(failed, /550/);
+    } finally {
+      smtp.clear();
+    }
+    const again = `Temporary failure ${run}`;
+    smtp.failNext(1, 451);
+    const alertId = await createAlert(again);
+    await waitFor('the retry on the log', async () =>
+      (await logs(alertId)).find((l) => l.includes('failed for now (attempt 1 of 8)')),
+    );
+    clock.advance(1 * MINUTE);
+    await mailTo(alice, again);
+  });
+});
+
+describe('a restart in the middle', () => {
+  it('loses no step: a step that fell due while Vigil was down fires at start and says it was late', async () => {
+    const message = `Restart ${run}`;
+    const alertId = await createAlert(message);
+    await mailTo(alice, message);
+    await server.stop();
+    clock.advance(12 * MINUTE);
+    server = await startTestServer({
+      databaseUrl: server.databaseUrl,
+      apiKey: server.key,
+      clock,
+      engineIntervalMs: 100,
+      env: { VIGIL_SMTP_URL: smtp.url, VIGIL_EMAIL_FROM: 'Vigil <vigil@example.com>' },
+    });
+    await mailTo(bob, message);
+    const late = (await logs(alertId)).find((l) => l.startsWith('Security escalation rule 2'));
+    assert.ok(late, 'rule 2 is on the log');
+    assert.match(late, /fired 2 min \d+ s late/);
+  });
+});

@@ -1,0 +1,132 @@
+import type { Queryable } from '../db/database.js';
+import type { AlertRow } from '../db/schema.js';
+import { matchesCriteria, type MatchableAlert } from '../oncall/conditions.js';
+import type { NotificationActionType } from '../oncall/model.js';
+import { notificationSetupOf } from '../oncall/people/repository.js';
+import { formatMinutes } from '../engine/escalation/plan.js';
+
+/**
+ * Turns "notify these people about this alert" into planned messages, one per step of each person's
+ * notification rule: the first of their enabled rules for this kind of event whose criteria match the
+ * alert. Every message gets an idempotency key built from `keyPrefix`, so planning the same thing twice
+ * (a retried job, a second worker) adds nothing.
+ */
+
+export interface PlanRecipient {
+  id: string;
+  /** Why this person: "on call in schedule Primary". */
+  why: string;
+}
+
+export interface PlanResult {
+  /** Messages added now (not counting ones planned before under the same keys). */
+  planned: number;
+  /** Some of them are due at once: the sender should be woken. */
+  dueNow: boolean;
+  /** One line per person for the alert's activity log. */
+  lines: string[];
+}
+
+const KIND_LABEL: Record<NotificationActionType, string> = {
+  'create-alert': 'new alerts',
+  'acknowledged-alert': 'acknowledged alerts',
+  'closed-alert': 'closed alerts',
+  'add-note': 'notes',
+};
+
+export function matchableAlert(alert: AlertRow): MatchableAlert {
+  return {
+    message: alert.message,
+    alias: alert.alias,
+    description: alert.description,
+    source: alert.source,
+    entity: alert.entity,
+    tags: alert.tags,
+    actions: alert.actions,
+    details: alert.details,
+    priority: alert.priority,
+    integrationName: alert.integration_name,
+  };
+}
+
+export async function planNotifications(
+  tx: Queryable,
+  input: {
+    alert: AlertRow;
+    kind: NotificationActionType;
+    recipients: PlanRecipient[];
+    keyPrefix: string;
+    now: Date;
+    reason: string;
+    escalationRunId?: string;
+    /** Say nothing about people without a matching rule (follow-ups are opt-in; pages are not). */
+    quietWhenNoRule?: boolean;
+  },
+): Promise<PlanResult> {
+  const result: PlanResult = { planned: 0, dueNow: false, lines: [] };
+  const unique = [...new Map(input.recipients.map((r) => [r.id, r])).values()];
+  if (unique.length === 0) return result;
+  const setups = await notificationSetupOf(
+    tx,
+    unique.map((r) => r.id),
+    input.kind,
+  );
+  const matchable = matchableAlert(input.alert);
+  const rows = [];
+  for (const recipient of unique) {
+    const setup = setups.get(recipient.id);
+    if (!setup) {
+      if (!input.quietWhenNoRule)
+        result.lines.push(`A user (${recipient.id}) is blocked or no longer exists: not notified`);
+      continue;
+    }
+    const name = setup.user.full_name || setup.user.username;
+    const rule = setup.rules.find((r) => matchesCriteria(r.criteria, matchable));
+    if (!rule) {
+      if (!input.quietWhenNoRule)
+        result.lines.push(
+          `${name} (${recipient.why}): no notification rule of theirs for ${KIND_LABEL[input.kind]} matches this alert; not notified`,
+        );
+      continue;
+    }
+    const parts: string[] = [];
+    for (const step of rule.steps) {
+      if (!step.enabled) continue;
+      const contact = setup.contacts.get(step.contactId);
+      if (!contact) continue;
+      const due = new Date(input.now.getTime() + step.sendAfterMinutes * 60_000);
+      rows.push({
+        idempotency_key: `${input.keyPrefix}:${recipient.id}:${step.id}`,
+        org_id: input.alert.org_id,
+        alert_id: input.alert.id,
+        user_id: recipient.id,
+        contact_method_id: contact.id,
+        method: contact.method,
+        address: contact.address,
+        kind: input.kind,
+        reason: `${input.reason}, ${recipient.why}`,
+        escalation_run_id: input.escalationRunId ?? null,
+        due_at: due,
+      });
+      parts.push(
+        `${contact.method} ${contact.address} ${step.sendAfterMinutes === 0 ? 'at once' : `after ${formatMinutes(step.sendAfterMinutes)}`}`,
+      );
+    }
+    result.lines.push(
+      parts.length > 0
+        ? `Notifying ${name} (${recipient.why}) by rule "${rule.name}": ${parts.join(', ')}`
+        : `${name} (${recipient.why}): rule "${rule.name}" has no enabled step with an enabled contact method; not notified`,
+    );
+  }
+  if (rows.length > 0) {
+    const inserted = await tx
+      .insertInto('notifications')
+      .values(rows)
+      .onConflict((oc) => oc.column('idempotency_key').doNothing())
+      .returning(['due_at'])
+      .execute();
+    result.planned = inserted.length;
+    result.dueNow = inserted.some((r) => r.due_at.getTime() <= input.now.getTime());
+  }
+  return result;
+}

@@ -1,0 +1,261 @@
+import { sql } from 'kysely';
+import { alertsRepository } from '../alerts/repository.js';
+import type { Db } from '../db/database.js';
+import type { AlertRow, NotificationRow } from '../db/schema.js';
+import type { Clock } from '../engine/clock.js';
+import { formatDuration } from '../engine/escalation/plan.js';
+import { startLoop, type LoopHandle } from '../engine/loop.js';
+import type { Logger } from '../logger.js';
+import type { ContactMethodType } from '../oncall/model.js';
+import type { DeliveryResult, NotificationChannel, OutgoingNotification } from './channel.js';
+
+/**
+ * Delivers planned messages. Every worker process runs one; each claims due rows with SKIP LOCKED and a
+ * lease (state `sending`), so a message is handed to one process at a time. A process that dies mid-send
+ * leaves the lease to run out, and another takes the message over. The result is recorded on the row and
+ * on the alert's activity log. Temporary failures are retried with backoff; permanent ones are not.
+ *
+ * A page (`create-alert`) is only sent while the alert is still open, unacknowledged and not snoozed:
+ * the check happens here, at the moment of sending, whatever was planned earlier.
+ */
+
+export interface ActionLinkMaker {
+  url(
+    claims: { alertId: string; userId: string; orgId: string; action: 'acknowledge' | 'close' },
+    now: Date,
+  ): string;
+}
+
+export interface NotificationSenderOptions {
+  db: Db;
+  log: Logger;
+  clock: Clock;
+  channels: ReadonlyMap<ContactMethodType, NotificationChannel>;
+  links: ActionLinkMaker;
+  publicUrl: string;
+  /** How long a claimed message is this process's before another may take it over. */
+  leaseMs?: number;
+  /** Temporary failures are retried this many times in all. */
+  maxAttempts?: number;
+  /** Messages claimed (and sent side by side) per round. */
+  batchSize?: number;
+}
+
+export interface NotificationSender {
+  sendDue(): Promise<number>;
+  start(intervalMs?: number): LoopHandle;
+}
+
+const RETRY_BASE_MS = 15_000;
+const RETRY_MAX_MS = 15 * 60_000;
+
+export function retryDelayMs(attempt: number): number {
+  const exp = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.max(0, attempt - 1));
+  // Jitter keeps a provider outage from turning into synchronized retry waves.
+  return Math.round(exp * (0.8 + Math.random() * 0.4));
+}
+
+export function createNotificationSender(options: NotificationSenderOptions): NotificationSender {
+  const { db, log, clock, channels, links } = options;
+  const leaseMs = options.leaseMs ?? 60_000;
+  const maxAttempts = options.maxAttempts ?? 8;
+  const batchSize = options.batchSize ?? 50;
+
+  async function claim(now: Date): Promise<NotificationRow[]> {
+    const leaseUntil = new Date(now.getTime() + leaseMs);
+    const result = await sql<NotificationRow>`
+      UPDATE notifications n
+      SET state = 'sending', lease_until = ${leaseUntil}, attempts = n.attempts + 1, updated_at = now()
+      WHERE n.id IN (
+        SELECT id FROM notifications
+        WHERE (state = 'pending' AND due_at <= ${now}) OR (state = 'sending' AND lease_until < ${now})
+        ORDER BY due_at
+        LIMIT ${batchSize}
+        FOR UPDATE SKIP LOCKED
+      )
+      RETURNING n.*`.execute(db);
+    return result.rows;
+  }
+
+  /** Records an outcome, but only if the message is still this claim's (its lease was not taken over). */
+  async function finish(
+    row: NotificationRow,
+    changes: {
+      state: 'sent' | 'failed' | 'cancelled' | 'pending';
+      dueAt?: Date;
+      providerId?: string;
+      error?: string;
+      sentAt?: Date;
+    },
+    logLine: string | undefined,
+  ): Promise<void> {
+    await db.transaction().execute(async (tx) => {
+      const updated = await tx
+        .updateTable('notifications')
+        .set({
+          state: changes.state,
+          lease_until: null,
+          updated_at: new Date(),
+          ...(changes.dueAt ? { due_at: changes.dueAt } : {}),
+          ...(changes.providerId ? { provider_id: changes.providerId } : {}),
+          ...(changes.sentAt ? { sent_at: changes.sentAt } : {}),
+          last_error: changes.error ?? null,
+        })
+        .where('id', '=', row.id)
+        .where('state', '=', 'sending')
+        .where('attempts', '=', row.attempts)
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) > 0 && logLine) {
+        await alertsRepository.addLog(tx, row.alert_id, 'notification', logLine, 'Vigil');
+      }
+    });
+  }
+
+  function stillWanted(row: NotificationRow, alert: AlertRow | undefined): string | undefined {
+    if (!alert) return 'the alert was deleted';
+    if (row.kind !== 'create-alert') return undefined;
+    if (alert.status === 'closed') return 'the alert was closed';
+    if (alert.acknowledged) return 'the alert was acknowledged';
+    if (alert.snoozed) return 'the alert is snoozed';
+    return undefined;
+  }
+
+  function render(
+    row: NotificationRow,
+    alert: AlertRow,
+    user: { full_name: string; username: string; time_zone: string },
+    now: Date,
+  ): OutgoingNotification {
+    const claims = { alertId: alert.id, userId: row.user_id, orgId: alert.org_id };
+    const actionable = alert.status === 'open';
+    return {
+      idempotencyKey: row.idempotency_key,
+      notificationId: row.id,
+      kind: row.kind,
+      to: {
+        address: row.address,
+        userId: row.user_id,
+        userName: user.full_name || user.username,
+        timeZone: user.time_zone,
+      },
+      alert: {
+        id: alert.id,
+        tinyId: alert.tiny_id,
+        message: alert.message,
+        description: alert.description,
+        priority: alert.priority,
+        status: alert.status,
+        acknowledged: alert.acknowledged,
+        source: alert.source,
+        entity: alert.entity,
+        tags: alert.tags,
+        details: alert.details,
+        count: alert.count,
+        createdAt: alert.created_at,
+        integrationName: alert.integration_name,
+      },
+      reason: row.reason,
+      ...(row.kind === 'acknowledged-alert' && alert.acknowledged_by ? { actor: alert.acknowledged_by } : {}),
+      ...(row.kind === 'closed-alert' && alert.closed_by ? { actor: alert.closed_by } : {}),
+      links: {
+        ...(actionable && !alert.acknowledged
+          ? { acknowledge: links.url({ ...claims, action: 'acknowledge' }, now) }
+          : {}),
+        ...(actionable ? { close: links.url({ ...claims, action: 'close' }, now) } : {}),
+        view: `${options.publicUrl}/v2/alerts/${alert.id}`,
+      },
+    };
+  }
+
+  async function deliver(
+    row: NotificationRow,
+    alert: AlertRow | undefined,
+    user: { full_name: string; username: string; time_zone: string } | undefined,
+    now: Date,
+  ): Promise<void> {
+    const channel = channels.get(row.method);
+    const label = channel?.label ?? row.method;
+    const who = user ? `${user.full_name || user.username} (${row.address})` : row.address;
+    const unwanted = stillWanted(row, alert);
+    if (unwanted || !alert || !user) {
+      const why = unwanted ?? 'the user no longer exists';
+      await finish(
+        row,
+        { state: 'cancelled', error: why },
+        alert ? `${label} to ${who} not sent: ${why}` : undefined,
+      );
+      return;
+    }
+    if (!channel) {
+      const error =
+        row.method === 'email'
+          ? 'email is not set up: set VIGIL_SMTP_URL (and VIGIL_EMAIL_FROM) and restart Vigil'
+          : `Vigil cannot send ${row.method} messages yet`;
+      await finish(row, { state: 'failed', error }, `${label} to ${who} not sent: ${error}`);
+      return;
+    }
+    let result: DeliveryResult;
+    try {
+      result = await channel.send(render(row, alert, user, now));
+    } catch (error) {
+      result = { status: 'retry', error: error instanceof Error ? error.message : String(error) };
+    }
+    const lateMs = now.getTime() - row.due_at.getTime();
+    const late = lateMs > 10_000 ? ` (${formatDuration(lateMs)} after it was due)` : '';
+    if (result.status === 'sent') {
+      await finish(
+        row,
+        { state: 'sent', providerId: result.providerId, sentAt: clock.now() },
+        `${label} sent to ${who}${late}${result.detail ? `: ${result.detail}` : ''}`,
+      );
+    } else if (result.status === 'retry' && row.attempts < maxAttempts) {
+      const delay = retryDelayMs(row.attempts);
+      await finish(
+        row,
+        { state: 'pending', dueAt: new Date(clock.now().getTime() + delay), error: result.error },
+        `${label} to ${who} failed for now (attempt ${row.attempts} of ${maxAttempts}); trying again in ${formatDuration(delay)}: ${result.error}`,
+      );
+    } else {
+      const why = result.status === 'retry' ? `gave up after ${row.attempts} attempts` : 'not retried';
+      await finish(
+        row,
+        { state: 'failed', error: result.error },
+        `${label} to ${who} failed (${why}): ${result.error}`,
+      );
+    }
+  }
+
+  async function sendDue(): Promise<number> {
+    const now = clock.now();
+    const rows = await claim(now);
+    if (rows.length === 0) return 0;
+    const alertIds = [...new Set(rows.map((r) => r.alert_id))];
+    const userIds = [...new Set(rows.map((r) => r.user_id))];
+    const [alertRows, userRows] = await Promise.all([
+      db.selectFrom('alerts').selectAll().where('id', 'in', alertIds).execute(),
+      db
+        .selectFrom('users')
+        .select(['id', 'full_name', 'username', 'time_zone', 'blocked'])
+        .where('id', 'in', userIds)
+        .execute(),
+    ]);
+    const alertsById = new Map(alertRows.map((a) => [a.id, a]));
+    const usersById = new Map(userRows.filter((u) => !u.blocked).map((u) => [u.id, u]));
+    await Promise.all(
+      rows.map((row) =>
+        deliver(row, alertsById.get(row.alert_id), usersById.get(row.user_id), now).catch((error) => {
+          // The lease runs out and another round takes the message again.
+          log.error({ err: error, notificationId: row.id }, 'recording a notification outcome failed');
+        }),
+      ),
+    );
+    return rows.length;
+  }
+
+  return {
+    sendDue,
+    start(intervalMs = 250) {
+      return startLoop('notification sender', async () => (await sendDue()) >= batchSize, intervalMs, log);
+    },
+  };
+}
