@@ -29,6 +29,21 @@ export function requireOrgAdmin(p: Principal, what: string): void {
   }
 }
 
+/**
+ * Org admins change anything; a team's admins change what their team owns (`teamId`). Anyone else gets
+ * a 403 saying `refusal` (which should say whom to ask).
+ */
+export async function requireOrgOrTeamAdmin(
+  q: Queryable,
+  p: Principal,
+  teamId: string | null,
+  refusal: string,
+): Promise<void> {
+  if (isOrgAdmin(p)) return;
+  if (teamId && p.userId && (await repo.memberRole(q, teamId, p.userId)) === 'admin') return;
+  throw forbidden(refusal);
+}
+
 function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: string } | null)?.code === '23505';
 }
@@ -55,11 +70,13 @@ export function createAccountsService(db: Db, log: Logger) {
     return user;
   }
 
-  async function requireTeamAdmin(p: Principal, teamId: string): Promise<void> {
-    if (isOrgAdmin(p)) return;
-    if (p.userId && (await repo.memberRole(db, teamId, p.userId)) === 'admin') return;
-    throw forbidden("Only organization admins and the team's own admins can change a team.");
-  }
+  const requireTeamAdmin = (p: Principal, teamId: string) =>
+    requireOrgOrTeamAdmin(
+      db,
+      p,
+      teamId,
+      "Only organization admins and the team's own admins can change a team.",
+    );
 
   return {
     /** Finds the principal for an API key, or undefined. Blocked users' keys do not authenticate. */

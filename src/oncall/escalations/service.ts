@@ -1,5 +1,4 @@
-import { isOrgAdmin, type Principal } from '../../accounts/service.js';
-import { accountsRepository } from '../../accounts/repository.js';
+import { isOrgAdmin, requireOrgOrTeamAdmin, type Principal } from '../../accounts/service.js';
 import type { Db, Queryable } from '../../db/database.js';
 import { conflict, forbidden, invalidField, notFound } from '../../http/errors.js';
 import type {
@@ -241,21 +240,15 @@ export function createEscalationsService(db: Db) {
   }
 
   /** Org admins manage every escalation; a team's admins manage the escalations their team owns. */
-  async function requireManager(p: Principal, ownerTeamId: string | null): Promise<void> {
-    if (isOrgAdmin(p)) return;
-    if (
-      ownerTeamId &&
-      p.userId &&
-      (await accountsRepository.memberRole(db, ownerTeamId, p.userId)) === 'admin'
-    ) {
-      return;
-    }
-    throw forbidden(
+  const requireManager = (p: Principal, ownerTeamId: string | null) =>
+    requireOrgOrTeamAdmin(
+      db,
+      p,
+      ownerTeamId,
       ownerTeamId
         ? "Only organization admins and the owner team's admins can change this escalation."
         : 'Only organization admins can change an escalation without an owner team: ask an admin, or give it an ownerTeam you administer.',
     );
-  }
 
   async function load(p: Principal, identifier: string, by: 'id' | 'name') {
     const row = await repo.find(db, p.orgId, identifier, by);

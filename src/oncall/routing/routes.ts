@@ -2,36 +2,10 @@ import { Type } from 'typebox';
 import { StringEnum } from '../../http/schemas.js';
 import { envelope, principalOf, type HttpApp } from '../../http/server.js';
 import { CriteriaSchema } from '../conditions.js';
+import { TimeRestrictionSchema } from '../time-restriction-input.js';
 import type { RoutingService, TeamIdentifier } from './service.js';
 
 /** Opsgenie's Team Routing Rule API: /v2/teams/{identifier}/routing-rules, and Vigil's PUT .../default. */
-
-const WEEKDAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'] as const;
-
-const Window = Type.Object(
-  {
-    startDay: Type.Optional(StringEnum(WEEKDAYS)),
-    startHour: Type.Integer({ minimum: 0, maximum: 23 }),
-    startMin: Type.Integer({ minimum: 0, maximum: 59 }),
-    endDay: Type.Optional(StringEnum(WEEKDAYS)),
-    endHour: Type.Integer({ minimum: 0, maximum: 23 }),
-    endMin: Type.Integer({ minimum: 0, maximum: 59 }),
-  },
-  { additionalProperties: false },
-);
-
-const TimeRestrictionSchema = Type.Object(
-  {
-    type: StringEnum(['time-of-day', 'weekday-and-time-of-day']),
-    restriction: Type.Optional(Window),
-    restrictions: Type.Optional(Type.Array(Window, { maxItems: 50 })),
-  },
-  {
-    additionalProperties: false,
-    description:
-      'Windows in the rule\'s timezone, as in schedules: "time-of-day" every day (an end at or before the start ends the next day), "weekday-and-time-of-day" from startDay to endDay. One window as "restriction", or several as "restrictions".',
-  },
-);
 
 const Notify = Type.Object(
   {

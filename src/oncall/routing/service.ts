@@ -1,12 +1,18 @@
 import { IANAZone } from 'luxon';
 import { accountsRepository } from '../../accounts/repository.js';
-import { isOrgAdmin, type Principal } from '../../accounts/service.js';
+import { requireOrgOrTeamAdmin, type Principal } from '../../accounts/service.js';
 import type { Db, Queryable } from '../../db/database.js';
-import { ApiError, forbidden, invalidField, notFound } from '../../http/errors.js';
+import { ApiError, invalidField, notFound } from '../../http/errors.js';
 import { parseCriteria, presentCriteria } from '../conditions.js';
 import { escalationsRepository } from '../escalations/repository.js';
 import type { RoutingNotifyType, TimeRestriction } from '../model.js';
-import { validateTimeRestriction, type Weekday } from '../schedule.js';
+import { validateTimeRestriction } from '../schedule.js';
+import { fieldOfProblem } from '../schedules/input.js';
+import {
+  presentTimeRestriction,
+  timeRestrictionOf,
+  type TimeRestrictionInput,
+} from '../time-restriction-input.js';
 import {
   routingRepository as repo,
   type RoutingRuleValues,
@@ -30,22 +36,6 @@ export interface NotifyInput {
   name?: string;
 }
 
-export interface WindowInput {
-  startDay?: Weekday;
-  startHour: number;
-  startMin: number;
-  endDay?: Weekday;
-  endHour: number;
-  endMin: number;
-}
-
-/** Opsgenie sends a time-of-day window as `restriction`, weekday windows as `restrictions`; both are taken. */
-export interface TimeRestrictionInput {
-  type: TimeRestriction['type'];
-  restriction?: WindowInput;
-  restrictions?: WindowInput[];
-}
-
 export interface RoutingRuleInput {
   name?: string;
   order?: number;
@@ -60,15 +50,6 @@ export type RoutingRuleChanges = Partial<RoutingRuleInput>;
 export interface TeamIdentifier {
   identifier: string;
   by: 'id' | 'name';
-}
-
-function presentTimeRestriction(r: TimeRestriction) {
-  // Opsgenie's own shape: one time-of-day window is `restriction`.
-  const [only] = r.restrictions;
-  if (r.type === 'time-of-day' && only && r.restrictions.length === 1) {
-    return { type: r.type, restriction: only };
-  }
-  return { type: r.type, restrictions: r.restrictions };
 }
 
 export function presentRoutingRule(row: RoutingRuleWithTarget, order: number) {
@@ -119,17 +100,16 @@ function checkTimezone(zone: string): void {
 /** The stored shape, checked: days only (and always) on weekday windows; the zone must exist. */
 export function toTimeRestriction(input: TimeRestrictionInput, timezone: string): TimeRestriction {
   const field = 'timeRestriction';
-  if (input.restriction !== undefined && input.restrictions !== undefined) {
-    throw invalidField(field, 'give either "restriction" (one window) or "restrictions" (a list), not both.');
-  }
-  const windows = input.restrictions ?? (input.restriction ? [input.restriction] : []);
+  const { restriction, form } = timeRestrictionOf(input, field);
+  const windows = restriction.restrictions;
   if (windows.length === 0) {
     throw invalidField(
       field,
       'has no window: give "restriction": {"startHour", "startMin", "endHour", "endMin"} or "restrictions": [...], or leave timeRestriction out to apply at all times.',
     );
   }
-  const where = (i: number) => (input.restrictions ? `${field}.restrictions[${i}]` : `${field}.restriction`);
+  const where = (i: number) =>
+    form === 'restrictions' ? `${field}.restrictions[${i}]` : `${field}.restriction`;
   for (const [i, w] of windows.entries()) {
     for (const day of ['startDay', 'endDay'] as const) {
       if (input.type === 'weekday-and-time-of-day' && w[day] === undefined) {
@@ -143,20 +123,17 @@ export function toTimeRestriction(input: TimeRestrictionInput, timezone: string)
       }
     }
   }
-  const restriction: TimeRestriction = {
-    type: input.type,
-    restrictions: windows.map((w) => ({
-      ...(w.startDay !== undefined ? { startDay: w.startDay } : {}),
-      startHour: w.startHour,
-      startMin: w.startMin,
-      ...(w.endDay !== undefined ? { endDay: w.endDay } : {}),
-      endHour: w.endHour,
-      endMin: w.endMin,
-    })),
-  };
   // The schedule module evaluates it; let it have the last word on what it can evaluate.
   const problems = validateTimeRestriction(restriction, timezone);
-  if (problems.length > 0) throw invalidField(field, `${problems.join('; ')}.`);
+  if (problems.length > 0) {
+    // Named as schedules name them: timeRestriction.restriction.endHour and the like.
+    const errors: Record<string, string> = {};
+    for (const problem of problems) {
+      const { field: at, message } = fieldOfProblem(problem.replace(/^timeRestriction: /, ''), '', form);
+      errors[at] = errors[at] ? `${errors[at]}; ${message}` : message;
+    }
+    throw new ApiError(422, 'Request body is not processable. Please check the errors.', errors);
+  }
   return restriction;
 }
 
@@ -167,13 +144,13 @@ export function createRoutingService(db: Db) {
     return row;
   }
 
-  async function requireTeamAdmin(p: Principal, teamId: string, teamName: string): Promise<void> {
-    if (isOrgAdmin(p)) return;
-    if (p.userId && (await accountsRepository.memberRole(db, teamId, p.userId)) === 'admin') return;
-    throw forbidden(
+  const requireTeamAdmin = (p: Principal, teamId: string, teamName: string) =>
+    requireOrgOrTeamAdmin(
+      db,
+      p,
+      teamId,
       `Only organization admins and the admins of team [${teamName}] can change its routing rules.`,
     );
-  }
 
   /**
    * The escalation or schedule a rule notifies, found in the organization. Read with KEY SHARE inside the

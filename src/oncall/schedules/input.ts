@@ -1,12 +1,7 @@
 import { DateTime } from 'luxon';
 import { ApiError } from '../../http/errors.js';
-import {
-  validateSchedule,
-  type Rotation,
-  type RotationType,
-  type TimeRestriction,
-  type Weekday,
-} from '../schedule.js';
+import type { TimeRestrictionInput } from '../time-restriction-input.js';
+import { validateSchedule, type Rotation, type RotationType } from '../schedule.js';
 
 /**
  * Opsgenie's request shapes for rotations, time restrictions and overrides, turned into the values
@@ -18,26 +13,6 @@ export interface UserRef {
   type?: 'user';
   id?: string;
   username?: string;
-}
-
-export interface WindowInput {
-  startDay?: string;
-  startHour: number;
-  /** Opsgenie always sends minutes; Vigil reads a missing one as 0. */
-  startMin?: number;
-  endDay?: string;
-  endHour: number;
-  endMin?: number;
-}
-
-/**
- * Opsgenie writes a `time-of-day` restriction as one `restriction` and a `weekday-and-time-of-day` one as a
- * list of `restrictions`; either form is accepted for either type.
- */
-export interface TimeRestrictionInput {
-  type: string;
-  restriction?: WindowInput;
-  restrictions?: WindowInput[];
 }
 
 export interface RotationInput {
@@ -134,33 +109,6 @@ export function checkTimezone(timezone: string): void {
   const errors = new FieldErrors();
   for (const p of problems) errors.add('timezone', p);
   errors.throwIfAny();
-}
-
-export function timeRestrictionOf(
-  input: TimeRestrictionInput,
-  field: string,
-): { restriction: TimeRestriction; form: 'restriction' | 'restrictions' } {
-  if (input.restriction !== undefined && input.restrictions !== undefined) {
-    throw new ApiError(422, UNPROCESSABLE, {
-      [field]:
-        'Give either restriction (one window) or restrictions (a list of windows), not both: Opsgenie uses restriction for time-of-day and restrictions for weekday-and-time-of-day.',
-    });
-  }
-  const windows = input.restrictions ?? (input.restriction ? [input.restriction] : []);
-  return {
-    form: input.restriction !== undefined ? 'restriction' : 'restrictions',
-    restriction: {
-      type: input.type as TimeRestriction['type'],
-      restrictions: windows.map((w) => ({
-        ...(w.startDay !== undefined ? { startDay: w.startDay as Weekday } : {}),
-        startHour: w.startHour,
-        startMin: w.startMin ?? 0,
-        ...(w.endDay !== undefined ? { endDay: w.endDay as Weekday } : {}),
-        endHour: w.endHour,
-        endMin: w.endMin ?? 0,
-      })),
-    },
-  };
 }
 
 /**

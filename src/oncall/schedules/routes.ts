@@ -1,9 +1,9 @@
 import { DateTime } from 'luxon';
 import { Type } from 'typebox';
+import { presentTimeRestriction, TimeRestrictionSchema } from '../time-restriction-input.js';
 import { principalOf, envelope, type HttpApp } from '../../http/server.js';
 import { ApiError } from '../../http/errors.js';
 import { StringEnum } from '../../http/schemas.js';
-import type { TimeRestriction } from '../schedule.js';
 import type {
   IdentifierType,
   OverrideView,
@@ -29,20 +29,6 @@ const UserRef = Type.Object({
   username: Type.Optional(Type.String({ maxLength: 100 })),
 });
 const Instant = Type.String({ minLength: 1, maxLength: 64 });
-// Ranges are left to validateSchedule, whose messages say what to give instead.
-const Window = Type.Object({
-  startDay: Type.Optional(Type.String({ maxLength: 16 })),
-  startHour: Type.Integer(),
-  startMin: Type.Optional(Type.Integer()),
-  endDay: Type.Optional(Type.String({ maxLength: 16 })),
-  endHour: Type.Integer(),
-  endMin: Type.Optional(Type.Integer()),
-});
-const TimeRestrictionBody = Type.Object({
-  type: StringEnum(['time-of-day', 'weekday-and-time-of-day']),
-  restriction: Type.Optional(Window),
-  restrictions: Type.Optional(Type.Array(Window, { maxItems: 100 })),
-});
 const RotationFields = {
   name: Type.Optional(Type.String({ maxLength: 200 })),
   startDate: Instant,
@@ -50,7 +36,7 @@ const RotationFields = {
   type: StringEnum(['hourly', 'daily', 'weekly', 'custom']),
   length: Type.Optional(Type.Integer({ maximum: 1_000_000 })),
   participants: Type.Array(UserRef, { maxItems: 500 }),
-  timeRestriction: Type.Optional(Type.Union([TimeRestrictionBody, Type.Null()])),
+  timeRestriction: Type.Optional(Type.Union([TimeRestrictionSchema, Type.Null()])),
 };
 const RotationBody = Type.Object(RotationFields);
 const RotationPatch = Type.Object({
@@ -126,13 +112,6 @@ function dateQuery(value: string | undefined): Date {
   return parsed.toJSDate();
 }
 
-function presentRestriction(restriction: TimeRestriction) {
-  const [only] = restriction.restrictions;
-  return restriction.type === 'time-of-day' && only && restriction.restrictions.length === 1
-    ? { type: restriction.type, restriction: only }
-    : { type: restriction.type, restrictions: restriction.restrictions };
-}
-
 function presentParticipant(u: UserView) {
   return { type: 'user' as const, id: u.id, username: u.username };
 }
@@ -151,7 +130,7 @@ function presentRotation(r: RotationView) {
     type: r.type,
     length: r.length,
     participants: r.participants.map(presentParticipant),
-    ...(r.timeRestriction ? { timeRestriction: presentRestriction(r.timeRestriction) } : {}),
+    ...(r.timeRestriction ? { timeRestriction: presentTimeRestriction(r.timeRestriction) } : {}),
   };
 }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
 import { accountsRepository } from '../../accounts/repository.js';
-import { isOrgAdmin, type Principal } from '../../accounts/service.js';
+import { isOrgAdmin, requireOrgOrTeamAdmin, type Principal } from '../../accounts/service.js';
 import type { Db, Queryable } from '../../db/database.js';
 import type { ScheduleRotationRow } from '../../db/schema.js';
 import { ApiError, conflict, forbidden, invalidField, notFound } from '../../http/errors.js';
@@ -12,10 +12,10 @@ import {
   checkTimezone,
   FieldErrors,
   instant,
-  timeRestrictionOf,
   type RotationInput,
   type UserRef,
 } from './input.js';
+import { timeRestrictionOf } from '../time-restriction-input.js';
 import { emptySchedule, loadScheduleParts, scheduleOf, type ScheduleParts } from './load.js';
 import { schedulesRepository as repo, type OverrideValues, type RotationValues } from './repository.js';
 import { escalationsRepository } from '../escalations/repository.js';
@@ -148,21 +148,15 @@ export function createSchedulesService(db: Db) {
   }
 
   /** Org admins change every schedule; a team's admins change the schedules their team owns. */
-  async function requireManager(p: Principal, ownerTeamId: string | null): Promise<void> {
-    if (isOrgAdmin(p)) return;
-    if (
-      ownerTeamId &&
-      p.userId &&
-      (await accountsRepository.memberRole(db, ownerTeamId, p.userId)) === 'admin'
-    ) {
-      return;
-    }
-    throw forbidden(
+  const requireManager = (p: Principal, ownerTeamId: string | null) =>
+    requireOrgOrTeamAdmin(
+      db,
+      p,
+      ownerTeamId,
       ownerTeamId
         ? "Only organization admins and the admins of the schedule's owner team can change it. Ask one of them, or use their API key."
         : "Only organization admins can change a schedule that no team owns. Ask an admin, or use an admin's API key.",
     );
-  }
 
   async function resolveTeam(orgId: string, ref: TeamRef, field: string) {
     const identifier = ref.id ?? ref.name;

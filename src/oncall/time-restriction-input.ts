@@ -1,0 +1,74 @@
+import { Type, type Static } from 'typebox';
+import { ApiError } from '../http/errors.js';
+import { StringEnum } from '../http/schemas.js';
+import type { TimeRestriction, Weekday } from './schedule.js';
+
+/**
+ * Time restrictions as the API takes and shows them, for schedules' rotations and teams' routing rules
+ * alike. Opsgenie writes a `time-of-day` restriction as one `restriction` and a `weekday-and-time-of-day`
+ * one as a list of `restrictions`; either form is accepted for either type, and stored as a list.
+ * Ranges and day names are left to schedule.ts's validation, whose messages say what to give instead.
+ */
+
+const Window = Type.Object({
+  startDay: Type.Optional(Type.String({ maxLength: 16 })),
+  startHour: Type.Integer(),
+  /** Opsgenie always sends minutes; Vigil reads a missing one as 0. */
+  startMin: Type.Optional(Type.Integer()),
+  endDay: Type.Optional(Type.String({ maxLength: 16 })),
+  endHour: Type.Integer(),
+  endMin: Type.Optional(Type.Integer()),
+});
+
+export const TimeRestrictionSchema = Type.Object(
+  {
+    type: StringEnum(['time-of-day', 'weekday-and-time-of-day']),
+    restriction: Type.Optional(Window),
+    restrictions: Type.Optional(Type.Array(Window, { maxItems: 100 })),
+  },
+  {
+    description:
+      '"time-of-day": every day (an end at or before the start ends the next day); "weekday-and-time-of-day": from startDay to endDay. One window as "restriction", or several as "restrictions".',
+  },
+);
+
+export type WindowInput = Static<typeof Window>;
+export type TimeRestrictionInput = Static<typeof TimeRestrictionSchema>;
+
+const UNPROCESSABLE = 'Request body is not processable. Please check the errors.';
+
+/** The stored shape, and the form it was given in (so errors can name the field the caller used). */
+export function timeRestrictionOf(
+  input: TimeRestrictionInput,
+  field: string,
+): { restriction: TimeRestriction; form: 'restriction' | 'restrictions' } {
+  if (input.restriction !== undefined && input.restrictions !== undefined) {
+    throw new ApiError(422, UNPROCESSABLE, {
+      [field]:
+        'Give either restriction (one window) or restrictions (a list of windows), not both: Opsgenie uses restriction for time-of-day and restrictions for weekday-and-time-of-day.',
+    });
+  }
+  const windows = input.restrictions ?? (input.restriction ? [input.restriction] : []);
+  return {
+    form: input.restriction !== undefined ? 'restriction' : 'restrictions',
+    restriction: {
+      type: input.type,
+      restrictions: windows.map((w) => ({
+        ...(w.startDay !== undefined ? { startDay: w.startDay as Weekday } : {}),
+        startHour: w.startHour,
+        startMin: w.startMin ?? 0,
+        ...(w.endDay !== undefined ? { endDay: w.endDay as Weekday } : {}),
+        endHour: w.endHour,
+        endMin: w.endMin ?? 0,
+      })),
+    },
+  };
+}
+
+/** Opsgenie's own shape: a single time-of-day window is `restriction`. */
+export function presentTimeRestriction(restriction: TimeRestriction) {
+  const [only] = restriction.restrictions;
+  return restriction.type === 'time-of-day' && only && restriction.restrictions.length === 1
+    ? { type: restriction.type, restriction: only }
+    : { type: restriction.type, restrictions: restriction.restrictions };
+}
