@@ -456,3 +456,23 @@ describe('atomicity', () => {
     }
   });
 });
+
+describe('an API integration', () => {
+  it('creates alerts for its team with its own key, and may not use anything but the Alert API', async () => {
+    await server.call('POST', '/v2/teams', { name: 'Integration owners' });
+    const created = await server.call('POST', '/v2/integrations', {
+      type: 'API',
+      name: 'Prometheus',
+      ownerTeam: { name: 'Integration owners' },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const key = created.body.data.apiKey as string;
+    const alert = await server.call('POST', '/v2/alerts', { message: 'from prometheus' }, key);
+    assert.equal(alert.status, 202);
+    for (const path of ['/v2/users', '/v2/teams', '/v2/schedules', '/v2/escalations', '/v2/integrations']) {
+      const refused = await server.call('GET', path, undefined, key);
+      assert.equal(refused.status, 403, path);
+      assert.match(refused.body.message, /can only use the Alert API/);
+    }
+  });
+});

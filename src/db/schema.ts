@@ -338,6 +338,7 @@ export interface AlertEscalationsTable {
   state: EscalationState;
   pause_reason: string | null;
   step: ColumnType<number, number | undefined, number>;
+  skipped_from: ColumnType<number | null, number | null | undefined, number | null>;
   base_at: Timestamp;
   next_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   paused_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
@@ -347,6 +348,11 @@ export interface AlertEscalationsTable {
 }
 
 export type NotificationState = 'pending' | 'sending' | 'sent' | 'failed' | 'cancelled';
+export type NotificationStopOn = 'acknowledged' | 'closed' | 'none';
+export interface NotificationContext {
+  actor?: string;
+  note?: string;
+}
 
 export interface NotificationsTable {
   id: Generated<string>;
@@ -361,6 +367,8 @@ export interface NotificationsTable {
   reason: ColumnType<string, string | undefined, string>;
   escalation_run_id: string | null;
   state: ColumnType<NotificationState, NotificationState | undefined, NotificationState>;
+  stop_on: ColumnType<NotificationStopOn, NotificationStopOn | undefined, NotificationStopOn>;
+  context: JsonWithDefault<NotificationContext>;
   due_at: Timestamp;
   attempts: ColumnType<number, number | undefined, number>;
   lease_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;

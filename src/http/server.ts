@@ -198,6 +198,14 @@ export async function buildHttpApp(ctx: AppContext, log: Logger): Promise<HttpAp
     const principal = (await ctx.accounts.authenticate(key)) ?? (await integrationPrincipal(ctx, key));
     if (!principal)
       throw new ApiError(401, 'Could not authenticate: the API key is unknown or has been deleted.');
+    // As in Opsgenie, an integration's key is for sending alerts: the monitoring tools that hold it must
+    // not read people's contact details or change the on-call set-up.
+    if (principal.integration && !(request.routeOptions.url ?? '').startsWith('/v2/alerts')) {
+      throw new ApiError(
+        403,
+        `The API key of integration [${principal.integration.name}] can only use the Alert API (/v2/alerts): use a user's API key for anything else.`,
+      );
+    }
     request.principal = principal;
   });
 

@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/database.js';
-import type { AlertRow } from '../db/schema.js';
+import type { AlertRow, NotificationContext, NotificationStopOn } from '../db/schema.js';
 import { matchesCriteria, type MatchableAlert } from '../oncall/conditions.js';
 import type { NotificationActionType } from '../oncall/model.js';
 import { notificationSetupOf } from '../oncall/people/repository.js';
@@ -34,6 +34,26 @@ const KIND_LABEL: Record<NotificationActionType, string> = {
   'add-note': 'notes',
 };
 
+/**
+ * Which planned messages an alert in this state no longer wants: pages of if-not-acked rules once it is
+ * acknowledged, every page once it is closed or snoozed. The engine cancels them when the change comes
+ * in, and the sender checks again at the moment of sending; both ask here.
+ */
+export function unwantedStopOns(alert: AlertRow | undefined): NotificationStopOn[] {
+  if (!alert || alert.status === 'closed' || alert.snoozed) return ['acknowledged', 'closed'];
+  if (alert.acknowledged) return ['acknowledged'];
+  return [];
+}
+
+/** Why a message is no longer wanted (for the log), or undefined while it is. */
+export function whyUnwanted(stopOn: NotificationStopOn, alert: AlertRow | undefined): string | undefined {
+  if (!unwantedStopOns(alert).includes(stopOn)) return undefined;
+  if (!alert) return 'the alert was deleted';
+  if (alert.status === 'closed') return 'the alert was closed';
+  if (alert.snoozed) return 'the alert is snoozed';
+  return 'the alert was acknowledged';
+}
+
 export function matchableAlert(alert: AlertRow): MatchableAlert {
   return {
     message: alert.message,
@@ -59,6 +79,10 @@ export async function planNotifications(
     now: Date;
     reason: string;
     escalationRunId?: string;
+    /** When the message stops being wanted (see unwantedStopOns); follow-ups are 'none'. */
+    stopOn: NotificationStopOn;
+    /** What a follow-up reports: who acted, the note. */
+    context?: NotificationContext;
     /** Say nothing about people without a matching rule (follow-ups are opt-in; pages are not). */
     quietWhenNoRule?: boolean;
   },
@@ -106,6 +130,8 @@ export async function planNotifications(
         kind: input.kind,
         reason: `${input.reason}, ${recipient.why}`,
         escalation_run_id: input.escalationRunId ?? null,
+        stop_on: input.stopOn,
+        context: JSON.stringify(input.context ?? {}),
         due_at: due,
       });
       parts.push(

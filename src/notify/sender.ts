@@ -3,11 +3,12 @@ import { alertsRepository } from '../alerts/repository.js';
 import type { Db } from '../db/database.js';
 import type { AlertRow, NotificationRow } from '../db/schema.js';
 import type { Clock } from '../engine/clock.js';
-import { formatDuration } from '../engine/escalation/plan.js';
+import { formatDuration, LATE_AFTER_MS } from '../engine/escalation/plan.js';
 import { startLoop, type LoopHandle } from '../engine/loop.js';
 import type { Logger } from '../logger.js';
 import type { ContactMethodType } from '../oncall/model.js';
 import type { DeliveryResult, NotificationChannel, OutgoingNotification } from './channel.js';
+import { whyUnwanted } from './planner.js';
 
 /**
  * Delivers planned messages. Every worker process runs one; each claims due rows with SKIP LOCKED and a
@@ -33,7 +34,11 @@ export interface NotificationSenderOptions {
   channels: ReadonlyMap<ContactMethodType, NotificationChannel>;
   links: ActionLinkMaker;
   publicUrl: string;
-  /** How long a claimed message is this process's before another may take it over. */
+  /**
+   * How long a claimed message is this process's before another may take it over. It must outlast the
+   * slowest send of a batch: 16 messages over the email pool's 8 connections are two rounds of at most
+   * 10 s to connect, 10 s for the greeting and 30 s of socket time each, so 100 s; 180 s leaves room.
+   */
   leaseMs?: number;
   /** Temporary failures are retried this many times in all. */
   maxAttempts?: number;
@@ -57,9 +62,9 @@ export function retryDelayMs(attempt: number): number {
 
 export function createNotificationSender(options: NotificationSenderOptions): NotificationSender {
   const { db, log, clock, channels, links } = options;
-  const leaseMs = options.leaseMs ?? 60_000;
+  const leaseMs = options.leaseMs ?? 180_000;
   const maxAttempts = options.maxAttempts ?? 8;
-  const batchSize = options.batchSize ?? 50;
+  const batchSize = options.batchSize ?? 16;
 
   async function claim(now: Date): Promise<NotificationRow[]> {
     const leaseUntil = new Date(now.getTime() + leaseMs);
@@ -111,15 +116,6 @@ export function createNotificationSender(options: NotificationSenderOptions): No
     });
   }
 
-  function stillWanted(row: NotificationRow, alert: AlertRow | undefined): string | undefined {
-    if (!alert) return 'the alert was deleted';
-    if (row.kind !== 'create-alert') return undefined;
-    if (alert.status === 'closed') return 'the alert was closed';
-    if (alert.acknowledged) return 'the alert was acknowledged';
-    if (alert.snoozed) return 'the alert is snoozed';
-    return undefined;
-  }
-
   function render(
     row: NotificationRow,
     alert: AlertRow,
@@ -155,8 +151,8 @@ export function createNotificationSender(options: NotificationSenderOptions): No
         integrationName: alert.integration_name,
       },
       reason: row.reason,
-      ...(row.kind === 'acknowledged-alert' && alert.acknowledged_by ? { actor: alert.acknowledged_by } : {}),
-      ...(row.kind === 'closed-alert' && alert.closed_by ? { actor: alert.closed_by } : {}),
+      ...(row.context.actor ? { actor: row.context.actor } : {}),
+      ...(row.context.note ? { note: row.context.note } : {}),
       links: {
         ...(actionable && !alert.acknowledged
           ? { acknowledge: links.url({ ...claims, action: 'acknowledge' }, now) }
@@ -176,7 +172,7 @@ export function createNotificationSender(options: NotificationSenderOptions): No
     const channel = channels.get(row.method);
     const label = channel?.label ?? row.method;
     const who = user ? `${user.full_name || user.username} (${row.address})` : row.address;
-    const unwanted = stillWanted(row, alert);
+    const unwanted = whyUnwanted(row.stop_on, alert);
     if (unwanted || !alert || !user) {
       const why = unwanted ?? 'the user no longer exists';
       await finish(
@@ -201,7 +197,7 @@ export function createNotificationSender(options: NotificationSenderOptions): No
       result = { status: 'retry', error: error instanceof Error ? error.message : String(error) };
     }
     const lateMs = now.getTime() - row.due_at.getTime();
-    const late = lateMs > 10_000 ? ` (${formatDuration(lateMs)} after it was due)` : '';
+    const late = lateMs > LATE_AFTER_MS ? ` (${formatDuration(lateMs)} after it was due)` : '';
     if (result.status === 'sent') {
       await finish(
         row,

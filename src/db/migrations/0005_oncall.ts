@@ -129,6 +129,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       pause_reason text,
       -- The next step to run, counted over every repeat: rule (step % rules) of cycle (step / rules).
       step integer NOT NULL DEFAULT 0,
+      -- The first if-not-acked step passed over while the alert was acknowledged: an unacknowledge goes
+      -- back to it, so no step is lost to an acknowledgement that was taken back.
+      skipped_from integer,
       -- When step 0 of cycle 0 was due; every step's due time is this plus its offset. Pauses move it on.
       base_at timestamptz NOT NULL,
       next_at timestamptz,
@@ -161,6 +164,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       -- Why this person: "escalation X rule 1, on call in schedule Y".
       reason text NOT NULL DEFAULT '',
       escalation_run_id uuid,
+      -- A page stops being wanted when the alert is acknowledged (an if-not-acked rule's) or only when it
+      -- is closed (an if-not-closed rule's); follow-ups ('none') go out whatever happens next.
+      stop_on text NOT NULL DEFAULT 'none' CHECK (stop_on IN ('acknowledged', 'closed', 'none')),
+      -- What the message reports, as it was when planned: who acknowledged or closed, the note.
+      context jsonb NOT NULL DEFAULT '{}',
       state text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sending', 'sent', 'failed', 'cancelled')),
       due_at timestamptz NOT NULL,
       attempts integer NOT NULL DEFAULT 0,
@@ -181,6 +189,18 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       value bytea NOT NULL,
       created_at timestamptz NOT NULL DEFAULT now()
     );
+
+    -- People who existed before on-call did get what a new user gets: their username as an email contact
+    -- (when it is one) and a "New alert" rule that emails it at once. Without it, nobody would be paged.
+    INSERT INTO contact_methods (user_id, method, address)
+    SELECT id, 'email', username FROM users WHERE username ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$';
+    INSERT INTO notification_rules (user_id, name, action_type, steps)
+    SELECT u.id, 'New alert', 'create-alert',
+      coalesce(
+        (SELECT jsonb_agg(jsonb_build_object('id', gen_random_uuid(), 'contactId', c.id, 'sendAfterMinutes', 0, 'enabled', true))
+         FROM contact_methods c WHERE c.user_id = u.id),
+        '[]'::jsonb)
+    FROM users u;
 
     -- Alert events the engine has acted on, so a retried job does not act twice.
     CREATE TABLE engine_handled_events (

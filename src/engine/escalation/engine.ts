@@ -5,13 +5,14 @@ import type { AlertsService } from '../../alerts/service.js';
 import type { Db, Tx } from '../../db/database.js';
 import type { AlertEscalationRow, AlertRow, EscalationState } from '../../db/schema.js';
 import type { Logger } from '../../logger.js';
-import { matchableAlert, planNotifications } from '../../notify/planner.js';
+import { matchableAlert, planNotifications, unwantedStopOns, whyUnwanted } from '../../notify/planner.js';
 import type { EscalationPlan, NotificationActionType } from '../../oncall/model.js';
-import { routeAlert } from '../../oncall/routing/route.js';
+import { planOf, routeAlert } from '../../oncall/routing/route.js';
 import type { Clock } from '../clock.js';
 import type { AlertEventConsumer } from '../consumers.js';
 import { startLoop, type LoopHandle } from '../loop.js';
 import {
+  LATE_AFTER_MS,
   describeStep,
   dueAt,
   formatDuration,
@@ -33,6 +34,8 @@ import { createRecipientResolver } from './recipients.js';
  */
 
 const SYSTEM = 'Vigil';
+const RETRY_FAILED_STEP_MS = 60_000;
+
 const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
 export interface EscalationEngineOptions {
@@ -71,6 +74,10 @@ const HANDLED_TYPES = new Set<AlertEvent['type']>([
   'escalated',
 ]);
 
+function noteOf(event: AlertEvent): string | undefined {
+  return 'note' in event && typeof event.note === 'string' ? event.note : undefined;
+}
+
 const FOLLOW_UP: Partial<Record<AlertEvent['type'], NotificationActionType>> = {
   acknowledged: 'acknowledged-alert',
   closed: 'closed-alert',
@@ -79,7 +86,7 @@ const FOLLOW_UP: Partial<Record<AlertEvent['type'], NotificationActionType>> = {
 
 export function createEscalationEngine(options: EscalationEngineOptions): EscalationEngine {
   const { db, log, clock, alerts } = options;
-  const lateAfterMs = options.lateAfterMs ?? 10_000;
+  const lateAfterMs = options.lateAfterMs ?? LATE_AFTER_MS;
   const batchSize = options.batchSize ?? 50;
 
   const addLog = (tx: Tx, alertId: string, text: string) =>
@@ -107,6 +114,7 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
       pausedAt?: Date | null;
       pauseReason?: string | null;
       finishedReason?: string | null;
+      skippedFrom?: number | null;
     },
   ): Promise<void> {
     await tx
@@ -119,6 +127,7 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
         paused_at: changes.pausedAt === undefined ? run.paused_at : changes.pausedAt,
         pause_reason: changes.pauseReason === undefined ? run.pause_reason : changes.pauseReason,
         finished_reason: changes.finishedReason === undefined ? run.finished_reason : changes.finishedReason,
+        skipped_from: changes.skippedFrom === undefined ? run.skipped_from : changes.skippedFrom,
         updated_at: new Date(),
       })
       .where('id', '=', run.id)
@@ -139,6 +148,7 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
     const plan = run.plan;
     let dueNotifications = false;
     let index = run.step;
+    let skippedFrom = run.skipped_from;
     for (let guard = 0; guard < 1000; guard++) {
       if (!alert || alert.status === 'closed') {
         await save(tx, run, { state: 'finished', nextAt: null, finishedReason: 'alert closed' });
@@ -146,6 +156,7 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
       }
       if (alert.snoozed) {
         await save(tx, run, {
+          skippedFrom,
           state: 'paused',
           step: index,
           nextAt: null,
@@ -163,13 +174,23 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
       }
       const due = dueAt(run.base_at, step);
       if (due.getTime() > now.getTime()) {
-        await save(tx, run, { state: 'active', step: index, nextAt: due, pausedAt: null, pauseReason: null });
+        await save(tx, run, {
+          skippedFrom,
+          state: 'active',
+          step: index,
+          nextAt: due,
+          pausedAt: null,
+          pauseReason: null,
+        });
         return dueNotifications;
       }
       if (alert.acknowledged && step.rule?.condition !== 'if-not-closed') {
+        // Remembered, so that an unacknowledge goes back to the rules passed over here.
+        if (skippedFrom === null && !step.closesAlert) skippedFrom = index;
         step = nextStepWhenAcknowledged(plan, index);
         if (!step) {
           await save(tx, run, {
+            skippedFrom,
             state: 'paused',
             step: index,
             nextAt: null,
@@ -199,6 +220,7 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
           );
         }
         await save(tx, run, {
+          skippedFrom,
           state: 'finished',
           step: index + 1,
           nextAt: null,
@@ -238,6 +260,7 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
       now,
       reason: label,
       escalationRunId: run.id,
+      stopOn: rule.condition === 'if-not-closed' ? 'closed' : 'acknowledged',
     });
     await addLog(tx, alert.id, `${label}${late}: ${result.lines.join('; ')}`);
     return result.dueNow;
@@ -357,22 +380,19 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
       .selectAll()
       .where('id', '=', event.alertId)
       .executeTakeFirst();
-    if (!alert || alert.status === 'closed' || alert.acknowledged || alert.snoozed) {
-      const why = !alert || alert.status === 'closed' ? 'closed' : alert.snoozed ? 'snoozed' : 'acknowledged';
+    const unwanted = unwantedStopOns(alert);
+    if (unwanted.length > 0) {
+      const why = whyUnwanted(unwanted[0] ?? 'acknowledged', alert) ?? 'the alert changed';
       const cancelled = await tx
         .updateTable('notifications')
-        .set({ state: 'cancelled', last_error: `the alert was ${why}`, updated_at: new Date() })
+        .set({ state: 'cancelled', last_error: why, updated_at: new Date() })
         .where('alert_id', '=', event.alertId)
         .where('state', '=', 'pending')
-        .where('kind', '=', 'create-alert')
+        .where('stop_on', 'in', unwanted)
         .executeTakeFirst();
       const n = Number(cancelled.numUpdatedRows);
       if (alert && n > 0)
-        await addLog(
-          tx,
-          alert.id,
-          `${n} pending notification${n === 1 ? '' : 's'} cancelled: the alert was ${why}`,
-        );
+        await addLog(tx, alert.id, `${n} pending notification${n === 1 ? '' : 's'} cancelled: ${why}`);
     }
     if (event.type === 'escalated' && alert && alert.status === 'open') {
       await hurry(tx, event, alert, runs, now);
@@ -387,8 +407,8 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
         if (alert) await addLog(tx, alert.id, `${run.plan.name} paused: the alert was ${target.reason}`);
       } else if (target.state === 'paused' && run.state === 'paused' && run.pause_reason !== target.reason) {
         await save(tx, run, { state: 'paused', pauseReason: target.reason });
-      } else if (target.state === 'active' && run.state === 'paused' && alert) {
-        if (run.pause_reason === 'snoozed') {
+      } else if (target.state === 'active' && alert) {
+        if (run.state === 'paused' && run.pause_reason === 'snoozed') {
           // As in Opsgenie, the end of a snooze starts the escalation over: people hear about it again.
           const first = stepAt(run.plan, 0);
           await save(tx, run, {
@@ -398,9 +418,28 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
             nextAt: first ? dueAt(now, first) : now,
             pausedAt: null,
             pauseReason: null,
+            skippedFrom: null,
           });
           await addLog(tx, alert.id, `${run.plan.name} starts again from its first rule: the snooze ended`);
-        } else {
+        } else if (run.skipped_from !== null && !alert.acknowledged) {
+          // Unacknowledged after rules were passed over: they run now, and the later ones keep their spacing.
+          const back = stepAt(run.plan, run.skipped_from);
+          if (!back) continue;
+          await save(tx, run, {
+            state: 'active',
+            step: back.index,
+            baseAt: new Date(now.getTime() - back.offsetMs),
+            nextAt: now,
+            pausedAt: null,
+            pauseReason: null,
+            skippedFrom: null,
+          });
+          await addLog(
+            tx,
+            alert.id,
+            `${run.plan.name} resumes from ${describeStep(run.plan, back)}, passed over while the alert was acknowledged`,
+          );
+        } else if (run.state === 'paused') {
           // Unacknowledged: carry on where it stopped, with the time that was left.
           const pausedFor = now.getTime() - (run.paused_at ?? now).getTime();
           const baseAt = new Date(run.base_at.getTime() + pausedFor);
@@ -454,7 +493,7 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
           org_id: alert.org_id,
           team_id: null,
           escalation_id: event.escalationId,
-          plan: JSON.stringify({ name: policy.name, rules: policy.rules, repeat: policy.repeat }),
+          plan: JSON.stringify(planOf(policy)),
           state: 'active',
           base_at: now,
           next_at: now,
@@ -516,6 +555,8 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
       keyPrefix: `${kind}:${event.eventId}`,
       now,
       reason: `${event.actor.name} ${kind === 'add-note' ? 'added a note' : event.type}`,
+      stopOn: 'none',
+      context: { actor: event.actor.name, ...(noteOf(event) ? { note: noteOf(event) } : {}) },
       quietWhenNoRule: true,
     });
     for (const line of result.lines) await addLog(tx, alert.id, line);
@@ -558,7 +599,32 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
         resolve = createRecipientResolver(tx, run.org_id);
         resolvers.set(run.org_id, resolve);
       }
-      due = (await advance(tx, run, byId.get(run.alert_id), now, resolve)) || due;
+      // One escalation that cannot run (a schedule's zone gone from the tz database, a row deleted under
+      // it) must not hold up the others: it is set aside for a minute and says why on its alert.
+      await sql`SAVEPOINT escalation_step`.execute(tx);
+      try {
+        due = (await advance(tx, run, byId.get(run.alert_id), now, resolve)) || due;
+        await sql`RELEASE SAVEPOINT escalation_step`.execute(tx);
+      } catch (error) {
+        await sql`ROLLBACK TO SAVEPOINT escalation_step`.execute(tx);
+        const message = error instanceof Error ? error.message : String(error);
+        log.error(
+          { err: error, escalationRunId: run.id, alertId: run.alert_id },
+          'an escalation step failed',
+        );
+        await tx
+          .updateTable('alert_escalations')
+          .set({ next_at: new Date(now.getTime() + RETRY_FAILED_STEP_MS), updated_at: new Date() })
+          .where('id', '=', run.id)
+          .execute();
+        if (byId.has(run.alert_id)) {
+          await addLog(
+            tx,
+            run.alert_id,
+            `${run.plan.name}: a step failed (${message}); trying again in 1 min`,
+          );
+        }
+      }
     }
     return { claimed: runs.length, due };
   }

@@ -203,7 +203,10 @@ describe('escalation', () => {
     assert.ok(first.html.includes(title), 'the HTML part has the title');
     assert.ok(first.text.includes('Security escalation rule 1'), 'the email says why Alice gets it');
     assert.equal(mailsAbout(title).length, 1, 'only the on-call person at first');
-    assert.ok((await logs(alertId)).some((l) => l.startsWith(`Email sent to Alice (${alice})`)));
+    // The SMTP server has the message a moment before the sender records it.
+    await waitFor('the delivery on the log', async () =>
+      (await logs(alertId)).some((l) => l.startsWith(`Email sent to Alice (${alice})`)),
+    );
 
     // Nine minutes on: nothing new. Ten: bob, the next on call.
     clock.advance(9 * MINUTE);
@@ -307,6 +310,95 @@ describe('escalation', () => {
     );
     clock.advance(1 * MINUTE);
     await mailTo(alice, again);
+  });
+});
+
+describe('acknowledged, and rules that carry on until the alert is closed', () => {
+  before(async () => {
+    await call('POST', '/v2/teams', {
+      name: 'Managed',
+      members: [alice, bob, carol].map((username) => ({ user: { username }, role: 'user' })),
+    });
+    const rule = (condition: string, minutes: number, username: string) => ({
+      condition,
+      notifyType: 'default',
+      delay: { timeAmount: minutes },
+      recipient: { type: 'user', username },
+    });
+    await call('POST', '/v2/escalations', {
+      name: 'Managed escalation',
+      rules: [
+        rule('if-not-acked', 0, alice),
+        rule('if-not-acked', 10, bob),
+        rule('if-not-closed', 30, carol),
+      ],
+    });
+    await call('PUT', '/v2/teams/Managed/routing-rules/default?teamIdentifierType=name', {
+      notify: { type: 'escalation', name: 'Managed escalation' },
+    });
+  });
+
+  async function managedAlert(message: string): Promise<string> {
+    const res = await call('POST', '/v2/alerts', {
+      message,
+      responders: [{ type: 'team', name: 'Managed' }],
+    });
+    return waitFor('the alert', async () => {
+      const status = await server.call('GET', `/v2/alerts/requests/${res.requestId}`);
+      return status.body.data?.alertId as string | undefined;
+    });
+  }
+
+  async function acknowledged(alertId: string, value: boolean) {
+    await call('POST', `/v2/alerts/${alertId}/${value ? 'acknowledge' : 'unacknowledge'}`, { user: 'Alice' });
+    await waitFor('the change', async () => {
+      const a = await server.call('GET', `/v2/alerts/${alertId}`);
+      return a.body.data.acknowledged === value;
+    });
+    await settle();
+  }
+
+  it('an if-not-closed rule still pages after the acknowledgement; the if-not-acked ones do not', async () => {
+    const message = `Manager pages ${run}`;
+    const alertId = await managedAlert(message);
+    await mailTo(alice, message);
+    await acknowledged(alertId, true);
+    clock.advance(30 * MINUTE);
+    await mailTo(carol, message);
+    assert.equal(mailsAbout(message).filter((m) => m.to.includes(bob)).length, 0);
+  });
+
+  it('an unacknowledge goes back to the rules passed over while the alert was acknowledged', async () => {
+    const message = `Unacknowledged ${run}`;
+    const alertId = await managedAlert(message);
+    await mailTo(alice, message);
+    await acknowledged(alertId, true);
+    clock.advance(15 * MINUTE);
+    await settle();
+    assert.equal(mailsAbout(message).length, 1, 'bob is passed over while the alert is acknowledged');
+    await acknowledged(alertId, false);
+    await mailTo(bob, message);
+    assert.ok((await logs(alertId)).some((l) => l.includes('passed over while the alert was acknowledged')));
+  });
+
+  it('a note reaches those already paged whose rules ask for notes, with the note and who wrote it', async () => {
+    const contacts = await call('GET', `/v2/users/${alice}/contacts`);
+    await call('POST', `/v2/users/${alice}/notification-rules`, {
+      name: 'Notes',
+      actionType: 'add-note',
+      steps: [{ contact: { method: 'email', to: contacts.data[0].to }, sendAfter: { timeAmount: 0 } }],
+    });
+    const message = `Noted ${run}`;
+    const alertId = await managedAlert(message);
+    await mailTo(alice, message);
+    await call('POST', `/v2/alerts/${alertId}/notes`, { note: 'Rotating the key now', user: 'Bob' });
+    const note = await waitFor('the note email', async () =>
+      mailsAbout(message).find(
+        (m) => m.subject.startsWith('[Vigil] Note on') || m.subject.includes('Note on'),
+      ),
+    );
+    assert.ok(note.text.includes('Rotating the key now'), note.text);
+    assert.ok(note.text.includes('Bob'), note.text);
   });
 });
 

@@ -11,6 +11,9 @@ import type { EscalationPlan, EscalationRule } from '../../oncall/model.js';
 
 const MINUTE_MS = 60_000;
 
+/** A step or a message that goes out later than this after it was due says so in the activity log. */
+export const LATE_AFTER_MS = 10_000;
+
 export interface PlanStep {
   index: number;
   cycle: number;

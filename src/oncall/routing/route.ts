@@ -1,4 +1,5 @@
 import type { Queryable } from '../../db/database.js';
+import type { EscalationRow } from '../../db/schema.js';
 import { matchesCriteria, type MatchableAlert } from '../conditions.js';
 import type { EscalationPlan } from '../model.js';
 import { withinTimeRestriction } from '../schedule.js';
@@ -40,6 +41,23 @@ export function teamMembersPlan(teamId: string, teamName: string, why?: string):
       },
     ],
     repeat: null,
+  };
+}
+
+/** What an escalation runs of a stored policy: its rules and repeat, as they are now. */
+export function planOf(escalation: Pick<EscalationRow, 'name' | 'rules' | 'repeat'>): EscalationPlan {
+  const repeat = escalation.repeat;
+  return {
+    name: escalation.name,
+    rules: escalation.rules,
+    // Only the engine's fields: the stored value also keeps Opsgenie's resetRecipientStates.
+    repeat: repeat
+      ? {
+          waitIntervalMinutes: repeat.waitIntervalMinutes,
+          count: repeat.count,
+          closeAlertAfterAll: repeat.closeAlertAfterAll,
+        }
+      : null,
   };
 }
 
@@ -114,23 +132,11 @@ export async function routeAlert(
         const why = `the escalation of routing rule ${rule.name} no longer exists`;
         return { kind: 'team-members', plan: teamMembersPlan(teamId, teamName, why) };
       }
-      const repeat = escalation.repeat;
       return {
         kind: 'escalation',
         ...decided,
         escalationId: escalation.id,
-        plan: {
-          name: escalation.name,
-          rules: escalation.rules,
-          // Only the engine's fields: the stored value also keeps Opsgenie's resetRecipientStates.
-          repeat: repeat
-            ? {
-                waitIntervalMinutes: repeat.waitIntervalMinutes,
-                count: repeat.count,
-                closeAlertAfterAll: repeat.closeAlertAfterAll,
-              }
-            : null,
-        },
+        plan: planOf(escalation),
       };
     }
   }
