@@ -12,6 +12,10 @@ import { alertsRepository as repo, type IdentifierType, type SortField } from '.
 
 export const MAX_TAGS = 20;
 
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+const isUuid = (value: string) =>
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
+
 /** A responder or visibleTo entry as Opsgenie clients send it. */
 export interface ResponderInput {
   type: 'team' | 'user' | 'escalation' | 'schedule';
@@ -127,7 +131,26 @@ export function createAlertsService(db: Db) {
         if (!refs.some((x) => x.type === 'user' && x.id === user.id))
           refs.push({ type: 'user', id: user.id });
       } else {
-        throw invalidField(where, `Responders of type ${r.type} are not supported yet: use team or user.`);
+        // Opsgenie's escalation and schedule responders: the policy runs, or the schedule's on-call is paged.
+        const table = r.type === 'escalation' ? 'escalations' : 'schedules';
+        const byId = r.id !== undefined;
+        const found = await tx
+          .selectFrom(table)
+          .select('id')
+          .where('org_id', '=', orgId)
+          .$call((qb) =>
+            byId
+              ? qb.where('id', '=', isUuid(r.id ?? '') ? (r.id ?? '') : NIL_UUID)
+              : qb.where(sql`lower(name)`, '=', (r.name ?? '').toLowerCase()),
+          )
+          .executeTakeFirst();
+        if (!found)
+          throw invalidField(
+            where,
+            `No ${r.type} ${JSON.stringify(r.id ?? r.name ?? '')} in this organization.`,
+          );
+        if (!refs.some((x) => x.type === r.type && x.id === found.id))
+          refs.push({ type: r.type, id: found.id });
       }
     }
     return refs;
@@ -348,11 +371,7 @@ export function createAlertsService(db: Db) {
             .where('org_id', '=', alert.org_id)
             .$call((qb) =>
               ref.id
-                ? qb.where(
-                    'id',
-                    '=',
-                    /^[0-9a-f-]{36}$/i.test(ref.id) ? ref.id : '00000000-0000-0000-0000-000000000000',
-                  )
+                ? qb.where('id', '=', isUuid(ref.id) ? ref.id : NIL_UUID)
                 : qb.where(sql`lower(name)`, '=', (ref.name ?? '').toLowerCase()),
             )
             .executeTakeFirst();

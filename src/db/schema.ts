@@ -71,7 +71,7 @@ export interface ApiKeysTable {
 }
 
 export interface ResponderRef {
-  type: 'team' | 'user';
+  type: 'team' | 'user' | 'escalation' | 'schedule';
   id: string;
 }
 
@@ -330,8 +330,8 @@ export interface AlertEscalationsTable {
   id: Generated<string>;
   alert_id: string;
   org_id: string;
+  source: string;
   team_id: string | null;
-  responder_user_id: ColumnType<string | null, string | null | undefined, string | null>;
   escalation_id: string | null;
   routing_rule_id: string | null;
   plan: Json<EscalationPlan>;

@@ -117,10 +117,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
       alert_id uuid NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,
       org_id uuid NOT NULL,
-      -- What started it: a team's routing (team_id), a user responder (responder_user_id), or the escalate
-      -- action (neither); and the policy it runs, when it runs a stored one.
+      -- What started it, one escalation each per alert: 'team:<id>' (the team's routing), 'user:<id>',
+      -- 'escalation:<id>' and 'schedule:<id>' (responders of those types), 'escalate:<id>' (the escalate
+      -- action starting a policy the alert was not on). The team and the stored policy, when there are.
+      source text NOT NULL,
       team_id uuid,
-      responder_user_id uuid,
       escalation_id uuid,
       routing_rule_id uuid,
       -- The policy as it was when the escalation started (a later edit does not change a running one).
@@ -140,12 +141,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       created_at timestamptz NOT NULL DEFAULT now(),
       updated_at timestamptz NOT NULL DEFAULT now()
     );
-    CREATE UNIQUE INDEX alert_escalations_key ON alert_escalations (
-      alert_id,
-      coalesce(team_id, '00000000-0000-0000-0000-000000000000'::uuid),
-      coalesce(responder_user_id, '00000000-0000-0000-0000-000000000000'::uuid),
-      coalesce(escalation_id, '00000000-0000-0000-0000-000000000000'::uuid)
-    );
+    CREATE UNIQUE INDEX alert_escalations_source ON alert_escalations (alert_id, source);
     CREATE INDEX alert_escalations_due ON alert_escalations (next_at) WHERE state = 'active';
 
     -- Every message to a person, planned before it is sent. The idempotency key makes planning the same

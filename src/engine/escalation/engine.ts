@@ -7,7 +7,7 @@ import type { AlertEscalationRow, AlertRow, EscalationState } from '../../db/sch
 import type { Logger } from '../../logger.js';
 import { matchableAlert, planNotifications, unwantedStopOns, whyUnwanted } from '../../notify/planner.js';
 import type { EscalationPlan, NotificationActionType } from '../../oncall/model.js';
-import { planOf, routeAlert } from '../../oncall/routing/route.js';
+import { planOf, routeAlert, schedulePlan } from '../../oncall/routing/route.js';
 import type { Clock } from '../clock.js';
 import type { AlertEventConsumer } from '../consumers.js';
 import { startLoop, type LoopHandle } from '../loop.js';
@@ -278,8 +278,8 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
     // From the alert's creation: if no worker ran since, the first steps are late, and say so.
     const base = clock.fromSystemTime(new Date(event.at));
     const insert = async (values: {
+      source: string;
       team_id: string | null;
-      responder_user_id?: string;
       escalation_id: string | null;
       routing_rule_id: string | null;
       plan: EscalationPlan;
@@ -330,6 +330,7 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
             : `routing rule "${decision.ruleName}"`;
         await addLog(tx, alert.id, `Team ${teamName}: ${via}; escalating with ${decision.plan.name}`);
         await insert({
+          source: `team:${responder.id}`,
           team_id: responder.id,
           escalation_id: decision.kind === 'escalation' ? decision.escalationId : null,
           routing_rule_id: decision.kind === 'team-members' ? null : decision.ruleId,
@@ -343,8 +344,8 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
           .executeTakeFirst();
         if (!user) continue;
         await insert({
+          source: `user:${responder.id}`,
           team_id: null,
-          responder_user_id: responder.id,
           escalation_id: null,
           routing_rule_id: null,
           plan: {
@@ -359,6 +360,42 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
             ],
             repeat: null,
           },
+        });
+      } else if (responder.type === 'escalation') {
+        // Opsgenie's escalation responder: that policy runs as it is, no team routing in between.
+        const policy = await tx
+          .selectFrom('escalations')
+          .select(['name', 'rules', 'repeat'])
+          .where('id', '=', responder.id)
+          .executeTakeFirst();
+        if (!policy) {
+          await addLog(tx, alert.id, 'An escalation responder no longer exists: nobody is paged for it');
+          continue;
+        }
+        await addLog(tx, alert.id, `Escalation ${policy.name} is a responder; escalating with it`);
+        await insert({
+          source: `escalation:${responder.id}`,
+          team_id: null,
+          escalation_id: responder.id,
+          routing_rule_id: null,
+          plan: planOf(policy),
+        });
+      } else {
+        const schedule = await tx
+          .selectFrom('schedules')
+          .select('name')
+          .where('id', '=', responder.id)
+          .executeTakeFirst();
+        if (!schedule) {
+          await addLog(tx, alert.id, 'A schedule responder no longer exists: nobody is paged for it');
+          continue;
+        }
+        await insert({
+          source: `schedule:${responder.id}`,
+          team_id: null,
+          escalation_id: null,
+          routing_rule_id: null,
+          plan: schedulePlan(responder.id, schedule.name),
         });
       }
     }
@@ -491,6 +528,7 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
         .values({
           alert_id: alert.id,
           org_id: alert.org_id,
+          source: `escalate:${event.escalationId}`,
           team_id: null,
           escalation_id: event.escalationId,
           plan: JSON.stringify(planOf(policy)),

@@ -290,6 +290,26 @@ describe('escalation', () => {
     );
   });
 
+  it('pages for escalation and schedule responders, as Opsgenie clients send them', async () => {
+    for (const responder of [
+      { type: 'escalation', name: 'Security escalation' },
+      { type: 'schedule', name: 'Security primary' },
+    ]) {
+      const message = `Responder ${responder.type} ${run}`;
+      await call('POST', '/v2/alerts', { message, responders: [responder] });
+      await mailTo(alice, message);
+    }
+    const unknown = await server.call('POST', '/v2/alerts', {
+      message: 'nobody',
+      responders: [{ type: 'escalation', name: 'No such policy' }],
+    });
+    assert.equal(unknown.status, 422);
+    assert.match(
+      Object.values(unknown.body.errors as Record<string, string>).join(' '),
+      /No escalation "No such policy"/,
+    );
+  });
+
   it('records a refused address as failed without retrying, and retries a temporary failure', async () => {
     const message = `Delivery results ${run}`;
     smtp.rejectRecipient(alice, 550, 'No such mailbox');
