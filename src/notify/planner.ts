@@ -69,6 +69,28 @@ export function matchableAlert(alert: AlertRow): MatchableAlert {
   };
 }
 
+const DUPLICATE_WINDOW_MS = 60_000;
+
+/** Contact methods that a page of this alert reached, or is about to, within the last minute. */
+async function alreadyPaged(
+  tx: Queryable,
+  alertId: string,
+  userIds: string[],
+  now: Date,
+): Promise<Set<string>> {
+  const rows = await tx
+    .selectFrom('notifications')
+    .select('contact_method_id')
+    .where('alert_id', '=', alertId)
+    .where('user_id', 'in', userIds)
+    .where('kind', '=', 'create-alert')
+    .where('state', 'in', ['pending', 'sending', 'sent'])
+    .where('due_at', '>', new Date(now.getTime() - DUPLICATE_WINDOW_MS))
+    .where('due_at', '<=', now)
+    .execute();
+  return new Set(rows.flatMap((r) => (r.contact_method_id ? [r.contact_method_id] : [])));
+}
+
 export async function planNotifications(
   tx: Queryable,
   input: {
@@ -96,6 +118,17 @@ export async function planNotifications(
     input.kind,
   );
   const matchable = matchableAlert(input.alert);
+  // A person on two of the alert's escalations at once (on call for two responder teams, or a responder
+  // and on call) is paged once: a message to the same contact due within a minute covers this one.
+  const covered =
+    input.kind === 'create-alert'
+      ? await alreadyPaged(
+          tx,
+          input.alert.id,
+          unique.map((r) => r.id),
+          input.now,
+        )
+      : new Set<string>();
   const rows = [];
   for (const recipient of unique) {
     const setup = setups.get(recipient.id);
@@ -119,6 +152,10 @@ export async function planNotifications(
       const contact = setup.contacts.get(step.contactId);
       if (!contact) continue;
       const due = new Date(input.now.getTime() + step.sendAfterMinutes * 60_000);
+      if (step.sendAfterMinutes === 0 && covered.has(contact.id)) {
+        parts.push(`${contact.method} ${contact.address} already being paged`);
+        continue;
+      }
       rows.push({
         idempotency_key: `${input.keyPrefix}:${recipient.id}:${step.id}`,
         org_id: input.alert.org_id,

@@ -299,6 +299,25 @@ describe('escalation', () => {
       await call('POST', '/v2/alerts', { message, responders: [responder] });
       await mailTo(alice, message);
     }
+    // On call for the team's policy and for the schedule responder at once: one email, not two.
+    const both = `Both ways ${run}`;
+    const requestId = (
+      await call('POST', '/v2/alerts', {
+        message: both,
+        responders: [
+          { type: 'team', name: 'Security' },
+          { type: 'schedule', name: 'Security primary' },
+        ],
+      })
+    ).requestId as string;
+    await mailTo(alice, both);
+    await waitFor('both escalations to run', async () => {
+      const status = await server.call('GET', `/v2/alerts/requests/${requestId}`);
+      const id = status.body.data?.alertId as string | undefined;
+      return id && (await logs(id)).some((l) => l.includes('already being paged')) ? true : undefined;
+    });
+    await settle();
+    assert.equal(mailsAbout(both).length, 1);
     const unknown = await server.call('POST', '/v2/alerts', {
       message: 'nobody',
       responders: [{ type: 'escalation', name: 'No such policy' }],
