@@ -1,6 +1,5 @@
 import { sql } from 'kysely';
 import type { AlertEvent } from '../../alerts/events.js';
-import { alertsRepository } from '../../alerts/repository.js';
 import type { AlertsService } from '../../alerts/service.js';
 import type { Db, Tx } from '../../db/database.js';
 import type { AlertEscalationRow, AlertRow, EscalationState } from '../../db/schema.js';
@@ -89,8 +88,23 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
   const lateAfterMs = options.lateAfterMs ?? LATE_AFTER_MS;
   const batchSize = options.batchSize ?? 50;
 
-  const addLog = (tx: Tx, alertId: string, text: string) =>
-    alertsRepository.addLog(tx, alertId, 'escalation', text, SYSTEM);
+  // Log lines wait for the end of their transaction and go in as one statement: a busy engine writes
+  // several per alert, and round trips are what it spends its time on.
+  const pendingLogs = new WeakMap<Tx, { alertId: string; text: string }[]>();
+  const addLog = async (tx: Tx, alertId: string, text: string): Promise<void> => {
+    const list = pendingLogs.get(tx) ?? [];
+    list.push({ alertId, text });
+    pendingLogs.set(tx, list);
+  };
+  async function flushLogs(tx: Tx): Promise<void> {
+    const list = pendingLogs.get(tx);
+    pendingLogs.delete(tx);
+    if (!list || list.length === 0) return;
+    await tx
+      .insertInto('alert_logs')
+      .values(list.map((l) => ({ alert_id: l.alertId, type: 'escalation', log: l.text, owner: SYSTEM })))
+      .execute();
+  }
 
   /** Marks an event handled in the caller's transaction; false when it already was (a retried job). */
   async function firstTime(tx: Tx, eventId: string): Promise<boolean> {
@@ -267,14 +281,18 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
   }
 
   /** Starts the escalations of a new alert: one per responder team (by its routing) and per user responder. */
-  async function start(tx: Tx, event: AlertEvent, now: Date): Promise<string[]> {
+  async function start(
+    tx: Tx,
+    event: AlertEvent,
+    now: Date,
+  ): Promise<{ alert?: AlertRow; runs: AlertEscalationRow[] }> {
     const alert = await tx
       .selectFrom('alerts')
       .selectAll()
       .where('id', '=', event.alertId)
       .executeTakeFirst();
-    if (!alert || alert.status === 'closed') return [];
-    const created: string[] = [];
+    if (!alert || alert.status === 'closed') return { runs: [] };
+    const created: AlertEscalationRow[] = [];
     // From the alert's creation: if no worker ran since, the first steps are late, and say so.
     const base = clock.fromSystemTime(new Date(event.at));
     const insert = async (values: {
@@ -297,25 +315,20 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
           next_at: first ? dueAt(base, first) : base,
         })
         .onConflict((oc) => oc.doNothing())
-        .returning('id')
+        .returningAll()
         .executeTakeFirst();
-      if (row) created.push(row.id);
+      if (row) created.push(row);
     };
     const responders = alert.responders;
     if (responders.length === 0) {
       await addLog(tx, alert.id, 'The alert has no responders: nobody is notified');
-      return [];
+      return { alert, runs: [] };
     }
     const matchable = matchableAlert(alert);
     for (const responder of responders) {
       if (responder.type === 'team') {
         const decision = await routeAlert(tx, responder.id, matchable, now);
-        const team = await tx
-          .selectFrom('teams')
-          .select('name')
-          .where('id', '=', responder.id)
-          .executeTakeFirst();
-        const teamName = team?.name ?? 'a deleted team';
+        const teamName = decision.teamName;
         if (decision.kind === 'none') {
           await addLog(
             tx,
@@ -399,7 +412,7 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
         });
       }
     }
-    return created;
+    return { alert, runs: created };
   }
 
   /** Brings an alert's escalations in line with the alert after an event changed it. */
@@ -602,6 +615,7 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
   }
 
   /** Claims due escalations (of one alert, or any) and runs their steps. */
+  /** Claims due escalations (of one alert, or any) and runs their steps. */
   async function runDueWhere(
     tx: Tx,
     now: Date,
@@ -628,7 +642,17 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
         runs.map((r) => r.alert_id),
       )
       .execute();
-    const byId = new Map(alertRows.map((a) => [a.id, a]));
+    const due = await fire(tx, runs, new Map(alertRows.map((a) => [a.id, a])), now);
+    return { claimed: runs.length, due };
+  }
+
+  /** Runs the due steps of escalations this transaction holds; true when messages due now were planned. */
+  async function fire(
+    tx: Tx,
+    runs: AlertEscalationRow[],
+    byId: ReadonlyMap<string, AlertRow>,
+    now: Date,
+  ): Promise<boolean> {
     const resolvers = new Map<string, ReturnType<typeof createRecipientResolver>>();
     let due = false;
     for (const run of runs) {
@@ -637,6 +661,7 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
         resolve = createRecipientResolver(tx, run.org_id);
         resolvers.set(run.org_id, resolve);
       }
+      const logsBefore = pendingLogs.get(tx)?.length ?? 0;
       // One escalation that cannot run (a schedule's zone gone from the tz database, a row deleted under
       // it) must not hold up the others: it is set aside for a minute and says why on its alert.
       await sql`SAVEPOINT escalation_step`.execute(tx);
@@ -645,6 +670,7 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
         await sql`RELEASE SAVEPOINT escalation_step`.execute(tx);
       } catch (error) {
         await sql`ROLLBACK TO SAVEPOINT escalation_step`.execute(tx);
+        pendingLogs.get(tx)?.splice(logsBefore);
         const message = error instanceof Error ? error.message : String(error);
         log.error(
           { err: error, escalationRunId: run.id, alertId: run.alert_id },
@@ -664,7 +690,7 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
         }
       }
     }
-    return { claimed: runs.length, due };
+    return due;
   }
 
   const consumer: AlertEventConsumer = {
@@ -675,16 +701,19 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
       const due = await db.transaction().execute(async (tx) => {
         if (!(await firstTime(tx, event.eventId))) return false;
         let dueNow = false;
-        if (event.type === 'created') {
-          await start(tx, event, now);
-        } else if (event.type !== 'note_added') {
-          await reconcile(tx, event, now);
-        }
-        const kind = FOLLOW_UP[event.type];
-        if (kind) dueNow = (await followUp(tx, event, kind, now)) || dueNow;
         // A step due now (a rule at 0 minutes, an escalate) runs in this same transaction: no wait for a tick.
-        const ran = await runDueWhere(tx, now, event.alertId);
-        return ran.due || dueNow;
+        if (event.type === 'created') {
+          const { alert, runs } = await start(tx, event, now);
+          const ready = runs.filter((r) => r.next_at && r.next_at.getTime() <= now.getTime());
+          if (alert && ready.length > 0) dueNow = await fire(tx, ready, new Map([[alert.id, alert]]), now);
+        } else {
+          if (event.type !== 'note_added') await reconcile(tx, event, now);
+          const kind = FOLLOW_UP[event.type];
+          if (kind) dueNow = (await followUp(tx, event, kind, now)) || dueNow;
+          dueNow = (await runDueWhere(tx, now, event.alertId)).due || dueNow;
+        }
+        await flushLogs(tx);
+        return dueNow;
       });
       if (due) options.onDueNotifications();
     },
@@ -692,7 +721,11 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
 
   async function runDue(): Promise<number> {
     const now = clock.now();
-    const { claimed, due } = await db.transaction().execute((tx) => runDueWhere(tx, now));
+    const { claimed, due } = await db.transaction().execute(async (tx) => {
+      const ran = await runDueWhere(tx, now);
+      await flushLogs(tx);
+      return ran;
+    });
     if (due) options.onDueNotifications();
     return claimed;
   }

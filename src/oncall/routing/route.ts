@@ -18,11 +18,14 @@ import { routingRepository, type RoutingRow } from './repository.js';
  *   has since been deleted: every member of the team is paged at once, so that the alert never goes
  *   unseen through a gap in the routing.
  */
-export type RouteDecision =
+type Decision =
   | { kind: 'escalation'; ruleId: string; ruleName: string; escalationId: string; plan: EscalationPlan }
   | { kind: 'schedule'; ruleId: string; ruleName: string; scheduleId: string; plan: EscalationPlan }
   | { kind: 'none'; ruleId: string; ruleName: string }
   | { kind: 'team-members'; plan: EscalationPlan };
+
+/** The decision, and the team's name (for the activity log, without asking again). */
+export type RouteDecision = Decision & { teamName: string };
 
 /** "Security team members"; a team called "Platform team" gives "Platform team members". */
 function teamMembersPlanName(teamName: string): string {
@@ -105,6 +108,17 @@ export async function routeAlert(
   const rows = await routingRepository.forRouting(q, teamId);
   // A team deleted since the alert named it: nobody is left to ask but its (now absent) members.
   const teamName = rows[0]?.team_name ?? 'Deleted';
+  return { ...(await decide(q, teamId, teamName, rows, alert, at)), teamName };
+}
+
+async function decide(
+  q: Queryable,
+  teamId: string,
+  teamName: string,
+  rows: RoutingRow[],
+  alert: MatchableAlert,
+  at: Date,
+): Promise<Decision> {
   const rules = rows.filter((r): r is StoredRule => r.id !== null);
   const rule = rules.find((r) => applies(r, alert, at));
   if (!rule) return { kind: 'team-members', plan: teamMembersPlan(teamId, teamName) };

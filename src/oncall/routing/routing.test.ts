@@ -425,6 +425,7 @@ describe('routeAlert', () => {
         ],
         repeat: null,
       },
+      teamName: 'Security',
     });
 
     const critical = await addRule(teamId, {
@@ -459,11 +460,13 @@ describe('routeAlert', () => {
         rules: stored.rules,
         repeat: { waitIntervalMinutes: 5, count: 1, closeAlertAfterAll: false },
       },
+      teamName: 'Security',
     });
     assert.deepEqual(await routeAlert(db, teamId, alert({ tags: ['noise'] }), at), {
       kind: 'none',
       ruleId: noisy,
       ruleName: 'Noise',
+      teamName: 'Security',
     });
     // Both match: the first by position decides, until the order changes.
     const both = alert({ message: 'critical', tags: ['noise'] });
