@@ -110,6 +110,13 @@ describe('operations', () => {
       '/v2/alerts/requests/{requestId}',
       '/v2/users',
       '/v2/teams',
+      '/v2/users/{identifier}/contacts',
+      '/v2/users/{identifier}/notification-rules',
+      '/v2/schedules',
+      '/v2/schedules/{identifier}/timeline',
+      '/v2/escalations',
+      '/v2/teams/{identifier}/routing-rules',
+      '/v2/alerts/{identifier}/escalate',
     ]) {
       assert.ok(doc.paths[path], `OpenAPI documents ${path}`);
     }
