@@ -339,6 +339,7 @@ export interface AlertEscalationsTable {
   pause_reason: string | null;
   step: ColumnType<number, number | undefined, number>;
   skipped_from: ColumnType<number | null, number | null | undefined, number | null>;
+  replay_until: ColumnType<number | null, number | null | undefined, number | null>;
   base_at: Timestamp;
   next_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   paused_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;

@@ -71,22 +71,32 @@ export function matchableAlert(alert: AlertRow): MatchableAlert {
 
 const DUPLICATE_WINDOW_MS = 60_000;
 
-/** Contact methods that a page of this alert reached, or is about to, within the last minute. */
+/**
+ * Contact methods that another escalation of this alert paged within the last minute, with a page that
+ * lasts at least as long as this one would (an if-not-closed page is not covered by an if-not-acked one,
+ * which an acknowledgement cancels). Pages of the same escalation never count: its repeats are meant.
+ */
 async function alreadyPaged(
   tx: Queryable,
-  alertId: string,
-  userIds: string[],
-  now: Date,
+  input: { alertId: string; userIds: string[]; now: Date; runId?: string; stopOn: NotificationStopOn },
 ): Promise<Set<string>> {
+  const lasting: NotificationStopOn[] =
+    input.stopOn === 'acknowledged' ? ['acknowledged', 'closed', 'none'] : ['closed', 'none'];
   const rows = await tx
     .selectFrom('notifications')
     .select('contact_method_id')
-    .where('alert_id', '=', alertId)
-    .where('user_id', 'in', userIds)
+    .where('alert_id', '=', input.alertId)
+    .where('user_id', 'in', input.userIds)
     .where('kind', '=', 'create-alert')
     .where('state', 'in', ['pending', 'sending', 'sent'])
-    .where('due_at', '>', new Date(now.getTime() - DUPLICATE_WINDOW_MS))
-    .where('due_at', '<=', now)
+    .where('stop_on', 'in', lasting)
+    .where('due_at', '>', new Date(input.now.getTime() - DUPLICATE_WINDOW_MS))
+    .where('due_at', '<=', input.now)
+    .$if(input.runId !== undefined, (qb) =>
+      qb.where((eb) =>
+        eb.or([eb('escalation_run_id', 'is', null), eb('escalation_run_id', '!=', input.runId ?? '')]),
+      ),
+    )
     .execute();
   return new Set(rows.flatMap((r) => (r.contact_method_id ? [r.contact_method_id] : [])));
 }
@@ -122,12 +132,13 @@ export async function planNotifications(
   // and on call) is paged once: a message to the same contact due within a minute covers this one.
   const covered =
     input.kind === 'create-alert'
-      ? await alreadyPaged(
-          tx,
-          input.alert.id,
-          unique.map((r) => r.id),
-          input.now,
-        )
+      ? await alreadyPaged(tx, {
+          alertId: input.alert.id,
+          userIds: unique.map((r) => r.id),
+          now: input.now,
+          runId: input.escalationRunId,
+          stopOn: input.stopOn,
+        })
       : new Set<string>();
   const rows = [];
   for (const recipient of unique) {
@@ -153,7 +164,7 @@ export async function planNotifications(
       if (!contact) continue;
       const due = new Date(input.now.getTime() + step.sendAfterMinutes * 60_000);
       if (step.sendAfterMinutes === 0 && covered.has(contact.id)) {
-        parts.push(`${contact.method} ${contact.address} already being paged`);
+        parts.push(`${contact.method} already being paged`);
         continue;
       }
       rows.push({
@@ -171,8 +182,9 @@ export async function planNotifications(
         context: JSON.stringify(input.context ?? {}),
         due_at: due,
       });
+      // The method, not the address: alert logs are read with integration keys too.
       parts.push(
-        `${contact.method} ${contact.address} ${step.sendAfterMinutes === 0 ? 'at once' : `after ${formatMinutes(step.sendAfterMinutes)}`}`,
+        `${contact.method} ${step.sendAfterMinutes === 0 ? 'at once' : `after ${formatMinutes(step.sendAfterMinutes)}`}`,
       );
     }
     result.lines.push(

@@ -171,10 +171,11 @@ export function createNotificationSender(options: NotificationSenderOptions): No
   ): Promise<void> {
     const channel = channels.get(row.method);
     const label = channel?.label ?? row.method;
-    const who = user ? `${user.full_name || user.username} (${row.address})` : row.address;
+    // Names, not addresses: alert logs are read with integration keys too.
+    const who = user ? user.full_name || user.username : 'a user who no longer exists';
     const unwanted = whyUnwanted(row.stop_on, alert);
     if (unwanted || !alert || !user) {
-      const why = unwanted ?? 'the user no longer exists';
+      const why = !alert ? 'the alert was deleted' : (unwanted ?? 'the user no longer exists');
       await finish(
         row,
         { state: 'cancelled', error: why },

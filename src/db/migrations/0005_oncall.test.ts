@@ -36,7 +36,8 @@ describe('0005_oncall on a database with users', () => {
       WITH org AS (INSERT INTO organizations (name) VALUES ('Upgraded') RETURNING id)
       INSERT INTO users (org_id, username, full_name, role)
       SELECT id, u.username, u.full_name, 'user' FROM org,
-        (VALUES ('Old.Timer@Example.com', 'Old Timer'), ('not-an-email', 'Service account')) AS u(username, full_name)
+        (VALUES ('Old.Timer@Example.com', 'Old Timer'), ('sam.ops@example.com', 'Sam'), ('not-an-email', 'Service account'))
+        AS u(username, full_name)
     `.execute(db);
     const upgraded = await migrator.migrateToLatest();
     assert.equal(upgraded.error, undefined);
@@ -47,9 +48,15 @@ describe('0005_oncall on a database with users', () => {
       LEFT JOIN contact_methods c ON c.user_id = u.id
       JOIN notification_rules r ON r.user_id = u.id AND r.action_type = 'create-alert' AND r.name = 'New alert'
       ORDER BY u.username`.execute(db);
-    assert.equal(rows.rows.length, 2);
-    const [person, service] = rows.rows;
-    assert.equal(person?.username, 'Old.Timer@Example.com');
+    assert.equal(rows.rows.length, 3);
+    const byName = (name: string) => rows.rows.find((r) => r.username === name);
+    const [person, service, sam] = [
+      byName('Old.Timer@Example.com'),
+      byName('not-an-email'),
+      byName('sam.ops@example.com'),
+    ];
+    assert.equal(sam?.address, 'sam.ops@example.com', 'whitespace classes are not the letter s');
+    assert.equal(sam?.steps.length, 1);
     assert.equal(person?.address, 'Old.Timer@Example.com');
     assert.equal(person?.steps.length, 1);
     assert.deepEqual(

@@ -133,6 +133,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       -- The first if-not-acked step passed over while the alert was acknowledged: an unacknowledge goes
       -- back to it, so no step is lost to an acknowledgement that was taken back.
       skipped_from integer,
+      -- After such a go-back: the step it had reached. if-not-closed steps below it already ran, and are
+      -- not run twice.
+      replay_until integer,
       -- When step 0 of cycle 0 was due; every step's due time is this plus its offset. Pauses move it on.
       base_at timestamptz NOT NULL,
       next_at timestamptz,
@@ -189,7 +192,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     -- People who existed before on-call did get what a new user gets: their username as an email contact
     -- (when it is one) and a "New alert" rule that emails it at once. Without it, nobody would be paged.
     INSERT INTO contact_methods (user_id, method, address)
-    SELECT id, 'email', username FROM users WHERE username ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$';
+    SELECT id, 'email', username FROM users WHERE username ~ '^[^@[:space:]]+@[^@[:space:]]+[.][^@[:space:]]+$';
     INSERT INTO notification_rules (user_id, name, action_type, steps)
     SELECT u.id, 'New alert', 'create-alert',
       coalesce(

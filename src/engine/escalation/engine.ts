@@ -129,6 +129,7 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
       pauseReason?: string | null;
       finishedReason?: string | null;
       skippedFrom?: number | null;
+      replayUntil?: number | null;
     },
   ): Promise<void> {
     await tx
@@ -142,6 +143,7 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
         pause_reason: changes.pauseReason === undefined ? run.pause_reason : changes.pauseReason,
         finished_reason: changes.finishedReason === undefined ? run.finished_reason : changes.finishedReason,
         skipped_from: changes.skippedFrom === undefined ? run.skipped_from : changes.skippedFrom,
+        replay_until: changes.replayUntil === undefined ? run.replay_until : changes.replayUntil,
         updated_at: new Date(),
       })
       .where('id', '=', run.id)
@@ -150,7 +152,8 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
 
   /**
    * Runs every step of one escalation that is due at `now` (several, when Vigil was down across them),
-   * then records where it stands. The run row is locked by the caller.
+   * then records where it stands. The run row is locked by the caller. Returns whether messages due now
+   * were planned, and the alert when a closing step closed it.
    */
   async function advance(
     tx: Tx,
@@ -158,61 +161,56 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
     alert: AlertRow | undefined,
     now: Date,
     resolve: ReturnType<typeof createRecipientResolver>,
-  ): Promise<boolean> {
+  ): Promise<{ due: boolean; closed?: AlertRow }> {
     const plan = run.plan;
     let dueNotifications = false;
     let index = run.step;
     let skippedFrom = run.skipped_from;
+    let replayUntil = run.replay_until;
+    // Every way out records the step reached and what is remembered about passed-over rules.
+    const settle = (changes: Parameters<typeof save>[2]) =>
+      save(tx, run, { step: index, skippedFrom, replayUntil, ...changes });
     for (let guard = 0; guard < 1000; guard++) {
       if (!alert || alert.status === 'closed') {
-        await save(tx, run, { state: 'finished', nextAt: null, finishedReason: 'alert closed' });
-        return dueNotifications;
+        await settle({ state: 'finished', nextAt: null, finishedReason: 'alert closed' });
+        return { due: dueNotifications };
       }
       if (alert.snoozed) {
-        await save(tx, run, {
-          skippedFrom,
-          state: 'paused',
-          step: index,
-          nextAt: null,
-          pausedAt: now,
-          pauseReason: 'snoozed',
-        });
+        await settle({ state: 'paused', nextAt: null, pausedAt: now, pauseReason: 'snoozed' });
         await addLog(tx, alert.id, `${plan.name} paused: the alert was snoozed`);
-        return dueNotifications;
+        return { due: dueNotifications };
       }
       let step: PlanStep | undefined = stepAt(plan, index);
+      if (!step && skippedFrom !== null && alert.acknowledged) {
+        // Rules were passed over for the acknowledgement: they still run if it is taken back.
+        await settle({ state: 'paused', nextAt: null, pausedAt: now, pauseReason: 'acknowledged' });
+        await addLog(tx, alert.id, `${plan.name} paused: the alert was acknowledged`);
+        return { due: dueNotifications };
+      }
       if (!step) {
         await addLog(tx, alert.id, `${plan.name}: every rule has run; the escalation is over`);
-        await save(tx, run, { state: 'finished', step: index, nextAt: null, finishedReason: 'completed' });
-        return dueNotifications;
+        await settle({ state: 'finished', nextAt: null, finishedReason: 'completed' });
+        return { due: dueNotifications };
       }
       const due = dueAt(run.base_at, step);
       if (due.getTime() > now.getTime()) {
-        await save(tx, run, {
-          skippedFrom,
-          state: 'active',
-          step: index,
-          nextAt: due,
-          pausedAt: null,
-          pauseReason: null,
-        });
-        return dueNotifications;
+        await settle({ state: 'active', nextAt: due, pausedAt: null, pauseReason: null });
+        return { due: dueNotifications };
+      }
+      if (replayUntil !== null && index >= replayUntil) replayUntil = null;
+      if (replayUntil !== null && step.rule?.condition === 'if-not-closed') {
+        // Going back over rules passed over while acknowledged: this one ran then, and is not run twice.
+        index += 1;
+        continue;
       }
       if (alert.acknowledged && step.rule?.condition !== 'if-not-closed') {
         // Remembered, so that an unacknowledge goes back to the rules passed over here.
         if (skippedFrom === null && !step.closesAlert) skippedFrom = index;
         step = nextStepWhenAcknowledged(plan, index);
         if (!step) {
-          await save(tx, run, {
-            skippedFrom,
-            state: 'paused',
-            step: index,
-            nextAt: null,
-            pausedAt: now,
-            pauseReason: 'acknowledged',
-          });
-          await addLog(tx, alert.id, `${run.plan.name} paused: the alert was acknowledged`);
-          return dueNotifications;
+          await settle({ state: 'paused', nextAt: null, pausedAt: now, pauseReason: 'acknowledged' });
+          await addLog(tx, alert.id, `${plan.name} paused: the alert was acknowledged`);
+          return { due: dueNotifications };
         }
         index = step.index;
         continue;
@@ -223,24 +221,23 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
           ? ` — fired ${formatDuration(lateMs)} late (due ${due.toISOString()}; no worker ran it in time)`
           : '';
       if (step.closesAlert) {
+        // The lines of the steps before come first on the log, then the close.
+        await flushLogs(tx);
         const locked = await alerts.lockInTx(tx, alert.id);
+        let closed: AlertRow | undefined;
         if (locked && locked.status === 'open') {
-          await alerts.applyInTx(
+          const outcome = await alerts.applyInTx(
             tx,
             locked,
             { kind: 'close' },
             { kind: 'system', name: SYSTEM },
             { note: `Closed by escalation ${plan.name} after its last repeat${late}` },
           );
+          closed = outcome.alert;
         }
-        await save(tx, run, {
-          skippedFrom,
-          state: 'finished',
-          step: index + 1,
-          nextAt: null,
-          finishedReason: 'closed after the last repeat',
-        });
-        return dueNotifications;
+        index += 1;
+        await settle({ state: 'finished', nextAt: null, finishedReason: 'closed after the last repeat' });
+        return { due: dueNotifications, closed };
       }
       dueNotifications = (await runStep(tx, run, alert, step, now, late, resolve)) || dueNotifications;
       index += 1;
@@ -469,6 +466,7 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
             pausedAt: null,
             pauseReason: null,
             skippedFrom: null,
+            replayUntil: null,
           });
           await addLog(tx, alert.id, `${run.plan.name} starts again from its first rule: the snooze ended`);
         } else if (run.skipped_from !== null && !alert.acknowledged) {
@@ -483,6 +481,7 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
             pausedAt: null,
             pauseReason: null,
             skippedFrom: null,
+            replayUntil: run.step,
           });
           await addLog(
             tx,
@@ -653,6 +652,7 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
     byId: ReadonlyMap<string, AlertRow>,
     now: Date,
   ): Promise<boolean> {
+    const alertsById = new Map(byId);
     const resolvers = new Map<string, ReturnType<typeof createRecipientResolver>>();
     let due = false;
     for (const run of runs) {
@@ -666,10 +666,14 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
       // it) must not hold up the others: it is set aside for a minute and says why on its alert.
       await sql`SAVEPOINT escalation_step`.execute(tx);
       try {
-        due = (await advance(tx, run, byId.get(run.alert_id), now, resolve)) || due;
+        const outcome = await advance(tx, run, alertsById.get(run.alert_id), now, resolve);
+        due = outcome.due || due;
+        // Another escalation of the same alert in this batch must see it closed.
+        if (outcome.closed) alertsById.set(outcome.closed.id, outcome.closed);
         await sql`RELEASE SAVEPOINT escalation_step`.execute(tx);
       } catch (error) {
         await sql`ROLLBACK TO SAVEPOINT escalation_step`.execute(tx);
+        await sql`RELEASE SAVEPOINT escalation_step`.execute(tx);
         pendingLogs.get(tx)?.splice(logsBefore);
         const message = error instanceof Error ? error.message : String(error);
         log.error(
