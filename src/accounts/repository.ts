@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Queryable } from '../db/database.js';
+import { type Queryable, isUuid } from '../db/database.js';
 import type { OrgPlan, TeamRole, UserRole } from '../db/schema.js';
 
 /** The SQL for organizations, users, teams, memberships and API keys. No rules here: see service.ts. */
@@ -128,7 +128,7 @@ export const accountsRepository = {
   },
 
   async findUser(db: Queryable, orgId: string, identifier: string) {
-    const byId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(identifier);
+    const byId = isUuid(identifier);
     return db
       .selectFrom('users')
       .selectAll()
@@ -219,7 +219,7 @@ export const accountsRepository = {
   },
 
   async findTeam(db: Queryable, orgId: string, identifier: string, by: 'id' | 'name') {
-    if (by === 'id' && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(identifier)) {
+    if (by === 'id' && !isUuid(identifier)) {
       return undefined;
     }
     return db

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
-import type { Db, Queryable } from '../db/database.js';
-import type { OrgPlan, TeamRole, UserRole, UserRow } from '../db/schema.js';
+import { type Db, type Queryable, isUniqueViolation, isUuid } from '../db/database.js';
+import type { OrgPlan, TeamRole, TeamRow, UserRole, UserRow } from '../db/schema.js';
 import { ApiError, conflict, forbidden, invalidField, notFound } from '../http/errors.js';
 import type { Logger } from '../logger.js';
 import { apiKeyMatches, generateApiKey, hashApiKey } from './apikeys.js';
@@ -44,13 +44,43 @@ export async function requireOrgOrTeamAdmin(
   throw forbidden(refusal);
 }
 
-function isUniqueViolation(error: unknown): boolean {
-  return (error as { code?: string } | null)?.code === '23505';
-}
-
 export interface UserRef {
   id?: string;
   username?: string;
+}
+
+export interface TeamRef {
+  id?: string;
+  name?: string;
+}
+
+/** The user a request names as {id} or {username}; a 422 naming `field` when there is none. */
+export async function resolveUserRef(
+  q: Queryable,
+  orgId: string,
+  ref: UserRef,
+  field: string,
+  howToName = 'Give the user as {"id": ...} or {"username": ...}.',
+): Promise<UserRow> {
+  const identifier = ref.id ?? ref.username;
+  if (!identifier) throw invalidField(field, howToName);
+  const user = await repo.findUser(q, orgId, identifier);
+  if (!user) throw invalidField(field, `No user ${JSON.stringify(identifier)} in this organization.`);
+  return user;
+}
+
+/** The team a request names as {id} or {name}; a 422 naming `field` when there is none. */
+export async function resolveTeamRef(
+  q: Queryable,
+  orgId: string,
+  ref: TeamRef,
+  field: string,
+): Promise<TeamRow> {
+  const identifier = ref.id ?? ref.name;
+  if (!identifier) throw invalidField(field, 'Give the team as {"id": ...} or {"name": ...}.');
+  const team = await repo.findTeam(q, orgId, identifier, ref.id !== undefined ? 'id' : 'name');
+  if (!team) throw invalidField(field, `No team ${JSON.stringify(identifier)} in this organization.`);
+  return team;
 }
 
 /** How long an authenticated key is trusted without asking the database again (per process). */
@@ -62,13 +92,8 @@ export function createAccountsService(db: Db, log: Logger) {
   const authCache = new Map<string, { principal: Principal; until: number }>();
   const lastTouched = new Map<string, number>();
   const forgetKeys = () => authCache.clear();
-  async function resolveUser(q: Queryable, orgId: string, ref: UserRef, field: string): Promise<UserRow> {
-    const identifier = ref.id ?? ref.username;
-    if (!identifier) throw invalidField(field, 'Give the user as {"id": ...} or {"username": ...}.');
-    const user = await repo.findUser(q, orgId, identifier);
-    if (!user) throw invalidField(field, `No user ${JSON.stringify(identifier)} in this organization.`);
-    return user;
-  }
+  const resolveUser = (q: Queryable, orgId: string, ref: UserRef, field: string) =>
+    resolveUserRef(q, orgId, ref, field);
 
   const requireTeamAdmin = (p: Principal, teamId: string) =>
     requireOrgOrTeamAdmin(
@@ -383,7 +408,7 @@ export function createAccountsService(db: Db, log: Logger) {
     listApiKeys: (p: Principal) => repo.listKeys(db, p.orgId, isOrgAdmin(p) ? undefined : p.userId),
 
     async deleteApiKey(p: Principal, id: string): Promise<void> {
-      const key = /^[0-9a-f-]{36}$/i.test(id) ? await repo.findKey(db, p.orgId, id) : undefined;
+      const key = isUuid(id) ? await repo.findKey(db, p.orgId, id) : undefined;
       if (!key) throw notFound(`API key [${id}] does not exist.`);
       if (key.user_id !== p.userId) requireOrgAdmin(p, "delete other users' API keys");
       await repo.deleteKey(db, p.orgId, id);

@@ -1,5 +1,5 @@
 import { sql, type RawBuilder } from 'kysely';
-import type { Queryable } from '../db/database.js';
+import { type Queryable, isUuid } from '../db/database.js';
 import type { AlertEvent } from './events.js';
 import type { AlertRow, AlertUpdate, Priority } from '../db/schema.js';
 
@@ -39,8 +39,6 @@ export interface CreateStatement {
 /** The SQL for alerts, their notes, activity log and request outcomes. */
 
 export type IdentifierType = 'id' | 'tiny' | 'alias';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const SORT_COLUMNS = {
   createdAt: 'created_at',
@@ -139,7 +137,7 @@ export const alertsRepository = {
   ): Promise<AlertRow | undefined> {
     let query = db.selectFrom('alerts').selectAll().where('org_id', '=', orgId);
     if (type === 'id') {
-      if (!UUID.test(identifier)) return undefined;
+      if (!isUuid(identifier)) return undefined;
       query = query.where('id', '=', identifier);
     } else if (type === 'tiny') {
       if (!/^\d{1,18}$/.test(identifier)) return undefined;

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Principal } from '../accounts/service.js';
 import { accountsRepository } from '../accounts/repository.js';
-import type { Db, Queryable, Tx } from '../db/database.js';
+import { escalationsRepository } from '../oncall/escalations/repository.js';
+import { schedulesRepository } from '../oncall/schedules/repository.js';
+import { type Db, type Queryable, type Tx } from '../db/database.js';
 import type { AlertRow, Priority, ResponderRef } from '../db/schema.js';
 import { buildAlertEvent, enqueueJob, recordAlertEvent } from '../engine/jobs.js';
 import { ApiError, invalidField, notFound } from '../http/errors.js';
@@ -11,10 +13,6 @@ import { compileQuery, parseQuery } from './query.js';
 import { alertsRepository as repo, type IdentifierType, type SortField } from './repository.js';
 
 export const MAX_TAGS = 20;
-
-const NIL_UUID = '00000000-0000-0000-0000-000000000000';
-const isUuid = (value: string) =>
-  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
 
 /** A responder or visibleTo entry as Opsgenie clients send it. */
 export interface ResponderInput {
@@ -104,6 +102,11 @@ export interface Outcome {
   alert?: AlertRow;
 }
 
+/** The escalation policy a request names as {id} or {name}. */
+function findEscalation(q: Queryable, orgId: string, ref: { id?: string; name?: string }) {
+  return escalationsRepository.find(q, orgId, ref.id ?? ref.name ?? '', ref.id !== undefined ? 'id' : 'name');
+}
+
 export function createAlertsService(db: Db) {
   async function resolveResponders(
     tx: Queryable,
@@ -132,18 +135,10 @@ export function createAlertsService(db: Db) {
           refs.push({ type: 'user', id: user.id });
       } else {
         // Opsgenie's escalation and schedule responders: the policy runs, or the schedule's on-call is paged.
-        const table = r.type === 'escalation' ? 'escalations' : 'schedules';
-        const byId = r.id !== undefined;
-        const found = await tx
-          .selectFrom(table)
-          .select('id')
-          .where('org_id', '=', orgId)
-          .$call((qb) =>
-            byId
-              ? qb.where('id', '=', isUuid(r.id ?? '') ? (r.id ?? '') : NIL_UUID)
-              : qb.where(sql`lower(name)`, '=', (r.name ?? '').toLowerCase()),
-          )
-          .executeTakeFirst();
+        const found =
+          r.type === 'escalation'
+            ? await findEscalation(tx, orgId, r)
+            : await schedulesRepository.findScheduleByRef(tx, orgId, r);
         if (!found)
           throw invalidField(
             where,
@@ -365,16 +360,7 @@ export function createAlertsService(db: Db) {
         let policy: { id: string; name: string } | undefined;
         if (action.escalation) {
           const ref = action.escalation;
-          const found = await tx
-            .selectFrom('escalations')
-            .select(['id', 'name'])
-            .where('org_id', '=', alert.org_id)
-            .$call((qb) =>
-              ref.id
-                ? qb.where('id', '=', isUuid(ref.id) ? ref.id : NIL_UUID)
-                : qb.where(sql`lower(name)`, '=', (ref.name ?? '').toLowerCase()),
-            )
-            .executeTakeFirst();
+          const found = await findEscalation(tx, alert.org_id, ref);
           if (!found)
             throw invalidField(
               'escalation',

@@ -33,3 +33,21 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     code.startsWith('08') // connection exceptions
   );
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Whether a string can be compared with a uuid column: PostgreSQL refuses the comparison otherwise, so
+ * lookups by an identifier that may be a name check this first.
+ */
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}
+
+/** A uuid no row has, for "match nothing" without a special case in the query. */
+export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+
+/** A unique index refused the row (PostgreSQL's unique_violation). */
+export function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: string } | null)?.code === '23505';
+}

@@ -331,9 +331,7 @@ export interface AlertEscalationsTable {
   alert_id: string;
   org_id: string;
   source: string;
-  team_id: string | null;
   escalation_id: string | null;
-  routing_rule_id: string | null;
   plan: Json<EscalationPlan>;
   state: EscalationState;
   pause_reason: string | null;
@@ -425,6 +423,7 @@ export interface Database {
 export type AlertRow = Selectable<AlertsTable>;
 export type AlertUpdate = Updateable<AlertsTable>;
 export type UserRow = Selectable<UsersTable>;
+export type TeamRow = Selectable<TeamsTable>;
 export type IntegrationRow = Selectable<IntegrationsTable>;
 export type ContactMethodRow = Selectable<ContactMethodsTable>;
 export type NotificationRuleRow = Selectable<NotificationRulesTable>;

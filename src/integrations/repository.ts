@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Queryable } from '../db/database.js';
+import { type Queryable, isUuid } from '../db/database.js';
 import type { IntegrationRow } from '../db/schema.js';
 
 /** The SQL for integrations, their SNS subscriptions and their payload log. */
@@ -21,8 +21,6 @@ export type IntegrationWithTeams = IntegrationRow & {
   owner_team_name: string;
   assignee_team_name: string | null;
 };
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function withTeams(db: Queryable) {
   return db
@@ -58,7 +56,7 @@ export const integrationsRepository = {
   },
 
   async get(db: Queryable, orgId: string, id: string): Promise<IntegrationWithTeams | undefined> {
-    if (!UUID.test(id)) return undefined;
+    if (!isUuid(id)) return undefined;
     return withTeams(db).where('i.org_id', '=', orgId).where('i.id', '=', id).executeTakeFirst();
   },
 

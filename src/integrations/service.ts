@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { apiKeyMatches, generateApiKey, hashApiKey } from '../accounts/apikeys.js';
 import { accountsRepository } from '../accounts/repository.js';
-import { isOrgAdmin, type Principal } from '../accounts/service.js';
-import type { Db } from '../db/database.js';
+import { requireOrgOrTeamAdmin, resolveTeamRef, type Principal, type TeamRef } from '../accounts/service.js';
+import { type Db, isUniqueViolation } from '../db/database.js';
 import { conflict, forbidden, invalidField, notFound } from '../http/errors.js';
 import { integrationsRepository as repo, type IntegrationWithTeams } from './repository.js';
 import {
@@ -14,10 +14,7 @@ import {
 
 /** Integrations of every type: teams, keys, on/off, settings. What a type does with them lives in its folder. */
 
-export interface TeamRef {
-  id?: string;
-  name?: string;
-}
+export type { TeamRef };
 
 export interface IntegrationInput {
   type: IntegrationType;
@@ -34,10 +31,6 @@ export const SECURITY_HUB_INTAKE_PATH = '/v1/json/integrations/webhooks/amazonse
 export function endpointUrl(publicUrl: string, type: string, apiKey: string): string | undefined {
   if (type !== 'AmazonSecurityHub') return undefined;
   return `${publicUrl}${SECURITY_HUB_INTAKE_PATH}?apiKey=${encodeURIComponent(apiKey)}`;
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  return (error as { code?: string } | null)?.code === '23505';
 }
 
 /** How long a process trusts what it read about an integration's key without asking again. */
@@ -107,20 +100,16 @@ export function createIntegrationsService(
   const byKeyCache = new Map<string, { row: IntegrationWithTeams | undefined; until: number }>();
   const forget = () => byKeyCache.clear();
 
-  async function resolveTeam(orgId: string, ref: TeamRef, field: string) {
-    const byId = ref.id !== undefined;
-    const team = await accountsRepository.findTeam(db, orgId, ref.id ?? ref.name ?? '', byId ? 'id' : 'name');
-    if (!team)
-      throw invalidField(field, `No team ${JSON.stringify(ref.id ?? ref.name ?? '')} in this organization.`);
-    return team;
-  }
+  const resolveTeam = (orgId: string, ref: TeamRef, field: string) => resolveTeamRef(db, orgId, ref, field);
 
   /** Org admins manage every integration; a team's admins manage the integrations their team owns. */
-  async function requireManager(p: Principal, ownerTeamId: string): Promise<void> {
-    if (isOrgAdmin(p)) return;
-    if (p.userId && (await accountsRepository.memberRole(db, ownerTeamId, p.userId)) === 'admin') return;
-    throw forbidden("Only organization admins and the owner team's admins can manage this integration.");
-  }
+  const requireManager = (p: Principal, ownerTeamId: string) =>
+    requireOrgOrTeamAdmin(
+      db,
+      p,
+      ownerTeamId,
+      "Only organization admins and the owner team's admins can manage this integration.",
+    );
 
   async function load(p: Principal, id: string): Promise<IntegrationWithTeams> {
     const row = await repo.get(db, p.orgId, id);

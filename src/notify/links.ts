@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Db } from '../db/database.js';
+import { type Db, isUuid } from '../db/database.js';
 
 /**
  * Signed links that let the person a notification went to acknowledge or close the alert without logging
@@ -30,7 +30,6 @@ const SECRET_NAME = 'action-links';
 /** Bumped if the layout changes; old links then read as invalid rather than being misread. */
 const VERSION = 'v1';
 const ACTIONS = ['acknowledge', 'close'] as const;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // Layout: action (1 byte), expiry in Unix seconds (4 bytes), alert, user and org ids (16 bytes each).
 const PAYLOAD_BYTES = 1 + 4 + 16 * 3;
 /** 128 bits of HMAC-SHA256: plenty against forgery, and it keeps the link short enough for any client. */
@@ -52,7 +51,7 @@ export async function loadLinkSecret(db: Db): Promise<Buffer> {
 }
 
 function uuidBytes(id: string, what: string): Buffer {
-  if (!UUID.test(id)) throw new Error(`action link ${what} must be a UUID, got ${JSON.stringify(id)}`);
+  if (!isUuid(id)) throw new Error(`action link ${what} must be a UUID, got ${JSON.stringify(id)}`);
   return Buffer.from(id.replace(/-/g, ''), 'hex');
 }
 

@@ -119,11 +119,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       org_id uuid NOT NULL,
       -- What started it, one escalation each per alert: 'team:<id>' (the team's routing), 'user:<id>',
       -- 'escalation:<id>' and 'schedule:<id>' (responders of those types), 'escalate:<id>' (the escalate
-      -- action starting a policy the alert was not on). The team and the stored policy, when there are.
+      -- action starting a policy the alert was not on). And the stored policy it runs, when it runs one
+      -- (the escalate action names policies by it).
       source text NOT NULL,
-      team_id uuid,
       escalation_id uuid,
-      routing_rule_id uuid,
       -- The policy as it was when the escalation started (a later edit does not change a running one).
       plan jsonb NOT NULL,
       state text NOT NULL CHECK (state IN ('active', 'paused', 'finished')),

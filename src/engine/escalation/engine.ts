@@ -1,12 +1,12 @@
 import { sql } from 'kysely';
 import type { AlertEvent } from '../../alerts/events.js';
 import type { AlertsService } from '../../alerts/service.js';
-import type { Db, Tx } from '../../db/database.js';
+import { type Db, type Tx, NIL_UUID } from '../../db/database.js';
 import type { AlertEscalationRow, AlertRow, EscalationState } from '../../db/schema.js';
 import type { Logger } from '../../logger.js';
 import { matchableAlert, planNotifications, unwantedStopOns, whyUnwanted } from '../../notify/planner.js';
 import type { EscalationPlan, NotificationActionType } from '../../oncall/model.js';
-import { planOf, routeAlert, schedulePlan } from '../../oncall/routing/route.js';
+import { oneRulePlan, planOf, routeAlert, schedulePlan } from '../../oncall/routing/route.js';
 import type { Clock } from '../clock.js';
 import type { AlertEventConsumer } from '../consumers.js';
 import { startLoop, type LoopHandle } from '../loop.js';
@@ -34,8 +34,6 @@ import { createRecipientResolver } from './recipients.js';
 
 const SYSTEM = 'Vigil';
 const RETRY_FAILED_STEP_MS = 60_000;
-
-const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
 export interface EscalationEngineOptions {
   db: Db;
@@ -292,13 +290,7 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
     const created: AlertEscalationRow[] = [];
     // From the alert's creation: if no worker ran since, the first steps are late, and say so.
     const base = clock.fromSystemTime(new Date(event.at));
-    const insert = async (values: {
-      source: string;
-      team_id: string | null;
-      escalation_id: string | null;
-      routing_rule_id: string | null;
-      plan: EscalationPlan;
-    }) => {
+    const insert = async (values: { source: string; escalation_id: string | null; plan: EscalationPlan }) => {
       const first = stepAt(values.plan, 0);
       const row = await tx
         .insertInto('alert_escalations')
@@ -341,9 +333,7 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
         await addLog(tx, alert.id, `Team ${teamName}: ${via}; escalating with ${decision.plan.name}`);
         await insert({
           source: `team:${responder.id}`,
-          team_id: responder.id,
           escalation_id: decision.kind === 'escalation' ? decision.escalationId : null,
-          routing_rule_id: decision.kind === 'team-members' ? null : decision.ruleId,
           plan: decision.plan,
         });
       } else if (responder.type === 'user') {
@@ -355,21 +345,11 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
         if (!user) continue;
         await insert({
           source: `user:${responder.id}`,
-          team_id: null,
           escalation_id: null,
-          routing_rule_id: null,
-          plan: {
-            name: `Responder ${user.full_name || user.username}`,
-            rules: [
-              {
-                condition: 'if-not-acked',
-                notifyType: 'default',
-                delayMinutes: 0,
-                recipient: { type: 'user', id: responder.id },
-              },
-            ],
-            repeat: null,
-          },
+          plan: oneRulePlan(`Responder ${user.full_name || user.username}`, {
+            type: 'user',
+            id: responder.id,
+          }),
         });
       } else if (responder.type === 'escalation') {
         // Opsgenie's escalation responder: that policy runs as it is, no team routing in between.
@@ -385,9 +365,7 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
         await addLog(tx, alert.id, `Escalation ${policy.name} is a responder; escalating with it`);
         await insert({
           source: `escalation:${responder.id}`,
-          team_id: null,
           escalation_id: responder.id,
-          routing_rule_id: null,
           plan: planOf(policy),
         });
       } else {
@@ -402,9 +380,7 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
         }
         await insert({
           source: `schedule:${responder.id}`,
-          team_id: null,
           escalation_id: null,
-          routing_rule_id: null,
           plan: schedulePlan(responder.id, schedule.name),
         });
       }
@@ -541,7 +517,6 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
           alert_id: alert.id,
           org_id: alert.org_id,
           source: `escalate:${event.escalationId}`,
-          team_id: null,
           escalation_id: event.escalationId,
           plan: JSON.stringify(planOf(policy)),
           state: 'active',

@@ -1,11 +1,9 @@
 import { sql } from 'kysely';
-import type { Queryable } from '../../db/database.js';
+import { type Queryable, isUuid } from '../../db/database.js';
 import type { EscalationRow } from '../../db/schema.js';
 import type { EscalationRecipient, EscalationRepeat, EscalationRule } from '../model.js';
 
 /** The SQL for escalation policies, and the look-ups of the people, teams and schedules they notify. */
-
-export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * The stored repeat: the engine's fields, and Opsgenie's resetRecipientStates, kept so that what a client
@@ -40,7 +38,7 @@ export const escalationsRepository = {
     by: 'id' | 'name',
     lock?: EscalationLock,
   ): Promise<EscalationWithOwner | undefined> {
-    if (by === 'id' && !UUID.test(identifier)) return undefined;
+    if (by === 'id' && !isUuid(identifier)) return undefined;
     let query = withOwner(q)
       .where('e.org_id', '=', orgId)
       .where((eb) =>
@@ -126,87 +124,37 @@ export const escalationsRepository = {
     await q.deleteFrom('escalations').where('id', '=', id).execute();
   },
 
-  async findUser(q: Queryable, orgId: string, ref: { id?: string; username?: string }) {
-    if (ref.id !== undefined && !UUID.test(ref.id)) return undefined;
-    return q
-      .selectFrom('users')
-      .select(['id', 'username'])
-      .where('org_id', '=', orgId)
-      .where((eb) =>
-        ref.id !== undefined
-          ? eb('id', '=', ref.id)
-          : eb(sql`lower(username)`, '=', (ref.username ?? '').toLowerCase()),
-      )
-      .executeTakeFirst();
-  },
-
-  async findTeam(q: Queryable, orgId: string, ref: { id?: string; name?: string }) {
-    if (ref.id !== undefined && !UUID.test(ref.id)) return undefined;
-    return q
-      .selectFrom('teams')
-      .select(['id', 'name'])
-      .where('org_id', '=', orgId)
-      .where((eb) =>
-        ref.id !== undefined
-          ? eb('id', '=', ref.id)
-          : eb(sql`lower(name)`, '=', (ref.name ?? '').toLowerCase()),
-      )
-      .executeTakeFirst();
-  },
-
-  async findSchedule(q: Queryable, orgId: string, ref: { id?: string; name?: string }, lock?: 'key share') {
-    if (ref.id !== undefined && !UUID.test(ref.id)) return undefined;
-    let query = q
-      .selectFrom('schedules')
-      .select(['id', 'name'])
-      .where('org_id', '=', orgId)
-      .where((eb) =>
-        ref.id !== undefined
-          ? eb('id', '=', ref.id)
-          : eb(sql`lower(name)`, '=', (ref.name ?? '').toLowerCase()),
-      );
-    if (lock) query = query.forKeyShare();
-    return query.executeTakeFirst();
-  },
-
   /** The names of the recipients the given rules notify (those that still exist), in three queries at most. */
   async recipientNames(
     q: Queryable,
     orgId: string,
     recipients: EscalationRecipient[],
   ): Promise<RecipientNames> {
-    const ids = (type: EscalationRecipient['type']) => [
-      ...new Set(recipients.filter((r) => r.type === type).map((r) => r.id)),
-    ];
-    const [userIds, teamIds, scheduleIds] = [ids('user'), ids('team'), ids('schedule')];
+    const namesOf = async (type: EscalationRecipient['type']) => {
+      const ids = [...new Set(recipients.filter((r) => r.type === type).map((r) => r.id))];
+      if (ids.length === 0) return new Map<string, string>();
+      const rows =
+        type === 'user'
+          ? await q
+              .selectFrom('users')
+              .select(['id', 'username as name'])
+              .where('org_id', '=', orgId)
+              .where('id', 'in', ids)
+              .execute()
+          : await q
+              .selectFrom(type === 'team' ? 'teams' : 'schedules')
+              .select(['id', 'name'])
+              .where('org_id', '=', orgId)
+              .where('id', 'in', ids)
+              .execute();
+      return new Map(rows.map((r) => [r.id, r.name]));
+    };
     const [users, teams, schedules] = await Promise.all([
-      userIds.length === 0
-        ? []
-        : q
-            .selectFrom('users')
-            .select(['id', 'username as name'])
-            .where('org_id', '=', orgId)
-            .where('id', 'in', userIds)
-            .execute(),
-      teamIds.length === 0
-        ? []
-        : q
-            .selectFrom('teams')
-            .select(['id', 'name'])
-            .where('org_id', '=', orgId)
-            .where('id', 'in', teamIds)
-            .execute(),
-      scheduleIds.length === 0
-        ? []
-        : q
-            .selectFrom('schedules')
-            .select(['id', 'name'])
-            .where('org_id', '=', orgId)
-            .where('id', 'in', scheduleIds)
-            .execute(),
+      namesOf('user'),
+      namesOf('team'),
+      namesOf('schedule'),
     ]);
-    const toMap = (rows: { id: string; name: string }[]) => new Map(rows.map((r) => [r.id, r.name]));
-    return { users: toMap(users), teams: toMap(teams), schedules: toMap(schedules) };
+    return { users, teams, schedules };
   },
 
   /** The escalations of an organization whose rules notify this user, team or schedule. */

@@ -1,5 +1,13 @@
-import { isOrgAdmin, requireOrgOrTeamAdmin, type Principal } from '../../accounts/service.js';
-import type { Db, Queryable } from '../../db/database.js';
+import {
+  isOrgAdmin,
+  requireOrgOrTeamAdmin,
+  resolveTeamRef,
+  resolveUserRef,
+  type Principal,
+  type TeamRef,
+} from '../../accounts/service.js';
+import { schedulesRepository } from '../schedules/repository.js';
+import { type Db, type Queryable, isUniqueViolation } from '../../db/database.js';
 import { conflict, forbidden, invalidField, notFound } from '../../http/errors.js';
 import type {
   EscalationCondition,
@@ -17,10 +25,7 @@ import {
 
 /** Escalation policies: who is notified, in which order, after how long, and how often it repeats. */
 
-export interface TeamRef {
-  id?: string;
-  name?: string;
-}
+export type { TeamRef };
 
 export interface RecipientInput {
   type: EscalationRecipient['type'];
@@ -73,10 +78,6 @@ export const NOTIFY_TYPES_BY_RECIPIENT: Record<EscalationRecipient['type'], read
     schedule: ['default', 'next', 'previous'],
     team: ['default', 'all', 'users', 'admins'],
   };
-
-function isUniqueViolation(error: unknown): boolean {
-  return (error as { code?: string } | null)?.code === '23505';
-}
 
 export interface PresentedRecipient {
   type: EscalationRecipient['type'];
@@ -155,13 +156,7 @@ async function resolveRecipient(
           'Give the user as {"type": "user", "id": ...} or {"type": "user", "username": ...}.',
         );
       }
-      const user = await repo.findUser(q, orgId, input);
-      if (!user) {
-        throw invalidField(
-          field,
-          `No user ${JSON.stringify(input.id ?? input.username)} in this organization.`,
-        );
-      }
+      const user = await resolveUserRef(q, orgId, input, field);
       return { type: 'user', id: user.id };
     }
     case 'team':
@@ -174,8 +169,8 @@ async function resolveRecipient(
       }
       const found =
         input.type === 'team'
-          ? await repo.findTeam(q, orgId, input)
-          : await repo.findSchedule(q, orgId, input);
+          ? await resolveTeamRef(q, orgId, input, field)
+          : await schedulesRepository.findScheduleByRef(q, orgId, input);
       if (!found) {
         throw invalidField(
           field,
@@ -229,15 +224,7 @@ export async function toRules(
 }
 
 export function createEscalationsService(db: Db) {
-  async function resolveTeam(orgId: string, ref: TeamRef, field: string) {
-    if (ref.id === undefined && ref.name === undefined) {
-      throw invalidField(field, 'Give the team as {"id": ...} or {"name": ...}.');
-    }
-    const team = await repo.findTeam(db, orgId, ref);
-    if (!team)
-      throw invalidField(field, `No team ${JSON.stringify(ref.id ?? ref.name)} in this organization.`);
-    return team;
-  }
+  const resolveTeam = (orgId: string, ref: TeamRef, field: string) => resolveTeamRef(db, orgId, ref, field);
 
   /** Org admins manage every escalation; a team's admins manage the escalations their team owns. */
   const requireManager = (p: Principal, ownerTeamId: string | null) =>

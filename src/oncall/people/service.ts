@@ -1,6 +1,6 @@
 import { accountsRepository } from '../../accounts/repository.js';
 import { isOrgAdmin, type Principal } from '../../accounts/service.js';
-import type { Db, Queryable } from '../../db/database.js';
+import { type Db, type Queryable, isUniqueViolation, isUuid } from '../../db/database.js';
 import type { ContactMethodRow, NotificationRuleRow, UserRow } from '../../db/schema.js';
 import { conflict, forbidden, invalidField, notFound } from '../../http/errors.js';
 import { parseCriteria } from '../conditions.js';
@@ -50,12 +50,6 @@ export interface RuleView {
 /** A step may wait at most a week: past that the alert is long handled or long forgotten. */
 const MAX_SEND_AFTER_MINUTES = 7 * 24 * 60;
 const MAX_STEPS = 50;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function isUniqueViolation(error: unknown): boolean {
-  return (error as { code?: string } | null)?.code === '23505';
-}
 
 /**
  * The address as Vigil stores it, or a 422 on `field`. Phone numbers are E.164 (+, then 8 to 15 digits);
@@ -130,13 +124,13 @@ export function createPeopleService(db: Db) {
   }
 
   async function contactOf(q: Queryable, user: UserRow, contactId: string): Promise<ContactMethodRow> {
-    const contact = UUID.test(contactId) ? await repo.findContact(q, user.id, contactId) : undefined;
+    const contact = isUuid(contactId) ? await repo.findContact(q, user.id, contactId) : undefined;
     if (!contact) throw notFound(`Contact [${contactId}] of user [${user.username}] does not exist.`);
     return contact;
   }
 
   async function ruleOf(q: Queryable, user: UserRow, ruleId: string): Promise<NotificationRuleRow> {
-    const rule = UUID.test(ruleId) ? await repo.findRule(q, user.id, ruleId) : undefined;
+    const rule = isUuid(ruleId) ? await repo.findRule(q, user.id, ruleId) : undefined;
     if (!rule) throw notFound(`Notification rule [${ruleId}] of user [${user.username}] does not exist.`);
     return rule;
   }

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Queryable } from '../../db/database.js';
+import { type Queryable, isUuid } from '../../db/database.js';
 import type { TeamRoutingRuleRow } from '../../db/schema.js';
 import type { Criteria, RoutingNotifyType, TimeRestriction } from '../model.js';
 
@@ -9,8 +9,6 @@ import type { Criteria, RoutingNotifyType, TimeRestriction } from '../model.js';
  */
 
 export type RoutingRuleWithTarget = TeamRoutingRuleRow & { target_name: string | null };
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function withTarget(q: Queryable) {
   return q
@@ -68,7 +66,7 @@ export const routingRepository = {
   },
 
   async find(q: Queryable, teamId: string, id: string): Promise<RoutingRuleWithTarget | undefined> {
-    if (!UUID.test(id)) return undefined;
+    if (!isUuid(id)) return undefined;
     return withTarget(q).where('r.team_id', '=', teamId).where('r.id', '=', id).executeTakeFirst();
   },
 

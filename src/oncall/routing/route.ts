@@ -1,7 +1,7 @@
 import type { Queryable } from '../../db/database.js';
 import type { EscalationRow } from '../../db/schema.js';
 import { matchesCriteria, type MatchableAlert } from '../conditions.js';
-import type { EscalationPlan } from '../model.js';
+import type { EscalationNotifyType, EscalationPlan, EscalationRecipient } from '../model.js';
 import { withinTimeRestriction } from '../schedule.js';
 import { escalationsRepository } from '../escalations/repository.js';
 import { routingRepository, type RoutingRow } from './repository.js';
@@ -32,19 +32,22 @@ function teamMembersPlanName(teamName: string): string {
   return /\bteam$/i.test(teamName) ? `${teamName} members` : `${teamName} team members`;
 }
 
-export function teamMembersPlan(teamId: string, teamName: string, why?: string): EscalationPlan {
+/** A policy of one rule: notify the recipient at once, until the alert is acknowledged. */
+export function oneRulePlan(
+  name: string,
+  recipient: EscalationRecipient,
+  notifyType: EscalationNotifyType = 'default',
+): EscalationPlan {
   return {
-    name: why ? `${teamMembersPlanName(teamName)} (${why})` : teamMembersPlanName(teamName),
-    rules: [
-      {
-        condition: 'if-not-acked',
-        notifyType: 'all',
-        delayMinutes: 0,
-        recipient: { type: 'team', id: teamId },
-      },
-    ],
+    name,
+    rules: [{ condition: 'if-not-acked', notifyType, delayMinutes: 0, recipient }],
     repeat: null,
   };
+}
+
+export function teamMembersPlan(teamId: string, teamName: string, why?: string): EscalationPlan {
+  const name = why ? `${teamMembersPlanName(teamName)} (${why})` : teamMembersPlanName(teamName);
+  return oneRulePlan(name, { type: 'team', id: teamId }, 'all');
 }
 
 /** What an escalation runs of a stored policy: its rules and repeat, as they are now. */
@@ -65,18 +68,7 @@ export function planOf(escalation: Pick<EscalationRow, 'name' | 'rules' | 'repea
 }
 
 export function schedulePlan(scheduleId: string, scheduleName: string): EscalationPlan {
-  return {
-    name: `On call in schedule ${scheduleName}`,
-    rules: [
-      {
-        condition: 'if-not-acked',
-        notifyType: 'default',
-        delayMinutes: 0,
-        recipient: { type: 'schedule', id: scheduleId },
-      },
-    ],
-    repeat: null,
-  };
+  return oneRulePlan(`On call in schedule ${scheduleName}`, { type: 'schedule', id: scheduleId });
 }
 
 type StoredRule = RoutingRow & {

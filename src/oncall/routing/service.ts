@@ -5,6 +5,7 @@ import type { Db, Queryable } from '../../db/database.js';
 import { ApiError, invalidField, notFound } from '../../http/errors.js';
 import { parseCriteria, presentCriteria } from '../conditions.js';
 import { escalationsRepository } from '../escalations/repository.js';
+import { schedulesRepository } from '../schedules/repository.js';
 import type { RoutingNotifyType, TimeRestriction } from '../model.js';
 import { validateTimeRestriction } from '../schedule.js';
 import { fieldOfProblem } from '../schedules/input.js';
@@ -173,7 +174,7 @@ export function createRoutingService(db: Db) {
     const target =
       notify.type === 'escalation'
         ? await escalationsRepository.find(q, orgId, identifier, by, 'key share')
-        : await escalationsRepository.findSchedule(q, orgId, { [by]: identifier }, 'key share');
+        : await schedulesRepository.findSchedule(q, orgId, identifier, by, 'key share');
     if (!target) {
       throw invalidField(
         'notify',

@@ -1,15 +1,9 @@
 import { sql } from 'kysely';
-import type { Queryable } from '../../db/database.js';
+import { type Queryable, isUuid } from '../../db/database.js';
 import type { RotationTypeColumn } from '../../db/schema.js';
 import type { TimeRestriction } from '../schedule.js';
 
 /** The SQL for schedules, their rotations and overrides. No rules here: see service.ts. */
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function isUuid(value: string): boolean {
-  return UUID.test(value);
-}
 
 export interface RotationValues {
   name: string;
@@ -47,9 +41,15 @@ export const schedulesRepository = {
     return db.insertInto('schedules').values(row).returningAll().executeTakeFirstOrThrow();
   },
 
-  async findSchedule(db: Queryable, orgId: string, identifier: string, by: 'id' | 'name') {
+  async findSchedule(
+    db: Queryable,
+    orgId: string,
+    identifier: string,
+    by: 'id' | 'name',
+    lock?: 'key share',
+  ) {
     if (by === 'id' && !isUuid(identifier)) return undefined;
-    return db
+    let query = db
       .selectFrom('schedules as s')
       .leftJoin('teams as t', 't.id', 's.owner_team_id')
       .selectAll('s')
@@ -57,8 +57,15 @@ export const schedulesRepository = {
       .where('s.org_id', '=', orgId)
       .where((eb) =>
         by === 'id' ? eb('s.id', '=', identifier) : eb(sql`lower(s.name)`, '=', identifier.toLowerCase()),
-      )
-      .executeTakeFirst();
+      );
+    // Only the schedule's row: the owner team is joined for its name, not to be locked.
+    if (lock) query = query.forKeyShare('s');
+    return query.executeTakeFirst();
+  },
+
+  /** The schedule a request names as {id} or {name}. */
+  findScheduleByRef(db: Queryable, orgId: string, ref: { id?: string; name?: string }, lock?: 'key share') {
+    return this.findSchedule(db, orgId, ref.id ?? ref.name ?? '', ref.id !== undefined ? 'id' : 'name', lock);
   },
 
   /** Locks the schedule's row so that concurrent edits of its rotations and overrides queue up. */

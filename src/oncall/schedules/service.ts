@@ -1,10 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
-import { accountsRepository } from '../../accounts/repository.js';
-import { isOrgAdmin, requireOrgOrTeamAdmin, type Principal } from '../../accounts/service.js';
-import type { Db, Queryable } from '../../db/database.js';
+import {
+  isOrgAdmin,
+  requireOrgOrTeamAdmin,
+  resolveTeamRef,
+  resolveUserRef,
+  type Principal,
+  type TeamRef,
+} from '../../accounts/service.js';
+import { type Db, type Queryable, isUniqueViolation } from '../../db/database.js';
 import type { ScheduleRotationRow } from '../../db/schema.js';
-import { ApiError, conflict, forbidden, invalidField, notFound } from '../../http/errors.js';
+import { ApiError, conflict, forbidden, notFound } from '../../http/errors.js';
 import { nextOnCall, onCallAt, timeline, type TimeRestriction } from '../schedule.js';
 import {
   checkOverrideWindow,
@@ -27,10 +33,7 @@ export { loadSchedule } from './load.js';
 
 export type IdentifierType = 'id' | 'name';
 
-export interface TeamRef {
-  id?: string;
-  name?: string;
-}
+export type { TeamRef };
 
 export interface ScheduleInput {
   name: string;
@@ -128,10 +131,6 @@ export const FINAL_ONLY_ENTRY = 'Overrides and merged';
 
 type ScheduleRowWithTeam = NonNullable<Awaited<ReturnType<typeof repo.findSchedule>>>;
 
-function isUniqueViolation(error: unknown): boolean {
-  return (error as { code?: string } | null)?.code === '23505';
-}
-
 function userView(u: { id: string; username: string; full_name: string }): UserView {
   return { id: u.id, username: u.username, fullName: u.full_name };
 }
@@ -158,31 +157,18 @@ export function createSchedulesService(db: Db) {
         : "Only organization admins can change a schedule that no team owns. Ask an admin, or use an admin's API key.",
     );
 
-  async function resolveTeam(orgId: string, ref: TeamRef, field: string) {
-    const identifier = ref.id ?? ref.name;
-    if (!identifier) throw invalidField(field, 'Give the team as {"id": ...} or {"name": ...}.');
-    const team = await accountsRepository.findTeam(
-      db,
-      orgId,
-      identifier,
-      ref.id !== undefined ? 'id' : 'name',
-    );
-    if (!team) throw invalidField(field, `No team ${JSON.stringify(identifier)} in this organization.`);
-    return team;
-  }
+  const resolveTeam = (orgId: string, ref: TeamRef, field: string) => resolveTeamRef(db, orgId, ref, field);
 
-  async function resolveUser(q: Queryable, orgId: string, ref: UserRef, field: string): Promise<string> {
-    const identifier = ref.id ?? ref.username;
-    if (!identifier) {
-      throw invalidField(
+  const resolveUser = async (q: Queryable, orgId: string, ref: UserRef, field: string) =>
+    (
+      await resolveUserRef(
+        q,
+        orgId,
+        ref,
         field,
         'Give the user as {"type": "user", "username": ...} or {"type": "user", "id": ...}.',
-      );
-    }
-    const user = await accountsRepository.findUser(q, orgId, identifier);
-    if (!user) throw invalidField(field, `No user ${JSON.stringify(identifier)} in this organization.`);
-    return user.id;
-  }
+      )
+    ).id;
 
   /** A rotation from the request, checked, with its participants resolved; errors name `prefix` fields. */
   async function rotationValues(
