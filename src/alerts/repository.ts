@@ -117,14 +117,8 @@ export const alertsRepository = {
       FROM upsert`.execute(db);
     const row = result.rows[0];
     if (!row) throw new Error('the alert insert returned no row');
-    const { inserted, ...rest } = row as AlertRow & {
-      inserted: boolean;
-      event_job?: unknown;
-      note_job?: unknown;
-    };
-    delete (rest as { event_job?: unknown }).event_job;
-    delete (rest as { note_job?: unknown }).note_job;
-    return { alert: rest as AlertRow, inserted };
+    const { inserted, ...alert } = row as AlertRow & { inserted: boolean };
+    return { alert, inserted };
   },
 
   /** Finds an alert by id, tiny id or alias (the open one first, else the latest), locking it when asked. */

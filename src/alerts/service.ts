@@ -387,6 +387,21 @@ export function createAlertsService(db: Db) {
     }
   }
 
+  /** An action and the note given with it (an action that is itself a note, or a delete, takes none). */
+  async function applyWithNote(
+    tx: Tx,
+    alert: AlertRow,
+    action: AlertAction,
+    actor: Actor,
+    meta: ActionMeta,
+  ): Promise<Outcome> {
+    const outcome = await apply(tx, alert, action, actor, meta);
+    if (outcome.success && action.kind !== 'addNote' && action.kind !== 'delete') {
+      await attachNote(tx, outcome.alert ?? alert, meta.note, actor, meta.source);
+    }
+    return outcome;
+  }
+
   function whereOf(orgId: string, query: string | undefined) {
     const tree = query ? parseQuery(query) : undefined;
     return tree ? compileQuery(orgId, tree) : undefined;
@@ -497,10 +512,7 @@ export function createAlertsService(db: Db) {
         if (!alert) {
           outcome = { success: false, status: 'Alert does not exist' };
         } else {
-          outcome = await apply(tx, alert, action, actor, meta);
-          if (outcome.success && action.kind !== 'addNote' && action.kind !== 'delete') {
-            await attachNote(tx, outcome.alert ?? alert, meta.note, actor, meta.source);
-          }
+          outcome = await applyWithNote(tx, alert, action, actor, meta);
         }
         await repo.recordRequest(tx, {
           id: requestId,
@@ -562,11 +574,7 @@ export function createAlertsService(db: Db) {
       actor: Actor,
       meta: ActionMeta = {},
     ): Promise<Outcome> {
-      const outcome = await apply(tx, alert, action, actor, meta);
-      if (outcome.success && action.kind !== 'addNote' && action.kind !== 'delete') {
-        await attachNote(tx, outcome.alert ?? alert, meta.note, actor, meta.source);
-      }
-      return outcome;
+      return applyWithNote(tx, alert, action, actor, meta);
     },
 
     /** Locks an alert by id in the caller's transaction. */

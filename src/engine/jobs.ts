@@ -19,8 +19,6 @@ export interface JobOptions {
   runAt?: Date;
   /** A job with the same key replaces the pending one instead of adding another. */
   jobKey?: string;
-  maxAttempts?: number;
-  queueName?: string;
 }
 
 /**
@@ -37,9 +35,7 @@ export async function enqueueJob<T extends TaskName>(
   await sql`SELECT graphile_worker.add_job(
     identifier => ${task},
     payload => ${JSON.stringify(payload)}::json,
-    queue_name => ${options.queueName ?? null},
     run_at => ${options.runAt ?? null},
-    max_attempts => ${options.maxAttempts ?? null},
     job_key => ${options.jobKey ?? null}
   )`.execute(db);
 }

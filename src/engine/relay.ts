@@ -9,7 +9,9 @@ import { startLoop, type LoopHandle } from './loop.js';
  * (SKIP LOCKED splits the rows between them). One graphile NOTIFY per batch instead of per event is
  * what lets intake commit thousands of changes a second.
  */
-export async function relayOutbox(db: Db, batchSize = 1000): Promise<number> {
+const RELAY_BATCH = 1000;
+
+export async function relayOutbox(db: Db, batchSize = RELAY_BATCH): Promise<number> {
   return db.transaction().execute(async (tx) => {
     const result = await sql<{ n: number }>`
       WITH batch AS (
@@ -33,5 +35,5 @@ export async function relayOutbox(db: Db, batchSize = 1000): Promise<number> {
 
 /** Runs the relay every `intervalMs`, at once again while batches come back full. */
 export function startRelay(db: Db, log: Logger, intervalMs = 50): LoopHandle {
-  return startLoop('outbox relay', async () => (await relayOutbox(db)) >= 1000, intervalMs, log);
+  return startLoop('outbox relay', async () => (await relayOutbox(db)) >= RELAY_BATCH, intervalMs, log);
 }

@@ -125,8 +125,16 @@ interface Destroyable {
   destroy(error?: Error): unknown;
 }
 
-/** Opens a CONNECT tunnel to host:port through an http:// proxy. */
-function openTunnel(proxy: URL, host: string, port: number, resources: Destroyable[]): Promise<net.Socket> {
+/**
+ * Opens a CONNECT tunnel to host:port through an http:// proxy; what it opens is pushed on `resources`
+ * so the caller can tear it down. The AWS SDK's agent (writeback/aws.ts) tunnels through it too.
+ */
+export function openTunnel(
+  proxy: URL,
+  host: string,
+  port: number,
+  resources: Destroyable[] = [],
+): Promise<net.Socket> {
   const target = authority(host, port);
   const headers: Record<string, string> = { Host: target };
   if (proxy.username || proxy.password) {

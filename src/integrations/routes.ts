@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { keyFromAuthorization } from '../accounts/apikeys.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { requireOrgAdmin } from '../accounts/service.js';
 import type { Config } from '../config.js';
@@ -409,14 +410,13 @@ export function registerIntegrationRoutes(
       async (request, reply) => {
         const headerKey =
           (typeof request.headers['x-api-key'] === 'string' ? request.headers['x-api-key'] : undefined) ??
-          /^\s*(?:GenieKey|Bearer)\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
+          keyFromAuthorization(request.headers.authorization);
         const apiKey = request.query.apiKey ?? headerKey;
         const integration = apiKey ? await integrations.byApiKey(apiKey) : undefined;
         const body = typeof request.body === 'string' ? request.body : '';
         const answer = await intake.handle(
           integration?.type === 'AmazonSecurityHub' ? integration : undefined,
           {
-            apiKey,
             keyInHeader: request.query.apiKey === undefined && headerKey !== undefined,
             contentType: request.headers['content-type'],
             body,

@@ -196,9 +196,7 @@ export function createIntegrationsService(
           owner_team_id: owner?.id,
           assignee_team_id: assignee,
           enabled: changes.enabled,
-          settings: JSON.stringify(
-            mergedSettings(row.type as IntegrationType, row.settings, changes.settings),
-          ),
+          settings: JSON.stringify(nextSettings),
         });
       } catch (error) {
         if (isUniqueViolation(error))

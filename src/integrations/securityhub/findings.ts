@@ -12,9 +12,11 @@
  * - Any other event whose detail.findings holds findings is read as imported (the vendor's own sample
  *   says source aws.ec2 and detail-type "EC2 Instance State-change Notification").
  */
+import type { Priority } from '../../db/schema.js';
+import { SEVERITY_LABELS } from '../types.js';
 
-export type SeverityLabel = 'INFORMATIONAL' | 'LOW' | 'MEDIUM' | 'HIGH' | 'CRITICAL';
-export type Priority = 'P1' | 'P2' | 'P3' | 'P4' | 'P5';
+export type SeverityLabel = (typeof SEVERITY_LABELS)[number];
+export type { Priority };
 export type EventKind = 'imported' | 'custom-action' | 'insight-results' | 'imported-v2' | 'unsupported';
 
 /** What identifies a finding: ASFF Id + ProductArn; for OCSF finding_info.uid + metadata.product.uid. */
@@ -93,6 +95,7 @@ export const ALERT_LIMITS = {
   tag: 50,
   detailKey: 512,
   detailValue: 8000,
+  alias: 512,
 } as const;
 
 export const ALERT_SOURCE = 'Amazon Security Hub';
@@ -106,8 +109,6 @@ const DETAIL_TYPES = {
 
 // ---------------------------------------------------------------------------------------------------
 // Severity and priority
-
-const SEVERITY_LABELS: readonly SeverityLabel[] = ['INFORMATIONAL', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'];
 
 const PRIORITY_OF: Record<SeverityLabel, Priority> = {
   CRITICAL: 'P1',
@@ -599,7 +600,7 @@ function setAction(parsed: ParsedEvent, detail: Obj, actionArn: string | undefin
  * Cuts `text` to at most `max` UTF-16 code units (so also at most `max` characters), ending in `marker`
  * when cut, and never splitting a surrogate pair.
  */
-function cut(text: string, max: number, marker = '…'): string {
+export function cut(text: string, max: number, marker = '…'): string {
   if (text.length <= max) return text;
   let end = Math.max(0, max - marker.length);
   const last = text.charCodeAt(end - 1);

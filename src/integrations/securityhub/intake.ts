@@ -8,15 +8,16 @@ import { isDatabaseUnavailable, type Db, type Tx } from '../../db/database.js';
 import type { AlertRow, Priority } from '../../db/schema.js';
 import type { Logger } from '../../logger.js';
 import { integrationsRepository as repo, type IntegrationWithTeams } from '../repository.js';
-import { securityHubSettings, type SecurityHubSettings } from '../types.js';
+import { SEVERITY_LABELS, securityHubSettings, type SecurityHubSettings } from '../types.js';
 import {
+  ALERT_LIMITS,
   alertFieldsForFinding,
   alertFieldsForInsight,
+  cut,
   parseSecurityHubEvent,
   priorityForSeverity,
   type NormalizedFinding,
   type ParsedEvent,
-  type SeverityLabel,
 } from './findings.js';
 import {
   looksLikeSnsMessage,
@@ -44,7 +45,6 @@ export type Verdict =
   | 'failed';
 
 export interface IntakeRequest {
-  apiKey: string | undefined;
   /** The key came in a header (EventBridge API destinations), not in the URL. */
   keyInHeader: boolean;
   contentType: string | undefined;
@@ -88,7 +88,6 @@ class Refusal extends Error {
   }
 }
 
-const SEVERITY_ORDER: SeverityLabel[] = ['INFORMATIONAL', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'];
 const HANDLED = new Set(['NOTIFIED', 'RESOLVED', 'SUPPRESSED']);
 
 /**
@@ -229,7 +228,7 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
     requestId: string,
   ): Promise<FindingOutcome> {
     const isCustomAction = event.kind === 'custom-action';
-    if (SEVERITY_ORDER.indexOf(finding.severityLabel) < SEVERITY_ORDER.indexOf(settings.minimumSeverity)) {
+    if (SEVERITY_LABELS.indexOf(finding.severityLabel) < SEVERITY_LABELS.indexOf(settings.minimumSeverity)) {
       return {
         verdict: 'ignored',
         reason: `severity ${finding.severityLabel} is below the minimum ${settings.minimumSeverity}`,
@@ -660,8 +659,15 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
       return commitDelivery(integration, request, kind, message.MessageId, async (tx) => {
         await repo.setSubscription(tx, integration.id, message.TopicArn, 'confirmed', subscriptionArn);
         const { alert } = await createAlert(tx, integration, requestId, {
-          message: `Amazon Security Hub integration ${integration.name} is connected`.slice(0, 130),
-          alias: `securityhub-subscription-${integration.id}-${message.TopicArn}`.slice(0, 512),
+          message: cut(
+            `Amazon Security Hub integration ${integration.name} is connected`,
+            ALERT_LIMITS.message,
+          ),
+          alias: cut(
+            `securityhub-subscription-${integration.id}-${message.TopicArn}`,
+            ALERT_LIMITS.alias,
+            '',
+          ),
           description: `Vigil confirmed the SNS subscription of topic ${message.TopicArn}${subscriptionArn ? ` (${subscriptionArn})` : ''}. Findings published to this topic now become alerts${integration.enabled ? '' : ' once the integration is turned on'}.`,
           tags: ['securityhub', 'sns', 'setup'],
           details: {
@@ -681,11 +687,15 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
         await repo.setSubscription(tx, integration.id, message.TopicArn, 'unsubscribed', null);
         confirmedTopics.delete(`${integration.id}|${message.TopicArn}`);
         const { alert } = await createAlert(tx, integration, requestId, {
-          message: `Amazon Security Hub integration ${integration.name} was unsubscribed from SNS`.slice(
-            0,
-            130,
+          message: cut(
+            `Amazon Security Hub integration ${integration.name} was unsubscribed from SNS`,
+            ALERT_LIMITS.message,
           ),
-          alias: `securityhub-unsubscribed-${integration.id}-${message.TopicArn}`.slice(0, 512),
+          alias: cut(
+            `securityhub-unsubscribed-${integration.id}-${message.TopicArn}`,
+            ALERT_LIMITS.alias,
+            '',
+          ),
           description: `SNS reports that the subscription of topic ${message.TopicArn} to this integration was removed. Findings from that topic no longer reach Vigil. If this was not intended, subscribe the endpoint URL to the topic again.`,
           tags: ['securityhub', 'sns', 'setup'],
           details: { TopicArn: message.TopicArn },
@@ -916,7 +926,6 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
       return run(
         integration,
         {
-          apiKey: undefined,
           keyInHeader: false,
           contentType: stored.content_type ?? undefined,
           body: stored.body,

@@ -10,7 +10,7 @@ import {
   SecurityHubClient,
 } from '@aws-sdk/client-securityhub';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { proxyFor } from '../../../http/outbound.js';
+import { openTunnel, proxyFor } from '../../../http/outbound.js';
 
 /**
  * AWS for the write-back: Vigil's own identity (the SDK's default chain) assumes each integration's
@@ -51,35 +51,11 @@ class ProxyAwareAgent extends https.Agent {
     const port = Number(options.port ?? 443);
     const proxy = proxyFor(new URL(`https://${host}:${port}/`), this.env);
     if (!proxy) return tls.connect({ ...options, host, port, servername: options.servername ?? host });
-    const request = http.request({
-      host: proxy.hostname,
-      port: Number(proxy.port || 80),
-      method: 'CONNECT',
-      path: `${host}:${port}`,
-      headers: {
-        host: `${host}:${port}`,
-        ...(proxy.username
-          ? {
-              'proxy-authorization': `Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString('base64')}`,
-            }
-          : {}),
-      },
-    });
-    request.once('connect', (response, socket) => {
-      if (response.statusCode !== 200) {
-        socket.destroy();
-        callback?.(
-          new Error(
-            `the proxy ${proxy.host} refused CONNECT ${host}:${port} with status ${response.statusCode}`,
-          ),
-          socket,
-        );
-        return;
-      }
-      callback?.(null, tls.connect({ ...options, socket, servername: options.servername ?? host }));
-    });
-    request.once('error', (error) => callback?.(error, new net.Socket()));
-    request.end();
+    openTunnel(proxy, host, port).then(
+      (socket) =>
+        callback?.(null, tls.connect({ ...options, socket, servername: options.servername ?? host })),
+      (error: Error) => callback?.(error, new net.Socket()),
+    );
     return undefined;
   }
 }
@@ -189,12 +165,6 @@ export function createAwsAccess(options: AwsAccessOptions = {}) {
     /** One harmless call: proves the role can be assumed and Security Hub answers. */
     async probe(target: RoleTarget) {
       return securityHub(target).send(new GetFindingsCommand({ MaxResults: 1 }));
-    },
-    /** Drops cached credentials and clients of an integration (its role or region changed). */
-    forget(integrationId: string) {
-      for (const key of [...credentials.keys()])
-        if (key.startsWith(`${integrationId}|`)) credentials.delete(key);
-      for (const key of [...clients.keys()]) if (key.startsWith(`${integrationId}|`)) clients.delete(key);
     },
   };
 }

@@ -9,7 +9,7 @@ import type { Logger } from '../../../logger.js';
 import { startLoop } from '../../../engine/loop.js';
 import { integrationsRepository } from '../../repository.js';
 import { securityHubSettings } from '../../types.js';
-import { severityForPriority } from '../findings.js';
+import { ALERT_LIMITS, cut, severityForPriority } from '../findings.js';
 import { accountOf, type AwsAccess, type RoleTarget } from './aws.js';
 
 /**
@@ -53,8 +53,9 @@ export function changeFor(
     case 'priority_changed':
       return { field: 'severity', value: { Label: severityForPriority(event.to as Priority) } };
     case 'note_added': {
-      const text = event.note.length > 512 ? `${event.note.slice(0, 511)}…` : event.note;
-      const by = (event.actor.kind === 'user' ? event.actor.name : 'Vigil').slice(0, 512) || 'Vigil';
+      // BatchUpdateFindings takes a Note's Text and UpdatedBy of 1 to 512 characters each.
+      const text = cut(event.note, 512);
+      const by = cut(event.actor.kind === 'user' ? event.actor.name : 'Vigil', 512, '') || 'Vigil';
       return { field: 'note', value: { Text: text, UpdatedBy: by } };
     }
     default:
@@ -235,13 +236,15 @@ export function createWriteback(deps: {
         },
         randomUUID(),
         {
-          message: `Write-back to Amazon Security Hub is failing for ${integration.name}`.slice(0, 130),
+          message: cut(
+            `Write-back to Amazon Security Hub is failing for ${integration.name}`,
+            ALERT_LIMITS.message,
+          ),
           alias: `securityhub-writeback-failing-${integration.id}`,
-          description:
-            `Updates made in Vigil could not be written to Security Hub for 24 hours. Last error: ${error}\n\nCheck the integration's role ARN, external ID and region, then POST /v2/integrations/${integration.id}/test-writeback.`.slice(
-              0,
-              15000,
-            ),
+          description: cut(
+            `Updates made in Vigil could not be written to Security Hub for 24 hours. Last error: ${error}\n\nCheck the integration's role ARN, external ID and region, then POST /v2/integrations/${integration.id}/test-writeback.`,
+            ALERT_LIMITS.description,
+          ),
           tags: ['securityhub', 'writeback'],
           priority: 'P2',
           source: 'Vigil',
