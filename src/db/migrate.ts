@@ -8,6 +8,7 @@ import * as m0002 from './migrations/0002_outbox.js';
 import * as m0003 from './migrations/0003_integrations.js';
 import * as m0004 from './migrations/0004_writeback.js';
 import * as m0005 from './migrations/0005_oncall.js';
+import * as m0006 from './migrations/0006_writeback_retention.js';
 
 /** Every migration, in order. Listed here (not read from disk) so the same code runs from src and dist. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003_integrations': m0003,
   '0004_writeback': m0004,
   '0005_oncall': m0005,
+  '0006_writeback_retention': m0006,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -211,6 +211,12 @@ export const integrationsRepository = {
       .where('received_at', '<', cutoff)
       .executeTakeFirst();
     await db.deleteFrom('sns_processed_messages').where('processed_at', '<', cutoff).execute();
+    // Finished write-backs: kept as long as the deliveries that led to them, then gone.
+    await db
+      .deleteFrom('securityhub_writebacks')
+      .where('status', 'in', ['done', 'superseded', 'failed'])
+      .where('updated_at', '<', cutoff)
+      .execute();
     return Number(payloads.numDeletedRows);
   },
 };

@@ -135,7 +135,7 @@ function notification(event: object, extra: Partial<SnsMessage> = {}): SnsMessag
 }
 
 async function confirm(integration: Integration, topic = TOPIC) {
-  const token = randomUUID().replace(/-/g, '');
+  const token = fakeSns.issueToken(topic);
   const message = signed({
     Type: 'SubscriptionConfirmation',
     TopicArn: topic,
@@ -269,7 +269,7 @@ describe('SNS subscription', () => {
         ownerTeam: { name: 'SecOps' },
       });
       const url = new URL(created.body.data.endpointUrl);
-      const token = 'proxytoken';
+      const token = fakeSns.issueToken(TOPIC);
       const message = signed({
         Type: 'SubscriptionConfirmation',
         Token: token,
@@ -325,6 +325,23 @@ describe('SNS subscription', () => {
     } finally {
       fakeSns.respond = redirect;
     }
+  });
+
+  it('answers 502 when SNS refuses the token, and makes no "connected" alert', async () => {
+    const integration = await addIntegration();
+    const token = 'f'.repeat(64);
+    const message = signed({
+      Type: 'SubscriptionConfirmation',
+      Token: token,
+      Message: 'subscribe',
+      SubscribeURL: `https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=${TOPIC}&Token=${token}`,
+    });
+    const res = await post(integration.path, message);
+    assert.equal(res.status, 502);
+    assert.equal(res.body.verdict, 'failed');
+    assert.match(res.body.reason, /400/);
+    const got = await server.call('GET', `/v2/integrations/${integration.id}`);
+    assert.deepEqual(got.body.data.subscriptions, []);
   });
 
   it('records an UnsubscribeConfirmation and warns the owner team', async () => {

@@ -90,7 +90,8 @@ async function finding(
     RecordState: 'ACTIVE',
   };
   change(f);
-  aws.addFinding({ Id: id, ProductArn: PRODUCT });
+  // Only the first time: adding again would reset what the fake holds, and hide a write made since.
+  if (!held(id)) aws.addFinding({ Id: id, ProductArn: PRODUCT });
   const event = {
     version: '0',
     id: randomUUID(),
@@ -411,6 +412,40 @@ describe('batching, limits and failures', () => {
     const mine = aws.securityHubRequests.slice(before);
     assert.equal(mine.filter((r) => r.status === 429).length, 0, 'never throttled');
     assert.ok(mine.length > 30, `${mine.length} requests: enough to pass the burst`);
+  });
+});
+
+describe('retention', () => {
+  it('purges finished write-backs past the retention, and keeps those still to send', async () => {
+    const client = new pg.Client({ connectionString: server.databaseUrl });
+    await client.connect();
+    try {
+      const insert = (status: string, daysAgo: number) =>
+        client.query(
+          `INSERT INTO securityhub_writebacks
+             (integration_id, product_arn, finding_id, field, value, event_id, status, updated_at, lease_until)
+           VALUES ($1, $2, $3, 'workflow', '{"Status":"NOTIFIED"}', gen_random_uuid(), $4,
+             now() - make_interval(days => $5), now() + interval '1 day')
+           RETURNING id`,
+          [integration.id, PRODUCT, `retention-${status}-${daysAgo}`, status, daysAgo],
+        );
+      const oldDone = (await insert('done', 30)).rows[0].id;
+      const oldFailed = (await insert('failed', 30)).rows[0].id;
+      const recentDone = (await insert('done', 1)).rows[0].id;
+      // Leased far ahead, so no sender takes it while the test runs: in flight, whatever its age.
+      const inFlight = (await insert('sending', 30)).rows[0].id;
+      await server.app.context.integrations.purge(14);
+      const left = await client.query(
+        `SELECT id FROM securityhub_writebacks WHERE id = ANY($1) ORDER BY id`,
+        [[oldDone, oldFailed, recentDone, inFlight]],
+      );
+      assert.deepEqual(
+        left.rows.map((r: { id: string }) => r.id),
+        [recentDone, inFlight],
+      );
+    } finally {
+      await client.end();
+    }
   });
 });
 
