@@ -8,7 +8,7 @@ import type { Config } from './config.js';
 import { createDb, createPool, type Db } from './db/database.js';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
-import type { AlertEventConsumer } from './engine/consumers.js';
+import { wantedEventTypes, type AlertEventConsumer } from './engine/consumers.js';
 import { startWorker } from './engine/worker.js';
 import { startRelay } from './engine/relay.js';
 import { startLoop, type LoopHandle } from './engine/loop.js';
@@ -171,7 +171,6 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
     }
 
     if (role === 'all' || role === 'worker') {
-      relay = startRelay(database.db, log);
       // Several at once: each waits on PostgreSQL most of the time, and SKIP LOCKED shares the queue out.
       deliveries = Array.from({ length: 4 }, () =>
         startLoop('delivery processor', async () => (await intake.processQueued(50)) >= 50, 50, log),
@@ -201,12 +200,14 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       });
       // Several claimers: a step waits on PostgreSQL most of the time, and SKIP LOCKED splits the due ones.
       escalators = Array.from({ length: 4 }, () => engine.start(options.engineIntervalMs));
+      const consumers = [...(options.consumers ?? []), writeback.consumer, engine.consumer];
+      relay = startRelay(database.db, log, wantedEventTypes(consumers));
       worker = await startWorker({
         pool: database.pool,
         log,
         alerts,
         integrations,
-        consumers: [...(options.consumers ?? []), writeback.consumer, engine.consumer],
+        consumers,
         purgeHandledEvents: (days) => purgeHandledEvents(database.db, days),
         requestRetentionDays: config.requestRetentionDays,
         payloadRetentionDays: config.payloadRetentionDays,

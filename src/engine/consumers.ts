@@ -1,4 +1,4 @@
-import type { AlertEvent } from '../alerts/events.js';
+import type { AlertEvent, AlertEventType } from '../alerts/events.js';
 import type { Logger } from '../logger.js';
 
 /**
@@ -8,6 +8,8 @@ import type { Logger } from '../logger.js';
  */
 export interface AlertEventConsumer {
   name: string;
+  /** The event types it may take ('all' for every one): other types never become jobs (see relay.ts). */
+  types: readonly AlertEventType[] | 'all';
   handles(event: AlertEvent): boolean;
   handle(event: AlertEvent, context: { log: Logger }): Promise<void>;
 }
@@ -33,4 +35,12 @@ export async function dispatchAlertEvent(
   if (failures.length > 0) {
     throw new Error(`alert event ${event.eventId} (${event.type}) failed in: ${failures.join(', ')}`);
   }
+}
+
+/** The event types any of the consumers takes: what the relay turns into jobs. */
+export function wantedEventTypes(
+  consumers: readonly AlertEventConsumer[],
+): readonly AlertEventType[] | 'all' {
+  if (consumers.some((c) => c.types === 'all')) return 'all';
+  return [...new Set(consumers.flatMap((c) => (c.types === 'all' ? [] : c.types)))];
 }

@@ -11,6 +11,7 @@ const received: AlertEvent[] = [];
 let failOnce = true;
 const recorder: AlertEventConsumer = {
   name: 'test-recorder',
+  types: 'all',
   handles: () => true,
   async handle(event) {
     if (event.type === 'priority_changed' && failOnce) {

@@ -60,7 +60,7 @@ type Transition =
   | { state: 'paused'; reason: 'snoozed' | 'acknowledged' }
   | { state: 'active' };
 
-const HANDLED_TYPES = new Set<AlertEvent['type']>([
+const HANDLED_TYPES: readonly AlertEvent['type'][] = [
   'created',
   'acknowledged',
   'unacknowledged',
@@ -69,7 +69,7 @@ const HANDLED_TYPES = new Set<AlertEvent['type']>([
   'snooze_ended',
   'note_added',
   'escalated',
-]);
+];
 
 function noteOf(event: AlertEvent): string | undefined {
   return 'note' in event && typeof event.note === 'string' ? event.note : undefined;
@@ -674,7 +674,8 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
 
   const consumer: AlertEventConsumer = {
     name: 'escalation',
-    handles: (event) => HANDLED_TYPES.has(event.type),
+    types: HANDLED_TYPES,
+    handles: (event) => HANDLED_TYPES.includes(event.type),
     async handle(event) {
       const now = clock.now();
       const due = await db.transaction().execute(async (tx) => {

@@ -447,6 +447,7 @@ export function createWriteback(deps: {
 
   const consumer: AlertEventConsumer = {
     name: 'securityhub-writeback',
+    types: ['acknowledged', 'unacknowledged', 'closed', 'priority_changed', 'note_added'],
     handles: (event) => changeFor(event) !== undefined,
     async handle(event) {
       const change = changeFor(event);
