@@ -6,7 +6,27 @@ import { invalidQuery } from '../http/errors.js';
  * and `>`, `<`, `>=`, `<=` on numbers), free-text words, "quoted phrases", `*` wildcards, AND, OR, NOT
  * and parentheses. Terms side by side are joined with AND. It compiles to one SQL condition with every
  * value as a bound parameter.
+ *
+ * Anyone with read access can send a query, so its cost is bounded before any SQL runs:
+ *
+ * - at most {@link MAX_QUERY_TERMS} (30) terms in all;
+ * - at most {@link MAX_UNINDEXED_TERMS} (10) of them that no index can serve, each a scan of every alert
+ *   of the organization: free-text words (six ILIKEs each, over message, description, alias, entity,
+ *   source and tags), values with a `*` wildcard, and `message:`/`description:` substring searches;
+ * - parentheses and NOT nested at most {@link MAX_QUERY_DEPTH} (20) deep, which also keeps the
+ *   recursive-descent parser far from the stack's limit;
+ * - `count` and `tinyId` take whole numbers within their column (int4 and int8): a number outside is
+ *   refused rather than left for PostgreSQL to fail on.
+ *
+ * Each is refused with a 422 that says what to narrow.
  */
+
+/** The most terms (field:value, free text) one query may have. */
+export const MAX_QUERY_TERMS = 30;
+/** The most terms one query may have that no index can serve: free text, wildcards, message/description. */
+export const MAX_UNINDEXED_TERMS = 10;
+/** The deepest parentheses and NOT may nest. */
+export const MAX_QUERY_DEPTH = 20;
 
 type Token =
   | { kind: 'lparen' | 'rparen' | 'and' | 'or' | 'not' }
@@ -76,10 +96,35 @@ export function tokenize(input: string): Token[] {
   return tokens;
 }
 
+type TermToken = Extract<Token, { kind: 'term' }>;
+
+/** Whether every alert of the organization must be read to evaluate the term. */
+function unindexed(term: TermToken): boolean {
+  if (term.field === undefined || term.value.includes('*')) return true;
+  return (term.field === 'message' || term.field === 'description') && term.op === ':';
+}
+
+function checkCost(tokens: Token[]): void {
+  const terms = tokens.filter((t): t is TermToken => t.kind === 'term');
+  if (terms.length > MAX_QUERY_TERMS) {
+    throw invalidQuery(
+      `Invalid query: it has ${terms.length} terms; at most ${MAX_QUERY_TERMS} are allowed. Narrow it: fewer free-text words, or field:value terms.`,
+    );
+  }
+  const slow = terms.filter(unindexed).length;
+  if (slow > MAX_UNINDEXED_TERMS) {
+    throw invalidQuery(
+      `Invalid query: it has ${slow} free-text, wildcard (*) or message/description terms, which search every alert; at most ${MAX_UNINDEXED_TERMS} are allowed. Narrow it: fewer of those, or exact field:value terms such as status:open or alias:x.`,
+    );
+  }
+}
+
 export function parseQuery(input: string): QueryNode | undefined {
   const tokens = tokenize(input);
   if (tokens.length === 0) return undefined;
+  checkCost(tokens);
   let pos = 0;
+  let depth = 0;
   const peek = () => tokens[pos];
 
   function parseOr(): QueryNode {
@@ -107,14 +152,25 @@ export function parseQuery(input: string): QueryNode | undefined {
   function parseUnary(): QueryNode {
     const token = tokens[pos++];
     if (!token) throw invalidQuery('Invalid query: it ends where a term was expected.');
-    if (token.kind === 'not') return { kind: 'not', inner: parseUnary() };
-    if (token.kind === 'lparen') {
-      const inner = parseOr();
-      if (tokens[pos++]?.kind !== 'rparen') throw invalidQuery('Invalid query: a parenthesis is not closed.');
-      return inner;
-    }
     if (token.kind === 'term') return token;
-    throw invalidQuery(`Invalid query: unexpected ${token.kind.toUpperCase()}.`);
+    if (token.kind !== 'not' && token.kind !== 'lparen') {
+      throw invalidQuery(`Invalid query: unexpected ${token.kind.toUpperCase()}.`);
+    }
+    // Checked on the way down, so a query of thousands of "(" is refused before it can exhaust the stack.
+    if (++depth > MAX_QUERY_DEPTH) {
+      throw invalidQuery(
+        `Invalid query: parentheses and NOT are nested more than ${MAX_QUERY_DEPTH} deep. Flatten it: terms side by side are already joined with AND.`,
+      );
+    }
+    let node: QueryNode;
+    if (token.kind === 'not') {
+      node = { kind: 'not', inner: parseUnary() };
+    } else {
+      node = parseOr();
+      if (tokens[pos++]?.kind !== 'rparen') throw invalidQuery('Invalid query: a parenthesis is not closed.');
+    }
+    depth--;
+    return node;
   }
 
   const tree = parseOr();
@@ -146,15 +202,31 @@ function booleanValue(field: string, value: string): boolean {
   throw invalidQuery(`Invalid query: ${field} takes true or false, not "${value}".`);
 }
 
+/** A numeric column's SQL type and largest value (neither column holds negative numbers). */
+interface NumberRange {
+  sqlType: 'integer' | 'bigint';
+  max: bigint;
+}
+
+const INT4: NumberRange = { sqlType: 'integer', max: 2_147_483_647n };
+const INT8: NumberRange = { sqlType: 'bigint', max: 9_223_372_036_854_775_807n };
+
 function comparison(
   column: RawBuilder<unknown>,
   field: string,
   op: Operator,
   value: string,
+  range: NumberRange,
 ): RawBuilder<boolean> {
-  if (!/^\d+$/.test(value))
-    throw invalidQuery(`Invalid query: ${field} takes a whole number, not "${value}".`);
-  const n = Number(value);
+  // BigInt, not Number: past 2^53 a Number rounds, and tinyIds are int8.
+  const whole = /^\d+$/.test(value) ? BigInt(value) : undefined;
+  if (whole === undefined || whole > range.max) {
+    throw invalidQuery(
+      `Invalid query: ${field} takes a whole number from 0 to ${range.max}, not "${value}".`,
+    );
+  }
+  // Sent as text and cast to the column's type, so no digit is lost on the way to PostgreSQL.
+  const n = sql`CAST(${whole.toString()} AS ${sql.raw(range.sqlType)})`;
   switch (op) {
     case '>':
       return sql<boolean>`${column} > ${n}`;
@@ -271,9 +343,9 @@ function compileTerm(orgId: string, term: Extract<QueryNode, { kind: 'term' }>):
       return negate(cond);
     }
     case 'tinyId':
-      return comparison(a('tiny_id'), field, op, value);
+      return comparison(a('tiny_id'), field, op, value, INT8);
     case 'count':
-      return comparison(a('count'), field, op, value);
+      return comparison(a('count'), field, op, value, INT4);
     default:
       throw invalidQuery(
         `Invalid query: unknown field "${field}". Known fields: ${QUERY_FIELDS.join(', ')}.`,
