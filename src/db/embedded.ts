@@ -5,6 +5,7 @@ import { constants as fsConstants } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import type { Logger } from '../logger.js';
 
 /**
@@ -14,10 +15,15 @@ import type { Logger } from '../logger.js';
  * things that class does not do: a free port chosen at start, a generated password kept with the data,
  * attaching to a server a crashed Vigil left running, and running as root without adding system users
  * (as root, PostgreSQL runs as `nobody`, which Debian and most images already have).
+ *
+ * Several Vigil processes may share a data folder (`--role api` and `--role worker`): the first starts
+ * the server, the others attach to it. Exactly one process owns the server and stops it when it stops;
+ * the data folder's postgres-owner file names it. A process that attaches to a server whose owner has
+ * died (killed with SIGKILL, out of memory) adopts it, so that stopping Vigil still stops PostgreSQL.
  */
 export interface EmbeddedPostgresHandle {
   connectionString: string;
-  /** True when this process started the server (and so must stop it). */
+  /** True when this process stops the server on stop(): it started it, or adopted it from a dead owner. */
   owned: boolean;
   stop(): Promise<void>;
 }
@@ -163,6 +169,105 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/** State and start time (in clock ticks since boot) of a process, where /proc has them (Linux). */
+async function procStat(pid: number): Promise<{ state: string; started: string } | undefined> {
+  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  if (!stat) return undefined;
+  // The command name (field 2) may hold spaces and parentheses; the fields after its last ')' do not.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const [state, started] = [fields[0], fields[19]];
+  return state && started ? { state, started } : undefined;
+}
+
+/**
+ * Gone, or a zombie: an adopted postmaster is not our child, and a container's init may be slow to
+ * reap it (or never do), while signal 0 still reaches a zombie.
+ */
+async function processGone(pid: number): Promise<boolean> {
+  return !processAlive(pid) || (await procStat(pid))?.state === 'Z';
+}
+
+/** The process that owns (and so stops) the embedded server, as recorded in the data folder. */
+interface OwnerRecord {
+  pid: number;
+  /** Its start time, so that a later process that reuses a dead owner's pid is not taken for it. */
+  started?: string;
+}
+
+const OWNER_FILE = 'postgres-owner';
+
+async function readOwner(dataDir: string): Promise<OwnerRecord | undefined> {
+  const text = await fs.readFile(path.join(dataDir, OWNER_FILE), 'utf8').catch(() => undefined);
+  if (!text) return undefined;
+  try {
+    const record = JSON.parse(text) as Partial<OwnerRecord>;
+    if (!Number.isInteger(record.pid) || (record.pid as number) <= 0) return undefined;
+    return {
+      pid: record.pid as number,
+      ...(typeof record.started === 'string' ? { started: record.started } : {}),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Records this process as the owner. */
+async function recordOwnership(dataDir: string): Promise<void> {
+  const started = (await procStat(process.pid))?.started;
+  await writeOwner(dataDir, { pid: process.pid, ...(started ? { started } : {}) });
+}
+
+/** Through a rename, so a reader never sees half a record. */
+async function writeOwner(dataDir: string, record: OwnerRecord): Promise<void> {
+  const file = path.join(dataDir, OWNER_FILE);
+  const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  await fs.writeFile(temporary, JSON.stringify(record) + '\n', { mode: 0o644 });
+  try {
+    await fs.rename(temporary, file);
+  } catch (error) {
+    await fs.rm(temporary, { force: true });
+    throw error;
+  }
+}
+
+async function ownerAlive(owner: OwnerRecord): Promise<boolean> {
+  if (owner.pid === process.pid) return true;
+  if (await processGone(owner.pid)) return false;
+  if (!owner.started) return true;
+  const started = (await procStat(owner.pid))?.started;
+  return started === undefined || started === owner.started;
+}
+
+// An arbitrary constant ("vigilown" in ASCII), distinct from the migrations' lock. Exported for tests.
+export const OWNERSHIP_LOCK_KEY = 0x766967696c6f776en;
+
+/**
+ * Decides whether this process adopts the running server: when its recorded owner is dead (or none is
+ * recorded, as with a server a Vigil from before owner records left). Processes that attach together
+ * after a crash (api and worker restarted at once) decide one after the other, under an advisory lock
+ * of the server itself: the first adopts the server and records itself, the others then find a live
+ * owner. The lock dies with its connection, so a process killed while deciding cannot wedge the others.
+ */
+async function adoptIfOrphaned(
+  connectionString: string,
+  dataDir: string,
+): Promise<{ adopted: boolean; owner?: OwnerRecord }> {
+  const client = new pg.Client({ connectionString, connectionTimeoutMillis: 10_000 });
+  // Losing the connection fails the query below; unhandled, the 'error' event would end the process.
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [OWNERSHIP_LOCK_KEY.toString()]);
+    const owner = await readOwner(dataDir);
+    if (owner && (await ownerAlive(owner))) return { adopted: false, owner };
+    await recordOwnership(dataDir);
+    return { adopted: true, ...(owner ? { owner } : {}) };
+  } finally {
+    // Ending the session releases the lock.
+    await client.end().catch(() => {});
+  }
+}
+
 async function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ port, host: '127.0.0.1' });
@@ -283,13 +388,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     `postgres://vigil:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
 
   const existing = await runningServer(clusterDir);
-  if (existing) {
-    log.info(
-      { port: existing.port, pid: existing.pid },
-      'attaching to the embedded PostgreSQL already running on this data folder',
-    );
-    return { connectionString: urlFor(existing.port), owned: false, stop: async () => {} };
-  }
+  if (existing) return attach(existing, urlFor(existing.port), dataDir, clusterDir, log);
 
   const bins = await reachableBinaries(await binaries(), runAs, serverDir, log);
   const initialised = await fs
@@ -298,6 +397,18 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     .catch(() => false);
   if (!initialised) await initialise(bins, clusterDir, password, runAs, log);
   // A crash can leave a stale pid file behind; the server removes it itself when the pid is not alive.
+
+  // Before the server exists, so that a process attaching to it as soon as it accepts connections
+  // finds this (live) owner rather than the dead one of an earlier run, and does not adopt it too.
+  const previousOwner = await readOwner(dataDir);
+  await recordOwnership(dataDir);
+  // When the start fails, say because a server we could not reach in time does run on the cluster,
+  // the owner that started that one must stay on record, or the next process would adopt its server.
+  const giveBackOwnership = async () => {
+    if ((await readOwner(dataDir))?.pid !== process.pid) return;
+    if (previousOwner) await writeOwner(dataDir, previousOwner);
+    else await fs.rm(path.join(dataDir, OWNER_FILE), { force: true });
+  };
 
   const port = await freePort();
   const settings: Record<string, string> = {
@@ -338,12 +449,14 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
       sleep(100).then(() => 'wait' as const),
     ]);
     if (raced === 'exited') {
+      await giveBackOwnership();
       throw new Error(`the embedded PostgreSQL stopped while starting: ${recent.trim()}`);
     }
     ready = sawReady && (await canConnect(port));
   }
   if (!ready) {
     child.kill('SIGKILL');
+    await giveBackOwnership();
     throw new Error(`the embedded PostgreSQL did not accept connections within 60 s: ${recent.trim()}`);
   }
   log.info({ port, dataDir }, 'embedded PostgreSQL is running');
@@ -360,6 +473,73 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
         const timer = setTimeout(() => child.kill('SIGQUIT'), 20_000);
         await exited;
         clearTimeout(timer);
+        log.info('embedded PostgreSQL stopped');
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** The handle of a server this process did not start: it stops it only if it adopts it. */
+async function attach(
+  server: { pid: number; port: number },
+  connectionString: string,
+  dataDir: string,
+  clusterDir: string,
+  log: Logger,
+): Promise<EmbeddedPostgresHandle> {
+  const { adopted, owner } = await adoptIfOrphaned(connectionString, dataDir);
+  if (!adopted) {
+    log.info(
+      { port: server.port, pid: server.pid, owner: owner?.pid },
+      `attaching to the embedded PostgreSQL already running on this data folder; it belongs to Vigil process ${owner?.pid}, which still runs, so stopping this process leaves it running`,
+    );
+    return {
+      connectionString,
+      owned: false,
+      stop: async () => {
+        log.info(
+          { owner: owner?.pid },
+          'leaving the embedded PostgreSQL running for the Vigil process that owns it',
+        );
+      },
+    };
+  }
+  log.info(
+    { port: server.port, pid: server.pid, previousOwner: owner?.pid },
+    'attaching to the embedded PostgreSQL that a Vigil no longer running left on this data folder; this process now owns it and stops it when it stops',
+  );
+
+  let stopping: Promise<void> | undefined;
+  return {
+    connectionString,
+    owned: true,
+    stop() {
+      stopping ??= (async () => {
+        // Whatever runs on the cluster now, if it is not the server we adopted, is not ours to stop.
+        const current = await fs.readFile(path.join(clusterDir, 'postmaster.pid'), 'utf8').catch(() => '');
+        if (Number(current.split('\n')[0]) !== server.pid || (await processGone(server.pid))) {
+          log.info({ pid: server.pid }, 'the embedded PostgreSQL had already stopped');
+          return;
+        }
+        const signal = (name: NodeJS.Signals) => {
+          try {
+            process.kill(server.pid, name);
+          } catch {
+            // It exited meanwhile.
+          }
+        };
+        // SIGINT is PostgreSQL's "fast" shutdown: roll back open transactions, checkpoint, exit.
+        signal('SIGINT');
+        const escalateAt = Date.now() + 20_000;
+        let escalated = false;
+        while (!(await processGone(server.pid))) {
+          if (!escalated && Date.now() >= escalateAt) {
+            signal('SIGQUIT');
+            escalated = true;
+          }
+          await sleep(100);
+        }
         log.info('embedded PostgreSQL stopped');
       })();
       return stopping;

@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { createLogger } from '../logger.js';
+import { OWNERSHIP_LOCK_KEY, startEmbeddedPostgres, type EmbeddedPostgresHandle } from './embedded.js';
+import { waitFor } from '../testing/harness.js';
+
+/**
+ * Who stops an embedded PostgreSQL that several processes use. In one process, so the attachers'
+ * order can be forced; the command-level cases (a Vigil killed, two Vigils on one data folder) are
+ * in test/e2e/cli.test.ts.
+ */
+
+const settings = { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' };
+let dataDir: string;
+let starter: EmbeddedPostgresHandle;
+let logged = '';
+const output = new PassThrough();
+output.on('data', (chunk: Buffer) => (logged += chunk.toString()));
+const log = createLogger('info', output);
+
+async function answers(connectionString: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString, connectionTimeoutMillis: 5_000 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function postmasterPid(): Promise<number | undefined> {
+  // As root, the cluster may live outside the data folder, which then names where.
+  const location = await fs.readFile(path.join(dataDir, 'postgres-location'), 'utf8').catch(() => '');
+  const cluster = path.join(/ lives in (.+?): /.exec(location)?.[1] ?? dataDir, 'postgres');
+  const text = await fs.readFile(path.join(cluster, 'postmaster.pid'), 'utf8').catch(() => '');
+  const pid = Number(text.split('\n')[0]);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+before(async () => {
+  dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vigil-embedded-'));
+  starter = await startEmbeddedPostgres({ dataDir, log, settings });
+});
+
+after(async () => {
+  await starter.stop();
+  // Should a test fail with the server adopted but not stopped, end it rather than leave it running.
+  const pid = await postmasterPid();
+  if (pid) {
+    try {
+      process.kill(pid, 'SIGQUIT');
+    } catch {
+      // Already gone.
+    }
+  }
+  await fs.rm(dataDir, { recursive: true, force: true });
+});
+
+describe('the embedded PostgreSQL shared by several processes', () => {
+  it('is left running by a process that attached while its owner lives', async () => {
+    assert.equal(starter.owned, true);
+    const attached = await startEmbeddedPostgres({ dataDir, log, settings });
+    assert.equal(attached.owned, false);
+    await attached.stop();
+    assert.ok(await answers(starter.connectionString));
+    assert.match(logged, /leaving the embedded PostgreSQL running/);
+  });
+
+  it('is adopted by exactly one of the processes that attach after its owner died, which stops it', async () => {
+    // A pid that no process has any more stands for a Vigil killed with SIGKILL.
+    const dead = spawnSync('true').pid;
+    assert.ok(dead);
+    await fs.writeFile(path.join(dataDir, 'postgres-owner'), JSON.stringify({ pid: dead }) + '\n');
+
+    // Holding the ownership lock makes both attachers wait for it, so they decide back to back.
+    const holder = new pg.Client({ connectionString: starter.connectionString });
+    holder.on('error', () => {});
+    await holder.connect();
+    await holder.query('SELECT pg_advisory_lock($1)', [OWNERSHIP_LOCK_KEY.toString()]);
+    const attaching = [1, 2].map(() => startEmbeddedPostgres({ dataDir, log, settings }));
+    await waitFor(
+      'both attachers to wait for the ownership lock',
+      async () => {
+        const { rows } = await holder.query<{ waiting: number }>(
+          "SELECT count(*)::int AS waiting FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
+        );
+        return rows[0]?.waiting === 2;
+      },
+      20_000,
+    );
+    await holder.end();
+    const handles = await Promise.all(attaching);
+    const owners = handles.filter((h) => h.owned);
+    const others = handles.filter((h) => !h.owned);
+    assert.equal(owners.length, 1);
+    assert.equal(others.length, 1);
+    const owner = JSON.parse(await fs.readFile(path.join(dataDir, 'postgres-owner'), 'utf8')) as {
+      pid: number;
+    };
+    assert.equal(owner.pid, process.pid);
+
+    await others[0]?.stop();
+    assert.ok(await answers(starter.connectionString), 'the one that did not adopt it leaves it running');
+
+    const pid = await postmasterPid();
+    assert.ok(pid);
+    logged = '';
+    await owners[0]?.stop();
+    assert.match(logged, /embedded PostgreSQL stopped/);
+    assert.equal(await answers(starter.connectionString), false);
+    assert.equal(await postmasterPid(), undefined, 'postmaster.pid is gone');
+  });
+});
