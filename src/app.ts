@@ -11,7 +11,7 @@ import { migrate } from './db/migrate.js';
 import { wantedEventTypes, type AlertEventConsumer } from './engine/consumers.js';
 import { startWorker } from './engine/worker.js';
 import { startRelay } from './engine/relay.js';
-import { startLoop, type LoopHandle } from './engine/loop.js';
+import type { LoopHandle } from './engine/loop.js';
 import { registerHealthRoutes } from './http/health.js';
 import { buildHttpApp, type HttpApp } from './http/server.js';
 import type { Logger } from './logger.js';
@@ -20,6 +20,8 @@ import { registerIntegrationRoutes } from './integrations/routes.js';
 import { createPeopleService } from './oncall/people/service.js';
 import { registerPeopleRoutes } from './oncall/people/routes.js';
 import { createSecurityHubIntake } from './integrations/securityhub/intake.js';
+import { createDeliveryProcessor } from './integrations/securityhub/delivery-processor.js';
+import { createFindingSync } from './integrations/securityhub/finding-sync.js';
 import { SnsCertificateStore } from './integrations/securityhub/sns.js';
 import { httpsGet, type OutboundOptions } from './http/outbound.js';
 import { createAwsAccess, type AwsAccessOptions } from './integrations/securityhub/writeback/aws.js';
@@ -43,7 +45,10 @@ export type Role = 'all' | 'api' | 'worker';
 /** What the HTTP layer and the workers share. */
 export interface AppContext {
   config: Config;
+  /** The workers' database (no statement timeout). */
   db: Db;
+  /** The database of API requests: PostgreSQL stops statements after apiStatementTimeoutSeconds. */
+  apiDb: Db;
   pool: pg.Pool;
   accounts: AccountsService;
   alerts: AlertsService;
@@ -58,8 +63,12 @@ export interface RunningApp {
   stop(): Promise<void>;
 }
 
-/** Opens the database: the one in DATABASE_URL, or the embedded one in the data folder. */
-export async function openDatabase(config: Config, log: Logger) {
+/**
+ * Opens the database: the one in DATABASE_URL, or the embedded one in the data folder. API requests get a
+ * pool of their own whose statements PostgreSQL stops after `apiStatementTimeoutSeconds`, so no request can
+ * tie up the database; the workers' pool has no such limit (retention purges may rightly take long).
+ */
+export async function openDatabase(config: Config, log: Logger, options: { api?: boolean } = {}) {
   let embedded: EmbeddedPostgresHandle | undefined;
   let connectionString = config.databaseUrl;
   if (!connectionString) {
@@ -68,11 +77,21 @@ export async function openDatabase(config: Config, log: Logger) {
   }
   const pool = createPool(connectionString);
   const db = createDb(pool);
+  const apiDb = options.api
+    ? createDb(
+        createPool(connectionString, 10, {
+          statementTimeoutMs: config.apiStatementTimeoutSeconds * 1000,
+          applicationName: 'vigil-api',
+        }),
+      )
+    : db;
   return {
     pool,
     db,
+    apiDb,
     embedded,
     async close() {
+      if (apiDb !== db) await apiDb.destroy().catch(() => {});
       await db.destroy().catch(() => {});
       await embedded?.stop();
     },
@@ -98,28 +117,33 @@ export interface StartOptions {
 
 export async function startApp(config: Config, options: StartOptions): Promise<RunningApp> {
   const { log, role } = options;
-  const database = await openDatabase(config, log);
+  const serves = role === 'all' || role === 'api';
+  const database = await openDatabase(config, log, { api: serves });
+  const { apiDb } = database;
   let http: HttpApp | undefined;
   let worker: Runner | undefined;
   let relay: LoopHandle | undefined;
   let sender: LoopHandle | undefined;
-  let deliveries: LoopHandle[] = [];
+  let deliveries: LoopHandle | undefined;
   let escalators: LoopHandle[] = [];
   let notifier: LoopHandle | undefined;
   const channelClosers: (() => Promise<void>)[] = [];
   try {
     await migrate(database.db, database.pool, log);
-    const accounts = createAccountsService(database.db, log);
+    // What API requests use runs on the API pool (statement timeout); the workers' services on the other.
+    const accounts = createAccountsService(apiDb, log);
     const alerts = createAlertsService(database.db);
-    const integrations = createIntegrationsService(database.db, {
-      writebackRolePrefix: config.writebackRolePrefix,
-    });
+    const apiAlerts = createAlertsService(apiDb);
+    const integrationsOn = (db: typeof apiDb) =>
+      createIntegrationsService(db, { writebackRolePrefix: config.writebackRolePrefix });
+    const integrations = integrationsOn(apiDb);
     const context: AppContext = {
       config,
       db: database.db,
+      apiDb,
       pool: database.pool,
       accounts,
-      alerts,
+      alerts: apiAlerts,
       integrations,
     };
     const writeback = createWriteback({
@@ -131,8 +155,8 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
     });
     const outbound = options.outbound ?? {};
     const intake = createSecurityHubIntake({
-      db: database.db,
-      alerts,
+      db: apiDb,
+      alerts: apiAlerts,
       config,
       log,
       certificates: new SnsCertificateStore({
@@ -147,6 +171,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
         const answer = await httpsGet(url, { ...outbound, timeoutMs: 10000, maxBytes: 65536 });
         return { status: answer.status, body: answer.body.toString('utf8') };
       },
+      onStored: () => deliveries?.wake(),
     });
 
     // Emails carry the links (workers); the API answers them: every process signs and checks with one key.
@@ -172,9 +197,11 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
 
     if (role === 'all' || role === 'worker') {
       // Several at once: each waits on PostgreSQL most of the time, and SKIP LOCKED shares the queue out.
-      deliveries = Array.from({ length: 4 }, () =>
-        startLoop('delivery processor', async () => (await intake.processQueued(50)) >= 50, 50, log),
-      );
+      deliveries = createDeliveryProcessor({
+        db: database.db,
+        log,
+        sync: createFindingSync({ alerts, log }),
+      }).start();
       sender = writeback.start();
       const clock = options.clock ?? systemClock;
       const channels = createChannels(config, log, options.channels);
@@ -206,7 +233,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
         pool: database.pool,
         log,
         alerts,
-        integrations,
+        integrations: integrationsOn(database.db),
         consumers,
         purgeHandledEvents: (days) => purgeHandledEvents(database.db, days),
         requestRetentionDays: config.requestRetentionDays,
@@ -216,20 +243,20 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
     }
 
     let url: string | undefined;
-    if (role === 'all' || role === 'api') {
+    if (serves) {
       http = await buildHttpApp(context, log);
-      registerHealthRoutes(http, database.db);
+      registerHealthRoutes(http, apiDb);
       registerAccountRoutes(http, accounts);
-      registerAlertRoutes(http, alerts);
+      registerAlertRoutes(http, apiAlerts);
       registerIntegrationRoutes(http, { config, integrations, intake, writeback });
-      registerPeopleRoutes(http, createPeopleService(database.db));
-      registerEscalationRoutes(http, createEscalationsService(database.db));
-      registerRoutingRoutes(http, createRoutingService(database.db));
-      registerScheduleRoutes(http, createSchedulesService(database.db));
+      registerPeopleRoutes(http, createPeopleService(apiDb));
+      registerEscalationRoutes(http, createEscalationsService(apiDb));
+      registerRoutingRoutes(http, createRoutingService(apiDb));
+      registerScheduleRoutes(http, createSchedulesService(apiDb));
       registerActionLinkRoutes(http, {
         links,
-        alerts,
-        db: database.db,
+        alerts: apiAlerts,
+        db: apiDb,
         publicUrl: config.publicUrl,
       });
       url = await http.listen({ port: config.port, host: config.host });
@@ -245,7 +272,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
         stopping ??= (async () => {
           await http?.close();
           await relay?.stop();
-          await Promise.all(deliveries.map((d) => d.stop()));
+          await deliveries?.stop();
           await sender?.stop();
           await Promise.all(escalators.map((e) => e.stop()));
           await notifier?.stop();
@@ -259,7 +286,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
   } catch (error) {
     await http?.close().catch(() => {});
     await relay?.stop().catch(() => {});
-    await Promise.all(deliveries.map((d) => d.stop().catch(() => {})));
+    await deliveries?.stop().catch(() => {});
     await sender?.stop().catch(() => {});
     await Promise.all(escalators.map((e) => e.stop().catch(() => {})));
     await notifier?.stop().catch(() => {});

@@ -26,6 +26,8 @@ export interface Config {
   bodyLimit: number;
   /** How long the acknowledge / close links in notifications work, in hours. */
   actionLinkTtlHours: number;
+  /** PostgreSQL stops any statement of an API request that runs longer than this. */
+  apiStatementTimeoutSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -92,5 +94,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     writebackLeaseSeconds: integer(env, 'VIGIL_WRITEBACK_LEASE_SECONDS', 30, 1, 3600),
     bodyLimit: integer(env, 'VIGIL_BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024),
     actionLinkTtlHours: integer(env, 'VIGIL_ACTION_LINK_TTL_HOURS', 72, 1, 720),
+    apiStatementTimeoutSeconds: integer(env, 'VIGIL_API_STATEMENT_TIMEOUT_SECONDS', 10, 1, 600),
   };
 }

@@ -16,7 +16,26 @@ export interface Principal {
   fullName: string | undefined;
   role: UserRole | undefined;
   /** Set when the key is an API integration's: alerts it creates carry the integration and go to its team. */
-  integration?: { id: string; name: string; type: string; teamId: string };
+  integration?: IntegrationPrincipal;
+}
+
+/** What an API integration's key may do: Opsgenie's access flags (integrations/types.ts). */
+export interface IntegrationAccess {
+  allowReadAccess: boolean;
+  allowWriteAccess: boolean;
+  allowDeleteAccess: boolean;
+  allowConfigurationAccess: boolean;
+}
+
+export interface IntegrationPrincipal {
+  id: string;
+  name: string;
+  type: string;
+  /** The one team whose alerts the key sees and acts on: the assignee team, else the owner team. */
+  teamId: string;
+  /** With configuration access, the key has the rights of an admin of this team (and of no other). */
+  ownerTeamId: string;
+  access: IntegrationAccess;
 }
 
 export function isOrgAdmin(p: Principal): boolean {
@@ -40,8 +59,32 @@ export async function requireOrgOrTeamAdmin(
   refusal: string,
 ): Promise<void> {
   if (isOrgAdmin(p)) return;
-  if (teamId && p.userId && (await repo.memberRole(q, teamId, p.userId)) === 'admin') return;
+  if (teamId && (await isTeamAdmin(q, p, teamId))) return;
   throw forbidden(refusal);
+}
+
+/**
+ * A user with the admin role in the team; or the key of an API integration with configuration access,
+ * for its owner team (Opsgenie gives such keys the rights of that team's admins).
+ */
+export async function isTeamAdmin(q: Queryable, p: Principal, teamId: string): Promise<boolean> {
+  if (p.integration)
+    return p.integration.access.allowConfigurationAccess && p.integration.ownerTeamId === teamId;
+  return p.userId !== undefined && (await repo.memberRole(q, teamId, p.userId)) === 'admin';
+}
+
+/** Whether `p` is an admin of some team the user belongs to. */
+export async function administersTeamOf(q: Queryable, p: Principal, userId: string): Promise<boolean> {
+  if (p.integration) {
+    const { ownerTeamId } = p.integration;
+    return (
+      (await isTeamAdmin(q, p, ownerTeamId)) && (await repo.memberRole(q, ownerTeamId, userId)) !== undefined
+    );
+  }
+  if (!p.userId) return false;
+  const [mine, theirs] = await Promise.all([repo.teamsOfUser(q, p.userId), repo.teamsOfUser(q, userId)]);
+  const administered = new Set(mine.filter((t) => t.role === 'admin').map((t) => t.id));
+  return theirs.some((t) => administered.has(t.id));
 }
 
 export interface UserRef {
@@ -387,6 +430,12 @@ export function createAccountsService(db: Db, log: Logger) {
     // API keys
 
     async createApiKey(p: Principal, input: { name: string; user?: UserRef }) {
+      // A key made with an integration's key would belong to nobody and escape the integration's team.
+      if (p.integration) {
+        throw forbidden(
+          `API keys belong to users: the key of integration [${p.integration.name}] can not make them. Use a user's API key.`,
+        );
+      }
       let userId = p.userId ?? null;
       if (input.user) {
         const user = await resolveUser(db, p.orgId, input.user, 'user');
@@ -405,7 +454,9 @@ export function createAccountsService(db: Db, log: Logger) {
       return { ...row, key };
     },
 
-    listApiKeys: (p: Principal) => repo.listKeys(db, p.orgId, isOrgAdmin(p) ? undefined : p.userId),
+    // An integration's key owns no API keys, so it sees none (without a user, the filter would be none).
+    listApiKeys: async (p: Principal) =>
+      p.integration ? [] : repo.listKeys(db, p.orgId, isOrgAdmin(p) ? undefined : p.userId),
 
     async deleteApiKey(p: Principal, id: string): Promise<void> {
       const key = isUuid(id) ? await repo.findKey(db, p.orgId, id) : undefined;

@@ -40,6 +40,20 @@ export interface CreateStatement {
 
 export type IdentifierType = 'id' | 'tiny' | 'alias';
 
+/**
+ * The alerts a caller may see: those of its organization and, for an integration's key, only those of
+ * its team. Every read and every act goes through it.
+ */
+export interface AlertScope {
+  orgId: string;
+  teamId?: string;
+}
+
+function inTeam(teamId: string): RawBuilder<boolean> {
+  // Containment, so the GIN index on team_ids answers it.
+  return sql<boolean>`team_ids @> ARRAY[${teamId}]::uuid[]`;
+}
+
 export const SORT_COLUMNS = {
   createdAt: 'created_at',
   updatedAt: 'updated_at',
@@ -124,12 +138,13 @@ export const alertsRepository = {
   /** Finds an alert by id, tiny id or alias (the open one first, else the latest), locking it when asked. */
   async find(
     db: Queryable,
-    orgId: string,
+    scope: AlertScope,
     identifier: string,
     type: IdentifierType,
     forUpdate = false,
   ): Promise<AlertRow | undefined> {
-    let query = db.selectFrom('alerts').selectAll().where('org_id', '=', orgId);
+    let query = db.selectFrom('alerts').selectAll().where('org_id', '=', scope.orgId);
+    if (scope.teamId) query = query.where(inTeam(scope.teamId));
     if (type === 'id') {
       if (!isUuid(identifier)) return undefined;
       query = query.where('id', '=', identifier);
@@ -162,11 +177,12 @@ export const alertsRepository = {
 
   async list(
     db: Queryable,
-    orgId: string,
+    scope: AlertScope,
     where: RawBuilder<boolean> | undefined,
     page: { offset: number; limit: number; sort: SortField; order: 'asc' | 'desc' },
   ): Promise<AlertRow[]> {
-    let query = db.selectFrom('alerts').selectAll().where('org_id', '=', orgId);
+    let query = db.selectFrom('alerts').selectAll().where('org_id', '=', scope.orgId);
+    if (scope.teamId) query = query.where(inTeam(scope.teamId));
     if (where) query = query.where(where);
     return query
       .orderBy(SORT_COLUMNS[page.sort], page.order)
@@ -176,11 +192,12 @@ export const alertsRepository = {
       .execute();
   },
 
-  async count(db: Queryable, orgId: string, where: RawBuilder<boolean> | undefined): Promise<number> {
+  async count(db: Queryable, scope: AlertScope, where: RawBuilder<boolean> | undefined): Promise<number> {
     let query = db
       .selectFrom('alerts')
       .select((eb) => eb.fn.countAll<string>().as('n'))
-      .where('org_id', '=', orgId);
+      .where('org_id', '=', scope.orgId);
+    if (scope.teamId) query = query.where(inTeam(scope.teamId));
     if (where) query = query.where(where);
     return Number((await query.executeTakeFirstOrThrow()).n);
   },

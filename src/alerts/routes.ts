@@ -169,7 +169,7 @@ export function registerAlertRoutes(app: HttpApp, alerts: AlertsService): void {
         tags: ['alerts'],
         summary: 'List alerts',
         description:
-          'query: field:value terms (status, acknowledged, snoozed, isSeen, priority, tag, alias, message, description, source, owner, entity, teams, tinyId, count, integration.name, integration.type, details.<key>), free text, "quoted phrases", * wildcards, AND, OR, NOT and parentheses.',
+          'query: field:value terms (status, acknowledged, snoozed, isSeen, priority, tag, alias, message, description, source, owner, entity, teams, tinyId, count, integration.name, integration.type, details.<key>), free text, "quoted phrases", * wildcards, AND, OR, NOT and parentheses. The key of an API integration lists only the alerts of its team.',
         querystring: Type.Object({
           query: Type.Optional(Type.String({ maxLength: 2000 })),
           offset: Type.Integer({ minimum: 0, default: 0 }),
@@ -191,9 +191,9 @@ export function registerAlertRoutes(app: HttpApp, alerts: AlertsService): void {
         sort: q.sort as SortField,
         order: q.order,
       });
-      const base = new URL('/v2/alerts', `http://${request.headers.host ?? 'localhost'}`);
+      // The links are relative: the Host header (which any client sets to anything) plays no part.
       const link = (offset: number) => {
-        const url = new URL(base);
+        const url = new URL('/v2/alerts', 'http://localhost');
         if (q.query) url.searchParams.set('query', q.query);
         url.searchParams.set('offset', String(offset));
         url.searchParams.set('limit', String(q.limit));

@@ -10,7 +10,12 @@ import { buildAlertEvent, enqueueJob, recordAlertEvent } from '../engine/jobs.js
 import { ApiError, invalidField, notFound } from '../http/errors.js';
 import type { Actor, AlertEventInput } from './events.js';
 import { compileQuery, parseQuery } from './query.js';
-import { alertsRepository as repo, type IdentifierType, type SortField } from './repository.js';
+import {
+  alertsRepository as repo,
+  type AlertScope,
+  type IdentifierType,
+  type SortField,
+} from './repository.js';
 
 export const MAX_TAGS = 20;
 
@@ -94,6 +99,14 @@ export function actorOf(p: Principal, user?: string): Actor {
   }
   const name = user?.trim() || p.fullName || p.username || 'API';
   return { kind: 'user', name, ...(p.userId ? { userId: p.userId } : {}) };
+}
+
+/**
+ * The alerts `p` may see. As in Opsgenie, the key of a team's integration is only for that team's alerts:
+ * the others answer as if they did not exist, so it learns nothing of them.
+ */
+export function scopeOf(p: Principal): AlertScope {
+  return p.integration ? { orgId: p.orgId, teamId: p.integration.teamId } : { orgId: p.orgId };
 }
 
 export interface Outcome {
@@ -299,7 +312,7 @@ export function createAlertsService(db: Db) {
         return { success: true, status: 'Added details', alert: updated };
       }
       case 'removeDetails': {
-        const keys = action.keys.filter((k) => k in alert.details);
+        const keys = action.keys.filter((k) => Object.hasOwn(alert.details, k));
         if (keys.length === 0) return { success: true, status: 'Removed details', alert };
         const updated = await repo.update(tx, alert.id, { details: sql`details - ${keys}::text[]` as never });
         await log('details', `Details [${keys.join(', ')}] removed by ${actor.name}`);
@@ -475,7 +488,7 @@ export function createAlertsService(db: Db) {
     },
 
     async get(p: Principal, identifier: string, type: IdentifierType): Promise<AlertRow> {
-      const alert = await repo.find(db, p.orgId, identifier, type);
+      const alert = await repo.find(db, scopeOf(p), identifier, type);
       if (!alert)
         throw notFound(`Alert with ${type === 'tiny' ? 'tinyId' : type} [${identifier}] does not exist.`);
       return alert;
@@ -488,10 +501,10 @@ export function createAlertsService(db: Db) {
       if (options.offset + options.limit > 20000) {
         throw new ApiError(422, 'offset + limit can not be more than 20000: narrow the query instead.');
       }
-      return repo.list(db, p.orgId, whereOf(p.orgId, options.query), options);
+      return repo.list(db, scopeOf(p), whereOf(p.orgId, options.query), options);
     },
 
-    count: (p: Principal, query?: string) => repo.count(db, p.orgId, whereOf(p.orgId, query)),
+    count: (p: Principal, query?: string) => repo.count(db, scopeOf(p), whereOf(p.orgId, query)),
 
     /**
      * Runs one action on one alert. As in Opsgenie, an unknown alert or an action a closed alert refuses
@@ -507,7 +520,7 @@ export function createAlertsService(db: Db) {
     ): Promise<Outcome> {
       const actor = actorOf(p, meta.user);
       return db.transaction().execute(async (tx) => {
-        const alert = await repo.find(tx, p.orgId, identifier, type, true);
+        const alert = await repo.find(tx, scopeOf(p), identifier, type, true);
         let outcome: Outcome;
         if (!alert) {
           outcome = { success: false, status: 'Alert does not exist' };
@@ -522,6 +535,7 @@ export function createAlertsService(db: Db) {
           status: outcome.status,
           alert_id: alert?.id ?? null,
           alias: alert?.alias ?? (type === 'alias' ? identifier : null),
+          integration_id: p.integration?.id ?? null,
         });
         return outcome;
       });
@@ -537,11 +551,21 @@ export function createAlertsService(db: Db) {
       return repo.page(db, 'alert_logs', alert.id, page);
     },
 
+    /**
+     * The outcome of a request. An integration's key sees the requests it made and those about alerts it
+     * can see; of its own requests about other teams' alerts (a create that counted one more occurrence
+     * of another team's alert), it does not learn the alert's id.
+     */
     async requestStatus(p: Principal, requestId: string) {
       const row = await repo.findRequest(db, p.orgId, requestId);
-      if (!row)
-        throw notFound(`Request [${requestId}] does not exist (or is older than the retention period).`);
-      return row;
+      const missing = () =>
+        notFound(`Request [${requestId}] does not exist (or is older than the retention period).`);
+      if (!row) throw missing();
+      if (!p.integration) return row;
+      const visible = row.alert_id ? await repo.find(db, scopeOf(p), row.alert_id, 'id') : undefined;
+      if (visible) return row;
+      if (row.integration_id !== p.integration.id) throw missing();
+      return { ...row, alert_id: null };
     },
 
     /** Ends a snooze when its time comes (run by the `alert-unsnooze` job). */

@@ -8,8 +8,17 @@ export type Tx = Transaction<Database>;
 export type Queryable = Db | Tx;
 
 // bigint (int8) as string is pg's default; timestamps stay Date. Counts from COUNT(*) are int8 too.
-export function createPool(connectionString: string, max = 20): pg.Pool {
-  const pool = new pg.Pool({ connectionString, max, application_name: 'vigil' });
+export function createPool(
+  connectionString: string,
+  max = 20,
+  options: { statementTimeoutMs?: number; applicationName?: string } = {},
+): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString,
+    max,
+    application_name: options.applicationName ?? 'vigil',
+    ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+  });
   // An idle client losing its connection (database restart) must not crash the process.
   pool.on('error', () => {});
   return pool;
@@ -50,4 +59,35 @@ export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 /** A unique index refused the row (PostgreSQL's unique_violation). */
 export function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: string } | null)?.code === '23505';
+}
+
+function sqlState(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * True when trying the same thing again may succeed: the database is unreachable, or this transaction lost
+ * a race (deadlock, serialization failure, lock or statement timeout), or the server is short of resources.
+ */
+export function isTransientDatabaseError(error: unknown): boolean {
+  const code = sqlState(error);
+  if (code === undefined) return false;
+  return (
+    isDatabaseUnavailable(error) ||
+    code === '40P01' || // deadlock_detected
+    code === '40001' || // serialization_failure
+    code === '55P03' || // lock_not_available
+    code === '57014' || // query_canceled (statement_timeout)
+    code.startsWith('53') // insufficient resources
+  );
+}
+
+/**
+ * True when PostgreSQL refused a value itself (a data exception, such as text it cannot store or a number
+ * out of range, or a value too large for an index): sending the same value again can never succeed.
+ */
+export function isUnstorableValue(error: unknown): boolean {
+  const code = sqlState(error);
+  return code !== undefined && (code.startsWith('22') || code === '54000');
 }

@@ -9,6 +9,7 @@ import * as m0003 from './migrations/0003_integrations.js';
 import * as m0004 from './migrations/0004_writeback.js';
 import * as m0005 from './migrations/0005_oncall.js';
 import * as m0006 from './migrations/0006_writeback_retention.js';
+import * as m0007 from './migrations/0007_hostile_input.js';
 
 /** Every migration, in order. Listed here (not read from disk) so the same code runs from src and dist. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0004_writeback': m0004,
   '0005_oncall': m0005,
   '0006_writeback_retention': m0006,
+  '0007_hostile_input': m0007,
 };
 
 class StaticProvider implements MigrationProvider {

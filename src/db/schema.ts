@@ -182,6 +182,18 @@ export interface IntegrationPayloadsTable {
   alert_ids: ColumnType<string[], string[] | undefined, string[]>;
   content_type: string | null;
   body: string;
+  /** The HTTP request that stored the delivery, for logs. */
+  request_id: string | null;
+  /** Findings of the delivery already processed (a large delivery is taken in chunks). */
+  progress: ColumnType<number, number | undefined, number>;
+  partial: ColumnType<DeliveryProgress | null, string | null | undefined, string | null>;
+}
+
+/** What became of a delivery's findings so far, while it is processed in chunks. */
+export interface DeliveryProgress {
+  verdicts: Record<string, number>;
+  alertIds: string[];
+  reasons: string[];
 }
 
 export interface SnsProcessedMessagesTable {
@@ -192,6 +204,8 @@ export interface SnsProcessedMessagesTable {
 
 export interface SecurityHubFindingsTable {
   integration_id: string;
+  /** Digest of (product_arn, finding_id): the key, whatever their length. */
+  finding_key: string;
   product_arn: string;
   finding_id: string;
   alert_id: string | null;
@@ -212,6 +226,7 @@ export interface SecurityHubWritebacksTable {
   id: ColumnType<string, never, never>;
   integration_id: string;
   alert_id: string | null;
+  finding_key: string;
   product_arn: string;
   finding_id: string;
   field: WritebackField;

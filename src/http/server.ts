@@ -10,9 +10,11 @@ import Fastify, {
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Principal } from '../accounts/service.js';
+import type { IntegrationAccess, IntegrationPrincipal, Principal } from '../accounts/service.js';
+import { apiSettings } from '../integrations/types.js';
 import { keyFromAuthorization } from '../accounts/apikeys.js';
-import { isDatabaseUnavailable } from '../db/database.js';
+import { isDatabaseUnavailable, isUnstorableValue } from '../db/database.js';
+import { storableJson, TooDeeplyNested } from '../db/storable.js';
 import { redactUrl, type Logger } from '../logger.js';
 import { ApiError } from './errors.js';
 import type { AppContext } from '../app.js';
@@ -35,6 +37,9 @@ export type HttpApp = FastifyInstance<
   FastifyBaseLogger,
   TypeBoxTypeProvider
 >;
+
+const RFC3339_DATE_TIME =
+  /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$/;
 
 /** Seconds since the request arrived, as Opsgenie's `took`. */
 export function took(request: FastifyRequest): number {
@@ -91,7 +96,10 @@ function describe(error: { keyword?: string; message?: string; params?: Record<s
   }
 }
 
-/** The key of an API integration (Opsgenie's model): it may use the Alert API, as the integration. */
+/**
+ * The key of an API integration (Opsgenie's model): it uses the Alert API as the integration, for the
+ * alerts of its team, as far as its access flags allow.
+ */
 async function integrationPrincipal(ctx: AppContext, key: string): Promise<Principal | undefined> {
   const integration = await ctx.integrations.byApiKey(key);
   if (!integration || integration.type !== 'API' || !integration.enabled) return undefined;
@@ -107,8 +115,39 @@ async function integrationPrincipal(ctx: AppContext, key: string): Promise<Princ
       name: integration.name,
       type: integration.type,
       teamId: integration.assignee_team_id ?? integration.owner_team_id,
+      ownerTeamId: integration.owner_team_id,
+      access: apiSettings(integration.settings),
     },
   };
+}
+
+/** The access flag each HTTP method needs, and what it is called in a refusal. */
+function accessFlagFor(method: string): { flag: keyof IntegrationAccess; what: string } {
+  if (method === 'GET' || method === 'HEAD') return { flag: 'allowReadAccess', what: 'read (GET)' };
+  if (method === 'DELETE') return { flag: 'allowDeleteAccess', what: 'delete (DELETE)' };
+  // Anything else changes something: refused unless writing is allowed.
+  return { flag: 'allowWriteAccess', what: 'create or change (POST, PUT, PATCH)' };
+}
+
+/** Why an integration's key may not make this request, or undefined when it may. */
+function integrationRefusal(
+  integration: IntegrationPrincipal,
+  method: string,
+  route: string,
+): string | undefined {
+  const allow = (flag: keyof IntegrationAccess) =>
+    `PATCH /v2/integrations/${integration.id} with {"${flag}": true}`;
+  // The monitoring tools that hold these keys must not read people's contact details or change the
+  // on-call set-up, unless the integration's owner team has said they may.
+  const alertApi = route === '/v2/alerts' || route.startsWith('/v2/alerts/');
+  if (!alertApi && !integration.access.allowConfigurationAccess) {
+    return `The API key of integration [${integration.name}] can only use the Alert API (/v2/alerts): use a user's API key for anything else, or let the integration use the other APIs as an admin of its owner team (allowConfigurationAccess) with ${allow('allowConfigurationAccess')}.`;
+  }
+  const { flag, what } = accessFlagFor(method);
+  if (!integration.access[flag]) {
+    return `The API key of integration [${integration.name}] may not ${what}: its ${flag} is false. An organization admin or an admin of its owner team can allow it with ${allow(flag)}.`;
+  }
+  return undefined;
 }
 
 export async function buildHttpApp(ctx: AppContext, log: Logger): Promise<HttpApp> {
@@ -122,6 +161,14 @@ export async function buildHttpApp(ctx: AppContext, log: Logger): Promise<HttpAp
     trustProxy: true,
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true },
+      // RFC 3339 allows a leap second (23:59:60), which JavaScript cannot represent: a date-time must also
+      // be an instant Date understands, or a handler would meet an Invalid Date.
+      onCreate: (ajv) => {
+        ajv.addFormat('date-time', {
+          type: 'string',
+          validate: (value: string) => RFC3339_DATE_TIME.test(value) && Number.isFinite(Date.parse(value)),
+        });
+      },
     },
     return503OnClosing: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -137,8 +184,19 @@ export async function buildHttpApp(ctx: AppContext, log: Logger): Promise<HttpAp
     if (typeof body === 'string' && body.trim() === '') return done(null, {});
     return jsonParser(request, body as string, done);
   });
+  // Outside text is made storable before anything reads it (db/storable.ts): a NUL or a lone surrogate
+  // becomes U+FFFD, in bodies, query strings and path parameters alike.
   app.addHook('preValidation', async (request) => {
     if (request.body === undefined || request.body === null) request.body = {};
+    try {
+      request.body = storableJson(request.body);
+      request.query = storableJson(request.query);
+      request.params = storableJson(request.params);
+    } catch (error) {
+      if (error instanceof TooDeeplyNested)
+        throw new ApiError(400, `The request body is not accepted: ${error.message}.`);
+      throw error;
+    }
   });
 
   // One line per request, with the URL's secrets blanked (the intake URL carries its key in the query).
@@ -198,13 +256,13 @@ export async function buildHttpApp(ctx: AppContext, log: Logger): Promise<HttpAp
     const principal = (await ctx.accounts.authenticate(key)) ?? (await integrationPrincipal(ctx, key));
     if (!principal)
       throw new ApiError(401, 'Could not authenticate: the API key is unknown or has been deleted.');
-    // As in Opsgenie, an integration's key is for sending alerts: the monitoring tools that hold it must
-    // not read people's contact details or change the on-call set-up.
-    if (principal.integration && !(request.routeOptions.url ?? '').startsWith('/v2/alerts')) {
-      throw new ApiError(
-        403,
-        `The API key of integration [${principal.integration.name}] can only use the Alert API (/v2/alerts): use a user's API key for anything else.`,
+    if (principal.integration) {
+      const refusal = integrationRefusal(
+        principal.integration,
+        request.method,
+        request.routeOptions.url ?? '',
       );
+      if (refusal) throw new ApiError(403, refusal);
     }
     request.principal = principal;
   });
@@ -254,6 +312,25 @@ export async function buildHttpApp(ctx: AppContext, log: Logger): Promise<HttpAp
       return reply
         .status(400)
         .send(envelope(request, { message: `The request body is not valid JSON: ${error.message}` }));
+    }
+    if (isUnstorableValue(error)) {
+      request.log.warn({ err: error }, 'the database refused a value of the request');
+      return reply.status(422).send(
+        envelope(request, {
+          message: `The request holds a value the database cannot store (${error.message}): shorten or correct it.`,
+        }),
+      );
+    }
+    if ((error as { code?: unknown }).code === '57014') {
+      request.log.warn({ err: error }, 'a statement of the request took too long and was stopped');
+      return reply
+        .header('retry-after', '5')
+        .status(503)
+        .send(
+          envelope(request, {
+            message: `The database stopped this request after ${ctx.config.apiStatementTimeoutSeconds} s (VIGIL_API_STATEMENT_TIMEOUT_SECONDS): narrow the query, or try again when Vigil is less busy.`,
+          }),
+        );
     }
     if (isDatabaseUnavailable(error)) {
       request.log.error({ err: error }, 'database unavailable');

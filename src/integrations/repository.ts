@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
-import { type Queryable, isUuid } from '../db/database.js';
-import type { IntegrationRow } from '../db/schema.js';
+import { type Queryable, type Tx, isUuid } from '../db/database.js';
+import type { DeliveryProgress, IntegrationRow } from '../db/schema.js';
+import { indexKey } from '../db/storable.js';
 
 /** The SQL for integrations, their SNS subscriptions and their payload log. */
 
@@ -159,6 +160,7 @@ export const integrationsRepository = {
       alert_ids: string[];
       content_type: string | null;
       body: string;
+      request_id?: string | null;
     },
   ): Promise<string> {
     const inserted = await db
@@ -198,7 +200,7 @@ export const integrationsRepository = {
   async claimMessage(db: Queryable, integrationId: string, messageId: string): Promise<boolean> {
     const result = await db
       .insertInto('sns_processed_messages')
-      .values({ integration_id: integrationId, message_id: messageId })
+      .values({ integration_id: integrationId, message_id: indexKey(messageId) })
       .onConflict((oc) => oc.columns(['integration_id', 'message_id']).doNothing())
       .executeTakeFirst();
     return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
@@ -219,4 +221,144 @@ export const integrationsRepository = {
       .execute();
     return Number(payloads.numDeletedRows);
   },
+
+  /**
+   * Stores deliveries for the workers, in one statement: the duplicate check (by message id, hashed when
+   * too long for the index), the payload record and so its place in the queue. Returns, in the input's
+   * order, each delivery's payload id and whether it is new ("queued") or a retry ("duplicate").
+   */
+  async storeDeliveries(
+    db: Queryable,
+    batch: readonly StoredDeliveryInput[],
+  ): Promise<StoredDeliveryResult[]> {
+    // A message id twice in one batch: the first is the delivery, the others its retries.
+    const seen = new Set<string>();
+    const firstOfItsId = batch.map((d) => {
+      if (d.messageId === null) return true;
+      const key = `${d.integrationId}|${d.messageId}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+    const result = await sql<{ ord: number; id: string; verdict: 'queued' | 'duplicate' }>`
+      WITH input AS (
+        SELECT * FROM unnest(
+          ${batch.map((_, n) => n)}::int[], ${batch.map((d) => d.integrationId)}::uuid[],
+          ${batch.map((d) => d.messageId)}::text[], ${batch.map((d) => (d.messageId === null ? null : indexKey(d.messageId)))}::text[],
+          ${batch.map((d) => d.kind)}::text[], ${batch.map((d) => d.contentType)}::text[],
+          ${batch.map((d) => d.body)}::text[], ${batch.map((d) => d.requestId)}::text[],
+          ${firstOfItsId}::boolean[]
+        ) AS t(ord, integration_id, message_id, message_key, kind, content_type, body, request_id, first_of_its_id)
+      ),
+      claim AS (
+        INSERT INTO sns_processed_messages (integration_id, message_id)
+        SELECT integration_id, message_key FROM input WHERE message_key IS NOT NULL AND first_of_its_id
+        ON CONFLICT (integration_id, message_id) DO NOTHING
+        RETURNING integration_id, message_id
+      ),
+      decided AS (
+        SELECT input.*,
+               CASE WHEN input.message_key IS NULL
+                      OR (input.first_of_its_id AND EXISTS (
+                            SELECT 1 FROM claim c
+                            WHERE c.integration_id = input.integration_id AND c.message_id = input.message_key))
+                    THEN 'queued' ELSE 'duplicate' END AS verdict
+        FROM input
+      ),
+      payload AS (
+        INSERT INTO integration_payloads (integration_id, message_id, kind, verdict, reason, content_type, body, request_id)
+        SELECT integration_id, message_id, kind, verdict,
+               CASE WHEN verdict = 'duplicate' THEN 'message ' || message_id || ' was already processed' END,
+               content_type, body, request_id
+        FROM decided ORDER BY ord
+        RETURNING id, verdict
+      ),
+      numbered AS (
+        SELECT id, verdict, row_number() OVER (ORDER BY id) - 1 AS ord FROM payload
+      )
+      SELECT ord::int AS ord, id::text AS id, verdict FROM numbered`.execute(db);
+    // Payload ids are handed out in insertion order, which is the batch's order.
+    const byOrd = new Map(result.rows.map((r) => [Number(r.ord), r]));
+    return batch.map((_, n) => {
+      const row = byOrd.get(n);
+      if (!row) throw new Error('the delivery was not stored');
+      return { id: row.id, verdict: row.verdict };
+    });
+  },
+
+  /**
+   * The integrations that have deliveries waiting, read with a loose index scan (one index probe per
+   * integration, however many deliveries wait), so choosing whom to serve next stays cheap under a backlog.
+   */
+  async integrationsWithQueuedDeliveries(db: Queryable, limit = 1000): Promise<string[]> {
+    const result = await sql<{ integration_id: string }>`
+      WITH RECURSIVE waiting AS (
+        (SELECT integration_id FROM integration_payloads WHERE verdict = 'queued' ORDER BY integration_id LIMIT 1)
+        UNION ALL
+        SELECT (SELECT p.integration_id FROM integration_payloads p
+                WHERE p.verdict = 'queued' AND p.integration_id > waiting.integration_id
+                ORDER BY p.integration_id LIMIT 1)
+        FROM waiting WHERE waiting.integration_id IS NOT NULL
+      )
+      SELECT integration_id FROM waiting WHERE integration_id IS NOT NULL LIMIT ${limit}`.execute(db);
+    return result.rows.map((r) => r.integration_id);
+  },
+
+  /** The oldest waiting deliveries of one integration that no other worker holds, locked until commit. */
+  async claimQueuedDeliveries(tx: Tx, integrationId: string, limit: number): Promise<QueuedDeliveryRow[]> {
+    return tx
+      .selectFrom('integration_payloads')
+      .select(['id', 'integration_id', 'body', 'request_id', 'progress', 'partial'])
+      .where('integration_id', '=', integrationId)
+      .where('verdict', '=', 'queued')
+      .orderBy('id')
+      .limit(limit)
+      .forUpdate()
+      .skipLocked()
+      .execute();
+  },
+
+  /** Records how far a large delivery has been processed; it stays queued for the rest. */
+  async saveDeliveryProgress(tx: Tx, id: string, progress: number, partial: DeliveryProgress): Promise<void> {
+    await tx
+      .updateTable('integration_payloads')
+      .set({ progress, partial: JSON.stringify(partial) })
+      .where('id', '=', id as never)
+      .execute();
+  },
+
+  async settleDelivery(
+    tx: Tx,
+    id: string,
+    outcome: { verdict: string; reason: string | null; alertIds: string[] },
+  ): Promise<void> {
+    await tx
+      .updateTable('integration_payloads')
+      .set({ verdict: outcome.verdict, reason: outcome.reason, alert_ids: outcome.alertIds, partial: null })
+      .where('id', '=', id as never)
+      .execute();
+  },
 };
+
+export interface StoredDeliveryInput {
+  integrationId: string;
+  messageId: string | null;
+  kind: string;
+  contentType: string | null;
+  body: string;
+  requestId: string;
+}
+
+export interface StoredDeliveryResult {
+  id: string;
+  verdict: 'queued' | 'duplicate';
+}
+
+export interface QueuedDeliveryRow {
+  id: string;
+  integration_id: string;
+  body: string;
+  request_id: string | null;
+  progress: number;
+  partial: DeliveryProgress | null;
+}

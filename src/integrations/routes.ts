@@ -8,14 +8,20 @@ import { StringEnum } from '../http/schemas.js';
 import type { IntegrationWithTeams, PayloadRow } from './repository.js';
 import type { SecurityHubIntake } from './securityhub/intake.js';
 import type { Writeback } from './securityhub/writeback/writeback.js';
-import { endpointUrl, SECURITY_HUB_INTAKE_PATH, type IntegrationsService } from './service.js';
 import {
+  endpointUrl,
+  SECURITY_HUB_INTAKE_PATH,
+  type IntegrationsService,
+  type SettingsInput,
+} from './service.js';
+import {
+  API_ACCESS_FLAGS,
+  apiSettings,
   INTEGRATION_TYPES,
   SECURITY_HUB_EVENT_TYPES,
   SEVERITY_LABELS,
   securityHubEventPattern,
   securityHubSettings,
-  type SecurityHubSettings,
 } from './types.js';
 
 const TeamRef = Type.Object({ id: Type.Optional(Type.String()), name: Type.Optional(Type.String()) });
@@ -52,7 +58,23 @@ const SettingsFields = {
   sendUpdatesBack: Type.Optional(Type.Boolean()),
   roleArn: Type.Optional(Type.String({ maxLength: 2048 })),
   region: Type.Optional(Type.String({ pattern: '^[a-z]{2}(-gov)?-[a-z]+-\\d$' })),
+  // Type API only (any other type refuses them with a 422).
+  allowReadAccess: Type.Optional(
+    Type.Boolean({ description: `API integrations only. ${API_ACCESS_FLAGS.allowReadAccess}.` }),
+  ),
+  allowWriteAccess: Type.Optional(
+    Type.Boolean({ description: `API integrations only. ${API_ACCESS_FLAGS.allowWriteAccess}.` }),
+  ),
+  allowDeleteAccess: Type.Optional(
+    Type.Boolean({ description: `API integrations only. ${API_ACCESS_FLAGS.allowDeleteAccess}.` }),
+  ),
+  allowConfigurationAccess: Type.Optional(
+    Type.Boolean({ description: `API integrations only. ${API_ACCESS_FLAGS.allowConfigurationAccess}.` }),
+  ),
 };
+
+const API_KEY_SCOPE =
+  'The key of an API integration reads and acts only on the alerts of its team (the assignee team, else the owner team); alerts of other teams answer as if they did not exist. Its access flags (allowReadAccess, allowWriteAccess, allowDeleteAccess, allowConfigurationAccess) say which requests it may make; a request they refuse answers 403.';
 
 const CreateBody = Type.Object(
   {
@@ -77,13 +99,13 @@ const UpdateBody = Type.Object(
   { additionalProperties: false },
 );
 
-function settingsFrom(body: object): Partial<SecurityHubSettings> {
+function settingsFrom(body: object): SettingsInput {
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(SettingsFields)) {
     const value = (body as Record<string, unknown>)[key];
     if (value !== undefined) out[key] = value;
   }
-  return out as Partial<SecurityHubSettings>;
+  return out as SettingsInput;
 }
 
 export function presentIntegration(
@@ -114,6 +136,7 @@ export function presentIntegration(
       ? { apiKey: extra.apiKey, endpointUrl: endpointUrl(config.publicUrl, row.type, extra.apiKey) }
       : {}),
   };
+  if (row.type === 'API') return { ...base, ...apiSettings(row.settings) };
   if (row.type !== 'AmazonSecurityHub') return base;
   const settings = securityHubSettings(row.settings);
   return {
@@ -166,7 +189,14 @@ export function registerIntegrationRoutes(
 
   app.post(
     '/v2/integrations',
-    { schema: { tags: ['integrations'], summary: 'Add an integration to a team', body: CreateBody } },
+    {
+      schema: {
+        tags: ['integrations'],
+        summary: 'Add an integration to a team',
+        description: API_KEY_SCOPE,
+        body: CreateBody,
+      },
+    },
     async (request, reply) => {
       const b = request.body;
       const { integration, apiKey } = await integrations.create(principalOf(request), {
@@ -219,6 +249,7 @@ export function registerIntegrationRoutes(
       schema: {
         tags: ['integrations'],
         summary: 'Update an integration',
+        description: API_KEY_SCOPE,
         params: IdParams,
         body: UpdateBody,
       },

@@ -6,8 +6,12 @@ import { type Db, isUniqueViolation } from '../db/database.js';
 import { conflict, forbidden, invalidField, notFound } from '../http/errors.js';
 import { integrationsRepository as repo, type IntegrationWithTeams } from './repository.js';
 import {
+  API_ACCESS_FLAGS,
+  apiSettings,
   defaultSettings,
   securityHubSettings,
+  type ApiAccessFlag,
+  type ApiSettings,
   type IntegrationType,
   type SecurityHubSettings,
 } from './types.js';
@@ -16,13 +20,35 @@ import {
 
 export type { TeamRef };
 
+/** The settings a request gives, of whichever type; each type takes only its own. */
+export type SettingsInput = Partial<SecurityHubSettings> & Partial<ApiSettings>;
+
 export interface IntegrationInput {
   type: IntegrationType;
   name: string;
   ownerTeam: TeamRef;
   assigneeTeam?: TeamRef | null;
   enabled?: boolean;
-  settings: Partial<SecurityHubSettings>;
+  settings: SettingsInput;
+}
+
+const ACCESS_FLAG_NAMES = Object.keys(API_ACCESS_FLAGS) as ApiAccessFlag[];
+
+/** The access flags given, refused (422 on the first) for a type other than API. */
+function accessFlagsGiven(type: IntegrationType, settings: SettingsInput): Partial<ApiSettings> {
+  const given: Partial<ApiSettings> = {};
+  for (const name of ACCESS_FLAG_NAMES) {
+    const value = settings[name];
+    if (value === undefined) continue;
+    if (type !== 'API') {
+      throw invalidField(
+        name,
+        `applies only to integrations of type API: an integration of type ${type} has no API key for the Alert API.`,
+      );
+    }
+    given[name] = value;
+  }
+  return given;
 }
 
 /** The path Opsgenie uses, so a user moving over changes only the host. */
@@ -117,16 +143,36 @@ export function createIntegrationsService(
     return row;
   }
 
-  function mergedSettings(
-    type: IntegrationType,
-    stored: Record<string, unknown>,
-    changes: Partial<SecurityHubSettings>,
-  ) {
-    if (type !== 'AmazonSecurityHub') return {};
+  function mergedSettings(type: IntegrationType, stored: Record<string, unknown>, changes: SettingsInput) {
+    const flags = accessFlagsGiven(type, changes);
+    if (type === 'API') return { ...apiSettings(stored), ...flags };
     const merged = { ...securityHubSettings(stored), ...changes };
     if (changes.autoClose)
       merged.autoClose = { ...securityHubSettings(stored).autoClose, ...changes.autoClose };
     return merged;
+  }
+
+  /**
+   * An integration's own key (with configuration access) reaches the alerts of two teams at most: its own
+   * team, and its owner team, whose admin it acts as. It may not give an integration to a third team,
+   * whose alerts that integration's key would then read.
+   */
+  function requireReachable(p: Principal, assigneeTeamId: string | null | undefined) {
+    if (!p.integration || !assigneeTeamId) return;
+    if (assigneeTeamId === p.integration.teamId || assigneeTeamId === p.integration.ownerTeamId) return;
+    throw forbidden(
+      `The key of integration [${p.integration.name}] can assign integrations only to its own team or its owner team: use the API key of an admin of the other team.`,
+    );
+  }
+
+  /**
+   * An integration whose deliveries `p` may read. Deliveries hold what became alerts, so an integration's
+   * key reads only those of the integrations it manages, as it sees only its own team's alerts.
+   */
+  async function loadPayloadsOf(p: Principal, id: string): Promise<IntegrationWithTeams> {
+    const row = await load(p, id);
+    if (p.integration) await requireManager(p, row.owner_team_id);
+    return row;
   }
 
   return {
@@ -136,6 +182,7 @@ export function createIntegrationsService(
         ? await resolveTeam(p.orgId, input.assigneeTeam, 'assigneeTeam')
         : undefined;
       await requireManager(p, owner.id);
+      requireReachable(p, assignee?.id);
       const apiKey = generateApiKey();
       const { lookup, hash } = hashApiKey(apiKey);
       const settings = { ...defaultSettings(input.type), ...mergedSettings(input.type, {}, input.settings) };
@@ -173,7 +220,7 @@ export function createIntegrationsService(
         ownerTeam?: TeamRef;
         assigneeTeam?: TeamRef | null;
         enabled?: boolean;
-        settings: Partial<SecurityHubSettings>;
+        settings: SettingsInput;
       },
     ) {
       const row = await load(p, id);
@@ -190,6 +237,8 @@ export function createIntegrationsService(
           : changes.assigneeTeam
             ? (await resolveTeam(p.orgId, changes.assigneeTeam, 'assigneeTeam')).id
             : undefined;
+      // Without an assignee, the key's team becomes the owner team.
+      requireReachable(p, assignee === null ? (owner?.id ?? row.owner_team_id) : assignee);
       try {
         await repo.update(db, row.id, {
           name: changes.name,
@@ -254,12 +303,12 @@ export function createIntegrationsService(
       id: string,
       page: { before?: string; limit: number; verdict?: string; includeBody: boolean },
     ) {
-      const row = await load(p, id);
+      const row = await loadPayloadsOf(p, id);
       return repo.payloads(db, row.id, page);
     },
 
     async payload(p: Principal, id: string, payloadId: string) {
-      const row = await load(p, id);
+      const row = await loadPayloadsOf(p, id);
       const payload = await repo.payload(db, row.id, payloadId);
       if (!payload)
         throw notFound(

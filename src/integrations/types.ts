@@ -59,17 +59,68 @@ export const SECURITY_HUB_DEFAULTS: SecurityHubSettings = {
   sendUpdatesBack: false,
 };
 
+/**
+ * Opsgenie's access flags on API integrations, which say what the integration's key may do: the key of a
+ * monitoring tool should reach no further than the tool needs.
+ */
+export const API_ACCESS_FLAGS = {
+  allowReadAccess: 'Its key may read alerts: GET requests (default true)',
+  allowWriteAccess:
+    'Its key may create and update alerts and run their actions: POST, PUT and PATCH requests (default true)',
+  allowDeleteAccess:
+    'Its key may delete alerts, and tags and details of alerts: DELETE requests (default true)',
+  allowConfigurationAccess:
+    "Its key may use the APIs besides the Alert API (users, teams, schedules, escalations, integrations) with the rights of an admin of the integration's owner team (default false: the Alert API only)",
+} as const;
+export type ApiAccessFlag = keyof typeof API_ACCESS_FLAGS;
+
+export const ApiSettingsSchema = Type.Object(
+  {
+    allowReadAccess: Type.Boolean({ description: API_ACCESS_FLAGS.allowReadAccess }),
+    allowWriteAccess: Type.Boolean({ description: API_ACCESS_FLAGS.allowWriteAccess }),
+    allowDeleteAccess: Type.Boolean({ description: API_ACCESS_FLAGS.allowDeleteAccess }),
+    allowConfigurationAccess: Type.Boolean({ description: API_ACCESS_FLAGS.allowConfigurationAccess }),
+  },
+  { additionalProperties: false },
+);
+export type ApiSettings = Static<typeof ApiSettingsSchema>;
+
+/** Opsgenie's defaults; API integrations made before the flags existed have them too. */
+export const API_DEFAULTS: ApiSettings = {
+  allowReadAccess: true,
+  allowWriteAccess: true,
+  allowDeleteAccess: true,
+  allowConfigurationAccess: false,
+};
+
 export const INTEGRATION_TYPES = ['AmazonSecurityHub', 'API'] as const;
 export type IntegrationType = (typeof INTEGRATION_TYPES)[number];
 
 /** The settings an integration of each type carries. */
 export interface SettingsOf {
   AmazonSecurityHub: SecurityHubSettings;
-  API: Record<string, never>;
+  API: ApiSettings;
 }
 
 export function defaultSettings(type: IntegrationType): SettingsOf[IntegrationType] {
-  return type === 'AmazonSecurityHub' ? structuredClone(SECURITY_HUB_DEFAULTS) : {};
+  return type === 'AmazonSecurityHub' ? structuredClone(SECURITY_HUB_DEFAULTS) : { ...API_DEFAULTS };
+}
+
+/**
+ * Stored settings over the defaults. The flags decide what a key may do, so only a stored boolean counts:
+ * anything else in the column leaves the default.
+ */
+export function apiSettings(stored: Record<string, unknown>): ApiSettings {
+  const flag = (name: ApiAccessFlag) => {
+    const value = stored[name];
+    return typeof value === 'boolean' ? value : API_DEFAULTS[name];
+  };
+  return {
+    allowReadAccess: flag('allowReadAccess'),
+    allowWriteAccess: flag('allowWriteAccess'),
+    allowDeleteAccess: flag('allowDeleteAccess'),
+    allowConfigurationAccess: flag('allowConfigurationAccess'),
+  };
 }
 
 /** Stored settings merged over today's defaults, so settings added later get their default. */

@@ -1,6 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { startApp, type RunningApp } from '../app.js';
+import { hashApiKey } from '../accounts/apikeys.js';
+import { accountsRepository } from '../accounts/repository.js';
 import { loadConfig } from '../config.js';
 import type { AlertEventConsumer } from '../engine/consumers.js';
 import { createLogger } from '../logger.js';
@@ -64,6 +66,9 @@ export async function startTestServer(
     clock?: Clock;
     channels?: NotificationChannel[];
     engineIntervalMs?: number;
+    /** Receives the server's log lines (JSON, one per line), at `logLevel` (default info). */
+    logTo?: NodeJS.WritableStream;
+    logLevel?: string;
   } = {},
 ): Promise<TestServer> {
   const databaseUrl = options.databaseUrl ?? (await createTestDatabase());
@@ -75,7 +80,9 @@ export async function startTestServer(
     VIGIL_BOOTSTRAP_API_KEY: key,
     ...options.env,
   });
-  const log = createLogger(process.env.VIGIL_TEST_LOG_LEVEL ?? 'silent');
+  const log = options.logTo
+    ? createLogger(options.logLevel ?? 'info', options.logTo)
+    : createLogger(process.env.VIGIL_TEST_LOG_LEVEL ?? 'silent');
   const app = await startApp(config, {
     role: options.role ?? 'all',
     log,
@@ -127,4 +134,38 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * Another organization on the test server's database, with an owner and an API key of its own (Vigil has no
+ * API to create a second organization: each installation starts with one, but a database may hold several).
+ */
+export async function addOrganization(
+  server: TestServer,
+  name: string,
+): Promise<{ orgId: string; key: string; call: TestServer['call'] }> {
+  const key = randomUUID();
+  const orgId = await server.app.context.db.transaction().execute(async (tx) => {
+    const org = await accountsRepository.insertOrganization(tx, name);
+    const user = await accountsRepository.insertUser(tx, {
+      org_id: org.id,
+      username: `owner@${name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}.example`,
+      full_name: `${name} Owner`,
+      role: 'owner',
+    });
+    const { lookup, hash } = hashApiKey(key);
+    await accountsRepository.insertKey(tx, {
+      org_id: org.id,
+      user_id: user.id,
+      name: 'test',
+      lookup,
+      key_hash: hash,
+    });
+    return org.id;
+  });
+  return {
+    orgId,
+    key,
+    call: (method, path, body, useKey = key) => server.call(method, path, body, useKey),
+  };
 }

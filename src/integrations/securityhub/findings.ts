@@ -12,7 +12,9 @@
  * - Any other event whose detail.findings holds findings is read as imported (the vendor's own sample
  *   says source aws.ec2 and detail-type "EC2 Instance State-change Notification").
  */
+import { createHash } from 'node:crypto';
 import type { Priority } from '../../db/schema.js';
+import { storableJson, TooDeeplyNested } from '../../db/storable.js';
 import { SEVERITY_LABELS } from '../types.js';
 
 export type SeverityLabel = (typeof SEVERITY_LABELS)[number];
@@ -23,6 +25,14 @@ export type EventKind = 'imported' | 'custom-action' | 'insight-results' | 'impo
 export interface FindingKey {
   id: string;
   productArn: string;
+}
+
+/**
+ * What Vigil keys a finding by: a digest of ProductArn and Id, so that identifiers of any length fit an
+ * index (Security Hub allows 512 characters; a sender may send more).
+ */
+export function findingKeyDigest(key: FindingKey): string {
+  return createHash('sha256').update(`${key.productArn}\n${key.id}`, 'utf8').digest('hex');
 }
 
 export interface NormalizedFinding {
@@ -211,19 +221,19 @@ function describeError(err: unknown): string {
 // ---------------------------------------------------------------------------------------------------
 // Product names
 
-/** Readable names for AWS's own products, by the last segment of their ProductArn. */
-const AWS_PRODUCT_NAMES: Record<string, string> = {
-  securityhub: 'Security Hub',
-  guardduty: 'GuardDuty',
-  inspector: 'Inspector',
-  macie: 'Macie',
-  config: 'Config',
-  'access-analyzer': 'IAM Access Analyzer',
-  'firewall-manager': 'Firewall Manager',
-  'ssm-patch-manager': 'Systems Manager Patch Manager',
-  health: 'Health',
-  detective: 'Detective',
-};
+/** Readable names for AWS's own products, by the last segment of their ProductArn (a Map: keys come from outside). */
+const AWS_PRODUCT_NAMES = new Map<string, string>([
+  ['securityhub', 'Security Hub'],
+  ['guardduty', 'GuardDuty'],
+  ['inspector', 'Inspector'],
+  ['macie', 'Macie'],
+  ['config', 'Config'],
+  ['access-analyzer', 'IAM Access Analyzer'],
+  ['firewall-manager', 'Firewall Manager'],
+  ['ssm-patch-manager', 'Systems Manager Patch Manager'],
+  ['health', 'Health'],
+  ['detective', 'Detective'],
+]);
 
 /**
  * A readable product name from a product ARN's last path segment:
@@ -232,7 +242,7 @@ const AWS_PRODUCT_NAMES: Record<string, string> = {
 function productNameFromArn(productArn: string): string {
   const segment = productArn.split('/').pop() ?? productArn;
   const last = (segment.includes(':') ? segment.split(':').pop() : segment)?.trim() ?? '';
-  const known = AWS_PRODUCT_NAMES[last.toLowerCase()];
+  const known = AWS_PRODUCT_NAMES.get(last.toLowerCase());
   if (known) return known;
   const words = last.split(/[-_\s]+/).filter((w) => w !== '');
   if (words.length === 0) return productArn;
@@ -318,22 +328,30 @@ function readAsff(raw: Obj): FindingResult {
 // OCSF findings (the new Security Hub, "Findings Imported V2")
 
 /** OCSF severity_id: 1 Informational, 2 Low, 3 Medium, 4 High, 5 Critical, 6 Fatal. */
-const OCSF_SEVERITY_IDS: Record<number, SeverityLabel> = {
-  1: 'INFORMATIONAL',
-  2: 'LOW',
-  3: 'MEDIUM',
-  4: 'HIGH',
-  5: 'CRITICAL',
-  6: 'CRITICAL',
-};
-const OCSF_STATUS_IDS: Record<number, string> = {
-  1: 'NEW',
-  2: 'IN_PROGRESS',
-  3: 'SUPPRESSED',
-  4: 'RESOLVED',
-};
-const OCSF_COMPLIANCE: Record<string, string> = { PASS: 'PASSED', WARNING: 'WARNING', FAIL: 'FAILED' };
-const OCSF_COMPLIANCE_IDS: Record<number, string> = { 1: 'PASSED', 2: 'WARNING', 3: 'FAILED' };
+const OCSF_SEVERITY_IDS = new Map<number, SeverityLabel>([
+  [1, 'INFORMATIONAL'],
+  [2, 'LOW'],
+  [3, 'MEDIUM'],
+  [4, 'HIGH'],
+  [5, 'CRITICAL'],
+  [6, 'CRITICAL'],
+]);
+const OCSF_STATUS_IDS = new Map<number, string>([
+  [1, 'NEW'],
+  [2, 'IN_PROGRESS'],
+  [3, 'SUPPRESSED'],
+  [4, 'RESOLVED'],
+]);
+const OCSF_COMPLIANCE = new Map<string, string>([
+  ['PASS', 'PASSED'],
+  ['WARNING', 'WARNING'],
+  ['FAIL', 'FAILED'],
+]);
+const OCSF_COMPLIANCE_IDS = new Map<number, string>([
+  [1, 'PASSED'],
+  [2, 'WARNING'],
+  [3, 'FAILED'],
+]);
 
 function looksOcsf(raw: Obj): boolean {
   if (raw.Id !== undefined || raw.ProductArn !== undefined) return false;
@@ -372,7 +390,7 @@ function readOcsf(raw: Obj): FindingResult {
   const severityId = num(raw.severity_id);
   const severityText = display(raw.severity)?.toUpperCase();
   const severityLabel =
-    (severityId !== undefined ? OCSF_SEVERITY_IDS[severityId] : undefined) ??
+    (severityId !== undefined ? OCSF_SEVERITY_IDS.get(severityId) : undefined) ??
     (severityText === 'FATAL' ? 'CRITICAL' : severityLabelOf(severityText)) ??
     DEFAULT_SEVERITY;
 
@@ -409,13 +427,13 @@ function readOcsf(raw: Obj): FindingResult {
       statusText !== undefined
         ? upperWords(statusText)
         : statusId !== undefined
-          ? OCSF_STATUS_IDS[statusId]
+          ? OCSF_STATUS_IDS.get(statusId)
           : undefined,
     complianceStatus:
       complianceText !== undefined
-        ? (OCSF_COMPLIANCE[upperWords(complianceText)] ?? upperWords(complianceText))
+        ? (OCSF_COMPLIANCE.get(upperWords(complianceText)) ?? upperWords(complianceText))
         : complianceId !== undefined
-          ? OCSF_COMPLIANCE_IDS[complianceId]
+          ? OCSF_COMPLIANCE_IDS.get(complianceId)
           : undefined,
     updatedAt: ocsfTime(info?.modified_time_dt, info?.modified_time) ?? ocsfTime(raw.time_dt, raw.time),
     createdAt: ocsfTime(info?.created_time_dt, info?.created_time),
@@ -511,9 +529,18 @@ function unsupported(parsed: ParsedEvent, reason: string): ParsedEvent {
  * Reads an EventBridge event from Security Hub. Never throws: what cannot be read is reported in
  * `skipped` (index -1 for the event itself) and an event with nothing usable is kind "unsupported".
  */
-export function parseSecurityHubEvent(event: unknown): ParsedEvent {
+export function parseSecurityHubEvent(input: unknown): ParsedEvent {
   const parsed: ParsedEvent = { kind: 'unsupported', detailType: '', source: '', findings: [], skipped: [] };
   try {
+    // Every string read below is storable in PostgreSQL (see db/storable.ts), whatever the sender put in it.
+    let event: unknown;
+    try {
+      event = storableJson(input);
+    } catch (err) {
+      if (err instanceof TooDeeplyNested)
+        return unsupported(parsed, `event could not be read: ${err.message}`);
+      throw err;
+    }
     const ev = obj(event);
     if (!ev) return unsupported(parsed, `event is not an object (${event === null ? 'null' : typeof event})`);
     parsed.detailType = str(ev['detail-type']) ?? '';

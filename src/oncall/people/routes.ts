@@ -80,6 +80,10 @@ function presentRule({ rule, contacts }: RuleView) {
   };
 }
 
+/** They hold phone numbers and email addresses (steps name their contact's address too). */
+const WHO_READS =
+  "Readable by the user themselves, organization admins and the admins of the user's teams; anyone else gets a 403.";
+
 export function registerPeopleRoutes(app: HttpApp, people: PeopleService): void {
   const tags = ['contacts'];
 
@@ -94,7 +98,7 @@ export function registerPeopleRoutes(app: HttpApp, people: PeopleService): void 
 
   app.get(
     '/v2/users/:identifier/contacts',
-    { schema: { tags, summary: "A user's contact methods", params: UserParams } },
+    { schema: { tags, summary: "A user's contact methods", description: WHO_READS, params: UserParams } },
     async (request) => {
       const contacts = await people.listContacts(principalOf(request), request.params.identifier);
       return envelope(request, { data: contacts.map(presentContact) });
@@ -103,7 +107,7 @@ export function registerPeopleRoutes(app: HttpApp, people: PeopleService): void 
 
   app.get(
     '/v2/users/:identifier/contacts/:contactId',
-    { schema: { tags, summary: 'A contact method', params: ContactParams } },
+    { schema: { tags, summary: 'A contact method', description: WHO_READS, params: ContactParams } },
     async (request) => {
       const { identifier, contactId } = request.params;
       const contact = await people.getContact(principalOf(request), identifier, contactId);
@@ -202,7 +206,14 @@ export function registerPeopleRoutes(app: HttpApp, people: PeopleService): void 
 
   app.get(
     '/v2/users/:identifier/notification-rules',
-    { schema: { tags: ruleTags, summary: "A user's notification rules, in order", params: UserParams } },
+    {
+      schema: {
+        tags: ruleTags,
+        summary: "A user's notification rules, in order",
+        description: WHO_READS,
+        params: UserParams,
+      },
+    },
     async (request) => {
       const rules = await people.listRules(principalOf(request), request.params.identifier);
       return envelope(request, { data: rules.map(presentRuleSummary) });
@@ -215,6 +226,7 @@ export function registerPeopleRoutes(app: HttpApp, people: PeopleService): void 
       schema: {
         tags: ruleTags,
         summary: 'A notification rule with its criteria and steps',
+        description: WHO_READS,
         params: RuleParams,
       },
     },
@@ -308,7 +320,12 @@ export function registerPeopleRoutes(app: HttpApp, people: PeopleService): void 
   app.get(
     '/v2/users/:identifier/notification-rules/:ruleId/steps',
     {
-      schema: { tags: ruleTags, summary: "A notification rule's steps, in firing order", params: RuleParams },
+      schema: {
+        tags: ruleTags,
+        summary: "A notification rule's steps, in firing order",
+        description: WHO_READS,
+        params: RuleParams,
+      },
     },
     async (request) => {
       const { identifier, ruleId } = request.params;
@@ -319,7 +336,14 @@ export function registerPeopleRoutes(app: HttpApp, people: PeopleService): void 
 
   app.get(
     '/v2/users/:identifier/notification-rules/:ruleId/steps/:stepId',
-    { schema: { tags: ruleTags, summary: 'A step of a notification rule', params: StepParams } },
+    {
+      schema: {
+        tags: ruleTags,
+        summary: 'A step of a notification rule',
+        description: WHO_READS,
+        params: StepParams,
+      },
+    },
     async (request) => {
       const { identifier, ruleId, stepId } = request.params;
       const { step, contacts } = await people.getStep(principalOf(request), identifier, ruleId, stepId);

@@ -1,5 +1,5 @@
 import { accountsRepository } from '../../accounts/repository.js';
-import { isOrgAdmin, type Principal } from '../../accounts/service.js';
+import { administersTeamOf, isOrgAdmin, type Principal } from '../../accounts/service.js';
 import { type Db, type Queryable, isUniqueViolation, isUuid } from '../../db/database.js';
 import type { ContactMethodRow, NotificationRuleRow, UserRow } from '../../db/schema.js';
 import { conflict, forbidden, invalidField, notFound } from '../../http/errors.js';
@@ -9,8 +9,9 @@ import { giveEmptyRuleAStep, isEmailAddress, newStep } from './defaults.js';
 import { peopleRepository as repo } from './repository.js';
 
 /**
- * People's contact methods and notification rules (Opsgenie's model). Anyone in the organization may read
- * them; a user changes their own, and organization admins anyone's.
+ * People's contact methods and notification rules (Opsgenie's model). They hold phone numbers and email
+ * addresses: a user reads their own, organization admins anyone's, and team admins those of their teams'
+ * members (who they page). A user changes their own, and organization admins anyone's.
  */
 
 export interface ContactRef {
@@ -111,13 +112,22 @@ function clamp(value: number, min: number, max: number): number {
 }
 
 export function createPeopleService(db: Db) {
-  /** The user named in the path; when `manage`, the caller must be that user or an org admin. */
-  async function target(p: Principal, identifier: string, manage: boolean): Promise<UserRow> {
+  /**
+   * The user named in the path, when the caller may `read` or `manage` their contact methods and rules:
+   * the user themselves and org admins may do both; admins of a team the user belongs to may read.
+   */
+  async function target(p: Principal, identifier: string, access: 'read' | 'manage'): Promise<UserRow> {
     const user = await accountsRepository.findUser(db, p.orgId, identifier);
     if (!user) throw notFound(`User [${identifier}] does not exist.`);
-    if (manage && !isOrgAdmin(p) && p.userId !== user.id) {
+    if (isOrgAdmin(p) || (p.userId !== undefined && p.userId === user.id)) return user;
+    if (access === 'manage') {
       throw forbidden(
         "Only the user themselves and organization admins can change a user's contact methods and notification rules.",
+      );
+    }
+    if (!(await administersTeamOf(db, p, user.id))) {
+      throw forbidden(
+        `Only ${user.username}, organization admins and the admins of ${user.username}'s teams can see their contact methods and notification rules: ask one of them.`,
       );
     }
     return user;
@@ -178,7 +188,7 @@ export function createPeopleService(db: Db) {
       rule: NotificationRuleRow,
     ) => Promise<NotificationRuleRow | undefined>,
   ): Promise<RuleView> {
-    const user = await target(p, identifier, true);
+    const user = await target(p, identifier, 'manage');
     return db.transaction().execute(async (tx) => {
       await repo.lockUser(tx, user.id);
       const rule = await ruleOf(tx, user, ruleId);
@@ -188,7 +198,7 @@ export function createPeopleService(db: Db) {
   }
 
   async function getRule(p: Principal, identifier: string, ruleId: string): Promise<RuleView> {
-    const user = await target(p, identifier, false);
+    const user = await target(p, identifier, 'read');
     const rule = await ruleOf(db, user, ruleId);
     return { rule, contacts: await contactsById(db, user.id) };
   }
@@ -203,17 +213,17 @@ export function createPeopleService(db: Db) {
     // Contact methods
 
     async listContacts(p: Principal, identifier: string): Promise<ContactMethodRow[]> {
-      const user = await target(p, identifier, false);
+      const user = await target(p, identifier, 'read');
       return repo.listContacts(db, user.id);
     },
 
     async getContact(p: Principal, identifier: string, contactId: string): Promise<ContactMethodRow> {
-      const user = await target(p, identifier, false);
+      const user = await target(p, identifier, 'read');
       return contactOf(db, user, contactId);
     },
 
     async addContact(p: Principal, identifier: string, input: ContactRef): Promise<ContactMethodRow> {
-      const user = await target(p, identifier, true);
+      const user = await target(p, identifier, 'manage');
       const address = normalizeAddress(input.method, input.to, 'to');
       try {
         return await db.transaction().execute(async (tx) => {
@@ -236,7 +246,7 @@ export function createPeopleService(db: Db) {
       contactId: string,
       changes: { to?: string },
     ): Promise<ContactMethodRow> {
-      const user = await target(p, identifier, true);
+      const user = await target(p, identifier, 'manage');
       const contact = await contactOf(db, user, contactId);
       if (changes.to === undefined) return contact;
       const address = normalizeAddress(contact.method, changes.to, 'to');
@@ -256,14 +266,14 @@ export function createPeopleService(db: Db) {
       contactId: string,
       enabled: boolean,
     ): Promise<ContactMethodRow> {
-      const user = await target(p, identifier, true);
+      const user = await target(p, identifier, 'manage');
       const contact = await contactOf(db, user, contactId);
       return (await repo.updateContact(db, contact.id, { enabled })) ?? contact;
     },
 
     /** Deletes a contact method and takes it out of the steps that used it. */
     async deleteContact(p: Principal, identifier: string, contactId: string): Promise<void> {
-      const user = await target(p, identifier, true);
+      const user = await target(p, identifier, 'manage');
       await db.transaction().execute(async (tx) => {
         await repo.lockUser(tx, user.id);
         const contact = await contactOf(tx, user, contactId);
@@ -275,14 +285,14 @@ export function createPeopleService(db: Db) {
     // Notification rules
 
     async listRules(p: Principal, identifier: string): Promise<NotificationRuleRow[]> {
-      const user = await target(p, identifier, false);
+      const user = await target(p, identifier, 'read');
       return repo.listRules(db, user.id);
     },
 
     getRule,
 
     async createRule(p: Principal, identifier: string, input: RuleInput): Promise<NotificationRuleRow> {
-      const user = await target(p, identifier, true);
+      const user = await target(p, identifier, 'manage');
       const criteria = parseCriteria(input.criteria, 'criteria');
       return db.transaction().execute(async (tx) => {
         await repo.lockUser(tx, user.id);

@@ -423,8 +423,8 @@ describe('retention', () => {
       const insert = (status: string, daysAgo: number) =>
         client.query(
           `INSERT INTO securityhub_writebacks
-             (integration_id, product_arn, finding_id, field, value, event_id, status, updated_at, lease_until)
-           VALUES ($1, $2, $3, 'workflow', '{"Status":"NOTIFIED"}', gen_random_uuid(), $4,
+             (integration_id, finding_key, product_arn, finding_id, field, value, event_id, status, updated_at, lease_until)
+           VALUES ($1, md5($3), $2, $3, 'workflow', '{"Status":"NOTIFIED"}', gen_random_uuid(), $4,
              now() - make_interval(days => $5), now() + interval '1 day')
            RETURNING id`,
           [integration.id, PRODUCT, `retention-${status}-${daysAgo}`, status, daysAgo],

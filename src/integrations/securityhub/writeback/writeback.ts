@@ -362,8 +362,7 @@ export function createWriteback(deps: {
             AND NOT EXISTS (
               SELECT 1 FROM securityhub_writebacks s
               WHERE s.status = 'sending' AND s.lease_until >= now() AND s.id <> w.id
-                AND s.integration_id = w.integration_id AND s.product_arn = w.product_arn
-                AND s.finding_id = w.finding_id AND s.field = w.field)
+                AND s.integration_id = w.integration_id AND s.finding_key = w.finding_key AND s.field = w.field)
           ORDER BY w.id
           LIMIT 1000
           FOR UPDATE SKIP LOCKED
@@ -456,7 +455,7 @@ export function createWriteback(deps: {
         const findings = await tx
           .selectFrom('securityhub_findings as f')
           .innerJoin('integrations as i', 'i.id', 'f.integration_id')
-          .select(['f.integration_id', 'f.product_arn', 'f.finding_id', 'i.settings'])
+          .select(['f.integration_id', 'f.finding_key', 'f.product_arn', 'f.finding_id', 'i.settings'])
           .where('f.alert_id', '=', event.alertId)
           .execute();
         const targets = findings.filter((f) => securityHubSettings(f.settings).sendUpdatesBack);
@@ -467,8 +466,7 @@ export function createWriteback(deps: {
             .selectFrom('securityhub_writebacks')
             .select('id')
             .where('integration_id', '=', f.integration_id)
-            .where('product_arn', '=', f.product_arn)
-            .where('finding_id', '=', f.finding_id)
+            .where('finding_key', '=', f.finding_key)
             .where('field', '=', change.field);
           // Events may be handled out of order: a later change already recorded makes this one moot.
           const later = await sameField
@@ -481,8 +479,7 @@ export function createWriteback(deps: {
               .updateTable('securityhub_writebacks')
               .set({ status: 'superseded', updated_at: new Date() })
               .where('integration_id', '=', f.integration_id)
-              .where('product_arn', '=', f.product_arn)
-              .where('finding_id', '=', f.finding_id)
+              .where('finding_key', '=', f.finding_key)
               .where('field', '=', change.field)
               .where('status', '=', 'pending')
               .where('seq', '<', String(seq) as never)
@@ -491,15 +488,14 @@ export function createWriteback(deps: {
             await sql`
               UPDATE securityhub_findings
               SET written_back = coalesce(written_back, '{}'::jsonb) || ${JSON.stringify(echoOf(change.field, change.value))}::jsonb
-              WHERE integration_id = ${f.integration_id} AND product_arn = ${f.product_arn} AND finding_id = ${f.finding_id}`.execute(
-              tx,
-            );
+              WHERE integration_id = ${f.integration_id} AND finding_key = ${f.finding_key}`.execute(tx);
           }
           await tx
             .insertInto('securityhub_writebacks')
             .values({
               integration_id: f.integration_id,
               alert_id: event.alertId,
+              finding_key: f.finding_key,
               product_arn: f.product_arn,
               finding_id: f.finding_id,
               field: change.field,
@@ -508,7 +504,7 @@ export function createWriteback(deps: {
               seq,
               status: later ? 'superseded' : 'pending',
             })
-            .onConflict((oc) => oc.columns(['event_id', 'product_arn', 'finding_id']).doNothing())
+            .onConflict((oc) => oc.columns(['event_id', 'finding_key']).doNothing())
             .execute();
         }
       });

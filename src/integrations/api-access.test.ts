@@ -1,0 +1,407 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startTestServer, type Json, type TestServer } from '../testing/harness.js';
+
+/**
+ * What the key of an API integration may do (Opsgenie's rules): only its own team's alerts, and only the
+ * kinds of request its access flags allow.
+ */
+
+let server: TestServer;
+let teamA: string;
+let teamB: string;
+
+before(async () => {
+  server = await startTestServer();
+  teamA = await createTeam('Payments');
+  teamB = await createTeam('Security');
+});
+after(async () => {
+  await server.stop();
+});
+
+async function createTeam(name: string): Promise<string> {
+  const created = await server.call('POST', '/v2/teams', { name });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  return created.body.data.id;
+}
+
+async function createIntegration(body: Json): Promise<{ id: string; key: string; data: Json }> {
+  const created = await server.call('POST', '/v2/integrations', body);
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  return { id: created.body.data.id, key: created.body.data.apiKey, data: created.body.data };
+}
+
+/** Creates an alert with `key` and answers its id, tinyId and alias (read with the owner's key). */
+async function createAlert(
+  body: Json,
+  key = server.key,
+): Promise<{ id: string; tiny: string; alias: string }> {
+  const created = await server.call('POST', '/v2/alerts', body, key);
+  assert.equal(created.status, 202, JSON.stringify(created.body));
+  const status = await server.call('GET', `/v2/alerts/requests/${created.body.requestId}`);
+  assert.equal(status.status, 200, JSON.stringify(status.body));
+  const alert = await server.call('GET', `/v2/alerts/${status.body.data.alertId}`);
+  assert.equal(alert.status, 200);
+  return { id: alert.body.data.id, tiny: alert.body.data.tinyId, alias: alert.body.data.alias };
+}
+
+/** The outcome of an action request, read with the key that made it. */
+async function outcome(requestId: string, key: string): Promise<Json> {
+  const status = await server.call('GET', `/v2/alerts/requests/${requestId}`, undefined, key);
+  assert.equal(status.status, 200, JSON.stringify(status.body));
+  return status.body.data;
+}
+
+describe("an API integration's key sees and acts on its own team's alerts only", () => {
+  let key: string;
+  let ours: { id: string; tiny: string; alias: string };
+  let theirs: { id: string; tiny: string; alias: string };
+  let nobodys: { id: string; tiny: string; alias: string };
+
+  before(async () => {
+    ({ key } = await createIntegration({ type: 'API', name: 'Grafana', ownerTeam: { id: teamA } }));
+    ours = await createAlert({ message: 'payments slow', alias: 'scope-ours' }, key);
+    theirs = await createAlert({
+      message: 'root login without MFA',
+      alias: 'scope-theirs',
+      responders: [{ type: 'team', id: teamB }],
+    });
+    nobodys = await createAlert({ message: 'nobody owns this', alias: 'scope-nobodys' });
+    for (const a of [ours, theirs, nobodys]) {
+      assert.equal(
+        (await server.call('POST', `/v2/alerts/${a.id}/notes`, { note: `a note on ${a.alias}` })).status,
+        202,
+      );
+    }
+  });
+
+  it('lists and counts only its team’s alerts', async () => {
+    const list = await server.call('GET', '/v2/alerts?limit=100', undefined, key);
+    assert.equal(list.status, 200);
+    assert.deepEqual(
+      list.body.data.map((a: Json) => a.alias),
+      ['scope-ours'],
+    );
+    const all = await server.call('GET', '/v2/alerts?limit=100');
+    assert.ok(
+      all.body.data.some((a: Json) => a.alias === 'scope-theirs'),
+      'the owner sees every alert',
+    );
+
+    const count = await server.call('GET', '/v2/alerts/count', undefined, key);
+    assert.equal(count.body.data.count, 1);
+    const searched = await server.call(
+      'GET',
+      `/v2/alerts/count?query=${encodeURIComponent('alias:scope-theirs OR alias:scope-nobodys')}`,
+      undefined,
+      key,
+    );
+    assert.equal(searched.body.data.count, 0);
+    const listed = await server.call(
+      'GET',
+      `/v2/alerts?query=${encodeURIComponent('message:root*')}`,
+      undefined,
+      key,
+    );
+    assert.deepEqual(listed.body.data, []);
+  });
+
+  it('gets another team’s alert by no identifier, nor its notes or logs', async () => {
+    for (const a of [theirs, nobodys]) {
+      for (const [identifier, type] of [
+        [a.id, 'id'],
+        [a.alias, 'alias'],
+        [a.tiny, 'tiny'],
+      ]) {
+        for (const suffix of ['', '/notes', '/logs']) {
+          const got = await server.call(
+            'GET',
+            `/v2/alerts/${identifier}${suffix}?identifierType=${type}`,
+            undefined,
+            key,
+          );
+          assert.equal(got.status, 404, `${a.alias} ${type} ${suffix}: ${JSON.stringify(got.body)}`);
+          assert.match(got.body.message, /does not exist/);
+          assert.doesNotMatch(JSON.stringify(got.body), /root login|a note on/);
+        }
+      }
+    }
+  });
+
+  it('gets its own team’s alert by any identifier, with notes and logs', async () => {
+    for (const [identifier, type] of [
+      [ours.id, 'id'],
+      [ours.alias, 'alias'],
+      [ours.tiny, 'tiny'],
+    ]) {
+      const got = await server.call('GET', `/v2/alerts/${identifier}?identifierType=${type}`, undefined, key);
+      assert.equal(got.status, 200, `${type}: ${JSON.stringify(got.body)}`);
+      assert.equal(got.body.data.id, ours.id);
+    }
+    const notes = await server.call('GET', `/v2/alerts/${ours.id}/notes`, undefined, key);
+    assert.equal(notes.status, 200);
+    assert.deepEqual(
+      notes.body.data.map((n: Json) => n.note),
+      ['a note on scope-ours'],
+    );
+    const logs = await server.call('GET', `/v2/alerts/${ours.id}/logs`, undefined, key);
+    assert.equal(logs.status, 200);
+    assert.ok(logs.body.data.length > 0);
+  });
+
+  it('acts on another team’s alert as on an alert that does not exist', async () => {
+    for (const [method, path] of [
+      ['POST', `/v2/alerts/${theirs.id}/acknowledge`],
+      ['POST', `/v2/alerts/${theirs.alias}/close?identifierType=alias`],
+      ['POST', `/v2/alerts/${theirs.tiny}/notes?identifierType=tiny`],
+      ['DELETE', `/v2/alerts/${theirs.id}`],
+      ['DELETE', `/v2/alerts/${nobodys.id}`],
+    ] as const) {
+      const acted = await server.call(
+        method,
+        path,
+        method === 'POST' ? { note: 'not yours' } : undefined,
+        key,
+      );
+      assert.equal(acted.status, 202, `${method} ${path}: ${JSON.stringify(acted.body)}`);
+      const status = await outcome(acted.body.requestId, key);
+      assert.equal(status.success, false, path);
+      assert.equal(status.status, 'Alert does not exist', path);
+      assert.equal(status.alertId, '', path);
+    }
+    const unchanged = await server.call('GET', `/v2/alerts/${theirs.id}`);
+    assert.equal(unchanged.status, 200, 'the alert was not deleted');
+    assert.equal(unchanged.body.data.acknowledged, false);
+    assert.equal(unchanged.body.data.status, 'open');
+    const notes = await server.call('GET', `/v2/alerts/${theirs.id}/notes`);
+    assert.deepEqual(
+      notes.body.data.map((n: Json) => n.note),
+      ['a note on scope-theirs'],
+    );
+    assert.equal((await server.call('GET', `/v2/alerts/${nobodys.id}`)).status, 200);
+  });
+
+  it('does not read the outcome of requests about other teams’ alerts', async () => {
+    const byOwner = await server.call('POST', `/v2/alerts/${theirs.id}/notes`, { note: 'owner note' });
+    assert.equal(byOwner.status, 202);
+    const status = await server.call('GET', `/v2/alerts/requests/${byOwner.body.requestId}`, undefined, key);
+    assert.equal(status.status, 404, JSON.stringify(status.body));
+  });
+
+  it('acknowledges, closes and deletes its own team’s alert', async () => {
+    const ack = await server.call('POST', `/v2/alerts/${ours.tiny}/acknowledge?identifierType=tiny`, {}, key);
+    assert.equal((await outcome(ack.body.requestId, key)).status, 'Acknowledged');
+    const close = await server.call('POST', `/v2/alerts/${ours.alias}/close?identifierType=alias`, {}, key);
+    assert.equal((await outcome(close.body.requestId, key)).status, 'Closed');
+    const closed = await server.call('GET', `/v2/alerts/${ours.id}`);
+    assert.equal(closed.body.data.status, 'closed');
+    assert.equal(closed.body.data.acknowledged, true);
+    const deleted = await server.call('DELETE', `/v2/alerts/${ours.id}`, undefined, key);
+    const status = await outcome(deleted.body.requestId, key);
+    assert.equal(status.status, 'Deleted');
+    assert.equal(status.integrationId.length > 0, true, 'the request names the integration that made it');
+    assert.equal((await server.call('GET', `/v2/alerts/${ours.id}`)).status, 404);
+  });
+
+  it('sees the alerts of its assignee team, not its owner team’s', async () => {
+    const assigned = await createIntegration({
+      type: 'API',
+      name: 'Grafana for Security',
+      ownerTeam: { id: teamA },
+      assigneeTeam: { id: teamB },
+    });
+    const list = await server.call('GET', '/v2/alerts?limit=100', undefined, assigned.key);
+    assert.ok(list.body.data.every((a: Json) => a.alias !== 'scope-nobodys'));
+    assert.ok(list.body.data.some((a: Json) => a.alias === 'scope-theirs'));
+  });
+});
+
+describe('the access flags of API integrations', () => {
+  it("have Opsgenie's defaults, shown in get and list", async () => {
+    const { id, data } = await createIntegration({ type: 'API', name: 'Defaults', ownerTeam: { id: teamA } });
+    const defaults = {
+      allowReadAccess: true,
+      allowWriteAccess: true,
+      allowDeleteAccess: true,
+      allowConfigurationAccess: false,
+    };
+    const flags = (d: Json) => ({
+      allowReadAccess: d.allowReadAccess,
+      allowWriteAccess: d.allowWriteAccess,
+      allowDeleteAccess: d.allowDeleteAccess,
+      allowConfigurationAccess: d.allowConfigurationAccess,
+    });
+    assert.deepEqual(flags(data), defaults);
+    const got = await server.call('GET', `/v2/integrations/${id}`);
+    assert.deepEqual(flags(got.body.data), defaults);
+    const list = await server.call('GET', '/v2/integrations?type=API');
+    assert.deepEqual(flags(list.body.data.find((i: Json) => i.id === id)), defaults);
+
+    const openapi = await server.call('GET', '/openapi.json');
+    const body = JSON.stringify(openapi.body.paths['/v2/integrations'].post);
+    for (const flag of Object.keys(defaults)) assert.match(body, new RegExp(flag));
+  });
+
+  it('are accepted on create and update, and refused for other types with a 422 naming the field', async () => {
+    const created = await createIntegration({
+      type: 'API',
+      name: 'Read only',
+      ownerTeam: { id: teamA },
+      allowWriteAccess: false,
+      allowDeleteAccess: false,
+    });
+    assert.equal(created.data.allowWriteAccess, false);
+    assert.equal(created.data.allowDeleteAccess, false);
+    assert.equal(created.data.allowReadAccess, true);
+    const patched = await server.call('PATCH', `/v2/integrations/${created.id}`, { allowDeleteAccess: true });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    assert.equal(patched.body.data.allowDeleteAccess, true);
+    assert.equal(patched.body.data.allowWriteAccess, false, 'flags not given keep their value');
+
+    const refused = await server.call('POST', '/v2/integrations', {
+      type: 'AmazonSecurityHub',
+      name: 'Hub with flags',
+      ownerTeam: { id: teamA },
+      allowReadAccess: false,
+    });
+    assert.equal(refused.status, 422, JSON.stringify(refused.body));
+    assert.ok(refused.body.errors.allowReadAccess);
+    const hub = await createIntegration({ type: 'AmazonSecurityHub', name: 'Hub', ownerTeam: { id: teamA } });
+    assert.equal(hub.data.allowReadAccess, undefined);
+    const refusedPatch = await server.call('PATCH', `/v2/integrations/${hub.id}`, {
+      allowConfigurationAccess: true,
+    });
+    assert.equal(refusedPatch.status, 422, JSON.stringify(refusedPatch.body));
+    assert.ok(refusedPatch.body.errors.allowConfigurationAccess);
+  });
+
+  it('each refuses its kind of request with a 403 that names it and says how to change it', async () => {
+    const { id, key } = await createIntegration({ type: 'API', name: 'Flags', ownerTeam: { id: teamA } });
+    const alert = await createAlert({ message: 'flags' }, key);
+    const cases = [
+      { flag: 'allowReadAccess', method: 'GET', path: `/v2/alerts/${alert.id}` },
+      { flag: 'allowReadAccess', method: 'GET', path: '/v2/alerts' },
+      { flag: 'allowWriteAccess', method: 'POST', path: '/v2/alerts', body: { message: 'refused' } },
+      { flag: 'allowWriteAccess', method: 'POST', path: `/v2/alerts/${alert.id}/acknowledge`, body: {} },
+      {
+        flag: 'allowWriteAccess',
+        method: 'PUT',
+        path: `/v2/alerts/${alert.id}/priority`,
+        body: { priority: 'P1' },
+      },
+      { flag: 'allowDeleteAccess', method: 'DELETE', path: `/v2/alerts/${alert.id}` },
+      { flag: 'allowDeleteAccess', method: 'DELETE', path: `/v2/alerts/${alert.id}/tags?tags=a` },
+    ];
+    for (const c of cases) {
+      const allowed = await server.call(c.method, c.path, c.body, key);
+      assert.notEqual(allowed.status, 403, `${c.method} ${c.path} before ${c.flag} is false`);
+    }
+    // The delete above removed the alert; the later requests need one to act on.
+    const again = await createAlert({ message: 'flags again' }, key);
+    for (const c of cases) {
+      const path = c.path.replace(alert.id, again.id);
+      const off = await server.call('PATCH', `/v2/integrations/${id}`, { [c.flag]: false });
+      assert.equal(off.status, 200, JSON.stringify(off.body));
+      const refused = await server.call(c.method, path, c.body, key);
+      assert.equal(refused.status, 403, `${c.method} ${path} with ${c.flag} false`);
+      assert.match(refused.body.message, new RegExp(`\\b${c.flag}\\b`));
+      assert.ok(
+        refused.body.message.includes(`PATCH /v2/integrations/${id} with {"${c.flag}": true}`),
+        refused.body.message,
+      );
+      // The other kinds still work.
+      for (const other of cases.filter((o) => o.flag !== c.flag && o.method !== 'DELETE')) {
+        const res = await server.call(other.method, other.path.replace(alert.id, again.id), other.body, key);
+        assert.notEqual(res.status, 403, `${other.method} ${other.path} while ${c.flag} is false`);
+      }
+      const on = await server.call('PATCH', `/v2/integrations/${id}`, { [c.flag]: true });
+      assert.equal(on.status, 200);
+    }
+  });
+
+  it('allowConfigurationAccess false keeps the key to the Alert API', async () => {
+    const { id, key } = await createIntegration({
+      type: 'API',
+      name: 'Alerts only',
+      ownerTeam: { id: teamA },
+    });
+    for (const path of ['/v2/teams', `/v2/teams/${teamA}`, '/v2/users', `/v2/integrations/${id}`]) {
+      const refused = await server.call('GET', path, undefined, key);
+      assert.equal(refused.status, 403, path);
+      assert.match(refused.body.message, /can only use the Alert API/);
+      assert.match(refused.body.message, /allowConfigurationAccess/);
+    }
+  });
+
+  it('allowConfigurationAccess true gives the rights of an admin of its owner team, and no more', async () => {
+    const { id, key } = await createIntegration({
+      type: 'API',
+      name: 'Terraform',
+      ownerTeam: { id: teamA },
+      allowConfigurationAccess: true,
+    });
+    const teams = await server.call('GET', '/v2/teams', undefined, key);
+    assert.equal(teams.status, 200, JSON.stringify(teams.body));
+    assert.ok(teams.body.data.some((t: Json) => t.id === teamB));
+    assert.equal((await server.call('GET', `/v2/teams/${teamB}`, undefined, key)).status, 200);
+
+    const own = await server.call(
+      'PATCH',
+      `/v2/teams/${teamA}`,
+      { description: 'changed by Terraform' },
+      key,
+    );
+    assert.equal(own.status, 200, JSON.stringify(own.body));
+    const other = await server.call('PATCH', `/v2/teams/${teamB}`, { description: 'not yours' }, key);
+    assert.equal(other.status, 403, JSON.stringify(other.body));
+    assert.equal((await server.call('POST', '/v2/teams', { name: 'Rogue' }, key)).status, 403);
+    assert.equal((await server.call('DELETE', `/v2/teams/${teamA}`, undefined, key)).status, 403);
+    assert.equal(
+      (await server.call('PATCH', '/v2/organization', { name: 'Taken over' }, key)).status,
+      403,
+      'not an org admin',
+    );
+
+    // It may not escape its team: no user-less API keys, no integration given to another team.
+    assert.equal((await server.call('POST', '/v2/api-keys', { name: 'escape' }, key)).status, 403);
+    const keys = await server.call('GET', '/v2/api-keys', undefined, key);
+    assert.equal(keys.status, 200);
+    assert.deepEqual(keys.body.data, []);
+    const reassigned = await server.call(
+      'PATCH',
+      `/v2/integrations/${id}`,
+      { assigneeTeam: { id: teamB } },
+      key,
+    );
+    assert.equal(reassigned.status, 403, JSON.stringify(reassigned.body));
+    const sibling = await server.call(
+      'POST',
+      '/v2/integrations',
+      { type: 'API', name: 'Sibling', ownerTeam: { id: teamA }, assigneeTeam: { id: teamB } },
+      key,
+    );
+    assert.equal(sibling.status, 403, JSON.stringify(sibling.body));
+    const foreign = await server.call(
+      'POST',
+      '/v2/integrations',
+      { type: 'API', name: 'Foreign', ownerTeam: { id: teamB } },
+      key,
+    );
+    assert.equal(foreign.status, 403, JSON.stringify(foreign.body));
+
+    // Its alerts are still only its team's.
+    const theirs = await createAlert({ message: 'security only', responders: [{ type: 'team', id: teamB }] });
+    assert.equal((await server.call('GET', `/v2/alerts/${theirs.id}`, undefined, key)).status, 404);
+
+    // And the method flags apply to the other APIs too.
+    assert.equal(
+      (await server.call('PATCH', `/v2/integrations/${id}`, { allowWriteAccess: false })).status,
+      200,
+    );
+    const readOnly = await server.call('PATCH', `/v2/teams/${teamA}`, { description: 'again' }, key);
+    assert.equal(readOnly.status, 403);
+    assert.match(readOnly.body.message, /allowWriteAccess/);
+    assert.equal((await server.call('GET', '/v2/teams', undefined, key)).status, 200);
+  });
+});

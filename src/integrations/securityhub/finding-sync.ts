@@ -1,0 +1,478 @@
+import { createHash } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Principal } from '../../accounts/service.js';
+import type { Actor } from '../../alerts/events.js';
+import type { AlertsService } from '../../alerts/service.js';
+import { isTransientDatabaseError, type Tx } from '../../db/database.js';
+import type { AlertRow, DeliveryProgress, Priority } from '../../db/schema.js';
+import { indexKey } from '../../db/storable.js';
+import type { Logger } from '../../logger.js';
+import type { IntegrationWithTeams } from '../repository.js';
+import { SEVERITY_LABELS, securityHubSettings, type SecurityHubSettings } from '../types.js';
+import {
+  alertFieldsForFinding,
+  alertFieldsForInsight,
+  cut,
+  parseSecurityHubEvent,
+  priorityForSeverity,
+  type NormalizedFinding,
+  type ParsedEvent,
+} from './findings.js';
+import { findingsRepository } from './findings-repository.js';
+
+/**
+ * One finding, one alert: the state machine that turns a finding (new, updated, resolved, echoed back)
+ * into an alert change, and an event's findings into changes, each finding succeeding or failing alone.
+ */
+
+export type Verdict =
+  | 'created'
+  | 'updated'
+  | 'closed'
+  | 'ignored'
+  | 'refused'
+  | 'duplicate'
+  | 'confirmed'
+  | 'unsubscribed'
+  | 'failed';
+
+export interface FindingOutcome {
+  verdict: Verdict;
+  reason?: string;
+  alertId?: string;
+}
+
+export interface EventOutcome {
+  verdict: Verdict;
+  reason?: string;
+  alertIds: string[];
+}
+
+/** Where a delivery came from, for log lines and failure reasons. */
+export interface DeliveryContext {
+  payloadId?: string;
+  /** The HTTP request that brought the delivery. */
+  requestId: string;
+}
+
+/** An alert to create for the integration (a finding's, an insight's, or a set-up notice). */
+export interface IntegrationAlert {
+  message: string;
+  alias: string;
+  description: string;
+  entity?: string;
+  tags: string[];
+  details: Record<string, string>;
+  priority: Priority;
+  source: string;
+  /** The team that gets it, when not the integration's assignee (else owner) team. */
+  team?: string;
+}
+
+const HANDLED = new Set(['NOTIFIED', 'RESOLVED', 'SUPPRESSED']);
+
+/** A delivery's reason lists at most this many distinct reasons, then says how many more there were. */
+const MAX_REASONS = 20;
+
+/**
+ * Why an open alert for this finding should close, or undefined. Compliance PASSED closes only when the
+ * finding becomes PASSED: a finding that arrives PASSED may still deserve its alert (a custom action, say).
+ */
+export function closeReason(
+  f: NormalizedFinding,
+  settings: SecurityHubSettings,
+  previousCompliance: string | null | undefined,
+): string | undefined {
+  if (f.workflowStatus === 'RESOLVED' && settings.autoClose.resolved)
+    return "the finding's Workflow.Status is RESOLVED";
+  if (f.workflowStatus === 'SUPPRESSED' && settings.autoClose.suppressed)
+    return "the finding's Workflow.Status is SUPPRESSED";
+  if (f.recordState === 'ARCHIVED' && settings.autoClose.archived)
+    return "the finding's RecordState is ARCHIVED";
+  if (
+    f.complianceStatus === 'PASSED' &&
+    settings.autoClose.passed &&
+    previousCompliance &&
+    previousCompliance !== 'PASSED'
+  ) {
+    return "the finding's Compliance.Status became PASSED";
+  }
+  return undefined;
+}
+
+/** One finding, one alert: the alias is derived from the integration and the finding's identity. */
+export function findingAlias(integrationId: string, f: NormalizedFinding): string {
+  const digest = createHash('sha256')
+    .update(`${integrationId}\n${f.key.productArn}\n${f.key.id}`)
+    .digest('hex');
+  return `securityhub-${digest.slice(0, 40)}`;
+}
+
+/** True when what changed in the finding is only what Vigil itself wrote back (the write-back's echo). */
+export function isEchoOfWriteBack(
+  previous: {
+    workflow_status: string | null;
+    severity_label: string | null;
+    note_text: string | null;
+    written_back: Record<string, unknown> | null;
+  },
+  f: NormalizedFinding,
+): boolean {
+  const wrote = previous.written_back;
+  if (!wrote) return false;
+  const changes: [string, unknown, unknown][] = [
+    ['workflowStatus', previous.workflow_status, f.workflowStatus ?? null],
+    ['severityLabel', previous.severity_label, f.severityLabel],
+    ['noteText', previous.note_text, f.note?.text ?? null],
+  ];
+  const changed = changes.filter(([, before, after]) => before !== after);
+  return changed.length > 0 && changed.every(([field, , after]) => wrote[field] === after);
+}
+
+/** Findings in a stable order, so two transactions locking the same findings take the locks alike. */
+export function inLockOrder(findings: readonly NormalizedFinding[]): NormalizedFinding[] {
+  return [...findings].sort((a, b) =>
+    `${a.key.productArn}\n${a.key.id}`.localeCompare(`${b.key.productArn}\n${b.key.id}`),
+  );
+}
+
+/** An empty tally of a delivery's findings. */
+export function noProgress(): DeliveryProgress {
+  return { verdicts: {}, alertIds: [], reasons: [] };
+}
+
+/** Adds findings' outcomes to a delivery's tally. */
+export function addOutcomes(
+  progress: DeliveryProgress,
+  outcomes: readonly FindingOutcome[],
+): DeliveryProgress {
+  const verdicts = { ...progress.verdicts };
+  const alertIds = new Set(progress.alertIds);
+  const reasons = [...progress.reasons];
+  for (const o of outcomes) {
+    verdicts[o.verdict] = (verdicts[o.verdict] ?? 0) + 1;
+    if (o.alertId) alertIds.add(o.alertId);
+    if (o.reason && !reasons.includes(o.reason)) reasons.push(o.reason);
+  }
+  return { verdicts, alertIds: [...alertIds], reasons: reasons.slice(0, MAX_REASONS + 1) };
+}
+
+/**
+ * What a delivery's tally says: the strongest outcome names it (created, closed, updated, ignored; failed
+ * only when every finding failed), and its reasons, with the findings the parser skipped, are kept.
+ */
+export function settleOutcome(progress: DeliveryProgress, event: ParsedEvent): EventOutcome {
+  const rank: Verdict[] = ['created', 'closed', 'updated', 'ignored', 'failed'];
+  const total = Object.values(progress.verdicts).reduce((a, b) => a + b, 0);
+  if (total === 0) {
+    return {
+      verdict: 'ignored',
+      reason: event.skipped[0]?.reason ?? 'the event holds no findings',
+      alertIds: progress.alertIds,
+    };
+  }
+  const verdict = rank.find((v) => (progress.verdicts[v] ?? 0) > 0) ?? 'ignored';
+  const skipped = event.skipped.map((s) => `finding ${s.index} skipped: ${s.reason}`);
+  const all = [...new Set([...progress.reasons, ...skipped])];
+  const shown = all.slice(0, MAX_REASONS);
+  if (all.length > MAX_REASONS) shown.push(`and ${all.length - MAX_REASONS} more`);
+  const failed = progress.verdicts.failed ?? 0;
+  if (failed > 0 && verdict !== 'failed') shown.unshift(`${failed} of ${total} findings failed`);
+  return { verdict, reason: shown.join('; ') || undefined, alertIds: progress.alertIds };
+}
+
+/** Why an event makes no finding changes at all (unreadable, or not selected), or undefined. */
+export function eventNotTaken(event: ParsedEvent, settings: SecurityHubSettings): string | undefined {
+  if (event.kind === 'unsupported') return event.skipped[0]?.reason ?? 'not a Security Hub event';
+  if (!settings.eventTypes.includes(event.kind))
+    return `event type "${event.detailType}" is not selected in this integration`;
+  return undefined;
+}
+
+function systemPrincipal(orgId: string): Principal {
+  return {
+    orgId,
+    apiKeyId: '',
+    userId: undefined,
+    username: undefined,
+    fullName: undefined,
+    role: undefined,
+  };
+}
+
+function teamOf(integration: IntegrationWithTeams): string {
+  return integration.assignee_team_id ?? integration.owner_team_id;
+}
+
+export function actorFor(integration: IntegrationWithTeams): Actor {
+  return { kind: 'integration', name: integration.name, integrationId: integration.id };
+}
+
+export function createFindingSync(deps: { alerts: AlertsService; log: Logger }) {
+  const { alerts, log } = deps;
+
+  async function createAlert(
+    tx: Tx,
+    integration: IntegrationWithTeams,
+    requestId: string,
+    fields: IntegrationAlert,
+  ): Promise<{ alert: AlertRow; inserted: boolean }> {
+    return alerts.create(
+      systemPrincipal(integration.org_id),
+      requestId,
+      {
+        message: fields.message,
+        alias: fields.alias,
+        description: fields.description,
+        entity: fields.entity,
+        tags: fields.tags,
+        details: fields.details,
+        priority: fields.priority,
+        source: fields.source,
+      },
+      {
+        tx,
+        resolvedResponders: [{ type: 'team', id: fields.team ?? teamOf(integration) }],
+        actor: actorFor(integration),
+        integration: { id: integration.id, name: integration.name, type: integration.type },
+      },
+    );
+  }
+
+  async function syncFinding(
+    tx: Tx,
+    integration: IntegrationWithTeams,
+    settings: SecurityHubSettings,
+    event: ParsedEvent,
+    finding: NormalizedFinding,
+    requestId: string,
+  ): Promise<FindingOutcome> {
+    const isCustomAction = event.kind === 'custom-action';
+    if (SEVERITY_LABELS.indexOf(finding.severityLabel) < SEVERITY_LABELS.indexOf(settings.minimumSeverity)) {
+      return {
+        verdict: 'ignored',
+        reason: `severity ${finding.severityLabel} is below the minimum ${settings.minimumSeverity}`,
+      };
+    }
+    await findingsRepository.lock(tx, integration.id, finding);
+    const previous = await findingsRepository.find(tx, integration.id, finding);
+    const save = (alertId: string | null) => findingsRepository.save(tx, integration.id, finding, alertId);
+
+    if (previous && !isCustomAction && isEchoOfWriteBack(previous, finding)) {
+      await save(previous.alert_id);
+      return {
+        verdict: 'ignored',
+        reason: 'the update only reflects what Vigil wrote back',
+        alertId: previous.alert_id ?? undefined,
+      };
+    }
+
+    // Deliveries may be processed out of order: an update older than the one applied changes nothing.
+    const before = Date.parse(previous?.finding_updated_at ?? '');
+    const now = Date.parse(finding.updatedAt ?? '');
+    if (!isCustomAction && Number.isFinite(before) && Number.isFinite(now) && now < before) {
+      return {
+        verdict: 'ignored',
+        reason: 'an older version of the finding than the one already applied',
+        alertId: previous?.alert_id ?? undefined,
+      };
+    }
+    const open = previous?.alert_id ? await alerts.lockInTx(tx, previous.alert_id) : undefined;
+    const alert = open?.status === 'open' ? open : undefined;
+    const reason = closeReason(finding, settings, previous?.compliance_status);
+    const actor = actorFor(integration);
+    const fields = alertFieldsForFinding(finding, {
+      actionName: event.actionName,
+      actionDescription: event.actionDescription,
+    });
+
+    if (alert) {
+      if (reason) {
+        await alerts.applyInTx(tx, alert, { kind: 'close' }, actor, {
+          note: `Closed by Amazon Security Hub: ${reason}.`,
+          source: 'Amazon Security Hub',
+        });
+        await save(alert.id);
+        return { verdict: 'closed', reason, alertId: alert.id };
+      }
+      const providerChanged =
+        finding.providerSeverityLabel !== undefined &&
+        previous?.provider_severity !== null &&
+        previous?.provider_severity !== undefined &&
+        previous.provider_severity !== finding.providerSeverityLabel;
+      const changed = Object.keys(fields.details).filter((k) => alert.details[k] !== fields.details[k]);
+      await alerts.recordRepeat(
+        tx,
+        alert,
+        {
+          details: fields.details,
+          priority:
+            providerChanged && finding.providerSeverityLabel
+              ? priorityForSeverity(finding.providerSeverityLabel)
+              : undefined,
+          summary:
+            changed.length > 0
+              ? `Finding updated in Security Hub (${changed.join(', ')} changed)`
+              : 'Finding sent again by Security Hub',
+        },
+        actor,
+      );
+      await save(alert.id);
+      return { verdict: 'updated', alertId: alert.id };
+    }
+
+    // A finding that stays passed after its alert closed opens nothing; one that first arrives passed may.
+    const passedAgain =
+      previous !== undefined && finding.complianceStatus === 'PASSED' && settings.autoClose.passed;
+    if (reason || passedAgain) {
+      await save(previous?.alert_id ?? null);
+      return {
+        verdict: 'ignored',
+        reason: `${reason ?? "the finding's Compliance.Status is PASSED"}, and it has no open alert`,
+      };
+    }
+    if (
+      !isCustomAction &&
+      !settings.alertOnHandledFindings &&
+      finding.workflowStatus &&
+      HANDLED.has(finding.workflowStatus)
+    ) {
+      await save(previous?.alert_id ?? null);
+      return {
+        verdict: 'ignored',
+        reason: `the finding is already ${finding.workflowStatus} (alertOnHandledFindings is off)`,
+      };
+    }
+    const { alert: created } = await createAlert(tx, integration, requestId, {
+      ...fields,
+      alias: findingAlias(integration.id, finding),
+    });
+    await save(created.id);
+    return { verdict: 'created', alertId: created.id };
+  }
+
+  /**
+   * Runs `work` behind a savepoint: a failure rolls back its own writes only, and comes back as the error
+   * (transient database trouble is thrown on, since the whole transaction must go again).
+   */
+  async function isolated<T>(
+    tx: Tx,
+    work: () => Promise<T>,
+  ): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+    await sql`SAVEPOINT isolated`.execute(tx);
+    try {
+      const value = await work();
+      await sql`RELEASE SAVEPOINT isolated`.execute(tx);
+      return { ok: true, value };
+    } catch (error) {
+      if (isTransientDatabaseError(error)) throw error;
+      await sql`ROLLBACK TO SAVEPOINT isolated`.execute(tx);
+      return { ok: false, error };
+    }
+  }
+
+  function failure(
+    error: unknown,
+    integration: IntegrationWithTeams,
+    context: DeliveryContext,
+    what: string,
+  ): FindingOutcome {
+    const message = error instanceof Error ? error.message : String(error);
+    log.error(
+      {
+        err: error,
+        integrationId: integration.id,
+        payloadId: context.payloadId,
+        requestId: context.requestId,
+      },
+      `${what} could not be made into an alert`,
+    );
+    return {
+      verdict: 'failed',
+      reason: `${what} failed: ${cut(message, 300)} (request ${context.requestId}); replay the delivery once fixed`,
+    };
+  }
+
+  /**
+   * Syncs findings (a slice of an event's, in lock order), each one succeeding or failing alone. The whole
+   * slice is tried behind one savepoint first; only when something in it fails is it done again finding by
+   * finding, so the common case costs two statements, not two per finding.
+   */
+  async function syncFindings(
+    tx: Tx,
+    integration: IntegrationWithTeams,
+    settings: SecurityHubSettings,
+    event: ParsedEvent,
+    findings: readonly NormalizedFinding[],
+    context: DeliveryContext,
+  ): Promise<FindingOutcome[]> {
+    const requestId = context.requestId;
+    const together = await isolated(tx, async () => {
+      const outcomes: FindingOutcome[] = [];
+      for (const f of findings)
+        outcomes.push(await syncFinding(tx, integration, settings, event, f, requestId));
+      return outcomes;
+    });
+    if (together.ok) return together.value;
+    const outcomes: FindingOutcome[] = [];
+    for (const f of findings) {
+      const alone = await isolated(tx, () => syncFinding(tx, integration, settings, event, f, requestId));
+      outcomes.push(
+        alone.ok ? alone.value : failure(alone.error, integration, context, `finding ${cut(f.key.id, 120)}`),
+      );
+    }
+    return outcomes;
+  }
+
+  /** The alert for an Insight Results event (one per invocation), isolated like a finding. */
+  async function syncInsight(
+    tx: Tx,
+    integration: IntegrationWithTeams,
+    event: ParsedEvent,
+    context: DeliveryContext,
+  ): Promise<FindingOutcome> {
+    const fields = alertFieldsForInsight(event);
+    const alias = cut(`securityhub-insight-${indexKey(event.eventId ?? context.requestId)}`, 512, '');
+    const result = await isolated(tx, () =>
+      createAlert(tx, integration, context.requestId, { ...fields, alias }),
+    );
+    if (!result.ok) return failure(result.error, integration, context, 'the insight results');
+    return { verdict: 'created', alertId: result.value.alert.id };
+  }
+
+  return {
+    createAlert,
+    syncFindings,
+    syncInsight,
+
+    /** Turns one whole EventBridge event into alert changes, in the caller's transaction (replays use it). */
+    async syncEvent(
+      tx: Tx,
+      integration: IntegrationWithTeams,
+      raw: unknown,
+      context: DeliveryContext,
+    ): Promise<EventOutcome> {
+      const settings = securityHubSettings(integration.settings);
+      const event = parseSecurityHubEvent(raw);
+      const notTaken = eventNotTaken(event, settings);
+      if (notTaken) return { verdict: 'ignored', reason: notTaken, alertIds: [] };
+      if (event.kind === 'insight-results') {
+        return settleOutcome(
+          addOutcomes(noProgress(), [await syncInsight(tx, integration, event, context)]),
+          event,
+        );
+      }
+      const outcomes = await syncFindings(
+        tx,
+        integration,
+        settings,
+        event,
+        inLockOrder(event.findings),
+        context,
+      );
+      return settleOutcome(addOutcomes(noProgress(), outcomes), event);
+    },
+  };
+}
+
+export type FindingSync = ReturnType<typeof createFindingSync>;

@@ -1,0 +1,321 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { PassThrough } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import {
+  addOrganization,
+  startTestServer,
+  waitFor,
+  type Json,
+  type TestServer,
+} from '../../testing/harness.js';
+
+/**
+ * The intake under hostile input: bytes PostgreSQL cannot store, identifiers too long for an index, keys
+ * that name Object.prototype's properties, and a finding that fails for a reason of its own. Each must
+ * fail alone (or not at all), never make a neighbour's answer a 5xx, never take a delivery's good findings
+ * along, and always leave an entry in the payload log with its reason.
+ */
+
+let server: TestServer;
+let db: pg.Client;
+const logLines: Json[] = [];
+
+before(async () => {
+  const logs = new PassThrough();
+  let pending = '';
+  logs.on('data', (chunk: Buffer) => {
+    pending += chunk.toString();
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) if (line.trim()) logLines.push(JSON.parse(line));
+  });
+  server = await startTestServer({ logTo: logs, logLevel: 'warn' });
+  db = new pg.Client({ connectionString: server.databaseUrl });
+  await db.connect();
+  assert.equal((await server.call('POST', '/v2/teams', { name: 'SecOps' })).status, 201);
+});
+
+after(async () => {
+  await db.end();
+  await server.stop();
+});
+
+const PRODUCT = 'arn:aws:securityhub:us-east-1::product/aws/guardduty';
+
+function finding(id: string, extra: Json = {}): Json {
+  return {
+    SchemaVersion: '2018-10-08',
+    Id: id,
+    ProductArn: PRODUCT,
+    AwsAccountId: '123456789012',
+    Title: `Finding ${id.slice(0, 40)}`,
+    Description: 'Something happened.',
+    Severity: { Label: 'HIGH' },
+    Types: ['TTPs/Discovery'],
+    Resources: [{ Type: 'AwsEc2Instance', Id: 'i-0123' }],
+    UpdatedAt: '2026-11-30T10:00:00Z',
+    ...extra,
+  };
+}
+
+function event(findings: Json[], id: string = randomUUID()): Json {
+  return {
+    version: '0',
+    id,
+    'detail-type': 'Security Hub Findings - Imported',
+    source: 'aws.securityhub',
+    account: '123456789012',
+    time: '2026-11-30T10:00:00Z',
+    region: 'us-east-1',
+    resources: [],
+    detail: { findings },
+  };
+}
+
+interface Integration {
+  id: string;
+  apiKey: string;
+}
+
+async function addIntegration(call: TestServer['call'] = server.call, team = 'SecOps'): Promise<Integration> {
+  const res = await call('POST', '/v2/integrations', {
+    type: 'AmazonSecurityHub',
+    name: `Hub ${randomUUID().slice(0, 8)}`,
+    ownerTeam: { name: team },
+    verifySignatures: false,
+  });
+  assert.equal(res.status, 201, JSON.stringify(res.body));
+  return { id: res.body.data.id, apiKey: res.body.data.apiKey };
+}
+
+const INTAKE = '/v1/json/integrations/webhooks/amazonsecurityhub';
+
+/** Posts a body as EventBridge API destinations do (key in a header), or as SNS does (key in the URL). */
+async function deliver(integration: Integration, body: string | Json, sns = false) {
+  const response = await fetch(
+    server.url + INTAKE + (sns ? `?apiKey=${encodeURIComponent(integration.apiKey)}` : ''),
+    {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(sns ? {} : { 'x-api-key': integration.apiKey }),
+      },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    },
+  );
+  return { status: response.status, body: (await response.json()) as Json };
+}
+
+async function settled(
+  integration: Integration,
+  payloadId: string,
+  call: TestServer['call'] = server.call,
+): Promise<Json> {
+  return waitFor(
+    `payload ${payloadId} to be processed`,
+    async () => {
+      const res = await call('GET', `/v2/integrations/${integration.id}/payloads/${payloadId}`);
+      return res.body.data?.verdict !== 'queued' ? res.body.data : undefined;
+    },
+    30_000,
+  );
+}
+
+describe('deliveries PostgreSQL could not store', () => {
+  it('are stored made storable, and never fail the deliveries stored with them, across organizations', async () => {
+    const other = await addOrganization(server, 'Other Org');
+    assert.equal((await other.call('POST', '/v2/teams', { name: 'Blue' })).status, 201);
+    const hostile = await addIntegration();
+    const victim = await addIntegration(other.call, 'Blue');
+
+    const longId = 'x'.repeat(8192);
+    const bad = [
+      // A NUL in the event id (the idempotency key), an 8 KB id, and an UnsubscribeConfirmation with a NUL in
+      // its TopicArn: each once made the whole write batch answer 503.
+      ...Array.from({ length: 20 }, () => JSON.stringify(event([], `a\u0000b-${randomUUID()}`))),
+      ...Array.from({ length: 20 }, (_, i) => JSON.stringify(event([], `${longId}-${i}`))),
+      ...Array.from({ length: 5 }, () =>
+        JSON.stringify({
+          Type: 'UnsubscribeConfirmation',
+          MessageId: randomUUID(),
+          Token: 't',
+          TopicArn: 'arn:aws:sns:us-east-1:123456789012:a\u0000b',
+          Message: 'You have chosen to deactivate subscription.',
+          SubscribeURL: 'https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription',
+          Timestamp: new Date().toISOString(),
+          SignatureVersion: '1',
+          Signature: 'x',
+          SigningCertURL: 'https://sns.us-east-1.amazonaws.com/x.pem',
+        }),
+      ),
+    ];
+    const good = Array.from({ length: 60 }, (_, i) => event([finding(`good-${i}-${randomUUID()}`)]));
+    const answers = await Promise.all([
+      ...bad.map((body, i) => deliver(hostile, body, i >= 40)),
+      ...good.map((body) => deliver(victim, body)),
+    ]);
+    const statuses = answers.map((a) => a.status);
+    assert.deepEqual(
+      statuses.filter((s) => s >= 500),
+      [],
+      'no 5xx, for anyone',
+    );
+    const victims = answers.slice(bad.length);
+    assert.ok(victims.every((a) => a.status === 200 && a.body.verdict === 'queued'));
+    for (const a of victims)
+      assert.equal((await settled(victim, a.body.payloadId, other.call)).verdict, 'created');
+
+    // The NUL became U+FFFD in the stored id; the long id is kept whole in the log and still de-duplicates.
+    const nul = answers[0]!;
+    assert.equal(nul.status, 200);
+    const stored = await server.call('GET', `/v2/integrations/${hostile.id}/payloads/${nul.body.payloadId}`);
+    assert.match(stored.body.data.messageId, /^eventbridge:a\uFFFDb-/);
+    const retry = await deliver(hostile, bad[20]!);
+    assert.equal(retry.status, 200);
+    assert.equal(retry.body.verdict, 'duplicate');
+    const long = await server.call(
+      'GET',
+      `/v2/integrations/${hostile.id}/payloads/${answers[20]!.body.payloadId}`,
+    );
+    assert.equal(long.body.data.messageId, `eventbridge:${longId}-0`);
+    // The unsubscribes were taken, TopicArn made storable.
+    assert.ok(answers.slice(40, 45).every((a) => a.status === 200 && a.body.verdict === 'unsubscribed'));
+  });
+
+  it('refuses a delivery PostgreSQL still refuses with a 4xx and a log entry, and stores its neighbours', async () => {
+    const integration = await addIntegration();
+    // Stand-in for any value the database refuses: a trigger raising a data exception for one body.
+    await db.query(`
+      CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.body LIKE '%poison-body%' THEN
+          RAISE EXCEPTION 'this value cannot be stored' USING ERRCODE = '22023';
+        END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER refuse_poison BEFORE INSERT ON integration_payloads
+        FOR EACH ROW EXECUTE FUNCTION refuse_poison();`);
+    try {
+      const bodies = Array.from({ length: 30 }, (_, i) =>
+        event([finding(i === 7 ? `poison-body-${randomUUID()}` : `neighbour-${i}-${randomUUID()}`)]),
+      );
+      const answers = await Promise.all(bodies.map((b) => deliver(integration, b)));
+      const poisoned = answers[7]!;
+      assert.equal(poisoned.status, 400);
+      assert.match(poisoned.body.reason, /cannot store this delivery .*will not help/);
+      const neighbours = answers.filter((_, i) => i !== 7);
+      assert.ok(neighbours.every((a) => a.status === 200 && a.body.verdict === 'queued'));
+      const log = await server.call(
+        'GET',
+        `/v2/integrations/${integration.id}/payloads?verdict=refused&includeBody=true`,
+      );
+      assert.equal(log.body.data.length, 1);
+      assert.match(log.body.data[0].reason, /cannot store this delivery/);
+      assert.match(log.body.data[0].body, /^\(not kept: /);
+    } finally {
+      await db.query('DROP TRIGGER refuse_poison ON integration_payloads; DROP FUNCTION refuse_poison();');
+    }
+  });
+
+  it('logs a 503 with the request id of the delivery it refused', async () => {
+    const integration = await addIntegration();
+    await db.query('ALTER TABLE integration_payloads RENAME TO integration_payloads_away');
+    let answer;
+    try {
+      answer = await deliver(integration, event([finding(`db-down-${randomUUID()}`)]));
+    } finally {
+      await db.query('ALTER TABLE integration_payloads_away RENAME TO integration_payloads');
+    }
+    assert.equal(answer.status, 503);
+    const line = logLines.find((l) => /could not be stored/.test(l.msg ?? ''));
+    assert.ok(line, 'a log line for the 503');
+    assert.equal(line.requestId, answer.body.requestId);
+  });
+});
+
+describe('findings of one delivery', () => {
+  it('become alerts though some of them carry NULs, lone surrogates, 3,000-character Ids or prototype names', async () => {
+    const integration = await addIntegration();
+    const run = randomUUID();
+    const findings = Array.from({ length: 95 }, (_, i) => finding(`plain-${run}-${i}`));
+    findings.push(
+      finding(`nul-title-${run}`, { Title: 'a\u0000b' }),
+      finding(`surrogate-type-${run}`, { Types: ['\ud800Effects/Data Exposure'] }),
+      finding(`${'L'.repeat(3000)}-${run}`),
+      finding(`constructor-${run}`, {
+        ProductArn: 'arn:aws:securityhub:us-east-1::product/acme/constructor',
+      }),
+      finding(`proto-${run}`, { ProductArn: 'arn:aws:securityhub:us-east-1::product/acme/__proto__' }),
+    );
+    const answer = await deliver(integration, event(findings));
+    assert.equal(answer.status, 200);
+    const outcome = await settled(integration, answer.body.payloadId);
+    assert.equal(outcome.verdict, 'created', outcome.reason);
+    assert.equal(outcome.alertIds.length, 100);
+
+    const title = await server.call('GET', `/v2/alerts/${outcome.alertIds.find(Boolean)}`);
+    assert.equal(title.status, 200);
+    const count = await server.call(
+      'GET',
+      `/v2/alerts/count?query=${encodeURIComponent('message:"a\uFFFDb"')}`,
+    );
+    assert.equal(count.body.data.count, 1, 'the NUL became U+FFFD');
+    const proto = await server.call(
+      'GET',
+      `/v2/alerts/count?query=${encodeURIComponent(`details.ProductName:"Constructor"`)}`,
+    );
+    assert.ok(proto.body.data.count >= 1, 'a product named constructor is a product like any other');
+
+    // Sent again, the long-Id finding updates its alert: its key holds, however long the Id.
+    const again = await deliver(integration, event([finding(`${'L'.repeat(3000)}-${run}`)]));
+    assert.equal((await settled(integration, again.body.payloadId)).verdict, 'updated');
+  });
+
+  it('each fail alone, with the reason and request id of their delivery, and the others become alerts', async () => {
+    const integration = await addIntegration();
+    await db.query(`
+      CREATE FUNCTION refuse_doomed_alert() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.message LIKE '%doomed%' THEN RAISE EXCEPTION 'the alert store refused it'; END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER refuse_doomed_alert BEFORE INSERT ON alerts
+        FOR EACH ROW EXECUTE FUNCTION refuse_doomed_alert();`);
+    try {
+      const run = randomUUID();
+      const findings = [
+        ...Array.from({ length: 10 }, (_, i) => finding(`ok-${run}-${i}`)),
+        finding(`doomed-${run}`, { Title: 'doomed' }),
+      ];
+      const answer = await deliver(integration, event(findings));
+      const outcome = await settled(integration, answer.body.payloadId);
+      assert.equal(outcome.verdict, 'created');
+      assert.equal(outcome.alertIds.length, 10);
+      assert.match(outcome.reason, /1 of 11 findings failed/);
+      assert.match(outcome.reason, new RegExp(`finding doomed-${run} failed: the alert store refused it`));
+      assert.match(outcome.reason, new RegExp(`request ${answer.body.requestId}`));
+    } finally {
+      await db.query('DROP TRIGGER refuse_doomed_alert ON alerts; DROP FUNCTION refuse_doomed_alert();');
+    }
+  });
+
+  it('takes a delivery of 1,000 findings in chunks, and ends with one verdict for all of them', async () => {
+    const integration = await addIntegration();
+    const run = randomUUID();
+    const findings = Array.from({ length: 1000 }, (_, i) => ({
+      Id: `bulk-${run}-${i}`,
+      ProductArn: PRODUCT,
+      Title: `bulk ${i}`,
+      Severity: { Label: i === 500 ? 'INFORMATIONAL' : 'LOW' },
+    }));
+    const answer = await deliver(integration, event(findings));
+    assert.equal(answer.status, 200);
+    const outcome = await settled(integration, answer.body.payloadId);
+    assert.equal(outcome.verdict, 'created');
+    assert.equal(outcome.alertIds.length, 1000);
+    const count = await server.call('GET', `/v2/alerts/count?query=${encodeURIComponent(`message:"bulk"`)}`);
+    assert.ok(count.body.data.count >= 1000);
+  });
+});

@@ -1,0 +1,166 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startTestServer, type Json, type TestServer } from '../../testing/harness.js';
+
+/**
+ * Contact methods and notification rules hold phone numbers and email addresses: only the user, org
+ * admins and the admins of the user's teams read them.
+ */
+
+let server: TestServer;
+const keys: Record<string, string> = {};
+const PHONE = '+14155550199';
+let ruleId: string;
+let stepId: string;
+let contactId: string;
+
+async function createUser(username: string, role: string): Promise<void> {
+  const created = await server.call('POST', '/v2/users', {
+    username,
+    fullName: username,
+    role: { name: role },
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const key = await server.call('POST', '/v2/api-keys', { name: username, user: { username } });
+  assert.equal(key.status, 201, JSON.stringify(key.body));
+  keys[username] = key.body.data.key;
+}
+
+before(async () => {
+  server = await startTestServer();
+  await createUser('grace@example.com', 'User');
+  await createUser('hedy@example.com', 'User');
+  await createUser('lead@example.com', 'User');
+  await createUser('boss@example.com', 'Admin');
+  // hedy and the lead are in one team, the lead as its admin; grace is in none.
+  const team = await server.call('POST', '/v2/teams', {
+    name: 'Radio',
+    members: [
+      { user: { username: 'hedy@example.com' }, role: 'user' },
+      { user: { username: 'lead@example.com' }, role: 'admin' },
+    ],
+  });
+  assert.equal(team.status, 201, JSON.stringify(team.body));
+
+  const contact = await server.call('POST', '/v2/users/hedy@example.com/contacts', {
+    method: 'sms',
+    to: PHONE,
+  });
+  assert.equal(contact.status, 201, JSON.stringify(contact.body));
+  contactId = contact.body.data.id;
+  const rule = await server.call('POST', '/v2/users/hedy@example.com/notification-rules', {
+    name: 'Texts',
+    actionType: 'create-alert',
+    steps: [{ contact: { method: 'sms', to: PHONE } }],
+  });
+  assert.equal(rule.status, 201, JSON.stringify(rule.body));
+  ruleId = rule.body.data.id;
+  const steps = await server.call('GET', `/v2/users/hedy@example.com/notification-rules/${ruleId}/steps`);
+  stepId = steps.body.data[0].id;
+});
+after(async () => {
+  await server.stop();
+});
+
+/** Every read of a user's contact methods and notification rules. */
+function readPaths(user: string, ids?: { contact: string; rule: string; step: string }): string[] {
+  const base = `/v2/users/${user}`;
+  return [
+    `${base}/contacts`,
+    `${base}/notification-rules`,
+    ...(ids
+      ? [
+          `${base}/contacts/${ids.contact}`,
+          `${base}/notification-rules/${ids.rule}`,
+          `${base}/notification-rules/${ids.rule}/steps`,
+          `${base}/notification-rules/${ids.rule}/steps/${ids.step}`,
+        ]
+      : []),
+  ];
+}
+
+const hedys = () => readPaths('hedy@example.com', { contact: contactId, rule: ruleId, step: stepId });
+
+describe("reading a user's contact methods and notification rules", () => {
+  it('is refused to another plain user, with a 403 that says whom to ask', async () => {
+    for (const path of hedys()) {
+      const refused = await server.call('GET', path, undefined, keys['grace@example.com']);
+      assert.equal(refused.status, 403, `${path}: ${JSON.stringify(refused.body)}`);
+      assert.match(refused.body.message, /organization admins and the admins of hedy@example\.com's teams/);
+      assert.doesNotMatch(JSON.stringify(refused.body), new RegExp(`\\${PHONE}`));
+    }
+  });
+
+  it('is refused to a fellow member of the user’s team who is not its admin', async () => {
+    for (const path of readPaths('lead@example.com')) {
+      const refused = await server.call('GET', path, undefined, keys['hedy@example.com']);
+      assert.equal(refused.status, 403, path);
+    }
+  });
+
+  it('is open to the user themselves', async () => {
+    for (const path of hedys()) {
+      const got = await server.call('GET', path, undefined, keys['hedy@example.com']);
+      assert.equal(got.status, 200, `${path}: ${JSON.stringify(got.body)}`);
+    }
+    const own = await server.call(
+      'GET',
+      '/v2/users/grace@example.com/contacts',
+      undefined,
+      keys['grace@example.com'],
+    );
+    assert.equal(own.status, 200);
+    assert.deepEqual(
+      own.body.data.map((c: Json) => c.to),
+      ['grace@example.com'],
+    );
+  });
+
+  it('is open to an admin of a team the user belongs to, and not for users outside it', async () => {
+    for (const path of hedys()) {
+      const got = await server.call('GET', path, undefined, keys['lead@example.com']);
+      assert.equal(got.status, 200, `${path}: ${JSON.stringify(got.body)}`);
+    }
+    const rule = await server.call(
+      'GET',
+      `/v2/users/hedy@example.com/notification-rules/${ruleId}`,
+      undefined,
+      keys['lead@example.com'],
+    );
+    assert.deepEqual(rule.body.data.steps[0].contact, { method: 'sms', to: PHONE });
+    for (const path of readPaths('grace@example.com')) {
+      const refused = await server.call('GET', path, undefined, keys['lead@example.com']);
+      assert.equal(refused.status, 403, path);
+    }
+  });
+
+  it('is open to organization admins', async () => {
+    for (const path of [...hedys(), ...readPaths('grace@example.com')]) {
+      const got = await server.call('GET', path, undefined, keys['boss@example.com']);
+      assert.equal(got.status, 200, `${path}: ${JSON.stringify(got.body)}`);
+    }
+  });
+
+  it('a team admin still may not change the member’s contacts', async () => {
+    const refused = await server.call(
+      'POST',
+      '/v2/users/hedy@example.com/contacts',
+      { method: 'voice', to: PHONE },
+      keys['lead@example.com'],
+    );
+    assert.equal(refused.status, 403);
+  });
+
+  it('users and user lists carry no contact details', async () => {
+    const grace = keys['grace@example.com'];
+    const one = await server.call('GET', '/v2/users/hedy@example.com', undefined, grace);
+    assert.equal(one.status, 200);
+    const list = await server.call('GET', '/v2/users', undefined, grace);
+    assert.equal(list.status, 200);
+    const team = await server.call('GET', '/v2/teams/Radio?identifierType=name', undefined, grace);
+    assert.equal(team.status, 200);
+    for (const body of [one.body, list.body, team.body]) {
+      assert.doesNotMatch(JSON.stringify(body), new RegExp(`\\${PHONE}|contacts|notificationRules`));
+    }
+  });
+});
