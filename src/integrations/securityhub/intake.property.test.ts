@@ -2,13 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import pg from 'pg';
-import {
-  hostileEvent,
-  hostileFinding,
-  hostileJson,
-  hostileString,
-  PROPERTY_SEED,
-} from '../../testing/hostile-arbitraries.js';
+import { GOOD, hostileDelivery, PROPERTY_SEED } from '../../testing/hostile-arbitraries.js';
 import { startTestServer, waitFor, type Json, type TestServer } from '../../testing/harness.js';
 import { findingKeyDigest, parseSecurityHubEvent } from './findings.js';
 
@@ -21,8 +15,6 @@ import { findingKeyDigest, parseSecurityHubEvent } from './findings.js';
 let server: TestServer;
 let db: pg.Client;
 let integration: { id: string; apiKey: string };
-/** Marks the findings a property run expects to become alerts. */
-const GOOD = '#good-';
 
 before(async () => {
   server = await startTestServer();
@@ -43,48 +35,6 @@ after(async () => {
   await server.stop();
 });
 
-/** A finding Security Hub would open an alert for: new, active, failing; anything may go in the rest. */
-const goodFinding = fc
-  .tuple(
-    hostileFinding,
-    hostileString({ minLength: 1, maxLength: 60 }),
-    fc.uuid(),
-    fc.constantFrom('LOW', 'HIGH', 'CRITICAL'),
-  )
-  .map(([finding, id, unique, label]) => {
-    const f = finding as Record<string, unknown>;
-    return {
-      ...f,
-      Id: `${id}${GOOD}${unique}`,
-      ProductArn: 'arn:aws:securityhub:us-east-1::product/aws/guardduty',
-      Severity: { Label: label },
-      Workflow: { Status: 'NEW' },
-      RecordState: 'ACTIVE',
-      Compliance: { Status: 'FAILED' },
-      UpdatedAt: '2026-11-30T10:00:00Z',
-    };
-  });
-
-const delivery = fc.oneof(
-  {
-    weight: 3,
-    arbitrary: fc
-      .array(fc.oneof({ arbitrary: goodFinding, weight: 3 }, { arbitrary: hostileJson, weight: 1 }), {
-        minLength: 1,
-        maxLength: 12,
-      })
-      .chain((findings) => fc.uuid().map((id) => ({ findings, id })))
-      .map(({ findings, id }) => ({
-        id,
-        'detail-type': 'Security Hub Findings - Imported',
-        source: 'aws.securityhub',
-        detail: { findings },
-      })),
-  },
-  { weight: 1, arbitrary: hostileEvent },
-  { weight: 1, arbitrary: hostileJson },
-);
-
 async function post(body: unknown): Promise<{ status: number; body: Json }> {
   const response = await fetch(`${server.url}/v1/json/integrations/webhooks/amazonsecurityhub`, {
     method: 'POST',
@@ -97,7 +47,7 @@ async function post(body: unknown): Promise<{ status: number; body: Json }> {
 describe('the intake over hostile deliveries', () => {
   it('never answers 5xx, settles every delivery it accepts, and makes every good finding an alert', async () => {
     await fc.assert(
-      fc.asyncProperty(delivery, async (body) => {
+      fc.asyncProperty(hostileDelivery, async (body) => {
         const res = await post(body);
         assert.ok(
           res.status >= 200 && res.status < 500,
