@@ -109,10 +109,13 @@ export const alertsRepository = {
         INSERT INTO alert_notes (alert_id, note, owner)
         SELECT id, ${input.note}, ${input.owner} FROM upsert WHERE ${input.note}::text IS NOT NULL
       ),
+      -- The request's integration is the requester's, not the alert's: a de-duplicated create counts one
+      -- more occurrence of an alert another integration (or a user) may have made.
       request AS (
         INSERT INTO alert_requests (id, org_id, action, success, status, alert_id, alias, integration_id)
         SELECT ${input.requestId}, org_id, 'Create', true,
-               CASE WHEN inserted THEN 'Created alert' ELSE 'Alert deduplicated' END, id, alias, integration_id
+               CASE WHEN inserted THEN 'Created alert' ELSE 'Alert deduplicated' END, id, alias,
+               ${r.integration?.id ?? null}::uuid
         FROM upsert
         ON CONFLICT (id) DO NOTHING
       ),

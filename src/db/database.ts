@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 
@@ -90,4 +90,25 @@ export function isTransientDatabaseError(error: unknown): boolean {
 export function isUnstorableValue(error: unknown): boolean {
   const code = sqlState(error);
   return code !== undefined && (code.startsWith('22') || code === '54000');
+}
+
+/**
+ * Runs `work` behind a savepoint of the caller's transaction: a failure rolls back its own writes only and
+ * comes back as the error, so the caller can go on with the rest. Transient database trouble is thrown on
+ * instead, since then the whole transaction must go again.
+ */
+export async function withSavepoint<T>(
+  tx: Tx,
+  work: () => Promise<T>,
+): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+  await sql`SAVEPOINT isolated`.execute(tx);
+  try {
+    const value = await work();
+    await sql`RELEASE SAVEPOINT isolated`.execute(tx);
+    return { ok: true, value };
+  } catch (error) {
+    if (isTransientDatabaseError(error)) throw error;
+    await sql`ROLLBACK TO SAVEPOINT isolated`.execute(tx);
+    return { ok: false, error };
+  }
 }

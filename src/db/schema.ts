@@ -193,7 +193,9 @@ export interface IntegrationPayloadsTable {
 export interface DeliveryProgress {
   verdicts: Record<string, number>;
   alertIds: string[];
+  /** The first distinct reasons; `moreReasons` counts the others. */
   reasons: string[];
+  moreReasons: number;
 }
 
 export interface SnsProcessedMessagesTable {

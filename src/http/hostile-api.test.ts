@@ -81,8 +81,12 @@ describe('text PostgreSQL cannot store', () => {
 
   it('is made storable in the names of users, teams, schedules, escalations, routing rules and integrations', async () => {
     const calls: [string, string, object][] = [
-      ['POST', '/v2/users', { username: `u${NUL}@example.com`, fullName: LONE }],
-      ['POST', '/v2/teams', { name: `t ${NUL}`, description: LONE }],
+      [
+        'POST',
+        '/v2/users',
+        { username: 'nul-user@example.com', fullName: `u ${NUL} ${LONE}`, role: { name: 'User' } },
+      ],
+      ['POST', '/v2/teams', { name: 'nulteam', description: LONE }],
       ['POST', '/v2/schedules', { name: `s ${NUL}`, timezone: 'UTC', ownerTeam: { name: 'Hostile' } }],
       [
         'POST',
@@ -108,8 +112,16 @@ describe('text PostgreSQL cannot store', () => {
     ];
     for (const [method, path, body] of calls) {
       const res = await server.call(method, path, body);
-      assert.ok(res.status < 500, `${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
+      assert.ok(
+        res.status >= 200 && res.status < 300,
+        `${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`,
+      );
     }
+    const team = await server.call('GET', '/v2/teams/nulteam?identifierType=name');
+    assert.equal(team.status, 200, JSON.stringify(team.body));
+    assert.equal(team.body.data.description, 'c\uFFFDd');
+    const integrations = await server.call('GET', '/v2/integrations');
+    assert.ok(integrations.body.data.some((i: { name: string }) => i.name === 'i a\uFFFDb'));
   });
 
   it('is refused with a 400 when nested deeper than anything an alert needs', async () => {
@@ -139,6 +151,11 @@ describe('numbers and times out of range', () => {
     });
     assert.equal(leap.status, 422, JSON.stringify(leap.body));
     assert.ok(leap.body.errors.endTime);
+    // A day the calendar does not have is refused too (not quietly made March 1).
+    const february30 = await server.call('POST', '/v2/alerts/snooze-me/snooze?identifierType=alias', {
+      endTime: '2030-02-30T10:00:00Z',
+    });
+    assert.equal(february30.status, 422, JSON.stringify(february30.body));
     const offset = await server.call('GET', `/v2/alerts?offset=${'9'.repeat(30)}`);
     assert.equal(offset.status, 422);
   });

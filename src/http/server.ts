@@ -8,6 +8,7 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify';
 import swagger from '@fastify/swagger';
+import { fullFormats } from 'ajv-formats/dist/formats.js';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { IntegrationAccess, IntegrationPrincipal, Principal } from '../accounts/service.js';
@@ -38,8 +39,11 @@ export type HttpApp = FastifyInstance<
   TypeBoxTypeProvider
 >;
 
-const RFC3339_DATE_TIME =
-  /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$/;
+/** RFC 3339 as ajv-formats checks it (calendar included), and an instant JavaScript can represent. */
+const dateTimeFormat = fullFormats['date-time'] as { validate: (value: string) => boolean };
+function isRepresentableDateTime(value: string): boolean {
+  return dateTimeFormat.validate(value) && Number.isFinite(Date.parse(value));
+}
 
 /** Seconds since the request arrived, as Opsgenie's `took`. */
 export function took(request: FastifyRequest): number {
@@ -166,7 +170,7 @@ export async function buildHttpApp(ctx: AppContext, log: Logger): Promise<HttpAp
       onCreate: (ajv) => {
         ajv.addFormat('date-time', {
           type: 'string',
-          validate: (value: string) => RFC3339_DATE_TIME.test(value) && Number.isFinite(Date.parse(value)),
+          validate: isRepresentableDateTime,
         });
       },
     },

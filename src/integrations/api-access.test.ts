@@ -189,6 +189,29 @@ describe("an API integration's key sees and acts on its own team's alerts only",
     assert.equal(status.status, 404, JSON.stringify(status.body));
   });
 
+  it('reads the outcome of its own create that counted another team’s alert, without that alert’s id', async () => {
+    const other = await createAlert({
+      message: 'disk full on the bastion',
+      alias: 'scope-dedup',
+      responders: [{ type: 'team', id: teamB }],
+    });
+    const created = await server.call('POST', '/v2/alerts', { message: 'mine', alias: 'scope-dedup' }, key);
+    assert.equal(created.status, 202, JSON.stringify(created.body));
+    const status = await server.call('GET', `/v2/alerts/requests/${created.body.requestId}`, undefined, key);
+    assert.equal(status.status, 200, JSON.stringify(status.body));
+    assert.equal(status.body.data.success, true);
+    assert.equal(status.body.data.alertId, '');
+    assert.doesNotMatch(JSON.stringify(status.body), new RegExp(other.id));
+    assert.ok(status.body.data.integrationId.length > 0, 'the request names the integration that made it');
+    const byOwner = await server.call('GET', `/v2/alerts/requests/${created.body.requestId}`);
+    assert.equal(
+      byOwner.body.data.integrationId,
+      status.body.data.integrationId,
+      'the requester’s integration',
+    );
+    assert.equal((await server.call('GET', `/v2/alerts/${other.id}`, undefined, key)).status, 404);
+  });
+
   it('acknowledges, closes and deletes its own team’s alert', async () => {
     const ack = await server.call('POST', `/v2/alerts/${ours.tiny}/acknowledge?identifierType=tiny`, {}, key);
     assert.equal((await outcome(ack.body.requestId, key)).status, 'Acknowledged');
@@ -389,6 +412,51 @@ describe('the access flags of API integrations', () => {
       key,
     );
     assert.equal(foreign.status, 403, JSON.stringify(foreign.body));
+
+    // Nor may it manage an integration of its team that is assigned to a third team, whose alerts
+    // that integration's key reads.
+    const third = await createIntegration({
+      type: 'API',
+      name: 'Terraform for Security',
+      ownerTeam: { id: teamA },
+      assigneeTeam: { id: teamB },
+    });
+    for (const [method, path, body] of [
+      ['POST', `/v2/integrations/${third.id}/api-key`, undefined],
+      ['PATCH', `/v2/integrations/${third.id}`, { allowConfigurationAccess: true }],
+      ['PATCH', `/v2/integrations/${third.id}`, { name: 'Renamed' }],
+      ['POST', `/v2/integrations/${third.id}/disable`, undefined],
+      ['POST', `/v2/integrations/${third.id}/enable`, undefined],
+      ['GET', `/v2/integrations/${third.id}/payloads`, undefined],
+      ['DELETE', `/v2/integrations/${third.id}`, undefined],
+    ] as const) {
+      const refused = await server.call(method, path, body, key);
+      assert.equal(refused.status, 403, `${method} ${path}: ${JSON.stringify(refused.body)}`);
+      assert.match(refused.body.message, /assigned to another team/);
+    }
+    const untouched = await server.call('GET', `/v2/integrations/${third.id}`);
+    assert.equal(untouched.body.data.name, 'Terraform for Security');
+    assert.equal(untouched.body.data.enabled, true);
+    assert.equal(untouched.body.data.allowConfigurationAccess, false);
+    const stillWorks = await server.call('GET', '/v2/alerts', undefined, third.key);
+    assert.equal(stillWorks.status, 200, 'the key was not regenerated');
+    // Its own team's integrations it still manages.
+    const mine = await createIntegration({
+      type: 'API',
+      name: 'Terraform for Payments',
+      ownerTeam: { id: teamA },
+    });
+    for (const [method, path, body] of [
+      ['POST', `/v2/integrations/${mine.id}/api-key`, undefined],
+      ['PATCH', `/v2/integrations/${mine.id}`, { name: 'Terraform for Payments, renamed' }],
+      ['POST', `/v2/integrations/${mine.id}/disable`, undefined],
+      ['POST', `/v2/integrations/${mine.id}/enable`, undefined],
+      ['GET', `/v2/integrations/${mine.id}/payloads`, undefined],
+      ['DELETE', `/v2/integrations/${mine.id}`, undefined],
+    ] as const) {
+      const allowed = await server.call(method, path, body, key);
+      assert.equal(allowed.status, 200, `${method} ${path}: ${JSON.stringify(allowed.body)}`);
+    }
 
     // Its alerts are still only its team's.
     const theirs = await createAlert({ message: 'security only', responders: [{ type: 'team', id: teamB }] });

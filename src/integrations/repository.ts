@@ -290,10 +290,17 @@ export const integrationsRepository = {
    * The integrations that have deliveries waiting, read with a loose index scan (one index probe per
    * integration, however many deliveries wait), so choosing whom to serve next stays cheap under a backlog.
    */
-  async integrationsWithQueuedDeliveries(db: Queryable, limit = 1000): Promise<string[]> {
-    const result = await sql<{ integration_id: string }>`
+  async integrationsWithQueuedDeliveries(
+    db: Queryable,
+    options: { after?: string; limit?: number } = {},
+  ): Promise<string[]> {
+    const limit = options.limit ?? 1000;
+    const scan = (after: string | null) =>
+      sql<{ integration_id: string }>`
       WITH RECURSIVE waiting AS (
-        (SELECT integration_id FROM integration_payloads WHERE verdict = 'queued' ORDER BY integration_id LIMIT 1)
+        (SELECT integration_id FROM integration_payloads
+         WHERE verdict = 'queued' AND (${after}::uuid IS NULL OR integration_id > ${after}::uuid)
+         ORDER BY integration_id LIMIT 1)
         UNION ALL
         SELECT (SELECT p.integration_id FROM integration_payloads p
                 WHERE p.verdict = 'queued' AND p.integration_id > waiting.integration_id
@@ -301,7 +308,15 @@ export const integrationsRepository = {
         FROM waiting WHERE waiting.integration_id IS NOT NULL
       )
       SELECT integration_id FROM waiting WHERE integration_id IS NOT NULL LIMIT ${limit}`.execute(db);
-    return result.rows.map((r) => r.integration_id);
+    const found = (await scan(options.after ?? null)).rows.map((r) => r.integration_id);
+    // Past the end: go round from the start, so a long list is looked at a thousand at a time in turn.
+    if (found.length < limit && options.after !== undefined) {
+      for (const r of (await scan(null)).rows) {
+        if (found.length >= limit || found.includes(r.integration_id)) break;
+        found.push(r.integration_id);
+      }
+    }
+    return found;
   },
 
   /** The oldest waiting deliveries of one integration that no other worker holds, locked until commit. */

@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { apiKeyMatches, generateApiKey, hashApiKey } from '../accounts/apikeys.js';
 import { accountsRepository } from '../accounts/repository.js';
-import { requireOrgOrTeamAdmin, resolveTeamRef, type Principal, type TeamRef } from '../accounts/service.js';
+import {
+  requireOrgOrTeamAdmin,
+  resolveTeamRef,
+  type IntegrationPrincipal,
+  type Principal,
+  type TeamRef,
+} from '../accounts/service.js';
 import { type Db, isUniqueViolation } from '../db/database.js';
 import { conflict, forbidden, invalidField, notFound } from '../http/errors.js';
 import { integrationsRepository as repo, type IntegrationWithTeams } from './repository.js';
@@ -154,15 +160,36 @@ export function createIntegrationsService(
 
   /**
    * An integration's own key (with configuration access) reaches the alerts of two teams at most: its own
-   * team, and its owner team, whose admin it acts as. It may not give an integration to a third team,
-   * whose alerts that integration's key would then read.
+   * team, and its owner team, whose admin it acts as.
+   */
+  function reaches(integration: IntegrationPrincipal, teamId: string) {
+    return teamId === integration.teamId || teamId === integration.ownerTeamId;
+  }
+
+  /**
+   * An integration's key may not give an integration to a third team, whose alerts that integration's key
+   * would then read.
    */
   function requireReachable(p: Principal, assigneeTeamId: string | null | undefined) {
-    if (!p.integration || !assigneeTeamId) return;
-    if (assigneeTeamId === p.integration.teamId || assigneeTeamId === p.integration.ownerTeamId) return;
+    if (!p.integration || !assigneeTeamId || reaches(p.integration, assigneeTeamId)) return;
     throw forbidden(
       `The key of integration [${p.integration.name}] can assign integrations only to its own team or its owner team: use the API key of an admin of the other team.`,
     );
+  }
+
+  /**
+   * That `p` may manage an existing integration: org admins and its owner team's admins may. An
+   * integration's key, besides, only if the integration is not assigned to a third team: else it could
+   * regenerate that integration's key, or give it configuration access, and so reach that team's alerts.
+   */
+  async function requireManages(p: Principal, row: IntegrationWithTeams) {
+    await requireManager(p, row.owner_team_id);
+    // requireManager has checked the owner team (a key administers only its own owner team).
+    if (p.integration && row.assignee_team_id && !reaches(p.integration, row.assignee_team_id)) {
+      throw forbidden(
+        `The key of integration [${p.integration.name}] can manage only integrations assigned to its own team or its owner team: integration [${row.name}] is assigned to another team; use the API key of an admin of that team.`,
+      );
+    }
   }
 
   /**
@@ -171,7 +198,7 @@ export function createIntegrationsService(
    */
   async function loadPayloadsOf(p: Principal, id: string): Promise<IntegrationWithTeams> {
     const row = await load(p, id);
-    if (p.integration) await requireManager(p, row.owner_team_id);
+    if (p.integration) await requireManages(p, row);
     return row;
   }
 
@@ -224,7 +251,7 @@ export function createIntegrationsService(
       },
     ) {
       const row = await load(p, id);
-      await requireManager(p, row.owner_team_id);
+      await requireManages(p, row);
       const owner = changes.ownerTeam
         ? await resolveTeam(p.orgId, changes.ownerTeam, 'ownerTeam')
         : undefined;
@@ -258,7 +285,7 @@ export function createIntegrationsService(
 
     async setEnabled(p: Principal, id: string, enabled: boolean) {
       const row = await load(p, id);
-      await requireManager(p, row.owner_team_id);
+      await requireManages(p, row);
       await repo.update(db, row.id, { enabled });
       forget();
       return load(p, id);
@@ -267,7 +294,7 @@ export function createIntegrationsService(
     /** A new key; the old one stops working at once. */
     async regenerateKey(p: Principal, id: string) {
       const row = await load(p, id);
-      await requireManager(p, row.owner_team_id);
+      await requireManages(p, row);
       const apiKey = generateApiKey();
       const { lookup, hash } = hashApiKey(apiKey);
       await repo.update(db, row.id, { api_key_lookup: lookup, api_key_hash: hash });
@@ -277,7 +304,7 @@ export function createIntegrationsService(
 
     async delete(p: Principal, id: string): Promise<void> {
       const row = await load(p, id);
-      await requireManager(p, row.owner_team_id);
+      await requireManages(p, row);
       await repo.delete(db, row.id);
       forget();
     },

@@ -392,6 +392,43 @@ export const hostileDelivery = fc.oneof(
   { weight: 1, arbitrary: hostileJson },
 );
 
+/** JSON nested `depth` levels deep (past what Vigil accepts when it is deeper than 64). */
+export function nested(depth: number): unknown {
+  let value: unknown = 'bottom';
+  for (let i = 0; i < depth; i++) value = i % 2 === 0 ? { n: value } : [value];
+  return value;
+}
+
+/**
+ * An unsigned SNS notification (for an integration that does not verify signatures) carrying an event,
+ * with hostile fields besides: MessageAttributes of any JSON or nested too deep, an id of any length.
+ */
+export const snsEnvelope = (event: fc.Arbitrary<unknown>) =>
+  fc
+    .record({
+      event,
+      messageId: fc.oneof(fc.uuid(), hostileString({ minLength: 1, maxLength: 9000 })),
+      attributes: fc.oneof(
+        fc.constant(undefined),
+        hostileJson,
+        fc.integer({ min: 50, max: 120 }).map(nested),
+      ),
+      subject: fc.oneof(fc.constant(undefined), hostileString()),
+    })
+    .map(({ event, messageId, attributes, subject }) => ({
+      Type: 'Notification',
+      MessageId: messageId,
+      TopicArn: 'arn:aws:sns:us-east-1:123456789012:property',
+      Message: JSON.stringify(event),
+      Timestamp: new Date().toISOString(),
+      SignatureVersion: '2',
+      Signature: 'unsigned',
+      SigningCertURL: 'https://sns.us-east-1.amazonaws.com/unsigned.pem',
+      UnsubscribeURL: 'https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe',
+      ...(attributes !== undefined ? { MessageAttributes: attributes } : {}),
+      ...(subject !== undefined ? { Subject: subject } : {}),
+    }));
+
 /** True when PostgreSQL's text and jsonb can hold the string: no NUL and no lone surrogate. */
 export function isStorable(text: string): boolean {
   return !/\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text);

@@ -12,14 +12,14 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
     ALTER TABLE securityhub_findings ADD COLUMN finding_key text;
     UPDATE securityhub_findings
-      SET finding_key = encode(sha256(convert_to(product_arn || E'\n' || finding_id, 'UTF8')), 'hex');
+      SET finding_key = encode(sha256(sha256(convert_to(product_arn, 'UTF8')) || sha256(convert_to(finding_id, 'UTF8'))), 'hex');
     ALTER TABLE securityhub_findings ALTER COLUMN finding_key SET NOT NULL;
     ALTER TABLE securityhub_findings DROP CONSTRAINT securityhub_findings_pkey;
     ALTER TABLE securityhub_findings ADD PRIMARY KEY (integration_id, finding_key);
 
     ALTER TABLE securityhub_writebacks ADD COLUMN finding_key text;
     UPDATE securityhub_writebacks
-      SET finding_key = encode(sha256(convert_to(product_arn || E'\n' || finding_id, 'UTF8')), 'hex');
+      SET finding_key = encode(sha256(sha256(convert_to(product_arn, 'UTF8')) || sha256(convert_to(finding_id, 'UTF8'))), 'hex');
     ALTER TABLE securityhub_writebacks ALTER COLUMN finding_key SET NOT NULL;
     ALTER TABLE securityhub_writebacks DROP CONSTRAINT securityhub_writebacks_event_id_product_arn_finding_id_key;
     ALTER TABLE securityhub_writebacks ADD CONSTRAINT securityhub_writebacks_event_finding UNIQUE (event_id, finding_key);
@@ -52,14 +52,18 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     CREATE TRIGGER organizations_drop_tiny_id_sequence AFTER DELETE ON organizations
       FOR EACH ROW EXECUTE FUNCTION organizations_drop_tiny_id_sequence();
 
+    -- A row that comes with its tinyId keeps it: a restore from pg_dump, which also restores the sequences.
+    -- (Anything else that supplies one must move its organization's sequence on itself.)
     CREATE FUNCTION alerts_assign_tiny_id() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-      NEW.tiny_id := nextval(alert_tiny_id_sequence(NEW.org_id)::regclass);
+      IF NEW.tiny_id IS NULL THEN
+        NEW.tiny_id := nextval(alert_tiny_id_sequence(NEW.org_id)::regclass);
+      END IF;
       RETURN NEW;
     END $$;
 
     ALTER TABLE alerts ALTER COLUMN tiny_id DROP DEFAULT;
-    ALTER TABLE alerts DROP CONSTRAINT alerts_tiny_id_key;
+    ALTER TABLE alerts DROP CONSTRAINT IF EXISTS alerts_tiny_id_key;
     CREATE UNIQUE INDEX alerts_org_tiny_id ON alerts (org_id, tiny_id);
     CREATE TRIGGER alerts_tiny_id BEFORE INSERT ON alerts
       FOR EACH ROW EXECUTE FUNCTION alerts_assign_tiny_id();
@@ -80,6 +84,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   `.execute(db);
 }
 
+/**
+ * Back to one tinyId sequence and findings keyed by their identifiers. Not possible once a finding's
+ * identifiers are too long for that key, or once two organizations share a tinyId: restore a backup.
+ */
 export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`
     CREATE SEQUENCE alert_tiny_id_seq;

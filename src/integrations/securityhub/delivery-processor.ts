@@ -6,16 +6,17 @@ import {
   type IntegrationWithTeams,
   type QueuedDeliveryRow,
 } from '../repository.js';
-import { securityHubSettings } from '../types.js';
+import { securityHubSettings, type SecurityHubSettings } from '../types.js';
 import {
   addOutcomes,
-  eventNotTaken,
-  inLockOrder,
   noProgress,
+  planEvent,
   settleOutcome,
+  type DeliveryContext,
   type FindingSync,
 } from './finding-sync.js';
-import { parseSecurityHubEvent } from './findings.js';
+import { findingsRepository } from './findings-repository.js';
+import { parseSecurityHubEvent, type NormalizedFinding, type ParsedEvent } from './findings.js';
 import { looksLikeSnsMessage } from './sns.js';
 
 /**
@@ -44,6 +45,94 @@ export const FINDINGS_PER_SHORT_TRANSACTION = 10;
 /** Deliveries of one integration claimed at once (most deliveries hold one finding). */
 const DELIVERIES_PER_CLAIM = 50;
 
+/**
+ * How many findings a transaction on an integration may take: the full share, unless all the other
+ * processors of the process are already on that integration, in which case this one stays near ready for
+ * other integrations.
+ */
+export function findingsBudget(processorsOnIntegration: number, processors: number): number {
+  return processors > 1 && processorsOnIntegration >= processors - 1
+    ? FINDINGS_PER_SHORT_TRANSACTION
+    : FINDINGS_PER_TRANSACTION;
+}
+
+/** What one transaction does with one claimed delivery. */
+type DeliveryWork =
+  | { row: QueuedDeliveryRow; kind: 'settle'; verdict: string; reason: string; alertIds: string[] }
+  | { row: QueuedDeliveryRow; kind: 'insight'; event: ParsedEvent }
+  | {
+      row: QueuedDeliveryRow;
+      kind: 'findings';
+      event: ParsedEvent;
+      settings: SecurityHubSettings;
+      part: NormalizedFinding[];
+      total: number;
+    };
+
+/** The EventBridge event inside a stored body (an SNS notification's Message, or the body itself). */
+function storedEvent(body: string): unknown {
+  const parsed = JSON.parse(body) as unknown;
+  return looksLikeSnsMessage(parsed)
+    ? (JSON.parse((parsed as { Message: string }).Message) as unknown)
+    : parsed;
+}
+
+/**
+ * Decides what to do with a delivery within `budget` findings, reading nothing but its row. A delivery
+ * that stops being processed part-way (its integration turned off, its event type deselected) is
+ * settled with what its earlier parts did.
+ */
+export function planDelivery(
+  row: QueuedDeliveryRow,
+  integration: IntegrationWithTeams,
+  budget: number,
+): DeliveryWork {
+  const stop = (reason: string, event?: ParsedEvent): DeliveryWork => {
+    if (row.progress === 0 || !row.partial || !event)
+      return { row, kind: 'settle', verdict: 'ignored', reason, alertIds: [] };
+    const sofar = settleOutcome(row.partial, event);
+    return {
+      row,
+      kind: 'settle',
+      verdict: sofar.verdict,
+      reason: [sofar.reason, `the rest was not processed: ${reason}`].filter(Boolean).join('; '),
+      alertIds: sofar.alertIds,
+    };
+  };
+  let raw: unknown;
+  try {
+    raw = storedEvent(row.body);
+  } catch (error) {
+    return {
+      row,
+      kind: 'settle',
+      verdict: 'failed',
+      reason: `the stored delivery could not be read: ${(error as Error).message}`,
+      alertIds: [],
+    };
+  }
+  const event = parseSecurityHubEvent(raw);
+  if (!integration.enabled)
+    return stop('the integration was turned off before the delivery was processed', event);
+  const settings = securityHubSettings(integration.settings);
+  const plan = planEvent(event, settings);
+  if (plan.kind === 'not-taken') return stop(plan.reason, event);
+  if (plan.kind === 'insight') return { row, kind: 'insight', event };
+  return {
+    row,
+    kind: 'findings',
+    event,
+    settings,
+    part: plan.findings.slice(row.progress, row.progress + budget),
+    total: plan.findings.length,
+  };
+}
+
+/** The budget a piece of work uses: its findings, and at least 1 (deliveries without findings count too). */
+function cost(work: DeliveryWork): number {
+  return work.kind === 'findings' ? Math.max(1, work.part.length) : 1;
+}
+
 export function createDeliveryProcessor(deps: {
   db: Db;
   log: Logger;
@@ -58,6 +147,8 @@ export function createDeliveryProcessor(deps: {
   const busy = new Map<string, number>();
   const lastServed = new Map<string, number>();
   let servedCounter = 0;
+  // Where the next look for waiting integrations starts, so that past the first thousand none starves.
+  let scanFrom: string | undefined;
 
   function fairOrder(integrationIds: string[]): string[] {
     return [...integrationIds].sort(
@@ -78,79 +169,42 @@ export function createDeliveryProcessor(deps: {
     else busy.set(integrationId, n);
   }
 
-  /** The EventBridge event inside a stored body (an SNS notification's Message, or the body itself). */
-  function storedEvent(body: string): unknown {
-    const parsed = JSON.parse(body) as unknown;
-    return looksLikeSnsMessage(parsed)
-      ? (JSON.parse((parsed as { Message: string }).Message) as unknown)
-      : parsed;
+  async function waitingIntegrations(): Promise<string[]> {
+    const found = await repo.integrationsWithQueuedDeliveries(db, { after: scanFrom });
+    scanFrom = found.length >= 1000 ? found[found.length - 1] : undefined;
+    return found;
   }
 
-  /**
-   * Processes up to `budget` findings of one stored delivery; returns how much of the budget it used
-   * (at least 1, so that deliveries without findings count too).
-   */
-  async function processDelivery(
-    tx: Tx,
-    row: QueuedDeliveryRow,
-    integration: IntegrationWithTeams,
-    budget: number,
-  ): Promise<number> {
-    const context = { payloadId: row.id, requestId: row.request_id ?? `payload-${row.id}` };
-    const settle = (verdict: string, reason: string | undefined, alertIds: string[] = []) =>
-      repo.settleDelivery(tx, row.id, { verdict, reason: reason ?? null, alertIds });
-    if (!integration.enabled) {
-      await settle('ignored', 'the integration was turned off before the delivery was processed');
-      return 1;
+  async function run(tx: Tx, work: DeliveryWork, integration: IntegrationWithTeams): Promise<void> {
+    const { row } = work;
+    const context: DeliveryContext = { payloadId: row.id, requestId: row.request_id ?? `payload-${row.id}` };
+    const settle = (outcome: { verdict: string; reason?: string | null; alertIds: string[] }) =>
+      repo.settleDelivery(tx, row.id, {
+        verdict: outcome.verdict,
+        reason: outcome.reason ?? null,
+        alertIds: outcome.alertIds,
+      });
+    if (work.kind === 'settle') return settle(work);
+    if (work.kind === 'insight') {
+      const outcome = await sync.syncInsight(tx, integration, work.event, context);
+      return settle(settleOutcome(addOutcomes(noProgress(), [outcome]), work.event));
     }
-    let raw: unknown;
-    try {
-      raw = storedEvent(row.body);
-    } catch (error) {
-      await settle('failed', `the stored delivery could not be read: ${(error as Error).message}`);
-      return 1;
-    }
-    const settings = securityHubSettings(integration.settings);
-    const event = parseSecurityHubEvent(raw);
-    const notTaken = eventNotTaken(event, settings);
-    if (notTaken) {
-      await settle('ignored', notTaken);
-      return 1;
-    }
-    if (event.kind === 'insight-results') {
-      const outcome = settleOutcome(
-        addOutcomes(noProgress(), [await sync.syncInsight(tx, integration, event, context)]),
-        event,
-      );
-      await settle(outcome.verdict, outcome.reason, outcome.alertIds);
-      return 1;
-    }
-    const findings = inLockOrder(event.findings);
-    const slice = findings.slice(row.progress, row.progress + budget);
-    const outcomes = await sync.syncFindings(tx, integration, settings, event, slice, context);
+    const outcomes = await sync.syncFindings(tx, integration, work.settings, work.event, work.part, context);
     const tally = addOutcomes(row.partial ?? noProgress(), outcomes);
-    const progress = row.progress + slice.length;
-    if (progress >= findings.length) {
-      const outcome = settleOutcome(tally, event);
-      await settle(outcome.verdict, outcome.reason, outcome.alertIds);
-    } else {
-      await repo.saveDeliveryProgress(tx, row.id, progress, tally);
-    }
-    return Math.max(1, slice.length);
+    const progress = row.progress + work.part.length;
+    if (progress >= work.total) return settle(settleOutcome(tally, work.event));
+    await repo.saveDeliveryProgress(tx, row.id, progress, tally);
   }
 
   async function processOnce(): Promise<boolean> {
-    const waiting = await repo.integrationsWithQueuedDeliveries(db);
+    const waiting = await waitingIntegrations();
     if (waiting.length === 0) return false;
     let serving: string | undefined;
     let used = 0;
     try {
       await db.transaction().execute(async (tx) => {
         for (const integrationId of fairOrder(waiting)) {
-          const budget =
-            (busy.get(integrationId) ?? 0) >= processors - 1
-              ? FINDINGS_PER_SHORT_TRANSACTION
-              : FINDINGS_PER_TRANSACTION;
+          const budget = findingsBudget(busy.get(integrationId) ?? 0, processors);
           const rows = await repo.claimQueuedDeliveries(
             tx,
             integrationId,
@@ -162,10 +216,21 @@ export function createDeliveryProcessor(deps: {
           const integration = await repo.getById(tx, integrationId);
           // Deleted meanwhile: its deliveries go with it (ON DELETE CASCADE).
           if (!integration) return;
+          const plans: DeliveryWork[] = [];
           for (const row of rows) {
             if (used >= budget) break;
-            used += await processDelivery(tx, row, integration, budget - used);
+            const work = planDelivery(row, integration, budget - used);
+            plans.push(work);
+            used += cost(work);
           }
+          // Every finding this transaction touches, locked at once in the one global order, so that two
+          // transactions on deliveries that share findings never wait on each other in a cycle.
+          await findingsRepository.lockAll(
+            tx,
+            integration.id,
+            plans.flatMap((w) => (w.kind === 'findings' ? w.part : [])),
+          );
+          for (const work of plans) await run(tx, work, integration);
           return;
         }
       });
@@ -174,7 +239,8 @@ export function createDeliveryProcessor(deps: {
       if (isTransientDatabaseError(error)) {
         log.warn({ err: error }, 'a batch of deliveries will run again after a transient database error');
         // A lost race runs again at once; an unreachable database at the next tick.
-        return (error as { code?: string }).code === '40P01' || (error as { code?: string }).code === '40001';
+        const code = (error as { code?: string }).code;
+        return code === '40P01' || code === '40001';
       }
       throw error;
     } finally {

@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import { sql } from 'kysely';
 import type { Principal } from '../../accounts/service.js';
 import type { Actor } from '../../alerts/events.js';
 import type { AlertsService } from '../../alerts/service.js';
-import { isTransientDatabaseError, type Tx } from '../../db/database.js';
+import { withSavepoint, type Tx } from '../../db/database.js';
 import type { AlertRow, DeliveryProgress, Priority } from '../../db/schema.js';
 import { indexKey } from '../../db/storable.js';
 import type { Logger } from '../../logger.js';
@@ -13,6 +12,7 @@ import {
   alertFieldsForFinding,
   alertFieldsForInsight,
   cut,
+  findingKeyDigest,
   parseSecurityHubEvent,
   priorityForSeverity,
   type NormalizedFinding,
@@ -100,10 +100,13 @@ export function closeReason(
   return undefined;
 }
 
-/** One finding, one alert: the alias is derived from the integration and the finding's identity. */
+/**
+ * One finding, one alert: the alias is derived from the integration and the finding's key (so two
+ * different findings never share it, whatever their identifiers hold).
+ */
 export function findingAlias(integrationId: string, f: NormalizedFinding): string {
   const digest = createHash('sha256')
-    .update(`${integrationId}\n${f.key.productArn}\n${f.key.id}`)
+    .update(`${integrationId}\n${findingKeyDigest(f.key)}`)
     .digest('hex');
   return `securityhub-${digest.slice(0, 40)}`;
 }
@@ -129,19 +132,25 @@ export function isEchoOfWriteBack(
   return changed.length > 0 && changed.every(([field, , after]) => wrote[field] === after);
 }
 
-/** Findings in a stable order, so two transactions locking the same findings take the locks alike. */
-export function inLockOrder(findings: readonly NormalizedFinding[]): NormalizedFinding[] {
-  return [...findings].sort((a, b) =>
-    `${a.key.productArn}\n${a.key.id}`.localeCompare(`${b.key.productArn}\n${b.key.id}`),
-  );
+/**
+ * An event's findings in the order they are locked, processed and taken in chunks: by their key's digest,
+ * which is the same in every process, locale and version (a delivery's progress is an index into it).
+ */
+export function inProcessingOrder(findings: readonly NormalizedFinding[]): NormalizedFinding[] {
+  const digests = new Map(findings.map((f) => [f, findingKeyDigest(f.key)]));
+  return [...findings].sort((a, b) => {
+    const x = digests.get(a) ?? '';
+    const y = digests.get(b) ?? '';
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
 }
 
 /** An empty tally of a delivery's findings. */
 export function noProgress(): DeliveryProgress {
-  return { verdicts: {}, alertIds: [], reasons: [] };
+  return { verdicts: {}, alertIds: [], reasons: [], moreReasons: 0 };
 }
 
-/** Adds findings' outcomes to a delivery's tally. */
+/** Adds findings' outcomes to a delivery's tally: the first distinct reasons are kept, the rest counted. */
 export function addOutcomes(
   progress: DeliveryProgress,
   outcomes: readonly FindingOutcome[],
@@ -149,12 +158,15 @@ export function addOutcomes(
   const verdicts = { ...progress.verdicts };
   const alertIds = new Set(progress.alertIds);
   const reasons = [...progress.reasons];
+  let moreReasons = progress.moreReasons ?? 0;
   for (const o of outcomes) {
     verdicts[o.verdict] = (verdicts[o.verdict] ?? 0) + 1;
     if (o.alertId) alertIds.add(o.alertId);
-    if (o.reason && !reasons.includes(o.reason)) reasons.push(o.reason);
+    if (!o.reason || reasons.includes(o.reason)) continue;
+    if (reasons.length < MAX_REASONS) reasons.push(o.reason);
+    else moreReasons++;
   }
-  return { verdicts, alertIds: [...alertIds], reasons: reasons.slice(0, MAX_REASONS + 1) };
+  return { verdicts, alertIds: [...alertIds], reasons, moreReasons };
 }
 
 /**
@@ -175,18 +187,30 @@ export function settleOutcome(progress: DeliveryProgress, event: ParsedEvent): E
   const skipped = event.skipped.map((s) => `finding ${s.index} skipped: ${s.reason}`);
   const all = [...new Set([...progress.reasons, ...skipped])];
   const shown = all.slice(0, MAX_REASONS);
-  if (all.length > MAX_REASONS) shown.push(`and ${all.length - MAX_REASONS} more`);
+  const more = all.length - shown.length + (progress.moreReasons ?? 0);
+  if (more > 0) shown.push(`and ${more} more`);
   const failed = progress.verdicts.failed ?? 0;
   if (failed > 0 && verdict !== 'failed') shown.unshift(`${failed} of ${total} findings failed`);
   return { verdict, reason: shown.join('; ') || undefined, alertIds: progress.alertIds };
 }
 
-/** Why an event makes no finding changes at all (unreadable, or not selected), or undefined. */
-export function eventNotTaken(event: ParsedEvent, settings: SecurityHubSettings): string | undefined {
-  if (event.kind === 'unsupported') return event.skipped[0]?.reason ?? 'not a Security Hub event';
-  if (!settings.eventTypes.includes(event.kind))
-    return `event type "${event.detailType}" is not selected in this integration`;
-  return undefined;
+/** What an event asks for: nothing (and why), the alert of its insight results, or its findings synced. */
+export type EventPlan =
+  | { kind: 'not-taken'; reason: string }
+  | { kind: 'insight' }
+  | { kind: 'findings'; findings: NormalizedFinding[] };
+
+export function planEvent(event: ParsedEvent, settings: SecurityHubSettings): EventPlan {
+  if (event.kind === 'unsupported')
+    return { kind: 'not-taken', reason: event.skipped[0]?.reason ?? 'not a Security Hub event' };
+  if (!settings.eventTypes.includes(event.kind)) {
+    return {
+      kind: 'not-taken',
+      reason: `event type "${event.detailType}" is not selected in this integration`,
+    };
+  }
+  if (event.kind === 'insight-results') return { kind: 'insight' };
+  return { kind: 'findings', findings: inProcessingOrder(event.findings) };
 }
 
 function systemPrincipal(orgId: string): Principal {
@@ -254,7 +278,7 @@ export function createFindingSync(deps: { alerts: AlertsService; log: Logger }) 
         reason: `severity ${finding.severityLabel} is below the minimum ${settings.minimumSeverity}`,
       };
     }
-    await findingsRepository.lock(tx, integration.id, finding);
+    // The caller holds the finding's lock (syncFindings takes them all, in one order).
     const previous = await findingsRepository.find(tx, integration.id, finding);
     const save = (alertId: string | null) => findingsRepository.save(tx, integration.id, finding, alertId);
 
@@ -351,26 +375,6 @@ export function createFindingSync(deps: { alerts: AlertsService; log: Logger }) 
     return { verdict: 'created', alertId: created.id };
   }
 
-  /**
-   * Runs `work` behind a savepoint: a failure rolls back its own writes only, and comes back as the error
-   * (transient database trouble is thrown on, since the whole transaction must go again).
-   */
-  async function isolated<T>(
-    tx: Tx,
-    work: () => Promise<T>,
-  ): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
-    await sql`SAVEPOINT isolated`.execute(tx);
-    try {
-      const value = await work();
-      await sql`RELEASE SAVEPOINT isolated`.execute(tx);
-      return { ok: true, value };
-    } catch (error) {
-      if (isTransientDatabaseError(error)) throw error;
-      await sql`ROLLBACK TO SAVEPOINT isolated`.execute(tx);
-      return { ok: false, error };
-    }
-  }
-
   function failure(
     error: unknown,
     integration: IntegrationWithTeams,
@@ -394,8 +398,9 @@ export function createFindingSync(deps: { alerts: AlertsService; log: Logger }) 
   }
 
   /**
-   * Syncs findings (a slice of an event's, in lock order), each one succeeding or failing alone. The whole
-   * slice is tried behind one savepoint first; only when something in it fails is it done again finding by
+   * Syncs findings (a part of an event's, in processing order), each one succeeding or failing alone.
+   * Their locks are taken first, all at once and in the one order every transaction uses. The whole part
+   * is then tried behind one savepoint; only when something in it fails is it done again finding by
    * finding, so the common case costs two statements, not two per finding.
    */
   async function syncFindings(
@@ -407,7 +412,8 @@ export function createFindingSync(deps: { alerts: AlertsService; log: Logger }) 
     context: DeliveryContext,
   ): Promise<FindingOutcome[]> {
     const requestId = context.requestId;
-    const together = await isolated(tx, async () => {
+    await findingsRepository.lockAll(tx, integration.id, findings);
+    const together = await withSavepoint(tx, async () => {
       const outcomes: FindingOutcome[] = [];
       for (const f of findings)
         outcomes.push(await syncFinding(tx, integration, settings, event, f, requestId));
@@ -416,7 +422,9 @@ export function createFindingSync(deps: { alerts: AlertsService; log: Logger }) 
     if (together.ok) return together.value;
     const outcomes: FindingOutcome[] = [];
     for (const f of findings) {
-      const alone = await isolated(tx, () => syncFinding(tx, integration, settings, event, f, requestId));
+      const alone = await withSavepoint(tx, () =>
+        syncFinding(tx, integration, settings, event, f, requestId),
+      );
       outcomes.push(
         alone.ok ? alone.value : failure(alone.error, integration, context, `finding ${cut(f.key.id, 120)}`),
       );
@@ -433,7 +441,7 @@ export function createFindingSync(deps: { alerts: AlertsService; log: Logger }) 
   ): Promise<FindingOutcome> {
     const fields = alertFieldsForInsight(event);
     const alias = cut(`securityhub-insight-${indexKey(event.eventId ?? context.requestId)}`, 512, '');
-    const result = await isolated(tx, () =>
+    const result = await withSavepoint(tx, () =>
       createAlert(tx, integration, context.requestId, { ...fields, alias }),
     );
     if (!result.ok) return failure(result.error, integration, context, 'the insight results');
@@ -454,22 +462,12 @@ export function createFindingSync(deps: { alerts: AlertsService; log: Logger }) 
     ): Promise<EventOutcome> {
       const settings = securityHubSettings(integration.settings);
       const event = parseSecurityHubEvent(raw);
-      const notTaken = eventNotTaken(event, settings);
-      if (notTaken) return { verdict: 'ignored', reason: notTaken, alertIds: [] };
-      if (event.kind === 'insight-results') {
-        return settleOutcome(
-          addOutcomes(noProgress(), [await syncInsight(tx, integration, event, context)]),
-          event,
-        );
-      }
-      const outcomes = await syncFindings(
-        tx,
-        integration,
-        settings,
-        event,
-        inLockOrder(event.findings),
-        context,
-      );
+      const plan = planEvent(event, settings);
+      if (plan.kind === 'not-taken') return { verdict: 'ignored', reason: plan.reason, alertIds: [] };
+      const outcomes =
+        plan.kind === 'insight'
+          ? [await syncInsight(tx, integration, event, context)]
+          : await syncFindings(tx, integration, settings, event, plan.findings, context);
       return settleOutcome(addOutcomes(noProgress(), outcomes), event);
     },
   };

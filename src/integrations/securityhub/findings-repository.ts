@@ -20,10 +20,18 @@ export interface FindingStateRow {
 }
 
 export const findingsRepository = {
-  /** Serialises work on one finding across transactions and processes until the caller's commit. */
-  async lock(tx: Tx, integrationId: string, finding: NormalizedFinding): Promise<void> {
-    const lockKey = `${integrationId}\n${findingKeyDigest(finding.key)}`;
-    await sql`SELECT pg_advisory_xact_lock(hashtextextended(${lockKey}, 0))`.execute(tx);
+  /**
+   * Serialises work on these findings across transactions and processes until the caller's commit. The
+   * locks are taken in one statement, ordered by their key: every transaction takes its locks in that one
+   * order, so two can never wait on each other in a cycle. (Taking a lock already held is a no-op.)
+   */
+  async lockAll(tx: Tx, integrationId: string, findings: readonly NormalizedFinding[]): Promise<void> {
+    if (findings.length === 0) return;
+    const keys = findings.map((f) => `${integrationId}\n${findingKeyDigest(f.key)}`);
+    await sql`
+      SELECT pg_advisory_xact_lock(k)
+      FROM (SELECT DISTINCT hashtextextended(key, 0) AS k FROM unnest(${keys}::text[]) AS key) AS wanted
+      ORDER BY k`.execute(tx);
   },
 
   async find(

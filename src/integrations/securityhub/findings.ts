@@ -28,11 +28,14 @@ export interface FindingKey {
 }
 
 /**
- * What Vigil keys a finding by: a digest of ProductArn and Id, so that identifiers of any length fit an
- * index (Security Hub allows 512 characters; a sender may send more).
+ * What Vigil keys a finding by: SHA-256 over the SHA-256 of its ProductArn and that of its Id (UTF-8), so
+ * that identifiers of any length fit an index (Security Hub allows 512 characters; a sender may send more)
+ * and no two different pairs can run together (as "a\nb" + "c" and "a" + "b\nc" would, joined by a newline).
+ * Migration 0007 computes the same in SQL for the findings that existed before it.
  */
 export function findingKeyDigest(key: FindingKey): string {
-  return createHash('sha256').update(`${key.productArn}\n${key.id}`, 'utf8').digest('hex');
+  const part = (text: string) => createHash('sha256').update(text, 'utf8').digest();
+  return createHash('sha256').update(part(key.productArn)).update(part(key.id)).digest('hex');
 }
 
 export interface NormalizedFinding {

@@ -3,6 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
+import { createLogger } from '../../logger.js';
+import { createSecurityHubIntake } from './intake.js';
+import { SnsCertificateStore } from './sns.js';
 import {
   addOrganization,
   startTestServer,
@@ -43,6 +46,14 @@ after(async () => {
 });
 
 const PRODUCT = 'arn:aws:securityhub:us-east-1::product/aws/guardduty';
+
+/** A logger whose lines a test can read. */
+function capturedLog() {
+  const lines: string[] = [];
+  const stream = new PassThrough();
+  stream.on('data', (chunk: Buffer) => lines.push(chunk.toString()));
+  return { log: createLogger('warn', stream), lines };
+}
 
 function finding(id: string, extra: Json = {}): Json {
   return {
@@ -201,22 +212,102 @@ describe('deliveries PostgreSQL could not store', () => {
       const bodies = Array.from({ length: 30 }, (_, i) =>
         event([finding(i === 7 ? `poison-body-${randomUUID()}` : `neighbour-${i}-${randomUUID()}`)]),
       );
-      const answers = await Promise.all(bodies.map((b) => deliver(integration, b)));
+      // Handed to the intake in one tick, so that they are stored together, in one statement.
+      const { log, lines } = capturedLog();
+      const intake = createSecurityHubIntake({
+        db: server.app.context.apiDb,
+        alerts: server.app.context.alerts,
+        config: server.app.context.config,
+        log,
+        certificates: new SnsCertificateStore({}),
+        confirmSubscription: async () => ({ status: 500, body: '' }),
+      });
+      const row = await server.app.context.integrations.byApiKey(integration.apiKey);
+      const answers = (
+        await Promise.all(
+          bodies.map((b, i) =>
+            intake.handle(
+              row,
+              { keyInHeader: true, contentType: 'application/json', body: JSON.stringify(b) },
+              `together-${i}`,
+            ),
+          ),
+        )
+      ).map((a) => ({ status: a.status, body: a.body as Json }));
+      assert.ok(
+        lines.some((l) => l.includes('storing deliveries together failed')),
+        'the batch statement failed, then each was stored alone',
+      );
       const poisoned = answers[7]!;
       assert.equal(poisoned.status, 400);
       assert.match(poisoned.body.reason, /cannot store this delivery .*will not help/);
       const neighbours = answers.filter((_, i) => i !== 7);
       assert.ok(neighbours.every((a) => a.status === 200 && a.body.verdict === 'queued'));
-      const log = await server.call(
+      const refused = await server.call(
         'GET',
         `/v2/integrations/${integration.id}/payloads?verdict=refused&includeBody=true`,
       );
-      assert.equal(log.body.data.length, 1);
-      assert.match(log.body.data[0].reason, /cannot store this delivery/);
-      assert.match(log.body.data[0].body, /^\(not kept: /);
+      assert.equal(refused.body.data.length, 1);
+      assert.match(refused.body.data[0].reason, /cannot store this delivery/);
+      assert.match(refused.body.data[0].body, /^\(not kept: /);
     } finally {
       await db.query('DROP TRIGGER refuse_poison ON integration_payloads; DROP FUNCTION refuse_poison();');
     }
+  });
+
+  it('refuses with a 400 an SNS message nested too deeply, and logs it', async () => {
+    const integration = await addIntegration();
+    let attributes: unknown = 'x';
+    for (let i = 0; i < 100; i++) attributes = { a: attributes };
+    const res = await deliver(
+      integration,
+      {
+        Type: 'Notification',
+        MessageId: randomUUID(),
+        TopicArn: 'arn:aws:sns:us-east-1:123456789012:deep',
+        Message: JSON.stringify(event([finding(`deep-${randomUUID()}`)])),
+        MessageAttributes: attributes,
+        Timestamp: new Date().toISOString(),
+        SignatureVersion: '2',
+        Signature: 'x',
+        SigningCertURL: 'https://sns.us-east-1.amazonaws.com/x.pem',
+        UnsubscribeURL: 'https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe',
+      },
+      true,
+    );
+    assert.equal(res.status, 400, JSON.stringify(res.body));
+    assert.match(res.body.reason, /nested more than 64 levels/);
+    const log = await server.call('GET', `/v2/integrations/${integration.id}/payloads?verdict=refused`);
+    assert.equal(log.body.data.length, 1);
+  });
+
+  it('answers 401 to a delivery for an integration deleted while it arrived, and stores its neighbours', async () => {
+    const doomed = await addIntegration();
+    const other = await addIntegration();
+    const intake = createSecurityHubIntake({
+      db: server.app.context.apiDb,
+      alerts: server.app.context.alerts,
+      config: server.app.context.config,
+      log: capturedLog().log,
+      certificates: new SnsCertificateStore({}),
+      confirmSubscription: async () => ({ status: 500, body: '' }),
+    });
+    const doomedRow = await server.app.context.integrations.byApiKey(doomed.apiKey);
+    const otherRow = await server.app.context.integrations.byApiKey(other.apiKey);
+    assert.equal((await server.call('DELETE', `/v2/integrations/${doomed.id}`)).status, 200);
+    const request = (b: Json) => ({
+      keyInHeader: true,
+      contentType: 'application/json',
+      body: JSON.stringify(b),
+    });
+    const [gone, ...rest] = await Promise.all([
+      intake.handle(doomedRow, request(event([finding(`gone-${randomUUID()}`)])), 'gone'),
+      ...Array.from({ length: 5 }, (_, i) =>
+        intake.handle(otherRow, request(event([finding(`alive-${i}-${randomUUID()}`)])), `alive-${i}`),
+      ),
+    ]);
+    assert.equal(gone?.status, 401);
+    assert.ok(rest.every((a) => a.status === 200 && a.body.verdict === 'queued'));
   });
 
   it('logs a 503 with the request id of the delivery it refused', async () => {
@@ -298,6 +389,38 @@ describe('findings of one delivery', () => {
       assert.match(outcome.reason, new RegExp(`request ${answer.body.requestId}`));
     } finally {
       await db.query('DROP TRIGGER refuse_doomed_alert ON alerts; DROP FUNCTION refuse_doomed_alert();');
+    }
+  });
+
+  it('keeps the tally of a chunked delivery whose failures fall in different chunks', async () => {
+    const integration = await addIntegration();
+    await db.query(`
+      CREATE FUNCTION refuse_doomed_chunk() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.message LIKE '%chunk-doomed%' THEN RAISE EXCEPTION 'refused: %', NEW.message; END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER refuse_doomed_chunk BEFORE INSERT ON alerts
+        FOR EACH ROW EXECUTE FUNCTION refuse_doomed_chunk();`);
+    try {
+      const run = randomUUID();
+      // 250 findings (three chunks), 30 of them refused, spread over all of the chunks.
+      const findings = Array.from({ length: 250 }, (_, i) => ({
+        Id: `chunk-${run}-${i}`,
+        ProductArn: PRODUCT,
+        Title: i % 8 === 0 && i < 240 ? `chunk-doomed ${i}` : `chunk ${i}`,
+        Severity: { Label: 'LOW' },
+      }));
+      const answer = await deliver(integration, event(findings));
+      const outcome = await settled(integration, answer.body.payloadId);
+      assert.equal(outcome.verdict, 'created');
+      assert.equal(outcome.alertIds.length, 220);
+      assert.match(outcome.reason, /^30 of 250 findings failed; /);
+      // The first 20 distinct reasons are shown, and the others counted.
+      assert.equal((outcome.reason.match(/refused: \[[^\]]*\] chunk-doomed/g) ?? []).length, 20);
+      assert.match(outcome.reason, /; and 10 more$/);
+    } finally {
+      await db.query('DROP TRIGGER refuse_doomed_chunk ON alerts; DROP FUNCTION refuse_doomed_chunk();');
     }
   });
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import pg from 'pg';
-import { GOOD, hostileDelivery, PROPERTY_SEED } from '../../testing/hostile-arbitraries.js';
+import { GOOD, hostileDelivery, PROPERTY_SEED, snsEnvelope } from '../../testing/hostile-arbitraries.js';
 import { startTestServer, waitFor, type Json, type TestServer } from '../../testing/harness.js';
 import { findingKeyDigest, parseSecurityHubEvent } from './findings.js';
 
@@ -35,10 +35,17 @@ after(async () => {
   await server.stop();
 });
 
-async function post(body: unknown): Promise<{ status: number; body: Json }> {
-  const response = await fetch(`${server.url}/v1/json/integrations/webhooks/amazonsecurityhub`, {
+/** A bare EventBridge event (key in a header), or the same wrapped in an SNS notification (key in the URL). */
+const delivery = fc.oneof(
+  { weight: 3, arbitrary: hostileDelivery.map((event) => ({ event, sns: undefined })) },
+  { weight: 2, arbitrary: snsEnvelope(hostileDelivery).map((sns) => ({ event: undefined, sns })) },
+);
+
+async function post(body: unknown, keyInUrl: boolean): Promise<{ status: number; body: Json }> {
+  const url = `${server.url}/v1/json/integrations/webhooks/amazonsecurityhub`;
+  const response = await fetch(keyInUrl ? `${url}?apiKey=${encodeURIComponent(integration.apiKey)}` : url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-api-key': integration.apiKey },
+    headers: { 'content-type': 'application/json', ...(keyInUrl ? {} : { 'x-api-key': integration.apiKey }) },
     body: JSON.stringify(body),
   });
   return { status: response.status, body: await response.json() };
@@ -47,8 +54,8 @@ async function post(body: unknown): Promise<{ status: number; body: Json }> {
 describe('the intake over hostile deliveries', () => {
   it('never answers 5xx, settles every delivery it accepts, and makes every good finding an alert', async () => {
     await fc.assert(
-      fc.asyncProperty(hostileDelivery, async (body) => {
-        const res = await post(body);
+      fc.asyncProperty(delivery, async ({ event, sns }) => {
+        const res = await post(sns ?? event, sns !== undefined);
         assert.ok(
           res.status >= 200 && res.status < 500,
           `answered ${res.status}: ${JSON.stringify(res.body)}`,
@@ -63,7 +70,7 @@ describe('the intake over hostile deliveries', () => {
         });
         assert.notEqual(outcome.verdict, 'failed', outcome.reason);
         // The good findings, as the parser reads them (it also makes them storable).
-        const parsed = parseSecurityHubEvent(body);
+        const parsed = parseSecurityHubEvent(sns ? (JSON.parse(sns.Message) as unknown) : event);
         const good = parsed.findings.filter((f) => f.key.id.includes(GOOD));
         for (const finding of good) {
           const row = await db.query(

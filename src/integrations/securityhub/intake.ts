@@ -1,6 +1,6 @@
 import type { Config } from '../../config.js';
 import { isTransientDatabaseError, isUnstorableValue, type Db, type Tx } from '../../db/database.js';
-import { storableJson, storableText } from '../../db/storable.js';
+import { storableJson, storableText, TooDeeplyNested } from '../../db/storable.js';
 import type { Logger } from '../../logger.js';
 import { integrationsRepository as repo, type IntegrationWithTeams } from '../repository.js';
 import { securityHubSettings, type SecurityHubSettings } from '../types.js';
@@ -55,6 +55,9 @@ export interface IntakeDeps {
   onStored?: () => void;
 }
 
+const UNKNOWN_KEY =
+  'Unknown integration API key: copy the endpoint URL from the integration again (the key may have been regenerated, or the integration deleted).';
+
 class Refusal extends Error {
   constructor(
     readonly status: number,
@@ -68,8 +71,14 @@ class Refusal extends Error {
 /** A delivery PostgreSQL refused to store: sending it again can never succeed, so the sender gets a 4xx. */
 class UnstorableDelivery extends Error {}
 
-/** Deliveries stored together in one statement at most. */
+/** Deliveries stored together in one statement at most, and their bodies' size at most. */
 const STORE_BATCH = 500;
+const STORE_BATCH_BYTES = 8 * 1024 * 1024;
+
+/** The integration of a delivery was deleted while the delivery arrived (a foreign key refused it). */
+function isIntegrationGone(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === '23503';
+}
 
 export function createSecurityHubIntake(deps: IntakeDeps) {
   const { db, log } = deps;
@@ -199,7 +208,13 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
 
   async function flushDeliveries(): Promise<void> {
     flushScheduled = false;
-    const batch = waiting.splice(0, STORE_BATCH);
+    let count = 0;
+    let bytes = 0;
+    while (count < waiting.length && count < STORE_BATCH && (count === 0 || bytes < STORE_BATCH_BYTES)) {
+      bytes += (waiting[count]?.body.length ?? 0) * 2;
+      count++;
+    }
+    const batch = waiting.splice(0, count);
     if (waiting.length > 0 && !flushScheduled) {
       flushScheduled = true;
       setImmediate(() => void flushDeliveries());
@@ -211,8 +226,9 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
       deps.onStored?.();
       return;
     } catch (error) {
-      // Only a value can be one delivery's fault; anything else fails them all alike.
-      if (batch.length === 1 || !isUnstorableValue(error)) {
+      // Only a value, or an integration deleted meanwhile, can be one delivery's fault; anything else
+      // (the database's state) fails them all alike.
+      if (batch.length === 1 || !(isUnstorableValue(error) || isIntegrationGone(error))) {
         for (const d of batch) d.fail(error);
         return;
       }
@@ -249,7 +265,13 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
         requestId: delivery.requestId,
         done,
         fail: (error) =>
-          fail(isUnstorableValue(error) ? new UnstorableDelivery((error as Error).message) : error),
+          fail(
+            isUnstorableValue(error)
+              ? new UnstorableDelivery((error as Error).message)
+              : isIntegrationGone(error)
+                ? new Refusal(401, 'refused', UNKNOWN_KEY)
+                : error,
+          ),
       });
       if (!flushScheduled) {
         flushScheduled = true;
@@ -477,12 +499,17 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
     } catch (error) {
       let refusal: Refusal | undefined;
       if (error instanceof Refusal) refusal = error;
-      else if (error instanceof UnstorableDelivery || isUnstorableValue(error)) {
+      else if (error instanceof TooDeeplyNested) {
+        refusal = new Refusal(400, 'refused', `Not a valid delivery: ${error.message}.`);
+      } else if (error instanceof UnstorableDelivery || isUnstorableValue(error)) {
         refusal = new Refusal(
           400,
           'refused',
           `Vigil cannot store this delivery (${(error as Error).message}); sending it again will not help. Check what the sender puts in it.`,
         );
+      }
+      if (refusal?.message === UNKNOWN_KEY) {
+        return { status: 401, body: { result: 'Refused', verdict: 'refused', reason: UNKNOWN_KEY } };
       }
       if (refusal) {
         log.warn(
@@ -497,22 +524,20 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
           body: { result: 'Refused', verdict: refusal.verdict, reason: refusal.message },
         };
       }
-      // Any other database error is Vigil's (or its database's), not the sender's: a retry may help.
-      if (isTransientDatabaseError(error) || typeof (error as { code?: unknown }).code === 'string') {
-        log.error(
-          { err: error, integrationId: integration.id, requestId },
-          'Security Hub delivery could not be stored; the sender will retry',
-        );
-        return {
-          status: 503,
-          body: {
-            result: 'Retry',
-            verdict: 'failed',
-            reason: 'The delivery could not be stored; it will be retried.',
-          },
-        };
-      }
-      throw error;
+      // Anything else is Vigil's trouble (or its database's), not the sender's: a retry may help, and SNS and
+      // EventBridge retry a 5xx, so the delivery is not lost.
+      log.error(
+        { err: error, integrationId: integration.id, requestId, transient: isTransientDatabaseError(error) },
+        'Security Hub delivery could not be stored; the sender will retry',
+      );
+      return {
+        status: 503,
+        body: {
+          result: 'Retry',
+          verdict: 'failed',
+          reason: 'The delivery could not be stored; it will be retried.',
+        },
+      };
     }
   }
 
@@ -528,8 +553,7 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
           body: {
             result: 'Refused',
             verdict: 'refused',
-            reason:
-              'Unknown integration API key: copy the endpoint URL from the integration again (the key may have been regenerated).',
+            reason: UNKNOWN_KEY,
           },
         };
       }

@@ -66,7 +66,7 @@ const SIGNED_FIELDS: Record<SnsMessageType, ReadonlyArray<keyof SnsMessage>> = {
   UnsubscribeConfirmation: ['Message', 'MessageId', 'SubscribeURL', 'Timestamp', 'Token', 'TopicArn', 'Type'],
 };
 
-const MAX_TOPIC_ARN_LENGTH = 1024;
+const MAX_TOPIC_ARN_BYTES = 1024;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -95,11 +95,11 @@ export function parseSnsMessage(
       return { ok: false, reason: `The ${type} message has no ${field}: it must be a non-empty string.` };
     }
   }
-  // A topic ARN is at most about 330 characters (a 256-character name); it is a key in the database.
-  if ((body.TopicArn as string).length > MAX_TOPIC_ARN_LENGTH) {
+  // A topic ARN is at most about 330 ASCII characters (a 256-character name); it is a key in the database.
+  if (Buffer.byteLength(body.TopicArn as string, 'utf8') > MAX_TOPIC_ARN_BYTES) {
     return {
       ok: false,
-      reason: `TopicArn is longer than ${MAX_TOPIC_ARN_LENGTH} characters, so it is not an SNS topic ARN.`,
+      reason: `TopicArn is longer than ${MAX_TOPIC_ARN_BYTES} bytes, so it is not an SNS topic ARN.`,
     };
   }
   if (body.Subject !== undefined && typeof body.Subject !== 'string') {

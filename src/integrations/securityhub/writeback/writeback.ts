@@ -63,6 +63,18 @@ export function changeFor(
   }
 }
 
+/** Security Hub's limit on a finding's Id and ProductArn in BatchUpdateFindings. */
+const MAX_IDENTIFIER_LENGTH = 512;
+
+/** Why AWS would refuse these identifiers, or undefined when it would take them. */
+function unsendableIdentifier(productArn: string, findingId: string): string | undefined {
+  if (findingId.length > MAX_IDENTIFIER_LENGTH)
+    return `its Id is ${findingId.length} characters long; Security Hub allows ${MAX_IDENTIFIER_LENGTH}`;
+  if (productArn.length > MAX_IDENTIFIER_LENGTH)
+    return `its ProductArn is ${productArn.length} characters long; Security Hub allows ${MAX_IDENTIFIER_LENGTH}`;
+  return undefined;
+}
+
 /** What the echo of a change looks like in the finding, for the intake's echo check. */
 function echoOf(field: WritebackField, value: Record<string, string>): Record<string, string> {
   if (field === 'workflow') return { workflowStatus: value.Status ?? '' };
@@ -490,6 +502,9 @@ export function createWriteback(deps: {
               SET written_back = coalesce(written_back, '{}'::jsonb) || ${JSON.stringify(echoOf(change.field, change.value))}::jsonb
               WHERE integration_id = ${f.integration_id} AND finding_key = ${f.finding_key}`.execute(tx);
           }
+          // Security Hub refuses identifiers longer than it allows: such a finding (a sender's, not AWS's)
+          // is not sent, so that it cannot fail the 99 others of its request.
+          const tooLong = unsendableIdentifier(f.product_arn, f.finding_id);
           await tx
             .insertInto('securityhub_writebacks')
             .values({
@@ -502,10 +517,22 @@ export function createWriteback(deps: {
               value: JSON.stringify(change.value),
               event_id: event.eventId,
               seq,
-              status: later ? 'superseded' : 'pending',
+              status: later ? 'superseded' : tooLong ? 'failed' : 'pending',
+              ...(tooLong && !later ? { last_error: tooLong } : {}),
             })
             .onConflict((oc) => oc.columns(['event_id', 'finding_key']).doNothing())
             .execute();
+          if (tooLong && !later) {
+            await tx
+              .insertInto('alert_logs')
+              .values({
+                alert_id: event.alertId,
+                type: 'writeback',
+                log: `Could not update the finding in Security Hub: ${tooLong}`,
+                owner: 'Amazon Security Hub',
+              })
+              .execute();
+          }
         }
       });
     },
