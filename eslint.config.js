@@ -14,6 +14,11 @@ export default tseslint.config(
     },
   },
   {
+    // Plain JavaScript run by Node before anything is compiled.
+    files: ['**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', URL: 'readonly', console: 'readonly' } },
+  },
+  {
     files: ['scripts/**', 'bin/**', 'src/cli/**'],
     rules: { 'no-console': 'off' },
   },
