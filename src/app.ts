@@ -1,5 +1,4 @@
 import type pg from 'pg';
-import type { Runner } from 'graphile-worker';
 import { createAccountsService, type AccountsService } from './accounts/service.js';
 import { registerAccountRoutes } from './accounts/routes.js';
 import { createAlertsService, type AlertsService } from './alerts/service.js';
@@ -8,10 +7,12 @@ import type { Config } from './config.js';
 import { createDb, createPool, type Db } from './db/database.js';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
-import { wantedEventTypes, type AlertEventConsumer } from './engine/consumers.js';
-import { startWorker } from './engine/worker.js';
-import { startRelay } from './engine/relay.js';
-import type { LoopHandle } from './engine/loop.js';
+import type { AlertEventConsumer } from './engine/consumers.js';
+import { alertEventQueues } from './engine/events/queues.js';
+import { eventDeliveriesRepository } from './engine/events/repository.js';
+import { retentionQueue } from './engine/retention.js';
+import { createWorkRunner } from './engine/work/runner.js';
+import { snoozeEndsQueue } from './alerts/snooze-ends.js';
 import { registerHealthRoutes } from './http/health.js';
 import { buildHttpApp, type HttpApp } from './http/server.js';
 import type { Logger } from './logger.js';
@@ -102,7 +103,6 @@ export interface StartOptions {
   role: Role;
   log: Logger;
   consumers?: readonly AlertEventConsumer[];
-  workerConcurrency?: number;
   /** Outbound HTTP settings (tests point SNS hosts at local servers with these). */
   outbound?: OutboundOptions;
   writeback?: WritebackOptions;
@@ -111,7 +111,7 @@ export interface StartOptions {
   clock?: Clock;
   /** Channels to use instead of the configured ones (tests plug fakes in). */
   channels?: readonly NotificationChannel[];
-  /** How often the engine and the sender look for due work when nothing wakes them. */
+  /** The longest the engine and the sender sleep when nothing wakes them (they wake when work is due). */
   engineIntervalMs?: number;
 }
 
@@ -120,20 +120,18 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
   const serves = role === 'all' || role === 'api';
   const database = await openDatabase(config, log, { api: serves });
   const { apiDb } = database;
+  const clock = options.clock ?? systemClock;
+  // Every process has the runner: a worker runs its queues, and any process wakes them.
+  const runner = createWorkRunner({ pool: database.pool, clock, log });
+  const signal = runner;
   let http: HttpApp | undefined;
-  let worker: Runner | undefined;
-  let relay: LoopHandle | undefined;
-  let sender: LoopHandle | undefined;
-  let deliveries: LoopHandle | undefined;
-  let escalators: LoopHandle[] = [];
-  let notifier: LoopHandle | undefined;
   const channelClosers: (() => Promise<void>)[] = [];
   try {
     await migrate(database.db, database.pool, log);
     // What API requests use runs on the API pool (statement timeout); the workers' services on the other.
     const accounts = createAccountsService(apiDb, log);
-    const alerts = createAlertsService(database.db);
-    const apiAlerts = createAlertsService(apiDb);
+    const alerts = createAlertsService(database.db, { signal });
+    const apiAlerts = createAlertsService(apiDb, { signal });
     const integrationsOn = (db: typeof apiDb) =>
       createIntegrationsService(db, { writebackRolePrefix: config.writebackRolePrefix });
     const integrations = integrationsOn(apiDb);
@@ -151,6 +149,8 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       log,
       aws: createAwsAccess(options.aws),
       alerts,
+      clock,
+      signal,
       options: { leaseSeconds: config.writebackLeaseSeconds, ...options.writeback },
     });
     const outbound = options.outbound ?? {};
@@ -171,7 +171,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
         const answer = await httpsGet(url, { ...outbound, timeoutMs: 10000, maxBytes: 65536 });
         return { status: answer.status, body: answer.body.toString('utf8') };
       },
-      onStored: () => deliveries?.wake(),
+      signal,
     });
 
     // Emails carry the links (workers); the API answers them: every process signs and checks with one key.
@@ -196,14 +196,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
     }
 
     if (role === 'all' || role === 'worker') {
-      // Several at once: each waits on PostgreSQL most of the time, and SKIP LOCKED shares the queue out.
-      deliveries = createDeliveryProcessor({
-        db: database.db,
-        log,
-        sync: createFindingSync({ alerts, log }),
-      }).start();
-      sender = writeback.start();
-      const clock = options.clock ?? systemClock;
+      const idleMs = options.engineIntervalMs;
       const channels = createChannels(config, log, options.channels);
       for (const channel of channels.values()) {
         const close = channel.close?.bind(channel);
@@ -217,30 +210,47 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
         links,
         publicUrl: config.publicUrl,
       });
-      notifier = notifications.start(options.engineIntervalMs);
-      const engine = createEscalationEngine({
-        db: database.db,
-        log,
-        clock,
-        alerts,
-        onDueNotifications: () => notifier?.wake(),
-      });
-      // Several claimers: a step waits on PostgreSQL most of the time, and SKIP LOCKED splits the due ones.
-      escalators = Array.from({ length: 4 }, () => engine.start(options.engineIntervalMs));
+      const engine = createEscalationEngine({ db: database.db, log, clock, alerts, signal });
       const consumers = [...(options.consumers ?? []), writeback.consumer, engine.consumer];
-      relay = startRelay(database.db, log, wantedEventTypes(consumers));
-      worker = await startWorker({
-        pool: database.pool,
-        log,
-        alerts,
-        integrations: integrationsOn(database.db),
-        consumers,
-        purgeHandledEvents: (days) => purgeHandledEvents(database.db, days),
-        requestRetentionDays: config.requestRetentionDays,
-        payloadRetentionDays: config.payloadRetentionDays,
-        concurrency: options.workerConcurrency,
-      });
+      const workIntegrations = integrationsOn(database.db);
+      const dayMs = 24 * 3600_000;
+      for (const queue of [
+        ...alertEventQueues({ db: database.db, log, signal, consumers }),
+        createDeliveryProcessor({
+          db: database.db,
+          log,
+          signal,
+          sync: createFindingSync({ alerts, log }),
+        }).queue(),
+        engine.queue({ idleMs }),
+        notifications.queue({ idleMs }),
+        writeback.queue(),
+        snoozeEndsQueue(alerts, clock),
+        retentionQueue({
+          db: database.db,
+          log,
+          purges: [
+            { what: 'alert request records', purge: () => alerts.purgeRequests(config.requestRetentionDays) },
+            {
+              what: 'integration payloads',
+              purge: () => workIntegrations.purge(config.payloadRetentionDays),
+            },
+            { what: 'handled-event marks', purge: () => purgeHandledEvents(database.db, 7) },
+            {
+              what: 'dead alert-event deliveries',
+              purge: (now) =>
+                eventDeliveriesRepository.purgeDead(
+                  database.db,
+                  new Date(now.getTime() - config.payloadRetentionDays * dayMs),
+                ),
+            },
+          ],
+        }),
+      ]) {
+        runner.register(queue);
+      }
     }
+    await runner.start();
 
     let url: string | undefined;
     if (serves) {
@@ -271,12 +281,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       stop() {
         stopping ??= (async () => {
           await http?.close();
-          await relay?.stop();
-          await deliveries?.stop();
-          await sender?.stop();
-          await Promise.all(escalators.map((e) => e.stop()));
-          await notifier?.stop();
-          await worker?.stop();
+          await runner.stop();
           await Promise.all(channelClosers.map((close) => close().catch(() => {})));
           await database.close();
         })();
@@ -285,12 +290,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
     };
   } catch (error) {
     await http?.close().catch(() => {});
-    await relay?.stop().catch(() => {});
-    await deliveries?.stop().catch(() => {});
-    await sender?.stop().catch(() => {});
-    await Promise.all(escalators.map((e) => e.stop().catch(() => {})));
-    await notifier?.stop().catch(() => {});
-    await worker?.stop().catch(() => {});
+    await runner.stop().catch(() => {});
     await database.close();
     throw error;
   }

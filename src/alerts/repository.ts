@@ -276,4 +276,26 @@ export const alertsRepository = {
       .executeTakeFirst();
     return Number(result.numDeletedRows);
   },
+
+  /** Open snoozed alerts whose snooze has ended by `now`, soonest first. */
+  async dueSnoozes(db: Queryable, now: Date, limit: number): Promise<{ id: string; until: Date }[]> {
+    const rows = await db
+      .selectFrom('alerts')
+      .select(['id', 'snoozed_until'])
+      .where('snoozed', '=', true)
+      .where('snoozed_until', '<=', now)
+      .orderBy('snoozed_until')
+      .limit(limit)
+      .execute();
+    return rows.flatMap((r) => (r.snoozed_until ? [{ id: r.id, until: r.snoozed_until }] : []));
+  },
+
+  async nextSnoozeEnd(db: Queryable): Promise<Date | null> {
+    const row = await db
+      .selectFrom('alerts')
+      .select((eb) => eb.fn.min('snoozed_until').as('at'))
+      .where('snoozed', '=', true)
+      .executeTakeFirst();
+    return (row?.at as Date | null | undefined) ?? null;
+  },
 };

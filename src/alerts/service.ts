@@ -6,7 +6,9 @@ import { escalationsRepository } from '../oncall/escalations/repository.js';
 import { schedulesRepository } from '../oncall/schedules/repository.js';
 import { type Db, type Queryable, type Tx } from '../db/database.js';
 import type { AlertRow, Priority, ResponderRef } from '../db/schema.js';
-import { buildAlertEvent, enqueueJob, recordAlertEvent } from '../engine/jobs.js';
+import { buildAlertEvent, recordAlertEvent } from './outbox.js';
+import { QUEUES } from '../engine/work/queue-names.js';
+import type { WorkSignal } from '../engine/work/runner.js';
 import { ApiError, invalidField, notFound } from '../http/errors.js';
 import type { Actor, AlertEventInput } from './events.js';
 import { compileQuery, parseQuery } from './query.js';
@@ -120,7 +122,12 @@ function findEscalation(q: Queryable, orgId: string, ref: { id?: string; name?: 
   return escalationsRepository.find(q, orgId, ref.id ?? ref.name ?? '', ref.id !== undefined ? 'id' : 'name');
 }
 
-export function createAlertsService(db: Db) {
+export function createAlertsService(db: Db, options: { signal?: WorkSignal } = {}) {
+  // Alert events are committed with their change; whoever committed says so, and the queues wake.
+  const committed = (...queues: string[]) => {
+    for (const queue of queues) options.signal?.wake(queue);
+  };
+
   async function resolveResponders(
     tx: Queryable,
     orgId: string,
@@ -246,7 +253,6 @@ export function createAlertsService(db: Db) {
           closed_by: actor.name,
           close_time: Date.now() - alert.created_at.getTime(),
         });
-        await sql`SELECT graphile_worker.remove_job(${`unsnooze:${alert.id}`})`.execute(tx);
         await log('close', `Alert closed by ${actor.name}`);
         await event(tx, updated, actor, src, { type: 'closed', ...(meta.note ? { note: meta.note } : {}) });
         return { success: true, status: 'Closed', alert: updated };
@@ -254,18 +260,9 @@ export function createAlertsService(db: Db) {
       case 'snooze': {
         if (closed) return refuseClosed('snoozed');
         if (action.endTime.getTime() <= Date.now()) throw invalidField('endTime', 'must be in the future.');
+        // The end of the snooze is the snooze queue's (snooze-ends.ts): it reads snoozed_until itself.
         const updated = await repo.update(tx, alert.id, { snoozed: true, snoozed_until: action.endTime });
         const until = action.endTime.toISOString();
-        // The end of the snooze is a job of its own: it happens even if nobody looks at the alert again.
-        await enqueueJob(
-          tx,
-          'alert-unsnooze',
-          { alertId: alert.id, orgId: alert.org_id, until },
-          {
-            runAt: action.endTime,
-            jobKey: `unsnooze:${alert.id}`,
-          },
-        );
         await log('snooze', `Alert snoozed until ${until} by ${actor.name}`);
         await event(tx, updated, actor, src, {
           type: 'snoozed',
@@ -392,7 +389,6 @@ export function createAlertsService(db: Db) {
         return { success: true, status: 'Escalated', alert };
       }
       case 'delete': {
-        await sql`SELECT graphile_worker.remove_job(${`unsnooze:${alert.id}`})`.execute(tx);
         await event(tx, alert, actor, src, { type: 'deleted' });
         await repo.delete(tx, alert.id);
         return { success: true, status: 'Deleted' };
@@ -457,7 +453,7 @@ export function createAlertsService(db: Db) {
       const via = options.integration ? `integration ${options.integration.name}` : 'API';
       const base = { alertId: id, orgId: p.orgId, actor, ...(source ? { source } : {}) };
       const priority = input.priority ?? 'P3';
-      return repo.createOrDeduplicate(q, {
+      const created = await repo.createOrDeduplicate(q, {
         row: {
           id,
           orgId: p.orgId,
@@ -485,6 +481,9 @@ export function createAlertsService(db: Db) {
         deduplicatedEvent: buildAlertEvent({ ...base, type: 'deduplicated' }),
         ...(note ? { noteEvent: buildAlertEvent({ ...base, type: 'note_added', note }) } : {}),
       });
+      // In the caller's transaction, the caller says so once it has committed.
+      if (!options.tx) committed(QUEUES.alertEvents);
+      return created;
     },
 
     async get(p: Principal, identifier: string, type: IdentifierType): Promise<AlertRow> {
@@ -519,7 +518,7 @@ export function createAlertsService(db: Db) {
       meta: ActionMeta,
     ): Promise<Outcome> {
       const actor = actorOf(p, meta.user);
-      return db.transaction().execute(async (tx) => {
+      const outcome = await db.transaction().execute(async (tx) => {
         const alert = await repo.find(tx, scopeOf(p), identifier, type, true);
         let outcome: Outcome;
         if (!alert) {
@@ -539,6 +538,8 @@ export function createAlertsService(db: Db) {
         });
         return outcome;
       });
+      committed(QUEUES.alertEvents, ...(action.kind === 'snooze' ? [QUEUES.snoozeEnds] : []));
+      return outcome;
     },
 
     async notes(p: Principal, identifier: string, type: IdentifierType, page: PageOptions) {
@@ -568,9 +569,9 @@ export function createAlertsService(db: Db) {
       return { ...row, alert_id: null };
     },
 
-    /** Ends a snooze when its time comes (run by the `alert-unsnooze` job). */
+    /** Ends a snooze when its time comes (run by the snooze-ends queue). */
     async endSnooze(alertId: string, until: string): Promise<boolean> {
-      return db.transaction().execute(async (tx) => {
+      const ended = await db.transaction().execute(async (tx) => {
         const alert = await tx
           .selectFrom('alerts')
           .selectAll()
@@ -586,7 +587,13 @@ export function createAlertsService(db: Db) {
         await event(tx, updated, actor, undefined, { type: 'snooze_ended' });
         return true;
       });
+      if (ended) committed(QUEUES.alertEvents);
+      return ended;
     },
+
+    /** Snoozes whose end has come, and when the next one ends. */
+    dueSnoozes: (now: Date, limit: number) => repo.dueSnoozes(db, now, limit),
+    nextSnoozeEnd: () => repo.nextSnoozeEnd(db),
 
     purgeRequests: (olderThanDays: number) => repo.purgeRequests(db, olderThanDays),
 

@@ -1,5 +1,4 @@
 import { Migrator, sql, type Migration, type MigrationProvider } from 'kysely';
-import { runMigrations as runWorkerMigrations } from 'graphile-worker';
 import type pg from 'pg';
 import type { Db } from './database.js';
 import type { Logger } from '../logger.js';
@@ -10,6 +9,7 @@ import * as m0004 from './migrations/0004_writeback.js';
 import * as m0005 from './migrations/0005_oncall.js';
 import * as m0006 from './migrations/0006_writeback_retention.js';
 import * as m0007 from './migrations/0007_hostile_input.js';
+import * as m0008 from './migrations/0008_work.js';
 
 /** Every migration, in order. Listed here (not read from disk) so the same code runs from src and dist. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -20,6 +20,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0005_oncall': m0005,
   '0006_writeback_retention': m0006,
   '0007_hostile_input': m0007,
+  '0008_work': m0008,
 };
 
 class StaticProvider implements MigrationProvider {
@@ -34,7 +35,7 @@ export const MIGRATION_NAMES = Object.keys(MIGRATIONS);
 const MIGRATION_LOCK_KEY = 0x766967696c;
 
 /**
- * Applies Vigil's migrations and graphile-worker's own schema, under one session-level advisory lock,
+ * Applies Vigil's migrations under one session-level advisory lock,
  * so several processes starting together run them once, one after the other.
  */
 export async function migrate(db: Db, pool: pg.Pool, log: Logger): Promise<{ applied: string[] }> {
@@ -52,7 +53,6 @@ export async function migrate(db: Db, pool: pg.Pool, log: Logger): Promise<{ app
         if (result.status === 'Error') log.error({ migration: result.migrationName }, 'migration failed');
       }
       if (error) throw error instanceof Error ? error : new Error(String(error));
-      await runWorkerMigrations({ pgPool: pool, logger: undefined });
       if (applied.length > 0) log.info({ applied }, 'database migrations applied');
       return { applied };
     } finally {

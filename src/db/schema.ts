@@ -139,6 +139,25 @@ export interface AlertRequestsTable {
   processed_at: CreatedAt;
 }
 
+/** An alert event on its way to one consumer (engine/events). */
+export interface EventDeliveriesTable {
+  id: ColumnType<string, never, never>;
+  consumer: string;
+  seq: ColumnType<string, number | string, never>;
+  event: ColumnType<Record<string, unknown>, string, string>;
+  due_at: Date;
+  lease_until: Date | null;
+  attempts: ColumnType<number, number | undefined, number>;
+  last_error: string | null;
+  dead_at: Date | null;
+}
+
+/** When a piece of periodic work runs next (engine/retention). */
+export interface WorkSchedulesTable {
+  name: string;
+  next_at: Date;
+}
+
 export interface OutboxJobsTable {
   id: ColumnType<string, never, never>;
   task: string;
@@ -426,6 +445,8 @@ export interface Database {
   sns_processed_messages: SnsProcessedMessagesTable;
   securityhub_findings: SecurityHubFindingsTable;
   outbox_jobs: OutboxJobsTable;
+  event_deliveries: EventDeliveriesTable;
+  work_schedules: WorkSchedulesTable;
   organizations: OrganizationsTable;
   users: UsersTable;
   teams: TeamsTable;

@@ -4,7 +4,9 @@ import type { Db } from '../db/database.js';
 import type { AlertRow, NotificationRow } from '../db/schema.js';
 import type { Clock } from '../engine/clock.js';
 import { formatDuration, LATE_AFTER_MS } from '../engine/escalation/plan.js';
-import { startLoop, type LoopHandle } from '../engine/loop.js';
+import { retryDelayMs as backoff } from '../engine/work/backoff.js';
+import { QUEUES } from '../engine/work/queue-names.js';
+import type { WorkQueueSpec } from '../engine/work/runner.js';
 import type { Logger } from '../logger.js';
 import type { ContactMethodType } from '../oncall/model.js';
 import type { DeliveryResult, NotificationChannel, OutgoingNotification } from './channel.js';
@@ -47,17 +49,15 @@ export interface NotificationSenderOptions {
 }
 
 export interface NotificationSender {
-  sendDue(): Promise<number>;
-  start(intervalMs?: number): LoopHandle;
+  /** Sends the messages due at `now`, up to one batch; returns how many it claimed. */
+  sendDue(now: Date): Promise<number>;
+  /** The due messages as a queue of the work runner. */
+  queue(options?: { idleMs?: number }): WorkQueueSpec;
 }
 
-const RETRY_BASE_MS = 15_000;
-const RETRY_MAX_MS = 15 * 60_000;
-
+/** A temporary failure is tried again after 15 s, 30 s, 1 min … up to 15 min, with jitter. */
 export function retryDelayMs(attempt: number): number {
-  const exp = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.max(0, attempt - 1));
-  // Jitter keeps a provider outage from turning into synchronized retry waves.
-  return Math.round(exp * (0.8 + Math.random() * 0.4));
+  return backoff(attempt, { baseMs: 15_000, maxMs: 15 * 60_000 });
 }
 
 export function createNotificationSender(options: NotificationSenderOptions): NotificationSender {
@@ -222,8 +222,7 @@ export function createNotificationSender(options: NotificationSenderOptions): No
     }
   }
 
-  async function sendDue(): Promise<number> {
-    const now = clock.now();
+  async function sendDue(now: Date): Promise<number> {
     const rows = await claim(now);
     if (rows.length === 0) return 0;
     const alertIds = [...new Set(rows.map((r) => r.alert_id))];
@@ -249,10 +248,24 @@ export function createNotificationSender(options: NotificationSenderOptions): No
     return rows.length;
   }
 
+  /** When the next message falls due, or a claimed one's lease runs out. */
+  async function nextDue(): Promise<Date | null> {
+    const row = await sql<{ at: Date | null }>`
+      SELECT least(
+        (SELECT min(due_at) FROM notifications WHERE state = 'pending'),
+        (SELECT min(lease_until) FROM notifications WHERE state = 'sending')) AS at`.execute(db);
+    return row.rows[0]?.at ?? null;
+  }
+
   return {
     sendDue,
-    start(intervalMs = 250) {
-      return startLoop('notification sender', async () => (await sendDue()) >= batchSize, intervalMs, log);
-    },
+    queue: ({ idleMs } = {}) => ({
+      name: QUEUES.notifications,
+      idleMs: idleMs ?? 5000,
+      async round(now) {
+        if ((await sendDue(now)) >= batchSize) return { more: true };
+        return { more: false, nextDueAt: await nextDue() };
+      },
+    }),
   };
 }

@@ -93,7 +93,6 @@ export async function startTestServer(
     clock: options.clock,
     channels: options.channels,
     engineIntervalMs: options.engineIntervalMs,
-    workerConcurrency: 10,
   });
   const url = app.url ?? '';
   return {

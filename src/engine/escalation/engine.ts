@@ -9,7 +9,8 @@ import type { EscalationPlan, NotificationActionType } from '../../oncall/model.
 import { oneRulePlan, planOf, routeAlert, schedulePlan } from '../../oncall/routing/route.js';
 import type { Clock } from '../clock.js';
 import type { AlertEventConsumer } from '../consumers.js';
-import { startLoop, type LoopHandle } from '../loop.js';
+import { QUEUES } from '../work/queue-names.js';
+import type { WorkQueueSpec, WorkSignal } from '../work/runner.js';
 import {
   LATE_AFTER_MS,
   describeStep,
@@ -40,8 +41,8 @@ export interface EscalationEngineOptions {
   log: Logger;
   clock: Clock;
   alerts: AlertsService;
-  /** Called when messages due now were planned (wakes the sender in this process). */
-  onDueNotifications: () => void;
+  /** Told of messages due now (the sender's queue) and of alert changes the engine made (closes). */
+  signal: WorkSignal;
   /** A step that fires later than this after it fell due says so in the activity log. */
   lateAfterMs?: number;
   /** Due escalations claimed per transaction. */
@@ -50,9 +51,10 @@ export interface EscalationEngineOptions {
 
 export interface EscalationEngine {
   consumer: AlertEventConsumer;
-  /** Runs the steps due now, up to one batch; returns how many escalations it claimed. */
-  runDue(): Promise<number>;
-  start(intervalMs?: number): LoopHandle;
+  /** Runs the steps due at `now`, up to one batch; returns how many escalations it claimed. */
+  runDue(now: Date): Promise<number>;
+  /** The due steps as a queue of the work runner. */
+  queue(options?: { idleMs?: number }): WorkQueueSpec;
 }
 
 type Transition =
@@ -695,27 +697,45 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
         await flushLogs(tx);
         return dueNow;
       });
-      if (due) options.onDueNotifications();
+      if (due) options.signal.wake(QUEUES.notifications);
+      // A step of this event may have closed the alert (the last repeat of a closing policy).
+      options.signal.wake(QUEUES.alertEvents);
     },
   };
 
-  async function runDue(): Promise<number> {
-    const now = clock.now();
+  async function runDue(now: Date): Promise<number> {
     const { claimed, due } = await db.transaction().execute(async (tx) => {
       const ran = await runDueWhere(tx, now);
       await flushLogs(tx);
       return ran;
     });
-    if (due) options.onDueNotifications();
+    if (due) options.signal.wake(QUEUES.notifications);
+    if (claimed > 0) options.signal.wake(QUEUES.alertEvents);
     return claimed;
+  }
+
+  async function nextDue(): Promise<Date | null> {
+    const row = await db
+      .selectFrom('alert_escalations')
+      .select((eb) => eb.fn.min('next_at').as('at'))
+      .where('state', '=', 'active')
+      .executeTakeFirst();
+    return (row?.at as Date | null | undefined) ?? null;
   }
 
   return {
     consumer,
     runDue,
-    start(intervalMs = 500) {
-      return startLoop('escalation engine', async () => (await runDue()) >= batchSize, intervalMs, log);
-    },
+    queue: ({ idleMs } = {}) => ({
+      name: QUEUES.escalations,
+      // Several claimers: a step waits on PostgreSQL most of the time, and SKIP LOCKED splits the due ones.
+      concurrency: 4,
+      idleMs: idleMs ?? 5000,
+      async round(now) {
+        if ((await runDue(now)) >= batchSize) return { more: true };
+        return { more: false, nextDueAt: await nextDue() };
+      },
+    }),
   };
 }
 

@@ -1,5 +1,6 @@
 import { isTransientDatabaseError, type Db, type Tx } from '../../db/database.js';
-import { startLoop } from '../../engine/loop.js';
+import { QUEUES } from '../../engine/work/queue-names.js';
+import type { WorkQueueSpec, WorkSignal } from '../../engine/work/runner.js';
 import type { Logger } from '../../logger.js';
 import {
   integrationsRepository as repo,
@@ -137,6 +138,8 @@ export function createDeliveryProcessor(deps: {
   db: Db;
   log: Logger;
   sync: FindingSync;
+  /** Told when alerts were made or changed (their events wait in the outbox). */
+  signal: WorkSignal;
   /** Processors (loops) in this process: each waits on PostgreSQL most of the time. */
   processors?: number;
 }) {
@@ -246,6 +249,7 @@ export function createDeliveryProcessor(deps: {
     } finally {
       if (serving !== undefined) doneServing(serving);
     }
+    if (used > 0) deps.signal.wake(QUEUES.alertEvents);
     return used > 0;
   }
 
@@ -256,18 +260,13 @@ export function createDeliveryProcessor(deps: {
      */
     processOnce,
 
-    /** Runs the processors until stopped; `wake` makes the idle ones look for work at once. */
-    start(intervalMs = 50) {
-      const loops = Array.from({ length: processors }, () =>
-        startLoop('delivery processor', processOnce, intervalMs, log),
-      );
-      return {
-        wake: () => loops.forEach((l) => l.wake()),
-        stop: async () => {
-          await Promise.all(loops.map((l) => l.stop()));
-        },
-      };
-    },
+    /** The processors as a queue of the work runner (the intake wakes it when it stores deliveries). */
+    queue: (options: { idleMs?: number } = {}): WorkQueueSpec => ({
+      name: QUEUES.deliveries,
+      concurrency: processors,
+      idleMs: options.idleMs ?? 1000,
+      round: async () => ({ more: await processOnce() }),
+    }),
   };
 }
 

@@ -15,6 +15,8 @@ import {
   type SnsMessage,
 } from './sns.js';
 import type { AlertsService } from '../../alerts/service.js';
+import { QUEUES } from '../../engine/work/queue-names.js';
+import type { WorkSignal } from '../../engine/work/runner.js';
 
 export { closeReason, findingAlias, isEchoOfWriteBack, type Verdict } from './finding-sync.js';
 
@@ -51,8 +53,8 @@ export interface IntakeDeps {
   certificates: SnsCertificateStore;
   /** GETs an SNS SubscribeURL; the URL has been checked to be an SNS host. */
   confirmSubscription: (url: string) => Promise<{ status: number; body: string }>;
-  /** Called when deliveries were stored, so this process's workers take them at once. */
-  onStored?: () => void;
+  /** Told when deliveries were stored (the workers take them at once) and alerts made. */
+  signal?: WorkSignal;
 }
 
 const UNKNOWN_KEY =
@@ -175,6 +177,7 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
     });
     if (result.verdict === 'duplicate')
       await record(integration, request, delivery, 'duplicate', result.reason);
+    else deps.signal?.wake(QUEUES.alertEvents);
     return {
       status: 200,
       body: {
@@ -223,7 +226,7 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
     try {
       const stored = await repo.storeDeliveries(db, batch);
       batch.forEach((d, n) => d.done(stored[n] as { id: string; verdict: 'queued' | 'duplicate' }));
-      deps.onStored?.();
+      deps.signal?.wake(QUEUES.deliveries);
       return;
     } catch (error) {
       // Only a value, or an integration deleted meanwhile, can be one delivery's fault; anything else
@@ -247,7 +250,7 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
         d.fail(error);
       }
     }
-    if (storedAny) deps.onStored?.();
+    if (storedAny) deps.signal?.wake(QUEUES.deliveries);
   }
 
   async function queueDelivery(

@@ -6,7 +6,11 @@ import type { Db } from '../../../db/database.js';
 import type { Priority, WritebackField } from '../../../db/schema.js';
 import type { AlertEventConsumer } from '../../../engine/consumers.js';
 import type { Logger } from '../../../logger.js';
-import { startLoop } from '../../../engine/loop.js';
+import type { Clock } from '../../../engine/clock.js';
+import { eventDeliveriesRepository } from '../../../engine/events/repository.js';
+import { retryDelayMs } from '../../../engine/work/backoff.js';
+import { QUEUES } from '../../../engine/work/queue-names.js';
+import type { WorkQueueSpec, WorkSignal } from '../../../engine/work/runner.js';
 import { integrationsRepository } from '../../repository.js';
 import { securityHubSettings } from '../../types.js';
 import { ALERT_LIMITS, cut, severityForPriority } from '../findings.js';
@@ -100,9 +104,13 @@ export function createWriteback(deps: {
   log: Logger;
   aws: AwsAccess;
   alerts: AlertsService;
+  /** Every time the write-back compares or records is this clock's (tests move it instead of waiting). */
+  clock: Clock;
+  /** Wakes the sender's queue when changes are recorded. */
+  signal: WorkSignal;
   options?: WritebackOptions;
 }) {
-  const { db, log, aws } = deps;
+  const { db, log, aws, clock } = deps;
   const rate = deps.options?.ratePerSecond ?? 9;
   const burst = deps.options?.burst ?? 25;
   const leaseSeconds = deps.options?.leaseSeconds ?? 30;
@@ -113,11 +121,12 @@ export function createWriteback(deps: {
   async function acquireToken(key: string): Promise<void> {
     for (;;) {
       const waitMs = await db.transaction().execute(async (tx) => {
-        await sql`INSERT INTO aws_rate_buckets (key, tokens, updated_at) VALUES (${key}, ${burst}, clock_timestamp())
+        const now = clock.now();
+        await sql`INSERT INTO aws_rate_buckets (key, tokens, updated_at) VALUES (${key}, ${burst}, ${now})
                   ON CONFLICT (key) DO NOTHING`.execute(tx);
         const row = (
           await sql<{ tokens: number; elapsed: number }>`
-            SELECT tokens, EXTRACT(EPOCH FROM clock_timestamp() - updated_at)::float8 AS elapsed
+            SELECT tokens, EXTRACT(EPOCH FROM ${now}::timestamptz - updated_at)::float8 AS elapsed
             FROM aws_rate_buckets WHERE key = ${key} FOR UPDATE`.execute(tx)
         ).rows[0];
         const available = Math.min(
@@ -125,7 +134,7 @@ export function createWriteback(deps: {
           Number(row?.tokens ?? burst) + Math.max(0, Number(row?.elapsed ?? 0)) * rate,
         );
         if (available < 1) return ((1 - available) / rate) * 1000;
-        await sql`UPDATE aws_rate_buckets SET tokens = ${available - 1}, updated_at = clock_timestamp() WHERE key = ${key}`.execute(
+        await sql`UPDATE aws_rate_buckets SET tokens = ${available - 1}, updated_at = ${now} WHERE key = ${key}`.execute(
           tx,
         );
         return 0;
@@ -190,13 +199,12 @@ export function createWriteback(deps: {
   }
 
   async function retryLater(rows: ClaimedRow[], error: string): Promise<void> {
-    const now = Date.now();
+    const now = clock.now().getTime();
     const expired = rows.filter((r) => now - r.created_at.getTime() > GIVE_UP_MS);
     const again = rows.filter((r) => now - r.created_at.getTime() <= GIVE_UP_MS);
     for (const row of again) {
       // Exponential backoff with jitter (by default from 1 s up to 5 min).
-      const base = Math.min(maxDelayMs, baseDelayMs * 2 ** Math.min(row.attempts - 1, 20));
-      const delay = base * (0.5 + Math.random());
+      const delay = retryDelayMs(Math.min(row.attempts, 20), { baseMs: baseDelayMs, maxMs: maxDelayMs });
       await db
         .updateTable('securityhub_writebacks')
         .set({
@@ -348,39 +356,33 @@ export function createWriteback(deps: {
    * still in flight, or a lapsed lease taken over), keeps only the newest change per finding and field,
    * and sends the rest grouped. Returns how many rows it claimed.
    */
-  async function flushOnce(): Promise<number> {
+  async function flushOnce(now: Date): Promise<number> {
     // Alert events not yet turned into changes: a pause in new rows means nothing while they wait (a
     // busy machine can stall the event pipeline for longer than GATHER_MS in the middle of a burst).
-    const inFlight = await sql<{ busy: boolean }>`
-      SELECT EXISTS (SELECT 1 FROM outbox_jobs WHERE task = 'alert-event')
-          OR EXISTS (SELECT 1 FROM graphile_worker.jobs
-                     WHERE task_identifier = 'alert-event' AND run_at <= now() AND attempts < max_attempts) AS busy`.execute(
-      db,
-    );
-    const eventsInFlight = inFlight.rows[0]?.busy ?? false;
+    const eventsInFlight = await eventDeliveriesRepository.inFlight(db, consumer.name, now);
     const claimed = await db.transaction().execute(async (tx) => {
       const rows = await sql<ClaimedRow>`
         WITH due AS (
           SELECT w.id FROM securityhub_writebacks w
-          WHERE ((w.status = 'pending' AND w.not_before <= now()) OR (w.status = 'sending' AND w.lease_until < now()))
+          WHERE ((w.status = 'pending' AND w.not_before <= ${now}) OR (w.status = 'sending' AND w.lease_until < ${now}))
             -- Gather: an integration's changes go when they pause for GATHER_MS with no alert event still
             -- on its way to becoming a change, or a second after the first of them; then all go together.
             AND w.integration_id IN (
               SELECT g.integration_id FROM securityhub_writebacks g
-              WHERE g.status = 'pending' AND g.not_before <= now()
+              WHERE g.status = 'pending' AND g.not_before <= ${now}
               GROUP BY g.integration_id
-              HAVING min(g.created_at) <= now() - interval '1 second'
-                  OR (max(g.created_at) <= now() - make_interval(secs => ${GATHER_MS / 1000}) AND NOT ${eventsInFlight}))
+              HAVING min(g.created_at) <= ${new Date(now.getTime() - 1000)}
+                  OR (max(g.created_at) <= ${new Date(now.getTime() - GATHER_MS)} AND NOT ${eventsInFlight}))
             AND NOT EXISTS (
               SELECT 1 FROM securityhub_writebacks s
-              WHERE s.status = 'sending' AND s.lease_until >= now() AND s.id <> w.id
+              WHERE s.status = 'sending' AND s.lease_until >= ${now} AND s.id <> w.id
                 AND s.integration_id = w.integration_id AND s.finding_key = w.finding_key AND s.field = w.field)
           ORDER BY w.id
           LIMIT 1000
           FOR UPDATE SKIP LOCKED
         )
         UPDATE securityhub_writebacks w
-        SET status = 'sending', lease_until = now() + make_interval(secs => ${leaseSeconds}), attempts = w.attempts + 1, updated_at = now()
+        SET status = 'sending', lease_until = ${new Date(now.getTime() + leaseSeconds * 1000)}, attempts = w.attempts + 1, updated_at = ${now}
         FROM due WHERE w.id = due.id
         RETURNING w.id, w.integration_id, w.alert_id, w.product_arn, w.finding_id, w.field, w.value, w.attempts, w.created_at, w.seq`.execute(
         tx,
@@ -415,7 +417,7 @@ export function createWriteback(deps: {
     }
     // While an integration's changes are still arriving, a batch short of 100 waits for more (up to
     // PARTIAL_MAX_WAIT_MS): closing 250 alerts makes 100 + 100 + 50, however slowly the closes come.
-    const now = Date.now();
+    const nowMs = now.getTime();
     const newestByIntegration = new Map<string, number>();
     for (const row of claimed) {
       newestByIntegration.set(
@@ -426,12 +428,12 @@ export function createWriteback(deps: {
     const held: string[] = [];
     for (const [key, group] of groups) {
       const active =
-        eventsInFlight || (newestByIntegration.get(group[0]?.integration_id ?? '') ?? 0) > now - GATHER_MS;
+        eventsInFlight || (newestByIntegration.get(group[0]?.integration_id ?? '') ?? 0) > nowMs - GATHER_MS;
       const partial = group.length % MAX_FINDINGS_PER_REQUEST;
       const oldestOfPartial = Math.min(
         ...group.slice(group.length - partial).map((r) => r.created_at.getTime()),
       );
-      if (active && partial > 0 && oldestOfPartial > now - PARTIAL_MAX_WAIT_MS) {
+      if (active && partial > 0 && oldestOfPartial > nowMs - PARTIAL_MAX_WAIT_MS) {
         held.push(...group.slice(group.length - partial).map((r) => r.id));
         groups.set(key, group.slice(0, group.length - partial));
       }
@@ -463,7 +465,7 @@ export function createWriteback(deps: {
     async handle(event) {
       const change = changeFor(event);
       if (!change) return;
-      await db.transaction().execute(async (tx) => {
+      const recorded = await db.transaction().execute(async (tx) => {
         const findings = await tx
           .selectFrom('securityhub_findings as f')
           .innerJoin('integrations as i', 'i.id', 'f.integration_id')
@@ -471,7 +473,7 @@ export function createWriteback(deps: {
           .where('f.alert_id', '=', event.alertId)
           .execute();
         const targets = findings.filter((f) => securityHubSettings(f.settings).sendUpdatesBack);
-        if (targets.length === 0) return;
+        if (targets.length === 0) return 0;
         const seq = event.seq ?? 0;
         for (const f of targets) {
           const sameField = tx
@@ -518,6 +520,8 @@ export function createWriteback(deps: {
               event_id: event.eventId,
               seq,
               status: later ? 'superseded' : tooLong ? 'failed' : 'pending',
+              created_at: clock.now(),
+              not_before: clock.now(),
               ...(tooLong && !later ? { last_error: tooLong } : {}),
             })
             .onConflict((oc) => oc.columns(['event_id', 'finding_key']).doNothing())
@@ -534,15 +538,36 @@ export function createWriteback(deps: {
               .execute();
           }
         }
+        return targets.length;
       });
+      if (recorded > 0) deps.signal.wake(QUEUES.writeback);
     },
   };
 
+  /** While changes wait (gathering, or backing off), look again shortly; else sleep until woken. */
+  async function somethingWaits(): Promise<boolean> {
+    const row = await db
+      .selectFrom('securityhub_writebacks')
+      .select('id')
+      .where('status', 'in', ['pending', 'sending'])
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  const queue = (options: { idleMs?: number } = {}): WorkQueueSpec => ({
+    name: QUEUES.writeback,
+    idleMs: options.idleMs ?? 5000,
+    async round(now) {
+      if ((await flushOnce(now)) > 0) return { more: true };
+      return { more: false, nextDueAt: (await somethingWaits()) ? new Date(now.getTime() + 50) : null };
+    },
+  });
+
   return {
     consumer,
-    /** Runs the sender every `intervalMs` until stopped. */
-    start: (intervalMs = 100) =>
-      startLoop('write-back sender', async () => (await flushOnce()) > 0, intervalMs, log),
+    /** The sender as a queue of the work runner. */
+    queue,
     /** Assumes the role and makes one harmless call, reporting each step. */
     async test(integrationId: string) {
       const target = await targetFor(integrationId);

@@ -1,0 +1,138 @@
+import { sql } from 'kysely';
+import type { Db, Queryable } from '../../db/database.js';
+import type { AlertEvent } from '../../alerts/events.js';
+
+/**
+ * The SQL of alert events on their way to their consumers: the outbox (written in each change's own
+ * transaction) fans out into one delivery per consumer that takes the event's type, and each consumer
+ * claims its deliveries in batches with a lease.
+ */
+
+export interface EventDeliveryRow {
+  id: string;
+  seq: string;
+  event: AlertEvent;
+  attempts: number;
+}
+
+export interface ConsumerTypes {
+  name: string;
+  /** The event types it takes, or null for every type. */
+  types: readonly string[] | null;
+}
+
+export const eventDeliveriesRepository = {
+  /**
+   * Moves up to `limit` events from the outbox into their consumers' deliveries, in one transaction and
+   * one statement: an event leaves the outbox exactly when its deliveries exist. Events no consumer takes
+   * just leave. Returns how many events left and which consumers got some.
+   */
+  async fanOut(
+    db: Db,
+    consumers: readonly ConsumerTypes[],
+    now: Date,
+    limit: number,
+  ): Promise<{ moved: number; consumers: string[] }> {
+    return db.transaction().execute(async (tx) => {
+      const result = await sql<{ moved: number; consumers: string[] | null }>`
+        WITH batch AS (
+          DELETE FROM outbox_jobs
+          WHERE id IN (SELECT id FROM outbox_jobs ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+          RETURNING id, task, payload
+        ),
+        consumer AS (
+          SELECT * FROM unnest(${consumers.map((c) => c.name)}::text[], ${consumers.map((c) => (c.types ? JSON.stringify(c.types) : null))}::jsonb[])
+            AS c(name, types)
+        ),
+        delivered AS (
+          INSERT INTO event_deliveries (consumer, seq, event, due_at)
+          SELECT consumer.name, batch.id, batch.payload || jsonb_build_object('seq', batch.id), ${now}
+          FROM batch CROSS JOIN consumer
+          WHERE batch.task = 'alert-event'
+            AND (consumer.types IS NULL OR consumer.types ? (batch.payload->>'type'))
+          ORDER BY batch.id
+          RETURNING consumer
+        )
+        SELECT (SELECT count(*) FROM batch)::int AS moved,
+               (SELECT array_agg(DISTINCT consumer) FROM delivered) AS consumers`.execute(tx);
+      const row = result.rows[0];
+      return { moved: row?.moved ?? 0, consumers: row?.consumers ?? [] };
+    });
+  },
+
+  /** Claims a consumer's due deliveries, oldest change first, for `leaseMs`. */
+  async claim(
+    db: Queryable,
+    consumer: string,
+    now: Date,
+    limit: number,
+    leaseMs: number,
+  ): Promise<EventDeliveryRow[]> {
+    const result = await sql<EventDeliveryRow>`
+      UPDATE event_deliveries d
+      SET lease_until = ${new Date(now.getTime() + leaseMs)}, attempts = d.attempts + 1
+      WHERE d.id IN (
+        SELECT id FROM event_deliveries
+        WHERE consumer = ${consumer} AND dead_at IS NULL AND due_at <= ${now}
+          AND (lease_until IS NULL OR lease_until <= ${now})
+        ORDER BY seq
+        LIMIT ${limit}
+        FOR UPDATE SKIP LOCKED
+      )
+      RETURNING d.id, d.seq, d.event, d.attempts`.execute(db);
+    return result.rows.sort((a, b) => Number(a.seq) - Number(b.seq));
+  },
+
+  /** Deliveries their consumer handled: gone. */
+  async done(db: Queryable, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await db
+      .deleteFrom('event_deliveries')
+      .where('id', 'in', ids as string[])
+      .execute();
+  },
+
+  async retryLater(db: Queryable, id: string, dueAt: Date, error: string): Promise<void> {
+    await db
+      .updateTable('event_deliveries')
+      .set({ due_at: dueAt, lease_until: null, last_error: error })
+      .where('id', '=', id)
+      .execute();
+  },
+
+  /** A delivery that failed too often: kept, with its error, for an operator to see and replay. */
+  async giveUp(db: Queryable, id: string, now: Date, error: string): Promise<void> {
+    await db
+      .updateTable('event_deliveries')
+      .set({ dead_at: now, lease_until: null, last_error: error })
+      .where('id', '=', id)
+      .execute();
+  },
+
+  /** When the consumer's next delivery falls due (or its lease runs out), if any waits. */
+  async nextDue(db: Queryable, consumer: string): Promise<Date | null> {
+    const row = await sql<{ at: Date | null }>`
+      SELECT min(greatest(due_at, coalesce(lease_until, due_at))) AS at
+      FROM event_deliveries WHERE consumer = ${consumer} AND dead_at IS NULL`.execute(db);
+    return row.rows[0]?.at ?? null;
+  },
+
+  /** True while changes are still on their way to this consumer (in the outbox, or due to it). */
+  async inFlight(db: Queryable, consumer: string, now: Date): Promise<boolean> {
+    const row = await sql<{ busy: boolean }>`
+      SELECT EXISTS (SELECT 1 FROM outbox_jobs WHERE task = 'alert-event')
+          OR EXISTS (SELECT 1 FROM event_deliveries
+                     WHERE consumer = ${consumer} AND dead_at IS NULL AND due_at <= ${now}) AS busy`.execute(
+      db,
+    );
+    return row.rows[0]?.busy ?? false;
+  },
+
+  async purgeDead(db: Queryable, olderThan: Date): Promise<number> {
+    const result = await db
+      .deleteFrom('event_deliveries')
+      .where('dead_at', '<', olderThan)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  },
+};

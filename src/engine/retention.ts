@@ -1,0 +1,47 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database.js';
+import type { Logger } from '../logger.js';
+import { QUEUES } from './work/queue-names.js';
+import type { WorkQueueSpec } from './work/runner.js';
+
+/**
+ * Retention, as a queue: once an hour (the `retention` row of work_schedules says when next), one process
+ * claims the run and purges what is past its time. Each purge is a module's own (`purges`).
+ */
+
+const EVERY_MS = 60 * 60_000;
+
+export function retentionQueue(deps: {
+  db: Db;
+  log: Logger;
+  purges: readonly { what: string; purge: (now: Date) => Promise<number> }[];
+}): WorkQueueSpec {
+  const { db, log } = deps;
+  return {
+    name: QUEUES.retention,
+    idleMs: EVERY_MS,
+    async round(now) {
+      // The first run a few minutes after the first start; then every hour, whoever claims it.
+      await sql`
+        INSERT INTO work_schedules (name, next_at) VALUES ('retention', ${new Date(now.getTime() + 5 * 60_000)})
+        ON CONFLICT (name) DO NOTHING`.execute(db);
+      const claimed = await sql<{ next_at: Date }>`
+        UPDATE work_schedules SET next_at = ${new Date(now.getTime() + EVERY_MS)}
+        WHERE name = 'retention' AND next_at <= ${now}
+        RETURNING next_at`.execute(db);
+      if (claimed.rows.length === 0) {
+        const next = await db
+          .selectFrom('work_schedules')
+          .select('next_at')
+          .where('name', '=', 'retention')
+          .executeTakeFirst();
+        return { more: false, nextDueAt: next?.next_at ?? null };
+      }
+      for (const { what, purge } of deps.purges) {
+        const removed = await purge(now);
+        if (removed > 0) log.info({ removed, what }, `purged ${what} past retention`);
+      }
+      return { more: false, nextDueAt: claimed.rows[0]?.next_at ?? null };
+    },
+  };
+}

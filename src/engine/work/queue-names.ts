@@ -1,0 +1,20 @@
+/**
+ * The names of the queues writers wake (`WorkSignal.wake`): kept here, apart from the modules that run
+ * them, so that a writer (the alert service, the intake) depends on a name, not on the engine.
+ */
+export const QUEUES = {
+  /** Alert events in the outbox, to be handed to their consumers. */
+  alertEvents: 'alert-events',
+  /** Snoozes whose end has come. */
+  snoozeEnds: 'snooze-ends',
+  /** Stored Security Hub deliveries, to be made into alerts. */
+  deliveries: 'deliveries',
+  /** Escalation steps that fall due. */
+  escalations: 'escalations',
+  /** Planned messages, to be sent. */
+  notifications: 'notifications',
+  /** Changes to write back to Security Hub. */
+  writeback: 'writeback',
+  /** Old records past their retention. */
+  retention: 'retention',
+} as const;

@@ -1,0 +1,219 @@
+import type pg from 'pg';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../../logger.js';
+import { retryDelayMs } from './backoff.js';
+
+/**
+ * The one way Vigil runs background work. Each concern is a queue: a module that owns its table and
+ * claims a batch of it per round (with SKIP LOCKED, holding the rows by a lease or by the transaction it
+ * works in), and says whether more is waiting and when its next item falls due. The runner runs each
+ * queue's rounds in a few loops per process and sleeps between them until one of:
+ *
+ * - a wake: `wake(queue)` in this process (a writer that just committed work for it), or a NOTIFY on the
+ *   `vigil_work` channel from another process (every wake is also sent there, at most once per
+ *   {@link NOTIFY_EVERY_MS} per queue, after the writer's commit, so NOTIFY's commit-time lock never
+ *   slows the writers);
+ * - the time the queue said its next item is due (read from the Clock, so tests move time instead of
+ *   waiting; a test clock that jumps wakes every queue);
+ * - {@link WorkQueueSpec.idleMs}, a safety net.
+ *
+ * A round that fails is logged and tried again after a growing pause. Nothing that matters lives only in
+ * memory: a queue's state is its table, so a process killed mid-round loses nothing (its transaction
+ * rolls back, or its lease runs out and another process takes the items over).
+ */
+
+export const WORK_CHANNEL = 'vigil_work';
+
+/** A wake sent to other processes, at most this often per queue. */
+export const NOTIFY_EVERY_MS = 10;
+
+export interface WorkRound {
+  /** More is waiting now: run another round at once. */
+  more: boolean;
+  /** When the queue's next item falls due, if it knows (timed work). */
+  nextDueAt?: Date | null;
+}
+
+export interface WorkQueueSpec {
+  name: string;
+  /** Rounds that may run side by side in this process (each waits on PostgreSQL most of the time). */
+  concurrency?: number;
+  /** The longest an idle loop sleeps when nothing wakes it. */
+  idleMs?: number;
+  round(now: Date): Promise<WorkRound>;
+}
+
+/** What writers need: to say that a queue has new work. */
+export interface WorkSignal {
+  wake(queue: string): void;
+}
+
+export interface WorkRunner extends WorkSignal {
+  register(queue: WorkQueueSpec): void;
+  /** Starts listening for other processes' wakes and running the registered queues. */
+  start(): Promise<void>;
+  /** Wakes every queue in this process (a test that moved its clock). */
+  wakeAll(): void;
+  stop(): Promise<void>;
+}
+
+interface Loop {
+  queue: WorkQueueSpec;
+  woken: boolean;
+  resume?: () => void;
+  done?: Promise<void>;
+}
+
+export function createWorkRunner(deps: { pool: pg.Pool; clock: Clock; log: Logger }): WorkRunner {
+  const { pool, clock, log } = deps;
+  const queues = new Map<string, WorkQueueSpec>();
+  const loops: Loop[] = [];
+  let stopped = false;
+  let started = false;
+  let listener: { client: pg.PoolClient; release: (error?: Error) => void } | undefined;
+  let relisten: NodeJS.Timeout | undefined;
+  const lastNotified = new Map<string, number>();
+  const notifyScheduled = new Set<string>();
+
+  function wakeLocal(name: string): void {
+    for (const loop of loops) {
+      if (loop.queue.name !== name) continue;
+      loop.woken = true;
+      loop.resume?.();
+    }
+  }
+
+  function notifyOthers(name: string): void {
+    if (notifyScheduled.has(name)) return;
+    const wait = Math.max(0, (lastNotified.get(name) ?? 0) + NOTIFY_EVERY_MS - Date.now());
+    notifyScheduled.add(name);
+    // After the writer's commit (it calls wake once it has committed, or the NOTIFY waits for nothing).
+    setTimeout(() => {
+      notifyScheduled.delete(name);
+      lastNotified.set(name, Date.now());
+      if (stopped) return;
+      pool.query('SELECT pg_notify($1, $2)', [WORK_CHANNEL, name]).catch((error: unknown) => {
+        log.debug({ err: error, queue: name }, 'a work wake-up could not be sent to the other processes');
+      });
+    }, wait);
+  }
+
+  async function listen(): Promise<void> {
+    if (stopped) return;
+    try {
+      const client = await pool.connect();
+      let released = false;
+      const release = (error?: Error) => {
+        if (released) return;
+        released = true;
+        client.removeAllListeners('notification');
+        client.release(error);
+      };
+      client.on('notification', (message) => {
+        if (message.channel === WORK_CHANNEL && message.payload) wakeLocal(message.payload);
+      });
+      client.on('error', (error) => {
+        if (listener?.client !== client) return;
+        listener = undefined;
+        release(error);
+        if (stopped) return;
+        log.warn({ err: error }, 'the work wake-up connection was lost; listening again shortly');
+        scheduleRelisten();
+      });
+      await client.query(`LISTEN ${WORK_CHANNEL}`);
+      listener = { client, release };
+      // Whatever was announced while this process was not listening: look now.
+      for (const name of queues.keys()) wakeLocal(name);
+    } catch (error) {
+      log.warn({ err: error }, 'could not listen for work wake-ups; trying again shortly');
+      scheduleRelisten();
+    }
+  }
+
+  function scheduleRelisten(): void {
+    if (stopped || relisten) return;
+    relisten = setTimeout(() => {
+      relisten = undefined;
+      void listen();
+    }, 1000);
+  }
+
+  async function run(loop: Loop): Promise<void> {
+    const { queue } = loop;
+    const idleMs = queue.idleMs ?? 5000;
+    let failures = 0;
+    while (!stopped) {
+      loop.woken = false;
+      let round: WorkRound;
+      try {
+        round = await queue.round(clock.now());
+        failures = 0;
+      } catch (error) {
+        failures++;
+        log.error({ err: error, queue: queue.name }, `${queue.name}: a round failed; it runs again shortly`);
+        const pause = retryDelayMs(failures, { baseMs: 200, maxMs: 30_000 });
+        round = { more: false, nextDueAt: new Date(clock.now().getTime() + pause) };
+        loop.woken = false;
+      }
+      if (stopped) break;
+      if (round.more || loop.woken) continue;
+      const untilDue = round.nextDueAt ? round.nextDueAt.getTime() - clock.now().getTime() : idleMs;
+      const sleepMs = Math.max(0, Math.min(idleMs, untilDue));
+      if (sleepMs === 0) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, sleepMs);
+        loop.resume = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      loop.resume = undefined;
+    }
+  }
+
+  return {
+    register(queue) {
+      if (started) throw new Error(`queue ${queue.name} registered after the runner started`);
+      if (queues.has(queue.name)) throw new Error(`queue ${queue.name} is registered twice`);
+      queues.set(queue.name, queue);
+    },
+
+    wake(name) {
+      wakeLocal(name);
+      notifyOthers(name);
+    },
+
+    wakeAll() {
+      for (const name of queues.keys()) wakeLocal(name);
+    },
+
+    async start() {
+      started = true;
+      clock.onAdvance?.(() => {
+        for (const name of queues.keys()) wakeLocal(name);
+      });
+      if (queues.size === 0) return;
+      await listen();
+      for (const queue of queues.values()) {
+        for (let i = 0; i < (queue.concurrency ?? 1); i++) {
+          const loop: Loop = { queue, woken: false };
+          loops.push(loop);
+          loop.done = run(loop);
+        }
+      }
+    },
+
+    async stop() {
+      stopped = true;
+      if (relisten) clearTimeout(relisten);
+      for (const loop of loops) loop.resume?.();
+      await Promise.all(loops.map((l) => l.done));
+      if (listener) {
+        const { client, release } = listener;
+        listener = undefined;
+        await client.query(`UNLISTEN ${WORK_CHANNEL}`).catch(() => {});
+        release();
+      }
+    },
+  };
+}
