@@ -6,7 +6,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { httpsGet, OutboundError, proxyFor } from './outbound.js';
+import { httpsGet, OutboundAgent, OutboundError, proxyFor } from './outbound.js';
 
 const HOST = 'sns.us-west-2.amazonaws.com';
 
@@ -174,6 +174,63 @@ describe('httpsGet', () => {
     );
   });
 
+  it('reports a proxy it cannot reach', async () => {
+    const closed = net.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const closedPort = (closed.address() as net.AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    await assert.rejects(
+      httpsGet(`${base}/cert.pem`, { ca, env: { HTTPS_PROXY: `http://127.0.0.1:${closedPort}` } }),
+      { name: 'OutboundError', message: /Could not reach proxy 127\.0\.0\.1:\d+: .*ECONNREFUSED/ },
+    );
+  });
+
+  it('times out on a proxy that never answers CONNECT, and closes the connection to it', async () => {
+    const closed: Promise<void>[] = [];
+    const silent = net.createServer((socket) => {
+      socket.resume(); // reads the CONNECT request, and so sees the end of the connection
+      socket.on('error', () => {});
+      closed.push(new Promise((resolve) => socket.on('close', () => resolve())));
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const silentPort = (silent.address() as net.AddressInfo).port;
+    try {
+      await assert.rejects(
+        httpsGet(`${base}/cert.pem`, {
+          ca,
+          timeoutMs: 200,
+          env: { HTTPS_PROXY: `http://127.0.0.1:${silentPort}` },
+        }),
+        { name: 'OutboundError', message: /timed out after 200 ms/ },
+      );
+      assert.equal(closed.length, 1);
+      await closed[0];
+    } finally {
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
+  it('keeps a tunnel open for the next request when the agent keeps connections alive', async () => {
+    connects.length = 0;
+    const agent = new OutboundAgent({ env: { HTTPS_PROXY: proxy.url }, ca, keepAlive: true });
+    try {
+      for (let i = 0; i < 2; i++) {
+        const status = await new Promise<number>((resolve, reject) => {
+          https
+            .get(`${base}/cert.pem`, { agent }, (res) => {
+              res.resume();
+              res.on('end', () => resolve(res.statusCode ?? 0));
+            })
+            .on('error', reject);
+        });
+        assert.equal(status, 200);
+      }
+      assert.deepEqual(connects, [{ target: `${HOST}:${port}`, auth: undefined }]);
+    } finally {
+      agent.destroy();
+    }
+  });
+
   it('connects directly when NO_PROXY matches', async () => {
     connects.length = 0;
     for (const noProxy of ['.amazonaws.com', 'localhost, amazonaws.com', `${HOST}:${port}`, '*']) {
@@ -229,5 +286,21 @@ describe('proxyFor', () => {
     assert.equal(proxied(env('[::1]:443'), new URL('https://[::1]/')), undefined);
     assert.equal(proxied(env('::1'), new URL('https://[::1]:8443/')), undefined);
     assert.equal(proxied(env('127.0.0.1'), new URL('https://127.0.0.1/')), undefined);
+  });
+
+  it('reads NO_PROXY as curl does where proxy-from-env alone would not', () => {
+    const env = (noProxy: string) => ({ HTTPS_PROXY: 'http://proxy:3128', NO_PROXY: noProxy });
+    // "*.name" and ".name" cover the name itself too.
+    assert.equal(proxied(env('*.amazonaws.com'), new URL('https://amazonaws.com/')), undefined);
+    assert.equal(proxied(env('.amazonaws.com'), new URL('https://amazonaws.com/')), undefined);
+    // `*` anywhere in the list, and entries split by spaces as well as commas.
+    assert.equal(proxied(env('example.com,*')), undefined);
+    assert.equal(proxied(env('example.com amazonaws.com')), undefined);
+    assert.equal(proxied(env('amazonaws.com.')), undefined);
+    assert.equal(proxied(env('amazonaws.com.:443')), undefined);
+    // The target's trailing dot does not hide it.
+    assert.equal(proxied(env('amazonaws.com'), new URL('https://sns.us-west-2.amazonaws.com./')), undefined);
+    // NO_PROXY is read before https_proxy's value: an excluded host never sees a bad proxy URL.
+    assert.equal(proxyFor(url, { HTTPS_PROXY: 'socks5://proxy:1080', NO_PROXY: '*' }), undefined);
   });
 });

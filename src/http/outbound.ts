@@ -1,11 +1,17 @@
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
+import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
+import { Agent, type AgentConnectOpts } from 'agent-base';
+import { HttpsProxyAgent } from 'https-proxy-agent';
+import { getProxyForUrl } from 'proxy-from-env';
 
 /**
  * Outbound HTTPS for URLs that arrive from outside (SNS signing certificates, SubscribeURLs): https only,
  * no redirects, a deadline for the whole request, a cap on the body, and HTTPS_PROXY / NO_PROXY honoured.
+ * Which proxy: proxy-from-env. The CONNECT tunnel: https-proxy-agent, through OutboundAgent, which the AWS
+ * SDK's request handler (writeback/aws.ts) uses too.
  */
 
 export interface OutboundOptions {
@@ -58,30 +64,44 @@ function describe(url: URL): string {
   return `${url.protocol}//${url.host}${url.pathname}`;
 }
 
-interface NoProxyEntry {
-  host: string;
-  port?: number;
+/**
+ * NO_PROXY put in proxy-from-env's terms. Vigil documents (and has always applied) the reading of curl, Go
+ * and Python, where a bare name covers its subdomains ("example.com" matches "api.example.com");
+ * proxy-from-env (like undici) matches a bare name only exactly, and reads "::1" as host ":" port 1. So
+ * every name is given both bare and with a leading dot ("*.example.com" and ".example.com" also cover
+ * "example.com" itself), a bare IPv6 address is bracketed, and `*` anywhere in the list turns the proxy
+ * off. Ports, and the matching itself, are proxy-from-env's.
+ */
+function noProxyForProxyFromEnv(value: string): string {
+  const entries = value
+    .toLowerCase()
+    .split(/[\s,]+/)
+    .filter(Boolean);
+  if (entries.includes('*')) return '*';
+  return entries
+    .flatMap((entry) => {
+      if (net.isIPv6(entry)) return [`[${entry}]`];
+      // "*.example.com", ".example.com" and "example.com." all name example.com.
+      const name = entry.replace(/^\*?\.+/, '').replace(/\.(?=(:\d+)?$)/, '');
+      if (!name) return [];
+      if (name.startsWith('[') || net.isIP(name.replace(/:\d+$/, ''))) return [name];
+      return [name, `.${name}`];
+    })
+    .join(',');
 }
 
-function parseNoProxyEntry(raw: string): NoProxyEntry | undefined {
-  let entry = raw.trim().toLowerCase();
-  if (!entry) return undefined;
-  let port: number | undefined;
-  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry);
-  if (bracketed) {
-    entry = bracketed[1] ?? '';
-    if (bracketed[2]) port = Number(bracketed[2]);
-  } else {
-    const withPort = /^([^:]+):(\d+)$/.exec(entry);
-    if (withPort) {
-      entry = withPort[1] ?? '';
-      port = Number(withPort[2]);
-    }
+/**
+ * proxy-from-env reads process.env and nothing else; the tests (and OutboundOptions.env) give their own.
+ * The call is synchronous, so no other code can run, or see process.env, while it is swapped.
+ */
+function withProcessEnv<T>(env: NodeJS.ProcessEnv, read: () => T): T {
+  const saved = process.env;
+  process.env = env;
+  try {
+    return read();
+  } finally {
+    process.env = saved;
   }
-  // "*.example.com" and ".example.com" both mean example.com and everything under it.
-  entry = entry.replace(/^\*?\.+/, '').replace(/\.$/, '');
-  if (!entry) return undefined;
-  return { host: entry, port };
 }
 
 /**
@@ -90,26 +110,24 @@ function parseNoProxyEntry(raw: string): NoProxyEntry | undefined {
  * NO_PROXY (else no_proxy) is a comma-separated list: `*` turns the proxy off for everything; other entries
  * are hostnames or domain suffixes (a leading dot or `*.` is optional, "example.com" also matches
  * "api.example.com"), optionally with `:port` to match only that port. Only https: URLs use the proxy.
+ * The matching is proxy-from-env's getProxyForUrl; see noProxyForProxyFromEnv for how NO_PROXY is given to it.
  */
 export function proxyFor(url: URL, env: Readonly<Record<string, string | undefined>>): URL | undefined {
   if (url.protocol !== 'https:') return undefined;
+  // Upper case first (proxy-from-env would take the lower-case one first).
   const raw = (env.HTTPS_PROXY || env.https_proxy || '').trim();
   if (!raw) return undefined;
-
-  const noProxy = (env.NO_PROXY || env.no_proxy || '').split(',');
-  const host = bareHost(url.hostname);
-  const port = portOf(url);
-  for (const item of noProxy) {
-    if (item.trim() === '*') return undefined;
-    const entry = parseNoProxyEntry(item);
-    if (!entry) continue;
-    if (entry.port !== undefined && entry.port !== port) continue;
-    if (host === entry.host || host.endsWith(`.${entry.host}`)) return undefined;
-  }
+  // A bare host:port is an http:// proxy (proxy-from-env would give it the target's scheme, https://).
+  const configured = raw.includes('://') ? raw : `http://${raw}`;
+  const chosen = withProcessEnv(
+    { https_proxy: configured, no_proxy: noProxyForProxyFromEnv(env.NO_PROXY || env.no_proxy || '') },
+    () => getProxyForUrl(`https://${authority(bareHost(url.hostname), portOf(url))}/`),
+  );
+  if (!chosen) return undefined;
 
   let proxy: URL;
   try {
-    proxy = new URL(raw.includes('://') ? raw : `http://${raw}`);
+    proxy = new URL(chosen);
   } catch {
     throw new OutboundError('HTTPS_PROXY is not a valid URL: give one like http://proxy.example.com:3128.');
   }
@@ -121,77 +139,113 @@ export function proxyFor(url: URL, env: Readonly<Record<string, string | undefin
   return proxy;
 }
 
-interface Destroyable {
-  destroy(error?: Error): unknown;
+export interface OutboundAgentOptions {
+  /** Read for HTTPS_PROXY / https_proxy and NO_PROXY / no_proxy on every new connection. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Trusted CAs for the targets, replacing the default set (tests only). */
+  ca?: string | Buffer | Array<string | Buffer>;
+  /** Name resolution for direct (proxy-less) connections (tests only). */
+  lookup?: net.LookupFunction;
+  /** Port for direct (proxy-less) connections instead of the request's (tests only, with `lookup`). */
+  connectPort?: number;
+  /** Ends connections being opened, proxy ones included, when aborted. */
+  signal?: AbortSignal;
+  keepAlive?: boolean;
+  maxSockets?: number;
 }
 
 /**
- * Opens a CONNECT tunnel to host:port through an http:// proxy; what it opens is pushed on `resources`
- * so the caller can tear it down. The AWS SDK's agent (writeback/aws.ts) tunnels through it too.
+ * An agent for https requests (Node's https.request, and the AWS SDK's NodeHttpHandler as its httpsAgent)
+ * that picks, for each new connection, the proxy proxyFor() names: through it with https-proxy-agent's
+ * CONNECT tunnel, or straight to the host. This small choice is kept here rather than taken from the
+ * proxy-agent package, which makes it too but brings PAC scripts (with a JavaScript engine to run them),
+ * SOCKS and HTTP proxies that Vigil has no use for, and has no way to point direct connections elsewhere
+ * for the tests (`lookup`, `connectPort`).
  */
-export function openTunnel(
-  proxy: URL,
-  host: string,
-  port: number,
-  resources: Destroyable[] = [],
-): Promise<net.Socket> {
-  const target = authority(host, port);
-  const headers: Record<string, string> = { Host: target };
-  if (proxy.username || proxy.password) {
-    const credentials = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
-    headers['Proxy-Authorization'] = `Basic ${Buffer.from(credentials).toString('base64')}`;
+export class OutboundAgent extends Agent {
+  private readonly settings: OutboundAgentOptions;
+  private readonly tunnels = new Map<string, HttpsProxyAgent<string>>();
+
+  constructor(settings: OutboundAgentOptions = {}) {
+    super({
+      keepAlive: settings.keepAlive ?? false,
+      ...(settings.maxSockets ? { maxSockets: settings.maxSockets } : {}),
+      ...(settings.ca !== undefined ? { ca: settings.ca } : {}),
+    });
+    this.settings = settings;
   }
-  return new Promise((resolve, reject) => {
-    const req = http.request({
-      host: bareHost(proxy.hostname),
-      port: portOf(proxy),
-      method: 'CONNECT',
-      path: target,
-      headers,
-      agent: false,
-    });
-    resources.push(req);
-    req.on('connect', (res: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
-      resources.push(socket);
-      const status = res.statusCode ?? 0;
-      if (status < 200 || status > 299) {
-        socket.destroy();
-        reject(new OutboundError(`Proxy ${proxy.host} refused CONNECT to ${target} with status ${status}.`));
-        return;
-      }
-      if (head.length > 0) socket.unshift(head);
-      resolve(socket);
-    });
-    req.on('error', (error) => {
-      reject(new OutboundError(`Could not reach proxy ${proxy.host}: ${error.message}`, { cause: error }));
-    });
-    req.end();
-  });
+
+  /** https only: agent-base would otherwise guess from the call stack. */
+  override isSecureEndpoint(): boolean {
+    return true;
+  }
+
+  async connect(req: http.ClientRequest, opts: AgentConnectOpts): Promise<Duplex> {
+    if (!opts.secureEndpoint) throw new OutboundError('Only https connections are made.');
+    const host = bareHost(opts.host ?? 'localhost');
+    const port = opts.port;
+    const target = authority(host, port);
+    const proxy = proxyFor(new URL(`https://${target}/`), this.settings.env ?? process.env);
+    const servername = opts.servername || (net.isIP(host) ? undefined : host);
+    if (!proxy) {
+      const { lookup, connectPort } = this.settings;
+      return tls.connect({
+        ...opts,
+        host,
+        port: connectPort ?? port,
+        ...(servername ? { servername } : {}),
+        ...(lookup ? { lookup } : {}),
+      });
+    }
+
+    let tunnel = this.tunnels.get(proxy.href);
+    if (!tunnel) {
+      tunnel = new HttpsProxyAgent(proxy.href, {
+        keepAlive: this.keepAlive,
+        ...(this.settings.signal ? { signal: this.settings.signal } : {}),
+      });
+      this.tunnels.set(proxy.href, tunnel);
+    }
+    // https-proxy-agent hands a refused CONNECT's answer to the request as if the target had sent it;
+    // here it is an error, so that a 407 from the proxy is never taken for the target's response.
+    let refused: number | undefined;
+    const onProxyConnect = (answer: { statusCode: number }) => {
+      if (answer.statusCode !== 200) refused = answer.statusCode;
+    };
+    req.once('proxyConnect', onProxyConnect);
+    let socket: Duplex;
+    try {
+      socket = await tunnel.connect(req, { ...opts, host, ...(servername ? { servername } : {}) });
+    } catch (error) {
+      throw new OutboundError(`Could not reach proxy ${proxy.host}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    } finally {
+      req.removeListener('proxyConnect', onProxyConnect);
+    }
+    if (refused !== undefined) {
+      socket.destroy();
+      throw new OutboundError(`Proxy ${proxy.host} refused CONNECT to ${target} with status ${refused}.`);
+    }
+    return socket;
+  }
 }
 
-async function get(
+function request(
   target: URL,
-  proxy: URL | undefined,
   options: OutboundOptions,
   maxBytes: number,
-  resources: Destroyable[],
+  signal: AbortSignal,
 ): Promise<OutboundResponse> {
   const host = bareHost(target.hostname);
   const port = portOf(target);
-  const tlsOptions: tls.ConnectionOptions = {
-    servername: net.isIP(host) ? undefined : host,
-    ALPNProtocols: ['http/1.1'],
-  };
-  if (options.ca !== undefined) tlsOptions.ca = options.ca;
-
-  let socket: tls.TLSSocket;
-  if (proxy) {
-    const tunnel = await openTunnel(proxy, host, port, resources);
-    socket = tls.connect({ ...tlsOptions, socket: tunnel });
-  } else {
-    socket = tls.connect({ ...tlsOptions, host, port: options.connectPort ?? port, lookup: options.lookup });
-  }
-  resources.push(socket);
+  const agent = new OutboundAgent({
+    env: options.env ?? process.env,
+    ...(options.ca !== undefined ? { ca: options.ca } : {}),
+    ...(options.lookup ? { lookup: options.lookup } : {}),
+    ...(options.connectPort !== undefined ? { connectPort: options.connectPort } : {}),
+    signal,
+  });
 
   return new Promise((resolve, reject) => {
     const fail = (error: Error) => {
@@ -204,7 +258,6 @@ async function get(
     const req = https.request({
       host,
       port,
-      defaultPort: 443,
       path: `${target.pathname}${target.search}`,
       method: 'GET',
       headers: {
@@ -213,12 +266,11 @@ async function get(
         'User-Agent': 'vigil',
         Connection: 'close',
       },
-      createConnection: () => socket,
+      agent,
+      signal,
     });
-    resources.push(req);
     req.on('error', fail);
     req.on('response', (res: http.IncomingMessage) => {
-      resources.push(res);
       const status = res.statusCode ?? 0;
       if (status >= 300 && status <= 399) {
         const location = res.headers.location;
@@ -278,9 +330,9 @@ export async function httpsGet(url: string, options: OutboundOptions = {}): Prom
   }
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
-  const proxy = proxyFor(target, options.env ?? process.env);
 
-  const resources: Destroyable[] = [];
+  // Aborting ends whatever is still open: the request, its socket, a proxy connection still in CONNECT.
+  const abort = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(
@@ -289,9 +341,9 @@ export async function httpsGet(url: string, options: OutboundOptions = {}): Prom
     );
   });
   try {
-    return await Promise.race([get(target, proxy, options, maxBytes, resources), deadline]);
+    return await Promise.race([request(target, options, maxBytes, abort.signal), deadline]);
   } finally {
     clearTimeout(timer);
-    for (const resource of resources) resource.destroy();
+    abort.abort();
   }
 }

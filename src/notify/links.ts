@@ -1,10 +1,11 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
+import { errors, jwtVerify } from 'jose';
 import { type Db, isUuid } from '../db/database.js';
 
 /**
  * Signed links that let the person a notification went to acknowledge or close the alert without logging
- * in. The token carries who, what and until when, and an HMAC over it with a key every Vigil process
- * shares (stored in app_secrets), so any process can check a link any other one made and nothing is
+ * in. The token is a JWT (HS256) that carries who, what and until when, signed with a key every Vigil
+ * process shares (stored in app_secrets), so any process can check a link any other one made and nothing is
  * stored per link. Anyone holding the link can act as that person on that one alert until it expires:
  * that is the point of the link, and why it is short-lived and bound to one alert and one action.
  */
@@ -23,17 +24,27 @@ export interface ActionLinks {
   url(claims: Omit<ActionLinkClaims, 'expiresAt'>, now: Date): string;
   /** The token alone (what follows /v1/alert-actions/). */
   token(claims: Omit<ActionLinkClaims, 'expiresAt'>, now: Date): string;
-  verify(token: string, now: Date): ActionLinkVerdict;
+  verify(token: string, now: Date): Promise<ActionLinkVerdict>;
 }
 
 const SECRET_NAME = 'action-links';
-/** Bumped if the layout changes; old links then read as invalid rather than being misread. */
-const VERSION = 'v1';
+/**
+ * The JWT's explicit type (RFC 8725 §3.11): a JWT made for anything else is not a link, and a new layout
+ * gets a new type, so old links then read as invalid rather than being misread.
+ */
+const TYP = 'vigil-action+jwt';
 const ACTIONS = ['acknowledge', 'close'] as const;
-// Layout: action (1 byte), expiry in Unix seconds (4 bytes), alert, user and org ids (16 bytes each).
-const PAYLOAD_BYTES = 1 + 4 + 16 * 3;
-/** 128 bits of HMAC-SHA256: plenty against forgery, and it keeps the link short enough for any client. */
-const MAC_BYTES = 16;
+/** The protected header, the same for every link. */
+const HEADER = Buffer.from(JSON.stringify({ alg: 'HS256', typ: TYP })).toString('base64url');
+
+/** The claims: `sub` is the user; `alert`, `org` and `action` are Vigil's own (private) claim names. */
+interface LinkPayload {
+  sub: string;
+  alert: string;
+  org: string;
+  action: (typeof ACTIONS)[number];
+  exp: number;
+}
 
 /** The signing key, created once by whichever process gets there first and read by all of them. */
 export async function loadLinkSecret(db: Db): Promise<Buffer> {
@@ -50,55 +61,64 @@ export async function loadLinkSecret(db: Db): Promise<Buffer> {
   return row.value;
 }
 
-function uuidBytes(id: string, what: string): Buffer {
+function uuid(id: string, what: string): string {
   if (!isUuid(id)) throw new Error(`action link ${what} must be a UUID, got ${JSON.stringify(id)}`);
-  return Buffer.from(id.replace(/-/g, ''), 'hex');
-}
-
-function uuidOf(bytes: Buffer): string {
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return id.toLowerCase();
 }
 
 export function createActionLinks(secret: Buffer, publicUrl: string, ttlMs: number): ActionLinks {
   if (secret.length < 16) throw new Error('the action link secret is too short');
   const base = publicUrl.replace(/\/+$/, '');
-  const mac = (payload: Buffer) =>
-    createHmac('sha256', secret).update(VERSION).update(payload).digest().subarray(0, MAC_BYTES);
 
+  /**
+   * An HS256 JWT in the JWS Compact Serialization (RFC 7515 §7.1): base64url(header).base64url(claims),
+   * then base64url(HMAC-SHA256) over those two. Made here with node:crypto rather than jose's SignJWT
+   * because jose signs only asynchronously (WebCrypto) and the sender renders a notification, links
+   * included, synchronously. Checking, the part with the pitfalls, is jose's (verify below), and the tests
+   * check that jose reads these tokens and that tokens jose's SignJWT makes are read here.
+   */
   function token(claims: Omit<ActionLinkClaims, 'expiresAt'>, now: Date): string {
-    const payload = Buffer.alloc(PAYLOAD_BYTES);
-    payload.writeUInt8(ACTIONS.indexOf(claims.action) + 1, 0);
-    payload.writeUInt32BE(Math.floor((now.getTime() + ttlMs) / 1000), 1);
-    uuidBytes(claims.alertId, 'alertId').copy(payload, 5);
-    uuidBytes(claims.userId, 'userId').copy(payload, 21);
-    uuidBytes(claims.orgId, 'orgId').copy(payload, 37);
-    return `${VERSION}.${Buffer.concat([payload, mac(payload)]).toString('base64url')}`;
+    if (!ACTIONS.includes(claims.action)) throw new Error(`unknown action ${JSON.stringify(claims.action)}`);
+    const payload: LinkPayload = {
+      sub: uuid(claims.userId, 'userId'),
+      alert: uuid(claims.alertId, 'alertId'),
+      org: uuid(claims.orgId, 'orgId'),
+      action: claims.action,
+      exp: Math.floor((now.getTime() + ttlMs) / 1000),
+    };
+    const input = `${HEADER}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
+    return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
   }
 
   return {
     token,
     url: (claims, now) => `${base}/v1/alert-actions/${token(claims, now)}`,
-    verify(value, now) {
+    async verify(value, now) {
       const invalid = { error: 'invalid' } as const;
-      const [version, body, extra] = value.split('.');
-      if (version !== VERSION || body === undefined || extra !== undefined) return invalid;
-      const bytes = Buffer.from(body, 'base64url');
-      // Only the canonical spelling: Buffer ignores stray characters and trailing bits when decoding.
-      if (bytes.length !== PAYLOAD_BYTES + MAC_BYTES || bytes.toString('base64url') !== body) return invalid;
-      const payload = bytes.subarray(0, PAYLOAD_BYTES);
-      if (!timingSafeEqual(bytes.subarray(PAYLOAD_BYTES), mac(payload))) return invalid;
-      const action = ACTIONS[payload.readUInt8(0) - 1];
-      if (!action) return invalid;
-      const expiresAt = new Date(payload.readUInt32BE(1) * 1000);
-      if (now.getTime() >= expiresAt.getTime()) return { error: 'expired' };
-      return {
-        action,
-        expiresAt,
-        alertId: uuidOf(payload.subarray(5, 21)),
-        userId: uuidOf(payload.subarray(21, 37)),
-        orgId: uuidOf(payload.subarray(37, 53)),
-      };
+      // Only the canonical spelling of the signature: base64url decoders (jose's included) ignore the
+      // unused low bits of the last character, so one MAC has several spellings; a link has one.
+      const signature = value.split('.')[2] ?? '';
+      if (Buffer.from(signature, 'base64url').toString('base64url') !== signature) return invalid;
+      let payload: Partial<Record<keyof LinkPayload, unknown>>;
+      try {
+        ({ payload } = await jwtVerify(value, secret, {
+          algorithms: ['HS256'],
+          typ: TYP,
+          clockTolerance: 0,
+          currentDate: now,
+          requiredClaims: ['sub', 'alert', 'org', 'action', 'exp'],
+        }));
+      } catch (error) {
+        // jose checks the signature before the claims: a changed token is invalid, never "expired".
+        return error instanceof errors.JWTExpired ? { error: 'expired' } : invalid;
+      }
+      const { sub, alert, org, action, exp } = payload;
+      if (typeof sub !== 'string' || typeof alert !== 'string' || typeof org !== 'string') return invalid;
+      if (!isUuid(sub) || !isUuid(alert) || !isUuid(org)) return invalid;
+      const known = ACTIONS.find((a) => a === action);
+      // jose has checked that exp is a number, and in the future.
+      if (!known || typeof exp !== 'number') return invalid;
+      return { action: known, expiresAt: new Date(exp * 1000), alertId: alert, userId: sub, orgId: org };
     },
   };
 }

@@ -26,7 +26,11 @@ export interface ActionLinkDeps {
   publicUrl: string;
 }
 
-const Params = Type.Object({ token: Type.String() });
+/**
+ * The token is the rest of the path. A wildcard rather than `:token`: Fastify refuses a path parameter over
+ * 100 characters (maxParamLength) with 414, and a link's JWT is about 340.
+ */
+const Params = Type.Object({ '*': Type.String() });
 
 const VERBS: Record<ActionLinkClaims['action'], { button: string; done: string }> = {
   acknowledge: { button: 'Acknowledge', done: 'acknowledged' },
@@ -102,7 +106,7 @@ export function registerActionLinkRoutes(app: HttpApp, deps: ActionLinkDeps): vo
   async function resolve(
     token: string,
   ): Promise<{ claims: ActionLinkClaims; principal: Principal; userName: string } | Page> {
-    const verdict = links.verify(token, new Date());
+    const verdict = await links.verify(token, new Date());
     if ('error' in verdict) {
       return verdict.error === 'expired'
         ? {
@@ -179,8 +183,8 @@ export function registerActionLinkRoutes(app: HttpApp, deps: ActionLinkDeps): vo
       (_request, _body, done) => done(null, {}),
     );
 
-    scope.get('/v1/alert-actions/:token', { config: { public: true }, schema }, async (request, reply) => {
-      const resolved = await resolve(request.params.token);
+    scope.get('/v1/alert-actions/*', { config: { public: true }, schema }, async (request, reply) => {
+      const resolved = await resolve(request.params['*']);
       if ('status' in resolved) return send(reply, resolved);
       const { claims, principal } = resolved;
       const alert = await findAlert(principal, claims.alertId);
@@ -207,8 +211,8 @@ export function registerActionLinkRoutes(app: HttpApp, deps: ActionLinkDeps): vo
       });
     });
 
-    scope.post('/v1/alert-actions/:token', { config: { public: true }, schema }, async (request, reply) => {
-      const resolved = await resolve(request.params.token);
+    scope.post('/v1/alert-actions/*', { config: { public: true }, schema }, async (request, reply) => {
+      const resolved = await resolve(request.params['*']);
       if ('status' in resolved) return send(reply, resolved);
       const { claims, principal, userName } = resolved;
       const outcome = await alerts.act(

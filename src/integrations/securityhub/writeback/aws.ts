@@ -1,21 +1,17 @@
-import https from 'node:https';
-import http from 'node:http';
-import net from 'node:net';
-import tls from 'node:tls';
-import type { Duplex } from 'node:stream';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import {
   BatchUpdateFindingsCommand,
   GetFindingsCommand,
   SecurityHubClient,
 } from '@aws-sdk/client-securityhub';
+import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { openTunnel, proxyFor } from '../../../http/outbound.js';
+import { OutboundAgent } from '../../../http/outbound.js';
 
 /**
  * AWS for the write-back: Vigil's own identity (the SDK's default chain) assumes each integration's
- * role with its external ID; the short-lived credentials are cached per integration and renewed five
- * minutes before they expire. Every AWS call honours HTTPS_PROXY and NO_PROXY.
+ * role with its external ID (the SDK's fromTemporaryCredentials); the short-lived credentials are kept
+ * by the SDK client and renewed five minutes before they expire. Every AWS call, STS's included, goes
+ * through the same request handler, whose agent honours HTTPS_PROXY and NO_PROXY.
  */
 
 export interface RoleTarget {
@@ -26,46 +22,12 @@ export interface RoleTarget {
   region: string;
 }
 
-interface CachedCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken: string;
-  expiration: Date;
-}
-
-/** An https.Agent that reaches hosts through the HTTPS_PROXY (CONNECT), except those NO_PROXY lists. */
-class ProxyAwareAgent extends https.Agent {
-  constructor(
-    private readonly env: NodeJS.ProcessEnv,
-    ca?: string | Buffer | Array<string | Buffer>,
-  ) {
-    super({ keepAlive: true, maxSockets: 50, ...(ca ? { ca } : {}) });
-  }
-
-  override createConnection(
-    requestOptions: http.RequestOptions,
-    callback?: (err: Error | null, stream: Duplex) => void,
-  ): Duplex | null | undefined {
-    const options = requestOptions as tls.ConnectionOptions & { host?: string; port?: number };
-    const host = options.host ?? 'localhost';
-    const port = Number(options.port ?? 443);
-    const proxy = proxyFor(new URL(`https://${host}:${port}/`), this.env);
-    if (!proxy) return tls.connect({ ...options, host, port, servername: options.servername ?? host });
-    openTunnel(proxy, host, port).then(
-      (socket) =>
-        callback?.(null, tls.connect({ ...options, socket, servername: options.servername ?? host })),
-      (error: Error) => callback?.(error, new net.Socket()),
-    );
-    return undefined;
-  }
-}
-
 export function awsRequestHandler(
   env: NodeJS.ProcessEnv = process.env,
   ca?: string | Buffer | Array<string | Buffer>,
 ): NodeHttpHandler {
   return new NodeHttpHandler({
-    httpsAgent: new ProxyAwareAgent(env, ca),
+    httpsAgent: new OutboundAgent({ env, keepAlive: true, maxSockets: 50, ...(ca ? { ca } : {}) }),
     connectionTimeout: 5000,
     requestTimeout: 15000,
   });
@@ -90,56 +52,13 @@ export interface AwsAccessOptions {
 export function createAwsAccess(options: AwsAccessOptions = {}) {
   const env = options.env ?? process.env;
   const handler = awsRequestHandler(env, options.ca);
-  const credentials = new Map<string, Promise<CachedCredentials>>();
+  // Vigil's own identity, resolved once and shared by every integration's AssumeRole.
+  const ownIdentity = fromNodeProviderChain();
   const clients = new Map<string, SecurityHubClient>();
-  const stsClients = new Map<string, STSClient>();
 
-  function sts(region: string): STSClient {
-    let client = stsClients.get(region);
-    if (!client) {
-      client = new STSClient({ region, requestHandler: handler });
-      stsClients.set(region, client);
-    }
-    return client;
-  }
-
-  async function assume(target: RoleTarget): Promise<CachedCredentials> {
-    const answer = await sts(target.region).send(
-      new AssumeRoleCommand({
-        RoleArn: target.roleArn,
-        ExternalId: target.externalId,
-        RoleSessionName: sessionName(target),
-        DurationSeconds: 3600,
-      }),
-    );
-    const c = answer.Credentials;
-    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
-      throw new Error('AssumeRole answered without credentials');
-    }
-    return {
-      accessKeyId: c.AccessKeyId,
-      secretAccessKey: c.SecretAccessKey,
-      sessionToken: c.SessionToken,
-      expiration: c.Expiration,
-    };
-  }
-
-  /** The integration's credentials, from the cache unless they expire within five minutes. */
-  async function credentialsFor(target: RoleTarget): Promise<CachedCredentials> {
-    const key = `${target.integrationId}|${target.roleArn}|${target.externalId}`;
-    const cached = credentials.get(key);
-    if (cached) {
-      const value = await cached.catch(() => undefined);
-      if (value && value.expiration.getTime() - Date.now() > 5 * 60_000) return value;
-    }
-    const fresh = assume(target);
-    credentials.set(key, fresh);
-    fresh.catch(() => credentials.delete(key));
-    return fresh;
-  }
-
+  /** One client per role, external ID and region: it holds that role's credentials and renews them. */
   function securityHub(target: RoleTarget): SecurityHubClient {
-    const key = `${target.integrationId}|${target.roleArn}|${target.region}`;
+    const key = JSON.stringify([target.roleArn, target.externalId, target.region]);
     let client = clients.get(key);
     if (!client) {
       client = new SecurityHubClient({
@@ -147,11 +66,30 @@ export function createAwsAccess(options: AwsAccessOptions = {}) {
         requestHandler: handler,
         // Vigil retries itself, so that every attempt passes through the shared rate limiter.
         maxAttempts: 1,
-        credentials: () => credentialsFor(target),
+        credentials: fromTemporaryCredentials({
+          params: {
+            RoleArn: target.roleArn,
+            ExternalId: target.externalId,
+            RoleSessionName: sessionName(target),
+            DurationSeconds: 3600,
+          },
+          masterCredentials: ownIdentity,
+          // STS in the integration's region, through the same handler (proxy, CA); its endpoint, like
+          // Security Hub's, may come from AWS_ENDPOINT_URL_STS.
+          clientConfig: { region: target.region, requestHandler: handler },
+        }),
       });
       clients.set(key, client);
     }
     return client;
+  }
+
+  /**
+   * The role's credentials: the client's own provider, which the SDK memoises and renews five minutes
+   * before they expire, so this and the client's calls share one AssumeRole.
+   */
+  async function credentialsFor(target: RoleTarget) {
+    return securityHub(target).config.credentials();
   }
 
   return {

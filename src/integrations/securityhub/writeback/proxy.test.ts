@@ -19,6 +19,7 @@ const HUB_HOST = 'securityhub.us-east-1.amazonaws.com';
 let aws: FakeAws;
 let front: tls.Server;
 let proxy: ConnectProxy;
+let refusing: ConnectProxy;
 let cert: Buffer;
 const roles: Record<string, { externalId: string }> = {};
 
@@ -39,6 +40,7 @@ before(async () => {
   });
   await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
   proxy = await startConnectProxy((front.address() as net.AddressInfo).port);
+  refusing = await startConnectProxy((front.address() as net.AddressInfo).port, { refuse: () => true });
   // Vigil's own AWS identity, through the SDK's default chain.
   Object.assign(process.env, {
     AWS_ACCESS_KEY_ID: CALLER.id,
@@ -49,6 +51,7 @@ before(async () => {
 
 after(async () => {
   await proxy.close();
+  await refusing.close();
   await new Promise((r) => front.close(r));
   await aws.close();
 });
@@ -115,6 +118,24 @@ describe('AWS through a proxy', () => {
       assert.match(
         JSON.stringify(result.steps),
         /AssumeRole.*(ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|getaddrinfo|connect)/i,
+      );
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("reports a proxy that refuses the tunnel, rather than taking its answer for STS's", async () => {
+    const { server, result } = await testWriteback({ HTTPS_PROXY: refusing.url });
+    try {
+      assert.deepEqual(
+        refusing.connects.map((c) => c.target),
+        [`${STS_HOST}:443`],
+      );
+      assert.equal(result.ok, false);
+      assert.equal(result.steps.length, 1);
+      assert.match(
+        JSON.stringify(result.steps[0]),
+        /"AssumeRole".*Proxy 127\.0\.0\.1:\d+ refused CONNECT to sts\.us-east-1\.amazonaws\.com:443 with status 407/,
       );
     } finally {
       await server.stop();
