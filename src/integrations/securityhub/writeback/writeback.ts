@@ -26,7 +26,7 @@ import { accountOf, type AwsAccess, type RoleTarget } from './aws.js';
 
 export const MAX_FINDINGS_PER_REQUEST = 100;
 const GATHER_MS = 250;
-const PARTIAL_MAX_WAIT_MS = 5000;
+const PARTIAL_MAX_WAIT_MS = 1500;
 const GIVE_UP_MS = 24 * 3600_000;
 const RETRYABLE_UNPROCESSED = new Set(['ConcurrentUpdateError', 'InternalFailure']);
 
