@@ -12,4 +12,12 @@ export interface AlertEventConsumer {
   types: readonly AlertEventType[] | 'all';
   handles(event: AlertEvent): boolean;
   handle(event: AlertEvent, context: { log: Logger }): Promise<void>;
+  /**
+   * Several events at once (in the order of the changes), when the consumer can do better than one by
+   * one: those it reports failed are retried on their own, the others count as handled.
+   */
+  handleBatch?(
+    events: AlertEvent[],
+    context: { log: Logger },
+  ): Promise<{ failed: { eventId: string; error: unknown }[] }>;
 }

@@ -101,6 +101,25 @@ async function alreadyPaged(
   return new Set(rows.flatMap((r) => (r.contact_method_id ? [r.contact_method_id] : [])));
 }
 
+export type SetupReader = (
+  userIds: string[],
+  kind: NotificationActionType,
+) => ReturnType<typeof notificationSetupOf>;
+
+/** A SetupReader that reads each set of people once (for a batch of alerts in one transaction). */
+export function cachedSetups(tx: Queryable): SetupReader {
+  const cache = new Map<string, ReturnType<typeof notificationSetupOf>>();
+  return (userIds, kind) => {
+    const key = `${kind}|${[...userIds].sort().join(',')}`;
+    let found = cache.get(key);
+    if (!found) {
+      found = notificationSetupOf(tx, userIds, kind);
+      cache.set(key, found);
+    }
+    return found;
+  };
+}
+
 export async function planNotifications(
   tx: Queryable,
   input: {
@@ -117,13 +136,14 @@ export async function planNotifications(
     context?: NotificationContext;
     /** Say nothing about people without a matching rule (follow-ups are opt-in; pages are not). */
     quietWhenNoRule?: boolean;
+    /** Reads people's rules and contacts (the engine caches them for a batch of alerts). */
+    setups?: SetupReader;
   },
 ): Promise<PlanResult> {
   const result: PlanResult = { planned: 0, dueNow: false, lines: [] };
   const unique = [...new Map(input.recipients.map((r) => [r.id, r])).values()];
   if (unique.length === 0) return result;
-  const setups = await notificationSetupOf(
-    tx,
+  const setups = await (input.setups ?? ((ids, kind) => notificationSetupOf(tx, ids, kind)))(
     unique.map((r) => r.id),
     input.kind,
   );

@@ -38,8 +38,9 @@ export interface NotificationSenderOptions {
   publicUrl: string;
   /**
    * How long a claimed message is this process's before another may take it over. It must outlast the
-   * slowest send of a batch: 16 messages over the email pool's 8 connections are two rounds of at most
-   * 10 s to connect, 10 s for the greeting and 30 s of socket time each, so 100 s; 180 s leaves room.
+   * slowest send of a batch: two rounds of 24 messages over the email pool's 8 connections are six turns
+   * of at most 10 s to connect, 10 s for the greeting and 30 s of socket time each, so 300 s; 360 s
+   * leaves room.
    */
   leaseMs?: number;
   /** Temporary failures are retried this many times in all. */
@@ -62,9 +63,9 @@ export function retryDelayMs(attempt: number): number {
 
 export function createNotificationSender(options: NotificationSenderOptions): NotificationSender {
   const { db, log, clock, channels, links } = options;
-  const leaseMs = options.leaseMs ?? 180_000;
+  const leaseMs = options.leaseMs ?? 360_000;
   const maxAttempts = options.maxAttempts ?? 8;
-  const batchSize = options.batchSize ?? 16;
+  const batchSize = options.batchSize ?? 24;
 
   async function claim(now: Date): Promise<NotificationRow[]> {
     const leaseUntil = new Date(now.getTime() + leaseMs);
@@ -261,6 +262,8 @@ export function createNotificationSender(options: NotificationSenderOptions): No
     sendDue,
     queue: ({ idleMs } = {}) => ({
       name: QUEUES.notifications,
+      // Two rounds side by side keep the email pool busy while one records its outcomes.
+      concurrency: 2,
       idleMs: idleMs ?? 5000,
       async round(now) {
         if ((await sendDue(now)) >= batchSize) return { more: true };

@@ -1,12 +1,26 @@
 import { sql } from 'kysely';
 import type { AlertEvent } from '../../alerts/events.js';
 import type { AlertsService } from '../../alerts/service.js';
-import { type Db, type Tx, NIL_UUID } from '../../db/database.js';
+import { type Db, type Tx, NIL_UUID, withSavepoint } from '../../db/database.js';
 import type { AlertEscalationRow, AlertRow, EscalationState } from '../../db/schema.js';
 import type { Logger } from '../../logger.js';
-import { matchableAlert, planNotifications, unwantedStopOns, whyUnwanted } from '../../notify/planner.js';
+import {
+  cachedSetups,
+  matchableAlert,
+  planNotifications,
+  unwantedStopOns,
+  whyUnwanted,
+  type SetupReader,
+} from '../../notify/planner.js';
 import type { EscalationPlan, NotificationActionType } from '../../oncall/model.js';
-import { oneRulePlan, planOf, routeAlert, schedulePlan } from '../../oncall/routing/route.js';
+import {
+  oneRulePlan,
+  planOf,
+  routeAlert,
+  routingReads,
+  schedulePlan,
+  type RoutingReads,
+} from '../../oncall/routing/route.js';
 import type { Clock } from '../clock.js';
 import type { AlertEventConsumer } from '../consumers.js';
 import { QUEUES } from '../work/queue-names.js';
@@ -104,6 +118,54 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
       .insertInto('alert_logs')
       .values(list.map((l) => ({ alert_id: l.alertId, type: 'escalation', log: l.text, owner: SYSTEM })))
       .execute();
+  }
+
+  // What a transaction reads of the on-call set-up (routing rules, policies, schedules, teams, people's
+  // rules), read once per transaction: a batch of alerts of one burst mostly shares them.
+  interface Reads {
+    routing: RoutingReads;
+    setups: SetupReader;
+    resolvers: Map<string, ReturnType<typeof createRecipientResolver>>;
+  }
+  const txReads = new WeakMap<Tx, Reads>();
+  function readsOf(tx: Tx): Reads {
+    let reads = txReads.get(tx);
+    if (!reads) {
+      const plain = routingReads(tx);
+      const rules = new Map<string, ReturnType<RoutingReads['rules']>>();
+      const policies = new Map<string, ReturnType<RoutingReads['escalation']>>();
+      reads = {
+        routing: {
+          rules: (teamId) => memo(rules, teamId, () => plain.rules(teamId)),
+          escalation: (id) => memo(policies, id, () => plain.escalation(id)),
+        },
+        setups: cachedSetups(tx),
+        resolvers: new Map(),
+      };
+      txReads.set(tx, reads);
+    }
+    return reads;
+  }
+  function resolverFor(tx: Tx, orgId: string): ReturnType<typeof createRecipientResolver> {
+    const { resolvers } = readsOf(tx);
+    let resolve = resolvers.get(orgId);
+    if (!resolve) {
+      resolve = createRecipientResolver(tx, orgId);
+      resolvers.set(orgId, resolve);
+    }
+    return resolve;
+  }
+
+  /** Marks events handled in the caller's transaction; returns those that were not yet (not retries). */
+  async function firstTimes(tx: Tx, eventIds: string[]): Promise<Set<string>> {
+    if (eventIds.length === 0) return new Set();
+    const rows = await tx
+      .insertInto('engine_handled_events')
+      .values(eventIds.map((event_id) => ({ event_id })))
+      .onConflict((oc) => oc.column('event_id').doNothing())
+      .returning('event_id')
+      .execute();
+    return new Set(rows.map((r) => r.event_id));
   }
 
   /** Marks an event handled in the caller's transaction; false when it already was (a retried job). */
@@ -268,6 +330,7 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
       recipients,
       // The base time is in the key: a restart (end of a snooze) or an escalate pages again; a retry does not.
       keyPrefix: `page:${run.id}:${run.base_at.getTime()}:${step.index}`,
+      setups: readsOf(tx).setups,
       now,
       reason: label,
       escalationRunId: run.id,
@@ -318,7 +381,7 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
     const matchable = matchableAlert(alert);
     for (const responder of responders) {
       if (responder.type === 'team') {
-        const decision = await routeAlert(tx, responder.id, matchable, now);
+        const decision = await routeAlert(tx, responder.id, matchable, now, readsOf(tx).routing);
         const teamName = decision.teamName;
         if (decision.kind === 'none') {
           await addLog(
@@ -630,14 +693,9 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
     now: Date,
   ): Promise<boolean> {
     const alertsById = new Map(byId);
-    const resolvers = new Map<string, ReturnType<typeof createRecipientResolver>>();
     let due = false;
     for (const run of runs) {
-      let resolve = resolvers.get(run.org_id);
-      if (!resolve) {
-        resolve = createRecipientResolver(tx, run.org_id);
-        resolvers.set(run.org_id, resolve);
-      }
+      const resolve = resolverFor(tx, run.org_id);
       const logsBefore = pendingLogs.get(tx)?.length ?? 0;
       // One escalation that cannot run (a schedule's zone gone from the tz database, a row deleted under
       // it) must not hold up the others: it is set aside for a minute and says why on its alert.
@@ -674,6 +732,27 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
     return due;
   }
 
+  /** What one event asks of the engine, in the caller's transaction; true when messages due now were planned. */
+  async function apply(tx: Tx, event: AlertEvent, now: Date): Promise<boolean> {
+    // A step due now (a rule at 0 minutes, an escalate) runs in this same transaction: no wait for a tick.
+    if (event.type === 'created') {
+      const { alert, runs } = await start(tx, event, now);
+      const ready = runs.filter((r) => r.next_at && r.next_at.getTime() <= now.getTime());
+      return alert && ready.length > 0 ? fire(tx, ready, new Map([[alert.id, alert]]), now) : false;
+    }
+    let dueNow = false;
+    if (event.type !== 'note_added') await reconcile(tx, event, now);
+    const kind = FOLLOW_UP[event.type];
+    if (kind) dueNow = (await followUp(tx, event, kind, now)) || dueNow;
+    return (await runDueWhere(tx, now, event.alertId)).due || dueNow;
+  }
+
+  function committed(due: boolean): void {
+    if (due) options.signal.wake(QUEUES.notifications);
+    // A step may have closed an alert (the last repeat of a closing policy): its event waits.
+    options.signal.wake(QUEUES.alertEvents);
+  }
+
   const consumer: AlertEventConsumer = {
     name: 'escalation',
     types: HANDLED_TYPES,
@@ -682,24 +761,46 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
       const now = clock.now();
       const due = await db.transaction().execute(async (tx) => {
         if (!(await firstTime(tx, event.eventId))) return false;
+        const dueNow = await apply(tx, event, now);
+        await flushLogs(tx);
+        return dueNow;
+      });
+      committed(due);
+    },
+
+    /**
+     * A batch of events in one transaction, with the on-call set-up read once for all of them: a burst of
+     * new alerts costs a few statements each, not a transaction each. Each event runs behind a savepoint;
+     * one that fails is rolled back alone, comes back as failed, and is retried on its own.
+     */
+    async handleBatch(events, { log: batchLog }) {
+      const now = clock.now();
+      const failed: { eventId: string; error: unknown }[] = [];
+      const due = await db.transaction().execute(async (tx) => {
+        const fresh = await firstTimes(
+          tx,
+          events.map((e) => e.eventId),
+        );
         let dueNow = false;
-        // A step due now (a rule at 0 minutes, an escalate) runs in this same transaction: no wait for a tick.
-        if (event.type === 'created') {
-          const { alert, runs } = await start(tx, event, now);
-          const ready = runs.filter((r) => r.next_at && r.next_at.getTime() <= now.getTime());
-          if (alert && ready.length > 0) dueNow = await fire(tx, ready, new Map([[alert.id, alert]]), now);
-        } else {
-          if (event.type !== 'note_added') await reconcile(tx, event, now);
-          const kind = FOLLOW_UP[event.type];
-          if (kind) dueNow = (await followUp(tx, event, kind, now)) || dueNow;
-          dueNow = (await runDueWhere(tx, now, event.alertId)).due || dueNow;
+        for (const event of events) {
+          if (!fresh.has(event.eventId)) continue;
+          const logsBefore = pendingLogs.get(tx)?.length ?? 0;
+          const outcome = await withSavepoint(tx, () => apply(tx, event, now));
+          if (outcome.ok) {
+            dueNow = outcome.value || dueNow;
+            continue;
+          }
+          pendingLogs.get(tx)?.splice(logsBefore);
+          // Not handled after all: the retry must find it new.
+          await tx.deleteFrom('engine_handled_events').where('event_id', '=', event.eventId).execute();
+          batchLog.error({ err: outcome.error, eventId: event.eventId }, 'an escalation event failed');
+          failed.push({ eventId: event.eventId, error: outcome.error });
         }
         await flushLogs(tx);
         return dueNow;
       });
-      if (due) options.signal.wake(QUEUES.notifications);
-      // A step of this event may have closed the alert (the last repeat of a closing policy).
-      options.signal.wake(QUEUES.alertEvents);
+      committed(due);
+      return { failed };
     },
   };
 
@@ -746,4 +847,9 @@ export async function purgeHandledEvents(db: Db, olderThanDays: number): Promise
     .where('handled_at', '<', sql<Date>`now() - make_interval(days => ${olderThanDays})`)
     .executeTakeFirst();
   return Number(result.numDeletedRows);
+}
+
+function memo<K, V>(cache: Map<K, V>, key: K, load: () => V): V {
+  if (!cache.has(key)) cache.set(key, load());
+  return cache.get(key) as V;
 }

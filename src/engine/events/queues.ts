@@ -58,22 +58,55 @@ export function alertEventQueues(deps: {
       const batch = await repo.claim(db, consumer.name, now, DELIVERY_BATCH, LEASE_MS);
       if (batch.length === 0) return { more: false, nextDueAt: await repo.nextDue(db, consumer.name) };
       const handled: string[] = [];
-      for (const delivery of batch) {
-        const event = delivery.event;
+      const fail = async (delivery: (typeof batch)[number], error: unknown) => {
+        const message = error instanceof Error ? error.message : String(error);
+        log.error(
+          {
+            err: error,
+            consumer: consumer.name,
+            eventId: delivery.event.eventId,
+            attempts: delivery.attempts,
+          },
+          'alert event consumer failed',
+        );
+        if (delivery.attempts >= MAX_ATTEMPTS) {
+          await repo.giveUp(db, delivery.id, now, message);
+        } else {
+          const dueAt = new Date(now.getTime() + retryDelayMs(delivery.attempts, RETRY));
+          await repo.retryLater(db, delivery.id, dueAt, message);
+        }
+      };
+      const wanted = batch.filter((d) => consumer.handles(d.event));
+      handled.push(...batch.filter((d) => !wanted.includes(d)).map((d) => d.id));
+      // One by one when the consumer has no batch handling, or when its batch failed as a whole.
+      let oneByOne = !consumer.handleBatch;
+      if (consumer.handleBatch && wanted.length > 0) {
         try {
-          if (consumer.handles(event)) await consumer.handle(event, { log });
-          handled.push(delivery.id);
-        } catch (error) {
-          const message = error instanceof Error ? error.message : String(error);
-          log.error(
-            { err: error, consumer: consumer.name, eventId: event.eventId, attempts: delivery.attempts },
-            'alert event consumer failed',
+          const { failed } = await consumer.handleBatch(
+            wanted.map((d) => d.event),
+            { log },
           );
-          if (delivery.attempts >= MAX_ATTEMPTS) {
-            await repo.giveUp(db, delivery.id, now, message);
-          } else {
-            const dueAt = new Date(now.getTime() + retryDelayMs(delivery.attempts, RETRY));
-            await repo.retryLater(db, delivery.id, dueAt, message);
+          const failedIds = new Map(failed.map((f) => [f.eventId, f.error]));
+          for (const delivery of wanted) {
+            if (failedIds.has(delivery.event.eventId))
+              await fail(delivery, failedIds.get(delivery.event.eventId));
+            else handled.push(delivery.id);
+          }
+        } catch (error) {
+          log.warn(
+            { err: error, consumer: consumer.name },
+            'a batch of events failed; handling them one by one',
+          );
+          oneByOne = true;
+        }
+      }
+      if (oneByOne) {
+        for (const delivery of wanted) {
+          try {
+            await consumer.handle(delivery.event, { log });
+            handled.push(delivery.id);
+          } catch (error) {
+            await fail(delivery, error);
           }
         }
       }

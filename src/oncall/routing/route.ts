@@ -91,20 +91,38 @@ function applies(rule: StoredRule, alert: MatchableAlert, at: Date): boolean {
   }
 }
 
+/**
+ * What routing reads: a team's rules and an escalation policy. The engine routes a batch of alerts with
+ * reads it caches for the batch (most alerts of a burst go to the same few teams); alone, straight from
+ * the repositories.
+ */
+export interface RoutingReads {
+  rules(teamId: string): Promise<RoutingRow[]>;
+  escalation(id: string): ReturnType<typeof escalationsRepository.byId>;
+}
+
+export function routingReads(q: Queryable): RoutingReads {
+  return {
+    rules: (teamId) => routingRepository.forRouting(q, teamId),
+    escalation: (id) => escalationsRepository.byId(q, id),
+  };
+}
+
 export async function routeAlert(
   q: Queryable,
   teamId: string,
   alert: MatchableAlert,
   at: Date,
+  reads: RoutingReads = routingReads(q),
 ): Promise<RouteDecision> {
-  const rows = await routingRepository.forRouting(q, teamId);
+  const rows = await reads.rules(teamId);
   // A team deleted since the alert named it: nobody is left to ask but its (now absent) members.
   const teamName = rows[0]?.team_name ?? 'Deleted';
-  return { ...(await decide(q, teamId, teamName, rows, alert, at)), teamName };
+  return { ...(await decide(reads, teamId, teamName, rows, alert, at)), teamName };
 }
 
 async function decide(
-  q: Queryable,
+  reads: RoutingReads,
   teamId: string,
   teamName: string,
   rows: RoutingRow[],
@@ -132,8 +150,7 @@ async function decide(
       };
     }
     case 'escalation': {
-      const escalation =
-        rule.target_id === null ? undefined : await escalationsRepository.byId(q, rule.target_id);
+      const escalation = rule.target_id === null ? undefined : await reads.escalation(rule.target_id);
       if (!escalation) {
         const why = `the escalation of routing rule ${rule.name} no longer exists`;
         return { kind: 'team-members', plan: teamMembersPlan(teamId, teamName, why) };
