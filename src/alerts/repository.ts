@@ -84,58 +84,147 @@ export const alertsRepository = {
     db: Queryable,
     input: CreateStatement,
   ): Promise<{ alert: AlertRow; inserted: boolean }> {
-    const r = input.row;
-    const noteEvent = input.noteEvent ? JSON.stringify(input.noteEvent) : null;
-    const result = await sql<AlertRow & { inserted: boolean }>`
-      WITH upsert AS (
+    const [created] = await alertsRepository.createOrDeduplicateMany(db, [input]);
+    if (!created) throw new Error('the alert insert returned no row');
+    return created;
+  },
+
+  /**
+   * Many creates at once, each as `createOrDeduplicate` does it, all in one statement: a burst of alerts
+   * (a delivery's findings) costs one round trip, not one each. The aliases must differ (PostgreSQL
+   * cannot count one alert twice in one statement); the results come back in the inputs' order.
+   */
+  async createOrDeduplicateMany(
+    db: Queryable,
+    inputs: readonly CreateStatement[],
+  ): Promise<{ alert: AlertRow; inserted: boolean }[]> {
+    if (inputs.length === 0) return [];
+    const rows = inputs.map((input, ord) => {
+      const r = input.row;
+      return {
+        ord,
+        id: r.id,
+        org_id: r.orgId,
+        alias: r.alias,
+        message: r.message,
+        description: r.description,
+        source: r.source,
+        priority: r.priority,
+        entity: r.entity,
+        tags: r.tags,
+        details: JSON.parse(r.details) as unknown,
+        actions: r.actions,
+        responders: JSON.parse(r.responders) as unknown,
+        visible_to: JSON.parse(r.visibleTo) as unknown,
+        team_ids: r.teamIds,
+        integration_id: r.integration?.id ?? null,
+        integration_name: r.integration?.name ?? null,
+        integration_type: r.integration?.type ?? null,
+        request_id: input.requestId,
+        owner: input.owner,
+        created_log: input.createdLog,
+        deduplicated_log: input.deduplicatedLog,
+        note: input.note,
+        note_log: input.noteLog,
+        created_event: input.createdEvent,
+        deduplicated_event: input.deduplicatedEvent,
+        note_event: input.noteEvent ?? null,
+      };
+    });
+    const result = await sql<AlertRow & { inserted: boolean; ord: number }>`
+      WITH input AS (
+        SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS r(
+          ord int, id uuid, org_id uuid, alias text, message text, description text, source text,
+          priority text, entity text, tags jsonb, details jsonb, actions jsonb, responders jsonb,
+          visible_to jsonb, team_ids jsonb, integration_id uuid, integration_name text,
+          integration_type text, request_id text, owner text, created_log text, deduplicated_log text,
+          note text, note_log text, created_event jsonb, deduplicated_event jsonb, note_event jsonb)
+      ),
+      upsert AS (
         INSERT INTO alerts (id, org_id, alias, message, description, source, priority, entity, tags, details,
                             actions, responders, visible_to, team_ids, integration_id, integration_name, integration_type)
-        VALUES (${r.id}, ${r.orgId}, ${r.alias}, ${r.message}, ${r.description}, ${r.source}, ${r.priority}, ${r.entity},
-                ${r.tags}::text[], ${r.details}::jsonb, ${r.actions}::text[], ${r.responders}::jsonb, ${r.visibleTo}::jsonb,
-                ${r.teamIds}::uuid[], ${r.integration?.id ?? null}, ${r.integration?.name ?? null}, ${r.integration?.type ?? null})
+        SELECT id, org_id, alias, message, description, source, priority, entity,
+               ARRAY(SELECT jsonb_array_elements_text(tags)), details,
+               ARRAY(SELECT jsonb_array_elements_text(actions)), responders, visible_to,
+               ARRAY(SELECT jsonb_array_elements_text(team_ids))::uuid[],
+               integration_id, integration_name, integration_type
+        FROM input ORDER BY ord
         ON CONFLICT (org_id, alias) WHERE status = 'open'
         DO UPDATE SET count = alerts.count + 1, last_occurred_at = now(), updated_at = now()
         RETURNING *, (xmax = 0) AS inserted
       ),
+      -- An open alias is one alert per organization: that is how each result finds its input.
+      made AS (
+        SELECT upsert.*, input.ord AS input_ord, input.request_id, input.owner AS log_owner, input.created_log,
+               input.deduplicated_log, input.note, input.note_log, input.created_event,
+               input.deduplicated_event, input.note_event, input.integration_id AS requester_integration_id
+        FROM upsert JOIN input ON input.org_id = upsert.org_id AND input.alias = upsert.alias
+      ),
       logs AS (
         INSERT INTO alert_logs (alert_id, type, log, owner)
-        SELECT id, 'create', ${input.createdLog}, ${input.owner} FROM upsert WHERE inserted
-        UNION ALL
-        SELECT id, 'deduplicate', ${input.deduplicatedLog} || count, ${input.owner} FROM upsert WHERE NOT inserted
-        UNION ALL
-        SELECT id, 'note', ${input.noteLog}, ${input.owner} FROM upsert WHERE ${input.note}::text IS NOT NULL
+        SELECT id, kind, text, log_owner FROM (
+          SELECT input_ord, 0 AS n, id, log_owner,
+                 CASE WHEN inserted THEN 'create' ELSE 'deduplicate' END AS kind,
+                 CASE WHEN inserted THEN created_log ELSE deduplicated_log || count END AS text
+          FROM made
+          UNION ALL
+          SELECT input_ord, 1, id, log_owner, 'note', note_log FROM made WHERE note IS NOT NULL
+        ) AS lines
+        ORDER BY input_ord, n
       ),
       notes AS (
         INSERT INTO alert_notes (alert_id, note, owner)
-        SELECT id, ${input.note}, ${input.owner} FROM upsert WHERE ${input.note}::text IS NOT NULL
+        SELECT id, note, log_owner FROM made WHERE note IS NOT NULL ORDER BY input_ord
       ),
       -- The request's integration is the requester's, not the alert's: a de-duplicated create counts one
       -- more occurrence of an alert another integration (or a user) may have made.
       request AS (
         INSERT INTO alert_requests (id, org_id, action, success, status, alert_id, alias, integration_id)
-        SELECT ${input.requestId}, org_id, 'Create', true,
+        SELECT request_id, org_id, 'Create', true,
                CASE WHEN inserted THEN 'Created alert' ELSE 'Alert deduplicated' END, id, alias,
-               ${r.integration?.id ?? null}::uuid
-        FROM upsert
+               requester_integration_id
+        FROM made ORDER BY input_ord
         ON CONFLICT (id) DO NOTHING
       ),
       events AS (
         INSERT INTO outbox_jobs (task, payload)
-        SELECT 'alert-event',
-               CASE WHEN inserted THEN ${JSON.stringify(input.createdEvent)}::jsonb
-                    ELSE ${JSON.stringify(input.deduplicatedEvent)}::jsonb || jsonb_build_object('alertId', id, 'count', count)
-               END
-        FROM upsert
-        UNION ALL
-        SELECT 'alert-event', ${noteEvent}::jsonb || jsonb_build_object('alertId', id)
-        FROM upsert WHERE ${noteEvent}::jsonb IS NOT NULL
+        SELECT 'alert-event', payload FROM (
+          SELECT input_ord, 0 AS n,
+                 CASE WHEN inserted THEN created_event
+                      ELSE deduplicated_event || jsonb_build_object('alertId', id, 'count', count)
+                 END AS payload
+          FROM made
+          UNION ALL
+          SELECT input_ord, 1, note_event || jsonb_build_object('alertId', id) FROM made WHERE note_event IS NOT NULL
+        ) AS out
+        ORDER BY input_ord, n
       )
-      SELECT upsert.*
-      FROM upsert`.execute(db);
-    const row = result.rows[0];
-    if (!row) throw new Error('the alert insert returned no row');
-    const { inserted, ...alert } = row as AlertRow & { inserted: boolean };
-    return { alert, inserted };
+      SELECT made.*, made.input_ord AS ord FROM made ORDER BY made.input_ord`.execute(db);
+    const byOrd = new Map<number, { alert: AlertRow; inserted: boolean }>();
+    for (const row of result.rows) {
+      const {
+        inserted,
+        ord,
+        input_ord: _inputOrd,
+        request_id: _requestId,
+        log_owner: _logOwner,
+        created_log: _createdLog,
+        deduplicated_log: _deduplicatedLog,
+        note: _note,
+        note_log: _noteLog,
+        created_event: _createdEvent,
+        deduplicated_event: _deduplicatedEvent,
+        note_event: _noteEvent,
+        requester_integration_id: _requester,
+        ...alert
+      } = row as AlertRow & Record<string, unknown> & { inserted: boolean; ord: number };
+      byOrd.set(Number(ord), { alert: alert as AlertRow, inserted });
+    }
+    return inputs.map((_, ord) => {
+      const made = byOrd.get(ord);
+      if (!made) throw new Error('an alert insert returned no row');
+      return made;
+    });
   },
 
   /** Finds an alert by id, tiny id or alias (the open one first, else the latest), locking it when asked. */

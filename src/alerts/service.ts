@@ -14,6 +14,7 @@ import type { Actor, AlertEventInput } from './events.js';
 import { compileQuery, parseQuery } from './query.js';
 import {
   alertsRepository as repo,
+  type CreateStatement,
   type AlertScope,
   type IdentifierType,
   type SortField,
@@ -120,6 +121,55 @@ export interface Outcome {
 /** The escalation policy a request names as {id} or {name}. */
 function findEscalation(q: Queryable, orgId: string, ref: { id?: string; name?: string }) {
   return escalationsRepository.find(q, orgId, ref.id ?? ref.name ?? '', ref.id !== undefined ? 'id' : 'name');
+}
+
+/** Everything one create writes: the alert, its log lines, note, events and the request's outcome. */
+function createStatement(
+  orgId: string,
+  requestId: string,
+  input: CreateAlertInput,
+  made: {
+    actor: Actor;
+    responders: ResponderRef[];
+    visibleTo: ResponderRef[];
+    integration?: IntegrationRef;
+    source: string;
+  },
+): CreateStatement {
+  const { actor, source } = made;
+  const id = randomUUID();
+  const note = input.note?.trim() ? input.note : null;
+  const via = made.integration ? `integration ${made.integration.name}` : 'API';
+  const base = { alertId: id, orgId, actor, ...(source ? { source } : {}) };
+  const priority = input.priority ?? 'P3';
+  return {
+    row: {
+      id,
+      orgId,
+      alias: input.alias?.trim() || id,
+      message: input.message,
+      description: input.description ?? '',
+      source,
+      priority,
+      entity: input.entity ?? '',
+      tags: [...new Set(input.tags ?? [])],
+      details: JSON.stringify(input.details ?? {}),
+      actions: input.actions ?? [],
+      responders: JSON.stringify(made.responders),
+      visibleTo: JSON.stringify(made.visibleTo),
+      teamIds: made.responders.filter((r) => r.type === 'team').map((r) => r.id),
+      integration: made.integration,
+    },
+    requestId,
+    owner: actor.name,
+    createdLog: `Alert created via ${via} by ${actor.name}`,
+    deduplicatedLog: `Alert deduplicated: ${actor.name} sent it again; count is now `,
+    note,
+    noteLog: note ? `Note added by ${actor.name}: ${note}` : null,
+    createdEvent: buildAlertEvent({ ...base, type: 'created', priority }),
+    deduplicatedEvent: buildAlertEvent({ ...base, type: 'deduplicated' }),
+    ...(note ? { noteEvent: buildAlertEvent({ ...base, type: 'note_added', note }) } : {}),
+  };
 }
 
 export function createAlertsService(db: Db, options: { signal?: WorkSignal } = {}) {
@@ -447,43 +497,48 @@ export function createAlertsService(db: Db, options: { signal?: WorkSignal } = {
           ? await resolveResponders(q, p.orgId, input.responders, 'responders')
           : [];
       const visibleTo = needsLookup ? await resolveResponders(q, p.orgId, input.visibleTo, 'visibleTo') : [];
-      const id = randomUUID();
-      const source = input.source ?? options.defaultSource ?? '';
-      const note = input.note?.trim() ? input.note : null;
-      const via = options.integration ? `integration ${options.integration.name}` : 'API';
-      const base = { alertId: id, orgId: p.orgId, actor, ...(source ? { source } : {}) };
-      const priority = input.priority ?? 'P3';
-      const created = await repo.createOrDeduplicate(q, {
-        row: {
-          id,
-          orgId: p.orgId,
-          alias: input.alias?.trim() || id,
-          message: input.message,
-          description: input.description ?? '',
-          source,
-          priority,
-          entity: input.entity ?? '',
-          tags: [...new Set(input.tags ?? [])],
-          details: JSON.stringify(input.details ?? {}),
-          actions: input.actions ?? [],
-          responders: JSON.stringify(responders),
-          visibleTo: JSON.stringify(visibleTo),
-          teamIds: responders.filter((r) => r.type === 'team').map((r) => r.id),
+      const created = await repo.createOrDeduplicate(
+        q,
+        createStatement(p.orgId, requestId, input, {
+          actor,
+          responders,
+          visibleTo,
           integration: options.integration,
-        },
-        requestId,
-        owner: actor.name,
-        createdLog: `Alert created via ${via} by ${actor.name}`,
-        deduplicatedLog: `Alert deduplicated: ${actor.name} sent it again; count is now `,
-        note,
-        noteLog: note ? `Note added by ${actor.name}: ${note}` : null,
-        createdEvent: buildAlertEvent({ ...base, type: 'created', priority }),
-        deduplicatedEvent: buildAlertEvent({ ...base, type: 'deduplicated' }),
-        ...(note ? { noteEvent: buildAlertEvent({ ...base, type: 'note_added', note }) } : {}),
-      });
+          source: input.source ?? options.defaultSource ?? '',
+        }),
+      );
       // In the caller's transaction, the caller says so once it has committed.
       if (!options.tx) committed(QUEUES.alertEvents);
       return created;
+    },
+
+    /**
+     * Alerts an integration makes (a delivery's findings), in the caller's transaction and in one
+     * statement: each as `create` makes it, with responders already resolved. Aliases must differ.
+     */
+    async createMany(
+      tx: Tx,
+      orgId: string,
+      items: readonly {
+        requestId: string;
+        input: CreateAlertInput;
+        actor: Actor;
+        responders: ResponderRef[];
+        integration: IntegrationRef;
+      }[],
+    ): Promise<{ alert: AlertRow; inserted: boolean }[]> {
+      return repo.createOrDeduplicateMany(
+        tx,
+        items.map((item) =>
+          createStatement(orgId, item.requestId, item.input, {
+            actor: item.actor,
+            responders: item.responders,
+            visibleTo: [],
+            integration: item.integration,
+            source: item.input.source ?? '',
+          }),
+        ),
+      );
     },
 
     async get(p: Principal, identifier: string, type: IdentifierType): Promise<AlertRow> {

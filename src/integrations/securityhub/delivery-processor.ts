@@ -16,7 +16,6 @@ import {
   type DeliveryContext,
   type FindingSync,
 } from './finding-sync.js';
-import { findingsRepository } from './findings-repository.js';
 import { parseSecurityHubEvent, type NormalizedFinding, type ParsedEvent } from './findings.js';
 import { looksLikeSnsMessage } from './sns.js';
 
@@ -178,25 +177,56 @@ export function createDeliveryProcessor(deps: {
     return found;
   }
 
-  async function run(tx: Tx, work: DeliveryWork, integration: IntegrationWithTeams): Promise<void> {
-    const { row } = work;
-    const context: DeliveryContext = { payloadId: row.id, requestId: row.request_id ?? `payload-${row.id}` };
-    const settle = (outcome: { verdict: string; reason?: string | null; alertIds: string[] }) =>
+  function contextOf(row: QueuedDeliveryRow): DeliveryContext {
+    return { payloadId: row.id, requestId: row.request_id ?? `payload-${row.id}` };
+  }
+
+  /**
+   * Does what was planned for a transaction's deliveries: the findings of all of them synced together
+   * (a burst of one-finding deliveries costs a few statements, not a few each), then each delivery
+   * settled, or its progress recorded.
+   */
+  async function run(tx: Tx, plans: DeliveryWork[], integration: IntegrationWithTeams): Promise<void> {
+    const settle = (
+      row: QueuedDeliveryRow,
+      outcome: { verdict: string; reason?: string | null; alertIds: string[] },
+    ) =>
       repo.settleDelivery(tx, row.id, {
         verdict: outcome.verdict,
         reason: outcome.reason ?? null,
         alertIds: outcome.alertIds,
       });
-    if (work.kind === 'settle') return settle(work);
-    if (work.kind === 'insight') {
-      const outcome = await sync.syncInsight(tx, integration, work.event, context);
-      return settle(settleOutcome(addOutcomes(noProgress(), [outcome]), work.event));
+    const findingWork = plans.filter(
+      (w): w is Extract<DeliveryWork, { kind: 'findings' }> => w.kind === 'findings',
+    );
+    const settings = findingWork[0]?.settings;
+    const outcomes = settings
+      ? await sync.syncFindings(
+          tx,
+          integration,
+          settings,
+          findingWork.flatMap((w) =>
+            w.part.map((finding) => ({ finding, event: w.event, context: contextOf(w.row) })),
+          ),
+        )
+      : [];
+    let next = 0;
+    for (const work of plans) {
+      const { row } = work;
+      if (work.kind === 'settle') {
+        await settle(row, work);
+      } else if (work.kind === 'insight') {
+        const outcome = await sync.syncInsight(tx, integration, work.event, contextOf(row));
+        await settle(row, settleOutcome(addOutcomes(noProgress(), [outcome]), work.event));
+      } else {
+        const mine = outcomes.slice(next, next + work.part.length);
+        next += work.part.length;
+        const tally = addOutcomes(row.partial ?? noProgress(), mine);
+        const progress = row.progress + work.part.length;
+        if (progress >= work.total) await settle(row, settleOutcome(tally, work.event));
+        else await repo.saveDeliveryProgress(tx, row.id, progress, tally);
+      }
     }
-    const outcomes = await sync.syncFindings(tx, integration, work.settings, work.event, work.part, context);
-    const tally = addOutcomes(row.partial ?? noProgress(), outcomes);
-    const progress = row.progress + work.part.length;
-    if (progress >= work.total) return settle(settleOutcome(tally, work.event));
-    await repo.saveDeliveryProgress(tx, row.id, progress, tally);
   }
 
   async function processOnce(): Promise<boolean> {
@@ -226,14 +256,9 @@ export function createDeliveryProcessor(deps: {
             plans.push(work);
             used += cost(work);
           }
-          // Every finding this transaction touches, locked at once in the one global order, so that two
-          // transactions on deliveries that share findings never wait on each other in a cycle.
-          await findingsRepository.lockAll(
-            tx,
-            integration.id,
-            plans.flatMap((w) => (w.kind === 'findings' ? w.part : [])),
-          );
-          for (const work of plans) await run(tx, work, integration);
+          // syncFindings locks every finding this transaction touches at once, in the one global order, so
+          // two transactions on deliveries that share findings never wait on each other in a cycle.
+          await run(tx, plans, integration);
           return;
         }
       });

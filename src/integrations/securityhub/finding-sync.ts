@@ -55,6 +55,13 @@ export interface DeliveryContext {
   requestId: string;
 }
 
+/** A finding to sync, with the event that brought it and the delivery it came in. */
+export interface FindingItem {
+  finding: NormalizedFinding;
+  event: ParsedEvent;
+  context: DeliveryContext;
+}
+
 /** An alert to create for the integration (a finding's, an insight's, or a set-up notice). */
 export interface IntegrationAlert {
   message: string;
@@ -213,6 +220,42 @@ export function planEvent(event: ParsedEvent, settings: SecurityHubSettings): Ev
   return { kind: 'findings', findings: inProcessingOrder(event.findings) };
 }
 
+function belowMinimum(f: NormalizedFinding, settings: SecurityHubSettings): string | undefined {
+  return SEVERITY_LABELS.indexOf(f.severityLabel) < SEVERITY_LABELS.indexOf(settings.minimumSeverity)
+    ? `severity ${f.severityLabel} is below the minimum ${settings.minimumSeverity}`
+    : undefined;
+}
+
+/**
+ * What becomes of a finding Vigil has never seen: ignored without a trace (below the minimum severity),
+ * ignored but remembered (it arrives resolved, suppressed, archived or already handled), or an alert.
+ */
+export function newFindingDecision(
+  f: NormalizedFinding,
+  settings: SecurityHubSettings,
+  event: ParsedEvent,
+): { kind: 'ignore'; reason: string; remember: boolean } | { kind: 'create' } {
+  const below = belowMinimum(f, settings);
+  if (below) return { kind: 'ignore', reason: below, remember: false };
+  const reason = closeReason(f, settings, undefined);
+  if (reason) return { kind: 'ignore', reason: `${reason}, and it has no open alert`, remember: true };
+  const handled = alreadyHandled(f, settings, event);
+  if (handled) return { kind: 'ignore', reason: handled, remember: true };
+  return { kind: 'create' };
+}
+
+/** Why a finding that arrives already handled in Security Hub opens no alert, or undefined. */
+function alreadyHandled(
+  f: NormalizedFinding,
+  settings: SecurityHubSettings,
+  event: ParsedEvent,
+): string | undefined {
+  if (event.kind === 'custom-action' || settings.alertOnHandledFindings) return undefined;
+  return f.workflowStatus && HANDLED.has(f.workflowStatus)
+    ? `the finding is already ${f.workflowStatus} (alertOnHandledFindings is off)`
+    : undefined;
+}
+
 function systemPrincipal(orgId: string): Principal {
   return {
     orgId,
@@ -272,12 +315,8 @@ export function createFindingSync(deps: { alerts: AlertsService; log: Logger }) 
     requestId: string,
   ): Promise<FindingOutcome> {
     const isCustomAction = event.kind === 'custom-action';
-    if (SEVERITY_LABELS.indexOf(finding.severityLabel) < SEVERITY_LABELS.indexOf(settings.minimumSeverity)) {
-      return {
-        verdict: 'ignored',
-        reason: `severity ${finding.severityLabel} is below the minimum ${settings.minimumSeverity}`,
-      };
-    }
+    const below = belowMinimum(finding, settings);
+    if (below) return { verdict: 'ignored', reason: below };
     // The caller holds the finding's lock (syncFindings takes them all, in one order).
     const previous = await findingsRepository.find(tx, integration.id, finding);
     const save = (alertId: string | null) => findingsRepository.save(tx, integration.id, finding, alertId);
@@ -355,17 +394,10 @@ export function createFindingSync(deps: { alerts: AlertsService; log: Logger }) 
         reason: `${reason ?? "the finding's Compliance.Status is PASSED"}, and it has no open alert`,
       };
     }
-    if (
-      !isCustomAction &&
-      !settings.alertOnHandledFindings &&
-      finding.workflowStatus &&
-      HANDLED.has(finding.workflowStatus)
-    ) {
+    const handled = alreadyHandled(finding, settings, event);
+    if (handled) {
       await save(previous?.alert_id ?? null);
-      return {
-        verdict: 'ignored',
-        reason: `the finding is already ${finding.workflowStatus} (alertOnHandledFindings is off)`,
-      };
+      return { verdict: 'ignored', reason: handled };
     }
     const { alert: created } = await createAlert(tx, integration, requestId, {
       ...fields,
@@ -398,38 +430,113 @@ export function createFindingSync(deps: { alerts: AlertsService; log: Logger }) 
   }
 
   /**
-   * Syncs findings (a part of an event's, in processing order), each one succeeding or failing alone.
-   * Their locks are taken first, all at once and in the one order every transaction uses. The whole part
-   * is then tried behind one savepoint; only when something in it fails is it done again finding by
-   * finding, so the common case costs two statements, not two per finding.
+   * Syncs findings (parts of one or more deliveries' events, each in processing order), each one
+   * succeeding or failing alone. Their locks are taken first, all at once and in the one order every
+   * transaction uses. They are then tried together behind one savepoint; only when something fails are
+   * they done again one by one, each behind its own, so the common case costs a few statements for all
+   * of them.
    */
   async function syncFindings(
     tx: Tx,
     integration: IntegrationWithTeams,
     settings: SecurityHubSettings,
-    event: ParsedEvent,
-    findings: readonly NormalizedFinding[],
-    context: DeliveryContext,
+    items: readonly FindingItem[],
   ): Promise<FindingOutcome[]> {
-    const requestId = context.requestId;
-    await findingsRepository.lockAll(tx, integration.id, findings);
-    const together = await withSavepoint(tx, async () => {
-      const outcomes: FindingOutcome[] = [];
-      for (const f of findings)
-        outcomes.push(await syncFinding(tx, integration, settings, event, f, requestId));
-      return outcomes;
-    });
+    await findingsRepository.lockAll(
+      tx,
+      integration.id,
+      items.map((i) => i.finding),
+    );
+    const together = await withSavepoint(tx, () => syncTogether(tx, integration, settings, items));
     if (together.ok) return together.value;
     const outcomes: FindingOutcome[] = [];
-    for (const f of findings) {
+    for (const { finding, event, context } of items) {
       const alone = await withSavepoint(tx, () =>
-        syncFinding(tx, integration, settings, event, f, requestId),
+        syncFinding(tx, integration, settings, event, finding, context.requestId),
       );
       outcomes.push(
-        alone.ok ? alone.value : failure(alone.error, integration, context, `finding ${cut(f.key.id, 120)}`),
+        alone.ok
+          ? alone.value
+          : failure(alone.error, integration, context, `finding ${cut(finding.key.id, 120)}`),
       );
     }
     return outcomes;
+  }
+
+  /**
+   * Findings seen for the first time (most of a burst) in a few statements for all of them: their states
+   * read at once, their alerts made at once, their states recorded at once. The others (updates, closes,
+   * echoes, a finding twice in one batch) then go one by one, in order.
+   */
+  async function syncTogether(
+    tx: Tx,
+    integration: IntegrationWithTeams,
+    settings: SecurityHubSettings,
+    items: readonly FindingItem[],
+  ): Promise<FindingOutcome[]> {
+    const known = await findingsRepository.findMany(
+      tx,
+      integration.id,
+      items.map((i) => i.finding),
+    );
+    const outcomes = new Array<FindingOutcome | undefined>(items.length);
+    const creates: { index: number; item: FindingItem }[] = [];
+    const remember: { finding: NormalizedFinding; alertId: string | null }[] = [];
+    const oneByOne: number[] = [];
+    const fresh = new Set<string>();
+    items.forEach((item, index) => {
+      const key = findingKeyDigest(item.finding.key);
+      if (known.has(key) || fresh.has(key)) {
+        oneByOne.push(index);
+        return;
+      }
+      fresh.add(key);
+      const decision = newFindingDecision(item.finding, settings, item.event);
+      if (decision.kind === 'create') {
+        creates.push({ index, item });
+        return;
+      }
+      if (decision.remember) remember.push({ finding: item.finding, alertId: null });
+      outcomes[index] = { verdict: 'ignored', reason: decision.reason };
+    });
+    const actor = actorFor(integration);
+    const made = await alerts.createMany(
+      tx,
+      integration.org_id,
+      creates.map(({ item: { finding, event, context } }) => ({
+        requestId: context.requestId,
+        input: {
+          ...alertFieldsForFinding(finding, {
+            actionName: event.actionName,
+            actionDescription: event.actionDescription,
+          }),
+          alias: findingAlias(integration.id, finding),
+        },
+        actor,
+        responders: [{ type: 'team', id: teamOf(integration) }],
+        integration: { id: integration.id, name: integration.name, type: integration.type },
+      })),
+    );
+    made.forEach(({ alert }, n) => {
+      const create = creates[n];
+      if (!create) return;
+      outcomes[create.index] = { verdict: 'created', alertId: alert.id };
+      remember.push({ finding: create.item.finding, alertId: alert.id });
+    });
+    await findingsRepository.saveNew(tx, integration.id, remember);
+    for (const index of oneByOne) {
+      const item = items[index];
+      if (item)
+        outcomes[index] = await syncFinding(
+          tx,
+          integration,
+          settings,
+          item.event,
+          item.finding,
+          item.context.requestId,
+        );
+    }
+    return outcomes.map((o) => o ?? { verdict: 'failed', reason: 'not processed' });
   }
 
   /** The alert for an Insight Results event (one per invocation), isolated like a finding. */
@@ -467,7 +574,12 @@ export function createFindingSync(deps: { alerts: AlertsService; log: Logger }) 
       const outcomes =
         plan.kind === 'insight'
           ? [await syncInsight(tx, integration, event, context)]
-          : await syncFindings(tx, integration, settings, event, plan.findings, context);
+          : await syncFindings(
+              tx,
+              integration,
+              settings,
+              plan.findings.map((finding) => ({ finding, event, context })),
+            );
       return settleOutcome(addOutcomes(noProgress(), outcomes), event);
     },
   };

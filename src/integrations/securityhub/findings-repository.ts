@@ -81,4 +81,65 @@ export const findingsRepository = {
       .onConflict((oc) => oc.columns(['integration_id', 'finding_key']).doUpdateSet(state))
       .execute();
   },
+
+  /** The last known state of each of these findings that has one, by key digest. */
+  async findMany(
+    tx: Tx,
+    integrationId: string,
+    findings: readonly NormalizedFinding[],
+  ): Promise<Map<string, FindingStateRow>> {
+    if (findings.length === 0) return new Map();
+    const rows = await tx
+      .selectFrom('securityhub_findings')
+      .select([
+        'finding_key',
+        'alert_id',
+        'provider_severity',
+        'severity_label',
+        'workflow_status',
+        'record_state',
+        'compliance_status',
+        'note_text',
+        'finding_updated_at',
+        'written_back',
+      ])
+      .where('integration_id', '=', integrationId)
+      .where(
+        'finding_key',
+        'in',
+        findings.map((f) => findingKeyDigest(f.key)),
+      )
+      .execute();
+    return new Map(rows.map(({ finding_key, ...state }) => [finding_key, state]));
+  },
+
+  /** Records the state of findings seen for the first time (one statement for all of them). */
+  async saveNew(
+    tx: Tx,
+    integrationId: string,
+    items: readonly { finding: NormalizedFinding; alertId: string | null }[],
+  ): Promise<void> {
+    if (items.length === 0) return;
+    const now = new Date();
+    await tx
+      .insertInto('securityhub_findings')
+      .values(
+        items.map(({ finding: f, alertId }) => ({
+          integration_id: integrationId,
+          finding_key: findingKeyDigest(f.key),
+          product_arn: f.key.productArn,
+          finding_id: f.key.id,
+          alert_id: alertId,
+          provider_severity: f.providerSeverityLabel ?? null,
+          severity_label: f.severityLabel,
+          workflow_status: f.workflowStatus ?? null,
+          record_state: f.recordState ?? null,
+          compliance_status: f.complianceStatus ?? null,
+          note_text: f.note?.text ?? null,
+          finding_updated_at: f.updatedAt ?? null,
+          last_seen_at: now,
+        })),
+      )
+      .execute();
+  },
 };
