@@ -7,6 +7,7 @@ import { schedulesRepository } from '../oncall/schedules/repository.js';
 import { type Db, type Queryable, type Tx } from '../db/database.js';
 import type { AlertRow, Priority, ResponderRef } from '../db/schema.js';
 import { buildAlertEvent, recordAlertEvent } from './outbox.js';
+import { createAlertBatcher } from './create-batcher.js';
 import { QUEUES } from '../engine/work/queue-names.js';
 import type { WorkSignal } from '../engine/work/runner.js';
 import { ApiError, invalidField, notFound } from '../http/errors.js';
@@ -173,6 +174,7 @@ function createStatement(
 }
 
 export function createAlertsService(db: Db, options: { signal?: WorkSignal } = {}) {
+  const batcher = createAlertBatcher(db);
   // Alert events are committed with their change; whoever committed says so, and the queues wake.
   const committed = (...queues: string[]) => {
     for (const queue of queues) options.signal?.wake(queue);
@@ -497,16 +499,17 @@ export function createAlertsService(db: Db, options: { signal?: WorkSignal } = {
           ? await resolveResponders(q, p.orgId, input.responders, 'responders')
           : [];
       const visibleTo = needsLookup ? await resolveResponders(q, p.orgId, input.visibleTo, 'visibleTo') : [];
-      const created = await repo.createOrDeduplicate(
-        q,
-        createStatement(p.orgId, requestId, input, {
-          actor,
-          responders,
-          visibleTo,
-          integration: options.integration,
-          source: input.source ?? options.defaultSource ?? '',
-        }),
-      );
+      const statement = createStatement(p.orgId, requestId, input, {
+        actor,
+        responders,
+        visibleTo,
+        integration: options.integration,
+        source: input.source ?? options.defaultSource ?? '',
+      });
+      // On its own, a create waits for the others arriving with it (one commit for all of them).
+      const created = options.tx
+        ? await repo.createOrDeduplicate(options.tx, statement)
+        : await batcher.create(statement);
       // In the caller's transaction, the caller says so once it has committed.
       if (!options.tx) committed(QUEUES.alertEvents);
       return created;
