@@ -2,9 +2,13 @@
  * Paging timing: the real server (API, workers, embedded PostgreSQL) and a real SMTP server (the
  * smtp-server package, in this process). Not a test: prints numbers.
  *
+ * 0. A lone alert (through the API) and a lone Security Hub finding (through the intake, an EventBridge
+ *    event with the key in a header), 20 of each one after the other, each paging one person: from the
+ *    request to the SMTP server having the whole message.
  * 1. First email: `--alerts` alerts (default 1,000) created at once through the API, each paging the one
  *    member of its team; for each, the time from the alert's creation (its created_at in PostgreSQL) to
- *    the moment the SMTP server has the whole message.
+ *    the moment the SMTP server has the whole message. Then as many findings at once through the intake
+ *    (one per delivery, 32 deliveries at a time): from each finding's request to its email.
  * 2. Lateness: `--open` open alerts (default 10,000) on a policy whose second rule is due one minute after
  *    each alert was created; how late each of those steps ran (the activity log's time minus the due
  *    time). The rule's person has no contact method, so this measures the engine, not SMTP.
@@ -116,6 +120,45 @@ try {
     lone.push(Date.now() - started);
   }
   console.log(`  request → email at the SMTP server: ${summary(lone)}`);
+  const hub = (
+    (await call('POST', '/v2/integrations', {
+      type: 'AmazonSecurityHub',
+      name: 'Bench hub',
+      ownerTeam: { name: 'Paged' },
+      verifySignatures: false,
+    })) as { json: { data: { apiKey: string } } }
+  ).json.data.apiKey;
+  const deliver = async (id: string) => {
+    const response = await fetch(`${app.url}/v1/json/integrations/webhooks/amazonsecurityhub`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': hub },
+      body: JSON.stringify({
+        id: randomUUID(),
+        'detail-type': 'Security Hub Findings - Imported',
+        source: 'aws.securityhub',
+        detail: {
+          findings: [
+            {
+              Id: id,
+              ProductArn: 'arn:aws:securityhub:us-east-1::product/aws/guardduty',
+              Title: `finding ${id}`,
+              Severity: { Label: 'HIGH' },
+            },
+          ],
+        },
+      }),
+    });
+    if (response.status !== 200) throw new Error(`the intake answered ${response.status}`);
+  };
+  const loneFindings: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const before = smtp.messages.length;
+    const started = Date.now();
+    await deliver(`lone-finding-${i}`);
+    await smtp.waitForMessages(before + 1, 30_000);
+    loneFindings.push(Date.now() - started);
+  }
+  console.log(`  a lone finding: intake request → email at the SMTP server: ${summary(loneFindings)}`);
   smtp.clear();
   console.log(`1. ${alertCount} alerts created at once, each paging one person by email`);
   await createAlerts(alertCount, 'Paged', 'first-email');
@@ -138,6 +181,41 @@ try {
     `  of which creation → message planned: ${summary(stages.rows.map((r) => Number(r.planned_ms)))}`,
   );
   console.log(`           planned → sent: ${summary(stages.rows.map((r) => Number(r.sent_ms)))}`);
+
+  smtp.clear();
+  console.log(`   ${alertCount} findings at once through the intake (one per delivery, 32 at a time)`);
+  const requested = new Map<string, number>();
+  let next = 0;
+  const burstStarted = performance.now();
+  await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      while (next < alertCount) {
+        const id = `burst-finding-${next++}`;
+        requested.set(id, Date.now());
+        await deliver(id);
+      }
+    }),
+  );
+  console.log(
+    `  delivered ${alertCount} findings in ${((performance.now() - burstStarted) / 1000).toFixed(1)} s`,
+  );
+  await smtp.waitForMessages(alertCount, 300_000);
+  const findingOf = new Map(
+    (
+      await sql<{ id: string; finding: string }>`
+        SELECT id, details->>'FindingId' AS finding FROM alerts WHERE details->>'FindingId' LIKE 'burst-finding-%'`.execute(
+        db,
+      )
+    ).rows.map((r) => [r.id, r.finding]),
+  );
+  const fromRequest = smtp.messages
+    .map(
+      (m) =>
+        m.receivedAt.getTime() -
+        (requested.get(findingOf.get(m.headers['x-vigil-alert-id'] ?? '') ?? '') ?? NaN),
+    )
+    .filter((d) => Number.isFinite(d));
+  console.log(`  finding's request → email at the SMTP server: ${summary(fromRequest)}`);
 
   // 2. Lateness of steps with many open alerts escalating.
   if (openCount > 0) await lateness();
