@@ -295,7 +295,19 @@ export const alertsRepository = {
   },
 
   async addLog(db: Queryable, alertId: string, type: string, log: string, owner: string): Promise<void> {
-    await db.insertInto('alert_logs').values({ alert_id: alertId, type, log, owner }).execute();
+    await alertsRepository.addLogs(db, [{ alertId, type, log, owner }]);
+  },
+
+  /** Lines of activity logs, in the order given, in one statement (the one way an alert's log is written). */
+  async addLogs(
+    db: Queryable,
+    lines: readonly { alertId: string; type: string; log: string; owner: string }[],
+  ): Promise<void> {
+    if (lines.length === 0) return;
+    await db
+      .insertInto('alert_logs')
+      .values(lines.map((l) => ({ alert_id: l.alertId, type: l.type, log: l.log, owner: l.owner })))
+      .execute();
   },
 
   async addNote(db: Queryable, alertId: string, note: string, owner: string): Promise<void> {

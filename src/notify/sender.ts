@@ -83,37 +83,57 @@ export function createNotificationSender(options: NotificationSenderOptions): No
     return result.rows;
   }
 
-  /** Records an outcome, but only if the message is still this claim's (its lease was not taken over). */
-  async function finish(
-    row: NotificationRow,
+  interface Outcome {
+    row: NotificationRow;
     changes: {
       state: 'sent' | 'failed' | 'cancelled' | 'pending';
       dueAt?: Date;
       providerId?: string;
       error?: string;
       sentAt?: Date;
-    },
-    logLine: string | undefined,
-  ): Promise<void> {
+    };
+    logLine: string | undefined;
+  }
+
+  /**
+   * Records a round's outcomes in one statement: each only if the message is still this claim's (its
+   * lease was not taken over), with its line on the alert's activity log.
+   */
+  async function record(outcomes: readonly Outcome[]): Promise<void> {
+    if (outcomes.length === 0) return;
+    const input = outcomes.map((o, ord) => ({
+      ord,
+      id: o.row.id,
+      attempts: o.row.attempts,
+      state: o.changes.state,
+      due_at: o.changes.dueAt?.toISOString() ?? null,
+      provider_id: o.changes.providerId ?? null,
+      sent_at: o.changes.sentAt?.toISOString() ?? null,
+      last_error: o.changes.error ?? null,
+    }));
     await db.transaction().execute(async (tx) => {
-      const updated = await tx
-        .updateTable('notifications')
-        .set({
-          state: changes.state,
-          lease_until: null,
-          updated_at: new Date(),
-          ...(changes.dueAt ? { due_at: changes.dueAt } : {}),
-          ...(changes.providerId ? { provider_id: changes.providerId } : {}),
-          ...(changes.sentAt ? { sent_at: changes.sentAt } : {}),
-          last_error: changes.error ?? null,
-        })
-        .where('id', '=', row.id)
-        .where('state', '=', 'sending')
-        .where('attempts', '=', row.attempts)
-        .executeTakeFirst();
-      if (Number(updated.numUpdatedRows) > 0 && logLine) {
-        await alertsRepository.addLog(tx, row.alert_id, 'notification', logLine, 'Vigil');
-      }
+      const updated = await sql<{ id: string }>`
+        WITH input AS (
+          SELECT * FROM jsonb_to_recordset(${JSON.stringify(input)}::jsonb) AS r(
+            ord int, id uuid, attempts int, state text, due_at timestamptz, provider_id text,
+            sent_at timestamptz, last_error text)
+        )
+        UPDATE notifications n
+        SET state = i.state, lease_until = NULL, updated_at = now(),
+            due_at = coalesce(i.due_at, n.due_at), provider_id = coalesce(i.provider_id, n.provider_id),
+            sent_at = coalesce(i.sent_at, n.sent_at), last_error = i.last_error
+        FROM input i
+        WHERE n.id = i.id AND n.state = 'sending' AND n.attempts = i.attempts
+        RETURNING n.id`.execute(tx);
+      const mine = new Set(updated.rows.map((r) => r.id));
+      await alertsRepository.addLogs(
+        tx,
+        outcomes.flatMap((o) =>
+          o.logLine && mine.has(o.row.id)
+            ? [{ alertId: o.row.alert_id, type: 'notification', log: o.logLine, owner: 'Vigil' }]
+            : [],
+        ),
+      );
     });
   }
 
@@ -169,7 +189,11 @@ export function createNotificationSender(options: NotificationSenderOptions): No
     alert: AlertRow | undefined,
     user: { full_name: string; username: string; time_zone: string } | undefined,
     now: Date,
+    outcomes: Outcome[],
   ): Promise<void> {
+    const finish = (row: NotificationRow, changes: Outcome['changes'], logLine: string | undefined) => {
+      outcomes.push({ row, changes, logLine });
+    };
     const channel = channels.get(row.method);
     const label = channel?.label ?? row.method;
     // Names, not addresses: alert logs are read with integration keys too.
@@ -177,7 +201,7 @@ export function createNotificationSender(options: NotificationSenderOptions): No
     const unwanted = whyUnwanted(row.stop_on, alert);
     if (unwanted || !alert || !user) {
       const why = !alert ? 'the alert was deleted' : (unwanted ?? 'the user no longer exists');
-      await finish(
+      finish(
         row,
         { state: 'cancelled', error: why },
         alert ? `${label} to ${who} not sent: ${why}` : undefined,
@@ -189,7 +213,7 @@ export function createNotificationSender(options: NotificationSenderOptions): No
         row.method === 'email'
           ? 'email is not set up: set VIGIL_SMTP_URL (and VIGIL_EMAIL_FROM) and restart Vigil'
           : `Vigil cannot send ${row.method} messages yet`;
-      await finish(row, { state: 'failed', error }, `${label} to ${who} not sent: ${error}`);
+      finish(row, { state: 'failed', error }, `${label} to ${who} not sent: ${error}`);
       return;
     }
     let result: DeliveryResult;
@@ -201,21 +225,21 @@ export function createNotificationSender(options: NotificationSenderOptions): No
     const lateMs = now.getTime() - row.due_at.getTime();
     const late = lateMs > LATE_AFTER_MS ? ` (${formatDuration(lateMs)} after it was due)` : '';
     if (result.status === 'sent') {
-      await finish(
+      finish(
         row,
         { state: 'sent', providerId: result.providerId, sentAt: clock.now() },
         `${label} sent to ${who}${late}${result.detail ? `: ${result.detail}` : ''}`,
       );
     } else if (result.status === 'retry' && row.attempts < maxAttempts) {
       const delay = retryDelayMs(row.attempts);
-      await finish(
+      finish(
         row,
         { state: 'pending', dueAt: new Date(clock.now().getTime() + delay), error: result.error },
         `${label} to ${who} failed for now (attempt ${row.attempts} of ${maxAttempts}); trying again in ${formatDuration(delay)}: ${result.error}`,
       );
     } else {
       const why = result.status === 'retry' ? `gave up after ${row.attempts} attempts` : 'not retried';
-      await finish(
+      finish(
         row,
         { state: 'failed', error: result.error },
         `${label} to ${who} failed (${why}): ${result.error}`,
@@ -238,14 +262,18 @@ export function createNotificationSender(options: NotificationSenderOptions): No
     ]);
     const alertsById = new Map(alertRows.map((a) => [a.id, a]));
     const usersById = new Map(userRows.filter((u) => !u.blocked).map((u) => [u.id, u]));
+    const outcomes: Outcome[] = [];
     await Promise.all(
       rows.map((row) =>
-        deliver(row, alertsById.get(row.alert_id), usersById.get(row.user_id), now).catch((error) => {
-          // The lease runs out and another round takes the message again.
-          log.error({ err: error, notificationId: row.id }, 'recording a notification outcome failed');
-        }),
+        deliver(row, alertsById.get(row.alert_id), usersById.get(row.user_id), now, outcomes).catch(
+          (error) => {
+            // The lease runs out and another round takes the message again.
+            log.error({ err: error, notificationId: row.id }, 'a notification could not be sent');
+          },
+        ),
       ),
     );
+    await record(outcomes);
     return rows.length;
   }
 

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { AlertEvent } from '../../alerts/events.js';
+import { alertsRepository } from '../../alerts/repository.js';
 import type { AlertsService } from '../../alerts/service.js';
 import { type Db, type Tx, NIL_UUID, withSavepoint } from '../../db/database.js';
 import type { AlertEscalationRow, AlertRow, EscalationState } from '../../db/schema.js';
@@ -114,10 +115,10 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
     const list = pendingLogs.get(tx);
     pendingLogs.delete(tx);
     if (!list || list.length === 0) return;
-    await tx
-      .insertInto('alert_logs')
-      .values(list.map((l) => ({ alert_id: l.alertId, type: 'escalation', log: l.text, owner: SYSTEM })))
-      .execute();
+    await alertsRepository.addLogs(
+      tx,
+      list.map((l) => ({ alertId: l.alertId, type: 'escalation', log: l.text, owner: SYSTEM })),
+    );
   }
 
   // What a transaction reads of the on-call set-up (routing rules, policies, schedules, teams, people's
@@ -341,16 +342,23 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
   }
 
   /** Starts the escalations of a new alert: one per responder team (by its routing) and per user responder. */
+  // New alerts a batch read at once, for start (a new alert's row cannot have changed since, in this
+  // transaction: nothing else of it is handled before its start).
+  const preloaded = new WeakMap<Tx, Map<string, AlertRow>>();
+  async function preloadAlerts(tx: Tx, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const rows = await tx.selectFrom('alerts').selectAll().where('id', 'in', ids).execute();
+    preloaded.set(tx, new Map(rows.map((r) => [r.id, r])));
+  }
+
   async function start(
     tx: Tx,
     event: AlertEvent,
     now: Date,
   ): Promise<{ alert?: AlertRow; runs: AlertEscalationRow[] }> {
-    const alert = await tx
-      .selectFrom('alerts')
-      .selectAll()
-      .where('id', '=', event.alertId)
-      .executeTakeFirst();
+    const alert =
+      preloaded.get(tx)?.get(event.alertId) ??
+      (await tx.selectFrom('alerts').selectAll().where('id', '=', event.alertId).executeTakeFirst());
     if (!alert || alert.status === 'closed') return { runs: [] };
     const created: AlertEscalationRow[] = [];
     // From the alert's creation: if no worker ran since, the first steps are late, and say so.
@@ -781,9 +789,25 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
           tx,
           events.map((e) => e.eventId),
         );
+        const todo = events.filter((e) => fresh.has(e.eventId));
+        // The alerts of the batch, read at once (start reads them from here).
+        await preloadAlerts(
+          tx,
+          todo.filter((e) => e.type === 'created').map((e) => e.alertId),
+        );
+        // All of them behind one savepoint first; only if one fails, each behind its own.
+        const together = await withSavepoint(tx, async () => {
+          let dueNow = false;
+          for (const event of todo) dueNow = (await apply(tx, event, now)) || dueNow;
+          return dueNow;
+        });
+        if (together.ok) {
+          await flushLogs(tx);
+          return together.value;
+        }
+        pendingLogs.get(tx)?.splice(0);
         let dueNow = false;
-        for (const event of events) {
-          if (!fresh.has(event.eventId)) continue;
+        for (const event of todo) {
           const logsBefore = pendingLogs.get(tx)?.length ?? 0;
           const outcome = await withSavepoint(tx, () => apply(tx, event, now));
           if (outcome.ok) {

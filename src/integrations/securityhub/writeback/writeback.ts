@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { AlertEvent } from '../../../alerts/events.js';
+import { alertsRepository } from '../../../alerts/repository.js';
 import type { AlertsService } from '../../../alerts/service.js';
 import type { Db } from '../../../db/database.js';
 import type { Priority, WritebackField } from '../../../db/schema.js';
@@ -27,6 +28,21 @@ import { accountOf, type AwsAccess, type RoleTarget } from './aws.js';
 export const MAX_FINDINGS_PER_REQUEST = 100;
 const GATHER_MS = 250;
 const PARTIAL_MAX_WAIT_MS = 1500;
+/** A batch that fills fast (a bulk close) may wait this long to fill, so it still goes in whole requests. */
+const FILLING_MAX_WAIT_MS = 5000;
+
+/**
+ * How long a batch short of 100 waits for more while changes keep coming: the changes of a bulk close
+ * arrive fast and fill it in moments, so it waits (up to FILLING_MAX_WAIT_MS) and goes whole; a steady
+ * trickle (acknowledgements one by one) would take long to fill, so it goes after PARTIAL_MAX_WAIT_MS.
+ */
+function holdFor(createdAt: readonly number[]): number {
+  if (createdAt.length < 2) return PARTIAL_MAX_WAIT_MS;
+  const spanMs = Math.max(1, Math.max(...createdAt) - Math.min(...createdAt));
+  const perMs = createdAt.length / spanMs;
+  const fillMs = (MAX_FINDINGS_PER_REQUEST - createdAt.length) / perMs;
+  return fillMs <= PARTIAL_MAX_WAIT_MS ? FILLING_MAX_WAIT_MS : PARTIAL_MAX_WAIT_MS;
+}
 const GIVE_UP_MS = 24 * 3600_000;
 const RETRYABLE_UNPROCESSED = new Set(['ConcurrentUpdateError', 'InternalFailure']);
 
@@ -169,17 +185,11 @@ export function createWriteback(deps: {
   async function logOnAlerts(rows: ClaimedRow[], text: string): Promise<void> {
     const alertIds = [...new Set(rows.flatMap((r) => (r.alert_id ? [r.alert_id] : [])))];
     if (alertIds.length === 0) return;
-    await db
-      .insertInto('alert_logs')
-      .values(
-        alertIds.map((alertId) => ({
-          alert_id: alertId,
-          type: 'writeback',
-          log: text,
-          owner: 'Amazon Security Hub',
-        })),
+    await alertsRepository
+      .addLogs(
+        db,
+        alertIds.map((alertId) => ({ alertId, type: 'writeback', log: text, owner: 'Amazon Security Hub' })),
       )
-      .execute()
       .catch(() => {});
   }
 
@@ -430,10 +440,9 @@ export function createWriteback(deps: {
       const active =
         eventsInFlight || (newestByIntegration.get(group[0]?.integration_id ?? '') ?? 0) > nowMs - GATHER_MS;
       const partial = group.length % MAX_FINDINGS_PER_REQUEST;
-      const oldestOfPartial = Math.min(
-        ...group.slice(group.length - partial).map((r) => r.created_at.getTime()),
-      );
-      if (active && partial > 0 && oldestOfPartial > nowMs - PARTIAL_MAX_WAIT_MS) {
+      const waiting = group.slice(group.length - partial).map((r) => r.created_at.getTime());
+      const oldestOfPartial = Math.min(...waiting);
+      if (active && partial > 0 && oldestOfPartial > nowMs - holdFor(waiting)) {
         held.push(...group.slice(group.length - partial).map((r) => r.id));
         groups.set(key, group.slice(0, group.length - partial));
       }
@@ -527,15 +536,13 @@ export function createWriteback(deps: {
             .onConflict((oc) => oc.columns(['event_id', 'finding_key']).doNothing())
             .execute();
           if (tooLong && !later) {
-            await tx
-              .insertInto('alert_logs')
-              .values({
-                alert_id: event.alertId,
-                type: 'writeback',
-                log: `Could not update the finding in Security Hub: ${tooLong}`,
-                owner: 'Amazon Security Hub',
-              })
-              .execute();
+            await alertsRepository.addLog(
+              tx,
+              event.alertId,
+              'writeback',
+              `Could not update the finding in Security Hub: ${tooLong}`,
+              'Amazon Security Hub',
+            );
           }
         }
         return targets.length;
