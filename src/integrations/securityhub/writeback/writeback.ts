@@ -32,17 +32,22 @@ const PARTIAL_MAX_WAIT_MS = 1500;
 const FILLING_MAX_WAIT_MS = 5000;
 
 /**
- * How long a batch short of 100 waits for more while changes keep coming: the changes of a bulk close
- * arrive fast and fill it in moments, so it waits (up to FILLING_MAX_WAIT_MS) and goes whole; a steady
- * trickle (acknowledgements one by one) would take long to fill, so it goes after PARTIAL_MAX_WAIT_MS.
+ * Whether a batch short of 100 waits for more. While changes keep coming (`active`), it waits up to
+ * PARTIAL_MAX_WAIT_MS: a steady trickle (acknowledgements one by one) goes within that. A batch filling
+ * fast (a bulk close: at least 20 changes, at a pace that fills it within 3 s) waits up to
+ * FILLING_MAX_WAIT_MS even through a pause (a busy machine stalls the pipeline for moments), so that
+ * closing 1,000 alerts still makes 10 requests.
  */
-function holdFor(createdAt: readonly number[]): number {
-  if (createdAt.length < 2) return PARTIAL_MAX_WAIT_MS;
-  const spanMs = Math.max(1, Math.max(...createdAt) - Math.min(...createdAt));
-  const perMs = createdAt.length / spanMs;
-  const fillMs = (MAX_FINDINGS_PER_REQUEST - createdAt.length) / perMs;
-  return fillMs <= PARTIAL_MAX_WAIT_MS ? FILLING_MAX_WAIT_MS : PARTIAL_MAX_WAIT_MS;
+function holdsPartial(createdAt: readonly number[], active: boolean, nowMs: number): boolean {
+  if (createdAt.length === 0) return false;
+  const oldest = Math.min(...createdAt);
+  if (active && oldest > nowMs - PARTIAL_MAX_WAIT_MS) return true;
+  if (createdAt.length < 20) return false;
+  const spanMs = Math.max(1, Math.max(...createdAt) - oldest);
+  const fillMs = ((MAX_FINDINGS_PER_REQUEST - createdAt.length) * spanMs) / createdAt.length;
+  return fillMs <= 2 * PARTIAL_MAX_WAIT_MS && oldest > nowMs - FILLING_MAX_WAIT_MS;
 }
+
 const GIVE_UP_MS = 24 * 3600_000;
 const RETRYABLE_UNPROCESSED = new Set(['ConcurrentUpdateError', 'InternalFailure']);
 
@@ -441,8 +446,7 @@ export function createWriteback(deps: {
         eventsInFlight || (newestByIntegration.get(group[0]?.integration_id ?? '') ?? 0) > nowMs - GATHER_MS;
       const partial = group.length % MAX_FINDINGS_PER_REQUEST;
       const waiting = group.slice(group.length - partial).map((r) => r.created_at.getTime());
-      const oldestOfPartial = Math.min(...waiting);
-      if (active && partial > 0 && oldestOfPartial > nowMs - holdFor(waiting)) {
+      if (partial > 0 && holdsPartial(waiting, active, nowMs)) {
         held.push(...group.slice(group.length - partial).map((r) => r.id));
         groups.set(key, group.slice(0, group.length - partial));
       }
