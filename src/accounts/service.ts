@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { type Db, type Queryable, isUniqueViolation, isUuid } from '../db/database.js';
 import type { OrgPlan, TeamRole, TeamRow, UserRole, UserRow } from '../db/schema.js';
-import { ApiError, conflict, forbidden, invalidField, notFound } from '../http/errors.js';
+import { conflict, forbidden, invalid, invalidField, notFound } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { apiKeyMatches, generateApiKey, hashApiKey } from './apikeys.js';
 import { accountsRepository as repo } from './repository.js';
@@ -313,7 +313,7 @@ export function createAccountsService(db: Db, log: Logger) {
       requireOrgAdmin(p, 'delete users');
       const user = await repo.findUser(db, p.orgId, identifier);
       if (!user) throw notFound(`User [${identifier}] does not exist.`);
-      if (user.id === p.userId) throw new ApiError(422, 'You can not delete yourself: ask another admin.');
+      if (user.id === p.userId) throw invalid('You can not delete yourself: ask another admin.');
       if (user.role === 'owner' && p.role !== 'owner') throw forbidden('Only an owner can delete an owner.');
       await repo.deleteUser(db, user.id);
       forgetKeys();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { createDb, createPool } from '../db/database.js';
-import { ApiError } from '../http/errors.js';
+import { DomainError } from '../errors.js';
 import { serverUrl } from '../testing/harness.js';
 import {
   MAX_QUERY_DEPTH,
@@ -22,13 +22,13 @@ function compile(query: string) {
   return compileQuery(ORG, tree);
 }
 
-/** Asserts that the query is refused with a 422 whose message matches. */
+/** Asserts that the query is refused as invalid (a 422 on the API) with a message that matches. */
 function refused(query: string, message: RegExp | string) {
   assert.throws(
     () => compile(query),
     (error: unknown) => {
-      assert.ok(error instanceof ApiError, String(error));
-      assert.equal(error.statusCode, 422);
+      assert.ok(error instanceof DomainError, String(error));
+      assert.equal(error.kind, 'invalid');
       if (typeof message === 'string') assert.equal(error.message, message);
       else assert.match(error.message, message);
       return true;

@@ -1,5 +1,5 @@
 import { sql, type RawBuilder } from 'kysely';
-import { invalidQuery } from '../http/errors.js';
+import { invalid as invalidQuery } from '../errors.js';
 
 /**
  * The alert search language, after Opsgenie's: `field:value` terms (also `field=value`, `field!=value`,

@@ -10,7 +10,7 @@ import { buildAlertEvent, recordAlertEvent } from './outbox.js';
 import { createAlertBatcher } from './create-batcher.js';
 import { QUEUES } from '../engine/work/queue-names.js';
 import type { WorkSignal } from '../engine/work/runner.js';
-import { ApiError, invalidField, notFound } from '../http/errors.js';
+import { invalid, invalidField, notFound } from '../errors.js';
 import type { Actor, AlertEventInput } from './events.js';
 import { compileQuery, parseQuery } from './query.js';
 import {
@@ -556,7 +556,7 @@ export function createAlertsService(db: Db, options: { signal?: WorkSignal } = {
       options: { query?: string; offset: number; limit: number; sort: SortField; order: 'asc' | 'desc' },
     ) {
       if (options.offset + options.limit > 20000) {
-        throw new ApiError(422, 'offset + limit can not be more than 20000: narrow the query instead.');
+        throw invalid('offset + limit can not be more than 20000: narrow the query instead.');
       }
       return repo.list(db, scopeOf(p), whereOf(p.orgId, options.query), options);
     },

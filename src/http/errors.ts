@@ -1,6 +1,9 @@
+import { DomainError, type DomainErrorKind } from '../errors.js';
+
 /**
  * Errors in Opsgenie's envelope: `{ message, took, requestId }`, with `errors` naming the fields at fault
- * on a 422. Services throw these; the HTTP layer renders them.
+ * on a 422. The HTTP layer throws these for what only it knows (authentication, unreadable bodies); the
+ * domain's own errors (errors.ts) are turned into them by `apiErrorOf`.
  */
 export class ApiError extends Error {
   constructor(
@@ -13,15 +16,13 @@ export class ApiError extends Error {
   }
 }
 
-export const notFound = (message: string) => new ApiError(404, message);
-export const forbidden = (message: string) => new ApiError(403, message);
-export const conflict = (message: string) => new ApiError(409, message);
+const STATUS_OF: Record<DomainErrorKind, number> = {
+  'not-found': 404,
+  forbidden: 403,
+  conflict: 409,
+  invalid: 422,
+};
 
-/** A 422 naming one field, the way Opsgenie reports unprocessable requests. */
-export function invalidField(field: string, message: string): ApiError {
-  return new ApiError(422, 'Request body is not processable. Please check the errors.', { [field]: message });
-}
-
-export function invalidQuery(message: string): ApiError {
-  return new ApiError(422, message);
+export function apiErrorOf(error: DomainError): ApiError {
+  return new ApiError(STATUS_OF[error.kind], error.message, error.fields);
 }

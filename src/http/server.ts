@@ -17,7 +17,8 @@ import { keyFromAuthorization } from '../accounts/apikeys.js';
 import { isDatabaseUnavailable, isUnstorableValue } from '../db/database.js';
 import { storableJson, TooDeeplyNested } from '../db/storable.js';
 import { redactUrl, type Logger } from '../logger.js';
-import { ApiError } from './errors.js';
+import { DomainError } from '../errors.js';
+import { ApiError, apiErrorOf } from './errors.js';
 import type { AppContext } from '../app.js';
 
 declare module 'fastify' {
@@ -271,7 +272,8 @@ export async function buildHttpApp(ctx: AppContext, log: Logger): Promise<HttpAp
     request.principal = principal;
   });
 
-  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+  app.setErrorHandler((thrown: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const error = thrown instanceof DomainError ? apiErrorOf(thrown) : thrown;
     if (error instanceof ApiError) {
       return reply
         .status(error.statusCode)

@@ -9,7 +9,7 @@ import {
   type TeamRef,
 } from '../accounts/service.js';
 import { type Db, isUniqueViolation } from '../db/database.js';
-import { conflict, forbidden, invalidField, notFound } from '../http/errors.js';
+import { conflict, forbidden, invalidField, notFound } from '../errors.js';
 import { integrationsRepository as repo, type IntegrationWithTeams } from './repository.js';
 import {
   API_ACCESS_FLAGS,

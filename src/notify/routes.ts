@@ -5,7 +5,7 @@ import { accountsRepository } from '../accounts/repository.js';
 import type { AlertsService } from '../alerts/service.js';
 import type { Db } from '../db/database.js';
 import type { AlertRow } from '../db/schema.js';
-import { ApiError } from '../http/errors.js';
+import { isDomainError } from '../errors.js';
 import type { HttpApp } from '../http/server.js';
 import { escapeHtml, FONT, PRIORITY_COLORS } from './html.js';
 import type { ActionLinkClaims, ActionLinks } from './links.js';
@@ -151,7 +151,7 @@ export function registerActionLinkRoutes(app: HttpApp, deps: ActionLinkDeps): vo
     try {
       return await alerts.get(principal, alertId, 'id');
     } catch (error) {
-      if (error instanceof ApiError && error.statusCode === 404) return undefined;
+      if (isDomainError(error, 'not-found')) return undefined;
       throw error;
     }
   }

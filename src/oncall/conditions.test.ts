@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ApiError } from '../http/errors.js';
+import { DomainError } from '../errors.js';
 import {
   matchesCriteria,
   parseCriteria,
@@ -34,10 +34,10 @@ function refuses(input: unknown, field: string, pattern?: RegExp) {
   assert.throws(
     () => parseCriteria(input, 'criteria'),
     (error: unknown) => {
-      assert.ok(error instanceof ApiError, String(error));
-      assert.equal(error.statusCode, 422);
-      const message = error.errors?.[field];
-      assert.ok(message, `expected an error on ${field}, got ${JSON.stringify(error.errors)}`);
+      assert.ok(error instanceof DomainError, String(error));
+      assert.equal(error.kind, 'invalid');
+      const message = error.fields?.[field];
+      assert.ok(message, `expected an error on ${field}, got ${JSON.stringify(error.fields)}`);
       if (pattern) assert.match(message, pattern);
       return true;
     },

@@ -1,7 +1,7 @@
 import { RE2JS, RE2JSSyntaxException } from 're2js';
 import { Type } from 'typebox';
 import type { Priority } from '../db/schema.js';
-import { invalidField } from '../http/errors.js';
+import { invalidField } from '../errors.js';
 import { StringEnum } from '../http/schemas.js';
 import type { Condition, ConditionField, ConditionOperation, Criteria } from './model.js';
 

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { ApiError } from '../http/errors.js';
+import { invalid, UNPROCESSABLE_BODY } from '../errors.js';
 import { StringEnum } from '../http/schemas.js';
 import type { TimeRestriction, Weekday } from './schedule.js';
 
@@ -35,15 +35,13 @@ export const TimeRestrictionSchema = Type.Object(
 export type WindowInput = Static<typeof Window>;
 export type TimeRestrictionInput = Static<typeof TimeRestrictionSchema>;
 
-const UNPROCESSABLE = 'Request body is not processable. Please check the errors.';
-
 /** The stored shape, and the form it was given in (so errors can name the field the caller used). */
 export function timeRestrictionOf(
   input: TimeRestrictionInput,
   field: string,
 ): { restriction: TimeRestriction; form: 'restriction' | 'restrictions' } {
   if (input.restriction !== undefined && input.restrictions !== undefined) {
-    throw new ApiError(422, UNPROCESSABLE, {
+    throw invalid(UNPROCESSABLE_BODY, {
       [field]:
         'Give either restriction (one window) or restrictions (a list of windows), not both: Opsgenie uses restriction for time-of-day and restrictions for weekday-and-time-of-day.',
     });

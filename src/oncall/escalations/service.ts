@@ -8,7 +8,7 @@ import {
 } from '../../accounts/service.js';
 import { schedulesRepository } from '../schedules/repository.js';
 import { type Db, type Queryable, isUniqueViolation } from '../../db/database.js';
-import { conflict, forbidden, invalidField, notFound } from '../../http/errors.js';
+import { conflict, forbidden, invalidField, notFound } from '../../errors.js';
 import type {
   EscalationCondition,
   EscalationNotifyType,

@@ -2,7 +2,7 @@ import { accountsRepository } from '../../accounts/repository.js';
 import { administersTeamOf, isOrgAdmin, type Principal } from '../../accounts/service.js';
 import { type Db, type Queryable, isUniqueViolation, isUuid } from '../../db/database.js';
 import type { ContactMethodRow, NotificationRuleRow, UserRow } from '../../db/schema.js';
-import { conflict, forbidden, invalidField, notFound } from '../../http/errors.js';
+import { conflict, forbidden, invalidField, notFound } from '../../errors.js';
 import { parseCriteria } from '../conditions.js';
 import type { ContactMethodType, NotificationActionType, NotificationRuleStep } from '../model.js';
 import { giveEmptyRuleAStep, isEmailAddress, newStep } from './defaults.js';

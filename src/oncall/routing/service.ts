@@ -2,7 +2,7 @@ import { IANAZone } from 'luxon';
 import { accountsRepository } from '../../accounts/repository.js';
 import { requireOrgOrTeamAdmin, type Principal } from '../../accounts/service.js';
 import type { Db, Queryable } from '../../db/database.js';
-import { ApiError, invalidField, notFound } from '../../http/errors.js';
+import { invalid, invalidField, notFound, UNPROCESSABLE_BODY } from '../../errors.js';
 import { parseCriteria, presentCriteria } from '../conditions.js';
 import { escalationsRepository } from '../escalations/repository.js';
 import { schedulesRepository } from '../schedules/repository.js';
@@ -133,7 +133,7 @@ export function toTimeRestriction(input: TimeRestrictionInput, timezone: string)
       const { field: at, message } = fieldOfProblem(problem.replace(/^timeRestriction: /, ''), '', form);
       errors[at] = errors[at] ? `${errors[at]}; ${message}` : message;
     }
-    throw new ApiError(422, 'Request body is not processable. Please check the errors.', errors);
+    throw invalid(UNPROCESSABLE_BODY, errors);
   }
   return restriction;
 }
@@ -299,8 +299,7 @@ export function createRoutingService(db: Db) {
         await repo.lockTeam(tx, row.id);
         const count = await repo.countOrdinary(tx, row.id);
         if (count >= MAX_ROUTING_RULES) {
-          throw new ApiError(
-            422,
+          throw invalid(
             `Team [${row.name}] already has ${MAX_ROUTING_RULES} routing rules: combine some with match-any-condition criteria.`,
           );
         }
@@ -347,8 +346,7 @@ export function createRoutingService(db: Db) {
         await repo.lockTeam(tx, row.id);
         const rule = ruleId === DEFAULT_RULE_ID ? undefined : await findRule(tx, row.id, row.name, ruleId);
         if (!rule || rule.is_default) {
-          throw new ApiError(
-            422,
+          throw invalid(
             `The default rule of team [${row.name}] can not be deleted: to stop notifying anyone when no other rule applies, set its notify to {"type": "none"}.`,
           );
         }

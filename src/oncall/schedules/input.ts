@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { ApiError } from '../../http/errors.js';
+import { DomainError, invalid, UNPROCESSABLE_BODY } from '../../errors.js';
 import type { TimeRestrictionInput } from '../time-restriction-input.js';
 import { validateSchedule, type Rotation, type RotationType } from '../schedule.js';
 
@@ -25,8 +25,6 @@ export interface RotationInput {
   timeRestriction?: TimeRestrictionInput | null;
 }
 
-export const UNPROCESSABLE = 'Request body is not processable. Please check the errors.';
-
 /** Instants Vigil stores: PostgreSQL and JavaScript agree on these, and no schedule needs others. */
 const EARLIEST = Date.UTC(1970, 0, 1);
 const LATEST = Date.UTC(10000, 0, 1);
@@ -42,16 +40,16 @@ export class FieldErrors {
   }
 
   merge(error: unknown): void {
-    if (!(error instanceof ApiError) || error.statusCode !== 422 || !error.errors) throw error;
-    for (const [field, message] of Object.entries(error.errors)) this.add(field, message);
+    if (!(error instanceof DomainError) || error.kind !== 'invalid' || !error.fields) throw error;
+    for (const [field, message] of Object.entries(error.fields)) this.add(field, message);
   }
 
   get empty(): boolean {
     return Object.keys(this.errors).length === 0;
   }
 
-  error(): ApiError {
-    return new ApiError(422, UNPROCESSABLE, this.errors);
+  error(): DomainError {
+    return invalid(UNPROCESSABLE_BODY, this.errors);
   }
 
   throwIfAny(): void {

@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import { Type } from 'typebox';
 import { presentTimeRestriction, TimeRestrictionSchema } from '../time-restriction-input.js';
 import { principalOf, envelope, type HttpApp } from '../../http/server.js';
-import { ApiError } from '../../http/errors.js';
+import { invalid, UNPROCESSABLE_QUERY } from '../../errors.js';
 import { StringEnum } from '../../http/schemas.js';
 import type {
   IdentifierType,
@@ -105,7 +105,7 @@ function dateQuery(value: string | undefined): Date {
   const text = value.trim().replace(/ (\d{2}(?::?\d{2})?)$/, '+$1');
   const parsed = DateTime.fromISO(text, { setZone: true });
   if (!parsed.isValid || !/(?:Z|[+-]\d{2}(?::?\d{2})?)$/i.test(text)) {
-    throw new ApiError(422, 'Request querystring is not processable. Please check the errors.', {
+    throw invalid(UNPROCESSABLE_QUERY, {
       date: `"${value}" is not an ISO 8601 date-time with an offset; give one such as 2026-03-23T09:00:00Z or 2026-03-23T09:00:00%2B01:00.`,
     });
   }

@@ -10,7 +10,7 @@ import {
 } from '../../accounts/service.js';
 import { type Db, type Queryable, isUniqueViolation } from '../../db/database.js';
 import type { ScheduleRotationRow } from '../../db/schema.js';
-import { ApiError, conflict, forbidden, notFound } from '../../http/errors.js';
+import { conflict, forbidden, invalid, notFound, UNPROCESSABLE_QUERY } from '../../errors.js';
 import { nextOnCall, onCallAt, timeline, type TimeRestriction } from '../schedule.js';
 import {
   checkOverrideWindow,
@@ -657,7 +657,7 @@ export function createSchedulesService(db: Db) {
     ) {
       const limit = TIMELINE_LIMITS[window.intervalUnit];
       if (window.interval > limit) {
-        throw new ApiError(422, 'Request querystring is not processable. Please check the errors.', {
+        throw invalid(UNPROCESSABLE_QUERY, {
           interval: `A timeline covers at most 3 months (or 13 weeks, or 93 days) at a time, not ${window.interval} ${window.intervalUnit}: ask for less, and page on with a later date.`,
         });
       }
