@@ -33,7 +33,7 @@ import { createRoutingService } from './oncall/routing/service.js';
 import { systemClock, type Clock } from './engine/clock.js';
 import { createEscalationEngine, purgeHandledEvents } from './engine/escalation/engine.js';
 import type { NotificationChannel } from './notify/channel.js';
-import { createChannels } from './notify/channels.js';
+import { createChannels } from './notify/destinations/registry.js';
 import { createActionLinks, loadLinkSecret } from './notify/links.js';
 import { registerActionLinkRoutes } from './notify/routes.js';
 import { createNotificationSender } from './notify/sender.js';
@@ -197,11 +197,8 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
 
     if (role === 'all' || role === 'worker') {
       const idleMs = options.engineIntervalMs;
-      const channels = createChannels(config, log, options.channels);
-      for (const channel of channels.values()) {
-        const close = channel.close?.bind(channel);
-        if (close) channelClosers.push(close);
-      }
+      const channels = createChannels({ config, log }, options.channels);
+      channelClosers.push(() => channels.close());
       const notifications = createNotificationSender({
         db: database.db,
         log,

@@ -394,9 +394,12 @@ export interface NotificationsTable {
   idempotency_key: string;
   org_id: string;
   alert_id: string;
-  user_id: string;
+  /** Null for a destination that is not a person (then destination_name says what it is). */
+  user_id: string | null;
+  destination_name: ColumnType<string | null, string | null | undefined, string | null>;
   contact_method_id: string | null;
-  method: ContactMethodType;
+  /** The destination type (notify/destinations): a contact method's, or another kind. */
+  method: string;
   address: string;
   kind: NotificationActionType;
   reason: ColumnType<string, string | undefined, string>;

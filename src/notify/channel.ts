@@ -1,16 +1,14 @@
 import type { Priority } from '../db/schema.js';
-import type { ContactMethodType, NotificationActionType } from '../oncall/model.js';
+import type { NotificationActionType } from '../oncall/model.js';
 
 /**
- * A way of reaching a person (email now; SMS, voice, push, Slack and webhooks later). The engine plans
- * each message as a row with an idempotency key and hands it to the channel of its contact method; a
- * channel only delivers and says how that went. Adding a channel is a new module that implements this
- * interface and is registered in notify/channels.ts.
+ * What sends to one destination type (destinations/). The engine plans each message as a row with an
+ * idempotency key; the sender hands it to the channel of its destination type, which only delivers and
+ * says how that went.
  */
 export interface NotificationChannel {
-  method: ContactMethodType;
-  /** How the activity log names it: "Email". */
-  label: string;
+  /** The destination type it sends to: "email". */
+  type: string;
   send(message: OutgoingNotification): Promise<DeliveryResult>;
   close?(): Promise<void>;
 }
@@ -21,7 +19,14 @@ export interface OutgoingNotification {
   idempotencyKey: string;
   notificationId: string;
   kind: NotificationActionType;
-  to: { address: string; userId: string; userName: string; timeZone: string };
+  to: {
+    address: string;
+    /** How the message addresses its reader: the person's name, or the destination's ("#security"). */
+    name: string;
+    /** Present when the destination is a person's contact method. */
+    userId?: string;
+    timeZone: string;
+  };
   alert: {
     id: string;
     tinyId: string;
@@ -43,7 +48,7 @@ export interface OutgoingNotification {
   /** Who made the change the message reports (acknowledged by, closed by, note by). */
   actor?: string;
   note?: string;
-  /** Links that act on the alert without logging in (signed for this person and this alert). */
+  /** Links that act on the alert without logging in (signed for this person and this alert; none for a destination that is not a person). */
   links: { acknowledge?: string; close?: string; view: string };
 }
 

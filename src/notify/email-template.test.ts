@@ -11,7 +11,7 @@ function sampleNotification(overrides: Partial<OutgoingNotification> = {}): Outg
     to: {
       address: 'alice@example.com',
       userId: '00000000-0000-4000-8000-0000000000aa',
-      userName: 'Alice',
+      name: 'Alice',
       timeZone: 'Europe/Berlin',
     },
     alert: {

@@ -13,7 +13,7 @@ function notification(overrides: Partial<OutgoingNotification> = {}): OutgoingNo
     idempotencyKey: 'n-1',
     notificationId: '00000000-0000-4000-8000-000000000001',
     kind: 'create-alert',
-    to: { address: 'alice@example.com', userId: 'u1', userName: 'Alice', timeZone: 'UTC' },
+    to: { address: 'alice@example.com', userId: 'u1', name: 'Alice', timeZone: 'UTC' },
     alert: {
       id: '00000000-0000-4000-8000-0000000000a1',
       tinyId: '12',

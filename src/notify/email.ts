@@ -99,8 +99,7 @@ export function createEmailChannel(options: EmailChannelOptions): NotificationCh
   const server = new URL(options.smtpUrl).host;
 
   return {
-    method: 'email',
-    label: 'Email',
+    type: 'email',
     async send(message: OutgoingNotification): Promise<DeliveryResult> {
       const rendered = renderNotificationEmail(message);
       const messageId = messageIdFor(message.idempotencyKey, from);

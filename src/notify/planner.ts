@@ -4,6 +4,7 @@ import { matchesCriteria, type MatchableAlert } from '../oncall/conditions.js';
 import type { NotificationActionType } from '../oncall/model.js';
 import { notificationSetupOf } from '../oncall/people/repository.js';
 import { formatMinutes } from '../engine/escalation/plan.js';
+import { notificationsRepository } from './repository.js';
 
 /**
  * Turns "notify these people about this alert" into planned messages, one per step of each person's
@@ -82,23 +83,14 @@ async function alreadyPaged(
 ): Promise<Set<string>> {
   const lasting: NotificationStopOn[] =
     input.stopOn === 'acknowledged' ? ['acknowledged', 'closed', 'none'] : ['closed', 'none'];
-  const rows = await tx
-    .selectFrom('notifications')
-    .select('contact_method_id')
-    .where('alert_id', '=', input.alertId)
-    .where('user_id', 'in', input.userIds)
-    .where('kind', '=', 'create-alert')
-    .where('state', 'in', ['pending', 'sending', 'sent'])
-    .where('stop_on', 'in', lasting)
-    .where('due_at', '>', new Date(input.now.getTime() - DUPLICATE_WINDOW_MS))
-    .where('due_at', '<=', input.now)
-    .$if(input.runId !== undefined, (qb) =>
-      qb.where((eb) =>
-        eb.or([eb('escalation_run_id', 'is', null), eb('escalation_run_id', '!=', input.runId ?? '')]),
-      ),
-    )
-    .execute();
-  return new Set(rows.flatMap((r) => (r.contact_method_id ? [r.contact_method_id] : [])));
+  return notificationsRepository.contactsPagedBetween(tx, {
+    alertId: input.alertId,
+    userIds: input.userIds,
+    from: new Date(input.now.getTime() - DUPLICATE_WINDOW_MS),
+    to: input.now,
+    stopOns: lasting,
+    ...(input.runId !== undefined ? { exceptRunId: input.runId } : {}),
+  });
 }
 
 export type SetupReader = (
@@ -214,12 +206,7 @@ export async function planNotifications(
     );
   }
   if (rows.length > 0) {
-    const inserted = await tx
-      .insertInto('notifications')
-      .values(rows)
-      .onConflict((oc) => oc.column('idempotency_key').doNothing())
-      .returning(['due_at'])
-      .execute();
+    const inserted = await notificationsRepository.insertPlanned(tx, rows);
     result.planned = inserted.length;
     result.dueNow = inserted.some((r) => r.due_at.getTime() <= input.now.getTime());
   }

@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import { alertsRepository } from '../alerts/repository.js';
 import type { Db } from '../db/database.js';
 import type { AlertRow, NotificationRow } from '../db/schema.js';
@@ -8,8 +7,10 @@ import { retryDelayMs as backoff } from '../engine/work/backoff.js';
 import { QUEUES } from '../engine/work/queue-names.js';
 import type { WorkQueueSpec } from '../engine/work/runner.js';
 import type { Logger } from '../logger.js';
-import type { ContactMethodType } from '../oncall/model.js';
-import type { DeliveryResult, NotificationChannel, OutgoingNotification } from './channel.js';
+import type { DeliveryResult, OutgoingNotification } from './channel.js';
+import { destinationLabel, throttleOf, type Channels } from './destinations/registry.js';
+import { nextAllowedAt } from './destinations/throttle.js';
+import { destinationKey, notificationsRepository as repo, type NotificationOutcome } from './repository.js';
 import { whyUnwanted } from './planner.js';
 
 /**
@@ -17,6 +18,8 @@ import { whyUnwanted } from './planner.js';
  * lease (state `sending`), so a message is handed to one process at a time. A process that dies mid-send
  * leaves the lease to run out, and another takes the message over. The result is recorded on the row and
  * on the alert's activity log. Temporary failures are retried with backoff; permanent ones are not.
+ * Each message goes to the channel of its destination type (destinations/registry.ts), and waits its
+ * turn when that type throttles sends to one address.
  *
  * A page (`create-alert`) is only sent while the alert is still open, unacknowledged and not snoozed:
  * the check happens here, at the moment of sending, whatever was planned earlier.
@@ -33,7 +36,7 @@ export interface NotificationSenderOptions {
   db: Db;
   log: Logger;
   clock: Clock;
-  channels: ReadonlyMap<ContactMethodType, NotificationChannel>;
+  channels: Channels;
   links: ActionLinkMaker;
   publicUrl: string;
   /**
@@ -56,6 +59,16 @@ export interface NotificationSender {
   queue(options?: { idleMs?: number }): WorkQueueSpec;
 }
 
+/** Who a message is for: a person (by their contact method), or a destination that is not one. */
+interface Recipient {
+  userId?: string;
+  name: string;
+  timeZone: string;
+}
+
+/** Marks a message put back to wait for its destination's throttle (in last_error, until it goes). */
+const THROTTLED = 'throttled:';
+
 /** A temporary failure is tried again after 15 s, 30 s, 1 min … up to 15 min, with jitter. */
 export function retryDelayMs(attempt: number): number {
   return backoff(attempt, { baseMs: 15_000, maxMs: 15 * 60_000 });
@@ -67,65 +80,22 @@ export function createNotificationSender(options: NotificationSenderOptions): No
   const maxAttempts = options.maxAttempts ?? 8;
   const batchSize = options.batchSize ?? 24;
 
-  async function claim(now: Date): Promise<NotificationRow[]> {
-    const leaseUntil = new Date(now.getTime() + leaseMs);
-    const result = await sql<NotificationRow>`
-      UPDATE notifications n
-      SET state = 'sending', lease_until = ${leaseUntil}, attempts = n.attempts + 1, updated_at = now()
-      WHERE n.id IN (
-        SELECT id FROM notifications
-        WHERE (state = 'pending' AND due_at <= ${now}) OR (state = 'sending' AND lease_until < ${now})
-        ORDER BY due_at
-        LIMIT ${batchSize}
-        FOR UPDATE SKIP LOCKED
-      )
-      RETURNING n.*`.execute(db);
-    return result.rows;
-  }
-
   interface Outcome {
     row: NotificationRow;
-    changes: {
-      state: 'sent' | 'failed' | 'cancelled' | 'pending';
-      dueAt?: Date;
-      providerId?: string;
-      error?: string;
-      sentAt?: Date;
-    };
+    changes: Omit<NotificationOutcome, 'id' | 'attempts'>;
     logLine: string | undefined;
   }
 
-  /**
-   * Records a round's outcomes in one statement: each only if the message is still this claim's (its
-   * lease was not taken over), with its line on the alert's activity log.
-   */
+  /** Records a round's outcomes, each with its line on the alert's activity log, in one transaction. */
   async function record(outcomes: readonly Outcome[]): Promise<void> {
     if (outcomes.length === 0) return;
-    const input = outcomes.map((o, ord) => ({
-      ord,
-      id: o.row.id,
-      attempts: o.row.attempts,
-      state: o.changes.state,
-      due_at: o.changes.dueAt?.toISOString() ?? null,
-      provider_id: o.changes.providerId ?? null,
-      sent_at: o.changes.sentAt?.toISOString() ?? null,
-      last_error: o.changes.error ?? null,
-    }));
+    const now = clock.now();
     await db.transaction().execute(async (tx) => {
-      const updated = await sql<{ id: string }>`
-        WITH input AS (
-          SELECT * FROM jsonb_to_recordset(${JSON.stringify(input)}::jsonb) AS r(
-            ord int, id uuid, attempts int, state text, due_at timestamptz, provider_id text,
-            sent_at timestamptz, last_error text)
-        )
-        UPDATE notifications n
-        SET state = i.state, lease_until = NULL, updated_at = now(),
-            due_at = coalesce(i.due_at, n.due_at), provider_id = coalesce(i.provider_id, n.provider_id),
-            sent_at = coalesce(i.sent_at, n.sent_at), last_error = i.last_error
-        FROM input i
-        WHERE n.id = i.id AND n.state = 'sending' AND n.attempts = i.attempts
-        RETURNING n.id`.execute(tx);
-      const mine = new Set(updated.rows.map((r) => r.id));
+      const mine = await repo.recordOutcomes(
+        tx,
+        outcomes.map((o) => ({ id: o.row.id, attempts: o.row.attempts, ...o.changes })),
+        now,
+      );
       await alertsRepository.addLogs(
         tx,
         outcomes.flatMap((o) =>
@@ -140,20 +110,23 @@ export function createNotificationSender(options: NotificationSenderOptions): No
   function render(
     row: NotificationRow,
     alert: AlertRow,
-    user: { full_name: string; username: string; time_zone: string },
+    recipient: Recipient,
     now: Date,
   ): OutgoingNotification {
-    const claims = { alertId: alert.id, userId: row.user_id, orgId: alert.org_id };
     const actionable = alert.status === 'open';
+    // Action links act as a person: a destination that is not one gets only the link to view.
+    const claims = recipient.userId
+      ? { alertId: alert.id, userId: recipient.userId, orgId: alert.org_id }
+      : undefined;
     return {
       idempotencyKey: row.idempotency_key,
       notificationId: row.id,
       kind: row.kind,
       to: {
         address: row.address,
-        userId: row.user_id,
-        userName: user.full_name || user.username,
-        timeZone: user.time_zone,
+        name: recipient.name,
+        ...(recipient.userId ? { userId: recipient.userId } : {}),
+        timeZone: recipient.timeZone,
       },
       alert: {
         id: alert.id,
@@ -175,10 +148,10 @@ export function createNotificationSender(options: NotificationSenderOptions): No
       ...(row.context.actor ? { actor: row.context.actor } : {}),
       ...(row.context.note ? { note: row.context.note } : {}),
       links: {
-        ...(actionable && !alert.acknowledged
+        ...(claims && actionable && !alert.acknowledged
           ? { acknowledge: links.url({ ...claims, action: 'acknowledge' }, now) }
           : {}),
-        ...(actionable ? { close: links.url({ ...claims, action: 'close' }, now) } : {}),
+        ...(claims && actionable ? { close: links.url({ ...claims, action: 'close' }, now) } : {}),
         view: `${options.publicUrl}/v2/alerts/${alert.id}`,
       },
     };
@@ -187,86 +160,148 @@ export function createNotificationSender(options: NotificationSenderOptions): No
   async function deliver(
     row: NotificationRow,
     alert: AlertRow | undefined,
-    user: { full_name: string; username: string; time_zone: string } | undefined,
+    recipient: Recipient | undefined,
     now: Date,
-    outcomes: Outcome[],
-  ): Promise<void> {
-    const finish = (row: NotificationRow, changes: Outcome['changes'], logLine: string | undefined) => {
-      outcomes.push({ row, changes, logLine });
-    };
-    const channel = channels.get(row.method);
-    const label = channel?.label ?? row.method;
+  ): Promise<Outcome> {
+    const finish = (changes: Outcome['changes'], logLine: string | undefined): Outcome => ({
+      row,
+      changes,
+      logLine,
+    });
+    const label = destinationLabel(row.method);
     // Names, not addresses: alert logs are read with integration keys too.
-    const who = user ? user.full_name || user.username : 'a user who no longer exists';
+    const who = recipient?.name ?? 'a user who no longer exists';
     const unwanted = whyUnwanted(row.stop_on, alert);
-    if (unwanted || !alert || !user) {
+    if (unwanted || !alert || !recipient) {
       const why = !alert ? 'the alert was deleted' : (unwanted ?? 'the user no longer exists');
-      finish(
-        row,
+      return finish(
         { state: 'cancelled', error: why },
         alert ? `${label} to ${who} not sent: ${why}` : undefined,
       );
-      return;
     }
+    const channel = channels.get(row.method);
     if (!channel) {
-      const error =
-        row.method === 'email'
-          ? 'email is not set up: set VIGIL_SMTP_URL (and VIGIL_EMAIL_FROM) and restart Vigil'
-          : `Vigil cannot send ${row.method} messages yet`;
-      finish(row, { state: 'failed', error }, `${label} to ${who} not sent: ${error}`);
-      return;
+      const error = channels.whyUnavailable(row.method);
+      return finish({ state: 'failed', error }, `${label} to ${who} not sent: ${error}`);
     }
     let result: DeliveryResult;
     try {
-      result = await channel.send(render(row, alert, user, now));
+      result = await channel.send(render(row, alert, recipient, now));
     } catch (error) {
       result = { status: 'retry', error: error instanceof Error ? error.message : String(error) };
     }
     const lateMs = now.getTime() - row.due_at.getTime();
     const late = lateMs > LATE_AFTER_MS ? ` (${formatDuration(lateMs)} after it was due)` : '';
     if (result.status === 'sent') {
-      finish(
-        row,
+      return finish(
         { state: 'sent', providerId: result.providerId, sentAt: clock.now() },
         `${label} sent to ${who}${late}${result.detail ? `: ${result.detail}` : ''}`,
       );
-    } else if (result.status === 'retry' && row.attempts < maxAttempts) {
+    }
+    if (result.status === 'retry' && row.attempts < maxAttempts) {
       const delay = retryDelayMs(row.attempts);
-      finish(
-        row,
+      return finish(
         { state: 'pending', dueAt: new Date(clock.now().getTime() + delay), error: result.error },
         `${label} to ${who} failed for now (attempt ${row.attempts} of ${maxAttempts}); trying again in ${formatDuration(delay)}: ${result.error}`,
       );
-    } else {
-      const why = result.status === 'retry' ? `gave up after ${row.attempts} attempts` : 'not retried';
-      finish(
-        row,
-        { state: 'failed', error: result.error },
-        `${label} to ${who} failed (${why}): ${result.error}`,
-      );
     }
+    const why = result.status === 'retry' ? `gave up after ${row.attempts} attempts` : 'not retried';
+    return finish(
+      { state: 'failed', error: result.error },
+      `${label} to ${who} failed (${why}): ${result.error}`,
+    );
+  }
+
+  /**
+   * Splits claimed messages into those that may go now and those that must wait for their destination's
+   * throttle (each with the outcome that puts it back, due when the throttle lets it through). Messages
+   * of this round count against the throttle as they are let through, in the order they fell due.
+   */
+  async function throttled(
+    rows: NotificationRow[],
+    now: Date,
+  ): Promise<{ go: NotificationRow[]; wait: Outcome[] }> {
+    const limited = rows.filter((r) => throttleOf(r.method).length > 0);
+    if (limited.length === 0) return { go: rows, wait: [] };
+    const longestWindowMs = Math.max(...limited.flatMap((r) => throttleOf(r.method).map((t) => t.windowMs)));
+    const sent = await repo.sentSince(
+      db,
+      limited.map((r) => ({ type: r.method, address: r.address })),
+      new Date(now.getTime() - longestWindowMs),
+    );
+    const go: NotificationRow[] = [];
+    const wait: Outcome[] = [];
+    for (const row of rows) {
+      const rules = throttleOf(row.method);
+      if (rules.length === 0) {
+        go.push(row);
+        continue;
+      }
+      const key = destinationKey(row.method, row.address);
+      const before = sent.get(key) ?? [];
+      const at = nextAllowedAt(rules, before, now);
+      if (at.getTime() <= now.getTime()) {
+        sent.set(key, [...before, now]);
+        go.push(row);
+        continue;
+      }
+      const first = !row.last_error?.startsWith(THROTTLED);
+      const rule = rules.map((r) => `${r.limit} in ${formatDuration(r.windowMs)}`).join(', ');
+      wait.push({
+        row,
+        changes: { state: 'pending', dueAt: at, error: `${THROTTLED} at most ${rule}`, refundAttempt: true },
+        // Said once per message: one that waits again (its turn was taken) adds nothing new.
+        logLine: first
+          ? `${destinationLabel(row.method)} waits ${formatDuration(at.getTime() - now.getTime())} for its turn: at most ${rule} to one address`
+          : undefined,
+      });
+    }
+    return { go, wait };
+  }
+
+  async function recipientsOf(rows: NotificationRow[]): Promise<Map<string, Recipient>> {
+    const userIds = [...new Set(rows.flatMap((r) => (r.user_id ? [r.user_id] : [])))];
+    const users =
+      userIds.length === 0
+        ? []
+        : await db
+            .selectFrom('users')
+            .select(['id', 'full_name', 'username', 'time_zone', 'blocked'])
+            .where('id', 'in', userIds)
+            .execute();
+    const byUser = new Map(users.filter((u) => !u.blocked).map((u) => [u.id, u]));
+    const recipients = new Map<string, Recipient>();
+    for (const row of rows) {
+      const user = row.user_id ? byUser.get(row.user_id) : undefined;
+      if (user) {
+        recipients.set(row.id, {
+          userId: user.id,
+          name: user.full_name || user.username,
+          timeZone: user.time_zone,
+        });
+      } else if (!row.user_id && row.destination_name) {
+        recipients.set(row.id, { name: row.destination_name, timeZone: 'UTC' });
+      }
+    }
+    return recipients;
   }
 
   async function sendDue(now: Date): Promise<number> {
-    const rows = await claim(now);
+    const rows = await repo.claimDue(db, now, new Date(now.getTime() + leaseMs), batchSize);
     if (rows.length === 0) return 0;
-    const alertIds = [...new Set(rows.map((r) => r.alert_id))];
-    const userIds = [...new Set(rows.map((r) => r.user_id))];
-    const [alertRows, userRows] = await Promise.all([
-      db.selectFrom('alerts').selectAll().where('id', 'in', alertIds).execute(),
-      db
-        .selectFrom('users')
-        .select(['id', 'full_name', 'username', 'time_zone', 'blocked'])
-        .where('id', 'in', userIds)
-        .execute(),
+    const { go, wait } = await throttled(rows, now);
+    const alertIds = [...new Set(go.map((r) => r.alert_id))];
+    const [alertRows, recipients] = await Promise.all([
+      alertIds.length === 0 ? [] : db.selectFrom('alerts').selectAll().where('id', 'in', alertIds).execute(),
+      recipientsOf(go),
     ]);
     const alertsById = new Map(alertRows.map((a) => [a.id, a]));
-    const usersById = new Map(userRows.filter((u) => !u.blocked).map((u) => [u.id, u]));
-    const outcomes: Outcome[] = [];
+    const outcomes: Outcome[] = [...wait];
     await Promise.all(
-      rows.map((row) =>
-        deliver(row, alertsById.get(row.alert_id), usersById.get(row.user_id), now, outcomes).catch(
-          (error) => {
+      go.map((row) =>
+        deliver(row, alertsById.get(row.alert_id), recipients.get(row.id), now).then(
+          (outcome) => void outcomes.push(outcome),
+          (error: unknown) => {
             // The lease runs out and another round takes the message again.
             log.error({ err: error, notificationId: row.id }, 'a notification could not be sent');
           },
@@ -275,15 +310,6 @@ export function createNotificationSender(options: NotificationSenderOptions): No
     );
     await record(outcomes);
     return rows.length;
-  }
-
-  /** When the next message falls due, or a claimed one's lease runs out. */
-  async function nextDue(): Promise<Date | null> {
-    const row = await sql<{ at: Date | null }>`
-      SELECT least(
-        (SELECT min(due_at) FROM notifications WHERE state = 'pending'),
-        (SELECT min(lease_until) FROM notifications WHERE state = 'sending')) AS at`.execute(db);
-    return row.rows[0]?.at ?? null;
   }
 
   return {
@@ -295,7 +321,7 @@ export function createNotificationSender(options: NotificationSenderOptions): No
       idleMs: idleMs ?? 5000,
       async round(now) {
         if ((await sendDue(now)) >= batchSize) return { more: true };
-        return { more: false, nextDueAt: await nextDue() };
+        return { more: false, nextDueAt: await repo.nextDueAt(db) };
       },
     }),
   };

@@ -6,7 +6,8 @@ import type { TimeRestriction } from './schedule.js';
  * them into these.
  */
 
-export type ContactMethodType = 'email' | 'sms' | 'voice' | 'mobile';
+/** A kind of contact method people add (the destination registry lists them). */
+export type { ContactMethodType } from '../notify/destinations/registry.js';
 
 export type NotificationActionType = 'create-alert' | 'acknowledged-alert' | 'closed-alert' | 'add-note';
 

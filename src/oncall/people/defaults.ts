@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../../db/database.js';
 import type { ContactMethodRow } from '../../db/schema.js';
-import type { ContactMethodType, NotificationRuleStep } from '../model.js';
+import { isEmailAddress } from '../../notify/destinations/email.js';
+import { contactMethodDefaults } from '../../notify/destinations/registry.js';
+import type { NotificationRuleStep } from '../model.js';
 import { peopleRepository as repo } from './repository.js';
 
 /**
@@ -9,17 +11,6 @@ import { peopleRepository as repo } from './repository.js';
  * and a first step for a rule that has none when they add a contact. Kept apart from service.ts so the
  * accounts service can call it inside its own transaction without importing the people service.
  */
-
-/** The shape of an email address (the one JSON Schema's "email" format checks, which usernames pass). */
-const EMAIL =
-  /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
-
-export function isEmailAddress(value: string): boolean {
-  return value.length <= 254 && EMAIL.test(value);
-}
-
-/** How long after an alert a new contact's automatic step waits: the cheap, quiet channels first. */
-const DEFAULT_DELAY_MINUTES: Record<ContactMethodType, number> = { email: 0, mobile: 0, sms: 1, voice: 2 };
 
 export function newStep(contactId: string, sendAfterMinutes: number, enabled = true): NotificationRuleStep {
   return { id: randomUUID(), contactId, sendAfterMinutes, enabled };
@@ -38,7 +29,7 @@ export async function createDefaultNotificationSetup(
   const steps: NotificationRuleStep[] = [];
   if (isEmailAddress(username)) {
     const contact = await repo.insertContact(tx, { user_id: userId, method: 'email', address: username });
-    steps.push(newStep(contact.id, DEFAULT_DELAY_MINUTES.email));
+    steps.push(newStep(contact.id, contactMethodDefaults('email').defaultDelayMinutes));
   }
   await repo.insertRule(tx, {
     user_id: userId,
@@ -65,6 +56,6 @@ export async function giveEmptyRuleAStep(tx: Queryable, contact: ContactMethodRo
   const empty = rules.find((r) => r.steps.length === 0);
   if (!empty) return;
   await repo.updateRule(tx, empty.id, {
-    steps: [newStep(contact.id, DEFAULT_DELAY_MINUTES[contact.method])],
+    steps: [newStep(contact.id, contactMethodDefaults(contact.method).defaultDelayMinutes)],
   });
 }

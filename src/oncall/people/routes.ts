@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import type { ContactMethodRow, NotificationRuleRow } from '../../db/schema.js';
 import { StringEnum } from '../../http/schemas.js';
+import { CONTACT_METHOD_TYPES } from '../../notify/destinations/registry.js';
 import { envelope, principalOf, type HttpApp } from '../../http/server.js';
 import { CriteriaSchema, presentCriteria } from '../conditions.js';
 import type { NotificationRuleStep } from '../model.js';
@@ -8,12 +9,11 @@ import type { PeopleService, RuleView } from './service.js';
 
 /** Opsgenie's contact and notification-rule APIs under /v2/users/{identifier}. */
 
-const METHODS = ['email', 'sms', 'voice', 'mobile'] as const;
 const ACTION_TYPES = ['create-alert', 'acknowledged-alert', 'closed-alert', 'add-note'] as const;
 
 const Contact = Type.Object(
   {
-    method: StringEnum(METHODS),
+    method: StringEnum(CONTACT_METHOD_TYPES),
     to: Type.String({ minLength: 1, maxLength: 512 }),
   },
   { additionalProperties: false },

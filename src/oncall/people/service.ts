@@ -5,7 +5,8 @@ import type { ContactMethodRow, NotificationRuleRow, UserRow } from '../../db/sc
 import { conflict, forbidden, invalidField, notFound } from '../../errors.js';
 import { parseCriteria } from '../conditions.js';
 import type { ContactMethodType, NotificationActionType, NotificationRuleStep } from '../model.js';
-import { giveEmptyRuleAStep, isEmailAddress, newStep } from './defaults.js';
+import { destinationType } from '../../notify/destinations/registry.js';
+import { giveEmptyRuleAStep, newStep } from './defaults.js';
 import { peopleRepository as repo } from './repository.js';
 
 /**
@@ -52,37 +53,12 @@ export interface RuleView {
 const MAX_SEND_AFTER_MINUTES = 7 * 24 * 60;
 const MAX_STEPS = 50;
 
-/**
- * The address as Vigil stores it, or a 422 on `field`. Phone numbers are E.164 (+, then 8 to 15 digits);
- * spaces, dots, dashes and brackets between digits are dropped, and Opsgenie's "countryCode-number" form
- * (1-5551234567) is read as +15551234567. A mobile address is the device's id, opaque for now.
- */
+/** The address as Vigil stores it (its destination type says how it is written), or an error on `field`. */
 export function normalizeAddress(method: ContactMethodType, to: string, field: string): string {
-  const value = to.trim();
-  switch (method) {
-    case 'email':
-      if (!isEmailAddress(value)) throw invalidField(field, `"${to}" is not an email address.`);
-      return value;
-    case 'sms':
-    case 'voice': {
-      const opsgenieForm = /^(\d{1,3})-([\d\s().-]+)$/.exec(value);
-      const candidate = opsgenieForm
-        ? `+${opsgenieForm[1]}${opsgenieForm[2]}`.replace(/[\s().-]/g, '')
-        : value.replace(/[\s().-]/g, '');
-      if (!/^\+[1-9]\d{7,14}$/.test(candidate)) {
-        throw invalidField(
-          field,
-          `"${to}" is not a phone number in international (E.164) form: + then the country code and number, 8 to 15 digits, such as +14155550123.`,
-        );
-      }
-      return candidate;
-    }
-    case 'mobile':
-      if (!/^[\x21-\x7e]{1,512}$/.test(value)) {
-        throw invalidField(field, 'must be the device id: 1 to 512 printable characters, no spaces.');
-      }
-      return value;
-  }
+  const parsed = destinationType(method)?.parseAddress(to);
+  if (!parsed) throw invalidField(field, `"${method}" is not a kind of contact method Vigil knows.`);
+  if (!parsed.ok) throw invalidField(field, parsed.problem);
+  return parsed.address;
 }
 
 function sendAfterMinutes(sendAfter: StepInput['sendAfter'], field: string): number {
