@@ -1,0 +1,135 @@
+import type { AlertEvent } from '../../alerts/events.js';
+import { type Db, withSavepoint } from '../../db/database.js';
+import type { Clock } from '../clock.js';
+import type { AlertEventConsumer } from '../consumers.js';
+import { QUEUES } from '../work/queue-names.js';
+import type { WorkSignal } from '../work/runner.js';
+import { type EngineTx, engineTx } from './engine-tx.js';
+import { followUp } from './follow-up.js';
+import { reconcile } from './reconcile.js';
+import { escalationRepository as repo } from './repository.js';
+import type { StepRunner } from './runner.js';
+import { startEscalations } from './start.js';
+
+const HANDLED_TYPES: readonly AlertEvent['type'][] = [
+  'created',
+  'acknowledged',
+  'unacknowledged',
+  'closed',
+  'snoozed',
+  'snooze_ended',
+  'note_added',
+  'escalated',
+];
+
+export interface EscalationConsumerOptions {
+  db: Db;
+  clock: Clock;
+  signal: WorkSignal;
+  runner: StepRunner;
+  /** Due runs of the event's alert claimed per event. */
+  batchSize: number;
+}
+
+/**
+ * The alert events' side of the engine: a new alert starts its escalations, a change pauses, resumes,
+ * escalates or finishes them, and an acknowledgement, close or note is told to those already paged. Each
+ * event is handled once (engine_handled_events), however often its delivery is retried.
+ */
+export function createEscalationConsumer(options: EscalationConsumerOptions): AlertEventConsumer {
+  const { db, clock, signal, runner, batchSize } = options;
+
+  /** What one event asks of the engine; true when messages due now were planned. */
+  async function apply(etx: EngineTx, event: AlertEvent, now: Date): Promise<boolean> {
+    // A step due now (a rule at 0 minutes, an escalate) runs in this same transaction: no wait for a tick.
+    if (event.type === 'created') {
+      const { alert, runs } = await startEscalations(etx, event, now, clock);
+      const ready = runs.filter((r) => r.next_at && r.next_at.getTime() <= now.getTime());
+      return alert && ready.length > 0
+        ? runner.runDueSteps(etx, ready, new Map([[alert.id, alert]]), now)
+        : false;
+    }
+    if (event.type !== 'note_added') await reconcile(etx, event, now);
+    const followUpDue = await followUp(etx, event, now);
+    return (await runner.claimAndRun(etx, now, batchSize, event.alertId)).due || followUpDue;
+  }
+
+  function committed(due: boolean): void {
+    if (due) signal.wake(QUEUES.notifications);
+    // A step may have closed an alert (the last repeat of a closing policy): its event waits.
+    signal.wake(QUEUES.alertEvents);
+  }
+
+  return {
+    name: 'escalation',
+    types: HANDLED_TYPES,
+    handles: (event) => HANDLED_TYPES.includes(event.type),
+
+    async handle(event) {
+      const now = clock.now();
+      const due = await db.transaction().execute(async (tx) => {
+        const etx = engineTx(tx);
+        const fresh = await repo.markHandled(tx, [event.eventId]);
+        if (!fresh.has(event.eventId)) return false;
+        const dueNow = await apply(etx, event, now);
+        await etx.logs.flush(tx);
+        return dueNow;
+      });
+      committed(due);
+    },
+
+    /**
+     * A batch of events in one transaction, with the on-call set-up read once for all of them: a burst of
+     * new alerts costs a few statements each, not a transaction each. Each event runs behind a savepoint;
+     * one that fails is rolled back alone, comes back as failed, and is retried on its own.
+     */
+    async handleBatch(events, { log: batchLog }) {
+      const now = clock.now();
+      const failed: { eventId: string; error: unknown }[] = [];
+      const due = await db.transaction().execute(async (tx) => {
+        const etx = engineTx(tx);
+        const fresh = await repo.markHandled(
+          tx,
+          events.map((e) => e.eventId),
+        );
+        const todo = events.filter((e) => fresh.has(e.eventId));
+        await preloadNewAlerts(etx, todo);
+        // All of them behind one savepoint first; only if one fails, each behind its own.
+        const together = await withSavepoint(tx, async () => {
+          let dueNow = false;
+          for (const event of todo) dueNow = (await apply(etx, event, now)) || dueNow;
+          return dueNow;
+        });
+        if (together.ok) {
+          await etx.logs.flush(tx);
+          return together.value;
+        }
+        etx.logs.dropAfter(0);
+        let dueNow = false;
+        for (const event of todo) {
+          const mark = etx.logs.mark();
+          const outcome = await withSavepoint(tx, () => apply(etx, event, now));
+          if (outcome.ok) {
+            dueNow = outcome.value || dueNow;
+            continue;
+          }
+          etx.logs.dropAfter(mark);
+          await repo.unmarkHandled(tx, event.eventId);
+          batchLog.error({ err: outcome.error, eventId: event.eventId }, 'an escalation event failed');
+          failed.push({ eventId: event.eventId, error: outcome.error });
+        }
+        await etx.logs.flush(tx);
+        return dueNow;
+      });
+      committed(due);
+      return { failed };
+    },
+  };
+}
+
+/** The new alerts of a batch, read at once: starting their escalations takes them from here. */
+async function preloadNewAlerts(etx: EngineTx, events: AlertEvent[]): Promise<void> {
+  const ids = events.filter((e) => e.type === 'created').map((e) => e.alertId);
+  if (ids.length === 0) return;
+  for (const alert of await repo.alerts(etx.tx, ids)) etx.newAlerts.set(alert.id, alert);
+}

@@ -1,0 +1,20 @@
+import type { Tx } from '../../db/database.js';
+import type { AlertRow } from '../../db/schema.js';
+import { LogBuffer } from './log-buffer.js';
+import { createSetupReads, type SetupReads } from './setup-reads.js';
+
+/** What the engine keeps for the length of one transaction, passed along with it. */
+export interface EngineTx {
+  tx: Tx;
+  logs: LogBuffer;
+  reads: SetupReads;
+  /**
+   * New alerts of a batch, read at once before their events are handled. Their rows cannot have
+   * changed since, in this transaction: nothing else of a new alert is handled before its start.
+   */
+  newAlerts: Map<string, AlertRow>;
+}
+
+export function engineTx(tx: Tx): EngineTx {
+  return { tx, logs: new LogBuffer(), reads: createSetupReads(tx), newAlerts: new Map() };
+}

@@ -1,0 +1,76 @@
+import type { AlertEvent } from '../../alerts/events.js';
+import type { AlertRow } from '../../db/schema.js';
+import { unwantedStopOns, whyUnwanted } from '../../notify/planner.js';
+import { notificationsRepository } from '../../notify/repository.js';
+import { planOf } from '../../oncall/routing/route.js';
+import type { EngineTx } from './engine-tx.js';
+import { escalationRepository as repo } from './repository.js';
+import { isEscalatedBy, transition } from './transition.js';
+
+/**
+ * Brings an alert's unfinished runs, and its pending messages, in line with the alert after an event
+ * changed it: the runs are locked and each is told the event (see transition.ts).
+ */
+export async function reconcile(etx: EngineTx, event: AlertEvent, now: Date): Promise<void> {
+  const { tx, logs } = etx;
+  const runs = await repo.lockUnfinished(tx, event.alertId);
+  const alert = await repo.alert(tx, event.alertId);
+  await cancelUnwantedMessages(etx, event.alertId, alert);
+  if (
+    event.type === 'escalated' &&
+    alert?.status === 'open' &&
+    !runs.some((run) => isEscalatedBy(run, event))
+  ) {
+    await escalateWithoutRun(etx, event, alert, now);
+    return;
+  }
+  for (const run of runs) {
+    const change = transition(run, alert, event, now);
+    if (change.kind === 'unchanged') continue;
+    await repo.updateRun(tx, run, change.update);
+    for (const line of change.logs) logs.add(run.alert_id, line);
+  }
+}
+
+async function cancelUnwantedMessages(
+  { tx, logs }: EngineTx,
+  alertId: string,
+  alert: AlertRow | undefined,
+): Promise<void> {
+  const unwanted = unwantedStopOns(alert);
+  if (unwanted.length === 0) return;
+  const why = whyUnwanted(unwanted[0] ?? 'acknowledged', alert) ?? 'the alert changed';
+  const n = await notificationsRepository.cancelPendingNotifications(tx, alertId, unwanted, why);
+  if (alert && n > 0) logs.add(alert.id, `${n} pending notification${n === 1 ? '' : 's'} cancelled: ${why}`);
+}
+
+/** The escalate action on an alert that runs no unfinished escalation of the policy it names (or of any). */
+async function escalateWithoutRun(
+  { tx, logs }: EngineTx,
+  event: Extract<AlertEvent, { type: 'escalated' }>,
+  alert: AlertRow,
+  now: Date,
+): Promise<void> {
+  if (!event.escalationId) {
+    logs.add(alert.id, 'Escalated, but the alert is on no escalation that has rules left');
+    return;
+  }
+  const policy = await repo.policy(tx, event.escalationId);
+  if (!policy) return;
+  // Not on that policy yet (or it finished): start it now, at its first rule.
+  const started = await repo.insertRun(tx, {
+    alertId: alert.id,
+    orgId: alert.org_id,
+    source: `escalate:${event.escalationId}`,
+    escalationId: event.escalationId,
+    plan: planOf(policy),
+    baseAt: now,
+    nextAt: now,
+  });
+  logs.add(
+    alert.id,
+    started
+      ? `Escalated: ${policy.name} starts now at its first rule`
+      : `Escalated: ${policy.name} has already run on this alert`,
+  );
+}

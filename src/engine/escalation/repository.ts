@@ -1,0 +1,162 @@
+import { sql } from 'kysely';
+import { type Queryable, NIL_UUID } from '../../db/database.js';
+import type { AlertEscalationRow, AlertRow } from '../../db/schema.js';
+import type { EscalationPlan } from '../../oncall/model.js';
+import type { RunUpdate } from './transition.js';
+
+/**
+ * The SQL of the escalation engine: its runs (`alert_escalations`), the events it has handled, and what
+ * it reads of other tables as it runs them.
+ */
+
+export interface NewRun {
+  alertId: string;
+  orgId: string;
+  /** What started it (`team:<id>`, `escalate:<id>`, …): an alert runs each source once. */
+  source: string;
+  escalationId: string | null;
+  plan: EscalationPlan;
+  baseAt: Date;
+  nextAt: Date;
+}
+
+export const escalationRepository = {
+  /** Marks events handled; returns those that were not yet (the others are retries). */
+  async markHandled(db: Queryable, eventIds: readonly string[]): Promise<Set<string>> {
+    if (eventIds.length === 0) return new Set();
+    const rows = await db
+      .insertInto('engine_handled_events')
+      .values(eventIds.map((event_id) => ({ event_id })))
+      .onConflict((oc) => oc.column('event_id').doNothing())
+      .returning('event_id')
+      .execute();
+    return new Set(rows.map((r) => r.event_id));
+  },
+
+  /** Not handled after all: the retry must find it new. */
+  async unmarkHandled(db: Queryable, eventId: string): Promise<void> {
+    await db.deleteFrom('engine_handled_events').where('event_id', '=', eventId).execute();
+  },
+
+  /** Old handled-event marks can go: a job is never retried weeks later. */
+  async purgeHandled(db: Queryable, olderThanDays: number): Promise<number> {
+    const result = await db
+      .deleteFrom('engine_handled_events')
+      .where('handled_at', '<', sql<Date>`now() - make_interval(days => ${olderThanDays})`)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  },
+
+  /** A new active run; undefined when the alert already ran one from that source. */
+  async insertRun(db: Queryable, run: NewRun): Promise<AlertEscalationRow | undefined> {
+    return db
+      .insertInto('alert_escalations')
+      .values({
+        alert_id: run.alertId,
+        org_id: run.orgId,
+        source: run.source,
+        escalation_id: run.escalationId,
+        plan: JSON.stringify(run.plan),
+        state: 'active',
+        base_at: run.baseAt,
+        next_at: run.nextAt,
+      })
+      .onConflict((oc) => oc.doNothing())
+      .returningAll()
+      .executeTakeFirst();
+  },
+
+  async updateRun(db: Queryable, run: AlertEscalationRow, update: RunUpdate): Promise<void> {
+    await db
+      .updateTable('alert_escalations')
+      .set({
+        state: update.state,
+        step: update.step ?? run.step,
+        base_at: update.baseAt ?? run.base_at,
+        next_at: update.nextAt === undefined ? run.next_at : update.nextAt,
+        paused_at: update.pausedAt === undefined ? run.paused_at : update.pausedAt,
+        pause_reason: update.pauseReason === undefined ? run.pause_reason : update.pauseReason,
+        finished_reason: update.finishedReason === undefined ? run.finished_reason : update.finishedReason,
+        skipped_from: update.skippedFrom === undefined ? run.skipped_from : update.skippedFrom,
+        replay_until: update.replayUntil === undefined ? run.replay_until : update.replayUntil,
+        updated_at: new Date(),
+      })
+      .where('id', '=', run.id)
+      .execute();
+  },
+
+  async postponeRun(db: Queryable, runId: string, nextAt: Date): Promise<void> {
+    await db
+      .updateTable('alert_escalations')
+      .set({ next_at: nextAt, updated_at: new Date() })
+      .where('id', '=', runId)
+      .execute();
+  },
+
+  /**
+   * Locks active runs due at `now` (of one alert, or of any), oldest due first. SKIP LOCKED lets any
+   * number of workers claim at once, each getting runs of its own.
+   */
+  claimDue(db: Queryable, now: Date, limit: number, alertId?: string): Promise<AlertEscalationRow[]> {
+    return db
+      .selectFrom('alert_escalations')
+      .selectAll()
+      .where('state', '=', 'active')
+      .where('next_at', '<=', now)
+      .$if(alertId !== undefined, (qb) => qb.where('alert_id', '=', alertId ?? NIL_UUID))
+      .orderBy('next_at')
+      .limit(limit)
+      .forUpdate()
+      .skipLocked()
+      .execute();
+  },
+
+  /** Locks the runs of an alert that are not finished, waiting for those another transaction holds. */
+  lockUnfinished(db: Queryable, alertId: string): Promise<AlertEscalationRow[]> {
+    return db
+      .selectFrom('alert_escalations')
+      .selectAll()
+      .where('alert_id', '=', alertId)
+      .where('state', '!=', 'finished')
+      .orderBy('id')
+      .forUpdate()
+      .execute();
+  },
+
+  async nextDueAt(db: Queryable): Promise<Date | null> {
+    const row = await db
+      .selectFrom('alert_escalations')
+      .select((eb) => eb.fn.min('next_at').as('at'))
+      .where('state', '=', 'active')
+      .executeTakeFirst();
+    return (row?.at as Date | null | undefined) ?? null;
+  },
+
+  alert(db: Queryable, id: string): Promise<AlertRow | undefined> {
+    return db.selectFrom('alerts').selectAll().where('id', '=', id).executeTakeFirst();
+  },
+
+  async alerts(db: Queryable, ids: readonly string[]): Promise<AlertRow[]> {
+    return db.selectFrom('alerts').selectAll().where('id', 'in', ids).execute();
+  },
+
+  policy(db: Queryable, escalationId: string) {
+    return db
+      .selectFrom('escalations')
+      .select(['name', 'rules', 'repeat'])
+      .where('id', '=', escalationId)
+      .executeTakeFirst();
+  },
+
+  user(db: Queryable, userId: string) {
+    return db
+      .selectFrom('users')
+      .select(['full_name', 'username'])
+      .where('id', '=', userId)
+      .executeTakeFirst();
+  },
+
+  schedule(db: Queryable, scheduleId: string) {
+    return db.selectFrom('schedules').select('name').where('id', '=', scheduleId).executeTakeFirst();
+  },
+};

@@ -1,0 +1,206 @@
+import { sql } from 'kysely';
+import type { AlertsService } from '../../alerts/service.js';
+import type { Tx } from '../../db/database.js';
+import type { AlertEscalationRow, AlertRow } from '../../db/schema.js';
+import type { Logger } from '../../logger.js';
+import { planNotifications } from '../../notify/planner.js';
+import type { EngineTx } from './engine-tx.js';
+import { ENGINE_ACTOR } from './log-buffer.js';
+import { describeStep, formatDuration, type PlanStep } from './plan.js';
+import { escalationRepository as repo } from './repository.js';
+import { dueSteps, type DueStep } from './transition.js';
+
+const RETRY_FAILED_STEP_MS = 60_000;
+
+export interface StepRunnerOptions {
+  alerts: AlertsService;
+  log: Logger;
+  /** A step that runs later than this after it fell due says so in the activity log. */
+  lateAfterMs: number;
+}
+
+/**
+ * Runs the due steps of escalation runs: pages the people a step names (as messages the sender delivers,
+ * see notify/planner.ts), or closes the alert after a policy's last repeat, then records where the run
+ * stands. The runs are locked by the caller's transaction.
+ */
+export interface StepRunner {
+  /** Claims due runs (of one alert, or of any) and runs their steps; `due` when messages due now were planned. */
+  claimAndRun(
+    etx: EngineTx,
+    now: Date,
+    limit: number,
+    alertId?: string,
+  ): Promise<{ claimed: number; due: boolean }>;
+  /** Runs the due steps of runs the transaction holds; true when messages due now were planned. */
+  runDueSteps(
+    etx: EngineTx,
+    runs: AlertEscalationRow[],
+    alertsById: ReadonlyMap<string, AlertRow>,
+    now: Date,
+  ): Promise<boolean>;
+}
+
+export function createStepRunner({ alerts, log, lateAfterMs }: StepRunnerOptions): StepRunner {
+  function lateness(now: Date, due: Date): string {
+    const lateMs = now.getTime() - due.getTime();
+    return lateMs > lateAfterMs
+      ? ` — fired ${formatDuration(lateMs)} late (due ${due.toISOString()}; no worker ran it in time)`
+      : '';
+  }
+
+  /**
+   * Runs one run's due steps and records where it then stands. Returns whether messages due now were
+   * planned, and the alert when its closing step closed it.
+   */
+  async function advanceRun(
+    etx: EngineTx,
+    run: AlertEscalationRow,
+    alert: AlertRow | undefined,
+    now: Date,
+  ): Promise<{ due: boolean; closed?: AlertRow }> {
+    const outcome = dueSteps(run, alert, now);
+    // Only an alert that exists has steps to run.
+    const ran = alert ? await runSteps(etx, run, alert, outcome.steps, now) : { due: false };
+    await repo.updateRun(etx.tx, run, outcome.update);
+    for (const line of outcome.logs) etx.logs.add(run.alert_id, line);
+    return ran;
+  }
+
+  async function runSteps(
+    etx: EngineTx,
+    run: AlertEscalationRow,
+    alert: AlertRow,
+    steps: DueStep[],
+    now: Date,
+  ): Promise<{ due: boolean; closed?: AlertRow }> {
+    let due = false;
+    let closed: AlertRow | undefined;
+    for (const { step, dueAt } of steps) {
+      const late = lateness(now, dueAt);
+      if (step.closesAlert) closed = await closeAlert(etx, run, alert, late);
+      else due = (await page(etx, run, alert, step, now, late)) || due;
+    }
+    return { due, closed };
+  }
+
+  async function page(
+    { tx, logs, reads }: EngineTx,
+    run: AlertEscalationRow,
+    alert: AlertRow,
+    step: PlanStep,
+    now: Date,
+    late: string,
+  ): Promise<boolean> {
+    const rule = step.rule;
+    if (!rule) return false;
+    const label = describeStep(run.plan, step);
+    const { recipients, target } = await reads.resolverFor(run.org_id)(rule, now);
+    if (recipients.length === 0) {
+      logs.add(alert.id, `${label}: nobody to notify in ${target}${late}`);
+      return false;
+    }
+    const result = await planNotifications(tx, {
+      alert,
+      kind: 'create-alert',
+      recipients,
+      // The base time is in the key: a restart (end of a snooze) or an escalate pages again; a retry does not.
+      keyPrefix: `page:${run.id}:${run.base_at.getTime()}:${step.index}`,
+      setups: reads.setups,
+      now,
+      reason: label,
+      escalationRunId: run.id,
+      stopOn: rule.condition === 'if-not-closed' ? 'closed' : 'acknowledged',
+    });
+    logs.add(alert.id, `${label}${late}: ${result.lines.join('; ')}`);
+    return result.dueNow;
+  }
+
+  /** The closing step of a policy whose repeats all ran; returns the alert when it closed it. */
+  async function closeAlert(
+    { tx, logs }: EngineTx,
+    run: AlertEscalationRow,
+    alert: AlertRow,
+    late: string,
+  ): Promise<AlertRow | undefined> {
+    // The lines of the steps before come first on the log, then the close.
+    await logs.flush(tx);
+    const locked = await alerts.lockInTx(tx, alert.id);
+    if (!locked || locked.status !== 'open') return undefined;
+    const outcome = await alerts.applyInTx(
+      tx,
+      locked,
+      { kind: 'close' },
+      { kind: 'system', name: ENGINE_ACTOR },
+      { note: `Closed by escalation ${run.plan.name} after its last repeat${late}` },
+    );
+    return outcome.alert;
+  }
+
+  async function runDueSteps(
+    etx: EngineTx,
+    runs: AlertEscalationRow[],
+    byId: ReadonlyMap<string, AlertRow>,
+    now: Date,
+  ): Promise<boolean> {
+    const alertsById = new Map(byId);
+    let due = false;
+    for (const run of runs) {
+      const mark = etx.logs.mark();
+      // One run that cannot go on (a schedule's zone gone from the tz database, a row deleted under it)
+      // must not hold up the others: it is set aside for a minute and says why on its alert.
+      const outcome = await behindSavepoint(etx.tx, () =>
+        advanceRun(etx, run, alertsById.get(run.alert_id), now),
+      );
+      if (outcome.ok) {
+        due = outcome.value.due || due;
+        // Another run of the same alert in this batch must see it closed.
+        const closed = outcome.value.closed;
+        if (closed) alertsById.set(closed.id, closed);
+        continue;
+      }
+      etx.logs.dropAfter(mark);
+      const error = outcome.error;
+      const message = error instanceof Error ? error.message : String(error);
+      log.error({ err: error, escalationRunId: run.id, alertId: run.alert_id }, 'an escalation step failed');
+      await repo.postponeRun(etx.tx, run.id, new Date(now.getTime() + RETRY_FAILED_STEP_MS));
+      if (byId.has(run.alert_id))
+        etx.logs.add(run.alert_id, `${run.plan.name}: a step failed (${message}); trying again in 1 min`);
+    }
+    return due;
+  }
+
+  return {
+    async claimAndRun(etx, now, limit, alertId) {
+      const runs = await repo.claimDue(etx.tx, now, limit, alertId);
+      if (runs.length === 0) return { claimed: 0, due: false };
+      const alertRows = await repo.alerts(
+        etx.tx,
+        runs.map((r) => r.alert_id),
+      );
+      const due = await runDueSteps(etx, runs, new Map(alertRows.map((a) => [a.id, a])), now);
+      return { claimed: runs.length, due };
+    },
+    runDueSteps,
+  };
+}
+
+/**
+ * Unlike withSavepoint (db/database.ts), every error is caught here, transient ones too: a run that failed
+ * is set aside and retried later, and the others of the batch go on.
+ */
+async function behindSavepoint<T>(
+  tx: Tx,
+  work: () => Promise<T>,
+): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+  await sql`SAVEPOINT escalation_step`.execute(tx);
+  try {
+    const value = await work();
+    await sql`RELEASE SAVEPOINT escalation_step`.execute(tx);
+    return { ok: true, value };
+  } catch (error) {
+    await sql`ROLLBACK TO SAVEPOINT escalation_step`.execute(tx);
+    await sql`RELEASE SAVEPOINT escalation_step`.execute(tx);
+    return { ok: false, error };
+  }
+}

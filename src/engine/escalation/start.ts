@@ -1,0 +1,92 @@
+import type { AlertEvent } from '../../alerts/events.js';
+import type { AlertEscalationRow, AlertRow } from '../../db/schema.js';
+import { matchableAlert } from '../../notify/planner.js';
+import type { EscalationPlan } from '../../oncall/model.js';
+import { oneRulePlan, planOf, routeAlert, schedulePlan } from '../../oncall/routing/route.js';
+import type { Clock } from '../clock.js';
+import type { EngineTx } from './engine-tx.js';
+import { dueAt, stepAt } from './plan.js';
+import { escalationRepository as repo } from './repository.js';
+
+/**
+ * Starts the escalations of a new alert: one run per responder team (by the team's routing), per
+ * escalation and schedule responder, and per user responder. Returns the alert and the runs it started.
+ */
+export async function startEscalations(
+  { tx, logs, reads, newAlerts }: EngineTx,
+  event: AlertEvent,
+  now: Date,
+  clock: Clock,
+): Promise<{ alert?: AlertRow; runs: AlertEscalationRow[] }> {
+  const alert = newAlerts.get(event.alertId) ?? (await repo.alert(tx, event.alertId));
+  if (!alert || alert.status === 'closed') return { runs: [] };
+  const started: AlertEscalationRow[] = [];
+  // From the alert's creation: if no worker ran since, the first steps are late, and say so.
+  const base = clock.fromSystemTime(new Date(event.at));
+  const start = async (source: string, escalationId: string | null, plan: EscalationPlan) => {
+    const first = stepAt(plan, 0);
+    const run = await repo.insertRun(tx, {
+      alertId: alert.id,
+      orgId: alert.org_id,
+      source,
+      escalationId,
+      plan,
+      baseAt: base,
+      nextAt: first ? dueAt(base, first) : base,
+    });
+    if (run) started.push(run);
+  };
+  if (alert.responders.length === 0) {
+    logs.add(alert.id, 'The alert has no responders: nobody is notified');
+    return { alert, runs: [] };
+  }
+  const matchable = matchableAlert(alert);
+  for (const responder of alert.responders) {
+    if (responder.type === 'team') {
+      const decision = await routeAlert(tx, responder.id, matchable, now, reads.routing);
+      const teamName = decision.teamName;
+      if (decision.kind === 'none') {
+        logs.add(
+          alert.id,
+          `Team ${teamName}: routing rule "${decision.ruleName}" says do not notify; nobody is paged`,
+        );
+        continue;
+      }
+      const via =
+        decision.kind === 'team-members'
+          ? 'no routing rule or default policy is set, so every member is notified'
+          : `routing rule "${decision.ruleName}"`;
+      logs.add(alert.id, `Team ${teamName}: ${via}; escalating with ${decision.plan.name}`);
+      await start(
+        `team:${responder.id}`,
+        decision.kind === 'escalation' ? decision.escalationId : null,
+        decision.plan,
+      );
+    } else if (responder.type === 'user') {
+      const user = await repo.user(tx, responder.id);
+      if (!user) continue;
+      await start(
+        `user:${responder.id}`,
+        null,
+        oneRulePlan(`Responder ${user.full_name || user.username}`, { type: 'user', id: responder.id }),
+      );
+    } else if (responder.type === 'escalation') {
+      // Opsgenie's escalation responder: that policy runs as it is, no team routing in between.
+      const policy = await repo.policy(tx, responder.id);
+      if (!policy) {
+        logs.add(alert.id, 'An escalation responder no longer exists: nobody is paged for it');
+        continue;
+      }
+      logs.add(alert.id, `Escalation ${policy.name} is a responder; escalating with it`);
+      await start(`escalation:${responder.id}`, responder.id, planOf(policy));
+    } else {
+      const schedule = await repo.schedule(tx, responder.id);
+      if (!schedule) {
+        logs.add(alert.id, 'A schedule responder no longer exists: nobody is paged for it');
+        continue;
+      }
+      await start(`schedule:${responder.id}`, null, schedulePlan(responder.id, schedule.name));
+    }
+  }
+  return { alert, runs: started };
+}

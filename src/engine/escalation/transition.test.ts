@@ -1,0 +1,579 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { AlertEvent } from '../../alerts/events.js';
+import type { EscalationPlan, EscalationRule } from '../../oncall/model.js';
+import { dueAt, stepAt } from './plan.js';
+import {
+  dueSteps,
+  transition,
+  type AlertFields,
+  type DueStepsOutcome,
+  type RunFields,
+  type RunTransition,
+} from './transition.js';
+
+const MINUTE = 60_000;
+const t0 = new Date('2026-11-27T10:00:00Z');
+const at = (minutes: number) => new Date(t0.getTime() + minutes * MINUTE);
+
+const rule = (
+  delayMinutes: number,
+  condition: EscalationRule['condition'] = 'if-not-acked',
+): EscalationRule => ({
+  condition,
+  notifyType: 'default',
+  delayMinutes,
+  recipient: { type: 'user', id: 'u' },
+});
+
+/** Three people, 10 minutes apart; every rule stops at an acknowledgement. */
+const plain: EscalationPlan = { name: 'Plain', rules: [rule(0), rule(10), rule(20)], repeat: null };
+/** The third rule runs until the alert is closed, acknowledged or not. */
+const managed: EscalationPlan = {
+  name: 'Managed',
+  rules: [rule(0), rule(10), rule(30, 'if-not-closed')],
+  repeat: null,
+};
+/** Its if-not-closed rule comes first, so from step 1 on nothing runs on an acknowledged alert. */
+const managerFirst: EscalationPlan = {
+  name: 'Manager first',
+  rules: [rule(0, 'if-not-closed'), rule(10)],
+  repeat: null,
+};
+/** One rule, no repeat, then the alert is closed 5 minutes on. */
+const closing: EscalationPlan = {
+  name: 'Closing',
+  rules: [rule(0)],
+  repeat: { waitIntervalMinutes: 5, count: 0, closeAlertAfterAll: true },
+};
+
+const run = (fields: Partial<RunFields> = {}): RunFields => ({
+  id: 'run-1',
+  escalation_id: 'policy-1',
+  plan: plain,
+  state: 'active',
+  step: 1,
+  base_at: t0,
+  paused_at: null,
+  pause_reason: null,
+  skipped_from: null,
+  replay_until: null,
+  ...fields,
+});
+
+const open: AlertFields = { status: 'open', snoozed: false, acknowledged: false };
+const acked: AlertFields = { ...open, acknowledged: true };
+const snoozed: AlertFields = { ...open, snoozed: true };
+const closed: AlertFields = { ...open, status: 'closed' };
+
+const base = {
+  eventId: 'event-1',
+  alertId: 'alert-1',
+  orgId: 'org-1',
+  at: t0.toISOString(),
+  actor: { kind: 'user', name: 'Alice' },
+} as const;
+const event = {
+  acknowledged: { ...base, type: 'acknowledged' },
+  unacknowledged: { ...base, type: 'unacknowledged' },
+  closed: { ...base, type: 'closed' },
+  snoozed: { ...base, type: 'snoozed', until: at(60).toISOString() },
+  snoozeEnded: { ...base, type: 'snooze_ended' },
+  note: { ...base, type: 'note_added', note: 'on it' },
+  escalated: { ...base, type: 'escalated' },
+  escalatedOther: { ...base, type: 'escalated', escalationId: 'policy-2' },
+} satisfies Record<string, AlertEvent>;
+
+describe('transition: what an alert event does to a run', () => {
+  const cases: {
+    name: string;
+    run: RunFields;
+    alert: AlertFields | undefined;
+    event: AlertEvent;
+    now: Date;
+    expect: RunTransition;
+  }[] = [
+    {
+      name: 'a closed alert finishes it',
+      run: run(),
+      alert: closed,
+      event: event.closed,
+      now: at(3),
+      expect: {
+        kind: 'finished',
+        update: { state: 'finished', nextAt: null, finishedReason: 'alert closed' },
+        logs: [],
+      },
+    },
+    {
+      name: 'a deleted alert finishes it, paused or not',
+      run: run({ state: 'paused', paused_at: at(1), pause_reason: 'acknowledged' }),
+      alert: undefined,
+      event: event.unacknowledged,
+      now: at(3),
+      expect: {
+        kind: 'finished',
+        update: { state: 'finished', nextAt: null, finishedReason: 'alert closed' },
+        logs: [],
+      },
+    },
+    {
+      name: 'a snoozed alert pauses it from now',
+      run: run(),
+      alert: snoozed,
+      event: event.snoozed,
+      now: at(5),
+      expect: {
+        kind: 'paused',
+        update: { state: 'paused', nextAt: null, pausedAt: at(5), pauseReason: 'snoozed' },
+        logs: ['Plain paused: the alert was snoozed'],
+      },
+    },
+    {
+      name: 'an acknowledged alert pauses it when no later rule runs on an acknowledged alert',
+      run: run(),
+      alert: acked,
+      event: event.acknowledged,
+      now: at(5),
+      expect: {
+        kind: 'paused',
+        update: { state: 'paused', nextAt: null, pausedAt: at(5), pauseReason: 'acknowledged' },
+        logs: ['Plain paused: the alert was acknowledged'],
+      },
+    },
+    {
+      name: 'an acknowledged alert leaves it running when a later rule runs until the alert is closed',
+      run: run({ plan: managed }),
+      alert: acked,
+      event: event.acknowledged,
+      now: at(5),
+      expect: { kind: 'unchanged' },
+    },
+    {
+      name: 'an acknowledged alert pauses it when the rule that runs until closed is behind it',
+      run: run({ plan: managerFirst }),
+      alert: acked,
+      event: event.acknowledged,
+      now: at(5),
+      expect: {
+        kind: 'paused',
+        update: { state: 'paused', nextAt: null, pausedAt: at(5), pauseReason: 'acknowledged' },
+        logs: ['Manager first paused: the alert was acknowledged'],
+      },
+    },
+    {
+      name: 'a pause for another reason keeps the time it started',
+      run: run({ state: 'paused', paused_at: at(1), pause_reason: 'acknowledged' }),
+      alert: { ...acked, snoozed: true },
+      event: event.snoozed,
+      now: at(5),
+      expect: { kind: 'paused', update: { state: 'paused', pauseReason: 'snoozed' }, logs: [] },
+    },
+    {
+      name: 'an unacknowledge resumes it with the time that was left',
+      run: run({ state: 'paused', paused_at: at(4), pause_reason: 'acknowledged' }),
+      alert: open,
+      event: event.unacknowledged,
+      now: at(10),
+      // Paused 6 minutes at 4 of 10: the second rule comes 6 minutes later than it would have.
+      expect: {
+        kind: 'resumed',
+        update: { state: 'active', baseAt: at(6), nextAt: at(16), pausedAt: null, pauseReason: null },
+        logs: ['Plain resumes: the alert was unacknowledged'],
+      },
+    },
+    {
+      name: 'an unacknowledge goes back to the rules passed over while acknowledged',
+      run: run({ plan: managed, step: 2, skipped_from: 1 }),
+      alert: open,
+      event: event.unacknowledged,
+      now: at(15),
+      expect: {
+        kind: 'resumed',
+        update: {
+          state: 'active',
+          step: 1,
+          baseAt: at(5),
+          nextAt: at(15),
+          pausedAt: null,
+          pauseReason: null,
+          skippedFrom: null,
+          replayUntil: 2,
+        },
+        logs: [
+          'Managed resumes from Managed rule 2 (after 10 min), passed over while the alert was acknowledged',
+        ],
+      },
+    },
+    {
+      name: 'an unacknowledge during a snooze leaves it paused',
+      run: run({ state: 'paused', paused_at: at(4), pause_reason: 'snoozed' }),
+      alert: snoozed,
+      event: event.unacknowledged,
+      now: at(10),
+      expect: { kind: 'unchanged' },
+    },
+    {
+      name: 'the end of a snooze starts it over from its first rule',
+      run: run({
+        state: 'paused',
+        paused_at: at(4),
+        pause_reason: 'snoozed',
+        skipped_from: 1,
+        replay_until: 2,
+      }),
+      alert: open,
+      event: event.snoozeEnded,
+      now: at(30),
+      expect: {
+        kind: 'restarted',
+        update: {
+          state: 'active',
+          step: 0,
+          baseAt: at(30),
+          nextAt: at(30),
+          pausedAt: null,
+          pauseReason: null,
+          skippedFrom: null,
+          replayUntil: null,
+        },
+        logs: ['Plain starts again from its first rule: the snooze ended'],
+      },
+    },
+    {
+      name: 'a snooze pause on an acknowledged alert is not ended by another event',
+      run: run({ plan: managed, state: 'paused', paused_at: at(4), pause_reason: 'snoozed' }),
+      alert: acked,
+      event: event.acknowledged,
+      now: at(30),
+      expect: { kind: 'paused', update: { state: 'paused', pauseReason: 'acknowledged' }, logs: [] },
+    },
+    {
+      name: 'a snooze pause on an acknowledged alert ends at snooze_ended',
+      run: run({ plan: managed, state: 'paused', paused_at: at(4), pause_reason: 'snoozed' }),
+      alert: acked,
+      event: event.snoozeEnded,
+      now: at(30),
+      expect: {
+        kind: 'restarted',
+        update: {
+          state: 'active',
+          step: 0,
+          baseAt: at(30),
+          nextAt: at(30),
+          pausedAt: null,
+          pauseReason: null,
+          skippedFrom: null,
+          replayUntil: null,
+        },
+        logs: ['Managed starts again from its first rule: the snooze ended'],
+      },
+    },
+    {
+      name: 'escalate makes the next rule due now, from its base time back by the rule’s delay',
+      run: run(),
+      alert: open,
+      event: event.escalated,
+      now: at(3),
+      expect: {
+        kind: 'escalated',
+        update: { state: 'active', baseAt: at(-7), nextAt: at(3), pausedAt: null, pauseReason: null },
+        logs: [],
+      },
+    },
+    {
+      name: 'escalate wakes a paused run',
+      run: run({ state: 'paused', paused_at: at(1), pause_reason: 'acknowledged' }),
+      alert: acked,
+      event: event.escalated,
+      now: at(3),
+      expect: {
+        kind: 'escalated',
+        update: { state: 'active', baseAt: at(-7), nextAt: at(3), pausedAt: null, pauseReason: null },
+        logs: [],
+      },
+    },
+    {
+      name: 'escalate naming another policy leaves it alone',
+      run: run(),
+      alert: open,
+      event: event.escalatedOther,
+      now: at(3),
+      expect: { kind: 'unchanged' },
+    },
+    {
+      name: 'escalate leaves a run with no rule left alone',
+      run: run({ step: 3, skipped_from: 1 }),
+      alert: open,
+      event: event.escalated,
+      now: at(3),
+      expect: { kind: 'unchanged' },
+    },
+    {
+      name: 'escalate on a closed alert finishes it',
+      run: run(),
+      alert: closed,
+      event: event.escalated,
+      now: at(3),
+      expect: {
+        kind: 'finished',
+        update: { state: 'finished', nextAt: null, finishedReason: 'alert closed' },
+        logs: [],
+      },
+    },
+    {
+      name: 'a note changes nothing',
+      run: run(),
+      alert: open,
+      event: event.note,
+      now: at(3),
+      expect: { kind: 'unchanged' },
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      assert.deepEqual(transition(c.run, c.alert, c.event, c.now), c.expect);
+    });
+  }
+
+  it('escalate keeps the later rules spaced from the one it made due', () => {
+    const outcome = transition(run(), open, event.escalated, at(3));
+    assert.equal(outcome.kind, 'escalated');
+    const baseAt = outcome.kind === 'escalated' ? outcome.update.baseAt : undefined;
+    assert.ok(baseAt);
+    const third = stepAt(plain, 2);
+    assert.ok(third);
+    assert.deepEqual(dueAt(baseAt, third), at(13));
+  });
+});
+
+describe('dueSteps: what running a run’s due steps does to it', () => {
+  const cases: {
+    name: string;
+    run: RunFields;
+    alert: AlertFields | undefined;
+    now: Date;
+    /** Indexes of the steps run, with when each fell due (minutes after t0). */
+    steps: [number, number][];
+    update: DueStepsOutcome['update'];
+    logs?: string[];
+  }[] = [
+    {
+      name: 'runs every step due, late ones too, then waits for the next',
+      run: run({ step: 0 }),
+      alert: open,
+      now: at(12),
+      steps: [
+        [0, 0],
+        [1, 10],
+      ],
+      update: {
+        state: 'active',
+        step: 2,
+        skippedFrom: null,
+        replayUntil: null,
+        nextAt: at(20),
+        pausedAt: null,
+        pauseReason: null,
+      },
+    },
+    {
+      name: 'finishes after the last rule',
+      run: run({ step: 2 }),
+      alert: open,
+      now: at(25),
+      steps: [[2, 20]],
+      update: {
+        state: 'finished',
+        step: 3,
+        skippedFrom: null,
+        replayUntil: null,
+        nextAt: null,
+        finishedReason: 'completed',
+      },
+      logs: ['Plain: every rule has run; the escalation is over'],
+    },
+    {
+      name: 'closes the alert after the last repeat',
+      run: run({ plan: closing, step: 1 }),
+      alert: open,
+      now: at(6),
+      steps: [[1, 5]],
+      update: {
+        state: 'finished',
+        step: 2,
+        skippedFrom: null,
+        replayUntil: null,
+        nextAt: null,
+        finishedReason: 'closed after the last repeat',
+      },
+    },
+    {
+      name: 'repeats the policy from its first rule',
+      run: run({
+        plan: { ...plain, repeat: { waitIntervalMinutes: 10, count: 1, closeAlertAfterAll: false } },
+        step: 2,
+      }),
+      alert: open,
+      now: at(30),
+      steps: [
+        [2, 20],
+        [3, 30],
+      ],
+      update: {
+        state: 'active',
+        step: 4,
+        skippedFrom: null,
+        replayUntil: null,
+        nextAt: at(40),
+        pausedAt: null,
+        pauseReason: null,
+      },
+    },
+    {
+      name: 'finishes without a step on a closed alert',
+      run: run(),
+      alert: closed,
+      now: at(12),
+      steps: [],
+      update: {
+        state: 'finished',
+        step: 1,
+        skippedFrom: null,
+        replayUntil: null,
+        nextAt: null,
+        finishedReason: 'alert closed',
+      },
+    },
+    {
+      name: 'finishes without a step on a deleted alert',
+      run: run(),
+      alert: undefined,
+      now: at(12),
+      steps: [],
+      update: {
+        state: 'finished',
+        step: 1,
+        skippedFrom: null,
+        replayUntil: null,
+        nextAt: null,
+        finishedReason: 'alert closed',
+      },
+    },
+    {
+      name: 'pauses without a step on a snoozed alert',
+      run: run(),
+      alert: snoozed,
+      now: at(12),
+      steps: [],
+      update: {
+        state: 'paused',
+        step: 1,
+        skippedFrom: null,
+        replayUntil: null,
+        nextAt: null,
+        pausedAt: at(12),
+        pauseReason: 'snoozed',
+      },
+      logs: ['Plain paused: the alert was snoozed'],
+    },
+    {
+      name: 'on an acknowledged alert, passes over to the rule that runs until closed, and remembers where from',
+      run: run({ plan: managed }),
+      alert: acked,
+      now: at(12),
+      steps: [],
+      update: {
+        state: 'active',
+        step: 2,
+        skippedFrom: 1,
+        replayUntil: null,
+        nextAt: at(30),
+        pausedAt: null,
+        pauseReason: null,
+      },
+    },
+    {
+      name: 'on an acknowledged alert, runs the rule that runs until closed when it is due',
+      run: run({ plan: managed, step: 2, skipped_from: 1 }),
+      alert: acked,
+      now: at(31),
+      steps: [[2, 30]],
+      update: {
+        state: 'paused',
+        step: 3,
+        skippedFrom: 1,
+        replayUntil: null,
+        nextAt: null,
+        pausedAt: at(31),
+        pauseReason: 'acknowledged',
+      },
+      logs: ['Managed paused: the alert was acknowledged'],
+    },
+    {
+      name: 'on an acknowledged alert with no such rule ahead, pauses and remembers where from',
+      run: run(),
+      alert: acked,
+      now: at(12),
+      steps: [],
+      update: {
+        state: 'paused',
+        step: 1,
+        skippedFrom: 1,
+        replayUntil: null,
+        nextAt: null,
+        pausedAt: at(12),
+        pauseReason: 'acknowledged',
+      },
+      logs: ['Plain paused: the alert was acknowledged'],
+    },
+    {
+      name: 'going back over passed-over rules does not run a rule that ran while acknowledged',
+      run: run({ plan: managed, step: 1, base_at: at(-30), replay_until: 3 }),
+      alert: open,
+      now: at(0),
+      steps: [[1, -20]],
+      update: {
+        state: 'finished',
+        step: 3,
+        skippedFrom: null,
+        replayUntil: 3,
+        nextAt: null,
+        finishedReason: 'completed',
+      },
+      logs: ['Managed: every rule has run; the escalation is over'],
+    },
+    {
+      name: 'does nothing before the step is due',
+      run: run(),
+      alert: open,
+      now: at(9),
+      steps: [],
+      update: {
+        state: 'active',
+        step: 1,
+        skippedFrom: null,
+        replayUntil: null,
+        nextAt: at(10),
+        pausedAt: null,
+        pauseReason: null,
+      },
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const outcome = dueSteps(c.run, c.alert, c.now);
+      assert.deepEqual(
+        outcome.steps.map((s) => [s.step.index, (s.dueAt.getTime() - t0.getTime()) / MINUTE]),
+        c.steps,
+      );
+      assert.deepEqual(outcome.update, c.update);
+      assert.deepEqual(outcome.logs, c.logs ?? []);
+    });
+  }
+
+  it('marks the closing step as the one that closes the alert', () => {
+    const outcome = dueSteps(run({ plan: closing, step: 1 }), open, at(6));
+    assert.equal(outcome.steps[0]?.step.closesAlert, true);
+  });
+});

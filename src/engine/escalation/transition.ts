@@ -1,0 +1,268 @@
+import type { AlertEvent } from '../../alerts/events.js';
+import type { AlertEscalationRow, AlertRow, EscalationState } from '../../db/schema.js';
+import { describeStep, dueAt, nextStepWhenAcknowledged, stepAt, type PlanStep } from './plan.js';
+
+/**
+ * What happens to one escalation run, decided without the database or the clock: the runner and the
+ * consumer read the rows, ask here, and write what comes back. The decisions look at the alert as it is
+ * now, never at the order events came in, so a retried or late event ends in the state the alert is in.
+ */
+
+/** What a decision reads of a run. */
+export type RunFields = Pick<
+  AlertEscalationRow,
+  | 'id'
+  | 'escalation_id'
+  | 'plan'
+  | 'state'
+  | 'step'
+  | 'base_at'
+  | 'paused_at'
+  | 'pause_reason'
+  | 'skipped_from'
+  | 'replay_until'
+>;
+
+/** What a decision reads of the alert; undefined when the alert was deleted. */
+export type AlertFields = Pick<AlertRow, 'status' | 'snoozed' | 'acknowledged'>;
+
+/** The columns of a run to write; those left out keep their value. */
+export interface RunUpdate {
+  state: EscalationState;
+  step?: number;
+  baseAt?: Date;
+  nextAt?: Date | null;
+  pausedAt?: Date | null;
+  pauseReason?: string | null;
+  finishedReason?: string | null;
+  skippedFrom?: number | null;
+  replayUntil?: number | null;
+}
+
+export type PauseReason = 'snoozed' | 'acknowledged';
+
+export type RunTransition =
+  | { kind: 'unchanged' }
+  | {
+      kind: 'finished' | 'paused' | 'restarted' | 'resumed' | 'escalated';
+      update: RunUpdate;
+      /** Lines for the alert's activity log. */
+      logs: string[];
+    };
+
+const UNCHANGED: RunTransition = { kind: 'unchanged' };
+
+type Target =
+  { state: 'finished'; reason: string } | { state: 'paused'; reason: PauseReason } | { state: 'active' };
+
+/** Whether the escalate action of `event` is meant for this run (it names the run's policy, or none). */
+export function isEscalatedBy(run: RunFields, event: Extract<AlertEvent, { type: 'escalated' }>): boolean {
+  return !event.escalationId || run.escalation_id === event.escalationId;
+}
+
+/**
+ * What an alert event does to one unfinished run of its alert. `alert` is the alert's row as the event
+ * left it (read after the event), not the event's own view of it.
+ */
+export function transition(
+  run: RunFields,
+  alert: AlertFields | undefined,
+  event: AlertEvent,
+  now: Date,
+): RunTransition {
+  if (event.type === 'escalated' && alert?.status === 'open')
+    return isEscalatedBy(run, event) ? escalateNow(run, now) : UNCHANGED;
+  const target = targetOf(run, alert, event);
+  if (target.state === 'finished')
+    return {
+      kind: 'finished',
+      update: { state: 'finished', nextAt: null, finishedReason: target.reason },
+      logs: [],
+    };
+  if (target.state === 'paused') {
+    if (run.state !== 'paused') {
+      return {
+        kind: 'paused',
+        update: { state: 'paused', nextAt: null, pausedAt: now, pauseReason: target.reason },
+        logs: [`${run.plan.name} paused: the alert was ${target.reason}`],
+      };
+    }
+    // Still paused, now for another reason: the pause keeps its start, which a resume counts from.
+    if (run.pause_reason !== target.reason)
+      return { kind: 'paused', update: { state: 'paused', pauseReason: target.reason }, logs: [] };
+    return UNCHANGED;
+  }
+  // An active target means the alert exists (see targetOf).
+  if (!alert) return UNCHANGED;
+  if (run.state === 'paused' && run.pause_reason === 'snoozed') return restart(run, now);
+  if (run.skipped_from !== null && !alert.acknowledged) return replayPassedOver(run, run.skipped_from, now);
+  if (run.state === 'paused') return resume(run, now);
+  return UNCHANGED;
+}
+
+function targetOf(run: RunFields, alert: AlertFields | undefined, event: AlertEvent): Target {
+  if (!alert || alert.status === 'closed') return { state: 'finished', reason: 'alert closed' };
+  if (alert.snoozed) return { state: 'paused', reason: 'snoozed' };
+  if (alert.acknowledged && !nextStepWhenAcknowledged(run.plan, run.step))
+    return { state: 'paused', reason: 'acknowledged' };
+  if (run.state === 'paused' && run.pause_reason === 'snoozed' && event.type !== 'snooze_ended') {
+    // The alert is no longer snoozed, yet this is not the snooze's end: on an acknowledged alert the run
+    // stays paused (now for the acknowledgement); an unacknowledged one starts over as the end would.
+    return alert.acknowledged ? { state: 'paused', reason: 'acknowledged' } : { state: 'active' };
+  }
+  return { state: 'active' };
+}
+
+/** As in Opsgenie, the end of a snooze starts the escalation over: people hear about it again. */
+function restart(run: RunFields, now: Date): RunTransition {
+  const first = stepAt(run.plan, 0);
+  return {
+    kind: 'restarted',
+    update: {
+      state: 'active',
+      step: 0,
+      baseAt: now,
+      nextAt: first ? dueAt(now, first) : now,
+      pausedAt: null,
+      pauseReason: null,
+      skippedFrom: null,
+      replayUntil: null,
+    },
+    logs: [`${run.plan.name} starts again from its first rule: the snooze ended`],
+  };
+}
+
+/**
+ * Unacknowledged after rules were passed over: they run now, and the later ones keep their spacing. The
+ * rules up to where the run had got are gone over again; replayUntil keeps those that ran from running twice.
+ */
+function replayPassedOver(run: RunFields, skippedFrom: number, now: Date): RunTransition {
+  const back = stepAt(run.plan, skippedFrom);
+  if (!back) return UNCHANGED;
+  return {
+    kind: 'resumed',
+    update: {
+      state: 'active',
+      step: back.index,
+      baseAt: new Date(now.getTime() - back.offsetMs),
+      nextAt: now,
+      pausedAt: null,
+      pauseReason: null,
+      skippedFrom: null,
+      replayUntil: run.step,
+    },
+    logs: [
+      `${run.plan.name} resumes from ${describeStep(run.plan, back)}, passed over while the alert was acknowledged`,
+    ],
+  };
+}
+
+/** Unacknowledged: carry on where it stopped, with the time that was left. */
+function resume(run: RunFields, now: Date): RunTransition {
+  const pausedFor = now.getTime() - (run.paused_at ?? now).getTime();
+  const baseAt = new Date(run.base_at.getTime() + pausedFor);
+  const step = stepAt(run.plan, run.step);
+  return {
+    kind: 'resumed',
+    update: {
+      state: 'active',
+      baseAt,
+      nextAt: step ? dueAt(baseAt, step) : now,
+      pausedAt: null,
+      pauseReason: null,
+    },
+    logs: [`${run.plan.name} resumes: the alert was unacknowledged`],
+  };
+}
+
+/**
+ * The escalate action: the run's next rule is due now, paused or not, and later rules keep their
+ * spacing from it. Running it (or pausing again, on a snoozed alert) is the runner's part.
+ */
+export function escalateNow(run: RunFields, now: Date): RunTransition {
+  const step = stepAt(run.plan, run.step);
+  if (!step) return UNCHANGED;
+  return {
+    kind: 'escalated',
+    update: {
+      state: 'active',
+      baseAt: new Date(now.getTime() - step.offsetMs),
+      nextAt: now,
+      pausedAt: null,
+      pauseReason: null,
+    },
+    logs: [],
+  };
+}
+
+/** A step to run now, and when it fell due (a late one says so). */
+export interface DueStep {
+  step: PlanStep;
+  dueAt: Date;
+}
+
+export interface DueStepsOutcome {
+  /** In plan order; a closing step is always the last. */
+  steps: DueStep[];
+  /** Where the run stands once they ran. */
+  update: RunUpdate;
+  /** Lines for the activity log, after those of the steps. */
+  logs: string[];
+}
+
+/**
+ * Every step of a run that is due at `now` (several, when no worker ran across them), and where the run
+ * stands after them: waiting for its next step, paused, or finished. On an acknowledged alert the rules
+ * that stop at an acknowledgement are passed over, and remembered in skipped_from so an unacknowledge
+ * goes back to them.
+ */
+export function dueSteps(run: RunFields, alert: AlertFields | undefined, now: Date): DueStepsOutcome {
+  const plan = run.plan;
+  const steps: DueStep[] = [];
+  let index = run.step;
+  let skippedFrom = run.skipped_from;
+  let replayUntil = run.replay_until;
+  // Every way out records the step reached and what is remembered about passed-over rules.
+  const settle = (update: RunUpdate, logs: string[] = []): DueStepsOutcome => ({
+    steps,
+    update: { step: index, skippedFrom, replayUntil, ...update },
+    logs,
+  });
+  const pause = (reason: PauseReason) =>
+    settle({ state: 'paused', nextAt: null, pausedAt: now, pauseReason: reason }, [
+      `${plan.name} paused: the alert was ${reason}`,
+    ]);
+  for (let guard = 0; guard < 1000; guard++) {
+    if (!alert || alert.status === 'closed')
+      return settle({ state: 'finished', nextAt: null, finishedReason: 'alert closed' });
+    if (alert.snoozed) return pause('snoozed');
+    let step: PlanStep | undefined = stepAt(plan, index);
+    // Rules were passed over for the acknowledgement: they still run if it is taken back.
+    if (!step && skippedFrom !== null && alert.acknowledged) return pause('acknowledged');
+    if (!step)
+      return settle({ state: 'finished', nextAt: null, finishedReason: 'completed' }, [
+        `${plan.name}: every rule has run; the escalation is over`,
+      ]);
+    const due = dueAt(run.base_at, step);
+    if (due.getTime() > now.getTime())
+      return settle({ state: 'active', nextAt: due, pausedAt: null, pauseReason: null });
+    if (replayUntil !== null && index >= replayUntil) replayUntil = null;
+    if (replayUntil !== null && step.rule?.condition === 'if-not-closed') {
+      // Going back over rules passed over while acknowledged: this one ran then, and is not run twice.
+      index += 1;
+      continue;
+    }
+    if (alert.acknowledged && step.rule?.condition !== 'if-not-closed') {
+      if (skippedFrom === null && !step.closesAlert) skippedFrom = index;
+      step = nextStepWhenAcknowledged(plan, index);
+      if (!step) return pause('acknowledged');
+      index = step.index;
+      continue;
+    }
+    steps.push({ step, dueAt: due });
+    index += 1;
+    if (step.closesAlert)
+      return settle({ state: 'finished', nextAt: null, finishedReason: 'closed after the last repeat' });
+  }
+  throw new Error(`escalation ${run.id} did not settle`);
+}
