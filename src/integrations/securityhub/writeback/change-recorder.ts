@@ -1,0 +1,73 @@
+import { alertsRepository } from '../../../alerts/repository.js';
+import type { Db } from '../../../db/database.js';
+import type { Clock } from '../../../engine/clock.js';
+import type { AlertEventConsumer } from '../../../engine/consumers.js';
+import { QUEUES } from '../../../engine/work/queue-names.js';
+import type { WorkSignal } from '../../../engine/work/runner.js';
+import { changeFor, echoOf, unsendableIdentifier } from './changes.js';
+import { writebacksRepository } from './repository.js';
+
+/**
+ * Turns alert events made in Vigil into changes waiting to be written to their findings: durable, in the
+ * event's own delivery, so that the sender can gather them into batches later.
+ */
+
+/** The consumer's name is also stored with its deliveries: renaming it would orphan them. */
+export const WRITEBACK_CONSUMER = 'securityhub-writeback';
+
+export function createChangeRecorder(deps: { db: Db; clock: Clock; signal: WorkSignal }): AlertEventConsumer {
+  const { db, clock } = deps;
+  return {
+    name: WRITEBACK_CONSUMER,
+    types: ['acknowledged', 'unacknowledged', 'closed', 'priority_changed', 'note_added'],
+    handles: (event) => changeFor(event) !== undefined,
+    async handle(event) {
+      const change = changeFor(event);
+      if (!change) return;
+      const recorded = await db.transaction().execute(async (tx) => {
+        const findings = await writebacksRepository.findingsToWriteBack(tx, event.alertId);
+        if (findings.length === 0) return 0;
+        const seq = event.seq ?? 0;
+        const now = clock.now();
+        for (const finding of findings) {
+          // Events may be handled out of order: a later change already recorded makes this one moot.
+          const later = await writebacksRepository.hasLaterChange(tx, finding, change.field, seq);
+          if (!later) {
+            // An earlier change still waiting is replaced: only the latest value matters.
+            await writebacksRepository.supersedeEarlierPending(tx, finding, change.field, seq, now);
+            // The echo of this write will come back through intake: remember it, so it changes nothing.
+            await writebacksRepository.rememberWrittenBack(tx, finding, echoOf(change));
+          }
+          // Security Hub refuses identifiers longer than it allows: such a finding (a sender's, not AWS's)
+          // is not sent, so that it cannot fail the 99 others of its request.
+          const tooLong = later ? undefined : unsendableIdentifier(finding.productArn, finding.findingId);
+          await writebacksRepository.insertChange(
+            tx,
+            {
+              ...change,
+              finding,
+              alertId: event.alertId,
+              eventId: event.eventId,
+              seq,
+              status: later ? 'superseded' : tooLong ? 'failed' : 'pending',
+              ...(tooLong !== undefined ? { lastError: tooLong } : {}),
+            },
+            now,
+          );
+          if (tooLong !== undefined) {
+            await alertsRepository.addLogs(tx, [
+              {
+                alertId: event.alertId,
+                type: 'writeback',
+                log: `Could not update the finding in Security Hub: ${tooLong}`,
+                owner: 'Amazon Security Hub',
+              },
+            ]);
+          }
+        }
+        return findings.length;
+      });
+      if (recorded > 0) deps.signal.wake(QUEUES.writeback);
+    },
+  };
+}

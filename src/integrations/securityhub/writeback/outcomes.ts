@@ -1,0 +1,173 @@
+import { randomUUID } from 'node:crypto';
+import { alertsRepository } from '../../../alerts/repository.js';
+import type { AlertsService } from '../../../alerts/service.js';
+import type { Db } from '../../../db/database.js';
+import type { Clock } from '../../../engine/clock.js';
+import { retryDelayMs } from '../../../engine/work/backoff.js';
+import type { Logger } from '../../../logger.js';
+import { ALERT_LIMITS, cut } from '../findings.js';
+import { describeChange, type ClaimedChange } from './changes.js';
+import { writebacksRepository, type WritebackStatus } from './repository.js';
+import type { SendOutcome } from './sender.js';
+
+/**
+ * Settles sent changes: done, retried later with backoff, or given up on. Each outcome is told where
+ * people look: the alerts' activity logs, the integration's write-back status and, when a change has
+ * failed for a day, an alert to the integration's owner team.
+ */
+
+/** A change still failing after this long is given up on: the finding has likely moved on by then. */
+const GIVE_UP_AFTER_MS = 24 * 3600_000;
+/** Attempts counted towards the backoff: by then the delay has long reached its maximum. */
+const MAX_BACKOFF_EXPONENT = 20;
+const LOG_OWNER = 'Amazon Security Hub';
+
+export function createOutcomeRecorder(deps: {
+  db: Db;
+  log: Logger;
+  alerts: AlertsService;
+  clock: Clock;
+  backoff: { baseMs: number; maxMs: number };
+}) {
+  const { db, log, clock } = deps;
+
+  async function logOnAlerts(changes: readonly ClaimedChange[], text: string): Promise<void> {
+    const alertIds = [...new Set(changes.flatMap((c) => (c.alertId ? [c.alertId] : [])))];
+    await alertsRepository
+      .addLogs(
+        db,
+        alertIds.map((alertId) => ({ alertId, type: 'writeback', log: text, owner: LOG_OWNER })),
+      )
+      .catch(() => {});
+  }
+
+  async function setStatus(integrationId: string, status: WritebackStatus): Promise<void> {
+    await writebacksRepository.setIntegrationStatus(db, integrationId, status, clock.now());
+  }
+
+  /** Retries each change after its own backoff, or gives up on those a day old. */
+  async function retryLater(changes: readonly ClaimedChange[], error: string): Promise<void> {
+    const now = clock.now();
+    const age = (c: ClaimedChange) => now.getTime() - c.createdAt.getTime();
+    const expired = changes.filter((c) => age(c) > GIVE_UP_AFTER_MS);
+    const retries = changes
+      .filter((c) => age(c) <= GIVE_UP_AFTER_MS)
+      .map((c) => ({
+        id: c.id,
+        notBefore: new Date(
+          now.getTime() +
+            retryDelayMs(Math.min(c.attempts, MAX_BACKOFF_EXPONENT), {
+              baseMs: deps.backoff.baseMs,
+              maxMs: deps.backoff.maxMs,
+            }),
+        ),
+      }));
+    await writebacksRepository.reschedule(db, retries, error, now);
+    if (expired.length > 0) await giveUp(expired, `${error} (retried for 24 hours)`, { tellOwnerTeam: true });
+  }
+
+  async function giveUp(
+    changes: readonly ClaimedChange[],
+    error: string,
+    options: { tellOwnerTeam: boolean },
+  ): Promise<void> {
+    await writebacksRepository.markFailed(
+      db,
+      changes.map((c) => c.id),
+      error,
+      clock.now(),
+    );
+    const first = changes[0];
+    if (!first) return;
+    await logOnAlerts(
+      changes,
+      `Could not update the finding in Security Hub (${describeChange(first)}): ${error}`,
+    );
+    await setStatus(first.integrationId, { ok: false, error });
+    if (options.tellOwnerTeam) await alertOwnerTeam(first.integrationId, error);
+  }
+
+  async function alertOwnerTeam(integrationId: string, error: string): Promise<void> {
+    const owner = await writebacksRepository.integrationOwner(db, integrationId);
+    if (!owner) return;
+    await deps.alerts
+      .create(
+        {
+          orgId: owner.orgId,
+          apiKeyId: '',
+          userId: undefined,
+          username: undefined,
+          fullName: undefined,
+          role: undefined,
+        },
+        randomUUID(),
+        {
+          message: cut(
+            `Write-back to Amazon Security Hub is failing for ${owner.integrationName}`,
+            ALERT_LIMITS.message,
+          ),
+          // One open alert per integration, however many changes give up.
+          alias: `securityhub-writeback-failing-${owner.integrationId}`,
+          description: cut(
+            `Updates made in Vigil could not be written to Security Hub for 24 hours. Last error: ${error}\n\nCheck the integration's role ARN, external ID and region, then POST /v2/integrations/${owner.integrationId}/test-writeback.`,
+            ALERT_LIMITS.description,
+          ),
+          tags: ['securityhub', 'writeback'],
+          priority: 'P2',
+          source: 'Vigil',
+        },
+        {
+          actor: { kind: 'system', name: 'Vigil' },
+          resolvedResponders: [{ type: 'team', id: owner.ownerTeamId }],
+        },
+      )
+      .catch((e: unknown) =>
+        log.error({ err: e }, 'could not alert the owner team about failing write-back'),
+      );
+  }
+
+  /** Settles a request's changes as its outcome says. */
+  async function record(batch: readonly ClaimedChange[], outcome: SendOutcome): Promise<void> {
+    const first = batch[0];
+    if (!first) return;
+    if (outcome.kind === 'turned-off') {
+      await writebacksRepository.supersede(
+        db,
+        batch.map((c) => c.id),
+        clock.now(),
+        'write-back was turned off',
+      );
+      return;
+    }
+    if (outcome.kind === 'request-failed') {
+      const context = { integrationId: outcome.integrationId, status: outcome.status, error: outcome.error };
+      if (outcome.retryable) {
+        log.warn(context, 'write-back will be retried');
+        await retryLater(batch, outcome.error);
+      } else {
+        log.error(context, 'write-back refused');
+        await giveUp(batch, outcome.error, { tellOwnerTeam: false });
+      }
+      return;
+    }
+    await writebacksRepository.markDone(
+      db,
+      outcome.done.map((c) => c.id),
+      clock.now(),
+    );
+    if (outcome.done.length > 0) {
+      await logOnAlerts(outcome.done, `Finding updated in Security Hub: ${describeChange(first)}`);
+      await setStatus(first.integrationId, { ok: true });
+    }
+    if (outcome.retry.length > 0)
+      await retryLater(
+        outcome.retry,
+        'Security Hub could not apply the update yet (ConcurrentUpdateError or InternalFailure)',
+      );
+    for (const r of outcome.refused) await giveUp([r.change], r.error, { tellOwnerTeam: false });
+  }
+
+  return { record, retryLater };
+}
+
+export type OutcomeRecorder = ReturnType<typeof createOutcomeRecorder>;

@@ -1,0 +1,347 @@
+import { sql } from 'kysely';
+import type { Queryable, Tx } from '../../../db/database.js';
+import type { WritebackField } from '../../../db/schema.js';
+import { integrationsRepository } from '../../repository.js';
+import { securityHubSettings } from '../../types.js';
+import type { RoleTarget } from './aws.js';
+import type { ClaimedChange, FindingChange } from './changes.js';
+import type { TokenBucket } from './rate-limit.js';
+
+/**
+ * The SQL of the write-back: the changes waiting in securityhub_writebacks and their lifecycle
+ * (pending → sending under a lease → done, failed or superseded), the shared AWS rate buckets, the
+ * integration's write-back status, and what the write-back reads of integrations and findings. Every
+ * time is a parameter, from the engine's clock.
+ */
+
+/** A finding of an alert, in an integration that sends updates back. */
+export interface WritableFinding {
+  integrationId: string;
+  findingKey: string;
+  productArn: string;
+  findingId: string;
+}
+
+export interface NewChange extends FindingChange {
+  finding: WritableFinding;
+  alertId: string;
+  eventId: string;
+  seq: number;
+  status: 'pending' | 'failed' | 'superseded';
+  lastError?: string;
+}
+
+/** What the integration's page shows of the write-back's last outcome. */
+export type WritebackStatus = { ok: true } | { ok: false; error: string };
+
+export interface IntegrationOwner {
+  orgId: string;
+  integrationId: string;
+  integrationName: string;
+  ownerTeamId: string;
+}
+
+interface ClaimedRow {
+  id: string;
+  integration_id: string;
+  alert_id: string | null;
+  product_arn: string;
+  finding_id: string;
+  field: WritebackField;
+  value: Record<string, string>;
+  attempts: number;
+  created_at: Date;
+  seq: string;
+}
+
+export const writebacksRepository = {
+  async findingsToWriteBack(tx: Tx, alertId: string): Promise<WritableFinding[]> {
+    const rows = await tx
+      .selectFrom('securityhub_findings as f')
+      .innerJoin('integrations as i', 'i.id', 'f.integration_id')
+      .select(['f.integration_id', 'f.finding_key', 'f.product_arn', 'f.finding_id', 'i.settings'])
+      .where('f.alert_id', '=', alertId)
+      .execute();
+    return rows
+      .filter((r) => securityHubSettings(r.settings).sendUpdatesBack)
+      .map((r) => ({
+        integrationId: r.integration_id,
+        findingKey: r.finding_key,
+        productArn: r.product_arn,
+        findingId: r.finding_id,
+      }));
+  },
+
+  /** Whether a change of this field from a later event is recorded, and sent or still to be. */
+  async hasLaterChange(
+    tx: Tx,
+    finding: WritableFinding,
+    field: WritebackField,
+    seq: number,
+  ): Promise<boolean> {
+    const row = await tx
+      .selectFrom('securityhub_writebacks')
+      .select('id')
+      .where('integration_id', '=', finding.integrationId)
+      .where('finding_key', '=', finding.findingKey)
+      .where('field', '=', field)
+      .where('seq', '>', String(seq) as never)
+      .where('status', 'in', ['pending', 'sending', 'done'])
+      .executeTakeFirst();
+    return row !== undefined;
+  },
+
+  /** Supersedes the changes of this field from earlier events that have not been claimed yet. */
+  async supersedeEarlierPending(
+    tx: Tx,
+    finding: WritableFinding,
+    field: WritebackField,
+    seq: number,
+    now: Date,
+  ): Promise<void> {
+    await tx
+      .updateTable('securityhub_writebacks')
+      .set({ status: 'superseded', updated_at: now })
+      .where('integration_id', '=', finding.integrationId)
+      .where('finding_key', '=', finding.findingKey)
+      .where('field', '=', field)
+      .where('status', '=', 'pending')
+      .where('seq', '<', String(seq) as never)
+      .execute();
+  },
+
+  /** Remembers what Vigil wrote to the finding, so that its echo through intake changes nothing. */
+  async rememberWrittenBack(tx: Tx, finding: WritableFinding, echo: Record<string, string>): Promise<void> {
+    await sql`
+      UPDATE securityhub_findings
+      SET written_back = coalesce(written_back, '{}'::jsonb) || ${JSON.stringify(echo)}::jsonb
+      WHERE integration_id = ${finding.integrationId} AND finding_key = ${finding.findingKey}`.execute(tx);
+  },
+
+  /** Records a change; a second delivery of the same event records nothing more. */
+  async insertChange(tx: Tx, change: NewChange, now: Date): Promise<void> {
+    await tx
+      .insertInto('securityhub_writebacks')
+      .values({
+        integration_id: change.finding.integrationId,
+        alert_id: change.alertId,
+        finding_key: change.finding.findingKey,
+        product_arn: change.finding.productArn,
+        finding_id: change.finding.findingId,
+        field: change.field,
+        value: JSON.stringify(change.value),
+        event_id: change.eventId,
+        seq: change.seq,
+        status: change.status,
+        created_at: now,
+        not_before: now,
+        ...(change.lastError !== undefined ? { last_error: change.lastError } : {}),
+      })
+      .onConflict((oc) => oc.columns(['event_id', 'finding_key']).doNothing())
+      .execute();
+  },
+
+  /**
+   * Claims up to `limit` due changes under a lease until `leaseUntil`: pending ones whose backoff is
+   * over, and sending ones whose lease lapsed (their process died). Only integrations whose changes have
+   * gathered are taken (see the gather condition below), and never a change while an earlier change of
+   * the same field of the same finding is in flight under a live lease, so the two cannot cross.
+   */
+  async claimDue(
+    tx: Tx,
+    window: {
+      now: Date;
+      leaseUntil: Date;
+      firstCreatedBefore: Date;
+      quietSince: Date;
+      eventsInFlight: boolean;
+      limit: number;
+    },
+  ): Promise<ClaimedChange[]> {
+    const { now } = window;
+    const result = await sql<ClaimedRow>`
+      WITH due AS (
+        SELECT w.id FROM securityhub_writebacks w
+        WHERE ((w.status = 'pending' AND w.not_before <= ${now}) OR (w.status = 'sending' AND w.lease_until < ${now}))
+          -- Gather: an integration's changes go when they pause with no alert event still on its way to
+          -- becoming a change, or a while after the first of them; then all go together.
+          AND w.integration_id IN (
+            SELECT g.integration_id FROM securityhub_writebacks g
+            WHERE g.status = 'pending' AND g.not_before <= ${now}
+            GROUP BY g.integration_id
+            HAVING min(g.created_at) <= ${window.firstCreatedBefore}
+                OR (max(g.created_at) <= ${window.quietSince} AND NOT ${window.eventsInFlight}))
+          AND NOT EXISTS (
+            SELECT 1 FROM securityhub_writebacks s
+            WHERE s.status = 'sending' AND s.lease_until >= ${now} AND s.id <> w.id
+              AND s.integration_id = w.integration_id AND s.finding_key = w.finding_key AND s.field = w.field)
+        ORDER BY w.id
+        LIMIT ${window.limit}
+        FOR UPDATE SKIP LOCKED
+      )
+      UPDATE securityhub_writebacks w
+      SET status = 'sending', lease_until = ${window.leaseUntil}, attempts = w.attempts + 1, updated_at = ${now}
+      FROM due WHERE w.id = due.id
+      RETURNING w.id, w.integration_id, w.alert_id, w.product_arn, w.finding_id, w.field, w.value, w.attempts, w.created_at, w.seq`.execute(
+      tx,
+    );
+    return result.rows.map((r) => ({
+      id: r.id,
+      integrationId: r.integration_id,
+      alertId: r.alert_id,
+      productArn: r.product_arn,
+      findingId: r.finding_id,
+      field: r.field,
+      value: r.value,
+      attempts: r.attempts,
+      createdAt: r.created_at,
+      seq: r.seq,
+    }));
+  },
+
+  /** Ends changes that will never be sent: a later value replaced them, or write-back was turned off. */
+  async supersede(db: Queryable, ids: readonly string[], now: Date, reason?: string): Promise<void> {
+    if (ids.length === 0) return;
+    await db
+      .updateTable('securityhub_writebacks')
+      .set({
+        status: 'superseded',
+        lease_until: null,
+        updated_at: now,
+        ...(reason !== undefined ? { last_error: reason } : {}),
+      })
+      .where('id', 'in', ids)
+      .execute();
+  },
+
+  /** Returns claimed changes to wait for more of their kind, as if they had not been claimed. */
+  async release(db: Queryable, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await db
+      .updateTable('securityhub_writebacks')
+      .set((eb) => ({ status: 'pending', lease_until: null, attempts: eb('attempts', '-', 1) }))
+      .where('id', 'in', ids)
+      .execute();
+  },
+
+  async markDone(db: Queryable, ids: readonly string[], now: Date): Promise<void> {
+    if (ids.length === 0) return;
+    await db
+      .updateTable('securityhub_writebacks')
+      .set({ status: 'done', lease_until: null, updated_at: now })
+      .where('id', 'in', ids)
+      .execute();
+  },
+
+  /**
+   * Puts changes back to be retried from their own time. Only those still being sent: a change another
+   * process took over (after this one's lease lapsed) and settled keeps that outcome.
+   */
+  async reschedule(
+    db: Queryable,
+    retries: readonly { id: string; notBefore: Date }[],
+    error: string,
+    now: Date,
+  ): Promise<void> {
+    for (const retry of retries) {
+      await db
+        .updateTable('securityhub_writebacks')
+        .set({
+          status: 'pending',
+          lease_until: null,
+          not_before: retry.notBefore,
+          last_error: error,
+          updated_at: now,
+        })
+        .where('id', '=', retry.id)
+        .where('status', '=', 'sending')
+        .execute();
+    }
+  },
+
+  async markFailed(db: Queryable, ids: readonly string[], error: string, now: Date): Promise<void> {
+    if (ids.length === 0) return;
+    await db
+      .updateTable('securityhub_writebacks')
+      .set({ status: 'failed', lease_until: null, last_error: error, updated_at: now })
+      .where('id', 'in', ids)
+      .execute();
+  },
+
+  /** Whether any change is still to be sent: waiting to gather, backing off, or leased. */
+  async hasUnfinished(db: Queryable): Promise<boolean> {
+    const row = await db
+      .selectFrom('securityhub_writebacks')
+      .select('id')
+      .where('status', 'in', ['pending', 'sending'])
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  },
+
+  /** Locks `key`'s bucket until the transaction ends, making it full the first time the key is seen. */
+  async lockRateBucket(tx: Tx, key: string, burst: number, now: Date): Promise<TokenBucket> {
+    await tx
+      .insertInto('aws_rate_buckets')
+      .values({ key, tokens: burst, updated_at: now })
+      .onConflict((oc) => oc.column('key').doNothing())
+      .execute();
+    const row = await tx
+      .selectFrom('aws_rate_buckets')
+      .select(['tokens', 'updated_at'])
+      .where('key', '=', key)
+      .forUpdate()
+      .executeTakeFirst();
+    return row
+      ? { tokens: Number(row.tokens), updatedAt: row.updated_at }
+      : { tokens: burst, updatedAt: now };
+  },
+
+  async saveRateBucket(tx: Tx, key: string, tokens: number, now: Date): Promise<void> {
+    await tx
+      .updateTable('aws_rate_buckets')
+      .set({ tokens, updated_at: now })
+      .where('key', '=', key)
+      .execute();
+  },
+
+  /** The integration's write-back status column is the write-back's own: nothing else writes it. */
+  async setIntegrationStatus(
+    db: Queryable,
+    integrationId: string,
+    status: WritebackStatus,
+    now: Date,
+  ): Promise<void> {
+    await db
+      .updateTable('integrations')
+      .set({ writeback_status: JSON.stringify({ ...status, at: now.toISOString() }) })
+      .where('id', '=', integrationId)
+      .execute();
+  },
+
+  /** The role to assume and the region to write to, or undefined when the integration writes nothing back. */
+  async roleTarget(db: Queryable, integrationId: string): Promise<RoleTarget | undefined> {
+    const row = await integrationsRepository.getById(db, integrationId);
+    if (!row) return undefined;
+    const settings = securityHubSettings(row.settings);
+    if (!settings.sendUpdatesBack || !settings.roleArn || !settings.region) return undefined;
+    return {
+      integrationId: row.id,
+      integrationName: row.name,
+      roleArn: settings.roleArn,
+      externalId: row.external_id,
+      region: settings.region,
+    };
+  },
+
+  async integrationOwner(db: Queryable, integrationId: string): Promise<IntegrationOwner | undefined> {
+    const row = await integrationsRepository.getById(db, integrationId);
+    if (!row) return undefined;
+    return {
+      orgId: row.org_id,
+      integrationId: row.id,
+      integrationName: row.name,
+      ownerTeamId: row.owner_team_id,
+    };
+  },
+};
