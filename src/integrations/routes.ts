@@ -5,6 +5,7 @@ import { requireOrgAdmin } from '../accounts/service.js';
 import type { Config } from '../config.js';
 import { envelope, principalOf, type HttpApp } from '../http/server.js';
 import { StringEnum } from '../http/schemas.js';
+import { httpAnswerOf } from './http-answer.js';
 import type { IntegrationWithTeams, PayloadRow } from './repository.js';
 import type { SecurityHubIntake } from './securityhub/intake.js';
 import type { Writeback } from './securityhub/writeback/writeback.js';
@@ -414,7 +415,7 @@ export function registerIntegrationRoutes(
         request.params.id,
         request.params.payloadId,
       );
-      const answer = await intake.replay(integration, payload, request.id);
+      const answer = httpAnswerOf(await intake.replay(integration, payload, request.id));
       return reply.status(answer.status).send(envelope(request, { ...answer.body }));
     },
   );
@@ -445,7 +446,7 @@ export function registerIntegrationRoutes(
         const apiKey = request.query.apiKey ?? headerKey;
         const integration = apiKey ? await integrations.byApiKey(apiKey) : undefined;
         const body = typeof request.body === 'string' ? request.body : '';
-        const answer = await intake.handle(
+        const outcome = await intake.handle(
           integration?.type === 'AmazonSecurityHub' ? integration : undefined,
           {
             keyInHeader: request.query.apiKey === undefined && headerKey !== undefined,
@@ -454,6 +455,7 @@ export function registerIntegrationRoutes(
           },
           request.id,
         );
+        const answer = httpAnswerOf(outcome);
         return reply.status(answer.status).send(envelope(request, answer.body));
       },
     );

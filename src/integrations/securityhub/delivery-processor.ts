@@ -17,7 +17,7 @@ import {
   type FindingSync,
 } from './finding-sync.js';
 import { parseSecurityHubEvent, type NormalizedFinding, type ParsedEvent } from './findings.js';
-import { looksLikeSnsMessage } from './sns.js';
+import { looksLikeSnsMessage } from './sns/message.js';
 
 /**
  * The workers' side of the intake: stored deliveries made into alerts, fairly and in bounded pieces.

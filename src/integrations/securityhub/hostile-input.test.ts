@@ -4,8 +4,9 @@ import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { createLogger } from '../../logger.js';
+import { httpAnswerOf } from '../http-answer.js';
 import { createSecurityHubIntake } from './intake.js';
-import { SnsCertificateStore } from './sns.js';
+import { SnsCertificateStore } from './sns/certificates.js';
 import {
   addOrganization,
   startTestServer,
@@ -233,7 +234,9 @@ describe('deliveries PostgreSQL could not store', () => {
             ),
           ),
         )
-      ).map((a) => ({ status: a.status, body: a.body as Json }));
+      )
+        .map(httpAnswerOf)
+        .map((a) => ({ status: a.status, body: a.body as Json }));
       assert.ok(
         lines.some((l) => l.includes('storing deliveries together failed')),
         'the batch statement failed, then each was stored alone',
@@ -300,12 +303,14 @@ describe('deliveries PostgreSQL could not store', () => {
       contentType: 'application/json',
       body: JSON.stringify(b),
     });
-    const [gone, ...rest] = await Promise.all([
-      intake.handle(doomedRow, request(event([finding(`gone-${randomUUID()}`)])), 'gone'),
-      ...Array.from({ length: 5 }, (_, i) =>
-        intake.handle(otherRow, request(event([finding(`alive-${i}-${randomUUID()}`)])), `alive-${i}`),
-      ),
-    ]);
+    const [gone, ...rest] = (
+      await Promise.all([
+        intake.handle(doomedRow, request(event([finding(`gone-${randomUUID()}`)])), 'gone'),
+        ...Array.from({ length: 5 }, (_, i) =>
+          intake.handle(otherRow, request(event([finding(`alive-${i}-${randomUUID()}`)])), `alive-${i}`),
+        ),
+      ])
+    ).map(httpAnswerOf);
     assert.equal(gone?.status, 401);
     assert.ok(rest.every((a) => a.status === 200 && a.body.verdict === 'queued'));
   });

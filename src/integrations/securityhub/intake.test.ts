@@ -9,7 +9,7 @@ import { startFakeSns, type FakeSns } from '../../testing/fake-sns.js';
 import { startConnectProxy } from '../../testing/network.js';
 import { startTestServer, waitFor, type Json, type TestServer } from '../../testing/harness.js';
 import { createTestSigningCertificate, signSnsMessage } from '../../testing/sns-signer.js';
-import type { SnsMessage } from './sns.js';
+import type { SnsMessage } from './sns/message.js';
 
 /**
  * The Security Hub intake end to end: the real server, real PostgreSQL, SNS messages signed with a

@@ -17,7 +17,7 @@ import {
   alertFieldsForInsight,
   parseSecurityHubEvent,
 } from './findings.js';
-import { looksLikeSnsMessage, parseSnsMessage } from './sns.js';
+import { looksLikeSnsMessage, parseSnsMessage } from './sns/message.js';
 
 /**
  * Properties of the parsers every delivery goes through, over any JSON and any strings (NULs, lone

@@ -9,16 +9,10 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { httpsGet } from '../../http/outbound.js';
 import { createTestSigningCertificate, signSnsMessage } from '../../testing/sns-signer.js';
-import {
-  looksLikeSnsMessage,
-  parseSnsMessage,
-  signingCertUrlProblem,
-  SnsCertificateStore,
-  stringToSign,
-  subscribeUrlProblem,
-  verifySnsMessage,
-  type SnsMessage,
-} from './sns.js';
+import { SnsCertificateStore } from './sns/certificates.js';
+import { looksLikeSnsMessage, parseSnsMessage, type SnsMessage } from './sns/message.js';
+import { signingCertUrlProblem, subscribeUrlProblem } from './sns/urls.js';
+import { stringToSign, verifySnsMessage } from './sns/verify.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/sns/', import.meta.url));
 const FIXTURE_FILES = [

@@ -1,0 +1,51 @@
+import type { Verdict } from './finding-sync.js';
+
+/** Why a delivery was turned away; each asks something different of the sender. */
+export type RefusalKind =
+  /** Not JSON, not a well-formed SNS message, or nested too deeply: sending it again will not help. */
+  | 'invalid'
+  /** A value PostgreSQL cannot store: sending it again will not help either. */
+  | 'unstorable'
+  /** No integration has this key. */
+  | 'unknown-key'
+  /** The integration was deleted while the delivery arrived. */
+  | 'integration-gone'
+  /** A signature, topic or SubscribeURL this integration does not trust. */
+  | 'not-allowed'
+  /** SNS did not accept the subscription confirmation. */
+  | 'confirmation-failed';
+
+/**
+ * What became of one delivery. "accepted" means it is durably stored or handled, whatever its verdict
+ * (queued, duplicate, ignored, confirmed...); "unavailable" means Vigil could not store it and the sender
+ * should retry.
+ */
+export type IntakeOutcome =
+  | {
+      outcome: 'accepted';
+      verdict: Verdict | 'queued';
+      reason?: string;
+      alertIds?: string[];
+      payloadId?: string;
+    }
+  | { outcome: Exclude<RefusalKind, 'confirmation-failed'>; verdict: 'refused'; reason: string }
+  | { outcome: 'confirmation-failed' | 'unavailable'; verdict: 'failed'; reason: string };
+
+export const UNKNOWN_KEY =
+  'Unknown integration API key: copy the endpoint URL from the integration again (the key may have been regenerated, or the integration deleted).';
+
+/** Thrown wherever a delivery is turned away, so that one place records it and answers. */
+export class Refusal extends Error {
+  constructor(
+    readonly kind: RefusalKind,
+    message: string,
+  ) {
+    super(message);
+  }
+
+  get outcome(): Exclude<IntakeOutcome, { outcome: 'accepted' }> {
+    return this.kind === 'confirmation-failed'
+      ? { outcome: this.kind, verdict: 'failed', reason: this.message }
+      : { outcome: this.kind, verdict: 'refused', reason: this.message };
+  }
+}

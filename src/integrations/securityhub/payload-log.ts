@@ -1,0 +1,92 @@
+import { isUnstorableValue, type Db, type Tx } from '../../db/database.js';
+import { QUEUES } from '../../engine/work/queue-names.js';
+import type { WorkSignal } from '../../engine/work/runner.js';
+import { integrationsRepository as repo, type StoredDeliveryInput } from '../repository.js';
+import type { EventOutcome, Verdict } from './finding-sync.js';
+import { cut } from './findings.js';
+
+/**
+ * The payload log: every delivery ends in it with its verdict, whether it was refused, ignored, or handled
+ * at once (confirmations, unsubscribes, replays). Deliveries left to the workers are stored by
+ * delivery-queue.ts instead.
+ */
+
+/** One delivery as it is logged. */
+export type Delivery = Omit<StoredDeliveryInput, 'integrationId'>;
+
+export function createPayloadLog(deps: { db: Db; signal?: WorkSignal }) {
+  const { db } = deps;
+
+  async function record(
+    integrationId: string,
+    delivery: Delivery,
+    outcome: { verdict: Verdict; reason?: string; alertIds?: string[] },
+    tx?: Tx,
+  ): Promise<void> {
+    await repo.recordPayload(tx ?? db, {
+      integration_id: integrationId,
+      message_id: delivery.messageId,
+      kind: delivery.kind,
+      verdict: outcome.verdict,
+      reason: outcome.reason ?? null,
+      alert_ids: outcome.alertIds ?? [],
+      content_type: delivery.contentType,
+      body: delivery.body,
+      request_id: delivery.requestId,
+    });
+  }
+
+  return {
+    record,
+
+    /** Records a refused delivery; if even that cannot be stored, records it without its body. */
+    async recordRefusal(
+      integrationId: string,
+      delivery: Delivery,
+      verdict: Verdict,
+      reason: string,
+    ): Promise<void> {
+      try {
+        await record(integrationId, delivery, { verdict, reason });
+      } catch (error) {
+        if (!isUnstorableValue(error)) throw error;
+        await record(
+          integrationId,
+          {
+            ...delivery,
+            body: `(not kept: ${(error as Error).message})`,
+            kind: cut(delivery.kind, 100),
+            messageId: delivery.messageId && cut(delivery.messageId, 200),
+          },
+          { verdict, reason },
+        );
+      }
+    },
+
+    /**
+     * Runs the work of one delivery handled at once in a transaction that also claims its message id and
+     * writes its payload record: either all of it is stored, or none of it and the sender retries.
+     */
+    async commit(
+      integrationId: string,
+      delivery: Delivery,
+      work: (tx: Tx) => Promise<EventOutcome>,
+    ): Promise<EventOutcome> {
+      const { messageId } = delivery;
+      const result = await db.transaction().execute(async (tx): Promise<EventOutcome> => {
+        if (messageId && !(await repo.claimMessage(tx, integrationId, messageId))) {
+          return { verdict: 'duplicate', reason: `message ${messageId} was already processed`, alertIds: [] };
+        }
+        const outcome = await work(tx);
+        await record(integrationId, delivery, outcome, tx);
+        return outcome;
+      });
+      if (result.verdict === 'duplicate')
+        await record(integrationId, delivery, { verdict: 'duplicate', reason: result.reason });
+      else deps.signal?.wake(QUEUES.alertEvents);
+      return result;
+    },
+  };
+}
+
+export type PayloadLog = ReturnType<typeof createPayloadLog>;

@@ -1,0 +1,177 @@
+import type { Db, Tx } from '../../../db/database.js';
+import { storableText } from '../../../db/storable.js';
+import { integrationsRepository as repo, type IntegrationWithTeams } from '../../repository.js';
+import type { SecurityHubSettings } from '../../types.js';
+import type { EventOutcome, FindingSync } from '../finding-sync.js';
+import { ALERT_LIMITS, cut } from '../findings.js';
+import type { SnsMessage } from './message.js';
+import { subscribeUrlProblem } from './urls.js';
+
+/**
+ * The SNS subscriptions of an integration: confirming one when SNS asks, taking note when one is removed,
+ * and which topics' notifications are taken. Both changes also make an alert, because a subscription
+ * made or lost unnoticed changes which findings reach anybody.
+ */
+
+export interface SubscriptionDeps {
+  db: Db;
+  sync: Pick<FindingSync, 'createAlert'>;
+  /** GETs an SNS SubscribeURL; the URL has been checked to be an SNS host. */
+  confirmSubscription: (url: string) => Promise<{ status: number; body: string }>;
+  /**
+   * Milliseconds that only move forward (default performance.now): a wall clock stepped back would keep a
+   * topic remembered as confirmed for as long as the step.
+   */
+  monotonicNow?: () => number;
+}
+
+/** The work to store with the delivery, or why the confirmation is refused. */
+export type ConfirmStep =
+  | { ok: true; work: (tx: Tx) => Promise<EventOutcome> }
+  | { ok: false; problem: 'not-allowed' | 'confirmation-failed'; reason: string };
+
+// Confirmed topics change rarely and are asked about on every notification: a "yes" is remembered for a
+// few seconds (an unsubscribe through this process forgets it at once).
+const CONFIRMED_TOPIC_REMEMBERED_MS = 5_000;
+const CONFIRMED_TOPICS_REMEMBERED = 10_000;
+
+export function topicAllowed(settings: SecurityHubSettings, topicArn: string): boolean {
+  return settings.allowedTopicArns.includes('*') || settings.allowedTopicArns.includes(topicArn);
+}
+
+export function createSnsSubscriptions(deps: SubscriptionDeps) {
+  const { db, sync } = deps;
+  const now = deps.monotonicNow ?? (() => performance.now());
+  const confirmedUntil = new Map<string, number>();
+  const keyOf = (integrationId: string, topicArn: string) => `${integrationId}|${topicArn}`;
+
+  async function isConfirmedTopic(integrationId: string, topicArn: string): Promise<boolean> {
+    const key = keyOf(integrationId, topicArn);
+    const until = confirmedUntil.get(key);
+    if (until !== undefined && until > now()) return true;
+    const confirmed = await repo.isConfirmedTopic(db, integrationId, topicArn);
+    if (confirmed) {
+      if (confirmedUntil.size > CONFIRMED_TOPICS_REMEMBERED) confirmedUntil.clear();
+      confirmedUntil.set(key, now() + CONFIRMED_TOPIC_REMEMBERED_MS);
+    }
+    return confirmed;
+  }
+
+  return {
+    /**
+     * Whether a notification from this topic is taken. Without signature checks the TopicArn proves
+     * nothing; it is still a filter when topics are listed.
+     */
+    async acceptsNotification(
+      integration: IntegrationWithTeams,
+      settings: SecurityHubSettings,
+      topicArn: string,
+    ): Promise<boolean> {
+      const checkTopic = settings.verifySignatures || settings.allowedTopicArns.length > 0;
+      return (
+        !checkTopic || topicAllowed(settings, topicArn) || (await isConfirmedTopic(integration.id, topicArn))
+      );
+    },
+
+    /** Confirms with SNS at once; what it stores is left to the caller's transaction. */
+    async confirm(
+      integration: IntegrationWithTeams,
+      settings: SecurityHubSettings,
+      message: SnsMessage,
+      requestId: string,
+    ): Promise<ConfirmStep> {
+      if (settings.allowedTopicArns.length > 0 && !topicAllowed(settings, message.TopicArn)) {
+        return {
+          ok: false,
+          problem: 'not-allowed',
+          reason: `Topic ${message.TopicArn} is not in this integration's allowedTopicArns.`,
+        };
+      }
+      const url = message.SubscribeURL ?? '';
+      const problem = subscribeUrlProblem(url);
+      if (problem) return { ok: false, problem: 'not-allowed', reason: problem };
+      let answer: { status: number; body: string };
+      try {
+        answer = await deps.confirmSubscription(url);
+      } catch (error) {
+        return {
+          ok: false,
+          problem: 'confirmation-failed',
+          reason: `Confirming the subscription failed: ${(error as Error).message}`,
+        };
+      }
+      if (answer.status < 200 || answer.status >= 300) {
+        return {
+          ok: false,
+          problem: 'confirmation-failed',
+          reason: `Confirming the subscription failed: SNS answered ${answer.status}.`,
+        };
+      }
+      const found = /<SubscriptionArn>([^<]{1,2048})<\/SubscriptionArn>/.exec(answer.body)?.[1];
+      const subscriptionArn = found === undefined ? null : storableText(found);
+      return {
+        ok: true,
+        work: async (tx) => {
+          await repo.setSubscription(tx, integration.id, message.TopicArn, 'confirmed', subscriptionArn);
+          const { alert } = await sync.createAlert(tx, integration, requestId, {
+            message: cut(
+              `Amazon Security Hub integration ${integration.name} is connected`,
+              ALERT_LIMITS.message,
+            ),
+            alias: cut(
+              `securityhub-subscription-${integration.id}-${message.TopicArn}`,
+              ALERT_LIMITS.alias,
+              '',
+            ),
+            description: `Vigil confirmed the SNS subscription of topic ${message.TopicArn}${subscriptionArn ? ` (${subscriptionArn})` : ''}. Findings published to this topic now become alerts${integration.enabled ? '' : ' once the integration is turned on'}.`,
+            tags: ['securityhub', 'sns', 'setup'],
+            details: {
+              TopicArn: message.TopicArn,
+              ...(subscriptionArn ? { SubscriptionArn: cut(subscriptionArn, ALERT_LIMITS.detailValue) } : {}),
+            },
+            priority: 'P5',
+            source: 'Amazon SNS',
+            team: integration.owner_team_id,
+          });
+          return { verdict: 'confirmed', reason: `subscribed to ${message.TopicArn}`, alertIds: [alert.id] };
+        },
+      };
+    },
+
+    /** The work to store with an UnsubscribeConfirmation, in the caller's transaction. */
+    unsubscribed(
+      integration: IntegrationWithTeams,
+      message: SnsMessage,
+      requestId: string,
+    ): (tx: Tx) => Promise<EventOutcome> {
+      return async (tx) => {
+        await repo.setSubscription(tx, integration.id, message.TopicArn, 'unsubscribed', null);
+        confirmedUntil.delete(keyOf(integration.id, message.TopicArn));
+        const { alert } = await sync.createAlert(tx, integration, requestId, {
+          message: cut(
+            `Amazon Security Hub integration ${integration.name} was unsubscribed from SNS`,
+            ALERT_LIMITS.message,
+          ),
+          alias: cut(
+            `securityhub-unsubscribed-${integration.id}-${message.TopicArn}`,
+            ALERT_LIMITS.alias,
+            '',
+          ),
+          description: `SNS reports that the subscription of topic ${message.TopicArn} to this integration was removed. Findings from that topic no longer reach Vigil. If this was not intended, subscribe the endpoint URL to the topic again.`,
+          tags: ['securityhub', 'sns', 'setup'],
+          details: { TopicArn: message.TopicArn },
+          priority: 'P3',
+          source: 'Amazon SNS',
+          team: integration.owner_team_id,
+        });
+        return {
+          verdict: 'unsubscribed',
+          reason: `unsubscribed from ${message.TopicArn}`,
+          alertIds: [alert.id],
+        };
+      };
+    },
+  };
+}
+
+export type SnsSubscriptions = ReturnType<typeof createSnsSubscriptions>;
