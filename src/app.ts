@@ -206,13 +206,20 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
         channels,
         links,
         publicUrl: config.publicUrl,
+        leaseMs: config.notificationLeaseSeconds * 1000,
       });
       const engine = createEscalationEngine({ db: database.db, log, clock, alerts, signal });
       const consumers = [...(options.consumers ?? []), writeback.consumer, engine.consumer];
       const workIntegrations = integrationsOn(database.db);
       const dayMs = 24 * 3600_000;
       for (const queue of [
-        ...alertEventQueues({ db: database.db, log, signal, consumers }),
+        ...alertEventQueues({
+          db: database.db,
+          log,
+          signal,
+          consumers,
+          leaseMs: config.eventLeaseSeconds * 1000,
+        }),
         createDeliveryProcessor({
           db: database.db,
           log,

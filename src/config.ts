@@ -22,6 +22,10 @@ export interface Config {
   writebackRolePrefix: string;
   /** Seconds a process holds a claimed write-back batch before another may take it over. */
   writebackLeaseSeconds: number;
+  /** Seconds a process holds a claimed batch of messages to send before another may take it over. */
+  notificationLeaseSeconds: number;
+  /** Seconds a process holds a claimed batch of alert events before another may take it over. */
+  eventLeaseSeconds: number;
   /** Maximum request body size in bytes. */
   bodyLimit: number;
   /** How long the acknowledge / close links in notifications work, in hours. */
@@ -92,6 +96,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     payloadRetentionDays: integer(env, 'VIGIL_PAYLOAD_RETENTION_DAYS', 14, 1, 365),
     writebackRolePrefix: optional(env, 'VIGIL_WRITEBACK_ROLE_PREFIX') ?? 'VigilSecurityHubRole',
     writebackLeaseSeconds: integer(env, 'VIGIL_WRITEBACK_LEASE_SECONDS', 30, 1, 3600),
+    notificationLeaseSeconds: integer(env, 'VIGIL_NOTIFICATION_LEASE_SECONDS', 360, 1, 3600),
+    eventLeaseSeconds: integer(env, 'VIGIL_EVENT_LEASE_SECONDS', 120, 1, 3600),
     bodyLimit: integer(env, 'VIGIL_BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024),
     actionLinkTtlHours: integer(env, 'VIGIL_ACTION_LINK_TTL_HOURS', 72, 1, 720),
     apiStatementTimeoutSeconds: integer(env, 'VIGIL_API_STATEMENT_TIMEOUT_SECONDS', 10, 1, 600),

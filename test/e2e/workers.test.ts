@@ -1,24 +1,39 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
+import pg from 'pg';
 import { freePort } from '../../src/db/embedded.js';
 import { createTestDatabase, waitFor } from '../../src/testing/harness.js';
-import { startTestSmtpServer, type TestSmtpServer } from '../../src/testing/smtp.js';
+import { startTestSmtpServer, type ReceivedMail, type TestSmtpServer } from '../../src/testing/smtp.js';
 
 /**
- * Several `vigil start` processes on one PostgreSQL, as production scales out: one serving the API and
- * two running the workers. Every page must reach the SMTP server exactly once.
+ * `vigil start` processes on one PostgreSQL, as production scales out: one serving the API, the others
+ * `--role worker`. Each worker sends through a test SMTP server of its own, so every email received tells
+ * which process sent it: the tests see that the work is shared, and whose a duplicate is. The kill test
+ * shortens the leases (VIGIL_NOTIFICATION_LEASE_SECONDS, VIGIL_EVENT_LEASE_SECONDS) to wait for them.
  */
 
 const cli = ['--import', 'tsx', 'src/cli/main.ts'];
 const children: ChildProcess[] = [];
-let smtp: TestSmtpServer | undefined;
+const cleanups: (() => Promise<unknown>)[] = [];
 after(async () => {
   for (const child of children) child.kill('SIGKILL');
-  await smtp?.stop();
+  for (const cleanup of cleanups) await cleanup().catch(() => {});
 });
 
-function start(env: Record<string, string>, role: 'api' | 'worker') {
+interface Vigil {
+  name: string;
+  child: ChildProcess;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  output(): string;
+}
+
+interface Worker extends Vigil {
+  smtp: TestSmtpServer;
+}
+
+function start(name: string, env: Record<string, string>, role: 'api' | 'worker'): Vigil {
   const child = spawn(process.execPath, [...cli, 'start', '--role', role], {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -27,60 +42,346 @@ function start(env: Record<string, string>, role: 'api' | 'worker') {
   let output = '';
   child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, exited, output: () => output };
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return { name, child, exited, output: () => output };
 }
 
-describe('two worker processes', () => {
-  it('send each email exactly once', { timeout: 120_000 }, async () => {
-    smtp = await startTestSmtpServer();
-    const databaseUrl = await createTestDatabase();
-    const key = '5b1e6f0e-3a43-4b8f-9d8c-2a6a0c1e9f11';
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
-    const env = {
-      DATABASE_URL: databaseUrl,
-      VIGIL_SMTP_URL: smtp.url,
-      VIGIL_EMAIL_FROM: 'Vigil <vigil@example.com>',
-    };
-    const api = start({ ...env, PORT: String(port), VIGIL_BOOTSTRAP_API_KEY: key }, 'api');
-    await waitFor(
-      'the API to serve',
-      async () => (await fetch(`${base}/healthz`).catch(() => undefined))?.status === 200,
-      60_000,
-    );
-    const workers = [start({ ...env, PORT: '0' }, 'worker'), start({ ...env, PORT: '0' }, 'worker')];
-    const headers = { authorization: `GenieKey ${key}`, 'content-type': 'application/json' };
-    const post = async (path: string, body: unknown) => {
-      const res = await fetch(base + path, { method: 'POST', headers, body: JSON.stringify(body) });
-      assert.ok(res.status < 300, `${path}: ${res.status} ${await res.text()}`);
-    };
-    const people = ['dana@example.com', 'eli@example.com'];
-    for (const username of people) {
-      await post('/v2/users', { username, fullName: username.split('@')[0], role: { name: 'User' } });
-    }
-    // No routing set: every member of the team is paged at once.
-    await post('/v2/teams', {
-      name: 'Ops',
-      members: people.map((username) => ({ user: { username }, role: 'user' })),
-    });
-    const alerts = 40;
-    await Promise.all(
-      Array.from({ length: alerts }, (_, i) =>
-        post('/v2/alerts', { message: `burst ${i}`, responders: [{ type: 'team', name: 'Ops' }] }),
-      ),
-    );
-    const expected = alerts * people.length;
-    await smtp.waitForMessages(expected, 60_000);
-    // Time for a duplicate to show up, if either process were to send one.
-    await new Promise((r) => setTimeout(r, 2000));
-    assert.equal(smtp.messages.length, expected, 'no message was sent twice');
-    const pairs = new Set(smtp.messages.map((m) => `${m.subject}|${m.to.join(',')}`));
-    assert.equal(pairs.size, expected, 'every alert reached every member once');
-    const ids = new Set(smtp.messages.map((m) => m.messageId));
-    assert.equal(ids.size, expected);
+/** Fails at once, with its output, when a process that should be running has exited. */
+function assertRunning(processes: readonly Vigil[]): void {
+  for (const p of processes) {
+    if (p.child.exitCode !== null || p.child.signalCode !== null)
+      throw new Error(`${p.name} exited (${p.child.exitCode ?? p.child.signalCode}):\n${p.output()}`);
+  }
+}
 
-    for (const p of [api, ...workers]) p.child.kill('SIGTERM');
-    for (const p of [api, ...workers]) assert.equal(await p.exited, 0, p.output());
+async function stopAll(processes: readonly Vigil[]): Promise<void> {
+  for (const p of processes) p.child.kill('SIGTERM');
+  for (const p of processes) assert.deepEqual(await p.exited, { code: 0, signal: null }, p.output());
+}
+
+/** Log lines at error level or above (pino: level 50+), for the report of a failure. */
+function errorLines(p: Vigil): string[] {
+  return p
+    .output()
+    .split('\n')
+    .filter((line) => /"level":(50|60)/.test(line));
+}
+
+const PEOPLE = ['dana@example.com', 'eli@example.com'];
+
+/**
+ * A database, the API process on it and a team of {@link PEOPLE} (each paged by email at once, as every
+ * new user is); workers are started by each test.
+ */
+async function startFleet() {
+  const databaseUrl = await createTestDatabase();
+  const key = randomUUID();
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const common = { DATABASE_URL: databaseUrl, VIGIL_EMAIL_FROM: 'Vigil <vigil@example.com>' };
+  const api = start('api', { ...common, PORT: String(port), VIGIL_BOOTSTRAP_API_KEY: key }, 'api');
+  await waitFor(
+    'the API to serve',
+    async () => {
+      assertRunning([api]);
+      return (await fetch(`${base}/healthz`).catch(() => undefined))?.status === 200;
+    },
+    60_000,
+  );
+  // The API process has migrated the database: the test reads it directly from here on.
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  cleanups.push(() => db.end());
+
+  const headers = { authorization: `GenieKey ${key}`, 'content-type': 'application/json' };
+  const post = async (path: string, body: unknown) => {
+    const res = await fetch(base + path, { method: 'POST', headers, body: JSON.stringify(body) });
+    assert.ok(res.status < 300, `${path}: ${res.status} ${await res.text()}`);
+  };
+  for (const username of PEOPLE) {
+    await post('/v2/users', { username, fullName: username.split('@')[0], role: { name: 'User' } });
+  }
+  // No routing set: every member of the team is paged at once.
+  await post('/v2/teams', {
+    name: 'Ops',
+    members: PEOPLE.map((username) => ({ user: { username }, role: 'user' })),
   });
+
+  let started = 0;
+  return {
+    api,
+    db,
+    /** A worker process with an SMTP server of its own. */
+    async worker(env: Record<string, string> = {}): Promise<Worker> {
+      const smtp = await startTestSmtpServer();
+      cleanups.push(() => smtp.stop());
+      const name = `worker ${++started}`;
+      const env_ = { ...common, PORT: '0', VIGIL_SMTP_URL: smtp.url, ...env };
+      return { ...start(name, env_, 'worker'), smtp };
+    },
+    /**
+     * Waits for these workers to listen for wake-ups, so that each takes part from the first alert on
+     * (a worker keeps one connection whose last statement is the LISTEN; the API process runs no queue
+     * and does not listen).
+     */
+    async listening(workers: readonly Worker[]): Promise<void> {
+      const count = workers.length;
+      await waitFor(
+        `${count} worker(s) to listen`,
+        async () => {
+          assertRunning(workers);
+          const result = await db.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM pg_stat_activity
+             WHERE datname = current_database() AND query = 'LISTEN vigil_work'`,
+          );
+          return result.rows[0]?.n === count;
+        },
+        60_000,
+      );
+    },
+    /** Creates `count` alerts for the team, 20 requests in flight at a time. */
+    async alerts(count: number, prefix: string): Promise<void> {
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: 20 }, async () => {
+          while (next < count) {
+            const i = next++;
+            await post('/v2/alerts', {
+              message: `${prefix} ${i}`,
+              alias: `${prefix}-${i}`,
+              responders: [{ type: 'team', name: 'Ops' }],
+            });
+          }
+        }),
+      );
+    },
+  };
+}
+
+interface WorkState {
+  alerts: number;
+  /** Alert events not yet handed to their consumers. */
+  outbox: number;
+  /** Alert events handed to a consumer and not yet handled: due, claimed, or waiting for a retry. */
+  eventDeliveries: number;
+  /** Alert events a consumer gave up on. */
+  deadEvents: number;
+  sent: number;
+  /** Messages pending or being sent. */
+  unsent: number;
+  /** Messages failed or cancelled. */
+  notSent: number;
+  /** Escalations with a step still to run. */
+  activeEscalations: number;
+}
+
+async function workState(db: pg.Client): Promise<WorkState> {
+  const result = await db.query<WorkState>(`
+    SELECT (SELECT count(*) FROM alerts)::int AS alerts,
+           (SELECT count(*) FROM outbox_jobs)::int AS outbox,
+           (SELECT count(*) FROM event_deliveries WHERE dead_at IS NULL)::int AS "eventDeliveries",
+           (SELECT count(*) FROM event_deliveries WHERE dead_at IS NOT NULL)::int AS "deadEvents",
+           (SELECT count(*) FROM notifications WHERE state = 'sent')::int AS sent,
+           (SELECT count(*) FROM notifications WHERE state IN ('pending', 'sending'))::int AS unsent,
+           (SELECT count(*) FROM notifications WHERE state IN ('failed', 'cancelled'))::int AS "notSent",
+           (SELECT count(*) FROM alert_escalations WHERE state = 'active')::int AS "activeEscalations"`);
+  return result.rows[0] as WorkState;
+}
+
+/**
+ * Waits until nothing is left to do: every alert made, every event handled (or dead), every message sent
+ * (or failed), no escalation step to come. From then on no process has anything to send, so what the
+ * SMTP servers have is all they will get: no sleep is needed to see that nothing more arrives.
+ */
+async function settled(
+  db: pg.Client,
+  alerts: number,
+  workers: readonly Worker[],
+  running: readonly Vigil[],
+): Promise<WorkState> {
+  let state = await workState(db);
+  await waitFor(
+    'every alert paged and every queue empty',
+    async () => {
+      assertRunning(running);
+      state = await workState(db);
+      return (
+        state.alerts === alerts &&
+        state.outbox === 0 &&
+        state.eventDeliveries === 0 &&
+        state.unsent === 0 &&
+        state.activeEscalations === 0
+      );
+    },
+    120_000,
+  ).catch((error: Error) => {
+    const received = workers.map((w) => `${w.name}: ${w.smtp.messages.length}`).join(', ');
+    const errors = workers.flatMap(errorLines).slice(0, 5).join('\n');
+    throw new Error(`${error.message}: ${JSON.stringify(state)}; emails ${received}\n${errors}`);
+  });
+  return state;
+}
+
+/** Every (alert, recipient) the test expects an email for, as `alertId|address`. */
+async function expectedPairs(db: pg.Client): Promise<string[]> {
+  const result = await db.query<{ pair: string }>(
+    `SELECT a.id || '|' || u.username AS pair FROM alerts a CROSS JOIN users u WHERE u.username = ANY($1)`,
+    [PEOPLE],
+  );
+  return result.rows.map((r) => r.pair).sort();
+}
+
+interface Received {
+  worker: string;
+  mail: ReceivedMail;
+}
+
+function received(workers: readonly Worker[]): Received[] {
+  return workers.flatMap((w) => w.smtp.messages.map((mail) => ({ worker: w.name, mail })));
+}
+
+const pairOf = (m: ReceivedMail) => `${m.headers['x-vigil-alert-id'] ?? ''}|${m.to.join(',')}`;
+const notificationOf = (m: ReceivedMail) => m.headers['x-vigil-notification-id'] ?? '';
+
+function countBy<T>(items: readonly T[], key: (item: T) => string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
+  return counts;
+}
+
+describe('three worker processes', () => {
+  it('share the work and send each email exactly once', { timeout: 240_000 }, async (t) => {
+    const fleet = await startFleet();
+    const { db } = fleet;
+    const workers = [await fleet.worker(), await fleet.worker(), await fleet.worker()];
+    await fleet.listening(workers);
+
+    const alerts = 150;
+    const began = Date.now();
+    await fleet.alerts(alerts, 'shared');
+    const state = await settled(db, alerts, workers, [fleet.api, ...workers]);
+    const expected = alerts * PEOPLE.length;
+    const mail = received(workers);
+    t.diagnostic(
+      `${alerts} alerts, ${mail.length} emails in ${Date.now() - began} ms; ` +
+        workers.map((w) => `${w.name} sent ${w.smtp.messages.length}`).join(', '),
+    );
+
+    assert.deepEqual(state, {
+      alerts,
+      outbox: 0,
+      eventDeliveries: 0,
+      deadEvents: 0,
+      sent: expected,
+      unsent: 0,
+      notSent: 0,
+      activeEscalations: 0,
+    });
+    assert.deepEqual([...new Set(mail.map((r) => pairOf(r.mail)))].sort(), await expectedPairs(db));
+    const twice = [...countBy(mail, (r) => pairOf(r.mail))].filter(([, n]) => n > 1);
+    assert.deepEqual(twice, [], 'no (alert, recipient) was emailed twice');
+    assert.equal(mail.length, expected);
+    assert.equal(new Set(mail.map((r) => r.mail.messageId)).size, expected);
+    assert.equal(new Set(mail.map((r) => notificationOf(r.mail))).size, expected);
+    const busy = workers.filter((w) => w.smtp.messages.length > 0);
+    assert.ok(busy.length > 1, 'more than one worker sent email');
+    for (const p of [fleet.api, ...workers]) assert.deepEqual(errorLines(p), [], `${p.name} logged no error`);
+
+    await stopAll([fleet.api, ...workers]);
+  });
+});
+
+describe('a worker killed mid-batch', () => {
+  it(
+    'loses nothing: its claimed work is taken over when its leases run out',
+    { timeout: 240_000 },
+    async (t) => {
+      const fleet = await startFleet();
+      const { db } = fleet;
+      // Leases short enough to wait for (the defaults are 360 s for messages and 120 s for events), long
+      // enough that a live worker's batch never outlasts its lease on a busy machine.
+      const leases = { VIGIL_NOTIFICATION_LEASE_SECONDS: '15', VIGIL_EVENT_LEASE_SECONDS: '15' };
+      const doomed = await fleet.worker(leases);
+      await fleet.listening([doomed]);
+
+      const alerts = 200;
+      const expected = alerts * PEOPLE.length;
+      const posting = fleet.alerts(alerts, 'killed');
+      // Killed right after an email arrives: a batch of messages is being sent.
+      await doomed.smtp.waitForMessages(10, 120_000);
+      doomed.child.kill('SIGKILL');
+      assert.deepEqual(await doomed.exited, { code: null, signal: 'SIGKILL' });
+      const killedAt = Date.now();
+      // What the dead process held: it was the only worker, and the API process sends nothing. Read after
+      // its exit, so that a message it handed to SMTP is in here unless its `sent` was committed (a commit
+      // still on its way to PostgreSQL at the kill can only make this set larger than the truth, not miss one).
+      const held = new Set(
+        (await db.query<{ id: string }>(`SELECT id FROM notifications WHERE state = 'sending'`)).rows.map(
+          (r) => r.id,
+        ),
+      );
+      const heldEvents = (
+        await db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM event_deliveries WHERE lease_until > now() AND dead_at IS NULL`,
+        )
+      ).rows[0]?.n;
+      const sentBeforeKill = doomed.smtp.messages.length;
+      t.diagnostic(
+        `killed after ${sentBeforeKill} emails, holding ${held.size} messages and ${heldEvents} alert events`,
+      );
+      assert.ok(sentBeforeKill < expected, 'killed before it was done');
+      assert.ok(held.size + (heldEvents ?? 0) > 0, 'killed holding claimed work (or the leases go untested)');
+
+      await posting;
+      const fresh = await fleet.worker(leases);
+      const workers = [doomed, fresh];
+      const state = await settled(db, alerts, workers, [fleet.api, fresh]);
+      t.diagnostic(`recovered ${Date.now() - killedAt} ms after the kill`);
+      assert.deepEqual(state, {
+        alerts,
+        outbox: 0,
+        eventDeliveries: 0,
+        deadEvents: 0,
+        sent: expected,
+        unsent: 0,
+        notSent: 0,
+        activeEscalations: 0,
+      });
+
+      const mail = received(workers);
+      assert.deepEqual(
+        [...new Set(mail.map((r) => pairOf(r.mail)))].sort(),
+        await expectedPairs(db),
+        'every alert reached every member at least once',
+      );
+      // At least once is the contract across a crash: a message the dead worker had handed to its SMTP server
+      // but not yet recorded as sent is still `sending` under its lease, and is sent again when the lease runs
+      // out. Only those may come twice, once from each worker.
+      const perNotification = countBy(mail, (r) => notificationOf(r.mail));
+      const repeated = [...perNotification].filter(([, n]) => n > 1);
+      t.diagnostic(`${repeated.length} of the ${held.size} held messages had reached SMTP before the kill`);
+      assert.deepEqual(
+        repeated.filter(([id, n]) => n !== 2 || !held.has(id)),
+        [],
+        'only a message in flight at the kill came twice, and only twice',
+      );
+      for (const [id] of repeated) {
+        const senders = mail.filter((r) => notificationOf(r.mail) === id).map((r) => r.worker);
+        assert.deepEqual(senders, [doomed.name, fresh.name]);
+      }
+      assert.equal(mail.length, expected + repeated.length);
+      // The messages the dead worker held were taken over (claimed again) by the fresh one, and no others.
+      const retaken = await db.query<{ id: string }>(`SELECT id FROM notifications WHERE attempts > 1`);
+      assert.deepEqual(
+        retaken.rows.filter((r) => !held.has(r.id)),
+        [],
+        'no message but a held one was claimed twice',
+      );
+      assert.deepEqual(errorLines(fresh), [], 'the fresh worker logged no error');
+
+      await stopAll([fleet.api, fresh]);
+    },
+  );
 });

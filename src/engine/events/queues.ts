@@ -36,8 +36,11 @@ export function alertEventQueues(deps: {
   consumers: readonly AlertEventConsumer[];
   /** The longest a queue sleeps with nothing to wake it. */
   idleMs?: number;
+  /** How long a claimed batch is this process's before another may take it over (default 120 s). */
+  leaseMs?: number;
 }): WorkQueueSpec[] {
   const { db, log, signal, consumers } = deps;
+  const leaseMs = deps.leaseMs ?? LEASE_MS;
   const types = consumers.map((c) => ({ name: c.name, types: c.types === 'all' ? null : c.types }));
 
   const fanOut: WorkQueueSpec = {
@@ -55,7 +58,7 @@ export function alertEventQueues(deps: {
     concurrency: 4,
     idleMs: deps.idleMs ?? 5000,
     async round(now) {
-      const batch = await repo.claim(db, consumer.name, now, DELIVERY_BATCH, LEASE_MS);
+      const batch = await repo.claim(db, consumer.name, now, DELIVERY_BATCH, leaseMs);
       if (batch.length === 0) return { more: false, nextDueAt: await repo.nextDue(db, consumer.name) };
       const handled: string[] = [];
       const fail = async (delivery: (typeof batch)[number], error: unknown) => {
