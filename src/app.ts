@@ -11,7 +11,7 @@ import type { AlertEventConsumer } from './engine/consumers.js';
 import { alertEventQueues } from './engine/events/queues.js';
 import { eventDeliveriesRepository } from './engine/events/repository.js';
 import { retentionQueue } from './engine/retention.js';
-import { createWorkRunner } from './engine/work/runner.js';
+import { createWorkRunner } from './work/runner.js';
 import { snoozeEndsQueue } from './alerts/snooze-ends.js';
 import { registerHealthRoutes } from './http/health.js';
 import { buildHttpApp, type HttpApp } from './http/server.js';
@@ -30,7 +30,7 @@ import { createWriteback, type WritebackOptions } from './integrations/securityh
 import { createEscalationsService } from './oncall/escalations/service.js';
 import { registerEscalationRoutes } from './oncall/escalations/routes.js';
 import { createRoutingService } from './oncall/routing/service.js';
-import { systemClock, type Clock } from './engine/clock.js';
+import { systemClock, type Clock } from './work/clock.js';
 import { createEscalationEngine, purgeHandledEvents } from './engine/escalation/engine.js';
 import type { NotificationChannel } from './notify/channel.js';
 import { createChannels } from './notify/destinations/registry.js';

@@ -1,6 +1,6 @@
-import type { Clock } from '../engine/clock.js';
-import type { WorkQueueSpec } from '../engine/work/runner.js';
-import { QUEUES } from '../engine/work/queue-names.js';
+import type { Clock } from '../work/clock.js';
+import type { WorkQueueSpec } from '../work/runner.js';
+import { QUEUES } from '../work/queue-names.js';
 import type { AlertsService } from './service.js';
 
 /**

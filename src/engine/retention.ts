@@ -1,8 +1,8 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
-import { QUEUES } from './work/queue-names.js';
-import type { WorkQueueSpec } from './work/runner.js';
+import { QUEUES } from '../work/queue-names.js';
+import type { WorkQueueSpec } from '../work/runner.js';
 
 /**
  * Retention, as a queue: once an hour (the `retention` row of work_schedules says when next), one process

@@ -3,7 +3,7 @@ import type { AlertRow, NotificationContext, NotificationStopOn } from '../db/sc
 import { matchesCriteria, type MatchableAlert } from '../oncall/conditions.js';
 import type { NotificationActionType } from '../oncall/model.js';
 import { notificationSetupOf } from '../oncall/people/repository.js';
-import { formatMinutes } from '../engine/escalation/plan.js';
+import { formatMinutes } from '../work/durations.js';
 import { notificationsRepository } from './repository.js';
 
 /**

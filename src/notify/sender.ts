@@ -1,11 +1,11 @@
 import { alertsRepository } from '../alerts/repository.js';
 import type { Db } from '../db/database.js';
 import type { AlertRow, NotificationRow } from '../db/schema.js';
-import type { Clock } from '../engine/clock.js';
-import { formatDuration, LATE_AFTER_MS } from '../engine/escalation/plan.js';
-import { retryDelayMs as backoff } from '../engine/work/backoff.js';
-import { QUEUES } from '../engine/work/queue-names.js';
-import type { WorkQueueSpec } from '../engine/work/runner.js';
+import type { Clock } from '../work/clock.js';
+import { formatDuration, LATE_AFTER_MS } from '../work/durations.js';
+import { retryDelayMs as backoff } from '../work/backoff.js';
+import { QUEUES } from '../work/queue-names.js';
+import type { WorkQueueSpec } from '../work/runner.js';
 import type { Logger } from '../logger.js';
 import type { DeliveryResult, OutgoingNotification } from './channel.js';
 import { destinationLabel, throttleOf, type Channels } from './destinations/registry.js';

@@ -9,7 +9,7 @@ import { createLogger } from '../logger.js';
 import type { OutboundOptions } from '../http/outbound.js';
 import type { WritebackOptions } from '../integrations/securityhub/writeback/writeback.js';
 import type { AwsAccessOptions } from '../integrations/securityhub/writeback/aws.js';
-import type { Clock } from '../engine/clock.js';
+import type { Clock } from '../work/clock.js';
 import type { NotificationChannel } from '../notify/channel.js';
 
 /**

@@ -1,9 +1,9 @@
 import type { AlertEvent } from '../../alerts/events.js';
 import { type Db, withSavepoint } from '../../db/database.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../work/clock.js';
 import type { AlertEventConsumer } from '../consumers.js';
-import { QUEUES } from '../work/queue-names.js';
-import type { WorkSignal } from '../work/runner.js';
+import { QUEUES } from '../../work/queue-names.js';
+import type { WorkSignal } from '../../work/runner.js';
 import { type EngineTx, engineTx } from './engine-tx.js';
 import { followUp } from './follow-up.js';
 import { reconcile } from './reconcile.js';

@@ -1,13 +1,13 @@
 import type { AlertsService } from '../../alerts/service.js';
 import type { Db } from '../../db/database.js';
 import type { Logger } from '../../logger.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../work/clock.js';
 import type { AlertEventConsumer } from '../consumers.js';
-import { QUEUES } from '../work/queue-names.js';
-import type { WorkQueueSpec, WorkSignal } from '../work/runner.js';
+import { QUEUES } from '../../work/queue-names.js';
+import type { WorkQueueSpec, WorkSignal } from '../../work/runner.js';
 import { createEscalationConsumer } from './consumer.js';
 import { engineTx } from './engine-tx.js';
-import { LATE_AFTER_MS } from './plan.js';
+import { LATE_AFTER_MS } from '../../work/durations.js';
 import { escalationRepository } from './repository.js';
 import { createStepRunner } from './runner.js';
 

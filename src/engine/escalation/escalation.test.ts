@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { ShiftedClock } from '../clock.js';
+import { ShiftedClock } from '../../work/clock.js';
 import { startTestServer, waitFor, type Json, type TestServer } from '../../testing/harness.js';
 import { startTestSmtpServer, type ReceivedMail, type TestSmtpServer } from '../../testing/smtp.js';
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { EscalationPlan, EscalationRule } from '../../oncall/model.js';
-import { describeStep, dueAt, formatDuration, nextStepWhenAcknowledged, stepAt, stepCount } from './plan.js';
+import { formatDuration } from '../../work/durations.js';
+import { describeStep, dueAt, nextStepWhenAcknowledged, stepAt, stepCount } from './plan.js';
 
 const rule = (
   delayMinutes: number,

@@ -1,4 +1,5 @@
 import type { EscalationPlan, EscalationRule } from '../../oncall/model.js';
+import { formatMinutes } from '../../work/durations.js';
 
 /**
  * The arithmetic of an escalation policy, with no database: which rule a step runs and when it is due.
@@ -10,9 +11,6 @@ import type { EscalationPlan, EscalationRule } from '../../oncall/model.js';
  */
 
 const MINUTE_MS = 60_000;
-
-/** A step or a message that goes out later than this after it was due says so in the activity log. */
-export const LATE_AFTER_MS = 10_000;
 
 export interface PlanStep {
   index: number;
@@ -80,19 +78,4 @@ export function describeStep(plan: EscalationPlan, step: PlanStep): string {
   const after = delay === 0 ? 'at once' : `after ${formatMinutes(delay)}`;
   const repeat = step.cycle > 0 ? `, repeat ${step.cycle}` : '';
   return `${plan.name} rule ${step.ruleIndex + 1} (${after}${repeat})`;
-}
-
-export function formatMinutes(minutes: number): string {
-  if (minutes % 1440 === 0) return `${minutes / 1440} d`;
-  if (minutes % 60 === 0) return `${minutes / 60} h`;
-  return `${minutes} min`;
-}
-
-/** "3 min 12 s": how late a step fired. */
-export function formatDuration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s} s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m} min ${s % 60} s`;
-  return `${Math.floor(m / 60)} h ${m % 60} min`;
 }

@@ -6,7 +6,8 @@ import type { Logger } from '../../logger.js';
 import { planNotifications } from '../../notify/planner.js';
 import type { EngineTx } from './engine-tx.js';
 import { ENGINE_ACTOR } from './log-buffer.js';
-import { describeStep, formatDuration, type PlanStep } from './plan.js';
+import { formatDuration } from '../../work/durations.js';
+import { describeStep, type PlanStep } from './plan.js';
 import { escalationRepository as repo } from './repository.js';
 import { dueSteps, type DueStep } from './transition.js';
 

@@ -3,7 +3,7 @@ import type { AlertEscalationRow, AlertRow } from '../../db/schema.js';
 import { matchableAlert } from '../../notify/planner.js';
 import type { EscalationPlan } from '../../oncall/model.js';
 import { oneRulePlan, planOf, routeAlert, schedulePlan } from '../../oncall/routing/route.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../work/clock.js';
 import type { EngineTx } from './engine-tx.js';
 import { dueAt, stepAt } from './plan.js';
 import { escalationRepository as repo } from './repository.js';

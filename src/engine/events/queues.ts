@@ -1,9 +1,9 @@
 import type { Db } from '../../db/database.js';
 import type { Logger } from '../../logger.js';
 import type { AlertEventConsumer } from '../consumers.js';
-import { retryDelayMs } from '../work/backoff.js';
-import { QUEUES } from '../work/queue-names.js';
-import type { WorkQueueSpec, WorkSignal } from '../work/runner.js';
+import { retryDelayMs } from '../../work/backoff.js';
+import { QUEUES } from '../../work/queue-names.js';
+import type { WorkQueueSpec, WorkSignal } from '../../work/runner.js';
 import { eventDeliveriesRepository as repo } from './repository.js';
 
 /**

@@ -1,6 +1,6 @@
 import { isTransientDatabaseError, type Db, type Tx } from '../../db/database.js';
-import { QUEUES } from '../../engine/work/queue-names.js';
-import type { WorkQueueSpec, WorkSignal } from '../../engine/work/runner.js';
+import { QUEUES } from '../../work/queue-names.js';
+import type { WorkQueueSpec, WorkSignal } from '../../work/runner.js';
 import type { Logger } from '../../logger.js';
 import {
   integrationsRepository as repo,

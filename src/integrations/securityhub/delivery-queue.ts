@@ -1,6 +1,6 @@
 import { isUnstorableValue, type Db } from '../../db/database.js';
-import { QUEUES } from '../../engine/work/queue-names.js';
-import type { WorkSignal } from '../../engine/work/runner.js';
+import { QUEUES } from '../../work/queue-names.js';
+import type { WorkSignal } from '../../work/runner.js';
 import type { Logger } from '../../logger.js';
 import {
   integrationsRepository as repo,

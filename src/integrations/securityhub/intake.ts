@@ -1,7 +1,7 @@
 import type { Config } from '../../config.js';
 import { isTransientDatabaseError, isUnstorableValue, type Db, type Tx } from '../../db/database.js';
 import { storableJson, storableText, TooDeeplyNested } from '../../db/storable.js';
-import type { WorkSignal } from '../../engine/work/runner.js';
+import type { WorkSignal } from '../../work/runner.js';
 import type { Logger } from '../../logger.js';
 import type { AlertsService } from '../../alerts/service.js';
 import type { IntegrationWithTeams } from '../repository.js';

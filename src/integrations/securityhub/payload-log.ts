@@ -1,6 +1,6 @@
 import { isUnstorableValue, type Db, type Tx } from '../../db/database.js';
-import { QUEUES } from '../../engine/work/queue-names.js';
-import type { WorkSignal } from '../../engine/work/runner.js';
+import { QUEUES } from '../../work/queue-names.js';
+import type { WorkSignal } from '../../work/runner.js';
 import { integrationsRepository as repo, type StoredDeliveryInput } from '../repository.js';
 import type { EventOutcome, Verdict } from './finding-sync.js';
 import { cut } from './findings.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { ShiftedClock } from '../../engine/clock.js';
+import { ShiftedClock } from '../../work/clock.js';
 import { startTestServer, waitFor, type Json, type TestServer } from '../../testing/harness.js';
 import type { NotificationChannel, OutgoingNotification } from '../channel.js';
 

@@ -1,9 +1,9 @@
 import { alertsRepository } from '../../../alerts/repository.js';
 import type { Db } from '../../../db/database.js';
-import type { Clock } from '../../../engine/clock.js';
+import type { Clock } from '../../../work/clock.js';
 import type { AlertEventConsumer } from '../../../engine/consumers.js';
-import { QUEUES } from '../../../engine/work/queue-names.js';
-import type { WorkSignal } from '../../../engine/work/runner.js';
+import { QUEUES } from '../../../work/queue-names.js';
+import type { WorkSignal } from '../../../work/runner.js';
 import { changeFor, echoOf, unsendableIdentifier } from './changes.js';
 import { writebacksRepository } from './repository.js';
 

@@ -1,5 +1,5 @@
 import type { Db } from '../../../db/database.js';
-import type { Clock } from '../../../engine/clock.js';
+import type { Clock } from '../../../work/clock.js';
 import { writebacksRepository } from './repository.js';
 
 /**

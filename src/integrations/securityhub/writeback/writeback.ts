@@ -1,9 +1,9 @@
 import type { AlertsService } from '../../../alerts/service.js';
 import type { Db } from '../../../db/database.js';
-import type { Clock } from '../../../engine/clock.js';
+import type { Clock } from '../../../work/clock.js';
 import { eventDeliveriesRepository } from '../../../engine/events/repository.js';
-import { QUEUES } from '../../../engine/work/queue-names.js';
-import type { WorkQueueSpec, WorkSignal } from '../../../engine/work/runner.js';
+import { QUEUES } from '../../../work/queue-names.js';
+import type { WorkQueueSpec, WorkSignal } from '../../../work/runner.js';
 import type { Logger } from '../../../logger.js';
 import type { AwsAccess } from './aws.js';
 import { gatherCutoffs, latestPerFindingField, planRequests } from './batching.js';

@@ -1,6 +1,6 @@
 import type pg from 'pg';
-import type { Clock } from '../clock.js';
-import type { Logger } from '../../logger.js';
+import type { Clock } from './clock.js';
+import type { Logger } from '../logger.js';
 import { retryDelayMs } from './backoff.js';
 
 /**
