@@ -85,6 +85,11 @@ export interface FakeAws {
   failNext(count: number, status: 429 | 500): void;
   /** Hold every BatchUpdateFindings response this many ms (to kill a worker mid-request in tests). */
   setLatency(ms: number): void;
+  /**
+   * Stops the throttle's clock until the returned function is called: no token comes back meanwhile,
+   * so a test sees the burst exactly, however slowly a busy machine makes its calls.
+   */
+  holdThrottleClock(): () => void;
   close(): Promise<void>;
 }
 
@@ -488,6 +493,7 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
   const refusals = new Map<string, { errorCode: string; remaining: number }>();
   const forcedFailures: (429 | 500)[] = [];
   let latencyMs = 0;
+  let throttleHeldAt: number | undefined;
   const timers = new Set<NodeJS.Timeout>();
 
   const fake: FakeAws = {
@@ -507,6 +513,16 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
     },
     setLatency: (ms) => {
       latencyMs = ms;
+    },
+    holdThrottleClock: () => {
+      const heldAt = Date.now();
+      throttleHeldAt = heldAt;
+      // Time moves on from where it stopped: the held span never refills the buckets.
+      return () => {
+        const heldFor = Date.now() - heldAt;
+        for (const bucket of buckets.values()) bucket.last += heldFor;
+        throttleHeldAt = undefined;
+      };
     },
     close: async () => {},
   };
@@ -693,7 +709,7 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
   };
 
   const takeToken = (key: string): boolean => {
-    const now = Date.now();
+    const now = throttleHeldAt ?? Date.now();
     const bucket = buckets.get(key) ?? { tokens: burst, last: now };
     bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.last) / 1000) * ratePerSecond);
     bucket.last = now;

@@ -22,9 +22,22 @@ export const systemClock: Clock = {
 /** The system clock plus an offset that only grows: time still flows, and `advance` jumps ahead. */
 export class ShiftedClock implements Clock {
   private offsetMs = 0;
+  private heldAt: Date | undefined;
   private readonly listeners: (() => void)[] = [];
   now(): Date {
-    return new Date(Date.now() + this.offsetMs);
+    return this.heldAt ? new Date(this.heldAt) : new Date(Date.now() + this.offsetMs);
+  }
+  /**
+   * Stops time until the returned function is called, which lets it flow again from where it would be.
+   * A test holds it while it makes many changes, so that however slowly a busy machine makes them,
+   * they all happen at one instant.
+   */
+  hold(): () => void {
+    this.heldAt = this.now();
+    return () => {
+      this.heldAt = undefined;
+      for (const listener of this.listeners) listener();
+    };
   }
   fromSystemTime(time: Date): Date {
     return new Date(time.getTime() + this.offsetMs);

@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { startFakeAws, type FakeAws } from '../../../testing/fake-aws.js';
 import { startTestServer, waitFor, type Json, type TestServer } from '../../../testing/harness.js';
+import { ShiftedClock } from '../../../work/clock.js';
 
 /**
  * The write-back end to end: the real server and workers, the official AWS SDK, and local STS and
@@ -18,6 +19,7 @@ const ROLE = `arn:aws:iam::${ACCOUNT}:role/VigilSecurityHubRoleTest`;
 const PRODUCT = 'arn:aws:securityhub:us-east-1::product/aws/securityhub';
 
 let server: TestServer;
+const clock = new ShiftedClock();
 let aws: FakeAws;
 let integration: { id: string; path: string; externalId: string };
 const children: ChildProcess[] = [];
@@ -33,7 +35,7 @@ function awsEnv(fake: FakeAws): Record<string, string> {
 }
 
 before(async () => {
-  server = await startTestServer({ writeback: { baseDelayMs: 100, maxDelayMs: 1000 } });
+  server = await startTestServer({ clock, writeback: { baseDelayMs: 100, maxDelayMs: 1000 } });
   await server.call('POST', '/v2/teams', { name: 'SecOps' });
   const created = await server.call('POST', '/v2/integrations', {
     type: 'AmazonSecurityHub',
@@ -242,13 +244,40 @@ describe('the four mappings', () => {
   });
 });
 
+/** How many of these findings have a close waiting to be written back. */
+async function pendingCloses(findingIds: string[]): Promise<number> {
+  const client = new pg.Client({ connectionString: server.databaseUrl });
+  await client.connect();
+  try {
+    const result = await client.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM securityhub_writebacks
+       WHERE finding_id = ANY($1) AND field = 'workflow' AND status = 'pending' AND value->>'Status' = 'RESOLVED'`,
+      [findingIds],
+    );
+    return result.rows[0]?.n ?? 0;
+  } finally {
+    await client.end();
+  }
+}
+
 describe('batching, limits and failures', () => {
   it('closes 250 alerts in at most 3 requests', async () => {
     const made: Made[] = [];
     for (let i = 0; i < 250; i++) made.push(await finding(`bulk-${i}`));
     const before = batchRequests().length;
-    // "At once": all 250 closes sent together.
-    await Promise.all(made.map((m) => server.call('POST', `/v2/alerts/${m.alertId}/close`, {})));
+    // "At once": all 250 closes sent together, and recorded for the write-back at one instant of the
+    // server's clock, however long a busy machine takes to handle them.
+    const release = clock.hold();
+    try {
+      await Promise.all(made.map((m) => server.call('POST', `/v2/alerts/${m.alertId}/close`, {})));
+      await waitFor(
+        'every close recorded for the write-back',
+        async () => (await pendingCloses(made.map((m) => m.id))) === made.length,
+        60_000,
+      );
+    } finally {
+      release();
+    }
     await waitFor(
       'all RESOLVED',
       async () => made.every((m) => held(m.id)?.Workflow?.Status === 'RESOLVED'),
@@ -407,7 +436,9 @@ describe('batching, limits and failures', () => {
             held(m.id)?.Note?.Text === `note ${i}` &&
             held(m.id)?.Severity?.Label === 'LOW',
         ),
-      30_000,
+      // A bound for a failure to show, not the pace under test: 40+ requests at 10/s take seconds, and a
+      // busy machine's workers take a while to turn 1,000 API calls into changes.
+      120_000,
     );
     const mine = aws.securityHubRequests.slice(before);
     assert.equal(mine.filter((r) => r.status === 429).length, 0, 'never throttled');
