@@ -1,5 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { sql } from 'kysely';
+import type { Db } from '../db/database.js';
 import { startApp, type RunningApp } from '../app.js';
 import { hashApiKey } from '../accounts/apikeys.js';
 import { accountsRepository } from '../accounts/repository.js';
@@ -9,7 +11,7 @@ import { createLogger } from '../logger.js';
 import type { OutboundOptions } from '../http/outbound.js';
 import type { WritebackOptions } from '../integrations/securityhub/writeback/writeback.js';
 import type { AwsAccessOptions } from '../integrations/securityhub/writeback/aws.js';
-import type { Clock } from '../work/clock.js';
+import { systemClock, type Clock } from '../work/clock.js';
 import type { NotificationChannel } from '../notify/channel.js';
 
 /**
@@ -45,6 +47,11 @@ export interface TestServer {
   databaseUrl: string;
   /** Calls the API with the bootstrap key (or `key`), returning status and parsed JSON. */
   call(method: string, path: string, body?: unknown, key?: string): Promise<{ status: number; body: Json }>;
+  /**
+   * Waits until the workers have done everything due on the server's clock: for asserting that nothing
+   * more happens, without sleeping for a guess of how long "nothing" takes.
+   */
+  idle(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -117,8 +124,41 @@ export async function startTestServer(
       }
       return { status: response.status, body: parsed };
     },
+    idle: (timeoutMs) => waitForIdle(app.context.db, options.clock ?? systemClock, timeoutMs),
     stop: () => app.stop(),
   };
+}
+
+/** Background work that is due at `now` or being done: what a worker would still do. */
+async function workDue(db: Db, now: Date): Promise<Record<string, number>> {
+  const { rows } = await sql<Record<string, number>>`
+    SELECT
+      (SELECT count(*) FROM outbox_jobs)::int AS "alert events to fan out",
+      (SELECT count(*) FROM event_deliveries
+        WHERE dead_at IS NULL AND (due_at <= ${now} OR lease_until > ${now}))::int AS "alert events to handle",
+      (SELECT count(*) FROM integration_payloads WHERE verdict = 'queued')::int AS "deliveries",
+      (SELECT count(*) FROM alert_escalations WHERE state = 'active' AND next_at <= ${now})::int AS "escalation steps",
+      (SELECT count(*) FROM notifications
+        WHERE state = 'sending' OR (state = 'pending' AND due_at <= ${now}))::int AS "messages",
+      (SELECT count(*) FROM securityhub_writebacks
+        WHERE status = 'sending' OR (status = 'pending' AND not_before <= ${now}))::int AS "write-backs"`.execute(
+    db,
+  );
+  return rows[0] ?? {};
+}
+
+export async function waitForIdle(db: Db, clock: Clock, timeoutMs = 30_000): Promise<void> {
+  let due: Record<string, number> = {};
+  await waitFor(
+    'the workers to be idle',
+    async () => {
+      due = await workDue(db, clock.now());
+      return Object.values(due).every((n) => n === 0);
+    },
+    timeoutMs,
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}; still due: ${JSON.stringify(due)}`);
+  });
 }
 
 export async function waitFor<T>(

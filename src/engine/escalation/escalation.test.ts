@@ -178,8 +178,8 @@ async function logs(alertId: string): Promise<string[]> {
   return (res.body.data as Json[]).map((l) => l.log as string);
 }
 
-/** Lets the engine and the sender run a few rounds, for asserting that nothing more happens. */
-const settle = () => new Promise((r) => setTimeout(r, 1500));
+/** Waits until the engine and the sender have done all that is due, for asserting that nothing more happens. */
+const settle = () => server.idle();
 
 function linkIn(mail: ReceivedMail, action: 'acknowledge' | 'close'): string {
   const links = [...mail.text.matchAll(/https?:\/\/\S+\/v1\/alert-actions\/[A-Za-z0-9_.-]+/g)].map(

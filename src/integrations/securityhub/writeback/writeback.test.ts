@@ -222,7 +222,7 @@ describe('the four mappings', () => {
       `/v2/alerts/count?query=${encodeURIComponent(`details.FindingId:"${id}"`)}`,
     );
     assert.equal(count.body.data.count, 1);
-    await new Promise((r) => setTimeout(r, 600));
+    await server.idle();
     assert.equal(batchRequests().length, requestsBefore);
 
     const logs = await server.call('GET', `/v2/alerts/${alertId}/logs`);
@@ -238,7 +238,7 @@ describe('the four mappings', () => {
     const before = batchRequests().length;
     await finding('auto-closed', (f) => (f.Workflow = { Status: 'RESOLVED' }));
     assert.equal((await server.call('GET', `/v2/alerts/${alertId}`)).body.data.status, 'closed');
-    await new Promise((r) => setTimeout(r, 700));
+    await server.idle();
     assert.equal(batchRequests().length, before);
     assert.equal(held(id)?.updates ?? 0, 0);
   });
@@ -384,7 +384,7 @@ describe('batching, limits and failures', () => {
       await waitFor('the acknowledge in flight', async () => batchRequests().length > before);
       await server.call('POST', `/v2/alerts/${alertId}/close`, {});
       await waitFor('RESOLVED', async () => held(id)?.Workflow?.Status === 'RESOLVED', 20_000);
-      await new Promise((r) => setTimeout(r, 1200));
+      await server.idle();
       assert.equal(held(id)?.Workflow?.Status, 'RESOLVED');
       const mine = batchRequests()
         .slice(before)
@@ -402,7 +402,7 @@ describe('batching, limits and failures', () => {
     await server.call('POST', `/v2/alerts/${alertId}/unacknowledge`, {});
     await server.call('POST', `/v2/alerts/${alertId}/close`, {});
     await waitFor('RESOLVED', async () => held(id)?.Workflow?.Status === 'RESOLVED');
-    await new Promise((r) => setTimeout(r, 500));
+    await server.idle();
     const statuses = batchRequests()
       .slice(before)
       .filter((r) => ((r.body as Json).FindingIdentifiers as Json[]).some((f) => f.Id === id))
@@ -503,7 +503,8 @@ describe('processes', () => {
 
   it(
     'loses nothing when a worker is killed mid-batch, and two workers together stay under the limit',
-    { timeout: 120_000 },
+    // Bounds for a failure to show: starting worker processes (tsx) takes long on a busy machine.
+    { timeout: 300_000 },
     async () => {
       // Only the spawned workers send from here on: the in-process server keeps serving the API.
       const api = await startTestServer({ databaseUrl: server.databaseUrl, role: 'api', apiKey: server.key });
@@ -526,7 +527,7 @@ describe('processes', () => {
         await waitFor(
           'all RESOLVED after the restart',
           async () => made.every((m) => held(m.id)?.Workflow?.Status === 'RESOLVED'),
-          30_000,
+          120_000,
         );
 
         // Now 60 distinct notes through the two workers: more than the burst, never throttled.
@@ -541,7 +542,7 @@ describe('processes', () => {
         await waitFor(
           'all notes applied',
           async () => notes.every((m, i) => held(m.id)?.Note?.Text === `two workers ${i}`),
-          40_000,
+          120_000,
         );
         const mine = aws.securityHubRequests.slice(start);
         assert.equal(mine.filter((r) => r.status === 429).length, 0, 'never throttled');
