@@ -147,7 +147,7 @@ async function workDue(db: Db, now: Date): Promise<Record<string, number>> {
   return rows[0] ?? {};
 }
 
-export async function waitForIdle(db: Db, clock: Clock, timeoutMs = 30_000): Promise<void> {
+export async function waitForIdle(db: Db, clock: Clock, timeoutMs = 60_000): Promise<void> {
   let due: Record<string, number> = {};
   await waitFor(
     'the workers to be idle',
@@ -161,10 +161,14 @@ export async function waitForIdle(db: Db, clock: Clock, timeoutMs = 30_000): Pro
   });
 }
 
+/**
+ * Polls `probe` until it gives a value. The timeout only bounds a failure (a passing test returns as
+ * soon as the value is there), so it is generous: an overloaded machine may take long to do the work.
+ */
 export async function waitFor<T>(
   what: string,
   probe: () => Promise<T | undefined | false>,
-  timeoutMs = 15000,
+  timeoutMs = 60_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
