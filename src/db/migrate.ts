@@ -11,6 +11,7 @@ import * as m0006 from './migrations/0006_writeback_retention.js';
 import * as m0007 from './migrations/0007_hostile_input.js';
 import * as m0008 from './migrations/0008_work.js';
 import * as m0009 from './migrations/0009_destinations.js';
+import * as m0010 from './migrations/0010_event_claim_order.js';
 
 /** Every migration, in order. Listed here (not read from disk) so the same code runs from src and dist. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0007_hostile_input': m0007,
   '0008_work': m0008,
   '0009_destinations': m0009,
+  '0010_event_claim_order': m0010,
 };
 
 class StaticProvider implements MigrationProvider {

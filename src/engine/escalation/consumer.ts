@@ -1,5 +1,6 @@
 import type { AlertEvent } from '../../alerts/events.js';
 import { type Db, withSavepoint } from '../../db/database.js';
+import type { AlertRow } from '../../db/schema.js';
 import type { Clock } from '../../work/clock.js';
 import type { AlertEventConsumer } from '../consumers.js';
 import { QUEUES } from '../../work/queue-names.js';
@@ -7,7 +8,7 @@ import type { WorkSignal } from '../../work/runner.js';
 import { type EngineTx, engineTx } from './engine-tx.js';
 import { followUp } from './follow-up.js';
 import { reconcile } from './reconcile.js';
-import { escalationRepository as repo } from './repository.js';
+import { type NewRun, escalationRepository as repo } from './repository.js';
 import type { StepRunner } from './runner.js';
 import { startEscalations } from './start.js';
 
@@ -39,19 +40,35 @@ export interface EscalationConsumerOptions {
 export function createEscalationConsumer(options: EscalationConsumerOptions): AlertEventConsumer {
   const { db, clock, signal, runner, batchSize } = options;
 
-  /** What one event asks of the engine; true when messages due now were planned. */
-  async function apply(etx: EngineTx, event: AlertEvent, now: Date): Promise<boolean> {
+  /**
+   * What one event asks of the engine; true when messages due now were planned. With `ready`, the runs of
+   * new alerts wait there, to be made and their first steps run together (runReady) before any other
+   * event and at the end.
+   */
+  async function apply(etx: EngineTx, event: AlertEvent, now: Date, ready?: ReadyRuns): Promise<boolean> {
     // A step due now (a rule at 0 minutes, an escalate) runs in this same transaction: no wait for a tick.
     if (event.type === 'created') {
-      const { alert, runs } = await startEscalations(etx, event, now, clock);
-      const ready = runs.filter((r) => r.next_at && r.next_at.getTime() <= now.getTime());
-      return alert && ready.length > 0
-        ? runner.runDueSteps(etx, ready, new Map([[alert.id, alert]]), now)
+      const { alert, runs } = await startEscalations(etx, event, now, clock, ready?.toStart);
+      if (ready && alert) ready.alerts.set(alert.id, alert);
+      const due = runs.filter((r) => r.next_at && r.next_at.getTime() <= now.getTime());
+      return alert && due.length > 0
+        ? runner.runDueSteps(etx, due, new Map([[alert.id, alert]]), now)
         : false;
     }
+    const readyDue = ready ? await runReady(etx, ready, now) : false;
     if (event.type !== 'note_added') await reconcile(etx, event, now);
     const followUpDue = await followUp(etx, event, now);
-    return (await runner.claimAndRun(etx, now, batchSize, event.alertId)).due || followUpDue;
+    return (await runner.claimAndRun(etx, now, batchSize, event.alertId)).due || followUpDue || readyDue;
+  }
+
+  /** The waiting runs of new alerts, made at once, and their steps due now run together. */
+  async function runReady(etx: EngineTx, ready: ReadyRuns, now: Date): Promise<boolean> {
+    if (ready.toStart.length === 0) return false;
+    const runs = await repo.insertRuns(etx.tx, ready.toStart.splice(0));
+    const alerts = new Map(ready.alerts);
+    ready.alerts.clear();
+    const due = runs.filter((r) => r.next_at && r.next_at.getTime() <= now.getTime());
+    return runner.runDueSteps(etx, due, alerts, now);
   }
 
   function committed(due: boolean): void {
@@ -94,17 +111,20 @@ export function createEscalationConsumer(options: EscalationConsumerOptions): Al
         );
         const todo = events.filter((e) => fresh.has(e.eventId));
         await preloadNewAlerts(etx, todo);
-        // All of them behind one savepoint first; only if one fails, each behind its own.
+        // All of them behind one savepoint first (the new alerts' first steps run together); only if one
+        // fails, each behind its own.
+        const start = etx.logs.mark();
         const together = await withSavepoint(tx, async () => {
+          const ready: ReadyRuns = { toStart: [], alerts: new Map() };
           let dueNow = false;
-          for (const event of todo) dueNow = (await apply(etx, event, now)) || dueNow;
-          return dueNow;
+          for (const event of todo) dueNow = (await apply(etx, event, now, ready)) || dueNow;
+          return (await runReady(etx, ready, now)) || dueNow;
         });
         if (together.ok) {
           await etx.logs.flush(tx);
           return together.value;
         }
-        etx.logs.dropAfter(0);
+        etx.logs.dropAfter(start);
         let dueNow = false;
         for (const event of todo) {
           const mark = etx.logs.mark();
@@ -125,6 +145,12 @@ export function createEscalationConsumer(options: EscalationConsumerOptions): Al
       return { failed };
     },
   };
+}
+
+/** The runs of new alerts, waiting to be made together (and their first steps run together). */
+interface ReadyRuns {
+  toStart: NewRun[];
+  alerts: Map<string, AlertRow>;
 }
 
 /** The new alerts of a batch, read at once: starting their escalations takes them from here. */

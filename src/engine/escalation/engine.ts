@@ -71,10 +71,23 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
       idleMs: idleMs ?? 5000,
       async round(now) {
         if ((await runDue(now)) >= batchSize) return { more: true };
-        return { more: false, nextDueAt: await escalationRepository.nextDueAt(db) };
+        const { after, held } = await escalationRepository.nextDue(db, now);
+        // Runs due now that this round did not claim are another transaction's (another loop, the event
+        // consumer), which moves them on: no need to look again at once (a loop that did would spin until
+        // that commits), only shortly, in case it rolls back.
+        const recheck = held ? new Date(now.getTime() + HELD_RECHECK_MS) : null;
+        return { more: false, nextDueAt: earliest(after, recheck) };
       },
     }),
   };
+}
+
+/** How soon a loop looks again at due runs another transaction held. */
+const HELD_RECHECK_MS = 100;
+
+function earliest(a: Date | null, b: Date | null): Date | null {
+  if (!a || !b) return a ?? b;
+  return a.getTime() <= b.getTime() ? a : b;
 }
 
 /** Old handled-event marks can go: a job is never retried weeks later. */

@@ -4,32 +4,44 @@ import type { Queryable } from '../../db/database.js';
 /** Who the activity log names for what the engine does. */
 export const ENGINE_ACTOR = 'Vigil';
 
+/** Where a buffer stood when a savepoint was taken (see LogBuffer.mark). */
+export interface LogMark {
+  readonly lines: number;
+  readonly written: number;
+}
+
 /**
  * The activity-log lines of one transaction, written together at its end: a busy engine writes several
- * per alert, and round trips are what it spends its time on.
+ * per alert, and round trips are what it spends its time on. A closing step writes the lines before it
+ * early (so they come first on the log); the buffer remembers what it wrote, so that a rollback to a
+ * savepoint taken before (dropAfter) writes again the lines that savepoint's rollback took back.
  */
 export class LogBuffer {
   private lines: { alertId: string; text: string }[] = [];
+  /** lines[0, written) are in the database (in this transaction). */
+  private written = 0;
 
   add(alertId: string, text: string): void {
     this.lines.push({ alertId, text });
   }
 
-  /** Where the lines stand now, to drop the later ones of work that was rolled back (see dropAfter). */
-  mark(): number {
-    return this.lines.length;
+  /** Where the lines stand now, taken with a savepoint: dropAfter undoes what came after. */
+  mark(): LogMark {
+    return { lines: this.lines.length, written: this.written };
   }
 
-  dropAfter(mark: number): void {
-    this.lines.splice(mark);
+  /** The work since `mark` was rolled back (to a savepoint taken then): its lines go, and what was written since is to be written again. */
+  dropAfter(mark: LogMark): void {
+    this.lines.splice(mark.lines);
+    this.written = Math.min(this.written, mark.written);
   }
 
   async flush(db: Queryable): Promise<void> {
-    const lines = this.lines;
-    this.lines = [];
+    const todo = this.lines.slice(this.written);
+    this.written = this.lines.length;
     await alertsRepository.addLogs(
       db,
-      lines.map((l) => ({ alertId: l.alertId, type: 'escalation', log: l.text, owner: ENGINE_ACTOR })),
+      todo.map((l) => ({ alertId: l.alertId, type: 'escalation', log: l.text, owner: ENGINE_ACTOR })),
     );
   }
 }

@@ -47,6 +47,28 @@ export const escalationRepository = {
     return Number(result.numDeletedRows);
   },
 
+  /** New active runs, in one statement; those whose alert already ran one from that source are not made. */
+  async insertRuns(db: Queryable, runs: readonly NewRun[]): Promise<AlertEscalationRow[]> {
+    if (runs.length === 0) return [];
+    return db
+      .insertInto('alert_escalations')
+      .values(
+        runs.map((run) => ({
+          alert_id: run.alertId,
+          org_id: run.orgId,
+          source: run.source,
+          escalation_id: run.escalationId,
+          plan: JSON.stringify(run.plan),
+          state: 'active' as const,
+          base_at: run.baseAt,
+          next_at: run.nextAt,
+        })),
+      )
+      .onConflict((oc) => oc.doNothing())
+      .returningAll()
+      .execute();
+  },
+
   /** A new active run; undefined when the alert already ran one from that source. */
   async insertRun(db: Queryable, run: NewRun): Promise<AlertEscalationRow | undefined> {
     return db
@@ -69,20 +91,32 @@ export const escalationRepository = {
   async updateRun(db: Queryable, run: AlertEscalationRow, update: RunUpdate): Promise<void> {
     await db
       .updateTable('alert_escalations')
-      .set({
-        state: update.state,
-        step: update.step ?? run.step,
-        base_at: update.baseAt ?? run.base_at,
-        next_at: update.nextAt === undefined ? run.next_at : update.nextAt,
-        paused_at: update.pausedAt === undefined ? run.paused_at : update.pausedAt,
-        pause_reason: update.pauseReason === undefined ? run.pause_reason : update.pauseReason,
-        finished_reason: update.finishedReason === undefined ? run.finished_reason : update.finishedReason,
-        skipped_from: update.skippedFrom === undefined ? run.skipped_from : update.skippedFrom,
-        replay_until: update.replayUntil === undefined ? run.replay_until : update.replayUntil,
-        updated_at: new Date(),
-      })
+      .set({ ...runState(run, update), updated_at: new Date() })
       .where('id', '=', run.id)
       .execute();
+  },
+
+  /** updateRun for many runs, in one statement. */
+  async updateRuns(
+    db: Queryable,
+    changes: readonly { run: AlertEscalationRow; update: RunUpdate }[],
+  ): Promise<void> {
+    if (changes.length === 0) return;
+    if (changes.length === 1) {
+      const [only] = changes;
+      if (only) await escalationRepository.updateRun(db, only.run, only.update);
+      return;
+    }
+    const rows = changes.map(({ run, update }) => ({ id: run.id, ...runState(run, update) }));
+    await sql`
+      UPDATE alert_escalations e
+      SET state = v.state, step = v.step, base_at = v.base_at, next_at = v.next_at,
+          paused_at = v.paused_at, pause_reason = v.pause_reason, finished_reason = v.finished_reason,
+          skipped_from = v.skipped_from, replay_until = v.replay_until, updated_at = ${new Date()}
+      FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS v(
+        id uuid, state text, step integer, base_at timestamptz, next_at timestamptz, paused_at timestamptz,
+        pause_reason text, finished_reason text, skipped_from integer, replay_until integer)
+      WHERE e.id = v.id`.execute(db);
   },
 
   async postponeRun(db: Queryable, runId: string, nextAt: Date): Promise<void> {
@@ -123,13 +157,18 @@ export const escalationRepository = {
       .execute();
   },
 
-  async nextDueAt(db: Queryable): Promise<Date | null> {
-    const row = await db
-      .selectFrom('alert_escalations')
-      .select((eb) => eb.fn.min('next_at').as('at'))
-      .where('state', '=', 'active')
-      .executeTakeFirst();
-    return (row?.at as Date | null | undefined) ?? null;
+  /**
+   * When the next active run falls due after `now`, and whether runs due by `now` are still active
+   * (a claim that did not get them found them held by another transaction).
+   */
+  async nextDue(db: Queryable, now: Date): Promise<{ after: Date | null; held: boolean }> {
+    const result = await sql<{ after: Date | null; held: boolean }>`
+      SELECT (SELECT next_at FROM alert_escalations WHERE state = 'active' AND next_at > ${now}
+              ORDER BY next_at LIMIT 1) AS after,
+             (SELECT next_at FROM alert_escalations WHERE state = 'active'
+              ORDER BY next_at LIMIT 1) <= ${now} AS held`.execute(db);
+    const row = result.rows[0];
+    return { after: row?.after ?? null, held: row?.held ?? false };
   },
 
   alert(db: Queryable, id: string): Promise<AlertRow | undefined> {
@@ -160,3 +199,18 @@ export const escalationRepository = {
     return db.selectFrom('schedules').select('name').where('id', '=', scheduleId).executeTakeFirst();
   },
 };
+
+/** The columns a RunUpdate sets: what it says, and the run's own values for what it leaves alone. */
+function runState(run: AlertEscalationRow, update: RunUpdate) {
+  return {
+    state: update.state,
+    step: update.step ?? run.step,
+    base_at: update.baseAt ?? run.base_at,
+    next_at: update.nextAt === undefined ? run.next_at : update.nextAt,
+    paused_at: update.pausedAt === undefined ? run.paused_at : update.pausedAt,
+    pause_reason: update.pauseReason === undefined ? run.pause_reason : update.pauseReason,
+    finished_reason: update.finishedReason === undefined ? run.finished_reason : update.finishedReason,
+    skipped_from: update.skippedFrom === undefined ? run.skipped_from : update.skippedFrom,
+    replay_until: update.replayUntil === undefined ? run.replay_until : update.replayUntil,
+  };
+}

@@ -6,17 +6,20 @@ import { oneRulePlan, planOf, routeAlert, schedulePlan } from '../../oncall/rout
 import type { Clock } from '../../work/clock.js';
 import type { EngineTx } from './engine-tx.js';
 import { dueAt, stepAt } from './plan.js';
-import { escalationRepository as repo } from './repository.js';
+import { type NewRun, escalationRepository as repo } from './repository.js';
 
 /**
  * Starts the escalations of a new alert: one run per responder team (by the team's routing), per
  * escalation and schedule responder, and per user responder. Returns the alert and the runs it started.
+ * With `later`, the runs are not made here but added to it, for the caller to make with others at once
+ * (repo.insertRuns), and `runs` is empty.
  */
 export async function startEscalations(
   { tx, logs, reads, newAlerts }: EngineTx,
   event: AlertEvent,
   now: Date,
   clock: Clock,
+  later?: NewRun[],
 ): Promise<{ alert?: AlertRow; runs: AlertEscalationRow[] }> {
   const alert = newAlerts.get(event.alertId) ?? (await repo.alert(tx, event.alertId));
   if (!alert || alert.status === 'closed') return { runs: [] };
@@ -25,7 +28,7 @@ export async function startEscalations(
   const base = clock.fromSystemTime(new Date(event.at));
   const start = async (source: string, escalationId: string | null, plan: EscalationPlan) => {
     const first = stepAt(plan, 0);
-    const run = await repo.insertRun(tx, {
+    const run: NewRun = {
       alertId: alert.id,
       orgId: alert.org_id,
       source,
@@ -33,8 +36,13 @@ export async function startEscalations(
       plan,
       baseAt: base,
       nextAt: first ? dueAt(base, first) : base,
-    });
-    if (run) started.push(run);
+    };
+    if (later) {
+      later.push(run);
+      return;
+    }
+    const inserted = await repo.insertRun(tx, run);
+    if (inserted) started.push(inserted);
   };
   if (alert.responders.length === 0) {
     logs.add(alert.id, 'The alert has no responders: nobody is notified');
