@@ -199,26 +199,13 @@ export const alertsRepository = {
         ) AS out
         ORDER BY input_ord, n
       )
-      SELECT made.*, made.input_ord AS ord FROM made ORDER BY made.input_ord`.execute(db);
+      -- Only the alerts' own columns come back (the logs' and events' texts stay in the database).
+      SELECT upsert.*, made.input_ord AS ord FROM upsert JOIN made ON made.id = upsert.id
+      ORDER BY made.input_ord`.execute(db);
     const byOrd = new Map<number, { alert: AlertRow; inserted: boolean }>();
     for (const row of result.rows) {
-      const {
-        inserted,
-        ord,
-        input_ord: _inputOrd,
-        request_id: _requestId,
-        log_owner: _logOwner,
-        created_log: _createdLog,
-        deduplicated_log: _deduplicatedLog,
-        note: _note,
-        note_log: _noteLog,
-        created_event: _createdEvent,
-        deduplicated_event: _deduplicatedEvent,
-        note_event: _noteEvent,
-        requester_integration_id: _requester,
-        ...alert
-      } = row as AlertRow & Record<string, unknown> & { inserted: boolean; ord: number };
-      byOrd.set(Number(ord), { alert: alert as AlertRow, inserted });
+      const { inserted, ord, ...alert } = row;
+      byOrd.set(Number(ord), { alert, inserted });
     }
     return inputs.map((_, ord) => {
       const made = byOrd.get(ord);

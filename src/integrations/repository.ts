@@ -342,16 +342,21 @@ export const integrationsRepository = {
       .execute();
   },
 
-  async settleDelivery(
+  /** Settles deliveries with their verdicts, in one statement (a transaction's worth: one round trip). */
+  async settleDeliveries(
     tx: Tx,
-    id: string,
-    outcome: { verdict: string; reason: string | null; alertIds: string[] },
+    settled: readonly { id: string; verdict: string; reason: string | null; alertIds: string[] }[],
   ): Promise<void> {
-    await tx
-      .updateTable('integration_payloads')
-      .set({ verdict: outcome.verdict, reason: outcome.reason, alert_ids: outcome.alertIds, partial: null })
-      .where('id', '=', id as never)
-      .execute();
+    if (settled.length === 0) return;
+    // Each delivery's alert ids travel as one array literal (uuids, so nothing in them needs quoting).
+    await sql`
+      UPDATE integration_payloads p
+      SET verdict = s.verdict, reason = s.reason, alert_ids = s.alert_ids::uuid[], partial = NULL
+      FROM unnest(
+        ${settled.map((d) => d.id)}::bigint[], ${settled.map((d) => d.verdict)}::text[],
+        ${settled.map((d) => d.reason)}::text[], ${settled.map((d) => `{${d.alertIds.join(',')}}`)}::text[]
+      ) AS s(id, verdict, reason, alert_ids)
+      WHERE p.id = s.id`.execute(tx);
   },
 };
 

@@ -43,7 +43,7 @@ export const FINDINGS_PER_TRANSACTION = 100;
 export const FINDINGS_PER_SHORT_TRANSACTION = 10;
 
 /** Deliveries of one integration claimed at once (most deliveries hold one finding). */
-const DELIVERIES_PER_CLAIM = 50;
+const DELIVERIES_PER_CLAIM = FINDINGS_PER_TRANSACTION;
 
 /**
  * How many findings a transaction on an integration may take: the full share, unless all the other
@@ -187,11 +187,14 @@ export function createDeliveryProcessor(deps: {
    * settled, or its progress recorded.
    */
   async function run(tx: Tx, plans: DeliveryWork[], integration: IntegrationWithTeams): Promise<void> {
+    // The deliveries settled by this transaction, written together at its end in one statement.
+    const settled: { id: string; verdict: string; reason: string | null; alertIds: string[] }[] = [];
     const settle = (
       row: QueuedDeliveryRow,
       outcome: { verdict: string; reason?: string | null; alertIds: string[] },
     ) =>
-      repo.settleDelivery(tx, row.id, {
+      void settled.push({
+        id: row.id,
         verdict: outcome.verdict,
         reason: outcome.reason ?? null,
         alertIds: outcome.alertIds,
@@ -214,19 +217,20 @@ export function createDeliveryProcessor(deps: {
     for (const work of plans) {
       const { row } = work;
       if (work.kind === 'settle') {
-        await settle(row, work);
+        settle(row, work);
       } else if (work.kind === 'insight') {
         const outcome = await sync.syncInsight(tx, integration, work.event, contextOf(row));
-        await settle(row, settleOutcome(addOutcomes(noProgress(), [outcome]), work.event));
+        settle(row, settleOutcome(addOutcomes(noProgress(), [outcome]), work.event));
       } else {
         const mine = outcomes.slice(next, next + work.part.length);
         next += work.part.length;
         const tally = addOutcomes(row.partial ?? noProgress(), mine);
         const progress = row.progress + work.part.length;
-        if (progress >= work.total) await settle(row, settleOutcome(tally, work.event));
+        if (progress >= work.total) settle(row, settleOutcome(tally, work.event));
         else await repo.saveDeliveryProgress(tx, row.id, progress, tally);
       }
     }
+    await repo.settleDeliveries(tx, settled);
   }
 
   async function processOnce(): Promise<boolean> {

@@ -34,9 +34,17 @@ export interface FindingKey {
  * Migration 0007 computes the same in SQL for the findings that existed before it.
  */
 export function findingKeyDigest(key: FindingKey): string {
+  // A finding's key is asked for its digest several times on its way (ordering, locks, state, alias):
+  // each key object computes it once, and again only if its identifiers changed meanwhile.
+  const known = digests.get(key);
+  if (known && known.productArn === key.productArn && known.id === key.id) return known.digest;
   const part = (text: string) => createHash('sha256').update(text, 'utf8').digest();
-  return createHash('sha256').update(part(key.productArn)).update(part(key.id)).digest('hex');
+  const digest = createHash('sha256').update(part(key.productArn)).update(part(key.id)).digest('hex');
+  digests.set(key, { productArn: key.productArn, id: key.id, digest });
+  return digest;
 }
+
+const digests = new WeakMap<FindingKey, { productArn: string; id: string; digest: string }>();
 
 export interface NormalizedFinding {
   key: FindingKey;
