@@ -6,6 +6,7 @@
  *   npm run bench:alerts [-- --seconds 10 --connections 20]
  */
 import { load } from './lib/load.js';
+import { reportBench } from './lib/report.js';
 import Fastify from 'fastify';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -71,3 +72,28 @@ console.log(`Vigil / bare = ${(vigil.rps / baseline.rps).toFixed(3)}`);
 await bare.close();
 await app.stop();
 await fs.rm(dataDir, { recursive: true, force: true });
+
+// Requests answered 2xx per second (a refused create is not a create).
+const okRate = (r: typeof vigil) => Math.round(r.total > 0 ? (r.rps * (r.total - r.non2xx)) / r.total : 0);
+const bareBaseline = {
+  label: `bare Fastify route, same body, ${connections} connections`,
+  value: Math.round(baseline.rps),
+  unit: 'req/s',
+};
+reportBench('alerts', [
+  {
+    measure: `alert creates through POST /v2/alerts, ${connections} connections`,
+    value: okRate(vigil),
+    unit: 'creates/s',
+    baseline: bareBaseline,
+    target: '≥ 2,000/s at 20 connections',
+    met: connections === 20 ? okRate(vigil) >= 2000 : undefined,
+    ...(vigil.non2xx > 0 ? { note: `${vigil.non2xx} non-2xx answers` } : {}),
+  },
+  {
+    measure: `alert create latency p99, ${connections} connections`,
+    value: vigil.p99,
+    unit: 'ms',
+    baseline: { ...bareBaseline, value: baseline.p99, unit: 'ms' },
+  },
+]);

@@ -14,6 +14,7 @@ import { startApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import type { AlertEventConsumer } from '../src/engine/consumers.js';
 import { createLogger } from '../src/logger.js';
+import { reportBench } from './lib/report.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -96,3 +97,30 @@ console.table([
 ]);
 await app.stop();
 await fs.rm(work, { recursive: true, force: true });
+
+reportBench('events', [
+  {
+    measure: 'a lone alert event: commit → consumer, p50 (n=50)',
+    value: pct(lone, 50),
+    unit: 'ms',
+    note: 'informational, no baseline',
+  },
+  {
+    measure: `${burst} alerts at once (32 at a time): commit → consumer, p99`,
+    value: pct(latency, 99),
+    unit: 'ms',
+    baseline: { label: 'a lone alert event, p99 (n=50)', value: pct(lone, 99), unit: 'ms' },
+    note: 'informational',
+  },
+  {
+    measure: `${burst} alerts at once: events through to the consumer`,
+    value: Math.round((burst / drainedIn) * 1000),
+    unit: 'events/s',
+    baseline: {
+      label: 'the same alerts committed by the alert service',
+      value: Math.round((burst / createdIn) * 1000),
+      unit: 'alerts/s',
+    },
+    note: 'informational',
+  },
+]);

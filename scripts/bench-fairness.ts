@@ -14,6 +14,7 @@ import path from 'node:path';
 import { startApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
+import { reportBench } from './lib/report.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -138,3 +139,17 @@ console.table([
 
 await app.stop();
 await fs.rm(work, { recursive: true, force: true });
+
+reportBench('fairness', [
+  {
+    measure: `a lone CRITICAL finding behind ${deliveries} × ${perDelivery} bulk findings: request → alert, median of ${rounds}`,
+    value: Math.round(median(behind)),
+    unit: 'ms',
+    baseline: {
+      label: `the same finding alone, median of ${rounds}`,
+      value: Math.round(median(alone)),
+      unit: 'ms',
+    },
+    note: `informational; ${median(waitingBehind)} bulk deliveries still queued when it was done (median)`,
+  },
+]);

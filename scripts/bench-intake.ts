@@ -18,6 +18,7 @@ import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { createTestSigningCertificate, signSnsMessage } from '../src/testing/sns-signer.js';
 import { loadBodies, type LoadResult } from './lib/load.js';
+import { reportBench, significant, type BenchRow } from './lib/report.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -152,3 +153,43 @@ console.log(`Vigil / bare = ${(vigil.rps / baseline.rps).toFixed(3)}`);
 await bare.close();
 await app.stop();
 await fs.rm(work, { recursive: true, force: true });
+
+// Deliveries answered 2xx per second: a 2xx means the delivery is stored.
+const storedRate = Math.round(vigil.total > 0 ? (vigil.rps * (vigil.total - vigil.non2xx)) / vigil.total : 0);
+const bareBaseline = {
+  label: `bare Fastify route parsing the same bodies, ${connections} connections`,
+  value: Math.round(baseline.rps),
+  unit: 'req/s',
+};
+const rows: BenchRow[] = [];
+if (role !== 'api') {
+  const alertsPerSecond = Math.round(made / (seconds + (drained - loadEnded) / 1000));
+  rows.push({
+    measure: `signed SNS findings in, alerts made, end to end (${seconds} s of load + drain)`,
+    value: alertsPerSecond,
+    unit: 'alerts/s',
+    baseline: bareBaseline,
+    target: '≥ 3,000/s',
+    met: alertsPerSecond >= 3000,
+    ...(made < target ? { note: `only ${made} of ${target} alerts made before the deadline` } : {}),
+  });
+}
+rows.push(
+  {
+    measure: `signed SNS deliveries stored (2xx)${role === 'api' ? ', no workers in the process' : ''}`,
+    value: storedRate,
+    unit: 'deliveries/s',
+    baseline: bareBaseline,
+    ratio: significant(storedRate / baseline.rps),
+    target: '≥ 0.30 × bare route',
+    met: storedRate / baseline.rps >= 0.3,
+    ...(vigil.non2xx > 0 ? { note: `${vigil.non2xx} non-2xx answers` } : {}),
+  },
+  {
+    measure: 'signed SNS delivery latency p99 (request to 2xx)',
+    value: vigil.p99,
+    unit: 'ms',
+    baseline: { ...bareBaseline, value: baseline.p99, unit: 'ms' },
+  },
+);
+reportBench('intake', rows);

@@ -20,10 +20,12 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
+import nodemailer from 'nodemailer';
 import { startApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { startTestSmtpServer } from '../src/testing/smtp.js';
+import { percentile as pctOf, reportBench, type BenchBaseline, type BenchRow } from './lib/report.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -55,6 +57,7 @@ const config = loadConfig({
 });
 const app = await startApp(config, { role: 'all', log: createLogger('warn') });
 const db = app.context.db;
+const rssAtStart = process.memoryUsage().rss;
 
 async function call(
   method: string,
@@ -98,7 +101,70 @@ async function createAlerts(count: number, team: string, prefix: string, concurr
   );
 }
 
+/**
+ * The baseline for the paging figures, measured in this run: emails sent straight to the same SMTP
+ * server with nodemailer (pooled like Vigil's email channel, 8 connections), `count` at once or one at a
+ * time; from the send to the SMTP server having the message. What SMTP alone costs here.
+ */
+async function directSends(count: number, oneAtATime: boolean): Promise<number[]> {
+  const transport = nodemailer.createTransport({
+    host: '127.0.0.1',
+    port: smtp.port,
+    secure: false,
+    pool: true,
+    maxConnections: 8,
+    maxMessages: 100,
+  });
+  const send = (i: number) =>
+    transport.sendMail({
+      from: 'Vigil <vigil@example.com>',
+      to: 'pager@example.com',
+      subject: `[Vigil] bench baseline ${i}`,
+      text: `bench baseline message ${i}\n${'x'.repeat(600)}`,
+      html: `<p>bench baseline message ${i}</p><p>${'x'.repeat(600)}</p>`,
+      headers: { 'X-Bench-Id': String(i) },
+    });
+  smtp.clear();
+  const out: number[] = [];
+  try {
+    if (oneAtATime) {
+      for (let i = 0; i < count; i++) {
+        const started = Date.now();
+        await send(i);
+        await smtp.waitForMessages(i + 1, 30_000);
+        out.push(Date.now() - started);
+      }
+    } else {
+      const started = Date.now();
+      await Promise.all(Array.from({ length: count }, (_, i) => send(i)));
+      await smtp.waitForMessages(count, 300_000);
+      out.push(...smtp.messages.map((m) => m.receivedAt.getTime() - started));
+    }
+  } finally {
+    transport.close();
+    smtp.clear();
+  }
+  return out;
+}
+
+const figures: {
+  loneDirect: number[];
+  burstDirect: number[];
+  loneAlert: number[];
+  loneFinding: number[];
+  burstAlert: number[];
+  burstFinding: number[];
+  lateness?: { late: number[]; rss: number; heapUsed: number };
+} = { loneDirect: [], burstDirect: [], loneAlert: [], loneFinding: [], burstAlert: [], burstFinding: [] };
+
 try {
+  console.log(`baseline: emails sent straight to the SMTP server with nodemailer`);
+  figures.loneDirect = await directSends(20, true);
+  console.log(`  one at a time: ${summary(figures.loneDirect)}`);
+  if (alertCount > 0) {
+    figures.burstDirect = await directSends(alertCount, false);
+    console.log(`  ${alertCount} at once: ${summary(figures.burstDirect)}`);
+  }
   // 1. Creation to first email.
   await call('POST', '/v2/users', {
     username: 'pager@example.com',
@@ -120,6 +186,7 @@ try {
     lone.push(Date.now() - started);
   }
   console.log(`  request → email at the SMTP server: ${summary(lone)}`);
+  figures.loneAlert = lone;
   const hub = (
     (await call('POST', '/v2/integrations', {
       type: 'AmazonSecurityHub',
@@ -159,6 +226,7 @@ try {
     loneFindings.push(Date.now() - started);
   }
   console.log(`  a lone finding: intake request → email at the SMTP server: ${summary(loneFindings)}`);
+  figures.loneFinding = loneFindings;
   smtp.clear();
   console.log(`1. ${alertCount} alerts created at once, each paging one person by email`);
   await createAlerts(alertCount, 'Paged', 'first-email');
@@ -173,6 +241,7 @@ try {
     .map((m) => m.receivedAt.getTime() - (createdAt.get(m.headers['x-vigil-alert-id'] ?? '') ?? NaN))
     .filter((d) => Number.isFinite(d));
   console.log(`  creation → email at the SMTP server: ${summary(delays)}`);
+  figures.burstAlert = delays;
   const stages = await sql<{ planned_ms: number; sent_ms: number }>`
     SELECT extract(epoch FROM (n.created_at - a.created_at)) * 1000 AS planned_ms,
            extract(epoch FROM (n.sent_at - n.created_at)) * 1000 AS sent_ms
@@ -216,16 +285,93 @@ try {
     )
     .filter((d) => Number.isFinite(d));
   console.log(`  finding's request → email at the SMTP server: ${summary(fromRequest)}`);
+  figures.burstFinding = fromRequest;
 
   // 2. Lateness of steps with many open alerts escalating.
-  if (openCount > 0) await lateness();
+  if (openCount > 0) figures.lateness = await lateness();
 } finally {
   await app.stop();
   await smtp.stop();
   await fs.rm(work, { recursive: true, force: true });
 }
 
-async function lateness(): Promise<void> {
+const p99 = (values: number[]) => Math.round(pctOf(values, 99));
+const full = alertCount >= 1000;
+const loneBaseline: BenchBaseline = {
+  label: 'nodemailer straight to the same SMTP server, one at a time, p99',
+  value: p99(figures.loneDirect),
+  unit: 'ms',
+};
+const burstBaseline: BenchBaseline = {
+  label: `nodemailer straight to the same SMTP server, ${alertCount} at once, p99`,
+  value: p99(figures.burstDirect),
+  unit: 'ms',
+};
+const smaller = full ? {} : { note: `${alertCount} at once, smaller than the target's 1,000` };
+const pagingRows: BenchRow[] = [
+  {
+    measure: 'a lone finding: intake request → email handed to SMTP, p99 (n=20)',
+    value: p99(figures.loneFinding),
+    unit: 'ms',
+    baseline: loneBaseline,
+    target: 'p99 < 250 ms',
+    met: p99(figures.loneFinding) < 250,
+  },
+  {
+    measure: 'a lone alert: API request → email handed to SMTP, p99 (n=20)',
+    value: p99(figures.loneAlert),
+    unit: 'ms',
+    baseline: loneBaseline,
+  },
+];
+if (alertCount > 0) {
+  pagingRows.push(
+    {
+      measure: `${alertCount} findings at once: request → email handed to SMTP, p99`,
+      value: p99(figures.burstFinding),
+      unit: 'ms',
+      baseline: burstBaseline,
+      target: 'p99 ≤ 2 s at 1,000',
+      met: full ? p99(figures.burstFinding) <= 2000 : undefined,
+      ...smaller,
+    },
+    {
+      measure: `${alertCount} alerts at once through the API: creation → email handed to SMTP, p99`,
+      value: p99(figures.burstAlert),
+      unit: 'ms',
+      baseline: burstBaseline,
+      ...smaller,
+    },
+  );
+}
+reportBench('paging', pagingRows);
+if (figures.lateness) {
+  const { late, rss, heapUsed } = figures.lateness;
+  const mb = (bytes: number) => Math.round(bytes / 1048576);
+  reportBench('lateness', [
+    {
+      measure: `escalation step lateness p99, ${openCount.toLocaleString('en-US')} open alerts (bench-paging)`,
+      value: p99(late),
+      unit: 'ms',
+      target: 'p99 < 1 s at 100,000 open',
+      met: openCount >= 100_000 ? p99(late) < 1000 : undefined,
+      note:
+        'no baseline (nothing comparable to measure)' +
+        (openCount < 100_000
+          ? `; ${openCount.toLocaleString('en-US')} open, fewer than the target's 100,000`
+          : ''),
+    },
+    {
+      measure: `Vigil process memory (RSS) with ${openCount.toLocaleString('en-US')} open alerts escalating`,
+      value: mb(rss),
+      unit: 'MB',
+      baseline: { label: 'the same process just after it started', value: mb(rssAtStart), unit: 'MB' },
+      note: `JS heap used ${mb(heapUsed)} MB; the embedded PostgreSQL is another process, not counted`,
+    },
+  ]);
+}
+
+async function lateness(): Promise<{ late: number[]; rss: number; heapUsed: number }> {
   await call('POST', '/v2/users', {
     username: 'quiet@example.com',
     fullName: 'Quiet',
@@ -278,4 +424,6 @@ async function lateness(): Promise<void> {
     .where('state', '=', 'active')
     .executeTakeFirst();
   console.log(`  escalations still active (waiting for their 30-minute rule): ${open?.n}`);
+  const memory = process.memoryUsage();
+  return { late: lateness.rows.map((r) => Number(r.late_ms)), rss: memory.rss, heapUsed: memory.heapUsed };
 }

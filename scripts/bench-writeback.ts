@@ -14,6 +14,7 @@ import { startApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { startFakeAws } from '../src/testing/fake-aws.js';
+import { reportBench } from './lib/report.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -206,6 +207,38 @@ console.table([
   },
 ]);
 
+const throttled = aws.securityHubRequests.filter((r) => r.status === 429).length;
 await app.stop();
 await aws.close();
 await fs.rm(work, { recursive: true, force: true });
+
+const allowed = Math.ceil(alerts.length / 100);
+reportBench('write-back', [
+  {
+    measure: `acknowledge → BatchUpdateFindings sent, p99, ${acked.length} acks at ${rate}/s`,
+    value: pct(99),
+    unit: 'ms',
+    baseline: {
+      label: `a lone acknowledge (one a second), max of ${alone.length}`,
+      value: alone[alone.length - 1] ?? NaN,
+      unit: 'ms',
+    },
+    target: 'p99 ≤ 2 s under 20 acks/s',
+    met: rate >= 20 ? pct(99) <= 2000 : undefined,
+    ...(rate < 20 ? { note: `${rate} acks/s, fewer than the target's 20` } : {}),
+  },
+  {
+    measure: `BatchUpdateFindings requests for ${alerts.length.toLocaleString('en-US')} alerts closed at once`,
+    value: closeRequests.length,
+    unit: 'requests',
+    target: `≤ ceil(N/100) = ${allowed}`,
+    met: closeRequests.length <= allowed,
+  },
+  {
+    measure: 'throttled (429) answers from Security Hub, whole run',
+    value: throttled,
+    unit: 'answers',
+    target: '0',
+    met: throttled === 0,
+  },
+]);
