@@ -27,6 +27,7 @@ import { startApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { percentile, reportBench } from './lib/report.js';
+import { setUpQuietPolicy } from './lib/quiet-policy.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -161,29 +162,7 @@ async function ranRule2(prefix: string): Promise<number> {
 const prefix = `open-${randomUUID().slice(0, 8)}`;
 let exitCode = 0;
 try {
-  await call('POST', '/v2/users', {
-    username: 'quiet@example.com',
-    fullName: 'Quiet',
-    role: { name: 'User' },
-  });
-  const contacts = (await call('GET', '/v2/users/quiet@example.com/contacts')) as { data: { id: string }[] };
-  for (const c of contacts.data) await call('DELETE', `/v2/users/quiet@example.com/contacts/${c.id}`);
-  await call('POST', '/v2/teams', {
-    name: 'Escalating',
-    members: [{ user: { username: 'quiet@example.com' } }],
-  });
-  await call('POST', '/v2/escalations', {
-    name: 'Bench policy',
-    rules: [0, 1, 30].map((minutes) => ({
-      condition: 'if-not-acked',
-      notifyType: 'default',
-      delay: { timeAmount: minutes },
-      recipient: { type: 'user', username: 'quiet@example.com' },
-    })),
-  });
-  await call('PUT', '/v2/teams/Escalating/routing-rules/default?teamIdentifierType=name', {
-    notify: { type: 'escalation', name: 'Bench policy' },
-  });
+  await setUpQuietPolicy(call);
   const principal = await app.context.accounts.authenticate(key);
   if (!principal) throw new Error('the bootstrap key does not authenticate');
 

@@ -26,6 +26,7 @@ import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { startTestSmtpServer } from '../src/testing/smtp.js';
 import { percentile as pctOf, reportBench, type BenchBaseline, type BenchRow } from './lib/report.js';
+import { setUpQuietPolicy } from './lib/quiet-policy.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -372,31 +373,7 @@ if (figures.lateness) {
 }
 
 async function lateness(): Promise<{ late: number[]; rss: number; heapUsed: number }> {
-  await call('POST', '/v2/users', {
-    username: 'quiet@example.com',
-    fullName: 'Quiet',
-    role: { name: 'User' },
-  });
-  const contacts = (await call('GET', '/v2/users/quiet@example.com/contacts')).json as {
-    data: { id: string }[];
-  };
-  for (const c of contacts.data) await call('DELETE', `/v2/users/quiet@example.com/contacts/${c.id}`);
-  await call('POST', '/v2/teams', {
-    name: 'Escalating',
-    members: [{ user: { username: 'quiet@example.com' } }],
-  });
-  await call('POST', '/v2/escalations', {
-    name: 'Bench policy',
-    rules: [0, 1, 30].map((minutes) => ({
-      condition: 'if-not-acked',
-      notifyType: 'default',
-      delay: { timeAmount: minutes },
-      recipient: { type: 'user', username: 'quiet@example.com' },
-    })),
-  });
-  await call('PUT', '/v2/teams/Escalating/routing-rules/default?teamIdentifierType=name', {
-    notify: { type: 'escalation', name: 'Bench policy' },
-  });
+  await setUpQuietPolicy(async (method, route, body) => (await call(method, route, body)).json);
   console.log(`2. ${openCount} open alerts escalating; their second rule is due 1 minute after creation`);
   await createAlerts(openCount, 'Escalating', 'open');
   const ids = await db.selectFrom('alerts').select('id').where('alias', 'like', 'open-%').execute();
