@@ -7,7 +7,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import type { AlertEvent } from '../src/alerts/events.js';
 import { startApp } from '../src/app.js';
@@ -15,6 +14,7 @@ import { loadConfig } from '../src/config.js';
 import type { AlertEventConsumer } from '../src/engine/consumers.js';
 import { createLogger } from '../src/logger.js';
 import { reportBench } from './lib/report.js';
+import { makeWorkDir } from './lib/work-dir.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -32,7 +32,7 @@ const recorder: AlertEventConsumer = {
   },
 };
 
-const work = await fs.mkdtemp(path.join(os.tmpdir(), 'vigil-bench-events-'));
+const work = await makeWorkDir('bench-events');
 const key = randomUUID();
 const config = loadConfig({
   ...process.env,

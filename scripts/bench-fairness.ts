@@ -9,12 +9,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { startApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { reportBench } from './lib/report.js';
+import { makeWorkDir } from './lib/work-dir.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -25,7 +25,7 @@ const deliveries = arg('deliveries', 20);
 const perDelivery = arg('findings', 1000);
 const PRODUCT = 'arn:aws:securityhub:us-east-1::product/aws/guardduty';
 
-const work = await fs.mkdtemp(path.join(os.tmpdir(), 'vigil-bench-fairness-'));
+const work = await makeWorkDir('bench-fairness');
 const key = randomUUID();
 const config = loadConfig({
   ...process.env,

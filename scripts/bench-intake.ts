@@ -10,7 +10,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import Fastify from 'fastify';
 import { startApp } from '../src/app.js';
@@ -19,6 +18,7 @@ import { createLogger } from '../src/logger.js';
 import { createTestSigningCertificate, signSnsMessage } from '../src/testing/sns-signer.js';
 import { loadBodies, type LoadResult } from './lib/load.js';
 import { reportBench, significant, type BenchRow } from './lib/report.js';
+import { makeWorkDir } from './lib/work-dir.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -29,7 +29,7 @@ const connections = arg('connections', 20);
 const messages = arg('messages', 12000);
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:securityhub-findings';
 
-const work = await fs.mkdtemp(path.join(os.tmpdir(), 'vigil-bench-intake-'));
+const work = await makeWorkDir('bench-intake');
 const certDir = path.join(work, 'certs');
 const signer = await createTestSigningCertificate(certDir);
 const here = path.dirname(new URL(import.meta.url).pathname);

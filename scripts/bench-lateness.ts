@@ -20,7 +20,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { type RawBuilder, sql } from 'kysely';
 import { startApp } from '../src/app.js';
@@ -28,6 +27,7 @@ import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { percentile, reportBench } from './lib/report.js';
 import { setUpQuietPolicy } from './lib/quiet-policy.js';
+import { makeWorkDir } from './lib/work-dir.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -70,7 +70,7 @@ function stats(values: number[]) {
 const line = (s: ReturnType<typeof stats>) =>
   `p50 ${s.p50.toFixed(0)} ms, p90 ${s.p90.toFixed(0)} ms, p99 ${s.p99.toFixed(0)} ms, max ${s.max.toFixed(0)} ms (n=${s.n})`;
 
-const work = await fs.mkdtemp(path.join(os.tmpdir(), 'vigil-bench-lateness-'));
+const work = await makeWorkDir('bench-lateness');
 const key = randomUUID();
 const config = loadConfig({
   ...process.env,

@@ -17,8 +17,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { sql } from 'kysely';
 import nodemailer from 'nodemailer';
 import { startApp } from '../src/app.js';
@@ -27,6 +25,7 @@ import { createLogger } from '../src/logger.js';
 import { startTestSmtpServer } from '../src/testing/smtp.js';
 import { percentile as pctOf, reportBench, type BenchBaseline, type BenchRow } from './lib/report.js';
 import { setUpQuietPolicy } from './lib/quiet-policy.js';
+import { makeWorkDir } from './lib/work-dir.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -45,7 +44,7 @@ const summary = (values: number[]) => {
 };
 
 const smtp = await startTestSmtpServer();
-const work = await fs.mkdtemp(path.join(os.tmpdir(), 'vigil-bench-paging-'));
+const work = await makeWorkDir('bench-paging');
 const key = randomUUID();
 const config = loadConfig({
   ...process.env,

@@ -8,13 +8,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { startApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { startFakeAws } from '../src/testing/fake-aws.js';
 import { reportBench } from './lib/report.js';
+import { makeWorkDir } from './lib/work-dir.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -29,7 +28,7 @@ const ROLE = `arn:aws:iam::${ACCOUNT}:role/VigilSecurityHubRoleBench`;
 const PRODUCT = 'arn:aws:securityhub:us-east-1::product/aws/securityhub';
 const caller = { id: 'AKIAVIGILBENCHCALLER', secret: 'vigil-bench-caller-secret-0123456789' };
 
-const work = await fs.mkdtemp(path.join(os.tmpdir(), 'vigil-bench-writeback-'));
+const work = await makeWorkDir('bench-writeback');
 const key = randomUUID();
 const config = loadConfig({
   ...process.env,

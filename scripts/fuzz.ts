@@ -12,7 +12,6 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { startApp } from '../src/app.js';
@@ -25,6 +24,7 @@ import {
   hostileString,
 } from '../src/testing/hostile-arbitraries.js';
 import { createTestSigningCertificate, signSnsMessage } from '../src/testing/sns-signer.js';
+import { makeWorkDir } from './lib/work-dir.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -35,7 +35,7 @@ const seed = arg('seed', Math.floor(Math.random() * 2 ** 31));
 const concurrency = arg('concurrency', 8);
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:fuzz';
 
-const work = await fs.mkdtemp(path.join(os.tmpdir(), 'vigil-fuzz-'));
+const work = await makeWorkDir('fuzz');
 const certDir = path.join(work, 'certs');
 const signer = await createTestSigningCertificate(certDir);
 const key = randomUUID();
