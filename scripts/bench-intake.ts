@@ -16,7 +16,7 @@ import { startApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { createTestSigningCertificate, signSnsMessage } from '../src/testing/sns-signer.js';
-import { loadBodies, type LoadResult } from './lib/load.js';
+import { loadBodies, non2xxNote, type LoadResult } from './lib/load.js';
 import { reportBench, significant, type BenchRow } from './lib/report.js';
 import { makeWorkDir } from './lib/work-dir.js';
 
@@ -139,6 +139,7 @@ console.table([
   row('bare Fastify route (parse only)', baseline),
   row('Vigil intake (verify + store durably)', vigil),
 ]);
+if (vigil.non2xx > 0) console.log(`Vigil: ${non2xxNote(vigil)}`);
 console.log(
   `findings stored as alerts: ${stored.data.count} (of ${vigil.total} requests; bodies cycle after ${messages})`,
 );
@@ -183,7 +184,7 @@ rows.push(
     ratio: significant(storedRate / baseline.rps),
     target: '≥ 0.30 × bare route',
     met: storedRate / baseline.rps >= 0.3,
-    ...(vigil.non2xx > 0 ? { note: `${vigil.non2xx} non-2xx answers` } : {}),
+    ...(vigil.non2xx > 0 ? { note: non2xxNote(vigil) } : {}),
   },
   {
     measure: 'signed SNS delivery latency p99 (request to 2xx)',

@@ -13,6 +13,8 @@ export interface LoadResult {
   non2xx: number;
   errors: number;
   total: number;
+  /** Answers by HTTP status, so that a run of errors says which ones. */
+  statuses: Record<string, number>;
 }
 
 const require = createRequire(import.meta.url);
@@ -58,6 +60,7 @@ function summarize(raw: unknown): LoadResult {
     latency: { p50: number; p99: number };
     non2xx: number;
     errors: number;
+    statusCodeStats?: Record<string, { count: number }>;
   };
   return {
     rps: result.requests.average,
@@ -66,6 +69,9 @@ function summarize(raw: unknown): LoadResult {
     non2xx: result.non2xx,
     errors: result.errors,
     total: result.requests.total,
+    statuses: Object.fromEntries(
+      Object.entries(result.statusCodeStats ?? {}).map(([status, stats]) => [status, stats.count]),
+    ),
   };
 }
 
@@ -94,4 +100,13 @@ export async function loadBodies(
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   if (code !== 0) throw new Error(`the load generator exited with ${code}`);
   return summarize(JSON.parse(out));
+}
+
+/** "23812 non-2xx answers (503: 23800, 500: 12)", for a run where not every answer was a success. */
+export function non2xxNote(result: LoadResult): string {
+  const failing = Object.entries(result.statuses)
+    .filter(([status]) => !status.startsWith('2'))
+    .map(([status, count]) => `${status}: ${count}`)
+    .join(', ');
+  return `${result.non2xx} non-2xx answers${failing ? ` (${failing})` : ''}`;
 }
