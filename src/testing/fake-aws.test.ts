@@ -325,6 +325,13 @@ describe('fake AWS (STS + Security Hub) driven by the real SDK', () => {
     await rejectsWith(client.send(update(many)), 'InvalidInputException', 400);
     await rejectsWith(client.send(update([])), 'InvalidInputException', 400);
     await rejectsWith(client.send(update([{ Id: '', ProductArn: PRODUCT }])), 'InvalidInputException', 400);
+    await rejectsWith(
+      client.send(update([{ Id: 'i'.repeat(513), ProductArn: PRODUCT }])),
+      'InvalidInputException',
+      400,
+    );
+    // 512 is still an Id.
+    await client.send(update([{ Id: 'i'.repeat(512), ProductArn: PRODUCT }]));
     const one = [{ Id: 'v-1', ProductArn: PRODUCT }];
     await rejectsWith(
       client.send(update(one, { Note: { Text: 'x'.repeat(513), UpdatedBy: 'vigil' } })),

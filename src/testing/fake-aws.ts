@@ -413,6 +413,9 @@ function validateBatchUpdate(body: unknown): string | undefined {
   for (const [i, id] of ids.entries()) {
     if (!isRecord(id) || !isNonEmptyString(id.Id) || !isNonEmptyString(id.ProductArn))
       return `Invalid parameter 'FindingIdentifiers[${i}]'. Id and ProductArn must be non-empty strings.`;
+    // A finding's Id is at most 512 characters: AWS refuses the whole request for a longer one.
+    if (id.Id.length > 512)
+      return `Invalid parameter 'FindingIdentifiers[${i}].Id'. Length must be between 1 and 512 characters.`;
   }
   if (!UPDATE_FIELDS.some((f) => body[f] !== undefined))
     return `At least one of ${UPDATE_FIELDS.join(', ')} must be provided.`;
