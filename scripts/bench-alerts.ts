@@ -15,11 +15,8 @@ import { randomUUID } from 'node:crypto';
 import { startApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
+import { arg } from './lib/bench-app.js';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-}
 const seconds = arg('seconds', 10);
 const connections = arg('connections', 20);
 const body = JSON.stringify({

@@ -9,17 +9,10 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { AlertEvent } from '../src/alerts/events.js';
-import { startApp } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
 import type { AlertEventConsumer } from '../src/engine/consumers.js';
-import { createLogger } from '../src/logger.js';
 import { reportBench } from './lib/report.js';
-import { makeWorkDir } from './lib/work-dir.js';
+import { arg, startBenchApp } from './lib/bench-app.js';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-}
 const burst = arg('alerts', 2000);
 
 const arrived = new Map<string, number>();
@@ -32,17 +25,10 @@ const recorder: AlertEventConsumer = {
   },
 };
 
-const work = await makeWorkDir('bench-events');
-const key = randomUUID();
-const config = loadConfig({
-  ...process.env,
-  PORT: '0',
-  HOST: '127.0.0.1',
-  VIGIL_DATA_DIR: path.join(work, 'data'),
-  VIGIL_BOOTSTRAP_API_KEY: key,
-  LOG_LEVEL: 'warn',
+const { app, key, work } = await startBenchApp('bench-events', {
+  dataDir: (dir) => path.join(dir, 'data'),
+  start: { consumers: [recorder] },
 });
-const app = await startApp(config, { role: 'all', log: createLogger('warn'), consumers: [recorder] });
 const principal = await app.context.accounts.authenticate(key);
 if (!principal) throw new Error('no principal');
 

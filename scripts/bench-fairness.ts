@@ -10,33 +10,18 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { startApp } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
-import { createLogger } from '../src/logger.js';
 import { reportBench } from './lib/report.js';
-import { makeWorkDir } from './lib/work-dir.js';
+import { arg, startBenchApp } from './lib/bench-app.js';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-}
 const rounds = arg('rounds', 5);
 const deliveries = arg('deliveries', 20);
 const perDelivery = arg('findings', 1000);
 const PRODUCT = 'arn:aws:securityhub:us-east-1::product/aws/guardduty';
 
-const work = await makeWorkDir('bench-fairness');
-const key = randomUUID();
-const config = loadConfig({
-  ...process.env,
-  PORT: '0',
-  HOST: '127.0.0.1',
-  VIGIL_DATA_DIR: path.join(work, 'data'),
-  VIGIL_BOOTSTRAP_API_KEY: key,
-  LOG_LEVEL: 'warn',
+console.log(`starting Vigil (${process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded PostgreSQL'}) ...`);
+const { app, key, work } = await startBenchApp('bench-fairness', {
+  dataDir: (dir) => path.join(dir, 'data'),
 });
-console.log(`starting Vigil (${config.databaseUrl ? 'DATABASE_URL' : 'embedded PostgreSQL'}) ...`);
-const app = await startApp(config, { role: 'all', log: createLogger('warn') });
 const call = async (method: string, route: string, body?: object) => {
   const response = await fetch(`${app.url}${route}`, {
     method,

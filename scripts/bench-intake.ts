@@ -19,11 +19,8 @@ import { createTestSigningCertificate, signSnsMessage } from '../src/testing/sns
 import { loadBodies, non2xxNote, type LoadResult } from './lib/load.js';
 import { reportBench, significant, type BenchRow } from './lib/report.js';
 import { makeWorkDir } from './lib/work-dir.js';
+import { arg } from './lib/bench-app.js';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-}
 const seconds = arg('seconds', 10);
 const connections = arg('connections', 20);
 const messages = arg('messages', 12000);

@@ -22,21 +22,10 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { type RawBuilder, sql } from 'kysely';
-import { startApp } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
-import { createLogger } from '../src/logger.js';
 import { percentile, reportBench } from './lib/report.js';
 import { setUpQuietPolicy } from './lib/quiet-policy.js';
-import { makeWorkDir } from './lib/work-dir.js';
+import { arg, textArg, startBenchApp } from './lib/bench-app.js';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-}
-function textArg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? (process.argv[i + 1] ?? fallback) : fallback;
-}
 const openCount = arg('open', 100_000);
 const concurrency = arg('concurrency', 32);
 const via = textArg('via', 'api');
@@ -70,16 +59,7 @@ function stats(values: number[]) {
 const line = (s: ReturnType<typeof stats>) =>
   `p50 ${s.p50.toFixed(0)} ms, p90 ${s.p90.toFixed(0)} ms, p99 ${s.p99.toFixed(0)} ms, max ${s.max.toFixed(0)} ms (n=${s.n})`;
 
-const work = await makeWorkDir('bench-lateness');
-const key = randomUUID();
-const config = loadConfig({
-  ...process.env,
-  PORT: '0',
-  HOST: '127.0.0.1',
-  VIGIL_DATA_DIR: work,
-  VIGIL_BOOTSTRAP_API_KEY: key,
-});
-const app = await startApp(config, { role: 'all', log: createLogger('warn') });
+const { app, key, work } = await startBenchApp('bench-lateness');
 const db = app.context.db;
 // Stopped early: the creates stop, PostgreSQL stops too, and its temporary folder goes.
 let stopping = false;

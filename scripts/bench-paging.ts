@@ -19,18 +19,11 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import { sql } from 'kysely';
 import nodemailer from 'nodemailer';
-import { startApp } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
-import { createLogger } from '../src/logger.js';
 import { startTestSmtpServer } from '../src/testing/smtp.js';
 import { percentile as pctOf, reportBench, type BenchBaseline, type BenchRow } from './lib/report.js';
 import { setUpQuietPolicy } from './lib/quiet-policy.js';
-import { makeWorkDir } from './lib/work-dir.js';
+import { arg, startBenchApp } from './lib/bench-app.js';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-}
 const alertCount = arg('alerts', 1000);
 const openCount = arg('open', 10000);
 
@@ -44,18 +37,9 @@ const summary = (values: number[]) => {
 };
 
 const smtp = await startTestSmtpServer();
-const work = await makeWorkDir('bench-paging');
-const key = randomUUID();
-const config = loadConfig({
-  ...process.env,
-  PORT: '0',
-  HOST: '127.0.0.1',
-  VIGIL_DATA_DIR: work,
-  VIGIL_BOOTSTRAP_API_KEY: key,
-  VIGIL_SMTP_URL: smtp.url,
-  VIGIL_EMAIL_FROM: 'Vigil <vigil@example.com>',
+const { app, key, work } = await startBenchApp('bench-paging', {
+  env: { VIGIL_SMTP_URL: smtp.url, VIGIL_EMAIL_FROM: 'Vigil <vigil@example.com>' },
 });
-const app = await startApp(config, { role: 'all', log: createLogger('warn') });
 const db = app.context.db;
 const rssAtStart = process.memoryUsage().rss;
 

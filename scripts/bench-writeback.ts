@@ -8,17 +8,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
-import { startApp } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
-import { createLogger } from '../src/logger.js';
 import { startFakeAws } from '../src/testing/fake-aws.js';
 import { reportBench } from './lib/report.js';
-import { makeWorkDir } from './lib/work-dir.js';
+import { arg, startBenchApp } from './lib/bench-app.js';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-}
 const findings = arg('findings', 1000);
 const acks = Math.min(arg('acks', 200), findings);
 const rate = arg('rate', 20);
@@ -28,16 +21,7 @@ const ROLE = `arn:aws:iam::${ACCOUNT}:role/VigilSecurityHubRoleBench`;
 const PRODUCT = 'arn:aws:securityhub:us-east-1::product/aws/securityhub';
 const caller = { id: 'AKIAVIGILBENCHCALLER', secret: 'vigil-bench-caller-secret-0123456789' };
 
-const work = await makeWorkDir('bench-writeback');
-const key = randomUUID();
-const config = loadConfig({
-  ...process.env,
-  PORT: '0',
-  HOST: '127.0.0.1',
-  VIGIL_DATA_DIR: work,
-  VIGIL_BOOTSTRAP_API_KEY: key,
-});
-const app = await startApp(config, { role: 'all', log: createLogger('warn') });
+const { app, key, work } = await startBenchApp('bench-writeback');
 const call = async (method: string, route: string, body?: object) => {
   const response = await fetch(`${app.url}${route}`, {
     method,

@@ -25,11 +25,8 @@ import {
 } from '../src/testing/hostile-arbitraries.js';
 import { createTestSigningCertificate, signSnsMessage } from '../src/testing/sns-signer.js';
 import { makeWorkDir } from './lib/work-dir.js';
+import { arg } from './lib/bench-app.js';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-}
 const total = arg('requests', 6000);
 const seed = arg('seed', Math.floor(Math.random() * 2 ** 31));
 const concurrency = arg('concurrency', 8);

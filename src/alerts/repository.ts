@@ -241,6 +241,16 @@ export const alertsRepository = {
     return query.executeTakeFirst();
   },
 
+  /** An alert by its id alone, for the workers (the API's reads go through `find`, scoped). */
+  byId(db: Queryable, id: string): Promise<AlertRow | undefined> {
+    return db.selectFrom('alerts').selectAll().where('id', '=', id).executeTakeFirst();
+  },
+
+  async byIds(db: Queryable, ids: readonly string[]): Promise<AlertRow[]> {
+    if (ids.length === 0) return [];
+    return db.selectFrom('alerts').selectAll().where('id', 'in', ids).execute();
+  },
+
   async update(db: Queryable, id: string, changes: AlertUpdate): Promise<AlertRow> {
     return db
       .updateTable('alerts')

@@ -292,7 +292,7 @@ export function createNotificationSender(options: NotificationSenderOptions): No
     const { go, wait } = await throttled(rows, now);
     const alertIds = [...new Set(go.map((r) => r.alert_id))];
     const [alertRows, recipients] = await Promise.all([
-      alertIds.length === 0 ? [] : db.selectFrom('alerts').selectAll().where('id', 'in', alertIds).execute(),
+      alertsRepository.byIds(db, alertIds),
       recipientsOf(go),
     ]);
     const alertsById = new Map(alertRows.map((a) => [a.id, a]));

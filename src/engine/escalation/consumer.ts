@@ -11,6 +11,7 @@ import { reconcile } from './reconcile.js';
 import { type NewRun, escalationRepository as repo } from './repository.js';
 import type { StepRunner } from './runner.js';
 import { startEscalations } from './start.js';
+import { alertsRepository } from '../../alerts/repository.js';
 
 const HANDLED_TYPES: readonly AlertEvent['type'][] = [
   'created',
@@ -157,5 +158,5 @@ interface ReadyRuns {
 async function preloadNewAlerts(etx: EngineTx, events: AlertEvent[]): Promise<void> {
   const ids = events.filter((e) => e.type === 'created').map((e) => e.alertId);
   if (ids.length === 0) return;
-  for (const alert of await repo.alerts(etx.tx, ids)) etx.newAlerts.set(alert.id, alert);
+  for (const alert of await alertsRepository.byIds(etx.tx, ids)) etx.newAlerts.set(alert.id, alert);
 }

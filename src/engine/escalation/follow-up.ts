@@ -2,8 +2,8 @@ import type { AlertEvent } from '../../alerts/events.js';
 import { planNotifications } from '../../notify/planner.js';
 import type { NotificationActionType } from '../../oncall/model.js';
 import type { EngineTx } from './engine-tx.js';
-import { escalationRepository as repo } from './repository.js';
 import { notificationsRepository } from '../../notify/repository.js';
+import { alertsRepository } from '../../alerts/repository.js';
 
 const FOLLOW_UP: Partial<Record<AlertEvent['type'], NotificationActionType>> = {
   acknowledged: 'acknowledged-alert',
@@ -22,7 +22,7 @@ function noteOf(event: AlertEvent): string | undefined {
 export async function followUp({ tx, logs }: EngineTx, event: AlertEvent, now: Date): Promise<boolean> {
   const kind = FOLLOW_UP[event.type];
   if (!kind) return false;
-  const alert = await repo.alert(tx, event.alertId);
+  const alert = await alertsRepository.byId(tx, event.alertId);
   if (!alert) return false;
   const recipients = (await notificationsRepository.pagedUserIds(tx, alert.id))
     .filter((id) => id !== event.actor.userId)

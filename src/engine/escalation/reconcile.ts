@@ -6,6 +6,7 @@ import { planOf } from '../../oncall/routing/route.js';
 import type { EngineTx } from './engine-tx.js';
 import { escalationRepository as repo } from './repository.js';
 import { isEscalatedBy, transition } from './transition.js';
+import { alertsRepository } from '../../alerts/repository.js';
 
 /**
  * Brings an alert's unfinished runs, and its pending messages, in line with the alert after an event
@@ -14,7 +15,7 @@ import { isEscalatedBy, transition } from './transition.js';
 export async function reconcile(etx: EngineTx, event: AlertEvent, now: Date): Promise<void> {
   const { tx, logs } = etx;
   const runs = await repo.lockUnfinished(tx, event.alertId);
-  const alert = await repo.alert(tx, event.alertId);
+  const alert = await alertsRepository.byId(tx, event.alertId);
   await cancelUnwantedMessages(etx, event.alertId, alert);
   if (
     event.type === 'escalated' &&

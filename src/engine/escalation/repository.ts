@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { type Queryable, NIL_UUID } from '../../db/database.js';
-import type { AlertEscalationRow, AlertRow } from '../../db/schema.js';
+import type { AlertEscalationRow } from '../../db/schema.js';
 import type { EscalationPlan } from '../../oncall/model.js';
 import type { RunUpdate } from './transition.js';
 
@@ -169,14 +169,6 @@ export const escalationRepository = {
               ORDER BY next_at LIMIT 1) <= ${now} AS held`.execute(db);
     const row = result.rows[0];
     return { after: row?.after ?? null, held: row?.held ?? false };
-  },
-
-  alert(db: Queryable, id: string): Promise<AlertRow | undefined> {
-    return db.selectFrom('alerts').selectAll().where('id', '=', id).executeTakeFirst();
-  },
-
-  async alerts(db: Queryable, ids: readonly string[]): Promise<AlertRow[]> {
-    return db.selectFrom('alerts').selectAll().where('id', 'in', ids).execute();
   },
 
   policy(db: Queryable, escalationId: string) {

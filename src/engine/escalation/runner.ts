@@ -10,6 +10,7 @@ import { formatDuration } from '../../work/durations.js';
 import { describeStep, type PlanStep } from './plan.js';
 import { escalationRepository as repo } from './repository.js';
 import { dueSteps, type DueStep, type RunUpdate } from './transition.js';
+import { alertsRepository } from '../../alerts/repository.js';
 
 const RETRY_FAILED_STEP_MS = 60_000;
 
@@ -207,7 +208,7 @@ export function createStepRunner({ alerts, log, lateAfterMs }: StepRunnerOptions
     async claimAndRun(etx, now, limit, alertId) {
       const runs = await repo.claimDue(etx.tx, now, limit, alertId);
       if (runs.length === 0) return { claimed: 0, due: false };
-      const alertRows = await repo.alerts(
+      const alertRows = await alertsRepository.byIds(
         etx.tx,
         runs.map((r) => r.alert_id),
       );

@@ -7,6 +7,7 @@ import type { Clock } from '../../work/clock.js';
 import type { EngineTx } from './engine-tx.js';
 import { dueAt, stepAt } from './plan.js';
 import { type NewRun, escalationRepository as repo } from './repository.js';
+import { alertsRepository } from '../../alerts/repository.js';
 
 /**
  * Starts the escalations of a new alert: one run per responder team (by the team's routing), per
@@ -21,7 +22,7 @@ export async function startEscalations(
   clock: Clock,
   later?: NewRun[],
 ): Promise<{ alert?: AlertRow; runs: AlertEscalationRow[] }> {
-  const alert = newAlerts.get(event.alertId) ?? (await repo.alert(tx, event.alertId));
+  const alert = newAlerts.get(event.alertId) ?? (await alertsRepository.byId(tx, event.alertId));
   if (!alert || alert.status === 'closed') return { runs: [] };
   const started: AlertEscalationRow[] = [];
   // From the alert's creation: if no worker ran since, the first steps are late, and say so.

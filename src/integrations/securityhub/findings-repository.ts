@@ -19,6 +19,33 @@ export interface FindingStateRow {
   written_back: Record<string, unknown> | null;
 }
 
+const STATE_COLUMNS = [
+  'alert_id',
+  'provider_severity',
+  'severity_label',
+  'workflow_status',
+  'record_state',
+  'compliance_status',
+  'note_text',
+  'finding_updated_at',
+  'written_back',
+] as const;
+
+/** The columns of a finding's state that each sighting sets. */
+function stateOf(f: NormalizedFinding, alertId: string | null, seenAt: Date) {
+  return {
+    alert_id: alertId,
+    provider_severity: f.providerSeverityLabel ?? null,
+    severity_label: f.severityLabel,
+    workflow_status: f.workflowStatus ?? null,
+    record_state: f.recordState ?? null,
+    compliance_status: f.complianceStatus ?? null,
+    note_text: f.note?.text ?? null,
+    finding_updated_at: f.updatedAt ?? null,
+    last_seen_at: seenAt,
+  };
+}
+
 export const findingsRepository = {
   /**
    * Serialises work on these findings across transactions and processes until the caller's commit. The
@@ -41,34 +68,14 @@ export const findingsRepository = {
   ): Promise<FindingStateRow | undefined> {
     return tx
       .selectFrom('securityhub_findings')
-      .select([
-        'alert_id',
-        'provider_severity',
-        'severity_label',
-        'workflow_status',
-        'record_state',
-        'compliance_status',
-        'note_text',
-        'finding_updated_at',
-        'written_back',
-      ])
+      .select(STATE_COLUMNS)
       .where('integration_id', '=', integrationId)
       .where('finding_key', '=', findingKeyDigest(finding.key))
       .executeTakeFirst();
   },
 
   async save(tx: Tx, integrationId: string, f: NormalizedFinding, alertId: string | null): Promise<void> {
-    const state = {
-      alert_id: alertId,
-      provider_severity: f.providerSeverityLabel ?? null,
-      severity_label: f.severityLabel,
-      workflow_status: f.workflowStatus ?? null,
-      record_state: f.recordState ?? null,
-      compliance_status: f.complianceStatus ?? null,
-      note_text: f.note?.text ?? null,
-      finding_updated_at: f.updatedAt ?? null,
-      last_seen_at: new Date(),
-    };
+    const state = stateOf(f, alertId, new Date());
     await tx
       .insertInto('securityhub_findings')
       .values({
@@ -91,18 +98,7 @@ export const findingsRepository = {
     if (findings.length === 0) return new Map();
     const rows = await tx
       .selectFrom('securityhub_findings')
-      .select([
-        'finding_key',
-        'alert_id',
-        'provider_severity',
-        'severity_label',
-        'workflow_status',
-        'record_state',
-        'compliance_status',
-        'note_text',
-        'finding_updated_at',
-        'written_back',
-      ])
+      .select(['finding_key', ...STATE_COLUMNS])
       .where('integration_id', '=', integrationId)
       .where(
         'finding_key',
@@ -129,15 +125,7 @@ export const findingsRepository = {
           finding_key: findingKeyDigest(f.key),
           product_arn: f.key.productArn,
           finding_id: f.key.id,
-          alert_id: alertId,
-          provider_severity: f.providerSeverityLabel ?? null,
-          severity_label: f.severityLabel,
-          workflow_status: f.workflowStatus ?? null,
-          record_state: f.recordState ?? null,
-          compliance_status: f.complianceStatus ?? null,
-          note_text: f.note?.text ?? null,
-          finding_updated_at: f.updatedAt ?? null,
-          last_seen_at: now,
+          ...stateOf(f, alertId, now),
         })),
       )
       .execute();
