@@ -1,8 +1,9 @@
+import type { Insertable } from 'kysely';
 import type { Queryable } from '../db/database.js';
-import type { AlertRow, NotificationContext, NotificationStopOn } from '../db/schema.js';
+import type { AlertRow, NotificationContext, NotificationStopOn, NotificationsTable } from '../db/schema.js';
 import { matchesCriteria, type MatchableAlert } from '../oncall/conditions.js';
 import type { NotificationActionType } from '../oncall/model.js';
-import { notificationSetupOf } from '../oncall/people/repository.js';
+import { notificationSetupOf, type NotificationSetup } from '../oncall/people/repository.js';
 import { formatMinutes } from '../work/durations.js';
 import { notificationsRepository } from './repository.js';
 
@@ -72,25 +73,9 @@ export function matchableAlert(alert: AlertRow): MatchableAlert {
 
 const DUPLICATE_WINDOW_MS = 60_000;
 
-/**
- * Contact methods that another escalation of this alert paged within the last minute, with a page that
- * lasts at least as long as this one would (an if-not-closed page is not covered by an if-not-acked one,
- * which an acknowledgement cancels). Pages of the same escalation never count: its repeats are meant.
- */
-async function alreadyPaged(
-  tx: Queryable,
-  input: { alertId: string; userIds: string[]; now: Date; runId?: string; stopOn: NotificationStopOn },
-): Promise<Set<string>> {
-  const lasting: NotificationStopOn[] =
-    input.stopOn === 'acknowledged' ? ['acknowledged', 'closed', 'none'] : ['closed', 'none'];
-  return notificationsRepository.contactsPagedBetween(tx, {
-    alertId: input.alertId,
-    userIds: input.userIds,
-    from: new Date(input.now.getTime() - DUPLICATE_WINDOW_MS),
-    to: input.now,
-    stopOns: lasting,
-    ...(input.runId !== undefined ? { exceptRunId: input.runId } : {}),
-  });
+/** The page-stop values that last at least as long as a page that stops on `stopOn`. */
+function lastingStopOns(stopOn: NotificationStopOn): NotificationStopOn[] {
+  return stopOn === 'acknowledged' ? ['acknowledged', 'closed', 'none'] : ['closed', 'none'];
 }
 
 export type SetupReader = (
@@ -112,47 +97,154 @@ export function cachedSetups(tx: Queryable): SetupReader {
   };
 }
 
-export async function planNotifications(
+export interface PlanInput {
+  alert: AlertRow;
+  kind: NotificationActionType;
+  recipients: PlanRecipient[];
+  keyPrefix: string;
+  now: Date;
+  reason: string;
+  escalationRunId?: string;
+  /** When the message stops being wanted (see unwantedStopOns); follow-ups are 'none'. */
+  stopOn: NotificationStopOn;
+  /** What a follow-up reports: who acted, the note. */
+  context?: NotificationContext;
+  /** Say nothing about people without a matching rule (follow-ups are opt-in; pages are not). */
+  quietWhenNoRule?: boolean;
+  /** Reads people's rules and contacts (the engine caches them for a batch of alerts). */
+  setups?: SetupReader;
+}
+
+export async function planNotifications(tx: Queryable, input: PlanInput): Promise<PlanResult> {
+  const [result] = await planNotificationsBatch(tx, [input]);
+  return result ?? { planned: 0, dueNow: false, lines: [] };
+}
+
+type PlannedRow = Insertable<NotificationsTable> & { due_at: Date; stop_on: NotificationStopOn };
+
+/**
+ * planNotifications for many inputs at once (the pages of a batch of escalation steps), in a few
+ * statements whatever their number: one "already paged?" read and one insert for all of them. An input
+ * sees the messages planned for the inputs before it as if they were already in the table, as it would
+ * planned one after the other. Results come in the order of the inputs.
+ */
+export async function planNotificationsBatch(
   tx: Queryable,
-  input: {
-    alert: AlertRow;
-    kind: NotificationActionType;
-    recipients: PlanRecipient[];
-    keyPrefix: string;
-    now: Date;
-    reason: string;
-    escalationRunId?: string;
-    /** When the message stops being wanted (see unwantedStopOns); follow-ups are 'none'. */
-    stopOn: NotificationStopOn;
-    /** What a follow-up reports: who acted, the note. */
-    context?: NotificationContext;
-    /** Say nothing about people without a matching rule (follow-ups are opt-in; pages are not). */
-    quietWhenNoRule?: boolean;
-    /** Reads people's rules and contacts (the engine caches them for a batch of alerts). */
-    setups?: SetupReader;
-  },
-): Promise<PlanResult> {
-  const result: PlanResult = { planned: 0, dueNow: false, lines: [] };
-  const unique = [...new Map(input.recipients.map((r) => [r.id, r])).values()];
-  if (unique.length === 0) return result;
-  const setups = await (input.setups ?? ((ids, kind) => notificationSetupOf(tx, ids, kind)))(
-    unique.map((r) => r.id),
-    input.kind,
+  inputs: readonly PlanInput[],
+): Promise<PlanResult[]> {
+  const prepared = await Promise.all(
+    inputs.map(async (input) => {
+      const unique = [...new Map(input.recipients.map((r) => [r.id, r])).values()];
+      const setups =
+        unique.length === 0
+          ? undefined
+          : await (input.setups ?? ((ids, kind) => notificationSetupOf(tx, ids, kind)))(
+              unique.map((r) => r.id),
+              input.kind,
+            );
+      return { input, unique, setups };
+    }),
   );
-  const matchable = matchableAlert(input.alert);
   // A person on two of the alert's escalations at once (on call for two responder teams, or a responder
-  // and on call) is paged once: a message to the same contact due within a minute covers this one.
-  const covered =
-    input.kind === 'create-alert'
-      ? await alreadyPaged(tx, {
-          alertId: input.alert.id,
-          userIds: unique.map((r) => r.id),
-          now: input.now,
-          runId: input.escalationRunId,
-          stopOn: input.stopOn,
-        })
-      : new Set<string>();
-  const rows = [];
+  // and on call) is paged once: a message to the same contact due within a minute covers this one. Only
+  // a page at once can be covered: only pages that have one ask.
+  const checks = prepared.flatMap(({ input, unique, setups }, i) =>
+    input.kind === 'create-alert' && setups && unique.some((r) => hasImmediateStep(setups.get(r.id)))
+      ? [{ i, input, userIds: unique.map((r) => r.id) }]
+      : [],
+  );
+  const found = await notificationsRepository.contactsPagedBetweenMany(
+    tx,
+    checks.map(({ input, userIds }) => ({
+      alertId: input.alert.id,
+      userIds,
+      from: new Date(input.now.getTime() - DUPLICATE_WINDOW_MS),
+      to: input.now,
+      stopOns: lastingStopOns(input.stopOn),
+      ...(input.escalationRunId !== undefined ? { exceptRunId: input.escalationRunId } : {}),
+    })),
+  );
+  const coveredByDb = new Map(checks.map(({ i }, k) => [i, found[k] ?? new Set<string>()]));
+
+  const results: PlanResult[] = [];
+  const rowsOf: PlannedRow[][] = [];
+  const planned: PlannedRow[] = [];
+  for (const [i, { input, unique, setups }] of prepared.entries()) {
+    const result: PlanResult = { planned: 0, dueNow: false, lines: [] };
+    results.push(result);
+    const rows: PlannedRow[] = [];
+    rowsOf.push(rows);
+    if (!setups) continue;
+    const covered = new Set(coveredByDb.get(i));
+    if (input.kind === 'create-alert') for (const id of coveredByEarlier(input, planned)) covered.add(id);
+    planFor(input, unique, setups, covered, result, rows);
+    planned.push(...rows);
+  }
+  if (planned.length > 0) {
+    const inserted = new Map(
+      (await notificationsRepository.insertPlanned(tx, planned)).map((r) => [r.idempotency_key, r.due_at]),
+    );
+    for (const [i, result] of results.entries()) {
+      const input = inputs[i];
+      for (const row of rowsOf[i] ?? []) {
+        const due = inserted.get(row.idempotency_key);
+        if (!due || !input) continue;
+        result.planned++;
+        if (due.getTime() <= input.now.getTime()) result.dueNow = true;
+      }
+    }
+  }
+  return results;
+}
+
+type Setups = ReadonlyMap<string, NotificationSetup>;
+
+/** Whether a person has an enabled step at once to one of their contact methods (a page that can be covered). */
+function hasImmediateStep(setup: NotificationSetup | undefined): boolean {
+  if (!setup) return false;
+  return setup.rules.some((rule) =>
+    rule.steps.some(
+      (step) => step.enabled && step.sendAfterMinutes === 0 && setup.contacts.has(step.contactId),
+    ),
+  );
+}
+
+/** The contact methods the messages planned earlier in the batch cover, as the "already paged?" read would find them in the table. */
+function coveredByEarlier(input: PlanInput, earlier: readonly PlannedRow[]): string[] {
+  if (earlier.length === 0) return [];
+  const from = input.now.getTime() - DUPLICATE_WINDOW_MS;
+  const to = input.now.getTime();
+  const lasting = lastingStopOns(input.stopOn);
+  const userIds = new Set(input.recipients.map((r) => r.id));
+  return earlier.flatMap((row) => {
+    const due = row.due_at.getTime();
+    const ok =
+      row.alert_id === input.alert.id &&
+      row.kind === 'create-alert' &&
+      row.user_id !== null &&
+      row.user_id !== undefined &&
+      userIds.has(row.user_id) &&
+      lasting.includes(row.stop_on) &&
+      due > from &&
+      due <= to &&
+      (input.escalationRunId === undefined ||
+        row.escalation_run_id === null ||
+        row.escalation_run_id === undefined ||
+        row.escalation_run_id !== input.escalationRunId);
+    return ok && row.contact_method_id ? [row.contact_method_id] : [];
+  });
+}
+
+/** One input's messages (into `rows`) and its log lines (into `result`). */
+function planFor(
+  input: PlanInput,
+  unique: PlanRecipient[],
+  setups: Setups,
+  covered: ReadonlySet<string>,
+  result: PlanResult,
+  rows: PlannedRow[],
+): void {
+  const matchable = matchableAlert(input.alert);
   for (const recipient of unique) {
     const setup = setups.get(recipient.id);
     if (!setup) {
@@ -205,10 +297,4 @@ export async function planNotifications(
         : `${name} (${recipient.why}): rule "${rule.name}" has no enabled step with an enabled contact method; not notified`,
     );
   }
-  if (rows.length > 0) {
-    const inserted = await notificationsRepository.insertPlanned(tx, rows);
-    result.planned = inserted.length;
-    result.dueNow = inserted.some((r) => r.due_at.getTime() <= input.now.getTime());
-  }
-  return result;
 }

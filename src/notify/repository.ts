@@ -104,50 +104,58 @@ export const notificationsRepository = {
   },
 
   /**
-   * The contact methods that pages about the alert to these people, still wanted, were due at between
-   * `from` (exclusive) and `to`, leaving out those of the escalation `exceptRunId`.
+   * For each check, the contact methods that pages about its alert to its people, still wanted, were due
+   * at between `from` (exclusive) and `to`, leaving out those of the escalation `exceptRunId`: many
+   * checks in one statement, the sets in the order of the checks.
    */
-  async contactsPagedBetween(
+  async contactsPagedBetweenMany(
     db: Queryable,
-    input: {
+    checks: readonly {
       alertId: string;
       userIds: string[];
       from: Date;
       to: Date;
       stopOns: NotificationStopOn[];
       exceptRunId?: string;
-    },
-  ): Promise<Set<string>> {
-    const rows = await db
-      .selectFrom('notifications')
-      .select('contact_method_id')
-      .where('alert_id', '=', input.alertId)
-      .where('user_id', 'in', input.userIds)
-      .where('kind', '=', 'create-alert')
-      .where('state', 'in', ['pending', 'sending', 'sent'])
-      .where('stop_on', 'in', input.stopOns)
-      .where('due_at', '>', input.from)
-      .where('due_at', '<=', input.to)
-      .$if(input.exceptRunId !== undefined, (qb) =>
-        qb.where((eb) =>
-          eb.or([
-            eb('escalation_run_id', 'is', null),
-            eb('escalation_run_id', '!=', input.exceptRunId ?? ''),
-          ]),
-        ),
-      )
-      .execute();
-    return new Set(rows.flatMap((r) => (r.contact_method_id ? [r.contact_method_id] : [])));
+    }[],
+  ): Promise<Set<string>[]> {
+    const found = checks.map(() => new Set<string>());
+    if (checks.length === 0) return found;
+    const input = checks.map((c, i) => ({
+      i,
+      alert_id: c.alertId,
+      user_ids: c.userIds,
+      from_at: c.from.toISOString(),
+      to_at: c.to.toISOString(),
+      stop_ons: c.stopOns,
+      except_run_id: c.exceptRunId ?? null,
+    }));
+    const rows = await sql<{ i: number; contact_method_id: string }>`
+      SELECT c.i, n.contact_method_id
+      FROM jsonb_to_recordset(${JSON.stringify(input)}::jsonb) AS c(
+        i int, alert_id uuid, user_ids uuid[], from_at timestamptz, to_at timestamptz, stop_ons text[],
+        except_run_id uuid)
+      JOIN notifications n ON n.alert_id = c.alert_id
+      WHERE n.user_id = ANY(c.user_ids) AND n.kind = 'create-alert'
+        AND n.state IN ('pending', 'sending', 'sent') AND n.stop_on = ANY(c.stop_ons)
+        AND n.due_at > c.from_at AND n.due_at <= c.to_at AND n.contact_method_id IS NOT NULL
+        AND (c.except_run_id IS NULL OR n.escalation_run_id IS NULL
+             OR n.escalation_run_id <> c.except_run_id)`.execute(db);
+    for (const row of rows.rows) found[row.i]?.add(row.contact_method_id);
+    return found;
   },
 
   /** Adds planned messages; one whose idempotency key is taken is skipped. Returns the ones added. */
-  async insertPlanned(db: Queryable, rows: Insertable<NotificationsTable>[]): Promise<{ due_at: Date }[]> {
+  async insertPlanned(
+    db: Queryable,
+    rows: Insertable<NotificationsTable>[],
+  ): Promise<{ idempotency_key: string; due_at: Date }[]> {
     if (rows.length === 0) return [];
     return db
       .insertInto('notifications')
       .values(rows)
       .onConflict((oc) => oc.column('idempotency_key').doNothing())
-      .returning(['due_at'])
+      .returning(['idempotency_key', 'due_at'])
       .execute();
   },
 

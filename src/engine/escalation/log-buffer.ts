@@ -17,12 +17,24 @@ export interface LogMark {
  * savepoint taken before (dropAfter) writes again the lines that savepoint's rollback took back.
  */
 export class LogBuffer {
-  private lines: { alertId: string; text: string }[] = [];
+  private lines: { alertId: string; text: string | undefined }[] = [];
   /** lines[0, written) are in the database (in this transaction). */
   private written = 0;
 
   add(alertId: string, text: string): void {
     this.lines.push({ alertId, text });
+  }
+
+  /**
+   * A line whose text is known later (a page planned with others of its batch), kept in its place: the
+   * returned function gives its text, before the next flush.
+   */
+  reserve(alertId: string): (text: string) => void {
+    const line = { alertId, text: undefined as string | undefined };
+    this.lines.push(line);
+    return (text) => {
+      line.text = text;
+    };
   }
 
   /** Where the lines stand now, taken with a savepoint: dropAfter undoes what came after. */
@@ -37,11 +49,11 @@ export class LogBuffer {
   }
 
   async flush(db: Queryable): Promise<void> {
-    const todo = this.lines.slice(this.written);
+    const todo = this.lines.slice(this.written).map((l) => {
+      if (l.text === undefined) throw new Error('an activity-log line was reserved but never given its text');
+      return { alertId: l.alertId, type: 'escalation', log: l.text, owner: ENGINE_ACTOR };
+    });
     this.written = this.lines.length;
-    await alertsRepository.addLogs(
-      db,
-      todo.map((l) => ({ alertId: l.alertId, type: 'escalation', log: l.text, owner: ENGINE_ACTOR })),
-    );
+    await alertsRepository.addLogs(db, todo);
   }
 }

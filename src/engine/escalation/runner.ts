@@ -3,7 +3,7 @@ import type { AlertsService } from '../../alerts/service.js';
 import type { Tx } from '../../db/database.js';
 import type { AlertEscalationRow, AlertRow } from '../../db/schema.js';
 import type { Logger } from '../../logger.js';
-import { planNotifications } from '../../notify/planner.js';
+import { type PlanInput, planNotificationsBatch } from '../../notify/planner.js';
 import type { EngineTx } from './engine-tx.js';
 import { ENGINE_ACTOR } from './log-buffer.js';
 import { formatDuration } from '../../work/durations.js';
@@ -60,61 +60,67 @@ export function createStepRunner({ alerts, log, lateAfterMs }: StepRunnerOptions
     run: AlertEscalationRow,
     alert: AlertRow | undefined,
     now: Date,
-  ): Promise<{ due: boolean; closed?: AlertRow; update: RunUpdate }> {
+    pages: PendingPages,
+  ): Promise<{ closed?: AlertRow; update: RunUpdate }> {
     const outcome = dueSteps(run, alert, now);
     // Only an alert that exists has steps to run.
-    const ran = alert ? await runSteps(etx, run, alert, outcome.steps, now) : { due: false };
+    const closed = alert ? await runSteps(etx, run, alert, outcome.steps, now, pages) : undefined;
     for (const line of outcome.logs) etx.logs.add(run.alert_id, line);
-    return { ...ran, update: outcome.update };
+    return { closed, update: outcome.update };
   }
 
+  /** Runs a run's due steps (its pages wait in `pages`); returns the alert when its closing step closed it. */
   async function runSteps(
     etx: EngineTx,
     run: AlertEscalationRow,
     alert: AlertRow,
     steps: DueStep[],
     now: Date,
-  ): Promise<{ due: boolean; closed?: AlertRow }> {
-    let due = false;
+    pages: PendingPages,
+  ): Promise<AlertRow | undefined> {
     let closed: AlertRow | undefined;
     for (const { step, dueAt } of steps) {
       const late = lateness(now, dueAt);
-      if (step.closesAlert) closed = await closeAlert(etx, run, alert, late);
-      else due = (await page(etx, run, alert, step, now, late)) || due;
+      if (step.closesAlert) closed = await closeAlert(etx, run, alert, late, pages);
+      else await page(etx, run, alert, step, now, late, pages);
     }
-    return { due, closed };
+    return closed;
   }
 
+  /** A step's page: its recipients now, its messages planned with the batch's others (pages.settle). */
   async function page(
-    { tx, logs, reads }: EngineTx,
+    { logs, reads }: EngineTx,
     run: AlertEscalationRow,
     alert: AlertRow,
     step: PlanStep,
     now: Date,
     late: string,
-  ): Promise<boolean> {
+    pages: PendingPages,
+  ): Promise<void> {
     const rule = step.rule;
-    if (!rule) return false;
+    if (!rule) return;
     const label = describeStep(run.plan, step);
     const { recipients, target } = await reads.resolverFor(run.org_id)(rule, now);
     if (recipients.length === 0) {
       logs.add(alert.id, `${label}: nobody to notify in ${target}${late}`);
-      return false;
+      return;
     }
-    const result = await planNotifications(tx, {
-      alert,
-      kind: 'create-alert',
-      recipients,
-      // The base time is in the key: a restart (end of a snooze) or an escalate pages again; a retry does not.
-      keyPrefix: `page:${run.id}:${run.base_at.getTime()}:${step.index}`,
-      setups: reads.setups,
-      now,
-      reason: label,
-      escalationRunId: run.id,
-      stopOn: rule.condition === 'if-not-closed' ? 'closed' : 'acknowledged',
-    });
-    logs.add(alert.id, `${label}${late}: ${result.lines.join('; ')}`);
-    return result.dueNow;
+    const line = logs.reserve(alert.id);
+    pages.add(
+      {
+        alert,
+        kind: 'create-alert',
+        recipients,
+        // The base time is in the key: a restart (end of a snooze) or an escalate pages again; a retry does not.
+        keyPrefix: `page:${run.id}:${run.base_at.getTime()}:${step.index}`,
+        setups: reads.setups,
+        now,
+        reason: label,
+        escalationRunId: run.id,
+        stopOn: rule.condition === 'if-not-closed' ? 'closed' : 'acknowledged',
+      },
+      (lines) => line(`${label}${late}: ${lines.join('; ')}`),
+    );
   }
 
   /** The closing step of a policy whose repeats all ran; returns the alert when it closed it. */
@@ -123,8 +129,10 @@ export function createStepRunner({ alerts, log, lateAfterMs }: StepRunnerOptions
     run: AlertEscalationRow,
     alert: AlertRow,
     late: string,
+    pages: PendingPages,
   ): Promise<AlertRow | undefined> {
-    // The lines of the steps before come first on the log, then the close.
+    // The lines of the steps before come first on the log, then the close: their pages are planned first.
+    await pages.settle(tx);
     await logs.flush(tx);
     const locked = await alerts.lockInTx(tx, alert.id);
     if (!locked || locked.status !== 'open') return undefined;
@@ -153,16 +161,16 @@ export function createStepRunner({ alerts, log, lateAfterMs }: StepRunnerOptions
     const together = await behindSavepoint(etx.tx, async () => {
       const alertsById = new Map(byId);
       const changes: { run: AlertEscalationRow; update: RunUpdate }[] = [];
-      let due = false;
+      const pages = new PendingPages();
       for (const run of runs) {
-        const outcome = await advanceRun(etx, run, alertsById.get(run.alert_id), now);
+        const outcome = await advanceRun(etx, run, alertsById.get(run.alert_id), now, pages);
         changes.push({ run, update: outcome.update });
-        due = outcome.due || due;
         // Another run of the same alert in this batch must see it closed.
         if (outcome.closed) alertsById.set(outcome.closed.id, outcome.closed);
       }
+      await pages.settle(etx.tx);
       await repo.updateRuns(etx.tx, changes);
-      return due;
+      return pages.due;
     });
     if (together.ok) return together.value;
     etx.logs.dropAfter(mark);
@@ -182,9 +190,11 @@ export function createStepRunner({ alerts, log, lateAfterMs }: StepRunnerOptions
       // One run that cannot go on (a schedule's zone gone from the tz database, a row deleted under it)
       // must not hold up the others: it is set aside for a minute and says why on its alert.
       const outcome = await behindSavepoint(etx.tx, async () => {
-        const advanced = await advanceRun(etx, run, alertsById.get(run.alert_id), now);
+        const pages = new PendingPages();
+        const advanced = await advanceRun(etx, run, alertsById.get(run.alert_id), now, pages);
+        await pages.settle(etx.tx);
         await repo.updateRun(etx.tx, run, advanced.update);
-        return advanced;
+        return { ...advanced, due: pages.due };
       });
       if (outcome.ok) {
         due = outcome.value.due || due;
@@ -217,6 +227,35 @@ export function createStepRunner({ alerts, log, lateAfterMs }: StepRunnerOptions
     },
     runDueSteps,
   };
+}
+
+/**
+ * The pages of a batch of steps, planned together (one "already paged?" read and one insert for all of
+ * them, see planNotificationsBatch) once the batch's steps have run, or before a closing step. Each
+ * page's activity-log line waits in its place until then.
+ */
+class PendingPages {
+  private waiting: { input: PlanInput; done: (lines: string[]) => void }[] = [];
+  /** Messages due now were planned. */
+  due = false;
+
+  add(input: PlanInput, done: (lines: string[]) => void): void {
+    this.waiting.push({ input, done });
+  }
+
+  async settle(tx: Tx): Promise<void> {
+    const batch = this.waiting.splice(0);
+    if (batch.length === 0) return;
+    const results = await planNotificationsBatch(
+      tx,
+      batch.map((p) => p.input),
+    );
+    for (const [i, { done }] of batch.entries()) {
+      const result = results[i];
+      done(result?.lines ?? []);
+      if (result?.dueNow) this.due = true;
+    }
+  }
 }
 
 /**
