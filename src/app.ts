@@ -1,6 +1,15 @@
 import type pg from 'pg';
 import { createAccountsService, type AccountsService } from './accounts/service.js';
 import { registerAccountRoutes } from './accounts/routes.js';
+import { createAccountMailer } from './accounts/sessions/account-email.js';
+import { registerSessionRoutes } from './accounts/sessions/routes.js';
+import { createSessionsService, type SessionsService } from './accounts/sessions/service.js';
+import { createSsoService } from './accounts/sso/service.js';
+import { registerSsoRoutes } from './accounts/sso/routes.js';
+import { hashPassword } from './accounts/passwords.js';
+import { createAlertFeed } from './alerts/live.js';
+import { registerLiveAlertRoutes } from './alerts/live-routes.js';
+import { registerConsole } from './http/console-static.js';
 import { createAlertsService, type AlertsService } from './alerts/service.js';
 import { registerAlertRoutes } from './alerts/routes.js';
 import type { Config } from './config.js';
@@ -37,6 +46,9 @@ import { createChannels } from './notify/destinations/registry.js';
 import { createActionLinks, loadLinkSecret } from './notify/links.js';
 import { registerActionLinkRoutes } from './notify/routes.js';
 import { createNotificationSender } from './notify/sender.js';
+import { registerPushRoutes } from './notify/push/routes.js';
+import { createPushService } from './notify/push/service.js';
+import { vapidKeysLoader } from './notify/push/vapid.js';
 import { registerRoutingRoutes } from './oncall/routing/routes.js';
 import { createSchedulesService } from './oncall/schedules/service.js';
 import { registerScheduleRoutes } from './oncall/schedules/routes.js';
@@ -52,6 +64,8 @@ export interface AppContext {
   apiDb: Db;
   pool: pg.Pool;
   accounts: AccountsService;
+  /** Console sign-in: sessions by cookie. */
+  sessions: SessionsService;
   alerts: AlertsService;
   integrations: IntegrationsService;
 }
@@ -130,6 +144,10 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
     await migrate(database.db, database.pool, log);
     // What API requests use runs on the API pool (statement timeout); the workers' services on the other.
     const accounts = createAccountsService(apiDb, log);
+    const mailer = createAccountMailer({ smtpUrl: config.smtpUrl, from: config.emailFrom, log });
+    channelClosers.push(async () => mailer.close());
+    const sessions = createSessionsService({ db: apiDb, clock, log, config, accounts, mailer });
+    const sso = createSsoService({ db: apiDb, clock, log, publicUrl: config.publicUrl, sessions });
     const alerts = createAlertsService(database.db, { signal });
     const apiAlerts = createAlertsService(apiDb, { signal });
     const integrationsOn = (db: typeof apiDb) =>
@@ -141,6 +159,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       apiDb,
       pool: database.pool,
       accounts,
+      sessions,
       alerts: apiAlerts,
       integrations,
     };
@@ -181,23 +200,33 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       config.actionLinkTtlHours * 3_600_000,
     );
 
-    if (config.bootstrapApiKey) {
-      const result = await accounts.bootstrap(config.bootstrapApiKey);
+    if (config.bootstrapApiKey || config.bootstrapAdmin) {
+      const admin = config.bootstrapAdmin;
+      const result = await accounts.bootstrap({
+        apiKey: config.bootstrapApiKey,
+        admin: admin && {
+          username: admin.email,
+          passwordHash: await hashPassword(admin.password),
+          now: clock.now(),
+        },
+      });
       if (result.created) {
         log.info(
           { username: result.username },
-          `Vigil is set up. Use the key in VIGIL_BOOTSTRAP_API_KEY: curl -H "Authorization: GenieKey $VIGIL_BOOTSTRAP_API_KEY" ${config.publicUrl}/v2/alerts`,
+          admin
+            ? `Vigil is set up. Sign in at ${config.publicUrl} as ${admin.email} with VIGIL_BOOTSTRAP_ADMIN_PASSWORD.`
+            : `Vigil is set up. Use the key in VIGIL_BOOTSTRAP_API_KEY: curl -H "Authorization: GenieKey $VIGIL_BOOTSTRAP_API_KEY" ${config.publicUrl}/v2/alerts`,
         );
       }
     } else if (await accounts.organizationIsEmpty()) {
       log.warn(
-        'There is no organization yet. Run "vigil init" to create one and print its first API key, or start with VIGIL_BOOTSTRAP_API_KEY set.',
+        `There is no organization yet. Open ${config.publicUrl} to create it and its first admin, run "vigil init" to create one and print its first API key, or start with VIGIL_BOOTSTRAP_ADMIN_EMAIL and VIGIL_BOOTSTRAP_ADMIN_PASSWORD (or VIGIL_BOOTSTRAP_API_KEY) set.`,
       );
     }
 
     if (role === 'all' || role === 'worker') {
       const idleMs = options.engineIntervalMs;
-      const channels = createChannels({ config, log }, options.channels);
+      const channels = createChannels({ config, log, db: database.db }, options.channels);
       channelClosers.push(() => channels.close());
       const notifications = createNotificationSender({
         db: database.db,
@@ -241,6 +270,11 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
             },
             { what: 'handled-event marks', purge: () => purgeHandledEvents(database.db, 7) },
             {
+              what: 'ended console sessions, old failed sign-ins and spent links',
+              purge: (now) => sessions.purge(now),
+            },
+            { what: 'unfinished single sign-ons', purge: (now) => sso.purge(now) },
+            {
               what: 'dead alert-event deliveries',
               purge: (now) =>
                 eventDeliveriesRepository.purgeDead(
@@ -254,6 +288,8 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
         runner.register(queue);
       }
     }
+    // Before the runner starts, so its one listening connection also hears alert announcements.
+    const alertFeed = serves ? createAlertFeed(runner, log) : undefined;
     await runner.start();
 
     let url: string | undefined;
@@ -261,6 +297,11 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       http = await buildHttpApp(context, log);
       registerHealthRoutes(http, apiDb);
       registerAccountRoutes(http, accounts);
+      const secureCookies = config.publicUrl.startsWith('https:');
+      registerSessionRoutes(http, { sessions, secureCookies });
+      registerSsoRoutes(http, { sso, secureCookies });
+      registerPushRoutes(http, createPushService(apiDb, vapidKeysLoader(database.db)));
+      if (alertFeed) registerLiveAlertRoutes(http, alertFeed);
       registerAlertRoutes(http, apiAlerts);
       registerIntegrationRoutes(http, { config, integrations, intake, writeback });
       registerPeopleRoutes(http, createPeopleService(apiDb));
@@ -273,6 +314,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
         db: apiDb,
         publicUrl: config.publicUrl,
       });
+      await registerConsole(http);
       url = await http.listen({ port: config.port, host: config.host });
       log.info({ url, role }, `Vigil is serving on ${url} (API docs at ${url}/docs)`);
     }

@@ -1,4 +1,6 @@
 import path from 'node:path';
+import { MIN_PASSWORD_LENGTH } from './accounts/passwords.js';
+import { isEmailAddress } from './notify/destinations/email.js';
 
 /** Everything `vigil start` reads from the environment, parsed once and validated. */
 export interface Config {
@@ -8,6 +10,10 @@ export interface Config {
   dataDir: string;
   publicUrl: string;
   bootstrapApiKey: string | undefined;
+  /** On an empty database: the first admin's email and password, to sign in to the console with. */
+  bootstrapAdmin: { email: string; password: string } | undefined;
+  /** A console session ends after this many days without use. */
+  sessionIdleDays: number;
   smtpUrl: string | undefined;
   emailFrom: string | undefined;
   snsCertDir: string | undefined;
@@ -79,6 +85,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       'VIGIL_BOOTSTRAP_API_KEY is too short: use at least 16 characters (a UUID is a good choice).',
     );
   }
+  const adminEmail = optional(env, 'VIGIL_BOOTSTRAP_ADMIN_EMAIL');
+  const adminPassword = env.VIGIL_BOOTSTRAP_ADMIN_PASSWORD ?? '';
+  if ((adminEmail === undefined) !== (adminPassword === '')) {
+    throw new ConfigError(
+      'Set both VIGIL_BOOTSTRAP_ADMIN_EMAIL and VIGIL_BOOTSTRAP_ADMIN_PASSWORD (the first admin of an empty database), or neither.',
+    );
+  }
+  if (adminEmail !== undefined && !isEmailAddress(adminEmail)) {
+    throw new ConfigError(
+      `VIGIL_BOOTSTRAP_ADMIN_EMAIL=${JSON.stringify(adminEmail)} is not an email address: give the address the first admin signs in with.`,
+    );
+  }
+  if (adminEmail !== undefined && adminPassword.length < MIN_PASSWORD_LENGTH) {
+    throw new ConfigError(
+      `VIGIL_BOOTSTRAP_ADMIN_PASSWORD is too short: use at least ${MIN_PASSWORD_LENGTH} characters.`,
+    );
+  }
   return {
     port,
     host,
@@ -86,6 +109,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(optional(env, 'VIGIL_DATA_DIR') ?? '.vigil'),
     publicUrl,
     bootstrapApiKey,
+    bootstrapAdmin: adminEmail === undefined ? undefined : { email: adminEmail, password: adminPassword },
+    sessionIdleDays: integer(env, 'VIGIL_SESSION_IDLE_DAYS', 14, 1, 365),
     smtpUrl: optional(env, 'VIGIL_SMTP_URL'),
     emailFrom: optional(env, 'VIGIL_EMAIL_FROM'),
     snsCertDir: optional(env, 'VIGIL_SNS_CERT_DIR'),

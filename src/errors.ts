@@ -3,7 +3,8 @@
  * it clashes with what exists, or the input is invalid (with the fields at fault). Services throw these
  * and know nothing of HTTP; the API's error handler (http/errors.ts) picks the status for each kind.
  */
-export type DomainErrorKind = 'not-found' | 'forbidden' | 'conflict' | 'invalid';
+export type DomainErrorKind =
+  'not-found' | 'forbidden' | 'conflict' | 'invalid' | 'unauthenticated' | 'rate-limited';
 
 export class DomainError extends Error {
   constructor(
@@ -11,6 +12,8 @@ export class DomainError extends Error {
     message: string,
     /** For `invalid`: the fields at fault, each with what to give instead. */
     readonly fields?: Record<string, string>,
+    /** For `rate-limited`: when trying again may succeed. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = 'DomainError';
@@ -24,6 +27,10 @@ export const UNPROCESSABLE_QUERY = 'Request querystring is not processable. Plea
 export const notFound = (message: string) => new DomainError('not-found', message);
 export const forbidden = (message: string) => new DomainError('forbidden', message);
 export const conflict = (message: string) => new DomainError('conflict', message);
+/** The caller is not (or no longer) signed in, or their credentials are wrong. */
+export const unauthenticated = (message: string) => new DomainError('unauthenticated', message);
+export const rateLimited = (message: string, retryAfterSeconds: number) =>
+  new DomainError('rate-limited', message, undefined, retryAfterSeconds);
 
 /** Invalid input with a message of its own, and the fields at fault when there are any. */
 export function invalid(message: string, fields?: Record<string, string>): DomainError {

@@ -5,6 +5,7 @@ import { conflict, forbidden, invalid, invalidField, notFound } from '../errors.
 import type { Logger } from '../logger.js';
 import { apiKeyMatches, generateApiKey, hashApiKey } from './apikeys.js';
 import { accountsRepository as repo } from './repository.js';
+import { sessionsRepository } from './sessions/repository.js';
 import { createDefaultNotificationSetup } from '../oncall/people/defaults.js';
 
 /** Who is calling: the organization, and the user the API key belongs to (if any). */
@@ -178,44 +179,56 @@ export function createAccountsService(db: Db, log: Logger) {
     },
 
     /**
-     * On an empty database: the first organization, its owner, and an API key of exactly the given value.
-     * Several processes may start at once; a transaction-level advisory lock makes exactly one do it.
+     * On an empty database: the first organization and its owner, with an API key of exactly the given
+     * value and/or a console password (its hash). Several processes may start at once; a
+     * transaction-level advisory lock makes exactly one do it.
      */
-    async bootstrap(
-      key: string,
-      options: { orgName?: string; adminUsername?: string } = {},
-    ): Promise<{ created: boolean; orgId?: string; username?: string }> {
+    async bootstrap(options: {
+      apiKey?: string;
+      orgName?: string;
+      admin?: { username: string; fullName?: string; passwordHash?: string; now?: Date };
+    }): Promise<{ created: boolean; orgId?: string; userId?: string; username?: string }> {
       return db.transaction().execute(async (tx) => {
         await sql`SELECT pg_advisory_xact_lock(7669676902)`.execute(tx);
         if ((await repo.countOrganizations(tx)) > 0) return { created: false };
         const org = await repo.insertOrganization(tx, options.orgName ?? 'Vigil');
-        const username = options.adminUsername ?? 'admin@vigil.local';
+        const username = options.admin?.username ?? 'admin@vigil.local';
         const user = await repo.insertUser(tx, {
           org_id: org.id,
           username,
-          full_name: 'Administrator',
+          full_name: options.admin?.fullName ?? 'Administrator',
           role: 'owner',
         });
         await createDefaultNotificationSetup(tx, user.id, username);
-        const { lookup, hash } = hashApiKey(key);
-        await repo.insertKey(tx, {
-          org_id: org.id,
-          user_id: user.id,
-          name: 'bootstrap',
-          lookup,
-          key_hash: hash,
-        });
-        log.info(
-          { orgId: org.id, username },
-          'created the first organization, its owner and the bootstrap API key',
-        );
-        return { created: true, orgId: org.id, username };
+        if (options.apiKey !== undefined) {
+          const { lookup, hash } = hashApiKey(options.apiKey);
+          await repo.insertKey(tx, {
+            org_id: org.id,
+            user_id: user.id,
+            name: 'bootstrap',
+            lookup,
+            key_hash: hash,
+          });
+        }
+        if (options.admin?.passwordHash !== undefined) {
+          await sessionsRepository.setPassword(
+            tx,
+            user.id,
+            options.admin.passwordHash,
+            options.admin.now ?? new Date(),
+          );
+        }
+        log.info({ orgId: org.id, username }, 'created the first organization and its owner');
+        return { created: true, orgId: org.id, userId: user.id, username };
       });
     },
 
     async organizationIsEmpty(): Promise<boolean> {
       return (await repo.countOrganizations(db)) === 0;
     },
+
+    /** An organization by id, for messages sent on its behalf (no caller to check). */
+    organizationOf: (orgId: string) => repo.getOrganization(db, orgId),
 
     async getOrganization(p: Principal) {
       const org = await repo.getOrganization(db, p.orgId);

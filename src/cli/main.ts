@@ -103,9 +103,10 @@ program
       try {
         await migrate(database.db, database.pool, log);
         const key = config.bootstrapApiKey ?? generateApiKey();
-        const result = await createAccountsService(database.db, log).bootstrap(key, {
+        const result = await createAccountsService(database.db, log).bootstrap({
+          apiKey: key,
           orgName: options.org,
-          adminUsername: options.admin,
+          admin: { username: options.admin },
         });
         if (!result.created) {
           console.error(

@@ -12,6 +12,8 @@ import * as m0007 from './migrations/0007_hostile_input.js';
 import * as m0008 from './migrations/0008_work.js';
 import * as m0009 from './migrations/0009_destinations.js';
 import * as m0010 from './migrations/0010_event_claim_order.js';
+import * as m0011 from './migrations/0011_console.js';
+import * as m0012 from './migrations/0012_push.js';
 
 /** Every migration, in order. Listed here (not read from disk) so the same code runs from src and dist. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -25,6 +27,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '0008_work': m0008,
   '0009_destinations': m0009,
   '0010_event_claim_order': m0010,
+  '0011_console': m0011,
+  '0012_push': m0012,
 };
 
 class StaticProvider implements MigrationProvider {

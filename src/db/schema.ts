@@ -423,12 +423,86 @@ export interface AppSecretsTable {
   created_at: CreatedAt;
 }
 
+export interface PushSubscriptionsTable {
+  id: string;
+  user_id: string;
+  endpoint: string;
+  /** The browser's ECDH P-256 public key (65-byte uncompressed point), base64url. */
+  p256dh: string;
+  /** The browser's 16-byte auth secret, base64url. */
+  auth: string;
+  device_name: string;
+  created_at: CreatedAt;
+  last_sent_at: Date | null;
+  /** The `mobile` contact method that stands for this device (its address is this row's id). */
+  contact_method_id: string;
+}
+
 export interface EngineHandledEventsTable {
   event_id: string;
   handled_at: CreatedAt;
 }
 
+export interface UserPasswordsTable {
+  user_id: string;
+  hash: string;
+  updated_at: Date;
+}
+
+export interface ConsoleSessionsTable {
+  id: Generated<string>;
+  token_hash: Buffer;
+  user_id: string;
+  created_at: Date;
+  last_seen_at: Date;
+  expires_at: Date;
+  user_agent: string | null;
+}
+
+export interface SignInFailuresTable {
+  id: Generated<string>;
+  email: string;
+  ip: string;
+  failed_at: Date;
+}
+
+export type AccountTokenPurpose = 'invitation' | 'password-reset';
+
+export interface AccountTokensTable {
+  token_hash: Buffer;
+  user_id: string;
+  purpose: AccountTokenPurpose;
+  created_at: Date;
+  expires_at: Date;
+  used_at: Date | null;
+}
+
+export interface OrganizationSsoTable {
+  org_id: string;
+  issuer: string;
+  client_id: string;
+  client_secret: string;
+  label: string;
+  enabled: boolean;
+  updated_at: Date;
+}
+
+export interface SsoLoginsTable {
+  state: string;
+  org_id: string;
+  code_verifier: string;
+  nonce: string;
+  return_to: string;
+  expires_at: Date;
+}
+
 export interface Database {
+  organization_sso: OrganizationSsoTable;
+  sso_logins: SsoLoginsTable;
+  user_passwords: UserPasswordsTable;
+  console_sessions: ConsoleSessionsTable;
+  sign_in_failures: SignInFailuresTable;
+  account_tokens: AccountTokensTable;
   contact_methods: ContactMethodsTable;
   notification_rules: NotificationRulesTable;
   schedules: SchedulesTable;
@@ -439,6 +513,7 @@ export interface Database {
   alert_escalations: AlertEscalationsTable;
   notifications: NotificationsTable;
   app_secrets: AppSecretsTable;
+  push_subscriptions: PushSubscriptionsTable;
   engine_handled_events: EngineHandledEventsTable;
   securityhub_writebacks: SecurityHubWritebacksTable;
   aws_rate_buckets: AwsRateBucketsTable;

@@ -10,6 +10,7 @@ export class ApiError extends Error {
     readonly statusCode: number,
     message: string,
     readonly errors?: Record<string, string>,
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -21,8 +22,10 @@ const STATUS_OF: Record<DomainErrorKind, number> = {
   forbidden: 403,
   conflict: 409,
   invalid: 422,
+  unauthenticated: 401,
+  'rate-limited': 429,
 };
 
 export function apiErrorOf(error: DomainError): ApiError {
-  return new ApiError(STATUS_OF[error.kind], error.message, error.fields);
+  return new ApiError(STATUS_OF[error.kind], error.message, error.fields, error.retryAfterSeconds);
 }

@@ -14,6 +14,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { IntegrationAccess, IntegrationPrincipal, Principal } from '../accounts/service.js';
 import { apiSettings } from '../integrations/types.js';
 import { keyFromAuthorization } from '../accounts/apikeys.js';
+import type { ConsoleSession } from '../accounts/sessions/service.js';
+import { csrfMatches } from '../accounts/sessions/tokens.js';
+import { sessionTokenOf } from './session-cookie.js';
 import { isDatabaseUnavailable, isUnstorableValue } from '../db/database.js';
 import { storableJson, TooDeeplyNested } from '../db/storable.js';
 import { redactUrl, type Logger } from '../logger.js';
@@ -24,6 +27,8 @@ import type { AppContext } from '../app.js';
 declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
+    /** Set when the caller is signed in to the console (by cookie) rather than using an API key. */
+    consoleSession?: ConsoleSession;
     startedAt: number;
   }
   interface FastifyContextConfig {
@@ -45,6 +50,9 @@ const dateTimeFormat = fullFormats['date-time'] as { validate: (value: string) =
 function isRepresentableDateTime(value: string): boolean {
   return dateTimeFormat.validate(value) && Number.isFinite(Date.parse(value));
 }
+
+/** Methods that change nothing: a console session needs no CSRF token for them. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** Seconds since the request arrived, as Opsgenie's `took`. */
 export function took(request: FastifyRequest): number {
@@ -242,16 +250,34 @@ export async function buildHttpApp(ctx: AppContext, log: Logger): Promise<HttpAp
     },
   });
   app.addHook('onRoute', (route) => {
-    // The documentation routes registered by the plugins are public too.
-    if (route.url.startsWith('/docs')) route.config = { ...(route.config ?? {}), public: true };
+    // The documentation routes registered by the plugins are public too, and so are the console's files
+    // (@fastify/static marks each file's route with the folder it serves it from).
+    const config = route.config as { rootPath?: unknown } | undefined;
+    if (route.url.startsWith('/docs') || config?.rootPath !== undefined)
+      route.config = { ...(route.config ?? {}), public: true };
   });
 
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
 
   app.addHook('preHandler', async (request) => {
-    if (request.routeOptions.config.public) return;
+    // An unknown path is a 404 for everyone (the console's catch-all hands API paths on to it).
+    if (request.routeOptions.config.public || request.is404) return;
     const key = keyFromAuthorization(request.headers.authorization);
+    const sessionToken = key ? undefined : sessionTokenOf(request.headers.cookie);
+    if (sessionToken) {
+      const session = await ctx.sessions.authenticate(sessionToken);
+      if (!session) throw new ApiError(401, 'Your console session has ended: sign in again.');
+      if (!SAFE_METHODS.has(request.method) && !csrfMatches(sessionToken, request.headers['x-csrf-token'])) {
+        throw new ApiError(
+          403,
+          "The request lacks the console's CSRF token (X-CSRF-Token, from GET /api/console/session): reload the page and try again.",
+        );
+      }
+      request.principal = session.principal;
+      request.consoleSession = session;
+      return;
+    }
     if (!key) {
       throw new ApiError(
         401,
@@ -275,6 +301,7 @@ export async function buildHttpApp(ctx: AppContext, log: Logger): Promise<HttpAp
   app.setErrorHandler((thrown: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const error = thrown instanceof DomainError ? apiErrorOf(thrown) : thrown;
     if (error instanceof ApiError) {
+      if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
       return reply
         .status(error.statusCode)
         .send(

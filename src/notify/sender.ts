@@ -152,7 +152,7 @@ export function createNotificationSender(options: NotificationSenderOptions): No
           ? { acknowledge: links.url({ ...claims, action: 'acknowledge' }, now) }
           : {}),
         ...(claims && actionable ? { close: links.url({ ...claims, action: 'close' }, now) } : {}),
-        view: `${options.publicUrl}/v2/alerts/${alert.id}`,
+        view: `${options.publicUrl}/alerts/${alert.id}`,
       },
     };
   }

@@ -54,6 +54,11 @@ export interface WorkRunner extends WorkSignal {
   start(): Promise<void>;
   /** Wakes every queue in this process (a test that moved its clock). */
   wakeAll(): void;
+  /**
+   * Hands `onMessage` the payload of every NOTIFY on `channel` (a constant identifier), over the same
+   * connection the wakes arrive on, so a process holds one listening connection however many announce.
+   */
+  listenTo(channel: string, onMessage: (payload: string) => void): void;
   stop(): Promise<void>;
 }
 
@@ -72,6 +77,7 @@ export function createWorkRunner(deps: { pool: pg.Pool; clock: Clock; log: Logge
   let started = false;
   let listener: { client: pg.PoolClient; release: (error?: Error) => void } | undefined;
   let relisten: NodeJS.Timeout | undefined;
+  const announcements = new Map<string, (payload: string) => void>();
   const lastNotified = new Map<string, number>();
   const notifyScheduled = new Set<string>();
 
@@ -111,6 +117,7 @@ export function createWorkRunner(deps: { pool: pg.Pool; clock: Clock; log: Logge
       };
       client.on('notification', (message) => {
         if (message.channel === WORK_CHANNEL && message.payload) wakeLocal(message.payload);
+        else announcements.get(message.channel)?.(message.payload ?? '');
       });
       client.on('error', (error) => {
         if (listener?.client !== client) return;
@@ -121,6 +128,7 @@ export function createWorkRunner(deps: { pool: pg.Pool; clock: Clock; log: Logge
         scheduleRelisten();
       });
       await client.query(`LISTEN ${WORK_CHANNEL}`);
+      for (const channel of announcements.keys()) await client.query(`LISTEN ${channel}`);
       listener = { client, release };
       // Whatever was announced while this process was not listening: look now.
       for (const name of queues.keys()) wakeLocal(name);
@@ -187,12 +195,20 @@ export function createWorkRunner(deps: { pool: pg.Pool; clock: Clock; log: Logge
       for (const name of queues.keys()) wakeLocal(name);
     },
 
+    listenTo(channel, onMessage) {
+      if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`${channel} is not a channel name`);
+      announcements.set(channel, onMessage);
+      listener?.client.query(`LISTEN ${channel}`).catch((error: unknown) => {
+        log.warn({ err: error, channel }, 'could not listen for announcements');
+      });
+    },
+
     async start() {
       started = true;
       clock.onAdvance?.(() => {
         for (const name of queues.keys()) wakeLocal(name);
       });
-      if (queues.size === 0) return;
+      if (queues.size === 0 && announcements.size === 0) return;
       await listen();
       for (const queue of queues.values()) {
         for (let i = 0; i < (queue.concurrency ?? 1); i++) {
@@ -211,7 +227,7 @@ export function createWorkRunner(deps: { pool: pg.Pool; clock: Clock; log: Logge
       if (listener) {
         const { client, release } = listener;
         listener = undefined;
-        await client.query(`UNLISTEN ${WORK_CHANNEL}`).catch(() => {});
+        await client.query('UNLISTEN *').catch(() => {});
         release();
       }
     },

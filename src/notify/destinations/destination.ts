@@ -1,4 +1,5 @@
 import type { Config } from '../../config.js';
+import type { Db } from '../../db/database.js';
 import type { Logger } from '../../logger.js';
 import type { NotificationChannel } from '../channel.js';
 
@@ -47,4 +48,6 @@ export interface Unavailable {
 export interface ChannelSetup {
   config: Config;
   log: Logger;
+  /** The workers' database (channels that keep state of their own: push subscriptions). */
+  db: Db;
 }

@@ -1,15 +1,26 @@
+import { isUuid } from '../../db/database.js';
+import { createPushChannel } from '../push/channel.js';
 import type { DestinationType } from './destination.js';
 
+/**
+ * A device that gets Web Push: its address is the id of its push subscription (notify/push), made when the
+ * device subscribes in the console. Other ids are still accepted (contacts made through the API before push
+ * existed, or by hand); a push to one fails, saying there is no subscription.
+ */
 export const mobileDestination = {
   name: 'mobile',
   label: 'Mobile push',
   contactMethod: { defaultDelayMinutes: 0 },
-  // The device's id: opaque until push is built.
   parseAddress(input) {
     const value = input.trim();
+    if (isUuid(value)) return { ok: true, address: value.toLowerCase() };
     return /^[\x21-\x7e]{1,512}$/.test(value)
       ? { ok: true, address: value }
-      : { ok: false, problem: 'must be the device id: 1 to 512 printable characters, no spaces.' };
+      : {
+          ok: false,
+          problem:
+            'must be the id of a push subscription (or a device id): 1 to 512 printable characters, no spaces.',
+        };
   },
-  channel: () => ({ unavailable: 'Vigil cannot send mobile push notifications yet' }),
+  channel: (setup) => createPushChannel(setup),
 } as const satisfies DestinationType<'mobile'>;

@@ -1,0 +1,196 @@
+import { sql } from 'kysely';
+import type { Queryable } from '../../db/database.js';
+import type { AccountTokenPurpose, OrgPlan, UserRole } from '../../db/schema.js';
+
+/** The SQL of console sign-in: passwords, sessions, failed attempts and link tokens. Rules: service.ts. */
+
+export interface SignInCandidate {
+  user_id: string;
+  org_id: string;
+  blocked: boolean;
+  hash: string | null;
+}
+
+export interface SessionRow {
+  session_id: string;
+  last_seen_at: Date;
+  user_id: string;
+  org_id: string;
+  username: string;
+  full_name: string;
+  role: UserRole;
+  org_name: string;
+  org_plan: OrgPlan;
+}
+
+export const sessionsRepository = {
+  async setPassword(q: Queryable, userId: string, hash: string, now: Date): Promise<void> {
+    await q
+      .insertInto('user_passwords')
+      .values({ user_id: userId, hash, updated_at: now })
+      .onConflict((oc) => oc.column('user_id').doUpdateSet({ hash, updated_at: now }))
+      .execute();
+  },
+
+  async hasPassword(q: Queryable, userId: string): Promise<boolean> {
+    const row = await q
+      .selectFrom('user_passwords')
+      .select('user_id')
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+    return row !== undefined;
+  },
+
+  /** Every user with this email (usernames are unique per organization, not across them). */
+  async usersByEmail(q: Queryable, email: string): Promise<SignInCandidate[]> {
+    return q
+      .selectFrom('users as u')
+      .leftJoin('user_passwords as p', 'p.user_id', 'u.id')
+      .select(['u.id as user_id', 'u.org_id', 'u.blocked', 'p.hash'])
+      .where(sql`lower(u.username)`, '=', email.toLowerCase())
+      .orderBy('u.created_at')
+      .limit(20)
+      .execute();
+  },
+
+  async insertSession(
+    q: Queryable,
+    row: { tokenHash: Buffer; userId: string; now: Date; expiresAt: Date; userAgent: string | undefined },
+  ): Promise<void> {
+    await q
+      .insertInto('console_sessions')
+      .values({
+        token_hash: row.tokenHash,
+        user_id: row.userId,
+        created_at: row.now,
+        last_seen_at: row.now,
+        expires_at: row.expiresAt,
+        user_agent: row.userAgent?.slice(0, 300) ?? null,
+      })
+      .execute();
+  },
+
+  /** The live session with this token, with its user and organization; blocked users have none. */
+  async sessionByToken(q: Queryable, tokenHash: Buffer, now: Date): Promise<SessionRow | undefined> {
+    return q
+      .selectFrom('console_sessions as s')
+      .innerJoin('users as u', 'u.id', 's.user_id')
+      .innerJoin('organizations as o', 'o.id', 'u.org_id')
+      .select([
+        's.id as session_id',
+        's.last_seen_at',
+        'u.id as user_id',
+        'u.org_id',
+        'u.username',
+        'u.full_name',
+        'u.role',
+        'o.name as org_name',
+        'o.plan as org_plan',
+      ])
+      .where('s.token_hash', '=', tokenHash)
+      .where('s.expires_at', '>', now)
+      .where('u.blocked', '=', false)
+      .executeTakeFirst();
+  },
+
+  async touchSession(q: Queryable, sessionId: string, now: Date, expiresAt: Date): Promise<void> {
+    await q
+      .updateTable('console_sessions')
+      .set({ last_seen_at: now, expires_at: expiresAt })
+      .where('id', '=', sessionId)
+      .execute();
+  },
+
+  async deleteSession(q: Queryable, tokenHash: Buffer): Promise<void> {
+    await q.deleteFrom('console_sessions').where('token_hash', '=', tokenHash).execute();
+  },
+
+  async deleteSessionsOfUser(q: Queryable, userId: string): Promise<void> {
+    await q.deleteFrom('console_sessions').where('user_id', '=', userId).execute();
+  },
+
+  async recordFailure(q: Queryable, email: string, ip: string, now: Date): Promise<void> {
+    await q
+      .insertInto('sign_in_failures')
+      .values({ email: email.toLowerCase().slice(0, 320), ip, failed_at: now })
+      .execute();
+  },
+
+  /** Failed attempts since `since`, for this email and from this address, and the oldest of each. */
+  async failuresSince(q: Queryable, email: string, ip: string, since: Date) {
+    const row = await q
+      .selectFrom('sign_in_failures')
+      .select([
+        sql<number>`count(*) FILTER (WHERE email = ${email.toLowerCase()})::int`.as('by_email'),
+        sql<Date | null>`min(failed_at) FILTER (WHERE email = ${email.toLowerCase()})`.as('oldest_email'),
+        sql<number>`count(*) FILTER (WHERE ip = ${ip})::int`.as('by_ip'),
+        sql<Date | null>`min(failed_at) FILTER (WHERE ip = ${ip})`.as('oldest_ip'),
+      ])
+      .where('failed_at', '>', since)
+      .where((eb) => eb.or([eb('email', '=', email.toLowerCase()), eb('ip', '=', ip)]))
+      .executeTakeFirstOrThrow();
+    return {
+      byEmail: row.by_email,
+      oldestByEmail: row.oldest_email,
+      byIp: row.by_ip,
+      oldestByIp: row.oldest_ip,
+    };
+  },
+
+  async clearFailures(q: Queryable, email: string): Promise<void> {
+    await q.deleteFrom('sign_in_failures').where('email', '=', email.toLowerCase()).execute();
+  },
+
+  async insertAccountToken(
+    q: Queryable,
+    row: { tokenHash: Buffer; userId: string; purpose: AccountTokenPurpose; now: Date; expiresAt: Date },
+  ): Promise<void> {
+    await q
+      .insertInto('account_tokens')
+      .values({
+        token_hash: row.tokenHash,
+        user_id: row.userId,
+        purpose: row.purpose,
+        created_at: row.now,
+        expires_at: row.expiresAt,
+      })
+      .execute();
+  },
+
+  async latestTokenAt(q: Queryable, userId: string, purpose: AccountTokenPurpose): Promise<Date | undefined> {
+    const row = await q
+      .selectFrom('account_tokens')
+      .select((eb) => eb.fn.max('created_at').as('at'))
+      .where('user_id', '=', userId)
+      .where('purpose', '=', purpose)
+      .executeTakeFirst();
+    return row?.at ?? undefined;
+  },
+
+  /** Uses a link's token once: the user it was for, or undefined when it is unknown, used or expired. */
+  async takeAccountToken(q: Queryable, tokenHash: Buffer, now: Date) {
+    return q
+      .updateTable('account_tokens')
+      .set({ used_at: now })
+      .where('token_hash', '=', tokenHash)
+      .where('used_at', 'is', null)
+      .where('expires_at', '>', now)
+      .returning(['user_id', 'purpose'])
+      .executeTakeFirst();
+  },
+
+  /** Removes ended sessions, old failures and spent or expired link tokens; how many rows went. */
+  async purge(q: Queryable, now: Date): Promise<number> {
+    const dayAgo = new Date(now.getTime() - 86_400_000);
+    const sessions = await q.deleteFrom('console_sessions').where('expires_at', '<', now).executeTakeFirst();
+    const failures = await q
+      .deleteFrom('sign_in_failures')
+      .where('failed_at', '<', dayAgo)
+      .executeTakeFirst();
+    const tokens = await q
+      .deleteFrom('account_tokens')
+      .where((eb) => eb.or([eb('expires_at', '<', dayAgo), eb('used_at', '<', dayAgo)]))
+      .executeTakeFirst();
+    return [sessions, failures, tokens].reduce((n, r) => n + Number(r.numDeletedRows), 0);
+  },
+};

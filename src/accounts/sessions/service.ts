@@ -1,0 +1,281 @@
+import type { Config } from '../../config.js';
+import type { Db } from '../../db/database.js';
+import type { OrgPlan, UserRole } from '../../db/schema.js';
+import { conflict, forbidden, rateLimited, unauthenticated } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import type { Clock } from '../../work/clock.js';
+import type { AccountsService, Principal } from '../service.js';
+import { checkNewPassword, hashPassword, passwordMatches } from '../passwords.js';
+import type { AccountMailer } from './account-email.js';
+import { sessionsRepository as repo, type SessionRow } from './repository.js';
+import { newSecretToken, tokenHash } from './tokens.js';
+
+/** What the console knows of whoever is signed in. */
+export interface ConsoleSession {
+  principal: Principal;
+  user: { id: string; username: string; fullName: string; role: UserRole };
+  organization: { id: string; name: string; plan: OrgPlan };
+}
+
+/** A new session: its secret token goes into the cookie, and nowhere else. */
+export interface NewSession {
+  token: string;
+  session: ConsoleSession;
+  maxAgeSeconds: number;
+}
+
+export interface ClientInfo {
+  ip: string;
+  userAgent: string | undefined;
+}
+
+// Guessing is slowed per account and per address: 10 wrong passwords for one email, or 100 from one
+// address, within 15 minutes, and sign-in waits until the oldest of them is 15 minutes old.
+const FAILURE_WINDOW_MS = 15 * 60_000;
+const MAX_FAILURES_PER_EMAIL = 10;
+const MAX_FAILURES_PER_IP = 100;
+const INVITATION_HOURS = 7 * 24;
+const RESET_HOURS = 1;
+// One reset email a minute per account, so the form cannot be used to flood someone's inbox.
+const RESET_EVERY_MS = 60_000;
+// A session's last use is written at most this often, so reading pages is not a write per request.
+const TOUCH_EVERY_MS = 5 * 60_000;
+
+function consoleSessionOf(row: SessionRow): ConsoleSession {
+  return {
+    principal: {
+      orgId: row.org_id,
+      apiKeyId: '',
+      userId: row.user_id,
+      username: row.username,
+      fullName: row.full_name,
+      role: row.role,
+    },
+    user: { id: row.user_id, username: row.username, fullName: row.full_name, role: row.role },
+    organization: { id: row.org_id, name: row.org_name, plan: row.org_plan },
+  };
+}
+
+export type SessionsService = ReturnType<typeof createSessionsService>;
+
+export function createSessionsService(deps: {
+  db: Db;
+  clock: Clock;
+  log: Logger;
+  config: Pick<Config, 'publicUrl' | 'sessionIdleDays'>;
+  accounts: AccountsService;
+  mailer: AccountMailer;
+}) {
+  const { db, clock, log, config, accounts, mailer } = deps;
+  const idleMs = config.sessionIdleDays * 86_400_000;
+
+  async function startSession(userId: string, client: ClientInfo): Promise<NewSession> {
+    const token = newSecretToken();
+    const now = clock.now();
+    await repo.insertSession(db, {
+      tokenHash: tokenHash(token),
+      userId,
+      now,
+      expiresAt: new Date(now.getTime() + idleMs),
+      userAgent: client.userAgent,
+    });
+    const row = await repo.sessionByToken(db, tokenHash(token), now);
+    if (!row) throw unauthenticated('The account cannot sign in: it is blocked. Ask an admin.');
+    return { token, session: consoleSessionOf(row), maxAgeSeconds: Math.floor(idleMs / 1000) };
+  }
+
+  async function refuseWhileGuessing(email: string, ip: string): Promise<void> {
+    const now = clock.now().getTime();
+    const failures = await repo.failuresSince(db, email, ip, new Date(now - FAILURE_WINDOW_MS));
+    const waitUntil = (oldest: Date | null) =>
+      Math.max(1, Math.ceil(((oldest?.getTime() ?? now) + FAILURE_WINDOW_MS - now) / 1000));
+    if (failures.byEmail >= MAX_FAILURES_PER_EMAIL) {
+      const seconds = waitUntil(failures.oldestByEmail);
+      throw rateLimited(
+        `Too many wrong passwords for this email: try again in ${Math.ceil(seconds / 60)} minutes, or set a new password with "Forgot password?".`,
+        seconds,
+      );
+    }
+    if (failures.byIp >= MAX_FAILURES_PER_IP) {
+      const seconds = waitUntil(failures.oldestByIp);
+      throw rateLimited(
+        `Too many failed sign-ins from your address: try again in ${Math.ceil(seconds / 60)} minutes.`,
+        seconds,
+      );
+    }
+  }
+
+  function linkTo(token: string): string {
+    return `${config.publicUrl}/set-password?token=${encodeURIComponent(token)}`;
+  }
+
+  async function issueLink(userId: string, purpose: 'invitation' | 'password-reset', hours: number) {
+    const token = newSecretToken();
+    const now = clock.now();
+    await repo.insertAccountToken(db, {
+      tokenHash: tokenHash(token),
+      userId,
+      purpose,
+      now,
+      expiresAt: new Date(now.getTime() + hours * 3_600_000),
+    });
+    return linkTo(token);
+  }
+
+  return {
+    async setupRequired(): Promise<boolean> {
+      return accounts.organizationIsEmpty();
+    },
+
+    /** The first visit to an empty database: the organization and its first admin, signed in. */
+    async setUp(
+      input: { organizationName: string; fullName: string; email: string; password: string },
+      client: ClientInfo,
+    ): Promise<NewSession> {
+      checkNewPassword(input.password);
+      const result = await accounts.bootstrap({
+        orgName: input.organizationName,
+        admin: {
+          username: input.email,
+          fullName: input.fullName,
+          passwordHash: await hashPassword(input.password),
+          now: clock.now(),
+        },
+      });
+      if (!result.created || !result.userId)
+        throw conflict(
+          'Vigil is already set up: sign in, or ask an admin of the organization to invite you.',
+        );
+      return startSession(result.userId, client);
+    },
+
+    async signIn(input: { email: string; password: string }, client: ClientInfo): Promise<NewSession> {
+      await refuseWhileGuessing(input.email, client.ip);
+      const candidates = await repo.usersByEmail(db, input.email);
+      let match: string | undefined;
+      for (const candidate of candidates) {
+        if (candidate.blocked || candidate.hash === null) continue;
+        if (await passwordMatches(input.password, candidate.hash)) {
+          match = candidate.user_id;
+          break;
+        }
+      }
+      // The same work whether the email is unknown, has no password yet, or the password is wrong.
+      if (!candidates.some((c) => c.hash !== null)) await passwordMatches(input.password, undefined);
+      if (!match) {
+        await repo.recordFailure(db, input.email, client.ip, clock.now());
+        throw unauthenticated(
+          'Wrong email or password. Try again, or use "Forgot password?" to set a new one.',
+        );
+      }
+      await repo.clearFailures(db, input.email);
+      log.info({ userId: match }, 'signed in to the console');
+      return startSession(match, client);
+    },
+
+    /** Signs a user in whom another way has proved (single sign-on). */
+    signInAs: (userId: string, client: ClientInfo) => startSession(userId, client),
+
+    /** The session a cookie's token stands for, or undefined when it has ended. */
+    async authenticate(token: string): Promise<ConsoleSession | undefined> {
+      const now = clock.now();
+      const row = await repo.sessionByToken(db, tokenHash(token), now);
+      if (!row) return undefined;
+      if (now.getTime() - row.last_seen_at.getTime() > TOUCH_EVERY_MS) {
+        await repo.touchSession(db, row.session_id, now, new Date(now.getTime() + idleMs));
+      }
+      return consoleSessionOf(row);
+    },
+
+    async signOut(token: string): Promise<void> {
+      await repo.deleteSession(db, tokenHash(token));
+    },
+
+    /**
+     * Emails a link to set a new password, to every account with this email. Says nothing of whether
+     * there is one, so the form cannot be used to find out who has an account.
+     */
+    async requestPasswordReset(email: string): Promise<void> {
+      const candidates = await repo.usersByEmail(db, email);
+      for (const candidate of candidates) {
+        if (candidate.blocked) continue;
+        const last = await repo.latestTokenAt(db, candidate.user_id, 'password-reset');
+        if (last && clock.now().getTime() - last.getTime() < RESET_EVERY_MS) continue;
+        const link = await issueLink(candidate.user_id, 'password-reset', RESET_HOURS);
+        const org = await accounts.organizationOf(candidate.org_id);
+        await mailer.send({
+          to: email,
+          kind: 'password-reset',
+          organization: org?.name ?? 'Vigil',
+          link,
+          hoursValid: RESET_HOURS,
+        });
+      }
+    },
+
+    /**
+     * Sets a password from an invitation or reset link, once, and signs in. Other sessions of the account
+     * end: a reset is often because someone else may know the old password.
+     */
+    async setPassword(input: { token: string; password: string }, client: ClientInfo): Promise<NewSession> {
+      checkNewPassword(input.password);
+      const passwordHash = await hashPassword(input.password);
+      const userId = await db.transaction().execute(async (tx) => {
+        const taken = await repo.takeAccountToken(tx, tokenHash(input.token), clock.now());
+        if (!taken) return undefined;
+        await repo.setPassword(tx, taken.user_id, passwordHash, clock.now());
+        await repo.deleteSessionsOfUser(tx, taken.user_id);
+        return taken.user_id;
+      });
+      if (!userId) {
+        throw unauthenticated(
+          'This link has expired or has been used already: ask for a new one with "Forgot password?", or ask an admin to invite you again.',
+        );
+      }
+      return startSession(userId, client);
+    },
+
+    /**
+     * An admin adds a person (or invites again one who has no password yet), who gets an email with a link
+     * to choose a password. When the email cannot be sent, the admin gets the link to hand over.
+     */
+    async invite(
+      p: Principal,
+      input: { email: string; fullName: string; role: UserRole },
+    ): Promise<{ userId: string; emailed: boolean; link?: string }> {
+      if (p.role !== 'owner' && p.role !== 'admin')
+        throw forbidden('Only organization admins can invite people. Ask an admin.');
+      const existing = (await repo.usersByEmail(db, input.email)).find((c) => c.org_id === p.orgId);
+      let userId: string;
+      if (existing) {
+        if (existing.hash !== null)
+          throw conflict(
+            `${input.email} can already sign in: they can set a new password with "Forgot password?".`,
+          );
+        userId = existing.user_id;
+      } else {
+        userId = (
+          await accounts.createUser(p, { username: input.email, fullName: input.fullName, role: input.role })
+        ).id;
+      }
+      const link = await issueLink(userId, 'invitation', INVITATION_HOURS);
+      const org = await accounts.organizationOf(p.orgId);
+      const emailed = await mailer.send({
+        to: input.email,
+        kind: 'invitation',
+        organization: org?.name ?? 'Vigil',
+        link,
+        hoursValid: INVITATION_HOURS,
+      });
+      return emailed ? { userId, emailed } : { userId, emailed, link };
+    },
+
+    async organizationOfPrincipal(p: Principal): Promise<ConsoleSession['organization']> {
+      const org = await accounts.organizationOf(p.orgId);
+      if (!org) throw unauthenticated('The organization of this key no longer exists.');
+      return { id: org.id, name: org.name, plan: org.plan };
+    },
+
+    purge: (now: Date) => repo.purge(db, now),
+  };
+}

@@ -1,0 +1,304 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startTestServer, waitFor, type Json, type TestServer } from '../../testing/harness.js';
+import { startTestSmtpServer, type TestSmtpServer } from '../../testing/smtp.js';
+
+/** A browser's view of the console: one cookie jar, and the CSRF token from the last session answer. */
+class Browser {
+  cookie = '';
+  csrf = '';
+  constructor(readonly base: string) {}
+
+  async call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+    const all: Record<string, string> = { ...headers };
+    if (body !== undefined) all['content-type'] = 'application/json';
+    if (this.cookie) all.cookie = this.cookie;
+    if (this.csrf && method !== 'GET' && !('x-csrf-token' in headers)) all['x-csrf-token'] = this.csrf;
+    const response = await fetch(this.base + path, {
+      method,
+      headers: all,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const setCookie = response.headers.get('set-cookie');
+    if (setCookie) {
+      const pair = setCookie.split(';')[0] ?? '';
+      this.cookie = pair.endsWith('=') ? '' : pair;
+    }
+    const text = await response.text();
+    let parsed: Json = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not JSON
+    }
+    if (parsed && typeof parsed === 'object' && typeof parsed.csrfToken === 'string' && parsed.csrfToken)
+      this.csrf = parsed.csrfToken;
+    return { status: response.status, body: parsed, headers: response.headers, setCookie };
+  }
+}
+
+const PASSWORD = 'correct horse battery staple';
+
+describe('console sign-in: the first visit on an empty database', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ env: { VIGIL_BOOTSTRAP_API_KEY: '' } });
+  });
+  after(() => server.stop());
+
+  it('creates the organization and its first admin once, signed in, and refuses a second set-up', async () => {
+    const browser = new Browser(server.url);
+    assert.deepEqual((await browser.call('GET', '/api/console/setup')).body, { setupRequired: true });
+    const short = await browser.call('POST', '/api/console/setup', {
+      organizationName: 'Acme',
+      fullName: 'Ada Admin',
+      email: 'ada@example.com',
+      password: 'too short',
+    });
+    assert.equal(short.status, 422);
+    assert.match(short.body.errors.password, /at least 12 characters/);
+
+    const made = await browser.call('POST', '/api/console/setup', {
+      organizationName: 'Acme',
+      fullName: 'Ada Admin',
+      email: 'ada@example.com',
+      password: PASSWORD,
+    });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    assert.equal(made.body.user.username, 'ada@example.com');
+    assert.equal(made.body.user.role, 'owner');
+    assert.equal(made.body.organization.name, 'Acme');
+    assert.match(
+      made.setCookie ?? '',
+      /vigil_session=[A-Za-z0-9_-]+; Max-Age=\d+; Path=\/; HttpOnly; SameSite=Lax/,
+    );
+    assert.doesNotMatch(made.setCookie ?? '', /Secure/, 'Vigil is served over plain HTTP here');
+
+    // Signed in: the public API answers the cookie.
+    const alerts = await browser.call('GET', '/v2/alerts');
+    assert.equal(alerts.status, 200);
+    assert.deepEqual((await browser.call('GET', '/api/console/setup')).body, { setupRequired: false });
+
+    const again = await new Browser(server.url).call('POST', '/api/console/setup', {
+      organizationName: 'Evil',
+      fullName: 'Eve',
+      email: 'eve@example.com',
+      password: PASSWORD,
+    });
+    assert.equal(again.status, 409);
+    assert.match(again.body.message, /already set up/);
+  });
+});
+
+describe('console sign-in', () => {
+  let server: TestServer;
+  let smtp: TestSmtpServer;
+  before(async () => {
+    smtp = await startTestSmtpServer();
+    server = await startTestServer({
+      env: {
+        VIGIL_BOOTSTRAP_ADMIN_EMAIL: 'owner@example.com',
+        VIGIL_BOOTSTRAP_ADMIN_PASSWORD: PASSWORD,
+        VIGIL_SMTP_URL: smtp.url,
+        VIGIL_EMAIL_FROM: 'Vigil <vigil@example.com>',
+      },
+    });
+  });
+  after(async () => {
+    await server.stop();
+    await smtp.stop();
+  });
+
+  it('signs in the bootstrap admin, beside the bootstrap API key, and signs out', async () => {
+    const browser = new Browser(server.url);
+    assert.equal((await browser.call('GET', '/api/console/session')).status, 401);
+    const signedIn = await browser.call('POST', '/api/console/session', {
+      email: 'Owner@Example.com',
+      password: PASSWORD,
+    });
+    assert.equal(signedIn.status, 200, JSON.stringify(signedIn.body));
+    assert.equal(signedIn.body.user.username, 'owner@example.com');
+    assert.ok(signedIn.body.csrfToken.length > 20);
+    const me = await browser.call('GET', '/api/console/session');
+    assert.equal(me.status, 200);
+    assert.equal(me.body.csrfToken, signedIn.body.csrfToken);
+    // The API key belongs to the same owner.
+    const byKey = await server.call('GET', '/api/console/session');
+    assert.equal(byKey.body.user.username, 'owner@example.com');
+    assert.equal(byKey.body.csrfToken, '');
+
+    const cookie = browser.cookie;
+    assert.equal((await browser.call('DELETE', '/api/console/session')).status, 204);
+    assert.equal(browser.cookie, '', 'the cookie is cleared');
+    const stale = await fetch(`${server.url}/v2/alerts`, { headers: { cookie } });
+    assert.equal(stale.status, 401, 'the session ended on the server too');
+    assert.match(((await stale.json()) as { message: string }).message, /sign in again/);
+  });
+
+  it('needs the CSRF token for every change made with the cookie, and for none made with a key', async () => {
+    const browser = new Browser(server.url);
+    await browser.call('POST', '/api/console/session', { email: 'owner@example.com', password: PASSWORD });
+    const forged = await browser.call(
+      'POST',
+      '/v2/alerts',
+      { message: 'forged' },
+      { 'x-csrf-token': 'nope' },
+    );
+    assert.equal(forged.status, 403);
+    assert.match(forged.body.message, /CSRF token/);
+    const missing = await fetch(`${server.url}/v2/alerts`, {
+      method: 'POST',
+      headers: { cookie: browser.cookie, 'content-type': 'application/json' },
+      body: JSON.stringify({ message: 'no token' }),
+    });
+    assert.equal(missing.status, 403);
+    const made = await browser.call('POST', '/v2/alerts', { message: 'from the console' });
+    assert.equal(made.status, 202, JSON.stringify(made.body));
+    const reading = await browser.call('GET', '/v2/alerts/count', undefined, { 'x-csrf-token': '' });
+    assert.equal(reading.status, 200);
+    const byKey = await server.call('POST', '/v2/alerts', { message: 'from a script' });
+    assert.equal(byKey.status, 202, 'an API key is not a cookie: no CSRF token needed');
+  });
+
+  it('refuses a wrong password the same way as an unknown email, and slows down guessing', async () => {
+    const browser = new Browser(server.url);
+    const wrong = await browser.call('POST', '/api/console/session', {
+      email: 'guess@example.com',
+      password: 'not the password',
+    });
+    assert.equal(wrong.status, 401);
+    assert.match(wrong.body.message, /Wrong email or password/);
+    const unknown = await browser.call('POST', '/api/console/session', {
+      email: 'nobody@example.com',
+      password: PASSWORD,
+    });
+    assert.equal(unknown.status, 401);
+    assert.equal(unknown.body.message, wrong.body.message);
+
+    for (let i = 1; i < 10; i++) {
+      const again = await browser.call('POST', '/api/console/session', {
+        email: 'guess@example.com',
+        password: `guess number ${i}`,
+      });
+      assert.equal(again.status, 401);
+    }
+    const limited = await browser.call('POST', '/api/console/session', {
+      email: 'guess@example.com',
+      password: 'guess number 11',
+    });
+    assert.equal(limited.status, 429);
+    assert.match(limited.body.message, /Too many wrong passwords/);
+    const retryAfter = Number(limited.headers.get('retry-after'));
+    assert.ok(retryAfter > 800 && retryAfter <= 900, `retry-after ${retryAfter}`);
+  });
+
+  it('invites a person by email; the link sets their password once and signs them in', async () => {
+    const admin = new Browser(server.url);
+    await admin.call('POST', '/api/console/session', { email: 'owner@example.com', password: PASSWORD });
+    smtp.clear();
+    const invited = await admin.call('POST', '/api/console/invitations', {
+      email: 'new.person@example.com',
+      fullName: 'New Person',
+      role: 'user',
+    });
+    assert.equal(invited.status, 201, JSON.stringify(invited.body));
+    assert.equal(invited.body.emailed, true);
+    assert.equal(invited.body.link, undefined, 'the link goes only to the person');
+    const [mail] = await smtp.waitForMessages(1);
+    assert.deepEqual(mail?.to, ['new.person@example.com']);
+    assert.match(mail?.subject ?? '', /invited/);
+    const link = /https?:\/\/\S+\/set-password\?token=([A-Za-z0-9_%-]+)/.exec(mail?.text ?? '');
+    assert.ok(link, mail?.text);
+    const token = decodeURIComponent(link[1] ?? '');
+
+    const person = new Browser(server.url);
+    const set = await person.call('POST', '/api/console/password', {
+      token,
+      password: 'a new password of mine',
+    });
+    assert.equal(set.status, 200, JSON.stringify(set.body));
+    assert.equal(set.body.user.username, 'new.person@example.com');
+    assert.equal(set.body.user.role, 'user');
+    const reused = await new Browser(server.url).call('POST', '/api/console/password', {
+      token,
+      password: 'another password here',
+    });
+    assert.equal(reused.status, 401);
+    assert.match(reused.body.message, /expired or has been used/);
+
+    const again = await admin.call('POST', '/api/console/invitations', {
+      email: 'new.person@example.com',
+      fullName: 'New Person',
+      role: 'user',
+    });
+    assert.equal(again.status, 409);
+    const byUser = await person.call('POST', '/api/console/invitations', {
+      email: 'someone@example.com',
+      fullName: 'Someone',
+      role: 'user',
+    });
+    assert.equal(byUser.status, 403);
+  });
+
+  it('resets a password by email, ending the other sessions, and says nothing of unknown emails', async () => {
+    const elsewhere = new Browser(server.url);
+    await elsewhere.call('POST', '/api/console/session', { email: 'owner@example.com', password: PASSWORD });
+    smtp.clear();
+    const unknown = await new Browser(server.url).call('POST', '/api/console/password-reset', {
+      email: 'nobody@example.com',
+    });
+    const known = await new Browser(server.url).call('POST', '/api/console/password-reset', {
+      email: 'owner@example.com',
+    });
+    assert.equal(unknown.status, 202);
+    assert.deepEqual(known.body, unknown.body);
+    const [mail] = await smtp.waitForMessages(1);
+    assert.deepEqual(mail?.to, ['owner@example.com']);
+    const token = decodeURIComponent(
+      /set-password\?token=([A-Za-z0-9_%-]+)/.exec(mail?.text ?? '')?.[1] ?? '',
+    );
+    const reset = await new Browser(server.url).call('POST', '/api/console/password', {
+      token,
+      password: `${PASSWORD} again`,
+    });
+    assert.equal(reset.status, 200);
+    assert.equal((await elsewhere.call('GET', '/api/console/session')).status, 401);
+    const old = await new Browser(server.url).call('POST', '/api/console/session', {
+      email: 'owner@example.com',
+      password: PASSWORD,
+    });
+    assert.equal(old.status, 401);
+    assert.equal(smtp.messages.length, 1, 'one email: the unknown address got none');
+  });
+
+  it('streams the ids of created and changed alerts to a signed-in browser', async () => {
+    const browser = new Browser(server.url);
+    await browser.call('POST', '/api/console/session', {
+      email: 'new.person@example.com',
+      password: 'a new password of mine',
+    });
+    const controller = new AbortController();
+    const response = await fetch(`${server.url}/api/console/events`, {
+      headers: { cookie: browser.cookie },
+      signal: controller.signal,
+    });
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type') ?? '', /text\/event-stream/);
+    let received = '';
+    const reading = (async () => {
+      const decoder = new TextDecoder();
+      for await (const chunk of response.body as AsyncIterable<Uint8Array>) received += decoder.decode(chunk);
+    })().catch(() => {});
+    await waitFor('the stream to open', async () => received.includes(': connected'));
+    const made = await server.call('POST', '/v2/alerts', { message: 'live one', alias: 'live-one' });
+    assert.equal(made.status, 202);
+    const alert = await waitFor('the alert', async () => {
+      const got = await server.call('GET', '/v2/alerts/live-one?identifierType=alias');
+      return got.status === 200 && got.body.data;
+    });
+    await waitFor('the announcement', async () => received.includes(alert.id));
+    assert.match(received, new RegExp(`event: alerts\\ndata: \\{"ids":\\[[^\\]]*"${alert.id}"`));
+    controller.abort();
+    await reading;
+  });
+});

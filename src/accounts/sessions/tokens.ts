@@ -1,0 +1,29 @@
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/**
+ * The secrets of the console: session tokens (in an HTTP-only cookie) and the one-time tokens of
+ * invitation and password-reset links. 256 random bits each; only their SHA-256 is stored, so a copy of
+ * the database signs nobody in.
+ */
+export function newSecretToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export function tokenHash(token: string): Buffer {
+  return createHash('sha256').update(token, 'utf8').digest();
+}
+
+/**
+ * The CSRF token of a session: derived from its secret token, so it needs no storage, and a page of
+ * another site, which can neither read the cookie nor this value, cannot forge a request carrying it.
+ */
+export function csrfTokenFor(sessionToken: string): string {
+  return createHmac('sha256', sessionToken).update('vigil console csrf').digest('base64url');
+}
+
+export function csrfMatches(sessionToken: string, presented: unknown): boolean {
+  if (typeof presented !== 'string') return false;
+  const expected = Buffer.from(csrfTokenFor(sessionToken));
+  const given = Buffer.from(presented);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}

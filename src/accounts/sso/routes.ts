@@ -1,0 +1,139 @@
+import { Type } from 'typebox';
+import type { FastifyRequest } from 'fastify';
+import { isDomainError } from '../../errors.js';
+import { principalOf, type HttpApp } from '../../http/server.js';
+import { sessionCookie } from '../../http/session-cookie.js';
+import type { SsoService } from './service.js';
+
+/**
+ * Single sign-on: the settings (admins) and the two legs of the browser's trip to the provider. Both legs
+ * answer with redirects; what went wrong is shown on the sign-in page (`/sign-in?error=…`).
+ */
+
+const tags = ['console'];
+const Settings = Type.Object({
+  issuer: Type.String(),
+  clientId: Type.String(),
+  label: Type.String(),
+  enabled: Type.Boolean(),
+  redirectUri: Type.String({ description: 'Register this as the redirect URI at the provider.' }),
+});
+
+function signInPageWith(error: string): string {
+  return `/sign-in?error=${encodeURIComponent(error)}`;
+}
+
+function clientOf(request: FastifyRequest) {
+  return { ip: request.ip, userAgent: request.headers['user-agent'] };
+}
+
+export function registerSsoRoutes(app: HttpApp, deps: { sso: SsoService; secureCookies: boolean }): void {
+  const { sso, secureCookies } = deps;
+
+  app.get(
+    '/api/console/sso/providers',
+    {
+      config: { public: true },
+      schema: {
+        tags,
+        summary: 'The organizations whose members can sign in through single sign-on',
+        response: {
+          200: Type.Object({
+            providers: Type.Array(
+              Type.Object({
+                organizationId: Type.String(),
+                organizationName: Type.String(),
+                label: Type.String(),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+    async () => ({ providers: await sso.providers() }),
+  );
+
+  app.get(
+    '/api/console/sso',
+    {
+      schema: {
+        tags,
+        summary: "The organization's single sign-on settings (admins)",
+        response: { 200: Settings },
+      },
+    },
+    async (request) => sso.settings(principalOf(request)),
+  );
+
+  app.put(
+    '/api/console/sso',
+    {
+      schema: {
+        tags,
+        summary: 'Set up single sign-on through an OpenID Connect provider (admins)',
+        body: Type.Object({
+          issuer: Type.String({ minLength: 8, maxLength: 500 }),
+          clientId: Type.String({ minLength: 1, maxLength: 500 }),
+          clientSecret: Type.Optional(
+            Type.String({
+              minLength: 1,
+              maxLength: 2000,
+              description: 'Kept when left out; never read back.',
+            }),
+          ),
+          label: Type.String({ minLength: 1, maxLength: 60, default: 'Single sign-on' }),
+          enabled: Type.Boolean({ default: true }),
+        }),
+        response: { 200: Settings },
+      },
+    },
+    async (request) => sso.save(principalOf(request), request.body),
+  );
+
+  app.delete(
+    '/api/console/sso',
+    { schema: { tags, summary: 'Turn single sign-on off and forget its settings (admins)' } },
+    async (request, reply) => {
+      await sso.remove(principalOf(request));
+      return reply.status(204).send();
+    },
+  );
+
+  app.get(
+    '/api/console/sso/start',
+    {
+      config: { public: true },
+      schema: {
+        tags,
+        summary: "Sends the browser to the organization's provider to sign in",
+        querystring: Type.Object({
+          organizationId: Type.String({ format: 'uuid' }),
+          returnTo: Type.Optional(Type.String({ maxLength: 2000 })),
+        }),
+      },
+    },
+    async (request, reply) => {
+      try {
+        return reply.redirect(await sso.start(request.query.organizationId, request.query.returnTo));
+      } catch (error) {
+        if (!isDomainError(error)) throw error;
+        return reply.redirect(signInPageWith(error.message));
+      }
+    },
+  );
+
+  app.get(
+    '/api/console/sso/callback',
+    { config: { public: true }, schema: { tags, summary: 'Where the provider sends the browser back' } },
+    async (request, reply) => {
+      try {
+        const done = await sso.finish(request.url, clientOf(request));
+        reply.header('set-cookie', sessionCookie(done.token, done.maxAgeSeconds, secureCookies));
+        return reply.redirect(done.returnTo);
+      } catch (error) {
+        if (!isDomainError(error)) throw error;
+        return reply.redirect(signInPageWith(error.message));
+      }
+    },
+  );
+}

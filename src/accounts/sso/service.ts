@@ -1,0 +1,219 @@
+import * as oidc from 'openid-client';
+import type { Db } from '../../db/database.js';
+import { forbidden, invalidField, notFound, unauthenticated } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import type { Clock } from '../../work/clock.js';
+import { isOrgAdmin, type Principal } from '../service.js';
+import { sessionsRepository } from '../sessions/repository.js';
+import type { ClientInfo, NewSession, SessionsService } from '../sessions/service.js';
+import { ssoRepository as repo } from './repository.js';
+
+/**
+ * Single sign-on through an organization's OpenID Connect provider (authorization code flow with PKCE,
+ * state and nonce, through openid-client). The provider proves an email address; the person must already
+ * be a user of the organization (an admin adds or invites them), so signing in never creates an account.
+ */
+
+// The time a person has to sign in at the provider.
+const LOGIN_TTL_MS = 10 * 60_000;
+
+/** Only loopback issuers may be plain HTTP (a provider run locally, for trying things out). */
+function isLoopback(url: URL): boolean {
+  return ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+}
+
+function issuerUrl(issuer: string): URL {
+  let url: URL;
+  try {
+    url = new URL(issuer);
+  } catch {
+    throw invalidField('issuer', 'is not a URL: give the issuer, such as https://login.example.com.');
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url)))
+    throw invalidField('issuer', 'must be an https:// URL.');
+  return url;
+}
+
+/** A person may only be sent back to a page of the console, never to another site. */
+export function safeReturnPath(returnTo: string | undefined): string {
+  if (!returnTo || !returnTo.startsWith('/') || returnTo.startsWith('//') || returnTo.includes('\\'))
+    return '/';
+  return returnTo.slice(0, 2000);
+}
+
+export type SsoService = ReturnType<typeof createSsoService>;
+
+export function createSsoService(deps: {
+  db: Db;
+  clock: Clock;
+  log: Logger;
+  publicUrl: string;
+  sessions: SessionsService;
+}) {
+  const { db, clock, log, publicUrl, sessions } = deps;
+  const redirectUri = `${publicUrl}/api/console/sso/callback`;
+
+  async function discover(issuer: string, clientId: string, clientSecret: string) {
+    const url = issuerUrl(issuer);
+    return oidc.discovery(url, clientId, clientSecret, undefined, {
+      execute: url.protocol === 'http:' ? [oidc.allowInsecureRequests] : [],
+      timeout: 10,
+    });
+  }
+
+  function requireAdmin(p: Principal): void {
+    if (!isOrgAdmin(p)) throw forbidden('Only organization admins can set up single sign-on. Ask an admin.');
+  }
+
+  return {
+    redirectUri,
+
+    /** The organizations whose sign-in page offers single sign-on. */
+    async providers() {
+      const rows = await repo.enabledProviders(db);
+      return rows.map((r) => ({ organizationId: r.org_id, organizationName: r.org_name, label: r.label }));
+    },
+
+    async settings(p: Principal) {
+      requireAdmin(p);
+      const row = await repo.settingsOf(db, p.orgId);
+      if (!row) throw notFound('Single sign-on is not set up: PUT /api/console/sso with the provider.');
+      return {
+        issuer: row.issuer,
+        clientId: row.client_id,
+        label: row.label,
+        enabled: row.enabled,
+        redirectUri,
+      };
+    },
+
+    /** Saves the provider after reading its discovery document, so a mistyped issuer is refused now. */
+    async save(
+      p: Principal,
+      input: { issuer: string; clientId: string; clientSecret?: string; label: string; enabled: boolean },
+    ) {
+      requireAdmin(p);
+      const existing = await repo.settingsOf(db, p.orgId);
+      const clientSecret = input.clientSecret ?? existing?.client_secret;
+      if (clientSecret === undefined) throw invalidField('clientSecret', 'is required the first time.');
+      try {
+        await discover(input.issuer, input.clientId, clientSecret);
+      } catch (error) {
+        if (error instanceof Error && error.name === 'DomainError') throw error;
+        throw invalidField(
+          'issuer',
+          `could not be read (${(error as Error).message}): check that ${input.issuer.replace(/\/$/, '')}/.well-known/openid-configuration answers from Vigil's network.`,
+        );
+      }
+      await repo.saveSettings(db, {
+        orgId: p.orgId,
+        issuer: input.issuer,
+        clientId: input.clientId,
+        clientSecret,
+        label: input.label,
+        enabled: input.enabled,
+        now: clock.now(),
+      });
+      return {
+        issuer: input.issuer,
+        clientId: input.clientId,
+        label: input.label,
+        enabled: input.enabled,
+        redirectUri,
+      };
+    },
+
+    async remove(p: Principal): Promise<void> {
+      requireAdmin(p);
+      await repo.deleteSettings(db, p.orgId);
+    },
+
+    /** Where to send the browser to sign in at the organization's provider. */
+    async start(orgId: string, returnTo: string | undefined): Promise<string> {
+      const row = await repo.settingsOf(db, orgId);
+      if (!row?.enabled)
+        throw notFound('This organization has no single sign-on: sign in with your password.');
+      const config = await discover(row.issuer, row.client_id, row.client_secret);
+      const codeVerifier = oidc.randomPKCECodeVerifier();
+      const state = oidc.randomState();
+      const nonce = oidc.randomNonce();
+      await repo.insertLogin(db, {
+        state,
+        orgId,
+        codeVerifier,
+        nonce,
+        returnTo: safeReturnPath(returnTo),
+        expiresAt: new Date(clock.now().getTime() + LOGIN_TTL_MS),
+      });
+      return oidc
+        .buildAuthorizationUrl(config, {
+          redirect_uri: redirectUri,
+          scope: 'openid email profile',
+          code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
+          code_challenge_method: 'S256',
+          state,
+          nonce,
+        })
+        .toString();
+    },
+
+    /** The provider sent the browser back: check everything, and sign in the user the email belongs to. */
+    async finish(
+      callbackPathAndQuery: string,
+      client: ClientInfo,
+    ): Promise<NewSession & { returnTo: string }> {
+      const currentUrl = new URL(callbackPathAndQuery, publicUrl);
+      const state = currentUrl.searchParams.get('state') ?? '';
+      const login = await repo.takeLogin(db, state, clock.now());
+      if (!login) throw unauthenticated('This sign-in took too long or was already used: sign in again.');
+      const providerError = currentUrl.searchParams.get('error');
+      if (providerError) {
+        const description = currentUrl.searchParams.get('error_description');
+        throw unauthenticated(
+          `The sign-in provider refused: ${description ?? providerError}. Try again, or sign in with your password.`,
+        );
+      }
+      const row = await repo.settingsOf(db, login.org_id);
+      if (!row?.enabled)
+        throw unauthenticated('Single sign-on has been turned off: sign in with your password.');
+      const config = await discover(row.issuer, row.client_id, row.client_secret);
+      let email: unknown;
+      let verified: unknown;
+      try {
+        const tokens = await oidc.authorizationCodeGrant(config, currentUrl, {
+          pkceCodeVerifier: login.code_verifier,
+          expectedState: login.state,
+          expectedNonce: login.nonce,
+        });
+        const claims = tokens.claims();
+        email = claims?.email;
+        verified = claims?.email_verified;
+        if (email === undefined && claims) {
+          const info = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
+          email = info.email;
+          verified = info.email_verified;
+        }
+      } catch (error) {
+        log.warn({ err: error, orgId: login.org_id }, 'a single sign-on could not be completed');
+        throw unauthenticated(
+          `The sign-in provider's answer could not be checked (${(error as Error).message}): sign in again, or ask an admin to check the single sign-on settings.`,
+        );
+      }
+      if (typeof email !== 'string' || verified === false)
+        throw unauthenticated(
+          'The sign-in provider did not give a verified email address: ask an admin to let it share the email scope.',
+        );
+      const user = (await sessionsRepository.usersByEmail(db, email)).find(
+        (u) => u.org_id === login.org_id && !u.blocked,
+      );
+      if (!user)
+        throw unauthenticated(
+          `${email} is not a user of this organization in Vigil: ask an admin to add or invite you.`,
+        );
+      log.info({ userId: user.user_id }, 'signed in to the console through single sign-on');
+      return { ...(await sessions.signInAs(user.user_id, client)), returnTo: login.return_to };
+    },
+
+    purge: (now: Date) => repo.purgeLogins(db, now),
+  };
+}

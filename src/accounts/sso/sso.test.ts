@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startTestServer, type TestServer } from '../../testing/harness.js';
+import { freePort } from '../../testing/network.js';
+import { startTestOidcProvider, type TestOidcProvider } from '../../testing/oidc-provider.js';
+
+/**
+ * Follows a browser's redirects from `start`, keeping each site's cookies as a browser does, until a page
+ * answers without redirecting. Returns where it ended and Vigil's session cookie, if one was set.
+ */
+async function browse(start: string, vigil: string) {
+  const jars = new Map<string, Map<string, string>>();
+  let url = start;
+  for (let hop = 0; hop < 15; hop++) {
+    const origin = new URL(url).origin;
+    const jar = jars.get(origin) ?? new Map<string, string>();
+    jars.set(origin, jar);
+    const response = await fetch(url, {
+      redirect: 'manual',
+      headers: { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') },
+    });
+    for (const line of response.headers.getSetCookie()) {
+      const [pair = ''] = line.split(';');
+      const eq = pair.indexOf('=');
+      jar.set(pair.slice(0, eq), pair.slice(eq + 1));
+    }
+    const location = response.headers.get('location');
+    if (response.status < 300 || response.status >= 400 || !location) {
+      return { url, status: response.status, session: jars.get(vigil)?.get('vigil_session') };
+    }
+    url = new URL(location, url).toString();
+  }
+  throw new Error('too many redirects');
+}
+
+describe('single sign-on through OpenID Connect', () => {
+  let server: TestServer;
+  let provider: TestOidcProvider;
+  let orgId: string;
+  before(async () => {
+    // The provider sends the browser back to Vigil's public URL, which must be known before it starts.
+    const port = await freePort();
+    server = await startTestServer({
+      env: { PORT: String(port), VIGIL_PUBLIC_URL: `http://127.0.0.1:${port}` },
+    });
+    provider = await startTestOidcProvider({ redirectUri: `${server.url}/api/console/sso/callback` });
+    orgId = (await server.call('GET', '/v2/organization')).body.data.id;
+    const person = await server.call('POST', '/v2/users', {
+      username: 'sso.person@example.com',
+      fullName: 'Sso Person',
+      role: { name: 'User' },
+    });
+    assert.equal(person.status, 201);
+  });
+  after(async () => {
+    await server.stop();
+    await provider.stop();
+  });
+
+  it('refuses a provider whose discovery document cannot be read, naming the issuer', async () => {
+    const saved = await server.call('PUT', '/api/console/sso', {
+      issuer: 'http://127.0.0.1:9/nothing',
+      clientId: 'x',
+      clientSecret: 'y',
+      label: 'Acme SSO',
+    });
+    assert.equal(saved.status, 422);
+    assert.match(saved.body.errors.issuer, /could not be read/);
+    const plain = await server.call('PUT', '/api/console/sso', {
+      issuer: 'http://login.example.com',
+      clientId: 'x',
+      clientSecret: 'y',
+    });
+    assert.equal(plain.status, 422);
+    assert.match(plain.body.errors.issuer, /https/);
+  });
+
+  it('signs a user in through the provider and back to the page they asked for', async () => {
+    const saved = await server.call('PUT', '/api/console/sso', {
+      issuer: provider.issuer,
+      clientId: provider.clientId,
+      clientSecret: provider.clientSecret,
+      label: 'Acme SSO',
+    });
+    assert.equal(saved.status, 200, JSON.stringify(saved.body));
+    assert.equal(saved.body.redirectUri, `${server.url}/api/console/sso/callback`);
+    assert.equal(saved.body.clientSecret, undefined, 'the secret is never read back');
+    const providers = await fetch(`${server.url}/api/console/sso/providers`);
+    assert.deepEqual(((await providers.json()) as { providers: unknown[] }).providers, [
+      { organizationId: orgId, organizationName: 'Vigil', label: 'Acme SSO' },
+    ]);
+
+    provider.signInAs('SSO.Person@example.com');
+    const trip = await browse(
+      `${server.url}/api/console/sso/start?organizationId=${orgId}&returnTo=${encodeURIComponent('/alerts/abc')}`,
+      new URL(server.url).origin,
+    );
+    assert.equal(new URL(trip.url).pathname, '/alerts/abc', trip.url);
+    assert.ok(trip.session, 'a session cookie was set');
+    const me = await fetch(`${server.url}/api/console/session`, {
+      headers: { cookie: `vigil_session=${trip.session}` },
+    });
+    assert.equal(me.status, 200);
+    assert.equal(
+      ((await me.json()) as { user: { username: string } }).user.username,
+      'sso.person@example.com',
+    );
+  });
+
+  it('sends a person the provider knows but Vigil does not back to the sign-in page, saying why', async () => {
+    provider.signInAs('stranger@example.com');
+    const trip = await browse(
+      `${server.url}/api/console/sso/start?organizationId=${orgId}&returnTo=${encodeURIComponent('https://evil.example.com/')}`,
+      new URL(server.url).origin,
+    );
+    const landed = new URL(trip.url);
+    assert.equal(landed.pathname, '/sign-in');
+    assert.match(landed.searchParams.get('error') ?? '', /stranger@example.com is not a user/);
+    assert.equal(trip.session, undefined);
+  });
+
+  it('refuses an unverified email, and a callback replayed or forged', async () => {
+    provider.signInAs('sso.person@example.com', false);
+    const unverified = await browse(
+      `${server.url}/api/console/sso/start?organizationId=${orgId}`,
+      new URL(server.url).origin,
+    );
+    assert.match(new URL(unverified.url).searchParams.get('error') ?? '', /verified email/);
+    const forged = await browse(
+      `${server.url}/api/console/sso/callback?code=abc&state=made-up`,
+      new URL(server.url).origin,
+    );
+    assert.match(new URL(forged.url).searchParams.get('error') ?? '', /sign in again/);
+    assert.equal(forged.session, undefined);
+  });
+
+  it('only lets admins change the settings', async () => {
+    const key = await server.call('POST', '/v2/api-keys', {
+      name: 'sso person',
+      user: { username: 'sso.person@example.com' },
+    });
+    assert.equal(key.status, 201, JSON.stringify(key.body));
+    const refused = await server.call('GET', '/api/console/sso', undefined, key.body.data.key);
+    assert.equal(refused.status, 403);
+  });
+});

@@ -1,0 +1,215 @@
+import { createHash } from 'node:crypto';
+import { isUuid } from '../../db/database.js';
+import type { DeliveryResult, NotificationChannel, OutgoingNotification } from '../channel.js';
+import type { ChannelSetup } from '../destinations/destination.js';
+import { pushRepository as repo, type PushSubscriptionRow } from './repository.js';
+import { removeGoneSubscription } from './service.js';
+import { vapidKeysLoader, vapidSubject, type VapidKeys } from './vapid.js';
+import { pushRequest } from './web-push.js';
+
+/**
+ * Sends `mobile` messages as Web Push (RFC 8030): the payload encrypted for the device (RFC 8291) and the
+ * request signed with Vigil's VAPID key (RFC 8292), both by the web-push package; the request is sent here
+ * with fetch. A message's address is the id of a push subscription (service.ts).
+ */
+
+/** What the console's service worker receives, as JSON (see docs/oncall.md, "Mobile push"). */
+export interface PushPayload {
+  /** "[P1] Disk full on db-1"; other kinds than a new alert say what happened: "[P1] Acknowledged: …". */
+  title: string;
+  /** Where it comes from and why this person gets it, or who did what. */
+  body: string;
+  kind: OutgoingNotification['kind'];
+  priority: string;
+  alertId: string;
+  tinyId: string;
+  /** The alert in the console. */
+  url: string;
+  /** Signed links the service worker POSTs to (no session needed); only those that still apply. */
+  actions: { acknowledge?: string; close?: string };
+}
+
+/**
+ * An hour: a page the device has not received by then is stale (the escalation has moved on to the next
+ * person and the email is in the inbox), and one that arrives hours later, when a phone comes back on,
+ * would only wake someone for an alert already handled. Push services keep undelivered messages this long.
+ */
+export const PUSH_TTL_SECONDS = 3600;
+/** RFC 8291: one record of at most 4096 bytes leaves 3993 for the plaintext; some margin below that. */
+const MAX_PAYLOAD_BYTES = 3800;
+const LIMITS = { title: 200, body: 600 };
+const TIMEOUT_MS = 15_000;
+
+const PREFIX: Record<OutgoingNotification['kind'], string> = {
+  'create-alert': '',
+  'acknowledged-alert': 'Acknowledged: ',
+  'closed-alert': 'Closed: ',
+  'add-note': 'Note on ',
+};
+
+function oneLine(value: string): string {
+  return (
+    value
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+      .replace(/\s+/g, ' ')
+      .trim()
+  );
+}
+
+function truncate(value: string, max: number): string {
+  const chars = [...value];
+  return chars.length <= max ? value : `${chars.slice(0, max - 1).join('')}…`;
+}
+
+export function payloadOf(message: OutgoingNotification): PushPayload {
+  const { alert, links } = message;
+  const by = message.actor ? ` by ${oneLine(message.actor)}` : '';
+  const where = [alert.source, alert.entity, alert.integrationName ?? '']
+    .map(oneLine)
+    .filter((s) => s !== '')
+    .join(' · ');
+  let body: string;
+  switch (message.kind) {
+    case 'create-alert':
+      body = [where, message.reason ? `Why you: ${oneLine(message.reason)}` : ''].filter(Boolean).join('\n');
+      break;
+    case 'acknowledged-alert':
+      body = `Acknowledged${by}`;
+      break;
+    case 'closed-alert':
+      body = `Closed${by}`;
+      break;
+    case 'add-note':
+      body = `Note${by}: ${oneLine(message.note ?? '')}`;
+      break;
+  }
+  const open = alert.status === 'open';
+  return {
+    title: truncate(`[${alert.priority}] ${PREFIX[message.kind]}${oneLine(alert.message)}`, LIMITS.title),
+    body: truncate(body, LIMITS.body),
+    kind: message.kind,
+    priority: alert.priority,
+    alertId: alert.id,
+    tinyId: alert.tinyId,
+    url: links.view,
+    actions: {
+      ...(open && !alert.acknowledged && links.acknowledge ? { acknowledge: links.acknowledge } : {}),
+      ...(open && links.close ? { close: links.close } : {}),
+    },
+  };
+}
+
+/**
+ * One topic per alert (base64url, at most 32 characters, RFC 8030 §5.4): a newer push about the same alert
+ * (acknowledged, closed) takes the place of an older one the device has not yet received.
+ */
+export function topicOf(alertId: string): string {
+  return createHash('sha256').update(alertId).digest('base64url').slice(0, 32);
+}
+
+/** Pages of P1 and P2 wake the device at once; everything else may wait for the device's next wake-up. */
+function urgencyOf(message: OutgoingNotification): 'high' | 'normal' {
+  return message.kind === 'create-alert' &&
+    (message.alert.priority === 'P1' || message.alert.priority === 'P2')
+    ? 'high'
+    : 'normal';
+}
+
+/** The start of what the push service said, for the activity log. */
+async function answerOf(response: Response): Promise<string> {
+  const text = oneLine(await response.text().catch(() => ''));
+  const status = `${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
+  return text ? `${status}: ${truncate(text, 300)}` : status;
+}
+
+export function createPushChannel(setup: ChannelSetup): NotificationChannel {
+  const { db, log, config } = setup;
+  const vapidKeys = vapidKeysLoader(db);
+  const subject = vapidSubject(config);
+
+  async function post(
+    subscription: PushSubscriptionRow,
+    keys: VapidKeys,
+    message: OutgoingNotification,
+  ): Promise<Response | string> {
+    let payload = payloadOf(message);
+    if (Buffer.byteLength(JSON.stringify(payload)) > MAX_PAYLOAD_BYTES) payload = { ...payload, body: '' };
+    const request = pushRequest(
+      { endpoint: subscription.endpoint, keys: { p256dh: subscription.p256dh, auth: subscription.auth } },
+      JSON.stringify(payload),
+      {
+        vapidDetails: { subject, publicKey: keys.publicKey, privateKey: keys.privateKey },
+        TTL: PUSH_TTL_SECONDS,
+        urgency: urgencyOf(message),
+        topic: topicOf(message.alert.id),
+      },
+    );
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(request.headers)) {
+      // fetch sets the length of the body itself.
+      if (name.toLowerCase() !== 'content-length') headers[name] = String(value);
+    }
+    try {
+      return await fetch(request.endpoint, {
+        method: 'POST',
+        headers,
+        body: request.body ?? undefined,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(TIMEOUT_MS),
+      });
+    } catch (error) {
+      const cause = error instanceof Error ? (error.cause instanceof Error ? error.cause : error) : undefined;
+      return cause?.message ?? String(error);
+    }
+  }
+
+  return {
+    type: 'mobile',
+    async send(message): Promise<DeliveryResult> {
+      const id = message.to.address;
+      const subscription = isUuid(id) ? await repo.find(db, id.toLowerCase()) : undefined;
+      if (!subscription) {
+        return {
+          status: 'failed',
+          error:
+            'no push subscription for this device: subscribe it from the console (Profile, Mobile push) to be paged on it',
+        };
+      }
+      const host = new URL(subscription.endpoint).host;
+      const response = await post(subscription, await vapidKeys(), message);
+      if (typeof response === 'string') {
+        return { status: 'retry', error: `could not reach the push service ${host}: ${response}` };
+      }
+      const { status } = response;
+      if (status >= 200 && status < 300) {
+        await response.body?.cancel().catch(() => {});
+        await repo.markSent(db, subscription.id, new Date());
+        const location = response.headers.get('location') ?? undefined;
+        return { status: 'sent', ...(location ? { providerId: location.slice(0, 500) } : {}) };
+      }
+      const answer = await answerOf(response);
+      if (status === 404 || status === 410) {
+        const removed = await removeGoneSubscription(db, subscription);
+        if (removed) {
+          log.info(
+            { subscriptionId: subscription.id, userId: subscription.user_id, status },
+            'push subscription removed: the push service says it is gone',
+          );
+        }
+        return {
+          status: 'failed',
+          error: `the device is gone: ${host} answered ${answer}; its push subscription "${subscription.device_name}" was removed`,
+        };
+      }
+      if (status === 429 || status >= 500) {
+        const after = response.headers.get('retry-after');
+        return {
+          status: 'retry',
+          error: `${host} answered ${answer}${after ? ` (Retry-After: ${truncate(after, 40)})` : ''}`,
+        };
+      }
+      return { status: 'failed', error: `${host} refused the push: ${answer}` };
+    },
+  };
+}

@@ -1,0 +1,70 @@
+import type { Queryable } from '../../db/database.js';
+import type { PushSubscriptionsTable } from '../../db/schema.js';
+import type { Selectable } from 'kysely';
+
+/** The SQL for Web Push subscriptions. No rules here: see service.ts. */
+
+export type PushSubscriptionRow = Selectable<PushSubscriptionsTable>;
+
+export const pushRepository = {
+  async insert(
+    q: Queryable,
+    row: Omit<PushSubscriptionRow, 'created_at' | 'last_sent_at'>,
+  ): Promise<PushSubscriptionRow> {
+    return q.insertInto('push_subscriptions').values(row).returningAll().executeTakeFirstOrThrow();
+  },
+
+  async findByEndpoint(q: Queryable, endpoint: string): Promise<PushSubscriptionRow | undefined> {
+    return q
+      .selectFrom('push_subscriptions')
+      .selectAll()
+      .where('endpoint', '=', endpoint)
+      .forUpdate()
+      .executeTakeFirst();
+  },
+
+  async find(q: Queryable, id: string): Promise<PushSubscriptionRow | undefined> {
+    return q.selectFrom('push_subscriptions').selectAll().where('id', '=', id).executeTakeFirst();
+  },
+
+  /** The subscription with the organization of its user (for checking who may remove it). */
+  async findWithOrg(
+    q: Queryable,
+    id: string,
+  ): Promise<(PushSubscriptionRow & { org_id: string }) | undefined> {
+    return q
+      .selectFrom('push_subscriptions as s')
+      .innerJoin('users as u', 'u.id', 's.user_id')
+      .selectAll('s')
+      .select('u.org_id')
+      .where('s.id', '=', id)
+      .executeTakeFirst();
+  },
+
+  async updateKeys(
+    q: Queryable,
+    id: string,
+    changes: { p256dh: string; auth: string; device_name: string },
+  ): Promise<PushSubscriptionRow> {
+    return q
+      .updateTable('push_subscriptions')
+      .set(changes)
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  },
+
+  async listForUser(q: Queryable, userId: string): Promise<PushSubscriptionRow[]> {
+    return q
+      .selectFrom('push_subscriptions')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+  },
+
+  async markSent(q: Queryable, id: string, at: Date): Promise<void> {
+    await q.updateTable('push_subscriptions').set({ last_sent_at: at }).where('id', '=', id).execute();
+  },
+};

@@ -1,0 +1,240 @@
+import { createECDH, randomUUID } from 'node:crypto';
+import { isOrgAdmin, type Principal } from '../../accounts/service.js';
+import { type Db, type Queryable, isUniqueViolation, isUuid } from '../../db/database.js';
+import { conflict, forbidden, invalidField, notFound } from '../../errors.js';
+import { newStep } from '../../oncall/people/defaults.js';
+import { peopleRepository } from '../../oncall/people/repository.js';
+import { pushRepository as repo, type PushSubscriptionRow } from './repository.js';
+import type { VapidKeys } from './vapid.js';
+
+/**
+ * Web Push subscriptions: one per device (a browser, or the console added to a phone's Home Screen). Each is
+ * also a `mobile` contact method of its person whose address is the subscription's id, so rules, the
+ * sender, throttles and the activity log need nothing new. A device's first subscription also gets a step
+ * (at once) in the person's first "create-alert" rule, unless that rule already pages a mobile device: as
+ * Opsgenie does when its app is installed. People see and remove their own devices; org admins anyone's.
+ */
+
+export interface SubscribeInput {
+  endpoint: string;
+  keys: { p256dh: string; auth: string };
+  deviceName?: string;
+}
+
+export interface PushSubscriptionView {
+  id: string;
+  deviceName: string;
+  /** The push service's host (fcm.googleapis.com, web.push.apple.com…): which browser family it is. */
+  service: string;
+  createdAt: Date;
+  lastSentAt: Date | null;
+}
+
+export const MAX_ENDPOINT_LENGTH = 2048;
+export const MAX_DEVICE_NAME_LENGTH = 100;
+const DEFAULT_DEVICE_NAME = 'Web browser';
+
+function viewOf(row: PushSubscriptionRow): PushSubscriptionView {
+  return {
+    id: row.id,
+    deviceName: row.device_name,
+    service: new URL(row.endpoint).host,
+    createdAt: row.created_at,
+    lastSentAt: row.last_sent_at,
+  };
+}
+
+function isLoopback(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/**
+ * The push service's URL: https (RFC 8030 §8), or http to a loopback host (a push service under test on
+ * the same machine). No user or password in it: they would end up in logs.
+ */
+export function parseEndpoint(value: string): string {
+  const field = 'endpoint';
+  if (value.length > MAX_ENDPOINT_LENGTH) {
+    throw invalidField(field, `must be at most ${MAX_ENDPOINT_LENGTH} characters.`);
+  }
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw invalidField(field, "must be the push service's URL from the browser's PushSubscription.");
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
+    throw invalidField(field, 'must be an https URL (push services are reached over HTTPS only).');
+  }
+  if (url.username || url.password) throw invalidField(field, 'must not carry a user name or password.');
+  return url.toString();
+}
+
+/** Base64url as browsers write it (no padding); tolerates padding, refuses anything else. */
+function base64url(value: string, field: string): Buffer {
+  const text = value.replace(/=+$/, '');
+  if (!/^[A-Za-z0-9_-]*$/.test(text)) throw invalidField(field, 'must be base64url (RFC 4648 §5).');
+  return Buffer.from(text, 'base64url');
+}
+
+/** The browser's ECDH key: an uncompressed P-256 point (65 bytes, 0x04‖X‖Y) on the curve. */
+export function parseP256dh(value: string): string {
+  const field = 'keys.p256dh';
+  const bytes = base64url(value, field);
+  const problem = 'must be the 65-byte uncompressed P-256 public key (keys.p256dh of the subscription).';
+  if (bytes.length !== 65 || bytes[0] !== 0x04) throw invalidField(field, problem);
+  try {
+    // Refuses a point that is not on the curve.
+    const probe = createECDH('prime256v1');
+    probe.generateKeys();
+    probe.computeSecret(bytes);
+  } catch {
+    throw invalidField(field, problem);
+  }
+  return bytes.toString('base64url');
+}
+
+export function parseAuth(value: string): string {
+  const field = 'keys.auth';
+  const bytes = base64url(value, field);
+  if (bytes.length !== 16) {
+    throw invalidField(field, 'must be the 16-byte auth secret (keys.auth of the subscription).');
+  }
+  return bytes.toString('base64url');
+}
+
+function deviceNameOf(value: string | undefined): string {
+  // eslint-disable-next-line no-control-regex
+  const name = (value ?? '').replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  if (name.length > MAX_DEVICE_NAME_LENGTH) {
+    throw invalidField('deviceName', `must be at most ${MAX_DEVICE_NAME_LENGTH} characters.`);
+  }
+  return name || DEFAULT_DEVICE_NAME;
+}
+
+/**
+ * Forgets a subscription: its contact method goes (the subscription with it, by the foreign key) and the
+ * steps of the person's rules that used it. In the caller's transaction.
+ */
+async function forget(tx: Queryable, subscription: PushSubscriptionRow): Promise<void> {
+  await peopleRepository.lockUser(tx, subscription.user_id);
+  await peopleRepository.removeContactFromSteps(tx, subscription.user_id, subscription.contact_method_id);
+  await peopleRepository.deleteContact(tx, subscription.contact_method_id);
+}
+
+/**
+ * Removes a subscription the push service said is gone (404 or 410); false when it was already removed.
+ * Only if it is still the one that was sent to: a device that subscribed again in the meantime keeps its
+ * new keys.
+ */
+export async function removeGoneSubscription(db: Db, sent: PushSubscriptionRow): Promise<boolean> {
+  return db.transaction().execute(async (tx) => {
+    const current = await repo.findByEndpoint(tx, sent.endpoint);
+    if (!current || current.id !== sent.id || current.p256dh !== sent.p256dh) return false;
+    await forget(tx, current);
+    return true;
+  });
+}
+
+/** The first "create-alert" rule gets a step for the new device at once, unless it already pages a device. */
+async function addToFirstRule(tx: Queryable, userId: string, contactId: string): Promise<void> {
+  const [first] = await peopleRepository.listRules(tx, userId, 'create-alert');
+  if (!first) return;
+  const contacts = await peopleRepository.listContacts(tx, userId);
+  const mobile = new Set(contacts.filter((c) => c.method === 'mobile').map((c) => c.id));
+  if (first.steps.some((step) => mobile.has(step.contactId) && step.contactId !== contactId)) return;
+  // Steps are kept in firing order: the new one goes after the others that fire at once.
+  const steps = [...first.steps];
+  const at = steps.findIndex((s) => s.sendAfterMinutes > 0);
+  steps.splice(at === -1 ? steps.length : at, 0, newStep(contactId, 0));
+  await peopleRepository.updateRule(tx, first.id, { steps });
+}
+
+export function createPushService(db: Db, vapidKeys: () => Promise<VapidKeys>) {
+  function personOf(p: Principal): string {
+    if (!p.userId) {
+      throw forbidden(
+        "Devices belong to a person: sign in to the console, or use a user's API key, not an integration's.",
+      );
+    }
+    return p.userId;
+  }
+
+  async function subscribeOnce(userId: string, input: SubscribeInput): Promise<PushSubscriptionRow> {
+    const endpoint = parseEndpoint(input.endpoint);
+    const p256dh = parseP256dh(input.keys.p256dh);
+    const auth = parseAuth(input.keys.auth);
+    const deviceName = deviceNameOf(input.deviceName);
+    return db.transaction().execute(async (tx) => {
+      await peopleRepository.lockUser(tx, userId);
+      const existing = await repo.findByEndpoint(tx, endpoint);
+      if (existing?.user_id === userId) {
+        return repo.updateKeys(tx, existing.id, { p256dh, auth, device_name: deviceName });
+      }
+      // The same browser, now signed in as someone else: it pages its new person only.
+      if (existing) await forget(tx, existing);
+      const id = randomUUID();
+      const contact = await peopleRepository.insertContact(tx, {
+        user_id: userId,
+        method: 'mobile',
+        address: id,
+      });
+      const row = await repo.insert(tx, {
+        id,
+        user_id: userId,
+        endpoint,
+        p256dh,
+        auth,
+        device_name: deviceName,
+        contact_method_id: contact.id,
+      });
+      await addToFirstRule(tx, userId, contact.id);
+      return row;
+    });
+  }
+
+  return {
+    async publicKey(): Promise<string> {
+      return (await vapidKeys()).publicKey;
+    },
+
+    /** Adds the caller's device, or updates it when its endpoint is already known. */
+    async subscribe(p: Principal, input: SubscribeInput): Promise<PushSubscriptionView> {
+      const userId = personOf(p);
+      try {
+        return viewOf(await subscribeOnce(userId, input));
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+        // Another request subscribed the same endpoint at the same moment: once more sees its row.
+        try {
+          return viewOf(await subscribeOnce(userId, input));
+        } catch (again) {
+          if (isUniqueViolation(again)) throw conflict('This device is being subscribed twice at once.');
+          throw again;
+        }
+      }
+    },
+
+    async list(p: Principal): Promise<PushSubscriptionView[]> {
+      return (await repo.listForUser(db, personOf(p))).map(viewOf);
+    },
+
+    /** Removes one of the caller's devices (org admins: anyone's in the organization). */
+    async remove(p: Principal, id: string): Promise<void> {
+      const missing = () => notFound(`Push subscription [${id}] does not exist.`);
+      if (!isUuid(id)) throw missing();
+      const found = await repo.findWithOrg(db, id);
+      if (!found || found.org_id !== p.orgId) throw missing();
+      if (found.user_id !== p.userId && !isOrgAdmin(p)) {
+        throw forbidden("Only the device's owner and organization admins can remove a push subscription.");
+      }
+      await db.transaction().execute(async (tx) => {
+        const { org_id: _org, ...row } = found;
+        await forget(tx, row);
+      });
+    },
+  };
+}
+
+export type PushService = ReturnType<typeof createPushService>;
