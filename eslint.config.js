@@ -1,8 +1,10 @@
 import js from '@eslint/js';
+import reactHooks from 'eslint-plugin-react-hooks';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.vigil/'] },
+  { ignores: ['dist/', 'node_modules/', '.vigil/', 'web/dist/', 'web/src/api/schema.d.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -21,5 +23,25 @@ export default tseslint.config(
   {
     files: ['scripts/**', 'bin/**', 'src/cli/**'],
     rules: { 'no-console': 'off' },
+  },
+  {
+    // The web console runs in the browser.
+    files: ['web/src/**/*.{ts,tsx}'],
+    ...reactHooks.configs.flat.recommended,
+    languageOptions: { globals: globals.browser },
+  },
+  {
+    files: ['web/public/**/*.js'],
+    languageOptions: { globals: globals.browser },
+  },
+  {
+    // The service worker and the file it imports run in a ServiceWorkerGlobalScope.
+    files: ['web/public/sw.js', 'web/public/sw-actions.js'],
+    languageOptions: { globals: { ...globals.browser, ...globals.serviceworker } },
+  },
+  {
+    // Its build configuration runs in Node.
+    files: ['web/vite.config.ts'],
+    languageOptions: { globals: globals.node },
   },
 );

@@ -1,8 +1,9 @@
 /**
- * Runs the test suite: starts the embedded PostgreSQL (unless DATABASE_URL names one), runs every
- * *.test.ts under src/ and test/ with Node's test runner, then stops PostgreSQL.
+ * Runs the test suite: builds the web console when web/ changed (the browser tests load it from the
+ * real server), starts the embedded PostgreSQL (unless DATABASE_URL names one), runs every *.test.ts
+ * under src/ and test/ with Node's test runner, then stops PostgreSQL.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,6 +24,11 @@ async function findTests(dir: string): Promise<string[]> {
 const filters = process.argv.slice(2);
 let files = [...(await findTests('src')), ...(await findTests('test'))].sort();
 if (filters.length > 0) files = files.filter((f) => filters.some((x) => f.includes(x)));
+
+if (files.some((f) => f.includes(`e2e${path.sep}console`))) {
+  const built = spawnSync(process.execPath, ['scripts/build-if-needed.mjs', '--web'], { stdio: 'inherit' });
+  if (built.status !== 0) process.exit(built.status ?? 1);
+}
 
 const log = createLogger('warn');
 let stop: (() => Promise<void>) | undefined;

@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { brotliCompressSync } from 'node:zlib';
 import Fastify from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { registerConsole } from './console-static.js';
@@ -17,6 +18,7 @@ describe('the console is served at /', () => {
     await fs.mkdir(path.join(root, 'assets'));
     await fs.writeFile(path.join(root, 'index.html'), '<!doctype html><title>console</title>');
     await fs.writeFile(path.join(root, 'assets', 'index-abc123.js'), 'console.log(1)');
+    await fs.writeFile(path.join(root, 'assets', 'index-abc123.js.br'), brotliCompressSync('console.log(1)'));
     await fs.writeFile(path.join(root, 'manifest.webmanifest'), '{}');
     app = Fastify().withTypeProvider<TypeBoxTypeProvider>() as unknown as HttpApp;
     app.setNotFoundHandler((_request, reply) => reply.status(404).send({ message: 'No such endpoint' }));
@@ -38,6 +40,13 @@ describe('the console is served at /', () => {
       assert.equal(page.headers['cache-control'], 'no-cache');
       assert.match(String(page.headers['content-security-policy']), /frame-ancestors 'none'/);
     }
+    const compressed = await app.inject({
+      method: 'GET',
+      url: '/assets/index-abc123.js',
+      headers: { 'accept-encoding': 'gzip, br' },
+    });
+    assert.equal(compressed.headers['content-encoding'], 'br', 'the copy compressed at build time');
+    assert.equal(compressed.headers['cache-control'], 'public, max-age=31536000, immutable');
     const manifest = await app.inject({ method: 'GET', url: '/manifest.webmanifest' });
     assert.equal(manifest.headers['cache-control'], 'no-cache');
   });

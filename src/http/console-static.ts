@@ -41,6 +41,8 @@ export async function registerConsole(app: HttpApp, root = CONSOLE_ROOT): Promis
       root,
       wildcard: false,
       index: false,
+      // scripts/compress-web.mjs wrote .br and .gz copies at build time.
+      preCompressed: true,
       setHeaders(res, file) {
         const inAssets = path.relative(root, file).startsWith(`assets${path.sep}`);
         res.header('cache-control', inAssets ? FOREVER : 'no-cache');

@@ -132,11 +132,14 @@ export function registerSessionRoutes(
 
   app.delete(
     '/api/console/session',
-    { config: { public: true }, schema: { tags, summary: 'Sign out' } },
+    {
+      config: { public: true },
+      schema: { tags, summary: 'Sign out', response: { 204: Type.Null({ description: 'Signed out' }) } },
+    },
     async (request, reply) => {
       const token = sessionTokenOf(request.headers.cookie);
       if (token) await sessions.signOut(token);
-      return reply.header('set-cookie', clearedSessionCookie(secureCookies)).status(204).send();
+      return reply.header('set-cookie', clearedSessionCookie(secureCookies)).status(204).send(null);
     },
   );
 

@@ -92,10 +92,16 @@ export function registerSsoRoutes(app: HttpApp, deps: { sso: SsoService; secureC
 
   app.delete(
     '/api/console/sso',
-    { schema: { tags, summary: 'Turn single sign-on off and forget its settings (admins)' } },
+    {
+      schema: {
+        tags,
+        summary: 'Turn single sign-on off and forget its settings (admins)',
+        response: { 204: Type.Null({ description: 'Turned off' }) },
+      },
+    },
     async (request, reply) => {
       await sso.remove(principalOf(request));
-      return reply.status(204).send();
+      return reply.status(204).send(null);
     },
   );
 

@@ -93,11 +93,12 @@ export function registerPushRoutes(app: HttpApp, push: PushService): void {
         tags,
         summary: 'Remove a device (its own person, or an organization admin)',
         params: Type.Object({ id: Type.String({ maxLength: 100 }) }),
+        response: { 204: Type.Null({ description: 'Removed' }) },
       },
     },
     async (request, reply) => {
       await push.remove(principalOf(request), request.params.id);
-      return reply.status(204).send();
+      return reply.status(204).send(null);
     },
   );
 }

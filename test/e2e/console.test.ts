@@ -1,0 +1,464 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import {
+  accessibilityProblems,
+  chromiumAvailable,
+  CHROMIUM,
+  DESKTOP,
+  launchBrowser,
+  newPage,
+  PHONE,
+  screenshot,
+  scrollsSideways,
+} from '../../src/testing/browser.js';
+import { startFakeAws, type FakeAws } from '../../src/testing/fake-aws.js';
+import { startFakeSns, type FakeSns } from '../../src/testing/fake-sns.js';
+import { startTestServer, waitFor, type TestServer } from '../../src/testing/harness.js';
+import { freePort } from '../../src/testing/network.js';
+import { startTestOidcProvider, type TestOidcProvider } from '../../src/testing/oidc-provider.js';
+import { createTestSigningCertificate, signSnsMessage } from '../../src/testing/sns-signer.js';
+import type { SnsMessage } from '../../src/integrations/securityhub/sns/message.js';
+
+/**
+ * The console in a real browser (Debian's Chromium through playwright-core) against the real server:
+ * the seed's integration flow, a signed finding arriving in the open list without a reload, the alert's
+ * actions reaching the local Security Hub, write-back settings and "Test connection" against the local
+ * AWS servers, sign-in by password and by OpenID Connect, an override on the timeline, and the same at a
+ * phone's width; axe-core on every main page. Screenshots: test-artifacts/screenshots/.
+ */
+
+const ADMIN = { email: 'admin@example.com', password: 'correct horse battery staple' };
+const RESPONDER = 'responder@example.com';
+const CALLER = { id: 'AKIAVIGILCONSOLETEST1', secret: 'vigil-console-test-caller-secret-0123456789' };
+const ACCOUNT = '123456789012';
+const ROLE = `arn:aws:iam::${ACCOUNT}:role/VigilSecurityHubRoleConsole`;
+const PRODUCT = 'arn:aws:securityhub:us-east-1::product/aws/securityhub';
+const TOPIC = 'arn:aws:sns:us-east-1:123456789012:securityhub-findings';
+
+let server: TestServer;
+let aws: FakeAws;
+let sns: FakeSns;
+let oidc: TestOidcProvider;
+let browser: Browser;
+let certDir: string;
+let signer: { keyPem: string; certUrl: string };
+const roles: Record<string, { externalId: string }> = {};
+const savedEnv = { ...process.env };
+/** Axe's findings per page and viewport, checked at the end so one page's problem does not hide another's. */
+const accessibility: Record<string, string[]> = {};
+
+async function audit(page: Page, name: string): Promise<void> {
+  await page.waitForLoadState('networkidle');
+  accessibility[name] = await accessibilityProblems(page);
+  await screenshot(page, name);
+}
+
+async function signInWithPassword(page: Page, email = ADMIN.email, password = ADMIN.password) {
+  await page.goto(`${server.url}/alerts`);
+  await page.getByRole('textbox', { name: /^Email/ }).fill(email);
+  await page.getByLabel(/^Password/).fill(password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.getByRole('heading', { name: 'Alerts' }).waitFor();
+}
+
+/** Posts an SNS message, signed as SNS signs, to the integration's endpoint URL as SNS does. */
+async function postSigned(
+  url: string,
+  fields: Partial<SnsMessage> & { Type: SnsMessage['Type'] },
+): Promise<void> {
+  const message = signSnsMessage(
+    {
+      MessageId: randomUUID(),
+      TopicArn: TOPIC,
+      Timestamp: new Date().toISOString(),
+      Message: '',
+      ...fields,
+    } as Omit<SnsMessage, 'Signature' | 'SignatureVersion' | 'SigningCertURL'>,
+    signer.keyPem,
+    signer.certUrl,
+    '2',
+  );
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'text/plain; charset=UTF-8',
+      'x-amz-sns-message-type': fields.Type,
+      'user-agent': 'Amazon Simple Notification Service Agent',
+    },
+    body: JSON.stringify(message),
+  });
+  assert.equal(response.status, 200, await response.text());
+}
+
+/** What SNS sends when the HTTPS subscription is made: Vigil confirms it at the (local) SNS. */
+async function subscribe(url: string): Promise<void> {
+  const token = sns.issueToken(TOPIC);
+  await postSigned(url, {
+    Type: 'SubscriptionConfirmation',
+    Token: token,
+    Message: `You have chosen to subscribe to the topic ${TOPIC}.`,
+    SubscribeURL: `https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=${TOPIC}&Token=${token}`,
+  });
+  await waitFor('the subscription to be confirmed at SNS', async () =>
+    sns.requests.some((r) => r.url.includes(token)),
+  );
+}
+
+/** A finding as Security Hub sends it (an Imported event through EventBridge and SNS) to `url`. */
+async function postFinding(url: string, title: string): Promise<string> {
+  const id = `arn:aws:securityhub:us-east-1:${ACCOUNT}:finding/${randomUUID()}`;
+  aws.addFinding({ Id: id, ProductArn: PRODUCT });
+  const finding = {
+    SchemaVersion: '2018-10-08',
+    Id: id,
+    ProductArn: PRODUCT,
+    GeneratorId: 'aws-foundational-security-best-practices/v/1.0.0/S3.8',
+    AwsAccountId: ACCOUNT,
+    Types: ['Software and Configuration Checks/AWS Security Best Practices'],
+    CreatedAt: new Date().toISOString(),
+    UpdatedAt: new Date().toISOString(),
+    Severity: { Label: 'HIGH', Normalized: 70 },
+    Title: title,
+    Description: 'S3 Block Public Access should be turned on for the bucket.',
+    Remediation: {
+      Recommendation: { Text: 'Turn on Block Public Access.', Url: 'https://docs.aws.amazon.com/' },
+    },
+    Resources: [{ Type: 'AwsS3Bucket', Id: 'arn:aws:s3:::customer-exports', Region: 'us-east-1' }],
+    Compliance: { Status: 'FAILED' },
+    Workflow: { Status: 'NEW' },
+    RecordState: 'ACTIVE',
+    Region: 'us-east-1',
+  };
+  const event = {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Security Hub Findings - Imported',
+    source: 'aws.securityhub',
+    account: ACCOUNT,
+    time: new Date().toISOString(),
+    region: 'us-east-1',
+    resources: [id],
+    detail: { findings: [finding] },
+  };
+  await postSigned(url, {
+    Type: 'Notification',
+    Message: JSON.stringify(event),
+    UnsubscribeURL: `https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=${TOPIC}:abc`,
+  });
+  return id;
+}
+
+before(async () => {
+  assert.ok(
+    await chromiumAvailable(),
+    `Chromium is not at ${CHROMIUM}: install it (apt-get install -y chromium), as .ci/run does, or set VIGIL_TEST_CHROMIUM.`,
+  );
+  certDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vigil-console-certs-'));
+  signer = await createTestSigningCertificate(certDir);
+  sns = await startFakeSns();
+  aws = await startFakeAws({ callerAccessKeyId: CALLER.id, callerSecretAccessKey: CALLER.secret, roles });
+  // The AWS SDK reads its credentials and endpoints from the process's environment.
+  Object.assign(process.env, {
+    AWS_ACCESS_KEY_ID: CALLER.id,
+    AWS_SECRET_ACCESS_KEY: CALLER.secret,
+    AWS_REGION: 'us-east-1',
+    AWS_ENDPOINT_URL_STS: aws.stsUrl,
+    AWS_ENDPOINT_URL_SECURITYHUB: aws.securityHubUrl,
+  });
+  const port = await freePort();
+  server = await startTestServer({
+    env: {
+      PORT: String(port),
+      VIGIL_PUBLIC_URL: `http://127.0.0.1:${port}`,
+      VIGIL_SNS_CERT_DIR: certDir,
+      VIGIL_BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
+      VIGIL_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
+    },
+    writeback: { baseDelayMs: 100, maxDelayMs: 1000 },
+    outbound: { ca: sns.ca, lookup: sns.lookup, connectPort: sns.port, env: {} },
+  });
+  oidc = await startTestOidcProvider({ redirectUri: `${server.url}/api/console/sso/callback` });
+  const sso = await server.call('PUT', '/api/console/sso', {
+    issuer: oidc.issuer,
+    clientId: oidc.clientId,
+    clientSecret: oidc.clientSecret,
+    label: 'Acme SSO',
+  });
+  assert.equal(sso.status, 200, JSON.stringify(sso.body));
+  for (const [method, p, body] of [
+    ['POST', '/v2/teams', { name: 'Security' }],
+    ['POST', '/v2/users', { username: RESPONDER, fullName: 'Rita Responder', role: { name: 'User' } }],
+    [
+      'POST',
+      '/v2/schedules',
+      {
+        name: 'Security primary',
+        timezone: 'UTC',
+        ownerTeam: { name: 'Security' },
+        rotations: [
+          {
+            name: 'Weekly',
+            startDate: '2026-01-05T09:00:00Z',
+            type: 'weekly',
+            participants: [{ type: 'user', username: ADMIN.email }],
+          },
+        ],
+      },
+    ],
+  ] as const) {
+    const made = await server.call(method, p, body);
+    assert.equal(made.status, 201, `${p}: ${JSON.stringify(made.body)}`);
+  }
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await oidc?.stop();
+  await server?.stop();
+  await aws?.close();
+  await sns?.close();
+  if (certDir) await fs.rm(certDir, { recursive: true, force: true });
+  process.env = savedEnv;
+});
+
+describe('the console in a browser', () => {
+  it('takes the seed from "Add integration" to a finding acknowledged, noted and closed in Security Hub', async () => {
+    const { context, page } = await newPage(browser, DESKTOP);
+    try {
+      await signInWithPassword(page);
+      await audit(page, 'desktop-alerts-empty');
+
+      // The seed's steps, in its words and order.
+      await page.goto(`${server.url}/teams`);
+      await page.getByRole('link', { name: 'Security' }).first().click();
+      await page.getByRole('link', { name: 'Integrations' }).click();
+      await page.getByRole('button', { name: 'Add integration' }).click();
+      await page.getByLabel('Search integrations').fill('Amazon');
+      await page.getByRole('button', { name: /Amazon Security Hub/ }).click();
+      await page.getByLabel('Name', { exact: false }).first().fill('Prod Security Hub');
+      await page.getByRole('button', { name: 'Continue' }).click();
+      await page.getByText('Steps to configure the integration').click();
+      const endpoint = page.getByRole('textbox', { name: 'Integration endpoint URL' });
+      await endpoint.waitFor();
+      const endpointUrl = await endpoint.inputValue();
+      assert.match(
+        endpointUrl,
+        /^http:\/\/127\.0\.0\.1:\d+\/v1\/json\/integrations\/webhooks\/amazonsecurityhub\?apiKey=/,
+      );
+      await audit(page, 'desktop-add-integration');
+      await page.getByRole('button', { name: 'Turn on integration' }).click();
+      await page.waitForURL('**/integrations/*');
+      await page.getByText('The integration is on').waitFor();
+      const integrationId = new URL(page.url()).pathname.split('/').pop() ?? '';
+
+      // Write-back settings, then "Test connection" against the local STS and Security Hub.
+      const integration = await server.call('GET', `/v2/integrations/${integrationId}`);
+      assert.equal(integration.status, 200, JSON.stringify(integration.body));
+      roles[ROLE] = { externalId: integration.body.data.externalId };
+      await page.getByLabel('Send alert updates back to Amazon Security Hub').check();
+      await page.getByLabel('AmazonSecurityHub Role ARN').fill(ROLE);
+      // The region list is a searchable select: type, then pick the option.
+      await page.getByLabel('Region', { exact: true }).first().fill('us-east-1');
+      await page
+        .getByRole('option', { name: /us-east-1/ })
+        .first()
+        .click();
+      await page.getByRole('button', { name: 'Save' }).click();
+      await page.getByText('Settings saved.').waitFor();
+      const saved = await server.call('GET', `/v2/integrations/${integrationId}`);
+      assert.equal(saved.body.data.roleArn, ROLE);
+      assert.equal(saved.body.data.region, 'us-east-1');
+      assert.equal(saved.body.data.sendUpdatesBack, true);
+      await page.getByRole('button', { name: 'Test connection' }).click();
+      await page.getByText('The connection works').waitFor({ timeout: 30_000 });
+      assert.ok(aws.assumeRoleCalls.some((c) => c.roleArn === ROLE && c.status === 200));
+      await audit(page, 'desktop-integration');
+
+      // The SNS subscription to the copied URL, then a finding through it: it appears in the open list
+      // without a reload.
+      await subscribe(endpointUrl);
+      await page.goto(`${server.url}/alerts`);
+      await page.getByRole('heading', { name: 'Alerts' }).waitFor();
+      await page.waitForLoadState('networkidle');
+      const title = `S3 bucket customer-exports allows public access ${randomUUID().slice(0, 6)}`;
+      let reloaded = false;
+      page.on('framenavigated', (frame) => {
+        if (frame === page.mainFrame()) reloaded = true;
+      });
+      const findingId = await postFinding(endpointUrl, title);
+      await page.getByText(title).first().waitFor({ timeout: 30_000 });
+      assert.equal(reloaded, false, 'the list changed without a reload');
+      await audit(page, 'desktop-alerts');
+
+      // Acknowledge, note and close from the alert's page; each reaches the local Security Hub.
+      await page
+        .getByRole('link', { name: new RegExp(title) })
+        .first()
+        .click();
+      await page.getByRole('heading', { name: /Security Hub finding/ }).waitFor();
+      await audit(page, 'desktop-alert');
+      await page
+        .getByRole('toolbar', { name: 'Alert actions' })
+        .getByRole('button', { name: 'Acknowledge' })
+        .click();
+      await page.getByRole('button', { name: 'Unacknowledge' }).waitFor({ timeout: 30_000 });
+      await page.getByLabel('Add a note').fill('Bucket owner contacted');
+      await page.getByRole('button', { name: 'Add note' }).click();
+      await page.getByText('Bucket owner contacted').first().waitFor({ timeout: 30_000 });
+      await page
+        .getByRole('toolbar', { name: 'Alert actions' })
+        .getByRole('button', { name: 'Close' })
+        .click();
+      await page
+        .getByText(/closed/i)
+        .first()
+        .waitFor({ timeout: 30_000 });
+
+      const updates = await waitFor(
+        'the acknowledge, the note and the close in Security Hub',
+        async () => {
+          const sent = aws.securityHubRequests
+            .filter((r) => r.operation === 'BatchUpdateFindings' && r.status === 200)
+            .map((r) => JSON.stringify(r.body));
+          const mine = sent.filter((b) => b.includes(findingId));
+          return mine.some((b) => b.includes('"NOTIFIED"')) &&
+            mine.some((b) => b.includes('Bucket owner contacted')) &&
+            mine.some((b) => b.includes('"RESOLVED"'))
+            ? mine
+            : undefined;
+        },
+        60_000,
+      );
+      assert.ok(updates.length >= 1);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('signs in through OpenID Connect at a phone’s width, and no main page scrolls sideways', async () => {
+    const { context, page } = await newPage(browser, PHONE);
+    try {
+      oidc.signInAs(ADMIN.email);
+      await page.goto(`${server.url}/on-call`);
+      await page.getByRole('link', { name: 'Sign in with Acme SSO' }).click();
+      await page.waitForURL('**/on-call');
+      await page.getByRole('heading', { name: 'Security primary' }).waitFor();
+      assert.equal(await scrollsSideways(page), false, 'on-call scrolls sideways');
+      await audit(page, 'phone-on-call');
+
+      for (const [name, url] of [
+        ['phone-alerts', '/alerts'],
+        ['phone-teams', '/teams'],
+      ] as const) {
+        await page.goto(`${server.url}${url}`);
+        await page.getByRole('heading').first().waitFor();
+        await page.waitForLoadState('networkidle');
+        assert.equal(await scrollsSideways(page), false, `${url} scrolls sideways`);
+        await audit(page, name);
+      }
+      const [alert] = (await server.call('GET', '/v2/alerts?limit=1')).body.data as { id: string }[];
+      if (alert) {
+        await page.goto(`${server.url}/alerts/${alert.id}`);
+        await page.getByRole('toolbar', { name: 'Alert actions' }).waitFor();
+        assert.equal(await scrollsSideways(page), false, 'the alert page scrolls sideways');
+        await audit(page, 'phone-alert');
+      }
+      const integrations = (await server.call('GET', '/v2/integrations')).body.data as {
+        id: string;
+        type: string;
+      }[];
+      const hub = integrations.find((i) => i.type === 'AmazonSecurityHub');
+      if (hub) {
+        await page.goto(`${server.url}/integrations/${hub.id}`);
+        await page.getByRole('button', { name: 'Test connection' }).waitFor();
+        assert.equal(await scrollsSideways(page), false, 'the integration page scrolls sideways');
+        await audit(page, 'phone-integration');
+      }
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('adds an override by the form and shows it on the timeline', async () => {
+    const { context, page } = await newPage(browser, DESKTOP);
+    try {
+      await signInWithPassword(page);
+      await page.goto(`${server.url}/on-call`);
+      const card = page.getByRole('region', { name: 'Security primary' });
+      await card.waitFor();
+      await card.getByRole('button', { name: 'Override' }).click();
+      await card.getByLabel('Who (email)').fill(RESPONDER);
+      await card.getByRole('button', { name: 'Add override' }).click();
+      await page.getByText(`${RESPONDER} is on call for Security primary`).waitFor();
+      await card.getByRole('button', { name: 'Timeline' }).click();
+      const final = card.getByRole('list', { name: 'Final schedule (with overrides)' });
+      await final.getByRole('listitem').filter({ hasText: 'responder' }).first().waitFor();
+      const titleOf = await final
+        .getByRole('listitem')
+        .filter({ hasText: 'responder' })
+        .first()
+        .getAttribute('title');
+      assert.match(titleOf ?? '', /\(override\)/);
+      await card.getByText('Rita Responder').or(card.getByText(RESPONDER)).first().waitFor();
+      await audit(page, 'desktop-on-call');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('shows the sign-in page with no serious accessibility problem, and every page audited had none', async () => {
+    for (const viewport of [DESKTOP, PHONE]) {
+      const { context, page } = await newPage(browser, viewport);
+      try {
+        await page.goto(`${server.url}/sign-in`);
+        await page.getByRole('button', { name: 'Sign in', exact: true }).waitFor();
+        await audit(page, `${viewport === PHONE ? 'phone' : 'desktop'}-sign-in`);
+      } finally {
+        await context.close();
+      }
+    }
+    const problems = Object.entries(accessibility).filter(([, found]) => found.length > 0);
+    assert.deepEqual(problems, [], 'serious or critical axe-core violations');
+    assert.ok(
+      Object.keys(accessibility).length >= 10,
+      `pages audited: ${Object.keys(accessibility).join(', ')}`,
+    );
+  });
+});
+
+describe('the console on an empty database', () => {
+  let empty: TestServer;
+  before(async () => {
+    empty = await startTestServer({ env: { VIGIL_BOOTSTRAP_API_KEY: '' } });
+  });
+  after(() => empty.stop());
+
+  it('creates the organization and its first admin on the first visit', async () => {
+    const { context, page } = await newPage(browser, PHONE);
+    try {
+      await page.goto(`${empty.url}/`);
+      await page.getByRole('heading', { name: 'Set up Vigil' }).waitFor();
+      await screenshot(page, 'phone-setup');
+      assert.deepEqual(await accessibilityProblems(page), []);
+      await page.getByLabel('Organization name').fill('Acme');
+      await page.getByLabel('Your name').fill('Ada Admin');
+      await page.getByRole('textbox', { name: /^Email/ }).fill('ada@example.com');
+      await page
+        .getByLabel(/^Password/)
+        .first()
+        .fill('a password long enough');
+      await page.getByRole('button', { name: /Create|Set up/ }).click();
+      await page.getByRole('heading', { name: 'Alerts' }).waitFor();
+      const setup = await fetch(`${empty.url}/api/console/setup`);
+      assert.deepEqual(await setup.json(), { setupRequired: false });
+    } finally {
+      await context.close();
+    }
+  });
+});

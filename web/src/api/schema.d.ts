@@ -1,0 +1,5395 @@
+/**
+ * Generated from Vigil's /openapi.json by `npm run openapi`: do not edit by hand.
+ */
+
+export interface paths {
+  '/healthz': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The process is alive */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/readyz': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The database is reachable and migrated */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/users': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** List users */
+    get: {
+      parameters: {
+        query: {
+          offset: number;
+          limit: number;
+          sort: 'username' | 'fullName' | 'insertedAt';
+          order: 'asc' | 'desc';
+          query?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    /** Add a user */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** Format: email */
+            username: string;
+            fullName: string;
+            role: {
+              /** @enum {string} */
+              name: 'Owner' | 'Admin' | 'User' | 'owner' | 'admin' | 'user';
+            };
+            timeZone?: string;
+            locale?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/users/{identifier}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Get a user by id or username */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    /** Delete a user */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    /** Update a user */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** Format: email */
+            username?: string;
+            fullName?: string;
+            role?: {
+              /** @enum {string} */
+              name: 'Owner' | 'Admin' | 'User' | 'owner' | 'admin' | 'user';
+            };
+            timeZone?: string;
+            locale?: string;
+            blocked?: boolean;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    trace?: never;
+  };
+  '/v2/users/{identifier}/teams': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A user's teams */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/teams': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** List teams */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    /** Add a team */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            name: string;
+            description?: string;
+            members?: {
+              user: {
+                id?: string;
+                username?: string;
+              };
+              /** @enum {string} */
+              role?: 'admin' | 'user';
+            }[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/teams/{identifier}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Get a team with its members */
+    get: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'name';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    /** Delete a team */
+    delete: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'name';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    /** Update a team (members, when given, replace the current ones) */
+    patch: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'name';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            name?: string;
+            description?: string;
+            members?: {
+              user: {
+                id?: string;
+                username?: string;
+              };
+              /** @enum {string} */
+              role?: 'admin' | 'user';
+            }[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    trace?: never;
+  };
+  '/v2/teams/{identifier}/members': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Add a member to a team (or change their role) */
+    post: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'name';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            user: {
+              id?: string;
+              username?: string;
+            };
+            /** @enum {string} */
+            role?: 'admin' | 'user';
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/teams/{identifier}/members/{memberIdentifier}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Remove a member from a team */
+    delete: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'name';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+          memberIdentifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/api-keys': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** List API keys (never the keys themselves) */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    /** Create an API key; the key is in this answer only */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            name: string;
+            user?: {
+              id?: string;
+              username?: string;
+            };
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/api-keys/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Delete an API key; it stops working at once */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/organization': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** This organization */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /** Rename the organization or change its plan (admins) */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            name?: string;
+            /** @enum {string} */
+            plan?: 'standard' | 'premium' | 'enterprise';
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    trace?: never;
+  };
+  '/api/console/setup': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Whether Vigil still needs its first organization and admin */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              setupRequired: boolean;
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    /** Create the organization and its first admin (only on an empty database), signed in */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            organizationName: string;
+            fullName: string;
+            /** Format: email */
+            email: string;
+            password: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              user: {
+                id: string;
+                username: string;
+                fullName: string;
+                /** @enum {string} */
+                role: 'owner' | 'admin' | 'user';
+              };
+              organization: {
+                id: string;
+                name: string;
+                /** @enum {string} */
+                plan: 'standard' | 'premium' | 'enterprise';
+              };
+              /** @description Send it as X-CSRF-Token with every request that changes something (empty for API keys). */
+              csrfToken: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              message: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/console/session': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Who is signed in, and the CSRF token for changes */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              user: {
+                id: string;
+                username: string;
+                fullName: string;
+                /** @enum {string} */
+                role: 'owner' | 'admin' | 'user';
+              };
+              organization: {
+                id: string;
+                name: string;
+                /** @enum {string} */
+                plan: 'standard' | 'premium' | 'enterprise';
+              };
+              /** @description Send it as X-CSRF-Token with every request that changes something (empty for API keys). */
+              csrfToken: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              message: string;
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    /** Sign in with email and password */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            email: string;
+            password: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              user: {
+                id: string;
+                username: string;
+                fullName: string;
+                /** @enum {string} */
+                role: 'owner' | 'admin' | 'user';
+              };
+              organization: {
+                id: string;
+                name: string;
+                /** @enum {string} */
+                plan: 'standard' | 'premium' | 'enterprise';
+              };
+              /** @description Send it as X-CSRF-Token with every request that changes something (empty for API keys). */
+              csrfToken: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              message: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              message: string;
+            };
+          };
+        };
+      };
+    };
+    /** Sign out */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Signed out */
+        204: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/console/password-reset': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Email a link to set a new password (answers the same whether the email has an account) */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            email: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              message: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/console/password': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Set a password from an invitation or reset link, and sign in */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            token: string;
+            password: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              user: {
+                id: string;
+                username: string;
+                fullName: string;
+                /** @enum {string} */
+                role: 'owner' | 'admin' | 'user';
+              };
+              organization: {
+                id: string;
+                name: string;
+                /** @enum {string} */
+                plan: 'standard' | 'premium' | 'enterprise';
+              };
+              /** @description Send it as X-CSRF-Token with every request that changes something (empty for API keys). */
+              csrfToken: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              message: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/console/invitations': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Add a person (or invite again one without a password) and email them a link to sign in */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** Format: email */
+            email: string;
+            fullName: string;
+            /**
+             * @default user
+             * @enum {string}
+             */
+            role: 'owner' | 'admin' | 'user';
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              userId: string;
+              emailed: boolean;
+              /** @description Only when the email could not be sent: hand it over yourself. */
+              link?: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/console/sso/providers': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The organizations whose members can sign in through single sign-on */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              providers: {
+                organizationId: string;
+                organizationName: string;
+                label: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/console/sso': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The organization's single sign-on settings (admins) */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              issuer: string;
+              clientId: string;
+              label: string;
+              enabled: boolean;
+              /** @description Register this as the redirect URI at the provider. */
+              redirectUri: string;
+            };
+          };
+        };
+      };
+    };
+    /** Set up single sign-on through an OpenID Connect provider (admins) */
+    put: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            issuer: string;
+            clientId: string;
+            /** @description Kept when left out; never read back. */
+            clientSecret?: string;
+            /** @default Single sign-on */
+            label: string;
+            /** @default true */
+            enabled: boolean;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              issuer: string;
+              clientId: string;
+              label: string;
+              enabled: boolean;
+              /** @description Register this as the redirect URI at the provider. */
+              redirectUri: string;
+            };
+          };
+        };
+      };
+    };
+    post?: never;
+    /** Turn single sign-on off and forget its settings (admins) */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Turned off */
+        204: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/console/sso/start': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Sends the browser to the organization's provider to sign in */
+    get: {
+      parameters: {
+        query: {
+          organizationId: string;
+          returnTo?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/console/sso/callback': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Where the provider sends the browser back */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/console/push/key': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Vigil's VAPID public key: pushManager.subscribe's applicationServerKey */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @description The 65-byte uncompressed P-256 point, base64url. */
+              publicKey: string;
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/console/push/subscriptions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The caller's subscribed devices */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              data: {
+                /** Format: uuid */
+                id: string;
+                deviceName: string;
+                /** @description The push service's host: which browser family the device uses. */
+                service: string;
+                /** Format: date-time */
+                createdAt: string;
+                /** Format: date-time */
+                lastSentAt: string | null;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              message: string;
+              /** @description The fields at fault. */
+              errors?: {
+                [key: string]: string;
+              };
+              took?: number;
+              requestId?: string;
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    /**
+     * Subscribe this device to the caller's pages (again: updates its keys)
+     * @description The body is PushSubscription.toJSON() with a name for the device. The device becomes a mobile contact method and, unless the first "create-alert" rule already has one, a step of that rule.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            endpoint: string;
+            expirationTime?: number | null;
+            keys: {
+              p256dh: string;
+              auth: string;
+            };
+            deviceName?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** Format: uuid */
+              id: string;
+              deviceName: string;
+              /** @description The push service's host: which browser family the device uses. */
+              service: string;
+              /** Format: date-time */
+              createdAt: string;
+              /** Format: date-time */
+              lastSentAt: string | null;
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              message: string;
+              /** @description The fields at fault. */
+              errors?: {
+                [key: string]: string;
+              };
+              took?: number;
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              message: string;
+              /** @description The fields at fault. */
+              errors?: {
+                [key: string]: string;
+              };
+              took?: number;
+              requestId?: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/console/push/subscriptions/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Remove a device (its own person, or an organization admin) */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Removed */
+        204: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/console/events': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Server-sent events: `alerts` with {ids, more} when alerts are created or changed */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/alerts': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List alerts
+     * @description query: field:value terms (status, acknowledged, snoozed, isSeen, priority, tag, alias, message, description, source, owner, entity, teams, tinyId, count, integration.name, integration.type, details.<key>), free text, "quoted phrases", * wildcards, AND, OR, NOT and parentheses. The key of an API integration lists only the alerts of its team.
+     */
+    get: {
+      parameters: {
+        query: {
+          query?: string;
+          offset: number;
+          limit: number;
+          sort:
+            | 'createdAt'
+            | 'updatedAt'
+            | 'tinyId'
+            | 'alias'
+            | 'message'
+            | 'status'
+            | 'acknowledged'
+            | 'isSeen'
+            | 'snoozed'
+            | 'snoozedUntil'
+            | 'count'
+            | 'lastOccurredAt'
+            | 'source'
+            | 'owner'
+            | 'priority';
+          order: 'asc' | 'desc';
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    /** Create an alert (or count one more occurrence of the open alert with the same alias) */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            message: string;
+            alias?: string;
+            description?: string;
+            responders?: ({
+              /** @enum {string} */
+              type: 'team' | 'user' | 'escalation' | 'schedule';
+              id?: string;
+              name?: string;
+              username?: string;
+            } & {
+              [key: string]: unknown;
+            })[];
+            visibleTo?: ({
+              /** @enum {string} */
+              type: 'team' | 'user' | 'escalation' | 'schedule';
+              id?: string;
+              name?: string;
+              username?: string;
+            } & {
+              [key: string]: unknown;
+            })[];
+            actions?: string[];
+            tags?: string[];
+            details?: {
+              [key: string]: string | number | boolean;
+            };
+            entity?: string;
+            /** @enum {string} */
+            priority?: 'P1' | 'P2' | 'P3' | 'P4' | 'P5';
+            /** @description Display name of the person making the request */
+            user?: string;
+            source?: string;
+            note?: string;
+          } & {
+            [key: string]: unknown;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              result: string;
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/alerts/requests/{requestId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The outcome of an earlier request */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          requestId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/alerts/count': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Count the alerts matching a query */
+    get: {
+      parameters: {
+        query?: {
+          query?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/alerts/{identifier}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Get an alert by id, tiny id or alias */
+    get: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'tiny' | 'alias';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    /** Delete an alert */
+    delete: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'tiny' | 'alias';
+          /** @description Display name of the person making the request */
+          user?: string;
+          source?: string;
+          note?: string;
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              result: string;
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/alerts/{identifier}/acknowledge': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Acknowledge an alert */
+    post: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'tiny' | 'alias';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description Display name of the person making the request */
+            user?: string;
+            source?: string;
+            note?: string;
+          } & {
+            [key: string]: unknown;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              result: string;
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/alerts/{identifier}/unacknowledge': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Unacknowledge an alert */
+    post: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'tiny' | 'alias';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description Display name of the person making the request */
+            user?: string;
+            source?: string;
+            note?: string;
+          } & {
+            [key: string]: unknown;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              result: string;
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/alerts/{identifier}/close': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Close an alert */
+    post: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'tiny' | 'alias';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description Display name of the person making the request */
+            user?: string;
+            source?: string;
+            note?: string;
+          } & {
+            [key: string]: unknown;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              result: string;
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/alerts/{identifier}/escalate': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Move the alert to the next rule of its escalation now (of the policy given, or of every policy it is on) */
+    post: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'tiny' | 'alias';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            escalation?: {
+              id?: string;
+              name?: string;
+            };
+            /** @description Display name of the person making the request */
+            user?: string;
+            source?: string;
+            note?: string;
+          } & {
+            [key: string]: unknown;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              result: string;
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/alerts/{identifier}/snooze': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Snooze an alert until a time */
+    post: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'tiny' | 'alias';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** Format: date-time */
+            endTime: string;
+            /** @description Display name of the person making the request */
+            user?: string;
+            source?: string;
+            note?: string;
+          } & {
+            [key: string]: unknown;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              result: string;
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/alerts/{identifier}/notes': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** An alert's notes */
+    get: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'tiny' | 'alias';
+          offset?: string;
+          direction: 'next' | 'prev';
+          order: 'asc' | 'desc';
+          limit: number;
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    /** Add a note */
+    post: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'tiny' | 'alias';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            note: string;
+            /** @description Display name of the person making the request */
+            user?: string;
+            source?: string;
+          } & {
+            [key: string]: unknown;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              result: string;
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/alerts/{identifier}/tags': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Add tags */
+    post: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'tiny' | 'alias';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            tags: string[];
+            /** @description Display name of the person making the request */
+            user?: string;
+            source?: string;
+            note?: string;
+          } & {
+            [key: string]: unknown;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              result: string;
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+      };
+    };
+    /** Remove tags (tags=a,b) */
+    delete: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'tiny' | 'alias';
+          tags: string;
+          /** @description Display name of the person making the request */
+          user?: string;
+          source?: string;
+          note?: string;
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              result: string;
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/alerts/{identifier}/details': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Add details (custom properties) */
+    post: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'tiny' | 'alias';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            details: {
+              [key: string]: string | number | boolean;
+            };
+            /** @description Display name of the person making the request */
+            user?: string;
+            source?: string;
+            note?: string;
+          } & {
+            [key: string]: unknown;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              result: string;
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+      };
+    };
+    /** Remove details (keys=a,b) */
+    delete: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'tiny' | 'alias';
+          keys: string;
+          /** @description Display name of the person making the request */
+          user?: string;
+          source?: string;
+          note?: string;
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              result: string;
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/alerts/{identifier}/priority': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /** Change the priority */
+    put: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'tiny' | 'alias';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @enum {string} */
+            priority: 'P1' | 'P2' | 'P3' | 'P4' | 'P5';
+            /** @description Display name of the person making the request */
+            user?: string;
+            source?: string;
+            note?: string;
+          } & {
+            [key: string]: unknown;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              result: string;
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+      };
+    };
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/alerts/{identifier}/message': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /** Change the message */
+    put: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'tiny' | 'alias';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            message: string;
+            /** @description Display name of the person making the request */
+            user?: string;
+            source?: string;
+            note?: string;
+          } & {
+            [key: string]: unknown;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              result: string;
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+      };
+    };
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/alerts/{identifier}/description': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /** Change the description */
+    put: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'tiny' | 'alias';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            description: string;
+            /** @description Display name of the person making the request */
+            user?: string;
+            source?: string;
+            note?: string;
+          } & {
+            [key: string]: unknown;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              result: string;
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+      };
+    };
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/alerts/{identifier}/assign': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Assign an owner */
+    post: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'tiny' | 'alias';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            owner: {
+              id?: string;
+              username?: string;
+            };
+            /** @description Display name of the person making the request */
+            user?: string;
+            source?: string;
+            note?: string;
+          } & {
+            [key: string]: unknown;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              result: string;
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/alerts/{identifier}/logs': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** An alert's activity log: every change, who or what made it, and when */
+    get: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'tiny' | 'alias';
+          offset?: string;
+          direction: 'next' | 'prev';
+          order: 'asc' | 'desc';
+          limit: number;
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/integrations': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** List integrations */
+    get: {
+      parameters: {
+        query?: {
+          type?: string;
+          teamId?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    /**
+     * Add an integration to a team
+     * @description The key of an API integration reads and acts only on the alerts of its team (the assignee team, else the owner team); alerts of other teams answer as if they did not exist. Its access flags (allowReadAccess, allowWriteAccess, allowDeleteAccess, allowConfigurationAccess) say which requests it may make; a request they refuse answers 403.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @enum {string} */
+            type: 'AmazonSecurityHub' | 'API';
+            name: string;
+            ownerTeam: {
+              id?: string;
+              name?: string;
+            };
+            assigneeTeam?: {
+              id?: string;
+              name?: string;
+            };
+            enabled?: boolean;
+            verifySignatures?: boolean;
+            allowedTopicArns?: string[];
+            eventTypes?: ('imported' | 'custom-action' | 'insight-results' | 'imported-v2')[];
+            /** @enum {string} */
+            minimumSeverity?: 'INFORMATIONAL' | 'LOW' | 'MEDIUM' | 'HIGH' | 'CRITICAL';
+            autoClose?: {
+              resolved?: boolean;
+              suppressed?: boolean;
+              archived?: boolean;
+              passed?: boolean;
+            };
+            alertOnHandledFindings?: boolean;
+            sendUpdatesBack?: boolean;
+            roleArn?: string;
+            region?: string;
+            /** @description API integrations only. Its key may read alerts: GET requests (default true). */
+            allowReadAccess?: boolean;
+            /** @description API integrations only. Its key may create and update alerts and run their actions: POST, PUT and PATCH requests (default true). */
+            allowWriteAccess?: boolean;
+            /** @description API integrations only. Its key may delete alerts, and tags and details of alerts: DELETE requests (default true). */
+            allowDeleteAccess?: boolean;
+            /** @description API integrations only. Its key may use the APIs besides the Alert API (users, teams, schedules, escalations, integrations) with the rights of an admin of the integration's owner team (default false: the Alert API only). */
+            allowConfigurationAccess?: boolean;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/integrations/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Get an integration */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    /** Delete an integration */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    /**
+     * Update an integration
+     * @description The key of an API integration reads and acts only on the alerts of its team (the assignee team, else the owner team); alerts of other teams answer as if they did not exist. Its access flags (allowReadAccess, allowWriteAccess, allowDeleteAccess, allowConfigurationAccess) say which requests it may make; a request they refuse answers 403.
+     */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            name?: string;
+            ownerTeam?: {
+              id?: string;
+              name?: string;
+            };
+            assigneeTeam?: {
+              id?: string;
+              name?: string;
+            } | null;
+            enabled?: boolean;
+            verifySignatures?: boolean;
+            allowedTopicArns?: string[];
+            eventTypes?: ('imported' | 'custom-action' | 'insight-results' | 'imported-v2')[];
+            /** @enum {string} */
+            minimumSeverity?: 'INFORMATIONAL' | 'LOW' | 'MEDIUM' | 'HIGH' | 'CRITICAL';
+            autoClose?: {
+              resolved?: boolean;
+              suppressed?: boolean;
+              archived?: boolean;
+              passed?: boolean;
+            };
+            alertOnHandledFindings?: boolean;
+            sendUpdatesBack?: boolean;
+            roleArn?: string;
+            region?: string;
+            /** @description API integrations only. Its key may read alerts: GET requests (default true). */
+            allowReadAccess?: boolean;
+            /** @description API integrations only. Its key may create and update alerts and run their actions: POST, PUT and PATCH requests (default true). */
+            allowWriteAccess?: boolean;
+            /** @description API integrations only. Its key may delete alerts, and tags and details of alerts: DELETE requests (default true). */
+            allowDeleteAccess?: boolean;
+            /** @description API integrations only. Its key may use the APIs besides the Alert API (users, teams, schedules, escalations, integrations) with the rights of an admin of the integration's owner team (default false: the Alert API only). */
+            allowConfigurationAccess?: boolean;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    trace?: never;
+  };
+  '/v2/integrations/{id}/enable': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Turn an integration on */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/integrations/{id}/disable': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Turn an integration off */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/integrations/{id}/api-key': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Regenerate the API key (the old one stops working at once) */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/integrations/{id}/test-writeback': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Assume the role and make one harmless Security Hub call; answers what worked and AWS’s own error text */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/integrations/{id}/payloads': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Every delivery received, newest first, with what became of it */
+    get: {
+      parameters: {
+        query: {
+          limit: number;
+          before?: string;
+          verdict?:
+            | 'queued'
+            | 'created'
+            | 'updated'
+            | 'closed'
+            | 'ignored'
+            | 'refused'
+            | 'duplicate'
+            | 'confirmed'
+            | 'unsubscribed'
+            | 'failed';
+          includeBody: boolean;
+        };
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/integrations/{id}/payloads/{payloadId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One delivery, with its body and what became of it */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+          payloadId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/integrations/{id}/payloads/{payloadId}/replay': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Process a stored payload again (admins) */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+          payloadId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/users/{identifier}/contacts': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A user's contact methods
+     * @description Readable by the user themselves, organization admins and the admins of the user's teams; anyone else gets a 403.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    /** Add a contact method to a user */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @enum {string} */
+            method: 'email' | 'sms' | 'voice' | 'mobile';
+            to: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/users/{identifier}/contacts/{contactId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A contact method
+     * @description Readable by the user themselves, organization admins and the admins of the user's teams; anyone else gets a 403.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          identifier: string;
+          contactId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    /** Delete a contact method (and the notification-rule steps that use it) */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          identifier: string;
+          contactId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    /** Change a contact method's address */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          identifier: string;
+          contactId: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            to?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    trace?: never;
+  };
+  '/v2/users/{identifier}/contacts/{contactId}/enable': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Enable a contact method */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          identifier: string;
+          contactId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/users/{identifier}/contacts/{contactId}/disable': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Disable a contact method */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          identifier: string;
+          contactId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/users/{identifier}/notification-rules': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A user's notification rules, in order
+     * @description Readable by the user themselves, organization admins and the admins of the user's teams; anyone else gets a 403.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    /** Add a notification rule */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            name: string;
+            /** @enum {string} */
+            actionType: 'create-alert' | 'acknowledged-alert' | 'closed-alert' | 'add-note';
+            criteria?: {
+              /** @enum {string} */
+              type?: 'match-all' | 'match-all-conditions' | 'match-any-condition';
+              conditions?: {
+                /** @enum {string} */
+                field:
+                  | 'message'
+                  | 'alias'
+                  | 'description'
+                  | 'source'
+                  | 'entity'
+                  | 'tags'
+                  | 'actions'
+                  | 'details'
+                  | 'priority'
+                  | 'integration'
+                  | 'extra-properties';
+                key?: string;
+                not?: boolean;
+                /** @enum {string} */
+                operation:
+                  | 'matches'
+                  | 'contains'
+                  | 'starts-with'
+                  | 'ends-with'
+                  | 'equals'
+                  | 'equals-ignore-whitespace'
+                  | 'contains-key'
+                  | 'contains-value'
+                  | 'is-empty'
+                  | 'greater-than'
+                  | 'less-than';
+                expectedValue?: string;
+                order?: number;
+              }[];
+            };
+            steps?: {
+              contact: {
+                /** @enum {string} */
+                method: 'email' | 'sms' | 'voice' | 'mobile';
+                to: string;
+              };
+              sendAfter?: {
+                timeAmount: number;
+                /**
+                 * @default minutes
+                 * @enum {string}
+                 */
+                timeUnit?: 'minutes' | 'hours';
+              };
+              enabled?: boolean;
+            }[];
+            order?: number;
+            enabled?: boolean;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/users/{identifier}/notification-rules/{ruleId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A notification rule with its criteria and steps
+     * @description Readable by the user themselves, organization admins and the admins of the user's teams; anyone else gets a 403.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          identifier: string;
+          ruleId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    /** Delete a notification rule */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          identifier: string;
+          ruleId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    /** Change a notification rule (steps, when given, replace the current ones) */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          identifier: string;
+          ruleId: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            name?: string;
+            criteria?: {
+              /** @enum {string} */
+              type?: 'match-all' | 'match-all-conditions' | 'match-any-condition';
+              conditions?: {
+                /** @enum {string} */
+                field:
+                  | 'message'
+                  | 'alias'
+                  | 'description'
+                  | 'source'
+                  | 'entity'
+                  | 'tags'
+                  | 'actions'
+                  | 'details'
+                  | 'priority'
+                  | 'integration'
+                  | 'extra-properties';
+                key?: string;
+                not?: boolean;
+                /** @enum {string} */
+                operation:
+                  | 'matches'
+                  | 'contains'
+                  | 'starts-with'
+                  | 'ends-with'
+                  | 'equals'
+                  | 'equals-ignore-whitespace'
+                  | 'contains-key'
+                  | 'contains-value'
+                  | 'is-empty'
+                  | 'greater-than'
+                  | 'less-than';
+                expectedValue?: string;
+                order?: number;
+              }[];
+            };
+            steps?: {
+              contact: {
+                /** @enum {string} */
+                method: 'email' | 'sms' | 'voice' | 'mobile';
+                to: string;
+              };
+              sendAfter?: {
+                timeAmount: number;
+                /**
+                 * @default minutes
+                 * @enum {string}
+                 */
+                timeUnit?: 'minutes' | 'hours';
+              };
+              enabled?: boolean;
+            }[];
+            order?: number;
+            enabled?: boolean;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    trace?: never;
+  };
+  '/v2/users/{identifier}/notification-rules/{ruleId}/enable': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Enable a notification rule */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          identifier: string;
+          ruleId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/users/{identifier}/notification-rules/{ruleId}/disable': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Disable a notification rule */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          identifier: string;
+          ruleId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/users/{identifier}/notification-rules/{ruleId}/steps': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A notification rule's steps, in firing order
+     * @description Readable by the user themselves, organization admins and the admins of the user's teams; anyone else gets a 403.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          identifier: string;
+          ruleId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    /** Add a step to a notification rule */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          identifier: string;
+          ruleId: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            contact: {
+              /** @enum {string} */
+              method: 'email' | 'sms' | 'voice' | 'mobile';
+              to: string;
+            };
+            sendAfter?: {
+              timeAmount: number;
+              /**
+               * @default minutes
+               * @enum {string}
+               */
+              timeUnit?: 'minutes' | 'hours';
+            };
+            enabled?: boolean;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/users/{identifier}/notification-rules/{ruleId}/steps/{stepId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A step of a notification rule
+     * @description Readable by the user themselves, organization admins and the admins of the user's teams; anyone else gets a 403.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          identifier: string;
+          ruleId: string;
+          stepId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    /** Delete a step of a notification rule */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          identifier: string;
+          ruleId: string;
+          stepId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    /** Change a step of a notification rule */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          identifier: string;
+          ruleId: string;
+          stepId: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            contact?: {
+              /** @enum {string} */
+              method: 'email' | 'sms' | 'voice' | 'mobile';
+              to: string;
+            };
+            sendAfter?: {
+              timeAmount: number;
+              /**
+               * @default minutes
+               * @enum {string}
+               */
+              timeUnit?: 'minutes' | 'hours';
+            };
+            enabled?: boolean;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    trace?: never;
+  };
+  '/v2/users/{identifier}/notification-rules/{ruleId}/steps/{stepId}/enable': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Enable a step of a notification rule */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          identifier: string;
+          ruleId: string;
+          stepId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/users/{identifier}/notification-rules/{ruleId}/steps/{stepId}/disable': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Disable a step of a notification rule */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          identifier: string;
+          ruleId: string;
+          stepId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/escalations': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** List escalation policies */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    /** Create an escalation policy */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            name: string;
+            description?: string;
+            ownerTeam?: {
+              id?: string;
+              name?: string;
+            };
+            rules: {
+              /** @enum {string} */
+              condition: 'if-not-acked' | 'if-not-closed';
+              /**
+               * @description user: default. schedule: default (on call), next, previous. team: default, all or users (every member), admins (team admins).
+               * @enum {string}
+               */
+              notifyType: 'default' | 'next' | 'previous' | 'users' | 'admins' | 'all';
+              /** @description After the start of the escalation (not after the previous rule), at most 7 days; rules must not go back in time. */
+              delay: {
+                timeAmount: number;
+                /** @enum {string} */
+                timeUnit?: 'minutes' | 'hours' | 'days';
+              };
+              /** @description A user by id or username; a schedule or a team by id or name. */
+              recipient: {
+                /** @enum {string} */
+                type: 'user' | 'schedule' | 'team';
+                id?: string;
+                username?: string;
+                name?: string;
+              };
+            }[];
+            repeat?: {
+              /** @description Minutes after the last rule before the policy starts again. */
+              waitInterval: number;
+              /** @description How many more times it runs. */
+              count: number;
+              resetRecipientStates?: boolean;
+              closeAlertAfterAll?: boolean;
+            };
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/escalations/{identifier}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Get an escalation policy by id or name */
+    get: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'name';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    /** Delete an escalation policy (refused while a routing rule uses it) */
+    delete: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'name';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    /** Update an escalation policy (rules, when given, replace the current ones) */
+    patch: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'name';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            name?: string;
+            description?: string;
+            ownerTeam?: {
+              id?: string;
+              name?: string;
+            } | null;
+            rules?: {
+              /** @enum {string} */
+              condition: 'if-not-acked' | 'if-not-closed';
+              /**
+               * @description user: default. schedule: default (on call), next, previous. team: default, all or users (every member), admins (team admins).
+               * @enum {string}
+               */
+              notifyType: 'default' | 'next' | 'previous' | 'users' | 'admins' | 'all';
+              /** @description After the start of the escalation (not after the previous rule), at most 7 days; rules must not go back in time. */
+              delay: {
+                timeAmount: number;
+                /** @enum {string} */
+                timeUnit?: 'minutes' | 'hours' | 'days';
+              };
+              /** @description A user by id or username; a schedule or a team by id or name. */
+              recipient: {
+                /** @enum {string} */
+                type: 'user' | 'schedule' | 'team';
+                id?: string;
+                username?: string;
+                name?: string;
+              };
+            }[];
+            repeat?: {
+              /** @description Minutes after the last rule before the policy starts again. */
+              waitInterval: number;
+              /** @description How many more times it runs. */
+              count: number;
+              resetRecipientStates?: boolean;
+              closeAlertAfterAll?: boolean;
+            } | null;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    trace?: never;
+  };
+  '/v2/teams/{identifier}/routing-rules': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A team's routing rules
+     * @description The rules in the order they are tried, the default rule last (isDefault). A team that has not set a default rule shows {"id": "default", "isDefault": true, "notify": {"type": "team-members"}}: when no rule applies, every member of the team is notified at once. Set it with PUT .../routing-rules/default.
+     */
+    get: {
+      parameters: {
+        query?: {
+          teamIdentifierType?: 'id' | 'name';
+          /** @description Same as teamIdentifierType. */
+          identifierType?: 'id' | 'name';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    /** Add a routing rule to a team (team or organization admins) */
+    post: {
+      parameters: {
+        query?: {
+          teamIdentifierType?: 'id' | 'name';
+          /** @description Same as teamIdentifierType. */
+          identifierType?: 'id' | 'name';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            name?: string;
+            /** @description Index among the rules, from 0; the default rule is last. */
+            order?: number;
+            /** @description IANA time zone; UTC if not given. */
+            timezone?: string;
+            criteria?: {
+              /** @enum {string} */
+              type?: 'match-all' | 'match-all-conditions' | 'match-any-condition';
+              conditions?: {
+                /** @enum {string} */
+                field:
+                  | 'message'
+                  | 'alias'
+                  | 'description'
+                  | 'source'
+                  | 'entity'
+                  | 'tags'
+                  | 'actions'
+                  | 'details'
+                  | 'priority'
+                  | 'integration'
+                  | 'extra-properties';
+                key?: string;
+                not?: boolean;
+                /** @enum {string} */
+                operation:
+                  | 'matches'
+                  | 'contains'
+                  | 'starts-with'
+                  | 'ends-with'
+                  | 'equals'
+                  | 'equals-ignore-whitespace'
+                  | 'contains-key'
+                  | 'contains-value'
+                  | 'is-empty'
+                  | 'greater-than'
+                  | 'less-than';
+                expectedValue?: string;
+                order?: number;
+              }[];
+            };
+            /** @description "time-of-day": every day (an end at or before the start ends the next day); "weekday-and-time-of-day": from startDay to endDay. One window as "restriction", or several as "restrictions". */
+            timeRestriction?: {
+              /** @enum {string} */
+              type: 'time-of-day' | 'weekday-and-time-of-day';
+              restriction?: {
+                startDay?: string;
+                startHour: number;
+                startMin?: number;
+                endDay?: string;
+                endHour: number;
+                endMin?: number;
+              };
+              restrictions?: {
+                startDay?: string;
+                startHour: number;
+                startMin?: number;
+                endDay?: string;
+                endHour: number;
+                endMin?: number;
+              }[];
+            };
+            /** @description An escalation or a schedule (its on-call person) by id or name, or none: do not notify. */
+            notify: {
+              /** @enum {string} */
+              type: 'escalation' | 'schedule' | 'none';
+              id?: string;
+              name?: string;
+            };
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/teams/{identifier}/routing-rules/default': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /**
+     * Set a team's default rule: what alerts notify when no other rule applies
+     * @description Creates the default rule if the team has none yet. Without one, every member of the team is notified at once.
+     */
+    put: {
+      parameters: {
+        query?: {
+          teamIdentifierType?: 'id' | 'name';
+          /** @description Same as teamIdentifierType. */
+          identifierType?: 'id' | 'name';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            name?: string;
+            /** @description An escalation or a schedule (its on-call person) by id or name, or none: do not notify. */
+            notify: {
+              /** @enum {string} */
+              type: 'escalation' | 'schedule' | 'none';
+              id?: string;
+              name?: string;
+            };
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/teams/{identifier}/routing-rules/{ruleId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A routing rule ("default" for the default rule) */
+    get: {
+      parameters: {
+        query?: {
+          teamIdentifierType?: 'id' | 'name';
+          /** @description Same as teamIdentifierType. */
+          identifierType?: 'id' | 'name';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+          /** @description A rule id, or "default". */
+          ruleId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    /** Delete a routing rule (not the default rule) */
+    delete: {
+      parameters: {
+        query?: {
+          teamIdentifierType?: 'id' | 'name';
+          /** @description Same as teamIdentifierType. */
+          identifierType?: 'id' | 'name';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+          /** @description A rule id, or "default". */
+          ruleId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    /** Update a routing rule (of the default rule, only name and notify) */
+    patch: {
+      parameters: {
+        query?: {
+          teamIdentifierType?: 'id' | 'name';
+          /** @description Same as teamIdentifierType. */
+          identifierType?: 'id' | 'name';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+          /** @description A rule id, or "default". */
+          ruleId: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            name?: string;
+            /** @description Index among the rules, from 0; the default rule is last. */
+            order?: number;
+            /** @description IANA time zone; UTC if not given. */
+            timezone?: string;
+            criteria?: {
+              /** @enum {string} */
+              type?: 'match-all' | 'match-all-conditions' | 'match-any-condition';
+              conditions?: {
+                /** @enum {string} */
+                field:
+                  | 'message'
+                  | 'alias'
+                  | 'description'
+                  | 'source'
+                  | 'entity'
+                  | 'tags'
+                  | 'actions'
+                  | 'details'
+                  | 'priority'
+                  | 'integration'
+                  | 'extra-properties';
+                key?: string;
+                not?: boolean;
+                /** @enum {string} */
+                operation:
+                  | 'matches'
+                  | 'contains'
+                  | 'starts-with'
+                  | 'ends-with'
+                  | 'equals'
+                  | 'equals-ignore-whitespace'
+                  | 'contains-key'
+                  | 'contains-value'
+                  | 'is-empty'
+                  | 'greater-than'
+                  | 'less-than';
+                expectedValue?: string;
+                order?: number;
+              }[];
+            };
+            /** @description "time-of-day": every day (an end at or before the start ends the next day); "weekday-and-time-of-day": from startDay to endDay. One window as "restriction", or several as "restrictions". */
+            timeRestriction?: {
+              /** @enum {string} */
+              type: 'time-of-day' | 'weekday-and-time-of-day';
+              restriction?: {
+                startDay?: string;
+                startHour: number;
+                startMin?: number;
+                endDay?: string;
+                endHour: number;
+                endMin?: number;
+              };
+              restrictions?: {
+                startDay?: string;
+                startHour: number;
+                startMin?: number;
+                endDay?: string;
+                endHour: number;
+                endMin?: number;
+              }[];
+            } | null;
+            /** @description An escalation or a schedule (its on-call person) by id or name, or none: do not notify. */
+            notify?: {
+              /** @enum {string} */
+              type: 'escalation' | 'schedule' | 'none';
+              id?: string;
+              name?: string;
+            };
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    trace?: never;
+  };
+  '/v2/teams/{identifier}/routing-rules/{ruleId}/change-order': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Move a routing rule to another place in the order */
+    post: {
+      parameters: {
+        query?: {
+          teamIdentifierType?: 'id' | 'name';
+          /** @description Same as teamIdentifierType. */
+          identifierType?: 'id' | 'name';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+          /** @description A rule id, or "default". */
+          ruleId: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description Index among the rules, from 0; the default rule is last. */
+            order: number;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/schedules': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** List schedules (expand=rotation includes their rotations) */
+    get: {
+      parameters: {
+        query?: {
+          expand?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    /** Create a schedule, optionally with its rotations */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            name: string;
+            description?: string;
+            timezone: string;
+            enabled?: boolean;
+            ownerTeam?: {
+              id?: string;
+              name?: string;
+            };
+            rotations?: {
+              name?: string;
+              startDate: string;
+              endDate?: string | null;
+              /** @enum {string} */
+              type: 'hourly' | 'daily' | 'weekly' | 'custom';
+              length?: number;
+              participants: {
+                /** @enum {string} */
+                type: 'user';
+                id?: string;
+                username?: string;
+              }[];
+              /** @description "time-of-day": every day (an end at or before the start ends the next day); "weekday-and-time-of-day": from startDay to endDay. One window as "restriction", or several as "restrictions". */
+              timeRestriction?: {
+                /** @enum {string} */
+                type: 'time-of-day' | 'weekday-and-time-of-day';
+                restriction?: {
+                  startDay?: string;
+                  startHour: number;
+                  startMin?: number;
+                  endDay?: string;
+                  endHour: number;
+                  endMin?: number;
+                };
+                restrictions?: {
+                  startDay?: string;
+                  startHour: number;
+                  startMin?: number;
+                  endDay?: string;
+                  endHour: number;
+                  endMin?: number;
+                }[];
+              } | null;
+            }[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/schedules/{identifier}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Get a schedule with its rotations */
+    get: {
+      parameters: {
+        query?: {
+          identifierType?: 'id' | 'name';
+          scheduleIdentifierType?: 'id' | 'name';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    /** Delete a schedule */
+    delete: {
+      parameters: {
+        query?: {
+          identifierType?: 'id' | 'name';
+          scheduleIdentifierType?: 'id' | 'name';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    /** Update a schedule (rotations, when given, replace the current ones) */
+    patch: {
+      parameters: {
+        query?: {
+          identifierType?: 'id' | 'name';
+          scheduleIdentifierType?: 'id' | 'name';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            name?: string;
+            description?: string;
+            timezone?: string;
+            enabled?: boolean;
+            ownerTeam?: {
+              id?: string;
+              name?: string;
+            } | null;
+            rotations?: {
+              name?: string;
+              startDate: string;
+              endDate?: string | null;
+              /** @enum {string} */
+              type: 'hourly' | 'daily' | 'weekly' | 'custom';
+              length?: number;
+              participants: {
+                /** @enum {string} */
+                type: 'user';
+                id?: string;
+                username?: string;
+              }[];
+              /** @description "time-of-day": every day (an end at or before the start ends the next day); "weekday-and-time-of-day": from startDay to endDay. One window as "restriction", or several as "restrictions". */
+              timeRestriction?: {
+                /** @enum {string} */
+                type: 'time-of-day' | 'weekday-and-time-of-day';
+                restriction?: {
+                  startDay?: string;
+                  startHour: number;
+                  startMin?: number;
+                  endDay?: string;
+                  endHour: number;
+                  endMin?: number;
+                };
+                restrictions?: {
+                  startDay?: string;
+                  startHour: number;
+                  startMin?: number;
+                  endDay?: string;
+                  endHour: number;
+                  endMin?: number;
+                }[];
+              } | null;
+            }[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    trace?: never;
+  };
+  '/v2/schedules/{identifier}/rotations': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A schedule's rotations, lowest layer first */
+    get: {
+      parameters: {
+        query?: {
+          identifierType?: 'id' | 'name';
+          scheduleIdentifierType?: 'id' | 'name';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    /** Add a rotation as the new top layer */
+    post: {
+      parameters: {
+        query?: {
+          identifierType?: 'id' | 'name';
+          scheduleIdentifierType?: 'id' | 'name';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            name?: string;
+            startDate: string;
+            endDate?: string | null;
+            /** @enum {string} */
+            type: 'hourly' | 'daily' | 'weekly' | 'custom';
+            length?: number;
+            participants: {
+              /** @enum {string} */
+              type: 'user';
+              id?: string;
+              username?: string;
+            }[];
+            /** @description "time-of-day": every day (an end at or before the start ends the next day); "weekday-and-time-of-day": from startDay to endDay. One window as "restriction", or several as "restrictions". */
+            timeRestriction?: {
+              /** @enum {string} */
+              type: 'time-of-day' | 'weekday-and-time-of-day';
+              restriction?: {
+                startDay?: string;
+                startHour: number;
+                startMin?: number;
+                endDay?: string;
+                endHour: number;
+                endMin?: number;
+              };
+              restrictions?: {
+                startDay?: string;
+                startHour: number;
+                startMin?: number;
+                endDay?: string;
+                endHour: number;
+                endMin?: number;
+              }[];
+            } | null;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/schedules/{identifier}/rotations/{rotationId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Get a rotation */
+    get: {
+      parameters: {
+        query?: {
+          identifierType?: 'id' | 'name';
+          scheduleIdentifierType?: 'id' | 'name';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+          rotationId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    /** Delete a rotation (overrides of only this rotation go with it) */
+    delete: {
+      parameters: {
+        query?: {
+          identifierType?: 'id' | 'name';
+          scheduleIdentifierType?: 'id' | 'name';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+          rotationId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    /** Update a rotation (participants, when given, replace the current ones; null clears) */
+    patch: {
+      parameters: {
+        query?: {
+          identifierType?: 'id' | 'name';
+          scheduleIdentifierType?: 'id' | 'name';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+          rotationId: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            name?: string;
+            startDate?: string;
+            endDate?: string | null;
+            /** @enum {string} */
+            type?: 'hourly' | 'daily' | 'weekly' | 'custom';
+            length?: number;
+            participants?: {
+              /** @enum {string} */
+              type: 'user';
+              id?: string;
+              username?: string;
+            }[];
+            /** @description "time-of-day": every day (an end at or before the start ends the next day); "weekday-and-time-of-day": from startDay to endDay. One window as "restriction", or several as "restrictions". */
+            timeRestriction?: {
+              /** @enum {string} */
+              type: 'time-of-day' | 'weekday-and-time-of-day';
+              restriction?: {
+                startDay?: string;
+                startHour: number;
+                startMin?: number;
+                endDay?: string;
+                endHour: number;
+                endMin?: number;
+              };
+              restrictions?: {
+                startDay?: string;
+                startHour: number;
+                startMin?: number;
+                endDay?: string;
+                endHour: number;
+                endMin?: number;
+              }[];
+            } | null;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    trace?: never;
+  };
+  '/v2/schedules/{identifier}/overrides': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A schedule's overrides, oldest first (a later one wins where they overlap) */
+    get: {
+      parameters: {
+        query?: {
+          identifierType?: 'id' | 'name';
+          scheduleIdentifierType?: 'id' | 'name';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    /** Override who is on call for a while (in given rotations, or in the whole schedule) */
+    post: {
+      parameters: {
+        query?: {
+          identifierType?: 'id' | 'name';
+          scheduleIdentifierType?: 'id' | 'name';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            alias?: string;
+            user: {
+              /** @enum {string} */
+              type: 'user';
+              id?: string;
+              username?: string;
+            };
+            startDate: string;
+            endDate: string;
+            rotations?: {
+              id?: string;
+              name?: string;
+            }[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/schedules/{identifier}/overrides/{alias}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Get an override */
+    get: {
+      parameters: {
+        query?: {
+          identifierType?: 'id' | 'name';
+          scheduleIdentifierType?: 'id' | 'name';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+          alias: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    /** Replace an override */
+    put: {
+      parameters: {
+        query?: {
+          identifierType?: 'id' | 'name';
+          scheduleIdentifierType?: 'id' | 'name';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+          alias: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            user: {
+              /** @enum {string} */
+              type: 'user';
+              id?: string;
+              username?: string;
+            };
+            startDate: string;
+            endDate: string;
+            rotations?: {
+              id?: string;
+              name?: string;
+            }[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    post?: never;
+    /** Delete an override */
+    delete: {
+      parameters: {
+        query?: {
+          identifierType?: 'id' | 'name';
+          scheduleIdentifierType?: 'id' | 'name';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+          alias: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/schedules/{identifier}/on-calls': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Who is on call at date (default now); flat=true gives usernames */
+    get: {
+      parameters: {
+        query: {
+          identifierType?: 'id' | 'name';
+          scheduleIdentifierType?: 'id' | 'name';
+          date?: string;
+          flat: boolean;
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/schedules/{identifier}/next-on-calls': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Who is on call next after date (default now): the first person other than the one on call then, with their shift in nextShift */
+    get: {
+      parameters: {
+        query: {
+          identifierType?: 'id' | 'name';
+          scheduleIdentifierType?: 'id' | 'name';
+          date?: string;
+          flat: boolean;
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/schedules/{identifier}/timeline': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The final and base timelines from date (default now) for interval intervalUnits (at most about three months) */
+    get: {
+      parameters: {
+        query: {
+          identifierType?: 'id' | 'name';
+          scheduleIdentifierType?: 'id' | 'name';
+          date?: string;
+          interval: number;
+          intervalUnit: 'days' | 'weeks' | 'months';
+          expand?: string;
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/json/integrations/webhooks/amazonsecurityhub': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Amazon Security Hub deliveries: SNS (HTTPS subscription, raw or not) or an EventBridge API destination */
+    post: {
+      parameters: {
+        query?: {
+          apiKey?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+  schemas: never;
+  responses: never;
+  parameters: never;
+  requestBodies: never;
+  headers: never;
+  pathItems: never;
+}
+export type $defs = Record<string, never>;
+export type operations = Record<string, never>;

@@ -1,0 +1,194 @@
+/**
+ * The shapes of Vigil's answers (its OpenAPI document types requests only). Each mirrors the
+ * presenter named beside it in src/.
+ */
+
+export type Priority = 'P1' | 'P2' | 'P3' | 'P4' | 'P5';
+export const PRIORITIES: Priority[] = ['P1', 'P2', 'P3', 'P4', 'P5'];
+
+export interface Responder {
+  type: 'team' | 'user' | 'escalation' | 'schedule';
+  id?: string;
+  name?: string;
+  username?: string;
+}
+
+/** src/alerts/present.ts alertSummary */
+export interface AlertSummary {
+  id: string;
+  tinyId: string;
+  alias: string;
+  message: string;
+  status: 'open' | 'closed';
+  acknowledged: boolean;
+  isSeen: boolean;
+  tags: string[];
+  snoozed: boolean;
+  snoozedUntil?: string;
+  count: number;
+  lastOccurredAt: string;
+  createdAt: string;
+  updatedAt: string;
+  source: string;
+  owner: string;
+  priority: Priority;
+  responders: Responder[];
+  integration: { id: string; name: string; type: string };
+  report: { ackTime?: number; closeTime?: number; acknowledgedBy?: string; closedBy?: string };
+}
+
+/** src/alerts/present.ts alertDetail */
+export interface AlertDetail extends AlertSummary {
+  actions: string[];
+  entity: string;
+  description: string;
+  details: Record<string, string>;
+}
+
+export interface AlertNote {
+  note: string;
+  owner: string;
+  createdAt: string;
+  offset: string;
+}
+
+export interface AlertLog {
+  log: string;
+  type: string;
+  owner: string;
+  createdAt: string;
+  offset: string;
+}
+
+export interface Accepted {
+  result: string;
+  requestId: string;
+}
+
+export interface RequestStatus {
+  isSuccess: boolean;
+  status: string;
+  alertId: string;
+}
+
+export interface Team {
+  id: string;
+  name: string;
+  description?: string;
+}
+
+export interface TeamDetail extends Team {
+  members?: { user: { id: string; username: string }; role: string }[];
+}
+
+export interface User {
+  id: string;
+  username: string;
+  fullName: string;
+  role: { id: string; name: string };
+}
+
+export interface Escalation {
+  id: string;
+  name: string;
+  ownerTeam?: { id: string; name: string };
+}
+
+export type SecurityHubEventType = 'imported' | 'custom-action' | 'insight-results' | 'imported-v2';
+
+/** src/integrations/routes.ts presentIntegration */
+export interface Integration {
+  id: string;
+  name: string;
+  type: 'AmazonSecurityHub' | 'API' | string;
+  enabled: boolean;
+  ownerTeam: { id: string; name: string };
+  assigneeTeam?: { id: string; name: string };
+  createdAt: string;
+  updatedAt: string;
+  /** Only in the answers that made the key (create, regenerate). */
+  apiKey?: string;
+  endpointUrl?: string;
+  // AmazonSecurityHub
+  endpointUrlTemplate?: string;
+  externalId?: string;
+  verifySignatures?: boolean;
+  allowedTopicArns?: string[];
+  eventTypes?: SecurityHubEventType[];
+  minimumSeverity?: string;
+  autoClose?: { resolved: boolean; suppressed: boolean; archived: boolean; passed: boolean };
+  alertOnHandledFindings?: boolean;
+  sendUpdatesBack?: boolean;
+  roleArn?: string;
+  region?: string;
+  writebackStatus?: Record<string, unknown> | null;
+  eventPattern?: { source: string[]; 'detail-type': string[] };
+  subscriptions?: { topicArn: string; status: string; subscriptionArn: string | null; updatedAt: string }[];
+  // API
+  allowReadAccess?: boolean;
+  allowWriteAccess?: boolean;
+  allowDeleteAccess?: boolean;
+  allowConfigurationAccess?: boolean;
+}
+
+export interface Payload {
+  id: string;
+  receivedAt: string;
+  messageId: string | null;
+  kind: string;
+  verdict: string;
+  reason: string | null;
+  alertIds: string[] | null;
+  contentType: string | null;
+}
+
+/** src/integrations/securityhub/writeback/role-check.ts */
+export interface RoleCheck {
+  ok: boolean;
+  steps: { step: string; ok: boolean; error?: string }[];
+}
+
+export interface Schedule {
+  id: string;
+  name: string;
+  description?: string;
+  timezone: string;
+  enabled: boolean;
+  ownerTeam?: { id: string; name: string };
+}
+
+export interface Recipient {
+  id: string;
+  type: 'user';
+  name: string;
+}
+
+export interface OnCalls {
+  onCallParticipants: Recipient[];
+}
+
+export interface NextOnCalls {
+  nextOnCallRecipients: Recipient[];
+  nextShift: { user: Recipient; startDate: string; endDate: string } | null;
+}
+
+export interface TimelinePeriod {
+  startDate: string;
+  endDate: string;
+  type: string;
+  recipient: Recipient;
+}
+
+export interface TimelineRotation {
+  id: string;
+  name: string;
+  order: number;
+  periods: TimelinePeriod[];
+}
+
+export interface Timeline {
+  startDate: string;
+  endDate: string;
+  finalTimeline: { rotations: TimelineRotation[] };
+  baseTimeline: { rotations: TimelineRotation[] };
+}

@@ -1,0 +1,191 @@
+import {
+  ActionIcon,
+  AppShell,
+  Anchor,
+  Box,
+  Burger,
+  Button,
+  Drawer,
+  Group,
+  Menu,
+  Stack,
+  Text,
+  Tooltip,
+  useComputedColorScheme,
+  useMantineColorScheme,
+} from '@mantine/core';
+import { useDisclosure } from '@mantine/hooks';
+import { notifications } from '@mantine/notifications';
+import { useQueryClient } from '@tanstack/react-query';
+import { Suspense } from 'react';
+import { NavLink, Outlet, useNavigate } from 'react-router';
+import { messageOf } from '../api/client';
+import { consoleApi } from '../api/console';
+import { useLiveAlerts } from '../live';
+import { FullPageLoader, useSession } from '../session';
+import { BellIcon, MoonIcon, SunIcon } from './icons';
+
+const NAV = [
+  { to: '/alerts', label: 'Alerts' },
+  { to: '/teams', label: 'Teams' },
+  { to: '/on-call', label: 'On-call' },
+];
+
+function ColorSchemeMenu() {
+  const { colorScheme, setColorScheme } = useMantineColorScheme();
+  const computed = useComputedColorScheme('light');
+  return (
+    <Menu position="bottom-end" withinPortal>
+      <Menu.Target>
+        <Tooltip label="Colour scheme" withArrow>
+          <ActionIcon variant="default" size="lg" aria-label="Colour scheme">
+            {computed === 'dark' ? <MoonIcon /> : <SunIcon />}
+          </ActionIcon>
+        </Tooltip>
+      </Menu.Target>
+      <Menu.Dropdown>
+        <Menu.Label>Colour scheme</Menu.Label>
+        {(['auto', 'light', 'dark'] as const).map((scheme) => (
+          <Menu.Item
+            key={scheme}
+            onClick={() => setColorScheme(scheme)}
+            aria-current={colorScheme === scheme ? 'true' : undefined}
+            fw={colorScheme === scheme ? 700 : undefined}
+          >
+            {scheme === 'auto' ? 'Follow the system' : scheme === 'light' ? 'Light' : 'Dark'}
+          </Menu.Item>
+        ))}
+      </Menu.Dropdown>
+    </Menu>
+  );
+}
+
+function NavLinks({ onNavigate }: { onNavigate?: () => void }) {
+  return NAV.map((item) => (
+    <Button
+      key={item.to}
+      component={NavLink}
+      to={item.to}
+      variant="subtle"
+      onClick={onNavigate}
+      className="nav-link"
+      styles={{ root: { fontWeight: 500 } }}
+    >
+      {item.label}
+    </Button>
+  ));
+}
+
+/** The signed-in console: the header, and the page below it. */
+export function Layout() {
+  const session = useSession();
+  const queryClient = useQueryClient();
+  const navigate = useNavigate();
+  const [opened, { toggle, close }] = useDisclosure(false);
+  const live = useLiveAlerts();
+
+  const signOut = async () => {
+    try {
+      await consoleApi.signOut();
+      queryClient.clear();
+      void navigate('/sign-in', { replace: true });
+    } catch (error) {
+      notifications.show({ color: 'red', title: 'Could not sign out', message: messageOf(error) });
+    }
+  };
+
+  return (
+    <AppShell header={{ height: 56 }} padding="md">
+      <AppShell.Header>
+        <Group h="100%" px="md" justify="space-between" wrap="nowrap">
+          <Group gap="xs" wrap="nowrap" style={{ minWidth: 0 }}>
+            <Burger
+              opened={opened}
+              onClick={toggle}
+              hiddenFrom="sm"
+              size="sm"
+              aria-label={opened ? 'Close navigation' : 'Open navigation'}
+            />
+            <Anchor component={NavLink} to="/alerts" underline="never" c="inherit" style={{ minWidth: 0 }}>
+              <Text fw={700} truncate="end" title={session.organization.name}>
+                {session.organization.name}
+              </Text>
+            </Anchor>
+            <Box
+              component="span"
+              title={live === 'live' ? 'Live updates on' : 'Live updates reconnecting'}
+              aria-label={live === 'live' ? 'Live updates on' : 'Live updates reconnecting'}
+              role="img"
+              w={8}
+              h={8}
+              style={{
+                borderRadius: 4,
+                flex: 'none',
+                background: live === 'live' ? 'var(--mantine-color-teal-6)' : 'var(--mantine-color-gray-5)',
+              }}
+            />
+          </Group>
+          <Group component="nav" aria-label="Main" gap={4} visibleFrom="sm" wrap="nowrap">
+            <NavLinks />
+          </Group>
+          <Group gap="xs" wrap="nowrap">
+            <Tooltip label="Notifications on this device" withArrow>
+              <ActionIcon
+                component={NavLink}
+                to="/settings/devices"
+                variant="default"
+                size="lg"
+                aria-label="Notifications on this device"
+              >
+                <BellIcon />
+              </ActionIcon>
+            </Tooltip>
+            <ColorSchemeMenu />
+            <Button variant="default" onClick={() => void signOut()} visibleFrom="xs">
+              Sign out
+            </Button>
+          </Group>
+        </Group>
+      </AppShell.Header>
+      <Drawer opened={opened} onClose={close} title="Vigil" size="xs" hiddenFrom="sm">
+        <Stack component="nav" aria-label="Main" gap="xs">
+          <NavLinks onNavigate={close} />
+          <Button
+            component={NavLink}
+            to="/settings/devices"
+            variant="subtle"
+            onClick={close}
+            className="nav-link"
+            styles={{ root: { fontWeight: 500 } }}
+          >
+            Notifications on this device
+          </Button>
+          <Text size="sm" c="dimmed" mt="md">
+            Signed in as {session.user.username}
+          </Text>
+          <Button variant="default" onClick={() => void signOut()}>
+            Sign out
+          </Button>
+        </Stack>
+      </Drawer>
+      <AppShell.Main>
+        <Box maw={1280} mx="auto">
+          <Suspense fallback={<FullPageLoader label="Loading the page" />}>
+            <Outlet />
+          </Suspense>
+        </Box>
+      </AppShell.Main>
+    </AppShell>
+  );
+}
+
+/** The pages before signing in: a narrow centred column. */
+export function PublicLayout() {
+  return (
+    <Box component="main" maw={420} mx="auto" px="md" py={48}>
+      <Suspense fallback={<FullPageLoader label="Loading the page" />}>
+        <Outlet />
+      </Suspense>
+    </Box>
+  );
+}

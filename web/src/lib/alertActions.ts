@@ -1,0 +1,150 @@
+import { notifications } from '@mantine/notifications';
+import { useMutation, useQueryClient, type QueryClient } from '@tanstack/react-query';
+import { api, data, messageOf, unwrap } from '../api/client';
+import type { Accepted, Priority, RequestStatus } from '../api/types';
+
+export type AlertAction =
+  | { kind: 'acknowledge' }
+  | { kind: 'unacknowledge' }
+  | { kind: 'close' }
+  | { kind: 'note'; note: string }
+  | { kind: 'priority'; priority: Priority }
+  | { kind: 'snooze'; endTime: string }
+  | { kind: 'assign'; username: string }
+  | { kind: 'escalate'; escalation: { id?: string; name?: string } };
+
+const SOURCE = 'Vigil console';
+
+export const ACTION_WORDS: Record<AlertAction['kind'], string> = {
+  acknowledge: 'Acknowledged',
+  unacknowledge: 'Unacknowledged',
+  close: 'Closed',
+  note: 'Note added',
+  priority: 'Priority changed',
+  snooze: 'Snoozed',
+  assign: 'Assigned',
+  escalate: 'Escalated',
+};
+
+/** Sends one action; Vigil answers 202 and applies it a moment later. */
+export function sendAction(id: string, action: AlertAction): Promise<Accepted> {
+  const path = { identifier: id };
+  const query = { identifierType: 'id' as const };
+  const params = { path, query };
+  switch (action.kind) {
+    case 'acknowledge':
+      return unwrap(api.POST('/v2/alerts/{identifier}/acknowledge', { params, body: { source: SOURCE } }));
+    case 'unacknowledge':
+      return unwrap(api.POST('/v2/alerts/{identifier}/unacknowledge', { params, body: { source: SOURCE } }));
+    case 'close':
+      return unwrap(api.POST('/v2/alerts/{identifier}/close', { params, body: { source: SOURCE } }));
+    case 'note':
+      return unwrap(
+        api.POST('/v2/alerts/{identifier}/notes', { params, body: { note: action.note, source: SOURCE } }),
+      );
+    case 'priority':
+      return unwrap(
+        api.PUT('/v2/alerts/{identifier}/priority', {
+          params,
+          body: { priority: action.priority, source: SOURCE },
+        }),
+      );
+    case 'snooze':
+      return unwrap(
+        api.POST('/v2/alerts/{identifier}/snooze', {
+          params,
+          body: { endTime: action.endTime, source: SOURCE },
+        }),
+      );
+    case 'assign':
+      return unwrap(
+        api.POST('/v2/alerts/{identifier}/assign', {
+          params,
+          body: { owner: { username: action.username }, source: SOURCE },
+        }),
+      );
+    case 'escalate':
+      return unwrap(
+        api.POST('/v2/alerts/{identifier}/escalate', {
+          params,
+          body: { escalation: action.escalation, source: SOURCE },
+        }),
+      );
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits (briefly) until Vigil has processed the request, and says how it went. */
+export async function settle(requestId: string): Promise<RequestStatus | undefined> {
+  for (let attempt = 0; attempt < 12; attempt++) {
+    await sleep(attempt === 0 ? 150 : 300);
+    try {
+      return await data<RequestStatus>(
+        api.GET('/v2/alerts/requests/{requestId}', { params: { path: { requestId } } }),
+      );
+    } catch {
+      // Not processed yet (404): ask again.
+    }
+  }
+  return undefined;
+}
+
+export function refreshAlert(queryClient: QueryClient, id: string) {
+  void queryClient.invalidateQueries({ queryKey: ['alert', id] });
+  void queryClient.invalidateQueries({ queryKey: ['alerts'] });
+}
+
+/** Runs `work` on every item, at most `size` at a time. */
+async function pool<T, R>(items: T[], size: number, work: (item: T) => Promise<R>) {
+  const results: PromiseSettledResult<R>[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      try {
+        results[index] = { status: 'fulfilled', value: await work(items[index] as T) };
+      } catch (reason) {
+        results[index] = { status: 'rejected', reason };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(size, items.length) }, worker));
+  return results;
+}
+
+/** Runs actions on one or many alerts, tells the outcome, and refetches what changed. */
+export function useAlertAction() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async ({ ids, action }: { ids: string[]; action: AlertAction }) => {
+      const results = await pool(ids, 6, async (id) => {
+        const accepted = await sendAction(id, action);
+        const status = await settle(accepted.requestId);
+        if (status && !status.isSuccess) throw new Error(status.status);
+        return id;
+      });
+      const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      return { ids, action, failed: failed.map((r) => messageOf(r.reason)) };
+    },
+    onSuccess: ({ ids, action, failed }) => {
+      const done = ids.length - failed.length;
+      if (failed.length === 0) {
+        notifications.show({
+          color: 'teal',
+          message:
+            ids.length === 1 ? ACTION_WORDS[action.kind] : `${ACTION_WORDS[action.kind]}: ${done} alerts`,
+        });
+      } else {
+        notifications.show({
+          color: 'red',
+          title: `${failed.length} of ${ids.length} could not be done`,
+          message: failed[0],
+        });
+      }
+      for (const id of ids) void queryClient.invalidateQueries({ queryKey: ['alert', id] });
+      void queryClient.invalidateQueries({ queryKey: ['alerts'] });
+    },
+    onError: (error) => notifications.show({ color: 'red', title: 'Not done', message: messageOf(error) }),
+  });
+}

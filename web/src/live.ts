@@ -1,0 +1,62 @@
+import { useQueryClient } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
+import { EVENTS_URL } from './api/console';
+
+export type LiveState = 'connecting' | 'live' | 'reconnecting';
+
+/**
+ * Keeps the alert queries fresh from the server's event stream: an `alerts` event names the alerts
+ * created or changed; the lists and counts are refetched (at most every 300 ms), and so is any open
+ * alert among them. EventSource reconnects by itself after a drop.
+ */
+export function useLiveAlerts(): LiveState {
+  const queryClient = useQueryClient();
+  const [state, setState] = useState<LiveState>('connecting');
+  const [attempt, setAttempt] = useState(0);
+
+  useEffect(() => {
+    if (typeof EventSource === 'undefined') return;
+    const source = new EventSource(EVENTS_URL, { withCredentials: true });
+    const pending = new Set<string>();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+
+    const flush = () => {
+      timer = undefined;
+      void queryClient.invalidateQueries({ queryKey: ['alerts'] });
+      for (const id of pending) void queryClient.invalidateQueries({ queryKey: ['alert', id] });
+      pending.clear();
+    };
+
+    let opened = false;
+    source.onopen = () => {
+      setState('live');
+      // After a drop, whatever changed while the stream was down is fetched again.
+      if (opened || attempt > 0) void queryClient.invalidateQueries({ queryKey: ['alerts'] });
+      opened = true;
+    };
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    source.onerror = () => {
+      setState('reconnecting');
+      // The browser retries by itself unless the server refused the stream; then try again later.
+      if (source.readyState === EventSource.CLOSED)
+        retry = setTimeout(() => setAttempt((n) => n + 1), 10_000);
+    };
+    source.addEventListener('alerts', (event) => {
+      try {
+        const parsed = JSON.parse((event as MessageEvent<string>).data) as { ids?: unknown };
+        if (Array.isArray(parsed.ids))
+          for (const id of parsed.ids) if (typeof id === 'string') pending.add(id);
+      } catch {
+        // A malformed event still means something changed.
+      }
+      timer ??= setTimeout(flush, 300);
+    });
+    return () => {
+      source.close();
+      if (timer) clearTimeout(timer);
+      if (retry) clearTimeout(retry);
+    };
+  }, [queryClient, attempt]);
+
+  return state;
+}

@@ -1,0 +1,503 @@
+import {
+  Anchor,
+  Box,
+  Button,
+  Card,
+  Checkbox,
+  CloseButton,
+  Group,
+  Kbd,
+  Modal,
+  Popover,
+  Skeleton,
+  Stack,
+  Table,
+  Text,
+  TextInput,
+  Tooltip,
+  UnstyledButton,
+} from '@mantine/core';
+import { useDisclosure, useHotkeys, useMediaQuery } from '@mantine/hooks';
+import { keepPreviousData, useQueries, useQuery } from '@tanstack/react-query';
+import { useMemo, useRef, useState } from 'react';
+import { Link, useNavigate, useSearchParams } from 'react-router';
+import { api, data } from '../api/client';
+import type { AlertSummary } from '../api/types';
+import { PriorityBadge, StatusBadge } from '../components/AlertBadges';
+import { ErrorPanel } from '../components/ErrorPanel';
+import { SearchIcon } from '../components/icons';
+import { PageTitle } from '../components/PageTitle';
+import { useTeamNames } from '../lib/teams';
+import { useAlertAction } from '../lib/alertActions';
+import { useSavedFilters } from '../lib/savedFilters';
+import { age, when } from '../lib/time';
+
+const PAGE_SIZE = 50;
+
+const VIEWS = [
+  { id: 'open', label: 'Open', query: 'status:open' },
+  { id: 'unacked', label: 'Not acknowledged', query: 'status:open AND acknowledged:false' },
+  { id: 'acked', label: 'Acknowledged', query: 'status:open AND acknowledged:true' },
+  { id: 'closed', label: 'Closed', query: 'status:closed' },
+  { id: 'all', label: 'All', query: '' },
+] as const;
+type ViewId = (typeof VIEWS)[number]['id'];
+
+function combine(view: string, query: string): string {
+  const q = query.trim();
+  if (!q) return view;
+  if (!view) return q;
+  return `${view} AND (${q})`;
+}
+
+function SavedFilters({ query, apply }: { query: string; apply: (query: string) => void }) {
+  const { filters, save, remove } = useSavedFilters();
+  const [saving, { open, close }] = useDisclosure(false);
+  const [name, setName] = useState('');
+  return (
+    <>
+      <Popover position="bottom-end" withinPortal shadow="md">
+        <Popover.Target>
+          <Button variant="default">Saved filters{filters.length ? ` (${filters.length})` : ''}</Button>
+        </Popover.Target>
+        <Popover.Dropdown maw={340}>
+          <Stack gap={4}>
+            {filters.length === 0 ? (
+              <Text size="sm" c="dimmed">
+                No saved filters yet. Search, then save the search here.
+              </Text>
+            ) : (
+              filters.map((f) => (
+                <Group key={f.name} gap={4} wrap="nowrap" justify="space-between">
+                  <UnstyledButton onClick={() => apply(f.query)} style={{ minWidth: 0 }} p={4}>
+                    <Text size="sm" fw={500} truncate="end">
+                      {f.name}
+                    </Text>
+                    <Text size="xs" c="dimmed" ff="monospace" truncate="end">
+                      {f.query || '(everything)'}
+                    </Text>
+                  </UnstyledButton>
+                  <CloseButton
+                    size="sm"
+                    aria-label={`Delete the saved filter ${f.name}`}
+                    onClick={() => remove(f.name)}
+                  />
+                </Group>
+              ))
+            )}
+            <Button
+              size="xs"
+              variant="light"
+              mt="xs"
+              onClick={() => {
+                setName('');
+                open();
+              }}
+            >
+              Save this search…
+            </Button>
+            <Text size="xs" c="dimmed">
+              Saved in this browser only.
+            </Text>
+          </Stack>
+        </Popover.Dropdown>
+      </Popover>
+      <Modal opened={saving} onClose={close} title="Save this search">
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (!name.trim()) return;
+            save({ name: name.trim(), query });
+            close();
+          }}
+        >
+          <Stack>
+            <Text size="sm" ff="monospace" className="break-anywhere">
+              {query || '(everything)'}
+            </Text>
+            <TextInput
+              label="Name"
+              required
+              value={name}
+              onChange={(e) => setName(e.currentTarget.value)}
+              data-autofocus
+            />
+            <Button type="submit">Save</Button>
+          </Stack>
+        </form>
+      </Modal>
+    </>
+  );
+}
+
+export default function AlertsPage() {
+  const [params, setParams] = useSearchParams();
+  const navigate = useNavigate();
+  const phone = useMediaQuery('(max-width: 48em)');
+  const query = params.get('query') ?? '';
+  const viewId = (VIEWS.find((v) => v.id === params.get('view'))?.id ?? 'open') as ViewId;
+  const offset = Math.max(0, Number(params.get('offset')) || 0);
+  const view = VIEWS.find((v) => v.id === viewId) ?? VIEWS[0];
+  const [draft, setDraft] = useState(query);
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [focused, setFocused] = useState(-1);
+  const searchRef = useRef<HTMLInputElement>(null);
+  const listRef = useRef<HTMLDivElement>(null);
+  const action = useAlertAction();
+  const teamsOf = useTeamNames();
+
+  // The box follows the URL's query when it changes (back, a saved filter).
+  const [shown, setShown] = useState(query);
+  if (shown !== query) {
+    setShown(query);
+    setDraft(query);
+  }
+
+  const update = (changes: Record<string, string | undefined>) => {
+    const next = new URLSearchParams(params);
+    for (const [k, v] of Object.entries(changes)) {
+      if (v === undefined || v === '') next.delete(k);
+      else next.set(k, v);
+    }
+    setParams(next);
+    setSelected(new Set());
+    setFocused(-1);
+  };
+
+  const fullQuery = combine(view.query, query);
+  const list = useQuery({
+    queryKey: ['alerts', 'list', fullQuery, offset],
+    queryFn: () =>
+      data<AlertSummary[]>(
+        api.GET('/v2/alerts', {
+          params: {
+            query: {
+              ...(fullQuery ? { query: fullQuery } : {}),
+              offset,
+              limit: PAGE_SIZE,
+              sort: 'createdAt',
+              order: 'desc',
+            },
+          },
+        }),
+      ),
+    placeholderData: keepPreviousData,
+  });
+  const counts = useQueries({
+    queries: VIEWS.map((v) => {
+      const q = combine(v.query, query);
+      return {
+        queryKey: ['alerts', 'count', q],
+        queryFn: () =>
+          data<{ count: number }>(api.GET('/v2/alerts/count', { params: { query: q ? { query: q } : {} } })),
+        placeholderData: keepPreviousData,
+      };
+    }),
+  });
+
+  const alerts = useMemo(() => list.data ?? [], [list.data]);
+  const targets = () => {
+    if (selected.size > 0) return [...selected];
+    const row = alerts[focused];
+    return row ? [row.id] : [];
+  };
+  const run = (kind: 'acknowledge' | 'close') => {
+    const ids = targets();
+    if (ids.length > 0) action.mutate({ ids, action: { kind } });
+    if (selected.size > 0) setSelected(new Set());
+  };
+
+  const focusRow = (index: number) => {
+    const clamped = Math.max(0, Math.min(alerts.length - 1, index));
+    setFocused(clamped);
+    const row = listRef.current?.querySelector<HTMLElement>(`[data-index="${clamped}"]`);
+    row?.focus();
+    row?.scrollIntoView({ block: 'nearest' });
+  };
+  const openFocused = (event: KeyboardEvent) => {
+    const target = event.target as HTMLElement | null;
+    if (target && target !== document.body && !target.classList.contains('alert-row')) return;
+    const row = alerts[focused];
+    if (row) void navigate(`/alerts/${row.id}`);
+  };
+
+  useHotkeys([
+    ['j', () => focusRow(focused + 1)],
+    ['k', () => focusRow(focused < 0 ? 0 : focused - 1)],
+    ['Enter', openFocused],
+    ['o', openFocused],
+    ['a', () => run('acknowledge')],
+    ['c', () => run('close')],
+    ['/', () => searchRef.current?.focus(), { preventDefault: true }],
+  ]);
+
+  const toggle = (id: string) =>
+    setSelected((s) => {
+      const next = new Set(s);
+      if (next.has(id)) next.delete(id);
+      else next.add(id);
+      return next;
+    });
+  const allSelected = alerts.length > 0 && alerts.every((a) => selected.has(a.id));
+  const rowProps = (alert: AlertSummary, index: number) => ({
+    'data-index': index,
+    'data-focused': index === focused ? 'true' : 'false',
+    className: 'alert-row',
+    tabIndex: index === focused || (focused < 0 && index === 0) ? 0 : -1,
+    onFocus: () => setFocused(index),
+    onClick: (e: React.MouseEvent) => {
+      if ((e.target as HTMLElement).closest('a, button, input, label')) return;
+      void navigate(`/alerts/${alert.id}`);
+    },
+    onKeyDown: (e: React.KeyboardEvent) => {
+      if (e.key === ' ' && e.target === e.currentTarget) {
+        e.preventDefault();
+        toggle(alert.id);
+      }
+    },
+  });
+
+  return (
+    <>
+      <Group justify="space-between" align="flex-start" wrap="wrap" gap="xs">
+        <PageTitle mb={0}>Alerts</PageTitle>
+        <Text size="xs" c="dimmed" visibleFrom="sm">
+          <Kbd>j</Kbd>/<Kbd>k</Kbd> move · <Kbd>o</Kbd> open · <Kbd>a</Kbd> acknowledge · <Kbd>c</Kbd> close ·{' '}
+          <Kbd>/</Kbd> search
+        </Text>
+      </Group>
+
+      <form
+        role="search"
+        onSubmit={(e) => {
+          e.preventDefault();
+          update({ query: draft.trim(), offset: undefined });
+        }}
+      >
+        <Group align="flex-end" gap="xs" mt="md" wrap="nowrap">
+          <TextInput
+            ref={searchRef}
+            label="Search alerts"
+            placeholder="status: open AND priority: P1"
+            description="Fields such as priority:P1, tag:prod, teams:Security, details.Region:us-east-1; AND, OR, NOT."
+            value={draft}
+            onChange={(e) => setDraft(e.currentTarget.value)}
+            onKeyDown={(e) => {
+              if (e.key === 'Escape') e.currentTarget.blur();
+            }}
+            leftSection={<SearchIcon />}
+            style={{ flex: 1, minWidth: 0 }}
+            styles={{ input: { fontFamily: 'var(--mantine-font-family-monospace)' } }}
+          />
+          <Button type="submit">Search</Button>
+        </Group>
+      </form>
+
+      <Group justify="space-between" mt="sm" gap="xs" wrap="wrap">
+        <Group gap={6} role="group" aria-label="Alert status" wrap="wrap">
+          {VIEWS.map((v, i) => {
+            const count = counts[i]?.data?.count;
+            return (
+              <Button
+                key={v.id}
+                size="compact-sm"
+                variant={v.id === viewId ? 'filled' : 'default'}
+                aria-pressed={v.id === viewId}
+                onClick={() => update({ view: v.id === 'open' ? undefined : v.id, offset: undefined })}
+              >
+                {v.label}
+                {count !== undefined ? ` ${count.toLocaleString()}` : ''}
+              </Button>
+            );
+          })}
+        </Group>
+        <SavedFilters query={query} apply={(q) => update({ query: q, offset: undefined })} />
+      </Group>
+
+      {selected.size > 0 ? (
+        <Card withBorder mt="sm" p="xs" role="region" aria-label="Selected alerts">
+          <Group gap="xs" wrap="wrap">
+            <Text size="sm" fw={500}>
+              {selected.size} selected
+            </Text>
+            <Button size="xs" onClick={() => run('acknowledge')} loading={action.isPending}>
+              Acknowledge
+            </Button>
+            <Button size="xs" color="gray" onClick={() => run('close')} loading={action.isPending}>
+              Close
+            </Button>
+            <Button size="xs" variant="subtle" onClick={() => setSelected(new Set())}>
+              Clear selection
+            </Button>
+          </Group>
+        </Card>
+      ) : null}
+
+      <Box ref={listRef} mt="sm">
+        {list.isError ? (
+          <ErrorPanel
+            error={list.error}
+            retry={() => void list.refetch()}
+            title="The alerts could not be loaded"
+          />
+        ) : list.isPending ? (
+          <Stack gap="xs" aria-busy="true" aria-label="Loading alerts">
+            {Array.from({ length: 6 }, (_, i) => (
+              <Skeleton key={i} height={40} />
+            ))}
+          </Stack>
+        ) : alerts.length === 0 ? (
+          <Text c="dimmed" py="xl" ta="center">
+            {offset > 0
+              ? 'No more alerts.'
+              : query
+                ? 'No alert matches this search.'
+                : `No ${view.label.toLowerCase()} alerts.`}
+          </Text>
+        ) : phone ? (
+          <Stack gap="xs" role="list" aria-label="Alerts">
+            {alerts.map((alert, index) => (
+              <Card key={alert.id} withBorder p="sm" role="listitem" {...rowProps(alert, index)}>
+                <Group gap="xs" wrap="nowrap" align="flex-start">
+                  <Checkbox
+                    aria-label={`Select alert ${alert.tinyId}`}
+                    checked={selected.has(alert.id)}
+                    onChange={() => toggle(alert.id)}
+                    mt={2}
+                  />
+                  <Stack gap={4} style={{ minWidth: 0, flex: 1 }}>
+                    <Group gap={6} wrap="wrap">
+                      <PriorityBadge priority={alert.priority} />
+                      <StatusBadge alert={alert} />
+                      <Text size="xs" c="dimmed">
+                        #{alert.tinyId} · {age(alert.createdAt)}
+                        {alert.count > 1 ? ` · ×${alert.count}` : ''}
+                      </Text>
+                    </Group>
+                    <Anchor
+                      component={Link}
+                      to={`/alerts/${alert.id}`}
+                      fw={500}
+                      className="break-anywhere"
+                      c="inherit"
+                    >
+                      {alert.message}
+                    </Anchor>
+                    <Text size="xs" c="dimmed" className="break-anywhere">
+                      {[teamsOf(alert), alert.integration.name, alert.owner].filter(Boolean).join(' · ')}
+                    </Text>
+                  </Stack>
+                </Group>
+              </Card>
+            ))}
+          </Stack>
+        ) : (
+          <Table highlightOnHover verticalSpacing={6} aria-label="Alerts" style={{ tableLayout: 'fixed' }}>
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th w={40}>
+                  <Checkbox
+                    aria-label="Select every alert on this page"
+                    checked={allSelected}
+                    indeterminate={selected.size > 0 && !allSelected}
+                    onChange={() => setSelected(allSelected ? new Set() : new Set(alerts.map((a) => a.id)))}
+                  />
+                </Table.Th>
+                <Table.Th w={76}>Priority</Table.Th>
+                <Table.Th>Alert</Table.Th>
+                <Table.Th w={120}>Status</Table.Th>
+                <Table.Th w="12%">Team</Table.Th>
+                <Table.Th w="12%">Integration</Table.Th>
+                <Table.Th w="12%">Owner</Table.Th>
+                <Table.Th w={56}>Age</Table.Th>
+                <Table.Th w={60} ta="right">
+                  Count
+                </Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {alerts.map((alert, index) => (
+                <Table.Tr key={alert.id} {...rowProps(alert, index)} aria-selected={selected.has(alert.id)}>
+                  <Table.Td>
+                    <Checkbox
+                      aria-label={`Select alert ${alert.tinyId}`}
+                      checked={selected.has(alert.id)}
+                      onChange={() => toggle(alert.id)}
+                    />
+                  </Table.Td>
+                  <Table.Td>
+                    <PriorityBadge priority={alert.priority} />
+                  </Table.Td>
+                  <Table.Td>
+                    <Anchor
+                      component={Link}
+                      to={`/alerts/${alert.id}`}
+                      c="inherit"
+                      fw={500}
+                      lineClamp={2}
+                      className="break-anywhere"
+                    >
+                      {alert.message}
+                    </Anchor>
+                    <Text size="xs" c="dimmed">
+                      #{alert.tinyId}
+                    </Text>
+                  </Table.Td>
+                  <Table.Td>
+                    <StatusBadge alert={alert} />
+                  </Table.Td>
+                  <Table.Td>
+                    <Text size="sm" truncate="end">
+                      {teamsOf(alert) || '—'}
+                    </Text>
+                  </Table.Td>
+                  <Table.Td>
+                    <Text size="sm" truncate="end" title={alert.integration.type}>
+                      {alert.integration.name || alert.source}
+                    </Text>
+                  </Table.Td>
+                  <Table.Td>
+                    <Text size="sm" truncate="end">
+                      {alert.owner || '—'}
+                    </Text>
+                  </Table.Td>
+                  <Table.Td>
+                    <Tooltip label={when(alert.createdAt)} withArrow>
+                      <Text size="sm" component="span">
+                        {age(alert.createdAt)}
+                      </Text>
+                    </Tooltip>
+                  </Table.Td>
+                  <Table.Td ta="right">{alert.count}</Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        )}
+      </Box>
+
+      <Group justify="space-between" mt="md">
+        <Text size="sm" c="dimmed" aria-live="polite">
+          {alerts.length > 0 ? `${offset + 1}–${offset + alerts.length}` : ''}
+          {list.isFetching && !list.isPending ? ' · updating…' : ''}
+        </Text>
+        <Group gap="xs">
+          <Button
+            variant="default"
+            disabled={offset === 0}
+            onClick={() => update({ offset: String(Math.max(0, offset - PAGE_SIZE)) })}
+          >
+            Previous
+          </Button>
+          <Button
+            variant="default"
+            disabled={alerts.length < PAGE_SIZE}
+            onClick={() => update({ offset: String(offset + PAGE_SIZE) })}
+          >
+            Next
+          </Button>
+        </Group>
+      </Group>
+    </>
+  );
+}

@@ -1,0 +1,563 @@
+import {
+  Accordion,
+  Alert,
+  Anchor,
+  Badge,
+  Button,
+  Card,
+  Code,
+  CopyButton,
+  Grid,
+  Group,
+  NavLink as MantineNavLink,
+  Select,
+  Skeleton,
+  Stack,
+  Table,
+  Text,
+  TextInput,
+  Title,
+  UnstyledButton,
+} from '@mantine/core';
+import { notifications } from '@mantine/notifications';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { Link, NavLink, Route, Routes, useLocation, useNavigate, useParams } from 'react-router';
+import { api, data } from '../api/client';
+import { consoleApi, type Role } from '../api/console';
+import type { Integration, TeamDetail } from '../api/types';
+import { CopyField } from '../components/CopyField';
+import { ErrorPanel } from '../components/ErrorPanel';
+import { FormError } from '../components/FormError';
+import { PageTitle } from '../components/PageTitle';
+import { isAdmin, useSession } from '../session';
+import { useTeams } from '../lib/teams';
+
+export const TYPE_LABELS: Record<string, string> = {
+  AmazonSecurityHub: 'Amazon Security Hub',
+  API: 'API',
+};
+
+const CATALOG = [
+  {
+    type: 'AmazonSecurityHub',
+    name: 'Amazon Security Hub',
+    description:
+      'Findings become alerts for this team; acknowledge, close, notes and priority go back to the finding.',
+  },
+  {
+    type: 'API',
+    name: 'API',
+    description:
+      'A key for the Opsgenie-compatible Alert API, for scripts, Alertmanager, Grafana and other tools.',
+  },
+] as const;
+
+/** The Standard plan's limits, in the words of the integration's documentation. */
+export function StandardPlanNotice() {
+  const session = useSession();
+  if (session.organization.plan !== 'standard') return null;
+  return (
+    <Alert color="yellow" title="Standard plan" mb="md">
+      <Text size="sm">
+        Bidirectional integrations aren’t supported in the Standard plan. All the other integrations are
+        supported at a team level in Standard.
+      </Text>
+      <Text size="sm" mt="xs">
+        If you're using the Standard plan in Vigil, you can add this integration only from your team’s
+        operations page. Adding an integration from your team’s operations page makes your team the owner of
+        the integration. This means Vigil only assigns the alerts received through this integration to your
+        team.
+      </Text>
+    </Alert>
+  );
+}
+
+function useTeam(id: string) {
+  return useQuery({
+    queryKey: ['team', id],
+    queryFn: () =>
+      data<TeamDetail>(
+        api.GET('/v2/teams/{identifier}', {
+          params: { path: { identifier: id }, query: { identifierType: 'id' } },
+        }),
+      ),
+  });
+}
+
+function InviteForm({ teamId }: { teamId: string }) {
+  const queryClient = useQueryClient();
+  const [form, setForm] = useState({ email: '', fullName: '', role: 'user' as Role });
+  const invite = useMutation({
+    mutationFn: async () => {
+      const { userId } = await consoleApi.invite({
+        email: form.email.trim(),
+        fullName: form.fullName.trim(),
+        role: form.role,
+      });
+      await data(
+        api.POST('/v2/teams/{identifier}/members', {
+          params: { path: { identifier: teamId }, query: { identifierType: 'id' } },
+          body: { user: { id: userId }, role: 'user' },
+        }),
+      );
+    },
+    onSuccess: () => {
+      notifications.show({ color: 'teal', message: `Invitation sent to ${form.email}.` });
+      setForm({ email: '', fullName: '', role: 'user' });
+      void queryClient.invalidateQueries({ queryKey: ['team', teamId] });
+    },
+  });
+  return (
+    <form
+      onSubmit={(e) => {
+        e.preventDefault();
+        invite.mutate();
+      }}
+    >
+      <Stack gap="xs">
+        <Title order={3} size="h5">
+          Invite a person to this team
+        </Title>
+        <Group grow wrap="wrap" align="flex-start">
+          <TextInput
+            label="Email"
+            type="email"
+            required
+            value={form.email}
+            onChange={(e) => setForm({ ...form, email: e.currentTarget.value })}
+            miw={200}
+          />
+          <TextInput
+            label="Full name"
+            required
+            value={form.fullName}
+            onChange={(e) => setForm({ ...form, fullName: e.currentTarget.value })}
+            miw={200}
+          />
+          <Select
+            label="Role in the organization"
+            data={[
+              { value: 'user', label: 'User' },
+              { value: 'admin', label: 'Admin' },
+            ]}
+            value={form.role}
+            allowDeselect={false}
+            onChange={(v) => setForm({ ...form, role: (v ?? 'user') as Role })}
+            miw={160}
+          />
+        </Group>
+        <FormError error={invite.error} />
+        <Group>
+          <Button type="submit" loading={invite.isPending}>
+            Send invitation
+          </Button>
+        </Group>
+        <Text size="xs" c="dimmed">
+          They receive an email with a link to set their password.
+        </Text>
+      </Stack>
+    </form>
+  );
+}
+
+function Overview({ team }: { team: TeamDetail }) {
+  const session = useSession();
+  return (
+    <Stack>
+      <Title order={2} size="h3">
+        Members
+      </Title>
+      {team.members && team.members.length > 0 ? (
+        <Table fz="sm" layout="fixed">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>User</Table.Th>
+              <Table.Th w={100}>Role</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {team.members.map((m) => (
+              <Table.Tr key={m.user.id}>
+                <Table.Td className="break-anywhere">{m.user.username}</Table.Td>
+                <Table.Td>{m.role}</Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      ) : (
+        <Text c="dimmed">No members yet.</Text>
+      )}
+      {isAdmin(session) ? (
+        <Card withBorder>
+          <InviteForm teamId={team.id} />
+        </Card>
+      ) : null}
+    </Stack>
+  );
+}
+
+function IntegrationsList({ team }: { team: TeamDetail }) {
+  const navigate = useNavigate();
+  const list = useQuery({
+    queryKey: ['integrations', { teamId: team.id }],
+    queryFn: () =>
+      data<Integration[]>(api.GET('/v2/integrations', { params: { query: { teamId: team.id } } })),
+  });
+  return (
+    <Stack>
+      <Group justify="space-between">
+        <Title order={2} size="h3">
+          Integrations
+        </Title>
+        <Button onClick={() => void navigate(`/teams/${team.id}/integrations/new`)}>Add integration</Button>
+      </Group>
+      <StandardPlanNotice />
+      {list.isError ? (
+        <ErrorPanel error={list.error} retry={() => void list.refetch()} />
+      ) : list.isPending ? (
+        <Skeleton height={60} />
+      ) : list.data.length === 0 ? (
+        <Text c="dimmed">This team has no integration yet. Select Add integration to add one.</Text>
+      ) : (
+        <Table fz="sm" layout="fixed">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>Name</Table.Th>
+              <Table.Th>Type</Table.Th>
+              <Table.Th w={90}>State</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {list.data.map((i) => (
+              <Table.Tr key={i.id}>
+                <Table.Td>
+                  <Anchor component={Link} to={`/integrations/${i.id}`} className="break-anywhere">
+                    {i.name}
+                  </Anchor>
+                </Table.Td>
+                <Table.Td className="break-anywhere">{TYPE_LABELS[i.type] ?? i.type}</Table.Td>
+                <Table.Td>
+                  <Badge color={i.enabled ? 'teal' : 'gray'} variant="dot">
+                    {i.enabled ? 'On' : 'Off'}
+                  </Badge>
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      )}
+    </Stack>
+  );
+}
+
+const CUSTOM_ACTION_PLACEHOLDER = '< CUSTOM ACTION ARN YOU CREATED IN SECURITY HUB >';
+
+/** "Steps to configure the integration", right after Continue. */
+export function ConfigureSteps({
+  integration,
+  defaultOpen,
+}: {
+  integration: Integration;
+  defaultOpen?: boolean;
+}) {
+  const [actionArn, setActionArn] = useState('');
+  const pattern = JSON.stringify(
+    {
+      source: ['aws.securityhub'],
+      'detail-type': ['Security Hub Findings - Custom Action'],
+      resources: [actionArn.trim() || CUSTOM_ACTION_PLACEHOLDER],
+    },
+    null,
+    2,
+  );
+  const allFindings = integration.eventPattern
+    ? JSON.stringify(integration.eventPattern, null, 2)
+    : undefined;
+  const endpoint = integration.endpointUrl;
+  return (
+    <Accordion variant="separated" defaultValue={defaultOpen ? 'steps' : null}>
+      <Accordion.Item value="steps">
+        <Accordion.Control>Steps to configure the integration</Accordion.Control>
+        <Accordion.Panel>
+          <Stack gap="md">
+            {endpoint ? (
+              <CopyField
+                label="Integration endpoint URL"
+                value={endpoint}
+                description="Copy it now: it holds the integration's key, which Vigil shows only once. Use it as the HTTPS endpoint of the SNS subscription (or of an EventBridge API destination)."
+              />
+            ) : (
+              <Stack gap={4}>
+                <CopyField
+                  label="Integration endpoint URL"
+                  value={integration.endpointUrlTemplate ?? ''}
+                  description="The key is shown only when it is made. To get a full URL again, regenerate the key on the integration's page (the old key stops working)."
+                />
+              </Stack>
+            )}
+            <div>
+              <Title order={3} size="h5">
+                Event pattern
+              </Title>
+              <Text size="sm" mb="xs">
+                Create a custom Security Hub action, enter its ARN here, and use this pattern in the
+                EventBridge (CloudWatch Events) rule whose target is the SNS topic.
+              </Text>
+              <TextInput
+                label="Custom action ARN"
+                placeholder="arn:aws:securityhub:us-east-1:123456789012:action/custom/SendToVigil"
+                value={actionArn}
+                onChange={(e) => setActionArn(e.currentTarget.value)}
+              />
+              <Code
+                block
+                mt="xs"
+                aria-label="Event pattern"
+                className="break-anywhere"
+                style={{ whiteSpace: 'pre-wrap' }}
+              >
+                {pattern}
+              </Code>
+              <CopyButton value={pattern}>
+                {({ copied, copy }) => (
+                  <Button size="xs" variant="light" mt="xs" onClick={copy}>
+                    {copied ? 'Event pattern copied' : 'Copy event pattern'}
+                  </Button>
+                )}
+              </CopyButton>
+              {allFindings ? (
+                <Text size="sm" mt="sm">
+                  To send every finding Security Hub imports instead (no custom action), use{' '}
+                  <Code className="break-anywhere" style={{ whiteSpace: 'pre-wrap' }}>
+                    {allFindings.replace(/\s+/g, ' ')}
+                  </Code>
+                  .
+                </Text>
+              ) : null}
+            </div>
+            <div>
+              <Title order={3} size="h5">
+                CloudFormation templates
+              </Title>
+              <Text size="sm">
+                Not available yet: create the SNS topic, its HTTPS subscription to the endpoint URL and the
+                EventBridge rule by hand (or with your own template) for now. For sending updates back, create
+                an IAM role whose name starts with VigilSecurityHubRole, trusted with the external ID shown on
+                the integration's page.
+              </Text>
+            </div>
+          </Stack>
+        </Accordion.Panel>
+      </Accordion.Item>
+    </Accordion>
+  );
+}
+
+function AddIntegration({ team }: { team: TeamDetail }) {
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  const teams = useTeams();
+  const [search, setSearch] = useState('');
+  const [type, setType] = useState<string | null>(null);
+  const [name, setName] = useState('');
+  const [assignee, setAssignee] = useState<string | null>(null);
+  const [saved, setSaved] = useState<Integration | null>(null);
+  const matches = CATALOG.filter((c) => c.name.toLowerCase().includes(search.trim().toLowerCase()));
+  const chosen = CATALOG.find((c) => c.type === type);
+
+  const create = useMutation({
+    mutationFn: () =>
+      data<Integration>(
+        api.POST('/v2/integrations', {
+          body: {
+            type: chosen?.type ?? 'AmazonSecurityHub',
+            name: name.trim(),
+            ownerTeam: { id: team.id },
+            ...(assignee ? { assigneeTeam: { id: assignee } } : {}),
+          },
+        }),
+      ),
+    onSuccess: (integration) => {
+      setSaved(integration);
+      void queryClient.invalidateQueries({ queryKey: ['integrations'] });
+    },
+  });
+  const turnOn = useMutation({
+    mutationFn: (id: string) =>
+      data<Integration>(api.POST('/v2/integrations/{id}/enable', { params: { path: { id } } })),
+    onSuccess: (integration) => {
+      notifications.show({ color: 'teal', message: `${integration.name} is on.` });
+      void queryClient.invalidateQueries({ queryKey: ['integrations'] });
+      void navigate(`/integrations/${integration.id}`);
+    },
+  });
+
+  return (
+    <Stack>
+      <Title order={2} size="h3">
+        Add integration
+      </Title>
+      <StandardPlanNotice />
+      {!saved ? (
+        <>
+          <TextInput
+            label="Search integrations"
+            description="Run a search and select “Amazon Security Hub”."
+            placeholder="Amazon Security Hub"
+            value={search}
+            onChange={(e) => setSearch(e.currentTarget.value)}
+            type="search"
+          />
+          <Stack gap="xs" role="list" aria-label="Integrations found">
+            {matches.length === 0 ? (
+              <Text c="dimmed" size="sm">
+                No integration matches “{search}”.
+              </Text>
+            ) : (
+              matches.map((c) => (
+                <Card
+                  key={c.type}
+                  withBorder
+                  p={0}
+                  role="listitem"
+                  style={c.type === type ? { borderColor: 'var(--mantine-primary-color-filled)' } : undefined}
+                >
+                  <UnstyledButton
+                    p="sm"
+                    w="100%"
+                    aria-pressed={c.type === type}
+                    onClick={() => {
+                      setType(c.type);
+                      if (!name) setName(c.name);
+                    }}
+                  >
+                    <Text fw={600}>{c.name}</Text>
+                    <Text size="sm" c="dimmed">
+                      {c.description}
+                    </Text>
+                  </UnstyledButton>
+                </Card>
+              ))
+            )}
+          </Stack>
+          {chosen ? (
+            <form
+              onSubmit={(e) => {
+                e.preventDefault();
+                create.mutate();
+              }}
+            >
+              <Stack gap="sm">
+                <TextInput
+                  label="Name"
+                  description="Enter a name for the integration."
+                  required
+                  maxLength={200}
+                  value={name}
+                  onChange={(e) => setName(e.currentTarget.value)}
+                />
+                <Select
+                  label="Assignee team"
+                  description="Optional: a team to receive the alerts from this integration instead of this one."
+                  placeholder={team.name}
+                  clearable
+                  data={(teams.data ?? [])
+                    .filter((t) => t.id !== team.id)
+                    .map((t) => ({ value: t.id, label: t.name }))}
+                  value={assignee}
+                  onChange={setAssignee}
+                />
+                <FormError error={create.error} />
+                <Group>
+                  <Button type="submit" loading={create.isPending}>
+                    Continue
+                  </Button>
+                </Group>
+              </Stack>
+            </form>
+          ) : null}
+        </>
+      ) : (
+        <>
+          <Alert
+            color="teal"
+            title="The integration is saved"
+            styles={{ title: { color: 'var(--mantine-color-text)' } }}
+          >
+            {saved.name} belongs to {team.name}. It is off until you turn it on.
+          </Alert>
+          {saved.type === 'AmazonSecurityHub' ? (
+            <ConfigureSteps integration={saved} />
+          ) : saved.apiKey ? (
+            <CopyField
+              label="API key"
+              value={saved.apiKey}
+              description="Copy it now: Vigil shows it only once."
+            />
+          ) : null}
+          <FormError error={turnOn.error} />
+          <Group>
+            <Button onClick={() => turnOn.mutate(saved.id)} loading={turnOn.isPending}>
+              Turn on integration
+            </Button>
+            <Button variant="subtle" component={Link} to={`/integrations/${saved.id}`}>
+              Leave it off for now
+            </Button>
+          </Group>
+          <Text size="sm" c="dimmed">
+            The rules you create for the integration will work only if you turn on the integration.
+          </Text>
+        </>
+      )}
+    </Stack>
+  );
+}
+
+/** A team's operations page: a left navigation panel and the section chosen in it. */
+export default function TeamPage() {
+  const { id = '' } = useParams();
+  const team = useTeam(id);
+  const { pathname } = useLocation();
+  if (team.isError)
+    return (
+      <ErrorPanel
+        error={team.error}
+        retry={() => void team.refetch()}
+        title="This team could not be loaded"
+      />
+    );
+  if (!team.data) return <Skeleton height={200} aria-label="Loading the team" />;
+  const t = team.data;
+  const base = `/teams/${t.id}`;
+  return (
+    <>
+      <Anchor component={Link} to="/teams" size="sm">
+        ← Teams
+      </Anchor>
+      <PageTitle mt="xs">{t.name}</PageTitle>
+      <Grid gap="lg">
+        <Grid.Col span={{ base: 12, sm: 3 }}>
+          <nav aria-label="Team">
+            <MantineNavLink component={NavLink} to={base} end label="Overview" active={pathname === base} />
+            <MantineNavLink
+              component={NavLink}
+              to={`${base}/integrations`}
+              label="Integrations"
+              active={pathname.startsWith(`${base}/integrations`)}
+            />
+            <MantineNavLink component={NavLink} to="/on-call" label="On-call" />
+          </nav>
+        </Grid.Col>
+        <Grid.Col span={{ base: 12, sm: 9 }}>
+          <Routes>
+            <Route index element={<Overview team={t} />} />
+            <Route path="integrations" element={<IntegrationsList team={t} />} />
+            <Route path="integrations/new" element={<AddIntegration team={t} />} />
+            <Route path="*" element={<Text>There is no such section: choose one on the left.</Text>} />
+          </Routes>
+        </Grid.Col>
+      </Grid>
+    </>
+  );
+}
