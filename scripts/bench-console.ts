@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, newPage, DESKTOP } from '../src/testing/browser.js';
+import { launchBrowser, newPage, signInWithPassword, DESKTOP } from '../src/testing/browser.js';
 import { arg, startBenchApp } from './lib/bench-app.js';
 import { percentile, reportBench, type BenchRow } from './lib/report.js';
 
@@ -76,20 +76,12 @@ async function load(page: Page, path: string, ready: (page: Page) => Promise<unk
   return { ms, bytes };
 }
 
-async function signIn(page: Page): Promise<void> {
-  await page.goto(`${base}/sign-in`);
-  await page.getByRole('textbox', { name: /^Email/ }).fill(ADMIN.email);
-  await page.getByLabel(/^Password/).fill(ADMIN.password);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.getByRole('heading', { name: 'Alerts' }).waitFor();
-}
-
 async function measure(browser: Browser, path: string, ready: (page: Page) => Promise<unknown>) {
   const cold: Load[] = [];
   const warm: Load[] = [];
   for (let i = 0; i < runs; i++) {
     const { context, page } = await newPage(browser, DESKTOP);
-    await signIn(page);
+    await signInWithPassword(page, base, ADMIN.email, ADMIN.password, '/sign-in');
     // The sign-in loaded the console's files into this context's cache: a new context for the cold load.
     const fresh = await browser.newContext({ viewport: DESKTOP, storageState: await context.storageState() });
     const coldPage = await fresh.newPage();

@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import type { OutgoingNotification } from './channel.js';
-import { escapeHtml, FONT, isWebUrl, PRIORITY_COLORS, truncate } from './html.js';
+import { escapeHtml, FONT, isWebUrl, KIND_PREFIX, oneLine, PRIORITY_COLORS, truncate } from './html.js';
 
 /**
  * The notification email: subject, a plain-text part and an HTML part, from an OutgoingNotification
@@ -26,24 +26,6 @@ export const LIMITS = {
   detailKey: 100,
   detailValue: 500,
 } as const;
-
-const SUBJECT_PREFIX: Record<OutgoingNotification['kind'], string> = {
-  'create-alert': '',
-  'acknowledged-alert': 'Acknowledged: ',
-  'closed-alert': 'Closed: ',
-  'add-note': 'Note on ',
-};
-
-/** One line, no control characters: header injection and folding surprises stay out of the subject. */
-function oneLine(value: string): string {
-  return (
-    value
-      // eslint-disable-next-line no-control-regex
-      .replace(/[\u0000-\u001f\u007f]+/g, ' ')
-      .replace(/\s+/g, ' ')
-      .trim()
-  );
-}
 
 function statusOf(alert: OutgoingNotification['alert']): string {
   if (alert.status === 'closed') return 'Closed';
@@ -114,7 +96,7 @@ function detailsOf(alert: OutgoingNotification['alert']): { rows: [string, strin
 export function renderSubject(message: OutgoingNotification): string {
   const { alert } = message;
   const text = truncate(oneLine(alert.message), LIMITS.subjectMessage);
-  return `[Vigil] ${SUBJECT_PREFIX[message.kind]}${alert.priority} #${oneLine(alert.tinyId)}: ${text}`;
+  return `[Vigil] ${KIND_PREFIX[message.kind]}${alert.priority} #${oneLine(alert.tinyId)}: ${text}`;
 }
 
 export function renderText(message: OutgoingNotification): string {

@@ -1,3 +1,4 @@
+import type { NotificationActionType } from '../oncall/model.js';
 /** Small pieces the HTML emails and the action-link pages share. */
 
 /** Escapes text for HTML element content and quoted attribute values. */
@@ -9,6 +10,25 @@ export function escapeHtml(value: string): string {
     .replace(/"/g, '&quot;')
     .replace(/'/g, '&#39;');
 }
+
+/** One line, no control characters: header injection and folding surprises stay out of subjects and titles. */
+export function oneLine(value: string): string {
+  return (
+    value
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+      .replace(/\s+/g, ' ')
+      .trim()
+  );
+}
+
+/** How a subject or a push title starts for each kind of message. */
+export const KIND_PREFIX: Record<NotificationActionType, string> = {
+  'create-alert': '',
+  'acknowledged-alert': 'Acknowledged: ',
+  'closed-alert': 'Closed: ',
+  'add-note': 'Note on ',
+};
 
 /** Cuts text to `max` characters (an ellipsis marks the cut). */
 export function truncate(value: string, max: number): string {

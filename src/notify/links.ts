@@ -1,5 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { errors, jwtVerify } from 'jose';
+import { sharedSecret } from '../db/app-secrets.js';
 import { type Db, isUuid } from '../db/database.js';
 
 /**
@@ -47,18 +48,8 @@ interface LinkPayload {
 }
 
 /** The signing key, created once by whichever process gets there first and read by all of them. */
-export async function loadLinkSecret(db: Db): Promise<Buffer> {
-  await db
-    .insertInto('app_secrets')
-    .values({ name: SECRET_NAME, value: randomBytes(32) })
-    .onConflict((oc) => oc.column('name').doNothing())
-    .execute();
-  const row = await db
-    .selectFrom('app_secrets')
-    .select('value')
-    .where('name', '=', SECRET_NAME)
-    .executeTakeFirstOrThrow();
-  return row.value;
+export function loadLinkSecret(db: Db): Promise<Buffer> {
+  return sharedSecret(db, SECRET_NAME, () => randomBytes(32));
 }
 
 function uuid(id: string, what: string): string {

@@ -68,3 +68,27 @@ export async function scrollsSideways(page: Page): Promise<boolean> {
     'document.documentElement.scrollWidth > document.documentElement.clientWidth + 1',
   ) as Promise<boolean>;
 }
+
+/** Fails with what to do when the browser is missing (a skipped browser test would prove nothing). */
+export async function requireChromium(): Promise<void> {
+  if (!(await chromiumAvailable())) {
+    throw new Error(
+      `Chromium is not at ${CHROMIUM}: install it (apt-get install -y chromium), as .ci/run does, or set VIGIL_TEST_CHROMIUM.`,
+    );
+  }
+}
+
+/** Signs in through the console's own page, as a person does, and waits for the alert list. */
+export async function signInWithPassword(
+  page: Page,
+  baseUrl: string,
+  email: string,
+  password: string,
+  path = '/alerts',
+): Promise<void> {
+  await page.goto(`${baseUrl}${path}`);
+  await page.getByRole('textbox', { name: /^Email/ }).fill(email);
+  await page.getByLabel(/^Password/).fill(password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.getByRole('heading', { name: 'Alerts' }).waitFor();
+}

@@ -4,14 +4,14 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page, Worker } from 'playwright-core';
 import {
   accessibilityProblems,
-  chromiumAvailable,
-  CHROMIUM,
   DESKTOP,
   launchBrowser,
   newPage,
   PHONE,
+  requireChromium,
   screenshot,
   scrollsSideways,
+  signInWithPassword,
 } from '../../src/testing/browser.js';
 import { startFakePushService, type FakePushService } from '../../src/testing/fake-push.js';
 import { startTestServer, waitFor, type Json, type TestServer } from '../../src/testing/harness.js';
@@ -40,12 +40,8 @@ async function call(method: string, path: string, body?: unknown): Promise<Json>
   return res.body;
 }
 
-async function signIn(page: Page): Promise<void> {
-  await page.goto(`${server.url}/alerts`);
-  await page.getByRole('textbox', { name: /^Email/ }).fill(ADMIN.email);
-  await page.getByLabel(/^Password/).fill(ADMIN.password);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.getByRole('heading', { name: 'Alerts' }).waitFor();
+function signIn(page: Page): Promise<void> {
+  return signInWithPassword(page, server.url, ADMIN.email, ADMIN.password);
 }
 
 /** The console's service worker, once it is active (the console registers it on start). */
@@ -67,10 +63,7 @@ async function removeAllDevices(): Promise<void> {
 }
 
 before(async () => {
-  assert.ok(
-    await chromiumAvailable(),
-    `Chromium is not at ${CHROMIUM}: install it (apt-get install -y chromium), as .ci/run does, or set VIGIL_TEST_CHROMIUM.`,
-  );
+  await requireChromium();
   push = await startFakePushService();
   const port = await freePort();
   server = await startTestServer({

@@ -7,14 +7,14 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import {
   accessibilityProblems,
-  chromiumAvailable,
-  CHROMIUM,
   DESKTOP,
   launchBrowser,
   newPage,
   PHONE,
+  requireChromium,
   screenshot,
   scrollsSideways,
+  signInWithPassword,
 } from '../../src/testing/browser.js';
 import { startFakeAws, type FakeAws } from '../../src/testing/fake-aws.js';
 import { startFakeSns, type FakeSns } from '../../src/testing/fake-sns.js';
@@ -58,12 +58,8 @@ async function audit(page: Page, name: string): Promise<void> {
   await screenshot(page, name);
 }
 
-async function signInWithPassword(page: Page, email = ADMIN.email, password = ADMIN.password) {
-  await page.goto(`${server.url}/alerts`);
-  await page.getByRole('textbox', { name: /^Email/ }).fill(email);
-  await page.getByLabel(/^Password/).fill(password);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.getByRole('heading', { name: 'Alerts' }).waitFor();
+function signIn(page: Page): Promise<void> {
+  return signInWithPassword(page, server.url, ADMIN.email, ADMIN.password);
 }
 
 /** Posts an SNS message, signed as SNS signs, to the integration's endpoint URL as SNS does. */
@@ -154,10 +150,7 @@ async function postFinding(url: string, title: string): Promise<string> {
 }
 
 before(async () => {
-  assert.ok(
-    await chromiumAvailable(),
-    `Chromium is not at ${CHROMIUM}: install it (apt-get install -y chromium), as .ci/run does, or set VIGIL_TEST_CHROMIUM.`,
-  );
+  await requireChromium();
   certDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vigil-console-certs-'));
   signer = await createTestSigningCertificate(certDir);
   sns = await startFakeSns();
@@ -231,7 +224,7 @@ describe('the console in a browser', () => {
   it('takes the seed from "Add integration" to a finding acknowledged, noted and closed in Security Hub', async () => {
     const { context, page } = await newPage(browser, DESKTOP);
     try {
-      await signInWithPassword(page);
+      await signIn(page);
       await audit(page, 'desktop-alerts-empty');
 
       // The seed's steps, in its words and order.
@@ -388,7 +381,7 @@ describe('the console in a browser', () => {
   it('adds an override by the form and shows it on the timeline', async () => {
     const { context, page } = await newPage(browser, DESKTOP);
     try {
-      await signInWithPassword(page);
+      await signIn(page);
       await page.goto(`${server.url}/on-call`);
       const card = page.getByRole('region', { name: 'Security primary' });
       await card.waitFor();

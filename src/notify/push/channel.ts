@@ -6,6 +6,7 @@ import { pushRepository as repo, type PushSubscriptionRow } from './repository.j
 import { removeGoneSubscription } from './service.js';
 import { vapidKeysLoader, vapidSubject, type VapidKeys } from './vapid.js';
 import { pushRequest } from './web-push.js';
+import { KIND_PREFIX, oneLine, truncate } from '../html.js';
 
 /**
  * Sends `mobile` messages as Web Push (RFC 8030): the payload encrypted for the device (RFC 8291) and the
@@ -40,28 +41,6 @@ const MAX_PAYLOAD_BYTES = 3800;
 const LIMITS = { title: 200, body: 600 };
 const TIMEOUT_MS = 15_000;
 
-const PREFIX: Record<OutgoingNotification['kind'], string> = {
-  'create-alert': '',
-  'acknowledged-alert': 'Acknowledged: ',
-  'closed-alert': 'Closed: ',
-  'add-note': 'Note on ',
-};
-
-function oneLine(value: string): string {
-  return (
-    value
-      // eslint-disable-next-line no-control-regex
-      .replace(/[\u0000-\u001f\u007f]+/g, ' ')
-      .replace(/\s+/g, ' ')
-      .trim()
-  );
-}
-
-function truncate(value: string, max: number): string {
-  const chars = [...value];
-  return chars.length <= max ? value : `${chars.slice(0, max - 1).join('')}…`;
-}
-
 export function payloadOf(message: OutgoingNotification): PushPayload {
   const { alert, links } = message;
   const by = message.actor ? ` by ${oneLine(message.actor)}` : '';
@@ -86,7 +65,10 @@ export function payloadOf(message: OutgoingNotification): PushPayload {
   }
   const open = alert.status === 'open';
   return {
-    title: truncate(`[${alert.priority}] ${PREFIX[message.kind]}${oneLine(alert.message)}`, LIMITS.title),
+    title: truncate(
+      `[${alert.priority}] ${KIND_PREFIX[message.kind]}${oneLine(alert.message)}`,
+      LIMITS.title,
+    ),
     body: truncate(body, LIMITS.body),
     kind: message.kind,
     priority: alert.priority,

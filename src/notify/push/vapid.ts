@@ -1,5 +1,6 @@
 import { createECDH } from 'node:crypto';
 import type { Config } from '../../config.js';
+import { sharedSecret } from '../../db/app-secrets.js';
 import type { Db } from '../../db/database.js';
 
 /**
@@ -39,19 +40,9 @@ export function vapidKeysOf(privateKey: Buffer): VapidKeys {
   };
 }
 
-/** Insert if missing, then read: processes starting together all end up with the row that won. */
+/** The VAPID key pair every process signs with (made by the first that needs it). */
 export async function loadVapidKeys(db: Db): Promise<VapidKeys> {
-  await db
-    .insertInto('app_secrets')
-    .values({ name: SECRET_NAME, value: newPrivateKey() })
-    .onConflict((oc) => oc.column('name').doNothing())
-    .execute();
-  const row = await db
-    .selectFrom('app_secrets')
-    .select('value')
-    .where('name', '=', SECRET_NAME)
-    .executeTakeFirstOrThrow();
-  return vapidKeysOf(row.value);
+  return vapidKeysOf(await sharedSecret(db, SECRET_NAME, newPrivateKey));
 }
 
 /** Loads the keys once per process (again after a failure), starting now. */
