@@ -14,6 +14,9 @@ const TeamPage = lazy(() => import('./pages/TeamPage'));
 const IntegrationPage = lazy(() => import('./pages/IntegrationPage'));
 const OnCallPage = lazy(() => import('./pages/OnCallPage'));
 const DevicesPage = lazy(() => import('./pages/DevicesPage'));
+const PeoplePage = lazy(() => import('./pages/PeoplePage'));
+const PersonPage = lazy(() => import('./pages/PersonPage'));
+const ApiKeysPage = lazy(() => import('./pages/ApiKeysPage'));
 const NotFoundPage = lazy(() => import('./pages/NotFoundPage'));
 
 export const router = createBrowserRouter([
@@ -41,6 +44,9 @@ export const router = createBrowserRouter([
       { path: '/on-call', element: <OnCallPage /> },
       { path: '/settings', element: <Navigate to="/settings/devices" replace /> },
       { path: '/settings/devices', element: <DevicesPage /> },
+      { path: '/settings/api-keys', element: <ApiKeysPage /> },
+      { path: '/people', element: <PeoplePage /> },
+      { path: '/people/:id', element: <PersonPage /> },
       { path: '*', element: <NotFoundPage /> },
     ],
   },

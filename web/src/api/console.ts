@@ -58,7 +58,7 @@ export const consoleApi = {
   setPassword: async (body: { token: string; password: string }) =>
     signedIn(await call<Session>(api.POST('/api/console/password', { body }))),
   invite: (body: { email: string; fullName: string; role: Role }) =>
-    call<{ userId: string }>(api.POST('/api/console/invitations', { body })),
+    call<{ userId: string; emailed: boolean; link?: string }>(api.POST('/api/console/invitations', { body })),
   ssoProviders: async () =>
     (await call<{ providers: SsoProvider[] }>(api.GET('/api/console/sso/providers'))).providers,
 };

@@ -86,12 +86,127 @@ export interface User {
   username: string;
   fullName: string;
   role: { id: string; name: string };
+  blocked?: boolean;
+  createdAt?: string;
 }
 
 export interface Escalation {
   id: string;
   name: string;
   ownerTeam?: { id: string; name: string };
+}
+
+export type EscalationCondition = 'if-not-acked' | 'if-not-closed';
+
+/** src/oncall/escalations/service.ts presentRecipient */
+export interface EscalationRecipient {
+  type: 'user' | 'team' | 'schedule';
+  id: string;
+  name?: string | null;
+  username?: string | null;
+}
+
+export interface EscalationRule {
+  condition: EscalationCondition;
+  notifyType: 'default' | 'next' | 'previous' | 'users' | 'admins' | 'all';
+  delay: { timeAmount: number; timeUnit: 'minutes' };
+  recipient: EscalationRecipient;
+}
+
+/** src/oncall/escalations/service.ts presentEscalation */
+export interface EscalationDetail extends Escalation {
+  description?: string | null;
+  rules: EscalationRule[];
+  repeat?: {
+    waitInterval: number;
+    count: number;
+    resetRecipientStates: boolean;
+    closeAlertAfterAll?: boolean;
+  };
+}
+
+export interface Condition {
+  field: string;
+  key?: string;
+  not: boolean;
+  operation: string;
+  expectedValue: string;
+  order: number;
+}
+
+export interface Criteria {
+  type: 'match-all' | 'match-all-conditions' | 'match-any-condition';
+  conditions?: Condition[];
+}
+
+export interface TimeWindow {
+  startDay?: string;
+  startHour: number;
+  startMin: number;
+  endDay?: string;
+  endHour: number;
+  endMin: number;
+}
+
+/** src/oncall/routing/service.ts presentRoutingRule, syntheticDefaultRule */
+export interface RoutingRule {
+  id: string;
+  name: string;
+  isDefault: boolean;
+  order: number;
+  criteria: Criteria;
+  timezone: string;
+  timeRestriction?: {
+    type: 'time-of-day' | 'weekday-and-time-of-day';
+    restriction?: TimeWindow;
+    restrictions?: TimeWindow[];
+  };
+  notify:
+    | { type: 'none' | 'team-members' }
+    | { type: 'escalation' | 'schedule'; id: string | null; name: string | null };
+}
+
+export type ContactMethod = 'email' | 'sms' | 'voice' | 'mobile';
+
+/** src/oncall/people/routes.ts presentContact */
+export interface Contact {
+  id: string;
+  method: ContactMethod;
+  to: string;
+  status: { enabled: boolean };
+}
+
+/** src/oncall/people/routes.ts presentRuleSummary */
+export interface NotificationRuleSummary {
+  id: string;
+  name: string;
+  actionType: 'create-alert' | 'acknowledged-alert' | 'closed-alert' | 'add-note';
+  order: number;
+  enabled: boolean;
+}
+
+export interface NotificationStep {
+  id: string;
+  contact: { method: ContactMethod; to: string } | null;
+  sendAfter: { timeAmount: number; timeUnit: 'minutes' };
+  enabled: boolean;
+}
+
+/** src/oncall/people/routes.ts presentRule */
+export interface NotificationRule extends NotificationRuleSummary {
+  criteria: Criteria;
+  steps: NotificationStep[];
+}
+
+/** src/accounts/routes.ts (GET /v2/api-keys) */
+export interface ApiKey {
+  id: string;
+  name: string;
+  userId: string | null;
+  createdAt: string;
+  lastUsedAt?: string | null;
+  /** Only in the answer that made it. */
+  key?: string;
 }
 
 export type SecurityHubEventType = 'imported' | 'custom-action' | 'insight-results' | 'imported-v2';

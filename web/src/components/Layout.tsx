@@ -22,13 +22,15 @@ import { NavLink, Outlet, useNavigate } from 'react-router';
 import { messageOf } from '../api/client';
 import { consoleApi } from '../api/console';
 import { useLiveAlerts } from '../live';
-import { FullPageLoader, useSession } from '../session';
+import { FullPageLoader, isAdmin, useSession } from '../session';
 import { BellIcon, MoonIcon, SunIcon } from './icons';
 
 const NAV = [
   { to: '/alerts', label: 'Alerts' },
   { to: '/teams', label: 'Teams' },
   { to: '/on-call', label: 'On-call' },
+  { to: '/people', label: 'People' },
+  { to: '/settings/api-keys', label: 'API keys', adminOnly: true },
 ];
 
 function ColorSchemeMenu() {
@@ -61,7 +63,8 @@ function ColorSchemeMenu() {
 }
 
 function NavLinks({ onNavigate }: { onNavigate?: () => void }) {
-  return NAV.map((item) => (
+  const admin = isAdmin(useSession());
+  return NAV.filter((item) => admin || !item.adminOnly).map((item) => (
     <Button
       key={item.to}
       component={NavLink}

@@ -24,14 +24,16 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, NavLink, Route, Routes, useLocation, useNavigate, useParams } from 'react-router';
 import { api, data } from '../api/client';
-import { consoleApi, type Role } from '../api/console';
 import type { Integration, TeamDetail } from '../api/types';
 import { CopyField } from '../components/CopyField';
 import { ErrorPanel } from '../components/ErrorPanel';
 import { FormError } from '../components/FormError';
+import { InviteForm } from '../components/InviteForm';
 import { PageTitle } from '../components/PageTitle';
 import { isAdmin, useSession } from '../session';
 import { useTeams } from '../lib/teams';
+import { EscalationsSection } from './team/EscalationsSection';
+import { RoutingSection } from './team/RoutingSection';
 
 export const TYPE_LABELS: Record<string, string> = {
   AmazonSecurityHub: 'Amazon Security Hub',
@@ -85,79 +87,22 @@ function useTeam(id: string) {
   });
 }
 
-function InviteForm({ teamId }: { teamId: string }) {
-  const queryClient = useQueryClient();
-  const [form, setForm] = useState({ email: '', fullName: '', role: 'user' as Role });
-  const invite = useMutation({
-    mutationFn: async () => {
-      const { userId } = await consoleApi.invite({
-        email: form.email.trim(),
-        fullName: form.fullName.trim(),
-        role: form.role,
-      });
-      await data(
-        api.POST('/v2/teams/{identifier}/members', {
-          params: { path: { identifier: teamId }, query: { identifierType: 'id' } },
-          body: { user: { id: userId }, role: 'user' },
-        }),
-      );
-    },
-    onSuccess: () => {
-      notifications.show({ color: 'teal', message: `Invitation sent to ${form.email}.` });
-      setForm({ email: '', fullName: '', role: 'user' });
-      void queryClient.invalidateQueries({ queryKey: ['team', teamId] });
-    },
-  });
+/** Invites a person and makes them a member of the team. */
+function InviteToTeam({ teamId }: { teamId: string }) {
   return (
-    <form
-      onSubmit={(e) => {
-        e.preventDefault();
-        invite.mutate();
-      }}
-    >
-      <Stack gap="xs">
-        <Title order={3} size="h5">
-          Invite a person to this team
-        </Title>
-        <Group grow wrap="wrap" align="flex-start">
-          <TextInput
-            label="Email"
-            type="email"
-            required
-            value={form.email}
-            onChange={(e) => setForm({ ...form, email: e.currentTarget.value })}
-            miw={200}
-          />
-          <TextInput
-            label="Full name"
-            required
-            value={form.fullName}
-            onChange={(e) => setForm({ ...form, fullName: e.currentTarget.value })}
-            miw={200}
-          />
-          <Select
-            label="Role in the organization"
-            data={[
-              { value: 'user', label: 'User' },
-              { value: 'admin', label: 'Admin' },
-            ]}
-            value={form.role}
-            allowDeselect={false}
-            onChange={(v) => setForm({ ...form, role: (v ?? 'user') as Role })}
-            miw={160}
-          />
-        </Group>
-        <FormError error={invite.error} />
-        <Group>
-          <Button type="submit" loading={invite.isPending}>
-            Send invitation
-          </Button>
-        </Group>
-        <Text size="xs" c="dimmed">
-          They receive an email with a link to set their password.
-        </Text>
-      </Stack>
-    </form>
+    <InviteForm
+      heading="Invite a person to this team"
+      headingOrder={3}
+      refresh={['team', teamId]}
+      afterInvite={(userId) =>
+        data(
+          api.POST('/v2/teams/{identifier}/members', {
+            params: { path: { identifier: teamId }, query: { identifierType: 'id' } },
+            body: { user: { id: userId }, role: 'user' },
+          }),
+        )
+      }
+    />
   );
 }
 
@@ -190,7 +135,7 @@ function Overview({ team }: { team: TeamDetail }) {
       )}
       {isAdmin(session) ? (
         <Card withBorder>
-          <InviteForm teamId={team.id} />
+          <InviteToTeam teamId={team.id} />
         </Card>
       ) : null}
     </Stack>
@@ -546,6 +491,18 @@ export default function TeamPage() {
               label="Integrations"
               active={pathname.startsWith(`${base}/integrations`)}
             />
+            <MantineNavLink
+              component={NavLink}
+              to={`${base}/escalations`}
+              label="Escalations"
+              active={pathname.startsWith(`${base}/escalations`)}
+            />
+            <MantineNavLink
+              component={NavLink}
+              to={`${base}/routing`}
+              label="Routing rules"
+              active={pathname.startsWith(`${base}/routing`)}
+            />
             <MantineNavLink component={NavLink} to="/on-call" label="On-call" />
           </nav>
         </Grid.Col>
@@ -554,6 +511,8 @@ export default function TeamPage() {
             <Route index element={<Overview team={t} />} />
             <Route path="integrations" element={<IntegrationsList team={t} />} />
             <Route path="integrations/new" element={<AddIntegration team={t} />} />
+            <Route path="escalations" element={<EscalationsSection team={t} />} />
+            <Route path="routing" element={<RoutingSection team={t} />} />
             <Route path="*" element={<Text>There is no such section: choose one on the left.</Text>} />
           </Routes>
         </Grid.Col>

@@ -1,0 +1,102 @@
+import { Button, Group, NativeSelect, Stack, Text, TextInput, Title } from '@mantine/core';
+import { notifications } from '@mantine/notifications';
+import { useMutation, useQueryClient, type QueryKey } from '@tanstack/react-query';
+import { useState } from 'react';
+import { consoleApi, type Role } from '../api/console';
+import { ROLE_OPTIONS } from '../lib/oncall';
+import { FormError } from './FormError';
+
+/**
+ * Invites a person by email (POST /api/console/invitations). `afterInvite` does what else the page
+ * needs with the new person (adding them to a team) before the form says it is done. When Vigil could
+ * not send the email, the admin is shown the link to hand over.
+ */
+export function InviteForm({
+  heading,
+  headingId,
+  headingOrder,
+  afterInvite,
+  refresh,
+}: {
+  heading: string;
+  headingId?: string;
+  headingOrder: 2 | 3;
+  afterInvite?: (userId: string) => Promise<unknown>;
+  /** The query to read again once the person is added. */
+  refresh: QueryKey;
+}) {
+  const queryClient = useQueryClient();
+  const [form, setForm] = useState({ email: '', fullName: '', role: 'user' as Role });
+  const invite = useMutation({
+    mutationFn: async () => {
+      const answer = await consoleApi.invite({
+        email: form.email.trim(),
+        fullName: form.fullName.trim(),
+        role: form.role,
+      });
+      await afterInvite?.(answer.userId);
+      return answer;
+    },
+    onSuccess: (answer) => {
+      notifications.show(
+        answer.link
+          ? {
+              color: 'yellow',
+              autoClose: false,
+              title: `${form.email} is added, but the email could not be sent`,
+              message: `Give them this link to set their password (it works once, for 7 days): ${answer.link}`,
+            }
+          : { color: 'teal', message: `Invitation sent to ${form.email}.` },
+      );
+      setForm({ email: '', fullName: '', role: 'user' });
+      void queryClient.invalidateQueries({ queryKey: refresh });
+    },
+  });
+  return (
+    <form
+      onSubmit={(e) => {
+        e.preventDefault();
+        invite.mutate();
+      }}
+    >
+      <Stack gap="xs">
+        <Title order={headingOrder} size={headingOrder === 2 ? 'h4' : 'h5'} id={headingId}>
+          {heading}
+        </Title>
+        <Group grow wrap="wrap" align="flex-start">
+          <TextInput
+            label="Email"
+            type="email"
+            required
+            value={form.email}
+            onChange={(e) => setForm({ ...form, email: e.currentTarget.value })}
+            miw={200}
+          />
+          <TextInput
+            label="Full name"
+            required
+            value={form.fullName}
+            onChange={(e) => setForm({ ...form, fullName: e.currentTarget.value })}
+            miw={200}
+          />
+          <NativeSelect
+            label="Role in the organization"
+            data={ROLE_OPTIONS}
+            value={form.role}
+            onChange={(e) => setForm({ ...form, role: e.currentTarget.value as Role })}
+            miw={160}
+          />
+        </Group>
+        <FormError error={invite.error} />
+        <Group>
+          <Button type="submit" loading={invite.isPending}>
+            Send invitation
+          </Button>
+        </Group>
+        <Text size="xs" c="dimmed">
+          They receive an email with a link to set their password.
+        </Text>
+      </Stack>
+    </form>
+  );
+}

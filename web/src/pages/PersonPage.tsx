@@ -1,0 +1,469 @@
+import {
+  Anchor,
+  Badge,
+  Button,
+  Card,
+  Group,
+  NativeSelect,
+  NumberInput,
+  Skeleton,
+  Stack,
+  Text,
+  TextInput,
+  Title,
+} from '@mantine/core';
+import { notifications } from '@mantine/notifications';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { Link, useParams } from 'react-router';
+import { api, data } from '../api/client';
+import type { Contact, ContactMethod, NotificationRule, NotificationRuleSummary, User } from '../api/types';
+import { ConfirmButton } from '../components/ConfirmButton';
+import { ErrorPanel } from '../components/ErrorPanel';
+import { FormError } from '../components/FormError';
+import { PageTitle } from '../components/PageTitle';
+import { ROLE_OPTIONS } from '../lib/oncall';
+import { isAdmin, useSession } from '../session';
+
+const METHOD_LABELS: Record<ContactMethod, string> = {
+  email: 'Email',
+  sms: 'SMS',
+  voice: 'Voice call',
+  mobile: 'Mobile push',
+};
+
+const ACTION_LABELS: Record<NotificationRuleSummary['actionType'], string> = {
+  'create-alert': 'When an alert is created',
+  'acknowledged-alert': 'When an alert is acknowledged',
+  'closed-alert': 'When an alert is closed',
+  'add-note': 'When a note is added',
+};
+
+function contactLabel(c: { method: ContactMethod; to: string }): string {
+  return c.method === 'mobile' ? `${METHOD_LABELS.mobile} (a device)` : `${METHOD_LABELS[c.method]} ${c.to}`;
+}
+
+function RoleForm({ user }: { user: User }) {
+  const queryClient = useQueryClient();
+  const current = user.role.name.toLowerCase();
+  const [role, setRole] = useState(current);
+  const save = useMutation({
+    mutationFn: () =>
+      data(
+        api.PATCH('/v2/users/{identifier}', {
+          params: { path: { identifier: user.id } },
+          body: { role: { name: role as 'user' | 'admin' } },
+        }),
+      ),
+    onSuccess: () => {
+      notifications.show({ color: 'teal', message: `${user.username} is now ${role}.` });
+      void queryClient.invalidateQueries({ queryKey: ['users'] });
+      void queryClient.invalidateQueries({ queryKey: ['user', user.id] });
+    },
+  });
+  if (current === 'owner')
+    return <Text size="sm">Role: Owner (the organization's owner keeps every right).</Text>;
+  return (
+    <form
+      onSubmit={(e) => {
+        e.preventDefault();
+        save.mutate();
+      }}
+    >
+      <Group align="flex-end" gap="xs" wrap="wrap">
+        <NativeSelect
+          label="Role in the organization"
+          data={ROLE_OPTIONS}
+          value={role}
+          onChange={(e) => setRole(e.currentTarget.value)}
+        />
+        <Button type="submit" variant="default" loading={save.isPending} disabled={role === current}>
+          Change role
+        </Button>
+      </Group>
+      <FormError error={save.error} />
+    </form>
+  );
+}
+
+function ContactsSection({ user, contacts }: { user: User; contacts: Contact[] }) {
+  const queryClient = useQueryClient();
+  const [method, setMethod] = useState<ContactMethod>('email');
+  const [to, setTo] = useState('');
+  const identifier = user.id;
+  const refresh = () => {
+    void queryClient.invalidateQueries({ queryKey: ['contacts', identifier] });
+    void queryClient.invalidateQueries({ queryKey: ['notification-rules', identifier] });
+  };
+  const add = useMutation({
+    mutationFn: () =>
+      data(
+        api.POST('/v2/users/{identifier}/contacts', {
+          params: { path: { identifier } },
+          body: { method, to: to.trim() },
+        }),
+      ),
+    onSuccess: () => {
+      notifications.show({ color: 'teal', message: `${METHOD_LABELS[method]} ${to.trim()} is added.` });
+      setTo('');
+      refresh();
+    },
+  });
+  const toggle = useMutation({
+    mutationFn: (c: Contact) =>
+      c.status.enabled
+        ? data(
+            api.POST('/v2/users/{identifier}/contacts/{contactId}/disable', {
+              params: { path: { identifier, contactId: c.id } },
+            }),
+          )
+        : data(
+            api.POST('/v2/users/{identifier}/contacts/{contactId}/enable', {
+              params: { path: { identifier, contactId: c.id } },
+            }),
+          ),
+    onSuccess: refresh,
+  });
+  const remove = useMutation({
+    mutationFn: (c: Contact) =>
+      data(
+        api.DELETE('/v2/users/{identifier}/contacts/{contactId}', {
+          params: { path: { identifier, contactId: c.id } },
+        }),
+      ),
+    onSuccess: (_, c) => {
+      notifications.show({ color: 'teal', message: `${contactLabel(c)} is deleted.` });
+      refresh();
+    },
+  });
+  return (
+    <Stack gap="sm" component="section" aria-labelledby="contacts">
+      <Title order={2} size="h3" id="contacts">
+        Contact methods
+      </Title>
+      <FormError error={toggle.error ?? remove.error} />
+      {contacts.length === 0 ? <Text c="dimmed">No contact method yet: add one below.</Text> : null}
+      <Stack component="ul" gap="xs" p={0} m={0} style={{ listStyle: 'none' }} aria-label="Contact methods">
+        {contacts.map((c) => (
+          <Card key={c.id} withBorder p="sm" component="li">
+            <Group justify="space-between" wrap="wrap" gap="xs">
+              <div style={{ minWidth: 0 }}>
+                <Text size="sm" fw={600}>
+                  {METHOD_LABELS[c.method]}
+                </Text>
+                <Text size="sm" className="break-anywhere">
+                  {c.method === 'mobile' ? 'A device subscribed to push notifications' : c.to}
+                </Text>
+              </div>
+              <Badge color={c.status.enabled ? 'teal' : 'gray'} variant="dot">
+                {c.status.enabled ? 'On' : 'Off'}
+              </Badge>
+            </Group>
+            {c.method === 'mobile' ? (
+              <Text size="xs" c="dimmed" mt="xs">
+                Made by a device: manage it in{' '}
+                <Anchor component={Link} to="/settings/devices" size="xs" underline="always">
+                  Notifications on this device
+                </Anchor>
+                .
+              </Text>
+            ) : (
+              <Group gap="xs" mt="xs">
+                <Button
+                  size="xs"
+                  variant="default"
+                  onClick={() => toggle.mutate(c)}
+                  loading={toggle.isPending && toggle.variables.id === c.id}
+                  aria-label={`${c.status.enabled ? 'Turn off' : 'Turn on'} ${contactLabel(c)}`}
+                >
+                  {c.status.enabled ? 'Turn off' : 'Turn on'}
+                </Button>
+                <ConfirmButton
+                  label="Delete"
+                  ariaLabel={`Delete ${contactLabel(c)}`}
+                  question={`Delete ${contactLabel(c)} and the steps that use it?`}
+                  confirmLabel="Delete contact"
+                  loading={remove.isPending}
+                  onConfirm={() => remove.mutate(c)}
+                />
+              </Group>
+            )}
+          </Card>
+        ))}
+      </Stack>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          add.mutate();
+        }}
+      >
+        <Stack gap="xs">
+          <Title order={3} size="h5">
+            Add a contact method
+          </Title>
+          <Group grow wrap="wrap" align="flex-start">
+            <NativeSelect
+              label="Method"
+              data={[
+                { value: 'email', label: METHOD_LABELS.email },
+                { value: 'sms', label: METHOD_LABELS.sms },
+                { value: 'voice', label: METHOD_LABELS.voice },
+              ]}
+              value={method}
+              onChange={(e) => setMethod(e.currentTarget.value as ContactMethod)}
+              miw={140}
+            />
+            <TextInput
+              label={method === 'email' ? 'Email address' : 'Phone number'}
+              description={method === 'email' ? undefined : 'With the country code, such as +44 7700 900123'}
+              type={method === 'email' ? 'email' : 'tel'}
+              required
+              value={to}
+              onChange={(e) => setTo(e.currentTarget.value)}
+              miw={200}
+            />
+          </Group>
+          <FormError error={add.error} />
+          <Group>
+            <Button type="submit" loading={add.isPending}>
+              Add contact method
+            </Button>
+          </Group>
+          <Text size="xs" c="dimmed">
+            Mobile push comes from each device that turns on{' '}
+            <Anchor component={Link} to="/settings/devices" size="xs" underline="always">
+              Notifications on this device
+            </Anchor>
+            .
+          </Text>
+        </Stack>
+      </form>
+    </Stack>
+  );
+}
+
+function RuleCard({
+  user,
+  summary,
+  contacts,
+}: {
+  user: User;
+  summary: NotificationRuleSummary;
+  contacts: Contact[];
+}) {
+  const queryClient = useQueryClient();
+  const identifier = user.id;
+  const path = { identifier, ruleId: summary.id };
+  const rule = useQuery({
+    queryKey: ['notification-rules', identifier, summary.id],
+    queryFn: () =>
+      data<NotificationRule>(
+        api.GET('/v2/users/{identifier}/notification-rules/{ruleId}', { params: { path } }),
+      ),
+  });
+  const usable = contacts.filter((c) => c.status.enabled);
+  const [contactId, setContactId] = useState('');
+  const [delay, setDelay] = useState<number>(0);
+  const chosen = usable.find((c) => c.id === contactId) ?? usable[0];
+  const refresh = () => void queryClient.invalidateQueries({ queryKey: ['notification-rules', identifier] });
+  const toggle = useMutation({
+    mutationFn: () =>
+      summary.enabled
+        ? data(api.POST('/v2/users/{identifier}/notification-rules/{ruleId}/disable', { params: { path } }))
+        : data(api.POST('/v2/users/{identifier}/notification-rules/{ruleId}/enable', { params: { path } })),
+    onSuccess: refresh,
+  });
+  const addStep = useMutation({
+    mutationFn: () => {
+      if (!chosen) throw new Error('Add a contact method first, then choose it here.');
+      return data(
+        api.POST('/v2/users/{identifier}/notification-rules/{ruleId}/steps', {
+          params: { path },
+          body: {
+            contact: { method: chosen.method, to: chosen.to },
+            sendAfter: { timeAmount: delay, timeUnit: 'minutes' },
+          },
+        }),
+      );
+    },
+    onSuccess: () => {
+      notifications.show({ color: 'teal', message: `A step is added to ${summary.name}.` });
+      refresh();
+    },
+  });
+  const removeStep = useMutation({
+    mutationFn: (stepId: string) =>
+      data(
+        api.DELETE('/v2/users/{identifier}/notification-rules/{ruleId}/steps/{stepId}', {
+          params: { path: { ...path, stepId } },
+        }),
+      ),
+    onSuccess: refresh,
+  });
+  const headingId = `rule-${summary.id}`;
+  return (
+    <Card withBorder component="section" aria-labelledby={headingId}>
+      <Group justify="space-between" wrap="wrap" gap="xs">
+        <Title order={3} size="h4" id={headingId} className="break-anywhere">
+          {summary.name}
+        </Title>
+        <Badge color={summary.enabled ? 'teal' : 'gray'} variant="dot">
+          {summary.enabled ? 'On' : 'Off'}
+        </Badge>
+      </Group>
+      <Text size="sm" c="dimmed">
+        {ACTION_LABELS[summary.actionType]}
+      </Text>
+      <Group gap="xs" my="xs">
+        <Button size="xs" variant="default" loading={toggle.isPending} onClick={() => toggle.mutate()}>
+          {summary.enabled ? 'Turn off rule' : 'Turn on rule'}
+        </Button>
+      </Group>
+      <FormError error={toggle.error ?? removeStep.error} />
+      {rule.isError ? (
+        <ErrorPanel error={rule.error} retry={() => void rule.refetch()} />
+      ) : !rule.data ? (
+        <Skeleton height={40} />
+      ) : rule.data.steps.length === 0 ? (
+        <Text size="sm" c="dimmed">
+          No steps: this rule notifies nobody. Add one below.
+        </Text>
+      ) : (
+        <Stack component="ol" gap={4} pl="md" m={0} aria-label={`Steps of ${summary.name}`}>
+          {rule.data.steps.map((s) => {
+            const what = s.contact ? contactLabel(s.contact) : 'a deleted contact method';
+            const text = `After ${s.sendAfter.timeAmount} min: ${what}${s.enabled ? '' : ' (off)'}`;
+            return (
+              <li key={s.id}>
+                <Group gap="xs" wrap="wrap">
+                  <Text size="sm" className="break-anywhere">
+                    {text}
+                  </Text>
+                  <Button
+                    size="compact-xs"
+                    variant="subtle"
+                    color="red"
+                    onClick={() => removeStep.mutate(s.id)}
+                    loading={removeStep.isPending && removeStep.variables === s.id}
+                    aria-label={`Delete step: ${text}`}
+                  >
+                    Delete step
+                  </Button>
+                </Group>
+              </li>
+            );
+          })}
+        </Stack>
+      )}
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          addStep.mutate();
+        }}
+      >
+        <Group align="flex-end" gap="xs" wrap="wrap" mt="sm">
+          <NativeSelect
+            label="Contact method"
+            data={
+              usable.length > 0
+                ? usable.map((c) => ({ value: c.id, label: contactLabel(c) }))
+                : [{ value: '', label: 'No contact method turned on' }]
+            }
+            value={chosen?.id ?? ''}
+            onChange={(e) => setContactId(e.currentTarget.value)}
+            miw={200}
+          />
+          <NumberInput
+            label="After (minutes)"
+            min={0}
+            max={10080}
+            allowDecimal={false}
+            value={delay}
+            onChange={(v) => setDelay(typeof v === 'number' ? v : Number(v) || 0)}
+            w={140}
+          />
+          <Button type="submit" variant="light" loading={addStep.isPending} disabled={!chosen}>
+            Add step
+          </Button>
+        </Group>
+        <FormError error={addStep.error} />
+      </form>
+    </Card>
+  );
+}
+
+/** A person: their role, contact methods and notification rules. */
+export default function PersonPage() {
+  const { id = '' } = useParams();
+  const session = useSession();
+  const admin = isAdmin(session);
+  const user = useQuery({
+    queryKey: ['user', id],
+    queryFn: () => data<User>(api.GET('/v2/users/{identifier}', { params: { path: { identifier: id } } })),
+  });
+  const contacts = useQuery({
+    queryKey: ['contacts', id],
+    queryFn: () =>
+      data<Contact[]>(api.GET('/v2/users/{identifier}/contacts', { params: { path: { identifier: id } } })),
+  });
+  const rules = useQuery({
+    queryKey: ['notification-rules', id],
+    queryFn: () =>
+      data<NotificationRuleSummary[]>(
+        api.GET('/v2/users/{identifier}/notification-rules', { params: { path: { identifier: id } } }),
+      ),
+  });
+  if (user.isError)
+    return (
+      <ErrorPanel
+        error={user.error}
+        retry={() => void user.refetch()}
+        title="This person could not be loaded"
+      />
+    );
+  if (!user.data) return <Skeleton height={200} aria-label="Loading the person" />;
+  const u = user.data;
+  return (
+    <>
+      {admin ? (
+        <Anchor component={Link} to="/people" size="sm">
+          ← People
+        </Anchor>
+      ) : null}
+      <PageTitle mt="xs">{u.fullName || u.username}</PageTitle>
+      <Stack gap="xl">
+        <Stack gap={4}>
+          <Text size="sm" className="break-anywhere">
+            {u.username}
+          </Text>
+          {admin && u.id !== session.user.id ? (
+            <RoleForm user={u} />
+          ) : (
+            <Text size="sm">Role: {u.role.name}</Text>
+          )}
+        </Stack>
+        {contacts.isError ? (
+          <ErrorPanel error={contacts.error} retry={() => void contacts.refetch()} />
+        ) : !contacts.data ? (
+          <Skeleton height={80} />
+        ) : (
+          <ContactsSection user={u} contacts={contacts.data} />
+        )}
+        <Stack gap="sm" component="section" aria-labelledby="notification-rules">
+          <Title order={2} size="h3" id="notification-rules">
+            Notification rules
+          </Title>
+          {rules.isError ? (
+            <ErrorPanel error={rules.error} retry={() => void rules.refetch()} />
+          ) : !rules.data || !contacts.data ? (
+            <Skeleton height={80} />
+          ) : rules.data.length === 0 ? (
+            <Text c="dimmed">No notification rule: nothing reaches {u.username}.</Text>
+          ) : (
+            rules.data.map((r) => <RuleCard key={r.id} user={u} summary={r} contacts={contacts.data} />)
+          )}
+        </Stack>
+      </Stack>
+    </>
+  );
+}

@@ -1,0 +1,424 @@
+import {
+  Alert,
+  Button,
+  Card,
+  Fieldset,
+  Group,
+  NativeSelect,
+  NumberInput,
+  Skeleton,
+  Stack,
+  Text,
+  TextInput,
+  Title,
+} from '@mantine/core';
+import { notifications } from '@mantine/notifications';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { api, data } from '../../api/client';
+import type {
+  EscalationCondition,
+  EscalationDetail,
+  EscalationRecipient,
+  EscalationRule,
+  TeamDetail,
+} from '../../api/types';
+import { ErrorPanel } from '../../components/ErrorPanel';
+import { FormError } from '../../components/FormError';
+import { useTeams } from '../../lib/teams';
+import { useEscalations, useSchedules, useUsers } from '../../lib/oncall';
+
+const CONDITIONS: { value: EscalationCondition; label: string }[] = [
+  { value: 'if-not-acked', label: 'If not acknowledged' },
+  { value: 'if-not-closed', label: 'If not closed' },
+];
+
+interface DraftRule {
+  key: number;
+  condition: EscalationCondition;
+  delay: number;
+  /** "user:<id>", "team:<id>" or "schedule:<id>". */
+  recipient: string;
+  notifyType: EscalationRule['notifyType'];
+}
+
+let nextKey = 1;
+
+function draftOf(rule: EscalationRule): DraftRule {
+  return {
+    key: nextKey++,
+    condition: rule.condition,
+    delay: rule.delay.timeAmount,
+    recipient: `${rule.recipient.type}:${rule.recipient.id}`,
+    notifyType: rule.notifyType,
+  };
+}
+
+/** The rules as the API takes them; a recipient changed to another kind gets that kind's default. */
+function bodyOf(rules: DraftRule[]) {
+  return rules.map((r) => {
+    const [type = 'user', id = ''] = r.recipient.split(/:(.*)/s) as [EscalationRecipient['type'], string];
+    const notifyType =
+      type === 'user'
+        ? 'default'
+        : type === 'schedule' && !['default', 'next', 'previous'].includes(r.notifyType)
+          ? 'default'
+          : type === 'team' && !['default', 'all', 'users', 'admins'].includes(r.notifyType)
+            ? 'default'
+            : r.notifyType;
+    return {
+      condition: r.condition,
+      notifyType,
+      delay: { timeAmount: r.delay, timeUnit: 'minutes' as const },
+      recipient: { type, id },
+    };
+  });
+}
+
+function recipientLabel(r: EscalationRecipient): string {
+  const name = r.type === 'user' ? r.username : r.name;
+  return name ?? `${r.type} ${r.id} (deleted)`;
+}
+
+/** The people, teams and schedules a rule can notify, grouped, for a native select. */
+function useRecipientOptions(policies: EscalationDetail[]) {
+  const users = useUsers();
+  const teams = useTeams();
+  const schedules = useSchedules();
+  const groups = [
+    {
+      group: 'People',
+      items: (users.data ?? []).map((u) => ({ value: `user:${u.id}`, label: u.username })),
+    },
+    {
+      group: 'Teams',
+      items: (teams.data ?? []).map((t) => ({ value: `team:${t.id}`, label: `Team ${t.name}` })),
+    },
+    {
+      group: 'Schedules',
+      items: (schedules.data ?? []).map((s) => ({
+        value: `schedule:${s.id}`,
+        label: `On call in ${s.name}`,
+      })),
+    },
+  ];
+  // A recipient that is no longer listed (deleted, or past the first 100 people) stays choosable.
+  const known = new Set(groups.flatMap((g) => g.items.map((i) => i.value)));
+  const others = new Map<string, string>();
+  for (const p of policies)
+    for (const rule of p.rules) {
+      const value = `${rule.recipient.type}:${rule.recipient.id}`;
+      if (!known.has(value)) others.set(value, recipientLabel(rule.recipient));
+    }
+  if (others.size > 0)
+    groups.push({ group: 'Others', items: [...others].map(([value, label]) => ({ value, label })) });
+  return {
+    groups: groups.filter((g) => g.items.length > 0),
+    first: groups.find((g) => g.items.length > 0)?.items[0]?.value ?? '',
+    loading: users.isPending || teams.isPending || schedules.isPending,
+  };
+}
+
+type RecipientGroups = ReturnType<typeof useRecipientOptions>['groups'];
+
+/** An ordered list of rules: add, remove, move up and down. */
+function RulesEditor({
+  rules,
+  onChange,
+  recipients,
+  firstRecipient,
+}: {
+  rules: DraftRule[];
+  onChange: (rules: DraftRule[]) => void;
+  recipients: RecipientGroups;
+  firstRecipient: string;
+}) {
+  const set = (i: number, patch: Partial<DraftRule>) =>
+    onChange(rules.map((r, j) => (j === i ? { ...r, ...patch } : r)));
+  const move = (i: number, by: number) => {
+    const next = [...rules];
+    const [rule] = next.splice(i, 1);
+    if (rule) next.splice(i + by, 0, rule);
+    onChange(next);
+  };
+  return (
+    <Stack gap="xs">
+      {rules.length === 0 ? (
+        <Text size="sm" c="dimmed">
+          No rules: alerts routed to this policy notify nobody. Select Add rule.
+        </Text>
+      ) : null}
+      {rules.map((rule, i) => {
+        const n = i + 1;
+        return (
+          <Fieldset key={rule.key} legend={`Rule ${n}`} p="sm">
+            <Group grow wrap="wrap" align="flex-start" gap="xs">
+              <NativeSelect
+                label="Condition"
+                data={CONDITIONS}
+                value={rule.condition}
+                onChange={(e) => set(i, { condition: e.currentTarget.value as EscalationCondition })}
+                miw={160}
+              />
+              <NumberInput
+                label="After (minutes)"
+                description="From the start of the escalation"
+                min={0}
+                max={10080}
+                allowDecimal={false}
+                value={rule.delay}
+                onChange={(v) => set(i, { delay: typeof v === 'number' ? v : Number(v) || 0 })}
+                miw={140}
+              />
+              <NativeSelect
+                label="Notify"
+                data={recipients}
+                value={rule.recipient}
+                onChange={(e) => set(i, { recipient: e.currentTarget.value })}
+                miw={180}
+              />
+            </Group>
+            <Group gap="xs" mt="xs">
+              <Button
+                size="xs"
+                variant="default"
+                disabled={i === 0}
+                onClick={() => move(i, -1)}
+                aria-label={`Move rule ${n} up`}
+              >
+                Move up
+              </Button>
+              <Button
+                size="xs"
+                variant="default"
+                disabled={i === rules.length - 1}
+                onClick={() => move(i, 1)}
+                aria-label={`Move rule ${n} down`}
+              >
+                Move down
+              </Button>
+              <Button
+                size="xs"
+                variant="subtle"
+                color="red"
+                onClick={() => onChange(rules.filter((_, j) => j !== i))}
+                aria-label={`Remove rule ${n}`}
+              >
+                Remove
+              </Button>
+            </Group>
+          </Fieldset>
+        );
+      })}
+      <Group>
+        <Button
+          size="xs"
+          variant="light"
+          disabled={!firstRecipient || rules.length >= 20}
+          onClick={() =>
+            onChange([
+              ...rules,
+              {
+                key: nextKey++,
+                condition: 'if-not-acked',
+                delay: rules.at(-1)?.delay ?? 0,
+                recipient: firstRecipient,
+                notifyType: 'default',
+              },
+            ])
+          }
+        >
+          Add rule
+        </Button>
+      </Group>
+      <Text size="xs" c="dimmed">
+        Rules run in this order. Each delay counts from the start of the escalation, so a rule cannot wait
+        less than the one before it.
+      </Text>
+    </Stack>
+  );
+}
+
+function PolicyCard({
+  policy,
+  recipients,
+  firstRecipient,
+}: {
+  policy: EscalationDetail;
+  recipients: RecipientGroups;
+  firstRecipient: string;
+}) {
+  const queryClient = useQueryClient();
+  const [rules, setRules] = useState(() => policy.rules.map(draftOf));
+  const [confirming, setConfirming] = useState(false);
+  const path = { identifier: policy.id };
+  const save = useMutation({
+    mutationFn: () =>
+      data(
+        api.PATCH('/v2/escalations/{identifier}', {
+          params: { path, query: { identifierType: 'id' } },
+          body: { rules: bodyOf(rules) },
+        }),
+      ),
+    onSuccess: () => {
+      notifications.show({ color: 'teal', message: `${policy.name} is saved.` });
+      void queryClient.invalidateQueries({ queryKey: ['escalations'] });
+    },
+  });
+  const remove = useMutation({
+    mutationFn: () =>
+      data(api.DELETE('/v2/escalations/{identifier}', { params: { path, query: { identifierType: 'id' } } })),
+    onSuccess: () => {
+      notifications.show({ color: 'teal', message: `${policy.name} is deleted.` });
+      void queryClient.invalidateQueries({ queryKey: ['escalations'] });
+    },
+  });
+  const headingId = `escalation-${policy.id}`;
+  return (
+    <Card withBorder component="section" aria-labelledby={headingId}>
+      <Title order={3} size="h4" id={headingId} className="break-anywhere" mb="xs">
+        {policy.name}
+      </Title>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          save.mutate();
+        }}
+      >
+        <Stack gap="sm">
+          <RulesEditor
+            rules={rules}
+            onChange={setRules}
+            recipients={recipients}
+            firstRecipient={firstRecipient}
+          />
+          <FormError error={save.error} />
+          <FormError error={remove.error} />
+          {confirming ? (
+            <Alert color="red" title={`Delete ${policy.name}?`}>
+              <Text size="sm">Routing rules that use it must be changed first. This cannot be undone.</Text>
+              <Group gap="xs" mt="xs">
+                <Button size="xs" color="red" loading={remove.isPending} onClick={() => remove.mutate()}>
+                  Delete policy
+                </Button>
+                <Button size="xs" variant="default" onClick={() => setConfirming(false)}>
+                  Keep it
+                </Button>
+              </Group>
+            </Alert>
+          ) : null}
+          <Group gap="xs">
+            <Button type="submit" loading={save.isPending}>
+              Save rules
+            </Button>
+            <Button variant="subtle" color="red" onClick={() => setConfirming(true)} disabled={confirming}>
+              Delete
+            </Button>
+          </Group>
+        </Stack>
+      </form>
+    </Card>
+  );
+}
+
+function NewPolicy({
+  team,
+  recipients,
+  firstRecipient,
+}: {
+  team: TeamDetail;
+  recipients: RecipientGroups;
+  firstRecipient: string;
+}) {
+  const queryClient = useQueryClient();
+  const [name, setName] = useState('');
+  const [rules, setRules] = useState<DraftRule[]>([]);
+  const create = useMutation({
+    mutationFn: () =>
+      data<{ id: string; name: string }>(
+        api.POST('/v2/escalations', {
+          body: { name: name.trim(), ownerTeam: { id: team.id }, rules: bodyOf(rules) },
+        }),
+      ),
+    onSuccess: (made) => {
+      notifications.show({ color: 'teal', message: `${made.name} is created.` });
+      setName('');
+      setRules([]);
+      void queryClient.invalidateQueries({ queryKey: ['escalations'] });
+    },
+  });
+  return (
+    <Card withBorder component="section" aria-labelledby="new-escalation">
+      <Title order={3} size="h4" id="new-escalation" mb="xs">
+        New escalation policy
+      </Title>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          create.mutate();
+        }}
+      >
+        <Stack gap="sm">
+          <TextInput
+            label="Policy name"
+            required
+            maxLength={100}
+            value={name}
+            onChange={(e) => setName(e.currentTarget.value)}
+          />
+          <RulesEditor
+            rules={rules}
+            onChange={setRules}
+            recipients={recipients}
+            firstRecipient={firstRecipient}
+          />
+          <FormError error={create.error} />
+          <Group>
+            <Button type="submit" loading={create.isPending}>
+              Create policy
+            </Button>
+          </Group>
+        </Stack>
+      </form>
+    </Card>
+  );
+}
+
+/** A team's escalation policies: who is notified, in which order, after how long. */
+export function EscalationsSection({ team }: { team: TeamDetail }) {
+  const list = useEscalations();
+  const mine = (list.data ?? []).filter((p) => p.ownerTeam?.id === team.id);
+  const { groups, first, loading } = useRecipientOptions(mine);
+  return (
+    <Stack>
+      <Title order={2} size="h3">
+        Escalations
+      </Title>
+      <Text size="sm" c="dimmed">
+        A routing rule names the policy that an alert of {team.name} follows.
+      </Text>
+      {list.isError ? (
+        <ErrorPanel error={list.error} retry={() => void list.refetch()} />
+      ) : list.isPending || loading ? (
+        <Skeleton height={120} />
+      ) : (
+        <>
+          {mine.length === 0 ? (
+            <Text c="dimmed">This team has no escalation policy yet: create one below.</Text>
+          ) : (
+            mine.map((p) => (
+              <PolicyCard
+                // Saved rules come back as a new list: start again from them.
+                key={`${p.id}:${JSON.stringify(p.rules)}`}
+                policy={p}
+                recipients={groups}
+                firstRecipient={first}
+              />
+            ))
+          )}
+          <NewPolicy team={team} recipients={groups} firstRecipient={first} />
+        </>
+      )}
+    </Stack>
+  );
+}
