@@ -112,6 +112,13 @@ const steps: Step[] = [
       : ['--rounds', '3', '--deliveries', '20', '--findings', '500'],
     timeoutMinutes: quick ? 5 : 15,
   },
+  {
+    name: 'console',
+    reports: ['console'],
+    script: 'bench-console.ts',
+    args: quick ? ['--alerts', '2000', '--runs', '2'] : ['--alerts', '10000', '--runs', '5'],
+    timeoutMinutes: quick ? 5 : 15,
+  },
 ];
 if (hasLatenessBench) {
   steps.push({
