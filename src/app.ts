@@ -47,7 +47,7 @@ import { createActionLinks, loadLinkSecret } from './notify/links.js';
 import { registerActionLinkRoutes } from './notify/routes.js';
 import { createNotificationSender } from './notify/sender.js';
 import { registerPushRoutes } from './notify/push/routes.js';
-import { createPushService } from './notify/push/service.js';
+import { createPushService, PUSH_SERVICE_HOSTS } from './notify/push/service.js';
 import { vapidKeysLoader } from './notify/push/vapid.js';
 import { registerRoutingRoutes } from './oncall/routing/routes.js';
 import { createSchedulesService } from './oncall/schedules/service.js';
@@ -300,7 +300,13 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       const secureCookies = config.publicUrl.startsWith('https:');
       registerSessionRoutes(http, { sessions, secureCookies });
       registerSsoRoutes(http, { sso, secureCookies });
-      registerPushRoutes(http, createPushService(apiDb, vapidKeysLoader(database.db)));
+      registerPushRoutes(
+        http,
+        createPushService(apiDb, vapidKeysLoader(database.db), [
+          ...PUSH_SERVICE_HOSTS,
+          ...config.extraPushServiceHosts,
+        ]),
+      );
       if (alertFeed) registerLiveAlertRoutes(http, alertFeed);
       registerAlertRoutes(http, apiAlerts);
       registerIntegrationRoutes(http, { config, integrations, intake, writeback });

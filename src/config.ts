@@ -14,6 +14,8 @@ export interface Config {
   bootstrapAdmin: { email: string; password: string } | undefined;
   /** A console session ends after this many days without use. */
   sessionIdleDays: number;
+  /** Hosts of push services accepted beside the browsers' own (Web Push endpoints). */
+  extraPushServiceHosts: string[];
   smtpUrl: string | undefined;
   emailFrom: string | undefined;
   snsCertDir: string | undefined;
@@ -111,6 +113,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bootstrapApiKey,
     bootstrapAdmin: adminEmail === undefined ? undefined : { email: adminEmail, password: adminPassword },
     sessionIdleDays: integer(env, 'VIGIL_SESSION_IDLE_DAYS', 14, 1, 365),
+    extraPushServiceHosts: (optional(env, 'VIGIL_PUSH_SERVICE_HOSTS') ?? '')
+      .split(',')
+      .map((host) => host.trim().toLowerCase())
+      .filter((host) => host !== ''),
     smtpUrl: optional(env, 'VIGIL_SMTP_URL'),
     emailFrom: optional(env, 'VIGIL_EMAIL_FROM'),
     snsCertDir: optional(env, 'VIGIL_SNS_CERT_DIR'),

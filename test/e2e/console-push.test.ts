@@ -72,6 +72,8 @@ before(async () => {
       VIGIL_PUBLIC_URL: `http://127.0.0.1:${port}`,
       VIGIL_BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
       VIGIL_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
+      // The local push service.
+      VIGIL_PUSH_SERVICE_HOSTS: '127.0.0.1',
     },
     engineIntervalMs: 100,
   });

@@ -68,7 +68,11 @@ function local(link: string): string {
 
 before(async () => {
   fake = await startFakePushService();
-  server = await startTestServer({ engineIntervalMs: 100 });
+  server = await startTestServer({
+    engineIntervalMs: 100,
+    // The local push service.
+    env: { VIGIL_PUSH_SERVICE_HOSTS: '127.0.0.1' },
+  });
   db = new pg.Client({ connectionString: server.databaseUrl });
   await db.connect();
   patKey = await userWithKey(pat, 'Pat');
@@ -103,6 +107,18 @@ describe('subscribing a device', () => {
     };
     await refuse({ ...sub, endpoint: 'http://push.example.com/x' }, 'endpoint');
     await refuse({ ...sub, endpoint: 'not a url' }, 'endpoint');
+    // Not a push service: a device must not make Vigil POST to any address it can reach.
+    const elsewhere = await server.call(
+      'POST',
+      '/api/console/push/subscriptions',
+      { ...sub, endpoint: 'https://internal.example.com/hook' },
+      samKey,
+    );
+    assert.equal(elsewhere.status, 422);
+    assert.match(
+      elsewhere.body.errors.endpoint,
+      /not a push service Vigil sends to .*VIGIL_PUSH_SERVICE_HOSTS/,
+    );
     await refuse({ ...sub, keys: { ...sub.keys, p256dh: sub.keys.auth } }, 'keys.p256dh');
     // 65 bytes starting 0x04, but not a point on the curve.
     const offCurve = Buffer.alloc(65, 1);

@@ -50,10 +50,28 @@ function isLoopback(hostname: string): boolean {
 }
 
 /**
- * The push service's URL: https (RFC 8030 §8), or http to a loopback host (a push service under test on
- * the same machine). No user or password in it: they would end up in logs.
+ * The push services browsers subscribe with (Chrome and Edge's FCM, Firefox's autopush, Windows, Apple).
+ * Vigil POSTs to a subscription's endpoint, so only these hosts (and their subdomains) are accepted, plus
+ * those an operator adds in VIGIL_PUSH_SERVICE_HOSTS: a device must not be a way to make Vigil send
+ * requests to any address it can reach.
  */
-export function parseEndpoint(value: string): string {
+export const PUSH_SERVICE_HOSTS = [
+  'fcm.googleapis.com',
+  'push.services.mozilla.com',
+  'notify.windows.com',
+  'push.apple.com',
+];
+
+function isAllowedHost(hostname: string, allowed: readonly string[]): boolean {
+  const host = hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  return allowed.some((suffix) => host === suffix || host.endsWith(`.${suffix}`));
+}
+
+/**
+ * The push service's URL: https (RFC 8030 §8), or http to a loopback host (a push service under test on
+ * the same machine), on one of the allowed hosts. No user or password in it: they would end up in logs.
+ */
+export function parseEndpoint(value: string, allowedHosts: readonly string[] = PUSH_SERVICE_HOSTS): string {
   const field = 'endpoint';
   if (value.length > MAX_ENDPOINT_LENGTH) {
     throw invalidField(field, `must be at most ${MAX_ENDPOINT_LENGTH} characters.`);
@@ -68,6 +86,12 @@ export function parseEndpoint(value: string): string {
     throw invalidField(field, 'must be an https URL (push services are reached over HTTPS only).');
   }
   if (url.username || url.password) throw invalidField(field, 'must not carry a user name or password.');
+  if (!isAllowedHost(url.hostname, allowedHosts)) {
+    throw invalidField(
+      field,
+      `is on ${url.hostname}, which is not a push service Vigil sends to (${allowedHosts.join(', ')}): an operator can add it with VIGIL_PUSH_SERVICE_HOSTS.`,
+    );
+  }
   return url.toString();
 }
 
@@ -151,7 +175,11 @@ async function addToFirstRule(tx: Queryable, userId: string, contactId: string):
   await peopleRepository.updateRule(tx, first.id, { steps });
 }
 
-export function createPushService(db: Db, vapidKeys: () => Promise<VapidKeys>) {
+export function createPushService(
+  db: Db,
+  vapidKeys: () => Promise<VapidKeys>,
+  allowedHosts: readonly string[] = PUSH_SERVICE_HOSTS,
+) {
   function personOf(p: Principal): string {
     if (!p.userId) {
       throw forbidden(
@@ -162,7 +190,7 @@ export function createPushService(db: Db, vapidKeys: () => Promise<VapidKeys>) {
   }
 
   async function subscribeOnce(userId: string, input: SubscribeInput): Promise<PushSubscriptionRow> {
-    const endpoint = parseEndpoint(input.endpoint);
+    const endpoint = parseEndpoint(input.endpoint, allowedHosts);
     const p256dh = parseP256dh(input.keys.p256dh);
     const auth = parseAuth(input.keys.auth);
     const deviceName = deviceNameOf(input.deviceName);
