@@ -92,3 +92,22 @@ export async function signInWithPassword(
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.getByRole('heading', { name: 'Alerts' }).waitFor();
 }
+
+/**
+ * Audits pages as a suite goes (axe-core's serious and critical findings, and a screenshot each), so that
+ * one page's problem does not hide another's: the suite checks `problems()` once at the end.
+ */
+export function pageAudits(screenshotPrefix = '') {
+  const found: Record<string, string[]> = {};
+  return {
+    async audit(page: Page, name: string): Promise<void> {
+      await page.waitForLoadState('networkidle');
+      found[name] = await accessibilityProblems(page);
+      await screenshot(page, `${screenshotPrefix}${name}`);
+    },
+    /** The names of the pages audited so far. */
+    audited: (): string[] => Object.keys(found),
+    /** Each audited page that had a problem, with its problems. */
+    problems: (): [string, string[]][] => Object.entries(found).filter(([, list]) => list.length > 0),
+  };
+}

@@ -47,6 +47,8 @@ export interface TestServer {
   databaseUrl: string;
   /** Calls the API with the bootstrap key (or `key`), returning status and parsed JSON. */
   call(method: string, path: string, body?: unknown, key?: string): Promise<{ status: number; body: Json }>;
+  /** As `call`, for set-up that must succeed: the body of a 2xx, or an error naming the call and its answer. */
+  callOk(method: string, path: string, body?: unknown, key?: string): Promise<Json>;
   /**
    * Waits until the workers have done everything due on the server's clock: for asserting that nothing
    * more happens, without sleeping for a guess of how long "nothing" takes.
@@ -102,27 +104,34 @@ export async function startTestServer(
     engineIntervalMs: options.engineIntervalMs,
   });
   const url = app.url ?? '';
+  const call: TestServer['call'] = async (method, path, body, useKey = key) => {
+    const headers: Record<string, string> = { authorization: `GenieKey ${useKey}` };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const response = await fetch(url + path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    let parsed: Json = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: response.status, body: parsed };
+  };
   return {
     app,
     url,
     key,
     databaseUrl,
-    async call(method, path, body, useKey = key) {
-      const headers: Record<string, string> = { authorization: `GenieKey ${useKey}` };
-      if (body !== undefined) headers['content-type'] = 'application/json';
-      const response = await fetch(url + path, {
-        method,
-        headers,
-        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-      });
-      const text = await response.text();
-      let parsed: Json = text;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        // not JSON: keep the text
-      }
-      return { status: response.status, body: parsed };
+    call,
+    async callOk(method, path, body, useKey = key) {
+      const answer = await call(method, path, body, useKey);
+      if (answer.status >= 300)
+        throw new Error(`${method} ${path} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+      return answer.body;
     },
     idle: (timeoutMs) => waitForIdle(app.context.db, options.clock ?? systemClock, timeoutMs),
     stop: () => app.stop(),

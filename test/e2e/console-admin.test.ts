@@ -2,13 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import {
-  accessibilityProblems,
   DESKTOP,
   launchBrowser,
   newPage,
+  pageAudits,
   PHONE,
   requireChromium,
-  screenshot,
   scrollsSideways,
   signInWithPassword,
 } from '../../src/testing/browser.js';
@@ -29,22 +28,14 @@ let server: TestServer;
 let browser: Browser;
 let teamId: string;
 let adminId: string;
-const accessibility: Record<string, string[]> = {};
-
-async function audit(page: Page, name: string): Promise<void> {
-  await page.waitForLoadState('networkidle');
-  accessibility[name] = await accessibilityProblems(page);
-  await screenshot(page, `admin-${name}`);
-}
+const { audit, audited, problems } = pageAudits('admin-');
 
 function signIn(page: Page): Promise<void> {
   return signInWithPassword(page, server.url, ADMIN.email, ADMIN.password);
 }
 
-async function made(method: string, path: string, body?: unknown) {
-  const answer = await server.call(method, path, body);
-  assert.ok(answer.status < 300, `${method} ${path}: ${answer.status} ${JSON.stringify(answer.body)}`);
-  return answer.body;
+function made(method: string, path: string, body?: unknown) {
+  return server.callOk(method, path, body);
 }
 
 before(async () => {
@@ -270,8 +261,7 @@ describe('the console’s administration pages', () => {
   });
 
   it('found no serious accessibility problem on any page audited', () => {
-    const problems = Object.entries(accessibility).filter(([, found]) => found.length > 0);
-    assert.ok(Object.keys(accessibility).length >= 10, `audited: ${Object.keys(accessibility).join(', ')}`);
-    assert.deepEqual(problems, []);
+    assert.ok(audited().length >= 10, `audited: ${audited().join(', ')}`);
+    assert.deepEqual(problems(), []);
   });
 });

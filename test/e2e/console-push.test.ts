@@ -34,10 +34,8 @@ let push: FakePushService;
 let browser: Browser;
 let publicKey: string;
 
-async function call(method: string, path: string, body?: unknown): Promise<Json> {
-  const res = await server.call(method, path, body);
-  assert.ok(res.status < 300, `${method} ${path} answered ${res.status}: ${JSON.stringify(res.body)}`);
-  return res.body;
+function call(method: string, path: string, body?: unknown): Promise<Json> {
+  return server.callOk(method, path, body);
 }
 
 function signIn(page: Page): Promise<void> {

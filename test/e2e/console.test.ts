@@ -10,6 +10,7 @@ import {
   DESKTOP,
   launchBrowser,
   newPage,
+  pageAudits,
   PHONE,
   requireChromium,
   screenshot,
@@ -49,14 +50,7 @@ let certDir: string;
 let signer: { keyPem: string; certUrl: string };
 const roles: Record<string, { externalId: string }> = {};
 const savedEnv = { ...process.env };
-/** Axe's findings per page and viewport, checked at the end so one page's problem does not hide another's. */
-const accessibility: Record<string, string[]> = {};
-
-async function audit(page: Page, name: string): Promise<void> {
-  await page.waitForLoadState('networkidle');
-  accessibility[name] = await accessibilityProblems(page);
-  await screenshot(page, name);
-}
+const { audit, audited, problems } = pageAudits();
 
 function signIn(page: Page): Promise<void> {
   return signInWithPassword(page, server.url, ADMIN.email, ADMIN.password);
@@ -416,12 +410,8 @@ describe('the console in a browser', () => {
         await context.close();
       }
     }
-    const problems = Object.entries(accessibility).filter(([, found]) => found.length > 0);
-    assert.deepEqual(problems, [], 'serious or critical axe-core violations');
-    assert.ok(
-      Object.keys(accessibility).length >= 10,
-      `pages audited: ${Object.keys(accessibility).join(', ')}`,
-    );
+    assert.deepEqual(problems(), [], 'serious or critical axe-core violations');
+    assert.ok(audited().length >= 10, `pages audited: ${audited().join(', ')}`);
   });
 });
 
