@@ -1,4 +1,4 @@
-import { StringEnum } from '../http/schemas.js';
+import { StringEnum, TeamIdentifierQuery, teamIdentifierTypeOf } from '../http/schemas.js';
 import { Type } from 'typebox';
 import type { UserRow } from '../db/schema.js';
 import { envelope, principalOf, type HttpApp } from '../http/server.js';
@@ -15,9 +15,6 @@ const UserRefSchema = Type.Object({
 });
 const TeamRole = StringEnum(['admin', 'user']);
 const Member = Type.Object({ user: UserRefSchema, role: Type.Optional(TeamRole) });
-const TeamIdentifierQuery = Type.Object({
-  identifierType: StringEnum(['id', 'name'], { default: 'id' }),
-});
 const TimeZone = Type.String({ minLength: 1, maxLength: 64 });
 
 function isTimeZone(zone: string): boolean {
@@ -215,7 +212,7 @@ export function registerAccountRoutes(app: HttpApp, accounts: AccountsService): 
       const { team, members } = await accounts.getTeam(
         principalOf(request),
         request.params.identifier,
-        request.query.identifierType,
+        teamIdentifierTypeOf(request.query),
       );
       return envelope(request, {
         data: {
@@ -247,7 +244,7 @@ export function registerAccountRoutes(app: HttpApp, accounts: AccountsService): 
       const team = await accounts.updateTeam(
         principalOf(request),
         request.params.identifier,
-        request.query.identifierType,
+        teamIdentifierTypeOf(request.query),
         request.body,
       );
       return envelope(request, { result: 'Updated', data: { id: team.id, name: team.name } });
@@ -268,7 +265,7 @@ export function registerAccountRoutes(app: HttpApp, accounts: AccountsService): 
       await accounts.deleteTeam(
         principalOf(request),
         request.params.identifier,
-        request.query.identifierType,
+        teamIdentifierTypeOf(request.query),
       );
       return envelope(request, { result: 'Deleted' });
     },
@@ -289,7 +286,7 @@ export function registerAccountRoutes(app: HttpApp, accounts: AccountsService): 
       const { team } = await accounts.addTeamMember(
         principalOf(request),
         request.params.identifier,
-        request.query.identifierType,
+        teamIdentifierTypeOf(request.query),
         request.body.user,
         request.body.role ?? 'user',
       );
@@ -314,7 +311,7 @@ export function registerAccountRoutes(app: HttpApp, accounts: AccountsService): 
       await accounts.removeTeamMember(
         principalOf(request),
         request.params.identifier,
-        request.query.identifierType,
+        teamIdentifierTypeOf(request.query),
         request.params.memberIdentifier,
       );
       return envelope(request, { result: 'Removed' });

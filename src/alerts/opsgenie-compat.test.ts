@@ -122,4 +122,114 @@ describe('an Opsgenie client, unchanged', () => {
     const alert = await raw('GET', '/v2/alerts/empty-ack?identifierType=alias');
     assert.equal(alert.body.data.acknowledged, true);
   });
+
+  it('answers paths with a trailing slash as the SDK for npm sends them', async () => {
+    const create = await raw('POST', '/v2/alerts/', JSON.stringify({ message: 'slash', alias: 'slash-1' }));
+    assert.equal(create.status, 202, JSON.stringify(create.body));
+    const list = await raw('GET', `/v2/alerts/?query=${encodeURIComponent('alias:slash-1')}`);
+    assert.equal(list.status, 200, JSON.stringify(list.body));
+    assert.equal(list.body.data.length, 1);
+    const one = await raw('GET', '/v2/alerts/slash-1/?identifierType=alias');
+    assert.equal(one.body.data.message, 'slash');
+    // An alias up to its limit (512) is a path parameter too, percent-encoded.
+    const alias = `é${'a'.repeat(511)}`;
+    await raw('POST', '/v2/alerts', JSON.stringify({ message: 'long alias', alias }));
+    const long = await raw('GET', `/v2/alerts/${encodeURIComponent(alias)}?identifierType=alias`);
+    assert.equal(long.status, 200, JSON.stringify(long.body));
+    assert.equal(long.body.data.alias, alias);
+  });
+
+  it('deletes with the empty Content-Type Go clients send, and ignores fields it does not know', async () => {
+    const user = await raw(
+      'POST',
+      '/v2/users',
+      JSON.stringify({
+        username: 'go-sdk@example.com',
+        fullName: 'Go',
+        role: { name: 'User' },
+        UserIdentifier: '',
+      }),
+    );
+    assert.equal(user.status, 201, JSON.stringify(user.body));
+    const escalation = await raw(
+      'POST',
+      '/v2/escalations',
+      JSON.stringify({
+        name: 'Go escalation',
+        rules: [
+          {
+            condition: 'if-not-acked',
+            notifyType: 'default',
+            delay: { timeAmount: 5, TimeUnit: 'minutes' },
+            recipient: { type: 'user', username: 'go-sdk@example.com', Id: '' },
+          },
+        ],
+        TeamIdentifierType: 'name',
+      }),
+    );
+    assert.equal(escalation.status, 201, JSON.stringify(escalation.body));
+    const got = await raw('GET', `/v2/escalations/${escalation.body.data.id}`);
+    assert.equal(got.body.data.rules[0].delay.timeAmount, 5);
+    assert.equal('TeamIdentifierType' in got.body.data, false);
+
+    // Go's http.NewRequest("DELETE", url, nil) with the header set to "" (as the Go SDK does).
+    const deleted = await fetch(`${server.url}/v2/escalations/${escalation.body.data.id}`, {
+      method: 'DELETE',
+      headers: { Authorization: `GenieKey ${server.key}`, 'Content-Type': '' },
+    });
+    assert.equal(deleted.status, 200, await deleted.text());
+    assert.equal((await raw('GET', `/v2/escalations/${escalation.body.data.id}`)).status, 404);
+  });
+
+  it('reads teamIdentifierType on team members, and sorts by report and integration fields', async () => {
+    await raw(
+      'POST',
+      '/v2/users',
+      JSON.stringify({ username: 'member@example.com', fullName: 'M', role: { name: 'User' } }),
+    );
+    assert.equal((await raw('POST', '/v2/teams', JSON.stringify({ name: 'Members' }))).status, 201);
+    const added = await raw(
+      'POST',
+      '/v2/teams/Members/members?teamIdentifierType=name',
+      JSON.stringify({ user: { username: 'member@example.com' }, role: 'admin' }),
+    );
+    assert.equal(added.status, 200, JSON.stringify(added.body));
+    const team = await raw('GET', '/v2/teams/Members?identifierType=name');
+    assert.deepEqual(
+      team.body.data.members.map((m: Json) => [m.user.username, m.role]),
+      [['member@example.com', 'admin']],
+    );
+    for (const sort of [
+      'report.ackTime',
+      'report.closeTime',
+      'report.acknowledgedBy',
+      'report.closedBy',
+      'integration.name',
+      'integration.type',
+    ]) {
+      const list = await raw('GET', `/v2/alerts?sort=${sort}&order=asc`);
+      assert.equal(list.status, 200, `${sort}: ${JSON.stringify(list.body)}`);
+    }
+  });
+
+  it('keeps an alert over the limits, cut, with the whole text in details and a line on its log', async () => {
+    const message = `Long message ${'m'.repeat(200)} end`;
+    const tags = [...Array.from({ length: 22 }, (_, i) => `tag${i}`), `long-${'t'.repeat(60)}`];
+    const create = await raw('POST', '/v2/alerts', JSON.stringify({ message, alias: 'over-limits', tags }));
+    assert.equal(create.status, 202, JSON.stringify(create.body));
+    const alert = (await raw('GET', '/v2/alerts/over-limits?identifierType=alias')).body.data;
+    assert.equal(Array.from(alert.message as string).length, 130);
+    assert.ok((alert.message as string).endsWith('…'));
+    assert.equal(alert.details.fullMessage, message);
+    assert.equal(alert.tags.length, 20);
+    assert.deepEqual((alert.details.tagsOverLimits as string).split(', ').sort(), [
+      `long-${'t'.repeat(60)}`,
+      'tag20',
+      'tag21',
+    ]);
+    const logs = (await raw('GET', `/v2/alerts/${alert.id}/logs`)).body.data
+      .map((l: Json) => l.log)
+      .join('\n');
+    assert.match(logs, /over Opsgenie's limits, and kept: the message was cut to 130 characters/);
+  });
 });

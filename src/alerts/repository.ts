@@ -70,6 +70,13 @@ export const SORT_COLUMNS = {
   source: 'source',
   owner: 'owner',
   priority: 'priority',
+  // Opsgenie's report and integration fields, which its clients sort by too.
+  'integration.name': 'integration_name',
+  'integration.type': 'integration_type',
+  'report.ackTime': 'ack_time',
+  'report.closeTime': 'close_time',
+  'report.acknowledgedBy': 'acknowledged_by',
+  'report.closedBy': 'closed_by',
 } as const;
 export type SortField = keyof typeof SORT_COLUMNS;
 

@@ -34,13 +34,14 @@ const Meta = {
 
 export const CreateAlertBody = Type.Object(
   {
-    message: Type.String({ minLength: 1, maxLength: 130 }),
+    // Over Opsgenie's limits (130; 20 tags and 10 actions of 50) the alert is kept and cut (limits.ts).
+    message: Type.String({ minLength: 1, maxLength: 15000 }),
     alias: Type.Optional(Type.String({ maxLength: 512 })),
     description: Type.Optional(Type.String({ maxLength: 15000 })),
     responders: Type.Optional(Type.Array(Responder, { maxItems: 50 })),
     visibleTo: Type.Optional(Type.Array(Responder, { maxItems: 50 })),
-    actions: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 50 }), { maxItems: 10 })),
-    tags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 50 }), { maxItems: 20 })),
+    actions: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 1000 }), { maxItems: 100 })),
+    tags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 1000 }), { maxItems: 200 })),
     details: Type.Optional(Details),
     entity: Type.Optional(Type.String({ maxLength: 512 })),
     priority: Type.Optional(PrioritySchema),

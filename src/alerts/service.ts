@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { fitAlertLimits } from './limits.js';
 import { sql } from 'kysely';
 import type { Principal } from '../accounts/service.js';
 import { accountsRepository } from '../accounts/repository.js';
@@ -137,6 +138,8 @@ function createStatement(
     source: string;
   },
 ): CreateStatement {
+  const fitted = fitAlertLimits(input);
+  input = fitted.input;
   const { actor, source } = made;
   const id = randomUUID();
   const note = input.note?.trim() ? input.note : null;
@@ -163,7 +166,11 @@ function createStatement(
     },
     requestId,
     owner: actor.name,
-    createdLog: `Alert created via ${via} by ${actor.name}`,
+    createdLog:
+      `Alert created via ${via} by ${actor.name}` +
+      (fitted.changes.length > 0
+        ? `. It was over Opsgenie's limits, and kept: ${fitted.changes.join('; ')}`
+        : ''),
     deduplicatedLog: `Alert deduplicated: ${actor.name} sent it again; count is now `,
     note,
     noteLog: note ? `Note added by ${actor.name}: ${note}` : null,

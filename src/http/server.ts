@@ -163,6 +163,11 @@ function integrationRefusal(
   return undefined;
 }
 
+function hasBody(headers: FastifyRequest['headers']): boolean {
+  const length = headers['content-length'];
+  return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
 export async function buildHttpApp(ctx: AppContext, log: Logger): Promise<HttpApp> {
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
@@ -173,7 +178,9 @@ export async function buildHttpApp(ctx: AppContext, log: Logger): Promise<HttpAp
     logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
     trustProxy: true,
     ajv: {
-      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true },
+      // Opsgenie ignores fields it does not know (its Go SDK and Terraform provider send some of their own):
+      // an unknown field is dropped, not refused.
+      customOptions: { removeAdditional: true, coerceTypes: 'array', useDefaults: true, allErrors: true },
       // RFC 3339 allows a leap second (23:59:60), which JavaScript cannot represent: a date-time must also
       // be an instant Date understands, or a handler would meet an Invalid Date.
       onCreate: (ajv) => {
@@ -184,11 +191,23 @@ export async function buildHttpApp(ctx: AppContext, log: Logger): Promise<HttpAp
       },
     },
     return503OnClosing: true,
+    routerOptions: {
+      // Opsgenie answers /v2/alerts/ as /v2/alerts, and its npm SDK puts a slash after every path.
+      ignoreTrailingSlash: true,
+      // An alias may be 512 characters and a heartbeat's name 200, and they are path parameters
+      // (GET /v2/alerts/{alias}?identifierType=alias): room for them percent-encoded.
+      maxParamLength: 2048,
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorateRequest('startedAt', 0);
   app.addHook('onRequest', async (request) => {
     request.startedAt = performance.now();
+    // Go's HTTP clients (Opsgenie's Go SDK, its Terraform provider) send `Content-Type:` empty on a
+    // DELETE without a body: there is nothing to parse, so there is no type to refuse.
+    if (request.headers['content-type']?.trim() === '' && !hasBody(request.headers)) {
+      delete request.headers['content-type'];
+    }
   });
 
   // Opsgenie clients post actions with an empty body; treat it as {} rather than refusing it.

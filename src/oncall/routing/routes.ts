@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { StringEnum } from '../../http/schemas.js';
+import { StringEnum, TeamIdentifierQuery, teamIdentifierTypeOf } from '../../http/schemas.js';
 import { envelope, principalOf, type HttpApp } from '../../http/server.js';
 import { CriteriaSchema } from '../conditions.js';
 import { TimeRestrictionSchema } from '../time-restriction-input.js';
@@ -59,24 +59,15 @@ const RuleParams = Type.Object({
   identifier: Type.String({ minLength: 1, maxLength: 100 }),
   ruleId: Type.String({ minLength: 1, maxLength: 100, description: 'A rule id, or "default".' }),
 });
-const TeamQuery = Type.Object({
-  teamIdentifierType: Type.Optional(StringEnum(['id', 'name'])),
-  identifierType: Type.Optional(StringEnum(['id', 'name'], { description: 'Same as teamIdentifierType.' })),
-});
 
 const LIST_DESCRIPTION =
   'The rules in the order they are tried, the default rule last (isDefault). A team that has not set a default rule shows {"id": "default", "isDefault": true, "notify": {"type": "team-members"}}: when no rule applies, every member of the team is notified at once. Set it with PUT .../routing-rules/default.';
 
-type IdentifierType = 'id' | 'name';
-
 function teamOf(request: {
   params: { identifier: string };
-  query: { teamIdentifierType?: IdentifierType; identifierType?: IdentifierType };
+  query: Parameters<typeof teamIdentifierTypeOf>[0];
 }): TeamIdentifier {
-  return {
-    identifier: request.params.identifier,
-    by: request.query.teamIdentifierType ?? request.query.identifierType ?? 'id',
-  };
+  return { identifier: request.params.identifier, by: teamIdentifierTypeOf(request.query) };
 }
 
 export function registerRoutingRoutes(app: HttpApp, routing: RoutingService): void {
@@ -89,7 +80,7 @@ export function registerRoutingRoutes(app: HttpApp, routing: RoutingService): vo
         tags: ['routing rules'],
         summary: 'Add a routing rule to a team (team or organization admins)',
         params: TeamParams,
-        querystring: TeamQuery,
+        querystring: TeamIdentifierQuery,
         body: CreateBody,
       },
     },
@@ -109,7 +100,7 @@ export function registerRoutingRoutes(app: HttpApp, routing: RoutingService): vo
         summary: "A team's routing rules",
         description: LIST_DESCRIPTION,
         params: TeamParams,
-        querystring: TeamQuery,
+        querystring: TeamIdentifierQuery,
       },
     },
     async (request) => envelope(request, { data: await routing.list(principalOf(request), teamOf(request)) }),
@@ -124,7 +115,7 @@ export function registerRoutingRoutes(app: HttpApp, routing: RoutingService): vo
         description:
           'Creates the default rule if the team has none yet. Without one, every member of the team is notified at once.',
         params: TeamParams,
-        querystring: TeamQuery,
+        querystring: TeamIdentifierQuery,
         body: Type.Object({ name: Type.Optional(ruleName), notify: Notify }, { additionalProperties: false }),
       },
     },
@@ -141,7 +132,7 @@ export function registerRoutingRoutes(app: HttpApp, routing: RoutingService): vo
         tags: ['routing rules'],
         summary: 'A routing rule ("default" for the default rule)',
         params: RuleParams,
-        querystring: TeamQuery,
+        querystring: TeamIdentifierQuery,
       },
     },
     async (request) =>
@@ -157,7 +148,7 @@ export function registerRoutingRoutes(app: HttpApp, routing: RoutingService): vo
         tags: ['routing rules'],
         summary: 'Update a routing rule (of the default rule, only name and notify)',
         params: RuleParams,
-        querystring: TeamQuery,
+        querystring: TeamIdentifierQuery,
         body: UpdateBody,
       },
     },
@@ -179,7 +170,7 @@ export function registerRoutingRoutes(app: HttpApp, routing: RoutingService): vo
         tags: ['routing rules'],
         summary: 'Delete a routing rule (not the default rule)',
         params: RuleParams,
-        querystring: TeamQuery,
+        querystring: TeamIdentifierQuery,
       },
     },
     async (request) => {
@@ -195,7 +186,7 @@ export function registerRoutingRoutes(app: HttpApp, routing: RoutingService): vo
         tags: ['routing rules'],
         summary: 'Move a routing rule to another place in the order',
         params: RuleParams,
-        querystring: TeamQuery,
+        querystring: TeamIdentifierQuery,
         body: Type.Object({ order }, { additionalProperties: false }),
       },
     },

@@ -1,0 +1,83 @@
+import type { CreateAlertInput } from './service.js';
+
+/**
+ * Opsgenie's cosmetic limits on an alert: a message of 130 characters, 20 tags of 50, 10 actions of 50.
+ * Opsgenie refuses an alert over them; a pager must not lose a page over its length, so Vigil keeps the
+ * alert, cuts what is over, keeps the whole text in details, and says so on the alert's log.
+ */
+export const ALERT_LIMITS = { message: 130, tags: 20, tag: 50, actions: 10, action: 50 } as const;
+
+/** Where the whole text of what was cut is kept. */
+export const FULL_TEXT_DETAILS = {
+  message: 'fullMessage',
+  tags: 'tagsOverLimits',
+  actions: 'actionsOverLimits',
+} as const;
+
+const DETAIL_MAX = 8000;
+
+/** Cuts to `max` characters (code points: a character is never split), an ellipsis marking the cut. */
+function cut(value: string, max: number): string {
+  const chars = Array.from(value);
+  return chars.length <= max ? value : `${chars.slice(0, max - 1).join('')}…`;
+}
+
+/** "1 tag", "3 tags". */
+function count(n: number, plural: 'tags' | 'actions'): string {
+  return `${n} ${n === 1 ? plural.slice(0, -1) : plural}`;
+}
+
+function length(value: string): number {
+  return Array.from(value).length;
+}
+
+/**
+ * The alert as Opsgenie's limits allow it, and what was changed to get there (a clause each, for the
+ * log); nothing when it fits.
+ */
+export function fitAlertLimits(input: CreateAlertInput): { input: CreateAlertInput; changes: string[] } {
+  const changes: string[] = [];
+  const details: Record<string, string> = { ...(input.details ?? {}) };
+  let { message, tags, actions } = input;
+
+  if (length(message) > ALERT_LIMITS.message) {
+    details[FULL_TEXT_DETAILS.message] = cut(message, DETAIL_MAX);
+    message = cut(message, ALERT_LIMITS.message);
+    changes.push(
+      `the message was cut to ${ALERT_LIMITS.message} characters (all of it is in details.${FULL_TEXT_DETAILS.message})`,
+    );
+  }
+  const fitList = (
+    list: string[] | undefined,
+    most: number,
+    longest: number,
+    what: 'tags' | 'actions',
+  ): string[] | undefined => {
+    if (!list) return list;
+    const unique = [...new Set(list)];
+    const over = unique.slice(0, most).filter((v) => length(v) > longest);
+    const kept = unique.slice(0, most).map((v) => cut(v, longest));
+    const dropped = unique.slice(most);
+    if (over.length === 0 && dropped.length === 0) return list;
+    details[FULL_TEXT_DETAILS[what]] = cut([...over, ...dropped].join(', '), DETAIL_MAX);
+    const parts = [
+      ...(dropped.length > 0 ? [`${count(dropped.length, what)} over ${most} left out`] : []),
+      ...(over.length > 0 ? [`${count(over.length, what)} cut to ${longest} characters`] : []),
+    ];
+    changes.push(`${parts.join(' and ')} (in full in details.${FULL_TEXT_DETAILS[what]})`);
+    return kept;
+  };
+  tags = fitList(tags, ALERT_LIMITS.tags, ALERT_LIMITS.tag, 'tags');
+  actions = fitList(actions, ALERT_LIMITS.actions, ALERT_LIMITS.action, 'actions');
+  if (changes.length === 0) return { input, changes };
+  return {
+    input: {
+      ...input,
+      message,
+      ...(tags ? { tags } : {}),
+      ...(actions ? { actions } : {}),
+      details,
+    },
+    changes,
+  };
+}
