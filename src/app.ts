@@ -42,14 +42,27 @@ import { createRoutingService } from './oncall/routing/service.js';
 import { systemClock, type Clock } from './work/clock.js';
 import { createEscalationEngine, purgeHandledEvents } from './engine/escalation/engine.js';
 import type { NotificationChannel } from './notify/channel.js';
-import { createChannels } from './notify/destinations/registry.js';
+import { createChannels, type Channels } from './notify/destinations/registry.js';
+import { createTwilioInbound } from './notify/twilio/inbound.js';
+import { replyCodesRepository } from './notify/twilio/reply-codes.js';
+import { verificationsRepository } from './notify/verification/repository.js';
+import { registerTwilioRoutes } from './notify/twilio/routes.js';
+import { twilioSettingsOf } from './notify/twilio/settings.js';
+import { registerVerificationRoutes } from './notify/verification/routes.js';
+import { createContactVerification } from './notify/verification/service.js';
 import { createActionLinks, loadLinkSecret } from './notify/links.js';
 import { registerActionLinkRoutes } from './notify/routes.js';
+import { registerSlackRoutes } from './notify/slack/routes.js';
+import { createSlackService } from './notify/slack/service.js';
 import { createNotificationSender } from './notify/sender.js';
 import { registerPushRoutes } from './notify/push/routes.js';
 import { createPushService, PUSH_SERVICE_HOSTS } from './notify/push/service.js';
 import { vapidKeysLoader } from './notify/push/vapid.js';
 import { registerRoutingRoutes } from './oncall/routing/routes.js';
+import { createTeamDeliverySender, teamDestinationsConsumer } from './notify/team-destinations/deliveries.js';
+import { teamDestinationsRepository } from './notify/team-destinations/repository.js';
+import { registerTeamDestinationRoutes } from './notify/team-destinations/routes.js';
+import { createTeamDestinationsService } from './notify/team-destinations/service.js';
 import { createSchedulesService } from './oncall/schedules/service.js';
 import { registerScheduleRoutes } from './oncall/schedules/routes.js';
 
@@ -238,7 +251,13 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
         leaseMs: config.notificationLeaseSeconds * 1000,
       });
       const engine = createEscalationEngine({ db: database.db, log, clock, alerts, signal });
-      const consumers = [...(options.consumers ?? []), writeback.consumer, engine.consumer];
+      const teamDeliveries = createTeamDeliverySender({ db: database.db, log, clock, config });
+      const consumers = [
+        ...(options.consumers ?? []),
+        writeback.consumer,
+        engine.consumer,
+        teamDestinationsConsumer({ db: database.db, clock, signal }),
+      ];
       const workIntegrations = integrationsOn(database.db);
       const dayMs = 24 * 3600_000;
       for (const queue of [
@@ -258,6 +277,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
         engine.queue({ idleMs }),
         notifications.queue({ idleMs }),
         writeback.queue(),
+        teamDeliveries.queue({ idleMs }),
         snoozeEndsQueue(alerts, clock),
         retentionQueue({
           db: database.db,
@@ -274,6 +294,19 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
               purge: (now) => sessions.purge(now),
             },
             { what: 'unfinished single sign-ons', purge: (now) => sso.purge(now) },
+            {
+              what: 'expired verification codes',
+              purge: (now) => verificationsRepository.purge(database.db, now),
+            },
+            { what: 'spent SMS reply codes', purge: () => replyCodesRepository.purge(database.db) },
+            {
+              what: 'team destination deliveries',
+              purge: (now) =>
+                teamDestinationsRepository.purge(
+                  database.db,
+                  new Date(now.getTime() - config.payloadRetentionDays * dayMs),
+                ),
+            },
             {
               what: 'dead alert-event deliveries',
               purge: (now) =>
@@ -310,15 +343,45 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       if (alertFeed) registerLiveAlertRoutes(http, alertFeed);
       registerAlertRoutes(http, apiAlerts);
       registerIntegrationRoutes(http, { config, integrations, intake, writeback });
-      registerPeopleRoutes(http, createPeopleService(apiDb));
+      const people = createPeopleService(apiDb);
+      registerPeopleRoutes(http, people);
+      // Codes and tests go out from the API process at once; its channels are made on first use.
+      let noticeChannels: Channels | undefined;
+      registerVerificationRoutes(
+        http,
+        createContactVerification({
+          db: apiDb,
+          clock,
+          contactToManage: (p, identifier, contactId) => people.contactToManage(p, identifier, contactId),
+          channels: () => {
+            if (!noticeChannels) {
+              const made = createChannels({ config, log, db: apiDb }, options.channels, { quiet: true });
+              channelClosers.push(() => made.close());
+              noticeChannels = made;
+            }
+            return noticeChannels;
+          },
+        }),
+      );
+      registerTwilioRoutes(http, {
+        settings: twilioSettingsOf(config),
+        inbound: createTwilioInbound({ db: apiDb, alerts: apiAlerts, clock, log }),
+        log,
+      });
       registerEscalationRoutes(http, createEscalationsService(apiDb));
       registerRoutingRoutes(http, createRoutingService(apiDb));
       registerScheduleRoutes(http, createSchedulesService(apiDb));
+      registerTeamDestinationRoutes(http, createTeamDestinationsService({ db: apiDb, clock, log, config }));
       registerActionLinkRoutes(http, {
         links,
         alerts: apiAlerts,
         db: apiDb,
         publicUrl: config.publicUrl,
+      });
+      registerSlackRoutes(http, {
+        slack: createSlackService({ db: apiDb, alerts: apiAlerts, config, log }),
+        config,
+        clock,
       });
       await registerConsole(http);
       url = await http.listen({ port: config.port, host: config.host });

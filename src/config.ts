@@ -16,6 +16,10 @@ export interface Config {
   sessionIdleDays: number;
   /** Hosts of push services accepted beside the browsers' own (Web Push endpoints). */
   extraPushServiceHosts: string[];
+  /** Hosts webhook destinations may reach over plain http, private addresses included (VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS). */
+  webhookAllowHttpHosts: string[];
+  /** SMS and voice through Twilio (VIGIL_TWILIO_*), when set. */
+  twilio: { accountSid: string; authToken: string; from: string; apiUrl: string } | undefined;
   smtpUrl: string | undefined;
   emailFrom: string | undefined;
   snsCertDir: string | undefined;
@@ -40,6 +44,8 @@ export interface Config {
   actionLinkTtlHours: number;
   /** PostgreSQL stops any statement of an API request that runs longer than this. */
   apiStatementTimeoutSeconds: number;
+  /** Slack: the app's bot token (xoxb-…), its request signing secret, and the Web API's base URL. */
+  slack: { botToken: string | undefined; signingSecret: string | undefined; apiUrl: string };
 }
 
 export class ConfigError extends Error {
@@ -104,9 +110,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `VIGIL_BOOTSTRAP_ADMIN_PASSWORD is too short: use at least ${MIN_PASSWORD_LENGTH} characters.`,
     );
   }
+  const twilio = twilioConfig(env);
   return {
     port,
     host,
+    twilio,
     databaseUrl,
     dataDir: path.resolve(optional(env, 'VIGIL_DATA_DIR') ?? '.vigil'),
     publicUrl,
@@ -116,6 +124,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     extraPushServiceHosts: (optional(env, 'VIGIL_PUSH_SERVICE_HOSTS') ?? '')
       .split(',')
       .map((host) => host.trim().toLowerCase())
+      .filter((host) => host !== ''),
+    webhookAllowHttpHosts: (optional(env, 'VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS') ?? '')
+      .split(',')
+      .map((host) =>
+        host
+          .trim()
+          .toLowerCase()
+          .replace(/^\[|\]$/g, ''),
+      )
       .filter((host) => host !== ''),
     smtpUrl: optional(env, 'VIGIL_SMTP_URL'),
     emailFrom: optional(env, 'VIGIL_EMAIL_FROM'),
@@ -132,5 +149,60 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimit: integer(env, 'VIGIL_BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024),
     actionLinkTtlHours: integer(env, 'VIGIL_ACTION_LINK_TTL_HOURS', 72, 1, 720),
     apiStatementTimeoutSeconds: integer(env, 'VIGIL_API_STATEMENT_TIMEOUT_SECONDS', 10, 1, 600),
+    slack: slackSettings(env),
   };
+}
+
+function slackSettings(env: NodeJS.ProcessEnv): Config['slack'] {
+  const botToken = optional(env, 'VIGIL_SLACK_BOT_TOKEN');
+  // A user token (xoxp-) would post as that person; an app-level token (xapp-) cannot post at all.
+  if (botToken !== undefined && !/^xoxb-[A-Za-z0-9-]+$/.test(botToken)) {
+    throw new ConfigError(
+      'VIGIL_SLACK_BOT_TOKEN is not a bot token: copy the "Bot User OAuth Token" (xoxb-…) from your Slack app\'s OAuth & Permissions page.',
+    );
+  }
+  const raw = optional(env, 'VIGIL_SLACK_API_URL') ?? 'https://slack.com/api/';
+  let apiUrl: string;
+  try {
+    const parsed = new URL(raw);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('scheme');
+    apiUrl = parsed.toString().replace(/\/*$/, '/');
+  } catch {
+    throw new ConfigError(
+      `VIGIL_SLACK_API_URL=${JSON.stringify(raw)} is not an http(s) URL: leave it unset for https://slack.com/api/.`,
+    );
+  }
+  return { botToken, signingSecret: optional(env, 'VIGIL_SLACK_SIGNING_SECRET'), apiUrl };
+}
+
+function twilioConfig(env: NodeJS.ProcessEnv): Config['twilio'] {
+  const accountSid = optional(env, 'VIGIL_TWILIO_ACCOUNT_SID');
+  const authToken = optional(env, 'VIGIL_TWILIO_AUTH_TOKEN');
+  const from = optional(env, 'VIGIL_TWILIO_FROM');
+  const apiUrl = optional(env, 'VIGIL_TWILIO_API_URL') ?? 'https://api.twilio.com';
+  if (!accountSid && !authToken && !from) return undefined;
+  if (!accountSid || !authToken || !from) {
+    throw new ConfigError(
+      'Set all of VIGIL_TWILIO_ACCOUNT_SID, VIGIL_TWILIO_AUTH_TOKEN and VIGIL_TWILIO_FROM to send SMS and make calls through Twilio, or none of them.',
+    );
+  }
+  if (!/^AC[0-9a-fA-F]{32}$/.test(accountSid)) {
+    throw new ConfigError(
+      `VIGIL_TWILIO_ACCOUNT_SID=${JSON.stringify(accountSid)} is not an Account SID: it is AC followed by 32 hex digits, on the Twilio console's front page.`,
+    );
+  }
+  if (!/^\+[1-9]\d{7,14}$/.test(from) && !/^MG[0-9a-fA-F]{32}$/.test(from)) {
+    throw new ConfigError(
+      `VIGIL_TWILIO_FROM=${JSON.stringify(from)} is neither a phone number in E.164 form (+14155550123) nor a Messaging Service SID (MG…): give the Twilio number Vigil texts and calls from.`,
+    );
+  }
+  try {
+    const url = new URL(apiUrl);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('scheme');
+  } catch {
+    throw new ConfigError(
+      `VIGIL_TWILIO_API_URL=${JSON.stringify(apiUrl)} is not an http(s) URL: leave it unset for https://api.twilio.com.`,
+    );
+  }
+  return { accountSid, authToken, from, apiUrl };
 }

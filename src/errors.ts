@@ -4,7 +4,16 @@
  * and know nothing of HTTP; the API's error handler (http/errors.ts) picks the status for each kind.
  */
 export type DomainErrorKind =
-  'not-found' | 'forbidden' | 'conflict' | 'invalid' | 'unauthenticated' | 'rate-limited';
+  | 'not-found'
+  | 'forbidden'
+  | 'conflict'
+  | 'invalid'
+  | 'unauthenticated'
+  | 'rate-limited'
+  /** What the request needs is not set up in this Vigil (a provider's settings). */
+  | 'unavailable'
+  /** A provider Vigil relayed the request to refused it or could not be reached. */
+  | 'upstream';
 
 export class DomainError extends Error {
   constructor(
@@ -31,6 +40,9 @@ export const conflict = (message: string) => new DomainError('conflict', message
 export const unauthenticated = (message: string) => new DomainError('unauthenticated', message);
 export const rateLimited = (message: string, retryAfterSeconds: number) =>
   new DomainError('rate-limited', message, undefined, retryAfterSeconds);
+
+export const unavailable = (message: string) => new DomainError('unavailable', message);
+export const upstream = (message: string) => new DomainError('upstream', message);
 
 /** Invalid input with a message of its own, and the fields at fault when there are any. */
 export function invalid(message: string, fields?: Record<string, string>): DomainError {

@@ -14,6 +14,9 @@ import * as m0009 from './migrations/0009_destinations.js';
 import * as m0010 from './migrations/0010_event_claim_order.js';
 import * as m0011 from './migrations/0011_console.js';
 import * as m0012 from './migrations/0012_push.js';
+import * as m0013 from './migrations/0013_phones.js';
+import * as m0014 from './migrations/0014_team_destinations.js';
+import * as m0015 from './migrations/0015_slack.js';
 
 /** Every migration, in order. Listed here (not read from disk) so the same code runs from src and dist. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -29,6 +32,9 @@ const MIGRATIONS: Record<string, Migration> = {
   '0010_event_claim_order': m0010,
   '0011_console': m0011,
   '0012_push': m0012,
+  '0013_phones': m0013,
+  '0014_team_destinations': m0014,
+  '0015_slack': m0015,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -280,6 +280,29 @@ export interface ContactMethodsTable {
   address: string;
   enabled: ColumnType<boolean, boolean | undefined, boolean>;
   created_at: CreatedAt;
+  /** Null until a code sent to it was entered (destination types that require it: SMS, voice). */
+  verified_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** What the provider said is wrong with it (it is not paged until verified again). */
+  problem: ColumnType<string | null, string | null | undefined, string | null>;
+  problem_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+export interface ContactVerificationsTable {
+  contact_method_id: string;
+  code_hash: Buffer;
+  sent_at: Date;
+  expires_at: Date;
+  attempts: ColumnType<number, number | undefined, number>;
+}
+
+export interface SmsReplyCodesTable {
+  id: Generated<string>;
+  org_id: string;
+  phone: string;
+  code: number;
+  user_id: string;
+  alert_ids: string[];
+  created_at: Date;
 }
 
 export interface NotificationRulesTable {
@@ -438,6 +461,76 @@ export interface PushSubscriptionsTable {
   contact_method_id: string;
 }
 
+/** The Slack message a `slack` team destination posted for an alert (notify/slack). */
+export interface SlackMessagesTable {
+  destination_id: string;
+  alert_id: string;
+  org_id: string;
+  channel: string;
+  ts: string;
+  /** The alert's first line as posted, kept to edit the message once the alert is deleted. */
+  title: string;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+/** A Slack user who acts as a Vigil user when pressing a button. */
+export interface SlackUserLinksTable {
+  org_id: string;
+  /** '' when an admin linked the user without naming the workspace: any workspace of the bot. */
+  slack_team_id: string;
+  slack_user_id: string;
+  user_id: string;
+  created_at: CreatedAt;
+}
+
+/** A place a team's (or an integration's) alert events go that is not a person (notify/team-destinations). */
+export interface TeamDestinationsTable {
+  id: Generated<string>;
+  org_id: string;
+  /** Exactly one of team_id and integration_id is set. */
+  team_id: string | null;
+  integration_id: string | null;
+  type: string;
+  name: string;
+  /** As the kind's parseConfig returned it (secrets unmasked). */
+  config: ColumnType<Record<string, unknown>, string, string>;
+  enabled: ColumnType<boolean, boolean | undefined, boolean>;
+  disabled_reason: ColumnType<string | null, string | null | undefined, string | null>;
+  disabled_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  failing_since: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  created_at: ColumnType<Date, Date | undefined, never>;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+export type TeamDestinationDeliveryState = 'pending' | 'sending' | 'sent' | 'failed';
+
+/** One alert event for one team destination, and what became of it. */
+export interface TeamDestinationDeliveriesTable {
+  id: Generated<string>;
+  destination_id: string;
+  event_id: string;
+  alert_id: string;
+  event_type: string;
+  event: ColumnType<Record<string, unknown>, string, never>;
+  seq: BigIntColumn;
+  state: ColumnType<
+    TeamDestinationDeliveryState,
+    TeamDestinationDeliveryState | undefined,
+    TeamDestinationDeliveryState
+  >;
+  attempts: ColumnType<number, number | undefined, number>;
+  due_at: Timestamp;
+  lease_until: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  first_attempt_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  last_error: ColumnType<string | null, string | null | undefined, string | null>;
+  response_status: ColumnType<number | null, number | null | undefined, number | null>;
+  response_excerpt: ColumnType<string | null, string | null | undefined, string | null>;
+  sent_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  created_at: ColumnType<Date, Date | undefined, never>;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+
 export interface EngineHandledEventsTable {
   event_id: string;
   handled_at: CreatedAt;
@@ -496,6 +589,8 @@ export interface SsoLoginsTable {
   expires_at: Date;
 }
 
+
+
 export interface Database {
   organization_sso: OrganizationSsoTable;
   sso_logins: SsoLoginsTable;
@@ -504,6 +599,8 @@ export interface Database {
   sign_in_failures: SignInFailuresTable;
   account_tokens: AccountTokensTable;
   contact_methods: ContactMethodsTable;
+  contact_verifications: ContactVerificationsTable;
+  sms_reply_codes: SmsReplyCodesTable;
   notification_rules: NotificationRulesTable;
   schedules: SchedulesTable;
   schedule_rotations: ScheduleRotationsTable;
@@ -514,6 +611,10 @@ export interface Database {
   notifications: NotificationsTable;
   app_secrets: AppSecretsTable;
   push_subscriptions: PushSubscriptionsTable;
+  slack_messages: SlackMessagesTable;
+  slack_user_links: SlackUserLinksTable;
+  team_destinations: TeamDestinationsTable;
+  team_destination_deliveries: TeamDestinationDeliveriesTable;
   engine_handled_events: EngineHandledEventsTable;
   securityhub_writebacks: SecurityHubWritebacksTable;
   aws_rate_buckets: AwsRateBucketsTable;
@@ -550,3 +651,5 @@ export type EscalationRow = Selectable<EscalationsTable>;
 export type TeamRoutingRuleRow = Selectable<TeamRoutingRulesTable>;
 export type AlertEscalationRow = Selectable<AlertEscalationsTable>;
 export type NotificationRow = Selectable<NotificationsTable>;
+export type TeamDestinationRow = Selectable<TeamDestinationsTable>;
+export type TeamDestinationDeliveryRow = Selectable<TeamDestinationDeliveriesTable>;

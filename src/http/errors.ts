@@ -24,6 +24,8 @@ const STATUS_OF: Record<DomainErrorKind, number> = {
   invalid: 422,
   unauthenticated: 401,
   'rate-limited': 429,
+  unavailable: 503,
+  upstream: 502,
 };
 
 export function apiErrorOf(error: DomainError): ApiError {

@@ -10,7 +10,20 @@ export interface NotificationChannel {
   /** The destination type it sends to: "email". */
   type: string;
   send(message: OutgoingNotification): Promise<DeliveryResult>;
+  /**
+   * Sends messages to one address that fell due together as one (SMS: "3 alerts: …"): the destination's
+   * throttle then counts them once. Without it, each is sent on its own.
+   */
+  sendBundle?(messages: OutgoingNotification[]): Promise<DeliveryResult>;
+  /** Sends a message about no alert: a verification code, a test. */
+  sendNotice?(to: { address: string; name: string }, notice: Notice): Promise<DeliveryResult>;
   close?(): Promise<void>;
+}
+
+export interface Notice {
+  /** Email subject, push title; SMS and voice say only the text. */
+  subject: string;
+  text: string;
 }
 
 /** What a message is about, as the channel renders it. */
@@ -29,6 +42,7 @@ export interface OutgoingNotification {
   };
   alert: {
     id: string;
+    orgId: string;
     tinyId: string;
     message: string;
     description: string;
@@ -59,4 +73,12 @@ export interface OutgoingNotification {
 export type DeliveryResult =
   | { status: 'sent'; providerId?: string; detail?: string }
   | { status: 'retry'; error: string }
-  | { status: 'failed'; error: string };
+  | {
+      status: 'failed';
+      error: string;
+      /**
+       * The address itself is the problem (an invalid number, a landline for SMS, an opt-out): its
+       * contact method is marked with this and not paged again until it is verified again.
+       */
+      addressProblem?: string;
+    };

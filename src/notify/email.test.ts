@@ -16,6 +16,7 @@ function notification(overrides: Partial<OutgoingNotification> = {}): OutgoingNo
     to: { address: 'alice@example.com', userId: 'u1', name: 'Alice', timeZone: 'UTC' },
     alert: {
       id: '00000000-0000-4000-8000-0000000000a1',
+      orgId: '00000000-0000-4000-8000-0000000000f1',
       tinyId: '12',
       message: 'Disk full on db-1',
       description: 'almost out of space',

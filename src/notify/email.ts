@@ -152,6 +152,19 @@ export function createEmailChannel(options: EmailChannelOptions): NotificationCh
         return result;
       }
     },
+    async sendNotice(to, notice): Promise<DeliveryResult> {
+      try {
+        const info = await transport.sendMail({
+          to: to.address,
+          subject: notice.subject,
+          text: notice.text,
+          headers: { 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'All' },
+        });
+        return { status: 'sent', providerId: info.messageId, detail: info.response };
+      } catch (error) {
+        return classifySmtpError(error as SmtpError);
+      }
+    },
     async close() {
       transport.close();
     },

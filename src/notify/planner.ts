@@ -1,6 +1,13 @@
 import type { Insertable } from 'kysely';
 import type { Queryable } from '../db/database.js';
-import type { AlertRow, NotificationContext, NotificationStopOn, NotificationsTable } from '../db/schema.js';
+import type {
+  AlertRow,
+  ContactMethodRow,
+  NotificationContext,
+  NotificationStopOn,
+  NotificationsTable,
+} from '../db/schema.js';
+import { requiresVerification } from './destinations/registry.js';
 import { matchesCriteria, type MatchableAlert } from '../oncall/conditions.js';
 import type { NotificationActionType } from '../oncall/model.js';
 import { notificationSetupOf, type NotificationSetup } from '../oncall/people/repository.js';
@@ -235,6 +242,16 @@ function coveredByEarlier(input: PlanInput, earlier: readonly PlannedRow[]): str
   });
 }
 
+/** Why a contact method can not be paged (for the alert's log: no address), or undefined when it can. */
+export function whyNotPageable(
+  contact: Pick<ContactMethodRow, 'method' | 'verified_at' | 'problem'>,
+): string | undefined {
+  if (contact.problem) return `${contact.problem}; verify it again to be paged on it`;
+  if (requiresVerification(contact.method) && !contact.verified_at)
+    return 'it is not verified yet (send a code to it and enter it, from the API or the console)';
+  return undefined;
+}
+
 /** One input's messages (into `rows`) and its log lines (into `result`). */
 function planFor(
   input: PlanInput,
@@ -266,6 +283,11 @@ function planFor(
       if (!step.enabled) continue;
       const contact = setup.contacts.get(step.contactId);
       if (!contact) continue;
+      const unusable = whyNotPageable(contact);
+      if (unusable) {
+        parts.push(`${contact.method} not paged: ${unusable}`);
+        continue;
+      }
       const due = new Date(input.now.getTime() + step.sendAfterMinutes * 60_000);
       if (step.sendAfterMinutes === 0 && covered.has(contact.id)) {
         parts.push(`${contact.method} already being paged`);

@@ -2,6 +2,7 @@ import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import type { Principal } from '../accounts/service.js';
 import { accountsRepository } from '../accounts/repository.js';
+import { principalOfUser } from '../accounts/user-principal.js';
 import type { AlertsService } from '../alerts/service.js';
 import type { Db } from '../db/database.js';
 import type { AlertRow } from '../db/schema.js';
@@ -136,15 +137,7 @@ export function registerActionLinkRoutes(app: HttpApp, deps: ActionLinkDeps): vo
           nextSteps(publicUrl),
       };
     }
-    const principal: Principal = {
-      orgId: verdict.orgId,
-      apiKeyId: '',
-      userId: user.id,
-      username: user.username,
-      fullName: user.full_name,
-      role: user.role,
-    };
-    return { claims: verdict, principal, userName: user.full_name || user.username };
+    return { claims: verdict, principal: principalOfUser(user), userName: user.full_name || user.username };
   }
 
   async function findAlert(principal: Principal, alertId: string): Promise<AlertRow | undefined> {

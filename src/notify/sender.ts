@@ -7,7 +7,7 @@ import { retryDelayMs as backoff } from '../work/backoff.js';
 import { QUEUES } from '../work/queue-names.js';
 import type { WorkQueueSpec } from '../work/runner.js';
 import type { Logger } from '../logger.js';
-import type { DeliveryResult, OutgoingNotification } from './channel.js';
+import type { DeliveryResult, NotificationChannel, OutgoingNotification } from './channel.js';
 import { destinationLabel, throttleOf, type Channels } from './destinations/registry.js';
 import { nextAllowedAt } from './destinations/throttle.js';
 import { destinationKey, notificationsRepository as repo, type NotificationOutcome } from './repository.js';
@@ -74,6 +74,11 @@ export function retryDelayMs(attempt: number): number {
   return backoff(attempt, { baseMs: 15_000, maxMs: 15 * 60_000 });
 }
 
+/** Messages that may go as one: to one address of one person (two people may share a phone). */
+function bundleKey(row: NotificationRow): string {
+  return `${destinationKey(row.method, row.address)} ${row.user_id ?? row.destination_name ?? ''}`;
+}
+
 export function createNotificationSender(options: NotificationSenderOptions): NotificationSender {
   const { db, log, clock, channels, links } = options;
   const leaseMs = options.leaseMs ?? 360_000;
@@ -84,6 +89,8 @@ export function createNotificationSender(options: NotificationSenderOptions): No
     row: NotificationRow;
     changes: Omit<NotificationOutcome, 'id' | 'attempts'>;
     logLine: string | undefined;
+    /** What is wrong with the address: its contact method is marked with it. */
+    addressProblem?: string;
   }
 
   /** Records a round's outcomes, each with its line on the alert's activity log, in one transaction. */
@@ -94,6 +101,15 @@ export function createNotificationSender(options: NotificationSenderOptions): No
       const mine = await repo.recordOutcomes(
         tx,
         outcomes.map((o) => ({ id: o.row.id, attempts: o.row.attempts, ...o.changes })),
+        now,
+      );
+      await repo.markContactProblems(
+        tx,
+        outcomes.flatMap((o) =>
+          o.addressProblem && o.row.contact_method_id && mine.has(o.row.id)
+            ? [{ contactMethodId: o.row.contact_method_id, problem: o.addressProblem }]
+            : [],
+        ),
         now,
       );
       await alertsRepository.addLogs(
@@ -130,6 +146,7 @@ export function createNotificationSender(options: NotificationSenderOptions): No
       },
       alert: {
         id: alert.id,
+        orgId: alert.org_id,
         tinyId: alert.tiny_id,
         message: alert.message,
         description: alert.description,
@@ -157,59 +174,102 @@ export function createNotificationSender(options: NotificationSenderOptions): No
     };
   }
 
-  async function deliver(
+  /** A message ready to hand to its channel, or the outcome that ends it without sending. */
+  function prepare(
     row: NotificationRow,
     alert: AlertRow | undefined,
     recipient: Recipient | undefined,
     now: Date,
-  ): Promise<Outcome> {
-    const finish = (changes: Outcome['changes'], logLine: string | undefined): Outcome => ({
-      row,
-      changes,
-      logLine,
-    });
+  ): Outcome | { row: NotificationRow; message: OutgoingNotification; channel: NotificationChannel } {
     const label = destinationLabel(row.method);
     // Names, not addresses: alert logs are read with integration keys too.
     const who = recipient?.name ?? 'a user who no longer exists';
     const unwanted = whyUnwanted(row.stop_on, alert);
     if (unwanted || !alert || !recipient) {
       const why = !alert ? 'the alert was deleted' : (unwanted ?? 'the user no longer exists');
-      return finish(
-        { state: 'cancelled', error: why },
-        alert ? `${label} to ${who} not sent: ${why}` : undefined,
-      );
+      return {
+        row,
+        changes: { state: 'cancelled', error: why },
+        logLine: alert ? `${label} to ${who} not sent: ${why}` : undefined,
+      };
     }
     const channel = channels.get(row.method);
     if (!channel) {
       const error = channels.whyUnavailable(row.method);
-      return finish({ state: 'failed', error }, `${label} to ${who} not sent: ${error}`);
+      return { row, changes: { state: 'failed', error }, logLine: `${label} to ${who} not sent: ${error}` };
     }
-    let result: DeliveryResult;
-    try {
-      result = await channel.send(render(row, alert, recipient, now));
-    } catch (error) {
-      result = { status: 'retry', error: error instanceof Error ? error.message : String(error) };
-    }
+    return { row, message: render(row, alert, recipient, now), channel };
+  }
+
+  function outcomeOf(row: NotificationRow, who: string, result: DeliveryResult, now: Date): Outcome {
+    const label = destinationLabel(row.method);
     const lateMs = now.getTime() - row.due_at.getTime();
     const late = lateMs > LATE_AFTER_MS ? ` (${formatDuration(lateMs)} after it was due)` : '';
     if (result.status === 'sent') {
-      return finish(
-        { state: 'sent', providerId: result.providerId, sentAt: clock.now() },
-        `${label} sent to ${who}${late}${result.detail ? `: ${result.detail}` : ''}`,
-      );
+      return {
+        row,
+        changes: { state: 'sent', providerId: result.providerId, sentAt: clock.now() },
+        logLine: `${label} sent to ${who}${late}${result.detail ? `: ${result.detail}` : ''}`,
+      };
     }
     if (result.status === 'retry' && row.attempts < maxAttempts) {
       const delay = retryDelayMs(row.attempts);
-      return finish(
-        { state: 'pending', dueAt: new Date(clock.now().getTime() + delay), error: result.error },
-        `${label} to ${who} failed for now (attempt ${row.attempts} of ${maxAttempts}); trying again in ${formatDuration(delay)}: ${result.error}`,
-      );
+      return {
+        row,
+        changes: { state: 'pending', dueAt: new Date(clock.now().getTime() + delay), error: result.error },
+        logLine: `${label} to ${who} failed for now (attempt ${row.attempts} of ${maxAttempts}); trying again in ${formatDuration(delay)}: ${result.error}`,
+      };
     }
     const why = result.status === 'retry' ? `gave up after ${row.attempts} attempts` : 'not retried';
-    return finish(
-      { state: 'failed', error: result.error },
-      `${label} to ${who} failed (${why}): ${result.error}`,
-    );
+    const marked =
+      result.status === 'failed' && result.addressProblem && row.contact_method_id
+        ? `. This ${label} contact of ${who} is not paged again until it is verified again`
+        : '';
+    return {
+      row,
+      changes: { state: 'failed', error: result.error },
+      logLine: `${label} to ${who} failed (${why}): ${result.error}${marked}`,
+      ...(result.status === 'failed' && result.addressProblem
+        ? { addressProblem: result.addressProblem }
+        : {}),
+    };
+  }
+
+  /**
+   * Sends one message, or several to one address as one when its channel bundles them; every message
+   * of a bundle gets the bundle's outcome.
+   */
+  async function deliver(
+    rows: readonly NotificationRow[],
+    alertsById: ReadonlyMap<string, AlertRow>,
+    recipients: ReadonlyMap<string, Recipient>,
+    now: Date,
+  ): Promise<Outcome[]> {
+    const outcomes: Outcome[] = [];
+    const ready: { row: NotificationRow; message: OutgoingNotification; channel: NotificationChannel }[] = [];
+    for (const row of rows) {
+      const prepared = prepare(row, alertsById.get(row.alert_id), recipients.get(row.id), now);
+      if ('changes' in prepared) outcomes.push(prepared);
+      else ready.push(prepared);
+    }
+    const [first] = ready;
+    if (!first) return outcomes;
+    let result: DeliveryResult;
+    try {
+      const { channel } = first;
+      result =
+        ready.length > 1 && channel.sendBundle
+          ? await channel.sendBundle(ready.map((r) => r.message))
+          : await channel.send(first.message);
+    } catch (error) {
+      result = { status: 'retry', error: error instanceof Error ? error.message : String(error) };
+    }
+    for (const { row } of ready) {
+      outcomes.push(
+        outcomeOf(row, recipients.get(row.id)?.name ?? 'a user who no longer exists', result, now),
+      );
+    }
+    return outcomes;
   }
 
   /**
@@ -231,6 +291,7 @@ export function createNotificationSender(options: NotificationSenderOptions): No
     );
     const go: NotificationRow[] = [];
     const wait: Outcome[] = [];
+    const bundled = new Set<string>();
     for (const row of rows) {
       const rules = throttleOf(row.method);
       if (rules.length === 0) {
@@ -238,10 +299,16 @@ export function createNotificationSender(options: NotificationSenderOptions): No
         continue;
       }
       const key = destinationKey(row.method, row.address);
+      // A message that joins one already let through this round goes in the same text or call.
+      if (bundles(row.method) && bundled.has(bundleKey(row))) {
+        go.push(row);
+        continue;
+      }
       const before = sent.get(key) ?? [];
       const at = nextAllowedAt(rules, before, now);
       if (at.getTime() <= now.getTime()) {
         sent.set(key, [...before, now]);
+        bundled.add(bundleKey(row));
         go.push(row);
         continue;
       }
@@ -257,6 +324,26 @@ export function createNotificationSender(options: NotificationSenderOptions): No
       });
     }
     return { go, wait };
+  }
+
+  /**
+   * The sends of a round: each message on its own, except that messages to one person's address whose
+   * channel bundles go as one.
+   */
+  function sendings(rows: readonly NotificationRow[]): NotificationRow[][] {
+    const groups = new Map<string, NotificationRow[]>();
+    const alone: NotificationRow[][] = [];
+    for (const row of rows) {
+      if (!bundles(row.method)) {
+        alone.push([row]);
+        continue;
+      }
+      const key = bundleKey(row);
+      const group = groups.get(key);
+      if (group) group.push(row);
+      else groups.set(key, [row]);
+    }
+    return [...alone, ...groups.values()];
   }
 
   async function recipientsOf(rows: NotificationRow[]): Promise<Map<string, Recipient>> {
@@ -286,6 +373,10 @@ export function createNotificationSender(options: NotificationSenderOptions): No
     return recipients;
   }
 
+  function bundles(method: string): boolean {
+    return channels.get(method)?.sendBundle !== undefined;
+  }
+
   async function sendDue(now: Date): Promise<number> {
     const rows = await repo.claimDue(db, now, new Date(now.getTime() + leaseMs), batchSize);
     if (rows.length === 0) return 0;
@@ -298,12 +389,15 @@ export function createNotificationSender(options: NotificationSenderOptions): No
     const alertsById = new Map(alertRows.map((a) => [a.id, a]));
     const outcomes: Outcome[] = [...wait];
     await Promise.all(
-      go.map((row) =>
-        deliver(row, alertsById.get(row.alert_id), recipients.get(row.id), now).then(
-          (outcome) => void outcomes.push(outcome),
+      sendings(go).map((rows) =>
+        deliver(rows, alertsById, recipients, now).then(
+          (done) => void outcomes.push(...done),
           (error: unknown) => {
-            // The lease runs out and another round takes the message again.
-            log.error({ err: error, notificationId: row.id }, 'a notification could not be sent');
+            // The lease runs out and another round takes the messages again.
+            log.error(
+              { err: error, notificationIds: rows.map((r) => r.id) },
+              'a notification could not be sent',
+            );
           },
         ),
       ),

@@ -150,7 +150,12 @@ async function workDue(db: Db, now: Date): Promise<Record<string, number>> {
       (SELECT count(*) FROM notifications
         WHERE state = 'sending' OR (state = 'pending' AND due_at <= ${now}))::int AS "messages",
       (SELECT count(*) FROM securityhub_writebacks
-        WHERE status = 'sending' OR (status = 'pending' AND not_before <= ${now}))::int AS "write-backs"`.execute(
+        WHERE status = 'sending' OR (status = 'pending' AND not_before <= ${now}))::int AS "write-backs",
+      (SELECT count(*) FROM team_destination_deliveries c
+        WHERE c.state = 'sending' OR (c.state = 'pending' AND c.due_at <= ${now} AND NOT EXISTS (
+          SELECT 1 FROM team_destination_deliveries e
+          WHERE e.destination_id = c.destination_id AND e.alert_id = c.alert_id
+            AND e.state IN ('pending', 'sending') AND e.seq < c.seq)))::int AS "team destination deliveries"`.execute(
     db,
   );
   return rows[0] ?? {};

@@ -15,6 +15,8 @@ export const QUEUES = {
   notifications: 'notifications',
   /** Changes to write back to Security Hub. */
   writeback: 'writeback',
+  /** Alert events for team destinations (webhooks, Slack, Teams), to be delivered. */
+  teamDestinations: 'team-destinations',
   /** Old records past their retention. */
   retention: 'retention',
 } as const;

@@ -20,6 +20,11 @@ export interface DestinationType<Name extends string = string> {
   readonly contactMethod?: {
     /** How long a new contact's automatic first step waits after an alert: the quiet, cheap kinds first. */
     defaultDelayMinutes: number;
+    /**
+     * Paged only once a code sent to it was entered: a mistyped phone number would wake a stranger at
+     * 3 a.m., and pages to it would never reach the person.
+     */
+    requiresVerification?: boolean;
   };
   /**
    * Limits on messages to one address, each "at most `limit` in any `windowMs`": a phone that gets ten

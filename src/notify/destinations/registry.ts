@@ -23,6 +23,11 @@ export function destinationType(name: string): DestinationType | undefined {
   return BY_NAME.get(name);
 }
 
+/** Whether contacts of this kind are paged only once verified. */
+export function requiresVerification(name: string): boolean {
+  return BY_NAME.get(name)?.contactMethod?.requiresVerification ?? false;
+}
+
 export function contactMethodDefaults(name: ContactMethodType): { defaultDelayMinutes: number } {
   return CONTACT_METHODS.find((d) => d.name === name)?.contactMethod ?? { defaultDelayMinutes: 0 };
 }
@@ -51,6 +56,8 @@ export interface Channels {
 export function createChannels(
   setup: ChannelSetup,
   overrides: readonly NotificationChannel[] = [],
+  /** Say nothing about kinds that are off (the workers' channels already said it). */
+  options: { quiet?: boolean } = {},
 ): Channels {
   const channels = new Map<string, NotificationChannel>();
   const unavailable = new Map<string, string>();
@@ -61,7 +68,7 @@ export function createChannels(
       channels.set(type.name, made);
     } else {
       unavailable.set(type.name, made.unavailable);
-      if (made.startupHint) setup.log.warn(made.startupHint);
+      if (made.startupHint && !options.quiet) setup.log.warn(made.startupHint);
     }
   }
   // A channel for a kind the registry does not list (a test's own) is used as given.

@@ -1,3 +1,4 @@
+import { twilioChannels } from '../twilio/channels.js';
 import type { DestinationType } from './destination.js';
 import { parsePhoneNumber } from './phone-number.js';
 
@@ -5,12 +6,10 @@ export const smsDestination = {
   name: 'sms',
   label: 'SMS',
   // After email and push: a text costs money and wakes people.
-  contactMethod: { defaultDelayMinutes: 1 },
+  contactMethod: { defaultDelayMinutes: 1, requiresVerification: true },
   parseAddress: parsePhoneNumber,
-  // A storm of alerts must not become a storm of texts to one phone: one every 10 s, six in 5 minutes.
-  throttle: [
-    { limit: 1, windowMs: 10_000 },
-    { limit: 6, windowMs: 5 * 60_000 },
-  ],
-  channel: () => ({ unavailable: 'Vigil cannot send SMS yet' }),
+  // One text a minute to a phone, as GoAlert does: alerts that fall due meanwhile wait, and go together
+  // as one text ("3 alerts: …"), so a storm is a text a minute, not a text an alert.
+  throttle: [{ limit: 1, windowMs: 60_000 }],
+  channel: (setup) => twilioChannels(setup).sms,
 } as const satisfies DestinationType<'sms'>;

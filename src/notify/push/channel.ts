@@ -30,6 +30,15 @@ export interface PushPayload {
   actions: { acknowledge?: string; close?: string };
 }
 
+/** A push about no alert (a test): the service worker shows it and opens the console when tapped. */
+export interface NoticePayload {
+  title: string;
+  body: string;
+  kind: 'notice';
+  url: string;
+  actions: Record<string, never>;
+}
+
 /**
  * An hour: a page the device has not received by then is stale (the escalation has moved on to the next
  * person and the email is in the inbox), and one that arrives hours later, when a phone comes back on,
@@ -113,9 +122,9 @@ export function createPushChannel(setup: ChannelSetup): NotificationChannel {
   async function post(
     subscription: PushSubscriptionRow,
     keys: VapidKeys,
-    message: OutgoingNotification,
+    push: { payload: PushPayload | NoticePayload; urgency: 'high' | 'normal'; topic?: string },
   ): Promise<Response | string> {
-    let payload = payloadOf(message);
+    let { payload } = push;
     if (Buffer.byteLength(JSON.stringify(payload)) > MAX_PAYLOAD_BYTES) payload = { ...payload, body: '' };
     const request = pushRequest(
       { endpoint: subscription.endpoint, keys: { p256dh: subscription.p256dh, auth: subscription.auth } },
@@ -123,8 +132,8 @@ export function createPushChannel(setup: ChannelSetup): NotificationChannel {
       {
         vapidDetails: { subject, publicKey: keys.publicKey, privateKey: keys.privateKey },
         TTL: PUSH_TTL_SECONDS,
-        urgency: urgencyOf(message),
-        topic: topicOf(message.alert.id),
+        urgency: push.urgency,
+        ...(push.topic ? { topic: push.topic } : {}),
       },
     );
     const headers: Record<string, string> = {};
@@ -146,52 +155,72 @@ export function createPushChannel(setup: ChannelSetup): NotificationChannel {
     }
   }
 
+  async function deliver(
+    id: string,
+    push: { payload: PushPayload | NoticePayload; urgency: 'high' | 'normal'; topic?: string },
+  ): Promise<DeliveryResult> {
+    const subscription = isUuid(id) ? await repo.find(db, id.toLowerCase()) : undefined;
+    if (!subscription) {
+      return {
+        status: 'failed',
+        error:
+          'no push subscription for this device: subscribe it from the console (Profile, Mobile push) to be paged on it',
+      };
+    }
+    const host = new URL(subscription.endpoint).host;
+    const response = await post(subscription, await vapidKeys(), push);
+    if (typeof response === 'string') {
+      return { status: 'retry', error: `could not reach the push service ${host}: ${response}` };
+    }
+    const { status } = response;
+    if (status >= 200 && status < 300) {
+      await response.body?.cancel().catch(() => {});
+      await repo.markSent(db, subscription.id, new Date());
+      const location = response.headers.get('location') ?? undefined;
+      return { status: 'sent', ...(location ? { providerId: location.slice(0, 500) } : {}) };
+    }
+    const answer = await answerOf(response);
+    if (status === 404 || status === 410) {
+      const removed = await removeGoneSubscription(db, subscription);
+      if (removed) {
+        log.info(
+          { subscriptionId: subscription.id, userId: subscription.user_id, status },
+          'push subscription removed: the push service says it is gone',
+        );
+      }
+      return {
+        status: 'failed',
+        error: `the device is gone: ${host} answered ${answer}; its push subscription "${subscription.device_name}" was removed`,
+      };
+    }
+    if (status === 429 || status >= 500) {
+      const after = response.headers.get('retry-after');
+      return {
+        status: 'retry',
+        error: `${host} answered ${answer}${after ? ` (Retry-After: ${truncate(after, 40)})` : ''}`,
+      };
+    }
+    return { status: 'failed', error: `${host} refused the push: ${answer}` };
+  }
+
   return {
     type: 'mobile',
-    async send(message): Promise<DeliveryResult> {
-      const id = message.to.address;
-      const subscription = isUuid(id) ? await repo.find(db, id.toLowerCase()) : undefined;
-      if (!subscription) {
-        return {
-          status: 'failed',
-          error:
-            'no push subscription for this device: subscribe it from the console (Profile, Mobile push) to be paged on it',
-        };
-      }
-      const host = new URL(subscription.endpoint).host;
-      const response = await post(subscription, await vapidKeys(), message);
-      if (typeof response === 'string') {
-        return { status: 'retry', error: `could not reach the push service ${host}: ${response}` };
-      }
-      const { status } = response;
-      if (status >= 200 && status < 300) {
-        await response.body?.cancel().catch(() => {});
-        await repo.markSent(db, subscription.id, new Date());
-        const location = response.headers.get('location') ?? undefined;
-        return { status: 'sent', ...(location ? { providerId: location.slice(0, 500) } : {}) };
-      }
-      const answer = await answerOf(response);
-      if (status === 404 || status === 410) {
-        const removed = await removeGoneSubscription(db, subscription);
-        if (removed) {
-          log.info(
-            { subscriptionId: subscription.id, userId: subscription.user_id, status },
-            'push subscription removed: the push service says it is gone',
-          );
-        }
-        return {
-          status: 'failed',
-          error: `the device is gone: ${host} answered ${answer}; its push subscription "${subscription.device_name}" was removed`,
-        };
-      }
-      if (status === 429 || status >= 500) {
-        const after = response.headers.get('retry-after');
-        return {
-          status: 'retry',
-          error: `${host} answered ${answer}${after ? ` (Retry-After: ${truncate(after, 40)})` : ''}`,
-        };
-      }
-      return { status: 'failed', error: `${host} refused the push: ${answer}` };
-    },
+    send: (message) =>
+      deliver(message.to.address, {
+        payload: payloadOf(message),
+        urgency: urgencyOf(message),
+        topic: topicOf(message.alert.id),
+      }),
+    sendNotice: (to, notice) =>
+      deliver(to.address, {
+        payload: {
+          title: truncate(oneLine(notice.subject), LIMITS.title),
+          body: truncate(notice.text, LIMITS.body),
+          kind: 'notice',
+          url: config.publicUrl,
+          actions: {},
+        },
+        urgency: 'normal',
+      }),
   };
 }

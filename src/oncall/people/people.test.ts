@@ -59,7 +59,7 @@ describe('defaults for new users', () => {
     assert.equal(list.length, 1);
     assert.equal(list[0].method, 'email');
     assert.equal(list[0].to, 'ada@example.com');
-    assert.deepEqual(list[0].status, { enabled: true });
+    assert.deepEqual(list[0].status, { enabled: true, verified: true });
 
     const ruleList = await rules('ada@example.com');
     assert.deepEqual(
@@ -101,7 +101,8 @@ describe('contact methods', () => {
       id: sms,
       method: 'sms',
       to: '+14155550123',
-      status: { enabled: true },
+      // A phone is paged only once a code sent to it was entered.
+      status: { enabled: true, verified: false },
     });
     assert.deepEqual(
       (await contacts('grace@example.com')).map((c) => [c.method, c.to]),
@@ -127,12 +128,12 @@ describe('contact methods', () => {
     assert.equal(disabled.body.result, 'Disabled');
     assert.deepEqual(
       (await server.call('GET', `/v2/users/grace@example.com/contacts/${mobile}`)).body.data.status,
-      { enabled: false },
+      { enabled: false, verified: true },
     );
     await server.call('POST', `/v2/users/grace@example.com/contacts/${mobile}/enable`);
     assert.deepEqual(
       (await server.call('GET', `/v2/users/grace@example.com/contacts/${mobile}`)).body.data.status,
-      { enabled: true },
+      { enabled: true, verified: true },
     );
 
     assert.equal((await server.call('DELETE', `/v2/users/grace@example.com/contacts/${mobile}`)).status, 200);

@@ -61,7 +61,13 @@ export const peopleRepository = {
   async updateContact(
     q: Queryable,
     id: string,
-    changes: { address?: string; enabled?: boolean },
+    changes: {
+      address?: string;
+      enabled?: boolean;
+      verified_at?: Date | null;
+      problem?: string | null;
+      problem_at?: Date | null;
+    },
   ): Promise<ContactMethodRow | undefined> {
     return q
       .updateTable('contact_methods')
@@ -225,6 +231,9 @@ export async function notificationSetupOf(
         'c.address as contact_address',
         'c.enabled as contact_enabled',
         'c.created_at as contact_created_at',
+        'c.verified_at as contact_verified_at',
+        'c.problem as contact_problem',
+        'c.problem_at as contact_problem_at',
       ])
       .where(sql<boolean>`u.id = any(${ids}::uuid[])`)
       .where('u.blocked', '=', false)
@@ -244,7 +253,17 @@ export async function notificationSetupOf(
       .execute(),
   ]);
   for (const row of people) {
-    const { contact_id, contact_method, contact_address, contact_enabled, contact_created_at, ...user } = row;
+    const {
+      contact_id,
+      contact_method,
+      contact_address,
+      contact_enabled,
+      contact_created_at,
+      contact_verified_at,
+      contact_problem,
+      contact_problem_at,
+      ...user
+    } = row;
     let setup = setups.get(user.id);
     if (!setup) {
       setup = { user, rules: [], contacts: new Map() };
@@ -258,6 +277,9 @@ export async function notificationSetupOf(
         address: contact_address,
         enabled: contact_enabled ?? true,
         created_at: contact_created_at ?? new Date(0),
+        verified_at: contact_verified_at,
+        problem: contact_problem,
+        problem_at: contact_problem_at,
       });
     }
   }

@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import type { ContactMethodRow, NotificationRuleRow } from '../../db/schema.js';
 import { StringEnum } from '../../http/schemas.js';
-import { CONTACT_METHOD_TYPES } from '../../notify/destinations/registry.js';
+import { CONTACT_METHOD_TYPES, requiresVerification } from '../../notify/destinations/registry.js';
 import { envelope, principalOf, type HttpApp } from '../../http/server.js';
 import { CriteriaSchema, presentCriteria } from '../conditions.js';
 import type { NotificationRuleStep } from '../model.js';
@@ -38,7 +38,7 @@ const RuleName = Type.String({ minLength: 1, maxLength: 512 });
 const Steps = Type.Array(Step, { maxItems: 50 });
 
 const UserParams = Type.Object({ identifier: Type.String({ minLength: 1, maxLength: 100 }) });
-const ContactParams = Type.Object({
+export const ContactParams = Type.Object({
   identifier: Type.String({ minLength: 1, maxLength: 100 }),
   contactId: Type.String({ minLength: 1, maxLength: 100 }),
 });
@@ -53,7 +53,18 @@ const StepParams = Type.Object({
 });
 
 function presentContact(c: ContactMethodRow) {
-  return { id: c.id, method: c.method, to: c.address, status: { enabled: c.enabled } };
+  const verified = !requiresVerification(c.method) || c.verified_at !== null;
+  return {
+    id: c.id,
+    method: c.method,
+    to: c.address,
+    status: {
+      enabled: c.enabled,
+      // Vigil's own: SMS and voice contacts are paged only once verified, and not while a problem stands.
+      verified,
+      ...(c.problem ? { disabledReason: c.problem } : {}),
+    },
+  };
 }
 
 function presentStep(step: NotificationRuleStep, contacts: Map<string, ContactMethodRow>) {

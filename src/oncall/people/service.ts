@@ -193,6 +193,16 @@ export function createPeopleService(db: Db) {
       return repo.listContacts(db, user.id);
     },
 
+    /** A contact method the caller may change (theirs, or as an admin), with its person. */
+    async contactToManage(
+      p: Principal,
+      identifier: string,
+      contactId: string,
+    ): Promise<{ user: UserRow; contact: ContactMethodRow }> {
+      const user = await target(p, identifier, 'manage');
+      return { user, contact: await contactOf(db, user, contactId) };
+    },
+
     async getContact(p: Principal, identifier: string, contactId: string): Promise<ContactMethodRow> {
       const user = await target(p, identifier, 'read');
       return contactOf(db, user, contactId);
@@ -227,7 +237,16 @@ export function createPeopleService(db: Db) {
       if (changes.to === undefined) return contact;
       const address = normalizeAddress(contact.method, changes.to, 'to');
       try {
-        return (await repo.updateContact(db, contact.id, { address })) ?? contact;
+        if (address === contact.address) return contact;
+        // A new number has to prove it reaches this person again; what was wrong with the old one is gone.
+        return (
+          (await repo.updateContact(db, contact.id, {
+            address,
+            verified_at: null,
+            problem: null,
+            problem_at: null,
+          })) ?? contact
+        );
       } catch (error) {
         if (isUniqueViolation(error)) {
           throw conflict(`User [${user.username}] already has the ${contact.method} contact ${address}.`);

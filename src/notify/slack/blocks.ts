@@ -1,0 +1,218 @@
+import type { AlertEvent } from '../../alerts/events.js';
+import { oneLine, truncate } from '../html.js';
+import type { AlertSnapshot, TestEvent } from '../team-destinations/kind.js';
+
+/**
+ * The Slack message of an alert, in Block Kit. Built from the alert as it is now, so every edit shows its
+ * current state whatever event caused it; the event adds one line of who did what.
+ */
+
+/** The `action_id`s of the message's buttons: the interactions route acts on these. */
+export const SLACK_ACTIONS = {
+  acknowledge: 'vigil_acknowledge',
+  close: 'vigil_close',
+  note: 'vigil_note',
+} as const;
+
+export const ACTIONS_BLOCK_ID = 'vigil_actions';
+
+export interface SlackBlock {
+  type: string;
+  [key: string]: unknown;
+}
+
+export interface SlackMessage {
+  /** The notification's and screen readers' text, and what older clients show. */
+  text: string;
+  blocks: SlackBlock[];
+}
+
+/** Slack's limits (Block Kit reference): a header's text, a section's text and each of its fields. */
+const HEADER_MAX = 150;
+const FIELD_MAX = 2000;
+const TEXT_MAX = 3000;
+const DESCRIPTION_MAX = 1000;
+
+/**
+ * Text made safe for mrkdwn: Slack reads `<…>` as links and mentions (`<!channel>`) and `&` as the start
+ * of an entity, so alert text from outside could ping a whole channel or hide a link.
+ */
+export function escapeMrkdwn(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** A link in mrkdwn; `|` and `>` would end the URL early. */
+function link(url: string, label: string): string {
+  return `<${url.replace(/[|>\s]/g, encodeURIComponent)}|${escapeMrkdwn(label)}>`;
+}
+
+function plain(text: string, max: number) {
+  return { type: 'plain_text', text: truncate(oneLine(text) || ' ', max), emoji: false };
+}
+
+function mrkdwn(text: string, max = TEXT_MAX) {
+  return { type: 'mrkdwn', text: truncate(text, max) };
+}
+
+/** Slack shows the date in each reader's own time zone; the fallback is for clients that cannot. */
+function slackDate(iso: string): string {
+  const seconds = Math.floor(Date.parse(iso) / 1000);
+  return Number.isFinite(seconds)
+    ? `<!date^${seconds}^{date_short_pretty} {time}|${iso}>`
+    : escapeMrkdwn(iso);
+}
+
+/** `[P1] #42 Disk full on db-1`: the first line of the message, and what a deleted alert keeps. */
+export function titleOf(alert: AlertSnapshot): string {
+  return `[${alert.priority}] #${alert.tinyId} ${oneLine(alert.message)}`;
+}
+
+export function statusOf(alert: AlertSnapshot): string {
+  if (alert.status === 'closed')
+    return `Closed${alert.report.closedBy ? ` by ${alert.report.closedBy}` : ''}`;
+  const ack = alert.acknowledged
+    ? `Acknowledged${alert.report.acknowledgedBy ? ` by ${alert.report.acknowledgedBy}` : ''}`
+    : 'Open';
+  return alert.snoozed && alert.snoozedUntil ? `${ack}, snoozed` : ack;
+}
+
+/** One line saying what the event was and who made it: "Acknowledged by Alice Smith". */
+export function eventLine(event: AlertEvent | TestEvent): string {
+  const by = oneLine(event.actor.name);
+  switch (event.type) {
+    case 'created':
+      return `Created by ${by}`;
+    case 'acknowledged':
+      return `Acknowledged by ${by}`;
+    case 'unacknowledged':
+      return `Unacknowledged by ${by}`;
+    case 'closed':
+      return `Closed by ${by}`;
+    case 'snoozed':
+      return `Snoozed until ${event.until} by ${by}`;
+    case 'snooze_ended':
+      return 'Snooze ended';
+    case 'note_added':
+      return `Note by ${by}: ${truncate(oneLine(event.note), 300)}`;
+    case 'priority_changed':
+      return `Priority changed from ${event.from} to ${event.to} by ${by}`;
+    case 'owner_assigned':
+      return `Assigned to ${oneLine(event.owner)} by ${by}`;
+    case 'escalated':
+      return `Escalated${event.escalationName ? ` (${oneLine(event.escalationName)})` : ''} by ${by}`;
+    case 'message_changed':
+      return `Message changed by ${by}`;
+    case 'description_changed':
+      return `Description changed by ${by}`;
+    case 'deleted':
+      return `Deleted by ${by}`;
+    case 'deduplicated':
+      return `Sent again (${event.count} times)`;
+    case 'tags_added':
+    case 'tags_removed':
+    case 'details_added':
+    case 'details_removed':
+      return `Updated by ${by}`;
+    case 'test':
+      return `Test message sent by ${by}`;
+  }
+}
+
+/** The event line with Slack's rendering of a date where it has one. */
+function eventText(event: AlertEvent | TestEvent): string {
+  if (event.type === 'snoozed') {
+    return `Snoozed until ${slackDate(event.until)} by ${escapeMrkdwn(oneLine(event.actor.name))}`;
+  }
+  return escapeMrkdwn(eventLine(event));
+}
+
+/** The buttons that still apply to the alert: none once it is closed. */
+function actionsBlock(alert: AlertSnapshot): SlackBlock | undefined {
+  if (alert.status === 'closed') return undefined;
+  const elements: SlackBlock[] = [];
+  if (!alert.acknowledged) {
+    elements.push({
+      type: 'button',
+      action_id: SLACK_ACTIONS.acknowledge,
+      text: plain('Acknowledge', 75),
+      style: 'primary',
+      value: alert.id,
+    });
+  }
+  elements.push(
+    {
+      type: 'button',
+      action_id: SLACK_ACTIONS.close,
+      text: plain('Close', 75),
+      style: 'danger',
+      value: alert.id,
+    },
+    { type: 'button', action_id: SLACK_ACTIONS.note, text: plain('Add note', 75), value: alert.id },
+  );
+  return { type: 'actions', block_id: ACTIONS_BLOCK_ID, elements };
+}
+
+export function alertMessage(input: {
+  alert: AlertSnapshot;
+  event: AlertEvent | TestEvent;
+  viewUrl: string;
+  /** Buttons act on the alert (a bot's message); an incoming webhook's message can not take them. */
+  buttons: boolean;
+}): SlackMessage {
+  const { alert, event, viewUrl } = input;
+  const title = titleOf(alert);
+  const status = statusOf(alert);
+  const fields = [
+    `*Priority*\n${alert.priority}`,
+    `*Status*\n${escapeMrkdwn(status)}`,
+    alert.source ? `*Source*\n${escapeMrkdwn(oneLine(alert.source))}` : '',
+    alert.entity ? `*Entity*\n${escapeMrkdwn(oneLine(alert.entity))}` : '',
+    `*Integration*\n${escapeMrkdwn(oneLine(alert.integration.name || 'API'))}`,
+    alert.owner ? `*Owner*\n${escapeMrkdwn(oneLine(alert.owner))}` : '',
+  ].filter((f) => f !== '');
+  const blocks: SlackBlock[] = [
+    { type: 'header', text: plain(title, HEADER_MAX) },
+    {
+      type: 'section',
+      text: mrkdwn(escapeMrkdwn(truncate(alert.message, TEXT_MAX - 100))),
+      fields: fields.map((f) => mrkdwn(f, FIELD_MAX)),
+    },
+  ];
+  if (alert.description.trim()) {
+    blocks.push({
+      type: 'section',
+      text: mrkdwn(escapeMrkdwn(truncate(alert.description, DESCRIPTION_MAX))),
+    });
+  }
+  blocks.push({
+    type: 'context',
+    elements: [mrkdwn(`${eventText(event)} · ${link(viewUrl, 'View in Vigil')}`)],
+  });
+  const actions = input.buttons ? actionsBlock(alert) : undefined;
+  if (actions) blocks.push(actions);
+  return { text: truncate(`${title} (${status})`, TEXT_MAX), blocks };
+}
+
+/** What is left to show of a deleted alert: its title struck through, and who deleted it. */
+export function deletedMessage(title: string, event: AlertEvent): SlackMessage {
+  const line = eventText(event);
+  return {
+    text: truncate(`${title} (deleted)`, TEXT_MAX),
+    blocks: [
+      { type: 'section', text: mrkdwn(`~${escapeMrkdwn(truncate(title, HEADER_MAX))}~`) },
+      { type: 'context', elements: [mrkdwn(line)] },
+    ],
+  };
+}
+
+/** What `POST /v2/destinations/{id}/test` posts. */
+export function testMessage(event: TestEvent, viewUrl: string): SlackMessage {
+  const text = `Vigil test message: alerts of this destination will be posted here. ${eventLine(event)}.`;
+  return {
+    text,
+    blocks: [
+      { type: 'section', text: mrkdwn(escapeMrkdwn(text)) },
+      { type: 'context', elements: [mrkdwn(link(viewUrl, 'Open Vigil'))] },
+    ],
+  };
+}

@@ -1,0 +1,111 @@
+import {
+  LogLevel,
+  WebAPIHTTPError,
+  WebAPIPlatformError,
+  WebAPIRateLimitedError,
+  WebAPIRequestError,
+  WebClient,
+  type Logger as SlackLogger,
+} from '@slack/web-api';
+import type { Config } from '../../config.js';
+import type { TeamDeliveryResult } from '../team-destinations/kind.js';
+
+/**
+ * The Slack Web API client. It never retries on its own: a delivery that fails goes back to the delivery
+ * queue, which retries with its backoff (and across processes), and an interaction must answer Slack
+ * within 3 seconds.
+ */
+
+const TIMEOUT_MS = 10_000;
+
+// The SDK logs through its own console logger otherwise; its lines carry nothing the delivery's result
+// does not already say.
+const quiet: SlackLogger = {
+  debug: () => {},
+  info: () => {},
+  warn: () => {},
+  error: () => {},
+  setLevel: () => {},
+  getLevel: () => LogLevel.ERROR,
+  setName: () => {},
+};
+
+const clients = new Map<string, WebClient>();
+
+/** One client per token and URL: the SDK's request queue is per client. */
+export function slackClient(settings: Config['slack'], options: { timeoutMs?: number } = {}): WebClient {
+  const timeout = options.timeoutMs ?? TIMEOUT_MS;
+  const key = `${settings.apiUrl}\n${settings.botToken ?? ''}\n${timeout}`;
+  let client = clients.get(key);
+  if (!client) {
+    client = new WebClient(settings.botToken, {
+      slackApiUrl: settings.apiUrl,
+      retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
+      timeout,
+      logger: quiet,
+      // A method name that is a URL would otherwise be fetched as given.
+      allowAbsoluteUrls: false,
+    });
+    clients.set(key, client);
+  }
+  return client;
+}
+
+/** What an admin can do about each error Slack answers that will not pass by itself. */
+const PERMANENT: Record<string, string> = {
+  not_authed: 'Slack did not get a token: set VIGIL_SLACK_BOT_TOKEN to the app\'s "Bot User OAuth Token".',
+  invalid_auth:
+    'Slack refused the bot token: check VIGIL_SLACK_BOT_TOKEN (the app may have been reinstalled or removed).',
+  account_inactive: 'The Slack app has been deactivated or removed from the workspace: reinstall it.',
+  token_revoked: 'The bot token was revoked: reinstall the Slack app and set the new VIGIL_SLACK_BOT_TOKEN.',
+  token_expired: 'The bot token has expired: reinstall the Slack app and set the new VIGIL_SLACK_BOT_TOKEN.',
+  no_permission: 'The bot lacks a permission: give the Slack app the chat:write scope and reinstall it.',
+  missing_scope: 'The bot lacks a permission: give the Slack app the chat:write scope and reinstall it.',
+  channel_not_found:
+    'Slack knows no such channel for the bot: check the channel ID, and for a private channel invite the bot (/invite @YourApp).',
+  is_archived: 'The channel is archived: unarchive it, or point the destination at another channel.',
+  not_in_channel: 'The bot is not in the channel: invite it (/invite @YourApp in the channel).',
+  restricted_action: 'The workspace does not let the bot post in this channel: ask a Slack admin.',
+  ekm_access_denied: "The workspace's encryption keys refused the bot: ask a Slack admin.",
+  team_access_not_granted: 'The bot token is not granted access to this workspace: reinstall the Slack app.',
+  msg_too_long: 'The message was too long for Slack.',
+  invalid_blocks: 'Slack refused the message layout (invalid_blocks).',
+  cant_update_message: 'Slack does not let the bot edit this message.',
+  edit_window_closed: 'Slack no longer lets the message be edited.',
+};
+
+/** Errors of `chat.update` that mean the message is gone: a new one is posted instead. */
+export const MESSAGE_GONE = new Set(['message_not_found', 'channel_not_found']);
+
+/** The Slack error code of a failed call, when Slack answered with one. */
+export function slackErrorCode(error: unknown): string | undefined {
+  return error instanceof WebAPIPlatformError ? error.data.error : undefined;
+}
+
+/** A failed Web API call as a delivery result. */
+export function deliveryFailure(method: string, error: unknown): TeamDeliveryResult {
+  if (error instanceof WebAPIRateLimitedError) {
+    return {
+      status: 'retry',
+      error: `Slack is rate limiting ${method} (retry after ${error.retryAfter} s).`,
+      retryAfterMs: Math.max(1, error.retryAfter) * 1000,
+    };
+  }
+  if (error instanceof WebAPIPlatformError) {
+    const code = error.data.error;
+    const advice = PERMANENT[code];
+    if (advice) return { status: 'failed', error: `Slack answered ${method} with ${code}. ${advice}` };
+    return { status: 'retry', error: `Slack answered ${method} with ${code}.` };
+  }
+  if (error instanceof WebAPIHTTPError) {
+    return { status: 'retry', error: `Slack answered ${method} with HTTP ${error.statusCode}.` };
+  }
+  if (error instanceof WebAPIRequestError) {
+    return { status: 'retry', error: `Slack could not be reached for ${method}: ${error.original.message}` };
+  }
+  return {
+    status: 'retry',
+    error: `${method} failed: ${error instanceof Error ? error.message : String(error)}`,
+  };
+}

@@ -1,0 +1,105 @@
+import type { Queryable } from '../../db/database.js';
+
+/** The Slack module's tables: the messages it posted, and which Slack user is which Vigil user. */
+export const slackRepository = {
+  async findMessage(db: Queryable, destinationId: string, alertId: string) {
+    return db
+      .selectFrom('slack_messages')
+      .selectAll()
+      .where('destination_id', '=', destinationId)
+      .where('alert_id', '=', alertId)
+      .executeTakeFirst();
+  },
+
+  /** The Vigil message a button was pressed on, with its destination's organization. */
+  async messageAt(db: Queryable, channel: string, ts: string) {
+    return db
+      .selectFrom('slack_messages')
+      .selectAll()
+      .where('channel', '=', channel)
+      .where('ts', '=', ts)
+      .executeTakeFirst();
+  },
+
+  async saveMessage(
+    db: Queryable,
+    row: {
+      destination_id: string;
+      alert_id: string;
+      org_id: string;
+      channel: string;
+      ts: string;
+      title: string;
+    },
+  ): Promise<void> {
+    await db
+      .insertInto('slack_messages')
+      .values(row)
+      .onConflict((oc) =>
+        oc.columns(['destination_id', 'alert_id']).doUpdateSet({
+          channel: row.channel,
+          ts: row.ts,
+          title: row.title,
+          updated_at: new Date(),
+        }),
+      )
+      .execute();
+  },
+
+  async touchMessage(db: Queryable, destinationId: string, alertId: string): Promise<void> {
+    await db
+      .updateTable('slack_messages')
+      .set({ updated_at: new Date() })
+      .where('destination_id', '=', destinationId)
+      .where('alert_id', '=', alertId)
+      .execute();
+  },
+
+  async deleteMessage(db: Queryable, destinationId: string, alertId: string): Promise<void> {
+    await db
+      .deleteFrom('slack_messages')
+      .where('destination_id', '=', destinationId)
+      .where('alert_id', '=', alertId)
+      .execute();
+  },
+
+  /** The linked Vigil user: one linked for this workspace, else one linked without naming a workspace. */
+  async linkedUser(db: Queryable, orgId: string, slackTeamId: string, slackUserId: string) {
+    return db
+      .selectFrom('slack_user_links as l')
+      .innerJoin('users as u', 'u.id', 'l.user_id')
+      .selectAll('u')
+      .where('l.org_id', '=', orgId)
+      .where('l.slack_user_id', '=', slackUserId)
+      .where('l.slack_team_id', 'in', [slackTeamId, ''])
+      .orderBy('l.slack_team_id', 'desc')
+      .executeTakeFirst();
+  },
+
+  async link(
+    db: Queryable,
+    row: { org_id: string; slack_team_id: string; slack_user_id: string; user_id: string },
+  ): Promise<void> {
+    await db
+      .insertInto('slack_user_links')
+      .values(row)
+      .onConflict((oc) =>
+        oc.columns(['org_id', 'slack_team_id', 'slack_user_id']).doUpdateSet({ user_id: row.user_id }),
+      )
+      .execute();
+  },
+
+  async linksOfUser(db: Queryable, userId: string) {
+    return db
+      .selectFrom('slack_user_links')
+      .select(['slack_team_id', 'slack_user_id', 'created_at'])
+      .where('user_id', '=', userId)
+      .orderBy('created_at')
+      .execute();
+  },
+
+  async unlinkUser(db: Queryable, userId: string): Promise<number> {
+    const result = await db.deleteFrom('slack_user_links').where('user_id', '=', userId).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  },
+};

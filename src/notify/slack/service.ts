@@ -1,0 +1,340 @@
+import { Type, type Static } from 'typebox';
+import { Value } from 'typebox/value';
+import { isOrgAdmin, type Principal } from '../../accounts/service.js';
+import { accountsRepository } from '../../accounts/repository.js';
+import { principalOfUser } from '../../accounts/user-principal.js';
+import type { AlertsService } from '../../alerts/service.js';
+import type { Config } from '../../config.js';
+import type { Db } from '../../db/database.js';
+import type { UserRow } from '../../db/schema.js';
+import { forbidden, notFound } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import { oneLine, truncate } from '../html.js';
+import { SLACK_ACTIONS } from './blocks.js';
+import { slackClient } from './client.js';
+import { slackRepository as repo } from './repository.js';
+
+/**
+ * What a person does on a Vigil message in Slack: Acknowledge, Close, Add note. The request comes from
+ * Slack, signed (routes.ts checks that); the message it was made on names the alert (slack_messages), and
+ * the Slack user is mapped to a Vigil user of that alert's organization, who then acts as themselves, as
+ * through a signed link (notify/routes.ts). The message itself is brought up to date by the `slack` kind
+ * when the resulting alert event is delivered, the same path as for changes made anywhere else.
+ *
+ * Slack wants its answer within 3 seconds, so each Slack call made while answering has a short timeout.
+ */
+
+/** The Add note modal: its callback id, and its one input. */
+export const NOTE_VIEW = {
+  callbackId: 'vigil_note',
+  blockId: 'vigil_note_block',
+  actionId: 'vigil_note_text',
+};
+const NOTE_MAX = 3000;
+const SLACK_CALL_TIMEOUT_MS = 1500;
+
+const Id = Type.String({ minLength: 1, maxLength: 64 });
+const SlackUser = Type.Object({ id: Id, team_id: Type.Optional(Id) });
+const Team = Type.Union([Type.Object({ id: Id }), Type.Null()]);
+
+const BlockActions = Type.Object({
+  type: Type.Literal('block_actions'),
+  user: SlackUser,
+  team: Type.Optional(Team),
+  container: Type.Optional(
+    Type.Object({ channel_id: Type.Optional(Id), message_ts: Type.Optional(Type.String({ maxLength: 64 })) }),
+  ),
+  channel: Type.Optional(Type.Object({ id: Id })),
+  message: Type.Optional(Type.Object({ ts: Type.String({ maxLength: 64 }) })),
+  trigger_id: Type.Optional(Type.String({ maxLength: 256 })),
+  response_url: Type.Optional(Type.String({ maxLength: 2048 })),
+  actions: Type.Array(Type.Object({ action_id: Type.String({ maxLength: 255 }) }), { minItems: 1 }),
+});
+
+const ViewSubmission = Type.Object({
+  type: Type.Literal('view_submission'),
+  user: SlackUser,
+  team: Type.Optional(Team),
+  view: Type.Object({
+    callback_id: Type.String({ maxLength: 255 }),
+    private_metadata: Type.String({ maxLength: 3000 }),
+    state: Type.Object({
+      values: Type.Record(
+        Type.String(),
+        Type.Record(
+          Type.String(),
+          Type.Object({ value: Type.Optional(Type.Union([Type.String(), Type.Null()])) }),
+        ),
+      ),
+    }),
+  }),
+});
+
+const NoteMetadata = Type.Object({ channel: Id, ts: Type.String({ minLength: 1, maxLength: 64 }) });
+
+/** What the interactions route answers Slack: 200, with a body for a modal's submission. */
+export interface InteractionAnswer {
+  status: 200 | 400;
+  body?: Record<string, unknown>;
+}
+
+function displayName(user: UserRow): string {
+  return user.full_name || user.username;
+}
+
+export interface SlackServiceDeps {
+  db: Db;
+  alerts: AlertsService;
+  config: Config;
+  log: Logger;
+}
+
+export function createSlackService(deps: SlackServiceDeps) {
+  const { db, alerts, config, log } = deps;
+  const client = () => slackClient(config.slack, { timeoutMs: SLACK_CALL_TIMEOUT_MS });
+
+  const howToLink = (slackUserId: string) =>
+    `Vigil does not know who you are: no Vigil user has your Slack email address. Ask a Vigil admin to link you: ` +
+    `PUT ${config.publicUrl}/v2/users/{your Vigil username}/slack with {"slackUserId": "${slackUserId}"}.`;
+
+  /**
+   * The Vigil user a Slack user acts as: one linked before, else the user of this organization whose
+   * username is the Slack account's email (a workspace's members only; not guests, bots or the deleted),
+   * who is then linked so later clicks need no lookup.
+   */
+  async function vigilUserOf(
+    orgId: string,
+    slackTeamId: string,
+    slackUserId: string,
+  ): Promise<UserRow | undefined> {
+    const linked = await repo.linkedUser(db, orgId, slackTeamId, slackUserId);
+    if (linked) return linked.blocked ? undefined : linked;
+    if (!config.slack.botToken) return undefined;
+    let email: string | undefined;
+    try {
+      const answer = await client().users.info({ user: slackUserId });
+      const u = answer.user;
+      // Guests and bots are not the workspace's people; their email proves less.
+      if (u && !u.deleted && !u.is_bot && !u.is_restricted && !u.is_ultra_restricted) {
+        email = typeof u.profile?.email === 'string' ? u.profile.email : undefined;
+      }
+    } catch (error) {
+      log.warn(
+        { err: error, slackUserId },
+        'Slack users.info failed: the Slack user is not matched by email',
+      );
+      return undefined;
+    }
+    if (!email) return undefined;
+    const user = await accountsRepository.findUser(db, orgId, email);
+    if (!user || user.blocked) return undefined;
+    await repo.link(db, {
+      org_id: orgId,
+      slack_team_id: slackTeamId,
+      slack_user_id: slackUserId,
+      user_id: user.id,
+    });
+    return user;
+  }
+
+  /**
+   * A reply only the clicking user sees, through the interaction's response_url. The URL comes in the
+   * request, so it must be Slack's (or the Slack API's host Vigil is set to, a test's fake): Vigil must
+   * not be made to POST anywhere else.
+   */
+  async function ephemeral(responseUrl: string | undefined, text: string): Promise<void> {
+    if (!responseUrl) return;
+    let url: URL;
+    try {
+      url = new URL(responseUrl);
+    } catch {
+      return;
+    }
+    const slackOwn = url.protocol === 'https:' && url.hostname === 'hooks.slack.com';
+    if (!slackOwn && url.origin !== new URL(config.slack.apiUrl).origin) {
+      log.warn({ host: url.host }, 'a Slack interaction named a response_url off Slack: not used');
+      return;
+    }
+    try {
+      const answer = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, text }),
+        redirect: 'manual',
+        signal: AbortSignal.timeout(SLACK_CALL_TIMEOUT_MS),
+      });
+      if (!answer.ok) log.warn({ status: answer.status }, 'Slack refused an ephemeral reply');
+    } catch (error) {
+      log.warn({ err: error }, 'an ephemeral reply to Slack failed');
+    }
+  }
+
+  function teamOf(payload: { user: { team_id?: string }; team?: { id: string } | null }): string {
+    return payload.team?.id ?? payload.user.team_id ?? '';
+  }
+
+  async function blockActions(
+    payload: Static<typeof BlockActions>,
+    requestId: string,
+  ): Promise<InteractionAnswer> {
+    const channel = payload.container?.channel_id ?? payload.channel?.id;
+    const ts = payload.container?.message_ts ?? payload.message?.ts;
+    const actionId = payload.actions[0]?.action_id ?? '';
+    const known = Object.values(SLACK_ACTIONS) as string[];
+    // Buttons of other apps' messages never come here; anything else is not ours to act on.
+    if (!known.includes(actionId)) return { status: 200 };
+    const message = channel && ts ? await repo.messageAt(db, channel, ts) : undefined;
+    if (!message) {
+      await ephemeral(
+        payload.response_url,
+        'This message is no longer linked to a Vigil alert: act on the alert in Vigil.',
+      );
+      return { status: 200 };
+    }
+    const slackUserId = payload.user.id;
+    const user = await vigilUserOf(message.org_id, teamOf(payload), slackUserId);
+    if (!user) {
+      await ephemeral(payload.response_url, howToLink(slackUserId));
+      return { status: 200 };
+    }
+    if (actionId === SLACK_ACTIONS.note) {
+      if (!payload.trigger_id) return { status: 200 };
+      try {
+        await client().views.open({
+          trigger_id: payload.trigger_id,
+          view: {
+            type: 'modal',
+            callback_id: NOTE_VIEW.callbackId,
+            private_metadata: JSON.stringify({ channel: message.channel, ts: message.ts }),
+            title: { type: 'plain_text', text: 'Add a note' },
+            submit: { type: 'plain_text', text: 'Add note' },
+            close: { type: 'plain_text', text: 'Cancel' },
+            blocks: [
+              {
+                type: 'input',
+                block_id: NOTE_VIEW.blockId,
+                label: { type: 'plain_text', text: truncate(`Note on ${message.title}`, 2000) },
+                element: {
+                  type: 'plain_text_input',
+                  action_id: NOTE_VIEW.actionId,
+                  multiline: true,
+                  max_length: NOTE_MAX,
+                },
+              },
+            ],
+          },
+        });
+      } catch (error) {
+        log.warn({ err: error }, 'Slack views.open failed');
+        await ephemeral(
+          payload.response_url,
+          'Slack could not open the note form: try again, or add the note in Vigil.',
+        );
+      }
+      return { status: 200 };
+    }
+    const kind = actionId === SLACK_ACTIONS.acknowledge ? 'acknowledge' : 'close';
+    const outcome = await alerts.act(
+      principalOfUser(user),
+      requestId,
+      message.alert_id,
+      'id',
+      { kind },
+      { user: displayName(user), source: 'Slack' },
+    );
+    log.info(
+      { alertId: message.alert_id, userId: user.id, slackUserId, action: kind, status: outcome.status },
+      'Slack button used',
+    );
+    if (!outcome.success) await ephemeral(payload.response_url, outcome.status);
+    return { status: 200 };
+  }
+
+  async function viewSubmission(
+    payload: Static<typeof ViewSubmission>,
+    requestId: string,
+  ): Promise<InteractionAnswer> {
+    if (payload.view.callback_id !== NOTE_VIEW.callbackId) return { status: 200 };
+    const errors = (text: string) => ({
+      status: 200 as const,
+      body: { response_action: 'errors', errors: { [NOTE_VIEW.blockId]: text } },
+    });
+    let meta: unknown;
+    try {
+      meta = JSON.parse(payload.view.private_metadata);
+    } catch {
+      meta = undefined;
+    }
+    if (!Value.Check(NoteMetadata, meta)) return errors('This form is not one Vigil opened.');
+    const message = await repo.messageAt(db, meta.channel, meta.ts);
+    if (!message) return errors('This message is no longer linked to a Vigil alert.');
+    const user = await vigilUserOf(message.org_id, teamOf(payload), payload.user.id);
+    if (!user) return errors(truncate(howToLink(payload.user.id), 2000));
+    const note = payload.view.state.values[NOTE_VIEW.blockId]?.[NOTE_VIEW.actionId]?.value?.trim() ?? '';
+    if (!note) return errors('Write a note.');
+    if (note.length > NOTE_MAX) return errors(`A note is at most ${NOTE_MAX} characters.`);
+    const outcome = await alerts.act(
+      principalOfUser(user),
+      requestId,
+      message.alert_id,
+      'id',
+      { kind: 'addNote', note },
+      { user: displayName(user), source: 'Slack' },
+    );
+    if (!outcome.success) return errors(truncate(oneLine(outcome.status), 2000));
+    return { status: 200 };
+  }
+
+  /**
+   * The Vigil user `identifier` names, if `p` may see (an admin, or the user) or change (an admin) their
+   * Slack link. Not the user themselves: a link makes someone's clicks in Slack act as the linked user.
+   */
+  async function linkable(p: Principal, identifier: string, change: boolean): Promise<UserRow> {
+    const user = await accountsRepository.findUser(db, p.orgId, identifier);
+    if (!user) throw notFound(`User [${identifier}] does not exist.`);
+    if (!isOrgAdmin(p) && (change || p.userId !== user.id)) {
+      throw forbidden('Only organization admins can link Slack users to Vigil users. Ask an admin.');
+    }
+    return user;
+  }
+
+  return {
+    /** A Slack interaction payload, already verified as coming from Slack. */
+    async handleInteraction(payload: unknown, requestId: string): Promise<InteractionAnswer> {
+      if (Value.Check(BlockActions, payload)) return blockActions(payload, requestId);
+      if (Value.Check(ViewSubmission, payload)) return viewSubmission(payload, requestId);
+      const type =
+        typeof payload === 'object' && payload !== null ? (payload as { type?: unknown }).type : undefined;
+      // Other kinds (view_closed, shortcuts) are not used by Vigil's app; Slack only needs its 200.
+      if (typeof type === 'string') return { status: 200 };
+      return { status: 400 };
+    },
+
+    async links(p: Principal, identifier: string) {
+      const user = await linkable(p, identifier, false);
+      return repo.linksOfUser(db, user.id);
+    },
+
+    /** Links a Slack user to a Vigil user, in place of the links the Vigil user had. */
+    async link(p: Principal, identifier: string, slack: { slackUserId: string; slackTeamId?: string }) {
+      const user = await linkable(p, identifier, true);
+      await db.transaction().execute(async (tx) => {
+        await repo.unlinkUser(tx, user.id);
+        await repo.link(tx, {
+          org_id: user.org_id,
+          slack_team_id: slack.slackTeamId ?? '',
+          slack_user_id: slack.slackUserId,
+          user_id: user.id,
+        });
+      });
+      return user;
+    },
+
+    async unlink(p: Principal, identifier: string): Promise<number> {
+      const user = await linkable(p, identifier, true);
+      return repo.unlinkUser(db, user.id);
+    },
+  };
+}
+
+export type SlackService = ReturnType<typeof createSlackService>;

@@ -1,0 +1,418 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import {
+  startFakeSlack,
+  type FakeSlack,
+  type SlackBlockRecord,
+  type SlackMessageRecord,
+} from '../../testing/fake-slack.js';
+import { startFakeTeams, type FakeTeams } from '../../testing/fake-teams.js';
+import { startTestServer, waitFor, type Json, type TestServer } from '../../testing/harness.js';
+import { SLACK_ACTIONS } from './blocks.js';
+
+/**
+ * Slack and Teams destinations end to end, against a fake Slack (Web API, incoming webhooks, and the person
+ * who clicks, signing each interaction as Slack does) and a fake Teams workflow: a team's `slack`
+ * destination posts each alert once with buttons and edits that message as the alert changes, whoever
+ * changes it; a button acts as the Vigil user the Slack user is (by email, or linked by an admin); a
+ * request not signed by Slack, or signed too long ago, changes nothing.
+ */
+
+let server: TestServer;
+let slack: FakeSlack;
+let teams: FakeTeams;
+let db: pg.Client;
+const run = randomUUID().slice(0, 8);
+const CHANNEL = 'C0VIGIL0001';
+const slackTeam = `Slackers ${run}`;
+const hookTeam = `Hookers ${run}`;
+const teamsTeam = `Teamsters ${run}`;
+const alice = { username: `alice-${run}@example.com`, fullName: 'Alice Smith', slackId: 'U0ALICE001' };
+const bob = { username: `bob-${run}@example.com`, fullName: 'Bob Jones', slackId: 'U0BOB0001' };
+let slackDestination: string;
+
+async function call(method: string, path: string, body?: unknown): Promise<Json> {
+  return server.callOk(method, path, body);
+}
+
+async function createAlert(
+  message: string,
+  team: string,
+  priority = 'P1',
+): Promise<{ id: string; tinyId: string }> {
+  const created = await call('POST', '/v2/alerts', {
+    message,
+    priority,
+    source: 'prometheus',
+    entity: 'db-1',
+    description: 'The disk <!channel> is *full*',
+    responders: [{ type: 'team', name: team }],
+  });
+  const request = await waitFor('the alert to be made', async () => {
+    const status = await server.call('GET', `/v2/alerts/requests/${created.requestId}`);
+    return status.body.data?.alertId ? status.body.data : undefined;
+  });
+  const alert = await call('GET', `/v2/alerts/${request.alertId}`);
+  return { id: alert.data.id as string, tinyId: String(alert.data.tinyId) };
+}
+
+async function alertOf(id: string): Promise<Json> {
+  return (await call('GET', `/v2/alerts/${id}`)).data;
+}
+
+async function logs(alertId: string): Promise<string[]> {
+  const res = await call('GET', `/v2/alerts/${alertId}/logs?order=asc&limit=100`);
+  return (res.data as Json[]).map((l) => l.log as string);
+}
+
+/** The channel's message about the alert, once posted. */
+async function posted(tinyId: string): Promise<SlackMessageRecord> {
+  return waitFor(`the Slack message of #${tinyId}`, async () =>
+    slack.messages(CHANNEL).find((m) => m.text.includes(`#${tinyId} `)),
+  );
+}
+
+function buttons(message: SlackMessageRecord): Record<string, string | undefined> {
+  const actions = message.blocks.find((b: SlackBlockRecord) => b.type === 'actions');
+  return Object.fromEntries((actions?.elements ?? []).map((e) => [e.action_id ?? '', e.style]));
+}
+
+function context(message: SlackMessageRecord): string {
+  const block = message.blocks.find((b) => b.type === 'context') as
+    { elements?: { text: string }[] } | undefined;
+  return block?.elements?.map((e) => e.text).join(' ') ?? '';
+}
+
+function updatesOf(ts: string) {
+  return slack.calls.filter((c) => c.method === 'chat.update' && c.args.ts === ts && c.ok);
+}
+
+before(async () => {
+  slack = await startFakeSlack();
+  teams = await startFakeTeams();
+  slack.addChannel(CHANNEL);
+  slack.addUser({ id: alice.slackId, email: alice.username.toUpperCase(), name: 'alice' });
+  slack.addUser({ id: bob.slackId, email: `someone-else-${run}@example.com`, name: 'bob' });
+  slack.addUser({ id: 'U0GUEST001', email: alice.username, name: 'guest', isRestricted: true });
+  server = await startTestServer({
+    engineIntervalMs: 100,
+    env: {
+      VIGIL_SLACK_BOT_TOKEN: slack.botToken,
+      VIGIL_SLACK_SIGNING_SECRET: slack.signingSecret,
+      VIGIL_SLACK_API_URL: slack.apiUrl,
+      VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS: '127.0.0.1',
+    },
+  });
+  slack.setVigilUrl(server.url);
+  db = new pg.Client({ connectionString: server.databaseUrl });
+  await db.connect();
+  for (const person of [alice, bob]) {
+    await call('POST', '/v2/users', {
+      username: person.username,
+      fullName: person.fullName,
+      role: { name: 'User' },
+    });
+  }
+  for (const name of [slackTeam, hookTeam, teamsTeam]) await call('POST', '/v2/teams', { name });
+  const created = await call('POST', '/v2/destinations', {
+    name: `Slack ${run}`,
+    type: 'slack',
+    team: { name: slackTeam },
+    config: { channel: CHANNEL },
+  });
+  slackDestination = created.data.id as string;
+  await call('POST', '/v2/destinations', {
+    name: `Slack hook ${run}`,
+    type: 'slack-webhook',
+    team: { name: hookTeam },
+    config: { url: slack.webhookUrl },
+  });
+  await call('POST', '/v2/destinations', {
+    name: `Teams ${run}`,
+    type: 'teams',
+    team: { name: teamsTeam },
+    config: { url: teams.url },
+  });
+});
+
+after(async () => {
+  await db?.end();
+  await server?.stop();
+  await slack?.close();
+  await teams?.close();
+});
+
+describe('a slack destination', () => {
+  it('checks its config: a channel ID, nothing else', async () => {
+    for (const config of [{ channel: '#alerts' }, { channel: CHANNEL, token: 'x' }, {}]) {
+      const res = await server.call('POST', '/v2/destinations', {
+        name: `Bad ${randomUUID()}`,
+        type: 'slack',
+        team: { name: slackTeam },
+        config,
+      });
+      assert.equal(res.status, 422, JSON.stringify(res.body));
+    }
+  });
+
+  it("posts a team's alert to its channel with Acknowledge, Close and Add note", async () => {
+    const alert = await createAlert(`Disk full ${run}`, slackTeam);
+    const message = await posted(alert.tinyId);
+    assert.equal(message.blocks[0]?.type, 'header');
+    assert.match(JSON.stringify(message.blocks[0]), new RegExp(`\\[P1\\] #${alert.tinyId} Disk full`));
+    assert.deepEqual(buttons(message), {
+      [SLACK_ACTIONS.acknowledge]: 'primary',
+      [SLACK_ACTIONS.close]: 'danger',
+      [SLACK_ACTIONS.note]: undefined,
+    });
+    const text = JSON.stringify(message.blocks);
+    assert.match(text, /prometheus/);
+    assert.match(text, /db-1/);
+    assert.ok(context(message).includes(`/alerts/${alert.id}|View in Vigil>`), context(message));
+    // Text from outside can not mention the channel.
+    assert.ok(!text.includes('<!channel>'));
+    assert.ok(text.includes('&lt;!channel&gt;'));
+    const stored = await db.query('SELECT channel, ts FROM slack_messages WHERE alert_id = $1', [alert.id]);
+    assert.deepEqual(stored.rows, [{ channel: CHANNEL, ts: message.ts }]);
+  });
+
+  it('closes the alert when a Slack user whose email is a Vigil user presses Close, as that user, and edits the message in place', async () => {
+    const alert = await createAlert(`Closed from Slack ${run}`, slackTeam);
+    const message = await posted(alert.tinyId);
+    const before = slack.messages(CHANNEL).length;
+    const answer = await slack.click({
+      actionId: SLACK_ACTIONS.close,
+      channel: CHANNEL,
+      ts: message.ts,
+      userId: alice.slackId,
+    });
+    assert.equal(answer.status, 200, answer.text);
+    const closed = await alertOf(alert.id);
+    assert.equal(closed.status, 'closed');
+    assert.equal(closed.report.closedBy, 'Alice Smith');
+    assert.ok((await logs(alert.id)).includes('Alert closed by Alice Smith'));
+    // The same message, edited: no buttons left, and who closed it.
+    const update = await waitFor('the message to be updated', async () => updatesOf(message.ts).at(-1));
+    assert.equal(update.args.channel, CHANNEL);
+    const now = slack.message(CHANNEL, message.ts);
+    assert.ok(now);
+    assert.deepEqual(buttons(now), {});
+    assert.ok(!now.blocks.some((b) => b.type === 'actions'));
+    assert.match(context(now), /Closed by Alice Smith/);
+    assert.equal(slack.messages(CHANNEL).length, before, 'no new message');
+    // The Slack user is now linked: no email lookup next time.
+    const links = await db.query('SELECT user_id FROM slack_user_links WHERE slack_user_id = $1', [
+      alice.slackId,
+    ]);
+    assert.equal(links.rows.length, 1);
+  });
+
+  it('refuses a request with a wrong signature, or signed 6 minutes ago, with 401 and changes nothing', async () => {
+    const alert = await createAlert(`Forged ${run}`, slackTeam);
+    const message = await posted(alert.tinyId);
+    const responses = slack.responses.length;
+    const wrong = await slack.click({
+      actionId: SLACK_ACTIONS.acknowledge,
+      channel: CHANNEL,
+      ts: message.ts,
+      userId: alice.slackId,
+      sign: 'wrong',
+    });
+    assert.equal(wrong.status, 401);
+    const old = await slack.click({
+      actionId: SLACK_ACTIONS.close,
+      channel: CHANNEL,
+      ts: message.ts,
+      userId: alice.slackId,
+      sign: { ageSeconds: 360 },
+    });
+    assert.equal(old.status, 401);
+    const unsigned = await fetch(`${server.url}/v1/slack/interactions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'payload=%7B%7D',
+    });
+    assert.equal(unsigned.status, 401);
+    await server.idle();
+    const after = await alertOf(alert.id);
+    assert.equal(after.status, 'open');
+    assert.equal(after.acknowledged, false);
+    assert.equal(slack.responses.length, responses);
+    assert.equal(updatesOf(message.ts).length, 0);
+  });
+
+  it('tells a Slack user Vigil does not know how to be linked, and changes nothing; once an admin links them, their click acts as the linked user', async () => {
+    const alert = await createAlert(`Stranger ${run}`, slackTeam);
+    const message = await posted(alert.tinyId);
+    for (const userId of [bob.slackId, 'U0GUEST001', 'U0NOBODY01']) {
+      const answer = await slack.click({
+        actionId: SLACK_ACTIONS.acknowledge,
+        channel: CHANNEL,
+        ts: message.ts,
+        userId,
+      });
+      assert.equal(answer.status, 200, answer.text);
+      const reply = await waitFor('the ephemeral reply', async () =>
+        slack.responses.find((r) => String(r.text).includes(`"slackUserId": "${userId}"`)),
+      );
+      assert.equal(reply.response_type, 'ephemeral');
+      assert.equal(reply.replace_original, false);
+      assert.match(String(reply.text), /PUT .*\/v2\/users\/.*\/slack/);
+    }
+    await server.idle();
+    assert.equal((await alertOf(alert.id)).acknowledged, false);
+    assert.equal(updatesOf(message.ts).length, 0);
+
+    // A user may not link themselves (it would make someone's clicks act as them); an admin may.
+    await call('PUT', `/v2/users/${encodeURIComponent(bob.username)}/slack`, { slackUserId: bob.slackId });
+    assert.deepEqual(
+      (await call('GET', `/v2/users/${encodeURIComponent(bob.username)}/slack`)).data.map(
+        (l: Json) => l.slackUserId,
+      ),
+      [bob.slackId],
+    );
+    const answer = await slack.click({
+      actionId: SLACK_ACTIONS.acknowledge,
+      channel: CHANNEL,
+      ts: message.ts,
+      userId: bob.slackId,
+    });
+    assert.equal(answer.status, 200);
+    const acked = await alertOf(alert.id);
+    assert.equal(acked.acknowledged, true);
+    assert.equal(acked.report.acknowledgedBy, 'Bob Jones');
+    await waitFor('the message to lose its Acknowledge button', async () => {
+      const now = slack.message(CHANNEL, message.ts);
+      return now && !(SLACK_ACTIONS.acknowledge in buttons(now)) && SLACK_ACTIONS.close in buttons(now);
+    });
+  });
+
+  it('edits the message when the alert is acknowledged elsewhere (the API)', async () => {
+    const alert = await createAlert(`Acked by API ${run}`, slackTeam, 'P2');
+    const message = await posted(alert.tinyId);
+    await call('POST', `/v2/alerts/${alert.id}/acknowledge`, { user: 'Carol from the API' });
+    const now = await waitFor('the message to show the acknowledgement', async () => {
+      const m = slack.message(CHANNEL, message.ts);
+      return m && context(m).includes('Acknowledged by Carol from the API') ? m : undefined;
+    });
+    assert.deepEqual(Object.keys(buttons(now)).sort(), [SLACK_ACTIONS.close, SLACK_ACTIONS.note].sort());
+    await call('POST', `/v2/alerts/${alert.id}/close`, {});
+    await waitFor('the message to lose its buttons', async () => {
+      const m = slack.message(CHANNEL, message.ts);
+      return m && !m.blocks.some((b) => b.type === 'actions');
+    });
+    assert.equal(slack.messages(CHANNEL).filter((m) => m.text.includes(`#${alert.tinyId} `)).length, 1);
+  });
+
+  it('opens a note form on Add note and adds the note as the user', async () => {
+    const alert = await createAlert(`Noted ${run}`, slackTeam);
+    const message = await posted(alert.tinyId);
+    const opened = slack.views.length;
+    const click = await slack.click({
+      actionId: SLACK_ACTIONS.note,
+      channel: CHANNEL,
+      ts: message.ts,
+      userId: alice.slackId,
+    });
+    assert.equal(click.status, 200);
+    assert.equal(slack.views.length, opened + 1);
+    const empty = await slack.submitNote({ userId: alice.slackId, text: '   ' });
+    assert.equal(empty.status, 200);
+    assert.equal((empty.json as Json).response_action, 'errors');
+    const submitted = await slack.submitNote({ userId: alice.slackId, text: 'Rotating the logs now' });
+    assert.equal(submitted.status, 200, submitted.text);
+    const notes = await call('GET', `/v2/alerts/${alert.id}/notes`);
+    assert.deepEqual(
+      (notes.data as Json[]).map((n) => [n.note, n.owner]),
+      [['Rotating the logs now', 'Alice Smith']],
+    );
+    await waitFor('the message to show the note', async () => {
+      const m = slack.message(CHANNEL, message.ts);
+      return m && context(m).includes('Note by Alice Smith: Rotating the logs now');
+    });
+  });
+
+  it("records Slack's refusals: not_in_channel fails the delivery with what to do; a 429 is tried again", async () => {
+    slack.failNext('chat.postMessage', 'not_in_channel');
+    const refused = await createAlert(`Not in channel ${run}`, slackTeam);
+    const failed = await waitFor('the delivery to fail', async () => {
+      const list = await call('GET', `/v2/destinations/${slackDestination}/deliveries?limit=100`);
+      return (list.data as Json[]).find((d) => d.alertId === refused.id && d.state === 'failed');
+    });
+    assert.match(String(failed.lastError), /not_in_channel.*invite/);
+
+    slack.failNext('chat.postMessage', 429);
+    const limited = await createAlert(`Rate limited ${run}`, slackTeam);
+    const message = await posted(limited.tinyId);
+    assert.ok(message);
+    const attempts = slack.calls.filter((c) => c.method === 'chat.postMessage' && c.status === 429);
+    assert.equal(attempts.length, 1);
+  });
+});
+
+describe('a slack-webhook destination', () => {
+  it('posts the alert, and each acknowledgement and close as a new message, without buttons', async () => {
+    const alert = await createAlert(`Hooked ${run}`, hookTeam);
+    const first = await waitFor('the webhook post', async () =>
+      slack.webhookPosts.find((p) => String(p.body.text).includes(`Hooked ${run}`)),
+    );
+    assert.ok(Array.isArray(first.body.blocks));
+    assert.ok(!(first.body.blocks as SlackBlockRecord[]).some((b) => b.type === 'actions'));
+    await call('POST', `/v2/alerts/${alert.id}/acknowledge`, { user: 'Dana' });
+    const ack = await waitFor('the acknowledgement post', async () =>
+      slack.webhookPosts.find(
+        (p) =>
+          String(p.body.text).startsWith('Acknowledged by Dana') &&
+          String(p.body.text).includes(`Hooked ${run}`),
+      ),
+    );
+    assert.ok(ack);
+  });
+
+  it('refuses a URL that is not a Slack incoming webhook', async () => {
+    for (const url of [
+      'https://example.com/services/x',
+      'http://hooks.slack.com/services/T/B/X',
+      'not a url',
+    ]) {
+      const res = await server.call('POST', '/v2/destinations', {
+        name: `Bad hook ${randomUUID()}`,
+        type: 'slack-webhook',
+        team: { name: hookTeam },
+        config: { url },
+      });
+      assert.equal(res.status, 422, `${url}: ${JSON.stringify(res.body)}`);
+    }
+  });
+});
+
+describe('a teams destination', () => {
+  it('posts an Adaptive Card with the alert and a link to it', async () => {
+    const alert = await createAlert(`Teamed ${run}`, teamsTeam, 'P2');
+    const post = await waitFor('the card', async () =>
+      teams.posts.find((p) => JSON.stringify(p.card.body).includes(`Teamed ${run}`)),
+    );
+    assert.equal(post.body.type, 'message');
+    assert.equal(post.card.type, 'AdaptiveCard');
+    assert.equal(post.card.version, '1.4');
+    const facts = post.card.body.find((b) => b.type === 'FactSet') as {
+      facts: { title: string; value: string }[];
+    };
+    assert.deepEqual(
+      facts.facts.find((f) => f.title === 'Priority'),
+      { title: 'Priority', value: 'P2' },
+    );
+    assert.equal(post.card.actions?.[0]?.type, 'Action.OpenUrl');
+    assert.match(String(post.card.actions?.[0]?.url), new RegExp(`/alerts/${alert.id}$`));
+    await call('POST', `/v2/alerts/${alert.id}/close`, { user: 'Erin' });
+    await waitFor('the closing card', async () =>
+      teams.posts.find((p) => JSON.stringify(p.card.body).includes('Closed by Erin')),
+    );
+    // The destination shows its URL masked: it carries the workflow's signature.
+    const list = await call('GET', '/v2/destinations');
+    const shown = (list.data as Json[]).find((d) => d.type === 'teams');
+    assert.ok(!String(shown.config.url).includes('sig=fake'), shown.config.url);
+  });
+});

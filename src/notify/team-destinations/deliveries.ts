@@ -1,0 +1,290 @@
+import { alertsRepository } from '../../alerts/repository.js';
+import type { AlertEvent } from '../../alerts/events.js';
+import { alertDetail } from '../../alerts/present.js';
+import type { Config } from '../../config.js';
+import type { Db } from '../../db/database.js';
+import type { TeamDestinationDeliveryRow, TeamDestinationRow } from '../../db/schema.js';
+import type { AlertEventConsumer } from '../../engine/consumers.js';
+import type { Logger } from '../../logger.js';
+import type { Clock } from '../../work/clock.js';
+import { formatDuration } from '../../work/durations.js';
+import { QUEUES } from '../../work/queue-names.js';
+import type { WorkQueueSpec, WorkSignal } from '../../work/runner.js';
+import type { TeamDeliveryContext, TeamDeliveryResult } from './kind.js';
+import { eventTypesTaken, kindsTaking, teamDestinationKind } from './registry.js';
+import { teamDestinationsRepository as repo, type DeliveryOutcome } from './repository.js';
+
+/**
+ * Alert events to team destinations, in two steps:
+ * - the `team-destinations` consumer of alert events adds one delivery per event and enabled destination
+ *   that takes it (those of the alert's teams and of its integration), in one statement; an event handed
+ *   out again adds nothing (unique per destination and event);
+ * - the `team-destinations` queue claims due deliveries with a lease (SKIP LOCKED), only the oldest
+ *   unsent one per destination and alert (a Slack message is posted on `created` and edited later: the
+ *   edit must not overtake the post), hands each to its kind's deliver(), and records the outcome.
+ * Failures are retried on Standard Webhooks' schedule for a day; a destination that answers "gone", or
+ * whose every attempt failed for a day, is disabled with its reason.
+ */
+
+/** When the n-th retry is due, counted from the first attempt (Standard Webhooks' schedule). */
+export const RETRY_SCHEDULE_MS = [
+  5_000,
+  5 * 60_000,
+  30 * 60_000,
+  2 * 3600_000,
+  5 * 3600_000,
+  10 * 3600_000,
+  14 * 3600_000,
+  20 * 3600_000,
+  24 * 3600_000,
+] as const;
+/** A delivery is given up this long after its first attempt. */
+export const GIVE_UP_AFTER_MS = 24 * 3600_000;
+/** A destination whose deliveries have all failed this long is disabled. */
+export const FAILING_DISABLES_AFTER_MS = 24 * 3600_000;
+const LEASE_MS = 60_000;
+// Enough per round that a burst (a storm of findings told to Slack, Teams and a webhook) drains in a few
+// rounds, few enough that one round does not hold the event loop from the API and the other senders.
+const BATCH = 50;
+
+/**
+ * When to try again after `attempts` attempts, the first made at `firstAt`; undefined to give up. The
+ * gap since the previous step of the schedule is jittered by ±10 %, so the deliveries an outage failed
+ * together do not all come back at once; a Retry-After later than that is waited for.
+ */
+export function nextAttemptAt(
+  attempts: number,
+  firstAt: Date,
+  now: Date,
+  retryAfterMs?: number,
+): Date | undefined {
+  const offset = RETRY_SCHEDULE_MS[attempts - 1];
+  // A day after the first attempt it is given up, however few attempts the schedule could make (a
+  // worker that was down, a long Retry-After).
+  if (offset === undefined || now.getTime() - firstAt.getTime() >= GIVE_UP_AFTER_MS) return undefined;
+  const previous = RETRY_SCHEDULE_MS[attempts - 2] ?? 0;
+  const jittered = previous + (offset - previous) * (0.9 + Math.random() * 0.2);
+  const scheduled = Math.max(firstAt.getTime() + jittered, now.getTime() + 1000);
+  return new Date(Math.max(scheduled, now.getTime() + (retryAfterMs ?? 0)));
+}
+
+export function teamDestinationsConsumer(deps: {
+  db: Db;
+  clock: Clock;
+  signal?: WorkSignal;
+}): AlertEventConsumer {
+  const add = async (events: AlertEvent[]) => {
+    const added = await repo.insertDeliveries(
+      deps.db,
+      events.map((event) => ({
+        eventId: event.eventId,
+        alertId: event.alertId,
+        orgId: event.orgId,
+        type: event.type,
+        event,
+        seq: event.seq ?? 0,
+        kinds: kindsTaking(event.type),
+      })),
+      deps.clock.now(),
+    );
+    if (added > 0) deps.signal?.wake(QUEUES.teamDestinations);
+  };
+  return {
+    name: 'team-destinations',
+    types: eventTypesTaken(),
+    handles: (event) => kindsTaking(event.type).length > 0,
+    handle: (event) => add([event]),
+    async handleBatch(events) {
+      await add(events);
+      return { failed: [] };
+    },
+  };
+}
+
+export interface TeamDeliverySender {
+  /** Delivers what is due at `now`, up to one batch; returns how many it claimed. */
+  deliverDue(now: Date): Promise<number>;
+  queue(options?: { idleMs?: number }): WorkQueueSpec;
+}
+
+export function createTeamDeliverySender(deps: {
+  db: Db;
+  log: Logger;
+  clock: Clock;
+  config: Config;
+  leaseMs?: number;
+}): TeamDeliverySender {
+  const { db, log, clock, config } = deps;
+  const leaseMs = deps.leaseMs ?? LEASE_MS;
+  const context: TeamDeliveryContext = { db, log, clock, config };
+
+  interface Outcome {
+    row: TeamDestinationDeliveryRow;
+    result: TeamDeliveryResult;
+  }
+
+  async function attempt(
+    row: TeamDestinationDeliveryRow,
+    destination: TeamDestinationRow | undefined,
+    alert: ReturnType<typeof alertDetail> | undefined,
+  ): Promise<TeamDeliveryResult> {
+    if (!destination) return { status: 'failed', error: 'the destination was deleted' };
+    if (!destination.enabled) {
+      return {
+        status: 'failed',
+        error: `not sent: the destination is disabled (${destination.disabled_reason ?? 'no reason given'})`,
+      };
+    }
+    const kind = teamDestinationKind(destination.type);
+    if (!kind)
+      return { status: 'failed', error: `Vigil no longer knows destinations of type ${destination.type}` };
+    try {
+      return await kind.deliver(
+        {
+          deliveryId: row.id,
+          attempt: row.attempts,
+          destination: {
+            id: destination.id,
+            orgId: destination.org_id,
+            name: destination.name,
+            teamId: destination.team_id,
+            integrationId: destination.integration_id,
+            config: destination.config,
+          },
+          // Written by the consumer from an AlertEvent.
+          event: row.event as unknown as AlertEvent,
+          alert,
+          links: { view: `${config.publicUrl}/alerts/${row.alert_id}` },
+        },
+        context,
+      );
+    } catch (error) {
+      log.warn({ err: error, deliveryId: row.id, destinationId: destination.id }, 'a team destination threw');
+      return { status: 'retry', error: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  function outcomeOf({ row, result }: Outcome, now: Date): DeliveryOutcome {
+    const response = {
+      responseStatus: result.response?.status ?? null,
+      responseExcerpt: result.response?.excerpt ?? null,
+    };
+    const base = { id: row.id, attempts: row.attempts, ...response };
+    switch (result.status) {
+      case 'sent':
+        return { ...base, state: 'sent', sentAt: clock.now(), error: null };
+      case 'failed':
+        return { ...base, state: 'failed', error: result.error };
+      case 'gone':
+        return { ...base, state: 'failed', error: `${result.error}; the destination was disabled` };
+      case 'retry': {
+        const firstAt = row.first_attempt_at ?? now;
+        const next = nextAttemptAt(row.attempts, firstAt, now, result.retryAfterMs);
+        if (!next) {
+          const over = formatDuration(now.getTime() - firstAt.getTime());
+          return {
+            ...base,
+            state: 'failed',
+            error: `gave up after ${row.attempts} attempts over ${over}: ${result.error}`,
+          };
+        }
+        return { ...base, state: 'pending', dueAt: next, error: result.error };
+      }
+    }
+  }
+
+  /**
+   * The alert's log says where its page went and where a change could not be told: the first delivery
+   * (of `created`) when it arrives, and any delivery that failed for good. The rest is in the
+   * destination's delivery log; one line per change would bury the alert's own history.
+   */
+  function logLines(
+    outcomes: readonly Outcome[],
+    /** The deliveries that failed for good, with why. */
+    failed: ReadonlyMap<string, string>,
+    destinations: ReadonlyMap<string, TeamDestinationRow>,
+    alertIds: ReadonlySet<string>,
+  ): { alertId: string; type: string; log: string; owner: string }[] {
+    return outcomes.flatMap(({ row, result }) => {
+      const destination = destinations.get(row.destination_id);
+      if (!destination || !alertIds.has(row.alert_id)) return [];
+      const label = teamDestinationKind(destination.type)?.label ?? destination.type;
+      const where = `${label} "${destination.name}"`;
+      const line =
+        result.status === 'sent' && row.event_type === 'created'
+          ? `${where} got the alert`
+          : failed.has(row.id)
+            ? `${where} was not told of ${row.event_type.replace(/_/g, ' ')}: ${failed.get(row.id)}`
+            : undefined;
+      return line ? [{ alertId: row.alert_id, type: 'notification', log: line, owner: 'Vigil' }] : [];
+    });
+  }
+
+  /** Destinations that answered "gone", or have failed for a day, are disabled. */
+  async function judge(outcomes: Outcome[], destinations: Map<string, TeamDestinationRow>, now: Date) {
+    const gone = new Map<string, string>();
+    const delivered = new Map<string, boolean>();
+    for (const { row, result } of outcomes) {
+      if (!destinations.get(row.destination_id)?.enabled) continue;
+      if (result.status === 'gone') gone.set(row.destination_id, result.error);
+      delivered.set(
+        row.destination_id,
+        (delivered.get(row.destination_id) ?? false) || result.status === 'sent',
+      );
+    }
+    const failingSince = await repo.recordHealth(
+      db,
+      [...delivered].filter(([id]) => !gone.has(id)).map(([id, ok]) => ({ id, delivered: ok })),
+      now,
+    );
+    for (const [id, since] of failingSince) {
+      if (now.getTime() - since.getTime() >= FAILING_DISABLES_AFTER_MS) {
+        gone.set(id, `every delivery failed for ${formatDuration(now.getTime() - since.getTime())}`);
+      }
+    }
+    for (const [id, reason] of gone) {
+      if (await repo.disable(db, id, reason, now)) {
+        log.warn({ destinationId: id, reason }, 'a team destination was disabled');
+      }
+    }
+  }
+
+  async function deliverDue(now: Date): Promise<number> {
+    const rows = await repo.claim(db, now, new Date(now.getTime() + leaseMs), BATCH);
+    if (rows.length === 0) return 0;
+    const [destinationRows, alertRows] = await Promise.all([
+      repo.byIds(db, [...new Set(rows.map((r) => r.destination_id))]),
+      alertsRepository.byIds(db, [...new Set(rows.map((r) => r.alert_id))]),
+    ]);
+    const destinations = new Map(destinationRows.map((d) => [d.id, d]));
+    const alerts = new Map(alertRows.map((a) => [a.id, alertDetail(a)]));
+    const outcomes: Outcome[] = await Promise.all(
+      rows.map(async (row) => ({
+        row,
+        result: await attempt(row, destinations.get(row.destination_id), alerts.get(row.alert_id)),
+      })),
+    );
+    // Outcomes land after the deliveries of a disabled destination were failed: its own outcome says why.
+    const changes = outcomes.map((o) => outcomeOf(o, now));
+    const recorded = await repo.recordOutcomes(db, changes, clock.now());
+    const mine = outcomes.filter((o) => recorded.has(o.row.id));
+    const failed = new Map(changes.flatMap((c) => (c.state === 'failed' ? [[c.id, c.error ?? '']] : [])));
+    await alertsRepository.addLogs(db, logLines(mine, failed, destinations, new Set(alerts.keys())));
+    await judge(mine, destinations, clock.now());
+    return rows.length;
+  }
+
+  return {
+    deliverDue,
+    queue: ({ idleMs } = {}) => ({
+      name: QUEUES.teamDestinations,
+      // Receivers take their time (up to 15 s each): two rounds side by side keep the others moving.
+      concurrency: 2,
+      idleMs: idleMs ?? 5000,
+      async round(now) {
+        if ((await deliverDue(now)) >= BATCH) return { more: true };
+        return { more: false, nextDueAt: await repo.nextDueAt(db) };
+      },
+    }),
+  };
+}

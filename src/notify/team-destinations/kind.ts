@@ -1,0 +1,110 @@
+import type { Actor, AlertEvent, AlertEventType } from '../../alerts/events.js';
+import type { alertDetail } from '../../alerts/present.js';
+import type { Config } from '../../config.js';
+import type { Db } from '../../db/database.js';
+import type { Logger } from '../../logger.js';
+import type { Clock } from '../../work/clock.js';
+
+/**
+ * A team destination: a place a team's (or an integration's) alert events go that is not a person — a
+ * signed webhook, a Slack channel, a Teams channel. Each kind is one module (here, or in a folder of
+ * its own); the registry (registry.ts) lists them. The delivery queue (deliveries.ts) hands each kind
+ * its deliveries one at a time per (destination, alert), oldest event first, so a kind that posts on
+ * `created` and edits that post later never sees the edit before the post.
+ */
+export interface TeamDestinationKind {
+  /** As stored (team_destinations.type) and as the API names it: 'webhook', 'slack', 'teams'. */
+  readonly type: string;
+  /** How the API and logs name it: 'Webhook'. */
+  readonly label: string;
+  /** The alert event types it gets ('all' for every one). A `test` event is always delivered. */
+  readonly events: readonly AlertEventType[] | 'all';
+  /**
+   * Validates the API's `config` object. `previous` is the stored config when updating, so a secret the
+   * caller left out (or sent back masked) may be kept. Returns the config to store, or what is wrong with
+   * it as one sentence (the API answers 422 with it, under `config`). `setup` carries the operator's
+   * settings (which hosts may be reached over plain http); a kind that needs none may leave it out.
+   */
+  parseConfig(
+    input: Record<string, unknown>,
+    previous: Record<string, unknown> | undefined,
+    setup: TeamDestinationSetup,
+  ): { ok: true; config: Record<string, unknown> } | { ok: false; problem: string };
+  /** The config as the API shows it: secrets masked (only their last 4 characters shown). */
+  present(config: Record<string, unknown>): Record<string, unknown>;
+  /**
+   * Sends one delivery. It must not throw for the destination's own failures (answer `retry`, `failed` or
+   * `gone`); a throw counts as `retry`. The delivery's `deliveryId` and `event.eventId` stay the same
+   * across its attempts, so either can be the receiver's idempotency key.
+   */
+  deliver(delivery: TeamDelivery, context: TeamDeliveryContext): Promise<TeamDeliveryResult>;
+}
+
+/** The alert as the API shows it (alerts/present.ts `alertDetail`): ISO times, Opsgenie field names. */
+export type AlertSnapshot = ReturnType<typeof alertDetail>;
+
+/** What `POST /v2/destinations/{id}/test` sends: no alert, and never stored as a delivery. */
+export interface TestEvent {
+  type: 'test';
+  eventId: string;
+  orgId: string;
+  /** ISO 8601. */
+  at: string;
+  actor: Actor;
+}
+
+export interface TeamDestinationRef {
+  id: string;
+  orgId: string;
+  name: string;
+  teamId: string | null;
+  integrationId: string | null;
+  /** As stored (the secrets unmasked). */
+  config: Record<string, unknown>;
+}
+
+export interface TeamDelivery {
+  /** The delivery row's id (for a test: a fresh id). */
+  deliveryId: string;
+  /** 1 for the first attempt. */
+  attempt: number;
+  destination: TeamDestinationRef;
+  event: AlertEvent | TestEvent;
+  /** The alert as it is now (undefined if it was deleted, and for a test event). */
+  alert: AlertSnapshot | undefined;
+  links: {
+    /** The console's page of the alert (for a test event: the console's alert list). */
+    view: string;
+  };
+}
+
+export type TeamDeliveryResult = (
+  | { status: 'sent'; detail?: string }
+  /** A failure that may pass: tried again on the retry schedule, or after `retryAfterMs` when given. */
+  | { status: 'retry'; error: string; retryAfterMs?: number }
+  /** This delivery will never succeed (a 4xx): not retried; the destination stays enabled. */
+  | { status: 'failed'; error: string }
+  /** The destination is no more (HTTP 410, a deleted channel): it is disabled with `error` as the reason. */
+  | { status: 'gone'; error: string }
+) & {
+  /** What the destination answered, for the delivery log, when it answered over HTTP. */
+  response?: TeamDeliveryResponse;
+};
+
+export interface TeamDeliveryResponse {
+  status: number;
+  /** The start of the answer's body (at most 1,000 characters are kept). */
+  excerpt?: string;
+}
+
+/** What parseConfig may read. */
+export interface TeamDestinationSetup {
+  config: Config;
+}
+
+export interface TeamDeliveryContext {
+  db: Db;
+  log: Logger;
+  clock: Clock;
+  config: Config;
+}

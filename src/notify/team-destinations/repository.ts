@@ -1,0 +1,335 @@
+import { sql } from 'kysely';
+import { isUuid, type Queryable } from '../../db/database.js';
+import type { TeamDestinationDeliveryRow, TeamDestinationRow } from '../../db/schema.js';
+
+/** The SQL of team destinations and their deliveries. */
+
+export type DestinationWithOwners = TeamDestinationRow & {
+  team_name: string | null;
+  integration_name: string | null;
+  /** The team whose admins may change it: its team, or its integration's owner team. */
+  owner_team_id: string;
+};
+
+/** One event to hand to the destinations that take it. */
+export interface EventToDeliver {
+  eventId: string;
+  alertId: string;
+  orgId: string;
+  type: string;
+  event: unknown;
+  seq: number;
+  /** The destination types that take this event type. */
+  kinds: string[];
+}
+
+export interface DeliveryOutcome {
+  id: string;
+  /** The attempt this claim made: an outcome lands only while the row is still this claim's. */
+  attempts: number;
+  state: 'pending' | 'sent' | 'failed';
+  dueAt?: Date;
+  error?: string | null;
+  responseStatus?: number | null;
+  responseExcerpt?: string | null;
+  sentAt?: Date;
+}
+
+function withOwners(db: Queryable) {
+  return db
+    .selectFrom('team_destinations as d')
+    .leftJoin('teams as t', 't.id', 'd.team_id')
+    .leftJoin('integrations as i', 'i.id', 'd.integration_id')
+    .selectAll('d')
+    .select([
+      't.name as team_name',
+      'i.name as integration_name',
+      sql<string>`coalesce(d.team_id, i.owner_team_id)`.as('owner_team_id'),
+    ]);
+}
+
+/** Whether an earlier change to the same alert is still to be delivered to the same destination. */
+const EARLIER_UNSENT = sql`EXISTS (
+  SELECT 1 FROM team_destination_deliveries e
+  WHERE e.destination_id = c.destination_id AND e.alert_id = c.alert_id
+    AND e.state IN ('pending', 'sending') AND e.seq < c.seq)`;
+
+export const teamDestinationsRepository = {
+  async insert(
+    db: Queryable,
+    row: {
+      org_id: string;
+      team_id: string | null;
+      integration_id: string | null;
+      type: string;
+      name: string;
+      config: Record<string, unknown>;
+      enabled: boolean;
+      now: Date;
+    },
+  ): Promise<string> {
+    const { now, config, ...rest } = row;
+    const inserted = await db
+      .insertInto('team_destinations')
+      .values({
+        ...rest,
+        config: JSON.stringify(config),
+        created_at: now,
+        updated_at: now,
+        ...(rest.enabled ? {} : { disabled_reason: 'disabled when it was created', disabled_at: now }),
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return inserted.id;
+  },
+
+  async find(db: Queryable, orgId: string, id: string): Promise<DestinationWithOwners | undefined> {
+    if (!isUuid(id)) return undefined;
+    return withOwners(db).where('d.org_id', '=', orgId).where('d.id', '=', id).executeTakeFirst();
+  },
+
+  async list(db: Queryable, orgId: string, ownerTeamId?: string): Promise<DestinationWithOwners[]> {
+    let query = withOwners(db).where('d.org_id', '=', orgId);
+    if (ownerTeamId) query = query.where(sql<boolean>`coalesce(d.team_id, i.owner_team_id) = ${ownerTeamId}`);
+    return query.orderBy(sql`lower(d.name)`).execute();
+  },
+
+  async byIds(db: Queryable, ids: readonly string[]): Promise<TeamDestinationRow[]> {
+    if (ids.length === 0) return [];
+    return db.selectFrom('team_destinations').selectAll().where('id', 'in', ids).execute();
+  },
+
+  async update(
+    db: Queryable,
+    id: string,
+    changes: {
+      name?: string;
+      team_id?: string | null;
+      integration_id?: string | null;
+      config?: Record<string, unknown>;
+      enabled?: boolean;
+    },
+    now: Date,
+  ): Promise<void> {
+    const { config, enabled, ...rest } = changes;
+    await db
+      .updateTable('team_destinations')
+      .set({
+        ...rest,
+        ...(config ? { config: JSON.stringify(config) } : {}),
+        // Enabling starts afresh: no reason, and no failures counted from before.
+        ...(enabled === true
+          ? { enabled, disabled_reason: null, disabled_at: null, failing_since: null }
+          : {}),
+        ...(enabled === false
+          ? {
+              enabled,
+              disabled_reason: sql<string>`CASE WHEN enabled THEN 'disabled through the API' ELSE disabled_reason END`,
+              disabled_at: sql<Date>`CASE WHEN enabled THEN ${now}::timestamptz ELSE disabled_at END`,
+            }
+          : {}),
+        updated_at: now,
+      })
+      .where('id', '=', id)
+      .execute();
+  },
+
+  async delete(db: Queryable, id: string): Promise<void> {
+    await db.deleteFrom('team_destinations').where('id', '=', id).execute();
+  },
+
+  /**
+   * Disables an enabled destination with its reason, and fails its deliveries still waiting (they would
+   * only fail the same way). Returns whether it was enabled.
+   */
+  async disable(db: Queryable, id: string, reason: string, now: Date): Promise<boolean> {
+    const done = await sql<{ id: string }>`
+      WITH off AS (
+        UPDATE team_destinations SET enabled = false, disabled_reason = ${reason}, disabled_at = ${now},
+          failing_since = NULL, updated_at = ${now}
+        WHERE id = ${id} AND enabled
+        RETURNING id
+      ), dropped AS (
+        UPDATE team_destination_deliveries SET state = 'failed', updated_at = ${now},
+          last_error = ${`not sent: the destination was disabled (${reason})`}
+        WHERE destination_id IN (SELECT id FROM off) AND state = 'pending'
+      )
+      SELECT id FROM off`.execute(db);
+    return done.rows.length > 0;
+  },
+
+  /**
+   * Notes how a round went for each destination: one that delivered is well again; one that only failed
+   * is failing since its first failure. Returns, for the failing ones, since when.
+   */
+  async recordHealth(
+    db: Queryable,
+    health: { id: string; delivered: boolean }[],
+    now: Date,
+  ): Promise<Map<string, Date>> {
+    if (health.length === 0) return new Map();
+    const rows = await sql<{ id: string; failing_since: Date }>`
+      UPDATE team_destinations d
+      SET failing_since = CASE WHEN h.delivered THEN NULL ELSE coalesce(d.failing_since, ${now}) END
+      FROM jsonb_to_recordset(${JSON.stringify(health)}::jsonb) AS h(id uuid, delivered boolean)
+      WHERE d.id = h.id
+      RETURNING d.id, d.failing_since`.execute(db);
+    return new Map(rows.rows.filter((r) => r.failing_since).map((r) => [r.id, r.failing_since]));
+  },
+
+  /**
+   * One delivery per event and enabled destination that takes it: those of the alert's teams (its
+   * responders) and of its integration. A deleted alert's event goes where its earlier events went.
+   * An event already delivered to a destination adds nothing. Returns how many were added.
+   */
+  async insertDeliveries(db: Queryable, events: readonly EventToDeliver[], now: Date): Promise<number> {
+    const input = events
+      .filter((e) => e.kinds.length > 0)
+      .map((e) => ({
+        event_id: e.eventId,
+        alert_id: e.alertId,
+        org_id: e.orgId,
+        event_type: e.type,
+        event: e.event,
+        seq: e.seq,
+        kinds: e.kinds,
+      }));
+    if (input.length === 0) return 0;
+    const inserted = await sql<{ id: string }>`
+      WITH e AS (
+        SELECT * FROM jsonb_to_recordset(${JSON.stringify(input)}::jsonb) AS e(
+          event_id uuid, alert_id uuid, org_id uuid, event_type text, event jsonb, seq bigint, kinds text[])
+      ), targets AS (
+        SELECT e.*, d.id AS destination_id
+        FROM e
+        JOIN alerts a ON a.id = e.alert_id
+        JOIN team_destinations d ON d.org_id = a.org_id
+          AND (d.team_id = ANY(a.team_ids) OR d.integration_id = a.integration_id)
+        WHERE d.enabled AND d.type = ANY(e.kinds)
+        UNION ALL
+        SELECT e.*, d.id AS destination_id
+        FROM e
+        JOIN team_destinations d ON d.org_id = e.org_id
+        WHERE d.enabled AND d.type = ANY(e.kinds)
+          AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.id = e.alert_id)
+          AND EXISTS (SELECT 1 FROM team_destination_deliveries p
+                      WHERE p.destination_id = d.id AND p.alert_id = e.alert_id)
+      )
+      INSERT INTO team_destination_deliveries
+        (destination_id, event_id, alert_id, event_type, event, seq, due_at, created_at, updated_at)
+      SELECT destination_id, event_id, alert_id, event_type, event, seq, ${now}, ${now}, ${now}
+      FROM targets
+      ON CONFLICT (destination_id, event_id) DO NOTHING
+      RETURNING id`.execute(db);
+    return inserted.rows.length;
+  },
+
+  /**
+   * Claims up to `limit` due deliveries (and ones whose claim ran out) for `leaseUntil`, oldest due first;
+   * only the oldest unsent change to an alert per destination, so the next waits until it is done.
+   */
+  async claim(
+    db: Queryable,
+    now: Date,
+    leaseUntil: Date,
+    limit: number,
+  ): Promise<TeamDestinationDeliveryRow[]> {
+    const result = await sql<TeamDestinationDeliveryRow>`
+      UPDATE team_destination_deliveries d
+      SET state = 'sending', lease_until = ${leaseUntil}, attempts = d.attempts + 1,
+          first_attempt_at = coalesce(d.first_attempt_at, ${now}), updated_at = ${now}
+      WHERE d.id IN (
+        SELECT c.id FROM team_destination_deliveries c
+        WHERE ((c.state = 'pending' AND c.due_at <= ${now}) OR (c.state = 'sending' AND c.lease_until < ${now}))
+          AND NOT ${EARLIER_UNSENT}
+        ORDER BY c.due_at
+        LIMIT ${limit}
+        FOR UPDATE OF c SKIP LOCKED
+      )
+      RETURNING d.*`.execute(db);
+    return result.rows;
+  },
+
+  /** Records outcomes in one statement; returns the ids whose claim was still current. */
+  async recordOutcomes(db: Queryable, outcomes: readonly DeliveryOutcome[], now: Date): Promise<Set<string>> {
+    if (outcomes.length === 0) return new Set();
+    const input = outcomes.map((o) => ({
+      id: o.id,
+      attempts: o.attempts,
+      state: o.state,
+      due_at: o.dueAt?.toISOString() ?? null,
+      last_error: o.error ?? null,
+      response_status: o.responseStatus ?? null,
+      response_excerpt: o.responseExcerpt ?? null,
+      sent_at: o.sentAt?.toISOString() ?? null,
+    }));
+    const updated = await sql<{ id: string }>`
+      WITH input AS (
+        SELECT * FROM jsonb_to_recordset(${JSON.stringify(input)}::jsonb) AS r(
+          id uuid, attempts int, state text, due_at timestamptz, last_error text, response_status int,
+          response_excerpt text, sent_at timestamptz)
+      )
+      UPDATE team_destination_deliveries d
+      SET state = i.state, lease_until = NULL, updated_at = ${now},
+          due_at = coalesce(i.due_at, d.due_at), last_error = i.last_error,
+          response_status = i.response_status, response_excerpt = i.response_excerpt,
+          sent_at = coalesce(i.sent_at, d.sent_at)
+      FROM input i
+      WHERE d.id = i.id AND d.state = 'sending' AND d.attempts = i.attempts
+      RETURNING d.id`.execute(db);
+    return new Set(updated.rows.map((r) => r.id));
+  },
+
+  /** When the next delivery that may go falls due, or a claimed one's lease runs out. */
+  async nextDueAt(db: Queryable): Promise<Date | null> {
+    const row = await sql<{ at: Date | null }>`
+      SELECT least(
+        (SELECT min(c.due_at) FROM team_destination_deliveries c
+          WHERE c.state = 'pending' AND NOT ${EARLIER_UNSENT}),
+        (SELECT min(lease_until) FROM team_destination_deliveries WHERE state = 'sending')) AS at`.execute(
+      db,
+    );
+    return row.rows[0]?.at ?? null;
+  },
+
+  /** A destination's delivery log, newest first. */
+  async log(
+    db: Queryable,
+    destinationId: string,
+    page: { limit: number; offset: number },
+  ): Promise<TeamDestinationDeliveryRow[]> {
+    return db
+      .selectFrom('team_destination_deliveries')
+      .selectAll()
+      .where('destination_id', '=', destinationId)
+      .orderBy('created_at', 'desc')
+      .orderBy('seq', 'desc')
+      .limit(page.limit)
+      .offset(page.offset)
+      .execute();
+  },
+
+  /** Deletes finished deliveries made before `before`; returns how many. */
+  async purge(db: Queryable, before: Date): Promise<number> {
+    const deleted = await db
+      .deleteFrom('team_destination_deliveries')
+      .where('state', 'in', ['sent', 'failed'])
+      .where('created_at', '<', before)
+      .executeTakeFirst();
+    return Number(deleted.numDeletedRows);
+  },
+
+  /** An integration of the organization by id or name (names need not be unique: then it is ambiguous). */
+  async findIntegrations(db: Queryable, orgId: string, identifier: string, by: 'id' | 'name') {
+    if (by === 'id' && !isUuid(identifier)) return [];
+    return db
+      .selectFrom('integrations')
+      .select(['id', 'name', 'owner_team_id'])
+      .where('org_id', '=', orgId)
+      .where((eb) =>
+        by === 'id' ? eb('id', '=', identifier) : eb(sql`lower(name)`, '=', identifier.toLowerCase()),
+      )
+      .limit(2)
+      .execute();
+  },
+};

@@ -1,0 +1,334 @@
+import { randomUUID } from 'node:crypto';
+import { requireOrgOrTeamAdmin, resolveTeamRef, type Principal } from '../../accounts/service.js';
+import type { Config } from '../../config.js';
+import { isUniqueViolation, type Db } from '../../db/database.js';
+import type { TeamDestinationDeliveryRow } from '../../db/schema.js';
+import { conflict, forbidden, invalid, invalidField, notFound, UNPROCESSABLE_BODY } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import type { Clock } from '../../work/clock.js';
+import type { TeamDeliveryResult, TeamDestinationKind, TestEvent } from './kind.js';
+import { teamDestinationKind, TEAM_DESTINATION_TYPES } from './registry.js';
+import { teamDestinationsRepository as repo, type DestinationWithOwners } from './repository.js';
+
+/**
+ * Team destinations as the API manages them. Org admins manage every one; a team's admins those of their
+ * team (or of an integration their team owns). Anyone of the organization may read them, secrets masked
+ * by their kind; an integration's key only those of its own team. The config a kind stores is shown in
+ * full once, in the answer that created it (a generated webhook secret is only ever seen there).
+ */
+
+export interface Ref {
+  id?: string;
+  name?: string;
+}
+
+export interface DestinationInput {
+  name: string;
+  type: string;
+  team?: Ref;
+  integration?: Ref;
+  enabled?: boolean;
+  config: Record<string, unknown>;
+}
+
+export interface DestinationPatch {
+  name?: string;
+  team?: Ref;
+  integration?: Ref;
+  enabled?: boolean;
+  config?: Record<string, unknown>;
+}
+
+export interface DestinationView {
+  id: string;
+  name: string;
+  type: string;
+  label: string;
+  team: { id: string; name: string } | null;
+  integration: { id: string; name: string } | null;
+  enabled: boolean;
+  disabledReason: string | null;
+  disabledAt: Date | null;
+  config: Record<string, unknown>;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface DeliveryView {
+  id: string;
+  eventId: string;
+  eventType: string;
+  alertId: string;
+  state: TeamDestinationDeliveryRow['state'];
+  attempts: number;
+  responseStatus: number | null;
+  responseExcerpt: string | null;
+  lastError: string | null;
+  createdAt: Date;
+  firstAttemptAt: Date | null;
+  nextAttemptAt: Date | null;
+  sentAt: Date | null;
+}
+
+export interface TestOutcome {
+  result: TeamDeliveryResult;
+  /** The destination answered "gone" and was disabled. */
+  disabled: boolean;
+}
+
+export const MAX_DELIVERIES_PAGE = 100;
+
+function kindOf(type: string): TeamDestinationKind {
+  const kind = teamDestinationKind(type);
+  if (!kind) {
+    throw invalidField('type', `must be one of: ${TEAM_DESTINATION_TYPES.join(', ')}.`);
+  }
+  return kind;
+}
+
+function viewOf(row: DestinationWithOwners, options: { unmasked?: boolean } = {}): DestinationView {
+  const kind = teamDestinationKind(row.type);
+  return {
+    id: row.id,
+    name: row.name,
+    type: row.type,
+    label: kind?.label ?? row.type,
+    team: row.team_id ? { id: row.team_id, name: row.team_name ?? '' } : null,
+    integration: row.integration_id ? { id: row.integration_id, name: row.integration_name ?? '' } : null,
+    enabled: row.enabled,
+    disabledReason: row.enabled ? null : row.disabled_reason,
+    disabledAt: row.enabled ? null : row.disabled_at,
+    // A kind Vigil no longer knows shows nothing of its config: it may hold secrets.
+    config: options.unmasked ? row.config : kind ? kind.present(row.config) : {},
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function deliveryViewOf(row: TeamDestinationDeliveryRow): DeliveryView {
+  return {
+    id: row.id,
+    eventId: row.event_id,
+    eventType: row.event_type,
+    alertId: row.alert_id,
+    state: row.state,
+    attempts: row.attempts,
+    responseStatus: row.response_status,
+    responseExcerpt: row.response_excerpt,
+    lastError: row.last_error,
+    createdAt: row.created_at,
+    firstAttemptAt: row.first_attempt_at,
+    nextAttemptAt: row.state === 'pending' ? row.due_at : null,
+    sentAt: row.sent_at,
+  };
+}
+
+export function createTeamDestinationsService(deps: { db: Db; clock: Clock; log: Logger; config: Config }) {
+  const { db, clock, log, config } = deps;
+
+  const requireManager = (p: Principal, ownerTeamId: string | null) =>
+    requireOrgOrTeamAdmin(
+      db,
+      p,
+      ownerTeamId,
+      "Only organization admins and the admins of the destination's team can change it: ask one of them.",
+    );
+
+  function canSee(p: Principal, row: DestinationWithOwners): boolean {
+    return !p.integration || p.integration.ownerTeamId === row.owner_team_id;
+  }
+
+  async function load(p: Principal, id: string): Promise<DestinationWithOwners> {
+    const row = await repo.find(db, p.orgId, id);
+    if (!row || !canSee(p, row)) throw notFound(`No destination exists with id [${id}].`);
+    return row;
+  }
+
+  /** The destination's owner as the input names it: a team, or an integration (exactly one). */
+  async function ownerOf(
+    p: Principal,
+    input: { team?: Ref; integration?: Ref },
+  ): Promise<{ teamId: string | null; integrationId: string | null; ownerTeamId: string }> {
+    if (input.team && input.integration) {
+      throw invalid(UNPROCESSABLE_BODY, {
+        team: 'Give a team or an integration, not both.',
+        integration: 'Give a team or an integration, not both.',
+      });
+    }
+    if (input.team) {
+      const team = await resolveTeamRef(db, p.orgId, input.team, 'team');
+      return { teamId: team.id, integrationId: null, ownerTeamId: team.id };
+    }
+    if (input.integration) {
+      const { id, name } = input.integration;
+      const identifier = id ?? name;
+      if (!identifier)
+        throw invalidField('integration', 'Give the integration as {"id": ...} or {"name": ...}.');
+      const found = await repo.findIntegrations(db, p.orgId, identifier, id !== undefined ? 'id' : 'name');
+      const integration = found[0];
+      if (!integration) {
+        throw invalidField(
+          'integration',
+          `No integration ${JSON.stringify(identifier)} in this organization.`,
+        );
+      }
+      if (found.length > 1) {
+        throw invalidField(
+          'integration',
+          `Several integrations are named ${JSON.stringify(identifier)}: give its id.`,
+        );
+      }
+      return { teamId: null, integrationId: integration.id, ownerTeamId: integration.owner_team_id };
+    }
+    throw invalid(UNPROCESSABLE_BODY, {
+      team: 'Give the team whose alerts go to this destination, or an integration.',
+    });
+  }
+
+  function parseConfig(
+    kind: TeamDestinationKind,
+    input: Record<string, unknown>,
+    previous?: Record<string, unknown>,
+  ): Record<string, unknown> {
+    const parsed = kind.parseConfig(input, previous, { config });
+    if (!parsed.ok) throw invalidField('config', parsed.problem);
+    return parsed.config;
+  }
+
+  async function named<T>(name: string, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      if (isUniqueViolation(error)) throw conflict(`A destination named [${name}] already exists.`);
+      throw error;
+    }
+  }
+
+  return {
+    async list(p: Principal): Promise<DestinationView[]> {
+      const rows = await repo.list(db, p.orgId, p.integration?.ownerTeamId);
+      return rows.map((row) => viewOf(row));
+    },
+
+    async get(p: Principal, id: string): Promise<DestinationView> {
+      return viewOf(await load(p, id));
+    },
+
+    /** Creates it; the answer shows its config unmasked, the only time it is. */
+    async create(p: Principal, input: DestinationInput): Promise<DestinationView> {
+      const kind = kindOf(input.type);
+      const owner = await ownerOf(p, input);
+      await requireManager(p, owner.ownerTeamId);
+      const stored = parseConfig(kind, input.config);
+      const name = input.name.trim();
+      if (!name) throw invalidField('name', 'can not be empty.');
+      const id = await named(name, () =>
+        repo.insert(db, {
+          org_id: p.orgId,
+          team_id: owner.teamId,
+          integration_id: owner.integrationId,
+          type: kind.type,
+          name,
+          config: stored,
+          enabled: input.enabled ?? true,
+          now: clock.now(),
+        }),
+      );
+      return viewOf(await load(p, id), { unmasked: true });
+    },
+
+    async update(p: Principal, id: string, patch: DestinationPatch): Promise<DestinationView> {
+      const row = await load(p, id);
+      await requireManager(p, row.owner_team_id);
+      const moved = patch.team || patch.integration ? await ownerOf(p, patch) : undefined;
+      // Moving it to another team needs the right to manage that team's destinations too.
+      if (moved) await requireManager(p, moved.ownerTeamId);
+      const kind = kindOf(row.type);
+      const name = patch.name?.trim();
+      if (patch.name !== undefined && !name) throw invalidField('name', 'can not be empty.');
+      await named(name ?? row.name, () =>
+        repo.update(
+          db,
+          row.id,
+          {
+            ...(name ? { name } : {}),
+            ...(moved ? { team_id: moved.teamId, integration_id: moved.integrationId } : {}),
+            ...(patch.config ? { config: parseConfig(kind, patch.config, row.config) } : {}),
+            ...(patch.enabled !== undefined ? { enabled: patch.enabled } : {}),
+          },
+          clock.now(),
+        ),
+      );
+      return viewOf(await load(p, id));
+    },
+
+    async remove(p: Principal, id: string): Promise<void> {
+      const row = await load(p, id);
+      await requireManager(p, row.owner_team_id);
+      await repo.delete(db, row.id);
+    },
+
+    /**
+     * Sends a `test` event now, through the kind's own deliver(), and says what came of it. Nothing is
+     * retried or stored, but a destination that answers "gone" is disabled, as a delivery would have it.
+     */
+    async test(p: Principal, id: string): Promise<TestOutcome> {
+      const row = await load(p, id);
+      await requireManager(p, row.owner_team_id);
+      const kind = teamDestinationKind(row.type);
+      if (!kind) throw forbidden(`Vigil no longer knows destinations of type ${row.type}.`);
+      const now = clock.now();
+      const event: TestEvent = {
+        type: 'test',
+        eventId: randomUUID(),
+        orgId: row.org_id,
+        at: clock.toSystemTime(now).toISOString(),
+        actor: p.integration
+          ? { kind: 'integration', name: p.integration.name, integrationId: p.integration.id }
+          : {
+              kind: 'user',
+              name: p.fullName || p.username || 'API',
+              ...(p.userId ? { userId: p.userId } : {}),
+            },
+      };
+      let result: TeamDeliveryResult;
+      try {
+        result = await kind.deliver(
+          {
+            deliveryId: randomUUID(),
+            attempt: 1,
+            destination: {
+              id: row.id,
+              orgId: row.org_id,
+              name: row.name,
+              teamId: row.team_id,
+              integrationId: row.integration_id,
+              config: row.config,
+            },
+            event,
+            alert: undefined,
+            links: { view: `${config.publicUrl}/alerts` },
+          },
+          { db, log, clock, config },
+        );
+      } catch (error) {
+        result = { status: 'retry', error: error instanceof Error ? error.message : String(error) };
+      }
+      const disabled =
+        result.status === 'gone' && (await repo.disable(db, row.id, result.error, clock.now()));
+      return { result, disabled };
+    },
+
+    async deliveries(
+      p: Principal,
+      id: string,
+      page: { limit: number; offset: number },
+    ): Promise<DeliveryView[]> {
+      const row = await load(p, id);
+      const rows = await repo.log(db, row.id, page);
+      return rows.map(deliveryViewOf);
+    },
+  };
+}
+
+export type TeamDestinationsService = ReturnType<typeof createTeamDestinationsService>;

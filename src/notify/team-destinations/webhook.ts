@@ -1,0 +1,226 @@
+import { randomBytes } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
+import type { AlertEventType } from '../../alerts/events.js';
+import { oneLine, truncate } from '../html.js';
+import { hostProblem, isAllowedHost } from './address-guard.js';
+import type { TeamDeliveryResult, TeamDestinationKind } from './kind.js';
+import { webhookBody } from './payload.js';
+import { postJson, PostError } from './post.js';
+
+/**
+ * Signed webhooks, as Standard Webhooks (standardwebhooks.com) has them: each event POSTed as JSON
+ * (payload.ts) with `webhook-id` (the event's id, the same on every attempt: the receiver's idempotency
+ * key), `webhook-timestamp` (this attempt, unix seconds) and `webhook-signature` (`v1,` + base64 of the
+ * HMAC-SHA256 of `id.timestamp.body` under the secret), made by the `standardwebhooks` package, so any
+ * receiver verifies with that package's `Webhook.verify`. A 2xx is delivered; 410 means the receiver is
+ * gone (the destination is disabled); anything else (redirects included: they are not followed), and no
+ * answer within 15 s, is tried again, after the receiver's Retry-After when it gives one.
+ */
+
+export const WEBHOOK_TIMEOUT_MS = 15_000;
+export const MAX_URL_LENGTH = 2048;
+const SECRET_PREFIX = 'whsec_';
+/** Standard Webhooks: a secret of 24 to 64 random bytes. */
+const SECRET_BYTES = { min: 24, max: 64, generated: 32 };
+/** A Retry-After beyond this is read as this: the delivery gives up after a day anyway. */
+const MAX_RETRY_AFTER_MS = 24 * 3600_000;
+
+/**
+ * Every change but a repeat (`deduplicated`): a sender that repeats an alert every minute would otherwise
+ * make a request a minute; the `count` of the alert in later events says how many there were.
+ */
+export const WEBHOOK_EVENTS: readonly AlertEventType[] = [
+  'created',
+  'acknowledged',
+  'unacknowledged',
+  'closed',
+  'snoozed',
+  'snooze_ended',
+  'note_added',
+  'tags_added',
+  'tags_removed',
+  'details_added',
+  'details_removed',
+  'priority_changed',
+  'message_changed',
+  'description_changed',
+  'owner_assigned',
+  'escalated',
+  'deleted',
+];
+
+export function generateSecret(): string {
+  return SECRET_PREFIX + randomBytes(SECRET_BYTES.generated).toString('base64');
+}
+
+/** `whsec_****abcd`: enough to tell two secrets apart, not enough to sign with. */
+export function maskSecret(secret: string): string {
+  return `${SECRET_PREFIX}****${secret.slice(-4)}`;
+}
+
+function secretProblem(secret: string): string | undefined {
+  const encoded = secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : undefined;
+  const bytes = encoded !== undefined ? Buffer.from(encoded, 'base64') : undefined;
+  // Canonical base64 only: what the verifying libraries decode the same way.
+  if (!bytes || bytes.toString('base64') !== encoded) {
+    return `config.secret must be ${SECRET_PREFIX} followed by base64 (or leave it out and Vigil makes one).`;
+  }
+  if (bytes.length < SECRET_BYTES.min || bytes.length > SECRET_BYTES.max) {
+    return `config.secret must hold ${SECRET_BYTES.min} to ${SECRET_BYTES.max} bytes (it holds ${bytes.length}).`;
+  }
+  return undefined;
+}
+
+/** Why Vigil will not send to this URL, or undefined. */
+export function webhookUrlProblem(raw: string, allowHttpHosts: readonly string[]): string | undefined {
+  if (raw.length > MAX_URL_LENGTH) return `config.url must be at most ${MAX_URL_LENGTH} characters.`;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return 'config.url must be the https URL of the receiver, such as https://hooks.example.com/vigil.';
+  }
+  const allowed = isAllowedHost(url.hostname, allowHttpHosts);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && allowed)) {
+    return url.protocol === 'http:'
+      ? `config.url must be https: plain http is only sent to hosts an operator lists in VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS, and ${url.hostname} is not one.`
+      : 'config.url must be an https URL.';
+  }
+  if (url.username || url.password) {
+    return 'config.url must not carry a user name or password: the signature proves the sender, and URLs end up in logs.';
+  }
+  if (!allowed) {
+    const problem = hostProblem(url.hostname);
+    if (problem) {
+      return `config.url is refused: ${problem} (an operator can allow the host with VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS).`;
+    }
+  }
+  return undefined;
+}
+
+/** Retry-After in seconds or as an HTTP date, in milliseconds from now; undefined if absent or unreadable. */
+export function retryAfterMs(value: string | string[] | undefined, now: Date): number | undefined {
+  const text = (Array.isArray(value) ? value[0] : value)?.trim();
+  if (!text) return undefined;
+  let ms: number;
+  if (/^\d{1,10}$/.test(text)) ms = Number(text) * 1000;
+  else {
+    const at = Date.parse(text);
+    if (!Number.isFinite(at)) return undefined;
+    ms = at - now.getTime();
+  }
+  return Math.min(Math.max(0, ms), MAX_RETRY_AFTER_MS);
+}
+
+function stringOf(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+export const webhookKind: TeamDestinationKind = {
+  type: 'webhook',
+  label: 'Webhook',
+  events: WEBHOOK_EVENTS,
+
+  parseConfig(input, previous, setup) {
+    const unknown = Object.keys(input).find((k) => k !== 'url' && k !== 'secret');
+    if (unknown !== undefined) {
+      return {
+        ok: false,
+        problem: `config.${truncate(unknown, 40)} is not a setting of a webhook (url, secret).`,
+      };
+    }
+    const url = input.url === undefined ? stringOf(previous?.url) : stringOf(input.url);
+    if (url === undefined) {
+      return { ok: false, problem: 'config.url is required: the https URL of the receiver.' };
+    }
+    const urlProblem = webhookUrlProblem(url, setup.config.webhookAllowHttpHosts);
+    if (urlProblem) return { ok: false, problem: urlProblem };
+
+    const kept = stringOf(previous?.secret);
+    let secret: string;
+    if (input.secret === undefined || (kept !== undefined && input.secret === maskSecret(kept))) {
+      secret = kept ?? generateSecret();
+    } else if (typeof input.secret !== 'string') {
+      return { ok: false, problem: 'config.secret must be a string.' };
+    } else {
+      const problem = secretProblem(input.secret);
+      if (problem) return { ok: false, problem };
+      secret = input.secret;
+    }
+    return { ok: true, config: { url: new URL(url).toString(), secret } };
+  },
+
+  present(config) {
+    const secret = stringOf(config.secret);
+    return { url: stringOf(config.url) ?? '', ...(secret ? { secret: maskSecret(secret) } : {}) };
+  },
+
+  async deliver(delivery, context): Promise<TeamDeliveryResult> {
+    const { config } = delivery.destination;
+    const rawUrl = stringOf(config.url) ?? '';
+    const secret = stringOf(config.secret) ?? '';
+    // The operator's list may have changed since the URL was accepted.
+    const urlProblem = webhookUrlProblem(rawUrl, context.config.webhookAllowHttpHosts);
+    if (urlProblem) return { status: 'failed', error: urlProblem };
+    const url = new URL(rawUrl);
+    const body = webhookBody(delivery);
+    // The receiver compares the timestamp with its own clock: the wall clock's time, not the engine's.
+    const sentAt = context.clock.toSystemTime(context.clock.now());
+    const id = delivery.event.eventId;
+    let signature: string;
+    try {
+      signature = new Webhook(secret).sign(id, sentAt, body);
+    } catch (error) {
+      return { status: 'failed', error: `the destination's secret is unusable: ${(error as Error).message}` };
+    }
+    const where = url.host;
+    let answer;
+    try {
+      answer = await postJson(
+        url,
+        body,
+        {
+          'content-type': 'application/json',
+          'user-agent': 'Vigil',
+          'webhook-id': id,
+          'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)),
+          'webhook-signature': signature,
+        },
+        {
+          timeoutMs: WEBHOOK_TIMEOUT_MS,
+          allowPrivate: isAllowedHost(url.hostname, context.config.webhookAllowHttpHosts),
+        },
+      );
+    } catch (error) {
+      const why = error instanceof PostError ? error.message : String(error);
+      return { status: 'retry', error: `could not reach ${where}: ${truncate(oneLine(why), 300)}` };
+    }
+    const { status } = answer;
+    const excerpt = truncate(answer.excerpt, 1000);
+    const response = { status, ...(excerpt ? { excerpt } : {}) };
+    const said = `${where} answered ${status}${excerpt ? `: ${truncate(oneLine(excerpt), 200)}` : ''}`;
+    if (status >= 200 && status < 300) return { status: 'sent', detail: `HTTP ${status}`, response };
+    if (status === 410) {
+      return {
+        status: 'gone',
+        error: `${where} answered 410 Gone: the receiver says this webhook is no more`,
+        response,
+      };
+    }
+    if (status >= 300 && status < 400) {
+      const location = answer.headers.location;
+      return {
+        status: 'retry',
+        error: `${where} answered ${status}, a redirect${location ? ` to ${truncate(oneLine(location), 200)}` : ''}, which is not followed: give the final URL`,
+        response,
+      };
+    }
+    const after = retryAfterMs(answer.headers['retry-after'], sentAt);
+    return {
+      status: 'retry',
+      error: said,
+      ...(after !== undefined ? { retryAfterMs: after } : {}),
+      response,
+    };
+  },
+};

@@ -1,0 +1,142 @@
+import { oneLine, truncate } from '../html.js';
+import type { TwilioSettings } from './settings.js';
+
+/**
+ * Twilio's REST API (2010-04-01) with fetch: a form-encoded POST with Basic auth is all Vigil needs, and
+ * a client this small takes any base URL (VIGIL_TWILIO_API_URL) and never retries behind the sender's
+ * back. The official `twilio` package would bring an HTTP stack of its own for two calls; the tests use
+ * it as the reference for signatures instead.
+ */
+
+export type TwilioAnswer =
+  | { ok: true; sid: string; status: string }
+  | {
+      ok: false;
+      /** `retry`: 429, 5xx, no answer. `permanent`: the request itself is refused (the number, mostly). */
+      kind: 'retry' | 'permanent';
+      httpStatus?: number;
+      code?: number;
+      error: string;
+    };
+
+/**
+ * Codes that say the number can not be reached this way (PROVIDER-FACTS 1.3): trying again does not
+ * help, and the contact method is marked so that it is not paged until fixed.
+ */
+export const NUMBER_PROBLEMS: Record<number, string> = {
+  21211: 'Twilio says the number is not valid',
+  21214: 'Twilio says the number can not be called',
+  21217: 'Twilio says the number is not valid',
+  21408: 'Twilio may not send to this country (turn it on in the Twilio console, Geo Permissions)',
+  21610:
+    'the number replied STOP and has opted out of texts (text START to Vigil\u2019s number to opt back in)',
+  21612: 'Twilio can not route messages to this number',
+  21614: 'the number can not receive SMS (a landline?): use a voice contact for it',
+};
+
+const TIMEOUT_MS = 15_000;
+
+export interface TwilioClient {
+  sendSms(to: string, body: string, statusCallback?: string): Promise<TwilioAnswer>;
+  /** A call whose TwiML Twilio fetches from `call.url`, or plays from `call.twiml` (at most 4,000 characters). */
+  call(to: string, call: { url: string } | { twiml: string }, statusCallback?: string): Promise<TwilioAnswer>;
+}
+
+export function createTwilioClient(settings: TwilioSettings): TwilioClient {
+  const base = `${settings.apiUrl.replace(/\/+$/, '')}/2010-04-01/Accounts/${encodeURIComponent(settings.accountSid)}`;
+  const authorization = `Basic ${Buffer.from(`${settings.accountSid}:${settings.authToken}`).toString('base64')}`;
+  const sender: [string, string] = settings.from.startsWith('MG')
+    ? ['MessagingServiceSid', settings.from]
+    : ['From', settings.from];
+
+  async function post(resource: 'Messages' | 'Calls', form: URLSearchParams): Promise<TwilioAnswer> {
+    let response: Response;
+    try {
+      response = await fetch(`${base}/${resource}.json`, {
+        method: 'POST',
+        headers: {
+          authorization,
+          'content-type': 'application/x-www-form-urlencoded',
+          accept: 'application/json',
+          'user-agent': 'Vigil',
+        },
+        body: form.toString(),
+        redirect: 'manual',
+        signal: AbortSignal.timeout(TIMEOUT_MS),
+      });
+    } catch (error) {
+      const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+      return {
+        ok: false,
+        kind: 'retry',
+        error: `could not reach Twilio: ${cause instanceof Error ? cause.message : String(cause)}`,
+      };
+    }
+    const text = await response.text().catch(() => '');
+    let body: Record<string, unknown> = {};
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (parsed && typeof parsed === 'object') body = parsed as Record<string, unknown>;
+    } catch {
+      // Not JSON (a proxy's error page): the status says enough.
+    }
+    if (response.status === 201 || response.status === 200) {
+      const sid = typeof body.sid === 'string' ? body.sid : '';
+      const status = typeof body.status === 'string' ? body.status : 'queued';
+      if (sid) return { ok: true, sid, status };
+      return {
+        ok: false,
+        kind: 'retry',
+        httpStatus: response.status,
+        error: 'Twilio answered without a sid',
+      };
+    }
+    const code = typeof body.code === 'number' ? body.code : undefined;
+    const message =
+      typeof body.message === 'string'
+        ? oneLine(body.message)
+        : truncate(oneLine(text), 200) || 'no reason given';
+    const error = `Twilio answered ${response.status}${code ? ` (error ${code})` : ''}: ${truncate(message, 300)}`;
+    // 429 (20429) is never processed and safe to repeat; 5xx is Twilio's trouble, not the request's.
+    const retry = response.status === 429 || response.status >= 500;
+    return {
+      ok: false,
+      kind: retry ? 'retry' : 'permanent',
+      httpStatus: response.status,
+      ...(code !== undefined ? { code } : {}),
+      error:
+        response.status === 401 || response.status === 403
+          ? `${error}. Check VIGIL_TWILIO_ACCOUNT_SID and VIGIL_TWILIO_AUTH_TOKEN.`
+          : error,
+    };
+  }
+
+  return {
+    sendSms(to, body, statusCallback) {
+      const form = new URLSearchParams([['To', to], sender, ['Body', body]]);
+      if (statusCallback) form.set('StatusCallback', statusCallback);
+      return post('Messages', form);
+    },
+    call(to, call, statusCallback) {
+      // A call needs a number to come from; a Messaging Service has none.
+      const form = new URLSearchParams([
+        ['To', to],
+        ['From', settings.from],
+      ]);
+      if ('url' in call) {
+        form.set('Url', call.url);
+        form.set('Method', 'POST');
+      } else {
+        form.set('Twiml', call.twiml);
+      }
+      // Long enough to wake someone; Twilio's default of 60 s goes to voicemail on most phones first.
+      form.set('Timeout', '45');
+      if (statusCallback) {
+        form.set('StatusCallback', statusCallback);
+        form.set('StatusCallbackMethod', 'POST');
+        form.append('StatusCallbackEvent', 'completed');
+      }
+      return post('Calls', form);
+    },
+  };
+}

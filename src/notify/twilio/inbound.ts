@@ -1,0 +1,279 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import { principalOfUser } from '../../accounts/user-principal.js';
+import { alertsRepository } from '../../alerts/repository.js';
+import type { AlertAction, AlertsService, Outcome } from '../../alerts/service.js';
+import type { Db } from '../../db/database.js';
+import type { AlertRow, UserRow } from '../../db/schema.js';
+import type { Logger } from '../../logger.js';
+import type { Clock } from '../../work/clock.js';
+import { NUMBER_PROBLEMS } from './client.js';
+import { replyCodesRepository } from './reply-codes.js';
+import { parseSmsReply, SMS_HELP } from './sms-text.js';
+import { describeAlerts, menu } from './voice-script.js';
+
+/**
+ * What Twilio tells Vigil: replies to texts, keys pressed on calls, and what became of each message or
+ * call. Each acts as the person the text or call was for, through the alerts service, so the activity
+ * log names them and says the answer came by SMS or by phone.
+ */
+
+export interface TwilioInboundDeps {
+  db: Db;
+  alerts: AlertsService;
+  clock: Clock;
+  log: Logger;
+}
+
+const OPTED_OUT = NUMBER_PROBLEMS[21610] ?? 'the number opted out of texts';
+
+type Verb = 'acknowledge' | 'close' | 'escalate';
+const DONE: Record<Verb, string> = { acknowledge: 'acknowledged', close: 'closed', escalate: 'escalated' };
+
+function actionOf(verb: Verb): AlertAction {
+  return verb === 'acknowledge'
+    ? { kind: 'acknowledge' }
+    : verb === 'close'
+      ? { kind: 'close' }
+      : { kind: 'escalate' };
+}
+
+export function createTwilioInbound(deps: TwilioInboundDeps) {
+  const { db, alerts, log } = deps;
+
+  async function activeUser(userId: string): Promise<UserRow | undefined> {
+    const user = await db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
+    return user && !user.blocked ? user : undefined;
+  }
+
+  /** Acts on each alert as the user; one sentence per alert on what happened. */
+  async function act(user: UserRow, alertIds: readonly string[], verb: Verb, via: string): Promise<string[]> {
+    const principal = principalOfUser(user);
+    const said: string[] = [];
+    for (const alertId of alertIds) {
+      let outcome: Outcome;
+      try {
+        outcome = await alerts.act(principal, randomUUID(), alertId, 'id', actionOf(verb), { source: via });
+      } catch (error) {
+        log.error({ err: error, alertId }, `an answer by ${via} could not be applied`);
+        said.push(`Alert could not be ${DONE[verb]}: try again or use the console.`);
+        continue;
+      }
+      const tiny = outcome.alert?.tiny_id;
+      said.push(
+        outcome.success
+          ? `Alert ${tiny} ${DONE[verb]}.`
+          : `Alert ${tiny ?? ''} not ${DONE[verb]}: ${outcome.status}.`.replace('Alert  not', 'Alert not'),
+      );
+    }
+    return said;
+  }
+
+  async function smsContactsOf(phone: string): Promise<string[]> {
+    const rows = await db
+      .selectFrom('contact_methods')
+      .select('id')
+      .where('method', '=', 'sms')
+      .where('address', '=', phone)
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  return {
+    /** The answer to a text from `from` (undefined: none; Twilio itself answers STOP). */
+    async smsReply(from: string, body: string): Promise<string | undefined> {
+      const reply = parseSmsReply(body);
+      const now = deps.clock.now();
+      switch (reply.kind) {
+        case 'stop': {
+          const ids = await smsContactsOf(from);
+          if (ids.length > 0) {
+            await db
+              .updateTable('contact_methods')
+              .set({ problem: OPTED_OUT, problem_at: now })
+              .where('id', 'in', ids)
+              .execute();
+          }
+          log.info({ contacts: ids.length }, 'an SMS contact opted out (STOP)');
+          return undefined;
+        }
+        case 'start': {
+          const ids = await smsContactsOf(from);
+          if (ids.length === 0) return undefined;
+          // Only the opt-out is lifted: a number Twilio refused for another reason stays marked.
+          await db
+            .updateTable('contact_methods')
+            .set({ problem: null, problem_at: null })
+            .where('id', 'in', ids)
+            .where('problem', '=', OPTED_OUT)
+            .execute();
+          return 'Vigil: texts to this number are back on.';
+        }
+        case 'help':
+        case 'unknown':
+          return SMS_HELP;
+        case 'answer': {
+          const found = await replyCodesRepository.find(db, from, reply.code);
+          if (!found) {
+            return `Vigil: no open alert has the code ${reply.code} on this phone. ${SMS_HELP}`;
+          }
+          const user = await activeUser(found.userId);
+          if (!user) return 'Vigil: the person this phone pages for can no longer act on alerts.';
+          const said = await act(user, found.alertIds, reply.action, 'SMS');
+          return `Vigil: ${said.join(' ')}`;
+        }
+      }
+    },
+
+    /**
+     * The TwiML text of a paging call, or of its answer when `digits` is given: the alerts as they are
+     * now, and what pressing a key did. Undefined when the call is not Vigil's (unknown notifications).
+     */
+    async voice(
+      notificationIds: readonly string[],
+      digits: string | undefined,
+    ): Promise<{ kind: 'menu'; text: string; count: number } | { kind: 'done'; text: string } | undefined> {
+      const rows =
+        notificationIds.length === 0
+          ? []
+          : await db
+              .selectFrom('notifications')
+              .select(['alert_id', 'user_id'])
+              .where('id', 'in', notificationIds)
+              .where('method', '=', 'voice')
+              .execute();
+      const userId = rows.find((r) => r.user_id)?.user_id;
+      if (rows.length === 0 || !userId) return undefined;
+      const alertIds = [...new Set(rows.map((r) => r.alert_id))];
+      const list: AlertRow[] = await alertsRepository.byIds(db, alertIds);
+      if (list.length === 0)
+        return { kind: 'done', text: 'This is Vigil. The alert of this call was deleted. Goodbye.' };
+      const verb: Verb | undefined =
+        digits === '1' ? 'acknowledge' : digits === '2' ? 'close' : digits === '3' ? 'escalate' : undefined;
+      if (!verb) {
+        const open = list.filter((a) => a.status === 'open');
+        if (open.length === 0) {
+          return {
+            kind: 'done',
+            text: `This is Vigil. ${list.length > 1 ? 'These alerts are' : 'The alert is'} already closed. Goodbye.`,
+          };
+        }
+        return { kind: 'menu', text: describeAlerts(open), count: open.length };
+      }
+      const user = await activeUser(userId);
+      if (!user)
+        return { kind: 'done', text: 'The person this call was for can no longer act on alerts. Goodbye.' };
+      const said = await act(
+        user,
+        list.map((a) => a.id),
+        verb,
+        'phone call',
+      );
+      return { kind: 'done', text: `${said.join(' ')} Goodbye.` };
+    },
+
+    /** Writes what became of a text or call on the activity log of its alerts. */
+    async status(input: {
+      notificationIds: readonly string[];
+      status: string;
+      errorCode?: string;
+      duration?: string;
+      isCall: boolean;
+    }): Promise<void> {
+      const line = statusLine(input);
+      if (!line) return;
+      const rows = await sql<{
+        alert_id: string;
+        contact_method_id: string | null;
+        name: string | null;
+        method: string;
+      }>`
+        SELECT n.alert_id, n.contact_method_id, n.method, coalesce(nullif(u.full_name, ''), u.username, n.destination_name) AS name
+        FROM notifications n LEFT JOIN users u ON u.id = n.user_id
+        WHERE n.id = ANY(${input.notificationIds}::uuid[]) AND n.method = ${input.isCall ? 'voice' : 'sms'}`.execute(
+        db,
+      );
+      if (rows.rows.length === 0) return;
+      const label = input.isCall ? 'Voice call' : 'SMS';
+      const problem = !input.isCall && input.errorCode ? CARRIER_PROBLEMS[input.errorCode] : undefined;
+      await db.transaction().execute(async (tx) => {
+        await alertsRepository.addLogs(
+          tx,
+          rows.rows.map((r) => ({
+            alertId: r.alert_id,
+            type: 'notification',
+            log: `${label} to ${r.name ?? 'someone'} ${line}${problem ? `. This SMS contact is not paged again until it is verified again` : ''}`,
+            owner: 'Vigil',
+          })),
+        );
+        const contacts = [
+          ...new Set(rows.rows.flatMap((r) => (r.contact_method_id ? [r.contact_method_id] : []))),
+        ];
+        if (problem && contacts.length > 0) {
+          await tx
+            .updateTable('contact_methods')
+            .set({ problem, problem_at: deps.clock.now(), verified_at: null })
+            .where('id', 'in', contacts)
+            .execute();
+        }
+      });
+    },
+
+    menu,
+  };
+}
+
+export type TwilioInbound = ReturnType<typeof createTwilioInbound>;
+
+/** Carrier errors that say the number can not take texts at all (30005 unknown, 30006 landline). */
+const CARRIER_PROBLEMS: Record<string, string> = {
+  '30005': 'the carrier says the number does not exist',
+  '30006': 'the carrier says the number is a landline or can not take texts: use a voice contact for it',
+};
+
+const CARRIER_ERRORS: Record<string, string> = {
+  '30003': 'the phone is unreachable (off or out of coverage)',
+  '30004': 'the message was blocked',
+  '30005': 'unknown number',
+  '30006': 'a landline or a carrier that can not take texts',
+  '30007': 'filtered by the carrier as spam',
+  '30008': 'unknown error at the carrier',
+};
+
+/** The words for a final status, or undefined for a step on the way (queued, sending, ringing…). */
+export function statusLine(input: {
+  status: string;
+  errorCode?: string;
+  duration?: string;
+  isCall: boolean;
+}): string | undefined {
+  const error = input.errorCode
+    ? ` (error ${input.errorCode}${CARRIER_ERRORS[input.errorCode] ? `: ${CARRIER_ERRORS[input.errorCode]}` : ''})`
+    : '';
+  if (input.isCall) {
+    switch (input.status) {
+      case 'completed':
+        return `answered${input.duration ? ` (${input.duration} s)` : ''}`;
+      case 'busy':
+        return 'not answered: the line was busy';
+      case 'no-answer':
+        return 'not answered: nobody picked up';
+      case 'failed':
+        return `failed${error}`;
+      case 'canceled':
+        return 'cancelled before it was answered';
+      default:
+        return undefined;
+    }
+  }
+  switch (input.status) {
+    case 'delivered':
+      return 'delivered';
+    case 'undelivered':
+      return `not delivered${error}`;
+    case 'failed':
+      return `failed${error}`;
+    default:
+      return undefined;
+  }
+}

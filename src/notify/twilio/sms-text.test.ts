@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { loadConfig, ConfigError } from '../../config.js';
+import type { OutgoingNotification } from '../channel.js';
+import { parseSmsReply, smsText } from './sms-text.js';
+
+function page(
+  tinyId: string,
+  message: string,
+  kind: OutgoingNotification['kind'] = 'create-alert',
+): OutgoingNotification {
+  return {
+    idempotencyKey: `k${tinyId}`,
+    notificationId: `n${tinyId}`,
+    kind,
+    to: { address: '+14155550123', name: 'Pat', userId: 'u1', timeZone: 'UTC' },
+    alert: {
+      id: `a${tinyId}`,
+      orgId: 'o1',
+      tinyId,
+      message,
+      description: '',
+      priority: 'P1',
+      status: 'open',
+      acknowledged: false,
+      source: 'Security Hub',
+      entity: '',
+      tags: [],
+      details: {},
+      count: 1,
+      createdAt: new Date(0),
+      integrationName: null,
+    },
+    reason: '',
+    ...(kind !== 'create-alert' ? { actor: 'Alice' } : {}),
+    links: { view: 'https://vigil.example.com/alerts/a1' },
+  };
+}
+
+describe('the text of an SMS', () => {
+  it('names the alert and its answers in one short text', () => {
+    const text = smsText([page('12', 'Disk full on db-1')], 3);
+    assert.equal(text, 'Vigil [P1] Disk full on db-1 (#12). Reply 3a to acknowledge, 3c to close');
+    assert.ok(text.length <= 160);
+  });
+
+  it('keeps a long message short and on one line', () => {
+    const text = smsText([page('12', `${'x'.repeat(300)}\nsecond line`)], 1);
+    assert.ok(text.length < 160, `${text.length}`);
+    assert.doesNotMatch(text, /\n/);
+    assert.match(text, /Reply 1a to acknowledge, 1c to close$/);
+  });
+
+  it('bundles alerts due together, with one code for all', () => {
+    const text = smsText([page('1', 'CPU high'), page('2', 'Disk full'), page('3', 'Root login')], 4);
+    assert.equal(
+      text,
+      'Vigil, 3 alerts: [P1] CPU high (#1); [P1] Disk full (#2); [P1] Root login (#3). Reply 4aa to acknowledge all, 4cc to close all',
+    );
+  });
+
+  it('lists as many of a storm as fit, and counts the rest', () => {
+    const many = Array.from({ length: 40 }, (_, i) =>
+      page(String(i + 1), `alert number ${i + 1} ${'y'.repeat(30)}`),
+    );
+    const text = smsText(many, 9);
+    assert.ok(text.length <= 600, `${text.length}`);
+    assert.match(text, /^Vigil, 40 alerts:/);
+    assert.match(text, /and \d+ more\. Reply 9aa to acknowledge all, 9cc to close all$/);
+  });
+
+  it('tells who acted, without answers, when nothing can be answered', () => {
+    assert.equal(
+      smsText([page('7', 'Disk full', 'acknowledged-alert')], undefined),
+      'Vigil [P1] Acknowledged by Alice: Disk full (#7)',
+    );
+  });
+});
+
+describe('a reply', () => {
+  it('reads codes and letters as people type them', () => {
+    assert.deepEqual(parseSmsReply('1a'), { kind: 'answer', code: 1, action: 'acknowledge' });
+    assert.deepEqual(parseSmsReply(' 12 AA '), { kind: 'answer', code: 12, action: 'acknowledge' });
+    assert.deepEqual(parseSmsReply('3c'), { kind: 'answer', code: 3, action: 'close' });
+    assert.deepEqual(parseSmsReply('3cc'), { kind: 'answer', code: 3, action: 'close' });
+    assert.deepEqual(parseSmsReply('4 ack'), { kind: 'answer', code: 4, action: 'acknowledge' });
+    assert.deepEqual(parseSmsReply('STOP'), { kind: 'stop' });
+    assert.deepEqual(parseSmsReply('unsubscribe'), { kind: 'stop' });
+    assert.deepEqual(parseSmsReply('Start'), { kind: 'start' });
+    assert.deepEqual(parseSmsReply('help'), { kind: 'help' });
+    for (const other of ['0a', 'a1', '1x', '', 'ok thanks', '1234567a']) {
+      assert.deepEqual(parseSmsReply(other), { kind: 'unknown' }, other);
+    }
+  });
+});
+
+describe('Twilio settings', () => {
+  const sid = `AC${'0'.repeat(32)}`;
+  it('are all three or none', () => {
+    assert.equal(loadConfig({}).twilio, undefined);
+    assert.throws(() => loadConfig({ VIGIL_TWILIO_ACCOUNT_SID: sid }), ConfigError);
+    const config = loadConfig({
+      VIGIL_TWILIO_ACCOUNT_SID: sid,
+      VIGIL_TWILIO_AUTH_TOKEN: 'token',
+      VIGIL_TWILIO_FROM: '+14155550100',
+    });
+    assert.deepEqual(config.twilio, {
+      accountSid: sid,
+      authToken: 'token',
+      from: '+14155550100',
+      apiUrl: 'https://api.twilio.com',
+    });
+  });
+
+  it('refuse what is not a SID, a number or a Messaging Service, with what to give', () => {
+    const base = {
+      VIGIL_TWILIO_ACCOUNT_SID: sid,
+      VIGIL_TWILIO_AUTH_TOKEN: 't',
+      VIGIL_TWILIO_FROM: '+14155550100',
+    };
+    assert.throws(() => loadConfig({ ...base, VIGIL_TWILIO_ACCOUNT_SID: 'SK123' }), /Account SID/);
+    assert.throws(() => loadConfig({ ...base, VIGIL_TWILIO_FROM: '4155550100' }), /E\.164/);
+    assert.doesNotThrow(() => loadConfig({ ...base, VIGIL_TWILIO_FROM: `MG${'a'.repeat(32)}` }));
+    assert.throws(() => loadConfig({ ...base, VIGIL_TWILIO_API_URL: 'ftp://x' }), /VIGIL_TWILIO_API_URL/);
+  });
+});

@@ -1,0 +1,376 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { startFakeTwilio, type FakeTwilio } from '../../testing/fake-twilio.js';
+import { startTestServer, waitFor, type Json, type TestServer } from '../../testing/harness.js';
+import { freePort } from '../../testing/network.js';
+import { ShiftedClock } from '../../work/clock.js';
+
+/**
+ * SMS and voice end to end: the real server sends through a local Twilio that checks what Twilio checks,
+ * and that Twilio answers as a person would: a reply to a text, a key pressed on a call, a status
+ * callback, each signed as Twilio signs them.
+ */
+
+const ACCOUNT_SID = `AC${'1f'.repeat(16)}`;
+const AUTH_TOKEN = 'twilio-test-auth-token-0123456789';
+const FROM = '+15005550006';
+
+const clock = new ShiftedClock();
+const run = randomUUID().slice(0, 8);
+let twilio: FakeTwilio;
+let server: TestServer;
+let db: pg.Client;
+
+async function createAlert(message: string, team: string): Promise<string> {
+  const created = await server.callOk('POST', '/v2/alerts', {
+    message,
+    responders: [{ type: 'team', name: team }],
+  });
+  const request = await waitFor('the alert to be made', async () => {
+    const status = await server.call('GET', `/v2/alerts/requests/${created.requestId}`);
+    return status.body.data?.alertId ? status.body.data : undefined;
+  });
+  return request.alertId as string;
+}
+
+async function alert(id: string): Promise<Json> {
+  return (await server.callOk('GET', `/v2/alerts/${id}`)).data;
+}
+
+async function logs(alertId: string): Promise<string[]> {
+  const res = await server.callOk('GET', `/v2/alerts/${alertId}/logs?order=asc&limit=100`);
+  return (res.data as Json[]).map((l) => l.log as string);
+}
+
+/** A person paged at once by `method` on `phone`, alone in their own team; returns the team's name and the contact's id. */
+async function person(
+  name: string,
+  method: 'sms' | 'voice',
+  phone: string,
+): Promise<{ team: string; user: string; contactId: string }> {
+  const user = `${name.toLowerCase()}-${run}@example.com`;
+  await server.callOk('POST', '/v2/users', { username: user, fullName: name, role: { name: 'User' } });
+  const contact = await server.callOk('POST', `/v2/users/${user}/contacts`, { method, to: phone });
+  const rules = await server.callOk('GET', `/v2/users/${user}/notification-rules`);
+  await server.callOk('PATCH', `/v2/users/${user}/notification-rules/${rules.data[0].id}`, {
+    steps: [{ contact: { method, to: phone }, sendAfter: { timeAmount: 0 } }],
+  });
+  const team = `${name} ${run}`;
+  await server.callOk('POST', '/v2/teams', {
+    name: team,
+    members: [{ user: { username: user }, role: 'user' }],
+  });
+  return { team, user, contactId: contact.data.id };
+}
+
+async function markVerified(contactId: string): Promise<void> {
+  await db.query(`UPDATE contact_methods SET verified_at = now() WHERE id = $1`, [contactId]);
+}
+
+/** Lets a minute pass, so that the next text or call to a number is not held by its throttle. */
+function nextMinute() {
+  clock.advance(61_000);
+}
+
+before(async () => {
+  twilio = await startFakeTwilio({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, numbers: [FROM] });
+  const port = await freePort();
+  server = await startTestServer({
+    clock,
+    engineIntervalMs: 100,
+    env: {
+      PORT: String(port),
+      VIGIL_PUBLIC_URL: `http://127.0.0.1:${port}`,
+      VIGIL_TWILIO_ACCOUNT_SID: ACCOUNT_SID,
+      VIGIL_TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+      VIGIL_TWILIO_FROM: FROM,
+      VIGIL_TWILIO_API_URL: twilio.url,
+    },
+  });
+  twilio.setWebhooks({ smsUrl: `${server.url}/v1/twilio/sms` });
+  db = new pg.Client({ connectionString: server.databaseUrl });
+  await db.connect();
+});
+
+after(async () => {
+  await db?.end();
+  await server?.stop();
+  await twilio?.close();
+});
+
+describe('verifying a phone', () => {
+  it('does not page an unverified number, and verifies it with the code texted to it', async () => {
+    const pat = await person('Pat', 'sms', '+14155550101');
+    const first = await createAlert(`unverified ${run}`, pat.team);
+    const line = await waitFor('the page to be planned', async () =>
+      (await logs(first)).find((l) => l.includes('sms not paged')),
+    );
+    assert.match(line, /it is not verified yet/);
+    assert.doesNotMatch(line, /\+1415/, 'the log names the method, never the number');
+    const before = twilio.messages.length;
+
+    const sent = await server.call(
+      'POST',
+      `/v2/users/${pat.user}/contacts/${pat.contactId}/send-verification`,
+    );
+    assert.equal(sent.status, 202, JSON.stringify(sent.body));
+    const [text] = (await twilio.waitForMessages(before + 1)).slice(before);
+    assert.equal(text?.to, '+14155550101');
+    const code = /code is (\d{6})/.exec(text?.body ?? '')?.[1];
+    assert.ok(code, text?.body);
+
+    const again = await server.call(
+      'POST',
+      `/v2/users/${pat.user}/contacts/${pat.contactId}/send-verification`,
+    );
+    assert.equal(again.status, 429, 'one code a minute');
+
+    const wrong = await server.call('POST', `/v2/users/${pat.user}/contacts/${pat.contactId}/verify`, {
+      code: code === '000000' ? '111111' : '000000',
+    });
+    assert.equal(wrong.status, 422);
+    const contact = await server.callOk('GET', `/v2/users/${pat.user}/contacts/${pat.contactId}`);
+    assert.equal(contact.data.status.verified, false);
+
+    await server.callOk('POST', `/v2/users/${pat.user}/contacts/${pat.contactId}/verify`, { code });
+    const verified = await server.callOk('GET', `/v2/users/${pat.user}/contacts/${pat.contactId}`);
+    assert.equal(verified.data.status.verified, true);
+
+    nextMinute();
+    const second = await createAlert(`verified ${run}`, pat.team);
+    const [page] = (await twilio.waitForMessages(before + 2)).slice(before + 1);
+    assert.match(page?.body ?? '', new RegExp(`verified ${run}`));
+    await waitFor(
+      'the text logged',
+      async () => (await logs(second)).includes('SMS sent to Pat') || undefined,
+    );
+  });
+});
+
+describe('a voice contact', () => {
+  it('is verified with the code a call reads out, and can then be tested', async () => {
+    const vic = await person('Vic', 'voice', '+14155550107');
+    const untested = await server.call('POST', `/v2/users/${vic.user}/contacts/${vic.contactId}/test`);
+    assert.equal(untested.status, 422, 'no test call to a number nobody verified');
+    const before = twilio.calls.length;
+    await server.callOk('POST', `/v2/users/${vic.user}/contacts/${vic.contactId}/send-verification`);
+    const [call] = (await twilio.waitForCalls(before + 1)).slice(before);
+    assert.ok(call);
+    const heard = (await twilio.answerCall(call.sid, [])).said.join(' ');
+    const code = /code is ((?:\d ){5}\d)/.exec(heard)?.[1]?.replace(/ /g, '');
+    assert.ok(code, heard);
+    await server.callOk('POST', `/v2/users/${vic.user}/contacts/${vic.contactId}/verify`, { code });
+
+    await server.callOk('POST', `/v2/users/${vic.user}/contacts/${vic.contactId}/test`);
+    const [test] = (await twilio.waitForCalls(before + 2)).slice(before + 1);
+    assert.ok(test);
+    assert.match(
+      (await twilio.answerCall(test.sid, [])).said.join(' '),
+      /This is a test of Vic's Voice call contact/,
+    );
+  });
+});
+
+describe('a page by SMS', () => {
+  it('is acknowledged by a reply, and its delivery is logged from the signed status callback', async () => {
+    const sam = await person('Sam', 'sms', '+14155550102');
+    await markVerified(sam.contactId);
+    const before = twilio.messages.length;
+    const id = await createAlert(`disk full ${run}`, sam.team);
+    const [text] = (await twilio.waitForMessages(before + 1)).slice(before);
+    assert.ok(text);
+    assert.equal(text.from, FROM);
+    assert.match(text.body, /Reply 1a to acknowledge, 1c to close/);
+    assert.match(text.statusCallback ?? '', new RegExp(`^${server.url}/v1/twilio/status\\?notifications=`));
+
+    assert.equal(await twilio.sendStatus(text.sid, 'delivered', { signWith: 'not the auth token' }), 403);
+    assert.equal(await twilio.sendStatus(text.sid, 'delivered'), 204);
+    await waitFor(
+      'the delivery logged',
+      async () => (await logs(id)).includes('SMS to Sam delivered') || undefined,
+    );
+
+    const reply = await twilio.reply({ from: '+14155550102', body: '1a', signWith: 'wrong' });
+    assert.equal(reply.status, 403, 'a reply Twilio did not sign is refused');
+    assert.equal((await alert(id)).acknowledged, false);
+
+    const answer = await twilio.reply({ from: '+14155550102', body: ' 1A ' });
+    assert.equal(answer.status, 200);
+    assert.match(answer.messages.join(' '), /acknowledged/);
+    const acked = await alert(id);
+    assert.equal(acked.acknowledged, true);
+    assert.match((await logs(id)).join('\n'), /Sam/);
+
+    const help = await twilio.reply({ from: '+14155550102', body: 'what?' });
+    assert.match(help.messages.join(' '), /1a acknowledges/);
+    const unknown = await twilio.reply({ from: '+14155550102', body: '9c' });
+    assert.match(unknown.messages.join(' '), /no open alert has the code 9/);
+  });
+
+  it('bundles three alerts due in the same minute into one text, closed together by one reply', async () => {
+    const kim = await person('Kim', 'sms', '+14155550103');
+    await markVerified(kim.contactId);
+    // One text goes first; the alerts that fall due in the minute after it wait, and go together.
+    const before = twilio.messages.length;
+    const firstId = await createAlert(`storm first ${run}`, kim.team);
+    await twilio.waitForMessages(before + 1);
+    const ids = [];
+    for (let i = 0; i < 3; i++) ids.push(await createAlert(`storm ${i} ${run}`, kim.team));
+    await waitFor('the three texts to wait for their turn', async () => {
+      const rows = await db.query(
+        `SELECT count(*)::int AS n FROM notifications WHERE address = '+14155550103' AND state = 'pending' AND last_error LIKE 'throttled:%'`,
+      );
+      return rows.rows[0].n === 3 || undefined;
+    });
+    await server.idle();
+    assert.equal(twilio.messages.length, before + 1, 'nothing more inside the minute');
+    nextMinute();
+    const [bundle] = (await twilio.waitForMessages(before + 2)).slice(before + 1);
+    assert.ok(bundle);
+    assert.match(bundle.body, /3 alerts/);
+    for (let i = 0; i < 3; i++) assert.match(bundle.body, new RegExp(`storm ${i} ${run}`));
+    const code = /Reply (\d+)aa to acknowledge all, \1cc to close all/.exec(bundle.body)?.[1];
+    assert.ok(code, bundle.body);
+    assert.notEqual(code, '1', 'the first alert, still open, keeps code 1');
+    await server.idle();
+    assert.equal(twilio.messages.length, before + 2, 'one text for the three');
+
+    const answer = await twilio.reply({ from: '+14155550103', body: `${code}cc` });
+    assert.match(answer.messages.join(' '), /closed/);
+    for (const id of ids) assert.equal((await alert(id)).status, 'closed');
+    assert.equal((await alert(firstId)).status, 'open');
+  });
+
+  it('stops at a permanent error, marks the number, and does not page it again', async () => {
+    const lee = await person('Lee', 'sms', '+15005550001');
+    await markVerified(lee.contactId);
+    const id = await createAlert(`bad number ${run}`, lee.team);
+    const line = await waitFor('the failure logged', async () =>
+      (await logs(id)).find((l) => l.startsWith('SMS to Lee failed')),
+    );
+    assert.match(line, /not retried/);
+    assert.match(line, /not valid/);
+    const rows = await db.query(`SELECT state, attempts FROM notifications WHERE alert_id = $1`, [id]);
+    assert.deepEqual(rows.rows, [{ state: 'failed', attempts: 1 }]);
+    const contact = await server.callOk('GET', `/v2/users/${lee.user}/contacts/${lee.contactId}`);
+    assert.equal(contact.data.status.verified, false);
+    assert.match(contact.data.status.disabledReason, /not valid/);
+
+    nextMinute();
+    const next = await createAlert(`bad number again ${run}`, lee.team);
+    const skipped = await waitFor('the next page skipped', async () =>
+      (await logs(next)).find((l) => l.includes('sms not paged')),
+    );
+    assert.match(skipped, /verify it again/);
+    const calls = twilio.requests.filter((r) => r.form.To === '+15005550001');
+    assert.equal(calls.length, 1, 'Twilio was asked once');
+  });
+
+  it('retries after Twilio says 429, and sends', async () => {
+    const max = await person('Max', 'sms', '+14155550104');
+    await markVerified(max.contactId);
+    twilio.failNext(1, 429);
+    const before = twilio.messages.length;
+    const id = await createAlert(`busy twilio ${run}`, max.team);
+    const line = await waitFor('the retry logged', async () =>
+      (await logs(id)).find((l) => l.startsWith('SMS to Max failed for now')),
+    );
+    assert.match(line, /429/);
+    assert.equal(twilio.messages.length, before);
+    clock.advance(60_000);
+    await twilio.waitForMessages(before + 1);
+    await waitFor(
+      'sent on the second attempt',
+      // Sent later than it was first due: the line says how much later.
+      async () => (await logs(id)).some((l) => l.startsWith('SMS sent to Max')) || undefined,
+    );
+  });
+});
+
+describe('a page by phone call', () => {
+  it('reads the alert and acknowledges it when 1 is pressed', async () => {
+    const ann = await person('Ann', 'voice', '+14155550105');
+    await markVerified(ann.contactId);
+    const before = twilio.calls.length;
+    const id = await createAlert(`database down ${run}`, ann.team);
+    const [call] = (await twilio.waitForCalls(before + 1)).slice(before);
+    assert.ok(call);
+    assert.equal(call.to, '+14155550105');
+
+    const wrongKey = await twilio.answerCall(call.sid, ['7', '1']);
+    const said = wrongKey.said.join(' ');
+    assert.match(said, new RegExp(`database down ${run}`));
+    assert.match(said, /Press 1 to acknowledge, 2 to close, 3 to escalate/);
+    assert.match(said, /That key does nothing/);
+    assert.match(said, /acknowledged/);
+    assert.equal((await alert(id)).acknowledged, true);
+
+    assert.equal(await twilio.sendStatus(call.sid, 'completed', { duration: 34 }), 204);
+    await waitFor(
+      'the call logged',
+      async () => (await logs(id)).includes('Voice call to Ann answered (34 s)') || undefined,
+    );
+  });
+});
+
+describe('two worker processes', () => {
+  it('send each text exactly once', async () => {
+    const second = await startTestServer({
+      databaseUrl: server.databaseUrl,
+      apiKey: server.key,
+      role: 'worker',
+      clock,
+      engineIntervalMs: 100,
+      env: {
+        VIGIL_PUBLIC_URL: server.url,
+        VIGIL_TWILIO_ACCOUNT_SID: ACCOUNT_SID,
+        VIGIL_TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+        VIGIL_TWILIO_FROM: FROM,
+        VIGIL_TWILIO_API_URL: twilio.url,
+      },
+    });
+    try {
+      const people = [];
+      for (let i = 0; i < 6; i++) {
+        const p = await person(`Worker${i}`, 'sms', `+1415555020${i}`);
+        await markVerified(p.contactId);
+        people.push(p);
+      }
+      const before = twilio.messages.length;
+      await Promise.all(people.map((p, i) => createAlert(`twice ${i} ${run}`, p.team)));
+      await twilio.waitForMessages(before + people.length);
+      await server.idle();
+      const sent = twilio.messages.slice(before);
+      assert.equal(sent.length, people.length, sent.map((m) => `${m.to}: ${m.body}`).join('\n'));
+      assert.equal(new Set(sent.map((m) => m.to)).size, people.length, 'one text to each phone');
+    } finally {
+      await second.stop();
+    }
+  });
+});
+
+describe('STOP and START', () => {
+  it('stops paging a number that texted STOP, and pages it again after START', async () => {
+    const ola = await person('Ola', 'sms', '+14155550106');
+    await markVerified(ola.contactId);
+    const stop = await twilio.reply({ from: '+14155550106', body: 'STOP' });
+    assert.deepEqual(stop.messages, [], 'Twilio answers STOP itself');
+    const contact = await server.callOk('GET', `/v2/users/${ola.user}/contacts/${ola.contactId}`);
+    assert.match(contact.data.status.disabledReason, /opted out/);
+    const id = await createAlert(`after stop ${run}`, ola.team);
+    const line = await waitFor('the page skipped', async () =>
+      (await logs(id)).find((l) => l.includes('sms not paged')),
+    );
+    assert.match(line, /STOP/);
+
+    const start = await twilio.reply({ from: '+14155550106', body: 'start' });
+    assert.match(start.messages.join(' '), /back on/);
+    const before = twilio.messages.length;
+    nextMinute();
+    await createAlert(`after start ${run}`, ola.team);
+    const [text] = (await twilio.waitForMessages(before + 1)).slice(before);
+    assert.equal(text?.to, '+14155550106');
+  });
+});

@@ -1,0 +1,139 @@
+import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
+import type { Principal } from '../../accounts/service.js';
+import type { Db } from '../../db/database.js';
+import type { ContactMethodRow, UserRow } from '../../db/schema.js';
+import { invalid, rateLimited, unavailable, upstream } from '../../errors.js';
+import type { Clock } from '../../work/clock.js';
+import type { Notice } from '../channel.js';
+import type { Channels } from '../destinations/registry.js';
+import { destinationLabel, requiresVerification } from '../destinations/registry.js';
+import { verificationsRepository as repo } from './repository.js';
+
+/**
+ * Proving a contact method reaches its person before it is paged: a six-digit code sent by the contact's
+ * own channel (a text, or a call that reads it out), entered in the console or the API. And the test
+ * button: a message that says only that it is a test.
+ */
+
+export interface ContactVerificationDeps {
+  db: Db;
+  clock: Clock;
+  /** The channels that send codes and tests (made on first use: the API process sends no pages). */
+  channels: () => Channels;
+  /** Reads a contact method the caller may change (people service). */
+  contactToManage(
+    p: Principal,
+    identifier: string,
+    contactId: string,
+  ): Promise<{ user: UserRow; contact: ContactMethodRow }>;
+}
+
+const CODE_TTL_MS = 10 * 60_000;
+/** A code a minute per contact: each costs money and rings someone's phone. */
+const RESEND_AFTER_MS = 60_000;
+const MAX_TRIES = 5;
+
+function hashOf(code: string): Buffer {
+  return createHash('sha256').update(code).digest();
+}
+
+export function createContactVerification(deps: ContactVerificationDeps) {
+  const { db, clock } = deps;
+
+  async function send(contact: ContactMethodRow, user: UserRow, notice: Notice): Promise<string | undefined> {
+    const channel = deps.channels().get(contact.method);
+    if (!channel?.sendNotice) {
+      throw unavailable(
+        `Vigil can not send to ${destinationLabel(contact.method)} contacts: ${deps.channels().whyUnavailable(contact.method)}.`,
+      );
+    }
+    const result = await channel.sendNotice(
+      { address: contact.address, name: user.full_name || user.username },
+      notice,
+    );
+    if (result.status !== 'sent') {
+      throw upstream(`The ${destinationLabel(contact.method)} could not be sent: ${result.error}`);
+    }
+    return result.providerId;
+  }
+
+  return {
+    async sendCode(p: Principal, identifier: string, contactId: string): Promise<{ expiresAt: Date }> {
+      const { user, contact } = await deps.contactToManage(p, identifier, contactId);
+      const now = clock.now();
+      const last = await repo.find(db, contact.id);
+      if (last && now.getTime() - last.sent_at.getTime() < RESEND_AFTER_MS) {
+        const wait = Math.ceil((last.sent_at.getTime() + RESEND_AFTER_MS - now.getTime()) / 1000);
+        throw rateLimited(
+          `A code was sent to this contact less than a minute ago: wait ${wait} s, or enter the code it got.`,
+          wait,
+        );
+      }
+      const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+      // Spaced digits are read one by one on a call, and are easy to copy from a text.
+      const spoken = code.split('').join(' ');
+      const expiresAt = new Date(now.getTime() + CODE_TTL_MS);
+      await repo.save(db, { contactMethodId: contact.id, codeHash: hashOf(code), sentAt: now, expiresAt });
+      await send(contact, user, {
+        subject: 'Your Vigil verification code',
+        text:
+          contact.method === 'voice'
+            ? `Your verification code is ${spoken}. Enter it in Vigil to receive calls for alerts.`
+            : `your verification code is ${code}. Enter it in Vigil to be paged on this number. It works for 10 minutes.`,
+      });
+      return { expiresAt };
+    },
+
+    async verify(
+      p: Principal,
+      identifier: string,
+      contactId: string,
+      code: string,
+    ): Promise<ContactMethodRow> {
+      const { contact } = await deps.contactToManage(p, identifier, contactId);
+      const now = clock.now();
+      const pending = await repo.find(db, contact.id);
+      if (!pending || pending.expires_at.getTime() < now.getTime()) {
+        throw invalid(
+          'There is no code waiting for this contact, or it has expired: send a new one (send-verification).',
+          {
+            code: 'send a new code first',
+          },
+        );
+      }
+      if (pending.attempts >= MAX_TRIES) {
+        throw invalid('Too many wrong codes: send a new one (send-verification).', {
+          code: 'send a new code first',
+        });
+      }
+      const given = hashOf(code.replace(/\s+/g, ''));
+      if (!timingSafeEqual(given, pending.code_hash)) {
+        const tries = await repo.countAttempt(db, contact.id);
+        throw invalid(`That code is not the one sent (${Math.max(0, MAX_TRIES - tries)} tries left).`, {
+          code: 'the six digits sent to this contact',
+        });
+      }
+      await db.transaction().execute(async (tx) => {
+        await repo.markVerified(tx, contact.id, now);
+        await repo.remove(tx, contact.id);
+      });
+      return { ...contact, verified_at: now, problem: null, problem_at: null };
+    },
+
+    async test(p: Principal, identifier: string, contactId: string): Promise<{ providerId?: string }> {
+      const { user, contact } = await deps.contactToManage(p, identifier, contactId);
+      if (requiresVerification(contact.method) && !contact.verified_at) {
+        throw invalid(
+          'Verify this contact before testing it: a test to a mistyped number reaches a stranger.',
+        );
+      }
+      const providerId = await send(contact, user, {
+        subject: 'Vigil test message',
+        text: `This is a test of ${user.full_name || user.username}'s ${destinationLabel(contact.method)} contact. Pages for alerts will come like this.`,
+      });
+      return providerId ? { providerId } : {};
+    },
+  };
+}
+
+export type ContactVerification = ReturnType<typeof createContactVerification>;
