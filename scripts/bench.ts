@@ -6,7 +6,7 @@
  *
  *   npm run bench                 full sizes (about 10-15 minutes on 2 cores)
  *   npm run bench -- --quick      small sizes, a smoke run of a few minutes
- *   npm run bench -- --only intake,paging
+ *   npm run bench -- --only intake,paging,channels
  *
  * Each bench's output is shown indented as it runs and kept, with the table, in a log file in the
  * temporary folder (its path is printed at the start and the end). Exits non-zero if any bench failed.
@@ -111,6 +111,15 @@ const steps: Step[] = [
       ? ['--rounds', '1', '--deliveries', '4', '--findings', '250']
       : ['--rounds', '3', '--deliveries', '20', '--findings', '500'],
     timeoutMinutes: quick ? 5 : 15,
+  },
+  {
+    name: 'channels',
+    reports: ['channels'],
+    script: 'bench-channels.ts',
+    args: quick
+      ? ['--rate', '200', '--seconds', '3', '--people', '150']
+      : ['--rate', '200', '--seconds', '10', '--people', '500'],
+    timeoutMinutes: quick ? 4 : 6,
   },
   {
     name: 'console',

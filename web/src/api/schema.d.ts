@@ -347,8 +347,10 @@ export interface paths {
     /** Get a team with its members */
     get: {
       parameters: {
-        query: {
-          identifierType: 'id' | 'name';
+        query?: {
+          identifierType?: 'id' | 'name';
+          /** @description Same as identifierType. */
+          teamIdentifierType?: 'id' | 'name';
         };
         header?: never;
         path: {
@@ -372,8 +374,10 @@ export interface paths {
     /** Delete a team */
     delete: {
       parameters: {
-        query: {
-          identifierType: 'id' | 'name';
+        query?: {
+          identifierType?: 'id' | 'name';
+          /** @description Same as identifierType. */
+          teamIdentifierType?: 'id' | 'name';
         };
         header?: never;
         path: {
@@ -397,8 +401,10 @@ export interface paths {
     /** Update a team (members, when given, replace the current ones) */
     patch: {
       parameters: {
-        query: {
-          identifierType: 'id' | 'name';
+        query?: {
+          identifierType?: 'id' | 'name';
+          /** @description Same as identifierType. */
+          teamIdentifierType?: 'id' | 'name';
         };
         header?: never;
         path: {
@@ -446,8 +452,10 @@ export interface paths {
     /** Add a member to a team (or change their role) */
     post: {
       parameters: {
-        query: {
-          identifierType: 'id' | 'name';
+        query?: {
+          identifierType?: 'id' | 'name';
+          /** @description Same as identifierType. */
+          teamIdentifierType?: 'id' | 'name';
         };
         header?: never;
         path: {
@@ -496,8 +504,10 @@ export interface paths {
     /** Remove a member from a team */
     delete: {
       parameters: {
-        query: {
-          identifierType: 'id' | 'name';
+        query?: {
+          identifierType?: 'id' | 'name';
+          /** @description Same as identifierType. */
+          teamIdentifierType?: 'id' | 'name';
         };
         header?: never;
         path: {
@@ -1588,7 +1598,13 @@ export interface paths {
             | 'lastOccurredAt'
             | 'source'
             | 'owner'
-            | 'priority';
+            | 'priority'
+            | 'integration.name'
+            | 'integration.type'
+            | 'report.ackTime'
+            | 'report.closeTime'
+            | 'report.acknowledgedBy'
+            | 'report.closedBy';
           order: 'asc' | 'desc';
         };
         header?: never;
@@ -3942,6 +3958,129 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v2/users/{identifier}/contacts/{contactId}/send-verification': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Send a verification code to a contact method
+     * @description Sends a six-digit code by the contact's own channel (a text, or a call that reads it out). It works for 10 minutes; one code a minute per contact. SMS and voice contacts are paged only once verified.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          identifier: string;
+          contactId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/users/{identifier}/contacts/{contactId}/verify': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Verify a contact method with the code sent to it */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          identifier: string;
+          contactId: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            code: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/users/{identifier}/contacts/{contactId}/test': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Send a test message to a contact method
+     * @description Sends a message that says it is a test, now, whatever the notification rules say.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          identifier: string;
+          contactId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v2/escalations': {
     parameters: {
       query?: never;
@@ -4174,9 +4313,9 @@ export interface paths {
     get: {
       parameters: {
         query?: {
-          teamIdentifierType?: 'id' | 'name';
-          /** @description Same as teamIdentifierType. */
           identifierType?: 'id' | 'name';
+          /** @description Same as identifierType. */
+          teamIdentifierType?: 'id' | 'name';
         };
         header?: never;
         path: {
@@ -4200,9 +4339,9 @@ export interface paths {
     post: {
       parameters: {
         query?: {
-          teamIdentifierType?: 'id' | 'name';
-          /** @description Same as teamIdentifierType. */
           identifierType?: 'id' | 'name';
+          /** @description Same as identifierType. */
+          teamIdentifierType?: 'id' | 'name';
         };
         header?: never;
         path: {
@@ -4316,9 +4455,9 @@ export interface paths {
     put: {
       parameters: {
         query?: {
-          teamIdentifierType?: 'id' | 'name';
-          /** @description Same as teamIdentifierType. */
           identifierType?: 'id' | 'name';
+          /** @description Same as identifierType. */
+          teamIdentifierType?: 'id' | 'name';
         };
         header?: never;
         path: {
@@ -4368,9 +4507,9 @@ export interface paths {
     get: {
       parameters: {
         query?: {
-          teamIdentifierType?: 'id' | 'name';
-          /** @description Same as teamIdentifierType. */
           identifierType?: 'id' | 'name';
+          /** @description Same as identifierType. */
+          teamIdentifierType?: 'id' | 'name';
         };
         header?: never;
         path: {
@@ -4397,9 +4536,9 @@ export interface paths {
     delete: {
       parameters: {
         query?: {
-          teamIdentifierType?: 'id' | 'name';
-          /** @description Same as teamIdentifierType. */
           identifierType?: 'id' | 'name';
+          /** @description Same as identifierType. */
+          teamIdentifierType?: 'id' | 'name';
         };
         header?: never;
         path: {
@@ -4426,9 +4565,9 @@ export interface paths {
     patch: {
       parameters: {
         query?: {
-          teamIdentifierType?: 'id' | 'name';
-          /** @description Same as teamIdentifierType. */
           identifierType?: 'id' | 'name';
+          /** @description Same as identifierType. */
+          teamIdentifierType?: 'id' | 'name';
         };
         header?: never;
         path: {
@@ -4538,9 +4677,9 @@ export interface paths {
     post: {
       parameters: {
         query?: {
-          teamIdentifierType?: 'id' | 'name';
-          /** @description Same as teamIdentifierType. */
           identifierType?: 'id' | 'name';
+          /** @description Same as identifierType. */
+          teamIdentifierType?: 'id' | 'name';
         };
         header?: never;
         path: {
@@ -5345,6 +5484,1095 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v2/heartbeats': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** List heartbeats */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    /** Add a heartbeat */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description Unique in the organization; at most 100 characters, no control characters. */
+            name: string;
+            description?: string;
+            /** @description How often a ping is expected, in intervalUnit; at most 365 days. */
+            interval: number;
+            /** @enum {string} */
+            intervalUnit: 'minutes' | 'hours' | 'days';
+            /** @description Whether the heartbeat is watched; false when not given. */
+            enabled?: boolean;
+            /** @description The team whose alert an expiry raises, by id or name. The key of an API integration always makes its own team the owner. */
+            ownerTeam?: {
+              id?: string;
+              name?: string;
+            };
+            /** @description The message of the alert an expiry raises; "<name> is expired" when empty. */
+            alertMessage?: string;
+            alertTags?: string[];
+            /**
+             * @description P3 when not given.
+             * @enum {string}
+             */
+            alertPriority?: 'P1' | 'P2' | 'P3' | 'P4' | 'P5';
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/heartbeats/{name}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Get a heartbeat by name */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          name: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    /** Delete a heartbeat */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          name: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    /** Update a heartbeat: the fields given change, the others stay */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          name: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            name?: string;
+            description?: string;
+            /** @description How often a ping is expected, in intervalUnit; at most 365 days. */
+            interval?: number;
+            /** @enum {string} */
+            intervalUnit?: 'minutes' | 'hours' | 'days';
+            /** @description Whether the heartbeat is watched; false when not given. */
+            enabled?: boolean;
+            /** @description The team whose alert an expiry raises, by id or name. The key of an API integration always makes its own team the owner. */
+            ownerTeam?: {
+              id?: string;
+              name?: string;
+            };
+            /** @description The message of the alert an expiry raises; "<name> is expired" when empty. */
+            alertMessage?: string;
+            alertTags?: string[];
+            /**
+             * @description P3 when not given.
+             * @enum {string}
+             */
+            alertPriority?: 'P1' | 'P2' | 'P3' | 'P4' | 'P5';
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    trace?: never;
+  };
+  '/v2/heartbeats/{name}/enable': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Enable a heartbeat: the wait for a ping starts now */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          name: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/heartbeats/{name}/disable': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Disable a heartbeat: it no longer expires */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          name: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/heartbeats/{name}/ping': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Ping a heartbeat: it is alive (closes its expiry's alert); any key of the organization, API integrations' too */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          name: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    /** Ping a heartbeat: it is alive (closes its expiry's alert); any key of the organization, API integrations' too */
+    put: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          name: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    /** Ping a heartbeat: it is alive (closes its expiry's alert); any key of the organization, API integrations' too */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          name: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    /** Ping a heartbeat: it is alive (closes its expiry's alert); any key of the organization, API integrations' too */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          name: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    trace?: never;
+  };
+  '/v2/destinations': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The organization's team destinations (secrets masked) */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              data: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+                type: string;
+                label: string;
+                team: {
+                  id: string;
+                  name: string;
+                } | null;
+                integration: {
+                  id: string;
+                  name: string;
+                } | null;
+                enabled: boolean;
+                /** @description Why Vigil (or someone) disabled it: a 410 from the receiver, a day of failures. */
+                disabledReason: string | null;
+                /** Format: date-time */
+                disabledAt: string | null;
+                config: {
+                  [key: string]: unknown;
+                };
+                /** Format: date-time */
+                createdAt: string;
+                /** Format: date-time */
+                updatedAt: string;
+              }[];
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    /**
+     * Add a destination for a team's (or an integration's) alert events
+     * @description Organization admins, and the admins of the team the destination belongs to. The answer shows the config in full, secrets included, this once.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            name: string;
+            /** @enum {string} */
+            type: 'webhook' | 'slack' | 'slack-webhook' | 'teams';
+            team?: {
+              id?: string;
+              name?: string;
+            };
+            integration?: {
+              id?: string;
+              name?: string;
+            };
+            enabled?: boolean;
+            /** @description The settings of the type. webhook: {"url": "https://…", "secret"?: "whsec_…"} (a secret is made when none is given; it is shown once, in the answer to the POST). Secrets are masked when read. */
+            config: {
+              [key: string]: unknown;
+            };
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              result: string;
+              data: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+                type: string;
+                label: string;
+                team: {
+                  id: string;
+                  name: string;
+                } | null;
+                integration: {
+                  id: string;
+                  name: string;
+                } | null;
+                enabled: boolean;
+                /** @description Why Vigil (or someone) disabled it: a 410 from the receiver, a day of failures. */
+                disabledReason: string | null;
+                /** Format: date-time */
+                disabledAt: string | null;
+                config: {
+                  [key: string]: unknown;
+                };
+                /** Format: date-time */
+                createdAt: string;
+                /** Format: date-time */
+                updatedAt: string;
+              };
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              message: string;
+              /** @description The fields at fault. */
+              errors?: {
+                [key: string]: string;
+              };
+              took?: number;
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              message: string;
+              /** @description The fields at fault. */
+              errors?: {
+                [key: string]: string;
+              };
+              took?: number;
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              message: string;
+              /** @description The fields at fault. */
+              errors?: {
+                [key: string]: string;
+              };
+              took?: number;
+              requestId?: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/destinations/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A destination (secrets masked) */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              data: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+                type: string;
+                label: string;
+                team: {
+                  id: string;
+                  name: string;
+                } | null;
+                integration: {
+                  id: string;
+                  name: string;
+                } | null;
+                enabled: boolean;
+                /** @description Why Vigil (or someone) disabled it: a 410 from the receiver, a day of failures. */
+                disabledReason: string | null;
+                /** Format: date-time */
+                disabledAt: string | null;
+                config: {
+                  [key: string]: unknown;
+                };
+                /** Format: date-time */
+                createdAt: string;
+                /** Format: date-time */
+                updatedAt: string;
+              };
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              message: string;
+              /** @description The fields at fault. */
+              errors?: {
+                [key: string]: string;
+              };
+              took?: number;
+              requestId?: string;
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    /**
+     * Delete a destination and its delivery log
+     * @description Organization admins, and the admins of the team the destination belongs to.
+     */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Deleted */
+        204: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              message: string;
+              /** @description The fields at fault. */
+              errors?: {
+                [key: string]: string;
+              };
+              took?: number;
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              message: string;
+              /** @description The fields at fault. */
+              errors?: {
+                [key: string]: string;
+              };
+              took?: number;
+              requestId?: string;
+            };
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    /**
+     * Change a destination; enabled: true enables it again (and clears why it was disabled)
+     * @description Organization admins, and the admins of the team the destination belongs to. A config replaces the stored one; a secret left out, or sent back masked as read, is kept.
+     */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            name?: string;
+            team?: {
+              id?: string;
+              name?: string;
+            };
+            integration?: {
+              id?: string;
+              name?: string;
+            };
+            enabled?: boolean;
+            /** @description The settings of the type. webhook: {"url": "https://…", "secret"?: "whsec_…"} (a secret is made when none is given; it is shown once, in the answer to the POST). Secrets are masked when read. */
+            config?: {
+              [key: string]: unknown;
+            };
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              result: string;
+              data: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+                type: string;
+                label: string;
+                team: {
+                  id: string;
+                  name: string;
+                } | null;
+                integration: {
+                  id: string;
+                  name: string;
+                } | null;
+                enabled: boolean;
+                /** @description Why Vigil (or someone) disabled it: a 410 from the receiver, a day of failures. */
+                disabledReason: string | null;
+                /** Format: date-time */
+                disabledAt: string | null;
+                config: {
+                  [key: string]: unknown;
+                };
+                /** Format: date-time */
+                createdAt: string;
+                /** Format: date-time */
+                updatedAt: string;
+              };
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              message: string;
+              /** @description The fields at fault. */
+              errors?: {
+                [key: string]: string;
+              };
+              took?: number;
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              message: string;
+              /** @description The fields at fault. */
+              errors?: {
+                [key: string]: string;
+              };
+              took?: number;
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              message: string;
+              /** @description The fields at fault. */
+              errors?: {
+                [key: string]: string;
+              };
+              took?: number;
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              message: string;
+              /** @description The fields at fault. */
+              errors?: {
+                [key: string]: string;
+              };
+              took?: number;
+              requestId?: string;
+            };
+          };
+        };
+      };
+    };
+    trace?: never;
+  };
+  '/v2/destinations/{id}/test': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Send a test event to the destination now, and answer with what came of it
+     * @description Organization admins, and the admins of the team the destination belongs to. The event's type is `test`; it is not retried, and not in the delivery log.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              data: {
+                /**
+                 * @description sent; retry (a failure a delivery would try again); failed; gone (the receiver says it is no more).
+                 * @enum {string}
+                 */
+                status: 'sent' | 'retry' | 'failed' | 'gone';
+                detail?: string;
+                error?: string;
+                responseStatus?: number;
+                responseExcerpt?: string;
+                /** @description The destination was disabled because the receiver said it is gone. */
+                disabled: boolean;
+              };
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              message: string;
+              /** @description The fields at fault. */
+              errors?: {
+                [key: string]: string;
+              };
+              took?: number;
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              message: string;
+              /** @description The fields at fault. */
+              errors?: {
+                [key: string]: string;
+              };
+              took?: number;
+              requestId?: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/destinations/{id}/deliveries': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The destination's delivery log, newest first */
+    get: {
+      parameters: {
+        query: {
+          limit: number;
+          offset: number;
+        };
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              data: {
+                /** Format: uuid */
+                id: string;
+                /** @description The webhook-id header of a webhook: the same on every attempt. */
+                eventId: string;
+                eventType: string;
+                alertId: string;
+                /** @enum {string} */
+                state: 'pending' | 'sending' | 'sent' | 'failed';
+                attempts: number;
+                /** @description The last HTTP status answered. */
+                responseStatus: number | null;
+                responseExcerpt: string | null;
+                lastError: string | null;
+                /** Format: date-time */
+                createdAt: string;
+                /** Format: date-time */
+                firstAttemptAt: string | null;
+                /** Format: date-time */
+                nextAttemptAt: string | null;
+                /** Format: date-time */
+                sentAt: string | null;
+              }[];
+              paging: {
+                next?: string;
+              };
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              message: string;
+              /** @description The fields at fault. */
+              errors?: {
+                [key: string]: string;
+              };
+              took?: number;
+              requestId?: string;
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/users/{identifier}/slack': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The Slack user a user's clicks in Slack come from */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    /** Link a Slack user to a user: their clicks on Vigil's Slack messages act as this user */
+    put: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description The Slack member ID (U…): in Slack, the person's profile, ⋮, Copy member ID. */
+            slackUserId: string;
+            /** @description The Slack workspace (T…); without it the link holds in any workspace of the app. */
+            slackTeamId?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    post?: never;
+    /** Remove a user's Slack link */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/json/integrations/webhooks/amazonsecurityhub': {
     parameters: {
       query?: never;
@@ -5360,6 +6588,43 @@ export interface paths {
         query?: {
           apiKey?: string;
         };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/slack/interactions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * The Slack app's Interactivity Request URL: buttons and the note form of Vigil's messages
+     * @description Called by Slack, signed with the app's signing secret (X-Slack-Signature, X-Slack-Request-Timestamp); a form body with one field, payload. Answers 401 to a request not signed by Slack within the last 5 minutes.
+     */
+    post: {
+      parameters: {
+        query?: never;
         header?: never;
         path?: never;
         cookie?: never;

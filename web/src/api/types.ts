@@ -173,7 +173,13 @@ export interface Contact {
   id: string;
   method: ContactMethod;
   to: string;
-  status: { enabled: boolean };
+  status: {
+    enabled: boolean;
+    /** False for an SMS or voice contact not verified yet: it is not paged until it is. */
+    verified?: boolean;
+    /** Why Vigil stopped using it (a STOP reply, a number Twilio says is not valid). */
+    disabledReason?: string;
+  };
 }
 
 /** src/oncall/people/routes.ts presentRuleSummary */
@@ -306,4 +312,50 @@ export interface Timeline {
   endDate: string;
   finalTimeline: { rotations: TimelineRotation[] };
   baseTimeline: { rotations: TimelineRotation[] };
+}
+
+export type DestinationType = 'webhook' | 'slack' | 'slack-webhook' | 'teams';
+
+/** src/notify/team-destinations/routes.ts present */
+export interface Destination {
+  id: string;
+  name: string;
+  type: DestinationType | string;
+  label: string;
+  team: { id: string; name: string } | null;
+  integration: { id: string; name: string } | null;
+  enabled: boolean;
+  disabledReason: string | null;
+  disabledAt: string | null;
+  /** Secrets masked, except in the answer that created it. */
+  config: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** src/notify/team-destinations/routes.ts presentDelivery */
+export interface Delivery {
+  id: string;
+  eventId: string;
+  eventType: string;
+  alertId: string;
+  state: 'pending' | 'sending' | 'sent' | 'failed';
+  attempts: number;
+  responseStatus: number | null;
+  responseExcerpt: string | null;
+  lastError: string | null;
+  createdAt: string;
+  firstAttemptAt: string | null;
+  nextAttemptAt: string | null;
+  sentAt: string | null;
+}
+
+/** POST /v2/destinations/{id}/test */
+export interface DestinationTestResult {
+  status: 'sent' | 'retry' | 'failed' | 'gone';
+  detail?: string;
+  error?: string;
+  responseStatus?: number;
+  responseExcerpt?: string;
+  disabled: boolean;
 }

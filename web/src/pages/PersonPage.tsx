@@ -16,13 +16,14 @@ import { notifications } from '@mantine/notifications';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
-import { api, data } from '../api/client';
+import { api, ApiError, data } from '../api/client';
 import type { Contact, ContactMethod, NotificationRule, NotificationRuleSummary, User } from '../api/types';
 import { ConfirmButton } from '../components/ConfirmButton';
 import { ErrorPanel } from '../components/ErrorPanel';
 import { FormError } from '../components/FormError';
 import { PageTitle } from '../components/PageTitle';
 import { ROLE_OPTIONS } from '../lib/oncall';
+import { when } from '../lib/time';
 import { isAdmin, useSession } from '../session';
 
 const METHOD_LABELS: Record<ContactMethod, string> = {
@@ -86,6 +87,236 @@ function RoleForm({ user }: { user: User }) {
   );
 }
 
+/** SMS and voice contacts are paged only once a code sent to them is entered back. */
+function needsVerification(c: Contact): boolean {
+  return c.method === 'sms' || c.method === 'voice';
+}
+
+/** "Send code", then the code and "Verify": the server's words on a refusal. */
+function VerifyPanel({ user, contact, done }: { user: User; contact: Contact; done: () => void }) {
+  const path = { identifier: user.id, contactId: contact.id };
+  const [code, setCode] = useState('');
+  const [sent, setSent] = useState<{ expiresAt: string } | null>(null);
+  const send = useMutation({
+    mutationFn: () =>
+      data<{ expiresAt: string }>(
+        api.POST('/v2/users/{identifier}/contacts/{contactId}/send-verification', { params: { path } }),
+      ),
+    onSuccess: (answer) => setSent(answer),
+    onError: (error) => {
+      // Asked again within a minute: the code sent before still works.
+      if (error instanceof ApiError && error.status === 429) setSent((s) => s ?? { expiresAt: '' });
+    },
+  });
+  const verify = useMutation({
+    mutationFn: () =>
+      data(
+        api.POST('/v2/users/{identifier}/contacts/{contactId}/verify', {
+          params: { path },
+          body: { code: code.replace(/\s+/g, '') },
+        }),
+      ),
+    onSuccess: () => {
+      notifications.show({ color: 'teal', message: `${contactLabel(contact)} is verified.` });
+      done();
+    },
+  });
+  const how = contact.method === 'voice' ? 'calls it and reads out' : 'texts it';
+  return (
+    <Stack gap="xs" mt="sm" role="group" aria-label={`Verify ${contactLabel(contact)}`}>
+      <Text size="sm">
+        Vigil pages this number only once it is verified: Vigil {how} a six-digit code, which you enter here.
+      </Text>
+      <Group gap="xs">
+        <Button
+          size="xs"
+          variant={sent ? 'default' : 'filled'}
+          loading={send.isPending}
+          onClick={() => send.mutate()}
+        >
+          {sent ? 'Send a new code' : 'Send code'}
+        </Button>
+      </Group>
+      <FormError error={send.error} />
+      {sent?.expiresAt ? (
+        <Text size="sm" role="status">
+          A code is on its way to {contact.to}. It works until {when(sent.expiresAt)}.
+        </Text>
+      ) : null}
+      {sent ? (
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            verify.mutate();
+          }}
+        >
+          <Group align="flex-end" gap="xs" wrap="wrap">
+            <TextInput
+              label="Code"
+              description="The six digits sent to this number"
+              inputMode="numeric"
+              autoComplete="one-time-code"
+              required
+              maxLength={20}
+              value={code}
+              onChange={(e) => setCode(e.currentTarget.value)}
+              w={200}
+            />
+            <Button type="submit" loading={verify.isPending} disabled={code.trim() === ''}>
+              Verify
+            </Button>
+          </Group>
+          <FormError error={verify.error} />
+        </form>
+      ) : null}
+    </Stack>
+  );
+}
+
+function ContactCard({
+  user,
+  contact: c,
+  refresh,
+  toggle,
+  toggling,
+  remove,
+  removing,
+}: {
+  user: User;
+  contact: Contact;
+  refresh: () => void;
+  toggle: () => void;
+  toggling: boolean;
+  remove: () => void;
+  removing: boolean;
+}) {
+  const [verifying, setVerifying] = useState(false);
+  const unverified = needsVerification(c) && c.status.verified === false;
+  const test = useMutation({
+    mutationFn: () =>
+      data(
+        api.POST('/v2/users/{identifier}/contacts/{contactId}/test', {
+          params: { path: { identifier: user.id, contactId: c.id } },
+        }),
+      ),
+    onSuccess: () =>
+      notifications.show({
+        color: 'teal',
+        message: `Test message sent to ${contactLabel(c)}.`,
+      }),
+  });
+  return (
+    <Card withBorder p="sm" component="li" aria-label={contactLabel(c)}>
+      <Group justify="space-between" wrap="wrap" gap="xs">
+        <div style={{ minWidth: 0 }}>
+          <Text size="sm" fw={600}>
+            {METHOD_LABELS[c.method]}
+          </Text>
+          <Text size="sm" className="break-anywhere">
+            {c.method === 'mobile' ? 'A device subscribed to push notifications' : c.to}
+          </Text>
+        </div>
+        <Group gap={6} wrap="wrap">
+          {needsVerification(c) ? (
+            unverified ? (
+              <Badge color="yellow.4" c="black" variant="filled" tt="none">
+                Not verified
+              </Badge>
+            ) : (
+              <Badge color="teal.9" c="white" variant="filled" tt="none">
+                Verified
+              </Badge>
+            )
+          ) : null}
+          <Badge color={c.status.enabled ? 'teal' : 'gray'} variant="dot">
+            {c.status.enabled ? 'On' : 'Off'}
+          </Badge>
+        </Group>
+      </Group>
+      {c.status.disabledReason ? (
+        <Badge
+          color="red.9"
+          c="white"
+          variant="filled"
+          tt="none"
+          mt="xs"
+          h="auto"
+          py={4}
+          maw="100%"
+          styles={{ label: { whiteSpace: 'normal', overflow: 'visible' } }}
+          className="break-anywhere"
+        >
+          Not used: {c.status.disabledReason}
+        </Badge>
+      ) : null}
+      {c.method === 'mobile' ? (
+        <Text size="xs" c="dimmed" mt="xs">
+          Made by a device: manage it in{' '}
+          <Anchor component={Link} to="/settings/devices" size="xs" underline="always">
+            Notifications on this device
+          </Anchor>
+          .
+        </Text>
+      ) : null}
+      <Group gap="xs" mt="xs">
+        {unverified && !verifying ? (
+          <Button size="xs" onClick={() => setVerifying(true)} aria-label={`Verify ${contactLabel(c)}`}>
+            Verify
+          </Button>
+        ) : null}
+        <Button
+          size="xs"
+          variant="default"
+          onClick={() => test.mutate()}
+          loading={test.isPending}
+          aria-label={`Test ${contactLabel(c)}`}
+        >
+          Test
+        </Button>
+        {c.method === 'mobile' ? null : (
+          <>
+            <Button
+              size="xs"
+              variant="default"
+              onClick={toggle}
+              loading={toggling}
+              aria-label={`${c.status.enabled ? 'Turn off' : 'Turn on'} ${contactLabel(c)}`}
+            >
+              {c.status.enabled ? 'Turn off' : 'Turn on'}
+            </Button>
+            <ConfirmButton
+              label="Delete"
+              ariaLabel={`Delete ${contactLabel(c)}`}
+              question={`Delete ${contactLabel(c)} and the steps that use it?`}
+              confirmLabel="Delete contact"
+              loading={removing}
+              onConfirm={remove}
+            />
+          </>
+        )}
+      </Group>
+      <FormError error={test.error} />
+      {unverified && verifying ? (
+        <>
+          <VerifyPanel
+            user={user}
+            contact={c}
+            done={() => {
+              setVerifying(false);
+              refresh();
+            }}
+          />
+          <Group mt="xs">
+            <Button size="xs" variant="subtle" onClick={() => setVerifying(false)}>
+              Cancel
+            </Button>
+          </Group>
+        </>
+      ) : null}
+    </Card>
+  );
+}
+
 function ContactsSection({ user, contacts }: { user: User; contacts: Contact[] }) {
   const queryClient = useQueryClient();
   const [method, setMethod] = useState<ContactMethod>('email');
@@ -145,50 +376,16 @@ function ContactsSection({ user, contacts }: { user: User; contacts: Contact[] }
       {contacts.length === 0 ? <Text c="dimmed">No contact method yet: add one below.</Text> : null}
       <Stack component="ul" gap="xs" p={0} m={0} style={{ listStyle: 'none' }} aria-label="Contact methods">
         {contacts.map((c) => (
-          <Card key={c.id} withBorder p="sm" component="li">
-            <Group justify="space-between" wrap="wrap" gap="xs">
-              <div style={{ minWidth: 0 }}>
-                <Text size="sm" fw={600}>
-                  {METHOD_LABELS[c.method]}
-                </Text>
-                <Text size="sm" className="break-anywhere">
-                  {c.method === 'mobile' ? 'A device subscribed to push notifications' : c.to}
-                </Text>
-              </div>
-              <Badge color={c.status.enabled ? 'teal' : 'gray'} variant="dot">
-                {c.status.enabled ? 'On' : 'Off'}
-              </Badge>
-            </Group>
-            {c.method === 'mobile' ? (
-              <Text size="xs" c="dimmed" mt="xs">
-                Made by a device: manage it in{' '}
-                <Anchor component={Link} to="/settings/devices" size="xs" underline="always">
-                  Notifications on this device
-                </Anchor>
-                .
-              </Text>
-            ) : (
-              <Group gap="xs" mt="xs">
-                <Button
-                  size="xs"
-                  variant="default"
-                  onClick={() => toggle.mutate(c)}
-                  loading={toggle.isPending && toggle.variables.id === c.id}
-                  aria-label={`${c.status.enabled ? 'Turn off' : 'Turn on'} ${contactLabel(c)}`}
-                >
-                  {c.status.enabled ? 'Turn off' : 'Turn on'}
-                </Button>
-                <ConfirmButton
-                  label="Delete"
-                  ariaLabel={`Delete ${contactLabel(c)}`}
-                  question={`Delete ${contactLabel(c)} and the steps that use it?`}
-                  confirmLabel="Delete contact"
-                  loading={remove.isPending}
-                  onConfirm={() => remove.mutate(c)}
-                />
-              </Group>
-            )}
-          </Card>
+          <ContactCard
+            key={c.id}
+            user={user}
+            contact={c}
+            refresh={refresh}
+            toggle={() => toggle.mutate(c)}
+            toggling={toggle.isPending && toggle.variables.id === c.id}
+            remove={() => remove.mutate(c)}
+            removing={remove.isPending && remove.variables.id === c.id}
+          />
         ))}
       </Stack>
       <form

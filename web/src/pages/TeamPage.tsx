@@ -32,6 +32,7 @@ import { InviteForm } from '../components/InviteForm';
 import { PageTitle } from '../components/PageTitle';
 import { isAdmin, useSession } from '../session';
 import { useTeams } from '../lib/teams';
+import { AddDestination, DestinationPage, DestinationsSection } from './team/DestinationsSection';
 import { EscalationsSection } from './team/EscalationsSection';
 import { RoutingSection } from './team/RoutingSection';
 
@@ -503,6 +504,12 @@ export default function TeamPage() {
               label="Routing rules"
               active={pathname.startsWith(`${base}/routing`)}
             />
+            <MantineNavLink
+              component={NavLink}
+              to={`${base}/destinations`}
+              label="Destinations"
+              active={pathname.startsWith(`${base}/destinations`)}
+            />
             <MantineNavLink component={NavLink} to="/on-call" label="On-call" />
           </nav>
         </Grid.Col>
@@ -513,6 +520,9 @@ export default function TeamPage() {
             <Route path="integrations/new" element={<AddIntegration team={t} />} />
             <Route path="escalations" element={<EscalationsSection team={t} />} />
             <Route path="routing" element={<RoutingSection team={t} />} />
+            <Route path="destinations" element={<DestinationsSection team={t} />} />
+            <Route path="destinations/new" element={<AddDestination team={t} />} />
+            <Route path="destinations/:destinationId/*" element={<DestinationPage team={t} />} />
             <Route path="*" element={<Text>There is no such section: choose one on the left.</Text>} />
           </Routes>
         </Grid.Col>
