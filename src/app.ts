@@ -64,6 +64,9 @@ import { teamDestinationsRepository } from './notify/team-destinations/repositor
 import { registerTeamDestinationRoutes } from './notify/team-destinations/routes.js';
 import { createTeamDestinationsService } from './notify/team-destinations/service.js';
 import { createSchedulesService } from './oncall/schedules/service.js';
+import { heartbeatExpiryQueue } from './heartbeats/expiry.js';
+import { registerHeartbeatRoutes } from './heartbeats/routes.js';
+import { createHeartbeatsService } from './heartbeats/service.js';
 import { registerScheduleRoutes } from './oncall/schedules/routes.js';
 
 export type Role = 'all' | 'api' | 'worker';
@@ -279,6 +282,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
         writeback.queue(),
         teamDeliveries.queue({ idleMs }),
         snoozeEndsQueue(alerts, clock),
+        heartbeatExpiryQueue(createHeartbeatsService({ db: database.db, alerts, clock, signal, log })),
         retentionQueue({
           db: database.db,
           log,
@@ -371,6 +375,10 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       registerEscalationRoutes(http, createEscalationsService(apiDb));
       registerRoutingRoutes(http, createRoutingService(apiDb));
       registerScheduleRoutes(http, createSchedulesService(apiDb));
+      registerHeartbeatRoutes(
+        http,
+        createHeartbeatsService({ db: apiDb, alerts: apiAlerts, clock, signal, log }),
+      );
       registerTeamDestinationRoutes(http, createTeamDestinationsService({ db: apiDb, clock, log, config }));
       registerActionLinkRoutes(http, {
         links,

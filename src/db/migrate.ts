@@ -17,6 +17,7 @@ import * as m0012 from './migrations/0012_push.js';
 import * as m0013 from './migrations/0013_phones.js';
 import * as m0014 from './migrations/0014_team_destinations.js';
 import * as m0015 from './migrations/0015_slack.js';
+import * as m0016 from './migrations/0016_heartbeats.js';
 
 /** Every migration, in order. Listed here (not read from disk) so the same code runs from src and dist. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -35,6 +36,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0013_phones': m0013,
   '0014_team_destinations': m0014,
   '0015_slack': m0015,
+  '0016_heartbeats': m0016,
 };
 
 class StaticProvider implements MigrationProvider {

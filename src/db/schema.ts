@@ -589,7 +589,32 @@ export interface SsoLoginsTable {
   expires_at: Date;
 }
 
+/** A heartbeat (Opsgenie's Heartbeat API); times are on the engine's Clock. */
+export interface HeartbeatsTable {
+  id: Generated<string>;
+  org_id: string;
+  name: string;
+  description: ColumnType<string, string | undefined, string>;
+  interval_amount: number;
+  interval_unit: HeartbeatIntervalUnit;
+  enabled: ColumnType<boolean, boolean | undefined, boolean>;
+  owner_team_id: string | null;
+  alert_message: ColumnType<string, string | undefined, string>;
+  alert_tags: ColumnType<string[], string[] | undefined, string[]>;
+  alert_priority: ColumnType<Priority, Priority | undefined, Priority>;
+  last_ping_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** When the current wait for a ping began: the last ping, or when it was enabled. */
+  watch_from: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** When it expires unless pinged first; null while disabled or expired. */
+  expires_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  expired: ColumnType<boolean, boolean | undefined, boolean>;
+  /** The alert its last expiry raised, until a ping closes it. */
+  alert_id: ColumnType<string | null, string | null | undefined, string | null>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
 
+export type HeartbeatIntervalUnit = 'minutes' | 'hours' | 'days';
 
 export interface Database {
   organization_sso: OrganizationSsoTable;
@@ -635,6 +660,7 @@ export interface Database {
   alert_logs: AlertLogsTable;
   alert_notes: AlertNotesTable;
   alert_requests: AlertRequestsTable;
+  heartbeats: HeartbeatsTable;
 }
 
 export type AlertRow = Selectable<AlertsTable>;
@@ -652,4 +678,5 @@ export type TeamRoutingRuleRow = Selectable<TeamRoutingRulesTable>;
 export type AlertEscalationRow = Selectable<AlertEscalationsTable>;
 export type NotificationRow = Selectable<NotificationsTable>;
 export type TeamDestinationRow = Selectable<TeamDestinationsTable>;
+export type HeartbeatRow = Selectable<HeartbeatsTable>;
 export type TeamDestinationDeliveryRow = Selectable<TeamDestinationDeliveriesTable>;

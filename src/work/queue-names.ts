@@ -17,6 +17,8 @@ export const QUEUES = {
   writeback: 'writeback',
   /** Alert events for team destinations (webhooks, Slack, Teams), to be delivered. */
   teamDestinations: 'team-destinations',
+  /** Heartbeats whose interval ran out without a ping. */
+  heartbeats: 'heartbeats',
   /** Old records past their retention. */
   retention: 'retention',
 } as const;
