@@ -12,6 +12,8 @@ import { registerLiveAlertRoutes } from './alerts/live-routes.js';
 import { registerConsole } from './http/console-static.js';
 import { createAlertsService, type AlertsService } from './alerts/service.js';
 import { registerAlertRoutes } from './alerts/routes.js';
+import { registerSavedSearchRoutes } from './alerts/saved-searches/routes.js';
+import { createSavedSearchesService } from './alerts/saved-searches/service.js';
 import type { Config } from './config.js';
 import { createDb, createPool, type Db } from './db/database.js';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './db/embedded.js';
@@ -346,6 +348,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       );
       if (alertFeed) registerLiveAlertRoutes(http, alertFeed);
       registerAlertRoutes(http, apiAlerts);
+      registerSavedSearchRoutes(http, createSavedSearchesService(apiDb));
       registerIntegrationRoutes(http, { config, integrations, intake, writeback });
       const people = createPeopleService(apiDb);
       registerPeopleRoutes(http, people);

@@ -1,4 +1,4 @@
-import type { Priority } from '../db/schema.js';
+import type { Priority, ResponderRef } from '../db/schema.js';
 
 /**
  * The alert events: every change to an alert that later work (notifications, escalations, write-back
@@ -50,6 +50,8 @@ export type AlertEvent =
   | (Base & { type: 'owner_assigned'; owner: string })
   /** Someone asked to move the alert to the next escalation rule now (of one policy, or of all). */
   | (Base & { type: 'escalated'; escalationId?: string; escalationName?: string })
+  /** A responder added to an open alert (Add Responder, Add Team): the engine pages it as creation would. */
+  | (Base & { type: 'responder_added'; responder: ResponderRef; name: string })
   | (Base & { type: 'deleted' });
 
 export type AlertEventType = AlertEvent['type'];

@@ -82,6 +82,21 @@ function stringifyDetails(
   return Object.fromEntries(Object.entries(details).map(([k, v]) => [k, String(v)]));
 }
 
+/** A saved search for the list and count to run, by id or name (saved-searches/). */
+const SearchQuery = {
+  searchIdentifier: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
+  // Optional rather than defaulted, so clients that never name a saved search need not send it.
+  searchIdentifierType: Type.Optional(
+    StringEnum(['id', 'name'], { description: 'id (the default) or name' }),
+  ),
+};
+
+function searchOf(q: { searchIdentifier?: string; searchIdentifierType?: 'id' | 'name' }) {
+  return q.searchIdentifier === undefined
+    ? undefined
+    : { identifier: q.searchIdentifier, type: q.searchIdentifierType ?? 'id' };
+}
+
 function csv(value: string | undefined): string[] {
   return (value ?? '')
     .split(',')
@@ -153,11 +168,11 @@ export function registerAlertRoutes(app: HttpApp, alerts: AlertsService): void {
       schema: {
         tags: ['alerts'],
         summary: 'Count the alerts matching a query',
-        querystring: Type.Object({ query: Type.Optional(Type.String({ maxLength: 2000 })) }),
+        querystring: Type.Object({ query: Type.Optional(Type.String({ maxLength: 2000 })), ...SearchQuery }),
       },
     },
     async (request) => {
-      const count = await alerts.count(principalOf(request), request.query.query);
+      const count = await alerts.count(principalOf(request), request.query.query, searchOf(request.query));
       return envelope(request, { data: { count } });
     },
   );
@@ -170,7 +185,7 @@ export function registerAlertRoutes(app: HttpApp, alerts: AlertsService): void {
         tags: ['alerts'],
         summary: 'List alerts',
         description:
-          'query: field:value terms (status, acknowledged, snoozed, isSeen, priority, tag, alias, message, description, source, owner, entity, teams, tinyId, count, integration.name, integration.type, details.<key>), free text, "quoted phrases", * wildcards, AND, OR, NOT and parentheses. The key of an API integration lists only the alerts of its team.',
+          'query: field:value terms (status, acknowledged, snoozed, isSeen, priority, tag, alias, message, description, source, owner, entity, teams, tinyId, count, integration.name, integration.type, details.<key>), free text, "quoted phrases", * wildcards, AND, OR, NOT and parentheses. searchIdentifier (with searchIdentifierType id or name) runs a saved search, AND-ed with query when both are given. The key of an API integration lists only the alerts of its team.',
         querystring: Type.Object({
           query: Type.Optional(Type.String({ maxLength: 2000 })),
           offset: Type.Integer({ minimum: 0, default: 0 }),
@@ -180,6 +195,7 @@ export function registerAlertRoutes(app: HttpApp, alerts: AlertsService): void {
             { default: 'createdAt' },
           ),
           order: StringEnum(['asc', 'desc'], { default: 'desc' }),
+          ...SearchQuery,
         }),
       },
     },
@@ -187,6 +203,7 @@ export function registerAlertRoutes(app: HttpApp, alerts: AlertsService): void {
       const q = request.query;
       const rows = await alerts.list(principalOf(request), {
         query: q.query,
+        search: searchOf(q),
         offset: q.offset,
         limit: q.limit,
         sort: q.sort as SortField,
@@ -196,6 +213,10 @@ export function registerAlertRoutes(app: HttpApp, alerts: AlertsService): void {
       const link = (offset: number) => {
         const url = new URL('/v2/alerts', 'http://localhost');
         if (q.query) url.searchParams.set('query', q.query);
+        if (q.searchIdentifier !== undefined) {
+          url.searchParams.set('searchIdentifier', q.searchIdentifier);
+          url.searchParams.set('searchIdentifierType', q.searchIdentifierType ?? 'id');
+        }
         url.searchParams.set('offset', String(offset));
         url.searchParams.set('limit', String(q.limit));
         url.searchParams.set('sort', q.sort);
@@ -392,6 +413,32 @@ export function registerAlertRoutes(app: HttpApp, alerts: AlertsService): void {
     ),
     (b) => ({ kind: 'assign', owner: b.owner }),
   );
+  action(
+    'post',
+    '/responders',
+    'Add a responder (a team, user, escalation or schedule): it is paged as if the alert had been created with it',
+    Type.Object({ responder: Responder, ...Meta }, { additionalProperties: true }),
+    (b) => ({ kind: 'addResponder', responder: b.responder }),
+  );
+  action(
+    'post',
+    '/teams',
+    "Add a team: it becomes a responder (its routing rules page its people) and the alert is the team's",
+    Type.Object(
+      {
+        team: Type.Object(
+          {
+            id: Type.Optional(Type.String({ maxLength: 512 })),
+            name: Type.Optional(Type.String({ maxLength: 512 })),
+          },
+          { additionalProperties: true },
+        ),
+        ...Meta,
+      },
+      { additionalProperties: true },
+    ),
+    (b) => ({ kind: 'addTeam', team: { id: b.team.id, name: b.team.name } }),
+  );
   action('delete', '', 'Delete an alert', undefined, () => ({ kind: 'delete' }));
 
   const pageOf = (q: Static<typeof CursorQuery>): PageOptions => ({
@@ -434,6 +481,27 @@ export function registerAlertRoutes(app: HttpApp, alerts: AlertsService): void {
         })),
         paging: paging(rows, q),
       });
+    },
+  );
+
+  app.get(
+    '/v2/alerts/:identifier/recipients',
+    {
+      schema: {
+        tags: ['alerts'],
+        summary:
+          'The people the alert reached: each paged person, by the channel of their last page, and whether they acknowledged or closed it',
+        params: IdentifierParams,
+        querystring: IdentifierQuery,
+      },
+    },
+    async (request) => {
+      const data = await alerts.recipients(
+        principalOf(request),
+        request.params.identifier,
+        request.query.identifierType,
+      );
+      return envelope(request, { data });
     },
   );
 

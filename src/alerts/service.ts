@@ -14,6 +14,9 @@ import type { WorkSignal } from '../work/runner.js';
 import { invalid, invalidField, notFound } from '../errors.js';
 import type { Actor, AlertEventInput } from './events.js';
 import { compileQuery, parseQuery } from './query.js';
+import { recipientsOf, resolveResponder } from './responders.js';
+import { savedSearchQuery } from './saved-searches/service.js';
+import type { SavedSearchIdentifierType } from './saved-searches/repository.js';
 import {
   alertsRepository as repo,
   type CreateStatement,
@@ -55,6 +58,12 @@ export interface ActionMeta {
   note?: string;
 }
 
+/** The saved search a list or count runs (`searchIdentifier` and `searchIdentifierType`). */
+export interface SavedSearchRef {
+  identifier: string;
+  type: SavedSearchIdentifierType;
+}
+
 export type AlertAction =
   | { kind: 'acknowledge' }
   | { kind: 'unacknowledge' }
@@ -70,6 +79,8 @@ export type AlertAction =
   | { kind: 'description'; description: string }
   | { kind: 'assign'; owner: { id?: string; username?: string } }
   | { kind: 'escalate'; escalation?: { id?: string; name?: string } }
+  | { kind: 'addResponder'; responder: ResponderInput }
+  | { kind: 'addTeam'; team: { id?: string; name?: string } }
   | { kind: 'delete' };
 
 /** The name of each action in request statuses, as Opsgenie reports it. */
@@ -88,6 +99,8 @@ const ACTION_NAMES: Record<AlertAction['kind'], string> = {
   description: 'UpdateDescription',
   assign: 'Assign',
   escalate: 'EscalateToNext',
+  addResponder: 'AddResponder',
+  addTeam: 'AddTeam',
   delete: 'Delete',
 };
 
@@ -447,6 +460,30 @@ export function createAlertsService(db: Db, options: { signal?: WorkSignal } = {
         });
         return { success: true, status: 'Escalated', alert };
       }
+      case 'addResponder':
+      case 'addTeam': {
+        // Paged by the engine as creation pages it: the responder_added event starts its escalations.
+        if (closed) return refuseClosed('given a responder');
+        const { ref, label } =
+          action.kind === 'addTeam'
+            ? await resolveResponder(tx, alert.org_id, { type: 'team', ...action.team }, 'team')
+            : await resolveResponder(tx, alert.org_id, action.responder, 'responder');
+        if (alert.responders.some((r) => r.type === ref.type && r.id === ref.id))
+          return { success: true, status: `${label} is already a responder`, alert };
+        const updated = await repo.update(tx, alert.id, {
+          responders: JSON.stringify([...alert.responders, ref]),
+          ...(ref.type === 'team' && !alert.team_ids.includes(ref.id)
+            ? { team_ids: [...alert.team_ids, ref.id] }
+            : {}),
+        });
+        await log('responder', `${label} added as a responder by ${actor.name}`);
+        await event(tx, updated, actor, src, { type: 'responder_added', responder: ref, name: label });
+        return {
+          success: true,
+          status: action.kind === 'addTeam' ? 'Added team' : 'Added responder',
+          alert: updated,
+        };
+      }
       case 'delete': {
         await event(tx, alert, actor, src, { type: 'deleted' });
         await repo.delete(tx, alert.id);
@@ -473,6 +510,17 @@ export function createAlertsService(db: Db, options: { signal?: WorkSignal } = {
   function whereOf(orgId: string, query: string | undefined) {
     const tree = query ? parseQuery(query) : undefined;
     return tree ? compileQuery(orgId, tree) : undefined;
+  }
+
+  /** The condition of a list or count: its query AND, when one is named, the saved search's query. */
+  async function searchWhere(orgId: string, query: string | undefined, search: SavedSearchRef | undefined) {
+    if (!search) return whereOf(orgId, query);
+    // The caller's query on its own first, so a 422 about it speaks of it.
+    const own = query ? parseQuery(query) : undefined;
+    const saved = await savedSearchQuery(db, orgId, search.identifier, search.type);
+    // Each parses on its own (its parentheses and quotes balance), so this is the AND of the two, and the
+    // limits on terms and nesting hold for the whole.
+    return whereOf(orgId, own ? `(${saved}) AND (${query ?? ''})` : saved);
   }
 
   return {
@@ -560,15 +608,23 @@ export function createAlertsService(db: Db, options: { signal?: WorkSignal } = {
 
     async list(
       p: Principal,
-      options: { query?: string; offset: number; limit: number; sort: SortField; order: 'asc' | 'desc' },
+      options: {
+        query?: string;
+        search?: SavedSearchRef;
+        offset: number;
+        limit: number;
+        sort: SortField;
+        order: 'asc' | 'desc';
+      },
     ) {
       if (options.offset + options.limit > 20000) {
         throw invalid('offset + limit can not be more than 20000: narrow the query instead.');
       }
-      return repo.list(db, scopeOf(p), whereOf(p.orgId, options.query), options);
+      return repo.list(db, scopeOf(p), await searchWhere(p.orgId, options.query, options.search), options);
     },
 
-    count: (p: Principal, query?: string) => repo.count(db, scopeOf(p), whereOf(p.orgId, query)),
+    count: async (p: Principal, query?: string, search?: SavedSearchRef) =>
+      repo.count(db, scopeOf(p), await searchWhere(p.orgId, query, search)),
 
     /**
      * Runs one action on one alert. As in Opsgenie, an unknown alert or an action a closed alert refuses
@@ -610,6 +666,12 @@ export function createAlertsService(db: Db, options: { signal?: WorkSignal } = {
     async notes(p: Principal, identifier: string, type: IdentifierType, page: PageOptions) {
       const alert = await this.get(p, identifier, type);
       return repo.page(db, 'alert_notes', alert.id, page);
+    },
+
+    /** Get Recipients: the people the alert reached (see responders.ts). */
+    async recipients(p: Principal, identifier: string, type: IdentifierType) {
+      const alert = await this.get(p, identifier, type);
+      return recipientsOf(db, alert);
     },
 
     async logs(p: Principal, identifier: string, type: IdentifierType, page: PageOptions) {

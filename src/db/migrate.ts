@@ -18,6 +18,7 @@ import * as m0013 from './migrations/0013_phones.js';
 import * as m0014 from './migrations/0014_team_destinations.js';
 import * as m0015 from './migrations/0015_slack.js';
 import * as m0016 from './migrations/0016_heartbeats.js';
+import * as m0017 from './migrations/0017_saved_searches.js';
 
 /** Every migration, in order. Listed here (not read from disk) so the same code runs from src and dist. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -37,6 +38,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0014_team_destinations': m0014,
   '0015_slack': m0015,
   '0016_heartbeats': m0016,
+  '0017_saved_searches': m0017,
 };
 
 class StaticProvider implements MigrationProvider {

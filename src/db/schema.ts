@@ -616,6 +616,20 @@ export interface HeartbeatsTable {
 
 export type HeartbeatIntervalUnit = 'minutes' | 'hours' | 'days';
 
+/** A saved alert search (Opsgenie's Alert API saved searches). */
+export interface SavedSearchesTable {
+  id: Generated<string>;
+  org_id: string;
+  name: string;
+  description: ColumnType<string, string | undefined, string>;
+  query: string;
+  /** Null once the owner is deleted. */
+  owner_user_id: string | null;
+  team_ids: ColumnType<string[], string[] | undefined, string[]>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   organization_sso: OrganizationSsoTable;
   sso_logins: SsoLoginsTable;
@@ -661,6 +675,7 @@ export interface Database {
   alert_notes: AlertNotesTable;
   alert_requests: AlertRequestsTable;
   heartbeats: HeartbeatsTable;
+  saved_searches: SavedSearchesTable;
 }
 
 export type AlertRow = Selectable<AlertsTable>;
@@ -679,4 +694,5 @@ export type AlertEscalationRow = Selectable<AlertEscalationsTable>;
 export type NotificationRow = Selectable<NotificationsTable>;
 export type TeamDestinationRow = Selectable<TeamDestinationsTable>;
 export type HeartbeatRow = Selectable<HeartbeatsTable>;
+export type SavedSearchRow = Selectable<SavedSearchesTable>;
 export type TeamDestinationDeliveryRow = Selectable<TeamDestinationDeliveriesTable>;

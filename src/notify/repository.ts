@@ -204,6 +204,35 @@ export const notificationsRepository = {
     // A destination that is not a person has no user id, and no one to tell.
     return rows.flatMap((r) => (r.user_id === null ? [] : [r.user_id]));
   },
+
+  /**
+   * Each person a page about the alert reached: when first and last, and by which destination type the
+   * last time (the Get Recipients endpoint), in the order they were first reached.
+   */
+  async pagedPeople(
+    db: Queryable,
+    alertId: string,
+  ): Promise<
+    { user_id: string; username: string; full_name: string; method: string; first_at: Date; last_at: Date }[]
+  > {
+    const result = await sql<{
+      user_id: string;
+      username: string;
+      full_name: string;
+      method: string;
+      first_at: Date;
+      last_at: Date;
+    }>`
+      SELECT n.user_id, u.username, u.full_name,
+             (array_agg(n.method ORDER BY n.sent_at DESC))[1] AS method,
+             min(n.sent_at) AS first_at, max(n.sent_at) AS last_at
+      FROM notifications n
+      JOIN users u ON u.id = n.user_id
+      WHERE n.alert_id = ${alertId} AND n.kind = 'create-alert' AND n.state = 'sent'
+      GROUP BY n.user_id, u.username, u.full_name
+      ORDER BY min(n.sent_at), u.username`.execute(db);
+    return result.rows;
+  },
 };
 
 export function destinationKey(type: string, address: string): string {

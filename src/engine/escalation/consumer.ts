@@ -22,6 +22,7 @@ const HANDLED_TYPES: readonly AlertEvent['type'][] = [
   'snooze_ended',
   'note_added',
   'escalated',
+  'responder_added',
 ];
 
 export interface EscalationConsumerOptions {
@@ -57,6 +58,16 @@ export function createEscalationConsumer(options: EscalationConsumerOptions): Al
         : false;
     }
     const readyDue = ready ? await runReady(etx, ready, now) : false;
+    if (event.type === 'responder_added') {
+      // Only the new responder starts, now; the runs the alert already has go on as they were.
+      const { alert, runs } = await startEscalations(etx, event, now, clock, undefined, [event.responder]);
+      const due = runs.filter((r) => r.next_at && r.next_at.getTime() <= now.getTime());
+      const dueNow =
+        alert && due.length > 0
+          ? await runner.runDueSteps(etx, due, new Map([[alert.id, alert]]), now)
+          : false;
+      return dueNow || readyDue;
+    }
     if (event.type !== 'note_added') await reconcile(etx, event, now);
     const followUpDue = await followUp(etx, event, now);
     return (await runner.claimAndRun(etx, now, batchSize, event.alertId)).due || followUpDue || readyDue;

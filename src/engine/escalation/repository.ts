@@ -171,6 +171,16 @@ export const escalationRepository = {
     return { after: row?.after ?? null, held: row?.held ?? false };
   },
 
+  /** The sources of the runs an alert has (finished or not), e.g. `team:<id>`. */
+  async runSources(db: Queryable, alertId: string): Promise<Set<string>> {
+    const rows = await db
+      .selectFrom('alert_escalations')
+      .select('source')
+      .where('alert_id', '=', alertId)
+      .execute();
+    return new Set(rows.map((r) => r.source));
+  },
+
   policy(db: Queryable, escalationId: string) {
     return db
       .selectFrom('escalations')

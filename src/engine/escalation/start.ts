@@ -1,5 +1,5 @@
 import type { AlertEvent } from '../../alerts/events.js';
-import type { AlertEscalationRow, AlertRow } from '../../db/schema.js';
+import type { AlertEscalationRow, AlertRow, ResponderRef } from '../../db/schema.js';
 import { matchableAlert } from '../../notify/planner.js';
 import type { EscalationPlan } from '../../oncall/model.js';
 import { oneRulePlan, planOf, routeAlert, schedulePlan } from '../../oncall/routing/route.js';
@@ -13,7 +13,8 @@ import { alertsRepository } from '../../alerts/repository.js';
  * Starts the escalations of a new alert: one run per responder team (by the team's routing), per
  * escalation and schedule responder, and per user responder. Returns the alert and the runs it started.
  * With `later`, the runs are not made here but added to it, for the caller to make with others at once
- * (repo.insertRuns), and `runs` is empty.
+ * (repo.insertRuns), and `runs` is empty. With `only`, just those responders start (one added to the
+ * alert later: its escalation counts from the event, and a responder that already runs is left alone).
  */
 export async function startEscalations(
   { tx, logs, reads, newAlerts }: EngineTx,
@@ -21,8 +22,11 @@ export async function startEscalations(
   now: Date,
   clock: Clock,
   later?: NewRun[],
+  only?: readonly ResponderRef[],
 ): Promise<{ alert?: AlertRow; runs: AlertEscalationRow[] }> {
-  const alert = newAlerts.get(event.alertId) ?? (await alertsRepository.byId(tx, event.alertId));
+  const alert = only
+    ? await alertsRepository.byId(tx, event.alertId)
+    : (newAlerts.get(event.alertId) ?? (await alertsRepository.byId(tx, event.alertId)));
   if (!alert || alert.status === 'closed') return { runs: [] };
   const started: AlertEscalationRow[] = [];
   // From the alert's creation: if no worker ran since, the first steps are late, and say so.
@@ -45,12 +49,19 @@ export async function startEscalations(
     const inserted = await repo.insertRun(tx, run);
     if (inserted) started.push(inserted);
   };
-  if (alert.responders.length === 0) {
+  let responders = only ?? alert.responders;
+  if (only) {
+    // Already running (the alert's creation found it on the alert): nothing more to start.
+    const running = await repo.runSources(tx, alert.id);
+    responders = only.filter((r) => !running.has(`${r.type}:${r.id}`));
+    if (responders.length === 0) return { alert, runs: [] };
+  }
+  if (responders.length === 0) {
     logs.add(alert.id, 'The alert has no responders: nobody is notified');
     return { alert, runs: [] };
   }
   const matchable = matchableAlert(alert);
-  for (const responder of alert.responders) {
+  for (const responder of responders) {
     if (responder.type === 'team') {
       const decision = await routeAlert(tx, responder.id, matchable, now, reads.routing);
       const teamName = decision.teamName;

@@ -98,6 +98,8 @@ export function eventLine(event: AlertEvent | TestEvent): string {
       return `Priority changed from ${event.from} to ${event.to} by ${by}`;
     case 'owner_assigned':
       return `Assigned to ${oneLine(event.owner)} by ${by}`;
+    case 'responder_added':
+      return `Responder ${oneLine(event.name)} added by ${by}`;
     case 'escalated':
       return `Escalated${event.escalationName ? ` (${oneLine(event.escalationName)})` : ''} by ${by}`;
     case 'message_changed':

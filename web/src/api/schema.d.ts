@@ -1575,7 +1575,7 @@ export interface paths {
     };
     /**
      * List alerts
-     * @description query: field:value terms (status, acknowledged, snoozed, isSeen, priority, tag, alias, message, description, source, owner, entity, teams, tinyId, count, integration.name, integration.type, details.<key>), free text, "quoted phrases", * wildcards, AND, OR, NOT and parentheses. The key of an API integration lists only the alerts of its team.
+     * @description query: field:value terms (status, acknowledged, snoozed, isSeen, priority, tag, alias, message, description, source, owner, entity, teams, tinyId, count, integration.name, integration.type, details.<key>), free text, "quoted phrases", * wildcards, AND, OR, NOT and parentheses. searchIdentifier (with searchIdentifierType id or name) runs a saved search, AND-ed with query when both are given. The key of an API integration lists only the alerts of its team.
      */
     get: {
       parameters: {
@@ -1606,6 +1606,9 @@ export interface paths {
             | 'report.acknowledgedBy'
             | 'report.closedBy';
           order: 'asc' | 'desc';
+          searchIdentifier?: string;
+          /** @description id (the default) or name */
+          searchIdentifierType?: 'id' | 'name';
         };
         header?: never;
         path?: never;
@@ -1742,6 +1745,9 @@ export interface paths {
       parameters: {
         query?: {
           query?: string;
+          searchIdentifier?: string;
+          /** @description id (the default) or name */
+          searchIdentifierType?: 'id' | 'name';
         };
         header?: never;
         path?: never;
@@ -2606,6 +2612,169 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v2/alerts/{identifier}/responders': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Add a responder (a team, user, escalation or schedule): it is paged as if the alert had been created with it */
+    post: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'tiny' | 'alias';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            responder: {
+              /** @enum {string} */
+              type: 'team' | 'user' | 'escalation' | 'schedule';
+              id?: string;
+              name?: string;
+              username?: string;
+            } & {
+              [key: string]: unknown;
+            };
+            /** @description Display name of the person making the request */
+            user?: string;
+            source?: string;
+            note?: string;
+          } & {
+            [key: string]: unknown;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              result: string;
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/alerts/{identifier}/teams': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Add a team: it becomes a responder (its routing rules page its people) and the alert is the team's */
+    post: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'tiny' | 'alias';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            team: {
+              id?: string;
+              name?: string;
+            } & {
+              [key: string]: unknown;
+            };
+            /** @description Display name of the person making the request */
+            user?: string;
+            source?: string;
+            note?: string;
+          } & {
+            [key: string]: unknown;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              result: string;
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/alerts/{identifier}/recipients': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The people the alert reached: each paged person, by the channel of their last page, and whether they acknowledged or closed it */
+    get: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'tiny' | 'alias';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v2/alerts/{identifier}/logs': {
     parameters: {
       query?: never;
@@ -2646,6 +2815,175 @@ export interface paths {
     options?: never;
     head?: never;
     patch?: never;
+    trace?: never;
+  };
+  '/v2/alerts/saved-searches': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** List saved searches */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    /**
+     * Create a saved search
+     * @description A named alert query (validated as GET /v2/alerts validates `query`) that the list and count run by searchIdentifier. Names are unique in the organization, without regard to case.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            name: string;
+            query: string;
+            owner: {
+              id?: string;
+              username?: string;
+            };
+            description?: string;
+            teams?: {
+              id?: string;
+              name?: string;
+            }[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/alerts/saved-searches/{identifier}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Get a saved search by id or name */
+    get: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'name';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    /** Delete a saved search */
+    delete: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'name';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    /** Update a saved search (the fields given; teams, when given, replaces the list) */
+    patch: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'name';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            name?: string;
+            query?: string;
+            owner?: {
+              id?: string;
+              username?: string;
+            };
+            description?: string;
+            teams?: {
+              id?: string;
+              name?: string;
+            }[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
     trace?: never;
   };
   '/v2/integrations': {

@@ -1,0 +1,107 @@
+import { accountsRepository } from '../accounts/repository.js';
+import type { Queryable } from '../db/database.js';
+import type { AlertRow, ResponderRef } from '../db/schema.js';
+import { invalidField } from '../errors.js';
+import { notificationsRepository } from '../notify/repository.js';
+import { escalationsRepository } from '../oncall/escalations/repository.js';
+import { schedulesRepository } from '../oncall/schedules/repository.js';
+
+/**
+ * Opsgenie's Add Responder and Add Team (the responder, found and named for the log) and Get Recipients
+ * (who the alert reached, from the pages sent and who acknowledged or closed it).
+ */
+
+/** A responder as Opsgenie clients name it: by id, or by name (a team, escalation, schedule) or username. */
+export interface ResponderName {
+  type: 'team' | 'user' | 'escalation' | 'schedule';
+  id?: string;
+  name?: string;
+  username?: string;
+}
+
+const TYPE_LABEL: Record<ResponderRef['type'], string> = {
+  team: 'Team',
+  user: 'User',
+  escalation: 'Escalation',
+  schedule: 'Schedule',
+};
+
+/** The responder `r` names in the organization, and how the log names it; an unknown one is a 422 on `field`. */
+export async function resolveResponder(
+  q: Queryable,
+  orgId: string,
+  r: ResponderName,
+  field: string,
+): Promise<{ ref: ResponderRef; label: string }> {
+  const given = JSON.stringify(r.id ?? (r.type === 'user' ? (r.username ?? r.name) : r.name) ?? '');
+  const missing = () => invalidField(field, `No ${r.type} ${given} in this organization.`);
+  const label = (name: string) => `${TYPE_LABEL[r.type]} ${name}`;
+  switch (r.type) {
+    case 'team': {
+      const team = await accountsRepository.findTeam(
+        q,
+        orgId,
+        r.id ?? r.name ?? '',
+        r.id !== undefined ? 'id' : 'name',
+      );
+      if (!team) throw missing();
+      return { ref: { type: 'team', id: team.id }, label: label(team.name) };
+    }
+    case 'user': {
+      const user = await accountsRepository.findUser(q, orgId, r.id ?? r.username ?? r.name ?? '');
+      if (!user) throw missing();
+      return { ref: { type: 'user', id: user.id }, label: label(user.username) };
+    }
+    case 'escalation': {
+      const ref = { id: r.id, name: r.name };
+      const policy = await escalationsRepository.find(
+        q,
+        orgId,
+        ref.id ?? ref.name ?? '',
+        ref.id !== undefined ? 'id' : 'name',
+      );
+      if (!policy) throw missing();
+      return { ref: { type: 'escalation', id: policy.id }, label: label(policy.name) };
+    }
+    case 'schedule': {
+      const schedule = await schedulesRepository.findScheduleByRef(q, orgId, { id: r.id, name: r.name });
+      if (!schedule) throw missing();
+      return { ref: { type: 'schedule', id: schedule.id }, label: label(schedule.name) };
+    }
+  }
+}
+
+/** One entry of Get Recipients, in Opsgenie's shape. */
+export interface Recipient {
+  user: { id: string; username: string };
+  state: 'notified' | 'acknowledged' | 'closed';
+  method: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/**
+ * The people the alert reached: each person a page was sent to, by the destination type of their last
+ * page. The one who acknowledged (while it is acknowledged) or closed the alert is in that state, told
+ * apart by the name the alert records for them (their full name or username).
+ */
+export async function recipientsOf(q: Queryable, alert: AlertRow): Promise<Recipient[]> {
+  const people = await notificationsRepository.pagedPeople(q, alert.id);
+  const isNamed = (name: string | null, p: { username: string; full_name: string }) =>
+    name !== null && (name === p.username || (p.full_name !== '' && name === p.full_name));
+  const after = (ms: number | string | bigint | null) =>
+    ms === null ? undefined : new Date(alert.created_at.getTime() + Number(ms));
+  return people.map((p) => {
+    const closed = alert.status === 'closed' && isNamed(alert.closed_by, p);
+    const acked = !closed && alert.acknowledged && isNamed(alert.acknowledged_by, p);
+    const actedAt = closed ? after(alert.close_time) : acked ? after(alert.ack_time) : undefined;
+    const last = actedAt && actedAt.getTime() > p.last_at.getTime() ? actedAt : p.last_at;
+    return {
+      user: { id: p.user_id, username: p.username },
+      state: closed ? 'closed' : acked ? 'acknowledged' : 'notified',
+      method: p.method,
+      createdAt: new Date(p.first_at).toISOString(),
+      updatedAt: new Date(last).toISOString(),
+    };
+  });
+}

@@ -1,0 +1,77 @@
+import { sql, type Insertable, type Updateable } from 'kysely';
+import { isUuid, type Queryable } from '../../db/database.js';
+import type { SavedSearchRow, SavedSearchesTable } from '../../db/schema.js';
+
+/** The SQL of saved searches, and nothing else. */
+
+export type SavedSearchIdentifierType = 'id' | 'name';
+
+export type SavedSearchWithRefs = SavedSearchRow & {
+  owner_username: string | null;
+  teams: { id: string; name: string }[];
+};
+
+export const savedSearchesRepository = {
+  list(q: Queryable, orgId: string): Promise<Pick<SavedSearchRow, 'id' | 'name'>[]> {
+    return q
+      .selectFrom('saved_searches')
+      .select(['id', 'name'])
+      .where('org_id', '=', orgId)
+      .orderBy(sql`lower(name)`)
+      .orderBy('id')
+      .execute();
+  },
+
+  /** By id (a uuid, else nothing) or by name (without regard to case). */
+  find(
+    q: Queryable,
+    orgId: string,
+    identifier: string,
+    type: SavedSearchIdentifierType,
+  ): Promise<SavedSearchRow | undefined> {
+    if (type === 'id' && !isUuid(identifier)) return Promise.resolve(undefined);
+    return q
+      .selectFrom('saved_searches')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .where((eb) =>
+        type === 'id' ? eb('id', '=', identifier) : eb(sql`lower(name)`, '=', identifier.toLowerCase()),
+      )
+      .executeTakeFirst();
+  },
+
+  /** The owner's username and the teams (those that still exist), for presenting one search. */
+  async withRefs(q: Queryable, row: SavedSearchRow): Promise<SavedSearchWithRefs> {
+    const owner = row.owner_user_id
+      ? await q.selectFrom('users').select('username').where('id', '=', row.owner_user_id).executeTakeFirst()
+      : undefined;
+    const teams =
+      row.team_ids.length > 0
+        ? await q
+            .selectFrom('teams')
+            .select(['id', 'name'])
+            .where('org_id', '=', row.org_id)
+            .where('id', 'in', row.team_ids)
+            .orderBy('name')
+            .execute()
+        : [];
+    return { ...row, owner_username: owner?.username ?? null, teams };
+  },
+
+  insert(q: Queryable, row: Insertable<SavedSearchesTable>): Promise<SavedSearchRow> {
+    return q.insertInto('saved_searches').values(row).returningAll().executeTakeFirstOrThrow();
+  },
+
+  update(q: Queryable, id: string, changes: Updateable<SavedSearchesTable>): Promise<SavedSearchRow> {
+    return q
+      .updateTable('saved_searches')
+      .set({ ...changes, updated_at: sql<Date>`now()` })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  },
+
+  async delete(q: Queryable, id: string): Promise<void> {
+    await q.deleteFrom('saved_searches').where('id', '=', id).execute();
+  },
+};
