@@ -176,21 +176,6 @@ export const notificationsRepository = {
     return Number(cancelled.numUpdatedRows);
   },
 
-  /** Marks contact methods whose address the provider refused: they are not paged until verified again. */
-  async markContactProblems(
-    db: Queryable,
-    marks: readonly { contactMethodId: string; problem: string }[],
-    now: Date,
-  ): Promise<void> {
-    for (const mark of marks) {
-      await db
-        .updateTable('contact_methods')
-        .set({ problem: mark.problem, problem_at: now, verified_at: null })
-        .where('id', '=', mark.contactMethodId)
-        .execute();
-    }
-  },
-
   /** The people a page about the alert reached. */
   async pagedUserIds(db: Queryable, alertId: string): Promise<string[]> {
     const rows = await db

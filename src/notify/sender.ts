@@ -1,4 +1,5 @@
 import { alertsRepository } from '../alerts/repository.js';
+import { peopleRepository } from '../oncall/people/repository.js';
 import type { Db } from '../db/database.js';
 import type { AlertRow, NotificationRow } from '../db/schema.js';
 import type { Clock } from '../work/clock.js';
@@ -103,15 +104,12 @@ export function createNotificationSender(options: NotificationSenderOptions): No
         outcomes.map((o) => ({ id: o.row.id, attempts: o.row.attempts, ...o.changes })),
         now,
       );
-      await repo.markContactProblems(
-        tx,
-        outcomes.flatMap((o) =>
-          o.addressProblem && o.row.contact_method_id && mine.has(o.row.id)
-            ? [{ contactMethodId: o.row.contact_method_id, problem: o.addressProblem }]
-            : [],
-        ),
-        now,
-      );
+      for (const o of outcomes) {
+        if (!o.addressProblem || !o.row.contact_method_id || !mine.has(o.row.id)) continue;
+        await peopleRepository.markContactProblem(tx, [o.row.contact_method_id], o.addressProblem, now, {
+          unverify: true,
+        });
+      }
       await alertsRepository.addLogs(
         tx,
         outcomes.flatMap((o) =>

@@ -1,4 +1,5 @@
 import type { Config } from '../../config.js';
+import { principalOfUser } from '../user-principal.js';
 import type { Db } from '../../db/database.js';
 import type { OrgPlan, UserRole } from '../../db/schema.js';
 import { conflict, forbidden, rateLimited, unauthenticated } from '../../errors.js';
@@ -43,14 +44,13 @@ const TOUCH_EVERY_MS = 5 * 60_000;
 
 function consoleSessionOf(row: SessionRow): ConsoleSession {
   return {
-    principal: {
-      orgId: row.org_id,
-      apiKeyId: '',
-      userId: row.user_id,
+    principal: principalOfUser({
+      org_id: row.org_id,
+      id: row.user_id,
       username: row.username,
-      fullName: row.full_name,
+      full_name: row.full_name,
       role: row.role,
-    },
+    }),
     user: { id: row.user_id, username: row.username, fullName: row.full_name, role: row.role },
     organization: { id: row.org_id, name: row.org_name, plan: row.org_plan },
   };

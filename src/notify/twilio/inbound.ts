@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { principalOfUser } from '../../accounts/user-principal.js';
 import { alertsRepository } from '../../alerts/repository.js';
+import { peopleRepository as people } from '../../oncall/people/repository.js';
 import type { AlertAction, AlertsService, Outcome } from '../../alerts/service.js';
 import type { Db } from '../../db/database.js';
 import type { AlertRow, UserRow } from '../../db/schema.js';
@@ -60,23 +61,12 @@ export function createTwilioInbound(deps: TwilioInboundDeps) {
         continue;
       }
       const tiny = outcome.alert?.tiny_id;
+      const alert = tiny === undefined ? 'Alert' : `Alert ${tiny}`;
       said.push(
-        outcome.success
-          ? `Alert ${tiny} ${DONE[verb]}.`
-          : `Alert ${tiny ?? ''} not ${DONE[verb]}: ${outcome.status}.`.replace('Alert  not', 'Alert not'),
+        outcome.success ? `${alert} ${DONE[verb]}.` : `${alert} not ${DONE[verb]}: ${outcome.status}.`,
       );
     }
     return said;
-  }
-
-  async function smsContactsOf(phone: string): Promise<string[]> {
-    const rows = await db
-      .selectFrom('contact_methods')
-      .select('id')
-      .where('method', '=', 'sms')
-      .where('address', '=', phone)
-      .execute();
-    return rows.map((r) => r.id);
   }
 
   return {
@@ -86,27 +76,17 @@ export function createTwilioInbound(deps: TwilioInboundDeps) {
       const now = deps.clock.now();
       switch (reply.kind) {
         case 'stop': {
-          const ids = await smsContactsOf(from);
-          if (ids.length > 0) {
-            await db
-              .updateTable('contact_methods')
-              .set({ problem: OPTED_OUT, problem_at: now })
-              .where('id', 'in', ids)
-              .execute();
-          }
+          const ids = await people.contactIdsAt(db, 'sms', from);
+          // Still verified: the number is theirs, it only asked for no texts.
+          await people.markContactProblem(db, ids, OPTED_OUT, now, { unverify: false });
           log.info({ contacts: ids.length }, 'an SMS contact opted out (STOP)');
           return undefined;
         }
         case 'start': {
-          const ids = await smsContactsOf(from);
+          const ids = await people.contactIdsAt(db, 'sms', from);
           if (ids.length === 0) return undefined;
           // Only the opt-out is lifted: a number Twilio refused for another reason stays marked.
-          await db
-            .updateTable('contact_methods')
-            .set({ problem: null, problem_at: null })
-            .where('id', 'in', ids)
-            .where('problem', '=', OPTED_OUT)
-            .execute();
+          await people.clearContactProblem(db, ids, OPTED_OUT);
           return 'Vigil: texts to this number are back on.';
         }
         case 'help':
@@ -209,12 +189,8 @@ export function createTwilioInbound(deps: TwilioInboundDeps) {
         const contacts = [
           ...new Set(rows.rows.flatMap((r) => (r.contact_method_id ? [r.contact_method_id] : []))),
         ];
-        if (problem && contacts.length > 0) {
-          await tx
-            .updateTable('contact_methods')
-            .set({ problem, problem_at: deps.clock.now(), verified_at: null })
-            .where('id', 'in', contacts)
-            .execute();
+        if (problem) {
+          await people.markContactProblem(tx, contacts, problem, deps.clock.now(), { unverify: true });
         }
       });
     },

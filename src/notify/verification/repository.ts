@@ -49,14 +49,6 @@ export const verificationsRepository = {
     await db.deleteFrom('contact_verifications').where('contact_method_id', '=', contactMethodId).execute();
   },
 
-  async markVerified(db: Queryable, contactMethodId: string, now: Date): Promise<void> {
-    await db
-      .updateTable('contact_methods')
-      .set({ verified_at: now, problem: null, problem_at: null })
-      .where('id', '=', contactMethodId)
-      .execute();
-  },
-
   async purge(db: Queryable, now: Date): Promise<number> {
     const result = await db
       .deleteFrom('contact_verifications')

@@ -7,6 +7,7 @@ import type { Clock } from '../../work/clock.js';
 import type { Notice } from '../channel.js';
 import type { Channels } from '../destinations/registry.js';
 import { destinationLabel, requiresVerification } from '../destinations/registry.js';
+import { peopleRepository } from '../../oncall/people/repository.js';
 import { verificationsRepository as repo } from './repository.js';
 
 /**
@@ -114,7 +115,7 @@ export function createContactVerification(deps: ContactVerificationDeps) {
         });
       }
       await db.transaction().execute(async (tx) => {
-        await repo.markVerified(tx, contact.id, now);
+        await peopleRepository.markContactVerified(tx, contact.id, now);
         await repo.remove(tx, contact.id);
       });
       return { ...contact, verified_at: now, problem: null, problem_at: null };

@@ -77,6 +77,57 @@ export const peopleRepository = {
       .executeTakeFirst();
   },
 
+  /** The ids of the contact methods of this kind at this address, whoever's they are. */
+  async contactIdsAt(q: Queryable, method: ContactMethodType, address: string): Promise<string[]> {
+    const rows = await q
+      .selectFrom('contact_methods')
+      .select('id')
+      .where('method', '=', method)
+      .where('address', '=', address)
+      .execute();
+    return rows.map((r) => r.id);
+  },
+
+  /**
+   * Marks contact methods with what is wrong with them (an invalid number, an opt-out): they are not
+   * paged until verified again. `unverify` also takes their verification away (the provider refused the
+   * address itself).
+   */
+  async markContactProblem(
+    q: Queryable,
+    ids: readonly string[],
+    problem: string,
+    now: Date,
+    options: { unverify: boolean },
+  ): Promise<void> {
+    if (ids.length === 0) return;
+    await q
+      .updateTable('contact_methods')
+      .set({ problem, problem_at: now, ...(options.unverify ? { verified_at: null } : {}) })
+      .where('id', 'in', [...ids])
+      .execute();
+  },
+
+  /** Lifts one kind of problem (`problem`, exactly) from contact methods; others stay marked. */
+  async clearContactProblem(q: Queryable, ids: readonly string[], problem: string): Promise<void> {
+    if (ids.length === 0) return;
+    await q
+      .updateTable('contact_methods')
+      .set({ problem: null, problem_at: null })
+      .where('id', 'in', [...ids])
+      .where('problem', '=', problem)
+      .execute();
+  },
+
+  /** A code sent to the contact was entered: it is verified, and what was wrong with it is gone. */
+  async markContactVerified(q: Queryable, id: string, now: Date): Promise<void> {
+    await q
+      .updateTable('contact_methods')
+      .set({ verified_at: now, problem: null, problem_at: null })
+      .where('id', '=', id)
+      .execute();
+  },
+
   async deleteContact(q: Queryable, id: string): Promise<boolean> {
     const result = await q.deleteFrom('contact_methods').where('id', '=', id).executeTakeFirst();
     return result.numDeletedRows > 0n;

@@ -1,6 +1,9 @@
 import createClient, { type Middleware } from 'openapi-fetch';
 import type { paths } from './schema';
 
+/** The JSON body of a response type of the generated `paths`. */
+export type Json<T> = T extends { content: { 'application/json': infer B } } ? B : never;
+
 /** An answer other than 2xx: `message` says what to do, `errors` names the fields at fault. */
 export class ApiError extends Error {
   constructor(

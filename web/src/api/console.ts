@@ -1,9 +1,7 @@
-import { api, ApiError, errorFrom, setCsrfToken } from './client';
+import { api, ApiError, errorFrom, setCsrfToken, type Json } from './client';
 import type { paths } from './schema';
 
 /** The console's own endpoints (/api/console/*), through the typed client like the rest of the API. */
-
-type Json<T> = T extends { content: { 'application/json': infer B } } ? B : never;
 
 export type Session = Json<paths['/api/console/session']['get']['responses'][200]>;
 export type Role = Session['user']['role'];

@@ -1,9 +1,7 @@
-import { api, unwrap } from './client';
+import { api, unwrap, type Json } from './client';
 import type { paths } from './schema';
 
 /** The console's Web Push endpoints: the VAPID key, and the signed-in person's devices. */
-
-type Json<T> = T extends { content: { 'application/json': infer B } } ? B : never;
 
 export type PushDevice = Json<paths['/api/console/push/subscriptions']['post']['responses'][201]>;
 export type PushSubscriptionBody = NonNullable<

@@ -1,3 +1,6 @@
+import type { Json } from './client';
+import type { paths } from './schema';
+
 /**
  * The shapes of Vigil's answers (its OpenAPI document types requests only). Each mirrors the
  * presenter named beside it in src/.
@@ -316,46 +319,15 @@ export interface Timeline {
 
 export type DestinationType = 'webhook' | 'slack' | 'slack-webhook' | 'teams';
 
-/** src/notify/team-destinations/routes.ts present */
-export interface Destination {
-  id: string;
-  name: string;
-  type: DestinationType | string;
-  label: string;
-  team: { id: string; name: string } | null;
-  integration: { id: string; name: string } | null;
-  enabled: boolean;
-  disabledReason: string | null;
-  disabledAt: string | null;
-  /** Secrets masked, except in the answer that created it. */
-  config: Record<string, unknown>;
-  createdAt: string;
-  updatedAt: string;
-}
+// The destinations API declares its answers: their types come from the generated schema.
+/** A destination: secrets masked, except in the answer that created it. */
+export type Destination = Json<paths['/v2/destinations/{id}']['get']['responses'][200]>['data'];
 
-/** src/notify/team-destinations/routes.ts presentDelivery */
-export interface Delivery {
-  id: string;
-  eventId: string;
-  eventType: string;
-  alertId: string;
-  state: 'pending' | 'sending' | 'sent' | 'failed';
-  attempts: number;
-  responseStatus: number | null;
-  responseExcerpt: string | null;
-  lastError: string | null;
-  createdAt: string;
-  firstAttemptAt: string | null;
-  nextAttemptAt: string | null;
-  sentAt: string | null;
-}
+export type Delivery = Json<
+  paths['/v2/destinations/{id}/deliveries']['get']['responses'][200]
+>['data'][number];
 
 /** POST /v2/destinations/{id}/test */
-export interface DestinationTestResult {
-  status: 'sent' | 'retry' | 'failed' | 'gone';
-  detail?: string;
-  error?: string;
-  responseStatus?: number;
-  responseExcerpt?: string;
-  disabled: boolean;
-}
+export type DestinationTestResult = Json<
+  paths['/v2/destinations/{id}/test']['post']['responses'][200]
+>['data'];
