@@ -156,11 +156,12 @@ describe('the console’s channels', () => {
       await audit(page, 'desktop-add-destination');
       await page.getByRole('button', { name: 'Add destination' }).click();
 
+      // The form has a "Signing secret" field of its own (empty: Vigil makes one): read the field only
+      // once the page that shows the made secret is there.
+      await page.getByText('Vigil shows it only once').waitFor();
       const field = page.getByRole('textbox', { name: 'Signing secret', exact: true });
-      await field.waitFor();
       const secret = await field.inputValue();
       assert.match(secret, /^whsec_[A-Za-z0-9+/=]{40,}$/);
-      await page.getByText('Vigil shows it only once').waitFor();
       await page.getByRole('button', { name: 'Copy Signing secret' }).waitFor();
       await audit(page, 'desktop-destination-secret');
       receiver.setSecret(path, secret);
