@@ -69,6 +69,9 @@ function TestAnswer({ check, region }: { check: RoleCheck; region?: string }) {
   else if (failed?.step === 'AssumeRole')
     words =
       "Vigil could not assume the role. Check the role ARN, and that the role's trust policy lets Vigil assume it with this integration's external ID.";
+  else if (failed?.step === 'AssumeRoleWithoutExternalId')
+    words =
+      "Vigil could assume the role without this integration's external ID, so anyone in Vigil's AWS account could. Add the condition sts:ExternalId to the role's trust policy (the role template and vigil aws setup make it so), then test again.";
   else if (failed?.step === 'GetFindings')
     words = `Vigil assumed the role but could not read findings. Check that the role's policy allows securityhub:GetFindings and securityhub:BatchUpdateFindings, and that Security Hub is enabled${region ? ` in ${region}` : ''}.`;
   return (

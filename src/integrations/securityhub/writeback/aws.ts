@@ -3,6 +3,7 @@ import {
   GetFindingsCommand,
   SecurityHubClient,
 } from '@aws-sdk/client-securityhub';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { OutboundAgent } from '../../../http/outbound.js';
@@ -99,6 +100,29 @@ export function createAwsAccess(options: AwsAccessOptions = {}) {
       input: ConstructorParameters<typeof BatchUpdateFindingsCommand>[0],
     ) {
       return securityHub(target).send(new BatchUpdateFindingsCommand(input));
+    },
+    /**
+     * AssumeRole without the external ID, which the role must refuse: IAM's guide says not to keep a
+     * role ARN whose trust policy lets it through, since anyone in Vigil's account could then use it.
+     */
+    async assumeWithoutExternalId(target: RoleTarget) {
+      const sts = new STSClient({
+        region: target.region,
+        requestHandler: handler,
+        credentials: ownIdentity,
+        maxAttempts: 1,
+      });
+      try {
+        return await sts.send(
+          new AssumeRoleCommand({
+            RoleArn: target.roleArn,
+            RoleSessionName: sessionName(target),
+            DurationSeconds: 900,
+          }),
+        );
+      } finally {
+        sts.destroy();
+      }
     },
     /** One harmless call: proves the role can be assumed and Security Hub answers. */
     async probe(target: RoleTarget) {

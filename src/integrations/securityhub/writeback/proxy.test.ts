@@ -96,6 +96,7 @@ describe('AWS through a proxy', () => {
         ok: true,
         steps: [
           { step: 'AssumeRole', ok: true },
+          { step: 'AssumeRoleWithoutExternalId', ok: true },
           { step: 'GetFindings', ok: true },
         ],
       });

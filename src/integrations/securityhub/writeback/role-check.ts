@@ -17,7 +17,10 @@ export interface RoleCheck {
   steps: RoleCheckStep[];
 }
 
-/** Assumes the role and makes one harmless call; `target` is undefined when the settings lack one. */
+/** How STS refuses a role whose trust policy does not let the caller in. */
+const REFUSED = new Set(['AccessDenied', 'AccessDeniedException']);
+
+/** Assumes the role, checks it is refused without the external ID, and makes one harmless call; `target` is undefined when the settings lack one. */
 export async function checkRole(aws: AwsAccess, target: RoleTarget | undefined): Promise<RoleCheck> {
   if (!target) {
     return {
@@ -34,6 +37,22 @@ export async function checkRole(aws: AwsAccess, target: RoleTarget | undefined):
   } catch (error) {
     steps.push({ step: 'AssumeRole', ok: false, error: awsErrorText(error) });
     return { ok: false, steps };
+  }
+  try {
+    await aws.assumeWithoutExternalId(target);
+    steps.push({
+      step: 'AssumeRoleWithoutExternalId',
+      ok: false,
+      error:
+        "the role can be assumed without the integration's external ID: add the condition StringEquals sts:ExternalId to its trust policy (the role template has it)",
+    });
+    return { ok: false, steps };
+  } catch (error) {
+    if (!REFUSED.has((error as { name?: string }).name ?? '')) {
+      steps.push({ step: 'AssumeRoleWithoutExternalId', ok: false, error: awsErrorText(error) });
+      return { ok: false, steps };
+    }
+    steps.push({ step: 'AssumeRoleWithoutExternalId', ok: true });
   }
   try {
     await aws.probe(target);

@@ -165,6 +165,7 @@ describe('write-back settings', () => {
       ok: true,
       steps: [
         { step: 'AssumeRole', ok: true },
+        { step: 'AssumeRoleWithoutExternalId', ok: true },
         { step: 'GetFindings', ok: true },
       ],
     });
