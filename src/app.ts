@@ -29,6 +29,8 @@ import { buildHttpApp, type HttpApp } from './http/server.js';
 import type { Logger } from './logger.js';
 import { createIntegrationsService, type IntegrationsService } from './integrations/service.js';
 import { registerIntegrationRoutes } from './integrations/routes.js';
+import { registerAwsSetupRoutes } from './integrations/securityhub/aws-setup/routes.js';
+import { createVigilPrincipal } from './integrations/securityhub/aws-setup/vigil-principal.js';
 import { createPeopleService } from './oncall/people/service.js';
 import { registerPeopleRoutes } from './oncall/people/routes.js';
 import { createSecurityHubIntake } from './integrations/securityhub/intake.js';
@@ -350,6 +352,11 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       registerAlertRoutes(http, apiAlerts);
       registerSavedSearchRoutes(http, createSavedSearchesService(apiDb));
       registerIntegrationRoutes(http, { config, integrations, intake, writeback });
+      registerAwsSetupRoutes(http, {
+        config,
+        integrations,
+        vigilPrincipal: createVigilPrincipal({ configured: config.awsPrincipalArn }),
+      });
       const people = createPeopleService(apiDb);
       registerPeopleRoutes(http, people);
       // Codes and tests go out from the API process at once; its channels are made on first use.

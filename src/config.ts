@@ -32,6 +32,8 @@ export interface Config {
   payloadRetentionDays: number;
   /** IAM role names Vigil may assume for write-back start with this (the trust policy names it too). */
   writebackRolePrefix: string;
+  /** Vigil's own AWS identity, which the write-back roles trust; else found with GetCallerIdentity. */
+  awsPrincipalArn: string | undefined;
   /** Seconds a process holds a claimed write-back batch before another may take it over. */
   writebackLeaseSeconds: number;
   /** Seconds a process holds a claimed batch of messages to send before another may take it over. */
@@ -61,6 +63,17 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
       `${name}=${JSON.stringify(raw)} is not valid: give a whole number from ${min} to ${max}.`,
     );
   }
+  return value;
+}
+
+/** An IAM principal a trust policy can name: an account id, or a user's or role's ARN. */
+export const AWS_PRINCIPAL = /^(\d{12}|arn:aws[\w-]*:iam::\d{12}:(root|user\/\S+|role\/\S+))$/;
+
+function awsPrincipal(value: string | undefined): string | undefined {
+  if (value !== undefined && !AWS_PRINCIPAL.test(value))
+    throw new ConfigError(
+      `VIGIL_AWS_PRINCIPAL_ARN must be an account id or an IAM user or role ARN (such as arn:aws:iam::123456789012:role/vigil), not '${value}'.`,
+    );
   return value;
 }
 
@@ -143,6 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requestRetentionDays: integer(env, 'VIGIL_REQUEST_RETENTION_DAYS', 7, 1, 365),
     payloadRetentionDays: integer(env, 'VIGIL_PAYLOAD_RETENTION_DAYS', 14, 1, 365),
     writebackRolePrefix: optional(env, 'VIGIL_WRITEBACK_ROLE_PREFIX') ?? 'VigilSecurityHubRole',
+    awsPrincipalArn: awsPrincipal(optional(env, 'VIGIL_AWS_PRINCIPAL_ARN')),
     writebackLeaseSeconds: integer(env, 'VIGIL_WRITEBACK_LEASE_SECONDS', 30, 1, 3600),
     notificationLeaseSeconds: integer(env, 'VIGIL_NOTIFICATION_LEASE_SECONDS', 360, 1, 3600),
     eventLeaseSeconds: integer(env, 'VIGIL_EVENT_LEASE_SECONDS', 120, 1, 3600),

@@ -6,6 +6,7 @@ import { migrate } from '../db/migrate.js';
 import { createLogger } from '../logger.js';
 import { createAccountsService } from '../accounts/service.js';
 import { generateApiKey } from '../accounts/apikeys.js';
+import { awsCommand } from './aws.js';
 
 const program = new Command();
 program
@@ -126,4 +127,10 @@ program
     }
   });
 
-await program.parseAsync(process.argv);
+program.addCommand(awsCommand({ out: (line) => console.log(line), env: process.env }));
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  fail(error);
+}

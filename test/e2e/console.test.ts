@@ -239,6 +239,17 @@ describe('the console in a browser', () => {
         /^http:\/\/127\.0\.0\.1:\d+\/v1\/json\/integrations\/webhooks\/amazonsecurityhub\?apiKey=/,
       );
       await audit(page, 'desktop-add-integration');
+      // The templates download with the console's own session.
+      const roleTemplate = page.getByRole('link', { name: 'Download the Role template (YAML)' });
+      const href = (await roleTemplate.getAttribute('href')) ?? '';
+      const downloaded = await page.evaluate(async (url) => {
+        const response = await fetch(url);
+        return { status: response.status, text: await response.text() };
+      }, href);
+      assert.equal(downloaded.status, 200);
+      assert.match(downloaded.text, /AWS::IAM::Role/);
+      assert.match(downloaded.text, /sts:ExternalId/);
+      await page.getByRole('textbox', { name: 'Setup command' }).waitFor();
       await page.getByRole('button', { name: 'Turn on integration' }).click();
       await page.waitForURL('**/integrations/*');
       await page.getByText('The integration is on').waitFor();

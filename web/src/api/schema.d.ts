@@ -3470,6 +3470,91 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v2/integrations/{id}/aws-setup': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * What `vigil aws setup` needs to set up an integration's AWS side
+     * @description The intake URL (without the key, which Vigil keeps only hashed), the external ID, the prefix of the role names Vigil assumes and Vigil's own AWS identity, which the role must trust (null when Vigil has no AWS credentials and VIGIL_AWS_PRINCIPAL_ARN is not set).
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/integrations/{id}/cloudformation/{kind}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A CloudFormation template for the integration, filled in
+     * @description intake: a Security Hub custom action (with events=custom-action), an SNS topic EventBridge may publish to, an HTTPS subscription to SNSSubEndpoint and the EventBridge rule. role: the IAM role Vigil assumes for the write-back, trusting Vigil on the condition of the external ID. api-destination: the same intake without SNS, through an EventBridge connection and API destination. JSON, or YAML with format=yaml.
+     */
+    get: {
+      parameters: {
+        query?: {
+          format?: 'json' | 'yaml';
+          /** @description custom-action (the default, as the seed's guide does): findings someone sends with the custom action. imported: every NEW, ACTIVE finding at minSeverity or above */
+          events?: 'custom-action' | 'imported';
+          /** @description With events=imported; default: the integration's minimumSeverity */
+          minSeverity?: 'INFORMATIONAL' | 'LOW' | 'MEDIUM' | 'HIGH' | 'CRITICAL';
+        };
+        header?: never;
+        path: {
+          id: string;
+          kind: 'intake' | 'role' | 'api-destination';
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v2/users/{identifier}/contacts': {
     parameters: {
       query?: never;

@@ -32,6 +32,7 @@ import { InviteForm } from '../components/InviteForm';
 import { PageTitle } from '../components/PageTitle';
 import { isAdmin, useSession } from '../session';
 import { useTeams } from '../lib/teams';
+import { AwsSetupSection } from './team/AwsSetupSection';
 import { AddDestination, DestinationPage, DestinationsSection } from './team/DestinationsSection';
 import { EscalationsSection } from './team/EscalationsSection';
 import { RoutingSection } from './team/RoutingSection';
@@ -282,17 +283,7 @@ export function ConfigureSteps({
                 </Text>
               ) : null}
             </div>
-            <div>
-              <Title order={3} size="h5">
-                CloudFormation templates
-              </Title>
-              <Text size="sm">
-                Not available yet: create the SNS topic, its HTTPS subscription to the endpoint URL and the
-                EventBridge rule by hand (or with your own template) for now. For sending updates back, create
-                an IAM role whose name starts with VigilSecurityHubRole, trusted with the external ID shown on
-                the integration's page.
-              </Text>
-            </div>
+            <AwsSetupSection integration={integration} />
           </Stack>
         </Accordion.Panel>
       </Accordion.Item>

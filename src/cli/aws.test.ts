@@ -1,0 +1,649 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Command } from 'commander';
+import { startFakeAwsAccount, type FakeAwsAccount } from '../testing/fake-aws-account/server.js';
+import type { SubscriptionConfirmation } from '../testing/fake-aws-account/sns.js';
+import { startFakeSns, type FakeSns } from '../testing/fake-sns.js';
+import { startTestServer, type Json, type TestServer } from '../testing/harness.js';
+import { createTestSigningCertificate, signSnsMessage } from '../testing/sns-signer.js';
+import { awsCommand } from './aws.js';
+
+/**
+ * `vigil aws setup | check | teardown` end to end: the real CLI code and the real AWS SDK against a
+ * local AWS account (STS, IAM, SNS, EventBridge, Security Hub, each checking SigV4 and what AWS refuses),
+ * and a real Vigil that confirms the SNS subscription and assumes the role it was given.
+ */
+
+const CUSTOMER = '111122223333';
+const VIGIL_ACCOUNT = '210987654321';
+const OPERATOR = {
+  accessKeyId: 'AKIAOPERATOR00000001',
+  secretAccessKey: 'operator-secret-0000000000000000000000000',
+  arn: `arn:aws:iam::${CUSTOMER}:user/operator`,
+  account: CUSTOMER,
+};
+const VIGIL = {
+  accessKeyId: 'AKIAVIGILSERVER00001',
+  secretAccessKey: 'vigil-secret-000000000000000000000000000',
+  arn: `arn:aws:iam::${VIGIL_ACCOUNT}:user/vigil`,
+  account: VIGIL_ACCOUNT,
+};
+/** A second account of the customer's organization, which the operator reaches through a role. */
+const MEMBER = '444455556666';
+const MEMBER_ADMIN = {
+  accessKeyId: 'AKIAMEMBERADMIN00001',
+  secretAccessKey: 'member-secret-00000000000000000000000000',
+  arn: `arn:aws:iam::${MEMBER}:user/admin`,
+  account: MEMBER,
+};
+const MEMBER_ROLE = `arn:aws:iam::${MEMBER}:role/OrganizationSetup`;
+const PUBLIC_URL = 'https://vigil.example.com';
+// FakeSns answers for these two hosts, where Vigil GETs the SubscribeURL.
+const REGIONS = ['us-east-1', 'us-west-2'];
+const OFF_REGION = 'eu-west-1';
+
+let server: TestServer;
+let aws: FakeAwsAccount;
+let sns: FakeSns;
+let dir: string;
+const savedEnv = { ...process.env };
+
+/** SNS's side of a subscription: a signed SubscriptionConfirmation POSTed to the endpoint. */
+let deliver: (c: SubscriptionConfirmation) => Promise<void> = async () => {};
+
+before(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'vigil-aws-cli-'));
+  const signer = await createTestSigningCertificate(path.join(dir, 'certs'));
+  sns = await startFakeSns();
+  aws = await startFakeAwsAccount({
+    callers: [OPERATOR, VIGIL, MEMBER_ADMIN],
+    regions: [...REGIONS, OFF_REGION],
+    securityHubEnabled: [...REGIONS.map((r) => `${CUSTOMER}:${r}`), `${MEMBER}:us-east-1`],
+    deliverSubscriptionConfirmation: (c) => deliver(c),
+  });
+  sns.respond = (req, res) => {
+    const query = new URL(req.url ?? '/', 'https://sns').searchParams;
+    const arn = aws.confirmSubscription(query.get('TopicArn') ?? '', query.get('Token') ?? '');
+    res.writeHead(arn ? 200 : 400, { 'content-type': 'text/xml' });
+    res.end(
+      arn
+        ? `<ConfirmSubscriptionResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><ConfirmSubscriptionResult><SubscriptionArn>${arn}</SubscriptionArn></ConfirmSubscriptionResult></ConfirmSubscriptionResponse>`
+        : '<ErrorResponse><Error><Code>InvalidParameter</Code><Message>Invalid token</Message></Error></ErrorResponse>',
+    );
+  };
+  // The operator signs in with a profile; Vigil, in this same process, with its own keys from the environment.
+  const credentials = path.join(dir, 'credentials');
+  await fs.writeFile(
+    credentials,
+    `[operator]\naws_access_key_id = ${OPERATOR.accessKeyId}\naws_secret_access_key = ${OPERATOR.secretAccessKey}\n`,
+  );
+  Object.assign(process.env, {
+    AWS_SHARED_CREDENTIALS_FILE: credentials,
+    AWS_CONFIG_FILE: path.join(dir, 'no-config'),
+    AWS_ACCESS_KEY_ID: VIGIL.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: VIGIL.secretAccessKey,
+    AWS_REGION: 'us-east-1',
+    ...aws.env,
+  });
+  server = await startTestServer({
+    env: {
+      VIGIL_PUBLIC_URL: PUBLIC_URL,
+      VIGIL_SNS_CERT_DIR: path.join(dir, 'certs'),
+      VIGIL_AWS_PRINCIPAL_ARN: VIGIL.arn,
+    },
+    outbound: { ca: sns.ca, lookup: sns.lookup, connectPort: sns.port, env: {} },
+  });
+  deliver = async (c) => {
+    const message = signSnsMessage(
+      {
+        Type: 'SubscriptionConfirmation',
+        MessageId: randomUUID(),
+        Token: c.token,
+        TopicArn: c.topicArn,
+        Message: `You have chosen to subscribe to the topic ${c.topicArn}.\nTo confirm the subscription, visit the SubscribeURL included in this message.`,
+        SubscribeURL: c.subscribeUrl,
+        Timestamp: new Date().toISOString(),
+      },
+      signer.keyPem,
+      signer.certUrl,
+    );
+    const endpoint = new URL(c.endpoint);
+    await fetch(`${server.url}${endpoint.pathname}${endpoint.search}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'text/plain; charset=UTF-8',
+        'x-amz-sns-message-type': 'SubscriptionConfirmation',
+        'x-amz-sns-topic-arn': c.topicArn,
+      },
+      body: JSON.stringify(message),
+    });
+  };
+  await server.callOk('POST', '/v2/teams', { name: 'SecOps' });
+});
+
+after(async () => {
+  await server?.stop();
+  await aws?.close();
+  await sns?.close();
+  process.env = savedEnv;
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+async function addIntegration(name: string): Promise<{ id: string; endpointUrl: string; apiKey: string }> {
+  const made = await server.callOk('POST', '/v2/integrations', {
+    type: 'AmazonSecurityHub',
+    name,
+    ownerTeam: { name: 'SecOps' },
+  });
+  return { id: made.data.id, endpointUrl: made.data.endpointUrl, apiKey: made.data.apiKey };
+}
+
+/** Runs `vigil aws …` as the command line does, with the operator's profile; the lines it printed, or its error. */
+async function vigil(
+  args: string[],
+  options: { env?: Record<string, string>; publicAddress?: string } = {},
+): Promise<{ lines: string[]; error?: Error }> {
+  const lines: string[] = [];
+  const program = new Command().exitOverride();
+  program.addCommand(
+    awsCommand({
+      out: (line) => lines.push(line),
+      env: { VIGIL_URL: server.url, VIGIL_API_KEY: server.key, ...options.env },
+      lookup: async () => [{ address: options.publicAddress ?? '203.0.113.10' }],
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, 50))),
+    }),
+  );
+  try {
+    await program.parseAsync(['node', 'vigil', 'aws', ...args, '--profile', 'operator'], { from: 'node' });
+    return { lines };
+  } catch (error) {
+    return { lines, error: error as Error };
+  }
+}
+
+const mutating = () => aws.calls.filter((c) => c.mutating);
+const names = (id: string) => ({
+  short: id.replace(/-/g, '').slice(0, 8),
+  rule: `vigil-securityhub-${id.replace(/-/g, '').slice(0, 8)}`,
+  role: `VigilSecurityHubRole-${id.replace(/-/g, '').slice(0, 8)}`,
+});
+
+describe('vigil aws setup, check and teardown (SNS, custom action, two regions)', () => {
+  let integration: { id: string; endpointUrl: string; apiKey: string };
+  const regions = REGIONS.join(',');
+
+  before(async () => {
+    integration = await addIntegration('Prod Hub');
+  });
+
+  it('--dry-run says what it would make and calls nothing that changes anything', async () => {
+    const before = mutating().length;
+    const run = await vigil([
+      'setup',
+      '--integration',
+      'Prod Hub',
+      '--region',
+      regions,
+      '--endpoint-url',
+      integration.endpointUrl,
+      '--dry-run',
+    ]);
+    assert.equal(run.error, undefined, run.error?.message);
+    const text = run.lines.join('\n');
+    assert.match(text, /^Dry run: nothing is changed/);
+    for (const what of ['IAM role', 'custom action', 'SNS topic', 'HTTPS subscription', 'EventBridge rule'])
+      assert.match(text, new RegExp(`${what}.*: would create`));
+    assert.match(text, /Would store in Vigil: role arn:aws:iam::111122223333:role\/VigilSecurityHubRole-/);
+    assert.equal(mutating().length, before, 'no mutating call');
+    assert.ok(aws.calls.length > 5, 'it did read');
+    assert.equal(aws.topics(CUSTOMER, 'us-east-1').length, 0);
+  });
+
+  it('sets everything up from nothing, waits for Vigil to confirm, and turns the write-back on', async () => {
+    const run = await vigil([
+      'setup',
+      '--integration',
+      integration.id,
+      '--region',
+      regions,
+      '--endpoint-url',
+      integration.endpointUrl,
+    ]);
+    assert.equal(run.error, undefined, `${run.error?.message}\n${run.lines.join('\n')}`);
+    const text = run.lines.join('\n');
+    assert.match(text, /subscription confirmed by Vigil/);
+    assert.match(text, /Stored in Vigil: role/);
+    const n = names(integration.id);
+
+    const role = aws.roles(CUSTOMER).find((r) => r.name === n.role);
+    assert.ok(role, 'the write-back role');
+    assert.equal(role.tags['vigil:integration'], integration.id);
+    const facts = (await server.callOk('GET', `/v2/integrations/${integration.id}/aws-setup`)).data;
+    assert.deepEqual(role.trustPolicy.Statement, [
+      {
+        Effect: 'Allow',
+        Principal: { AWS: VIGIL.arn },
+        Action: 'sts:AssumeRole',
+        Condition: { StringEquals: { 'sts:ExternalId': facts.externalId } },
+      },
+    ]);
+    assert.deepEqual(Object.keys(role.inlinePolicies), ['VigilSecurityHubWriteback']);
+
+    for (const region of REGIONS) {
+      const [topic] = aws.topics(CUSTOMER, region);
+      assert.ok(topic, `a topic in ${region}`);
+      assert.equal(topic.tags['vigil:integration'], integration.id);
+      assert.ok(
+        JSON.stringify(topic.policy).includes('"Service":"events.amazonaws.com"'),
+        'EventBridge may publish',
+      );
+      assert.ok(
+        JSON.stringify(topic.policy).includes('__default_statement_ID'),
+        'the default statement is kept',
+      );
+      assert.deepEqual(
+        topic.subscriptions.map((s) => [s.protocol, s.endpoint, s.confirmed]),
+        [['https', integration.endpointUrl, true]],
+      );
+      const [rule] = aws.services.events.rules(CUSTOMER, region);
+      assert.equal(rule?.name, n.rule);
+      assert.equal(rule?.tags['vigil:integration'], integration.id);
+      const [action] = aws.services.securityhub.actionTargets(CUSTOMER, region);
+      assert.deepEqual(rule?.eventPattern, {
+        source: ['aws.securityhub'],
+        'detail-type': ['Security Hub Findings - Custom Action'],
+        resources: [action?.ActionTargetArn],
+      });
+      assert.deepEqual(
+        rule?.targets.map((t) => [t.Id, t.Arn, t.RoleArn]),
+        [['vigil', topic.arn, undefined]],
+      );
+    }
+
+    const integrationNow = (await server.callOk('GET', `/v2/integrations/${integration.id}`)).data;
+    assert.equal(integrationNow.sendUpdatesBack, true);
+    assert.equal(integrationNow.roleArn, role.arn);
+    assert.equal(integrationNow.region, 'us-east-1');
+    assert.deepEqual(
+      integrationNow.subscriptions.map((s: Json) => s.status).sort(),
+      ['confirmed', 'confirmed'],
+      'Vigil recorded both subscriptions',
+    );
+  });
+
+  it('run again, it changes nothing', async () => {
+    const before = mutating().length;
+    const run = await vigil([
+      'setup',
+      '--integration',
+      integration.id,
+      '--region',
+      regions,
+      '--endpoint-url',
+      integration.endpointUrl,
+    ]);
+    assert.equal(run.error, undefined, run.error?.message);
+    assert.deepEqual(
+      mutating()
+        .slice(before)
+        .map((c) => c.action),
+      [],
+    );
+    assert.doesNotMatch(run.lines.join('\n'), /: (created|updated)\b/);
+    assert.match(run.lines.at(-1) ?? '', /^Done: \d+ unchanged\.$/);
+  });
+
+  it('check proves every link: the pattern, the subscription, the role with and without the external ID', async () => {
+    const before = mutating().length;
+    const run = await vigil(['check', '--integration', integration.id, '--region', regions]);
+    assert.equal(run.error, undefined, `${run.error?.message}\n${run.lines.join('\n')}`);
+    const text = run.lines.join('\n');
+    assert.match(text, /ok {3}\d{12} us-east-1 {2}the rule takes a finding sent with the custom action/);
+    assert.match(text, /ok .*the SNS subscription to Vigil is confirmed/);
+    assert.match(text, /ok .*the role refuses Vigil without the external ID/);
+    assert.match(text, /Every link works\./);
+    const tests = aws.calls.filter((c) => c.action === 'events:TestEventPattern');
+    assert.equal(tests.length, 2);
+    const assumed = aws.assumeRoleCalls.filter((c) => c.callerArn === VIGIL.arn);
+    assert.ok(assumed.some((c) => c.status === 200 && c.externalId !== undefined));
+    assert.ok(assumed.some((c) => c.status !== 200 && c.externalId === undefined));
+    assert.equal(mutating().length, before, 'check changes nothing');
+  });
+
+  it('check names the broken link', async () => {
+    const n = names(integration.id);
+    const rule = aws.services.events.rules(CUSTOMER, 'us-west-2').find((r) => r.name === n.rule);
+    assert.ok(rule);
+    const kept = rule.eventPatternText;
+    // Someone edits the rule in the console to another custom action.
+    const { EventBridgeClient, PutRuleCommand } = await import('@aws-sdk/client-eventbridge');
+    const client = new EventBridgeClient({
+      region: 'us-west-2',
+      credentials: { accessKeyId: OPERATOR.accessKeyId, secretAccessKey: OPERATOR.secretAccessKey },
+    });
+    const other = {
+      source: ['aws.securityhub'],
+      'detail-type': ['Security Hub Findings - Custom Action'],
+      resources: [`arn:aws:securityhub:us-west-2:${CUSTOMER}:action/custom/Other`],
+    };
+    await client.send(new PutRuleCommand({ Name: n.rule, EventPattern: JSON.stringify(other) }));
+    try {
+      const run = await vigil(['check', '--integration', integration.id, '--region', regions]);
+      assert.match(run.error?.message ?? '', /links that do not work/);
+      assert.match(
+        run.lines.join('\n'),
+        /FAIL \d{12} us-west-2 {2}the rule takes a finding sent with the custom action/,
+      );
+    } finally {
+      await client.send(
+        new PutRuleCommand({
+          Name: n.rule,
+          EventPattern: kept,
+          State: 'ENABLED',
+          Description: rule.description,
+        }),
+      );
+      client.destroy();
+    }
+  });
+
+  it('teardown removes what setup made and only that, and turns the write-back off', async () => {
+    const n = names(integration.id);
+    // Another team's topic in the same account must stay.
+    const { SNSClient, CreateTopicCommand } = await import('@aws-sdk/client-sns');
+    const client = new SNSClient({
+      region: 'us-east-1',
+      credentials: { accessKeyId: OPERATOR.accessKeyId, secretAccessKey: OPERATOR.secretAccessKey },
+    });
+    await client.send(new CreateTopicCommand({ Name: 'payments-alerts' }));
+    client.destroy();
+
+    const dry = await vigil(['teardown', '--integration', integration.id, '--region', regions, '--dry-run']);
+    assert.equal(dry.error, undefined, dry.error?.message);
+    assert.match(dry.lines.join('\n'), /EventBridge rule .*: would delete/);
+    assert.ok(
+      aws.topics(CUSTOMER, 'us-east-1').some((t) => t.name !== 'payments-alerts'),
+      'the dry run deleted nothing',
+    );
+
+    const run = await vigil(['teardown', '--integration', integration.id, '--region', regions]);
+    assert.equal(run.error, undefined, `${run.error?.message}\n${run.lines.join('\n')}`);
+    assert.match(run.lines.join('\n'), /Turned the write-back off in Vigil/);
+    assert.deepEqual(
+      aws.topics(CUSTOMER, 'us-east-1').map((t) => t.name),
+      ['payments-alerts'],
+    );
+    assert.deepEqual(aws.topics(CUSTOMER, 'us-west-2'), []);
+    for (const region of REGIONS) {
+      assert.deepEqual(aws.services.events.rules(CUSTOMER, region), []);
+      assert.deepEqual(aws.services.securityhub.actionTargets(CUSTOMER, region), []);
+    }
+    assert.equal(
+      aws.roles(CUSTOMER).find((r) => r.name === n.role),
+      undefined,
+    );
+    const after = (await server.callOk('GET', `/v2/integrations/${integration.id}`)).data;
+    assert.equal(after.sendUpdatesBack, false);
+  });
+
+  it('teardown keeps a resource of the same name that setup did not make', async () => {
+    const n = names(integration.id);
+    const { EventBridgeClient, PutRuleCommand } = await import('@aws-sdk/client-eventbridge');
+    const client = new EventBridgeClient({
+      region: 'us-east-1',
+      credentials: { accessKeyId: OPERATOR.accessKeyId, secretAccessKey: OPERATOR.secretAccessKey },
+    });
+    await client.send(new PutRuleCommand({ Name: n.rule, EventPattern: '{"source":["aws.guardduty"]}' }));
+    client.destroy();
+    const run = await vigil(['teardown', '--integration', integration.id, '--region', 'us-east-1']);
+    assert.equal(run.error, undefined, run.error?.message);
+    assert.match(run.lines.join('\n'), /EventBridge rule .*: kept \(not tagged vigil:integration=/);
+    assert.equal(aws.services.events.rules(CUSTOMER, 'us-east-1').length, 1);
+
+    const setup = await vigil([
+      'setup',
+      '--integration',
+      integration.id,
+      '--region',
+      'us-east-1',
+      '--endpoint-url',
+      integration.endpointUrl,
+    ]);
+    assert.match(
+      setup.error?.message ?? '',
+      /exists and is not tagged vigil:integration=.*Delete or rename it/,
+    );
+  });
+});
+
+describe('vigil aws setup through an API destination, for Imported findings', () => {
+  it('makes the connection with the key in X-Api-Key, the destination, the role EventBridge assumes and the rule', async () => {
+    const integration = await addIntegration('Staging Hub');
+    const run = await vigil([
+      'setup',
+      '--integration',
+      integration.id,
+      '--region',
+      'us-west-2',
+      '--mode',
+      'api-destination',
+      '--events',
+      'imported',
+      '--min-severity',
+      'HIGH',
+      '--endpoint-url',
+      integration.endpointUrl,
+    ]);
+    assert.equal(run.error, undefined, `${run.error?.message}\n${run.lines.join('\n')}`);
+    const [connection] = aws.services.events.connections(CUSTOMER, 'us-west-2');
+    assert.deepEqual(connection?.apiKey, { name: 'X-Api-Key', value: integration.apiKey });
+    const [destination] = aws.services.events.apiDestinations(CUSTOMER, 'us-west-2');
+    assert.equal(
+      destination?.invocationEndpoint,
+      `${PUBLIC_URL}/v1/json/integrations/webhooks/amazonsecurityhub`,
+    );
+    assert.equal(destination?.connectionArn, connection?.arn);
+    const rule = aws.services.events
+      .rules(CUSTOMER, 'us-west-2')
+      .find((r) => r.tags['vigil:integration'] === integration.id);
+    const invokeRole = aws.roles(CUSTOMER).find((r) => r.name.startsWith('VigilEventBridgeInvoke-'));
+    assert.deepEqual(
+      rule?.targets.map((t) => [t.Arn, t.RoleArn]),
+      [[destination?.arn, invokeRole?.arn]],
+    );
+    assert.deepEqual((rule?.eventPattern as Json).detail.findings, {
+      Severity: { Label: ['HIGH', 'CRITICAL'] },
+      Workflow: { Status: ['NEW'] },
+      RecordState: ['ACTIVE'],
+    });
+    assert.deepEqual(aws.services.securityhub.actionTargets(CUSTOMER, 'us-west-2'), [], 'no custom action');
+
+    const again = await vigil([
+      'setup',
+      '--integration',
+      integration.id,
+      '--region',
+      'us-west-2',
+      '--mode',
+      'api-destination',
+      '--events',
+      'imported',
+      '--min-severity',
+      'HIGH',
+      '--endpoint-url',
+      integration.endpointUrl,
+    ]);
+    assert.equal(again.error, undefined, again.error?.message);
+    assert.doesNotMatch(
+      again.lines.join('\n'),
+      /: (created|updated)\b/,
+      'the key fingerprint tells the key is the same',
+    );
+
+    const check = await vigil([
+      'check',
+      '--integration',
+      integration.id,
+      '--region',
+      'us-west-2',
+      '--mode',
+      'api-destination',
+    ]);
+    assert.equal(check.error, undefined, `${check.error?.message}\n${check.lines.join('\n')}`);
+    assert.match(check.lines.join('\n'), /ok .*the rule leaves out Vigil's own updates/);
+
+    const down = await vigil(['teardown', '--integration', integration.id, '--region', 'us-west-2']);
+    assert.equal(down.error, undefined, down.error?.message);
+    assert.deepEqual(aws.services.events.connections(CUSTOMER, 'us-west-2'), []);
+    assert.deepEqual(aws.services.events.apiDestinations(CUSTOMER, 'us-west-2'), []);
+    assert.equal(
+      aws.roles(CUSTOMER).find((r) => r.name.startsWith('VigilEventBridgeInvoke-')),
+      undefined,
+    );
+  });
+});
+
+describe('vigil aws setup across the accounts of an organization', () => {
+  it('sets up each account given with --account-role, through the role assumed in it', async () => {
+    const { IAMClient, CreateRoleCommand } = await import('@aws-sdk/client-iam');
+    const iam = new IAMClient({
+      region: 'us-east-1',
+      credentials: { accessKeyId: MEMBER_ADMIN.accessKeyId, secretAccessKey: MEMBER_ADMIN.secretAccessKey },
+    });
+    await iam.send(
+      new CreateRoleCommand({
+        RoleName: 'OrganizationSetup',
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { AWS: `arn:aws:iam::${CUSTOMER}:root` },
+              Action: 'sts:AssumeRole',
+            },
+          ],
+        }),
+      }),
+    );
+    iam.destroy();
+    const integration = await addIntegration('Org Hub');
+    const run = await vigil([
+      'setup',
+      '--integration',
+      integration.id,
+      '--region',
+      'us-east-1',
+      '--account-role',
+      MEMBER_ROLE,
+      '--endpoint-url',
+      integration.endpointUrl,
+    ]);
+    assert.equal(run.error, undefined, `${run.error?.message}\n${run.lines.join('\n')}`);
+    const text = run.lines.join('\n');
+    assert.match(
+      text,
+      new RegExp(`Account ${MEMBER}, as arn:aws:sts::${MEMBER}:assumed-role/OrganizationSetup/`),
+    );
+    for (const account of [CUSTOMER, MEMBER]) {
+      const topic = aws
+        .topics(account, 'us-east-1')
+        .find((t) => t.tags['vigil:integration'] === integration.id);
+      assert.ok(topic?.subscriptions[0]?.confirmed, `a confirmed subscription in ${account}`);
+      assert.ok(aws.roles(account).some((r) => r.tags['vigil:integration'] === integration.id));
+    }
+    const stored = (await server.callOk('GET', `/v2/integrations/${integration.id}`)).data;
+    assert.match(stored.roleArn, new RegExp(`^arn:aws:iam::${CUSTOMER}:role/`), 'the first account’s role');
+
+    const down = await vigil([
+      'teardown',
+      '--integration',
+      integration.id,
+      '--region',
+      'us-east-1',
+      '--account-role',
+      MEMBER_ROLE,
+    ]);
+    assert.equal(down.error, undefined, down.error?.message);
+    for (const account of [CUSTOMER, MEMBER])
+      assert.equal(
+        aws.topics(account, 'us-east-1').filter((t) => t.tags['vigil:integration'] === integration.id).length,
+        0,
+      );
+  });
+});
+
+describe('vigil aws setup says what to do when it cannot', () => {
+  let integration: { id: string; endpointUrl: string; apiKey: string };
+  before(async () => {
+    integration = await addIntegration('Errors Hub');
+  });
+  const setup = (extra: string[], options?: Parameters<typeof vigil>[1]) =>
+    vigil(
+      ['setup', '--integration', integration.id, '--endpoint-url', integration.endpointUrl, ...extra],
+      options,
+    );
+
+  it('names the permission the operator lacks', async () => {
+    aws.deny('sns:CreateTopic', OPERATOR.arn);
+    try {
+      const run = await setup(['--region', 'us-east-1']);
+      assert.match(
+        run.error?.message ?? '',
+        /may not call sns:CreateTopic in us-east-1 of account 111122223333: allow sns:CreateTopic/,
+      );
+    } finally {
+      aws.allow('sns:CreateTopic', OPERATOR.arn);
+    }
+  });
+
+  it('says Security Hub is off in a region, and sets up the others', async () => {
+    const run = await setup(['--region', `${OFF_REGION},us-east-1`]);
+    assert.match(
+      run.error?.message ?? '',
+      /Security Hub is not enabled in eu-west-1 of account 111122223333: enable it/,
+    );
+    assert.match(run.error?.message ?? '', /did not finish in 1 of 2 places/);
+    assert.match(run.lines.join('\n'), /subscription confirmed by Vigil/, 'us-east-1 was set up');
+    await vigil(['teardown', '--integration', integration.id, '--region', 'us-east-1']);
+  });
+
+  it('says the custom action limit is reached and what to do', async () => {
+    aws.services.securityhub.preloadActionTargets(
+      CUSTOMER,
+      'us-west-2',
+      Array.from({ length: 50 }, (_, i) => ({
+        id: `Other${i}`,
+        name: `Other ${i}`,
+        description: 'not ours',
+      })),
+    );
+    const run = await setup(['--region', 'us-west-2']);
+    assert.match(
+      run.error?.message ?? '',
+      /most custom actions Security Hub allows \(50\).*--events imported/,
+    );
+  });
+
+  it('refuses an endpoint SNS cannot reach, before making anything', async () => {
+    const before = aws.calls.length;
+    const http = await vigil([
+      'setup',
+      '--integration',
+      integration.id,
+      '--region',
+      'us-east-1',
+      '--endpoint-url',
+      integration.endpointUrl.replace('https://', 'http://'),
+    ]);
+    assert.match(http.error?.message ?? '', /must be this integration's/);
+    const inside = await setup(['--region', 'us-east-1'], { publicAddress: '10.1.2.3' });
+    assert.match(inside.error?.message ?? '', /resolves to 10\.1\.2\.3, which the internet cannot reach/);
+    const noKey = await vigil(['setup', '--integration', integration.id, '--region', 'us-east-1']);
+    assert.match(noKey.error?.message ?? '', /--endpoint-url .* or add --regenerate-key/);
+    assert.equal(aws.calls.length, before, 'no AWS call was made');
+  });
+});

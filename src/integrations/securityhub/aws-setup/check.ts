@@ -1,0 +1,181 @@
+import { ListTargetsByRuleCommand, TestEventPatternCommand } from '@aws-sdk/client-eventbridge';
+import { SetupError } from './aws-errors.js';
+import { openAccount, type AccountAccess, type AccountContext, type RegionContext } from './aws-context.js';
+import { apiDestinationState } from './api-destination.js';
+import { customActionArn } from './custom-action.js';
+import { resourceNames, type ResourceNames } from './names.js';
+import { CUSTOM_ACTION_DETAIL_TYPE } from './policies.js';
+import { roleTrust } from './roles.js';
+import { rulePattern } from './rule.js';
+import { sampleCustomActionEvent, sampleImportedEvent } from './sample-events.js';
+import type { SetupMode } from './setup.js';
+import { intakeSubscriptions, topicArn } from './sns-topic.js';
+import type { Progress } from './steps.js';
+import type { AwsSetupFacts, VigilApi } from './vigil-api.js';
+
+/**
+ * `vigil aws check`: proves each link of the chain, from a finding to Vigil and from Vigil back to
+ * the finding, and says which link is missing. It changes nothing.
+ */
+
+export interface CheckRequest {
+  facts: AwsSetupFacts;
+  mode: SetupMode;
+  regions: string[];
+  accounts: AccountAccess[];
+  vigil: VigilApi;
+  progress: Progress;
+}
+
+export interface Check {
+  where: string;
+  what: string;
+  ok: boolean;
+  detail?: string;
+}
+
+async function matches(r: RegionContext, pattern: string, event: unknown): Promise<boolean> {
+  const answer = await r.call('events:TestEventPattern', () =>
+    r.events.send(new TestEventPatternCommand({ EventPattern: pattern, Event: JSON.stringify(event) })),
+  );
+  return answer.Result === true;
+}
+
+async function checkRegion(
+  a: AccountContext,
+  region: string,
+  request: CheckRequest,
+  names: ResourceNames,
+  add: (check: Omit<Check, 'where'>) => void,
+) {
+  const r = a.region(region);
+  const pattern = await rulePattern(r, names);
+  if (!pattern) {
+    add({ what: `EventBridge rule ${names.rule}`, ok: false, detail: 'not found: run vigil aws setup' });
+    return;
+  }
+  const sample = { account: a.account, region, severity: 'CRITICAL' as const };
+  if (pattern.includes(CUSTOM_ACTION_DETAIL_TYPE)) {
+    const event = sampleCustomActionEvent({ ...sample, actionArn: customActionArn(r, names) });
+    const ok = await matches(r, pattern, event);
+    add({
+      what: 'the rule takes a finding sent with the custom action',
+      ok,
+      detail: ok
+        ? undefined
+        : "TestEventPattern said no: the rule's pattern does not name this integration's custom action",
+    });
+  } else {
+    const ok = await matches(r, pattern, sampleImportedEvent(sample));
+    add({
+      what: 'the rule takes a new CRITICAL finding',
+      ok,
+      detail: ok ? undefined : 'TestEventPattern said no',
+    });
+    const echo = await matches(r, pattern, sampleImportedEvent({ ...sample, workflowStatus: 'NOTIFIED' }));
+    add({
+      what: "the rule leaves out Vigil's own updates (Workflow.Status NOTIFIED)",
+      ok: !echo,
+      detail: echo ? 'acknowledging an alert would send its finding back as a new event' : undefined,
+    });
+  }
+  const targets =
+    (
+      await r.call('events:ListTargetsByRule', () =>
+        r.events.send(new ListTargetsByRuleCommand({ Rule: names.rule })),
+      )
+    ).Targets ?? [];
+  const target = targets.find((t) => t.Id === names.targetId);
+  add({
+    what: 'the rule targets Vigil',
+    ok: target !== undefined,
+    detail: target?.Arn ?? 'no target: run vigil aws setup',
+  });
+
+  if (request.mode === 'sns') {
+    const topic = topicArn(r, names);
+    const subscriptions = await intakeSubscriptions(r, topic, request.facts.intakeUrl).catch(() => []);
+    const confirmed = subscriptions.some((s) => s.SubscriptionArn?.startsWith('arn:'));
+    add({
+      what: 'the SNS subscription to Vigil is confirmed',
+      ok: confirmed,
+      detail: confirmed
+        ? topic
+        : subscriptions.length > 0
+          ? 'pending: SNS has not had Vigil’s confirmation; check that Vigil is reachable over HTTPS from the internet'
+          : 'no subscription to Vigil on the topic: run vigil aws setup',
+    });
+  } else {
+    const state = await apiDestinationState(r, names);
+    add({
+      what: 'the connection is authorized and the API destination active',
+      ok: state.connection === 'AUTHORIZED' && state.destination === 'ACTIVE',
+      detail: `connection ${state.connection ?? 'missing'}, API destination ${state.destination ?? 'missing'}`,
+    });
+  }
+}
+
+export async function runCheck(request: CheckRequest): Promise<{ ok: boolean; checks: Check[] }> {
+  const { facts, progress } = request;
+  const names = resourceNames(facts.integration, facts.rolePrefix);
+  const checks: Check[] = [];
+  const addAt = (where: string) => (check: Omit<Check, 'where'>) => {
+    checks.push({ where, ...check });
+    progress(
+      `  ${check.ok ? 'ok  ' : 'FAIL'} ${where}  ${check.what}${check.detail ? ` (${check.detail})` : ''}`,
+    );
+  };
+  progress(`Checking integration "${facts.integration.name}" (${facts.integration.id}):`);
+  for (const access of request.accounts) {
+    const a = await openAccount(access, request.regions[0] ?? 'us-east-1');
+    try {
+      const add = addAt(`${a.account} global`);
+      const trust = JSON.stringify((await roleTrust(a, names.role)) ?? null);
+      if (trust === 'null')
+        add({ what: `IAM role ${names.role}`, ok: false, detail: 'not found: run vigil aws setup' });
+      else {
+        add({
+          what: "the role's trust policy requires the integration's external ID",
+          ok:
+            trust.includes(`"sts:ExternalId":"${facts.externalId}"`) ||
+            trust.includes(`"sts:ExternalId":["${facts.externalId}"]`),
+        });
+        if (facts.vigilPrincipalArn)
+          add({
+            what: `the role trusts Vigil (${facts.vigilPrincipalArn})`,
+            ok: trust.includes(`"${facts.vigilPrincipalArn}"`),
+          });
+      }
+      for (const region of request.regions) {
+        try {
+          await checkRegion(a, region, request, names, addAt(`${a.account} ${region}`));
+        } catch (error) {
+          if (!(error instanceof SetupError)) throw error;
+          addAt(`${a.account} ${region}`)({ what: 'reading the set-up', ok: false, detail: error.message });
+        }
+      }
+    } finally {
+      a.close();
+    }
+  }
+
+  const add = addAt('Vigil');
+  if (!facts.sendUpdatesBack || !facts.roleArn) {
+    add({ what: 'the write-back is on', ok: false, detail: 'off, or no role ARN: run vigil aws setup' });
+  } else {
+    const test = await request.vigil.testWriteback(facts.integration.id);
+    const said: Record<string, string> = {
+      settings: 'the write-back settings are complete',
+      AssumeRole: `Vigil assumes ${facts.roleArn} with the external ID`,
+      AssumeRoleWithoutExternalId: 'the role refuses Vigil without the external ID',
+      GetFindings: `Vigil reads findings in ${facts.region ?? 'the region'}`,
+    };
+    for (const step of test.steps)
+      add({ what: said[step.step] ?? step.step, ok: step.ok, detail: step.error });
+  }
+  const ok = checks.every((c) => c.ok);
+  progress(
+    ok ? 'Every link works.' : `${checks.filter((c) => !c.ok).length} of ${checks.length} checks failed.`,
+  );
+  return { ok, checks };
+}

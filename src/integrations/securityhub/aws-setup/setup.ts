@@ -1,0 +1,284 @@
+import { SetupError } from './aws-errors.js';
+import { openAccount, type AccountAccess, type AccountContext } from './aws-context.js';
+import { ensureApiDestination, ensureConnection } from './api-destination.js';
+import { ensureCustomAction, requireSecurityHub } from './custom-action.js';
+import { requirePublicHttps, type Lookup } from './endpoint-check.js';
+import { integrationTags, resourceNames, ruleDescription, type ResourceNames } from './names.js';
+import {
+  INVOKE_POLICY_NAME,
+  invokePermissions,
+  invokeTrustPolicy,
+  ruleEventPattern,
+  WRITEBACK_POLICY_NAME,
+  writebackPermissions,
+  writebackTrustPolicy,
+  type SetupEvents,
+  type SeverityLabel,
+} from './policies.js';
+import { ensureRole } from './roles.js';
+import { ensureRule } from './rule.js';
+import {
+  ensureSubscription,
+  ensureTopic,
+  ensureTopicPolicy,
+  subscriptionConfirmed,
+  topicArn,
+} from './sns-topic.js';
+import { report, type Progress, type StepResult } from './steps.js';
+import type { AwsSetupFacts, VigilApi } from './vigil-api.js';
+
+/**
+ * `vigil aws setup`: makes or updates, in each account and region asked, what carries Security Hub's
+ * findings to Vigil, and the role Vigil assumes to write back; waits until Vigil has confirmed the SNS
+ * subscription; then stores the role and region in the integration and turns the write-back on.
+ * Every step first reads what is there, so a second run changes nothing, and a dry run only reads.
+ */
+
+export type SetupMode = 'sns' | 'api-destination';
+
+export interface SetupRequest {
+  facts: AwsSetupFacts;
+  mode: SetupMode;
+  events: SetupEvents;
+  minimumSeverity: SeverityLabel;
+  regions: string[];
+  /** The first account is the one whose write-back role Vigil is told to assume. */
+  accounts: AccountAccess[];
+  /** The endpoint URL with the integration's key. */
+  endpointUrl: string;
+  vigilPrincipalArn: string;
+  dryRun: boolean;
+  /** Store the role and region in the integration and turn the write-back on. */
+  writeback: boolean;
+  confirmTimeoutMs: number;
+  progress: Progress;
+  vigil: VigilApi;
+  lookup?: Lookup;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface SetupResult {
+  steps: StepResult[];
+  roleArn?: string;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function keyOf(endpointUrl: string): string {
+  return new URL(endpointUrl).searchParams.get('apiKey') ?? '';
+}
+
+export function requireEndpointOfIntake(endpointUrl: string, intakeUrl: string): void {
+  let key = '';
+  try {
+    key = keyOf(endpointUrl);
+  } catch {
+    // not a URL: said below
+  }
+  if (!endpointUrl.startsWith(`${intakeUrl}?`) || key === '')
+    throw new SetupError(
+      `the endpoint URL must be this integration's, ${intakeUrl}?apiKey=<its key>, as Vigil showed it when the integration was made: give it with --endpoint-url (or VIGIL_ENDPOINT_URL), or pass --regenerate-key to make a new key (senders using the old one stop working).`,
+    );
+}
+
+async function setUpRegion(
+  a: AccountContext,
+  regionName: string,
+  request: SetupRequest,
+  names: ResourceNames,
+  invokeRoleArn: string | undefined,
+): Promise<StepResult[]> {
+  const r = a.region(regionName);
+  const where = `${a.account} ${regionName}`;
+  const steps: StepResult[] = [];
+  const add = (step: StepResult) => steps.push(report(request.progress, where, step));
+  const id = request.facts.integration.id;
+  const tags = integrationTags(request.facts.integration);
+  await requireSecurityHub(r);
+
+  let actionArn: string | undefined;
+  if (request.events === 'custom-action') {
+    const action = await ensureCustomAction(r, names, request.dryRun);
+    add(action);
+    actionArn = action.arn;
+  }
+  const pattern = ruleEventPattern(request.events, {
+    customActionArn: actionArn,
+    minimumSeverity: request.minimumSeverity,
+  });
+
+  let target: { Arn: string; RoleArn?: string };
+  if (request.mode === 'sns') {
+    const topic = await ensureTopic(r, names, id, tags, request.dryRun);
+    add(topic);
+    add(await ensureTopicPolicy(r, topic.arn, topic.policy, request.dryRun));
+    add(
+      await ensureSubscription(
+        r,
+        topic.arn,
+        request.endpointUrl,
+        topic.outcome === 'unchanged',
+        request.dryRun,
+      ),
+    );
+    target = { Arn: topic.arn };
+  } else {
+    const connection = await ensureConnection(r, names, id, keyOf(request.endpointUrl), request.dryRun);
+    add(connection);
+    const destination = await ensureApiDestination(
+      r,
+      names,
+      id,
+      connection.arn,
+      request.facts.intakeUrl,
+      request.dryRun,
+    );
+    add(destination);
+    target = { Arn: destination.arn, RoleArn: invokeRoleArn };
+  }
+  for (const step of await ensureRule(
+    r,
+    names,
+    {
+      integrationId: id,
+      description: ruleDescription(request.facts.integration),
+      pattern,
+      target,
+      tags,
+    },
+    request.dryRun,
+  ))
+    add(step);
+  return steps;
+}
+
+async function waitForConfirmation(
+  a: AccountContext,
+  regionName: string,
+  request: SetupRequest,
+  names: ResourceNames,
+) {
+  const r = a.region(regionName);
+  const arn = topicArn(r, names);
+  const sleep = request.sleep ?? defaultSleep;
+  const started = Date.now();
+  request.progress(`  ${a.account} ${regionName}  waiting for Vigil to confirm the SNS subscription…`);
+  for (;;) {
+    if (await subscriptionConfirmed(r, arn, request.endpointUrl)) {
+      request.progress(
+        `  ${a.account} ${regionName}  subscription confirmed by Vigil after ${Math.round((Date.now() - started) / 1000)} s`,
+      );
+      return;
+    }
+    if (Date.now() - started > request.confirmTimeoutMs)
+      throw new SetupError(
+        `SNS has not had Vigil's confirmation of the subscription in ${regionName} after ${Math.round(request.confirmTimeoutMs / 1000)} s. SNS must reach ${new URL(request.endpointUrl).origin} over HTTPS from the internet: check that it does, look at the integration's payload log in Vigil for the SubscriptionConfirmation, then run vigil aws setup again (it picks up where it stopped).`,
+      );
+    await sleep(2000);
+  }
+}
+
+export async function runSetup(request: SetupRequest): Promise<SetupResult> {
+  const { facts, progress } = request;
+  requireEndpointOfIntake(request.endpointUrl, facts.intakeUrl);
+  await requirePublicHttps(request.endpointUrl, request.lookup);
+  const names = resourceNames(facts.integration, facts.rolePrefix);
+  const tags = integrationTags(facts.integration);
+  const id = facts.integration.id;
+  const steps: StepResult[] = [];
+  let writebackRoleArn: string | undefined;
+  progress(
+    `${request.dryRun ? 'Dry run: nothing is changed. ' : ''}Setting up integration "${facts.integration.name}" (${id}): ${request.mode === 'sns' ? 'SNS' : 'API destination'}, ${request.events === 'custom-action' ? 'findings sent with the custom action' : `Imported findings from ${request.minimumSeverity}`}, in ${request.regions.join(', ')}.`,
+  );
+
+  const opened: AccountContext[] = [];
+  const ready: { a: AccountContext; region: string }[] = [];
+  const failures: string[] = [];
+  try {
+    for (const access of request.accounts) {
+      const a = await openAccount(access, request.regions[0] ?? 'us-east-1');
+      opened.push(a);
+      progress(`Account ${a.account}, as ${a.identity}:`);
+      const role = await ensureRole(
+        a,
+        {
+          name: names.role,
+          description:
+            `Vigil sends alert updates back to Security Hub (integration ${facts.integration.name})`.slice(
+              0,
+              1000,
+            ),
+          trust: writebackTrustPolicy(request.vigilPrincipalArn, facts.externalId),
+          policyName: WRITEBACK_POLICY_NAME,
+          policy: writebackPermissions(),
+          tags,
+        },
+        id,
+        request.dryRun,
+      );
+      steps.push(report(progress, `${a.account} global`, role));
+      writebackRoleArn ??= role.arn;
+
+      let invokeRoleArn: string | undefined;
+      if (request.mode === 'api-destination') {
+        const invoke = await ensureRole(
+          a,
+          {
+            name: names.invokeRole,
+            description: "EventBridge calls Vigil's API destination",
+            trust: invokeTrustPolicy(a.account),
+            policyName: INVOKE_POLICY_NAME,
+            policy: invokePermissions(
+              `arn:${a.partition}:events:*:${a.account}:api-destination/${names.apiDestination}/*`,
+            ),
+            tags,
+          },
+          id,
+          request.dryRun,
+        );
+        steps.push(report(progress, `${a.account} global`, invoke));
+        invokeRoleArn = invoke.arn;
+      }
+      for (const region of request.regions) {
+        // One region's refusal (Security Hub off, a missing permission) does not stop the others.
+        try {
+          steps.push(...(await setUpRegion(a, region, request, names, invokeRoleArn)));
+          ready.push({ a, region });
+        } catch (error) {
+          if (!(error instanceof SetupError)) throw error;
+          failures.push(`${a.account} ${region}: ${error.message}`);
+          progress(`  ${a.account} ${region}  FAILED: ${error.message}`);
+        }
+      }
+    }
+
+    if (request.mode === 'sns' && !request.dryRun)
+      for (const { a, region } of ready) await waitForConfirmation(a, region, request, names);
+  } finally {
+    for (const a of opened) a.close();
+  }
+
+  const home = request.regions[0];
+  if (request.writeback && writebackRoleArn && home) {
+    if (request.dryRun)
+      progress(`Would store in Vigil: role ${writebackRoleArn}, region ${home}, and turn the write-back on.`);
+    else {
+      await request.vigil.updateWriteback(id, {
+        roleArn: writebackRoleArn,
+        region: home,
+        sendUpdatesBack: true,
+      });
+      progress(
+        `Stored in Vigil: role ${writebackRoleArn}, region ${home}; updates are sent back to Security Hub.`,
+      );
+    }
+  }
+  if (failures.length > 0)
+    throw new SetupError(
+      `setup did not finish in ${failures.length} of ${request.accounts.length * request.regions.length} places (the others are set up):\n  ${failures.join('\n  ')}\nFix what is said and run vigil aws setup again: it keeps what is done.`,
+    );
+  const counts = new Map<string, number>();
+  for (const step of steps) counts.set(step.outcome, (counts.get(step.outcome) ?? 0) + 1);
+  progress(`Done: ${[...counts].map(([outcome, n]) => `${n} ${outcome}`).join(', ')}.`);
+  return { steps, roleArn: writebackRoleArn };
+}

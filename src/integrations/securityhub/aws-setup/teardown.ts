@@ -1,0 +1,66 @@
+import { openAccount, type AccountAccess } from './aws-context.js';
+import { removeApiDestination } from './api-destination.js';
+import { removeCustomAction } from './custom-action.js';
+import { resourceNames } from './names.js';
+import { removeRole } from './roles.js';
+import { removeRule } from './rule.js';
+import { removeTopic } from './sns-topic.js';
+import { report, type Progress, type StepResult } from './steps.js';
+import type { AwsSetupFacts, VigilApi } from './vigil-api.js';
+
+/**
+ * `vigil aws teardown`: removes what setup made for this integration, and only that: a resource that
+ * does not carry the integration's tag (or, for the untaggable ones, name it in its description) is
+ * kept and said so. The rule goes first, so no finding is sent to a topic on its way out.
+ */
+
+export interface TeardownRequest {
+  facts: AwsSetupFacts;
+  regions: string[];
+  accounts: AccountAccess[];
+  dryRun: boolean;
+  vigil: VigilApi;
+  progress: Progress;
+}
+
+export async function runTeardown(request: TeardownRequest): Promise<StepResult[]> {
+  const { facts, progress, dryRun } = request;
+  const id = facts.integration.id;
+  const names = resourceNames(facts.integration, facts.rolePrefix);
+  const steps: StepResult[] = [];
+  const deletedRoles: string[] = [];
+  progress(
+    `${dryRun ? 'Dry run: nothing is changed. ' : ''}Removing what vigil aws setup made for "${facts.integration.name}" (${id}):`,
+  );
+  for (const access of request.accounts) {
+    const a = await openAccount(access, request.regions[0] ?? 'us-east-1');
+    try {
+      for (const region of request.regions) {
+        const r = a.region(region);
+        const add = (step: StepResult) => steps.push(report(progress, `${a.account} ${region}`, step));
+        add(await removeRule(r, names, id, dryRun));
+        for (const step of await removeTopic(r, names, id, dryRun)) add(step);
+        for (const step of await removeApiDestination(r, names, id, dryRun)) add(step);
+        add(await removeCustomAction(r, names, id, dryRun));
+      }
+      for (const role of [names.role, names.invokeRole]) {
+        const step = report(progress, `${a.account} global`, await removeRole(a, role, id, dryRun));
+        steps.push(step);
+        if (step.outcome === 'deleted' && step.detail) deletedRoles.push(step.detail);
+      }
+    } finally {
+      a.close();
+    }
+  }
+  // Vigil would otherwise go on assuming a role that no longer exists.
+  if (facts.roleArn && deletedRoles.includes(facts.roleArn)) {
+    await request.vigil.updateWriteback(id, { sendUpdatesBack: false });
+    progress('Turned the write-back off in Vigil: its role is gone.');
+  }
+  const removed = steps.filter((s) => s.outcome === 'deleted' || s.outcome === 'would delete').length;
+  const kept = steps.filter((s) => s.outcome === 'kept').length;
+  progress(
+    `Done: ${removed} ${dryRun ? 'would be removed' : 'removed'}${kept ? `, ${kept} kept (not made by setup for this integration)` : ''}.`,
+  );
+  return steps;
+}

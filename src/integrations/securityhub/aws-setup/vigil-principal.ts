@@ -1,0 +1,69 @@
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
+import { awsRequestHandler } from '../writeback/aws.js';
+
+/**
+ * Vigil's own AWS identity, which each write-back role's trust policy names. Configured
+ * (VIGIL_AWS_PRINCIPAL_ARN) or asked of STS with Vigil's credentials; GetCallerIdentity needs no
+ * permission, but without credentials there is no answer, and then the templates leave it a parameter.
+ */
+
+export interface VigilPrincipal {
+  arn: string;
+  source: 'configured' | 'GetCallerIdentity';
+}
+
+/** A trust policy names a role, not one of its sessions: assumed-role/Name/session becomes role/Name. */
+export function trustablePrincipal(callerArn: string): string {
+  const assumed = /^arn:(aws[\w-]*):sts::(\d{12}):assumed-role\/([\w+=,.@-]+)\/[^/]+$/.exec(callerArn);
+  if (assumed) return `arn:${assumed[1]}:iam::${assumed[2]}:role/${assumed[3]}`;
+  return callerArn;
+}
+
+/** A failed lookup is not retried for this long, so a page of templates does not wait on it each time. */
+const RETRY_AFTER_MS = 60_000;
+
+export function createVigilPrincipal(options: { configured?: string; env?: NodeJS.ProcessEnv }) {
+  let known: VigilPrincipal | undefined = options.configured
+    ? { arn: options.configured, source: 'configured' }
+    : undefined;
+  let failedAt = -Infinity;
+  let pending: Promise<VigilPrincipal | undefined> | undefined;
+
+  async function ask(): Promise<VigilPrincipal | undefined> {
+    const client = new STSClient({
+      region: options.env?.AWS_REGION ?? 'us-east-1',
+      requestHandler: awsRequestHandler(options.env),
+      credentials: fromNodeProviderChain(),
+      maxAttempts: 1,
+    });
+    try {
+      const identity = await client.send(new GetCallerIdentityCommand({}), {
+        abortSignal: AbortSignal.timeout(5000),
+      });
+      return identity.Arn
+        ? { arn: trustablePrincipal(identity.Arn), source: 'GetCallerIdentity' }
+        : undefined;
+    } catch {
+      return undefined;
+    } finally {
+      client.destroy();
+    }
+  }
+
+  return {
+    async get(): Promise<VigilPrincipal | undefined> {
+      if (known) return known;
+      if (Date.now() - failedAt < RETRY_AFTER_MS) return undefined;
+      pending ??= ask().then((found) => {
+        pending = undefined;
+        if (found) known = found;
+        else failedAt = Date.now();
+        return found;
+      });
+      return pending;
+    },
+  };
+}
+
+export type VigilPrincipalSource = ReturnType<typeof createVigilPrincipal>;
