@@ -69,6 +69,15 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
 /** An IAM principal a trust policy can name: an account id, or a user's or role's ARN. */
 export const AWS_PRINCIPAL = /^(\d{12}|arn:aws[\w-]*:iam::\d{12}:(root|user\/\S+|role\/\S+))$/;
 
+/** Role names are at most 64 characters: the prefix leaves room for '-' and 8 characters of the integration's id. */
+function rolePrefix(value: string): string {
+  if (!/^[\w+=,.@-]{1,55}$/.test(value))
+    throw new ConfigError(
+      `VIGIL_WRITEBACK_ROLE_PREFIX must be 1 to 55 of the characters IAM allows in role names (letters, digits, + = , . @ _ -), not '${value}'.`,
+    );
+  return value;
+}
+
 function awsPrincipal(value: string | undefined): string | undefined {
   if (value !== undefined && !AWS_PRINCIPAL.test(value))
     throw new ConfigError(
@@ -155,7 +164,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: optional(env, 'LOG_LEVEL') ?? 'info',
     requestRetentionDays: integer(env, 'VIGIL_REQUEST_RETENTION_DAYS', 7, 1, 365),
     payloadRetentionDays: integer(env, 'VIGIL_PAYLOAD_RETENTION_DAYS', 14, 1, 365),
-    writebackRolePrefix: optional(env, 'VIGIL_WRITEBACK_ROLE_PREFIX') ?? 'VigilSecurityHubRole',
+    writebackRolePrefix: rolePrefix(optional(env, 'VIGIL_WRITEBACK_ROLE_PREFIX') ?? 'VigilSecurityHubRole'),
     awsPrincipalArn: awsPrincipal(optional(env, 'VIGIL_AWS_PRINCIPAL_ARN')),
     writebackLeaseSeconds: integer(env, 'VIGIL_WRITEBACK_LEASE_SECONDS', 30, 1, 3600),
     notificationLeaseSeconds: integer(env, 'VIGIL_NOTIFICATION_LEASE_SECONDS', 360, 1, 3600),

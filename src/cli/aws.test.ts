@@ -362,7 +362,9 @@ describe('vigil aws setup, check and teardown (SNS, custom action, two regions)'
     await client.send(new CreateTopicCommand({ Name: 'payments-alerts' }));
     client.destroy();
 
+    const beforeDry = mutating().length;
     const dry = await vigil(['teardown', '--integration', integration.id, '--region', regions, '--dry-run']);
+    assert.equal(mutating().length, beforeDry, 'the dry run changed nothing');
     assert.equal(dry.error, undefined, dry.error?.message);
     assert.match(dry.lines.join('\n'), /EventBridge rule .*: would delete/);
     assert.ok(
@@ -462,6 +464,7 @@ describe('vigil aws setup through an API destination, for Imported findings', ()
     });
     assert.deepEqual(aws.services.securityhub.actionTargets(CUSTOMER, 'us-west-2'), [], 'no custom action');
 
+    const beforeAgain = mutating().length;
     const again = await vigil([
       'setup',
       '--integration',
@@ -483,16 +486,14 @@ describe('vigil aws setup through an API destination, for Imported findings', ()
       /: (created|updated)\b/,
       'the key fingerprint tells the key is the same',
     );
+    assert.deepEqual(
+      mutating()
+        .slice(beforeAgain)
+        .map((c) => c.action),
+      [],
+    );
 
-    const check = await vigil([
-      'check',
-      '--integration',
-      integration.id,
-      '--region',
-      'us-west-2',
-      '--mode',
-      'api-destination',
-    ]);
+    const check = await vigil(['check', '--integration', integration.id, '--region', 'us-west-2']);
     assert.equal(check.error, undefined, `${check.error?.message}\n${check.lines.join('\n')}`);
     assert.match(check.lines.join('\n'), /ok .*the rule leaves out Vigil's own updates/);
 
@@ -504,6 +505,102 @@ describe('vigil aws setup through an API destination, for Imported findings', ()
       aws.roles(CUSTOMER).find((r) => r.name.startsWith('VigilEventBridgeInvoke-')),
       undefined,
     );
+  });
+});
+
+describe('vigil aws setup when things change or go slowly', () => {
+  it('says when Vigil has not confirmed in time, and a second run asks SNS to send the confirmation again', async () => {
+    const integration = await addIntegration('Late Hub');
+    const send = deliver;
+    let dropped = 0;
+    deliver = async (c) => {
+      if (c.endpoint === integration.endpointUrl && dropped === 0) {
+        dropped++;
+        return;
+      }
+      await send(c);
+    };
+    try {
+      const args = [
+        'setup',
+        '--integration',
+        integration.id,
+        '--region',
+        'us-east-1',
+        '--endpoint-url',
+        integration.endpointUrl,
+      ];
+      const late = await vigil([...args, '--confirm-timeout', '1']);
+      assert.match(
+        late.error?.message ?? '',
+        /has not had Vigil's confirmation of the subscription in us-east-1 after 1 s/,
+      );
+      const again = await vigil(args);
+      assert.equal(again.error, undefined, `${again.error?.message}\n${again.lines.join('\n')}`);
+      assert.match(
+        again.lines.join('\n'),
+        /HTTPS subscription .*: unchanged \(pending confirmation: SNS sends it again\)/,
+      );
+      assert.match(again.lines.join('\n'), /subscription confirmed by Vigil/);
+      assert.equal(dropped, 1);
+    } finally {
+      deliver = send;
+      await vigil(['teardown', '--integration', integration.id, '--region', 'us-east-1']);
+    }
+  });
+
+  it('--regenerate-key makes a new key only once setup can go ahead, and replaces the old key’s subscription', async () => {
+    const integration = await addIntegration('Rotated Hub');
+    const oldPath = new URL(integration.endpointUrl);
+    const keyWorks = async (path: string) =>
+      (await fetch(`${server.url}${path}`, { method: 'POST', body: '{}' })).status !== 401;
+
+    const refused = await vigil([
+      'setup',
+      '--integration',
+      integration.id,
+      '--region',
+      OFF_REGION,
+      '--regenerate-key',
+    ]);
+    assert.match(
+      refused.error?.message ?? '',
+      /nothing was set up:.*Security Hub is not enabled in eu-west-1/s,
+    );
+    assert.ok(await keyWorks(`${oldPath.pathname}${oldPath.search}`), 'the old key still works');
+
+    const first = await vigil([
+      'setup',
+      '--integration',
+      integration.id,
+      '--region',
+      'us-east-1',
+      '--endpoint-url',
+      integration.endpointUrl,
+    ]);
+    assert.equal(first.error, undefined, first.error?.message);
+    const rotated = await vigil([
+      'setup',
+      '--integration',
+      integration.id,
+      '--region',
+      'us-east-1',
+      '--regenerate-key',
+    ]);
+    assert.equal(rotated.error, undefined, `${rotated.error?.message}\n${rotated.lines.join('\n')}`);
+    const newUrl = /shown only now .*: (https:\/\/\S+)$/m.exec(rotated.lines.join('\n'))?.[1] ?? '';
+    assert.match(newUrl, /\?apiKey=/);
+    assert.notEqual(newUrl, integration.endpointUrl);
+    assert.match(rotated.lines.join('\n'), /subscription with an older key: deleted/);
+    const topic = aws
+      .topics(CUSTOMER, 'us-east-1')
+      .find((t) => t.tags['vigil:integration'] === integration.id);
+    assert.deepEqual(
+      topic?.subscriptions.map((s) => [s.endpoint, s.confirmed]),
+      [[newUrl, true]],
+    );
+    assert.ok(!(await keyWorks(`${oldPath.pathname}${oldPath.search}`)), 'the old key is refused now');
+    await vigil(['teardown', '--integration', integration.id, '--region', 'us-east-1']);
   });
 });
 
@@ -608,6 +705,8 @@ describe('vigil aws setup says what to do when it cannot', () => {
     );
     assert.match(run.error?.message ?? '', /did not finish in 1 of 2 places/);
     assert.match(run.lines.join('\n'), /subscription confirmed by Vigil/, 'us-east-1 was set up');
+    const stored = (await server.callOk('GET', `/v2/integrations/${integration.id}`)).data;
+    assert.equal(stored.region, 'us-east-1', 'the write-back goes to a region that was set up');
     await vigil(['teardown', '--integration', integration.id, '--region', 'us-east-1']);
   });
 
@@ -643,7 +742,10 @@ describe('vigil aws setup says what to do when it cannot', () => {
     const inside = await setup(['--region', 'us-east-1'], { publicAddress: '10.1.2.3' });
     assert.match(inside.error?.message ?? '', /resolves to 10\.1\.2\.3, which the internet cannot reach/);
     const noKey = await vigil(['setup', '--integration', integration.id, '--region', 'us-east-1']);
-    assert.match(noKey.error?.message ?? '', /--endpoint-url .* or add --regenerate-key/);
+    assert.match(
+      noKey.error?.message ?? '',
+      /VIGIL_ENDPOINT_URL or with --endpoint-url, or add --regenerate-key/,
+    );
     assert.equal(aws.calls.length, before, 'no AWS call was made');
   });
 });

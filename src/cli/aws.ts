@@ -104,23 +104,27 @@ async function context(options: CommonOptions, deps: AwsCliDeps) {
   return { vigil, facts, regions, accounts };
 }
 
-async function endpointUrl(
+/** The endpoint URL given, or the way to a new key: made only once setup knows it can go ahead. */
+function endpointUrl(
   options: { endpointUrl?: string; regenerateKey?: boolean; dryRun?: boolean },
   deps: AwsCliDeps,
   vigil: VigilApi,
   facts: AwsSetupFacts,
-): Promise<string> {
+): string | (() => Promise<string>) {
   const given = options.endpointUrl ?? deps.env.VIGIL_ENDPOINT_URL;
   if (given) return given;
   if (options.regenerateKey) {
-    if (options.dryRun) return `${facts.intakeUrl}?apiKey=(a new key)`;
-    deps.out(
-      'Regenerating the integration’s key (senders that used the old one must be given the new endpoint URL)…',
-    );
-    return vigil.regenerateKey(facts.integration.id);
+    if (options.dryRun) return `${facts.intakeUrl}?apiKey=(a-new-key)`;
+    return async () => {
+      const url = await vigil.regenerateKey(facts.integration.id);
+      deps.out(
+        `Made a new key for the integration. Its endpoint URL, shown only now (keep it for later runs; senders that used the old key must get it): ${url}`,
+      );
+      return url;
+    };
   }
   throw new SetupError(
-    `Vigil keeps the integration's key only hashed, so it cannot give the endpoint URL again: pass the URL it showed when the integration was made (${facts.intakeUrl}?apiKey=…) with --endpoint-url or VIGIL_ENDPOINT_URL, or add --regenerate-key to make a new key (senders using the old one stop working).`,
+    `Vigil keeps the integration's key only hashed, so it cannot give the endpoint URL again: pass the URL it showed when the integration was made (${facts.intakeUrl}?apiKey=…) in VIGIL_ENDPOINT_URL or with --endpoint-url, or add --regenerate-key to make a new key (senders using the old one stop working).`,
   );
 }
 
@@ -202,7 +206,7 @@ export function awsCommand(deps: AwsCliDeps): Command {
           minimumSeverity: options.minSeverity ?? facts.minimumSeverity,
           regions,
           accounts,
-          endpointUrl: await endpointUrl(options, deps, vigil, facts),
+          endpointUrl: endpointUrl(options, deps, vigil, facts),
           vigilPrincipalArn: principal,
           dryRun: options.dryRun === true,
           writeback: options.writeback,
@@ -217,23 +221,11 @@ export function awsCommand(deps: AwsCliDeps): Command {
 
   common(aws.command('check'))
     .description(
-      'Prove the chain: the rule against sample findings (TestEventPattern), the subscription confirmed, the role assumable only with the external ID, and a write-back test. Changes nothing.',
+      'Prove the chain: the rule against sample findings (TestEventPattern), the subscription confirmed (or the API destination active), the role assumable only with the external ID, and a write-back test. Changes nothing.',
     )
-    .addOption(
-      new Option('--mode <mode>', 'how findings reach Vigil')
-        .choices(['sns', 'api-destination'])
-        .default('sns'),
-    )
-    .action(async (options: CommonOptions & { mode: SetupMode }) => {
+    .action(async (options: CommonOptions) => {
       const { vigil, facts, regions, accounts } = await context(options, deps);
-      const result = await runCheck({
-        facts,
-        mode: options.mode,
-        regions,
-        accounts,
-        vigil,
-        progress: deps.out,
-      });
+      const result = await runCheck({ facts, regions, accounts, vigil, progress: deps.out });
       if (!result.ok)
         throw new SetupError(
           'the check found links that do not work (above): fix them, or run vigil aws setup again.',
@@ -245,13 +237,15 @@ export function awsCommand(deps: AwsCliDeps): Command {
       'Remove what setup made for the integration, and only that (it is tagged with the integration’s id).',
     )
     .option('--dry-run', 'say what would be removed, and change nothing')
-    .action(async (options: CommonOptions & { dryRun?: boolean }) => {
+    .option('--keep-roles', 'keep the IAM roles (they are global: other regions set up still use them)')
+    .action(async (options: CommonOptions & { dryRun?: boolean; keepRoles?: boolean }) => {
       const { vigil, facts, regions, accounts } = await context(options, deps);
       await runTeardown({
         facts,
         regions,
         accounts,
         dryRun: options.dryRun === true,
+        keepRoles: options.keepRoles === true,
         vigil,
         progress: deps.out,
       });

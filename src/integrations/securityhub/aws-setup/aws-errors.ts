@@ -64,6 +64,13 @@ export const OPERATOR_ACTIONS = [
   'iam:TagRole',
   'iam:ListRoleTags',
   'iam:PassRole',
+  // CreateConnection keeps the key in a Secrets Manager secret, through EventBridge's service-linked role.
+  'iam:CreateServiceLinkedRole',
+  'secretsmanager:CreateSecret',
+  'secretsmanager:UpdateSecret',
+  'secretsmanager:DeleteSecret',
+  'secretsmanager:DescribeSecret',
+  'secretsmanager:PutSecretValue',
 ];
 
 export function explainAwsError(error: unknown, context: AwsCallContext): SetupError {

@@ -8,7 +8,6 @@ import { CUSTOM_ACTION_DETAIL_TYPE } from './policies.js';
 import { roleTrust } from './roles.js';
 import { rulePattern } from './rule.js';
 import { sampleCustomActionEvent, sampleImportedEvent } from './sample-events.js';
-import type { SetupMode } from './setup.js';
 import { intakeSubscriptions, topicArn } from './sns-topic.js';
 import type { Progress } from './steps.js';
 import type { AwsSetupFacts, VigilApi } from './vigil-api.js';
@@ -20,7 +19,6 @@ import type { AwsSetupFacts, VigilApi } from './vigil-api.js';
 
 export interface CheckRequest {
   facts: AwsSetupFacts;
-  mode: SetupMode;
   regions: string[];
   accounts: AccountAccess[];
   vigil: VigilApi;
@@ -92,19 +90,27 @@ async function checkRegion(
     detail: target?.Arn ?? 'no target: run vigil aws setup',
   });
 
-  if (request.mode === 'sns') {
+  // The target says how findings reach Vigil: an SNS topic, or an API destination.
+  if (!target?.Arn?.includes(':api-destination/')) {
     const topic = topicArn(r, names);
-    const subscriptions = await intakeSubscriptions(r, topic, request.facts.intakeUrl).catch(() => []);
-    const confirmed = subscriptions.some((s) => s.SubscriptionArn?.startsWith('arn:'));
+    const subscriptions = await intakeSubscriptions(r, topic, request.facts.intakeUrl);
+    const confirmed = subscriptions.filter((s) => s.SubscriptionArn?.startsWith('arn:'));
     add({
       what: 'the SNS subscription to Vigil is confirmed',
-      ok: confirmed,
-      detail: confirmed
-        ? topic
-        : subscriptions.length > 0
-          ? 'pending: SNS has not had Vigil’s confirmation; check that Vigil is reachable over HTTPS from the internet'
-          : 'no subscription to Vigil on the topic: run vigil aws setup',
+      ok: confirmed.length > 0,
+      detail:
+        confirmed.length > 0
+          ? topic
+          : subscriptions.length > 0
+            ? 'pending: SNS has not had Vigil’s confirmation; check that Vigil is reachable over HTTPS from the internet, then run vigil aws setup again'
+            : 'no subscription to Vigil on the topic: run vigil aws setup',
     });
+    if (confirmed.length > 1)
+      add({
+        what: 'one subscription to Vigil on the topic',
+        ok: false,
+        detail: `${confirmed.length}: those with an older key are refused; run vigil aws setup with the current endpoint URL, which removes them`,
+      });
   } else {
     const state = await apiDestinationState(r, names);
     add({
@@ -140,11 +146,12 @@ export async function runCheck(request: CheckRequest): Promise<{ ok: boolean; ch
             trust.includes(`"sts:ExternalId":"${facts.externalId}"`) ||
             trust.includes(`"sts:ExternalId":["${facts.externalId}"]`),
         });
-        if (facts.vigilPrincipalArn)
-          add({
-            what: `the role trusts Vigil (${facts.vigilPrincipalArn})`,
-            ok: trust.includes(`"${facts.vigilPrincipalArn}"`),
-          });
+        const principal = facts.vigilPrincipalArn;
+        if (principal) {
+          // IAM keeps an account id as that account's root.
+          const stored = /^\d{12}$/.test(principal) ? `:iam::${principal}:root"` : `"${principal}"`;
+          add({ what: `the role trusts Vigil (${principal})`, ok: trust.includes(stored) });
+        }
       }
       for (const region of request.regions) {
         try {

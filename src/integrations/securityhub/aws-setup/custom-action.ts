@@ -7,12 +7,13 @@ import {
 } from '@aws-sdk/client-securityhub';
 import { isNotFound } from './aws-errors.js';
 import type { RegionContext } from './aws-context.js';
-import type { ResourceNames } from './names.js';
+import { MANAGED_BY, type ResourceNames } from './names.js';
 import { planned, type StepResult } from './steps.js';
 
 /**
  * The Security Hub custom action. Custom actions take no tags: setup names its Id after the integration
- * and puts the integration's id in its description, and teardown deletes only one that says so.
+ * and puts the integration's id and its own name in its description, and teardown deletes only one
+ * that says both.
  */
 
 export function customActionArn(r: RegionContext, names: ResourceNames): string {
@@ -82,11 +83,11 @@ export async function removeCustomAction(
   const what = `Security Hub custom action "${names.customActionName}"`;
   const existing = await describe(r, arn);
   if (!existing) return { what, outcome: 'absent' };
-  if (!existing.Description?.includes(integrationId))
+  if (!existing.Description?.includes(integrationId) || !existing.Description.includes(MANAGED_BY))
     return {
       what,
       outcome: 'kept',
-      detail: 'its description does not name this integration: vigil aws setup did not make it',
+      detail: `its description does not say "${MANAGED_BY}" for this integration: setup did not make it`,
     };
   if (!dryRun)
     await r.call('securityhub:DeleteActionTarget', () =>

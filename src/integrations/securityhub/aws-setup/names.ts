@@ -47,9 +47,12 @@ export function resourceNames(integration: IntegrationRef, rolePrefix: string): 
   return {
     customActionId: `Vigil${compactId(integration.id).slice(0, 15)}`,
     customActionName: `Vigil ${label}`.slice(0, 19).trimEnd(),
-    // Custom actions take no tags: the id here is what tells teardown the action is this integration's.
+    // Custom actions take no tags: the id and the marker here are what tell teardown the action is
+    // this integration's, made by setup (a template's says neither, and stays with its stack).
     customActionDescription:
-      `Send the finding to Vigil (integration ${integration.name}, ${integration.id})`.slice(-512),
+      `Send the finding to Vigil (integration ${integration.name}, ${integration.id}, ${MANAGED_BY})`.slice(
+        -512,
+      ),
     topic: `vigil-securityhub-${short}`,
     rule: `vigil-securityhub-${short}`,
     role: `${rolePrefix}-${short}`.slice(0, 64),

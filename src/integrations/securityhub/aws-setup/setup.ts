@@ -21,6 +21,7 @@ import {
   ensureSubscription,
   ensureTopic,
   ensureTopicPolicy,
+  removeStaleSubscriptions,
   subscriptionConfirmed,
   topicArn,
 } from './sns-topic.js';
@@ -44,8 +45,11 @@ export interface SetupRequest {
   regions: string[];
   /** The first account is the one whose write-back role Vigil is told to assume. */
   accounts: AccountAccess[];
-  /** The endpoint URL with the integration's key. */
-  endpointUrl: string;
+  /**
+   * The endpoint URL with the integration's key, or how to get one (a new key): asked for only once
+   * every account and region has been found usable, so a refused run does not cost the old key.
+   */
+  endpointUrl: string | (() => Promise<string>);
   vigilPrincipalArn: string;
   dryRun: boolean;
   /** Store the role and region in the integration and turn the write-back on. */
@@ -85,6 +89,7 @@ async function setUpRegion(
   a: AccountContext,
   regionName: string,
   request: SetupRequest,
+  endpointUrl: string,
   names: ResourceNames,
   invokeRoleArn: string | undefined,
 ): Promise<StepResult[]> {
@@ -94,7 +99,6 @@ async function setUpRegion(
   const add = (step: StepResult) => steps.push(report(request.progress, where, step));
   const id = request.facts.integration.id;
   const tags = integrationTags(request.facts.integration);
-  await requireSecurityHub(r);
 
   let actionArn: string | undefined;
   if (request.events === 'custom-action') {
@@ -112,18 +116,20 @@ async function setUpRegion(
     const topic = await ensureTopic(r, names, id, tags, request.dryRun);
     add(topic);
     add(await ensureTopicPolicy(r, topic.arn, topic.policy, request.dryRun));
-    add(
-      await ensureSubscription(
+    const topicExists = topic.outcome === 'unchanged';
+    add(await ensureSubscription(r, topic.arn, endpointUrl, topicExists, request.dryRun));
+    if (topicExists)
+      for (const step of await removeStaleSubscriptions(
         r,
         topic.arn,
-        request.endpointUrl,
-        topic.outcome === 'unchanged',
+        request.facts.intakeUrl,
+        endpointUrl,
         request.dryRun,
-      ),
-    );
+      ))
+        add(step);
     target = { Arn: topic.arn };
   } else {
-    const connection = await ensureConnection(r, names, id, keyOf(request.endpointUrl), request.dryRun);
+    const connection = await ensureConnection(r, names, id, keyOf(endpointUrl), request.dryRun);
     add(connection);
     const destination = await ensureApiDestination(
       r,
@@ -156,6 +162,7 @@ async function waitForConfirmation(
   a: AccountContext,
   regionName: string,
   request: SetupRequest,
+  endpointUrl: string,
   names: ResourceNames,
 ) {
   const r = a.region(regionName);
@@ -164,7 +171,7 @@ async function waitForConfirmation(
   const started = Date.now();
   request.progress(`  ${a.account} ${regionName}  waiting for Vigil to confirm the SNS subscription…`);
   for (;;) {
-    if (await subscriptionConfirmed(r, arn, request.endpointUrl)) {
+    if (await subscriptionConfirmed(r, arn, endpointUrl)) {
       request.progress(
         `  ${a.account} ${regionName}  subscription confirmed by Vigil after ${Math.round((Date.now() - started) / 1000)} s`,
       );
@@ -172,32 +179,65 @@ async function waitForConfirmation(
     }
     if (Date.now() - started > request.confirmTimeoutMs)
       throw new SetupError(
-        `SNS has not had Vigil's confirmation of the subscription in ${regionName} after ${Math.round(request.confirmTimeoutMs / 1000)} s. SNS must reach ${new URL(request.endpointUrl).origin} over HTTPS from the internet: check that it does, look at the integration's payload log in Vigil for the SubscriptionConfirmation, then run vigil aws setup again (it picks up where it stopped).`,
+        `SNS has not had Vigil's confirmation of the subscription in ${regionName} after ${Math.round(request.confirmTimeoutMs / 1000)} s. SNS must reach ${new URL(endpointUrl).origin} over HTTPS from the internet: check that it does, look at the integration's payload log in Vigil for the SubscriptionConfirmation, then run vigil aws setup again: it keeps what is done and asks SNS to send the confirmation again.`,
       );
     await sleep(2000);
   }
 }
 
+/** An account id in a trust policy is its root; IAM stores it so, and comparing says "changed" otherwise. */
+function trustedPrincipal(principal: string, partition: string): string {
+  return /^\d{12}$/.test(principal) ? `arn:${partition}:iam::${principal}:root` : principal;
+}
+
 export async function runSetup(request: SetupRequest): Promise<SetupResult> {
   const { facts, progress } = request;
-  requireEndpointOfIntake(request.endpointUrl, facts.intakeUrl);
-  await requirePublicHttps(request.endpointUrl, request.lookup);
+  if (typeof request.endpointUrl === 'string') requireEndpointOfIntake(request.endpointUrl, facts.intakeUrl);
+  await requirePublicHttps(facts.intakeUrl, request.lookup);
   const names = resourceNames(facts.integration, facts.rolePrefix);
   const tags = integrationTags(facts.integration);
   const id = facts.integration.id;
   const steps: StepResult[] = [];
-  let writebackRoleArn: string | undefined;
+  const failures: string[] = [];
+  const fail = (where: string, error: unknown) => {
+    if (!(error instanceof SetupError)) throw error;
+    failures.push(`${where}: ${error.message}`);
+    progress(`  ${where}  FAILED: ${error.message}`);
+  };
   progress(
     `${request.dryRun ? 'Dry run: nothing is changed. ' : ''}Setting up integration "${facts.integration.name}" (${id}): ${request.mode === 'sns' ? 'SNS' : 'API destination'}, ${request.events === 'custom-action' ? 'findings sent with the custom action' : `Imported findings from ${request.minimumSeverity}`}, in ${request.regions.join(', ')}.`,
   );
 
   const opened: AccountContext[] = [];
-  const ready: { a: AccountContext; region: string }[] = [];
-  const failures: string[] = [];
+  let writebackRoleArn: string | undefined;
+  let home: string | undefined;
   try {
+    // First find out where setup can work at all (credentials, Security Hub on), before making anything.
+    const usable: { a: AccountContext; regions: string[] }[] = [];
     for (const access of request.accounts) {
       const a = await openAccount(access, request.regions[0] ?? 'us-east-1');
       opened.push(a);
+      const regions: string[] = [];
+      for (const region of request.regions) {
+        try {
+          await requireSecurityHub(a.region(region));
+          regions.push(region);
+        } catch (error) {
+          fail(`${a.account} ${region}`, error);
+        }
+      }
+      usable.push({ a, regions });
+    }
+    if (usable.every((u) => u.regions.length === 0))
+      throw new SetupError(`nothing was set up:\n  ${failures.join('\n  ')}`);
+
+    const endpointUrl =
+      typeof request.endpointUrl === 'string' ? request.endpointUrl : await request.endpointUrl();
+    requireEndpointOfIntake(endpointUrl, facts.intakeUrl);
+
+    const ready: { a: AccountContext; region: string }[] = [];
+    for (const { a, regions } of usable) {
+      if (regions.length === 0) continue;
       progress(`Account ${a.account}, as ${a.identity}:`);
       const role = await ensureRole(
         a,
@@ -208,7 +248,10 @@ export async function runSetup(request: SetupRequest): Promise<SetupResult> {
               0,
               1000,
             ),
-          trust: writebackTrustPolicy(request.vigilPrincipalArn, facts.externalId),
+          trust: writebackTrustPolicy(
+            trustedPrincipal(request.vigilPrincipalArn, a.partition),
+            facts.externalId,
+          ),
           policyName: WRITEBACK_POLICY_NAME,
           policy: writebackPermissions(),
           tags,
@@ -217,7 +260,6 @@ export async function runSetup(request: SetupRequest): Promise<SetupResult> {
         request.dryRun,
       );
       steps.push(report(progress, `${a.account} global`, role));
-      writebackRoleArn ??= role.arn;
 
       let invokeRoleArn: string | undefined;
       if (request.mode === 'api-destination') {
@@ -239,26 +281,31 @@ export async function runSetup(request: SetupRequest): Promise<SetupResult> {
         steps.push(report(progress, `${a.account} global`, invoke));
         invokeRoleArn = invoke.arn;
       }
-      for (const region of request.regions) {
-        // One region's refusal (Security Hub off, a missing permission) does not stop the others.
+      for (const region of regions) {
+        // One region's refusal (a missing permission, a limit) does not stop the others.
         try {
-          steps.push(...(await setUpRegion(a, region, request, names, invokeRoleArn)));
+          steps.push(...(await setUpRegion(a, region, request, endpointUrl, names, invokeRoleArn)));
           ready.push({ a, region });
         } catch (error) {
-          if (!(error instanceof SetupError)) throw error;
-          failures.push(`${a.account} ${region}: ${error.message}`);
-          progress(`  ${a.account} ${region}  FAILED: ${error.message}`);
+          fail(`${a.account} ${region}`, error);
+        }
+      }
+      // Vigil writes back with the first account's role, in its first region that was set up.
+      if (!writebackRoleArn) {
+        const first = ready.find((r) => r.a === a)?.region;
+        if (first) {
+          writebackRoleArn = role.arn;
+          home = first;
         }
       }
     }
 
     if (request.mode === 'sns' && !request.dryRun)
-      for (const { a, region } of ready) await waitForConfirmation(a, region, request, names);
+      for (const { a, region } of ready) await waitForConfirmation(a, region, request, endpointUrl, names);
   } finally {
     for (const a of opened) a.close();
   }
 
-  const home = request.regions[0];
   if (request.writeback && writebackRoleArn && home) {
     if (request.dryRun)
       progress(`Would store in Vigil: role ${writebackRoleArn}, region ${home}, and turn the write-back on.`);

@@ -127,17 +127,8 @@ export async function ensureSubscription(
   const existing = topicExists
     ? (await subscriptions(r, arn)).find((s) => s.Protocol === 'https' && s.Endpoint === endpointUrl)
     : undefined;
-  if (existing) {
-    const pending = isPending(existing.SubscriptionArn);
-    return {
-      what,
-      outcome: 'unchanged',
-      detail: pending ? 'pending confirmation' : existing.SubscriptionArn,
-      pending,
-    };
-  }
-  if (!dryRun)
-    await r.call('sns:Subscribe', () =>
+  const subscribe = () =>
+    r.call('sns:Subscribe', () =>
       r.sns.send(
         new SubscribeCommand({
           TopicArn: arn,
@@ -148,6 +139,19 @@ export async function ensureSubscription(
         }),
       ),
     );
+  if (existing) {
+    if (!isPending(existing.SubscriptionArn))
+      return { what, outcome: 'unchanged', detail: existing.SubscriptionArn, pending: false };
+    // Subscribing again is how SNS is asked to send the confirmation again.
+    if (!dryRun) await subscribe();
+    return {
+      what,
+      outcome: 'unchanged',
+      detail: dryRun ? 'pending confirmation' : 'pending confirmation: SNS sends it again',
+      pending: true,
+    };
+  }
+  if (!dryRun) await subscribe();
   return {
     what,
     outcome: planned(dryRun, 'created'),
@@ -171,8 +175,35 @@ export async function subscriptionConfirmed(
 /** Subscriptions to Vigil's intake on the topic, whatever key they carry. */
 export async function intakeSubscriptions(r: RegionContext, arn: string, intakeUrl: string) {
   return (await subscriptions(r, arn)).filter(
-    (s) => s.Protocol === 'https' && s.Endpoint?.startsWith(intakeUrl),
+    (s) => s.Protocol === 'https' && s.Endpoint?.startsWith(`${intakeUrl}?`),
   );
+}
+
+/**
+ * Subscriptions to Vigil's intake on the topic with another key (the key was regenerated): their
+ * deliveries are refused, so they go. Pending ones cannot be removed; SNS drops them after 3 days.
+ */
+export async function removeStaleSubscriptions(
+  r: RegionContext,
+  arn: string,
+  intakeUrl: string,
+  endpointUrl: string,
+  dryRun: boolean,
+): Promise<StepResult[]> {
+  const steps: StepResult[] = [];
+  for (const s of await intakeSubscriptions(r, arn, intakeUrl)) {
+    if (s.Endpoint === endpointUrl || isPending(s.SubscriptionArn)) continue;
+    if (!dryRun)
+      await r.call('sns:Unsubscribe', () =>
+        r.sns.send(new UnsubscribeCommand({ SubscriptionArn: s.SubscriptionArn })),
+      );
+    steps.push({
+      what: 'subscription with an older key',
+      outcome: planned(dryRun, 'deleted'),
+      detail: s.SubscriptionArn,
+    });
+  }
+  return steps;
 }
 
 export async function removeTopic(

@@ -1,3 +1,4 @@
+import { SetupError } from './aws-errors.js';
 import { openAccount, type AccountAccess } from './aws-context.js';
 import { removeApiDestination } from './api-destination.js';
 import { removeCustomAction } from './custom-action.js';
@@ -11,7 +12,8 @@ import type { AwsSetupFacts, VigilApi } from './vigil-api.js';
 /**
  * `vigil aws teardown`: removes what setup made for this integration, and only that: a resource that
  * does not carry the integration's tag (or, for the untaggable ones, name it in its description) is
- * kept and said so. The rule goes first, so no finding is sent to a topic on its way out.
+ * kept and said so. The rule goes first, so no finding is sent to a topic on its way out. The IAM
+ * roles are global, so they go too unless asked to stay (other regions still set up use them).
  */
 
 export interface TeardownRequest {
@@ -19,6 +21,8 @@ export interface TeardownRequest {
   regions: string[];
   accounts: AccountAccess[];
   dryRun: boolean;
+  /** The IAM roles are global: keep them when other regions still use them. */
+  keepRoles: boolean;
   vigil: VigilApi;
   progress: Progress;
 }
@@ -29,19 +33,36 @@ export async function runTeardown(request: TeardownRequest): Promise<StepResult[
   const names = resourceNames(facts.integration, facts.rolePrefix);
   const steps: StepResult[] = [];
   const deletedRoles: string[] = [];
+  const failures: string[] = [];
   progress(
     `${dryRun ? 'Dry run: nothing is changed. ' : ''}Removing what vigil aws setup made for "${facts.integration.name}" (${id}):`,
   );
   for (const access of request.accounts) {
     const a = await openAccount(access, request.regions[0] ?? 'us-east-1');
     try {
+      let regionFailed = false;
       for (const region of request.regions) {
         const r = a.region(region);
-        const add = (step: StepResult) => steps.push(report(progress, `${a.account} ${region}`, step));
-        add(await removeRule(r, names, id, dryRun));
-        for (const step of await removeTopic(r, names, id, dryRun)) add(step);
-        for (const step of await removeApiDestination(r, names, id, dryRun)) add(step);
-        add(await removeCustomAction(r, names, id, dryRun));
+        const where = `${a.account} ${region}`;
+        const add = (step: StepResult) => steps.push(report(progress, where, step));
+        // One region's refusal (Security Hub off, a missing permission) does not stop the others.
+        try {
+          add(await removeRule(r, names, id, dryRun));
+          for (const step of await removeTopic(r, names, id, dryRun)) add(step);
+          for (const step of await removeApiDestination(r, names, id, dryRun)) add(step);
+          add(await removeCustomAction(r, names, id, dryRun));
+        } catch (error) {
+          if (!(error instanceof SetupError)) throw error;
+          regionFailed = true;
+          failures.push(`${where}: ${error.message}`);
+          progress(`  ${where}  FAILED: ${error.message}`);
+        }
+      }
+      if (request.keepRoles || regionFailed) {
+        progress(
+          `  ${a.account} global  IAM roles kept${regionFailed ? ': a region above was not torn down, and may still use them' : ' (--keep-roles)'}`,
+        );
+        continue;
       }
       for (const role of [names.role, names.invokeRole]) {
         const step = report(progress, `${a.account} global`, await removeRole(a, role, id, dryRun));
@@ -57,6 +78,10 @@ export async function runTeardown(request: TeardownRequest): Promise<StepResult[
     await request.vigil.updateWriteback(id, { sendUpdatesBack: false });
     progress('Turned the write-back off in Vigil: its role is gone.');
   }
+  if (failures.length > 0)
+    throw new SetupError(
+      `teardown did not finish in ${failures.length} places:\n  ${failures.join('\n  ')}\nFix what is said and run vigil aws teardown again.`,
+    );
   const removed = steps.filter((s) => s.outcome === 'deleted' || s.outcome === 'would delete').length;
   const kept = steps.filter((s) => s.outcome === 'kept').length;
   progress(

@@ -81,7 +81,7 @@ function customActionResource(input: TemplateInput) {
     Properties: {
       Id: names.customActionId,
       Name: names.customActionName,
-      Description: names.customActionDescription,
+      Description: `Send the finding to Vigil (integration ${input.integration.name})`.slice(0, 512),
     },
   };
 }

@@ -23,7 +23,7 @@ const TEMPLATES = [
 /** The AWS side in one command, and the CloudFormation templates for those who deploy through CloudFormation. */
 export function AwsSetupSection({ integration }: { integration: Integration }) {
   const endpoint = integration.endpointUrl ?? '<the endpoint URL above>';
-  const command = `vigil aws setup --integration ${integration.id} --region us-east-1 --endpoint-url '${endpoint}'`;
+  const command = `VIGIL_ENDPOINT_URL='${endpoint}' vigil aws setup --integration ${integration.id} --region us-east-1`;
   return (
     <>
       <div>
