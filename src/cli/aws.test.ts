@@ -203,7 +203,10 @@ describe('vigil aws setup, check and teardown (SNS, custom action, two regions)'
     assert.equal(aws.topics(CUSTOMER, 'us-east-1').length, 0);
   });
 
-  it('sets everything up from nothing, waits for Vigil to confirm, and turns the write-back on', async () => {
+  it('sets everything up from nothing, waits for Vigil to confirm, and turns the write-back on', async (t) => {
+    const callsBefore = aws.calls.length;
+    const mutatingBefore = mutating().length;
+    const started = Date.now();
     const run = await vigil([
       'setup',
       '--integration',
@@ -214,6 +217,9 @@ describe('vigil aws setup, check and teardown (SNS, custom action, two regions)'
       integration.endpointUrl,
     ]);
     assert.equal(run.error, undefined, `${run.error?.message}\n${run.lines.join('\n')}`);
+    t.diagnostic(
+      `setup from nothing, 2 regions: ${aws.calls.length - callsBefore} AWS calls (${mutating().length - mutatingBefore} changing) in ${Date.now() - started} ms`,
+    );
     const text = run.lines.join('\n');
     assert.match(text, /subscription confirmed by Vigil/);
     assert.match(text, /Stored in Vigil: role/);
@@ -275,8 +281,9 @@ describe('vigil aws setup, check and teardown (SNS, custom action, two regions)'
     );
   });
 
-  it('run again, it changes nothing', async () => {
+  it('run again, it changes nothing', async (t) => {
     const before = mutating().length;
+    const callsBefore = aws.calls.length;
     const run = await vigil([
       'setup',
       '--integration',
@@ -295,6 +302,7 @@ describe('vigil aws setup, check and teardown (SNS, custom action, two regions)'
     );
     assert.doesNotMatch(run.lines.join('\n'), /: (created|updated)\b/);
     assert.match(run.lines.at(-1) ?? '', /^Done: \d+ unchanged\.$/);
+    t.diagnostic(`setup again, 2 regions: ${aws.calls.length - callsBefore} AWS calls, none changing`);
   });
 
   it('check proves every link: the pattern, the subscription, the role with and without the external ID', async () => {
