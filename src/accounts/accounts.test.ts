@@ -169,4 +169,15 @@ describe('users, teams and API keys', () => {
     const bad = await server.call('PATCH', '/v2/organization', { plan: 'gold' });
     assert.equal(bad.status, 422);
   });
+
+  it("answers GET /v2/account as Opsgenie's Account API does", async () => {
+    const account = await server.call('GET', '/v2/account');
+    assert.equal(account.status, 200);
+    const users = await server.call('GET', '/v2/users?limit=100');
+    assert.deepEqual(Object.keys(account.body.data).sort(), ['name', 'plan', 'userCount']);
+    assert.ok(account.body.data.userCount > 0);
+    assert.equal(account.body.data.userCount, users.body.totalCount);
+    assert.deepEqual(Object.keys(account.body.data.plan).sort(), ['isYearly', 'maxUserCount', 'name']);
+    assert.equal(account.body.data.plan.name, 'Standard');
+  });
 });

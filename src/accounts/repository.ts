@@ -96,6 +96,15 @@ export const accountsRepository = {
     return Number(row.n);
   },
 
+  async countUsers(db: Queryable, orgId: string): Promise<number> {
+    const row = await db
+      .selectFrom('users')
+      .where('org_id', '=', orgId)
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  },
+
   async insertOrganization(db: Queryable, name: string, plan?: OrgPlan) {
     return db.insertInto('organizations').values({ name, plan }).returningAll().executeTakeFirstOrThrow();
   },

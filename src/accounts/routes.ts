@@ -394,6 +394,32 @@ export function registerAccountRoutes(app: HttpApp, accounts: AccountsService): 
     },
   );
 
+  app.get(
+    '/v2/account',
+    {
+      schema: {
+        tags: ['organization'],
+        summary: "This account, as Opsgenie's Account API answers it: name, user count and plan",
+        description:
+          'A self-hosted Vigil has no user limit: maxUserCount is null and isYearly false. The plan names the features it allows (the standard plan has no write-back to Security Hub).',
+      },
+    },
+    async (request) => {
+      const { org, userCount } = await accounts.getAccount(principalOf(request));
+      return envelope(request, {
+        data: {
+          name: org.name,
+          userCount,
+          plan: {
+            maxUserCount: null,
+            name: org.plan.charAt(0).toUpperCase() + org.plan.slice(1),
+            isYearly: false,
+          },
+        },
+      });
+    },
+  );
+
   app.patch(
     '/v2/organization',
     {

@@ -236,6 +236,13 @@ export function createAccountsService(db: Db, log: Logger) {
       return org;
     },
 
+    /** Opsgenie's account view: the organization, its plan and how many users it has. */
+    async getAccount(p: Principal) {
+      const org = await repo.getOrganization(db, p.orgId);
+      if (!org) throw notFound('Organization does not exist.');
+      return { org, userCount: await repo.countUsers(db, p.orgId) };
+    },
+
     async updateOrganization(p: Principal, changes: { name?: string; plan?: OrgPlan }) {
       requireOrgAdmin(p, 'change the organization');
       const org = await repo.updateOrganization(db, p.orgId, changes);

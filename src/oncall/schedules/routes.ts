@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { scheduleCalendar } from './ics.js';
 import { Type } from 'typebox';
 import { presentTimeRestriction, TimeRestrictionSchema } from '../time-restriction-input.js';
 import { principalOf, envelope, type HttpApp } from '../../http/server.js';
@@ -502,6 +503,54 @@ export function registerScheduleRoutes(app: HttpApp, schedules: SchedulesService
   );
 
   // Who is on call
+
+  app.get(
+    '/v2/schedules/on-calls',
+    {
+      schema: {
+        tags: ['who is on call'],
+        summary: 'Who is on call at date (default now) in every schedule; flat=true gives usernames',
+        querystring: Type.Object({
+          date: Type.Optional(Type.String({ maxLength: 64 })),
+          flat: Type.Boolean({ default: false }),
+        }),
+      },
+    },
+    async (request) => {
+      const all = await schedules.onCallsEverywhere(principalOf(request), dateQuery(request.query.date));
+      return envelope(request, {
+        data: all.map(({ parent, users }) =>
+          request.query.flat
+            ? { _parent: parent, onCallRecipients: users.map((u) => u.username) }
+            : { _parent: parent, onCallParticipants: users.map(presentRecipient) },
+        ),
+      });
+    },
+  );
+
+  app.get(
+    '/v2/schedules/:identifier.ics',
+    {
+      schema: {
+        tags: ['schedules'],
+        summary: "The schedule's on-call shifts as an iCalendar feed (a week back, 13 weeks ahead)",
+        params: ScheduleParams,
+        querystring: Type.Object({ ...IdentifierQueryFields }),
+      },
+    },
+    async (request, reply) => {
+      const { parent, shifts } = await schedules.exportShifts(
+        principalOf(request),
+        request.params.identifier,
+        identifierTypeOf(request.query),
+        new Date(),
+      );
+      return reply
+        .type('text/calendar; charset=utf-8')
+        .header('content-disposition', `inline; filename="${parent.name.replace(/[^\w.-]+/g, '_')}.ics"`)
+        .send(scheduleCalendar(parent, shifts, new Date()));
+    },
+  );
 
   app.get(
     '/v2/schedules/:identifier/on-calls',

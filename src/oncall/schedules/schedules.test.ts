@@ -794,4 +794,64 @@ describe('schedules over HTTP', () => {
       assert.equal((await server.call('DELETE', `/v2/schedules/${id}`, undefined, daveKey)).status, 200);
     });
   });
+
+  describe('across schedules and as a calendar', () => {
+    let id: string;
+    before(async () => {
+      id = await createSchedule({
+        name: 'Export weekly',
+        timezone: 'UTC',
+        rotations: [
+          {
+            name: 'All week',
+            startDate: '2026-01-05T09:00:00Z',
+            type: 'weekly',
+            participants: [
+              { type: 'user', username: CAROL },
+              { type: 'user', username: DAVE },
+            ],
+          },
+        ],
+      });
+    });
+
+    it('GET /v2/schedules/on-calls answers who is on call in every schedule', async () => {
+      const date = encodeURIComponent('2026-03-10T12:00:00Z');
+      const flat = await ok('GET', `/v2/schedules/on-calls?flat=true&date=${date}`);
+      const mine = flat.data.find((d: Json) => d._parent.id === id);
+      // 2026-03-09 is week 9 from 2026-01-05: odd weeks are Dave's.
+      assert.deepEqual(mine, {
+        _parent: { id, name: 'Export weekly', enabled: true },
+        onCallRecipients: [DAVE],
+      });
+      assert.ok(flat.data.length >= 2, 'the other schedules are there too');
+      const full = await ok('GET', `/v2/schedules/on-calls?date=${date}`);
+      const participants = full.data.find((d: Json) => d._parent.id === id).onCallParticipants;
+      assert.deepEqual(
+        participants.map((u: Json) => [u.type, u.name]),
+        [['user', DAVE]],
+      );
+      assert.equal((await server.call('GET', '/v2/schedules/on-calls?date=yesterday')).status, 422);
+    });
+
+    it('GET /v2/schedules/{identifier}.ics exports the shifts as iCalendar', async () => {
+      const response = await fetch(
+        `${server.url}/v2/schedules/${encodeURIComponent('Export weekly')}.ics?identifierType=name`,
+        {
+          headers: { authorization: `GenieKey ${server.key}` },
+        },
+      );
+      assert.equal(response.status, 200);
+      assert.match(response.headers.get('content-type') ?? '', /^text\/calendar/);
+      const ics = await response.text();
+      assert.match(ics, /^BEGIN:VCALENDAR\r\n/);
+      const events = ics.match(/BEGIN:VEVENT/g)?.length ?? 0;
+      assert.ok(events >= 14 && events <= 16, `about 14 weekly shifts in 14 weeks, got ${events}`);
+      assert.match(ics, /SUMMARY:Carol \(carol@example.com\) on call/);
+      assert.match(ics, /DTSTART:\d{8}T090000Z/);
+      const byId = await server.call('GET', `/v2/schedules/${id}.ics`);
+      assert.equal(byId.status, 200);
+      assert.equal((await server.call('GET', '/v2/schedules/nope.ics?identifierType=name')).status, 404);
+    });
+  });
 });

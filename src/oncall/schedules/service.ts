@@ -629,6 +629,40 @@ export function createSchedulesService(db: Db) {
       return { parent: metaOf(row), users: now ? [userOf(parts, now.user)] : [] };
     },
 
+    /** Who is on call at `at` in every schedule of the organization (Opsgenie's List On Calls). */
+    async onCallsEverywhere(p: Principal, at: Date) {
+      const rows = await repo.listSchedules(db, p.orgId);
+      return Promise.all(
+        rows.map(async (row) => {
+          const parts = await loadScheduleParts(db, p.orgId, row.id);
+          const schedule = row.enabled ? scheduleOf(row.timezone, parts) : emptySchedule(row.timezone);
+          const now = onCallAt(schedule, at);
+          return { parent: metaOf(row), users: now ? [userOf(parts, now.user)] : [] };
+        }),
+      );
+    },
+
+    /** The final shifts from a week before `now` to 13 weeks after, for the calendar export. */
+    async exportShifts(p: Principal, identifier: string, by: IdentifierType, now: Date) {
+      const { row, parts } = await withParts(p, identifier, by);
+      const from = DateTime.fromJSDate(now).minus({ weeks: 1 }).toJSDate();
+      const to = DateTime.fromJSDate(now).plus({ weeks: 13 }).toJSDate();
+      const final = row.enabled ? timeline(scheduleOf(row.timezone, parts), from, to).final : [];
+      return {
+        parent: metaOf(row),
+        shifts: final.map((s) => {
+          const user = userOf(parts, s.user);
+          return {
+            start: new Date(s.start),
+            end: new Date(s.end),
+            username: user.username,
+            fullName: user.fullName || undefined,
+            override: s.override === true,
+          };
+        }),
+      };
+    },
+
     async nextOnCalls(p: Principal, identifier: string, by: IdentifierType, after: Date) {
       const { row, parts } = await withParts(p, identifier, by);
       const schedule = row.enabled ? scheduleOf(row.timezone, parts) : emptySchedule(row.timezone);

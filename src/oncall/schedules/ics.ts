@@ -1,0 +1,78 @@
+/**
+ * A schedule's on-call shifts as an iCalendar feed (RFC 5545), for calendars that subscribe to
+ * Opsgenie's `/v2/schedules/{id}.ics`. Times are UTC, so no VTIMEZONE is needed.
+ */
+
+export interface IcsShift {
+  start: Date;
+  end: Date;
+  username: string;
+  fullName?: string;
+  override: boolean;
+}
+
+function stamp(date: Date): string {
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
+}
+
+/** TEXT values escape backslash, semicolon, comma and newlines (RFC 5545 §3.3.11). */
+function text(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/;/g, '\\;').replace(/,/g, '\\,').replace(/\r?\n/g, '\\n');
+}
+
+/** Lines longer than 75 octets are folded with CRLF and a space, never inside a UTF-8 character. */
+function fold(line: string): string {
+  const bytes = Buffer.from(line, 'utf8');
+  if (bytes.length <= 75) return line;
+  const parts: string[] = [];
+  let current = '';
+  let size = 0;
+  for (const char of line) {
+    const width = Buffer.byteLength(char, 'utf8');
+    const limit = parts.length === 0 ? 75 : 74;
+    if (size + width > limit) {
+      parts.push(current);
+      current = '';
+      size = 0;
+    }
+    current += char;
+    size += width;
+  }
+  parts.push(current);
+  return parts.join('\r\n ');
+}
+
+export function scheduleCalendar(
+  schedule: { id: string; name: string },
+  shifts: IcsShift[],
+  now: Date,
+): string {
+  const lines = [
+    'BEGIN:VCALENDAR',
+    'VERSION:2.0',
+    'PRODID:-//Vigil//On-call schedule//EN',
+    'CALSCALE:GREGORIAN',
+    'METHOD:PUBLISH',
+    `X-WR-CALNAME:${text(`${schedule.name} on call`)}`,
+  ];
+  for (const shift of shifts) {
+    const who = shift.fullName ? `${shift.fullName} (${shift.username})` : shift.username;
+    lines.push(
+      'BEGIN:VEVENT',
+      // Stable per shift, so a calendar updates a shift rather than adding it again.
+      `UID:${schedule.id}-${stamp(shift.start)}-${text(shift.username)}@vigil`,
+      `DTSTAMP:${stamp(now)}`,
+      `DTSTART:${stamp(shift.start)}`,
+      `DTEND:${stamp(shift.end)}`,
+      `SUMMARY:${text(`${who} on call${shift.override ? ' (override)' : ''}`)}`,
+      `DESCRIPTION:${text(`${schedule.name}: ${who} is on call.`)}`,
+      'TRANSP:TRANSPARENT',
+      'END:VEVENT',
+    );
+  }
+  lines.push('END:VCALENDAR');
+  return lines.map(fold).join('\r\n') + '\r\n';
+}
