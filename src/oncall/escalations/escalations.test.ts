@@ -352,6 +352,23 @@ describe('escalation policies (/v2/escalations)', () => {
     assert.equal((await server.call('GET', `/v2/escalations/${id}`)).status, 404);
   });
 
+  it("lists a user's escalations: the policies whose rules notify them by name", async () => {
+    const forCarol = await create({
+      name: 'Carol first',
+      rules: [rule({ recipient: { type: 'user', username: 'carol@example.com' } }), rule()],
+    });
+    assert.equal(forCarol.status, 201, JSON.stringify(forCarol.body));
+    const carol = await server.call('GET', '/v2/users/carol@example.com/escalations');
+    assert.equal(carol.status, 200);
+    assert.deepEqual(
+      carol.body.data.map((e: Json) => e.name),
+      ['Carol first'],
+    );
+    const bob = await server.call('GET', '/v2/users/bob@example.com/escalations');
+    assert.ok(!bob.body.data.some((e: Json) => e.name === 'Carol first'));
+    assert.equal((await server.call('GET', '/v2/users/nobody@example.com/escalations')).status, 404);
+  });
+
   it('answers 404 for escalations that do not exist', async () => {
     assert.equal(
       (await server.call('GET', '/v2/escalations/00000000-0000-0000-0000-000000000000')).status,

@@ -117,6 +117,19 @@ export function registerEscalationRoutes(app: HttpApp, escalations: EscalationsS
   );
 
   app.get(
+    '/v2/users/:identifier/escalations',
+    {
+      schema: {
+        tags: ['escalations'],
+        summary: 'The escalation policies that notify a user (id or username) in one of their rules',
+        params: Type.Object({ identifier: Type.String({ minLength: 1, maxLength: 200 }) }),
+      },
+    },
+    async (request) =>
+      envelope(request, { data: await escalations.ofUser(principalOf(request), request.params.identifier) }),
+  );
+
+  app.get(
     '/v2/escalations/:identifier',
     {
       schema: {

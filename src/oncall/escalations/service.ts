@@ -6,6 +6,7 @@ import {
   type Principal,
   type TeamRef,
 } from '../../accounts/service.js';
+import { accountsRepository } from '../../accounts/repository.js';
 import { schedulesRepository } from '../schedules/repository.js';
 import { type Db, type Queryable, isUniqueViolation } from '../../db/database.js';
 import { conflict, forbidden, invalidField, notFound } from '../../errors.js';
@@ -281,6 +282,19 @@ export function createEscalationsService(db: Db) {
 
     async list(p: Principal) {
       return present(p.orgId, await repo.list(db, p.orgId));
+    },
+
+    /** The policies that notify this user by name in one of their rules (Opsgenie's List User Escalations). */
+    async ofUser(p: Principal, userIdentifier: string) {
+      const user = await accountsRepository.findUser(db, p.orgId, userIdentifier);
+      if (!user) throw notFound(`User [${userIdentifier}] does not exist.`);
+      const rows = await repo.list(db, p.orgId);
+      return present(
+        p.orgId,
+        rows.filter((row) =>
+          row.rules.some((r) => r.recipient.type === 'user' && r.recipient.id === user.id),
+        ),
+      );
     },
 
     async update(p: Principal, identifier: string, by: 'id' | 'name', changes: EscalationChanges) {

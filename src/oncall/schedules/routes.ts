@@ -213,6 +213,21 @@ export function registerScheduleRoutes(app: HttpApp, schedules: SchedulesService
   );
 
   app.get(
+    '/v2/users/:identifier/schedules',
+    {
+      schema: {
+        tags: ['schedules'],
+        summary: 'The schedules a user (id or username) takes part in through a rotation',
+        params: Type.Object({ identifier: Type.String({ minLength: 1, maxLength: 200 }) }),
+      },
+    },
+    async (request) => {
+      const list = await schedules.schedulesOfUser(principalOf(request), request.params.identifier);
+      return envelope(request, { data: list.map(presentSchedule) });
+    },
+  );
+
+  app.get(
     '/v2/schedules/:identifier',
     {
       schema: {

@@ -834,6 +834,16 @@ describe('schedules over HTTP', () => {
       assert.equal((await server.call('GET', '/v2/schedules/on-calls?date=yesterday')).status, 422);
     });
 
+    it("GET /v2/users/{identifier}/schedules lists the schedules a user's rotations put them in", async () => {
+      const carol = await ok('GET', `/v2/users/${encodeURIComponent(CAROL)}/schedules`);
+      const names = carol.data.map((d: Json) => d.name);
+      assert.ok(names.includes('Export weekly') && names.includes('Berlin weekly'), names.join(', '));
+      assert.ok(!names.includes('NY daily'), 'Carol is not in the New York rotation');
+      const erin = await ok('GET', `/v2/users/${encodeURIComponent(ERIN)}/schedules`);
+      assert.ok(!erin.data.some((d: Json) => d.name === 'Export weekly'));
+      assert.equal((await server.call('GET', '/v2/users/nobody@example.com/schedules')).status, 404);
+    });
+
     it('GET /v2/schedules/{identifier}.ics exports the shifts as iCalendar', async () => {
       const response = await fetch(
         `${server.url}/v2/schedules/${encodeURIComponent('Export weekly')}.ics?identifierType=name`,

@@ -24,6 +24,7 @@ import {
 import { timeRestrictionOf } from '../time-restriction-input.js';
 import { emptySchedule, loadScheduleParts, scheduleOf, type ScheduleParts } from './load.js';
 import { schedulesRepository as repo, type OverrideValues, type RotationValues } from './repository.js';
+import { accountsRepository } from '../../accounts/repository.js';
 import { escalationsRepository } from '../escalations/repository.js';
 import { routingRepository } from '../routing/repository.js';
 
@@ -409,6 +410,21 @@ export function createSchedulesService(db: Db) {
           }),
         ),
       );
+    },
+
+    /** The schedules with a rotation this user takes part in (Opsgenie's List User Schedules). */
+    async schedulesOfUser(p: Principal, userIdentifier: string): Promise<ScheduleView[]> {
+      const user = await accountsRepository.findUser(db, p.orgId, userIdentifier);
+      if (!user) throw notFound(`User [${userIdentifier}] does not exist.`);
+      const rows = await repo.listSchedules(db, p.orgId);
+      const rotations = await repo.rotationsOf(
+        db,
+        rows.map((r) => r.id),
+      );
+      const theirs = new Set(
+        rotations.filter((r) => r.participants.includes(user.id)).map((r) => r.schedule_id),
+      );
+      return rows.filter((row) => theirs.has(row.id)).map((row) => scheduleView(row, []));
     },
 
     async getSchedule(p: Principal, identifier: string, by: IdentifierType): Promise<ScheduleView> {
