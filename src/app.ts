@@ -72,6 +72,8 @@ import { heartbeatExpiryQueue } from './heartbeats/expiry.js';
 import { registerHeartbeatRoutes } from './heartbeats/routes.js';
 import { createHeartbeatsService } from './heartbeats/service.js';
 import { registerScheduleRoutes } from './oncall/schedules/routes.js';
+import { registerMaintenanceRoutes } from './maintenance/routes.js';
+import { createMaintenanceService, type MaintenanceService } from './maintenance/service.js';
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -88,6 +90,8 @@ export interface AppContext {
   sessions: SessionsService;
   alerts: AlertsService;
   integrations: IntegrationsService;
+  /** Which integrations a maintenance disables now (the API refuses their keys). */
+  maintenance: MaintenanceService;
 }
 
 export interface RunningApp {
@@ -173,6 +177,8 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
     const integrationsOn = (db: typeof apiDb) =>
       createIntegrationsService(db, { writebackRolePrefix: config.writebackRolePrefix });
     const integrations = integrationsOn(apiDb);
+    // One per process: the routes that change maintenances empty the cache the intake and the API read.
+    const maintenance = createMaintenanceService({ db: apiDb, clock, integrations });
     const context: AppContext = {
       config,
       db: database.db,
@@ -182,6 +188,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       sessions,
       alerts: apiAlerts,
       integrations,
+      maintenance,
     };
     const writeback = createWriteback({
       db: database.db,
@@ -211,6 +218,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
         return { status: answer.status, body: answer.body.toString('utf8') };
       },
       signal,
+      disabledBy: (integrationId) => maintenance.disabledBy(integrationId),
     });
 
     // Emails carry the links (workers); the API answers them: every process signs and checks with one key.
@@ -352,6 +360,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       registerAlertRoutes(http, apiAlerts);
       registerSavedSearchRoutes(http, createSavedSearchesService(apiDb));
       registerIntegrationRoutes(http, { config, integrations, intake, writeback });
+      registerMaintenanceRoutes(http, maintenance);
       registerAwsSetupRoutes(http, {
         config,
         integrations,

@@ -19,6 +19,7 @@ import * as m0014 from './migrations/0014_team_destinations.js';
 import * as m0015 from './migrations/0015_slack.js';
 import * as m0016 from './migrations/0016_heartbeats.js';
 import * as m0017 from './migrations/0017_saved_searches.js';
+import * as m0018 from './migrations/0018_maintenance.js';
 
 /** Every migration, in order. Listed here (not read from disk) so the same code runs from src and dist. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -39,6 +40,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0015_slack': m0015,
   '0016_heartbeats': m0016,
   '0017_saved_searches': m0017,
+  '0018_maintenance': m0018,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -630,6 +630,31 @@ export interface SavedSearchesTable {
   updated_at: Timestamp;
 }
 
+export type MaintenanceTimeType =
+  'for-5-minutes' | 'for-30-minutes' | 'for-1-hour' | 'indefinitely' | 'schedule';
+
+/** A maintenance window (Opsgenie's Maintenance API); its times are on the engine's Clock. */
+export interface MaintenancesTable {
+  id: Generated<string>;
+  org_id: string;
+  description: ColumnType<string, string | undefined, string>;
+  time_type: MaintenanceTimeType;
+  start_at: Date;
+  /** Null for an indefinite maintenance. */
+  end_at: Date | null;
+  cancelled_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+/** An integration a maintenance disables. */
+export interface MaintenanceRulesTable {
+  maintenance_id: string;
+  integration_id: string;
+  state: ColumnType<'disabled', 'disabled' | undefined, 'disabled'>;
+  position: number;
+}
+
 export interface Database {
   organization_sso: OrganizationSsoTable;
   sso_logins: SsoLoginsTable;
@@ -676,6 +701,8 @@ export interface Database {
   alert_requests: AlertRequestsTable;
   heartbeats: HeartbeatsTable;
   saved_searches: SavedSearchesTable;
+  maintenances: MaintenancesTable;
+  maintenance_rules: MaintenanceRulesTable;
 }
 
 export type AlertRow = Selectable<AlertsTable>;
@@ -695,4 +722,5 @@ export type NotificationRow = Selectable<NotificationsTable>;
 export type TeamDestinationRow = Selectable<TeamDestinationsTable>;
 export type HeartbeatRow = Selectable<HeartbeatsTable>;
 export type SavedSearchRow = Selectable<SavedSearchesTable>;
+export type MaintenanceRow = Selectable<MaintenancesTable>;
 export type TeamDestinationDeliveryRow = Selectable<TeamDestinationDeliveriesTable>;

@@ -116,6 +116,11 @@ function describe(error: { keyword?: string; message?: string; params?: Record<s
 async function integrationPrincipal(ctx: AppContext, key: string): Promise<Principal | undefined> {
   const integration = await ctx.integrations.byApiKey(key);
   if (!integration || integration.type !== 'API' || !integration.enabled) return undefined;
+  // Opsgenie answers a disabled integration's key 401, as an unknown one; this says why, and until when.
+  const maintenance = await ctx.maintenance.disabledBy(integration.id);
+  if (maintenance) {
+    throw new ApiError(401, `Could not authenticate: integration [${integration.name}] is ${maintenance}.`);
+  }
   return {
     orgId: integration.org_id,
     apiKeyId: integration.id,

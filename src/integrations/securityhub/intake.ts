@@ -44,6 +44,11 @@ export interface IntakeDeps {
   signal?: WorkSignal;
   /** Milliseconds that only move forward, for the confirmed-topic memory (default performance.now). */
   monotonicNow?: () => number;
+  /**
+   * When a maintenance disables the integration now, why ("disabled by maintenance ... until ..."). Asked
+   * on every delivery, so it must answer from memory most of the time.
+   */
+  disabledBy?: (integrationId: string) => Promise<string | undefined>;
 }
 
 /** A delivery before it is known what it is. */
@@ -76,12 +81,20 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
     monotonicNow: deps.monotonicNow,
   });
 
+  /** Why the integration takes no events now: turned off, or disabled by a maintenance. */
+  async function whyOff(integration: IntegrationWithTeams): Promise<string | undefined> {
+    if (!integration.enabled) return TURNED_OFF;
+    const maintenance = await deps.disabledBy?.(integration.id);
+    return maintenance && `the integration is ${maintenance}`;
+  }
+
   async function ignoreTurnedOff(
     integration: IntegrationWithTeams,
     delivery: Delivery,
+    reason: string,
   ): Promise<IntakeOutcome> {
-    await payloads.record(integration.id, delivery, { verdict: 'ignored', reason: TURNED_OFF });
-    return { outcome: 'accepted', verdict: 'ignored', reason: TURNED_OFF };
+    await payloads.record(integration.id, delivery, { verdict: 'ignored', reason });
+    return { outcome: 'accepted', verdict: 'ignored', reason };
   }
 
   async function commit(
@@ -172,7 +185,8 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
         `Topic ${message.TopicArn} has no confirmed subscription to this integration; subscribe it (the confirmation is automatic) or add it to allowedTopicArns.`,
       );
     }
-    if (!integration.enabled) return ignoreTurnedOff(integration, delivery);
+    const off = await whyOff(integration);
+    if (off) return ignoreTurnedOff(integration, delivery, off);
     let event: unknown;
     try {
       event = JSON.parse(message.Message);
@@ -208,7 +222,8 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
       kind: 'EventBridge',
       messageId: eventId ? `eventbridge:${eventId}` : null,
     };
-    if (!integration.enabled) return ignoreTurnedOff(integration, delivery);
+    const off = await whyOff(integration);
+    if (off) return ignoreTurnedOff(integration, delivery, off);
     return takeEvent(integration, delivery, body, options);
   }
 

@@ -3507,6 +3507,358 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/maintenance': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** List maintenances: non-expired (planned and active, the default), past (and cancelled), or all */
+    get: {
+      parameters: {
+        query: {
+          type: 'all' | 'past' | 'non-expired';
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    /** Create a maintenance: the integrations its rules name are disabled while it is active */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            description?: string;
+            time: {
+              /**
+               * @description for-5-minutes, for-30-minutes and for-1-hour start now; indefinitely starts now and lasts until cancelled; schedule runs from startDate to endDate.
+               * @enum {string}
+               */
+              type: 'for-5-minutes' | 'for-30-minutes' | 'for-1-hour' | 'indefinitely' | 'schedule';
+              /**
+               * Format: date-time
+               * @description For type schedule: when it starts. RFC 3339, such as 2026-03-25T08:45:00Z.
+               */
+              startDate?: string;
+              /**
+               * Format: date-time
+               * @description For type schedule: when it ends (in the future). RFC 3339, such as 2026-03-25T08:45:00Z.
+               */
+              endDate?: string;
+            };
+            /** @description The integrations it disables while it is active. */
+            rules: {
+              /**
+               * @description disabled (the default): an integration can only be disabled.
+               * @enum {string}
+               */
+              state?: 'enabled' | 'disabled';
+              entity: {
+                /** @description The integration's id. */
+                id: string;
+                /**
+                 * @description integration. Vigil has no alert policies yet, so a maintenance can not enable or disable one: give rules on integrations ({"entity": {"id": "<integration id>", "type": "integration"}}).
+                 * @enum {string}
+                 */
+                type: 'integration' | 'policy';
+              };
+            }[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/maintenance/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Get a maintenance, with its rules */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    /** Update a planned or active maintenance (Opsgenie's update: the body of a create) */
+    put: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            description?: string;
+            time: {
+              /**
+               * @description for-5-minutes, for-30-minutes and for-1-hour start now; indefinitely starts now and lasts until cancelled; schedule runs from startDate to endDate.
+               * @enum {string}
+               */
+              type: 'for-5-minutes' | 'for-30-minutes' | 'for-1-hour' | 'indefinitely' | 'schedule';
+              /**
+               * Format: date-time
+               * @description For type schedule: when it starts. RFC 3339, such as 2026-03-25T08:45:00Z.
+               */
+              startDate?: string;
+              /**
+               * Format: date-time
+               * @description For type schedule: when it ends (in the future). RFC 3339, such as 2026-03-25T08:45:00Z.
+               */
+              endDate?: string;
+            };
+            /** @description The integrations it disables while it is active. */
+            rules: {
+              /**
+               * @description disabled (the default): an integration can only be disabled.
+               * @enum {string}
+               */
+              state?: 'enabled' | 'disabled';
+              entity: {
+                /** @description The integration's id. */
+                id: string;
+                /**
+                 * @description integration. Vigil has no alert policies yet, so a maintenance can not enable or disable one: give rules on integrations ({"entity": {"id": "<integration id>", "type": "integration"}}).
+                 * @enum {string}
+                 */
+                type: 'integration' | 'policy';
+              };
+            }[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    post?: never;
+    /** Delete a maintenance (an active one ends at once) */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    /** Change a planned or active maintenance: the fields given change. A time without a type moves the dates (the maintenance becomes a schedule). */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            description?: string;
+            time?: {
+              /**
+               * @description for-5-minutes, for-30-minutes and for-1-hour start now; indefinitely starts now and lasts until cancelled; schedule runs from startDate to endDate.
+               * @enum {string}
+               */
+              type?: 'for-5-minutes' | 'for-30-minutes' | 'for-1-hour' | 'indefinitely' | 'schedule';
+              /**
+               * Format: date-time
+               * @description For type schedule: when it starts. RFC 3339, such as 2026-03-25T08:45:00Z.
+               */
+              startDate?: string;
+              /**
+               * Format: date-time
+               * @description For type schedule: when it ends (in the future). RFC 3339, such as 2026-03-25T08:45:00Z.
+               */
+              endDate?: string;
+            };
+            /** @description The integrations it disables while it is active. */
+            rules?: {
+              /**
+               * @description disabled (the default): an integration can only be disabled.
+               * @enum {string}
+               */
+              state?: 'enabled' | 'disabled';
+              entity: {
+                /** @description The integration's id. */
+                id: string;
+                /**
+                 * @description integration. Vigil has no alert policies yet, so a maintenance can not enable or disable one: give rules on integrations ({"entity": {"id": "<integration id>", "type": "integration"}}).
+                 * @enum {string}
+                 */
+                type: 'integration' | 'policy';
+              };
+            }[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    trace?: never;
+  };
+  '/v1/maintenance/{id}/change-end-date': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Change the end of a planned or active maintenance (it becomes a schedule) */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /**
+             * Format: date-time
+             * @description The new end, in the future. RFC 3339, such as 2026-03-25T08:45:00Z.
+             */
+            endDate: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/maintenance/{id}/cancel': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Cancel a maintenance: its integrations work again at once (one already over stays as it is) */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v2/integrations/{id}/aws-setup': {
     parameters: {
       query?: never;

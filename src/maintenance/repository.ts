@@ -1,0 +1,121 @@
+import { sql, type ExpressionBuilder } from 'kysely';
+import { isUuid, type Queryable, type Tx } from '../db/database.js';
+import type { Database, MaintenanceRow, MaintenanceTimeType } from '../db/schema.js';
+
+/** The SQL of maintenances and their rules, and nothing else. */
+
+/** Which maintenances a list shows (Opsgenie's `type`), at a time on the Clock. */
+export type MaintenanceListType = 'all' | 'past' | 'non-expired';
+
+export interface MaintenanceWindow {
+  id: string;
+  description: string;
+  start_at: Date;
+  end_at: Date | null;
+}
+
+export interface MaintenanceFields {
+  description: string;
+  time_type: MaintenanceTimeType;
+  start_at: Date;
+  end_at: Date | null;
+}
+
+/** Neither cancelled nor over at `now`: planned or active. */
+function notExpired(eb: ExpressionBuilder<Database, 'maintenances'>, now: Date) {
+  return eb.and([
+    eb('maintenances.cancelled_at', 'is', null),
+    eb.or([eb('maintenances.end_at', 'is', null), eb('maintenances.end_at', '>', now)]),
+  ]);
+}
+
+export const maintenanceRepository = {
+  async list(q: Queryable, orgId: string, type: MaintenanceListType, now: Date): Promise<MaintenanceRow[]> {
+    let query = q.selectFrom('maintenances').selectAll().where('org_id', '=', orgId);
+    if (type === 'non-expired') query = query.where((eb) => notExpired(eb, now));
+    if (type === 'past') query = query.where((eb) => eb.not(notExpired(eb, now)));
+    return query.orderBy('start_at', 'desc').orderBy('id').execute();
+  },
+
+  async find(q: Queryable, orgId: string, id: string): Promise<MaintenanceRow | undefined> {
+    if (!isUuid(id)) return undefined;
+    return q
+      .selectFrom('maintenances')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+  },
+
+  /** The maintenance, locked for the rest of the caller's transaction. */
+  async lock(tx: Tx, orgId: string, id: string): Promise<MaintenanceRow | undefined> {
+    if (!isUuid(id)) return undefined;
+    return tx
+      .selectFrom('maintenances')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .where('id', '=', id)
+      .forUpdate()
+      .executeTakeFirst();
+  },
+
+  /** The integrations a maintenance disables, in the order its rules gave them. */
+  async integrationsOf(q: Queryable, maintenanceId: string): Promise<string[]> {
+    const rows = await q
+      .selectFrom('maintenance_rules')
+      .select('integration_id')
+      .where('maintenance_id', '=', maintenanceId)
+      .orderBy('position')
+      .execute();
+    return rows.map((r) => r.integration_id);
+  },
+
+  async insert(tx: Tx, orgId: string, fields: MaintenanceFields, integrationIds: string[]): Promise<string> {
+    const row = await tx
+      .insertInto('maintenances')
+      .values({ org_id: orgId, ...fields })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await this.replaceRules(tx, row.id, integrationIds);
+    return row.id;
+  },
+
+  async update(tx: Tx, id: string, fields: Partial<MaintenanceFields> & { cancelled_at?: Date }) {
+    await tx
+      .updateTable('maintenances')
+      .set({ ...fields, updated_at: sql<Date>`now()` })
+      .where('id', '=', id)
+      .execute();
+  },
+
+  async replaceRules(tx: Tx, maintenanceId: string, integrationIds: string[]): Promise<void> {
+    await tx.deleteFrom('maintenance_rules').where('maintenance_id', '=', maintenanceId).execute();
+    if (integrationIds.length === 0) return;
+    await tx
+      .insertInto('maintenance_rules')
+      .values(
+        integrationIds.map((integrationId, position) => ({
+          maintenance_id: maintenanceId,
+          integration_id: integrationId,
+          position,
+        })),
+      )
+      .execute();
+  },
+
+  async delete(q: Queryable, id: string): Promise<void> {
+    await q.deleteFrom('maintenances').where('id', '=', id).execute();
+  },
+
+  /** The maintenances that disable an integration and are not over at `now` (planned ones too). */
+  windowsOf(q: Queryable, integrationId: string, now: Date): Promise<MaintenanceWindow[]> {
+    return q
+      .selectFrom('maintenance_rules as r')
+      .innerJoin('maintenances', 'maintenances.id', 'r.maintenance_id')
+      .select(['maintenances.id', 'maintenances.description', 'maintenances.start_at', 'maintenances.end_at'])
+      .where('r.integration_id', '=', integrationId)
+      .where((eb) => notExpired(eb, now))
+      .orderBy('maintenances.start_at')
+      .execute();
+  },
+};

@@ -1,0 +1,375 @@
+import { requireOrgAdmin, type Principal } from '../accounts/service.js';
+import type { Db } from '../db/database.js';
+import type { MaintenanceRow, MaintenanceTimeType } from '../db/schema.js';
+import { conflict, invalidField, isDomainError, notFound } from '../errors.js';
+import type { IntegrationWithTeams } from '../integrations/repository.js';
+import type { IntegrationsService } from '../integrations/service.js';
+import type { Clock } from '../work/clock.js';
+import {
+  maintenanceRepository as repo,
+  type MaintenanceFields,
+  type MaintenanceListType,
+  type MaintenanceWindow,
+} from './repository.js';
+
+/**
+ * Maintenance, as Opsgenie's Maintenance API has it: for a while (a few minutes, an hour, until cancelled,
+ * or a scheduled window), the integrations its rules name are disabled. A disabled integration's deliveries
+ * are answered and logged as ignored and its key is refused, as when its own switch is off, but its switch is
+ * never touched: when the window closes (its end passes on the Clock, or it is cancelled or deleted) the
+ * integration works again with nothing to undo.
+ *
+ * Nothing runs when a window opens or closes. Its status is worked out from its times and the Clock whenever
+ * it is read, and the intake asks {@link disabledBy} on every delivery, which a short cache answers.
+ */
+
+export const MAINTENANCE_TIME_TYPES = [
+  'for-5-minutes',
+  'for-30-minutes',
+  'for-1-hour',
+  'indefinitely',
+  'schedule',
+] as const satisfies readonly MaintenanceTimeType[];
+
+export type MaintenanceStatus = 'planned' | 'active' | 'past' | 'cancelled';
+
+const DURATION_MS: Partial<Record<MaintenanceTimeType, number>> = {
+  'for-5-minutes': 5 * 60_000,
+  'for-30-minutes': 30 * 60_000,
+  'for-1-hour': 60 * 60_000,
+};
+
+/**
+ * How long a process trusts what it read about an integration's maintenances, as long as it trusts an
+ * integration's key: changes made through this process apply at once, those made through another within
+ * this. A window's own start and end need no fresher read: they are compared with the Clock on every ask.
+ */
+const WINDOWS_CACHE_MS = 5_000;
+
+/** Entries the cache holds before it starts again (one per integration that delivered lately). */
+const WINDOWS_CACHE_MAX = 10_000;
+
+export const NO_POLICIES =
+  'Vigil has no alert policies yet, so a maintenance can not enable or disable one: give rules on integrations ({"entity": {"id": "<integration id>", "type": "integration"}}).';
+
+export interface MaintenanceTimeInput {
+  type: MaintenanceTimeType;
+  /** RFC 3339; read for `schedule` only. */
+  startDate?: string;
+  endDate?: string;
+}
+
+export interface MaintenanceRuleInput {
+  state?: 'enabled' | 'disabled';
+  entity: { id: string; type: 'integration' | 'policy' };
+}
+
+export interface MaintenanceInput {
+  description?: string;
+  time: MaintenanceTimeInput;
+  rules: MaintenanceRuleInput[];
+}
+
+/** What a change gives: the rest stays. A time without a type moves the dates of a schedule. */
+export interface MaintenanceChanges {
+  description?: string;
+  time?: Partial<MaintenanceTimeInput>;
+  rules?: MaintenanceRuleInput[];
+}
+
+export interface MaintenanceWithRules {
+  row: MaintenanceRow;
+  integrationIds: string[];
+}
+
+export function statusAt(
+  row: Pick<MaintenanceRow, 'start_at' | 'end_at' | 'cancelled_at'>,
+  now: Date,
+): MaintenanceStatus {
+  if (row.cancelled_at) return 'cancelled';
+  if (now < row.start_at) return 'planned';
+  if (row.end_at && row.end_at <= now) return 'past';
+  return 'active';
+}
+
+function isOpenAt(window: Pick<MaintenanceWindow, 'start_at' | 'end_at'>, now: Date): boolean {
+  return window.start_at <= now && (window.end_at === null || now < window.end_at);
+}
+
+/** A maintenance's time in Opsgenie's shape: an indefinite one has no end. */
+export function presentTime(row: MaintenanceRow) {
+  return {
+    type: row.time_type,
+    startDate: row.start_at.toISOString(),
+    ...(row.end_at ? { endDate: row.end_at.toISOString() } : {}),
+  };
+}
+
+/** What create, update and the list answer: Opsgenie's MaintenanceMeta. */
+export function presentMaintenanceMeta(row: MaintenanceRow, now: Date) {
+  return {
+    id: row.id,
+    status: statusAt(row, now),
+    time: presentTime(row),
+    description: row.description,
+  };
+}
+
+/** GET /v1/maintenance/{id}: the meta and its rules. */
+export function presentMaintenance(m: MaintenanceWithRules, now: Date) {
+  return {
+    ...presentMaintenanceMeta(m.row, now),
+    rules: m.integrationIds.map((id) => ({
+      state: 'disabled' as const,
+      entity: { id, type: 'integration' as const },
+    })),
+  };
+}
+
+/** Why a delivery or a key is turned away: names the maintenance, and until when. */
+function disabledPhrase(window: MaintenanceWindow): string {
+  const what = window.description.trim() ? ` ("${window.description.trim().slice(0, 200)}")` : '';
+  const until = window.end_at ? `until ${window.end_at.toISOString()}` : 'until it is cancelled';
+  return `disabled by maintenance ${window.id}${what} ${until}`;
+}
+
+/**
+ * The window a time gives, at `now`. On a change, `current` is the maintenance as it is: a started one
+ * keeps its start (only its end may move), and dates a schedule leaves out stay as they were.
+ */
+function windowOf(
+  time: Partial<MaintenanceTimeInput>,
+  now: Date,
+  current?: MaintenanceRow,
+): Pick<MaintenanceFields, 'time_type' | 'start_at' | 'end_at'> {
+  const started = current !== undefined && current.start_at <= now;
+  // Moving only the dates makes the window a schedule: "for-1-hour" with another end would say otherwise.
+  const type = time.type ?? 'schedule';
+  let start: Date | undefined;
+  let end: Date | null | undefined;
+  const duration = DURATION_MS[type];
+  if (type === 'schedule') {
+    start = time.startDate !== undefined ? new Date(time.startDate) : current?.start_at;
+    end = time.endDate !== undefined ? new Date(time.endDate) : (current?.end_at ?? undefined);
+    if (!start) throw invalidField('time.startDate', 'is required for a maintenance of type schedule.');
+    if (!end) throw invalidField('time.endDate', 'is required for a maintenance of type schedule.');
+    if (started && start.getTime() !== current.start_at.getTime()) {
+      throw invalidField(
+        'time.startDate',
+        `the maintenance started at ${current.start_at.toISOString()}, so its start can no longer change: change its end, or cancel it and create another.`,
+      );
+    }
+  } else {
+    // A started maintenance given a duration lasts that long from now, and keeps its start.
+    start = started ? current.start_at : now;
+    end = duration !== undefined ? new Date(now.getTime() + duration) : null;
+  }
+  if (end !== null) {
+    if (end <= start) {
+      throw invalidField('time.endDate', `must be after time.startDate (${start.toISOString()}).`);
+    }
+    if (end <= now) {
+      throw invalidField(
+        'time.endDate',
+        `${end.toISOString()} is not in the future, so the maintenance would never apply: give a later end (to end a maintenance now, cancel it).`,
+      );
+    }
+  }
+  return { time_type: type, start_at: start, end_at: end };
+}
+
+export function createMaintenanceService(deps: { db: Db; clock: Clock; integrations: IntegrationsService }) {
+  const { db, clock, integrations } = deps;
+
+  // The intake asks on every delivery: a short cache per integration keeps that off the database. It holds
+  // the promise, so a burst on a cold entry makes one query.
+  const windowsCache = new Map<string, { windows: Promise<MaintenanceWindow[]>; until: number }>();
+  const forget = () => windowsCache.clear();
+
+  const missing = (id: string) => notFound(`Maintenance with id [${id}] does not exist.`);
+
+  async function load(p: Principal, id: string): Promise<MaintenanceWithRules> {
+    const row = await repo.find(db, p.orgId, id);
+    if (!row) throw missing(id);
+    return { row, integrationIds: await repo.integrationsOf(db, row.id) };
+  }
+
+  /**
+   * The integrations the rules name, each one `p` may manage (org admins any, a team's admins their team's,
+   * as for turning the integration off). Policies are refused: Vigil has none to enable or disable.
+   */
+  async function integrationsOfRules(p: Principal, rules: MaintenanceRuleInput[]): Promise<string[]> {
+    const found: IntegrationWithTeams[] = [];
+    for (const [i, rule] of rules.entries()) {
+      if (rule.entity.type === 'policy') throw invalidField(`rules[${i}].entity.type`, NO_POLICIES);
+      if (rule.state === 'enabled') {
+        throw invalidField(
+          `rules[${i}].state`,
+          'a maintenance can only disable an integration: give "disabled", or leave state out.',
+        );
+      }
+      let integration: IntegrationWithTeams;
+      try {
+        integration = await integrations.get(p, rule.entity.id);
+      } catch (error) {
+        if (!isDomainError(error, 'not-found')) throw error;
+        throw invalidField(
+          `rules[${i}].entity.id`,
+          `Integration [${rule.entity.id}] does not exist in this organization.`,
+        );
+      }
+      if (!found.some((f) => f.id === integration.id)) found.push(integration);
+    }
+    for (const integration of found) await integrations.requireManages(p, integration);
+    return found.map((f) => f.id);
+  }
+
+  /**
+   * That `p` may change a maintenance: it must manage every integration the maintenance disables. One
+   * left without integrations (they were deleted) is for org admins.
+   */
+  async function requireManagesAll(p: Principal, integrationIds: string[]): Promise<void> {
+    if (integrationIds.length === 0) {
+      requireOrgAdmin(p, 'change a maintenance that no longer disables any integration');
+      return;
+    }
+    for (const id of integrationIds) {
+      let integration: IntegrationWithTeams;
+      try {
+        integration = await integrations.get(p, id);
+      } catch (error) {
+        // Deleted since it was read: nothing of it left to protect.
+        if (isDomainError(error, 'not-found')) continue;
+        throw error;
+      }
+      await integrations.requireManages(p, integration);
+    }
+  }
+
+  async function windowsOf(integrationId: string): Promise<MaintenanceWindow[]> {
+    const t = performance.now();
+    const cached = windowsCache.get(integrationId);
+    if (cached && cached.until > t) return cached.windows;
+    const windows = repo.windowsOf(db, integrationId, clock.now());
+    if (windowsCache.size >= WINDOWS_CACHE_MAX) windowsCache.clear();
+    windowsCache.set(integrationId, { windows, until: t + WINDOWS_CACHE_MS });
+    // A failed read is not remembered: the next delivery asks again.
+    windows.catch(() => {
+      if (windowsCache.get(integrationId)?.windows === windows) windowsCache.delete(integrationId);
+    });
+    return windows;
+  }
+
+  /** Applies a change to a planned or active maintenance, in one transaction with its row locked. */
+  async function change(
+    p: Principal,
+    id: string,
+    changes: MaintenanceChanges,
+  ): Promise<{ row: MaintenanceRow; now: Date }> {
+    const newIntegrations = changes.rules ? await integrationsOfRules(p, changes.rules) : undefined;
+    const result = await db.transaction().execute(async (tx) => {
+      const current = await repo.lock(tx, p.orgId, id);
+      if (!current) throw missing(id);
+      await requireManagesAll(p, await repo.integrationsOf(tx, current.id));
+      const now = clock.now();
+      const status = statusAt(current, now);
+      if (status === 'past' || status === 'cancelled') {
+        throw conflict(
+          `Maintenance with id [${id}] is ${status}, so it can no longer change: create another instead.`,
+        );
+      }
+      const window =
+        changes.time && Object.keys(changes.time).length > 0 ? windowOf(changes.time, now, current) : {};
+      await repo.update(tx, current.id, {
+        ...(changes.description !== undefined ? { description: changes.description } : {}),
+        ...window,
+      });
+      if (newIntegrations) await repo.replaceRules(tx, current.id, newIntegrations);
+      const row = await repo.find(tx, p.orgId, current.id);
+      if (!row) throw missing(id);
+      return { row, now };
+    });
+    forget();
+    return result;
+  }
+
+  return {
+    async create(p: Principal, input: MaintenanceInput): Promise<{ row: MaintenanceRow; now: Date }> {
+      const now = clock.now();
+      const window = windowOf(input.time, now);
+      const integrationIds = await integrationsOfRules(p, input.rules);
+      const row = await db.transaction().execute(async (tx) => {
+        const id = await repo.insert(
+          tx,
+          p.orgId,
+          { description: input.description ?? '', ...window },
+          integrationIds,
+        );
+        const row = await repo.find(tx, p.orgId, id);
+        if (!row) throw missing(id);
+        return row;
+      });
+      forget();
+      return { row, now };
+    },
+
+    async list(p: Principal, type: MaintenanceListType) {
+      const now = clock.now();
+      return { rows: await repo.list(db, p.orgId, type, now), now };
+    },
+
+    async get(p: Principal, id: string) {
+      return { maintenance: await load(p, id), now: clock.now() };
+    },
+
+    /** Opsgenie's update (PUT) and the partial one (PATCH): what is given changes. */
+    update: change,
+
+    /** Opsgenie's change-end-date: a new end for a planned or active maintenance. */
+    changeEnd: (p: Principal, id: string, endDate: string) => change(p, id, { time: { endDate } }),
+
+    /**
+     * Ends a planned or active maintenance now: its integrations work again at once. One already over
+     * (past or cancelled) stays as it is, so a pipeline's clean-up step does not fail when its window ran
+     * out first.
+     */
+    async cancel(p: Principal, id: string): Promise<void> {
+      await db.transaction().execute(async (tx) => {
+        const current = await repo.lock(tx, p.orgId, id);
+        if (!current) throw missing(id);
+        await requireManagesAll(p, await repo.integrationsOf(tx, current.id));
+        const now = clock.now();
+        const status = statusAt(current, now);
+        if (status === 'planned' || status === 'active') {
+          await repo.update(tx, current.id, { cancelled_at: now });
+        }
+      });
+      forget();
+    },
+
+    async remove(p: Principal, id: string): Promise<void> {
+      const { row, integrationIds } = await load(p, id);
+      await requireManagesAll(p, integrationIds);
+      await repo.delete(db, row.id);
+      forget();
+    },
+
+    /**
+     * When a maintenance disables the integration now, why (naming the maintenance and until when), to be
+     * read after "the integration is" or "integration [name] is"; otherwise undefined.
+     */
+    async disabledBy(integrationId: string): Promise<string | undefined> {
+      const windows = await windowsOf(integrationId);
+      const now = clock.now();
+      // Of the windows open now, the one that lasts longest says when the integration works again.
+      const endOf = (w: MaintenanceWindow) => w.end_at?.getTime() ?? Number.POSITIVE_INFINITY;
+      let longest: MaintenanceWindow | undefined;
+      for (const w of windows) {
+        if (isOpenAt(w, now) && (!longest || endOf(w) > endOf(longest))) longest = w;
+      }
+      return longest ? disabledPhrase(longest) : undefined;
+    },
+  };
+}
+
+export type MaintenanceService = ReturnType<typeof createMaintenanceService>;
