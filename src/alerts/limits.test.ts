@@ -34,4 +34,12 @@ describe("Opsgenie's limits on an alert", () => {
       '2 actions over 10 left out (in full in details.actionsOverLimits)',
     ]);
   });
+
+  it("cuts a source over Opsgenie's 100 characters and keeps it whole in details", () => {
+    const source = `https://alertmanager.example.com/#/alerts?receiver=${'team-'.repeat(20)}`;
+    const { input, changes } = fitAlertLimits({ message: 'm', source });
+    assert.equal(Array.from(input.source ?? '').length, 100);
+    assert.equal(input.details?.fullSource, source);
+    assert.match(changes[0] ?? '', /source was cut to 100 characters/);
+  });
 });

@@ -1,15 +1,24 @@
 import type { CreateAlertInput } from './service.js';
 
 /**
- * Opsgenie's cosmetic limits on an alert: a message of 130 characters, 20 tags of 50, 10 actions of 50.
+ * Opsgenie's cosmetic limits on an alert: a message of 130 characters, 20 tags of 50, 10 actions of 50,
+ * a source of 100 (Alertmanager's default source, its URL and receiver, can pass it).
  * Opsgenie refuses an alert over them; a pager must not lose a page over its length, so Vigil keeps the
  * alert, cuts what is over, keeps the whole text in details, and says so on the alert's log.
  */
-export const ALERT_LIMITS = { message: 130, tags: 20, tag: 50, actions: 10, action: 50 } as const;
+export const ALERT_LIMITS = {
+  message: 130,
+  tags: 20,
+  tag: 50,
+  actions: 10,
+  action: 50,
+  source: 100,
+} as const;
 
 /** Where the whole text of what was cut is kept. */
 export const FULL_TEXT_DETAILS = {
   message: 'fullMessage',
+  source: 'fullSource',
   tags: 'tagsOverLimits',
   actions: 'actionsOverLimits',
 } as const;
@@ -20,6 +29,11 @@ const DETAIL_MAX = 8000;
 function cut(value: string, max: number): string {
   const chars = Array.from(value);
   return chars.length <= max ? value : `${chars.slice(0, max - 1).join('')}…`;
+}
+
+/** A source or user name given with an action, as long as Opsgenie allows (the log line keeps that much). */
+export function fitActorText(value: string | undefined): string | undefined {
+  return value === undefined ? undefined : cut(value, ALERT_LIMITS.source);
 }
 
 /** "1 tag", "3 tags". */
@@ -38,13 +52,20 @@ function length(value: string): number {
 export function fitAlertLimits(input: CreateAlertInput): { input: CreateAlertInput; changes: string[] } {
   const changes: string[] = [];
   const details: Record<string, string> = { ...(input.details ?? {}) };
-  let { message, tags, actions } = input;
+  let { message, tags, actions, source } = input;
 
   if (length(message) > ALERT_LIMITS.message) {
     details[FULL_TEXT_DETAILS.message] = cut(message, DETAIL_MAX);
     message = cut(message, ALERT_LIMITS.message);
     changes.push(
       `the message was cut to ${ALERT_LIMITS.message} characters (all of it is in details.${FULL_TEXT_DETAILS.message})`,
+    );
+  }
+  if (source !== undefined && length(source) > ALERT_LIMITS.source) {
+    details[FULL_TEXT_DETAILS.source] = cut(source, DETAIL_MAX);
+    source = cut(source, ALERT_LIMITS.source);
+    changes.push(
+      `the source was cut to ${ALERT_LIMITS.source} characters (all of it is in details.${FULL_TEXT_DETAILS.source})`,
     );
   }
   const fitList = (
@@ -74,6 +95,7 @@ export function fitAlertLimits(input: CreateAlertInput): { input: CreateAlertInp
     input: {
       ...input,
       message,
+      ...(source !== undefined ? { source } : {}),
       ...(tags ? { tags } : {}),
       ...(actions ? { actions } : {}),
       details,

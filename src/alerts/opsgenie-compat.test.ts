@@ -232,4 +232,26 @@ describe('an Opsgenie client, unchanged', () => {
       .join('\n');
     assert.match(logs, /over Opsgenie's limits, and kept: the message was cut to 130 characters/);
   });
+
+  it("keeps an alert whose source (Alertmanager's URL and receiver) passes 100 characters, and closes it", async () => {
+    const source = `https://alertmanager.monitoring.internal.example.com:9093/#/alerts?receiver=${'platform-'.repeat(6)}`;
+    assert.ok(source.length > 100);
+    const create = await raw(
+      'POST',
+      '/v2/alerts',
+      JSON.stringify({ message: 'Long source', alias: 'long-source', source }),
+    );
+    assert.equal(create.status, 202, JSON.stringify(create.body));
+    const alert = (await raw('GET', '/v2/alerts/long-source?identifierType=alias')).body.data;
+    assert.equal(Array.from(alert.source as string).length, 100);
+    assert.equal(alert.details.fullSource, source);
+    const close = await raw(
+      'POST',
+      '/v2/alerts/long-source/close?identifierType=alias',
+      JSON.stringify({ source }),
+    );
+    assert.equal(close.status, 202, JSON.stringify(close.body));
+    const closed = (await raw('GET', '/v2/alerts/long-source?identifierType=alias')).body.data;
+    assert.equal(closed.status, 'closed');
+  });
 });

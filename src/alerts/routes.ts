@@ -6,6 +6,7 @@ import { alertDetail, alertSummary } from './present.js';
 import { SORT_COLUMNS, type SortField } from './repository.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Priority } from '../db/schema.js';
+import { fitActorText } from './limits.js';
 
 const PrioritySchema = StringEnum(['P1', 'P2', 'P3', 'P4', 'P5']);
 
@@ -25,10 +26,11 @@ const Details = Type.Record(Type.String({ minLength: 1, maxLength: 512 }), Detai
 });
 
 const Meta = {
+  // Opsgenie allows 100 characters for both; longer ones are cut rather than refused (limits.ts).
   user: Type.Optional(
-    Type.String({ maxLength: 100, description: 'Display name of the person making the request' }),
+    Type.String({ maxLength: 1000, description: 'Display name of the person making the request' }),
   ),
-  source: Type.Optional(Type.String({ maxLength: 100 })),
+  source: Type.Optional(Type.String({ maxLength: 1000 })),
   note: Type.Optional(Type.String({ maxLength: 25000 })),
 };
 
@@ -72,7 +74,7 @@ const CursorQuery = Type.Object({
 });
 
 function toMetaBody(body: Static<typeof ActionBody> | undefined): ActionMeta {
-  return { user: body?.user, source: body?.source, note: body?.note };
+  return { user: fitActorText(body?.user), source: fitActorText(body?.source), note: body?.note };
 }
 
 function stringifyDetails(
@@ -124,7 +126,12 @@ export function registerAlertRoutes(app: HttpApp, alerts: AlertsService): void {
       await alerts.create(
         p,
         request.id,
-        { ...body, details: stringifyDetails(body.details), priority: body.priority as Priority | undefined },
+        {
+          ...body,
+          ...(body.user !== undefined ? { user: fitActorText(body.user) } : {}),
+          details: stringifyDetails(body.details),
+          priority: body.priority as Priority | undefined,
+        },
         {
           defaultSource: request.ip,
           ...(p.integration

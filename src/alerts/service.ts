@@ -153,7 +153,9 @@ function createStatement(
 ): CreateStatement {
   const fitted = fitAlertLimits(input);
   input = fitted.input;
-  const { actor, source } = made;
+  const { actor } = made;
+  // The source given may have been cut to Opsgenie's length; the default (the caller's address) fits.
+  const source = input.source ?? made.source;
   const id = randomUUID();
   const note = input.note?.trim() ? input.note : null;
   const via = made.integration ? `integration ${made.integration.name}` : 'API';
