@@ -93,6 +93,12 @@ export interface User {
   createdAt?: string;
 }
 
+/** src/accounts/routes.ts (GET /v2/users): one page, and how many people match in all. */
+export interface UserPage {
+  data: User[];
+  totalCount: number;
+}
+
 export interface Escalation {
   id: string;
   name: string;
@@ -331,3 +337,19 @@ export type Delivery = Json<
 export type DestinationTestResult = Json<
   paths['/v2/destinations/{id}/test']['post']['responses'][200]
 >['data'];
+
+/** src/alerts/saved-searches/routes.ts (GET /v2/alerts/saved-searches) */
+export interface SavedSearchSummary {
+  id: string;
+  name: string;
+}
+
+/** src/alerts/saved-searches/service.ts presentSavedSearch */
+export interface SavedSearch extends SavedSearchSummary {
+  createdAt: string;
+  updatedAt: string;
+  teams: { id: string; name: string }[];
+  description: string;
+  query: string;
+  owner?: { id: string; username: string };
+}

@@ -1,20 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { api, data } from '../api/client';
-import type { EscalationDetail, Schedule, User } from '../api/types';
-
-/** The organization's people, by username (the first 100). */
-export function useUsers(enabled = true) {
-  return useQuery({
-    queryKey: ['users'],
-    queryFn: () =>
-      data<User[]>(
-        api.GET('/v2/users', {
-          params: { query: { offset: 0, limit: 100, sort: 'username', order: 'asc' } },
-        }),
-      ),
-    enabled,
-  });
-}
+import type { EscalationDetail, Schedule } from '../api/types';
 
 export function useSchedules() {
   return useQuery({

@@ -1,6 +1,5 @@
 import {
   Anchor,
-  Autocomplete,
   Badge,
   Button,
   Card,
@@ -31,12 +30,12 @@ import {
   type AlertNote,
   type Escalation,
   type Priority,
-  type User,
 } from '../api/types';
 import { PriorityBadge, StatusBadge } from '../components/AlertBadges';
 import { ErrorPanel } from '../components/ErrorPanel';
 import { ExternalIcon } from '../components/icons';
 import { PageTitle } from '../components/PageTitle';
+import { UserAutocomplete } from '../components/UserAutocomplete';
 import { useTeamNames } from '../lib/teams';
 import { useAlertAction, type AlertAction } from '../lib/alertActions';
 import { FINDING_DETAIL_KEYS, findingOf, safeUrl, type FindingView } from '../lib/finding';
@@ -155,16 +154,6 @@ function Actions({ alert, act, busy }: { alert: AlertDetail; act: (a: AlertActio
   const [escalation, setEscalation] = useState<string | null>(null);
   const [assignOpen, setAssignOpen] = useState(false);
   const [escalateOpen, setEscalateOpen] = useState(false);
-  const users = useQuery({
-    queryKey: ['users'],
-    queryFn: () =>
-      data<User[]>(
-        api.GET('/v2/users', {
-          params: { query: { offset: 0, limit: 100, sort: 'username', order: 'asc' } },
-        }),
-      ),
-    enabled: assignOpen,
-  });
   const escalations = useQuery({
     queryKey: ['escalations'],
     queryFn: () => data<Escalation[]>(api.GET('/v2/escalations')),
@@ -239,9 +228,8 @@ function Actions({ alert, act, busy }: { alert: AlertDetail; act: (a: AlertActio
             }}
           >
             <Stack gap="xs" w={260}>
-              <Autocomplete
+              <UserAutocomplete
                 label="Owner (email)"
-                data={(users.data ?? []).map((u) => u.username)}
                 value={owner}
                 onChange={setOwner}
                 comboboxProps={{ withinPortal: false }}

@@ -4,20 +4,16 @@ import {
   Button,
   Card,
   Checkbox,
-  CloseButton,
   Group,
   Kbd,
-  Modal,
-  Popover,
   Skeleton,
   Stack,
   Table,
   Text,
   TextInput,
   Tooltip,
-  UnstyledButton,
 } from '@mantine/core';
-import { useDisclosure, useHotkeys, useMediaQuery } from '@mantine/hooks';
+import { useHotkeys, useMediaQuery } from '@mantine/hooks';
 import { keepPreviousData, useQueries, useQuery } from '@tanstack/react-query';
 import { useMemo, useRef, useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
@@ -29,8 +25,10 @@ import { SearchIcon } from '../components/icons';
 import { PageTitle } from '../components/PageTitle';
 import { useTeamNames } from '../lib/teams';
 import { useAlertAction } from '../lib/alertActions';
-import { useSavedFilters } from '../lib/savedFilters';
+import { useSavedSearch } from '../lib/savedSearches';
 import { age, when } from '../lib/time';
+import { LegacyFiltersNotice } from './alerts/LegacyFiltersNotice';
+import { ActiveSavedFilter, SavedFilters } from './alerts/SavedFilters';
 
 const PAGE_SIZE = 50;
 
@@ -50,91 +48,14 @@ function combine(view: string, query: string): string {
   return `${view} AND (${q})`;
 }
 
-function SavedFilters({ query, apply }: { query: string; apply: (query: string) => void }) {
-  const { filters, save, remove } = useSavedFilters();
-  const [saving, { open, close }] = useDisclosure(false);
-  const [name, setName] = useState('');
-  return (
-    <>
-      <Popover position="bottom-end" withinPortal shadow="md">
-        <Popover.Target>
-          <Button variant="default">Saved filters{filters.length ? ` (${filters.length})` : ''}</Button>
-        </Popover.Target>
-        <Popover.Dropdown maw={340}>
-          <Stack gap={4}>
-            {filters.length === 0 ? (
-              <Text size="sm" c="dimmed">
-                No saved filters yet. Search, then save the search here.
-              </Text>
-            ) : (
-              filters.map((f) => (
-                <Group key={f.name} gap={4} wrap="nowrap" justify="space-between">
-                  <UnstyledButton onClick={() => apply(f.query)} style={{ minWidth: 0 }} p={4}>
-                    <Text size="sm" fw={500} truncate="end">
-                      {f.name}
-                    </Text>
-                    <Text size="xs" c="dimmed" ff="monospace" truncate="end">
-                      {f.query || '(everything)'}
-                    </Text>
-                  </UnstyledButton>
-                  <CloseButton
-                    size="sm"
-                    aria-label={`Delete the saved filter ${f.name}`}
-                    onClick={() => remove(f.name)}
-                  />
-                </Group>
-              ))
-            )}
-            <Button
-              size="xs"
-              variant="light"
-              mt="xs"
-              onClick={() => {
-                setName('');
-                open();
-              }}
-            >
-              Save this search…
-            </Button>
-            <Text size="xs" c="dimmed">
-              Saved in this browser only.
-            </Text>
-          </Stack>
-        </Popover.Dropdown>
-      </Popover>
-      <Modal opened={saving} onClose={close} title="Save this search">
-        <form
-          onSubmit={(e) => {
-            e.preventDefault();
-            if (!name.trim()) return;
-            save({ name: name.trim(), query });
-            close();
-          }}
-        >
-          <Stack>
-            <Text size="sm" ff="monospace" className="break-anywhere">
-              {query || '(everything)'}
-            </Text>
-            <TextInput
-              label="Name"
-              required
-              value={name}
-              onChange={(e) => setName(e.currentTarget.value)}
-              data-autofocus
-            />
-            <Button type="submit">Save</Button>
-          </Stack>
-        </form>
-      </Modal>
-    </>
-  );
-}
-
 export default function AlertsPage() {
   const [params, setParams] = useSearchParams();
   const navigate = useNavigate();
   const phone = useMediaQuery('(max-width: 48em)');
   const query = params.get('query') ?? '';
+  // The saved filter in use, by id: the server runs it, AND-ed with the view and the search box.
+  const searchId = params.get('search') ?? '';
+  const saved = useSavedSearch(searchId || undefined);
   const viewId = (VIEWS.find((v) => v.id === params.get('view'))?.id ?? 'open') as ViewId;
   const offset = Math.max(0, Number(params.get('offset')) || 0);
   const view = VIEWS.find((v) => v.id === viewId) ?? VIEWS[0];
@@ -165,14 +86,16 @@ export default function AlertsPage() {
   };
 
   const fullQuery = combine(view.query, query);
+  const savedSearch = searchId ? { searchIdentifier: searchId, searchIdentifierType: 'id' as const } : {};
   const list = useQuery({
-    queryKey: ['alerts', 'list', fullQuery, offset],
+    queryKey: ['alerts', 'list', fullQuery, searchId, offset],
     queryFn: () =>
       data<AlertSummary[]>(
         api.GET('/v2/alerts', {
           params: {
             query: {
               ...(fullQuery ? { query: fullQuery } : {}),
+              ...savedSearch,
               offset,
               limit: PAGE_SIZE,
               sort: 'createdAt',
@@ -187,9 +110,13 @@ export default function AlertsPage() {
     queries: VIEWS.map((v) => {
       const q = combine(v.query, query);
       return {
-        queryKey: ['alerts', 'count', q],
+        queryKey: ['alerts', 'count', q, searchId],
         queryFn: () =>
-          data<{ count: number }>(api.GET('/v2/alerts/count', { params: { query: q ? { query: q } : {} } })),
+          data<{ count: number }>(
+            api.GET('/v2/alerts/count', {
+              params: { query: { ...(q ? { query: q } : {}), ...savedSearch } },
+            }),
+          ),
         placeholderData: keepPreviousData,
       };
     }),
@@ -267,6 +194,8 @@ export default function AlertsPage() {
         </Text>
       </Group>
 
+      <LegacyFiltersNotice />
+
       <form
         role="search"
         onSubmit={(e) => {
@@ -292,6 +221,13 @@ export default function AlertsPage() {
           <Button type="submit">Search</Button>
         </Group>
       </form>
+      {searchId ? (
+        <ActiveSavedFilter
+          search={saved.data}
+          error={saved.error}
+          onClear={() => update({ search: undefined, offset: undefined })}
+        />
+      ) : null}
 
       <Group justify="space-between" mt="sm" gap="xs" wrap="wrap">
         <Group gap={6} role="group" aria-label="Alert status" wrap="wrap">
@@ -311,7 +247,14 @@ export default function AlertsPage() {
             );
           })}
         </Group>
-        <SavedFilters query={query} apply={(q) => update({ query: q, offset: undefined })} />
+        <SavedFilters
+          query={query}
+          active={saved.data}
+          apply={(s) => update({ search: s.id, query: undefined, offset: undefined })}
+          onDeleted={(id) => {
+            if (id === searchId) update({ search: undefined, offset: undefined });
+          }}
+        />
       </Group>
 
       {selected.size > 0 ? (
@@ -350,7 +293,7 @@ export default function AlertsPage() {
           <Text c="dimmed" py="xl" ta="center">
             {offset > 0
               ? 'No more alerts.'
-              : query
+              : query || searchId
                 ? 'No alert matches this search.'
                 : `No ${view.label.toLowerCase()} alerts.`}
           </Text>

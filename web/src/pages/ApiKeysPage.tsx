@@ -22,7 +22,7 @@ import { ErrorPanel } from '../components/ErrorPanel';
 import { FormError } from '../components/FormError';
 import { PageTitle } from '../components/PageTitle';
 import { when } from '../lib/time';
-import { useUsers } from '../lib/oncall';
+import { useAllUsers } from '../lib/users';
 import { isAdmin, useSession } from '../session';
 
 function NewKey() {
@@ -95,7 +95,7 @@ export default function ApiKeysPage() {
   const session = useSession();
   const admin = isAdmin(session);
   const queryClient = useQueryClient();
-  const users = useUsers(admin);
+  const users = useAllUsers(admin);
   const keys = useQuery({
     queryKey: ['api-keys'],
     queryFn: () => data<ApiKey[]>(api.GET('/v2/api-keys')),

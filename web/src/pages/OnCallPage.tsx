@@ -1,5 +1,4 @@
 import {
-  Autocomplete,
   Badge,
   Box,
   Button,
@@ -18,10 +17,11 @@ import { notifications } from '@mantine/notifications';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import { api, data } from '../api/client';
-import type { NextOnCalls, OnCalls, Schedule, Timeline, TimelineRotation, User } from '../api/types';
+import type { NextOnCalls, OnCalls, Schedule, Timeline, TimelineRotation } from '../api/types';
 import { ErrorPanel } from '../components/ErrorPanel';
 import { FormError } from '../components/FormError';
 import { PageTitle } from '../components/PageTitle';
+import { UserAutocomplete } from '../components/UserAutocomplete';
 import { when } from '../lib/time';
 
 const COLORS = ['indigo', 'teal', 'grape', 'orange', 'cyan', 'pink', 'lime', 'yellow'];
@@ -130,15 +130,6 @@ function OverrideForm({ schedule, onDone }: { schedule: Schedule; onDone: () => 
   const [user, setUser] = useState('');
   const [start, setStart] = useState(localInput(now));
   const [end, setEnd] = useState(localInput(new Date(now.getTime() + 4 * 3600_000)));
-  const users = useQuery({
-    queryKey: ['users'],
-    queryFn: () =>
-      data<User[]>(
-        api.GET('/v2/users', {
-          params: { query: { offset: 0, limit: 100, sort: 'username', order: 'asc' } },
-        }),
-      ),
-  });
   const add = useMutation({
     mutationFn: () => {
       const from = new Date(start);
@@ -175,13 +166,7 @@ function OverrideForm({ schedule, onDone }: { schedule: Schedule; onDone: () => 
         <Title order={3} size="h5">
           Add an override
         </Title>
-        <Autocomplete
-          label="Who (email)"
-          required
-          data={(users.data ?? []).map((u) => u.username)}
-          value={user}
-          onChange={setUser}
-        />
+        <UserAutocomplete label="Who (email)" required value={user} onChange={setUser} />
         <Group grow wrap="wrap">
           <TextInput
             label="From"

@@ -5,7 +5,6 @@ import {
   Card,
   Group,
   NativeSelect,
-  NumberInput,
   Skeleton,
   Stack,
   Text,
@@ -17,7 +16,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { api, ApiError, data } from '../api/client';
-import type { Contact, ContactMethod, NotificationRule, NotificationRuleSummary, User } from '../api/types';
+import type { Contact, ContactMethod, User } from '../api/types';
 import { ConfirmButton } from '../components/ConfirmButton';
 import { ErrorPanel } from '../components/ErrorPanel';
 import { FormError } from '../components/FormError';
@@ -25,24 +24,8 @@ import { PageTitle } from '../components/PageTitle';
 import { ROLE_OPTIONS } from '../lib/oncall';
 import { when } from '../lib/time';
 import { isAdmin, useSession } from '../session';
-
-const METHOD_LABELS: Record<ContactMethod, string> = {
-  email: 'Email',
-  sms: 'SMS',
-  voice: 'Voice call',
-  mobile: 'Mobile push',
-};
-
-const ACTION_LABELS: Record<NotificationRuleSummary['actionType'], string> = {
-  'create-alert': 'When an alert is created',
-  'acknowledged-alert': 'When an alert is acknowledged',
-  'closed-alert': 'When an alert is closed',
-  'add-note': 'When a note is added',
-};
-
-function contactLabel(c: { method: ContactMethod; to: string }): string {
-  return c.method === 'mobile' ? `${METHOD_LABELS.mobile} (a device)` : `${METHOD_LABELS[c.method]} ${c.to}`;
-}
+import { METHOD_LABELS, contactLabel } from './person/labels';
+import { NotificationRules } from './person/NotificationRules';
 
 function RoleForm({ user }: { user: User }) {
   const queryClient = useQueryClient();
@@ -439,156 +422,6 @@ function ContactsSection({ user, contacts }: { user: User; contacts: Contact[] }
   );
 }
 
-function RuleCard({
-  user,
-  summary,
-  contacts,
-}: {
-  user: User;
-  summary: NotificationRuleSummary;
-  contacts: Contact[];
-}) {
-  const queryClient = useQueryClient();
-  const identifier = user.id;
-  const path = { identifier, ruleId: summary.id };
-  const rule = useQuery({
-    queryKey: ['notification-rules', identifier, summary.id],
-    queryFn: () =>
-      data<NotificationRule>(
-        api.GET('/v2/users/{identifier}/notification-rules/{ruleId}', { params: { path } }),
-      ),
-  });
-  const usable = contacts.filter((c) => c.status.enabled);
-  const [contactId, setContactId] = useState('');
-  const [delay, setDelay] = useState<number>(0);
-  const chosen = usable.find((c) => c.id === contactId) ?? usable[0];
-  const refresh = () => void queryClient.invalidateQueries({ queryKey: ['notification-rules', identifier] });
-  const toggle = useMutation({
-    mutationFn: () =>
-      summary.enabled
-        ? data(api.POST('/v2/users/{identifier}/notification-rules/{ruleId}/disable', { params: { path } }))
-        : data(api.POST('/v2/users/{identifier}/notification-rules/{ruleId}/enable', { params: { path } })),
-    onSuccess: refresh,
-  });
-  const addStep = useMutation({
-    mutationFn: () => {
-      if (!chosen) throw new Error('Add a contact method first, then choose it here.');
-      return data(
-        api.POST('/v2/users/{identifier}/notification-rules/{ruleId}/steps', {
-          params: { path },
-          body: {
-            contact: { method: chosen.method, to: chosen.to },
-            sendAfter: { timeAmount: delay, timeUnit: 'minutes' },
-          },
-        }),
-      );
-    },
-    onSuccess: () => {
-      notifications.show({ color: 'teal', message: `A step is added to ${summary.name}.` });
-      refresh();
-    },
-  });
-  const removeStep = useMutation({
-    mutationFn: (stepId: string) =>
-      data(
-        api.DELETE('/v2/users/{identifier}/notification-rules/{ruleId}/steps/{stepId}', {
-          params: { path: { ...path, stepId } },
-        }),
-      ),
-    onSuccess: refresh,
-  });
-  const headingId = `rule-${summary.id}`;
-  return (
-    <Card withBorder component="section" aria-labelledby={headingId}>
-      <Group justify="space-between" wrap="wrap" gap="xs">
-        <Title order={3} size="h4" id={headingId} className="break-anywhere">
-          {summary.name}
-        </Title>
-        <Badge color={summary.enabled ? 'teal' : 'gray'} variant="dot">
-          {summary.enabled ? 'On' : 'Off'}
-        </Badge>
-      </Group>
-      <Text size="sm" c="dimmed">
-        {ACTION_LABELS[summary.actionType]}
-      </Text>
-      <Group gap="xs" my="xs">
-        <Button size="xs" variant="default" loading={toggle.isPending} onClick={() => toggle.mutate()}>
-          {summary.enabled ? 'Turn off rule' : 'Turn on rule'}
-        </Button>
-      </Group>
-      <FormError error={toggle.error ?? removeStep.error} />
-      {rule.isError ? (
-        <ErrorPanel error={rule.error} retry={() => void rule.refetch()} />
-      ) : !rule.data ? (
-        <Skeleton height={40} />
-      ) : rule.data.steps.length === 0 ? (
-        <Text size="sm" c="dimmed">
-          No steps: this rule notifies nobody. Add one below.
-        </Text>
-      ) : (
-        <Stack component="ol" gap={4} pl="md" m={0} aria-label={`Steps of ${summary.name}`}>
-          {rule.data.steps.map((s) => {
-            const what = s.contact ? contactLabel(s.contact) : 'a deleted contact method';
-            const text = `After ${s.sendAfter.timeAmount} min: ${what}${s.enabled ? '' : ' (off)'}`;
-            return (
-              <li key={s.id}>
-                <Group gap="xs" wrap="wrap">
-                  <Text size="sm" className="break-anywhere">
-                    {text}
-                  </Text>
-                  <Button
-                    size="compact-xs"
-                    variant="subtle"
-                    color="red"
-                    onClick={() => removeStep.mutate(s.id)}
-                    loading={removeStep.isPending && removeStep.variables === s.id}
-                    aria-label={`Delete step: ${text}`}
-                  >
-                    Delete step
-                  </Button>
-                </Group>
-              </li>
-            );
-          })}
-        </Stack>
-      )}
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          addStep.mutate();
-        }}
-      >
-        <Group align="flex-end" gap="xs" wrap="wrap" mt="sm">
-          <NativeSelect
-            label="Contact method"
-            data={
-              usable.length > 0
-                ? usable.map((c) => ({ value: c.id, label: contactLabel(c) }))
-                : [{ value: '', label: 'No contact method turned on' }]
-            }
-            value={chosen?.id ?? ''}
-            onChange={(e) => setContactId(e.currentTarget.value)}
-            miw={200}
-          />
-          <NumberInput
-            label="After (minutes)"
-            min={0}
-            max={10080}
-            allowDecimal={false}
-            value={delay}
-            onChange={(v) => setDelay(typeof v === 'number' ? v : Number(v) || 0)}
-            w={140}
-          />
-          <Button type="submit" variant="light" loading={addStep.isPending} disabled={!chosen}>
-            Add step
-          </Button>
-        </Group>
-        <FormError error={addStep.error} />
-      </form>
-    </Card>
-  );
-}
-
 /** A person: their role, contact methods and notification rules. */
 export default function PersonPage() {
   const { id = '' } = useParams();
@@ -602,13 +435,6 @@ export default function PersonPage() {
     queryKey: ['contacts', id],
     queryFn: () =>
       data<Contact[]>(api.GET('/v2/users/{identifier}/contacts', { params: { path: { identifier: id } } })),
-  });
-  const rules = useQuery({
-    queryKey: ['notification-rules', id],
-    queryFn: () =>
-      data<NotificationRuleSummary[]>(
-        api.GET('/v2/users/{identifier}/notification-rules', { params: { path: { identifier: id } } }),
-      ),
   });
   if (user.isError)
     return (
@@ -646,20 +472,7 @@ export default function PersonPage() {
         ) : (
           <ContactsSection user={u} contacts={contacts.data} />
         )}
-        <Stack gap="sm" component="section" aria-labelledby="notification-rules">
-          <Title order={2} size="h3" id="notification-rules">
-            Notification rules
-          </Title>
-          {rules.isError ? (
-            <ErrorPanel error={rules.error} retry={() => void rules.refetch()} />
-          ) : !rules.data || !contacts.data ? (
-            <Skeleton height={80} />
-          ) : rules.data.length === 0 ? (
-            <Text c="dimmed">No notification rule: nothing reaches {u.username}.</Text>
-          ) : (
-            rules.data.map((r) => <RuleCard key={r.id} user={u} summary={r} contacts={contacts.data} />)
-          )}
-        </Stack>
+        <NotificationRules user={u} contacts={contacts.data} />
       </Stack>
     </>
   );

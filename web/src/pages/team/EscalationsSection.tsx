@@ -22,11 +22,15 @@ import type {
   EscalationRecipient,
   EscalationRule,
   TeamDetail,
+  User,
 } from '../../api/types';
 import { ErrorPanel } from '../../components/ErrorPanel';
 import { FormError } from '../../components/FormError';
 import { useTeams } from '../../lib/teams';
-import { useEscalations, useSchedules, useUsers } from '../../lib/oncall';
+import { useEscalations, useSchedules } from '../../lib/oncall';
+import { useFirstUsers } from '../../lib/users';
+import { RecipientPicker, type RecipientGroup } from './RecipientPicker';
+import { RenamePolicy } from './RenamePolicy';
 
 const CONDITIONS: { value: EscalationCondition; label: string }[] = [
   { value: 'if-not-acked', label: 'If not acknowledged' },
@@ -80,15 +84,23 @@ function recipientLabel(r: EscalationRecipient): string {
   return name ?? `${r.type} ${r.id} (deleted)`;
 }
 
-/** The people, teams and schedules a rule can notify, grouped, for a native select. */
-function useRecipientOptions(policies: EscalationDetail[]) {
-  const users = useUsers();
+/**
+ * The people, teams and schedules a rule can notify, grouped, for a native select: the first page of
+ * people, and those found by searching (`found`); the picker searches the server for anyone else.
+ */
+function useRecipients(policies: EscalationDetail[]): Recipients & { loading: boolean } {
+  const users = useFirstUsers();
   const teams = useTeams();
   const schedules = useSchedules();
-  const groups = [
+  const [found, setFound] = useState<User[]>([]);
+  const people = new Map((users.data ?? []).map((u) => [u.id, u.username]));
+  for (const p of policies)
+    for (const { recipient: r } of p.rules) if (r.type === 'user' && r.username) people.set(r.id, r.username);
+  for (const u of found) people.set(u.id, u.username);
+  const groups: RecipientGroup[] = [
     {
       group: 'People',
-      items: (users.data ?? []).map((u) => ({ value: `user:${u.id}`, label: u.username })),
+      items: [...people].map(([id, username]) => ({ value: `user:${id}`, label: username })),
     },
     {
       group: 'Teams',
@@ -102,7 +114,7 @@ function useRecipientOptions(policies: EscalationDetail[]) {
       })),
     },
   ];
-  // A recipient that is no longer listed (deleted, or past the first 100 people) stays choosable.
+  // A recipient that is not listed (deleted since) stays choosable, so that saving keeps it.
   const known = new Set(groups.flatMap((g) => g.items.map((i) => i.value)));
   const others = new Map<string, string>();
   for (const p of policies)
@@ -115,23 +127,29 @@ function useRecipientOptions(policies: EscalationDetail[]) {
   return {
     groups: groups.filter((g) => g.items.length > 0),
     first: groups.find((g) => g.items.length > 0)?.items[0]?.value ?? '',
+    onFound: (user) => setFound((list) => [...list.filter((u) => u.id !== user.id), user]),
     loading: users.isPending || teams.isPending || schedules.isPending,
   };
 }
 
-type RecipientGroups = ReturnType<typeof useRecipientOptions>['groups'];
+/** What the rules of every policy on the page can notify. */
+interface Recipients {
+  groups: RecipientGroup[];
+  /** The first option, for a new rule. */
+  first: string;
+  /** Remembers a person found by searching, so that every rule lists them. */
+  onFound: (user: User) => void;
+}
 
 /** An ordered list of rules: add, remove, move up and down. */
 function RulesEditor({
   rules,
   onChange,
   recipients,
-  firstRecipient,
 }: {
   rules: DraftRule[];
   onChange: (rules: DraftRule[]) => void;
-  recipients: RecipientGroups;
-  firstRecipient: string;
+  recipients: Recipients;
 }) {
   const set = (i: number, patch: Partial<DraftRule>) =>
     onChange(rules.map((r, j) => (j === i ? { ...r, ...patch } : r)));
@@ -170,12 +188,11 @@ function RulesEditor({
                 onChange={(v) => set(i, { delay: typeof v === 'number' ? v : Number(v) || 0 })}
                 miw={140}
               />
-              <NativeSelect
-                label="Notify"
-                data={recipients}
+              <RecipientPicker
+                groups={recipients.groups}
                 value={rule.recipient}
-                onChange={(e) => set(i, { recipient: e.currentTarget.value })}
-                miw={180}
+                onChange={(recipient) => set(i, { recipient })}
+                onFound={recipients.onFound}
               />
             </Group>
             <Group gap="xs" mt="xs">
@@ -214,7 +231,7 @@ function RulesEditor({
         <Button
           size="xs"
           variant="light"
-          disabled={!firstRecipient || rules.length >= 20}
+          disabled={!recipients.first || rules.length >= 20}
           onClick={() =>
             onChange([
               ...rules,
@@ -222,7 +239,7 @@ function RulesEditor({
                 key: nextKey++,
                 condition: 'if-not-acked',
                 delay: rules.at(-1)?.delay ?? 0,
-                recipient: firstRecipient,
+                recipient: recipients.first,
                 notifyType: 'default',
               },
             ])
@@ -239,18 +256,11 @@ function RulesEditor({
   );
 }
 
-function PolicyCard({
-  policy,
-  recipients,
-  firstRecipient,
-}: {
-  policy: EscalationDetail;
-  recipients: RecipientGroups;
-  firstRecipient: string;
-}) {
+function PolicyCard({ policy, recipients }: { policy: EscalationDetail; recipients: Recipients }) {
   const queryClient = useQueryClient();
   const [rules, setRules] = useState(() => policy.rules.map(draftOf));
   const [confirming, setConfirming] = useState(false);
+  const [renaming, setRenaming] = useState(false);
   const path = { identifier: policy.id };
   const save = useMutation({
     mutationFn: () =>
@@ -276,9 +286,22 @@ function PolicyCard({
   const headingId = `escalation-${policy.id}`;
   return (
     <Card withBorder component="section" aria-labelledby={headingId}>
-      <Title order={3} size="h4" id={headingId} className="break-anywhere" mb="xs">
-        {policy.name}
-      </Title>
+      <Group justify="space-between" wrap="nowrap" gap="xs" mb="xs" align="flex-start">
+        <Title order={3} size="h4" id={headingId} className="break-anywhere">
+          {policy.name}
+        </Title>
+        {!renaming ? (
+          <Button
+            size="xs"
+            variant="default"
+            onClick={() => setRenaming(true)}
+            aria-label={`Rename ${policy.name}`}
+          >
+            Rename
+          </Button>
+        ) : null}
+      </Group>
+      {renaming ? <RenamePolicy policy={policy} onDone={() => setRenaming(false)} /> : null}
       <form
         onSubmit={(e) => {
           e.preventDefault();
@@ -286,12 +309,7 @@ function PolicyCard({
         }}
       >
         <Stack gap="sm">
-          <RulesEditor
-            rules={rules}
-            onChange={setRules}
-            recipients={recipients}
-            firstRecipient={firstRecipient}
-          />
+          <RulesEditor rules={rules} onChange={setRules} recipients={recipients} />
           <FormError error={save.error} />
           <FormError error={remove.error} />
           {confirming ? (
@@ -321,15 +339,7 @@ function PolicyCard({
   );
 }
 
-function NewPolicy({
-  team,
-  recipients,
-  firstRecipient,
-}: {
-  team: TeamDetail;
-  recipients: RecipientGroups;
-  firstRecipient: string;
-}) {
+function NewPolicy({ team, recipients }: { team: TeamDetail; recipients: Recipients }) {
   const queryClient = useQueryClient();
   const [name, setName] = useState('');
   const [rules, setRules] = useState<DraftRule[]>([]);
@@ -366,12 +376,7 @@ function NewPolicy({
             value={name}
             onChange={(e) => setName(e.currentTarget.value)}
           />
-          <RulesEditor
-            rules={rules}
-            onChange={setRules}
-            recipients={recipients}
-            firstRecipient={firstRecipient}
-          />
+          <RulesEditor rules={rules} onChange={setRules} recipients={recipients} />
           <FormError error={create.error} />
           <Group>
             <Button type="submit" loading={create.isPending}>
@@ -388,7 +393,7 @@ function NewPolicy({
 export function EscalationsSection({ team }: { team: TeamDetail }) {
   const list = useEscalations();
   const mine = (list.data ?? []).filter((p) => p.ownerTeam?.id === team.id);
-  const { groups, first, loading } = useRecipientOptions(mine);
+  const { loading, ...recipients } = useRecipients(mine);
   return (
     <Stack>
       <Title order={2} size="h3">
@@ -411,12 +416,11 @@ export function EscalationsSection({ team }: { team: TeamDetail }) {
                 // Saved rules come back as a new list: start again from them.
                 key={`${p.id}:${JSON.stringify(p.rules)}`}
                 policy={p}
-                recipients={groups}
-                firstRecipient={first}
+                recipients={recipients}
               />
             ))
           )}
-          <NewPolicy team={team} recipients={groups} firstRecipient={first} />
+          <NewPolicy team={team} recipients={recipients} />
         </>
       )}
     </Stack>

@@ -1,48 +1,14 @@
-import {
-  Badge,
-  Button,
-  Card,
-  Group,
-  NativeSelect,
-  Skeleton,
-  Stack,
-  Text,
-  TextInput,
-  Title,
-} from '@mantine/core';
+import { Badge, Button, Card, Group, Skeleton, Stack, Text, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, data } from '../../api/client';
-import type { Criteria, RoutingRule, TeamDetail, TimeWindow } from '../../api/types';
+import type { RoutingRule, TeamDetail, TimeWindow } from '../../api/types';
 import { ConfirmButton } from '../../components/ConfirmButton';
 import { ErrorPanel } from '../../components/ErrorPanel';
 import { FormError } from '../../components/FormError';
-import { useEscalations, useSchedules } from '../../lib/oncall';
-
-const FIELDS = ['message', 'alias', 'description', 'source', 'entity', 'tags', 'priority', 'integration'];
-const OPERATIONS = [
-  { value: 'contains', label: 'contains' },
-  { value: 'equals', label: 'equals' },
-  { value: 'starts-with', label: 'starts with' },
-  { value: 'ends-with', label: 'ends with' },
-  { value: 'matches', label: 'matches (regular expression)' },
-  { value: 'is-empty', label: 'is empty' },
-  { value: 'greater-than', label: 'is greater than (priority)' },
-  { value: 'less-than', label: 'is less than (priority)' },
-];
-
-/** "message contains db" or "all alerts". */
-export function criteriaSummary(criteria: Criteria): string {
-  if (criteria.type === 'match-all' || !criteria.conditions?.length) return 'All alerts';
-  const parts = criteria.conditions.map((c) => {
-    const field = c.key ? `${c.field} ${c.key}` : c.field;
-    const op = c.operation.replace(/-/g, ' ');
-    const value = c.operation === 'is-empty' ? '' : ` “${c.expectedValue}”`;
-    return `${field} ${c.not ? 'not ' : ''}${op}${value}`;
-  });
-  return parts.join(criteria.type === 'match-all-conditions' ? ' and ' : ' or ');
-}
+import { criteriaSummary } from '../../lib/criteria';
+import { RoutingRuleForm } from './RoutingRuleForm';
 
 const pad = (n: number) => String(n).padStart(2, '0');
 const time = (h: number, m: number) => `${pad(h)}:${pad(m)}`;
@@ -75,141 +41,33 @@ function notifySummary(rule: RoutingRule): string {
   }
 }
 
-function AddRuleForm({ team }: { team: TeamDetail }) {
-  const queryClient = useQueryClient();
-  const escalations = useEscalations();
-  const schedules = useSchedules();
-  const [name, setName] = useState('');
-  const [match, setMatch] = useState<'all' | 'one'>('all');
-  const [field, setField] = useState('message');
-  const [operation, setOperation] = useState('contains');
-  const [value, setValue] = useState('');
-  const [notify, setNotify] = useState('');
-  const mine = (escalations.data ?? []).filter((e) => e.ownerTeam?.id === team.id);
-  const others = (escalations.data ?? []).filter((e) => e.ownerTeam?.id !== team.id);
-  const targets = [
-    {
-      group: 'Escalations of this team',
-      items: mine.map((e) => ({ value: `escalation:${e.id}`, label: e.name })),
-    },
-    {
-      group: 'Other escalations',
-      items: others.map((e) => ({ value: `escalation:${e.id}`, label: e.name })),
-    },
-    {
-      group: 'Schedules (who is on call)',
-      items: (schedules.data ?? []).map((s) => ({ value: `schedule:${s.id}`, label: s.name })),
-    },
-    { group: 'Nobody', items: [{ value: 'none:', label: 'Do not notify anyone' }] },
-  ].filter((g) => g.items.length > 0);
-  const chosen = notify || targets[0]?.items[0]?.value || 'none:';
-  const add = useMutation({
-    mutationFn: () => {
-      const [type = 'none', id = ''] = chosen.split(':') as ['escalation' | 'schedule' | 'none', string];
-      return data(
-        api.POST('/v2/teams/{identifier}/routing-rules', {
-          params: { path: { identifier: team.id }, query: { teamIdentifierType: 'id' } },
-          body: {
-            name: name.trim(),
-            criteria:
-              match === 'all'
-                ? { type: 'match-all' }
-                : {
-                    type: 'match-all-conditions',
-                    conditions: [
-                      {
-                        field: field as 'message',
-                        operation: operation as 'contains',
-                        ...(operation === 'is-empty' ? {} : { expectedValue: value }),
-                      },
-                    ],
-                  },
-            notify: type === 'none' ? { type } : { type, id },
-          },
-        }),
-      );
-    },
-    onSuccess: () => {
-      notifications.show({ color: 'teal', message: `Routing rule ${name.trim()} is added.` });
-      setName('');
-      setValue('');
-      void queryClient.invalidateQueries({ queryKey: ['routing-rules', team.id] });
-    },
-  });
+function RuleSummary({ rule }: { rule: RoutingRule }) {
+  return (
+    <>
+      <Text size="sm" className="break-anywhere">
+        <b>When:</b> {criteriaSummary(rule.criteria)}
+      </Text>
+      <Text size="sm">
+        <b>Time:</b> {timeSummary(rule)}
+      </Text>
+      <Text size="sm" className="break-anywhere">
+        <b>Notify:</b> {notifySummary(rule)}
+      </Text>
+    </>
+  );
+}
+
+function AddRule({ team }: { team: TeamDetail }) {
   return (
     <Card withBorder component="section" aria-labelledby="new-routing-rule">
       <Title order={3} size="h4" id="new-routing-rule" mb="xs">
         Add a routing rule
       </Title>
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          add.mutate();
-        }}
-      >
-        <Stack gap="sm">
-          <TextInput
-            label="Rule name"
-            required
-            maxLength={200}
-            value={name}
-            onChange={(e) => setName(e.currentTarget.value)}
-          />
-          <NativeSelect
-            label="Alerts it applies to"
-            data={[
-              { value: 'all', label: 'All alerts' },
-              { value: 'one', label: 'Alerts that match a condition' },
-            ]}
-            value={match}
-            onChange={(e) => setMatch(e.currentTarget.value as 'all' | 'one')}
-          />
-          {match === 'one' ? (
-            <Group grow wrap="wrap" align="flex-start" gap="xs">
-              <NativeSelect
-                label="Field"
-                data={FIELDS}
-                value={field}
-                onChange={(e) => setField(e.currentTarget.value)}
-                miw={140}
-              />
-              <NativeSelect
-                label="Operation"
-                data={OPERATIONS}
-                value={operation}
-                onChange={(e) => setOperation(e.currentTarget.value)}
-                miw={160}
-              />
-              {operation !== 'is-empty' ? (
-                <TextInput
-                  label="Value"
-                  required
-                  value={value}
-                  onChange={(e) => setValue(e.currentTarget.value)}
-                  miw={160}
-                />
-              ) : null}
-            </Group>
-          ) : null}
-          <NativeSelect
-            label="Notify"
-            description="The escalation policy (or schedule) that the alerts it applies to follow."
-            data={targets}
-            value={chosen}
-            onChange={(e) => setNotify(e.currentTarget.value)}
-          />
-          <FormError error={add.error} />
-          <Group>
-            <Button type="submit" loading={add.isPending}>
-              Add rule
-            </Button>
-          </Group>
-          <Text size="xs" c="dimmed">
-            The new rule goes last, before the default rule. Time restrictions can be set through the API
-            (PATCH …/routing-rules/&#123;ruleId&#125;).
-          </Text>
-        </Stack>
-      </form>
+      <RoutingRuleForm team={team} />
+      <Text size="xs" c="dimmed" mt="sm">
+        The new rule goes last, before the default rule. Time restrictions can be set through the API (PATCH
+        …/routing-rules/&#123;ruleId&#125;).
+      </Text>
     </Card>
   );
 }
@@ -250,6 +108,7 @@ export function RoutingSection({ team }: { team: TeamDetail }) {
       ),
     onSuccess: (_, rule) => done(`${rule.name} is deleted.`),
   });
+  const [editing, setEditing] = useState<string | null>(null);
   const list = rules.data ?? [];
   const ordinary = list.filter((r) => !r.isDefault);
   const defaults = list.filter((r) => r.isDefault);
@@ -277,50 +136,66 @@ export function RoutingSection({ team }: { team: TeamDetail }) {
                 </Text>
                 {rule.isDefault ? <Badge variant="light">Default rule</Badge> : null}
               </Group>
-              <Text size="sm" className="break-anywhere">
-                <b>When:</b> {criteriaSummary(rule.criteria)}
-              </Text>
-              <Text size="sm">
-                <b>Time:</b> {timeSummary(rule)}
-              </Text>
-              <Text size="sm" className="break-anywhere">
-                <b>Notify:</b> {notifySummary(rule)}
-              </Text>
-              {!rule.isDefault ? (
+              {editing === rule.id ? (
+                <Stack mt="xs">
+                  <RoutingRuleForm team={team} rule={rule} onDone={() => setEditing(null)} />
+                  {rule.isDefault ? (
+                    <Text size="xs" c="dimmed">
+                      The default rule applies to every alert no other rule takes: only its name and whom it
+                      notifies change.
+                    </Text>
+                  ) : null}
+                </Stack>
+              ) : (
+                <RuleSummary rule={rule} />
+              )}
+              {editing !== rule.id ? (
                 <Group gap="xs" mt="xs">
                   <Button
                     size="xs"
                     variant="default"
-                    disabled={i === 0 || move.isPending}
-                    onClick={() => move.mutate({ rule, order: i - 1 })}
-                    aria-label={`Move ${rule.name} up`}
+                    onClick={() => setEditing(rule.id)}
+                    aria-label={`Edit ${rule.name}`}
                   >
-                    Move up
+                    Edit
                   </Button>
-                  <Button
-                    size="xs"
-                    variant="default"
-                    disabled={i === ordinary.length - 1 || move.isPending}
-                    onClick={() => move.mutate({ rule, order: i + 1 })}
-                    aria-label={`Move ${rule.name} down`}
-                  >
-                    Move down
-                  </Button>
-                  <ConfirmButton
-                    label="Delete"
-                    ariaLabel={`Delete ${rule.name}`}
-                    question={`Delete the routing rule ${rule.name}?`}
-                    confirmLabel="Delete rule"
-                    loading={remove.isPending}
-                    onConfirm={() => remove.mutate(rule)}
-                  />
+                  {!rule.isDefault ? (
+                    <>
+                      <Button
+                        size="xs"
+                        variant="default"
+                        disabled={i === 0 || move.isPending}
+                        onClick={() => move.mutate({ rule, order: i - 1 })}
+                        aria-label={`Move ${rule.name} up`}
+                      >
+                        Move up
+                      </Button>
+                      <Button
+                        size="xs"
+                        variant="default"
+                        disabled={i === ordinary.length - 1 || move.isPending}
+                        onClick={() => move.mutate({ rule, order: i + 1 })}
+                        aria-label={`Move ${rule.name} down`}
+                      >
+                        Move down
+                      </Button>
+                      <ConfirmButton
+                        label="Delete"
+                        ariaLabel={`Delete ${rule.name}`}
+                        question={`Delete the routing rule ${rule.name}?`}
+                        confirmLabel="Delete rule"
+                        loading={remove.isPending}
+                        onConfirm={() => remove.mutate(rule)}
+                      />
+                    </>
+                  ) : null}
                 </Group>
               ) : null}
             </Card>
           ))}
         </Stack>
       )}
-      <AddRuleForm team={team} />
+      <AddRule team={team} />
     </Stack>
   );
 }
