@@ -282,6 +282,30 @@ describe('the access flags of API integrations', () => {
     assert.equal(patched.body.data.allowDeleteAccess, true);
     assert.equal(patched.body.data.allowWriteAccess, false, 'flags not given keep their value');
 
+    // Opsgenie's PUT, as the Go SDK (and so Terraform) sends it: flags left out go back to their defaults.
+    const put = await server.call('PUT', `/v2/integrations/${created.id}`, {
+      name: 'Read only (renamed)',
+      type: 'API',
+      enabled: true,
+      ownerTeam: { id: teamA },
+      allowWriteAccess: false,
+      suppressNotifications: false,
+      ignoreRespondersFromPayload: true,
+    });
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+    assert.equal(put.body.data.name, 'Read only (renamed)');
+    assert.equal(put.body.data.allowWriteAccess, false);
+    assert.equal(put.body.data.allowDeleteAccess, true, 'a flag left out is back to its default');
+    assert.equal(put.body.data.allowConfigurationAccess, false);
+    const got = await server.call('GET', `/v2/integrations/${created.id}`);
+    assert.equal(got.body.data.name, 'Read only (renamed)');
+    const otherType = await server.call('PUT', `/v2/integrations/${created.id}`, {
+      name: 'x',
+      type: 'AmazonSecurityHub',
+    });
+    assert.equal(otherType.status, 422, JSON.stringify(otherType.body));
+    assert.match(JSON.stringify(otherType.body.errors), /type cannot change/);
+
     const refused = await server.call('POST', '/v2/integrations', {
       type: 'AmazonSecurityHub',
       name: 'Hub with flags',

@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import { keyFromAuthorization } from '../accounts/apikeys.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { requireOrgAdmin } from '../accounts/service.js';
+import { invalidField } from '../errors.js';
 import type { Config } from '../config.js';
 import { envelope, principalOf, type HttpApp } from '../http/server.js';
 import { StringEnum } from '../http/schemas.js';
@@ -17,8 +18,10 @@ import {
 } from './service.js';
 import {
   API_ACCESS_FLAGS,
+  API_DEFAULTS,
   apiSettings,
   INTEGRATION_TYPES,
+  type ApiAccessFlag,
   SECURITY_HUB_EVENT_TYPES,
   SEVERITY_LABELS,
   securityHubEventPattern,
@@ -97,6 +100,12 @@ const UpdateBody = Type.Object(
     enabled: Type.Optional(Type.Boolean()),
     ...SettingsFields,
   },
+  { additionalProperties: false },
+);
+
+/** Opsgenie's PUT names the type again; Vigil checks it is the integration's. */
+const PutBody = Type.Object(
+  { ...UpdateBody.properties, type: Type.Optional(StringEnum(INTEGRATION_TYPES)) },
   { additionalProperties: false },
 );
 
@@ -263,6 +272,41 @@ export function registerIntegrationRoutes(
         assigneeTeam: b.assigneeTeam,
         enabled: b.enabled,
         settings: settingsFrom(b),
+      });
+      return envelope(request, { result: 'Updated', data: presentIntegration(config, row) });
+    },
+  );
+
+  app.put(
+    '/v2/integrations/:id',
+    {
+      schema: {
+        tags: ['integrations'],
+        summary: "Update an integration as Opsgenie's PUT does (what Terraform and the Go SDK send)",
+        description: `An API integration's access flags not given go back to their defaults, as Opsgenie resets what a PUT leaves out. Other fields not given keep their value: Vigil requires an owner team, and the Security Hub settings are Vigil's own. The type cannot change. Fields Vigil does not know are ignored. ${API_KEY_SCOPE}`,
+        params: IdParams,
+        body: PutBody,
+      },
+    },
+    async (request) => {
+      const b = request.body;
+      const p = principalOf(request);
+      const current = await integrations.get(p, request.params.id);
+      if (b.type !== undefined && b.type !== current.type)
+        throw invalidField(
+          'type',
+          `is ${current.type}: an integration's type cannot change; create another integration of type ${b.type}.`,
+        );
+      const settings = settingsFrom(b);
+      if (current.type === 'API')
+        for (const flag of Object.keys(API_ACCESS_FLAGS) as ApiAccessFlag[])
+          settings[flag] ??= API_DEFAULTS[flag];
+      const row = await integrations.update(p, request.params.id, {
+        name: b.name,
+        ownerTeam: b.ownerTeam,
+        assigneeTeam: b.assigneeTeam,
+        enabled: b.enabled,
+        settings,
       });
       return envelope(request, { result: 'Updated', data: presentIntegration(config, row) });
     },

@@ -3149,7 +3149,70 @@ export interface paths {
         };
       };
     };
-    put?: never;
+    /**
+     * Update an integration as Opsgenie's PUT does (what Terraform and the Go SDK send)
+     * @description An API integration's access flags not given go back to their defaults, as Opsgenie resets what a PUT leaves out. Other fields not given keep their value: Vigil requires an owner team, and the Security Hub settings are Vigil's own. The type cannot change. Fields Vigil does not know are ignored. The key of an API integration reads and acts only on the alerts of its team (the assignee team, else the owner team); alerts of other teams answer as if they did not exist. Its access flags (allowReadAccess, allowWriteAccess, allowDeleteAccess, allowConfigurationAccess) say which requests it may make; a request they refuse answers 403.
+     */
+    put: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            name?: string;
+            ownerTeam?: {
+              id?: string;
+              name?: string;
+            };
+            assigneeTeam?: {
+              id?: string;
+              name?: string;
+            } | null;
+            enabled?: boolean;
+            verifySignatures?: boolean;
+            allowedTopicArns?: string[];
+            eventTypes?: ('imported' | 'custom-action' | 'insight-results' | 'imported-v2')[];
+            /** @enum {string} */
+            minimumSeverity?: 'INFORMATIONAL' | 'LOW' | 'MEDIUM' | 'HIGH' | 'CRITICAL';
+            autoClose?: {
+              resolved?: boolean;
+              suppressed?: boolean;
+              archived?: boolean;
+              passed?: boolean;
+            };
+            alertOnHandledFindings?: boolean;
+            sendUpdatesBack?: boolean;
+            roleArn?: string;
+            region?: string;
+            /** @description API integrations only. Its key may read alerts: GET requests (default true). */
+            allowReadAccess?: boolean;
+            /** @description API integrations only. Its key may create and update alerts and run their actions: POST, PUT and PATCH requests (default true). */
+            allowWriteAccess?: boolean;
+            /** @description API integrations only. Its key may delete alerts, and tags and details of alerts: DELETE requests (default true). */
+            allowDeleteAccess?: boolean;
+            /** @description API integrations only. Its key may use the APIs besides the Alert API (users, teams, schedules, escalations, integrations) with the rights of an admin of the integration's owner team (default false: the Alert API only). */
+            allowConfigurationAccess?: boolean;
+            /** @enum {string} */
+            type?: 'AmazonSecurityHub' | 'API';
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
     post?: never;
     /** Delete an integration */
     delete: {
