@@ -174,8 +174,13 @@ describe('a slack destination', () => {
     // Text from outside can not mention the channel.
     assert.ok(!text.includes('<!channel>'));
     assert.ok(text.includes('&lt;!channel&gt;'));
-    const stored = await db.query('SELECT channel, ts FROM slack_messages WHERE alert_id = $1', [alert.id]);
-    assert.deepEqual(stored.rows, [{ channel: CHANNEL, ts: message.ts }]);
+    // The message's ts is stored once Slack has answered the post, a moment after the fake saw it.
+    const stored = await waitFor('the stored message', async () => {
+      const rows = (await db.query('SELECT channel, ts FROM slack_messages WHERE alert_id = $1', [alert.id]))
+        .rows;
+      return rows.length > 0 ? rows : undefined;
+    });
+    assert.deepEqual(stored, [{ channel: CHANNEL, ts: message.ts }]);
   });
 
   it('closes the alert when a Slack user whose email is a Vigil user presses Close, as that user, and edits the message in place', async () => {
