@@ -52,6 +52,8 @@ export type AlertEvent =
   | (Base & { type: 'escalated'; escalationId?: string; escalationName?: string })
   /** A responder added to an open alert (Add Responder, Add Team): the engine pages it as creation would. */
   | (Base & { type: 'responder_added'; responder: ResponderRef; name: string })
+  /** Someone ran one of the alert's custom actions: for whatever acts on it (a team's webhook). */
+  | (Base & { type: 'custom_action'; action: string })
   | (Base & { type: 'deleted' });
 
 export type AlertEventType = AlertEvent['type'];

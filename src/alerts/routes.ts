@@ -266,8 +266,13 @@ export function registerAlertRoutes(app: HttpApp, alerts: AlertsService): void {
     path: string,
     summary: string,
     body: B | undefined,
-    toAction: (body: Static<B>, query: Record<string, string | undefined>) => AlertAction,
+    toAction: (
+      body: Static<B>,
+      query: Record<string, string | undefined>,
+      params: Record<string, string>,
+    ) => AlertAction,
     extraQuery: Record<string, ReturnType<typeof Type.String>> = {},
+    extraParams: Record<string, ReturnType<typeof Type.String>> = {},
   ) {
     const querystring = Type.Object({
       ...IdentifierQuery.properties,
@@ -280,7 +285,7 @@ export function registerAlertRoutes(app: HttpApp, alerts: AlertsService): void {
       schema: {
         tags: ['alerts'],
         summary,
-        params: IdentifierParams,
+        params: Type.Object({ ...IdentifierParams.properties, ...extraParams }),
         querystring,
         ...(body ? { body } : {}),
         response: { 202: Accepted },
@@ -297,7 +302,7 @@ export function registerAlertRoutes(app: HttpApp, alerts: AlertsService): void {
           request.id,
           (request.params as { identifier: string }).identifier,
           query.identifierType,
-          toAction(b, query),
+          toAction(b, query, request.params as Record<string, string>),
           meta,
         );
         return accepted(request, reply);
@@ -308,6 +313,15 @@ export function registerAlertRoutes(app: HttpApp, alerts: AlertsService): void {
   action('post', '/acknowledge', 'Acknowledge an alert', ActionBody, () => ({ kind: 'acknowledge' }));
   action('post', '/unacknowledge', 'Unacknowledge an alert', ActionBody, () => ({ kind: 'unacknowledge' }));
   action('post', '/close', 'Close an alert', ActionBody, () => ({ kind: 'close' }));
+  action(
+    'post',
+    '/actions/:action',
+    "Run one of the alert's custom actions: it goes on the alert's log and to the team's webhooks as custom_action",
+    ActionBody,
+    (_b, _q, params) => ({ kind: 'customAction', action: params.action ?? '' }),
+    {},
+    { action: Type.String({ minLength: 1, maxLength: 1000 }) },
+  );
   action(
     'post',
     '/escalate',

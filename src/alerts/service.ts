@@ -81,6 +81,7 @@ export type AlertAction =
   | { kind: 'escalate'; escalation?: { id?: string; name?: string } }
   | { kind: 'addResponder'; responder: ResponderInput }
   | { kind: 'addTeam'; team: { id?: string; name?: string } }
+  | { kind: 'customAction'; action: string }
   | { kind: 'delete' };
 
 /** The name of each action in request statuses, as Opsgenie reports it. */
@@ -101,6 +102,7 @@ const ACTION_NAMES: Record<AlertAction['kind'], string> = {
   escalate: 'EscalateToNext',
   addResponder: 'AddResponder',
   addTeam: 'AddTeam',
+  customAction: 'ExecuteCustomAction',
   delete: 'Delete',
 };
 
@@ -344,6 +346,20 @@ export function createAlertsService(db: Db, options: { signal?: WorkSignal } = {
           ...(meta.note ? { note: meta.note } : {}),
         });
         return { success: true, status: 'Snoozed', alert: updated };
+      }
+      case 'customAction': {
+        // Only the actions the alert was given can be run, as in Opsgenie; running one is recorded
+        // and handed to whatever acts on it (the team's webhooks), Vigil itself does nothing more.
+        if (!alert.actions.includes(action.action)) {
+          return {
+            success: false,
+            status: `Action [${action.action}] is not one of the alert's actions${alert.actions.length ? ` (${alert.actions.join(', ')})` : ': it has none'}.`,
+            alert,
+          };
+        }
+        await log('action', `Custom action "${action.action}" run by ${actor.name}`);
+        await event(tx, alert, actor, src, { type: 'custom_action', action: action.action });
+        return { success: true, status: `Executed custom action ${action.action}`, alert };
       }
       case 'addNote':
         await attachNote(tx, alert, action.note, actor, src);

@@ -38,16 +38,12 @@ import { startTestSmtpServer, type TestSmtpServer } from '../../src/testing/smtp
  * | incident.* (15)                                          | Vigil has no incidents (Opsgenie's `/v1/incidents`)  |
  * | user.*, group.*, team.* (23)                             | Opsgenie's retired v1 API (`/v1/json/...`, key in    |
  * |                                                          | the query); Vigil serves the v2 users and teams API  |
- * | alertV2.executeAction                                    | Vigil has no custom-action execution                 |
- * |                                                          | (`POST /v2/alerts/{id}/actions/{action}`)            |
  */
 
 const NO_INCIDENTS = "Vigil has no incidents: Opsgenie's Incident API (/v1/incidents/...) is not implemented";
 const V1_API =
   "Opsgenie's retired v1 API (/v1/json/..., apiKey in the query or body): Vigil serves only the v2 users and teams API";
 const NOT_IMPLEMENTED: Record<string, string> = {
-  'alertV2.executeAction':
-    'Vigil stores alert actions but has no Execute Custom Action endpoint (POST /v2/alerts/{id}/actions/{action})',
   'incident.create': NO_INCIDENTS,
   'incident.delete': NO_INCIDENTS,
   'incident.get': NO_INCIDENTS,
@@ -88,11 +84,7 @@ const NOT_IMPLEMENTED: Record<string, string> = {
   'team.listLogs': V1_API,
 };
 /** Where Vigil would serve them: checked against its OpenAPI document, so the table cannot go stale. */
-const NOT_IMPLEMENTED_PATHS = [
-  /^\/v1\/incidents/,
-  /^\/v1\/json\/(user|group|team)\b/,
-  /^\/v2\/alerts\/\{[^}]+\}\/actions\//,
-];
+const NOT_IMPLEMENTED_PATHS = [/^\/v1\/incidents/, /^\/v1\/json\/(user|group|team)\b/];
 
 type SdkCallback = (error: Json, result: Json) => void;
 type SdkFunction = (...args: unknown[]) => unknown;
@@ -446,6 +438,42 @@ describe('opsgenie-sdk 0.5.1, unmodified', () => {
         [['a note from the SDK', 'SDK user']],
       );
     });
+
+    sdkTest(
+      'alertV2.executeAction',
+      "one of the alert's actions is run and logged; another is refused",
+      async () => {
+        const alert = await newAlert({
+          message: `SDK custom action ${run}`,
+          actions: ['Restart', 'Page DBA'],
+        });
+        const status = await outcome(
+          await sdk('alertV2.executeAction', id(alert.id), {
+            action: 'Restart',
+            user: 'SDK user',
+            note: 'restarting',
+          }),
+        );
+        assert.equal(status.action, 'ExecuteCustomAction');
+        const logs = await logsOf(alert.id);
+        assert.ok(logs.includes('Custom action "Restart" run by SDK user'), logs.join('\n'));
+        assert.ok((await notesOf(alert.id)).some((n) => n.note === 'restarting'));
+        const refused = await sdk('alertV2.executeAction', id(alert.id), {
+          action: 'Reboot',
+          user: 'SDK user',
+        });
+        const refusedStatus = await waitFor(
+          'the refused action',
+          async () => (await server.call('GET', `/v2/alerts/requests/${refused.requestId}`)).body.data,
+          10_000,
+        );
+        assert.equal(refusedStatus.success, false);
+        assert.match(
+          refusedStatus.status,
+          /Action \[Reboot\] is not one of the alert's actions \(Restart, Page DBA\)/,
+        );
+      },
+    );
 
     sdkTest('alertV2.snooze', 'the alert is snoozed until the time given', async () => {
       const alert = await newAlert({ message: `SDK snooze ${run}` });

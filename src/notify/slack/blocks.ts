@@ -108,6 +108,8 @@ export function eventLine(event: AlertEvent | TestEvent): string {
       return `Description changed by ${by}`;
     case 'deleted':
       return `Deleted by ${by}`;
+    case 'custom_action':
+      return `Action ${oneLine(event.action)} run by ${by}`;
     case 'deduplicated':
       return `Sent again (${event.count} times)`;
     case 'tags_added':

@@ -46,6 +46,7 @@ export const WEBHOOK_EVENTS: readonly AlertEventType[] = [
   'description_changed',
   'owner_assigned',
   'escalated',
+  'custom_action',
   'deleted',
 ];
 

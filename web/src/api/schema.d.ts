@@ -2044,6 +2044,62 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v2/alerts/{identifier}/actions/{action}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Run one of the alert's custom actions: it goes on the alert's log and to the team's webhooks as custom_action */
+    post: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'tiny' | 'alias';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+          action: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description Display name of the person making the request */
+            user?: string;
+            source?: string;
+            note?: string;
+          } & {
+            [key: string]: unknown;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              result: string;
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v2/alerts/{identifier}/escalate': {
     parameters: {
       query?: never;
