@@ -153,7 +153,7 @@ async function vigil(
     awsCommand({
       out: (line) => lines.push(line),
       env: { VIGIL_URL: server.url, VIGIL_API_KEY: server.key, ...options.env },
-      lookup: async () => [{ address: options.publicAddress ?? '203.0.113.10' }],
+      lookup: async () => [{ address: options.publicAddress ?? '52.94.236.248' }],
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, 50))),
     }),
   );

@@ -30,13 +30,32 @@ export async function loadScheduleParts(
   orgId: string,
   scheduleId: string,
 ): Promise<ScheduleParts> {
+  const parts = await loadManyScheduleParts(q, orgId, [scheduleId]);
+  return parts.get(scheduleId) ?? { rotations: [], overrides: [], users: new Map() };
+}
+
+/** The parts of several schedules in three queries, whatever their number. */
+export async function loadManyScheduleParts(
+  q: Queryable,
+  orgId: string,
+  scheduleIds: readonly string[],
+): Promise<Map<string, ScheduleParts>> {
   const [rotations, overrides] = await Promise.all([
-    repo.rotationsOf(q, [scheduleId]),
-    repo.overridesOf(q, scheduleId),
+    repo.rotationsOf(q, scheduleIds),
+    repo.overridesOf(q, scheduleIds),
   ]);
   const ids = [...rotations.flatMap((r) => r.participants), ...overrides.map((o) => o.user_id)];
   const users = new Map((await repo.usersByIds(q, orgId, ids)).map((u) => [u.id, u]));
-  return { rotations, overrides, users };
+  return new Map(
+    scheduleIds.map((id) => [
+      id,
+      {
+        rotations: rotations.filter((r) => r.schedule_id === id),
+        overrides: overrides.filter((o) => o.schedule_id === id),
+        users,
+      },
+    ]),
+  );
 }
 
 export function rotationOf(row: ScheduleRotationRow, knownUsers: ReadonlyMap<string, unknown>): Rotation {

@@ -203,11 +203,12 @@ export const schedulesRepository = {
   },
 
   /** Overrides in the order they were made: a later one wins where they overlap. */
-  async overridesOf(db: Queryable, scheduleId: string) {
+  async overridesOf(db: Queryable, scheduleIds: readonly string[]) {
+    if (scheduleIds.length === 0) return [];
     return db
       .selectFrom('schedule_overrides')
       .selectAll()
-      .where('schedule_id', '=', scheduleId)
+      .where('schedule_id', 'in', scheduleIds)
       .orderBy('created_at')
       .orderBy('id')
       .execute();

@@ -22,7 +22,13 @@ import {
   type UserRef,
 } from './input.js';
 import { timeRestrictionOf } from '../time-restriction-input.js';
-import { emptySchedule, loadScheduleParts, scheduleOf, type ScheduleParts } from './load.js';
+import {
+  emptySchedule,
+  loadManyScheduleParts,
+  loadScheduleParts,
+  scheduleOf,
+  type ScheduleParts,
+} from './load.js';
 import { schedulesRepository as repo, type OverrideValues, type RotationValues } from './repository.js';
 import { accountsRepository } from '../../accounts/repository.js';
 import { escalationsRepository } from '../escalations/repository.js';
@@ -648,14 +654,17 @@ export function createSchedulesService(db: Db) {
     /** Who is on call at `at` in every schedule of the organization (Opsgenie's List On Calls). */
     async onCallsEverywhere(p: Principal, at: Date) {
       const rows = await repo.listSchedules(db, p.orgId);
-      return Promise.all(
-        rows.map(async (row) => {
-          const parts = await loadScheduleParts(db, p.orgId, row.id);
-          const schedule = row.enabled ? scheduleOf(row.timezone, parts) : emptySchedule(row.timezone);
-          const now = onCallAt(schedule, at);
-          return { parent: metaOf(row), users: now ? [userOf(parts, now.user)] : [] };
-        }),
+      const partsById = await loadManyScheduleParts(
+        db,
+        p.orgId,
+        rows.map((r) => r.id),
       );
+      return rows.map((row) => {
+        const parts = partsById.get(row.id) ?? { rotations: [], overrides: [], users: new Map() };
+        const schedule = row.enabled ? scheduleOf(row.timezone, parts) : emptySchedule(row.timezone);
+        const now = onCallAt(schedule, at);
+        return { parent: metaOf(row), users: now ? [userOf(parts, now.user)] : [] };
+      });
     },
 
     /** The final shifts from a week before `now` to 13 weeks after, for the calendar export. */

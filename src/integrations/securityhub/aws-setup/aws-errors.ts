@@ -18,61 +18,6 @@ function errorName(error: unknown): string {
   return (error as { name?: string } | undefined)?.name ?? '';
 }
 
-/** Every IAM action `vigil aws setup`, `check` and `teardown` may call, for the operator's policy. */
-export const OPERATOR_ACTIONS = [
-  'sts:GetCallerIdentity',
-  'securityhub:DescribeHub',
-  'securityhub:CreateActionTarget',
-  'securityhub:DescribeActionTargets',
-  'securityhub:UpdateActionTarget',
-  'securityhub:DeleteActionTarget',
-  'sns:CreateTopic',
-  'sns:GetTopicAttributes',
-  'sns:SetTopicAttributes',
-  'sns:TagResource',
-  'sns:ListTagsForResource',
-  'sns:Subscribe',
-  'sns:ListSubscriptionsByTopic',
-  'sns:GetSubscriptionAttributes',
-  'sns:Unsubscribe',
-  'sns:DeleteTopic',
-  'events:PutRule',
-  'events:DescribeRule',
-  'events:PutTargets',
-  'events:ListTargetsByRule',
-  'events:RemoveTargets',
-  'events:DeleteRule',
-  'events:TagResource',
-  'events:ListTagsForResource',
-  'events:TestEventPattern',
-  'events:CreateConnection',
-  'events:DescribeConnection',
-  'events:UpdateConnection',
-  'events:DeleteConnection',
-  'events:CreateApiDestination',
-  'events:DescribeApiDestination',
-  'events:UpdateApiDestination',
-  'events:DeleteApiDestination',
-  'iam:CreateRole',
-  'iam:GetRole',
-  'iam:UpdateAssumeRolePolicy',
-  'iam:PutRolePolicy',
-  'iam:GetRolePolicy',
-  'iam:DeleteRolePolicy',
-  'iam:ListRolePolicies',
-  'iam:DeleteRole',
-  'iam:TagRole',
-  'iam:ListRoleTags',
-  'iam:PassRole',
-  // CreateConnection keeps the key in a Secrets Manager secret, through EventBridge's service-linked role.
-  'iam:CreateServiceLinkedRole',
-  'secretsmanager:CreateSecret',
-  'secretsmanager:UpdateSecret',
-  'secretsmanager:DeleteSecret',
-  'secretsmanager:DescribeSecret',
-  'secretsmanager:PutSecretValue',
-];
-
 export function explainAwsError(error: unknown, context: AwsCallContext): SetupError {
   return new SetupError(explanation(error, context), { cause: error });
 }

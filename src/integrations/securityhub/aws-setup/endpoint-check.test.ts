@@ -11,14 +11,14 @@ describe('an endpoint SNS can deliver to', () => {
   it('takes an HTTPS URL whose host resolves to public addresses', async () => {
     await requirePublicHttps(
       'https://vigil.example.com/x?apiKey=k',
-      resolvesTo('203.0.113.7', '2001:db8::1'),
+      resolvesTo('52.94.236.248', '2600:1f18:4c12::1'),
     );
-    await requirePublicHttps('https://198.51.100.4/x', resolvesTo());
+    await requirePublicHttps('https://54.239.28.85/x', resolvesTo());
   });
 
   it('refuses http, private and loopback addresses, and names that do not resolve', async () => {
     await assert.rejects(
-      requirePublicHttps('http://vigil.example.com/x', resolvesTo('203.0.113.7')),
+      requirePublicHttps('http://vigil.example.com/x', resolvesTo('52.94.236.248')),
       /not HTTPS/,
     );
     for (const address of [
@@ -33,7 +33,7 @@ describe('an endpoint SNS can deliver to', () => {
       '::ffff:10.1.1.1',
     ])
       await assert.rejects(
-        requirePublicHttps('https://vigil.internal/x', resolvesTo('203.0.113.7', address)),
+        requirePublicHttps('https://vigil.internal/x', resolvesTo('52.94.236.248', address)),
         new RegExp(`resolves to ${address.replace(/[.:]/g, '\\$&')}, which the internet cannot reach`),
       );
     await assert.rejects(requirePublicHttps('https://10.0.0.5/x'), /cannot reach/);

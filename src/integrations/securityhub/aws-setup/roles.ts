@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import {
   CreateRoleCommand,
   DeleteRoleCommand,
@@ -12,7 +13,7 @@ import {
 import { isNotFound, SetupError } from './aws-errors.js';
 import type { AccountContext } from './aws-context.js';
 import { INTEGRATION_TAG } from './names.js';
-import { planned, sameJson, type StepResult } from './steps.js';
+import { planned, type StepResult } from './steps.js';
 
 /** IAM roles with one inline policy: the write-back role Vigil assumes, and the one EventBridge assumes. */
 
@@ -106,7 +107,7 @@ export async function ensureRole(
       `the IAM role ${spec.name} exists and is not tagged ${INTEGRATION_TAG}=${integrationId}: vigil aws setup did not make it for this integration. Delete or rename it, then run again.`,
     );
   let changed = false;
-  if (!sameJson(decodePolicy(existing.AssumeRolePolicyDocument), spec.trust)) {
+  if (!isDeepStrictEqual(decodePolicy(existing.AssumeRolePolicyDocument), spec.trust)) {
     changed = true;
     if (!dryRun)
       await a.call({ action: 'iam:UpdateAssumeRolePolicy', region: 'global' }, () =>
@@ -118,7 +119,7 @@ export async function ensureRole(
         ),
       );
   }
-  if (!sameJson(await inlinePolicy(a, spec.name, spec.policyName), spec.policy)) {
+  if (!isDeepStrictEqual(await inlinePolicy(a, spec.name, spec.policyName), spec.policy)) {
     changed = true;
     if (!dryRun) await putPolicy();
   }

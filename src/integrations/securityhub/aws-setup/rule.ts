@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import {
   DeleteRuleCommand,
   DescribeRuleCommand,
@@ -10,7 +11,7 @@ import {
 import { isNotFound, SetupError } from './aws-errors.js';
 import type { RegionContext } from './aws-context.js';
 import { INTEGRATION_TAG, type ResourceNames } from './names.js';
-import { planned, sameJson, type StepResult } from './steps.js';
+import { planned, type StepResult } from './steps.js';
 
 /** The EventBridge rule on the default bus (where Security Hub sends its events) and its one target. */
 
@@ -74,7 +75,7 @@ export async function ensureRule(
     const same =
       existing.State === 'ENABLED' &&
       existing.Description === options.description &&
-      sameJson(JSON.parse(existing.EventPattern ?? 'null'), options.pattern);
+      isDeepStrictEqual(JSON.parse(existing.EventPattern ?? 'null'), options.pattern);
     // PutRule replaces the rule: it is called only when something differs.
     if (!same && !dryRun) await put(false);
     steps.push({ what, outcome: same ? 'unchanged' : planned(dryRun, 'updated'), detail: existing.Arn });

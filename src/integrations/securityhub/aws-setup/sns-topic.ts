@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import {
   CreateTopicCommand,
   DeleteTopicCommand,
@@ -12,7 +13,7 @@ import { isNotFound, SetupError } from './aws-errors.js';
 import type { RegionContext } from './aws-context.js';
 import { INTEGRATION_TAG, type ResourceNames } from './names.js';
 import { DELIVERY_POLICY, TOPIC_POLICY_SID, topicPublishStatement } from './policies.js';
-import { planned, sameJson, type StepResult } from './steps.js';
+import { planned, type StepResult } from './steps.js';
 
 /** The SNS topic EventBridge publishes findings to, its policy, and Vigil's HTTPS subscription. */
 
@@ -85,7 +86,7 @@ export async function ensureTopicPolicy(
     : { Version: '2008-10-17', Statement: [] };
   const statements = policy.Statement ?? [];
   const present = statements.find((s) => s.Sid === TOPIC_POLICY_SID);
-  if (present && sameJson(present, ours)) return { what, outcome: 'unchanged' };
+  if (present && isDeepStrictEqual(present, ours)) return { what, outcome: 'unchanged' };
   const next = { ...policy, Statement: [...statements.filter((s) => s.Sid !== TOPIC_POLICY_SID), ours] };
   if (!dryRun)
     await r.call('sns:SetTopicAttributes', () =>

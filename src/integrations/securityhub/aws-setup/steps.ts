@@ -31,19 +31,3 @@ export function planned(dryRun: boolean, outcome: 'created' | 'updated' | 'delet
   if (!dryRun) return outcome;
   return outcome === 'created' ? 'would create' : outcome === 'updated' ? 'would update' : 'would delete';
 }
-
-/** Two JSON documents say the same, whatever the order of their keys. */
-export function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
-}
-
-function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonical);
-  if (typeof value === 'object' && value !== null)
-    return Object.fromEntries(
-      Object.entries(value)
-        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-        .map(([k, v]) => [k, canonical(v)]),
-    );
-  return value;
-}
