@@ -21,9 +21,27 @@ async function findTests(dir: string): Promise<string[]> {
   return out;
 }
 
-const filters = process.argv.slice(2);
+// Arguments pick test files by a part of their path; `--exclude <part>` (repeatable) leaves files out.
+const filters: string[] = [];
+const excluded: string[] = [];
+const args = process.argv.slice(2);
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === '--exclude') {
+    const part = args[++i];
+    if (!part) {
+      console.error('--exclude needs a part of a test file path, e.g. --exclude test/e2e/console');
+      process.exit(2);
+    }
+    excluded.push(part);
+  } else filters.push(args[i]!);
+}
 let files = [...(await findTests('src')), ...(await findTests('test'))].sort();
 if (filters.length > 0) files = files.filter((f) => filters.some((x) => f.includes(x)));
+files = files.filter((f) => !excluded.some((x) => f.includes(x)));
+if (files.length === 0) {
+  console.error('no test file matches');
+  process.exit(2);
+}
 
 if (files.some((f) => f.includes(`e2e${path.sep}console`))) {
   const built = spawnSync(process.execPath, ['scripts/build-if-needed.mjs', '--web'], { stdio: 'inherit' });
