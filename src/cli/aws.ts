@@ -1,14 +1,8 @@
 import { Command, Option } from 'commander';
-import {
-  memberAccountAccess,
-  operatorAccess,
-  type AccountAccess,
-} from '../integrations/securityhub/aws-setup/aws-context.js';
+import type { AccountAccess } from '../integrations/securityhub/aws-setup/aws-context.js';
 import { SetupError } from '../integrations/securityhub/aws-setup/aws-errors.js';
-import { runCheck } from '../integrations/securityhub/aws-setup/check.js';
 import type { Lookup } from '../integrations/securityhub/aws-setup/endpoint-check.js';
-import { runSetup, type SetupMode } from '../integrations/securityhub/aws-setup/setup.js';
-import { runTeardown } from '../integrations/securityhub/aws-setup/teardown.js';
+import type { SetupMode } from '../integrations/securityhub/aws-setup/setup.js';
 import {
   createVigilApi,
   type AwsSetupFacts,
@@ -17,6 +11,9 @@ import {
 import { AWS_PRINCIPAL } from '../config.js';
 import { SEVERITY_LABELS } from '../integrations/types.js';
 import type { SetupEvents, SeverityLabel } from '../integrations/securityhub/aws-setup/policies.js';
+
+// The AWS SDK's clients are imported when a command runs, not when `vigil` starts: loading them
+// would make every other command, and `--help`, wait for them.
 
 /**
  * `vigil aws setup | check | teardown`: the AWS side of a Security Hub integration in one command,
@@ -96,6 +93,8 @@ async function context(options: CommonOptions, deps: AwsCliDeps) {
     );
   const bad = regions.find((r) => !REGION.test(r));
   if (bad) throw new SetupError(`'${bad}' is not an AWS region name, such as us-east-1.`);
+  const { memberAccountAccess, operatorAccess } =
+    await import('../integrations/securityhub/aws-setup/aws-context.js');
   const operator = operatorAccess(options.profile);
   const accounts: AccountAccess[] = [
     operator,
@@ -199,6 +198,7 @@ export function awsCommand(deps: AwsCliDeps): Command {
         const timeout = Number(options.confirmTimeout);
         if (!Number.isFinite(timeout) || timeout < 1 || timeout > 3600)
           throw new SetupError('--confirm-timeout must be a number of seconds from 1 to 3600.');
+        const { runSetup } = await import('../integrations/securityhub/aws-setup/setup.js');
         await runSetup({
           facts,
           mode: options.mode,
@@ -225,6 +225,7 @@ export function awsCommand(deps: AwsCliDeps): Command {
     )
     .action(async (options: CommonOptions) => {
       const { vigil, facts, regions, accounts } = await context(options, deps);
+      const { runCheck } = await import('../integrations/securityhub/aws-setup/check.js');
       const result = await runCheck({ facts, regions, accounts, vigil, progress: deps.out });
       if (!result.ok)
         throw new SetupError(
@@ -240,6 +241,7 @@ export function awsCommand(deps: AwsCliDeps): Command {
     .option('--keep-roles', 'keep the IAM roles (they are global: other regions set up still use them)')
     .action(async (options: CommonOptions & { dryRun?: boolean; keepRoles?: boolean }) => {
       const { vigil, facts, regions, accounts } = await context(options, deps);
+      const { runTeardown } = await import('../integrations/securityhub/aws-setup/teardown.js');
       await runTeardown({
         facts,
         regions,
