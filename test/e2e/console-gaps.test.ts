@@ -273,7 +273,7 @@ describe('the console’s gaps, closed', () => {
     assert.equal(stored.data.notify.type, 'schedule', 'what was not edited stays');
   });
 
-  it('creates a whole notification rule with a step, and deletes it', async () => {
+  it('creates a whole notification rule with a step, edits its name and condition, and deletes it', async () => {
     await page.goto(`${server.url}/people/${adminId}`);
     const form = page.getByRole('region', { name: 'New notification rule' });
     await form.getByRole('textbox', { name: /^Rule name/ }).fill('Urgent pages');
@@ -305,15 +305,38 @@ describe('the console’s gaps, closed', () => {
       [['priority', 'equals', 'P1']],
     );
 
-    await card.getByRole('button', { name: 'Delete the rule Urgent pages' }).click();
-    await card.getByRole('button', { name: 'Delete rule', exact: true }).click();
-    await page.getByText('Urgent pages is deleted.').waitFor();
+    // Renamed and its condition changed in place; the steps stay.
+    await card.getByRole('button', { name: 'Edit the rule Urgent pages' }).click();
+    const edit = card.getByRole('form', { name: 'Edit the rule Urgent pages' });
+    await edit.getByRole('textbox', { name: /^Rule name/ }).fill('Urgent or high pages');
+    await edit.getByLabel('Operation').selectOption('less-than');
+    await edit.getByRole('textbox', { name: /^Value/ }).fill('P3');
+    await audit(page, 'desktop-person-edit-rule');
+    await edit.getByRole('button', { name: 'Save rule' }).click();
+    await page.getByText('The notification rule Urgent or high pages is saved.').waitFor();
+    const renamed = page.getByRole('region', { name: 'Urgent or high pages' });
+    await renamed.getByText('priority less than “P3”', { exact: false }).waitFor();
+    const edited = await made('GET', `/v2/users/${adminId}/notification-rules/${created.id}`);
+    assert.equal(edited.data.name, 'Urgent or high pages');
+    assert.deepEqual(
+      edited.data.criteria.conditions.map((c: Json) => [c.field, c.operation, c.expectedValue]),
+      [['priority', 'less-than', 'P3']],
+    );
+    assert.deepEqual(
+      edited.data.steps.map((s: Json) => [s.contact.method, s.sendAfter.timeAmount]),
+      [['email', 2]],
+      'the steps are kept',
+    );
+
+    await renamed.getByRole('button', { name: 'Delete the rule Urgent or high pages' }).click();
+    await renamed.getByRole('button', { name: 'Delete rule', exact: true }).click();
+    await page.getByText('Urgent or high pages is deleted.').waitFor();
     const left = await made('GET', `/v2/users/${adminId}/notification-rules`);
-    assert.ok(!left.data.some((r: { name: string }) => r.name === 'Urgent pages'));
+    assert.ok(!left.data.some((r: { name: string }) => r.name === 'Urgent or high pages'));
   });
 
   it('found no serious accessibility problem on any view audited', () => {
-    assert.ok(audited().length >= 7, `audited: ${audited().join(', ')}`);
+    assert.ok(audited().length >= 8, `audited: ${audited().join(', ')}`);
     assert.deepEqual(problems(), []);
   });
 });

@@ -19,6 +19,7 @@ import { ConfirmButton } from '../../components/ConfirmButton';
 import { ErrorPanel } from '../../components/ErrorPanel';
 import { FormError } from '../../components/FormError';
 import { criteriaSummary } from '../../lib/criteria';
+import { EditRuleForm } from './EditRuleForm';
 import { ACTION_LABELS, contactLabel } from './labels';
 
 export function RuleCard({
@@ -43,6 +44,7 @@ export function RuleCard({
   const usable = contacts.filter((c) => c.status.enabled);
   const [contactId, setContactId] = useState('');
   const [delay, setDelay] = useState<number>(0);
+  const [editing, setEditing] = useState(false);
   const chosen = usable.find((c) => c.id === contactId) ?? usable[0];
   const refresh = () => void queryClient.invalidateQueries({ queryKey: ['notification-rules', identifier] });
   const toggle = useMutation({
@@ -104,7 +106,21 @@ export function RuleCard({
           ? `, for alerts where ${criteriaSummary(rule.data.criteria)}`
           : ''}
       </Text>
+      {editing && rule.data ? (
+        <EditRuleForm user={user} rule={rule.data} onDone={() => setEditing(false)} />
+      ) : null}
       <Group gap="xs" my="xs">
+        {!editing ? (
+          <Button
+            size="xs"
+            variant="default"
+            disabled={!rule.data}
+            onClick={() => setEditing(true)}
+            aria-label={`Edit the rule ${summary.name}`}
+          >
+            Edit rule
+          </Button>
+        ) : null}
         <Button size="xs" variant="default" loading={toggle.isPending} onClick={() => toggle.mutate()}>
           {summary.enabled ? 'Turn off rule' : 'Turn on rule'}
         </Button>
