@@ -99,7 +99,7 @@ after(async () => {
 });
 
 describe('the console’s gaps, closed', () => {
-  it('saves a filter on the server, finds it in another browser, applies it and deletes it', async () => {
+  it('saves a filter on the server, finds it in another browser, applies, renames and deletes it', async () => {
     await page.goto(`${server.url}/alerts`);
     await page.getByRole('textbox', { name: /^Search alerts/ }).fill('tag:gapsdb');
     await page.getByRole('button', { name: 'Search', exact: true }).click();
@@ -143,8 +143,19 @@ describe('the console’s gaps, closed', () => {
       await audit(p, 'desktop-saved-filter-applied');
 
       await p.getByRole('button', { name: /^Saved filters/ }).click();
-      await p.getByRole('button', { name: 'Delete the saved filter Database alerts' }).click();
-      await p.getByText('The saved filter Database alerts is deleted.').waitFor();
+      await p.getByRole('button', { name: 'Rename the saved filter Database alerts' }).click();
+      const rename = p.getByRole('dialog', { name: 'Rename the saved filter Database alerts' });
+      await rename.getByRole('textbox', { name: /^Name/ }).fill('Database pages');
+      await rename.getByRole('button', { name: 'Rename', exact: true }).click();
+      await p.getByText('The saved filter Database pages is saved.').waitFor();
+      await p.getByRole('region', { name: 'Saved filter in use' }).getByText('Database pages').waitFor();
+      const renamed = await made('GET', `/v2/alerts/saved-searches/${saved.id}`);
+      assert.equal(renamed.data.name, 'Database pages');
+      assert.equal(renamed.data.query, 'tag:gapsdb', 'the query is kept');
+
+      await p.getByRole('button', { name: /^Saved filters/ }).click();
+      await p.getByRole('button', { name: 'Delete the saved filter Database pages' }).click();
+      await p.getByText('The saved filter Database pages is deleted.').waitFor();
       // The list stops running the filter that is gone.
       await p.getByRole('region', { name: 'Saved filter in use' }).waitFor({ state: 'detached' });
       await table.getByRole('link', { name: 'Disk full on web-1' }).waitFor();
@@ -152,7 +163,7 @@ describe('the console’s gaps, closed', () => {
       await other.context.close();
     }
     const afterDelete = await made('GET', '/v2/alerts/saved-searches');
-    assert.ok(!afterDelete.data.some((s: { name: string }) => s.name === 'Database alerts'));
+    assert.ok(!afterDelete.data.some((s: { name: string }) => s.id === saved.id));
   });
 
   it('offers to move the filters this browser kept before, and moves them', async () => {

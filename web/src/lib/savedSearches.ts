@@ -76,3 +76,12 @@ export function deleteSavedSearch(id: string) {
     }),
   );
 }
+
+export function renameSavedSearch(id: string, name: string) {
+  return data<{ id: string; name: string }>(
+    api.PATCH('/v2/alerts/saved-searches/{identifier}', {
+      params: { path: { identifier: id }, query: { identifierType: 'id' } },
+      body: { name },
+    }),
+  );
+}

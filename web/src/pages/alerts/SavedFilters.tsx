@@ -1,4 +1,5 @@
 import {
+  ActionIcon,
   Button,
   CloseButton,
   Group,
@@ -22,6 +23,7 @@ import { FormError } from '../../components/FormError';
 import {
   createSavedSearch,
   deleteSavedSearch,
+  renameSavedSearch,
   SAVED_SEARCHES_KEY,
   useSavedSearchDetails,
   useSavedSearchList,
@@ -35,12 +37,28 @@ export function queryToSave(active: SavedSearch | undefined, query: string): str
   return q ? `(${active.query}) AND (${q})` : active.query;
 }
 
-function SaveModal({ opened, close, query }: { opened: boolean; close: () => void; query: string }) {
-  const session = useSession();
+/** Names a saved filter: a new one for the search shown, or a new name for one kept. */
+function NameModal({
+  opened,
+  close,
+  title,
+  query,
+  initialName,
+  submitLabel,
+  save,
+}: {
+  opened: boolean;
+  close: () => void;
+  title: string;
+  query: string;
+  initialName: string;
+  submitLabel: string;
+  save: (name: string) => Promise<{ name: string }>;
+}) {
   const queryClient = useQueryClient();
-  const [name, setName] = useState('');
-  const save = useMutation({
-    mutationFn: () => createSavedSearch({ name: name.trim(), query, ownerId: session.user.id }),
+  const [name, setName] = useState(initialName);
+  const saving = useMutation({
+    mutationFn: () => save(name.trim()),
     onSuccess: (made) => {
       notifications.show({ color: 'teal', message: `The saved filter ${made.name} is saved.` });
       void queryClient.invalidateQueries({ queryKey: SAVED_SEARCHES_KEY });
@@ -52,15 +70,15 @@ function SaveModal({ opened, close, query }: { opened: boolean; close: () => voi
     <Modal
       opened={opened}
       onClose={() => {
-        save.reset();
+        saving.reset();
         close();
       }}
-      title="Save this search"
+      title={title}
     >
       <form
         onSubmit={(e) => {
           e.preventDefault();
-          if (name.trim()) save.mutate();
+          if (name.trim()) saving.mutate();
         }}
       >
         <Stack>
@@ -76,9 +94,9 @@ function SaveModal({ opened, close, query }: { opened: boolean; close: () => voi
             onChange={(e) => setName(e.currentTarget.value)}
             data-autofocus
           />
-          <FormError error={save.error} />
-          <Button type="submit" loading={save.isPending}>
-            Save
+          <FormError error={saving.error} />
+          <Button type="submit" loading={saving.isPending}>
+            {submitLabel}
           </Button>
         </Stack>
       </form>
@@ -87,7 +105,7 @@ function SaveModal({ opened, close, query }: { opened: boolean; close: () => voi
 }
 
 /**
- * The saved filters (the organization's saved searches): apply one, delete one's own, or save the
+ * The saved filters (the organization's saved searches): apply one, rename or delete one's own, or save the
  * search shown under a name.
  */
 export function SavedFilters({
@@ -106,6 +124,7 @@ export function SavedFilters({
   const queryClient = useQueryClient();
   const [opened, setOpened] = useState(false);
   const [saving, { open, close }] = useDisclosure(false);
+  const [renaming, setRenaming] = useState<SavedSearch | undefined>();
   const list = useSavedSearchList();
   const searches = useMemo(
     () => [...(list.data ?? [])].sort((a, b) => a.name.localeCompare(b.name)),
@@ -179,6 +198,20 @@ export function SavedFilters({
                           ) : null}
                         </UnstyledButton>
                         {detail && (mine || admin) ? (
+                          <ActionIcon
+                            size="sm"
+                            variant="subtle"
+                            color="gray"
+                            aria-label={`Rename the saved filter ${s.name}`}
+                            onClick={() => {
+                              setOpened(false);
+                              setRenaming(detail);
+                            }}
+                          >
+                            <span aria-hidden>✎</span>
+                          </ActionIcon>
+                        ) : null}
+                        {detail && (mine || admin) ? (
                           <CloseButton
                             size="sm"
                             aria-label={`Delete the saved filter ${s.name}`}
@@ -213,7 +246,27 @@ export function SavedFilters({
           </Stack>
         </Popover.Dropdown>
       </Popover>
-      <SaveModal opened={saving} close={close} query={toSave} />
+      <NameModal
+        opened={saving}
+        close={close}
+        title="Save this search"
+        query={toSave}
+        initialName=""
+        submitLabel="Save"
+        save={(name) => createSavedSearch({ name, query: toSave, ownerId: session.user.id })}
+      />
+      {renaming ? (
+        <NameModal
+          key={renaming.id}
+          opened
+          close={() => setRenaming(undefined)}
+          title={`Rename the saved filter ${renaming.name}`}
+          query={renaming.query}
+          initialName={renaming.name}
+          submitLabel="Rename"
+          save={(name) => renameSavedSearch(renaming.id, name)}
+        />
+      ) : null}
     </>
   );
 }
