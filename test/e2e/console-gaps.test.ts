@@ -163,7 +163,7 @@ describe('the console’s gaps, closed', () => {
       await other.context.close();
     }
     const afterDelete = await made('GET', '/v2/alerts/saved-searches');
-    assert.ok(!afterDelete.data.some((s: { name: string }) => s.id === saved.id));
+    assert.ok(!afterDelete.data.some((s: { id: string }) => s.id === saved.id));
   });
 
   it('offers to move the filters this browser kept before, and moves them', async () => {
