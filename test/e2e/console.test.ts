@@ -410,6 +410,69 @@ describe('the console in a browser', () => {
     }
   });
 
+  it('adds an override by dragging across the final schedule', async () => {
+    const { context, page } = await newPage(browser, DESKTOP);
+    try {
+      await signIn(page);
+      await page.goto(`${server.url}/on-call`);
+      const card = page.getByRole('region', { name: 'Security primary' });
+      await card.getByRole('button', { name: 'Timeline' }).click();
+      const final = card.getByRole('list', { name: /^Final schedule \(with overrides\)/ }).first();
+      await final.waitFor();
+      const weekStart = Date.parse((await final.getAttribute('data-start')) ?? '');
+      const weekEnd = Date.parse((await final.getAttribute('data-end')) ?? '');
+      // Everything on the card loaded first (who is on call, next, the timeline's bars).
+      await final.getByRole('listitem').first().waitFor();
+      await card.locator('.mantine-Skeleton-root').first().waitFor({ state: 'detached' });
+      // dragTo finds the row again for each end (the page may still shift) and checks it takes the pointer.
+      const width = (await final.boundingBox())?.width ?? 0;
+      await final.dragTo(final, {
+        sourcePosition: { x: width * 0.25, y: 12 },
+        targetPosition: { x: width * 0.5, y: 12 },
+      });
+      const box = await final.boundingBox();
+      assert.ok(box);
+
+      const form = card.getByRole('form', { name: 'Add an override to Security primary' });
+      await form.waitFor();
+      const isoOf = (label: string) =>
+        form
+          .getByLabel(label)
+          .evaluate((input) => new Date((input as unknown as { value: string }).value).toISOString());
+      const from = Date.parse(await isoOf('From'));
+      const until = Date.parse(await isoOf('Until'));
+      const quarter = (weekEnd - weekStart) / 4;
+      const halfHour = 30 * 60_000;
+      // Half an hour of snapping, plus a pixel's worth of time on each side.
+      const slack = halfHour + (weekEnd - weekStart) / box.width;
+      assert.ok(Math.abs(from - (weekStart + quarter)) <= slack, `from ${new Date(from).toISOString()}`);
+      assert.ok(
+        Math.abs(until - (weekStart + 2 * quarter)) <= slack,
+        `until ${new Date(until).toISOString()}`,
+      );
+      assert.equal(from % halfHour, 0, 'the times snap to half hours');
+      assert.equal(until % halfHour, 0, 'the times snap to half hours');
+
+      await form.getByLabel('Who (email)').fill(ADMIN.email);
+      await form.getByRole('button', { name: 'Add override' }).click();
+      await page.getByText(`${ADMIN.email} is on call for Security primary`).waitFor();
+      const schedules = await server.callOk('GET', '/v2/schedules');
+      const schedule = (schedules.data as { id: string; name: string }[]).find(
+        (s) => s.name === 'Security primary',
+      );
+      assert.ok(schedule);
+      const overrides = await server.callOk('GET', `/v2/schedules/${schedule.id}/overrides`);
+      const added = (overrides.data as { startDate: string; endDate: string }[]).find(
+        (o) => Date.parse(o.startDate) === from,
+      );
+      assert.ok(added, JSON.stringify(overrides.data));
+      assert.equal(Date.parse(added.endDate), until);
+      await audit(page, 'desktop-on-call-dragged');
+    } finally {
+      await context.close();
+    }
+  });
+
   it('shows the sign-in page with no serious accessibility problem, and every page audited had none', async () => {
     for (const viewport of [DESKTOP, PHONE]) {
       const { context, page } = await newPage(browser, viewport);
