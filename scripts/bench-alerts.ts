@@ -3,7 +3,11 @@
  * writes the alert, its log line, its event job and its request record in one transaction), against a
  * bare Fastify route answering the same body in the same run. Not a test: prints numbers.
  *
- *   npm run bench:alerts [-- --seconds 10 --connections 20]
+ *   npm run bench:alerts [-- --seconds 10 --connections 20] [--integration | --shaping]
+ *
+ * --integration sends through a plain API integration's key; --shaping through one whose actions (an
+ * ignore and a create action) and three alert policies all run on each create, to measure what shaping
+ * costs over --integration.
  */
 import { load, non2xxNote } from './lib/load.js';
 import { reportBench } from './lib/report.js';
@@ -48,8 +52,77 @@ bare.post('/v2/alerts', async (request, reply) => {
 });
 const bareUrl = await bare.listen({ port: 0, host: '127.0.0.1' });
 
+/** An API integration with actions, and alert policies, that every create runs; its key. */
+async function shapingKey(): Promise<string> {
+  const post = async (method: string, url: string, payload: unknown) => {
+    const response = await fetch(`${app.url}${url}`, {
+      method,
+      headers: { 'content-type': 'application/json', authorization: `GenieKey ${key}` },
+      body: JSON.stringify(payload),
+    });
+    const answer = (await response.json()) as { data: { id: string; apiKey?: string } };
+    if (!response.ok) throw new Error(`${method} ${url}: ${JSON.stringify(answer)}`);
+    return answer.data;
+  };
+  const team = await post('POST', '/v2/teams', { name: 'Bench' });
+  const integration = await post('POST', '/v2/integrations', {
+    type: 'API',
+    name: 'Bench shaping',
+    ownerTeam: { id: team.id },
+  });
+  const tagged = (tag: string) => ({
+    conditionMatchType: 'match-all-conditions',
+    conditions: [{ field: 'tags', operation: 'contains', expectedValue: tag }],
+  });
+  await post('PUT', `/v2/integrations/${integration.id}/actions`, {
+    ignore: [{ name: 'Drop tests', filter: tagged('test') }],
+    create: [
+      {
+        name: 'Shape',
+        filter: tagged('prod'),
+        message: '[{{details.host}}] {{message}}',
+        tags: ['shaped'],
+        extraProperties: { seen: '{{source}}' },
+      },
+    ],
+  });
+  for (const [i, tag] of ['none-1', 'none-2', 'shaped'].entries()) {
+    await post('POST', '/v2/policies', {
+      type: 'alert',
+      name: `Bench ${i}`,
+      filter: { type: tagged(tag).conditionMatchType, conditions: tagged(tag).conditions },
+      tags: [`policy-${i}`],
+      continue: true,
+    });
+  }
+  if (!integration.apiKey) throw new Error('the integration was made without a key');
+  return integration.apiKey;
+}
+
+/** A plain API integration's key (no actions, no policies): what --shaping compares against. */
+async function integrationKey(): Promise<string> {
+  const headers = { 'content-type': 'application/json', authorization: `GenieKey ${key}` };
+  const team = await fetch(`${app.url}/v2/teams`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ name: 'Bench' }),
+  });
+  const teamId = ((await team.json()) as { data: { id: string } }).data.id;
+  const made = await fetch(`${app.url}/v2/integrations`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ type: 'API', name: 'Bench plain', ownerTeam: { id: teamId } }),
+  });
+  return ((await made.json()) as { data: { apiKey: string } }).data.apiKey;
+}
+
+const senderKey = process.argv.includes('--shaping')
+  ? await shapingKey()
+  : process.argv.includes('--integration')
+    ? await integrationKey()
+    : key;
 console.log(`warming up, then ${seconds} s at ${connections} connections each ...`);
-const vigilHeaders = { 'content-type': 'application/json', authorization: `GenieKey ${key}` };
+const vigilHeaders = { 'content-type': 'application/json', authorization: `GenieKey ${senderKey}` };
 await load(`${app.url}/v2/alerts`, { body, headers: vigilHeaders, seconds: 3, connections });
 const baseline = await load(`${bareUrl}/v2/alerts`, {
   body,

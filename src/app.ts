@@ -13,6 +13,10 @@ import { registerConsole } from './http/console-static.js';
 import { createAlertsService, type AlertsService } from './alerts/service.js';
 import { registerAlertRoutes } from './alerts/routes.js';
 import { registerSavedSearchRoutes } from './alerts/saved-searches/routes.js';
+import { registerTeamLogRoutes } from './accounts/team-log/routes.js';
+import { createAttachmentLinks } from './alerts/attachments/links.js';
+import { registerAttachmentRoutes } from './alerts/attachments/routes.js';
+import { createAttachmentsService } from './alerts/attachments/service.js';
 import { createSavedSearchesService } from './alerts/saved-searches/service.js';
 import type { Config } from './config.js';
 import { createDb, createPool, type Db } from './db/database.js';
@@ -29,6 +33,10 @@ import { buildHttpApp, type HttpApp } from './http/server.js';
 import type { Logger } from './logger.js';
 import { createIntegrationsService, type IntegrationsService } from './integrations/service.js';
 import { registerIntegrationRoutes } from './integrations/routes.js';
+import { registerIntegrationActionRoutes } from './integrations/actions/routes.js';
+import { createIntegrationActionsService } from './integrations/actions/service.js';
+import { registerAlertPolicyRoutes } from './alerts/policies/routes.js';
+import { createAlertPoliciesService } from './alerts/policies/service.js';
 import { registerAwsSetupRoutes } from './integrations/securityhub/aws-setup/routes.js';
 import { createVigilPrincipal } from './integrations/securityhub/aws-setup/vigil-principal.js';
 import { createPeopleService } from './oncall/people/service.js';
@@ -172,8 +180,10 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
     channelClosers.push(async () => mailer.close());
     const sessions = createSessionsService({ db: apiDb, clock, log, config, accounts, mailer });
     const sso = createSsoService({ db: apiDb, clock, log, publicUrl: config.publicUrl, sessions });
-    const alerts = createAlertsService(database.db, { signal });
-    const apiAlerts = createAlertsService(apiDb, { signal });
+    // One per process: the policy routes empty the cache both alert services read.
+    const alertPolicies = createAlertPoliciesService(apiDb);
+    const alerts = createAlertsService(database.db, { signal, policies: alertPolicies.source });
+    const apiAlerts = createAlertsService(apiDb, { signal, policies: alertPolicies.source });
     const integrationsOn = (db: typeof apiDb) =>
       createIntegrationsService(db, { writebackRolePrefix: config.writebackRolePrefix });
     const integrations = integrationsOn(apiDb);
@@ -346,6 +356,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       http = await buildHttpApp(context, log);
       registerHealthRoutes(http, apiDb);
       registerAccountRoutes(http, accounts);
+      registerTeamLogRoutes(http, apiDb);
       const secureCookies = config.publicUrl.startsWith('https:');
       registerSessionRoutes(http, { sessions, secureCookies });
       registerSsoRoutes(http, { sso, secureCookies });
@@ -358,8 +369,23 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       );
       if (alertFeed) registerLiveAlertRoutes(http, alertFeed);
       registerAlertRoutes(http, apiAlerts);
+      registerAttachmentRoutes(http, {
+        attachments: createAttachmentsService({
+          db: apiDb,
+          links: createAttachmentLinks(
+            await loadLinkSecret(database.db),
+            config.publicUrl,
+            config.attachments.linkTtlMinutes * 60_000,
+          ),
+          limits: config.attachments,
+        }),
+        clock,
+        maxBytes: config.attachments.maxBytes,
+      });
       registerSavedSearchRoutes(http, createSavedSearchesService(apiDb));
       registerIntegrationRoutes(http, { config, integrations, intake, writeback });
+      registerIntegrationActionRoutes(http, createIntegrationActionsService(apiDb, integrations));
+      registerAlertPolicyRoutes(http, alertPolicies);
       registerMaintenanceRoutes(http, maintenance);
       registerAwsSetupRoutes(http, {
         config,

@@ -46,6 +46,8 @@ export interface Config {
   actionLinkTtlHours: number;
   /** PostgreSQL stops any statement of an API request that runs longer than this. */
   apiStatementTimeoutSeconds: number;
+  /** Alert attachments: the largest file in bytes, how many one alert may have, how long a download link works. */
+  attachments: { maxBytes: number; perAlert: number; linkTtlMinutes: number };
   /** Slack: the app's bot token (xoxb-…), its request signing secret, and the Web API's base URL. */
   slack: { botToken: string | undefined; signingSecret: string | undefined; apiUrl: string };
 }
@@ -172,6 +174,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimit: integer(env, 'VIGIL_BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024),
     actionLinkTtlHours: integer(env, 'VIGIL_ACTION_LINK_TTL_HOURS', 72, 1, 720),
     apiStatementTimeoutSeconds: integer(env, 'VIGIL_API_STATEMENT_TIMEOUT_SECONDS', 10, 1, 600),
+    attachments: {
+      maxBytes: integer(env, 'VIGIL_ATTACHMENT_MAX_BYTES', 25 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+      perAlert: integer(env, 'VIGIL_ATTACHMENTS_PER_ALERT', 50, 1, 1000),
+      linkTtlMinutes: integer(env, 'VIGIL_ATTACHMENT_LINK_TTL_MINUTES', 15, 1, 1440),
+    },
     slack: slackSettings(env),
   };
 }

@@ -7,6 +7,7 @@ import { apiKeyMatches, generateApiKey, hashApiKey } from './apikeys.js';
 import { accountsRepository as repo } from './repository.js';
 import { sessionsRepository } from './sessions/repository.js';
 import { createDefaultNotificationSetup } from '../oncall/people/defaults.js';
+import { memberChanges, recordTeamChanges } from './team-log/log.js';
 
 /** Who is calling: the organization, and the user the API key belongs to (if any). */
 export interface Principal {
@@ -37,6 +38,8 @@ export interface IntegrationPrincipal {
   /** With configuration access, the key has the rights of an admin of this team (and of no other). */
   ownerTeamId: string;
   access: IntegrationAccess;
+  /** The integration's actions as stored (integrations/actions/); null when never set. */
+  actions?: Record<string, unknown> | null;
 }
 
 export function isOrgAdmin(p: Principal): boolean {
@@ -362,9 +365,13 @@ export function createAccountsService(db: Db, log: Logger) {
           const members = [];
           for (const [i, m] of (input.members ?? []).entries()) {
             const user = await resolveUser(tx, p.orgId, m.user, `members[${i}].user`);
-            members.push({ userId: user.id, role: m.role ?? 'user' });
+            members.push({ userId: user.id, role: m.role ?? 'user', username: user.username });
           }
           await repo.replaceMembers(tx, team.id, members);
+          await recordTeamChanges(tx, p, team.id, [
+            `Team ${team.name} created`,
+            ...memberChanges([], members),
+          ]);
           return team;
         });
       } catch (error) {
@@ -396,14 +403,22 @@ export function createAccountsService(db: Db, log: Logger) {
             name: changes.name,
             description: changes.description,
           });
+          const changed: string[] = [];
+          if (changes.name !== undefined && changes.name !== team.name)
+            changed.push(`Team renamed from ${team.name} to ${changes.name}`);
+          if (changes.description !== undefined && changes.description !== team.description)
+            changed.push('Team description changed');
           if (changes.members) {
+            const before = await repo.teamMembers(tx, team.id);
             const members = [];
             for (const [i, m] of changes.members.entries()) {
               const user = await resolveUser(tx, p.orgId, m.user, `members[${i}].user`);
-              members.push({ userId: user.id, role: m.role ?? 'user' });
+              members.push({ userId: user.id, role: m.role ?? 'user', username: user.username });
             }
             await repo.replaceMembers(tx, team.id, members);
+            changed.push(...memberChanges(before, members));
           }
+          await recordTeamChanges(tx, p, team.id, changed);
           return updated ?? team;
         });
       } catch (error) {
@@ -433,7 +448,12 @@ export function createAccountsService(db: Db, log: Logger) {
       if (!team) throw notFound(`No team exists with ${by} [${identifier}].`);
       await requireTeamAdmin(p, team.id);
       const member = await resolveUser(db, p.orgId, user, 'user');
-      await repo.upsertMember(db, team.id, member.id, role);
+      await db.transaction().execute(async (tx) => {
+        const before = await repo.memberRole(tx, team.id, member.id);
+        await repo.upsertMember(tx, team.id, member.id, role);
+        const was = before ? [{ username: member.username, role: before }] : [];
+        await recordTeamChanges(tx, p, team.id, memberChanges(was, [{ username: member.username, role }]));
+      });
       return { team, user: member };
     },
 
@@ -442,7 +462,14 @@ export function createAccountsService(db: Db, log: Logger) {
       if (!team) throw notFound(`No team exists with ${by} [${identifier}].`);
       await requireTeamAdmin(p, team.id);
       const member = await repo.findUser(db, p.orgId, memberIdentifier);
-      if (!member || !(await repo.removeMember(db, team.id, member.id))) {
+      const removed =
+        member &&
+        (await db.transaction().execute(async (tx) => {
+          if (!(await repo.removeMember(tx, team.id, member.id))) return false;
+          await recordTeamChanges(tx, p, team.id, [`${member.username} removed from the team`]);
+          return true;
+        }));
+      if (!removed) {
         throw notFound(`User [${memberIdentifier}] is not a member of team [${team.name}].`);
       }
     },

@@ -123,7 +123,7 @@ export function registerAlertRoutes(app: HttpApp, alerts: AlertsService): void {
     async (request, reply) => {
       const p = principalOf(request);
       const body = request.body;
-      await alerts.create(
+      await alerts.createRequested(
         p,
         request.id,
         {

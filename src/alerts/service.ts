@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { fitAlertLimits } from './limits.js';
+import { fitActorText, fitAlertLimits } from './limits.js';
 import { sql } from 'kysely';
 import type { Principal } from '../accounts/service.js';
 import { accountsRepository } from '../accounts/repository.js';
@@ -24,6 +24,10 @@ import {
   type IdentifierType,
   type SortField,
 } from './repository.js';
+import { applyRules, type ShapingRule } from './shaping/shape.js';
+import { expandTemplate } from './shaping/templates.js';
+import { integrationRules } from '../integrations/actions/model.js';
+import { matchesCriteria } from '../oncall/conditions.js';
 
 export const MAX_TAGS = 20;
 
@@ -151,6 +155,8 @@ function createStatement(
     visibleTo: ResponderRef[];
     integration?: IntegrationRef;
     source: string;
+    /** What shaped the alert, for its log: "Shaped by integration action 'X'", "Modified by policy 'Y'". */
+    shapedBy?: string[];
   },
 ): CreateStatement {
   const fitted = fitAlertLimits(input);
@@ -187,7 +193,8 @@ function createStatement(
       `Alert created via ${via} by ${actor.name}` +
       (fitted.changes.length > 0
         ? `. It was over Opsgenie's limits, and kept: ${fitted.changes.join('; ')}`
-        : ''),
+        : '') +
+      (made.shapedBy?.length ? `. ${made.shapedBy.join('. ')}` : ''),
     deduplicatedLog: `Alert deduplicated: ${actor.name} sent it again; count is now `,
     note,
     noteLog: note ? `Note added by ${actor.name}: ${note}` : null,
@@ -197,7 +204,27 @@ function createStatement(
   };
 }
 
-export function createAlertsService(db: Db, options: { signal?: WorkSignal } = {}) {
+/**
+ * The organization's enabled alert policies that apply to an alert of these teams, in the order they run
+ * (policies/): loaded once and cached, not once per alert.
+ */
+export interface AlertPolicySource {
+  rulesFor(orgId: string, teamIds: readonly string[]): Promise<ShapingRule[]>;
+}
+
+/** A create request through the Alert API: made (or counted), or not made and why. */
+export type CreateOutcome =
+  { kind: 'created'; alert: AlertRow; inserted: boolean } | { kind: 'skipped'; status: string };
+
+/** The actions of an integration that gate these requests of its key (integrations/actions/). */
+const GATED_ACTIONS = { close: 'closed', acknowledge: 'acknowledged', addNote: 'given the note' } as const;
+type GatedKind = keyof typeof GATED_ACTIONS;
+const isGated = (kind: AlertAction['kind']): kind is GatedKind => Object.hasOwn(GATED_ACTIONS, kind);
+
+export function createAlertsService(
+  db: Db,
+  options: { signal?: WorkSignal; policies?: AlertPolicySource } = {},
+) {
   const batcher = createAlertBatcher(db);
   // Alert events are committed with their change; whoever committed says so, and the queues wake.
   const committed = (...queues: string[]) => {
@@ -245,6 +272,36 @@ export function createAlertsService(db: Db, options: { signal?: WorkSignal } = {
       }
     }
     return refs;
+  }
+
+  /**
+   * The organization's alert policies run over a create (global ones, then those of the alert's teams):
+   * the request as they leave it, its responders (looked up again only if a policy changed them) and the
+   * log's account of them.
+   */
+  async function applyPolicies(
+    q: Queryable,
+    orgId: string,
+    input: CreateAlertInput,
+    responders: ResponderRef[],
+    integrationName: string | null,
+  ): Promise<{ input: CreateAlertInput; responders: ResponderRef[]; shapedBy: string[] }> {
+    if (!options.policies) return { input, responders, shapedBy: [] };
+    const teamIds = responders.filter((r) => r.type === 'team').map((r) => r.id);
+    const rules = await options.policies.rulesFor(orgId, teamIds);
+    if (rules.length === 0) return { input, responders, shapedBy: [] };
+    const result = applyRules(input, rules, integrationName);
+    // Policies only modify: a drop rule is never among them.
+    if (result.kind !== 'shaped' || result.applied.length === 0) return { input, responders, shapedBy: [] };
+    const shapedBy = result.applied.map((r) => `Modified by ${r.label}`);
+    if (result.input.responders === input.responders) return { input: result.input, responders, shapedBy };
+    const resolved = await resolveResponders(q, orgId, result.input.responders, 'responders');
+    const replaced = result.applied.some(
+      (r) => r.effect.kind === 'modify' && r.effect.modifications.replace?.responders,
+    );
+    const merged = replaced ? resolved : [...responders];
+    for (const r of resolved) if (!merged.some((x) => x.type === r.type && x.id === r.id)) merged.push(r);
+    return { input: result.input, responders: merged, shapedBy };
   }
 
   async function event(
@@ -510,6 +567,51 @@ export function createAlertsService(db: Db, options: { signal?: WorkSignal } = {
     }
   }
 
+  /**
+   * Close, acknowledge and add-note requests through an API integration's key whose actions are set run
+   * only if an action of that type matches the alert; the action's user and note (templates, by default
+   * the request's own) are the request's then.
+   */
+  function gateThroughActions(
+    p: Principal,
+    alert: AlertRow,
+    action: AlertAction,
+    meta: ActionMeta,
+  ): { kind: 'run'; action: AlertAction; meta: ActionMeta } | { kind: 'refused'; status: string } {
+    const integration = p.integration;
+    if (!integration?.actions || !isGated(action.kind)) return { kind: 'run', action, meta };
+    const gated = integrationRules(integration.actions)[action.kind];
+    const matchable = {
+      message: alert.message,
+      alias: alert.alias,
+      description: alert.description,
+      source: alert.source,
+      entity: alert.entity,
+      tags: alert.tags,
+      actions: alert.actions,
+      details: alert.details,
+      priority: alert.priority,
+      integrationName: alert.integration_name,
+    };
+    const found = gated.find((g) => matchesCriteria(g.filter, matchable));
+    if (!found) {
+      return {
+        kind: 'refused',
+        status: `No ${action.kind} action of integration [${integration.name}] matched the alert: it was not ${GATED_ACTIONS[action.kind]}.`,
+      };
+    }
+    const values = {
+      ...matchable,
+      user: meta.user ?? '',
+      note: action.kind === 'addNote' ? action.note : (meta.note ?? ''),
+    };
+    const user = fitActorText(expandTemplate(found.action.user, values).trim() || undefined);
+    const note = expandTemplate(found.action.note, values);
+    return action.kind === 'addNote'
+      ? { kind: 'run', action: { kind: 'addNote', note }, meta: { ...meta, user } }
+      : { kind: 'run', action, meta: { ...meta, user, note: note || undefined } };
+  }
+
   /** An action and the note given with it (an action that is itself a note, or a delete, takes none). */
   async function applyWithNote(
     tx: Tx,
@@ -557,6 +659,8 @@ export function createAlertsService(db: Db, options: { signal?: WorkSignal } = {
         tx?: Tx;
         /** Responders the caller has already resolved (an integration's own team): no lookup. */
         resolvedResponders?: ResponderRef[];
+        /** What already shaped the request (the integration's create action), for the log. */
+        shapedBy?: string[];
       } = {},
     ): Promise<{ alert: AlertRow; inserted: boolean }> {
       const q: Queryable = options.tx ?? db;
@@ -566,18 +670,21 @@ export function createAlertsService(db: Db, options: { signal?: WorkSignal } = {
       }
       // Responders are looked up only when given: the common create is one statement, one round trip.
       const needsLookup = (input.responders?.length ?? 0) > 0 || (input.visibleTo?.length ?? 0) > 0;
-      const responders = options.resolvedResponders
+      const given = options.resolvedResponders
         ? options.resolvedResponders
         : needsLookup
           ? await resolveResponders(q, p.orgId, input.responders, 'responders')
           : [];
       const visibleTo = needsLookup ? await resolveResponders(q, p.orgId, input.visibleTo, 'visibleTo') : [];
+      const shaped = await applyPolicies(q, p.orgId, input, given, options.integration?.name ?? null);
+      input = shaped.input;
       const statement = createStatement(p.orgId, requestId, input, {
         actor,
-        responders,
+        responders: shaped.responders,
         visibleTo,
         integration: options.integration,
         source: input.source ?? options.defaultSource ?? '',
+        shapedBy: [...(options.shapedBy ?? []), ...shaped.shapedBy],
       });
       // On its own, a create waits for the others arriving with it (one commit for all of them).
       const created = options.tx
@@ -586,6 +693,57 @@ export function createAlertsService(db: Db, options: { signal?: WorkSignal } = {
       // In the caller's transaction, the caller says so once it has committed.
       if (!options.tx) committed(QUEUES.alertEvents);
       return created;
+    },
+
+    /**
+     * A create request of the Alert API. Through an API integration's key whose actions are set, they
+     * decide first (integrations/actions/): an ignore action that matches, or no create action that does,
+     * means no alert, and the request's status says which; else the create action that matched shapes it.
+     */
+    async createRequested(
+      p: Principal,
+      requestId: string,
+      input: CreateAlertInput,
+      options: { integration?: IntegrationRef; defaultSource?: string } = {},
+    ): Promise<CreateOutcome> {
+      const integration = p.integration;
+      if (!integration?.actions)
+        return { kind: 'created', ...(await this.create(p, requestId, input, options)) };
+      const rules = integrationRules(integration.actions);
+      // The integration's team is the request's responder when it names none, as without actions: the
+      // action's responders are added to it (or replace it, with ignoreRespondersFromPayload).
+      if ((input.responders?.length ?? 0) === 0) {
+        input = { ...input, responders: [{ type: 'team', id: integration.teamId }] };
+      }
+      const result = applyRules(input, rules.create, integration.name);
+      let status: string | undefined;
+      if (result.kind === 'dropped') {
+        status = `Ignored by ${result.by.label} of integration [${integration.name}]: no alert was made.`;
+      } else if (result.applied.length === 0) {
+        status = `No create action of integration [${integration.name}] matched: no alert was made.`;
+      }
+      if (status !== undefined) {
+        await repo.recordRequest(db, {
+          id: requestId,
+          org_id: p.orgId,
+          action: 'Create',
+          success: false,
+          status,
+          alert_id: null,
+          alias: input.alias?.trim() || null,
+          integration_id: integration.id,
+        });
+        return { kind: 'skipped', status };
+      }
+      const shaped = result.kind === 'shaped' ? result : undefined;
+      // The action's user names the actor, as the request's would: no longer than Opsgenie allows.
+      const shapedInput = { ...(shaped?.input ?? input) };
+      if (shapedInput.user !== undefined) shapedInput.user = fitActorText(shapedInput.user);
+      const created = await this.create(p, requestId, shapedInput, {
+        ...options,
+        shapedBy: (shaped?.applied ?? []).map((r) => `Shaped by ${r.label}`),
+      });
+      return { kind: 'created', ...created };
     },
 
     /**
@@ -603,18 +761,40 @@ export function createAlertsService(db: Db, options: { signal?: WorkSignal } = {
         integration: IntegrationRef;
       }[],
     ): Promise<{ alert: AlertRow; inserted: boolean }[]> {
-      return repo.createOrDeduplicateMany(
-        tx,
-        items.map((item) =>
-          createStatement(orgId, item.requestId, item.input, {
+      const statements: CreateStatement[] = [];
+      for (const item of items) {
+        const shaped = await applyPolicies(tx, orgId, item.input, item.responders, item.integration.name);
+        statements.push(
+          createStatement(orgId, item.requestId, shaped.input, {
             actor: item.actor,
-            responders: item.responders,
+            responders: shaped.responders,
             visibleTo: [],
             integration: item.integration,
-            source: item.input.source ?? '',
+            source: shaped.input.source ?? '',
+            shapedBy: shaped.shapedBy,
           }),
-        ),
-      );
+        );
+      }
+      // A policy may give two of them one alias: each round holds an alias once, as the batcher's do.
+      const rounds: { statement: CreateStatement; i: number }[][] = [];
+      const seen = new Map<string, number>();
+      statements.forEach((statement, i) => {
+        const n = seen.get(statement.row.alias) ?? 0;
+        seen.set(statement.row.alias, n + 1);
+        (rounds[n] ??= []).push({ statement, i });
+      });
+      const results: { alert: AlertRow; inserted: boolean }[] = [];
+      for (const round of rounds) {
+        const made = await repo.createOrDeduplicateMany(
+          tx,
+          round.map((r) => r.statement),
+        );
+        round.forEach((r, k) => {
+          const result = made[k];
+          if (result) results[r.i] = result;
+        });
+      }
+      return results;
     },
 
     async get(p: Principal, identifier: string, type: IdentifierType): Promise<AlertRow> {
@@ -656,14 +836,17 @@ export function createAlertsService(db: Db, options: { signal?: WorkSignal } = {
       action: AlertAction,
       meta: ActionMeta,
     ): Promise<Outcome> {
-      const actor = actorOf(p, meta.user);
       const outcome = await db.transaction().execute(async (tx) => {
         const alert = await repo.find(tx, scopeOf(p), identifier, type, true);
         let outcome: Outcome;
         if (!alert) {
           outcome = { success: false, status: 'Alert does not exist' };
         } else {
-          outcome = await applyWithNote(tx, alert, action, actor, meta);
+          const gate = gateThroughActions(p, alert, action, meta);
+          outcome =
+            gate.kind === 'refused'
+              ? { success: false, status: gate.status, alert }
+              : await applyWithNote(tx, alert, gate.action, actorOf(p, gate.meta.user), gate.meta);
         }
         await repo.recordRequest(tx, {
           id: requestId,

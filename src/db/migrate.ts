@@ -20,6 +20,9 @@ import * as m0015 from './migrations/0015_slack.js';
 import * as m0016 from './migrations/0016_heartbeats.js';
 import * as m0017 from './migrations/0017_saved_searches.js';
 import * as m0018 from './migrations/0018_maintenance.js';
+import * as m0019 from './migrations/0019_alert_shaping.js';
+import * as m0020 from './migrations/0020_alert_attachments.js';
+import * as m0021 from './migrations/0021_team_logs.js';
 
 /** Every migration, in order. Listed here (not read from disk) so the same code runs from src and dist. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -41,6 +44,9 @@ const MIGRATIONS: Record<string, Migration> = {
   '0016_heartbeats': m0016,
   '0017_saved_searches': m0017,
   '0018_maintenance': m0018,
+  '0019_alert_shaping': m0019,
+  '0020_alert_attachments': m0020,
+  '0021_team_logs': m0021,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -165,6 +165,22 @@ export interface OutboxJobsTable {
   created_at: CreatedAt;
 }
 
+/** Opsgenie's alert policies (alerts/policies/): global when team_id is null. */
+export interface AlertPoliciesTable {
+  id: Generated<string>;
+  org_id: string;
+  team_id: string | null;
+  name: string;
+  policy_description: ColumnType<string, string | undefined, string>;
+  position: number;
+  enabled: ColumnType<boolean, boolean | undefined, boolean>;
+  filter: ColumnType<Record<string, unknown>, string, string>;
+  modifications: ColumnType<Record<string, unknown>, string, string>;
+  continue: ColumnType<boolean, boolean | undefined, boolean>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
 export interface IntegrationsTable {
   id: Generated<string>;
   org_id: string;
@@ -178,6 +194,8 @@ export interface IntegrationsTable {
   external_id: string;
   settings: ColumnType<Record<string, unknown>, string, string>;
   writeback_status: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  /** API integrations' actions (integrations/actions/); null when never set. */
+  actions: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }
@@ -655,6 +673,33 @@ export interface MaintenanceRulesTable {
   position: number;
 }
 
+/** A file attached to an alert; `content` is read only to download it. */
+export interface AlertAttachmentsTable {
+  id: ColumnType<string, never, never>;
+  alert_id: string;
+  org_id: string;
+  name: string;
+  content_type: string;
+  size: number;
+  /** Lowercase hex. */
+  sha256: string;
+  index_file: string | null;
+  content: Buffer;
+  added_by: string;
+  added_by_user_id: string | null;
+  added_by_integration_id: string | null;
+  created_at: CreatedAt;
+}
+
+/** A line of a team's log: a change to the team, its members or its routing rules. */
+export interface TeamLogsTable {
+  id: ColumnType<string, never, never>;
+  team_id: string;
+  log: string;
+  owner: string;
+  created_at: CreatedAt;
+}
+
 export interface Database {
   organization_sso: OrganizationSsoTable;
   sso_logins: SsoLoginsTable;
@@ -703,6 +748,9 @@ export interface Database {
   saved_searches: SavedSearchesTable;
   maintenances: MaintenancesTable;
   maintenance_rules: MaintenanceRulesTable;
+  alert_attachments: AlertAttachmentsTable;
+  team_logs: TeamLogsTable;
+  alert_policies: AlertPoliciesTable;
 }
 
 export type AlertRow = Selectable<AlertsTable>;

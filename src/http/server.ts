@@ -135,6 +135,7 @@ async function integrationPrincipal(ctx: AppContext, key: string): Promise<Princ
       teamId: integration.assignee_team_id ?? integration.owner_team_id,
       ownerTeamId: integration.owner_team_id,
       access: apiSettings(integration.settings),
+      actions: integration.actions,
     },
   };
 }

@@ -92,6 +92,7 @@ export const integrationsRepository = {
       api_key_lookup: string;
       api_key_hash: Buffer;
       settings: string;
+      actions: string | null;
     }>,
   ): Promise<void> {
     await db

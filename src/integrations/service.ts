@@ -315,6 +315,18 @@ export function createIntegrationsService(
       const cacheKey = hash.toString('base64');
       const now = Date.now();
       const cached = byKeyCache.get(cacheKey);
+    /**
+     * Stores an API integration's actions (actions/), checked by the caller; the key's next request uses
+     * them (in other processes, within KEY_CACHE_MS).
+     */
+    async setActions(p: Principal, id: string, actions: object) {
+      const row = await load(p, id);
+      await requireManages(p, row);
+      await repo.update(db, row.id, { actions: JSON.stringify(actions) });
+      forget();
+      return load(p, id);
+    },
+
       if (cached && cached.until > now) return cached.row;
       const rows = await repo.byKeyLookup(db, lookup);
       const row = rows.find((r) => apiKeyMatches(key, r.api_key_hash));

@@ -35,8 +35,6 @@ const SECRET_NAME = 'action-links';
  */
 const TYP = 'vigil-action+jwt';
 const ACTIONS = ['acknowledge', 'close'] as const;
-/** The protected header, the same for every link. */
-const HEADER = Buffer.from(JSON.stringify({ alg: 'HS256', typ: TYP })).toString('base64url');
 
 /** The claims: `sub` is the user; `alert`, `org` and `action` are Vigil's own (private) claim names. */
 interface LinkPayload {
@@ -52,6 +50,47 @@ export function loadLinkSecret(db: Db): Promise<Buffer> {
   return sharedSecret(db, SECRET_NAME, () => randomBytes(32));
 }
 
+/**
+ * An HS256 JWT in the JWS Compact Serialization (RFC 7515 §7.1): base64url(header).base64url(claims),
+ * then base64url(HMAC-SHA256) over those two. Made here with node:crypto rather than jose's SignJWT
+ * because jose signs only asynchronously (WebCrypto) and the sender renders a notification, links
+ * included, synchronously. Checking, the part with the pitfalls, is jose's (verifyLinkToken), and the
+ * tests check that jose reads these tokens and that tokens jose's SignJWT makes are read here. `typ` says
+ * what the token is for (RFC 8725 §3.11): a token of one kind is never read as another.
+ */
+export function signLinkToken(secret: Buffer, typ: string, payload: Record<string, unknown>): string {
+  const header = Buffer.from(JSON.stringify({ alg: 'HS256', typ })).toString('base64url');
+  const input = `${header}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
+  return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
+}
+
+/** The claims of a token `signLinkToken` made with `typ`, once its signature and expiry are checked. */
+export async function verifyLinkToken(
+  secret: Buffer,
+  typ: string,
+  value: string,
+  now: Date,
+  requiredClaims: string[],
+): Promise<{ payload: Record<string, unknown> } | { error: 'invalid' | 'expired' }> {
+  // Only the canonical spelling of the signature: base64url decoders (jose's included) ignore the
+  // unused low bits of the last character, so one MAC has several spellings; a link has one.
+  const signature = value.split('.')[2] ?? '';
+  if (Buffer.from(signature, 'base64url').toString('base64url') !== signature) return { error: 'invalid' };
+  try {
+    const { payload } = await jwtVerify(value, secret, {
+      algorithms: ['HS256'],
+      typ,
+      clockTolerance: 0,
+      currentDate: now,
+      requiredClaims,
+    });
+    return { payload };
+  } catch (error) {
+    // jose checks the signature before the claims: a changed token is invalid, never "expired".
+    return { error: error instanceof errors.JWTExpired ? 'expired' : 'invalid' };
+  }
+}
+
 function uuid(id: string, what: string): string {
   if (!isUuid(id)) throw new Error(`action link ${what} must be a UUID, got ${JSON.stringify(id)}`);
   return id.toLowerCase();
@@ -61,13 +100,6 @@ export function createActionLinks(secret: Buffer, publicUrl: string, ttlMs: numb
   if (secret.length < 16) throw new Error('the action link secret is too short');
   const base = publicUrl.replace(/\/+$/, '');
 
-  /**
-   * An HS256 JWT in the JWS Compact Serialization (RFC 7515 §7.1): base64url(header).base64url(claims),
-   * then base64url(HMAC-SHA256) over those two. Made here with node:crypto rather than jose's SignJWT
-   * because jose signs only asynchronously (WebCrypto) and the sender renders a notification, links
-   * included, synchronously. Checking, the part with the pitfalls, is jose's (verify below), and the tests
-   * check that jose reads these tokens and that tokens jose's SignJWT makes are read here.
-   */
   function token(claims: Omit<ActionLinkClaims, 'expiresAt'>, now: Date): string {
     if (!ACTIONS.includes(claims.action)) throw new Error(`unknown action ${JSON.stringify(claims.action)}`);
     const payload: LinkPayload = {
@@ -77,8 +109,7 @@ export function createActionLinks(secret: Buffer, publicUrl: string, ttlMs: numb
       action: claims.action,
       exp: Math.floor((now.getTime() + ttlMs) / 1000),
     };
-    const input = `${HEADER}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
-    return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
+    return signLinkToken(secret, TYP, { ...payload });
   }
 
   return {
@@ -86,24 +117,15 @@ export function createActionLinks(secret: Buffer, publicUrl: string, ttlMs: numb
     url: (claims, now) => `${base}/v1/alert-actions/${token(claims, now)}`,
     async verify(value, now) {
       const invalid = { error: 'invalid' } as const;
-      // Only the canonical spelling of the signature: base64url decoders (jose's included) ignore the
-      // unused low bits of the last character, so one MAC has several spellings; a link has one.
-      const signature = value.split('.')[2] ?? '';
-      if (Buffer.from(signature, 'base64url').toString('base64url') !== signature) return invalid;
-      let payload: Partial<Record<keyof LinkPayload, unknown>>;
-      try {
-        ({ payload } = await jwtVerify(value, secret, {
-          algorithms: ['HS256'],
-          typ: TYP,
-          clockTolerance: 0,
-          currentDate: now,
-          requiredClaims: ['sub', 'alert', 'org', 'action', 'exp'],
-        }));
-      } catch (error) {
-        // jose checks the signature before the claims: a changed token is invalid, never "expired".
-        return error instanceof errors.JWTExpired ? { error: 'expired' } : invalid;
-      }
-      const { sub, alert, org, action, exp } = payload;
+      const verified = await verifyLinkToken(secret, TYP, value, now, [
+        'sub',
+        'alert',
+        'org',
+        'action',
+        'exp',
+      ]);
+      if ('error' in verified) return verified;
+      const { sub, alert, org, action, exp }: Partial<Record<keyof LinkPayload, unknown>> = verified.payload;
       if (typeof sub !== 'string' || typeof alert !== 'string' || typeof org !== 'string') return invalid;
       if (!isUuid(sub) || !isUuid(alert) || !isUuid(org)) return invalid;
       const known = ACTIONS.find((a) => a === action);

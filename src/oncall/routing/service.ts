@@ -1,6 +1,7 @@
 import { IANAZone } from 'luxon';
 import { accountsRepository } from '../../accounts/repository.js';
 import { requireOrgOrTeamAdmin, type Principal } from '../../accounts/service.js';
+import { recordTeamChanges } from '../../accounts/team-log/log.js';
 import type { Db, Queryable } from '../../db/database.js';
 import { invalid, invalidField, notFound, UNPROCESSABLE_BODY } from '../../errors.js';
 import { parseCriteria, presentCriteria } from '../conditions.js';
@@ -139,6 +140,9 @@ export function toTimeRestriction(input: TimeRestrictionInput, timezone: string)
 }
 
 export function createRoutingService(db: Db) {
+  const record = (tx: Queryable, p: Principal, teamId: string, line: string) =>
+    recordTeamChanges(tx, p, teamId, [line]);
+
   async function loadTeam(p: Principal, team: TeamIdentifier) {
     const row = await accountsRepository.findTeam(db, p.orgId, team.identifier, team.by);
     if (!row) throw notFound(`No team exists with ${team.by} [${team.identifier}].`);
@@ -245,6 +249,7 @@ export function createRoutingService(db: Db) {
         if (!input.notify) {
           throw invalidField('notify', `Team [${row.name}] has no default rule yet: give notify to set one.`);
         }
+        await record(tx, p, row.id, 'Default routing rule set');
         return repo.insert(tx, {
           team_id: row.id,
           name: changes.name ?? DEFAULT_RULE_NAME,
@@ -260,6 +265,12 @@ export function createRoutingService(db: Db) {
       }
       await repo.update(tx, rule.id, { ...changes, ...target });
       if (input.order !== undefined) await moveTo(tx, row.id, rule.id, input.order);
+      await record(
+        tx,
+        p,
+        row.id,
+        rule.is_default ? 'Default routing rule changed' : `Routing rule ${rule.name} changed`,
+      );
       return { id: rule.id, name: changes.name ?? rule.name };
     });
   }
@@ -309,6 +320,7 @@ export function createRoutingService(db: Db) {
         }
         const target = await resolveNotify(tx, p.orgId, input.notify);
         await repo.shiftFrom(tx, row.id, order);
+        await record(tx, p, row.id, `Routing rule ${changes.name ?? 'Unnamed rule'} added`);
         return repo.insert(tx, {
           team_id: row.id,
           name: changes.name ?? 'Unnamed rule',
@@ -335,6 +347,7 @@ export function createRoutingService(db: Db) {
         const rule = await findRule(tx, row.id, row.name, ruleId);
         if (rule.is_default) refuseOnDefault({ order });
         await moveTo(tx, row.id, rule.id, order);
+        await record(tx, p, row.id, `Routing rule ${rule.name} moved to position ${order}`);
         return { id: rule.id, name: rule.name };
       });
     },
@@ -352,6 +365,7 @@ export function createRoutingService(db: Db) {
         }
         await repo.delete(tx, rule.id);
         await repo.renumber(tx, row.id, await repo.orderedIds(tx, row.id));
+        await record(tx, p, row.id, `Routing rule ${rule.name} deleted`);
       });
     },
   };

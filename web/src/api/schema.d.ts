@@ -727,6 +727,49 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v2/teams/{identifier}/logs': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A team's log: changes to the team, its members and its routing rules, who made them and when. offset is the data.offset of the previous page. */
+    get: {
+      parameters: {
+        query: {
+          identifierType?: 'id' | 'name';
+          /** @description Same as identifierType. */
+          teamIdentifierType?: 'id' | 'name';
+          limit: number;
+          order: 'asc' | 'desc';
+          offset?: string;
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/console/setup': {
     parameters: {
       query?: never;
@@ -2910,6 +2953,150 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v2/alerts/{identifier}/attachments': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** An alert's attachments: {data: [{name, id}]}, oldest first */
+    get: {
+      parameters: {
+        query?: {
+          /** @description id (the default), tiny or alias; Opsgenie's name for it here */
+          alertIdentifierType?: 'id' | 'tiny' | 'alias';
+          /** @description Same as alertIdentifierType. */
+          identifierType?: 'id' | 'tiny' | 'alias';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    /**
+     * Add an attachment: multipart/form-data with the file in the field "file"
+     * @description Opsgenie's Add Alert Attachment. The form may also carry user (who the alert's log says added it) and indexFile (kept). One file per request, at most VIGIL_ATTACHMENT_MAX_BYTES (413 beyond); an alert holds at most VIGIL_ATTACHMENTS_PER_ALERT files (422 beyond). The file name is cut to its last path segment and 255 characters.
+     */
+    post: {
+      parameters: {
+        query?: {
+          /** @description id (the default), tiny or alias; Opsgenie's name for it here */
+          alertIdentifierType?: 'id' | 'tiny' | 'alias';
+          /** @description Same as alertIdentifierType. */
+          identifierType?: 'id' | 'tiny' | 'alias';
+          /** @description Display name of the person making the request */
+          user?: string;
+          indexFile?: string;
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/alerts/{identifier}/attachments/{attachmentId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** An attachment: {data: {name, url}}, url a signed link that downloads it until it expires (VIGIL_ATTACHMENT_LINK_TTL_MINUTES) */
+    get: {
+      parameters: {
+        query?: {
+          /** @description id (the default), tiny or alias; Opsgenie's name for it here */
+          alertIdentifierType?: 'id' | 'tiny' | 'alias';
+          /** @description Same as alertIdentifierType. */
+          identifierType?: 'id' | 'tiny' | 'alias';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+          /** @description The id List Alert Attachments gives */
+          attachmentId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    /** Delete an attachment */
+    delete: {
+      parameters: {
+        query?: {
+          /** @description id (the default), tiny or alias; Opsgenie's name for it here */
+          alertIdentifierType?: 'id' | 'tiny' | 'alias';
+          /** @description Same as alertIdentifierType. */
+          identifierType?: 'id' | 'tiny' | 'alias';
+          /** @description Display name of the person making the request */
+          user?: string;
+        };
+        header?: never;
+        path: {
+          identifier: string;
+          /** @description The id List Alert Attachments gives */
+          attachmentId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v2/alerts/saved-searches': {
     parameters: {
       query?: never;
@@ -3628,6 +3815,999 @@ export interface paths {
   };
   '/v1/maintenance': {
     parameters: {
+  '/v2/integrations/{id}/actions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * An API integration's actions (create, close, acknowledge, addNote, ignore)
+     * @description Before any action is set, the integration behaves as Opsgenie's default actions do: its key's requests pass unchanged. Once set: a create request matching an ignore action's filter makes no alert; otherwise the first create action (by order) whose filter matches shapes the alert ({{message}}-style dynamic fields expand from the request; tags, extraProperties, responders and alertActions are added to the request's unless ignore*FromPayload), and when none matches no alert is made. Close, acknowledge and add-note requests through the key run only when an action of that type matches the alert. Each outcome is in GET /v2/alerts/requests/{requestId}. Fields Vigil does not know are ignored.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    /**
+     * Replace all of an API integration's actions (a list left out or null is emptied)
+     * @description Before any action is set, the integration behaves as Opsgenie's default actions do: its key's requests pass unchanged. Once set: a create request matching an ignore action's filter makes no alert; otherwise the first create action (by order) whose filter matches shapes the alert ({{message}}-style dynamic fields expand from the request; tags, extraProperties, responders and alertActions are added to the request's unless ignore*FromPayload), and when none matches no alert is made. Close, acknowledge and add-note requests through the key run only when an action of that type matches the alert. Each outcome is in GET /v2/alerts/requests/{requestId}. Fields Vigil does not know are ignored.
+     */
+    put: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            create?:
+              | {
+                  type?: string;
+                  name: string;
+                  order?: number;
+                  filter?: {
+                    /** @enum {string} */
+                    conditionMatchType?: 'match-all' | 'match-any-condition' | 'match-all-conditions';
+                    /** @enum {string} */
+                    type?: 'match-all' | 'match-any-condition' | 'match-all-conditions';
+                    conditions?:
+                      | {
+                          /** @enum {string} */
+                          field:
+                            | 'message'
+                            | 'alias'
+                            | 'description'
+                            | 'source'
+                            | 'entity'
+                            | 'tags'
+                            | 'actions'
+                            | 'details'
+                            | 'priority'
+                            | 'integration'
+                            | 'extra-properties';
+                          key?: string;
+                          not?: boolean;
+                          /** @enum {string} */
+                          operation:
+                            | 'matches'
+                            | 'contains'
+                            | 'starts-with'
+                            | 'ends-with'
+                            | 'equals'
+                            | 'equals-ignore-whitespace'
+                            | 'contains-key'
+                            | 'contains-value'
+                            | 'is-empty'
+                            | 'greater-than'
+                            | 'less-than';
+                          expectedValue?: string;
+                          order?: number;
+                        }[]
+                      | null;
+                  } | null;
+                  user?: string;
+                  note?: string;
+                  alias?: string;
+                  message?: string;
+                  description?: string;
+                  entity?: string;
+                  source?: string;
+                  priority?: string;
+                  customPriority?: string;
+                  tags?: string[] | null;
+                  extraProperties?: {
+                    [key: string]: string;
+                  } | null;
+                  responders?:
+                    | {
+                        /** @enum {string} */
+                        type: 'team' | 'user' | 'escalation' | 'schedule';
+                        id?: string;
+                        name?: string;
+                        username?: string;
+                      }[]
+                    | null;
+                  alertActions?: string[] | null;
+                  appendAttachments?: boolean;
+                  ignoreAlertActionsFromPayload?: boolean;
+                  ignoreRespondersFromPayload?: boolean;
+                  ignoreTagsFromPayload?: boolean;
+                  ignoreExtraPropertiesFromPayload?: boolean;
+                  ignoreTeamsFromPayload?: boolean;
+                }[]
+              | null;
+            close?:
+              | {
+                  type?: string;
+                  name: string;
+                  order?: number;
+                  filter?: {
+                    /** @enum {string} */
+                    conditionMatchType?: 'match-all' | 'match-any-condition' | 'match-all-conditions';
+                    /** @enum {string} */
+                    type?: 'match-all' | 'match-any-condition' | 'match-all-conditions';
+                    conditions?:
+                      | {
+                          /** @enum {string} */
+                          field:
+                            | 'message'
+                            | 'alias'
+                            | 'description'
+                            | 'source'
+                            | 'entity'
+                            | 'tags'
+                            | 'actions'
+                            | 'details'
+                            | 'priority'
+                            | 'integration'
+                            | 'extra-properties';
+                          key?: string;
+                          not?: boolean;
+                          /** @enum {string} */
+                          operation:
+                            | 'matches'
+                            | 'contains'
+                            | 'starts-with'
+                            | 'ends-with'
+                            | 'equals'
+                            | 'equals-ignore-whitespace'
+                            | 'contains-key'
+                            | 'contains-value'
+                            | 'is-empty'
+                            | 'greater-than'
+                            | 'less-than';
+                          expectedValue?: string;
+                          order?: number;
+                        }[]
+                      | null;
+                  } | null;
+                  user?: string;
+                  note?: string;
+                  alias?: string;
+                  message?: string;
+                  description?: string;
+                  entity?: string;
+                  source?: string;
+                  priority?: string;
+                  customPriority?: string;
+                  tags?: string[] | null;
+                  extraProperties?: {
+                    [key: string]: string;
+                  } | null;
+                  responders?:
+                    | {
+                        /** @enum {string} */
+                        type: 'team' | 'user' | 'escalation' | 'schedule';
+                        id?: string;
+                        name?: string;
+                        username?: string;
+                      }[]
+                    | null;
+                  alertActions?: string[] | null;
+                  appendAttachments?: boolean;
+                  ignoreAlertActionsFromPayload?: boolean;
+                  ignoreRespondersFromPayload?: boolean;
+                  ignoreTagsFromPayload?: boolean;
+                  ignoreExtraPropertiesFromPayload?: boolean;
+                  ignoreTeamsFromPayload?: boolean;
+                }[]
+              | null;
+            acknowledge?:
+              | {
+                  type?: string;
+                  name: string;
+                  order?: number;
+                  filter?: {
+                    /** @enum {string} */
+                    conditionMatchType?: 'match-all' | 'match-any-condition' | 'match-all-conditions';
+                    /** @enum {string} */
+                    type?: 'match-all' | 'match-any-condition' | 'match-all-conditions';
+                    conditions?:
+                      | {
+                          /** @enum {string} */
+                          field:
+                            | 'message'
+                            | 'alias'
+                            | 'description'
+                            | 'source'
+                            | 'entity'
+                            | 'tags'
+                            | 'actions'
+                            | 'details'
+                            | 'priority'
+                            | 'integration'
+                            | 'extra-properties';
+                          key?: string;
+                          not?: boolean;
+                          /** @enum {string} */
+                          operation:
+                            | 'matches'
+                            | 'contains'
+                            | 'starts-with'
+                            | 'ends-with'
+                            | 'equals'
+                            | 'equals-ignore-whitespace'
+                            | 'contains-key'
+                            | 'contains-value'
+                            | 'is-empty'
+                            | 'greater-than'
+                            | 'less-than';
+                          expectedValue?: string;
+                          order?: number;
+                        }[]
+                      | null;
+                  } | null;
+                  user?: string;
+                  note?: string;
+                  alias?: string;
+                  message?: string;
+                  description?: string;
+                  entity?: string;
+                  source?: string;
+                  priority?: string;
+                  customPriority?: string;
+                  tags?: string[] | null;
+                  extraProperties?: {
+                    [key: string]: string;
+                  } | null;
+                  responders?:
+                    | {
+                        /** @enum {string} */
+                        type: 'team' | 'user' | 'escalation' | 'schedule';
+                        id?: string;
+                        name?: string;
+                        username?: string;
+                      }[]
+                    | null;
+                  alertActions?: string[] | null;
+                  appendAttachments?: boolean;
+                  ignoreAlertActionsFromPayload?: boolean;
+                  ignoreRespondersFromPayload?: boolean;
+                  ignoreTagsFromPayload?: boolean;
+                  ignoreExtraPropertiesFromPayload?: boolean;
+                  ignoreTeamsFromPayload?: boolean;
+                }[]
+              | null;
+            addNote?:
+              | {
+                  type?: string;
+                  name: string;
+                  order?: number;
+                  filter?: {
+                    /** @enum {string} */
+                    conditionMatchType?: 'match-all' | 'match-any-condition' | 'match-all-conditions';
+                    /** @enum {string} */
+                    type?: 'match-all' | 'match-any-condition' | 'match-all-conditions';
+                    conditions?:
+                      | {
+                          /** @enum {string} */
+                          field:
+                            | 'message'
+                            | 'alias'
+                            | 'description'
+                            | 'source'
+                            | 'entity'
+                            | 'tags'
+                            | 'actions'
+                            | 'details'
+                            | 'priority'
+                            | 'integration'
+                            | 'extra-properties';
+                          key?: string;
+                          not?: boolean;
+                          /** @enum {string} */
+                          operation:
+                            | 'matches'
+                            | 'contains'
+                            | 'starts-with'
+                            | 'ends-with'
+                            | 'equals'
+                            | 'equals-ignore-whitespace'
+                            | 'contains-key'
+                            | 'contains-value'
+                            | 'is-empty'
+                            | 'greater-than'
+                            | 'less-than';
+                          expectedValue?: string;
+                          order?: number;
+                        }[]
+                      | null;
+                  } | null;
+                  user?: string;
+                  note?: string;
+                  alias?: string;
+                  message?: string;
+                  description?: string;
+                  entity?: string;
+                  source?: string;
+                  priority?: string;
+                  customPriority?: string;
+                  tags?: string[] | null;
+                  extraProperties?: {
+                    [key: string]: string;
+                  } | null;
+                  responders?:
+                    | {
+                        /** @enum {string} */
+                        type: 'team' | 'user' | 'escalation' | 'schedule';
+                        id?: string;
+                        name?: string;
+                        username?: string;
+                      }[]
+                    | null;
+                  alertActions?: string[] | null;
+                  appendAttachments?: boolean;
+                  ignoreAlertActionsFromPayload?: boolean;
+                  ignoreRespondersFromPayload?: boolean;
+                  ignoreTagsFromPayload?: boolean;
+                  ignoreExtraPropertiesFromPayload?: boolean;
+                  ignoreTeamsFromPayload?: boolean;
+                }[]
+              | null;
+            ignore?:
+              | {
+                  type?: string;
+                  name: string;
+                  order?: number;
+                  filter?: {
+                    /** @enum {string} */
+                    conditionMatchType?: 'match-all' | 'match-any-condition' | 'match-all-conditions';
+                    /** @enum {string} */
+                    type?: 'match-all' | 'match-any-condition' | 'match-all-conditions';
+                    conditions?:
+                      | {
+                          /** @enum {string} */
+                          field:
+                            | 'message'
+                            | 'alias'
+                            | 'description'
+                            | 'source'
+                            | 'entity'
+                            | 'tags'
+                            | 'actions'
+                            | 'details'
+                            | 'priority'
+                            | 'integration'
+                            | 'extra-properties';
+                          key?: string;
+                          not?: boolean;
+                          /** @enum {string} */
+                          operation:
+                            | 'matches'
+                            | 'contains'
+                            | 'starts-with'
+                            | 'ends-with'
+                            | 'equals'
+                            | 'equals-ignore-whitespace'
+                            | 'contains-key'
+                            | 'contains-value'
+                            | 'is-empty'
+                            | 'greater-than'
+                            | 'less-than';
+                          expectedValue?: string;
+                          order?: number;
+                        }[]
+                      | null;
+                  } | null;
+                  user?: string;
+                  note?: string;
+                  alias?: string;
+                  message?: string;
+                  description?: string;
+                  entity?: string;
+                  source?: string;
+                  priority?: string;
+                  customPriority?: string;
+                  tags?: string[] | null;
+                  extraProperties?: {
+                    [key: string]: string;
+                  } | null;
+                  responders?:
+                    | {
+                        /** @enum {string} */
+                        type: 'team' | 'user' | 'escalation' | 'schedule';
+                        id?: string;
+                        name?: string;
+                        username?: string;
+                      }[]
+                    | null;
+                  alertActions?: string[] | null;
+                  appendAttachments?: boolean;
+                  ignoreAlertActionsFromPayload?: boolean;
+                  ignoreRespondersFromPayload?: boolean;
+                  ignoreTagsFromPayload?: boolean;
+                  ignoreExtraPropertiesFromPayload?: boolean;
+                  ignoreTeamsFromPayload?: boolean;
+                }[]
+              | null;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    /**
+     * Add one action to an API integration; its type says to which list
+     * @description type: create, close, acknowledge, addNote, ignore. Added at its order, else last. Before any action is set, the integration behaves as Opsgenie's default actions do: its key's requests pass unchanged. Once set: a create request matching an ignore action's filter makes no alert; otherwise the first create action (by order) whose filter matches shapes the alert ({{message}}-style dynamic fields expand from the request; tags, extraProperties, responders and alertActions are added to the request's unless ignore*FromPayload), and when none matches no alert is made. Close, acknowledge and add-note requests through the key run only when an action of that type matches the alert. Each outcome is in GET /v2/alerts/requests/{requestId}. Fields Vigil does not know are ignored.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            type?: string;
+            name: string;
+            order?: number;
+            filter?: {
+              /** @enum {string} */
+              conditionMatchType?: 'match-all' | 'match-any-condition' | 'match-all-conditions';
+              /** @enum {string} */
+              type?: 'match-all' | 'match-any-condition' | 'match-all-conditions';
+              conditions?:
+                | {
+                    /** @enum {string} */
+                    field:
+                      | 'message'
+                      | 'alias'
+                      | 'description'
+                      | 'source'
+                      | 'entity'
+                      | 'tags'
+                      | 'actions'
+                      | 'details'
+                      | 'priority'
+                      | 'integration'
+                      | 'extra-properties';
+                    key?: string;
+                    not?: boolean;
+                    /** @enum {string} */
+                    operation:
+                      | 'matches'
+                      | 'contains'
+                      | 'starts-with'
+                      | 'ends-with'
+                      | 'equals'
+                      | 'equals-ignore-whitespace'
+                      | 'contains-key'
+                      | 'contains-value'
+                      | 'is-empty'
+                      | 'greater-than'
+                      | 'less-than';
+                    expectedValue?: string;
+                    order?: number;
+                  }[]
+                | null;
+            } | null;
+            user?: string;
+            note?: string;
+            alias?: string;
+            message?: string;
+            description?: string;
+            entity?: string;
+            source?: string;
+            priority?: string;
+            customPriority?: string;
+            tags?: string[] | null;
+            extraProperties?: {
+              [key: string]: string;
+            } | null;
+            responders?:
+              | {
+                  /** @enum {string} */
+                  type: 'team' | 'user' | 'escalation' | 'schedule';
+                  id?: string;
+                  name?: string;
+                  username?: string;
+                }[]
+              | null;
+            alertActions?: string[] | null;
+            appendAttachments?: boolean;
+            ignoreAlertActionsFromPayload?: boolean;
+            ignoreRespondersFromPayload?: boolean;
+            ignoreTagsFromPayload?: boolean;
+            ignoreExtraPropertiesFromPayload?: boolean;
+            ignoreTeamsFromPayload?: boolean;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/policies': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Create an alert policy (last in its order)
+     * @description Alert policies of type alert: each alert created that matches a policy's filter is changed by it ({{message}}-style dynamic fields expand from the alert; tags, details, actions and responders are added unless ignoreOriginal*). Policies run when the alert is created, after the integration's action, in order: the organization's global policies, then those of the alert's teams; evaluation stops at the first that matches unless it says continue. The alert's log names each policy that changed it. Notification policies and time restrictions are not supported.
+     */
+    post: {
+      parameters: {
+        query?: {
+          /** @description The team whose policy it is; left out, the organization's global policies */
+          teamId?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /**
+             * @description alert: Vigil has no notification policies
+             * @enum {string}
+             */
+            type: 'alert';
+            name: string;
+            policyDescription?: string;
+            enabled?: boolean;
+            filter?: {
+              /** @enum {string} */
+              type?: 'match-all' | 'match-any-condition' | 'match-all-conditions';
+              /** @enum {string} */
+              conditionMatchType?: 'match-all' | 'match-any-condition' | 'match-all-conditions';
+              conditions?:
+                | {
+                    /** @enum {string} */
+                    field:
+                      | 'message'
+                      | 'alias'
+                      | 'description'
+                      | 'source'
+                      | 'entity'
+                      | 'tags'
+                      | 'actions'
+                      | 'details'
+                      | 'priority'
+                      | 'integration'
+                      | 'extra-properties';
+                    key?: string;
+                    not?: boolean;
+                    /** @enum {string} */
+                    operation:
+                      | 'matches'
+                      | 'contains'
+                      | 'starts-with'
+                      | 'ends-with'
+                      | 'equals'
+                      | 'equals-ignore-whitespace'
+                      | 'contains-key'
+                      | 'contains-value'
+                      | 'is-empty'
+                      | 'greater-than'
+                      | 'less-than';
+                    expectedValue?: string;
+                    order?: number;
+                  }[]
+                | null;
+            } | null;
+            timeRestrictions?: unknown;
+            message?: string;
+            continue?: boolean;
+            alias?: string;
+            alertDescription?: string;
+            entity?: string;
+            source?: string;
+            priority?: string;
+            tags?: string[] | null;
+            ignoreOriginalTags?: boolean;
+            details?: {
+              [key: string]: string | number | boolean;
+            } | null;
+            ignoreOriginalDetails?: boolean;
+            actions?: string[] | null;
+            ignoreOriginalActions?: boolean;
+            responders?:
+              | {
+                  /** @enum {string} */
+                  type: 'team' | 'user' | 'escalation' | 'schedule';
+                  id?: string;
+                  name?: string;
+                  username?: string;
+                }[]
+              | null;
+            ignoreOriginalResponders?: boolean;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/policies/alert': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** List alert policies, in order */
+    get: {
+      parameters: {
+        query?: {
+          /** @description The team whose policy it is; left out, the organization's global policies */
+          teamId?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/policies/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Get an alert policy */
+    get: {
+      parameters: {
+        query?: {
+          /** @description The team whose policy it is; left out, the organization's global policies */
+          teamId?: string;
+        };
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    /**
+     * Update an alert policy: it becomes the body (its place in the order stays)
+     * @description Alert policies of type alert: each alert created that matches a policy's filter is changed by it ({{message}}-style dynamic fields expand from the alert; tags, details, actions and responders are added unless ignoreOriginal*). Policies run when the alert is created, after the integration's action, in order: the organization's global policies, then those of the alert's teams; evaluation stops at the first that matches unless it says continue. The alert's log names each policy that changed it. Notification policies and time restrictions are not supported.
+     */
+    put: {
+      parameters: {
+        query?: {
+          /** @description The team whose policy it is; left out, the organization's global policies */
+          teamId?: string;
+        };
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /**
+             * @description alert: Vigil has no notification policies
+             * @enum {string}
+             */
+            type: 'alert';
+            name: string;
+            policyDescription?: string;
+            enabled?: boolean;
+            filter?: {
+              /** @enum {string} */
+              type?: 'match-all' | 'match-any-condition' | 'match-all-conditions';
+              /** @enum {string} */
+              conditionMatchType?: 'match-all' | 'match-any-condition' | 'match-all-conditions';
+              conditions?:
+                | {
+                    /** @enum {string} */
+                    field:
+                      | 'message'
+                      | 'alias'
+                      | 'description'
+                      | 'source'
+                      | 'entity'
+                      | 'tags'
+                      | 'actions'
+                      | 'details'
+                      | 'priority'
+                      | 'integration'
+                      | 'extra-properties';
+                    key?: string;
+                    not?: boolean;
+                    /** @enum {string} */
+                    operation:
+                      | 'matches'
+                      | 'contains'
+                      | 'starts-with'
+                      | 'ends-with'
+                      | 'equals'
+                      | 'equals-ignore-whitespace'
+                      | 'contains-key'
+                      | 'contains-value'
+                      | 'is-empty'
+                      | 'greater-than'
+                      | 'less-than';
+                    expectedValue?: string;
+                    order?: number;
+                  }[]
+                | null;
+            } | null;
+            timeRestrictions?: unknown;
+            message?: string;
+            continue?: boolean;
+            alias?: string;
+            alertDescription?: string;
+            entity?: string;
+            source?: string;
+            priority?: string;
+            tags?: string[] | null;
+            ignoreOriginalTags?: boolean;
+            details?: {
+              [key: string]: string | number | boolean;
+            } | null;
+            ignoreOriginalDetails?: boolean;
+            actions?: string[] | null;
+            ignoreOriginalActions?: boolean;
+            responders?:
+              | {
+                  /** @enum {string} */
+                  type: 'team' | 'user' | 'escalation' | 'schedule';
+                  id?: string;
+                  name?: string;
+                  username?: string;
+                }[]
+              | null;
+            ignoreOriginalResponders?: boolean;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    post?: never;
+    /** Delete an alert policy */
+    delete: {
+      parameters: {
+        query?: {
+          /** @description The team whose policy it is; left out, the organization's global policies */
+          teamId?: string;
+        };
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/policies/{id}/enable': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Turn an alert policy on */
+    post: {
+      parameters: {
+        query?: {
+          /** @description The team whose policy it is; left out, the organization's global policies */
+          teamId?: string;
+        };
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/policies/{id}/disable': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Turn an alert policy off */
+    post: {
+      parameters: {
+        query?: {
+          /** @description The team whose policy it is; left out, the organization's global policies */
+          teamId?: string;
+        };
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/policies/{id}/change-order': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Move an alert policy to a place in the order (0 is first) */
+    post: {
+      parameters: {
+        query?: {
+          /** @description The team whose policy it is; left out, the organization's global policies */
+          teamId?: string;
+        };
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            targetIndex: number;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
       query?: never;
       header?: never;
       path?: never;

@@ -35,6 +35,7 @@ import { PriorityBadge, StatusBadge } from '../components/AlertBadges';
 import { ErrorPanel } from '../components/ErrorPanel';
 import { ExternalIcon } from '../components/icons';
 import { PageTitle } from '../components/PageTitle';
+import { AttachmentsCard } from './alerts/AttachmentsCard';
 import { UserAutocomplete } from '../components/UserAutocomplete';
 import { useTeamNames } from '../lib/teams';
 import { useAlertAction, type AlertAction } from '../lib/alertActions';
@@ -516,6 +517,8 @@ export default function AlertPage() {
                 </Field>
               </Stack>
             </Card>
+
+            <AttachmentsCard alertId={id} />
 
             <Card withBorder component="section" aria-labelledby="log-heading">
               <Title order={2} size="h4" id="log-heading" mb="xs">

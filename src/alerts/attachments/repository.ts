@@ -1,0 +1,100 @@
+import type { Queryable } from '../../db/database.js';
+
+/** The SQL of alert attachments. Only `content` reads the bytes: every other query leaves them in place. */
+
+export interface AttachmentMeta {
+  id: string;
+  alert_id: string;
+  name: string;
+  content_type: string;
+  size: number;
+  sha256: string;
+  added_by: string;
+  created_at: Date;
+}
+
+const META = ['id', 'alert_id', 'name', 'content_type', 'size', 'sha256', 'added_by', 'created_at'] as const;
+
+export const attachmentsRepository = {
+  async insert(
+    db: Queryable,
+    row: {
+      alertId: string;
+      orgId: string;
+      name: string;
+      contentType: string;
+      sha256: string;
+      indexFile: string | null;
+      content: Buffer;
+      addedBy: string;
+      addedByUserId: string | null;
+      addedByIntegrationId: string | null;
+    },
+  ): Promise<AttachmentMeta> {
+    return db
+      .insertInto('alert_attachments')
+      .values({
+        alert_id: row.alertId,
+        org_id: row.orgId,
+        name: row.name,
+        content_type: row.contentType,
+        size: row.content.length,
+        sha256: row.sha256,
+        index_file: row.indexFile,
+        content: row.content,
+        added_by: row.addedBy,
+        added_by_user_id: row.addedByUserId,
+        added_by_integration_id: row.addedByIntegrationId,
+      })
+      .returning(META)
+      .executeTakeFirstOrThrow();
+  },
+
+  async countOf(db: Queryable, alertId: string): Promise<number> {
+    const row = await db
+      .selectFrom('alert_attachments')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('alert_id', '=', alertId)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  },
+
+  /** An alert's attachments, oldest first. */
+  listOf(db: Queryable, alertId: string): Promise<AttachmentMeta[]> {
+    return db
+      .selectFrom('alert_attachments')
+      .select(META)
+      .where('alert_id', '=', alertId)
+      .orderBy('id')
+      .execute();
+  },
+
+  find(db: Queryable, alertId: string, id: string): Promise<AttachmentMeta | undefined> {
+    return db
+      .selectFrom('alert_attachments')
+      .select(META)
+      .where('alert_id', '=', alertId)
+      .where('id', '=', id as never)
+      .executeTakeFirst();
+  },
+
+  /** The attachment a download link names, with its bytes, when it still exists. */
+  content(db: Queryable, link: { orgId: string; alertId: string; attachmentId: string }) {
+    return db
+      .selectFrom('alert_attachments')
+      .select(['name', 'content_type', 'size', 'content'])
+      .where('org_id', '=', link.orgId)
+      .where('alert_id', '=', link.alertId)
+      .where('id', '=', link.attachmentId as never)
+      .executeTakeFirst();
+  },
+
+  async delete(db: Queryable, alertId: string, id: string): Promise<AttachmentMeta | undefined> {
+    return db
+      .deleteFrom('alert_attachments')
+      .where('alert_id', '=', alertId)
+      .where('id', '=', id as never)
+      .returning(META)
+      .executeTakeFirst();
+  },
+};

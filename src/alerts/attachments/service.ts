@@ -1,0 +1,162 @@
+import { createHash } from 'node:crypto';
+import type { Principal } from '../../accounts/service.js';
+import type { Db, Queryable } from '../../db/database.js';
+import type { AlertRow } from '../../db/schema.js';
+import { invalid, notFound } from '../../errors.js';
+import { alertsRepository, type IdentifierType } from '../repository.js';
+import { actorOf, scopeOf } from '../service.js';
+import { cleanContentType, cleanFileName } from './files.js';
+import type { AttachmentLinks } from './links.js';
+import { attachmentsRepository as repo } from './repository.js';
+
+/**
+ * Alert attachments (Opsgenie's Add, List, Get and Delete Alert Attachment). Whoever may see an alert may
+ * list its attachments and get a download link; whoever may change it may add and delete them (an API
+ * integration's key by its write and delete flags, which the HTTP layer checks by method). Adding and
+ * deleting go on the alert's log like any other change.
+ */
+
+export interface AttachmentLimits {
+  /** The largest file, in bytes (the route stops reading past it; this is the last word). */
+  maxBytes: number;
+  /** How many attachments one alert may have. */
+  perAlert: number;
+}
+
+export interface NewAttachment {
+  fileName: string | undefined;
+  contentType: string | undefined;
+  content: Buffer;
+  /** Opsgenie's `indexFile`: the HTML file of a zip to show first. Kept, not used. */
+  indexFile?: string;
+  /** Opsgenie's `user`: who the log says added it (else the key's owner). */
+  user?: string;
+}
+
+export interface Download {
+  name: string;
+  contentType: string;
+  content: Buffer;
+}
+
+/** Attachment ids are bigserial numbers; anything else names no attachment. */
+export const ATTACHMENT_ID = /^\d{1,18}$/;
+
+function missingAlert(identifier: string, type: IdentifierType) {
+  return notFound(`Alert with ${type === 'tiny' ? 'tinyId' : type} [${identifier}] does not exist.`);
+}
+
+export function createAttachmentsService(deps: { db: Db; links: AttachmentLinks; limits: AttachmentLimits }) {
+  const { db, links, limits } = deps;
+
+  async function alertOf(
+    q: Queryable,
+    p: Principal,
+    identifier: string,
+    type: IdentifierType,
+    lock = false,
+  ): Promise<AlertRow> {
+    const alert = await alertsRepository.find(q, scopeOf(p), identifier, type, lock);
+    if (!alert) throw missingAlert(identifier, type);
+    return alert;
+  }
+
+  async function attachmentOf(q: Queryable, alert: AlertRow, attachmentId: string) {
+    const found = ATTACHMENT_ID.test(attachmentId) ? await repo.find(q, alert.id, attachmentId) : undefined;
+    if (!found) throw notFound(`Attachment [${attachmentId}] of alert [${alert.id}] does not exist.`);
+    return found;
+  }
+
+  return {
+    /** Adds a file to an alert, with a line on its log; the alert is locked so its count holds. */
+    async add(p: Principal, identifier: string, type: IdentifierType, file: NewAttachment) {
+      if (file.content.length > limits.maxBytes) {
+        throw invalid(`The file is larger than the limit of ${limits.maxBytes} bytes.`, {
+          file: `must be at most ${limits.maxBytes} bytes.`,
+        });
+      }
+      const actor = actorOf(p, file.user);
+      const name = cleanFileName(file.fileName);
+      return db.transaction().execute(async (tx) => {
+        const alert = await alertOf(tx, p, identifier, type, true);
+        const count = await repo.countOf(tx, alert.id);
+        if (count >= limits.perAlert) {
+          throw invalid(
+            `Alert [${alert.id}] already has ${count} attachments, the most one alert may have (VIGIL_ATTACHMENTS_PER_ALERT): delete one first.`,
+          );
+        }
+        const added = await repo.insert(tx, {
+          alertId: alert.id,
+          orgId: alert.org_id,
+          name,
+          contentType: cleanContentType(file.contentType),
+          sha256: createHash('sha256').update(file.content).digest('hex'),
+          indexFile: file.indexFile?.trim() ? cleanFileName(file.indexFile) : null,
+          content: file.content,
+          addedBy: actor.name,
+          addedByUserId: p.userId ?? null,
+          addedByIntegrationId: p.integration?.id ?? null,
+        });
+        await alertsRepository.addLog(
+          tx,
+          alert.id,
+          'attachment',
+          `Attachment ${name} (${added.size} bytes) added by ${actor.name}`,
+          actor.name,
+        );
+        return added;
+      });
+    },
+
+    async list(p: Principal, identifier: string, type: IdentifierType) {
+      const alert = await alertOf(db, p, identifier, type);
+      return repo.listOf(db, alert.id);
+    },
+
+    /** An attachment's name and a signed link that downloads it until it expires. */
+    async link(p: Principal, identifier: string, type: IdentifierType, attachmentId: string, now: Date) {
+      const alert = await alertOf(db, p, identifier, type);
+      const attachment = await attachmentOf(db, alert, attachmentId);
+      return {
+        attachment,
+        url: links.url({ orgId: alert.org_id, alertId: alert.id, attachmentId: attachment.id }, now),
+      };
+    },
+
+    async remove(
+      p: Principal,
+      identifier: string,
+      type: IdentifierType,
+      attachmentId: string,
+      user: string | undefined,
+    ) {
+      const actor = actorOf(p, user);
+      return db.transaction().execute(async (tx) => {
+        const alert = await alertOf(tx, p, identifier, type, true);
+        const removed = ATTACHMENT_ID.test(attachmentId)
+          ? await repo.delete(tx, alert.id, attachmentId)
+          : undefined;
+        if (!removed) throw notFound(`Attachment [${attachmentId}] of alert [${alert.id}] does not exist.`);
+        await alertsRepository.addLog(
+          tx,
+          alert.id,
+          'attachment',
+          `Attachment ${removed.name} removed by ${actor.name}`,
+          actor.name,
+        );
+        return removed;
+      });
+    },
+
+    /** The file a download link names: `invalid` or `expired` for a bad link, `gone` once deleted. */
+    async download(token: string, now: Date): Promise<Download | { error: 'invalid' | 'expired' | 'gone' }> {
+      const verdict = await links.verify(token, now);
+      if ('error' in verdict) return verdict;
+      const row = await repo.content(db, verdict);
+      if (!row) return { error: 'gone' };
+      return { name: row.name, contentType: row.content_type, content: row.content };
+    },
+  };
+}
+
+export type AttachmentsService = ReturnType<typeof createAttachmentsService>;

@@ -1,0 +1,187 @@
+import { Type, type Static } from 'typebox';
+import { ConditionSchema, parseCriteria, presentCriteria } from '../../oncall/conditions.js';
+import type { Criteria } from '../../oncall/model.js';
+import { StringEnum } from '../../http/schemas.js';
+import { invalidField } from '../../errors.js';
+import type { Modifications, ShapingRule } from '../shaping/shape.js';
+
+/**
+ * Opsgenie's alert policies (`/v2/policies`, type `alert`): a filter and the changes made to each alert
+ * created that matches it. Notification policies (Opsgenie's other type) are not part of Vigil.
+ */
+
+const MAX_TEMPLATE = 15_000;
+const Template = Type.String({ maxLength: MAX_TEMPLATE });
+const MATCH_TYPES = ['match-all', 'match-any-condition', 'match-all-conditions'] as const;
+
+const FilterSchema = Type.Object(
+  {
+    type: Type.Optional(StringEnum(MATCH_TYPES)),
+    // What integration actions call it; accepted here too.
+    conditionMatchType: Type.Optional(StringEnum(MATCH_TYPES)),
+    conditions: Type.Optional(Type.Union([Type.Array(ConditionSchema, { maxItems: 100 }), Type.Null()])),
+  },
+  { additionalProperties: false },
+);
+
+const ResponderSchema = Type.Object(
+  {
+    type: StringEnum(['team', 'user', 'escalation', 'schedule']),
+    id: Type.Optional(Type.String({ maxLength: 512 })),
+    name: Type.Optional(Type.String({ maxLength: 512 })),
+    username: Type.Optional(Type.String({ maxLength: 512 })),
+  },
+  { additionalProperties: false },
+);
+
+const DetailValue = Type.Union([Type.String({ maxLength: 8000 }), Type.Number(), Type.Boolean()]);
+
+export const PolicyBodySchema = Type.Object(
+  {
+    type: StringEnum(['alert'], { description: 'alert: Vigil has no notification policies' }),
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    policyDescription: Type.Optional(Type.String({ maxLength: 1000 })),
+    enabled: Type.Optional(Type.Boolean()),
+    filter: Type.Optional(Type.Union([FilterSchema, Type.Null()])),
+    timeRestrictions: Type.Optional(Type.Unknown()),
+    message: Type.Optional(Template),
+    continue: Type.Optional(Type.Boolean()),
+    alias: Type.Optional(Template),
+    alertDescription: Type.Optional(Template),
+    entity: Type.Optional(Template),
+    source: Type.Optional(Template),
+    priority: Type.Optional(Type.String({ maxLength: 200 })),
+    tags: Type.Optional(
+      Type.Union([Type.Array(Type.String({ maxLength: 1000 }), { maxItems: 50 }), Type.Null()]),
+    ),
+    ignoreOriginalTags: Type.Optional(Type.Boolean()),
+    details: Type.Optional(
+      Type.Union([
+        Type.Record(Type.String({ minLength: 1, maxLength: 512 }), DetailValue, { maxProperties: 100 }),
+        Type.Null(),
+      ]),
+    ),
+    ignoreOriginalDetails: Type.Optional(Type.Boolean()),
+    actions: Type.Optional(
+      Type.Union([Type.Array(Type.String({ maxLength: 1000 }), { maxItems: 20 }), Type.Null()]),
+    ),
+    ignoreOriginalActions: Type.Optional(Type.Boolean()),
+    responders: Type.Optional(Type.Union([Type.Array(ResponderSchema, { maxItems: 50 }), Type.Null()])),
+    ignoreOriginalResponders: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type PolicyBody = Static<typeof PolicyBodySchema>;
+
+export type PolicyResponder = Static<typeof ResponderSchema>;
+
+/** What a policy changes, as stored and presented (Opsgenie's field names). */
+export interface PolicyChanges {
+  message: string;
+  alias: string;
+  alertDescription: string;
+  entity: string;
+  source: string;
+  priority?: string;
+  tags: string[];
+  ignoreOriginalTags: boolean;
+  details: Record<string, string>;
+  ignoreOriginalDetails: boolean;
+  actions: string[];
+  ignoreOriginalActions: boolean;
+  responders: PolicyResponder[];
+  ignoreOriginalResponders: boolean;
+}
+
+export interface ParsedPolicy {
+  name: string;
+  policyDescription: string;
+  enabled: boolean;
+  continue: boolean;
+  filter: Criteria;
+  changes: PolicyChanges;
+}
+
+const orDefault = (value: string | undefined, field: string) =>
+  value === undefined || value === '' ? `{{${field}}}` : value;
+
+/** The body checked, with Opsgenie's defaults (each text field passes the alert's own through). */
+export function parsePolicy(body: PolicyBody): ParsedPolicy {
+  const restrictions = body.timeRestrictions as { restrictions?: unknown[]; restriction?: unknown } | null;
+  if (
+    restrictions &&
+    ((restrictions.restrictions?.length ?? 0) > 0 || (restrictions.restriction ?? null) !== null)
+  ) {
+    throw invalidField(
+      'timeRestrictions',
+      'Vigil does not support time restrictions on alert policies yet: leave them out (the policy then always applies).',
+    );
+  }
+  const priority = body.priority?.trim();
+  if (priority && !priority.includes('{{') && !/^P[1-5]$/i.test(priority)) {
+    throw invalidField('priority', 'must be P1..P5 or a dynamic field such as {{priority}}.');
+  }
+  const filter = parseCriteria(
+    {
+      type: body.filter?.type ?? body.filter?.conditionMatchType ?? 'match-all',
+      conditions: body.filter?.conditions ?? [],
+    },
+    'filter',
+  );
+  return {
+    name: body.name,
+    policyDescription: body.policyDescription ?? '',
+    enabled: body.enabled ?? true,
+    continue: body.continue ?? false,
+    filter,
+    changes: {
+      message: orDefault(body.message, 'message'),
+      alias: orDefault(body.alias, 'alias'),
+      alertDescription: orDefault(body.alertDescription, 'description'),
+      entity: orDefault(body.entity, 'entity'),
+      source: orDefault(body.source, 'source'),
+      ...(priority ? { priority: /^P[1-5]$/i.test(priority) ? priority.toUpperCase() : priority } : {}),
+      tags: body.tags ?? [],
+      ignoreOriginalTags: body.ignoreOriginalTags ?? false,
+      details: Object.fromEntries(Object.entries(body.details ?? {}).map(([k, v]) => [k, String(v)])),
+      ignoreOriginalDetails: body.ignoreOriginalDetails ?? false,
+      actions: body.actions ?? [],
+      ignoreOriginalActions: body.ignoreOriginalActions ?? false,
+      responders: body.responders ?? [],
+      ignoreOriginalResponders: body.ignoreOriginalResponders ?? false,
+    },
+  };
+}
+
+export function presentFilter(filter: Criteria) {
+  const presented = presentCriteria(filter);
+  return { type: presented.type, conditions: 'conditions' in presented ? presented.conditions : [] };
+}
+
+/** A stored policy as the shaping rule it is (alerts/shaping/). */
+export function policyRule(
+  name: string,
+  filter: Criteria,
+  changes: PolicyChanges,
+  cont: boolean,
+): ShapingRule {
+  const modifications: Modifications = {
+    message: changes.message,
+    alias: changes.alias,
+    description: changes.alertDescription,
+    entity: changes.entity,
+    source: changes.source,
+    ...(changes.priority ? { priority: changes.priority } : {}),
+    tags: changes.tags,
+    details: changes.details,
+    actions: changes.actions,
+    responders: changes.responders,
+    replace: {
+      tags: changes.ignoreOriginalTags,
+      details: changes.ignoreOriginalDetails,
+      actions: changes.ignoreOriginalActions,
+      responders: changes.ignoreOriginalResponders,
+    },
+  };
+  return { label: `policy '${name}'`, filter, effect: { kind: 'modify', modifications }, continue: cont };
+}

@@ -1,0 +1,93 @@
+import { sql } from 'kysely';
+import { isUuid, type Queryable } from '../../db/database.js';
+
+/** The SQL for alert policies: each scope (the organization's global ones, or one team's) in its order. */
+
+export interface PolicyRow {
+  id: string;
+  org_id: string;
+  team_id: string | null;
+  name: string;
+  policy_description: string;
+  position: number;
+  enabled: boolean;
+  filter: Record<string, unknown>;
+  modifications: Record<string, unknown>;
+  continue: boolean;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface PolicyValues {
+  name: string;
+  policy_description: string;
+  enabled: boolean;
+  filter: string;
+  modifications: string;
+  continue: boolean;
+}
+
+export const policiesRepository = {
+  async list(db: Queryable, orgId: string, teamId: string | null): Promise<PolicyRow[]> {
+    let query = db.selectFrom('alert_policies').selectAll().where('org_id', '=', orgId);
+    query = teamId === null ? query.where('team_id', 'is', null) : query.where('team_id', '=', teamId);
+    return query.orderBy('position').orderBy('created_at').execute();
+  },
+
+  /** Every enabled policy of the organization, global and of each team, in order: what creates run. */
+  async enabled(db: Queryable, orgId: string): Promise<PolicyRow[]> {
+    return db
+      .selectFrom('alert_policies')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .where('enabled', '=', true)
+      .orderBy('position')
+      .orderBy('created_at')
+      .execute();
+  },
+
+  async get(db: Queryable, orgId: string, teamId: string | null, id: string): Promise<PolicyRow | undefined> {
+    if (!isUuid(id)) return undefined;
+    let query = db.selectFrom('alert_policies').selectAll().where('org_id', '=', orgId).where('id', '=', id);
+    query = teamId === null ? query.where('team_id', 'is', null) : query.where('team_id', '=', teamId);
+    return query.executeTakeFirst();
+  },
+
+  async insert(db: Queryable, orgId: string, teamId: string | null, values: PolicyValues): Promise<string> {
+    // Last in its scope. Two creates at once may share a position; order then falls back to creation.
+    const row = await db
+      .insertInto('alert_policies')
+      .values({
+        org_id: orgId,
+        team_id: teamId,
+        ...values,
+        position: sql<number>`(SELECT coalesce(max(position) + 1, 0) FROM alert_policies
+          WHERE org_id = ${orgId} AND team_id IS NOT DISTINCT FROM ${teamId}::uuid)`,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return row.id;
+  },
+
+  async update(db: Queryable, id: string, values: Partial<PolicyValues>): Promise<void> {
+    await db
+      .updateTable('alert_policies')
+      .set({ ...values, updated_at: new Date() })
+      .where('id', '=', id)
+      .execute();
+  },
+
+  async delete(db: Queryable, id: string): Promise<void> {
+    await db.deleteFrom('alert_policies').where('id', '=', id).execute();
+  },
+
+  /** Positions 0..n-1 in the order given (the whole scope, already reordered by the caller). */
+  async renumber(db: Queryable, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await sql`
+      UPDATE alert_policies AS p SET position = o.ord - 1, updated_at = now()
+      FROM unnest(${ids}::uuid[]) WITH ORDINALITY AS o(id, ord)
+      WHERE p.id = o.id
+    `.execute(db);
+  },
+};

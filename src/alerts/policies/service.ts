@@ -1,0 +1,214 @@
+import { accountsRepository } from '../../accounts/repository.js';
+import { requireOrgAdmin, requireOrgOrTeamAdmin, type Principal } from '../../accounts/service.js';
+import { isUniqueViolation, type Db } from '../../db/database.js';
+import { conflict, invalidField, notFound } from '../../errors.js';
+import { parseCriteria } from '../../oncall/conditions.js';
+import type { Criteria } from '../../oncall/model.js';
+import { resolveResponder } from '../responders.js';
+import type { AlertPolicySource } from '../service.js';
+import type { ShapingRule } from '../shaping/shape.js';
+import { parsePolicy, policyRule, presentFilter, type PolicyBody, type PolicyChanges } from './model.js';
+import { policiesRepository as repo, type PolicyRow } from './repository.js';
+
+/**
+ * Alert policies: managing them (global ones by organization admins, a team's by its admins too), and the
+ * rules alert creation runs, cached per organization so that a create costs no query for them.
+ */
+
+/** How long a process trusts the policies it read; changes made through this process apply at once. */
+const CACHE_MS = 5_000;
+
+interface OrgRules {
+  global: ShapingRule[];
+  byTeam: Map<string, ShapingRule[]>;
+}
+
+export function createAlertPoliciesService(db: Db) {
+  const cache = new Map<string, { rules: OrgRules; until: number }>();
+  const loading = new Map<string, Promise<OrgRules>>();
+  const forget = (orgId: string) => {
+    cache.delete(orgId);
+    loading.delete(orgId);
+  };
+
+  function ruleOf(row: PolicyRow): ShapingRule {
+    let filter: Criteria;
+    try {
+      filter = parseCriteria(row.filter, 'filter');
+    } catch {
+      // Checked when saved; a filter that no longer parses matches nothing.
+      filter = { type: 'match-any-condition', conditions: [] };
+    }
+    return policyRule(row.name, filter, row.modifications as unknown as PolicyChanges, row.continue);
+  }
+
+  async function load(orgId: string): Promise<OrgRules> {
+    const rows = await repo.enabled(db, orgId);
+    const rules: OrgRules = { global: [], byTeam: new Map() };
+    for (const row of rows) {
+      if (row.team_id === null) rules.global.push(ruleOf(row));
+      else {
+        const list = rules.byTeam.get(row.team_id) ?? [];
+        list.push(ruleOf(row));
+        rules.byTeam.set(row.team_id, list);
+      }
+    }
+    return rules;
+  }
+
+  async function orgRules(orgId: string): Promise<OrgRules> {
+    const now = Date.now();
+    const cached = cache.get(orgId);
+    if (cached && cached.until > now) return cached.rules;
+    // Creates arriving together while the cache is cold share one read.
+    let pending = loading.get(orgId);
+    if (!pending) {
+      pending = load(orgId).finally(() => loading.delete(orgId));
+      loading.set(orgId, pending);
+    }
+    const rules = await pending;
+    if (cache.size > 10_000) cache.clear();
+    cache.set(orgId, { rules, until: now + CACHE_MS });
+    return rules;
+  }
+
+  /** The team a `teamId` names (null: the global policies); an unknown team is a 404. */
+  async function scopeOf(p: Principal, teamId: string | undefined): Promise<string | null> {
+    if (teamId === undefined || teamId === '') return null;
+    const team = await accountsRepository.findTeam(db, p.orgId, teamId, 'id');
+    if (!team) throw notFound(`Team [${teamId}] does not exist.`);
+    return team.id;
+  }
+
+  async function requireEditor(p: Principal, teamId: string | null) {
+    if (teamId === null) requireOrgAdmin(p, "change the organization's alert policies");
+    else
+      await requireOrgOrTeamAdmin(
+        db,
+        p,
+        teamId,
+        "Only organization admins and the team's admins can change the team's alert policies.",
+      );
+  }
+
+  async function find(p: Principal, teamId: string | null, id: string): Promise<PolicyRow> {
+    const row = await repo.get(db, p.orgId, teamId, id);
+    if (!row)
+      throw notFound(
+        `Alert policy [${id}] does not exist${teamId ? ` in team [${teamId}]` : ' among the global policies'}.`,
+      );
+    return row;
+  }
+
+  /** The body checked, its responders found now (a typo is a 422 here, not on every alert). */
+  async function valuesOf(p: Principal, body: PolicyBody) {
+    const parsed = parsePolicy(body);
+    const responders = [];
+    for (const [i, r] of parsed.changes.responders.entries()) {
+      const { ref } = await resolveResponder(db, p.orgId, r, `responders[${i}]`);
+      responders.push({ ...r, id: ref.id });
+    }
+    return {
+      name: parsed.name,
+      policy_description: parsed.policyDescription,
+      enabled: parsed.enabled,
+      continue: parsed.continue,
+      filter: JSON.stringify(presentFilter(parsed.filter)),
+      modifications: JSON.stringify({ ...parsed.changes, responders }),
+    };
+  }
+
+  async function saving<T>(orgId: string, name: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (isUniqueViolation(error)) throw conflict(`Alert policy with name [${name}] already exists.`);
+      throw error;
+    } finally {
+      forget(orgId);
+    }
+  }
+
+  const source: AlertPolicySource = {
+    async rulesFor(orgId, teamIds) {
+      const rules = await orgRules(orgId);
+      if (rules.byTeam.size === 0 || teamIds.length === 0) return rules.global;
+      const out = [...rules.global];
+      for (const teamId of new Set(teamIds)) out.push(...(rules.byTeam.get(teamId) ?? []));
+      return out;
+    },
+  };
+
+  return {
+    /** What alert creation runs (AlertPolicySource). */
+    source,
+
+    async create(p: Principal, teamId: string | undefined, body: PolicyBody): Promise<PolicyRow> {
+      const scope = await scopeOf(p, teamId);
+      await requireEditor(p, scope);
+      const values = await valuesOf(p, body);
+      const id = await saving(p.orgId, body.name, () => repo.insert(db, p.orgId, scope, values));
+      return find(p, scope, id);
+    },
+
+    async get(p: Principal, teamId: string | undefined, id: string): Promise<PolicyRow> {
+      return find(p, await scopeOf(p, teamId), id);
+    },
+
+    async list(p: Principal, teamId: string | undefined): Promise<PolicyRow[]> {
+      return repo.list(db, p.orgId, await scopeOf(p, teamId));
+    },
+
+    /** Opsgenie's PUT: the policy becomes the body (its place in the order stays). */
+    async update(p: Principal, teamId: string | undefined, id: string, body: PolicyBody): Promise<PolicyRow> {
+      const scope = await scopeOf(p, teamId);
+      const row = await find(p, scope, id);
+      await requireEditor(p, scope);
+      const values = await valuesOf(p, body);
+      await saving(p.orgId, body.name, () => repo.update(db, row.id, values));
+      return find(p, scope, id);
+    },
+
+    async delete(p: Principal, teamId: string | undefined, id: string): Promise<void> {
+      const scope = await scopeOf(p, teamId);
+      const row = await find(p, scope, id);
+      await requireEditor(p, scope);
+      await repo.delete(db, row.id);
+      const rest = await repo.list(db, p.orgId, scope);
+      await repo.renumber(
+        db,
+        rest.map((r) => r.id),
+      );
+      forget(p.orgId);
+    },
+
+    async setEnabled(p: Principal, teamId: string | undefined, id: string, enabled: boolean): Promise<void> {
+      const scope = await scopeOf(p, teamId);
+      const row = await find(p, scope, id);
+      await requireEditor(p, scope);
+      await repo.update(db, row.id, { enabled });
+      forget(p.orgId);
+    },
+
+    /** Moves the policy to `targetIndex` (0 is first) within its scope; past the end means last. */
+    async changeOrder(
+      p: Principal,
+      teamId: string | undefined,
+      id: string,
+      targetIndex: number,
+    ): Promise<void> {
+      const scope = await scopeOf(p, teamId);
+      const row = await find(p, scope, id);
+      await requireEditor(p, scope);
+      if (targetIndex < 0) throw invalidField('targetIndex', 'must be 0 or more.');
+      await db.transaction().execute(async (tx) => {
+        const ids = (await repo.list(tx, p.orgId, scope)).map((r) => r.id).filter((x) => x !== row.id);
+        ids.splice(Math.min(targetIndex, ids.length), 0, row.id);
+        await repo.renumber(tx, ids);
+      });
+      forget(p.orgId);
+    },
+  };
+}
+
+export type AlertPoliciesService = ReturnType<typeof createAlertPoliciesService>;

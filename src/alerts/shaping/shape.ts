@@ -1,0 +1,209 @@
+import type { Priority } from '../../db/schema.js';
+import { matchesCriteria, type MatchableAlert } from '../../oncall/conditions.js';
+import type { Criteria } from '../../oncall/model.js';
+import type { CreateAlertInput, ResponderInput } from '../service.js';
+import { expandTemplate, type TemplateValues } from './templates.js';
+
+/**
+ * What integration actions and alert policies share: an ordered list of rules, each a filter (Opsgenie's
+ * conditions, conditions.ts) and what to do with a create request that matches it: drop it, or change
+ * its fields. Integration actions are ignore rules followed by create rules (the first create action that
+ * matches shapes the alert); alert policies are modify rules that may let the next one run (`continue`).
+ * Pure functions: the caller loads the rules and writes the alert.
+ */
+
+const PRIORITIES: readonly Priority[] = ['P1', 'P2', 'P3', 'P4', 'P5'];
+
+/**
+ * The changes a rule makes. Text fields are templates (templates.ts) expanded from the alert as the rule
+ * found it; an absent field leaves the alert's. The lists and details are added to the alert's, or replace
+ * them when `replace` says so (Opsgenie's ignore*FromPayload and ignoreOriginal* flags).
+ */
+export interface Modifications {
+  message?: string;
+  alias?: string;
+  description?: string;
+  entity?: string;
+  source?: string;
+  user?: string;
+  note?: string;
+  /** A template that must come out as P1..P5; anything else leaves the priority as it was. */
+  priority?: string;
+  tags?: string[];
+  details?: Record<string, string>;
+  responders?: ResponderInput[];
+  actions?: string[];
+  replace?: { tags?: boolean; details?: boolean; responders?: boolean; actions?: boolean };
+}
+
+export interface ShapingRule {
+  /** How the alert's log and request statuses name it: "integration action 'X'", "policy 'Y'". */
+  label: string;
+  filter: Criteria;
+  effect: { kind: 'drop' } | { kind: 'modify'; modifications: Modifications };
+  /** Whether the rules after this one still run once it has matched. */
+  continue: boolean;
+}
+
+export type ShapeResult =
+  { kind: 'dropped'; by: ShapingRule } | { kind: 'shaped'; input: CreateAlertInput; applied: ShapingRule[] };
+
+/** The create request as conditions see it: Opsgenie's defaults for what it leaves out. */
+export function matchableOf(input: CreateAlertInput, integrationName: string | null): MatchableAlert {
+  return {
+    message: input.message,
+    alias: input.alias ?? '',
+    description: input.description ?? '',
+    source: input.source ?? '',
+    entity: input.entity ?? '',
+    tags: input.tags ?? [],
+    actions: input.actions ?? [],
+    details: input.details ?? {},
+    priority: input.priority ?? 'P3',
+    integrationName,
+  };
+}
+
+function templateValues(input: CreateAlertInput): TemplateValues {
+  return {
+    message: input.message,
+    alias: input.alias ?? '',
+    description: input.description ?? '',
+    entity: input.entity ?? '',
+    source: input.source ?? '',
+    priority: input.priority ?? 'P3',
+    user: input.user ?? '',
+    note: input.note ?? '',
+    tags: input.tags ?? [],
+    actions: input.actions ?? [],
+    details: input.details ?? {},
+  };
+}
+
+type TextField = 'message' | 'alias' | 'description' | 'entity' | 'source' | 'user' | 'note';
+const TEXT_FIELDS: readonly TextField[] = [
+  'message',
+  'alias',
+  'description',
+  'entity',
+  'source',
+  'user',
+  'note',
+];
+
+/**
+ * The most an expanded field may hold: what the Alert API accepts in a request (alerts/routes.ts), so a
+ * shaped request is never one the API would have refused; Opsgenie's own limits then apply (limits.ts).
+ */
+export const SHAPED_LIMITS = {
+  message: 15_000,
+  alias: 512,
+  description: 15_000,
+  entity: 512,
+  source: 1000,
+  user: 1000,
+  note: 25_000,
+  listItem: 1000,
+  detailKey: 512,
+  detailValue: 8000,
+} as const;
+
+/** Cut to `max` characters, never inside a character. */
+function fit(value: string, max: number): string {
+  return value.length <= max ? value : Array.from(value).slice(0, max).join('');
+}
+
+/** Expanded list entries; `{{tags}}` (or `{{actions}}`) alone stands for the whole original list. */
+function expandList(templates: string[], values: TemplateValues, own: 'tags' | 'actions'): string[] {
+  const out: string[] = [];
+  for (const template of templates) {
+    if (template.trim() === `{{${own}}}`) out.push(...values[own]);
+    else {
+      const value = fit(expandTemplate(template, values).trim(), SHAPED_LIMITS.listItem);
+      if (value !== '') out.push(value);
+    }
+  }
+  return out;
+}
+
+const responderKey = (r: ResponderInput) =>
+  `${r.type}\n${r.id ?? ''}\n${(r.name ?? r.username ?? '').toLowerCase()}`;
+
+function mergeResponders(original: ResponderInput[], added: ResponderInput[]): ResponderInput[] {
+  const seen = new Set(original.map(responderKey));
+  const out = [...original];
+  for (const r of added) {
+    const key = responderKey(r);
+    if (!seen.has(key)) {
+      seen.add(key);
+      out.push(r);
+    }
+  }
+  return out;
+}
+
+/** The request with one rule's changes made. */
+export function modify(input: CreateAlertInput, m: Modifications): CreateAlertInput {
+  const values = templateValues(input);
+  const out: CreateAlertInput = { ...input };
+  for (const field of TEXT_FIELDS) {
+    const template = m[field];
+    if (template === undefined) continue;
+    const value = fit(expandTemplate(template, values), SHAPED_LIMITS[field]);
+    // An absent field stays absent when the template comes out empty: the default (an alias made of the
+    // id, the caller's address as source) still applies.
+    if (value !== (input[field] ?? '')) out[field] = value;
+  }
+  if (out.message.trim() === '') out.message = input.message;
+  if (m.priority !== undefined) {
+    const priority = expandTemplate(m.priority, values).trim().toUpperCase();
+    if ((PRIORITIES as readonly string[]).includes(priority)) out.priority = priority as Priority;
+  }
+  if (m.tags !== undefined || m.replace?.tags) {
+    const added = expandList(m.tags ?? [], values, 'tags');
+    out.tags = [...new Set([...(m.replace?.tags ? [] : values.tags), ...added])];
+  }
+  if (m.actions !== undefined || m.replace?.actions) {
+    const added = expandList(m.actions ?? [], values, 'actions');
+    out.actions = [...new Set([...(m.replace?.actions ? [] : values.actions), ...added])];
+  }
+  if (m.details !== undefined || m.replace?.details) {
+    // Built from entries, so a key such as "__proto__" is a detail like any other.
+    out.details = Object.fromEntries([
+      ...(m.replace?.details ? [] : Object.entries(values.details)),
+      ...Object.entries(m.details ?? {}).map(([key, template]) => [
+        fit(key, SHAPED_LIMITS.detailKey),
+        fit(expandTemplate(template, values), SHAPED_LIMITS.detailValue),
+      ]),
+    ]) as Record<string, string>;
+  }
+  // Only a real change makes a new list: the caller looks responders up again when the list changed.
+  if ((m.responders?.length ?? 0) > 0 || m.replace?.responders) {
+    out.responders = mergeResponders(
+      m.replace?.responders ? [] : (input.responders ?? []),
+      m.responders ?? [],
+    );
+  }
+  return out;
+}
+
+/**
+ * Runs the rules in order over a create request: a matching drop rule drops it; a matching modify rule
+ * changes it, and the rules after it run (on the changed request) only if it says `continue`.
+ */
+export function applyRules(
+  input: CreateAlertInput,
+  rules: readonly ShapingRule[],
+  integrationName: string | null,
+): ShapeResult {
+  let current = input;
+  const applied: ShapingRule[] = [];
+  for (const rule of rules) {
+    if (!matchesCriteria(rule.filter, matchableOf(current, integrationName))) continue;
+    if (rule.effect.kind === 'drop') return { kind: 'dropped', by: rule };
+    current = modify(current, rule.effect.modifications);
+    applied.push(rule);
+    if (!rule.continue) break;
+  }
+  return { kind: 'shaped', input: current, applied };
+}

@@ -1,0 +1,73 @@
+/**
+ * Opsgenie's dynamic fields in integration actions and alert policies: `{{message}}`, `{{details.Region}}`
+ * and the like, replaced by the incoming alert's values. Only the plain `{{field}}` form is understood;
+ * Opsgenie's string methods (`{{message.substring(0,10)}}`) and anything else unknown expand to nothing.
+ * Nothing is ever evaluated: a placeholder is a name looked up in a fixed table.
+ */
+
+/** The values placeholders read: the alert as it stands before the rule that names them. */
+export interface TemplateValues {
+  message: string;
+  alias: string;
+  description: string;
+  entity: string;
+  source: string;
+  priority: string;
+  user: string;
+  note: string;
+  tags: string[];
+  actions: string[];
+  details: Record<string, string>;
+}
+
+/** Longer results are cut: the alert's own limits (limits.ts) then apply to each field. */
+export const MAX_EXPANDED_LENGTH = 16_000;
+
+// No lazy or nested quantifier: a failed match costs at most 300 steps from each "{{".
+const PLACEHOLDER = /\{\{([^{}]{0,300})\}\}/g;
+const DETAIL_PREFIXES = ['details.', 'extraProperties.', 'extra-properties.', 'extraproperties.'];
+
+function detail(details: Record<string, string>, key: string): string {
+  if (Object.hasOwn(details, key)) return details[key] ?? '';
+  // Keys are matched ignoring case, as conditions match them (conditions.ts).
+  const wanted = key.toLowerCase();
+  for (const [k, v] of Object.entries(details)) if (k.toLowerCase() === wanted) return v;
+  return '';
+}
+
+function valueOf(name: string, values: TemplateValues): string {
+  switch (name) {
+    case 'message':
+    case 'alias':
+    case 'description':
+    case 'entity':
+    case 'source':
+    case 'priority':
+    case 'user':
+    case 'note':
+      return values[name];
+    case 'tags':
+    case 'actions':
+      return values[name].join(',');
+    default: {
+      const prefix = DETAIL_PREFIXES.find((p) => name.startsWith(p));
+      return prefix ? detail(values.details, name.slice(prefix.length)) : '';
+    }
+  }
+}
+
+/** The template with each placeholder replaced; cut to {@link MAX_EXPANDED_LENGTH} characters. */
+export function expandTemplate(template: string, values: TemplateValues): string {
+  if (!template.includes('{{')) return template.slice(0, MAX_EXPANDED_LENGTH);
+  let out = '';
+  let last = 0;
+  for (const match of template.matchAll(PLACEHOLDER)) {
+    out += template.slice(last, match.index);
+    out += valueOf((match[1] ?? '').trim(), values);
+    last = match.index + match[0].length;
+    // Each value is bounded, but many placeholders could multiply them: stop as soon as it is too long.
+    if (out.length >= MAX_EXPANDED_LENGTH) return out.slice(0, MAX_EXPANDED_LENGTH);
+  }
+  out += template.slice(last);
+  return out.slice(0, MAX_EXPANDED_LENGTH);
+}

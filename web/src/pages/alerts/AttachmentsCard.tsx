@@ -1,0 +1,138 @@
+import { Anchor, Button, Card, FileButton, Group, Skeleton, Stack, Text, Title } from '@mantine/core';
+import { notifications } from '@mantine/notifications';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { api, csrfHeaders, data, errorFrom } from '../../api/client';
+import { ConfirmButton } from '../../components/ConfirmButton';
+import { ErrorPanel } from '../../components/ErrorPanel';
+import { FormError } from '../../components/FormError';
+
+interface AttachmentMeta {
+  id: number;
+  name: string;
+}
+
+/**
+ * An alert's attachments: each downloads through the signed link the API hands out (fetched when
+ * pressed, so it has not expired), and a file can be added or deleted. Adding and deleting go on the
+ * alert's log, so the log is fetched again after each.
+ */
+export function AttachmentsCard({ alertId }: { alertId: string }) {
+  const queryClient = useQueryClient();
+  const path = { identifier: alertId };
+  const list = useQuery({
+    queryKey: ['alert', alertId, 'attachments'],
+    queryFn: () =>
+      data<AttachmentMeta[]>(api.GET('/v2/alerts/{identifier}/attachments', { params: { path, query: {} } })),
+  });
+  const changed = () => {
+    void queryClient.invalidateQueries({ queryKey: ['alert', alertId, 'attachments'] });
+    void queryClient.invalidateQueries({ queryKey: ['alert', alertId, 'logs'] });
+  };
+
+  const upload = useMutation({
+    // A form, not JSON: sent with fetch, as the typed client sends JSON only.
+    mutationFn: async (file: File) => {
+      const form = new FormData();
+      form.append('file', file, file.name);
+      let response: Response;
+      try {
+        response = await fetch(`/v2/alerts/${encodeURIComponent(alertId)}/attachments`, {
+          method: 'POST',
+          credentials: 'same-origin',
+          headers: csrfHeaders('POST'),
+          body: form,
+        });
+      } catch {
+        throw new Error('Vigil could not be reached: check your connection and try again.');
+      }
+      if (!response.ok) throw await errorFrom(response);
+      return file.name;
+    },
+    onSuccess: (name) => {
+      notifications.show({ color: 'teal', message: `${name} is attached.` });
+      changed();
+    },
+  });
+
+  const download = useMutation({
+    mutationFn: (a: AttachmentMeta) =>
+      data<{ name: string; url: string }>(
+        api.GET('/v2/alerts/{identifier}/attachments/{attachmentId}', {
+          params: { path: { ...path, attachmentId: String(a.id) }, query: {} },
+        }),
+      ),
+    // The link answers with Content-Disposition: attachment, so the browser saves the file and stays here.
+    onSuccess: ({ url }) => window.location.assign(url),
+  });
+
+  const remove = useMutation({
+    mutationFn: (a: AttachmentMeta) =>
+      data(
+        api.DELETE('/v2/alerts/{identifier}/attachments/{attachmentId}', {
+          params: { path: { ...path, attachmentId: String(a.id) }, query: {} },
+        }),
+      ),
+    onSuccess: (_, a) => {
+      notifications.show({ color: 'teal', message: `${a.name} is deleted.` });
+      changed();
+    },
+  });
+
+  return (
+    <Card withBorder component="section" aria-labelledby="attachments-heading">
+      <Group justify="space-between" mb="xs" wrap="wrap">
+        <Title order={2} size="h4" id="attachments-heading">
+          Attachments
+        </Title>
+        <FileButton onChange={(file) => file && upload.mutate(file)}>
+          {(props) => (
+            <Button {...props} size="xs" variant="default" loading={upload.isPending}>
+              Attach a file
+            </Button>
+          )}
+        </FileButton>
+      </Group>
+      <Stack gap="xs">
+        <FormError error={upload.error ?? download.error ?? remove.error} />
+        {list.isError ? (
+          <ErrorPanel error={list.error} retry={() => void list.refetch()} />
+        ) : list.isPending ? (
+          <Skeleton height={24} />
+        ) : list.data.length === 0 ? (
+          <Text size="sm" c="dimmed">
+            No attachments.
+          </Text>
+        ) : (
+          <ul aria-label="Attachments" style={{ listStyle: 'none', margin: 0, padding: 0 }}>
+            {list.data.map((a) => (
+              <li key={a.id}>
+                <Group gap="xs" justify="space-between" wrap="nowrap">
+                  <Anchor
+                    component="button"
+                    type="button"
+                    size="sm"
+                    ta="left"
+                    aria-label={`Download ${a.name}`}
+                    aria-busy={download.isPending && download.variables?.id === a.id}
+                    onClick={() => download.mutate(a)}
+                    className="break-anywhere"
+                  >
+                    {a.name}
+                  </Anchor>
+                  <ConfirmButton
+                    label="Delete"
+                    ariaLabel={`Delete ${a.name}`}
+                    question={`Delete ${a.name}?`}
+                    confirmLabel="Delete"
+                    loading={remove.isPending}
+                    onConfirm={() => remove.mutate(a)}
+                  />
+                </Group>
+              </li>
+            ))}
+          </ul>
+        )}
+      </Stack>
+    </Card>
+  );
+}
