@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
-import { startApp, openDatabase, type Role } from '../app.js';
+import type { Role } from '../app.js';
 import { ConfigError, loadConfig } from '../config.js';
-import { migrate } from '../db/migrate.js';
 import { createLogger } from '../logger.js';
-import { createAccountsService } from '../accounts/service.js';
-import { generateApiKey } from '../accounts/apikeys.js';
 import { awsCommand } from './aws.js';
+import { importCommand } from './import-opsgenie/command.js';
+
+// Each command imports what it runs when it runs: the server's modules take about a second to load,
+// which `vigil --help`, `vigil aws` and `vigil import` need not wait for.
 
 const program = new Command();
 program
@@ -42,6 +43,7 @@ program
     }
     const log = createLogger(config.logLevel);
     const started = Date.now();
+    const { startApp } = await import('../app.js');
     let app: Awaited<ReturnType<typeof startApp>>;
     try {
       app = await startApp(config, { role: options.role, log });
@@ -77,6 +79,8 @@ program
     try {
       const config = loadConfig();
       const log = createLogger(config.logLevel);
+      const { openDatabase } = await import('../app.js');
+      const { migrate } = await import('../db/migrate.js');
       const database = await openDatabase(config, log);
       try {
         const { applied } = await migrate(database.db, database.pool, log);
@@ -100,6 +104,10 @@ program
     try {
       const config = loadConfig();
       const log = createLogger('warn');
+      const { openDatabase } = await import('../app.js');
+      const { migrate } = await import('../db/migrate.js');
+      const { createAccountsService } = await import('../accounts/service.js');
+      const { generateApiKey } = await import('../accounts/apikeys.js');
       const database = await openDatabase(config, log);
       try {
         await migrate(database.db, database.pool, log);
@@ -128,6 +136,14 @@ program
   });
 
 program.addCommand(awsCommand({ out: (line) => console.log(line), env: process.env }));
+program.addCommand(
+  importCommand({
+    out: (line) => console.log(line),
+    err: (line) => console.error(line),
+    env: process.env,
+    setExitCode: (code) => (process.exitCode = code),
+  }),
+);
 
 try {
   await program.parseAsync(process.argv);

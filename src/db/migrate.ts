@@ -23,6 +23,7 @@ import * as m0018 from './migrations/0018_maintenance.js';
 import * as m0019 from './migrations/0019_alert_shaping.js';
 import * as m0020 from './migrations/0020_alert_attachments.js';
 import * as m0021 from './migrations/0021_team_logs.js';
+import * as m0022 from './migrations/0022_integration_key_unique.js';
 
 /** Every migration, in order. Listed here (not read from disk) so the same code runs from src and dist. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -47,6 +48,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0019_alert_shaping': m0019,
   '0020_alert_attachments': m0020,
   '0021_team_logs': m0021,
+  '0022_integration_key_unique': m0022,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -87,6 +87,15 @@ const CreateBody = Type.Object(
     ownerTeam: TeamRef,
     assigneeTeam: Type.Optional(TeamRef),
     enabled: Type.Optional(Type.Boolean()),
+    apiKey: Type.Optional(
+      Type.String({
+        minLength: 32,
+        maxLength: 128,
+        pattern: '^[A-Za-z0-9][A-Za-z0-9-]*$',
+        description:
+          "Vigil's own, for moving from Opsgenie: the integration's existing API key (32 to 128 letters, digits and hyphens, such as an Opsgenie key), so its senders keep working. Organization admins only; refused with a 409 when the key is already in use. Left out, Vigil makes a new key.",
+      }),
+    ),
     ...SettingsFields,
   },
   { additionalProperties: false },
@@ -216,6 +225,7 @@ export function registerIntegrationRoutes(
         assigneeTeam: b.assigneeTeam,
         enabled: b.enabled,
         settings: settingsFrom(b),
+        apiKey: b.apiKey,
       });
       return reply
         .status(201)

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { apiKeyMatches, generateApiKey, hashApiKey } from '../accounts/apikeys.js';
 import { accountsRepository } from '../accounts/repository.js';
 import {
+  requireOrgAdmin,
   requireOrgOrTeamAdmin,
   resolveTeamRef,
   type IntegrationPrincipal,
@@ -36,7 +37,17 @@ export interface IntegrationInput {
   assigneeTeam?: TeamRef | null;
   enabled?: boolean;
   settings: SettingsInput;
+  /**
+   * A key the integration had elsewhere (an Opsgenie integration moved here), so its senders keep working:
+   * org admins only, and refused when any key of any organization already is it.
+   */
+  apiKey?: string;
 }
+
+const KEY_IN_USE =
+  'That API key is already in use in Vigil: leave apiKey out to have a new key made, or delete what uses it first.';
+/** The unique index on integrations' key hashes (migration 0022): the last word when two creates race. */
+const KEY_INDEX = 'integrations_key_hash_unique';
 
 const ACCESS_FLAG_NAMES = Object.keys(API_ACCESS_FLAGS) as ApiAccessFlag[];
 
@@ -202,6 +213,17 @@ export function createIntegrationsService(
     return row;
   }
 
+  /** A key given on create must be no other integration's nor any user's: it would authenticate as either. */
+  async function requireUnusedKey(key: string) {
+    const { lookup } = hashApiKey(key);
+    const integrations = await repo.byKeyLookup(db, lookup);
+    const userKeys = await accountsRepository.keysByLookup(db, lookup);
+    const taken =
+      integrations.some((r) => apiKeyMatches(key, r.api_key_hash)) ||
+      userKeys.some((r) => apiKeyMatches(key, r.key_hash));
+    if (taken) throw conflict(KEY_IN_USE);
+  }
+
   return {
     async create(p: Principal, input: IntegrationInput) {
       const owner = await resolveTeam(p.orgId, input.ownerTeam, 'ownerTeam');
@@ -210,7 +232,11 @@ export function createIntegrationsService(
         : undefined;
       await requireManager(p, owner.id);
       requireReachable(p, assignee?.id);
-      const apiKey = generateApiKey();
+      if (input.apiKey !== undefined) {
+        requireOrgAdmin(p, 'give an integration an API key of their choosing');
+        await requireUnusedKey(input.apiKey);
+      }
+      const apiKey = input.apiKey ?? generateApiKey();
       const { lookup, hash } = hashApiKey(apiKey);
       const settings = { ...defaultSettings(input.type), ...mergedSettings(input.type, {}, input.settings) };
       await checkWriteback(p.orgId, input.type, settings);
@@ -230,6 +256,8 @@ export function createIntegrationsService(
         });
         return { integration: await load(p, id), apiKey };
       } catch (error) {
+        if (isUniqueViolation(error) && (error as { constraint?: string }).constraint === KEY_INDEX)
+          throw conflict(KEY_IN_USE);
         if (isUniqueViolation(error)) throw conflict(`Integration with name [${input.name}] already exists.`);
         throw error;
       }
@@ -291,6 +319,18 @@ export function createIntegrationsService(
       return load(p, id);
     },
 
+    /**
+     * Stores an API integration's actions (actions/), checked by the caller; the key's next request uses
+     * them (in other processes, within KEY_CACHE_MS).
+     */
+    async setActions(p: Principal, id: string, actions: object) {
+      const row = await load(p, id);
+      await requireManages(p, row);
+      await repo.update(db, row.id, { actions: JSON.stringify(actions) });
+      forget();
+      return load(p, id);
+    },
+
     /** A new key; the old one stops working at once. */
     async regenerateKey(p: Principal, id: string) {
       const row = await load(p, id);
@@ -315,18 +355,6 @@ export function createIntegrationsService(
       const cacheKey = hash.toString('base64');
       const now = Date.now();
       const cached = byKeyCache.get(cacheKey);
-    /**
-     * Stores an API integration's actions (actions/), checked by the caller; the key's next request uses
-     * them (in other processes, within KEY_CACHE_MS).
-     */
-    async setActions(p: Principal, id: string, actions: object) {
-      const row = await load(p, id);
-      await requireManages(p, row);
-      await repo.update(db, row.id, { actions: JSON.stringify(actions) });
-      forget();
-      return load(p, id);
-    },
-
       if (cached && cached.until > now) return cached.row;
       const rows = await repo.byKeyLookup(db, lookup);
       const row = rows.find((r) => apiKeyMatches(key, r.api_key_hash));

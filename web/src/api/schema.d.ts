@@ -3322,6 +3322,8 @@ export interface paths {
               name?: string;
             };
             enabled?: boolean;
+            /** @description Vigil's own, for moving from Opsgenie: the integration's existing API key (32 to 128 letters, digits and hyphens, such as an Opsgenie key), so its senders keep working. Organization admins only; refused with a 409 when the key is already in use. Left out, Vigil makes a new key. */
+            apiKey?: string;
             verifySignatures?: boolean;
             allowedTopicArns?: string[];
             eventTypes?: ('imported' | 'custom-action' | 'insight-results' | 'imported-v2')[];
@@ -3813,8 +3815,6 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/v1/maintenance': {
-    parameters: {
   '/v2/integrations/{id}/actions': {
     parameters: {
       query?: never;
@@ -4808,6 +4808,8 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/maintenance': {
+    parameters: {
       query?: never;
       header?: never;
       path?: never;

@@ -1,0 +1,74 @@
+import {
+  eachItem,
+  enc,
+  isRecord,
+  readList,
+  resolveNamed,
+  sameJson,
+  Skip,
+  type ImportContext,
+} from './context.js';
+import { HeartbeatShape, shaped, type HeartbeatIn } from './shapes.js';
+
+/** Heartbeats, matched by name. */
+
+const UNITS = new Set(['minutes', 'hours', 'days']);
+const PRIORITIES = new Set(['P1', 'P2', 'P3', 'P4', 'P5']);
+
+function comparable(h: HeartbeatIn) {
+  return {
+    description: h.description ?? '',
+    interval: h.interval,
+    intervalUnit: h.intervalUnit,
+    enabled: h.enabled === true,
+    ownerTeam: (h.ownerTeam?.name ?? '').toLowerCase(),
+    alertMessage: h.alertMessage ?? '',
+    alertTags: [...(h.alertTags ?? [])].sort(),
+    alertPriority: h.alertPriority ?? 'P3',
+  };
+}
+
+export async function importHeartbeats(ctx: ImportContext): Promise<void> {
+  const pick = (body: Record<string, unknown>) => (isRecord(body.data) ? body.data.heartbeats : undefined);
+  const items = await readList(ctx, 'heartbeat', 'heartbeats', () =>
+    ctx.source.list('/v2/heartbeats', { pick }),
+  );
+  if (!items) return;
+  const existing = new Map<string, HeartbeatIn>();
+  for (const raw of await ctx.target.list('/v2/heartbeats', { pick })) {
+    const got = shaped(HeartbeatShape, raw);
+    if (got.ok) existing.set(got.value.name, got.value);
+  }
+  await eachItem(ctx, 'heartbeat', HeartbeatShape, items, async (h) => {
+    if (h.name.length > 100 || h.name.trim() !== h.name)
+      throw new Skip('Vigil heartbeat names are at most 100 characters, without spaces at either end');
+    if (!UNITS.has(h.intervalUnit))
+      throw new Skip(`its interval unit ${h.intervalUnit} is not one Vigil knows`);
+    let ownerTeam: { name: string } | undefined;
+    if (h.ownerTeam && (h.ownerTeam.id || h.ownerTeam.name)) {
+      const team = resolveNamed(ctx.teams, 'team', h.ownerTeam);
+      if (!team.ok) throw new Skip(`its owner ${team.why}`);
+      ownerTeam = { name: team.value };
+    }
+    const body = {
+      description: h.description ?? '',
+      interval: h.interval,
+      intervalUnit: h.intervalUnit,
+      enabled: h.enabled === true,
+      ...(ownerTeam ? { ownerTeam } : {}),
+      alertMessage: h.alertMessage ?? '',
+      alertTags: h.alertTags ?? [],
+      ...(h.alertPriority && PRIORITIES.has(h.alertPriority) ? { alertPriority: h.alertPriority } : {}),
+    };
+    const desired = comparable({ name: h.name, ...body, ownerTeam: ownerTeam ?? null });
+    const have = existing.get(h.name);
+    if (have && sameJson(comparable(have), desired))
+      return ctx.report.record('heartbeat', h.name, 'unchanged');
+    if (have) {
+      if (!ctx.dryRun) await ctx.target.patch(`/v2/heartbeats/${enc(h.name)}`, body);
+      return ctx.report.record('heartbeat', h.name, 'updated');
+    }
+    if (!ctx.dryRun) await ctx.target.post('/v2/heartbeats', { name: h.name, ...body });
+    ctx.report.record('heartbeat', h.name, 'created');
+  });
+}

@@ -1,0 +1,365 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startTestServer, type Json, type TestServer } from '../../testing/harness.js';
+import { runImport } from './test-cli.js';
+
+/**
+ * `vigil import opsgenie` against a local Opsgenie serving answers shaped as Opsgenie's API reference
+ * documents them (test/fixtures/opsgenie, see SOURCES.md): users on two pages, a 429 on the way, and
+ * what Vigil lacks (a mobile contact, a schedule-start rule, a team in a rotation, a "random" escalation,
+ * a global and a Datadog integration, a policy in a maintenance) skipped with its reason.
+ */
+
+const OPSGENIE_KEY = 'c2b4e6f8-0a1b-4c3d-9e5f-7a8b9c0d1e2f';
+const SRE_API_KEY = '2f9c0e3a-6b1d-4e8f-9a7c-5d4b3e2f1a0b';
+const JANE = 'e07c63f0-dd8c-4ad4-983e-4ee7dc600463';
+const SRE = '90098alp9-f0e3-41d3-a060-0ea895027630';
+const fixtures = path.resolve(
+  path.dirname(new URL(import.meta.url).pathname),
+  '../../../test/fixtures/opsgenie',
+);
+
+/** Path (and query, where it matters) → fixture file. */
+function fixtureFor(url: URL): string | undefined {
+  const p = decodeURIComponent(url.pathname);
+  const users = /^\/v2\/users\/([^/]+)\/(contacts|notification-rules)$/.exec(p);
+  if (users) return users[1] === JANE ? `${users[2]}-jane.json` : 'contacts-empty.json';
+  const routes: Record<string, string> = {
+    '/v2/account': 'account.json',
+    '/v2/users': url.searchParams.get('offset') === '2' ? 'users-page-2.json' : 'users-page-1.json',
+    [`/v2/users/${JANE}/notification-rules/1b8fc1b9-3bd4-4b4c-a33a-53f5b1bb3b2a`]:
+      'notification-rule-new-alert.json',
+    [`/v2/users/${JANE}/notification-rules/8d3c1a5e-2f4b-4a6c-9d8e-0f1a2b3c4d5e`]:
+      'notification-rule-working-hours.json',
+    '/v2/teams': 'teams.json',
+    [`/v2/teams/${SRE}`]: 'team-sre.json',
+    [`/v2/teams/${SRE}/routing-rules`]: 'routing-rules-sre.json',
+    '/v2/schedules': 'schedules.json',
+    '/v2/schedules/d875alp4-9b4e-4219-alp3-0c26936d18de/overrides': 'overrides-sre.json',
+    '/v2/escalations': 'escalations.json',
+    '/v2/heartbeats': 'heartbeats.json',
+    '/v1/maintenance': 'maintenance.json',
+    '/v1/maintenance/8418d193-2dab-4490-b331-8c02cdd196b7': 'maintenance-8418.json',
+    '/v2/integrations': 'integrations.json',
+    '/v2/integrations/073e8e6a-a481-4b9b-8619-5c31d9a6e5da': 'integration-default-api.json',
+    '/v2/integrations/3d4e5f6a-7b8c-4d9e-8f0a-1b2c3d4e5f6a': 'integration-sre-api.json',
+  };
+  return routes[p];
+}
+
+interface FakeOpsgenie {
+  url: string;
+  requests: { method: string; url: string }[];
+  /** The next GET of this path answers 429 once. */
+  rateLimitOnce: Set<string>;
+  /** Answers to serve instead of a fixture, by path. */
+  instead: Map<string, unknown>;
+  close(): Promise<void>;
+}
+
+async function startFakeOpsgenie(): Promise<FakeOpsgenie> {
+  const requests: FakeOpsgenie['requests'] = [];
+  const rateLimitOnce = new Set<string>();
+  const instead = new Map<string, unknown>();
+  let base = '';
+  const send = async (res: http.ServerResponse, status: number, file: string, headers = {}) => {
+    const body = (await readFile(path.join(fixtures, file), 'utf8')).replaceAll('{{base}}', base);
+    res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(body);
+  };
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', base);
+    requests.push({ method: req.method ?? '', url: url.pathname + url.search });
+    void (async () => {
+      if (req.headers.authorization !== `GenieKey ${OPSGENIE_KEY}`)
+        return send(res, 401, 'unauthorized.json');
+      if (req.method !== 'GET') return res.writeHead(405).end();
+      if (rateLimitOnce.delete(url.pathname))
+        return send(res, 429, 'rate-limited.json', { 'retry-after': '1' });
+      if (instead.has(url.pathname))
+        return res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify(instead.get(url.pathname)));
+      const file = fixtureFor(url);
+      if (!file)
+        return res.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"Not found"}');
+      return send(res, 200, file);
+    })();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url: base,
+    requests,
+    rateLimitOnce,
+    instead,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+let opsgenie: FakeOpsgenie;
+let target: TestServer;
+
+before(async () => {
+  [opsgenie, target] = await Promise.all([startFakeOpsgenie(), startTestServer()]);
+});
+
+after(async () => {
+  await Promise.all([opsgenie?.close(), target?.stop()]);
+});
+
+const importIt = (...extra: string[]) =>
+  runImport(['--api-url', opsgenie.url, '--api-key', OPSGENIE_KEY, ...extra], {
+    VIGIL_URL: target.url,
+    VIGIL_API_KEY: target.key,
+  });
+
+const get = async (p: string): Promise<Json> => (await target.callOk('GET', p)).data;
+
+describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
+  it('imports what Vigil has, skips what it lacks with the reason, pages and waits out a 429', async () => {
+    opsgenie.rateLimitOnce.add('/v2/teams');
+    const run = await importIt();
+    const all = [...run.progress, ...run.out].join('\n');
+    assert.equal(run.error, undefined, run.error?.message);
+    assert.equal(run.code, 0, all);
+
+    // Both pages of users were read, the second through paging.next; the 429 was waited out.
+    assert.ok(
+      opsgenie.requests.some((r) => r.url.startsWith('/v2/users?limit=2&offset=2')),
+      all,
+    );
+    assert.equal(opsgenie.requests.filter((r) => r.url === '/v2/teams').length, 2);
+    assert.deepEqual(
+      opsgenie.requests.filter((r) => r.method !== 'GET'),
+      [],
+      'Opsgenie is only read',
+    );
+
+    const john = await get('/v2/users/john.doe@opsgenie.example');
+    assert.equal(john.role.name, 'Admin', 'an Opsgenie owner becomes an admin');
+    assert.equal(john.timeZone, 'Europe/Istanbul');
+    const jane = await get('/v2/users/jane.doe@opsgenie.example');
+    assert.equal(jane.fullName, 'jane doe');
+    assert.equal((await get('/v2/users/sam.stakeholder@opsgenie.example')).role.name, 'User');
+
+    const contacts = await get('/v2/users/jane.doe@opsgenie.example/contacts');
+    assert.deepEqual(contacts.map((c: Json) => [c.method, c.to, c.status.enabled]).sort(), [
+      ['email', 'jane.doe@opsgenie.example', true],
+      ['sms', '+19999999999', true],
+      ['voice', '+19999999999', false],
+    ]);
+    assert.match(
+      all,
+      /contact method mobile Jane's iPhone of jane.doe@opsgenie.example: skipped: Opsgenie's mobile-app/,
+    );
+
+    const rules = await get('/v2/users/jane.doe@opsgenie.example/notification-rules');
+    const imported = rules.find((r: Json) => r.name === 'New Alert Rule');
+    const rule = await get(`/v2/users/jane.doe@opsgenie.example/notification-rules/${imported.id}`);
+    assert.equal(rule.criteria.type, 'match-any-condition');
+    assert.deepEqual(
+      rule.criteria.conditions.map((c: Json) => [c.field, c.key ?? null, c.operation, c.expectedValue]),
+      [
+        ['message', null, 'contains', 'critical'],
+        ['extra-properties', 'env', 'equals', 'prod'],
+      ],
+    );
+    assert.deepEqual(
+      rule.steps.map((s: Json) => [s.contact.method, s.contact.to, s.sendAfter.timeAmount]),
+      [
+        ['email', 'jane.doe@opsgenie.example', 0],
+        ['sms', '+19999999999', 60],
+      ],
+    );
+    assert.ok(!rules.some((r: Json) => r.name === 'On-call starts' || r.name === 'Working hours'));
+    assert.match(
+      all,
+      /notification rule "On-call starts" of jane.doe@opsgenie.example: skipped: .*not schedule-start/,
+    );
+    assert.match(
+      all,
+      /notification rule "Working hours" of jane.doe@opsgenie.example: skipped: it has a time restriction/,
+    );
+
+    const team = await get('/v2/teams/SRE?identifierType=name');
+    assert.deepEqual(
+      team.members.map((m: Json) => [m.user.id, m.role]).sort(),
+      [
+        [jane.id, 'user'],
+        [john.id, 'admin'],
+      ].sort(),
+    );
+
+    const schedule = await get('/v2/schedules/SRE_Schedule?identifierType=name');
+    assert.equal(schedule.timezone, 'Europe/Kirov');
+    assert.equal(schedule.ownerTeam.id, team.id);
+    const [rotation] = schedule.rotations;
+    assert.deepEqual(
+      [rotation.name, rotation.type, rotation.length, rotation.startDate, rotation.endDate],
+      ['First Rotation', 'hourly', 6, '2017-02-06T05:00:00Z', '2027-02-23T06:00:00Z'],
+    );
+    assert.deepEqual(
+      rotation.participants.map((p: Json) => p.id),
+      [john.id, jane.id],
+    );
+    assert.deepEqual(rotation.timeRestriction, {
+      type: 'time-of-day',
+      restriction: { startHour: 2, startMin: 0, endHour: 14, endMin: 0 },
+    });
+    assert.match(
+      all,
+      /schedule Team_Rotation: skipped: rotation Teams take turns has a participant of type team/,
+    );
+
+    const overrides = await get(`/v2/schedules/${schedule.id}/overrides`);
+    assert.deepEqual(
+      overrides.map((o: Json) => [o.alias, o.user.id, o.startDate, o.rotations.map((r: Json) => r.id)]),
+      [['b3a2c1d0-e9f8-4a7b-8c6d-5e4f3a2b1c0d', jane.id, '2036-12-24T09:00:00Z', [rotation.id]]],
+    );
+    assert.match(all, /schedule override old-cover in SRE_Schedule: skipped: it is over/);
+
+    const escalation = await get('/v2/escalations/SRE_Escalation?identifierType=name');
+    assert.deepEqual(
+      escalation.rules.map((r: Json) => [r.notifyType, r.delay.timeAmount, r.recipient.type, r.recipient.id]),
+      [
+        ['default', 0, 'schedule', schedule.id],
+        ['next', 5, 'schedule', schedule.id],
+        ['default', 10, 'user', john.id],
+        ['admins', 60, 'team', team.id],
+      ],
+    );
+    assert.equal(escalation.repeat.waitInterval, 10);
+    assert.match(all, /escalation "?Random_Escalation"?: skipped: a rule notifies "random"/);
+
+    const routing = await get(`/v2/teams/${team.id}/routing-rules`);
+    const business = routing.find((r: Json) => r.name === 'Business hours');
+    assert.deepEqual([business.notify.type, business.notify.id], ['schedule', schedule.id]);
+    assert.equal(business.timezone, 'America/Los_Angeles');
+    assert.deepEqual(business.timeRestriction.restrictions, [
+      { startDay: 'monday', startHour: 8, startMin: 0, endDay: 'friday', endHour: 18, endMin: 30 },
+    ]);
+    assert.deepEqual(
+      business.criteria.conditions.map((c: Json) => [c.field, c.not, c.operation, c.expectedValue]),
+      [
+        ['priority', false, 'equals', 'P1'],
+        ['tags', true, 'contains', 'test'],
+      ],
+    );
+    const fallback = routing.find((r: Json) => r.isDefault);
+    assert.deepEqual([fallback.notify.type, fallback.notify.id], ['escalation', escalation.id]);
+
+    const heartbeat = await get('/v2/heartbeats/web-front');
+    assert.deepEqual(
+      [heartbeat.interval, heartbeat.intervalUnit, heartbeat.ownerTeam.id],
+      [10, 'minutes', team.id],
+    );
+
+    const integrations = await get('/v2/integrations');
+    assert.deepEqual(
+      integrations.map((i: Json) => i.name),
+      ['SRE API'],
+    );
+    assert.equal(integrations[0].allowDeleteAccess, false);
+    assert.match(all, /integration "?Default API"?: skipped: it is global in Opsgenie.*--team-for-global/);
+    assert.match(all, /integration "?Datadog"?: skipped: its type is Datadog/);
+    // The same key works in Vigil: senders change only the host.
+    const alert = await target.call(
+      'POST',
+      '/v2/alerts',
+      { message: 'from a sender that kept its key' },
+      SRE_API_KEY,
+    );
+    assert.equal(alert.status, 202, JSON.stringify(alert.body));
+    for (const line of [...run.progress, ...run.out])
+      assert.ok(!line.includes(SRE_API_KEY) && !line.includes(OPSGENIE_KEY));
+
+    const [maintenance] = await get('/v1/maintenance?type=non-expired');
+    const window = await get(`/v1/maintenance/${maintenance.id}`);
+    assert.deepEqual(
+      window.rules.map((r: Json) => r.entity.id),
+      [integrations[0].id],
+    );
+    assert.equal(window.time.startDate, '2036-12-30T01:00:00.000Z');
+    assert.match(all, /maintenance .*: created \(its policy rule .* left out\)/);
+  });
+
+  it('a second run finds everything in place', async () => {
+    const run = await importIt();
+    assert.equal(run.code, 0, [...run.progress, ...run.out].join('\n'));
+    const changed = run.progress
+      .slice(1)
+      .filter((l) => !/: unchanged(?: \(.*\))?$/.test(l) && !l.includes(': skipped: '));
+    assert.deepEqual(changed, []);
+    assert.equal((await get('/v2/integrations')).length, 1);
+    assert.equal((await get('/v1/maintenance?type=non-expired')).length, 1);
+    assert.equal((await get('/v2/users/jane.doe@opsgenie.example/contacts')).length, 3);
+  });
+
+  it('a global integration goes to the team named with --team-for-global, keeping its key', async () => {
+    const dry = await importIt('--team-for-global', 'SRE', '--dry-run');
+    assert.ok(
+      dry.progress.includes(
+        'integration Default API: would be created (with the same API key as in Opsgenie)',
+      ),
+      dry.progress.join('\n'),
+    );
+    assert.equal((await get('/v2/integrations')).length, 1, 'a dry run makes nothing');
+    const run = await importIt('--team-for-global', 'SRE');
+    assert.equal(run.code, 0, [...run.progress, ...run.out].join('\n'));
+    const read = await target.call('GET', '/v2/alerts', undefined, 'eb243592-faa2-4ba2-a551-1afdf565c889');
+    assert.equal(read.status, 200, JSON.stringify(read.body));
+  });
+
+  it('an object Vigil refuses fails alone: the others are made, and the exit code is 1', async () => {
+    const heartbeats = JSON.parse(await readFile(path.join(fixtures, 'heartbeats.json'), 'utf8'));
+    const good = heartbeats.data.heartbeats[0];
+    opsgenie.instead.set('/v2/heartbeats', {
+      ...heartbeats,
+      data: {
+        heartbeats: [
+          { ...good, name: 'hourly-export', alertTags: ['x'.repeat(60)] },
+          { ...good, name: 'queue-worker', interval: 2, intervalUnit: 'hours' },
+        ],
+      },
+    });
+    try {
+      const run = await importIt();
+      assert.equal(run.code, 1, [...run.progress, ...run.out].join('\n'));
+      assert.ok(
+        run.progress.some((l) => l.startsWith('heartbeat hourly-export: failed: Vigil answered 422')),
+        run.progress.join('\n'),
+      );
+      assert.ok(run.progress.includes('heartbeat queue-worker: created'), run.progress.join('\n'));
+      assert.ok(
+        run.out.some((l) =>
+          l.startsWith('  heartbeats: 1 created, 0 updated, 0 unchanged, 0 skipped, 1 failed'),
+        ),
+        run.out.join('\n'),
+      );
+      assert.equal((await get('/v2/heartbeats/queue-worker')).interval, 2);
+      assert.equal((await target.call('GET', '/v2/heartbeats/hourly-export')).status, 404);
+    } finally {
+      opsgenie.instead.clear();
+    }
+  });
+
+  it('a refused Opsgenie key says which key to use, and nothing is made', async () => {
+    const before = (await get('/v2/users?limit=500')).length;
+    const run = await runImport(['--api-url', opsgenie.url, '--api-key', 'wrong'], {
+      VIGIL_URL: target.url,
+      VIGIL_API_KEY: target.key,
+    });
+    assert.equal(run.code, 1);
+    assert.ok(
+      run.out.includes(
+        'The import stopped: Opsgenie: the API key was refused: use an Opsgenie API key with read access (Settings > API key management).',
+      ),
+      run.out.join('\n'),
+    );
+    assert.equal((await get('/v2/users?limit=500')).length, before);
+  });
+});

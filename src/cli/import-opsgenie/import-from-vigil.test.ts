@@ -1,0 +1,416 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startTestServer, type Json, type TestServer } from '../../testing/harness.js';
+import { runImport } from './test-cli.js';
+
+/**
+ * `vigil import opsgenie` with another Vigil as the source (Vigil speaks Opsgenie's API): an account with
+ * people, their contacts and rules, a team, a schedule with a rotation and an override, an escalation, a
+ * routing rule, a heartbeat, a maintenance and an API integration is made again in a second Vigil, object
+ * by object; a second run changes nothing, and a dry run reads only.
+ */
+
+let source: TestServer;
+let target: TestServer;
+const DAY = 86_400_000;
+const future = (days: number) => new Date(Date.now() + days * DAY).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+const fromSource = (...extra: string[]) =>
+  runImport(['--api-url', source.url, '--api-key', source.key, ...extra], {
+    VIGIL_URL: target.url,
+    VIGIL_API_KEY: target.key,
+  });
+
+/** Everything an import may change in the target, read through its API. */
+async function snapshot(server: TestServer): Promise<Json> {
+  const get = async (path: string) => (await server.callOk('GET', path)).data;
+  const users = await get('/v2/users?limit=500');
+  const perUser: Json = {};
+  for (const u of users) {
+    const rules = await get(`/v2/users/${u.id}/notification-rules`);
+    perUser[u.username] = {
+      user: { ...u, createdAt: undefined },
+      contacts: await get(`/v2/users/${u.id}/contacts`),
+      rules: await Promise.all(
+        rules.map(async (r: Json) => ({
+          ...(await get(`/v2/users/${u.id}/notification-rules/${r.id}`)),
+          createdAt: undefined,
+          updatedAt: undefined,
+        })),
+      ),
+    };
+  }
+  const teams = await get('/v2/teams');
+  const perTeam: Json = {};
+  for (const t of teams)
+    perTeam[t.name] = {
+      team: await get(`/v2/teams/${t.id}`),
+      routing: await get(`/v2/teams/${t.id}/routing-rules`),
+    };
+  const schedules = await get('/v2/schedules?expand=rotation');
+  const overrides: Json = {};
+  for (const s of schedules) overrides[s.name] = await get(`/v2/schedules/${s.id}/overrides`);
+  const integrations = (await get('/v2/integrations')).map((i: Json) => ({ ...i, updatedAt: undefined }));
+  const maintenance = await get('/v1/maintenance?type=all');
+  return {
+    perUser,
+    perTeam,
+    schedules,
+    overrides,
+    escalations: await get('/v2/escalations'),
+    integrations,
+    heartbeats: (await get('/v2/heartbeats')).heartbeats,
+    maintenance: await Promise.all(maintenance.map((m: Json) => get(`/v1/maintenance/${m.id}`))),
+  };
+}
+
+before(async () => {
+  [source, target] = await Promise.all([startTestServer(), startTestServer()]);
+  const call = (method: string, path: string, body?: unknown) => source.callOk(method, path, body);
+  await call('POST', '/v2/users', {
+    username: 'alice@example.com',
+    fullName: 'Alice Lang',
+    role: { name: 'Admin' },
+    timeZone: 'Europe/Berlin',
+  });
+  await call('POST', '/v2/users', {
+    username: 'bob@example.com',
+    fullName: 'Bob Ng',
+    role: { name: 'User' },
+  });
+  await call('POST', '/v2/users/alice@example.com/contacts', { method: 'sms', to: '+4915112345678' });
+  await call('POST', '/v2/users/bob@example.com/contacts', { method: 'email', to: 'bob.pager@example.com' });
+  const voice = await call('POST', '/v2/users/bob@example.com/contacts', {
+    method: 'voice',
+    to: '+14155550123',
+  });
+  await call('POST', `/v2/users/bob@example.com/contacts/${voice.data.id}/disable`);
+  await call('POST', '/v2/users/alice@example.com/notification-rules', {
+    name: 'P1 pages',
+    actionType: 'create-alert',
+    criteria: {
+      type: 'match-all-conditions',
+      conditions: [{ field: 'priority', operation: 'equals', expectedValue: 'P1' }],
+    },
+    steps: [
+      { contact: { method: 'email', to: 'alice@example.com' }, sendAfter: { timeAmount: 0 } },
+      { contact: { method: 'sms', to: '+4915112345678' }, sendAfter: { timeAmount: 5 } },
+    ],
+  });
+  await call('POST', '/v2/teams', {
+    name: 'Platform',
+    description: 'Runs the platform',
+    members: [
+      { user: { username: 'alice@example.com' }, role: 'admin' },
+      { user: { username: 'bob@example.com' }, role: 'user' },
+    ],
+  });
+  await call('POST', '/v2/schedules', {
+    name: 'Platform On Call',
+    timezone: 'Europe/Berlin',
+    ownerTeam: { name: 'Platform' },
+    rotations: [
+      {
+        name: 'Weekdays',
+        startDate: '2026-01-05T08:00:00Z',
+        type: 'weekly',
+        length: 1,
+        participants: [
+          { type: 'user', username: 'alice@example.com' },
+          { type: 'user', username: 'bob@example.com' },
+        ],
+        timeRestriction: {
+          type: 'weekday-and-time-of-day',
+          restrictions: [
+            { startDay: 'monday', startHour: 8, startMin: 0, endDay: 'friday', endHour: 18, endMin: 0 },
+          ],
+        },
+      },
+    ],
+  });
+  await call('POST', '/v2/schedules/Platform%20On%20Call/overrides?identifierType=name', {
+    alias: 'bob-covers',
+    user: { type: 'user', username: 'bob@example.com' },
+    startDate: future(2),
+    endDate: future(3),
+    rotations: [{ name: 'Weekdays' }],
+  });
+  await call('POST', '/v2/escalations', {
+    name: 'Platform Escalation',
+    description: 'Who is paged, and when',
+    ownerTeam: { name: 'Platform' },
+    rules: [
+      {
+        condition: 'if-not-acked',
+        notifyType: 'default',
+        delay: { timeAmount: 0 },
+        recipient: { type: 'schedule', name: 'Platform On Call' },
+      },
+      {
+        condition: 'if-not-acked',
+        notifyType: 'default',
+        delay: { timeAmount: 10 },
+        recipient: { type: 'user', username: 'alice@example.com' },
+      },
+      {
+        condition: 'if-not-closed',
+        notifyType: 'all',
+        delay: { timeAmount: 1, timeUnit: 'hours' },
+        recipient: { type: 'team', name: 'Platform' },
+      },
+    ],
+    repeat: { waitInterval: 15, count: 2, resetRecipientStates: true, closeAlertAfterAll: false },
+  });
+  await call('POST', '/v2/teams/Platform/routing-rules?teamIdentifierType=name', {
+    name: 'P1 to the escalation',
+    criteria: {
+      type: 'match-all-conditions',
+      conditions: [{ field: 'priority', operation: 'equals', expectedValue: 'P1' }],
+    },
+    timezone: 'Europe/Berlin',
+    notify: { type: 'escalation', name: 'Platform Escalation' },
+  });
+  await call('PUT', '/v2/teams/Platform/routing-rules/default?teamIdentifierType=name', {
+    notify: { type: 'schedule', name: 'Platform On Call' },
+  });
+  await call('POST', '/v2/heartbeats', {
+    name: 'nightly-backup',
+    description: 'The backup job',
+    interval: 1,
+    intervalUnit: 'days',
+    enabled: true,
+    ownerTeam: { name: 'Platform' },
+    alertMessage: 'The nightly backup did not run',
+    alertTags: ['backup'],
+    alertPriority: 'P2',
+  });
+  const integration = await call('POST', '/v2/integrations', {
+    type: 'API',
+    name: 'Prometheus',
+    ownerTeam: { name: 'Platform' },
+    allowDeleteAccess: false,
+  });
+  await call('POST', '/v1/maintenance', {
+    description: 'Database upgrade',
+    time: { type: 'schedule', startDate: future(5), endDate: future(6) },
+    rules: [{ state: 'disabled', entity: { id: integration.data.id, type: 'integration' } }],
+  });
+});
+
+after(async () => {
+  await Promise.all([source?.stop(), target?.stop()]);
+});
+
+describe('vigil import opsgenie, from another Vigil', () => {
+  it('a dry run reads both sides, says what it would make, and changes nothing', async () => {
+    const before = await snapshot(target);
+    const run = await fromSource('--dry-run');
+    assert.equal(run.error, undefined, run.error?.message);
+    assert.equal(run.code, 0, [...run.progress, ...run.out].join('\n'));
+    assert.ok(run.out[0]?.startsWith('Dry run'), run.out.join('\n'));
+    assert.ok(run.progress.includes('user alice@example.com: would be created'), run.progress.join('\n'));
+    assert.ok(run.progress.includes('schedule Platform On Call: would be created'), run.progress.join('\n'));
+    assert.deepEqual(await snapshot(target), before);
+  });
+
+  it('makes every object in the target, mapped to the target’s own users, teams and schedules', async () => {
+    const run = await fromSource();
+    assert.equal(run.error, undefined, run.error?.message);
+    assert.equal(run.code, 0, [...run.progress, ...run.out].join('\n'));
+    const get = async (path: string) => (await target.callOk('GET', path)).data;
+
+    const alice = await get('/v2/users/alice@example.com');
+    assert.equal(alice.fullName, 'Alice Lang');
+    assert.equal(alice.role.name, 'Admin');
+    assert.equal(alice.timeZone, 'Europe/Berlin');
+    const bob = await get('/v2/users/bob@example.com');
+    assert.equal(bob.role.name, 'User');
+    assert.notEqual(bob.id, (await source.callOk('GET', '/v2/users/bob@example.com')).data.id);
+
+    const bobContacts = await get('/v2/users/bob@example.com/contacts');
+    const pager = bobContacts.find((c: Json) => c.to === 'bob.pager@example.com');
+    assert.equal(pager?.method, 'email');
+    const voice = bobContacts.find((c: Json) => c.method === 'voice');
+    assert.equal(voice?.to, '+14155550123');
+    assert.equal(voice?.status.enabled, false, 'disabled as in the source');
+    const aliceContacts = await get('/v2/users/alice@example.com/contacts');
+    assert.ok(aliceContacts.some((c: Json) => c.method === 'sms' && c.to === '+4915112345678'));
+
+    const rules = await get('/v2/users/alice@example.com/notification-rules');
+    const p1 = rules.find((r: Json) => r.name === 'P1 pages');
+    assert.ok(p1, JSON.stringify(rules));
+    const rule = await get(`/v2/users/alice@example.com/notification-rules/${p1.id}`);
+    assert.equal(rule.actionType, 'create-alert');
+    assert.deepEqual(
+      rule.criteria.conditions.map((c: Json) => [c.field, c.operation, c.expectedValue]),
+      [['priority', 'equals', 'P1']],
+    );
+    assert.deepEqual(
+      rule.steps.map((s: Json) => [s.contact.method, s.contact.to, s.sendAfter.timeAmount]),
+      [
+        ['email', 'alice@example.com', 0],
+        ['sms', '+4915112345678', 5],
+      ],
+    );
+
+    const team = await get('/v2/teams/Platform?identifierType=name');
+    assert.equal(team.description, 'Runs the platform');
+    assert.deepEqual(team.members.map((m: Json) => [m.user.username, m.role]).sort(), [
+      ['alice@example.com', 'admin'],
+      ['bob@example.com', 'user'],
+    ]);
+    assert.equal(team.members.find((m: Json) => m.user.username === 'alice@example.com').user.id, alice.id);
+
+    const schedule = await get('/v2/schedules/Platform%20On%20Call?identifierType=name');
+    assert.equal(schedule.timezone, 'Europe/Berlin');
+    assert.equal(schedule.ownerTeam.name, 'Platform');
+    assert.equal(schedule.ownerTeam.id, team.id);
+    assert.equal(schedule.rotations.length, 1);
+    const rotation = schedule.rotations[0];
+    assert.equal(rotation.name, 'Weekdays');
+    assert.equal(rotation.type, 'weekly');
+    assert.equal(rotation.startDate, '2026-01-05T08:00:00Z');
+    assert.deepEqual(
+      rotation.participants.map((p: Json) => p.id),
+      [alice.id, bob.id],
+    );
+    assert.equal(rotation.timeRestriction.type, 'weekday-and-time-of-day');
+    assert.deepEqual(rotation.timeRestriction.restrictions, [
+      { startDay: 'monday', startHour: 8, startMin: 0, endDay: 'friday', endHour: 18, endMin: 0 },
+    ]);
+    const overrides = await get(`/v2/schedules/${schedule.id}/overrides`);
+    assert.equal(overrides.length, 1);
+    assert.equal(overrides[0].alias, 'bob-covers');
+    assert.equal(overrides[0].user.id, bob.id);
+    assert.deepEqual(
+      overrides[0].rotations.map((r: Json) => r.id),
+      [rotation.id],
+    );
+
+    const escalation = await get('/v2/escalations/Platform%20Escalation?identifierType=name');
+    assert.equal(escalation.ownerTeam.id, team.id);
+    assert.deepEqual(
+      escalation.rules.map((r: Json) => [
+        r.condition,
+        r.notifyType,
+        r.delay.timeAmount,
+        r.recipient.type,
+        r.recipient.id,
+      ]),
+      [
+        ['if-not-acked', 'default', 0, 'schedule', schedule.id],
+        ['if-not-acked', 'default', 10, 'user', alice.id],
+        ['if-not-closed', 'all', 60, 'team', team.id],
+      ],
+    );
+    assert.deepEqual(escalation.repeat, {
+      waitInterval: 15,
+      count: 2,
+      resetRecipientStates: true,
+      closeAlertAfterAll: false,
+    });
+
+    const routing = await get(`/v2/teams/${team.id}/routing-rules`);
+    const p1Rule = routing.find((r: Json) => r.name === 'P1 to the escalation');
+    assert.equal(p1Rule.notify.type, 'escalation');
+    assert.equal(p1Rule.notify.id, escalation.id);
+    assert.equal(p1Rule.timezone, 'Europe/Berlin');
+    assert.equal(p1Rule.criteria.conditions[0].expectedValue, 'P1');
+    const defaultRule = routing.find((r: Json) => r.isDefault);
+    assert.deepEqual([defaultRule.notify.type, defaultRule.notify.id], ['schedule', schedule.id]);
+
+    const heartbeat = await get('/v2/heartbeats/nightly-backup');
+    assert.deepEqual(
+      [
+        heartbeat.interval,
+        heartbeat.intervalUnit,
+        heartbeat.enabled,
+        heartbeat.ownerTeam.name,
+        heartbeat.alertPriority,
+      ],
+      [1, 'days', true, 'Platform', 'P2'],
+    );
+    assert.deepEqual(heartbeat.alertTags, ['backup']);
+
+    const integrations = await get('/v2/integrations');
+    const prometheus = integrations.find((i: Json) => i.name === 'Prometheus');
+    assert.equal(prometheus.type, 'API');
+    assert.equal(prometheus.ownerTeam.id, team.id);
+    assert.equal(prometheus.allowDeleteAccess, false);
+    assert.equal(prometheus.allowWriteAccess, true);
+    // A Vigil source keeps its keys hashed, so the target made a new one and says so.
+    assert.ok(
+      run.progress.some((l) => l.startsWith('integration Prometheus: created (with a new API key')),
+      run.progress.join('\n'),
+    );
+
+    const maintenance = await get('/v1/maintenance?type=non-expired');
+    assert.equal(maintenance.length, 1);
+    const window = await get(`/v1/maintenance/${maintenance[0].id}`);
+    assert.equal(window.description, 'Database upgrade');
+    assert.deepEqual(
+      window.rules.map((r: Json) => r.entity.id),
+      [prometheus.id],
+    );
+
+    assert.ok(
+      run.out.some((l) => l.includes('have no password')),
+      run.out.join('\n'),
+    );
+    assert.ok(
+      run.out.some((l) => l.startsWith('  users: 2 created')),
+      run.out.join('\n'),
+    );
+    // Keys never reach the output.
+    for (const line of [...run.progress, ...run.out]) {
+      assert.ok(!line.includes(source.key) && !line.includes(target.key), line);
+    }
+  });
+
+  it('a second run doubles nothing: every object is unchanged', async () => {
+    const before = await snapshot(target);
+    const run = await fromSource();
+    assert.equal(run.code, 0, [...run.progress, ...run.out].join('\n'));
+    const outcomes = run.progress.slice(1).map((l) => l.replace(/^.*: /, ''));
+    assert.ok(outcomes.length >= 15, run.progress.join('\n'));
+    assert.deepEqual(
+      run.progress.slice(1).filter((l) => !l.endsWith(': unchanged')),
+      [],
+      'everything unchanged',
+    );
+    assert.deepEqual(await snapshot(target), before);
+  });
+
+  it('a dry run after the import has nothing to do, and still changes nothing', async () => {
+    const before = await snapshot(target);
+    const run = await runImport(['--api-url', source.url, '--api-key', source.key, '--dry-run'], {
+      VIGIL_URL: target.url,
+      VIGIL_API_KEY: target.key,
+    });
+    assert.equal(run.code, 0);
+    assert.deepEqual(
+      run.progress.slice(1).filter((l) => !l.endsWith(': unchanged')),
+      [],
+    );
+    assert.deepEqual(await snapshot(target), before);
+  });
+
+  it('a key the source refuses stops the import with what to do', async () => {
+    const run = await runImport(
+      ['--api-url', source.url, '--api-key', 'a0000000-0000-4000-8000-000000000000'],
+      {
+        VIGIL_URL: target.url,
+        VIGIL_API_KEY: target.key,
+      },
+    );
+    assert.equal(run.code, 1);
+    assert.ok(
+      run.out.some((l) =>
+        l.includes(
+          'the API key was refused: use an Opsgenie API key with read access (Settings > API key management)',
+        ),
+      ),
+      run.out.join('\n'),
+    );
+  });
+});

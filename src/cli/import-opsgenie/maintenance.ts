@@ -1,0 +1,92 @@
+import { eachItem, enc, readList, sameJson, Skip, type ImportContext } from './context.js';
+import { instantOf } from './normalize.js';
+import { MaintenanceShape, MaintenanceSummaryShape, shaped, text, type MaintenanceIn } from './shapes.js';
+
+/**
+ * Maintenance windows not yet over, matched by description and end (a maintenance has no name). A window
+ * that started for a fixed time becomes a schedule with its dates; an indefinite one stays indefinite.
+ */
+
+function keyOf(m: { description?: string | null; time: { type: string; endDate?: string | null } }) {
+  const end = m.time.type === 'indefinitely' ? 'indefinitely' : (instantOf(m.time.endDate) ?? '');
+  return `${(m.description ?? '').trim()}|${end}`;
+}
+
+async function vigilMaintenances(ctx: ImportContext) {
+  const found = new Map<string, { id: string; integrations: string[] }>();
+  const list = await ctx.target.get('/v1/maintenance?type=non-expired');
+  for (const raw of Array.isArray(list) ? list : []) {
+    const summary = shaped(MaintenanceSummaryShape, raw);
+    if (!summary.ok) continue;
+    const got = shaped(MaintenanceShape, await ctx.target.get(`/v1/maintenance/${enc(summary.value.id)}`));
+    if (!got.ok) continue;
+    found.set(keyOf(got.value), {
+      id: got.value.id,
+      integrations: got.value.rules.map((r) => r.entity.id).sort(),
+    });
+  }
+  return found;
+}
+
+export async function importMaintenance(ctx: ImportContext): Promise<void> {
+  const items = await readList(ctx, 'maintenance', 'maintenance windows', async () => {
+    const got = await ctx.source.get('/v1/maintenance?type=non-expired');
+    return Array.isArray(got) ? got : [];
+  });
+  if (!items) return;
+  const existing = await vigilMaintenances(ctx);
+  const labelFor = (m: Record<string, unknown>) =>
+    `"${text(typeof m.description === 'string' ? m.description.slice(0, 80) : '')}" (${text(m.id)})`;
+  await eachItem(
+    ctx,
+    'maintenance',
+    MaintenanceSummaryShape,
+    items,
+    async (summary) => {
+      const got = shaped(MaintenanceShape, await ctx.source.get(`/v1/maintenance/${enc(summary.id)}`));
+      if (!got.ok) throw new Skip(got.why);
+      const m: MaintenanceIn = got.value;
+      const label = labelFor(m);
+      if (m.status === 'past' || m.status === 'cancelled') throw new Skip('it is over');
+      const left: string[] = [];
+      const integrations: (string | undefined)[] = [];
+      for (const rule of m.rules) {
+        if (rule.entity.type !== 'integration') {
+          left.push(`its ${rule.entity.type} rule (Vigil's maintenance disables integrations only)`);
+          continue;
+        }
+        if (!ctx.integrations.has(rule.entity.id)) {
+          left.push(`integration ${rule.entity.id}, which was not imported`);
+          continue;
+        }
+        integrations.push(ctx.integrations.get(rule.entity.id));
+      }
+      if (integrations.length === 0)
+        throw new Skip(`nothing it disables is in Vigil: ${left.join('; ') || 'it has no rules'}`);
+      const endDate = instantOf(m.time.endDate);
+      const startDate = instantOf(m.time.startDate);
+      let time: { type: string; startDate?: string; endDate?: string };
+      if (m.time.type === 'indefinitely') time = { type: 'indefinitely' };
+      else if (startDate && endDate) time = { type: 'schedule', startDate, endDate };
+      else throw new Skip('its dates are not ones Vigil can read');
+      const notes = left.map((l) => `${l} left out`).join('; ');
+      const have = existing.get(keyOf(m));
+      // A dry run has no ids for integrations it would make.
+      const ids = integrations.filter((i): i is string => i !== undefined);
+      const body = {
+        description: m.description ?? '',
+        time,
+        rules: ids.map((id) => ({ state: 'disabled', entity: { id, type: 'integration' } })),
+      };
+      if (have && ids.length === integrations.length && sameJson(have.integrations, [...ids].sort()))
+        return ctx.report.record('maintenance', label, 'unchanged', notes);
+      if (have) {
+        if (!ctx.dryRun) await ctx.target.patch(`/v1/maintenance/${enc(have.id)}`, { rules: body.rules });
+        return ctx.report.record('maintenance', label, 'updated', notes);
+      }
+      if (!ctx.dryRun) await ctx.target.post('/v1/maintenance', body);
+      ctx.report.record('maintenance', label, 'created', notes);
+    },
+    labelFor,
+  );
+}

@@ -1,0 +1,54 @@
+import type { CriteriaIn, TimeRestrictionIn } from './shapes.js';
+
+/**
+ * The one form of criteria, time restrictions, durations and instants that both Opsgenie's answers and
+ * Vigil's are brought to before they are compared or sent, so that what is the same compares the same.
+ */
+
+export function criteriaOf(c: CriteriaIn | undefined | null) {
+  const type = c?.type ?? 'match-all';
+  if (type === 'match-all') return { type };
+  const conditions = [...(c?.conditions ?? [])]
+    .map((x, i) => ({ x, i }))
+    .sort((a, b) => (a.x.order ?? a.i) - (b.x.order ?? b.i))
+    .map(({ x }, order) => ({
+      field: x.field === 'details' ? 'extra-properties' : x.field,
+      ...(x.key !== undefined && x.key !== null && x.key !== '' ? { key: x.key } : {}),
+      not: x.not ?? false,
+      operation: x.operation,
+      expectedValue: x.expectedValue ?? '',
+      order,
+    }));
+  return { type, conditions };
+}
+
+export function timeRestrictionOf(t: TimeRestrictionIn | undefined | null) {
+  if (!t) return undefined;
+  const windows = t.restrictions ?? (t.restriction ? [t.restriction] : []);
+  return {
+    type: t.type,
+    restrictions: windows.map((w) => ({
+      ...(w.startDay ? { startDay: w.startDay.toLowerCase() } : {}),
+      startHour: w.startHour,
+      startMin: w.startMin ?? 0,
+      ...(w.endDay ? { endDay: w.endDay.toLowerCase() } : {}),
+      endHour: w.endHour,
+      endMin: w.endMin ?? 0,
+    })),
+  };
+}
+
+const UNIT_MINUTES: Record<string, number> = { minutes: 1, hours: 60, days: 1440 };
+
+/** A duration in minutes, or undefined for a unit Vigil does not know. */
+export function minutesOf(d: { timeAmount: number; timeUnit?: string | null }): number | undefined {
+  const per = UNIT_MINUTES[d.timeUnit ?? 'minutes'];
+  return per === undefined ? undefined : d.timeAmount * per;
+}
+
+/** An instant as ISO 8601 UTC, whatever form it came in; undefined when it is not one. */
+export function instantOf(text: string | null | undefined): string | undefined {
+  if (!text) return undefined;
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+}

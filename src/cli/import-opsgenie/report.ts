@@ -1,0 +1,101 @@
+/** What became of each object an import read: one line each as it goes, and counts at the end. */
+
+export type Outcome = 'created' | 'updated' | 'unchanged' | 'skipped' | 'failed';
+
+export interface Entry {
+  kind: string;
+  name: string;
+  outcome: Outcome;
+  /** Why it was skipped or failed, or what was left out of an object imported. */
+  reason?: string;
+}
+
+export const KINDS = [
+  'user',
+  'contact method',
+  'notification rule',
+  'team',
+  'schedule',
+  'schedule override',
+  'escalation',
+  'integration',
+  'routing rule',
+  'heartbeat',
+  'maintenance',
+] as const;
+export type Kind = (typeof KINDS)[number];
+
+export function createReport(progress: (line: string) => void, dryRun: boolean) {
+  const entries: Entry[] = [];
+  const notes: string[] = [];
+  const verb = (outcome: Outcome) =>
+    dryRun && (outcome === 'created' || outcome === 'updated') ? `would be ${outcome}` : outcome;
+
+  function record(kind: Kind, rawName: string, outcome: Outcome, rawReason?: string) {
+    // Names and messages come from both APIs: no control characters reach the terminal.
+    // eslint-disable-next-line no-control-regex
+    const clean = (s: string) => s.replace(/[\u0000-\u001f\u007f]/g, '?');
+    const name = clean(rawName);
+    const reason = rawReason === undefined ? undefined : clean(rawReason);
+    entries.push({ kind, name, outcome, ...(reason ? { reason } : {}) });
+    const why = reason
+      ? outcome === 'skipped' || outcome === 'failed'
+        ? `: ${reason}`
+        : ` (${reason})`
+      : '';
+    progress(`${kind} ${name}: ${verb(outcome)}${why}`);
+  }
+
+  return {
+    record,
+    /** Said once at the end, such as what people must do next. */
+    note(text: string) {
+      if (!notes.includes(text)) notes.push(text);
+    },
+    entries: () => entries,
+    /** `failed`: something went wrong that was not an expected limit of Vigil. */
+    failed: () => entries.some((e) => e.outcome === 'failed'),
+    /** The closing report, as lines. */
+    summary(stopped = false): string[] {
+      const lines = [
+        dryRun
+          ? 'Dry run: nothing was changed. What the import would do:'
+          : stopped
+            ? 'What was done before it stopped:'
+            : 'Import finished:',
+      ];
+      for (const kind of KINDS) {
+        const of = entries.filter((e) => e.kind === kind);
+        if (of.length === 0) continue;
+        const count = (o: Outcome) => of.filter((e) => e.outcome === o).length;
+        const parts = [
+          `${count('created')} ${dryRun ? 'to create' : 'created'}`,
+          `${count('updated')} ${dryRun ? 'to update' : 'updated'}`,
+          `${count('unchanged')} unchanged`,
+          `${count('skipped')} skipped`,
+          ...(count('failed') > 0 ? [`${count('failed')} failed`] : []),
+        ];
+        lines.push(`  ${kind}s: ${parts.join(', ')}`);
+      }
+      const problems = entries.filter((e) => e.outcome === 'skipped' || e.outcome === 'failed');
+      if (problems.length > 0) {
+        lines.push('Skipped or failed:');
+        for (const e of problems) lines.push(`  ${e.kind} ${e.name}: ${e.outcome}: ${e.reason ?? ''}`);
+      }
+      const partial = entries.filter(
+        (e) => e.reason && e.outcome !== 'skipped' && e.outcome !== 'failed' && e.outcome !== 'unchanged',
+      );
+      if (partial.length > 0) {
+        lines.push('Imported with changes:');
+        for (const e of partial) lines.push(`  ${e.kind} ${e.name}: ${e.reason ?? ''}`);
+      }
+      if (notes.length > 0) {
+        lines.push('Next steps:');
+        for (const n of notes) lines.push(`  - ${n}`);
+      }
+      return lines;
+    },
+  };
+}
+
+export type Report = ReturnType<typeof createReport>;

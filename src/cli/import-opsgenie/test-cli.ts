@@ -1,0 +1,29 @@
+import { Command } from 'commander';
+import { importCommand } from './command.js';
+
+/** Runs `vigil import opsgenie …` as the command line does, for tests: what it printed, and its exit code. */
+export async function runImport(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; progress: string[]; out: string[]; error?: Error }> {
+  const progress: string[] = [];
+  const out: string[] = [];
+  let code = 0;
+  const program = new Command().exitOverride();
+  program.addCommand(
+    importCommand({
+      out: (line) => out.push(line),
+      err: (line) => progress.push(line),
+      env,
+      setExitCode: (c) => (code = c),
+      // A 429's wait is honoured, but not slept through in a test.
+      sleep: () => Promise.resolve(),
+    }),
+  );
+  try {
+    await program.parseAsync(['node', 'vigil', 'import', 'opsgenie', ...args], { from: 'node' });
+    return { code, progress, out };
+  } catch (error) {
+    return { code: 1, progress, out, error: error as Error };
+  }
+}
