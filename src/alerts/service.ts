@@ -665,17 +665,23 @@ export function createAlertsService(
     ): Promise<{ alert: AlertRow; inserted: boolean }> {
       const q: Queryable = options.tx ?? db;
       const actor = options.actor ?? actorOf(p, input.user);
+      // A key's alerts go to its team when they name no responders. That team is the key's own, read
+      // with the key, so it needs no lookup: the common create stays one statement, one round trip.
+      let ownTeam: ResponderRef[] | undefined;
       if (p.integration && (input.responders?.length ?? 0) === 0) {
         input = { ...input, responders: [{ type: 'team', id: p.integration.teamId }] };
+        ownTeam = [{ type: 'team', id: p.integration.teamId }];
       }
-      // Responders are looked up only when given: the common create is one statement, one round trip.
-      const needsLookup = (input.responders?.length ?? 0) > 0 || (input.visibleTo?.length ?? 0) > 0;
-      const given = options.resolvedResponders
-        ? options.resolvedResponders
-        : needsLookup
+      const given =
+        options.resolvedResponders ??
+        ownTeam ??
+        ((input.responders?.length ?? 0) > 0
           ? await resolveResponders(q, p.orgId, input.responders, 'responders')
+          : []);
+      const visibleTo =
+        (input.visibleTo?.length ?? 0) > 0
+          ? await resolveResponders(q, p.orgId, input.visibleTo, 'visibleTo')
           : [];
-      const visibleTo = needsLookup ? await resolveResponders(q, p.orgId, input.visibleTo, 'visibleTo') : [];
       const shaped = await applyPolicies(q, p.orgId, input, given, options.integration?.name ?? null);
       input = shaped.input;
       const statement = createStatement(p.orgId, requestId, input, {
