@@ -27,7 +27,7 @@ import {
 import { applyRules, type ShapingRule } from './shaping/shape.js';
 import { expandTemplate } from './shaping/templates.js';
 import { integrationRules } from '../integrations/actions/model.js';
-import { matchesCriteria } from '../oncall/conditions.js';
+import { matchableAlert, matchesCriteria } from '../oncall/conditions.js';
 
 export const MAX_TAGS = 20;
 
@@ -581,18 +581,7 @@ export function createAlertsService(
     const integration = p.integration;
     if (!integration?.actions || !isGated(action.kind)) return { kind: 'run', action, meta };
     const gated = integrationRules(integration.actions)[action.kind];
-    const matchable = {
-      message: alert.message,
-      alias: alert.alias,
-      description: alert.description,
-      source: alert.source,
-      entity: alert.entity,
-      tags: alert.tags,
-      actions: alert.actions,
-      details: alert.details,
-      priority: alert.priority,
-      integrationName: alert.integration_name,
-    };
+    const matchable = matchableAlert(alert);
     const found = gated.find((g) => matchesCriteria(g.filter, matchable));
     if (!found) {
       return {

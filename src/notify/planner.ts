@@ -8,7 +8,7 @@ import type {
   NotificationsTable,
 } from '../db/schema.js';
 import { requiresVerification } from './destinations/registry.js';
-import { matchesCriteria, type MatchableAlert } from '../oncall/conditions.js';
+import { matchableAlert, matchesCriteria } from '../oncall/conditions.js';
 import type { NotificationActionType } from '../oncall/model.js';
 import { notificationSetupOf, type NotificationSetup } from '../oncall/people/repository.js';
 import { formatMinutes } from '../work/durations.js';
@@ -61,21 +61,6 @@ export function whyUnwanted(stopOn: NotificationStopOn, alert: AlertRow | undefi
   if (alert.status === 'closed') return 'the alert was closed';
   if (alert.snoozed) return 'the alert is snoozed';
   return 'the alert was acknowledged';
-}
-
-export function matchableAlert(alert: AlertRow): MatchableAlert {
-  return {
-    message: alert.message,
-    alias: alert.alias,
-    description: alert.description,
-    source: alert.source,
-    entity: alert.entity,
-    tags: alert.tags,
-    actions: alert.actions,
-    details: alert.details,
-    priority: alert.priority,
-    integrationName: alert.integration_name,
-  };
 }
 
 const DUPLICATE_WINDOW_MS = 60_000;

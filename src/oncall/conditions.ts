@@ -1,6 +1,6 @@
 import { RE2JS, RE2JSSyntaxException } from 're2js';
 import { Type } from 'typebox';
-import type { Priority } from '../db/schema.js';
+import type { AlertRow, Priority } from '../db/schema.js';
 import { invalidField } from '../errors.js';
 import { StringEnum } from '../http/schemas.js';
 import type { Condition, ConditionField, ConditionOperation, Criteria } from './model.js';
@@ -53,6 +53,22 @@ export interface MatchableAlert {
   details: Record<string, string>;
   priority: Priority;
   integrationName: string | null;
+}
+
+/** What criteria read of a stored alert. */
+export function matchableAlert(alert: AlertRow): MatchableAlert {
+  return {
+    message: alert.message,
+    alias: alert.alias,
+    description: alert.description,
+    source: alert.source,
+    entity: alert.entity,
+    tags: alert.tags,
+    actions: alert.actions,
+    details: alert.details,
+    priority: alert.priority,
+    integrationName: alert.integration_name,
+  };
 }
 
 const CRITERIA_TYPES = ['match-all', 'match-all-conditions', 'match-any-condition'] as const;

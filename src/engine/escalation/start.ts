@@ -1,6 +1,6 @@
 import type { AlertEvent } from '../../alerts/events.js';
 import type { AlertEscalationRow, AlertRow, ResponderRef } from '../../db/schema.js';
-import { matchableAlert } from '../../notify/planner.js';
+import { matchableAlert } from '../../oncall/conditions.js';
 import type { EscalationPlan } from '../../oncall/model.js';
 import { oneRulePlan, planOf, routeAlert, schedulePlan } from '../../oncall/routing/route.js';
 import type { Clock } from '../../work/clock.js';
