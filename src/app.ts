@@ -37,6 +37,7 @@ import { registerIntegrationActionRoutes } from './integrations/actions/routes.j
 import { createIntegrationActionsService } from './integrations/actions/service.js';
 import { registerAlertPolicyRoutes } from './alerts/policies/routes.js';
 import { createAlertPoliciesService } from './alerts/policies/service.js';
+import { createNotificationPoliciesService } from './alerts/policies/notification-service.js';
 import { registerAwsSetupRoutes } from './integrations/securityhub/aws-setup/routes.js';
 import { createVigilPrincipal } from './integrations/securityhub/aws-setup/vigil-principal.js';
 import { createPeopleService } from './oncall/people/service.js';
@@ -55,6 +56,7 @@ import { systemClock, type Clock } from './work/clock.js';
 import { createEscalationEngine, purgeHandledEvents } from './engine/escalation/engine.js';
 import type { NotificationChannel } from './notify/channel.js';
 import { createChannels, type Channels } from './notify/destinations/registry.js';
+import { autoClosesQueue } from './engine/auto-close.js';
 import { createTwilioInbound } from './notify/twilio/inbound.js';
 import { replyCodesRepository } from './notify/twilio/reply-codes.js';
 import { verificationsRepository } from './notify/verification/repository.js';
@@ -181,14 +183,21 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
     const sessions = createSessionsService({ db: apiDb, clock, log, config, accounts, mailer });
     const sso = createSsoService({ db: apiDb, clock, log, publicUrl: config.publicUrl, sessions });
     // One per process: the policy routes empty the cache both alert services read.
-    const alertPolicies = createAlertPoliciesService(apiDb);
+    const alertPolicies = createAlertPoliciesService({ db: apiDb, clock });
     const alerts = createAlertsService(database.db, { signal, policies: alertPolicies.source });
     const apiAlerts = createAlertsService(apiDb, { signal, policies: alertPolicies.source });
     const integrationsOn = (db: typeof apiDb) =>
       createIntegrationsService(db, { writebackRolePrefix: config.writebackRolePrefix });
     const integrations = integrationsOn(apiDb);
-    // One per process: the routes that change maintenances empty the cache the intake and the API read.
-    const maintenance = createMaintenanceService({ db: apiDb, clock, integrations });
+    // One per process: the routes that change maintenances empty the cache the intake and the API read,
+    // and the policies' (which holds the maintenances on them).
+    const maintenance = createMaintenanceService({
+      db: apiDb,
+      clock,
+      integrations,
+      policies: alertPolicies,
+      onChange: (orgId) => alertPolicies.forget(orgId),
+    });
     const context: AppContext = {
       config,
       db: database.db,
@@ -312,6 +321,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
             { what: 'alert request records', purge: () => alerts.purgeRequests(config.requestRetentionDays) },
             {
               what: 'integration payloads',
+        autoClosesQueue({ db: database.db, alerts, signal, log }),
               purge: () => workIntegrations.purge(config.payloadRetentionDays),
             },
             { what: 'handled-event marks', purge: () => purgeHandledEvents(database.db, 7) },
@@ -385,7 +395,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       registerSavedSearchRoutes(http, createSavedSearchesService(apiDb));
       registerIntegrationRoutes(http, { config, integrations, intake, writeback });
       registerIntegrationActionRoutes(http, createIntegrationActionsService(apiDb, integrations));
-      registerAlertPolicyRoutes(http, alertPolicies);
+      registerAlertPolicyRoutes(http, alertPolicies, createNotificationPoliciesService({ db: apiDb }));
       registerMaintenanceRoutes(http, maintenance);
       registerAwsSetupRoutes(http, {
         config,

@@ -177,8 +177,22 @@ export interface AlertPoliciesTable {
   filter: ColumnType<Record<string, unknown>, string, string>;
   modifications: ColumnType<Record<string, unknown>, string, string>;
   continue: ColumnType<boolean, boolean | undefined, boolean>;
+  type: ColumnType<PolicyType, PolicyType | undefined, never>;
+  /** A notification policy's actions (alerts/policies/notification-model.ts); null for an alert policy. */
+  notification_actions: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
   updated_at: Timestamp;
+}
+
+export type PolicyType = 'alert' | 'notification';
+
+/** An alert a notification policy's autoCloseAction closes at `close_at` (engine clock) if still open. */
+export interface AlertAutoClosesTable {
+  alert_id: string;
+  org_id: string;
+  close_at: Date;
+  policy_name: string;
+  created_at: CreatedAt;
 }
 
 export interface IntegrationsTable {
@@ -673,6 +687,14 @@ export interface MaintenanceRulesTable {
   position: number;
 }
 
+/** An alert policy a maintenance disables; `position` counts with the maintenance's integration rules. */
+export interface MaintenancePolicyRulesTable {
+  maintenance_id: string;
+  policy_id: string;
+  state: ColumnType<'disabled', 'disabled' | undefined, 'disabled'>;
+  position: number;
+}
+
 /** A file attached to an alert; `content` is read only to download it. */
 export interface AlertAttachmentsTable {
   id: ColumnType<string, never, never>;
@@ -748,9 +770,11 @@ export interface Database {
   saved_searches: SavedSearchesTable;
   maintenances: MaintenancesTable;
   maintenance_rules: MaintenanceRulesTable;
+  maintenance_policy_rules: MaintenancePolicyRulesTable;
   alert_attachments: AlertAttachmentsTable;
   team_logs: TeamLogsTable;
   alert_policies: AlertPoliciesTable;
+  alert_auto_closes: AlertAutoClosesTable;
 }
 
 export type AlertRow = Selectable<AlertsTable>;

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { KyselyPlugin } from 'kysely';
 import pg from 'pg';
 import { startTestServer, waitFor, type Json, type TestServer } from '../testing/harness.js';
+import { createAlertPoliciesService } from '../alerts/policies/service.js';
 import { ShiftedClock } from '../work/clock.js';
 import { createMaintenanceService } from './service.js';
 
@@ -279,6 +280,262 @@ describe('while a maintenance is active, the integrations it disables', () => {
   });
 });
 
+/** A policy that appends "(by <name>)" to the message of alerts that mention `token`, and tags them. */
+async function policy(name: string, token: string, teamId?: string): Promise<string> {
+  const made = await call('POST', `/v2/policies${teamId ? `?teamId=${teamId}` : ''}`, {
+    type: 'alert',
+    name: `${name} ${run}`,
+    filter: {
+      type: 'match-all-conditions',
+      conditions: [{ field: 'message', operation: 'contains', expectedValue: token }],
+    },
+    message: `{{message}} (by ${name})`,
+    tags: ['shaped'],
+  });
+  return made.data.id;
+}
+
+const policyRule = (id: string) => ({ state: 'disabled', entity: { id, type: 'policy' } });
+const integrationRule = (id: string) => ({ state: 'disabled', entity: { id, type: 'integration' } });
+
+async function maintain(time: Json, rules: Json[], key?: string): Promise<{ status: number; body: Json }> {
+  return server.call('POST', '/v1/maintenance', { description: `policies ${run}`, time, rules }, key);
+}
+
+/** Creates an alert mentioning `token` (for `teamId` when given) and reads it back as stored, with its log. */
+async function alertAbout(
+  token: string,
+  teamId?: string,
+): Promise<{ message: string; tags: string[]; logs: string[] }> {
+  const alias = `p-${randomUUID()}`;
+  const message = `${token} ${randomUUID().slice(0, 8)}`;
+  const answer = await server.call('POST', '/v2/alerts', {
+    alias,
+    message,
+    ...(teamId ? { responders: [{ type: 'team', id: teamId }] } : {}),
+  });
+  assert.equal(answer.status, 202, JSON.stringify(answer.body));
+  const { rows } = await db.query<{ id: string; message: string; tags: string[] }>(
+    'SELECT id, message, tags FROM alerts WHERE alias = $1',
+    [alias],
+  );
+  const row = rows[0];
+  assert.ok(row, 'the alert was made');
+  const logs = await db.query<{ log: string }>('SELECT log FROM alert_logs WHERE alert_id = $1 ORDER BY id', [
+    row.id,
+  ]);
+  return {
+    message: row.message.slice(message.length),
+    tags: row.tags,
+    logs: logs.rows.map((r) => r.log),
+  };
+}
+
+/** The policy `name` changed the alert, and its log says so. */
+async function assertShapedBy(token: string, name: string, teamId?: string): Promise<void> {
+  const made = await alertAbout(token, teamId);
+  assert.equal(made.message, ` (by ${name})`);
+  assert.deepEqual(made.tags, ['shaped']);
+  assert.ok(
+    made.logs.some((l) => l.includes(`Modified by policy '${name} ${run}'`)),
+    JSON.stringify(made.logs),
+  );
+}
+
+/** No policy changed the alert, and its log names none. */
+async function assertNotShaped(token: string, teamId?: string): Promise<void> {
+  const made = await alertAbout(token, teamId);
+  assert.equal(made.message, '', 'the message is as sent');
+  assert.deepEqual(made.tags, []);
+  assert.ok(!made.logs.some((l) => /polic/i.test(l)), JSON.stringify(made.logs));
+}
+
+describe('while a maintenance is active, the alert policies it disables', () => {
+  it('do not run on alerts created during it, and run before and after it', async () => {
+    const token = `window-${run}`;
+    const id = await policy('Window', token);
+    const planned = await maintain(
+      { type: 'schedule', startDate: at(10 * MINUTE), endDate: at(40 * MINUTE) },
+      [policyRule(id)],
+    );
+    assert.equal(planned.status, 201, JSON.stringify(planned.body));
+    assert.equal(planned.body.data.status, 'planned');
+    await assertShapedBy(token, 'Window');
+
+    clock.advance(10 * MINUTE);
+    assert.equal(await statusOf(planned.body.data.id), 'active');
+    await assertNotShaped(token);
+    await assertNotShaped(token);
+    // The policy's own switch was never touched.
+    assert.equal((await call('GET', `/v2/policies/${id}`)).data.enabled, true);
+
+    clock.advance(30 * MINUTE);
+    assert.equal(await statusOf(planned.body.data.id), 'past');
+    await assertShapedBy(token, 'Window');
+  });
+
+  it('run again at once when it is cancelled, or deleted', async () => {
+    const token = `cancel-${run}`;
+    const id = await policy('Cancel', token);
+    const cancelled = await maintain({ type: 'indefinitely' }, [policyRule(id)]);
+    assert.equal(cancelled.status, 201, JSON.stringify(cancelled.body));
+    await assertNotShaped(token);
+    await call('POST', `/v1/maintenance/${cancelled.body.data.id}/cancel`);
+    await assertShapedBy(token, 'Cancel');
+
+    const deleted = await maintain({ type: 'for-1-hour' }, [policyRule(id)]);
+    await assertNotShaped(token);
+    await call('DELETE', `/v1/maintenance/${deleted.body.data.id}`);
+    await assertShapedBy(token, 'Cancel');
+  });
+
+  it("disable a team's policy for that team's alerts, and leave the other policies running", async () => {
+    const token = `team-${run}`;
+    const global = await policy('Global', token);
+    await call('PUT', `/v2/policies/${global}`, {
+      type: 'alert',
+      name: `Global ${run}`,
+      filter: {
+        type: 'match-all-conditions',
+        conditions: [{ field: 'message', operation: 'contains', expectedValue: token }],
+      },
+      tags: ['global'],
+      continue: true,
+    });
+    const ofTeam = await policy('Team', token, teamA);
+    const { status, body } = await maintain({ type: 'for-30-minutes' }, [policyRule(ofTeam)], teamAdminKey);
+    assert.equal(status, 201, JSON.stringify(body));
+    const during = await alertAbout(token, teamA);
+    assert.deepEqual(during.tags, ['global'], 'the global policy still runs');
+    assert.equal(during.message, '', "the team's does not");
+    await call('POST', `/v1/maintenance/${body.data.id}/cancel`, undefined, teamAdminKey);
+    const after = await alertAbout(token, teamA);
+    assert.deepEqual(after.tags, ['global', 'shaped']);
+    assert.equal(after.message, ' (by Team)');
+    await call('DELETE', `/v2/policies/${global}`);
+  });
+
+  it('answers 403 to whoever may not edit every policy it names', async () => {
+    const global = await policy('Guarded', `guarded-${run}`);
+    const ofTeam = await policy('Ours', `ours-${run}`, teamA);
+    const ofOtherTeam = await policy('Theirs', `theirs-${run}`, teamB);
+    const time = { type: 'schedule', startDate: at(60 * MINUTE), endDate: at(70 * MINUTE) };
+    const count = async () =>
+      (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM maintenance_policy_rules')).rows[0]?.n;
+    const stored = await count();
+    for (const rules of [
+      [policyRule(global)],
+      [policyRule(ofOtherTeam)],
+      [policyRule(ofTeam), policyRule(global)],
+    ]) {
+      const refused = await maintain(time, rules, teamAdminKey);
+      assert.equal(refused.status, 403, `${JSON.stringify(rules)}: ${JSON.stringify(refused.body)}`);
+    }
+    const plain = await maintain(time, [policyRule(ofTeam)], plainUserKey);
+    assert.equal(plain.status, 403, JSON.stringify(plain.body));
+    assert.equal(await count(), stored, 'nothing refused was stored');
+
+    // An org admin's maintenance on a global policy is out of a team admin's reach, whatever else it names.
+    const admins = await maintain(time, [policyRule(ofTeam), policyRule(global)]);
+    assert.equal(admins.status, 201);
+    for (const [method, suffix, sent] of [
+      ['PATCH', '', { description: 'no' }],
+      ['POST', '/cancel', undefined],
+      ['DELETE', '', undefined],
+    ] as const) {
+      const answer = await server.call(
+        method,
+        `/v1/maintenance/${admins.body.data.id}${suffix}`,
+        sent,
+        teamAdminKey,
+      );
+      assert.equal(answer.status, 403, `${method} ${suffix}: ${JSON.stringify(answer.body)}`);
+    }
+    assert.equal(await statusOf(admins.body.data.id), 'planned');
+    // Their own may not be widened to a global policy.
+    const ours = await maintain(time, [policyRule(ofTeam)], teamAdminKey);
+    assert.equal(ours.status, 201, JSON.stringify(ours.body));
+    const widened = await server.call(
+      'PATCH',
+      `/v1/maintenance/${ours.body.data.id}`,
+      { rules: [policyRule(ofTeam), policyRule(global)] },
+      teamAdminKey,
+    );
+    assert.equal(widened.status, 403, JSON.stringify(widened.body));
+    assert.equal(
+      (await server.call('DELETE', `/v1/maintenance/${ours.body.data.id}`, undefined, teamAdminKey)).status,
+      200,
+    );
+    await call('DELETE', `/v1/maintenance/${admins.body.data.id}`);
+  });
+});
+
+describe('a maintenance’s rules on integrations and policies', () => {
+  it('read back in the order given, the two kinds mixed, through create, PUT and PATCH', async () => {
+    const first = await policy('First', `first-${run}`);
+    const second = await policy('Second', `second-${run}`, teamA);
+    const time = { type: 'schedule', startDate: at(60 * MINUTE), endDate: at(70 * MINUTE) };
+    const given = [
+      policyRule(first),
+      integrationRule(otherTeams.id),
+      policyRule(second),
+      integrationRule(api.id),
+    ];
+    const made = await maintain(time, given);
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const { id } = made.body.data;
+    assert.deepEqual((await call('GET', `/v1/maintenance/${id}`)).data.rules, given);
+    const listed = (await call('GET', '/v1/maintenance')).data.find((m: Json) => m.id === id);
+    assert.equal(listed.status, 'planned', 'the list shows it (Opsgenie lists maintenances without rules)');
+
+    const reordered = [
+      integrationRule(api.id),
+      policyRule(second),
+      integrationRule(otherTeams.id),
+      policyRule(first),
+    ];
+    await call('PUT', `/v1/maintenance/${id}`, { time, rules: reordered });
+    assert.deepEqual((await call('GET', `/v1/maintenance/${id}`)).data.rules, reordered);
+
+    // Only policies is a maintenance too; a rule given twice is kept once, where it first came.
+    const onlyPolicies = [policyRule(second), policyRule(first), policyRule(second)];
+    await call('PATCH', `/v1/maintenance/${id}`, { rules: onlyPolicies });
+    assert.deepEqual((await call('GET', `/v1/maintenance/${id}`)).data.rules, onlyPolicies.slice(0, 2));
+    const { rows } = await db.query(
+      'SELECT count(*)::int AS n FROM maintenance_rules WHERE maintenance_id = $1',
+      [id],
+    );
+    assert.equal(rows[0].n, 0, 'its integration rules are gone');
+    await call('DELETE', `/v1/maintenance/${id}`);
+  });
+
+  it("lose a policy's rule when the policy is deleted, and keep the others", async () => {
+    const token = `deleted-${run}`;
+    const kept = await policy('Kept', token);
+    const gone = await policy('Gone', `gone-${run}`);
+    const made = await maintain({ type: 'for-30-minutes' }, [
+      integrationRule(otherTeams.id),
+      policyRule(gone),
+      policyRule(kept),
+    ]);
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const { id } = made.body.data;
+    await call('DELETE', `/v2/policies/${gone}`);
+    assert.deepEqual((await call('GET', `/v1/maintenance/${id}`)).data.rules, [
+      integrationRule(otherTeams.id),
+      policyRule(kept),
+    ]);
+    const { rows } = await db.query(
+      'SELECT count(*)::int AS n FROM maintenance_policy_rules WHERE policy_id = $1',
+      [gone],
+    );
+    assert.equal(rows[0].n, 0);
+    await assertNotShaped(token);
+    await call('POST', `/v1/maintenance/${id}/cancel`);
+    await assertShapedBy(token, 'Kept');
+  });
+});
+
 describe('changing a maintenance', () => {
   it('changes the description, time and rules given (PATCH), or all of them (PUT)', async () => {
     const planned = (
@@ -367,7 +624,7 @@ describe('what is refused', () => {
     rules,
   });
 
-  it('answers 422 for bad times, unknown integrations, policies and unknown types', async () => {
+  it('answers 422 for bad times, unknown integrations and policies, enabling, and unknown types', async () => {
     const cases: [Json, string, RegExp][] = [
       [
         body({ type: 'schedule', startDate: at(20 * MINUTE), endDate: at(10 * MINUTE) }),
@@ -398,9 +655,28 @@ describe('what is refused', () => {
         /Integration \[not-an-id\] does not exist/,
       ],
       [
+        body({ type: 'for-1-hour' }, [
+          { entity: { id: otherTeams.id, type: 'integration' } },
+          { entity: { id: '0c6a1c33-0000-4000-8000-000000000001', type: 'policy' } },
+        ]),
+        'rules[1].entity.id',
+        /Alert policy \[0c6a1c33-0000-4000-8000-000000000001\] does not exist in this organization/,
+      ],
+      [
+        body({ type: 'for-1-hour' }, [{ entity: { id: 'not-a-policy', type: 'policy' } }]),
+        'rules[0].entity.id',
+        /Alert policy \[not-a-policy\] does not exist/,
+      ],
+      [
+        // An integration's id is not a policy's.
+        body({ type: 'for-1-hour' }, [{ entity: { id: otherTeams.id, type: 'policy' } }]),
+        'rules[0].entity.id',
+        /Alert policy .* does not exist/,
+      ],
+      [
         body({ type: 'for-1-hour' }, [{ state: 'enabled', entity: { id: randomUUID(), type: 'policy' } }]),
-        'rules[0].entity.type',
-        /no alert policies/,
+        'rules[0].state',
+        /can only disable an alert policy/,
       ],
       [
         body({ type: 'for-1-hour' }, [
@@ -417,11 +693,14 @@ describe('what is refused', () => {
       [body({ type: 'for-1-hour' }, []), 'rules', /at least 1|fewer than 1|must NOT have fewer/],
       [{ rules: body({ type: 'for-1-hour' }).rules }, 'time', /is required/],
     ];
+    const before = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM maintenances');
     for (const [sent, field, message] of cases) {
       const answer = await server.call('POST', '/v1/maintenance', sent);
       assert.equal(answer.status, 422, `${JSON.stringify(sent)}: ${JSON.stringify(answer.body)}`);
       assert.match(answer.body.errors?.[field] ?? '', message, `${field}: ${JSON.stringify(answer.body)}`);
     }
+    const after = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM maintenances');
+    assert.equal(after.rows[0]?.n, before.rows[0]?.n, 'nothing refused was stored');
   });
 
   it('answers 403 to whoever may not manage every integration it names', async () => {
@@ -527,6 +806,7 @@ describe('what the intake reads', () => {
       db: server.app.context.apiDb.withPlugin(counting),
       clock,
       integrations: server.app.context.integrations,
+      policies: createAlertPoliciesService({ db: server.app.context.apiDb, clock }),
     });
     const { id } = (await create({ type: 'for-5-minutes' }, [otherTeams])).data;
     const reasons = await Promise.all(Array.from({ length: 200 }, () => service.disabledBy(otherTeams.id)));
@@ -539,6 +819,81 @@ describe('what the intake reads', () => {
     clock.advance(5 * MINUTE);
     assert.equal(await service.disabledBy(otherTeams.id), undefined);
     assert.equal(queries, 1);
+  });
+
+  it('reads the policies’ maintenances with the policies, and ends a window on time without a read', async () => {
+    let queries = 0;
+    const counting: KyselyPlugin = {
+      transformQuery: (args) => {
+        queries++;
+        return args.node;
+      },
+      transformResult: async (args) => args.result,
+    };
+    const policies = createAlertPoliciesService({
+      db: server.app.context.apiDb.withPlugin(counting),
+      clock,
+    });
+    const id = await policy('Counted', `counted-${run}`);
+    const { rows } = await db.query<{ org_id: string }>('SELECT org_id FROM alert_policies WHERE id = $1', [
+      id,
+    ]);
+    const orgId = rows[0]?.org_id ?? '';
+    const label = `policy 'Counted ${run}'`;
+    const release = clock.hold();
+    let ran: string[][];
+    try {
+      // Started a while ago, it ends 4 seconds from now: within what the cache trusts.
+      const made = await maintain({ type: 'schedule', startDate: at(-MINUTE), endDate: at(4_000) }, [
+        policyRule(id),
+      ]);
+      assert.equal(made.status, 201, JSON.stringify(made.body));
+      ran = (
+        await Promise.all(Array.from({ length: 200 }, () => policies.source.rulesFor(orgId, [teamA])))
+      ).map((rules) => rules.map((r) => r.label));
+    } finally {
+      release();
+    }
+    assert.ok(
+      ran.every((labels) => !labels.includes(label)),
+      'the policy is skipped while the maintenance is active',
+    );
+    assert.equal(queries, 2, 'the policies and their maintenances, once');
+    clock.advance(4_000);
+    const after = (await policies.source.rulesFor(orgId, [teamA])).map((r) => r.label);
+    assert.ok(after.includes(label), JSON.stringify(after));
+    assert.equal(queries, 2);
+  });
+
+  it('sees a maintenance on a policy made through another process within seconds', async () => {
+    const token = `elsewhere-${run}`;
+    const id = await policy('Elsewhere', token);
+    const other = await startTestServer({
+      databaseUrl: server.databaseUrl,
+      apiKey: server.key,
+      clock,
+      role: 'api',
+    });
+    const shapedThere = async () => {
+      const alias = `o-${randomUUID()}`;
+      const answer = await other.call('POST', '/v2/alerts', { alias, message: `${token} there` });
+      assert.equal(answer.status, 202, JSON.stringify(answer.body));
+      const { rows } = await db.query<{ message: string }>('SELECT message FROM alerts WHERE alias = $1', [
+        alias,
+      ]);
+      return rows[0]?.message.endsWith('(by Elsewhere)');
+    };
+    try {
+      // The other process has read (and remembers) that the policy runs.
+      assert.equal(await shapedThere(), true);
+      const made = await maintain({ type: 'for-5-minutes' }, [policyRule(id)]);
+      assert.equal(made.status, 201, JSON.stringify(made.body));
+      await waitFor('the other process to see the maintenance', async () => !(await shapedThere()), 10_000);
+      await call('DELETE', `/v1/maintenance/${made.body.data.id}`);
+      await waitFor('the other process to see it gone', shapedThere, 10_000);
+    } finally {
+      await other.stop();
+    }
   });
 
   it('sees a maintenance made through another process within seconds', async () => {

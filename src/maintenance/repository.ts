@@ -14,6 +14,17 @@ export interface MaintenanceWindow {
   end_at: Date | null;
 }
 
+/** A maintenance window on one alert policy. */
+export interface PolicyMaintenanceWindow extends MaintenanceWindow {
+  policy_id: string;
+}
+
+/** An entity a maintenance disables (Opsgenie's rule entity). */
+export interface MaintenanceRule {
+  type: 'integration' | 'policy';
+  id: string;
+}
+
 export interface MaintenanceFields {
   description: string;
   time_type: MaintenanceTimeType;
@@ -59,24 +70,30 @@ export const maintenanceRepository = {
       .executeTakeFirst();
   },
 
-  /** The integrations a maintenance disables, in the order its rules gave them. */
-  async integrationsOf(q: Queryable, maintenanceId: string): Promise<string[]> {
-    const rows = await q
+  /** What a maintenance disables, integrations and policies, in the order its rules gave them. */
+  async rulesOf(q: Queryable, maintenanceId: string): Promise<MaintenanceRule[]> {
+    return q
       .selectFrom('maintenance_rules')
-      .select('integration_id')
+      .select(['integration_id as id', sql<MaintenanceRule['type']>`'integration'`.as('type'), 'position'])
       .where('maintenance_id', '=', maintenanceId)
+      .unionAll(
+        q
+          .selectFrom('maintenance_policy_rules')
+          .select(['policy_id as id', sql<MaintenanceRule['type']>`'policy'`.as('type'), 'position'])
+          .where('maintenance_id', '=', maintenanceId),
+      )
       .orderBy('position')
-      .execute();
-    return rows.map((r) => r.integration_id);
+      .execute()
+      .then((rows) => rows.map(({ id, type }) => ({ id, type })));
   },
 
-  async insert(tx: Tx, orgId: string, fields: MaintenanceFields, integrationIds: string[]): Promise<string> {
+  async insert(tx: Tx, orgId: string, fields: MaintenanceFields, rules: MaintenanceRule[]): Promise<string> {
     const row = await tx
       .insertInto('maintenances')
       .values({ org_id: orgId, ...fields })
       .returning('id')
       .executeTakeFirstOrThrow();
-    await this.replaceRules(tx, row.id, integrationIds);
+    await this.replaceRules(tx, row.id, rules);
     return row.id;
   },
 
@@ -88,19 +105,33 @@ export const maintenanceRepository = {
       .execute();
   },
 
-  async replaceRules(tx: Tx, maintenanceId: string, integrationIds: string[]): Promise<void> {
+  /** The maintenance's rules become these; each keeps its place in the list across both kinds. */
+  async replaceRules(tx: Tx, maintenanceId: string, rules: MaintenanceRule[]): Promise<void> {
     await tx.deleteFrom('maintenance_rules').where('maintenance_id', '=', maintenanceId).execute();
-    if (integrationIds.length === 0) return;
-    await tx
-      .insertInto('maintenance_rules')
-      .values(
-        integrationIds.map((integrationId, position) => ({
-          maintenance_id: maintenanceId,
-          integration_id: integrationId,
-          position,
-        })),
-      )
-      .execute();
+    await tx.deleteFrom('maintenance_policy_rules').where('maintenance_id', '=', maintenanceId).execute();
+    const placed = rules.map((rule, position) => ({ ...rule, position }));
+    const integrations = placed.filter((r) => r.type === 'integration');
+    const policies = placed.filter((r) => r.type === 'policy');
+    if (integrations.length > 0) {
+      await tx
+        .insertInto('maintenance_rules')
+        .values(
+          integrations.map((r) => ({
+            maintenance_id: maintenanceId,
+            integration_id: r.id,
+            position: r.position,
+          })),
+        )
+        .execute();
+    }
+    if (policies.length > 0) {
+      await tx
+        .insertInto('maintenance_policy_rules')
+        .values(
+          policies.map((r) => ({ maintenance_id: maintenanceId, policy_id: r.id, position: r.position })),
+        )
+        .execute();
+    }
   },
 
   async delete(q: Queryable, id: string): Promise<void> {
@@ -116,6 +147,26 @@ export const maintenanceRepository = {
       .where('r.integration_id', '=', integrationId)
       .where((eb) => notExpired(eb, now))
       .orderBy('maintenances.start_at')
+      .execute();
+  },
+
+  /**
+   * The organization's maintenances on alert policies that are not over at `now` (planned ones too), one
+   * row per policy and maintenance.
+   */
+  policyWindows(q: Queryable, orgId: string, now: Date): Promise<PolicyMaintenanceWindow[]> {
+    return q
+      .selectFrom('maintenance_policy_rules as r')
+      .innerJoin('maintenances', 'maintenances.id', 'r.maintenance_id')
+      .select([
+        'r.policy_id',
+        'maintenances.id',
+        'maintenances.description',
+        'maintenances.start_at',
+        'maintenances.end_at',
+      ])
+      .where('maintenances.org_id', '=', orgId)
+      .where((eb) => notExpired(eb, now))
       .execute();
   },
 };

@@ -3,7 +3,6 @@ import { StringEnum } from '../http/schemas.js';
 import { envelope, principalOf, type HttpApp } from '../http/server.js';
 import {
   MAINTENANCE_TIME_TYPES,
-  NO_POLICIES,
   presentMaintenance,
   presentMaintenanceMeta,
   type MaintenanceService,
@@ -29,13 +28,20 @@ const Rule = Type.Object(
   {
     state: Type.Optional(
       StringEnum(['enabled', 'disabled'], {
-        description: 'disabled (the default): an integration can only be disabled.',
+        description: 'disabled (the default): an integration or an alert policy can only be disabled.',
       }),
     ),
     entity: Type.Object(
       {
-        id: Type.String({ minLength: 1, maxLength: 100, description: "The integration's id." }),
-        type: StringEnum(['integration', 'policy'], { description: `integration. ${NO_POLICIES}` }),
+        id: Type.String({
+          minLength: 1,
+          maxLength: 100,
+          description: "The integration's or the alert policy's id (a global policy or a team's).",
+        }),
+        type: StringEnum(['integration', 'policy'], {
+          description:
+            'integration: its deliveries are ignored and its key refused; policy: it does not run on alert creation.',
+        }),
       },
       { additionalProperties: false },
     ),
@@ -46,7 +52,8 @@ const Rule = Type.Object(
 const Rules = Type.Array(Rule, {
   minItems: 1,
   maxItems: 100,
-  description: 'The integrations it disables while it is active.',
+  description:
+    'The integrations and alert policies it disables while it is active, in the order given back by a get.',
 });
 
 const Description = Type.String({ maxLength: 10_000 });
@@ -59,7 +66,8 @@ export function registerMaintenanceRoutes(app: HttpApp, maintenance: Maintenance
     {
       schema: {
         tags: ['maintenance'],
-        summary: 'Create a maintenance: the integrations its rules name are disabled while it is active',
+        summary:
+          'Create a maintenance: the integrations and alert policies its rules name are disabled while it is active',
         body: Type.Object(
           { description: Type.Optional(Description), time: Time, rules: Rules },
           { additionalProperties: false },
@@ -182,7 +190,7 @@ export function registerMaintenanceRoutes(app: HttpApp, maintenance: Maintenance
       schema: {
         tags: ['maintenance'],
         summary:
-          'Cancel a maintenance: its integrations work again at once (one already over stays as it is)',
+          'Cancel a maintenance: its integrations and policies work again at once (one already over stays as it is)',
         params: Params,
       },
     },

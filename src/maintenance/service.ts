@@ -9,18 +9,21 @@ import {
   maintenanceRepository as repo,
   type MaintenanceFields,
   type MaintenanceListType,
+  type MaintenanceRule,
   type MaintenanceWindow,
 } from './repository.js';
 
 /**
  * Maintenance, as Opsgenie's Maintenance API has it: for a while (a few minutes, an hour, until cancelled,
- * or a scheduled window), the integrations its rules name are disabled. A disabled integration's deliveries
- * are answered and logged as ignored and its key is refused, as when its own switch is off, but its switch is
- * never touched: when the window closes (its end passes on the Clock, or it is cancelled or deleted) the
- * integration works again with nothing to undo.
+ * or a scheduled window), the integrations and alert policies its rules name are disabled. A disabled
+ * integration's deliveries are answered and logged as ignored and its key is refused, as when its own switch
+ * is off; a disabled policy does not run on alert creation. Their own switches are never touched: when the
+ * window closes (its end passes on the Clock, or it is cancelled or deleted) they work again with nothing to
+ * undo.
  *
  * Nothing runs when a window opens or closes. Its status is worked out from its times and the Clock whenever
- * it is read, and the intake asks {@link disabledBy} on every delivery, which a short cache answers.
+ * it is read, the intake asks {@link disabledBy} on every delivery, which a short cache answers, and the
+ * policies' own cache (alerts/policies/) holds their windows, which {@link MaintenanceDeps.onChange} empties.
  */
 
 export const MAINTENANCE_TIME_TYPES = [
@@ -49,9 +52,6 @@ const WINDOWS_CACHE_MS = 5_000;
 /** Entries the cache holds before it starts again (one per integration that delivered lately). */
 const WINDOWS_CACHE_MAX = 10_000;
 
-export const NO_POLICIES =
-  'Vigil has no alert policies yet, so a maintenance can not enable or disable one: give rules on integrations ({"entity": {"id": "<integration id>", "type": "integration"}}).';
-
 export interface MaintenanceTimeInput {
   type: MaintenanceTimeType;
   /** RFC 3339; read for `schedule` only. */
@@ -79,7 +79,24 @@ export interface MaintenanceChanges {
 
 export interface MaintenanceWithRules {
   row: MaintenanceRow;
-  integrationIds: string[];
+  rules: MaintenanceRule[];
+}
+
+/** What maintenance needs of alert policies (alerts/policies/service.ts). */
+export interface MaintainedPolicies {
+  /** A policy of the organization, global (teamId null) or a team's; undefined when there is none. */
+  locate(p: Principal, id: string): Promise<{ id: string; teamId: string | null } | undefined>;
+  /** That `p` may change the policies of this scope, as for editing them (a 403 otherwise). */
+  requireEditor(p: Principal, teamId: string | null): Promise<void>;
+}
+
+export interface MaintenanceDeps {
+  db: Db;
+  clock: Clock;
+  integrations: IntegrationsService;
+  policies: MaintainedPolicies;
+  /** Told after a maintenance of the organization was created, changed, cancelled or deleted. */
+  onChange?: (orgId: string) => void;
 }
 
 export function statusAt(
@@ -92,7 +109,8 @@ export function statusAt(
   return 'active';
 }
 
-function isOpenAt(window: Pick<MaintenanceWindow, 'start_at' | 'end_at'>, now: Date): boolean {
+/** Whether a maintenance window disables what it names at `now`. */
+export function isOpenAt(window: Pick<MaintenanceWindow, 'start_at' | 'end_at'>, now: Date): boolean {
   return window.start_at <= now && (window.end_at === null || now < window.end_at);
 }
 
@@ -119,10 +137,7 @@ export function presentMaintenanceMeta(row: MaintenanceRow, now: Date) {
 export function presentMaintenance(m: MaintenanceWithRules, now: Date) {
   return {
     ...presentMaintenanceMeta(m.row, now),
-    rules: m.integrationIds.map((id) => ({
-      state: 'disabled' as const,
-      entity: { id, type: 'integration' as const },
-    })),
+    rules: m.rules.map(({ id, type }) => ({ state: 'disabled' as const, entity: { id, type } })),
   };
 }
 
@@ -178,67 +193,94 @@ function windowOf(
   return { time_type: type, start_at: start, end_at: end };
 }
 
-export function createMaintenanceService(deps: { db: Db; clock: Clock; integrations: IntegrationsService }) {
-  const { db, clock, integrations } = deps;
+export function createMaintenanceService(deps: MaintenanceDeps) {
+  const { db, clock, integrations, policies } = deps;
 
   // The intake asks on every delivery: a short cache per integration keeps that off the database. It holds
   // the promise, so a burst on a cold entry makes one query.
   const windowsCache = new Map<string, { windows: Promise<MaintenanceWindow[]>; until: number }>();
-  const forget = () => windowsCache.clear();
+  const forget = (orgId: string) => {
+    windowsCache.clear();
+    deps.onChange?.(orgId);
+  };
 
   const missing = (id: string) => notFound(`Maintenance with id [${id}] does not exist.`);
 
   async function load(p: Principal, id: string): Promise<MaintenanceWithRules> {
     const row = await repo.find(db, p.orgId, id);
     if (!row) throw missing(id);
-    return { row, integrationIds: await repo.integrationsOf(db, row.id) };
+    return { row, rules: await repo.rulesOf(db, row.id) };
+  }
+
+  /** The integration a rule names, or a 422 on the rule. */
+  async function integrationOfRule(p: Principal, i: number, id: string): Promise<IntegrationWithTeams> {
+    try {
+      return await integrations.get(p, id);
+    } catch (error) {
+      if (!isDomainError(error, 'not-found')) throw error;
+      throw invalidField(`rules[${i}].entity.id`, `Integration [${id}] does not exist in this organization.`);
+    }
   }
 
   /**
-   * The integrations the rules name, each one `p` may manage (org admins any, a team's admins their team's,
-   * as for turning the integration off). Policies are refused: Vigil has none to enable or disable.
+   * The integrations and policies the rules name, in their order (each once), each one `p` may manage: org
+   * admins any; a team's admins their team's integrations (as for turning one off) and their team's
+   * policies (as for editing one).
    */
-  async function integrationsOfRules(p: Principal, rules: MaintenanceRuleInput[]): Promise<string[]> {
-    const found: IntegrationWithTeams[] = [];
+  async function entitiesOfRules(p: Principal, rules: MaintenanceRuleInput[]): Promise<MaintenanceRule[]> {
+    const found: MaintenanceRule[] = [];
+    const checks: (() => Promise<void>)[] = [];
     for (const [i, rule] of rules.entries()) {
-      if (rule.entity.type === 'policy') throw invalidField(`rules[${i}].entity.type`, NO_POLICIES);
+      const { type } = rule.entity;
       if (rule.state === 'enabled') {
         throw invalidField(
           `rules[${i}].state`,
-          'a maintenance can only disable an integration: give "disabled", or leave state out.',
+          `a maintenance can only disable an ${type === 'policy' ? 'alert policy' : 'integration'}: give "disabled", or leave state out.`,
         );
       }
-      let integration: IntegrationWithTeams;
-      try {
-        integration = await integrations.get(p, rule.entity.id);
-      } catch (error) {
-        if (!isDomainError(error, 'not-found')) throw error;
-        throw invalidField(
-          `rules[${i}].entity.id`,
-          `Integration [${rule.entity.id}] does not exist in this organization.`,
-        );
+      let id: string;
+      if (type === 'policy') {
+        const policy = await policies.locate(p, rule.entity.id);
+        if (!policy) {
+          throw invalidField(
+            `rules[${i}].entity.id`,
+            `Alert policy [${rule.entity.id}] does not exist in this organization (neither global nor a team's).`,
+          );
+        }
+        id = policy.id;
+        checks.push(() => policies.requireEditor(p, policy.teamId));
+      } else {
+        const integration = await integrationOfRule(p, i, rule.entity.id);
+        id = integration.id;
+        checks.push(() => integrations.requireManages(p, integration));
       }
-      if (!found.some((f) => f.id === integration.id)) found.push(integration);
+      if (!found.some((f) => f.type === type && f.id === id)) found.push({ type, id });
     }
-    for (const integration of found) await integrations.requireManages(p, integration);
-    return found.map((f) => f.id);
+    // Every rule is checked to exist before any is refused to `p`, so a typo reads as a typo.
+    for (const check of checks) await check();
+    return found;
   }
 
   /**
-   * That `p` may change a maintenance: it must manage every integration the maintenance disables. One
-   * left without integrations (they were deleted) is for org admins.
+   * That `p` may change a maintenance: it must manage every integration and policy the maintenance
+   * disables. One left without any (they were deleted) is for org admins.
    */
-  async function requireManagesAll(p: Principal, integrationIds: string[]): Promise<void> {
-    if (integrationIds.length === 0) {
-      requireOrgAdmin(p, 'change a maintenance that no longer disables any integration');
+  async function requireManagesAll(p: Principal, rules: MaintenanceRule[]): Promise<void> {
+    if (rules.length === 0) {
+      requireOrgAdmin(p, 'change a maintenance that no longer disables any integration or alert policy');
       return;
     }
-    for (const id of integrationIds) {
+    for (const rule of rules) {
+      if (rule.type === 'policy') {
+        const policy = await policies.locate(p, rule.id);
+        // Deleted since it was read: nothing of it left to protect.
+        if (policy) await policies.requireEditor(p, policy.teamId);
+        continue;
+      }
       let integration: IntegrationWithTeams;
       try {
-        integration = await integrations.get(p, id);
+        integration = await integrations.get(p, rule.id);
       } catch (error) {
-        // Deleted since it was read: nothing of it left to protect.
         if (isDomainError(error, 'not-found')) continue;
         throw error;
       }
@@ -266,11 +308,11 @@ export function createMaintenanceService(deps: { db: Db; clock: Clock; integrati
     id: string,
     changes: MaintenanceChanges,
   ): Promise<{ row: MaintenanceRow; now: Date }> {
-    const newIntegrations = changes.rules ? await integrationsOfRules(p, changes.rules) : undefined;
+    const newRules = changes.rules ? await entitiesOfRules(p, changes.rules) : undefined;
     const result = await db.transaction().execute(async (tx) => {
       const current = await repo.lock(tx, p.orgId, id);
       if (!current) throw missing(id);
-      await requireManagesAll(p, await repo.integrationsOf(tx, current.id));
+      await requireManagesAll(p, await repo.rulesOf(tx, current.id));
       const now = clock.now();
       const status = statusAt(current, now);
       if (status === 'past' || status === 'cancelled') {
@@ -284,12 +326,12 @@ export function createMaintenanceService(deps: { db: Db; clock: Clock; integrati
         ...(changes.description !== undefined ? { description: changes.description } : {}),
         ...window,
       });
-      if (newIntegrations) await repo.replaceRules(tx, current.id, newIntegrations);
+      if (newRules) await repo.replaceRules(tx, current.id, newRules);
       const row = await repo.find(tx, p.orgId, current.id);
       if (!row) throw missing(id);
       return { row, now };
     });
-    forget();
+    forget(p.orgId);
     return result;
   }
 
@@ -297,19 +339,14 @@ export function createMaintenanceService(deps: { db: Db; clock: Clock; integrati
     async create(p: Principal, input: MaintenanceInput): Promise<{ row: MaintenanceRow; now: Date }> {
       const now = clock.now();
       const window = windowOf(input.time, now);
-      const integrationIds = await integrationsOfRules(p, input.rules);
+      const rules = await entitiesOfRules(p, input.rules);
       const row = await db.transaction().execute(async (tx) => {
-        const id = await repo.insert(
-          tx,
-          p.orgId,
-          { description: input.description ?? '', ...window },
-          integrationIds,
-        );
+        const id = await repo.insert(tx, p.orgId, { description: input.description ?? '', ...window }, rules);
         const row = await repo.find(tx, p.orgId, id);
         if (!row) throw missing(id);
         return row;
       });
-      forget();
+      forget(p.orgId);
       return { row, now };
     },
 
@@ -329,7 +366,7 @@ export function createMaintenanceService(deps: { db: Db; clock: Clock; integrati
     changeEnd: (p: Principal, id: string, endDate: string) => change(p, id, { time: { endDate } }),
 
     /**
-     * Ends a planned or active maintenance now: its integrations work again at once. One already over
+     * Ends a planned or active maintenance now: its integrations and policies work again at once. One already over
      * (past or cancelled) stays as it is, so a pipeline's clean-up step does not fail when its window ran
      * out first.
      */
@@ -337,21 +374,21 @@ export function createMaintenanceService(deps: { db: Db; clock: Clock; integrati
       await db.transaction().execute(async (tx) => {
         const current = await repo.lock(tx, p.orgId, id);
         if (!current) throw missing(id);
-        await requireManagesAll(p, await repo.integrationsOf(tx, current.id));
+        await requireManagesAll(p, await repo.rulesOf(tx, current.id));
         const now = clock.now();
         const status = statusAt(current, now);
         if (status === 'planned' || status === 'active') {
           await repo.update(tx, current.id, { cancelled_at: now });
         }
       });
-      forget();
+      forget(p.orgId);
     },
 
     async remove(p: Principal, id: string): Promise<void> {
-      const { row, integrationIds } = await load(p, id);
-      await requireManagesAll(p, integrationIds);
+      const { row, rules } = await load(p, id);
+      await requireManagesAll(p, rules);
       await repo.delete(db, row.id);
-      forget();
+      forget(p.orgId);
     },
 
     /**

@@ -147,6 +147,7 @@ async function workDue(db: Db, now: Date): Promise<Record<string, number>> {
         WHERE dead_at IS NULL AND (due_at <= ${now} OR lease_until > ${now}))::int AS "alert events to handle",
       (SELECT count(*) FROM integration_payloads WHERE verdict = 'queued')::int AS "deliveries",
       (SELECT count(*) FROM alert_escalations WHERE state = 'active' AND next_at <= ${now})::int AS "escalation steps",
+      (SELECT count(*) FROM alert_auto_closes WHERE close_at <= ${now})::int AS "auto-closes",
       (SELECT count(*) FROM notifications
         WHERE state = 'sending' OR (state = 'pending' AND due_at <= ${now}))::int AS "messages",
       (SELECT count(*) FROM securityhub_writebacks

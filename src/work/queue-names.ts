@@ -17,6 +17,8 @@ export const QUEUES = {
   writeback: 'writeback',
   /** Alert events for team destinations (webhooks, Slack, Teams), to be delivered. */
   teamDestinations: 'team-destinations',
+  /** Alerts a notification policy's autoCloseAction closes when their time comes. */
+  autoCloses: 'auto-closes',
   /** Heartbeats whose interval ran out without a ping. */
   heartbeats: 'heartbeats',
   /** Old records past their retention. */

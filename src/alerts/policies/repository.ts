@@ -1,7 +1,11 @@
 import { sql } from 'kysely';
 import { isUuid, type Queryable } from '../../db/database.js';
+import type { PolicyType } from '../../db/schema.js';
 
-/** The SQL for alert policies: each scope (the organization's global ones, or one team's) in its order. */
+/**
+ * The SQL for policies: each scope (the organization's global ones, or one team's) in its order, each kind
+ * (`type`: alert or notification) ordered on its own. Left out, the kind is `alert`.
+ */
 
 export interface PolicyRow {
   id: string;
@@ -14,6 +18,8 @@ export interface PolicyRow {
   filter: Record<string, unknown>;
   modifications: Record<string, unknown>;
   continue: boolean;
+  type: PolicyType;
+  notification_actions: Record<string, unknown> | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -25,44 +31,88 @@ export interface PolicyValues {
   filter: string;
   modifications: string;
   continue: boolean;
+  notification_actions?: string | null;
 }
 
 export const policiesRepository = {
-  async list(db: Queryable, orgId: string, teamId: string | null): Promise<PolicyRow[]> {
-    let query = db.selectFrom('alert_policies').selectAll().where('org_id', '=', orgId);
+  async list(
+    db: Queryable,
+    orgId: string,
+    teamId: string | null,
+    type: PolicyType = 'alert',
+  ): Promise<PolicyRow[]> {
+    let query = db
+      .selectFrom('alert_policies')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .where('type', '=', type);
     query = teamId === null ? query.where('team_id', 'is', null) : query.where('team_id', '=', teamId);
     return query.orderBy('position').orderBy('created_at').execute();
   },
 
-  /** Every enabled policy of the organization, global and of each team, in order: what creates run. */
-  async enabled(db: Queryable, orgId: string): Promise<PolicyRow[]> {
+  /** Every enabled policy of the organization of a kind, global and of each team, in order: what creates run. */
+  async enabled(db: Queryable, orgId: string, type: PolicyType = 'alert'): Promise<PolicyRow[]> {
     return db
       .selectFrom('alert_policies')
       .selectAll()
       .where('org_id', '=', orgId)
+      .where('type', '=', type)
       .where('enabled', '=', true)
       .orderBy('position')
       .orderBy('created_at')
       .execute();
   },
 
-  async get(db: Queryable, orgId: string, teamId: string | null, id: string): Promise<PolicyRow | undefined> {
+  async get(
+    db: Queryable,
+    orgId: string,
+    teamId: string | null,
+    id: string,
+    type: PolicyType = 'alert',
+  ): Promise<PolicyRow | undefined> {
     if (!isUuid(id)) return undefined;
-    let query = db.selectFrom('alert_policies').selectAll().where('org_id', '=', orgId).where('id', '=', id);
+    let query = db
+      .selectFrom('alert_policies')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .where('id', '=', id)
+      .where('type', '=', type);
     query = teamId === null ? query.where('team_id', 'is', null) : query.where('team_id', '=', teamId);
     return query.executeTakeFirst();
   },
 
-  async insert(db: Queryable, orgId: string, teamId: string | null, values: PolicyValues): Promise<string> {
+  /** A policy of the organization wherever it is (global or a team's), by id alone. */
+  async locate(
+    db: Queryable,
+    orgId: string,
+    id: string,
+  ): Promise<{ id: string; team_id: string | null } | undefined> {
+    if (!isUuid(id)) return undefined;
+    return db
+      .selectFrom('alert_policies')
+      .select(['id', 'team_id'])
+      .where('org_id', '=', orgId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+  },
+
+  async insert(
+    db: Queryable,
+    orgId: string,
+    teamId: string | null,
+    values: PolicyValues,
+    type: PolicyType = 'alert',
+  ): Promise<string> {
     // Last in its scope. Two creates at once may share a position; order then falls back to creation.
     const row = await db
       .insertInto('alert_policies')
       .values({
         org_id: orgId,
         team_id: teamId,
+        type,
         ...values,
         position: sql<number>`(SELECT coalesce(max(position) + 1, 0) FROM alert_policies
-          WHERE org_id = ${orgId} AND team_id IS NOT DISTINCT FROM ${teamId}::uuid)`,
+          WHERE org_id = ${orgId} AND team_id IS NOT DISTINCT FROM ${teamId}::uuid AND type = ${type})`,
       })
       .returning('id')
       .executeTakeFirstOrThrow();

@@ -7,23 +7,39 @@ import type { Criteria } from '../../oncall/model.js';
 import { resolveResponder } from '../responders.js';
 import type { AlertPolicySource } from '../service.js';
 import type { ShapingRule } from '../shaping/shape.js';
+import { maintenanceRepository, type MaintenanceWindow } from '../../maintenance/repository.js';
+import { isOpenAt } from '../../maintenance/service.js';
+import type { Clock } from '../../work/clock.js';
 import { parsePolicy, policyRule, presentFilter, type PolicyBody, type PolicyChanges } from './model.js';
 import { policiesRepository as repo, type PolicyRow } from './repository.js';
 
 /**
  * Alert policies: managing them (global ones by organization admins, a team's by its admins too), and the
- * rules alert creation runs, cached per organization so that a create costs no query for them.
+ * rules alert creation runs, cached per organization so that a create costs no query for them. A policy a
+ * maintenance disables (maintenance/) does not run while that maintenance is active: the windows are read
+ * with the policies and compared with the Clock on every create, so a window opens and closes on time
+ * without another read.
  */
 
-/** How long a process trusts the policies it read; changes made through this process apply at once. */
+/**
+ * How long a process trusts the policies and maintenances it read; changes made through this process
+ * (to a policy, or to a maintenance: it calls {@link forget}) apply at once.
+ */
 const CACHE_MS = 5_000;
 
-interface OrgRules {
-  global: ShapingRule[];
-  byTeam: Map<string, ShapingRule[]>;
+/** A policy's rule, and the maintenances (not over when read) during which it does not run. */
+interface PolicyEntry {
+  rule: ShapingRule;
+  maintenances: MaintenanceWindow[];
 }
 
-export function createAlertPoliciesService(db: Db) {
+interface OrgRules {
+  global: PolicyEntry[];
+  byTeam: Map<string, PolicyEntry[]>;
+}
+
+export function createAlertPoliciesService(deps: { db: Db; clock: Clock }) {
+  const { db, clock } = deps;
   const cache = new Map<string, { rules: OrgRules; until: number }>();
   const loading = new Map<string, Promise<OrgRules>>();
   const forget = (orgId: string) => {
@@ -43,13 +59,21 @@ export function createAlertPoliciesService(db: Db) {
   }
 
   async function load(orgId: string): Promise<OrgRules> {
-    const rows = await repo.enabled(db, orgId);
+    const [rows, windows] = await Promise.all([
+      repo.enabled(db, orgId),
+      maintenanceRepository.policyWindows(db, orgId, clock.now()),
+    ]);
+    const windowsOf = new Map<string, MaintenanceWindow[]>();
+    for (const { policy_id, ...window } of windows) {
+      windowsOf.set(policy_id, [...(windowsOf.get(policy_id) ?? []), window]);
+    }
     const rules: OrgRules = { global: [], byTeam: new Map() };
     for (const row of rows) {
-      if (row.team_id === null) rules.global.push(ruleOf(row));
+      const entry = { rule: ruleOf(row), maintenances: windowsOf.get(row.id) ?? [] };
+      if (row.team_id === null) rules.global.push(entry);
       else {
         const list = rules.byTeam.get(row.team_id) ?? [];
-        list.push(ruleOf(row));
+        list.push(entry);
         rules.byTeam.set(row.team_id, list);
       }
     }
@@ -57,19 +81,28 @@ export function createAlertPoliciesService(db: Db) {
   }
 
   async function orgRules(orgId: string): Promise<OrgRules> {
-    const now = Date.now();
+    const now = clock.now().getTime();
     const cached = cache.get(orgId);
     if (cached && cached.until > now) return cached.rules;
     // Creates arriving together while the cache is cold share one read.
-    let pending = loading.get(orgId);
-    if (!pending) {
-      pending = load(orgId).finally(() => loading.delete(orgId));
-      loading.set(orgId, pending);
-    }
-    const rules = await pending;
-    if (cache.size > 10_000) cache.clear();
-    cache.set(orgId, { rules, until: now + CACHE_MS });
-    return rules;
+    const pending = loading.get(orgId);
+    if (pending) return pending;
+    const started = load(orgId);
+    loading.set(orgId, started);
+    started.then(
+      (rules) => {
+        // A read the organization's policies or maintenances changed under (forget ran) is not kept.
+        if (loading.get(orgId) !== started) return;
+        loading.delete(orgId);
+        if (cache.size > 10_000) cache.clear();
+        cache.set(orgId, { rules, until: now + CACHE_MS });
+      },
+      () => {
+        // A failed read is not remembered: the next create asks again.
+        if (loading.get(orgId) === started) loading.delete(orgId);
+      },
+    );
+    return started;
   }
 
   /** The team a `teamId` names (null: the global policies); an unknown team is a 404. */
@@ -132,9 +165,14 @@ export function createAlertPoliciesService(db: Db) {
   const source: AlertPolicySource = {
     async rulesFor(orgId, teamIds) {
       const rules = await orgRules(orgId);
-      if (rules.byTeam.size === 0 || teamIds.length === 0) return rules.global;
-      const out = [...rules.global];
-      for (const teamId of new Set(teamIds)) out.push(...(rules.byTeam.get(teamId) ?? []));
+      const now = clock.now();
+      const runs = (entry: PolicyEntry) => !entry.maintenances.some((w) => isOpenAt(w, now));
+      const out: ShapingRule[] = [];
+      const add = (entries: PolicyEntry[]) => {
+        for (const entry of entries) if (runs(entry)) out.push(entry.rule);
+      };
+      add(rules.global);
+      for (const teamId of new Set(teamIds)) add(rules.byTeam.get(teamId) ?? []);
       return out;
     },
   };
@@ -142,6 +180,18 @@ export function createAlertPoliciesService(db: Db) {
   return {
     /** What alert creation runs (AlertPolicySource). */
     source,
+
+    /** Drops what this process read of the organization's policies: a maintenance on them changed. */
+    forget,
+
+    /** A policy of the organization, global or a team's (`teamId`), by its id alone; undefined if none. */
+    async locate(p: Principal, id: string): Promise<{ id: string; teamId: string | null } | undefined> {
+      const row = await repo.locate(db, p.orgId, id);
+      return row ? { id: row.id, teamId: row.team_id } : undefined;
+    },
+
+    /** That `p` may change the policies of this scope (null: the global ones), as for editing them. */
+    requireEditor,
 
     async create(p: Principal, teamId: string | undefined, body: PolicyBody): Promise<PolicyRow> {
       const scope = await scopeOf(p, teamId);

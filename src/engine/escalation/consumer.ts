@@ -83,8 +83,9 @@ export function createEscalationConsumer(options: EscalationConsumerOptions): Al
     return runner.runDueSteps(etx, due, alerts, now);
   }
 
-  function committed(due: boolean): void {
+  function committed(due: boolean, autoCloseScheduled: boolean): void {
     if (due) signal.wake(QUEUES.notifications);
+    if (autoCloseScheduled) signal.wake(QUEUES.autoCloses);
     // A step may have closed an alert (the last repeat of a closing policy): its event waits.
     signal.wake(QUEUES.alertEvents);
   }
@@ -96,15 +97,17 @@ export function createEscalationConsumer(options: EscalationConsumerOptions): Al
 
     async handle(event) {
       const now = clock.now();
+      let autoClose = false;
       const due = await db.transaction().execute(async (tx) => {
         const etx = engineTx(tx);
         const fresh = await repo.markHandled(tx, [event.eventId]);
         if (!fresh.has(event.eventId)) return false;
         const dueNow = await apply(etx, event, now);
         await etx.logs.flush(tx);
+        autoClose = etx.autoCloseScheduled;
         return dueNow;
       });
-      committed(due);
+      committed(due, autoClose);
     },
 
     /**
@@ -115,8 +118,14 @@ export function createEscalationConsumer(options: EscalationConsumerOptions): Al
     async handleBatch(events, { log: batchLog }) {
       const now = clock.now();
       const failed: { eventId: string; error: unknown }[] = [];
+      let autoClose = false;
       const due = await db.transaction().execute(async (tx) => {
         const etx = engineTx(tx);
+        // Read once the transaction has run (either way out below): a close scheduled then is woken for.
+        const done = <T>(value: T): T => {
+          autoClose = etx.autoCloseScheduled;
+          return value;
+        };
         const fresh = await repo.markHandled(
           tx,
           events.map((e) => e.eventId),
@@ -134,7 +143,7 @@ export function createEscalationConsumer(options: EscalationConsumerOptions): Al
         });
         if (together.ok) {
           await etx.logs.flush(tx);
-          return together.value;
+          return done(together.value);
         }
         etx.logs.dropAfter(start);
         let dueNow = false;
@@ -151,9 +160,9 @@ export function createEscalationConsumer(options: EscalationConsumerOptions): Al
           failed.push({ eventId: event.eventId, error: outcome.error });
         }
         await etx.logs.flush(tx);
-        return dueNow;
+        return done(dueNow);
       });
-      committed(due);
+      committed(due, autoClose);
       return { failed };
     },
   };

@@ -13,8 +13,16 @@ export interface EngineTx {
    * changed since, in this transaction: nothing else of a new alert is handled before its start.
    */
   newAlerts: Map<string, AlertRow>;
+  /** A notification policy scheduled an auto-close: its queue is woken once this commits. */
+  autoCloseScheduled: boolean;
 }
 
 export function engineTx(tx: Tx): EngineTx {
-  return { tx, logs: new LogBuffer(), reads: createSetupReads(tx), newAlerts: new Map() };
+  return {
+    tx,
+    logs: new LogBuffer(),
+    reads: createSetupReads(tx),
+    newAlerts: new Map(),
+    autoCloseScheduled: false,
+  };
 }

@@ -2,6 +2,7 @@ import type { Queryable } from '../../db/database.js';
 import { cachedSetups, type SetupReader } from '../../notify/planner.js';
 import { routingReads, type RoutingReads } from '../../oncall/routing/route.js';
 import { createRecipientResolver } from './recipients.js';
+import { loadNotificationPolicies, type NotificationPolicies } from './notification-policies.js';
 
 export type RecipientResolver = ReturnType<typeof createRecipientResolver>;
 
@@ -13,6 +14,8 @@ export interface SetupReads {
   routing: RoutingReads;
   setups: SetupReader;
   resolverFor(orgId: string): RecipientResolver;
+  /** The organization's enabled notification policies, by team (read once per transaction). */
+  notificationPolicies(orgId: string, now: Date): Promise<NotificationPolicies>;
 }
 
 export function createSetupReads(db: Queryable): SetupReads {
@@ -20,6 +23,7 @@ export function createSetupReads(db: Queryable): SetupReads {
   const rules = new Map<string, ReturnType<RoutingReads['rules']>>();
   const policies = new Map<string, ReturnType<RoutingReads['escalation']>>();
   const resolvers = new Map<string, RecipientResolver>();
+  const notificationPolicies = new Map<string, Promise<NotificationPolicies>>();
   return {
     routing: {
       rules: (teamId) => memo(rules, teamId, () => plain.rules(teamId)),
@@ -27,6 +31,8 @@ export function createSetupReads(db: Queryable): SetupReads {
     },
     setups: cachedSetups(db),
     resolverFor: (orgId) => memo(resolvers, orgId, () => createRecipientResolver(db, orgId)),
+    notificationPolicies: (orgId, now) =>
+      memo(notificationPolicies, orgId, () => loadNotificationPolicies(db, orgId, now)),
   };
 }
 

@@ -8,6 +8,8 @@ import type { EngineTx } from './engine-tx.js';
 import { dueAt, stepAt } from './plan.js';
 import { type NewRun, escalationRepository as repo } from './repository.js';
 import { alertsRepository } from '../../alerts/repository.js';
+import { autoClosesRepository } from '../auto-close.js';
+import { decideForTeam } from './notification-policies.js';
 
 /**
  * Starts the escalations of a new alert: one run per responder team (by the team's routing), per
@@ -15,15 +17,18 @@ import { alertsRepository } from '../../alerts/repository.js';
  * With `later`, the runs are not made here but added to it, for the caller to make with others at once
  * (repo.insertRuns), and `runs` is empty. With `only`, just those responders start (one added to the
  * alert later: its escalation counts from the event, and a responder that already runs is left alone).
+ * A team's notification policies (notification-policies.ts) may suppress its run, start it later, or
+ * schedule the alert's close.
  */
 export async function startEscalations(
-  { tx, logs, reads, newAlerts }: EngineTx,
+  etx: EngineTx,
   event: AlertEvent,
   now: Date,
   clock: Clock,
   later?: NewRun[],
   only?: readonly ResponderRef[],
 ): Promise<{ alert?: AlertRow; runs: AlertEscalationRow[] }> {
+  const { tx, logs, reads, newAlerts } = etx;
   const alert = only
     ? await alertsRepository.byId(tx, event.alertId)
     : (newAlerts.get(event.alertId) ?? (await alertsRepository.byId(tx, event.alertId)));
@@ -31,7 +36,12 @@ export async function startEscalations(
   const started: AlertEscalationRow[] = [];
   // From the alert's creation: if no worker ran since, the first steps are late, and say so.
   const base = clock.fromSystemTime(new Date(event.at));
-  const start = async (source: string, escalationId: string | null, plan: EscalationPlan) => {
+  const start = async (
+    source: string,
+    escalationId: string | null,
+    plan: EscalationPlan,
+    baseAt: Date = base,
+  ) => {
     const first = stepAt(plan, 0);
     const run: NewRun = {
       alertId: alert.id,
@@ -39,8 +49,8 @@ export async function startEscalations(
       source,
       escalationId,
       plan,
-      baseAt: base,
-      nextAt: first ? dueAt(base, first) : base,
+      baseAt,
+      nextAt: first ? dueAt(baseAt, first) : baseAt,
     };
     if (later) {
       later.push(run);
@@ -65,6 +75,26 @@ export async function startEscalations(
     if (responder.type === 'team') {
       const decision = await routeAlert(tx, responder.id, matchable, now, reads.routing);
       const teamName = decision.teamName;
+      const policies = await reads.notificationPolicies(alert.org_id, now);
+      const policy = decideForTeam(policies, responder.id, matchable, now);
+      if (policy?.autoCloseMs !== undefined) {
+        const closeAt = new Date(base.getTime() + policy.autoCloseMs);
+        await autoClosesRepository.schedule(tx, {
+          alertId: alert.id,
+          orgId: alert.org_id,
+          closeAt,
+          policyName: policy.policyName,
+        });
+        etx.autoCloseScheduled = true;
+        logs.add(
+          alert.id,
+          `The alert will be closed at ${clock.toSystemTime(closeAt).toISOString()} if still open, by policy '${policy.policyName}' (team ${teamName})`,
+        );
+      }
+      if (policy?.suppress) {
+        logs.add(alert.id, `Notifications suppressed by policy '${policy.policyName}' (team ${teamName})`);
+        continue;
+      }
       if (decision.kind === 'none') {
         logs.add(
           alert.id,
@@ -77,10 +107,19 @@ export async function startEscalations(
           ? 'no routing rule or default policy is set, so every member is notified'
           : `routing rule "${decision.ruleName}"`;
       logs.add(alert.id, `Team ${teamName}: ${via}; escalating with ${decision.plan.name}`);
+      let teamBase = base;
+      if (policy?.delayMs !== undefined) {
+        teamBase = new Date(base.getTime() + policy.delayMs);
+        logs.add(
+          alert.id,
+          `Notifications delayed until ${clock.toSystemTime(teamBase).toISOString()} by policy '${policy.policyName}' (team ${teamName})`,
+        );
+      }
       await start(
         `team:${responder.id}`,
         decision.kind === 'escalation' ? decision.escalationId : null,
         decision.plan,
+        teamBase,
       );
     } else if (responder.type === 'user') {
       const user = await repo.user(tx, responder.id);

@@ -4373,7 +4373,7 @@ export interface paths {
     put?: never;
     /**
      * Create an alert policy (last in its order)
-     * @description Alert policies of type alert: each alert created that matches a policy's filter is changed by it ({{message}}-style dynamic fields expand from the alert; tags, details, actions and responders are added unless ignoreOriginal*). Policies run when the alert is created, after the integration's action, in order: the organization's global policies, then those of the alert's teams; evaluation stops at the first that matches unless it says continue. The alert's log names each policy that changed it. Notification policies and time restrictions are not supported.
+     * @description Alert policies of type alert: each alert created that matches a policy's filter is changed by it ({{message}}-style dynamic fields expand from the alert; tags, details, actions and responders are added unless ignoreOriginal*). Policies run when the alert is created, after the integration's action, in order: the organization's global policies, then those of the alert's teams; evaluation stops at the first that matches unless it says continue. The alert's log names each policy that changed it. Notification policies (type notification, a team's: teamId is required) change how the team is notified of the alerts they match, when the alert is created: suppress (the team is not notified), delayAction for-duration (the team's escalation starts after the duration; an alert acknowledged or closed meanwhile notifies nobody), autoCloseAction (the alert is closed after the duration if still open). Other actions and delay options, and time restrictions, are refused.
      */
     post: {
       parameters: {
@@ -4389,10 +4389,10 @@ export interface paths {
         content: {
           'application/json': {
             /**
-             * @description alert: Vigil has no notification policies
+             * @description alert: changes alerts as they are created; notification: a team’s, changes how it is notified
              * @enum {string}
              */
-            type: 'alert';
+            type: 'alert' | 'notification';
             name: string;
             policyDescription?: string;
             enabled?: boolean;
@@ -4498,6 +4498,70 @@ export interface paths {
         header?: never;
         path?: never;
         cookie?: never;
+            suppress?: boolean;
+            delayAction?: {
+              /**
+               * @description Vigil runs for-duration only
+               * @enum {string}
+               */
+              delayOption:
+                | 'for-duration'
+                | 'next-time'
+                | 'next-weekday'
+                | 'next-monday'
+                | 'next-tuesday'
+                | 'next-wednesday'
+                | 'next-thursday'
+                | 'next-friday'
+                | 'next-saturday'
+                | 'next-sunday';
+              duration?: {
+                timeAmount: number;
+                /**
+                 * @description minutes when left out
+                 * @enum {string}
+                 */
+                timeUnit?: 'minutes' | 'hours' | 'days';
+              };
+              untilHour?: number;
+              untilMinute?: number;
+            } | null;
+            autoCloseAction?: {
+              duration: {
+                timeAmount: number;
+                /**
+                 * @description minutes when left out
+                 * @enum {string}
+                 */
+                timeUnit?: 'minutes' | 'hours' | 'days';
+              };
+            } | null;
+            /** @description Not supported: refused */
+            autoRestartAction?: {
+              duration?: {
+                timeAmount: number;
+                /**
+                 * @description minutes when left out
+                 * @enum {string}
+                 */
+                timeUnit?: 'minutes' | 'hours' | 'days';
+              };
+              maxRepeatCount?: number;
+            } | null;
+            /** @description Not supported: refused */
+            deduplicationAction?: {
+              /** @enum {string} */
+              deduplicationActionType?: 'value-based' | 'frequency-based';
+              count?: number;
+              duration?: {
+                timeAmount: number;
+                /**
+                 * @description minutes when left out
+                 * @enum {string}
+                 */
+                timeUnit?: 'minutes' | 'hours' | 'days';
+              };
+            } | null;
       };
       requestBody?: never;
       responses: {
@@ -4525,7 +4589,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Get an alert policy */
+    /** Get a policy (alert or notification) */
     get: {
       parameters: {
         query?: {
@@ -4550,10 +4614,47 @@ export interface paths {
       };
     };
     /**
-     * Update an alert policy: it becomes the body (its place in the order stays)
-     * @description Alert policies of type alert: each alert created that matches a policy's filter is changed by it ({{message}}-style dynamic fields expand from the alert; tags, details, actions and responders are added unless ignoreOriginal*). Policies run when the alert is created, after the integration's action, in order: the organization's global policies, then those of the alert's teams; evaluation stops at the first that matches unless it says continue. The alert's log names each policy that changed it. Notification policies and time restrictions are not supported.
+     * Update a policy: it becomes the body (its place in the order stays; its type cannot change)
+     * @description Alert policies of type alert: each alert created that matches a policy's filter is changed by it ({{message}}-style dynamic fields expand from the alert; tags, details, actions and responders are added unless ignoreOriginal*). Policies run when the alert is created, after the integration's action, in order: the organization's global policies, then those of the alert's teams; evaluation stops at the first that matches unless it says continue. The alert's log names each policy that changed it. Notification policies (type notification, a team's: teamId is required) change how the team is notified of the alerts they match, when the alert is created: suppress (the team is not notified), delayAction for-duration (the team's escalation starts after the duration; an alert acknowledged or closed meanwhile notifies nobody), autoCloseAction (the alert is closed after the duration if still open). Other actions and delay options, and time restrictions, are refused.
      */
     put: {
+  '/v2/policies/notification': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** List a team's notification policies, in order */
+    get: {
+      parameters: {
+        query?: {
+          /** @description The team whose policy it is; left out, the organization's global policies */
+          teamId?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
       parameters: {
         query?: {
           /** @description The team whose policy it is; left out, the organization's global policies */
@@ -4569,10 +4670,10 @@ export interface paths {
         content: {
           'application/json': {
             /**
-             * @description alert: Vigil has no notification policies
+             * @description alert: changes alerts as they are created; notification: a team’s, changes how it is notified
              * @enum {string}
              */
-            type: 'alert';
+            type: 'alert' | 'notification';
             name: string;
             policyDescription?: string;
             enabled?: boolean;
@@ -4656,7 +4757,7 @@ export interface paths {
       };
     };
     post?: never;
-    /** Delete an alert policy */
+    /** Delete a policy */
     delete: {
       parameters: {
         query?: {
@@ -4678,6 +4779,70 @@ export interface paths {
           };
           content?: never;
         };
+            suppress?: boolean;
+            delayAction?: {
+              /**
+               * @description Vigil runs for-duration only
+               * @enum {string}
+               */
+              delayOption:
+                | 'for-duration'
+                | 'next-time'
+                | 'next-weekday'
+                | 'next-monday'
+                | 'next-tuesday'
+                | 'next-wednesday'
+                | 'next-thursday'
+                | 'next-friday'
+                | 'next-saturday'
+                | 'next-sunday';
+              duration?: {
+                timeAmount: number;
+                /**
+                 * @description minutes when left out
+                 * @enum {string}
+                 */
+                timeUnit?: 'minutes' | 'hours' | 'days';
+              };
+              untilHour?: number;
+              untilMinute?: number;
+            } | null;
+            autoCloseAction?: {
+              duration: {
+                timeAmount: number;
+                /**
+                 * @description minutes when left out
+                 * @enum {string}
+                 */
+                timeUnit?: 'minutes' | 'hours' | 'days';
+              };
+            } | null;
+            /** @description Not supported: refused */
+            autoRestartAction?: {
+              duration?: {
+                timeAmount: number;
+                /**
+                 * @description minutes when left out
+                 * @enum {string}
+                 */
+                timeUnit?: 'minutes' | 'hours' | 'days';
+              };
+              maxRepeatCount?: number;
+            } | null;
+            /** @description Not supported: refused */
+            deduplicationAction?: {
+              /** @enum {string} */
+              deduplicationActionType?: 'value-based' | 'frequency-based';
+              count?: number;
+              duration?: {
+                timeAmount: number;
+                /**
+                 * @description minutes when left out
+                 * @enum {string}
+                 */
+                timeUnit?: 'minutes' | 'hours' | 'days';
+              };
+            } | null;
       };
     };
     options?: never;
@@ -4694,7 +4859,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Turn an alert policy on */
+    /** Turn a policy on */
     post: {
       parameters: {
         query?: {
@@ -4733,7 +4898,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Turn an alert policy off */
+    /** Turn a policy off */
     post: {
       parameters: {
         query?: {
@@ -4772,7 +4937,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Move an alert policy to a place in the order (0 is first) */
+    /** Move a policy to a place in the order of its kind (0 is first) */
     post: {
       parameters: {
         query?: {
@@ -4837,7 +5002,7 @@ export interface paths {
       };
     };
     put?: never;
-    /** Create a maintenance: the integrations its rules name are disabled while it is active */
+    /** Create a maintenance: the integrations and alert policies its rules name are disabled while it is active */
     post: {
       parameters: {
         query?: never;
@@ -4866,18 +5031,18 @@ export interface paths {
                */
               endDate?: string;
             };
-            /** @description The integrations it disables while it is active. */
+            /** @description The integrations and alert policies it disables while it is active, in the order given back by a get. */
             rules: {
               /**
-               * @description disabled (the default): an integration can only be disabled.
+               * @description disabled (the default): an integration or an alert policy can only be disabled.
                * @enum {string}
                */
               state?: 'enabled' | 'disabled';
               entity: {
-                /** @description The integration's id. */
+                /** @description The integration's or the alert policy's id (a global policy or a team's). */
                 id: string;
                 /**
-                 * @description integration. Vigil has no alert policies yet, so a maintenance can not enable or disable one: give rules on integrations ({"entity": {"id": "<integration id>", "type": "integration"}}).
+                 * @description integration: its deliveries are ignored and its key refused; policy: it does not run on alert creation.
                  * @enum {string}
                  */
                 type: 'integration' | 'policy';
@@ -4961,18 +5126,18 @@ export interface paths {
                */
               endDate?: string;
             };
-            /** @description The integrations it disables while it is active. */
+            /** @description The integrations and alert policies it disables while it is active, in the order given back by a get. */
             rules: {
               /**
-               * @description disabled (the default): an integration can only be disabled.
+               * @description disabled (the default): an integration or an alert policy can only be disabled.
                * @enum {string}
                */
               state?: 'enabled' | 'disabled';
               entity: {
-                /** @description The integration's id. */
+                /** @description The integration's or the alert policy's id (a global policy or a team's). */
                 id: string;
                 /**
-                 * @description integration. Vigil has no alert policies yet, so a maintenance can not enable or disable one: give rules on integrations ({"entity": {"id": "<integration id>", "type": "integration"}}).
+                 * @description integration: its deliveries are ignored and its key refused; policy: it does not run on alert creation.
                  * @enum {string}
                  */
                 type: 'integration' | 'policy';
@@ -5046,18 +5211,18 @@ export interface paths {
                */
               endDate?: string;
             };
-            /** @description The integrations it disables while it is active. */
+            /** @description The integrations and alert policies it disables while it is active, in the order given back by a get. */
             rules?: {
               /**
-               * @description disabled (the default): an integration can only be disabled.
+               * @description disabled (the default): an integration or an alert policy can only be disabled.
                * @enum {string}
                */
               state?: 'enabled' | 'disabled';
               entity: {
-                /** @description The integration's id. */
+                /** @description The integration's or the alert policy's id (a global policy or a team's). */
                 id: string;
                 /**
-                 * @description integration. Vigil has no alert policies yet, so a maintenance can not enable or disable one: give rules on integrations ({"entity": {"id": "<integration id>", "type": "integration"}}).
+                 * @description integration: its deliveries are ignored and its key refused; policy: it does not run on alert creation.
                  * @enum {string}
                  */
                 type: 'integration' | 'policy';
@@ -5133,7 +5298,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Cancel a maintenance: its integrations work again at once (one already over stays as it is) */
+    /** Cancel a maintenance: its integrations and policies work again at once (one already over stays as it is) */
     post: {
       parameters: {
         query?: never;

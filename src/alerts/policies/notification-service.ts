@@ -1,0 +1,130 @@
+import { accountsRepository } from '../../accounts/repository.js';
+import { requireOrgOrTeamAdmin, type Principal } from '../../accounts/service.js';
+import { isUniqueViolation, type Db } from '../../db/database.js';
+import { conflict, invalidField, notFound } from '../../errors.js';
+import { presentFilter } from './model.js';
+import { parseNotificationPolicy, type AnyPolicyBody } from './notification-model.js';
+import { policiesRepository as repo, type PolicyRow } from './repository.js';
+
+/**
+ * Managing notification policies: always a team's (`teamId` is required, as in Opsgenie), changed by
+ * organization admins and the team's admins. They are rows of `alert_policies` of type `notification`,
+ * ordered apart from the team's alert policies. The engine reads them itself, once per batch of alert
+ * events (engine/escalation/notification-policies.ts): there is no cache here to empty.
+ */
+export function createNotificationPoliciesService(deps: { db: Db }) {
+  const { db } = deps;
+
+  async function teamOf(p: Principal, teamId: string | undefined): Promise<string> {
+    if (teamId === undefined || teamId === '')
+      throw invalidField('teamId', 'Notification policies belong to a team: give its teamId.');
+    const team = await accountsRepository.findTeam(db, p.orgId, teamId, 'id');
+    if (!team) throw notFound(`Team [${teamId}] does not exist.`);
+    return team.id;
+  }
+
+  const requireEditor = (p: Principal, teamId: string) =>
+    requireOrgOrTeamAdmin(
+      db,
+      p,
+      teamId,
+      "Only organization admins and the team's admins can change the team's notification policies.",
+    );
+
+  async function find(p: Principal, teamId: string, id: string): Promise<PolicyRow> {
+    const row = await repo.get(db, p.orgId, teamId, id, 'notification');
+    if (!row) throw notFound(`Notification policy [${id}] does not exist in team [${teamId}].`);
+    return row;
+  }
+
+  function valuesOf(body: AnyPolicyBody) {
+    const parsed = parseNotificationPolicy(body);
+    return {
+      name: parsed.name,
+      policy_description: parsed.policyDescription,
+      enabled: parsed.enabled,
+      continue: false,
+      filter: JSON.stringify(presentFilter(parsed.filter)),
+      modifications: '{}',
+      notification_actions: JSON.stringify(parsed.actions),
+    };
+  }
+
+  async function saving<T>(name: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (isUniqueViolation(error)) throw conflict(`Notification policy with name [${name}] already exists.`);
+      throw error;
+    }
+  }
+
+  async function renumber(orgId: string, teamId: string, moved?: { id: string; index: number }) {
+    await db.transaction().execute(async (tx) => {
+      const ids = (await repo.list(tx, orgId, teamId, 'notification')).map((r) => r.id);
+      if (moved) {
+        const rest = ids.filter((x) => x !== moved.id);
+        rest.splice(Math.min(moved.index, rest.length), 0, moved.id);
+        await repo.renumber(tx, rest);
+      } else await repo.renumber(tx, ids);
+    });
+  }
+
+  return {
+    /** Whether `id` is a notification policy of the team `teamId` names (the routes dispatch on it). */
+    async owns(p: Principal, teamId: string | undefined, id: string): Promise<boolean> {
+      if (teamId === undefined || teamId === '') return false;
+      const team = await accountsRepository.findTeam(db, p.orgId, teamId, 'id');
+      return team ? (await repo.get(db, p.orgId, team.id, id, 'notification')) !== undefined : false;
+    },
+
+    async create(p: Principal, teamId: string | undefined, body: AnyPolicyBody): Promise<PolicyRow> {
+      const team = await teamOf(p, teamId);
+      await requireEditor(p, team);
+      const values = valuesOf(body);
+      const id = await saving(body.name, () => repo.insert(db, p.orgId, team, values, 'notification'));
+      return find(p, team, id);
+    },
+
+    async list(p: Principal, teamId: string | undefined): Promise<PolicyRow[]> {
+      return repo.list(db, p.orgId, await teamOf(p, teamId), 'notification');
+    },
+
+    async get(p: Principal, teamId: string | undefined, id: string): Promise<PolicyRow> {
+      return find(p, await teamOf(p, teamId), id);
+    },
+
+    async update(p: Principal, teamId: string | undefined, id: string, body: AnyPolicyBody) {
+      const team = await teamOf(p, teamId);
+      const row = await find(p, team, id);
+      await requireEditor(p, team);
+      const values = valuesOf(body);
+      await saving(body.name, () => repo.update(db, row.id, values));
+      return find(p, team, id);
+    },
+
+    async delete(p: Principal, teamId: string | undefined, id: string): Promise<void> {
+      const team = await teamOf(p, teamId);
+      const row = await find(p, team, id);
+      await requireEditor(p, team);
+      await repo.delete(db, row.id);
+      await renumber(p.orgId, team);
+    },
+
+    async setEnabled(p: Principal, teamId: string | undefined, id: string, enabled: boolean) {
+      const team = await teamOf(p, teamId);
+      const row = await find(p, team, id);
+      await requireEditor(p, team);
+      await repo.update(db, row.id, { enabled });
+    },
+
+    async changeOrder(p: Principal, teamId: string | undefined, id: string, targetIndex: number) {
+      const team = await teamOf(p, teamId);
+      const row = await find(p, team, id);
+      await requireEditor(p, team);
+      await renumber(p.orgId, team, { id: row.id, index: targetIndex });
+    },
+  };
+}
+
+export type NotificationPoliciesService = ReturnType<typeof createNotificationPoliciesService>;
