@@ -43,6 +43,8 @@ import { createVigilPrincipal } from './integrations/securityhub/aws-setup/vigil
 import { createPeopleService } from './oncall/people/service.js';
 import { registerPeopleRoutes } from './oncall/people/routes.js';
 import { createSecurityHubIntake } from './integrations/securityhub/intake.js';
+import { createEmailIntake } from './integrations/email/intake.js';
+import { startInboundSmtp, type InboundSmtp } from './integrations/email/smtp-listener.js';
 import { createDeliveryProcessor } from './integrations/securityhub/delivery-processor.js';
 import { createFindingSync } from './integrations/securityhub/finding-sync.js';
 import { SnsCertificateStore } from './integrations/securityhub/sns.js';
@@ -54,9 +56,9 @@ import { registerEscalationRoutes } from './oncall/escalations/routes.js';
 import { createRoutingService } from './oncall/routing/service.js';
 import { systemClock, type Clock } from './work/clock.js';
 import { createEscalationEngine, purgeHandledEvents } from './engine/escalation/engine.js';
+import { autoClosesQueue } from './engine/auto-close.js';
 import type { NotificationChannel } from './notify/channel.js';
 import { createChannels, type Channels } from './notify/destinations/registry.js';
-import { autoClosesQueue } from './engine/auto-close.js';
 import { createTwilioInbound } from './notify/twilio/inbound.js';
 import { replyCodesRepository } from './notify/twilio/reply-codes.js';
 import { verificationsRepository } from './notify/verification/repository.js';
@@ -109,6 +111,8 @@ export interface RunningApp {
   http?: HttpApp;
   /** The address the HTTP server listens on, when this process serves HTTP. */
   url?: string;
+  /** The port of the inbound SMTP listener of Email integrations, when it runs (VIGIL_INBOUND_SMTP_PORT). */
+  smtpPort?: number;
   stop(): Promise<void>;
 }
 
@@ -173,6 +177,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
   const runner = createWorkRunner({ pool: database.pool, clock, log });
   const signal = runner;
   let http: HttpApp | undefined;
+  let inboundSmtp: InboundSmtp | undefined;
   const channelClosers: (() => Promise<void>)[] = [];
   try {
     await migrate(database.db, database.pool, log);
@@ -187,7 +192,10 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
     const alerts = createAlertsService(database.db, { signal, policies: alertPolicies.source });
     const apiAlerts = createAlertsService(apiDb, { signal, policies: alertPolicies.source });
     const integrationsOn = (db: typeof apiDb) =>
-      createIntegrationsService(db, { writebackRolePrefix: config.writebackRolePrefix });
+      createIntegrationsService(db, {
+        writebackRolePrefix: config.writebackRolePrefix,
+        webhookAllowHttpHosts: config.webhookAllowHttpHosts,
+      });
     const integrations = integrationsOn(apiDb);
     // One per process: the routes that change maintenances empty the cache the intake and the API read,
     // and the policies' (which holds the maintenances on them).
@@ -313,6 +321,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
         writeback.queue(),
         teamDeliveries.queue({ idleMs }),
         snoozeEndsQueue(alerts, clock),
+        autoClosesQueue({ db: database.db, alerts, signal, log }),
         heartbeatExpiryQueue(createHeartbeatsService({ db: database.db, alerts, clock, signal, log })),
         retentionQueue({
           db: database.db,
@@ -321,7 +330,6 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
             { what: 'alert request records', purge: () => alerts.purgeRequests(config.requestRetentionDays) },
             {
               what: 'integration payloads',
-        autoClosesQueue({ db: database.db, alerts, signal, log }),
               purge: () => workIntegrations.purge(config.payloadRetentionDays),
             },
             { what: 'handled-event marks', purge: () => purgeHandledEvents(database.db, 7) },
@@ -449,6 +457,21 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       await registerConsole(http);
       url = await http.listen({ port: config.port, host: config.host });
       log.info({ url, role }, `Vigil is serving on ${url} (API docs at ${url}/docs)`);
+      const inbound = config.inboundEmail;
+      if (inbound.port !== undefined) {
+        inboundSmtp = await startInboundSmtp({
+          ...inbound,
+          port: inbound.port,
+          intake: createEmailIntake({
+            db: apiDb,
+            alerts: apiAlerts,
+            domain: inbound.domain,
+            log,
+            disabledBy: (integrationId) => maintenance.disabledBy(integrationId),
+          }),
+          log,
+        });
+      }
     }
 
     let stopping: Promise<void> | undefined;
@@ -456,8 +479,10 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       context,
       http,
       url,
+      smtpPort: inboundSmtp?.port,
       stop() {
         stopping ??= (async () => {
+          await inboundSmtp?.close();
           await http?.close();
           await runner.stop();
           await Promise.all(channelClosers.map((close) => close().catch(() => {})));
@@ -467,6 +492,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       },
     };
   } catch (error) {
+    await inboundSmtp?.close().catch(() => {});
     await http?.close().catch(() => {});
     await runner.stop().catch(() => {});
     await database.close();

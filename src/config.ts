@@ -48,6 +48,11 @@ export interface Config {
   apiStatementTimeoutSeconds: number;
   /** Alert attachments: the largest file in bytes, how many one alert may have, how long a download link works. */
   attachments: { maxBytes: number; perAlert: number; linkTtlMinutes: number };
+  /**
+   * The inbound SMTP listener of Email integrations (API role): on when port is set; addresses are
+   * <emailUsername>@domain; a message larger than maxBytes is refused.
+   */
+  inboundEmail: { port: number | undefined; host: string; domain: string; maxBytes: number };
   /** Slack: the app's bot token (xoxb-…), its request signing secret, and the Web API's base URL. */
   slack: { botToken: string | undefined; signingSecret: string | undefined; apiUrl: string };
 }
@@ -180,6 +185,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       linkTtlMinutes: integer(env, 'VIGIL_ATTACHMENT_LINK_TTL_MINUTES', 15, 1, 1440),
     },
     slack: slackSettings(env),
+    inboundEmail: inboundEmailSettings(env, publicUrl),
+  };
+}
+
+function inboundEmailSettings(env: NodeJS.ProcessEnv, publicUrl: string): Config['inboundEmail'] {
+  const port = optional(env, 'VIGIL_INBOUND_SMTP_PORT');
+  const domain = (optional(env, 'VIGIL_INBOUND_EMAIL_DOMAIN') ?? new URL(publicUrl).hostname).toLowerCase();
+  if (
+    !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(domain) ||
+    domain.length > 253
+  ) {
+    throw new ConfigError(
+      `VIGIL_INBOUND_EMAIL_DOMAIN=${JSON.stringify(domain)} is not a domain name: give the domain whose mail reaches Vigil's SMTP listener, such as alerts.example.com.`,
+    );
+  }
+  return {
+    port: port === undefined ? undefined : integer(env, 'VIGIL_INBOUND_SMTP_PORT', 0, 0, 65535),
+    host: optional(env, 'VIGIL_INBOUND_SMTP_HOST') ?? '0.0.0.0',
+    domain,
+    maxBytes: integer(env, 'VIGIL_INBOUND_EMAIL_MAX_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
   };
 }
 

@@ -25,6 +25,7 @@ import * as m0020 from './migrations/0020_alert_attachments.js';
 import * as m0021 from './migrations/0021_team_logs.js';
 import * as m0022 from './migrations/0022_integration_key_unique.js';
 import * as m0023 from './migrations/0023_maintenance_policies.js';
+import * as m0024 from './migrations/0024_email_integrations.js';
 import * as m0025 from './migrations/0025_notification_policies.js';
 
 /** Every migration, in order. Listed here (not read from disk) so the same code runs from src and dist. */
@@ -52,6 +53,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0021_team_logs': m0021,
   '0022_integration_key_unique': m0022,
   '0023_maintenance_policies': m0023,
+  '0024_email_integrations': m0024,
   '0025_notification_policies': m0025,
 };
 

@@ -12,7 +12,7 @@ import { fullFormats } from 'ajv-formats/dist/formats.js';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { IntegrationAccess, IntegrationPrincipal, Principal } from '../accounts/service.js';
-import { apiSettings } from '../integrations/types.js';
+import { integrationPrincipalOf } from '../integrations/principal.js';
 import { keyFromAuthorization } from '../accounts/apikeys.js';
 import type { ConsoleSession } from '../accounts/sessions/service.js';
 import { csrfMatches } from '../accounts/sessions/tokens.js';
@@ -121,23 +121,7 @@ async function integrationPrincipal(ctx: AppContext, key: string): Promise<Princ
   if (maintenance) {
     throw new ApiError(401, `Could not authenticate: integration [${integration.name}] is ${maintenance}.`);
   }
-  return {
-    orgId: integration.org_id,
-    apiKeyId: integration.id,
-    userId: undefined,
-    username: undefined,
-    fullName: integration.name,
-    role: undefined,
-    integration: {
-      id: integration.id,
-      name: integration.name,
-      type: integration.type,
-      teamId: integration.assignee_team_id ?? integration.owner_team_id,
-      ownerTeamId: integration.owner_team_id,
-      access: apiSettings(integration.settings),
-      actions: integration.actions,
-    },
-  };
+  return integrationPrincipalOf(integration);
 }
 
 /** The access flag each HTTP method needs, and what it is called in a refusal. */

@@ -69,6 +69,13 @@ export const integrationsRepository = {
     return withTeams(db).where('i.api_key_lookup', '=', lookup).execute();
   },
 
+  async byEmailUsername(db: Queryable, emailUsername: string): Promise<IntegrationWithTeams | undefined> {
+    return withTeams(db)
+      .where('i.type', '=', 'Email')
+      .where(sql<string>`i.settings->>'emailUsername'`, '=', emailUsername)
+      .executeTakeFirst();
+  },
+
   async list(db: Queryable, orgId: string, filter: { type?: string; teamId?: string }) {
     let query = withTeams(db).where('i.org_id', '=', orgId);
     if (filter.type) query = query.where('i.type', '=', filter.type);

@@ -7,11 +7,13 @@ import type { Config } from '../config.js';
 import { envelope, principalOf, type HttpApp } from '../http/server.js';
 import { StringEnum } from '../http/schemas.js';
 import { httpAnswerOf } from './http-answer.js';
+import { HEADER_LIMITS, MAX_URL_LENGTH } from '../notify/team-destinations/webhook.js';
 import type { IntegrationWithTeams, PayloadRow } from './repository.js';
 import type { SecurityHubIntake } from './securityhub/intake.js';
 import type { Writeback } from './securityhub/writeback/writeback.js';
 import {
   endpointUrl,
+  MASKED_HEADER,
   SECURITY_HUB_INTAKE_PATH,
   type IntegrationsService,
   type SettingsInput,
@@ -20,6 +22,9 @@ import {
   API_ACCESS_FLAGS,
   API_DEFAULTS,
   apiSettings,
+  EMAIL_USERNAME_PATTERN,
+  emailUsernameOf,
+  webhookSettings,
   INTEGRATION_TYPES,
   type ApiAccessFlag,
   SECURITY_HUB_EVENT_TYPES,
@@ -62,6 +67,39 @@ const SettingsFields = {
   sendUpdatesBack: Type.Optional(Type.Boolean()),
   roleArn: Type.Optional(Type.String({ maxLength: 2048 })),
   region: Type.Optional(Type.String({ pattern: '^[a-z]{2}(-gov)?-[a-z]+-\\d$' })),
+  // Type Email only (any other type refuses it with a 422).
+  emailUsername: Type.Optional(
+    Type.String({
+      pattern: EMAIL_USERNAME_PATTERN,
+      description:
+        'Email integrations only, and required for them: the local part of the address the integration receives mail at (emailUsername@VIGIL_INBOUND_EMAIL_DOMAIN): 1 to 64 lower-case letters, digits, dots, underscores and hyphens, starting and ending with a letter or digit; one per Vigil instance (409 when taken).',
+    }),
+  ),
+  // Type Webhook only (any other type refuses them with a 422).
+  webhookUrl: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: MAX_URL_LENGTH,
+      description:
+        "Webhook integrations only, and required for them: where the alert activity of the integration's team is POSTed, as a signed team webhook is (https, and no private addresses unless an operator allows the host with VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS).",
+    }),
+  ),
+  addAlertDescription: Type.Optional(
+    Type.Boolean({ description: "Webhook integrations only: send the alert's description (default true)." }),
+  ),
+  addAlertDetails: Type.Optional(
+    Type.Boolean({ description: "Webhook integrations only: send the alert's details (default true)." }),
+  ),
+  headers: Type.Optional(
+    Type.Record(
+      Type.String({ maxLength: HEADER_LIMITS.nameLength }),
+      Type.String({ maxLength: HEADER_LIMITS.valueLength }),
+      {
+        maxProperties: HEADER_LIMITS.count,
+        description: `Webhook integrations only: headers sent with every request (at most ${HEADER_LIMITS.count}), such as a receiver's credentials; shown with their values masked.`,
+      },
+    ),
+  ),
   // Type API only (any other type refuses them with a 422).
   allowReadAccess: Type.Optional(
     Type.Boolean({ description: `API integrations only. ${API_ACCESS_FLAGS.allowReadAccess}.` }),
@@ -156,6 +194,16 @@ export function presentIntegration(
       : {}),
   };
   if (row.type === 'API') return { ...base, ...apiSettings(row.settings) };
+  if (row.type === 'Webhook') {
+    const settings = webhookSettings(row.settings);
+    // Header values are often a receiver's credentials: their names only.
+    const headers = Object.fromEntries(Object.keys(settings.headers).map((name) => [name, MASKED_HEADER]));
+    return { ...base, ...settings, headers };
+  }
+  if (row.type === 'Email') {
+    const emailUsername = emailUsernameOf(row.settings) ?? '';
+    return { ...base, emailUsername, emailAddress: `${emailUsername}@${config.inboundEmail.domain}` };
+  }
   if (row.type !== 'AmazonSecurityHub') return base;
   const settings = securityHubSettings(row.settings);
   return {

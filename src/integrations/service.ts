@@ -13,10 +13,20 @@ import { type Db, isUniqueViolation } from '../db/database.js';
 import { conflict, forbidden, invalidField, notFound } from '../errors.js';
 import { integrationsRepository as repo, type IntegrationWithTeams } from './repository.js';
 import {
+  saveWebhookDestination,
+  setWebhookDestinationEnabled,
+  webhookDestinationConfig,
+} from './webhook/destination.js';
+import {
   API_ACCESS_FLAGS,
   apiSettings,
   defaultSettings,
+  emailUsernameOf,
+  SecurityHubSettingsSchema,
   securityHubSettings,
+  type EmailSettings,
+  webhookSettings,
+  type WebhookSettings,
   type ApiAccessFlag,
   type ApiSettings,
   type IntegrationType,
@@ -28,7 +38,10 @@ import {
 export type { TeamRef };
 
 /** The settings a request gives, of whichever type; each type takes only its own. */
-export type SettingsInput = Partial<SecurityHubSettings> & Partial<ApiSettings>;
+export type SettingsInput = Partial<SecurityHubSettings> &
+  Partial<ApiSettings> &
+  Partial<EmailSettings> &
+  Partial<WebhookSettings>;
 
 export interface IntegrationInput {
   type: IntegrationType;
@@ -66,6 +79,48 @@ function accessFlagsGiven(type: IntegrationType, settings: SettingsInput): Parti
     given[name] = value;
   }
   return given;
+}
+
+/** The unique index on Email integrations' addresses (migration 0024). */
+const EMAIL_USERNAME_INDEX = 'integrations_email_username_unique';
+
+const emailUsernameInUse = (name: string | undefined) =>
+  conflict(
+    `emailUsername [${name ?? ''}] is already the address of another Email integration in Vigil: choose another.`,
+  );
+
+/** How a Webhook integration's header values are shown. */
+export const MASKED_HEADER = '****';
+
+/** The settings only one of the newer types takes: any other type refuses them with a 422. */
+const FIELDS_OF_TYPE: Partial<Record<IntegrationType, readonly string[]>> = {
+  Email: ['emailUsername'],
+  Webhook: ['webhookUrl', 'addAlertDescription', 'addAlertDetails', 'headers'],
+};
+
+/**
+ * That the settings given are the type's own: the Email and Webhook types' fields are refused on other
+ * types, and those types refuse the Security Hub settings (rather than keep them unused).
+ */
+function requireOwnFields(type: IntegrationType, settings: SettingsInput): void {
+  const given = (name: string) => (settings as Record<string, unknown>)[name] !== undefined;
+  for (const [owner, fields] of Object.entries(FIELDS_OF_TYPE)) {
+    if (owner === type) continue;
+    const name = fields.find(given);
+    if (name) throw invalidField(name, `applies only to integrations of type ${owner}.`);
+  }
+  if (FIELDS_OF_TYPE[type]) {
+    const name = Object.keys(SecurityHubSettingsSchema.properties).find(given);
+    if (name) throw invalidField(name, 'applies only to integrations of type AmazonSecurityHub.');
+  }
+}
+
+/** The fields of `names` given, for merging over the stored settings. */
+function pick<K extends keyof SettingsInput>(
+  settings: SettingsInput,
+  names: readonly K[],
+): Partial<SettingsInput> {
+  return Object.fromEntries(names.filter((n) => settings[n] !== undefined).map((n) => [n, settings[n]]));
 }
 
 /** The path Opsgenie uses, so a user moving over changes only the host. */
@@ -121,8 +176,21 @@ export function writebackProblem(
 
 export function createIntegrationsService(
   db: Db,
-  options: { writebackRolePrefix: string } = { writebackRolePrefix: 'VigilSecurityHubRole' },
+  options: {
+    writebackRolePrefix: string;
+    /** Hosts a Webhook integration may reach over plain http (VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS). */
+    webhookAllowHttpHosts?: string[];
+  } = { writebackRolePrefix: 'VigilSecurityHubRole' },
 ) {
+  /** A Webhook integration's destination config, checked as a team webhook's; a 422 when refused. */
+  async function webhookConfig(integrationId: string | undefined, settings: Record<string, unknown>) {
+    const checked = await webhookDestinationConfig(db, integrationId, webhookSettings(settings), {
+      webhookAllowHttpHosts: options.webhookAllowHttpHosts ?? [],
+    });
+    if (!checked.ok) throw invalidField(checked.field, checked.message);
+    return checked.config;
+  }
+
   async function checkWriteback(orgId: string, type: IntegrationType, settings: Record<string, unknown>) {
     if (type !== 'AmazonSecurityHub') return;
     const merged = securityHubSettings(settings);
@@ -162,7 +230,23 @@ export function createIntegrationsService(
 
   function mergedSettings(type: IntegrationType, stored: Record<string, unknown>, changes: SettingsInput) {
     const flags = accessFlagsGiven(type, changes);
+    requireOwnFields(type, changes);
     if (type === 'API') return { ...apiSettings(stored), ...flags };
+    if (type === 'Email')
+      return { emailUsername: emailUsernameOf(stored), ...pick(changes, ['emailUsername']) };
+    if (type === 'Webhook') {
+      const current = webhookSettings(stored);
+      const next = { ...current, ...pick(changes, ['webhookUrl', 'addAlertDescription', 'addAlertDetails']) };
+      // A header sent back as the API shows it (masked) keeps its value.
+      if (changes.headers)
+        next.headers = Object.fromEntries(
+          Object.entries(changes.headers).map(([name, value]) => [
+            name,
+            value === MASKED_HEADER ? (current.headers[name] ?? value) : value,
+          ]),
+        );
+      return next;
+    }
     const merged = { ...securityHubSettings(stored), ...changes };
     if (changes.autoClose)
       merged.autoClose = { ...securityHubSettings(stored).autoClose, ...changes.autoClose };
@@ -239,25 +323,50 @@ export function createIntegrationsService(
       const apiKey = input.apiKey ?? generateApiKey();
       const { lookup, hash } = hashApiKey(apiKey);
       const settings = { ...defaultSettings(input.type), ...mergedSettings(input.type, {}, input.settings) };
+      if (input.type === 'Email' && input.settings.emailUsername === undefined)
+        throw invalidField(
+          'emailUsername',
+          'is required for an integration of type Email: it names the address the integration receives mail at (emailUsername@the inbound email domain).',
+        );
+      if (input.type === 'Webhook' && input.settings.webhookUrl === undefined)
+        throw invalidField(
+          'webhookUrl',
+          'is required for an integration of type Webhook: the URL alert activity is sent to.',
+        );
+      const destination = input.type === 'Webhook' ? await webhookConfig(undefined, settings) : undefined;
       await checkWriteback(p.orgId, input.type, settings);
       try {
-        const id = await repo.insert(db, {
-          org_id: p.orgId,
-          type: input.type,
-          name: input.name,
-          owner_team_id: owner.id,
-          assignee_team_id: assignee?.id ?? null,
-          enabled: input.enabled ?? true,
-          api_key_lookup: lookup,
-          api_key_hash: hash,
-          // For the IAM role's trust policy (confused-deputy protection): random, and not the API key.
-          external_id: randomBytes(16).toString('hex'),
-          settings: JSON.stringify(settings),
+        const id = await db.transaction().execute(async (tx) => {
+          const made = await repo.insert(tx, {
+            org_id: p.orgId,
+            type: input.type,
+            name: input.name,
+            owner_team_id: owner.id,
+            assignee_team_id: assignee?.id ?? null,
+            enabled: input.enabled ?? true,
+            api_key_lookup: lookup,
+            api_key_hash: hash,
+            // For the IAM role's trust policy (confused-deputy protection): random, and not the API key.
+            external_id: randomBytes(16).toString('hex'),
+            settings: JSON.stringify(settings),
+          });
+          if (destination)
+            await saveWebhookDestination(
+              tx,
+              { id: made, org_id: p.orgId, enabled: input.enabled ?? true },
+              destination,
+            );
+          return made;
         });
         return { integration: await load(p, id), apiKey };
       } catch (error) {
         if (isUniqueViolation(error) && (error as { constraint?: string }).constraint === KEY_INDEX)
           throw conflict(KEY_IN_USE);
+        if (
+          isUniqueViolation(error) &&
+          (error as { constraint?: string }).constraint === EMAIL_USERNAME_INDEX
+        )
+          throw emailUsernameInUse(input.settings.emailUsername);
         if (isUniqueViolation(error)) throw conflict(`Integration with name [${input.name}] already exists.`);
         throw error;
       }
@@ -285,6 +394,7 @@ export function createIntegrationsService(
         : undefined;
       if (owner) await requireManager(p, owner.id);
       const nextSettings = mergedSettings(row.type as IntegrationType, row.settings, changes.settings);
+      const destination = row.type === 'Webhook' ? await webhookConfig(row.id, nextSettings) : undefined;
       await checkWriteback(p.orgId, row.type as IntegrationType, nextSettings);
       const assignee =
         changes.assigneeTeam === null
@@ -295,14 +405,27 @@ export function createIntegrationsService(
       // Without an assignee, the key's team becomes the owner team.
       requireReachable(p, assignee === null ? (owner?.id ?? row.owner_team_id) : assignee);
       try {
-        await repo.update(db, row.id, {
-          name: changes.name,
-          owner_team_id: owner?.id,
-          assignee_team_id: assignee,
-          enabled: changes.enabled,
-          settings: JSON.stringify(nextSettings),
+        await db.transaction().execute(async (tx) => {
+          await repo.update(tx, row.id, {
+            name: changes.name,
+            owner_team_id: owner?.id,
+            assignee_team_id: assignee,
+            enabled: changes.enabled,
+            settings: JSON.stringify(nextSettings),
+          });
+          if (destination)
+            await saveWebhookDestination(
+              tx,
+              { id: row.id, org_id: row.org_id, enabled: changes.enabled ?? row.enabled },
+              destination,
+            );
         });
       } catch (error) {
+        if (
+          isUniqueViolation(error) &&
+          (error as { constraint?: string }).constraint === EMAIL_USERNAME_INDEX
+        )
+          throw emailUsernameInUse(changes.settings.emailUsername);
         if (isUniqueViolation(error))
           throw conflict(`Integration with name [${changes.name}] already exists.`);
         throw error;
@@ -314,7 +437,11 @@ export function createIntegrationsService(
     async setEnabled(p: Principal, id: string, enabled: boolean) {
       const row = await load(p, id);
       await requireManages(p, row);
-      await repo.update(db, row.id, { enabled });
+      await db.transaction().execute(async (tx) => {
+        await repo.update(tx, row.id, { enabled });
+        // Its URL is not checked again: turning an integration off must always work.
+        if (row.type === 'Webhook') await setWebhookDestinationEnabled(tx, row.id, enabled);
+      });
       forget();
       return load(p, id);
     },
@@ -364,6 +491,9 @@ export function createIntegrationsService(
     },
 
     subscriptions: (integrationId: string) => repo.subscriptions(db, integrationId),
+
+    /** The Email integration whose address has this local part (lower case), whichever its organization. */
+    byEmailUsername: (emailUsername: string) => repo.byEmailUsername(db, emailUsername),
 
     async payloads(
       p: Principal,

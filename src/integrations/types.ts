@@ -93,17 +93,79 @@ export const API_DEFAULTS: ApiSettings = {
   allowConfigurationAccess: false,
 };
 
-export const INTEGRATION_TYPES = ['AmazonSecurityHub', 'API'] as const;
+/**
+ * The local part of an Email integration's address (Opsgenie's emailUsername): what a mail server routes
+ * on, so only characters every MTA passes through unquoted, compared in lower case.
+ */
+export const EMAIL_USERNAME_PATTERN = '^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$';
+
+export const EmailSettingsSchema = Type.Object(
+  {
+    emailUsername: Type.String({ pattern: EMAIL_USERNAME_PATTERN }),
+  },
+  { additionalProperties: false },
+);
+export type EmailSettings = Static<typeof EmailSettingsSchema>;
+
+export const WebhookSettingsSchema = Type.Object(
+  {
+    webhookUrl: Type.String({ minLength: 1, maxLength: 2048 }),
+    addAlertDescription: Type.Boolean(),
+    addAlertDetails: Type.Boolean(),
+    headers: Type.Record(Type.String(), Type.String()),
+  },
+  { additionalProperties: false },
+);
+export type WebhookSettings = Static<typeof WebhookSettingsSchema>;
+
+/** Vigil's webhook payload has always carried the description and details: kept on unless turned off. */
+export const WEBHOOK_DEFAULTS: Omit<WebhookSettings, 'webhookUrl'> = {
+  addAlertDescription: true,
+  addAlertDetails: true,
+  headers: {},
+};
+
+/** Stored settings over the defaults (the URL is required on create, so always stored). */
+export function webhookSettings(stored: Record<string, unknown>): WebhookSettings {
+  const flag = (name: 'addAlertDescription' | 'addAlertDetails') =>
+    typeof stored[name] === 'boolean' ? stored[name] : WEBHOOK_DEFAULTS[name];
+  const headers =
+    stored.headers && typeof stored.headers === 'object' && !Array.isArray(stored.headers)
+      ? Object.fromEntries(
+          Object.entries(stored.headers).filter((e): e is [string, string] => typeof e[1] === 'string'),
+        )
+      : {};
+  return {
+    webhookUrl: typeof stored.webhookUrl === 'string' ? stored.webhookUrl : '',
+    addAlertDescription: flag('addAlertDescription'),
+    addAlertDetails: flag('addAlertDetails'),
+    headers,
+  };
+}
+
+export const INTEGRATION_TYPES = ['AmazonSecurityHub', 'API', 'Email', 'Webhook'] as const;
 export type IntegrationType = (typeof INTEGRATION_TYPES)[number];
 
 /** The settings an integration of each type carries. */
 export interface SettingsOf {
   AmazonSecurityHub: SecurityHubSettings;
   API: ApiSettings;
+  Email: Partial<EmailSettings>;
+  Webhook: Partial<WebhookSettings>;
 }
 
 export function defaultSettings(type: IntegrationType): SettingsOf[IntegrationType] {
-  return type === 'AmazonSecurityHub' ? structuredClone(SECURITY_HUB_DEFAULTS) : { ...API_DEFAULTS };
+  if (type === 'AmazonSecurityHub') return structuredClone(SECURITY_HUB_DEFAULTS);
+  if (type === 'API') return { ...API_DEFAULTS };
+  if (type === 'Webhook') return structuredClone(WEBHOOK_DEFAULTS);
+  // An Email integration's address has no default: it is given on create.
+  return {};
+}
+
+/** An Email integration's stored address name, or undefined when the column holds none. */
+export function emailUsernameOf(stored: Record<string, unknown>): string | undefined {
+  const value = stored.emailUsername;
+  return typeof value === 'string' ? value : undefined;
 }
 
 /**

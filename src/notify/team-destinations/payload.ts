@@ -52,8 +52,15 @@ function eventOf(delivery: TeamDelivery): Record<string, unknown> {
 
 function alertOf(delivery: TeamDelivery): Record<string, unknown> | null {
   if (!delivery.alert) return null;
-  const { visibleTo: _visibleTo, isSeen: _isSeen, ...alert } = delivery.alert;
-  return { ...alert, url: delivery.links.view };
+  const { visibleTo: _visibleTo, isSeen: _isSeen, description, details, ...alert } = delivery.alert;
+  // An Opsgenie Webhook integration may leave them out (its addAlertDescription and addAlertDetails).
+  const { config } = delivery.destination;
+  return {
+    ...alert,
+    ...(config.addAlertDescription === false ? {} : { description }),
+    ...(config.addAlertDetails === false ? {} : { details }),
+    url: delivery.links.view,
+  };
 }
 
 function cutString(value: string, max: number): string {

@@ -94,6 +94,21 @@ export const teamDestinationsRepository = {
     return query.orderBy(sql`lower(d.name)`).execute();
   },
 
+  /** The destination of an outgoing integration (a Webhook integration's), of this kind. */
+  async ofIntegration(
+    db: Queryable,
+    integrationId: string,
+    type: string,
+  ): Promise<TeamDestinationRow | undefined> {
+    return db
+      .selectFrom('team_destinations')
+      .selectAll()
+      .where('integration_id', '=', integrationId)
+      .where('type', '=', type)
+      .orderBy('created_at')
+      .executeTakeFirst();
+  },
+
   async byIds(db: Queryable, ids: readonly string[]): Promise<TeamDestinationRow[]> {
     if (ids.length === 0) return [];
     return db.selectFrom('team_destinations').selectAll().where('id', 'in', ids).execute();
@@ -179,7 +194,7 @@ export const teamDestinationsRepository = {
 
   /**
    * One delivery per event and enabled destination that takes it: those of the alert's teams (its
-   * responders) and of its integration. A deleted alert's event goes where its earlier events went.
+   * responders), of its integration, and of the Webhook integrations of its teams. A deleted alert's event goes where its earlier events went.
    * An event already delivered to a destination adds nothing. Returns how many were added.
    */
   async insertDeliveries(db: Queryable, events: readonly EventToDeliver[], now: Date): Promise<number> {
@@ -204,7 +219,11 @@ export const teamDestinationsRepository = {
         FROM e
         JOIN alerts a ON a.id = e.alert_id
         JOIN team_destinations d ON d.org_id = a.org_id
-          AND (d.team_id = ANY(a.team_ids) OR d.integration_id = a.integration_id)
+          AND (d.team_id = ANY(a.team_ids) OR d.integration_id = a.integration_id
+               -- A Webhook integration's destination: the alerts of the integration's team.
+               OR EXISTS (SELECT 1 FROM integrations w
+                          WHERE w.id = d.integration_id AND w.type = 'Webhook' AND w.enabled
+                            AND coalesce(w.assignee_team_id, w.owner_team_id) = ANY(a.team_ids)))
         WHERE d.enabled AND d.type = ANY(e.kinds)
         UNION ALL
         SELECT e.*, d.id AS destination_id

@@ -117,18 +117,58 @@ function stringOf(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+/** Extra headers (an Opsgenie Webhook integration's `headers`): a receiver's credentials, say. */
+export const HEADER_LIMITS = { count: 20, nameLength: 100, valueLength: 1000 } as const;
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
+const HEADER_VALUE = /^[\x20-\x7e\t]*$/;
+/** What the sender itself sets, or what framing depends on: a header may not replace them. */
+const RESERVED_HEADER =
+  /^(host|content-length|content-type|transfer-encoding|connection|user-agent|webhook-.*)$/i;
+
+function headersOf(value: unknown): Record<string, string> | string {
+  if (value === undefined) return {};
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    return 'config.headers must be an object of header names to values.';
+  const entries = Object.entries(value);
+  if (entries.length > HEADER_LIMITS.count)
+    return `config.headers may hold at most ${HEADER_LIMITS.count} headers.`;
+  for (const [name, text] of entries) {
+    const shown = truncate(name, 40);
+    if (name.length > HEADER_LIMITS.nameLength || !HEADER_NAME.test(name))
+      return `config.headers: ${JSON.stringify(shown)} is not a header name (letters, digits and - _ . at most ${HEADER_LIMITS.nameLength}).`;
+    if (RESERVED_HEADER.test(name))
+      return `config.headers: ${shown} is set by Vigil itself (host, content-*, transfer-encoding, connection, user-agent, webhook-*).`;
+    if (typeof text !== 'string' || text.length > HEADER_LIMITS.valueLength || !HEADER_VALUE.test(text))
+      return `config.headers.${shown} must be text of at most ${HEADER_LIMITS.valueLength} printable ASCII characters.`;
+  }
+  return Object.fromEntries(entries) as Record<string, string>;
+}
+
+/** Whether the payload carries the alert's description and details (Opsgenie's Webhook integration flags). */
+const PAYLOAD_FLAGS = ['addAlertDescription', 'addAlertDetails'] as const;
+
 export const webhookKind: TeamDestinationKind = {
   type: 'webhook',
   label: 'Webhook',
   events: WEBHOOK_EVENTS,
 
   parseConfig(input, previous, setup) {
-    const unknown = Object.keys(input).find((k) => k !== 'url' && k !== 'secret');
+    const settings = ['url', 'secret', 'headers', ...PAYLOAD_FLAGS] as string[];
+    const unknown = Object.keys(input).find((k) => !settings.includes(k));
     if (unknown !== undefined) {
       return {
         ok: false,
-        problem: `config.${truncate(unknown, 40)} is not a setting of a webhook (url, secret).`,
+        problem: `config.${truncate(unknown, 40)} is not a setting of a webhook (${settings.join(', ')}).`,
       };
+    }
+    const headers = headersOf(input.headers === undefined ? previous?.headers : input.headers);
+    if (typeof headers === 'string') return { ok: false, problem: headers };
+    const flags: Record<string, boolean> = {};
+    for (const name of PAYLOAD_FLAGS) {
+      const value = input[name] === undefined ? previous?.[name] : input[name];
+      if (value === undefined) continue;
+      if (typeof value !== 'boolean') return { ok: false, problem: `config.${name} must be true or false.` };
+      flags[name] = value;
     }
     const url = input.url === undefined ? stringOf(previous?.url) : stringOf(input.url);
     if (url === undefined) {
@@ -148,12 +188,31 @@ export const webhookKind: TeamDestinationKind = {
       if (problem) return { ok: false, problem };
       secret = input.secret;
     }
-    return { ok: true, config: { url: new URL(url).toString(), secret } };
+    return {
+      ok: true,
+      config: {
+        url: new URL(url).toString(),
+        secret,
+        ...(Object.keys(headers).length > 0 ? { headers } : {}),
+        ...flags,
+      },
+    };
   },
 
   present(config) {
     const secret = stringOf(config.secret);
-    return { url: stringOf(config.url) ?? '', ...(secret ? { secret: maskSecret(secret) } : {}) };
+    const headers = headersOf(config.headers);
+    return {
+      url: stringOf(config.url) ?? '',
+      ...(secret ? { secret: maskSecret(secret) } : {}),
+      // Header values are often credentials: their names only.
+      ...(typeof headers === 'object' && Object.keys(headers).length > 0
+        ? { headers: Object.fromEntries(Object.keys(headers).map((name) => [name, '****'])) }
+        : {}),
+      ...Object.fromEntries(
+        PAYLOAD_FLAGS.filter((f) => typeof config[f] === 'boolean').map((f) => [f, config[f]]),
+      ),
+    };
   },
 
   async deliver(delivery, context): Promise<TeamDeliveryResult> {
@@ -165,6 +224,7 @@ export const webhookKind: TeamDestinationKind = {
     if (urlProblem) return { status: 'failed', error: urlProblem };
     const url = new URL(rawUrl);
     const body = webhookBody(delivery);
+    const extraHeaders = headersOf(config.headers);
     // The receiver compares the timestamp with its own clock: the wall clock's time, not the engine's.
     const sentAt = context.clock.toSystemTime(context.clock.now());
     const id = delivery.event.eventId;
@@ -181,6 +241,8 @@ export const webhookKind: TeamDestinationKind = {
         url,
         body,
         {
+          // Checked when stored (none replaces Vigil's own); the sender's own are set after them anyway.
+          ...(typeof extraHeaders === 'object' ? extraHeaders : {}),
           'content-type': 'application/json',
           'user-agent': 'Vigil',
           'webhook-id': id,

@@ -3311,7 +3311,7 @@ export interface paths {
         content: {
           'application/json': {
             /** @enum {string} */
-            type: 'AmazonSecurityHub' | 'API';
+            type: 'AmazonSecurityHub' | 'API' | 'Email' | 'Webhook';
             name: string;
             ownerTeam: {
               id?: string;
@@ -3339,6 +3339,18 @@ export interface paths {
             sendUpdatesBack?: boolean;
             roleArn?: string;
             region?: string;
+            /** @description Email integrations only, and required for them: the local part of the address the integration receives mail at (emailUsername@VIGIL_INBOUND_EMAIL_DOMAIN): 1 to 64 lower-case letters, digits, dots, underscores and hyphens, starting and ending with a letter or digit; one per Vigil instance (409 when taken). */
+            emailUsername?: string;
+            /** @description Webhook integrations only, and required for them: where the alert activity of the integration's team is POSTed, as a signed team webhook is (https, and no private addresses unless an operator allows the host with VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS). */
+            webhookUrl?: string;
+            /** @description Webhook integrations only: send the alert's description (default true). */
+            addAlertDescription?: boolean;
+            /** @description Webhook integrations only: send the alert's details (default true). */
+            addAlertDetails?: boolean;
+            /** @description Webhook integrations only: headers sent with every request (at most 20), such as a receiver's credentials; shown with their values masked. */
+            headers?: {
+              [key: string]: string;
+            };
             /** @description API integrations only. Its key may read alerts: GET requests (default true). */
             allowReadAccess?: boolean;
             /** @description API integrations only. Its key may create and update alerts and run their actions: POST, PUT and PATCH requests (default true). */
@@ -3435,6 +3447,18 @@ export interface paths {
             sendUpdatesBack?: boolean;
             roleArn?: string;
             region?: string;
+            /** @description Email integrations only, and required for them: the local part of the address the integration receives mail at (emailUsername@VIGIL_INBOUND_EMAIL_DOMAIN): 1 to 64 lower-case letters, digits, dots, underscores and hyphens, starting and ending with a letter or digit; one per Vigil instance (409 when taken). */
+            emailUsername?: string;
+            /** @description Webhook integrations only, and required for them: where the alert activity of the integration's team is POSTed, as a signed team webhook is (https, and no private addresses unless an operator allows the host with VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS). */
+            webhookUrl?: string;
+            /** @description Webhook integrations only: send the alert's description (default true). */
+            addAlertDescription?: boolean;
+            /** @description Webhook integrations only: send the alert's details (default true). */
+            addAlertDetails?: boolean;
+            /** @description Webhook integrations only: headers sent with every request (at most 20), such as a receiver's credentials; shown with their values masked. */
+            headers?: {
+              [key: string]: string;
+            };
             /** @description API integrations only. Its key may read alerts: GET requests (default true). */
             allowReadAccess?: boolean;
             /** @description API integrations only. Its key may create and update alerts and run their actions: POST, PUT and PATCH requests (default true). */
@@ -3444,7 +3468,7 @@ export interface paths {
             /** @description API integrations only. Its key may use the APIs besides the Alert API (users, teams, schedules, escalations, integrations) with the rights of an admin of the integration's owner team (default false: the Alert API only). */
             allowConfigurationAccess?: boolean;
             /** @enum {string} */
-            type?: 'AmazonSecurityHub' | 'API';
+            type?: 'AmazonSecurityHub' | 'API' | 'Email' | 'Webhook';
           };
         };
       };
@@ -3523,6 +3547,18 @@ export interface paths {
             sendUpdatesBack?: boolean;
             roleArn?: string;
             region?: string;
+            /** @description Email integrations only, and required for them: the local part of the address the integration receives mail at (emailUsername@VIGIL_INBOUND_EMAIL_DOMAIN): 1 to 64 lower-case letters, digits, dots, underscores and hyphens, starting and ending with a letter or digit; one per Vigil instance (409 when taken). */
+            emailUsername?: string;
+            /** @description Webhook integrations only, and required for them: where the alert activity of the integration's team is POSTed, as a signed team webhook is (https, and no private addresses unless an operator allows the host with VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS). */
+            webhookUrl?: string;
+            /** @description Webhook integrations only: send the alert's description (default true). */
+            addAlertDescription?: boolean;
+            /** @description Webhook integrations only: send the alert's details (default true). */
+            addAlertDetails?: boolean;
+            /** @description Webhook integrations only: headers sent with every request (at most 20), such as a receiver's credentials; shown with their values masked. */
+            headers?: {
+              [key: string]: string;
+            };
             /** @description API integrations only. Its key may read alerts: GET requests (default true). */
             allowReadAccess?: boolean;
             /** @description API integrations only. Its key may create and update alerts and run their actions: POST, PUT and PATCH requests (default true). */
@@ -4462,42 +4498,6 @@ export interface paths {
                 }[]
               | null;
             ignoreOriginalResponders?: boolean;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v2/policies/alert': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** List alert policies, in order */
-    get: {
-      parameters: {
-        query?: {
-          /** @description The team whose policy it is; left out, the organization's global policies */
-          teamId?: string;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
             suppress?: boolean;
             delayAction?: {
               /**
@@ -4562,6 +4562,79 @@ export interface paths {
                 timeUnit?: 'minutes' | 'hours' | 'days';
               };
             } | null;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/policies/alert': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** List alert policies, in order */
+    get: {
+      parameters: {
+        query?: {
+          /** @description The team whose policy it is; left out, the organization's global policies */
+          teamId?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/policies/notification': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** List a team's notification policies, in order */
+    get: {
+      parameters: {
+        query?: {
+          /** @description The team whose policy it is; left out, the organization's global policies */
+          teamId?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
       };
       requestBody?: never;
       responses: {
@@ -4618,43 +4691,6 @@ export interface paths {
      * @description Alert policies of type alert: each alert created that matches a policy's filter is changed by it ({{message}}-style dynamic fields expand from the alert; tags, details, actions and responders are added unless ignoreOriginal*). Policies run when the alert is created, after the integration's action, in order: the organization's global policies, then those of the alert's teams; evaluation stops at the first that matches unless it says continue. The alert's log names each policy that changed it. Notification policies (type notification, a team's: teamId is required) change how the team is notified of the alerts they match, when the alert is created: suppress (the team is not notified), delayAction for-duration (the team's escalation starts after the duration; an alert acknowledged or closed meanwhile notifies nobody), autoCloseAction (the alert is closed after the duration if still open). Other actions and delay options, and time restrictions, are refused.
      */
     put: {
-  '/v2/policies/notification': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** List a team's notification policies, in order */
-    get: {
-      parameters: {
-        query?: {
-          /** @description The team whose policy it is; left out, the organization's global policies */
-          teamId?: string;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
       parameters: {
         query?: {
           /** @description The team whose policy it is; left out, the organization's global policies */
@@ -4743,42 +4779,6 @@ export interface paths {
                 }[]
               | null;
             ignoreOriginalResponders?: boolean;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    post?: never;
-    /** Delete a policy */
-    delete: {
-      parameters: {
-        query?: {
-          /** @description The team whose policy it is; left out, the organization's global policies */
-          teamId?: string;
-        };
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
             suppress?: boolean;
             delayAction?: {
               /**
@@ -4843,6 +4843,42 @@ export interface paths {
                 timeUnit?: 'minutes' | 'hours' | 'days';
               };
             } | null;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    post?: never;
+    /** Delete a policy */
+    delete: {
+      parameters: {
+        query?: {
+          /** @description The team whose policy it is; left out, the organization's global policies */
+          teamId?: string;
+        };
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
       };
     };
     options?: never;

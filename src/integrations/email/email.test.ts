@@ -1,0 +1,352 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import net from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import nodemailer, { type SendMailOptions } from 'nodemailer';
+import { createLogger } from '../../logger.js';
+import { startTestServer, type Json, type TestServer } from '../../testing/harness.js';
+import { startInboundSmtp } from './smtp-listener.js';
+
+/**
+ * Email integrations on the real server and its real SMTP listener, sent to with nodemailer as an MTA
+ * would: a message to an enabled integration's address becomes an alert of that integration's team;
+ * unknown, other-domain and disabled addresses are refused at RCPT TO and make nothing; a message over the
+ * size limit is refused with 552 and the listener goes on; hostile content (NUL, a huge subject) is kept,
+ * made safe and cut, not lost; each recipient integration gets its own alert.
+ */
+
+const DOMAIN = 'inbound.vigil.test';
+const MAX_BYTES = 64 * 1024;
+const run = randomUUID().slice(0, 8);
+let server: TestServer;
+let smtpPort: number;
+let teamA: string;
+let teamB: string;
+let ops: { id: string; username: string };
+let search: { id: string; username: string };
+
+const call = (method: string, path: string, body?: unknown): Promise<Json> =>
+  server.callOk(method, path, body);
+
+interface SmtpError extends Error {
+  responseCode?: number;
+  response?: string;
+  rejected?: string[];
+}
+
+async function send(message: SendMailOptions) {
+  const transport = nodemailer.createTransport({
+    host: '127.0.0.1',
+    port: smtpPort,
+    secure: false,
+    ignoreTLS: true,
+  });
+  try {
+    return await transport.sendMail({ from: 'monitor@example.org', ...message });
+  } finally {
+    transport.close();
+  }
+}
+
+async function sendRefused(message: SendMailOptions): Promise<SmtpError> {
+  try {
+    await send(message);
+  } catch (error) {
+    return error as SmtpError;
+  }
+  assert.fail('the message was accepted');
+}
+
+/** Speaks SMTP line by line (no SIZE parameter, as an old MTA), and answers each command's final reply. */
+async function rawSmtp(commands: string[]): Promise<string[]> {
+  const socket = net.connect(smtpPort, '127.0.0.1');
+  let buffer = '';
+  const waiting: ((reply: string) => void)[] = [];
+  socket.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString('utf8');
+    // A final reply line is "NNN text"; "NNN-text" lines continue it.
+    let match;
+    while ((match = /^(\d{3}) [^\r\n]*\r\n/m.exec(buffer))) {
+      const end = match.index + match[0].length;
+      const reply = match[0].trim();
+      buffer = buffer.slice(end);
+      waiting.shift()?.(reply);
+    }
+  });
+  const next = () => new Promise<string>((resolve) => waiting.push(resolve));
+  await next(); // the greeting
+  const replies: string[] = [];
+  for (const command of commands) {
+    const reply = next();
+    socket.write(`${command}\r\n`);
+    replies.push(await reply);
+  }
+  socket.end();
+  return replies;
+}
+
+async function payloads(integrationId: string): Promise<Json[]> {
+  return (await call('GET', `/v2/integrations/${integrationId}/payloads?limit=100&includeBody=true`)).data;
+}
+
+const alertCount = async (): Promise<number> => (await call('GET', '/v2/alerts/count')).data.count;
+
+async function emailIntegration(ownerTeam: string, username: string) {
+  const made = await call('POST', '/v2/integrations', {
+    type: 'Email',
+    name: `Email ${username}`,
+    ownerTeam: { id: ownerTeam },
+    emailUsername: username,
+  });
+  return { id: made.data.id as string, username };
+}
+
+describe('Email integrations', () => {
+  before(async () => {
+    server = await startTestServer({
+      env: {
+        VIGIL_INBOUND_SMTP_PORT: '0',
+        VIGIL_INBOUND_SMTP_HOST: '127.0.0.1',
+        VIGIL_INBOUND_EMAIL_DOMAIN: DOMAIN,
+        VIGIL_INBOUND_EMAIL_MAX_BYTES: String(MAX_BYTES),
+      },
+    });
+    assert.ok(server.app.smtpPort, 'the SMTP listener runs');
+    smtpPort = server.app.smtpPort;
+    teamA = (await call('POST', '/v2/teams', { name: `Ops ${run}` })).data.id;
+    teamB = (await call('POST', '/v2/teams', { name: `Search ${run}` })).data.id;
+    ops = await emailIntegration(teamA, `ops-${run}`);
+    search = await emailIntegration(teamB, `search.alerts_${run}`);
+  });
+
+  after(async () => {
+    await server?.stop();
+  });
+
+  it('shows the address, and refuses a taken, missing or malformed emailUsername', async () => {
+    const got = (await call('GET', `/v2/integrations/${ops.id}`)).data;
+    assert.equal(got.type, 'Email');
+    assert.equal(got.emailUsername, ops.username);
+    assert.equal(got.emailAddress, `${ops.username}@${DOMAIN}`);
+
+    const taken = await server.call('POST', '/v2/integrations', {
+      type: 'Email',
+      name: `another ${run}`,
+      ownerTeam: { id: teamB },
+      emailUsername: ops.username,
+    });
+    assert.equal(taken.status, 409, JSON.stringify(taken.body));
+    const missing = await server.call('POST', '/v2/integrations', {
+      type: 'Email',
+      name: `no address ${run}`,
+      ownerTeam: { id: teamA },
+    });
+    assert.equal(missing.status, 422, JSON.stringify(missing.body));
+    const upper = await server.call('POST', '/v2/integrations', {
+      type: 'Email',
+      name: `upper ${run}`,
+      ownerTeam: { id: teamA },
+      emailUsername: 'Ops<script>',
+    });
+    assert.ok(upper.status === 400 || upper.status === 422, JSON.stringify(upper.body));
+    const onApi = await server.call('POST', '/v2/integrations', {
+      type: 'API',
+      name: `api ${run}`,
+      ownerTeam: { id: teamA },
+      emailUsername: `api-${run}`,
+    });
+    assert.equal(onApi.status, 422, JSON.stringify(onApi.body));
+    const names = (await call('GET', '/v2/integrations?type=Email')).data.map((i: Json) => i.name);
+    assert.deepEqual(names.sort(), [`Email ${ops.username}`, `Email ${search.username}`].sort());
+
+    // Taking another's address on update is refused too, and changes nothing.
+    const renamed = await server.call('PATCH', `/v2/integrations/${search.id}`, {
+      emailUsername: ops.username,
+    });
+    assert.equal(renamed.status, 409, JSON.stringify(renamed.body));
+    assert.equal((await call('GET', `/v2/integrations/${search.id}`)).data.emailUsername, search.username);
+  });
+
+  it("makes an alert of the message, for the integration's team", async () => {
+    const subject = `Disk full on db-1 ${run}`;
+    const info = await send({
+      to: `${ops.username}@${DOMAIN}`,
+      subject,
+      text: 'The disk of db-1 is 99% full.\nCheck /var/lib/postgresql.',
+      messageId: `<disk-${run}@example.org>`,
+    });
+    assert.deepEqual(info.accepted, [`${ops.username}@${DOMAIN}`]);
+    const [logged] = await payloads(ops.id);
+    assert.equal(logged.verdict, 'created');
+    assert.equal(logged.kind, 'email');
+    assert.equal(logged.messageId, `<disk-${run}@example.org>`);
+    assert.match(logged.body, /Check \/var\/lib\/postgresql/);
+    const alert = (await call('GET', `/v2/alerts/${logged.alertIds[0]}`)).data;
+    assert.equal(alert.message, subject);
+    assert.equal(alert.description, 'The disk of db-1 is 99% full.\nCheck /var/lib/postgresql.');
+    assert.equal(alert.source, 'monitor@example.org');
+    assert.equal(alert.details.from, 'monitor@example.org');
+    assert.equal(alert.details.to, `${ops.username}@${DOMAIN}`);
+    assert.equal(alert.details.messageId, `<disk-${run}@example.org>`);
+    assert.deepEqual(alert.responders, [{ type: 'team', id: teamA }]);
+    assert.deepEqual(alert.integration, { id: ops.id, name: `Email ${ops.username}`, type: 'Email' });
+
+    // Each message is an alert of its own, even with the same subject: Opsgenie sets no alias.
+    await send({ to: `${ops.username}@${DOMAIN}`, subject, text: 'again' });
+    const [second] = await payloads(ops.id);
+    assert.notEqual(second.alertIds[0], logged.alertIds[0]);
+    assert.equal((await call('GET', `/v2/alerts/${second.alertIds[0]}`)).data.count, 1);
+  });
+
+  it('refuses unknown addresses and other domains at RCPT TO, and makes nothing', async () => {
+    const before = await alertCount();
+    for (const to of [`nobody-${run}@${DOMAIN}`, `${ops.username}@elsewhere.example.com`]) {
+      const error = await sendRefused({ to, subject: 'should not arrive', text: 'x' });
+      assert.equal(error.responseCode, 550, error.message);
+      assert.deepEqual(error.rejected, [to]);
+    }
+    assert.equal(await alertCount(), before);
+  });
+
+  it("refuses a disabled integration's address, and takes it again once enabled", async () => {
+    await call('POST', `/v2/integrations/${search.id}/disable`);
+    const error = await sendRefused({ to: `${search.username}@${DOMAIN}`, subject: 'off', text: 'x' });
+    assert.equal(error.responseCode, 550, error.message);
+    assert.equal((await payloads(search.id)).length, 0);
+    await call('POST', `/v2/integrations/${search.id}/enable`);
+    await send({ to: `${search.username}@${DOMAIN}`, subject: `back on ${run}`, text: 'x' });
+    const [logged] = await payloads(search.id);
+    assert.equal(logged.verdict, 'created');
+    assert.equal((await call('GET', `/v2/alerts/${logged.alertIds[0]}`)).data.message, `back on ${run}`);
+  });
+
+  it('refuses a message over the size limit with 552, and goes on taking mail', async () => {
+    const before = (await payloads(ops.id)).length;
+    const error = await sendRefused({
+      to: `${ops.username}@${DOMAIN}`,
+      subject: 'huge',
+      text: 'y'.repeat(MAX_BYTES * 2),
+    });
+    assert.equal(error.responseCode, 552, error.message);
+    assert.equal((await payloads(ops.id)).length, before);
+    await send({ to: `${ops.username}@${DOMAIN}`, subject: `small ${run}`, text: 'fits' });
+    const [logged] = await payloads(ops.id);
+    assert.equal(logged.verdict, 'created');
+    assert.equal((await call('GET', `/v2/alerts/${logged.alertIds[0]}`)).data.message, `small ${run}`);
+  });
+
+  it('refuses with 552 a message over the limit whose sender gave no SIZE, read to its end', async () => {
+    const before = (await payloads(ops.id)).length;
+    const replies = await rawSmtp([
+      'EHLO sender.example.org',
+      'MAIL FROM:<monitor@example.org>',
+      `RCPT TO:<${ops.username}@${DOMAIN}>`,
+      'DATA',
+      `Subject: too big\r\n\r\n${'z'.repeat(200)}\r\n`.repeat(Math.ceil((MAX_BYTES * 2) / 200)) + '.',
+      'QUIT',
+    ]);
+    assert.match(replies[4] ?? '', /^552 /, replies.join(' | '));
+    assert.equal((await payloads(ops.id)).length, before);
+  });
+
+  it('keeps a message with NUL bytes and a 10,000-character subject, made safe and cut', async () => {
+    const subject = `nul\0here ${'s'.repeat(10_000)}`;
+    await send({
+      to: `${ops.username}@${DOMAIN}`,
+      subject,
+      text: 'before\0after',
+      headers: { 'X-Extra': 'z' },
+    });
+    const [logged] = await payloads(ops.id);
+    assert.equal(logged.verdict, 'created');
+    const alert = (await call('GET', `/v2/alerts/${logged.alertIds[0]}`)).data;
+    assert.equal(Array.from(alert.message as string).length, 130);
+    assert.ok(alert.message.startsWith('nul\uFFFDhere sss'), alert.message);
+    // The limits module keeps the subject in details, as far as a detail may be long.
+    assert.ok(
+      alert.details.fullMessage.startsWith('nul\uFFFDhere sss'),
+      alert.details.fullMessage.slice(0, 20),
+    );
+    assert.ok(alert.details.fullMessage.length >= 7999, String(alert.details.fullMessage.length));
+    assert.equal(alert.description, 'before\uFFFDafter');
+  });
+
+  it('takes mail for an integration a maintenance disables, logs it as ignored, and makes no alert', async () => {
+    const made = await call('POST', '/v1/maintenance', {
+      description: `mail pause ${run}`,
+      time: { type: 'for-5-minutes' },
+      rules: [{ state: 'disabled', entity: { id: search.id, type: 'integration' } }],
+    });
+    const before = await alertCount();
+    try {
+      // Refusing would bounce the mail to its sender, and a retry later would page after the pause.
+      await send({ to: `${search.username}@${DOMAIN}`, subject: `paused ${run}`, text: 'x' });
+      const [logged] = await payloads(search.id);
+      assert.equal(logged.verdict, 'ignored');
+      assert.match(logged.reason, /maintenance/i);
+      assert.deepEqual(logged.alertIds, []);
+      assert.equal(await alertCount(), before);
+    } finally {
+      await call('DELETE', `/v1/maintenance/${made.data.id}`);
+    }
+  });
+
+  it('makes one alert per recipient integration, each for its own team', async () => {
+    const subject = `shared outage ${run}`;
+    const info = await send({
+      to: [`${ops.username}@${DOMAIN}`, `${search.username.toUpperCase()}@${DOMAIN}`],
+      subject,
+      text: 'both teams care',
+    });
+    assert.equal(info.accepted.length, 2);
+    const [toOps] = await payloads(ops.id);
+    const [toSearch] = await payloads(search.id);
+    const opsAlert = (await call('GET', `/v2/alerts/${toOps.alertIds[0]}`)).data;
+    const searchAlert = (await call('GET', `/v2/alerts/${toSearch.alertIds[0]}`)).data;
+    assert.notEqual(opsAlert.id, searchAlert.id);
+    for (const alert of [opsAlert, searchAlert]) assert.equal(alert.message, subject);
+    assert.deepEqual(opsAlert.responders, [{ type: 'team', id: teamA }]);
+    assert.deepEqual(searchAlert.responders, [{ type: 'team', id: teamB }]);
+    assert.equal(searchAlert.integration.id, search.id);
+  });
+});
+
+describe('the SMTP listener when Vigil fails', () => {
+  it('answers 451 (try again later), never loses the message, and goes on', async () => {
+    let failing = true;
+    const received: string[][] = [];
+    const listener = await startInboundSmtp({
+      port: 0,
+      host: '127.0.0.1',
+      maxBytes: 4096,
+      log: createLogger('silent'),
+      intake: {
+        recipient: async (address) => ({ accepted: true, emailUsername: address.split('@')[0] ?? '' }),
+        receive: async (email) => {
+          if (failing) throw new Error('the database is down');
+          received.push([...email.emailUsernames]);
+          return [];
+        },
+      },
+    });
+    try {
+      const transport = nodemailer.createTransport({
+        host: '127.0.0.1',
+        port: listener.port,
+        ignoreTLS: true,
+      });
+      const message = { from: 'a@example.org', to: `ops@${DOMAIN}`, subject: 's', text: 't' };
+      const error = await transport.sendMail(message).then(
+        () => assert.fail('accepted'),
+        (e: unknown) => e as SmtpError,
+      );
+      assert.equal(error.responseCode, 451, error.message);
+      failing = false;
+      await transport.sendMail(message);
+      assert.deepEqual(received, [['ops']]);
+      transport.close();
+    } finally {
+      await listener.close();
+    }
+  });
+});

@@ -1,0 +1,82 @@
+import type { Config } from '../../config.js';
+import type { Queryable } from '../../db/database.js';
+import { teamDestinationsRepository as destinations } from '../../notify/team-destinations/repository.js';
+import { webhookKind } from '../../notify/team-destinations/webhook.js';
+import type { WebhookSettings } from '../types.js';
+
+/**
+ * Opsgenie's Webhook integration sends its team's alert activity to a URL. Vigil has that already: a
+ * signed webhook destination (notify/team-destinations/webhook.ts), with its checks of the URL, its retries
+ * and its delivery log. A Webhook integration is such a destination, owned by the integration (its
+ * `integration_id`), which the fan-out gives the alerts of the integration's team; the integration's
+ * settings are its config, written here whenever they change.
+ */
+
+export type WebhookDestinationConfig =
+  { ok: true; config: Record<string, unknown> } | { ok: false; field: string; message: string };
+
+/** The destination's config for these settings, checked as a team webhook's is (private addresses refused). */
+export async function webhookDestinationConfig(
+  db: Queryable,
+  integrationId: string | undefined,
+  settings: WebhookSettings,
+  config: Pick<Config, 'webhookAllowHttpHosts'>,
+): Promise<WebhookDestinationConfig> {
+  const previous = integrationId
+    ? await destinations.ofIntegration(db, integrationId, webhookKind.type)
+    : undefined;
+  const parsed = webhookKind.parseConfig(
+    {
+      url: settings.webhookUrl,
+      headers: settings.headers,
+      addAlertDescription: settings.addAlertDescription,
+      addAlertDetails: settings.addAlertDetails,
+    },
+    previous?.config,
+    // parseConfig reads only the hosts an operator allows over plain http.
+    { config: config as Config },
+  );
+  if (parsed.ok) return parsed;
+  // The kind speaks of its config's fields; the integration's have Opsgenie's names.
+  const field = parsed.problem.startsWith('config.headers') ? 'headers' : 'webhookUrl';
+  return {
+    ok: false,
+    field,
+    message: parsed.problem.replace(/^config\.(url|headers)[:.\s]*/, ''),
+  };
+}
+
+/** Writes the integration's destination: its config and on/off switch; made when missing. */
+export async function saveWebhookDestination(
+  db: Queryable,
+  integration: { id: string; org_id: string; enabled: boolean },
+  config: Record<string, unknown>,
+): Promise<void> {
+  const now = new Date();
+  const existing = await destinations.ofIntegration(db, integration.id, webhookKind.type);
+  if (existing) {
+    await destinations.update(db, existing.id, { config, enabled: integration.enabled }, now);
+    return;
+  }
+  await destinations.insert(db, {
+    org_id: integration.org_id,
+    team_id: null,
+    integration_id: integration.id,
+    type: webhookKind.type,
+    // Destination names are unique in an organization; the integration's id keeps this one so.
+    name: `Webhook integration ${integration.id}`,
+    config,
+    enabled: integration.enabled,
+    now,
+  });
+}
+
+/** Turns the integration's destination on or off with it. */
+export async function setWebhookDestinationEnabled(
+  db: Queryable,
+  integrationId: string,
+  enabled: boolean,
+): Promise<void> {
+  const existing = await destinations.ofIntegration(db, integrationId, webhookKind.type);
+  if (existing) await destinations.update(db, existing.id, { enabled }, new Date());
+}
