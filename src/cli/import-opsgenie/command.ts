@@ -3,7 +3,8 @@ import type { runOpsgenieImport as RunImport } from './run.js';
 
 /**
  * `vigil import opsgenie`: an Opsgenie account (users, teams, schedules, escalations, routing rules,
- * heartbeats, maintenance, API integrations) made again in Vigil through both REST APIs.
+ * heartbeats, maintenance, API integrations with their actions, alert and notification policies) made again in Vigil
+ * through both REST APIs.
  */
 
 /** The import's modules load when it runs, not with every `vigil` command. */
@@ -25,7 +26,7 @@ export function importCommand(deps: ImportCliDeps): Command {
   command
     .command('opsgenie')
     .description(
-      "Read an Opsgenie account through its REST API and make it in Vigil through Vigil's: users with their contact methods and notification rules, teams, schedules with rotations and overrides, escalations, routing rules, API integrations (with their keys), heartbeats and maintenance. Run it again and nothing doubles.",
+      "Read an Opsgenie account through its REST API and make it in Vigil through Vigil's: users with their contact methods and notification rules, teams, schedules with rotations and overrides, escalations, routing rules, API integrations (with their keys and actions), alert and notification policies, heartbeats and maintenance. Run it again and nothing doubles.",
     )
     .option(
       '--api-url <url>',

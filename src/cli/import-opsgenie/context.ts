@@ -26,6 +26,8 @@ export interface ImportContext {
   escalations: Map<string, string>;
   /** Opsgenie integration id → Vigil integration id (undefined: would be created by a dry run). */
   integrations: Map<string, string | undefined>;
+  /** Opsgenie policy id → Vigil policy id (undefined: would be created by a dry run). */
+  policies: Map<string, string | undefined>;
 }
 
 /** Why a reference cannot be followed, or what it is in Vigil. */

@@ -47,7 +47,18 @@ function fixtureFor(url: URL): string | undefined {
     '/v2/integrations': 'integrations.json',
     '/v2/integrations/073e8e6a-a481-4b9b-8619-5c31d9a6e5da': 'integration-default-api.json',
     '/v2/integrations/3d4e5f6a-7b8c-4d9e-8f0a-1b2c3d4e5f6a': 'integration-sre-api.json',
+    '/v2/integrations/073e8e6a-a481-4b9b-8619-5c31d9a6e5da/actions': 'integration-actions-default-api.json',
+    '/v2/integrations/3d4e5f6a-7b8c-4d9e-8f0a-1b2c3d4e5f6a/actions': 'integration-actions-sre-api.json',
+    '/v2/policies/8a1f3c2e-5b4d-4e6f-9a0b-1c2d3e4f5a6b': 'policy-raise-prod.json',
+    '/v2/policies/9b2e4d3f-6c5e-4f7a-8b1c-2d3e4f5a6b7c': 'policy-route-db.json',
+    '/v2/policies/ac3f5e4a-7d6f-4a8b-9c2d-3e4f5a6b7c8d': 'policy-night-shift.json',
+    '/v2/policies/bd4a6f5b-8e7a-4b9c-8d3e-4f5a6b7c8d9e': 'policy-tag-sre.json',
+    '/v2/policies/ce5b7a6c-9f8b-4cad-9e4f-5a6b7c8d9e0f': 'policy-quiet-low.json',
+    '/v2/policies/df6c8b7d-0a9c-4dbe-8f5a-6b7c8d9e0f1a': 'policy-deduplicate-flapping.json',
   };
+  const teamId = url.searchParams.get('teamId');
+  if (p === '/v2/policies/alert') return teamId === SRE ? 'policies-alert-sre.json' : 'policies-alert.json';
+  if (p === '/v2/policies/notification' && teamId === SRE) return 'policies-notification-sre.json';
   return routes[p];
 }
 
@@ -122,6 +133,9 @@ const get = async (p: string): Promise<Json> => (await target.callOk('GET', p)).
 describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
   it('imports what Vigil has, skips what it lacks with the reason, pages and waits out a 429', async () => {
     opsgenie.rateLimitOnce.add('/v2/teams');
+    // Global policies already in Vigil: one Opsgenie also has (with other content), one only Vigil has.
+    await target.callOk('POST', '/v2/policies', { type: 'alert', name: 'Route DB to SRE', message: 'old' });
+    await target.callOk('POST', '/v2/policies', { type: 'alert', name: 'Vigil only' });
     const run = await importIt();
     const all = [...run.progress, ...run.out].join('\n');
     assert.equal(run.error, undefined, run.error?.message);
@@ -277,6 +291,119 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
     for (const line of [...run.progress, ...run.out])
       assert.ok(!line.includes(SRE_API_KEY) && !line.includes(OPSGENIE_KEY));
 
+    // The integration's actions, responders mapped to the Vigil team and user.
+    const actions = await get(`/v2/integrations/${integrations[0].id}/actions`);
+    assert.deepEqual(
+      actions.create.map((a: Json) => [a.name, a.order]),
+      [
+        ['Page SRE on P1', 0],
+        ['Create Alert', 1],
+      ],
+    );
+    const page = actions.create[0];
+    assert.deepEqual(
+      [page.message, page.priority, page.tags, page.extraProperties, page.alertActions],
+      ['[SRE] {{message}}', 'P1', ['sre', '{{tags}}'], { owner: 'sre' }, ['Open runbook']],
+    );
+    assert.equal(page.ignoreRespondersFromPayload, true);
+    assert.deepEqual(
+      page.responders.map((r: Json) => [r.type, r.id]),
+      [
+        ['team', team.id],
+        ['user', jane.id],
+      ],
+    );
+    assert.deepEqual(
+      page.filter.conditions.map((c: Json) => [c.field, c.key ?? null, c.operation, c.expectedValue]),
+      [
+        ['priority', null, 'equals', 'P1'],
+        ['extra-properties', 'env', 'equals', 'prod'],
+      ],
+    );
+    assert.deepEqual(
+      actions.ignore.map((a: Json) => [
+        a.name,
+        a.filter.conditionMatchType,
+        a.filter.conditions[0].expectedValue,
+      ]),
+      [['Ignore test alerts', 'match-any-condition', '[test]']],
+    );
+    assert.equal(actions.close[0].note, 'Closed by {{source}}');
+    assert.deepEqual(actions.addNote, []);
+    assert.ok(run.progress.includes('integration actions SRE API: created'), all);
+
+    // Global alert policies in Opsgenie's order, the one only Vigil has after them.
+    const globalPolicies = await get('/v2/policies/alert');
+    assert.deepEqual(
+      globalPolicies.map((p: Json) => p.name),
+      ['Raise prod to P1', 'Route DB to SRE', 'Vigil only'],
+    );
+    const raise = await get(`/v2/policies/${globalPolicies[0].id}`);
+    assert.deepEqual(
+      [raise.priority, raise.continue, raise.tags, raise.details, raise.policyDescription],
+      ['P1', true, ['urgent'], { environment: 'production' }, 'Production alerts are urgent'],
+    );
+    assert.deepEqual(
+      raise.filter.conditions.map((c: Json) => [c.field, c.operation, c.expectedValue]),
+      [
+        ['tags', 'contains', 'prod'],
+        ['source', 'matches', '.*prod.*'],
+      ],
+    );
+    const routeDb = await get(`/v2/policies/${globalPolicies[1].id}`);
+    assert.equal(routeDb.message, '[DB] {{message}}', 'the policy Vigil had was updated');
+    assert.deepEqual(
+      routeDb.responders.map((r: Json) => [r.type, r.id]),
+      [['team', team.id]],
+    );
+    assert.match(all, /alert policy "Night shift": skipped: it has time restrictions/);
+    const teamPolicies = await get(`/v2/policies/alert?teamId=${team.id}`);
+    assert.deepEqual(
+      teamPolicies.map((p: Json) => p.name),
+      ['Tag SRE alerts'],
+    );
+    const tagSre = await get(`/v2/policies/${teamPolicies[0].id}?teamId=${team.id}`);
+    assert.deepEqual(
+      [tagSre.tags, tagSre.responders.map((r: Json) => [r.type, r.id])],
+      [['sre'], [['user', jane.id]]],
+    );
+    const [quiet, ...otherNotification] = await get(`/v2/policies/notification?teamId=${team.id}`);
+    assert.equal(otherNotification.length, 0);
+    const quietPolicy = await get(`/v2/policies/${quiet.id}?teamId=${team.id}`);
+    assert.deepEqual(
+      [
+        quietPolicy.name,
+        quietPolicy.suppress,
+        quietPolicy.delayAction,
+        quietPolicy.autoCloseAction,
+        quietPolicy.filter.conditions.map((c: Json) => c.expectedValue),
+      ],
+      [
+        'Quiet low priority',
+        false,
+        { delayOption: 'for-duration', duration: { timeAmount: 30, timeUnit: 'minutes' } },
+        { duration: { timeAmount: 1, timeUnit: 'days' } },
+        ['P5'],
+      ],
+    );
+    assert.match(
+      all,
+      /notification policy "Deduplicate flapping" of SRE: skipped: it de-duplicates notifications/,
+    );
+    // An alert made with the integration's key goes through its action and the policies.
+    const sent = await target.call(
+      'POST',
+      '/v2/alerts',
+      { message: 'disk full', priority: 'P1', tags: ['prod'], details: { env: 'prod' } },
+      SRE_API_KEY,
+    );
+    assert.equal(sent.status, 202, JSON.stringify(sent.body));
+    const { alertId } = await get(`/v2/alerts/requests/${sent.body.requestId}`);
+    const shaped = await get(`/v2/alerts/${alertId}`);
+    assert.equal(shaped.message, '[SRE] disk full', 'shaped by the action Page SRE on P1');
+    assert.ok(shaped.tags.includes('sre') && shaped.tags.includes('urgent'), JSON.stringify(shaped.tags));
+    assert.equal(shaped.details.environment, 'production', 'changed by the policy Raise prod to P1');
+
     const [maintenance] = await get('/v1/maintenance?type=non-expired');
     const window = await get(`/v1/maintenance/${maintenance.id}`);
     assert.deepEqual(
@@ -284,7 +411,7 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
       [integrations[0].id],
     );
     assert.equal(window.time.startDate, '2036-12-30T01:00:00.000Z');
-    assert.match(all, /maintenance .*: created \(its policy rule .* left out\)/);
+    assert.match(all, /maintenance .*: created \(its rule enabling policy .* left out\)/);
   });
 
   it('a second run finds everything in place', async () => {
@@ -297,6 +424,21 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
     assert.equal((await get('/v2/integrations')).length, 1);
     assert.equal((await get('/v1/maintenance?type=non-expired')).length, 1);
     assert.equal((await get('/v2/users/jane.doe@opsgenie.example/contacts')).length, 3);
+    assert.ok(run.progress.includes('integration actions SRE API: unchanged'), run.progress.join('\n'));
+    assert.ok(run.progress.includes('alert policy "Raise prod to P1": unchanged'), run.progress.join('\n'));
+    assert.ok(
+      run.progress.includes('alert policy "Tag SRE alerts" of SRE: unchanged'),
+      run.progress.join('\n'),
+    );
+    assert.ok(
+      run.progress.includes('notification policy "Quiet low priority" of SRE: unchanged'),
+      run.progress.join('\n'),
+    );
+    assert.deepEqual(
+      (await get('/v2/policies/alert')).map((p: Json) => p.name),
+      ['Raise prod to P1', 'Route DB to SRE', 'Vigil only'],
+    );
+    assert.equal(opsgenie.requests.filter((r) => r.method !== 'GET').length, 0, 'Opsgenie is only read');
   });
 
   it('a global integration goes to the team named with --team-for-global, keeping its key', async () => {
@@ -312,6 +454,20 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
     assert.equal(run.code, 0, [...run.progress, ...run.out].join('\n'));
     const read = await target.call('GET', '/v2/alerts', undefined, 'eb243592-faa2-4ba2-a551-1afdf565c889');
     assert.equal(read.status, 200, JSON.stringify(read.body));
+    // Its action filters on recipients, which Vigil lacks: the actions are skipped, the integration stays.
+    assert.ok(
+      run.progress.includes(
+        'integration actions Default API: skipped: its create action "Route by recipient" has a condition "recipients contains", which Vigil\'s filters do not have',
+      ),
+      run.progress.join('\n'),
+    );
+    const made = (await get('/v2/integrations')).find((i: Json) => i.name === 'Default API');
+    const defaults = await get(`/v2/integrations/${made.id}/actions`);
+    assert.deepEqual(
+      defaults.create.map((a: Json) => a.filter.conditionMatchType),
+      ['match-all'],
+      'Vigil keeps its defaults',
+    );
   });
 
   it('an object Vigil refuses fails alone: the others are made, and the exit code is 1', async () => {

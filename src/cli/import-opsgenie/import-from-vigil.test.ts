@@ -6,8 +6,9 @@ import { runImport } from './test-cli.js';
 /**
  * `vigil import opsgenie` with another Vigil as the source (Vigil speaks Opsgenie's API): an account with
  * people, their contacts and rules, a team, a schedule with a rotation and an override, an escalation, a
- * routing rule, a heartbeat, a maintenance and an API integration is made again in a second Vigil, object
- * by object; a second run changes nothing, and a dry run reads only.
+ * routing rule, a heartbeat, a maintenance, an API integration with its actions, and a global and a team
+ * alert policy and a notification policy is made again in a second Vigil, object by object; a second run changes nothing, and a dry
+ * run reads only.
  */
 
 let source: TestServer;
@@ -52,7 +53,21 @@ async function snapshot(server: TestServer): Promise<Json> {
   for (const s of schedules) overrides[s.name] = await get(`/v2/schedules/${s.id}/overrides`);
   const integrations = (await get('/v2/integrations')).map((i: Json) => ({ ...i, updatedAt: undefined }));
   const maintenance = await get('/v1/maintenance?type=all');
+  const actions: Json = {};
+  for (const i of integrations) actions[i.name] = await get(`/v2/integrations/${i.id}/actions`);
+  const policiesOf = async (query: string, type = 'alert') =>
+    Promise.all(
+      (await get(`/v2/policies/${type}${query}`)).map((p: Json) => get(`/v2/policies/${p.id}${query}`)),
+    );
+  const policies: Json = { global: await policiesOf('') };
+  for (const t of teams)
+    policies[t.name] = {
+      alert: await policiesOf(`?teamId=${t.id}`, 'alert'),
+      notification: await policiesOf(`?teamId=${t.id}`, 'notification'),
+    };
   return {
+    actions,
+    policies,
     perUser,
     perTeam,
     schedules,
@@ -190,10 +205,74 @@ before(async () => {
     ownerTeam: { name: 'Platform' },
     allowDeleteAccess: false,
   });
+  await call('PUT', `/v2/integrations/${integration.data.id}/actions`, {
+    ignore: [
+      {
+        name: 'Drop heartbeats of staging',
+        filter: {
+          conditionMatchType: 'match-all-conditions',
+          conditions: [{ field: 'source', operation: 'equals', expectedValue: 'staging' }],
+        },
+      },
+    ],
+    create: [
+      {
+        name: 'Critical to Platform',
+        filter: {
+          conditionMatchType: 'match-any-condition',
+          conditions: [{ field: 'tags', operation: 'contains', expectedValue: 'critical' }],
+        },
+        message: '[Platform] {{message}}',
+        priority: 'P1',
+        tags: ['platform'],
+        responders: [
+          { type: 'team', name: 'Platform' },
+          { type: 'user', username: 'bob@example.com' },
+        ],
+        ignoreTagsFromPayload: true,
+      },
+      { name: 'Everything else' },
+    ],
+    close: [{ name: 'Close Alert', note: 'Closed by Prometheus' }],
+  });
+  const platform = await call('GET', '/v2/teams/Platform?identifierType=name');
+  const databasePolicy = await call('POST', '/v2/policies', {
+    type: 'alert',
+    name: 'Database to the escalation',
+    policyDescription: 'Databases page through the escalation',
+    filter: {
+      type: 'match-all-conditions',
+      conditions: [{ field: 'entity', operation: 'starts-with', expectedValue: 'db-' }],
+    },
+    continue: true,
+    alias: 'db-{{alias}}',
+    details: { tier: 'data' },
+    responders: [{ type: 'escalation', name: 'Platform Escalation' }],
+  });
+  await call('POST', `/v2/policies?teamId=${platform.data.id}`, {
+    type: 'alert',
+    name: 'Tag platform alerts',
+    enabled: false,
+    priority: 'P2',
+    tags: ['platform'],
+    responders: [{ type: 'schedule', name: 'Platform On Call' }],
+  });
+  await call('POST', `/v2/policies?teamId=${platform.data.id}`, {
+    type: 'notification',
+    name: 'Hold P5 for an hour',
+    filter: {
+      type: 'match-all-conditions',
+      conditions: [{ field: 'priority', operation: 'equals', expectedValue: 'P5' }],
+    },
+    delayAction: { delayOption: 'for-duration', duration: { timeAmount: 1, timeUnit: 'hours' } },
+  });
   await call('POST', '/v1/maintenance', {
     description: 'Database upgrade',
     time: { type: 'schedule', startDate: future(5), endDate: future(6) },
-    rules: [{ state: 'disabled', entity: { id: integration.data.id, type: 'integration' } }],
+    rules: [
+      { state: 'disabled', entity: { id: integration.data.id, type: 'integration' } },
+      { state: 'disabled', entity: { id: databasePolicy.data.id, type: 'policy' } },
+    ],
   });
 });
 
@@ -344,13 +423,94 @@ describe('vigil import opsgenie, from another Vigil', () => {
       run.progress.join('\n'),
     );
 
+    const actions = await get(`/v2/integrations/${prometheus.id}/actions`);
+    assert.deepEqual(
+      actions.create.map((a: Json) => a.name),
+      ['Critical to Platform', 'Everything else'],
+    );
+    const critical = actions.create[0];
+    assert.deepEqual(
+      [critical.message, critical.priority, critical.tags, critical.ignoreTagsFromPayload],
+      ['[Platform] {{message}}', 'P1', ['platform'], true],
+    );
+    assert.deepEqual(
+      critical.responders.map((r: Json) => [r.type, r.id]),
+      [
+        ['team', team.id],
+        ['user', bob.id],
+      ],
+    );
+    assert.deepEqual(
+      actions.ignore.map((a: Json) => [
+        a.name,
+        a.filter.conditions[0].field,
+        a.filter.conditions[0].expectedValue,
+      ]),
+      [['Drop heartbeats of staging', 'source', 'staging']],
+    );
+    assert.equal(actions.close[0].note, 'Closed by Prometheus');
+    assert.deepEqual(actions.acknowledge, []);
+
+    const [globalSummary, ...otherGlobal] = await get('/v2/policies/alert');
+    assert.equal(otherGlobal.length, 0);
+    const globalPolicy = await get(`/v2/policies/${globalSummary.id}`);
+    assert.deepEqual(
+      [
+        globalPolicy.name,
+        globalPolicy.policyDescription,
+        globalPolicy.continue,
+        globalPolicy.alias,
+        globalPolicy.details,
+        globalPolicy.filter.conditions.map((c: Json) => [c.field, c.operation, c.expectedValue]),
+        globalPolicy.responders.map((r: Json) => [r.type, r.id]),
+      ],
+      [
+        'Database to the escalation',
+        'Databases page through the escalation',
+        true,
+        'db-{{alias}}',
+        { tier: 'data' },
+        [['entity', 'starts-with', 'db-']],
+        [['escalation', escalation.id]],
+      ],
+    );
+    const [teamSummary] = await get(`/v2/policies/alert?teamId=${team.id}`);
+    const teamPolicy = await get(`/v2/policies/${teamSummary.id}?teamId=${team.id}`);
+    assert.deepEqual(
+      [
+        teamPolicy.name,
+        teamPolicy.enabled,
+        teamPolicy.priority,
+        teamPolicy.tags,
+        teamPolicy.teamId,
+        teamPolicy.responders.map((r: Json) => [r.type, r.id]),
+      ],
+      ['Tag platform alerts', false, 'P2', ['platform'], team.id, [['schedule', schedule.id]]],
+    );
+
+    const [holdSummary] = await get(`/v2/policies/notification?teamId=${team.id}`);
+    const hold = await get(`/v2/policies/${holdSummary.id}?teamId=${team.id}`);
+    assert.deepEqual(
+      [hold.name, hold.suppress, hold.delayAction, hold.autoCloseAction ?? null],
+      [
+        'Hold P5 for an hour',
+        false,
+        { delayOption: 'for-duration', duration: { timeAmount: 1, timeUnit: 'hours' } },
+        null,
+      ],
+    );
+
     const maintenance = await get('/v1/maintenance?type=non-expired');
     assert.equal(maintenance.length, 1);
     const window = await get(`/v1/maintenance/${maintenance[0].id}`);
     assert.equal(window.description, 'Database upgrade');
     assert.deepEqual(
-      window.rules.map((r: Json) => r.entity.id),
-      [prometheus.id],
+      window.rules.map((r: Json) => [r.entity.type, r.entity.id]),
+      [
+        ['integration', prometheus.id],
+        ['policy', globalSummary.id],
+      ],
+      'the integration and the policy it disables are the target’s',
     );
 
     assert.ok(

@@ -8,11 +8,12 @@ import {
   Skip,
   type ImportContext,
 } from './context.js';
+import { importIntegrationActions } from './integration-actions.js';
 import { IntegrationShape, IntegrationSummaryShape, shaped } from './shapes.js';
 
 /**
  * API integrations, matched by name, made with the key they have in Opsgenie so their senders need only
- * change the host. The key is never printed.
+ * change the host, each with its actions (integration-actions.ts). The key is never printed.
  */
 
 const FLAGS = [
@@ -81,10 +82,18 @@ export async function importIntegrations(ctx: ImportContext): Promise<void> {
     const have = existing.get(i.name.toLowerCase());
     if (have) {
       ctx.integrations.set(i.id, have.id);
-      if (sameJson(comparable(have.settings), comparable(desired)))
-        return ctx.report.record('integration', i.name, 'unchanged');
-      if (!ctx.dryRun) await ctx.target.patch(`/v2/integrations/${enc(have.id)}`, desired);
-      return ctx.report.record('integration', i.name, 'updated', 'its key is the one it was made with');
+      if (sameJson(comparable(have.settings), comparable(desired))) {
+        ctx.report.record('integration', i.name, 'unchanged');
+      } else {
+        if (!ctx.dryRun) await ctx.target.patch(`/v2/integrations/${enc(have.id)}`, desired);
+        ctx.report.record('integration', i.name, 'updated', 'its key is the one it was made with');
+      }
+      return importIntegrationActions(ctx, {
+        sourceId: i.id,
+        name: i.name,
+        vigilId: have.id,
+        created: false,
+      });
     }
     const keepKey = typeof i.apiKey === 'string' && KEY.test(i.apiKey) ? i.apiKey : undefined;
     const why = keepKey
@@ -104,5 +113,6 @@ export async function importIntegrations(ctx: ImportContext): Promise<void> {
     }
     ctx.integrations.set(i.id, id);
     ctx.report.record('integration', i.name, 'created', why);
+    await importIntegrationActions(ctx, { sourceId: i.id, name: i.name, vigilId: id, created: true });
   });
 }

@@ -13,6 +13,7 @@ function keyOf(m: { description?: string | null; time: { type: string; endDate?:
 }
 
 async function vigilMaintenances(ctx: ImportContext) {
+  /** By description and end: the maintenance and the ids of what it disables (integrations, policies). */
   const found = new Map<string, { id: string; integrations: string[] }>();
   const list = await ctx.target.get('/v1/maintenance?type=non-expired');
   for (const raw of Array.isArray(list) ? list : []) {
@@ -49,19 +50,26 @@ export async function importMaintenance(ctx: ImportContext): Promise<void> {
       const label = labelFor(m);
       if (m.status === 'past' || m.status === 'cancelled') throw new Skip('it is over');
       const left: string[] = [];
-      const integrations: (string | undefined)[] = [];
+      /** What it disables in Vigil, in Opsgenie's order (an undefined id: a dry run would create it). */
+      const rules: { type: 'integration' | 'policy'; id: string | undefined }[] = [];
       for (const rule of m.rules) {
-        if (rule.entity.type !== 'integration') {
-          left.push(`its ${rule.entity.type} rule (Vigil's maintenance disables integrations only)`);
+        const type = rule.entity.type;
+        if (type !== 'integration' && type !== 'policy') {
+          left.push(`its ${type} rule (Vigil's maintenance disables integrations and policies)`);
           continue;
         }
-        if (!ctx.integrations.has(rule.entity.id)) {
-          left.push(`integration ${rule.entity.id}, which was not imported`);
+        if (rule.state === 'enabled') {
+          left.push(`its rule enabling ${type} ${rule.entity.id} (Vigil's maintenance only disables)`);
           continue;
         }
-        integrations.push(ctx.integrations.get(rule.entity.id));
+        const imported = type === 'integration' ? ctx.integrations : ctx.policies;
+        if (!imported.has(rule.entity.id)) {
+          left.push(`${type} ${rule.entity.id}, which was not imported`);
+          continue;
+        }
+        rules.push({ type, id: imported.get(rule.entity.id) });
       }
-      if (integrations.length === 0)
+      if (rules.length === 0)
         throw new Skip(`nothing it disables is in Vigil: ${left.join('; ') || 'it has no rules'}`);
       const endDate = instantOf(m.time.endDate);
       const startDate = instantOf(m.time.startDate);
@@ -71,14 +79,17 @@ export async function importMaintenance(ctx: ImportContext): Promise<void> {
       else throw new Skip('its dates are not ones Vigil can read');
       const notes = left.map((l) => `${l} left out`).join('; ');
       const have = existing.get(keyOf(m));
-      // A dry run has no ids for integrations it would make.
-      const ids = integrations.filter((i): i is string => i !== undefined);
+      // A dry run has no ids for what it would make.
+      const known = rules.filter(
+        (r): r is { type: 'integration' | 'policy'; id: string } => r.id !== undefined,
+      );
+      const ids = known.map((r) => r.id);
       const body = {
         description: m.description ?? '',
         time,
-        rules: ids.map((id) => ({ state: 'disabled', entity: { id, type: 'integration' } })),
+        rules: known.map((r) => ({ state: 'disabled', entity: { id: r.id, type: r.type } })),
       };
-      if (have && ids.length === integrations.length && sameJson(have.integrations, [...ids].sort()))
+      if (have && ids.length === rules.length && sameJson(have.integrations, [...ids].sort()))
         return ctx.report.record('maintenance', label, 'unchanged', notes);
       if (have) {
         if (!ctx.dryRun) await ctx.target.patch(`/v1/maintenance/${enc(have.id)}`, { rules: body.rules });

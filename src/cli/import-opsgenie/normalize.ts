@@ -1,4 +1,6 @@
-import type { CriteriaIn, TimeRestrictionIn } from './shapes.js';
+import { Value } from 'typebox/value';
+import { ConditionSchema } from '../../oncall/conditions.js';
+import type { CriteriaIn, FilterIn, TimeRestrictionIn } from './shapes.js';
 
 /**
  * The one form of criteria, time restrictions, durations and instants that both Opsgenie's answers and
@@ -51,4 +53,21 @@ export function instantOf(text: string | null | undefined): string | undefined {
   if (!text) return undefined;
   const ms = Date.parse(text);
   return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+}
+
+/** An integration action's or a policy's filter as criteria (Opsgenie names the match type either way). */
+export function filterOf(f: FilterIn | undefined | null) {
+  return criteriaOf({
+    type: f?.conditionMatchType ?? f?.type ?? 'match-all',
+    conditions: f?.conditions ?? [],
+  });
+}
+
+/** Why Vigil's filters cannot take these criteria (a field or operation they lack), or undefined. */
+export function unsupportedCondition(criteria: ReturnType<typeof criteriaOf>): string | undefined {
+  const conditions = 'conditions' in criteria ? (criteria.conditions ?? []) : [];
+  for (const c of conditions)
+    if (!Value.Check(ConditionSchema, c))
+      return `a condition "${c.field} ${c.operation}", which Vigil's filters do not have`;
+  return undefined;
 }

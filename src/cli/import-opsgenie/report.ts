@@ -19,11 +19,18 @@ export const KINDS = [
   'schedule override',
   'escalation',
   'integration',
+  'integration actions',
   'routing rule',
+  'alert policy',
+  'notification policy',
   'heartbeat',
   'maintenance',
 ] as const;
 export type Kind = (typeof KINDS)[number];
+
+/** How the summary names a kind: users, alert policies, integration actions. */
+const plural = (kind: Kind) =>
+  kind.endsWith('s') ? kind : kind.endsWith('y') ? `${kind.slice(0, -1)}ies` : `${kind}s`;
 
 export function createReport(progress: (line: string) => void, dryRun: boolean) {
   const entries: Entry[] = [];
@@ -75,7 +82,7 @@ export function createReport(progress: (line: string) => void, dryRun: boolean) 
           `${count('skipped')} skipped`,
           ...(count('failed') > 0 ? [`${count('failed')} failed`] : []),
         ];
-        lines.push(`  ${kind}s: ${parts.join(', ')}`);
+        lines.push(`  ${plural(kind)}: ${parts.join(', ')}`);
       }
       const problems = entries.filter((e) => e.outcome === 'skipped' || e.outcome === 'failed');
       if (problems.length > 0) {

@@ -6,6 +6,7 @@ import { importIntegrations } from './integrations.js';
 import { importMaintenance } from './maintenance.js';
 import { importNotificationRules } from './notification-rules.js';
 import { importOverrides } from './overrides.js';
+import { importPolicies } from './policies.js';
 import { createReport } from './report.js';
 import { createRestClient, OPSGENIE_KEY_REFUSED, VIGIL_KEY_REFUSED } from './rest-client.js';
 import { importRoutingRules } from './routing-rules.js';
@@ -31,8 +32,8 @@ export interface ImportOptions {
 
 /**
  * Reads an Opsgenie account and makes it in Vigil, in the order references need: people before the
- * teams, schedules and escalations that name them, integrations before the maintenance that disables
- * them. Answers the exit code: 1 when something failed, 0 when everything was imported or skipped for
+ * teams, schedules and escalations that name them (and the integration actions and policies that name
+ * them as responders), integrations before the maintenance that disables them. Answers the exit code: 1 when something failed, 0 when everything was imported or skipped for
  * a known reason.
  */
 export async function runOpsgenieImport(options: ImportOptions): Promise<number> {
@@ -61,6 +62,7 @@ export async function runOpsgenieImport(options: ImportOptions): Promise<number>
     schedules: new Map(),
     escalations: new Map(),
     integrations: new Map(),
+    policies: new Map(),
   };
   options.progress(
     `${options.dryRun ? 'Dry run: reading' : 'Importing'} ${options.opsgenieUrl} into Vigil at ${options.vigilUrl}`,
@@ -78,6 +80,7 @@ export async function runOpsgenieImport(options: ImportOptions): Promise<number>
     await importEscalations(ctx);
     await importRoutingRules(ctx, teams);
     await importIntegrations(ctx);
+    await importPolicies(ctx, teams);
     await importHeartbeats(ctx);
     await importMaintenance(ctx);
   } catch (error) {

@@ -205,6 +205,102 @@ export const IntegrationShape = Type.Object({
   allowConfigurationAccess: Type.Optional(Type.Boolean()),
 });
 
+const Responder = Type.Object({ type: Str, id: OptStr, name: OptStr, username: OptStr });
+const Responders = Type.Optional(Type.Union([Type.Array(Responder, { maxItems: 1000 }), Type.Null()]));
+const Strings = Type.Optional(Type.Union([Type.Array(Str, { maxItems: 1000 }), Type.Null()]));
+const Flag = Type.Optional(Type.Boolean());
+/** An integration action's or a policy's filter: Opsgenie names its match type either way. */
+const FilterShape = Type.Object({
+  conditionMatchType: Type.Optional(Str),
+  type: Type.Optional(Str),
+  conditions: Type.Optional(Type.Union([Type.Array(Condition, { maxItems: 1000 }), Type.Null()])),
+});
+
+export const IntegrationActionShape = Type.Object({
+  name: Str,
+  order: Type.Optional(Type.Integer()),
+  filter: Type.Optional(Type.Union([FilterShape, Type.Null()])),
+  user: OptStr,
+  note: OptStr,
+  alias: OptStr,
+  message: OptStr,
+  description: OptStr,
+  entity: OptStr,
+  source: OptStr,
+  priority: OptStr,
+  customPriority: OptStr,
+  tags: Strings,
+  extraProperties: Type.Optional(Type.Union([Type.Record(Type.String(), Str), Type.Null()])),
+  responders: Responders,
+  // Opsgenie's older name for responders.
+  recipients: Responders,
+  alertActions: Strings,
+  appendAttachments: Flag,
+  ignoreAlertActionsFromPayload: Flag,
+  ignoreRespondersFromPayload: Flag,
+  ignoreRecipientsFromPayload: Flag,
+  ignoreTagsFromPayload: Flag,
+  ignoreExtraPropertiesFromPayload: Flag,
+  ignoreTeamsFromPayload: Flag,
+});
+const ActionList = Type.Optional(
+  Type.Union([Type.Array(IntegrationActionShape, { maxItems: 1000 }), Type.Null()]),
+);
+export const IntegrationActionsShape = Type.Object({
+  create: ActionList,
+  close: ActionList,
+  acknowledge: ActionList,
+  addNote: ActionList,
+  ignore: ActionList,
+});
+
+export const PolicySummaryShape = Type.Object({
+  id: Str,
+  name: Str,
+  type: OptStr,
+  order: Type.Optional(Type.Integer()),
+  enabled: Type.Optional(Type.Boolean()),
+});
+const Duration = Type.Object({ timeAmount: Type.Integer(), timeUnit: OptStr });
+/** An alert or a notification policy, as Get Policy answers either. */
+export const PolicyShape = Type.Object({
+  id: Str,
+  name: Str,
+  type: OptStr,
+  policyDescription: OptStr,
+  enabled: Type.Optional(Type.Boolean()),
+  filter: Type.Optional(Type.Union([FilterShape, Type.Null()])),
+  timeRestrictions: Type.Optional(Type.Unknown()),
+  continue: Type.Optional(Type.Boolean()),
+  message: OptStr,
+  alias: OptStr,
+  alertDescription: OptStr,
+  entity: OptStr,
+  source: OptStr,
+  priority: OptStr,
+  tags: Strings,
+  ignoreOriginalTags: Flag,
+  details: Type.Optional(
+    Type.Union([Type.Record(Type.String(), Type.Union([Str, Type.Number(), Type.Boolean()])), Type.Null()]),
+  ),
+  ignoreOriginalDetails: Flag,
+  actions: Strings,
+  ignoreOriginalActions: Flag,
+  responders: Responders,
+  ignoreOriginalResponders: Flag,
+  // Notification policies.
+  suppress: Flag,
+  delayAction: Type.Optional(
+    Type.Union([
+      Type.Object({ delayOption: Str, duration: Type.Optional(Type.Union([Duration, Type.Null()])) }),
+      Type.Null(),
+    ]),
+  ),
+  autoCloseAction: Type.Optional(Type.Union([Type.Object({ duration: Duration }), Type.Null()])),
+  autoRestartAction: Type.Optional(Type.Unknown()),
+  deduplicationAction: Type.Optional(Type.Unknown()),
+});
+
 export type UserIn = Static<typeof UserShape>;
 export type ContactIn = Static<typeof ContactShape>;
 export type RuleIn = Static<typeof RuleShape>;
@@ -219,6 +315,11 @@ export type RoutingRuleIn = Static<typeof RoutingRuleShape>;
 export type HeartbeatIn = Static<typeof HeartbeatShape>;
 export type MaintenanceIn = Static<typeof MaintenanceShape>;
 export type IntegrationIn = Static<typeof IntegrationShape>;
+export type ResponderIn = Static<typeof Responder>;
+export type FilterIn = Static<typeof FilterShape>;
+export type IntegrationActionIn = Static<typeof IntegrationActionShape>;
+export type IntegrationActionsIn = Static<typeof IntegrationActionsShape>;
+export type PolicyIn = Static<typeof PolicyShape>;
 
 /** The value in the shape, or why not (the first mismatch, by its path). */
 export function shaped<T extends TSchema>(
