@@ -11,7 +11,7 @@ import { buildAlertEvent, recordAlertEvent } from './outbox.js';
 import { createAlertBatcher } from './create-batcher.js';
 import { QUEUES } from '../work/queue-names.js';
 import type { WorkSignal } from '../work/runner.js';
-import { invalid, invalidField, notFound } from '../errors.js';
+import { invalid, invalidField, isDomainError, notFound } from '../errors.js';
 import type { Actor, AlertEventInput } from './events.js';
 import { compileQuery, parseQuery } from './query.js';
 import { recipientsOf, resolveResponder } from './responders.js';
@@ -205,11 +205,13 @@ function createStatement(
 }
 
 /**
- * The organization's enabled alert policies that apply to an alert of these teams, in the order they run
- * (policies/): loaded once and cached, not once per alert.
+ * The organization's enabled alert policies that apply to an alert of these teams (policies/), as the
+ * chains that run one after the other: the global policies, then each team's. In each chain the first
+ * policy that matches applies, and the next ones only after a `continue`. Loaded once and cached, not
+ * once per alert.
  */
 export interface AlertPolicySource {
-  rulesFor(orgId: string, teamIds: readonly string[]): Promise<ShapingRule[]>;
+  rulesFor(orgId: string, teamIds: readonly string[]): Promise<ShapingRule[][]>;
 }
 
 /** A create request through the Alert API: made (or counted), or not made and why. */
@@ -288,18 +290,40 @@ export function createAlertsService(
   ): Promise<{ input: CreateAlertInput; responders: ResponderRef[]; shapedBy: string[] }> {
     if (!options.policies) return { input, responders, shapedBy: [] };
     const teamIds = responders.filter((r) => r.type === 'team').map((r) => r.id);
-    const rules = await options.policies.rulesFor(orgId, teamIds);
-    if (rules.length === 0) return { input, responders, shapedBy: [] };
-    const result = applyRules(input, rules, integrationName);
-    // Policies only modify: a drop rule is never among them.
-    if (result.kind !== 'shaped' || result.applied.length === 0) return { input, responders, shapedBy: [] };
+    const chains = await options.policies.rulesFor(orgId, teamIds);
+    if (chains.length === 0) return { input, responders, shapedBy: [] };
+    let shapedInput = input;
+    const applied: ShapingRule[] = [];
+    for (const chain of chains) {
+      const result = applyRules(shapedInput, chain, integrationName);
+      // Policies only modify: a drop rule is never among them.
+      if (result.kind !== 'shaped') continue;
+      shapedInput = result.input;
+      applied.push(...result.applied);
+    }
+    if (applied.length === 0) return { input, responders, shapedBy: [] };
+    const result = { input: shapedInput, applied };
     const shapedBy = result.applied.map((r) => `Modified by ${r.label}`);
     if (result.input.responders === input.responders) return { input: result.input, responders, shapedBy };
-    const resolved = await resolveResponders(q, orgId, result.input.responders, 'responders');
+    // The request's own responders are already resolved (`responders`): only those a policy added are
+    // looked up. One deleted since the policy was saved is left out, not a refused alert.
+    const own = new Set(input.responders ?? []);
+    const resolved: ResponderRef[] = [];
+    for (const r of result.input.responders ?? []) {
+      if (own.has(r)) continue;
+      try {
+        resolved.push(...(await resolveResponders(q, orgId, [r], 'responders')));
+      } catch (error) {
+        if (!isDomainError(error, 'invalid')) throw error;
+        shapedBy.push(
+          `Responder ${r.type} ${JSON.stringify(r.id ?? r.name ?? r.username ?? '')} of a policy no longer exists: left out`,
+        );
+      }
+    }
     const replaced = result.applied.some(
       (r) => r.effect.kind === 'modify' && r.effect.modifications.replace?.responders,
     );
-    const merged = replaced ? resolved : [...responders];
+    const merged = replaced ? [] : [...responders];
     for (const r of resolved) if (!merged.some((x) => x.type === r.type && x.id === r.id)) merged.push(r);
     return { input: result.input, responders: merged, shapedBy };
   }
@@ -734,9 +758,35 @@ export function createAlertsService(
       // The action's user names the actor, as the request's would: no longer than Opsgenie allows.
       const shapedInput = { ...(shaped?.input ?? input) };
       if (shapedInput.user !== undefined) shapedInput.user = fitActorText(shapedInput.user);
+      const shapedBy = (shaped?.applied ?? []).map((r) => `Shaped by ${r.label}`);
+      // The responders an action adds were checked when it was saved: one deleted since is left out (the
+      // log says so), not a 422 for every create through the key. The request's own are checked as ever.
+      let resolvedResponders: ResponderRef[] | undefined;
+      if (shapedInput.responders !== input.responders) {
+        const own = new Set(input.responders ?? []);
+        const list = shapedInput.responders ?? [];
+        const kept = list.filter((r) => own.has(r));
+        const refs = await resolveResponders(db, p.orgId, kept, 'responders');
+        for (const r of list) {
+          if (own.has(r)) continue;
+          try {
+            for (const ref of await resolveResponders(db, p.orgId, [r], 'responders'))
+              if (!refs.some((x) => x.type === ref.type && x.id === ref.id)) refs.push(ref);
+            kept.push(r);
+          } catch (error) {
+            if (!isDomainError(error, 'invalid')) throw error;
+            shapedBy.push(
+              `Responder ${r.type} ${JSON.stringify(r.id ?? r.name ?? r.username ?? '')} of ${shaped?.applied.at(-1)?.label ?? 'an integration action'} no longer exists: left out`,
+            );
+          }
+        }
+        shapedInput.responders = kept;
+        resolvedResponders = refs.length > 0 ? refs : [{ type: 'team', id: integration.teamId }];
+      }
       const created = await this.create(p, requestId, shapedInput, {
         ...options,
-        shapedBy: (shaped?.applied ?? []).map((r) => `Shaped by ${r.label}`),
+        shapedBy,
+        ...(resolvedResponders ? { resolvedResponders } : {}),
       });
       return { kind: 'created', ...created };
     },

@@ -417,4 +417,36 @@ describe('notification policies: what they do', () => {
     assert.equal(left.rows[0].n, 0, 'nothing left to close');
     await call('DELETE', `/v2/policies/${policy}?teamId=${ops}`);
   });
+
+  it('autoCloseAction of a team added later: the close still counts from the alert’s creation', async () => {
+    const policy = await notificationPolicy(web, {
+      name: `Expire later ${run}`,
+      filter: about(`later-${run}`),
+      autoCloseAction: { duration: { timeAmount: 30, timeUnit: 'minutes' } },
+    });
+    const status = async (id: string) =>
+      (await db.query('SELECT status FROM alerts WHERE id = $1', [id])).rows[0].status;
+    const made = await alert(`queue stuck later-${run}`, ops);
+    await paged(made);
+    // Some time passes before the team is added (real time: the test's clock cannot say when, on its
+    // own scale, a row stamped by the database was made once it has jumped since).
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await call('POST', `/v2/alerts/${made}/responders`, { responder: { type: 'team', id: web } });
+    const scheduled = await waitFor('the close to be scheduled', async () => {
+      const { rows } = await db.query<{ close_at: Date; created_at: Date }>(
+        `SELECT c.close_at, a.created_at FROM alert_auto_closes c JOIN alerts a ON a.id = c.alert_id
+          WHERE a.id = $1`,
+        [made],
+      );
+      return rows[0];
+    });
+    assert.equal(
+      scheduled.close_at.getTime(),
+      clock.fromSystemTime(scheduled.created_at).getTime() + 30 * MINUTE,
+      'thirty minutes after the alert was created, not after the team was added',
+    );
+    clock.advance(31 * MINUTE);
+    await waitFor('the auto-close', async () => (await status(made)) === 'closed');
+    await call('DELETE', `/v2/policies/${policy}?teamId=${web}`);
+  });
 });

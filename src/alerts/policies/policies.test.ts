@@ -246,7 +246,23 @@ describe('running policies', () => {
     assert.deepEqual([...made.row.team_ids].sort(), [teamA, teamB].sort());
   });
 
-  it("runs a team's policies only on that team's alerts, after the global ones", async () => {
+  it('still makes the alert when a responder a policy adds was deleted since, without that responder', async () => {
+    const token = `gone-${run}`;
+    const doomed = (await call('POST', '/v2/teams', { name: `Doomed ${run}` })).data.id;
+    const id = await policy({
+      name: `Gone ${run}`,
+      filter: about(token),
+      tags: ['routed'],
+      responders: [{ type: 'team', id: doomed }],
+    });
+    await call('DELETE', `/v2/teams/${doomed}`);
+    const made = await alert({ message: `${token} x`, responders: [{ type: 'team', id: teamA }] });
+    assert.deepEqual(made.row.tags, ['routed']);
+    assert.deepEqual(made.row.team_ids, [teamA]);
+    await call('POST', `/v2/policies/${id}/disable`);
+  });
+
+  it("runs a team's policies only on that team's alerts, after the global ones and whatever they did", async () => {
     const token = `team-${run}`;
     const global = await policy({
       name: `Global ${run}`,
@@ -274,6 +290,19 @@ describe('running policies', () => {
     assert.equal(ofA.row.message, `${token} a (A)`);
     const ofB = await alert({ message: `${token} b`, responders: [{ type: 'team', id: teamB }] });
     assert.deepEqual(ofB.row.tags, ['global']);
+
+    // Each scope is evaluated on its own, as Opsgenie does: a global policy that matches without
+    // `continue` ends the global ones, not the team's.
+    await call('PUT', `/v2/policies/${global}`, {
+      type: 'alert',
+      name: `Global ${run}`,
+      filter: about(token),
+      tags: ['global'],
+      continue: false,
+    });
+    const stillA = await alert({ message: `${token} a2`, responders: [{ type: 'team', id: teamA }] });
+    assert.deepEqual(stillA.row.tags, ['global', 'team-a']);
+    assert.equal(stillA.row.message, `${token} a2 (A)`);
 
     await call('POST', `/v2/policies/${global}/disable`);
   });

@@ -167,13 +167,11 @@ export function createAlertPoliciesService(deps: { db: Db; clock: Clock }) {
       const rules = await orgRules(orgId);
       const now = clock.now();
       const runs = (entry: PolicyEntry) => !entry.maintenances.some((w) => isOpenAt(w, now));
-      const out: ShapingRule[] = [];
-      const add = (entries: PolicyEntry[]) => {
-        for (const entry of entries) if (runs(entry)) out.push(entry.rule);
-      };
-      add(rules.global);
-      for (const teamId of new Set(teamIds)) add(rules.byTeam.get(teamId) ?? []);
-      return out;
+      const chain = (entries: PolicyEntry[]) => entries.filter(runs).map((entry) => entry.rule);
+      // Opsgenie evaluates each scope on its own: the global policies, then each team's.
+      const chains = [chain(rules.global)];
+      for (const teamId of new Set(teamIds)) chains.push(chain(rules.byTeam.get(teamId) ?? []));
+      return chains.filter((c) => c.length > 0);
     },
   };
 

@@ -78,7 +78,8 @@ export async function startEscalations(
       const policies = await reads.notificationPolicies(alert.org_id, now);
       const policy = decideForTeam(policies, responder.id, matchable, now);
       if (policy?.autoCloseMs !== undefined) {
-        const closeAt = new Date(base.getTime() + policy.autoCloseMs);
+        // From the alert's creation, as documented, also for a team added as a responder later.
+        const closeAt = new Date(clock.fromSystemTime(alert.created_at).getTime() + policy.autoCloseMs);
         await autoClosesRepository.schedule(tx, {
           alertId: alert.id,
           orgId: alert.org_id,
