@@ -8,7 +8,7 @@ import { Command } from 'commander';
 import { startFakeAwsAccount, type FakeAwsAccount } from '../testing/fake-aws-account/server.js';
 import type { SubscriptionConfirmation } from '../testing/fake-aws-account/sns.js';
 import { startFakeSns, type FakeSns } from '../testing/fake-sns.js';
-import { startTestServer, type Json, type TestServer } from '../testing/harness.js';
+import { startTestServer, waitFor, type Json, type TestServer } from '../testing/harness.js';
 import { createTestSigningCertificate, signSnsMessage } from '../testing/sns-signer.js';
 import { awsCommand } from './aws.js';
 
@@ -270,7 +270,13 @@ describe('vigil aws setup, check and teardown (SNS, custom action, two regions)'
       );
     }
 
-    const integrationNow = (await server.callOk('GET', `/v2/integrations/${integration.id}`)).data;
+    // SNS lists a subscription as confirmed once Vigil's ConfirmSubscription call is answered; Vigil
+    // records it a moment later, after that answer.
+    const integrationNow = await waitFor('Vigil to record both subscriptions as confirmed', async () => {
+      const got = (await server.callOk('GET', `/v2/integrations/${integration.id}`)).data;
+      const confirmed = got.subscriptions.filter((s: Json) => s.status === 'confirmed');
+      return confirmed.length === 2 ? got : undefined;
+    });
     assert.equal(integrationNow.sendUpdatesBack, true);
     assert.equal(integrationNow.roleArn, role.arn);
     assert.equal(integrationNow.region, 'us-east-1');

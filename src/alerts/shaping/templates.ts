@@ -20,8 +20,11 @@ export interface TemplateValues {
   details: Record<string, string>;
 }
 
-/** Longer results are cut: the alert's own limits (limits.ts) then apply to each field. */
-export const MAX_EXPANDED_LENGTH = 16_000;
+/**
+ * Longer results are cut: the alert's own limits (limits.ts) then apply to each field. As long as the
+ * longest field the Alert API takes (a note, 25,000 characters), so `{{note}}` passes any note through whole.
+ */
+export const MAX_EXPANDED_LENGTH = 25_000;
 
 // No lazy or nested quantifier: a failed match costs at most 300 steps from each "{{".
 const PLACEHOLDER = /\{\{([^{}]{0,300})\}\}/g;

@@ -58,16 +58,20 @@ export function importCommand(deps: ImportCliDeps): Command {
           throw new Error(
             'give an API key of an admin of Vigil in VIGIL_API_KEY (POST /v2/api-keys, or the console’s API keys page, makes one).',
           );
-        for (const [what, url] of [['--api-url', options.apiUrl]] as const)
-          if (!/^https?:\/\/[^/\s]+/.test(url))
+        const vigilUrl =
+          options.vigilUrl ?? deps.env.VIGIL_URL ?? deps.env.VIGIL_PUBLIC_URL ?? 'http://localhost:8080';
+        for (const [what, url] of [
+          ['--api-url', options.apiUrl],
+          ['--vigil-url (or VIGIL_URL)', vigilUrl],
+        ] as const)
+          if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol))
             throw new Error(`${what} must be an http(s) URL, not '${url}'.`);
         const code = await (
           await loadRun()
         )({
           opsgenieUrl: options.apiUrl,
           opsgenieKey,
-          vigilUrl:
-            options.vigilUrl ?? deps.env.VIGIL_URL ?? deps.env.VIGIL_PUBLIC_URL ?? 'http://localhost:8080',
+          vigilUrl,
           vigilKey,
           dryRun: options.dryRun === true,
           teamForGlobal: options.teamForGlobal,

@@ -503,6 +503,17 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
     }
   });
 
+  it('a Vigil URL that is not one is refused with the option to fix, before anything is read', async () => {
+    for (const bad of ['vigil.example.com', 'ftp://vigil.example.com', 'http://']) {
+      const run = await runImport(['--api-url', opsgenie.url, '--api-key', OPSGENIE_KEY], {
+        VIGIL_URL: bad,
+        VIGIL_API_KEY: target.key,
+      });
+      assert.equal(run.code, 1);
+      assert.equal(run.error?.message, `--vigil-url (or VIGIL_URL) must be an http(s) URL, not '${bad}'.`);
+    }
+  });
+
   it('a refused Opsgenie key says which key to use, and nothing is made', async () => {
     const before = (await get('/v2/users?limit=500')).length;
     const run = await runImport(['--api-url', opsgenie.url, '--api-key', 'wrong'], {

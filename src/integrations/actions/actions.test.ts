@@ -395,3 +395,64 @@ describe('close, acknowledge and add-note through the key', () => {
     assert.equal(rows.length, 0);
   });
 });
+
+describe('a responder an action names, deleted since', () => {
+  it('is left out, and the key still makes its alerts for its own team', async () => {
+    const doomed = (await call('POST', '/v2/teams', { name: `Doomed ${run}` })).data.id;
+    const sender = await integration(`Grafana ${run}`);
+    await call('PUT', `/v2/integrations/${sender.id}/actions`, {
+      create: [{ name: 'Page doomed', responders: [{ type: 'team', id: doomed }] }],
+    });
+    await call('DELETE', `/v2/teams/${doomed}`);
+    const alias = `after-delete-${run}`;
+    const answer = await server.call('POST', '/v2/alerts', { message: 'Still paging', alias }, sender.key);
+    // Before: every create through this key was refused (422) for as long as the action named the team.
+    assert.equal(answer.status, 202, JSON.stringify(answer.body));
+    const status = (await call('GET', `/v2/alerts/requests/${answer.body.requestId}`)).data;
+    assert.equal(status.isSuccess, true, JSON.stringify(status));
+    const alert = await alertByAlias(alias);
+    assert.ok(alert, 'the alert was made');
+    assert.deepEqual(alert.team_ids, [teamId]);
+    const logs = await logsOf(alert.id);
+    assert.match(logs[0] ?? '', /of integration action 'Page doomed' no longer exists: left out/);
+
+    // A responder the request itself names, and that does not exist, is still refused as before.
+    const refused = await server.call(
+      'POST',
+      '/v2/alerts',
+      { message: 'Bad responder', responders: [{ type: 'team', name: `No such team ${run}` }] },
+      sender.key,
+    );
+    assert.equal(refused.status, 422, JSON.stringify(refused.body));
+  });
+});
+
+describe("an action's default {{note}}", () => {
+  it('passes a note as long as the Alert API takes (25,000 characters) through whole', async () => {
+    const sender = await integration(`Notes ${run}`);
+    await call('PUT', `/v2/integrations/${sender.id}/actions`, {
+      create: [{ name: 'Create' }],
+      addNote: [{ name: 'Note' }],
+    });
+    const long = (c: string) => c.repeat(25_000);
+    const alias = `long-note-${run}`;
+    await createVia(sender.key, { message: 'Long note', alias, note: long('a') });
+    const alert = await alertByAlias(alias);
+    const added = await server.call(
+      'POST',
+      `/v2/alerts/${alias}/notes?identifierType=alias`,
+      { note: long('b') },
+      sender.key,
+    );
+    assert.equal(added.status, 202, JSON.stringify(added.body));
+    const { rows } = await db.query<{ note: string }>(
+      'SELECT note FROM alert_notes WHERE alert_id = $1 ORDER BY created_at, id',
+      [alert.id],
+    );
+    // Before: the expansion of '{{note}}' cut both to 16,000 characters, silently.
+    assert.deepEqual(
+      rows.map((r) => r.note.length),
+      [25_000, 25_000],
+    );
+  });
+});

@@ -271,6 +271,35 @@ describe('Email integrations', () => {
     assert.equal(alert.description, 'before\uFFFDafter');
   });
 
+  it('cuts a body over the Alert API’s 15,000 characters into the description, the whole in the payload log', async () => {
+    const body = `start ${'b'.repeat(20_000)} end`;
+    await send({ to: `${ops.username}@${DOMAIN}`, subject: 'long body', text: body });
+    const [logged] = await payloads(ops.id);
+    assert.equal(logged.verdict, 'created');
+    const alert = (await call('GET', `/v2/alerts/${logged.alertIds[0]}`)).data;
+    assert.equal(alert.message, 'long body');
+    assert.ok(alert.description.startsWith('start bbb'));
+    assert.ok(alert.description.length <= 15_000, String(alert.description.length));
+  });
+
+  it('refuses for good (554) a message the parser cannot read, rather than have it retried forever', async () => {
+    // More MIME parts than mailparser takes (1,000): it throws on every attempt, so "try again later"
+    // (451) would keep the message in the sender's queue for days, to fail each time.
+    const parts = Array.from({ length: 1001 }, (_, i) => `--b\r\n\r\npart ${i}\r\n`).join('');
+    const body = `Content-Type: multipart/mixed; boundary=b\r\n\r\n${parts}--b--\r\n`;
+    const before = await alertCount();
+    const error = await sendRefused({
+      envelope: { from: 'monitor@example.org', to: [`${ops.username}@${DOMAIN}`] },
+      raw: `From: monitor@example.org\r\nTo: ${ops.username}@${DOMAIN}\r\nSubject: many parts\r\n${body}`,
+    });
+    assert.equal(error.responseCode, 554, error.message);
+    assert.match(error.response ?? '', /could not be read/);
+    assert.equal(await alertCount(), before);
+    // The listener goes on taking mail.
+    await send({ to: `${ops.username}@${DOMAIN}`, subject: `after the many parts ${run}`, text: 'x' });
+    assert.equal(await alertCount(), before + 1);
+  });
+
   it('takes mail for an integration a maintenance disables, logs it as ignored, and makes no alert', async () => {
     const made = await call('POST', '/v1/maintenance', {
       description: `mail pause ${run}`,

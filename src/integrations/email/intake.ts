@@ -37,8 +37,21 @@ export interface EmailOutcome {
 
 const USERNAME = new RegExp(EMAIL_USERNAME_PATTERN);
 
+/**
+ * A message the parser refuses (MIME nested past its limit, say): it would be refused again on every
+ * retry, so the sender is told at once, for good, and its MTA bounces it back rather than queueing it.
+ */
+export class UnreadableEmail extends Error {
+  constructor(cause: unknown) {
+    super(`the message could not be read: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = 'UnreadableEmail';
+  }
+}
+
 /** Header values in the alert's details are kept short: the whole message is in the payload log. */
 const DETAIL_MAX = 1000;
+/** What the Alert API takes as a description; the whole message stays in the payload log. */
+const DESCRIPTION_MAX = 15_000;
 
 export function createEmailIntake(deps: {
   db: Db;
@@ -116,7 +129,12 @@ export function createEmailIntake(deps: {
      * is thrown, for the sender to try again later.
      */
     async receive(email: ReceivedEmail): Promise<EmailOutcome[]> {
-      const parsed = await simpleParser(email.raw, { skipImageLinks: true, skipTextToHtml: true });
+      let parsed: Awaited<ReturnType<typeof simpleParser>>;
+      try {
+        parsed = await simpleParser(email.raw, { skipImageLinks: true, skipTextToHtml: true });
+      } catch (error) {
+        throw new UnreadableEmail(error);
+      }
       const text = (value: string | undefined) => storableText(value ?? '');
       const addresses = (field: AddressObject | AddressObject[] | undefined) =>
         text((Array.isArray(field) ? field : field ? [field] : []).map((a) => a.text).join(', '));
@@ -130,7 +148,7 @@ export function createEmailIntake(deps: {
       const input: CreateAlertInput = {
         message: text(parsed.subject).trim() || '(no subject)',
         // mailparser ends the text with the message's last line break: no part of what was written.
-        description: text(parsed.text).trimEnd(),
+        description: cut(text(parsed.text).trimEnd(), DESCRIPTION_MAX),
         source: text(sender),
         details,
       };

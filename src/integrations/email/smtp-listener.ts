@@ -1,7 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import type { Logger } from '../../logger.js';
-import type { EmailIntake } from './intake.js';
+import { oneLine } from '../../notify/html.js';
+import { UnreadableEmail, type EmailIntake } from './intake.js';
 
 /**
  * The inbound SMTP listener of Email integrations. It is the last hop, meant to sit behind the
@@ -95,7 +96,12 @@ export async function startInboundSmtp(deps: {
               const made = outcomes.filter((o) => o.verdict === 'created').length;
               callback(null, `Message accepted: ${made} alert${made === 1 ? '' : 's'} made`);
             },
-            (error: unknown) => callback(tryLater(error, 'making alerts of a message')),
+            (error: unknown) =>
+              callback(
+                error instanceof UnreadableEmail
+                  ? new SmtpReply(554, `5.6.0 ${oneLine(error.message).slice(0, 300)}`)
+                  : tryLater(error, 'making alerts of a message'),
+              ),
           );
       });
     },
