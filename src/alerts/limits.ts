@@ -25,11 +25,18 @@ export const FULL_TEXT_DETAILS = {
 
 const DETAIL_MAX = 8000;
 
-/** Cuts to `max` characters (code points: a character is never split), an ellipsis marking the cut. */
-function cut(value: string, max: number): string {
+/**
+ * Cuts to `max` characters (code points: a character is never split), `marker` (an ellipsis unless told)
+ * ending what is kept.
+ */
+export function cutToCharacters(value: string, max: number, marker = '…'): string {
+  // No more UTF-16 units than `max`: no more characters either.
+  if (value.length <= max) return value;
   const chars = Array.from(value);
-  return chars.length <= max ? value : `${chars.slice(0, max - 1).join('')}…`;
+  return chars.length <= max ? value : `${chars.slice(0, max - Array.from(marker).length).join('')}${marker}`;
 }
+
+const cut = (value: string, max: number) => cutToCharacters(value, max);
 
 /** A source or user name given with an action, as long as Opsgenie allows (the log line keeps that much). */
 export function fitActorText(value: string | undefined): string | undefined {

@@ -73,6 +73,9 @@ export function registerAlertPolicyRoutes(
   /** The service a policy id belongs to: a notification policy of the team `teamId` names, or an alert one. */
   const kindOf = async (p: Principal, teamId: string | undefined, id: string) =>
     (await notifications.owns(p, teamId, id)) ? 'notification' : 'alert';
+  /** The service that manages the policy `id` names, for the calls both kinds answer alike. */
+  const serviceOf = async (p: Principal, teamId: string | undefined, id: string) =>
+    (await kindOf(p, teamId, id)) === 'notification' ? notifications : policies;
 
   app.post(
     '/v2/policies',
@@ -206,11 +209,7 @@ export function registerAlertPolicyRoutes(
       const p = principalOf(request);
       const { teamId } = request.query;
       const { id } = request.params;
-      await ((await kindOf(p, teamId, id)) === 'notification' ? notifications : policies).delete(
-        p,
-        teamId,
-        id,
-      );
+      await (await serviceOf(p, teamId, id)).delete(p, teamId, id);
       return envelope(request, { result: 'Deleted' });
     },
   );
@@ -233,7 +232,7 @@ export function registerAlertPolicyRoutes(
         const p = principalOf(request);
         const { teamId } = request.query;
         const { id } = request.params;
-        const service = (await kindOf(p, teamId, id)) === 'notification' ? notifications : policies;
+        const service = await serviceOf(p, teamId, id);
         await service.setEnabled(p, teamId, id, enabled);
         return envelope(request, { result: enabled ? 'Enabled' : 'Disabled' });
       },
@@ -255,7 +254,7 @@ export function registerAlertPolicyRoutes(
       const p = principalOf(request);
       const { teamId } = request.query;
       const { id } = request.params;
-      const service = (await kindOf(p, teamId, id)) === 'notification' ? notifications : policies;
+      const service = await serviceOf(p, teamId, id);
       await service.changeOrder(p, teamId, id, request.body.targetIndex);
       return envelope(request, { result: 'Changed' });
     },

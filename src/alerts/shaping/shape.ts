@@ -3,6 +3,7 @@ import { matchesCriteria, type MatchableAlert } from '../../oncall/conditions.js
 import type { Criteria } from '../../oncall/model.js';
 import type { CreateAlertInput, ResponderInput } from '../service.js';
 import { expandTemplate, type TemplateValues } from './templates.js';
+import { cutToCharacters } from '../limits.js';
 
 /**
  * What integration actions and alert policies share: an ordered list of rules, each a filter (Opsgenie's
@@ -108,10 +109,8 @@ export const SHAPED_LIMITS = {
   detailValue: 8000,
 } as const;
 
-/** Cut to `max` characters, never inside a character. */
-function fit(value: string, max: number): string {
-  return value.length <= max ? value : Array.from(value).slice(0, max).join('');
-}
+/** Cut to `max` characters, never inside a character, with no marker (a template's output is data). */
+const fit = (value: string, max: number) => cutToCharacters(value, max, '');
 
 /** Expanded list entries; `{{tags}}` (or `{{actions}}`) alone stands for the whole original list. */
 function expandList(templates: string[], values: TemplateValues, own: 'tags' | 'actions'): string[] {
