@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { Clock } from './clock.js';
 import type { Logger } from '../logger.js';
@@ -23,6 +24,9 @@ import { retryDelayMs } from './backoff.js';
  */
 
 export const WORK_CHANNEL = 'vigil_work';
+
+/** Between a wake's queue name and the process that sent it, in the NOTIFY payload. */
+const SENDER_MARK = '@';
 
 /** A wake sent to other processes, at most this often per queue. */
 export const NOTIFY_EVERY_MS = 10;
@@ -80,13 +84,25 @@ export function createWorkRunner(deps: { pool: pg.Pool; clock: Clock; log: Logge
   const announcements = new Map<string, (payload: string) => void>();
   const lastNotified = new Map<string, number>();
   const notifyScheduled = new Set<string>();
+  const instance = randomUUID();
 
+  /**
+   * Wakes one of the queue's loops, a sleeping one if there is one (a loop in the middle of a round is
+   * told to run another). Waking them all made every wake cost each loop an empty claim and a due-time
+   * query; a backlog still gets every loop, as a loop whose round left more waiting wakes the next.
+   */
   function wakeLocal(name: string): void {
+    let busy: Loop | undefined;
     for (const loop of loops) {
       if (loop.queue.name !== name) continue;
-      loop.woken = true;
-      loop.resume?.();
+      if (loop.resume) {
+        loop.woken = true;
+        loop.resume();
+        return;
+      }
+      busy ??= loop;
     }
+    if (busy) busy.woken = true;
   }
 
   function notifyOthers(name: string): void {
@@ -98,9 +114,11 @@ export function createWorkRunner(deps: { pool: pg.Pool; clock: Clock; log: Logge
       notifyScheduled.delete(name);
       lastNotified.set(name, Date.now());
       if (stopped) return;
-      pool.query('SELECT pg_notify($1, $2)', [WORK_CHANNEL, name]).catch((error: unknown) => {
-        log.debug({ err: error, queue: name }, 'a work wake-up could not be sent to the other processes');
-      });
+      pool
+        .query('SELECT pg_notify($1, $2)', [WORK_CHANNEL, `${name}${SENDER_MARK}${instance}`])
+        .catch((error: unknown) => {
+          log.debug({ err: error, queue: name }, 'a work wake-up could not be sent to the other processes');
+        });
     }, wait);
   }
 
@@ -116,8 +134,11 @@ export function createWorkRunner(deps: { pool: pg.Pool; clock: Clock; log: Logge
         client.release(error);
       };
       client.on('notification', (message) => {
-        if (message.channel === WORK_CHANNEL && message.payload) wakeLocal(message.payload);
-        else announcements.get(message.channel)?.(message.payload ?? '');
+        if (message.channel === WORK_CHANNEL && message.payload) {
+          // This process's own wakes come back too; it has woken its loops already.
+          const [name = '', sender] = message.payload.split(SENDER_MARK);
+          if (sender !== instance) wakeLocal(name);
+        } else announcements.get(message.channel)?.(message.payload ?? '');
       });
       client.on('error', (error) => {
         if (listener?.client !== client) return;
@@ -164,7 +185,11 @@ export function createWorkRunner(deps: { pool: pg.Pool; clock: Clock; log: Logge
         loop.woken = false;
       }
       if (stopped) break;
-      if (round.more || loop.woken) continue;
+      if (round.more) {
+        wakeLocal(queue.name);
+        continue;
+      }
+      if (loop.woken) continue;
       const untilDue = round.nextDueAt ? round.nextDueAt.getTime() - clock.now().getTime() : idleMs;
       const sleepMs = Math.max(0, Math.min(idleMs, untilDue));
       if (sleepMs === 0) continue;
