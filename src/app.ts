@@ -14,6 +14,8 @@ import { createAlertsService, type AlertsService } from './alerts/service.js';
 import { registerAlertRoutes } from './alerts/routes.js';
 import { registerSavedSearchRoutes } from './alerts/saved-searches/routes.js';
 import { registerTeamLogRoutes } from './accounts/team-log/routes.js';
+import { registerTeamRoleRoutes } from './accounts/team-roles/routes.js';
+import { createTeamRolesService } from './accounts/team-roles/service.js';
 import { createAttachmentLinks } from './alerts/attachments/links.js';
 import { registerAttachmentRoutes } from './alerts/attachments/routes.js';
 import { createAttachmentsService } from './alerts/attachments/service.js';
@@ -44,6 +46,7 @@ import { createPeopleService } from './oncall/people/service.js';
 import { registerPeopleRoutes } from './oncall/people/routes.js';
 import { createSecurityHubIntake } from './integrations/securityhub/intake.js';
 import { createEmailIntake } from './integrations/email/intake.js';
+import { EMAIL_MESSAGE_RETENTION_DAYS, emailMessagesRepository } from './integrations/email/repository.js';
 import { startInboundSmtp, type InboundSmtp } from './integrations/email/smtp-listener.js';
 import { createDeliveryProcessor } from './integrations/securityhub/delivery-processor.js';
 import { createFindingSync } from './integrations/securityhub/finding-sync.js';
@@ -57,6 +60,7 @@ import { createRoutingService } from './oncall/routing/service.js';
 import { systemClock, type Clock } from './work/clock.js';
 import { createEscalationEngine, purgeHandledEvents } from './engine/escalation/engine.js';
 import { autoClosesQueue } from './engine/auto-close.js';
+import { autoRestartsQueue } from './engine/auto-restart.js';
 import type { NotificationChannel } from './notify/channel.js';
 import { createChannels, type Channels } from './notify/destinations/registry.js';
 import { createTwilioInbound } from './notify/twilio/inbound.js';
@@ -322,6 +326,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
         teamDeliveries.queue({ idleMs }),
         snoozeEndsQueue(alerts, clock),
         autoClosesQueue({ db: database.db, alerts, signal, log }),
+        autoRestartsQueue({ db: database.db, signal, log }),
         heartbeatExpiryQueue(createHeartbeatsService({ db: database.db, alerts, clock, signal, log })),
         retentionQueue({
           db: database.db,
@@ -343,6 +348,14 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
               purge: (now) => verificationsRepository.purge(database.db, now),
             },
             { what: 'spent SMS reply codes', purge: () => replyCodesRepository.purge(database.db) },
+            {
+              what: "Email integrations' Message-IDs",
+              purge: (now) =>
+                emailMessagesRepository.purge(
+                  database.db,
+                  new Date(now.getTime() - EMAIL_MESSAGE_RETENTION_DAYS * dayMs),
+                ),
+            },
             {
               what: 'team destination deliveries',
               purge: (now) =>
@@ -375,6 +388,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       registerHealthRoutes(http, apiDb);
       registerAccountRoutes(http, accounts);
       registerTeamLogRoutes(http, apiDb);
+      registerTeamRoleRoutes(http, createTeamRolesService(apiDb));
       const secureCookies = config.publicUrl.startsWith('https:');
       registerSessionRoutes(http, { sessions, secureCookies });
       registerSsoRoutes(http, { sso, secureCookies });
@@ -468,6 +482,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
             domain: inbound.domain,
             log,
             disabledBy: (integrationId) => maintenance.disabledBy(integrationId),
+            signal,
           }),
           log,
         });

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { type Queryable, isUuid } from '../db/database.js';
-import type { OrgPlan, TeamRole, UserRole } from '../db/schema.js';
+import type { OrgPlan, UserRole } from '../db/schema.js';
+import type { MemberRole } from './team-roles/member-role.js';
 
 /** The SQL for organizations, users, teams, memberships and API keys. No rules here: see service.ts. */
 
@@ -213,11 +214,13 @@ export const accountsRepository = {
     return Number(row.n);
   },
 
+  /** The user's teams, each with the user's role there: 'admin', 'user' or a custom role's name. */
   async teamsOfUser(db: Queryable, userId: string) {
     return db
       .selectFrom('team_members as m')
       .innerJoin('teams as t', 't.id', 'm.team_id')
-      .select(['t.id', 't.name', 'm.role'])
+      .leftJoin('team_roles as r', 'r.id', 'm.team_role_id')
+      .select(['t.id', 't.name', sql<string>`coalesce(r.name, m.role)`.as('role')])
       .where('m.user_id', '=', userId)
       .orderBy('t.name')
       .execute();
@@ -258,21 +261,24 @@ export const accountsRepository = {
     await db.deleteFrom('teams').where('id', '=', id).execute();
   },
 
+  /** The team's members, each with their role: 'admin', 'user' or a custom role's name. */
   async teamMembers(db: Queryable, teamId: string) {
     return db
       .selectFrom('team_members as m')
       .innerJoin('users as u', 'u.id', 'm.user_id')
-      .select(['u.id', 'u.username', 'u.full_name', 'm.role'])
+      .leftJoin('team_roles as r', 'r.id', 'm.team_role_id')
+      .select(['u.id', 'u.username', 'u.full_name', sql<string>`coalesce(r.name, m.role)`.as('role')])
       .where('m.team_id', '=', teamId)
       .orderBy('u.username')
       .execute();
   },
 
-  async upsertMember(db: Queryable, teamId: string, userId: string, role: TeamRole): Promise<void> {
+  async upsertMember(db: Queryable, teamId: string, userId: string, given: MemberRole): Promise<void> {
+    const role = { role: given.role, team_role_id: given.teamRoleId };
     await db
       .insertInto('team_members')
-      .values({ team_id: teamId, user_id: userId, role })
-      .onConflict((oc) => oc.columns(['team_id', 'user_id']).doUpdateSet({ role }))
+      .values({ team_id: teamId, user_id: userId, ...role })
+      .onConflict((oc) => oc.columns(['team_id', 'user_id']).doUpdateSet(role))
       .execute();
   },
 
@@ -288,23 +294,32 @@ export const accountsRepository = {
   async replaceMembers(
     db: Queryable,
     teamId: string,
-    members: { userId: string; role: TeamRole }[],
+    members: { userId: string; role: MemberRole }[],
   ): Promise<void> {
     await db.deleteFrom('team_members').where('team_id', '=', teamId).execute();
     if (members.length > 0) {
       await db
         .insertInto('team_members')
-        .values(members.map((m) => ({ team_id: teamId, user_id: m.userId, role: m.role })))
+        .values(
+          members.map((m) => ({
+            team_id: teamId,
+            user_id: m.userId,
+            role: m.role.role,
+            team_role_id: m.role.teamRoleId,
+          })),
+        )
         .execute();
     }
   },
 
-  async memberRole(db: Queryable, teamId: string, userId: string): Promise<TeamRole | undefined> {
+  /** The user's role in the team as the API shows it ('admin', 'user' or a custom role's name). */
+  async memberRole(db: Queryable, teamId: string, userId: string): Promise<string | undefined> {
     const row = await db
-      .selectFrom('team_members')
-      .select('role')
-      .where('team_id', '=', teamId)
-      .where('user_id', '=', userId)
+      .selectFrom('team_members as m')
+      .leftJoin('team_roles as r', 'r.id', 'm.team_role_id')
+      .select(sql<string>`coalesce(r.name, m.role)`.as('role'))
+      .where('m.team_id', '=', teamId)
+      .where('m.user_id', '=', userId)
       .executeTakeFirst();
     return row?.role;
   },

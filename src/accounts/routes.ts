@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import type { UserRow } from '../db/schema.js';
 import { envelope, principalOf, type HttpApp } from '../http/server.js';
 import type { AccountsService } from './service.js';
+import { TEAM_ROLE_NAME_PATTERN } from './team-roles/routes.js';
 
 /** Users, teams, API keys and the organization, in Opsgenie's shapes where Opsgenie has them. */
 
@@ -13,7 +14,13 @@ const UserRefSchema = Type.Object({
   id: Type.Optional(Type.String()),
   username: Type.Optional(Type.String()),
 });
-const TeamRole = StringEnum(['admin', 'user']);
+const TeamRole = Type.String({
+  minLength: 1,
+  maxLength: 100,
+  pattern: TEAM_ROLE_NAME_PATTERN,
+  description:
+    '"admin", "user" (the default) or the name of one of the team\'s own roles (/v2/teams/{id}/roles).',
+});
 const Member = Type.Object({ user: UserRefSchema, role: Type.Optional(TeamRole) });
 const TimeZone = Type.String({ minLength: 1, maxLength: 64 });
 
@@ -288,7 +295,7 @@ export function registerAccountRoutes(app: HttpApp, accounts: AccountsService): 
         request.params.identifier,
         teamIdentifierTypeOf(request.query),
         request.body.user,
-        request.body.role ?? 'user',
+        request.body.role,
       );
       return envelope(request, { result: 'Added', data: { id: team.id, name: team.name } });
     },

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { type Db, type Queryable, isUniqueViolation, isUuid } from '../db/database.js';
-import type { OrgPlan, TeamRole, TeamRow, UserRole, UserRow } from '../db/schema.js';
+import type { OrgPlan, TeamRow, UserRole, UserRow } from '../db/schema.js';
 import { conflict, forbidden, invalid, invalidField, notFound } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { apiKeyMatches, generateApiKey, hashApiKey } from './apikeys.js';
@@ -8,6 +8,8 @@ import { accountsRepository as repo } from './repository.js';
 import { sessionsRepository } from './sessions/repository.js';
 import { createDefaultNotificationSetup } from '../oncall/people/defaults.js';
 import { memberChanges, recordTeamChanges } from './team-log/log.js';
+import { isOrgAdmin, requireHoldsRolesRights, requireTeamRight, type TeamRight } from './team-rights.js';
+import { memberRolesOf, resolveMemberRole, type MemberRole } from './team-roles/member-role.js';
 
 /** Who is calling: the organization, and the user the API key belongs to (if any). */
 export interface Principal {
@@ -42,29 +44,12 @@ export interface IntegrationPrincipal {
   actions?: Record<string, unknown> | null;
 }
 
-export function isOrgAdmin(p: Principal): boolean {
-  return p.role === 'owner' || p.role === 'admin';
-}
+export { isOrgAdmin };
 
 export function requireOrgAdmin(p: Principal, what: string): void {
   if (!isOrgAdmin(p)) {
     throw forbidden(`Only organization admins can ${what}. Ask an admin, or use an admin's API key.`);
   }
-}
-
-/**
- * Org admins change anything; a team's admins change what their team owns (`teamId`). Anyone else gets
- * a 403 saying `refusal` (which should say whom to ask).
- */
-export async function requireOrgOrTeamAdmin(
-  q: Queryable,
-  p: Principal,
-  teamId: string | null,
-  refusal: string,
-): Promise<void> {
-  if (isOrgAdmin(p)) return;
-  if (teamId && (await isTeamAdmin(q, p, teamId))) return;
-  throw forbidden(refusal);
 }
 
 /**
@@ -99,6 +84,12 @@ export interface UserRef {
 export interface TeamRef {
   id?: string;
   name?: string;
+}
+
+/** A member as a request gives one: the user, and their role's name ('user' when none is given). */
+export interface MemberInput {
+  user: UserRef;
+  role?: string;
 }
 
 /** The user a request names as {id} or {username}; a 422 naming `field` when there is none. */
@@ -142,13 +133,42 @@ export function createAccountsService(db: Db, log: Logger) {
   const resolveUser = (q: Queryable, orgId: string, ref: UserRef, field: string) =>
     resolveUserRef(q, orgId, ref, field);
 
-  const requireTeamAdmin = (p: Principal, teamId: string) =>
-    requireOrgOrTeamAdmin(
+  const requireOnTeam = (p: Principal, team: TeamRow, right: TeamRight, what: string) =>
+    requireTeamRight(
       db,
       p,
-      teamId,
-      "Only organization admins and the team's own admins can change a team.",
+      team.id,
+      right,
+      `Only organization admins and those of team [${team.name}] with the ${right} right (its admins) can ${what}.`,
     );
+
+  /** The members a request gives, each found and with their role in `teamId` resolved. */
+  async function membersOf(q: Queryable, orgId: string, teamId: string, given: MemberInput[]) {
+    const members = [];
+    for (const [i, m] of given.entries()) {
+      const user = await resolveUser(q, orgId, m.user, `members[${i}].user`);
+      const role = await resolveMemberRole(q, teamId, m.role, `members[${i}].role`);
+      members.push({ userId: user.id, username: user.username, role });
+    }
+    return members;
+  }
+  const shown = (members: { username: string; role: MemberRole }[]) =>
+    members.map((m) => ({ username: m.username, role: m.role.name }));
+
+  /** The roles given or taken when a team's members go from `before` to `after`. */
+  function rolesChanged(before: Map<string, MemberRole>, after: { userId: string; role: MemberRole }[]) {
+    const same = (a: MemberRole, b: MemberRole) => a.role === b.role && a.teamRoleId === b.teamRoleId;
+    const changed: MemberRole[] = [];
+    const kept = new Set<string>();
+    for (const m of after) {
+      kept.add(m.userId);
+      const was = before.get(m.userId);
+      if (!was) changed.push(m.role);
+      else if (!same(was, m.role)) changed.push(m.role, was);
+    }
+    for (const [userId, was] of before) if (!kept.has(userId)) changed.push(was);
+    return changed;
+  }
 
   return {
     /** Finds the principal for an API key, or undefined. Blocked users' keys do not authenticate. */
@@ -350,10 +370,7 @@ export function createAccountsService(db: Db, log: Logger) {
 
     // Teams
 
-    async createTeam(
-      p: Principal,
-      input: { name: string; description?: string; members?: { user: UserRef; role?: TeamRole }[] },
-    ) {
+    async createTeam(p: Principal, input: { name: string; description?: string; members?: MemberInput[] }) {
       requireOrgAdmin(p, 'create teams');
       try {
         return await db.transaction().execute(async (tx) => {
@@ -362,15 +379,12 @@ export function createAccountsService(db: Db, log: Logger) {
             name: input.name,
             description: input.description,
           });
-          const members = [];
-          for (const [i, m] of (input.members ?? []).entries()) {
-            const user = await resolveUser(tx, p.orgId, m.user, `members[${i}].user`);
-            members.push({ userId: user.id, role: m.role ?? 'user', username: user.username });
-          }
+          // A new team has no custom roles yet: its members are admins or users.
+          const members = await membersOf(tx, p.orgId, team.id, input.members ?? []);
           await repo.replaceMembers(tx, team.id, members);
           await recordTeamChanges(tx, p, team.id, [
             `Team ${team.name} created`,
-            ...memberChanges([], members),
+            ...memberChanges([], shown(members)),
           ]);
           return team;
         });
@@ -392,11 +406,13 @@ export function createAccountsService(db: Db, log: Logger) {
       p: Principal,
       identifier: string,
       by: 'id' | 'name',
-      changes: { name?: string; description?: string; members?: { user: UserRef; role?: TeamRole }[] },
+      changes: { name?: string; description?: string; members?: MemberInput[] },
     ) {
       const team = await repo.findTeam(db, p.orgId, identifier, by);
       if (!team) throw notFound(`No team exists with ${by} [${identifier}].`);
-      await requireTeamAdmin(p, team.id);
+      if (changes.name !== undefined || changes.description !== undefined)
+        await requireOnTeam(p, team, 'edit-team-info', "change the team's name or description");
+      if (changes.members !== undefined) await requireOnTeam(p, team, 'manage-members', 'change its members');
       try {
         return await db.transaction().execute(async (tx) => {
           const updated = await repo.updateTeam(tx, team.id, {
@@ -410,13 +426,15 @@ export function createAccountsService(db: Db, log: Logger) {
             changed.push('Team description changed');
           if (changes.members) {
             const before = await repo.teamMembers(tx, team.id);
-            const members = [];
-            for (const [i, m] of changes.members.entries()) {
-              const user = await resolveUser(tx, p.orgId, m.user, `members[${i}].user`);
-              members.push({ userId: user.id, role: m.role ?? 'user', username: user.username });
-            }
+            const members = await membersOf(tx, p.orgId, team.id, changes.members);
+            await requireHoldsRolesRights(
+              tx,
+              p,
+              team,
+              rolesChanged(await memberRolesOf(tx, team.id), members),
+            );
             await repo.replaceMembers(tx, team.id, members);
-            changed.push(...memberChanges(before, members));
+            changed.push(...memberChanges(before, shown(members)));
           }
           await recordTeamChanges(tx, p, team.id, changed);
           return updated ?? team;
@@ -428,13 +446,15 @@ export function createAccountsService(db: Db, log: Logger) {
     },
 
     async deleteTeam(p: Principal, identifier: string, by: 'id' | 'name'): Promise<void> {
-      requireOrgAdmin(p, 'delete teams');
       const team = await repo.findTeam(db, p.orgId, identifier, by);
       if (!team) throw notFound(`No team exists with ${by} [${identifier}].`);
+      await requireOnTeam(p, team, 'delete-team', 'delete it');
       try {
         await repo.deleteTeam(db, team.id);
       } catch (error) {
-        if ((error as { code?: string } | null)?.code === '23503') {
+        // The integrations' owner team is ON DELETE RESTRICT: PostgreSQL says 23001 for that, not 23503.
+        const code = (error as { code?: string } | null)?.code;
+        if (code === '23503' || code === '23001') {
           throw conflict(
             `Team [${team.name}] owns integrations: give them another owner team or delete them first.`,
           );
@@ -443,16 +463,30 @@ export function createAccountsService(db: Db, log: Logger) {
       }
     },
 
-    async addTeamMember(p: Principal, identifier: string, by: 'id' | 'name', user: UserRef, role: TeamRole) {
+    /** Adds a member, or gives a member another role: 'admin', 'user' or one of the team's own roles. */
+    async addTeamMember(
+      p: Principal,
+      identifier: string,
+      by: 'id' | 'name',
+      user: UserRef,
+      roleName: string | undefined,
+    ) {
       const team = await repo.findTeam(db, p.orgId, identifier, by);
       if (!team) throw notFound(`No team exists with ${by} [${identifier}].`);
-      await requireTeamAdmin(p, team.id);
+      await requireOnTeam(p, team, 'manage-members', 'change its members');
       const member = await resolveUser(db, p.orgId, user, 'user');
       await db.transaction().execute(async (tx) => {
-        const before = await repo.memberRole(tx, team.id, member.id);
+        const role = await resolveMemberRole(tx, team.id, roleName, 'role');
+        const before = (await memberRolesOf(tx, team.id)).get(member.id);
+        await requireHoldsRolesRights(tx, p, team, before ? [role, before] : [role]);
         await repo.upsertMember(tx, team.id, member.id, role);
-        const was = before ? [{ username: member.username, role: before }] : [];
-        await recordTeamChanges(tx, p, team.id, memberChanges(was, [{ username: member.username, role }]));
+        const was = before ? [{ username: member.username, role: before.name }] : [];
+        await recordTeamChanges(
+          tx,
+          p,
+          team.id,
+          memberChanges(was, [{ username: member.username, role: role.name }]),
+        );
       });
       return { team, user: member };
     },
@@ -460,11 +494,13 @@ export function createAccountsService(db: Db, log: Logger) {
     async removeTeamMember(p: Principal, identifier: string, by: 'id' | 'name', memberIdentifier: string) {
       const team = await repo.findTeam(db, p.orgId, identifier, by);
       if (!team) throw notFound(`No team exists with ${by} [${identifier}].`);
-      await requireTeamAdmin(p, team.id);
+      await requireOnTeam(p, team, 'manage-members', 'change its members');
       const member = await repo.findUser(db, p.orgId, memberIdentifier);
       const removed =
         member &&
         (await db.transaction().execute(async (tx) => {
+          const before = (await memberRolesOf(tx, team.id)).get(member.id);
+          if (before) await requireHoldsRolesRights(tx, p, team, [before]);
           if (!(await repo.removeMember(tx, team.id, member.id))) return false;
           await recordTeamChanges(tx, p, team.id, [`${member.username} removed from the team`]);
           return true;

@@ -54,6 +54,12 @@ export type AlertEvent =
   | (Base & { type: 'responder_added'; responder: ResponderRef; name: string })
   /** Someone ran one of the alert's custom actions: for whatever acts on it (a team's webhook). */
   | (Base & { type: 'custom_action'; action: string })
+  /**
+   * For the engine only (notification-holds.ts), never shown: an alert whose notifications a policy holds
+   * occurred again (a de-duplicated create; only held alerts emit it), or that policy stopped holding them.
+   */
+  | (Base & { type: 'hold_occurrence'; count: number })
+  | (Base & { type: 'hold_released'; policyName: string })
   | (Base & { type: 'deleted' });
 
 export type AlertEventType = AlertEvent['type'];

@@ -203,6 +203,12 @@ export const alertsRepository = {
           FROM made
           UNION ALL
           SELECT input_ord, 1, note_event || jsonb_build_object('alertId', id) FROM made WHERE note_event IS NOT NULL
+          UNION ALL
+          -- Only an alert the engine holds notifications of (engine/notification-holds.ts) has it count this
+          -- occurrence: the flag is read from the row this statement updated, after any lock it waited for.
+          SELECT input_ord, 2, deduplicated_event || jsonb_build_object(
+                   'type', 'hold_occurrence', 'eventId', gen_random_uuid(), 'alertId', id, 'count', count)
+          FROM made WHERE NOT inserted AND notification_held
         ) AS out
         ORDER BY input_ord, n
       )

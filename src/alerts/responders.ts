@@ -5,6 +5,7 @@ import { invalidField } from '../errors.js';
 import { notificationsRepository } from '../notify/repository.js';
 import { escalationsRepository } from '../oncall/escalations/repository.js';
 import { schedulesRepository } from '../oncall/schedules/repository.js';
+import type { MatchableResponder } from '../oncall/conditions.js';
 
 /**
  * Opsgenie's Add Responder and Add Team (the responder, found and named for the log) and Get Recipients
@@ -103,5 +104,53 @@ export async function recipientsOf(q: Queryable, alert: AlertRow): Promise<Recip
       createdAt: new Date(p.first_at).toISOString(),
       updatedAt: new Date(last).toISOString(),
     };
+  });
+}
+
+/**
+ * The alert's responders named as `teams` and `recipients` conditions read them (oncall/conditions.ts): a
+ * user by username, the others by name. One query per kind present; a responder deleted since is left out.
+ */
+export async function namedResponders(
+  q: Queryable,
+  refs: readonly ResponderRef[],
+): Promise<MatchableResponder[]> {
+  const idsOf = (type: ResponderRef['type']) => refs.filter((r) => r.type === type).map((r) => r.id);
+  const named = new Map<string, string>();
+  const read = async (type: ResponderRef['type'], rows: Promise<{ id: string; name: string }[]>) => {
+    for (const row of await rows) named.set(`${type}:${row.id}`, row.name);
+  };
+  const reads: Promise<void>[] = [];
+  const teams = idsOf('team');
+  if (teams.length > 0)
+    reads.push(read('team', q.selectFrom('teams').select(['id', 'name']).where('id', 'in', teams).execute()));
+  const users = idsOf('user');
+  if (users.length > 0)
+    reads.push(
+      read(
+        'user',
+        q.selectFrom('users').select(['id', 'username as name']).where('id', 'in', users).execute(),
+      ),
+    );
+  const escalations = idsOf('escalation');
+  if (escalations.length > 0)
+    reads.push(
+      read(
+        'escalation',
+        q.selectFrom('escalations').select(['id', 'name']).where('id', 'in', escalations).execute(),
+      ),
+    );
+  const schedules = idsOf('schedule');
+  if (schedules.length > 0)
+    reads.push(
+      read(
+        'schedule',
+        q.selectFrom('schedules').select(['id', 'name']).where('id', 'in', schedules).execute(),
+      ),
+    );
+  await Promise.all(reads);
+  return refs.flatMap((r) => {
+    const name = named.get(`${r.type}:${r.id}`);
+    return name === undefined ? [] : [{ type: r.type, name }];
   });
 }

@@ -14,7 +14,7 @@ import type { WorkSignal } from '../work/runner.js';
 import { invalid, invalidField, isDomainError, notFound } from '../errors.js';
 import type { Actor, AlertEventInput } from './events.js';
 import { compileQuery, parseQuery } from './query.js';
-import { recipientsOf, resolveResponder } from './responders.js';
+import { namedResponders, recipientsOf, resolveResponder } from './responders.js';
 import { savedSearchQuery } from './saved-searches/service.js';
 import type { SavedSearchIdentifierType } from './saved-searches/repository.js';
 import {
@@ -27,7 +27,7 @@ import {
 import { applyRules, type ShapingRule } from './shaping/shape.js';
 import { expandTemplate } from './shaping/templates.js';
 import { integrationRules } from '../integrations/actions/model.js';
-import { matchableAlert, matchesCriteria } from '../oncall/conditions.js';
+import { matchableAlert, matchesCriteria, usesResponders } from '../oncall/conditions.js';
 
 export const MAX_TAGS = 20;
 
@@ -294,8 +294,12 @@ export function createAlertsService(
     if (chains.length === 0) return { input, responders, shapedBy: [] };
     let shapedInput = input;
     const applied: ShapingRule[] = [];
+    // Named only when a policy's filter asks who the alert is for: that costs a read.
+    const named = chains.some((chain) => chain.some((rule) => usesResponders(rule.filter)))
+      ? await namedResponders(q, responders)
+      : undefined;
     for (const chain of chains) {
-      const result = applyRules(shapedInput, chain, integrationName);
+      const result = applyRules(shapedInput, chain, integrationName, named);
       // Policies only modify: a drop rule is never among them.
       if (result.kind !== 'shaped') continue;
       shapedInput = result.input;
@@ -718,12 +722,13 @@ export function createAlertsService(
      * A create request of the Alert API. Through an API integration's key whose actions are set, they
      * decide first (integrations/actions/): an ignore action that matches, or no create action that does,
      * means no alert, and the request's status says which; else the create action that matched shapes it.
+     * In the caller's transaction (`tx`), the caller wakes the alert events once it has committed.
      */
     async createRequested(
       p: Principal,
       requestId: string,
       input: CreateAlertInput,
-      options: { integration?: IntegrationRef; defaultSource?: string } = {},
+      options: { integration?: IntegrationRef; defaultSource?: string; tx?: Tx } = {},
     ): Promise<CreateOutcome> {
       const integration = p.integration;
       if (!integration?.actions)
@@ -742,7 +747,7 @@ export function createAlertsService(
         status = `No create action of integration [${integration.name}] matched: no alert was made.`;
       }
       if (status !== undefined) {
-        await repo.recordRequest(db, {
+        await repo.recordRequest(options.tx ?? db, {
           id: requestId,
           org_id: p.orgId,
           action: 'Create',
@@ -1012,6 +1017,9 @@ export function createAlertsService(
         actor.name,
       );
       await event(tx, updated, actor, undefined, { type: 'deduplicated', count: updated.count });
+      // Only an alert the engine holds notifications of has it count this occurrence (engine/notification-holds.ts).
+      if (updated.notification_held)
+        await event(tx, updated, actor, undefined, { type: 'hold_occurrence', count: updated.count });
       if (change.priority && change.priority !== alert.priority) {
         await repo.addLog(
           tx,

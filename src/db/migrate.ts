@@ -27,6 +27,9 @@ import * as m0022 from './migrations/0022_integration_key_unique.js';
 import * as m0023 from './migrations/0023_maintenance_policies.js';
 import * as m0024 from './migrations/0024_email_integrations.js';
 import * as m0025 from './migrations/0025_notification_policies.js';
+import * as m0026 from './migrations/0026_team_roles.js';
+import * as m0027 from './migrations/0027_policy_options.js';
+import * as m0028 from './migrations/0028_email_messages.js';
 
 /** Every migration, in order. Listed here (not read from disk) so the same code runs from src and dist. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -55,6 +58,9 @@ const MIGRATIONS: Record<string, Migration> = {
   '0023_maintenance_policies': m0023,
   '0024_email_integrations': m0024,
   '0025_notification_policies': m0025,
+  '0026_team_roles': m0026,
+  '0027_policy_options': m0027,
+  '0028_email_messages': m0028,
 };
 
 class StaticProvider implements MigrationProvider {

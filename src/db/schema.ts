@@ -56,7 +56,19 @@ export interface TeamMembersTable {
   team_id: string;
   user_id: string;
   role: TeamRole;
+  /** A custom role of the team (role is then 'user'); null for the built-in roles. */
+  team_role_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
+}
+
+/** A team's custom role (Opsgenie's Team Role API): the rights it grants, by Opsgenie's names. */
+export interface TeamRolesTable {
+  id: Generated<string>;
+  team_id: string;
+  name: string;
+  rights: string[];
+  created_at: CreatedAt;
+  updated_at: Timestamp;
 }
 
 export interface ApiKeysTable {
@@ -108,6 +120,8 @@ export interface AlertsTable {
   ack_time: BigIntColumn | null;
   closed_by: string | null;
   close_time: BigIntColumn | null;
+  /** The engine holds some team's notifications of it (alert_notification_holds): occurrences are counted. */
+  notification_held: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 export interface AlertLogsTable {
@@ -180,6 +194,10 @@ export interface AlertPoliciesTable {
   type: ColumnType<PolicyType, PolicyType | undefined, never>;
   /** A notification policy's actions (alerts/policies/notification-model.ts); null for an alert policy. */
   notification_actions: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  /** Alerts created outside it are not the policy's; null: it always applies. */
+  time_restriction: ColumnType<TimeRestriction | null, string | null | undefined, string | null>;
+  /** The zone its time restriction and a delay until a time of day are read in. */
+  timezone: ColumnType<string, string | undefined, string>;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }
@@ -191,6 +209,34 @@ export interface AlertAutoClosesTable {
   alert_id: string;
   org_id: string;
   close_at: Date;
+  policy_name: string;
+  created_at: CreatedAt;
+}
+
+/** A team's escalation of an alert that a deduplicationAction holds until the alert occurs `count` times. */
+export interface AlertNotificationHoldsTable {
+  alert_id: string;
+  team_id: string;
+  org_id: string;
+  /** No foreign key: a hold whose policy is gone counts as met. */
+  policy_id: string;
+  policy_name: string;
+  count: number;
+  /** Frequency-based: the occurrences must fall within this long; null for value-based. */
+  window_ms: BigIntColumn | null;
+  occurrences: ColumnType<Date[], Date[], Date[]>;
+  created_at: CreatedAt;
+}
+
+/** An autoRestartAction's next restart (engine clock) of a team's escalation of an alert. */
+export interface AlertAutoRestartsTable {
+  alert_id: string;
+  team_id: string;
+  org_id: string;
+  restart_at: Date;
+  every_ms: BigIntColumn;
+  remaining: number;
+  policy_id: string;
   policy_name: string;
   created_at: CreatedAt;
 }
@@ -253,6 +299,16 @@ export interface SnsProcessedMessagesTable {
   integration_id: string;
   message_id: string;
   processed_at: CreatedAt;
+}
+
+/** An Email integration's messages by Message-ID (integrations/email/repository.ts). */
+export interface EmailMessagesTable {
+  integration_id: string;
+  message_key: string;
+  request_id: string;
+  verdict: 'created' | 'ignored';
+  alert_id: string | null;
+  received_at: CreatedAt;
 }
 
 export interface SecurityHubFindingsTable {
@@ -753,6 +809,7 @@ export interface Database {
   sns_subscriptions: SnsSubscriptionsTable;
   integration_payloads: IntegrationPayloadsTable;
   sns_processed_messages: SnsProcessedMessagesTable;
+  email_messages: EmailMessagesTable;
   securityhub_findings: SecurityHubFindingsTable;
   outbox_jobs: OutboxJobsTable;
   event_deliveries: EventDeliveriesTable;
@@ -761,6 +818,7 @@ export interface Database {
   users: UsersTable;
   teams: TeamsTable;
   team_members: TeamMembersTable;
+  team_roles: TeamRolesTable;
   api_keys: ApiKeysTable;
   alerts: AlertsTable;
   alert_logs: AlertLogsTable;
@@ -775,12 +833,15 @@ export interface Database {
   team_logs: TeamLogsTable;
   alert_policies: AlertPoliciesTable;
   alert_auto_closes: AlertAutoClosesTable;
+  alert_notification_holds: AlertNotificationHoldsTable;
+  alert_auto_restarts: AlertAutoRestartsTable;
 }
 
 export type AlertRow = Selectable<AlertsTable>;
 export type AlertUpdate = Updateable<AlertsTable>;
 export type UserRow = Selectable<UsersTable>;
 export type TeamRow = Selectable<TeamsTable>;
+export type TeamRoleRow = Selectable<TeamRolesTable>;
 export type IntegrationRow = Selectable<IntegrationsTable>;
 export type ContactMethodRow = Selectable<ContactMethodsTable>;
 export type NotificationRuleRow = Selectable<NotificationRulesTable>;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { requireOrgOrTeamAdmin, resolveTeamRef, type Principal, type TeamRef } from '../accounts/service.js';
+import { resolveTeamRef, type Principal, type TeamRef } from '../accounts/service.js';
+import { requireTeamRight } from '../accounts/team-rights.js';
 import type { Actor } from '../alerts/events.js';
 import type { AlertsService } from '../alerts/service.js';
 import { isUniqueViolation, withSavepoint, type Db, type Tx } from '../db/database.js';
@@ -129,14 +130,15 @@ export function createHeartbeatsService(deps: {
     return row;
   }
 
-  /** Org admins manage every heartbeat; a team's admins (and its integrations' keys) those it owns. */
+  /** Org admins manage every heartbeat; those with edit-heartbeats on a team (its admins) those it owns. */
   const requireManager = (p: Principal, ownerTeamId: string | null) =>
-    requireOrgOrTeamAdmin(
+    requireTeamRight(
       db,
       p,
       ownerTeamId,
+      'edit-heartbeats',
       ownerTeamId
-        ? "Only organization admins and the owner team's admins can change this heartbeat."
+        ? 'Only organization admins and those of the owner team with the edit-heartbeats right (its admins) can change this heartbeat.'
         : 'Only organization admins can manage a heartbeat without an owner team: ask an admin, or give it an ownerTeam you administer.',
     );
 

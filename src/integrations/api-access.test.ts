@@ -496,4 +496,66 @@ describe('the access flags of API integrations', () => {
     assert.match(readOnly.body.message, /allowWriteAccess/);
     assert.equal((await server.call('GET', '/v2/teams', undefined, key)).status, 200);
   });
+
+  it('allowConfigurationAccess true adds, demotes and removes admins of its owner team, as Terraform does', async () => {
+    const teamId = await createTeam('Platform');
+    const { key } = await createIntegration({
+      type: 'API',
+      name: 'Terraform for Platform',
+      ownerTeam: { id: teamId },
+      allowConfigurationAccess: true,
+    });
+    const username = 'platform-admin@example.com';
+    await server.callOk('POST', '/v2/users', {
+      username,
+      fullName: 'Platform Admin',
+      role: { name: 'User' },
+    });
+    const members = async () =>
+      Object.fromEntries(
+        (await server.callOk('GET', `/v2/teams/${teamId}`)).data.members.map((m: Json) => [
+          m.user.username,
+          m.role,
+        ]),
+      );
+
+    const added = await server.call(
+      'POST',
+      `/v2/teams/${teamId}/members`,
+      { user: { username }, role: 'admin' },
+      key,
+    );
+    assert.equal(added.status, 200, JSON.stringify(added.body));
+    assert.deepEqual(await members(), { [username]: 'admin' });
+    const demoted = await server.call(
+      'POST',
+      `/v2/teams/${teamId}/members`,
+      { user: { username }, role: 'user' },
+      key,
+    );
+    assert.equal(demoted.status, 200, JSON.stringify(demoted.body));
+    assert.deepEqual(await members(), { [username]: 'user' });
+    // The whole-team update Terraform's opsgenie_team sends.
+    const replaced = await server.call(
+      'PATCH',
+      `/v2/teams/${teamId}`,
+      { members: [{ user: { username }, role: 'admin' }] },
+      key,
+    );
+    assert.equal(replaced.status, 200, JSON.stringify(replaced.body));
+    assert.deepEqual(await members(), { [username]: 'admin' });
+    const removed = await server.call(
+      'DELETE',
+      `/v2/teams/${teamId}/members/${encodeURIComponent(username)}`,
+      undefined,
+      key,
+    );
+    assert.equal(removed.status, 200, JSON.stringify(removed.body));
+    assert.deepEqual(await members(), {});
+
+    // Still no deleting its own team.
+    const deleted = await server.call('DELETE', `/v2/teams/${teamId}`, undefined, key);
+    assert.equal(deleted.status, 403, JSON.stringify(deleted.body));
+    assert.equal((await server.call('GET', `/v2/teams/${teamId}`)).status, 200);
+  });
 });

@@ -96,7 +96,7 @@ const SettingsFields = {
       Type.String({ maxLength: HEADER_LIMITS.valueLength }),
       {
         maxProperties: HEADER_LIMITS.count,
-        description: `Webhook integrations only: headers sent with every request (at most ${HEADER_LIMITS.count}), such as a receiver's credentials; shown with their values masked.`,
+        description: `Webhook integrations only: headers sent with every request (at most ${HEADER_LIMITS.count}), such as a receiver's credentials; shown with their values masked (****). Left out, or a value sent back as ****, keeps the stored value while webhookUrl stays on its origin (scheme, host, port); moving it to another origin needs every stored value given again (422 otherwise), and **** for a header with no stored value is a 422.`,
       },
     ),
   ),

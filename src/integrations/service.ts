@@ -3,14 +3,15 @@ import { apiKeyMatches, generateApiKey, hashApiKey } from '../accounts/apikeys.j
 import { accountsRepository } from '../accounts/repository.js';
 import {
   requireOrgAdmin,
-  requireOrgOrTeamAdmin,
   resolveTeamRef,
   type IntegrationPrincipal,
   type Principal,
   type TeamRef,
 } from '../accounts/service.js';
+import { requireTeamRight, type TeamRight } from '../accounts/team-rights.js';
 import { type Db, isUniqueViolation } from '../db/database.js';
 import { conflict, forbidden, invalidField, notFound } from '../errors.js';
+import { MASKED_HEADER_VALUE } from '../notify/team-destinations/webhook.js';
 import { integrationsRepository as repo, type IntegrationWithTeams } from './repository.js';
 import {
   saveWebhookDestination,
@@ -89,8 +90,8 @@ const emailUsernameInUse = (name: string | undefined) =>
     `emailUsername [${name ?? ''}] is already the address of another Email integration in Vigil: choose another.`,
   );
 
-/** How a Webhook integration's header values are shown. */
-export const MASKED_HEADER = '****';
+/** How a Webhook integration's header values are shown: as a team webhook's are. */
+export const MASKED_HEADER = MASKED_HEADER_VALUE;
 
 /** The settings only one of the newer types takes: any other type refuses them with a 422. */
 const FIELDS_OF_TYPE: Partial<Record<IntegrationType, readonly string[]>> = {
@@ -182,14 +183,34 @@ export function createIntegrationsService(
     webhookAllowHttpHosts?: string[];
   } = { writebackRolePrefix: 'VigilSecurityHubRole' },
 ) {
-  /** A Webhook integration's destination config, checked as a team webhook's; a 422 when refused. */
-  async function webhookConfig(integrationId: string | undefined, settings: Record<string, unknown>) {
-    const checked = await webhookDestinationConfig(db, integrationId, webhookSettings(settings), {
-      webhookAllowHttpHosts: options.webhookAllowHttpHosts ?? [],
-    });
+  /**
+   * A Webhook integration's destination config, checked as a team webhook's; a 422 when refused. The
+   * headers given (undefined: none given) keep stored values as the webhook kind allows: a masked value
+   * only while the URL stays on its origin.
+   */
+  async function webhookConfig(
+    integrationId: string | undefined,
+    settings: Record<string, unknown>,
+    headers: Record<string, string> | undefined,
+    stored?: Record<string, unknown>,
+  ) {
+    const checked = await webhookDestinationConfig(
+      db,
+      integrationId,
+      webhookSettings(settings),
+      headers,
+      { webhookAllowHttpHosts: options.webhookAllowHttpHosts ?? [] },
+      stored ? webhookSettings(stored) : undefined,
+    );
     if (!checked.ok) throw invalidField(checked.field, checked.message);
     return checked.config;
   }
+
+  /** The integration's settings with the headers its destination stores (masked ones resolved). */
+  const withStoredHeaders = (settings: Record<string, unknown>, config: Record<string, unknown>) => ({
+    ...settings,
+    headers: webhookSettings(config).headers,
+  });
 
   async function checkWriteback(orgId: string, type: IntegrationType, settings: Record<string, unknown>) {
     if (type !== 'AmazonSecurityHub') return;
@@ -213,13 +234,17 @@ export function createIntegrationsService(
 
   const resolveTeam = (orgId: string, ref: TeamRef, field: string) => resolveTeamRef(db, orgId, ref, field);
 
-  /** Org admins manage every integration; a team's admins manage the integrations their team owns. */
-  const requireManager = (p: Principal, ownerTeamId: string) =>
-    requireOrgOrTeamAdmin(
+  /**
+   * Org admins manage every integration; those with `right` (edit-integrations, or edit-maintenance to put
+   * one in maintenance) on its owner team, such as the team's admins, those it owns.
+   */
+  const requireManager = (p: Principal, ownerTeamId: string, right: TeamRight = 'edit-integrations') =>
+    requireTeamRight(
       db,
       p,
       ownerTeamId,
-      "Only organization admins and the owner team's admins can manage this integration.",
+      right,
+      `Only organization admins and those of the owner team with the ${right} right (its admins) can manage this integration.`,
     );
 
   async function load(p: Principal, id: string): Promise<IntegrationWithTeams> {
@@ -234,19 +259,12 @@ export function createIntegrationsService(
     if (type === 'API') return { ...apiSettings(stored), ...flags };
     if (type === 'Email')
       return { emailUsername: emailUsernameOf(stored), ...pick(changes, ['emailUsername']) };
-    if (type === 'Webhook') {
-      const current = webhookSettings(stored);
-      const next = { ...current, ...pick(changes, ['webhookUrl', 'addAlertDescription', 'addAlertDetails']) };
-      // A header sent back as the API shows it (masked) keeps its value.
-      if (changes.headers)
-        next.headers = Object.fromEntries(
-          Object.entries(changes.headers).map(([name, value]) => [
-            name,
-            value === MASKED_HEADER ? (current.headers[name] ?? value) : value,
-          ]),
-        );
-      return next;
-    }
+    // Its headers are the destination's to resolve (webhookConfig): masked values, a URL that moves.
+    if (type === 'Webhook')
+      return {
+        ...webhookSettings(stored),
+        ...pick(changes, ['webhookUrl', 'addAlertDescription', 'addAlertDetails']),
+      };
     const merged = { ...securityHubSettings(stored), ...changes };
     if (changes.autoClose)
       merged.autoClose = { ...securityHubSettings(stored).autoClose, ...changes.autoClose };
@@ -273,12 +291,16 @@ export function createIntegrationsService(
   }
 
   /**
-   * That `p` may manage an existing integration: org admins and its owner team's admins may. An
+   * That `p` may manage an existing integration: org admins and those with `right` on its owner team. An
    * integration's key, besides, only if the integration is not assigned to a third team: else it could
    * regenerate that integration's key, or give it configuration access, and so reach that team's alerts.
    */
-  async function requireManages(p: Principal, row: IntegrationWithTeams) {
-    await requireManager(p, row.owner_team_id);
+  async function requireManages(
+    p: Principal,
+    row: IntegrationWithTeams,
+    right: TeamRight = 'edit-integrations',
+  ) {
+    await requireManager(p, row.owner_team_id, right);
     // requireManager has checked the owner team (a key administers only its own owner team).
     if (p.integration && row.assignee_team_id && !reaches(p.integration, row.assignee_team_id)) {
       throw forbidden(
@@ -322,7 +344,10 @@ export function createIntegrationsService(
       }
       const apiKey = input.apiKey ?? generateApiKey();
       const { lookup, hash } = hashApiKey(apiKey);
-      const settings = { ...defaultSettings(input.type), ...mergedSettings(input.type, {}, input.settings) };
+      let settings: Record<string, unknown> = {
+        ...defaultSettings(input.type),
+        ...mergedSettings(input.type, {}, input.settings),
+      };
       if (input.type === 'Email' && input.settings.emailUsername === undefined)
         throw invalidField(
           'emailUsername',
@@ -333,7 +358,11 @@ export function createIntegrationsService(
           'webhookUrl',
           'is required for an integration of type Webhook: the URL alert activity is sent to.',
         );
-      const destination = input.type === 'Webhook' ? await webhookConfig(undefined, settings) : undefined;
+      const destination =
+        input.type === 'Webhook'
+          ? await webhookConfig(undefined, settings, input.settings.headers)
+          : undefined;
+      if (destination) settings = withStoredHeaders(settings, destination);
       await checkWriteback(p.orgId, input.type, settings);
       try {
         const id = await db.transaction().execute(async (tx) => {
@@ -393,8 +422,16 @@ export function createIntegrationsService(
         ? await resolveTeam(p.orgId, changes.ownerTeam, 'ownerTeam')
         : undefined;
       if (owner) await requireManager(p, owner.id);
-      const nextSettings = mergedSettings(row.type as IntegrationType, row.settings, changes.settings);
-      const destination = row.type === 'Webhook' ? await webhookConfig(row.id, nextSettings) : undefined;
+      let nextSettings: Record<string, unknown> = mergedSettings(
+        row.type as IntegrationType,
+        row.settings,
+        changes.settings,
+      );
+      const destination =
+        row.type === 'Webhook'
+          ? await webhookConfig(row.id, nextSettings, changes.settings.headers, row.settings)
+          : undefined;
+      if (destination) nextSettings = withStoredHeaders(nextSettings, destination);
       await checkWriteback(p.orgId, row.type as IntegrationType, nextSettings);
       const assignee =
         changes.assigneeTeam === null

@@ -1,4 +1,5 @@
 import { requireOrgAdmin, type Principal } from '../accounts/service.js';
+import type { TeamRight } from '../accounts/team-rights.js';
 import type { Db } from '../db/database.js';
 import type { MaintenanceRow, MaintenanceTimeType } from '../db/schema.js';
 import { conflict, invalidField, isDomainError, notFound } from '../errors.js';
@@ -86,8 +87,8 @@ export interface MaintenanceWithRules {
 export interface MaintainedPolicies {
   /** A policy of the organization, global (teamId null) or a team's; undefined when there is none. */
   locate(p: Principal, id: string): Promise<{ id: string; teamId: string | null } | undefined>;
-  /** That `p` may change the policies of this scope, as for editing them (a 403 otherwise). */
-  requireEditor(p: Principal, teamId: string | null): Promise<void>;
+  /** That `p` holds `right` on the policies of this scope (org admins for the global ones; a 403 otherwise). */
+  requireEditor(p: Principal, teamId: string | null, right: TeamRight): Promise<void>;
 }
 
 export interface MaintenanceDeps {
@@ -223,9 +224,9 @@ export function createMaintenanceService(deps: MaintenanceDeps) {
   }
 
   /**
-   * The integrations and policies the rules name, in their order (each once), each one `p` may manage: org
-   * admins any; a team's admins their team's integrations (as for turning one off) and their team's
-   * policies (as for editing one).
+   * The integrations and policies the rules name, in their order (each once), each one `p` may put in
+   * maintenance: org admins any; those with the edit-maintenance right on a team (its admins) the team's
+   * integrations and policies.
    */
   async function entitiesOfRules(p: Principal, rules: MaintenanceRuleInput[]): Promise<MaintenanceRule[]> {
     const found: MaintenanceRule[] = [];
@@ -248,11 +249,11 @@ export function createMaintenanceService(deps: MaintenanceDeps) {
           );
         }
         id = policy.id;
-        checks.push(() => policies.requireEditor(p, policy.teamId));
+        checks.push(() => policies.requireEditor(p, policy.teamId, 'edit-maintenance'));
       } else {
         const integration = await integrationOfRule(p, i, rule.entity.id);
         id = integration.id;
-        checks.push(() => integrations.requireManages(p, integration));
+        checks.push(() => integrations.requireManages(p, integration, 'edit-maintenance'));
       }
       if (!found.some((f) => f.type === type && f.id === id)) found.push({ type, id });
     }
@@ -262,8 +263,8 @@ export function createMaintenanceService(deps: MaintenanceDeps) {
   }
 
   /**
-   * That `p` may change a maintenance: it must manage every integration and policy the maintenance
-   * disables. One left without any (they were deleted) is for org admins.
+   * That `p` may change a maintenance: it must hold edit-maintenance on the team of every integration and
+   * policy the maintenance disables. One left without any (they were deleted) is for org admins.
    */
   async function requireManagesAll(p: Principal, rules: MaintenanceRule[]): Promise<void> {
     if (rules.length === 0) {
@@ -274,7 +275,7 @@ export function createMaintenanceService(deps: MaintenanceDeps) {
       if (rule.type === 'policy') {
         const policy = await policies.locate(p, rule.id);
         // Deleted since it was read: nothing of it left to protect.
-        if (policy) await policies.requireEditor(p, policy.teamId);
+        if (policy) await policies.requireEditor(p, policy.teamId, 'edit-maintenance');
         continue;
       }
       let integration: IntegrationWithTeams;
@@ -284,7 +285,7 @@ export function createMaintenanceService(deps: MaintenanceDeps) {
         if (isDomainError(error, 'not-found')) continue;
         throw error;
       }
-      await integrations.requireManages(p, integration);
+      await integrations.requireManages(p, integration, 'edit-maintenance');
     }
   }
 

@@ -5,6 +5,7 @@ import {
   matchesCriteria,
   parseCriteria,
   MAX_PATTERN_SIZE,
+  POLICY_CONDITIONS,
   presentCriteria,
   regexProblem,
   type MatchableAlert,
@@ -505,5 +506,51 @@ describe('criteria: matches in linear time', () => {
   it('(.*a){12} still needs twelve a', () => {
     assert.equal(timed('(.*a){12}', 'a'.repeat(11)).result, false);
     assert.equal(timed('(.*a){12}', 'xa'.repeat(12)).result, true);
+  });
+});
+
+describe('criteria: teams and recipients (policies only)', () => {
+  const responders: MatchableAlert['responders'] = [
+    { type: 'team', name: 'Payments' },
+    { type: 'user', name: 'jane@example.com' },
+    { type: 'schedule', name: 'Nights' },
+  ];
+  const policyHolds = (condition: Record<string, unknown>, on: Partial<MatchableAlert> = { responders }) =>
+    matchesCriteria(
+      parseCriteria({ type: 'match-all-conditions', conditions: [condition] }, 'filter', POLICY_CONDITIONS),
+      { ...alert, ...on },
+    );
+
+  it('teams are the responder teams’ names; recipients every responder’s, as lists like tags', () => {
+    assert.equal(policyHolds({ field: 'teams', operation: 'contains', expectedValue: 'payments' }), true);
+    assert.equal(policyHolds({ field: 'teams', operation: 'contains', expectedValue: 'Nights' }), false);
+    assert.equal(policyHolds({ field: 'teams', operation: 'equals', expectedValue: 'Payments' }), true);
+    assert.equal(
+      policyHolds({ field: 'recipients', operation: 'contains', expectedValue: 'Nights, jane@example.com' }),
+      true,
+    );
+    assert.equal(
+      policyHolds({ field: 'recipients', operation: 'ends-with', expectedValue: '@example.com' }),
+      true,
+    );
+    assert.equal(policyHolds({ field: 'recipients', operation: 'equals', expectedValue: 'Payments' }), false);
+    assert.equal(policyHolds({ field: 'teams', operation: 'is-empty' }), false);
+    // An alert whose responders were not named (none) has no teams.
+    assert.equal(policyHolds({ field: 'teams', operation: 'is-empty' }, {}), true);
+    assert.equal(
+      policyHolds({ field: 'teams', operation: 'contains', expectedValue: 'Payments', not: true }),
+      false,
+    );
+  });
+
+  it('are refused outside policies, saying where they are taken', () => {
+    refuses(
+      {
+        type: 'match-all-conditions',
+        conditions: [{ field: 'recipients', operation: 'contains', expectedValue: 'x' }],
+      },
+      'criteria.conditions[0].field',
+      /only policies filter on/,
+    );
   });
 });

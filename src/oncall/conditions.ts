@@ -39,6 +39,9 @@ import type { Condition, ConditionField, ConditionOperation, Criteria } from './
  *   (the most urgent, as Opsgenie ranks them): `greater-than P3` matches P1 and P2, `less-than P3` P4 and P5.
  * - `integration` (Vigil's own field) is the name of the integration that created the alert, empty when
  *   none did; it takes the text operations.
+ * - `teams` and `recipients` (Opsgenie's fields; policies only, see {@link POLICY_CONDITIONS}) are lists, as
+ *   `tags`: the names of the alert's responder teams, and of all its responders (a user by username, a team,
+ *   escalation or schedule by name). What supplies the alert says which responders it sees.
  * - Conditions run in their `order` (or their position when it is absent); order does not change the result.
  */
 
@@ -53,6 +56,22 @@ export interface MatchableAlert {
   details: Record<string, string>;
   priority: Priority;
   integrationName: string | null;
+  /** For `teams` and `recipients` conditions; left out, the alert has none. */
+  responders?: readonly MatchableResponder[];
+}
+
+/** A responder as `teams` and `recipients` conditions see it. */
+export interface MatchableResponder {
+  type: 'team' | 'user' | 'escalation' | 'schedule';
+  name: string;
+}
+
+/** Whether criteria look at the alert's responders (so the caller must name them: a read). */
+export function usesResponders(criteria: Criteria): boolean {
+  return (
+    criteria.type !== 'match-all' &&
+    criteria.conditions.some((c) => (RESPONDER_FIELDS as readonly string[]).includes(c.field))
+  );
 }
 
 /** What criteria read of a stored alert. */
@@ -86,6 +105,12 @@ const FIELDS = [
   'integration',
 ] as const satisfies readonly ConditionField[];
 
+/** The fields about who is notified: only policies take them (parseCriteria's `responderFields`). */
+const RESPONDER_FIELDS = ['recipients', 'teams'] as const satisfies readonly ConditionField[];
+
+/** parseCriteria's options for policies' filters, which may look at the alert's teams and recipients. */
+export const POLICY_CONDITIONS = { responderFields: true } as const;
+
 const OPERATIONS = [
   'matches',
   'contains',
@@ -117,7 +142,7 @@ const MAX_VALUE_LENGTH = 1000;
 
 /** The criteria as routes accept them: the shapes are checked here, the meaning by {@link parseCriteria}. */
 export const ConditionSchema = Type.Object({
-  field: StringEnum([...FIELDS, 'extra-properties']),
+  field: StringEnum([...FIELDS, 'extra-properties', ...RESPONDER_FIELDS]),
   key: Type.Optional(Type.String({ maxLength: 256 })),
   not: Type.Optional(Type.Boolean()),
   operation: StringEnum(OPERATIONS),
@@ -316,6 +341,18 @@ function conditionHolds(condition: Condition, alert: MatchableAlert): boolean {
       return detailsMatch(condition, alert.details, expected);
     case 'priority':
       return priorityMatches(operation, alert.priority, expected);
+    case 'teams':
+      return listMatches(
+        operation,
+        (alert.responders ?? []).filter((r) => r.type === 'team').map((r) => r.name),
+        expected,
+      );
+    case 'recipients':
+      return listMatches(
+        operation,
+        (alert.responders ?? []).map((r) => r.name),
+        expected,
+      );
     default:
       return false;
   }
@@ -339,14 +376,18 @@ function list(values: readonly string[]): string {
   return values.join(', ');
 }
 
-function parseCondition(input: unknown, path: string): Condition {
+function parseCondition(input: unknown, path: string, options: CriteriaOptions): Condition {
   if (!isRecord(input))
     throw invalidField(path, 'must be an object: {"field", "operation", "expectedValue"}.');
   const rawField = input.field === 'extra-properties' ? 'details' : input.field;
-  if (typeof rawField !== 'string' || !(FIELDS as readonly string[]).includes(rawField)) {
+  const fields: readonly string[] = options.responderFields ? [...FIELDS, ...RESPONDER_FIELDS] : FIELDS;
+  if (typeof rawField !== 'string' || !fields.includes(rawField)) {
+    const onlyPolicies = (RESPONDER_FIELDS as readonly unknown[]).includes(rawField)
+      ? ' here: only policies filter on the alert’s teams and recipients'
+      : '';
     throw invalidField(
       `${path}.field`,
-      `must be one of: ${list([...FIELDS, 'extra-properties'])} (Vigil does not filter on ${JSON.stringify(input.field ?? null)}).`,
+      `must be one of: ${list([...fields, 'extra-properties'])} (Vigil does not filter on ${JSON.stringify(input.field ?? null)}${onlyPolicies}).`,
     );
   }
   const field = rawField as ConditionField;
@@ -403,7 +444,7 @@ function parseCondition(input: unknown, path: string): Condition {
     if (problem) throw invalidField(`${path}.expectedValue`, problem);
   } else if (op === 'contains-key' && expectedValue === '') {
     throw invalidField(`${path}.expectedValue`, 'give the key to look for.');
-  } else if ((field === 'tags' || field === 'actions') && op === 'contains') {
+  } else if (['tags', 'actions', 'teams', 'recipients'].includes(field) && op === 'contains') {
     if (listValues(expectedValue).length === 0) {
       throw invalidField(`${path}.expectedValue`, `give the ${field} to look for, separated by commas.`);
     }
@@ -420,7 +461,12 @@ function parseCondition(input: unknown, path: string): Condition {
  * Opsgenie's criteria JSON (`{type, conditions: [{field, key?, not?, operation, expectedValue?, order?}]}`)
  * as Vigil stores it. Absent criteria match everything. Errors name `${field}.conditions[i].<part>`.
  */
-export function parseCriteria(input: unknown, field: string): Criteria {
+export interface CriteriaOptions {
+  /** Whether `teams` and `recipients` conditions are accepted (policies). */
+  responderFields?: boolean;
+}
+
+export function parseCriteria(input: unknown, field: string, options: CriteriaOptions = {}): Criteria {
   if (input === undefined || input === null) return { type: 'match-all' };
   if (!isRecord(input)) {
     throw invalidField(field, 'must be an object such as {"type": "match-all"}.');
@@ -454,7 +500,7 @@ export function parseCriteria(input: unknown, field: string): Criteria {
     if (order !== undefined && order !== null && !Number.isInteger(order)) {
       throw invalidField(`${path}.order`, 'must be a whole number.');
     }
-    return { condition: parseCondition(c, path), order: typeof order === 'number' ? order : i, i };
+    return { condition: parseCondition(c, path, options), order: typeof order === 'number' ? order : i, i };
   });
   parsed.sort((a, b) => a.order - b.order || a.i - b.i);
   return {

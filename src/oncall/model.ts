@@ -21,7 +21,9 @@ export type ConditionField =
   | 'actions'
   | 'details'
   | 'priority'
-  | 'integration';
+  | 'integration'
+  | 'recipients'
+  | 'teams';
 
 export type ConditionOperation =
   | 'matches'

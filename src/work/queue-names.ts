@@ -19,6 +19,8 @@ export const QUEUES = {
   teamDestinations: 'team-destinations',
   /** Alerts a notification policy's autoCloseAction closes when their time comes. */
   autoCloses: 'auto-closes',
+  /** Escalations a notification policy's autoRestartAction starts over when their time comes. */
+  autoRestarts: 'auto-restarts',
   /** Heartbeats whose interval ran out without a ping. */
   heartbeats: 'heartbeats',
   /** Old records past their retention. */

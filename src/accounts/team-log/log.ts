@@ -1,11 +1,10 @@
 import type { Queryable } from '../../db/database.js';
-import type { TeamRole } from '../../db/schema.js';
 import type { Principal } from '../service.js';
 
 /**
  * A team's log (Opsgenie's List Team Logs): the one way its lines are written. Whatever changes a team,
- * its members or its routing rules writes its lines here, in the transaction of the change, so the log
- * says what happened and nothing that did not.
+ * its members, its roles or its routing rules writes its lines here, in the transaction of the change,
+ * so the log says what happened and nothing that did not.
  */
 
 /** Who the log names: a person by their username, as Opsgenie does; an integration's key by its name. */
@@ -27,10 +26,10 @@ export async function recordTeamChanges(
     .execute();
 }
 
-/** The lines that say how a team's members went from `before` to `after`. */
+/** The lines that say how a team's members went from `before` to `after` (roles by their shown names). */
 export function memberChanges(
-  before: readonly { username: string; role: TeamRole }[],
-  after: readonly { username: string; role: TeamRole }[],
+  before: readonly { username: string; role: string }[],
+  after: readonly { username: string; role: string }[],
 ): string[] {
   const was = new Map(before.map((m) => [m.username, m.role]));
   const is = new Map(after.map((m) => [m.username, m.role]));

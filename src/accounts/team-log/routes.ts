@@ -4,6 +4,7 @@ import { notFound } from '../../errors.js';
 import { StringEnum, TeamIdentifierQuery, teamIdentifierTypeOf } from '../../http/schemas.js';
 import { envelope, principalOf, type HttpApp } from '../../http/server.js';
 import { accountsRepository } from '../repository.js';
+import { requireTeamRight } from '../team-rights.js';
 import { teamLogPage } from './log.js';
 
 /** Opsgenie's List Team Logs: `{data: {offset, logs: [{log, owner, createdAt}]}}`. */
@@ -14,7 +15,7 @@ export function registerTeamLogRoutes(app: HttpApp, db: Db): void {
       schema: {
         tags: ['teams'],
         summary:
-          "A team's log: changes to the team, its members and its routing rules, who made them and when. offset is the data.offset of the previous page.",
+          "A team's log: changes to the team, its members, roles and routing rules, who made them and when; for those with the access-logs right on the team. offset is the data.offset of the previous page.",
         params: Type.Object({ identifier: Type.String({ minLength: 1, maxLength: 100 }) }),
         querystring: Type.Object({
           ...TeamIdentifierQuery.properties,
@@ -30,6 +31,13 @@ export function registerTeamLogRoutes(app: HttpApp, db: Db): void {
       const by = teamIdentifierTypeOf(q);
       const team = await accountsRepository.findTeam(db, p.orgId, request.params.identifier, by);
       if (!team) throw notFound(`No team exists with ${by} [${request.params.identifier}].`);
+      await requireTeamRight(
+        db,
+        p,
+        team.id,
+        'access-logs',
+        `Only organization admins and the members of team [${team.name}] with the access-logs right (its admins and users) can read its log.`,
+      );
       const rows = await teamLogPage(db, team.id, {
         after: q.offset ? q.offset : undefined,
         order: q.order,

@@ -1,13 +1,20 @@
 import { Type, type Static } from 'typebox';
-import { ConditionSchema, parseCriteria, presentCriteria } from '../../oncall/conditions.js';
+import {
+  ConditionSchema,
+  parseCriteria,
+  POLICY_CONDITIONS,
+  presentCriteria,
+} from '../../oncall/conditions.js';
 import type { Criteria } from '../../oncall/model.js';
 import { StringEnum } from '../../http/schemas.js';
-import { invalidField } from '../../errors.js';
+import { invalid, invalidField, UNPROCESSABLE_BODY } from '../../errors.js';
 import type { Modifications, ShapingRule } from '../shaping/shape.js';
+import { parsePolicyTiming, PolicyTimingFields, type PolicyTiming } from './timing.js';
 
 /**
  * Opsgenie's alert policies (`/v2/policies`, type `alert`): a filter and the changes made to each alert
- * created that matches it. Notification policies (Opsgenie's other type) are not part of Vigil.
+ * created that matches it (and is created inside its time restrictions, timing.ts). Notification policies,
+ * Opsgenie's other type, are notification-model.ts.
  */
 
 const MAX_TEMPLATE = 15_000;
@@ -38,12 +45,12 @@ const DetailValue = Type.Union([Type.String({ maxLength: 8000 }), Type.Number(),
 
 export const PolicyBodySchema = Type.Object(
   {
-    type: StringEnum(['alert'], { description: 'alert: Vigil has no notification policies' }),
+    type: StringEnum(['alert'], { description: 'alert (notification policies: notification-model.ts)' }),
     name: Type.String({ minLength: 1, maxLength: 200 }),
     policyDescription: Type.Optional(Type.String({ maxLength: 1000 })),
     enabled: Type.Optional(Type.Boolean()),
     filter: Type.Optional(Type.Union([FilterSchema, Type.Null()])),
-    timeRestrictions: Type.Optional(Type.Unknown()),
+    ...PolicyTimingFields,
     message: Type.Optional(Template),
     continue: Type.Optional(Type.Boolean()),
     alias: Type.Optional(Template),
@@ -99,6 +106,7 @@ export interface ParsedPolicy {
   enabled: boolean;
   continue: boolean;
   filter: Criteria;
+  timing: PolicyTiming;
   changes: PolicyChanges;
 }
 
@@ -107,16 +115,9 @@ const orDefault = (value: string | undefined, field: string) =>
 
 /** The body checked, with Opsgenie's defaults (each text field passes the alert's own through). */
 export function parsePolicy(body: PolicyBody): ParsedPolicy {
-  const restrictions = body.timeRestrictions as { restrictions?: unknown[]; restriction?: unknown } | null;
-  if (
-    restrictions &&
-    ((restrictions.restrictions?.length ?? 0) > 0 || (restrictions.restriction ?? null) !== null)
-  ) {
-    throw invalidField(
-      'timeRestrictions',
-      'Vigil does not support time restrictions on alert policies yet: leave them out (the policy then always applies).',
-    );
-  }
+  const problems: Record<string, string> = {};
+  const timing = parsePolicyTiming(body, problems);
+  if (Object.keys(problems).length > 0) throw invalid(UNPROCESSABLE_BODY, problems);
   const priority = body.priority?.trim();
   if (priority && !priority.includes('{{') && !/^P[1-5]$/i.test(priority)) {
     throw invalidField('priority', 'must be P1..P5 or a dynamic field such as {{priority}}.');
@@ -127,6 +128,7 @@ export function parsePolicy(body: PolicyBody): ParsedPolicy {
       conditions: body.filter?.conditions ?? [],
     },
     'filter',
+    POLICY_CONDITIONS,
   );
   return {
     name: body.name,
@@ -134,6 +136,7 @@ export function parsePolicy(body: PolicyBody): ParsedPolicy {
     enabled: body.enabled ?? true,
     continue: body.continue ?? false,
     filter,
+    timing,
     changes: {
       message: orDefault(body.message, 'message'),
       alias: orDefault(body.alias, 'alias'),

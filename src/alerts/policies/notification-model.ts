@@ -3,12 +3,16 @@ import { parseCriteria } from '../../oncall/conditions.js';
 import type { Criteria } from '../../oncall/model.js';
 import { StringEnum } from '../../http/schemas.js';
 import { invalid, UNPROCESSABLE_BODY } from '../../errors.js';
+import { POLICY_CONDITIONS } from '../../oncall/conditions.js';
 import { PolicyBodySchema } from './model.js';
+import { parsePolicyTiming, type PolicyTiming, type UntilOption } from './timing.js';
 
 /**
  * Opsgenie's notification policies (`/v2/policies`, type `notification`): a team's policies that change how
- * the team is notified of an alert they match. Vigil runs `suppress`, `delayAction` for a duration and
- * `autoCloseAction`; the other actions and delay options are refused by name, never accepted and ignored.
+ * the team is notified of an alert they match: `suppress`, `delayAction` (for a duration, or until a time
+ * of day), `deduplicationAction` (only once the alert occurred often enough), `autoRestartAction` (the
+ * escalation starts over while nobody acknowledges) and `autoCloseAction`. The engine runs them
+ * (engine/escalation/notification-policies.ts); what is checked here is that each is one it can run.
  */
 
 const TIME_UNITS = ['minutes', 'hours', 'days'] as const;
@@ -44,7 +48,10 @@ const DELAY_OPTIONS = [
 
 const DelayActionSchema = Type.Object(
   {
-    delayOption: StringEnum(DELAY_OPTIONS, { description: 'Vigil runs for-duration only' }),
+    delayOption: StringEnum(DELAY_OPTIONS, {
+      description:
+        'for-duration: for duration; next-time: until the next untilHour:untilMinute; next-weekday: until then on a weekday; next-<day>: until then on that day (in the policy’s timezone)',
+    }),
     duration: Type.Optional(DurationSchema),
     untilHour: Type.Optional(Type.Integer({ minimum: 0, maximum: 23 })),
     untilMinute: Type.Optional(Type.Integer({ minimum: 0, maximum: 59 })),
@@ -54,10 +61,12 @@ const DelayActionSchema = Type.Object(
 
 const AutoCloseActionSchema = Type.Object({ duration: DurationSchema }, { additionalProperties: false });
 
+// Counts are checked by parseNotificationPolicy, whose messages say what to give; these bounds only keep
+// them numbers.
 const AutoRestartActionSchema = Type.Object(
   {
     duration: Type.Optional(DurationSchema),
-    maxRepeatCount: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
+    maxRepeatCount: Type.Optional(Type.Integer({ minimum: -1_000_000_000, maximum: 1_000_000_000_000 })),
   },
   { additionalProperties: false },
 );
@@ -65,7 +74,7 @@ const AutoRestartActionSchema = Type.Object(
 const DeduplicationActionSchema = Type.Object(
   {
     deduplicationActionType: Type.Optional(StringEnum(['value-based', 'frequency-based'])),
-    count: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
+    count: Type.Optional(Type.Integer({ minimum: -1_000_000_000, maximum: 1_000_000_000_000 })),
     duration: Type.Optional(DurationSchema),
   },
   { additionalProperties: false },
@@ -77,10 +86,16 @@ const NOTIFICATION_FIELDS = {
   delayAction: Type.Optional(Type.Union([DelayActionSchema, Type.Null()])),
   autoCloseAction: Type.Optional(Type.Union([AutoCloseActionSchema, Type.Null()])),
   autoRestartAction: Type.Optional(
-    Type.Union([AutoRestartActionSchema, Type.Null()], { description: 'Not supported: refused' }),
+    Type.Union([AutoRestartActionSchema, Type.Null()], {
+      description:
+        'While the alert is open and unacknowledged, its escalation starts over every duration, at most maxRepeatCount times',
+    }),
   ),
   deduplicationAction: Type.Optional(
-    Type.Union([DeduplicationActionSchema, Type.Null()], { description: 'Not supported: refused' }),
+    Type.Union([DeduplicationActionSchema, Type.Null()], {
+      description:
+        'The team is notified only once the alert occurred count times (value-based), or count times within duration (frequency-based)',
+    }),
   ),
 };
 
@@ -103,7 +118,7 @@ export const AnyPolicyBodySchema = Type.Object(
 export type AnyPolicyBody = Static<typeof AnyPolicyBodySchema>;
 
 const NOTIFICATION_ONLY = Object.keys(NOTIFICATION_FIELDS);
-const SHARED = ['type', 'name', 'policyDescription', 'enabled', 'filter', 'timeRestrictions'];
+const SHARED = ['type', 'name', 'policyDescription', 'enabled', 'filter', 'timeRestrictions', 'timezone'];
 const ALERT_ONLY = Object.keys(PolicyBodySchema.properties).filter((k) => !SHARED.includes(k));
 
 /** The fields given that the other kind of policy has (a 422 names them), or none. */
@@ -112,10 +127,28 @@ export function fieldsOfOtherKind(body: AnyPolicyBody): string[] {
   return foreign.filter((k) => (body as Record<string, unknown>)[k] !== undefined);
 }
 
+export type DelayAction =
+  | { delayOption: 'for-duration'; duration: Required<Duration> }
+  | { delayOption: UntilOption; untilHour: number; untilMinute: number };
+
+export interface DeduplicationAction {
+  deduplicationActionType: 'value-based' | 'frequency-based';
+  count: number;
+  /** Frequency-based only: the occurrences counted are those within it. */
+  duration?: Required<Duration>;
+}
+
+export interface AutoRestartAction {
+  duration: Required<Duration>;
+  maxRepeatCount: number;
+}
+
 /** What a notification policy does, as stored (`notification_actions`) and presented. */
 export interface NotificationActions {
   suppress: boolean;
-  delayAction?: { delayOption: 'for-duration'; duration: Required<Duration> };
+  delayAction?: DelayAction;
+  deduplicationAction?: DeduplicationAction;
+  autoRestartAction?: AutoRestartAction;
   autoCloseAction?: { duration: Required<Duration> };
 }
 
@@ -124,8 +157,18 @@ export interface ParsedNotificationPolicy {
   policyDescription: string;
   enabled: boolean;
   filter: Criteria;
+  timing: PolicyTiming;
   actions: NotificationActions;
 }
+
+/** Opsgenie's dedupe counts; 1 would notify on the first occurrence, as with no action. */
+const MAX_DEDUPLICATION_COUNT = 100_000;
+/**
+ * Frequency-based counts keep that many occurrence times per held alert, rewritten on each occurrence
+ * (engine/notification-holds.ts): fewer than value-based, which keeps none.
+ */
+const MAX_FREQUENCY_COUNT = 1_000;
+const MAX_REPEAT_COUNT = 100;
 
 function durationOf(duration: Duration, field: string, problems: Record<string, string>) {
   const unit = duration.timeUnit ?? 'minutes';
@@ -137,42 +180,94 @@ export function durationMs(duration: Required<Duration>): number {
   return duration.timeAmount * UNIT_MS[duration.timeUnit];
 }
 
-/** The body checked; what Vigil does not run is refused by name (a 422), with every problem at once. */
+/** The body checked, with every problem at once (a 422 naming each field). */
 export function parseNotificationPolicy(body: AnyPolicyBody): ParsedNotificationPolicy {
   const problems: Record<string, string> = {};
   for (const field of fieldsOfOtherKind(body))
     problems[field] = 'is a field of alert policies, not of notification policies.';
-  const restrictions = body.timeRestrictions as { restrictions?: unknown[]; restriction?: unknown } | null;
-  if (
-    restrictions &&
-    ((restrictions.restrictions?.length ?? 0) > 0 || (restrictions.restriction ?? null) !== null)
-  )
-    problems.timeRestrictions =
-      'Vigil does not support time restrictions on policies yet: leave them out (the policy then always applies).';
-  if (body.autoRestartAction)
-    problems.autoRestartAction = 'Vigil does not support autoRestartAction: leave it out.';
-  if (body.deduplicationAction)
-    problems.deduplicationAction = 'Vigil does not support deduplicationAction: leave it out.';
+  const timing = parsePolicyTiming(body, problems);
   const actions: NotificationActions = { suppress: body.suppress ?? false };
   const delay = body.delayAction;
   if (delay) {
-    if (delay.delayOption !== 'for-duration')
-      problems['delayAction.delayOption'] =
-        `Vigil supports for-duration only, not ${delay.delayOption}: give a duration instead.`;
-    else if (!delay.duration) problems['delayAction.duration'] = 'is required with for-duration.';
-    else
+    if (delay.delayOption === 'for-duration') {
+      if (!delay.duration) problems['delayAction.duration'] = 'is required with for-duration.';
+      else
+        actions.delayAction = {
+          delayOption: 'for-duration',
+          duration: durationOf(delay.duration, 'delayAction.duration', problems),
+        };
+    } else if (delay.untilHour === undefined) {
+      problems['delayAction.untilHour'] =
+        `is required with ${delay.delayOption}: the hour (0-23) notifications wait until, with untilMinute.`;
+    } else if (delay.duration !== undefined) {
+      problems['delayAction.duration'] =
+        `is for for-duration only: ${delay.delayOption} waits until untilHour:untilMinute.`;
+    } else
       actions.delayAction = {
-        delayOption: 'for-duration',
-        duration: durationOf(delay.duration, 'delayAction.duration', problems),
+        delayOption: delay.delayOption,
+        untilHour: delay.untilHour,
+        untilMinute: delay.untilMinute ?? 0,
+      };
+  }
+  const dedupe = body.deduplicationAction;
+  if (dedupe) {
+    const type = dedupe.deduplicationActionType;
+    if (type === undefined)
+      problems['deduplicationAction.deduplicationActionType'] =
+        'is required: value-based or frequency-based.';
+    if (dedupe.count === undefined)
+      problems['deduplicationAction.count'] = 'is required: how many times the alert must occur.';
+    else if (dedupe.count < 2 || dedupe.count > MAX_DEDUPLICATION_COUNT)
+      problems['deduplicationAction.count'] =
+        `must be from 2 to ${MAX_DEDUPLICATION_COUNT} (1 would notify on the first occurrence, as without the action).`;
+    else if (type === 'frequency-based' && dedupe.count > MAX_FREQUENCY_COUNT)
+      problems['deduplicationAction.count'] =
+        `must be from 2 to ${MAX_FREQUENCY_COUNT} with frequency-based (up to ${MAX_DEDUPLICATION_COUNT} with value-based).`;
+    if (type === 'frequency-based' && !dedupe.duration)
+      problems['deduplicationAction.duration'] =
+        'is required with frequency-based: the time the occurrences must fall within.';
+    if (type === 'value-based' && dedupe.duration)
+      problems['deduplicationAction.duration'] =
+        'is for frequency-based only: value-based counts every occurrence.';
+    const window = dedupe.duration
+      ? durationOf(dedupe.duration, 'deduplicationAction.duration', problems)
+      : undefined;
+    if (type && dedupe.count !== undefined)
+      actions.deduplicationAction = {
+        deduplicationActionType: type,
+        count: dedupe.count,
+        ...(type === 'frequency-based' && window ? { duration: window } : {}),
+      };
+  }
+  const restart = body.autoRestartAction;
+  if (restart) {
+    if (!restart.duration)
+      problems['autoRestartAction.duration'] =
+        'is required: how long after each start the escalation starts over.';
+    if (restart.maxRepeatCount === undefined)
+      problems['autoRestartAction.maxRepeatCount'] =
+        `is required: how many times at most (1 to ${MAX_REPEAT_COUNT}).`;
+    else if (restart.maxRepeatCount < 1 || restart.maxRepeatCount > MAX_REPEAT_COUNT)
+      problems['autoRestartAction.maxRepeatCount'] = `must be from 1 to ${MAX_REPEAT_COUNT}.`;
+    if (restart.duration && restart.maxRepeatCount !== undefined)
+      actions.autoRestartAction = {
+        duration: durationOf(restart.duration, 'autoRestartAction.duration', problems),
+        maxRepeatCount: restart.maxRepeatCount,
       };
   }
   if (body.autoCloseAction)
     actions.autoCloseAction = {
       duration: durationOf(body.autoCloseAction.duration, 'autoCloseAction.duration', problems),
     };
-  const doesNothing = !actions.suppress && !actions.delayAction && !actions.autoCloseAction;
+  const doesNothing =
+    !actions.suppress &&
+    !actions.delayAction &&
+    !actions.deduplicationAction &&
+    !actions.autoRestartAction &&
+    !actions.autoCloseAction;
   if (doesNothing && Object.keys(problems).length === 0)
-    problems.suppress = 'A notification policy must do something: suppress, delayAction or autoCloseAction.';
+    problems.suppress =
+      'A notification policy must do something: suppress, delayAction, deduplicationAction, autoRestartAction or autoCloseAction.';
   let filter: Criteria = { type: 'match-all' };
   try {
     filter = parseCriteria(
@@ -181,6 +276,7 @@ export function parseNotificationPolicy(body: AnyPolicyBody): ParsedNotification
         conditions: body.filter?.conditions ?? [],
       },
       'filter',
+      POLICY_CONDITIONS,
     );
   } catch (error) {
     if (Object.keys(problems).length === 0) throw error;
@@ -192,6 +288,7 @@ export function parseNotificationPolicy(body: AnyPolicyBody): ParsedNotification
     policyDescription: body.policyDescription ?? '',
     enabled: body.enabled ?? true,
     filter,
+    timing,
     actions,
   };
 }

@@ -1,16 +1,27 @@
 import { accountsRepository } from '../../accounts/repository.js';
-import { requireOrgOrTeamAdmin, type Principal } from '../../accounts/service.js';
-import { isUniqueViolation, type Db } from '../../db/database.js';
+import type { Principal } from '../../accounts/service.js';
+import { requireTeamRight } from '../../accounts/team-rights.js';
+import { isUniqueViolation, type Db, type Queryable } from '../../db/database.js';
+import { autoRestartsRepository } from '../../engine/auto-restart.js';
+import { notificationHoldsRepository } from '../../engine/notification-holds.js';
 import { conflict, invalidField, notFound } from '../../errors.js';
 import { presentFilter } from './model.js';
-import { parseNotificationPolicy, type AnyPolicyBody } from './notification-model.js';
+import {
+  parseNotificationPolicy,
+  type AnyPolicyBody,
+  type NotificationActions,
+} from './notification-model.js';
 import { policiesRepository as repo, type PolicyRow } from './repository.js';
+import { timingValues } from './timing.js';
 
 /**
  * Managing notification policies: always a team's (`teamId` is required, as in Opsgenie), changed by
  * organization admins and the team's admins. They are rows of `alert_policies` of type `notification`,
  * ordered apart from the team's alert policies. The engine reads them itself, once per batch of alert
- * events (engine/escalation/notification-policies.ts): there is no cache here to empty.
+ * events (engine/escalation/notification-policies.ts): there is no cache here to empty. What a policy
+ * started lasts only while it still does that: in the transaction that deletes or disables it, or removes
+ * its deduplicationAction, the notifications it holds are let go (through the engine, which starts those
+ * escalations), and its pending auto-restarts are dropped once it no longer has an autoRestartAction.
  */
 export function createNotificationPoliciesService(deps: { db: Db }) {
   const { db } = deps;
@@ -24,11 +35,12 @@ export function createNotificationPoliciesService(deps: { db: Db }) {
   }
 
   const requireEditor = (p: Principal, teamId: string) =>
-    requireOrgOrTeamAdmin(
+    requireTeamRight(
       db,
       p,
       teamId,
-      "Only organization admins and the team's admins can change the team's notification policies.",
+      'edit-notification-policies',
+      "Only organization admins and those of the team with the edit-notification-policies right (its admins) can change the team's notification policies.",
     );
 
   async function find(p: Principal, teamId: string, id: string): Promise<PolicyRow> {
@@ -40,13 +52,17 @@ export function createNotificationPoliciesService(deps: { db: Db }) {
   function valuesOf(body: AnyPolicyBody) {
     const parsed = parseNotificationPolicy(body);
     return {
-      name: parsed.name,
-      policy_description: parsed.policyDescription,
-      enabled: parsed.enabled,
-      continue: false,
-      filter: JSON.stringify(presentFilter(parsed.filter)),
-      modifications: '{}',
-      notification_actions: JSON.stringify(parsed.actions),
+      actions: parsed.actions,
+      values: {
+        name: parsed.name,
+        policy_description: parsed.policyDescription,
+        enabled: parsed.enabled,
+        continue: false,
+        filter: JSON.stringify(presentFilter(parsed.filter)),
+        modifications: '{}',
+        notification_actions: JSON.stringify(parsed.actions),
+        ...timingValues(parsed.timing),
+      },
     };
   }
 
@@ -58,6 +74,20 @@ export function createNotificationPoliciesService(deps: { db: Db }) {
       throw error;
     }
   }
+
+  /** Lets go of what the policy started that it no longer does (`after`: undefined once deleted). */
+  async function letGo(
+    q: Queryable,
+    row: PolicyRow,
+    after: { enabled: boolean; actions: NotificationActions } | undefined,
+  ) {
+    if (!after?.enabled || !after.actions.deduplicationAction)
+      await notificationHoldsRepository.releasePolicy(q, row.id, row.name);
+    if (!after?.enabled || !after.actions.autoRestartAction)
+      await autoRestartsRepository.dropPolicy(q, row.id);
+  }
+
+  const actionsOf = (row: PolicyRow) => (row.notification_actions ?? {}) as unknown as NotificationActions;
 
   async function renumber(orgId: string, teamId: string, moved?: { id: string; index: number }) {
     await db.transaction().execute(async (tx) => {
@@ -81,7 +111,7 @@ export function createNotificationPoliciesService(deps: { db: Db }) {
     async create(p: Principal, teamId: string | undefined, body: AnyPolicyBody): Promise<PolicyRow> {
       const team = await teamOf(p, teamId);
       await requireEditor(p, team);
-      const values = valuesOf(body);
+      const { values } = valuesOf(body);
       const id = await saving(body.name, () => repo.insert(db, p.orgId, team, values, 'notification'));
       return find(p, team, id);
     },
@@ -98,8 +128,13 @@ export function createNotificationPoliciesService(deps: { db: Db }) {
       const team = await teamOf(p, teamId);
       const row = await find(p, team, id);
       await requireEditor(p, team);
-      const values = valuesOf(body);
-      await saving(body.name, () => repo.update(db, row.id, values));
+      const { values, actions } = valuesOf(body);
+      await saving(body.name, () =>
+        db.transaction().execute(async (tx) => {
+          await repo.update(tx, row.id, values);
+          await letGo(tx, row, { enabled: values.enabled, actions });
+        }),
+      );
       return find(p, team, id);
     },
 
@@ -107,7 +142,10 @@ export function createNotificationPoliciesService(deps: { db: Db }) {
       const team = await teamOf(p, teamId);
       const row = await find(p, team, id);
       await requireEditor(p, team);
-      await repo.delete(db, row.id);
+      await db.transaction().execute(async (tx) => {
+        await repo.delete(tx, row.id);
+        await letGo(tx, row, undefined);
+      });
       await renumber(p.orgId, team);
     },
 
@@ -115,7 +153,10 @@ export function createNotificationPoliciesService(deps: { db: Db }) {
       const team = await teamOf(p, teamId);
       const row = await find(p, team, id);
       await requireEditor(p, team);
-      await repo.update(db, row.id, { enabled });
+      await db.transaction().execute(async (tx) => {
+        await repo.update(tx, row.id, { enabled });
+        await letGo(tx, row, { enabled, actions: actionsOf(row) });
+      });
     },
 
     async changeOrder(p: Principal, teamId: string | undefined, id: string, targetIndex: number) {

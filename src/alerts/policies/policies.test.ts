@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
+import { DateTime } from 'luxon';
 import { startTestServer, type Json, type TestServer } from '../../testing/harness.js';
 
 /**
@@ -154,9 +155,41 @@ describe('managing alert policies', () => {
       [{ ...base, priority: 'urgent' }, 422, /priority/],
       [{ ...base, responders: [{ type: 'team', name: 'Nobody' }] }, 422, /responders\[0\]/],
       [
-        { ...base, timeRestrictions: { type: 'time-of-day', restriction: { startHour: 9, endHour: 17 } } },
+        { ...base, timeRestrictions: { type: 'time-of-day', restriction: { startHour: 25, endHour: 17 } } },
         422,
-        /timeRestrictions/,
+        /timeRestrictions\.restriction\.startHour/,
+      ],
+      [
+        {
+          ...base,
+          timeRestrictions: {
+            type: 'weekday-and-time-of-day',
+            restrictions: [{ startDay: 'funday', startHour: 9, endDay: 'friday', endHour: 17 }],
+          },
+        },
+        422,
+        /timeRestrictions\.restrictions\[0\]\.startDay/,
+      ],
+      [
+        {
+          ...base,
+          timezone: 'Mars/Olympus',
+          timeRestrictions: { type: 'time-of-day', restriction: { startHour: 9, endHour: 17 } },
+        },
+        422,
+        /timezone/,
+      ],
+      // Only policies filter on who the alert is for; the field is named, with why.
+      [
+        {
+          ...base,
+          filter: {
+            type: 'match-all-conditions',
+            conditions: [{ field: 'owner', operation: 'equals', expectedValue: 'x' }],
+          },
+        },
+        422,
+        /filter/,
       ],
     ];
     for (const [body, status, field] of cases) {
@@ -331,5 +364,127 @@ describe('running policies', () => {
       shaped.logs[0] ?? '',
       new RegExp(`Shaped by integration action 'Prefix'\\. Modified by policy 'After ${run}'$`),
     );
+  });
+});
+
+describe('time restrictions and who the alert is for', () => {
+  /** A time-of-day window around the hour it is now in `zone` (offset by `from`/`to` hours). */
+  const window = (zone: string, from: number, to: number) => {
+    const hour = DateTime.now().setZone(zone).hour;
+    return {
+      type: 'time-of-day',
+      restriction: {
+        startHour: (hour + from + 24) % 24,
+        startMin: 0,
+        endHour: (hour + to + 24) % 24,
+        endMin: 0,
+      },
+    };
+  };
+
+  it('applies a policy only to alerts created inside its time restriction, read in its time zone, and reads it back', async () => {
+    const zone = 'Asia/Kathmandu';
+    const inside = await policy({
+      name: `Now ${run}`,
+      filter: about(`timed-${run}`),
+      timezone: zone,
+      timeRestrictions: window(zone, -1, 1),
+      tags: ['inside'],
+      continue: true,
+    });
+    await policy({
+      name: `Later ${run}`,
+      filter: about(`timed-${run}`),
+      timeRestrictions: window('UTC', 3, 5),
+      tags: ['outside'],
+      continue: true,
+    });
+    // The same hours as "now" in Kathmandu are not now in UTC (5:45 apart): zone matters.
+    await policy({
+      name: `Now in UTC hours ${run}`,
+      filter: about(`timed-${run}`),
+      timeRestrictions: window(zone, -1, 1),
+      tags: ['utc-hours'],
+    });
+    const made = await alert({ message: `deploy timed-${run}` });
+    assert.deepEqual(made.row.tags, ['inside'], made.logs.join('\n'));
+    assert.ok(made.logs.some((l) => l.includes(`policy 'Now ${run}'`)));
+    assert.ok(!made.logs.some((l) => l.includes(`policy 'Later ${run}'`)));
+
+    const got = (await call('GET', `/v2/policies/${inside}`)).data;
+    assert.deepEqual([got.timeRestrictions, got.timezone], [window(zone, -1, 1), zone]);
+    // Without restrictions (or with an empty list, as Opsgenie clients send) nothing is shown.
+    const put = await call('PUT', `/v2/policies/${inside}`, {
+      type: 'alert',
+      name: `Now ${run}`,
+      filter: about(`timed-${run}`),
+      timeRestrictions: { type: 'weekday-and-time-of-day', restrictions: [] },
+    });
+    assert.equal(put.data.timeRestrictions, undefined);
+    const { rows } = await db.query('SELECT time_restriction FROM alert_policies WHERE id = $1', [inside]);
+    assert.equal(rows[0].time_restriction, null);
+  });
+
+  it('filters on the alert’s teams and recipients by name', async () => {
+    await policy({
+      name: `Payments team ${run}`,
+      filter: {
+        type: 'match-all-conditions',
+        conditions: [
+          { field: 'message', operation: 'contains', expectedValue: `who-${run}` },
+          { field: 'teams', operation: 'contains', expectedValue: `Payments ${run}` },
+        ],
+      },
+      tags: ['payments'],
+      continue: true,
+    });
+    await policy({
+      name: `Lead paged ${run}`,
+      filter: {
+        type: 'match-all-conditions',
+        conditions: [
+          { field: 'message', operation: 'contains', expectedValue: `who-${run}` },
+          { field: 'recipients', operation: 'contains', expectedValue: `lead-${run}@example.com` },
+        ],
+      },
+      tags: ['lead'],
+    });
+    const payments = await alert({
+      message: `who-${run} one`,
+      responders: [{ type: 'team', id: teamA }],
+    });
+    assert.deepEqual(payments.row.tags, ['payments']);
+    const search = await alert({
+      message: `who-${run} two`,
+      responders: [
+        { type: 'team', name: `Search ${run}` },
+        { type: 'user', username: `lead-${run}@example.com` },
+      ],
+    });
+    assert.deepEqual(search.row.tags, ['lead']);
+    const nobody = await alert({ message: `who-${run} three` });
+    assert.deepEqual(nobody.row.tags, []);
+    // Read back as written.
+    const listed = await call('GET', '/v2/policies/alert');
+    const id = listed.data.find((p: Json) => p.name === `Payments team ${run}`).id;
+    const got = (await call('GET', `/v2/policies/${id}`)).data;
+    assert.deepEqual(
+      got.filter.conditions.map((c: Json) => [c.field, c.operation, c.expectedValue]),
+      [
+        ['message', 'contains', `who-${run}`],
+        ['teams', 'contains', `Payments ${run}`],
+      ],
+    );
+    // Elsewhere (a team's routing rules) the fields are refused, saying where they are taken.
+    const routing = await server.call('POST', `/v2/teams/${teamA}/routing-rules`, {
+      name: 'by team',
+      criteria: {
+        type: 'match-all-conditions',
+        conditions: [{ field: 'teams', operation: 'contains', expectedValue: 'x' }],
+      },
+      notify: { type: 'none' },
+    });
+    assert.equal(routing.status, 422, JSON.stringify(routing.body));
+    assert.match(JSON.stringify(routing.body), /only policies filter on/);
   });
 });

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { isUuid, type Queryable } from '../../db/database.js';
 import type { PolicyType } from '../../db/schema.js';
+import type { TimeRestriction } from '../../oncall/model.js';
 
 /**
  * The SQL for policies: each scope (the organization's global ones, or one team's) in its order, each kind
@@ -20,6 +21,8 @@ export interface PolicyRow {
   continue: boolean;
   type: PolicyType;
   notification_actions: Record<string, unknown> | null;
+  time_restriction: TimeRestriction | null;
+  timezone: string;
   created_at: Date;
   updated_at: Date;
 }
@@ -32,6 +35,8 @@ export interface PolicyValues {
   modifications: string;
   continue: boolean;
   notification_actions?: string | null;
+  time_restriction: string | null;
+  timezone: string;
 }
 
 export const policiesRepository = {

@@ -7,6 +7,7 @@ import { AnyPolicyBodySchema, fieldsOfOtherKind, type AnyPolicyBody } from './no
 import type { NotificationPoliciesService } from './notification-service.js';
 import type { PolicyRow } from './repository.js';
 import type { AlertPoliciesService } from './service.js';
+import { presentTiming } from './timing.js';
 
 const TeamQuery = Type.Object({
   teamId: Type.Optional(
@@ -19,7 +20,7 @@ const TeamQuery = Type.Object({
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
 const SEMANTICS =
-  "Alert policies of type alert: each alert created that matches a policy's filter is changed by it ({{message}}-style dynamic fields expand from the alert; tags, details, actions and responders are added unless ignoreOriginal*). Policies run when the alert is created, after the integration's action, in order: the organization's global policies, then those of the alert's teams; evaluation stops at the first that matches unless it says continue. The alert's log names each policy that changed it. Notification policies (type notification, a team's: teamId is required) change how the team is notified of the alerts they match, when the alert is created: suppress (the team is not notified), delayAction for-duration (the team's escalation starts after the duration; an alert acknowledged or closed meanwhile notifies nobody), autoCloseAction (the alert is closed after the duration if still open). Other actions and delay options, and time restrictions, are refused.";
+  "Alert policies of type alert: each alert created that matches a policy's filter is changed by it ({{message}}-style dynamic fields expand from the alert; tags, details, actions and responders are added unless ignoreOriginal*). Policies run when the alert is created, after the integration's action, in order: the organization's global policies, then those of the alert's teams; evaluation stops at the first that matches unless it says continue. The alert's log names each policy that changed it. Notification policies (type notification, a team's: teamId is required) change how the team is notified of the alerts they match, when the alert is created: suppress (the team is not notified), delayAction (the team's escalation starts after the duration, or at the next untilHour:untilMinute on the day next-time/next-weekday/next-<day> allows; an alert acknowledged or closed meanwhile notifies nobody), deduplicationAction (the team's escalation starts only once the alert occurred count times, within duration if frequency-based), autoRestartAction (while open and unacknowledged, the team's escalation starts over every duration, at most maxRepeatCount times), autoCloseAction (the alert is closed after the duration if still open). A policy of either kind with timeRestrictions applies only to alerts created inside them, read in its timezone (UTC when left out). Filters of both kinds may also look at the alert's teams and recipients (names).";
 
 function presentPolicy(row: PolicyRow) {
   const changes = row.modifications as unknown as PolicyChanges;
@@ -32,6 +33,7 @@ function presentPolicy(row: PolicyRow) {
     enabled: row.enabled,
     order: row.position,
     filter: row.filter,
+    ...presentTiming(row),
     continue: row.continue,
     ...changes,
   };
@@ -47,6 +49,7 @@ function presentNotificationPolicy(row: PolicyRow) {
     enabled: row.enabled,
     order: row.position,
     filter: row.filter,
+    ...presentTiming(row),
     ...row.notification_actions,
   };
 }

@@ -1,8 +1,9 @@
 import { accountsRepository } from '../../accounts/repository.js';
-import { requireOrgAdmin, requireOrgOrTeamAdmin, type Principal } from '../../accounts/service.js';
+import { requireOrgAdmin, type Principal } from '../../accounts/service.js';
+import { requireTeamRight, type TeamRight } from '../../accounts/team-rights.js';
 import { isUniqueViolation, type Db } from '../../db/database.js';
 import { conflict, invalidField, notFound } from '../../errors.js';
-import { parseCriteria } from '../../oncall/conditions.js';
+import { parseCriteria, POLICY_CONDITIONS } from '../../oncall/conditions.js';
 import type { Criteria } from '../../oncall/model.js';
 import { resolveResponder } from '../responders.js';
 import type { AlertPolicySource } from '../service.js';
@@ -12,13 +13,14 @@ import { isOpenAt } from '../../maintenance/service.js';
 import type { Clock } from '../../work/clock.js';
 import { parsePolicy, policyRule, presentFilter, type PolicyBody, type PolicyChanges } from './model.js';
 import { policiesRepository as repo, type PolicyRow } from './repository.js';
+import { appliesAt, timingValues, type PolicyTiming } from './timing.js';
 
 /**
  * Alert policies: managing them (global ones by organization admins, a team's by its admins too), and the
  * rules alert creation runs, cached per organization so that a create costs no query for them. A policy a
- * maintenance disables (maintenance/) does not run while that maintenance is active: the windows are read
- * with the policies and compared with the Clock on every create, so a window opens and closes on time
- * without another read.
+ * maintenance disables (maintenance/) does not run while that maintenance is active, nor one whose time
+ * restrictions (timing.ts) the create falls outside: the windows are read with the policies and compared
+ * with the Clock on every create, so a window opens and closes on time without another read.
  */
 
 /**
@@ -27,9 +29,10 @@ import { policiesRepository as repo, type PolicyRow } from './repository.js';
  */
 const CACHE_MS = 5_000;
 
-/** A policy's rule, and the maintenances (not over when read) during which it does not run. */
+/** A policy's rule, when it runs, and the maintenances (not over when read) during which it does not. */
 interface PolicyEntry {
   rule: ShapingRule;
+  timing: PolicyTiming;
   maintenances: MaintenanceWindow[];
 }
 
@@ -50,7 +53,7 @@ export function createAlertPoliciesService(deps: { db: Db; clock: Clock }) {
   function ruleOf(row: PolicyRow): ShapingRule {
     let filter: Criteria;
     try {
-      filter = parseCriteria(row.filter, 'filter');
+      filter = parseCriteria(row.filter, 'filter', POLICY_CONDITIONS);
     } catch {
       // Checked when saved; a filter that no longer parses matches nothing.
       filter = { type: 'match-any-condition', conditions: [] };
@@ -69,7 +72,11 @@ export function createAlertPoliciesService(deps: { db: Db; clock: Clock }) {
     }
     const rules: OrgRules = { global: [], byTeam: new Map() };
     for (const row of rows) {
-      const entry = { rule: ruleOf(row), maintenances: windowsOf.get(row.id) ?? [] };
+      const entry = {
+        rule: ruleOf(row),
+        timing: { timeRestriction: row.time_restriction, timezone: row.timezone },
+        maintenances: windowsOf.get(row.id) ?? [],
+      };
       if (row.team_id === null) rules.global.push(entry);
       else {
         const list = rules.byTeam.get(row.team_id) ?? [];
@@ -113,14 +120,20 @@ export function createAlertPoliciesService(deps: { db: Db; clock: Clock }) {
     return team.id;
   }
 
-  async function requireEditor(p: Principal, teamId: string | null) {
+  /** `right`: what the change is, on the team's policies (a maintenance that turns them off, say). */
+  async function requireEditor(
+    p: Principal,
+    teamId: string | null,
+    right: TeamRight = 'edit-alert-policies',
+  ) {
     if (teamId === null) requireOrgAdmin(p, "change the organization's alert policies");
     else
-      await requireOrgOrTeamAdmin(
+      await requireTeamRight(
         db,
         p,
         teamId,
-        "Only organization admins and the team's admins can change the team's alert policies.",
+        right,
+        `Only organization admins and those of the team with the ${right} right (its admins) can change the team's alert policies.`,
       );
   }
 
@@ -148,6 +161,7 @@ export function createAlertPoliciesService(deps: { db: Db; clock: Clock }) {
       continue: parsed.continue,
       filter: JSON.stringify(presentFilter(parsed.filter)),
       modifications: JSON.stringify({ ...parsed.changes, responders }),
+      ...timingValues(parsed.timing),
     };
   }
 
@@ -166,7 +180,8 @@ export function createAlertPoliciesService(deps: { db: Db; clock: Clock }) {
     async rulesFor(orgId, teamIds) {
       const rules = await orgRules(orgId);
       const now = clock.now();
-      const runs = (entry: PolicyEntry) => !entry.maintenances.some((w) => isOpenAt(w, now));
+      const runs = (entry: PolicyEntry) =>
+        appliesAt(entry.timing, now) && !entry.maintenances.some((w) => isOpenAt(w, now));
       const chain = (entries: PolicyEntry[]) => entries.filter(runs).map((entry) => entry.rule);
       // Opsgenie evaluates each scope on its own: the global policies, then each team's.
       const chains = [chain(rules.global)];

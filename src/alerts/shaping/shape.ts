@@ -1,5 +1,5 @@
 import type { Priority } from '../../db/schema.js';
-import { matchesCriteria, type MatchableAlert } from '../../oncall/conditions.js';
+import { matchesCriteria, type MatchableAlert, type MatchableResponder } from '../../oncall/conditions.js';
 import type { Criteria } from '../../oncall/model.js';
 import type { CreateAlertInput, ResponderInput } from '../service.js';
 import { expandTemplate, type TemplateValues } from './templates.js';
@@ -49,9 +49,17 @@ export interface ShapingRule {
 export type ShapeResult =
   { kind: 'dropped'; by: ShapingRule } | { kind: 'shaped'; input: CreateAlertInput; applied: ShapingRule[] };
 
-/** The create request as conditions see it: Opsgenie's defaults for what it leaves out. */
-export function matchableOf(input: CreateAlertInput, integrationName: string | null): MatchableAlert {
+/**
+ * The create request as conditions see it: Opsgenie's defaults for what it leaves out. `responders`, when
+ * the caller named them, are what `teams` and `recipients` conditions see.
+ */
+export function matchableOf(
+  input: CreateAlertInput,
+  integrationName: string | null,
+  responders?: readonly MatchableResponder[],
+): MatchableAlert {
   return {
+    ...(responders ? { responders } : {}),
     message: input.message,
     alias: input.alias ?? '',
     description: input.description ?? '',
@@ -188,17 +196,19 @@ export function modify(input: CreateAlertInput, m: Modifications): CreateAlertIn
 
 /**
  * Runs the rules in order over a create request: a matching drop rule drops it; a matching modify rule
- * changes it, and the rules after it run (on the changed request) only if it says `continue`.
+ * changes it, and the rules after it run (on the changed request) only if it says `continue`. `responders`
+ * are the request's, named for `teams` and `recipients` conditions (those a rule adds are not among them).
  */
 export function applyRules(
   input: CreateAlertInput,
   rules: readonly ShapingRule[],
   integrationName: string | null,
+  responders?: readonly MatchableResponder[],
 ): ShapeResult {
   let current = input;
   const applied: ShapingRule[] = [];
   for (const rule of rules) {
-    if (!matchesCriteria(rule.filter, matchableOf(current, integrationName))) continue;
+    if (!matchesCriteria(rule.filter, matchableOf(current, integrationName, responders))) continue;
     if (rule.effect.kind === 'drop') return { kind: 'dropped', by: rule };
     current = modify(current, rule.effect.modifications);
     applied.push(rule);

@@ -11,7 +11,8 @@ import { runImport } from './test-cli.js';
  * `vigil import opsgenie` against a local Opsgenie serving answers shaped as Opsgenie's API reference
  * documents them (test/fixtures/opsgenie, see SOURCES.md): users on two pages, a 429 on the way, and
  * what Vigil lacks (a mobile contact, a schedule-start rule, a team in a rotation, a "random" escalation,
- * a global and a Datadog integration, a policy in a maintenance) skipped with its reason.
+ * a global and a Datadog integration, a policy in a maintenance, an integration action filtering on
+ * recipients) skipped with its reason.
  */
 
 const OPSGENIE_KEY = 'c2b4e6f8-0a1b-4c3d-9e5f-7a8b9c0d1e2f';
@@ -38,6 +39,7 @@ function fixtureFor(url: URL): string | undefined {
     '/v2/teams': 'teams.json',
     [`/v2/teams/${SRE}`]: 'team-sre.json',
     [`/v2/teams/${SRE}/routing-rules`]: 'routing-rules-sre.json',
+    [`/v2/teams/${SRE}/roles`]: 'team-roles-sre.json',
     '/v2/schedules': 'schedules.json',
     '/v2/schedules/d875alp4-9b4e-4219-alp3-0c26936d18de/overrides': 'overrides-sre.json',
     '/v2/escalations': 'escalations.json',
@@ -203,10 +205,26 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
     assert.deepEqual(
       team.members.map((m: Json) => [m.user.id, m.role]).sort(),
       [
-        [jane.id, 'user'],
+        [jane.id, 'Responder'],
         [john.id, 'admin'],
       ].sort(),
     );
+    // The team's custom role came first, with the rights Opsgenie grants it (edit-services kept).
+    const [responder, ...otherRoles] = await get('/v2/teams/SRE/roles?teamIdentifierType=name');
+    assert.equal(otherRoles.length, 0);
+    assert.equal(responder.name, 'Responder');
+    assert.deepEqual(
+      responder.rights.filter((r: Json) => r.granted).map((r: Json) => r.right),
+      [
+        'access-logs',
+        'edit-heartbeats',
+        'edit-maintenance',
+        'edit-schedules',
+        'edit-routing-rules',
+        'edit-services',
+      ],
+    );
+    assert.ok(run.progress.includes('team role SRE/Responder: created'), all);
 
     const schedule = await get('/v2/schedules/SRE_Schedule?identifierType=name');
     assert.equal(schedule.timezone, 'Europe/Kirov');
@@ -336,7 +354,7 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
     const globalPolicies = await get('/v2/policies/alert');
     assert.deepEqual(
       globalPolicies.map((p: Json) => p.name),
-      ['Raise prod to P1', 'Route DB to SRE', 'Vigil only'],
+      ['Raise prod to P1', 'Route DB to SRE', 'Night shift', 'Vigil only'],
     );
     const raise = await get(`/v2/policies/${globalPolicies[0].id}`);
     assert.deepEqual(
@@ -356,7 +374,20 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
       routeDb.responders.map((r: Json) => [r.type, r.id]),
       [['team', team.id]],
     );
-    assert.match(all, /alert policy "Night shift": skipped: it has time restrictions/);
+    // Its time restriction comes along (read in UTC: Opsgenie's account zone is not in its answers).
+    const nightShift = await get(`/v2/policies/${globalPolicies[2].id}`);
+    assert.deepEqual(
+      [nightShift.enabled, nightShift.priority, nightShift.timeRestrictions, nightShift.timezone],
+      [
+        false,
+        'P4',
+        {
+          type: 'time-of-day',
+          restriction: { startHour: 22, startMin: 0, endHour: 6, endMin: 0 },
+        },
+        'UTC',
+      ],
+    );
     const teamPolicies = await get(`/v2/policies/alert?teamId=${team.id}`);
     assert.deepEqual(
       teamPolicies.map((p: Json) => p.name),
@@ -367,7 +398,7 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
       [tagSre.tags, tagSre.responders.map((r: Json) => [r.type, r.id])],
       [['sre'], [['user', jane.id]]],
     );
-    const [quiet, ...otherNotification] = await get(`/v2/policies/notification?teamId=${team.id}`);
+    const [quiet, flapping, ...otherNotification] = await get(`/v2/policies/notification?teamId=${team.id}`);
     assert.equal(otherNotification.length, 0);
     const quietPolicy = await get(`/v2/policies/${quiet.id}?teamId=${team.id}`);
     assert.deepEqual(
@@ -386,10 +417,12 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
         ['P5'],
       ],
     );
-    assert.match(
-      all,
-      /notification policy "Deduplicate flapping" of SRE: skipped: it de-duplicates notifications/,
-    );
+    const flappingPolicy = await get(`/v2/policies/${flapping.id}?teamId=${team.id}`);
+    assert.deepEqual(flappingPolicy.deduplicationAction, {
+      deduplicationActionType: 'frequency-based',
+      count: 3,
+      duration: { timeAmount: 10, timeUnit: 'minutes' },
+    });
     // An alert made with the integration's key goes through its action and the policies.
     const sent = await target.call(
       'POST',
@@ -425,6 +458,7 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
     assert.equal((await get('/v1/maintenance?type=non-expired')).length, 1);
     assert.equal((await get('/v2/users/jane.doe@opsgenie.example/contacts')).length, 3);
     assert.ok(run.progress.includes('integration actions SRE API: unchanged'), run.progress.join('\n'));
+    assert.ok(run.progress.includes('team role SRE/Responder: unchanged'), run.progress.join('\n'));
     assert.ok(run.progress.includes('alert policy "Raise prod to P1": unchanged'), run.progress.join('\n'));
     assert.ok(
       run.progress.includes('alert policy "Tag SRE alerts" of SRE: unchanged'),
@@ -434,9 +468,14 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
       run.progress.includes('notification policy "Quiet low priority" of SRE: unchanged'),
       run.progress.join('\n'),
     );
+    assert.ok(
+      run.progress.includes('notification policy "Deduplicate flapping" of SRE: unchanged'),
+      run.progress.join('\n'),
+    );
+    assert.ok(run.progress.includes('alert policy "Night shift": unchanged'), run.progress.join('\n'));
     assert.deepEqual(
       (await get('/v2/policies/alert')).map((p: Json) => p.name),
-      ['Raise prod to P1', 'Route DB to SRE', 'Vigil only'],
+      ['Raise prod to P1', 'Route DB to SRE', 'Night shift', 'Vigil only'],
     );
     assert.equal(opsgenie.requests.filter((r) => r.method !== 'GET').length, 0, 'Opsgenie is only read');
   });
@@ -454,10 +493,11 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
     assert.equal(run.code, 0, [...run.progress, ...run.out].join('\n'));
     const read = await target.call('GET', '/v2/alerts', undefined, 'eb243592-faa2-4ba2-a551-1afdf565c889');
     assert.equal(read.status, 200, JSON.stringify(read.body));
-    // Its action filters on recipients, which Vigil lacks: the actions are skipped, the integration stays.
+    // Its action filters on recipients, which only Vigil's policies do: the actions are skipped, the
+    // integration stays.
     assert.ok(
       run.progress.includes(
-        'integration actions Default API: skipped: its create action "Route by recipient" has a condition "recipients contains", which Vigil\'s filters do not have',
+        'integration actions Default API: skipped: its create action "Route by recipient" has a condition on recipients, which only Vigil\'s policies have',
       ),
       run.progress.join('\n'),
     );

@@ -47,6 +47,7 @@ async function snapshot(server: TestServer): Promise<Json> {
     perTeam[t.name] = {
       team: await get(`/v2/teams/${t.id}`),
       routing: await get(`/v2/teams/${t.id}/routing-rules`),
+      roles: await get(`/v2/teams/${t.id}/roles`),
     };
   const schedules = await get('/v2/schedules?expand=rotation');
   const overrides: Json = {};
@@ -119,6 +120,17 @@ before(async () => {
       { user: { username: 'alice@example.com' }, role: 'admin' },
       { user: { username: 'bob@example.com' }, role: 'user' },
     ],
+  });
+  await call('POST', '/v2/teams/Platform/roles?teamIdentifierType=name', {
+    name: 'Deputy',
+    rights: [
+      { right: 'manage-members', granted: true },
+      { right: 'edit-schedules', granted: true },
+    ],
+  });
+  await call('POST', '/v2/teams/Platform/members?teamIdentifierType=name', {
+    user: { username: 'bob@example.com' },
+    role: 'Deputy',
   });
   await call('POST', '/v2/schedules', {
     name: 'Platform On Call',
@@ -336,8 +348,13 @@ describe('vigil import opsgenie, from another Vigil', () => {
     assert.equal(team.description, 'Runs the platform');
     assert.deepEqual(team.members.map((m: Json) => [m.user.username, m.role]).sort(), [
       ['alice@example.com', 'admin'],
-      ['bob@example.com', 'user'],
+      ['bob@example.com', 'Deputy'],
     ]);
+    const [deputy] = await get('/v2/teams/Platform/roles?teamIdentifierType=name');
+    assert.deepEqual(
+      deputy.rights.filter((r: Json) => r.granted).map((r: Json) => r.right),
+      ['manage-members', 'edit-schedules'],
+    );
     assert.equal(team.members.find((m: Json) => m.user.username === 'alice@example.com').user.id, alice.id);
 
     const schedule = await get('/v2/schedules/Platform%20On%20Call?identifierType=name');

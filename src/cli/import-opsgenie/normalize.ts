@@ -64,10 +64,17 @@ export function filterOf(f: FilterIn | undefined | null) {
 }
 
 /** Why Vigil's filters cannot take these criteria (a field or operation they lack), or undefined. */
-export function unsupportedCondition(criteria: ReturnType<typeof criteriaOf>): string | undefined {
+export function unsupportedCondition(
+  criteria: ReturnType<typeof criteriaOf>,
+  options: { responderFields?: boolean } = {},
+): string | undefined {
   const conditions = 'conditions' in criteria ? (criteria.conditions ?? []) : [];
-  for (const c of conditions)
+  for (const c of conditions) {
     if (!Value.Check(ConditionSchema, c))
       return `a condition "${c.field} ${c.operation}", which Vigil's filters do not have`;
+    // Only Vigil's policies filter on who the alert is for.
+    if (!options.responderFields && (c.field === 'recipients' || c.field === 'teams'))
+      return `a condition on ${c.field}, which only Vigil's policies have`;
+  }
   return undefined;
 }

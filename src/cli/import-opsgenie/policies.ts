@@ -8,7 +8,7 @@ import {
   Skip,
   type ImportContext,
 } from './context.js';
-import { filterOf, minutesOf, unsupportedCondition } from './normalize.js';
+import { filterOf, minutesOf, timeRestrictionOf, unsupportedCondition } from './normalize.js';
 import type { Kind } from './report.js';
 import { comparableResponders, respondersFor } from './responders.js';
 import { RestError } from './rest-client.js';
@@ -29,6 +29,17 @@ function filterBody(p: PolicyIn) {
   return { type: filter.type, ...('conditions' in filter ? { conditions: filter.conditions } : {}) };
 }
 
+/**
+ * Its time restrictions in one form (a list of windows), absent when there are none; Opsgenie reads them
+ * in the account's zone, which the run cannot know: Vigil's policy reads them in the source's `timezone`
+ * (a Vigil source's) or UTC.
+ */
+function timingBody(p: PolicyIn) {
+  const restriction = timeRestrictionOf(p.timeRestrictions);
+  if (!restriction || restriction.restrictions.length === 0) return {};
+  return { timeRestrictions: restriction, timezone: p.timezone ?? 'UTC' };
+}
+
 function alertBody(p: PolicyIn) {
   const priority = p.priority?.trim();
   return {
@@ -37,6 +48,7 @@ function alertBody(p: PolicyIn) {
     policyDescription: p.policyDescription ?? '',
     enabled: p.enabled !== false,
     filter: filterBody(p),
+    ...timingBody(p),
     continue: p.continue === true,
     message: p.message || '{{message}}',
     alias: p.alias || '{{alias}}',
@@ -60,27 +72,69 @@ const durationOf = (d: { timeAmount: number; timeUnit?: string | null }) => ({
   timeUnit: d.timeUnit ?? 'minutes',
 });
 
+function delayOf(delay: NonNullable<PolicyIn['delayAction']>) {
+  if (delay.delayOption === 'for-duration')
+    return delay.duration ? { delayOption: 'for-duration', duration: durationOf(delay.duration) } : undefined;
+  return {
+    delayOption: delay.delayOption,
+    untilHour: delay.untilHour ?? 0,
+    untilMinute: delay.untilMinute ?? 0,
+  };
+}
+
+function deduplicationOf(dedupe: NonNullable<PolicyIn['deduplicationAction']>) {
+  const frequency = dedupe.deduplicationActionType === 'frequency-based';
+  return {
+    deduplicationActionType: dedupe.deduplicationActionType,
+    count: dedupe.count,
+    ...(frequency && dedupe.duration ? { duration: durationOf(dedupe.duration) } : {}),
+  };
+}
+
 function notificationBody(p: PolicyIn) {
-  const delay = p.delayAction?.duration;
+  const delay = p.delayAction ? delayOf(p.delayAction) : undefined;
   const close = p.autoCloseAction?.duration;
+  const restart = p.autoRestartAction;
   return {
     type: 'notification',
     name: p.name,
     policyDescription: p.policyDescription ?? '',
     enabled: p.enabled !== false,
     filter: filterBody(p),
+    ...timingBody(p),
     suppress: p.suppress === true,
-    ...(delay ? { delayAction: { delayOption: 'for-duration', duration: durationOf(delay) } } : {}),
+    ...(delay ? { delayAction: delay } : {}),
+    ...(p.deduplicationAction ? { deduplicationAction: deduplicationOf(p.deduplicationAction) } : {}),
+    ...(restart
+      ? {
+          autoRestartAction: {
+            duration: durationOf(restart.duration),
+            maxRepeatCount: restart.maxRepeatCount,
+          },
+        }
+      : {}),
     ...(close ? { autoCloseAction: { duration: durationOf(close) } } : {}),
   };
 }
+
+/** A duration compared in minutes (2 hours is 120 minutes). */
+const minutesIn = (d: { timeAmount: number; timeUnit?: string | null } | null | undefined) =>
+  d ? (minutesOf(d) ?? null) : null;
 
 function comparable(type: PolicyType, p: PolicyIn) {
   if (type === 'notification') {
     const body = notificationBody(p);
     return {
       ...body,
-      delayAction: p.delayAction?.duration ? minutesOf(p.delayAction.duration) : null,
+      delayAction: body.delayAction
+        ? { ...body.delayAction, duration: minutesIn(p.delayAction?.duration) }
+        : null,
+      deduplicationAction: body.deduplicationAction
+        ? { ...body.deduplicationAction, duration: minutesIn(p.deduplicationAction?.duration) }
+        : null,
+      autoRestartAction: body.autoRestartAction
+        ? { ...body.autoRestartAction, duration: minutesIn(p.autoRestartAction?.duration) }
+        : null,
       autoCloseAction: p.autoCloseAction?.duration ? minutesOf(p.autoCloseAction.duration) : null,
     };
   }
@@ -90,26 +144,9 @@ function comparable(type: PolicyType, p: PolicyIn) {
 
 /** What Vigil takes for this policy; what it lacks is a Skip with the reason. */
 function desiredBody(ctx: ImportContext, type: PolicyType, p: PolicyIn) {
-  const restrictions = p.timeRestrictions;
-  if (
-    isRecord(restrictions) &&
-    ((Array.isArray(restrictions.restrictions) && restrictions.restrictions.length > 0) ||
-      isRecord(restrictions.restriction))
-  )
-    throw new Skip(
-      "it has time restrictions, which Vigil's policies do not take yet (without them it would apply at all times)",
-    );
-  const unsupported = unsupportedCondition(filterOf(p.filter));
+  const unsupported = unsupportedCondition(filterOf(p.filter), { responderFields: true });
   if (unsupported) throw new Skip(`its filter has ${unsupported}`);
   if (type === 'alert') return { ...alertBody(p), responders: respondersFor(ctx, p.responders, 'it') };
-  if (p.autoRestartAction)
-    throw new Skip('it restarts notifications (autoRestartAction), which Vigil does not');
-  if (p.deduplicationAction)
-    throw new Skip('it de-duplicates notifications (deduplicationAction), which Vigil does not');
-  if (p.delayAction && p.delayAction.delayOption !== 'for-duration')
-    throw new Skip(
-      `it delays notifications until ${p.delayAction.delayOption}, and Vigil delays them for a duration only`,
-    );
   return notificationBody(p);
 }
 

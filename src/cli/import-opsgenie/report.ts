@@ -15,6 +15,7 @@ export const KINDS = [
   'contact method',
   'notification rule',
   'team',
+  'team role',
   'schedule',
   'schedule override',
   'escalation',

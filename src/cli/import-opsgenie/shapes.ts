@@ -270,7 +270,9 @@ export const PolicyShape = Type.Object({
   policyDescription: OptStr,
   enabled: Type.Optional(Type.Boolean()),
   filter: Type.Optional(Type.Union([FilterShape, Type.Null()])),
-  timeRestrictions: Type.Optional(Type.Unknown()),
+  timeRestrictions: Type.Optional(Type.Union([TimeRestrictionShape, Type.Null()])),
+  /** Vigil's own (Opsgenie reads restrictions in the account's zone). */
+  timezone: OptStr,
   continue: Type.Optional(Type.Boolean()),
   message: OptStr,
   alias: OptStr,
@@ -292,13 +294,29 @@ export const PolicyShape = Type.Object({
   suppress: Flag,
   delayAction: Type.Optional(
     Type.Union([
-      Type.Object({ delayOption: Str, duration: Type.Optional(Type.Union([Duration, Type.Null()])) }),
+      Type.Object({
+        delayOption: Str,
+        duration: Type.Optional(Type.Union([Duration, Type.Null()])),
+        untilHour: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
+        untilMinute: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
+      }),
       Type.Null(),
     ]),
   ),
   autoCloseAction: Type.Optional(Type.Union([Type.Object({ duration: Duration }), Type.Null()])),
-  autoRestartAction: Type.Optional(Type.Unknown()),
-  deduplicationAction: Type.Optional(Type.Unknown()),
+  autoRestartAction: Type.Optional(
+    Type.Union([Type.Object({ duration: Duration, maxRepeatCount: Type.Integer() }), Type.Null()]),
+  ),
+  deduplicationAction: Type.Optional(
+    Type.Union([
+      Type.Object({
+        deduplicationActionType: Str,
+        count: Type.Integer(),
+        duration: Type.Optional(Type.Union([Duration, Type.Null()])),
+      }),
+      Type.Null(),
+    ]),
+  ),
 });
 
 export type UserIn = Static<typeof UserShape>;

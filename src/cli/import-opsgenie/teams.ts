@@ -1,9 +1,11 @@
+import { builtInTeamRoleOf, isBuiltInTeamRole } from '../../accounts/team-rights.js';
 import { eachItem, enc, isRecord, readList, resolveUser, Skip, type ImportContext } from './context.js';
 import { shaped, TeamShape, TeamSummaryShape } from './shapes.js';
+import { importTeamRoles } from './team-roles.js';
 
 /**
- * Teams and their members, matched by name. Members Opsgenie has are added (or given Opsgenie's role);
- * members only Vigil has stay.
+ * Teams, their custom roles and their members, matched by name. Members Opsgenie has are added (or given
+ * Opsgenie's role: admin, user or one of the team's roles); members only Vigil has stay.
  */
 
 const TEAM_NAME = /^[\w .-]{1,100}$/;
@@ -43,30 +45,60 @@ export async function importTeams(ctx: ImportContext): Promise<ImportedTeam[]> {
     const got = shaped(TeamShape, await ctx.source.get(`/v2/teams/${enc(summary.id)}`));
     if (!got.ok) throw new Skip(got.why);
     const team = got.value;
-    const members: { username: string; role: 'admin' | 'user' }[] = [];
+    // Opsgenie's role names as given: admin, user, or one of the team's own roles.
+    const given: { username: string; role: string }[] = [];
     const missing: string[] = [];
     for (const m of team.members ?? []) {
       const user = resolveUser(ctx, m.user);
       if (!user.ok) missing.push(m.user.username ?? m.user.id ?? '?');
-      else members.push({ username: user.value, role: m.role === 'admin' ? 'admin' : 'user' });
+      else given.push({ username: user.value, role: m.role ?? 'user' });
     }
-    const notes = missing.length > 0 ? `members not imported: ${missing.join(', ')}` : '';
+    /** Each member with the role Vigil can give them, once the team's roles are in. */
+    const membersWith = (roles: Map<string, string>) =>
+      given.map((m) => ({
+        username: m.username,
+        role: builtInTeamRoleOf(m.role) ?? roles.get(m.role.toLowerCase()) ?? 'user',
+      }));
+    const notesWith = (roles: Map<string, string>) => {
+      const lost = given.filter((m) => !isBuiltInTeamRole(m.role) && !roles.has(m.role.toLowerCase()));
+      return [
+        ...(missing.length > 0 ? [`members not imported: ${missing.join(', ')}`] : []),
+        ...(lost.length > 0
+          ? [
+              `made users, their role not imported: ${lost.map((m) => `${m.username} (${m.role})`).join(', ')}`,
+            ]
+          : []),
+      ].join('; ');
+    };
     const description = team.description ?? '';
     const haveName = existing.get(team.name.toLowerCase());
     if (!haveName) {
+      // The team first (with the members of built-in roles), then its roles, then those who hold them.
+      const first = given.filter((m) => isBuiltInTeamRole(m.role));
       if (!ctx.dryRun)
         await ctx.target.post('/v2/teams', {
           name: team.name,
           description,
-          members: members.map((m) => ({ user: { username: m.username }, role: m.role })),
+          members: first.map((m) => ({ user: { username: m.username }, role: builtInTeamRoleOf(m.role) })),
         });
-      ctx.report.record('team', team.name, 'created', notes);
+      const roles = await importTeamRoles(ctx, team, ctx.dryRun ? undefined : team.name);
+      if (!ctx.dryRun)
+        for (const m of membersWith(roles).filter((m) => !first.some((f) => f.username === m.username)))
+          await ctx.target.post(`/v2/teams/${enc(team.name)}/members?identifierType=name`, {
+            user: { username: m.username },
+            role: m.role,
+          });
+      ctx.report.record('team', team.name, 'created', notesWith(roles));
       ctx.teams.set(team.id, team.name);
       imported.push({ sourceId: team.id, name: team.name, existsInVigil: false });
       return;
     }
     const current = await vigilTeam(ctx, haveName);
-    const toAdd = members.filter((m) => current.members.get(m.username.toLowerCase()) !== m.role);
+    const roles = await importTeamRoles(ctx, team, haveName);
+    const notes = notesWith(roles);
+    const toAdd = membersWith(roles).filter(
+      (m) => current.members.get(m.username.toLowerCase())?.toLowerCase() !== m.role.toLowerCase(),
+    );
     const descriptionChanged = description !== '' && current.description !== description;
     if (!ctx.dryRun) {
       if (descriptionChanged)

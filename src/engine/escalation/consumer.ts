@@ -12,6 +12,7 @@ import { type NewRun, escalationRepository as repo } from './repository.js';
 import type { StepRunner } from './runner.js';
 import { startEscalations } from './start.js';
 import { alertsRepository } from '../../alerts/repository.js';
+import { notificationHoldsRepository } from '../notification-holds.js';
 
 const HANDLED_TYPES: readonly AlertEvent['type'][] = [
   'created',
@@ -23,6 +24,9 @@ const HANDLED_TYPES: readonly AlertEvent['type'][] = [
   'note_added',
   'escalated',
   'responder_added',
+  // A deduplicationAction's hold may be over (notification-holds.ts): only held alerts emit these.
+  'hold_occurrence',
+  'hold_released',
 ];
 
 export interface EscalationConsumerOptions {
@@ -68,6 +72,24 @@ export function createEscalationConsumer(options: EscalationConsumerOptions): Al
           : false;
       return dueNow || readyDue;
     }
+    if (event.type === 'hold_occurrence' || event.type === 'hold_released') {
+      const occurrence =
+        event.type === 'hold_occurrence'
+          ? { at: clock.fromSystemTime(new Date(event.at)), count: event.count }
+          : undefined;
+      const ended = await notificationHoldsRepository.settle(etx.tx, event.alertId, occurrence);
+      if (ended.length === 0) return readyDue;
+      for (const hold of ended)
+        etx.logs.add(event.alertId, `Notifications held by policy '${hold.policyName}' go out: ${hold.why}`);
+      const teams = ended.map((hold) => ({ type: 'team' as const, id: hold.teamId }));
+      const { alert, runs } = await startEscalations(etx, event, now, clock, undefined, teams, true);
+      const due = runs.filter((r) => r.next_at && r.next_at.getTime() <= now.getTime());
+      const dueNow =
+        alert && due.length > 0
+          ? await runner.runDueSteps(etx, due, new Map([[alert.id, alert]]), now)
+          : false;
+      return dueNow || readyDue;
+    }
     if (event.type !== 'note_added') await reconcile(etx, event, now);
     const followUpDue = await followUp(etx, event, now);
     return (await runner.claimAndRun(etx, now, batchSize, event.alertId)).due || followUpDue || readyDue;
@@ -83,9 +105,10 @@ export function createEscalationConsumer(options: EscalationConsumerOptions): Al
     return runner.runDueSteps(etx, due, alerts, now);
   }
 
-  function committed(due: boolean, autoCloseScheduled: boolean): void {
+  function committed(due: boolean, scheduled: { autoClose: boolean; autoRestart: boolean }): void {
     if (due) signal.wake(QUEUES.notifications);
-    if (autoCloseScheduled) signal.wake(QUEUES.autoCloses);
+    if (scheduled.autoClose) signal.wake(QUEUES.autoCloses);
+    if (scheduled.autoRestart) signal.wake(QUEUES.autoRestarts);
     // A step may have closed an alert (the last repeat of a closing policy): its event waits.
     signal.wake(QUEUES.alertEvents);
   }
@@ -97,17 +120,18 @@ export function createEscalationConsumer(options: EscalationConsumerOptions): Al
 
     async handle(event) {
       const now = clock.now();
-      let autoClose = false;
+      const scheduled = { autoClose: false, autoRestart: false };
       const due = await db.transaction().execute(async (tx) => {
         const etx = engineTx(tx);
         const fresh = await repo.markHandled(tx, [event.eventId]);
         if (!fresh.has(event.eventId)) return false;
         const dueNow = await apply(etx, event, now);
         await etx.logs.flush(tx);
-        autoClose = etx.autoCloseScheduled;
+        scheduled.autoClose = etx.autoCloseScheduled;
+        scheduled.autoRestart = etx.autoRestartScheduled;
         return dueNow;
       });
-      committed(due, autoClose);
+      committed(due, scheduled);
     },
 
     /**
@@ -118,12 +142,13 @@ export function createEscalationConsumer(options: EscalationConsumerOptions): Al
     async handleBatch(events, { log: batchLog }) {
       const now = clock.now();
       const failed: { eventId: string; error: unknown }[] = [];
-      let autoClose = false;
+      const scheduled = { autoClose: false, autoRestart: false };
       const due = await db.transaction().execute(async (tx) => {
         const etx = engineTx(tx);
         // Read once the transaction has run (either way out below): a close scheduled then is woken for.
         const done = <T>(value: T): T => {
-          autoClose = etx.autoCloseScheduled;
+          scheduled.autoClose = etx.autoCloseScheduled;
+          scheduled.autoRestart = etx.autoRestartScheduled;
           return value;
         };
         const fresh = await repo.markHandled(
@@ -162,7 +187,7 @@ export function createEscalationConsumer(options: EscalationConsumerOptions): Al
         await etx.logs.flush(tx);
         return done(dueNow);
       });
-      committed(due, autoClose);
+      committed(due, scheduled);
       return { failed };
     },
   };

@@ -15,6 +15,8 @@ export interface EngineTx {
   newAlerts: Map<string, AlertRow>;
   /** A notification policy scheduled an auto-close: its queue is woken once this commits. */
   autoCloseScheduled: boolean;
+  /** A notification policy scheduled an auto-restart: its queue is woken once this commits. */
+  autoRestartScheduled: boolean;
 }
 
 export function engineTx(tx: Tx): EngineTx {
@@ -24,5 +26,6 @@ export function engineTx(tx: Tx): EngineTx {
     reads: createSetupReads(tx),
     newAlerts: new Map(),
     autoCloseScheduled: false,
+    autoRestartScheduled: false,
   };
 }

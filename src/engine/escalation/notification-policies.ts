@@ -1,37 +1,66 @@
 import type { Queryable } from '../../db/database.js';
-import { durationMs, type NotificationActions } from '../../alerts/policies/notification-model.js';
+import {
+  durationMs,
+  type AutoRestartAction,
+  type DeduplicationAction,
+  type DelayAction,
+  type NotificationActions,
+} from '../../alerts/policies/notification-model.js';
 import { policiesRepository } from '../../alerts/policies/repository.js';
 import { maintenanceRepository } from '../../maintenance/repository.js';
 import { isOpenAt } from '../../maintenance/service.js';
-import { matchesCriteria, parseCriteria, type MatchableAlert } from '../../oncall/conditions.js';
+import { appliesAt, nextUntil, type PolicyTiming } from '../../alerts/policies/timing.js';
+import {
+  matchesCriteria,
+  parseCriteria,
+  POLICY_CONDITIONS,
+  usesResponders,
+  type MatchableAlert,
+} from '../../oncall/conditions.js';
 import type { Criteria } from '../../oncall/model.js';
 
 /**
  * What a team's notification policies (alerts/policies/notification-model.ts) do to a new alert's
  * escalation of that team: read once per organization and engine transaction (SetupReads), so a batch of
  * alerts costs one read per organization whatever its size. As in Opsgenie, a team's policies are tried in
- * their order and the first enabled one whose filter matches applies; a maintenance that disables a policy
- * (maintenance/) keeps it from applying while active.
+ * their order and the first enabled one whose filter matches an alert created inside its time restrictions
+ * applies; a maintenance that disables a policy (maintenance/) keeps it from applying while active.
  */
 
 interface TeamPolicy {
+  id: string;
   name: string;
   filter: Criteria;
   actions: NotificationActions;
+  timing: PolicyTiming;
   /** The maintenances that disable it (not over when read), as start and end. */
   maintenances: { start_at: Date; end_at: Date | null }[];
 }
 
-export type NotificationPolicies = ReadonlyMap<string, readonly TeamPolicy[]>;
+export interface NotificationPolicies {
+  byTeam: ReadonlyMap<string, readonly TeamPolicy[]>;
+  /** Whether some filter looks at the alert's teams or recipients (the alert's responders must be named). */
+  usesResponders: boolean;
+}
 
 /** What the policy that applies to a team's escalation of an alert does. */
 export interface NotificationDecision {
+  policyId: string;
   policyName: string;
   suppress: boolean;
-  /** The escalation starts this long after it would have. */
-  delayMs?: number;
+  /** When the escalation starts instead, given when it would have. */
+  delayUntil?: (base: Date) => Date;
+  deduplication?: DeduplicationAction;
+  autoRestart?: AutoRestartAction;
   /** The alert is closed this long after its creation, if still open. */
   autoCloseMs?: number;
+}
+
+/** When a delayed escalation starts, given when it would have. */
+function delayEnd(delay: DelayAction, timezone: string, base: Date): Date {
+  return delay.delayOption === 'for-duration'
+    ? new Date(base.getTime() + durationMs(delay.duration))
+    : nextUntil(delay.delayOption, delay.untilHour, delay.untilMinute, timezone, base);
 }
 
 export async function loadNotificationPolicies(
@@ -40,44 +69,56 @@ export async function loadNotificationPolicies(
   now: Date,
 ): Promise<NotificationPolicies> {
   const rows = await policiesRepository.enabled(db, orgId, 'notification');
-  if (rows.length === 0) return new Map();
+  if (rows.length === 0) return { byTeam: new Map(), usesResponders: false };
   const windows = await maintenanceRepository.policyWindows(db, orgId, now);
   const byTeam = new Map<string, TeamPolicy[]>();
   for (const row of rows) {
     if (!row.team_id || !row.notification_actions) continue;
     let filter: Criteria;
     try {
-      filter = parseCriteria(row.filter, 'filter');
+      filter = parseCriteria(row.filter, 'filter', POLICY_CONDITIONS);
     } catch {
       // Checked when saved; a filter that no longer parses matches nothing.
       continue;
     }
     const policy: TeamPolicy = {
+      id: row.id,
       name: row.name,
       filter,
       actions: row.notification_actions as unknown as NotificationActions,
+      timing: { timeRestriction: row.time_restriction, timezone: row.timezone },
       maintenances: windows.filter((w) => w.policy_id === row.id),
     };
     byTeam.set(row.team_id, [...(byTeam.get(row.team_id) ?? []), policy]);
   }
-  return byTeam;
+  const all = [...byTeam.values()].flat();
+  return { byTeam, usesResponders: all.some((p) => usesResponders(p.filter)) };
 }
 
-/** The first of the team's policies that applies to the alert at `now`, as what it does; or undefined. */
+/**
+ * The first of the team's policies that applies to the alert (created at `createdAt`, engine clock) at
+ * `now`, as what it does; or undefined.
+ */
 export function decideForTeam(
   policies: NotificationPolicies,
   teamId: string,
   alert: MatchableAlert,
+  createdAt: Date,
   now: Date,
 ): NotificationDecision | undefined {
-  for (const policy of policies.get(teamId) ?? []) {
+  for (const policy of policies.byTeam.get(teamId) ?? []) {
     if (policy.maintenances.some((w) => isOpenAt(w, now))) continue;
+    if (!appliesAt(policy.timing, createdAt)) continue;
     if (!matchesCriteria(policy.filter, alert)) continue;
-    const { suppress, delayAction, autoCloseAction } = policy.actions;
+    const { suppress, delayAction, deduplicationAction, autoRestartAction, autoCloseAction } = policy.actions;
+    const { timezone } = policy.timing;
     return {
+      policyId: policy.id,
       policyName: policy.name,
       suppress,
-      ...(delayAction ? { delayMs: durationMs(delayAction.duration) } : {}),
+      ...(delayAction ? { delayUntil: (base: Date) => delayEnd(delayAction, timezone, base) } : {}),
+      ...(deduplicationAction ? { deduplication: deduplicationAction } : {}),
+      ...(autoRestartAction ? { autoRestart: autoRestartAction } : {}),
       ...(autoCloseAction ? { autoCloseMs: durationMs(autoCloseAction.duration) } : {}),
     };
   }

@@ -1,6 +1,8 @@
 import type { AlertEvent } from '../../alerts/events.js';
 import type { AlertEscalationRow, AlertRow, ResponderRef } from '../../db/schema.js';
-import { matchableAlert } from '../../oncall/conditions.js';
+import { matchableAlert, type MatchableAlert } from '../../oncall/conditions.js';
+import { namedResponders } from '../../alerts/responders.js';
+import { durationMs } from '../../alerts/policies/notification-model.js';
 import type { EscalationPlan } from '../../oncall/model.js';
 import { oneRulePlan, planOf, routeAlert, schedulePlan } from '../../oncall/routing/route.js';
 import type { Clock } from '../../work/clock.js';
@@ -9,6 +11,8 @@ import { dueAt, stepAt } from './plan.js';
 import { type NewRun, escalationRepository as repo } from './repository.js';
 import { alertsRepository } from '../../alerts/repository.js';
 import { autoClosesRepository } from '../auto-close.js';
+import { autoRestartsRepository } from '../auto-restart.js';
+import { notificationHoldsRepository } from '../notification-holds.js';
 import { decideForTeam } from './notification-policies.js';
 
 /**
@@ -17,8 +21,9 @@ import { decideForTeam } from './notification-policies.js';
  * With `later`, the runs are not made here but added to it, for the caller to make with others at once
  * (repo.insertRuns), and `runs` is empty. With `only`, just those responders start (one added to the
  * alert later: its escalation counts from the event, and a responder that already runs is left alone).
- * A team's notification policies (notification-policies.ts) may suppress its run, start it later, or
- * schedule the alert's close.
+ * A team's notification policies (notification-policies.ts) may suppress its run, start it later, hold it
+ * until the alert occurs often enough (notification-holds.ts: `released` says the hold of the `only`
+ * responders was met), schedule its restarts (auto-restart.ts) or the alert's close.
  */
 export async function startEscalations(
   etx: EngineTx,
@@ -27,6 +32,7 @@ export async function startEscalations(
   clock: Clock,
   later?: NewRun[],
   only?: readonly ResponderRef[],
+  released = false,
 ): Promise<{ alert?: AlertRow; runs: AlertEscalationRow[] }> {
   const { tx, logs, reads, newAlerts } = etx;
   const alert = only
@@ -71,12 +77,17 @@ export async function startEscalations(
     return { alert, runs: [] };
   }
   const matchable = matchableAlert(alert);
+  const createdAt = clock.fromSystemTime(alert.created_at);
+  let named: MatchableAlert | undefined;
   for (const responder of responders) {
     if (responder.type === 'team') {
       const decision = await routeAlert(tx, responder.id, matchable, now, reads.routing);
       const teamName = decision.teamName;
       const policies = await reads.notificationPolicies(alert.org_id, now);
-      const policy = decideForTeam(policies, responder.id, matchable, now);
+      // Named only when a policy's filter asks who the alert is for: that costs a read.
+      if (policies.usesResponders && !named)
+        named = { ...matchable, responders: await namedResponders(tx, alert.responders) };
+      const policy = decideForTeam(policies, responder.id, named ?? matchable, createdAt, now);
       if (policy?.autoCloseMs !== undefined) {
         // From the alert's creation, as documented, also for a team added as a responder later.
         const closeAt = new Date(clock.fromSystemTime(alert.created_at).getTime() + policy.autoCloseMs);
@@ -108,13 +119,54 @@ export async function startEscalations(
           ? 'no routing rule or default policy is set, so every member is notified'
           : `routing rule "${decision.ruleName}"`;
       logs.add(alert.id, `Team ${teamName}: ${via}; escalating with ${decision.plan.name}`);
+      const dedupe = policy?.deduplication;
+      if (policy && dedupe && !released) {
+        const windowMs = dedupe.duration ? durationMs(dedupe.duration) : undefined;
+        const hold = await notificationHoldsRepository.holdUnlessMet(
+          tx,
+          {
+            alertId: alert.id,
+            teamId: responder.id,
+            orgId: alert.org_id,
+            policyId: policy.policyId,
+            policyName: policy.policyName,
+            count: dedupe.count,
+            ...(windowMs !== undefined ? { windowMs } : {}),
+          },
+          (systemTime) => clock.fromSystemTime(systemTime),
+        );
+        if (hold === 'held') {
+          const within = dedupe.duration
+            ? ` within ${dedupe.duration.timeAmount} ${dedupe.duration.timeUnit}`
+            : '';
+          logs.add(
+            alert.id,
+            `Notifications held until the alert occurs ${dedupe.count} times${within}, by policy '${policy.policyName}' (team ${teamName})`,
+          );
+          continue;
+        }
+      }
       let teamBase = base;
-      if (policy?.delayMs !== undefined) {
-        teamBase = new Date(base.getTime() + policy.delayMs);
+      if (policy?.delayUntil) {
+        teamBase = policy.delayUntil(base);
         logs.add(
           alert.id,
           `Notifications delayed until ${clock.toSystemTime(teamBase).toISOString()} by policy '${policy.policyName}' (team ${teamName})`,
         );
+      }
+      if (policy?.autoRestart) {
+        const everyMs = durationMs(policy.autoRestart.duration);
+        await autoRestartsRepository.schedule(tx, {
+          alertId: alert.id,
+          teamId: responder.id,
+          orgId: alert.org_id,
+          restartAt: new Date(teamBase.getTime() + everyMs),
+          everyMs,
+          times: policy.autoRestart.maxRepeatCount,
+          policyId: policy.policyId,
+          policyName: policy.policyName,
+        });
+        etx.autoRestartScheduled = true;
       }
       await start(
         `team:${responder.id}`,

@@ -3,8 +3,11 @@ import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
+import pg from 'pg';
+import { createDb, createPool } from '../../db/database.js';
 import { createLogger } from '../../logger.js';
 import { startTestServer, type Json, type TestServer } from '../../testing/harness.js';
+import { emailMessagesRepository } from './repository.js';
 import { startInboundSmtp } from './smtp-listener.js';
 
 /**
@@ -12,7 +15,8 @@ import { startInboundSmtp } from './smtp-listener.js';
  * would: a message to an enabled integration's address becomes an alert of that integration's team;
  * unknown, other-domain and disabled addresses are refused at RCPT TO and make nothing; a message over the
  * size limit is refused with 552 and the listener goes on; hostile content (NUL, a huge subject) is kept,
- * made safe and cut, not lost; each recipient integration gets its own alert.
+ * made safe and cut, not lost; each recipient integration gets its own alert, once per Message-ID however
+ * often the sender retries.
  */
 
 const DOMAIN = 'inbound.vigil.test';
@@ -337,6 +341,137 @@ describe('Email integrations', () => {
     assert.deepEqual(opsAlert.responders, [{ type: 'team', id: teamA }]);
     assert.deepEqual(searchAlert.responders, [{ type: 'team', id: teamB }]);
     assert.equal(searchAlert.integration.id, search.id);
+  });
+  it('takes a Message-ID once per integration: a message retried after one recipient failed makes one alert each', async () => {
+    const db = new pg.Client({ connectionString: server.databaseUrl });
+    await db.connect();
+    const messageId = `<retried-${run}@example.org>`;
+    const message = {
+      to: [`${ops.username}@${DOMAIN}`, `${search.username}@${DOMAIN}`],
+      subject: `retried ${run}`,
+      text: 'both teams care, once',
+      messageId,
+    };
+    const alertsOf = async () =>
+      (
+        await db.query(
+          `SELECT integration_id, count(*)::int AS n FROM alerts WHERE details->>'messageId' = $1
+           GROUP BY integration_id`,
+          [messageId],
+        )
+      ).rows.reduce((all: Record<string, number>, r: Json) => ({ ...all, [r.integration_id]: r.n }), {});
+    try {
+      // The second recipient's alert fails (the database refuses it) after the first's was made: the
+      // message is answered 451, and the sender will send all of it again.
+      await db.query(`CREATE FUNCTION email_test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'refused for the test'; END $$`);
+      await db.query(`CREATE TRIGGER email_test_refuse BEFORE INSERT ON alerts FOR EACH ROW
+        WHEN (NEW.integration_id = '${search.id}') EXECUTE FUNCTION email_test_refuse()`);
+      const error = await sendRefused(message);
+      assert.equal(error.responseCode, 451, error.message);
+      assert.deepEqual(await alertsOf(), { [ops.id]: 1 });
+      await db.query('DROP TRIGGER email_test_refuse ON alerts');
+
+      // The retry: the first recipient had it already, the second makes its alert now.
+      const retried = await send(message);
+      assert.match(retried.response, /1 alert made, 1 recipient had taken it already/);
+      assert.deepEqual(await alertsOf(), { [ops.id]: 1, [search.id]: 1 });
+      const [opsLogged] = await payloads(ops.id);
+      assert.equal(opsLogged.verdict, 'duplicate');
+      assert.equal(opsLogged.messageId, messageId);
+      assert.deepEqual(opsLogged.alertIds, []);
+      assert.match(opsLogged.reason, /already received/);
+      const [searchLogged] = await payloads(search.id);
+      assert.equal(searchLogged.verdict, 'created');
+      assert.equal(
+        (await call('GET', `/v2/alerts/${searchLogged.alertIds[0]}`)).data.message,
+        `retried ${run}`,
+      );
+      // The one alert each is the one the record names, with its request.
+      const taken = await db.query(
+        'SELECT integration_id, alert_id, verdict, request_id FROM email_messages WHERE message_key = $1',
+        [messageId],
+      );
+      assert.equal(taken.rows.length, 2);
+      const searchTaken = taken.rows.find((r: Json) => r.integration_id === search.id);
+      assert.equal(searchTaken.alert_id, searchLogged.alertIds[0]);
+      assert.equal(searchTaken.verdict, 'created');
+      const request = (await call('GET', `/v2/alerts/requests/${searchTaken.request_id}`)).data;
+      assert.equal(request.alertId, searchLogged.alertIds[0]);
+
+      // Again, and nothing more is made.
+      const third = await send(message);
+      assert.match(third.response, /0 alerts made, 2 recipients had taken it already/);
+      assert.deepEqual(await alertsOf(), { [ops.id]: 1, [search.id]: 1 });
+    } finally {
+      await db.query('DROP TRIGGER IF EXISTS email_test_refuse ON alerts');
+      await db.query('DROP FUNCTION IF EXISTS email_test_refuse()');
+      await db.end();
+    }
+  });
+
+  it('makes an alert of every copy of a message without a Message-ID, as it always has', async () => {
+    const subject = `no message id ${run}`;
+    const raw = `From: monitor@example.org\r\nTo: ${ops.username}@${DOMAIN}\r\nSubject: ${subject}\r\n\r\nbody\r\n`;
+    const envelope = { from: 'monitor@example.org', to: [`${ops.username}@${DOMAIN}`] };
+    await send({ envelope, raw });
+    await send({ envelope, raw });
+    const logged = (await payloads(ops.id)).slice(0, 2);
+    assert.deepEqual(
+      logged.map((p) => [p.verdict, p.messageId]),
+      [
+        ['created', null],
+        ['created', null],
+      ],
+    );
+    assert.notEqual(logged[0]?.alertIds[0], logged[1]?.alertIds[0]);
+  });
+
+  it('tells apart two Message-IDs alike in their first 1,200 characters', async () => {
+    const common = 'x'.repeat(1200);
+    const envelope = { from: 'monitor@example.org', to: [`${ops.username}@${DOMAIN}`] };
+    const before = (await payloads(ops.id)).length;
+    for (const end of ['first', 'second']) {
+      const subject = `long message id ${end} ${run}`;
+      // Folded over lines, as a mail writer keeps a header under its line limit.
+      const id = `<${common}.${end}.${run}@example.org>`.replace(/(.{900})/g, '$1\r\n ');
+      const raw = `From: monitor@example.org\r\nTo: ${ops.username}@${DOMAIN}\r\nMessage-ID: ${id}\r\nSubject: ${subject}\r\n\r\nbody\r\n`;
+      await send({ envelope, raw });
+    }
+    const logged = (await payloads(ops.id)).slice(0, (await payloads(ops.id)).length - before);
+    assert.deepEqual(
+      logged.map((p) => p.verdict),
+      ['created', 'created'],
+    );
+  });
+
+  it('forgets a Message-ID after the retention, so the table does not grow', async () => {
+    const pool = createPool(server.databaseUrl, 1);
+    const db = createDb(pool);
+    try {
+      const old = `<old-${run}@example.org>`;
+      const recent = `<recent-${run}@example.org>`;
+      for (const messageId of [old, recent])
+        assert.ok(
+          await emailMessagesRepository.claim(db, {
+            integrationId: ops.id,
+            messageId,
+            requestId: randomUUID(),
+            verdict: 'created',
+          }),
+        );
+      await db
+        .updateTable('email_messages')
+        .set({ received_at: new Date(Date.now() - 8 * 86_400_000) } as never)
+        .where('message_key', '=', old)
+        .execute();
+      const removed = await emailMessagesRepository.purge(db, new Date(Date.now() - 7 * 86_400_000));
+      assert.ok(removed >= 1, String(removed));
+      assert.equal(await emailMessagesRepository.find(db, ops.id, old), undefined);
+      assert.ok(await emailMessagesRepository.find(db, ops.id, recent));
+    } finally {
+      await db.destroy();
+    }
   });
 });
 

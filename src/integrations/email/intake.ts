@@ -5,14 +5,19 @@ import { isUnstorableValue, type Db } from '../../db/database.js';
 import { storableText } from '../../db/storable.js';
 import { isDomainError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import { QUEUES } from '../../work/queue-names.js';
+import type { WorkSignal } from '../../work/runner.js';
 import { integrationPrincipalOf } from '../principal.js';
 import { integrationsRepository as repo, type IntegrationWithTeams } from '../repository.js';
 import { cut } from '../securityhub/findings.js';
 import { EMAIL_USERNAME_PATTERN } from '../types.js';
+import { emailMessagesRepository as messages, type EmailMessageRow } from './repository.js';
 
 /**
  * Email integrations: a message to <emailUsername>@<inbound domain> becomes an alert of that integration,
  * made as an API integration's create is (its team, maintenance, policies). SMTP is smtp-listener.ts's.
+ * Each recipient integration takes a Message-ID once (repository.ts): a sending server retries the whole
+ * message when any recipient failed, and the recipients already served must not make their alert again.
  */
 
 export type RecipientVerdict =
@@ -30,7 +35,8 @@ export interface ReceivedEmail {
 /** What became of one message for one recipient integration. */
 export interface EmailOutcome {
   emailUsername: string;
-  verdict: 'created' | 'ignored' | 'failed';
+  /** `duplicate`: the integration took this Message-ID before; nothing more is made of it. */
+  verdict: 'created' | 'ignored' | 'failed' | 'duplicate';
   reason?: string;
   alertId?: string;
 }
@@ -48,6 +54,13 @@ export class UnreadableEmail extends Error {
   }
 }
 
+/**
+ * Messages made into alerts at once. Each holds a connection of the API's pool for its transaction and
+ * may want another inside it (the alert policies, when not cached): a burst of mail must leave the pool
+ * room for that, or every transaction would wait on a connection the others hold.
+ */
+const CONCURRENT_TAKES = 3;
+
 /** Header values in the alert's details are kept short: the whole message is in the payload log. */
 const DETAIL_MAX = 1000;
 /** What the Alert API takes as a description; the whole message stays in the payload log. */
@@ -60,8 +73,24 @@ export function createEmailIntake(deps: {
   log: Logger;
   /** Why a maintenance disables the integration now, or undefined. */
   disabledBy: (integrationId: string) => Promise<string | undefined>;
+  /** Woken once an alert is committed (alerts are made in the intake's own transaction). */
+  signal?: WorkSignal;
 }) {
   const { db, alerts, domain, log } = deps;
+  let taking = 0;
+  const queued: (() => void)[] = [];
+  /** Runs `work` when fewer than CONCURRENT_TAKES run; a finished one hands its place to the next. */
+  async function inTurn<T>(work: () => Promise<T>): Promise<T> {
+    if (taking >= CONCURRENT_TAKES) await new Promise<void>((resolve) => queued.push(resolve));
+    else taking++;
+    try {
+      return await work();
+    } finally {
+      const next = queued.shift();
+      if (next) next();
+      else taking--;
+    }
+  }
 
   /** The enabled Email integration an address of the inbound domain belongs to. */
   async function integrationAt(emailUsername: string): Promise<IntegrationWithTeams | undefined> {
@@ -102,6 +131,83 @@ export function createEmailIntake(deps: {
     }
   }
 
+  function repeated(emailUsername: string, messageId: string, earlier: EmailMessageRow): EmailOutcome {
+    const made = earlier.alert_id ? `alert ${earlier.alert_id} was made of it` : 'it made no alert';
+    return {
+      emailUsername,
+      verdict: 'duplicate',
+      reason: `message ${cut(messageId, 200)} was already received at ${earlier.received_at.toISOString()} (request ${earlier.request_id}): ${made}`,
+    };
+  }
+
+  /**
+   * Makes the integration's alert of a message it has not taken, and (with a Message-ID) marks the message
+   * taken in the same transaction, so that the mark and the alert are both made or neither is.
+   */
+  async function take(
+    integration: IntegrationWithTeams,
+    emailUsername: string,
+    messageId: string | null,
+    input: CreateAlertInput,
+  ): Promise<EmailOutcome> {
+    const requestId = randomUUID();
+    const claim = { integrationId: integration.id, messageId: messageId ?? '', requestId };
+    const maintenance = await deps.disabledBy(integration.id);
+    if (maintenance) {
+      // Taken too: a retry after the maintenance must not page for what it was told was ignored.
+      if (messageId && !(await messages.claim(db, { ...claim, verdict: 'ignored' })))
+        return repeatedNow(emailUsername, integration.id, messageId);
+      return { emailUsername, verdict: 'ignored', reason: `integration is ${maintenance}` };
+    }
+    let outcome: EmailOutcome | undefined;
+    try {
+      outcome = await inTurn(() =>
+        db.transaction().execute(async (tx) => {
+          // Waits for another delivery of the message that holds the claim, and then finds it taken.
+          if (messageId && !(await messages.claim(tx, { ...claim, verdict: 'created' }))) return undefined;
+          const created = await alerts.createRequested(
+            integrationPrincipalOf(integration),
+            requestId,
+            input,
+            {
+              integration: { id: integration.id, name: integration.name, type: integration.type },
+              tx,
+            },
+          );
+          const made: EmailOutcome =
+            created.kind === 'created'
+              ? { emailUsername, verdict: 'created', alertId: created.alert.id }
+              : { emailUsername, verdict: 'ignored', reason: created.status };
+          if (messageId)
+            await messages.settle(tx, integration.id, messageId, {
+              verdict: made.verdict === 'created' ? 'created' : 'ignored',
+              alertId: made.alertId ?? null,
+            });
+          return made;
+        }),
+      );
+    } catch (error) {
+      // A refusal made nothing, and marks nothing: a retry may try again.
+      if (!isDomainError(error)) throw error;
+      return { emailUsername, verdict: 'failed', reason: error.message };
+    }
+    if (!outcome) return repeatedNow(emailUsername, integration.id, messageId ?? '');
+    if (outcome.verdict === 'created') deps.signal?.wake(QUEUES.alertEvents);
+    return outcome;
+  }
+
+  /** The outcome for a message another delivery took while this one was being read. */
+  async function repeatedNow(emailUsername: string, integrationId: string, messageId: string) {
+    const earlier = await messages.find(db, integrationId, messageId);
+    return earlier
+      ? repeated(emailUsername, messageId, earlier)
+      : {
+          emailUsername,
+          verdict: 'duplicate' as const,
+          reason: `message ${cut(messageId, 200)} was already received`,
+        };
+  }
+
   return {
     /** Whether mail to this address is taken (SMTP RCPT TO), and why not. */
     async recipient(address: string): Promise<RecipientVerdict> {
@@ -139,11 +245,13 @@ export function createEmailIntake(deps: {
       const addresses = (field: AddressObject | AddressObject[] | undefined) =>
         text((Array.isArray(field) ? field : field ? [field] : []).map((a) => a.text).join(', '));
       const sender = parsed.from?.value[0]?.address ?? email.mailFrom ?? '';
-      const messageId = parsed.messageId ? text(cut(parsed.messageId, DETAIL_MAX)) : null;
+      // Whole, as the key that tells a retried message from another (two ids alike in their first
+      // characters are two messages); cut only where it is shown.
+      const messageId = parsed.messageId ? text(parsed.messageId) : null;
       const details: Record<string, string> = {
         from: cut(addresses(parsed.from), DETAIL_MAX),
         to: cut(addresses(parsed.to), DETAIL_MAX),
-        ...(messageId ? { messageId } : {}),
+        ...(messageId ? { messageId: cut(messageId, DETAIL_MAX) } : {}),
       };
       const input: CreateAlertInput = {
         message: text(parsed.subject).trim() || '(no subject)',
@@ -158,29 +266,10 @@ export function createEmailIntake(deps: {
         const integration = await integrationAt(emailUsername);
         // Turned off or deleted since RCPT TO: what a disabled integration's key would be told.
         if (!integration) continue;
-        const maintenance = await deps.disabledBy(integration.id);
-        let outcome: EmailOutcome;
-        if (maintenance) {
-          outcome = { emailUsername, verdict: 'ignored', reason: `integration is ${maintenance}` };
-        } else {
-          try {
-            const created = await alerts.createRequested(
-              integrationPrincipalOf(integration),
-              randomUUID(),
-              input,
-              {
-                integration: { id: integration.id, name: integration.name, type: integration.type },
-              },
-            );
-            outcome =
-              created.kind === 'created'
-                ? { emailUsername, verdict: 'created', alertId: created.alert.id }
-                : { emailUsername, verdict: 'ignored', reason: created.status };
-          } catch (error) {
-            if (!isDomainError(error)) throw error;
-            outcome = { emailUsername, verdict: 'failed', reason: error.message };
-          }
-        }
+        const earlier = messageId ? await messages.find(db, integration.id, messageId) : undefined;
+        const outcome = earlier
+          ? repeated(emailUsername, messageId ?? '', earlier)
+          : await take(integration, emailUsername, messageId, input);
         await record(integration, messageId, logged, outcome);
         outcomes.push(outcome);
       }

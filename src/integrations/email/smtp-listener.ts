@@ -94,7 +94,11 @@ export async function startInboundSmtp(deps: {
           .then(
             (outcomes) => {
               const made = outcomes.filter((o) => o.verdict === 'created').length;
-              callback(null, `Message accepted: ${made} alert${made === 1 ? '' : 's'} made`);
+              const had = outcomes.filter((o) => o.verdict === 'duplicate').length;
+              callback(
+                null,
+                `Message accepted: ${made} alert${made === 1 ? '' : 's'} made${had > 0 ? `, ${had} recipient${had === 1 ? '' : 's'} had taken it already` : ''}`,
+              );
             },
             (error: unknown) =>
               callback(

@@ -15,12 +15,18 @@ import type { WebhookSettings } from '../types.js';
 export type WebhookDestinationConfig =
   { ok: true; config: Record<string, unknown> } | { ok: false; field: string; message: string };
 
-/** The destination's config for these settings, checked as a team webhook's is (private addresses refused). */
+/**
+ * The destination's config for these settings, checked as a team webhook's is (private addresses refused).
+ * `headers` are those the request gave (undefined when it gave none): the kind decides which stored values
+ * they keep (a masked value, on the same origin only). `stored` stands in for a destination gone missing.
+ */
 export async function webhookDestinationConfig(
   db: Queryable,
   integrationId: string | undefined,
-  settings: WebhookSettings,
+  settings: Omit<WebhookSettings, 'headers'>,
+  headers: Record<string, string> | undefined,
   config: Pick<Config, 'webhookAllowHttpHosts'>,
+  stored?: WebhookSettings,
 ): Promise<WebhookDestinationConfig> {
   const previous = integrationId
     ? await destinations.ofIntegration(db, integrationId, webhookKind.type)
@@ -28,11 +34,11 @@ export async function webhookDestinationConfig(
   const parsed = webhookKind.parseConfig(
     {
       url: settings.webhookUrl,
-      headers: settings.headers,
+      ...(headers !== undefined ? { headers } : {}),
       addAlertDescription: settings.addAlertDescription,
       addAlertDetails: settings.addAlertDetails,
     },
-    previous?.config,
+    previous?.config ?? (stored ? { url: stored.webhookUrl, headers: stored.headers } : undefined),
     // parseConfig reads only the hosts an operator allows over plain http.
     { config: config as Config },
   );

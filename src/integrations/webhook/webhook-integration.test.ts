@@ -11,7 +11,9 @@ import { startTestServer, waitFor, type Json, type TestServer } from '../../test
  * Opsgenie's Webhook integration on the real server: the alert activity of the integration's team is
  * POSTed to its URL by the team webhook sender (signed, with the integration's headers, description and
  * details as its flags say), and nothing of other teams' alerts; private URLs are refused as a team
- * webhook's are; a disabled integration sends nothing; deleting it removes its destination.
+ * webhook's are; a disabled integration sends nothing; deleting it removes its destination. Its header
+ * values are write-only: a masked value keeps the stored one only while the URL stays on its origin, through
+ * /v2/integrations and through /v2/destinations alike.
  */
 
 interface Received {
@@ -27,6 +29,10 @@ let db: pg.Client;
 let receiver: http.Server;
 let receiverUrl: string;
 const received: Received[] = [];
+/** Another origin (another port): where someone who may edit the integration would point it. */
+let elsewhere: http.Server;
+let elsewhereUrl: string;
+const receivedElsewhere: Received[] = [];
 let teamA: string;
 let teamB: string;
 
@@ -53,20 +59,35 @@ async function destinationOf(integrationId: string): Promise<{ id: string; confi
   return rows.rows[0];
 }
 
+function recordingServer(into: Received[]): http.Server {
+  return http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      into.push({ path: req.url ?? '', headers: req.headers, raw, body: JSON.parse(raw) });
+      res.statusCode = 204;
+      res.end();
+    });
+  });
+}
+
+async function listen(server: http.Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+async function integrationSettings(integrationId: string): Promise<Json> {
+  const rows = await db.query('SELECT settings FROM integrations WHERE id = $1', [integrationId]);
+  return rows.rows[0].settings;
+}
+
 describe('Webhook integrations', () => {
   before(async () => {
-    receiver = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const raw = Buffer.concat(chunks).toString('utf8');
-        received.push({ path: req.url ?? '', headers: req.headers, raw, body: JSON.parse(raw) });
-        res.statusCode = 204;
-        res.end();
-      });
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+    receiver = recordingServer(received);
+    receiverUrl = await listen(receiver);
+    elsewhere = recordingServer(receivedElsewhere);
+    elsewhereUrl = await listen(elsewhere);
     server = await startTestServer({
       engineIntervalMs: 100,
       env: { VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS: '127.0.0.1' },
@@ -81,6 +102,7 @@ describe('Webhook integrations', () => {
     await db?.end();
     await server?.stop();
     await new Promise((resolve) => receiver?.close(resolve));
+    await new Promise((resolve) => elsewhere?.close(resolve));
   });
 
   it("sends its team's alert activity, signed, with its headers, and leaves out what its flags say", async () => {
@@ -186,5 +208,173 @@ describe('Webhook integrations', () => {
     assert.equal(rows.rows[0].n, 0);
     const destinations = await db.query('SELECT count(*)::int AS n FROM team_destinations');
     assert.equal(destinations.rows[0].n, 0);
+  });
+  it('keeps masked header values only while the URL stays on its origin', async () => {
+    const secrets = { Authorization: 'Bearer s3cret', 'X-Receiver-Token': 'opensesame' };
+    const made = await call('POST', '/v2/integrations', {
+      type: 'Webhook',
+      name: `Guarded ${run}`,
+      ownerTeam: { id: teamA },
+      webhookUrl: `${receiverUrl}/guarded`,
+      headers: secrets,
+    });
+    const id = made.data.id as string;
+    const masked = { Authorization: '****', 'X-Receiver-Token': '****' };
+    assert.deepEqual(made.data.headers, masked);
+    const unchanged = async () => {
+      const destination = await destinationOf(id);
+      assert.equal(destination.config.url, `${receiverUrl}/guarded`);
+      assert.deepEqual(destination.config.headers, secrets);
+      const settings = await integrationSettings(id);
+      assert.equal(settings.webhookUrl, `${receiverUrl}/guarded`);
+      assert.deepEqual(settings.headers, secrets);
+    };
+
+    // Another origin (here another port) with the values left out, sent back masked, or some of each:
+    // refused, naming the headers whose values must come again, and nothing changes.
+    const refusals: [string, Json, string[]][] = [
+      ['PATCH', { webhookUrl: `${elsewhereUrl}/steal` }, ['Authorization', 'X-Receiver-Token']],
+      [
+        'PATCH',
+        { webhookUrl: `${elsewhereUrl}/steal`, headers: masked },
+        ['Authorization', 'X-Receiver-Token'],
+      ],
+      [
+        'PATCH',
+        {
+          webhookUrl: `${elsewhereUrl}/steal`,
+          headers: { Authorization: 'Bearer mine', 'X-Receiver-Token': '****' },
+        },
+        ['X-Receiver-Token'],
+      ],
+      [
+        'PUT',
+        { type: 'Webhook', name: `Guarded ${run}`, webhookUrl: `${elsewhereUrl}/steal`, headers: masked },
+        ['Authorization', 'X-Receiver-Token'],
+      ],
+      // https on the same host is another origin too.
+      ['PATCH', { webhookUrl: receiverUrl.replace('http:', 'https:') + '/guarded' }, ['Authorization']],
+    ];
+    for (const [method, body, names] of refusals) {
+      const answer = await server.call(method, `/v2/integrations/${id}`, body);
+      assert.equal(answer.status, 422, `${JSON.stringify(body)}: ${JSON.stringify(answer.body)}`);
+      const why = String(answer.body.errors?.headers ?? '');
+      for (const name of names) assert.ok(why.includes(name), `${name} is named: ${why}`);
+      if (names.length === 1 && method === 'PATCH' && body.headers)
+        assert.ok(!why.includes('Authorization'), `a header given again is not named: ${why}`);
+      assert.match(why, /origin/);
+      assert.match(why, /given again/);
+      await unchanged();
+    }
+
+    // A masked value for a header that has none stored is refused, on an update and on a create.
+    const noValue = await server.call('PATCH', `/v2/integrations/${id}`, {
+      headers: { ...masked, 'X-New': '****' },
+    });
+    assert.equal(noValue.status, 422, JSON.stringify(noValue.body));
+    assert.match(String(noValue.body.errors?.headers), /X-New/);
+    assert.ok(!String(noValue.body.errors?.headers).includes('Authorization'));
+    await unchanged();
+    const createdMasked = await server.call('POST', '/v2/integrations', {
+      type: 'Webhook',
+      name: `masked on create ${run}`,
+      ownerTeam: { id: teamA },
+      webhookUrl: `${receiverUrl}/x`,
+      headers: { 'X-Token': '****' },
+    });
+    assert.equal(createdMasked.status, 422, JSON.stringify(createdMasked.body));
+    assert.match(String(createdMasked.body.errors?.headers), /X-Token/);
+    const rows = await db.query('SELECT count(*)::int AS n FROM integrations WHERE name = $1', [
+      `masked on create ${run}`,
+    ]);
+    assert.equal(rows.rows[0].n, 0);
+
+    // The same origin, another path: masked values (and values left out) are kept.
+    await call('PATCH', `/v2/integrations/${id}`, { webhookUrl: `${receiverUrl}/moved`, headers: masked });
+    assert.deepEqual((await destinationOf(id)).config.headers, secrets);
+    assert.deepEqual((await integrationSettings(id)).headers, secrets);
+    await call('PATCH', `/v2/integrations/${id}`, { webhookUrl: `${receiverUrl}/guarded` });
+    await unchanged();
+
+    // Another origin with every value given again is taken; the new receiver gets the new values.
+    const given = { Authorization: 'Bearer fresh', 'X-Receiver-Token': 'fresh-token' };
+    const moved = await call('PATCH', `/v2/integrations/${id}`, {
+      webhookUrl: `${elsewhereUrl}/new-home`,
+      headers: given,
+    });
+    assert.deepEqual(moved.data.headers, masked);
+    assert.deepEqual((await destinationOf(id)).config.headers, given);
+    const alertId = await createAlert(`moved ${run}`, teamA);
+    const [sent] = await waitFor('the webhook at the new origin', async () => {
+      const got = receivedElsewhere.filter(
+        (r) => r.path === '/new-home' && r.body.data.alert?.id === alertId && r.body.type === 'alert.created',
+      );
+      return got.length > 0 ? got : undefined;
+    });
+    assert.equal(sent?.headers.authorization, 'Bearer fresh');
+    assert.equal(sent?.headers['x-receiver-token'], 'fresh-token');
+    // Never did the old values reach the other origin.
+    assert.ok(
+      !receivedElsewhere.some((r) => r.headers.authorization === 'Bearer s3cret'),
+      'the stored secret never left for the other origin',
+    );
+    // Moving again while dropping every header (an empty headers) needs no value.
+    await call('PATCH', `/v2/integrations/${id}`, { webhookUrl: `${receiverUrl}/guarded`, headers: {} });
+    assert.equal((await destinationOf(id)).config.headers, undefined);
+    assert.deepEqual((await integrationSettings(id)).headers, {});
+    await call('DELETE', `/v2/integrations/${id}`);
+  });
+
+  it('applies the same rule to its destination through /v2/destinations, and to a team webhook', async () => {
+    const secrets = { Authorization: 'Bearer door2' };
+    const made = await call('POST', '/v2/integrations', {
+      type: 'Webhook',
+      name: `Second door ${run}`,
+      ownerTeam: { id: teamA },
+      webhookUrl: `${receiverUrl}/door`,
+      headers: secrets,
+    });
+    const id = made.data.id as string;
+    const { id: destinationId } = await destinationOf(id);
+    // The destination is readable there, its header values masked.
+    const shown = (await call('GET', `/v2/destinations/${destinationId}`)).data;
+    assert.deepEqual(shown.integration, { id, name: `Second door ${run}` });
+    assert.deepEqual(shown.config.headers, { Authorization: '****' });
+
+    for (const config of [
+      { url: `${elsewhereUrl}/steal` },
+      { url: `${elsewhereUrl}/steal`, headers: { Authorization: '****' } },
+      { headers: { Authorization: '****', 'X-New': '****' } },
+    ]) {
+      const answer = await server.call('PATCH', `/v2/destinations/${destinationId}`, { config });
+      assert.equal(answer.status, 422, `${JSON.stringify(config)}: ${JSON.stringify(answer.body)}`);
+      assert.match(String(answer.body.errors?.config), config.url ? /Authorization/ : /X-New/);
+      const stored = await destinationOf(id);
+      assert.equal(stored.config.url, `${receiverUrl}/door`);
+      assert.deepEqual(stored.config.headers, secrets);
+    }
+    // The same origin keeps the masked value there too.
+    await call('PATCH', `/v2/destinations/${destinationId}`, {
+      config: { url: `${receiverUrl}/door`, headers: { Authorization: '****' } },
+    });
+    assert.deepEqual((await destinationOf(id)).config.headers, secrets);
+    await call('DELETE', `/v2/integrations/${id}`);
+
+    // A team's own webhook has write-only headers too, so the same rule.
+    const team = await call('POST', '/v2/destinations', {
+      name: `Team hook ${run}`,
+      type: 'webhook',
+      team: { id: teamB },
+      config: { url: `${receiverUrl}/team`, headers: { 'X-Team-Key': 'k' } },
+    });
+    const moved = await server.call('PATCH', `/v2/destinations/${team.data.id}`, {
+      config: { url: `${elsewhereUrl}/team` },
+    });
+    assert.equal(moved.status, 422, JSON.stringify(moved.body));
+    assert.match(String(moved.body.errors?.config), /X-Team-Key/);
+    const row = await db.query('SELECT config FROM team_destinations WHERE id = $1', [team.data.id]);
+    assert.equal(row.rows[0].config.url, `${receiverUrl}/team`);
+    await call('DELETE', `/v2/destinations/${team.data.id}`);
+    assert.equal(receivedElsewhere.filter((r) => r.path === '/steal').length, 0);
   });
 });

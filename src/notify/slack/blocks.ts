@@ -119,6 +119,10 @@ export function eventLine(event: AlertEvent | TestEvent): string {
       return `Updated by ${by}`;
     case 'test':
       return `Test message sent by ${by}`;
+    // The engine's own (notification holds): no Slack kind takes them.
+    case 'hold_occurrence':
+    case 'hold_released':
+      return '';
   }
 }
 

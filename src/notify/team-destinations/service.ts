@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { requireOrgOrTeamAdmin, resolveTeamRef, type Principal } from '../../accounts/service.js';
+import { resolveTeamRef, type Principal } from '../../accounts/service.js';
+import { requireTeamRight } from '../../accounts/team-rights.js';
 import type { Config } from '../../config.js';
 import { isUniqueViolation, type Db } from '../../db/database.js';
 import type { TeamDestinationDeliveryRow } from '../../db/schema.js';
@@ -127,11 +128,12 @@ export function createTeamDestinationsService(deps: { db: Db; clock: Clock; log:
   const { db, clock, log, config } = deps;
 
   const requireManager = (p: Principal, ownerTeamId: string | null) =>
-    requireOrgOrTeamAdmin(
+    requireTeamRight(
       db,
       p,
       ownerTeamId,
-      "Only organization admins and the admins of the destination's team can change it: ask one of them.",
+      'edit-integrations',
+      "Only organization admins and those of the destination's team with the edit-integrations right (its admins) can change it: ask one of them.",
     );
 
   function canSee(p: Principal, row: DestinationWithOwners): boolean {

@@ -144,6 +144,61 @@ function headersOf(value: unknown): Record<string, string> | string {
   return Object.fromEntries(entries) as Record<string, string>;
 }
 
+/** How a header's value is shown (values are write-only), and what, sent back, keeps the stored value. */
+export const MASKED_HEADER_VALUE = '****';
+
+const listed = (names: readonly string[]) => names.map((n) => truncate(n, 40)).join(', ');
+
+function originOf(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    return new URL(raw).origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The headers to store, from those given (undefined: left out) and those stored. Header values are
+ * write-only (shown masked), so whoever may edit a webhook has not necessarily seen them. A stored value
+ * is kept (its header left out of the config, or sent back masked) only while the URL stays on its
+ * origin (scheme, host and port): else someone who never saw a receiver's credentials could point the URL
+ * at a server of their own and be sent them. Moving the URL to another origin so takes every stored value
+ * given again (or the header left out of a given `headers`, which drops it).
+ */
+function resolvedHeaders(
+  given: unknown,
+  stored: Record<string, string>,
+  urls: { from: string | undefined; to: string },
+): Record<string, string> | string {
+  const fromOrigin = originOf(urls.from);
+  const toOrigin = originOf(urls.to);
+  const moved = urls.from !== undefined && fromOrigin !== toOrigin;
+  const storedNames = Object.keys(stored);
+  const movedProblem = (names: string[]) =>
+    `config.headers: the URL moves to another origin (scheme, host or port: from ${fromOrigin ?? 'the stored one'} to ${toOrigin ?? 'a new one'}), so the values of ${listed(names)} must be given again, not left out or sent masked (${MASKED_HEADER_VALUE}): stored header values are never shown, and are not sent to another receiver unless whoever points the webhook there gives them. Leave a header out of a given headers object to drop it.`;
+  if (given === undefined) {
+    if (moved && storedNames.length > 0) return movedProblem(storedNames);
+    return stored;
+  }
+  const parsed = headersOf(given);
+  if (typeof parsed === 'string') return parsed;
+  const storedValue = (name: string) =>
+    stored[name] ?? stored[storedNames.find((n) => n.toLowerCase() === name.toLowerCase()) ?? ''];
+  const masked = Object.keys(parsed).filter((name) => parsed[name] === MASKED_HEADER_VALUE);
+  const unknown = masked.filter((name) => storedValue(name) === undefined);
+  if (unknown.length > 0) {
+    return `config.headers: ${listed(unknown)} ${unknown.length === 1 ? 'is' : 'are'} sent masked (${MASKED_HEADER_VALUE}), which keeps a stored value, but none is stored for ${unknown.length === 1 ? 'it' : 'them'}: give the value.`;
+  }
+  if (moved && masked.length > 0) return movedProblem(masked);
+  return Object.fromEntries(
+    Object.entries(parsed).map(([name, value]) => [
+      name,
+      value === MASKED_HEADER_VALUE ? (storedValue(name) ?? value) : value,
+    ]),
+  );
+}
+
 /** Whether the payload carries the alert's description and details (Opsgenie's Webhook integration flags). */
 const PAYLOAD_FLAGS = ['addAlertDescription', 'addAlertDetails'] as const;
 
@@ -161,8 +216,6 @@ export const webhookKind: TeamDestinationKind = {
         problem: `config.${truncate(unknown, 40)} is not a setting of a webhook (${settings.join(', ')}).`,
       };
     }
-    const headers = headersOf(input.headers === undefined ? previous?.headers : input.headers);
-    if (typeof headers === 'string') return { ok: false, problem: headers };
     const flags: Record<string, boolean> = {};
     for (const name of PAYLOAD_FLAGS) {
       const value = input[name] === undefined ? previous?.[name] : input[name];
@@ -176,6 +229,12 @@ export const webhookKind: TeamDestinationKind = {
     }
     const urlProblem = webhookUrlProblem(url, setup.config.webhookAllowHttpHosts);
     if (urlProblem) return { ok: false, problem: urlProblem };
+    const stored = headersOf(previous?.headers);
+    const headers = resolvedHeaders(input.headers, typeof stored === 'string' ? {} : stored, {
+      from: previous === undefined ? undefined : (stringOf(previous.url) ?? ''),
+      to: url,
+    });
+    if (typeof headers === 'string') return { ok: false, problem: headers };
 
     const kept = stringOf(previous?.secret);
     let secret: string;
@@ -207,7 +266,7 @@ export const webhookKind: TeamDestinationKind = {
       ...(secret ? { secret: maskSecret(secret) } : {}),
       // Header values are often credentials: their names only.
       ...(typeof headers === 'object' && Object.keys(headers).length > 0
-        ? { headers: Object.fromEntries(Object.keys(headers).map((name) => [name, '****'])) }
+        ? { headers: Object.fromEntries(Object.keys(headers).map((name) => [name, MASKED_HEADER_VALUE])) }
         : {}),
       ...Object.fromEntries(
         PAYLOAD_FLAGS.filter((f) => typeof config[f] === 'boolean').map((f) => [f, config[f]]),

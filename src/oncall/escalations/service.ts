@@ -1,11 +1,11 @@
 import {
   isOrgAdmin,
-  requireOrgOrTeamAdmin,
   resolveTeamRef,
   resolveUserRef,
   type Principal,
   type TeamRef,
 } from '../../accounts/service.js';
+import { requireTeamRight } from '../../accounts/team-rights.js';
 import { accountsRepository } from '../../accounts/repository.js';
 import { schedulesRepository } from '../schedules/repository.js';
 import { type Db, type Queryable, isUniqueViolation } from '../../db/database.js';
@@ -227,14 +227,15 @@ export async function toRules(
 export function createEscalationsService(db: Db) {
   const resolveTeam = (orgId: string, ref: TeamRef, field: string) => resolveTeamRef(db, orgId, ref, field);
 
-  /** Org admins manage every escalation; a team's admins manage the escalations their team owns. */
+  /** Org admins manage every escalation; those with edit-escalations on a team (its admins) its own. */
   const requireManager = (p: Principal, ownerTeamId: string | null) =>
-    requireOrgOrTeamAdmin(
+    requireTeamRight(
       db,
       p,
       ownerTeamId,
+      'edit-escalations',
       ownerTeamId
-        ? "Only organization admins and the owner team's admins can change this escalation."
+        ? 'Only organization admins and those of the owner team with the edit-escalations right (its admins) can change this escalation.'
         : 'Only organization admins can change an escalation without an owner team: ask an admin, or give it an ownerTeam you administer.',
     );
 

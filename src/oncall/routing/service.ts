@@ -1,6 +1,7 @@
 import { IANAZone } from 'luxon';
 import { accountsRepository } from '../../accounts/repository.js';
-import { requireOrgOrTeamAdmin, type Principal } from '../../accounts/service.js';
+import type { Principal } from '../../accounts/service.js';
+import { requireTeamRight } from '../../accounts/team-rights.js';
 import { recordTeamChanges } from '../../accounts/team-log/log.js';
 import type { Db, Queryable } from '../../db/database.js';
 import { invalid, invalidField, notFound, UNPROCESSABLE_BODY } from '../../errors.js';
@@ -90,7 +91,7 @@ function isTimeZone(zone: string): boolean {
   return IANAZone.isValidZone(zone);
 }
 
-function checkTimezone(zone: string): void {
+export function checkTimezone(zone: string): void {
   if (!isTimeZone(zone)) {
     throw invalidField(
       'timezone',
@@ -100,8 +101,11 @@ function checkTimezone(zone: string): void {
 }
 
 /** The stored shape, checked: days only (and always) on weekday windows; the zone must exist. */
-export function toTimeRestriction(input: TimeRestrictionInput, timezone: string): TimeRestriction {
-  const field = 'timeRestriction';
+export function toTimeRestriction(
+  input: TimeRestrictionInput,
+  timezone: string,
+  field = 'timeRestriction',
+): TimeRestriction {
   const { restriction, form } = timeRestrictionOf(input, field);
   const windows = restriction.restrictions;
   if (windows.length === 0) {
@@ -131,7 +135,9 @@ export function toTimeRestriction(input: TimeRestrictionInput, timezone: string)
     // Named as schedules name them: timeRestriction.restriction.endHour and the like.
     const errors: Record<string, string> = {};
     for (const problem of problems) {
-      const { field: at, message } = fieldOfProblem(problem.replace(/^timeRestriction: /, ''), '', form);
+      const named = fieldOfProblem(problem.replace(/^timeRestriction: /, ''), '', form);
+      const at = named.field.replace(/^timeRestriction/, field);
+      const { message } = named;
       errors[at] = errors[at] ? `${errors[at]}; ${message}` : message;
     }
     throw invalid(UNPROCESSABLE_BODY, errors);
@@ -150,11 +156,12 @@ export function createRoutingService(db: Db) {
   }
 
   const requireTeamAdmin = (p: Principal, teamId: string, teamName: string) =>
-    requireOrgOrTeamAdmin(
+    requireTeamRight(
       db,
       p,
       teamId,
-      `Only organization admins and the admins of team [${teamName}] can change its routing rules.`,
+      'edit-routing-rules',
+      `Only organization admins and those of team [${teamName}] with the edit-routing-rules right (its admins) can change its routing rules.`,
     );
 
   /**

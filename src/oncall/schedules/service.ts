@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
 import {
   isOrgAdmin,
-  requireOrgOrTeamAdmin,
   resolveTeamRef,
   resolveUserRef,
   type Principal,
   type TeamRef,
 } from '../../accounts/service.js';
+import { requireTeamRight } from '../../accounts/team-rights.js';
 import { type Db, type Queryable, isUniqueViolation } from '../../db/database.js';
 import type { ScheduleRotationRow } from '../../db/schema.js';
 import { conflict, forbidden, invalid, notFound, UNPROCESSABLE_QUERY } from '../../errors.js';
@@ -153,14 +153,15 @@ export function createSchedulesService(db: Db) {
     return row;
   }
 
-  /** Org admins change every schedule; a team's admins change the schedules their team owns. */
+  /** Org admins change every schedule; those with edit-schedules on a team (its admins) its own. */
   const requireManager = (p: Principal, ownerTeamId: string | null) =>
-    requireOrgOrTeamAdmin(
+    requireTeamRight(
       db,
       p,
       ownerTeamId,
+      'edit-schedules',
       ownerTeamId
-        ? "Only organization admins and the admins of the schedule's owner team can change it. Ask one of them, or use their API key."
+        ? "Only organization admins and those of the schedule's owner team with the edit-schedules right (its admins) can change it. Ask one of them, or use their API key."
         : "Only organization admins can change a schedule that no team owns. Ask an admin, or use an admin's API key.",
     );
 

@@ -315,8 +315,8 @@ export interface paths {
                 id?: string;
                 username?: string;
               };
-              /** @enum {string} */
-              role?: 'admin' | 'user';
+              /** @description "admin", "user" (the default) or the name of one of the team's own roles (/v2/teams/{id}/roles). */
+              role?: string;
             }[];
           };
         };
@@ -422,8 +422,8 @@ export interface paths {
                 id?: string;
                 username?: string;
               };
-              /** @enum {string} */
-              role?: 'admin' | 'user';
+              /** @description "admin", "user" (the default) or the name of one of the team's own roles (/v2/teams/{id}/roles). */
+              role?: string;
             }[];
           };
         };
@@ -470,8 +470,8 @@ export interface paths {
               id?: string;
               username?: string;
             };
-            /** @enum {string} */
-            role?: 'admin' | 'user';
+            /** @description "admin", "user" (the default) or the name of one of the team's own roles (/v2/teams/{id}/roles). */
+            role?: string;
           };
         };
       };
@@ -734,7 +734,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** A team's log: changes to the team, its members and its routing rules, who made them and when. offset is the data.offset of the previous page. */
+    /** A team's log: changes to the team, its members, roles and routing rules, who made them and when; for those with the access-logs right on the team. offset is the data.offset of the previous page. */
     get: {
       parameters: {
         query: {
@@ -768,6 +768,182 @@ export interface paths {
     options?: never;
     head?: never;
     patch?: never;
+    trace?: never;
+  };
+  '/v2/teams/{identifier}/roles': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A team's own roles with their rights (not the built-in admin and user) */
+    get: {
+      parameters: {
+        query?: {
+          identifierType?: 'id' | 'name';
+          /** @description Same as identifierType. */
+          teamIdentifierType?: 'id' | 'name';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    /** Create a team role: a name and the team rights it grants (needs edit-team-roles) */
+    post: {
+      parameters: {
+        query?: {
+          identifierType?: 'id' | 'name';
+          /** @description Same as identifierType. */
+          teamIdentifierType?: 'id' | 'name';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            name: string;
+            rights: {
+              /** @description One of Opsgenie's team rights. */
+              right: string;
+              /** @default true */
+              granted?: boolean;
+            }[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/teams/{identifier}/roles/{roleIdentifier}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A team role by id or name (identifierType), with every right granted or not */
+    get: {
+      parameters: {
+        query?: {
+          teamIdentifierType?: 'id' | 'name';
+          identifierType?: 'id' | 'name';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+          roleIdentifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    /** Delete a team role that no member holds */
+    delete: {
+      parameters: {
+        query?: {
+          teamIdentifierType?: 'id' | 'name';
+          identifierType?: 'id' | 'name';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+          roleIdentifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    /** Rename a team role, or grant and revoke the rights given (others stay as they are) */
+    patch: {
+      parameters: {
+        query?: {
+          teamIdentifierType?: 'id' | 'name';
+          identifierType?: 'id' | 'name';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+          roleIdentifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            name?: string;
+            rights?: {
+              /** @description One of Opsgenie's team rights. */
+              right: string;
+              /** @default true */
+              granted?: boolean;
+            }[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
     trace?: never;
   };
   '/api/console/setup': {
@@ -3347,7 +3523,7 @@ export interface paths {
             addAlertDescription?: boolean;
             /** @description Webhook integrations only: send the alert's details (default true). */
             addAlertDetails?: boolean;
-            /** @description Webhook integrations only: headers sent with every request (at most 20), such as a receiver's credentials; shown with their values masked. */
+            /** @description Webhook integrations only: headers sent with every request (at most 20), such as a receiver's credentials; shown with their values masked (****). Left out, or a value sent back as ****, keeps the stored value while webhookUrl stays on its origin (scheme, host, port); moving it to another origin needs every stored value given again (422 otherwise), and **** for a header with no stored value is a 422. */
             headers?: {
               [key: string]: string;
             };
@@ -3455,7 +3631,7 @@ export interface paths {
             addAlertDescription?: boolean;
             /** @description Webhook integrations only: send the alert's details (default true). */
             addAlertDetails?: boolean;
-            /** @description Webhook integrations only: headers sent with every request (at most 20), such as a receiver's credentials; shown with their values masked. */
+            /** @description Webhook integrations only: headers sent with every request (at most 20), such as a receiver's credentials; shown with their values masked (****). Left out, or a value sent back as ****, keeps the stored value while webhookUrl stays on its origin (scheme, host, port); moving it to another origin needs every stored value given again (422 otherwise), and **** for a header with no stored value is a 422. */
             headers?: {
               [key: string]: string;
             };
@@ -3555,7 +3731,7 @@ export interface paths {
             addAlertDescription?: boolean;
             /** @description Webhook integrations only: send the alert's details (default true). */
             addAlertDetails?: boolean;
-            /** @description Webhook integrations only: headers sent with every request (at most 20), such as a receiver's credentials; shown with their values masked. */
+            /** @description Webhook integrations only: headers sent with every request (at most 20), such as a receiver's credentials; shown with their values masked (****). Left out, or a value sent back as ****, keeps the stored value while webhookUrl stays on its origin (scheme, host, port); moving it to another origin needs every stored value given again (422 otherwise), and **** for a header with no stored value is a 422. */
             headers?: {
               [key: string]: string;
             };
@@ -3922,7 +4098,9 @@ export interface paths {
                             | 'details'
                             | 'priority'
                             | 'integration'
-                            | 'extra-properties';
+                            | 'extra-properties'
+                            | 'recipients'
+                            | 'teams';
                           key?: string;
                           not?: boolean;
                           /** @enum {string} */
@@ -3998,7 +4176,9 @@ export interface paths {
                             | 'details'
                             | 'priority'
                             | 'integration'
-                            | 'extra-properties';
+                            | 'extra-properties'
+                            | 'recipients'
+                            | 'teams';
                           key?: string;
                           not?: boolean;
                           /** @enum {string} */
@@ -4074,7 +4254,9 @@ export interface paths {
                             | 'details'
                             | 'priority'
                             | 'integration'
-                            | 'extra-properties';
+                            | 'extra-properties'
+                            | 'recipients'
+                            | 'teams';
                           key?: string;
                           not?: boolean;
                           /** @enum {string} */
@@ -4150,7 +4332,9 @@ export interface paths {
                             | 'details'
                             | 'priority'
                             | 'integration'
-                            | 'extra-properties';
+                            | 'extra-properties'
+                            | 'recipients'
+                            | 'teams';
                           key?: string;
                           not?: boolean;
                           /** @enum {string} */
@@ -4226,7 +4410,9 @@ export interface paths {
                             | 'details'
                             | 'priority'
                             | 'integration'
-                            | 'extra-properties';
+                            | 'extra-properties'
+                            | 'recipients'
+                            | 'teams';
                           key?: string;
                           not?: boolean;
                           /** @enum {string} */
@@ -4329,7 +4515,9 @@ export interface paths {
                       | 'details'
                       | 'priority'
                       | 'integration'
-                      | 'extra-properties';
+                      | 'extra-properties'
+                      | 'recipients'
+                      | 'teams';
                     key?: string;
                     not?: boolean;
                     /** @enum {string} */
@@ -4409,7 +4597,7 @@ export interface paths {
     put?: never;
     /**
      * Create an alert policy (last in its order)
-     * @description Alert policies of type alert: each alert created that matches a policy's filter is changed by it ({{message}}-style dynamic fields expand from the alert; tags, details, actions and responders are added unless ignoreOriginal*). Policies run when the alert is created, after the integration's action, in order: the organization's global policies, then those of the alert's teams; evaluation stops at the first that matches unless it says continue. The alert's log names each policy that changed it. Notification policies (type notification, a team's: teamId is required) change how the team is notified of the alerts they match, when the alert is created: suppress (the team is not notified), delayAction for-duration (the team's escalation starts after the duration; an alert acknowledged or closed meanwhile notifies nobody), autoCloseAction (the alert is closed after the duration if still open). Other actions and delay options, and time restrictions, are refused.
+     * @description Alert policies of type alert: each alert created that matches a policy's filter is changed by it ({{message}}-style dynamic fields expand from the alert; tags, details, actions and responders are added unless ignoreOriginal*). Policies run when the alert is created, after the integration's action, in order: the organization's global policies, then those of the alert's teams; evaluation stops at the first that matches unless it says continue. The alert's log names each policy that changed it. Notification policies (type notification, a team's: teamId is required) change how the team is notified of the alerts they match, when the alert is created: suppress (the team is not notified), delayAction (the team's escalation starts after the duration, or at the next untilHour:untilMinute on the day next-time/next-weekday/next-<day> allows; an alert acknowledged or closed meanwhile notifies nobody), deduplicationAction (the team's escalation starts only once the alert occurred count times, within duration if frequency-based), autoRestartAction (while open and unacknowledged, the team's escalation starts over every duration, at most maxRepeatCount times), autoCloseAction (the alert is closed after the duration if still open). A policy of either kind with timeRestrictions applies only to alerts created inside them, read in its timezone (UTC when left out). Filters of both kinds may also look at the alert's teams and recipients (names).
      */
     post: {
       parameters: {
@@ -4451,7 +4639,9 @@ export interface paths {
                       | 'details'
                       | 'priority'
                       | 'integration'
-                      | 'extra-properties';
+                      | 'extra-properties'
+                      | 'recipients'
+                      | 'teams';
                     key?: string;
                     not?: boolean;
                     /** @enum {string} */
@@ -4472,7 +4662,31 @@ export interface paths {
                   }[]
                 | null;
             } | null;
-            timeRestrictions?: unknown;
+            /** @description The policy applies only to alerts created inside it (read in timezone); left out, at all times */
+            timeRestrictions?:
+              | {
+                  /** @enum {string} */
+                  type: 'time-of-day' | 'weekday-and-time-of-day';
+                  restriction?: {
+                    startDay?: string;
+                    startHour: number;
+                    startMin?: number;
+                    endDay?: string;
+                    endHour: number;
+                    endMin?: number;
+                  };
+                  restrictions?: {
+                    startDay?: string;
+                    startHour: number;
+                    startMin?: number;
+                    endDay?: string;
+                    endHour: number;
+                    endMin?: number;
+                  }[];
+                }
+              | (never | null);
+            /** @description IANA zone the time restriction and a delay until a time of day are read in (Vigil’s own field; UTC when left out) */
+            timezone?: string;
             message?: string;
             continue?: boolean;
             alias?: string;
@@ -4501,7 +4715,7 @@ export interface paths {
             suppress?: boolean;
             delayAction?: {
               /**
-               * @description Vigil runs for-duration only
+               * @description for-duration: for duration; next-time: until the next untilHour:untilMinute; next-weekday: until then on a weekday; next-<day>: until then on that day (in the policy’s timezone)
                * @enum {string}
                */
               delayOption:
@@ -4536,7 +4750,7 @@ export interface paths {
                 timeUnit?: 'minutes' | 'hours' | 'days';
               };
             } | null;
-            /** @description Not supported: refused */
+            /** @description While the alert is open and unacknowledged, its escalation starts over every duration, at most maxRepeatCount times */
             autoRestartAction?: {
               duration?: {
                 timeAmount: number;
@@ -4548,7 +4762,7 @@ export interface paths {
               };
               maxRepeatCount?: number;
             } | null;
-            /** @description Not supported: refused */
+            /** @description The team is notified only once the alert occurred count times (value-based), or count times within duration (frequency-based) */
             deduplicationAction?: {
               /** @enum {string} */
               deduplicationActionType?: 'value-based' | 'frequency-based';
@@ -4688,7 +4902,7 @@ export interface paths {
     };
     /**
      * Update a policy: it becomes the body (its place in the order stays; its type cannot change)
-     * @description Alert policies of type alert: each alert created that matches a policy's filter is changed by it ({{message}}-style dynamic fields expand from the alert; tags, details, actions and responders are added unless ignoreOriginal*). Policies run when the alert is created, after the integration's action, in order: the organization's global policies, then those of the alert's teams; evaluation stops at the first that matches unless it says continue. The alert's log names each policy that changed it. Notification policies (type notification, a team's: teamId is required) change how the team is notified of the alerts they match, when the alert is created: suppress (the team is not notified), delayAction for-duration (the team's escalation starts after the duration; an alert acknowledged or closed meanwhile notifies nobody), autoCloseAction (the alert is closed after the duration if still open). Other actions and delay options, and time restrictions, are refused.
+     * @description Alert policies of type alert: each alert created that matches a policy's filter is changed by it ({{message}}-style dynamic fields expand from the alert; tags, details, actions and responders are added unless ignoreOriginal*). Policies run when the alert is created, after the integration's action, in order: the organization's global policies, then those of the alert's teams; evaluation stops at the first that matches unless it says continue. The alert's log names each policy that changed it. Notification policies (type notification, a team's: teamId is required) change how the team is notified of the alerts they match, when the alert is created: suppress (the team is not notified), delayAction (the team's escalation starts after the duration, or at the next untilHour:untilMinute on the day next-time/next-weekday/next-<day> allows; an alert acknowledged or closed meanwhile notifies nobody), deduplicationAction (the team's escalation starts only once the alert occurred count times, within duration if frequency-based), autoRestartAction (while open and unacknowledged, the team's escalation starts over every duration, at most maxRepeatCount times), autoCloseAction (the alert is closed after the duration if still open). A policy of either kind with timeRestrictions applies only to alerts created inside them, read in its timezone (UTC when left out). Filters of both kinds may also look at the alert's teams and recipients (names).
      */
     put: {
       parameters: {
@@ -4732,7 +4946,9 @@ export interface paths {
                       | 'details'
                       | 'priority'
                       | 'integration'
-                      | 'extra-properties';
+                      | 'extra-properties'
+                      | 'recipients'
+                      | 'teams';
                     key?: string;
                     not?: boolean;
                     /** @enum {string} */
@@ -4753,7 +4969,31 @@ export interface paths {
                   }[]
                 | null;
             } | null;
-            timeRestrictions?: unknown;
+            /** @description The policy applies only to alerts created inside it (read in timezone); left out, at all times */
+            timeRestrictions?:
+              | {
+                  /** @enum {string} */
+                  type: 'time-of-day' | 'weekday-and-time-of-day';
+                  restriction?: {
+                    startDay?: string;
+                    startHour: number;
+                    startMin?: number;
+                    endDay?: string;
+                    endHour: number;
+                    endMin?: number;
+                  };
+                  restrictions?: {
+                    startDay?: string;
+                    startHour: number;
+                    startMin?: number;
+                    endDay?: string;
+                    endHour: number;
+                    endMin?: number;
+                  }[];
+                }
+              | (never | null);
+            /** @description IANA zone the time restriction and a delay until a time of day are read in (Vigil’s own field; UTC when left out) */
+            timezone?: string;
             message?: string;
             continue?: boolean;
             alias?: string;
@@ -4782,7 +5022,7 @@ export interface paths {
             suppress?: boolean;
             delayAction?: {
               /**
-               * @description Vigil runs for-duration only
+               * @description for-duration: for duration; next-time: until the next untilHour:untilMinute; next-weekday: until then on a weekday; next-<day>: until then on that day (in the policy’s timezone)
                * @enum {string}
                */
               delayOption:
@@ -4817,7 +5057,7 @@ export interface paths {
                 timeUnit?: 'minutes' | 'hours' | 'days';
               };
             } | null;
-            /** @description Not supported: refused */
+            /** @description While the alert is open and unacknowledged, its escalation starts over every duration, at most maxRepeatCount times */
             autoRestartAction?: {
               duration?: {
                 timeAmount: number;
@@ -4829,7 +5069,7 @@ export interface paths {
               };
               maxRepeatCount?: number;
             } | null;
-            /** @description Not supported: refused */
+            /** @description The team is notified only once the alert occurred count times (value-based), or count times within duration (frequency-based) */
             deduplicationAction?: {
               /** @enum {string} */
               deduplicationActionType?: 'value-based' | 'frequency-based';
@@ -5739,7 +5979,9 @@ export interface paths {
                   | 'details'
                   | 'priority'
                   | 'integration'
-                  | 'extra-properties';
+                  | 'extra-properties'
+                  | 'recipients'
+                  | 'teams';
                 key?: string;
                 not?: boolean;
                 /** @enum {string} */
@@ -5885,7 +6127,9 @@ export interface paths {
                   | 'details'
                   | 'priority'
                   | 'integration'
-                  | 'extra-properties';
+                  | 'extra-properties'
+                  | 'recipients'
+                  | 'teams';
                 key?: string;
                 not?: boolean;
                 /** @enum {string} */
@@ -6723,7 +6967,9 @@ export interface paths {
                   | 'details'
                   | 'priority'
                   | 'integration'
-                  | 'extra-properties';
+                  | 'extra-properties'
+                  | 'recipients'
+                  | 'teams';
                 key?: string;
                 not?: boolean;
                 /** @enum {string} */
@@ -6951,7 +7197,9 @@ export interface paths {
                   | 'details'
                   | 'priority'
                   | 'integration'
-                  | 'extra-properties';
+                  | 'extra-properties'
+                  | 'recipients'
+                  | 'teams';
                 key?: string;
                 not?: boolean;
                 /** @enum {string} */
@@ -8628,7 +8876,7 @@ export interface paths {
     head?: never;
     /**
      * Change a destination; enabled: true enables it again (and clears why it was disabled)
-     * @description Organization admins, and the admins of the team the destination belongs to. A config replaces the stored one; a secret left out, or sent back masked as read, is kept.
+     * @description Organization admins, and the admins of the team the destination belongs to. A config replaces the stored one; a secret left out, or sent back masked as read, is kept. So are a webhook's header values while its url stays on its origin (scheme, host, port); a url on another origin needs them given again (422 otherwise).
      */
     patch: {
       parameters: {

@@ -1,0 +1,147 @@
+import { DateTime } from 'luxon';
+import { Type } from 'typebox';
+import { DomainError } from '../../errors.js';
+import type { TimeRestriction } from '../../oncall/model.js';
+import { checkTimezone, toTimeRestriction } from '../../oncall/routing/service.js';
+import { withinTimeRestriction } from '../../oncall/schedule.js';
+import {
+  presentTimeRestriction,
+  TimeRestrictionSchema,
+  type TimeRestrictionInput,
+} from '../../oncall/time-restriction-input.js';
+
+/**
+ * When a policy (of either kind) applies, and when a delay until a time of day ends. Both read the time in
+ * the policy's `timezone` (a Vigil field: Opsgenie reads them in the account's zone, which Vigil does not
+ * have; UTC when left out). The restrictions themselves are the routing rules' and schedules' own
+ * (oncall/schedule.ts): checked and evaluated there.
+ */
+
+export const PolicyTimingFields = {
+  timeRestrictions: Type.Optional(
+    Type.Union([TimeRestrictionSchema, Type.Null()], {
+      description:
+        'The policy applies only to alerts created inside it (read in timezone); left out, at all times',
+    }),
+  ),
+  timezone: Type.Optional(
+    Type.String({
+      maxLength: 64,
+      description:
+        'IANA zone the time restriction and a delay until a time of day are read in (Vigil’s own field; UTC when left out)',
+    }),
+  ),
+};
+
+export interface PolicyTiming {
+  timeRestriction: TimeRestriction | null;
+  timezone: string;
+}
+
+/** Opsgenie clients send an empty restriction list for "no restriction". */
+function isEmpty(input: TimeRestrictionInput): boolean {
+  return input.restriction === undefined && (input.restrictions?.length ?? 0) === 0;
+}
+
+/** The body's timing checked; problems (field → message) are added to `problems` rather than thrown. */
+export function parsePolicyTiming(
+  body: { timeRestrictions?: TimeRestrictionInput | null; timezone?: string },
+  problems: Record<string, string>,
+): PolicyTiming {
+  const timezone = body.timezone ?? 'UTC';
+  const timing: PolicyTiming = { timeRestriction: null, timezone };
+  try {
+    checkTimezone(timezone);
+  } catch (error) {
+    problems.timezone = reason(error);
+    return timing;
+  }
+  const input = body.timeRestrictions;
+  if (!input || isEmpty(input)) return timing;
+  try {
+    timing.timeRestriction = toTimeRestriction(input, timezone, 'timeRestrictions');
+  } catch (error) {
+    if (error instanceof DomainError && error.fields) Object.assign(problems, error.fields);
+    else problems.timeRestrictions = reason(error);
+  }
+  return timing;
+}
+
+function reason(error: unknown): string {
+  if (error instanceof DomainError) return Object.values(error.fields ?? {})[0] ?? error.message;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The stored columns' values. */
+export function timingValues(timing: PolicyTiming) {
+  return {
+    time_restriction: timing.timeRestriction ? JSON.stringify(timing.timeRestriction) : null,
+    timezone: timing.timezone,
+  };
+}
+
+/**
+ * As GET shows it: the restriction absent when the policy always applies (so Terraform reads back what it
+ * wrote), the time zone whenever it is not UTC, since a `next-*` delay reads its time in it too: a GET
+ * then PUT must not move the policy to UTC.
+ */
+export function presentTiming(row: { time_restriction: TimeRestriction | null; timezone: string }) {
+  return {
+    ...(row.time_restriction ? { timeRestrictions: presentTimeRestriction(row.time_restriction) } : {}),
+    ...(row.time_restriction || row.timezone !== 'UTC' ? { timezone: row.timezone } : {}),
+  };
+}
+
+/** Whether a policy with this timing applies to an alert created at `createdAt`. */
+export function appliesAt(timing: PolicyTiming, createdAt: Date): boolean {
+  if (!timing.timeRestriction) return true;
+  try {
+    return withinTimeRestriction(timing.timeRestriction, timing.timezone, createdAt);
+  } catch {
+    // Checked when saved; a restriction that no longer evaluates (a zone gone from the database) never holds.
+    return false;
+  }
+}
+
+export const WEEKDAY_OPTIONS = {
+  'next-monday': 1,
+  'next-tuesday': 2,
+  'next-wednesday': 3,
+  'next-thursday': 4,
+  'next-friday': 5,
+  'next-saturday': 6,
+  'next-sunday': 7,
+} as const;
+
+export type UntilOption = 'next-time' | 'next-weekday' | keyof typeof WEEKDAY_OPTIONS;
+
+/**
+ * The first moment after `from` that is `hour:minute` in `timezone` on a day the option allows: any day
+ * (next-time), Monday to Friday (next-weekday), or that weekday. A time the clocks skip that day (a DST
+ * gap) moves on by the time skipped (2:30 becomes 3:30).
+ */
+export function nextUntil(
+  option: UntilOption,
+  hour: number,
+  minute: number,
+  timezone: string,
+  from: Date,
+): Date {
+  const start = DateTime.fromJSDate(from, { zone: timezone });
+  const allowed = (weekday: number) =>
+    option === 'next-time'
+      ? true
+      : option === 'next-weekday'
+        ? weekday <= 5
+        : weekday === WEEKDAY_OPTIONS[option];
+  for (let days = 0; days <= 8; days++) {
+    const day = start.plus({ days });
+    const candidate = DateTime.fromObject(
+      { year: day.year, month: day.month, day: day.day, hour, minute },
+      { zone: timezone },
+    );
+    if (candidate.toMillis() > from.getTime() && allowed(candidate.weekday)) return candidate.toJSDate();
+  }
+  // Unreachable: every weekday comes within eight days.
+  return new Date(from.getTime() + 7 * 86_400_000);
+}
