@@ -12,6 +12,8 @@ import { registerLiveAlertRoutes } from './alerts/live-routes.js';
 import { registerConsole } from './http/console-static.js';
 import { createAlertsService, type AlertsService } from './alerts/service.js';
 import { registerAlertRoutes } from './alerts/routes.js';
+import { registerBulkAlertRoutes } from './alerts/bulk/routes.js';
+import { createBulkAlertActions } from './alerts/bulk/service.js';
 import { registerSavedSearchRoutes } from './alerts/saved-searches/routes.js';
 import { registerTeamLogRoutes } from './accounts/team-log/routes.js';
 import { registerTeamRoleRoutes } from './accounts/team-roles/routes.js';
@@ -401,6 +403,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       );
       if (alertFeed) registerLiveAlertRoutes(http, alertFeed);
       registerAlertRoutes(http, apiAlerts);
+      registerBulkAlertRoutes(http, createBulkAlertActions(apiAlerts));
       registerAttachmentRoutes(http, {
         attachments: createAttachmentsService({
           db: apiDb,

@@ -254,6 +254,22 @@ export const alertsRepository = {
     return query.executeTakeFirst();
   },
 
+  /**
+   * The alerts of these ids the scope holds, locked, in one statement. Locked in id order, so two
+   * callers locking overlapping sets wait for each other instead of deadlocking.
+   */
+  async lockByIds(db: Queryable, scope: AlertScope, ids: readonly string[]): Promise<AlertRow[]> {
+    const uuids = ids.filter(isUuid);
+    if (uuids.length === 0) return [];
+    let query = db
+      .selectFrom('alerts')
+      .selectAll()
+      .where('org_id', '=', scope.orgId)
+      .where('id', 'in', uuids);
+    if (scope.teamId) query = query.where(inTeam(scope.teamId));
+    return query.orderBy('id').forUpdate().execute();
+  },
+
   /** An alert by its id alone, for the workers (the API's reads go through `find`, scoped). */
   byId(db: Queryable, id: string): Promise<AlertRow | undefined> {
     return db.selectFrom('alerts').selectAll().where('id', '=', id).executeTakeFirst();

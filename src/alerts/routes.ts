@@ -8,7 +8,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Priority } from '../db/schema.js';
 import { fitActorText } from './limits.js';
 
-const PrioritySchema = StringEnum(['P1', 'P2', 'P3', 'P4', 'P5']);
+export const PrioritySchema = StringEnum(['P1', 'P2', 'P3', 'P4', 'P5']);
 
 const Responder = Type.Object(
   {
@@ -25,7 +25,8 @@ const Details = Type.Record(Type.String({ minLength: 1, maxLength: 512 }), Detai
   maxProperties: 1000,
 });
 
-const Meta = {
+/** What every action accepts besides its own fields (the bulk actions too: bulk/routes.ts). */
+export const Meta = {
   // Opsgenie allows 100 characters for both; longer ones are cut rather than refused (limits.ts).
   user: Type.Optional(
     Type.String({ maxLength: 1000, description: 'Display name of the person making the request' }),
@@ -73,7 +74,7 @@ const CursorQuery = Type.Object({
   limit: Type.Integer({ minimum: 1, maximum: 100, default: 100 }),
 });
 
-function toMetaBody(body: Static<typeof ActionBody> | undefined): ActionMeta {
+export function toMetaBody(body: Static<typeof ActionBody> | undefined): ActionMeta {
   return { user: fitActorText(body?.user), source: fitActorText(body?.source), note: body?.note };
 }
 

@@ -5,7 +5,7 @@ import type { Principal } from '../accounts/service.js';
 import { accountsRepository } from '../accounts/repository.js';
 import { escalationsRepository } from '../oncall/escalations/repository.js';
 import { schedulesRepository } from '../oncall/schedules/repository.js';
-import { type Db, type Queryable, type Tx } from '../db/database.js';
+import { retryLostRaces, type Db, type Queryable, type Tx } from '../db/database.js';
 import type { AlertRow, Priority, ResponderRef } from '../db/schema.js';
 import { buildAlertEvent, recordAlertEvent } from './outbox.js';
 import { createAlertBatcher } from './create-batcher.js';
@@ -644,6 +644,23 @@ export function createAlertsService(
     return outcome;
   }
 
+  /**
+   * An action of `p` on an alert locked in `tx` and in its scope: what both `act` and `actOnMany` run,
+   * so that an alert is acted on alike, alone or among many.
+   */
+  async function actAs(
+    tx: Tx,
+    p: Principal,
+    alert: AlertRow,
+    action: AlertAction,
+    meta: ActionMeta,
+  ): Promise<Outcome> {
+    const gate = gateThroughActions(p, alert, action, meta);
+    return gate.kind === 'refused'
+      ? { success: false, status: gate.status, alert }
+      : applyWithNote(tx, alert, gate.action, actorOf(p, gate.meta.user), gate.meta);
+  }
+
   function whereOf(orgId: string, query: string | undefined) {
     const tree = query ? parseQuery(query) : undefined;
     return tree ? compileQuery(orgId, tree) : undefined;
@@ -892,11 +909,7 @@ export function createAlertsService(
         if (!alert) {
           outcome = { success: false, status: 'Alert does not exist' };
         } else {
-          const gate = gateThroughActions(p, alert, action, meta);
-          outcome =
-            gate.kind === 'refused'
-              ? { success: false, status: gate.status, alert }
-              : await applyWithNote(tx, alert, gate.action, actorOf(p, gate.meta.user), gate.meta);
+          outcome = await actAs(tx, p, alert, action, meta);
         }
         await repo.recordRequest(tx, {
           id: requestId,
@@ -912,6 +925,41 @@ export function createAlertsService(
       });
       committed(QUEUES.alertEvents, ...(action.kind === 'snooze' ? [QUEUES.snoozeEnds] : []));
       return outcome;
+    },
+
+    /**
+     * Runs one action on many alerts by id, each as `act` runs it (the caller's scope, an integration's
+     * actions, the log, events and note), in one transaction with the alerts locked in one statement.
+     * An alert that does not exist (or is out of scope) or refuses the action fails alone; what the
+     * action refuses in its own input (an endTime in the past, an unknown owner) throws as in `act`.
+     * No request statuses are recorded: the outcomes are the answer.
+     */
+    async actOnMany(
+      p: Principal,
+      ids: readonly string[],
+      action: AlertAction,
+      meta: ActionMeta,
+    ): Promise<Map<string, Outcome>> {
+      // 500 alerts locked in id order meet creates and the engine locking in theirs: a deadlock aborts
+      // one side, and this side goes again.
+      const outcomes = await retryLostRaces(() =>
+        db.transaction().execute(async (tx) => {
+          const found = new Map((await repo.lockByIds(tx, scopeOf(p), ids)).map((a) => [a.id, a]));
+          const result = new Map<string, Outcome>();
+          for (const id of new Set(ids)) {
+            // PostgreSQL gives ids in lower case; a caller may send them in upper.
+            const alert = found.get(id.toLowerCase());
+            if (!alert) {
+              result.set(id, { success: false, status: 'Alert does not exist' });
+              continue;
+            }
+            result.set(id, await actAs(tx, p, alert, action, meta));
+          }
+          return result;
+        }),
+      );
+      committed(QUEUES.alertEvents, ...(action.kind === 'snooze' ? [QUEUES.snoozeEnds] : []));
+      return outcomes;
     },
 
     async notes(p: Principal, identifier: string, type: IdentifierType, page: PageOptions) {

@@ -83,6 +83,28 @@ export function isTransientDatabaseError(error: unknown): boolean {
   );
 }
 
+/** This transaction lost a race with another (a deadlock, a serialization failure): running it again may succeed. */
+export function isLostRace(error: unknown): boolean {
+  const code = sqlState(error);
+  return code === '40P01' || code === '40001';
+}
+
+/**
+ * Runs a whole transaction again when it lost a race, at most `tries` times in all. For transactions that
+ * lock many rows in an order other writers do not share (a bulk action against batched creates), where
+ * PostgreSQL's deadlock detector aborts one side and trying again is the remedy.
+ */
+export async function retryLostRaces<T>(work: () => Promise<T>, tries = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (attempt >= tries || !isLostRace(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20 * attempt * Math.random()));
+    }
+  }
+}
+
 /**
  * True when PostgreSQL refused a value itself (a data exception, such as text it cannot store or a number
  * out of range, or a value too large for an index): sending the same value again can never succeed.

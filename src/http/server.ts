@@ -17,7 +17,7 @@ import { keyFromAuthorization } from '../accounts/apikeys.js';
 import type { ConsoleSession } from '../accounts/sessions/service.js';
 import { csrfMatches } from '../accounts/sessions/tokens.js';
 import { sessionTokenOf } from './session-cookie.js';
-import { isDatabaseUnavailable, isUnstorableValue } from '../db/database.js';
+import { isDatabaseUnavailable, isLostRace, isUnstorableValue } from '../db/database.js';
 import { storableJson, TooDeeplyNested } from '../db/storable.js';
 import { redactUrl, type Logger } from '../logger.js';
 import { DomainError } from '../errors.js';
@@ -144,7 +144,9 @@ function integrationRefusal(
   if (route === '/v2/heartbeats/:name/ping') return undefined;
   // The monitoring tools that hold these keys must not read people's contact details or change the
   // on-call set-up, unless the integration's owner team has said they may.
-  const alertApi = route === '/v2/alerts' || route.startsWith('/v2/alerts/');
+  // Vigil's bulk alert actions are the Alert API too, under a path of their own.
+  const alertApi =
+    route === '/v2/alerts' || route.startsWith('/v2/alerts/') || route.startsWith('/v2/bulk/alerts/');
   if (!alertApi && !integration.access.allowConfigurationAccess) {
     return `The API key of integration [${integration.name}] can only use the Alert API (/v2/alerts): use a user's API key for anything else, or let the integration use the other APIs as an admin of its owner team (allowConfigurationAccess) with ${allow('allowConfigurationAccess')}.`;
   }
@@ -373,6 +375,17 @@ export async function buildHttpApp(ctx: AppContext, log: Logger): Promise<HttpAp
         .send(
           envelope(request, {
             message: `The database stopped this request after ${ctx.config.apiStatementTimeoutSeconds} s (VIGIL_API_STATEMENT_TIMEOUT_SECONDS): narrow the query, or try again when Vigil is less busy.`,
+          }),
+        );
+    }
+    if (isLostRace(error)) {
+      request.log.warn({ err: error }, 'the request lost a race with another change');
+      return reply
+        .header('retry-after', '1')
+        .status(503)
+        .send(
+          envelope(request, {
+            message: 'This change met another one on the same records and was undone: send it again.',
           }),
         );
     }

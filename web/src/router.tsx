@@ -17,6 +17,7 @@ const DevicesPage = lazy(() => import('./pages/DevicesPage'));
 const PeoplePage = lazy(() => import('./pages/PeoplePage'));
 const PersonPage = lazy(() => import('./pages/PersonPage'));
 const ApiKeysPage = lazy(() => import('./pages/ApiKeysPage'));
+const PoliciesPage = lazy(() => import('./pages/PoliciesPage'));
 const NotFoundPage = lazy(() => import('./pages/NotFoundPage'));
 
 export const router = createBrowserRouter([
@@ -45,6 +46,7 @@ export const router = createBrowserRouter([
       { path: '/settings', element: <Navigate to="/settings/devices" replace /> },
       { path: '/settings/devices', element: <DevicesPage /> },
       { path: '/settings/api-keys', element: <ApiKeysPage /> },
+      { path: '/settings/policies', element: <PoliciesPage /> },
       { path: '/people', element: <PeoplePage /> },
       { path: '/people/:id', element: <PersonPage /> },
       { path: '*', element: <NotFoundPage /> },

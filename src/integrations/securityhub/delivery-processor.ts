@@ -1,4 +1,4 @@
-import { isTransientDatabaseError, type Db, type Tx } from '../../db/database.js';
+import { isLostRace, isTransientDatabaseError, type Db, type Tx } from '../../db/database.js';
 import { QUEUES } from '../../work/queue-names.js';
 import type { WorkQueueSpec, WorkSignal } from '../../work/runner.js';
 import type { Logger } from '../../logger.js';
@@ -271,8 +271,7 @@ export function createDeliveryProcessor(deps: {
       if (isTransientDatabaseError(error)) {
         log.warn({ err: error }, 'a batch of deliveries will run again after a transient database error');
         // A lost race runs again at once; an unreachable database at the next tick.
-        const code = (error as { code?: string }).code;
-        return code === '40P01' || code === '40001';
+        return isLostRace(error);
       }
       throw error;
     } finally {

@@ -3129,6 +3129,530 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v2/bulk/alerts/acknowledge': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Acknowledge alerts (Vigil's own, not Opsgenie's)
+     * @description Each alert as the single action does it, all in one transaction; 200 with the ids done and those not done, each with why. More than 500 identifiers is a 422.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description The alerts' ids, at most 500 (a repeated id counts once). One that is not an id, or names no alert the caller can act on, fails alone. */
+            identifiers: string[];
+            /** @description Display name of the person making the request */
+            user?: string;
+            source?: string;
+            note?: string;
+          } & {
+            [key: string]: unknown;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              data: {
+                /** @description The ids the action was done on. */
+                succeeded: string[];
+                /** @description The ids it was not done on, each with why. */
+                failed: {
+                  id: string;
+                  reason: string;
+                }[];
+              };
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/bulk/alerts/unacknowledge': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Unacknowledge alerts (Vigil's own, not Opsgenie's)
+     * @description Each alert as the single action does it, all in one transaction; 200 with the ids done and those not done, each with why. More than 500 identifiers is a 422.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description The alerts' ids, at most 500 (a repeated id counts once). One that is not an id, or names no alert the caller can act on, fails alone. */
+            identifiers: string[];
+            /** @description Display name of the person making the request */
+            user?: string;
+            source?: string;
+            note?: string;
+          } & {
+            [key: string]: unknown;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              data: {
+                /** @description The ids the action was done on. */
+                succeeded: string[];
+                /** @description The ids it was not done on, each with why. */
+                failed: {
+                  id: string;
+                  reason: string;
+                }[];
+              };
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/bulk/alerts/close': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Close alerts (Vigil's own, not Opsgenie's)
+     * @description Each alert as the single action does it, all in one transaction; 200 with the ids done and those not done, each with why. More than 500 identifiers is a 422.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description The alerts' ids, at most 500 (a repeated id counts once). One that is not an id, or names no alert the caller can act on, fails alone. */
+            identifiers: string[];
+            /** @description Display name of the person making the request */
+            user?: string;
+            source?: string;
+            note?: string;
+          } & {
+            [key: string]: unknown;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              data: {
+                /** @description The ids the action was done on. */
+                succeeded: string[];
+                /** @description The ids it was not done on, each with why. */
+                failed: {
+                  id: string;
+                  reason: string;
+                }[];
+              };
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/bulk/alerts/addNote': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Add a note to alerts (Vigil's own, not Opsgenie's)
+     * @description Each alert as the single action does it, all in one transaction; 200 with the ids done and those not done, each with why. More than 500 identifiers is a 422.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description The alerts' ids, at most 500 (a repeated id counts once). One that is not an id, or names no alert the caller can act on, fails alone. */
+            identifiers: string[];
+            note: string;
+            /** @description Display name of the person making the request */
+            user?: string;
+            source?: string;
+          } & {
+            [key: string]: unknown;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              data: {
+                /** @description The ids the action was done on. */
+                succeeded: string[];
+                /** @description The ids it was not done on, each with why. */
+                failed: {
+                  id: string;
+                  reason: string;
+                }[];
+              };
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/bulk/alerts/snooze': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Snooze alerts until a time (Vigil's own, not Opsgenie's)
+     * @description Each alert as the single action does it, all in one transaction; 200 with the ids done and those not done, each with why. More than 500 identifiers is a 422.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description The alerts' ids, at most 500 (a repeated id counts once). One that is not an id, or names no alert the caller can act on, fails alone. */
+            identifiers: string[];
+            /** Format: date-time */
+            endTime: string;
+            /** @description Display name of the person making the request */
+            user?: string;
+            source?: string;
+            note?: string;
+          } & {
+            [key: string]: unknown;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              data: {
+                /** @description The ids the action was done on. */
+                succeeded: string[];
+                /** @description The ids it was not done on, each with why. */
+                failed: {
+                  id: string;
+                  reason: string;
+                }[];
+              };
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/bulk/alerts/assign': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Assign an owner to alerts (Vigil's own, not Opsgenie's)
+     * @description Each alert as the single action does it, all in one transaction; 200 with the ids done and those not done, each with why. More than 500 identifiers is a 422.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description The alerts' ids, at most 500 (a repeated id counts once). One that is not an id, or names no alert the caller can act on, fails alone. */
+            identifiers: string[];
+            owner: {
+              id?: string;
+              username?: string;
+            };
+            /** @description Display name of the person making the request */
+            user?: string;
+            source?: string;
+            note?: string;
+          } & {
+            [key: string]: unknown;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              data: {
+                /** @description The ids the action was done on. */
+                succeeded: string[];
+                /** @description The ids it was not done on, each with why. */
+                failed: {
+                  id: string;
+                  reason: string;
+                }[];
+              };
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/bulk/alerts/escalate': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Move alerts to the next rule of their escalation now (Vigil's own, not Opsgenie's)
+     * @description Each alert as the single action does it, all in one transaction; 200 with the ids done and those not done, each with why. More than 500 identifiers is a 422.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description The alerts' ids, at most 500 (a repeated id counts once). One that is not an id, or names no alert the caller can act on, fails alone. */
+            identifiers: string[];
+            escalation?: {
+              id?: string;
+              name?: string;
+            };
+            /** @description Display name of the person making the request */
+            user?: string;
+            source?: string;
+            note?: string;
+          } & {
+            [key: string]: unknown;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              data: {
+                /** @description The ids the action was done on. */
+                succeeded: string[];
+                /** @description The ids it was not done on, each with why. */
+                failed: {
+                  id: string;
+                  reason: string;
+                }[];
+              };
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/bulk/alerts/priority': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Change the priority of alerts (Vigil's own, not Opsgenie's)
+     * @description Each alert as the single action does it, all in one transaction; 200 with the ids done and those not done, each with why. More than 500 identifiers is a 422.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description The alerts' ids, at most 500 (a repeated id counts once). One that is not an id, or names no alert the caller can act on, fails alone. */
+            identifiers: string[];
+            /** @enum {string} */
+            priority: 'P1' | 'P2' | 'P3' | 'P4' | 'P5';
+            /** @description Display name of the person making the request */
+            user?: string;
+            source?: string;
+            note?: string;
+          } & {
+            [key: string]: unknown;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              data: {
+                /** @description The ids the action was done on. */
+                succeeded: string[];
+                /** @description The ids it was not done on, each with why. */
+                failed: {
+                  id: string;
+                  reason: string;
+                }[];
+              };
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v2/alerts/{identifier}/attachments': {
     parameters: {
       query?: never;

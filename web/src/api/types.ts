@@ -259,6 +259,14 @@ export interface Integration {
   allowWriteAccess?: boolean;
   allowDeleteAccess?: boolean;
   allowConfigurationAccess?: boolean;
+  // Email
+  emailUsername?: string;
+  emailAddress?: string;
+  // Webhook (header values masked)
+  webhookUrl?: string;
+  addAlertDescription?: boolean;
+  addAlertDetails?: boolean;
+  headers?: Record<string, string>;
 }
 
 export interface Payload {

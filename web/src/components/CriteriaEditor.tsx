@@ -4,9 +4,9 @@ import type { paths } from '../api/schema';
 
 /**
  * Opsgenie's alert filters ("criteria", src/oncall/conditions.ts) as a form: all alerts, or a list of
- * conditions of which every one (or any one) must hold. Routing rules and notification rules share it.
- * Every field and operation the server takes is offered, so a rule made through the API is edited
- * without losing anything.
+ * conditions of which every one (or any one) must hold. Routing rules, notification rules, integration
+ * actions and policies share it. Every field and operation the server takes is offered, so a rule made
+ * through the API is edited without losing anything.
  */
 
 export type CriteriaBody = NonNullable<
@@ -26,6 +26,12 @@ const FIELDS: { value: ConditionBody['field']; label: string }[] = [
   { value: 'extra-properties', label: 'details (extra properties)' },
   { value: 'priority', label: 'priority' },
   { value: 'integration', label: 'integration' },
+];
+
+/** Who the alert notifies: only policies filter on them (src/oncall/conditions.ts POLICY_CONDITIONS). */
+const RESPONDER_FIELDS: typeof FIELDS = [
+  { value: 'teams', label: 'teams' },
+  { value: 'recipients', label: 'recipients' },
 ];
 
 const OPERATIONS: { value: ConditionBody['operation']; label: string }[] = [
@@ -100,9 +106,11 @@ export function criteriaBody(draft: DraftCriteria): CriteriaBody {
 
 function ConditionFields({
   condition,
+  fields,
   onChange,
 }: {
   condition: DraftCondition;
+  fields: typeof FIELDS;
   onChange: (patch: Partial<DraftCondition>) => void;
 }) {
   return (
@@ -110,7 +118,7 @@ function ConditionFields({
       <Group grow wrap="wrap" align="flex-start" gap="xs">
         <NativeSelect
           label="Field"
-          data={FIELDS}
+          data={fields}
           value={condition.field}
           onChange={(e) => onChange({ field: e.currentTarget.value as ConditionBody['field'] })}
           miw={140}
@@ -156,11 +164,15 @@ function ConditionFields({
 export function CriteriaEditor({
   value,
   onChange,
+  responderFields = false,
 }: {
   value: DraftCriteria;
   onChange: (value: DraftCriteria) => void;
+  /** Offers the alert's teams and recipients as fields: policies take them, rules and actions do not. */
+  responderFields?: boolean;
 }) {
   const { conditions } = value;
+  const fields = responderFields ? [...FIELDS, ...RESPONDER_FIELDS] : FIELDS;
   const setCondition = (id: number, patch: Partial<DraftCondition>) =>
     onChange({ ...value, conditions: conditions.map((c) => (c.id === id ? { ...c, ...patch } : c)) });
   return (
@@ -191,10 +203,19 @@ export function CriteriaEditor({
           ) : null}
           {conditions.map((c, i) =>
             conditions.length === 1 ? (
-              <ConditionFields key={c.id} condition={c} onChange={(patch) => setCondition(c.id, patch)} />
+              <ConditionFields
+                key={c.id}
+                condition={c}
+                fields={fields}
+                onChange={(patch) => setCondition(c.id, patch)}
+              />
             ) : (
               <Fieldset key={c.id} legend={`Condition ${i + 1}`} p="sm">
-                <ConditionFields condition={c} onChange={(patch) => setCondition(c.id, patch)} />
+                <ConditionFields
+                  condition={c}
+                  fields={fields}
+                  onChange={(patch) => setCondition(c.id, patch)}
+                />
                 <Button
                   size="xs"
                   variant="subtle"

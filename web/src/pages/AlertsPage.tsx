@@ -1,4 +1,5 @@
 import {
+  Alert,
   Anchor,
   Box,
   Button,
@@ -6,6 +7,7 @@ import {
   Checkbox,
   Group,
   Kbd,
+  List,
   Skeleton,
   Stack,
   Table,
@@ -15,7 +17,7 @@ import {
 } from '@mantine/core';
 import { useHotkeys, useMediaQuery } from '@mantine/hooks';
 import { keepPreviousData, useQueries, useQuery } from '@tanstack/react-query';
-import { useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { api, data } from '../api/client';
 import type { AlertSummary } from '../api/types';
@@ -24,7 +26,8 @@ import { ErrorPanel } from '../components/ErrorPanel';
 import { SearchIcon } from '../components/icons';
 import { PageTitle } from '../components/PageTitle';
 import { useTeamNames } from '../lib/teams';
-import { useAlertAction } from '../lib/alertActions';
+import type { AlertAction } from '../lib/alertActions';
+import { bulkSummary, useBulkAlertAction, type BulkOutcome } from '../lib/bulkAlertActions';
 import { useSavedSearch } from '../lib/savedSearches';
 import { age, when } from '../lib/time';
 import { LegacyFiltersNotice } from './alerts/LegacyFiltersNotice';
@@ -64,7 +67,13 @@ export default function AlertsPage() {
   const [focused, setFocused] = useState(-1);
   const searchRef = useRef<HTMLInputElement>(null);
   const listRef = useRef<HTMLDivElement>(null);
-  const action = useAlertAction();
+  const action = useBulkAlertAction();
+  // The last bulk action that left some alerts undone: what was done, and which were not and why.
+  const [partial, setPartial] = useState<{
+    kind: AlertAction['kind'];
+    outcome: BulkOutcome;
+    labels: Map<string, string>;
+  }>();
   const teamsOf = useTeamNames();
 
   // The box follows the URL's query when it changes (back, a saved filter).
@@ -123,6 +132,11 @@ export default function AlertsPage() {
   });
 
   const alerts = useMemo(() => list.data ?? [], [list.data]);
+  // How each alert listed here was shown, to name those a bulk action could not do.
+  const seen = useRef(new Map<string, string>());
+  useEffect(() => {
+    for (const a of alerts) seen.current.set(a.id, `#${a.tinyId} ${a.message}`);
+  }, [alerts]);
   const targets = () => {
     if (selected.size > 0) return [...selected];
     const row = alerts[focused];
@@ -130,7 +144,18 @@ export default function AlertsPage() {
   };
   const run = (kind: 'acknowledge' | 'close') => {
     const ids = targets();
-    if (ids.length > 0) action.mutate({ ids, action: { kind } });
+    if (ids.length === 0) return;
+    // Named as the list showed them: by the time the answer comes, an alert may have left the list.
+    const labels = new Map(ids.map((id) => [id, seen.current.get(id) ?? id]));
+    setPartial(undefined);
+    action.mutate(
+      { ids, action: { kind } },
+      {
+        onSuccess: ({ outcome }) => {
+          if (outcome.failed.length > 0) setPartial({ kind, outcome, labels });
+        },
+      },
+    );
     if (selected.size > 0) setSelected(new Set());
   };
 
@@ -274,6 +299,28 @@ export default function AlertsPage() {
             </Button>
           </Group>
         </Card>
+      ) : null}
+
+      {partial ? (
+        <Alert
+          mt="sm"
+          color="yellow"
+          role="status"
+          styles={{ title: { color: 'var(--mantine-color-text)' } }}
+          title={bulkSummary(partial.kind, partial.outcome)}
+          withCloseButton
+          closeButtonLabel="Dismiss"
+          onClose={() => setPartial(undefined)}
+        >
+          <Text size="sm">Not done:</Text>
+          <List size="sm">
+            {partial.outcome.failed.map((f) => (
+              <List.Item key={f.id}>
+                {partial.labels.get(f.id) ?? f.id}: {f.reason}
+              </List.Item>
+            ))}
+          </List>
+        </Alert>
       ) : null}
 
       <Box ref={listRef} mt="sm">

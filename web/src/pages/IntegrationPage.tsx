@@ -30,6 +30,10 @@ import { PageTitle } from '../components/PageTitle';
 import { AWS_REGIONS } from '../lib/regions';
 import { ago, when } from '../lib/time';
 import { isAdmin, useSession } from '../session';
+import { ActionsSection } from './integration/ActionsSection';
+import { DeleteIntegration } from './integration/DeleteIntegration';
+import { EmailSection } from './integration/EmailSection';
+import { WebhookSettings } from './integration/WebhookSettings';
 import { ConfigureSteps, StandardPlanNotice, TYPE_LABELS } from './TeamPage';
 
 const VERDICT_COLORS: Record<string, string> = {
@@ -408,6 +412,14 @@ function PayloadLog({ integration }: { integration: Integration }) {
   );
 }
 
+/** What the on/off switch means for the integration's type. */
+function switchDescription(i: Integration): string {
+  if (i.type === 'Webhook')
+    return i.enabled ? 'The team’s alert activity is sent.' : 'Nothing is sent until you turn it on.';
+  if (i.type === 'Email') return i.enabled ? 'Mail becomes alerts.' : 'Mail is refused until you turn it on.';
+  return i.enabled ? 'Deliveries become alerts.' : 'Deliveries are refused until you turn it on.';
+}
+
 export default function IntegrationPage() {
   const { id = '' } = useParams();
   const queryClient = useQueryClient();
@@ -464,9 +476,7 @@ export default function IntegrationPage() {
           <Switch
             size="md"
             label={i.enabled ? 'The integration is on' : 'The integration is off'}
-            description={
-              i.enabled ? 'Deliveries become alerts.' : 'Deliveries are refused until you turn it on.'
-            }
+            description={switchDescription(i)}
             checked={i.enabled}
             disabled={toggle.isPending}
             onChange={(e) => toggle.mutate(e.currentTarget.checked)}
@@ -494,6 +504,10 @@ export default function IntegrationPage() {
               </Card>
             ) : null}
           </>
+        ) : i.type === 'Email' ? (
+          <EmailSection integration={i} />
+        ) : i.type === 'Webhook' ? (
+          <WebhookSettings key={i.updatedAt} integration={i} />
         ) : (
           <Card withBorder component="section" aria-labelledby="access-heading">
             <Title order={2} size="h4" id="access-heading" mb="xs">
@@ -518,8 +532,11 @@ export default function IntegrationPage() {
             </Table>
           </Card>
         )}
-        <KeySection integration={i} />
+        {i.type === 'API' ? <ActionsSection integration={i} /> : null}
+        {/* An Email or Webhook integration's key is never used: mail and the URL need none. */}
+        {i.type === 'AmazonSecurityHub' || i.type === 'API' ? <KeySection integration={i} /> : null}
         {i.type === 'AmazonSecurityHub' ? <PayloadLog integration={i} /> : null}
+        <DeleteIntegration integration={i} />
       </Stack>
     </>
   );

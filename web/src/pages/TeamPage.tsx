@@ -36,10 +36,19 @@ import { AwsSetupSection } from './team/AwsSetupSection';
 import { AddDestination, DestinationPage, DestinationsSection } from './team/DestinationsSection';
 import { EscalationsSection } from './team/EscalationsSection';
 import { RoutingSection } from './team/RoutingSection';
+import {
+  draftTypeSettings,
+  SavedTypeSettings,
+  TypeSettingsFields,
+  typeSettingsBody,
+} from './team/IntegrationTypeSettings';
+import { PoliciesSection } from './policies/PoliciesSection';
 
 export const TYPE_LABELS: Record<string, string> = {
   AmazonSecurityHub: 'Amazon Security Hub',
   API: 'API',
+  Email: 'Email',
+  Webhook: 'Webhook',
 };
 
 const CATALOG = [
@@ -54,6 +63,17 @@ const CATALOG = [
     name: 'API',
     description:
       'A key for the Opsgenie-compatible Alert API, for scripts, Alertmanager, Grafana and other tools.',
+  },
+  {
+    type: 'Email',
+    name: 'Email',
+    description: 'An email address of its own: each message sent to it becomes an alert for this team.',
+  },
+  {
+    type: 'Webhook',
+    name: 'Webhook',
+    description:
+      'This team’s alert activity (created, acknowledged, closed…) sent as signed JSON to your URL.',
   },
 ] as const;
 
@@ -300,6 +320,7 @@ function AddIntegration({ team }: { team: TeamDetail }) {
   const [name, setName] = useState('');
   const [assignee, setAssignee] = useState<string | null>(null);
   const [saved, setSaved] = useState<Integration | null>(null);
+  const [settings, setSettings] = useState(draftTypeSettings);
   const matches = CATALOG.filter((c) => c.name.toLowerCase().includes(search.trim().toLowerCase()));
   const chosen = CATALOG.find((c) => c.type === type);
 
@@ -310,8 +331,12 @@ function AddIntegration({ team }: { team: TeamDetail }) {
           body: {
             type: chosen?.type ?? 'AmazonSecurityHub',
             name: name.trim(),
+            // Saved off, as the page then says: "Turn on integration" is the flow's last step. (An SNS
+            // subscription is still confirmed while it is off.)
+            enabled: false,
             ownerTeam: { id: team.id },
             ...(assignee ? { assigneeTeam: { id: assignee } } : {}),
+            ...typeSettingsBody(chosen?.type ?? '', settings),
           },
         }),
       ),
@@ -405,6 +430,7 @@ function AddIntegration({ team }: { team: TeamDetail }) {
                   value={assignee}
                   onChange={setAssignee}
                 />
+                <TypeSettingsFields type={chosen.type} value={settings} onChange={setSettings} />
                 <FormError error={create.error} />
                 <Group>
                   <Button type="submit" loading={create.isPending}>
@@ -426,6 +452,8 @@ function AddIntegration({ team }: { team: TeamDetail }) {
           </Alert>
           {saved.type === 'AmazonSecurityHub' ? (
             <ConfigureSteps integration={saved} />
+          ) : saved.type === 'Email' || saved.type === 'Webhook' ? (
+            <SavedTypeSettings integration={saved} />
           ) : saved.apiKey ? (
             <CopyField
               label="API key"
@@ -485,6 +513,12 @@ export default function TeamPage() {
             />
             <MantineNavLink
               component={NavLink}
+              to={`${base}/policies`}
+              label="Policies"
+              active={pathname.startsWith(`${base}/policies`)}
+            />
+            <MantineNavLink
+              component={NavLink}
               to={`${base}/escalations`}
               label="Escalations"
               active={pathname.startsWith(`${base}/escalations`)}
@@ -511,6 +545,7 @@ export default function TeamPage() {
             <Route path="integrations/new" element={<AddIntegration team={t} />} />
             <Route path="escalations" element={<EscalationsSection team={t} />} />
             <Route path="routing" element={<RoutingSection team={t} />} />
+            <Route path="policies" element={<PoliciesSection team={t} />} />
             <Route path="destinations" element={<DestinationsSection team={t} />} />
             <Route path="destinations/new" element={<AddDestination team={t} />} />
             <Route path="destinations/:destinationId/*" element={<DestinationPage team={t} />} />

@@ -3,12 +3,22 @@ import { Link } from 'react-router';
 import { ErrorPanel } from '../components/ErrorPanel';
 import { PageTitle } from '../components/PageTitle';
 import { useTeams } from '../lib/teams';
+import { isAdmin, useSession } from '../session';
 
 export default function TeamsPage() {
   const teams = useTeams();
+  const session = useSession();
   return (
     <>
       <PageTitle>Teams</PageTitle>
+      {isAdmin(session) ? (
+        <Text size="sm" mb="md">
+          Alert policies for every team’s alerts:{' '}
+          <Anchor component={Link} to="/settings/policies" underline="always">
+            Global policies
+          </Anchor>
+        </Text>
+      ) : null}
       {teams.isError ? (
         <ErrorPanel error={teams.error} retry={() => void teams.refetch()} />
       ) : teams.isPending ? (

@@ -1,0 +1,24 @@
+import { Anchor, Stack, Text } from '@mantine/core';
+import { Link } from 'react-router';
+import type { TeamDetail } from '../../api/types';
+import { isAdmin, useSession } from '../../session';
+import { PolicyList } from './PolicyList';
+
+/** A team's policies: its alert policies and its notification policies, each in its own order. */
+export function PoliciesSection({ team }: { team: TeamDetail }) {
+  const session = useSession();
+  return (
+    <Stack gap="xl">
+      <Text size="sm" c="dimmed">
+        The organization’s global alert policies run before this team’s.{' '}
+        {isAdmin(session) ? (
+          <Anchor component={Link} to="/settings/policies" underline="always">
+            See the global policies.
+          </Anchor>
+        ) : null}
+      </Text>
+      <PolicyList kind="alert" teamId={team.id} />
+      <PolicyList kind="notification" teamId={team.id} />
+    </Stack>
+  );
+}
