@@ -304,7 +304,12 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
         ...(options.consumers ?? []),
         writeback.consumer,
         engine.consumer,
-        teamDestinationsConsumer({ db: database.db, clock, signal }),
+        teamDestinationsConsumer({
+          db: database.db,
+          clock,
+          signal,
+          disabledBy: (integrationId) => maintenance.disabledBy(integrationId),
+        }),
       ];
       const workIntegrations = integrationsOn(database.db);
       const dayMs = 24 * 3600_000;

@@ -6,11 +6,14 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { Webhook } from 'standardwebhooks';
 import { startTestServer, waitFor, type Json, type TestServer } from '../../testing/harness.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../../testing/webhook-receiver.js';
+import { ShiftedClock } from '../../work/clock.js';
 
 /**
  * Opsgenie's Webhook integration on the real server: the alert activity of the integration's team is
- * POSTed to its URL by the team webhook sender (signed, with the integration's headers, description and
- * details as its flags say), and nothing of other teams' alerts; private URLs are refused as a team
+ * POSTed to its URL by the team webhook sender as Opsgenie's Webhook integration JSON (signed, with the
+ * integration's headers, description and details as its flags say), and nothing of other teams' alerts;
+ * while a maintenance disables it nothing is sent (its delivery log says why), and after, again; private URLs are refused as a team
  * webhook's are; a disabled integration sends nothing; deleting it removes its destination. Its header
  * values are write-only: a masked value keeps the stored one only while the URL stays on its origin, through
  * /v2/integrations and through /v2/destinations alike.
@@ -24,6 +27,7 @@ interface Received {
 }
 
 const run = randomUUID().slice(0, 8);
+const clock = new ShiftedClock();
 let server: TestServer;
 let db: pg.Client;
 let receiver: http.Server;
@@ -35,22 +39,29 @@ let elsewhereUrl: string;
 const receivedElsewhere: Received[] = [];
 let teamA: string;
 let teamB: string;
+/** A Standard Webhooks receiver that verifies each request with the destination's secret. */
+let hooks: WebhookReceiver;
 
 const call = (method: string, path: string, body?: unknown): Promise<Json> =>
   server.callOk(method, path, body);
 
-async function createAlert(message: string, teamId: string): Promise<string> {
-  const created = await call('POST', '/v2/alerts', { message, responders: [{ type: 'team', id: teamId }] });
+async function createAlert(message: string, teamId: string, fields: Json = {}): Promise<string> {
+  const created = await call('POST', '/v2/alerts', {
+    message,
+    responders: [{ type: 'team', id: teamId }],
+    description: `about ${message}`,
+    details: { region: 'eu-west-1' },
+    ...fields,
+  });
   const request = await waitFor('the alert to be made', async () => {
     const status = await server.call('GET', `/v2/alerts/requests/${created.requestId}`);
     return status.body.data?.alertId ? status.body.data : undefined;
   });
-  await call('POST', `/v2/alerts/${request.alertId}/details`, { details: { region: 'eu-west-1' } });
   return request.alertId as string;
 }
 
 const about = (path: string, alertId: string) =>
-  received.filter((r) => r.path === path && r.body.data.alert?.id === alertId);
+  received.filter((r) => r.path === path && r.body.alert?.alertId === alertId);
 
 async function destinationOf(integrationId: string): Promise<{ id: string; config: Json; enabled: boolean }> {
   const rows = await db.query('SELECT id, config, enabled FROM team_destinations WHERE integration_id = $1', [
@@ -88,7 +99,9 @@ describe('Webhook integrations', () => {
     receiverUrl = await listen(receiver);
     elsewhere = recordingServer(receivedElsewhere);
     elsewhereUrl = await listen(elsewhere);
+    hooks = await startWebhookReceiver();
     server = await startTestServer({
+      clock,
       engineIntervalMs: 100,
       env: { VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS: '127.0.0.1' },
     });
@@ -103,6 +116,7 @@ describe('Webhook integrations', () => {
     await server?.stop();
     await new Promise((resolve) => receiver?.close(resolve));
     await new Promise((resolve) => elsewhere?.close(resolve));
+    await hooks?.close();
   });
 
   it("sends its team's alert activity, signed, with its headers, and leaves out what its flags say", async () => {
@@ -127,7 +141,7 @@ describe('Webhook integrations', () => {
     const ours = await createAlert(`ours ${run}`, teamA);
     const theirs = await createAlert(`theirs ${run}`, teamB);
     const [created] = await waitFor('the created webhook', async () => {
-      const got = about('/hook', ours).filter((r) => r.body.type === 'alert.created');
+      const got = about('/hook', ours).filter((r) => r.body.action === 'Create');
       return got.length > 0 ? got : undefined;
     });
     assert.ok(created);
@@ -139,12 +153,9 @@ describe('Webhook integrations', () => {
       'webhook-timestamp': String(created.headers['webhook-timestamp']),
       'webhook-signature': String(created.headers['webhook-signature']),
     });
-    assert.equal(created.body.data.alert.message, `ours ${run}`);
-    assert.ok('description' in created.body.data.alert, 'the description is sent');
-    assert.ok(!('details' in created.body.data.alert), 'the details are not');
-    await waitFor('the details webhook', async () =>
-      about('/hook', ours).some((r) => r.body.type === 'alert.details_added'),
-    );
+    assert.equal(created.body.alert.message, `ours ${run}`);
+    assert.equal(created.body.alert.description, `about ours ${run}`, 'the description is sent');
+    assert.ok(!('details' in created.body.alert), 'the details are not');
     await server.idle();
     assert.equal(about('/hook', theirs).length, 0, "another team's alert is not sent");
 
@@ -161,10 +172,10 @@ describe('Webhook integrations', () => {
     });
     const second = await createAlert(`second ${run}`, teamA);
     const [withDetails] = await waitFor('the webhook with details', async () => {
-      const got = about('/hook', second).filter((r) => r.body.type === 'alert.details_added');
+      const got = about('/hook', second).filter((r) => r.body.action === 'Create');
       return got.length > 0 ? got : undefined;
     });
-    assert.deepEqual(withDetails?.body.data.alert.details, { region: 'eu-west-1' });
+    assert.deepEqual(withDetails?.body.alert.details, { region: 'eu-west-1' });
     assert.equal(withDetails?.headers['x-other'], 'b');
 
     // Disabled, it sends nothing; deleted, its destination goes with it.
@@ -307,7 +318,7 @@ describe('Webhook integrations', () => {
     const alertId = await createAlert(`moved ${run}`, teamA);
     const [sent] = await waitFor('the webhook at the new origin', async () => {
       const got = receivedElsewhere.filter(
-        (r) => r.path === '/new-home' && r.body.data.alert?.id === alertId && r.body.type === 'alert.created',
+        (r) => r.path === '/new-home' && r.body.alert?.alertId === alertId && r.body.action === 'Create',
       );
       return got.length > 0 ? got : undefined;
     });
@@ -376,5 +387,130 @@ describe('Webhook integrations', () => {
     assert.equal(row.rows[0].config.url, `${receiverUrl}/team`);
     await call('DELETE', `/v2/destinations/${team.data.id}`);
     assert.equal(receivedElsewhere.filter((r) => r.path === '/steal').length, 0);
+  });
+  /** A Webhook integration of team A sending to `path` of the verifying receiver. */
+  async function webhookIntegration(path: string, flags: Json = {}): Promise<Json> {
+    const made = await call('POST', '/v2/integrations', {
+      type: 'Webhook',
+      name: `Opsgenie shape ${path} ${run}`,
+      ownerTeam: { id: teamA },
+      webhookUrl: `${hooks.url}${path}`,
+      ...flags,
+    });
+    hooks.endpoint(path, (await destinationOf(made.data.id)).config.secret as string);
+    return made.data;
+  }
+
+  const hooksAbout = (path: string, alertId: string) =>
+    hooks.received(path).filter((r) => r.body.alert?.alertId === alertId);
+
+  it("sends Opsgenie's Webhook integration JSON through an alert's life: Create, Acknowledge, AddNote, Close", async () => {
+    const integration = await webhookIntegration('/life', { addAlertDetails: false });
+    const alertId = await createAlert(`life ${run}`, teamA, {
+      alias: `life-${run}`,
+      entity: 'db-1',
+      tags: ['db'],
+      source: 'prometheus',
+      priority: 'P2',
+      user: 'pat@example.com',
+    });
+    await waitFor('the Create', async () => hooksAbout('/life', alertId).length === 1);
+    await call('POST', `/v2/alerts/${alertId}/acknowledge`, { user: 'sam@example.com' });
+    await waitFor('the Acknowledge', async () => hooksAbout('/life', alertId).length === 2);
+    await call('POST', `/v2/alerts/${alertId}/notes`, { user: 'sam@example.com', note: 'disk cleaned' });
+    await waitFor('the AddNote', async () => hooksAbout('/life', alertId).length === 3);
+    await call('POST', `/v2/alerts/${alertId}/close`, { user: 'sam@example.com' });
+    const got = await waitFor('the Close', async () => {
+      const all = hooksAbout('/life', alertId);
+      return all.length === 4 ? all : undefined;
+    });
+    assert.deepEqual(
+      got.map((r) => r.body.action),
+      ['Create', 'Acknowledge', 'AddNote', 'Close'],
+    );
+    assert.equal(hooks.refused('/life').length, 0, 'every request verified with the secret');
+
+    const shown = (await call('GET', `/v2/alerts/${alertId}`)).data;
+    const [create, ack, note, close] = got.map((r) => r.body);
+    for (const body of [create, ack, note, close]) {
+      assert.equal(body.integrationId, integration.id);
+      assert.equal(body.integrationName, integration.name);
+      assert.equal(body.integrationType, 'Webhook');
+      assert.equal(body.alert.alertId, alertId);
+      assert.equal(body.alert.tinyId, shown.tinyId);
+      assert.equal(body.alert.message, `life ${run}`);
+      assert.equal(body.alert.alias, `life-${run}`);
+      assert.equal(body.alert.entity, 'db-1');
+      assert.deepEqual(body.alert.tags, ['db']);
+      assert.equal(body.alert.createdAt, Date.parse(shown.createdAt));
+      assert.equal(typeof body.alert.updatedAt, 'number');
+      assert.ok(!('details' in body.alert), 'addAlertDetails is off');
+      assert.equal(typeof body.source, 'object');
+    }
+    assert.equal(create.alert.username, 'pat@example.com');
+    assert.equal(create.alert.description, `about life ${run}`);
+    assert.deepEqual(create.alert.teams, [teamA]);
+    assert.equal(create.alert.priority, 'P2');
+    assert.equal(create.alert.source, 'prometheus');
+    // Opsgenie sends the description with Create (and custom actions) only.
+    for (const body of [ack, note, close]) assert.ok(!('description' in body.alert));
+    assert.equal(ack.alert.username, 'sam@example.com');
+    assert.equal(note.alert.note, 'disk cleaned');
+    assert.ok(!('note' in ack.alert) && !('note' in close.alert));
+
+    // With addAlertDescription off as well, Create carries neither.
+    await call('PATCH', `/v2/integrations/${integration.id}`, { addAlertDescription: false });
+    const bare = await createAlert(`bare ${run}`, teamA);
+    const [bareCreate] = await waitFor('the bare Create', async () => {
+      const all = hooksAbout('/life', bare);
+      return all.length > 0 ? all : undefined;
+    });
+    assert.equal(bareCreate?.body.action, 'Create');
+    assert.ok(!('description' in bareCreate.body.alert) && !('details' in bareCreate.body.alert));
+    await call('DELETE', `/v2/integrations/${integration.id}`);
+  });
+
+  it('sends nothing while a maintenance disables it, says why in its delivery log, and sends again after', async () => {
+    const integration = await webhookIntegration('/paused');
+    const { id: destinationId } = await destinationOf(integration.id);
+    const maintenance = await server.call('POST', '/v1/maintenance', {
+      description: `deploy ${run}`,
+      time: { type: 'for-30-minutes' },
+      rules: [{ state: 'disabled', entity: { id: integration.id, type: 'integration' } }],
+    });
+    assert.equal(maintenance.status, 201, JSON.stringify(maintenance.body));
+
+    const during = await createAlert(`during ${run}`, teamA);
+    await call('POST', `/v2/alerts/${during}/acknowledge`, { user: 'sam@example.com' });
+    await server.idle();
+    assert.equal(hooks.received('/paused').length, 0, 'no request reached the receiver');
+    const log = (await call('GET', `/v2/destinations/${destinationId}/deliveries`)).data as Json[];
+    const ofDuring = log.filter((d) => d.alertId === during);
+    assert.deepEqual(ofDuring.map((d) => d.eventType).sort(), ['acknowledged', 'created']);
+    for (const d of ofDuring) {
+      assert.equal(d.state, 'failed');
+      assert.equal(d.attempts, 0, 'never tried');
+      assert.match(String(d.lastError), /^not sent: the integration is disabled by maintenance/);
+      assert.ok(String(d.lastError).includes(maintenance.body.data.id), d.lastError);
+    }
+    // The destination itself stays enabled: the maintenance ends on its own.
+    assert.equal((await destinationOf(integration.id)).enabled, true);
+
+    clock.advance(31 * 60_000);
+    const after = await createAlert(`after ${run}`, teamA);
+    await call('POST', `/v2/alerts/${during}/close`, { user: 'sam@example.com' });
+    await waitFor(
+      'the sends after the maintenance',
+      async () =>
+        hooksAbout('/paused', after).some((r) => r.body.action === 'Create') &&
+        hooksAbout('/paused', during).some((r) => r.body.action === 'Close'),
+    );
+    await server.idle();
+    // What happened during the window stays unsent.
+    assert.deepEqual(
+      hooksAbout('/paused', during).map((r) => r.body.action),
+      ['Close'],
+    );
+    await call('DELETE', `/v2/integrations/${integration.id}`);
   });
 });

@@ -18,7 +18,8 @@ import { teamDestinationsRepository as repo, type DeliveryOutcome } from './repo
  * Alert events to team destinations, in two steps:
  * - the `team-destinations` consumer of alert events adds one delivery per event and enabled destination
  *   that takes it (those of the alert's teams and of its integration), in one statement; an event handed
- *   out again adds nothing (unique per destination and event);
+ *   out again adds nothing (unique per destination and event); one for a destination whose integration a
+ *   maintenance disables is recorded as failed (not sent) with the maintenance as its reason;
  * - the `team-destinations` queue claims due deliveries with a lease (SKIP LOCKED), only the oldest
  *   unsent one per destination and alert (a Slack message is posted on `created` and edited later: the
  *   edit must not overtake the post), hands each to its kind's deliver(), and records the outcome.
@@ -72,8 +73,22 @@ export function teamDestinationsConsumer(deps: {
   db: Db;
   clock: Clock;
   signal?: WorkSignal;
+  /**
+   * Why a maintenance disables the integration now (maintenance/service.ts), else undefined: an
+   * integration's destinations send nothing while it is disabled, as Opsgenie's Webhook integration.
+   */
+  disabledBy?: (integrationId: string) => Promise<string | undefined>;
 }): AlertEventConsumer {
+  const { disabledBy } = deps;
+  /** The integrations owning destinations in these organizations that a maintenance disables, with why. */
+  const pausedIn = async (orgIds: string[]): Promise<Map<string, string>> => {
+    if (!disabledBy) return new Map();
+    const owners = await repo.destinationIntegrations(deps.db, orgIds);
+    const reasons = await Promise.all(owners.map(async (id) => [id, await disabledBy(id)] as const));
+    return new Map(reasons.flatMap(([id, reason]) => (reason === undefined ? [] : [[id, reason]])));
+  };
   const add = async (events: AlertEvent[]) => {
+    const paused = await pausedIn([...new Set(events.map((e) => e.orgId))]);
     const added = await repo.insertDeliveries(
       deps.db,
       events.map((event) => ({
@@ -86,6 +101,7 @@ export function teamDestinationsConsumer(deps: {
         kinds: kindsTaking(event.type),
       })),
       deps.clock.now(),
+      paused,
     );
     if (added > 0) deps.signal?.wake(QUEUES.teamDestinations);
   };

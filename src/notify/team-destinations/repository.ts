@@ -195,9 +195,17 @@ export const teamDestinationsRepository = {
   /**
    * One delivery per event and enabled destination that takes it: those of the alert's teams (its
    * responders), of its integration, and of the Webhook integrations of its teams. A deleted alert's event goes where its earlier events went.
-   * An event already delivered to a destination adds nothing. Returns how many were added.
+   * An event already delivered to a destination adds nothing. A destination owned by an integration in
+   * `paused` (a maintenance disables it) gets its delivery recorded as failed, never sent, with the reason
+   * as its error, so that its delivery log says why the receiver heard nothing. Returns how many were
+   * added to be sent.
    */
-  async insertDeliveries(db: Queryable, events: readonly EventToDeliver[], now: Date): Promise<number> {
+  async insertDeliveries(
+    db: Queryable,
+    events: readonly EventToDeliver[],
+    now: Date,
+    paused: ReadonlyMap<string, string> = new Map(),
+  ): Promise<number> {
     const input = events
       .filter((e) => e.kinds.length > 0)
       .map((e) => ({
@@ -210,12 +218,15 @@ export const teamDestinationsRepository = {
         kinds: e.kinds,
       }));
     if (input.length === 0) return 0;
-    const inserted = await sql<{ id: string }>`
-      WITH e AS (
+    const pausedInput = [...paused].map(([integration_id, reason]) => ({ integration_id, reason }));
+    const inserted = await sql<{ state: string }>`
+      WITH paused AS (
+        SELECT * FROM jsonb_to_recordset(${JSON.stringify(pausedInput)}::jsonb) AS paused(integration_id uuid, reason text)
+      ), e AS (
         SELECT * FROM jsonb_to_recordset(${JSON.stringify(input)}::jsonb) AS e(
           event_id uuid, alert_id uuid, org_id uuid, event_type text, event jsonb, seq bigint, kinds text[])
       ), targets AS (
-        SELECT e.*, d.id AS destination_id
+        SELECT e.*, d.id AS destination_id, d.integration_id
         FROM e
         JOIN alerts a ON a.id = e.alert_id
         JOIN team_destinations d ON d.org_id = a.org_id
@@ -226,7 +237,7 @@ export const teamDestinationsRepository = {
                             AND coalesce(w.assignee_team_id, w.owner_team_id) = ANY(a.team_ids)))
         WHERE d.enabled AND d.type = ANY(e.kinds)
         UNION ALL
-        SELECT e.*, d.id AS destination_id
+        SELECT e.*, d.id AS destination_id, d.integration_id
         FROM e
         JOIN team_destinations d ON d.org_id = e.org_id
         WHERE d.enabled AND d.type = ANY(e.kinds)
@@ -235,12 +246,30 @@ export const teamDestinationsRepository = {
                       WHERE p.destination_id = d.id AND p.alert_id = e.alert_id)
       )
       INSERT INTO team_destination_deliveries
-        (destination_id, event_id, alert_id, event_type, event, seq, due_at, created_at, updated_at)
-      SELECT destination_id, event_id, alert_id, event_type, event, seq, ${now}, ${now}, ${now}
-      FROM targets
+        (destination_id, event_id, alert_id, event_type, event, seq, due_at, created_at, updated_at,
+         state, last_error)
+      SELECT t.destination_id, t.event_id, t.alert_id, t.event_type, t.event, t.seq, ${now}, ${now}, ${now},
+        CASE WHEN paused.reason IS NULL THEN 'pending' ELSE 'failed' END,
+        CASE WHEN paused.reason IS NULL THEN NULL ELSE 'not sent: the integration is ' || paused.reason END
+      FROM targets t
+      LEFT JOIN paused ON paused.integration_id = t.integration_id
       ON CONFLICT (destination_id, event_id) DO NOTHING
-      RETURNING id`.execute(db);
-    return inserted.rows.length;
+      RETURNING state`.execute(db);
+    return inserted.rows.filter((r) => r.state === 'pending').length;
+  },
+
+  /** The integrations that own enabled destinations in these organizations. */
+  async destinationIntegrations(db: Queryable, orgIds: readonly string[]): Promise<string[]> {
+    if (orgIds.length === 0) return [];
+    const rows = await db
+      .selectFrom('team_destinations')
+      .select('integration_id')
+      .distinct()
+      .where('org_id', 'in', [...orgIds])
+      .where('integration_id', 'is not', null)
+      .where('enabled', '=', true)
+      .execute();
+    return rows.flatMap((r) => (r.integration_id ? [r.integration_id] : []));
   },
 
   /**

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import type { AlertEventType } from '../../alerts/events.js';
+import { opsgenieWebhookBody } from '../../integrations/webhook/opsgenie-payload.js';
 import { oneLine, truncate } from '../html.js';
 import { hostProblem, isAllowedHost } from './address-guard.js';
-import type { TeamDeliveryResult, TeamDestinationKind } from './kind.js';
+import type { TeamDelivery, TeamDeliveryContext, TeamDeliveryResult, TeamDestinationKind } from './kind.js';
 import { webhookBody } from './payload.js';
 import { postJson, PostError } from './post.js';
 
@@ -199,6 +200,22 @@ function resolvedHeaders(
   );
 }
 
+/**
+ * What is POSTed: a Webhook integration's destination sends Opsgenie's Webhook integration JSON (its
+ * receivers were written for Opsgenie); every other webhook, Vigil's own (payload.ts). The integration is
+ * read on each delivery so that its name is the one it has now.
+ */
+async function bodyOf(delivery: TeamDelivery, context: TeamDeliveryContext): Promise<string> {
+  const { integrationId } = delivery.destination;
+  if (integrationId === null) return webhookBody(delivery);
+  const integration = await context.db
+    .selectFrom('integrations')
+    .select(['id', 'name', 'type'])
+    .where('id', '=', integrationId)
+    .executeTakeFirst();
+  return integration?.type === 'Webhook' ? opsgenieWebhookBody(delivery, integration) : webhookBody(delivery);
+}
+
 /** Whether the payload carries the alert's description and details (Opsgenie's Webhook integration flags). */
 const PAYLOAD_FLAGS = ['addAlertDescription', 'addAlertDetails'] as const;
 
@@ -282,7 +299,7 @@ export const webhookKind: TeamDestinationKind = {
     const urlProblem = webhookUrlProblem(rawUrl, context.config.webhookAllowHttpHosts);
     if (urlProblem) return { status: 'failed', error: urlProblem };
     const url = new URL(rawUrl);
-    const body = webhookBody(delivery);
+    const body = await bodyOf(delivery, context);
     const extraHeaders = headersOf(config.headers);
     // The receiver compares the timestamp with its own clock: the wall clock's time, not the engine's.
     const sentAt = context.clock.toSystemTime(context.clock.now());

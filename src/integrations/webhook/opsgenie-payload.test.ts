@@ -1,0 +1,208 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { describe, it } from 'node:test';
+import type { AlertEvent, AlertEventInput } from '../../alerts/events.js';
+import type { AlertSnapshot, TeamDelivery } from '../../notify/team-destinations/kind.js';
+import { WEBHOOK_EVENTS } from '../../notify/team-destinations/webhook.js';
+import { OPSGENIE_ACTIONS, OPSGENIE_TEXT_LIMIT, opsgeniePayload } from './opsgenie-payload.js';
+
+/** The mapping of Vigil's alert events to the JSON Opsgenie's Webhook integration sends, event by event. */
+
+const integration = { id: randomUUID(), name: 'Outgoing hooks' };
+const createdAt = '2026-01-05T10:00:00.123Z';
+const updatedAt = '2026-01-05T10:05:00.456Z';
+const alert: AlertSnapshot = {
+  id: randomUUID(),
+  tinyId: '23',
+  alias: 'disk-full-db-1',
+  message: 'Disk full on db-1',
+  status: 'open',
+  acknowledged: false,
+  isSeen: false,
+  tags: ['db', 'disk'],
+  snoozed: false,
+  count: 1,
+  lastOccurredAt: createdAt,
+  createdAt,
+  updatedAt,
+  source: 'prometheus',
+  owner: '',
+  priority: 'P2',
+  responders: [
+    { type: 'team', id: 'team-1' },
+    { type: 'user', id: 'user-1' },
+  ],
+  integration: { id: '', name: 'API', type: 'API' },
+  report: {},
+  actions: ['Restart'],
+  entity: 'db-1',
+  description: 'The disk is full.',
+  details: { region: 'eu-west-1' },
+  visibleTo: [],
+};
+const userId = randomUUID();
+
+/** An event as a test gives it: the alert, organization and actor are filled in. */
+type EventInput = AlertEventInput extends infer T
+  ? T extends unknown
+    ? Omit<T, 'alertId' | 'orgId' | 'actor'>
+    : never
+  : never;
+
+function deliveryOf(
+  input: EventInput,
+  config: Record<string, unknown> = {},
+  snapshot: AlertSnapshot | undefined = alert,
+): TeamDelivery {
+  const event = {
+    eventId: randomUUID(),
+    alertId: alert.id,
+    orgId: randomUUID(),
+    at: updatedAt,
+    actor: { kind: 'user', name: 'pat@example.com', userId },
+    source: 'web',
+    ...input,
+  } as AlertEvent;
+  return {
+    deliveryId: randomUUID(),
+    attempt: 1,
+    destination: {
+      id: randomUUID(),
+      orgId: event.orgId,
+      name: `Webhook integration ${integration.id}`,
+      teamId: null,
+      integrationId: integration.id,
+      config: { url: 'https://hooks.example.com/og', secret: 'x', ...config },
+    },
+    event,
+    alert: snapshot,
+    links: { view: `https://vigil.example.com/alerts/${alert.id}` },
+  };
+}
+
+const payloadOf = (input: EventInput, config?: Record<string, unknown>, snapshot?: AlertSnapshot) =>
+  opsgeniePayload(deliveryOf(input, config, snapshot), integration);
+
+describe("Opsgenie's Webhook integration payload", () => {
+  it('has an Opsgenie action for every event Vigil sends a webhook', () => {
+    for (const type of WEBHOOK_EVENTS) {
+      if (type === 'custom_action') continue;
+      assert.ok(type in OPSGENIE_ACTIONS, `${type} has an action`);
+    }
+  });
+
+  it('sends Create with the alert fields, its teams and recipients, description and details', () => {
+    const payload = payloadOf({ type: 'created', priority: 'P2' });
+    assert.deepEqual(payload, {
+      action: 'Create',
+      alert: {
+        alertId: alert.id,
+        message: 'Disk full on db-1',
+        tags: ['db', 'disk'],
+        tinyId: '23',
+        entity: 'db-1',
+        alias: 'disk-full-db-1',
+        createdAt: Date.parse(createdAt),
+        // Opsgenie gives updatedAt in nanoseconds.
+        updatedAt: Date.parse(updatedAt) * 1_000_000,
+        username: 'pat@example.com',
+        userId,
+        source: 'prometheus',
+        priority: 'P2',
+        teams: ['team-1'],
+        recipients: ['user-1'],
+        description: 'The disk is full.',
+        details: { region: 'eu-west-1' },
+      },
+      source: { name: 'web', type: 'API' },
+      integrationId: integration.id,
+      integrationName: 'Outgoing hooks',
+      integrationType: 'Webhook',
+    });
+    const text = JSON.stringify(payload);
+    assert.match(text, /"updatedAt":\d{19}[,}]/, 'updatedAt is written as a whole number');
+  });
+
+  it('leaves out the description and details when the flags say, and cuts them to 1,000 characters', () => {
+    const off = payloadOf(
+      { type: 'created', priority: 'P2' },
+      { addAlertDescription: false, addAlertDetails: false },
+    );
+    assert.ok(!('description' in off.alert));
+    assert.ok(!('details' in off.alert));
+    const long = payloadOf(
+      { type: 'created', priority: 'P2' },
+      {},
+      {
+        ...alert,
+        description: 'd'.repeat(5000),
+        details: { log: 'l'.repeat(5000) },
+      },
+    );
+    assert.equal((long.alert.description as string).length, OPSGENIE_TEXT_LIMIT);
+    assert.equal((long.alert.details as Record<string, string>).log?.length, OPSGENIE_TEXT_LIMIT);
+  });
+
+  it('sends the description and details with Create and custom actions only', () => {
+    const acked = payloadOf({ type: 'acknowledged' });
+    assert.ok(!('description' in acked.alert));
+    assert.ok(!('details' in acked.alert));
+    assert.ok(!('teams' in acked.alert));
+    const custom = payloadOf({ type: 'custom_action', action: 'Restart' });
+    assert.equal(custom.action, 'Restart');
+    assert.equal(custom.alert.description, 'The disk is full.');
+    assert.deepEqual(custom.alert.details, { region: 'eu-west-1' });
+  });
+
+  it('maps each change to its action, with what the change says', () => {
+    const cases: [EventInput, string, Record<string, unknown>][] = [
+      [{ type: 'acknowledged', note: 'on it' }, 'Acknowledge', { note: 'on it' }],
+      [{ type: 'acknowledged' }, 'Acknowledge', {}],
+      [{ type: 'unacknowledged' }, 'UnAcknowledge', {}],
+      [{ type: 'closed', note: 'fixed' }, 'Close', { note: 'fixed' }],
+      [
+        { type: 'snoozed', until: '2026-01-05T11:00:00.000Z' },
+        'Snooze',
+        { snoozedUntil: '2026-01-05T11:00:00.000Z' },
+      ],
+      [{ type: 'snooze_ended' }, 'SnoozeEnded', {}],
+      [{ type: 'note_added', note: 'disk cleaned' }, 'AddNote', { note: 'disk cleaned' }],
+      [{ type: 'tags_added', tags: ['a', 'b'] }, 'AddTags', { addedTags: 'a,b' }],
+      [{ type: 'tags_removed', tags: ['db'] }, 'RemoveTags', { removedTags: 'db' }],
+      [{ type: 'details_added', keys: ['region'] }, 'AddDetails', { addedDetails: ['region'] }],
+      [{ type: 'details_removed', keys: ['region'] }, 'RemoveDetails', { removedDetails: ['region'] }],
+      [
+        { type: 'priority_changed', from: 'P3', to: 'P1' },
+        'UpdatePriority',
+        { oldPriority: 'P3', priority: 'P1' },
+      ],
+      [{ type: 'message_changed' }, 'UpdateMessage', {}],
+      [{ type: 'description_changed' }, 'UpdateDescription', {}],
+      [{ type: 'owner_assigned', owner: 'sam@example.com' }, 'AssignOwnership', { owner: 'sam@example.com' }],
+      [{ type: 'escalated', escalationName: 'Night' }, 'Escalate', { escalationName: 'Night' }],
+      [{ type: 'deleted' }, 'Delete', {}],
+    ];
+    for (const [input, action, fields] of cases) {
+      const payload = payloadOf(input);
+      assert.equal(payload.action, action, input.type);
+      assert.equal(payload.alert.alertId, alert.id, input.type);
+      assert.equal(payload.alert.message, alert.message, input.type);
+      assert.equal(payload.alert.username, 'pat@example.com', input.type);
+      assert.equal(payload.integrationType, 'Webhook');
+      for (const [key, value] of Object.entries(fields)) {
+        assert.deepEqual(payload.alert[key], value, `${input.type}: ${key}`);
+      }
+      if (!('note' in fields)) assert.ok(!('note' in payload.alert), `${input.type} has no note`);
+    }
+  });
+
+  it('names the integration as the source of a change an integration made, and the alert of a deleted one', () => {
+    const delivery = deliveryOf({ type: 'closed' });
+    delivery.event.actor = { kind: 'integration', name: 'Prometheus', integrationId: randomUUID() };
+    assert.deepEqual(opsgeniePayload(delivery, integration).source, { name: 'web', type: 'integration' });
+
+    const gone = opsgeniePayload({ ...deliveryOf({ type: 'deleted' }), alert: undefined }, integration);
+    assert.equal(gone.action, 'Delete');
+    assert.deepEqual(gone.alert, { alertId: alert.id, username: 'pat@example.com', userId });
+  });
+});

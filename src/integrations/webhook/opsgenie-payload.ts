@@ -1,0 +1,164 @@
+import type { AlertEvent } from '../../alerts/events.js';
+import type { TeamDelivery } from '../../notify/team-destinations/kind.js';
+
+/**
+ * The JSON Opsgenie's Webhook integration POSTs (its "alert action data"), so that receivers written for
+ * Opsgenie keep working: `{action, alert: {alertId, message, tags, tinyId, entity, alias, createdAt,
+ * updatedAt, username, userId, ...}, source: {name, type}, integrationId, integrationName,
+ * integrationType}`. Times are as Opsgenie gives them: `createdAt` in epoch milliseconds, `updatedAt` in
+ * epoch nanoseconds. Opsgenie sends the description and details only with Create and custom actions (when
+ * addAlertDescription and addAlertDetails allow), cut to 1,000 characters; so does this.
+ */
+
+/** Opsgenie's cut for description and detail values in the action data. */
+export const OPSGENIE_TEXT_LIMIT = 1000;
+
+/** Opsgenie's action for each event Vigil sends a Webhook integration; a custom action is sent by its name. */
+export const OPSGENIE_ACTIONS = {
+  created: 'Create',
+  acknowledged: 'Acknowledge',
+  unacknowledged: 'UnAcknowledge',
+  closed: 'Close',
+  snoozed: 'Snooze',
+  snooze_ended: 'SnoozeEnded',
+  note_added: 'AddNote',
+  tags_added: 'AddTags',
+  tags_removed: 'RemoveTags',
+  details_added: 'AddDetails',
+  details_removed: 'RemoveDetails',
+  priority_changed: 'UpdatePriority',
+  message_changed: 'UpdateMessage',
+  description_changed: 'UpdateDescription',
+  owner_assigned: 'AssignOwnership',
+  escalated: 'Escalate',
+  responder_added: 'AddResponder',
+  deleted: 'Delete',
+} as const satisfies Partial<Record<AlertEvent['type'], string>>;
+
+export interface WebhookIntegrationRef {
+  id: string;
+  name: string;
+}
+
+export interface OpsgenieWebhookPayload {
+  action: string;
+  alert: Record<string, unknown>;
+  source: { name: string; type: string };
+  integrationId: string;
+  integrationName: string;
+  integrationType: 'Webhook';
+}
+
+function cut(text: string): string {
+  return text.length <= OPSGENIE_TEXT_LIMIT ? text : text.slice(0, OPSGENIE_TEXT_LIMIT);
+}
+
+function actionOf(event: TeamDelivery['event']): string {
+  if (event.type === 'test') return 'Test';
+  if (event.type === 'custom_action') return event.action;
+  return (OPSGENIE_ACTIONS as Partial<Record<string, string>>)[event.type] ?? event.type;
+}
+
+/** Where the change came from, as Opsgenie names it: the channel's type, and the request's `source`. */
+function sourceOf(event: TeamDelivery['event']): { name: string; type: string } {
+  const name = 'source' in event && typeof event.source === 'string' ? event.source : '';
+  const type =
+    event.actor.kind === 'integration' ? 'integration' : event.actor.kind === 'system' ? 'system' : 'API';
+  return { name, type };
+}
+
+/** What the event itself says, under Opsgenie's names. */
+function eventFields(event: AlertEvent): Record<string, unknown> {
+  switch (event.type) {
+    case 'acknowledged':
+    case 'unacknowledged':
+    case 'closed':
+      return event.note !== undefined ? { note: event.note } : {};
+    case 'snoozed':
+      return { snoozedUntil: event.until, ...(event.note !== undefined ? { note: event.note } : {}) };
+    case 'note_added':
+      return { note: event.note };
+    case 'tags_added':
+      return { addedTags: event.tags.join(',') };
+    case 'tags_removed':
+      return { removedTags: event.tags.join(',') };
+    case 'details_added':
+      return { addedDetails: event.keys };
+    case 'details_removed':
+      return { removedDetails: event.keys };
+    case 'priority_changed':
+      return { oldPriority: event.from, priority: event.to };
+    case 'owner_assigned':
+      return { owner: event.owner };
+    case 'escalated':
+      return event.escalationName !== undefined ? { escalationName: event.escalationName } : {};
+    case 'responder_added':
+      return { responder: event.name };
+    default:
+      return {};
+  }
+}
+
+function alertOf(delivery: TeamDelivery, event: AlertEvent): Record<string, unknown> {
+  const { alert } = delivery;
+  const who = { username: event.actor.name, userId: event.actor.userId ?? '' };
+  if (!alert) return { alertId: event.alertId, ...who, ...eventFields(event) };
+  const createdAtMs = Date.parse(alert.createdAt);
+  const updatedAtMs = Date.parse(alert.updatedAt);
+  const { config } = delivery.destination;
+  // Opsgenie sends them with Create and custom actions only.
+  const full = event.type === 'created' || event.type === 'custom_action';
+  return {
+    alertId: alert.id,
+    message: alert.message,
+    tags: alert.tags,
+    tinyId: alert.tinyId,
+    entity: alert.entity,
+    alias: alert.alias,
+    createdAt: createdAtMs,
+    updatedAt: updatedAtMs * 1_000_000,
+    ...who,
+    source: alert.source,
+    priority: alert.priority,
+    ...(event.type === 'created'
+      ? {
+          teams: alert.responders.filter((r) => r.type === 'team').map((r) => r.id),
+          recipients: alert.responders.filter((r) => r.type !== 'team').map((r) => r.id),
+        }
+      : {}),
+    ...(full && config.addAlertDescription !== false ? { description: cut(alert.description) } : {}),
+    ...(full && config.addAlertDetails !== false
+      ? {
+          details: Object.fromEntries(
+            Object.entries(alert.details).map(([key, value]) => [key, cut(String(value))]),
+          ),
+        }
+      : {}),
+    ...eventFields(event),
+  };
+}
+
+/** The payload of one delivery to a Webhook integration. */
+export function opsgeniePayload(
+  delivery: TeamDelivery,
+  integration: WebhookIntegrationRef,
+): OpsgenieWebhookPayload {
+  const { event } = delivery;
+  const alert =
+    event.type === 'test'
+      ? { message: `A test of the Webhook integration "${integration.name}" from Vigil.` }
+      : alertOf(delivery, event);
+  return {
+    action: actionOf(event),
+    alert,
+    source: sourceOf(event),
+    integrationId: integration.id,
+    integrationName: integration.name,
+    integrationType: 'Webhook',
+  };
+}
+
+/** The body to POST, as text (what is signed). */
+export function opsgenieWebhookBody(delivery: TeamDelivery, integration: WebhookIntegrationRef): string {
+  return JSON.stringify(opsgeniePayload(delivery, integration));
+}
