@@ -32,11 +32,13 @@ function pad(value: Buffer, length: number): Buffer {
 }
 
 export function vapidKeysOf(privateKey: Buffer): VapidKeys {
+  // Padded here too, so that a scalar straight from OpenSSL (1 in 256 has a leading zero byte) is safe.
+  const scalar = pad(privateKey, 32);
   const ecdh = createECDH('prime256v1');
-  ecdh.setPrivateKey(privateKey);
+  ecdh.setPrivateKey(scalar);
   return {
     publicKey: ecdh.getPublicKey().toString('base64url'),
-    privateKey: privateKey.toString('base64url'),
+    privateKey: scalar.toString('base64url'),
   };
 }
 
