@@ -491,6 +491,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
             log,
             disabledBy: (integrationId) => maintenance.disabledBy(integrationId),
             signal,
+            clock,
           }),
           log,
         });

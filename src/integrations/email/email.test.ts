@@ -451,20 +451,17 @@ describe('Email integrations', () => {
     try {
       const old = `<old-${run}@example.org>`;
       const recent = `<recent-${run}@example.org>`;
+      const receivedAt = { [old]: new Date(Date.now() - 8 * 86_400_000), [recent]: new Date() };
       for (const messageId of [old, recent])
         assert.ok(
           await emailMessagesRepository.claim(db, {
             integrationId: ops.id,
             messageId,
             requestId: randomUUID(),
+            receivedAt: receivedAt[messageId] ?? new Date(),
             verdict: 'created',
           }),
         );
-      await db
-        .updateTable('email_messages')
-        .set({ received_at: new Date(Date.now() - 8 * 86_400_000) } as never)
-        .where('message_key', '=', old)
-        .execute();
       const removed = await emailMessagesRepository.purge(db, new Date(Date.now() - 7 * 86_400_000));
       assert.ok(removed >= 1, String(removed));
       assert.equal(await emailMessagesRepository.find(db, ops.id, old), undefined);

@@ -6,6 +6,7 @@ import { storableText } from '../../db/storable.js';
 import { isDomainError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { QUEUES } from '../../work/queue-names.js';
+import type { Clock } from '../../work/clock.js';
 import type { WorkSignal } from '../../work/runner.js';
 import { integrationPrincipalOf } from '../principal.js';
 import { integrationsRepository as repo, type IntegrationWithTeams } from '../repository.js';
@@ -75,6 +76,8 @@ export function createEmailIntake(deps: {
   disabledBy: (integrationId: string) => Promise<string | undefined>;
   /** Woken once an alert is committed (alerts are made in the intake's own transaction). */
   signal?: WorkSignal;
+  /** When a message was taken, for its retention. */
+  clock: Clock;
 }) {
   const { db, alerts, domain, log } = deps;
   let taking = 0;
@@ -151,7 +154,12 @@ export function createEmailIntake(deps: {
     input: CreateAlertInput,
   ): Promise<EmailOutcome> {
     const requestId = randomUUID();
-    const claim = { integrationId: integration.id, messageId: messageId ?? '', requestId };
+    const claim = {
+      integrationId: integration.id,
+      messageId: messageId ?? '',
+      requestId,
+      receivedAt: deps.clock.now(),
+    };
     const maintenance = await deps.disabledBy(integration.id);
     if (maintenance) {
       // Taken too: a retry after the maintenance must not page for what it was told was ignored.

@@ -38,6 +38,7 @@ export const emailMessagesRepository = {
       integrationId: string;
       messageId: string;
       requestId: string;
+      receivedAt: Date;
       verdict: EmailMessageVerdict;
       alertId?: string | null;
     },
@@ -48,6 +49,7 @@ export const emailMessagesRepository = {
         integration_id: row.integrationId,
         message_key: indexKey(row.messageId),
         request_id: row.requestId,
+        received_at: row.receivedAt,
         verdict: row.verdict,
         alert_id: row.alertId ?? null,
       })
