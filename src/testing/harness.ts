@@ -148,6 +148,7 @@ async function workDue(db: Db, now: Date): Promise<Record<string, number>> {
       (SELECT count(*) FROM integration_payloads WHERE verdict = 'queued')::int AS "deliveries",
       (SELECT count(*) FROM alert_escalations WHERE state = 'active' AND next_at <= ${now})::int AS "escalation steps",
       (SELECT count(*) FROM alert_auto_closes WHERE close_at <= ${now})::int AS "auto-closes",
+      (SELECT count(*) FROM alert_auto_restarts WHERE restart_at <= ${now})::int AS "auto-restarts",
       (SELECT count(*) FROM notifications
         WHERE state = 'sending' OR (state = 'pending' AND due_at <= ${now}))::int AS "messages",
       (SELECT count(*) FROM securityhub_writebacks
