@@ -1,4 +1,5 @@
 import type { AlertEvent } from '../../alerts/events.js';
+import { cutToCharacters } from '../../alerts/limits.js';
 import type { TeamDelivery } from '../../notify/team-destinations/kind.js';
 
 /**
@@ -50,7 +51,8 @@ export interface OpsgenieWebhookPayload {
 }
 
 function cut(text: string): string {
-  return text.length <= OPSGENIE_TEXT_LIMIT ? text : text.slice(0, OPSGENIE_TEXT_LIMIT);
+  // Whole characters, no marker: Opsgenie sends the first 1,000 as they are.
+  return cutToCharacters(text, OPSGENIE_TEXT_LIMIT, '');
 }
 
 function actionOf(event: TeamDelivery['event']): string {
