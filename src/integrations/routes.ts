@@ -15,6 +15,7 @@ import {
   endpointUrl,
   MASKED_HEADER,
   SECURITY_HUB_INTAKE_PATH,
+  seesHeaderValues,
   type IntegrationsService,
   type SettingsInput,
 } from './service.js';
@@ -170,6 +171,8 @@ export function presentIntegration(
   row: IntegrationWithTeams,
   extra: {
     apiKey?: string;
+    /** The Webhook integration's header values as stored, rather than masked (seesHeaderValues). */
+    headerValues?: boolean;
     subscriptions?: {
       topic_arn: string;
       status: string;
@@ -196,6 +199,7 @@ export function presentIntegration(
   if (row.type === 'API') return { ...base, ...apiSettings(row.settings) };
   if (row.type === 'Webhook') {
     const settings = webhookSettings(row.settings);
+    if (extra.headerValues) return { ...base, ...settings };
     // Header values are often a receiver's credentials: their names only.
     const headers = Object.fromEntries(Object.keys(settings.headers).map((name) => [name, MASKED_HEADER]));
     return { ...base, ...settings, headers };
@@ -305,9 +309,12 @@ export function registerIntegrationRoutes(
     '/v2/integrations/:id',
     { schema: { tags: ['integrations'], summary: 'Get an integration', params: IdParams } },
     async (request) => {
-      const row = await integrations.get(principalOf(request), request.params.id);
+      const p = principalOf(request);
+      const row = await integrations.get(p, request.params.id);
       const subscriptions = await integrations.subscriptions(row.id);
-      return envelope(request, { data: presentIntegration(config, row, { subscriptions }) });
+      return envelope(request, {
+        data: presentIntegration(config, row, { subscriptions, headerValues: seesHeaderValues(p) }),
+      });
     },
   );
 

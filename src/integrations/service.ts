@@ -8,7 +8,7 @@ import {
   type Principal,
   type TeamRef,
 } from '../accounts/service.js';
-import { requireTeamRight, type TeamRight } from '../accounts/team-rights.js';
+import { isOrgAdmin, requireTeamRight, type TeamRight } from '../accounts/team-rights.js';
 import { type Db, isUniqueViolation } from '../db/database.js';
 import { conflict, forbidden, invalidField, notFound } from '../errors.js';
 import { MASKED_HEADER_VALUE } from '../notify/team-destinations/webhook.js';
@@ -92,6 +92,18 @@ const emailUsernameInUse = (name: string | undefined) =>
 
 /** How a Webhook integration's header values are shown: as a team webhook's are. */
 export const MASKED_HEADER = MASKED_HEADER_VALUE;
+
+/**
+ * Whether `p` is shown a Webhook integration's header values on a read of that one integration: only an
+ * org admin's own API key. Terraform's `opsgenie_api_integration` reads `headers` back into its state (as
+ * Opsgenie shows them), so masked values would show as a change on every plan; Terraform runs with such a
+ * key. Org admins manage every integration and every key already. A console session, an integration's key
+ * and a team's admins see `****`: someone who may edit the integration but never saw its credentials cannot
+ * learn them, nor have them sent elsewhere (the same-origin rule).
+ */
+export function seesHeaderValues(p: Principal): boolean {
+  return p.apiKeyId !== '' && p.integration === undefined && isOrgAdmin(p);
+}
 
 /** The settings only one of the newer types takes: any other type refuses them with a 422. */
 const FIELDS_OF_TYPE: Partial<Record<IntegrationType, readonly string[]>> = {

@@ -15,8 +15,8 @@ import { ShiftedClock } from '../../work/clock.js';
  * integration's headers, description and details as its flags say), and nothing of other teams' alerts;
  * while a maintenance disables it nothing is sent (its delivery log says why), and after, again; private URLs are refused as a team
  * webhook's are; a disabled integration sends nothing; deleting it removes its destination. Its header
- * values are write-only: a masked value keeps the stored one only while the URL stays on its origin, through
- * /v2/integrations and through /v2/destinations alike.
+ * values are shown masked (but to an org admin's API key reading it, as Terraform does): a masked value keeps
+ * the stored one only while the URL stays on its origin, through /v2/integrations and /v2/destinations alike.
  */
 
 interface Received {
@@ -27,6 +27,8 @@ interface Received {
 }
 
 const run = randomUUID().slice(0, 8);
+const OWNER = 'owner@example.com';
+const OWNER_PASSWORD = 'correct horse battery staple';
 const clock = new ShiftedClock();
 let server: TestServer;
 let db: pg.Client;
@@ -103,7 +105,11 @@ describe('Webhook integrations', () => {
     server = await startTestServer({
       clock,
       engineIntervalMs: 100,
-      env: { VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS: '127.0.0.1' },
+      env: {
+        VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS: '127.0.0.1',
+        VIGIL_BOOTSTRAP_ADMIN_EMAIL: OWNER,
+        VIGIL_BOOTSTRAP_ADMIN_PASSWORD: OWNER_PASSWORD,
+      },
     });
     db = new pg.Client({ connectionString: server.databaseUrl });
     await db.connect();
@@ -334,6 +340,74 @@ describe('Webhook integrations', () => {
     assert.equal((await destinationOf(id)).config.headers, undefined);
     assert.deepEqual((await integrationSettings(id)).headers, {});
     await call('DELETE', `/v2/integrations/${id}`);
+  });
+
+  it("shows header values only to an org admin's API key reading the integration, as Terraform reads them", async () => {
+    const secrets = { Authorization: 'Bearer s3cret' };
+    const masked = { Authorization: '****' };
+    const made = await call('POST', '/v2/integrations', {
+      type: 'Webhook',
+      name: `Read back ${run}`,
+      ownerTeam: { id: teamA },
+      webhookUrl: `${receiverUrl}/read-back`,
+      headers: secrets,
+    });
+    const id = made.data.id as string;
+    assert.deepEqual(made.data.headers, masked, 'the create answer shows them masked');
+    const headersSeenBy = async (key?: string, cookie?: string) => {
+      const answer = cookie
+        ? await fetch(`${server.url}/v2/integrations/${id}`, { headers: { cookie } }).then(async (r) => ({
+            status: r.status,
+            body: (await r.json()) as Json,
+          }))
+        : await server.call('GET', `/v2/integrations/${id}`, undefined, key);
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      return answer.body.data.headers;
+    };
+    // The org owner's key (the bootstrap key) and another org admin's key: the stored values.
+    assert.deepEqual(await headersSeenBy(), secrets);
+    const keyOf = async (username: string, role: string) => {
+      const user = await call('POST', '/v2/users', { username, fullName: username, role: { name: role } });
+      const key = (await call('POST', '/v2/api-keys', { name: username, user: { id: user.data.id } })).data;
+      return { userId: user.data.id as string, key: key.key as string };
+    };
+    const admin = await keyOf(`admin-${run}@example.com`, 'Admin');
+    assert.deepEqual(await headersSeenBy(admin.key), secrets);
+    // Masked for everyone else who may read it, even those who may change it.
+    const teamAdmin = await keyOf(`team-admin-${run}@example.com`, 'User');
+    await call('POST', `/v2/teams/${teamA}/members`, { user: { id: teamAdmin.userId }, role: 'admin' });
+    assert.deepEqual(await headersSeenBy(teamAdmin.key), masked, "a team admin's key");
+    const configuring = await call('POST', '/v2/integrations', {
+      type: 'API',
+      name: `Configures ${run}`,
+      ownerTeam: { id: teamA },
+      allowConfigurationAccess: true,
+    });
+    assert.deepEqual(await headersSeenBy(configuring.data.apiKey), masked, "an integration's key");
+    const signIn = await fetch(`${server.url}/api/console/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: OWNER, password: OWNER_PASSWORD }),
+    });
+    assert.equal(signIn.status, 200);
+    const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    assert.match(cookie, /^vigil_session=./);
+    assert.deepEqual(await headersSeenBy(undefined, cookie), masked, "the owner's console session");
+    // The list stays masked, even for an org admin's key.
+    const listed = await call('GET', '/v2/integrations');
+    const inList = (listed.data as Json[]).find((i) => i.id === id);
+    assert.deepEqual(inList.headers, masked);
+
+    // Terraform's update sends what it read back with the values of its configuration: nothing changes.
+    const read = (await call('GET', `/v2/integrations/${id}`)).data;
+    await call('PUT', `/v2/integrations/${id}`, {
+      type: 'Webhook',
+      name: read.name,
+      webhookUrl: read.webhookUrl,
+      headers: read.headers,
+    });
+    assert.deepEqual((await integrationSettings(id)).headers, secrets);
+    assert.deepEqual((await destinationOf(id)).config.headers, secrets);
   });
 
   it('applies the same rule to its destination through /v2/destinations, and to a team webhook', async () => {

@@ -177,7 +177,7 @@ function resolvedHeaders(
   const moved = urls.from !== undefined && fromOrigin !== toOrigin;
   const storedNames = Object.keys(stored);
   const movedProblem = (names: string[]) =>
-    `config.headers: the URL moves to another origin (scheme, host or port: from ${fromOrigin ?? 'the stored one'} to ${toOrigin ?? 'a new one'}), so the values of ${listed(names)} must be given again, not left out or sent masked (${MASKED_HEADER_VALUE}): stored header values are never shown, and are not sent to another receiver unless whoever points the webhook there gives them. Leave a header out of a given headers object to drop it.`;
+    `config.headers: the URL moves to another origin (scheme, host or port: from ${fromOrigin ?? 'the stored one'} to ${toOrigin ?? 'a new one'}), so the values of ${listed(names)} must be given again, not left out or sent masked (${MASKED_HEADER_VALUE}): stored header values are shown masked, and are not sent to another receiver unless whoever points the webhook there gives them. Leave a header out of a given headers object to drop it.`;
   if (given === undefined) {
     if (moved && storedNames.length > 0) return movedProblem(storedNames);
     return stored;
