@@ -16,6 +16,8 @@ export interface ReceivedWebhook {
   signature: string;
   userAgent: string | undefined;
   contentType: string | undefined;
+  /** Every request header, names in lower case (a destination's own headers among them). */
+  headers: http.IncomingHttpHeaders;
   raw: string;
   /** The verified, parsed body. */
   // Tests read it loosely and assert on the values.
@@ -88,6 +90,7 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
         signature: String(req.headers['webhook-signature']),
         userAgent: req.headers['user-agent'],
         contentType: req.headers['content-type'],
+        headers: req.headers,
         raw,
         body,
         status: answer.status,

@@ -5,7 +5,7 @@ import {
   headersBody,
   movesToAnotherOrigin,
   type DraftHeader,
-} from './HeadersEditor';
+} from '../../components/HeadersEditor';
 import type { Integration } from '../../api/types';
 
 export interface WebhookDraft {
@@ -32,7 +32,7 @@ export function webhookBody(draft: WebhookDraft) {
     webhookUrl: draft.webhookUrl.trim(),
     addAlertDescription: draft.addAlertDescription,
     addAlertDetails: draft.addAlertDetails,
-    headers: headersBody(draft.headers, movesToAnotherOrigin(draft.savedUrl, draft.webhookUrl)),
+    headers: headersBody(draft.headers),
   };
 }
 

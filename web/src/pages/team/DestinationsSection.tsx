@@ -32,6 +32,14 @@ import { ConfirmButton } from '../../components/ConfirmButton';
 import { CopyField } from '../../components/CopyField';
 import { ErrorPanel } from '../../components/ErrorPanel';
 import { FormError } from '../../components/FormError';
+import {
+  draftHeaders,
+  HeadersEditor,
+  headersBody,
+  headersChanged,
+  movesToAnotherOrigin,
+  type DraftHeader,
+} from '../../components/HeadersEditor';
 import { ago, when } from '../../lib/time';
 
 /**
@@ -273,25 +281,43 @@ function ConfigFields({
   }
 }
 
+/** A webhook's stored headers, as the API shows them (values masked). */
+function storedHeaders(config: Record<string, unknown> | undefined): Record<string, string> {
+  const headers = config?.headers;
+  if (!headers || typeof headers !== 'object') return {};
+  return Object.fromEntries(
+    Object.entries(headers).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+  );
+}
+
 /** The config to send on create. */
-function configToCreate(type: string, v: ConfigValues): Record<string, unknown> {
+function configToCreate(type: string, v: ConfigValues, headers: DraftHeader[]): Record<string, unknown> {
   if (type === 'slack') return { channel: (v.channel ?? '').trim() };
   const url = (v.url ?? '').trim();
   const secret = (v.secret ?? '').trim();
-  return type === 'webhook' && secret ? { url, secret } : { url };
+  if (type !== 'webhook') return { url };
+  const given = headersBody(headers);
+  return { url, ...(secret ? { secret } : {}), ...(Object.keys(given).length > 0 ? { headers: given } : {}) };
 }
 
-/** The config to send on an update, or undefined when nothing of it changed. */
+/**
+ * The config to send on an update, or undefined when nothing of it changed. A webhook's headers go with
+ * any change of its config, stored values masked: kept on the same origin, refused by the server (422)
+ * when the URL moves to another one and a value is not given again.
+ */
 function configToUpdate(
   type: string,
   v: ConfigValues,
   current: Record<string, unknown>,
+  headers: DraftHeader[],
 ): Record<string, unknown> | undefined {
   const url = (v.url ?? '').trim();
   const secret = (v.secret ?? '').trim();
   switch (type) {
     case 'webhook':
-      return url !== current.url || secret ? { url, ...(secret ? { secret } : {}) } : undefined;
+      return url !== current.url || secret || headersChanged(headers, storedHeaders(current))
+        ? { url, ...(secret ? { secret } : {}), headers: headersBody(headers) }
+        : undefined;
     case 'slack': {
       const channel = (v.channel ?? '').trim();
       return channel !== current.channel ? { channel } : undefined;
@@ -308,6 +334,7 @@ export function AddDestination({ team }: { team: TeamDetail }) {
   const [type, setType] = useState<DestinationType>('webhook');
   const [name, setName] = useState('');
   const [values, setValues] = useState<ConfigValues>({});
+  const [headers, setHeaders] = useState<DraftHeader[]>([]);
   const [made, setMade] = useState<Destination | null>(null);
   const chosen = TYPES.find((t) => t.value === type) ?? TYPES[0];
   const base = `/teams/${team.id}/destinations`;
@@ -315,7 +342,12 @@ export function AddDestination({ team }: { team: TeamDetail }) {
     mutationFn: () =>
       data<Destination>(
         api.POST('/v2/destinations', {
-          body: { name: name.trim(), type, team: { id: team.id }, config: configToCreate(type, values) },
+          body: {
+            name: name.trim(),
+            type,
+            team: { id: team.id },
+            config: configToCreate(type, values, headers),
+          },
         }),
       ),
     onSuccess: (destination) => {
@@ -384,6 +416,7 @@ export function AddDestination({ team }: { team: TeamDetail }) {
             onChange={(e) => {
               setType(e.currentTarget.value as DestinationType);
               setValues({});
+              setHeaders([]);
             }}
           />
           <TextInput
@@ -399,6 +432,7 @@ export function AddDestination({ team }: { team: TeamDetail }) {
             values={values}
             set={(key, value) => setValues((v) => ({ ...v, [key]: value }))}
           />
+          {type === 'webhook' ? <HeadersEditor value={headers} onChange={setHeaders} /> : null}
           <FormError error={create.error} />
           <Group>
             <Button type="submit" loading={create.isPending}>
@@ -501,13 +535,14 @@ function SettingsTab({ team, destination: d }: { team: TeamDetail; destination: 
         ? { channel: String(d.config.channel ?? '') }
         : {},
   );
+  const [headers, setHeaders] = useState(() => draftHeaders(storedHeaders(d.config)));
   const refresh = () => {
     void queryClient.invalidateQueries({ queryKey: ['destinations'] });
     void queryClient.invalidateQueries({ queryKey: ['destination', d.id] });
   };
   const save = useMutation({
     mutationFn: () => {
-      const config = configToUpdate(d.type, values, d.config);
+      const config = configToUpdate(d.type, values, d.config, headers);
       return data<Destination>(
         api.PATCH('/v2/destinations/{id}', {
           params: { path: { id: d.id } },
@@ -570,6 +605,13 @@ function SettingsTab({ team, destination: d }: { team: TeamDetail; destination: 
               set={(key, value) => setValues((v) => ({ ...v, [key]: value }))}
               current={d.config}
             />
+            {d.type === 'webhook' ? (
+              <HeadersEditor
+                value={headers}
+                onChange={setHeaders}
+                storedValuesNeeded={movesToAnotherOrigin(String(d.config.url ?? ''), values.url ?? '')}
+              />
+            ) : null}
             <FormError error={save.error} />
             <Group>
               <Button type="submit" loading={save.isPending}>

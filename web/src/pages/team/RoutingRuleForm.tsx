@@ -7,6 +7,12 @@ import type { paths } from '../../api/schema';
 import type { RoutingRule, TeamDetail } from '../../api/types';
 import { CriteriaEditor, criteriaBody, draftCriteria } from '../../components/CriteriaEditor';
 import { FormError } from '../../components/FormError';
+import {
+  draftTimeRestriction,
+  sameTimeRestriction,
+  TimeRestrictionEditor,
+  timeRestrictionBody,
+} from '../../components/TimeRestrictionEditor';
 import { useEscalations, useSchedules } from '../../lib/oncall';
 
 type Notify =
@@ -56,10 +62,20 @@ function useTargets(team: TeamDetail, rule?: RoutingRule) {
   return groups.filter((g) => g.items.length > 0);
 }
 
+/** Where a new rule's times are read: the browser's own zone, which is what its person means by 09:00. */
+function browserTimezone(): string {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  } catch {
+    return 'UTC';
+  }
+}
+
 /**
- * Adds a routing rule (without `rule`) or changes one in place (PATCH: its name, criteria and target;
- * of the default rule, only its name and target, which is all the server lets change). A target left
- * as it was is not sent, so a deleted one, or the team's members, stays until another is chosen.
+ * Adds a routing rule (without `rule`) or changes one in place (PATCH: its name, criteria, time
+ * restriction, time zone and target; of the default rule, only its name and target, which is all the
+ * server lets change). What is left as it was is not sent, so a deleted target, or the team's members,
+ * stays until another is chosen, and a restriction made through the API stays as it was written.
  */
 export function RoutingRuleForm({
   team,
@@ -75,6 +91,9 @@ export function RoutingRuleForm({
   const [name, setName] = useState(rule?.name ?? '');
   const [criteria, setCriteria] = useState(() => draftCriteria(rule?.criteria));
   const [notify, setNotify] = useState(rule ? notifyValue(rule) : '');
+  const [restriction, setRestriction] = useState(() => draftTimeRestriction(rule?.timeRestriction));
+  const [timezone, setTimezone] = useState(rule?.timezone ?? browserTimezone());
+  const restricted = restriction.kind !== 'none';
   const chosen = notify || targets[0]?.items[0]?.value || 'none:';
   const path = { identifier: team.id };
   const query = { teamIdentifierType: 'id' as const };
@@ -84,7 +103,17 @@ export function RoutingRuleForm({
         return data(
           api.POST('/v2/teams/{identifier}/routing-rules', {
             params: { path, query },
-            body: { name: name.trim(), criteria: criteriaBody(criteria), notify: notifyBody(chosen) },
+            body: {
+              name: name.trim(),
+              criteria: criteriaBody(criteria),
+              ...(restricted
+                ? {
+                    timeRestriction: timeRestrictionBody(restriction) ?? undefined,
+                    timezone: timezone.trim(),
+                  }
+                : {}),
+              notify: notifyBody(chosen),
+            },
           }),
         );
       }
@@ -94,6 +123,10 @@ export function RoutingRuleForm({
           body: {
             name: name.trim(),
             ...(rule.isDefault ? {} : { criteria: criteriaBody(criteria) }),
+            ...(rule.isDefault || sameTimeRestriction(restriction, rule.timeRestriction)
+              ? {}
+              : { timeRestriction: timeRestrictionBody(restriction) }),
+            ...(!rule.isDefault && timezone.trim() !== rule.timezone ? { timezone: timezone.trim() } : {}),
             ...(chosen !== notifyValue(rule) ? { notify: notifyBody(chosen) } : {}),
           },
         }),
@@ -107,6 +140,7 @@ export function RoutingRuleForm({
       if (!rule) {
         setName('');
         setCriteria(draftCriteria());
+        setRestriction(draftTimeRestriction());
       }
       void queryClient.invalidateQueries({ queryKey: ['routing-rules', team.id] });
       onDone?.();
@@ -128,6 +162,17 @@ export function RoutingRuleForm({
           onChange={(e) => setName(e.currentTarget.value)}
         />
         {!rule?.isDefault ? <CriteriaEditor value={criteria} onChange={setCriteria} /> : null}
+        {!rule?.isDefault ? <TimeRestrictionEditor value={restriction} onChange={setRestriction} /> : null}
+        {!rule?.isDefault && restricted ? (
+          <TextInput
+            label="Time zone"
+            description="The IANA time zone its times are read in, such as Europe/Berlin or America/New_York."
+            required
+            maxLength={64}
+            value={timezone}
+            onChange={(e) => setTimezone(e.currentTarget.value)}
+          />
+        ) : null}
         <NativeSelect
           label="Notify"
           description="The escalation policy (or schedule) that the alerts it applies to follow."

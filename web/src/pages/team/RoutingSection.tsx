@@ -3,28 +3,19 @@ import { notifications } from '@mantine/notifications';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, data } from '../../api/client';
-import type { RoutingRule, TeamDetail, TimeWindow } from '../../api/types';
+import type { RoutingRule, TeamDetail } from '../../api/types';
 import { ConfirmButton } from '../../components/ConfirmButton';
 import { ErrorPanel } from '../../components/ErrorPanel';
 import { FormError } from '../../components/FormError';
 import { criteriaSummary } from '../../lib/criteria';
+import { timeRestrictionSummary } from '../../lib/timeRestriction';
 import { RoutingRuleForm } from './RoutingRuleForm';
 
-const pad = (n: number) => String(n).padStart(2, '0');
-const time = (h: number, m: number) => `${pad(h)}:${pad(m)}`;
-
-function windowSummary(w: TimeWindow): string {
-  const from = `${w.startDay ? `${w.startDay} ` : ''}${time(w.startHour, w.startMin)}`;
-  const to = `${w.endDay ? `${w.endDay} ` : ''}${time(w.endHour, w.endMin)}`;
-  return `${from}–${to}`;
-}
-
-export function timeSummary(rule: RoutingRule): string {
-  const r = rule.timeRestriction;
-  if (!r) return 'At any time';
-  const windows = r.restrictions ?? (r.restriction ? [r.restriction] : []);
-  const text = windows.map(windowSummary).join(', ');
-  return `${r.type === 'time-of-day' ? 'Every day' : 'Weekly'} ${text} (${rule.timezone})`;
+/** "Mon–Fri 09:00–17:00 (Europe/Berlin)", or "At any time". */
+function timeSummary(rule: RoutingRule): string {
+  if (!rule.timeRestriction) return 'At any time';
+  const words = timeRestrictionSummary(rule.timeRestriction);
+  return `${words[0]?.toUpperCase() ?? ''}${words.slice(1)} (${rule.timezone})`;
 }
 
 function notifySummary(rule: RoutingRule): string {
@@ -47,7 +38,7 @@ function RuleSummary({ rule }: { rule: RoutingRule }) {
       <Text size="sm" className="break-anywhere">
         <b>When:</b> {criteriaSummary(rule.criteria)}
       </Text>
-      <Text size="sm">
+      <Text size="sm" className="break-anywhere">
         <b>Time:</b> {timeSummary(rule)}
       </Text>
       <Text size="sm" className="break-anywhere">
@@ -65,8 +56,7 @@ function AddRule({ team }: { team: TeamDetail }) {
       </Title>
       <RoutingRuleForm team={team} />
       <Text size="xs" c="dimmed" mt="sm">
-        The new rule goes last, before the default rule. Time restrictions can be set through the API (PATCH
-        …/routing-rules/&#123;ruleId&#125;).
+        The new rule goes last, before the default rule.
       </Text>
     </Card>
   );

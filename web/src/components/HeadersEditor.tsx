@@ -9,7 +9,7 @@ export interface DraftHeader {
   name: string;
   value: string;
   /**
-   * A header the integration already has: its value is not known, and left empty it is kept while the URL
+   * A header the webhook already has: its value is not known, and left empty it is kept while the URL
    * stays on its origin.
    */
   stored: boolean;
@@ -17,23 +17,34 @@ export interface DraftHeader {
 
 let nextId = 1;
 
+/** The stored headers by name: the server's order is its storage's (PostgreSQL's jsonb), not the one given. */
 export function draftHeaders(headers: Record<string, string> | undefined): DraftHeader[] {
-  return Object.keys(headers ?? {}).map((name) => ({ id: nextId++, name, value: '', stored: true }));
+  return Object.keys(headers ?? {})
+    .sort((a, b) => a.localeCompare(b, 'en', { sensitivity: 'base' }))
+    .map((name) => ({ id: nextId++, name, value: '', stored: true }));
 }
 
 /**
- * The headers as the API takes them: a stored header left empty is sent masked, which keeps its value, unless
- * `storedValuesNeeded` (the URL moves to another origin, where the server keeps no stored value: each must
- * be given again, so nothing is sent masked).
+ * The headers as the API takes them: a stored header left empty is sent masked, which keeps its value while
+ * the URL stays on its origin. Moved to another origin, the server refuses a masked value (422, naming the
+ * header) rather than being sent an empty one: the editor asks for the value first, and the refusal is the
+ * backstop.
  */
-export function headersBody(headers: DraftHeader[], storedValuesNeeded = false): Record<string, string> {
+export function headersBody(headers: DraftHeader[]): Record<string, string> {
   return Object.fromEntries(
     headers
       .filter((h) => h.name.trim())
-      .map((h) => [
-        h.name.trim(),
-        h.value === '' && h.stored && !storedValuesNeeded ? MASKED_HEADER : h.value,
-      ]),
+      .map((h) => [h.name.trim(), h.value === '' && h.stored ? MASKED_HEADER : h.value]),
+  );
+}
+
+/** Whether the draft adds, changes or removes a header of those stored (shown masked by the API). */
+export function headersChanged(headers: DraftHeader[], stored: Record<string, string> | undefined): boolean {
+  const kept = headers.filter((h) => h.stored);
+  return (
+    headers.some((h) => !h.stored && h.name.trim() !== '') ||
+    kept.some((h) => h.value !== '') ||
+    Object.keys(stored ?? {}).some((name) => !kept.some((h) => h.name === name))
   );
 }
 
