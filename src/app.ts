@@ -63,6 +63,7 @@ import { systemClock, type Clock } from './work/clock.js';
 import { createEscalationEngine, purgeHandledEvents } from './engine/escalation/engine.js';
 import { autoClosesQueue } from './engine/auto-close.js';
 import { autoRestartsQueue } from './engine/auto-restart.js';
+import { maintenanceOpeningsQueue } from './engine/maintenance-openings.js';
 import type { NotificationChannel } from './notify/channel.js';
 import { createChannels, type Channels } from './notify/destinations/registry.js';
 import { createTwilioInbound } from './notify/twilio/inbound.js';
@@ -211,6 +212,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       integrations,
       policies: alertPolicies,
       onChange: (orgId) => alertPolicies.forget(orgId),
+      signal,
     });
     const context: AppContext = {
       config,
@@ -334,6 +336,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
         snoozeEndsQueue(alerts, clock),
         autoClosesQueue({ db: database.db, alerts, signal, log }),
         autoRestartsQueue({ db: database.db, signal, log }),
+        maintenanceOpeningsQueue({ db: database.db, signal }),
         heartbeatExpiryQueue(createHeartbeatsService({ db: database.db, alerts, clock, signal, log })),
         retentionQueue({
           db: database.db,
@@ -409,16 +412,17 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       if (alertFeed) registerLiveAlertRoutes(http, alertFeed);
       registerAlertRoutes(http, apiAlerts);
       registerBulkAlertRoutes(http, createBulkAlertActions(apiAlerts));
+      const attachments = createAttachmentsService({
+        db: apiDb,
+        links: createAttachmentLinks(
+          await loadLinkSecret(database.db),
+          config.publicUrl,
+          config.attachments.linkTtlMinutes * 60_000,
+        ),
+        limits: config.attachments,
+      });
       registerAttachmentRoutes(http, {
-        attachments: createAttachmentsService({
-          db: apiDb,
-          links: createAttachmentLinks(
-            await loadLinkSecret(database.db),
-            config.publicUrl,
-            config.attachments.linkTtlMinutes * 60_000,
-          ),
-          limits: config.attachments,
-        }),
+        attachments,
         clock,
         maxBytes: config.attachments.maxBytes,
       });
@@ -487,6 +491,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
           intake: createEmailIntake({
             db: apiDb,
             alerts: apiAlerts,
+            attachments,
             domain: inbound.domain,
             log,
             disabledBy: (integrationId) => maintenance.disabledBy(integrationId),

@@ -26,7 +26,7 @@ import {
 } from './repository.js';
 import { applyRules, type ShapingRule } from './shaping/shape.js';
 import { expandTemplate } from './shaping/templates.js';
-import { integrationRules } from '../integrations/actions/model.js';
+import { integrationRules, type StoredAction } from '../integrations/actions/model.js';
 import { matchableAlert, matchesCriteria, usesResponders } from '../oncall/conditions.js';
 
 export const MAX_TAGS = 20;
@@ -216,7 +216,14 @@ export interface AlertPolicySource {
 
 /** A create request through the Alert API: made (or counted), or not made and why. */
 export type CreateOutcome =
-  { kind: 'created'; alert: AlertRow; inserted: boolean } | { kind: 'skipped'; status: string };
+  | {
+      kind: 'created';
+      alert: AlertRow;
+      inserted: boolean;
+      /** The integration's create action that shaped the alert, when its actions are set. */
+      createAction?: StoredAction;
+    }
+  | { kind: 'skipped'; status: string };
 
 /** The actions of an integration that gate these requests of its key (integrations/actions/). */
 const GATED_ACTIONS = { close: 'closed', acknowledge: 'acknowledged', addNote: 'given the note' } as const;
@@ -810,7 +817,10 @@ export function createAlertsService(
         shapedBy,
         ...(resolvedResponders ? { resolvedResponders } : {}),
       });
-      return { kind: 'created', ...created };
+      const createAction = shaped?.applied
+        .map((rule) => rules.createActions.get(rule))
+        .find((action) => action !== undefined);
+      return { kind: 'created', ...created, ...(createAction ? { createAction } : {}) };
     },
 
     /**

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { withSavepoint, type Db, type Queryable } from '../db/database.js';
 import type { Logger } from '../logger.js';
+import { policyMaintainedAt } from '../maintenance/repository.js';
 import { QUEUES } from '../work/queue-names.js';
 import type { WorkQueueSpec, WorkSignal } from '../work/runner.js';
 import { engineTx } from './escalation/engine-tx.js';
@@ -15,7 +16,11 @@ import { escalationRepository } from './escalation/repository.js';
  * restart is scheduled a duration later while restarts are left. An acknowledged or closed alert ends them.
  * A snoozed alert is not restarted (its snooze's end restarts the escalation): its turn waits a duration.
  * A restart whose policy is deleted, disabled or no longer has an autoRestartAction is not made, and is
- * dropped (the policy service drops them at once, too).
+ * dropped (the policy service drops them at once, too). So is one whose policy a maintenance disables when
+ * it falls due: disabling ends the chain for good (enabling the policy again brings no restart back), and a
+ * maintenance stands for disabling the policy while it is open, so its opening drops the policy's restarts
+ * (maintenance-openings.ts) and a restart found due inside it ends its chain rather than waiting for it
+ * to close.
  */
 
 const BATCH = 50;
@@ -56,6 +61,15 @@ export const autoRestartsRepository = {
   async dropPolicy(db: Queryable, policyId: string): Promise<void> {
     await db.deleteFrom('alert_auto_restarts').where('policy_id', '=', policyId).execute();
   },
+
+  /** Drops the restarts of every policy a maintenance disables at `now`, as {@link dropPolicy} does. */
+  async dropMaintained(db: Queryable, now: Date): Promise<number> {
+    const result = await db
+      .deleteFrom('alert_auto_restarts')
+      .where(policyMaintainedAt(sql.ref('alert_auto_restarts.policy_id'), now))
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  },
 };
 
 export function autoRestartsQueue(deps: { db: Db; signal: WorkSignal; log: Logger }): WorkQueueSpec {
@@ -71,9 +85,8 @@ export function autoRestartsQueue(deps: { db: Db; signal: WorkSignal; log: Logge
           .selectAll()
           .select(
             sql<boolean>`EXISTS (SELECT 1 FROM alert_policies p WHERE p.id = alert_auto_restarts.policy_id
-              AND p.enabled AND jsonb_typeof(p.notification_actions -> 'autoRestartAction') = 'object')`.as(
-              'policy_restarts',
-            ),
+              AND p.enabled AND jsonb_typeof(p.notification_actions -> 'autoRestartAction') = 'object'
+              AND NOT ${policyMaintainedAt(sql.ref('p.id'), now)})`.as('policy_restarts'),
           )
           .where('restart_at', '<=', now)
           .orderBy('restart_at')

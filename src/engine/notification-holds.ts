@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Queryable } from '../db/database.js';
+import { policyMaintainedAt } from '../maintenance/repository.js';
 
 /**
  * The team escalations a notification policy's deduplicationAction holds back (`alert_notification_holds`):
@@ -11,7 +12,9 @@ import type { Queryable } from '../db/database.js';
  *
  * A hold lasts only while its policy de-duplicates: one whose policy is deleted, disabled or no longer has
  * a deduplicationAction counts as met (the policy service asks the engine to look at once, with a
- * `hold_released` event; an occurrence finds it too).
+ * `hold_released` event; an occurrence finds it too). A maintenance that disables the policy counts as
+ * disabling it while open: the holds go when it opens (maintenance-openings.ts asks, as the policy service
+ * does), and do not come back when it closes, as they would not once the policy is enabled again.
  */
 
 export interface NewHold {
@@ -109,11 +112,12 @@ export const notificationHoldsRepository = {
    * `occurrence.count`) or without (a policy changed), and ends those met or whose policy no longer holds
    * them: their teams are returned, for their escalations to start. Only the latest `count` occurrences are
    * kept: no older one can matter. The alert's row is locked first, as where holds are made, and its mark
-   * is cleared once it has none left.
+   * is cleared once it has none left. `now` (engine clock) says which maintenances are open.
    */
   async settle(
     db: Queryable,
     alertId: string,
+    now: Date,
     occurrence?: { at: Date; count: number },
   ): Promise<EndedHold[]> {
     const alert = await db
@@ -130,10 +134,12 @@ export const notificationHoldsRepository = {
       window_ms: string | null;
       occurrences: Date[];
       policy_holds: boolean;
+      maintained: boolean;
     }>`
       SELECT h.team_id, h.policy_name, h.count, h.window_ms, h.occurrences,
              coalesce(p.enabled AND jsonb_typeof(p.notification_actions -> 'deduplicationAction') = 'object', false)
-               AS policy_holds
+               AS policy_holds,
+             ${policyMaintainedAt(sql.ref('h.policy_id'), now)} AS maintained
       FROM alert_notification_holds h LEFT JOIN alert_policies p ON p.id = h.policy_id
       WHERE h.alert_id = ${alertId}`.execute(db);
     const ended: EndedHold[] = [];
@@ -145,7 +151,7 @@ export const notificationHoldsRepository = {
           ? hold.occurrences
           : [...hold.occurrences, occurrence.at].sort((a, b) => a.getTime() - b.getTime()).slice(-hold.count);
       const met = holdIsMet(hold.count, windowMs, alertCount, windowMs === undefined ? [] : occurrences);
-      if (met || !hold.policy_holds) {
+      if (met || !hold.policy_holds || hold.maintained) {
         await db
           .deleteFrom('alert_notification_holds')
           .where('alert_id', '=', alertId)
@@ -156,7 +162,9 @@ export const notificationHoldsRepository = {
           policyName: hold.policy_name,
           why: met
             ? `the alert occurred ${alertCount} times`
-            : 'the policy is deleted, disabled or no longer de-duplicates',
+            : hold.policy_holds
+              ? 'a maintenance disables the policy'
+              : 'the policy is deleted, disabled or no longer de-duplicates',
         });
       } else if (windowMs !== undefined && occurrence)
         await db
@@ -184,6 +192,27 @@ export const notificationHoldsRepository = {
                'at', ${at}::text, 'policyName', ${policyName}::text,
                'actor', jsonb_build_object('kind', 'system', 'name', 'Vigil'))
       FROM (SELECT DISTINCT alert_id, org_id FROM alert_notification_holds WHERE policy_id = ${policyId}) AS held
+      ORDER BY alert_id`.execute(db);
+    return Number(result.numAffectedRows ?? 0);
+  },
+
+  /**
+   * Asks the engine to look at the holds of every policy a maintenance disables at `now` (a `hold_released`
+   * event per held alert, in the caller's transaction), as {@link releasePolicy} does for one policy
+   * switched off. Returns how many.
+   */
+  async releaseMaintained(db: Queryable, now: Date): Promise<number> {
+    const at = new Date().toISOString();
+    const result = await sql`
+      INSERT INTO outbox_jobs (task, payload)
+      SELECT 'alert-event', jsonb_build_object(
+               'type', 'hold_released', 'eventId', gen_random_uuid(), 'alertId', alert_id, 'orgId', org_id,
+               'at', ${at}::text, 'policyName', policy_name,
+               'actor', jsonb_build_object('kind', 'system', 'name', 'Vigil'))
+      FROM (SELECT DISTINCT ON (h.alert_id) h.alert_id, h.org_id, coalesce(p.name, h.policy_name) AS policy_name
+            FROM alert_notification_holds h LEFT JOIN alert_policies p ON p.id = h.policy_id
+            WHERE ${policyMaintainedAt(sql.ref('h.policy_id'), now)}
+            ORDER BY h.alert_id) AS held
       ORDER BY alert_id`.execute(db);
     return Number(result.numAffectedRows ?? 0);
   },

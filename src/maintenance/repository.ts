@@ -1,4 +1,4 @@
-import { sql, type ExpressionBuilder } from 'kysely';
+import { sql, type ExpressionBuilder, type RawBuilder } from 'kysely';
 import { isUuid, type Queryable, type Tx } from '../db/database.js';
 import type { Database, MaintenanceRow, MaintenanceTimeType } from '../db/schema.js';
 
@@ -38,6 +38,18 @@ function notExpired(eb: ExpressionBuilder<Database, 'maintenances'>, now: Date) 
     eb('maintenances.cancelled_at', 'is', null),
     eb.or([eb('maintenances.end_at', 'is', null), eb('maintenances.end_at', '>', now)]),
   ]);
+}
+
+/**
+ * SQL: whether a maintenance open at `now` (as isOpenAt in service.ts has it) disables the policy
+ * whose id `policyId` gives (a column, as `sql.ref('h.policy_id')`). What the engine asks of a notification
+ * policy's holds and auto-restarts, which last only while the policy is on.
+ */
+export function policyMaintainedAt(policyId: RawBuilder<unknown>, now: Date): RawBuilder<boolean> {
+  return sql<boolean>`EXISTS (
+    SELECT 1 FROM maintenance_policy_rules mr JOIN maintenances m ON m.id = mr.maintenance_id
+    WHERE mr.policy_id = ${policyId} AND m.cancelled_at IS NULL
+      AND m.start_at <= ${now} AND (m.end_at IS NULL OR m.end_at > ${now}))`;
 }
 
 export const maintenanceRepository = {
@@ -168,5 +180,24 @@ export const maintenanceRepository = {
       .where('maintenances.org_id', '=', orgId)
       .where((eb) => notExpired(eb, now))
       .execute();
+  },
+
+  /** When the next maintenance planned on alert policies opens, after `now`; null when none is planned. */
+  async nextPolicyOpening(q: Queryable, now: Date): Promise<Date | null> {
+    const row = await q
+      .selectFrom('maintenances')
+      .select((eb) => eb.fn.min('start_at').as('start_at'))
+      .where('cancelled_at', 'is', null)
+      .where('start_at', '>', now)
+      .where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom('maintenance_policy_rules as r')
+            .select('r.policy_id')
+            .whereRef('r.maintenance_id', '=', 'maintenances.id'),
+        ),
+      )
+      .executeTakeFirst();
+    return row?.start_at ?? null;
   },
 };

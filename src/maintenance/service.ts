@@ -6,6 +6,8 @@ import { conflict, invalidField, isDomainError, notFound } from '../errors.js';
 import type { IntegrationWithTeams } from '../integrations/repository.js';
 import type { IntegrationsService } from '../integrations/service.js';
 import type { Clock } from '../work/clock.js';
+import { QUEUES } from '../work/queue-names.js';
+import type { WorkSignal } from '../work/runner.js';
 import {
   maintenanceRepository as repo,
   type MaintenanceFields,
@@ -22,9 +24,12 @@ import {
  * window closes (its end passes on the Clock, or it is cancelled or deleted) they work again with nothing to
  * undo.
  *
- * Nothing runs when a window opens or closes. Its status is worked out from its times and the Clock whenever
- * it is read, the intake asks {@link disabledBy} on every delivery, which a short cache answers, and the
- * policies' own cache (alerts/policies/) holds their windows, which {@link MaintenanceDeps.onChange} empties.
+ * A window's status is worked out from its times and the Clock whenever it is read: the intake asks
+ * {@link disabledBy} on every delivery, which a short cache answers, and the policies' own cache
+ * (alerts/policies/) holds their windows, which {@link MaintenanceDeps.onChange} empties. What a notification
+ * policy started and lasts only while it is on (its held alerts, its auto-restarts) ends when a window on it
+ * opens, as when the policy is disabled: the engine's `maintenance-openings` queue does that, at the window's
+ * start on the Clock, and is woken on every change here so that it looks at once and learns the next start.
  */
 
 export const MAINTENANCE_TIME_TYPES = [
@@ -98,6 +103,8 @@ export interface MaintenanceDeps {
   policies: MaintainedPolicies;
   /** Told after a maintenance of the organization was created, changed, cancelled or deleted. */
   onChange?: (orgId: string) => void;
+  /** Wakes the queue that ends what a notification policy started once a maintenance on it opens. */
+  signal?: WorkSignal;
 }
 
 export function statusAt(
@@ -203,6 +210,7 @@ export function createMaintenanceService(deps: MaintenanceDeps) {
   const forget = (orgId: string) => {
     windowsCache.clear();
     deps.onChange?.(orgId);
+    deps.signal?.wake(QUEUES.maintenanceOpenings);
   };
 
   const missing = (id: string) => notFound(`Maintenance with id [${id}] does not exist.`);

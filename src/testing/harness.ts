@@ -12,6 +12,7 @@ import type { OutboundOptions } from '../http/outbound.js';
 import type { WritebackOptions } from '../integrations/securityhub/writeback/writeback.js';
 import type { AwsAccessOptions } from '../integrations/securityhub/writeback/aws.js';
 import { systemClock, type Clock } from '../work/clock.js';
+import { policyMaintainedAt } from '../maintenance/repository.js';
 import type { NotificationChannel } from '../notify/channel.js';
 
 /**
@@ -149,6 +150,9 @@ async function workDue(db: Db, now: Date): Promise<Record<string, number>> {
       (SELECT count(*) FROM alert_escalations WHERE state = 'active' AND next_at <= ${now})::int AS "escalation steps",
       (SELECT count(*) FROM alert_auto_closes WHERE close_at <= ${now})::int AS "auto-closes",
       (SELECT count(*) FROM alert_auto_restarts WHERE restart_at <= ${now})::int AS "auto-restarts",
+      ((SELECT count(*) FROM alert_notification_holds h WHERE ${policyMaintainedAt(sql.ref('h.policy_id'), now)})
+        + (SELECT count(*) FROM alert_auto_restarts r WHERE ${policyMaintainedAt(sql.ref('r.policy_id'), now)})
+      )::int AS "holds and auto-restarts a maintenance ends",
       (SELECT count(*) FROM notifications
         WHERE state = 'sending' OR (state = 'pending' AND due_at <= ${now}))::int AS "messages",
       (SELECT count(*) FROM securityhub_writebacks

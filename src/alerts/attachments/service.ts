@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { Principal } from '../../accounts/service.js';
-import type { Db, Queryable } from '../../db/database.js';
+import type { Db, Queryable, Tx } from '../../db/database.js';
 import type { AlertRow } from '../../db/schema.js';
 import { invalid, notFound } from '../../errors.js';
+import { cutToCharacters } from '../limits.js';
 import { alertsRepository, type IdentifierType } from '../repository.js';
 import { actorOf, scopeOf } from '../service.js';
 import { cleanContentType, cleanFileName } from './files.js';
 import type { AttachmentLinks } from './links.js';
-import { attachmentsRepository as repo } from './repository.js';
+import { attachmentsRepository as repo, type AttachmentMeta } from './repository.js';
 
 /**
  * Alert attachments (Opsgenie's Add, List, Get and Delete Alert Attachment). Whoever may see an alert may
@@ -67,45 +68,102 @@ export function createAttachmentsService(deps: { db: Db; links: AttachmentLinks;
     return found;
   }
 
+  const tooLarge = (file: NewAttachment) => file.content.length > limits.maxBytes;
+  const isFull = (count: number) => count >= limits.perAlert;
+
+  /**
+   * Stores a file the caller has held to the limits, on an alert `tx` holds, with its line on the
+   * alert's log (`how` it came: "added", "attached from the email").
+   */
+  async function store(tx: Tx, p: Principal, alert: AlertRow, file: NewAttachment, how: string) {
+    const actor = actorOf(p, file.user);
+    const name = cleanFileName(file.fileName);
+    const added = await repo.insert(tx, {
+      alertId: alert.id,
+      orgId: alert.org_id,
+      name,
+      contentType: cleanContentType(file.contentType),
+      sha256: createHash('sha256').update(file.content).digest('hex'),
+      indexFile: file.indexFile?.trim() ? cleanFileName(file.indexFile) : null,
+      content: file.content,
+      addedBy: actor.name,
+      addedByUserId: p.userId ?? null,
+      addedByIntegrationId: p.integration?.id ?? null,
+    });
+    await alertsRepository.addLog(
+      tx,
+      alert.id,
+      'attachment',
+      `Attachment ${name} (${added.size} bytes) ${how} by ${actor.name}`,
+      actor.name,
+    );
+    return added;
+  }
+
   return {
     /** Adds a file to an alert, with a line on its log; the alert is locked so its count holds. */
     async add(p: Principal, identifier: string, type: IdentifierType, file: NewAttachment) {
-      if (file.content.length > limits.maxBytes) {
+      if (tooLarge(file)) {
         throw invalid(`The file is larger than the limit of ${limits.maxBytes} bytes.`, {
           file: `must be at most ${limits.maxBytes} bytes.`,
         });
       }
-      const actor = actorOf(p, file.user);
-      const name = cleanFileName(file.fileName);
       return db.transaction().execute(async (tx) => {
         const alert = await alertOf(tx, p, identifier, type, true);
         const count = await repo.countOf(tx, alert.id);
-        if (count >= limits.perAlert) {
+        if (isFull(count)) {
           throw invalid(
             `Alert [${alert.id}] already has ${count} attachments, the most one alert may have (VIGIL_ATTACHMENTS_PER_ALERT): delete one first.`,
           );
         }
-        const added = await repo.insert(tx, {
-          alertId: alert.id,
-          orgId: alert.org_id,
-          name,
-          contentType: cleanContentType(file.contentType),
-          sha256: createHash('sha256').update(file.content).digest('hex'),
-          indexFile: file.indexFile?.trim() ? cleanFileName(file.indexFile) : null,
-          content: file.content,
-          addedBy: actor.name,
-          addedByUserId: p.userId ?? null,
-          addedByIntegrationId: p.integration?.id ?? null,
-        });
-        await alertsRepository.addLog(
-          tx,
-          alert.id,
-          'attachment',
-          `Attachment ${name} (${added.size} bytes) added by ${actor.name}`,
-          actor.name,
-        );
-        return added;
+        return store(tx, p, alert, file, 'added');
       });
+    },
+
+    /**
+     * Files that came with what made an alert or was de-duplicated into it (an email's attachments), in
+     * the caller's transaction: the one that wrote the alert, and so holds its row while the count is
+     * read. Within the limits `add` keeps; a file over one is left out with a line on the alert's log
+     * saying which and why, since the alert must never be refused for a file.
+     */
+    async addArrived(
+      tx: Tx,
+      p: Principal,
+      alert: AlertRow,
+      files: readonly NewAttachment[],
+      from: string,
+    ): Promise<{ added: AttachmentMeta[]; skipped: number }> {
+      const added: AttachmentMeta[] = [];
+      const owner = actorOf(p).name;
+      const skip = (log: string) => alertsRepository.addLog(tx, alert.id, 'attachment', log, owner);
+      let tooLargeCount = 0;
+      const overCount: string[] = [];
+      let count = files.length > 0 ? await repo.countOf(tx, alert.id) : 0;
+      for (const file of files) {
+        const name = cleanFileName(file.fileName);
+        if (tooLarge(file)) {
+          tooLargeCount++;
+          await skip(
+            `Attachment ${name} (${file.content.length} bytes) of ${from} not attached: larger than the limit of ${limits.maxBytes} bytes (VIGIL_ATTACHMENT_MAX_BYTES)`,
+          );
+        } else if (isFull(count)) {
+          overCount.push(name);
+        } else {
+          added.push(await store(tx, p, alert, file, `attached from ${from}`));
+          count++;
+        }
+      }
+      if (overCount.length > 0) {
+        // One line for all of them: a message of many files must not bury the alert's log.
+        const what = overCount.length === 1 ? 'Attachment' : `${overCount.length} attachments`;
+        await skip(
+          cutToCharacters(
+            `${what} of ${from} not attached, as the alert already has ${count} attachments, the most one alert may have (VIGIL_ATTACHMENTS_PER_ALERT): ${overCount.join(', ')}`,
+            2000,
+          ),
+        );
+      }
+      return { added, skipped: tooLargeCount + overCount.length };
     },
 
     async list(p: Principal, identifier: string, type: IdentifierType) {

@@ -965,6 +965,128 @@ describe('notification policies: the rest of Opsgenie’s options', () => {
     await call('DELETE', `/v2/policies/${policy}?teamId=${ops}`);
   });
 
+  /** A maintenance disabling the policies, from `startsIn` on the test's clock (0: open at once) for `lasts`. */
+  async function maintenanceOn(policies: string[], startsIn: number, lasts: number): Promise<string> {
+    const start = clock.now().getTime() + startsIn;
+    const time =
+      startsIn === 0
+        ? { type: 'indefinitely' }
+        : {
+            type: 'schedule',
+            startDate: new Date(start).toISOString(),
+            endDate: new Date(start + lasts).toISOString(),
+          };
+    const made = await call('POST', '/v1/maintenance', {
+      description: `policies ${run}`,
+      time,
+      rules: policies.map((id) => ({ state: 'disabled', entity: { id, type: 'policy' } })),
+    });
+    return made.data.id;
+  }
+
+  it('deduplicationAction: a maintenance that disables the policy lets its held alerts go when it opens, at once or at its start; one on another policy does not', async () => {
+    const held = async (token: string) => {
+      const policy = await notificationPolicy(ops, {
+        name: `Hold ${token} ${run}`,
+        filter: about(`${token}-${run}`),
+        deduplicationAction: { deduplicationActionType: 'value-based', count: 3 },
+      });
+      const id = await alertWith({
+        message: `${token}-${run}`,
+        alias: `${token}-${run}`,
+        responders: [{ type: 'team', id: ops }],
+      });
+      await waitFor('the hold', async () => (await holds(id)) === 1);
+      return { policy, id };
+    };
+    const openNow = await held('maint-now');
+    const later = await held('maint-later');
+    const kept = await held('maint-kept');
+    const timed = await held('maint-timed');
+    const bystander = await notificationPolicy(ops, {
+      name: `Bystander ${run}`,
+      filter: about(`bystander-${run}`),
+      suppress: true,
+    });
+    await server.idle();
+    for (const { id } of [openNow, later, kept, timed]) assert.equal(await messages(id), 0);
+
+    const releasedLog = (id: string, token: string) =>
+      waitFor('the release logged', async () =>
+        (await logs(id)).includes(
+          `Notifications held by policy 'Hold ${token} ${run}' go out: a maintenance disables the policy`,
+        ),
+      );
+    const maintenances = [await maintenanceOn([openNow.policy], 0, 0)];
+    // No further occurrence, no change to the policy: the maintenance alone pages the team.
+    await paged(openNow.id);
+    assert.equal(await holds(openNow.id), 0);
+    await releasedLog(openNow.id, 'maint-now');
+
+    maintenances.push(await maintenanceOn([later.policy], 30 * MINUTE, 60 * MINUTE));
+    maintenances.push(await maintenanceOn([bystander], 0, 0));
+    clock.advance(29 * MINUTE);
+    await server.idle();
+    assert.equal(await messages(later.id), 0, 'held until the maintenance starts');
+    assert.equal(await holds(later.id), 1);
+    clock.advance(2 * MINUTE);
+    await paged(later.id);
+    assert.equal(await holds(later.id), 0);
+    await releasedLog(later.id, 'maint-later');
+
+    // Time left to flow on its own (no jump of the clock wakes the queues): the queue's own due time does.
+    maintenances.push(await maintenanceOn([timed.policy], 1500, MINUTE));
+    await paged(timed.id);
+    await releasedLog(timed.id, 'maint-timed');
+
+    await server.idle();
+    assert.equal(await messages(kept.id), 0, 'a maintenance on another policy lets nothing go');
+    assert.equal(await holds(kept.id), 1);
+    for (const id of maintenances) await call('DELETE', `/v1/maintenance/${id}`);
+    for (const policy of [openNow.policy, later.policy, kept.policy, timed.policy, bystander])
+      await call('DELETE', `/v2/policies/${policy}?teamId=${ops}`);
+  });
+
+  it('autoRestartAction: no restart while a maintenance disables the policy, and, as when it is disabled, none after', async () => {
+    const nagging = async (token: string) => {
+      const policy = await notificationPolicy(ops, {
+        name: `Nag ${token} ${run}`,
+        filter: about(`${token}-${run}`),
+        autoRestartAction: { duration: { timeAmount: 10, timeUnit: 'minutes' }, maxRepeatCount: 3 },
+      });
+      const id = await alertWith({ message: `${token}-${run}`, responders: [{ type: 'team', id: ops }] });
+      await paged(id);
+      return { policy, id };
+    };
+    const restarted = async (id: string) =>
+      (await logs(id)).filter((l) => l.includes('starts again from its first rule')).length;
+    const maintained = await nagging('nag-maintained');
+    const free = await nagging('nag-free');
+    await server.idle();
+    const before = await messages(maintained.id);
+    const maintenance = await maintenanceOn([maintained.policy], 5 * MINUTE, 30 * MINUTE);
+
+    clock.advance(11 * MINUTE);
+    // The other policy's restart is made: the clock did bring a restart due.
+    await waitFor('the other policy’s restart', async () => (await restarted(free.id)) === 1);
+    await server.idle();
+    assert.equal(await restarted(maintained.id), 0, 'not restarted during the maintenance');
+    assert.equal(await messages(maintained.id), before);
+    const left = async (id: string) =>
+      (await db.query('SELECT count(*)::int AS n FROM alert_auto_restarts WHERE alert_id = $1', [id])).rows[0]
+        .n;
+    assert.equal(await left(maintained.id), 0, 'its chain ended, as a disabled policy’s does');
+    assert.equal(await left(free.id), 1);
+
+    // Past the maintenance's end: the policy works again for new alerts, but the chain it ended stays ended.
+    clock.advance(30 * MINUTE);
+    await server.idle();
+    assert.equal(await restarted(maintained.id), 0, 'no restart after the maintenance either');
+    assert.equal(await messages(maintained.id), before);
+    await call('DELETE', `/v1/maintenance/${maintenance}`);
+    for (const { policy } of [maintained, free]) await call('DELETE', `/v2/policies/${policy}?teamId=${ops}`);
+  });
+
   it('filters on the alert’s teams and recipients: a team’s policy about another responder', async () => {
     const byTeam = await notificationPolicy(ops, {
       name: `Web handles it ${run}`,

@@ -25,7 +25,11 @@ import { appliesAt, timingValues, type PolicyTiming } from './timing.js';
 
 /**
  * How long a process trusts the policies and maintenances it read; changes made through this process
- * (to a policy, or to a maintenance: it calls {@link forget}) apply at once.
+ * (to a policy, or to a maintenance: it calls {@link forget}) apply at once, those made through another
+ * process once this runs out, at most this long later. A window already read opens and closes on time.
+ * Nothing else of policies and maintenance is cached: the engine reads notification policies and their
+ * windows in each transaction, and what a maintenance ends when it opens (holds, auto-restarts) is done
+ * in the database, so those are right in every process at once.
  */
 const CACHE_MS = 5_000;
 

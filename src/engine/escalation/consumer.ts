@@ -77,7 +77,7 @@ export function createEscalationConsumer(options: EscalationConsumerOptions): Al
         event.type === 'hold_occurrence'
           ? { at: clock.fromSystemTime(new Date(event.at)), count: event.count }
           : undefined;
-      const ended = await notificationHoldsRepository.settle(etx.tx, event.alertId, occurrence);
+      const ended = await notificationHoldsRepository.settle(etx.tx, event.alertId, now, occurrence);
       if (ended.length === 0) return readyDue;
       for (const hold of ended)
         etx.logs.add(event.alertId, `Notifications held by policy '${hold.policyName}' go out: ${hold.why}`);

@@ -250,6 +250,8 @@ export function storedActions(column: Record<string, unknown> | null): StoredAct
 export interface IntegrationRules {
   /** Ignore actions (drop) then create actions (the first that matches shapes the alert). */
   create: ShapingRule[];
+  /** The create action each create rule was made of: what else it says (appendAttachments). */
+  createActions: ReadonlyMap<ShapingRule, StoredAction>;
   close: { action: StoredAction; filter: Criteria }[];
   acknowledge: { action: StoredAction; filter: Criteria }[];
   addNote: { action: StoredAction; filter: Criteria }[];
@@ -300,6 +302,16 @@ export function integrationRules(column: Record<string, unknown>): IntegrationRu
   const stored = storedActions(column) ?? emptyActions();
   const gated = (list: StoredAction[]) =>
     ordered(list).map((action) => ({ action, filter: criteriaOf(action) }));
+  const createActions = new Map<ShapingRule, StoredAction>();
+  for (const a of ordered(stored.create)) {
+    const rule: ShapingRule = {
+      label: `integration action '${a.name}'`,
+      filter: criteriaOf(a),
+      effect: { kind: 'modify', modifications: modificationsOf(a) },
+      continue: false,
+    };
+    createActions.set(rule, a);
+  }
   const rules: IntegrationRules = {
     create: [
       ...ordered(stored.ignore).map((a): ShapingRule => ({
@@ -308,13 +320,9 @@ export function integrationRules(column: Record<string, unknown>): IntegrationRu
         effect: { kind: 'drop' },
         continue: true,
       })),
-      ...ordered(stored.create).map((a): ShapingRule => ({
-        label: `integration action '${a.name}'`,
-        filter: criteriaOf(a),
-        effect: { kind: 'modify', modifications: modificationsOf(a) },
-        continue: false,
-      })),
+      ...createActions.keys(),
     ],
+    createActions,
     close: gated(stored.close),
     acknowledge: gated(stored.acknowledge),
     addNote: gated(stored.addNote),

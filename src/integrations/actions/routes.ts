@@ -8,7 +8,7 @@ import type { IntegrationActionsService } from './service.js';
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
 const SEMANTICS =
-  "Before any action is set, the integration behaves as Opsgenie's default actions do: its key's requests pass unchanged. Once set: a create request matching an ignore action's filter makes no alert; otherwise the first create action (by order) whose filter matches shapes the alert ({{message}}-style dynamic fields expand from the request; tags, extraProperties, responders and alertActions are added to the request's unless ignore*FromPayload), and when none matches no alert is made. Close, acknowledge and add-note requests through the key run only when an action of that type matches the alert. Each outcome is in GET /v2/alerts/requests/{requestId}. Fields Vigil does not know are ignored.";
+  "Before any action is set, the integration behaves as Opsgenie's default actions do: its key's requests pass unchanged. Once set: a create request matching an ignore action's filter makes no alert; otherwise the first create action (by order) whose filter matches shapes the alert ({{message}}-style dynamic fields expand from the request; tags, extraProperties, responders and alertActions are added to the request's unless ignore*FromPayload), and when none matches no alert is made. Close, acknowledge and add-note requests through the key run only when an action of that type matches the alert. An Email integration's message is a create request; with appendAttachments, its files are added to the alert it made or was de-duplicated into, within the attachment limits. Each outcome is in GET /v2/alerts/requests/{requestId}. Fields Vigil does not know are ignored.";
 
 /** Opsgenie's answer: the integration, then each list of actions. */
 function presentActions(integration: IntegrationWithTeams, actions: StoredActions) {
@@ -29,7 +29,7 @@ export function registerIntegrationActionRoutes(app: HttpApp, actions: Integrati
     {
       schema: {
         tags: ['integrations'],
-        summary: "An API integration's actions (create, close, acknowledge, addNote, ignore)",
+        summary: "An API or Email integration's actions (create, close, acknowledge, addNote, ignore)",
         description: SEMANTICS,
         params: IdParams,
       },
@@ -45,7 +45,7 @@ export function registerIntegrationActionRoutes(app: HttpApp, actions: Integrati
     {
       schema: {
         tags: ['integrations'],
-        summary: "Replace all of an API integration's actions (a list left out or null is emptied)",
+        summary: "Replace all of an API or Email integration's actions (a list left out or null is emptied)",
         description: SEMANTICS,
         params: IdParams,
         body: AllActionsSchema,
@@ -62,7 +62,7 @@ export function registerIntegrationActionRoutes(app: HttpApp, actions: Integrati
     {
       schema: {
         tags: ['integrations'],
-        summary: 'Add one action to an API integration; its type says to which list',
+        summary: 'Add one action to an API or Email integration; its type says to which list',
         description: `type: ${ACTION_TYPES.join(', ')}. Added at its order, else last. ${SEMANTICS}`,
         params: IdParams,
         body: ActionSchema,

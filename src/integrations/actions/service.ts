@@ -18,14 +18,20 @@ import {
   type StoredActions,
 } from './model.js';
 
-/** Reading and replacing an API integration's actions (model.ts says what they are). */
+/**
+ * The types whose alerts are made as an API integration's create is (an Email integration's message acts
+ * as its key would: integrations/principal.ts), so its actions apply to them as Opsgenie's do.
+ */
+const TYPES_WITH_ACTIONS: readonly string[] = ['API', 'Email'];
+
+/** Reading and replacing an API or Email integration's actions (model.ts says what they are). */
 export function createIntegrationActionsService(db: Db, integrations: IntegrationsService) {
-  async function apiIntegration(p: Principal, id: string): Promise<IntegrationWithTeams> {
+  async function integrationWithActions(p: Principal, id: string): Promise<IntegrationWithTeams> {
     const row = await integrations.get(p, id);
-    if (row.type !== 'API') {
+    if (!TYPES_WITH_ACTIONS.includes(row.type)) {
       throw invalidField(
         'id',
-        `integration [${row.name}] is of type ${row.type}: actions apply to integrations of type API.`,
+        `integration [${row.name}] is of type ${row.type}: actions apply to integrations of type API or Email.`,
       );
     }
     return row;
@@ -66,12 +72,12 @@ export function createIntegrationActionsService(db: Db, integrations: Integratio
   return {
     /** The actions; before any are set, Opsgenie's defaults (which change nothing). */
     async get(p: Principal, id: string) {
-      return present(await apiIntegration(p, id));
+      return present(await integrationWithActions(p, id));
     },
 
     /** Replaces every list, as Opsgenie's PUT (the Go SDK's UpdateAllActions) does. */
     async replaceAll(p: Principal, id: string, input: AllActionsInput) {
-      const row = await apiIntegration(p, id);
+      const row = await integrationWithActions(p, id);
       const next = emptyActions();
       for (const type of ACTION_TYPES)
         next[type] = await parseList(row.org_id, type, input[type] ?? [], type);
@@ -80,7 +86,7 @@ export function createIntegrationActionsService(db: Db, integrations: Integratio
 
     /** Adds one action to the list its type names, at its order (else last). */
     async add(p: Principal, id: string, type: ActionType, input: ActionInput) {
-      const row = await apiIntegration(p, id);
+      const row = await integrationWithActions(p, id);
       const current = storedActions(row.actions) ?? defaultActions();
       const list = ordered(current[type]);
       const [parsed] = await parseList(row.org_id, type, [input], 'action');

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
@@ -16,11 +16,16 @@ import { startInboundSmtp } from './smtp-listener.js';
  * unknown, other-domain and disabled addresses are refused at RCPT TO and make nothing; a message over the
  * size limit is refused with 552 and the listener goes on; hostile content (NUL, a huge subject) is kept,
  * made safe and cut, not lost; each recipient integration gets its own alert, once per Message-ID however
- * often the sender retries.
+ * often the sender retries. With a create action's appendAttachments, the message's files become the
+ * alert's attachments, within the attachment limits, once however often the message is retried.
  */
 
 const DOMAIN = 'inbound.vigil.test';
 const MAX_BYTES = 64 * 1024;
+/** The attachment limits, small so a test message can pass them (VIGIL_ATTACHMENT_MAX_BYTES's least). */
+const ATTACHMENT_MAX_BYTES = 1024;
+const ATTACHMENTS_PER_ALERT = 3;
+const PUBLIC_URL = 'https://vigil.example.test';
 const run = randomUUID().slice(0, 8);
 let server: TestServer;
 let smtpPort: number;
@@ -113,6 +118,9 @@ describe('Email integrations', () => {
         VIGIL_INBOUND_SMTP_HOST: '127.0.0.1',
         VIGIL_INBOUND_EMAIL_DOMAIN: DOMAIN,
         VIGIL_INBOUND_EMAIL_MAX_BYTES: String(MAX_BYTES),
+        VIGIL_ATTACHMENT_MAX_BYTES: String(ATTACHMENT_MAX_BYTES),
+        VIGIL_ATTACHMENTS_PER_ALERT: String(ATTACHMENTS_PER_ALERT),
+        VIGIL_PUBLIC_URL: PUBLIC_URL,
       },
     });
     assert.ok(server.app.smtpPort, 'the SMTP listener runs');
@@ -469,6 +477,254 @@ describe('Email integrations', () => {
     } finally {
       await db.destroy();
     }
+  });
+
+  describe("a create action's appendAttachments", () => {
+    /** Its create action appends attachments, and makes the subject the alias (one alert per subject). */
+    let files: { id: string; username: string };
+    /** Its create action leaves appendAttachments out: false, Opsgenie's default. */
+    let plain: { id: string; username: string };
+    let db: pg.Client;
+
+    before(async () => {
+      files = await emailIntegration(teamA, `files-${run}`);
+      plain = await emailIntegration(teamA, `plain-${run}`);
+      await call('PUT', `/v2/integrations/${files.id}/actions`, {
+        create: [{ name: 'Attach', alias: '{{message}}', appendAttachments: true }],
+      });
+      await call('PUT', `/v2/integrations/${plain.id}/actions`, { create: [{ name: 'Plain' }] });
+      db = new pg.Client({ connectionString: server.databaseUrl });
+      await db.connect();
+    });
+
+    after(async () => {
+      await db?.end();
+    });
+
+    /** The alert the integration's latest message made. */
+    async function latestAlert(integrationId: string): Promise<string> {
+      const [logged] = await payloads(integrationId);
+      assert.equal(logged?.verdict, 'created', JSON.stringify(logged));
+      return logged.alertIds[0] as string;
+    }
+
+    /** The alert's attachments as the API lists them, each with the bytes its download link serves. */
+    async function attachmentsOf(alertId: string) {
+      const listed = (await call('GET', `/v2/alerts/${alertId}/attachments`)).data as Json[];
+      const out: { name: string; type: string | null; content: Buffer }[] = [];
+      for (const { id, name } of listed) {
+        const { url } = (await call('GET', `/v2/alerts/${alertId}/attachments/${id}`)).data;
+        assert.ok(url.startsWith(`${PUBLIC_URL}/v1/alert-attachments/`), url);
+        const response = await fetch(`${server.url}${new URL(url).pathname}`);
+        assert.equal(response.status, 200);
+        out.push({
+          name,
+          type: response.headers.get('content-type'),
+          content: Buffer.from(await response.arrayBuffer()),
+        });
+      }
+      return out;
+    }
+
+    const logsOf = async (alertId: string): Promise<string[]> =>
+      (await call('GET', `/v2/alerts/${alertId}/logs?order=asc&limit=100`)).data.map((l: Json) => l.log);
+
+    it('puts the files on the alert byte for byte, and not the images of the HTML body', async () => {
+      const shown = (await call('GET', `/v2/integrations/${files.id}/actions`)).data.create;
+      assert.equal(shown[0].appendAttachments, true);
+      const csv = Buffer.from('host,disk\ndb-1,99%\n');
+      const dump = randomBytes(ATTACHMENT_MAX_BYTES);
+      await send({
+        to: `${files.username}@${DOMAIN}`,
+        subject: `with files ${run}`,
+        text: 'see the files',
+        html: '<p>see the files</p><img src="cid:logo@example.org">',
+        attachments: [
+          { filename: 'disks.csv', content: csv, contentType: 'text/csv' },
+          { filename: '../../core.bin', content: dump, contentType: 'application/octet-stream' },
+          {
+            filename: 'logo.png',
+            content: randomBytes(64),
+            contentType: 'image/png',
+            cid: 'logo@example.org',
+          },
+        ],
+      });
+      const alertId = await latestAlert(files.id);
+      assert.deepEqual(await attachmentsOf(alertId), [
+        { name: 'disks.csv', type: 'text/csv', content: csv },
+        { name: 'core.bin', type: 'application/octet-stream', content: dump },
+      ]);
+      const stored = await db.query(
+        'SELECT name, added_by, added_by_integration_id FROM alert_attachments WHERE alert_id = $1 ORDER BY id',
+        [alertId],
+      );
+      assert.deepEqual(stored.rows, [
+        { name: 'disks.csv', added_by: `Email ${files.username}`, added_by_integration_id: files.id },
+        { name: 'core.bin', added_by: `Email ${files.username}`, added_by_integration_id: files.id },
+      ]);
+      const logs = await logsOf(alertId);
+      assert.ok(
+        logs.includes(
+          `Attachment disks.csv (${csv.length} bytes) attached from the email by Email ${files.username}`,
+        ),
+        logs.join('\n'),
+      );
+      assert.ok(
+        logs.includes(
+          `Attachment core.bin (${dump.length} bytes) attached from the email by Email ${files.username}`,
+        ),
+        logs.join('\n'),
+      );
+    });
+
+    it('attaches nothing when the create action leaves appendAttachments false, or no actions are set', async () => {
+      const subject = `no files wanted ${run}`;
+      await send({
+        to: [`${plain.username}@${DOMAIN}`, `${ops.username}@${DOMAIN}`],
+        subject,
+        text: 'a file that must stay in the mail',
+        attachments: [{ filename: 'notes.txt', content: 'not for the alert', contentType: 'text/plain' }],
+      });
+      for (const integration of [plain, ops]) {
+        const alertId = await latestAlert(integration.id);
+        assert.equal((await call('GET', `/v2/alerts/${alertId}`)).data.message, subject);
+        assert.deepEqual((await call('GET', `/v2/alerts/${alertId}/attachments`)).data, []);
+        const stored = await db.query(
+          'SELECT count(*)::int AS n FROM alert_attachments WHERE alert_id = $1',
+          [alertId],
+        );
+        assert.equal(stored.rows[0].n, 0);
+        assert.ok(!(await logsOf(alertId)).some((l) => /attach/i.test(l)));
+      }
+    });
+
+    it('leaves out a file over the size limit and those past the per-alert limit, says so, and makes the alert', async () => {
+      const small = (n: number) => Buffer.from(`file ${n}\n`);
+      await send({
+        to: `${files.username}@${DOMAIN}`,
+        subject: `too much ${run}`,
+        text: 'many files',
+        attachments: [
+          { filename: 'huge.bin', content: randomBytes(ATTACHMENT_MAX_BYTES + 1) },
+          ...[1, 2, 3, 4, 5].map((n) => ({
+            filename: `f${n}.txt`,
+            content: small(n),
+            contentType: 'text/plain',
+          })),
+        ],
+      });
+      const alertId = await latestAlert(files.id);
+      assert.equal((await call('GET', `/v2/alerts/${alertId}`)).data.message, `too much ${run}`);
+      assert.deepEqual(
+        (await attachmentsOf(alertId)).map((a) => [a.name, a.content.toString()]),
+        [1, 2, 3].map((n) => [`f${n}.txt`, small(n).toString()]),
+      );
+      const logs = await logsOf(alertId);
+      assert.ok(
+        logs.includes(
+          `Attachment huge.bin (${ATTACHMENT_MAX_BYTES + 1} bytes) of the email not attached: larger than the limit of ${ATTACHMENT_MAX_BYTES} bytes (VIGIL_ATTACHMENT_MAX_BYTES)`,
+        ),
+        logs.join('\n'),
+      );
+      assert.ok(
+        logs.includes(
+          `2 attachments of the email not attached, as the alert already has ${ATTACHMENTS_PER_ALERT} attachments, the most one alert may have (VIGIL_ATTACHMENTS_PER_ALERT): f4.txt, f5.txt`,
+        ),
+        logs.join('\n'),
+      );
+    });
+
+    it("puts a de-duplicated message's files on the alert it counts into, within the per-alert limit", async () => {
+      const subject = `repeating ${run}`;
+      const file = (name: string) => ({ filename: name, content: `${name}\n`, contentType: 'text/plain' });
+      await send({
+        to: `${files.username}@${DOMAIN}`,
+        subject,
+        text: 'first',
+        attachments: [file('first-1.txt'), file('first-2.txt')],
+      });
+      const alertId = await latestAlert(files.id);
+      await send({
+        to: `${files.username}@${DOMAIN}`,
+        subject,
+        text: 'second',
+        attachments: [file('second-1.txt'), file('second-2.txt')],
+      });
+      assert.equal(await latestAlert(files.id), alertId, 'the same alias: the same alert');
+      const alert = (await call('GET', `/v2/alerts/${alertId}`)).data;
+      assert.equal(alert.count, 2);
+      assert.deepEqual(
+        (await attachmentsOf(alertId)).map((a) => a.name),
+        ['first-1.txt', 'first-2.txt', 'second-1.txt'],
+      );
+      const logs = await logsOf(alertId);
+      assert.ok(
+        logs.includes(
+          `Attachment of the email not attached, as the alert already has ${ATTACHMENTS_PER_ALERT} attachments, the most one alert may have (VIGIL_ATTACHMENTS_PER_ALERT): second-2.txt`,
+        ),
+        logs.join('\n'),
+      );
+    });
+
+    it('adds the files once, with the alert: a retried Message-ID does not add them again', async () => {
+      const messageId = `<files-retried-${run}@example.org>`;
+      const message = {
+        to: `${files.username}@${DOMAIN}`,
+        subject: `files retried ${run}`,
+        text: 'retried',
+        messageId,
+        attachments: [
+          { filename: 'one.txt', content: 'one\n', contentType: 'text/plain' },
+          { filename: `refused-${run}.txt`, content: 'two\n', contentType: 'text/plain' },
+        ],
+      };
+      const alertsOf = async () =>
+        (await db.query(`SELECT id FROM alerts WHERE details->>'messageId' = $1`, [messageId])).rows.map(
+          (r: Json) => r.id as string,
+        );
+      try {
+        // The second file's insert fails after the alert and the first file were written: all of it is
+        // undone, and the sender is told to try again.
+        await db.query(`CREATE FUNCTION email_test_refuse_file() RETURNS trigger LANGUAGE plpgsql AS $$
+          BEGIN RAISE EXCEPTION 'refused for the test'; END $$`);
+        await db.query(`CREATE TRIGGER email_test_refuse_file BEFORE INSERT ON alert_attachments FOR EACH ROW
+          WHEN (NEW.name = 'refused-${run}.txt') EXECUTE FUNCTION email_test_refuse_file()`);
+        const error = await sendRefused(message);
+        assert.equal(error.responseCode, 451, error.message);
+        assert.deepEqual(await alertsOf(), []);
+        const orphans = await db.query(
+          `SELECT count(*)::int AS n FROM alert_attachments WHERE name = 'one.txt'
+          AND alert_id IN (SELECT id FROM alerts WHERE integration_id = $1)`,
+          [files.id],
+        );
+        assert.equal(orphans.rows[0].n, 0);
+        await db.query('DROP TRIGGER email_test_refuse_file ON alert_attachments');
+
+        await send(message);
+        const [alertId, ...others] = await alertsOf();
+        assert.ok(alertId);
+        assert.deepEqual(others, []);
+        const expected = ['one.txt', `refused-${run}.txt`];
+        assert.deepEqual(
+          (await attachmentsOf(alertId)).map((a) => a.name),
+          expected,
+        );
+
+        const again = await send(message);
+        assert.match(again.response, /0 alerts made, 1 recipient had taken it already/);
+        assert.deepEqual(await alertsOf(), [alertId]);
+        assert.deepEqual(
+          (await attachmentsOf(alertId)).map((a) => a.name),
+          expected,
+        );
+        const attachedLines = (await logsOf(alertId)).filter((l) => l.includes('attached from the email'));
+        assert.equal(attachedLines.length, 2, attachedLines.join('\n'));
+      } finally {
+        await db.query('DROP TRIGGER IF EXISTS email_test_refuse_file ON alert_attachments');
+        await db.query('DROP FUNCTION IF EXISTS email_test_refuse_file()');
+      }
+    });
   });
 });
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { simpleParser, type AddressObject } from 'mailparser';
+import { simpleParser, type AddressObject, type Attachment } from 'mailparser';
+import type { AttachmentsService, NewAttachment } from '../../alerts/attachments/service.js';
 import type { AlertsService, CreateAlertInput } from '../../alerts/service.js';
 import { isUnstorableValue, type Db } from '../../db/database.js';
 import { storableText } from '../../db/storable.js';
@@ -19,6 +20,8 @@ import { emailMessagesRepository as messages, type EmailMessageRow } from './rep
  * made as an API integration's create is (its team, maintenance, policies). SMTP is smtp-listener.ts's.
  * Each recipient integration takes a Message-ID once (repository.ts): a sending server retries the whole
  * message when any recipient failed, and the recipients already served must not make their alert again.
+ * The message's attachments go onto the alert when the create action that made it says
+ * `appendAttachments`, in the same transaction, so a retried message does not add them twice.
  */
 
 export type RecipientVerdict =
@@ -67,9 +70,23 @@ const DETAIL_MAX = 1000;
 /** What the Alert API takes as a description; the whole message stays in the payload log. */
 const DESCRIPTION_MAX = 15_000;
 
+/**
+ * The files a message carries, as alert attachments. Parts of a multipart/related body (the images its
+ * HTML shows by cid: logos, signatures) are left out: they are how the body looks, which the alert's
+ * description does not show, not files the sender attached (mailparser marks them so it does not offer
+ * them for download either).
+ */
+function attachedFiles(attachments: readonly Attachment[]): NewAttachment[] {
+  return attachments
+    .filter((a) => !a.related)
+    .map((a) => ({ fileName: a.filename, contentType: a.contentType, content: a.content }));
+}
+
 export function createEmailIntake(deps: {
   db: Db;
   alerts: AlertsService;
+  /** Where a create action's `appendAttachments` puts the message's files (with their limits). */
+  attachments: AttachmentsService;
   domain: string;
   log: Logger;
   /** Why a maintenance disables the integration now, or undefined. */
@@ -152,6 +169,7 @@ export function createEmailIntake(deps: {
     emailUsername: string,
     messageId: string | null,
     input: CreateAlertInput,
+    files: readonly NewAttachment[],
   ): Promise<EmailOutcome> {
     const requestId = randomUUID();
     const claim = {
@@ -173,15 +191,14 @@ export function createEmailIntake(deps: {
         db.transaction().execute(async (tx) => {
           // Waits for another delivery of the message that holds the claim, and then finds it taken.
           if (messageId && !(await messages.claim(tx, { ...claim, verdict: 'created' }))) return undefined;
-          const created = await alerts.createRequested(
-            integrationPrincipalOf(integration),
-            requestId,
-            input,
-            {
-              integration: { id: integration.id, name: integration.name, type: integration.type },
-              tx,
-            },
-          );
+          const principal = integrationPrincipalOf(integration);
+          const created = await alerts.createRequested(principal, requestId, input, {
+            integration: { id: integration.id, name: integration.name, type: integration.type },
+            tx,
+          });
+          // Onto the alert made or de-duplicated into: Opsgenie's appendAttachments does both.
+          if (created.kind === 'created' && created.createAction?.appendAttachments && files.length > 0)
+            await deps.attachments.addArrived(tx, principal, created.alert, files, 'the email');
           const made: EmailOutcome =
             created.kind === 'created'
               ? { emailUsername, verdict: 'created', alertId: created.alert.id }
@@ -268,6 +285,7 @@ export function createEmailIntake(deps: {
         source: text(sender),
         details,
       };
+      const files = attachedFiles(parsed.attachments);
       const logged = storableText(email.raw.toString('utf8'));
       const outcomes: EmailOutcome[] = [];
       for (const emailUsername of new Set(email.emailUsernames)) {
@@ -277,7 +295,7 @@ export function createEmailIntake(deps: {
         const earlier = messageId ? await messages.find(db, integration.id, messageId) : undefined;
         const outcome = earlier
           ? repeated(emailUsername, messageId ?? '', earlier)
-          : await take(integration, emailUsername, messageId, input);
+          : await take(integration, emailUsername, messageId, input, files);
         await record(integration, messageId, logged, outcome);
         outcomes.push(outcome);
       }

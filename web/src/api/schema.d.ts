@@ -4559,8 +4559,8 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * An API integration's actions (create, close, acknowledge, addNote, ignore)
-     * @description Before any action is set, the integration behaves as Opsgenie's default actions do: its key's requests pass unchanged. Once set: a create request matching an ignore action's filter makes no alert; otherwise the first create action (by order) whose filter matches shapes the alert ({{message}}-style dynamic fields expand from the request; tags, extraProperties, responders and alertActions are added to the request's unless ignore*FromPayload), and when none matches no alert is made. Close, acknowledge and add-note requests through the key run only when an action of that type matches the alert. Each outcome is in GET /v2/alerts/requests/{requestId}. Fields Vigil does not know are ignored.
+     * An API or Email integration's actions (create, close, acknowledge, addNote, ignore)
+     * @description Before any action is set, the integration behaves as Opsgenie's default actions do: its key's requests pass unchanged. Once set: a create request matching an ignore action's filter makes no alert; otherwise the first create action (by order) whose filter matches shapes the alert ({{message}}-style dynamic fields expand from the request; tags, extraProperties, responders and alertActions are added to the request's unless ignore*FromPayload), and when none matches no alert is made. Close, acknowledge and add-note requests through the key run only when an action of that type matches the alert. An Email integration's message is a create request; with appendAttachments, its files are added to the alert it made or was de-duplicated into, within the attachment limits. Each outcome is in GET /v2/alerts/requests/{requestId}. Fields Vigil does not know are ignored.
      */
     get: {
       parameters: {
@@ -4583,8 +4583,8 @@ export interface paths {
       };
     };
     /**
-     * Replace all of an API integration's actions (a list left out or null is emptied)
-     * @description Before any action is set, the integration behaves as Opsgenie's default actions do: its key's requests pass unchanged. Once set: a create request matching an ignore action's filter makes no alert; otherwise the first create action (by order) whose filter matches shapes the alert ({{message}}-style dynamic fields expand from the request; tags, extraProperties, responders and alertActions are added to the request's unless ignore*FromPayload), and when none matches no alert is made. Close, acknowledge and add-note requests through the key run only when an action of that type matches the alert. Each outcome is in GET /v2/alerts/requests/{requestId}. Fields Vigil does not know are ignored.
+     * Replace all of an API or Email integration's actions (a list left out or null is emptied)
+     * @description Before any action is set, the integration behaves as Opsgenie's default actions do: its key's requests pass unchanged. Once set: a create request matching an ignore action's filter makes no alert; otherwise the first create action (by order) whose filter matches shapes the alert ({{message}}-style dynamic fields expand from the request; tags, extraProperties, responders and alertActions are added to the request's unless ignore*FromPayload), and when none matches no alert is made. Close, acknowledge and add-note requests through the key run only when an action of that type matches the alert. An Email integration's message is a create request; with appendAttachments, its files are added to the alert it made or was de-duplicated into, within the attachment limits. Each outcome is in GET /v2/alerts/requests/{requestId}. Fields Vigil does not know are ignored.
      */
     put: {
       parameters: {
@@ -5002,8 +5002,8 @@ export interface paths {
       };
     };
     /**
-     * Add one action to an API integration; its type says to which list
-     * @description type: create, close, acknowledge, addNote, ignore. Added at its order, else last. Before any action is set, the integration behaves as Opsgenie's default actions do: its key's requests pass unchanged. Once set: a create request matching an ignore action's filter makes no alert; otherwise the first create action (by order) whose filter matches shapes the alert ({{message}}-style dynamic fields expand from the request; tags, extraProperties, responders and alertActions are added to the request's unless ignore*FromPayload), and when none matches no alert is made. Close, acknowledge and add-note requests through the key run only when an action of that type matches the alert. Each outcome is in GET /v2/alerts/requests/{requestId}. Fields Vigil does not know are ignored.
+     * Add one action to an API or Email integration; its type says to which list
+     * @description type: create, close, acknowledge, addNote, ignore. Added at its order, else last. Before any action is set, the integration behaves as Opsgenie's default actions do: its key's requests pass unchanged. Once set: a create request matching an ignore action's filter makes no alert; otherwise the first create action (by order) whose filter matches shapes the alert ({{message}}-style dynamic fields expand from the request; tags, extraProperties, responders and alertActions are added to the request's unless ignore*FromPayload), and when none matches no alert is made. Close, acknowledge and add-note requests through the key run only when an action of that type matches the alert. An Email integration's message is a create request; with appendAttachments, its files are added to the alert it made or was de-duplicated into, within the attachment limits. Each outcome is in GET /v2/alerts/requests/{requestId}. Fields Vigil does not know are ignored.
      */
     post: {
       parameters: {
