@@ -206,7 +206,13 @@ export function presentIntegration(
   }
   if (row.type === 'Email') {
     const emailUsername = emailUsernameOf(row.settings) ?? '';
-    return { ...base, emailUsername, emailAddress: `${emailUsername}@${config.inboundEmail.domain}` };
+    return {
+      ...base,
+      emailUsername,
+      emailAddress: `${emailUsername}@${config.inboundEmail.domain}`,
+      // Vigil's alerts always notify: Opsgenie's field, which Terraform reads back, says so.
+      suppressNotifications: false,
+    };
   }
   if (row.type !== 'AmazonSecurityHub') return base;
   const settings = securityHubSettings(row.settings);

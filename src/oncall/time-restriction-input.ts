@@ -20,10 +20,17 @@ const Window = Type.Object({
   endMin: Type.Optional(Type.Integer()),
 });
 
+/**
+ * The Go SDK's og.TimeRestriction holds `restriction` as a struct, not a pointer, so `omitempty` never
+ * leaves it out: a weekday-and-time-of-day restriction from it (so from Terraform) comes with
+ * `"restriction": {}` beside its `restrictions`. That empty object is no window.
+ */
+const GoZeroWindow = Type.Object({}, { additionalProperties: false });
+
 export const TimeRestrictionSchema = Type.Object(
   {
     type: StringEnum(['time-of-day', 'weekday-and-time-of-day']),
-    restriction: Type.Optional(Window),
+    restriction: Type.Optional(Type.Union([Window, GoZeroWindow])),
     restrictions: Type.Optional(Type.Array(Window, { maxItems: 100 })),
   },
   {
@@ -35,11 +42,19 @@ export const TimeRestrictionSchema = Type.Object(
 export type WindowInput = Static<typeof Window>;
 export type TimeRestrictionInput = Static<typeof TimeRestrictionSchema>;
 
+/** The single window given as `restriction`, if any: the Go SDK's empty `{}` is none. */
+export function singleWindow(input: TimeRestrictionInput): WindowInput | undefined {
+  const window = input.restriction;
+  return window !== undefined && 'startHour' in window ? (window as WindowInput) : undefined;
+}
+
 /** The stored shape, and the form it was given in (so errors can name the field the caller used). */
 export function timeRestrictionOf(
-  input: TimeRestrictionInput,
+  given: TimeRestrictionInput,
   field: string,
 ): { restriction: TimeRestriction; form: 'restriction' | 'restrictions' } {
+  const single = singleWindow(given);
+  const input = { type: given.type, restrictions: given.restrictions, restriction: single };
   if (input.restriction !== undefined && input.restrictions !== undefined) {
     throw invalid(UNPROCESSABLE_BODY, {
       [field]:

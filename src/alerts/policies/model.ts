@@ -140,7 +140,9 @@ export function parsePolicy(body: PolicyBody): ParsedPolicy {
     changes: {
       message: orDefault(body.message, 'message'),
       alias: orDefault(body.alias, 'alias'),
-      alertDescription: orDefault(body.alertDescription, 'description'),
+      // Kept as given (Opsgenie answers no alertDescription it was not sent, and Terraform's
+      // alert_description has no default to match ours): left out, it passes the alert's own through.
+      alertDescription: body.alertDescription ?? '',
       entity: orDefault(body.entity, 'entity'),
       source: orDefault(body.source, 'source'),
       ...(priority ? { priority: /^P[1-5]$/i.test(priority) ? priority.toUpperCase() : priority } : {}),
@@ -171,7 +173,7 @@ export function policyRule(
   const modifications: Modifications = {
     message: changes.message,
     alias: changes.alias,
-    description: changes.alertDescription,
+    description: orDefault(changes.alertDescription, 'description'),
     entity: changes.entity,
     source: changes.source,
     ...(changes.priority ? { priority: changes.priority } : {}),

@@ -97,6 +97,12 @@ const NOTIFICATION_FIELDS = {
         'The team is notified only once the alert occurred count times (value-based), or count times within duration (frequency-based)',
     }),
   ),
+  deduplicationActionAction: Type.Optional(
+    Type.Union([DeduplicationActionSchema, Type.Null()], {
+      description:
+        "deduplicationAction as the Go SDK's UpdateNotificationPolicyRequest (so Terraform's update) misspells it; read as deduplicationAction when that is left out",
+    }),
+  ),
 };
 
 /**
@@ -209,7 +215,7 @@ export function parseNotificationPolicy(body: AnyPolicyBody): ParsedNotification
         untilMinute: delay.untilMinute ?? 0,
       };
   }
-  const dedupe = body.deduplicationAction;
+  const dedupe = body.deduplicationAction ?? body.deduplicationActionAction;
   if (dedupe) {
     const type = dedupe.deduplicationActionType;
     if (type === undefined)

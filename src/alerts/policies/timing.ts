@@ -6,6 +6,7 @@ import { checkTimezone, toTimeRestriction } from '../../oncall/routing/service.j
 import { withinTimeRestriction } from '../../oncall/schedule.js';
 import {
   presentTimeRestriction,
+  singleWindow,
   TimeRestrictionSchema,
   type TimeRestrictionInput,
 } from '../../oncall/time-restriction-input.js';
@@ -40,7 +41,7 @@ export interface PolicyTiming {
 
 /** Opsgenie clients send an empty restriction list for "no restriction". */
 function isEmpty(input: TimeRestrictionInput): boolean {
-  return input.restriction === undefined && (input.restrictions?.length ?? 0) === 0;
+  return singleWindow(input) === undefined && (input.restrictions?.length ?? 0) === 0;
 }
 
 /** The body's timing checked; problems (field → message) are added to `problems` rather than thrown. */

@@ -1,11 +1,13 @@
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { StringEnum } from '../../http/schemas.js';
 import { envelope, principalOf, type HttpApp } from '../../http/server.js';
 import {
   MAX_REPEAT_COUNT,
   MAX_RULES,
   MAX_WAIT_INTERVAL_MINUTES,
+  type EscalationChanges,
   type EscalationsService,
+  type RepeatInput,
 } from './service.js';
 
 /** Opsgenie's Escalation API: /v2/escalations. */
@@ -53,21 +55,46 @@ const Rule = Type.Object(
 
 const Repeat = Type.Object(
   {
-    waitInterval: Type.Integer({
-      minimum: 0,
-      maximum: MAX_WAIT_INTERVAL_MINUTES,
-      description: 'Minutes after the last rule before the policy starts again.',
-    }),
-    count: Type.Integer({
-      minimum: 0,
-      maximum: MAX_REPEAT_COUNT,
-      description: 'How many more times it runs.',
-    }),
+    waitInterval: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: MAX_WAIT_INTERVAL_MINUTES,
+        description: 'Minutes after the last rule before the policy starts again (0 when left out).',
+      }),
+    ),
+    count: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: MAX_REPEAT_COUNT,
+        description: 'How many more times it runs (0 when left out).',
+      }),
+    ),
     resetRecipientStates: Type.Optional(Type.Boolean()),
     closeAlertAfterAll: Type.Optional(Type.Boolean()),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    description:
+      '{} is no repeat: the Go SDK (so Terraform) always sends repeat, {} when none is configured.',
+  },
 );
+type RepeatBody = Static<typeof Repeat>;
+
+/**
+ * The Go SDK's RepeatRequest leaves out a zero count or waitInterval (omitempty) and is sent as {} when
+ * Terraform configures no repeat: an empty object is no repeat, a missing number is 0.
+ */
+function repeatInput(body: RepeatBody): RepeatInput | null {
+  if (Object.keys(body).length === 0) return null;
+  return { ...body, waitInterval: body.waitInterval ?? 0, count: body.count ?? 0 };
+}
+
+/** An update's changes as the service takes them: a repeat left out stays as it is, null or {} removes it. */
+function changesInput(body: Static<typeof UpdateBody>): EscalationChanges {
+  const { repeat, ...changes } = body;
+  if (repeat === undefined) return changes;
+  return { ...changes, repeat: repeat === null ? null : repeatInput(repeat) };
+}
 
 const name = Type.String({ minLength: 1, maxLength: 100 });
 const description = Type.String({ maxLength: 1000 });
@@ -103,7 +130,12 @@ export function registerEscalationRoutes(app: HttpApp, escalations: EscalationsS
     '/v2/escalations',
     { schema: { tags: ['escalations'], summary: 'Create an escalation policy', body: CreateBody } },
     async (request, reply) => {
-      const created = await escalations.create(principalOf(request), request.body);
+      const { repeat, ...body } = request.body;
+      const given = repeat === undefined ? null : repeatInput(repeat);
+      const created = await escalations.create(principalOf(request), {
+        ...body,
+        ...(given ? { repeat: given } : {}),
+      });
       return reply
         .status(201)
         .send(envelope(request, { result: 'Created', data: { id: created.id, name: created.name } }));
@@ -165,7 +197,7 @@ export function registerEscalationRoutes(app: HttpApp, escalations: EscalationsS
         principalOf(request),
         request.params.identifier,
         request.query.identifierType,
-        request.body,
+        changesInput(request.body),
       );
       return envelope(request, { result: 'Updated', data: { id: updated.id, name: updated.name } });
     },

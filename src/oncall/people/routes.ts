@@ -22,7 +22,8 @@ const Contact = Type.Object(
 const SendAfter = Type.Object(
   {
     timeAmount: Type.Integer({ minimum: 0, maximum: 10080 }),
-    timeUnit: Type.Optional(StringEnum(['minutes', 'hours'], { default: 'minutes' })),
+    // Terraform's opsgenie_notification_rule sends "minute" (its expandOpsGenieNotificationRuleSteps).
+    timeUnit: Type.Optional(StringEnum(['minutes', 'hours', 'minute', 'hour'], { default: 'minutes' })),
   },
   { additionalProperties: false },
 );

@@ -22,7 +22,7 @@ export interface ContactRef {
 
 export interface StepInput {
   contact: ContactRef;
-  sendAfter?: { timeAmount: number; timeUnit?: 'minutes' | 'hours' };
+  sendAfter?: { timeAmount: number; timeUnit?: 'minutes' | 'hours' | 'minute' | 'hour' };
   enabled?: boolean;
 }
 
@@ -63,7 +63,8 @@ export function normalizeAddress(method: ContactMethodType, to: string, field: s
 
 function sendAfterMinutes(sendAfter: StepInput['sendAfter'], field: string): number {
   if (!sendAfter) return 0;
-  const minutes = sendAfter.timeAmount * (sendAfter.timeUnit === 'hours' ? 60 : 1);
+  const hours = sendAfter.timeUnit === 'hours' || sendAfter.timeUnit === 'hour';
+  const minutes = sendAfter.timeAmount * (hours ? 60 : 1);
   if (!Number.isInteger(minutes) || minutes < 0 || minutes > MAX_SEND_AFTER_MINUTES) {
     throw invalidField(field, `must be between 0 and ${MAX_SEND_AFTER_MINUTES} minutes (a week).`);
   }

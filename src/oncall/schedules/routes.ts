@@ -183,7 +183,13 @@ export function registerScheduleRoutes(app: HttpApp, schedules: SchedulesService
         body: Type.Object({
           name: ScheduleName,
           description: Type.Optional(Description),
-          timezone: TimeZone,
+          timezone: Type.Optional(
+            Type.String({
+              ...TimeZone,
+              description:
+                "IANA zone; UTC when left out (Opsgenie uses the account's zone, which Vigil does not have)",
+            }),
+          ),
           enabled: Type.Optional(Type.Boolean()),
           ownerTeam: Type.Optional(TeamRef),
           rotations: Type.Optional(Rotations),
@@ -191,7 +197,9 @@ export function registerScheduleRoutes(app: HttpApp, schedules: SchedulesService
       },
     },
     async (request, reply) => {
-      const created = await schedules.createSchedule(principalOf(request), request.body);
+      // Terraform's opsgenie_schedule leaves timezone out when it is not configured.
+      const body = { ...request.body, timezone: request.body.timezone ?? 'UTC' };
+      const created = await schedules.createSchedule(principalOf(request), body);
       return reply.status(201).send(envelope(request, { result: 'Created', data: created }));
     },
   );

@@ -5191,14 +5191,16 @@ export interface paths {
               | {
                   /** @enum {string} */
                   type: 'time-of-day' | 'weekday-and-time-of-day';
-                  restriction?: {
-                    startDay?: string;
-                    startHour: number;
-                    startMin?: number;
-                    endDay?: string;
-                    endHour: number;
-                    endMin?: number;
-                  };
+                  restriction?:
+                    | {
+                        startDay?: string;
+                        startHour: number;
+                        startMin?: number;
+                        endDay?: string;
+                        endHour: number;
+                        endMin?: number;
+                      }
+                    | Record<string, never>;
                   restrictions?: {
                     startDay?: string;
                     startHour: number;
@@ -5288,6 +5290,20 @@ export interface paths {
             } | null;
             /** @description The team is notified only once the alert occurred count times (value-based), or count times within duration (frequency-based) */
             deduplicationAction?: {
+              /** @enum {string} */
+              deduplicationActionType?: 'value-based' | 'frequency-based';
+              count?: number;
+              duration?: {
+                timeAmount: number;
+                /**
+                 * @description minutes when left out
+                 * @enum {string}
+                 */
+                timeUnit?: 'minutes' | 'hours' | 'days';
+              };
+            } | null;
+            /** @description deduplicationAction as the Go SDK's UpdateNotificationPolicyRequest (so Terraform's update) misspells it; read as deduplicationAction when that is left out */
+            deduplicationActionAction?: {
               /** @enum {string} */
               deduplicationActionType?: 'value-based' | 'frequency-based';
               count?: number;
@@ -5498,14 +5514,16 @@ export interface paths {
               | {
                   /** @enum {string} */
                   type: 'time-of-day' | 'weekday-and-time-of-day';
-                  restriction?: {
-                    startDay?: string;
-                    startHour: number;
-                    startMin?: number;
-                    endDay?: string;
-                    endHour: number;
-                    endMin?: number;
-                  };
+                  restriction?:
+                    | {
+                        startDay?: string;
+                        startHour: number;
+                        startMin?: number;
+                        endDay?: string;
+                        endHour: number;
+                        endMin?: number;
+                      }
+                    | Record<string, never>;
                   restrictions?: {
                     startDay?: string;
                     startHour: number;
@@ -5595,6 +5613,20 @@ export interface paths {
             } | null;
             /** @description The team is notified only once the alert occurred count times (value-based), or count times within duration (frequency-based) */
             deduplicationAction?: {
+              /** @enum {string} */
+              deduplicationActionType?: 'value-based' | 'frequency-based';
+              count?: number;
+              duration?: {
+                timeAmount: number;
+                /**
+                 * @description minutes when left out
+                 * @enum {string}
+                 */
+                timeUnit?: 'minutes' | 'hours' | 'days';
+              };
+            } | null;
+            /** @description deduplicationAction as the Go SDK's UpdateNotificationPolicyRequest (so Terraform's update) misspells it; read as deduplicationAction when that is left out */
+            deduplicationActionAction?: {
               /** @enum {string} */
               deduplicationActionType?: 'value-based' | 'frequency-based';
               count?: number;
@@ -6537,7 +6569,7 @@ export interface paths {
                  * @default minutes
                  * @enum {string}
                  */
-                timeUnit?: 'minutes' | 'hours';
+                timeUnit?: 'minutes' | 'hours' | 'minute' | 'hour';
               };
               enabled?: boolean;
             }[];
@@ -6685,7 +6717,7 @@ export interface paths {
                  * @default minutes
                  * @enum {string}
                  */
-                timeUnit?: 'minutes' | 'hours';
+                timeUnit?: 'minutes' | 'hours' | 'minute' | 'hour';
               };
               enabled?: boolean;
             }[];
@@ -6838,7 +6870,7 @@ export interface paths {
                * @default minutes
                * @enum {string}
                */
-              timeUnit?: 'minutes' | 'hours';
+              timeUnit?: 'minutes' | 'hours' | 'minute' | 'hour';
             };
             enabled?: boolean;
           };
@@ -6946,7 +6978,7 @@ export interface paths {
                * @default minutes
                * @enum {string}
                */
-              timeUnit?: 'minutes' | 'hours';
+              timeUnit?: 'minutes' | 'hours' | 'minute' | 'hour';
             };
             enabled?: boolean;
           };
@@ -7230,11 +7262,12 @@ export interface paths {
                 name?: string;
               };
             }[];
+            /** @description {} is no repeat: the Go SDK (so Terraform) always sends repeat, {} when none is configured. */
             repeat?: {
-              /** @description Minutes after the last rule before the policy starts again. */
-              waitInterval: number;
-              /** @description How many more times it runs. */
-              count: number;
+              /** @description Minutes after the last rule before the policy starts again (0 when left out). */
+              waitInterval?: number;
+              /** @description How many more times it runs (0 when left out). */
+              count?: number;
               resetRecipientStates?: boolean;
               closeAlertAfterAll?: boolean;
             };
@@ -7394,11 +7427,12 @@ export interface paths {
                 name?: string;
               };
             }[];
+            /** @description {} is no repeat: the Go SDK (so Terraform) always sends repeat, {} when none is configured. */
             repeat?: {
-              /** @description Minutes after the last rule before the policy starts again. */
-              waitInterval: number;
-              /** @description How many more times it runs. */
-              count: number;
+              /** @description Minutes after the last rule before the policy starts again (0 when left out). */
+              waitInterval?: number;
+              /** @description How many more times it runs (0 when left out). */
+              count?: number;
               resetRecipientStates?: boolean;
               closeAlertAfterAll?: boolean;
             } | null;
@@ -7517,14 +7551,16 @@ export interface paths {
             timeRestriction?: {
               /** @enum {string} */
               type: 'time-of-day' | 'weekday-and-time-of-day';
-              restriction?: {
-                startDay?: string;
-                startHour: number;
-                startMin?: number;
-                endDay?: string;
-                endHour: number;
-                endMin?: number;
-              };
+              restriction?:
+                | {
+                    startDay?: string;
+                    startHour: number;
+                    startMin?: number;
+                    endDay?: string;
+                    endHour: number;
+                    endMin?: number;
+                  }
+                | Record<string, never>;
               restrictions?: {
                 startDay?: string;
                 startHour: number;
@@ -7747,14 +7783,16 @@ export interface paths {
             timeRestriction?: {
               /** @enum {string} */
               type: 'time-of-day' | 'weekday-and-time-of-day';
-              restriction?: {
-                startDay?: string;
-                startHour: number;
-                startMin?: number;
-                endDay?: string;
-                endHour: number;
-                endMin?: number;
-              };
+              restriction?:
+                | {
+                    startDay?: string;
+                    startHour: number;
+                    startMin?: number;
+                    endDay?: string;
+                    endHour: number;
+                    endMin?: number;
+                  }
+                | Record<string, never>;
               restrictions?: {
                 startDay?: string;
                 startHour: number;
@@ -7877,7 +7915,8 @@ export interface paths {
           'application/json': {
             name: string;
             description?: string;
-            timezone: string;
+            /** @description IANA zone; UTC when left out (Opsgenie uses the account's zone, which Vigil does not have) */
+            timezone?: string;
             enabled?: boolean;
             ownerTeam?: {
               id?: string;
@@ -7900,14 +7939,16 @@ export interface paths {
               timeRestriction?: {
                 /** @enum {string} */
                 type: 'time-of-day' | 'weekday-and-time-of-day';
-                restriction?: {
-                  startDay?: string;
-                  startHour: number;
-                  startMin?: number;
-                  endDay?: string;
-                  endHour: number;
-                  endMin?: number;
-                };
+                restriction?:
+                  | {
+                      startDay?: string;
+                      startHour: number;
+                      startMin?: number;
+                      endDay?: string;
+                      endHour: number;
+                      endMin?: number;
+                    }
+                  | Record<string, never>;
                 restrictions?: {
                   startDay?: string;
                   startHour: number;
@@ -8073,14 +8114,16 @@ export interface paths {
               timeRestriction?: {
                 /** @enum {string} */
                 type: 'time-of-day' | 'weekday-and-time-of-day';
-                restriction?: {
-                  startDay?: string;
-                  startHour: number;
-                  startMin?: number;
-                  endDay?: string;
-                  endHour: number;
-                  endMin?: number;
-                };
+                restriction?:
+                  | {
+                      startDay?: string;
+                      startHour: number;
+                      startMin?: number;
+                      endDay?: string;
+                      endHour: number;
+                      endMin?: number;
+                    }
+                  | Record<string, never>;
                 restrictions?: {
                   startDay?: string;
                   startHour: number;
@@ -8170,14 +8213,16 @@ export interface paths {
             timeRestriction?: {
               /** @enum {string} */
               type: 'time-of-day' | 'weekday-and-time-of-day';
-              restriction?: {
-                startDay?: string;
-                startHour: number;
-                startMin?: number;
-                endDay?: string;
-                endHour: number;
-                endMin?: number;
-              };
+              restriction?:
+                | {
+                    startDay?: string;
+                    startHour: number;
+                    startMin?: number;
+                    endDay?: string;
+                    endHour: number;
+                    endMin?: number;
+                  }
+                | Record<string, never>;
               restrictions?: {
                 startDay?: string;
                 startHour: number;
@@ -8300,14 +8345,16 @@ export interface paths {
             timeRestriction?: {
               /** @enum {string} */
               type: 'time-of-day' | 'weekday-and-time-of-day';
-              restriction?: {
-                startDay?: string;
-                startHour: number;
-                startMin?: number;
-                endDay?: string;
-                endHour: number;
-                endMin?: number;
-              };
+              restriction?:
+                | {
+                    startDay?: string;
+                    startHour: number;
+                    startMin?: number;
+                    endDay?: string;
+                    endHour: number;
+                    endMin?: number;
+                  }
+                | Record<string, never>;
               restrictions?: {
                 startDay?: string;
                 startHour: number;
