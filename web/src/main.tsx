@@ -9,7 +9,8 @@ import { createRoot } from 'react-dom/client';
 import { RouterProvider } from 'react-router';
 import { ApiError } from './api/client';
 import { registerServiceWorker } from './lib/service-worker';
-import { router } from './router';
+import { preloadPage, router } from './router';
+import { prefetchSession } from './session';
 import { theme } from './theme';
 
 const queryClient = new QueryClient({
@@ -22,6 +23,10 @@ const queryClient = new QueryClient({
     },
   },
 });
+
+// The session check, the page's code and (once signed in) its data, started before the first render:
+// each would otherwise wait for what comes before it.
+preloadPage(window.location, queryClient, prefetchSession(queryClient));
 
 // Development keeps Vite's hot reload free of a worker; the devices page registers it there on demand.
 if (import.meta.env.PROD) registerServiceWorker();

@@ -1,26 +1,38 @@
-import { lazy } from 'react';
-import { createBrowserRouter, Navigate } from 'react-router';
+import { isValidElement, lazy, type ComponentType } from 'react';
+import type { QueryClient } from '@tanstack/react-query';
+import { createBrowserRouter, matchRoutes, Navigate, type RouteObject } from 'react-router';
 import { Layout, PublicLayout } from './components/Layout';
+import { prefetchAlertList } from './pages/alerts/listQueries';
 import { RequireSession } from './session';
 
-// Each page is its own chunk, loaded when first opened.
-const SetupPage = lazy(() => import('./pages/SetupPage'));
-const SignInPage = lazy(() => import('./pages/SignInPage'));
-const SetPasswordPage = lazy(() => import('./pages/SetPasswordPage'));
-const AlertsPage = lazy(() => import('./pages/AlertsPage'));
-const AlertPage = lazy(() => import('./pages/AlertPage'));
-const TeamsPage = lazy(() => import('./pages/TeamsPage'));
-const TeamPage = lazy(() => import('./pages/TeamPage'));
-const IntegrationPage = lazy(() => import('./pages/IntegrationPage'));
-const OnCallPage = lazy(() => import('./pages/OnCallPage'));
-const DevicesPage = lazy(() => import('./pages/DevicesPage'));
-const PeoplePage = lazy(() => import('./pages/PeoplePage'));
-const PersonPage = lazy(() => import('./pages/PersonPage'));
-const ApiKeysPage = lazy(() => import('./pages/ApiKeysPage'));
-const PoliciesPage = lazy(() => import('./pages/PoliciesPage'));
-const NotFoundPage = lazy(() => import('./pages/NotFoundPage'));
+type Prefetch = (queryClient: QueryClient, search: string) => void;
 
-export const router = createBrowserRouter([
+/**
+ * A page's component, in a chunk of its own loaded when first shown; what starts that load sooner; and
+ * what asks for the page's data before it renders (given its URL's query string).
+ */
+function page(load: () => Promise<{ default: ComponentType }>, prefetch?: Prefetch) {
+  return Object.assign(lazy(load), { preload: load, prefetch });
+}
+
+// Each page is its own chunk, loaded when first opened.
+const SetupPage = page(() => import('./pages/SetupPage'));
+const SignInPage = page(() => import('./pages/SignInPage'));
+const SetPasswordPage = page(() => import('./pages/SetPasswordPage'));
+const AlertsPage = page(() => import('./pages/AlertsPage'), prefetchAlertList);
+const AlertPage = page(() => import('./pages/AlertPage'));
+const TeamsPage = page(() => import('./pages/TeamsPage'));
+const TeamPage = page(() => import('./pages/TeamPage'));
+const IntegrationPage = page(() => import('./pages/IntegrationPage'));
+const OnCallPage = page(() => import('./pages/OnCallPage'));
+const DevicesPage = page(() => import('./pages/DevicesPage'));
+const PeoplePage = page(() => import('./pages/PeoplePage'));
+const PersonPage = page(() => import('./pages/PersonPage'));
+const ApiKeysPage = page(() => import('./pages/ApiKeysPage'));
+const PoliciesPage = page(() => import('./pages/PoliciesPage'));
+const NotFoundPage = page(() => import('./pages/NotFoundPage'));
+
+const routes: RouteObject[] = [
   {
     element: <PublicLayout />,
     children: [
@@ -52,4 +64,25 @@ export const router = createBrowserRouter([
       { path: '*', element: <NotFoundPage /> },
     ],
   },
-]);
+];
+
+export const router = createBrowserRouter(routes);
+
+/**
+ * Starts loading the code of the page at `location` now, and once `signedIn` says the session is good,
+ * its data: otherwise the first page's chunk is asked for only when the session check has answered and
+ * the layout has rendered, and its data only when the chunk has come and rendered, one after the other.
+ */
+export function preloadPage(
+  location: { pathname: string; search: string },
+  queryClient: QueryClient,
+  signedIn: Promise<boolean>,
+): void {
+  const element = matchRoutes(routes, location.pathname)?.at(-1)?.route.element;
+  const component: unknown = isValidElement(element) ? element.type : undefined;
+  if (typeof component !== 'object' || component === null || !('preload' in component)) return;
+  const { preload, prefetch } = component as { preload: () => Promise<unknown>; prefetch?: Prefetch };
+  // A failure is shown when the page renders: lazy asks for the chunk itself then.
+  preload().catch(() => undefined);
+  if (prefetch) void signedIn.then((yes) => yes && prefetch(queryClient, location.search));
+}

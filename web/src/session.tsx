@@ -1,5 +1,5 @@
 import { Center, Loader } from '@mantine/core';
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { useEffect, type ReactNode } from 'react';
 import { Navigate, useLocation } from 'react-router';
 import { onUnauthorized } from './api/client';
@@ -8,8 +8,18 @@ import { ErrorPanel } from './components/ErrorPanel';
 
 export const SESSION_KEY = ['session'] as const;
 
+const sessionQuery = { queryKey: SESSION_KEY, queryFn: consoleApi.session, staleTime: 5 * 60_000 };
+
 export function useSessionQuery() {
-  return useQuery({ queryKey: SESSION_KEY, queryFn: consoleApi.session, staleTime: 5 * 60_000 });
+  return useQuery(sessionQuery);
+}
+
+/** Starts the session check, for RequireSession to find answered or under way; whether one is signed in. */
+export function prefetchSession(queryClient: QueryClient): Promise<boolean> {
+  return queryClient.fetchQuery(sessionQuery).then(
+    (session) => session !== null,
+    () => false,
+  );
 }
 
 /** The signed-in session (only inside RequireSession). */

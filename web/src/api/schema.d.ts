@@ -2028,6 +2028,57 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v2/alerts/counts': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Count the alerts matching each of several queries, in one request (a Vigil extension)
+     * @description query, repeated (1 to 10 times; empty for every alert): each is counted as GET /v2/alerts/count counts it, AND-ed with the saved search when searchIdentifier names one; the answer has one count per query, in their order, from one scan of the alerts.
+     */
+    get: {
+      parameters: {
+        query: {
+          query: string[];
+          searchIdentifier?: string;
+          /** @description id (the default) or name */
+          searchIdentifierType?: 'id' | 'name';
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              data: {
+                query: string;
+                count: number;
+              }[];
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v2/alerts/{identifier}': {
     parameters: {
       query?: never;

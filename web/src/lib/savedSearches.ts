@@ -10,13 +10,14 @@ import type { SavedSearch, SavedSearchSummary } from '../api/types';
 
 export const SAVED_SEARCHES_KEY = ['saved-searches'] as const;
 
+export const savedSearchListQuery = {
+  queryKey: [...SAVED_SEARCHES_KEY, 'list'],
+  queryFn: () => data<SavedSearchSummary[]>(api.GET('/v2/alerts/saved-searches')),
+  staleTime: 30_000,
+};
+
 export function useSavedSearchList(enabled = true) {
-  return useQuery({
-    queryKey: [...SAVED_SEARCHES_KEY, 'list'],
-    queryFn: () => data<SavedSearchSummary[]>(api.GET('/v2/alerts/saved-searches')),
-    enabled,
-    staleTime: 30_000,
-  });
+  return useQuery({ ...savedSearchListQuery, enabled });
 }
 
 function readSavedSearch(id: string): Promise<SavedSearch> {

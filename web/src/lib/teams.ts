@@ -3,12 +3,14 @@ import { useMemo } from 'react';
 import { api, data } from '../api/client';
 import type { AlertSummary, Team } from '../api/types';
 
+export const teamsQuery = {
+  queryKey: ['teams'],
+  queryFn: () => data<Team[]>(api.GET('/v2/teams')),
+  staleTime: 60_000,
+};
+
 export function useTeams() {
-  return useQuery({
-    queryKey: ['teams'],
-    queryFn: () => data<Team[]>(api.GET('/v2/teams')),
-    staleTime: 60_000,
-  });
+  return useQuery(teamsQuery);
 }
 
 /** An alert's responder teams by name (responders may carry only the team's id). */

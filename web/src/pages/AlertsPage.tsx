@@ -13,13 +13,11 @@ import {
   Table,
   Text,
   TextInput,
-  Tooltip,
 } from '@mantine/core';
 import { useHotkeys, useMediaQuery } from '@mantine/hooks';
-import { keepPreviousData, useQueries, useQuery } from '@tanstack/react-query';
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
-import { api, data } from '../api/client';
 import type { AlertSummary } from '../api/types';
 import { PriorityBadge, StatusBadge } from '../components/AlertBadges';
 import { ErrorPanel } from '../components/ErrorPanel';
@@ -32,36 +30,19 @@ import { useSavedSearch } from '../lib/savedSearches';
 import { age, when } from '../lib/time';
 import { LegacyFiltersNotice } from './alerts/LegacyFiltersNotice';
 import { ActiveSavedFilter, SavedFilters } from './alerts/SavedFilters';
+import { alertListQueries, listParams, PAGE_SIZE, VIEWS } from './alerts/listQueries';
 
-const PAGE_SIZE = 50;
-
-const VIEWS = [
-  { id: 'open', label: 'Open', query: 'status:open' },
-  { id: 'unacked', label: 'Not acknowledged', query: 'status:open AND acknowledged:false' },
-  { id: 'acked', label: 'Acknowledged', query: 'status:open AND acknowledged:true' },
-  { id: 'closed', label: 'Closed', query: 'status:closed' },
-  { id: 'all', label: 'All', query: '' },
-] as const;
-type ViewId = (typeof VIEWS)[number]['id'];
-
-function combine(view: string, query: string): string {
-  const q = query.trim();
-  if (!q) return view;
-  if (!view) return q;
-  return `${view} AND (${q})`;
-}
+/** How many rows are rendered first: more than a tall screen shows. */
+const FIRST_ROWS = 20;
 
 export default function AlertsPage() {
   const [params, setParams] = useSearchParams();
   const navigate = useNavigate();
   const phone = useMediaQuery('(max-width: 48em)');
-  const query = params.get('query') ?? '';
-  // The saved filter in use, by id: the server runs it, AND-ed with the view and the search box.
-  const searchId = params.get('search') ?? '';
+  const shownList = listParams(params);
+  // The saved filter in use (searchId), by id: the server runs it, AND-ed with the view and the search box.
+  const { query, searchId, viewId, view, offset } = shownList;
   const saved = useSavedSearch(searchId || undefined);
-  const viewId = (VIEWS.find((v) => v.id === params.get('view'))?.id ?? 'open') as ViewId;
-  const offset = Math.max(0, Number(params.get('offset')) || 0);
-  const view = VIEWS.find((v) => v.id === viewId) ?? VIEWS[0];
   const [draft, setDraft] = useState(query);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [focused, setFocused] = useState(-1);
@@ -94,44 +75,15 @@ export default function AlertsPage() {
     setFocused(-1);
   };
 
-  const fullQuery = combine(view.query, query);
-  const savedSearch = searchId ? { searchIdentifier: searchId, searchIdentifierType: 'id' as const } : {};
-  const list = useQuery({
-    queryKey: ['alerts', 'list', fullQuery, searchId, offset],
-    queryFn: () =>
-      data<AlertSummary[]>(
-        api.GET('/v2/alerts', {
-          params: {
-            query: {
-              ...(fullQuery ? { query: fullQuery } : {}),
-              ...savedSearch,
-              offset,
-              limit: PAGE_SIZE,
-              sort: 'createdAt',
-              order: 'desc',
-            },
-          },
-        }),
-      ),
-    placeholderData: keepPreviousData,
-  });
-  const counts = useQueries({
-    queries: VIEWS.map((v) => {
-      const q = combine(v.query, query);
-      return {
-        queryKey: ['alerts', 'count', q, searchId],
-        queryFn: () =>
-          data<{ count: number }>(
-            api.GET('/v2/alerts/count', {
-              params: { query: { ...(q ? { query: q } : {}), ...savedSearch } },
-            }),
-          ),
-        placeholderData: keepPreviousData,
-      };
-    }),
-  });
+  const queries = alertListQueries(shownList);
+  const list = useQuery({ ...queries.list, placeholderData: keepPreviousData });
+  const counts = useQuery({ ...queries.counts, placeholderData: keepPreviousData });
 
   const alerts = useMemo(() => list.data ?? [], [list.data]);
+  // A screenful of rows renders at once and the rest of the page's rows just after, in a render that
+  // gives way to input: all 50 in one go were the longest task of the list's load (docs/performance.md).
+  const deferredRows = useDeferredValue(alerts.length, FIRST_ROWS);
+  const rows = alerts.slice(0, Math.max(Math.min(alerts.length, FIRST_ROWS), deferredRows));
   // How each alert listed here was shown, to name those a bulk action could not do.
   const seen = useRef(new Map<string, string>());
   useEffect(() => {
@@ -257,7 +209,7 @@ export default function AlertsPage() {
       <Group justify="space-between" mt="sm" gap="xs" wrap="wrap">
         <Group gap={6} role="group" aria-label="Alert status" wrap="wrap">
           {VIEWS.map((v, i) => {
-            const count = counts[i]?.data?.count;
+            const count = counts.data?.[i]?.count;
             return (
               <Button
                 key={v.id}
@@ -346,7 +298,7 @@ export default function AlertsPage() {
           </Text>
         ) : phone ? (
           <Stack gap="xs" role="list" aria-label="Alerts">
-            {alerts.map((alert, index) => (
+            {rows.map((alert, index) => (
               <Card key={alert.id} withBorder p="sm" role="listitem" {...rowProps(alert, index)}>
                 <Group gap="xs" wrap="nowrap" align="flex-start">
                   <Checkbox
@@ -406,7 +358,7 @@ export default function AlertsPage() {
               </Table.Tr>
             </Table.Thead>
             <Table.Tbody>
-              {alerts.map((alert, index) => (
+              {rows.map((alert, index) => (
                 <Table.Tr key={alert.id} {...rowProps(alert, index)} aria-selected={selected.has(alert.id)}>
                   <Table.Td>
                     <Checkbox
@@ -452,11 +404,11 @@ export default function AlertsPage() {
                     </Text>
                   </Table.Td>
                   <Table.Td>
-                    <Tooltip label={when(alert.createdAt)} withArrow>
-                      <Text size="sm" component="span">
-                        {age(alert.createdAt)}
-                      </Text>
-                    </Tooltip>
+                    {/* The browser's own tooltip: a Mantine Tooltip in each of 50 rows was the costliest
+                        part of rendering the list (measured: docs/performance.md). */}
+                    <Text size="sm" component="span" title={when(alert.createdAt)}>
+                      {age(alert.createdAt)}
+                    </Text>
                   </Table.Td>
                   <Table.Td ta="right">{alert.count}</Table.Td>
                 </Table.Tr>
