@@ -532,7 +532,7 @@ export default function IntegrationPage() {
             </Table>
           </Card>
         )}
-        {i.type === 'API' ? <ActionsSection integration={i} /> : null}
+        {i.type === 'API' || i.type === 'Email' ? <ActionsSection integration={i} /> : null}
         {/* An Email or Webhook integration's key is never used: mail and the URL need none. */}
         {i.type === 'AmazonSecurityHub' || i.type === 'API' ? <KeySection integration={i} /> : null}
         {i.type === 'AmazonSecurityHub' ? <PayloadLog integration={i} /> : null}

@@ -1,4 +1,4 @@
-import { Button, Group, Stack, Text, Textarea, TextInput } from '@mantine/core';
+import { Button, Checkbox, Group, Stack, Text, Textarea, TextInput } from '@mantine/core';
 import { useState } from 'react';
 import { CriteriaEditor, criteriaBody, draftCriteria } from '../../components/CriteriaEditor';
 import { FormError } from '../../components/FormError';
@@ -12,10 +12,12 @@ const splitTags = (text: string) =>
 
 /**
  * One integration action's name, conditions and, by type, the fields it sets ({{placeholders}} are
- * filled from the request). The rest of the action (responders, details, flags) is kept as it was.
+ * filled from the request), and for an Email integration's create action whether the message's files
+ * go on the alert. The rest of the action (responders, details, other flags) is kept as it was.
  */
 export function ActionForm({
   type,
+  forEmail,
   action,
   title,
   saving,
@@ -24,6 +26,7 @@ export function ActionForm({
   onCancel,
 }: {
   type: ActionType;
+  forEmail: boolean;
   action: IntegrationAction;
   title: string;
   saving: boolean;
@@ -41,6 +44,7 @@ export function ActionForm({
   const [tags, setTags] = useState((action.tags ?? []).join(', '));
   const [user, setUser] = useState(action.user ?? '');
   const [note, setNote] = useState(action.note ?? '');
+  const [appendAttachments, setAppendAttachments] = useState(action.appendAttachments === true);
 
   const submit = () => {
     const filter = criteriaBody(criteria);
@@ -56,6 +60,8 @@ export function ActionForm({
       Object.assign(next, { message, description, priority, tags: splitTags(tags) });
       // The priority field says it all: a custom priority left from the API would override it.
       delete next.customPriority;
+      // Only shown for email, where it matters; an API integration's flag stays as the API set it.
+      if (forEmail) next.appendAttachments = appendAttachments;
     } else if (type !== 'ignore') Object.assign(next, { user, note });
     onSave(next);
   };
@@ -113,6 +119,14 @@ export function ActionForm({
               value={tags}
               onChange={(e) => setTags(e.currentTarget.value)}
             />
+            {forEmail ? (
+              <Checkbox
+                label="Attach the email’s files to the alert"
+                description="Onto the alert it makes or is de-duplicated into, within the attachment limits; images inside the text are not attached files."
+                checked={appendAttachments}
+                onChange={(e) => setAppendAttachments(e.currentTarget.checked)}
+              />
+            ) : null}
           </>
         ) : type !== 'ignore' ? (
           <>

@@ -13,6 +13,7 @@ import {
   ACTION_LABELS,
   ACTION_TYPES,
   actionsBody,
+  actionTypesOf,
   newAction,
   type ActionType,
   type IntegrationAction,
@@ -22,7 +23,15 @@ import {
 /** Where the open form is: an action being edited (its type and place), or a new one of a type. */
 type Editing = { type: ActionType; index: number | 'new' } | null;
 
-function ActionSummary({ type, action }: { type: ActionType; action: IntegrationAction }) {
+function ActionSummary({
+  type,
+  action,
+  forEmail,
+}: {
+  type: ActionType;
+  action: IntegrationAction;
+  forEmail: boolean;
+}) {
   const criteria = { type: action.filter.conditionMatchType, conditions: action.filter.conditions };
   return (
     <>
@@ -40,15 +49,21 @@ function ActionSummary({ type, action }: { type: ActionType; action: Integration
           ) : null}
         </Text>
       ) : null}
+      {type === 'create' && forEmail && action.appendAttachments ? (
+        <Text size="sm">The email’s attached files go on the alert.</Text>
+      ) : null}
     </>
   );
 }
 
 /**
- * An API integration's actions (GET and PUT /v2/integrations/{id}/actions), one ordered list per type.
- * Every change saves all the lists, as the API's PUT takes them.
+ * An API or Email integration's actions (GET and PUT /v2/integrations/{id}/actions), one ordered list per
+ * type; an Email integration shows only the lists that apply to mail. Every change saves all the lists,
+ * shown or not, as the API's PUT takes them.
  */
 export function ActionsSection({ integration }: { integration: Integration }) {
+  const forEmail = integration.type === 'Email';
+  const shownTypes = actionTypesOf(integration.type);
   const queryClient = useQueryClient();
   const key = ['integration', integration.id, 'actions'];
   const [editing, setEditing] = useState<Editing>(null);
@@ -90,17 +105,25 @@ export function ActionsSection({ integration }: { integration: Integration }) {
       <Title order={2} size="h4" id="actions-heading" mb="xs">
         Actions
       </Title>
-      <Text size="sm" c="dimmed" mb="sm">
-        What the integration’s key does with each request. Until actions are changed, requests pass as they
-        are.
-      </Text>
+      {forEmail ? (
+        <Text size="sm" c="dimmed" mb="sm">
+          What the integration does with each email. An email is a create request: its subject is the message,
+          its sender the source and its text the description. Close, acknowledge and add-note actions do not
+          apply to email. Until actions are changed, emails pass as they are.
+        </Text>
+      ) : (
+        <Text size="sm" c="dimmed" mb="sm">
+          What the integration’s key does with each request. Until actions are changed, requests pass as they
+          are.
+        </Text>
+      )}
       {actions.isError ? (
         <ErrorPanel error={actions.error} retry={() => void actions.refetch()} />
       ) : !current ? (
         <Skeleton height={120} />
       ) : (
         <Stack gap="lg">
-          {ACTION_TYPES.map((type) => {
+          {shownTypes.map((type) => {
             const list = current[type] ?? [];
             const headingId = `actions-${type}`;
             const isNew = editing?.type === type && editing.index === 'new';
@@ -153,6 +176,7 @@ export function ActionsSection({ integration }: { integration: Integration }) {
                         {open ? (
                           <ActionForm
                             type={type}
+                            forEmail={forEmail}
                             action={action}
                             title={`Edit the action ${action.name}`}
                             saving={save.isPending}
@@ -168,7 +192,7 @@ export function ActionsSection({ integration }: { integration: Integration }) {
                           />
                         ) : (
                           <>
-                            <ActionSummary type={type} action={action} />
+                            <ActionSummary type={type} action={action} forEmail={forEmail} />
                             <Group gap="xs" mt="xs">
                               <Button
                                 size="xs"
@@ -225,6 +249,7 @@ export function ActionsSection({ integration }: { integration: Integration }) {
                   <Card withBorder p="sm">
                     <ActionForm
                       type={type}
+                      forEmail={forEmail}
                       action={newAction(type)}
                       title={`New ${ACTION_LABELS[type].title.toLowerCase()} action`}
                       saving={save.isPending}

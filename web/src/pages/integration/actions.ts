@@ -10,6 +10,14 @@ type ActionBody = NonNullable<AllActionsBody['create']>[number];
 export const ACTION_TYPES = ['create', 'close', 'acknowledge', 'addNote', 'ignore'] as const;
 export type ActionType = (typeof ACTION_TYPES)[number];
 
+/**
+ * The lists that come into play for an integration of this type: an Email integration's message is only
+ * ever a create request, so its close, acknowledge and add-note lists would do nothing.
+ */
+export function actionTypesOf(integrationType: string): readonly ActionType[] {
+  return integrationType === 'Email' ? ['create', 'ignore'] : ACTION_TYPES;
+}
+
 export const ACTION_LABELS: Record<ActionType, { title: string; about: string }> = {
   create: {
     title: 'Create',
