@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startTestServer, type TestServer } from '../testing/harness.js';
+import { startTestServer, type Json, type TestServer } from '../testing/harness.js';
 
 let server: TestServer;
 before(async () => {
@@ -179,5 +179,134 @@ describe('users, teams and API keys', () => {
     assert.equal(account.body.data.userCount, users.body.totalCount);
     assert.deepEqual(Object.keys(account.body.data.plan).sort(), ['isYearly', 'maxUserCount', 'name']);
     assert.equal(account.body.data.plan.name, 'Standard');
+  });
+
+  it('lists team members in the order given: on create, on a PATCH of the list, and added ones last', async () => {
+    const ids: Record<string, string> = {};
+    for (const name of ['ann', 'ben', 'cat', 'dan']) {
+      const made = await server.callOk('POST', '/v2/users', {
+        username: `${name}.order@example.com`,
+        fullName: name,
+        role: { name: 'User' },
+      });
+      ids[name] = made.data.id;
+    }
+    const member = (name: string, role = 'user') => ({ user: { id: ids[name] }, role });
+    const team = await server.callOk('POST', '/v2/teams', {
+      name: 'Ordered',
+      members: [member('cat'), member('ann', 'admin'), member('ben')],
+    });
+    const listed = async () =>
+      ((await server.callOk('GET', `/v2/teams/${team.data.id}`)).data.members as Json[]).map(
+        (m) => `${m.user.username.split('.')[0]}:${m.role}`,
+      );
+    assert.deepEqual(await listed(), ['cat:user', 'ann:admin', 'ben:user']);
+
+    await server.callOk('PATCH', `/v2/teams/${team.data.id}`, {
+      members: [member('ben', 'admin'), member('dan'), member('cat')],
+    });
+    assert.deepEqual(await listed(), ['ben:admin', 'dan:user', 'cat:user']);
+
+    // A member added goes last; a member given another role keeps their place.
+    await server.callOk('POST', `/v2/teams/${team.data.id}/members`, { user: { id: ids.ann } });
+    await server.callOk('POST', `/v2/teams/${team.data.id}/members`, {
+      user: { id: ids.dan },
+      role: 'admin',
+    });
+    assert.deepEqual(await listed(), ['ben:admin', 'dan:admin', 'cat:user', 'ann:user']);
+
+    // Removing one leaves the others' order; one added after that still goes last.
+    await server.callOk('DELETE', `/v2/teams/${team.data.id}/members/${ids.ben}`);
+    await server.callOk('POST', `/v2/teams/${team.data.id}/members`, { user: { id: ids.ben } });
+    assert.deepEqual(await listed(), ['dan:admin', 'cat:user', 'ann:user', 'ben:user']);
+  });
+
+  it("keeps a user's tags, Skype username and address, and gives them back", async () => {
+    const address = { country: 'IT', state: 'RM', city: 'Roma', line: 'Via del Corso 1', zipCode: '00186' };
+    const made = await server.callOk('POST', '/v2/users', {
+      username: 'tagged@example.com',
+      fullName: 'Tagged',
+      role: { name: 'User' },
+      tags: ['dba', 'rome', 'dba'],
+      skypeUsername: 'tagged.skype',
+      userAddress: address,
+    });
+    const id = made.data.id;
+    const profile = async () => {
+      const u = (await server.callOk('GET', `/v2/users/${id}`)).data;
+      return { tags: u.tags, skypeUsername: u.skypeUsername, userAddress: u.userAddress };
+    };
+    assert.deepEqual(await profile(), {
+      tags: ['dba', 'rome'],
+      skypeUsername: 'tagged.skype',
+      userAddress: address,
+    });
+    const listed = (await server.callOk('GET', '/v2/users?query=tagged')).data[0];
+    assert.deepEqual(
+      { tags: listed.tags, skypeUsername: listed.skypeUsername, userAddress: listed.userAddress },
+      { tags: ['dba', 'rome'], skypeUsername: 'tagged.skype', userAddress: address },
+    );
+
+    // A PATCH keeps what it does not give; an address given replaces the whole address.
+    await server.callOk('PATCH', `/v2/users/${id}`, { fullName: 'Tagged Again' });
+    assert.deepEqual(await profile(), {
+      tags: ['dba', 'rome'],
+      skypeUsername: 'tagged.skype',
+      userAddress: address,
+    });
+    await server.callOk('PATCH', `/v2/users/${id}`, { tags: [], userAddress: { city: 'Milano' } });
+    assert.deepEqual(await profile(), {
+      tags: [],
+      skypeUsername: 'tagged.skype',
+      userAddress: { country: '', state: '', city: 'Milano', line: '', zipCode: '' },
+    });
+
+    // A user given none has no tags, an empty Skype username and an empty address.
+    const plain = await server.callOk('POST', '/v2/users', {
+      username: 'untagged@example.com',
+      fullName: 'Untagged',
+      role: { name: 'User' },
+    });
+    const plainUser = (await server.callOk('GET', `/v2/users/${plain.data.id}`)).data;
+    assert.deepEqual(
+      { tags: plainUser.tags, skypeUsername: plainUser.skypeUsername, userAddress: plainUser.userAddress },
+      {
+        tags: [],
+        skypeUsername: '',
+        userAddress: { country: '', state: '', city: '', line: '', zipCode: '' },
+      },
+    );
+
+    // Past the limits: a 422 naming the field, and nothing changed.
+    for (const [body, field] of [
+      [{ tags: Array.from({ length: 21 }, (_, i) => `t${i}`) }, 'tags'],
+      [{ tags: ['x'.repeat(101)] }, 'tags'],
+      [{ tags: [''] }, 'tags'],
+      [{ skypeUsername: 's'.repeat(251) }, 'skypeUsername'],
+      [{ userAddress: { line: 'l'.repeat(251) } }, 'userAddress'],
+      [{ userAddress: 'Via Roma 1' }, 'userAddress'],
+    ] as const) {
+      const refused = await server.call('PATCH', `/v2/users/${id}`, body);
+      assert.equal(
+        refused.status,
+        422,
+        `${JSON.stringify(body).slice(0, 80)}: ${JSON.stringify(refused.body)}`,
+      );
+      assert.match(JSON.stringify(refused.body), new RegExp(field));
+      const create = await server.call('POST', '/v2/users', {
+        username: 'refused@example.com',
+        fullName: 'Refused',
+        role: { name: 'User' },
+        ...body,
+      });
+      assert.equal(create.status, 422);
+    }
+    assert.equal((await server.call('GET', '/v2/users/refused@example.com')).status, 404);
+    assert.deepEqual((await profile()).userAddress.city, 'Milano');
+
+    // A NUL byte, as in every other field, is made storable (U+FFFD) rather than failing the request.
+    await server.callOk('PATCH', `/v2/users/${id}`, { tags: ['a\u0000b'], skypeUsername: 's\u0000' });
+    assert.deepEqual((await profile()).tags, ['a\uFFFDb']);
+    assert.equal((await profile()).skypeUsername, 's\uFFFD');
   });
 });

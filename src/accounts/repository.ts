@@ -132,6 +132,9 @@ export const accountsRepository = {
       role: UserRole;
       time_zone?: string;
       locale?: string;
+      tags?: string[];
+      skype_username?: string;
+      user_address?: string;
     },
   ) {
     return db.insertInto('users').values(row).returningAll().executeTakeFirstOrThrow();
@@ -190,6 +193,9 @@ export const accountsRepository = {
       time_zone?: string;
       locale?: string;
       blocked?: boolean;
+      tags?: string[];
+      skype_username?: string;
+      user_address?: string;
     },
   ) {
     return db
@@ -261,7 +267,7 @@ export const accountsRepository = {
     await db.deleteFrom('teams').where('id', '=', id).execute();
   },
 
-  /** The team's members, each with their role: 'admin', 'user' or a custom role's name. */
+  /** The team's members in the order given, each with their role: 'admin', 'user' or a custom role's name. */
   async teamMembers(db: Queryable, teamId: string) {
     return db
       .selectFrom('team_members as m')
@@ -269,15 +275,18 @@ export const accountsRepository = {
       .leftJoin('team_roles as r', 'r.id', 'm.team_role_id')
       .select(['u.id', 'u.username', 'u.full_name', sql<string>`coalesce(r.name, m.role)`.as('role')])
       .where('m.team_id', '=', teamId)
+      .orderBy('m.position')
       .orderBy('u.username')
       .execute();
   },
 
+  /** A new member goes last in the team's list; a member given another role keeps their place. */
   async upsertMember(db: Queryable, teamId: string, userId: string, given: MemberRole): Promise<void> {
     const role = { role: given.role, team_role_id: given.teamRoleId };
+    const last = sql<number>`(SELECT coalesce(max(position) + 1, 0) FROM team_members WHERE team_id = ${teamId})`;
     await db
       .insertInto('team_members')
-      .values({ team_id: teamId, user_id: userId, ...role })
+      .values({ team_id: teamId, user_id: userId, position: last, ...role })
       .onConflict((oc) => oc.columns(['team_id', 'user_id']).doUpdateSet(role))
       .execute();
   },
@@ -291,6 +300,7 @@ export const accountsRepository = {
     return result.numDeletedRows > 0n;
   },
 
+  /** The team's members become `members`, in that order. */
   async replaceMembers(
     db: Queryable,
     teamId: string,
@@ -301,9 +311,10 @@ export const accountsRepository = {
       await db
         .insertInto('team_members')
         .values(
-          members.map((m) => ({
+          members.map((m, position) => ({
             team_id: teamId,
             user_id: m.userId,
+            position,
             role: m.role.role,
             team_role_id: m.role.teamRoleId,
           })),

@@ -23,6 +23,19 @@ const TeamRole = Type.String({
 });
 const Member = Type.Object({ user: UserRefSchema, role: Type.Optional(TeamRole) });
 const TimeZone = Type.String({ minLength: 1, maxLength: 64 });
+// Opsgenie's user fields that Vigil keeps only to give back (Terraform's opsgenie_user reads them).
+const UserTags = Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 20 });
+const SkypeUsername = Type.String({ maxLength: 250 });
+const AddressPart = Type.Optional(Type.String({ maxLength: 250 }));
+const UserAddressSchema = Type.Object(
+  { country: AddressPart, state: AddressPart, city: AddressPart, line: AddressPart, zipCode: AddressPart },
+  { description: 'The whole address: a field left out is empty.' },
+);
+const UserProfileFields = {
+  tags: Type.Optional(UserTags),
+  skypeUsername: Type.Optional(SkypeUsername),
+  userAddress: Type.Optional(UserAddressSchema),
+};
 
 function isTimeZone(zone: string): boolean {
   try {
@@ -52,6 +65,15 @@ function presentUser(u: UserRow) {
     verified: true,
     timeZone: u.time_zone,
     locale: u.locale,
+    tags: u.tags,
+    skypeUsername: u.skype_username,
+    userAddress: {
+      country: u.user_address.country ?? '',
+      state: u.user_address.state ?? '',
+      city: u.user_address.city ?? '',
+      line: u.user_address.line ?? '',
+      zipCode: u.user_address.zipCode ?? '',
+    },
     createdAt: u.created_at.toISOString(),
   };
 }
@@ -77,6 +99,7 @@ export function registerAccountRoutes(app: HttpApp, accounts: AccountsService): 
           role: UserRole,
           timeZone: Type.Optional(TimeZone),
           locale: Type.Optional(Type.String({ maxLength: 16 })),
+          ...UserProfileFields,
         }),
       },
     },
@@ -139,6 +162,7 @@ export function registerAccountRoutes(app: HttpApp, accounts: AccountsService): 
           timeZone: Type.Optional(TimeZone),
           locale: Type.Optional(Type.String({ maxLength: 16 })),
           blocked: Type.Optional(Type.Boolean()),
+          ...UserProfileFields,
         }),
       },
     },

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { type Db, type Queryable, isUniqueViolation, isUuid } from '../db/database.js';
-import type { OrgPlan, TeamRow, UserRole, UserRow } from '../db/schema.js';
+import type { OrgPlan, TeamRow, UserAddress, UserRole, UserRow } from '../db/schema.js';
 import { conflict, forbidden, invalid, invalidField, notFound } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { apiKeyMatches, generateApiKey, hashApiKey } from './apikeys.js';
@@ -119,6 +119,32 @@ export async function resolveTeamRef(
   const team = await repo.findTeam(q, orgId, identifier, ref.id !== undefined ? 'id' : 'name');
   if (!team) throw invalidField(field, `No team ${JSON.stringify(identifier)} in this organization.`);
   return team;
+}
+
+/** The fields of a user Vigil keeps only to give them back, as Opsgenie does. */
+export interface UserProfileInput {
+  tags?: string[];
+  skypeUsername?: string;
+  /** The whole address: a field left out is empty (an address given replaces the one stored). */
+  userAddress?: Partial<UserAddress>;
+}
+
+/** The columns for the profile fields given; those not given are left out, so an update keeps them. */
+function profileColumns(input: UserProfileInput) {
+  const address = input.userAddress;
+  return {
+    tags: input.tags && [...new Set(input.tags)],
+    skype_username: input.skypeUsername,
+    user_address:
+      address &&
+      JSON.stringify({
+        country: address.country ?? '',
+        state: address.state ?? '',
+        city: address.city ?? '',
+        line: address.line ?? '',
+        zipCode: address.zipCode ?? '',
+      } satisfies UserAddress),
+  };
 }
 
 /** How long an authenticated key is trusted without asking the database again (per process). */
@@ -277,7 +303,13 @@ export function createAccountsService(db: Db, log: Logger) {
 
     async createUser(
       p: Principal,
-      input: { username: string; fullName: string; role: UserRole; timeZone?: string; locale?: string },
+      input: {
+        username: string;
+        fullName: string;
+        role: UserRole;
+        timeZone?: string;
+        locale?: string;
+      } & UserProfileInput,
     ) {
       requireOrgAdmin(p, 'add users');
       if (input.role === 'owner' && p.role !== 'owner')
@@ -291,6 +323,7 @@ export function createAccountsService(db: Db, log: Logger) {
             role: input.role,
             time_zone: input.timeZone,
             locale: input.locale,
+            ...profileColumns(input),
           });
           await createDefaultNotificationSetup(tx, user.id, user.username);
           return user;
@@ -321,7 +354,7 @@ export function createAccountsService(db: Db, log: Logger) {
         timeZone?: string;
         locale?: string;
         blocked?: boolean;
-      },
+      } & UserProfileInput,
     ) {
       const user = await repo.findUser(db, p.orgId, identifier);
       if (!user) throw notFound(`User [${identifier}] does not exist.`);
@@ -342,6 +375,7 @@ export function createAccountsService(db: Db, log: Logger) {
           time_zone: changes.timeZone,
           locale: changes.locale,
           blocked: changes.blocked,
+          ...profileColumns(changes),
         });
         if (!updated) throw notFound(`User [${identifier}] does not exist.`);
         return updated;

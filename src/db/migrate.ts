@@ -30,6 +30,10 @@ import * as m0025 from './migrations/0025_notification_policies.js';
 import * as m0026 from './migrations/0026_team_roles.js';
 import * as m0027 from './migrations/0027_policy_options.js';
 import * as m0028 from './migrations/0028_email_messages.js';
+import * as m0029 from './migrations/0029_team_member_positions.js';
+import * as m0030 from './migrations/0030_user_profile_fields.js';
+import * as m0031 from './migrations/0031_notification_rule_timing.js';
+import * as m0032 from './migrations/0032_contact_given_to.js';
 
 /** Every migration, in order. Listed here (not read from disk) so the same code runs from src and dist. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -61,6 +65,10 @@ const MIGRATIONS: Record<string, Migration> = {
   '0026_team_roles': m0026,
   '0027_policy_options': m0027,
   '0028_email_messages': m0028,
+  '0029_team_member_positions': m0029,
+  '0030_user_profile_fields': m0030,
+  '0031_notification_rule_timing': m0031,
+  '0032_contact_given_to': m0032,
 };
 
 class StaticProvider implements MigrationProvider {

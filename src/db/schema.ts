@@ -6,6 +6,7 @@ import type {
   EscalationRepeat,
   EscalationRule,
   NotificationActionType,
+  NotificationRuleRepeat,
   NotificationRuleStep,
   RoutingNotifyType,
   TimeRestriction,
@@ -39,8 +40,21 @@ export interface UsersTable {
   time_zone: ColumnType<string, string | undefined, string>;
   locale: ColumnType<string, string | undefined, string>;
   blocked: ColumnType<boolean, boolean | undefined, boolean>;
+  tags: ColumnType<string[], string[] | undefined, string[]>;
+  skype_username: ColumnType<string, string | undefined, string>;
+  /** Opsgenie's userAddress; {} for a user given none (JSON text on insert and update). */
+  user_address: ColumnType<Partial<UserAddress>, string | undefined, string>;
   created_at: CreatedAt;
   updated_at: Timestamp;
+}
+
+/** A user's postal address as Opsgenie's users API has it. */
+export interface UserAddress {
+  country: string;
+  state: string;
+  city: string;
+  line: string;
+  zipCode: string;
 }
 
 export interface TeamsTable {
@@ -58,6 +72,8 @@ export interface TeamMembersTable {
   role: TeamRole;
   /** A custom role of the team (role is then 'user'); null for the built-in roles. */
   team_role_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Where the member stands in the team's list: Opsgenie keeps the order members were given in. */
+  position: number;
   created_at: CreatedAt;
 }
 
@@ -366,6 +382,8 @@ export interface ContactMethodsTable {
   user_id: string;
   method: ContactMethodType;
   address: string;
+  /** The address as its owner wrote it, when that differs from `address` (what the API answers as `to`). */
+  given_to: ColumnType<string | null, string | null | undefined, string | null>;
   enabled: ColumnType<boolean, boolean | undefined, boolean>;
   created_at: CreatedAt;
   /** Null until a code sent to it was entered (destination types that require it: SMS, voice). */
@@ -400,6 +418,8 @@ export interface NotificationRulesTable {
   action_type: NotificationActionType;
   criteria: JsonWithDefault<Criteria>;
   steps: JsonWithDefault<NotificationRuleStep[]>;
+  time_restriction: ColumnType<TimeRestriction | null, string | null | undefined, string | null>;
+  repeat: ColumnType<NotificationRuleRepeat | null, string | null | undefined, string | null>;
   enabled: ColumnType<boolean, boolean | undefined, boolean>;
   position: ColumnType<number, number | undefined, number>;
   created_at: CreatedAt;

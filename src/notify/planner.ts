@@ -7,6 +7,7 @@ import type {
   NotificationStopOn,
   NotificationsTable,
 } from '../db/schema.js';
+import { appliesAt } from '../alerts/policies/timing.js';
 import { requiresVerification } from './destinations/registry.js';
 import { matchableAlert, matchesCriteria } from '../oncall/conditions.js';
 import type { NotificationActionType } from '../oncall/model.js';
@@ -17,7 +18,7 @@ import { notificationsRepository } from './repository.js';
 /**
  * Turns "notify these people about this alert" into planned messages, one per step of each person's
  * notification rule: the first of their enabled rules for this kind of event whose criteria match the
- * alert. Every message gets an idempotency key built from `keyPrefix`, so planning the same thing twice
+ * alert and whose time restriction (read in the person's time zone, as Opsgenie reads it) holds now. Every message gets an idempotency key built from `keyPrefix`, so planning the same thing twice
  * (a retried job, a second worker) adds nothing.
  */
 
@@ -255,7 +256,11 @@ function planFor(
       continue;
     }
     const name = setup.user.full_name || setup.user.username;
-    const rule = setup.rules.find((r) => matchesCriteria(r.criteria, matchable));
+    const rule = setup.rules.find(
+      (r) =>
+        matchesCriteria(r.criteria, matchable) &&
+        appliesAt({ timeRestriction: r.time_restriction, timezone: setup.user.time_zone }, input.now),
+    );
     if (!rule) {
       if (!input.quietWhenNoRule)
         result.lines.push(

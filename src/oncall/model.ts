@@ -58,6 +58,12 @@ export interface NotificationRuleStep {
   enabled: boolean;
 }
 
+/** Opsgenie's `repeat` of a notification rule: its steps again `loopAfterMinutes` after the first round. */
+export interface NotificationRuleRepeat {
+  loopAfterMinutes: number;
+  enabled: boolean;
+}
+
 export type EscalationCondition = 'if-not-acked' | 'if-not-closed';
 
 /**

@@ -207,7 +207,7 @@ describe('Terraform opsgenie provider: what Read gets back is what Create sent',
   // Read sets name, description and member (a TypeList: order matters) as [{id: user.id, role}].
   it('opsgenie_team: name, description and members with their roles', async () => {
     const name = `sre_${run}`;
-    // Listed in username order: Vigil lists members so (see the todo test below for another order).
+    // Listed in username order here; the test below lists them in another.
     const members = [
       { user: { id: alice.id }, role: 'admin' },
       { user: { id: bob.id }, role: 'user' },
@@ -231,22 +231,16 @@ describe('Terraform opsgenie provider: what Read gets back is what Create sent',
     assert.deepEqual(await read(), { name, description: 'SRE', member: memberState(changed) });
   });
 
-  it(
-    'opsgenie_team: members listed out of username order read back in their order',
-    {
-      todo: 'Vigil lists members by username; keeping the given order needs a position column (a migration)',
-    },
-    async () => {
-      const name = `dba_${run}`;
-      const members = [
-        { user: { id: carol.id }, role: 'user' },
-        { user: { id: alice.id }, role: 'admin' },
-      ];
-      await goSdkOk('POST', '/v2/teams', { name, members });
-      const team = (await goSdkOk('GET', `/v2/teams/${name}?identifierType=name`)).data;
-      assert.deepEqual(teamState(team).member, memberState(members));
-    },
-  );
+  it('opsgenie_team: members listed out of username order read back in their order', async () => {
+    const name = `dba_${run}`;
+    const members = [
+      { user: { id: carol.id }, role: 'user' },
+      { user: { id: alice.id }, role: 'admin' },
+    ];
+    await goSdkOk('POST', '/v2/teams', { name, members });
+    const team = (await goSdkOk('GET', `/v2/teams/${name}?identifierType=name`)).data;
+    assert.deepEqual(teamState(team).member, memberState(members));
+  });
 
   // resource_opsgenie_team_membership.go: Create posts team.AddTeamMemberRequest; Read finds the user among
   // the team's members and sets role (default "user") from it.
@@ -316,33 +310,27 @@ describe('Terraform opsgenie provider: what Read gets back is what Create sent',
     assert.equal(plainState.locale, 'en_US');
   });
 
-  it(
-    'opsgenie_user: tags, skype username and address read back',
-    {
-      todo: 'Vigil keeps no tags, skypeUsername or userAddress for users (it drops them): storing them needs a migration',
-    },
-    async () => {
-      const made = await goSdkOk('POST', '/v2/users', {
-        ...fullUserBody,
-        username: `fox.${run}@example.com`,
-      });
-      const state = userState((await goSdkOk('GET', `/v2/users/${made.data.id}`)).data);
-      assert.deepEqual(
-        { tags: state.tags, skype_username: state.skype_username, user_address: state.user_address },
-        {
-          tags: ['fbi', 'xfiles'],
-          skype_username: 'dana.scully',
-          user_address: {
-            country: 'US',
-            state: 'DC',
-            city: 'Washington',
-            line: '935 Pennsylvania Ave',
-            zipcode: '20535',
-          },
+  it('opsgenie_user: tags, skype username and address read back', async () => {
+    const made = await goSdkOk('POST', '/v2/users', {
+      ...fullUserBody,
+      username: `fox.${run}@example.com`,
+    });
+    const state = userState((await goSdkOk('GET', `/v2/users/${made.data.id}`)).data);
+    assert.deepEqual(
+      { tags: state.tags, skype_username: state.skype_username, user_address: state.user_address },
+      {
+        tags: ['fbi', 'xfiles'],
+        skype_username: 'dana.scully',
+        user_address: {
+          country: 'US',
+          state: 'DC',
+          city: 'Washington',
+          line: '935 Pennsylvania Ave',
+          zipcode: '20535',
         },
-      );
-    },
-  );
+      },
+    );
+  });
 
   // resource_opsgenie_user_contact.go: Create posts contact.CreateRequest {to, method} to the username's
   // contacts, then POSTs .../enable or .../disable (an empty struct: "{}"); Read sets method, to and
@@ -353,7 +341,7 @@ describe('Terraform opsgenie provider: what Read gets back is what Create sent',
       const c = (await goSdkOk('GET', `${base}/${contactId}`)).data;
       return { method: c.method, to: c.to, enabled: c.status?.enabled };
     };
-    // A number written as Vigil stores numbers (E.164); see the todo test for Opsgenie's own form.
+    // A number written in E.164; the next test writes it in Opsgenie's own form.
     const sms = await goSdkOk('POST', base, { to: '+393331234567', method: 'sms' });
     const smsId = sms.data.id;
     await goSdkOk('POST', `${base}/${smsId}/disable`, {});
@@ -373,17 +361,11 @@ describe('Terraform opsgenie provider: what Read gets back is what Create sent',
     assert.deepEqual(await read(smsId), { method: 'sms', to: '+393339876543', enabled: true });
   });
 
-  it(
-    'opsgenie_user_contact: a number in Opsgenie\'s "countryCode-number" form reads back as written',
-    {
-      todo: 'Vigil stores phone numbers in E.164 (39-3331234567 becomes +393331234567); answering as written needs the text kept (a migration)',
-    },
-    async () => {
-      const base = `/v2/users/${encodeURIComponent(bob.username)}/contacts`;
-      const sms = await goSdkOk('POST', base, { to: '39-3331234567', method: 'sms' });
-      assert.equal((await goSdkOk('GET', `${base}/${sms.data.id}`)).data.to, '39-3331234567');
-    },
-  );
+  it('opsgenie_user_contact: a number in Opsgenie\'s "countryCode-number" form reads back as written', async () => {
+    const base = `/v2/users/${encodeURIComponent(bob.username)}/contacts`;
+    const sms = await goSdkOk('POST', base, { to: '39-3331234567', method: 'sms' });
+    assert.equal((await goSdkOk('GET', `${base}/${sms.data.id}`)).data.to, '39-3331234567');
+  });
 
   // resource_opsgenie_notification_rule.go: Create posts notification.CreateRuleRequest; Read sets name,
   // action_type, notification_time, enabled, order, steps (TypeList: [{enabled, contact [{to, method}],
@@ -442,45 +424,41 @@ describe('Terraform opsgenie provider: what Read gets back is what Create sent',
     ]);
   });
 
-  it(
-    'opsgenie_notification_rule: a time restriction and repeat are kept, steps in the order given',
-    {
-      todo: "Vigil's notification rules have no timeRestriction or repeat (it drops them), and keep steps in firing order (by delay) where Opsgenie keeps the order given",
-    },
-    async () => {
-      const base = `/v2/users/${encodeURIComponent(alice.username)}/notification-rules`;
-      const contacts = `/v2/users/${encodeURIComponent(alice.username)}/contacts`;
-      await goSdkOk('POST', contacts, { to: `alice.night.${run}@example.com`, method: 'email' });
-      const restrictions = [
-        { startDay: 'monday', startHour: 22, startMin: 0, endHour: 6, endDay: 'tuesday', endMin: 30 },
-      ];
-      const made = await goSdkOk('POST', base, {
-        name: `Night ${run}`,
-        actionType: 'create-alert',
-        timeRestriction: { type: 'weekday-and-time-of-day', restrictions, restriction: {} },
-        steps: [
-          {
-            contact: { to: `alice.night.${run}@example.com`, method: 'email' },
-            sendAfter: { timeAmount: 5, timeUnit: 'minute' },
-            enabled: true,
-          },
-          { contact: { to: alice.username, method: 'email' }, enabled: true },
-        ],
-        repeat: { loopAfter: 2, enabled: true },
-        enabled: true,
-      });
-      const rule = (await goSdkOk('GET', `${base}/${made.data.id}`)).data;
-      assert.equal(rule.timeRestriction?.type, 'weekday-and-time-of-day');
-      assert.deepEqual(
-        (rule.timeRestriction.restrictions as Json[]).map(restrictionState),
-        restrictions.map(restrictionState),
-      );
-      assert.deepEqual(
-        ruleSteps(rule).map((s) => s.send_after),
-        [5, 0],
-      );
-    },
-  );
+  it('opsgenie_notification_rule: a time restriction and repeat are kept, steps in the order given', async () => {
+    const base = `/v2/users/${encodeURIComponent(alice.username)}/notification-rules`;
+    const contacts = `/v2/users/${encodeURIComponent(alice.username)}/contacts`;
+    await goSdkOk('POST', contacts, { to: `alice.night.${run}@example.com`, method: 'email' });
+    const restrictions = [
+      { startDay: 'monday', startHour: 22, startMin: 0, endHour: 6, endDay: 'tuesday', endMin: 30 },
+    ];
+    const made = await goSdkOk('POST', base, {
+      name: `Night ${run}`,
+      actionType: 'create-alert',
+      timeRestriction: { type: 'weekday-and-time-of-day', restrictions, restriction: {} },
+      steps: [
+        {
+          contact: { to: `alice.night.${run}@example.com`, method: 'email' },
+          sendAfter: { timeAmount: 5, timeUnit: 'minute' },
+          enabled: true,
+        },
+        { contact: { to: alice.username, method: 'email' }, enabled: true },
+      ],
+      repeat: { loopAfter: 2, enabled: true },
+      enabled: true,
+    });
+    const rule = (await goSdkOk('GET', `${base}/${made.data.id}`)).data;
+    assert.equal(rule.timeRestriction?.type, 'weekday-and-time-of-day');
+    assert.deepEqual(
+      (rule.timeRestriction.restrictions as Json[]).map(restrictionState),
+      restrictions.map(restrictionState),
+    );
+    assert.deepEqual(
+      ruleSteps(rule).map((s) => s.send_after),
+      [5, 0],
+    );
+    // Kept and read back; Vigil does not repeat the steps (docs/api.md says so).
+    assert.deepEqual(rule.repeat, { loopAfter: 2, enabled: true });
+  });
 
   // resource_opsgenie_escalation.go: Create posts escalation.CreateRequest (repeat is always a pointer,
   // "{}" when not configured); Read sets name, description, rules (TypeList: [{notify_type, condition, delay:
@@ -1228,8 +1206,8 @@ describe('Terraform opsgenie provider: what Read gets back is what Create sent',
       ownerTeam: { id: payments.id },
     });
     const id = integration.data.id;
-    // Orders 0 (left out: omitempty) and 1, as Vigil numbers actions; priority given where a create action
-    // says one. The provider's defaults (order 1, no priority) are in the todo test below.
+    // Orders 0 (left out: omitempty) and 1; priority given where a create action says one. The provider's
+    // defaults (order 1, no priority) are in the next test.
     const createAction = {
       type: 'create',
       name: 'Create prod',
@@ -1369,51 +1347,45 @@ describe('Terraform opsgenie provider: what Read gets back is what Create sent',
     );
   });
 
-  it(
-    "opsgenie_integration_action: the provider's defaults (order 1, no priority) read back",
-    {
-      todo: 'Vigil renumbers each list from 0 and answers priority "{{priority}}" for a create action given none: the provider\'s default order = 1 and an unset priority show as changes',
-    },
-    async () => {
-      const integration = await goSdkOk('POST', '/v2/integrations', {
-        name: `actions-defaults-${run}`,
-        type: 'API',
-        allowWriteAccess: true,
-        ignoreRespondersFromPayload: false,
-        suppressNotifications: false,
-        ownerTeam: { id: payments.id },
-      });
-      const id = integration.data.id;
-      await goSdkOk('PUT', `/v2/integrations/${id}/actions`, {
-        create: [
-          {
-            type: 'create',
-            name: 'Create',
-            alias: '{{alias}}',
-            order: 1,
-            user: '{{user}}',
-            note: '{{note}}',
-            filter: { conditionMatchType: 'match-all' },
-            source: '{{source}}',
-            message: '{{message}}',
-            description: '{{description}}',
-            entity: '{{entity}}',
-            appendAttachments: true,
-            ignoreAlertActionsFromPayload: false,
-            ignoreRespondersFromPayload: false,
-            ignoreTagsFromPayload: false,
-            ignoreExtraPropertiesFromPayload: false,
-          },
-        ],
-        close: [],
-        acknowledge: [],
-        addNote: [],
-        ignore: [],
-      });
-      const [action] = (await goSdkOk('GET', `/v2/integrations/${id}/actions`)).data.create;
-      assert.deepEqual({ order: action.order, priority: action.priority ?? '' }, { order: 1, priority: '' });
-    },
-  );
+  it("opsgenie_integration_action: the provider's defaults (order 1, no priority) read back", async () => {
+    const integration = await goSdkOk('POST', '/v2/integrations', {
+      name: `actions-defaults-${run}`,
+      type: 'API',
+      allowWriteAccess: true,
+      ignoreRespondersFromPayload: false,
+      suppressNotifications: false,
+      ownerTeam: { id: payments.id },
+    });
+    const id = integration.data.id;
+    await goSdkOk('PUT', `/v2/integrations/${id}/actions`, {
+      create: [
+        {
+          type: 'create',
+          name: 'Create',
+          alias: '{{alias}}',
+          order: 1,
+          user: '{{user}}',
+          note: '{{note}}',
+          filter: { conditionMatchType: 'match-all' },
+          source: '{{source}}',
+          message: '{{message}}',
+          description: '{{description}}',
+          entity: '{{entity}}',
+          appendAttachments: true,
+          ignoreAlertActionsFromPayload: false,
+          ignoreRespondersFromPayload: false,
+          ignoreTagsFromPayload: false,
+          ignoreExtraPropertiesFromPayload: false,
+        },
+      ],
+      close: [],
+      acknowledge: [],
+      addNote: [],
+      ignore: [],
+    });
+    const [action] = (await goSdkOk('GET', `/v2/integrations/${id}/actions`)).data.create;
+    assert.deepEqual({ order: action.order, priority: action.priority ?? '' }, { order: 1, priority: '' });
+  });
 
   // resource_opsgenie_email_integration.go: Create posts integration.EmailBasedIntegrationRequest, then
   // POSTs .../enable; Read sets owner_team_id (ownerTeam.id), name, suppress_notifications, email_username

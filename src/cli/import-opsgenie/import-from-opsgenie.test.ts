@@ -163,11 +163,25 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
     assert.equal((await get('/v2/users/sam.stakeholder@opsgenie.example')).role.name, 'User');
 
     const contacts = await get('/v2/users/jane.doe@opsgenie.example/contacts');
+    // Answered as Opsgenie wrote them; paged in E.164.
     assert.deepEqual(contacts.map((c: Json) => [c.method, c.to, c.status.enabled]).sort(), [
       ['email', 'jane.doe@opsgenie.example', true],
-      ['sms', '+19999999999', true],
-      ['voice', '+19999999999', false],
+      ['sms', '1-9999999999', true],
+      ['voice', '1-9999999999', false],
     ]);
+    const paged = await target.app.context.db
+      .selectFrom('contact_methods')
+      .select('address')
+      .where(
+        'id',
+        'in',
+        contacts.filter((c: Json) => c.method !== 'email').map((c: Json) => c.id),
+      )
+      .execute();
+    assert.deepEqual(
+      paged.map((c) => c.address),
+      ['+19999999999', '+19999999999'],
+    );
     assert.match(
       all,
       /contact method mobile Jane's iPhone of jane.doe@opsgenie.example: skipped: Opsgenie's mobile-app/,
@@ -188,18 +202,26 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
       rule.steps.map((s: Json) => [s.contact.method, s.contact.to, s.sendAfter.timeAmount]),
       [
         ['email', 'jane.doe@opsgenie.example', 0],
-        ['sms', '+19999999999', 60],
+        // A step names its contact as the contact was written.
+        ['sms', '1-9999999999', 60],
       ],
     );
-    assert.ok(!rules.some((r: Json) => r.name === 'On-call starts' || r.name === 'Working hours'));
+    assert.ok(!rules.some((r: Json) => r.name === 'On-call starts'));
+    // A rule's time restriction comes along, read in the user's time zone as in Opsgenie.
+    const workingHours = rules.find((r: Json) => r.name === 'Working hours');
+    assert.ok(workingHours, 'the rule with a time restriction is imported');
+    const workingHoursRule = await get(
+      `/v2/users/jane.doe@opsgenie.example/notification-rules/${workingHours.id}`,
+    );
+    assert.deepEqual(workingHoursRule.timeRestriction, {
+      type: 'time-of-day',
+      restriction: { startHour: 9, startMin: 0, endHour: 17, endMin: 0 },
+    });
     assert.match(
       all,
       /notification rule "On-call starts" of jane.doe@opsgenie.example: skipped: .*not schedule-start/,
     );
-    assert.match(
-      all,
-      /notification rule "Working hours" of jane.doe@opsgenie.example: skipped: it has a time restriction/,
-    );
+    assert.match(all, /notification rule "Working hours" of jane.doe@opsgenie.example: created/);
 
     const team = await get('/v2/teams/SRE?identifierType=name');
     assert.deepEqual(

@@ -42,10 +42,11 @@ function stepsOf(rule: { steps?: RuleIn['steps'] }): { steps: Step[]; dropped: s
 const ruleKey = (actionType: string, name: string) => `${actionType}:${name.trim().toLowerCase()}`;
 
 /** The rule as it would be sent, and as Vigil's is brought to for comparing. */
-function comparable(rule: { criteria: unknown; steps: Step[]; enabled: boolean }) {
+function comparable(rule: { criteria: unknown; steps: Step[]; enabled: boolean; timeRestriction?: unknown }) {
   return {
     criteria: rule.criteria,
     enabled: rule.enabled,
+    timeRestriction: rule.timeRestriction ?? null,
     steps: rule.steps.map((s) => ({
       ...s,
       contact: { method: s.contact.method, to: s.contact.to.toLowerCase() },
@@ -88,6 +89,7 @@ async function vigilRules(ctx: ImportContext, user: ImportedUser) {
         criteria: criteriaOf(r.criteria),
         enabled: r.enabled !== false,
         steps: stepsOf(r).steps,
+        timeRestriction: r.timeRestriction,
       }),
     });
   }
@@ -123,23 +125,22 @@ export async function importNotificationRules(ctx: ImportContext, users: Importe
         const got = shaped(RuleShape, await ctx.source.get(`${base}/${enc(summary.id)}`));
         if (!got.ok) throw new Skip(got.why);
         const rule = got.value;
-        if (rule.timeRestriction)
-          throw new Skip(
-            "it has a time restriction, and Vigil's notification rules have none (importing it without would page at any hour)",
-          );
         const criteria = criteriaOf(rule.criteria);
         const { steps, dropped } = stepsOf(rule);
         const notes = [
           ...dropped.map((d) => `${d} left out`),
+          // Vigil keeps a rule's repeat but does not act on it: importing it would promise pages it never sends.
           ...(isRecord(rule.repeat) && rule.repeat.enabled === true ? ['its repeat left out'] : []),
         ].join('; ');
         const name = (rule.name ?? '').trim() || rule.actionType;
         const enabled = rule.enabled !== false;
-        const desired = comparable({ criteria, steps, enabled });
+        // Read in the user's time zone, in Vigil as in Opsgenie.
+        const timeRestriction = rule.timeRestriction ?? null;
+        const desired = comparable({ criteria, steps, enabled, timeRestriction });
         const have = existing.get(ruleKey(rule.actionType, name));
         if (have && sameJson(have.compare, desired))
           return ctx.report.record('notification rule', label, 'unchanged');
-        const body = { criteria, steps, enabled };
+        const body = { criteria, steps, enabled, timeRestriction };
         if (have) {
           if (!ctx.dryRun)
             await ctx.target.patch(

@@ -456,3 +456,89 @@ describe("an action's default {{note}}", () => {
     );
   });
 });
+
+describe('orders and priorities as given', () => {
+  it('keeps each order as given (ties in the order sent), and a create action given no priority has none', async () => {
+    const sender = await integration(`Orders ${run}`);
+    const tagged = (tag: string) => ({
+      conditionMatchType: 'match-all-conditions',
+      conditions: [{ field: 'tags', operation: 'contains', expectedValue: tag }],
+    });
+    await call('PUT', `/v2/integrations/${sender.id}/actions`, {
+      create: [
+        { name: 'Last', order: 7, filter: { conditionMatchType: 'match-all' }, message: 'last: {{message}}' },
+        { name: 'First of ones', order: 1, filter: tagged('one'), message: 'first: {{message}}' },
+        { name: 'Second of ones', order: 1, filter: tagged('one'), message: 'second: {{message}}' },
+        { name: 'Unordered', filter: tagged('zero'), message: 'zero: {{message}}', priority: '' },
+      ],
+    });
+    const got = await call('GET', `/v2/integrations/${sender.id}/actions`);
+    assert.deepEqual(
+      got.data.create.map((a: Json) => [a.name, a.order, a.priority]),
+      [
+        ['Unordered', 0, undefined],
+        ['First of ones', 1, undefined],
+        ['Second of ones', 1, undefined],
+        ['Last', 7, undefined],
+      ],
+    );
+    // Stored that way too: no renumbering waits in the column.
+    const { rows } = await db.query('SELECT actions FROM integrations WHERE id = $1', [sender.id]);
+    assert.deepEqual(
+      rows[0].actions.create.map((a: Json) => [a.order, 'priority' in a]),
+      [
+        [0, false],
+        [1, false],
+        [1, false],
+        [7, false],
+      ],
+    );
+
+    // Evaluated in that order; with no priority in the action, the alert keeps the request's own.
+    const tie = `tie-${run}`;
+    await createVia(sender.key, { message: 'Tie', alias: tie, priority: 'P4', tags: ['one', 'zero'] });
+    const tied = await alertByAlias(tie);
+    assert.equal(tied.message, 'zero: Tie');
+    assert.equal(tied.priority, 'P4');
+    const ones = `ones-${run}`;
+    await createVia(sender.key, { message: 'Ones', alias: ones, tags: ['one'] });
+    const onesAlert = await alertByAlias(ones);
+    assert.equal(onesAlert.message, 'first: Ones');
+    assert.equal(onesAlert.priority, 'P3', "no priority anywhere: Opsgenie's default");
+  });
+
+  it('POST adds at its order before those of the same order, else after the last; other orders stay', async () => {
+    const sender = await integration(`Added ${run}`);
+    await call('PUT', `/v2/integrations/${sender.id}/actions`, {
+      close: [
+        { name: 'Three', order: 3 },
+        { name: 'Five', order: 5 },
+      ],
+    });
+    const before3 = await call('POST', `/v2/integrations/${sender.id}/actions`, {
+      type: 'close',
+      name: 'Also three',
+      order: 3,
+    });
+    assert.deepEqual(
+      before3.data.close.map((a: Json) => [a.name, a.order]),
+      [
+        ['Also three', 3],
+        ['Three', 3],
+        ['Five', 5],
+      ],
+    );
+    const last = await call('POST', `/v2/integrations/${sender.id}/actions`, { type: 'close', name: 'Tail' });
+    assert.deepEqual(
+      last.data.close.map((a: Json) => [a.name, a.order]),
+      [
+        ['Also three', 3],
+        ['Three', 3],
+        ['Five', 5],
+        ['Tail', 6],
+      ],
+    );
+    const got = await call('GET', `/v2/integrations/${sender.id}/actions`);
+    assert.deepEqual(got.data.close, last.data.close);
+  });
+});

@@ -17,6 +17,7 @@ export type ActionType = (typeof ACTION_TYPES)[number];
 
 const MAX_ACTIONS_PER_TYPE = 50;
 const MAX_TEMPLATE = 15_000;
+export const MAX_ACTION_ORDER = 1_000_000;
 
 const Template = Type.String({ maxLength: MAX_TEMPLATE });
 
@@ -48,7 +49,7 @@ export const ActionSchema = Type.Object(
   {
     type: Type.Optional(Type.String({ maxLength: 50 })),
     name: Type.String({ minLength: 1, maxLength: 200 }),
-    order: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
+    order: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_ACTION_ORDER })),
     filter: Type.Optional(Type.Union([ActionFilterSchema, Type.Null()])),
     user: Type.Optional(Template),
     note: Type.Optional(Template),
@@ -152,12 +153,7 @@ function withDefault(value: string | undefined, field: string): string {
  * An action checked and filled with Opsgenie's defaults. Responders are checked by the caller (they need
  * the database). Errors name `${path}.<field>`.
  */
-export function parseAction(
-  type: ActionType,
-  input: ActionInput,
-  position: number,
-  path: string,
-): StoredAction {
+export function parseAction(type: ActionType, input: ActionInput, path: string): StoredAction {
   const filterInput = input.filter ?? { conditionMatchType: 'match-all' };
   const criteria = parseCriteria(
     {
@@ -169,7 +165,8 @@ export function parseAction(
   const base = {
     type,
     name: input.name,
-    order: input.order ?? position,
+    // Kept as given, as Opsgenie does (Terraform reads it back); the Go SDK leaves out an order of 0.
+    order: input.order ?? 0,
     filter: { conditionMatchType: criteria.type, conditions: presentFilterConditions(criteria) },
   };
   if (type === 'ignore') return { ...base, user: '', note: '', alias: '' };
@@ -192,7 +189,8 @@ export function parseAction(
     description: withDefault(input.description, 'description'),
     entity: withDefault(input.entity, 'entity'),
     source: withDefault(input.source, 'source'),
-    priority: withDefault(input.priority, 'priority'),
+    // Left out when not given (Terraform reads an unset priority back as unset); the alert keeps its own.
+    ...(input.priority ? { priority: input.priority } : {}),
     ...(input.customPriority ? { customPriority: input.customPriority } : {}),
     tags: input.tags ?? [],
     extraProperties: input.extraProperties ?? {},
@@ -207,12 +205,12 @@ export function parseAction(
   };
 }
 
-/** Lists in their order (then as given), each renumbered from 0 as Opsgenie presents them. */
+/** A list by order, actions of the same order as given; each keeps its order as given. */
 export function ordered(list: StoredAction[]): StoredAction[] {
   return list
     .map((a, i) => ({ a, i }))
     .sort((x, y) => x.a.order - y.a.order || x.i - y.i)
-    .map(({ a }, order) => ({ ...a, order }));
+    .map(({ a }) => a);
 }
 
 export function emptyActions(): StoredActions {
@@ -224,7 +222,7 @@ export function emptyActions(): StoredActions {
  * through unchanged. Shown by GET, and the starting point of the first POST.
  */
 export function defaultActions(): StoredActions {
-  const all = (type: ActionType, name: string) => parseAction(type, { name }, 0, type);
+  const all = (type: ActionType, name: string) => parseAction(type, { name }, type);
   return {
     create: [all('create', 'Create Alert')],
     close: [all('close', 'Close Alert')],

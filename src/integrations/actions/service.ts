@@ -6,6 +6,7 @@ import type { IntegrationWithTeams } from '../repository.js';
 import type { IntegrationsService } from '../service.js';
 import {
   ACTION_TYPES,
+  MAX_ACTION_ORDER,
   defaultActions,
   emptyActions,
   ordered,
@@ -56,7 +57,7 @@ export function createIntegrationActionsService(db: Db, integrations: Integratio
   async function parseList(orgId: string, type: ActionType, list: ActionInput[], path: string) {
     const out: StoredAction[] = [];
     for (const [i, input] of list.entries()) {
-      out.push(await checkResponders(orgId, parseAction(type, input, i, `${path}[${i}]`), `${path}[${i}]`));
+      out.push(await checkResponders(orgId, parseAction(type, input, `${path}[${i}]`), `${path}[${i}]`));
     }
     return ordered(out);
   }
@@ -84,7 +85,7 @@ export function createIntegrationActionsService(db: Db, integrations: Integratio
       return present(await integrations.setActions(p, row.id, next));
     },
 
-    /** Adds one action to the list its type names, at its order (else last). */
+    /** Adds one action to the list its type names: at its order, before those of the same order; else last. */
     async add(p: Principal, id: string, type: ActionType, input: ActionInput) {
       const row = await integrationWithActions(p, id);
       const current = storedActions(row.actions) ?? defaultActions();
@@ -94,10 +95,14 @@ export function createIntegrationActionsService(db: Db, integrations: Integratio
       if (list.some((a) => a.name === parsed.name)) {
         throw conflict(`integration [${row.name}] already has a ${type} action named [${parsed.name}].`);
       }
-      // Inserted before the action now at its order, else at the end.
-      const at = input.order === undefined ? list.length : Math.min(input.order, list.length);
-      list.splice(at, 0, parsed);
-      const next = { ...current, [type]: list.map((a, order) => ({ ...a, order })) };
+      if (input.order === undefined) {
+        const last = list.at(-1);
+        list.push({ ...parsed, order: last ? Math.min(last.order + 1, MAX_ACTION_ORDER) : 0 });
+      } else {
+        const at = list.findIndex((a) => a.order >= parsed.order);
+        list.splice(at === -1 ? list.length : at, 0, parsed);
+      }
+      const next = { ...current, [type]: list };
       return present(await integrations.setActions(p, row.id, next));
     },
   };

@@ -97,10 +97,11 @@ describe('contact methods', () => {
 
     const got = await server.call('GET', `/v2/users/grace@example.com/contacts/${sms}`);
     assert.equal(got.status, 200);
+    // Answered as written (Opsgenie's `to`); sent to in E.164 (the contact's address, below).
     assert.deepEqual(got.body.data, {
       id: sms,
       method: 'sms',
-      to: '+14155550123',
+      to: '+1 (415) 555-0123',
       // A phone is paged only once a code sent to it was entered.
       status: { enabled: true, verified: false },
     });
@@ -108,11 +109,20 @@ describe('contact methods', () => {
       (await contacts('grace@example.com')).map((c) => [c.method, c.to]),
       [
         ['email', 'grace@example.com'],
-        ['sms', '+14155550123'],
-        ['voice', '+447700900123'],
+        ['sms', '+1 (415) 555-0123'],
+        ['voice', '44-7700900123'],
         ['mobile', 'device-7f3a:abc'],
       ].sort((a, b) => (a[0] ?? '').localeCompare(b[0] ?? '')),
     );
+    const stored = await server.app.context.db
+      .selectFrom('contact_methods')
+      .select(['id', 'address'])
+      .where('id', 'in', [sms, voice])
+      .execute();
+    assert.deepEqual(Object.fromEntries(stored.map((c) => [c.id, c.address])), {
+      [sms]: '+14155550123',
+      [voice]: '+447700900123',
+    });
 
     const changed = await server.call('PATCH', `/v2/users/grace@example.com/contacts/${voice}`, {
       to: '+447700900999',
@@ -198,6 +208,60 @@ describe('contact methods', () => {
     await addContact('barbara@example.com', 'voice', '+14155550100');
     assert.equal((await rule('barbara@example.com', newAlert.id)).steps.length, 1);
   });
+
+  it("answers a number in Opsgenie's form as written, and pages it in E.164", async () => {
+    const user = 'hedy@example.com';
+    const userId = await createUser(user);
+    const db = server.app.context.db;
+    const sms = await addContact(user, 'sms', '39-3331234567');
+    const read = async () => (await server.call('GET', `/v2/users/${user}/contacts/${sms}`)).body.data.to;
+    assert.equal(await read(), '39-3331234567');
+    // A step may name it either way; it answers as the contact was written.
+    const made = await server.call('POST', `/v2/users/${user}/notification-rules`, {
+      name: 'Texts',
+      actionType: 'create-alert',
+      steps: [{ contact: { method: 'sms', to: '+393331234567' } }],
+    });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    assert.deepEqual((await rule(user, made.body.data.id)).steps[0].contact, {
+      method: 'sms',
+      to: '39-3331234567',
+    });
+    // What the engine pages: the number in E.164.
+    const setup = (await notificationSetupOf(db, [userId], 'create-alert')).get(userId);
+    assert.equal(setup?.contacts.get(sms)?.address, '+393331234567');
+    // The same number in another spelling is the same contact.
+    const dup = await server.call('POST', `/v2/users/${user}/contacts`, {
+      method: 'sms',
+      to: '+39 333 1234567',
+    });
+    assert.equal(dup.status, 409, JSON.stringify(dup.body));
+
+    // Written again another way: only the answer changes, the number stays verified.
+    const verifiedAt = new Date('2024-05-01T00:00:00Z');
+    await db.updateTable('contact_methods').set({ verified_at: verifiedAt }).where('id', '=', sms).execute();
+    const respelled = await server.call('PATCH', `/v2/users/${user}/contacts/${sms}`, {
+      to: '+393331234567',
+    });
+    assert.equal(respelled.status, 200, JSON.stringify(respelled.body));
+    assert.equal(await read(), '+393331234567');
+    const row = await db
+      .selectFrom('contact_methods')
+      .select(['address', 'given_to', 'verified_at'])
+      .where('id', '=', sms)
+      .executeTakeFirstOrThrow();
+    assert.deepEqual(row, { address: '+393331234567', given_to: null, verified_at: verifiedAt });
+
+    // A new number in Opsgenie's form: answered as written, and it has to be verified again.
+    await server.call('PATCH', `/v2/users/${user}/contacts/${sms}`, { to: '39-3339876543' });
+    assert.equal(await read(), '39-3339876543');
+    const changed = await db
+      .selectFrom('contact_methods')
+      .select(['address', 'verified_at'])
+      .where('id', '=', sms)
+      .executeTakeFirstOrThrow();
+    assert.deepEqual(changed, { address: '+393339876543', verified_at: null });
+  });
 });
 
 describe('notification rules', () => {
@@ -266,13 +330,14 @@ describe('notification rules', () => {
         },
       ],
     });
-    // Steps are kept in the order they fire.
+    // Steps are kept in the order given, as Opsgenie keeps them (Terraform's step list is ordered); each
+    // still fires after its own delay.
     assert.deepEqual(
       detail.steps.map((s: Json) => [s.contact.method, s.sendAfter.timeAmount, s.enabled]),
       [
+        ['voice', 60, true],
         ['sms', 0, true],
         ['email', 5, false],
-        ['voice', 60, true],
       ],
     );
 
@@ -401,11 +466,12 @@ describe('notification rules', () => {
     assert.ok(stranger.body.errors.contact, JSON.stringify(stranger.body));
 
     const list = await server.call('GET', base);
+    // In the order added, not by delay.
     assert.deepEqual(
       list.body.data.map((s: Json) => [s.id, s.contact.method, s.sendAfter.timeAmount]),
       [
-        [second.body.data.id, 'email', 0],
         [first.body.data.id, 'sms', 10],
+        [second.body.data.id, 'email', 0],
       ],
     );
 

@@ -1,7 +1,14 @@
 import { sql } from 'kysely';
 import type { Queryable } from '../../db/database.js';
 import type { ContactMethodRow, NotificationRuleRow, UserRow } from '../../db/schema.js';
-import type { ContactMethodType, Criteria, NotificationActionType, NotificationRuleStep } from '../model.js';
+import type {
+  ContactMethodType,
+  Criteria,
+  NotificationActionType,
+  NotificationRuleRepeat,
+  NotificationRuleStep,
+  TimeRestriction,
+} from '../model.js';
 
 /** The SQL for people's contact methods and notification rules. No rules here: see service.ts. */
 
@@ -18,7 +25,13 @@ export const peopleRepository = {
 
   async insertContact(
     q: Queryable,
-    row: { user_id: string; method: ContactMethodType; address: string; enabled?: boolean },
+    row: {
+      user_id: string;
+      method: ContactMethodType;
+      address: string;
+      given_to?: string | null;
+      enabled?: boolean;
+    },
   ): Promise<ContactMethodRow> {
     return q.insertInto('contact_methods').values(row).returningAll().executeTakeFirstOrThrow();
   },
@@ -63,6 +76,7 @@ export const peopleRepository = {
     id: string,
     changes: {
       address?: string;
+      given_to?: string | null;
       enabled?: boolean;
       verified_at?: Date | null;
       problem?: string | null;
@@ -204,13 +218,21 @@ export const peopleRepository = {
       action_type: NotificationActionType;
       criteria: Criteria;
       steps: NotificationRuleStep[];
+      time_restriction?: TimeRestriction | null;
+      repeat?: NotificationRuleRepeat | null;
       enabled: boolean;
       position: number;
     },
   ): Promise<NotificationRuleRow> {
     return q
       .insertInto('notification_rules')
-      .values({ ...row, criteria: JSON.stringify(row.criteria), steps: JSON.stringify(row.steps) })
+      .values({
+        ...row,
+        criteria: JSON.stringify(row.criteria),
+        steps: JSON.stringify(row.steps),
+        time_restriction: jsonOrNull(row.time_restriction ?? null),
+        repeat: jsonOrNull(row.repeat ?? null),
+      })
       .returningAll()
       .executeTakeFirstOrThrow();
   },
@@ -222,6 +244,9 @@ export const peopleRepository = {
       name?: string;
       criteria?: Criteria;
       steps?: NotificationRuleStep[];
+      /** null takes it away; undefined leaves it. */
+      time_restriction?: TimeRestriction | null;
+      repeat?: NotificationRuleRepeat | null;
       enabled?: boolean;
       position?: number;
     },
@@ -234,6 +259,9 @@ export const peopleRepository = {
         position: changes.position,
         criteria: changes.criteria === undefined ? undefined : JSON.stringify(changes.criteria),
         steps: changes.steps === undefined ? undefined : JSON.stringify(changes.steps),
+        time_restriction:
+          changes.time_restriction === undefined ? undefined : jsonOrNull(changes.time_restriction),
+        repeat: changes.repeat === undefined ? undefined : jsonOrNull(changes.repeat),
         updated_at: new Date(),
       })
       .where('id', '=', id)
@@ -245,6 +273,10 @@ export const peopleRepository = {
     await q.deleteFrom('notification_rules').where('id', '=', id).execute();
   },
 };
+
+function jsonOrNull(value: object | null): string | null {
+  return value === null ? null : JSON.stringify(value);
+}
 
 export interface NotificationSetup {
   user: UserRow;
@@ -280,6 +312,7 @@ export async function notificationSetupOf(
         'c.id as contact_id',
         'c.method as contact_method',
         'c.address as contact_address',
+        'c.given_to as contact_given_to',
         'c.enabled as contact_enabled',
         'c.created_at as contact_created_at',
         'c.verified_at as contact_verified_at',
@@ -308,6 +341,7 @@ export async function notificationSetupOf(
       contact_id,
       contact_method,
       contact_address,
+      contact_given_to,
       contact_enabled,
       contact_created_at,
       contact_verified_at,
@@ -326,6 +360,7 @@ export async function notificationSetupOf(
         user_id: user.id,
         method: contact_method,
         address: contact_address,
+        given_to: contact_given_to,
         enabled: contact_enabled ?? true,
         created_at: contact_created_at ?? new Date(0),
         verified_at: contact_verified_at,

@@ -5,6 +5,7 @@ import { CONTACT_METHOD_TYPES, requiresVerification } from '../../notify/destina
 import { envelope, principalOf, type HttpApp } from '../../http/server.js';
 import { CriteriaSchema, presentCriteria } from '../conditions.js';
 import type { NotificationRuleStep } from '../model.js';
+import { presentTimeRestriction, TimeRestrictionSchema } from '../time-restriction-input.js';
 import type { PeopleService, RuleView } from './service.js';
 
 /** Opsgenie's contact and notification-rule APIs under /v2/users/{identifier}. */
@@ -38,6 +39,25 @@ const Step = Type.Object(StepFields, { additionalProperties: false });
 const RuleName = Type.String({ minLength: 1, maxLength: 512 });
 const Steps = Type.Array(Step, { maxItems: 50 });
 
+const RuleTimeRestriction = Type.Union([TimeRestrictionSchema, Type.Null()], {
+  description:
+    "The rule applies only inside it, read in the user's time zone; left out (or null), at all times",
+});
+
+const Repeat = Type.Union(
+  [
+    Type.Object(
+      {
+        loopAfter: Type.Optional(Type.Integer({ minimum: 0, maximum: 10080, description: 'Minutes' })),
+        enabled: Type.Optional(Type.Boolean({ description: 'true when left out' })),
+      },
+      { additionalProperties: false },
+    ),
+    Type.Null(),
+  ],
+  { description: 'Kept and shown as given; Vigil does not repeat the steps (see the API manual)' },
+);
+
 const UserParams = Type.Object({ identifier: Type.String({ minLength: 1, maxLength: 100 }) });
 export const ContactParams = Type.Object({
   identifier: Type.String({ minLength: 1, maxLength: 100 }),
@@ -58,7 +78,8 @@ function presentContact(c: ContactMethodRow) {
   return {
     id: c.id,
     method: c.method,
-    to: c.address,
+    // As its owner wrote it: Terraform compares it with its configuration.
+    to: c.given_to ?? c.address,
     status: {
       enabled: c.enabled,
       // Vigil's own: SMS and voice contacts are paged only once verified, and not while a problem stands.
@@ -72,7 +93,7 @@ function presentStep(step: NotificationRuleStep, contacts: Map<string, ContactMe
   const contact = contacts.get(step.contactId);
   return {
     id: step.id,
-    contact: contact ? { method: contact.method, to: contact.address } : null,
+    contact: contact ? { method: contact.method, to: contact.given_to ?? contact.address } : null,
     sendAfter: { timeAmount: step.sendAfterMinutes, timeUnit: 'minutes' },
     enabled: step.enabled,
   };
@@ -87,6 +108,10 @@ function presentRule({ rule, contacts }: RuleView) {
     ...presentRuleSummary(rule),
     criteria: presentCriteria(rule.criteria),
     steps: rule.steps.map((s) => presentStep(s, contacts)),
+    ...(rule.time_restriction ? { timeRestriction: presentTimeRestriction(rule.time_restriction) } : {}),
+    ...(rule.repeat
+      ? { repeat: { loopAfter: rule.repeat.loopAfterMinutes, enabled: rule.repeat.enabled } }
+      : {}),
     createdAt: rule.created_at.toISOString(),
     updatedAt: rule.updated_at.toISOString(),
   };
@@ -198,6 +223,8 @@ export function registerPeopleRoutes(app: HttpApp, people: PeopleService): void 
             actionType: StringEnum(ACTION_TYPES),
             criteria: Type.Optional(CriteriaSchema),
             steps: Type.Optional(Steps),
+            timeRestriction: Type.Optional(RuleTimeRestriction),
+            repeat: Type.Optional(Repeat),
             order: Type.Optional(Type.Integer({ minimum: 0 })),
             enabled: Type.Optional(Type.Boolean()),
           },
@@ -255,13 +282,16 @@ export function registerPeopleRoutes(app: HttpApp, people: PeopleService): void 
     {
       schema: {
         tags: ruleTags,
-        summary: 'Change a notification rule (steps, when given, replace the current ones)',
+        summary:
+          'Change a notification rule (steps, when given, replace the current ones; what is left out stays)',
         params: RuleParams,
         body: Type.Object(
           {
             name: Type.Optional(RuleName),
             criteria: Type.Optional(CriteriaSchema),
             steps: Type.Optional(Steps),
+            timeRestriction: Type.Optional(RuleTimeRestriction),
+            repeat: Type.Optional(Repeat),
             order: Type.Optional(Type.Integer({ minimum: 0 })),
             enabled: Type.Optional(Type.Boolean()),
           },
@@ -334,7 +364,7 @@ export function registerPeopleRoutes(app: HttpApp, people: PeopleService): void 
     {
       schema: {
         tags: ruleTags,
-        summary: "A notification rule's steps, in firing order",
+        summary: "A notification rule's steps, in the order given",
         description: WHO_READS,
         params: RuleParams,
       },

@@ -4,7 +4,15 @@ import { type Db, type Queryable, isUniqueViolation, isUuid } from '../../db/dat
 import type { ContactMethodRow, NotificationRuleRow, UserRow } from '../../db/schema.js';
 import { conflict, forbidden, invalidField, notFound } from '../../errors.js';
 import { parseCriteria } from '../conditions.js';
-import type { ContactMethodType, NotificationActionType, NotificationRuleStep } from '../model.js';
+import type {
+  ContactMethodType,
+  NotificationActionType,
+  NotificationRuleRepeat,
+  NotificationRuleStep,
+  TimeRestriction,
+} from '../model.js';
+import { toTimeRestriction } from '../routing/service.js';
+import { singleWindow, type TimeRestrictionInput } from '../time-restriction-input.js';
 import { destinationType } from '../../notify/destinations/registry.js';
 import { giveEmptyRuleAStep, newStep } from './defaults.js';
 import { peopleRepository as repo } from './repository.js';
@@ -26,19 +34,30 @@ export interface StepInput {
   enabled?: boolean;
 }
 
+/** Opsgenie's `repeat`: the steps again `loopAfter` minutes after the first round. */
+export interface RepeatInput {
+  loopAfter?: number;
+  enabled?: boolean;
+}
+
 export interface RuleInput {
   name: string;
   actionType: NotificationActionType;
   criteria?: unknown;
   steps?: StepInput[];
+  timeRestriction?: TimeRestrictionInput | null;
+  repeat?: RepeatInput | null;
   order?: number;
   enabled?: boolean;
 }
 
+/** What is left out stays as it is; null takes a time restriction or repeat away. */
 export interface RuleChanges {
   name?: string;
   criteria?: unknown;
   steps?: StepInput[];
+  timeRestriction?: TimeRestrictionInput | null;
+  repeat?: RepeatInput | null;
   order?: number;
   enabled?: boolean;
 }
@@ -61,6 +80,11 @@ export function normalizeAddress(method: ContactMethodType, to: string, field: s
   return parsed.address;
 }
 
+/** What `given_to` keeps of what the caller wrote: nothing when it is the stored address itself. */
+function givenTo(to: string, address: string): string | null {
+  return to === address ? null : to;
+}
+
 function sendAfterMinutes(sendAfter: StepInput['sendAfter'], field: string): number {
   if (!sendAfter) return 0;
   const hours = sendAfter.timeUnit === 'hours' || sendAfter.timeUnit === 'hour';
@@ -71,12 +95,19 @@ function sendAfterMinutes(sendAfter: StepInput['sendAfter'], field: string): num
   return minutes;
 }
 
-/** Steps fire in the order of their delays; equal delays keep the order they were given in. */
-function inFiringOrder(steps: NotificationRuleStep[]): NotificationRuleStep[] {
-  return steps
-    .map((step, i) => ({ step, i }))
-    .sort((a, b) => a.step.sendAfterMinutes - b.step.sendAfterMinutes || a.i - b.i)
-    .map((x) => x.step);
+/**
+ * The rule's window, read in the user's time zone as Opsgenie reads it. Opsgenie clients send an empty
+ * restriction for "none", and Vigil reads it so: the rule then applies at all times.
+ */
+function ruleTimeRestriction(input: TimeRestrictionInput | null, user: UserRow): TimeRestriction | null {
+  if (input === null) return null;
+  if (singleWindow(input) === undefined && (input.restrictions?.length ?? 0) === 0) return null;
+  return toTimeRestriction(input, user.time_zone, 'timeRestriction');
+}
+
+function ruleRepeat(input: RepeatInput | null): NotificationRuleRepeat | null {
+  if (input === null) return null;
+  return { loopAfterMinutes: input.loopAfter ?? 0, enabled: input.enabled ?? true };
 }
 
 /** A field's name under a prefix ('' for the top of the body). */
@@ -151,7 +182,8 @@ export function createPeopleService(db: Db) {
     const resolved: NotificationRuleStep[] = [];
     for (const [i, step] of steps.entries())
       resolved.push(await resolveStep(q, user, step, `${field}[${i}]`));
-    return inFiringOrder(resolved);
+    // Kept in the order given (Opsgenie's, and Terraform's ordered step list); each fires after its own delay.
+    return resolved;
   }
 
   /** Runs `work` in a transaction holding the user's lock, and returns the rule with its contacts. */
@@ -215,7 +247,12 @@ export function createPeopleService(db: Db) {
       try {
         return await db.transaction().execute(async (tx) => {
           await repo.lockUser(tx, user.id);
-          const contact = await repo.insertContact(tx, { user_id: user.id, method: input.method, address });
+          const contact = await repo.insertContact(tx, {
+            user_id: user.id,
+            method: input.method,
+            address,
+            given_to: givenTo(input.to, address),
+          });
           await giveEmptyRuleAStep(tx, contact);
           return contact;
         });
@@ -237,12 +274,18 @@ export function createPeopleService(db: Db) {
       const contact = await contactOf(db, user, contactId);
       if (changes.to === undefined) return contact;
       const address = normalizeAddress(contact.method, changes.to, 'to');
+      const given_to = givenTo(changes.to, address);
       try {
-        if (address === contact.address) return contact;
+        if (address === contact.address) {
+          // The same number written another way: only what the API answers changes.
+          if (given_to === contact.given_to) return contact;
+          return (await repo.updateContact(db, contact.id, { given_to })) ?? contact;
+        }
         // A new number has to prove it reaches this person again; what was wrong with the old one is gone.
         return (
           (await repo.updateContact(db, contact.id, {
             address,
+            given_to,
             verified_at: null,
             problem: null,
             problem_at: null,
@@ -293,6 +336,7 @@ export function createPeopleService(db: Db) {
       return db.transaction().execute(async (tx) => {
         await repo.lockUser(tx, user.id);
         const steps = await resolveSteps(tx, user, input.steps ?? [], 'steps');
+        const timeRestriction = ruleTimeRestriction(input.timeRestriction ?? null, user);
         const count = await repo.countRules(tx, user.id, input.actionType);
         const position = clamp(input.order ?? count, 0, count);
         await repo.shiftPositions(tx, user.id, input.actionType, position, undefined, 1);
@@ -302,6 +346,8 @@ export function createPeopleService(db: Db) {
           action_type: input.actionType,
           criteria,
           steps,
+          time_restriction: timeRestriction,
+          repeat: ruleRepeat(input.repeat ?? null),
           enabled: input.enabled ?? true,
           position,
         });
@@ -319,6 +365,10 @@ export function createPeopleService(db: Db) {
         changes.criteria === undefined ? undefined : parseCriteria(changes.criteria, 'criteria');
       return changeRule(p, identifier, ruleId, async (tx, user, rule) => {
         const steps = changes.steps ? await resolveSteps(tx, user, changes.steps, 'steps') : undefined;
+        const timeRestriction =
+          changes.timeRestriction === undefined
+            ? undefined
+            : ruleTimeRestriction(changes.timeRestriction, user);
         let position: number | undefined;
         if (changes.order !== undefined) {
           const count = await repo.countRules(tx, user.id, rule.action_type);
@@ -333,6 +383,8 @@ export function createPeopleService(db: Db) {
           name: changes.name,
           criteria,
           steps,
+          time_restriction: timeRestriction,
+          repeat: changes.repeat === undefined ? undefined : ruleRepeat(changes.repeat),
           enabled: changes.enabled,
           position,
         });
@@ -365,7 +417,7 @@ export function createPeopleService(db: Db) {
           throw invalidField('steps', `a rule has at most ${MAX_STEPS} steps.`);
         }
         added = await resolveStep(tx, user, input, '');
-        return repo.updateRule(tx, rule.id, { steps: inFiringOrder([...rule.steps, added]) });
+        return repo.updateRule(tx, rule.id, { steps: [...rule.steps, added] });
       });
       return { ...view, step: added as NotificationRuleStep };
     },
@@ -388,7 +440,7 @@ export function createPeopleService(db: Db) {
         if (changes.enabled !== undefined) updated.enabled = changes.enabled;
         const next = updated;
         return repo.updateRule(tx, rule.id, {
-          steps: inFiringOrder(rule.steps.map((s) => (s.id === stepId ? next : s))),
+          steps: rule.steps.map((s) => (s.id === stepId ? next : s)),
         });
       });
       return { ...view, step: updated as NotificationRuleStep };

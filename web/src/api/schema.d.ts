@@ -124,6 +124,16 @@ export interface paths {
             };
             timeZone?: string;
             locale?: string;
+            tags?: string[];
+            skypeUsername?: string;
+            /** @description The whole address: a field left out is empty. */
+            userAddress?: {
+              country?: string;
+              state?: string;
+              city?: string;
+              line?: string;
+              zipCode?: string;
+            };
           };
         };
       };
@@ -219,6 +229,16 @@ export interface paths {
             timeZone?: string;
             locale?: string;
             blocked?: boolean;
+            tags?: string[];
+            skypeUsername?: string;
+            /** @description The whole address: a field left out is empty. */
+            userAddress?: {
+              country?: string;
+              state?: string;
+              city?: string;
+              line?: string;
+              zipCode?: string;
+            };
           };
         };
       };
@@ -6624,6 +6644,38 @@ export interface paths {
               };
               enabled?: boolean;
             }[];
+            /** @description The rule applies only inside it, read in the user's time zone; left out (or null), at all times */
+            timeRestriction?:
+              | {
+                  /** @enum {string} */
+                  type: 'time-of-day' | 'weekday-and-time-of-day';
+                  restriction?:
+                    | {
+                        startDay?: string;
+                        startHour: number;
+                        startMin?: number;
+                        endDay?: string;
+                        endHour: number;
+                        endMin?: number;
+                      }
+                    | Record<string, never>;
+                  restrictions?: {
+                    startDay?: string;
+                    startHour: number;
+                    startMin?: number;
+                    endDay?: string;
+                    endHour: number;
+                    endMin?: number;
+                  }[];
+                }
+              | (never | null);
+            /** @description Kept and shown as given; Vigil does not repeat the steps (see the API manual) */
+            repeat?: {
+              /** @description Minutes */
+              loopAfter?: number;
+              /** @description true when left out */
+              enabled?: boolean;
+            } | null;
             order?: number;
             enabled?: boolean;
           };
@@ -6703,7 +6755,7 @@ export interface paths {
     };
     options?: never;
     head?: never;
-    /** Change a notification rule (steps, when given, replace the current ones) */
+    /** Change a notification rule (steps, when given, replace the current ones; what is left out stays) */
     patch: {
       parameters: {
         query?: never;
@@ -6772,6 +6824,38 @@ export interface paths {
               };
               enabled?: boolean;
             }[];
+            /** @description The rule applies only inside it, read in the user's time zone; left out (or null), at all times */
+            timeRestriction?:
+              | {
+                  /** @enum {string} */
+                  type: 'time-of-day' | 'weekday-and-time-of-day';
+                  restriction?:
+                    | {
+                        startDay?: string;
+                        startHour: number;
+                        startMin?: number;
+                        endDay?: string;
+                        endHour: number;
+                        endMin?: number;
+                      }
+                    | Record<string, never>;
+                  restrictions?: {
+                    startDay?: string;
+                    startHour: number;
+                    startMin?: number;
+                    endDay?: string;
+                    endHour: number;
+                    endMin?: number;
+                  }[];
+                }
+              | (never | null);
+            /** @description Kept and shown as given; Vigil does not repeat the steps (see the API manual) */
+            repeat?: {
+              /** @description Minutes */
+              loopAfter?: number;
+              /** @description true when left out */
+              enabled?: boolean;
+            } | null;
             order?: number;
             enabled?: boolean;
           };
@@ -6871,7 +6955,7 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * A notification rule's steps, in firing order
+     * A notification rule's steps, in the order given
      * @description Readable by the user themselves, organization admins and the admins of the user's teams; anyone else gets a 403.
      */
     get: {
