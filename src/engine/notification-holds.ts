@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Queryable } from '../db/database.js';
 import { policyMaintainedAt } from '../maintenance/repository.js';
 
@@ -51,6 +51,23 @@ export interface EndedHold {
   teamId: string;
   policyName: string;
   why: string;
+}
+
+/**
+ * A `hold_released` event for each alert `held` names (rows of alert_id, org_id and policy_name, one an
+ * alert), in the caller's transaction. Returns how many.
+ */
+async function askToRelease(db: Queryable, held: RawBuilder<unknown>): Promise<number> {
+  const at = new Date().toISOString();
+  const result = await sql`
+    INSERT INTO outbox_jobs (task, payload)
+    SELECT 'alert-event', jsonb_build_object(
+             'type', 'hold_released', 'eventId', gen_random_uuid(), 'alertId', alert_id, 'orgId', org_id,
+             'at', ${at}::text, 'policyName', policy_name,
+             'actor', jsonb_build_object('kind', 'system', 'name', 'Vigil'))
+    FROM (${held}) AS held
+    ORDER BY alert_id`.execute(db);
+  return Number(result.numAffectedRows ?? 0);
 }
 
 export const notificationHoldsRepository = {
@@ -183,37 +200,25 @@ export const notificationHoldsRepository = {
    * Asks the engine to look at the holds of the policy's alerts (a `hold_released` event each, in the
    * caller's transaction): the policy was deleted, disabled or no longer de-duplicates. Returns how many.
    */
-  async releasePolicy(db: Queryable, policyId: string, policyName: string): Promise<number> {
-    const at = new Date().toISOString();
-    const result = await sql`
-      INSERT INTO outbox_jobs (task, payload)
-      SELECT 'alert-event', jsonb_build_object(
-               'type', 'hold_released', 'eventId', gen_random_uuid(), 'alertId', alert_id, 'orgId', org_id,
-               'at', ${at}::text, 'policyName', ${policyName}::text,
-               'actor', jsonb_build_object('kind', 'system', 'name', 'Vigil'))
-      FROM (SELECT DISTINCT alert_id, org_id FROM alert_notification_holds WHERE policy_id = ${policyId}) AS held
-      ORDER BY alert_id`.execute(db);
-    return Number(result.numAffectedRows ?? 0);
+  releasePolicy(db: Queryable, policyId: string, policyName: string): Promise<number> {
+    return askToRelease(
+      db,
+      sql`SELECT DISTINCT alert_id, org_id, ${policyName}::text AS policy_name
+          FROM alert_notification_holds WHERE policy_id = ${policyId}`,
+    );
   },
 
   /**
-   * Asks the engine to look at the holds of every policy a maintenance disables at `now` (a `hold_released`
-   * event per held alert, in the caller's transaction), as {@link releasePolicy} does for one policy
-   * switched off. Returns how many.
+   * Asks the engine to look at the holds of every policy a maintenance disables at `now`, as
+   * {@link releasePolicy} does for one policy switched off. Returns how many.
    */
-  async releaseMaintained(db: Queryable, now: Date): Promise<number> {
-    const at = new Date().toISOString();
-    const result = await sql`
-      INSERT INTO outbox_jobs (task, payload)
-      SELECT 'alert-event', jsonb_build_object(
-               'type', 'hold_released', 'eventId', gen_random_uuid(), 'alertId', alert_id, 'orgId', org_id,
-               'at', ${at}::text, 'policyName', policy_name,
-               'actor', jsonb_build_object('kind', 'system', 'name', 'Vigil'))
-      FROM (SELECT DISTINCT ON (h.alert_id) h.alert_id, h.org_id, coalesce(p.name, h.policy_name) AS policy_name
-            FROM alert_notification_holds h LEFT JOIN alert_policies p ON p.id = h.policy_id
-            WHERE ${policyMaintainedAt(sql.ref('h.policy_id'), now)}
-            ORDER BY h.alert_id) AS held
-      ORDER BY alert_id`.execute(db);
-    return Number(result.numAffectedRows ?? 0);
+  releaseMaintained(db: Queryable, now: Date): Promise<number> {
+    return askToRelease(
+      db,
+      sql`SELECT DISTINCT ON (h.alert_id) h.alert_id, h.org_id, coalesce(p.name, h.policy_name) AS policy_name
+          FROM alert_notification_holds h LEFT JOIN alert_policies p ON p.id = h.policy_id
+          WHERE ${policyMaintainedAt(sql.ref('h.policy_id'), now)}
+          ORDER BY h.alert_id`,
+    );
   },
 };

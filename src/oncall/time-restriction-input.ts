@@ -48,6 +48,11 @@ export function singleWindow(input: TimeRestrictionInput): WindowInput | undefin
   return window !== undefined && 'startHour' in window ? (window as WindowInput) : undefined;
 }
 
+/** Whether `input` restricts nothing: Opsgenie clients send no window (or the Go SDK's `{}`) for "none". */
+export function restrictsNothing(input: TimeRestrictionInput): boolean {
+  return singleWindow(input) === undefined && (input.restrictions?.length ?? 0) === 0;
+}
+
 /** The stored shape, and the form it was given in (so errors can name the field the caller used). */
 export function timeRestrictionOf(
   given: TimeRestrictionInput,

@@ -6,7 +6,7 @@ import { checkTimezone, toTimeRestriction } from '../../oncall/routing/service.j
 import { withinTimeRestriction } from '../../oncall/schedule.js';
 import {
   presentTimeRestriction,
-  singleWindow,
+  restrictsNothing,
   TimeRestrictionSchema,
   type TimeRestrictionInput,
 } from '../../oncall/time-restriction-input.js';
@@ -39,11 +39,6 @@ export interface PolicyTiming {
   timezone: string;
 }
 
-/** Opsgenie clients send an empty restriction list for "no restriction". */
-function isEmpty(input: TimeRestrictionInput): boolean {
-  return singleWindow(input) === undefined && (input.restrictions?.length ?? 0) === 0;
-}
-
 /** The body's timing checked; problems (field → message) are added to `problems` rather than thrown. */
 export function parsePolicyTiming(
   body: { timeRestrictions?: TimeRestrictionInput | null; timezone?: string },
@@ -58,7 +53,7 @@ export function parsePolicyTiming(
     return timing;
   }
   const input = body.timeRestrictions;
-  if (!input || isEmpty(input)) return timing;
+  if (!input || restrictsNothing(input)) return timing;
   try {
     timing.timeRestriction = toTimeRestriction(input, timezone, 'timeRestrictions');
   } catch (error) {

@@ -12,7 +12,7 @@ import type {
   TimeRestriction,
 } from '../model.js';
 import { toTimeRestriction } from '../routing/service.js';
-import { singleWindow, type TimeRestrictionInput } from '../time-restriction-input.js';
+import { restrictsNothing, type TimeRestrictionInput } from '../time-restriction-input.js';
 import { destinationType } from '../../notify/destinations/registry.js';
 import { giveEmptyRuleAStep, newStep } from './defaults.js';
 import { peopleRepository as repo } from './repository.js';
@@ -101,7 +101,7 @@ function sendAfterMinutes(sendAfter: StepInput['sendAfter'], field: string): num
  */
 function ruleTimeRestriction(input: TimeRestrictionInput | null, user: UserRow): TimeRestriction | null {
   if (input === null) return null;
-  if (singleWindow(input) === undefined && (input.restrictions?.length ?? 0) === 0) return null;
+  if (restrictsNothing(input)) return null;
   return toTimeRestriction(input, user.time_zone, 'timeRestriction');
 }
 
