@@ -221,6 +221,30 @@ describe('users, teams and API keys', () => {
     assert.deepEqual(await listed(), ['dan:admin', 'cat:user', 'ann:user', 'ben:user']);
   });
 
+  it('refuses a member listed twice with a 422 that names them, on create and on a PATCH, and changes nothing', async () => {
+    const made = await server.callOk('POST', '/v2/users', {
+      username: 'twice@example.com',
+      fullName: 'Twice',
+      role: { name: 'User' },
+    });
+    const byId = { user: { id: made.data.id } };
+    const byName = { user: { username: 'twice@example.com' }, role: 'admin' };
+    const created = await server.call('POST', '/v2/teams', { name: 'Doubled', members: [byId, byName] });
+    assert.equal(created.status, 422, JSON.stringify(created.body));
+    assert.match(created.body.message, /User \[twice@example\.com\] is listed twice in members \(0 and 1\)/);
+    assert.ok(created.body.errors['members[1].user']);
+    assert.equal((await server.call('GET', '/v2/teams/Doubled?identifierType=name')).status, 404);
+
+    const team = await server.callOk('POST', '/v2/teams', { name: 'Doubled', members: [byId] });
+    const patched = await server.call('PATCH', `/v2/teams/${team.data.id}`, { members: [byName, byId] });
+    assert.equal(patched.status, 422, JSON.stringify(patched.body));
+    const members = (await server.callOk('GET', `/v2/teams/${team.data.id}`)).data.members as Json[];
+    assert.deepEqual(
+      members.map((m) => `${m.user.username}:${m.role}`),
+      ['twice@example.com:user'],
+    );
+  });
+
   it("keeps a user's tags, Skype username and address, and gives them back", async () => {
     const address = { country: 'IT', state: 'RM', city: 'Roma', line: 'Via del Corso 1', zipCode: '00186' };
     const made = await server.callOk('POST', '/v2/users', {

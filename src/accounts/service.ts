@@ -171,8 +171,16 @@ export function createAccountsService(db: Db, log: Logger) {
   /** The members a request gives, each found and with their role in `teamId` resolved. */
   async function membersOf(q: Queryable, orgId: string, teamId: string, given: MemberInput[]) {
     const members = [];
+    const listedAt = new Map<string, number>();
     for (const [i, m] of given.entries()) {
       const user = await resolveUser(q, orgId, m.user, `members[${i}].user`);
+      const earlier = listedAt.get(user.id);
+      // A team holds a person once: a second listing is a mistake in the request, not a name clash.
+      if (earlier !== undefined)
+        throw invalid(`User [${user.username}] is listed twice in members (${earlier} and ${i}).`, {
+          [`members[${i}].user`]: `User [${user.username}] is already members[${earlier}].`,
+        });
+      listedAt.set(user.id, i);
       const role = await resolveMemberRole(q, teamId, m.role, `members[${i}].role`);
       members.push({ userId: user.id, username: user.username, role });
     }
