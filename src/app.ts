@@ -64,6 +64,7 @@ import { createEscalationEngine, purgeHandledEvents } from './engine/escalation/
 import { autoClosesQueue } from './engine/auto-close.js';
 import { autoRestartsQueue } from './engine/auto-restart.js';
 import { maintenanceOpeningsQueue } from './engine/maintenance-openings.js';
+import { notificationRepeatsQueue } from './engine/notification-repeats.js';
 import type { NotificationChannel } from './notify/channel.js';
 import { createChannels, type Channels } from './notify/destinations/registry.js';
 import { createTwilioInbound } from './notify/twilio/inbound.js';
@@ -337,6 +338,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
         autoClosesQueue({ db: database.db, alerts, signal, log }),
         autoRestartsQueue({ db: database.db, signal, log }),
         maintenanceOpeningsQueue({ db: database.db, signal }),
+        notificationRepeatsQueue({ db: database.db, signal, log }),
         heartbeatExpiryQueue(createHeartbeatsService({ db: database.db, alerts, clock, signal, log })),
         retentionQueue({
           db: database.db,

@@ -257,6 +257,25 @@ export interface AlertAutoRestartsTable {
   created_at: CreatedAt;
 }
 
+/** A notification rule's repeat of a page to a person (engine clock): see migration 0033. */
+export interface NotificationRepeatsTable {
+  alert_id: string;
+  user_id: string;
+  org_id: string;
+  rule_id: string;
+  /** The repeated page's key prefix: round n's messages are keyed under `<key_prefix>:repeat:<n>`. */
+  key_prefix: string;
+  stop_on: Exclude<NotificationStopOn, 'none'>;
+  reason: string;
+  /** Why this person (the page's recipient line). */
+  why: string;
+  escalation_run_id: string | null;
+  /** Rounds made after the first. */
+  rounds: ColumnType<number, number | undefined, number>;
+  next_at: Date;
+  created_at: CreatedAt;
+}
+
 export interface IntegrationsTable {
   id: Generated<string>;
   org_id: string;
@@ -855,6 +874,7 @@ export interface Database {
   alert_auto_closes: AlertAutoClosesTable;
   alert_notification_holds: AlertNotificationHoldsTable;
   alert_auto_restarts: AlertAutoRestartsTable;
+  notification_repeats: NotificationRepeatsTable;
 }
 
 export type AlertRow = Selectable<AlertsTable>;

@@ -4,6 +4,7 @@ import type {
   AlertRow,
   ContactMethodRow,
   NotificationContext,
+  NotificationRepeatsTable,
   NotificationStopOn,
   NotificationsTable,
 } from '../db/schema.js';
@@ -14,12 +15,18 @@ import type { NotificationActionType } from '../oncall/model.js';
 import { notificationSetupOf, type NotificationSetup } from '../oncall/people/repository.js';
 import { formatMinutes } from '../work/durations.js';
 import { notificationsRepository } from './repository.js';
+import {
+  NOTIFICATION_REPEAT_LIMIT,
+  notificationRepeatsRepository,
+  repeatMinutes,
+} from './repeats-repository.js';
 
 /**
  * Turns "notify these people about this alert" into planned messages, one per step of each person's
  * notification rule: the first of their enabled rules for this kind of event whose criteria match the
  * alert and whose time restriction (read in the person's time zone, as Opsgenie reads it) holds now. Every message gets an idempotency key built from `keyPrefix`, so planning the same thing twice
- * (a retried job, a second worker) adds nothing.
+ * (a retried job, a second worker) adds nothing. A page by a rule whose `repeat` is on also starts that
+ * repeat (notification_repeats; engine/notification-repeats.ts makes its rounds, planned here too).
  */
 
 export interface PlanRecipient {
@@ -106,6 +113,11 @@ export interface PlanInput {
   quietWhenNoRule?: boolean;
   /** Reads people's rules and contacts (the engine caches them for a batch of alerts). */
   setups?: SetupReader;
+  /**
+   * A round of a rule's repeat: that rule's steps (whichever rule would match now), under their own keys
+   * (`keyPrefix` is the round's), starting no repeat.
+   */
+  repeatRound?: { ruleId: string; round: number };
 }
 
 export async function planNotifications(tx: Queryable, input: PlanInput): Promise<PlanResult> {
@@ -114,6 +126,12 @@ export async function planNotifications(tx: Queryable, input: PlanInput): Promis
 }
 
 type PlannedRow = Insertable<NotificationsTable> & { due_at: Date; stop_on: NotificationStopOn };
+
+/** A repeat a page starts, if one of the person's messages of that page was added now. */
+interface StartedRepeat {
+  row: Insertable<NotificationRepeatsTable>;
+  keys: string[];
+}
 
 /**
  * planNotifications for many inputs at once (the pages of a batch of escalation steps), in a few
@@ -162,6 +180,7 @@ export async function planNotificationsBatch(
   const results: PlanResult[] = [];
   const rowsOf: PlannedRow[][] = [];
   const planned: PlannedRow[] = [];
+  const repeats: StartedRepeat[] = [];
   for (const [i, { input, unique, setups }] of prepared.entries()) {
     const result: PlanResult = { planned: 0, dueNow: false, lines: [] };
     results.push(result);
@@ -170,12 +189,17 @@ export async function planNotificationsBatch(
     if (!setups) continue;
     const covered = new Set(coveredByDb.get(i));
     if (input.kind === 'create-alert') for (const id of coveredByEarlier(input, planned)) covered.add(id);
-    planFor(input, unique, setups, covered, result, rows);
+    planFor(input, unique, setups, covered, result, rows, repeats);
     planned.push(...rows);
   }
   if (planned.length > 0) {
     const inserted = new Map(
       (await notificationsRepository.insertPlanned(tx, planned)).map((r) => [r.idempotency_key, r.due_at]),
+    );
+    // Only a page planned now starts its repeat: planning it again must not bring back one that ended.
+    await notificationRepeatsRepository.start(
+      tx,
+      repeats.filter((r) => r.keys.some((key) => inserted.has(key))).map((r) => r.row),
     );
     for (const [i, result] of results.entries()) {
       const input = inputs[i];
@@ -246,6 +270,7 @@ function planFor(
   covered: ReadonlySet<string>,
   result: PlanResult,
   rows: PlannedRow[],
+  repeats: StartedRepeat[],
 ): void {
   const matchable = matchableAlert(input.alert);
   for (const recipient of unique) {
@@ -256,11 +281,20 @@ function planFor(
       continue;
     }
     const name = setup.user.full_name || setup.user.username;
-    const rule = setup.rules.find(
-      (r) =>
-        matchesCriteria(r.criteria, matchable) &&
-        appliesAt({ timeRestriction: r.time_restriction, timezone: setup.user.time_zone }, input.now),
-    );
+    const round = input.repeatRound;
+    const rule = round
+      ? setup.rules.find((r) => r.id === round.ruleId)
+      : setup.rules.find(
+          (r) =>
+            matchesCriteria(r.criteria, matchable) &&
+            appliesAt({ timeRestriction: r.time_restriction, timezone: setup.user.time_zone }, input.now),
+        );
+    if (!rule && round) {
+      result.lines.push(
+        `${name} (${recipient.why}): the rule that paged them is disabled or gone; not notified again`,
+      );
+      continue;
+    }
     if (!rule) {
       if (!input.quietWhenNoRule)
         result.lines.push(
@@ -269,6 +303,7 @@ function planFor(
       continue;
     }
     const parts: string[] = [];
+    const keys: string[] = [];
     for (const step of rule.steps) {
       if (!step.enabled) continue;
       const contact = setup.contacts.get(step.contactId);
@@ -283,8 +318,10 @@ function planFor(
         parts.push(`${contact.method} already being paged`);
         continue;
       }
+      const key = `${input.keyPrefix}:${recipient.id}:${step.id}`;
+      keys.push(key);
       rows.push({
-        idempotency_key: `${input.keyPrefix}:${recipient.id}:${step.id}`,
+        idempotency_key: key,
         org_id: input.alert.org_id,
         alert_id: input.alert.id,
         user_id: recipient.id,
@@ -303,10 +340,40 @@ function planFor(
         `${contact.method} ${step.sendAfterMinutes === 0 ? 'at once' : `after ${formatMinutes(step.sendAfterMinutes)}`}`,
       );
     }
+    const repeatEvery = startsRepeat(input) ? repeatMinutes(rule.repeat) : undefined;
+    if (repeatEvery !== undefined && keys.length > 0 && input.stopOn !== 'none') {
+      repeats.push({
+        keys,
+        row: {
+          alert_id: input.alert.id,
+          user_id: recipient.id,
+          org_id: input.alert.org_id,
+          rule_id: rule.id,
+          key_prefix: input.keyPrefix,
+          stop_on: input.stopOn,
+          reason: input.reason,
+          why: recipient.why,
+          escalation_run_id: input.escalationRunId ?? null,
+          next_at: new Date(input.now.getTime() + repeatEvery * 60_000),
+        },
+      });
+    }
+    const again =
+      repeatEvery !== undefined && keys.length > 0
+        ? `; again every ${formatMinutes(repeatEvery)} until ${input.stopOn}, at most ${NOTIFICATION_REPEAT_LIMIT} times`
+        : '';
+    const notifying = round
+      ? `Notifying ${name} again (${recipient.why}) by rule "${rule.name}", repeat ${round.round} of ${NOTIFICATION_REPEAT_LIMIT}`
+      : `Notifying ${name} (${recipient.why}) by rule "${rule.name}"`;
     result.lines.push(
       parts.length > 0
-        ? `Notifying ${name} (${recipient.why}) by rule "${rule.name}": ${parts.join(', ')}`
+        ? `${notifying}: ${parts.join(', ')}${again}`
         : `${name} (${recipient.why}): rule "${rule.name}" has no enabled step with an enabled contact method; not notified`,
     );
   }
+}
+
+/** Pages (not follow-ups, not a repeat's own rounds) start their rule's repeat. */
+function startsRepeat(input: PlanInput): boolean {
+  return input.kind === 'create-alert' && input.stopOn !== 'none' && !input.repeatRound;
 }

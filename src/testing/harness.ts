@@ -150,6 +150,7 @@ async function workDue(db: Db, now: Date): Promise<Record<string, number>> {
       (SELECT count(*) FROM alert_escalations WHERE state = 'active' AND next_at <= ${now})::int AS "escalation steps",
       (SELECT count(*) FROM alert_auto_closes WHERE close_at <= ${now})::int AS "auto-closes",
       (SELECT count(*) FROM alert_auto_restarts WHERE restart_at <= ${now})::int AS "auto-restarts",
+      (SELECT count(*) FROM notification_repeats WHERE next_at <= ${now})::int AS "notification repeats",
       ((SELECT count(*) FROM alert_notification_holds h WHERE ${policyMaintainedAt(sql.ref('h.policy_id'), now)})
         + (SELECT count(*) FROM alert_auto_restarts r WHERE ${policyMaintainedAt(sql.ref('r.policy_id'), now)})
       )::int AS "holds and auto-restarts a maintenance ends",

@@ -21,6 +21,8 @@ export const QUEUES = {
   autoCloses: 'auto-closes',
   /** Escalations a notification policy's autoRestartAction starts over when their time comes. */
   autoRestarts: 'auto-restarts',
+  /** Notification rules' repeats: their next rounds of a page. */
+  notificationRepeats: 'notification-repeats',
   /** Maintenances opening on notification policies: the holds and auto-restarts those started end. */
   maintenanceOpenings: 'maintenance-openings',
   /** Heartbeats whose interval ran out without a ping. */

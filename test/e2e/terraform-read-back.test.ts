@@ -456,7 +456,7 @@ describe('Terraform opsgenie provider: what Read gets back is what Create sent',
       ruleSteps(rule).map((s) => s.send_after),
       [5, 0],
     );
-    // Kept and read back; Vigil does not repeat the steps (docs/api.md says so).
+    // Kept and read back; Vigil repeats a create-alert rule's steps (docs/oncall.md).
     assert.deepEqual(rule.repeat, { loopAfter: 2, enabled: true });
   });
 

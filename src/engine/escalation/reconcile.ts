@@ -2,6 +2,7 @@ import type { AlertEvent } from '../../alerts/events.js';
 import type { AlertRow } from '../../db/schema.js';
 import { unwantedStopOns, whyUnwanted } from '../../notify/planner.js';
 import { notificationsRepository } from '../../notify/repository.js';
+import { notificationRepeatsRepository } from '../../notify/repeats-repository.js';
 import { planOf } from '../../oncall/routing/route.js';
 import type { EngineTx } from './engine-tx.js';
 import { escalationRepository as repo } from './repository.js';
@@ -43,6 +44,13 @@ async function cancelUnwantedMessages(
   const why = whyUnwanted(unwanted[0] ?? 'acknowledged', alert) ?? 'the alert changed';
   const n = await notificationsRepository.cancelPendingNotifications(tx, alertId, unwanted, why);
   if (alert && n > 0) logs.add(alert.id, `${n} pending notification${n === 1 ? '' : 's'} cancelled: ${why}`);
+  // Notification rules' repeats of those pages end with them.
+  const repeats = await notificationRepeatsRepository.endForAlert(tx, alertId, unwanted);
+  if (alert && repeats > 0)
+    logs.add(
+      alert.id,
+      `Notification repeats stopped for ${repeats} ${repeats === 1 ? 'person' : 'people'}: ${why}`,
+    );
 }
 
 /** The escalate action on an alert that runs no unfinished escalation of the policy it names (or of any). */

@@ -55,7 +55,10 @@ const Repeat = Type.Union(
     ),
     Type.Null(),
   ],
-  { description: 'Kept and shown as given; Vigil does not repeat the steps (see the API manual)' },
+  {
+    description:
+      "A create-alert rule's steps run again every loopAfter minutes (1 or more) until the alert is acknowledged or closed, at most 10 times",
+  },
 );
 
 const UserParams = Type.Object({ identifier: Type.String({ minLength: 1, maxLength: 100 }) });

@@ -6669,7 +6669,7 @@ export interface paths {
                   }[];
                 }
               | (never | null);
-            /** @description Kept and shown as given; Vigil does not repeat the steps (see the API manual) */
+            /** @description A create-alert rule's steps run again every loopAfter minutes (1 or more) until the alert is acknowledged or closed, at most 10 times */
             repeat?: {
               /** @description Minutes */
               loopAfter?: number;
@@ -6849,7 +6849,7 @@ export interface paths {
                   }[];
                 }
               | (never | null);
-            /** @description Kept and shown as given; Vigil does not repeat the steps (see the API manual) */
+            /** @description A create-alert rule's steps run again every loopAfter minutes (1 or more) until the alert is acknowledged or closed, at most 10 times */
             repeat?: {
               /** @description Minutes */
               loopAfter?: number;
