@@ -16,6 +16,8 @@ import { registerBulkAlertRoutes } from './alerts/bulk/routes.js';
 import { createBulkAlertActions } from './alerts/bulk/service.js';
 import { registerSavedSearchRoutes } from './alerts/saved-searches/routes.js';
 import { registerTeamLogRoutes } from './accounts/team-log/routes.js';
+import { registerCustomRoleRoutes } from './accounts/custom-roles/routes.js';
+import { createCustomRolesService } from './accounts/custom-roles/service.js';
 import { registerTeamRoleRoutes } from './accounts/team-roles/routes.js';
 import { createTeamRolesService } from './accounts/team-roles/service.js';
 import { createAttachmentLinks } from './alerts/attachments/links.js';
@@ -398,7 +400,9 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
     if (serves) {
       http = await buildHttpApp(context, log);
       registerHealthRoutes(http, apiDb);
-      registerAccountRoutes(http, accounts);
+      const customRoles = createCustomRolesService(apiDb);
+      registerAccountRoutes(http, accounts, customRoles);
+      registerCustomRoleRoutes(http, customRoles);
       registerTeamLogRoutes(http, apiDb);
       registerTeamRoleRoutes(http, createTeamRolesService(apiDb));
       const secureCookies = config.publicUrl.startsWith('https:');

@@ -130,6 +130,7 @@ export const accountsRepository = {
       username: string;
       full_name: string;
       role: UserRole;
+      custom_role_id?: string | null;
       time_zone?: string;
       locale?: string;
       tags?: string[];
@@ -190,6 +191,7 @@ export const accountsRepository = {
       username?: string;
       full_name?: string;
       role?: UserRole;
+      custom_role_id?: string | null;
       time_zone?: string;
       locale?: string;
       blocked?: boolean;

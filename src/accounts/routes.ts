@@ -3,12 +3,18 @@ import { Type } from 'typebox';
 import type { UserRow } from '../db/schema.js';
 import { envelope, principalOf, type HttpApp } from '../http/server.js';
 import type { AccountsService } from './service.js';
+import type { CustomRolesService } from './custom-roles/service.js';
 import { TEAM_ROLE_NAME_PATTERN } from './team-roles/routes.js';
 
 /** Users, teams, API keys and the organization, in Opsgenie's shapes where Opsgenie has them. */
 
 const UserRole = Type.Object({
-  name: StringEnum(['Owner', 'Admin', 'User', 'owner', 'admin', 'user']),
+  name: Type.String({
+    minLength: 1,
+    maxLength: 100,
+    pattern: TEAM_ROLE_NAME_PATTERN,
+    description: "Owner, Admin, User, or the name of one of the organization's custom roles (/v2/roles).",
+  }),
 });
 const UserRefSchema = Type.Object({
   id: Type.Optional(Type.String()),
@@ -46,21 +52,20 @@ function isTimeZone(zone: string): boolean {
   }
 }
 
-function roleOf(name: string): 'owner' | 'admin' | 'user' {
-  return name.toLowerCase() as 'owner' | 'admin' | 'user';
-}
-
-function displayRole(role: string) {
-  const name = role.charAt(0).toUpperCase() + role.slice(1);
+/** A user's role as Opsgenie shows it: a built-in role by its capitalized name, a custom role as itself. */
+function displayRole(u: UserRow, customRoles: ReadonlyMap<string, { id: string; name: string }>) {
+  const custom = u.custom_role_id ? customRoles.get(u.custom_role_id) : undefined;
+  if (custom) return { id: custom.id, name: custom.name };
+  const name = u.role.charAt(0).toUpperCase() + u.role.slice(1);
   return { id: name, name };
 }
 
-function presentUser(u: UserRow) {
+function presentUser(u: UserRow, customRoles: ReadonlyMap<string, { id: string; name: string }>) {
   return {
     id: u.id,
     username: u.username,
     fullName: u.full_name,
-    role: displayRole(u.role),
+    role: displayRole(u, customRoles),
     blocked: u.blocked,
     verified: true,
     timeZone: u.time_zone,
@@ -78,7 +83,11 @@ function presentUser(u: UserRow) {
   };
 }
 
-export function registerAccountRoutes(app: HttpApp, accounts: AccountsService): void {
+export function registerAccountRoutes(
+  app: HttpApp,
+  accounts: AccountsService,
+  customRoles: CustomRolesService,
+): void {
   const zoneError = (zone: string | undefined) =>
     zone !== undefined && !isTimeZone(zone)
       ? {
@@ -107,7 +116,9 @@ export function registerAccountRoutes(app: HttpApp, accounts: AccountsService): 
       const b = request.body;
       const invalid = zoneError(b.timeZone);
       if (invalid) return reply.status(422).send(envelope(request, invalid));
-      const user = await accounts.createUser(principalOf(request), { ...b, role: roleOf(b.role.name) });
+      const p = principalOf(request);
+      const role = await customRoles.userRoleNamed(p, b.role.name);
+      const user = await accounts.createUser(p, { ...b, ...role });
       return reply
         .status(201)
         .send(envelope(request, { result: 'Created', data: { id: user.id, username: user.username } }));
@@ -132,8 +143,10 @@ export function registerAccountRoutes(app: HttpApp, accounts: AccountsService): 
       },
     },
     async (request) => {
-      const { rows, total } = await accounts.listUsers(principalOf(request), request.query);
-      return envelope(request, { totalCount: total, data: rows.map(presentUser) });
+      const p = principalOf(request);
+      const { rows, total } = await accounts.listUsers(p, request.query);
+      const roles = await customRoles.rolesOf(p, rows);
+      return envelope(request, { totalCount: total, data: rows.map((u) => presentUser(u, roles)) });
     },
   );
 
@@ -142,10 +155,11 @@ export function registerAccountRoutes(app: HttpApp, accounts: AccountsService): 
   app.get(
     '/v2/users/:identifier',
     { schema: { tags: ['users'], summary: 'Get a user by id or username', params: UserParams } },
-    async (request) =>
-      envelope(request, {
-        data: presentUser(await accounts.getUser(principalOf(request), request.params.identifier)),
-      }),
+    async (request) => {
+      const p = principalOf(request);
+      const user = await accounts.getUser(p, request.params.identifier);
+      return envelope(request, { data: presentUser(user, await customRoles.rolesOf(p, [user])) });
+    },
   );
 
   app.patch(
@@ -170,9 +184,12 @@ export function registerAccountRoutes(app: HttpApp, accounts: AccountsService): 
       const b = request.body;
       const invalid = zoneError(b.timeZone);
       if (invalid) return reply.status(422).send(envelope(request, invalid));
-      const user = await accounts.updateUser(principalOf(request), request.params.identifier, {
+      const p = principalOf(request);
+      const role = b.role ? await customRoles.userRoleNamed(p, b.role.name) : undefined;
+      const user = await accounts.updateUser(p, request.params.identifier, {
         ...b,
-        role: b.role ? roleOf(b.role.name) : undefined,
+        role: role?.role,
+        customRoleId: role?.customRoleId,
       });
       return envelope(request, { result: 'Updated', data: { id: user.id, name: user.full_name } });
     },

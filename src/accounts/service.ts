@@ -9,6 +9,7 @@ import { sessionsRepository } from './sessions/repository.js';
 import { createDefaultNotificationSetup } from '../oncall/people/defaults.js';
 import { memberChanges, recordTeamChanges } from './team-log/log.js';
 import { isOrgAdmin, requireHoldsRolesRights, requireTeamRight, type TeamRight } from './team-rights.js';
+import { customRoleOf, requireUserRight, roleHolds, userRightRefusal } from './custom-roles/rights.js';
 import { memberRolesOf, resolveMemberRole, type MemberRole } from './team-roles/member-role.js';
 
 /** Who is calling: the organization, and the user the API key belongs to (if any). */
@@ -146,6 +147,59 @@ function profileColumns(input: UserProfileInput) {
       } satisfies UserAddress),
   };
 }
+
+/** What an update of a user may change. */
+type UserChanges = {
+  username?: string;
+  fullName?: string;
+  role?: UserRole;
+  /** With `role`: a custom user role of the organization (role is then 'user'), or none. */
+  customRoleId?: string | null;
+  timeZone?: string;
+  locale?: string;
+  blocked?: boolean;
+} & UserProfileInput;
+
+/** The fields of a user's own profile (Opsgenie's profile-edit right). */
+const PROFILE_FIELDS = [
+  'fullName',
+  'timeZone',
+  'locale',
+  'tags',
+  'skypeUsername',
+  'userAddress',
+] as const satisfies readonly (keyof UserChanges)[];
+
+const onlyAdminsChange = () =>
+  forbidden('Only organization admins can change other users, roles, usernames or blocking.');
+
+/**
+ * That `p`, no org admin, may make these changes to `user`: only to themselves, never their role or
+ * blocking; their profile unless a custom role takes profile-edit away; their username (login email)
+ * only when a custom role grants login-email-edit, as an Opsgenie user changes it only so.
+ */
+async function requireMayChangeOwn(
+  q: Queryable,
+  p: Principal,
+  user: UserRow,
+  changes: UserChanges,
+): Promise<void> {
+  if (user.id !== p.userId || changes.role !== undefined || changes.blocked !== undefined)
+    throw onlyAdminsChange();
+  if (changes.username !== undefined) {
+    const role = await customRoleOf(q, p);
+    if (!role) throw onlyAdminsChange();
+    if (!roleHolds(role, 'login-email-edit'))
+      throw userRightRefusal(role, 'login-email-edit', 'change your username (login email)');
+  }
+  if (PROFILE_FIELDS.some((field) => changes[field] !== undefined))
+    await requireUserRight(q, p, 'profile-edit', 'change your profile');
+}
+
+/** A user given a custom role that was deleted between its lookup and the write. */
+const isForeignKeyViolation = (error: unknown) => (error as { code?: string } | null)?.code === '23503';
+const customRoleGone = () =>
+  invalidField('role.name', 'That custom role was deleted just now: give another (GET /v2/roles).');
 
 /** How long an authenticated key is trusted without asking the database again (per process). */
 const AUTH_CACHE_MS = 5_000;
@@ -315,6 +369,8 @@ export function createAccountsService(db: Db, log: Logger) {
         username: string;
         fullName: string;
         role: UserRole;
+        /** A custom user role of the organization (role is then 'user'). */
+        customRoleId?: string | null;
         timeZone?: string;
         locale?: string;
       } & UserProfileInput,
@@ -329,6 +385,7 @@ export function createAccountsService(db: Db, log: Logger) {
             username: input.username,
             full_name: input.fullName,
             role: input.role,
+            custom_role_id: input.customRoleId ?? null,
             time_zone: input.timeZone,
             locale: input.locale,
             ...profileColumns(input),
@@ -339,6 +396,7 @@ export function createAccountsService(db: Db, log: Logger) {
       } catch (error) {
         if (isUniqueViolation(error))
           throw conflict(`User with username [${input.username}] already exists.`);
+        if (isForeignKeyViolation(error)) throw customRoleGone();
         throw error;
       }
     },
@@ -352,26 +410,10 @@ export function createAccountsService(db: Db, log: Logger) {
     listUsers: (p: Principal, page: Parameters<typeof repo.listUsers>[2]) =>
       repo.listUsers(db, p.orgId, page),
 
-    async updateUser(
-      p: Principal,
-      identifier: string,
-      changes: {
-        username?: string;
-        fullName?: string;
-        role?: UserRole;
-        timeZone?: string;
-        locale?: string;
-        blocked?: boolean;
-      } & UserProfileInput,
-    ) {
+    async updateUser(p: Principal, identifier: string, changes: UserChanges) {
       const user = await repo.findUser(db, p.orgId, identifier);
       if (!user) throw notFound(`User [${identifier}] does not exist.`);
-      const self = user.id === p.userId;
-      const privileged =
-        changes.role !== undefined || changes.blocked !== undefined || changes.username !== undefined;
-      if (!isOrgAdmin(p) && (!self || privileged)) {
-        throw forbidden('Only organization admins can change other users, roles, usernames or blocking.');
-      }
+      if (!isOrgAdmin(p)) await requireMayChangeOwn(db, p, user, changes);
       if (changes.role === 'owner' && p.role !== 'owner')
         throw forbidden('Only an owner can make another owner.');
       try {
@@ -380,6 +422,7 @@ export function createAccountsService(db: Db, log: Logger) {
           username: changes.username,
           full_name: changes.fullName,
           role: changes.role,
+          custom_role_id: changes.role === undefined ? undefined : (changes.customRoleId ?? null),
           time_zone: changes.timeZone,
           locale: changes.locale,
           blocked: changes.blocked,
@@ -390,6 +433,7 @@ export function createAccountsService(db: Db, log: Logger) {
       } catch (error) {
         if (isUniqueViolation(error))
           throw conflict(`User with username [${changes.username}] already exists.`);
+        if (isForeignKeyViolation(error)) throw customRoleGone();
         throw error;
       }
     },

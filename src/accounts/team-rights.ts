@@ -2,6 +2,7 @@ import type { Queryable } from '../db/database.js';
 import type { TeamRole } from '../db/schema.js';
 import { forbidden } from '../errors.js';
 import type { Principal } from './service.js';
+import { configurationTeamRights, customRoleOf } from './custom-roles/rights.js';
 
 /**
  * What a principal may do on a team, by Opsgenie's team rights. Every team-scoped permission check asks
@@ -89,7 +90,12 @@ export async function teamRightsOf(
     .where('m.team_id', '=', teamId)
     .where('m.user_id', '=', p.userId)
     .executeTakeFirst();
-  return membership ? rightsOfRole(membership.role, membership.rights) : new Set();
+  const asMember = membership ? rightsOfRole(membership.role, membership.rights) : new Set<TeamRight>();
+  // A custom user role with configurations-edit edits every team's configuration (custom-roles/rights.ts).
+  const role = asMember === EVERY_RIGHT ? undefined : await customRoleOf(q, p);
+  const configures = role && configurationTeamRights(role);
+  if (!configures) return asMember;
+  return configures === 'edit-and-delete' ? EVERY_RIGHT : new Set([...asMember, ...INTEGRATION_KEY_RIGHTS]);
 }
 
 /** Whether `p` holds `right` on the team `teamId`. */

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { fitActorText, fitAlertLimits } from './limits.js';
 import { sql } from 'kysely';
 import type { Principal } from '../accounts/service.js';
+import { alertActionRight, requireUserRight } from '../accounts/custom-roles/rights.js';
 import { accountsRepository } from '../accounts/repository.js';
 import { escalationsRepository } from '../oncall/escalations/repository.js';
 import { schedulesRepository } from '../oncall/schedules/repository.js';
@@ -764,6 +765,7 @@ export function createAlertsService(
       input: CreateAlertInput,
       options: { integration?: IntegrationRef; defaultSource?: string; tx?: Tx } = {},
     ): Promise<CreateOutcome> {
+      await requireUserRight(options.tx ?? db, p, 'alert-create', 'create alerts');
       const integration = p.integration;
       if (!integration?.actions)
         return { kind: 'created', ...(await this.create(p, requestId, input, options)) };
@@ -927,6 +929,8 @@ export function createAlertsService(
       action: AlertAction,
       meta: ActionMeta,
     ): Promise<Outcome> {
+      const needed = alertActionRight(action, p);
+      await requireUserRight(db, p, needed.right, needed.what);
       const outcome = await db.transaction().execute(async (tx) => {
         const alert = await repo.find(tx, scopeOf(p), identifier, type, true);
         let outcome: Outcome;
@@ -964,6 +968,8 @@ export function createAlertsService(
       action: AlertAction,
       meta: ActionMeta,
     ): Promise<Map<string, Outcome>> {
+      const needed = alertActionRight(action, p, true);
+      await requireUserRight(db, p, needed.right, needed.what);
       // 500 alerts locked in id order meet creates and the engine locking in theirs: a deadlock aborts
       // one side, and this side goes again.
       const outcomes = await retryLostRaces(() =>

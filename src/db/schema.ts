@@ -44,6 +44,22 @@ export interface UsersTable {
   skype_username: ColumnType<string, string | undefined, string>;
   /** Opsgenie's userAddress; {} for a user given none (JSON text on insert and update). */
   user_address: ColumnType<Partial<UserAddress>, string | undefined, string>;
+  /** A custom user role of the organization (role is then 'user'); null for the built-in roles. */
+  custom_role_id: ColumnType<string | null, string | null | undefined, string | null>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export type ExtendedUserRole = 'user' | 'observer' | 'stakeholder';
+
+/** An organization's custom user role (Opsgenie's /v2/roles): a default role, plus and minus rights. */
+export interface CustomUserRolesTable {
+  id: Generated<string>;
+  org_id: string;
+  name: string;
+  extended_role: ExtendedUserRole;
+  granted_rights: string[];
+  disallowed_rights: string[];
   created_at: CreatedAt;
   updated_at: Timestamp;
 }
@@ -858,6 +874,7 @@ export interface Database {
   teams: TeamsTable;
   team_members: TeamMembersTable;
   team_roles: TeamRolesTable;
+  custom_user_roles: CustomUserRolesTable;
   api_keys: ApiKeysTable;
   alerts: AlertsTable;
   alert_logs: AlertLogsTable;
@@ -882,6 +899,7 @@ export type AlertUpdate = Updateable<AlertsTable>;
 export type UserRow = Selectable<UsersTable>;
 export type TeamRow = Selectable<TeamsTable>;
 export type TeamRoleRow = Selectable<TeamRolesTable>;
+export type CustomUserRoleRow = Selectable<CustomUserRolesTable>;
 export type IntegrationRow = Selectable<IntegrationsTable>;
 export type ContactMethodRow = Selectable<ContactMethodsTable>;
 export type NotificationRuleRow = Selectable<NotificationRulesTable>;

@@ -1,3 +1,4 @@
+import { customRoleOf, roleHolds, userRightRefusal } from '../accounts/custom-roles/rights.js';
 import { requireOrgAdmin, type Principal } from '../accounts/service.js';
 import type { TeamRight } from '../accounts/team-rights.js';
 import type { Db } from '../db/database.js';
@@ -266,8 +267,32 @@ export function createMaintenanceService(deps: MaintenanceDeps) {
       if (!found.some((f) => f.type === type && f.id === id)) found.push({ type, id });
     }
     // Every rule is checked to exist before any is refused to `p`, so a typo reads as a typo.
-    for (const check of checks) await check();
+    await asMaintainer(p, async () => {
+      for (const check of checks) await check();
+    });
     return found;
+  }
+
+  /**
+   * Runs `checkTeams`, the check of `p`'s team rights on what a maintenance disables, unless a custom
+   * user role of `p` holds maintenance-edit: that gives every maintenance of the organization, as org
+   * admins have it. A holder refused by their teams is told the role's right would allow it.
+   */
+  async function asMaintainer(p: Principal, checkTeams: () => Promise<void>): Promise<void> {
+    const role = await customRoleOf(db, p);
+    if (role && roleHolds(role, 'maintenance-edit')) return;
+    try {
+      await checkTeams();
+    } catch (error) {
+      if (role && isDomainError(error, 'forbidden')) {
+        throw userRightRefusal(
+          role,
+          'maintenance-edit',
+          'maintain integrations and alert policies of teams where you lack edit-maintenance',
+        );
+      }
+      throw error;
+    }
   }
 
   /**
@@ -275,6 +300,10 @@ export function createMaintenanceService(deps: MaintenanceDeps) {
    * policy the maintenance disables. One left without any (they were deleted) is for org admins.
    */
   async function requireManagesAll(p: Principal, rules: MaintenanceRule[]): Promise<void> {
+    await asMaintainer(p, () => requireManagesEach(p, rules));
+  }
+
+  async function requireManagesEach(p: Principal, rules: MaintenanceRule[]): Promise<void> {
     if (rules.length === 0) {
       requireOrgAdmin(p, 'change a maintenance that no longer disables any integration or alert policy');
       return;

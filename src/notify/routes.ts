@@ -208,17 +208,27 @@ export function registerActionLinkRoutes(app: HttpApp, deps: ActionLinkDeps): vo
       const resolved = await resolve(request.params['*']);
       if ('status' in resolved) return send(reply, resolved);
       const { claims, principal, userName } = resolved;
-      const outcome = await alerts.act(
-        principal,
-        request.id,
-        claims.alertId,
-        'id',
-        { kind: claims.action },
-        { user: userName, source: 'email link' },
-      );
+      const verb = VERBS[claims.action];
+      let outcome;
+      try {
+        outcome = await alerts.act(
+          principal,
+          request.id,
+          claims.alertId,
+          'id',
+          { kind: claims.action },
+          { user: userName, source: 'email link' },
+        );
+      } catch (error) {
+        if (!isDomainError(error, 'forbidden')) throw error;
+        return send(reply, {
+          status: 403,
+          title: `Not ${verb.done}`,
+          body: heading(`The alert was not ${verb.done}`) + paragraph(escapeHtml(error.message)),
+        });
+      }
       const alert = outcome.alert;
       if (!alert) return send(reply, gone);
-      const verb = VERBS[claims.action];
       const acted =
         (claims.action === 'acknowledge' && outcome.status === 'Acknowledged') ||
         (claims.action === 'close' && outcome.status === 'Closed');

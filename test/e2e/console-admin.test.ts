@@ -236,6 +236,37 @@ describe('the console’s administration pages', () => {
     }
   });
 
+  it("shows a person's custom role by its name and gives them another one", async () => {
+    await made('POST', '/v2/roles', { name: 'Watcher', extendedRole: 'observer' });
+    await made('POST', '/v2/roles', {
+      name: 'Responder',
+      extendedRole: 'user',
+      disallowedRights: ['alert-delete'],
+    });
+    const person = await made('POST', '/v2/users', {
+      username: 'custom.role@example.com',
+      fullName: 'Custom Role',
+      role: { name: 'Watcher' },
+    });
+    const { context, page } = await newPage(browser, DESKTOP);
+    try {
+      await signIn(page);
+      await page.goto(`${server.url}/people/${person.data.id}`);
+      const picker = page.getByLabel('Role in the organization');
+      await page
+        .getByRole('option', { name: 'Responder (custom, extends user)' })
+        .waitFor({ state: 'attached' });
+      assert.equal(await picker.inputValue(), 'Watcher', 'the role held is the one selected');
+      await picker.selectOption('Responder');
+      await page.getByRole('button', { name: 'Change role' }).click();
+      await page.getByText('custom.role@example.com is now Responder.').waitFor();
+      const saved = await made('GET', `/v2/users/${person.data.id}`);
+      assert.equal(saved.data.role.name, 'Responder');
+    } finally {
+      await context.close();
+    }
+  });
+
   it('fits every new page on a phone, reached through the navigation drawer', async () => {
     const { context, page } = await newPage(browser, PHONE);
     try {

@@ -15,8 +15,6 @@ import { startTestServer, type Json, type TestServer } from '../../src/testing/h
  * empty on GET and DELETE — then reads the resource with the SDK's GET and checks what the provider's Read
  * copies into the state against what was configured: same values, same case, same order where the schema
  * is a TypeList, times as Go formats them.
- *
- * Not covered: `opsgenie_role` (custom user roles, Opsgenie's /v2/roles): Vigil has no custom user roles.
  */
 
 let server: TestServer;
@@ -1490,5 +1488,60 @@ describe('Terraform opsgenie provider: what Read gets back is what Create sent',
         teams: [otherId, payments.id],
       },
     );
+  });
+});
+
+// resource_opsgenie_role.go (opsgenie_custom_role): Create posts custom_user_role.CreateRequest (name,
+// extendedRole, grantedRights, disallowedRights; the lists omitempty) and keeps data.id; Read GETs the role
+// by NAME and sets role_name, extended_role, granted_rights and disallowed_rights (TypeSets: order free);
+// Update PUTs the whole role by id, an emptied list left out; Delete is by id, and a 404 on Read drops it.
+describe('Terraform opsgenie provider: opsgenie_custom_role, and opsgenie_user holding it', () => {
+  it('opsgenie_custom_role: name, extended role and rights read back; a user reads back its name', async () => {
+    const roleName = `genierole_${run}`;
+    const made = await goSdkOk('POST', '/v2/roles', {
+      name: roleName,
+      extendedRole: 'user',
+      grantedRights: ['alert-delete'],
+      disallowedRights: ['profile-edit', 'contacts-edit'],
+    });
+    const id = made.data.id;
+    assert.ok(id, 'Create keeps data.id');
+    const read = async () => {
+      const role = (await goSdkOk('GET', `/v2/roles/${roleName}?identifierType=name`)).data;
+      return {
+        role_name: role.name,
+        extended_role: role.extendedRole,
+        granted_rights: sortedStrings(role.grantedRights),
+        disallowed_rights: sortedStrings(role.disallowedRights),
+      };
+    };
+    assert.deepEqual(await read(), {
+      role_name: roleName,
+      extended_role: 'user',
+      granted_rights: ['alert-delete'],
+      disallowed_rights: ['contacts-edit', 'profile-edit'],
+    });
+
+    // Update with granted_rights emptied: UpdateRequest leaves grantedRights out (omitempty).
+    await goSdkOk('PUT', `/v2/roles/${id}?identifierType=id`, {
+      name: roleName,
+      extendedRole: 'observer',
+      disallowedRights: ['contacts-edit'],
+    });
+    assert.deepEqual(await read(), {
+      role_name: roleName,
+      extended_role: 'observer',
+      granted_rights: [],
+      disallowed_rights: ['contacts-edit'],
+    });
+
+    // opsgenie_user with role = the custom role's name: its Read sets role from role.name.
+    const holder = await createUser('roleholder', { role: { name: roleName } });
+    assert.equal(userState((await goSdkOk('GET', `/v2/users/${holder.id}`)).data).role, roleName);
+
+    // Destroy in dependency order: the user, then the role; Read then finds nothing (404).
+    await goSdkOk('DELETE', `/v2/users/${holder.id}`);
+    await goSdkOk('DELETE', `/v2/roles/${id}?identifierType=id`);
+    assert.equal((await goSdk('GET', `/v2/roles/${roleName}?identifierType=name`)).status, 404);
   });
 });

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { requireUserRight } from '../../accounts/custom-roles/rights.js';
 import type { Principal } from '../../accounts/service.js';
 import type { Db, Queryable, Tx } from '../../db/database.js';
 import type { AlertRow } from '../../db/schema.js';
@@ -14,7 +15,8 @@ import { attachmentsRepository as repo, type AttachmentMeta } from './repository
  * Alert attachments (Opsgenie's Add, List, Get and Delete Alert Attachment). Whoever may see an alert may
  * list its attachments and get a download link; whoever may change it may add and delete them (an API
  * integration's key by its write and delete flags, which the HTTP layer checks by method). Adding and
- * deleting go on the alert's log like any other change.
+ * deleting go on the alert's log like any other change; a custom user role may take them away
+ * (alert-add-attachment, alert-delete-attachment).
  */
 
 export interface AttachmentLimits {
@@ -103,6 +105,7 @@ export function createAttachmentsService(deps: { db: Db; links: AttachmentLinks;
   return {
     /** Adds a file to an alert, with a line on its log; the alert is locked so its count holds. */
     async add(p: Principal, identifier: string, type: IdentifierType, file: NewAttachment) {
+      await requireUserRight(db, p, 'alert-add-attachment', 'add attachments to alerts');
       if (tooLarge(file)) {
         throw invalid(`The file is larger than the limit of ${limits.maxBytes} bytes.`, {
           file: `must be at most ${limits.maxBytes} bytes.`,
@@ -188,6 +191,7 @@ export function createAttachmentsService(deps: { db: Db; links: AttachmentLinks;
       attachmentId: string,
       user: string | undefined,
     ) {
+      await requireUserRight(db, p, 'alert-delete-attachment', 'delete attachments of alerts');
       const actor = actorOf(p, user);
       return db.transaction().execute(async (tx) => {
         const alert = await alertOf(tx, p, identifier, type, true);

@@ -3,11 +3,11 @@ import { Value } from 'typebox/value';
 import { isOrgAdmin, type Principal } from '../../accounts/service.js';
 import { accountsRepository } from '../../accounts/repository.js';
 import { principalOfUser } from '../../accounts/user-principal.js';
-import type { AlertsService } from '../../alerts/service.js';
+import type { AlertsService, Outcome } from '../../alerts/service.js';
 import type { Config } from '../../config.js';
 import type { Db } from '../../db/database.js';
 import type { UserRow } from '../../db/schema.js';
-import { forbidden, notFound } from '../../errors.js';
+import { forbidden, isDomainError, notFound } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { oneLine, truncate } from '../html.js';
 import { SLACK_ACTIONS } from './blocks.js';
@@ -80,6 +80,16 @@ export interface InteractionAnswer {
 
 function displayName(user: UserRow): string {
   return user.full_name || user.username;
+}
+
+/** An action the person's role may not take, as an outcome whose status says why: Slack shows it to them. */
+async function refusedAsStatus(act: () => Promise<Outcome>): Promise<Outcome> {
+  try {
+    return await act();
+  } catch (error) {
+    if (isDomainError(error, 'forbidden')) return { success: false, status: error.message };
+    throw error;
+  }
 }
 
 export interface SlackServiceDeps {
@@ -234,13 +244,15 @@ export function createSlackService(deps: SlackServiceDeps) {
       return { status: 200 };
     }
     const kind = actionId === SLACK_ACTIONS.acknowledge ? 'acknowledge' : 'close';
-    const outcome = await alerts.act(
-      principalOfUser(user),
-      requestId,
-      message.alert_id,
-      'id',
-      { kind },
-      { user: displayName(user), source: 'Slack' },
+    const outcome = await refusedAsStatus(() =>
+      alerts.act(
+        principalOfUser(user),
+        requestId,
+        message.alert_id,
+        'id',
+        { kind },
+        { user: displayName(user), source: 'Slack' },
+      ),
     );
     log.info(
       { alertId: message.alert_id, userId: user.id, slackUserId, action: kind, status: outcome.status },
@@ -273,13 +285,15 @@ export function createSlackService(deps: SlackServiceDeps) {
     const note = payload.view.state.values[NOTE_VIEW.blockId]?.[NOTE_VIEW.actionId]?.value?.trim() ?? '';
     if (!note) return errors('Write a note.');
     if (note.length > NOTE_MAX) return errors(`A note is at most ${NOTE_MAX} characters.`);
-    const outcome = await alerts.act(
-      principalOfUser(user),
-      requestId,
-      message.alert_id,
-      'id',
-      { kind: 'addNote', note },
-      { user: displayName(user), source: 'Slack' },
+    const outcome = await refusedAsStatus(() =>
+      alerts.act(
+        principalOfUser(user),
+        requestId,
+        message.alert_id,
+        'id',
+        { kind: 'addNote', note },
+        { user: displayName(user), source: 'Slack' },
+      ),
     );
     if (!outcome.success) return errors(truncate(oneLine(outcome.status), 2000));
     return { status: 200 };

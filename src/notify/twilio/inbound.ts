@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { principalOfUser } from '../../accounts/user-principal.js';
+import { isDomainError } from '../../errors.js';
 import { alertsRepository } from '../../alerts/repository.js';
 import { peopleRepository as people } from '../../oncall/people/repository.js';
 import type { AlertAction, AlertsService, Outcome } from '../../alerts/service.js';
@@ -56,8 +57,12 @@ export function createTwilioInbound(deps: TwilioInboundDeps) {
       try {
         outcome = await alerts.act(principal, randomUUID(), alertId, 'id', actionOf(verb), { source: via });
       } catch (error) {
-        log.error({ err: error, alertId }, `an answer by ${via} could not be applied`);
-        said.push(`Alert could not be ${DONE[verb]}: try again or use the console.`);
+        // A refusal (the person's role may not do this) is said to them; anything else is a failure.
+        if (isDomainError(error, 'forbidden')) said.push(`Alert not ${DONE[verb]}: ${error.message}`);
+        else {
+          log.error({ err: error, alertId }, `an answer by ${via} could not be applied`);
+          said.push(`Alert could not be ${DONE[verb]}: try again or use the console.`);
+        }
         continue;
       }
       const tiny = outcome.alert?.tiny_id;

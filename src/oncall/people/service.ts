@@ -1,4 +1,5 @@
 import { accountsRepository } from '../../accounts/repository.js';
+import { requireUserRight } from '../../accounts/custom-roles/rights.js';
 import { administersTeamOf, isOrgAdmin, type Principal } from '../../accounts/service.js';
 import { type Db, type Queryable, isUniqueViolation, isUuid } from '../../db/database.js';
 import type { ContactMethodRow, NotificationRuleRow, UserRow } from '../../db/schema.js';
@@ -20,7 +21,8 @@ import { peopleRepository as repo } from './repository.js';
 /**
  * People's contact methods and notification rules (Opsgenie's model). They hold phone numbers and email
  * addresses: a user reads their own, organization admins anyone's, and team admins those of their teams'
- * members (who they page). A user changes their own, and organization admins anyone's.
+ * members (who they page). A user changes their own (unless a custom role takes contacts-edit or
+ * notification-rules-edit away), and organization admins anyone's.
  */
 
 export interface ContactRef {
@@ -115,20 +117,33 @@ function at(prefix: string, name: string): string {
   return prefix ? `${prefix}.${name}` : name;
 }
 
+/** What the caller wants of a user's contact methods and rules: to read them, or the right a change needs. */
+type Access = 'read' | 'contacts-edit' | 'notification-rules-edit';
+
+const CHANGING: Record<Exclude<Access, 'read'>, string> = {
+  'contacts-edit': 'change your contact methods',
+  'notification-rules-edit': 'change your notification rules',
+};
+
 function clamp(value: number, min: number, max: number): number {
   return Math.min(Math.max(value, min), max);
 }
 
 export function createPeopleService(db: Db) {
   /**
-   * The user named in the path, when the caller may `read` or `manage` their contact methods and rules:
-   * the user themselves and org admins may do both; admins of a team the user belongs to may read.
+   * The user named in the path, when the caller may read their contact methods and rules, or change them
+   * (`access` names the right that takes): org admins may do both; the user themselves too, as far as a
+   * custom role of theirs allows; admins of a team the user belongs to may read.
    */
-  async function target(p: Principal, identifier: string, access: 'read' | 'manage'): Promise<UserRow> {
+  async function target(p: Principal, identifier: string, access: Access): Promise<UserRow> {
     const user = await accountsRepository.findUser(db, p.orgId, identifier);
     if (!user) throw notFound(`User [${identifier}] does not exist.`);
-    if (isOrgAdmin(p) || (p.userId !== undefined && p.userId === user.id)) return user;
-    if (access === 'manage') {
+    if (isOrgAdmin(p)) return user;
+    if (p.userId !== undefined && p.userId === user.id) {
+      if (access !== 'read') await requireUserRight(db, p, access, CHANGING[access]);
+      return user;
+    }
+    if (access !== 'read') {
       throw forbidden(
         "Only the user themselves and organization admins can change a user's contact methods and notification rules.",
       );
@@ -197,7 +212,7 @@ export function createPeopleService(db: Db) {
       rule: NotificationRuleRow,
     ) => Promise<NotificationRuleRow | undefined>,
   ): Promise<RuleView> {
-    const user = await target(p, identifier, 'manage');
+    const user = await target(p, identifier, 'notification-rules-edit');
     return db.transaction().execute(async (tx) => {
       await repo.lockUser(tx, user.id);
       const rule = await ruleOf(tx, user, ruleId);
@@ -232,7 +247,7 @@ export function createPeopleService(db: Db) {
       identifier: string,
       contactId: string,
     ): Promise<{ user: UserRow; contact: ContactMethodRow }> {
-      const user = await target(p, identifier, 'manage');
+      const user = await target(p, identifier, 'contacts-edit');
       return { user, contact: await contactOf(db, user, contactId) };
     },
 
@@ -242,7 +257,7 @@ export function createPeopleService(db: Db) {
     },
 
     async addContact(p: Principal, identifier: string, input: ContactRef): Promise<ContactMethodRow> {
-      const user = await target(p, identifier, 'manage');
+      const user = await target(p, identifier, 'contacts-edit');
       const address = normalizeAddress(input.method, input.to, 'to');
       try {
         return await db.transaction().execute(async (tx) => {
@@ -270,7 +285,7 @@ export function createPeopleService(db: Db) {
       contactId: string,
       changes: { to?: string },
     ): Promise<ContactMethodRow> {
-      const user = await target(p, identifier, 'manage');
+      const user = await target(p, identifier, 'contacts-edit');
       const contact = await contactOf(db, user, contactId);
       if (changes.to === undefined) return contact;
       const address = normalizeAddress(contact.method, changes.to, 'to');
@@ -305,14 +320,14 @@ export function createPeopleService(db: Db) {
       contactId: string,
       enabled: boolean,
     ): Promise<ContactMethodRow> {
-      const user = await target(p, identifier, 'manage');
+      const user = await target(p, identifier, 'contacts-edit');
       const contact = await contactOf(db, user, contactId);
       return (await repo.updateContact(db, contact.id, { enabled })) ?? contact;
     },
 
     /** Deletes a contact method and takes it out of the steps that used it. */
     async deleteContact(p: Principal, identifier: string, contactId: string): Promise<void> {
-      const user = await target(p, identifier, 'manage');
+      const user = await target(p, identifier, 'contacts-edit');
       await db.transaction().execute(async (tx) => {
         await repo.lockUser(tx, user.id);
         const contact = await contactOf(tx, user, contactId);
@@ -331,7 +346,7 @@ export function createPeopleService(db: Db) {
     getRule,
 
     async createRule(p: Principal, identifier: string, input: RuleInput): Promise<NotificationRuleRow> {
-      const user = await target(p, identifier, 'manage');
+      const user = await target(p, identifier, 'notification-rules-edit');
       const criteria = parseCriteria(input.criteria, 'criteria');
       return db.transaction().execute(async (tx) => {
         await repo.lockUser(tx, user.id);

@@ -119,8 +119,8 @@ export interface paths {
             username: string;
             fullName: string;
             role: {
-              /** @enum {string} */
-              name: 'Owner' | 'Admin' | 'User' | 'owner' | 'admin' | 'user';
+              /** @description Owner, Admin, User, or the name of one of the organization's custom roles (/v2/roles). */
+              name: string;
             };
             timeZone?: string;
             locale?: string;
@@ -223,8 +223,8 @@ export interface paths {
             username?: string;
             fullName?: string;
             role?: {
-              /** @enum {string} */
-              name: 'Owner' | 'Admin' | 'User' | 'owner' | 'admin' | 'user';
+              /** @description Owner, Admin, User, or the name of one of the organization's custom roles (/v2/roles). */
+              name: string;
             };
             timeZone?: string;
             locale?: string;
@@ -742,6 +742,170 @@ export interface paths {
     put?: never;
     post?: never;
     delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/roles': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The organization's custom user roles with their rights */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    /** Create a custom user role: a default role it extends, rights granted and disallowed */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            name: string;
+            /**
+             * @description The default role this one extends (user by default).
+             * @enum {string}
+             */
+            extendedRole?: 'user' | 'observer' | 'stakeholder';
+            /** @description Opsgenie's user rights: who-is-on-call-show-all, notification-rules-edit, quiet-hours-edit, alerts-access-all, reports-access, logs-page-access, maintenance-edit, contacts-edit, profile-edit, login-email-edit, profile-custom-fields-edit, configurations-read-only, configurations-edit, configurations-delete, billing-manage, alert-action, alert-create, alert-add-attachment, alert-delete-attachment, alert-add-note, alert-acknowledge, alert-unacknowledge, alert-snooze, alert-escalate, alert-close, alert-delete, alert-take-ownership, alert-assign-ownership, alert-add-recipient, alert-add-team, alert-edit-tags, alert-edit-details, alert-custom-action, alert-update-priority, alert-acknowledge-all, alert-close-all, incident-create, incident-add-stakeholder, incident-add-responder, incident-resolve, incident-reopen, mass-notification-create, service-access. */
+            grantedRights?: string[];
+            /** @description Opsgenie's user rights: who-is-on-call-show-all, notification-rules-edit, quiet-hours-edit, alerts-access-all, reports-access, logs-page-access, maintenance-edit, contacts-edit, profile-edit, login-email-edit, profile-custom-fields-edit, configurations-read-only, configurations-edit, configurations-delete, billing-manage, alert-action, alert-create, alert-add-attachment, alert-delete-attachment, alert-add-note, alert-acknowledge, alert-unacknowledge, alert-snooze, alert-escalate, alert-close, alert-delete, alert-take-ownership, alert-assign-ownership, alert-add-recipient, alert-add-team, alert-edit-tags, alert-edit-details, alert-custom-action, alert-update-priority, alert-acknowledge-all, alert-close-all, incident-create, incident-add-stakeholder, incident-add-responder, incident-resolve, incident-reopen, mass-notification-create, service-access. */
+            disallowedRights?: string[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/roles/{identifier}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A custom user role by id or name (identifierType) */
+    get: {
+      parameters: {
+        query?: {
+          identifierType?: 'id' | 'name';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    /** Replace a custom user role: rights left out are none, extendedRole left out is user, a name left out stays */
+    put: {
+      parameters: {
+        query?: {
+          identifierType?: 'id' | 'name';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            name?: string;
+            /**
+             * @description The default role this one extends (user by default).
+             * @enum {string}
+             */
+            extendedRole?: 'user' | 'observer' | 'stakeholder';
+            /** @description Opsgenie's user rights: who-is-on-call-show-all, notification-rules-edit, quiet-hours-edit, alerts-access-all, reports-access, logs-page-access, maintenance-edit, contacts-edit, profile-edit, login-email-edit, profile-custom-fields-edit, configurations-read-only, configurations-edit, configurations-delete, billing-manage, alert-action, alert-create, alert-add-attachment, alert-delete-attachment, alert-add-note, alert-acknowledge, alert-unacknowledge, alert-snooze, alert-escalate, alert-close, alert-delete, alert-take-ownership, alert-assign-ownership, alert-add-recipient, alert-add-team, alert-edit-tags, alert-edit-details, alert-custom-action, alert-update-priority, alert-acknowledge-all, alert-close-all, incident-create, incident-add-stakeholder, incident-add-responder, incident-resolve, incident-reopen, mass-notification-create, service-access. */
+            grantedRights?: string[];
+            /** @description Opsgenie's user rights: who-is-on-call-show-all, notification-rules-edit, quiet-hours-edit, alerts-access-all, reports-access, logs-page-access, maintenance-edit, contacts-edit, profile-edit, login-email-edit, profile-custom-fields-edit, configurations-read-only, configurations-edit, configurations-delete, billing-manage, alert-action, alert-create, alert-add-attachment, alert-delete-attachment, alert-add-note, alert-acknowledge, alert-unacknowledge, alert-snooze, alert-escalate, alert-close, alert-delete, alert-take-ownership, alert-assign-ownership, alert-add-recipient, alert-add-team, alert-edit-tags, alert-edit-details, alert-custom-action, alert-update-priority, alert-acknowledge-all, alert-close-all, incident-create, incident-add-stakeholder, incident-add-responder, incident-resolve, incident-reopen, mass-notification-create, service-access. */
+            disallowedRights?: string[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    post?: never;
+    /** Delete a custom user role that no user holds */
+    delete: {
+      parameters: {
+        query?: {
+          identifierType?: 'id' | 'name';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
     options?: never;
     head?: never;
     patch?: never;

@@ -93,6 +93,15 @@ export interface User {
   createdAt?: string;
 }
 
+/** src/accounts/custom-roles/routes.ts (GET /v2/roles): an organization's own user role. */
+export interface CustomUserRole {
+  id: string;
+  name: string;
+  extendedRole: 'user' | 'observer' | 'stakeholder';
+  grantedRights: string[];
+  disallowedRights: string[];
+}
+
 /** src/accounts/routes.ts (GET /v2/users): one page, and how many people match in all. */
 export interface UserPage {
   data: User[];

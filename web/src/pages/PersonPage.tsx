@@ -16,7 +16,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { api, ApiError, data } from '../api/client';
-import type { Contact, ContactMethod, User } from '../api/types';
+import type { Contact, ContactMethod, CustomUserRole, User } from '../api/types';
 import { ConfirmButton } from '../components/ConfirmButton';
 import { ErrorPanel } from '../components/ErrorPanel';
 import { FormError } from '../components/FormError';
@@ -27,16 +27,32 @@ import { isAdmin, useSession } from '../session';
 import { METHOD_LABELS, contactLabel } from './person/labels';
 import { NotificationRules } from './person/NotificationRules';
 
+/**
+ * The built-in roles by their lower-case names, which the API takes in any case, then the organization's
+ * custom roles (/v2/roles) by their own names, so that a person holding one is shown it, not "User".
+ */
+function roleChoices(custom: CustomUserRole[] | undefined) {
+  return [
+    ...ROLE_OPTIONS,
+    ...(custom ?? []).map((r) => ({ value: r.name, label: `${r.name} (custom, extends ${r.extendedRole})` })),
+  ];
+}
+
 function RoleForm({ user }: { user: User }) {
   const queryClient = useQueryClient();
-  const current = user.role.name.toLowerCase();
+  const builtIn = ['owner', 'admin', 'user'].includes(user.role.name.toLowerCase());
+  const current = builtIn ? user.role.name.toLowerCase() : user.role.name;
   const [role, setRole] = useState(current);
+  const customRoles = useQuery({
+    queryKey: ['custom-roles'],
+    queryFn: () => data<CustomUserRole[]>(api.GET('/v2/roles')),
+  });
   const save = useMutation({
     mutationFn: () =>
       data(
         api.PATCH('/v2/users/{identifier}', {
           params: { path: { identifier: user.id } },
-          body: { role: { name: role as 'user' | 'admin' } },
+          body: { role: { name: role } },
         }),
       ),
     onSuccess: () => {
@@ -47,6 +63,9 @@ function RoleForm({ user }: { user: User }) {
   });
   if (current === 'owner')
     return <Text size="sm">Role: Owner (the organization's owner keeps every right).</Text>;
+  const choices = roleChoices(customRoles.data);
+  // Until the custom roles have come (or if they cannot be read), the role held is still offered as is.
+  if (!choices.some((c) => c.value === current)) choices.push({ value: current, label: current });
   return (
     <form
       onSubmit={(e) => {
@@ -57,7 +76,7 @@ function RoleForm({ user }: { user: User }) {
       <Group align="flex-end" gap="xs" wrap="wrap">
         <NativeSelect
           label="Role in the organization"
-          data={ROLE_OPTIONS}
+          data={choices}
           value={role}
           onChange={(e) => setRole(e.currentTarget.value)}
         />

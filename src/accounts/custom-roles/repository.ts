@@ -1,0 +1,81 @@
+import { sql } from 'kysely';
+import { isUuid, type Queryable } from '../../db/database.js';
+import type { CustomUserRoleRow, ExtendedUserRole } from '../../db/schema.js';
+
+/** The SQL for an organization's custom user roles. No rules here: see service.ts. */
+
+export interface CustomRoleColumns {
+  name: string;
+  extended_role: ExtendedUserRole;
+  granted_rights: string[];
+  disallowed_rights: string[];
+}
+
+export const customRolesRepository = {
+  list(q: Queryable, orgId: string): Promise<CustomUserRoleRow[]> {
+    return q
+      .selectFrom('custom_user_roles')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .orderBy(sql`lower(name)`)
+      .execute();
+  },
+
+  async find(
+    q: Queryable,
+    orgId: string,
+    identifier: string,
+    by: 'id' | 'name',
+  ): Promise<CustomUserRoleRow | undefined> {
+    if (by === 'id' && !isUuid(identifier)) return undefined;
+    return q
+      .selectFrom('custom_user_roles')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .where((eb) =>
+        by === 'id' ? eb('id', '=', identifier) : eb(sql`lower(name)`, '=', identifier.toLowerCase()),
+      )
+      .executeTakeFirst();
+  },
+
+  /** The roles of these ids, by id: what GET /v2/users shows of its users' roles. */
+  async byIds(q: Queryable, orgId: string, ids: readonly string[]): Promise<Map<string, CustomUserRoleRow>> {
+    if (ids.length === 0) return new Map();
+    const rows = await q
+      .selectFrom('custom_user_roles')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .where('id', 'in', [...new Set(ids)])
+      .execute();
+    return new Map(rows.map((r) => [r.id, r]));
+  },
+
+  insert(q: Queryable, row: { org_id: string } & CustomRoleColumns): Promise<CustomUserRoleRow> {
+    return q.insertInto('custom_user_roles').values(row).returningAll().executeTakeFirstOrThrow();
+  },
+
+  update(q: Queryable, id: string, changes: CustomRoleColumns): Promise<CustomUserRoleRow> {
+    return q
+      .updateTable('custom_user_roles')
+      .set({ ...changes, updated_at: new Date() })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  },
+
+  async remove(q: Queryable, id: string): Promise<void> {
+    await q.deleteFrom('custom_user_roles').where('id', '=', id).execute();
+  },
+
+  /** The usernames of (up to `limit` of) the users who hold the role, and how many do. */
+  async holders(q: Queryable, id: string, limit: number): Promise<{ usernames: string[]; count: number }> {
+    const rows = await q
+      .selectFrom('users')
+      .select(['username', sql<number>`count(*) OVER ()::int`.as('count')])
+      .where('custom_role_id', '=', id)
+      .orderBy('username')
+      .limit(limit)
+      .execute();
+    return { usernames: rows.map((r) => r.username), count: rows[0]?.count ?? 0 };
+  },
+};

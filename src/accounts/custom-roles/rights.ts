@@ -1,0 +1,263 @@
+import type { Queryable } from '../../db/database.js';
+import type { CustomUserRoleRow, ExtendedUserRole } from '../../db/schema.js';
+import { forbidden } from '../../errors.js';
+import type { AlertAction } from '../../alerts/service.js';
+import type { Principal } from '../service.js';
+
+/**
+ * What a custom user role lets its holders do. A role extends one of Opsgenie's default roles (user,
+ * observer, stakeholder) and grants or takes away rights by Opsgenie's names. Vigil checks the rights it
+ * has a counterpart for (ENFORCED_USER_RIGHTS); the others are kept and given back, never checked.
+ */
+
+/** Opsgenie's user rights, as its API and Terraform provider (opsgenie_custom_role) name them. */
+export const USER_RIGHTS = [
+  'who-is-on-call-show-all',
+  'notification-rules-edit',
+  'quiet-hours-edit',
+  'alerts-access-all',
+  'reports-access',
+  'logs-page-access',
+  'maintenance-edit',
+  'contacts-edit',
+  'profile-edit',
+  'login-email-edit',
+  'profile-custom-fields-edit',
+  'configurations-read-only',
+  'configurations-edit',
+  'configurations-delete',
+  'billing-manage',
+  'alert-action',
+  'alert-create',
+  'alert-add-attachment',
+  'alert-delete-attachment',
+  'alert-add-note',
+  'alert-acknowledge',
+  'alert-unacknowledge',
+  'alert-snooze',
+  'alert-escalate',
+  'alert-close',
+  'alert-delete',
+  'alert-take-ownership',
+  'alert-assign-ownership',
+  'alert-add-recipient',
+  'alert-add-team',
+  'alert-edit-tags',
+  'alert-edit-details',
+  'alert-custom-action',
+  'alert-update-priority',
+  'alert-acknowledge-all',
+  'alert-close-all',
+  'incident-create',
+  'incident-add-stakeholder',
+  'incident-add-responder',
+  'incident-resolve',
+  'incident-reopen',
+  'mass-notification-create',
+  'service-access',
+] as const;
+
+export type UserRight = (typeof USER_RIGHTS)[number];
+
+const KNOWN = new Set<string>(USER_RIGHTS);
+
+export function isUserRight(name: string): name is UserRight {
+  return KNOWN.has(name);
+}
+
+export const EXTENDED_ROLES = [
+  'user',
+  'observer',
+  'stakeholder',
+] as const satisfies readonly ExtendedUserRole[];
+
+/** The rights Vigil checks for a custom role's holders; docs/api.md says where. */
+export const ENFORCED_USER_RIGHTS: readonly UserRight[] = [
+  'alert-create',
+  'alert-action',
+  'alert-acknowledge',
+  'alert-unacknowledge',
+  'alert-close',
+  'alert-add-note',
+  'alert-snooze',
+  'alert-escalate',
+  'alert-take-ownership',
+  'alert-assign-ownership',
+  'alert-add-recipient',
+  'alert-add-team',
+  'alert-edit-tags',
+  'alert-edit-details',
+  'alert-custom-action',
+  'alert-update-priority',
+  'alert-acknowledge-all',
+  'alert-close-all',
+  'alert-delete',
+  'alert-add-attachment',
+  'alert-delete-attachment',
+  'configurations-edit',
+  'configurations-delete',
+  'maintenance-edit',
+  'contacts-edit',
+  'notification-rules-edit',
+  'profile-edit',
+  'login-email-edit',
+];
+
+/**
+ * What each default role holds, by Opsgenie's table of default user rights: a user acts on and creates
+ * alerts and manages their own settings; observers and stakeholders only their own profile and contacts.
+ * Deleting alerts, reports, logs and configuration are an admin's, unless a role grants them.
+ */
+const DEFAULT_RIGHTS: Record<ExtendedUserRole, ReadonlySet<UserRight>> = {
+  user: new Set<UserRight>([
+    'who-is-on-call-show-all',
+    'notification-rules-edit',
+    'quiet-hours-edit',
+    'contacts-edit',
+    'profile-edit',
+    'alert-action',
+    'alert-create',
+  ]),
+  observer: new Set<UserRight>(['contacts-edit', 'profile-edit']),
+  stakeholder: new Set<UserRight>(['contacts-edit', 'profile-edit']),
+};
+
+/**
+ * The right a right is part of: each alert action is part of "alert-action" (Opsgenie's "perform alert
+ * actions"), and acting on all listed alerts part of the action itself. Creating and deleting alerts are
+ * rights of their own: an Opsgenie user creates alerts without alert-action, and deletes none.
+ */
+const PART_OF: Partial<Record<UserRight, UserRight>> = {
+  'alert-add-attachment': 'alert-action',
+  'alert-delete-attachment': 'alert-action',
+  'alert-add-note': 'alert-action',
+  'alert-acknowledge': 'alert-action',
+  'alert-unacknowledge': 'alert-action',
+  'alert-snooze': 'alert-action',
+  'alert-escalate': 'alert-action',
+  'alert-close': 'alert-action',
+  'alert-take-ownership': 'alert-action',
+  'alert-assign-ownership': 'alert-action',
+  'alert-add-recipient': 'alert-action',
+  'alert-add-team': 'alert-action',
+  'alert-edit-tags': 'alert-action',
+  'alert-edit-details': 'alert-action',
+  'alert-custom-action': 'alert-action',
+  'alert-update-priority': 'alert-action',
+  'alert-acknowledge-all': 'alert-acknowledge',
+  'alert-close-all': 'alert-close',
+};
+
+export type CustomRoleRights = Pick<
+  CustomUserRoleRow,
+  'name' | 'extended_role' | 'granted_rights' | 'disallowed_rights'
+>;
+
+/**
+ * Whether a role's holders hold `right`: taken away wins, then granted; else a part of a larger right
+ * goes with it (a role without alert-close but with alert-action closes alerts; one that takes away
+ * alert-action but grants alert-add-note only adds notes); else what the default role holds.
+ */
+export function roleHolds(role: CustomRoleRights, right: UserRight): boolean {
+  if (role.disallowed_rights.includes(right)) return false;
+  if (role.granted_rights.includes(right)) return true;
+  const whole = PART_OF[right];
+  if (whole) return roleHolds(role, whole);
+  return DEFAULT_RIGHTS[role.extended_role].has(right);
+}
+
+/**
+ * The custom role `p` acts under, if any: only a user's own principal (their API key, console session,
+ * a link or reply of theirs) holds one; org admins and integration keys hold none.
+ */
+export async function customRoleOf(q: Queryable, p: Principal): Promise<CustomRoleRights | undefined> {
+  if (p.integration || p.userId === undefined || p.role !== 'user') return undefined;
+  return q
+    .selectFrom('users as u')
+    .innerJoin('custom_user_roles as r', 'r.id', 'u.custom_role_id')
+    .select(['r.name', 'r.extended_role', 'r.granted_rights', 'r.disallowed_rights'])
+    .where('u.id', '=', p.userId)
+    .executeTakeFirst();
+}
+
+/** The 403 for a holder of `role`, which lacks `right`; `what` says what was refused. */
+export function userRightRefusal(role: CustomRoleRights, right: UserRight, what: string) {
+  return forbidden(
+    `Your role [${role.name}] does not allow you to ${what} (it lacks the ${right} right). Ask an organization admin to grant it (PUT /v2/roles/{id}) or to give you another role.`,
+  );
+}
+
+/** A 403 unless `p`'s custom role (when it has one) holds `right`; `what` says what was refused. */
+export async function requireUserRight(
+  q: Queryable,
+  p: Principal,
+  right: UserRight,
+  what: string,
+): Promise<void> {
+  const role = await customRoleOf(q, p);
+  if (role && !roleHolds(role, right)) throw userRightRefusal(role, right, what);
+}
+
+/** The right an alert action needs, and how a refusal names it. `bulk`: on many alerts at once. */
+export function alertActionRight(
+  action: AlertAction,
+  p: Principal,
+  bulk = false,
+): { right: UserRight; what: string } {
+  switch (action.kind) {
+    case 'acknowledge':
+      return bulk
+        ? { right: 'alert-acknowledge-all', what: 'acknowledge many alerts at once' }
+        : { right: 'alert-acknowledge', what: 'acknowledge alerts' };
+    case 'unacknowledge':
+      return { right: 'alert-unacknowledge', what: 'unacknowledge alerts' };
+    case 'close':
+      return bulk
+        ? { right: 'alert-close-all', what: 'close many alerts at once' }
+        : { right: 'alert-close', what: 'close alerts' };
+    case 'snooze':
+      return { right: 'alert-snooze', what: 'snooze alerts' };
+    case 'addNote':
+      return { right: 'alert-add-note', what: 'add notes to alerts' };
+    case 'addTags':
+    case 'removeTags':
+      return { right: 'alert-edit-tags', what: "change alerts' tags" };
+    case 'addDetails':
+    case 'removeDetails':
+      return { right: 'alert-edit-details', what: "change alerts' details" };
+    case 'priority':
+      return { right: 'alert-update-priority', what: "change alerts' priority" };
+    case 'message':
+    case 'description':
+      return { right: 'alert-action', what: 'change alerts' };
+    case 'assign': {
+      const owner = action.owner;
+      const self =
+        (owner.id !== undefined && owner.id.toLowerCase() === p.userId) ||
+        (owner.username !== undefined && owner.username.toLowerCase() === p.username?.toLowerCase());
+      return self
+        ? { right: 'alert-take-ownership', what: 'take ownership of alerts' }
+        : { right: 'alert-assign-ownership', what: 'assign alerts' };
+    }
+    case 'escalate':
+      return { right: 'alert-escalate', what: 'escalate alerts' };
+    case 'addResponder':
+      return { right: 'alert-add-recipient', what: 'add responders to alerts' };
+    case 'addTeam':
+      return { right: 'alert-add-team', what: 'add teams to alerts' };
+    case 'customAction':
+      return { right: 'alert-custom-action', what: "run alerts' custom actions" };
+    case 'delete':
+      return { right: 'alert-delete', what: 'delete alerts' };
+  }
+}
+
+/**
+ * The team rights a custom role gives on every team: configurations-edit makes its holders edit what
+ * every team owns (as its admins would, short of deleting it), configurations-delete with it lets them
+ * delete teams too. Undefined when it gives none.
+ */
+export function configurationTeamRights(role: CustomRoleRights): 'edit' | 'edit-and-delete' | undefined {
+  if (!roleHolds(role, 'configurations-edit')) return undefined;
+  return roleHolds(role, 'configurations-delete') ? 'edit-and-delete' : 'edit';
+}
