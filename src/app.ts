@@ -96,6 +96,9 @@ import { createHeartbeatsService } from './heartbeats/service.js';
 import { registerScheduleRoutes } from './oncall/schedules/routes.js';
 import { registerMaintenanceRoutes } from './maintenance/routes.js';
 import { createMaintenanceService, type MaintenanceService } from './maintenance/service.js';
+import { registerIncidentRoutes } from './incidents/routes.js';
+import { createIncidentsService } from './incidents/service.js';
+import { incidentsRepository } from './incidents/repository.js';
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -348,6 +351,10 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
           purges: [
             { what: 'alert request records', purge: () => alerts.purgeRequests(config.requestRetentionDays) },
             {
+              what: 'incident request records',
+              purge: () => incidentsRepository.purgeRequests(database.db, config.requestRetentionDays),
+            },
+            {
               what: 'integration payloads',
               purge: () => workIntegrations.purge(config.payloadRetentionDays),
             },
@@ -437,6 +444,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       registerIntegrationActionRoutes(http, createIntegrationActionsService(apiDb, integrations));
       registerAlertPolicyRoutes(http, alertPolicies, createNotificationPoliciesService({ db: apiDb }));
       registerMaintenanceRoutes(http, maintenance);
+      registerIncidentRoutes(http, createIncidentsService({ db: apiDb, alerts: apiAlerts, signal }));
       registerAwsSetupRoutes(http, {
         config,
         integrations,

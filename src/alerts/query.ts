@@ -32,7 +32,7 @@ type Token =
   | { kind: 'lparen' | 'rparen' | 'and' | 'or' | 'not' }
   | { kind: 'term'; field?: string; op: Operator; value: string };
 
-type Operator = ':' | '=' | '!=' | '>' | '<' | '>=' | '<=';
+export type Operator = ':' | '=' | '!=' | '>' | '<' | '>=' | '<=';
 
 export type QueryNode =
   | { kind: 'and' | 'or'; left: QueryNode; right: QueryNode }
@@ -178,12 +178,12 @@ export function parseQuery(input: string): QueryNode | undefined {
   return tree;
 }
 
-function likePattern(value: string, contains: boolean): string {
+export function likePattern(value: string, contains: boolean): string {
   const escaped = value.replace(/[\\%_]/g, (c) => '\\' + c).replace(/\*/g, '%');
   return contains && !value.includes('*') ? `%${escaped}%` : escaped;
 }
 
-function textMatch(
+export function textMatch(
   column: RawBuilder<unknown>,
   op: Operator,
   value: string,
@@ -203,15 +203,15 @@ function booleanValue(field: string, value: string): boolean {
 }
 
 /** A numeric column's SQL type and largest value (neither column holds negative numbers). */
-interface NumberRange {
+export interface NumberRange {
   sqlType: 'integer' | 'bigint';
   max: bigint;
 }
 
 const INT4: NumberRange = { sqlType: 'integer', max: 2_147_483_647n };
-const INT8: NumberRange = { sqlType: 'bigint', max: 9_223_372_036_854_775_807n };
+export const INT8: NumberRange = { sqlType: 'bigint', max: 9_223_372_036_854_775_807n };
 
-function comparison(
+export function comparison(
   column: RawBuilder<unknown>,
   field: string,
   op: Operator,
@@ -243,7 +243,7 @@ function comparison(
   }
 }
 
-function onlyEquality(field: string, op: Operator): void {
+export function onlyEquality(field: string, op: Operator): void {
   if (op !== ':' && op !== '=' && op !== '!=') {
     throw invalidQuery(`Invalid query: ${field} can not be compared with ${op}; use ${field}:value.`);
   }

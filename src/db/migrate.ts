@@ -36,6 +36,7 @@ import * as m0031 from './migrations/0031_notification_rule_timing.js';
 import * as m0032 from './migrations/0032_contact_given_to.js';
 import * as m0033 from './migrations/0033_notification_repeats.js';
 import * as m0036 from './migrations/0036_custom_user_roles.js';
+import * as m0037 from './migrations/0037_incidents.js';
 
 /** Every migration, in order. Listed here (not read from disk) so the same code runs from src and dist. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -73,6 +74,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0032_contact_given_to': m0032,
   '0033_notification_repeats': m0033,
   '0036_custom_user_roles': m0036,
+  '0037_incidents': m0037,
 };
 
 class StaticProvider implements MigrationProvider {

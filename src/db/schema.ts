@@ -833,6 +833,69 @@ export interface TeamLogsTable {
   created_at: CreatedAt;
 }
 
+/** An incident (Opsgenie's Incident API): its people are paged through its alerts (incident_alerts). */
+export type IncidentStatus = 'open' | 'resolved' | 'closed';
+
+export interface IncidentsTable {
+  id: Generated<string>;
+  org_id: string;
+  tiny_id: ColumnType<string, string, never>;
+  message: string;
+  description: ColumnType<string, string | undefined, string>;
+  status: ColumnType<IncidentStatus, IncidentStatus | undefined, IncidentStatus>;
+  priority: ColumnType<Priority, Priority | undefined, Priority>;
+  tags: ColumnType<string[], string[] | undefined, string[]>;
+  details: ColumnType<Record<string, string>, string | undefined, string>;
+  responders: ColumnType<ResponderRef[], string | undefined, string>;
+  team_ids: ColumnType<string[], string[] | undefined, string[]>;
+  impacted_services: ColumnType<string[], string[] | undefined, string[]>;
+  status_page_entry: ColumnType<{ title?: string; detail?: string } | null, string | null, string | null>;
+  notify_stakeholders: ColumnType<boolean, boolean | undefined, boolean>;
+  created_by: ColumnType<string, string | undefined, never>;
+  integration_id: ColumnType<string | null, string | null | undefined, never>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface IncidentCountersTable {
+  org_id: string;
+  last_tiny_id: string;
+}
+
+export interface IncidentAlertsTable {
+  incident_id: string;
+  alert_id: string;
+  created_at: CreatedAt;
+}
+
+export interface IncidentNotesTable {
+  id: ColumnType<string, never, never>;
+  incident_id: string;
+  note: string;
+  owner: string;
+  created_at: CreatedAt;
+}
+
+export interface IncidentLogsTable {
+  id: ColumnType<string, never, never>;
+  incident_id: string;
+  type: string;
+  log: string;
+  owner: string;
+  created_at: CreatedAt;
+}
+
+export interface IncidentRequestsTable {
+  id: string;
+  org_id: string;
+  action: string;
+  success: boolean;
+  status: string;
+  incident_id: string | null;
+  integration_id: string | null;
+  processed_at: CreatedAt;
+}
+
 export interface Database {
   organization_sso: OrganizationSsoTable;
   sso_logins: SsoLoginsTable;
@@ -892,6 +955,12 @@ export interface Database {
   alert_notification_holds: AlertNotificationHoldsTable;
   alert_auto_restarts: AlertAutoRestartsTable;
   notification_repeats: NotificationRepeatsTable;
+  incidents: IncidentsTable;
+  incident_counters: IncidentCountersTable;
+  incident_alerts: IncidentAlertsTable;
+  incident_notes: IncidentNotesTable;
+  incident_logs: IncidentLogsTable;
+  incident_requests: IncidentRequestsTable;
 }
 
 export type AlertRow = Selectable<AlertsTable>;
@@ -914,4 +983,5 @@ export type TeamDestinationRow = Selectable<TeamDestinationsTable>;
 export type HeartbeatRow = Selectable<HeartbeatsTable>;
 export type SavedSearchRow = Selectable<SavedSearchesTable>;
 export type MaintenanceRow = Selectable<MaintenancesTable>;
+export type IncidentRow = Selectable<IncidentsTable>;
 export type TeamDestinationDeliveryRow = Selectable<TeamDestinationDeliveriesTable>;

@@ -145,10 +145,15 @@ function integrationRefusal(
   // The monitoring tools that hold these keys must not read people's contact details or change the
   // on-call set-up, unless the integration's owner team has said they may.
   // Vigil's bulk alert actions are the Alert API too, under a path of their own.
+  // Opsgenie's Incident API takes an API integration's key as its Alert API does.
   const alertApi =
-    route === '/v2/alerts' || route.startsWith('/v2/alerts/') || route.startsWith('/v2/bulk/alerts/');
+    route === '/v2/alerts' ||
+    route.startsWith('/v2/alerts/') ||
+    route.startsWith('/v2/bulk/alerts/') ||
+    route === '/v1/incidents' ||
+    route.startsWith('/v1/incidents/');
   if (!alertApi && !integration.access.allowConfigurationAccess) {
-    return `The API key of integration [${integration.name}] can only use the Alert API (/v2/alerts): use a user's API key for anything else, or let the integration use the other APIs as an admin of its owner team (allowConfigurationAccess) with ${allow('allowConfigurationAccess')}.`;
+    return `The API key of integration [${integration.name}] can only use the Alert API (/v2/alerts) and the Incident API (/v1/incidents): use a user's API key for anything else, or let the integration use the other APIs as an admin of its owner team (allowConfigurationAccess) with ${allow('allowConfigurationAccess')}.`;
   }
   const { flag, what } = accessFlagFor(method);
   if (!integration.access[flag]) {

@@ -6392,6 +6392,740 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/incidents/create': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Create an incident: an alert carrying its message, priority, responders, tags and details is created with it, and pages its responders */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            message: string;
+            description?: string;
+            /** @description Teams and users (or escalations and schedules) to page through the incident's alert */
+            responders?: ({
+              /** @enum {string} */
+              type: 'team' | 'user' | 'escalation' | 'schedule';
+              id?: string;
+              name?: string;
+              username?: string;
+            } & {
+              [key: string]: unknown;
+            })[];
+            tags?: string[];
+            details?: {
+              [key: string]: string | number | boolean;
+            };
+            /** @enum {string} */
+            priority?: 'P1' | 'P2' | 'P3' | 'P4' | 'P5';
+            /** @description Service ids, kept and given back (Vigil has no services of its own) */
+            impactedServices?: string[];
+            statusPageEntry?: {
+              title?: string;
+              detail?: string;
+            };
+            notifyStakeholders?: boolean;
+            /** @description Display name of the person making the request */
+            user?: string;
+            source?: string;
+            /** @description A note to add to the incident */
+            note?: string;
+          } & {
+            [key: string]: unknown;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              result: string;
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/incidents/requests/{requestId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The outcome of an earlier Incident API request, with the incident it made or acted on */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          requestId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/incidents': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List incidents
+     * @description query: field:value terms (status (open, resolved, closed), priority, tag, message, description, tinyId, teams, details.<key>), free text, "quoted phrases", * wildcards, AND, OR, NOT and parentheses, as in the alert search. The key of an API integration lists only the incidents its team responds to.
+     */
+    get: {
+      parameters: {
+        query: {
+          query?: string;
+          offset: number;
+          limit: number;
+          sort: 'createdAt' | 'insertedAt' | 'updatedAt' | 'tinyId' | 'message' | 'status' | 'priority';
+          order: 'asc' | 'desc';
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/incidents/{identifier}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Get an incident by id or tiny id */
+    get: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'tiny';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    /** Delete an incident (its alerts stay, as alerts of their own) */
+    delete: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'tiny';
+          /** @description Display name of the person making the request */
+          user?: string;
+          source?: string;
+          /** @description A note to add to the incident */
+          note?: string;
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              result: string;
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/incidents/{identifier}/resolve': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Resolve an incident: its open alerts are closed */
+    post: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'tiny';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description Display name of the person making the request */
+            user?: string;
+            source?: string;
+            /** @description A note to add to the incident */
+            note?: string;
+          } & {
+            [key: string]: unknown;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              result: string;
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/incidents/{identifier}/close': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Close an incident: its open alerts are closed */
+    post: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'tiny';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description Display name of the person making the request */
+            user?: string;
+            source?: string;
+            /** @description A note to add to the incident */
+            note?: string;
+          } & {
+            [key: string]: unknown;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              result: string;
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/incidents/{identifier}/reopen': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Reopen a resolved or closed incident: a new alert pages its responders again */
+    post: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'tiny';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description Display name of the person making the request */
+            user?: string;
+            source?: string;
+            /** @description A note to add to the incident */
+            note?: string;
+          } & {
+            [key: string]: unknown;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              result: string;
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/incidents/{identifier}/notes': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** An incident's notes */
+    get: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'tiny';
+          offset?: string;
+          direction: 'next' | 'prev';
+          order: 'asc' | 'desc';
+          limit: number;
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    /** Add a note to an incident */
+    post: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'tiny';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            note: string;
+            /** @description Display name of the person making the request */
+            user?: string;
+            source?: string;
+          } & {
+            [key: string]: unknown;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              result: string;
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/incidents/{identifier}/priority': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Change an incident's priority, and that of its open alerts */
+    post: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'tiny';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @enum {string} */
+            priority: 'P1' | 'P2' | 'P3' | 'P4' | 'P5';
+            /** @description Display name of the person making the request */
+            user?: string;
+            source?: string;
+            /** @description A note to add to the incident */
+            note?: string;
+          } & {
+            [key: string]: unknown;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              result: string;
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/incidents/{identifier}/responders': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Add a responder (a team or user, or an escalation or schedule) to an incident: it is added to its open alerts, which page it */
+    post: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'tiny';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            responder?: {
+              /** @enum {string} */
+              type: 'team' | 'user' | 'escalation' | 'schedule';
+              id?: string;
+              name?: string;
+              username?: string;
+            } & {
+              [key: string]: unknown;
+            };
+            responders?: ({
+              /** @enum {string} */
+              type: 'team' | 'user' | 'escalation' | 'schedule';
+              id?: string;
+              name?: string;
+              username?: string;
+            } & {
+              [key: string]: unknown;
+            })[];
+            /** @description Display name of the person making the request */
+            user?: string;
+            source?: string;
+            /** @description A note to add to the incident */
+            note?: string;
+          } & {
+            [key: string]: unknown;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              result: string;
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/incidents/{identifier}/logs': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** An incident's log: every change, who made it, and when */
+    get: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'tiny';
+          offset?: string;
+          direction: 'next' | 'prev';
+          order: 'asc' | 'desc';
+          limit: number;
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/incidents/{identifier}/associated-alert-ids': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The ids of an incident's alerts: the one it was created with and one per reopening, newest first */
+    get: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'tiny';
+          offset: number;
+          limit: number;
+          order: 'asc' | 'desc';
+          direction?: 'next' | 'prev';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/incidents/{identifier}/responder-alert-ids': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The ids of the alerts that page an incident's responders: in Vigil, its associated alerts */
+    get: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'tiny';
+          offset: number;
+          limit: number;
+          order: 'asc' | 'desc';
+          direction?: 'next' | 'prev';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v2/integrations/{id}/aws-setup': {
     parameters: {
       query?: never;

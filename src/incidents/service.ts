@@ -1,0 +1,452 @@
+import { randomUUID } from 'node:crypto';
+import type { Principal } from '../accounts/service.js';
+import { requireUserRight, type UserRight } from '../accounts/custom-roles/rights.js';
+import { resolveResponder } from '../alerts/responders.js';
+import { actorOf, type AlertsService, type ResponderInput } from '../alerts/service.js';
+import type { Actor } from '../alerts/events.js';
+import type { Db, Tx } from '../db/database.js';
+import type { IncidentRow, Priority, ResponderRef } from '../db/schema.js';
+import { invalid, invalidField, notFound } from '../errors.js';
+import { QUEUES } from '../work/queue-names.js';
+import type { WorkSignal } from '../work/runner.js';
+import { incidentQueryWhere } from './query.js';
+import {
+  incidentsRepository as repo,
+  type IncidentIdentifierType,
+  type IncidentPage,
+  type IncidentScope,
+  type IncidentSortField,
+} from './repository.js';
+
+/**
+ * Incidents, as Opsgenie's Incident API has them: a message with a priority, responders, tags and details,
+ * open, then resolved or closed, and reopened when it burns again. Vigil pages nobody for an incident by
+ * itself: as Opsgenie does, creating one creates an alert (through the alerts service, so routing,
+ * escalations, notification rules and alert policies apply as to any alert) carrying the incident's
+ * message, priority, responders, tags and details, and the engine pages its responders. That alert is the
+ * incident's associated alert (and, in Vigil, its responder alert too).
+ *
+ * What is done to the incident is done to its open alerts: resolving or closing it closes them, a new
+ * priority is theirs too, and a responder added to it is added to them (and so paged). Reopening it raises
+ * a new alert, so that its responders are paged again for what burns again; the alerts it closed stay
+ * closed. Deleting it leaves its alerts as they are. Every change goes on the incident's log.
+ */
+
+export interface CreateIncidentInput {
+  message: string;
+  description?: string;
+  responders?: ResponderInput[];
+  tags?: string[];
+  details?: Record<string, string>;
+  priority?: Priority;
+  note?: string;
+  impactedServices?: string[];
+  statusPageEntry?: { title?: string; detail?: string };
+  notifyStakeholders?: boolean;
+  user?: string;
+  source?: string;
+}
+
+/** What every action accepts besides its own fields. */
+export interface IncidentActionMeta {
+  user?: string;
+  source?: string;
+  note?: string;
+}
+
+export type IncidentAction =
+  | { kind: 'resolve' }
+  | { kind: 'close' }
+  | { kind: 'reopen' }
+  | { kind: 'addNote'; note: string }
+  | { kind: 'priority'; priority: Priority }
+  | { kind: 'addResponders'; responders: ResponderInput[] }
+  | { kind: 'delete' };
+
+/** The name of each action in request statuses, as Opsgenie reports it. */
+const ACTION_NAMES: Record<IncidentAction['kind'], string> = {
+  resolve: 'Resolve',
+  close: 'Close',
+  reopen: 'Reopen',
+  addNote: 'AddNote',
+  priority: 'UpdatePriority',
+  addResponders: 'AddResponder',
+  delete: 'Delete',
+};
+
+/**
+ * The user right each action needs of a custom role: that of the alert action it comes down to, since
+ * that is what it does to the incident's alerts (docs/api.md).
+ */
+const ACTION_RIGHTS: Record<IncidentAction['kind'], { right: UserRight; what: string }> = {
+  resolve: { right: 'alert-close', what: 'resolve incidents' },
+  close: { right: 'alert-close', what: 'close incidents' },
+  reopen: { right: 'alert-create', what: 'reopen incidents' },
+  addNote: { right: 'alert-add-note', what: 'add notes to incidents' },
+  priority: { right: 'alert-update-priority', what: "change incidents' priority" },
+  addResponders: { right: 'alert-add-recipient', what: 'add responders to incidents' },
+  delete: { right: 'alert-delete', what: 'delete incidents' },
+};
+
+export interface IncidentOutcome {
+  success: boolean;
+  status: string;
+  incident?: IncidentRow;
+}
+
+export interface IncidentListOptions {
+  query?: string;
+  offset: number;
+  limit: number;
+  sort: IncidentSortField;
+  order: 'asc' | 'desc';
+}
+
+/** The incidents `p` may see: an integration's key only those its team responds to (as alerts). */
+function scopeOf(p: Principal): IncidentScope {
+  return p.integration ? { orgId: p.orgId, teamId: p.integration.teamId } : { orgId: p.orgId };
+}
+
+/** The alias of an incident's alerts: one open alert per incident at a time. */
+export const incidentAlertAlias = (incidentId: string) => `incident-${incidentId}`;
+
+export interface IncidentsDeps {
+  db: Db;
+  alerts: AlertsService;
+  /** Wakes the alert-event queue once the alerts an incident changed are committed. */
+  signal?: WorkSignal;
+}
+
+export function createIncidentsService({ db, alerts, signal }: IncidentsDeps) {
+  const wakeAlertEvents = () => signal?.wake(QUEUES.alertEvents);
+
+  async function resolveAll(tx: Tx, orgId: string, list: ResponderInput[], field: string) {
+    const resolved: { ref: ResponderRef; label: string }[] = [];
+    for (const [index, r] of list.entries()) {
+      const found = await resolveResponder(tx, orgId, r, `${field}[${index}]`);
+      if (!resolved.some((x) => x.ref.type === found.ref.type && x.ref.id === found.ref.id))
+        resolved.push(found);
+    }
+    return resolved;
+  }
+
+  const log = (tx: Tx, incident: IncidentRow, type: string, text: string, actor: Actor) =>
+    repo.addLog(tx, incident.id, type, text, actor.name);
+
+  async function addNote(tx: Tx, incident: IncidentRow, note: string | undefined, actor: Actor) {
+    if (!note?.trim()) return;
+    await repo.addNote(tx, incident.id, note, actor.name);
+    await log(tx, incident, 'note', `Note added by ${actor.name}: ${note}`, actor);
+  }
+
+  /**
+   * An alert for the incident's responders, made as any alert is (so they are paged), and linked to it.
+   * In the caller's transaction: the caller wakes the alert events once it has committed.
+   */
+  async function raiseAlert(tx: Tx, p: Principal, incident: IncidentRow, actor: Actor) {
+    const { alert } = await alerts.create(
+      p,
+      randomUUID(),
+      {
+        message: incident.message,
+        alias: incidentAlertAlias(incident.id),
+        description: incident.description,
+        tags: incident.tags,
+        details: { ...incident.details, incidentId: incident.id, incidentTinyId: incident.tiny_id },
+        priority: incident.priority,
+        source: `Incident #${incident.tiny_id}`,
+      },
+      {
+        tx,
+        actor,
+        resolvedResponders: incident.responders,
+        ...(p.integration
+          ? { integration: { id: p.integration.id, name: p.integration.name, type: p.integration.type } }
+          : {}),
+      },
+    );
+    await repo.linkAlert(tx, incident.id, alert.id);
+    await log(
+      tx,
+      incident,
+      'alert',
+      incident.responders.length > 0
+        ? `Alert #${alert.tiny_id} raised: it pages the incident's responders`
+        : `Alert #${alert.tiny_id} raised (the incident has no responders to page yet)`,
+      actor,
+    );
+    return alert;
+  }
+
+  /** Closes the incident's open alerts, as their own close would (their log names the actor). */
+  async function closeAlerts(tx: Tx, incident: IncidentRow, actor: Actor, source: string | undefined) {
+    for (const alertId of await repo.openAlertIds(tx, incident.id)) {
+      const alert = await alerts.lockInTx(tx, alertId);
+      if (!alert) continue;
+      await alerts.applyInTx(tx, alert, { kind: 'close' }, actor, { source });
+      await log(tx, incident, 'alert', `Alert #${alert.tiny_id} closed with the incident`, actor);
+    }
+  }
+
+  async function apply(
+    tx: Tx,
+    p: Principal,
+    incident: IncidentRow,
+    action: IncidentAction,
+    actor: Actor,
+    meta: IncidentActionMeta,
+  ): Promise<IncidentOutcome> {
+    switch (action.kind) {
+      case 'resolve': {
+        if (incident.status === 'closed')
+          return { success: false, status: 'Incident is closed: it can not be resolved.', incident };
+        if (incident.status === 'resolved')
+          return { success: true, status: 'Incident was already resolved', incident };
+        const updated = await repo.update(tx, incident.id, { status: 'resolved' });
+        await log(tx, incident, 'status', `Incident resolved by ${actor.name}`, actor);
+        await closeAlerts(tx, updated, actor, meta.source);
+        return { success: true, status: 'Resolved', incident: updated };
+      }
+      case 'close': {
+        if (incident.status === 'closed')
+          return { success: true, status: 'Incident was already closed', incident };
+        const updated = await repo.update(tx, incident.id, { status: 'closed' });
+        await log(tx, incident, 'status', `Incident closed by ${actor.name}`, actor);
+        await closeAlerts(tx, updated, actor, meta.source);
+        return { success: true, status: 'Closed', incident: updated };
+      }
+      case 'reopen': {
+        if (incident.status === 'open')
+          return { success: true, status: 'Incident is already open', incident };
+        const updated = await repo.update(tx, incident.id, { status: 'open' });
+        await log(tx, incident, 'status', `Incident reopened by ${actor.name}`, actor);
+        await raiseAlert(tx, p, updated, actor);
+        return { success: true, status: 'Reopened', incident: updated };
+      }
+      case 'addNote':
+        await addNote(tx, incident, action.note, actor);
+        return { success: true, status: 'Added note', incident };
+      case 'priority': {
+        if (incident.priority === action.priority)
+          return { success: true, status: 'Priority updated', incident };
+        const updated = await repo.update(tx, incident.id, { priority: action.priority });
+        await log(
+          tx,
+          incident,
+          'priority',
+          `Priority changed from ${incident.priority} to ${action.priority} by ${actor.name}`,
+          actor,
+        );
+        for (const alertId of await repo.openAlertIds(tx, incident.id)) {
+          const alert = await alerts.lockInTx(tx, alertId);
+          if (alert)
+            await alerts.applyInTx(tx, alert, { kind: 'priority', priority: action.priority }, actor, {
+              source: meta.source,
+            });
+        }
+        return { success: true, status: 'Priority updated', incident: updated };
+      }
+      case 'addResponders': {
+        if (incident.status === 'closed')
+          return { success: false, status: 'Incident is closed: it can not be given a responder.', incident };
+        const found = await resolveAll(tx, incident.org_id, action.responders, 'responders');
+        const added = found.filter(
+          ({ ref }) => !incident.responders.some((r) => r.type === ref.type && r.id === ref.id),
+        );
+        if (added.length === 0) return { success: true, status: 'Already responders', incident };
+        const updated = await repo.update(tx, incident.id, {
+          responders: [...incident.responders, ...added.map((a) => a.ref)],
+        });
+        for (const { label } of added)
+          await log(tx, incident, 'responder', `${label} added as a responder by ${actor.name}`, actor);
+        // The alerts' own Add Responder pages them, as it pages a responder added to any alert.
+        for (const alertId of await repo.openAlertIds(tx, incident.id)) {
+          const alert = await alerts.lockInTx(tx, alertId);
+          if (!alert) continue;
+          for (const { ref } of added)
+            await alerts.applyInTx(
+              tx,
+              alert,
+              { kind: 'addResponder', responder: { type: ref.type, id: ref.id } },
+              actor,
+              { source: meta.source },
+            );
+        }
+        return { success: true, status: 'Added responder', incident: updated };
+      }
+      case 'delete':
+        await repo.delete(tx, incident.id);
+        return { success: true, status: 'Deleted' };
+    }
+  }
+
+  async function find(p: Principal, identifier: string, type: IncidentIdentifierType) {
+    const incident = await repo.find(db, scopeOf(p), identifier, type);
+    if (!incident)
+      throw notFound(`Incident with ${type === 'tiny' ? 'tinyId' : 'id'} [${identifier}] does not exist.`);
+    return incident;
+  }
+
+  return {
+    /**
+     * Creates an incident and its alert, in one transaction with the request's outcome. Responders are
+     * checked first: one that does not exist is a 422, and nothing is made. An integration's key that names
+     * none makes the incident its team's.
+     */
+    async create(p: Principal, requestId: string, input: CreateIncidentInput): Promise<IncidentRow> {
+      await requireUserRight(db, p, 'alert-create', 'create incidents');
+      const actor = actorOf(p, input.user);
+      const incident = await db.transaction().execute(async (tx) => {
+        let responders = (await resolveAll(tx, p.orgId, input.responders ?? [], 'responders')).map(
+          (r) => r.ref,
+        );
+        if (responders.length === 0 && p.integration)
+          responders = [{ type: 'team', id: p.integration.teamId }];
+        const incident = await repo.insert(tx, p.orgId, {
+          message: input.message,
+          description: input.description ?? '',
+          priority: input.priority ?? 'P3',
+          tags: [...new Set(input.tags ?? [])],
+          details: input.details ?? {},
+          responders,
+          impactedServices: [...new Set(input.impactedServices ?? [])],
+          statusPageEntry: input.statusPageEntry ?? null,
+          notifyStakeholders: input.notifyStakeholders ?? false,
+          createdBy: actor.name,
+          integrationId: p.integration?.id ?? null,
+        });
+        const via = p.integration ? `integration ${p.integration.name}` : 'API';
+        await log(tx, incident, 'create', `Incident created via ${via} by ${actor.name}`, actor);
+        await addNote(tx, incident, input.note, actor);
+        await raiseAlert(tx, p, incident, actor);
+        await repo.recordRequest(tx, {
+          id: requestId,
+          org_id: p.orgId,
+          action: 'Create',
+          success: true,
+          status: 'Created incident',
+          incident_id: incident.id,
+          integration_id: p.integration?.id ?? null,
+        });
+        return incident;
+      });
+      wakeAlertEvents();
+      return incident;
+    },
+
+    get: find,
+
+    async list(p: Principal, options: IncidentListOptions): Promise<IncidentRow[]> {
+      if (options.offset + options.limit > 20000)
+        throw invalid('offset + limit can not be more than 20000: narrow the query instead.');
+      return repo.list(db, scopeOf(p), incidentQueryWhere(p.orgId, options.query), options);
+    },
+
+    /**
+     * Runs one action on one incident. As Opsgenie's (and Vigil's alert actions), an unknown incident or an
+     * action its state refuses is not an HTTP error: the request is accepted and its status says what
+     * happened. A note given with an action goes on the incident.
+     */
+    async act(
+      p: Principal,
+      requestId: string,
+      identifier: string,
+      type: IncidentIdentifierType,
+      action: IncidentAction,
+      meta: IncidentActionMeta,
+    ): Promise<IncidentOutcome> {
+      const needed = ACTION_RIGHTS[action.kind];
+      await requireUserRight(db, p, needed.right, needed.what);
+      if (action.kind === 'addResponders' && action.responders.length === 0)
+        throw invalidField('responder', 'is required: the team or user to add.');
+      const actor = actorOf(p, meta.user);
+      const outcome = await db.transaction().execute(async (tx) => {
+        const incident = await repo.find(tx, scopeOf(p), identifier, type, true);
+        const outcome: IncidentOutcome = incident
+          ? await apply(tx, p, incident, action, actor, meta)
+          : { success: false, status: 'Incident does not exist' };
+        if (incident && outcome.success && action.kind !== 'addNote' && action.kind !== 'delete')
+          await addNote(tx, incident, meta.note, actor);
+        await repo.recordRequest(tx, {
+          id: requestId,
+          org_id: p.orgId,
+          action: ACTION_NAMES[action.kind],
+          success: outcome.success,
+          status: outcome.status,
+          incident_id: incident?.id ?? null,
+          integration_id: p.integration?.id ?? null,
+        });
+        return outcome;
+      });
+      wakeAlertEvents();
+      return outcome;
+    },
+
+    async notes(p: Principal, identifier: string, type: IncidentIdentifierType, page: IncidentPage) {
+      const incident = await find(p, identifier, type);
+      return repo.page(db, 'incident_notes', incident.id, page);
+    },
+
+    async logs(p: Principal, identifier: string, type: IncidentIdentifierType, page: IncidentPage) {
+      const incident = await find(p, identifier, type);
+      return repo.page(db, 'incident_logs', incident.id, page);
+    },
+
+    /**
+     * The ids of the incident's alerts (the one it was created with, and one per reopening), newest first
+     * unless `order` is asc. They are its associated alerts and, in Vigil, its responder alerts too: the
+     * alert that pages its responders is the one it was created with.
+     */
+    async alertIds(
+      p: Principal,
+      identifier: string,
+      type: IncidentIdentifierType,
+      page: { offset: number; limit: number; order: 'asc' | 'desc' },
+    ): Promise<string[]> {
+      const incident = await find(p, identifier, type);
+      const ids = await repo.alertIds(db, incident.id);
+      const ordered = page.order === 'asc' ? ids : ids.reverse();
+      return ordered.slice(page.offset, page.offset + page.limit);
+    },
+
+    /**
+     * The outcome of a request. An integration's key sees the requests it made and those about incidents
+     * it can see.
+     */
+    async requestStatus(p: Principal, requestId: string) {
+      const row = await repo.findRequest(db, p.orgId, requestId);
+      const missing = () =>
+        notFound(`Request [${requestId}] does not exist (or is older than the retention period).`);
+      if (!row) throw missing();
+      if (!p.integration || row.integration_id === p.integration.id) return row;
+      const visible = row.incident_id ? await repo.find(db, scopeOf(p), row.incident_id, 'id') : undefined;
+      if (!visible) throw missing();
+      return row;
+    },
+
+    purgeRequests: (olderThanDays: number) => repo.purgeRequests(db, olderThanDays),
+  };
+}
+
+export type IncidentsService = ReturnType<typeof createIncidentsService>;
+
+/** An incident in Opsgenie's shape (Get Incident, and each of List Incidents). */
+export function presentIncident(row: IncidentRow) {
+  return {
+    id: row.id,
+    tinyId: String(row.tiny_id),
+    message: row.message,
+    description: row.description,
+    status: row.status,
+    tags: row.tags,
+    priority: row.priority,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+    ownerTeam: row.team_ids[0] ?? '',
+    responders: row.responders.map((r) => ({ type: r.type, id: r.id })),
+    extraProperties: row.details,
+    impactedServices: row.impacted_services,
+    ...(row.status_page_entry ? { statusPageEntry: row.status_page_entry } : {}),
+    notifyStakeholders: row.notify_stakeholders,
+  };
+}
