@@ -69,6 +69,16 @@ export const integrationsRepository = {
     return withTeams(db).where('i.api_key_lookup', '=', lookup).execute();
   },
 
+  /** Whether the integration suppresses the notifications of the alerts it creates (false once deleted). */
+  async suppressesNotifications(db: Queryable, id: string): Promise<boolean> {
+    const row = await db
+      .selectFrom('integrations')
+      .select(sql<boolean>`settings->'suppressNotifications' = 'true'::jsonb`.as('suppresses'))
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row?.suppresses === true;
+  },
+
   async byEmailUsername(db: Queryable, emailUsername: string): Promise<IntegrationWithTeams | undefined> {
     return withTeams(db)
       .where('i.type', '=', 'Email')

@@ -32,12 +32,16 @@ import {
   SEVERITY_LABELS,
   securityHubEventPattern,
   securityHubSettings,
+  SUPPRESS_NOTIFICATIONS,
+  suppressesNotifications,
 } from './types.js';
 
 const TeamRef = Type.Object({ id: Type.Optional(Type.String()), name: Type.Optional(Type.String()) });
 
 /** Settings accepted on create and update, flattened into the body as BRIEF.md documents them. */
 const SettingsFields = {
+  // Every type.
+  suppressNotifications: Type.Optional(Type.Boolean({ description: SUPPRESS_NOTIFICATIONS })),
   verifySignatures: Type.Optional(Type.Boolean()),
   allowedTopicArns: Type.Optional(
     Type.Array(
@@ -190,6 +194,7 @@ export function presentIntegration(
     ...(row.assignee_team_id
       ? { assigneeTeam: { id: row.assignee_team_id, name: row.assignee_team_name } }
       : {}),
+    suppressNotifications: suppressesNotifications(row.settings),
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
     ...(extra.apiKey
@@ -210,8 +215,6 @@ export function presentIntegration(
       ...base,
       emailUsername,
       emailAddress: `${emailUsername}@${config.inboundEmail.domain}`,
-      // Vigil's alerts always notify: Opsgenie's field, which Terraform reads back, says so.
-      suppressNotifications: false,
     };
   }
   if (row.type !== 'AmazonSecurityHub') return base;
@@ -354,7 +357,7 @@ export function registerIntegrationRoutes(
       schema: {
         tags: ['integrations'],
         summary: "Update an integration as Opsgenie's PUT does (what Terraform and the Go SDK send)",
-        description: `An API integration's access flags not given go back to their defaults, as Opsgenie resets what a PUT leaves out. Other fields not given keep their value: Vigil requires an owner team, and the Security Hub settings are Vigil's own. The type cannot change. Fields Vigil does not know are ignored. ${API_KEY_SCOPE}`,
+        description: `An API integration's access flags and any integration's suppressNotifications not given go back to their defaults, as Opsgenie resets what a PUT leaves out. Other fields not given keep their value: Vigil requires an owner team, and the Security Hub settings are Vigil's own. The type cannot change. Fields Vigil does not know are ignored. ${API_KEY_SCOPE}`,
         params: IdParams,
         body: PutBody,
       },
@@ -372,6 +375,7 @@ export function registerIntegrationRoutes(
       if (current.type === 'API')
         for (const flag of Object.keys(API_ACCESS_FLAGS) as ApiAccessFlag[])
           settings[flag] ??= API_DEFAULTS[flag];
+      settings.suppressNotifications ??= false;
       const row = await integrations.update(p, request.params.id, {
         name: b.name,
         ownerTeam: b.ownerTeam,

@@ -25,6 +25,7 @@ import {
   emailUsernameOf,
   SecurityHubSettingsSchema,
   securityHubSettings,
+  suppressesNotifications,
   type EmailSettings,
   webhookSettings,
   type WebhookSettings,
@@ -38,8 +39,8 @@ import {
 
 export type { TeamRef };
 
-/** The settings a request gives, of whichever type; each type takes only its own. */
-export type SettingsInput = Partial<SecurityHubSettings> &
+/** The settings a request gives, of whichever type; each type takes only its own, and every type the first. */
+export type SettingsInput = { suppressNotifications?: boolean } & Partial<SecurityHubSettings> &
   Partial<ApiSettings> &
   Partial<EmailSettings> &
   Partial<WebhookSettings>;
@@ -265,7 +266,19 @@ export function createIntegrationsService(
     return row;
   }
 
+  /** The settings every type takes over its own. */
   function mergedSettings(type: IntegrationType, stored: Record<string, unknown>, changes: SettingsInput) {
+    return {
+      ...mergedTypeSettings(type, stored, changes),
+      suppressNotifications: changes.suppressNotifications ?? suppressesNotifications(stored),
+    };
+  }
+
+  function mergedTypeSettings(
+    type: IntegrationType,
+    stored: Record<string, unknown>,
+    changes: SettingsInput,
+  ) {
     const flags = accessFlagsGiven(type, changes);
     requireOwnFields(type, changes);
     if (type === 'API') return { ...apiSettings(stored), ...flags };

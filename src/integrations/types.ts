@@ -143,6 +143,18 @@ export function webhookSettings(stored: Record<string, unknown>): WebhookSetting
   };
 }
 
+/**
+ * Opsgenie's suppressNotifications, which every type takes: the alerts the integration creates are made,
+ * routed and logged as any other, but their creation pages nobody (engine/escalation/start.ts).
+ */
+export const SUPPRESS_NOTIFICATIONS =
+  'Alerts this integration creates are made, routed and logged as usual, but nobody is notified of them: no escalation starts when one is created (default false).';
+
+/** Whether the stored settings suppress notifications: only a stored true does. */
+export function suppressesNotifications(stored: Record<string, unknown>): boolean {
+  return stored.suppressNotifications === true;
+}
+
 export const INTEGRATION_TYPES = ['AmazonSecurityHub', 'API', 'Email', 'Webhook'] as const;
 export type IntegrationType = (typeof INTEGRATION_TYPES)[number];
 

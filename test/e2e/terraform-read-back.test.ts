@@ -1437,26 +1437,57 @@ describe('Terraform opsgenie provider: what Read gets back is what Create sent',
     });
   });
 
-  it(
-    'opsgenie_email_integration: suppress_notifications = true reads back',
-    {
-      todo: 'Vigil has no notification suppression per integration: it answers suppressNotifications false, as it behaves',
-    },
-    async () => {
-      const made = await goSdkOk('POST', '/v2/integrations', {
-        name: `quiet mail ${run}`,
-        type: 'Email',
-        emailUsername: `quiet-${run}`,
-        ignoreRespondersFromPayload: false,
-        suppressNotifications: true,
-        ownerTeam: { id: payments.id },
-      });
-      assert.equal(
-        (await goSdkOk('GET', `/v2/integrations/${made.data.id}`)).data.suppressNotifications,
-        true,
-      );
-    },
-  );
+  it('opsgenie_email_integration: suppress_notifications = true reads back, and an update turns it off', async () => {
+    const emailUsername = `quiet-${run}`;
+    const made = await goSdkOk('POST', '/v2/integrations', {
+      name: `quiet mail ${run}`,
+      type: 'Email',
+      emailUsername,
+      ignoreRespondersFromPayload: false,
+      suppressNotifications: true,
+      ownerTeam: { id: payments.id },
+    });
+    const id = made.data.id;
+    const read = async () => (await goSdkOk('GET', `/v2/integrations/${id}`)).data.suppressNotifications;
+    assert.equal(await read(), true);
+    await goSdkOk('PUT', `/v2/integrations/${id}`, {
+      id,
+      name: `quiet mail ${run}`,
+      type: 'Email',
+      enabled: true,
+      ignoreRespondersFromPayload: false,
+      suppressNotifications: false,
+      responders: [],
+      emailUsername,
+    });
+    assert.equal(await read(), false);
+  });
+
+  // resource_opsgenie_api_integration.go: suppress_notifications is sent on create and update and read back.
+  it('opsgenie_api_integration: suppress_notifications reads back after create and update', async () => {
+    const made = await goSdkOk('POST', '/v2/integrations', {
+      name: `quiet api ${run}`,
+      type: 'API',
+      allowWriteAccess: true,
+      ignoreRespondersFromPayload: false,
+      suppressNotifications: true,
+      ownerTeam: { id: payments.id },
+    });
+    const id = made.data.id;
+    const read = async () => (await goSdkOk('GET', `/v2/integrations/${id}`)).data.suppressNotifications;
+    assert.equal(await read(), true);
+    await goSdkOk('PUT', `/v2/integrations/${id}`, {
+      id,
+      name: `quiet api ${run}`,
+      type: 'API',
+      enabled: true,
+      allowWriteAccess: true,
+      ignoreRespondersFromPayload: false,
+      suppressNotifications: false,
+      responders: [],
+    });
+    assert.equal(await read(), false);
+  });
 
   // resource_opsgenie_saved_search.go: Create posts alert.CreateSavedSearchRequest; Read GETs it by id and
   // sets name, description, query and teams [{name, id}] (name Computed).

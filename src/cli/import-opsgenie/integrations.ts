@@ -21,12 +21,14 @@ const FLAGS = [
   'allowWriteAccess',
   'allowDeleteAccess',
   'allowConfigurationAccess',
+  'suppressNotifications',
 ] as const;
 const DEFAULTS = {
   allowReadAccess: true,
   allowWriteAccess: true,
   allowDeleteAccess: true,
   allowConfigurationAccess: false,
+  suppressNotifications: false,
 };
 /** What Vigil takes as a given key (POST /v2/integrations apiKey). */
 const KEY = /^[A-Za-z0-9][A-Za-z0-9-]{31,127}$/;

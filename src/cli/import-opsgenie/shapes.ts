@@ -114,6 +114,8 @@ export const ScheduleShape = Type.Object({
   enabled: Type.Optional(Type.Boolean()),
   ownerTeam: Type.Optional(Type.Union([Ref, Type.Null()])),
   rotations: Type.Optional(Type.Array(RotationShape, { maxItems: 1000 })),
+  /** Vigil's extension, read back from the target; Opsgenie's schedules have none (they combine "all"). */
+  rotationsCombine: OptStr,
 });
 
 export const OverrideShape = Type.Object({
@@ -203,6 +205,7 @@ export const IntegrationShape = Type.Object({
   allowWriteAccess: Type.Optional(Type.Boolean()),
   allowDeleteAccess: Type.Optional(Type.Boolean()),
   allowConfigurationAccess: Type.Optional(Type.Boolean()),
+  suppressNotifications: Type.Optional(Type.Boolean()),
 });
 
 const Responder = Type.Object({ type: Str, id: OptStr, name: OptStr, username: OptStr });

@@ -3,6 +3,7 @@ import { cachedSetups, type SetupReader } from '../../notify/planner.js';
 import { routingReads, type RoutingReads } from '../../oncall/routing/route.js';
 import { createRecipientResolver } from './recipients.js';
 import { loadNotificationPolicies, type NotificationPolicies } from './notification-policies.js';
+import { integrationsRepository } from '../../integrations/repository.js';
 
 export type RecipientResolver = ReturnType<typeof createRecipientResolver>;
 
@@ -16,6 +17,8 @@ export interface SetupReads {
   resolverFor(orgId: string): RecipientResolver;
   /** The organization's enabled notification policies, by team (read once per transaction). */
   notificationPolicies(orgId: string, now: Date): Promise<NotificationPolicies>;
+  /** Whether the integration suppresses its alerts' notifications (read once per transaction). */
+  integrationSuppresses(integrationId: string): Promise<boolean>;
 }
 
 export function createSetupReads(db: Queryable): SetupReads {
@@ -24,6 +27,7 @@ export function createSetupReads(db: Queryable): SetupReads {
   const policies = new Map<string, ReturnType<RoutingReads['escalation']>>();
   const resolvers = new Map<string, RecipientResolver>();
   const notificationPolicies = new Map<string, Promise<NotificationPolicies>>();
+  const suppressing = new Map<string, Promise<boolean>>();
   return {
     routing: {
       rules: (teamId) => memo(rules, teamId, () => plain.rules(teamId)),
@@ -33,6 +37,10 @@ export function createSetupReads(db: Queryable): SetupReads {
     resolverFor: (orgId) => memo(resolvers, orgId, () => createRecipientResolver(db, orgId)),
     notificationPolicies: (orgId, now) =>
       memo(notificationPolicies, orgId, () => loadNotificationPolicies(db, orgId, now)),
+    integrationSuppresses: (integrationId) =>
+      memo(suppressing, integrationId, () =>
+        integrationsRepository.suppressesNotifications(db, integrationId),
+      ),
   };
 }
 

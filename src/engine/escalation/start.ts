@@ -23,7 +23,8 @@ import { decideForTeam } from './notification-policies.js';
  * alert later: its escalation counts from the event, and a responder that already runs is left alone).
  * A team's notification policies (notification-policies.ts) may suppress its run, start it later, hold it
  * until the alert occurs often enough (notification-holds.ts: `released` says the hold of the `only`
- * responders was met), schedule its restarts (auto-restart.ts) or the alert's close.
+ * responders was met), schedule its restarts (auto-restart.ts) or the alert's close. An alert of an
+ * integration that suppresses notifications (suppressNotifications) starts no run when it is created.
  */
 export async function startEscalations(
   etx: EngineTx,
@@ -72,6 +73,12 @@ export async function startEscalations(
     responders = only.filter((r) => !running.has(`${r.type}:${r.id}`));
     if (responders.length === 0) return { alert, runs: [] };
   }
+  // Opsgenie's suppressNotifications: what the creation of the integration's alert starts notifies nobody.
+  // Responders added to it later, and its escalation by hand, are someone's choice to notify, and do.
+  const suppressed =
+    !only && alert.integration_id !== null && (await reads.integrationSuppresses(alert.integration_id));
+  if (suppressed)
+    logs.add(alert.id, `Notifications suppressed by integration '${alert.integration_name ?? ''}'`);
   if (responders.length === 0) {
     logs.add(alert.id, 'The alert has no responders: nobody is notified');
     return { alert, runs: [] };
@@ -80,6 +87,7 @@ export async function startEscalations(
   const createdAt = clock.fromSystemTime(alert.created_at);
   let named: MatchableAlert | undefined;
   for (const responder of responders) {
+    if (suppressed && responder.type !== 'team') continue;
     if (responder.type === 'team') {
       const decision = await routeAlert(tx, responder.id, matchable, now, reads.routing);
       const teamName = decision.teamName;
@@ -103,6 +111,8 @@ export async function startEscalations(
           `The alert will be closed at ${clock.toSystemTime(closeAt).toISOString()} if still open, by policy '${policy.policyName}' (team ${teamName})`,
         );
       }
+      // A policy's close is no notification: it stands whatever the integration suppresses.
+      if (suppressed) continue;
       if (policy?.suppress) {
         logs.add(alert.id, `Notifications suppressed by policy '${policy.policyName}' (team ${teamName})`);
         continue;

@@ -4259,6 +4259,8 @@ export interface paths {
             enabled?: boolean;
             /** @description Vigil's own, for moving from Opsgenie: the integration's existing API key (32 to 128 letters, digits and hyphens, such as an Opsgenie key), so its senders keep working. Organization admins only; refused with a 409 when the key is already in use. Left out, Vigil makes a new key. */
             apiKey?: string;
+            /** @description Alerts this integration creates are made, routed and logged as usual, but nobody is notified of them: no escalation starts when one is created (default false). */
+            suppressNotifications?: boolean;
             verifySignatures?: boolean;
             allowedTopicArns?: string[];
             eventTypes?: ('imported' | 'custom-action' | 'insight-results' | 'imported-v2')[];
@@ -4343,7 +4345,7 @@ export interface paths {
     };
     /**
      * Update an integration as Opsgenie's PUT does (what Terraform and the Go SDK send)
-     * @description An API integration's access flags not given go back to their defaults, as Opsgenie resets what a PUT leaves out. Other fields not given keep their value: Vigil requires an owner team, and the Security Hub settings are Vigil's own. The type cannot change. Fields Vigil does not know are ignored. The key of an API integration reads and acts only on the alerts of its team (the assignee team, else the owner team); alerts of other teams answer as if they did not exist. Its access flags (allowReadAccess, allowWriteAccess, allowDeleteAccess, allowConfigurationAccess) say which requests it may make; a request they refuse answers 403.
+     * @description An API integration's access flags and any integration's suppressNotifications not given go back to their defaults, as Opsgenie resets what a PUT leaves out. Other fields not given keep their value: Vigil requires an owner team, and the Security Hub settings are Vigil's own. The type cannot change. Fields Vigil does not know are ignored. The key of an API integration reads and acts only on the alerts of its team (the assignee team, else the owner team); alerts of other teams answer as if they did not exist. Its access flags (allowReadAccess, allowWriteAccess, allowDeleteAccess, allowConfigurationAccess) say which requests it may make; a request they refuse answers 403.
      */
     put: {
       parameters: {
@@ -4367,6 +4369,8 @@ export interface paths {
               name?: string;
             } | null;
             enabled?: boolean;
+            /** @description Alerts this integration creates are made, routed and logged as usual, but nobody is notified of them: no escalation starts when one is created (default false). */
+            suppressNotifications?: boolean;
             verifySignatures?: boolean;
             allowedTopicArns?: string[];
             eventTypes?: ('imported' | 'custom-action' | 'insight-results' | 'imported-v2')[];
@@ -4467,6 +4471,8 @@ export interface paths {
               name?: string;
             } | null;
             enabled?: boolean;
+            /** @description Alerts this integration creates are made, routed and logged as usual, but nobody is notified of them: no escalation starts when one is created (default false). */
+            suppressNotifications?: boolean;
             verifySignatures?: boolean;
             allowedTopicArns?: string[];
             eventTypes?: ('imported' | 'custom-action' | 'insight-results' | 'imported-v2')[];

@@ -243,6 +243,8 @@ export interface Integration {
   enabled: boolean;
   ownerTeam: { id: string; name: string };
   assigneeTeam?: { id: string; name: string };
+  /** Every type: the alerts it creates notify nobody. */
+  suppressNotifications?: boolean;
   createdAt: string;
   updatedAt: string;
   /** Only in the answers that made the key (create, regenerate). */

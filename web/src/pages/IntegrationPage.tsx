@@ -33,6 +33,7 @@ import { isAdmin, useSession } from '../session';
 import { ActionsSection } from './integration/ActionsSection';
 import { DeleteIntegration } from './integration/DeleteIntegration';
 import { EmailSection } from './integration/EmailSection';
+import { SuppressNotificationsSwitch } from './integration/SuppressNotifications';
 import { WebhookSettings } from './integration/WebhookSettings';
 import { ConfigureSteps, StandardPlanNotice, TYPE_LABELS } from './TeamPage';
 
@@ -473,14 +474,18 @@ export default function IntegrationPage() {
       </Text>
       <Stack gap="md">
         <Card withBorder>
-          <Switch
-            size="md"
-            label={i.enabled ? 'The integration is on' : 'The integration is off'}
-            description={switchDescription(i)}
-            checked={i.enabled}
-            disabled={toggle.isPending}
-            onChange={(e) => toggle.mutate(e.currentTarget.checked)}
-          />
+          <Stack gap="md">
+            <Switch
+              size="md"
+              label={i.enabled ? 'The integration is on' : 'The integration is off'}
+              description={switchDescription(i)}
+              checked={i.enabled}
+              disabled={toggle.isPending}
+              onChange={(e) => toggle.mutate(e.currentTarget.checked)}
+            />
+            {/* A Webhook integration only sends: it creates no alerts whose notifications to suppress. */}
+            {i.type === 'Webhook' ? null : <SuppressNotificationsSwitch integration={i} />}
+          </Stack>
         </Card>
         {i.type === 'AmazonSecurityHub' ? (
           <>
