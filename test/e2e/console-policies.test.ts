@@ -230,8 +230,9 @@ describe('the console’s policies, integration actions, Email and Webhook integ
     await reloaded.getByText('Auto-restart', { exact: false }).waitFor();
     await reloaded.getByRole('button', { name: 'Edit Quiet staging' }).click();
     await reloaded
-      .getByText('This policy also has time restrictions, auto-restart; saving here keeps them as they are.')
+      .getByText('This policy also has auto-restart; saving here keeps them as they are.')
       .waitFor();
+    assert.equal(await reloaded.getByLabel('When it applies').inputValue(), 'time-of-day');
     await reloaded.getByRole('button', { name: 'Cancel' }).click();
   });
 
@@ -295,11 +296,14 @@ describe('the console’s policies, integration actions, Email and Webhook integ
       name: 'Edit the notification policy Quiet for Platform',
     });
     assert.equal(await notificationForm.getByLabel('Field').inputValue(), 'teams');
-    await notificationForm
-      .getByText(
-        'This policy also has time restrictions (in Europe/Berlin); saving here keeps them as they are.',
-      )
-      .waitFor();
+    assert.equal(
+      await notificationForm.getByLabel('When it applies').inputValue(),
+      'weekday-and-time-of-day',
+    );
+    assert.equal(
+      await notificationForm.getByRole('textbox', { name: /^Time zone/ }).inputValue(),
+      'Europe/Berlin',
+    );
     await notificationForm.getByRole('button', { name: 'Save policy' }).click();
     await page.getByText('Quiet for Platform is saved.').waitFor();
 

@@ -32,3 +32,12 @@ export function age(iso: string, now = Date.now()): string {
 export function when(iso: string): string {
   return absolute.format(new Date(iso));
 }
+
+/** Where a new time restriction's times are read: the browser's own zone, which is what its person means by 09:00. */
+export function browserTimezone(): string {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  } catch {
+    return 'UTC';
+  }
+}

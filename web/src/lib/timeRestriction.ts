@@ -106,3 +106,13 @@ export function timeRestrictionSummary(restriction: TimeRestriction | null | und
   }
   return weeklySummary(windows);
 }
+
+/** "Mon–Fri 09:00–17:00 (Europe/Berlin)", or "At any time": a restriction with the zone it is read in. */
+export function timeRestrictionSentence(
+  restriction: TimeRestriction | null | undefined,
+  timezone: string | undefined,
+): string {
+  if (!restriction) return 'At any time';
+  const words = timeRestrictionSummary(restriction);
+  return `${words[0]?.toUpperCase() ?? ''}${words.slice(1)} (${timezone ?? 'UTC'})`;
+}

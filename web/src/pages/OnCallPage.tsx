@@ -20,13 +20,16 @@ import { ErrorPanel } from '../components/ErrorPanel';
 import { PageTitle } from '../components/PageTitle';
 import { when } from '../lib/time';
 import { OverrideForm } from './oncall/OverrideForm';
-import { ScheduleTimeline, type TimeRange } from './oncall/ScheduleTimeline';
+import type { ScheduleOverride } from './oncall/overrides';
+import { ScheduleTimeline } from './oncall/ScheduleTimeline';
+import type { TimeRange } from './oncall/timelineParts';
 
 function ScheduleCard({ schedule }: { schedule: Schedule }) {
   const [showTimeline, timeline] = useDisclosure(false);
   const [showOverride, override] = useDisclosure(false);
-  // Times dragged on the timeline; the key remounts the form with them.
+  // Times dragged on the timeline, or the override selected on it; the key remounts the form with them.
   const [dragged, setDragged] = useState<TimeRange | undefined>();
+  const [editing, setEditing] = useState<ScheduleOverride | undefined>();
   const path = { identifier: schedule.id };
   const now = useQuery({
     queryKey: ['schedule', schedule.id, 'on-calls'],
@@ -108,7 +111,17 @@ function ScheduleCard({ schedule }: { schedule: Schedule }) {
         <Button size="xs" variant="default" onClick={timeline.toggle} aria-expanded={showTimeline}>
           {showTimeline ? 'Hide timeline' : 'Timeline'}
         </Button>
-        <Button size="xs" variant="default" onClick={override.toggle} aria-expanded={showOverride}>
+        <Button
+          size="xs"
+          variant="default"
+          onClick={() => {
+            setDragged(undefined);
+            setEditing(undefined);
+            // From an override's form to a new one's; otherwise the form shows or hides.
+            if (!(showOverride && editing)) override.toggle();
+          }}
+          aria-expanded={showOverride}
+        >
           Override
         </Button>
       </Group>
@@ -118,7 +131,13 @@ function ScheduleCard({ schedule }: { schedule: Schedule }) {
             <ScheduleTimeline
               schedule={schedule}
               onSelect={(range) => {
+                setEditing(undefined);
                 setDragged(range);
+                override.open();
+              }}
+              onEdit={(o) => {
+                setDragged(undefined);
+                setEditing(o);
                 override.open();
               }}
             />
@@ -128,11 +147,19 @@ function ScheduleCard({ schedule }: { schedule: Schedule }) {
       <Collapse expanded={showOverride}>
         {showOverride ? (
           <OverrideForm
-            key={dragged ? `${dragged.from.getTime()}-${dragged.to.getTime()}` : 'now'}
+            key={
+              editing
+                ? `edit-${editing.alias}-${editing.startDate}-${editing.endDate}`
+                : dragged
+                  ? `${dragged.from.getTime()}-${dragged.to.getTime()}`
+                  : 'now'
+            }
             schedule={schedule}
             initial={dragged}
+            override={editing}
             onDone={() => {
               setDragged(undefined);
+              setEditing(undefined);
               override.close();
             }}
           />

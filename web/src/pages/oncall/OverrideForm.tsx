@@ -7,28 +7,40 @@ import type { Schedule } from '../../api/types';
 import { FormError } from '../../components/FormError';
 import { UserAutocomplete } from '../../components/UserAutocomplete';
 import { when } from '../../lib/time';
-import type { TimeRange } from './ScheduleTimeline';
+import { useChangeOverride, type ScheduleOverride } from './overrides';
+import type { TimeRange } from './timelineParts';
 
 function localInput(date: Date): string {
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
 }
 
-/** Who takes a schedule over, from when until when: the next four hours unless times were dragged. */
+/**
+ * Who takes a schedule over, from when until when: a new override (the next four hours unless times were
+ * dragged), or, given `override`, that one changed (the way to move one without dragging it).
+ */
 export function OverrideForm({
   schedule,
   initial,
+  override,
   onDone,
 }: {
   schedule: Schedule;
   initial?: TimeRange;
+  override?: ScheduleOverride;
   onDone: () => void;
 }) {
   const queryClient = useQueryClient();
   const now = new Date();
-  const [user, setUser] = useState('');
-  const [start, setStart] = useState(localInput(initial?.from ?? now));
-  const [end, setEnd] = useState(localInput(initial?.to ?? new Date(now.getTime() + 4 * 3600_000)));
+  const [user, setUser] = useState(override?.user.username ?? '');
+  const [start, setStart] = useState(
+    localInput(override ? new Date(override.startDate) : (initial?.from ?? now)),
+  );
+  const [end, setEnd] = useState(
+    localInput(
+      override ? new Date(override.endDate) : (initial?.to ?? new Date(now.getTime() + 4 * 3600_000)),
+    ),
+  );
   const add = useMutation({
     mutationFn: () => {
       const from = new Date(start);
@@ -54,17 +66,24 @@ export function OverrideForm({
       onDone();
     },
   });
+  const change = useChangeOverride(schedule, onDone);
+  const save = override ? change : add;
   return (
     <form
-      aria-label={`Add an override to ${schedule.name}`}
+      aria-label={
+        override
+          ? `Change the override of ${override.user.username} in ${schedule.name}`
+          : `Add an override to ${schedule.name}`
+      }
       onSubmit={(e) => {
         e.preventDefault();
-        add.mutate();
+        if (override) change.mutate({ override, user, from: new Date(start), to: new Date(end) });
+        else add.mutate();
       }}
     >
       <Stack gap="xs" mt="sm">
         <Title order={3} size="h5">
-          Add an override
+          {override ? 'Change the override' : 'Add an override'}
         </Title>
         <UserAutocomplete label="Who (email)" required value={user} onChange={setUser} />
         <Group grow wrap="wrap">
@@ -85,11 +104,16 @@ export function OverrideForm({
             miw={180}
           />
         </Group>
-        <FormError error={add.error} />
-        <Group>
-          <Button type="submit" size="xs" loading={add.isPending}>
-            Add override
+        <FormError error={save.error} />
+        <Group gap="xs">
+          <Button type="submit" size="xs" loading={save.isPending}>
+            {override ? 'Save override' : 'Add override'}
           </Button>
+          {override ? (
+            <Button size="xs" variant="default" onClick={onDone}>
+              Cancel
+            </Button>
+          ) : null}
         </Group>
       </Stack>
     </form>

@@ -1,32 +1,13 @@
 import { Box, Skeleton, Stack, Text } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
-import { useRef, useState, type PointerEvent } from 'react';
+import { useRef } from 'react';
 import { api, data } from '../../api/client';
 import type { Schedule, Timeline, TimelineRotation } from '../../api/types';
 import { ErrorPanel } from '../../components/ErrorPanel';
 import { when } from '../../lib/time';
-
-const COLORS = ['indigo', 'teal', 'grape', 'orange', 'cyan', 'pink', 'lime', 'yellow'];
-/** Dragged times snap to half hours: shifts are handed over on the hour or the half hour. */
-export const SNAP_MS = 30 * 60_000;
-
-function colorFor(name: string): string {
-  let h = 0;
-  for (const ch of name) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
-  return COLORS[h % COLORS.length] as string;
-}
-
-export interface TimeRange {
-  from: Date;
-  to: Date;
-}
-
-/** The time under a point of the row, snapped to the nearest half hour and kept inside the row. */
-export function timeAt(x: number, row: { left: number; width: number }, start: number, end: number): number {
-  const ratio = Math.min(1, Math.max(0, (x - row.left) / row.width));
-  const snapped = Math.round((start + ratio * (end - start)) / SNAP_MS) * SNAP_MS;
-  return Math.min(end, Math.max(start, snapped));
-}
+import { OverridesRow } from './OverridesRow';
+import type { ScheduleOverride } from './overrides';
+import { colorFor, rowStyle, SelectionShade, useRangeSelection, type TimeRange } from './timelineParts';
 
 function TimelineRow({
   rotation,
@@ -44,45 +25,7 @@ function TimelineRow({
 }) {
   const span = end - start;
   const row = useRef<HTMLDivElement>(null);
-  // Where the drag began, read by the handlers themselves: the state below only draws the selection,
-  // and may not have been rendered yet when the pointer is let go.
-  const anchor = useRef<number | undefined>(undefined);
-  const [drag, setDrag] = useState<{ anchor: number; at: number } | undefined>();
-  const timeOf = (e: PointerEvent) => {
-    const box = row.current?.getBoundingClientRect();
-    return box ? timeAt(e.clientX, box, start, end) : start;
-  };
-  const selection = drag
-    ? { from: Math.min(drag.anchor, drag.at), to: Math.max(drag.anchor, drag.at) }
-    : undefined;
-  const dragHandlers = onSelect
-    ? {
-        onPointerDown: (e: PointerEvent<HTMLDivElement>) => {
-          e.currentTarget.setPointerCapture(e.pointerId);
-          const t = timeOf(e);
-          anchor.current = t;
-          setDrag({ anchor: t, at: t });
-        },
-        onPointerMove: (e: PointerEvent) => {
-          const from = anchor.current;
-          if (from !== undefined) setDrag({ anchor: from, at: timeOf(e) });
-        },
-        onPointerUp: (e: PointerEvent) => {
-          const from = anchor.current;
-          anchor.current = undefined;
-          setDrag(undefined);
-          if (from === undefined) return;
-          const to = timeOf(e);
-          // A click, or a drag shorter than one step, is not a choice of times.
-          if (Math.abs(to - from) >= SNAP_MS)
-            onSelect({ from: new Date(Math.min(from, to)), to: new Date(Math.max(from, to)) });
-        },
-        onPointerCancel: () => {
-          anchor.current = undefined;
-          setDrag(undefined);
-        },
-      }
-    : {};
+  const { selection, handlers } = useRangeSelection(row, start, end, onSelect);
   return (
     <Box>
       <Text size="xs" c="dimmed" mb={2}>
@@ -93,18 +36,12 @@ function TimelineRow({
         ref={row}
         pos="relative"
         h={24}
-        style={{
-          background: 'var(--mantine-color-default-hover)',
-          borderRadius: 3,
-          cursor: onSelect ? 'crosshair' : undefined,
-          touchAction: onSelect ? 'none' : undefined,
-          userSelect: 'none',
-        }}
+        style={rowStyle(Boolean(onSelect))}
         role="list"
         aria-label={label}
         data-start={new Date(start).toISOString()}
         data-end={new Date(end).toISOString()}
-        {...dragHandlers}
+        {...handlers}
       >
         {rotation.periods.map((p) => {
           const from = Math.max(start, new Date(p.startDate).getTime());
@@ -130,37 +67,25 @@ function TimelineRow({
             </Box>
           );
         })}
-        {selection ? (
-          <Box
-            aria-hidden
-            pos="absolute"
-            top={0}
-            bottom={0}
-            style={{
-              left: `${((selection.from - start) / span) * 100}%`,
-              width: `${((selection.to - selection.from) / span) * 100}%`,
-              background: 'var(--mantine-color-blue-filled)',
-              opacity: 0.35,
-              borderRadius: 3,
-              pointerEvents: 'none',
-            }}
-          />
-        ) : null}
+        <SelectionShade selection={selection} start={start} end={end} />
       </Box>
     </Box>
   );
 }
 
 /**
- * A week of the schedule: each rotation as a layer, then the final line with overrides. Dragging
- * across the final line picks the times of a new override (the form names who).
+ * A week of the schedule: each rotation as a layer, the overrides, then the final line with the
+ * overrides in it. Dragging across the overrides or the final line picks the times of a new override
+ * (the form names who); dragging an override moves it, and selecting one opens its form.
  */
 export function ScheduleTimeline({
   schedule,
   onSelect,
+  onEdit,
 }: {
   schedule: Schedule;
   onSelect?: (range: TimeRange) => void;
+  onEdit?: (override: ScheduleOverride) => void;
 }) {
   const timeline = useQuery({
     queryKey: ['schedule', schedule.id, 'timeline'],
@@ -183,6 +108,7 @@ export function ScheduleTimeline({
       {timeline.data.baseTimeline.rotations.map((r) => (
         <TimelineRow key={r.id} rotation={r} start={start} end={end} label={`Rotation: ${r.name}`} />
       ))}
+      <OverridesRow schedule={schedule} start={start} end={end} onSelect={onSelect} onEdit={onEdit} />
       {timeline.data.finalTimeline.rotations.map((r, _, all) => (
         <TimelineRow
           key={`final-${r.id}`}

@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { storedBody, type Policy, type PolicyBody } from './model';
 import { basicsBody, draftBasics, PolicyBasicsFields } from './PolicyBasicsFields';
 import { PolicyFormFrame } from './PolicyFormFrame';
+import { draftTiming, PolicyTimingFields, timingBody } from './PolicyTimingFields';
 import { RespondersEditor, respondersBody } from './RespondersEditor';
 import { useSavePolicy } from './useSavePolicy';
 
@@ -39,6 +40,7 @@ export function AlertPolicyForm({
   onDone: () => void;
 }) {
   const [basics, setBasics] = useState(() => draftBasics(policy));
+  const [timing, setTiming] = useState(() => draftTiming(policy));
   const [cont, setCont] = useState(policy?.continue ?? false);
   const [message, setMessage] = useState(policy?.message ?? '{{message}}');
   const [alertDescription, setAlertDescription] = useState(policy?.alertDescription ?? '{{description}}');
@@ -62,6 +64,7 @@ export function AlertPolicyForm({
     const body: PolicyBody = {
       ...storedBody(policy, 'alert'),
       ...basicsBody(basics),
+      ...timingBody(timing, policy),
       continue: cont,
       message,
       alertDescription,
@@ -77,6 +80,7 @@ export function AlertPolicyForm({
   return (
     <PolicyFormFrame policy={policy} kind="alert" save={save} body={policyBody} onCancel={onDone}>
       <PolicyBasicsFields value={basics} onChange={setBasics} />
+      <PolicyTimingFields kind="alert" value={timing} onChange={setTiming} />
       <Checkbox
         label="Continue: the next policies are tried too when this one applies"
         checked={cont}

@@ -4,6 +4,7 @@ import { DurationFields } from './DurationFields';
 import { settingsKeptAsTheyAre, storedBody, type Duration, type Policy, type PolicyBody } from './model';
 import { basicsBody, draftBasics, PolicyBasicsFields } from './PolicyBasicsFields';
 import { PolicyFormFrame } from './PolicyFormFrame';
+import { draftTiming, PolicyTimingFields, timingBody } from './PolicyTimingFields';
 import { useSavePolicy } from './useSavePolicy';
 
 const TEN_MINUTES: Required<Duration> = { timeAmount: 10, timeUnit: 'minutes' };
@@ -13,9 +14,9 @@ function full(duration: Duration | undefined, fallback: Required<Duration>): Req
 }
 
 /**
- * Creates a team's notification policy (without `policy`) or changes one: suppress, delay for a
- * duration, auto-close. Settings the form does not offer (time restrictions, auto-restart,
- * de-duplication, other delays), set through the API, are named and sent back as they were.
+ * Creates a team's notification policy (without `policy`) or changes one: when it applies, suppress,
+ * delay for a duration, auto-close. Settings the form does not offer (auto-restart, de-duplication,
+ * other delays), set through the API, are named and sent back as they were.
  */
 export function NotificationPolicyForm({
   teamId,
@@ -28,6 +29,7 @@ export function NotificationPolicyForm({
 }) {
   const storedDelay = policy?.delayAction?.delayOption === 'for-duration' ? policy.delayAction : undefined;
   const [basics, setBasics] = useState(() => draftBasics(policy));
+  const [timing, setTiming] = useState(() => draftTiming(policy));
   const [suppress, setSuppress] = useState(policy?.suppress ?? false);
   const [delay, setDelay] = useState(storedDelay !== undefined);
   const [delayFor, setDelayFor] = useState(() => full(storedDelay?.duration, TEN_MINUTES));
@@ -44,6 +46,7 @@ export function NotificationPolicyForm({
     return {
       ...stored,
       ...basicsBody(basics),
+      ...timingBody(timing, policy),
       suppress,
       // A delay of another kind, set through the API, stays unless a duration replaces it.
       delayAction: delay
@@ -58,6 +61,7 @@ export function NotificationPolicyForm({
   return (
     <PolicyFormFrame policy={policy} kind="notification" save={save} body={policyBody} onCancel={onDone}>
       <PolicyBasicsFields value={basics} onChange={setBasics} />
+      <PolicyTimingFields kind="notification" value={timing} onChange={setTiming} />
       <Fieldset legend="What it does to the team’s notifications" p="sm">
         <Stack gap="sm">
           <Checkbox

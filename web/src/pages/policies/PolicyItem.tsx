@@ -5,6 +5,7 @@ import { api, data } from '../../api/client';
 import { ConfirmButton } from '../../components/ConfirmButton';
 import { ErrorPanel } from '../../components/ErrorPanel';
 import { criteriaSummary } from '../../lib/criteria';
+import { timeRestrictionSentence } from '../../lib/timeRestriction';
 import { AlertPolicyForm } from './AlertPolicyForm';
 import { notificationSummary, scopeQuery, type Policy, type PolicySummary } from './model';
 import { NotificationPolicyForm } from './NotificationPolicyForm';
@@ -36,6 +37,9 @@ function PolicyDetails({ policy }: { policy: Policy }) {
       ) : null}
       <Text size="sm" className="break-anywhere">
         <b>When:</b> {policy.filter ? criteriaSummary(policy.filter) : 'All alerts'}
+      </Text>
+      <Text size="sm" className="break-anywhere">
+        <b>Time:</b> {timeRestrictionSentence(policy.timeRestrictions, policy.timezone)}
       </Text>
       <Text size="sm" className="break-anywhere">
         <b>{policy.type === 'alert' ? 'Changes:' : 'Does:'}</b>{' '}

@@ -1,5 +1,6 @@
 import type { paths } from '../../api/schema';
 import type { Criteria } from '../../api/types';
+import type { TimeRestriction } from '../../lib/timeRestriction';
 
 /** The body of POST and PUT /v2/policies (either kind). */
 export type PolicyBody = NonNullable<
@@ -64,10 +65,11 @@ export interface Policy {
     untilMinute?: number;
   } | null;
   autoCloseAction?: { duration: Duration } | null;
-  // What the console does not edit (yet): kept as they are when a policy is saved.
-  timeRestrictions?: unknown;
+  /** Left out, the policy applies at any time. */
+  timeRestrictions?: TimeRestriction | null;
   /** Where timeRestrictions and next-time delays are read (a Vigil field); left out, UTC. */
   timezone?: string;
+  // What the console does not edit (yet): kept as they are when a policy is saved.
   autoRestartAction?: unknown;
   deduplicationAction?: unknown;
 }
@@ -117,13 +119,6 @@ export function storedBody(policy: Policy | undefined, type: PolicyKind): Policy
 export function settingsKeptAsTheyAre(policy: Policy | undefined): string[] {
   if (!policy) return [];
   const kept: string[] = [];
-  const restrictions = policy.timeRestrictions as { restrictions?: unknown[]; restriction?: unknown } | null;
-  if (restrictions && ((restrictions.restrictions?.length ?? 0) > 0 || restrictions.restriction))
-    kept.push(
-      policy.timezone && policy.timezone !== 'UTC'
-        ? `time restrictions (in ${policy.timezone})`
-        : 'time restrictions',
-    );
   if (policy.autoRestartAction) kept.push('auto-restart');
   if (policy.deduplicationAction) kept.push('de-duplication');
   if (policy.delayAction && policy.delayAction.delayOption !== 'for-duration')

@@ -14,6 +14,7 @@ import {
   timeRestrictionBody,
 } from '../../components/TimeRestrictionEditor';
 import { useEscalations, useSchedules } from '../../lib/oncall';
+import { browserTimezone } from '../../lib/time';
 
 type Notify =
   paths['/v2/teams/{identifier}/routing-rules']['post']['requestBody']['content']['application/json']['notify'];
@@ -60,15 +61,6 @@ function useTargets(team: TeamDetail, rule?: RoutingRule) {
     groups.unshift({ group: 'Now', items: [{ value: current, label }] });
   }
   return groups.filter((g) => g.items.length > 0);
-}
-
-/** Where a new rule's times are read: the browser's own zone, which is what its person means by 09:00. */
-function browserTimezone(): string {
-  try {
-    return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
-  } catch {
-    return 'UTC';
-  }
 }
 
 /**

@@ -8,15 +8,12 @@ import { ConfirmButton } from '../../components/ConfirmButton';
 import { ErrorPanel } from '../../components/ErrorPanel';
 import { FormError } from '../../components/FormError';
 import { criteriaSummary } from '../../lib/criteria';
-import { timeRestrictionSummary } from '../../lib/timeRestriction';
+import { timeRestrictionSentence } from '../../lib/timeRestriction';
 import { RoutingRuleForm } from './RoutingRuleForm';
 
 /** "Mon–Fri 09:00–17:00 (Europe/Berlin)", or "At any time". */
-function timeSummary(rule: RoutingRule): string {
-  if (!rule.timeRestriction) return 'At any time';
-  const words = timeRestrictionSummary(rule.timeRestriction);
-  return `${words[0]?.toUpperCase() ?? ''}${words.slice(1)} (${rule.timezone})`;
-}
+const timeSummary = (rule: RoutingRule): string =>
+  timeRestrictionSentence(rule.timeRestriction, rule.timezone);
 
 function notifySummary(rule: RoutingRule): string {
   const n = rule.notify;
