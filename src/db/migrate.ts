@@ -37,6 +37,8 @@ import * as m0032 from './migrations/0032_contact_given_to.js';
 import * as m0033 from './migrations/0033_notification_repeats.js';
 import * as m0036 from './migrations/0036_custom_user_roles.js';
 import * as m0037 from './migrations/0037_incidents.js';
+import * as m0038 from './migrations/0038_rotation_participants.js';
+import * as m0039 from './migrations/0039_rotations_combine.js';
 
 /** Every migration, in order. Listed here (not read from disk) so the same code runs from src and dist. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -75,6 +77,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '0033_notification_repeats': m0033,
   '0036_custom_user_roles': m0036,
   '0037_incidents': m0037,
+  '0038_rotation_participants': m0038,
+  '0039_rotations_combine': m0039,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -469,11 +469,23 @@ export interface SchedulesTable {
   timezone: string;
   enabled: ColumnType<boolean, boolean | undefined, boolean>;
   owner_team_id: string | null;
+  /** 'all' (new schedules' default, Opsgenie's) or 'layers' (schedules from before migration 0039). */
+  rotations_combine: ColumnType<
+    RotationsCombineColumn,
+    RotationsCombineColumn | undefined,
+    RotationsCombineColumn
+  >;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }
 
+export type RotationsCombineColumn = 'all' | 'layers';
+
 export type RotationTypeColumn = 'hourly' | 'daily' | 'weekly' | 'custom';
+
+/** A rotation's turn: someone (or a team, or an escalation) on call, or `none`: nobody on call in it. */
+export type RotationParticipantColumn =
+  { type: 'user' | 'team' | 'escalation'; id: string } | { type: 'none' };
 
 export interface ScheduleRotationsTable {
   id: Generated<string>;
@@ -482,7 +494,8 @@ export interface ScheduleRotationsTable {
   position: number;
   type: RotationTypeColumn;
   length: number;
-  participants: ColumnType<string[], string[] | undefined, string[]>;
+  /** In turn order; written as JSON text. */
+  participants: ColumnType<RotationParticipantColumn[], string | undefined, string>;
   start_date: ColumnType<Date, Date | string, Date | string>;
   end_date: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   time_restriction: ColumnType<TimeRestriction | null, string | null | undefined, string | null>;

@@ -3,14 +3,18 @@ import { describe, it } from 'node:test';
 import { DateTime } from 'luxon';
 import {
   nextOnCall,
+  nextOnCalls,
   onCallAt,
+  onCallsAt,
   previousOnCall,
+  previousOnCalls,
   timeline,
   validateSchedule,
   validateTimeRestriction,
   withinTimeRestriction,
   type Override,
   type Rotation,
+  type RotationsCombine,
   type Schedule,
   type Shift,
   type TimeRestriction,
@@ -35,8 +39,14 @@ function rotation(fields: Partial<Rotation> & Pick<Rotation, 'type' | 'startDate
   };
 }
 
-function schedule(timezone: string, rotations: Rotation[], overrides: Override[] = []): Schedule {
-  return { timezone, rotations, overrides };
+/** A "layers" schedule unless told otherwise: the tests before the "all" ones below pin that mode. */
+function schedule(
+  timezone: string,
+  rotations: Rotation[],
+  overrides: Override[] = [],
+  rotationsCombine: RotationsCombine = 'layers',
+): Schedule {
+  return { timezone, rotations, overrides, rotationsCombine };
 }
 
 function hours(shift: Shift): number {
@@ -849,6 +859,65 @@ describe('layers', () => {
     const t = timeline(s, at('2026-03-05T00:00:00Z'), at('2026-03-06T00:00:00Z'));
     assert.deepEqual(t.rotations[1], { rotationId: 'empty', shifts: [] });
     assert.equal(t.final.length, 1);
+  });
+
+  it("a null participant (Opsgenie's none) is a turn with nobody in that layer: lower layers show through", () => {
+    const withGap = rotation({
+      id: 'gappy',
+      type: 'daily',
+      participants: ['carol', null],
+      startDate: '2026-03-02T00:00:00Z',
+    });
+    const alone = schedule('UTC', [withGap]);
+    // Day 0 (03-02) carol, day 1 (03-03) nobody, day 2 (03-04) carol.
+    assert.deepEqual(onCallAt(alone, at('2026-03-02T12:00:00Z')), { user: 'carol', rotationId: 'gappy' });
+    assert.equal(onCallAt(alone, at('2026-03-03T12:00:00Z')), undefined);
+    assert.deepEqual(shiftsOf(alone, '2026-03-02T00:00:00Z', '2026-03-05T00:00:00Z'), [
+      {
+        user: 'carol',
+        start: '2026-03-02T00:00:00.000Z',
+        end: '2026-03-03T00:00:00.000Z',
+        rotationId: 'gappy',
+      },
+      {
+        user: 'carol',
+        start: '2026-03-04T00:00:00.000Z',
+        end: '2026-03-05T00:00:00.000Z',
+        rotationId: 'gappy',
+      },
+    ]);
+    // From the gap, the next one on call is carol again (nobody is on call at the gap).
+    assert.deepEqual(nextOnCall(alone, at('2026-03-03T12:00:00Z'), 10), {
+      user: 'carol',
+      start: '2026-03-04T00:00:00.000Z',
+      end: '2026-03-05T00:00:00.000Z',
+      rotationId: 'gappy',
+    });
+    const over = schedule('UTC', [
+      rotation({ id: 'base', type: 'weekly', participants: ['alice'], startDate: '2026-03-02T00:00:00Z' }),
+      withGap,
+    ]);
+    assert.deepEqual(onCallAt(over, at('2026-03-03T12:00:00Z')), { user: 'alice', rotationId: 'base' });
+    // A scoped override replaces only where its rotation has someone: not in the gap.
+    const scoped = schedule(
+      'UTC',
+      [withGap],
+      [
+        {
+          user: 'dave',
+          startDate: '2026-03-02T00:00:00Z',
+          endDate: '2026-03-05T00:00:00Z',
+          rotationIds: ['gappy'],
+        },
+      ],
+    );
+    assert.equal(onCallAt(scoped, at('2026-03-03T12:00:00Z')), undefined);
+    assert.deepEqual(onCallAt(scoped, at('2026-03-04T12:00:00Z')), {
+      user: 'dave',
+      rotationId: 'gappy',
+      override: true,
+    });
+    assert.deepEqual(validateSchedule(alone), []);
   });
 
   it('adjacent pieces of one user from different layers merge into one shift without a rotationId', () => {
@@ -1797,5 +1866,329 @@ describe('performance', () => {
     for (let i = 0; i < 10_000; i++) onCallAt(s, new Date(base + i * 3_163_000));
     const elapsed = performance.now() - begin;
     assert.ok(elapsed < 2000, `10,000 onCallAt calls took ${Math.round(elapsed)} ms`);
+  });
+});
+
+describe('rotationsCombine "all" (Opsgenie: everyone every rotation has is on call)', () => {
+  // Two daily rotations, both handing off at 00:00 UTC: days rotate alice/bob, nights... both all day.
+  const first = rotation({
+    id: 'first',
+    type: 'daily',
+    participants: ['alice', 'bob'],
+    startDate: '2026-03-02T00:00:00Z',
+  });
+  // Hands off at 12:00, so the two overlap with different pairs through the day.
+  const second = rotation({
+    id: 'second',
+    type: 'daily',
+    participants: ['carol', 'dave'],
+    startDate: '2026-03-02T12:00:00Z',
+  });
+  const all = (overrides: Override[] = [], rotations = [first, second]) =>
+    schedule('UTC', rotations, overrides, 'all');
+
+  it('a schedule without the field combines "all"', () => {
+    const bare: Schedule = { timezone: 'UTC', rotations: [first, second], overrides: [] };
+    assert.deepEqual(onCallsAt(bare, at('2026-03-02T13:00:00Z')), [
+      { user: 'alice', rotationId: 'first' },
+      { user: 'carol', rotationId: 'second' },
+    ]);
+  });
+
+  it('everyone each rotation has is on call at once, in rotation order; layers gives only the later', () => {
+    assert.deepEqual(onCallsAt(all(), at('2026-03-02T11:00:00Z')), [{ user: 'alice', rotationId: 'first' }]);
+    assert.deepEqual(onCallsAt(all(), at('2026-03-02T12:00:00Z')), [
+      { user: 'alice', rotationId: 'first' },
+      { user: 'carol', rotationId: 'second' },
+    ]);
+    assert.deepEqual(onCallsAt(all(), at('2026-03-03T06:00:00Z')), [
+      { user: 'bob', rotationId: 'first' },
+      { user: 'carol', rotationId: 'second' },
+    ]);
+    const layered = schedule('UTC', [first, second], [], 'layers');
+    assert.deepEqual(onCallsAt(layered, at('2026-03-03T06:00:00Z')), [
+      { user: 'carol', rotationId: 'second' },
+    ]);
+    assert.deepEqual(onCallAt(layered, at('2026-03-03T06:00:00Z')), { user: 'carol', rotationId: 'second' });
+  });
+
+  it('someone in two rotations at once is on call once, without a single rotationId', () => {
+    const again = rotation({
+      id: 'again',
+      type: 'weekly',
+      participants: ['alice'],
+      startDate: '2026-03-02T00:00:00Z',
+    });
+    assert.deepEqual(onCallsAt(all([], [first, second, again]), at('2026-03-02T13:00:00Z')), [
+      { user: 'alice' },
+      { user: 'carol', rotationId: 'second' },
+    ]);
+  });
+
+  it('an override without rotations replaces everyone; one with rotations replaces only their person', () => {
+    const window = { startDate: '2026-03-02T18:00:00Z', endDate: '2026-03-02T20:00:00Z' };
+    assert.deepEqual(onCallsAt(all([{ user: 'erin', ...window }]), at('2026-03-02T19:00:00Z')), [
+      { user: 'erin', override: true },
+    ]);
+    assert.deepEqual(
+      onCallsAt(all([{ user: 'erin', ...window, rotationIds: ['first'] }]), at('2026-03-02T19:00:00Z')),
+      [
+        { user: 'erin', rotationId: 'first', override: true },
+        { user: 'carol', rotationId: 'second' },
+      ],
+    );
+    // The override user already on call through another rotation: once, an override only through one way.
+    assert.deepEqual(
+      onCallsAt(all([{ user: 'carol', ...window, rotationIds: ['first'] }]), at('2026-03-02T19:00:00Z')),
+      [{ user: 'carol' }],
+    );
+    // Outside its window the override changes nothing.
+    assert.deepEqual(onCallsAt(all([{ user: 'erin', ...window }]), at('2026-03-02T20:00:00Z')), [
+      { user: 'alice', rotationId: 'first' },
+      { user: 'carol', rotationId: 'second' },
+    ]);
+  });
+
+  it('the final timeline holds overlapping shifts, one merged run per person', () => {
+    const t = timeline(
+      all([{ user: 'erin', startDate: '2026-03-03T02:00:00Z', endDate: '2026-03-03T03:00:00Z' }]),
+      at('2026-03-02T00:00:00Z'),
+      at('2026-03-03T12:00:00Z'),
+    );
+    assert.deepEqual(t.final, [
+      {
+        user: 'alice',
+        start: '2026-03-02T00:00:00.000Z',
+        end: '2026-03-03T00:00:00.000Z',
+        rotationId: 'first',
+      },
+      {
+        user: 'carol',
+        start: '2026-03-02T12:00:00.000Z',
+        end: '2026-03-03T02:00:00.000Z',
+        rotationId: 'second',
+      },
+      {
+        user: 'bob',
+        start: '2026-03-03T00:00:00.000Z',
+        end: '2026-03-03T02:00:00.000Z',
+        rotationId: 'first',
+      },
+      { user: 'erin', start: '2026-03-03T02:00:00.000Z', end: '2026-03-03T03:00:00.000Z', override: true },
+      {
+        user: 'bob',
+        start: '2026-03-03T03:00:00.000Z',
+        end: '2026-03-03T12:00:00.000Z',
+        rotationId: 'first',
+      },
+      {
+        user: 'carol',
+        start: '2026-03-03T03:00:00.000Z',
+        end: '2026-03-03T12:00:00.000Z',
+        rotationId: 'second',
+      },
+    ]);
+  });
+
+  it('next on call: the first newcomers with their stretches, and everyone on call then', () => {
+    // At 13:00 alice and carol are on call; at 00:00 bob comes (alice goes), carol stays until 12:00.
+    assert.deepEqual(nextOnCalls(all(), at('2026-03-02T13:00:00Z'), 10), {
+      start: '2026-03-03T00:00:00.000Z',
+      shifts: [
+        {
+          user: 'bob',
+          start: '2026-03-03T00:00:00.000Z',
+          end: '2026-03-04T00:00:00.000Z',
+          rotationId: 'first',
+        },
+      ],
+      onCall: [
+        { user: 'bob', rotationId: 'first' },
+        { user: 'carol', rotationId: 'second' },
+      ],
+    });
+    assert.deepEqual(nextOnCall(all(), at('2026-03-02T13:00:00Z'), 10)?.user, 'bob');
+    // Someone going off call is no change: before 12:00 on day 1, carol coming at 12:00 is the next.
+    assert.deepEqual(
+      nextOnCalls(all(), at('2026-03-02T06:00:00Z'), 10)?.shifts.map((x) => x.user),
+      ['carol'],
+    );
+    // Two newcomers at once, both listed.
+    const together = schedule(
+      'UTC',
+      [first, { ...second, id: 'same', startDate: '2026-03-02T00:00:00Z' }],
+      [],
+      'all',
+    );
+    const next = nextOnCalls(together, at('2026-03-02T06:00:00Z'), 10);
+    assert.deepEqual(
+      next?.shifts.map((x) => x.user),
+      ['bob', 'dave'],
+    );
+    assert.deepEqual(
+      next?.onCall.map((x) => x.user),
+      ['bob', 'dave'],
+    );
+  });
+
+  it('previous on call mirrors it: the last ones to go off call who are not on call now', () => {
+    // At 2026-03-03T13:00 bob and dave are on call; carol went off at 12:00, alice at 00:00.
+    assert.deepEqual(previousOnCalls(all(), at('2026-03-03T13:00:00Z'), 10), {
+      end: '2026-03-03T12:00:00.000Z',
+      shifts: [
+        {
+          user: 'carol',
+          start: '2026-03-02T12:00:00.000Z',
+          end: '2026-03-03T12:00:00.000Z',
+          rotationId: 'second',
+        },
+      ],
+    });
+    assert.equal(previousOnCall(all(), at('2026-03-03T13:00:00Z'), 10)?.user, 'carol');
+    assert.equal(previousOnCalls(all(), at('2026-03-02T06:00:00Z'), 10), undefined);
+  });
+
+  it('refuses an unknown way of combining rotations', () => {
+    const bad = { ...all(), rotationsCombine: 'stacked' } as unknown as Schedule;
+    assert.deepEqual(validateSchedule(bad), ['rotationsCombine must be "all" or "layers" (got "stacked")']);
+  });
+
+  describe('properties over random schedules (seeded)', () => {
+    let state = 4242;
+    const random = () => {
+      state = (state * 1103515245 + 12345) % 2147483648;
+      return state / 2147483648;
+    };
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+    const people = ['a', 'b', 'c', 'd', 'e'];
+    const base = Date.parse('2026-03-01T00:00:00Z');
+    const randomSchedule = (combine: RotationsCombine): Schedule => {
+      const count = 1 + Math.floor(random() * 3);
+      const rotations = Array.from({ length: count }, (_, i) =>
+        rotation({
+          id: `r${i}`,
+          type: pick(['hourly', 'daily', 'weekly', 'custom'] as const),
+          length: 1 + Math.floor(random() * 3),
+          participants: Array.from({ length: Math.floor(random() * 4) }, () =>
+            random() < 0.15 ? null : pick(people),
+          ),
+          startDate: new Date(base + Math.floor(random() * 5 * 24) * 3_600_000).toISOString(),
+          ...(random() < 0.3
+            ? {
+                timeRestriction: {
+                  type: 'time-of-day' as const,
+                  restrictions: [
+                    {
+                      startHour: Math.floor(random() * 24),
+                      startMin: 0,
+                      endHour: Math.floor(random() * 24),
+                      endMin: 30,
+                    },
+                  ],
+                },
+              }
+            : {}),
+        }),
+      );
+      const overrides: Override[] = Array.from({ length: Math.floor(random() * 3) }, () => {
+        const start = base + Math.floor(random() * 20 * 24) * 3_600_000;
+        return {
+          user: pick(people),
+          startDate: new Date(start).toISOString(),
+          endDate: new Date(start + (1 + Math.floor(random() * 48)) * 3_600_000).toISOString(),
+          ...(random() < 0.5 ? { rotationIds: [pick(rotations).id] } : {}),
+        };
+      });
+      return schedule(pick(['Europe/Berlin', 'America/New_York', 'UTC']), rotations, overrides, combine);
+    };
+    const from = base;
+    const to = base + 21 * 86_400_000;
+    const samplesOf = (final: Shift[]) => {
+      const samples: number[] = [];
+      for (let i = 0; i < 60; i++) samples.push(from + Math.floor(random() * (to - from)));
+      // The bounds of a spread of final shifts, where mistakes would show.
+      const step = Math.max(1, Math.floor(final.length / 100));
+      for (let i = 0; i < final.length; i += step) {
+        const x = final[i];
+        if (x) samples.push(Date.parse(x.start), Date.parse(x.end) - 1);
+      }
+      return samples;
+    };
+
+    it('onCallsAt is exactly the set of final shifts covering the instant, each person once', () => {
+      for (let n = 0; n < 40; n++) {
+        const s = randomSchedule('all');
+        const { final } = timeline(s, new Date(from), new Date(to));
+        for (const ms of samplesOf(final)) {
+          const users = onCallsAt(s, new Date(ms)).map((x) => x.user);
+          assert.equal(new Set(users).size, users.length);
+          const covering = final.filter((x) => Date.parse(x.start) <= ms && ms < Date.parse(x.end));
+          assert.deepEqual([...users].sort(), covering.map((x) => x.user).sort(), new Date(ms).toISOString());
+        }
+        // One merged run per person: no two shifts of one person touch or overlap.
+        for (const user of new Set(final.map((x) => x.user))) {
+          const theirs = final.filter((x) => x.user === user);
+          for (let i = 1; i < theirs.length; i++) {
+            assert.ok(Date.parse(theirs[i - 1]?.end ?? '') < Date.parse(theirs[i]?.start ?? ''), user);
+          }
+        }
+      }
+    });
+
+    it('the layered one on call is always among those "all" has on call', () => {
+      for (let n = 0; n < 40; n++) {
+        const s = randomSchedule('all');
+        const layered = { ...s, rotationsCombine: 'layers' as const };
+        for (const ms of samplesOf([])) {
+          const one = onCallAt(layered, new Date(ms));
+          const users = onCallsAt(s, new Date(ms)).map((x) => x.user);
+          if (one) assert.ok(users.includes(one.user), new Date(ms).toISOString());
+          else assert.deepEqual(users, []);
+        }
+      }
+    });
+
+    it('without overrides, "all" is the union of each rotation on its own', () => {
+      for (let n = 0; n < 40; n++) {
+        const s = { ...randomSchedule('all'), overrides: [] };
+        for (const ms of samplesOf([])) {
+          const union = new Set(
+            s.rotations.flatMap((r) => onCallsAt({ ...s, rotations: [r] }, new Date(ms)).map((x) => x.user)),
+          );
+          const users = onCallsAt(s, new Date(ms)).map((x) => x.user);
+          assert.deepEqual([...users].sort(), [...union].sort());
+        }
+      }
+    });
+
+    it('nextOnCalls: newcomers are not on call before their start, and nobody new comes earlier', () => {
+      for (let n = 0; n < 40; n++) {
+        const s = randomSchedule('all');
+        const after = from + Math.floor(random() * 7 * 86_400_000);
+        const now = new Set(onCallsAt(s, new Date(after)).map((x) => x.user));
+        const next = nextOnCalls(s, new Date(after), 14);
+        const { final } = timeline(s, new Date(after), new Date(after + 14 * 86_400_000));
+        const firstNew = final.find((x) => !now.has(x.user) && Date.parse(x.start) > after);
+        if (!next) {
+          assert.equal(firstNew, undefined);
+          continue;
+        }
+        assert.equal(next.start, firstNew?.start);
+        assert.deepEqual(
+          next.onCall.map((x) => x.user),
+          onCallsAt(s, new Date(next.start)).map((x) => x.user),
+        );
+        for (const shift of next.shifts) {
+          assert.equal(shift.start, next.start);
+          assert.ok(!now.has(shift.user));
+          assert.ok(next.onCall.some((x) => x.user === shift.user));
+          assert.ok(!onCallsAt(s, new Date(Date.parse(shift.start) - 1)).some((x) => x.user === shift.user));
+          // Unless the stretch runs past the 366 days looked at, it ends where they go off call.
+          if (Date.parse(shift.end) - Date.parse(shift.start) < 366 * 86_400_000) {
+            assert.ok(!onCallsAt(s, new Date(shift.end)).some((x) => x.user === shift.user));
+          }
+        }
+      }
+    });
   });
 });

@@ -16,26 +16,45 @@
  * - Wall-clock times that happen twice (a fall-back overlap, e.g. 01:30 on 2026-11-01 in New York) resolve to
  *   the first occurrence (01:30 EDT), whatever the offset of `startDate`. A `startDate` that is itself the
  *   second occurrence is kept as given (it is an instant); only later handoffs are resolved this way.
- * - Shift k belongs to `participants[k % participants.length]`; a rotation without participants has nobody.
+ * - Shift k belongs to `participants[k % participants.length]`; a rotation without participants has nobody,
+ *   and a `null` participant (Opsgenie's `none`) is a turn with nobody in that layer, as outside a restriction.
+ * - Participants are keys compared only for equality: user ids, or whatever else the caller is on call
+ *   through (src/oncall/schedules/participants.ts adds teams and escalations). `user` in results is that key.
  * - A rotation has nobody before `startDate` and from `endDate` on.
  * - Time restrictions cut shifts down to their windows (wall-clock, in the schedule's zone); outside them the
  *   layer has nobody. Several windows are united. A `time-of-day` window whose end is at or before its start
  *   ends the next day (22:00–06:00; 09:00–09:00 is a whole day). A `weekday-and-time-of-day` window runs from
  *   `startDay` start time to the next `endDay` end time (Monday 09:00 → Friday 17:00 is one continuous window;
  *   a window ending on its start day at or before its start time lasts a whole week).
- * - Layers: at an instant the last rotation (highest index) that has someone wins.
- * - Overrides, half-open [startDate, endDate):
- *   - without `rotationIds`: the override user is on call for the whole window, replacing the layered result,
- *     even where no rotation has anyone (rotationId is then absent, override is true);
+ * - Combining rotations (`rotationsCombine`, a Vigil extension; absent means "all"):
+ *   - "all" (Opsgenie's cumulative schedules): everyone every rotation has at an instant is on call at once,
+ *     each once (one entry per person: `rotationId` is kept only if they are there through a single rotation,
+ *     `override: true` only if every way they are there is an override). Results list them in rotation order
+ *     (lowest index first), by the first rotation that has them.
+ *   - "layers" (PagerDuty-style): at an instant the last rotation (highest index) that has someone wins, so
+ *     at most one person is on call.
+ * - Overrides, half-open [startDate, endDate), the same in both modes:
+ *   - without `rotationIds`: the override user is on call for the whole window, replacing everyone the
+ *     rotations have (in "all" mode too: they are the only one on call), even where no rotation has anyone
+ *     (rotationId is then absent, override is true);
  *   - with `rotationIds`: the override user replaces the person of those rotations' shifts in the window, only
- *     where that rotation has someone (restrictions, start/end and empty participants still apply). Layering is
- *     then done as usual, so a higher layer with someone still wins over an overridden lower layer.
+ *     where that rotation has someone (restrictions, start/end and empty participants still apply). Rotations
+ *     are then combined as usual: in "layers" mode a higher layer with someone still wins over an overridden
+ *     lower layer; in "all" mode the other rotations' people stay on call beside the override user.
  *   - Where several overrides of the same kind overlap, the later one in `overrides` wins; an override without
  *     `rotationIds` wins over ones with them.
- * - `timeline().final` merges adjacent pieces of the same user into one shift. A merged shift keeps
- *   `rotationId` only if every piece came from that rotation, and `override: true` only if every piece was an
- *   override. `timeline().rotations` lists each rotation's own shifts (time restrictions applied, overrides not),
- *   one entry per shift piece, unmerged.
+ * - `timeline().final` merges adjacent pieces of the same user into one shift (one merged run per person). A
+ *   merged shift keeps `rotationId` only if every piece came from that rotation, and `override: true` only if
+ *   every piece was an override. In "all" mode shifts of different people may overlap; they are sorted by start,
+ *   then by rotation order. `timeline().rotations` lists each rotation's own shifts (time restrictions applied,
+ *   overrides not), one entry per shift piece, unmerged.
+ * - Next and previous on call ({@link nextOnCalls}, {@link previousOnCalls}), in both modes: the next change is
+ *   the first instant T after `after` at which someone who is not on call at `after` comes on call; they (the
+ *   newcomers, each with their whole stretch) are the next on call, and everyone on call at T (newcomers and
+ *   those who stay on) is the "exact" next set, as Opsgenie's next-on-calls lists nextOnCallRecipients and
+ *   exactNextOnCallRecipients. People merely going off call are no change. The previous ones mirror it: the last
+ *   instant T at or before `at` at which someone who is not on call at `at` went off call; those whose stretch
+ *   ended at T. In "layers" mode there is one newcomer (and one previous), as {@link nextOnCall} returns.
  * - All instants in and out are ISO 8601 strings; inputs must carry "Z" or an offset. Outputs are UTC ('Z').
  *   The computing functions throw a RangeError listing the problems of an invalid schedule (those that
  *   {@link validateSchedule} reports) or of an invalid Date argument.
@@ -74,8 +93,11 @@ export interface Rotation {
   type: RotationType;
   /** Units per shift (weekly length 2 = two weeks); for 'custom', hours. */
   length: number;
-  /** User ids in order; may be empty (nobody on call in this layer). */
-  participants: string[];
+  /**
+   * Participant keys (user ids, see the header) in turn order; null is a turn with nobody on call. May be
+   * empty (nobody on call in this layer).
+   */
+  participants: (string | null)[];
   /** ISO instant: the first handoff; the rotation has no shifts before it. */
   startDate: string;
   /** ISO instant: the rotation has no shifts from it on. */
@@ -91,11 +113,20 @@ export interface Override {
   rotationIds?: string[];
 }
 
-/** Later rotations win where they have someone (layers). */
+/**
+ * How a schedule's rotations make who is on call: "all" (everyone each rotation has, Opsgenie's behaviour) or
+ * "layers" (the highest rotation with someone wins). See the header.
+ */
+export type RotationsCombine = 'all' | 'layers';
+
+export const ROTATIONS_COMBINE_MODES: readonly RotationsCombine[] = ['all', 'layers'];
+
 export interface Schedule {
   timezone: string;
   rotations: Rotation[];
   overrides: Override[];
+  /** Absent means "all", as in Opsgenie. */
+  rotationsCombine?: RotationsCombine;
 }
 
 /** [start, end), ISO instants in UTC ('Z'). */
@@ -292,6 +323,14 @@ export function validateSchedule(schedule: Schedule): string[] {
       `timezone ${describeValue(schedule.timezone)} is not a known IANA time zone; use a name such as "Europe/Berlin" or "America/New_York"`,
     );
   }
+  if (
+    schedule.rotationsCombine !== undefined &&
+    !ROTATIONS_COMBINE_MODES.includes(schedule.rotationsCombine)
+  ) {
+    problems.push(
+      `rotationsCombine must be "all" or "layers" (got ${describeValue(schedule.rotationsCombine)})`,
+    );
+  }
   const rotations = Array.isArray(schedule.rotations) ? schedule.rotations : [];
   if (!Array.isArray(schedule.rotations)) problems.push('rotations must be a list (it may be empty)');
   const seenIds = new Set<string>();
@@ -319,7 +358,7 @@ export function validateSchedule(schedule: Schedule): string[] {
       problems.push(`${label}: participants must be a list of user ids (it may be empty)`);
     } else {
       rotation.participants.forEach((user, j) => {
-        if (typeof user !== 'string' || user === '') {
+        if (user !== null && (typeof user !== 'string' || user === '')) {
           problems.push(`${label}: participant ${j + 1} has no user id`);
         }
       });
@@ -390,7 +429,7 @@ interface CompiledRotation {
   id: string;
   type: RotationType;
   length: number;
-  participants: string[];
+  participants: (string | null)[];
   startMs: number;
   endMs: number;
   zone: Zone;
@@ -408,6 +447,7 @@ interface CompiledOverride {
 
 interface Compiled {
   zone: Zone;
+  combine: RotationsCombine;
   rotations: CompiledRotation[];
   /** Reversed, so that the first match is the winning (latest) one. */
   globalOverrides: CompiledOverride[];
@@ -466,6 +506,7 @@ function compile(schedule: Schedule): Compiled {
     .reverse();
   return {
     zone,
+    combine: schedule.rotationsCombine ?? 'all',
     rotations,
     globalOverrides: overrides.filter((o) => o.rotationIds === undefined),
     scopedOverrides: overrides.filter((o) => o.rotationIds !== undefined),
@@ -568,7 +609,8 @@ function shiftIndexAt(rotation: CompiledRotation, ms: number): number {
   return k;
 }
 
-function participantOf(rotation: CompiledRotation, k: number): string {
+/** Whose shift k is; null for a turn with nobody on call. */
+function participantOf(rotation: CompiledRotation, k: number): string | null {
   const user = rotation.participants[k % rotation.participants.length];
   if (user === undefined) throw new Error('unreachable: a rotation without participants has no shifts');
   return user;
@@ -608,7 +650,7 @@ function rotationUserAt(rotation: CompiledRotation, zone: Zone, ms: number): str
   if (rotation.restriction && restrictionWindows(rotation.restriction, zone, ms, ms + 1).length === 0) {
     return undefined;
   }
-  return participantOf(rotation, shiftIndexAt(rotation, ms));
+  return participantOf(rotation, shiftIndexAt(rotation, ms)) ?? undefined;
 }
 
 interface Piece {
@@ -631,9 +673,10 @@ function rotationPieces(rotation: CompiledRotation, zone: Zone, fromMs: number, 
     const next = handoff(rotation, k + 1);
     const clippedStart = Math.max(start, lo);
     const clippedEnd = Math.min(next, hi);
-    if (clippedStart < clippedEnd) {
+    const user = participantOf(rotation, k);
+    if (clippedStart < clippedEnd && user !== null) {
       shifts.push({
-        user: participantOf(rotation, k),
+        user,
         start: clippedStart,
         end: clippedEnd,
         rotationId: rotation.id,
@@ -667,7 +710,7 @@ function covers(override: CompiledOverride, ms: number): boolean {
   return override.startMs <= ms && ms < override.endMs;
 }
 
-/** The on-call result at `ms`, given a way to ask each layer (by index) whom it has there. */
+/** The on-call result at `ms` in "layers" mode, given a way to ask each layer (by index) whom it has there. */
 function resolveAt(
   compiled: Compiled,
   ms: number,
@@ -684,6 +727,53 @@ function resolveAt(
     return { user, rotationId: rotation.id };
   }
   return undefined;
+}
+
+/** Everyone on call at `ms` in "all" mode: each rotation's person (or its override), each person once. */
+function resolveAllAt(
+  compiled: Compiled,
+  ms: number,
+  layerUser: (index: number) => string | undefined,
+): OnCall[] {
+  const global = compiled.globalOverrides.find((o) => covers(o, ms));
+  if (global) return [{ user: global.user, override: true }];
+  const found: OnCall[] = [];
+  compiled.rotations.forEach((rotation, i) => {
+    const user = layerUser(i);
+    if (user === undefined) return;
+    const scoped = compiled.scopedOverrides.find((o) => o.rotationIds?.has(rotation.id) && covers(o, ms));
+    const who: OnCall = scoped
+      ? { user: scoped.user, rotationId: rotation.id, override: true }
+      : { user, rotationId: rotation.id };
+    const already = found.find((f) => f.user === who.user);
+    if (!already) {
+      found.push(who);
+      return;
+    }
+    // On call through several rotations: no single rotation, and an override only if every way is one.
+    delete already.rotationId;
+    if (!who.override) delete already.override;
+  });
+  return found;
+}
+
+/** Everyone on call at `ms` by the schedule's way of combining rotations (at most one in "layers" mode). */
+function resolveAllModesAt(
+  compiled: Compiled,
+  ms: number,
+  layerUser: (index: number) => string | undefined,
+): OnCall[] {
+  if (compiled.combine === 'all') return resolveAllAt(compiled, ms, layerUser);
+  const who = resolveAt(compiled, ms, layerUser);
+  return who ? [who] : [];
+}
+
+/** Everyone on call at `ms`, asking each rotation directly. */
+function onCallsOf(compiled: Compiled, ms: number): OnCall[] {
+  return resolveAllModesAt(compiled, ms, (index) => {
+    const rotation = compiled.rotations[index];
+    return rotation ? rotationUserAt(rotation, compiled.zone, ms) : undefined;
+  });
 }
 
 function toShift(piece: Piece): Shift {
@@ -718,10 +808,12 @@ function timelineOf(
 
   const cursors = layers.map(() => 0);
   const final: Piece[] = [];
+  // Each person's latest run: a piece continuing it (starting where it ends) is merged into it.
+  const runs = new Map<string, Piece>();
   for (let i = 0; i + 1 < points.length; i++) {
     const start = points[i] ?? 0;
     const end = points[i + 1] ?? 0;
-    const who = resolveAt(compiled, start, (index) => {
+    const present = resolveAllModesAt(compiled, start, (index) => {
       const pieces = layers[index]?.pieces ?? [];
       let c = cursors[index] ?? 0;
       while (c < pieces.length && (pieces[c]?.end ?? Infinity) <= start) c++;
@@ -729,14 +821,17 @@ function timelineOf(
       const piece = pieces[c];
       return piece && piece.start <= start ? piece.user : undefined;
     });
-    if (!who) continue;
-    const last = final[final.length - 1];
-    if (last && last.end === start && last.user === who.user) {
-      last.end = end;
-      if (last.rotationId !== who.rotationId) delete last.rotationId;
-      if (!who.override) delete last.override;
-    } else {
-      final.push({ start, end, ...who });
+    for (const who of present) {
+      const run = runs.get(who.user);
+      if (run && run.end === start) {
+        run.end = end;
+        if (run.rotationId !== who.rotationId) delete run.rotationId;
+        if (!who.override) delete run.override;
+      } else {
+        const piece: Piece = { start, end, ...who };
+        final.push(piece);
+        runs.set(who.user, piece);
+      }
     }
   }
   return { final, rotations: layers };
@@ -746,86 +841,157 @@ function timelineOf(
 // Public API
 // ---------------------------------------------------------------------------------------------------------
 
-/** Who is on call at `at` (layers and overrides applied), or undefined if nobody is. */
-export function onCallAt(schedule: Schedule, at: Date): OnCall | undefined {
+/**
+ * Everyone on call at `at` (rotations combined as the schedule says, overrides applied), each once, in rotation
+ * order; empty if nobody is. In "layers" mode there is at most one.
+ */
+export function onCallsAt(schedule: Schedule, at: Date): OnCall[] {
   const compiled = compile(schedule);
-  const ms = millisOf(at, 'at');
-  return resolveAt(compiled, ms, (index) => {
-    const rotation = compiled.rotations[index];
-    return rotation ? rotationUserAt(rotation, compiled.zone, ms) : undefined;
-  });
+  return onCallsOf(compiled, millisOf(at, 'at'));
 }
 
 /**
- * The first shift (of the final, merged timeline) starting after `after` whose user differs from the one on
- * call at `after` (any user if nobody is), starting within `horizonDays` of `after`. Its end is the real end of
- * that user's stretch, looked for up to max(horizonDays, 366) days after its start.
+ * The one on call at `at` in a "layers" schedule, or undefined if nobody is. In an "all" schedule several may be
+ * on call: this is only the first of {@link onCallsAt}, so callers that page or list people use that instead.
+ */
+export function onCallAt(schedule: Schedule, at: Date): OnCall | undefined {
+  return onCallsAt(schedule, at)[0];
+}
+
+/** The next change of who is on call (see the header). */
+export interface NextOnCalls {
+  /** When the newcomers come on call. */
+  start: string;
+  /** Those on call from `start` who were not on call at `after`, each with their whole stretch, in rotation order. */
+  shifts: Shift[];
+  /** Everyone on call at `start`: the newcomers and those who stay on (Opsgenie's exact next on-calls). */
+  onCall: OnCall[];
+}
+
+/** The last change of who is on call before an instant (see the header). */
+export interface PreviousOnCalls {
+  /** When they went off call. */
+  end: string;
+  /** Those who went off call at `end` and are not on call at `at`, each with their whole stretch. */
+  shifts: Shift[];
+}
+
+function checkedHorizon(horizonDays: number): number {
+  if (!(horizonDays > 0) || !Number.isFinite(horizonDays)) {
+    throw new RangeError(`horizonDays must be a positive number of days (got ${horizonDays})`);
+  }
+  return horizonDays * DAY_MS;
+}
+
+/** The whole stretch of `piece`'s user from its start, looked for up to max(horizon, 366 days) on. */
+function stretchFrom(compiled: Compiled, piece: Piece, horizon: number): Piece {
+  const limit = Math.max(horizon, NEXT_ON_CALL_END_SEARCH_DAYS * DAY_MS);
+  let whole = piece;
+  for (let span = DAY_MS; ; span = Math.min(span * 2, limit)) {
+    const found = timelineOf(compiled, piece.start, piece.start + span).final.find(
+      (p) => p.user === piece.user && p.start === piece.start,
+    );
+    if (found) whole = found;
+    if (!found || found.end < piece.start + span || span >= limit) break;
+  }
+  return whole;
+}
+
+/** The whole stretch of `piece`'s user up to its end, looked for up to max(horizon, 366 days) back. */
+function stretchUntil(compiled: Compiled, piece: Piece, horizon: number): Piece {
+  const end = piece.end;
+  const limit = Math.max(horizon, NEXT_ON_CALL_END_SEARCH_DAYS * DAY_MS);
+  let whole = piece;
+  for (let span = DAY_MS; ; span = Math.min(span * 2, limit)) {
+    const found = timelineOf(compiled, end - span, end).final.find(
+      (p) => p.user === piece.user && p.end === end,
+    );
+    if (found) whole = found;
+    if (!found || found.start > end - span || span >= limit) break;
+  }
+  return whole;
+}
+
+/**
+ * The next change of who is on call after `after` (see the header): the newcomers, coming on call within
+ * `horizonDays` of `after`, with the ends of their stretches looked for up to max(horizonDays, 366) days after
+ * they start; and everyone on call then. Undefined if nobody new comes on call within the horizon.
+ */
+export function nextOnCalls(
+  schedule: Schedule,
+  after: Date,
+  horizonDays: number = DEFAULT_NEXT_ON_CALL_HORIZON_DAYS,
+): NextOnCalls | undefined {
+  const compiled = compile(schedule);
+  const ms = millisOf(after, 'after');
+  const horizon = checkedHorizon(horizonDays);
+  const { final } = timelineOf(compiled, ms, ms + horizon);
+  const current = new Set(final.filter((p) => p.start === ms).map((p) => p.user));
+  const later = final.filter((p) => p.start > ms && !current.has(p.user));
+  if (later.length === 0) return undefined;
+  const start = Math.min(...later.map((p) => p.start));
+  const newcomers = later.filter((p) => p.start === start);
+  return {
+    start: new Date(start).toISOString(),
+    // A stretch reaching the horizon may go on past it: look further for its real end.
+    shifts: newcomers.map((p) => toShift(p.end < ms + horizon ? p : stretchFrom(compiled, p, horizon))),
+    onCall: onCallsOf(compiled, start),
+  };
+}
+
+/**
+ * The first shift of {@link nextOnCalls}: in a "layers" schedule, the first shift (of the final, merged
+ * timeline) starting after `after` whose user differs from the one on call at `after` (any user if nobody is),
+ * starting within `horizonDays` of `after`. Its end is the real end of that user's stretch, looked for up to
+ * max(horizonDays, 366) days after its start.
  */
 export function nextOnCall(
   schedule: Schedule,
   after: Date,
   horizonDays: number = DEFAULT_NEXT_ON_CALL_HORIZON_DAYS,
 ): Shift | undefined {
-  const compiled = compile(schedule);
-  const ms = millisOf(after, 'after');
-  if (!(horizonDays > 0) || !Number.isFinite(horizonDays)) {
-    throw new RangeError(`horizonDays must be a positive number of days (got ${horizonDays})`);
-  }
-  const horizon = horizonDays * DAY_MS;
-  const { final } = timelineOf(compiled, ms, ms + horizon);
-  const current = final[0] && final[0].start === ms ? final[0].user : undefined;
-  const next = final.find((p) => p.start > ms && p.user !== current);
-  if (!next) return undefined;
-  if (next.end < ms + horizon) return toShift(next);
-  // The stretch reaches the horizon: look further for its real end, in growing windows.
-  const limit = Math.max(horizon, NEXT_ON_CALL_END_SEARCH_DAYS * DAY_MS);
-  let whole = next;
-  for (let span = DAY_MS; ; span = Math.min(span * 2, limit)) {
-    const [piece] = timelineOf(compiled, next.start, next.start + span).final;
-    if (piece) whole = piece;
-    if (!piece || piece.end < next.start + span || span >= limit) break;
-  }
-  return toShift(whole);
+  return nextOnCalls(schedule, after, horizonDays)?.shifts[0];
 }
 
 /**
- * The mirror of {@link nextOnCall}: the last shift (of the final, merged timeline) ending at or before `at` whose
- * user differs from the one on call at `at` (any user if nobody is), ending within `horizonDays` before `at`.
- * Its start is the real start of that user's stretch, looked for up to max(horizonDays, 366) days before its end.
+ * The mirror of {@link nextOnCalls}: the last instant at or before `at` (within `horizonDays`) at which someone
+ * not on call at `at` went off call, and those who did, with the starts of their stretches looked for up to
+ * max(horizonDays, 366) days before their end. Undefined if there is none within the horizon.
+ */
+export function previousOnCalls(
+  schedule: Schedule,
+  at: Date,
+  horizonDays: number = DEFAULT_NEXT_ON_CALL_HORIZON_DAYS,
+): PreviousOnCalls | undefined {
+  const compiled = compile(schedule);
+  const ms = millisOf(at, 'at');
+  const horizon = checkedHorizon(horizonDays);
+  // One millisecond past `at`, so that the stretches containing `at` (if any) end there.
+  const { final } = timelineOf(compiled, ms - horizon, ms + 1);
+  const current = new Set(final.filter((p) => p.end === ms + 1).map((p) => p.user));
+  const earlier = final.filter((p) => p.end <= ms && !current.has(p.user));
+  if (earlier.length === 0) return undefined;
+  const end = Math.max(...earlier.map((p) => p.end));
+  const leavers = earlier.filter((p) => p.end === end);
+  return {
+    end: new Date(end).toISOString(),
+    // A stretch reaching back past the horizon may have started before it: look further for its real start.
+    shifts: leavers.map((p) => toShift(p.start > ms - horizon ? p : stretchUntil(compiled, p, horizon))),
+  };
+}
+
+/**
+ * The first shift of {@link previousOnCalls}: in a "layers" schedule, the last shift (of the final, merged
+ * timeline) ending at or before `at` whose user differs from the one on call at `at` (any user if nobody is),
+ * ending within `horizonDays` before `at`. Its start is the real start of that user's stretch, looked for up to
+ * max(horizonDays, 366) days before its end.
  */
 export function previousOnCall(
   schedule: Schedule,
   at: Date,
   horizonDays: number = DEFAULT_NEXT_ON_CALL_HORIZON_DAYS,
 ): Shift | undefined {
-  const compiled = compile(schedule);
-  const ms = millisOf(at, 'at');
-  if (!(horizonDays > 0) || !Number.isFinite(horizonDays)) {
-    throw new RangeError(`horizonDays must be a positive number of days (got ${horizonDays})`);
-  }
-  const horizon = horizonDays * DAY_MS;
-  // One millisecond past `at`, so that the stretch containing `at` (if any) is the last piece.
-  const { final } = timelineOf(compiled, ms - horizon, ms + 1);
-  const last = final[final.length - 1];
-  const current = last && last.end === ms + 1 ? last.user : undefined;
-  let previous: Piece | undefined;
-  for (let i = final.length - 1; i >= 0 && !previous; i--) {
-    const piece = final[i];
-    if (piece && piece.end <= ms && piece.user !== current) previous = piece;
-  }
-  if (!previous) return undefined;
-  if (previous.start > ms - horizon) return toShift(previous);
-  // The stretch reaches back past the horizon: look further for its real start, in growing windows.
-  const end = previous.end;
-  const limit = Math.max(horizon, NEXT_ON_CALL_END_SEARCH_DAYS * DAY_MS);
-  let whole = previous;
-  for (let span = DAY_MS; ; span = Math.min(span * 2, limit)) {
-    const pieces = timelineOf(compiled, end - span, end).final;
-    const piece = pieces[pieces.length - 1];
-    if (piece) whole = piece;
-    if (!piece || piece.start > end - span || span >= limit) break;
-  }
-  return toShift(whole);
+  return previousOnCalls(schedule, at, horizonDays)?.shifts[0];
 }
 
 /**
@@ -858,8 +1024,8 @@ export function withinTimeRestriction(restriction: TimeRestriction, timezone: st
 }
 
 /**
- * The shifts within [from, to): `final` is the merged result (layers and overrides, adjacent shifts of one user
- * merged); `rotations` has each rotation's own shifts (time restrictions applied, no overrides), in the order of
+ * The shifts within [from, to): `final` is the merged result (rotations combined as the schedule says, overrides
+ * applied, adjacent shifts of one user merged; overlapping in "all" mode); `rotations` has each rotation's own shifts (time restrictions applied, no overrides), in the order of
  * `schedule.rotations`. All clipped to [from, to).
  */
 export function timeline(

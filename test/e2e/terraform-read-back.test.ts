@@ -730,31 +730,31 @@ describe('Terraform opsgenie provider: what Read gets back is what Create sent',
     );
   });
 
-  it(
-    'opsgenie_schedule_rotation: a team participant',
-    {
-      todo: "Vigil's rotations take users only (422 for type team; Opsgenie also has team, escalation and none)",
-    },
-    async () => {
-      const schedule = await goSdkOk('POST', '/v2/schedules', {
-        name: `team_rotation_${run}`,
-        enabled: true,
-      });
-      const base = `/v2/schedules/${schedule.data.id}/rotations`;
-      const made = await goSdkOk('POST', `${base}?scheduleIdentifierType=id`, {
-        name: 'teams',
-        startDate: '2026-01-05T09:00:00Z',
-        type: 'weekly',
-        length: 1,
-        participants: [{ type: 'team', id: payments.id, username: '' }],
-      });
-      const got = (await goSdkOk('GET', `${base}/${made.data.id}?scheduleIdentifierType=id`)).data;
-      assert.deepEqual(
-        got.participants.map((p: Json) => [p.type, p.id]),
-        [['team', payments.id]],
-      );
-    },
-  );
+  it('opsgenie_schedule_rotation: a team participant, and a turn of nobody (none)', async () => {
+    const schedule = await goSdkOk('POST', '/v2/schedules', {
+      name: `team_rotation_${run}`,
+      enabled: true,
+    });
+    const base = `/v2/schedules/${schedule.data.id}/rotations`;
+    const made = await goSdkOk('POST', `${base}?scheduleIdentifierType=id`, {
+      name: 'teams',
+      startDate: '2026-01-05T09:00:00Z',
+      type: 'weekly',
+      length: 1,
+      participants: [
+        { type: 'team', id: payments.id, username: '' },
+        { type: 'none', username: '' },
+      ],
+    });
+    const got = (await goSdkOk('GET', `${base}/${made.data.id}?scheduleIdentifierType=id`)).data;
+    assert.deepEqual(
+      got.participants.map((p: Json) => [p.type, p.id]),
+      [
+        ['team', payments.id],
+        ['none', undefined],
+      ],
+    );
+  });
 
   // resource_opsgenie_team_routing_rule.go: Create posts team.CreateRoutingRuleRequest (order and every
   // condition's not/order are pointers: always sent); Read sets name, timezone, notify [{type, id, name}]

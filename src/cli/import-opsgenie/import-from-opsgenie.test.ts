@@ -42,6 +42,7 @@ function fixtureFor(url: URL): string | undefined {
     [`/v2/teams/${SRE}/roles`]: 'team-roles-sre.json',
     '/v2/schedules': 'schedules.json',
     '/v2/schedules/d875alp4-9b4e-4219-alp3-0c26936d18de/overrides': 'overrides-sre.json',
+    '/v2/schedules/c569c016-alp9-4e20-8a28-bd5dc33b798e/overrides': 'overrides-empty.json',
     '/v2/escalations': 'escalations.json',
     '/v2/heartbeats': 'heartbeats.json',
     '/v1/maintenance': 'maintenance.json',
@@ -250,6 +251,8 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
 
     const schedule = await get('/v2/schedules/SRE_Schedule?identifierType=name');
     assert.equal(schedule.timezone, 'Europe/Kirov');
+    // Opsgenie's schedules are cumulative: every rotation's participant is on call at once.
+    assert.equal(schedule.rotationsCombine, 'all');
     assert.equal(schedule.ownerTeam.id, team.id);
     const [rotation] = schedule.rotations;
     assert.deepEqual(
@@ -264,10 +267,16 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
       type: 'time-of-day',
       restriction: { startHour: 2, startMin: 0, endHour: 14, endMin: 0 },
     });
-    assert.match(
-      all,
-      /schedule Team_Rotation: skipped: rotation Teams take turns has a participant of type team/,
+    // A team's turn and a turn of nobody (Opsgenie's none) come over as they are.
+    const teamRotation = (await get('/v2/schedules/Team_Rotation?identifierType=name')).rotations[0];
+    assert.deepEqual(
+      teamRotation.participants.map((p: Json) => [p.type, p.id, p.name]),
+      [
+        ['team', team.id, 'SRE'],
+        ['none', undefined, undefined],
+      ],
     );
+    assert.ok(run.progress.includes('schedule Team_Rotation: created'), all);
 
     const overrides = await get(`/v2/schedules/${schedule.id}/overrides`);
     assert.deepEqual(

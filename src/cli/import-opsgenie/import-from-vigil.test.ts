@@ -136,6 +136,8 @@ before(async () => {
     name: 'Platform On Call',
     timezone: 'Europe/Berlin',
     ownerTeam: { name: 'Platform' },
+    // Vigil's layering: an import from Vigil keeps it (one from Opsgenie is always "all").
+    rotationsCombine: 'layers',
     rotations: [
       {
         name: 'Weekdays',
@@ -359,6 +361,7 @@ describe('vigil import opsgenie, from another Vigil', () => {
 
     const schedule = await get('/v2/schedules/Platform%20On%20Call?identifierType=name');
     assert.equal(schedule.timezone, 'Europe/Berlin');
+    assert.equal(schedule.rotationsCombine, 'layers');
     assert.equal(schedule.ownerTeam.name, 'Platform');
     assert.equal(schedule.ownerTeam.id, team.id);
     assert.equal(schedule.rotations.length, 1);

@@ -13,7 +13,9 @@ import { ScheduleShape, shaped, type RotationIn, type ScheduleIn } from './shape
 
 /**
  * Schedules with their rotations (participants, time restrictions), matched by name. A schedule whose
- * rotations differ gets Opsgenie's rotations in place of its own.
+ * rotations differ gets Opsgenie's rotations in place of its own. Every schedule imported from Opsgenie
+ * combines its rotations as Opsgenie does (rotationsCombine "all": everyone each rotation has is on call),
+ * also one that Vigil had as "layers" before; from another Vigil, a "layers" schedule stays so.
  */
 
 const ROTATION_TYPES = new Set(['hourly', 'daily', 'weekly']);
@@ -22,13 +24,25 @@ function rotationOf(ctx: ImportContext, r: RotationIn, index: number) {
   const name = r.name?.trim() || `Rotation ${index + 1}`;
   if (!ROTATION_TYPES.has(r.type)) throw new Skip(`rotation ${name} is of type ${r.type}, which Vigil lacks`);
   const participants = (r.participants ?? []).map((p) => {
-    if (p.type !== 'user')
-      throw new Skip(
-        `rotation ${name} has a participant of type ${p.type}: Vigil's rotations take users only`,
-      );
-    const user = resolveUser(ctx, p);
-    if (!user.ok) throw new Skip(`rotation ${name}: ${user.why}`);
-    return { type: 'user' as const, username: user.value };
+    switch (p.type) {
+      case 'none':
+        return { type: 'none' as const };
+      case 'team': {
+        const team = resolveNamed(ctx.teams, 'team', p);
+        if (!team.ok) throw new Skip(`rotation ${name}: ${team.why}`);
+        return { type: 'team' as const, name: team.value };
+      }
+      case 'user': {
+        const user = resolveUser(ctx, p);
+        if (!user.ok) throw new Skip(`rotation ${name}: ${user.why}`);
+        return { type: 'user' as const, username: user.value };
+      }
+      default:
+        // Escalations are imported after schedules (they notify schedules), so none exists here yet.
+        throw new Skip(
+          `rotation ${name} has a participant of type ${p.type}, which the import does not bring (escalations come after schedules); add it in Vigil afterwards`,
+        );
+    }
   });
   const startDate = instantOf(r.startDate);
   if (!startDate) throw new Skip(`rotation ${name} has no start date Vigil can read`);
@@ -58,6 +72,8 @@ function desiredOf(ctx: ImportContext, s: ScheduleIn) {
     enabled: s.enabled !== false,
     ...(ownerTeam ? { ownerTeam } : {}),
     rotations: (s.rotations ?? []).map((r, i) => rotationOf(ctx, r, i)),
+    // Opsgenie's schedules are cumulative; only a Vigil source says it layers its rotations.
+    rotationsCombine: s.rotationsCombine === 'layers' ? 'layers' : 'all',
   };
 }
 
@@ -77,10 +93,17 @@ function comparableVigil(s: ScheduleIn) {
         ...(endDate ? { endDate } : {}),
         type: r.type,
         length: r.length ?? 1,
-        participants: (r.participants ?? []).map((p) => ({ type: 'user', username: p.username ?? '' })),
+        participants: (r.participants ?? []).map((p) =>
+          p.type === 'none'
+            ? { type: 'none' }
+            : p.type === 'team'
+              ? { type: 'team', name: p.name ?? '' }
+              : { type: 'user', username: p.username ?? '' },
+        ),
         ...(timeRestriction ? { timeRestriction } : {}),
       };
     }),
+    rotationsCombine: s.rotationsCombine ?? 'all',
   };
 }
 

@@ -1,18 +1,24 @@
 import type { Queryable } from '../../db/database.js';
 import type { EscalationRule } from '../../oncall/model.js';
-import { nextOnCall, onCallAt, previousOnCall } from '../../oncall/schedule.js';
+import { nextOnCalls, onCallsAt, previousOnCalls } from '../../oncall/schedule.js';
 import { loadSchedule } from '../../oncall/schedules/load.js';
+import { refOfKey } from '../../oncall/schedules/participants.js';
 import type { PlanRecipient } from '../../notify/planner.js';
 
 /**
- * Whom an escalation rule notifies at an instant: a user, the person on call in a schedule (or the next
- * or previous one), or a team's members or admins. Schedules and teams are read once per resolver, so a
- * batch of alerts on one policy costs one load each.
+ * Whom an escalation rule notifies at an instant: a user, those on call in a schedule (or the next or
+ * previous ones: everyone each rotation has in an "all" schedule, one in a "layers" one), or a team's
+ * members or admins. A schedule's on-call participant may be a team (its
+ * members are notified, as Opsgenie does) or an escalation (that policy runs: `escalations`, for the
+ * runner to start). Schedules and teams are read once per resolver, so a batch of alerts on one policy
+ * costs one load each.
  */
 export interface ResolvedRecipients {
   recipients: PlanRecipient[];
   /** What the rule targeted, for the activity log when nobody came of it. */
   target: string;
+  /** Escalations on call in the schedule the rule targeted: each runs for the alert, as a responder would. */
+  escalations?: { id: string; why: string }[];
 }
 
 export function createRecipientResolver(q: Queryable, orgId: string) {
@@ -47,6 +53,44 @@ export function createRecipientResolver(q: Queryable, orgId: string) {
     return teams.get(id);
   }
 
+  /** Whom the participant on call (a key of the schedule's results, if anyone is) comes to. */
+  async function onCallIn(key: string | undefined, why: string, target: string): Promise<ResolvedRecipients> {
+    if (key === undefined) return { recipients: [], target: `${target} (nobody is on call in it)` };
+    const ref = refOfKey(key);
+    switch (ref.type) {
+      case 'user':
+        return { recipients: [{ id: ref.id, why }], target };
+      case 'team': {
+        const found = await team(ref.id);
+        const name = found ? `team ${found.name}` : 'a team that no longer exists';
+        return {
+          recipients: (found?.members ?? []).map((m) => ({ id: m.id, why: `member of ${name}, ${why}` })),
+          target: `${target} (${name} is on call, and has no members)`,
+        };
+      }
+      case 'escalation':
+        return { recipients: [], target, escalations: [{ id: ref.id, why }] };
+    }
+  }
+
+  /** Whom everyone on call (keys of the schedule's results) comes to, each person once. */
+  async function onCallAmong(
+    keys: readonly string[],
+    why: string,
+    target: string,
+  ): Promise<ResolvedRecipients> {
+    if (keys.length <= 1) return onCallIn(keys[0], why, target);
+    const each = await Promise.all(keys.map((key) => onCallIn(key, why, target)));
+    const recipients = new Map<string, PlanRecipient>();
+    for (const r of each.flatMap((e) => e.recipients)) if (!recipients.has(r.id)) recipients.set(r.id, r);
+    const escalations = each.flatMap((e) => e.escalations ?? []);
+    return {
+      recipients: [...recipients.values()],
+      target,
+      ...(escalations.length > 0 ? { escalations } : {}),
+    };
+  }
+
   return async function resolve(rule: EscalationRule, at: Date): Promise<ResolvedRecipients> {
     const { recipient, notifyType } = rule;
     switch (recipient.type) {
@@ -58,18 +102,27 @@ export function createRecipientResolver(q: Queryable, orgId: string) {
         const target = `schedule ${found.name}`;
         if (!found.enabled) return { recipients: [], target: `${target} (disabled)` };
         if (notifyType === 'next') {
-          const shift = nextOnCall(found.schedule, at);
-          return { recipients: shift ? [{ id: shift.user, why: `next on call in ${target}` }] : [], target };
+          const shifts = nextOnCalls(found.schedule, at)?.shifts ?? [];
+          return onCallAmong(
+            shifts.map((s) => s.user),
+            `next on call in ${target}`,
+            target,
+          );
         }
         if (notifyType === 'previous') {
-          const shift = previousOnCall(found.schedule, at);
-          return {
-            recipients: shift ? [{ id: shift.user, why: `previously on call in ${target}` }] : [],
+          const shifts = previousOnCalls(found.schedule, at)?.shifts ?? [];
+          return onCallAmong(
+            shifts.map((s) => s.user),
+            `previously on call in ${target}`,
             target,
-          };
+          );
         }
-        const now = onCallAt(found.schedule, at);
-        return { recipients: now ? [{ id: now.user, why: `on call in ${target}` }] : [], target };
+        const now = onCallsAt(found.schedule, at);
+        return onCallAmong(
+          now.map((o) => o.user),
+          `on call in ${target}`,
+          target,
+        );
       }
       case 'team': {
         const found = await team(recipient.id);

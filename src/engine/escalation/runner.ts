@@ -7,7 +7,8 @@ import { type PlanInput, planNotificationsBatch } from '../../notify/planner.js'
 import type { EngineTx } from './engine-tx.js';
 import { ENGINE_ACTOR } from './log-buffer.js';
 import { formatDuration } from '../../work/durations.js';
-import { describeStep, type PlanStep } from './plan.js';
+import { describeStep, dueAt, stepAt, type PlanStep } from './plan.js';
+import { planOf } from '../../oncall/routing/route.js';
 import { escalationRepository as repo } from './repository.js';
 import { dueSteps, type DueStep, type RunUpdate } from './transition.js';
 import { alertsRepository } from '../../alerts/repository.js';
@@ -89,7 +90,7 @@ export function createStepRunner({ alerts, log, lateAfterMs }: StepRunnerOptions
 
   /** A step's page: its recipients now, its messages planned with the batch's others (pages.settle). */
   async function page(
-    { logs, reads }: EngineTx,
+    { tx, logs, reads }: EngineTx,
     run: AlertEscalationRow,
     alert: AlertRow,
     step: PlanStep,
@@ -100,9 +101,12 @@ export function createStepRunner({ alerts, log, lateAfterMs }: StepRunnerOptions
     const rule = step.rule;
     if (!rule) return;
     const label = describeStep(run.plan, step);
-    const { recipients, target } = await reads.resolverFor(run.org_id)(rule, now);
+    const { recipients, target, escalations = [] } = await reads.resolverFor(run.org_id)(rule, now);
+    for (const onCall of escalations) {
+      await startOnCallEscalation({ tx, logs }, run, alert, onCall, now, `${label}${late}`);
+    }
     if (recipients.length === 0) {
-      logs.add(alert.id, `${label}: nobody to notify in ${target}${late}`);
+      if (escalations.length === 0) logs.add(alert.id, `${label}: nobody to notify in ${target}${late}`);
       return;
     }
     const line = logs.reserve(alert.id);
@@ -120,6 +124,44 @@ export function createStepRunner({ alerts, log, lateAfterMs }: StepRunnerOptions
         stopOn: rule.condition === 'if-not-closed' ? 'closed' : 'acknowledged',
       },
       (lines) => line(`${label}${late}: ${lines.join('; ')}`),
+    );
+  }
+
+  /**
+   * An escalation on call in a schedule a step notified runs for the alert from now, as an escalation
+   * responder would (Opsgenie's escalation participant). One that already runs or ran for it (a responder,
+   * on call before, or the policy that led here) is left alone: an alert runs each source once, which also
+   * ends any loop back to it.
+   */
+  async function startOnCallEscalation(
+    { tx, logs }: Pick<EngineTx, 'tx' | 'logs'>,
+    run: AlertEscalationRow,
+    alert: AlertRow,
+    onCall: { id: string; why: string },
+    now: Date,
+    label: string,
+  ): Promise<void> {
+    const policy = await repo.policy(tx, onCall.id);
+    if (!policy) {
+      logs.add(alert.id, `${label}: the escalation ${onCall.why} no longer exists; nobody is paged for it`);
+      return;
+    }
+    const plan = planOf(policy);
+    const first = stepAt(plan, 0);
+    const started = await repo.insertRun(tx, {
+      alertId: alert.id,
+      orgId: run.org_id,
+      source: `escalation:${onCall.id}`,
+      escalationId: onCall.id,
+      plan,
+      baseAt: now,
+      nextAt: first ? dueAt(now, first) : now,
+    });
+    logs.add(
+      alert.id,
+      started
+        ? `${label}: escalation ${policy.name} is ${onCall.why}; escalating with it`
+        : `${label}: escalation ${policy.name} is ${onCall.why}, and already runs (or ran) for this alert`,
     );
   }
 

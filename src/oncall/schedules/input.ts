@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon';
 import { DomainError, invalid, UNPROCESSABLE_BODY } from '../../errors.js';
 import type { TimeRestrictionInput } from '../time-restriction-input.js';
+import type { ParticipantInput } from './participants.js';
 import { validateSchedule, type Rotation, type RotationType } from '../schedule.js';
 
 /**
@@ -21,7 +22,7 @@ export interface RotationInput {
   endDate?: string | null;
   type: RotationType;
   length?: number;
-  participants: UserRef[];
+  participants: ParticipantInput[];
   timeRestriction?: TimeRestrictionInput | null;
 }
 
@@ -110,7 +111,7 @@ export function checkTimezone(timezone: string): void {
 }
 
 /**
- * Checks one rotation (participants already resolved to user ids) with validateSchedule and throws a 422
+ * Checks one rotation (participants already resolved to keys, see participants.ts) with validateSchedule and throws a 422
  * naming every field at fault, each prefixed by `prefix`.
  */
 export function checkRotation(

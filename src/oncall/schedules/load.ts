@@ -1,13 +1,16 @@
 import type { Queryable } from '../../db/database.js';
 import type { ScheduleOverrideRow, ScheduleRotationRow } from '../../db/schema.js';
-import type { Override, Rotation, Schedule } from '../schedule.js';
+import type { EscalationRule } from '../model.js';
+import type { Override, Rotation, RotationsCombine, Schedule } from '../schedule.js';
+import { participantKey, type StoredParticipant } from './participants.js';
 import { schedulesRepository as repo } from './repository.js';
 
 /**
- * Stored schedules as the values src/oncall/schedule.ts computes with. Participants and override users are
- * user ids. Users deleted since a rotation was saved drop out of it (the rotation goes on with the others),
- * and rotations deleted since an override was saved drop out of its rotation list, so what is loaded always
- * passes validateSchedule.
+ * Stored schedules as the values src/oncall/schedule.ts computes with. Participants are keys (see
+ * participants.ts: user ids, team and escalation keys, null for `none`); override users are user ids. Users,
+ * teams and escalations deleted since a rotation was saved drop out of it (the rotation goes on with the
+ * others), and rotations deleted since an override was saved drop out of its rotation list, so what is loaded
+ * always passes validateSchedule.
  */
 
 export interface LoadedSchedule {
@@ -23,6 +26,56 @@ export interface ScheduleParts {
   overrides: ScheduleOverrideRow[];
   /** The users the rotations and overrides name that still exist, by id. */
   users: Map<string, { id: string; username: string; full_name: string }>;
+  /** The teams the rotations name that still exist, by id. */
+  teams: Map<string, { id: string; name: string }>;
+  /** The escalations the rotations name that still exist, by id. */
+  escalations: Map<string, { id: string; name: string; rules: EscalationRule[] }>;
+}
+
+/** Nothing loaded: a schedule without rotations or overrides. */
+export function noParts(): ScheduleParts {
+  return { rotations: [], overrides: [], users: new Map(), teams: new Map(), escalations: new Map() };
+}
+
+/** The ids of one type of participant among these rotations. */
+function idsOf(rotations: readonly ScheduleRotationRow[], type: 'user' | 'team' | 'escalation'): string[] {
+  return rotations.flatMap((r) => r.participants.flatMap((p) => (p.type === type ? [p.id] : [])));
+}
+
+/** The users, teams and escalations these rotations (and overrides' users) name that still exist. */
+export async function participantsNamed(
+  q: Queryable,
+  orgId: string,
+  rotations: readonly ScheduleRotationRow[],
+  overrideUsers: readonly string[] = [],
+): Promise<Pick<ScheduleParts, 'users' | 'teams' | 'escalations'>> {
+  const [users, teams, escalations] = await Promise.all([
+    repo.usersByIds(q, orgId, [...idsOf(rotations, 'user'), ...overrideUsers]),
+    repo.teamsByIds(q, orgId, idsOf(rotations, 'team')),
+    repo.escalationsByIds(q, orgId, idsOf(rotations, 'escalation')),
+  ]);
+  return {
+    users: new Map(users.map((u) => [u.id, u])),
+    teams: new Map(teams.map((t) => [t.id, t])),
+    escalations: new Map(escalations.map((e) => [e.id, e])),
+  };
+}
+
+/** Whether the participant still exists (`none` always does). */
+export function stillExists(
+  p: StoredParticipant,
+  named: Pick<ScheduleParts, 'users' | 'teams' | 'escalations'>,
+): boolean {
+  switch (p.type) {
+    case 'none':
+      return true;
+    case 'user':
+      return named.users.has(p.id);
+    case 'team':
+      return named.teams.has(p.id);
+    case 'escalation':
+      return named.escalations.has(p.id);
+  }
 }
 
 export async function loadScheduleParts(
@@ -31,7 +84,7 @@ export async function loadScheduleParts(
   scheduleId: string,
 ): Promise<ScheduleParts> {
   const parts = await loadManyScheduleParts(q, orgId, [scheduleId]);
-  return parts.get(scheduleId) ?? { rotations: [], overrides: [], users: new Map() };
+  return parts.get(scheduleId) ?? noParts();
 }
 
 /** The parts of several schedules in three queries, whatever their number. */
@@ -44,35 +97,46 @@ export async function loadManyScheduleParts(
     repo.rotationsOf(q, scheduleIds),
     repo.overridesOf(q, scheduleIds),
   ]);
-  const ids = [...rotations.flatMap((r) => r.participants), ...overrides.map((o) => o.user_id)];
-  const users = new Map((await repo.usersByIds(q, orgId, ids)).map((u) => [u.id, u]));
+  const named = await participantsNamed(
+    q,
+    orgId,
+    rotations,
+    overrides.map((o) => o.user_id),
+  );
   return new Map(
     scheduleIds.map((id) => [
       id,
       {
         rotations: rotations.filter((r) => r.schedule_id === id),
         overrides: overrides.filter((o) => o.schedule_id === id),
-        users,
+        ...named,
       },
     ]),
   );
 }
 
-export function rotationOf(row: ScheduleRotationRow, knownUsers: ReadonlyMap<string, unknown>): Rotation {
+export function rotationOf(
+  row: ScheduleRotationRow,
+  named: Pick<ScheduleParts, 'users' | 'teams' | 'escalations'>,
+): Rotation {
   return {
     id: row.id,
     name: row.name,
     type: row.type,
     length: row.length,
-    participants: row.participants.filter((id) => knownUsers.has(id)),
+    participants: row.participants.filter((p) => stillExists(p, named)).map(participantKey),
     startDate: row.start_date.toISOString(),
     ...(row.end_date ? { endDate: row.end_date.toISOString() } : {}),
     ...(row.time_restriction ? { timeRestriction: row.time_restriction } : {}),
   };
 }
 
-/** The schedule as configured, whether or not it is enabled. */
-export function scheduleOf(timezone: string, parts: ScheduleParts): Schedule {
+/** The schedule as configured (its rotations combined as `rotationsCombine` says), whether or not it is enabled. */
+export function scheduleOf(
+  timezone: string,
+  parts: ScheduleParts,
+  rotationsCombine: RotationsCombine,
+): Schedule {
   const rotationIds = new Set(parts.rotations.map((r) => r.id));
   const overrides: Override[] = [];
   for (const o of parts.overrides) {
@@ -91,8 +155,9 @@ export function scheduleOf(timezone: string, parts: ScheduleParts): Schedule {
   }
   return {
     timezone,
-    rotations: parts.rotations.map((r) => rotationOf(r, parts.users)),
+    rotations: parts.rotations.map((r) => rotationOf(r, parts)),
     overrides,
+    rotationsCombine,
   };
 }
 
@@ -114,7 +179,7 @@ export async function loadSchedule(
   const row = await repo.findSchedule(q, orgId, scheduleId, 'id');
   if (!row) return undefined;
   const schedule = row.enabled
-    ? scheduleOf(row.timezone, await loadScheduleParts(q, orgId, row.id))
+    ? scheduleOf(row.timezone, await loadScheduleParts(q, orgId, row.id), row.rotations_combine)
     : emptySchedule(row.timezone);
   return { id: row.id, name: row.name, enabled: row.enabled, schedule };
 }

@@ -1,6 +1,10 @@
 import { sql } from 'kysely';
 import { type Queryable, isUuid } from '../../db/database.js';
-import type { RotationTypeColumn } from '../../db/schema.js';
+import type {
+  RotationParticipantColumn,
+  RotationsCombineColumn,
+  RotationTypeColumn,
+} from '../../db/schema.js';
 import type { TimeRestriction } from '../schedule.js';
 
 /** The SQL for schedules, their rotations and overrides. No rules here: see service.ts. */
@@ -9,7 +13,7 @@ export interface RotationValues {
   name: string;
   type: RotationTypeColumn;
   length: number;
-  participants: string[];
+  participants: RotationParticipantColumn[];
   start_date: Date;
   end_date: Date | null;
   time_restriction: TimeRestriction | null;
@@ -36,6 +40,7 @@ export const schedulesRepository = {
       timezone: string;
       enabled: boolean;
       owner_team_id: string | null;
+      rotations_combine?: RotationsCombineColumn;
     },
   ) {
     return db.insertInto('schedules').values(row).returningAll().executeTakeFirstOrThrow();
@@ -93,6 +98,7 @@ export const schedulesRepository = {
       timezone?: string;
       enabled?: boolean;
       owner_team_id?: string | null;
+      rotations_combine?: RotationsCombineColumn;
     },
   ): Promise<void> {
     await db
@@ -147,7 +153,7 @@ export const schedulesRepository = {
           name: r.name,
           type: r.type,
           length: r.length,
-          participants: r.participants,
+          participants: JSON.stringify(r.participants),
           start_date: r.start_date,
           end_date: r.end_date,
           time_restriction: restrictionJson(r.time_restriction),
@@ -160,7 +166,11 @@ export const schedulesRepository = {
   async updateRotation(db: Queryable, id: string, values: RotationValues): Promise<void> {
     await db
       .updateTable('schedule_rotations')
-      .set({ ...values, time_restriction: restrictionJson(values.time_restriction) })
+      .set({
+        ...values,
+        participants: JSON.stringify(values.participants),
+        time_restriction: restrictionJson(values.time_restriction),
+      })
       .where('id', '=', id)
       .execute();
   },
@@ -237,6 +247,40 @@ export const schedulesRepository = {
 
   async deleteOverride(db: Queryable, id: string): Promise<void> {
     await db.deleteFrom('schedule_overrides').where('id', '=', id).execute();
+  },
+
+  /** The teams among these ids that still exist in the organization. */
+  async teamsByIds(db: Queryable, orgId: string, ids: readonly string[]) {
+    if (ids.length === 0) return [];
+    return db
+      .selectFrom('teams')
+      .select(['id', 'name'])
+      .where('org_id', '=', orgId)
+      .where('id', 'in', [...new Set(ids)])
+      .execute();
+  },
+
+  /** The escalations among these ids that still exist in the organization. */
+  async escalationsByIds(db: Queryable, orgId: string, ids: readonly string[]) {
+    if (ids.length === 0) return [];
+    return db
+      .selectFrom('escalations')
+      .select(['id', 'name', 'rules'])
+      .where('org_id', '=', orgId)
+      .where('id', 'in', [...new Set(ids)])
+      .execute();
+  },
+
+  /** The members of these teams, by username. */
+  async teamMembers(db: Queryable, teamIds: readonly string[]) {
+    if (teamIds.length === 0) return [];
+    return db
+      .selectFrom('team_members as m')
+      .innerJoin('users as u', 'u.id', 'm.user_id')
+      .select(['m.team_id', 'u.id', 'u.username', 'u.full_name'])
+      .where('m.team_id', 'in', [...new Set(teamIds)])
+      .orderBy('u.username')
+      .execute();
   },
 
   /** The users among these ids that still exist in the organization. */

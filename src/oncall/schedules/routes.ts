@@ -7,7 +7,10 @@ import { invalid, UNPROCESSABLE_QUERY } from '../../errors.js';
 import { StringEnum } from '../../http/schemas.js';
 import type {
   IdentifierType,
+  OnCallDetail,
+  OnCallView,
   OverrideView,
+  ParticipantView,
   PeriodView,
   RotationView,
   ScheduleMeta,
@@ -19,8 +22,9 @@ import type {
 
 /**
  * Opsgenie's Schedule, Schedule Rotation, Schedule Override and Who Is On Call APIs (v2). Vigil's own
- * additions: the `custom` rotation type (length in hours), `order` on rotations (the layer; a higher one
- * wins), `nextShift` on next-on-calls, and the final-timeline entry for periods of no single rotation.
+ * additions: `rotationsCombine` on schedules ("all", Opsgenie's way and the default, or "layers"), the
+ * `custom` rotation type (length in hours), `order` on rotations (in a "layers" schedule a higher one wins),
+ * `nextShift`/`nextShifts` on next-on-calls, and the final-timeline entry for periods of no single rotation.
  */
 
 const TeamRef = Type.Object({ id: Type.Optional(Type.String()), name: Type.Optional(Type.String()) });
@@ -29,6 +33,13 @@ const UserRef = Type.Object({
   id: Type.Optional(Type.String({ maxLength: 100 })),
   username: Type.Optional(Type.String({ maxLength: 100 })),
 });
+/** Opsgenie's rotation participant: a user (id or username), a team or escalation (id or name), or none. */
+const ParticipantRef = Type.Object({
+  type: StringEnum(['user', 'team', 'escalation', 'none']),
+  id: Type.Optional(Type.String({ maxLength: 100 })),
+  username: Type.Optional(Type.String({ maxLength: 100 })),
+  name: Type.Optional(Type.String({ maxLength: 200 })),
+});
 const Instant = Type.String({ minLength: 1, maxLength: 64 });
 const RotationFields = {
   name: Type.Optional(Type.String({ maxLength: 200 })),
@@ -36,7 +47,7 @@ const RotationFields = {
   endDate: Type.Optional(Type.Union([Instant, Type.Null()])),
   type: StringEnum(['hourly', 'daily', 'weekly', 'custom']),
   length: Type.Optional(Type.Integer({ maximum: 1_000_000 })),
-  participants: Type.Array(UserRef, { maxItems: 500 }),
+  participants: Type.Array(ParticipantRef, { maxItems: 500 }),
   timeRestriction: Type.Optional(Type.Union([TimeRestrictionSchema, Type.Null()])),
 };
 const RotationBody = Type.Object(RotationFields);
@@ -53,6 +64,10 @@ const ScheduleName = Type.String({ minLength: 1, maxLength: 100 });
 const Description = Type.String({ maxLength: 10000 });
 const TimeZone = Type.String({ minLength: 1, maxLength: 64 });
 const Rotations = Type.Array(RotationBody, { maxItems: 50 });
+const RotationsCombine = StringEnum(['all', 'layers'], {
+  description:
+    'Vigil extension. "all" (Opsgenie\'s way, the default for new schedules): every rotation\'s participant is on call at once. "layers": the highest rotation with someone wins.',
+});
 const OverrideRotations = Type.Array(
   Type.Object({ id: Type.Optional(Type.String()), name: Type.Optional(Type.String()) }),
   { maxItems: 50 },
@@ -113,12 +128,39 @@ function dateQuery(value: string | undefined): Date {
   return parsed.toJSDate();
 }
 
-function presentParticipant(u: UserView) {
+function presentUser(u: UserView) {
   return { type: 'user' as const, id: u.id, username: u.username };
 }
 
-function presentRecipient(u: UserView) {
-  return { id: u.id, type: 'user' as const, name: u.username };
+/** As Opsgenie reads a rotation's participants back: users with username, teams and escalations with name. */
+function presentParticipant(p: ParticipantView) {
+  switch (p.type) {
+    case 'none':
+      return { type: 'none' as const };
+    case 'user':
+      return presentUser(p);
+    default:
+      return { type: p.type, id: p.id, name: p.name };
+  }
+}
+
+function presentRecipient(p: OnCallView) {
+  return { id: p.id, type: p.type, name: p.type === 'user' ? p.username : p.name };
+}
+
+/** Opsgenie lists whom an on-call escalation notifies under it, with each rule's delay and notify type. */
+function presentOnCall(p: OnCallDetail) {
+  if (p.type !== 'escalation') return presentRecipient(p);
+  return {
+    ...presentRecipient(p),
+    onCallParticipants: p.rules.map((r) => ({
+      id: r.recipient.id,
+      type: r.recipient.type,
+      name: r.recipient.name,
+      escalationTime: r.delayMinutes,
+      notifyType: r.notifyType,
+    })),
+  };
 }
 
 function presentRotation(r: RotationView) {
@@ -143,6 +185,7 @@ function presentSchedule(s: ScheduleView) {
     timezone: s.timezone,
     enabled: s.enabled,
     ...(s.ownerTeam ? { ownerTeam: s.ownerTeam } : {}),
+    rotationsCombine: s.rotationsCombine,
     rotations: s.rotations.map(presentRotation),
   };
 }
@@ -151,7 +194,7 @@ function presentOverride(parent: ScheduleMeta, o: OverrideView) {
   return {
     _parent: parent,
     alias: o.alias,
-    user: presentParticipant(o.user),
+    user: presentUser(o.user),
     startDate: iso(o.startDate),
     endDate: iso(o.endDate),
     rotations: o.rotations,
@@ -193,6 +236,7 @@ export function registerScheduleRoutes(app: HttpApp, schedules: SchedulesService
           enabled: Type.Optional(Type.Boolean()),
           ownerTeam: Type.Optional(TeamRef),
           rotations: Type.Optional(Rotations),
+          rotationsCombine: Type.Optional(RotationsCombine),
         }),
       },
     },
@@ -270,6 +314,7 @@ export function registerScheduleRoutes(app: HttpApp, schedules: SchedulesService
           enabled: Type.Optional(Type.Boolean()),
           ownerTeam: Type.Optional(Type.Union([TeamRef, Type.Null()])),
           rotations: Type.Optional(Rotations),
+          rotationsCombine: Type.Optional(RotationsCombine),
         }),
       },
     },
@@ -542,10 +587,10 @@ export function registerScheduleRoutes(app: HttpApp, schedules: SchedulesService
     async (request) => {
       const all = await schedules.onCallsEverywhere(principalOf(request), dateQuery(request.query.date));
       return envelope(request, {
-        data: all.map(({ parent, users }) =>
+        data: all.map(({ parent, participants, usernames }) =>
           request.query.flat
-            ? { _parent: parent, onCallRecipients: users.map((u) => u.username) }
-            : { _parent: parent, onCallParticipants: users.map(presentRecipient) },
+            ? { _parent: parent, onCallRecipients: usernames }
+            : { _parent: parent, onCallParticipants: participants.map(presentOnCall) },
         ),
       });
     },
@@ -586,7 +631,7 @@ export function registerScheduleRoutes(app: HttpApp, schedules: SchedulesService
       },
     },
     async (request) => {
-      const { parent, users } = await schedules.onCalls(
+      const { parent, participants, usernames } = await schedules.onCalls(
         principalOf(request),
         request.params.identifier,
         identifierTypeOf(request.query),
@@ -594,8 +639,8 @@ export function registerScheduleRoutes(app: HttpApp, schedules: SchedulesService
       );
       return envelope(request, {
         data: request.query.flat
-          ? { _parent: parent, onCallRecipients: users.map((u) => u.username) }
-          : { _parent: parent, onCallParticipants: users.map(presentRecipient) },
+          ? { _parent: parent, onCallRecipients: usernames }
+          : { _parent: parent, onCallParticipants: participants.map(presentOnCall) },
       });
     },
   );
@@ -606,32 +651,34 @@ export function registerScheduleRoutes(app: HttpApp, schedules: SchedulesService
       schema: {
         tags: ['who is on call'],
         summary:
-          'Who is on call next after date (default now): the first person other than the one on call then, with their shift in nextShift',
+          'Who comes on call next after date (default now): those not on call then who come on call at the next change (shifts in nextShifts), and everyone on call from that change (exactNextOnCallRecipients)',
         params: ScheduleParams,
         querystring: OnCallQuery,
       },
     },
     async (request) => {
-      const { parent, next } = await schedules.nextOnCalls(
+      const { parent, next, exact, usernames, exactUsernames } = await schedules.nextOnCalls(
         principalOf(request),
         request.params.identifier,
         identifierTypeOf(request.query),
         dateQuery(request.query.date),
       );
-      // Vigil's schedules have one person on call at a time, so "next" and "exact next" are the same person.
-      const recipients = next ? [request.query.flat ? next.user.username : presentRecipient(next.user)] : [];
+      // nextOnCallRecipients: those who come on call at the next change (and are not on call at date);
+      // exactNextOnCallRecipients: everyone on call from then, those staying on included. Flat, a team or
+      // escalation comes as the usernames it reaches.
+      const shiftOf = (n: (typeof next)[number]) => ({
+        user: presentRecipient(n.user),
+        startDate: iso(n.startDate),
+        endDate: iso(n.endDate),
+      });
+      const [first] = next;
       return envelope(request, {
         data: {
           _parent: parent,
-          nextOnCallRecipients: recipients,
-          exactNextOnCallRecipients: recipients,
-          nextShift: next
-            ? {
-                user: presentRecipient(next.user),
-                startDate: iso(next.startDate),
-                endDate: iso(next.endDate),
-              }
-            : null,
+          nextOnCallRecipients: request.query.flat ? usernames : next.map((n) => presentRecipient(n.user)),
+          exactNextOnCallRecipients: request.query.flat ? exactUsernames : exact.map(presentRecipient),
+          nextShift: first ? shiftOf(first) : null,
+          nextShifts: next.map(shiftOf),
         },
       });
     },

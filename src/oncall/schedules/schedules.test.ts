@@ -332,6 +332,8 @@ describe('schedules over HTTP', () => {
       id = await createSchedule({
         name: 'Layered',
         timezone: 'America/New_York',
+        // Vigil's layers (the tests below are about them), not Opsgenie's "all".
+        rotationsCombine: 'layers',
         rotations: [
           {
             name: 'Around the clock',

@@ -11,7 +11,14 @@ import { requireTeamRight } from '../../accounts/team-rights.js';
 import { type Db, type Queryable, isUniqueViolation } from '../../db/database.js';
 import type { ScheduleRotationRow } from '../../db/schema.js';
 import { conflict, forbidden, invalid, notFound, UNPROCESSABLE_QUERY } from '../../errors.js';
-import { nextOnCall, onCallAt, timeline, type TimeRestriction } from '../schedule.js';
+import {
+  nextOnCalls,
+  onCallsAt,
+  timeline,
+  type RotationsCombine,
+  type Schedule,
+  type TimeRestriction,
+} from '../schedule.js';
 import {
   checkOverrideWindow,
   checkRotation,
@@ -26,9 +33,14 @@ import {
   emptySchedule,
   loadManyScheduleParts,
   loadScheduleParts,
+  noParts,
+  participantsNamed,
   scheduleOf,
+  stillExists,
   type ScheduleParts,
 } from './load.js';
+import { participantKey, refOfKey, resolveParticipant, type StoredParticipant } from './participants.js';
+import type { EscalationNotifyType, EscalationRecipient } from '../model.js';
 import { schedulesRepository as repo, type OverrideValues, type RotationValues } from './repository.js';
 import { accountsRepository } from '../../accounts/repository.js';
 import { escalationsRepository } from '../escalations/repository.js';
@@ -49,6 +61,8 @@ export interface ScheduleInput {
   enabled?: boolean;
   ownerTeam?: TeamRef;
   rotations?: RotationInput[];
+  /** Vigil's extension: "all" (Opsgenie's, the default) or "layers". */
+  rotationsCombine?: RotationsCombine;
 }
 
 export interface ScheduleChanges {
@@ -60,6 +74,7 @@ export interface ScheduleChanges {
   ownerTeam?: TeamRef | null;
   /** When given, replaces every rotation (Opsgenie's update schedule does so). */
   rotations?: RotationInput[];
+  rotationsCombine?: RotationsCombine;
 }
 
 export type RotationChanges = Partial<RotationInput>;
@@ -85,16 +100,40 @@ export interface ScheduleMeta {
   enabled: boolean;
 }
 
+/** Whom a turn belongs to; `none` is a turn with nobody on call. */
+export type ParticipantView =
+  | ({ type: 'user' } & UserView)
+  | { type: 'team'; id: string; name: string }
+  | { type: 'escalation'; id: string; name: string }
+  | { type: 'none' };
+
+/** Someone (or a team, or an escalation) on call. */
+export type OnCallView = Exclude<ParticipantView, { type: 'none' }>;
+
+/** An on-call escalation, with whom its rules notify (Opsgenie lists them under it). */
+export type OnCallDetail =
+  | Exclude<OnCallView, { type: 'escalation' }>
+  | {
+      type: 'escalation';
+      id: string;
+      name: string;
+      rules: {
+        recipient: { type: EscalationRecipient['type']; id: string; name: string };
+        notifyType: EscalationNotifyType;
+        delayMinutes: number;
+      }[];
+    };
+
 export interface RotationView {
   id: string;
   name: string;
-  /** The layer: 0 is the lowest; a higher one wins where it has someone. */
+  /** The position: 0 is the lowest; in a "layers" schedule a higher one wins where it has someone. */
   order: number;
   type: ScheduleRotationRow['type'];
   length: number;
   startDate: Date;
   endDate: Date | null;
-  participants: UserView[];
+  participants: ParticipantView[];
   timeRestriction: TimeRestriction | null;
 }
 
@@ -102,6 +141,7 @@ export interface ScheduleView extends ScheduleMeta {
   description: string;
   timezone: string;
   ownerTeam: { id: string; name: string } | null;
+  rotationsCombine: RotationsCombine;
   rotations: RotationView[];
 }
 
@@ -117,7 +157,7 @@ export interface PeriodView {
   startDate: Date;
   endDate: Date;
   type: 'default' | 'override';
-  recipient: UserView;
+  recipient: OnCallView;
 }
 
 export interface TimelineRotationView {
@@ -142,8 +182,39 @@ function userView(u: { id: string; username: string; full_name: string }): UserV
   return { id: u.id, username: u.username, fullName: u.full_name };
 }
 
+/** The view of a user, team or escalation participant, if it still exists. */
+function onCallViewOf(
+  parts: ScheduleParts,
+  ref: Exclude<StoredParticipant, { type: 'none' }>,
+): OnCallView | undefined {
+  switch (ref.type) {
+    case 'user': {
+      const user = parts.users.get(ref.id);
+      return user && { type: 'user', ...userView(user) };
+    }
+    case 'team': {
+      const team = parts.teams.get(ref.id);
+      return team && { type: 'team', id: team.id, name: team.name };
+    }
+    case 'escalation': {
+      const escalation = parts.escalations.get(ref.id);
+      return escalation && { type: 'escalation', id: escalation.id, name: escalation.name };
+    }
+  }
+}
+
 function metaOf(row: ScheduleRowWithTeam): ScheduleMeta {
   return { id: row.id, name: row.name, enabled: row.enabled };
+}
+
+/** The schedule as configured, whether or not it is enabled. */
+function configuredOf(row: ScheduleRowWithTeam, parts: ScheduleParts): Schedule {
+  return scheduleOf(row.timezone, parts, row.rotations_combine);
+}
+
+/** Whom the schedule has on call: nobody while it is disabled. */
+function effectiveOf(row: ScheduleRowWithTeam, parts: ScheduleParts): Schedule {
+  return row.enabled ? configuredOf(row, parts) : emptySchedule(row.timezone);
 }
 
 export function createSchedulesService(db: Db) {
@@ -187,10 +258,10 @@ export function createSchedulesService(db: Db) {
     defaultName: string,
   ): Promise<RotationValues> {
     const errors = new FieldErrors();
-    const participants: string[] = [];
+    const participants: StoredParticipant[] = [];
     for (const [j, ref] of input.participants.entries()) {
       try {
-        participants.push(await resolveUser(q, orgId, ref, `${prefix}participants[${j}]`));
+        participants.push(await resolveParticipant(q, orgId, ref, `${prefix}participants[${j}]`));
       } catch (error) {
         errors.merge(error);
       }
@@ -210,7 +281,7 @@ export function createSchedulesService(db: Db) {
         {
           type: input.type,
           length: input.length ?? 1,
-          participants,
+          participants: participants.map(participantKey),
           startDate: input.startDate,
           ...(endDate !== undefined ? { endDate } : {}),
           ...(restriction ? { timeRestriction: restriction } : {}),
@@ -260,9 +331,10 @@ export function createSchedulesService(db: Db) {
       length: r.length,
       startDate: r.start_date,
       endDate: r.end_date,
-      participants: r.participants.flatMap((id) => {
-        const user = parts.users.get(id);
-        return user ? [userView(user)] : [];
+      participants: r.participants.flatMap((p): ParticipantView[] => {
+        if (p.type === 'none') return [{ type: 'none' }];
+        const found = onCallViewOf(parts, p);
+        return found ? [found] : [];
       }),
       timeRestriction: r.time_restriction,
     }));
@@ -277,6 +349,7 @@ export function createSchedulesService(db: Db) {
         row.owner_team_id && row.owner_team_name
           ? { id: row.owner_team_id, name: row.owner_team_name }
           : null,
+      rotationsCombine: row.rotations_combine,
       rotations,
     };
   }
@@ -360,10 +433,57 @@ export function createSchedulesService(db: Db) {
     return { row, parts: await loadScheduleParts(db, p.orgId, row.id) };
   }
 
-  function userOf(parts: ScheduleParts, id: string): UserView {
-    const user = parts.users.get(id);
-    if (!user) throw new Error(`unreachable: user ${id} was loaded with the schedule`);
-    return userView(user);
+  /** Who a key of the schedule's results stands for: loaded with it, since rotationOf kept only those. */
+  function onCallOf(parts: ScheduleParts, key: string): OnCallView {
+    const found = onCallViewOf(parts, refOfKey(key));
+    if (!found) throw new Error(`unreachable: participant ${key} was loaded with the schedule`);
+    return found;
+  }
+
+  /**
+   * Those on call as Opsgenie's on-calls show them (an escalation with whom its rules notify), and the
+   * usernames they come to (flat=true): a team's members, an escalation's users and teams' members. An
+   * escalation's schedules are not followed into (their people change with time, and may lead back here).
+   */
+  async function onCallDetails(
+    orgId: string,
+    parts: ScheduleParts,
+    keys: readonly string[],
+  ): Promise<{ participants: OnCallDetail[]; usernames: string[] }> {
+    const views = keys.map((key) => onCallOf(parts, key));
+    const escalations = views.flatMap((v) => (v.type === 'escalation' ? [v.id] : []));
+    const rules = escalations.flatMap((id) => parts.escalations.get(id)?.rules ?? []);
+    const names = await escalationsRepository.recipientNames(
+      db,
+      orgId,
+      rules.map((r) => r.recipient),
+    );
+    const teamIds = [
+      ...views.flatMap((v) => (v.type === 'team' ? [v.id] : [])),
+      ...rules.flatMap((r) => (r.recipient.type === 'team' ? [r.recipient.id] : [])),
+    ];
+    const members = await repo.teamMembers(db, teamIds);
+    const membersOf = (teamId: string) => members.filter((m) => m.team_id === teamId).map((m) => m.username);
+    const usernames: string[] = [];
+    const participants = views.map((v): OnCallDetail => {
+      if (v.type === 'user') usernames.push(v.username);
+      if (v.type === 'team') usernames.push(...membersOf(v.id));
+      if (v.type !== 'escalation') return v;
+      const policyRules = (parts.escalations.get(v.id)?.rules ?? []).flatMap((rule) => {
+        const { type, id } = rule.recipient;
+        const name = (type === 'user' ? names.users : type === 'team' ? names.teams : names.schedules).get(
+          id,
+        );
+        if (name === undefined) return [];
+        if (type === 'user') usernames.push(name);
+        if (type === 'team') usernames.push(...membersOf(id));
+        return [
+          { recipient: { type, id, name }, notifyType: rule.notifyType, delayMinutes: rule.delayMinutes },
+        ];
+      });
+      return { ...v, rules: policyRules };
+    });
+    return { participants, usernames: [...new Set(usernames)] };
   }
 
   return {
@@ -381,6 +501,7 @@ export function createSchedulesService(db: Db) {
             timezone: input.timezone,
             enabled: input.enabled ?? true,
             owner_team_id: team?.id ?? null,
+            ...(input.rotationsCombine ? { rotations_combine: input.rotationsCombine } : {}),
           });
           await repo.insertRotations(tx, row.id, rotations);
           return { id: row.id, name: row.name, enabled: row.enabled };
@@ -398,22 +519,14 @@ export function createSchedulesService(db: Db) {
         db,
         rows.map((r) => r.id),
       );
-      const users = new Map(
-        (
-          await repo.usersByIds(
-            db,
-            p.orgId,
-            rotations.flatMap((r) => r.participants),
-          )
-        ).map((u) => [u.id, u]),
-      );
+      const named = await participantsNamed(db, p.orgId, rotations);
       return rows.map((row) =>
         scheduleView(
           row,
           rotationViews({
             rotations: rotations.filter((r) => r.schedule_id === row.id),
             overrides: [],
-            users,
+            ...named,
           }),
         ),
       );
@@ -429,7 +542,9 @@ export function createSchedulesService(db: Db) {
         rows.map((r) => r.id),
       );
       const theirs = new Set(
-        rotations.filter((r) => r.participants.includes(user.id)).map((r) => r.schedule_id),
+        rotations
+          .filter((r) => r.participants.some((x) => x.type === 'user' && x.id === user.id))
+          .map((r) => r.schedule_id),
       );
       return rows.filter((row) => theirs.has(row.id)).map((row) => scheduleView(row, []));
     },
@@ -467,6 +582,7 @@ export function createSchedulesService(db: Db) {
             timezone: changes.timezone,
             enabled: changes.enabled,
             owner_team_id: ownerTeamId,
+            rotations_combine: changes.rotationsCombine,
           });
           if (rotations) {
             const old = (await repo.rotationsOf(tx, [row.id])).map((r) => r.id);
@@ -554,16 +670,18 @@ export function createSchedulesService(db: Db) {
         await repo.lockSchedule(tx, row.id);
         const current = await repo.findRotation(tx, row.id, rotationId);
         if (!current) throw notFound(`Rotation with id [${rotationId}] does not exist in this schedule.`);
-        // Users deleted since the rotation was saved drop out of it, as they do when it is loaded.
-        const existing = new Set((await repo.usersByIds(tx, p.orgId, current.participants)).map((u) => u.id));
-        const participants = current.participants.filter((id) => existing.has(id));
+        // Participants deleted since the rotation was saved drop out of it, as they do when it is loaded.
+        const named = await participantsNamed(tx, p.orgId, [current]);
+        const participants = current.participants.filter((x) => stillExists(x, named));
         const merged: RotationInput = {
           name: changes.name ?? current.name,
           type: changes.type ?? current.type,
           length: changes.length ?? current.length,
           startDate: changes.startDate ?? current.start_date.toISOString(),
           endDate: changes.endDate === undefined ? current.end_date?.toISOString() : changes.endDate,
-          participants: changes.participants ?? participants.map((id) => ({ type: 'user', id })),
+          participants:
+            changes.participants ??
+            participants.map((x) => (x.type === 'none' ? { type: 'none' } : { type: x.type, id: x.id })),
           timeRestriction:
             changes.timeRestriction === undefined ? current.time_restriction : changes.timeRestriction,
         };
@@ -647,9 +765,8 @@ export function createSchedulesService(db: Db) {
 
     async onCalls(p: Principal, identifier: string, by: IdentifierType, at: Date) {
       const { row, parts } = await withParts(p, identifier, by);
-      const schedule = row.enabled ? scheduleOf(row.timezone, parts) : emptySchedule(row.timezone);
-      const now = onCallAt(schedule, at);
-      return { parent: metaOf(row), users: now ? [userOf(parts, now.user)] : [] };
+      const now = onCallsAt(effectiveOf(row, parts), at).map((o) => o.user);
+      return { parent: metaOf(row), ...(await onCallDetails(p.orgId, parts, now)) };
     },
 
     /** Who is on call at `at` in every schedule of the organization (Opsgenie's List On Calls). */
@@ -660,12 +777,13 @@ export function createSchedulesService(db: Db) {
         p.orgId,
         rows.map((r) => r.id),
       );
-      return rows.map((row) => {
-        const parts = partsById.get(row.id) ?? { rotations: [], overrides: [], users: new Map() };
-        const schedule = row.enabled ? scheduleOf(row.timezone, parts) : emptySchedule(row.timezone);
-        const now = onCallAt(schedule, at);
-        return { parent: metaOf(row), users: now ? [userOf(parts, now.user)] : [] };
-      });
+      return Promise.all(
+        rows.map(async (row) => {
+          const parts = partsById.get(row.id) ?? noParts();
+          const now = onCallsAt(effectiveOf(row, parts), at).map((o) => o.user);
+          return { parent: metaOf(row), ...(await onCallDetails(p.orgId, parts, now)) };
+        }),
+      );
     },
 
     /** The final shifts from a week before `now` to 13 weeks after, for the calendar export. */
@@ -673,36 +791,55 @@ export function createSchedulesService(db: Db) {
       const { row, parts } = await withParts(p, identifier, by);
       const from = DateTime.fromJSDate(now).minus({ weeks: 1 }).toJSDate();
       const to = DateTime.fromJSDate(now).plus({ weeks: 13 }).toJSDate();
-      const final = row.enabled ? timeline(scheduleOf(row.timezone, parts), from, to).final : [];
+      const final = row.enabled ? timeline(configuredOf(row, parts), from, to).final : [];
       return {
         parent: metaOf(row),
         shifts: final.map((s) => {
-          const user = userOf(parts, s.user);
+          const who = onCallOf(parts, s.user);
           return {
             start: new Date(s.start),
             end: new Date(s.end),
-            username: user.username,
-            fullName: user.fullName || undefined,
+            username: who.type === 'user' ? who.username : who.name,
+            fullName: who.type === 'user' ? who.fullName || undefined : `${who.type} ${who.name}`,
             override: s.override === true,
           };
         }),
       };
     },
 
+    /**
+     * The next change of who is on call after `after` (see nextOnCalls in src/oncall/schedule.ts): `next` are
+     * those who come on call then and are not on call at `after`, each with their shift; `exact` is everyone
+     * on call then. Usernames are those they come to (a team's members, an escalation's people).
+     */
     async nextOnCalls(p: Principal, identifier: string, by: IdentifierType, after: Date) {
       const { row, parts } = await withParts(p, identifier, by);
-      const schedule = row.enabled ? scheduleOf(row.timezone, parts) : emptySchedule(row.timezone);
-      const next = nextOnCall(schedule, after);
+      const change = nextOnCalls(effectiveOf(row, parts), after);
+      const newcomers = change?.shifts ?? [];
+      const everyone = change?.onCall.map((o) => o.user) ?? [];
+      const [{ usernames }, { usernames: exactUsernames }] = await Promise.all([
+        onCallDetails(
+          p.orgId,
+          parts,
+          newcomers.map((s) => s.user),
+        ),
+        onCallDetails(p.orgId, parts, everyone),
+      ]);
       return {
         parent: metaOf(row),
-        next: next
-          ? { user: userOf(parts, next.user), startDate: new Date(next.start), endDate: new Date(next.end) }
-          : undefined,
+        usernames,
+        exactUsernames,
+        next: newcomers.map((s) => ({
+          user: onCallOf(parts, s.user),
+          startDate: new Date(s.start),
+          endDate: new Date(s.end),
+        })),
+        exact: everyone.map((key) => onCallOf(parts, key)),
       };
     },
 
     /**
-     * The final timeline (layers and overrides) and the base one (each rotation's own shifts, restrictions
+     * The final timeline (rotations combined, overrides applied) and the base one (each rotation's own shifts, restrictions
      * applied) from `date` for `interval` units in the schedule's zone. Final periods with a single rotation
      * go under that rotation; those without one (an override of the whole schedule, or pieces of one person
      * from several layers merged into one) go under an extra entry with id null named FINAL_ONLY_ENTRY,
@@ -724,15 +861,14 @@ export function createSchedulesService(db: Db) {
       const { row, parts } = await withParts(p, identifier, by);
       const start = DateTime.fromJSDate(window.date, { zone: row.timezone });
       const end = start.plus({ [window.intervalUnit]: window.interval }).toJSDate();
-      const configured = scheduleOf(row.timezone, parts);
-      const computed = timeline(configured, window.date, end);
+      const computed = timeline(configuredOf(row, parts), window.date, end);
       const final = row.enabled ? computed.final : [];
       const rotationsById = new Map(parts.rotations.map((r, order) => [r.id, { row: r, order }]));
       const period = (s: { user: string; start: string; end: string; override?: boolean }): PeriodView => ({
         startDate: new Date(s.start),
         endDate: new Date(s.end),
         type: s.override ? 'override' : 'default',
-        recipient: userOf(parts, s.user),
+        recipient: onCallOf(parts, s.user),
       });
       const entries = (periodsOf: (rotationId: string) => PeriodView[]): TimelineRotationView[] =>
         parts.rotations.map((r, order) => ({ id: r.id, name: r.name, order, periods: periodsOf(r.id) }));

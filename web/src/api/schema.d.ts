@@ -8970,9 +8970,10 @@ export interface paths {
               length?: number;
               participants: {
                 /** @enum {string} */
-                type: 'user';
+                type: 'user' | 'team' | 'escalation' | 'none';
                 id?: string;
                 username?: string;
+                name?: string;
               }[];
               /** @description "time-of-day": every day (an end at or before the start ends the next day); "weekday-and-time-of-day": from startDay to endDay. One window as "restriction", or several as "restrictions". */
               timeRestriction?: {
@@ -8998,6 +8999,11 @@ export interface paths {
                 }[];
               } | null;
             }[];
+            /**
+             * @description Vigil extension. "all" (Opsgenie's way, the default for new schedules): every rotation's participant is on call at once. "layers": the highest rotation with someone wins.
+             * @enum {string}
+             */
+            rotationsCombine?: 'all' | 'layers';
           };
         };
       };
@@ -9145,9 +9151,10 @@ export interface paths {
               length?: number;
               participants: {
                 /** @enum {string} */
-                type: 'user';
+                type: 'user' | 'team' | 'escalation' | 'none';
                 id?: string;
                 username?: string;
+                name?: string;
               }[];
               /** @description "time-of-day": every day (an end at or before the start ends the next day); "weekday-and-time-of-day": from startDay to endDay. One window as "restriction", or several as "restrictions". */
               timeRestriction?: {
@@ -9173,6 +9180,11 @@ export interface paths {
                 }[];
               } | null;
             }[];
+            /**
+             * @description Vigil extension. "all" (Opsgenie's way, the default for new schedules): every rotation's participant is on call at once. "layers": the highest rotation with someone wins.
+             * @enum {string}
+             */
+            rotationsCombine?: 'all' | 'layers';
           };
         };
       };
@@ -9244,9 +9256,10 @@ export interface paths {
             length?: number;
             participants: {
               /** @enum {string} */
-              type: 'user';
+              type: 'user' | 'team' | 'escalation' | 'none';
               id?: string;
               username?: string;
+              name?: string;
             }[];
             /** @description "time-of-day": every day (an end at or before the start ends the next day); "weekday-and-time-of-day": from startDay to endDay. One window as "restriction", or several as "restrictions". */
             timeRestriction?: {
@@ -9376,9 +9389,10 @@ export interface paths {
             length?: number;
             participants?: {
               /** @enum {string} */
-              type: 'user';
+              type: 'user' | 'team' | 'escalation' | 'none';
               id?: string;
               username?: string;
+              name?: string;
             }[];
             /** @description "time-of-day": every day (an end at or before the start ends the next day); "weekday-and-time-of-day": from startDay to endDay. One window as "restriction", or several as "restrictions". */
             timeRestriction?: {
@@ -9727,7 +9741,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Who is on call next after date (default now): the first person other than the one on call then, with their shift in nextShift */
+    /** Who comes on call next after date (default now): those not on call then who come on call at the next change (shifts in nextShifts), and everyone on call from that change (exactNextOnCallRecipients) */
     get: {
       parameters: {
         query: {

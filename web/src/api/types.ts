@@ -304,11 +304,14 @@ export interface Schedule {
   timezone: string;
   enabled: boolean;
   ownerTeam?: { id: string; name: string };
+  /** "all": every rotation's person is on call at once (Opsgenie's); "layers": the highest wins. */
+  rotationsCombine?: 'all' | 'layers';
 }
 
+/** src/oncall/schedules/routes.ts presentRecipient: a rotation's participant on call. */
 export interface Recipient {
   id: string;
-  type: 'user';
+  type: 'user' | 'team' | 'escalation';
   name: string;
 }
 
@@ -319,6 +322,8 @@ export interface OnCalls {
 export interface NextOnCalls {
   nextOnCallRecipients: Recipient[];
   nextShift: { user: Recipient; startDate: string; endDate: string } | null;
+  /** Everyone who comes on call at the next change (several in an "all" schedule). */
+  nextShifts?: { user: Recipient; startDate: string; endDate: string }[];
 }
 
 export interface TimelinePeriod {

@@ -22,6 +22,7 @@ import { when } from '../lib/time';
 import { OverrideForm } from './oncall/OverrideForm';
 import type { ScheduleOverride } from './oncall/overrides';
 import { ScheduleTimeline } from './oncall/ScheduleTimeline';
+import { recipientLabel } from './oncall/recipientLabel';
 import type { TimeRange } from './oncall/timelineParts';
 
 function ScheduleCard({ schedule }: { schedule: Schedule }) {
@@ -57,6 +58,7 @@ function ScheduleCard({ schedule }: { schedule: Schedule }) {
       </Group>
       <Text size="xs" c="dimmed" mb="sm">
         {schedule.timezone}
+        {schedule.rotationsCombine === 'layers' ? ' · layers: the highest rotation with someone wins' : ''}
       </Text>
       <SimpleGrid cols={2} spacing="sm">
         <div>
@@ -76,7 +78,7 @@ function ScheduleCard({ schedule }: { schedule: Schedule }) {
           ) : (
             now.data.onCallParticipants.map((p) => (
               <Text key={p.id} size="sm" fw={600} className="break-anywhere">
-                {p.name}
+                {recipientLabel(p)}
               </Text>
             ))
           )}
@@ -93,9 +95,11 @@ function ScheduleCard({ schedule }: { schedule: Schedule }) {
             <Skeleton height={20} />
           ) : next.data.nextShift ? (
             <>
-              <Text size="sm" fw={600} className="break-anywhere">
-                {next.data.nextShift.user.name}
-              </Text>
+              {(next.data.nextShifts ?? [next.data.nextShift]).map((shift) => (
+                <Text key={shift.user.id} size="sm" fw={600} className="break-anywhere">
+                  {recipientLabel(shift.user)}
+                </Text>
+              ))}
               <Text size="xs" c="dimmed">
                 from {when(next.data.nextShift.startDate)}
               </Text>

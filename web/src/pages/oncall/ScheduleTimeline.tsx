@@ -6,8 +6,18 @@ import type { Schedule, Timeline, TimelineRotation } from '../../api/types';
 import { ErrorPanel } from '../../components/ErrorPanel';
 import { when } from '../../lib/time';
 import { OverridesRow } from './OverridesRow';
+import { recipientLabel } from './recipientLabel';
 import type { ScheduleOverride } from './overrides';
-import { colorFor, rowStyle, SelectionShade, useRangeSelection, type TimeRange } from './timelineParts';
+import {
+  colorFor,
+  lanesOf,
+  rowStyle,
+  SelectionShade,
+  useRangeSelection,
+  type TimeRange,
+} from './timelineParts';
+
+const LANE_PX = 24;
 
 function TimelineRow({
   rotation,
@@ -26,6 +36,13 @@ function TimelineRow({
   const span = end - start;
   const row = useRef<HTMLDivElement>(null);
   const { selection, handlers } = useRangeSelection(row, start, end, onSelect);
+  const bars = rotation.periods.flatMap((p) => {
+    const from = Math.max(start, new Date(p.startDate).getTime());
+    const to = Math.min(end, new Date(p.endDate).getTime());
+    return to > from ? [{ period: p, from, to }] : [];
+  });
+  // People on call at once (a schedule whose rotations all count) stack in lanes, one above the other.
+  const { lanes, count } = lanesOf(bars);
   return (
     <Box>
       <Text size="xs" c="dimmed" mb={2}>
@@ -35,7 +52,7 @@ function TimelineRow({
       <Box
         ref={row}
         pos="relative"
-        h={24}
+        h={LANE_PX * count}
         style={rowStyle(Boolean(onSelect))}
         role="list"
         aria-label={label}
@@ -43,20 +60,20 @@ function TimelineRow({
         data-end={new Date(end).toISOString()}
         {...handlers}
       >
-        {rotation.periods.map((p) => {
-          const from = Math.max(start, new Date(p.startDate).getTime());
-          const to = Math.min(end, new Date(p.endDate).getTime());
-          if (to <= from) return null;
+        {bars.map(({ period: p, from, to }, i) => {
           const color = colorFor(p.recipient.name);
           return (
             <Box
               key={`${p.startDate}-${p.recipient.id}`}
               role="listitem"
               className="timeline-bar"
-              title={`${p.recipient.name}: ${when(p.startDate)} – ${when(p.endDate)}${p.type === 'override' ? ' (override)' : ''}`}
+              title={`${recipientLabel(p.recipient)}: ${when(p.startDate)} – ${when(p.endDate)}${p.type === 'override' ? ' (override)' : ''}`}
               style={{
                 left: `${((from - start) / span) * 100}%`,
                 width: `${((to - from) / span) * 100}%`,
+                top: (lanes[i] ?? 0) * LANE_PX,
+                bottom: 'auto',
+                height: LANE_PX - 2,
                 background: `var(--mantine-color-${color}-${p.type === 'override' ? 5 : 2})`,
                 color: 'var(--mantine-color-black)',
                 fontWeight: p.type === 'override' ? 700 : undefined,

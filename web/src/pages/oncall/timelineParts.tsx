@@ -16,6 +16,26 @@ export function colorFor(name: string): string {
   return COLORS[h % COLORS.length] as string;
 }
 
+/**
+ * Lanes for bars that may overlap (in a schedule whose rotations are all on call at once, the final line
+ * can have several people at the same time): each bar goes in the first lane free at its start, so
+ * overlapping bars stack instead of hiding each other. Returns each bar's lane and the number of lanes.
+ */
+export function lanesOf(bars: readonly { from: number; to: number }[]): { lanes: number[]; count: number } {
+  const ends: number[] = [];
+  const order = bars.map((_, i) => i).sort((a, b) => (bars[a]?.from ?? 0) - (bars[b]?.from ?? 0));
+  const lanes = bars.map(() => 0);
+  for (const i of order) {
+    const bar = bars[i];
+    if (!bar) continue;
+    let lane = ends.findIndex((end) => end <= bar.from);
+    if (lane === -1) lane = ends.push(bar.to) - 1;
+    else ends[lane] = bar.to;
+    lanes[i] = lane;
+  }
+  return { lanes, count: Math.max(1, ends.length) };
+}
+
 /** Dragged times snap to half hours: shifts are handed over on the hour or the half hour. */
 export const SNAP_MS = 30 * 60_000;
 
