@@ -218,6 +218,9 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
       type: 'time-of-day',
       restriction: { startHour: 9, startMin: 0, endHour: 17, endMin: 0 },
     });
+    // A rule's repeat comes along as given: Vigil repeats the steps as Opsgenie does (a disabled one is kept off).
+    assert.deepEqual(workingHoursRule.repeat, { loopAfter: 5, enabled: true });
+    assert.deepEqual(rule.repeat, { loopAfter: 2, enabled: false });
     assert.match(
       all,
       /notification rule "On-call starts" of jane.doe@opsgenie.example: skipped: .*not schedule-start/,

@@ -39,14 +39,30 @@ function stepsOf(rule: { steps?: RuleIn['steps'] }): { steps: Step[]; dropped: s
   return { steps, dropped };
 }
 
+/** Opsgenie's repeat as Vigil takes it (`loopAfter` 0 to 10080 minutes), or null for none or one it cannot take. */
+function repeatOf(repeat: unknown): { loopAfter: number; enabled: boolean } | null {
+  if (!isRecord(repeat)) return null;
+  const { loopAfter, enabled } = repeat;
+  if (typeof loopAfter !== 'number' || !Number.isInteger(loopAfter) || loopAfter < 0 || loopAfter > 10080)
+    return null;
+  return { loopAfter, enabled: enabled !== false };
+}
+
 const ruleKey = (actionType: string, name: string) => `${actionType}:${name.trim().toLowerCase()}`;
 
 /** The rule as it would be sent, and as Vigil's is brought to for comparing. */
-function comparable(rule: { criteria: unknown; steps: Step[]; enabled: boolean; timeRestriction?: unknown }) {
+function comparable(rule: {
+  criteria: unknown;
+  steps: Step[];
+  enabled: boolean;
+  timeRestriction?: unknown;
+  repeat?: unknown;
+}) {
   return {
     criteria: rule.criteria,
     enabled: rule.enabled,
     timeRestriction: rule.timeRestriction ?? null,
+    repeat: repeatOf(rule.repeat),
     steps: rule.steps.map((s) => ({
       ...s,
       contact: { method: s.contact.method, to: s.contact.to.toLowerCase() },
@@ -90,6 +106,7 @@ async function vigilRules(ctx: ImportContext, user: ImportedUser) {
         enabled: r.enabled !== false,
         steps: stepsOf(r).steps,
         timeRestriction: r.timeRestriction,
+        repeat: r.repeat,
       }),
     });
   }
@@ -127,20 +144,23 @@ export async function importNotificationRules(ctx: ImportContext, users: Importe
         const rule = got.value;
         const criteria = criteriaOf(rule.criteria);
         const { steps, dropped } = stepsOf(rule);
+        // Vigil repeats a rule's steps as Opsgenie does; a repeat it cannot take (a loopAfter out of range) is said.
+        const repeat = repeatOf(rule.repeat);
         const notes = [
           ...dropped.map((d) => `${d} left out`),
-          // Vigil keeps a rule's repeat but does not act on it: importing it would promise pages it never sends.
-          ...(isRecord(rule.repeat) && rule.repeat.enabled === true ? ['its repeat left out'] : []),
+          ...(isRecord(rule.repeat) && repeat === null
+            ? ['its repeat left out (loopAfter out of range)']
+            : []),
         ].join('; ');
         const name = (rule.name ?? '').trim() || rule.actionType;
         const enabled = rule.enabled !== false;
         // Read in the user's time zone, in Vigil as in Opsgenie.
         const timeRestriction = rule.timeRestriction ?? null;
-        const desired = comparable({ criteria, steps, enabled, timeRestriction });
+        const desired = comparable({ criteria, steps, enabled, timeRestriction, repeat });
         const have = existing.get(ruleKey(rule.actionType, name));
         if (have && sameJson(have.compare, desired))
           return ctx.report.record('notification rule', label, 'unchanged');
-        const body = { criteria, steps, enabled, timeRestriction };
+        const body = { criteria, steps, enabled, timeRestriction, repeat };
         if (have) {
           if (!ctx.dryRun)
             await ctx.target.patch(
