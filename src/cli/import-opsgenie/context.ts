@@ -16,6 +16,8 @@ export interface ImportContext {
   report: Report;
   /** The Vigil team that gets integrations Opsgenie has as global (no owner team), if one was named. */
   teamForGlobal?: string;
+  /** Custom user roles users can be given in Vigil: lower-case name → Vigil's name. */
+  customRoles: Map<string, string>;
   /** Opsgenie user id → Vigil username, for users that are (or in a dry run would be) in Vigil. */
   users: Map<string, string>;
   /** Opsgenie team id → team name, for teams in Vigil. */

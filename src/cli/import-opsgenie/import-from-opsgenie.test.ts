@@ -12,13 +12,15 @@ import { runImport } from './test-cli.js';
  * documents them (test/fixtures/opsgenie, see SOURCES.md): users on two pages, a 429 on the way, and
  * what Vigil lacks (a mobile contact, a schedule-start rule, a team in a rotation, a "random" escalation,
  * a global and a Datadog integration, a policy in a maintenance, an integration action filtering on
- * recipients) skipped with its reason.
+ * recipients, a custom user role with a right Vigil does not know or one it refuses) skipped with its
+ * reason.
  */
 
 const OPSGENIE_KEY = 'c2b4e6f8-0a1b-4c3d-9e5f-7a8b9c0d1e2f';
 const SRE_API_KEY = '2f9c0e3a-6b1d-4e8f-9a7c-5d4b3e2f1a0b';
 const JANE = 'e07c63f0-dd8c-4ad4-983e-4ee7dc600463';
 const SRE = '90098alp9-f0e3-41d3-a060-0ea895027630';
+const MAIL_ALERTS = '7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0d';
 const fixtures = path.resolve(
   path.dirname(new URL(import.meta.url).pathname),
   '../../../test/fixtures/opsgenie',
@@ -31,6 +33,7 @@ function fixtureFor(url: URL): string | undefined {
   if (users) return users[1] === JANE ? `${users[2]}-jane.json` : 'contacts-empty.json';
   const routes: Record<string, string> = {
     '/v2/account': 'account.json',
+    '/v2/roles': 'roles.json',
     '/v2/users': url.searchParams.get('offset') === '2' ? 'users-page-2.json' : 'users-page-1.json',
     [`/v2/users/${JANE}/notification-rules/1b8fc1b9-3bd4-4b4c-a33a-53f5b1bb3b2a`]:
       'notification-rule-new-alert.json',
@@ -51,6 +54,8 @@ function fixtureFor(url: URL): string | undefined {
     '/v2/integrations/073e8e6a-a481-4b9b-8619-5c31d9a6e5da': 'integration-default-api.json',
     '/v2/integrations/3d4e5f6a-7b8c-4d9e-8f0a-1b2c3d4e5f6a': 'integration-sre-api.json',
     '/v2/integrations/073e8e6a-a481-4b9b-8619-5c31d9a6e5da/actions': 'integration-actions-default-api.json',
+    [`/v2/integrations/${MAIL_ALERTS}`]: 'integration-mail-alerts.json',
+    [`/v2/integrations/${MAIL_ALERTS}/actions`]: 'integration-actions-mail-alerts.json',
     '/v2/integrations/3d4e5f6a-7b8c-4d9e-8f0a-1b2c3d4e5f6a/actions': 'integration-actions-sre-api.json',
     '/v2/policies/8a1f3c2e-5b4d-4e6f-9a0b-1c2d3e4f5a6b': 'policy-raise-prod.json',
     '/v2/policies/9b2e4d3f-6c5e-4f7a-8b1c-2d3e4f5a6b7c': 'policy-route-db.json',
@@ -161,7 +166,69 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
     assert.equal(john.timeZone, 'Europe/Istanbul');
     const jane = await get('/v2/users/jane.doe@opsgenie.example');
     assert.equal(jane.fullName, 'jane doe');
+    // Opsgenie's tags and address come along.
+    assert.deepEqual(jane.tags, ['tag1', 'tag3']);
+    assert.deepEqual(jane.userAddress, {
+      country: 'US',
+      state: 'Indiana',
+      city: 'Terre Haute',
+      line: '567 Stratford Park',
+      zipCode: '47802',
+    });
     assert.equal((await get('/v2/users/sam.stakeholder@opsgenie.example')).role.name, 'User');
+
+    // Custom user roles came before the users who hold them, as Opsgenie has them.
+    const roles = await get('/v2/roles');
+    assert.deepEqual(
+      roles
+        .map((r: Json) => [
+          r.name,
+          r.extendedRole,
+          [...r.grantedRights].sort(),
+          [...r.disallowedRights].sort(),
+        ])
+        .sort(),
+      [
+        [
+          'Responder Plus',
+          'user',
+          ['alert-delete', 'logs-page-access'],
+          ['alert-escalate', 'alert-update-priority'],
+        ],
+        ['Watcher', 'observer', ['who-is-on-call-show-all'], []],
+      ],
+    );
+    assert.ok(run.progress.includes('custom user role Responder Plus: created'), all);
+    // A right Vigil does not know, and a role Vigil refuses (a right both granted and disallowed): skipped.
+    assert.ok(
+      run.progress.includes(
+        'custom user role Legacy Billing: skipped: Vigil does not know the rights status-page-edit; its holders are made users',
+      ),
+      all,
+    );
+    assert.match(
+      all,
+      /custom user role Closer: skipped: Vigil refused it: Vigil answered 422 .*alert-close.*; its holders are made users/,
+    );
+    const olivia = await get('/v2/users/olivia.ops@opsgenie.example');
+    assert.deepEqual(
+      [olivia.role.name, olivia.role.id, olivia.tags, olivia.skypeUsername, olivia.userAddress],
+      [
+        'Responder Plus',
+        roles.find((r: Json) => r.name === 'Responder Plus').id,
+        ['oncall', 'dublin'],
+        'olivia.ops',
+        { country: 'IE', state: '', city: 'Dublin', line: '1 Quay Street', zipCode: 'D02' },
+      ],
+    );
+    // The holder of the skipped role is a user, and the report says why.
+    assert.equal((await get('/v2/users/bill.ledger@opsgenie.example')).role.name, 'User');
+    assert.ok(
+      run.progress.includes(
+        'user bill.ledger@opsgenie.example: created (made a user: its custom role Legacy Billing was not imported)',
+      ),
+      all,
+    );
 
     const contacts = await get('/v2/users/jane.doe@opsgenie.example/contacts');
     // Answered as Opsgenie wrote them; paged in E.164.
@@ -325,11 +392,9 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
     );
 
     const integrations = await get('/v2/integrations');
-    assert.deepEqual(
-      integrations.map((i: Json) => i.name),
-      ['SRE API'],
-    );
-    assert.equal(integrations[0].allowDeleteAccess, false);
+    assert.deepEqual(integrations.map((i: Json) => i.name).sort(), ['Mail Alerts', 'SRE API']);
+    const sreApi = integrations.find((i: Json) => i.name === 'SRE API');
+    assert.equal(sreApi.allowDeleteAccess, false);
     assert.match(all, /integration "?Default API"?: skipped: it is global in Opsgenie.*--team-for-global/);
     assert.match(all, /integration "?Datadog"?: skipped: its type is Datadog/);
     // The same key works in Vigil: senders change only the host.
@@ -344,7 +409,7 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
       assert.ok(!line.includes(SRE_API_KEY) && !line.includes(OPSGENIE_KEY));
 
     // The integration's actions, responders mapped to the Vigil team and user.
-    const actions = await get(`/v2/integrations/${integrations[0].id}/actions`);
+    const actions = await get(`/v2/integrations/${sreApi.id}/actions`);
     assert.deepEqual(
       actions.create.map((a: Json) => [a.name, a.order]),
       [
@@ -383,6 +448,42 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
     assert.equal(actions.close[0].note, 'Closed by {{source}}');
     assert.deepEqual(actions.addNote, []);
     assert.ok(run.progress.includes('integration actions SRE API: created'), all);
+
+    // The Email integration keeps its username (as Vigil takes it, in lower case) and suppressNotifications;
+    // its address is Vigil's, and the report gives it so mail can be forwarded there.
+    const mail = await get(`/v2/integrations/${integrations.find((i: Json) => i.name === 'Mail Alerts').id}`);
+    assert.deepEqual(
+      [mail.type, mail.emailUsername, mail.suppressNotifications, mail.enabled, mail.ownerTeam.id],
+      ['Email', 'sre.mail', true, true, team.id],
+    );
+    assert.ok(mail.emailAddress.startsWith('sre.mail@'), mail.emailAddress);
+    assert.ok(
+      run.progress.includes(`integration Mail Alerts: created (receives mail at ${mail.emailAddress})`),
+      all,
+    );
+    assert.ok(
+      run.out.some((l) => l.includes(`Email integration Mail Alerts receives mail at ${mail.emailAddress}`)),
+      run.out.join('\n'),
+    );
+    const mailActions = await get(`/v2/integrations/${mail.id}/actions`);
+    assert.deepEqual(
+      [
+        mailActions.ignore.map((a: Json) => [a.name, a.filter.conditions[0].expectedValue]),
+        mailActions.create.map((a: Json) => [
+          a.name,
+          a.message,
+          a.priority,
+          a.tags,
+          a.appendAttachments,
+          a.responders.map((r: Json) => [r.type, r.id]),
+        ]),
+      ],
+      [
+        [['Ignore out of office', 'Out of office']],
+        [['Create Alert', '[mail] {{message}}', 'P3', ['email'], true, [['team', team.id]]]],
+      ],
+    );
+    assert.ok(run.progress.includes('integration actions Mail Alerts: created'), all);
 
     // Global alert policies in Opsgenie's order, the one only Vigil has after them.
     const globalPolicies = await get('/v2/policies/alert');
@@ -475,7 +576,7 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
     const window = await get(`/v1/maintenance/${maintenance.id}`);
     assert.deepEqual(
       window.rules.map((r: Json) => r.entity.id),
-      [integrations[0].id],
+      [sreApi.id],
     );
     assert.equal(window.time.startDate, '2036-12-30T01:00:00.000Z');
     assert.match(all, /maintenance .*: created \(its rule enabling policy .* left out\)/);
@@ -488,10 +589,25 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
       .slice(1)
       .filter((l) => !/: unchanged(?: \(.*\))?$/.test(l) && !l.includes(': skipped: '));
     assert.deepEqual(changed, []);
-    assert.equal((await get('/v2/integrations')).length, 1);
+    assert.equal((await get('/v2/integrations')).length, 2);
+    assert.equal((await get('/v2/roles')).length, 2);
     assert.equal((await get('/v1/maintenance?type=non-expired')).length, 1);
     assert.equal((await get('/v2/users/jane.doe@opsgenie.example/contacts')).length, 3);
     assert.ok(run.progress.includes('integration actions SRE API: unchanged'), run.progress.join('\n'));
+    for (const line of [
+      'custom user role Responder Plus: unchanged',
+      'custom user role Watcher: unchanged',
+      'user olivia.ops@opsgenie.example: unchanged',
+      'user jane.doe@opsgenie.example: unchanged',
+      'integration Mail Alerts: unchanged',
+      'integration actions Mail Alerts: unchanged',
+    ])
+      assert.ok(run.progress.includes(line), `${line}\n${run.progress.join('\n')}`);
+    // The address is said again, for whoever runs it only now.
+    assert.ok(
+      run.out.some((l) => l.includes('Email integration Mail Alerts receives mail at sre.mail@')),
+      run.out.join('\n'),
+    );
     assert.ok(run.progress.includes('team role SRE/Responder: unchanged'), run.progress.join('\n'));
     assert.ok(run.progress.includes('alert policy "Raise prod to P1": unchanged'), run.progress.join('\n'));
     assert.ok(
@@ -514,6 +630,73 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
     assert.equal(opsgenie.requests.filter((r) => r.method !== 'GET').length, 0, 'Opsgenie is only read');
   });
 
+  it('a custom role, a user’s profile and an Email integration changed in Opsgenie are updated', async () => {
+    const roles = JSON.parse(await readFile(path.join(fixtures, 'roles.json'), 'utf8'));
+    const users = JSON.parse(await readFile(path.join(fixtures, 'users-page-2.json'), 'utf8'));
+    const mail = JSON.parse(await readFile(path.join(fixtures, 'integration-mail-alerts.json'), 'utf8'));
+    const olivia = users.data.find((u: Json) => u.username === 'olivia.ops@opsgenie.example');
+    opsgenie.instead.set('/v2/roles', {
+      ...roles,
+      data: [
+        // Rights emptied in Opsgenie are emptied in Vigil too (its PUT replaces the role).
+        {
+          ...roles.data[0],
+          extendedRole: 'stakeholder',
+          grantedRights: ['alert-close'],
+          disallowedRights: [],
+        },
+      ],
+    });
+    opsgenie.instead.set('/v2/users', {
+      data: [
+        {
+          ...olivia,
+          // A tag Vigil does not take (over 100 characters) is left out, and said; the user is updated.
+          tags: ['oncall', 'x'.repeat(101), 'oncall'],
+          skypeUsername: 'olivia.o',
+          userAddress: { country: 'IE' },
+        },
+      ],
+    });
+    opsgenie.instead.set(`/v2/integrations/${MAIL_ALERTS}`, {
+      ...mail,
+      data: { ...mail.data, suppressNotifications: false },
+    });
+    try {
+      const run = await importIt();
+      const all = [...run.progress, ...run.out].join('\n');
+      assert.equal(run.code, 0, all);
+      assert.ok(run.progress.includes('custom user role Responder Plus: updated'), all);
+      const role = (await get('/v2/roles')).find((r: Json) => r.name === 'Responder Plus');
+      assert.deepEqual(
+        [role.extendedRole, role.grantedRights, role.disallowedRights],
+        ['stakeholder', ['alert-close'], []],
+      );
+      assert.ok(
+        run.progress.includes(
+          'user olivia.ops@opsgenie.example: updated (tags, skypeUsername, userAddress; 1 tag(s) Vigil does not take left out)',
+        ),
+        all,
+      );
+      const user = await get('/v2/users/olivia.ops@opsgenie.example');
+      assert.deepEqual(
+        [user.role.name, user.tags, user.skypeUsername, user.userAddress],
+        [
+          'Responder Plus',
+          ['oncall'],
+          'olivia.o',
+          { country: 'IE', state: '', city: '', line: '', zipCode: '' },
+        ],
+      );
+      assert.match(all, /integration Mail Alerts: updated \(receives mail at sre\.mail@/);
+      const integration = (await get('/v2/integrations')).find((i: Json) => i.name === 'Mail Alerts');
+      assert.equal(integration.suppressNotifications, false);
+      assert.equal((await get('/v2/integrations')).length, 2);
+    } finally {
+      opsgenie.instead.clear();
+    }
+  });
+
   it('a global integration goes to the team named with --team-for-global, keeping its key', async () => {
     const dry = await importIt('--team-for-global', 'SRE', '--dry-run');
     assert.ok(
@@ -522,7 +705,7 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
       ),
       dry.progress.join('\n'),
     );
-    assert.equal((await get('/v2/integrations')).length, 1, 'a dry run makes nothing');
+    assert.equal((await get('/v2/integrations')).length, 2, 'a dry run makes nothing');
     const run = await importIt('--team-for-global', 'SRE');
     assert.equal(run.code, 0, [...run.progress, ...run.out].join('\n'));
     const read = await target.call('GET', '/v2/alerts', undefined, 'eb243592-faa2-4ba2-a551-1afdf565c889');

@@ -6,8 +6,8 @@ import { runImport } from './test-cli.js';
 /**
  * `vigil import opsgenie` with another Vigil as the source (Vigil speaks Opsgenie's API): an account with
  * people, their contacts and rules, a team, a schedule with a rotation and an override, an escalation, a
- * routing rule, a heartbeat, a maintenance, an API integration with its actions, and a global and a team
- * alert policy and a notification policy is made again in a second Vigil, object by object; a second run changes nothing, and a dry
+ * routing rule, a heartbeat, a maintenance, an API and an Email integration with their actions, a custom
+ * user role and its holder, and a global and a team alert policy and a notification policy is made again in a second Vigil, object by object; a second run changes nothing, and a dry
  * run reads only.
  */
 
@@ -67,6 +67,7 @@ async function snapshot(server: TestServer): Promise<Json> {
       notification: await policiesOf(`?teamId=${t.id}`, 'notification'),
     };
   return {
+    roles: await get('/v2/roles'),
     actions,
     policies,
     perUser,
@@ -83,16 +84,25 @@ async function snapshot(server: TestServer): Promise<Json> {
 before(async () => {
   [source, target] = await Promise.all([startTestServer(), startTestServer()]);
   const call = (method: string, path: string, body?: unknown) => source.callOk(method, path, body);
+  await call('POST', '/v2/roles', {
+    name: 'Incident Lead',
+    extendedRole: 'user',
+    grantedRights: ['alert-delete', 'maintenance-edit'],
+    disallowedRights: ['alert-close-all'],
+  });
   await call('POST', '/v2/users', {
     username: 'alice@example.com',
     fullName: 'Alice Lang',
     role: { name: 'Admin' },
     timeZone: 'Europe/Berlin',
+    tags: ['platform', 'berlin'],
+    skypeUsername: 'alice.lang',
+    userAddress: { country: 'DE', city: 'Berlin', line: 'Unter den Linden 1', zipCode: '10117' },
   });
   await call('POST', '/v2/users', {
     username: 'bob@example.com',
     fullName: 'Bob Ng',
-    role: { name: 'User' },
+    role: { name: 'Incident Lead' },
   });
   await call('POST', '/v2/users/alice@example.com/contacts', { method: 'sms', to: '+4915112345678' });
   await call('POST', '/v2/users/bob@example.com/contacts', { method: 'email', to: 'bob.pager@example.com' });
@@ -249,6 +259,16 @@ before(async () => {
     ],
     close: [{ name: 'Close Alert', note: 'Closed by Prometheus' }],
   });
+  const mail = await call('POST', '/v2/integrations', {
+    type: 'Email',
+    name: 'Support Mail',
+    ownerTeam: { name: 'Platform' },
+    emailUsername: 'support',
+    suppressNotifications: true,
+  });
+  await call('PUT', `/v2/integrations/${mail.data.id}/actions`, {
+    create: [{ name: 'Mail to Platform', message: '[mail] {{message}}', tags: ['mail'] }],
+  });
   const platform = await call('GET', '/v2/teams/Platform?identifierType=name');
   const databasePolicy = await call('POST', '/v2/policies', {
     type: 'alert',
@@ -303,6 +323,16 @@ describe('vigil import opsgenie, from another Vigil', () => {
     assert.ok(run.out[0]?.startsWith('Dry run'), run.out.join('\n'));
     assert.ok(run.progress.includes('user alice@example.com: would be created'), run.progress.join('\n'));
     assert.ok(run.progress.includes('schedule Platform On Call: would be created'), run.progress.join('\n'));
+    assert.ok(
+      run.progress.includes('custom user role Incident Lead: would be created'),
+      run.progress.join('\n'),
+    );
+    assert.ok(
+      run.progress.includes(
+        "integration Support Mail: would be created (receives mail at support@<Vigil's inbound email domain, VIGIL_INBOUND_EMAIL_DOMAIN>)",
+      ),
+      run.progress.join('\n'),
+    );
     assert.deepEqual(await snapshot(target), before);
   });
 
@@ -316,8 +346,23 @@ describe('vigil import opsgenie, from another Vigil', () => {
     assert.equal(alice.fullName, 'Alice Lang');
     assert.equal(alice.role.name, 'Admin');
     assert.equal(alice.timeZone, 'Europe/Berlin');
+    assert.deepEqual(
+      [alice.tags, alice.skypeUsername, alice.userAddress],
+      [
+        ['platform', 'berlin'],
+        'alice.lang',
+        { country: 'DE', state: '', city: 'Berlin', line: 'Unter den Linden 1', zipCode: '10117' },
+      ],
+    );
+    // The custom user role came first, and its holder has it by name.
+    const [lead, ...otherRoles] = await get('/v2/roles');
+    assert.equal(otherRoles.length, 0);
+    assert.deepEqual(
+      [lead.name, lead.extendedRole, [...lead.grantedRights].sort(), lead.disallowedRights],
+      ['Incident Lead', 'user', ['alert-delete', 'maintenance-edit'], ['alert-close-all']],
+    );
     const bob = await get('/v2/users/bob@example.com');
-    assert.equal(bob.role.name, 'User');
+    assert.deepEqual([bob.role.name, bob.role.id], ['Incident Lead', lead.id]);
     assert.notEqual(bob.id, (await source.callOk('GET', '/v2/users/bob@example.com')).data.id);
 
     const bobContacts = await get('/v2/users/bob@example.com/contacts');
@@ -441,6 +486,30 @@ describe('vigil import opsgenie, from another Vigil', () => {
     assert.ok(
       run.progress.some((l) => l.startsWith('integration Prometheus: created (with a new API key')),
       run.progress.join('\n'),
+    );
+
+    const supportMail = await get(
+      `/v2/integrations/${integrations.find((i: Json) => i.name === 'Support Mail').id}`,
+    );
+    assert.deepEqual(
+      [
+        supportMail.type,
+        supportMail.emailUsername,
+        supportMail.suppressNotifications,
+        supportMail.ownerTeam.id,
+      ],
+      ['Email', 'support', true, team.id],
+    );
+    assert.ok(
+      run.progress.includes(
+        `integration Support Mail: created (receives mail at ${supportMail.emailAddress})`,
+      ),
+      run.progress.join('\n'),
+    );
+    const mailActions = await get(`/v2/integrations/${supportMail.id}/actions`);
+    assert.deepEqual(
+      mailActions.create.map((a: Json) => [a.name, a.message, a.tags]),
+      [['Mail to Platform', '[mail] {{message}}', ['mail']]],
     );
 
     const actions = await get(`/v2/integrations/${prometheus.id}/actions`);

@@ -8,12 +8,14 @@ import {
   Skip,
   type ImportContext,
 } from './context.js';
+import { importEmailIntegration } from './email-integrations.js';
 import { importIntegrationActions } from './integration-actions.js';
-import { IntegrationShape, IntegrationSummaryShape, shaped } from './shapes.js';
+import { IntegrationShape, IntegrationSummaryShape, shaped, type IntegrationIn } from './shapes.js';
 
 /**
- * API integrations, matched by name, made with the key they have in Opsgenie so their senders need only
- * change the host, each with its actions (integration-actions.ts). The key is never printed.
+ * API and Email integrations, matched by name, each with its actions (integration-actions.ts). An API
+ * integration is made with the key it has in Opsgenie so its senders need only change the host (the key
+ * is never printed); an Email integration keeps its emailUsername (email-integrations.ts).
  */
 
 const FLAGS = [
@@ -33,10 +35,24 @@ const DEFAULTS = {
 /** What Vigil takes as a given key (POST /v2/integrations apiKey). */
 const KEY = /^[A-Za-z0-9][A-Za-z0-9-]{31,127}$/;
 
-interface VigilIntegration {
+export interface VigilIntegration {
   id: string;
   name: string;
+  type: string;
   settings: Record<string, unknown>;
+}
+
+/** The Vigil team an Opsgenie integration goes to: its owner team's, or the one named for global ones. */
+function teamOf(ctx: ImportContext, i: IntegrationIn): string {
+  if (i.ownerTeam && (i.ownerTeam.id || i.ownerTeam.name)) {
+    const found = resolveNamed(ctx.teams, 'team', i.ownerTeam);
+    if (!found.ok) throw new Skip(`its owner ${found.why}`);
+    return found.value;
+  }
+  if (ctx.teamForGlobal) return ctx.teamForGlobal;
+  throw new Skip(
+    'it is global in Opsgenie, and every Vigil integration belongs to a team: name one with --team-for-global <team>',
+  );
 }
 
 function comparable(i: Record<string, unknown>) {
@@ -58,30 +74,28 @@ export async function importIntegrations(ctx: ImportContext): Promise<void> {
   const targetList = await ctx.target.get('/v2/integrations');
   for (const raw of Array.isArray(targetList) ? targetList : [])
     if (isRecord(raw) && typeof raw.id === 'string' && typeof raw.name === 'string')
-      existing.set(raw.name.toLowerCase(), { id: raw.id, name: raw.name, settings: raw });
+      existing.set(raw.name.toLowerCase(), {
+        id: raw.id,
+        name: raw.name,
+        type: typeof raw.type === 'string' ? raw.type : '',
+        settings: raw,
+      });
   await eachItem(ctx, 'integration', IntegrationSummaryShape, items, async (summary) => {
-    if (summary.type !== 'API')
+    if (summary.type !== 'API' && summary.type !== 'Email')
       throw new Skip(
-        `its type is ${summary.type}: the import brings API integrations only (set up an Amazon Security Hub integration with "vigil aws setup")`,
+        `its type is ${summary.type}: the import brings API and Email integrations only (set up an Amazon Security Hub integration with "vigil aws setup")`,
       );
     const got = shaped(IntegrationShape, await ctx.source.get(`/v2/integrations/${enc(summary.id)}`));
     if (!got.ok) throw new Skip(got.why);
     const i = got.value;
-    let team: string;
-    if (i.ownerTeam && (i.ownerTeam.id || i.ownerTeam.name)) {
-      const found = resolveNamed(ctx.teams, 'team', i.ownerTeam);
-      if (!found.ok) throw new Skip(`its owner ${found.why}`);
-      team = found.value;
-    } else if (ctx.teamForGlobal) {
-      team = ctx.teamForGlobal;
-    } else {
-      throw new Skip(
-        'it is global in Opsgenie, and every Vigil integration belongs to a team: name one with --team-for-global <team>',
-      );
-    }
+    const team = teamOf(ctx, i);
+    const have = existing.get(i.name.toLowerCase());
+    // Vigil can not change an integration's type.
+    if (have && have.type !== i.type)
+      throw new Skip(`Vigil has an integration of that name of type ${have.type}, not ${i.type}`);
+    if (i.type === 'Email') return importEmailIntegration(ctx, i, team, have);
     const flags = Object.fromEntries(FLAGS.map((f) => [f, i[f] ?? DEFAULTS[f]]));
     const desired = { ownerTeam: { name: team }, enabled: i.enabled !== false, ...flags };
-    const have = existing.get(i.name.toLowerCase());
     if (have) {
       ctx.integrations.set(i.id, have.id);
       if (sameJson(comparable(have.settings), comparable(desired))) {

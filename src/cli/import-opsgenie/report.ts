@@ -11,6 +11,7 @@ export interface Entry {
 }
 
 export const KINDS = [
+  'custom user role',
   'user',
   'contact method',
   'notification rule',

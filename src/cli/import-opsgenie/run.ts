@@ -1,5 +1,6 @@
 import { errorText, type ImportContext } from './context.js';
 import { importContacts } from './contacts.js';
+import { importCustomRoles } from './custom-roles.js';
 import { importEscalations } from './escalations.js';
 import { importHeartbeats } from './heartbeats.js';
 import { importIntegrations } from './integrations.js';
@@ -31,10 +32,11 @@ export interface ImportOptions {
 }
 
 /**
- * Reads an Opsgenie account and makes it in Vigil, in the order references need: people before the
- * teams, schedules and escalations that name them (and the integration actions and policies that name
- * them as responders), integrations before the maintenance that disables them. Answers the exit code: 1 when something failed, 0 when everything was imported or skipped for
- * a known reason.
+ * Reads an Opsgenie account and makes it in Vigil, in the order references need: custom user roles before
+ * the users given them, people before the teams, schedules and escalations that name them (and the
+ * integration actions and policies that name them as responders), integrations before the maintenance
+ * that disables them. Answers the exit code: 1 when something failed, 0 when everything was imported or
+ * skipped for a known reason.
  */
 export async function runOpsgenieImport(options: ImportOptions): Promise<number> {
   const report = createReport(options.progress, options.dryRun);
@@ -57,6 +59,7 @@ export async function runOpsgenieImport(options: ImportOptions): Promise<number>
     dryRun: options.dryRun,
     report,
     teamForGlobal: options.teamForGlobal,
+    customRoles: new Map(),
     users: new Map(),
     teams: new Map(),
     schedules: new Map(),
@@ -71,6 +74,7 @@ export async function runOpsgenieImport(options: ImportOptions): Promise<number>
     // Both keys first, so a refused one stops the run before anything is read or made.
     await ctx.source.get('/v2/account');
     await ctx.target.get('/v2/account');
+    await importCustomRoles(ctx);
     const users = await importUsers(ctx);
     await importContacts(ctx, users);
     await importNotificationRules(ctx, users);

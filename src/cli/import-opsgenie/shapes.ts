@@ -18,6 +18,23 @@ export const UserShape = Type.Object({
   timeZone: OptStr,
   locale: OptStr,
   blocked: Type.Optional(Type.Boolean()),
+  tags: Type.Optional(Type.Union([Type.Array(Str, { maxItems: 1000 }), Type.Null()])),
+  skypeUsername: OptStr,
+  userAddress: Type.Optional(
+    Type.Union([
+      Type.Object({ country: OptStr, state: OptStr, city: OptStr, line: OptStr, zipCode: OptStr }),
+      Type.Null(),
+    ]),
+  ),
+});
+
+/** A custom user role (Custom User Role API, List Custom User Roles). */
+export const CustomUserRoleShape = Type.Object({
+  id: OptStr,
+  name: Str,
+  extendedRole: OptStr,
+  grantedRights: Type.Optional(Type.Union([Type.Array(Str, { maxItems: 1000 }), Type.Null()])),
+  disallowedRights: Type.Optional(Type.Union([Type.Array(Str, { maxItems: 1000 }), Type.Null()])),
 });
 
 export const ContactShape = Type.Object({
@@ -206,6 +223,8 @@ export const IntegrationShape = Type.Object({
   allowDeleteAccess: Type.Optional(Type.Boolean()),
   allowConfigurationAccess: Type.Optional(Type.Boolean()),
   suppressNotifications: Type.Optional(Type.Boolean()),
+  /** Email integrations: the local part of the address they receive mail at. */
+  emailUsername: OptStr,
 });
 
 const Responder = Type.Object({ type: Str, id: OptStr, name: OptStr, username: OptStr });
@@ -323,6 +342,7 @@ export const PolicyShape = Type.Object({
 });
 
 export type UserIn = Static<typeof UserShape>;
+export type CustomUserRoleIn = Static<typeof CustomUserRoleShape>;
 export type ContactIn = Static<typeof ContactShape>;
 export type RuleIn = Static<typeof RuleShape>;
 export type CriteriaIn = Static<typeof CriteriaShape>;

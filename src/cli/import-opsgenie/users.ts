@@ -1,4 +1,4 @@
-import { eachItem, enc, isRecord, readList, Skip, type ImportContext } from './context.js';
+import { eachItem, enc, isRecord, readList, sameJson, Skip, type ImportContext } from './context.js';
 import { UserShape, type UserIn } from './shapes.js';
 
 /** Opsgenie's users → Vigil's users, matched by username. */
@@ -15,18 +15,78 @@ function isTimeZone(zone: string): boolean {
 }
 
 /**
- * Vigil's role for an Opsgenie role. Only an owner may add owners, and Vigil has one set of roles: an
- * Opsgenie owner becomes an admin, and Observer, Stakeholder and custom roles a user.
+ * Vigil's role for an Opsgenie role: Vigil's role name (as its API takes it) and why it differs. Only an
+ * owner may add owners: an Opsgenie owner becomes an admin. Observer and Stakeholder become users (Vigil
+ * has them only as what custom roles extend); a custom role is given by name once imported
+ * (custom-roles.ts), and its holders are users when it was not.
  */
-function roleOf(opsgenieRole: string | undefined): { role: 'admin' | 'user'; changed?: string } {
+function roleOf(ctx: ImportContext, opsgenieRole: string | undefined): { role: string; changed?: string } {
   const name = (opsgenieRole ?? 'user').toLowerCase();
-  if (name === 'admin') return { role: 'admin' };
-  if (name === 'user') return { role: 'user' };
+  if (name === 'admin' || name === 'user') return { role: name };
   if (name === 'owner') return { role: 'admin', changed: 'Opsgenie owner made an admin' };
+  if (name === 'observer' || name === 'stakeholder')
+    return {
+      role: 'user',
+      changed: `Opsgenie role ${opsgenieRole ?? ''} made a user (Vigil has it only as what custom roles extend)`,
+    };
+  const custom = ctx.customRoles.get(name);
+  if (custom) return { role: custom };
   return {
     role: 'user',
-    changed: `Opsgenie role ${opsgenieRole ?? ''} made a user (Vigil has owner, admin, user)`,
+    changed: `made a user: its custom role ${opsgenieRole ?? ''} was not imported`,
   };
+}
+
+interface Address {
+  country: string;
+  state: string;
+  city: string;
+  line: string;
+  zipCode: string;
+}
+const ADDRESS_PARTS = ['country', 'state', 'city', 'line', 'zipCode'] as const;
+/** Vigil's limits for the profile fields it keeps (docs/api.md, users). */
+const MAX_TAGS = 20;
+const MAX_TAG = 100;
+const MAX_PROFILE_TEXT = 250;
+/** What PostgreSQL can not store in text, so Vigil refuses it. */
+const NUL = '\u0000';
+
+/**
+ * The user's tags, Skype username and address as Vigil takes them (each only when Opsgenie gives it, so
+ * an update keeps what it does not give), and what of them did not fit.
+ */
+function profileOf(u: UserIn): {
+  tags?: string[];
+  skypeUsername?: string;
+  userAddress?: Address;
+  dropped: string[];
+} {
+  const dropped: string[] = [];
+  const out: { tags?: string[]; skypeUsername?: string; userAddress?: Address } = {};
+  if (Array.isArray(u.tags)) {
+    const fit = [...new Set(u.tags)].filter((t) => t !== '' && t.length <= MAX_TAG && !t.includes(NUL));
+    const left = [...new Set(u.tags)].filter((t) => !fit.includes(t));
+    if (left.length > 0) dropped.push(`${left.length} tag(s) Vigil does not take left out`);
+    if (fit.length > MAX_TAGS) dropped.push(`tags past the first ${MAX_TAGS} left out`);
+    out.tags = fit.slice(0, MAX_TAGS);
+  }
+  if (typeof u.skypeUsername === 'string') {
+    if (u.skypeUsername.length <= MAX_PROFILE_TEXT && !u.skypeUsername.includes(NUL))
+      out.skypeUsername = u.skypeUsername;
+    else dropped.push('skypeUsername left out (more than 250 characters, or a NUL byte)');
+  }
+  if (u.userAddress) {
+    const address = Object.fromEntries(
+      ADDRESS_PARTS.map((part) => [part, u.userAddress?.[part] ?? '']),
+    ) as unknown as Address;
+    if (
+      ADDRESS_PARTS.every((part) => address[part].length <= MAX_PROFILE_TEXT && !address[part].includes(NUL))
+    )
+      out.userAddress = address;
+    else dropped.push('userAddress left out (a part of more than 250 characters, or a NUL byte)');
+  }
+  return { ...out, dropped };
 }
 
 interface VigilUser {
@@ -37,6 +97,9 @@ interface VigilUser {
   timeZone: string;
   locale: string;
   blocked: boolean;
+  tags: string[];
+  skypeUsername: string;
+  userAddress: Address;
 }
 
 function vigilUser(v: unknown): VigilUser | undefined {
@@ -50,6 +113,14 @@ function vigilUser(v: unknown): VigilUser | undefined {
     timeZone: typeof v.timeZone === 'string' ? v.timeZone : '',
     locale: typeof v.locale === 'string' ? v.locale : '',
     blocked: v.blocked === true,
+    tags: Array.isArray(v.tags) ? v.tags.filter((t): t is string => typeof t === 'string') : [],
+    skypeUsername: typeof v.skypeUsername === 'string' ? v.skypeUsername : '',
+    userAddress: Object.fromEntries(
+      ADDRESS_PARTS.map((part) => {
+        const value = isRecord(v.userAddress) ? v.userAddress[part] : undefined;
+        return [part, typeof value === 'string' ? value : ''];
+      }),
+    ) as unknown as Address,
   };
 }
 
@@ -72,7 +143,8 @@ export async function importUsers(ctx: ImportContext): Promise<ImportedUser[]> {
   await eachItem(ctx, 'user', UserShape, items, async (u: UserIn) => {
     if (!EMAIL.test(u.username) || u.username.length > 100)
       throw new Skip('Vigil usernames are email addresses of at most 100 characters');
-    const { role, changed } = roleOf(u.role?.name);
+    const { role, changed } = roleOf(ctx, u.role?.name);
+    const { dropped, ...profile } = profileOf(u);
     const fullName = (u.fullName ?? '').trim() || u.username;
     const zoneDropped =
       u.timeZone && !isTimeZone(u.timeZone) ? `time zone ${u.timeZone} is not an IANA zone` : '';
@@ -88,8 +160,14 @@ export async function importUsers(ctx: ImportContext): Promise<ImportedUser[]> {
           role: { name: role },
           ...(timeZone ? { timeZone } : {}),
           ...(locale ? { locale } : {}),
+          ...profile,
         });
-      ctx.report.record('user', label, 'created', [changed, zoneDropped].filter(Boolean).join('; '));
+      ctx.report.record(
+        'user',
+        label,
+        'created',
+        [changed, zoneDropped, ...dropped].filter(Boolean).join('; '),
+      );
       ctx.report.note(
         'Users made by the import have no password: invite them from the console (People → a person → invite), or have them use "Forgot password" (POST /api/console/password-reset), or sign in with single sign-on.',
       );
@@ -102,15 +180,20 @@ export async function importUsers(ctx: ImportContext): Promise<ImportedUser[]> {
     if (timeZone && have.timeZone !== timeZone) changes.timeZone = timeZone;
     if (locale && have.locale !== locale) changes.locale = locale;
     // An owner stays an owner; otherwise the role follows Opsgenie's.
-    if (have.role !== 'owner' && have.role !== role) changes.role = { name: role };
+    if (have.role !== 'owner' && have.role !== role.toLowerCase()) changes.role = { name: role };
     if (u.blocked !== undefined && u.blocked !== have.blocked) changes.blocked = u.blocked;
+    if (profile.tags && !sameJson(have.tags, profile.tags)) changes.tags = profile.tags;
+    if (profile.skypeUsername !== undefined && have.skypeUsername !== profile.skypeUsername)
+      changes.skypeUsername = profile.skypeUsername;
+    if (profile.userAddress && !sameJson(have.userAddress, profile.userAddress))
+      changes.userAddress = profile.userAddress;
     if (Object.keys(changes).length > 0) {
       if (!ctx.dryRun) await ctx.target.patch(`/v2/users/${enc(have.id)}`, changes);
       ctx.report.record(
         'user',
         label,
         'updated',
-        `${Object.keys(changes).join(', ')}${changed ? `; ${changed}` : ''}`,
+        [Object.keys(changes).join(', '), changed, ...dropped].filter(Boolean).join('; '),
       );
     } else {
       ctx.report.record('user', label, 'unchanged');

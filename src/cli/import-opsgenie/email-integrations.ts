@@ -1,0 +1,93 @@
+import { EMAIL_USERNAME_PATTERN } from '../../integrations/types.js';
+import { enc, errorText, isRecord, sameJson, Skip, type ImportContext } from './context.js';
+import { importIntegrationActions } from './integration-actions.js';
+import type { VigilIntegration } from './integrations.js';
+import { RestError } from './rest-client.js';
+import type { IntegrationIn } from './shapes.js';
+
+/**
+ * An Email integration, made in Vigil with the same emailUsername and then its actions, as an API
+ * integration's are. Its address is Vigil's inbound domain, not Opsgenie's: the report gives the new
+ * address so that mail can be forwarded there (or its senders changed).
+ */
+
+const EMAIL_USERNAME = new RegExp(EMAIL_USERNAME_PATTERN);
+
+function comparable(i: Record<string, unknown>) {
+  const team = isRecord(i.ownerTeam) && typeof i.ownerTeam.name === 'string' ? i.ownerTeam.name : '';
+  return {
+    ownerTeam: team.toLowerCase(),
+    enabled: i.enabled !== false,
+    suppressNotifications: i.suppressNotifications === true,
+    emailUsername: typeof i.emailUsername === 'string' ? i.emailUsername : '',
+  };
+}
+
+/** Where the integration receives mail in Vigil, as Vigil answered it, or as far as a dry run knows. */
+function addressOf(answer: unknown, emailUsername: string): string {
+  return isRecord(answer) && typeof answer.emailAddress === 'string'
+    ? answer.emailAddress
+    : `${emailUsername}@<Vigil's inbound email domain, VIGIL_INBOUND_EMAIL_DOMAIN>`;
+}
+
+function forwardNote(ctx: ImportContext, name: string, address: string) {
+  ctx.report.note(
+    `Email integration ${name} receives mail at ${address} in Vigil: forward the mail sent to its Opsgenie address there, or give its senders the new address.`,
+  );
+}
+
+export async function importEmailIntegration(
+  ctx: ImportContext,
+  i: IntegrationIn,
+  team: string,
+  have: VigilIntegration | undefined,
+): Promise<void> {
+  if (!i.emailUsername) throw new Skip('the source did not give its emailUsername');
+  const emailUsername = i.emailUsername.toLowerCase();
+  if (!EMAIL_USERNAME.test(emailUsername))
+    throw new Skip(
+      `its emailUsername ${i.emailUsername} is not one Vigil takes (1 to 64 letters, digits, ".", "_" and "-", starting and ending with a letter or digit)`,
+    );
+  const desired = {
+    ownerTeam: { name: team },
+    enabled: i.enabled !== false,
+    suppressNotifications: i.suppressNotifications === true,
+    emailUsername,
+  };
+  // Another integration of Vigil may receive mail at that address already (409).
+  const refusedIsSkip = (error: unknown) => {
+    if (error instanceof RestError && (error.status === 409 || error.status === 422))
+      throw new Skip(`Vigil refused it: ${errorText(error)}`);
+    throw error;
+  };
+  if (have) {
+    ctx.integrations.set(i.id, have.id);
+    // What Vigil answers for it, with its address; a dry run that would move it does not know the new one.
+    let answer: unknown = have.settings.emailUsername === emailUsername ? have.settings : undefined;
+    if (sameJson(comparable(have.settings), comparable(desired))) {
+      ctx.report.record('integration', i.name, 'unchanged');
+    } else {
+      if (!ctx.dryRun)
+        answer = await ctx.target.patch(`/v2/integrations/${enc(have.id)}`, desired).catch(refusedIsSkip);
+      ctx.report.record(
+        'integration',
+        i.name,
+        'updated',
+        `receives mail at ${addressOf(answer, emailUsername)}`,
+      );
+    }
+    forwardNote(ctx, i.name, addressOf(answer, emailUsername));
+    return importIntegrationActions(ctx, { sourceId: i.id, name: i.name, vigilId: have.id, created: false });
+  }
+  let made: unknown;
+  if (!ctx.dryRun)
+    made = await ctx.target
+      .post('/v2/integrations', { type: 'Email', name: i.name, ...desired })
+      .catch(refusedIsSkip);
+  const id = isRecord(made) && typeof made.id === 'string' ? made.id : undefined;
+  const address = addressOf(made, emailUsername);
+  ctx.integrations.set(i.id, id);
+  ctx.report.record('integration', i.name, 'created', `receives mail at ${address}`);
+  forwardNote(ctx, i.name, address);
+  await importIntegrationActions(ctx, { sourceId: i.id, name: i.name, vigilId: id, created: true });
+}
