@@ -29,6 +29,7 @@ const DevicesPage = page(() => import('./pages/DevicesPage'));
 const PeoplePage = page(() => import('./pages/PeoplePage'));
 const PersonPage = page(() => import('./pages/PersonPage'));
 const ApiKeysPage = page(() => import('./pages/ApiKeysPage'));
+const RolesPage = page(() => import('./pages/RolesPage'));
 const PoliciesPage = page(() => import('./pages/PoliciesPage'));
 const NotFoundPage = page(() => import('./pages/NotFoundPage'));
 
@@ -58,6 +59,7 @@ const routes: RouteObject[] = [
       { path: '/settings', element: <Navigate to="/settings/devices" replace /> },
       { path: '/settings/devices', element: <DevicesPage /> },
       { path: '/settings/api-keys', element: <ApiKeysPage /> },
+      { path: '/settings/roles', element: <RolesPage /> },
       { path: '/settings/policies', element: <PoliciesPage /> },
       { path: '/people', element: <PeoplePage /> },
       { path: '/people/:id', element: <PersonPage /> },

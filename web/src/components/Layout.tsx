@@ -30,6 +30,7 @@ const NAV = [
   { to: '/teams', label: 'Teams' },
   { to: '/on-call', label: 'On-call' },
   { to: '/people', label: 'People' },
+  { to: '/settings/roles', label: 'Roles', adminOnly: true },
   { to: '/settings/api-keys', label: 'API keys', adminOnly: true },
 ];
 

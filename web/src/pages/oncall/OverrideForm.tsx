@@ -4,10 +4,11 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, data } from '../../api/client';
 import type { Schedule } from '../../api/types';
+import { ConfirmButton } from '../../components/ConfirmButton';
 import { FormError } from '../../components/FormError';
 import { UserAutocomplete } from '../../components/UserAutocomplete';
 import { when } from '../../lib/time';
-import { useChangeOverride, type ScheduleOverride } from './overrides';
+import { useChangeOverride, useDeleteOverride, type ScheduleOverride } from './overrides';
 import type { TimeRange } from './timelineParts';
 
 function localInput(date: Date): string {
@@ -67,6 +68,7 @@ export function OverrideForm({
     },
   });
   const change = useChangeOverride(schedule, onDone);
+  const remove = useDeleteOverride(schedule, onDone);
   const save = override ? change : add;
   return (
     <form
@@ -104,15 +106,24 @@ export function OverrideForm({
             miw={180}
           />
         </Group>
-        <FormError error={save.error} />
+        <FormError error={save.error ?? remove.error} />
         <Group gap="xs">
           <Button type="submit" size="xs" loading={save.isPending}>
             {override ? 'Save override' : 'Add override'}
           </Button>
           {override ? (
-            <Button size="xs" variant="default" onClick={onDone}>
-              Cancel
-            </Button>
+            <>
+              <Button size="xs" variant="default" onClick={onDone}>
+                Cancel
+              </Button>
+              <ConfirmButton
+                label="Delete override"
+                question={`Delete this override of ${override.user.username}?`}
+                confirmLabel="Delete"
+                loading={remove.isPending}
+                onConfirm={() => remove.mutate(override)}
+              />
+            </>
           ) : null}
         </Group>
       </Stack>

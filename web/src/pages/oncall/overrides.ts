@@ -81,3 +81,27 @@ export function useChangeOverride(schedule: Schedule, onDone?: () => void) {
     onSettled: () => queryClient.invalidateQueries({ queryKey: ['schedule', schedule.id] }),
   });
 }
+
+/** Deletes an override (DELETE /v2/schedules/{identifier}/overrides/{alias}): the rotations take over again. */
+export function useDeleteOverride(schedule: Schedule, onDone?: () => void) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (override: ScheduleOverride) =>
+      data(
+        api.DELETE('/v2/schedules/{identifier}/overrides/{alias}', {
+          params: {
+            path: { identifier: schedule.id, alias: override.alias },
+            query: { identifierType: 'id' },
+          },
+        }),
+      ),
+    onSuccess: (_deleted, override) => {
+      notifications.show({
+        color: 'teal',
+        message: `The override of ${override.user.username} in ${schedule.name} is deleted.`,
+      });
+      onDone?.();
+    },
+    onSettled: () => queryClient.invalidateQueries({ queryKey: ['schedule', schedule.id] }),
+  });
+}
