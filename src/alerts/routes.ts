@@ -1,6 +1,7 @@
 import { StringEnum } from '../http/schemas.js';
 import { Type, type Static } from 'typebox';
-import type { AlertsService, ActionMeta, AlertAction, PageOptions } from './service.js';
+import type { AlertsService, ActionMeta, AlertAction } from './service.js';
+import { cursorQuery, pageOf, pagingOf } from '../http/cursor-paging.js';
 import { envelope, principalOf, type HttpApp } from '../http/server.js';
 import { alertDetail, alertSummary } from './present.js';
 import { SORT_COLUMNS, type SortField } from './repository.js';
@@ -63,16 +64,7 @@ const ActionBody = Type.Object({ ...Meta }, { additionalProperties: true });
 
 const Accepted = Type.Object({ result: Type.String(), took: Type.Number(), requestId: Type.String() });
 
-/** Paging of notes and logs: Opsgenie's cursor (`offset`), direction, order and limit. */
-const CursorQuery = Type.Object({
-  identifierType: StringEnum(['id', 'tiny', 'alias'], {
-    default: 'id',
-  }),
-  offset: Type.Optional(Type.String({ pattern: '^\\d{1,18}$' })),
-  direction: StringEnum(['next', 'prev'], { default: 'next' }),
-  order: StringEnum(['asc', 'desc'], { default: 'desc' }),
-  limit: Type.Integer({ minimum: 1, maximum: 100, default: 100 }),
-});
+const CursorQuery = cursorQuery(StringEnum(['id', 'tiny', 'alias'], { default: 'id' }));
 
 export function toMetaBody(body: Static<typeof ActionBody> | undefined): ActionMeta {
   return { user: fitActorText(body?.user), source: fitActorText(body?.source), note: body?.note };
@@ -493,19 +485,6 @@ export function registerAlertRoutes(app: HttpApp, alerts: AlertsService): void {
   );
   action('delete', '', 'Delete an alert', undefined, () => ({ kind: 'delete' }));
 
-  const pageOf = (q: Static<typeof CursorQuery>): PageOptions => ({
-    after: q.offset,
-    direction: q.direction,
-    order: q.order,
-    limit: q.limit,
-  });
-  const paging = (rows: { id: string }[], q: Static<typeof CursorQuery>) => {
-    const last = rows[rows.length - 1];
-    return last && rows.length === q.limit
-      ? { next: `?offset=${last.id}&direction=next&order=${q.order}&limit=${q.limit}` }
-      : {};
-  };
-
   app.get(
     '/v2/alerts/:identifier/notes',
     {
@@ -531,7 +510,7 @@ export function registerAlertRoutes(app: HttpApp, alerts: AlertsService): void {
           createdAt: r.created_at.toISOString(),
           offset: r.id,
         })),
-        paging: paging(rows, q),
+        paging: pagingOf(rows, q),
       });
     },
   );
@@ -583,7 +562,7 @@ export function registerAlertRoutes(app: HttpApp, alerts: AlertsService): void {
           createdAt: r.created_at.toISOString(),
           offset: r.id,
         })),
-        paging: paging(rows, q),
+        paging: pagingOf(rows, q),
       });
     },
   );

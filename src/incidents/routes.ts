@@ -3,6 +3,7 @@ import { Type, type Static } from 'typebox';
 import { fitActorText } from '../alerts/limits.js';
 import { PrioritySchema } from '../alerts/routes.js';
 import type { Priority } from '../db/schema.js';
+import { cursorQuery, pageOf, pagingOf } from '../http/cursor-paging.js';
 import { StringEnum } from '../http/schemas.js';
 import { envelope, principalOf, type HttpApp } from '../http/server.js';
 import { INCIDENT_SORT_COLUMNS, type IncidentSortField } from './repository.js';
@@ -73,14 +74,8 @@ const IdentifierQuery = Type.Object({ identifierType: IdentifierType });
 const ActionBody = Type.Object({ ...Meta }, { additionalProperties: true });
 const Accepted = Type.Object({ result: Type.String(), took: Type.Number(), requestId: Type.String() });
 
-/** Paging of notes and logs, as the Alert API's: Opsgenie's cursor (`offset`), direction, order, limit. */
-const CursorQuery = Type.Object({
-  identifierType: IdentifierType,
-  offset: Type.Optional(Type.String({ pattern: '^\\d{1,18}$' })),
-  direction: StringEnum(['next', 'prev'], { default: 'next' }),
-  order: StringEnum(['asc', 'desc'], { default: 'desc' }),
-  limit: Type.Integer({ minimum: 1, maximum: 100, default: 100 }),
-});
+/** Paging of notes and logs, as the Alert API's. */
+const CursorQuery = cursorQuery(IdentifierType);
 
 const AlertIdsQuery = Type.Object({
   identifierType: IdentifierType,
@@ -308,19 +303,6 @@ export function registerIncidentRoutes(app: HttpApp, incidents: IncidentsService
     kind: 'delete',
   }));
 
-  const paging = (rows: { id: string }[], q: Static<typeof CursorQuery>) => {
-    const last = rows[rows.length - 1];
-    return last && rows.length === q.limit
-      ? { next: `?offset=${last.id}&direction=next&order=${q.order}&limit=${q.limit}` }
-      : {};
-  };
-  const pageOf = (q: Static<typeof CursorQuery>) => ({
-    after: q.offset,
-    direction: q.direction,
-    order: q.order,
-    limit: q.limit,
-  });
-
   app.get(
     '/v1/incidents/:identifier/notes',
     {
@@ -346,7 +328,7 @@ export function registerIncidentRoutes(app: HttpApp, incidents: IncidentsService
           createdAt: r.created_at.toISOString(),
           offset: r.id,
         })),
-        paging: paging(rows, q),
+        paging: pagingOf(rows, q),
       });
     },
   );
@@ -377,7 +359,7 @@ export function registerIncidentRoutes(app: HttpApp, incidents: IncidentsService
           createdAt: r.created_at.toISOString(),
           offset: r.id,
         })),
-        paging: paging(rows, q),
+        paging: pagingOf(rows, q),
       });
     },
   );
