@@ -13,6 +13,7 @@ export interface PrincipalRow {
   username: string | null;
   full_name: string | null;
   role: UserRole | null;
+  custom_role_id: string | null;
   blocked: boolean | null;
 }
 
@@ -29,6 +30,7 @@ export const accountsRepository = {
         'u.username',
         'u.full_name',
         'u.role',
+        'u.custom_role_id',
         'u.blocked',
       ])
       .where('k.lookup', '=', lookup)

@@ -20,6 +20,11 @@ export interface Principal {
   username: string | undefined;
   fullName: string | undefined;
   role: UserRole | undefined;
+  /**
+   * The custom user role the user held when the principal was read (custom-roles/rights.ts): null for
+   * none, so that checking a right asks the database nothing; left out where it was not read.
+   */
+  customRoleId?: string | null;
   /** Set when the key is an API integration's: alerts it creates carry the integration and go to its team. */
   integration?: IntegrationPrincipal;
 }
@@ -283,6 +288,7 @@ export function createAccountsService(db: Db, log: Logger) {
         username: row.username ?? undefined,
         fullName: row.full_name ?? undefined,
         role: row.role ?? undefined,
+        ...(row.user_id ? { customRoleId: row.custom_role_id } : {}),
       };
       if (authCache.size > 10_000) authCache.clear();
       authCache.set(cacheKey, { principal, until: now + AUTH_CACHE_MS });

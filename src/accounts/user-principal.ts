@@ -11,6 +11,8 @@ export function principalOfUser(user: {
   username: string;
   full_name: string;
   role: UserRole;
+  /** Given (a user row has it), a right is checked without asking which custom role they hold. */
+  custom_role_id?: string | null;
 }): Principal {
   return {
     orgId: user.org_id,
@@ -19,5 +21,6 @@ export function principalOfUser(user: {
     username: user.username,
     fullName: user.full_name,
     role: user.role,
+    ...(user.custom_role_id !== undefined ? { customRoleId: user.custom_role_id } : {}),
   };
 }

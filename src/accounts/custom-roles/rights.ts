@@ -171,7 +171,8 @@ export function roleHolds(role: CustomRoleRights, right: UserRight): boolean {
  * a link or reply of theirs) holds one; org admins and integration keys hold none.
  */
 export async function customRoleOf(q: Queryable, p: Principal): Promise<CustomRoleRights | undefined> {
-  if (p.integration || p.userId === undefined || p.role !== 'user') return undefined;
+  if (p.integration || p.userId === undefined || p.role !== 'user' || p.customRoleId === null)
+    return undefined;
   return q
     .selectFrom('users as u')
     .innerJoin('custom_user_roles as r', 'r.id', 'u.custom_role_id')

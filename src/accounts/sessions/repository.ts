@@ -19,6 +19,7 @@ export interface SessionRow {
   username: string;
   full_name: string;
   role: UserRole;
+  custom_role_id: string | null;
   org_name: string;
   org_plan: OrgPlan;
 }
@@ -84,6 +85,7 @@ export const sessionsRepository = {
         'u.username',
         'u.full_name',
         'u.role',
+        'u.custom_role_id',
         'o.name as org_name',
         'o.plan as org_plan',
       ])

@@ -50,6 +50,7 @@ function consoleSessionOf(row: SessionRow): ConsoleSession {
       username: row.username,
       full_name: row.full_name,
       role: row.role,
+      custom_role_id: row.custom_role_id,
     }),
     user: { id: row.user_id, username: row.username, fullName: row.full_name, role: row.role },
     organization: { id: row.org_id, name: row.org_name, plan: row.org_plan },
