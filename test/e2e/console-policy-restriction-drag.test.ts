@@ -53,7 +53,12 @@ const instantOf = (form: Locator, label: string): Promise<number> =>
     .evaluate((input) => new Date((input as unknown as { value: string }).value).getTime());
 
 /** The schedule's card with its timeline shown and loaded, and its overrides row. */
-async function openTimeline(on: Page) {
+/**
+ * The timeline opens in an animated collapse that clips the rows until it has grown to their height:
+ * a pointer pressed before that lands on whatever is below. Waits until the row itself takes a pointer
+ * at each of `ratios` along it (Playwright's trial click checks visible, stable and the hit target).
+ */
+async function openTimeline(on: Page, ratios: number[] = []) {
   await on.goto(`${server.url}/on-call`);
   const card = on.getByRole('region', { name: SCHEDULE });
   await card.getByRole('button', { name: 'Timeline' }).click();
@@ -66,7 +71,17 @@ async function openTimeline(on: Page) {
     .first()
     .waitFor();
   await card.locator('.mantine-Skeleton-root').first().waitFor({ state: 'detached' });
+  // The last row takes a pointer once the collapse has opened to the timeline's full height: the page's
+  // layout (and its scrollbar) is final from then on.
+  const last = card.getByRole('list', { name: /^Final schedule/ }).last();
+  await last.scrollIntoViewIfNeeded();
+  await last.click({ trial: true, position: { x: 1, y: 1 } });
   await row.scrollIntoViewIfNeeded();
+  for (const ratio of ratios) {
+    const size = await row.boundingBox();
+    assert.ok(size, 'the overrides row is drawn');
+    await row.click({ trial: true, position: { x: size.width * ratio, y: size.height / 2 } });
+  }
   const weekStart = Date.parse((await row.getAttribute('data-start')) ?? '');
   const weekEnd = Date.parse((await row.getAttribute('data-end')) ?? '');
   const box = await row.boundingBox();
@@ -254,7 +269,7 @@ describe('the console’s policy time restrictions and schedule overrides by dra
   });
 
   it('adds an override by dragging across the overrides row with the mouse, then moves it by dragging its bar', async () => {
-    const { card, row, box, weekStart, span } = await openTimeline(page);
+    const { card, row, box, weekStart, span } = await openTimeline(page, [0.3, 0.45]);
     assert.deepEqual(await overrides(), []);
     const y = box.y + box.height / 2;
     await page.mouse.move(box.x + box.width * 0.3, y);
@@ -264,7 +279,23 @@ describe('the console’s policy time restrictions and schedule overrides by dra
     await page.mouse.up();
 
     const form = card.getByRole('form', { name: `Add an override to ${SCHEDULE}` });
-    await form.waitFor();
+    await form.waitFor({ timeout: 15_000 }).catch(async (error: unknown) => {
+      // What the pointer met, for the next person reading a failure here.
+      const hit = await page.evaluate(
+        ([x, y]) => {
+          // The page's DOM, typed here by hand: the tests compile without the DOM's types.
+          const { document } = globalThis as unknown as {
+            document: { elementFromPoint(x: number, y: number): { outerHTML: string } | null };
+          };
+          return document.elementFromPoint(x ?? 0, y ?? 0)?.outerHTML.slice(0, 300) ?? 'nothing';
+        },
+        [box.x + box.width * 0.3, y],
+      );
+      throw new Error(
+        `no override form after the drag; at its start: ${hit}; row then ${JSON.stringify(box)}, now ${JSON.stringify(await row.boundingBox())}`,
+        { cause: error },
+      );
+    });
     const from = await instantOf(form, 'From');
     const until = await instantOf(form, 'Until');
     // Half an hour of snapping, plus a pixel's worth of time on each side.
@@ -350,7 +381,7 @@ describe('the console’s policy time restrictions and schedule overrides by dra
     const phone = await newPage(browser, PHONE);
     try {
       await signInWithPassword(phone.page, server.url, ADMIN.email, ADMIN.password);
-      const { card, box, weekStart, span } = await openTimeline(phone.page);
+      const { card, box, weekStart, span } = await openTimeline(phone.page, [0.7, 0.9]);
       assert.equal(await scrollsSideways(phone.page), false, 'the on-call page scrolls sideways');
       const y = box.y + box.height / 2;
       const x0 = box.x + box.width * 0.7;
