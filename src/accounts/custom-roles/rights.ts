@@ -101,6 +101,7 @@ export const ENFORCED_USER_RIGHTS: readonly UserRight[] = [
   'notification-rules-edit',
   'profile-edit',
   'login-email-edit',
+  'who-is-on-call-show-all',
 ];
 
 /**

@@ -40,6 +40,7 @@ import {
   type ScheduleParts,
 } from './load.js';
 import { participantKey, refOfKey, resolveParticipant, type StoredParticipant } from './participants.js';
+import { onCallVisibility } from './on-call-visibility.js';
 import type { EscalationNotifyType, EscalationRecipient } from '../model.js';
 import { schedulesRepository as repo, type OverrideValues, type RotationValues } from './repository.js';
 import { accountsRepository } from '../../accounts/repository.js';
@@ -433,6 +434,13 @@ export function createSchedulesService(db: Db) {
     return { row, parts: await loadScheduleParts(db, p.orgId, row.id) };
   }
 
+  /** As withParts, once `p` may see who is on call in the schedule (see on-call-visibility.ts). */
+  async function withVisibleOnCalls(p: Principal, identifier: string, by: IdentifierType) {
+    const found = await withParts(p, identifier, by);
+    (await onCallVisibility(db, p)).require({ ...found.row, rotations: found.parts.rotations });
+    return found;
+  }
+
   /** Who a key of the schedule's results stands for: loaded with it, since rotationOf kept only those. */
   function onCallOf(parts: ScheduleParts, key: string): OnCallView {
     const found = onCallViewOf(parts, refOfKey(key));
@@ -764,12 +772,15 @@ export function createSchedulesService(db: Db) {
     // Who is on call
 
     async onCalls(p: Principal, identifier: string, by: IdentifierType, at: Date) {
-      const { row, parts } = await withParts(p, identifier, by);
+      const { row, parts } = await withVisibleOnCalls(p, identifier, by);
       const now = onCallsAt(effectiveOf(row, parts), at).map((o) => o.user);
       return { parent: metaOf(row), ...(await onCallDetails(p.orgId, parts, now)) };
     },
 
-    /** Who is on call at `at` in every schedule of the organization (Opsgenie's List On Calls). */
+    /**
+     * Who is on call at `at` in every schedule of the organization (Opsgenie's List On Calls), or, for a
+     * custom role without who-is-on-call-show-all, in those its holder is part of.
+     */
     async onCallsEverywhere(p: Principal, at: Date) {
       const rows = await repo.listSchedules(db, p.orgId);
       const partsById = await loadManyScheduleParts(
@@ -777,9 +788,12 @@ export function createSchedulesService(db: Db) {
         p.orgId,
         rows.map((r) => r.id),
       );
+      const visibility = await onCallVisibility(db, p);
+      const partsOf = (id: string) => partsById.get(id) ?? noParts();
+      const visible = rows.filter((row) => visibility.sees({ ...row, rotations: partsOf(row.id).rotations }));
       return Promise.all(
-        rows.map(async (row) => {
-          const parts = partsById.get(row.id) ?? noParts();
+        visible.map(async (row) => {
+          const parts = partsOf(row.id);
           const now = onCallsAt(effectiveOf(row, parts), at).map((o) => o.user);
           return { parent: metaOf(row), ...(await onCallDetails(p.orgId, parts, now)) };
         }),
@@ -788,7 +802,7 @@ export function createSchedulesService(db: Db) {
 
     /** The final shifts from a week before `now` to 13 weeks after, for the calendar export. */
     async exportShifts(p: Principal, identifier: string, by: IdentifierType, now: Date) {
-      const { row, parts } = await withParts(p, identifier, by);
+      const { row, parts } = await withVisibleOnCalls(p, identifier, by);
       const from = DateTime.fromJSDate(now).minus({ weeks: 1 }).toJSDate();
       const to = DateTime.fromJSDate(now).plus({ weeks: 13 }).toJSDate();
       const final = row.enabled ? timeline(configuredOf(row, parts), from, to).final : [];
@@ -813,7 +827,7 @@ export function createSchedulesService(db: Db) {
      * on call then. Usernames are those they come to (a team's members, an escalation's people).
      */
     async nextOnCalls(p: Principal, identifier: string, by: IdentifierType, after: Date) {
-      const { row, parts } = await withParts(p, identifier, by);
+      const { row, parts } = await withVisibleOnCalls(p, identifier, by);
       const change = nextOnCalls(effectiveOf(row, parts), after);
       const newcomers = change?.shifts ?? [];
       const everyone = change?.onCall.map((o) => o.user) ?? [];
@@ -858,7 +872,7 @@ export function createSchedulesService(db: Db) {
           interval: `A timeline covers at most 3 months (or 13 weeks, or 93 days) at a time, not ${window.interval} ${window.intervalUnit}: ask for less, and page on with a later date.`,
         });
       }
-      const { row, parts } = await withParts(p, identifier, by);
+      const { row, parts } = await withVisibleOnCalls(p, identifier, by);
       const start = DateTime.fromJSDate(window.date, { zone: row.timezone });
       const end = start.plus({ [window.intervalUnit]: window.interval }).toJSDate();
       const computed = timeline(configuredOf(row, parts), window.date, end);
