@@ -21,6 +21,7 @@ const SRE_API_KEY = '2f9c0e3a-6b1d-4e8f-9a7c-5d4b3e2f1a0b';
 const JANE = 'e07c63f0-dd8c-4ad4-983e-4ee7dc600463';
 const SRE = '90098alp9-f0e3-41d3-a060-0ea895027630';
 const MAIL_ALERTS = '7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0d';
+const ESCALATION_COVER = '5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b';
 const fixtures = path.resolve(
   path.dirname(new URL(import.meta.url).pathname),
   '../../../test/fixtures/opsgenie',
@@ -46,6 +47,7 @@ function fixtureFor(url: URL): string | undefined {
     '/v2/schedules': 'schedules.json',
     '/v2/schedules/d875alp4-9b4e-4219-alp3-0c26936d18de/overrides': 'overrides-sre.json',
     '/v2/schedules/c569c016-alp9-4e20-8a28-bd5dc33b798e/overrides': 'overrides-empty.json',
+    [`/v2/schedules/${ESCALATION_COVER}/overrides`]: 'overrides-escalation-cover.json',
     '/v2/escalations': 'escalations.json',
     '/v2/heartbeats': 'heartbeats.json',
     '/v1/maintenance': 'maintenance.json',
@@ -368,6 +370,53 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
     assert.equal(escalation.repeat.waitInterval, 10);
     assert.match(all, /escalation "?Random_Escalation"?: skipped: a rule notifies "random"/);
 
+    // A schedule whose rotations name escalations is made with the schedules, each escalation's turn set
+    // once the escalations are: every rotation in Opsgenie's order, its participants in theirs.
+    const cover = await get('/v2/schedules/Escalation_Cover?identifierType=name');
+    assert.deepEqual(
+      cover.rotations.map((r: Json) => [
+        r.name,
+        r.participants.map((p: Json) => [p.type, p.id, p.type === 'user' ? p.username : p.name]),
+      ]),
+      [
+        ['Days', [['user', john.id, 'john.doe@opsgenie.example']]],
+        [
+          'Nights',
+          [
+            ['escalation', escalation.id, 'SRE_Escalation'],
+            ['user', jane.id, 'jane.doe@opsgenie.example'],
+            ['none', undefined, undefined],
+          ],
+        ],
+        // Random_Escalation was skipped: its turn has nobody on call, the rotation's other turn stays.
+        [
+          'Random turns',
+          [
+            ['user', john.id, 'john.doe@opsgenie.example'],
+            ['none', undefined, undefined],
+          ],
+        ],
+      ],
+    );
+    assert.deepEqual(cover.rotations[1].timeRestriction, {
+      type: 'time-of-day',
+      restriction: { startHour: 20, startMin: 0, endHour: 8, endMin: 0 },
+    });
+    assert.ok(run.progress.includes('schedule Escalation_Cover: created'), all);
+    assert.ok(run.progress.includes('schedule rotation Nights in Escalation_Cover: updated'), all);
+    assert.ok(
+      run.out.includes(
+        '  schedule rotation Random turns in Escalation_Cover: skipped: escalation Random_Escalation was not imported: nobody is on call in its turn (none) until it is set in Vigil',
+      ),
+      all,
+    );
+    // The override of the rotation was imported before the escalation was set: it still names it.
+    const coverOverrides = await get(`/v2/schedules/${cover.id}/overrides`);
+    assert.deepEqual(
+      coverOverrides.map((o: Json) => [o.alias, o.user.id, o.rotations.map((r: Json) => r.id)]),
+      [['jane-covers-nights', jane.id, [cover.rotations[1].id]]],
+    );
+
     const routing = await get(`/v2/teams/${team.id}/routing-rules`);
     const business = routing.find((r: Json) => r.name === 'Business hours');
     assert.deepEqual([business.notify.type, business.notify.id], ['schedule', schedule.id]);
@@ -583,6 +632,8 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
   });
 
   it('a second run finds everything in place', async () => {
+    const coverPath = '/v2/schedules/Escalation_Cover?identifierType=name';
+    const coverBefore = await get(coverPath);
     const run = await importIt();
     assert.equal(run.code, 0, [...run.progress, ...run.out].join('\n'));
     const changed = run.progress
@@ -623,6 +674,17 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
       run.progress.join('\n'),
     );
     assert.ok(run.progress.includes('alert policy "Night shift": unchanged'), run.progress.join('\n'));
+    // A schedule with escalations in its rotations is not replaced to be set again: nothing doubles.
+    for (const line of [
+      'schedule Escalation_Cover: unchanged',
+      'schedule rotation Nights in Escalation_Cover: unchanged',
+      'schedule rotation Random turns in Escalation_Cover: skipped: escalation Random_Escalation was not imported: its turn is left as Vigil has it',
+    ])
+      assert.ok(run.progress.includes(line), `${line}\n${run.progress.join('\n')}`);
+    // The same rotations (ids too) and participants.
+    assert.deepEqual(await get(coverPath), coverBefore);
+    assert.equal(coverBefore.rotations.length, 3);
+    assert.equal((await get(`/v2/schedules/${coverBefore.id}/overrides`)).length, 1);
     assert.deepEqual(
       (await get('/v2/policies/alert')).map((p: Json) => p.name),
       ['Raise prod to P1', 'Route DB to SRE', 'Night shift', 'Vigil only'],
@@ -755,6 +817,114 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
       );
       assert.equal((await get('/v2/heartbeats/queue-worker')).interval, 2);
       assert.equal((await target.call('GET', '/v2/heartbeats/hourly-export')).status, 404);
+    } finally {
+      opsgenie.instead.clear();
+    }
+  });
+
+  it('escalations in rotations changed in Opsgenie: a dry run says so and makes nothing, a run sets them', async () => {
+    const schedules = JSON.parse(await readFile(path.join(fixtures, 'schedules.json'), 'utf8'));
+    const cover = schedules.data.find((s: Json) => s.name === 'Escalation_Cover');
+    const [days, nights, random] = cover.rotations;
+    const [sreEscalation, janeTurn, noneTurn] = nights.participants;
+    const onlyId = '0a1b2c3d-4e5f-4a6b-9c7d-8e9f0a1b2c3d';
+    opsgenie.instead.set('/v2/schedules', {
+      ...schedules,
+      data: [
+        ...schedules.data.map((s: Json) =>
+          s === cover
+            ? {
+                ...cover,
+                // The escalation's turn moved after Jane's.
+                rotations: [days, { ...nights, participants: [janeTurn, sreEscalation, noneTurn] }, random],
+              }
+            : s,
+        ),
+        {
+          id: onlyId,
+          name: 'Escalation_Only',
+          timezone: 'UTC',
+          enabled: true,
+          rotations: [
+            {
+              id: '1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e',
+              name: 'Escalation week',
+              startDate: '2017-02-06T05:00:00Z',
+              type: 'weekly',
+              length: 1,
+              participants: [sreEscalation],
+            },
+          ],
+        },
+      ],
+    });
+    opsgenie.instead.set(`/v2/schedules/${onlyId}/overrides`, { data: [] });
+    const coverPath = '/v2/schedules/Escalation_Cover?identifierType=name';
+    const onlyPath = '/v2/schedules/Escalation_Only?identifierType=name';
+    try {
+      const before = await get(coverPath);
+      const dry = await importIt('--dry-run');
+      const dryAll = [...dry.progress, ...dry.out].join('\n');
+      assert.equal(dry.code, 0, dryAll);
+      for (const line of [
+        'schedule Escalation_Cover: would be updated',
+        'schedule rotation Nights in Escalation_Cover: would be updated',
+        'schedule Escalation_Only: would be created',
+        'schedule rotation Escalation week in Escalation_Only: would be updated',
+      ])
+        assert.ok(dry.progress.includes(line), `${line}\n${dryAll}`);
+      assert.deepEqual(await get(coverPath), before, 'a dry run changes nothing');
+      assert.equal((await target.call('GET', onlyPath)).status, 404, 'a dry run makes nothing');
+
+      const run = await importIt();
+      const all = [...run.progress, ...run.out].join('\n');
+      assert.equal(run.code, 0, all);
+      for (const line of [
+        'schedule Escalation_Cover: updated',
+        'schedule rotation Nights in Escalation_Cover: updated',
+        'schedule Escalation_Only: created',
+        'schedule rotation Escalation week in Escalation_Only: updated',
+      ])
+        assert.ok(run.progress.includes(line), `${line}\n${all}`);
+      const escalation = await get('/v2/escalations/SRE_Escalation?identifierType=name');
+      const jane = await get('/v2/users/jane.doe@opsgenie.example');
+      const after = await get(coverPath);
+      assert.deepEqual(
+        after.rotations.map((r: Json) => r.name),
+        ['Days', 'Nights', 'Random turns'],
+      );
+      assert.deepEqual(
+        after.rotations[1].participants.map((p: Json) => [p.type, p.id]),
+        [
+          ['user', jane.id],
+          ['escalation', escalation.id],
+          ['none', undefined],
+        ],
+      );
+      // The schedule's rotations were replaced: the override was made again for the new Nights.
+      assert.deepEqual(
+        (await get(`/v2/schedules/${after.id}/overrides`)).map((o: Json) => [
+          o.alias,
+          o.rotations.map((r: Json) => r.id),
+        ]),
+        [['jane-covers-nights', [after.rotations[1].id]]],
+      );
+      const only = await get(onlyPath);
+      assert.deepEqual(
+        only.rotations.map((r: Json) => [r.name, r.participants.map((p: Json) => [p.type, p.id, p.name])]),
+        [['Escalation week', [['escalation', escalation.id, 'SRE_Escalation']]]],
+      );
+
+      const again = await importIt();
+      assert.equal(again.code, 0, [...again.progress, ...again.out].join('\n'));
+      assert.deepEqual(
+        again.progress
+          .slice(1)
+          .filter((l) => !/: unchanged(?: \(.*\))?$/.test(l) && !l.includes(': skipped: ')),
+        [],
+      );
+      assert.deepEqual(await get(coverPath), after);
+      assert.equal((await get('/v2/schedules')).filter((s: Json) => s.name === 'Escalation_Only').length, 1);
     } finally {
       opsgenie.instead.clear();
     }

@@ -200,6 +200,17 @@ before(async () => {
     ],
     repeat: { waitInterval: 15, count: 2, resetRecipientStates: true, closeAlertAfterAll: false },
   });
+  // Vigil's rotations take escalations too: the import sets them once it has made the escalations.
+  await call('POST', '/v2/schedules/Platform%20On%20Call/rotations?identifierType=name', {
+    name: 'Escalation weekends',
+    startDate: '2026-01-10T08:00:00Z',
+    type: 'weekly',
+    length: 1,
+    participants: [
+      { type: 'user', username: 'bob@example.com' },
+      { type: 'escalation', name: 'Platform Escalation' },
+    ],
+  });
   await call('POST', '/v2/teams/Platform/routing-rules?teamIdentifierType=name', {
     name: 'P1 to the escalation',
     criteria: {
@@ -324,6 +335,10 @@ describe('vigil import opsgenie, from another Vigil', () => {
     assert.ok(run.progress.includes('user alice@example.com: would be created'), run.progress.join('\n'));
     assert.ok(run.progress.includes('schedule Platform On Call: would be created'), run.progress.join('\n'));
     assert.ok(
+      run.progress.includes('schedule rotation Escalation weekends in Platform On Call: would be updated'),
+      run.progress.join('\n'),
+    );
+    assert.ok(
       run.progress.includes('custom user role Incident Lead: would be created'),
       run.progress.join('\n'),
     );
@@ -409,7 +424,7 @@ describe('vigil import opsgenie, from another Vigil', () => {
     assert.equal(schedule.rotationsCombine, 'layers');
     assert.equal(schedule.ownerTeam.name, 'Platform');
     assert.equal(schedule.ownerTeam.id, team.id);
-    assert.equal(schedule.rotations.length, 1);
+    assert.equal(schedule.rotations.length, 2);
     const rotation = schedule.rotations[0];
     assert.equal(rotation.name, 'Weekdays');
     assert.equal(rotation.type, 'weekly');
@@ -453,6 +468,18 @@ describe('vigil import opsgenie, from another Vigil', () => {
       resetRecipientStates: true,
       closeAlertAfterAll: false,
     });
+    // The rotation naming the escalation, made with the schedule, got it once the escalation was made.
+    assert.deepEqual(
+      schedule.rotations[1].participants.map((p: Json) => [p.type, p.id]),
+      [
+        ['user', bob.id],
+        ['escalation', escalation.id],
+      ],
+    );
+    assert.ok(
+      run.progress.includes('schedule rotation Escalation weekends in Platform On Call: updated'),
+      run.progress.join('\n'),
+    );
 
     const routing = await get(`/v2/teams/${team.id}/routing-rules`);
     const p1Rule = routing.find((r: Json) => r.name === 'P1 to the escalation');

@@ -20,6 +20,8 @@ export const KINDS = [
   'schedule',
   'schedule override',
   'escalation',
+  // A rotation whose escalation participants are set once escalations are imported.
+  'schedule rotation',
   'integration',
   'integration actions',
   'routing rule',

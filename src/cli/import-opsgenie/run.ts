@@ -11,6 +11,7 @@ import { importPolicies } from './policies.js';
 import { createReport } from './report.js';
 import { createRestClient, OPSGENIE_KEY_REFUSED, VIGIL_KEY_REFUSED } from './rest-client.js';
 import { importRoutingRules } from './routing-rules.js';
+import { importScheduleEscalations } from './schedule-escalations.js';
 import { importSchedules } from './schedules.js';
 import { importTeams } from './teams.js';
 import { importUsers } from './users.js';
@@ -35,8 +36,9 @@ export interface ImportOptions {
  * Reads an Opsgenie account and makes it in Vigil, in the order references need: custom user roles before
  * the users given them, people before the teams, schedules and escalations that name them (and the
  * integration actions and policies that name them as responders), integrations before the maintenance
- * that disables them. Answers the exit code: 1 when something failed, 0 when everything was imported or
- * skipped for a known reason.
+ * that disables them; escalations in rotations are set after the escalations, which name schedules.
+ * Answers the exit code: 1 when something failed, 0 when everything was imported or skipped for a known
+ * reason.
  */
 export async function runOpsgenieImport(options: ImportOptions): Promise<number> {
   const report = createReport(options.progress, options.dryRun);
@@ -82,6 +84,7 @@ export async function runOpsgenieImport(options: ImportOptions): Promise<number>
     const schedules = await importSchedules(ctx);
     await importOverrides(ctx, schedules, (options.now ?? (() => new Date()))());
     await importEscalations(ctx);
+    await importScheduleEscalations(ctx, schedules);
     await importRoutingRules(ctx, teams);
     await importIntegrations(ctx);
     await importPolicies(ctx, teams);
