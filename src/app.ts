@@ -31,7 +31,7 @@ import { migrate } from './db/migrate.js';
 import type { AlertEventConsumer } from './engine/consumers.js';
 import { alertEventQueues } from './engine/events/queues.js';
 import { eventDeliveriesRepository } from './engine/events/repository.js';
-import { retentionQueue } from './engine/retention.js';
+import { daysBefore, retentionQueue } from './engine/retention.js';
 import { createWorkRunner } from './work/runner.js';
 import { snoozeEndsQueue } from './alerts/snooze-ends.js';
 import { registerHealthRoutes } from './http/health.js';
@@ -320,7 +320,6 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
         }),
       ];
       const workIntegrations = integrationsOn(database.db);
-      const dayMs = 24 * 3600_000;
       for (const queue of [
         ...alertEventQueues({
           db: database.db,
@@ -342,23 +341,30 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
         snoozeEndsQueue(alerts, clock),
         autoClosesQueue({ db: database.db, alerts, signal, log }),
         autoRestartsQueue({ db: database.db, signal, log }),
-        maintenanceOpeningsQueue({ db: database.db, signal }),
+        maintenanceOpeningsQueue({ db: database.db, signal, clock }),
         notificationRepeatsQueue({ db: database.db, signal, log }),
         heartbeatExpiryQueue(createHeartbeatsService({ db: database.db, alerts, clock, signal, log })),
         retentionQueue({
           db: database.db,
           log,
           purges: [
-            { what: 'alert request records', purge: () => alerts.purgeRequests(config.requestRetentionDays) },
+            {
+              what: 'alert request records',
+              purge: (now) => alerts.purgeRequests(daysBefore(now, config.requestRetentionDays)),
+            },
             {
               what: 'incident request records',
-              purge: () => incidentsRepository.purgeRequests(database.db, config.requestRetentionDays),
+              purge: (now) =>
+                incidentsRepository.purgeRequests(database.db, daysBefore(now, config.requestRetentionDays)),
             },
             {
               what: 'integration payloads',
-              purge: () => workIntegrations.purge(config.payloadRetentionDays),
+              purge: (now) => workIntegrations.purge(daysBefore(now, config.payloadRetentionDays)),
             },
-            { what: 'handled-event marks', purge: () => purgeHandledEvents(database.db, 7) },
+            {
+              what: 'handled-event marks',
+              purge: (now) => purgeHandledEvents(database.db, daysBefore(now, 7)),
+            },
             {
               what: 'ended console sessions, old failed sign-ins and spent links',
               purge: (now) => sessions.purge(now),
@@ -372,25 +378,19 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
             {
               what: "Email integrations' Message-IDs",
               purge: (now) =>
-                emailMessagesRepository.purge(
-                  database.db,
-                  new Date(now.getTime() - EMAIL_MESSAGE_RETENTION_DAYS * dayMs),
-                ),
+                emailMessagesRepository.purge(database.db, daysBefore(now, EMAIL_MESSAGE_RETENTION_DAYS)),
             },
             {
               what: 'team destination deliveries',
               purge: (now) =>
-                teamDestinationsRepository.purge(
-                  database.db,
-                  new Date(now.getTime() - config.payloadRetentionDays * dayMs),
-                ),
+                teamDestinationsRepository.purge(database.db, daysBefore(now, config.payloadRetentionDays)),
             },
             {
               what: 'dead alert-event deliveries',
               purge: (now) =>
                 eventDeliveriesRepository.purgeDead(
                   database.db,
-                  new Date(now.getTime() - config.payloadRetentionDays * dayMs),
+                  daysBefore(now, config.payloadRetentionDays),
                 ),
             },
           ],
@@ -442,7 +442,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       registerSavedSearchRoutes(http, createSavedSearchesService(apiDb));
       registerIntegrationRoutes(http, { config, integrations, intake, writeback });
       registerIntegrationActionRoutes(http, createIntegrationActionsService(apiDb, integrations));
-      registerAlertPolicyRoutes(http, alertPolicies, createNotificationPoliciesService({ db: apiDb }));
+      registerAlertPolicyRoutes(http, alertPolicies, createNotificationPoliciesService({ db: apiDb, clock }));
       registerMaintenanceRoutes(http, maintenance);
       registerIncidentRoutes(http, createIncidentsService({ db: apiDb, alerts: apiAlerts, signal }));
       registerAwsSetupRoutes(http, {
@@ -488,6 +488,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
         alerts: apiAlerts,
         db: apiDb,
         publicUrl: config.publicUrl,
+        clock,
       });
       registerSlackRoutes(http, {
         slack: createSlackService({ db: apiDb, alerts: apiAlerts, config, log }),

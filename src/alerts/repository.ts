@@ -419,10 +419,10 @@ export const alertsRepository = {
       .executeTakeFirst();
   },
 
-  async purgeRequests(db: Queryable, olderThanDays: number): Promise<number> {
+  async purgeRequests(db: Queryable, before: Date): Promise<number> {
     const result = await db
       .deleteFrom('alert_requests')
-      .where('processed_at', '<', sql<Date>`now() - make_interval(days => ${olderThanDays})`)
+      .where('processed_at', '<', before)
       .executeTakeFirst();
     return Number(result.numDeletedRows);
   },

@@ -1051,7 +1051,7 @@ export function createAlertsService(
     dueSnoozes: (now: Date, limit: number) => repo.dueSnoozes(db, now, limit),
     nextSnoozeEnd: () => repo.nextSnoozeEnd(db),
 
-    purgeRequests: (olderThanDays: number) => repo.purgeRequests(db, olderThanDays),
+    purgeRequests: (before: Date) => repo.purgeRequests(db, before),
 
     /** Runs an action on an alert already locked in the caller's transaction (integrations use it). */
     async applyInTx(

@@ -1,4 +1,5 @@
 import type { Db } from '../db/database.js';
+import type { Clock } from '../work/clock.js';
 import { maintenanceRepository } from '../maintenance/repository.js';
 import { QUEUES } from '../work/queue-names.js';
 import type { WorkQueueSpec, WorkSignal } from '../work/runner.js';
@@ -18,15 +19,15 @@ import { notificationHoldsRepository } from './notification-holds.js';
  * A round that runs again before the engine has handled its events sends them again: the engine then finds
  * those holds gone, and does nothing more.
  */
-export function maintenanceOpeningsQueue(deps: { db: Db; signal: WorkSignal }): WorkQueueSpec {
-  const { db, signal } = deps;
+export function maintenanceOpeningsQueue(deps: { db: Db; signal: WorkSignal; clock: Clock }): WorkQueueSpec {
+  const { db, signal, clock } = deps;
   return {
     name: QUEUES.maintenanceOpenings,
     idleMs: 10 * 60_000,
     async round(now) {
       const released = await db.transaction().execute(async (tx) => {
         await autoRestartsRepository.dropMaintained(tx, now);
-        return notificationHoldsRepository.releaseMaintained(tx, now);
+        return notificationHoldsRepository.releaseMaintained(tx, now, clock.toSystemTime(now));
       });
       if (released > 0) signal.wake(QUEUES.alertEvents);
       return { more: false, nextDueAt: await maintenanceRepository.nextPolicyOpening(db, now) };

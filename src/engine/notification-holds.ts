@@ -55,15 +55,15 @@ export interface EndedHold {
 
 /**
  * A `hold_released` event for each alert `held` names (rows of alert_id, org_id and policy_name, one an
- * alert), in the caller's transaction. Returns how many.
+ * alert), in the caller's transaction. Returns how many. `at` is the event's time as events carry it, on
+ * the system clock (`clock.toSystemTime(clock.now())`): the released escalations count their steps from it.
  */
-async function askToRelease(db: Queryable, held: RawBuilder<unknown>): Promise<number> {
-  const at = new Date().toISOString();
+async function askToRelease(db: Queryable, held: RawBuilder<unknown>, at: Date): Promise<number> {
   const result = await sql`
     INSERT INTO outbox_jobs (task, payload)
     SELECT 'alert-event', jsonb_build_object(
              'type', 'hold_released', 'eventId', gen_random_uuid(), 'alertId', alert_id, 'orgId', org_id,
-             'at', ${at}::text, 'policyName', policy_name,
+             'at', ${at.toISOString()}::text, 'policyName', policy_name,
              'actor', jsonb_build_object('kind', 'system', 'name', 'Vigil'))
     FROM (${held}) AS held
     ORDER BY alert_id`.execute(db);
@@ -198,27 +198,31 @@ export const notificationHoldsRepository = {
 
   /**
    * Asks the engine to look at the holds of the policy's alerts (a `hold_released` event each, in the
-   * caller's transaction): the policy was deleted, disabled or no longer de-duplicates. Returns how many.
+   * caller's transaction): the policy was deleted, disabled or no longer de-duplicates at `at` (a system
+   * time, as events carry). Returns how many.
    */
-  releasePolicy(db: Queryable, policyId: string, policyName: string): Promise<number> {
+  releasePolicy(db: Queryable, policyId: string, policyName: string, at: Date): Promise<number> {
     return askToRelease(
       db,
       sql`SELECT DISTINCT alert_id, org_id, ${policyName}::text AS policy_name
           FROM alert_notification_holds WHERE policy_id = ${policyId}`,
+      at,
     );
   },
 
   /**
    * Asks the engine to look at the holds of every policy a maintenance disables at `now`, as
-   * {@link releasePolicy} does for one policy switched off. Returns how many.
+   * {@link releasePolicy} does for one policy switched off; `at` is `now` on the system clock, as events
+   * carry it. Returns how many.
    */
-  releaseMaintained(db: Queryable, now: Date): Promise<number> {
+  releaseMaintained(db: Queryable, now: Date, at: Date): Promise<number> {
     return askToRelease(
       db,
       sql`SELECT DISTINCT ON (h.alert_id) h.alert_id, h.org_id, coalesce(p.name, h.policy_name) AS policy_name
           FROM alert_notification_holds h LEFT JOIN alert_policies p ON p.id = h.policy_id
           WHERE ${policyMaintainedAt(sql.ref('h.policy_id'), now)}
           ORDER BY h.alert_id`,
+      at,
     );
   },
 };

@@ -10,6 +10,15 @@ import type { WorkQueueSpec } from '../work/runner.js';
  */
 
 const EVERY_MS = 60 * 60_000;
+const DAY_MS = 24 * 60 * 60_000;
+
+/**
+ * The cut-off of a retention of `days`, from the engine's `now`: purges compare with it rather than with the
+ * database's now(), so that a test moves its clock on a month instead of waiting one.
+ */
+export function daysBefore(now: Date, days: number): Date {
+  return new Date(now.getTime() - days * DAY_MS);
+}
 
 export function retentionQueue(deps: {
   db: Db;

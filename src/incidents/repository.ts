@@ -243,10 +243,10 @@ export const incidentsRepository = {
       .executeTakeFirst();
   },
 
-  async purgeRequests(q: Queryable, olderThanDays: number): Promise<number> {
+  async purgeRequests(q: Queryable, before: Date): Promise<number> {
     const result = await q
       .deleteFrom('incident_requests')
-      .where('processed_at', '<', sql<Date>`now() - make_interval(days => ${olderThanDays})`)
+      .where('processed_at', '<', before)
       .executeTakeFirst();
     return Number(result.numDeletedRows);
   },

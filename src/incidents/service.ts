@@ -424,7 +424,7 @@ export function createIncidentsService({ db, alerts, signal }: IncidentsDeps) {
       return row;
     },
 
-    purgeRequests: (olderThanDays: number) => repo.purgeRequests(db, olderThanDays),
+    purgeRequests: (before: Date) => repo.purgeRequests(db, before),
   };
 }
 

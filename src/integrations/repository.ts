@@ -224,18 +224,17 @@ export const integrationsRepository = {
     return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
   },
 
-  async purge(db: Queryable, olderThanDays: number): Promise<number> {
-    const cutoff = sql<Date>`now() - make_interval(days => ${olderThanDays})`;
+  async purge(db: Queryable, before: Date): Promise<number> {
     const payloads = await db
       .deleteFrom('integration_payloads')
-      .where('received_at', '<', cutoff)
+      .where('received_at', '<', before)
       .executeTakeFirst();
-    await db.deleteFrom('sns_processed_messages').where('processed_at', '<', cutoff).execute();
+    await db.deleteFrom('sns_processed_messages').where('processed_at', '<', before).execute();
     // Finished write-backs: kept as long as the deliveries that led to them, then gone.
     await db
       .deleteFrom('securityhub_writebacks')
       .where('status', 'in', ['done', 'superseded', 'failed'])
-      .where('updated_at', '<', cutoff)
+      .where('updated_at', '<', before)
       .execute();
     return Number(payloads.numDeletedRows);
   },

@@ -579,7 +579,7 @@ export function createIntegrationsService(
     requireManager,
     /** That `p` may manage an existing integration (turn it off, or have a maintenance disable it). */
     requireManages,
-    purge: (olderThanDays: number) => repo.purge(db, olderThanDays),
+    purge: (before: Date) => repo.purge(db, before),
   };
 }
 

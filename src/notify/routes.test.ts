@@ -3,18 +3,20 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { redactUrl } from '../logger.js';
 import { startTestServer, type Json, type TestServer } from '../testing/harness.js';
+import { ShiftedClock } from '../work/clock.js';
 import { createActionLinks, loadLinkSecret, type ActionLinks } from './links.js';
 
 /** The acknowledge / close links over HTTP, against the real server. */
 
 const HOUR = 3_600_000;
+const clock = new ShiftedClock();
 let server: TestServer;
 let links: ActionLinks;
 let orgId: string;
 const users: Record<string, string> = {};
 
 before(async () => {
-  server = await startTestServer();
+  server = await startTestServer({ clock });
   // The same secret the server loaded: links made here are links the server made.
   links = createActionLinks(await loadLinkSecret(server.app.context.db), server.url, 72 * HOUR);
   for (const [username, fullName] of [
@@ -48,7 +50,7 @@ function link(
   alertId: string,
   action: 'acknowledge' | 'close',
   user = 'alice@example.com',
-  now = new Date(),
+  now = clock.now(),
 ) {
   return links.url({ alertId, userId: users[user] ?? '', orgId, action }, now);
 }
@@ -133,7 +135,7 @@ describe('alert action links', () => {
 
   it('refuses an expired link with 410 and says what to do instead', async () => {
     const { id } = await createAlert('Too late');
-    const url = link(id, 'acknowledge', 'alice@example.com', new Date(Date.now() - 73 * HOUR));
+    const url = link(id, 'acknowledge', 'alice@example.com', new Date(clock.now().getTime() - 73 * HOUR));
     for (const method of ['GET', 'POST'] as const) {
       const page = await open(url, method);
       assert.equal(page.status, 410);
@@ -141,6 +143,19 @@ describe('alert action links', () => {
       assert.ok(page.html.includes('/v2/alerts/{id}/acknowledge'));
       assert.equal(page.headers.get('cache-control'), 'no-store');
     }
+    assert.equal((await alert(id)).acknowledged, false);
+  });
+
+  it('expires a link when the engine’s clock says so, not the wall clock', async () => {
+    const { id } = await createAlert('Expires on the clock');
+    const url = link(id, 'acknowledge');
+    assert.equal((await open(url)).status, 200, 'fresh');
+    clock.advance(71 * HOUR);
+    assert.equal((await open(url)).status, 200, 'still within its 72 hours');
+    clock.advance(2 * HOUR);
+    const page = await open(url, 'POST');
+    assert.equal(page.status, 410);
+    assert.ok(page.html.includes('This link has expired'));
     assert.equal((await alert(id)).acknowledged, false);
   });
 
@@ -186,7 +201,7 @@ describe('alert action links', () => {
   it('says when the alert is gone', async () => {
     const url = links.url(
       { alertId: randomUUID(), userId: users['alice@example.com'] ?? '', orgId, action: 'close' },
-      new Date(),
+      clock.now(),
     );
     assert.equal((await open(url)).status, 404);
     assert.equal((await open(url, 'POST')).status, 404);

@@ -8,6 +8,7 @@ import type { Db } from '../db/database.js';
 import type { AlertRow } from '../db/schema.js';
 import { isDomainError } from '../errors.js';
 import type { HttpApp } from '../http/server.js';
+import type { Clock } from '../work/clock.js';
 import { escapeHtml, FONT, PRIORITY_COLORS } from './html.js';
 import type { ActionLinkClaims, ActionLinks } from './links.js';
 
@@ -25,6 +26,8 @@ export interface ActionLinkDeps {
   db: Db;
   /** Where people open Vigil (the pages point there when a link can not be used). */
   publicUrl: string;
+  /** The clock links are made on (the engine's), so also the one that says when they expire. */
+  clock: Clock;
 }
 
 /**
@@ -101,13 +104,13 @@ function nextSteps(publicUrl: string): string {
 }
 
 export function registerActionLinkRoutes(app: HttpApp, deps: ActionLinkDeps): void {
-  const { links, alerts, db, publicUrl } = deps;
+  const { links, alerts, db, publicUrl, clock } = deps;
 
   /** The link's claims and the person it acts as, or the page that says why it can not be used. */
   async function resolve(
     token: string,
   ): Promise<{ claims: ActionLinkClaims; principal: Principal; userName: string } | Page> {
-    const verdict = await links.verify(token, new Date());
+    const verdict = await links.verify(token, clock.now());
     if ('error' in verdict) {
       return verdict.error === 'expired'
         ? {

@@ -753,6 +753,43 @@ describe('notification policies: the rest of Opsgenie’s options', () => {
       await call('DELETE', `/v2/policies/${policy}?teamId=${ops}`);
   });
 
+  it('deduplicationAction: a disabled policy lets its alerts go at the engine clock’s time, not the wall clock’s', async () => {
+    const policy = await notificationPolicy(ops, {
+      name: `Hold clock ${run}`,
+      filter: about(`hold-clock-${run}`),
+      deduplicationAction: { deduplicationActionType: 'value-based', count: 3 },
+    });
+    const id = await alertWith({
+      message: `hold-clock-${run}`,
+      alias: `hold-clock-${run}`,
+      responders: [{ type: 'team', id: ops }],
+    });
+    await waitFor('the hold', async () => (await holds(id)) === 1);
+    // Stopped, the engine's clock stays at `heldAt` while the wall clock moves on through the request.
+    const release = clock.hold();
+    try {
+      const heldAt = clock.now();
+      await call('POST', `/v2/policies/${policy}/disable?teamId=${ops}`);
+      const event = await waitFor('the release', async () =>
+        holdEvents.find((e) => e.type === 'hold_released' && e.alertId === id),
+      );
+      assert.equal(clock.fromSystemTime(new Date(event.at)).toISOString(), heldAt.toISOString());
+      await paged(id);
+      const { rows } = await db.query<{ base_at: Date }>(
+        'SELECT base_at FROM alert_escalations WHERE alert_id = $1',
+        [id],
+      );
+      assert.deepEqual(
+        rows.map((r) => r.base_at.toISOString()),
+        [heldAt.toISOString()],
+        'the released escalation counts its steps from the clock’s instant',
+      );
+    } finally {
+      release();
+    }
+    await call('DELETE', `/v2/policies/${policy}?teamId=${ops}`);
+  });
+
   it('deduplicationAction: a hold whose policy is gone counts as met at the next occurrence', async () => {
     const policy = await notificationPolicy(ops, {
       name: `Gone ${run}`,

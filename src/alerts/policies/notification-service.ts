@@ -5,6 +5,7 @@ import { isUniqueViolation, type Db, type Queryable } from '../../db/database.js
 import { autoRestartsRepository } from '../../engine/auto-restart.js';
 import { notificationHoldsRepository } from '../../engine/notification-holds.js';
 import { conflict, invalidField, notFound } from '../../errors.js';
+import type { Clock } from '../../work/clock.js';
 import { presentFilter } from './model.js';
 import {
   parseNotificationPolicy,
@@ -23,8 +24,8 @@ import { timingValues } from './timing.js';
  * its deduplicationAction, the notifications it holds are let go (through the engine, which starts those
  * escalations), and its pending auto-restarts are dropped once it no longer has an autoRestartAction.
  */
-export function createNotificationPoliciesService(deps: { db: Db }) {
-  const { db } = deps;
+export function createNotificationPoliciesService(deps: { db: Db; clock: Clock }) {
+  const { db, clock } = deps;
 
   async function teamOf(p: Principal, teamId: string | undefined): Promise<string> {
     if (teamId === undefined || teamId === '')
@@ -82,7 +83,7 @@ export function createNotificationPoliciesService(deps: { db: Db }) {
     after: { enabled: boolean; actions: NotificationActions } | undefined,
   ) {
     if (!after?.enabled || !after.actions.deduplicationAction)
-      await notificationHoldsRepository.releasePolicy(q, row.id, row.name);
+      await notificationHoldsRepository.releasePolicy(q, row.id, row.name, clock.toSystemTime(clock.now()));
     if (!after?.enabled || !after.actions.autoRestartAction)
       await autoRestartsRepository.dropPolicy(q, row.id);
   }

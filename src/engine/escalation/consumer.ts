@@ -123,7 +123,7 @@ export function createEscalationConsumer(options: EscalationConsumerOptions): Al
       const scheduled = { autoClose: false, autoRestart: false };
       const due = await db.transaction().execute(async (tx) => {
         const etx = engineTx(tx);
-        const fresh = await repo.markHandled(tx, [event.eventId]);
+        const fresh = await repo.markHandled(tx, [event.eventId], now);
         if (!fresh.has(event.eventId)) return false;
         const dueNow = await apply(etx, event, now);
         await etx.logs.flush(tx);
@@ -154,6 +154,7 @@ export function createEscalationConsumer(options: EscalationConsumerOptions): Al
         const fresh = await repo.markHandled(
           tx,
           events.map((e) => e.eventId),
+          now,
         );
         const todo = events.filter((e) => fresh.has(e.eventId));
         await preloadNewAlerts(etx, todo);

@@ -91,6 +91,6 @@ function earliest(a: Date | null, b: Date | null): Date | null {
 }
 
 /** Old handled-event marks can go: a job is never retried weeks later. */
-export function purgeHandledEvents(db: Db, olderThanDays: number): Promise<number> {
-  return escalationRepository.purgeHandled(db, olderThanDays);
+export function purgeHandledEvents(db: Db, before: Date): Promise<number> {
+  return escalationRepository.purgeHandled(db, before);
 }

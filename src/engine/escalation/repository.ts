@@ -22,11 +22,11 @@ export interface NewRun {
 
 export const escalationRepository = {
   /** Marks events handled; returns those that were not yet (the others are retries). */
-  async markHandled(db: Queryable, eventIds: readonly string[]): Promise<Set<string>> {
+  async markHandled(db: Queryable, eventIds: readonly string[], now: Date): Promise<Set<string>> {
     if (eventIds.length === 0) return new Set();
     const rows = await db
       .insertInto('engine_handled_events')
-      .values(eventIds.map((event_id) => ({ event_id })))
+      .values(eventIds.map((event_id) => ({ event_id, handled_at: now })))
       .onConflict((oc) => oc.column('event_id').doNothing())
       .returning('event_id')
       .execute();
@@ -39,10 +39,10 @@ export const escalationRepository = {
   },
 
   /** Old handled-event marks can go: a job is never retried weeks later. */
-  async purgeHandled(db: Queryable, olderThanDays: number): Promise<number> {
+  async purgeHandled(db: Queryable, before: Date): Promise<number> {
     const result = await db
       .deleteFrom('engine_handled_events')
-      .where('handled_at', '<', sql<Date>`now() - make_interval(days => ${olderThanDays})`)
+      .where('handled_at', '<', before)
       .executeTakeFirst();
     return Number(result.numDeletedRows);
   },

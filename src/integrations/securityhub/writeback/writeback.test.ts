@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { startFakeAws, type FakeAws } from '../../../testing/fake-aws.js';
 import { startTestServer, waitFor, type Json, type TestServer } from '../../../testing/harness.js';
+import { daysBefore } from '../../../engine/retention.js';
 import { ShiftedClock } from '../../../work/clock.js';
 
 /**
@@ -466,7 +467,7 @@ describe('retention', () => {
       const recentDone = (await insert('done', 1)).rows[0].id;
       // Leased far ahead, so no sender takes it while the test runs: in flight, whatever its age.
       const inFlight = (await insert('sending', 30)).rows[0].id;
-      await server.app.context.integrations.purge(14);
+      await server.app.context.integrations.purge(daysBefore(clock.now(), 14));
       const left = await client.query(
         `SELECT id FROM securityhub_writebacks WHERE id = ANY($1) ORDER BY id`,
         [[oldDone, oldFailed, recentDone, inFlight]],

@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { startTestServer, waitFor, type TestServer } from '../testing/harness.js';
+import { ShiftedClock } from '../work/clock.js';
+
+/**
+ * Retention follows the engine's clock: a request record, an incident's and an alert event's handled
+ * mark are purged once the clock is a retention past them, with no wait, and not before.
+ */
+
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+const clock = new ShiftedClock();
+let server: TestServer;
+let db: pg.Client;
+
+before(async () => {
+  server = await startTestServer({ clock, engineIntervalMs: 100 });
+  db = new pg.Client({ connectionString: server.databaseUrl });
+  await db.connect();
+});
+
+after(async () => {
+  await db?.end();
+  await server?.stop();
+});
+
+const count = async (query: string, params: unknown[]) =>
+  (await db.query<{ n: number }>(query, params)).rows[0]?.n ?? 0;
+
+/** When the retention runs next; a run claims it by moving it an hour on, before it purges. */
+const nextRetention = async () =>
+  (await db.query<{ next_at: Date }>(`SELECT next_at FROM work_schedules WHERE name = 'retention'`)).rows[0]
+    ?.next_at;
+
+/** Moves the clock on by `ms` and waits for the retention run that this makes due to claim its turn. */
+async function advanceToRetention(ms: number): Promise<void> {
+  clock.advance(ms);
+  const now = clock.now();
+  await waitFor('the retention to run', async () => {
+    const next = await nextRetention();
+    return next !== undefined && next.getTime() > now.getTime();
+  });
+}
+
+describe('retention', () => {
+  it('purges request records and handled-event marks when the clock is past their retention, not before', async () => {
+    const alert = await server.callOk('POST', '/v2/alerts', { message: 'kept for a week' });
+    const alertId = await waitFor('the alert', async () => {
+      const status = await server.call('GET', `/v2/alerts/requests/${alert.requestId}`);
+      return status.body.data?.alertId as string | undefined;
+    });
+    const incident = await server.callOk('POST', '/v1/incidents/create', { message: 'kept for a week too' });
+    await waitFor('the incident', async () => {
+      const status = await server.call('GET', `/v1/incidents/requests/${incident.requestId}`);
+      return status.status === 200;
+    });
+    const alertRequests = () =>
+      count('SELECT count(*)::int AS n FROM alert_requests WHERE id = $1', [alert.requestId]);
+    const incidentRequests = () =>
+      count('SELECT count(*)::int AS n FROM incident_requests WHERE id = $1', [incident.requestId]);
+    const handledMarks = () => count('SELECT count(*)::int AS n FROM engine_handled_events', []);
+    await waitFor('the alert event to be handled', async () => (await handledMarks()) > 0);
+    await server.idle();
+    const marks = await handledMarks();
+
+    // The first run (5 minutes after the start), then one an hour later: the second claims its turn only
+    // once the first is over, and both find everything young.
+    await advanceToRetention(6 * MINUTE);
+    await advanceToRetention(61 * MINUTE);
+    assert.equal(await alertRequests(), 1, 'an alert request record within its 7 days is kept');
+    assert.equal(await incidentRequests(), 1, 'an incident request record within its 7 days is kept');
+    assert.equal(await handledMarks(), marks, 'handled-event marks within their 7 days are kept');
+
+    await advanceToRetention(8 * DAY);
+    await waitFor('the purge', async () =>
+      (await alertRequests()) === 0 && (await incidentRequests()) === 0 && (await handledMarks()) === 0
+        ? true
+        : undefined,
+    );
+    // Only old records went: the alert itself stays, and its request can no longer be looked up.
+    assert.equal((await server.call('GET', `/v2/alerts/${alertId}`)).status, 200);
+    assert.equal((await server.call('GET', `/v2/alerts/requests/${alert.requestId}`)).status, 404);
+  });
+});
