@@ -233,3 +233,22 @@ export async function addOrganization(
     call: (method, path, body, useKey = key) => server.call(method, path, body, useKey),
   };
 }
+
+/** A user with the "User" role and an API key of their own, which acts as them. */
+export interface TestUser {
+  id: string;
+  username: string;
+  key: string;
+}
+
+/** Makes a user `<local>-<run>@example.com` (role User) and an API key of theirs, through the API. */
+export async function addUserWithKey(server: TestServer, local: string, run: string): Promise<TestUser> {
+  const username = `${local}-${run}@example.com`;
+  const made = await server.callOk('POST', '/v2/users', {
+    username,
+    fullName: local,
+    role: { name: 'User' },
+  });
+  const key = await server.callOk('POST', '/v2/api-keys', { name: `${local} key`, user: { username } });
+  return { id: made.data.id, username, key: key.data.key };
+}

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { startTestServer, type Json, type TestServer } from '../../testing/harness.js';
+import {
+  startTestServer,
+  type Json,
+  type TestServer,
+  addUserWithKey,
+  type TestUser as User,
+} from '../../testing/harness.js';
 import { createActionLinks, loadLinkSecret } from '../../notify/links.js';
 import { hashPassword } from '../passwords.js';
 import { sessionsRepository } from '../sessions/repository.js';
@@ -19,22 +25,7 @@ let server: TestServer;
 const run = randomUUID().slice(0, 6);
 const PASSWORD = 'correct horse battery staple';
 
-interface User {
-  id: string;
-  username: string;
-  key: string;
-}
-
-async function userWithKey(local: string): Promise<User> {
-  const username = `${local}-${run}@example.com`;
-  const made = await server.callOk('POST', '/v2/users', {
-    username,
-    fullName: local,
-    role: { name: 'User' },
-  });
-  const key = await server.callOk('POST', '/v2/api-keys', { name: `${local} key`, user: { username } });
-  return { id: made.data.id, username, key: key.data.key };
-}
+const userWithKey = (local: string): Promise<User> => addUserWithKey(server, local, run);
 
 async function createRole(body: Json): Promise<string> {
   return (await server.callOk('POST', '/v2/roles', body)).data.id;

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { startTestServer, type Json, type TestServer } from '../../testing/harness.js';
+import {
+  startTestServer,
+  type Json,
+  type TestServer,
+  addUserWithKey,
+  type TestUser as User,
+} from '../../testing/harness.js';
 
 /**
  * The who-is-on-call-show-all right on the real server: a holder of a custom role without it sees who is
@@ -16,12 +22,6 @@ const run = randomUUID().slice(0, 6);
 const DATE = '2026-03-23T12:00:00Z';
 const DATE_QUERY = `date=${encodeURIComponent(DATE)}`;
 
-interface User {
-  id: string;
-  username: string;
-  key: string;
-}
-
 const schedules: Record<'mine' | 'theirs' | 'direct' | 'throughTeam', { id: string; name: string }> = {
   mine: { id: '', name: `Mine ${run}` },
   theirs: { id: '', name: `Theirs ${run}` },
@@ -33,16 +33,7 @@ let teammate: User;
 let outsider: User;
 let plain: User;
 
-async function user(local: string): Promise<User> {
-  const username = `${local}-${run}@example.com`;
-  const made = await server.callOk('POST', '/v2/users', {
-    username,
-    fullName: local,
-    role: { name: 'User' },
-  });
-  const key = await server.callOk('POST', '/v2/api-keys', { name: `${local} key`, user: { username } });
-  return { id: made.data.id, username, key: key.data.key };
-}
+const user = (local: string): Promise<User> => addUserWithKey(server, local, run);
 
 async function schedule(name: string, ownerTeam: string, participant: Json): Promise<string> {
   const made = await server.callOk('POST', '/v2/schedules', {
