@@ -35,7 +35,9 @@ for (let i = 0; i < args.length; i++) {
     excluded.push(part);
   } else filters.push(args[i]!);
 }
-let files = [...(await findTests('src')), ...(await findTests('test'))].sort();
+// The end-to-end files first: each takes tens of seconds (a browser, processes, a fresh PostgreSQL), and
+// started last they left the run waiting on one of them with the other slots idle.
+let files = [...(await findTests('test')).sort(), ...(await findTests('src')).sort()];
 if (filters.length > 0) files = files.filter((f) => filters.some((x) => f.includes(x)));
 files = files.filter((f) => !excluded.some((x) => f.includes(x)));
 if (files.length === 0) {
