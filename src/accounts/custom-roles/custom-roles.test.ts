@@ -41,6 +41,12 @@ const storedRoles = () =>
     .orderBy('name')
     .execute();
 
+/** Opsgenie's envelope: how long the request took (seconds) and its id. */
+function assertEnvelope(body: Json): void {
+  assert.equal(typeof body.took, 'number', JSON.stringify(body));
+  assert.ok(typeof body.requestId === 'string' && body.requestId !== '', JSON.stringify(body));
+}
+
 async function openAlert(): Promise<string> {
   const alias = `custom-roles-${randomUUID()}`;
   await server.callOk('POST', '/v2/alerts', { message: `alert ${alias}`, alias });
@@ -65,16 +71,23 @@ after(async () => {
 describe('custom user roles: /v2/roles as Opsgenie and its Go SDK speak it', () => {
   it('creates, reads by id and by name, lists, replaces and deletes a role', async () => {
     // custom_user_role.CreateRequest as the Go SDK marshals it (omitempty lists left out when empty).
-    const created = await server.call('POST', '/v2/roles', {
+    const createRequest = {
       name: `Responder ${run}`,
       extendedRole: 'user',
       grantedRights: ['alert-delete', 'logs-page-access'],
       disallowedRights: ['profile-edit', 'contacts-edit'],
-    });
+    };
+    const created = await server.call('POST', '/v2/roles', createRequest);
     assert.equal(created.status, 201, JSON.stringify(created.body));
     assert.equal(created.body.result, 'Created');
     const id = created.body.data.id;
     assert.equal(created.body.data.name, `Responder ${run}`);
+    assertEnvelope(created.body);
+
+    // The response schemas serialize the answers and drop what they do not list: every field sent comes back.
+    const read = await server.callOk('GET', `/v2/roles/${id}`);
+    assert.deepEqual(read.data, { id, ...createRequest });
+    assertEnvelope(read);
 
     const expected = {
       id,
@@ -95,6 +108,7 @@ describe('custom user roles: /v2/roles as Opsgenie and its Go SDK speak it', () 
       listed.data.find((r: Json) => r.id === id),
       expected,
     );
+    assertEnvelope(listed);
 
     // custom_user_role.UpdateRequest: a PUT by id with the whole role. An empty grantedRights is left out
     // by omitempty, so a role whose last granted right was dropped reads back with none.
@@ -108,6 +122,7 @@ describe('custom user roles: /v2/roles as Opsgenie and its Go SDK speak it', () 
       { result: replaced.body.result, data: replaced.body.data },
       { result: 'Updated', data: { id, name: `Watcher ${run}` } },
     );
+    assertEnvelope(replaced.body);
     assert.deepEqual(
       (await storedRoles()).find((r) => r.name === `Watcher ${run}`),
       {
@@ -132,6 +147,7 @@ describe('custom user roles: /v2/roles as Opsgenie and its Go SDK speak it', () 
     const deleted = await server.call('DELETE', `/v2/roles/${id}?identifierType=id`);
     assert.equal(deleted.status, 200);
     assert.equal(deleted.body.result, 'Deleted');
+    assertEnvelope(deleted.body);
     assert.equal((await server.call('GET', `/v2/roles/${id}`)).status, 404);
     assert.equal((await server.call('DELETE', `/v2/roles/${id}`)).status, 404);
     assert.equal(

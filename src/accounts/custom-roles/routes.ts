@@ -27,6 +27,22 @@ const RoleQuery = Type.Object({
   identifierType: Type.Optional(StringEnum(['id', 'name'], { default: 'id' })),
 });
 
+// Answers, as presentCustomRole and the handlers below build them. Fastify serializes with these and drops
+// whatever they do not list, so a field added to an answer is added here too.
+const Envelope = { took: Type.Number(), requestId: Type.String() };
+const CustomRole = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  extendedRole: StringEnum([...EXTENDED_ROLES]),
+  grantedRights: Type.Array(Type.String()),
+  disallowedRights: Type.Array(Type.String()),
+});
+const RoleChanged = Type.Object({
+  result: Type.String(),
+  data: Type.Object({ id: Type.String(), name: Type.String() }),
+  ...Envelope,
+});
+
 export function registerCustomRoleRoutes(app: HttpApp, roles: CustomRolesService): void {
   app.post(
     '/v2/roles',
@@ -35,6 +51,7 @@ export function registerCustomRoleRoutes(app: HttpApp, roles: CustomRolesService
         tags: ['users'],
         summary: 'Create a custom user role: a default role it extends, rights granted and disallowed',
         body: Type.Object({ name: RoleName, ...RoleBody }),
+        response: { 201: RoleChanged },
       },
     },
     async (request, reply) => {
@@ -47,7 +64,13 @@ export function registerCustomRoleRoutes(app: HttpApp, roles: CustomRolesService
 
   app.get(
     '/v2/roles',
-    { schema: { tags: ['users'], summary: "The organization's custom user roles with their rights" } },
+    {
+      schema: {
+        tags: ['users'],
+        summary: "The organization's custom user roles with their rights",
+        response: { 200: Type.Object({ data: Type.Array(CustomRole), ...Envelope }) },
+      },
+    },
     async (request) => {
       const rows = await roles.list(principalOf(request));
       return envelope(request, { data: rows.map(presentCustomRole) });
@@ -62,6 +85,7 @@ export function registerCustomRoleRoutes(app: HttpApp, roles: CustomRolesService
         summary: 'A custom user role by id or name (identifierType)',
         params: RoleParams,
         querystring: RoleQuery,
+        response: { 200: Type.Object({ data: CustomRole, ...Envelope }) },
       },
     },
     async (request) => {
@@ -84,6 +108,7 @@ export function registerCustomRoleRoutes(app: HttpApp, roles: CustomRolesService
         params: RoleParams,
         querystring: RoleQuery,
         body: Type.Object({ name: Type.Optional(RoleName), ...RoleBody }),
+        response: { 200: RoleChanged },
       },
     },
     async (request) => {
@@ -105,6 +130,7 @@ export function registerCustomRoleRoutes(app: HttpApp, roles: CustomRolesService
         summary: 'Delete a custom user role that no user holds',
         params: RoleParams,
         querystring: RoleQuery,
+        response: { 200: Type.Object({ result: Type.String(), ...Envelope }) },
       },
     },
     async (request) => {

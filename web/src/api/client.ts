@@ -93,9 +93,21 @@ export async function unwrap<T>(
   return result.data as T;
 }
 
-/** The `data` of an Opsgenie-style envelope. */
-export async function data<T>(call: Promise<{ data?: unknown; error?: unknown; response: Response }>) {
-  return (await unwrap<{ data: T }>(call)).data;
+/** The `data` of an answer body B, where the route's response schema types it; unknown where it does not. */
+type EnvelopeData<B> = [NonNullable<B>] extends [never]
+  ? unknown
+  : NonNullable<B> extends { data: infer D }
+    ? D
+    : unknown;
+
+/**
+ * The `data` of an Opsgenie-style envelope: typed from the route's response schema when no T is given
+ * (T stays for routes whose answers the OpenAPI document does not type yet).
+ */
+export async function data<T = never, B = unknown>(
+  call: Promise<{ data?: B; error?: unknown; response: Response }>,
+): Promise<[NoInfer<T>] extends [never] ? EnvelopeData<B> : NoInfer<T>> {
+  return (await unwrap<{ data: [T] extends [never] ? EnvelopeData<B> : T }>(call)).data;
 }
 
 export function messageOf(error: unknown): string {

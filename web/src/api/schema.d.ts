@@ -769,7 +769,20 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              data: {
+                id: string;
+                name: string;
+                /** @enum {string} */
+                extendedRole: 'user' | 'observer' | 'stakeholder';
+                grantedRights: string[];
+                disallowedRights: string[];
+              }[];
+              took: number;
+              requestId: string;
+            };
+          };
         };
       };
     };
@@ -800,11 +813,21 @@ export interface paths {
       };
       responses: {
         /** @description Default Response */
-        200: {
+        201: {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              result: string;
+              data: {
+                id: string;
+                name: string;
+              };
+              took: number;
+              requestId: string;
+            };
+          };
         };
       };
     };
@@ -840,7 +863,20 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              data: {
+                id: string;
+                name: string;
+                /** @enum {string} */
+                extendedRole: 'user' | 'observer' | 'stakeholder';
+                grantedRights: string[];
+                disallowedRights: string[];
+              };
+              took: number;
+              requestId: string;
+            };
+          };
         };
       };
     };
@@ -878,7 +914,17 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              result: string;
+              data: {
+                id: string;
+                name: string;
+              };
+              took: number;
+              requestId: string;
+            };
+          };
         };
       };
     };
@@ -902,7 +948,13 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              result: string;
+              took: number;
+              requestId: string;
+            };
+          };
         };
       };
     };

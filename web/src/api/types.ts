@@ -94,13 +94,7 @@ export interface User {
 }
 
 /** src/accounts/custom-roles/routes.ts (GET /v2/roles): an organization's own user role. */
-export interface CustomUserRole {
-  id: string;
-  name: string;
-  extendedRole: 'user' | 'observer' | 'stakeholder';
-  grantedRights: string[];
-  disallowedRights: string[];
-}
+export type CustomUserRole = Json<paths['/v2/roles/{identifier}']['get']['responses'][200]>['data'];
 
 /** src/accounts/routes.ts (GET /v2/users): one page, and how many people match in all. */
 export interface UserPage {

@@ -45,7 +45,7 @@ function RoleForm({ user }: { user: User }) {
   const [role, setRole] = useState(current);
   const customRoles = useQuery({
     queryKey: ['custom-roles'],
-    queryFn: () => data<CustomUserRole[]>(api.GET('/v2/roles')),
+    queryFn: () => data(api.GET('/v2/roles')),
   });
   const save = useMutation({
     mutationFn: () =>

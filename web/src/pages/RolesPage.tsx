@@ -22,7 +22,7 @@ export default function RolesPage() {
   const [editing, setEditing] = useState<CustomUserRole | undefined>();
   const roles = useQuery({
     queryKey: ROLES_KEY,
-    queryFn: () => data<CustomUserRole[]>(api.GET('/v2/roles')),
+    queryFn: () => data(api.GET('/v2/roles')),
     enabled: admin,
   });
   const remove = useMutation({
