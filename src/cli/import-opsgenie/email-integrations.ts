@@ -54,12 +54,19 @@ export async function importEmailIntegration(
     suppressNotifications: i.suppressNotifications === true,
     emailUsername,
   };
-  // Another integration of Vigil may receive mail at that address already (409).
-  const refusedIsSkip = (error: unknown) => {
-    if (error instanceof RestError && (error.status === 409 || error.status === 422))
-      throw new Skip(`Vigil refused it: ${errorText(error)}`);
-    throw error;
-  };
+  // Another integration of Vigil may receive mail at that address already (409): the import keeps
+  // Opsgenie's emailUsername, so Vigil's "choose another" is for whoever runs it, before running it again.
+  const refusedIsSkip =
+    (leftAsItWas = '') =>
+    (error: unknown): never => {
+      if (error instanceof RestError && error.status === 409)
+        throw new Skip(
+          `another Email integration of Vigil already has the emailUsername ${emailUsername}: give that integration another emailUsername (or delete it), or change this one's in Opsgenie, then run the import again${leftAsItWas} (${errorText(error)})`,
+        );
+      if (error instanceof RestError && error.status === 422)
+        throw new Skip(`Vigil refused it: ${errorText(error)}`);
+      throw error;
+    };
   if (have) {
     ctx.integrations.set(i.id, have.id);
     // What Vigil answers for it, with its address; a dry run that would move it does not know the new one.
@@ -68,7 +75,13 @@ export async function importEmailIntegration(
       ctx.report.record('integration', i.name, 'unchanged');
     } else {
       if (!ctx.dryRun)
-        answer = await ctx.target.patch(`/v2/integrations/${enc(have.id)}`, desired).catch(refusedIsSkip);
+        answer = await ctx.target
+          .patch(`/v2/integrations/${enc(have.id)}`, desired)
+          .catch(
+            refusedIsSkip(
+              `; Vigil's ${have.name} is left as it was, receiving mail at ${addressOf(have.settings, String(have.settings.emailUsername ?? '?'))}`,
+            ),
+          );
       ctx.report.record(
         'integration',
         i.name,
@@ -83,7 +96,7 @@ export async function importEmailIntegration(
   if (!ctx.dryRun)
     made = await ctx.target
       .post('/v2/integrations', { type: 'Email', name: i.name, ...desired })
-      .catch(refusedIsSkip);
+      .catch(refusedIsSkip());
   const id = isRecord(made) && typeof made.id === 'string' ? made.id : undefined;
   const address = addressOf(made, emailUsername);
   ctx.integrations.set(i.id, id);

@@ -789,6 +789,150 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
     );
   });
 
+  it('an Email address Vigil already gives another integration (409) skips that one alone, said why', async () => {
+    const list = JSON.parse(await readFile(path.join(fixtures, 'integrations.json'), 'utf8'));
+    const mail = JSON.parse(await readFile(path.join(fixtures, 'integration-mail-alerts.json'), 'utf8'));
+    const mailActions = JSON.parse(
+      await readFile(path.join(fixtures, 'integration-actions-mail-alerts.json'), 'utf8'),
+    );
+    // Made in Vigil before the import (a trial, say): they hold addresses Opsgenie's integrations want.
+    const { data: inbox } = await target.callOk('POST', '/v2/integrations', {
+      type: 'Email',
+      name: 'Vigil Inbox',
+      ownerTeam: { name: 'SRE' },
+      emailUsername: 'ops.inbox',
+    });
+    const { data: pager } = await target.callOk('POST', '/v2/integrations', {
+      type: 'Email',
+      name: 'Vigil Pager',
+      ownerTeam: { name: 'SRE' },
+      emailUsername: 'pager.mail',
+    });
+    const vigilMail = (await get('/v2/integrations')).find((i: Json) => i.name === 'Mail Alerts');
+    const beforeMail = await get(`/v2/integrations/${vigilMail.id}`);
+    const beforeMailActions = await get(`/v2/integrations/${vigilMail.id}/actions`);
+    // In Opsgenie, Mail Alerts moved to the address Vigil Pager has, and two Email integrations were added:
+    // Ops Inbox at the address Vigil Inbox has, and Night Mail at a free one.
+    const [defaultApi, sreApi, mailAlerts, datadog] = list.data;
+    const opsInbox = '8b9c0d1e-2f3a-4b4c-9d5e-6f7a8b9c0d1e';
+    const nightMail = '9c0d1e2f-3a4b-4c5d-8e6f-7a8b9c0d1e2f';
+    const summary = (id: string, name: string) => ({ ...mailAlerts, id, name });
+    opsgenie.instead.set('/v2/integrations', {
+      ...list,
+      data: [
+        defaultApi,
+        sreApi,
+        mailAlerts,
+        summary(opsInbox, 'Ops Inbox'),
+        summary(nightMail, 'Night Mail'),
+        datadog,
+      ],
+    });
+    opsgenie.instead.set(`/v2/integrations/${MAIL_ALERTS}`, {
+      ...mail,
+      data: { ...mail.data, emailUsername: 'Pager.Mail', suppressNotifications: false },
+    });
+    for (const [id, name, emailUsername] of [
+      [opsInbox, 'Ops Inbox', 'Ops.Inbox'],
+      [nightMail, 'Night Mail', 'night.mail'],
+    ]) {
+      opsgenie.instead.set(`/v2/integrations/${id}`, {
+        ...mail,
+        data: { ...mail.data, id, name, emailUsername },
+      });
+      opsgenie.instead.set(`/v2/integrations/${id}/actions`, {
+        ...mailActions,
+        data: { ...mailActions.data, _parent: { ...mailActions.data._parent, id, name } },
+      });
+    }
+    try {
+      const run = await importIt();
+      const all = [...run.progress, ...run.out].join('\n');
+      assert.equal(run.error, undefined, run.error?.message);
+      // Skipped, not failed: each waits on someone freeing the address; the rest of the import is done.
+      assert.equal(run.code, 0, all);
+      assert.ok(!run.progress.some((l) => l.includes(': failed')), all);
+      const advice = (emailUsername: string) =>
+        `another Email integration of Vigil already has the emailUsername ${emailUsername}: give that integration another emailUsername (or delete it), or change this one's in Opsgenie, then run the import again`;
+      const taken = (emailUsername: string) =>
+        `emailUsername [${emailUsername}] is already the address of another Email integration in Vigil: choose another.`;
+      for (const line of [
+        `integration Mail Alerts: skipped: ${advice('pager.mail')}; Vigil's Mail Alerts is left as it was, receiving mail at ${beforeMail.emailAddress} (Vigil answered 409 to PATCH /v2/integrations/${vigilMail.id}: ${taken('pager.mail')})`,
+        `integration Ops Inbox: skipped: ${advice('ops.inbox')} (Vigil answered 409 to POST /v2/integrations: ${taken('ops.inbox')})`,
+        'integration SRE API: unchanged',
+        'integration actions SRE API: unchanged',
+        'integration actions Night Mail: created',
+        // What comes after the integrations is imported too.
+        'alert policy "Tag SRE alerts" of SRE: unchanged',
+        'heartbeat web-front: unchanged',
+      ])
+        assert.ok(run.progress.includes(line), `${line}\n${all}`);
+      assert.ok(run.out.includes('  integrations: 1 created, 0 updated, 1 unchanged, 4 skipped'), all);
+      // Nothing is said of actions of the skipped ones, nor an address for Ops Inbox, which Vigil lacks.
+      assert.ok(!/integration actions (Ops Inbox|Mail Alerts)/.test(all), all);
+      assert.ok(!all.includes('Email integration Ops Inbox receives mail'), all);
+
+      // Vigil: the integrations holding the addresses are as they were, Mail Alerts too (its
+      // suppressNotifications not changed either: the PATCH is refused whole), Ops Inbox was not made.
+      const integrations = await get('/v2/integrations');
+      assert.deepEqual(integrations.map((i: Json) => i.name).sort(), [
+        'Default API',
+        'Mail Alerts',
+        'Night Mail',
+        'SRE API',
+        'Vigil Inbox',
+        'Vigil Pager',
+      ]);
+      assert.deepEqual(await get(`/v2/integrations/${vigilMail.id}`), beforeMail);
+      assert.deepEqual(await get(`/v2/integrations/${vigilMail.id}/actions`), beforeMailActions);
+      for (const [holder, name, emailUsername] of [
+        [inbox, 'Vigil Inbox', 'ops.inbox'],
+        [pager, 'Vigil Pager', 'pager.mail'],
+      ]) {
+        const now = await get(`/v2/integrations/${holder.id}`);
+        assert.deepEqual([now.name, now.emailUsername, now.enabled], [name, emailUsername, true]);
+      }
+      const night = await get(
+        `/v2/integrations/${integrations.find((i: Json) => i.name === 'Night Mail').id}`,
+      );
+      assert.deepEqual(
+        [night.emailUsername, night.suppressNotifications, night.ownerTeam.name],
+        ['night.mail', true, 'SRE'],
+      );
+      assert.ok(
+        run.progress.includes(`integration Night Mail: created (receives mail at ${night.emailAddress})`),
+        all,
+      );
+      assert.deepEqual(
+        (await get(`/v2/integrations/${night.id}/actions`)).create.map((a: Json) => a.message),
+        ['[mail] {{message}}'],
+      );
+
+      // Done as the report says, the next run brings both.
+      await target.callOk('DELETE', `/v2/integrations/${inbox.id}`);
+      await target.callOk('PATCH', `/v2/integrations/${pager.id}`, { emailUsername: 'pager.old' });
+      const again = await importIt();
+      const againAll = [...again.progress, ...again.out].join('\n');
+      assert.equal(again.code, 0, againAll);
+      assert.match(againAll, /integration Mail Alerts: updated \(receives mail at pager\.mail@/);
+      assert.match(againAll, /integration Ops Inbox: created \(receives mail at ops\.inbox@/);
+      const moved = await get(`/v2/integrations/${vigilMail.id}`);
+      assert.deepEqual([moved.emailUsername, moved.suppressNotifications], ['pager.mail', false]);
+      const opsInboxMade = (await get('/v2/integrations')).find((i: Json) => i.name === 'Ops Inbox');
+      assert.equal((await get(`/v2/integrations/${opsInboxMade.id}`)).emailUsername, 'ops.inbox');
+    } finally {
+      opsgenie.instead.clear();
+      // The tests after this one start from the fixtures' integrations.
+      for (const i of await get('/v2/integrations'))
+        if (['Ops Inbox', 'Night Mail', 'Vigil Inbox', 'Vigil Pager'].includes(i.name))
+          await target.callOk('DELETE', `/v2/integrations/${i.id}`);
+      await target.callOk('PATCH', `/v2/integrations/${vigilMail.id}`, {
+        emailUsername: beforeMail.emailUsername,
+        suppressNotifications: beforeMail.suppressNotifications,
+      });
+    }
+  });
+
   it('an object Vigil refuses fails alone: the others are made, and the exit code is 1', async () => {
     const heartbeats = JSON.parse(await readFile(path.join(fixtures, 'heartbeats.json'), 'utf8'));
     const good = heartbeats.data.heartbeats[0];
