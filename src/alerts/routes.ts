@@ -1,7 +1,7 @@
 import { StringEnum } from '../http/schemas.js';
 import { Type, type Static } from 'typebox';
 import type { AlertsService, ActionMeta, AlertAction } from './service.js';
-import { cursorQuery, pageOf, pagingOf } from '../http/cursor-paging.js';
+import { cursorQuery, logEntry, noteEntry, pageOf, pagingOf } from '../http/cursor-paging.js';
 import { envelope, principalOf, type HttpApp } from '../http/server.js';
 import { alertDetail, alertSummary } from './present.js';
 import { SORT_COLUMNS, type SortField } from './repository.js';
@@ -504,12 +504,7 @@ export function registerAlertRoutes(app: HttpApp, alerts: AlertsService): void {
         pageOf(q),
       );
       return envelope(request, {
-        data: rows.map((r) => ({
-          note: r.note,
-          owner: r.owner,
-          createdAt: r.created_at.toISOString(),
-          offset: r.id,
-        })),
+        data: rows.map(noteEntry),
         paging: pagingOf(rows, q),
       });
     },
@@ -555,13 +550,7 @@ export function registerAlertRoutes(app: HttpApp, alerts: AlertsService): void {
         pageOf(q),
       );
       return envelope(request, {
-        data: rows.map((r) => ({
-          log: r.log,
-          type: r.type,
-          owner: r.owner,
-          createdAt: r.created_at.toISOString(),
-          offset: r.id,
-        })),
+        data: rows.map(logEntry),
         paging: pagingOf(rows, q),
       });
     },

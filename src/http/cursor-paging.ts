@@ -37,3 +37,13 @@ export function pagingOf(rows: readonly { id: string }[], q: CursorQuery): { nex
     ? { next: `?offset=${last.id}&direction=next&order=${q.order}&limit=${q.limit}` }
     : {};
 }
+
+/** A note as Opsgenie lists an alert's or an incident's: its id is the cursor (`offset`). */
+export function noteEntry(r: { id: string; note: string; owner: string; created_at: Date }) {
+  return { note: r.note, owner: r.owner, createdAt: r.created_at.toISOString(), offset: r.id };
+}
+
+/** A log line as Opsgenie lists an alert's or an incident's: its id is the cursor (`offset`). */
+export function logEntry(r: { id: string; log: string; type: string; owner: string; created_at: Date }) {
+  return { log: r.log, type: r.type, owner: r.owner, createdAt: r.created_at.toISOString(), offset: r.id };
+}

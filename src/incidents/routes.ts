@@ -3,7 +3,7 @@ import { Type, type Static } from 'typebox';
 import { fitActorText } from '../alerts/limits.js';
 import { PrioritySchema } from '../alerts/routes.js';
 import type { Priority } from '../db/schema.js';
-import { cursorQuery, pageOf, pagingOf } from '../http/cursor-paging.js';
+import { cursorQuery, logEntry, noteEntry, pageOf, pagingOf } from '../http/cursor-paging.js';
 import { StringEnum } from '../http/schemas.js';
 import { envelope, principalOf, type HttpApp } from '../http/server.js';
 import { INCIDENT_SORT_COLUMNS, type IncidentSortField } from './repository.js';
@@ -322,12 +322,7 @@ export function registerIncidentRoutes(app: HttpApp, incidents: IncidentsService
         pageOf(q),
       );
       return envelope(request, {
-        data: rows.map((r) => ({
-          note: r.note,
-          owner: r.owner,
-          createdAt: r.created_at.toISOString(),
-          offset: r.id,
-        })),
+        data: rows.map(noteEntry),
         paging: pagingOf(rows, q),
       });
     },
@@ -352,13 +347,7 @@ export function registerIncidentRoutes(app: HttpApp, incidents: IncidentsService
         pageOf(q),
       );
       return envelope(request, {
-        data: rows.map((r) => ({
-          log: r.log,
-          type: r.type,
-          owner: r.owner,
-          createdAt: r.created_at.toISOString(),
-          offset: r.id,
-        })),
+        data: rows.map(logEntry),
         paging: pagingOf(rows, q),
       });
     },

@@ -3,7 +3,7 @@ import { Value } from 'typebox/value';
 import { isOrgAdmin, type Principal } from '../../accounts/service.js';
 import { accountsRepository } from '../../accounts/repository.js';
 import { principalOfUser } from '../../accounts/user-principal.js';
-import type { AlertsService, Outcome } from '../../alerts/service.js';
+import type { AlertAction, AlertsService, Outcome } from '../../alerts/service.js';
 import type { Config } from '../../config.js';
 import type { Db } from '../../db/database.js';
 import type { UserRow } from '../../db/schema.js';
@@ -82,10 +82,22 @@ function displayName(user: UserRow): string {
   return user.full_name || user.username;
 }
 
-/** An action the person's role may not take, as an outcome whose status says why: Slack shows it to them. */
-async function refusedAsStatus(act: () => Promise<Outcome>): Promise<Outcome> {
+/**
+ * `action` on the alert, taken by the Slack user's Vigil user as themselves. An action their role may not
+ * take is an outcome whose status says why: Slack shows it to them.
+ */
+async function actAs(
+  alerts: AlertsService,
+  user: UserRow,
+  requestId: string,
+  alertId: string,
+  action: AlertAction,
+): Promise<Outcome> {
   try {
-    return await act();
+    return await alerts.act(principalOfUser(user), requestId, alertId, 'id', action, {
+      user: displayName(user),
+      source: 'Slack',
+    });
   } catch (error) {
     if (isDomainError(error, 'forbidden')) return { success: false, status: error.message };
     throw error;
@@ -244,16 +256,7 @@ export function createSlackService(deps: SlackServiceDeps) {
       return { status: 200 };
     }
     const kind = actionId === SLACK_ACTIONS.acknowledge ? 'acknowledge' : 'close';
-    const outcome = await refusedAsStatus(() =>
-      alerts.act(
-        principalOfUser(user),
-        requestId,
-        message.alert_id,
-        'id',
-        { kind },
-        { user: displayName(user), source: 'Slack' },
-      ),
-    );
+    const outcome = await actAs(alerts, user, requestId, message.alert_id, { kind });
     log.info(
       { alertId: message.alert_id, userId: user.id, slackUserId, action: kind, status: outcome.status },
       'Slack button used',
@@ -285,16 +288,7 @@ export function createSlackService(deps: SlackServiceDeps) {
     const note = payload.view.state.values[NOTE_VIEW.blockId]?.[NOTE_VIEW.actionId]?.value?.trim() ?? '';
     if (!note) return errors('Write a note.');
     if (note.length > NOTE_MAX) return errors(`A note is at most ${NOTE_MAX} characters.`);
-    const outcome = await refusedAsStatus(() =>
-      alerts.act(
-        principalOfUser(user),
-        requestId,
-        message.alert_id,
-        'id',
-        { kind: 'addNote', note },
-        { user: displayName(user), source: 'Slack' },
-      ),
-    );
+    const outcome = await actAs(alerts, user, requestId, message.alert_id, { kind: 'addNote', note });
     if (!outcome.success) return errors(truncate(oneLine(outcome.status), 2000));
     return { status: 200 };
   }
