@@ -721,12 +721,17 @@ function resolveAt(
   for (let i = compiled.rotations.length - 1; i >= 0; i--) {
     const user = layerUser(i);
     const rotation = compiled.rotations[i];
-    if (user === undefined || !rotation) continue;
-    const scoped = compiled.scopedOverrides.find((o) => o.rotationIds?.has(rotation.id) && covers(o, ms));
-    if (scoped) return { user: scoped.user, rotationId: rotation.id, override: true };
-    return { user, rotationId: rotation.id };
+    if (user !== undefined && rotation) return rotationOnCall(compiled, rotation, user, ms);
   }
   return undefined;
+}
+
+/** Whom a rotation whose turn is `user`'s at `ms` puts on call: an override of that rotation, or them. */
+function rotationOnCall(compiled: Compiled, rotation: { id: string }, user: string, ms: number): OnCall {
+  const scoped = compiled.scopedOverrides.find((o) => o.rotationIds?.has(rotation.id) && covers(o, ms));
+  return scoped
+    ? { user: scoped.user, rotationId: rotation.id, override: true }
+    : { user, rotationId: rotation.id };
 }
 
 /** Everyone on call at `ms` in "all" mode: each rotation's person (or its override), each person once. */
@@ -741,10 +746,7 @@ function resolveAllAt(
   compiled.rotations.forEach((rotation, i) => {
     const user = layerUser(i);
     if (user === undefined) return;
-    const scoped = compiled.scopedOverrides.find((o) => o.rotationIds?.has(rotation.id) && covers(o, ms));
-    const who: OnCall = scoped
-      ? { user: scoped.user, rotationId: rotation.id, override: true }
-      : { user, rotationId: rotation.id };
+    const who = rotationOnCall(compiled, rotation, user, ms);
     const already = found.find((f) => f.user === who.user);
     if (!already) {
       found.push(who);
