@@ -1,7 +1,7 @@
-import { sql, type RawBuilder } from 'kysely';
+import { sql, type RawBuilder, type SelectQueryBuilder } from 'kysely';
 import { type Queryable, isUuid } from '../db/database.js';
 import type { AlertEvent } from './events.js';
-import type { AlertRow, AlertUpdate, Priority } from '../db/schema.js';
+import type { AlertRow, AlertUpdate, Database, Priority, ResponderRef } from '../db/schema.js';
 
 /** Everything one create statement writes (see createOrDeduplicate). */
 export interface CreateStatement {
@@ -41,12 +41,22 @@ export interface CreateStatement {
 export type IdentifierType = 'id' | 'tiny' | 'alias';
 
 /**
- * The alerts a caller may see: those of its organization and, for an integration's key, only those of
- * its team. Every read and every act goes through it.
+ * The alerts a caller may see: those of its organization; for an integration's key, only those of its
+ * team; for a user without the alerts-access-all right (visibility.ts), only their own. Every read and
+ * every act goes through it.
  */
 export interface AlertScope {
   orgId: string;
   teamId?: string;
+  viewer?: AlertViewer;
+}
+
+/** A user who sees only the alerts that are theirs (see `isTheirs`). */
+export interface AlertViewer {
+  userId: string;
+  /** Undefined (never empty) when the principal carries none: an unowned alert's owner is ''. */
+  username: string | undefined;
+  teamIds: readonly string[];
 }
 
 function inTeam(teamId: string): RawBuilder<boolean> {
@@ -54,10 +64,41 @@ function inTeam(teamId: string): RawBuilder<boolean> {
   return sql<boolean>`team_ids @> ARRAY[${teamId}]::uuid[]`;
 }
 
+/**
+ * Opsgenie's "their alerts", which a user without Access All Alerts sees: those they own, those with them
+ * or a team of theirs as a responder or in visibleTo (a team's escalation or schedule as a responder
+ * counts for its team), and those they were notified of, whichever way they were reached. Each test is
+ * cheap on a row (containment of a one-element array, an index for the pages), so a count of every alert
+ * stays a single scan.
+ */
+function isTheirs(viewer: AlertViewer): RawBuilder<boolean> {
+  const ref = (type: ResponderRef['type'], id: string) => JSON.stringify([{ type, id }]);
+  const refs = [ref('user', viewer.userId), ...viewer.teamIds.map((id) => ref('team', id))];
+  const teams = [...viewer.teamIds];
+  const owns = viewer.username ? sql<boolean>`alerts.owner = ${viewer.username}` : sql<boolean>`false`;
+  return sql<boolean>`(${owns}
+    OR alerts.team_ids && ${teams}::uuid[]
+    OR alerts.visible_to @> ANY(${refs}::jsonb[])
+    OR alerts.responders @> ANY(${refs}::jsonb[] || ARRAY(
+      SELECT jsonb_build_array(jsonb_build_object('type', 'escalation', 'id', e.id))
+      FROM escalations e WHERE e.owner_team_id = ANY(${teams}::uuid[])
+      UNION ALL
+      SELECT jsonb_build_array(jsonb_build_object('type', 'schedule', 'id', s.id))
+      FROM schedules s WHERE s.owner_team_id = ANY(${teams}::uuid[])))
+    OR alerts.id IN (SELECT n.alert_id FROM notifications n WHERE n.user_id = ${viewer.userId}))`;
+}
+
+/** `query` narrowed to the alerts of `scope`. */
+function withinScope<O>(query: SelectQueryBuilder<Database, 'alerts', O>, scope: AlertScope) {
+  let scoped = query.where('alerts.org_id', '=', scope.orgId);
+  if (scope.teamId) scoped = scoped.where(inTeam(scope.teamId));
+  if (scope.viewer) scoped = scoped.where(isTheirs(scope.viewer));
+  return scoped;
+}
+
 /** The scope's alerts, to count. */
 function inScope(db: Queryable, scope: AlertScope) {
-  const query = db.selectFrom('alerts').where('org_id', '=', scope.orgId);
-  return scope.teamId ? query.where(inTeam(scope.teamId)) : query;
+  return withinScope(db.selectFrom('alerts'), scope);
 }
 
 export const SORT_COLUMNS = {
@@ -241,8 +282,7 @@ export const alertsRepository = {
     type: IdentifierType,
     forUpdate = false,
   ): Promise<AlertRow | undefined> {
-    let query = db.selectFrom('alerts').selectAll().where('org_id', '=', scope.orgId);
-    if (scope.teamId) query = query.where(inTeam(scope.teamId));
+    let query = withinScope(db.selectFrom('alerts').selectAll(), scope);
     if (type === 'id') {
       if (!isUuid(identifier)) return undefined;
       query = query.where('id', '=', identifier);
@@ -267,13 +307,11 @@ export const alertsRepository = {
   async lockByIds(db: Queryable, scope: AlertScope, ids: readonly string[]): Promise<AlertRow[]> {
     const uuids = ids.filter(isUuid);
     if (uuids.length === 0) return [];
-    let query = db
-      .selectFrom('alerts')
-      .selectAll()
-      .where('org_id', '=', scope.orgId)
-      .where('id', 'in', uuids);
-    if (scope.teamId) query = query.where(inTeam(scope.teamId));
-    return query.orderBy('id').forUpdate().execute();
+    return withinScope(db.selectFrom('alerts').selectAll(), scope)
+      .where('id', 'in', uuids)
+      .orderBy('id')
+      .forUpdate()
+      .execute();
   },
 
   /** An alert by its id alone, for the workers (the API's reads go through `find`, scoped). */
@@ -305,8 +343,7 @@ export const alertsRepository = {
     where: RawBuilder<boolean> | undefined,
     page: { offset: number; limit: number; sort: SortField; order: 'asc' | 'desc' },
   ): Promise<AlertRow[]> {
-    let query = db.selectFrom('alerts').selectAll().where('org_id', '=', scope.orgId);
-    if (scope.teamId) query = query.where(inTeam(scope.teamId));
+    let query = withinScope(db.selectFrom('alerts').selectAll(), scope);
     if (where) query = query.where(where);
     return query
       .orderBy(SORT_COLUMNS[page.sort], page.order)

@@ -15,13 +15,13 @@ import type { WorkSignal } from '../work/runner.js';
 import { invalid, invalidField, isDomainError, notFound } from '../errors.js';
 import type { Actor, AlertEventInput } from './events.js';
 import { compileQuery, parseQuery } from './query.js';
+import { alertScopeOf } from './visibility.js';
 import { namedResponders, recipientsOf, resolveResponder } from './responders.js';
 import { savedSearchQuery } from './saved-searches/service.js';
 import type { SavedSearchIdentifierType } from './saved-searches/repository.js';
 import {
   alertsRepository as repo,
   type CreateStatement,
-  type AlertScope,
   type IdentifierType,
   type SortField,
 } from './repository.js';
@@ -126,13 +126,8 @@ export function actorOf(p: Principal, user?: string): Actor {
   return { kind: 'user', name, ...(p.userId ? { userId: p.userId } : {}) };
 }
 
-/**
- * The alerts `p` may see. As in Opsgenie, the key of a team's integration is only for that team's alerts:
- * the others answer as if they did not exist, so it learns nothing of them.
- */
-export function scopeOf(p: Principal): AlertScope {
-  return p.integration ? { orgId: p.orgId, teamId: p.integration.teamId } : { orgId: p.orgId };
-}
+/** The status of an action on an alert that does not exist, or not for the caller (visibility.ts). */
+export const ALERT_MISSING = 'Alert does not exist';
 
 export interface Outcome {
   success: boolean;
@@ -887,7 +882,7 @@ export function createAlertsService(
     },
 
     async get(p: Principal, identifier: string, type: IdentifierType): Promise<AlertRow> {
-      const alert = await repo.find(db, scopeOf(p), identifier, type);
+      const alert = await repo.find(db, await alertScopeOf(db, p), identifier, type);
       if (!alert)
         throw notFound(`Alert with ${type === 'tiny' ? 'tinyId' : type} [${identifier}] does not exist.`);
       return alert;
@@ -907,15 +902,16 @@ export function createAlertsService(
       if (options.offset + options.limit > 20000) {
         throw invalid('offset + limit can not be more than 20000: narrow the query instead.');
       }
-      return repo.list(db, scopeOf(p), await searchWhere(p.orgId, options.query, options.search), options);
+      const where = await searchWhere(p.orgId, options.query, options.search);
+      return repo.list(db, await alertScopeOf(db, p), where, options);
     },
 
     count: async (p: Principal, query?: string, search?: SavedSearchRef) =>
-      repo.count(db, scopeOf(p), await searchWhere(p.orgId, query, search)),
+      repo.count(db, await alertScopeOf(db, p), await searchWhere(p.orgId, query, search)),
 
     /** What `count` answers for each query, in their order, from one statement. */
     countEach: async (p: Principal, queries: readonly string[], search?: SavedSearchRef) =>
-      repo.countEach(db, scopeOf(p), await searchWheres(p.orgId, queries, search)),
+      repo.countEach(db, await alertScopeOf(db, p), await searchWheres(p.orgId, queries, search)),
 
     /**
      * Runs one action on one alert. As in Opsgenie, an unknown alert or an action a closed alert refuses
@@ -931,11 +927,12 @@ export function createAlertsService(
     ): Promise<Outcome> {
       const needed = alertActionRight(action, p);
       await requireUserRight(db, p, needed.right, needed.what);
+      const scope = await alertScopeOf(db, p);
       const outcome = await db.transaction().execute(async (tx) => {
-        const alert = await repo.find(tx, scopeOf(p), identifier, type, true);
+        const alert = await repo.find(tx, scope, identifier, type, true);
         let outcome: Outcome;
         if (!alert) {
-          outcome = { success: false, status: 'Alert does not exist' };
+          outcome = { success: false, status: ALERT_MISSING };
         } else {
           outcome = await actAs(tx, p, alert, action, meta);
         }
@@ -970,17 +967,18 @@ export function createAlertsService(
     ): Promise<Map<string, Outcome>> {
       const needed = alertActionRight(action, p, true);
       await requireUserRight(db, p, needed.right, needed.what);
+      const scope = await alertScopeOf(db, p);
       // 500 alerts locked in id order meet creates and the engine locking in theirs: a deadlock aborts
       // one side, and this side goes again.
       const outcomes = await retryLostRaces(() =>
         db.transaction().execute(async (tx) => {
-          const found = new Map((await repo.lockByIds(tx, scopeOf(p), ids)).map((a) => [a.id, a]));
+          const found = new Map((await repo.lockByIds(tx, scope, ids)).map((a) => [a.id, a]));
           const result = new Map<string, Outcome>();
           for (const id of new Set(ids)) {
             // PostgreSQL gives ids in lower case; a caller may send them in upper.
             const alert = found.get(id.toLowerCase());
             if (!alert) {
-              result.set(id, { success: false, status: 'Alert does not exist' });
+              result.set(id, { success: false, status: ALERT_MISSING });
               continue;
             }
             result.set(id, await actAs(tx, p, alert, action, meta));
@@ -1011,17 +1009,19 @@ export function createAlertsService(
     /**
      * The outcome of a request. An integration's key sees the requests it made and those about alerts it
      * can see; of its own requests about other teams' alerts (a create that counted one more occurrence
-     * of another team's alert), it does not learn the alert's id.
+     * of another team's alert), it does not learn the alert's id. Nor does a user who sees only their
+     * own alerts learn the id of one that is not theirs.
      */
     async requestStatus(p: Principal, requestId: string) {
       const row = await repo.findRequest(db, p.orgId, requestId);
       const missing = () =>
         notFound(`Request [${requestId}] does not exist (or is older than the retention period).`);
       if (!row) throw missing();
-      if (!p.integration) return row;
-      const visible = row.alert_id ? await repo.find(db, scopeOf(p), row.alert_id, 'id') : undefined;
+      const scope = await alertScopeOf(db, p);
+      if (!scope.teamId && !scope.viewer) return row;
+      const visible = row.alert_id ? await repo.find(db, scope, row.alert_id, 'id') : undefined;
       if (visible) return row;
-      if (row.integration_id !== p.integration.id) throw missing();
+      if (p.integration && row.integration_id !== p.integration.id) throw missing();
       return { ...row, alert_id: null };
     },
 

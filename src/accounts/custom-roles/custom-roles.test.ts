@@ -47,9 +47,17 @@ function assertEnvelope(body: Json): void {
   assert.ok(typeof body.requestId === 'string' && body.requestId !== '', JSON.stringify(body));
 }
 
-async function openAlert(): Promise<string> {
+/**
+ * An open alert that is `holder`'s (visible to them): a user sees only their own alerts unless their role
+ * grants alerts-access-all (alerts/visibility.ts), and these tests are about the other rights.
+ */
+async function openAlert(holder: User): Promise<string> {
   const alias = `custom-roles-${randomUUID()}`;
-  await server.callOk('POST', '/v2/alerts', { message: `alert ${alias}`, alias });
+  await server.callOk('POST', '/v2/alerts', {
+    message: `alert ${alias}`,
+    alias,
+    visibleTo: [{ type: 'user', id: holder.id }],
+  });
   return (await server.callOk('GET', `/v2/alerts/${alias}?identifierType=alias`)).data.id;
 }
 
@@ -301,7 +309,7 @@ describe('custom user roles: what their holders may do', () => {
     const roleId = await createRole({ name, extendedRole: 'user', disallowedRights: ['alert-action'] });
     const user = await userWithKey('hands-off');
     await giveRole(user, name);
-    const alertId = await openAlert();
+    const alertId = await openAlert(user);
 
     const ack = await server.call('POST', `/v2/alerts/${alertId}/acknowledge`, {}, user.key);
     assert.equal(ack.status, 403, JSON.stringify(ack.body));
@@ -337,7 +345,7 @@ describe('custom user roles: what their holders may do', () => {
     await createRole({ name, extendedRole: 'user', disallowedRights: ['alert-acknowledge'] });
     const user = await userWithKey('linked');
     await giveRole(user, name);
-    const alertId = await openAlert();
+    const alertId = await openAlert(user);
     const { org_id: orgId } = await server.app.context.db
       .selectFrom('users')
       .select('org_id')
@@ -363,7 +371,7 @@ describe('custom user roles: what their holders may do', () => {
     const roleId = await createRole({ name, disallowedRights: ['alert-close'] });
     const user = await userWithKey('no-closer');
     await giveRole(user, name);
-    const alertId = await openAlert();
+    const alertId = await openAlert(user);
     assert.equal((await server.call('POST', `/v2/alerts/${alertId}/acknowledge`, {}, user.key)).status, 202);
     assert.equal((await server.call('POST', `/v2/alerts/${alertId}/close`, {}, user.key)).status, 403);
     assert.deepEqual(await alertRow(alertId), { acknowledged: true, status: 'open' });
@@ -382,7 +390,7 @@ describe('custom user roles: what their holders may do', () => {
 
     // A plain user without a custom role is as before: Vigil's built-in roles are unchanged.
     const plain = await userWithKey('plain-deleter');
-    const other = await openAlert();
+    const other = await openAlert(plain);
     assert.equal((await server.call('POST', `/v2/alerts/${other}/close`, {}, plain.key)).status, 202);
     assert.deepEqual(await alertRow(other), { acknowledged: false, status: 'closed' });
   });
@@ -395,7 +403,7 @@ describe('custom user roles: what their holders may do', () => {
     const created = await server.call('POST', '/v2/alerts', { message: `watched ${run}` }, user.key);
     assert.equal(created.status, 403);
     assert.match(created.body.message, /alert-create/);
-    const alertId = await openAlert();
+    const alertId = await openAlert(user);
     assert.equal((await server.call('POST', `/v2/alerts/${alertId}/acknowledge`, {}, user.key)).status, 403);
     assert.equal(
       (await server.call('POST', `/v2/alerts/${alertId}/notes`, { note: 'seen' }, user.key)).status,
@@ -427,7 +435,7 @@ describe('custom user roles: what their holders may do', () => {
     assert.equal(signIn.status, 200);
     const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
     const { csrfToken } = (await signIn.json()) as { csrfToken: string };
-    const alertId = await openAlert();
+    const alertId = await openAlert(user);
     const act = (action: string) =>
       fetch(`${server.url}/v2/alerts/${alertId}/${action}`, {
         method: 'POST',
@@ -615,7 +623,7 @@ describe('custom user roles: own settings, attachments and maintenance', () => {
     });
     const user = await userWithKey('no-files');
     await giveRole(user, name);
-    const alertId = await openAlert();
+    const alertId = await openAlert(user);
     const upload = async (key: string, text: string) => {
       const form = new FormData();
       form.append('file', new Blob([text], { type: 'text/plain' }), `${text}.txt`);

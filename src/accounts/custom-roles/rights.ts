@@ -102,6 +102,7 @@ export const ENFORCED_USER_RIGHTS: readonly UserRight[] = [
   'profile-edit',
   'login-email-edit',
   'who-is-on-call-show-all',
+  'alerts-access-all',
 ];
 
 /**
@@ -165,6 +166,14 @@ export function roleHolds(role: CustomRoleRights, right: UserRight): boolean {
   const whole = PART_OF[right];
   if (whole) return roleHolds(role, whole);
   return DEFAULT_RIGHTS[role.extended_role].has(right);
+}
+
+/**
+ * Whether a user holds `right` under `role`, their custom role, or under Opsgenie's default user role
+ * when they hold none (undefined): what a plain user of Vigil is.
+ */
+export function userHolds(role: CustomRoleRights | undefined, right: UserRight): boolean {
+  return role ? roleHolds(role, right) : DEFAULT_RIGHTS.user.has(right);
 }
 
 /**

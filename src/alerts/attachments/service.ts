@@ -6,7 +6,8 @@ import type { AlertRow } from '../../db/schema.js';
 import { invalid, notFound } from '../../errors.js';
 import { cutToCharacters } from '../limits.js';
 import { alertsRepository, type IdentifierType } from '../repository.js';
-import { actorOf, scopeOf } from '../service.js';
+import { actorOf } from '../service.js';
+import { alertScopeOf } from '../visibility.js';
 import { cleanContentType, cleanFileName } from './files.js';
 import type { AttachmentLinks } from './links.js';
 import { attachmentsRepository as repo, type AttachmentMeta } from './repository.js';
@@ -59,7 +60,7 @@ export function createAttachmentsService(deps: { db: Db; links: AttachmentLinks;
     type: IdentifierType,
     lock = false,
   ): Promise<AlertRow> {
-    const alert = await alertsRepository.find(q, scopeOf(p), identifier, type, lock);
+    const alert = await alertsRepository.find(q, await alertScopeOf(q, p), identifier, type, lock);
     if (!alert) throw missingAlert(identifier, type);
     return alert;
   }

@@ -1,6 +1,6 @@
 import type { Principal } from '../../accounts/service.js';
 import { isUuid } from '../../db/database.js';
-import type { ActionMeta, AlertAction, AlertsService } from '../service.js';
+import { ALERT_MISSING, type ActionMeta, type AlertAction, type AlertsService } from '../service.js';
 
 /**
  * One action on many alerts in one request (Vigil's own, not Opsgenie's): the console's bulk bar. Each
@@ -64,7 +64,7 @@ export function createBulkAlertActions(alerts: AlertsService) {
         else
           result.failed.push({
             id,
-            reason: isUuid(id) ? (outcome?.status ?? 'Alert does not exist') : NOT_AN_ID,
+            reason: isUuid(id) ? (outcome?.status ?? ALERT_MISSING) : NOT_AN_ID,
           });
       }
       return result;

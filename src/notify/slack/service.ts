@@ -3,9 +3,10 @@ import { Value } from 'typebox/value';
 import { isOrgAdmin, type Principal } from '../../accounts/service.js';
 import { accountsRepository } from '../../accounts/repository.js';
 import { principalOfUser } from '../../accounts/user-principal.js';
-import type { AlertAction, AlertsService, Outcome } from '../../alerts/service.js';
+import { alertsRepository } from '../../alerts/repository.js';
+import { ALERT_MISSING, type AlertAction, type AlertsService, type Outcome } from '../../alerts/service.js';
 import type { Config } from '../../config.js';
-import type { Db } from '../../db/database.js';
+import type { Db, Queryable } from '../../db/database.js';
 import type { UserRow } from '../../db/schema.js';
 import { forbidden, isDomainError, notFound } from '../../errors.js';
 import type { Logger } from '../../logger.js';
@@ -84,9 +85,10 @@ function displayName(user: UserRow): string {
 
 /**
  * `action` on the alert, taken by the Slack user's Vigil user as themselves. An action their role may not
- * take is an outcome whose status says why: Slack shows it to them.
+ * take, or on an alert they may not see, is an outcome whose status says why: Slack shows it to them.
  */
 async function actAs(
+  db: Queryable,
   alerts: AlertsService,
   user: UserRow,
   requestId: string,
@@ -94,10 +96,19 @@ async function actAs(
   action: AlertAction,
 ): Promise<Outcome> {
   try {
-    return await alerts.act(principalOfUser(user), requestId, alertId, 'id', action, {
+    const outcome = await alerts.act(principalOfUser(user), requestId, alertId, 'id', action, {
       user: displayName(user),
       source: 'Slack',
     });
+    // The channel shows the alert to everyone in it; Vigil shows a user only their own alerts
+    // (alerts/visibility.ts), so "does not exist" would be a puzzle when the alert does.
+    if (outcome.status === ALERT_MISSING && (await alertsRepository.byId(db, alertId))) {
+      return {
+        success: false,
+        status: `Your Vigil user ${user.username} may not see this alert: a user sees the alerts of their teams and those they own or were paged for, unless their role grants alerts-access-all. Ask an organization admin to add you to the alert's team or to grant that right.`,
+      };
+    }
+    return outcome;
   } catch (error) {
     if (isDomainError(error, 'forbidden')) return { success: false, status: error.message };
     throw error;
@@ -256,7 +267,7 @@ export function createSlackService(deps: SlackServiceDeps) {
       return { status: 200 };
     }
     const kind = actionId === SLACK_ACTIONS.acknowledge ? 'acknowledge' : 'close';
-    const outcome = await actAs(alerts, user, requestId, message.alert_id, { kind });
+    const outcome = await actAs(db, alerts, user, requestId, message.alert_id, { kind });
     log.info(
       { alertId: message.alert_id, userId: user.id, slackUserId, action: kind, status: outcome.status },
       'Slack button used',
@@ -288,7 +299,7 @@ export function createSlackService(deps: SlackServiceDeps) {
     const note = payload.view.state.values[NOTE_VIEW.blockId]?.[NOTE_VIEW.actionId]?.value?.trim() ?? '';
     if (!note) return errors('Write a note.');
     if (note.length > NOTE_MAX) return errors(`A note is at most ${NOTE_MAX} characters.`);
-    const outcome = await actAs(alerts, user, requestId, message.alert_id, { kind: 'addNote', note });
+    const outcome = await actAs(db, alerts, user, requestId, message.alert_id, { kind: 'addNote', note });
     if (!outcome.success) return errors(truncate(oneLine(outcome.status), 2000));
     return { status: 200 };
   }

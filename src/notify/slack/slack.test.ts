@@ -31,6 +31,8 @@ const hookTeam = `Hookers ${run}`;
 const teamsTeam = `Teamsters ${run}`;
 const alice = { username: `alice-${run}@example.com`, fullName: 'Alice Smith', slackId: 'U0ALICE001' };
 const bob = { username: `bob-${run}@example.com`, fullName: 'Bob Jones', slackId: 'U0BOB0001' };
+/** A Vigil user on none of the teams: the alerts in the channel are not theirs. */
+const carol = { username: `carol-${run}@example.com`, fullName: 'Carol Reed', slackId: 'U0CAROL01' };
 let slackDestination: string;
 
 async function call(method: string, path: string, body?: unknown): Promise<Json> {
@@ -95,6 +97,7 @@ before(async () => {
   slack.addChannel(CHANNEL);
   slack.addUser({ id: alice.slackId, email: alice.username.toUpperCase(), name: 'alice' });
   slack.addUser({ id: bob.slackId, email: `someone-else-${run}@example.com`, name: 'bob' });
+  slack.addUser({ id: carol.slackId, email: carol.username, name: 'carol' });
   slack.addUser({ id: 'U0GUEST001', email: alice.username, name: 'guest', isRestricted: true });
   server = await startTestServer({
     engineIntervalMs: 100,
@@ -108,14 +111,17 @@ before(async () => {
   slack.setVigilUrl(server.url);
   db = new pg.Client({ connectionString: server.databaseUrl });
   await db.connect();
-  for (const person of [alice, bob]) {
+  for (const person of [alice, bob, carol]) {
     await call('POST', '/v2/users', {
       username: person.username,
       fullName: person.fullName,
       role: { name: 'User' },
     });
   }
-  for (const name of [slackTeam, hookTeam, teamsTeam]) await call('POST', '/v2/teams', { name });
+  // The people in the team's channel are its members, and so see its alerts.
+  const members = [alice, bob].map((person) => ({ user: { username: person.username }, role: 'user' }));
+  await call('POST', '/v2/teams', { name: slackTeam, members });
+  for (const name of [hookTeam, teamsTeam]) await call('POST', '/v2/teams', { name });
   const created = await call('POST', '/v2/destinations', {
     name: `Slack ${run}`,
     type: 'slack',
@@ -212,6 +218,24 @@ describe('a slack destination', () => {
       alice.slackId,
     ]);
     assert.equal(links.rows.length, 1);
+  });
+
+  it('tells a Vigil user who may not see the alert why, and changes nothing', async () => {
+    const alert = await createAlert(`Not theirs ${run}`, slackTeam);
+    const message = await posted(alert.tinyId);
+    const answer = await slack.click({
+      actionId: SLACK_ACTIONS.acknowledge,
+      channel: CHANNEL,
+      ts: message.ts,
+      userId: carol.slackId,
+    });
+    assert.equal(answer.status, 200, answer.text);
+    const reply = await waitFor('the ephemeral reply', async () =>
+      slack.responses.find((r) => String(r.text).includes(carol.username)),
+    );
+    assert.equal(reply.response_type, 'ephemeral');
+    assert.match(String(reply.text), /may not see this alert.*alerts-access-all/);
+    assert.equal((await alertOf(alert.id)).acknowledged, false);
   });
 
   it('refuses a request with a wrong signature, or signed 6 minutes ago, with 401 and changes nothing', async () => {

@@ -27,6 +27,7 @@ import { useTeamNames } from '../lib/teams';
 import type { AlertAction } from '../lib/alertActions';
 import { bulkSummary, useBulkAlertAction, type BulkOutcome } from '../lib/bulkAlertActions';
 import { useSavedSearch } from '../lib/savedSearches';
+import { isAdmin, useSession } from '../session';
 import { age, when } from '../lib/time';
 import { LegacyFiltersNotice } from './alerts/LegacyFiltersNotice';
 import { ActiveSavedFilter, SavedFilters } from './alerts/SavedFilters';
@@ -39,6 +40,7 @@ export default function AlertsPage() {
   const [params, setParams] = useSearchParams();
   const navigate = useNavigate();
   const phone = useMediaQuery('(max-width: 48em)');
+  const admin = isAdmin(useSession());
   const shownList = listParams(params);
   // The saved filter in use (searchId), by id: the server runs it, AND-ed with the view and the search box.
   const { query, searchId, viewId, view, offset } = shownList;
@@ -289,13 +291,21 @@ export default function AlertsPage() {
             ))}
           </Stack>
         ) : alerts.length === 0 ? (
-          <Text c="dimmed" py="xl" ta="center">
-            {offset > 0
-              ? 'No more alerts.'
-              : query || searchId
-                ? 'No alert matches this search.'
-                : `No ${view.label.toLowerCase()} alerts.`}
-          </Text>
+          <Stack gap={4} py="xl" align="center">
+            <Text c="dimmed" ta="center">
+              {offset > 0
+                ? 'No more alerts.'
+                : query || searchId
+                  ? 'No alert matches this search.'
+                  : `No ${view.label.toLowerCase()} alerts.`}
+            </Text>
+            {!admin && offset === 0 && (
+              <Text c="dimmed" size="sm" ta="center">
+                You see the alerts of your teams and those you own or were paged for, unless your role lets
+                you see every alert.
+              </Text>
+            )}
+          </Stack>
         ) : phone ? (
           <Stack gap="xs" role="list" aria-label="Alerts">
             {rows.map((alert, index) => (

@@ -1,0 +1,258 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import {
+  addUserWithKey,
+  startTestServer,
+  waitFor,
+  type Json,
+  type TestServer,
+  type TestUser as User,
+} from '../testing/harness.js';
+import { startTestSmtpServer, type TestSmtpServer } from '../testing/smtp.js';
+
+/**
+ * Opsgenie's Access All Alerts (the alerts-access-all right) on the real server. Opsgenie's default user
+ * lacks it and sees only their alerts: owned by them, with them or a team of theirs as a responder or in
+ * visibleTo (a team's escalation or schedule counting for the team), or that paged them. Every way of
+ * reading or acting on an alert holds to it, and the others answer as if they did not exist. A custom
+ * role granting the right, org admins and owners see them all.
+ *
+ * Teams Ours (member) and Others (outsider); paged, granted and restricted are on no team. granted holds
+ * a custom role granting alerts-access-all; restricted one based on the user role that grants nothing.
+ */
+
+let server: TestServer;
+let smtp: TestSmtpServer;
+const run = randomUUID().slice(0, 6);
+const tag = `visibility-${run}`;
+let member: User;
+let outsider: User;
+let paged: User;
+let granted: User;
+let restricted: User;
+
+type AlertName =
+  'toTeam' | 'toUser' | 'visibleToTeam' | 'teamEscalation' | 'assigned' | 'pagedOnly' | 'nobodys';
+const ALERT_NAMES: readonly AlertName[] = [
+  'toTeam',
+  'toUser',
+  'visibleToTeam',
+  'teamEscalation',
+  'assigned',
+  'pagedOnly',
+  'nobodys',
+];
+const alertIds = {} as Record<AlertName, string>;
+
+async function createAlert(name: AlertName, fields: Json): Promise<string> {
+  const res = await server.callOk('POST', '/v2/alerts', {
+    message: `${name} ${run}`,
+    alias: `${name}-${run}`,
+    tags: [tag],
+    ...fields,
+  });
+  return waitFor(`alert ${name}`, async () => {
+    const status = await server.call('GET', `/v2/alerts/requests/${res.requestId}`);
+    return status.body.data?.alertId as string | undefined;
+  });
+}
+
+/** The names of this run's alerts that `key` lists, sorted. */
+async function listed(key: string): Promise<string[]> {
+  const list = await server.callOk(
+    'GET',
+    `/v2/alerts?query=${encodeURIComponent(`tag:${tag}`)}&limit=100`,
+    undefined,
+    key,
+  );
+  return list.data.map((a: Json) => (a.alias as string).replace(`-${run}`, '')).sort();
+}
+
+const sorted = (names: readonly AlertName[]) => [...names].sort();
+
+before(async () => {
+  smtp = await startTestSmtpServer();
+  server = await startTestServer({
+    engineIntervalMs: 100,
+    env: { VIGIL_SMTP_URL: smtp.url, VIGIL_EMAIL_FROM: 'Vigil <vigil@example.com>' },
+  });
+  const user = (local: string) => addUserWithKey(server, local, run);
+  [member, outsider, paged, granted, restricted] = await Promise.all([
+    user('member'),
+    user('outsider'),
+    user('paged'),
+    user('granted'),
+    user('restricted'),
+  ]);
+  const inTeam = (u: User) => ({ user: { username: u.username }, role: 'user' });
+  await server.callOk('POST', '/v2/teams', { name: `Ours ${run}`, members: [inTeam(member)] });
+  await server.callOk('POST', '/v2/teams', { name: `Others ${run}`, members: [inTeam(outsider)] });
+  const escalation = (name: string, team: string, recipient: User) =>
+    server.callOk('POST', '/v2/escalations', {
+      name,
+      ownerTeam: { name: team },
+      rules: [
+        {
+          condition: 'if-not-acked',
+          notifyType: 'default',
+          delay: { timeAmount: 0 },
+          recipient: { type: 'user', username: recipient.username },
+        },
+      ],
+    });
+  await escalation(`Ours escalation ${run}`, `Ours ${run}`, granted);
+  await escalation(`Others escalation ${run}`, `Others ${run}`, paged);
+  await server.callOk('POST', '/v2/roles', {
+    name: `Sees all ${run}`,
+    extendedRole: 'user',
+    grantedRights: ['alerts-access-all'],
+  });
+  await server.callOk('POST', '/v2/roles', { name: `Plain ${run}`, extendedRole: 'user' });
+  await server.callOk('PATCH', `/v2/users/${granted.id}`, { role: { name: `Sees all ${run}` } });
+  await server.callOk('PATCH', `/v2/users/${restricted.id}`, { role: { name: `Plain ${run}` } });
+
+  alertIds.toTeam = await createAlert('toTeam', { responders: [{ type: 'team', name: `Ours ${run}` }] });
+  alertIds.toUser = await createAlert('toUser', {
+    responders: [{ type: 'user', username: outsider.username }],
+  });
+  alertIds.visibleToTeam = await createAlert('visibleToTeam', {
+    visibleTo: [{ type: 'team', name: `Ours ${run}` }],
+  });
+  alertIds.teamEscalation = await createAlert('teamEscalation', {
+    responders: [{ type: 'escalation', name: `Ours escalation ${run}` }],
+  });
+  alertIds.assigned = await createAlert('assigned', {});
+  await server.callOk('POST', `/v2/alerts/${alertIds.assigned}/assign`, {
+    owner: { username: outsider.username },
+  });
+  alertIds.pagedOnly = await createAlert('pagedOnly', {
+    responders: [{ type: 'escalation', name: `Others escalation ${run}` }],
+  });
+  alertIds.nobodys = await createAlert('nobodys', {});
+  // paged is on no team and no responder of pagedOnly: the escalation's page is what makes it theirs.
+  await waitFor(
+    'the page to paged',
+    async () =>
+      smtp.messages.find((m) => m.to.includes(paged.username) && m.subject.includes(`pagedOnly ${run}`)),
+    15_000,
+  );
+});
+
+after(async () => {
+  await server?.stop();
+  await smtp?.stop();
+});
+
+describe('who sees which alerts (alerts-access-all)', () => {
+  it("lists and counts only a user's own alerts, each way they are theirs", async () => {
+    const expected: [string, User | undefined, readonly AlertName[]][] = [
+      ['an org admin', undefined, ALERT_NAMES],
+      ['a role granting alerts-access-all', granted, ALERT_NAMES],
+      ['a member of Ours', member, ['toTeam', 'visibleToTeam', 'teamEscalation']],
+      ['a member of Others', outsider, ['toUser', 'assigned', 'pagedOnly']],
+      ['a user paged by another team', paged, ['pagedOnly']],
+      ['a role that grants nothing', restricted, []],
+    ];
+    for (const [who, user, names] of expected) {
+      assert.deepEqual(await listed(user?.key ?? server.key), sorted(names), who);
+      const query = encodeURIComponent(`tag:${tag}`);
+      const count = await server.callOk('GET', `/v2/alerts/count?query=${query}`, undefined, user?.key);
+      assert.equal(count.data.count, names.length, `${who}: count`);
+      const counts = await server.callOk(
+        'GET',
+        `/v2/alerts/counts?query=${query}&query=${encodeURIComponent(`tag:${tag} AND status:open`)}`,
+        undefined,
+        user?.key,
+      );
+      assert.deepEqual(
+        counts.data.map((c: Json) => c.count),
+        [names.length, names.length],
+        `${who}: counts`,
+      );
+    }
+  });
+
+  it('answers 404 for every read of an alert that is not theirs, and reads their own', async () => {
+    const reads = (id: string) => [
+      `/v2/alerts/${id}`,
+      `/v2/alerts/${id}/notes`,
+      `/v2/alerts/${id}/logs`,
+      `/v2/alerts/${id}/recipients`,
+      `/v2/alerts/${id}/attachments`,
+    ];
+    for (const path of reads(alertIds.nobodys)) {
+      const res = await server.call('GET', path, undefined, member.key);
+      assert.equal(res.status, 404, `${path}: ${JSON.stringify(res.body)}`);
+      assert.equal((await server.call('GET', path, undefined, granted.key)).status, 200, path);
+    }
+    for (const path of reads(alertIds.toTeam)) {
+      assert.equal((await server.call('GET', path, undefined, member.key)).status, 200, path);
+    }
+    const byAlias = await server.call(
+      'GET',
+      `/v2/alerts/nobodys-${run}?identifierType=alias`,
+      undefined,
+      member.key,
+    );
+    assert.equal(byAlias.status, 404);
+  });
+
+  it("acts only on a user's own alerts: the others do not exist for them, alone or in bulk", async () => {
+    const ack = await server.call('POST', `/v2/alerts/${alertIds.nobodys}/acknowledge`, {}, member.key);
+    assert.equal(ack.status, 202);
+    const status = await server.callOk(
+      'GET',
+      `/v2/alerts/requests/${ack.body.requestId}`,
+      undefined,
+      member.key,
+    );
+    assert.equal(status.data.success, false);
+    assert.equal(status.data.status, 'Alert does not exist');
+    assert.equal((await server.callOk('GET', `/v2/alerts/${alertIds.nobodys}`)).data.acknowledged, false);
+
+    const bulk = await server.callOk(
+      'POST',
+      '/v2/bulk/alerts/acknowledge',
+      { identifiers: [alertIds.toTeam, alertIds.nobodys] },
+      member.key,
+    );
+    assert.deepEqual(bulk.data.succeeded, [alertIds.toTeam]);
+    assert.deepEqual(bulk.data.failed, [{ id: alertIds.nobodys, reason: 'Alert does not exist' }]);
+    assert.equal((await server.callOk('GET', `/v2/alerts/${alertIds.toTeam}`)).data.acknowledged, true);
+    assert.equal((await server.callOk('GET', `/v2/alerts/${alertIds.nobodys}`)).data.acknowledged, false);
+  });
+
+  it("does not tell a user the id of an alert that is not theirs through a request's status", async () => {
+    // Creating with the alias of an open alert counts an occurrence of it: the request is theirs, the
+    // alert not.
+    const again = await server.call(
+      'POST',
+      '/v2/alerts',
+      { message: 'again', alias: `nobodys-${run}` },
+      member.key,
+    );
+    assert.equal(again.status, 202);
+    const status = await waitFor('the request', async () => {
+      const res = await server.call(
+        'GET',
+        `/v2/alerts/requests/${again.body.requestId}`,
+        undefined,
+        member.key,
+      );
+      return res.status === 200 ? res.body.data : undefined;
+    });
+    assert.equal(status.success, true);
+    assert.equal(status.alertId, '');
+    const admin = await server.callOk('GET', `/v2/alerts/requests/${again.body.requestId}`);
+    assert.equal(admin.data.alertId, alertIds.nobodys);
+  });
+
+  it('follows a change of role at once: granting alerts-access-all shows every alert', async () => {
+    assert.deepEqual(await listed(restricted.key), []);
+    await server.callOk('PATCH', `/v2/users/${restricted.id}`, { role: { name: `Sees all ${run}` } });
+    assert.deepEqual(await listed(restricted.key), sorted(ALERT_NAMES));
+    await server.callOk('PATCH', `/v2/users/${restricted.id}`, { role: { name: `Plain ${run}` } });
+    assert.deepEqual(await listed(restricted.key), []);
+  });
+});
