@@ -422,7 +422,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
           ...config.extraPushServiceHosts,
         ]),
       );
-      if (alertFeed) registerLiveAlertRoutes(http, alertFeed);
+      if (alertFeed) registerLiveAlertRoutes(http, alertFeed, apiAlerts);
       registerAlertRoutes(http, apiAlerts);
       registerBulkAlertRoutes(http, createBulkAlertActions(apiAlerts));
       const attachments = createAttachmentsService({

@@ -1,15 +1,21 @@
 import { principalOf, type HttpApp } from '../http/server.js';
-import type { AlertFeed } from './live.js';
+import type { AlertFeed, AlertsChanged } from './live.js';
+import type { AlertsService } from './service.js';
 
 // Proxies and load balancers close a connection that says nothing for a minute or so.
 const KEEP_ALIVE_MS = 25_000;
 
 /**
  * The console's live alert list: a server-sent event `alerts` with the ids of alerts created or changed in
- * the caller's organization, whichever Vigil process changed them. The browser then reads what it shows
- * through the API as usual, so the stream carries no alert data and needs no rights of its own.
+ * the caller's organization, whichever Vigil process changed them, and only those the caller may see
+ * (`visibleAmong`: a user who sees only their own alerts hears of no other). The browser then reads what
+ * it shows through the API as usual, so the stream carries no alert data.
  */
-export function registerLiveAlertRoutes(app: HttpApp, feed: AlertFeed): void {
+export function registerLiveAlertRoutes(
+  app: HttpApp,
+  feed: AlertFeed,
+  alerts: Pick<AlertsService, 'visibleAmong'>,
+): void {
   const open = new Set<() => void>();
   // A stream never ends by itself: end them all, or closing the server would wait for the browsers.
   app.addHook('preClose', async () => {
@@ -26,7 +32,7 @@ export function registerLiveAlertRoutes(app: HttpApp, feed: AlertFeed): void {
       },
     },
     (request, reply) => {
-      const { orgId } = principalOf(request);
+      const principal = principalOf(request);
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, {
@@ -37,8 +43,20 @@ export function registerLiveAlertRoutes(app: HttpApp, feed: AlertFeed): void {
         'x-accel-buffering': 'no',
       });
       res.write('retry: 3000\n: connected\n\n');
-      const unsubscribe = feed.subscribe(orgId, (change) => {
-        res.write(`event: alerts\ndata: ${JSON.stringify(change)}\n\n`);
+      // One change at a time, so that the browser hears of them in the order they happened.
+      let told = Promise.resolve();
+      const tell = async (change: AlertsChanged) => {
+        const ids = await alerts.visibleAmong(principal, change.ids);
+        if (ids.length === 0 && !change.more) return;
+        res.write(`event: alerts\ndata: ${JSON.stringify({ ids, more: change.more })}\n\n`);
+      };
+      const unsubscribe = feed.subscribe(principal.orgId, (change) => {
+        told = told
+          .then(() => tell(change))
+          .catch((error: unknown) => {
+            // The list misses one live update; the next change, or a reload, brings it.
+            request.log.warn({ err: error }, 'the alerts of a live update could not be read');
+          });
       });
       const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), KEEP_ALIVE_MS);
       const end = () => {

@@ -314,6 +314,16 @@ export const alertsRepository = {
       .execute();
   },
 
+  /** Which of these ids name alerts of the scope (in no particular order). */
+  async idsInScope(db: Queryable, scope: AlertScope, ids: readonly string[]): Promise<string[]> {
+    const uuids = ids.filter(isUuid);
+    if (uuids.length === 0) return [];
+    const rows = await withinScope(db.selectFrom('alerts').select('alerts.id'), scope)
+      .where('alerts.id', 'in', uuids)
+      .execute();
+    return rows.map((r) => r.id);
+  },
+
   /** An alert by its id alone, for the workers (the API's reads go through `find`, scoped). */
   byId(db: Queryable, id: string): Promise<AlertRow | undefined> {
     return db.selectFrom('alerts').selectAll().where('id', '=', id).executeTakeFirst();

@@ -271,7 +271,7 @@ describe('console sign-in', () => {
     assert.equal(smtp.messages.length, 1, 'one email: the unknown address got none');
   });
 
-  it('streams the ids of created and changed alerts to a signed-in browser', async () => {
+  it('streams the ids of created and changed alerts a signed-in browser may see, and no others', async () => {
     const browser = new Browser(server.url);
     await browser.call('POST', '/api/console/session', {
       email: 'new.person@example.com',
@@ -290,14 +290,27 @@ describe('console sign-in', () => {
       for await (const chunk of response.body as AsyncIterable<Uint8Array>) received += decoder.decode(chunk);
     })().catch(() => {});
     await waitFor('the stream to open', async () => received.includes(': connected'));
-    const made = await server.call('POST', '/v2/alerts', { message: 'live one', alias: 'live-one' });
+    // A user sees only their own alerts (alerts/visibility.ts): of these two, the second.
+    const notTheirs = await server.call('POST', '/v2/alerts', { message: 'not theirs', alias: 'not-theirs' });
+    assert.equal(notTheirs.status, 202);
+    const made = await server.call('POST', '/v2/alerts', {
+      message: 'live one',
+      alias: 'live-one',
+      visibleTo: [{ type: 'user', username: 'new.person@example.com' }],
+    });
     assert.equal(made.status, 202);
+    const hidden = await waitFor('the other alert', async () => {
+      const got = await server.call('GET', '/v2/alerts/not-theirs?identifierType=alias');
+      return got.status === 200 && got.body.data;
+    });
     const alert = await waitFor('the alert', async () => {
       const got = await server.call('GET', '/v2/alerts/live-one?identifierType=alias');
       return got.status === 200 && got.body.data;
     });
     await waitFor('the announcement', async () => received.includes(alert.id));
     assert.match(received, new RegExp(`event: alerts\\ndata: \\{"ids":\\[[^\\]]*"${alert.id}"`));
+    // Announced in order, so the alert made first would have come before.
+    assert.ok(!received.includes(hidden.id), received);
     controller.abort();
     await reading;
   });
