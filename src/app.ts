@@ -477,7 +477,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       });
       registerEscalationRoutes(http, createEscalationsService(apiDb));
       registerRoutingRoutes(http, createRoutingService(apiDb));
-      registerScheduleRoutes(http, createSchedulesService(apiDb));
+      registerScheduleRoutes(http, createSchedulesService(apiDb), clock);
       registerHeartbeatRoutes(
         http,
         createHeartbeatsService({ db: apiDb, alerts: apiAlerts, clock, signal, log }),

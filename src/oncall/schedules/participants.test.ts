@@ -230,6 +230,16 @@ describe('rotation participants: users, teams, escalations and none', () => {
     assert.deepEqual(paged(lines), ['Dave (named in the escalation)']);
   });
 
+  it("without a date, who is on call is read at the engine's now, not the system's", async () => {
+    // The clock is three days on (the turns above): the escalation's turn, not alice's.
+    const now = await server.callOk(
+      'GET',
+      '/v2/schedules/Rota/on-calls?scheduleIdentifierType=name&flat=true',
+    );
+    assert.deepEqual(now.data.onCallRecipients, await onCalls(3, true));
+    assert.deepEqual(now.data.onCallRecipients, ['dave@example.com']);
+  });
+
   it('an escalation on call in the schedule it notifies runs once: no loop', async () => {
     await server.callOk('POST', '/v2/schedules', { name: 'Loopy', timezone: 'UTC' });
     await server.callOk('POST', '/v2/escalations', {

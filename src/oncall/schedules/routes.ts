@@ -5,6 +5,7 @@ import { presentTimeRestriction, TimeRestrictionSchema } from '../time-restricti
 import { principalOf, envelope, type HttpApp } from '../../http/server.js';
 import { invalid, UNPROCESSABLE_QUERY } from '../../errors.js';
 import { StringEnum } from '../../http/schemas.js';
+import type { Clock } from '../../work/clock.js';
 import type {
   IdentifierType,
   OnCallDetail,
@@ -116,8 +117,8 @@ function iso(date: Date): string {
  * The `date` query parameter: an ISO instant with an offset. An unescaped "+" in a query string arrives as a
  * space (Opsgenie's documentation warns of it), so "…T08:00:00 02:00" is read as "+02:00".
  */
-function dateQuery(value: string | undefined): Date {
-  if (value === undefined || value === '') return new Date();
+function dateQuery(value: string | undefined, now: Date): Date {
+  if (value === undefined || value === '') return now;
   const text = value.trim().replace(/ (\d{2}(?::?\d{2})?)$/, '+$1');
   const parsed = DateTime.fromISO(text, { setZone: true });
   if (!parsed.isValid || !/(?:Z|[+-]\d{2}(?::?\d{2})?)$/i.test(text)) {
@@ -214,7 +215,11 @@ function presentTimelineRotation(r: TimelineRotationView) {
   return { id: r.id, name: r.name, order: r.order, periods: r.periods.map(presentPeriod) };
 }
 
-export function registerScheduleRoutes(app: HttpApp, schedules: SchedulesService): void {
+/**
+ * `clock`: "now" when a request gives no date, and the .ics export's window, read from the same clock as
+ * the engine that pages the people these routes name.
+ */
+export function registerScheduleRoutes(app: HttpApp, schedules: SchedulesService, clock: Clock): void {
   // Schedules
 
   app.post(
@@ -585,7 +590,10 @@ export function registerScheduleRoutes(app: HttpApp, schedules: SchedulesService
       },
     },
     async (request) => {
-      const all = await schedules.onCallsEverywhere(principalOf(request), dateQuery(request.query.date));
+      const all = await schedules.onCallsEverywhere(
+        principalOf(request),
+        dateQuery(request.query.date, clock.now()),
+      );
       return envelope(request, {
         data: all.map(({ parent, participants, usernames }) =>
           request.query.flat
@@ -607,16 +615,17 @@ export function registerScheduleRoutes(app: HttpApp, schedules: SchedulesService
       },
     },
     async (request, reply) => {
+      const now = clock.now();
       const { parent, shifts } = await schedules.exportShifts(
         principalOf(request),
         request.params.identifier,
         identifierTypeOf(request.query),
-        new Date(),
+        now,
       );
       return reply
         .type('text/calendar; charset=utf-8')
         .header('content-disposition', `inline; filename="${parent.name.replace(/[^\w.-]+/g, '_')}.ics"`)
-        .send(scheduleCalendar(parent, shifts, new Date()));
+        .send(scheduleCalendar(parent, shifts, now));
     },
   );
 
@@ -635,7 +644,7 @@ export function registerScheduleRoutes(app: HttpApp, schedules: SchedulesService
         principalOf(request),
         request.params.identifier,
         identifierTypeOf(request.query),
-        dateQuery(request.query.date),
+        dateQuery(request.query.date, clock.now()),
       );
       return envelope(request, {
         data: request.query.flat
@@ -661,7 +670,7 @@ export function registerScheduleRoutes(app: HttpApp, schedules: SchedulesService
         principalOf(request),
         request.params.identifier,
         identifierTypeOf(request.query),
-        dateQuery(request.query.date),
+        dateQuery(request.query.date, clock.now()),
       );
       // nextOnCallRecipients: those who come on call at the next change (and are not on call at date);
       // exactNextOnCallRecipients: everyone on call from then, those staying on included. Flat, a team or
@@ -707,7 +716,7 @@ export function registerScheduleRoutes(app: HttpApp, schedules: SchedulesService
         request.params.identifier,
         identifierTypeOf(request.query),
         {
-          date: dateQuery(request.query.date),
+          date: dateQuery(request.query.date, clock.now()),
           interval: request.query.interval,
           intervalUnit: request.query.intervalUnit,
         },
