@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startTestServer, type Json, type TestServer } from '../../testing/harness.js';
-import { runImport } from './test-cli.js';
+import { outcomesOf, runImport } from './test-cli.js';
 
 /**
  * `vigil import opsgenie` against a local Opsgenie serving answers shaped as Opsgenie's API reference
@@ -846,16 +846,45 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
       });
     }
     try {
+      const advice = (emailUsername: string) =>
+        `another Email integration of Vigil already has the emailUsername ${emailUsername}: give that integration another emailUsername (or delete it), or change this one's in Opsgenie, then run the import again`;
+      const taken = (emailUsername: string) =>
+        `emailUsername [${emailUsername}] is already the address of another Email integration in Vigil: choose another.`;
+      const integrationsBefore = await get('/v2/integrations');
+      // A dry run foresees both 409s from the addresses Vigil lists, in the real run's words.
+      const dry = await importIt('--dry-run');
+      const dryAll = [...dry.progress, ...dry.out].join('\n');
+      assert.equal(dry.code, 0, dryAll);
+      for (const line of [
+        `integration Mail Alerts: skipped: ${advice('pager.mail')}; Vigil's Mail Alerts is left as it was, receiving mail at ${beforeMail.emailAddress} (Vigil's Vigil Pager receives mail at it)`,
+        `integration Ops Inbox: skipped: ${advice('ops.inbox')} (Vigil's Vigil Inbox receives mail at it)`,
+        "integration Night Mail: would be created (receives mail at night.mail@<Vigil's inbound email domain, VIGIL_INBOUND_EMAIL_DOMAIN>)",
+      ])
+        assert.ok(dry.progress.includes(line), `${line}\n${dryAll}`);
+      for (const line of [
+        `  - Email integration Mail Alerts would be skipped: ${advice('pager.mail')}.`,
+        `  - Email integration Ops Inbox would be skipped: ${advice('ops.inbox')}.`,
+      ])
+        assert.ok(dry.out.includes(line), `${line}\n${dryAll}`);
+      assert.deepEqual(await get('/v2/integrations'), integrationsBefore, 'a dry run changes nothing');
+
       const run = await importIt();
       const all = [...run.progress, ...run.out].join('\n');
       assert.equal(run.error, undefined, run.error?.message);
       // Skipped, not failed: each waits on someone freeing the address; the rest of the import is done.
       assert.equal(run.code, 0, all);
       assert.ok(!run.progress.some((l) => l.includes(': failed')), all);
-      const advice = (emailUsername: string) =>
-        `another Email integration of Vigil already has the emailUsername ${emailUsername}: give that integration another emailUsername (or delete it), or change this one's in Opsgenie, then run the import again`;
-      const taken = (emailUsername: string) =>
-        `emailUsername [${emailUsername}] is already the address of another Email integration in Vigil: choose another.`;
+      // A dry run does not foresee Vigil's 422 to a custom role granting and disallowing one right.
+      const foreseen = (progress: string[]) =>
+        outcomesOf(progress).filter((o) => !o.startsWith('custom user role Closer: '));
+      assert.deepEqual(foreseen(run.progress), foreseen(dry.progress), 'as the dry run said');
+      // What to do is listed again under the next steps.
+      const nextSteps = run.out.slice(run.out.indexOf('Next steps:'));
+      for (const line of [
+        `  - Email integration Mail Alerts was skipped: ${advice('pager.mail')}.`,
+        `  - Email integration Ops Inbox was skipped: ${advice('ops.inbox')}.`,
+      ])
+        assert.ok(nextSteps.includes(line), `${line}\n${all}`);
       for (const line of [
         `integration Mail Alerts: skipped: ${advice('pager.mail')}; Vigil's Mail Alerts is left as it was, receiving mail at ${beforeMail.emailAddress} (Vigil answered 409 to PATCH /v2/integrations/${vigilMail.id}: ${taken('pager.mail')})`,
         `integration Ops Inbox: skipped: ${advice('ops.inbox')} (Vigil answered 409 to POST /v2/integrations: ${taken('ops.inbox')})`,
@@ -911,9 +940,13 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
       // Done as the report says, the next run brings both.
       await target.callOk('DELETE', `/v2/integrations/${inbox.id}`);
       await target.callOk('PATCH', `/v2/integrations/${pager.id}`, { emailUsername: 'pager.old' });
+      const dryAgain = await importIt('--dry-run');
+      assert.match(dryAgain.progress.join('\n'), /integration Ops Inbox: would be created/);
       const again = await importIt();
       const againAll = [...again.progress, ...again.out].join('\n');
       assert.equal(again.code, 0, againAll);
+      assert.deepEqual(foreseen(again.progress), foreseen(dryAgain.progress), 'as the dry run said');
+      assert.ok(!againAll.includes('skipped: another Email integration'), againAll);
       assert.match(againAll, /integration Mail Alerts: updated \(receives mail at pager\.mail@/);
       assert.match(againAll, /integration Ops Inbox: created \(receives mail at ops\.inbox@/);
       const moved = await get(`/v2/integrations/${vigilMail.id}`);
@@ -957,6 +990,15 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
         run.out.some((l) =>
           l.startsWith('  heartbeats: 1 created, 0 updated, 0 unchanged, 0 skipped, 1 failed'),
         ),
+        run.out.join('\n'),
+      );
+      // Failed, not skipped: Vigil refused what the import did not expect it to, so no next step names it.
+      assert.ok(
+        run.out.some((l) => l.startsWith('  heartbeat hourly-export: failed: Vigil answered 422')),
+        run.out.join('\n'),
+      );
+      assert.ok(
+        !run.out.slice(run.out.indexOf('Next steps:')).some((l) => l.includes('hourly-export')),
         run.out.join('\n'),
       );
       assert.equal((await get('/v2/heartbeats/queue-worker')).interval, 2);

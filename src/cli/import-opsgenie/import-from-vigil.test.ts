@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestServer, type Json, type TestServer } from '../../testing/harness.js';
-import { runImport } from './test-cli.js';
+import { outcomesOf, runImport } from './test-cli.js';
 
 /**
  * `vigil import opsgenie` with another Vigil as the source (Vigil speaks Opsgenie's API): an account with
@@ -669,6 +669,133 @@ describe('vigil import opsgenie, from another Vigil', () => {
       [],
     );
     assert.deepEqual(await snapshot(target), before);
+  });
+
+  it('a dry run foresees each Email address the target gives another integration (409), as the run then does', async () => {
+    const advice = (emailUsername: string) =>
+      `another Email integration of Vigil already has the emailUsername ${emailUsername}: give that integration another emailUsername (or delete it), or change this one's in Opsgenie, then run the import again`;
+    const inTarget = (name: string, emailUsername: string) =>
+      target.callOk('POST', '/v2/integrations', {
+        type: 'Email',
+        name,
+        ownerTeam: { name: 'Platform' },
+        emailUsername,
+      });
+    const inSource = (name: string, emailUsername: string) =>
+      source.callOk('POST', '/v2/integrations', {
+        type: 'Email',
+        name,
+        ownerTeam: { name: 'Platform' },
+        emailUsername,
+      });
+    const idOf = async (server: TestServer, name: string): Promise<string> =>
+      (await server.callOk('GET', '/v2/integrations')).data.find((i: Json) => i.name === name).id;
+    const sourceSupport = await idOf(source, 'Support Mail');
+    const targetSupport = await idOf(target, 'Support Mail');
+    // The target has integrations of its own at addresses the source's want; the import meets them by name
+    // (Alpha, Ops, Pager, Sales, Support, Zed), so Ops Mail frees "ops" before Pager Mail wants it, and Zed
+    // Mail frees "zed" only after Alpha Mail wanted it.
+    const helpdesk = (await inTarget('Helpdesk Desk', 'helpdesk')).data;
+    await inTarget('Ops Mail', 'ops');
+    await inTarget('Zed Mail', 'zed');
+    await source.callOk('PATCH', `/v2/integrations/${sourceSupport}`, { emailUsername: 'helpdesk' });
+    await inSource('Sales Mail', 'support');
+    await inSource('Ops Mail', 'ops2');
+    await inSource('Pager Mail', 'ops');
+    await inSource('Alpha Mail', 'zed');
+    await inSource('Zed Mail', 'zed2');
+    const supportAddress = (await target.callOk('GET', `/v2/integrations/${targetSupport}`)).data
+      .emailAddress;
+    try {
+      const before = await snapshot(target);
+      const dry = await fromSource('--dry-run');
+      const dryAll = [...dry.progress, ...dry.out].join('\n');
+      assert.equal(dry.code, 0, dryAll);
+      for (const line of [
+        `integration Alpha Mail: skipped: ${advice('zed')} (Vigil's Zed Mail receives mail at it)`,
+        'integration Ops Mail: would be updated',
+        'integration Pager Mail: would be created',
+        `integration Sales Mail: skipped: ${advice('support')} (Vigil's Support Mail receives mail at it)`,
+        `integration Support Mail: skipped: ${advice('helpdesk')}; Vigil's Support Mail is left as it was, receiving mail at ${supportAddress} (Vigil's Helpdesk Desk receives mail at it)`,
+        'integration Zed Mail: would be updated',
+      ])
+        assert.ok(
+          dry.progress.some((l) => l === line || l.startsWith(`${line} (`)),
+          `${line}\n${dryAll}`,
+        );
+      assert.deepEqual(await snapshot(target), before, 'a dry run changes nothing');
+
+      const run = await fromSource();
+      const all = [...run.progress, ...run.out].join('\n');
+      // Skipped with what to do, not failed: the exit code is 0.
+      assert.equal(run.code, 0, all);
+      assert.deepEqual(outcomesOf(run.progress), outcomesOf(dry.progress), 'as the dry run said');
+      for (const [name, emailUsername] of [
+        ['Alpha Mail', 'zed'],
+        ['Sales Mail', 'support'],
+        ['Support Mail', 'helpdesk'],
+      ] as const) {
+        assert.ok(
+          run.progress.some((l) => l.startsWith(`integration ${name}: skipped: ${advice(emailUsername)}`)),
+          all,
+        );
+        assert.ok(
+          run.out.includes(`  - Email integration ${name} was skipped: ${advice(emailUsername)}.`),
+          all,
+        );
+      }
+      const addresses = async () =>
+        Object.fromEntries(
+          (await target.callOk('GET', '/v2/integrations')).data
+            .filter((i: Json) => i.type === 'Email')
+            .map((i: Json) => [i.name, i.emailUsername]),
+        );
+      assert.deepEqual(await addresses(), {
+        'Helpdesk Desk': 'helpdesk',
+        'Ops Mail': 'ops2',
+        'Pager Mail': 'ops',
+        'Support Mail': 'support',
+        'Zed Mail': 'zed2',
+      });
+
+      // Helpdesk Desk gets another address, as the advice says: Alpha Mail's and Support Mail's are free
+      // now, but Sales Mail still meets Support Mail at "support", which moves only after it.
+      await target.callOk('PATCH', `/v2/integrations/${helpdesk.id}`, { emailUsername: 'helpdesk.old' });
+      const dryAgain = await fromSource('--dry-run');
+      for (const line of [
+        'integration Alpha Mail: would be created',
+        `integration Sales Mail: skipped: ${advice('support')} (Vigil's Support Mail receives mail at it)`,
+        'integration Support Mail: would be updated',
+      ])
+        assert.ok(
+          dryAgain.progress.some((l) => l === line || l.startsWith(`${line} (`)),
+          `${line}\n${dryAgain.progress.join('\n')}`,
+        );
+      const again = await fromSource();
+      assert.equal(again.code, 0, [...again.progress, ...again.out].join('\n'));
+      assert.deepEqual(outcomesOf(again.progress), outcomesOf(dryAgain.progress), 'as the dry run said');
+      const third = await fromSource();
+      assert.ok(
+        third.progress.some((l) => l.startsWith('integration Sales Mail: created')),
+        third.progress.join('\n'),
+      );
+      assert.deepEqual(await addresses(), {
+        'Alpha Mail': 'zed',
+        'Helpdesk Desk': 'helpdesk.old',
+        'Ops Mail': 'ops2',
+        'Pager Mail': 'ops',
+        'Sales Mail': 'support',
+        'Support Mail': 'helpdesk',
+        'Zed Mail': 'zed2',
+      });
+    } finally {
+      const made = ['Alpha Mail', 'Helpdesk Desk', 'Ops Mail', 'Pager Mail', 'Sales Mail', 'Zed Mail'];
+      for (const server of [source, target])
+        for (const i of (await server.callOk('GET', '/v2/integrations')).data)
+          if (made.includes(i.name)) await server.callOk('DELETE', `/v2/integrations/${i.id}`);
+      await source.callOk('PATCH', `/v2/integrations/${sourceSupport}`, { emailUsername: 'support' });
+      await target.callOk('PATCH', `/v2/integrations/${targetSupport}`, { emailUsername: 'support' });
+    }
   });
 
   it('a key the source refuses stops the import with what to do', async () => {

@@ -8,7 +8,7 @@ import {
   Skip,
   type ImportContext,
 } from './context.js';
-import { importEmailIntegration } from './email-integrations.js';
+import { emailHoldersOf, importEmailIntegration } from './email-integrations.js';
 import { importIntegrationActions } from './integration-actions.js';
 import { IntegrationShape, IntegrationSummaryShape, shaped, type IntegrationIn } from './shapes.js';
 
@@ -70,16 +70,15 @@ export async function importIntegrations(ctx: ImportContext): Promise<void> {
     return Array.isArray(got) ? got : [];
   });
   if (!items) return;
-  const existing = new Map<string, VigilIntegration>();
   const targetList = await ctx.target.get('/v2/integrations');
-  for (const raw of Array.isArray(targetList) ? targetList : [])
-    if (isRecord(raw) && typeof raw.id === 'string' && typeof raw.name === 'string')
-      existing.set(raw.name.toLowerCase(), {
-        id: raw.id,
-        name: raw.name,
-        type: typeof raw.type === 'string' ? raw.type : '',
-        settings: raw,
-      });
+  const vigilIntegrations: VigilIntegration[] = (Array.isArray(targetList) ? targetList : []).flatMap(
+    (raw: unknown) =>
+      isRecord(raw) && typeof raw.id === 'string' && typeof raw.name === 'string'
+        ? [{ id: raw.id, name: raw.name, type: typeof raw.type === 'string' ? raw.type : '', settings: raw }]
+        : [],
+  );
+  const existing = new Map(vigilIntegrations.map((v) => [v.name.toLowerCase(), v]));
+  const emailHolders = emailHoldersOf(vigilIntegrations);
   await eachItem(ctx, 'integration', IntegrationSummaryShape, items, async (summary) => {
     if (summary.type !== 'API' && summary.type !== 'Email')
       throw new Skip(
@@ -93,7 +92,7 @@ export async function importIntegrations(ctx: ImportContext): Promise<void> {
     // Vigil can not change an integration's type.
     if (have && have.type !== i.type)
       throw new Skip(`Vigil has an integration of that name of type ${have.type}, not ${i.type}`);
-    if (i.type === 'Email') return importEmailIntegration(ctx, i, team, have);
+    if (i.type === 'Email') return importEmailIntegration(ctx, i, team, have, emailHolders);
     const flags = Object.fromEntries(FLAGS.map((f) => [f, i[f] ?? DEFAULTS[f]]));
     const desired = { ownerTeam: { name: team }, enabled: i.enabled !== false, ...flags };
     if (have) {

@@ -27,3 +27,22 @@ export async function runImport(
     return { code: 1, progress, out, error: error as Error };
   }
 }
+
+const OUTCOME = /^(.+?): (?:would be )?(created|updated|unchanged|skipped|failed)(?:: (.*)| \((.*)\))?$/;
+
+/**
+ * What became of each object, from a run's progress lines: `kind name: outcome`, a dry run's "would be
+ * created" read as "created", and a skip's reason without its last parenthesis (Vigil's answer, or what a
+ * dry run saw instead). A dry run's outcomes are what the run after it should do.
+ */
+export function outcomesOf(progress: string[]): string[] {
+  const [, ...lines] = progress;
+  return lines.map((line) => {
+    const got = OUTCOME.exec(line);
+    if (!got) return `(not an outcome) ${line}`;
+    const [, object, outcome, reason] = got;
+    return outcome === 'skipped'
+      ? `${object}: skipped: ${reason?.replace(/ \([^()]*\)$/, '')}`
+      : `${object}: ${outcome}`;
+  });
+}
