@@ -32,8 +32,13 @@ before(async () => {
 });
 after(() => server.stop());
 
+/**
+ * An alert alice and bob may see: the engine makes a link only for someone it paged about the alert, and
+ * a user sees only their own alerts (alerts/visibility.ts); these tests make the links themselves.
+ */
 async function createAlert(message: string): Promise<{ id: string; tinyId: string }> {
-  const res = await server.call('POST', '/v2/alerts', { message, priority: 'P2' });
+  const visibleTo = ['alice@example.com', 'bob@example.com'].map((username) => ({ type: 'user', username }));
+  const res = await server.call('POST', '/v2/alerts', { message, priority: 'P2', visibleTo });
   assert.equal(res.status, 202, JSON.stringify(res.body));
   const status = await server.call('GET', `/v2/alerts/requests/${res.body.requestId}`);
   const id: string = status.body.data.alertId;
