@@ -1,14 +1,22 @@
 /**
  * Runs the test suite: builds the web console when web/ changed (the browser tests load it from the
  * real server), starts the embedded PostgreSQL (unless DATABASE_URL names one), runs every *.test.ts
- * under src/ and test/ with Node's test runner, then stops PostgreSQL.
+ * under src/ and test/ with Node's test runner, longest first, then stops PostgreSQL.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { finished } from 'node:stream/promises';
+import { run } from 'node:test';
+import { spec } from 'node:test/reporters';
 import { startEmbeddedPostgres } from '../src/db/embedded.js';
 import { createLogger } from '../src/logger.js';
+import {
+  createTemplateDatabase,
+  dropTemplateDatabase,
+  TEMPLATE_DATABASE_VARIABLE,
+} from '../src/testing/template-database.js';
 
 async function findTests(dir: string): Promise<string[]> {
   const out: string[] = [];
@@ -21,29 +29,55 @@ async function findTests(dir: string): Promise<string[]> {
   return out;
 }
 
+const usage = `usage: npm run test:only -- [part…] [--exclude part]… [--times] [--record-times]
+  part            run the test files whose path holds it
+  --exclude part  leave out the test files whose path holds it
+  --times         print each file's wall time as it ends, and the slowest 15 at the end
+  --record-times  --times, and write the times into ${path.join('scripts', 'test-times.json')}`;
+
 // Arguments pick test files by a part of their path; `--exclude <part>` (repeatable) leaves files out.
 const filters: string[] = [];
 const excluded: string[] = [];
+let printTimes = false;
+let recordTimes = false;
 const args = process.argv.slice(2);
 for (let i = 0; i < args.length; i++) {
-  if (args[i] === '--exclude') {
+  const arg = args[i]!;
+  if (arg === '--exclude') {
     const part = args[++i];
     if (!part) {
       console.error('--exclude needs a part of a test file path, e.g. --exclude test/e2e/console');
       process.exit(2);
     }
     excluded.push(part);
-  } else filters.push(args[i]!);
+  } else if (arg === '--times') printTimes = true;
+  else if (arg === '--record-times') printTimes = recordTimes = true;
+  else if (arg.startsWith('--')) {
+    console.error(usage);
+    process.exit(2);
+  } else filters.push(arg);
 }
-// The end-to-end files first: each takes tens of seconds (a browser, processes, a fresh PostgreSQL), and
-// started last they left the run waiting on one of them with the other slots idle.
-let files = [...(await findTests('test')).sort(), ...(await findTests('src')).sort()];
+let files = [...(await findTests('test')), ...(await findTests('src'))];
 if (filters.length > 0) files = files.filter((f) => filters.some((x) => f.includes(x)));
 files = files.filter((f) => !excluded.some((x) => f.includes(x)));
 if (files.length === 0) {
   console.error('no test file matches');
   process.exit(2);
 }
+
+// Longest first: a few files run at a time, and the run lasts until its last file ends, so a long file
+// started late keeps the run going with the other slots idle (the e2e files take up to minutes, most
+// others seconds). test-times.json holds each file's wall time in seconds from a full run on a 2-core
+// machine (`--record-times` rewrites it); a file it does not know yet goes first, where a short one
+// costs nothing and a long one cannot hold up the end. Node's `--test` sorts the files by name, which
+// is why the files go to run() rather than to the command line.
+type SecondsByFile = Record<string, number>;
+const timesFile = path.join('scripts', 'test-times.json');
+const knownTimes = JSON.parse(await fs.readFile(timesFile, 'utf8').catch(() => '{}')) as SecondsByFile;
+// The file's keys are the same on every system.
+const slashed = (file: string) => file.split(path.sep).join('/');
+const expected = (file: string) => knownTimes[slashed(file)] ?? Infinity;
+files.sort((a, b) => expected(b) - expected(a) || a.localeCompare(b));
 
 if (files.some((f) => f.includes(`e2e${path.sep}console`))) {
   const built = spawnSync(process.execPath, ['scripts/build-if-needed.mjs', '--web'], { stdio: 'inherit' });
@@ -68,16 +102,49 @@ if (!databaseUrl) {
     await fs.rm(dataDir, { recursive: true, force: true });
   };
 }
+// The test servers start on copies of one database migrated here (src/testing/template-database.ts).
+const template = await createTemplateDatabase(databaseUrl, log);
+// Each test file runs in a process of its own, which inherits this environment and this process's
+// `--import` of tsx.
+process.env.VIGIL_TEST_DATABASE_URL = databaseUrl;
+process.env[TEMPLATE_DATABASE_VARIABLE] = template;
 
 // One file more than there are cores: the tests spend much of their time waiting on servers, PostgreSQL
 // and the browser, so a third file on 2 cores took 0.72 of the time of two (median of two runs each of
 // src/alerts, src/notify and src/engine, same sitting). VIGIL_TEST_CONCURRENCY sets it.
 const concurrency = Number(process.env.VIGIL_TEST_CONCURRENCY) || os.availableParallelism() + 1;
-const child = spawn(
-  process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
-  { stdio: 'inherit', env: { ...process.env, VIGIL_TEST_DATABASE_URL: databaseUrl } },
-);
-const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const tookMs = new Map<string, number>();
+let failed = false;
+const events = run({ files, concurrency });
+// A file's own events carry its path as the name (its tests carry theirs); todo tests may fail.
+events.on('test:complete', (test) => {
+  if (test.nesting !== 0 || !files.includes(test.name)) return;
+  tookMs.set(test.name, test.details.duration_ms);
+  if (printTimes) console.log(`ℹ ${seconds(test.details.duration_ms)} ${test.name}`);
+});
+events.on('test:fail', (test) => {
+  if (!test.todo) failed = true;
+});
+const report = events.pipe(new spec());
+report.pipe(process.stdout);
+await finished(report);
+await dropTemplateDatabase(databaseUrl, template);
 await stop?.();
-process.exit(code);
+
+if (printTimes) {
+  const slowest = [...tookMs].sort((a, b) => b[1] - a[1]).slice(0, 15);
+  console.log('ℹ the slowest files:');
+  for (const [file, ms] of slowest) console.log(`ℹ   ${seconds(ms).padStart(8)}  ${file}`);
+}
+if (recordTimes) {
+  // Files that ran now get their new time; files that did not keep theirs; deleted files leave.
+  const present = new Set([...(await findTests('test')), ...(await findTests('src'))].map(slashed));
+  const times: SecondsByFile = {};
+  for (const [file, took] of Object.entries(knownTimes)) if (present.has(file)) times[file] = took;
+  for (const [file, ms] of tookMs) times[slashed(file)] = Math.round(ms / 100) / 10;
+  const sorted = Object.fromEntries(Object.entries(times).sort(([a], [b]) => a.localeCompare(b)));
+  await fs.writeFile(timesFile, `${JSON.stringify(sorted, null, 2)}\n`);
+  console.log(`ℹ wrote the times of ${tookMs.size} files into ${timesFile}`);
+}
+process.exit(failed ? 1 : 0);

@@ -14,6 +14,7 @@ import type { AwsAccessOptions } from '../integrations/securityhub/writeback/aws
 import { systemClock, type Clock } from '../work/clock.js';
 import { policyMaintainedAt } from '../maintenance/repository.js';
 import type { NotificationChannel } from '../notify/channel.js';
+import { TEMPLATE_DATABASE_VARIABLE } from './template-database.js';
 
 /**
  * Test support: a fresh database per test file on the PostgreSQL that scripts/test.ts started
@@ -27,12 +28,17 @@ export function serverUrl(): string {
   return url;
 }
 
-export async function createTestDatabase(): Promise<string> {
+/**
+ * A fresh database: empty, or with `migrated`, a copy of the template that scripts/test.ts migrated
+ * (empty when there is none, for the server to migrate).
+ */
+export async function createTestDatabase(options: { migrated?: boolean } = {}): Promise<string> {
   const admin = new pg.Client({ connectionString: serverUrl() });
   await admin.connect();
   const name = `vigil_test_${randomBytes(6).toString('hex')}`;
+  const template = options.migrated ? process.env[TEMPLATE_DATABASE_VARIABLE] : undefined;
   try {
-    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.query(`CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`);
   } finally {
     await admin.end();
   }
@@ -81,7 +87,7 @@ export async function startTestServer(
     logLevel?: string;
   } = {},
 ): Promise<TestServer> {
-  const databaseUrl = options.databaseUrl ?? (await createTestDatabase());
+  const databaseUrl = options.databaseUrl ?? (await createTestDatabase({ migrated: true }));
   const key = options.apiKey ?? randomUUID();
   const config = loadConfig({
     PORT: '0',
