@@ -195,7 +195,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
   try {
     await migrate(database.db, database.pool, log);
     // What API requests use runs on the API pool (statement timeout); the workers' services on the other.
-    const accounts = createAccountsService(apiDb, log);
+    const accounts = createAccountsService(apiDb, log, clock);
     const mailer = createAccountMailer({ smtpUrl: config.smtpUrl, from: config.emailFrom, log });
     channelClosers.push(async () => mailer.close());
     const sessions = createSessionsService({ db: apiDb, clock, log, config, accounts, mailer });
@@ -208,6 +208,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       createIntegrationsService(db, {
         writebackRolePrefix: config.writebackRolePrefix,
         webhookAllowHttpHosts: config.webhookAllowHttpHosts,
+        clock,
       });
     const integrations = integrationsOn(apiDb);
     // One per process: the routes that change maintenances empty the cache the intake and the API read,

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../work/clock.js';
 import { sql } from 'kysely';
 import { type Db, type Queryable, isUniqueViolation, isUuid } from '../db/database.js';
 import type { OrgPlan, TeamRow, UserAddress, UserRole, UserRow } from '../db/schema.js';
@@ -209,7 +210,8 @@ const customRoleGone = () =>
 /** How long an authenticated key is trusted without asking the database again (per process). */
 const AUTH_CACHE_MS = 5_000;
 
-export function createAccountsService(db: Db, log: Logger) {
+/** `clock` times the key cache (a test moves it on rather than waiting AUTH_CACHE_MS). */
+export function createAccountsService(db: Db, log: Logger, clock: Clock = systemClock) {
   // Every API request authenticates; senders hammer one key. A short cache keeps that off the database,
   // and any change to users or keys made through this process empties it at once.
   const authCache = new Map<string, { principal: Principal; until: number }>();
@@ -269,7 +271,7 @@ export function createAccountsService(db: Db, log: Logger) {
       const { lookup, hash } = hashApiKey(key);
       const cacheKey = hash.toString('base64');
       const cached = authCache.get(cacheKey);
-      const now = Date.now();
+      const now = clock.now().getTime();
       if (cached && cached.until > now) return cached.principal;
       const rows = await repo.keysByLookup(db, lookup);
       const row = rows.find((r) => apiKeyMatches(key, r.key_hash));

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../work/clock.js';
 import { randomBytes } from 'node:crypto';
 import { apiKeyMatches, generateApiKey, hashApiKey } from '../accounts/apikeys.js';
 import { accountsRepository } from '../accounts/repository.js';
@@ -194,8 +195,11 @@ export function createIntegrationsService(
     writebackRolePrefix: string;
     /** Hosts a Webhook integration may reach over plain http (VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS). */
     webhookAllowHttpHosts?: string[];
+    /** Times the key cache (a test moves it on rather than waiting KEY_CACHE_MS). */
+    clock?: Clock;
   } = { writebackRolePrefix: 'VigilSecurityHubRole' },
 ) {
+  const clock = options.clock ?? systemClock;
   /**
    * A Webhook integration's destination config, checked as a team webhook's; a 422 when refused. The
    * headers given (undefined: none given) keep stored values as the webhook kind allows: a masked value
@@ -542,7 +546,7 @@ export function createIntegrationsService(
     async byApiKey(key: string): Promise<IntegrationWithTeams | undefined> {
       const { lookup, hash } = hashApiKey(key);
       const cacheKey = hash.toString('base64');
-      const now = Date.now();
+      const now = clock.now().getTime();
       const cached = byKeyCache.get(cacheKey);
       if (cached && cached.until > now) return cached.row;
       const rows = await repo.byKeyLookup(db, lookup);
