@@ -7,6 +7,7 @@ import { waitFor } from '../../src/testing/harness.js';
 import {
   accepts,
   cleanUp,
+  embeddedEnv,
   alertCount,
   alive,
   clusterDir,
@@ -28,12 +29,7 @@ describe('vigil command', () => {
     async () => {
       const dataDir = await freshDataDir();
       const key = '9b2c4e1a-3f5d-4a6b-8c7d-0e1f2a3b4c5d';
-      const env = (port: number) => ({
-        PORT: String(port),
-        VIGIL_DATA_DIR: dataDir,
-        VIGIL_BOOTSTRAP_API_KEY: key,
-        DATABASE_URL: '',
-      });
+      const env = (port: number) => embeddedEnv(dataDir, key, port);
       const firstPort = await freePort();
       const first = start(env(firstPort));
       await waitFor('the first Vigil to serve', () => healthy(firstPort), 60_000);

@@ -8,6 +8,7 @@ import {
   alertCount,
   alive,
   cleanUp,
+  embeddedEnv,
   clusterDir,
   freshDataDir,
   healthy,
@@ -27,12 +28,7 @@ describe('vigil command', () => {
     async () => {
       const dataDir = await freshDataDir();
       const key = '3d6f8a1c-5b7e-4c9d-a2f4-6e8b0c1d3f5a';
-      const env = (port: number) => ({
-        PORT: String(port),
-        VIGIL_DATA_DIR: dataDir,
-        VIGIL_BOOTSTRAP_API_KEY: key,
-        DATABASE_URL: '',
-      });
+      const env = (port: number) => embeddedEnv(dataDir, key, port);
       const firstPort = await freePort();
       const first = start(env(firstPort));
       await waitFor('the first Vigil to serve', () => healthy(firstPort), 60_000);

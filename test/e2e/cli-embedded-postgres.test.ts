@@ -4,7 +4,16 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { freePort } from '../../src/db/embedded.js';
 import { waitFor } from '../../src/testing/harness.js';
-import { alertCount, cleanUp, clusterDir, freshDataDir, healthy, postAlert, start } from './vigil-command.js';
+import {
+  alertCount,
+  cleanUp,
+  clusterDir,
+  embeddedEnv,
+  freshDataDir,
+  healthy,
+  postAlert,
+  start,
+} from './vigil-command.js';
 
 /** The real `vigil` command with its own PostgreSQL: started, stopped on SIGTERM, reused. */
 
@@ -19,13 +28,7 @@ describe('vigil command', () => {
       const key = '0f8fad5b-d9cb-469f-a165-70867728950e';
       for (const round of [1, 2]) {
         const port = await freePort();
-        const env = {
-          PORT: String(port),
-          VIGIL_DATA_DIR: dataDir,
-          VIGIL_BOOTSTRAP_API_KEY: key,
-          DATABASE_URL: '',
-        };
-        const vigil = start(env);
+        const vigil = start(embeddedEnv(dataDir, key, port));
         await waitFor(`round ${round} to serve`, () => healthy(port), 60_000);
         assert.equal(await postAlert(port, key, `round ${round}`, 'e2e'), 202);
         // The second start sees the first start's alert: the same cluster, reused.

@@ -51,6 +51,14 @@ export async function freshDataDir(): Promise<string> {
 }
 
 /**
+ * The environment of a `vigil` command on `port` with its own PostgreSQL in `dataDir` (DATABASE_URL
+ * emptied, so an outer one is not used) and `key` as its bootstrap API key.
+ */
+export function embeddedEnv(dataDir: string, key: string, port: number): Record<string, string> {
+  return { PORT: String(port), VIGIL_DATA_DIR: dataDir, VIGIL_BOOTSTRAP_API_KEY: key, DATABASE_URL: '' };
+}
+
+/**
  * Where the cluster of a data folder lives: in it, or, when Vigil runs as root and "nobody" cannot
  * reach the data folder, in the folder that src/db/embedded.ts names in postgres-location.
  */
