@@ -51,7 +51,7 @@ import { registerPeopleRoutes } from './oncall/people/routes.js';
 import { createSecurityHubIntake } from './integrations/securityhub/intake.js';
 import { createEmailIntake } from './integrations/email/intake.js';
 import { EMAIL_MESSAGE_RETENTION_DAYS, emailMessagesRepository } from './integrations/email/repository.js';
-import { startInboundSmtp, type InboundSmtp } from './integrations/email/smtp-listener.js';
+import type { InboundSmtp } from './integrations/email/smtp-listener.js';
 import { createDeliveryProcessor } from './integrations/securityhub/delivery-processor.js';
 import { createFindingSync } from './integrations/securityhub/finding-sync.js';
 import { SnsCertificateStore } from './integrations/securityhub/sns.js';
@@ -501,6 +501,8 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       log.info({ url, role }, `Vigil is serving on ${url} (API docs at ${url}/docs)`);
       const inbound = config.inboundEmail;
       if (inbound.port !== undefined) {
+        // Loaded only where the listener runs: smtp-server is not small.
+        const { startInboundSmtp } = await import('./integrations/email/smtp-listener.js');
         inboundSmtp = await startInboundSmtp({
           ...inbound,
           port: inbound.port,

@@ -22,9 +22,14 @@ import { storableJson, TooDeeplyNested } from '../db/storable.js';
 import { redactUrl, type Logger } from '../logger.js';
 import { DomainError } from '../errors.js';
 import { ApiError, apiErrorOf } from './errors.js';
+import { createLazyValidators } from './lazy-validation.js';
 import type { AppContext } from '../app.js';
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** Compiles every route schema not compiled yet (they compile lazily); returns how many. */
+    compileValidators(): number;
+  }
   interface FastifyRequest {
     principal?: Principal;
     /** Set when the caller is signed in to the console (by cookie) rather than using an API key. */
@@ -168,6 +173,7 @@ function hasBody(headers: FastifyRequest['headers']): boolean {
 }
 
 export async function buildHttpApp(ctx: AppContext, log: Logger): Promise<HttpApp> {
+  const validators = createLazyValidators();
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     bodyLimit: ctx.config.bodyLimit,
@@ -189,6 +195,9 @@ export async function buildHttpApp(ctx: AppContext, log: Logger): Promise<HttpAp
         });
       },
     },
+    // Route schemas compile on each route's first request (lazy-validation.ts); the options above apply.
+    // No route has a headers schema, which a custom compiler would be given as written (not lower-cased).
+    schemaController: { compilersFactory: { buildValidator: validators.buildValidator } },
     return503OnClosing: true,
     routerOptions: {
       // Opsgenie answers /v2/alerts/ as /v2/alerts, and its npm SDK puts a slash after every path.
@@ -199,6 +208,7 @@ export async function buildHttpApp(ctx: AppContext, log: Logger): Promise<HttpAp
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  app.decorate('compileValidators', validators.compileAll);
   app.decorateRequest('startedAt', 0);
   app.addHook('onRequest', async (request) => {
     request.startedAt = performance.now();

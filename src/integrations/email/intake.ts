@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { simpleParser, type AddressObject, type Attachment } from 'mailparser';
+import type { AddressObject, Attachment, ParsedMail } from 'mailparser';
 import type { AttachmentsService, NewAttachment } from '../../alerts/attachments/service.js';
 import type { AlertsService, CreateAlertInput } from '../../alerts/service.js';
 import { isUnstorableValue, type Db } from '../../db/database.js';
@@ -260,7 +260,9 @@ export function createEmailIntake(deps: {
      * is thrown, for the sender to try again later.
      */
     async receive(email: ReceivedEmail): Promise<EmailOutcome[]> {
-      let parsed: Awaited<ReturnType<typeof simpleParser>>;
+      let parsed: ParsedMail;
+      // mailparser loads with the first email, not with Vigil: few installations receive alerts by email.
+      const { simpleParser } = await import('mailparser');
       try {
         parsed = await simpleParser(email.raw, { skipImageLinks: true, skipTextToHtml: true });
       } catch (error) {

@@ -4,7 +4,7 @@ import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
-import { awsRequestHandler } from '../writeback/aws.js';
+import { awsRequestHandler } from '../writeback/aws-sdk.js';
 import { explainAwsError, type AwsCallContext } from './aws-errors.js';
 
 /**

@@ -1,7 +1,3 @@
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
-import { awsRequestHandler } from '../writeback/aws.js';
-
 /**
  * Vigil's own AWS identity, which each write-back role's trust policy names. Configured
  * (VIGIL_AWS_PRINCIPAL_ARN) or asked of STS with Vigil's credentials; GetCallerIdentity needs no
@@ -31,6 +27,13 @@ export function createVigilPrincipal(options: { configured?: string; env?: NodeJ
   let pending: Promise<VigilPrincipal | undefined> | undefined;
 
   async function ask(): Promise<VigilPrincipal | undefined> {
+    // The AWS SDK loads on this first lookup, not with Vigil (writeback/aws.ts says why).
+    const [{ GetCallerIdentityCommand, STSClient }, { fromNodeProviderChain }, { awsRequestHandler }] =
+      await Promise.all([
+        import('@aws-sdk/client-sts'),
+        import('@aws-sdk/credential-providers'),
+        import('../writeback/aws-sdk.js'),
+      ]);
     const client = new STSClient({
       region: options.env?.AWS_REGION ?? 'us-east-1',
       requestHandler: awsRequestHandler(options.env),

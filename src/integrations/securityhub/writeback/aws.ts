@@ -1,18 +1,9 @@
-import {
-  BatchUpdateFindingsCommand,
-  GetFindingsCommand,
-  SecurityHubClient,
-} from '@aws-sdk/client-securityhub';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { OutboundAgent } from '../../../http/outbound.js';
+import type { BatchUpdateFindingsCommandInput } from '@aws-sdk/client-securityhub';
 
 /**
- * AWS for the write-back: Vigil's own identity (the SDK's default chain) assumes each integration's
- * role with its external ID (the SDK's fromTemporaryCredentials); the short-lived credentials are kept
- * by the SDK client and renewed five minutes before they expire. Every AWS call, STS's included, goes
- * through the same request handler, whose agent honours HTTPS_PROXY and NO_PROXY.
+ * AWS for the write-back, as the rest of Vigil sees it. The AWS SDK itself (aws-sdk.ts) is loaded on
+ * the first call: it is about a third of the modules Vigil would load at start, and most processes
+ * (a test, an API-only process, a Vigil without write-back) never call AWS.
  */
 
 export interface RoleTarget {
@@ -23,15 +14,10 @@ export interface RoleTarget {
   region: string;
 }
 
-export function awsRequestHandler(
-  env: NodeJS.ProcessEnv = process.env,
-  ca?: string | Buffer | Array<string | Buffer>,
-): NodeHttpHandler {
-  return new NodeHttpHandler({
-    httpsAgent: new OutboundAgent({ env, keepAlive: true, maxSockets: 50, ...(ca ? { ca } : {}) }),
-    connectionTimeout: 5000,
-    requestTimeout: 15000,
-  });
+export interface AwsAccessOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Extra trusted CAs (tests put local TLS servers where AWS's hosts would be). */
+  ca?: string | Buffer | Array<string | Buffer>;
 }
 
 /** The account a role ARN belongs to: AWS's limits are per account and region. */
@@ -39,94 +25,25 @@ export function accountOf(roleArn: string): string {
   return /^arn:aws[\w-]*:iam::(\d{12}):/.exec(roleArn)?.[1] ?? 'unknown';
 }
 
-function sessionName(target: RoleTarget): string {
-  const name = target.integrationName.replace(/[^\w+=,.@-]+/g, '-');
-  return `Vigil-${name}`.slice(0, 64);
-}
-
-export interface AwsAccessOptions {
-  env?: NodeJS.ProcessEnv;
-  /** Extra trusted CAs (tests put local TLS servers where AWS's hosts would be). */
-  ca?: string | Buffer | Array<string | Buffer>;
-}
+type SdkAccess = ReturnType<typeof import('./aws-sdk.js').createSdkAccess>;
 
 export function createAwsAccess(options: AwsAccessOptions = {}) {
-  const env = options.env ?? process.env;
-  const handler = awsRequestHandler(env, options.ca);
-  // Vigil's own identity, resolved once and shared by every integration's AssumeRole.
-  const ownIdentity = fromNodeProviderChain();
-  const clients = new Map<string, SecurityHubClient>();
-
-  /** One client per role, external ID and region: it holds that role's credentials and renews them. */
-  function securityHub(target: RoleTarget): SecurityHubClient {
-    const key = JSON.stringify([target.roleArn, target.externalId, target.region]);
-    let client = clients.get(key);
-    if (!client) {
-      client = new SecurityHubClient({
-        region: target.region,
-        requestHandler: handler,
-        // Vigil retries itself, so that every attempt passes through the shared rate limiter.
-        maxAttempts: 1,
-        credentials: fromTemporaryCredentials({
-          params: {
-            RoleArn: target.roleArn,
-            ExternalId: target.externalId,
-            RoleSessionName: sessionName(target),
-            DurationSeconds: 3600,
-          },
-          masterCredentials: ownIdentity,
-          // STS in the integration's region, through the same handler (proxy, CA); its endpoint, like
-          // Security Hub's, may come from AWS_ENDPOINT_URL_STS.
-          clientConfig: { region: target.region, requestHandler: handler },
-        }),
-      });
-      clients.set(key, client);
-    }
-    return client;
-  }
-
-  /**
-   * The role's credentials: the client's own provider, which the SDK memoises and renews five minutes
-   * before they expire, so this and the client's calls share one AssumeRole.
-   */
-  async function credentialsFor(target: RoleTarget) {
-    return securityHub(target).config.credentials();
-  }
-
+  let loading: Promise<SdkAccess> | undefined;
+  const sdk = () => (loading ??= import('./aws-sdk.js').then((m) => m.createSdkAccess(options)));
   return {
-    credentialsFor,
-    async batchUpdate(
-      target: RoleTarget,
-      input: ConstructorParameters<typeof BatchUpdateFindingsCommand>[0],
-    ) {
-      return securityHub(target).send(new BatchUpdateFindingsCommand(input));
+    async credentialsFor(target: RoleTarget) {
+      return (await sdk()).credentialsFor(target);
     },
-    /**
-     * AssumeRole without the external ID, which the role must refuse: IAM's guide says not to keep a
-     * role ARN whose trust policy lets it through, since anyone in Vigil's account could then use it.
-     */
+    async batchUpdate(target: RoleTarget, input: BatchUpdateFindingsCommandInput) {
+      return (await sdk()).batchUpdate(target, input);
+    },
+    /** AssumeRole without the external ID, which the role must refuse (aws-sdk.ts says why). */
     async assumeWithoutExternalId(target: RoleTarget) {
-      const sts = new STSClient({
-        region: target.region,
-        requestHandler: handler,
-        credentials: ownIdentity,
-        maxAttempts: 1,
-      });
-      try {
-        return await sts.send(
-          new AssumeRoleCommand({
-            RoleArn: target.roleArn,
-            RoleSessionName: sessionName(target),
-            DurationSeconds: 900,
-          }),
-        );
-      } finally {
-        sts.destroy();
-      }
+      return (await sdk()).assumeWithoutExternalId(target);
     },
     /** One harmless call: proves the role can be assumed and Security Hub answers. */
     async probe(target: RoleTarget) {
-      return securityHub(target).send(new GetFindingsCommand({ MaxResults: 1 }));
+      return (await sdk()).probe(target);
     },
   };
 }

@@ -1,0 +1,115 @@
+import {
+  BatchUpdateFindingsCommand,
+  GetFindingsCommand,
+  SecurityHubClient,
+} from '@aws-sdk/client-securityhub';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { OutboundAgent } from '../../../http/outbound.js';
+import type { AwsAccessOptions, RoleTarget } from './aws.js';
+
+/**
+ * The AWS SDK's side of aws.ts, loaded on the first AWS call. Vigil's own identity (the SDK's default
+ * chain) assumes each integration's role with its external ID (the SDK's fromTemporaryCredentials);
+ * the short-lived credentials are kept by the SDK client and renewed five minutes before they expire.
+ * Every AWS call, STS's included, goes through the same request handler, whose agent honours
+ * HTTPS_PROXY and NO_PROXY.
+ */
+
+export function awsRequestHandler(
+  env: NodeJS.ProcessEnv = process.env,
+  ca?: string | Buffer | Array<string | Buffer>,
+): NodeHttpHandler {
+  return new NodeHttpHandler({
+    httpsAgent: new OutboundAgent({ env, keepAlive: true, maxSockets: 50, ...(ca ? { ca } : {}) }),
+    connectionTimeout: 5000,
+    requestTimeout: 15000,
+  });
+}
+
+function sessionName(target: RoleTarget): string {
+  const name = target.integrationName.replace(/[^\w+=,.@-]+/g, '-');
+  return `Vigil-${name}`.slice(0, 64);
+}
+
+export function createSdkAccess(options: AwsAccessOptions) {
+  const env = options.env ?? process.env;
+  const handler = awsRequestHandler(env, options.ca);
+  // Vigil's own identity, resolved once and shared by every integration's AssumeRole.
+  const ownIdentity = fromNodeProviderChain();
+  const clients = new Map<string, SecurityHubClient>();
+
+  /** One client per role, external ID and region: it holds that role's credentials and renews them. */
+  function securityHub(target: RoleTarget): SecurityHubClient {
+    const key = JSON.stringify([target.roleArn, target.externalId, target.region]);
+    let client = clients.get(key);
+    if (!client) {
+      client = new SecurityHubClient({
+        region: target.region,
+        requestHandler: handler,
+        // Vigil retries itself, so that every attempt passes through the shared rate limiter.
+        maxAttempts: 1,
+        credentials: fromTemporaryCredentials({
+          params: {
+            RoleArn: target.roleArn,
+            ExternalId: target.externalId,
+            RoleSessionName: sessionName(target),
+            DurationSeconds: 3600,
+          },
+          masterCredentials: ownIdentity,
+          // STS in the integration's region, through the same handler (proxy, CA); its endpoint, like
+          // Security Hub's, may come from AWS_ENDPOINT_URL_STS.
+          clientConfig: { region: target.region, requestHandler: handler },
+        }),
+      });
+      clients.set(key, client);
+    }
+    return client;
+  }
+
+  /**
+   * The role's credentials: the client's own provider, which the SDK memoises and renews five minutes
+   * before they expire, so this and the client's calls share one AssumeRole.
+   */
+  async function credentialsFor(target: RoleTarget) {
+    return securityHub(target).config.credentials();
+  }
+
+  return {
+    credentialsFor,
+    async batchUpdate(
+      target: RoleTarget,
+      input: ConstructorParameters<typeof BatchUpdateFindingsCommand>[0],
+    ) {
+      return securityHub(target).send(new BatchUpdateFindingsCommand(input));
+    },
+    /**
+     * AssumeRole without the external ID, which the role must refuse: IAM's guide says not to keep a
+     * role ARN whose trust policy lets it through, since anyone in Vigil's account could then use it.
+     */
+    async assumeWithoutExternalId(target: RoleTarget) {
+      const sts = new STSClient({
+        region: target.region,
+        requestHandler: handler,
+        credentials: ownIdentity,
+        maxAttempts: 1,
+      });
+      try {
+        return await sts.send(
+          new AssumeRoleCommand({
+            RoleArn: target.roleArn,
+            RoleSessionName: sessionName(target),
+            DurationSeconds: 900,
+          }),
+        );
+      } finally {
+        sts.destroy();
+      }
+    },
+    /** One harmless call: proves the role can be assumed and Security Hub answers. */
+    async probe(target: RoleTarget) {
+      return securityHub(target).send(new GetFindingsCommand({ MaxResults: 1 }));
+    },
+  };
+}
