@@ -808,17 +808,31 @@ describe('what the intake reads', () => {
       integrations: server.app.context.integrations,
       policies: createAlertPoliciesService({ db: server.app.context.apiDb, clock }),
     });
-    const { id } = (await create({ type: 'for-5-minutes' }, [otherTeams])).data;
-    const reasons = await Promise.all(Array.from({ length: 200 }, () => service.disabledBy(otherTeams.id)));
+    const release = clock.hold();
+    let id: string;
+    let reasons: (string | undefined)[];
+    try {
+      // Started a while ago, it ends 4 seconds from now: within the 5 s the cache trusts what it read.
+      ({ id } = (
+        await create({ type: 'schedule', startDate: at(-MINUTE), endDate: at(4_000) }, [otherTeams])
+      ).data);
+      reasons = await Promise.all(Array.from({ length: 200 }, () => service.disabledBy(otherTeams.id)));
+    } finally {
+      release();
+    }
     assert.ok(
       reasons.every((r) => r?.includes(`maintenance ${id}`)),
       reasons[0],
     );
     assert.equal(queries, 1);
     // Its end is compared with the clock on every ask: it ends on time without another read.
-    clock.advance(5 * MINUTE);
+    clock.advance(4_000);
     assert.equal(await service.disabledBy(otherTeams.id), undefined);
     assert.equal(queries, 1);
+    // Past the 5 s, the cache reads again.
+    clock.advance(1_000);
+    await service.disabledBy(otherTeams.id);
+    assert.equal(queries, 2);
   });
 
   it('reads the policies’ maintenances with the policies, and ends a window on time without a read', async () => {
@@ -911,6 +925,8 @@ describe('what the intake reads', () => {
       const first = await other.call('POST', '/v2/alerts', { message: `before ${run}` }, api.key);
       assert.equal(first.status, 202);
       const { id } = (await create({ type: 'for-5-minutes' }, [api])).data;
+      // The other process trusts what it read for 5 s of the clock (the key and its maintenances).
+      clock.advance(5_000);
       const refused = await waitFor(
         'the other process to see the maintenance',
         async () => {
@@ -921,6 +937,7 @@ describe('what the intake reads', () => {
       );
       assert.match(refused.body.message, new RegExp(`maintenance ${id}`));
       await call('DELETE', `/v1/maintenance/${id}`);
+      clock.advance(5_000);
       await waitFor(
         'the other process to see it gone',
         async () =>
