@@ -329,10 +329,11 @@ export function createMaintenanceService(deps: MaintenanceDeps) {
 
   async function windowsOf(integrationId: string): Promise<MaintenanceWindow[]> {
     // On the Clock, like the key caches it goes with, so a test moves past it instead of waiting.
-    const t = clock.now().getTime();
+    const now = clock.now();
+    const t = now.getTime();
     const cached = windowsCache.get(integrationId);
     if (cached && cached.until > t) return cached.windows;
-    const windows = repo.windowsOf(db, integrationId, clock.now());
+    const windows = repo.windowsOf(db, integrationId, now);
     if (windowsCache.size >= WINDOWS_CACHE_MAX) windowsCache.clear();
     windowsCache.set(integrationId, { windows, until: t + WINDOWS_CACHE_MS });
     // A failed read is not remembered: the next delivery asks again.
