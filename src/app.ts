@@ -142,13 +142,15 @@ export async function openDatabase(config: Config, log: Logger, options: { api?:
     connectionString = embedded.connectionString;
   }
   const pool = createPool(connectionString);
-  const db = createDb(pool);
+  const prepare = config.databasePreparedStatements;
+  const db = createDb(pool, { prepare });
   const apiDb = options.api
     ? createDb(
         createPool(connectionString, 10, {
           statementTimeoutMs: config.apiStatementTimeoutSeconds * 1000,
           applicationName: 'vigil-api',
         }),
+        { prepare },
       )
     : db;
   return {

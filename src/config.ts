@@ -46,6 +46,8 @@ export interface Config {
   actionLinkTtlHours: number;
   /** PostgreSQL stops any statement of an API request that runs longer than this. */
   apiStatementTimeoutSeconds: number;
+  /** Send the busiest statements as named prepared statements (off for poolers that cannot keep them). */
+  databasePreparedStatements: boolean;
   /** Alert attachments: the largest file in bytes, how many one alert may have, how long a download link works. */
   attachments: { maxBytes: number; perAlert: number; linkTtlMinutes: number };
   /**
@@ -91,6 +93,14 @@ function awsPrincipal(value: string | undefined): string | undefined {
       `VIGIL_AWS_PRINCIPAL_ARN must be an account id or an IAM user or role ARN (such as arn:aws:iam::123456789012:role/vigil), not '${value}'.`,
     );
   return value;
+}
+
+function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = optional(env, name)?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (raw === 'on' || raw === 'true' || raw === '1') return true;
+  if (raw === 'off' || raw === 'false' || raw === '0') return false;
+  throw new ConfigError(`${name} must be on or off, not ${JSON.stringify(raw)}.`);
 }
 
 function optional(env: NodeJS.ProcessEnv, name: string): string | undefined {
@@ -179,6 +189,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimit: integer(env, 'VIGIL_BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024),
     actionLinkTtlHours: integer(env, 'VIGIL_ACTION_LINK_TTL_HOURS', 72, 1, 720),
     apiStatementTimeoutSeconds: integer(env, 'VIGIL_API_STATEMENT_TIMEOUT_SECONDS', 10, 1, 600),
+    databasePreparedStatements: onOff(env, 'VIGIL_DATABASE_PREPARED_STATEMENTS', true),
     attachments: {
       maxBytes: integer(env, 'VIGIL_ATTACHMENT_MAX_BYTES', 25 * 1024 * 1024, 1024, 256 * 1024 * 1024),
       perAlert: integer(env, 'VIGIL_ATTACHMENTS_PER_ALERT', 50, 1, 1000),

@@ -2,6 +2,7 @@ import { sql, type RawBuilder, type SelectQueryBuilder } from 'kysely';
 import { type Queryable, isUuid } from '../db/database.js';
 import type { AlertEvent } from './events.js';
 import type { AlertRow, AlertUpdate, Database, Priority, ResponderRef } from '../db/schema.js';
+import { prepared } from '../db/prepared.js';
 
 /** Everything one create statement writes (see createOrDeduplicate). */
 export interface CreateStatement {
@@ -185,7 +186,7 @@ export const alertsRepository = {
         note_event: input.noteEvent ?? null,
       };
     });
-    const result = await sql<AlertRow & { inserted: boolean; ord: number }>`
+    const result = await prepared(sql<AlertRow & { inserted: boolean; ord: number }>`
       WITH input AS (
         SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS r(
           ord int, id uuid, org_id uuid, alias text, message text, description text, source text,
@@ -261,7 +262,7 @@ export const alertsRepository = {
       )
       -- Only the alerts' own columns come back (the logs' and events' texts stay in the database).
       SELECT upsert.*, made.input_ord AS ord FROM upsert JOIN made ON made.id = upsert.id
-      ORDER BY made.input_ord`.execute(db);
+      ORDER BY made.input_ord`).execute(db);
     const byOrd = new Map<number, { alert: AlertRow; inserted: boolean }>();
     for (const row of result.rows) {
       const { inserted, ord, ...alert } = row;

@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
+import { preparingPool } from './prepared.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -24,8 +25,11 @@ export function createPool(
   return pool;
 }
 
-export function createDb(pool: pg.Pool): Db {
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+/** `prepare`: send the statements `prepared()` names as named prepared statements (see prepared.ts). */
+export function createDb(pool: pg.Pool, options: { prepare?: boolean } = {}): Db {
+  return new Kysely<Database>({
+    dialect: new PostgresDialect({ pool: preparingPool(pool, options.prepare ?? true) }),
+  });
 }
 
 /** True for errors that mean "the database is not reachable right now" rather than "this query is wrong". */

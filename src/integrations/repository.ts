@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { type Queryable, type Tx, isUuid } from '../db/database.js';
 import type { DeliveryProgress, IntegrationRow } from '../db/schema.js';
 import { indexKey } from '../db/storable.js';
+import { prepared } from '../db/prepared.js';
 
 /** The SQL for integrations, their SNS subscriptions and their payload log. */
 
@@ -257,7 +258,7 @@ export const integrationsRepository = {
       seen.add(key);
       return true;
     });
-    const result = await sql<{ ord: number; id: string; verdict: 'queued' | 'duplicate' }>`
+    const result = await prepared(sql<{ ord: number; id: string; verdict: 'queued' | 'duplicate' }>`
       WITH input AS (
         SELECT * FROM unnest(
           ${batch.map((_, n) => n)}::int[], ${batch.map((d) => d.integrationId)}::uuid[],
@@ -293,7 +294,7 @@ export const integrationsRepository = {
       numbered AS (
         SELECT id, verdict, row_number() OVER (ORDER BY id) - 1 AS ord FROM payload
       )
-      SELECT ord::int AS ord, id::text AS id, verdict FROM numbered`.execute(db);
+      SELECT ord::int AS ord, id::text AS id, verdict FROM numbered`).execute(db);
     // Payload ids are handed out in insertion order, which is the batch's order.
     const byOrd = new Map(result.rows.map((r) => [Number(r.ord), r]));
     return batch.map((_, n) => {
@@ -366,14 +367,14 @@ export const integrationsRepository = {
   ): Promise<void> {
     if (settled.length === 0) return;
     // Each delivery's alert ids travel as one array literal (uuids, so nothing in them needs quoting).
-    await sql`
+    await prepared(sql`
       UPDATE integration_payloads p
       SET verdict = s.verdict, reason = s.reason, alert_ids = s.alert_ids::uuid[], partial = NULL
       FROM unnest(
         ${settled.map((d) => d.id)}::bigint[], ${settled.map((d) => d.verdict)}::text[],
         ${settled.map((d) => d.reason)}::text[], ${settled.map((d) => `{${d.alertIds.join(',')}}`)}::text[]
       ) AS s(id, verdict, reason, alert_ids)
-      WHERE p.id = s.id`.execute(tx);
+      WHERE p.id = s.id`).execute(tx);
   },
 };
 

@@ -1,5 +1,6 @@
 import { sql, type Insertable } from 'kysely';
 import type { Queryable } from '../db/database.js';
+import { prepared } from '../db/prepared.js';
 import type {
   NotificationRow,
   NotificationsTable,
@@ -56,7 +57,7 @@ export const notificationsRepository = {
       last_error: o.error ?? null,
       refund: o.refundAttempt ?? false,
     }));
-    const updated = await sql<{ id: string }>`
+    const updated = await prepared(sql<{ id: string }>`
       WITH input AS (
         SELECT * FROM jsonb_to_recordset(${JSON.stringify(input)}::jsonb) AS r(
           id uuid, attempts int, state text, due_at timestamptz, provider_id text,
@@ -69,7 +70,7 @@ export const notificationsRepository = {
           sent_at = coalesce(i.sent_at, n.sent_at), last_error = i.last_error
       FROM input i
       WHERE n.id = i.id AND n.state = 'sending' AND n.attempts = i.attempts
-      RETURNING n.id`.execute(db);
+      RETURNING n.id`).execute(db);
     return new Set(updated.rows.map((r) => r.id));
   },
 

@@ -3,6 +3,7 @@ import { type Queryable, NIL_UUID } from '../../db/database.js';
 import type { AlertEscalationRow } from '../../db/schema.js';
 import type { EscalationPlan } from '../../oncall/model.js';
 import type { RunUpdate } from './transition.js';
+import { prepared } from '../../db/prepared.js';
 
 /**
  * The SQL of the escalation engine: its runs (`alert_escalations`), the events it has handled, and what
@@ -108,7 +109,7 @@ export const escalationRepository = {
       return;
     }
     const rows = changes.map(({ run, update }) => ({ id: run.id, ...runState(run, update) }));
-    await sql`
+    await prepared(sql`
       UPDATE alert_escalations e
       SET state = v.state, step = v.step, base_at = v.base_at, next_at = v.next_at,
           paused_at = v.paused_at, pause_reason = v.pause_reason, finished_reason = v.finished_reason,
@@ -116,7 +117,7 @@ export const escalationRepository = {
       FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS v(
         id uuid, state text, step integer, base_at timestamptz, next_at timestamptz, paused_at timestamptz,
         pause_reason text, finished_reason text, skipped_from integer, replay_until integer)
-      WHERE e.id = v.id`.execute(db);
+      WHERE e.id = v.id`).execute(db);
   },
 
   async postponeRun(db: Queryable, runId: string, nextAt: Date): Promise<void> {

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db, Queryable } from '../../db/database.js';
 import type { AlertEvent } from '../../alerts/events.js';
+import { prepared } from '../../db/prepared.js';
 
 /**
  * The SQL of alert events on their way to their consumers: the outbox (written in each change's own
@@ -34,7 +35,7 @@ export const eventDeliveriesRepository = {
     limit: number,
   ): Promise<{ moved: number; consumers: string[] }> {
     return db.transaction().execute(async (tx) => {
-      const result = await sql<{ moved: number; consumers: string[] | null }>`
+      const result = await prepared(sql<{ moved: number; consumers: string[] | null }>`
         WITH batch AS (
           DELETE FROM outbox_jobs
           WHERE id IN (SELECT id FROM outbox_jobs ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED)
@@ -54,7 +55,7 @@ export const eventDeliveriesRepository = {
           RETURNING consumer
         )
         SELECT (SELECT count(*) FROM batch)::int AS moved,
-               (SELECT array_agg(DISTINCT consumer) FROM delivered) AS consumers`.execute(tx);
+               (SELECT array_agg(DISTINCT consumer) FROM delivered) AS consumers`).execute(tx);
       const row = result.rows[0];
       return { moved: row?.moved ?? 0, consumers: row?.consumers ?? [] };
     });
@@ -68,7 +69,7 @@ export const eventDeliveriesRepository = {
     limit: number,
     leaseMs: number,
   ): Promise<EventDeliveryRow[]> {
-    const result = await sql<EventDeliveryRow>`
+    const result = await prepared(sql<EventDeliveryRow>`
       UPDATE event_deliveries d
       SET lease_until = ${new Date(now.getTime() + leaseMs)}, attempts = d.attempts + 1
       WHERE d.id IN (
@@ -79,7 +80,7 @@ export const eventDeliveriesRepository = {
         LIMIT ${limit}
         FOR UPDATE SKIP LOCKED
       )
-      RETURNING d.id, d.seq, d.event, d.attempts`.execute(db);
+      RETURNING d.id, d.seq, d.event, d.attempts`).execute(db);
     return result.rows.sort((a, b) => Number(a.seq) - Number(b.seq));
   },
 

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { isUuid, type Queryable } from '../../db/database.js';
 import type { TeamDestinationDeliveryRow, TeamDestinationRow } from '../../db/schema.js';
+import { prepared } from '../../db/prepared.js';
 
 /** The SQL of team destinations and their deliveries. */
 
@@ -219,7 +220,7 @@ export const teamDestinationsRepository = {
       }));
     if (input.length === 0) return 0;
     const pausedInput = [...paused].map(([integration_id, reason]) => ({ integration_id, reason }));
-    const inserted = await sql<{ state: string }>`
+    const inserted = await prepared(sql<{ state: string }>`
       WITH paused AS (
         SELECT * FROM jsonb_to_recordset(${JSON.stringify(pausedInput)}::jsonb) AS paused(integration_id uuid, reason text)
       ), e AS (
@@ -254,22 +255,17 @@ export const teamDestinationsRepository = {
       FROM targets t
       LEFT JOIN paused ON paused.integration_id = t.integration_id
       ON CONFLICT (destination_id, event_id) DO NOTHING
-      RETURNING state`.execute(db);
+      RETURNING state`).execute(db);
     return inserted.rows.filter((r) => r.state === 'pending').length;
   },
 
   /** The integrations that own enabled destinations in these organizations. */
   async destinationIntegrations(db: Queryable, orgIds: readonly string[]): Promise<string[]> {
     if (orgIds.length === 0) return [];
-    const rows = await db
-      .selectFrom('team_destinations')
-      .select('integration_id')
-      .distinct()
-      .where('org_id', 'in', [...orgIds])
-      .where('integration_id', 'is not', null)
-      .where('enabled', '=', true)
-      .execute();
-    return rows.flatMap((r) => (r.integration_id ? [r.integration_id] : []));
+    const result = await prepared(sql<{ integration_id: string }>`
+      SELECT DISTINCT integration_id FROM team_destinations
+      WHERE org_id = ANY(${orgIds}::uuid[]) AND integration_id IS NOT NULL AND enabled`).execute(db);
+    return result.rows.map((r) => r.integration_id);
   },
 
   /**
@@ -311,7 +307,7 @@ export const teamDestinationsRepository = {
       response_excerpt: o.responseExcerpt ?? null,
       sent_at: o.sentAt?.toISOString() ?? null,
     }));
-    const updated = await sql<{ id: string }>`
+    const updated = await prepared(sql<{ id: string }>`
       WITH input AS (
         SELECT * FROM jsonb_to_recordset(${JSON.stringify(input)}::jsonb) AS r(
           id uuid, attempts int, state text, due_at timestamptz, last_error text, response_status int,
@@ -324,7 +320,7 @@ export const teamDestinationsRepository = {
           sent_at = coalesce(i.sent_at, d.sent_at)
       FROM input i
       WHERE d.id = i.id AND d.state = 'sending' AND d.attempts = i.attempts
-      RETURNING d.id`.execute(db);
+      RETURNING d.id`).execute(db);
     return new Set(updated.rows.map((r) => r.id));
   },
 
