@@ -22,3 +22,33 @@ describe('VIGIL_DATABASE_PREPARED_STATEMENTS', () => {
     );
   });
 });
+
+describe('VIGIL_TRUST_PROXY', () => {
+  it('believes nobody unless told whom', () => {
+    assert.equal(loadConfig({}).trustProxy, false);
+    assert.equal(loadConfig({ VIGIL_TRUST_PROXY: 'off' }).trustProxy, false);
+    assert.equal(loadConfig({ VIGIL_TRUST_PROXY: 'on' }).trustProxy, true);
+    assert.deepEqual(
+      loadConfig({ VIGIL_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,::1,fd00::/8,loopback' }).trustProxy,
+      ['10.0.0.0/8', '127.0.0.1', '::1', 'fd00::/8', 'loopback'],
+    );
+  });
+
+  it('names what it cannot read, and what it takes', () => {
+    for (const [value, wrong] of [
+      ['10.0.0.0/33', '"10.0.0.0/33"'],
+      ['proxy.example.com', '"proxy.example.com"'],
+      ['1', '"1"'],
+      ['127.0.0.1,', '""'],
+    ]) {
+      assert.throws(
+        () => loadConfig({ VIGIL_TRUST_PROXY: value }),
+        (error: unknown) =>
+          error instanceof ConfigError &&
+          error.message.includes(`not understood (${wrong})`) &&
+          error.message.includes('give off, on'),
+        value,
+      );
+    }
+  });
+});

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { MIN_PASSWORD_LENGTH } from './accounts/passwords.js';
 import { isEmailAddress } from './notify/destinations/email.js';
@@ -42,6 +43,11 @@ export interface Config {
   eventLeaseSeconds: number;
   /** Maximum request body size in bytes. */
   bodyLimit: number;
+  /**
+   * Whom to believe about the client's address (X-Forwarded-For): nobody (false), every peer (true), or
+   * the proxies at these addresses and networks.
+   */
+  trustProxy: boolean | string[];
   /** How long the acknowledge / close links in notifications work, in hours. */
   actionLinkTtlHours: number;
   /** PostgreSQL stops any statement of an API request that runs longer than this. */
@@ -93,6 +99,32 @@ function awsPrincipal(value: string | undefined): string | undefined {
       `VIGIL_AWS_PRINCIPAL_ARN must be an account id or an IAM user or role ARN (such as arn:aws:iam::123456789012:role/vigil), not '${value}'.`,
     );
   return value;
+}
+
+/** The names proxy-addr (Fastify's) gives to the private and loopback networks. */
+const NAMED_NETWORKS = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function trustedProxyEntry(entry: string): boolean {
+  if (NAMED_NETWORKS.has(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+// X-Forwarded-For is whatever the client writes unless a proxy of ours wrote it: believed from anyone,
+// it would let one client pass for many (the per-address sign-in limit counts by it).
+function trustProxy(raw: string | undefined): Config['trustProxy'] {
+  const value = raw?.toLowerCase();
+  if (value === undefined || value === 'off' || value === 'false') return false;
+  if (value === 'on' || value === 'true') return true;
+  const entries = value.split(',').map((e) => e.trim());
+  const wrong = entries.filter((e) => !trustedProxyEntry(e));
+  if (wrong.length === 0 && entries.length > 0) return entries;
+  throw new ConfigError(
+    `VIGIL_TRUST_PROXY=${JSON.stringify(raw)} is not understood (${wrong.map((e) => JSON.stringify(e)).join(', ')}): give off, on (only where nothing reaches Vigil but through the proxy), or the proxies' addresses and networks, comma-separated (such as 10.0.0.0/8,127.0.0.1).`,
+  );
 }
 
 function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
@@ -190,6 +222,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     actionLinkTtlHours: integer(env, 'VIGIL_ACTION_LINK_TTL_HOURS', 72, 1, 720),
     apiStatementTimeoutSeconds: integer(env, 'VIGIL_API_STATEMENT_TIMEOUT_SECONDS', 10, 1, 600),
     databasePreparedStatements: onOff(env, 'VIGIL_DATABASE_PREPARED_STATEMENTS', true),
+    trustProxy: trustProxy(optional(env, 'VIGIL_TRUST_PROXY')),
     attachments: {
       maxBytes: integer(env, 'VIGIL_ATTACHMENT_MAX_BYTES', 25 * 1024 * 1024, 1024, 256 * 1024 * 1024),
       perAlert: integer(env, 'VIGIL_ATTACHMENTS_PER_ALERT', 50, 1, 1000),

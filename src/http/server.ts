@@ -181,7 +181,7 @@ export async function buildHttpApp(ctx: AppContext, log: Logger): Promise<HttpAp
     genReqId: () => randomUUID(),
     // Our own onResponse hook logs each request once, with secrets blanked from the URL.
     logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
-    trustProxy: true,
+    trustProxy: ctx.config.trustProxy,
     ajv: {
       // Opsgenie ignores fields it does not know (its Go SDK and Terraform provider send some of their own):
       // an unknown field is dropped, not refused.
