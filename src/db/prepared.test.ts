@@ -12,6 +12,23 @@ async function keptBy(db: Db): Promise<string[]> {
   return rows.rows.map((r) => r.statement);
 }
 
+/** The server process behind the (single) connection a database handle uses. */
+async function backendPid(db: Db): Promise<number> {
+  const rows = await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(db);
+  return rows.rows[0]?.pid ?? 0;
+}
+
+/** Another process's change (a migration), on a connection of its own. */
+async function otherConnection(statement: string): Promise<void> {
+  const other = new pg.Client({ connectionString: url });
+  await other.connect();
+  try {
+    await other.query(statement);
+  } finally {
+    await other.end();
+  }
+}
+
 let url: string;
 let named: Db;
 let unnamed: Db;
@@ -59,18 +76,33 @@ describe('prepared statements', () => {
     assert.deepEqual(await keptBy(unnamed), []);
   });
 
-  it('a statement gone stale under a schema change fails once, then runs on a fresh connection', async () => {
+  it('a statement a schema change made stale runs again, unnamed, outside a transaction', async () => {
     const all = () => prepared(sql<Record<string, number>>`SELECT * FROM prepared_probe ORDER BY a`);
     assert.deepEqual((await all().execute(named)).rows, [{ a: 1 }, { a: 2 }]);
-    // Another process migrates: the kept plan's columns no longer match the table's.
-    const other = new pg.Client({ connectionString: url });
-    await other.connect();
-    await other.query('ALTER TABLE prepared_probe ADD COLUMN b int DEFAULT 7');
-    await other.end();
-    await assert.rejects(all().execute(named), (error: { code?: string }) => error.code === '0A000');
+    const before = await backendPid(named);
+    await otherConnection('ALTER TABLE prepared_probe ADD COLUMN b int DEFAULT 7');
+    // The kept plan's columns no longer match the table's: the statement fails, and runs again unnamed.
     assert.deepEqual((await all().execute(named)).rows, [
       { a: 1, b: 7 },
       { a: 2, b: 7 },
     ]);
+    // The connection that held the stale statement is gone; the next one keeps the statement afresh.
+    assert.notEqual(await backendPid(named), before);
+    assert.equal((await all().execute(named)).rows.length, 2);
+    assert.ok((await keptBy(named)).some((s) => s.includes('SELECT * FROM prepared_probe')));
+  });
+
+  it('in a transaction, a stale statement fails it, and the retry runs on a fresh connection', async () => {
+    const all = () => prepared(sql<Record<string, number>>`SELECT * FROM prepared_probe ORDER BY a, b`);
+    assert.equal((await all().execute(named)).rows.length, 2);
+    const before = await backendPid(named);
+    await otherConnection('ALTER TABLE prepared_probe ADD COLUMN c int DEFAULT 8');
+    await assert.rejects(
+      named.transaction().execute((tx) => all().execute(tx)),
+      (error: { code?: string }) => error.code === '0A000',
+    );
+    assert.notEqual(await backendPid(named), before);
+    const retried = await named.transaction().execute((tx) => all().execute(tx));
+    assert.deepEqual(retried.rows[0], { a: 1, b: 7, c: 8 });
   });
 });

@@ -36,8 +36,16 @@ export function prepared<R>(query: RawBuilder<R>): { execute(db: Queryable): Pro
 
 // After a schema change under a running process, a kept statement can fail where a fresh one would not
 // ("cached plan must not change result type"), and a pooler in front of PostgreSQL may have lost it: the
-// connection is dropped when released, so that the next one parses afresh.
+// connection is dropped when released, so that the next one parses afresh. Outside a transaction the
+// failed statement changed nothing, so it runs again at once, unnamed: a rolling upgrade that adds a
+// column costs no request. In a transaction it cannot (the transaction is spoiled); the caller's retry
+// runs on a fresh connection.
 const STALE_STATEMENT = new Set(['0A000', '26000']);
+
+function isStale(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && STALE_STATEMENT.has(code);
+}
 
 class PreparingClient implements PostgresPoolClient {
   private stale = false;
@@ -54,14 +62,18 @@ class PreparingClient implements PostgresPoolClient {
     if (typeof sqlOrCursor !== 'string') return this.client.query(sqlOrCursor as never) as PostgresCursor<R>;
     const name = names.get(sqlOrCursor);
     const values = [...(parameters ?? [])];
-    const answer =
-      name === undefined
-        ? this.client.query(sqlOrCursor, values)
-        : this.client.query({ name, text: sqlOrCursor, values }).catch((error: unknown) => {
-            const code = (error as { code?: unknown }).code;
-            if (typeof code === 'string' && STALE_STATEMENT.has(code)) this.stale = true;
-            throw error;
-          });
+    let answer: Promise<pg.QueryResult>;
+    if (name === undefined) {
+      answer = this.client.query(sqlOrCursor, values);
+    } else {
+      const alone = this.client.getTransactionStatus() === 'I';
+      answer = this.client.query({ name, text: sqlOrCursor, values }).catch((error: unknown) => {
+        if (!isStale(error)) throw error;
+        this.stale = true;
+        if (!alone) throw error;
+        return this.client.query(sqlOrCursor, values);
+      });
+    }
     // pg's result is what Kysely reads (it types `command` more narrowly than pg does).
     return answer as unknown as Promise<PostgresQueryResult<R>>;
   }
