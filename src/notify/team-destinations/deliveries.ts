@@ -180,7 +180,7 @@ export function createTeamDeliverySender(deps: {
     }
   }
 
-  function outcomeOf({ row, result }: Outcome, now: Date): DeliveryOutcome {
+  function outcomeOf({ row, result }: Outcome, now: Date, settledAt: Date): DeliveryOutcome {
     const response = {
       responseStatus: result.response?.status ?? null,
       responseExcerpt: result.response?.excerpt ?? null,
@@ -188,7 +188,7 @@ export function createTeamDeliverySender(deps: {
     const base = { id: row.id, attempts: row.attempts, ...response };
     switch (result.status) {
       case 'sent':
-        return { ...base, state: 'sent', sentAt: clock.now(), error: null };
+        return { ...base, state: 'sent', sentAt: settledAt, error: null };
       case 'failed':
         return { ...base, state: 'failed', error: result.error };
       case 'gone':
@@ -281,12 +281,15 @@ export function createTeamDeliverySender(deps: {
       })),
     );
     // Outcomes land after the deliveries of a disabled destination were failed: its own outcome says why.
-    const changes = outcomes.map((o) => outcomeOf(o, now));
-    const recorded = await repo.recordOutcomes(db, changes, clock.now());
+    // One instant for the outcomes and the destinations' health: a day of failures counts from when the
+    // attempt ended, however long the writes in between take.
+    const settledAt = clock.now();
+    const changes = outcomes.map((o) => outcomeOf(o, now, settledAt));
+    const recorded = await repo.recordOutcomes(db, changes, settledAt);
     const mine = outcomes.filter((o) => recorded.has(o.row.id));
     const failed = new Map(changes.flatMap((c) => (c.state === 'failed' ? [[c.id, c.error ?? '']] : [])));
     await alertsRepository.addLogs(db, logLines(mine, failed, destinations, new Set(alerts.keys())));
-    await judge(mine, destinations, clock.now());
+    await judge(mine, destinations, settledAt);
     return rows.length;
   }
 
