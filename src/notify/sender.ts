@@ -206,7 +206,9 @@ export function createNotificationSender(options: NotificationSenderOptions): No
     if (result.status === 'sent') {
       return {
         row,
-        changes: { state: 'sent', providerId: result.providerId, sentAt: clock.now() },
+        // The round's instant, as the throttle counted it when it let the message through: a clock read
+        // after the send would move with a test's clock jumping once the receiver has the message.
+        changes: { state: 'sent', providerId: result.providerId, sentAt: now },
         logLine: `${label} sent to ${who}${late}${result.detail ? `: ${result.detail}` : ''}`,
       };
     }
