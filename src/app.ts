@@ -55,6 +55,7 @@ import type { InboundSmtp } from './integrations/email/smtp-listener.js';
 import { createDeliveryProcessor } from './integrations/securityhub/delivery-processor.js';
 import { createFindingSync } from './integrations/securityhub/finding-sync.js';
 import { SnsCertificateStore } from './integrations/securityhub/sns.js';
+import { createOutboundFetch } from './http/outbound-fetch.js';
 import { httpsGet, type OutboundOptions } from './http/outbound.js';
 import { createAwsAccess, type AwsAccessOptions } from './integrations/securityhub/writeback/aws.js';
 import { createWriteback, type WritebackOptions } from './integrations/securityhub/writeback/writeback.js';
@@ -170,7 +171,7 @@ export interface StartOptions {
   role: Role;
   log: Logger;
   consumers?: readonly AlertEventConsumer[];
-  /** Outbound HTTP settings (tests point SNS hosts at local servers with these). */
+  /** Outbound HTTPS settings (tests point SNS hosts, and the providers behind a proxy, at local servers). */
   outbound?: OutboundOptions;
   writeback?: WritebackOptions;
   aws?: AwsAccessOptions;
@@ -188,6 +189,11 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
   const database = await openDatabase(config, log, { api: serves });
   const { apiDb } = database;
   const clock = options.clock ?? systemClock;
+  // One for the process: its connections (and a proxy's tunnels) are kept between calls.
+  const outboundFetch = createOutboundFetch({
+    ...(options.outbound?.env ? { env: options.outbound.env } : {}),
+    ...(options.outbound?.ca !== undefined ? { ca: options.outbound.ca } : {}),
+  });
   // Every process has the runner: a worker runs its queues, and any process wakes them.
   const runner = createWorkRunner({ pool: database.pool, clock, log });
   const signal = runner;
@@ -201,7 +207,14 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
     const mailer = createAccountMailer({ smtpUrl: config.smtpUrl, from: config.emailFrom, log });
     channelClosers.push(async () => mailer.close());
     const sessions = createSessionsService({ db: apiDb, clock, log, config, accounts, mailer });
-    const sso = createSsoService({ db: apiDb, clock, log, publicUrl: config.publicUrl, sessions });
+    const sso = createSsoService({
+      db: apiDb,
+      clock,
+      log,
+      publicUrl: config.publicUrl,
+      sessions,
+      fetch: outboundFetch,
+    });
     // One per process: the policy routes empty the cache both alert services read.
     const alertPolicies = createAlertPoliciesService({ db: apiDb, clock });
     const alerts = createAlertsService(database.db, { signal, policies: alertPolicies.source });
@@ -298,7 +311,10 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
 
     if (role === 'all' || role === 'worker') {
       const idleMs = options.engineIntervalMs;
-      const channels = createChannels({ config, log, db: database.db }, options.channels);
+      const channels = createChannels(
+        { config, log, db: database.db, fetch: outboundFetch },
+        options.channels,
+      );
       channelClosers.push(() => channels.close());
       const notifications = createNotificationSender({
         db: database.db,
@@ -310,7 +326,13 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
         leaseMs: config.notificationLeaseSeconds * 1000,
       });
       const engine = createEscalationEngine({ db: database.db, log, clock, alerts, signal });
-      const teamDeliveries = createTeamDeliverySender({ db: database.db, log, clock, config });
+      const teamDeliveries = createTeamDeliverySender({
+        db: database.db,
+        log,
+        clock,
+        config,
+        fetch: outboundFetch,
+      });
       const consumers = [
         ...(options.consumers ?? []),
         writeback.consumer,
@@ -465,7 +487,11 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
           contactToManage: (p, identifier, contactId) => people.contactToManage(p, identifier, contactId),
           channels: () => {
             if (!noticeChannels) {
-              const made = createChannels({ config, log, db: apiDb }, options.channels, { quiet: true });
+              const made = createChannels(
+                { config, log, db: apiDb, fetch: outboundFetch },
+                options.channels,
+                { quiet: true },
+              );
               channelClosers.push(() => made.close());
               noticeChannels = made;
             }
@@ -485,7 +511,10 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
         http,
         createHeartbeatsService({ db: apiDb, alerts: apiAlerts, clock, signal, log }),
       );
-      registerTeamDestinationRoutes(http, createTeamDestinationsService({ db: apiDb, clock, log, config }));
+      registerTeamDestinationRoutes(
+        http,
+        createTeamDestinationsService({ db: apiDb, clock, log, config, fetch: outboundFetch }),
+      );
       registerActionLinkRoutes(http, {
         links,
         alerts: apiAlerts,
@@ -494,7 +523,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
         clock,
       });
       registerSlackRoutes(http, {
-        slack: createSlackService({ db: apiDb, alerts: apiAlerts, config, log }),
+        slack: createSlackService({ db: apiDb, alerts: apiAlerts, config, log, fetch: outboundFetch }),
         config,
         clock,
       });

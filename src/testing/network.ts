@@ -4,6 +4,7 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import tls from 'node:tls';
 import { promisify } from 'node:util';
 
 /** Network pieces for tests: TLS certificates for real host names, and a CONNECT proxy. */
@@ -85,6 +86,33 @@ export async function startConnectProxy(
         proxy.closeAllConnections();
         proxy.close(() => resolve());
       }),
+  };
+}
+
+export interface TlsFront {
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * TLS in front of plain local servers, for a client that must speak https to a real host name (through
+ * a CONNECT proxy, say): each connection is piped to the port `portFor` gives the name it asked for.
+ */
+export async function startTlsFront(
+  certificate: { cert: Buffer; key: Buffer },
+  portFor: (servername: string | undefined) => number,
+): Promise<TlsFront> {
+  const server = tls.createServer({ key: certificate.key, cert: certificate.cert }, (socket) => {
+    const servername = (socket as tls.TLSSocket & { servername?: string | false }).servername;
+    const upstream = net.connect(portFor(servername || undefined), '127.0.0.1');
+    socket.pipe(upstream).pipe(socket);
+    upstream.on('error', () => socket.destroy());
+    socket.on('error', () => upstream.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
 

@@ -1,4 +1,5 @@
 import * as oidc from 'openid-client';
+import type { OutboundFetch } from '../../http/outbound-fetch.js';
 import type { Db } from '../../db/database.js';
 import { forbidden, invalidField, notFound, unauthenticated } from '../../errors.js';
 import type { Logger } from '../../logger.js';
@@ -52,6 +53,8 @@ export function createSsoService(deps: {
   log: Logger;
   publicUrl: string;
   sessions: SessionsService;
+  /** fetch for the provider's endpoints (HTTPS_PROXY and NO_PROXY honoured). */
+  fetch: OutboundFetch;
 }) {
   const { db, clock, log, publicUrl, sessions } = deps;
   const redirectUri = `${publicUrl}/api/console/sso/callback`;
@@ -63,6 +66,8 @@ export function createSsoService(deps: {
     const config = await oidc.discovery(url, clientId, clientSecret, undefined, {
       execute: url.protocol === 'http:' ? [oidc.allowInsecureRequests] : [],
       timeout: 10,
+      // Kept by the configuration for the token and user info calls too.
+      [oidc.customFetch]: deps.fetch,
     });
     discovered.set(JSON.stringify([issuer, clientId, clientSecret]), {
       config,

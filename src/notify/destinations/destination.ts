@@ -2,6 +2,7 @@ import type { Config } from '../../config.js';
 import type { Db } from '../../db/database.js';
 import type { Logger } from '../../logger.js';
 import type { NotificationChannel } from '../channel.js';
+import type { OutboundFetch } from '../../http/outbound-fetch.js';
 
 /**
  * A kind of place a message can go: a person's email address, phone (SMS, voice), device (push), and
@@ -55,4 +56,6 @@ export interface ChannelSetup {
   log: Logger;
   /** The workers' database (channels that keep state of their own: push subscriptions). */
   db: Db;
+  /** fetch for the providers' HTTPS APIs (HTTPS_PROXY and NO_PROXY honoured). */
+  fetch: OutboundFetch;
 }

@@ -115,7 +115,7 @@ async function answerOf(response: Response): Promise<string> {
 }
 
 export function createPushChannel(setup: ChannelSetup): NotificationChannel {
-  const { db, log, config } = setup;
+  const { db, log, config, fetch } = setup;
   const vapidKeys = vapidKeysLoader(db);
   const subject = vapidSubject(config);
 

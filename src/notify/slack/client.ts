@@ -8,6 +8,7 @@ import {
   type Logger as SlackLogger,
 } from '@slack/web-api';
 import type { Config } from '../../config.js';
+import type { OutboundFetch } from '../../http/outbound-fetch.js';
 import type { TeamDeliveryResult } from '../team-destinations/kind.js';
 
 /**
@@ -30,16 +31,26 @@ const quiet: SlackLogger = {
   setName: () => {},
 };
 
-const clients = new Map<string, WebClient>();
+const clientsByFetch = new WeakMap<OutboundFetch, Map<string, WebClient>>();
 
-/** One client per token and URL: the SDK's request queue is per client. */
-export function slackClient(settings: Config['slack'], options: { timeoutMs?: number } = {}): WebClient {
+/** One client per token, URL and fetch (one per running Vigil): the SDK's request queue is per client. */
+export function slackClient(
+  settings: Config['slack'],
+  fetch: OutboundFetch,
+  options: { timeoutMs?: number } = {},
+): WebClient {
   const timeout = options.timeoutMs ?? TIMEOUT_MS;
   const key = `${settings.apiUrl}\n${settings.botToken ?? ''}\n${timeout}`;
+  let clients = clientsByFetch.get(fetch);
+  if (!clients) {
+    clients = new Map();
+    clientsByFetch.set(fetch, clients);
+  }
   let client = clients.get(key);
   if (!client) {
     client = new WebClient(settings.botToken, {
       slackApiUrl: settings.apiUrl,
+      fetch,
       retryConfig: { retries: 0 },
       rejectRateLimitedCalls: true,
       timeout,
@@ -102,7 +113,10 @@ export function deliveryFailure(method: string, error: unknown): TeamDeliveryRes
     return { status: 'retry', error: `Slack answered ${method} with HTTP ${error.statusCode}.` };
   }
   if (error instanceof WebAPIRequestError) {
-    return { status: 'retry', error: `Slack could not be reached for ${method}: ${error.original.message}` };
+    // fetch says only "fetch failed"; why is its cause (a refused connection, a proxy's refusal).
+    const { original } = error;
+    const reason = original.cause instanceof Error ? original.cause.message : original.message;
+    return { status: 'retry', error: `Slack could not be reached for ${method}: ${reason}` };
   }
   return {
     status: 'retry',

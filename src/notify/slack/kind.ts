@@ -73,7 +73,7 @@ async function post(
   message: SlackMessage,
   channel: string,
 ) {
-  const client = slackClient(context.config.slack);
+  const client = slackClient(context.config.slack, context.fetch);
   const answer = await client.chat.postMessage({
     channel,
     text: message.text,
@@ -102,7 +102,7 @@ async function deliverSlack(
   const parsed = parseSlackConfig(destination.config);
   if (!parsed.ok) return { status: 'failed', error: parsed.problem };
   const channel = String(parsed.config.channel);
-  const client = slackClient(config.slack);
+  const client = slackClient(config.slack, context.fetch);
 
   if (event.type === 'test') {
     try {

@@ -6,6 +6,7 @@ import { principalOfUser } from '../../accounts/user-principal.js';
 import { alertsRepository } from '../../alerts/repository.js';
 import { ALERT_MISSING, type AlertAction, type AlertsService, type Outcome } from '../../alerts/service.js';
 import type { Config } from '../../config.js';
+import type { OutboundFetch } from '../../http/outbound-fetch.js';
 import type { Db, Queryable } from '../../db/database.js';
 import type { UserRow } from '../../db/schema.js';
 import { forbidden, isDomainError, notFound } from '../../errors.js';
@@ -120,11 +121,13 @@ export interface SlackServiceDeps {
   alerts: AlertsService;
   config: Config;
   log: Logger;
+  /** fetch for Slack's API and response URLs (HTTPS_PROXY and NO_PROXY honoured). */
+  fetch: OutboundFetch;
 }
 
 export function createSlackService(deps: SlackServiceDeps) {
-  const { db, alerts, config, log } = deps;
-  const client = () => slackClient(config.slack, { timeoutMs: SLACK_CALL_TIMEOUT_MS });
+  const { db, alerts, config, log, fetch } = deps;
+  const client = () => slackClient(config.slack, fetch, { timeoutMs: SLACK_CALL_TIMEOUT_MS });
 
   const howToLink = (slackUserId: string) =>
     `Vigil does not know who you are: no Vigil user has your Slack email address. Ask a Vigil admin to link you: ` +

@@ -2,6 +2,7 @@ import { alertsRepository } from '../../alerts/repository.js';
 import type { AlertEvent } from '../../alerts/events.js';
 import { alertDetail } from '../../alerts/present.js';
 import type { Config } from '../../config.js';
+import type { OutboundFetch } from '../../http/outbound-fetch.js';
 import type { Db } from '../../db/database.js';
 import type { TeamDestinationDeliveryRow, TeamDestinationRow } from '../../db/schema.js';
 import type { AlertEventConsumer } from '../../engine/consumers.js';
@@ -128,11 +129,12 @@ export function createTeamDeliverySender(deps: {
   log: Logger;
   clock: Clock;
   config: Config;
+  fetch: OutboundFetch;
   leaseMs?: number;
 }): TeamDeliverySender {
   const { db, log, clock, config } = deps;
   const leaseMs = deps.leaseMs ?? LEASE_MS;
-  const context: TeamDeliveryContext = { db, log, clock, config };
+  const context: TeamDeliveryContext = { db, log, clock, config, fetch: deps.fetch };
 
   interface Outcome {
     row: TeamDestinationDeliveryRow;

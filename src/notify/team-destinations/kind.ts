@@ -4,6 +4,7 @@ import type { Config } from '../../config.js';
 import type { Db } from '../../db/database.js';
 import type { Logger } from '../../logger.js';
 import type { Clock } from '../../work/clock.js';
+import type { OutboundFetch } from '../../http/outbound-fetch.js';
 
 /**
  * A team destination: a place a team's (or an integration's) alert events go that is not a person — a
@@ -107,4 +108,6 @@ export interface TeamDeliveryContext {
   log: Logger;
   clock: Clock;
   config: Config;
+  /** fetch for the providers' HTTPS APIs (Slack's; HTTPS_PROXY and NO_PROXY honoured). */
+  fetch: OutboundFetch;
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { resolveTeamRef, type Principal } from '../../accounts/service.js';
 import { requireTeamRight } from '../../accounts/team-rights.js';
 import type { Config } from '../../config.js';
+import type { OutboundFetch } from '../../http/outbound-fetch.js';
 import { isUniqueViolation, type Db } from '../../db/database.js';
 import type { TeamDestinationDeliveryRow } from '../../db/schema.js';
 import { conflict, forbidden, invalid, invalidField, notFound, UNPROCESSABLE_BODY } from '../../errors.js';
@@ -124,8 +125,14 @@ function deliveryViewOf(row: TeamDestinationDeliveryRow): DeliveryView {
   };
 }
 
-export function createTeamDestinationsService(deps: { db: Db; clock: Clock; log: Logger; config: Config }) {
-  const { db, clock, log, config } = deps;
+export function createTeamDestinationsService(deps: {
+  db: Db;
+  clock: Clock;
+  log: Logger;
+  config: Config;
+  fetch: OutboundFetch;
+}) {
+  const { db, clock, log, config, fetch } = deps;
 
   const requireManager = (p: Principal, ownerTeamId: string | null) =>
     requireTeamRight(
@@ -311,7 +318,7 @@ export function createTeamDestinationsService(deps: { db: Db; clock: Clock; log:
             alert: undefined,
             links: { view: `${config.publicUrl}/alerts` },
           },
-          { db, log, clock, config },
+          { db, log, clock, config, fetch },
         );
       } catch (error) {
         result = { status: 'retry', error: error instanceof Error ? error.message : String(error) };

@@ -24,6 +24,8 @@ const context: TeamDeliveryContext = {
   log: createLogger('silent'),
   clock: systemClock,
   config,
+  // A webhook posts through its own guarded agent (post.ts), never through the providers' fetch.
+  fetch: () => Promise.reject(new Error('the webhook kind used the providers’ fetch')),
 };
 
 let receiver: WebhookReceiver;

@@ -124,6 +124,6 @@ export function twilioChannels(setup: ChannelSetup): {
       voice: { unavailable: 'Vigil cannot make voice calls: Twilio is not set up' },
     };
   }
-  const client = createTwilioClient(settings);
+  const client = createTwilioClient(settings, setup.fetch);
   return { sms: smsChannel(settings, client, setup.db), voice: voiceChannel(settings, client) };
 }

@@ -1,3 +1,4 @@
+import type { OutboundFetch } from '../../http/outbound-fetch.js';
 import { oneLine, truncate } from '../html.js';
 import type { TwilioSettings } from './settings.js';
 
@@ -42,7 +43,7 @@ export interface TwilioClient {
   call(to: string, call: { url: string } | { twiml: string }, statusCallback?: string): Promise<TwilioAnswer>;
 }
 
-export function createTwilioClient(settings: TwilioSettings): TwilioClient {
+export function createTwilioClient(settings: TwilioSettings, fetch: OutboundFetch): TwilioClient {
   const base = `${settings.apiUrl.replace(/\/+$/, '')}/2010-04-01/Accounts/${encodeURIComponent(settings.accountSid)}`;
   const authorization = `Basic ${Buffer.from(`${settings.accountSid}:${settings.authToken}`).toString('base64')}`;
   const sender: [string, string] = settings.from.startsWith('MG')

@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
-import net from 'node:net';
-import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { startFakeAws, type FakeAws } from '../../../testing/fake-aws.js';
-import { makeTestCertificate, startConnectProxy, type ConnectProxy } from '../../../testing/network.js';
+import {
+  makeTestCertificate,
+  startConnectProxy,
+  startTlsFront,
+  type ConnectProxy,
+  type TlsFront,
+} from '../../../testing/network.js';
 import { startTestServer, type TestServer } from '../../../testing/harness.js';
 
 /**
@@ -17,7 +21,7 @@ const STS_HOST = 'sts.us-east-1.amazonaws.com';
 const HUB_HOST = 'securityhub.us-east-1.amazonaws.com';
 
 let aws: FakeAws;
-let front: tls.Server;
+let front: TlsFront;
 let proxy: ConnectProxy;
 let refusing: ConnectProxy;
 let cert: Buffer;
@@ -29,18 +33,11 @@ before(async () => {
   aws = await startFakeAws({ callerAccessKeyId: CALLER.id, callerSecretAccessKey: CALLER.secret, roles });
   const portOf = (url: string) => Number(new URL(url).port);
   // TLS in front of the fakes, routed by the name the client asked for.
-  front = tls.createServer({ key: made.key, cert: made.cert }, (socket) => {
-    const upstream = net.connect(
-      portOf(socket.servername === STS_HOST ? aws.stsUrl : aws.securityHubUrl),
-      '127.0.0.1',
-    );
-    socket.pipe(upstream).pipe(socket);
-    upstream.on('error', () => socket.destroy());
-    socket.on('error', () => upstream.destroy());
-  });
-  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
-  proxy = await startConnectProxy((front.address() as net.AddressInfo).port);
-  refusing = await startConnectProxy((front.address() as net.AddressInfo).port, { refuse: () => true });
+  front = await startTlsFront(made, (servername) =>
+    portOf(servername === STS_HOST ? aws.stsUrl : aws.securityHubUrl),
+  );
+  proxy = await startConnectProxy(front.port);
+  refusing = await startConnectProxy(front.port, { refuse: () => true });
   // Vigil's own AWS identity, through the SDK's default chain.
   Object.assign(process.env, {
     AWS_ACCESS_KEY_ID: CALLER.id,
@@ -52,7 +49,7 @@ before(async () => {
 after(async () => {
   await proxy.close();
   await refusing.close();
-  await new Promise((r) => front.close(r));
+  await front.close();
   await aws.close();
 });
 

@@ -1,0 +1,72 @@
+import { Agent, ProxyAgent, fetch as undiciFetch, type Dispatcher } from 'undici';
+import { proxyFor } from './outbound.js';
+
+/**
+ * fetch for the providers Vigil calls (Twilio, Slack, Web Push services), through HTTPS_PROXY unless
+ * NO_PROXY names the host: the same choice, read the same way, as the AWS calls and the SNS fetches
+ * (proxyFor). Node's own fetch reads neither variable. undici's fetch and dispatchers come from one
+ * package, so that a ProxyAgent is never handed to a fetch of another undici version.
+ */
+
+export type OutboundFetch = (input: string | URL, init?: RequestInit) => Promise<Response>;
+
+export interface OutboundFetchOptions {
+  /** Read for HTTPS_PROXY / https_proxy and NO_PROXY / no_proxy on every request. Default process.env. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Trusted CAs for the targets, replacing the default set (tests only). */
+  ca?: string | Buffer | Array<string | Buffer>;
+}
+
+export function createOutboundFetch(options: OutboundFetchOptions = {}): OutboundFetch {
+  const tls = options.ca !== undefined ? { ca: options.ca } : {};
+  const direct = new Agent({ connect: tls });
+  // One per proxy URL: a changed HTTPS_PROXY (tests) gets its own, the same one keeps its connections.
+  const tunnels = new Map<string, ProxyAgent>();
+  const through = (proxy: URL): Dispatcher => {
+    let agent = tunnels.get(proxy.href);
+    if (!agent) {
+      // Credentials in the proxy URL become its Proxy-Authorization (undici reads them from `uri`).
+      agent = new ProxyAgent({ uri: proxy.href, requestTls: tls });
+      tunnels.set(proxy.href, agent);
+    }
+    return agent;
+  };
+  return async (input, init) => {
+    const url = new URL(input);
+    // HTTPS_PROXY is for https: plain http (a local test double, an operator's own relay) goes direct.
+    const proxy = url.protocol === 'https:' ? proxyFor(url, options.env ?? process.env) : undefined;
+    const dispatcher = proxy ? through(proxy) : direct;
+    try {
+      // The two fetches share the WHATWG types; only their TypeScript declarations come from two places.
+      const answer = await undiciFetch(url, {
+        ...(init as Parameters<typeof undiciFetch>[1]),
+        dispatcher,
+      });
+      return answer as unknown as Response;
+    } catch (error) {
+      // A timeout stays the caller's own abort; anything else says what failed, as Node's fetch would
+      // (TypeError "fetch failed" with the reason as its cause).
+      if (init?.signal?.aborted) throw error;
+      throw new TypeError('fetch failed', {
+        // The callers read `cause` for why: it is the reason, with undici's own chain below it.
+        // eslint-disable-next-line preserve-caught-error
+        cause: new Error(failureOf(error, url, proxy), { cause: error }),
+      });
+    }
+  };
+}
+
+/**
+ * The innermost reason of a failed fetch, which is the one that helps: undici wraps a proxy's refusal
+ * as "Request was cancelled", itself caused by the proxy's answer.
+ */
+export function failureOf(error: unknown, url: URL, proxy: URL | undefined): string {
+  let inner: unknown = error;
+  while (inner instanceof Error && inner.cause instanceof Error) inner = inner.cause;
+  const reason = inner instanceof Error ? inner.message : String(inner);
+  if (!proxy) return reason;
+  const target = `${url.hostname}:${url.port || '443'}`;
+  const refused = /Proxy response \((\d+)\)/.exec(reason);
+  if (refused) return `Proxy ${proxy.host} refused CONNECT to ${target} with status ${refused[1]}`;
+  return `${reason} (through the proxy ${proxy.host}, to ${target})`;
+}
