@@ -54,6 +54,31 @@ after(async () => {
 beforeEach(() => smtp.clear());
 
 describe('email channel', () => {
+  it('opens several connections for a burst, or as many as the URL says (?maxConnections=)', async () => {
+    const burst = () =>
+      Array.from({ length: 6 }, (_, i) =>
+        notification({
+          idempotencyKey: `burst-${i}`,
+          to: { ...notification().to, address: `p${i}@example.com` },
+        }),
+      );
+    const sendAll = async (smtpUrl: string) => {
+      smtp.clear();
+      const burstChannel = createEmailChannel({ smtpUrl, from: 'vigil@example.com', log });
+      try {
+        const results = await Promise.all(burst().map((m) => burstChannel.send(m)));
+        assert.deepEqual([...new Set(results.map((r) => r.status))], ['sent'], JSON.stringify(results));
+        assert.equal((await smtp.waitForMessages(6)).length, 6);
+        return smtp.connectionsOpened();
+      } finally {
+        await burstChannel.close?.();
+      }
+    };
+    const pooled = await sendAll(smtp.url);
+    assert.ok(pooled > 1 && pooled <= 6, `${pooled} connections for 6 messages at once`);
+    assert.equal(await sendAll(`${smtp.url}?maxConnections=1`), 1);
+  });
+
   it('sends a message with both parts and the headers receivers use', async () => {
     const result = await channel.send(notification());
     assert.equal(result.status, 'sent', JSON.stringify(result));

@@ -43,7 +43,9 @@ export interface TestSmtpServer {
   failNext(n: number, code?: number, stage?: FailureStage): void;
   /** Resolves with the messages once at least `count` arrived; rejects after `timeoutMs`. */
   waitForMessages(count: number, timeoutMs?: number): Promise<ReceivedMail[]>;
-  /** Forgets received messages and scripted refusals. */
+  /** Connections opened since the start (or the last clear). */
+  connectionsOpened(): number;
+  /** Forgets received messages, scripted refusals and the count of connections. */
   clear(): void;
   stop(): Promise<void>;
 }
@@ -84,6 +86,7 @@ export async function startTestSmtpServer(options: TestSmtpServerOptions = {}): 
     stage: 'rcpt',
   };
   const waiters = new Set<() => void>();
+  let opened = 0;
 
   // A transaction that already got its scripted failure at an earlier stage must not consume another.
   const failedSessions = new WeakSet<object>();
@@ -101,6 +104,10 @@ export async function startTestSmtpServer(options: TestSmtpServerOptions = {}): 
     allowInsecureAuth: true,
     authOptional: !auth,
     disableReverseLookup: true,
+    onConnect(_session, callback) {
+      opened += 1;
+      callback();
+    },
     socketTimeout: 30_000,
     closeTimeout: 1_000,
     onAuth(credentials, _session, callback) {
@@ -191,7 +198,9 @@ export async function startTestSmtpServer(options: TestSmtpServerOptions = {}): 
         waiters.add(wake);
       });
     },
+    connectionsOpened: () => opened,
     clear() {
+      opened = 0;
       messages.length = 0;
       rejected.clear();
       failures = { remaining: 0, code: 451, stage: 'rcpt' };
