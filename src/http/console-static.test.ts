@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,9 +7,11 @@ import { after, before, describe, it } from 'node:test';
 import { brotliCompressSync } from 'node:zlib';
 import Fastify from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { registerConsole } from './console-static.js';
+import { inlineScriptsOf, registerConsole } from './console-static.js';
 import type { HttpApp } from './server.js';
 import { startTestServer, type TestServer } from '../testing/harness.js';
+
+const INLINE = "\n  document.documentElement.setAttribute('data-x', 'y');\n";
 
 describe('the console is served at /', () => {
   let root: string;
@@ -16,7 +19,10 @@ describe('the console is served at /', () => {
   before(async () => {
     root = await fs.mkdtemp(path.join(os.tmpdir(), 'vigil-console-'));
     await fs.mkdir(path.join(root, 'assets'));
-    await fs.writeFile(path.join(root, 'index.html'), '<!doctype html><title>console</title>');
+    await fs.writeFile(
+      path.join(root, 'index.html'),
+      `<!doctype html><title>console</title><script>${INLINE}</script><script type="module" src="/assets/index-abc123.js"></script>`,
+    );
     await fs.writeFile(path.join(root, 'assets', 'index-abc123.js'), 'console.log(1)');
     await fs.writeFile(path.join(root, 'assets', 'index-abc123.js.br'), brotliCompressSync('console.log(1)'));
     await fs.writeFile(path.join(root, 'manifest.webmanifest'), '{}');
@@ -49,6 +55,23 @@ describe('the console is served at /', () => {
     assert.equal(compressed.headers['cache-control'], 'public, max-age=31536000, immutable');
     const manifest = await app.inject({ method: 'GET', url: '/manifest.webmanifest' });
     assert.equal(manifest.headers['cache-control'], 'no-cache');
+  });
+
+  it("allows the page's own inline script by its hash, and no other", async () => {
+    const page = await app.inject({ method: 'GET', url: '/alerts' });
+    const csp = String(page.headers['content-security-policy']);
+    const hash = createHash('sha256').update(INLINE).digest('base64');
+    assert.match(csp, new RegExp(`script-src 'self' 'sha256-${hash.replace(/[+/]/g, '\\$&')}';`));
+    assert.doesNotMatch(csp, /script-src[^;]*'unsafe-inline'/);
+  });
+
+  it('finds the inline scripts of a page, not those with a src', () => {
+    assert.deepEqual(
+      inlineScriptsOf(
+        '<script>a()</script><script type="module" src="/x.js"></script><SCRIPT nonce="n">\nb()</SCRIPT>',
+      ),
+      ['a()', '\nb()'],
+    );
   });
 
   it('leaves unknown API paths to the API: a 404, not the page', async () => {

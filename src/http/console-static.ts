@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,13 +17,30 @@ const API_PREFIXES = ['/v1/', '/v2/', '/api/', '/docs', '/openapi.json', '/healt
 // kept for a year. Everything else (the page, the manifest, icons) is checked again on every load.
 const FOREVER = 'public, max-age=31536000, immutable';
 
-const PAGE_HEADERS = {
-  'content-security-policy':
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; font-src 'self' data:; manifest-src 'self'; worker-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'same-origin',
-  'cache-control': 'no-cache',
-};
+/**
+ * The page's headers. Scripts run from Vigil's own files, and inline only where the page itself has them
+ * (the colour scheme, set before the first paint without a request of its own): each allowed by its hash.
+ */
+function pageHeaders(inlineScripts: readonly string[]) {
+  const hashes = inlineScripts.map(
+    (script) => ` 'sha256-${createHash('sha256').update(script).digest('base64')}'`,
+  );
+  return {
+    'content-security-policy': `default-src 'self'; script-src 'self'${hashes.join('')}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; font-src 'self' data:; manifest-src 'self'; worker-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'`,
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'same-origin',
+    'cache-control': 'no-cache',
+  };
+}
+
+/**
+ * The text of each `<script>` without a `src` in the page: what a hash in the CSP must match, byte for
+ * byte. Read once at start: a console rebuilt under a running Vigil has the same inline script unless
+ * its source changed, and then Vigil is restarted with it.
+ */
+export function inlineScriptsOf(html: string): string[] {
+  return [...html.matchAll(/<script(?![^>]*\bsrc=)[^>]*>([\s\S]*?)<\/script>/gi)].map((m) => m[1] ?? '');
+}
 
 const NOT_BUILT = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Vigil</title></head>
 <body style="font-family:sans-serif;max-width:40em;margin:3em auto"><h1>Vigil is running</h1>
@@ -36,6 +54,9 @@ const NOT_BUILT = `<!doctype html><html lang="en"><head><meta charset="utf-8"><t
  */
 export async function registerConsole(app: HttpApp, root = CONSOLE_ROOT): Promise<void> {
   const built = fs.existsSync(path.join(root, 'index.html'));
+  const headers = pageHeaders(
+    built ? inlineScriptsOf(fs.readFileSync(path.join(root, 'index.html'), 'utf8')) : [],
+  );
   if (built) {
     await app.register(fastifyStatic, {
       root,
@@ -53,8 +74,8 @@ export async function registerConsole(app: HttpApp, root = CONSOLE_ROOT): Promis
 
   const page = (reply: FastifyReply) =>
     built
-      ? reply.headers(PAGE_HEADERS).sendFile('index.html', root, { cacheControl: false })
-      : reply.headers(PAGE_HEADERS).type('text/html; charset=utf-8').send(NOT_BUILT);
+      ? reply.headers(headers).sendFile('index.html', root, { cacheControl: false })
+      : reply.headers(headers).type('text/html; charset=utf-8').send(NOT_BUILT);
 
   app.get('/', { config: { public: true }, schema: { hide: true } }, (_request, reply) => page(reply));
   app.get('/*', { config: { public: true }, schema: { hide: true } }, (request, reply) => {

@@ -40,8 +40,29 @@ export async function newPage(
     isMobile: viewport.width < 500,
     hasTouch: viewport.width < 500,
   });
+  // What the page's Content-Security-Policy refused, and when the colour scheme was first set (while the
+  // page was still 'loading' means by its inline script, before the console's code ran).
+  await context.addInitScript(`
+    window.__vigilCsp = [];
+    document.addEventListener('securitypolicyviolation', (e) =>
+      window.__vigilCsp.push(e.effectiveDirective + ' ' + (e.blockedURI || 'inline')));
+    new MutationObserver((records, observer) => {
+      if (window.__vigilSchemeSetWhile) return observer.disconnect();
+      window.__vigilSchemeSetWhile = document.readyState;
+    }).observe(document, { attributes: true, subtree: true, attributeFilter: ['data-mantine-color-scheme'] });
+  `);
   const page = await context.newPage();
   return { context, page };
+}
+
+/** What the page's Content-Security-Policy refused since it loaded (pages of newPage's context). */
+export async function cspViolations(page: Page): Promise<string[]> {
+  return (await page.evaluate('window.__vigilCsp ?? []')) as string[];
+}
+
+/** The document's readyState when the colour scheme was first set on it (pages of newPage's context). */
+export async function colorSchemeSetWhile(page: Page): Promise<string | undefined> {
+  return (await page.evaluate('window.__vigilSchemeSetWhile')) as string | undefined;
 }
 
 export async function screenshot(page: Page, name: string): Promise<string> {

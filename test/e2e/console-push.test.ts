@@ -4,6 +4,8 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page, Worker } from 'playwright-core';
 import {
   accessibilityProblems,
+  colorSchemeSetWhile,
+  cspViolations,
   DESKTOP,
   launchBrowser,
   newPage,
@@ -149,6 +151,9 @@ describe('Web Push in the console', () => {
         await page.evaluate("document.documentElement.getAttribute('data-mantine-color-scheme')"),
         'dark',
       );
+      // By the page's inline script, allowed by its hash: before the console's code, with no refusal.
+      assert.equal(await colorSchemeSetWhile(page), 'loading');
+      assert.deepEqual(await cspViolations(page), []);
       assert.deepEqual(await accessibilityProblems(page), [], 'axe on the devices page, dark');
       await screenshot(page, 'push-phone-devices-dark');
     } finally {
