@@ -53,7 +53,10 @@ export interface RefusedPush {
 }
 
 export interface FakePushService {
+  /** The origin its endpoints name. */
   url: string;
+  /** Where it listens (http://127.0.0.1:port): the same as `url` unless given another origin. */
+  listening: string;
   /**
    * A browser's subscription on this service; with `applicationServerKey` (base64url, as given to
    * pushManager.subscribe) pushes must be signed with that key.
@@ -196,7 +199,15 @@ function checkVapid(header: string | undefined, origin: string, serverKey: strin
   return k;
 }
 
-export async function startFakePushService(): Promise<FakePushService> {
+export async function startFakePushService(
+  options: {
+    /**
+     * The origin its subscriptions' endpoints name (default its own http://127.0.0.1:port), for a push
+     * service reached under a real host name, through a proxy and a TLS front.
+     */
+    origin?: string;
+  } = {},
+): Promise<FakePushService> {
   const subs = new Map<string, FakeSub>();
   const accepted: ReceivedPush[] = [];
   const refused: RefusedPush[] = [];
@@ -251,7 +262,7 @@ export async function startFakePushService(): Promise<FakePushService> {
   }
 
   const server = http.createServer((req, res) => {
-    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const origin = options.origin ?? `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     handle(req, res, origin).catch((error: unknown) => {
       const status = error instanceof Refusal ? error.status : 500;
       const reason = error instanceof Error ? error.message : String(error);
@@ -263,7 +274,8 @@ export async function startFakePushService(): Promise<FakePushService> {
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const listening = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const url = options.origin ?? listening;
 
   function subOf(endpoint: string): FakeSub {
     const sub = subs.get(endpoint);
@@ -273,6 +285,7 @@ export async function startFakePushService(): Promise<FakePushService> {
 
   return {
     url,
+    listening,
     newSubscription(options = {}) {
       const ecdh = createECDH('prime256v1');
       ecdh.generateKeys();
