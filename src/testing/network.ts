@@ -116,6 +116,36 @@ export async function startTlsFront(
   };
 }
 
+export interface ProxiedHost {
+  /** The CONNECT proxy, with what it was asked for. */
+  proxy: ConnectProxy;
+  /** For startTestServer's `outbound`: HTTPS_PROXY set to the proxy, and the front's certificate trusted. */
+  outbound: { env: Record<string, string>; ca: Buffer };
+  close(): Promise<void>;
+}
+
+/**
+ * A real host name (api.twilio.com, slack.com…) served by a local plain server on `port`, reached the
+ * way production reaches it: https through a CONNECT proxy, to a TLS front with a certificate for the name.
+ */
+export async function proxiedHost(
+  host: string,
+  port: number,
+  proxyOptions: Parameters<typeof startConnectProxy>[1] = {},
+): Promise<ProxiedHost> {
+  const certificate = await makeTestCertificate([host]);
+  const front = await startTlsFront(certificate, () => port);
+  const proxy = await startConnectProxy(front.port, proxyOptions);
+  return {
+    proxy,
+    outbound: { env: { HTTPS_PROXY: proxy.url }, ca: certificate.cert },
+    async close() {
+      await proxy.close();
+      await front.close();
+    },
+  };
+}
+
 /** A loopback port free right now, for a server whose own URL must be known before it starts. */
 export async function freePort(): Promise<number> {
   const probe = net.createServer();

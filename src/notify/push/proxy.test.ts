@@ -3,13 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { startFakePushService, type FakePushService } from '../../testing/fake-push.js';
 import { startTestServer, waitFor, type Json, type TestServer } from '../../testing/harness.js';
-import {
-  makeTestCertificate,
-  startConnectProxy,
-  startTlsFront,
-  type ConnectProxy,
-  type TlsFront,
-} from '../../testing/network.js';
+import { proxiedHost, type ProxiedHost } from '../../testing/network.js';
 import type { PushPayload } from './channel.js';
 
 /**
@@ -24,8 +18,7 @@ const person = `proxied-push-${run}@example.com`;
 const team = `Proxied pushes ${run}`;
 
 let fake: FakePushService;
-let front: TlsFront;
-let proxy: ConnectProxy;
+let tunnel: ProxiedHost;
 let server: TestServer;
 
 async function call(method: string, path: string, body?: unknown, key?: string): Promise<Json> {
@@ -35,20 +28,17 @@ async function call(method: string, path: string, body?: unknown, key?: string):
 }
 
 before(async () => {
-  const { cert, key } = await makeTestCertificate([PUSH_HOST]);
   fake = await startFakePushService({ origin: `https://${PUSH_HOST}` });
-  front = await startTlsFront({ cert, key }, () => Number(new URL(fake.listening).port));
-  proxy = await startConnectProxy(front.port);
+  tunnel = await proxiedHost(PUSH_HOST, Number(new URL(fake.listening).port));
   server = await startTestServer({
     engineIntervalMs: 100,
-    outbound: { env: { HTTPS_PROXY: proxy.url }, ca: cert },
+    outbound: tunnel.outbound,
   });
 });
 
 after(async () => {
   await server?.stop();
-  await proxy?.close();
-  await front?.close();
+  await tunnel?.close();
   await fake?.close();
 });
 
@@ -75,6 +65,6 @@ describe('Web Push through a proxy', () => {
     const push = await waitFor('the push', async () => fake.received(sub.endpoint)[0]);
     assert.equal((push.json as PushPayload).title, `[P1] Through the proxy ${run}`);
     assert.deepEqual(fake.refused, []);
-    assert.deepEqual([...new Set(proxy.connects.map((c) => c.target))], [`${PUSH_HOST}:443`]);
+    assert.deepEqual([...new Set(tunnel.proxy.connects.map((c) => c.target))], [`${PUSH_HOST}:443`]);
   });
 });

@@ -2,13 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startFakeSlack, type FakeSlack } from '../../testing/fake-slack.js';
 import { startTestServer, type TestServer } from '../../testing/harness.js';
-import {
-  makeTestCertificate,
-  startConnectProxy,
-  startTlsFront,
-  type ConnectProxy,
-  type TlsFront,
-} from '../../testing/network.js';
+import { proxiedHost, type ProxiedHost } from '../../testing/network.js';
 
 /**
  * Vigil's calls to Slack go through HTTPS_PROXY: Slack's real host name over https, tunnelled by the
@@ -20,27 +14,24 @@ const SLACK_HOST = 'slack.com';
 const CHANNEL = 'C0PROXY0001';
 
 let slack: FakeSlack;
-let front: TlsFront;
-let proxy: ConnectProxy;
-let refusing: ConnectProxy;
+let tunnel: ProxiedHost;
+let refusingTunnel: ProxiedHost;
 let server: TestServer;
 let refused: TestServer;
 
 before(async () => {
-  const { cert, key } = await makeTestCertificate([SLACK_HOST]);
   slack = await startFakeSlack();
   slack.addChannel(CHANNEL);
   const slackPort = Number(new URL(slack.apiUrl).port);
-  front = await startTlsFront({ cert, key }, () => slackPort);
-  proxy = await startConnectProxy(front.port);
-  refusing = await startConnectProxy(front.port, { refuse: () => true });
+  tunnel = await proxiedHost(SLACK_HOST, slackPort);
+  refusingTunnel = await proxiedHost(SLACK_HOST, slackPort, { refuse: () => true });
   const env = {
     VIGIL_SLACK_BOT_TOKEN: slack.botToken,
     VIGIL_SLACK_SIGNING_SECRET: slack.signingSecret,
     VIGIL_SLACK_API_URL: `https://${SLACK_HOST}/api/`,
   };
-  server = await startTestServer({ env, outbound: { env: { HTTPS_PROXY: proxy.url }, ca: cert } });
-  refused = await startTestServer({ env, outbound: { env: { HTTPS_PROXY: refusing.url }, ca: cert } });
+  server = await startTestServer({ env, outbound: tunnel.outbound });
+  refused = await startTestServer({ env, outbound: refusingTunnel.outbound });
 });
 
 async function slackDestination(on: TestServer, name: string): Promise<string> {
@@ -58,9 +49,8 @@ async function slackDestination(on: TestServer, name: string): Promise<string> {
 after(async () => {
   await server?.stop();
   await refused?.stop();
-  await proxy?.close();
-  await refusing?.close();
-  await front?.close();
+  await tunnel?.close();
+  await refusingTunnel?.close();
   await slack?.close();
 });
 
@@ -72,8 +62,8 @@ describe('Slack through a proxy', () => {
     assert.equal(tested.body.data.status, 'sent', JSON.stringify(tested.body));
     assert.match(tested.body.data.detail, /^posted \(ts \d+\.\d+\)$/);
     assert.equal(slack.messages(CHANNEL).length, 1);
-    assert.ok(proxy.connects.length > 0);
-    assert.deepEqual([...new Set(proxy.connects.map((c) => c.target))], [`${SLACK_HOST}:443`]);
+    assert.ok(tunnel.proxy.connects.length > 0);
+    assert.deepEqual([...new Set(tunnel.proxy.connects.map((c) => c.target))], [`${SLACK_HOST}:443`]);
   });
 
   it('says so when the proxy refuses the tunnel, and reaches Slack no other way', async () => {

@@ -2,13 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startFakeTwilio, type FakeTwilio } from '../../testing/fake-twilio.js';
 import { startTestServer, type TestServer } from '../../testing/harness.js';
-import {
-  makeTestCertificate,
-  startConnectProxy,
-  startTlsFront,
-  type ConnectProxy,
-  type TlsFront,
-} from '../../testing/network.js';
+import { proxiedHost, type ProxiedHost } from '../../testing/network.js';
 
 /**
  * Texts go to Twilio through HTTPS_PROXY: Twilio's real host name over https, tunnelled by the proxy to
@@ -21,16 +15,12 @@ const AUTH_TOKEN = 'proxy-test-auth-token';
 const FROM = '+15005550006';
 
 let twilio: FakeTwilio;
-let front: TlsFront;
-let proxy: ConnectProxy;
+let tunnel: ProxiedHost;
 let server: TestServer;
 
 before(async () => {
-  const { cert, key } = await makeTestCertificate([TWILIO_HOST]);
   twilio = await startFakeTwilio({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, numbers: [FROM] });
-  const twilioPort = Number(new URL(twilio.url).port);
-  front = await startTlsFront({ cert, key }, () => twilioPort);
-  proxy = await startConnectProxy(front.port);
+  tunnel = await proxiedHost(TWILIO_HOST, Number(new URL(twilio.url).port));
   server = await startTestServer({
     env: {
       VIGIL_TWILIO_ACCOUNT_SID: ACCOUNT_SID,
@@ -38,14 +28,13 @@ before(async () => {
       VIGIL_TWILIO_FROM: FROM,
       VIGIL_TWILIO_API_URL: `https://${TWILIO_HOST}`,
     },
-    outbound: { env: { HTTPS_PROXY: proxy.url }, ca: cert },
+    outbound: tunnel.outbound,
   });
 });
 
 after(async () => {
   await server?.stop();
-  await proxy?.close();
-  await front?.close();
+  await tunnel?.close();
   await twilio?.close();
 });
 
@@ -62,6 +51,6 @@ describe('Twilio through a proxy', () => {
     const [text] = await twilio.waitForMessages(1);
     assert.equal(text?.to, '+14155550199');
     assert.match(text?.body ?? '', /code is \d{6}/);
-    assert.deepEqual([...new Set(proxy.connects.map((c) => c.target))], [`${TWILIO_HOST}:443`]);
+    assert.deepEqual([...new Set(tunnel.proxy.connects.map((c) => c.target))], [`${TWILIO_HOST}:443`]);
   });
 });
