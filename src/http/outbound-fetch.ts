@@ -1,4 +1,4 @@
-import { Agent, ProxyAgent, fetch as undiciFetch, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher, ProxyAgent } from 'undici';
 import { proxyFor } from './outbound.js';
 
 /**
@@ -7,6 +7,10 @@ import { proxyFor } from './outbound.js';
  * (proxyFor). Node's own fetch reads neither variable. undici's fetch and dispatchers come from one
  * package, so that a ProxyAgent is never handed to a fetch of another undici version.
  */
+
+// Loaded with the first call (about 0.1 s of a process's start otherwise: docs/architecture.md).
+let undiciModule: Promise<typeof import('undici')> | undefined;
+const undici = () => (undiciModule ??= import('undici'));
 
 export type OutboundFetch = (input: string | URL, init?: RequestInit) => Promise<Response>;
 
@@ -19,14 +23,15 @@ export interface OutboundFetchOptions {
 
 export function createOutboundFetch(options: OutboundFetchOptions = {}): OutboundFetch {
   const tls = options.ca !== undefined ? { ca: options.ca } : {};
-  const direct = new Agent({ connect: tls });
+  let direct: Agent | undefined;
   // One per proxy URL: a changed HTTPS_PROXY (tests) gets its own, the same one keeps its connections.
   const tunnels = new Map<string, ProxyAgent>();
-  const through = (proxy: URL): Dispatcher => {
+  const dispatcherFor = (loaded: typeof import('undici'), proxy: URL | undefined): Dispatcher => {
+    if (!proxy) return (direct ??= new loaded.Agent({ connect: tls }));
     let agent = tunnels.get(proxy.href);
     if (!agent) {
       // Credentials in the proxy URL become its Proxy-Authorization (undici reads them from `uri`).
-      agent = new ProxyAgent({ uri: proxy.href, requestTls: tls });
+      agent = new loaded.ProxyAgent({ uri: proxy.href, requestTls: tls });
       tunnels.set(proxy.href, agent);
     }
     return agent;
@@ -35,12 +40,12 @@ export function createOutboundFetch(options: OutboundFetchOptions = {}): Outboun
     const url = new URL(input);
     // HTTPS_PROXY is for https: plain http (a local test double, an operator's own relay) goes direct.
     const proxy = url.protocol === 'https:' ? proxyFor(url, options.env ?? process.env) : undefined;
-    const dispatcher = proxy ? through(proxy) : direct;
+    const loaded = await undici();
     try {
       // The two fetches share the WHATWG types; only their TypeScript declarations come from two places.
-      const answer = await undiciFetch(url, {
-        ...(init as Parameters<typeof undiciFetch>[1]),
-        dispatcher,
+      const answer = await loaded.fetch(url, {
+        ...(init as Parameters<typeof loaded.fetch>[1]),
+        dispatcher: dispatcherFor(loaded, proxy),
       });
       return answer as unknown as Response;
     } catch (error) {
