@@ -190,10 +190,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
   const { apiDb } = database;
   const clock = options.clock ?? systemClock;
   // One for the process: its connections (and a proxy's tunnels) are kept between calls.
-  const outboundFetch = createOutboundFetch({
-    ...(options.outbound?.env ? { env: options.outbound.env } : {}),
-    ...(options.outbound?.ca !== undefined ? { ca: options.outbound.ca } : {}),
-  });
+  const outboundFetch = createOutboundFetch(options.outbound);
   // Every process has the runner: a worker runs its queues, and any process wakes them.
   const runner = createWorkRunner({ pool: database.pool, clock, log });
   const signal = runner;

@@ -1,5 +1,5 @@
 import type { Agent, Dispatcher, ProxyAgent } from 'undici';
-import { proxyFor } from './outbound.js';
+import { proxyFor, type OutboundOptions } from './outbound.js';
 
 /**
  * fetch for the providers Vigil calls (Twilio, Slack, Web Push services), through HTTPS_PROXY unless
@@ -14,12 +14,8 @@ const undici = () => (undiciModule ??= import('undici'));
 
 export type OutboundFetch = (input: string | URL, init?: RequestInit) => Promise<Response>;
 
-export interface OutboundFetchOptions {
-  /** Read for HTTPS_PROXY / https_proxy and NO_PROXY / no_proxy on every request. Default process.env. */
-  env?: Readonly<Record<string, string | undefined>>;
-  /** Trusted CAs for the targets, replacing the default set (tests only). */
-  ca?: string | Buffer | Array<string | Buffer>;
-}
+/** The proxy variables (read on every request) and, in tests, the trusted CAs: as for httpsGet. */
+export type OutboundFetchOptions = Pick<OutboundOptions, 'env' | 'ca'>;
 
 export function createOutboundFetch(options: OutboundFetchOptions = {}): OutboundFetch {
   const tls = options.ca !== undefined ? { ca: options.ca } : {};
@@ -65,7 +61,7 @@ export function createOutboundFetch(options: OutboundFetchOptions = {}): Outboun
  * The innermost reason of a failed fetch, which is the one that helps: undici wraps a proxy's refusal
  * as "Request was cancelled", itself caused by the proxy's answer.
  */
-export function failureOf(error: unknown, url: URL, proxy: URL | undefined): string {
+function failureOf(error: unknown, url: URL, proxy: URL | undefined): string {
   let inner: unknown = error;
   while (inner instanceof Error && inner.cause instanceof Error) inner = inner.cause;
   const reason = inner instanceof Error ? inner.message : String(inner);

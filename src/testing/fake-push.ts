@@ -262,11 +262,11 @@ export async function startFakePushService(
   }
 
   const server = http.createServer((req, res) => {
-    const origin = options.origin ?? `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    handle(req, res, origin).catch((error: unknown) => {
+    // `url` (the endpoints' origin) is set once it listens, before any request.
+    handle(req, res, url).catch((error: unknown) => {
       const status = error instanceof Refusal ? error.status : 500;
       const reason = error instanceof Error ? error.message : String(error);
-      refused.push({ endpoint: origin + new URL(req.url ?? '/', origin).pathname, status, reason });
+      refused.push({ endpoint: url + new URL(req.url ?? '/', url).pathname, status, reason });
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (status === 429) headers['retry-after'] = '1';
       res.writeHead(status, headers);
