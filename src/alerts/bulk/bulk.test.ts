@@ -235,17 +235,22 @@ describe('a bulk action meeting another transaction that locks the same alerts i
       await other.query('SELECT 1 FROM alerts WHERE id = $1 FOR UPDATE', [high]);
       // ...the bulk action locks the earlier one and waits for the later...
       const acting = bulkOk('acknowledge', { identifiers: [low, high] });
-      await waitFor('the bulk action to wait for the later alert', async () => {
-        const waiting = await db.query(
-          "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE '%for update%' AND pid <> $1",
-          [(other as unknown as { processID: number }).processID],
-        );
-        return waiting.rowCount === 1;
-      });
-      // ...and the other side then wants the earlier one: a cycle, which PostgreSQL breaks by aborting
-      // the side that waited first (the bulk action) after deadlock_timeout.
-      const othersWait = other.query('SELECT 1 FROM alerts WHERE id = $1 FOR UPDATE', [low]);
-      await othersWait;
+      // ...and the other side then wants the earlier one: a cycle. PostgreSQL checks a waiter for a
+      // cycle once, deadlock_timeout after it began to wait, and aborts the side whose check finds it.
+      // For that to be the bulk action, the cycle must close within that second of its wait, so the
+      // other side waits for it and takes its second lock inside PostgreSQL: a busy test process
+      // polling from here once let the second pass, and the other side was the one aborted.
+      await other.query(
+        `DO $$
+         DECLARE deadline timestamptz := clock_timestamp() + interval '30 seconds';
+         BEGIN
+           WHILE NOT EXISTS (SELECT 1 FROM pg_locks WHERE NOT granted AND pg_backend_pid() = ANY (pg_blocking_pids(pid))) LOOP
+             IF clock_timestamp() > deadline THEN RAISE EXCEPTION 'the bulk action never waited for the later alert'; END IF;
+             PERFORM pg_sleep(0.005);
+           END LOOP;
+           PERFORM 1 FROM alerts WHERE id = '${low}' FOR UPDATE;
+         END $$`,
+      );
       await other.query('COMMIT');
       const outcome = await acting;
       assert.deepEqual(sorted(outcome.succeeded), [low, high]);
