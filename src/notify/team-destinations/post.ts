@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import { OutboundAgent } from '../../http/outbound.js';
+import { OutboundAgent, proxyFor } from '../../http/outbound.js';
 import { guardedLookup } from './address-guard.js';
 
 /**
@@ -8,6 +8,11 @@ import { guardedLookup } from './address-guard.js';
  * honoured), plain http only to a host the operator allowed. Redirects are not followed (the status is
  * returned as is), the whole exchange has a deadline, and only the start of the answer is read: it goes
  * to the delivery log, and a receiver must not be able to make Vigil read megabytes.
+ *
+ * Connections are kept open and reused (a storm posts hundreds of alerts a second to the same few
+ * receivers: a TCP and TLS handshake each cost both sides more than the post). A name is still checked at
+ * every new connection, on the addresses connected to; a kept connection stays with the address it was
+ * checked on.
  */
 
 export interface PostOptions {
@@ -29,6 +34,26 @@ export class PostError extends Error {
   override name = 'PostError';
 }
 
+/** Kept connections: one pool for names checked at connection, one for the hosts the operator allowed. */
+const pools = {
+  guarded: {
+    http: new http.Agent({ keepAlive: true, lookup: guardedLookup() }),
+    https: new OutboundAgent({ keepAlive: true, lookup: guardedLookup() }),
+  },
+  allowed: { http: new http.Agent({ keepAlive: true }), https: new OutboundAgent({ keepAlive: true }) },
+};
+
+function agentFor(url: URL, allowPrivate: boolean, signal: AbortSignal): http.Agent {
+  const pool = allowPrivate ? pools.allowed : pools.guarded;
+  if (url.protocol !== 'https:') return pool.http;
+  // Through a proxy, a connection of its own whose CONNECT the deadline can end (a pooled agent's
+  // tunnel would wait for a silent proxy as long as the operating system lets it).
+  if (proxyFor(url, process.env)) {
+    return new OutboundAgent({ signal, ...(allowPrivate ? {} : { lookup: guardedLookup() }) });
+  }
+  return pool.https;
+}
+
 export async function postJson(
   url: URL,
   body: string,
@@ -44,52 +69,59 @@ export async function postJson(
       abort.abort();
     }, options.timeoutMs);
   });
-  const secure = url.protocol === 'https:';
-  const lookup = options.allowPrivate ? undefined : guardedLookup();
-  const request = new Promise<PostAnswer>((resolve, reject) => {
-    const req = (secure ? https : http).request(
-      url,
-      {
-        method: 'POST',
-        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)), connection: 'close' },
-        signal: abort.signal,
-        ...(secure
-          ? { agent: new OutboundAgent({ signal: abort.signal, ...(lookup ? { lookup } : {}) }) }
-          : { agent: false, ...(lookup ? { lookup } : {}) }),
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        const finish = () => {
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            excerpt: Buffer.concat(chunks).subarray(0, excerptBytes).toString('utf8'),
+  let settled = false;
+  const send = (retryOnReset: boolean): Promise<PostAnswer> =>
+    new Promise<PostAnswer>((resolve, reject) => {
+      const req = (url.protocol === 'https:' ? https : http).request(
+        url,
+        {
+          method: 'POST',
+          headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+          signal: abort.signal,
+          agent: agentFor(url, options.allowPrivate, abort.signal),
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          const finish = () => {
+            settled = true;
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: res.headers,
+              excerpt: Buffer.concat(chunks).subarray(0, excerptBytes).toString('utf8'),
+            });
+          };
+          res.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            chunks.push(chunk);
+            if (size >= excerptBytes) {
+              // Enough for the log: the rest is not read, and the connection is not reused.
+              finish();
+              res.destroy();
+            }
           });
-        };
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          chunks.push(chunk);
-          if (size >= excerptBytes) {
-            // Enough for the log: the rest is not read.
-            finish();
-            res.destroy();
-          }
-        });
-        res.on('end', finish);
-        res.on('error', () => finish());
-      },
-    );
-    req.on('error', (error: Error) => {
-      const cause = (error.cause instanceof Error ? error.cause : error).message;
-      reject(new PostError(cause));
+          res.on('end', finish);
+          res.on('error', () => finish());
+        },
+      );
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        // A kept connection the receiver closed as this request went out: Node's documented remedy is
+        // to send again (the receiver saw nothing of this one).
+        if (retryOnReset && req.reusedSocket && error.code === 'ECONNRESET' && !abort.signal.aborted) {
+          resolve(send(false));
+          return;
+        }
+        const cause = (error.cause instanceof Error ? error.cause : error).message;
+        reject(new PostError(cause));
+      });
+      req.end(body);
     });
-    req.end(body);
-  });
   try {
-    return await Promise.race([request, deadline]);
+    return await Promise.race([send(true), deadline]);
   } finally {
     clearTimeout(timer);
-    abort.abort();
+    // A request still open (no answer in time, a failure) is ended with its connection; one answered
+    // in full leaves its connection to the pool.
+    if (!settled) abort.abort();
   }
 }

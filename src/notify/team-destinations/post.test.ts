@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { postJson } from './post.js';
+
+/**
+ * postJson against a local receiver that counts the connections it accepts: posts reuse a kept
+ * connection; a kept connection the receiver drops as a post goes out is answered by sending again; the
+ * connection of an answer cut at the excerpt, or of a post past its deadline, is ended.
+ */
+
+let server: http.Server;
+let url: URL;
+let connections = 0;
+/** Requests seen, by path. */
+const seen = new Map<string, number>();
+/** Connections that have carried a request already: a `/drop-reused` post on one is dropped unanswered. */
+const used = new WeakSet<object>();
+/** The connection each path was last asked on. */
+const socketOf = new Map<string, Socket>();
+
+before(async () => {
+  server = http.createServer((req, res) => {
+    const path = req.url ?? '';
+    seen.set(path, (seen.get(path) ?? 0) + 1);
+    const reused = used.has(req.socket);
+    used.add(req.socket);
+    socketOf.set(path, req.socket);
+    if (path === '/drop-reused' && reused) {
+      req.socket.destroy();
+      return;
+    }
+    if (path === '/slow') return; // never answered
+    req.resume();
+    req.on('end', () => {
+      res.setHeader('content-type', 'text/plain');
+      res.end(path === '/long' ? 'x'.repeat(10_000) : 'ok');
+    });
+  });
+  server.on('connection', () => connections++);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+});
+
+after(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+const post = (path: string, timeoutMs = 5000) =>
+  postJson(
+    new URL(path, url),
+    '{"a":1}',
+    { 'content-type': 'application/json' },
+    {
+      timeoutMs,
+      allowPrivate: true,
+      excerptBytes: 64,
+    },
+  );
+
+/** Resolves when the receiver's side of the connection has closed (the test's timeout if never). */
+function closed(socket: Socket | undefined): Promise<void> {
+  assert.ok(socket);
+  if (socket.destroyed) return Promise.resolve();
+  return new Promise((resolve) => socket.once('close', () => resolve()));
+}
+
+describe('a POST to a team destination', () => {
+  it('reuses one kept connection for posts one after another', async () => {
+    const before = connections;
+    for (let i = 0; i < 5; i++) {
+      const answer = await post('/hook');
+      assert.equal(answer.status, 200);
+      assert.equal(answer.excerpt, 'ok');
+    }
+    assert.equal(connections - before, 1);
+  });
+
+  it('sends again, once, when the receiver drops a kept connection as the post goes out', async () => {
+    await post('/warm'); // leaves a kept connection that has carried a request
+    const before = connections;
+    const answer = await post('/drop-reused');
+    assert.equal(answer.status, 200);
+    assert.equal(seen.get('/drop-reused'), 2);
+    assert.equal(connections - before, 1);
+  });
+
+  it('ends the connection of an answer cut at the excerpt, and of a post past its deadline', async () => {
+    const cut = await post('/long');
+    assert.equal(cut.excerpt.length, 64);
+    await closed(socketOf.get('/long'));
+    await assert.rejects(post('/slow', 200), /no answer within 0 s/);
+    await closed(socketOf.get('/slow'));
+  });
+});
