@@ -21,11 +21,8 @@ let fake: FakePushService;
 let tunnel: ProxiedHost;
 let server: TestServer;
 
-async function call(method: string, path: string, body?: unknown, key?: string): Promise<Json> {
-  const res = await server.call(method, path, body, key);
-  assert.ok(res.status < 300, `${method} ${path} answered ${res.status}: ${JSON.stringify(res.body)}`);
-  return res.body;
-}
+const call = (method: string, path: string, body?: unknown, key?: string): Promise<Json> =>
+  server.callOk(method, path, body, key);
 
 before(async () => {
   fake = await startFakePushService({ origin: `https://${PUSH_HOST}` });

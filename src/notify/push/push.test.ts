@@ -28,11 +28,8 @@ let patKey: string;
 let samKey: string;
 let publicKey: string;
 
-async function call(method: string, path: string, body?: unknown, key?: string): Promise<Json> {
-  const res = await server.call(method, path, body, key);
-  assert.ok(res.status < 300, `${method} ${path} answered ${res.status}: ${JSON.stringify(res.body)}`);
-  return res.body;
-}
+const call = (method: string, path: string, body?: unknown, key?: string): Promise<Json> =>
+  server.callOk(method, path, body, key);
 
 async function userWithKey(username: string, fullName: string): Promise<string> {
   const user = await call('POST', '/v2/users', { username, fullName, role: { name: 'User' } });
