@@ -227,19 +227,25 @@ describe('the limit and malformed requests', () => {
 describe('a bulk action meeting another transaction that locks the same alerts in the other order', () => {
   it('is aborted by the deadlock detector, runs again and succeeds, rather than answering 500', async () => {
     const [low = '', high = ''] = sorted(await alerts(2));
+    // The workers lock new alerts too (their escalations start); one of them waiting in the cycle below
+    // restarts the bulk action's wait, and its deadlock check with it. Let them finish first.
+    await server.idle();
     const other = new pg.Client({ connectionString: server.databaseUrl });
     await other.connect();
     try {
       // The other side (say a batch of creates for both aliases) holds the later alert first...
       await other.query('BEGIN');
+      // PostgreSQL checks a waiter for a cycle once, deadlock_timeout after it began to wait, and aborts
+      // the side whose check finds it. The other side checks late, so that side is the bulk action; and
+      // should the cycle never be found, the other side gives up with a clear error instead of hanging.
+      await other.query(`SET LOCAL deadlock_timeout = '60s'`);
+      await other.query(`SET LOCAL lock_timeout = '30s'`);
       await other.query('SELECT 1 FROM alerts WHERE id = $1 FOR UPDATE', [high]);
       // ...the bulk action locks the earlier one and waits for the later...
       const acting = bulkOk('acknowledge', { identifiers: [low, high] });
-      // ...and the other side then wants the earlier one: a cycle. PostgreSQL checks a waiter for a
-      // cycle once, deadlock_timeout after it began to wait, and aborts the side whose check finds it.
-      // For that to be the bulk action, the cycle must close within that second of its wait, so the
-      // other side waits for it and takes its second lock inside PostgreSQL: a busy test process
-      // polling from here once let the second pass, and the other side was the one aborted.
+      // ...and the other side then wants the earlier one: a cycle. The bulk action's one check must come
+      // after the cycle closes, within a second of its wait, so the other side waits for it and takes its
+      // second lock inside PostgreSQL: a busy test process polling from here could let the second pass.
       await other.query(
         `DO $$
          DECLARE deadline timestamptz := clock_timestamp() + interval '30 seconds';
