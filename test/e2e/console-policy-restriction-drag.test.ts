@@ -52,8 +52,23 @@ const instantOf = (form: Locator, label: string): Promise<number> =>
     .getByLabel(label)
     .evaluate((input) => new Date((input as unknown as { value: string }).value).getTime());
 
-/** The schedule's card with its timeline shown and loaded, and its overrides row. */
+/** What a pointer at (x, y) meets, for the next person reading a failure of a drag. */
+function elementAt(on: Page, x: number, y: number): Promise<string> {
+  return on.evaluate(
+    ([px, py]) => {
+      // The page's DOM, typed here by hand: the tests compile without the DOM's types.
+      const { document } = globalThis as unknown as {
+        document: { elementFromPoint(x: number, y: number): { outerHTML: string } | null };
+      };
+      return document.elementFromPoint(px ?? 0, py ?? 0)?.outerHTML.slice(0, 300) ?? 'nothing';
+    },
+    [x, y],
+  );
+}
+
 /**
+ * The schedule's card with its timeline shown and loaded, and its overrides row.
+ *
  * The timeline opens in an animated collapse that clips the rows until it has grown to their height:
  * a pointer pressed before that lands on whatever is below. Waits until the row itself takes a pointer
  * at each of `ratios` along it (Playwright's trial click checks visible, stable and the hit target).
@@ -280,17 +295,7 @@ describe('the console’s policy time restrictions and schedule overrides by dra
 
     const form = card.getByRole('form', { name: `Add an override to ${SCHEDULE}` });
     await form.waitFor({ timeout: 15_000 }).catch(async (error: unknown) => {
-      // What the pointer met, for the next person reading a failure here.
-      const hit = await page.evaluate(
-        ([x, y]) => {
-          // The page's DOM, typed here by hand: the tests compile without the DOM's types.
-          const { document } = globalThis as unknown as {
-            document: { elementFromPoint(x: number, y: number): { outerHTML: string } | null };
-          };
-          return document.elementFromPoint(x ?? 0, y ?? 0)?.outerHTML.slice(0, 300) ?? 'nothing';
-        },
-        [box.x + box.width * 0.3, y],
-      );
+      const hit = await elementAt(page, box.x + box.width * 0.3, y);
       throw new Error(
         `no override form after the drag; at its start: ${hit}; row then ${JSON.stringify(box)}, now ${JSON.stringify(await row.boundingBox())}`,
         { cause: error },
@@ -320,6 +325,9 @@ describe('the console’s policy time restrictions and schedule overrides by dra
     const bar = row.getByRole('button', { name: new RegExp(`^Override: ${COVER}`) });
     const barStart = async () => Date.parse((await bar.getAttribute('data-start')) ?? '');
     await waitFor('the override’s bar', async () => (await barStart()) === from);
+    // The schedule's other queries refetch after the add and may still move the card: the bar must be
+    // still, and be what a pointer at its centre meets, before it is pressed.
+    await bar.click({ trial: true });
     const barBox = await bar.boundingBox();
     assert.ok(barBox);
     const fourHours = 8 * HALF_HOUR;
@@ -329,6 +337,18 @@ describe('the console’s policy time restrictions and schedule overrides by dra
     await page.mouse.down();
     await page.mouse.move(at.x + pixels / 2, at.y, { steps: 3 });
     await page.mouse.move(at.x + pixels, at.y, { steps: 3 });
+    // The bar follows the pointer before it is let go: the page took the drag.
+    await waitFor(
+      'the bar to follow the pointer',
+      async () => (await barStart()) === from + fourHours,
+      15_000,
+    ).catch(async (error: unknown) => {
+      const hit = await elementAt(page, at.x, at.y);
+      throw new Error(
+        `the bar did not follow the drag; pressed at ${JSON.stringify(at)} on: ${hit}; bar now ${JSON.stringify(await bar.boundingBox())}`,
+        { cause: error },
+      );
+    });
     await page.mouse.up();
     const [moved] = await waitFor('the override moved', async () => {
       const list = await overrides();
