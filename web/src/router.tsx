@@ -10,9 +10,25 @@ type Prefetch = (queryClient: QueryClient, search: string) => void;
 /**
  * A page's component, in a chunk of its own loaded when first shown; what starts that load sooner; and
  * what asks for the page's data before it renders (given its URL's query string).
+ *
+ * A page whose chunk has already arrived (preloaded while the session was checked) renders at once. A
+ * bare `lazy` would suspend on its first render all the same: the "Loading the page" spinner flashed
+ * between the session's and the page's own, and React holds back what a boundary was waiting for until
+ * 300 ms after its fallback appeared (unless another update shows it sooner).
  */
 function page(load: () => Promise<{ default: ComponentType }>, prefetch?: Prefetch) {
-  return Object.assign(lazy(load), { preload: load, prefetch });
+  let arrived: ComponentType | undefined;
+  const preload = () =>
+    load().then((module) => {
+      arrived = module.default;
+      return module;
+    });
+  const Lazy = lazy(preload);
+  function Page() {
+    const Arrived = arrived;
+    return Arrived ? <Arrived /> : <Lazy />;
+  }
+  return Object.assign(Page, { preload, prefetch });
 }
 
 // Each page is its own chunk, loaded when first opened.
@@ -82,7 +98,7 @@ export function preloadPage(
 ): void {
   const element = matchRoutes(routes, location.pathname)?.at(-1)?.route.element;
   const component: unknown = isValidElement(element) ? element.type : undefined;
-  if (typeof component !== 'object' || component === null || !('preload' in component)) return;
+  if (typeof component !== 'function' || !('preload' in component)) return;
   const { preload, prefetch } = component as { preload: () => Promise<unknown>; prefetch?: Prefetch };
   // A failure is shown when the page renders: lazy asks for the chunk itself then.
   preload().catch(() => undefined);
