@@ -66,11 +66,11 @@ interface Load {
   bytes: number;
 }
 
-/** A page is ready when `ready` (a function body run in the page, given `document`) gives true. */
+/** When a page's main content is there, found two ways. */
 interface Ready {
-  /** Whether the content is there, run in the page at each change of the document. */
+  /** A function body given `document`, run in the page at each change of the document: true once it is there. */
   inPage: string;
-  /** The same, waited for by Playwright, so that the moment is read once it has passed. */
+  /** The same content as Playwright's locators find it, checked after the page's moment is read. */
   wait: (page: Page) => Promise<unknown>;
 }
 
@@ -98,17 +98,17 @@ async function load(page: Page, path: string, ready: Ready): Promise<Load> {
   await page.goto(base + path, { waitUntil: 'commit' });
   // Polled cheaply: Playwright's own role queries, run at every frame while the page loads, took the
   // page's main thread from it (a tenth of its CPU in a profile of the alert list).
-  await page.waitForFunction(
-    () => (globalThis as { __benchReady?: number }).__benchReady !== undefined,
-    undefined,
-    { polling: 50 },
-  );
+  const noted = await page
+    .waitForFunction(() => (globalThis as { __benchReady?: number }).__benchReady, undefined, {
+      polling: 50,
+      timeout: 60_000,
+    })
+    .catch((error: unknown) => {
+      throw new Error(`${path}: the page's own check (Ready.inPage) never held`, { cause: error });
+    });
+  const ms = (await noted.jsonValue()) as number;
+  // So that the page's own check cannot drift from what a person sees.
   await ready.wait(page);
-  const ms = (await page.evaluate('window.__benchReady')) as number | undefined;
-  if (ms === undefined)
-    throw new Error(
-      `${path}: Playwright found the content but the page's own check never held: align the two`,
-    );
   const bytes = (await page.evaluate(
     `performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))
        .reduce((sum, e) => sum + (e.transferSize || 0), 0)`,
