@@ -74,12 +74,33 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 
 /** The serious and critical accessibility violations axe-core finds on the page, described. */
 export async function accessibilityProblems(page: Page): Promise<string[]> {
+  await transitionsDone(page);
+  const found = await axeProblems(page);
+  if (found.length === 0) return found;
+  // A toast that began to fade out while axe read it has half its contrast (seen in CI): a problem counts
+  // when it is still there once the page is still.
+  await transitionsDone(page);
+  return axeProblems(page);
+}
+
+async function axeProblems(page: Page): Promise<string[]> {
   const results = await new AxeBuilder({ page })
     .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
     .analyze();
   return results.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+/** Waits (at most 2 s) for the page's running transitions and animations that end, not a spinner's loop. */
+async function transitionsDone(page: Page): Promise<void> {
+  // Run in the page, as text: this project's types describe Node, not the DOM.
+  await page.evaluate(`Promise.race([
+    Promise.all(document.getAnimations()
+      .filter((a) => a.effect && a.effect.getComputedTiming().endTime !== Infinity)
+      .map((a) => a.finished.catch(() => undefined))),
+    new Promise((resolve) => setTimeout(resolve, 2000)),
+  ])`);
 }
 
 /** Whether the page scrolls sideways (it must not, on a phone). */
