@@ -24,9 +24,10 @@ const queryClient = new QueryClient({
   },
 });
 
-// The session check, the page's code and (once signed in) its data, started before the first render:
-// each would otherwise wait for what comes before it.
-preloadPage(window.location, queryClient, prefetchSession(queryClient));
+// The session check, the page's code and its data, started together before the first render: each
+// would otherwise wait for what comes before it.
+prefetchSession(queryClient);
+preloadPage(window.location, queryClient);
 
 // Development keeps Vite's hot reload free of a worker; the devices page registers it there on demand.
 if (import.meta.env.PROD) registerServiceWorker();

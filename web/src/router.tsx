@@ -87,20 +87,19 @@ const routes: RouteObject[] = [
 export const router = createBrowserRouter(routes);
 
 /**
- * Starts loading the code of the page at `location` now, and once `signedIn` says the session is good,
- * its data: otherwise the first page's chunk is asked for only when the session check has answered and
- * the layout has rendered, and its data only when the chunk has come and rendered, one after the other.
+ * Starts loading the code of the page at `location` now, and its data beside the session check:
+ * otherwise the first page's chunk is asked for only when the session check has answered and the layout
+ * has rendered, and its data only when the chunk has come and rendered, one after the other. Asking for
+ * the data only once the session had answered cost a round trip and the busy main thread's delay before
+ * it (about 40 ms of a 340 ms load of the alert list; docs/performance.md). A visitor who is not signed
+ * in gets 401s for it, which end in the sign-in page as the session check does.
  */
-export function preloadPage(
-  location: { pathname: string; search: string },
-  queryClient: QueryClient,
-  signedIn: Promise<boolean>,
-): void {
+export function preloadPage(location: { pathname: string; search: string }, queryClient: QueryClient): void {
   const element = matchRoutes(routes, location.pathname)?.at(-1)?.route.element;
   const component: unknown = isValidElement(element) ? element.type : undefined;
   if (typeof component !== 'function' || !('preload' in component)) return;
   const { preload, prefetch } = component as { preload: () => Promise<unknown>; prefetch?: Prefetch };
   // A failure is shown when the page renders: lazy asks for the chunk itself then.
   preload().catch(() => undefined);
-  if (prefetch) void signedIn.then((yes) => yes && prefetch(queryClient, location.search));
+  prefetch?.(queryClient, location.search);
 }

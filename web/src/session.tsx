@@ -14,12 +14,9 @@ export function useSessionQuery() {
   return useQuery(sessionQuery);
 }
 
-/** Starts the session check, for RequireSession to find answered or under way; whether one is signed in. */
-export function prefetchSession(queryClient: QueryClient): Promise<boolean> {
-  return queryClient.fetchQuery(sessionQuery).then(
-    (session) => session !== null,
-    () => false,
-  );
+/** Starts the session check, for RequireSession to find answered or under way. */
+export function prefetchSession(queryClient: QueryClient): void {
+  void queryClient.prefetchQuery(sessionQuery);
 }
 
 /** The signed-in session (only inside RequireSession). */

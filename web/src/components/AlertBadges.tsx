@@ -1,44 +1,48 @@
-import { Badge } from '@mantine/core';
 import type { AlertSummary, Priority } from '../api/types';
 
-/** Background and text of each priority, each pair above 4.5:1. */
-const PRIORITY_COLORS: Record<Priority, [string, string]> = {
-  P1: ['red.8', 'white'],
-  P2: ['orange.5', 'black'],
-  P3: ['yellow.4', 'black'],
-  P4: ['blue.8', 'white'],
-  P5: ['gray.7', 'white'],
-};
+/*
+ * Plain elements styled by app.css (`.vigil-badge`), not Mantine's Badge: the alert list shows two in
+ * each of its 50 rows, and Mantine's components were most of the time the list took to render
+ * (docs/performance.md). Each priority's colours are a pair above 4.5:1.
+ */
 
 export function PriorityBadge({ priority }: { priority: Priority }) {
   return (
-    <Badge
-      color={PRIORITY_COLORS[priority][0]}
-      c={PRIORITY_COLORS[priority][1]}
-      variant="filled"
-      radius="sm"
-      aria-label={`Priority ${priority}`}
-    >
+    <span className="vigil-badge" data-priority={priority} aria-label={`Priority ${priority}`}>
       {priority}
-    </Badge>
+    </span>
   );
 }
 
+export type AlertStatus = 'closed' | 'snoozed' | 'acknowledged' | 'open';
+
+const STATUS_LABELS: Record<AlertStatus, string> = {
+  closed: 'Closed',
+  snoozed: 'Snoozed',
+  acknowledged: 'Acknowledged',
+  open: 'Open',
+};
+
 export function statusOf(alert: Pick<AlertSummary, 'status' | 'acknowledged' | 'snoozed'>): {
+  status: AlertStatus;
   label: string;
-  color: string;
 } {
-  if (alert.status === 'closed') return { label: 'Closed', color: 'gray' };
-  if (alert.snoozed) return { label: 'Snoozed', color: 'violet' };
-  if (alert.acknowledged) return { label: 'Acknowledged', color: 'blue' };
-  return { label: 'Open', color: 'red' };
+  const status: AlertStatus =
+    alert.status === 'closed'
+      ? 'closed'
+      : alert.snoozed
+        ? 'snoozed'
+        : alert.acknowledged
+          ? 'acknowledged'
+          : 'open';
+  return { status, label: STATUS_LABELS[status] };
 }
 
 export function StatusBadge({ alert }: { alert: Pick<AlertSummary, 'status' | 'acknowledged' | 'snoozed'> }) {
-  const { label, color } = statusOf(alert);
+  const { status, label } = statusOf(alert);
   return (
-    <Badge color={color} variant="dot" radius="sm">
+    <span className="vigil-badge vigil-badge-dot" data-status={status}>
       {label}
-    </Badge>
+    </span>
   );
 }

@@ -1,10 +1,8 @@
 import {
   Alert,
-  Anchor,
   Box,
   Button,
   Card,
-  Checkbox,
   Group,
   Kbd,
   List,
@@ -16,10 +14,9 @@ import {
 } from '@mantine/core';
 import { useHotkeys, useMediaQuery } from '@mantine/hooks';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
-import { Link, useNavigate, useSearchParams } from 'react-router';
+import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
+import { useNavigate, useSearchParams } from 'react-router';
 import type { AlertSummary } from '../api/types';
-import { PriorityBadge, StatusBadge } from '../components/AlertBadges';
 import { ErrorPanel } from '../components/ErrorPanel';
 import { SearchIcon } from '../components/icons';
 import { PageTitle } from '../components/PageTitle';
@@ -28,7 +25,7 @@ import type { AlertAction } from '../lib/alertActions';
 import { bulkSummary, useBulkAlertAction, type BulkOutcome } from '../lib/bulkAlertActions';
 import { useSavedSearch } from '../lib/savedSearches';
 import { isAdmin, useSession } from '../session';
-import { age, when } from '../lib/time';
+import { AlertCard, AlertRow, type AlertLineProps } from './alerts/AlertLine';
 import { LegacyFiltersNotice } from './alerts/LegacyFiltersNotice';
 import { ActiveSavedFilter, SavedFilters } from './alerts/SavedFilters';
 import { alertListQueries, listParams, PAGE_SIZE, VIEWS } from './alerts/listQueries';
@@ -137,30 +134,29 @@ export default function AlertsPage() {
     ['/', () => searchRef.current?.focus(), { preventDefault: true }],
   ]);
 
-  const toggle = (id: string) =>
-    setSelected((s) => {
-      const next = new Set(s);
-      if (next.has(id)) next.delete(id);
-      else next.add(id);
-      return next;
-    });
+  // Stable, so that a row re-renders only when its own alert, focus or selection changes.
+  const toggle = useCallback(
+    (id: string) =>
+      setSelected((s) => {
+        const next = new Set(s);
+        if (next.has(id)) next.delete(id);
+        else next.add(id);
+        return next;
+      }),
+    [],
+  );
+  const open = useCallback((id: string) => void navigate(`/alerts/${id}`), [navigate]);
   const allSelected = alerts.length > 0 && alerts.every((a) => selected.has(a.id));
-  const rowProps = (alert: AlertSummary, index: number) => ({
-    'data-index': index,
-    'data-focused': index === focused ? 'true' : 'false',
-    className: 'alert-row',
-    tabIndex: index === focused || (focused < 0 && index === 0) ? 0 : -1,
-    onFocus: () => setFocused(index),
-    onClick: (e: React.MouseEvent) => {
-      if ((e.target as HTMLElement).closest('a, button, input, label')) return;
-      void navigate(`/alerts/${alert.id}`);
-    },
-    onKeyDown: (e: React.KeyboardEvent) => {
-      if (e.key === ' ' && e.target === e.currentTarget) {
-        e.preventDefault();
-        toggle(alert.id);
-      }
-    },
+  const lineProps = (alert: AlertSummary, index: number): AlertLineProps => ({
+    alert,
+    index,
+    focused: index === focused,
+    tabbable: index === focused || (focused < 0 && index === 0),
+    selected: selected.has(alert.id),
+    teams: teamsOf(alert),
+    onToggle: toggle,
+    onFocusLine: setFocused,
+    onOpen: open,
   });
 
   return (
@@ -309,49 +305,27 @@ export default function AlertsPage() {
         ) : phone ? (
           <Stack gap="xs" role="list" aria-label="Alerts">
             {rows.map((alert, index) => (
-              <Card key={alert.id} withBorder p="sm" role="listitem" {...rowProps(alert, index)}>
-                <Group gap="xs" wrap="nowrap" align="flex-start">
-                  <Checkbox
-                    aria-label={`Select alert ${alert.tinyId}`}
-                    checked={selected.has(alert.id)}
-                    onChange={() => toggle(alert.id)}
-                    mt={2}
-                  />
-                  <Stack gap={4} style={{ minWidth: 0, flex: 1 }}>
-                    <Group gap={6} wrap="wrap">
-                      <PriorityBadge priority={alert.priority} />
-                      <StatusBadge alert={alert} />
-                      <Text size="xs" c="dimmed">
-                        #{alert.tinyId} · {age(alert.createdAt)}
-                        {alert.count > 1 ? ` · ×${alert.count}` : ''}
-                      </Text>
-                    </Group>
-                    <Anchor
-                      component={Link}
-                      to={`/alerts/${alert.id}`}
-                      fw={500}
-                      className="break-anywhere"
-                      c="inherit"
-                    >
-                      {alert.message}
-                    </Anchor>
-                    <Text size="xs" c="dimmed" className="break-anywhere">
-                      {[teamsOf(alert), alert.integration.name, alert.owner].filter(Boolean).join(' · ')}
-                    </Text>
-                  </Stack>
-                </Group>
-              </Card>
+              <AlertCard key={alert.id} {...lineProps(alert, index)} />
             ))}
           </Stack>
         ) : (
-          <Table highlightOnHover verticalSpacing={6} aria-label="Alerts" style={{ tableLayout: 'fixed' }}>
+          <Table
+            className="alert-table"
+            verticalSpacing={6}
+            aria-label="Alerts"
+            style={{ tableLayout: 'fixed' }}
+          >
             <Table.Thead>
               <Table.Tr>
                 <Table.Th w={40}>
-                  <Checkbox
+                  <input
+                    type="checkbox"
+                    className="alert-check"
                     aria-label="Select every alert on this page"
                     checked={allSelected}
-                    indeterminate={selected.size > 0 && !allSelected}
+                    ref={(box) => {
+                      if (box) box.indeterminate = selected.size > 0 && !allSelected;
+                    }}
                     onChange={() => setSelected(allSelected ? new Set() : new Set(alerts.map((a) => a.id)))}
                   />
                 </Table.Th>
@@ -367,63 +341,11 @@ export default function AlertsPage() {
                 </Table.Th>
               </Table.Tr>
             </Table.Thead>
-            <Table.Tbody>
+            <tbody>
               {rows.map((alert, index) => (
-                <Table.Tr key={alert.id} {...rowProps(alert, index)} aria-selected={selected.has(alert.id)}>
-                  <Table.Td>
-                    <Checkbox
-                      aria-label={`Select alert ${alert.tinyId}`}
-                      checked={selected.has(alert.id)}
-                      onChange={() => toggle(alert.id)}
-                    />
-                  </Table.Td>
-                  <Table.Td>
-                    <PriorityBadge priority={alert.priority} />
-                  </Table.Td>
-                  <Table.Td>
-                    <Anchor
-                      component={Link}
-                      to={`/alerts/${alert.id}`}
-                      c="inherit"
-                      fw={500}
-                      lineClamp={2}
-                      className="break-anywhere"
-                    >
-                      {alert.message}
-                    </Anchor>
-                    <Text size="xs" c="dimmed">
-                      #{alert.tinyId}
-                    </Text>
-                  </Table.Td>
-                  <Table.Td>
-                    <StatusBadge alert={alert} />
-                  </Table.Td>
-                  <Table.Td>
-                    <Text size="sm" truncate="end">
-                      {teamsOf(alert) || '—'}
-                    </Text>
-                  </Table.Td>
-                  <Table.Td>
-                    <Text size="sm" truncate="end" title={alert.integration.type}>
-                      {alert.integration.name || alert.source}
-                    </Text>
-                  </Table.Td>
-                  <Table.Td>
-                    <Text size="sm" truncate="end">
-                      {alert.owner || '—'}
-                    </Text>
-                  </Table.Td>
-                  <Table.Td>
-                    {/* The browser's own tooltip: a Mantine Tooltip in each of 50 rows was the costliest
-                        part of rendering the list (measured: docs/performance.md). */}
-                    <Text size="sm" component="span" title={when(alert.createdAt)}>
-                      {age(alert.createdAt)}
-                    </Text>
-                  </Table.Td>
-                  <Table.Td ta="right">{alert.count}</Table.Td>
-                </Table.Tr>
+                <AlertRow key={alert.id} {...lineProps(alert, index)} />
               ))}
-            </Table.Tbody>
+            </tbody>
           </Table>
         )}
       </Box>
