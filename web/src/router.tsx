@@ -1,15 +1,19 @@
 import { isValidElement, lazy, type ComponentType } from 'react';
 import type { QueryClient } from '@tanstack/react-query';
-import { createBrowserRouter, matchRoutes, Navigate, type RouteObject } from 'react-router';
+import { createBrowserRouter, matchRoutes, Navigate, type Params, type RouteObject } from 'react-router';
 import { Layout, PublicLayout } from './components/Layout';
+import { prefetchAlertPage } from './pages/alerts/alertQueries';
 import { prefetchAlertList } from './pages/alerts/listQueries';
+import { prefetchOnCall } from './pages/oncall/scheduleQueries';
+import { teamsQuery } from './lib/teams';
 import { RequireSession } from './session';
 
-type Prefetch = (queryClient: QueryClient, search: string) => void;
+/** Asks for what a page shows, given where it is: its route's parameters and its URL's query string. */
+type Prefetch = (queryClient: QueryClient, at: { params: Params; search: string }) => void;
 
 /**
  * A page's component, in a chunk of its own loaded when first shown; what starts that load sooner; and
- * what asks for the page's data before it renders (given its URL's query string).
+ * what asks for the page's data before it renders.
  *
  * A page whose chunk has already arrived (preloaded while the session was checked) renders at once. A
  * bare `lazy` would suspend on its first render all the same: the "Loading the page" spinner flashed
@@ -36,11 +40,14 @@ const SetupPage = page(() => import('./pages/SetupPage'));
 const SignInPage = page(() => import('./pages/SignInPage'));
 const SetPasswordPage = page(() => import('./pages/SetPasswordPage'));
 const AlertsPage = page(() => import('./pages/AlertsPage'), prefetchAlertList);
-const AlertPage = page(() => import('./pages/AlertPage'));
-const TeamsPage = page(() => import('./pages/TeamsPage'));
+const AlertPage = page(() => import('./pages/AlertPage'), prefetchAlertPage);
+const TeamsPage = page(
+  () => import('./pages/TeamsPage'),
+  (queryClient) => void queryClient.prefetchQuery(teamsQuery),
+);
 const TeamPage = page(() => import('./pages/TeamPage'));
 const IntegrationPage = page(() => import('./pages/IntegrationPage'));
-const OnCallPage = page(() => import('./pages/OnCallPage'));
+const OnCallPage = page(() => import('./pages/OnCallPage'), prefetchOnCall);
 const DevicesPage = page(() => import('./pages/DevicesPage'));
 const PeoplePage = page(() => import('./pages/PeoplePage'));
 const PersonPage = page(() => import('./pages/PersonPage'));
@@ -95,11 +102,12 @@ export const router = createBrowserRouter(routes);
  * in gets 401s for it, which end in the sign-in page as the session check does.
  */
 export function preloadPage(location: { pathname: string; search: string }, queryClient: QueryClient): void {
-  const element = matchRoutes(routes, location.pathname)?.at(-1)?.route.element;
+  const match = matchRoutes(routes, location.pathname)?.at(-1);
+  const element = match?.route.element;
   const component: unknown = isValidElement(element) ? element.type : undefined;
   if (typeof component !== 'function' || !('preload' in component)) return;
   const { preload, prefetch } = component as { preload: () => Promise<unknown>; prefetch?: Prefetch };
   // A failure is shown when the page renders: lazy asks for the chunk itself then.
   preload().catch(() => undefined);
-  prefetch?.(queryClient, location.search);
+  prefetch?.(queryClient, { params: match?.params ?? {}, search: location.search });
 }

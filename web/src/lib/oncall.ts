@@ -2,11 +2,13 @@ import { useQuery } from '@tanstack/react-query';
 import { api, data } from '../api/client';
 import type { EscalationDetail, Schedule } from '../api/types';
 
+export const schedulesQuery = {
+  queryKey: ['schedules'],
+  queryFn: () => data<Schedule[]>(api.GET('/v2/schedules', {})),
+};
+
 export function useSchedules() {
-  return useQuery({
-    queryKey: ['schedules'],
-    queryFn: () => data<Schedule[]>(api.GET('/v2/schedules', {})),
-  });
+  return useQuery(schedulesQuery);
 }
 
 /** Every escalation policy, with its rules. */

@@ -23,18 +23,12 @@ import { useQuery } from '@tanstack/react-query';
 import { useRef, useState, type ReactNode } from 'react';
 import { Link, useParams } from 'react-router';
 import { api, data } from '../api/client';
-import {
-  PRIORITIES,
-  type AlertDetail,
-  type AlertLog,
-  type AlertNote,
-  type Escalation,
-  type Priority,
-} from '../api/types';
+import { PRIORITIES, type AlertDetail, type Escalation, type Priority } from '../api/types';
 import { PriorityBadge, StatusBadge } from '../components/AlertBadges';
 import { ErrorPanel } from '../components/ErrorPanel';
 import { ExternalIcon } from '../components/icons';
 import { PageTitle } from '../components/PageTitle';
+import { alertPageQueries } from './alerts/alertQueries';
 import { AttachmentsCard } from './alerts/AttachmentsCard';
 import { UserAutocomplete } from '../components/UserAutocomplete';
 import { useTeamNames } from '../lib/teams';
@@ -299,31 +293,10 @@ export default function AlertPage() {
   const [note, setNote] = useState('');
   const action = useAlertAction();
   const teamsOf = useTeamNames();
-  const params = { path: { identifier: id }, query: { identifierType: 'id' as const } };
-  const cursor = {
-    identifierType: 'id' as const,
-    direction: 'next' as const,
-    order: 'desc' as const,
-    limit: 100,
-  };
-  const alert = useQuery({
-    queryKey: ['alert', id, 'detail'],
-    queryFn: () => data<AlertDetail>(api.GET('/v2/alerts/{identifier}', { params })),
-  });
-  const notes = useQuery({
-    queryKey: ['alert', id, 'notes'],
-    queryFn: () =>
-      data<AlertNote[]>(
-        api.GET('/v2/alerts/{identifier}/notes', { params: { path: params.path, query: cursor } }),
-      ),
-  });
-  const logs = useQuery({
-    queryKey: ['alert', id, 'logs'],
-    queryFn: () =>
-      data<AlertLog[]>(
-        api.GET('/v2/alerts/{identifier}/logs', { params: { path: params.path, query: cursor } }),
-      ),
-  });
+  const queries = alertPageQueries(id);
+  const alert = useQuery(queries.detail);
+  const notes = useQuery(queries.notes);
+  const logs = useQuery(queries.logs);
 
   const act = (a: AlertAction) => action.mutate({ ids: [id], action: a });
   const a = alert.data;
@@ -415,8 +388,9 @@ export default function AlertPage() {
                     ref={noteRef}
                     label="Add a note"
                     description="Press n to come here."
-                    autosize
-                    minRows={2}
+                    className="note-input"
+                    rows={2}
+                    resize="vertical"
                     maxLength={25000}
                     value={note}
                     onChange={(e) => setNote(e.currentTarget.value)}

@@ -14,13 +14,14 @@ import {
 import { useDisclosure } from '@mantine/hooks';
 import { useQuery } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
-import { api, data } from '../api/client';
-import type { NextOnCalls, OnCalls, Schedule } from '../api/types';
+import type { Schedule } from '../api/types';
 import { ErrorPanel } from '../components/ErrorPanel';
 import { PageTitle } from '../components/PageTitle';
 import { when } from '../lib/time';
 import { OverrideForm } from './oncall/OverrideForm';
 import type { ScheduleOverride } from './oncall/overrides';
+import { useSchedules } from '../lib/oncall';
+import { onCallQueries } from './oncall/scheduleQueries';
 import { ScheduleTimeline } from './oncall/ScheduleTimeline';
 import { recipientLabel } from './oncall/recipientLabel';
 import type { TimeRange } from './oncall/timelineParts';
@@ -31,23 +32,9 @@ function ScheduleCard({ schedule }: { schedule: Schedule }) {
   // Times dragged on the timeline, or the override selected on it; the key remounts the form with them.
   const [dragged, setDragged] = useState<TimeRange | undefined>();
   const [editing, setEditing] = useState<ScheduleOverride | undefined>();
-  const path = { identifier: schedule.id };
-  const now = useQuery({
-    queryKey: ['schedule', schedule.id, 'on-calls'],
-    queryFn: () =>
-      data<OnCalls>(
-        api.GET('/v2/schedules/{identifier}/on-calls', { params: { path, query: { flat: false } } }),
-      ),
-    refetchInterval: 60_000,
-  });
-  const next = useQuery({
-    queryKey: ['schedule', schedule.id, 'next'],
-    queryFn: () =>
-      data<NextOnCalls>(
-        api.GET('/v2/schedules/{identifier}/next-on-calls', { params: { path, query: { flat: false } } }),
-      ),
-    refetchInterval: 60_000,
-  });
+  const queries = onCallQueries(schedule.id);
+  const now = useQuery({ ...queries.now, refetchInterval: 60_000 });
+  const next = useQuery({ ...queries.next, refetchInterval: 60_000 });
   return (
     <Card withBorder component="section" aria-labelledby={`schedule-${schedule.id}`}>
       <Group justify="space-between" wrap="wrap" gap="xs">
@@ -174,10 +161,7 @@ function ScheduleCard({ schedule }: { schedule: Schedule }) {
 }
 
 export default function OnCallPage() {
-  const schedules = useQuery({
-    queryKey: ['schedules'],
-    queryFn: () => data<Schedule[]>(api.GET('/v2/schedules', {})),
-  });
+  const schedules = useSchedules();
   const byTeam = useMemo(() => {
     const groups = new Map<string, { team: string; schedules: Schedule[] }>();
     for (const s of schedules.data ?? []) {

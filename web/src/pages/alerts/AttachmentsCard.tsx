@@ -5,11 +5,7 @@ import { api, csrfHeaders, data, errorFrom } from '../../api/client';
 import { ConfirmButton } from '../../components/ConfirmButton';
 import { ErrorPanel } from '../../components/ErrorPanel';
 import { FormError } from '../../components/FormError';
-
-interface AttachmentMeta {
-  id: number;
-  name: string;
-}
+import { alertPageQueries, type AttachmentMeta } from './alertQueries';
 
 /**
  * An alert's attachments: each downloads through the signed link the API hands out (fetched when
@@ -19,11 +15,7 @@ interface AttachmentMeta {
 export function AttachmentsCard({ alertId }: { alertId: string }) {
   const queryClient = useQueryClient();
   const path = { identifier: alertId };
-  const list = useQuery({
-    queryKey: ['alert', alertId, 'attachments'],
-    queryFn: () =>
-      data<AttachmentMeta[]>(api.GET('/v2/alerts/{identifier}/attachments', { params: { path, query: {} } })),
-  });
+  const list = useQuery(alertPageQueries(alertId).attachments);
   const changed = () => {
     void queryClient.invalidateQueries({ queryKey: ['alert', alertId, 'attachments'] });
     void queryClient.invalidateQueries({ queryKey: ['alert', alertId, 'logs'] });

@@ -78,7 +78,7 @@ export function alertListQueries({ query, searchId, view, offset }: ReturnType<t
  * Asks for all the list at `search` (a URL's query string) shows: the alerts, the counts, the team names
  * and the saved filters, for its first render to find; each that came later would render the list again.
  */
-export function prefetchAlertList(queryClient: QueryClient, search: string): void {
+export function prefetchAlertList(queryClient: QueryClient, { search }: { search: string }): void {
   const { list, counts } = alertListQueries(listParams(new URLSearchParams(search)));
   void queryClient.prefetchQuery(list);
   void queryClient.prefetchQuery(counts);
