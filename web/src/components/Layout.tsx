@@ -36,7 +36,8 @@ const NAV = [
 
 function ColorSchemeMenu() {
   const { colorScheme, setColorScheme } = useMantineColorScheme();
-  const computed = useComputedColorScheme('light');
+  // Read at the first render: read in an effect, a dark screen first drew the light icon, then redrew.
+  const computed = useComputedColorScheme('light', { getInitialValueInEffect: false });
   return (
     <Menu position="bottom-end" withinPortal>
       <Menu.Target>
@@ -81,13 +82,35 @@ function NavLinks({ onNavigate }: { onNavigate?: () => void }) {
 }
 
 /** The signed-in console: the header, and the page below it. */
+/**
+ * Whether the live updates are on, and what keeps them on: a component of its own, so that the stream's
+ * opening (during the first page's load) redraws this dot, not the whole layout.
+ */
+function LiveIndicator() {
+  const live = useLiveAlerts();
+  const label = live === 'live' ? 'Live updates on' : 'Live updates reconnecting';
+  return (
+    <Box
+      component="span"
+      title={label}
+      aria-label={label}
+      role="img"
+      w={8}
+      h={8}
+      style={{
+        borderRadius: 4,
+        flex: 'none',
+        background: live === 'live' ? 'var(--mantine-color-teal-6)' : 'var(--mantine-color-gray-5)',
+      }}
+    />
+  );
+}
+
 export function Layout() {
   const session = useSession();
   const queryClient = useQueryClient();
   const navigate = useNavigate();
   const [opened, { toggle, close }] = useDisclosure(false);
-  const live = useLiveAlerts();
-
   const signOut = async () => {
     try {
       await consoleApi.signOut();
@@ -115,19 +138,7 @@ export function Layout() {
                 {session.organization.name}
               </Text>
             </Anchor>
-            <Box
-              component="span"
-              title={live === 'live' ? 'Live updates on' : 'Live updates reconnecting'}
-              aria-label={live === 'live' ? 'Live updates on' : 'Live updates reconnecting'}
-              role="img"
-              w={8}
-              h={8}
-              style={{
-                borderRadius: 4,
-                flex: 'none',
-                background: live === 'live' ? 'var(--mantine-color-teal-6)' : 'var(--mantine-color-gray-5)',
-              }}
-            />
+            <LiveIndicator />
           </Group>
           <Group component="nav" aria-label="Main" gap={4} visibleFrom="sm" wrap="nowrap">
             <NavLinks />

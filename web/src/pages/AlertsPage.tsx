@@ -36,7 +36,9 @@ const FIRST_ROWS = 20;
 export default function AlertsPage() {
   const [params, setParams] = useSearchParams();
   const navigate = useNavigate();
-  const phone = useMediaQuery('(max-width: 48em)');
+  // Read at the first render (the console renders only in a browser): by default Mantine reads it in an
+  // effect, after a first render as a wide screen, and its change from undefined redrew the whole page.
+  const phone = useMediaQuery('(max-width: 48em)', undefined, { getInitialValueInEffect: false });
   const admin = isAdmin(useSession());
   const shownList = listParams(params);
   // The saved filter in use (searchId), by id: the server runs it, AND-ed with the view and the search box.
