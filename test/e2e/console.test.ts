@@ -294,7 +294,8 @@ describe('the console in a browser', () => {
       assert.equal(reloaded, false, 'the list changed without a reload');
       await audit(page, 'desktop-alerts');
 
-      // Acknowledge, note and close from the alert's page; each reaches the local Security Hub.
+      // Acknowledge, note, raise the priority and close from the alert's page; each reaches the local
+      // Security Hub.
       await page
         .getByRole('link', { name: new RegExp(title) })
         .first()
@@ -311,6 +312,11 @@ describe('the console in a browser', () => {
       await page.getByText('Bucket owner contacted').first().waitFor({ timeout: 30_000 });
       await page
         .getByRole('toolbar', { name: 'Alert actions' })
+        .getByRole('combobox', { name: 'Priority' })
+        .selectOption('P1');
+      await page.getByLabel('Priority P1', { exact: true }).first().waitFor({ timeout: 30_000 });
+      await page
+        .getByRole('toolbar', { name: 'Alert actions' })
         .getByRole('button', { name: 'Close' })
         .click();
       await page
@@ -319,7 +325,7 @@ describe('the console in a browser', () => {
         .waitFor({ timeout: 30_000 });
 
       const updates = await waitFor(
-        'the acknowledge, the note and the close in Security Hub',
+        'the acknowledge, the note, the priority and the close in Security Hub',
         async () => {
           const sent = aws.securityHubRequests
             .filter((r) => r.operation === 'BatchUpdateFindings' && r.status === 200)
@@ -327,6 +333,7 @@ describe('the console in a browser', () => {
           const mine = sent.filter((b) => b.includes(findingId));
           return mine.some((b) => b.includes('"NOTIFIED"')) &&
             mine.some((b) => b.includes('Bucket owner contacted')) &&
+            mine.some((b) => b.includes('"Label":"CRITICAL"')) &&
             mine.some((b) => b.includes('"RESOLVED"'))
             ? mine
             : undefined;

@@ -7,6 +7,7 @@ import {
   Grid,
   Group,
   Menu,
+  NativeSelect,
   Popover,
   Select,
   SimpleGrid,
@@ -169,14 +170,16 @@ function Actions({ alert, act, busy }: { alert: AlertDetail; act: (a: AlertActio
       <Button color="gray" disabled={closed || busy} onClick={() => act({ kind: 'close' })}>
         Close
       </Button>
-      <Select
+      {/* The browser's own list: Mantine's Select (a combobox with its popover) was about half of what
+          the toolbar cost the page's render (docs/performance.md). */}
+      <NativeSelect
         aria-label="Priority"
         data={PRIORITIES.map((p) => ({ value: p, label: `Priority ${p}` }))}
         value={alert.priority}
-        onChange={(value) =>
-          value && value !== alert.priority && act({ kind: 'priority', priority: value as Priority })
-        }
-        allowDeselect={false}
+        onChange={(e) => {
+          const value = e.currentTarget.value as Priority;
+          if (value !== alert.priority) act({ kind: 'priority', priority: value });
+        }}
         w={130}
         disabled={busy}
       />
