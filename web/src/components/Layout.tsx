@@ -81,7 +81,6 @@ function NavLinks({ onNavigate }: { onNavigate?: () => void }) {
   ));
 }
 
-/** The signed-in console: the header, and the page below it. */
 /**
  * Whether the live updates are on, and what keeps them on: a component of its own, so that the stream's
  * opening (during the first page's load) redraws this dot, not the whole layout.
@@ -106,6 +105,7 @@ function LiveIndicator() {
   );
 }
 
+/** The signed-in console: the header, and the page below it. */
 export function Layout() {
   const session = useSession();
   const queryClient = useQueryClient();

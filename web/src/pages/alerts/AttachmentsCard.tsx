@@ -15,10 +15,11 @@ import { alertPageQueries, type AttachmentMeta } from './alertQueries';
 export function AttachmentsCard({ alertId }: { alertId: string }) {
   const queryClient = useQueryClient();
   const path = { identifier: alertId };
-  const list = useQuery(alertPageQueries(alertId).attachments);
+  const queries = alertPageQueries(alertId);
+  const list = useQuery(queries.attachments);
   const changed = () => {
-    void queryClient.invalidateQueries({ queryKey: ['alert', alertId, 'attachments'] });
-    void queryClient.invalidateQueries({ queryKey: ['alert', alertId, 'logs'] });
+    void queryClient.invalidateQueries({ queryKey: queries.attachments.queryKey });
+    void queryClient.invalidateQueries({ queryKey: queries.logs.queryKey });
   };
 
   const upload = useMutation({

@@ -5,9 +5,8 @@ import { schedulesQuery } from '../../lib/oncall';
 
 /**
  * What the on-call page asks the server: the schedules (`schedulesQuery`), and who is on call now and
- * next in each. A
- * module of its own, small and in the console's first chunk, so that the first load of the page can ask
- * while its own code is still on its way (prefetchOnCall).
+ * next in each. A module of its own, small and in the console's first chunk, so that the first load of
+ * the page can ask while its own code is still on its way (prefetchOnCall).
  */
 export function onCallQueries(scheduleId: string) {
   const params = { path: { identifier: scheduleId }, query: { flat: false } };
