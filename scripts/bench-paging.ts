@@ -1,6 +1,8 @@
 /**
  * Paging timing: the real server (API, workers, embedded PostgreSQL) and a real SMTP server (the
- * smtp-server package, in this process). Not a test: prints numbers.
+ * smtp-server package, in a process of its own, as a relay is: scripts/lib/smtp-process.ts). An email
+ * counts as handed to SMTP when the server has the whole message (the end of its DATA). Not a test:
+ * prints numbers.
  *
  * 0. A lone alert (through the API) and a lone Security Hub finding (through the intake, an EventBridge
  *    event with the key in a header), 20 of each one after the other, each paging one person: from the
@@ -19,10 +21,11 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import { sql } from 'kysely';
 import nodemailer from 'nodemailer';
-import { startTestSmtpServer } from '../src/testing/smtp.js';
 import { percentile as pctOf, reportBench, type BenchBaseline, type BenchRow } from './lib/report.js';
 import { setUpQuietPolicy } from './lib/quiet-policy.js';
 import { arg, startBenchApp } from './lib/bench-app.js';
+import { sendAll } from './lib/send-all.js';
+import { startSmtpProcess } from './lib/smtp-process.js';
 
 const alertCount = arg('alerts', 1000);
 const openCount = arg('open', 10000);
@@ -36,7 +39,7 @@ const summary = (values: number[]) => {
   return `p50 ${percentile(sorted, 50).toFixed(0)} ms, p99 ${percentile(sorted, 99).toFixed(0)} ms, max ${(sorted[sorted.length - 1] ?? NaN).toFixed(0)} ms (n=${sorted.length})`;
 };
 
-const smtp = await startTestSmtpServer();
+const smtp = await startSmtpProcess();
 const { app, key, work } = await startBenchApp('bench-paging', {
   env: { VIGIL_SMTP_URL: smtp.url, VIGIL_EMAIL_FROM: 'Vigil <vigil@example.com>' },
 });
@@ -59,27 +62,19 @@ async function call(
   return { status: response.status, json };
 }
 
-/** Sends `count` creates, `concurrency` at a time, printing progress. */
+/** Sends `count` creates, `concurrency` at a time, from a process of its own (scripts/lib/send-all.ts). */
 async function createAlerts(count: number, team: string, prefix: string, concurrency = 32): Promise<void> {
-  let next = 0;
-  let done = 0;
-  const started = performance.now();
-  const progress = setInterval(() => process.stdout.write(`\r  created ${done}/${count}`), 1000);
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < count) {
-        const i = next++;
-        await call('POST', '/v2/alerts', {
-          message: `${prefix} ${i}`,
-          alias: `${prefix}-${i}`,
-          responders: [{ type: 'team', name: team }],
-        });
-        done++;
-      }
-    }),
+  process.stdout.write(`  sending ${count} creates ...`);
+  const requests = Array.from({ length: count }, (_, i) => ({
+    key: String(i),
+    body: { message: `${prefix} ${i}`, alias: `${prefix}-${i}`, responders: [{ type: 'team', name: team }] },
+  }));
+  const { seconds } = await sendAll(
+    `${app.url}/v2/alerts`,
+    { authorization: `GenieKey ${key}`, 'content-type': 'application/json' },
+    requests,
+    { concurrency, expectStatus: 202 },
   );
-  clearInterval(progress);
-  const seconds = (performance.now() - started) / 1000;
   process.stdout.write(
     `\r  created ${count} alerts in ${seconds.toFixed(1)} s (${(count / seconds).toFixed(0)}/s)\n`,
   );
@@ -108,7 +103,7 @@ async function directSends(count: number, oneAtATime: boolean): Promise<number[]
       html: `<p>bench baseline message ${i}</p><p>${'x'.repeat(600)}</p>`,
       headers: { 'X-Bench-Id': String(i) },
     });
-  smtp.clear();
+  await smtp.clear();
   const out: number[] = [];
   try {
     if (oneAtATime) {
@@ -126,7 +121,7 @@ async function directSends(count: number, oneAtATime: boolean): Promise<number[]
     }
   } finally {
     transport.close();
-    smtp.clear();
+    await smtp.clear();
   }
   return out;
 }
@@ -179,25 +174,28 @@ try {
       verifySignatures: false,
     })) as { json: { data: { apiKey: string } } }
   ).json.data.apiKey;
-  const deliver = async (id: string) => {
-    const response = await fetch(`${app.url}/v1/json/integrations/webhooks/amazonsecurityhub`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-api-key': hub },
-      body: JSON.stringify({
-        id: randomUUID(),
-        'detail-type': 'Security Hub Findings - Imported',
-        source: 'aws.securityhub',
-        detail: {
-          findings: [
-            {
-              Id: id,
-              ProductArn: 'arn:aws:securityhub:us-east-1::product/aws/guardduty',
-              Title: `finding ${id}`,
-              Severity: { Label: 'HIGH' },
-            },
-          ],
+  const findingEvent = (id: string) => ({
+    id: randomUUID(),
+    'detail-type': 'Security Hub Findings - Imported',
+    source: 'aws.securityhub',
+    detail: {
+      findings: [
+        {
+          Id: id,
+          ProductArn: 'arn:aws:securityhub:us-east-1::product/aws/guardduty',
+          Title: `finding ${id}`,
+          Severity: { Label: 'HIGH' },
         },
-      }),
+      ],
+    },
+  });
+  const intakeUrl = `${app.url}/v1/json/integrations/webhooks/amazonsecurityhub`;
+  const intakeHeaders = { 'content-type': 'application/json', 'x-api-key': hub };
+  const deliver = async (id: string) => {
+    const response = await fetch(intakeUrl, {
+      method: 'POST',
+      headers: intakeHeaders,
+      body: JSON.stringify(findingEvent(id)),
     });
     if (response.status !== 200) throw new Error(`the intake answered ${response.status}`);
   };
@@ -211,7 +209,7 @@ try {
   }
   console.log(`  a lone finding: intake request → email at the SMTP server: ${summary(loneFindings)}`);
   figures.loneFinding = loneFindings;
-  smtp.clear();
+  await smtp.clear();
   console.log(`1. ${alertCount} alerts created at once, each paging one person by email`);
   await createAlerts(alertCount, 'Paged', 'first-email');
   await smtp.waitForMessages(alertCount, 300_000);
@@ -235,23 +233,17 @@ try {
   );
   console.log(`           planned → sent: ${summary(stages.rows.map((r) => Number(r.sent_ms)))}`);
 
-  smtp.clear();
+  await smtp.clear();
   console.log(`   ${alertCount} findings at once through the intake (one per delivery, 32 at a time)`);
-  const requested = new Map<string, number>();
-  let next = 0;
-  const burstStarted = performance.now();
-  await Promise.all(
-    Array.from({ length: 32 }, async () => {
-      while (next < alertCount) {
-        const id = `burst-finding-${next++}`;
-        requested.set(id, Date.now());
-        await deliver(id);
-      }
-    }),
+  const ids = Array.from({ length: alertCount }, (_, i) => `burst-finding-${i}`);
+  const burst = await sendAll(
+    intakeUrl,
+    intakeHeaders,
+    ids.map((id) => ({ key: id, body: findingEvent(id) })),
+    { concurrency: 32, expectStatus: 200 },
   );
-  console.log(
-    `  delivered ${alertCount} findings in ${((performance.now() - burstStarted) / 1000).toFixed(1)} s`,
-  );
+  const requested = burst.sentAt;
+  console.log(`  delivered ${alertCount} findings in ${burst.seconds.toFixed(1)} s`);
   await smtp.waitForMessages(alertCount, 300_000);
   const findingOf = new Map(
     (

@@ -44,6 +44,41 @@ test('receives and parses a message with both parts', async () => {
   mailer.close();
 });
 
+test('headers only: the header block read (folded lines joined), the bodies left, each message reported', async () => {
+  const reported: string[] = [];
+  const light = await startTestSmtpServer({
+    headersOnly: true,
+    onMessage: (mail) => reported.push(mail.headers['x-vigil-alert-id'] ?? ''),
+  });
+  try {
+    const mailer = transport(light.url);
+    const sentAt = Date.now();
+    await mailer.sendMail({
+      from: 'vigil@example.test',
+      to: 'alice@example.test',
+      subject: 'Plain subject',
+      text: 'plain body\n\nX-Not-A-Header: body text',
+      html: '<p>html body</p>',
+      messageId: '<light@vigil.test>',
+      headers: { 'X-Vigil-Alert-Id': 'a1', 'X-Long': `${'word '.repeat(40)}end` },
+    });
+    const [mail] = await light.waitForMessages(1);
+    assert.ok(mail);
+    assert.deepEqual(reported, ['a1']);
+    assert.equal(mail.subject, 'Plain subject');
+    assert.equal(mail.messageId, '<light@vigil.test>');
+    assert.equal(mail.headers['x-long'], `${'word '.repeat(40)}end`);
+    assert.equal(mail.headers['x-not-a-header'], undefined);
+    assert.equal(mail.text, '');
+    assert.equal(mail.html, '');
+    assert.match(mail.raw, /plain body/);
+    assert.ok(mail.receivedAt.getTime() >= sentAt - 1000 && mail.receivedAt.getTime() <= Date.now());
+    mailer.close();
+  } finally {
+    await light.stop();
+  }
+});
+
 test('a rejected recipient is refused permanently at RCPT TO, the others get it', async () => {
   smtp.rejectRecipient('Gone@example.test');
   const mailer = transport();

@@ -26,6 +26,7 @@ export interface ReceivedMail {
   raw: string;
   /** The user the client authenticated as, when auth is required. */
   authUser?: string;
+  /** When the server had the whole message (the end of DATA), before it parsed it and answered. */
   receivedAt: Date;
 }
 
@@ -55,6 +56,13 @@ export interface TestSmtpServerOptions {
   auth?: { user: string; pass: string };
   /** Listen on this port (default: a free one). */
   port?: number;
+  /** Called with each message accepted, as it is kept in `messages`. */
+  onMessage?: (mail: ReceivedMail) => void;
+  /**
+   * Read only the header block, not the MIME bodies (`text` and `html` stay '', `subject` undecoded): for
+   * benchmarks, where parsing every message with mailparser would make this server the bottleneck.
+   */
+  headersOnly?: boolean;
 }
 
 function smtpError(code: number, message: string): SMTPServerError {
@@ -77,6 +85,76 @@ function headerMap(lines: ReadonlyArray<{ key: string; line: string }>): Record<
   return headers;
 }
 
+/** The header block's fields (up to the first empty line), as mailparser's `headerLines` give them. */
+function headerLinesOf(raw: Buffer): { key: string; line: string }[] {
+  const text = raw.toString('utf8');
+  const end = text.search(/\r?\n\r?\n/);
+  const block = end < 0 ? text : text.slice(0, end);
+  return block
+    .split(/\r?\n(?![ \t])/)
+    .filter((line) => line.includes(':'))
+    .map((line) => ({ key: line.slice(0, line.indexOf(':')).trim(), line }));
+}
+
+type MailContent = Pick<ReceivedMail, 'subject' | 'text' | 'html' | 'messageId' | 'headers'>;
+
+async function contentOf(raw: Buffer, headersOnly: boolean): Promise<MailContent> {
+  if (headersOnly) {
+    const headers = headerMap(headerLinesOf(raw));
+    return {
+      subject: headers.subject ?? '',
+      text: '',
+      html: '',
+      messageId: headers['message-id'] ?? '',
+      headers,
+    };
+  }
+  const parsed = await simpleParser(raw);
+  return {
+    subject: parsed.subject ?? '',
+    text: parsed.text ?? '',
+    html: typeof parsed.html === 'string' ? parsed.html : '',
+    messageId: parsed.messageId ?? '',
+    headers: headerMap(parsed.headerLines),
+  };
+}
+
+/**
+ * Waiting for messages: `waitFor` resolves with them once at least `count` are in `messages` (after the
+ * caller's `arrived()`), or rejects after `timeoutMs`. Shared with the benchmarks' server in a process of
+ * its own (scripts/lib/smtp-process.ts).
+ */
+export function messageArrivals<T>(messages: T[]): {
+  arrived(): void;
+  waitFor(count: number, timeoutMs?: number): Promise<T[]>;
+} {
+  const waiters = new Set<() => void>();
+  return {
+    arrived() {
+      for (const wake of waiters) wake();
+    },
+    waitFor(count, timeoutMs = 5_000) {
+      if (messages.length >= count) return Promise.resolve([...messages]);
+      return new Promise((resolve, reject) => {
+        const wake = () => {
+          if (messages.length < count) return;
+          cleanup();
+          resolve([...messages]);
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`timed out waiting for ${count} message(s); ${messages.length} arrived`));
+        }, timeoutMs);
+        const cleanup = () => {
+          clearTimeout(timer);
+          waiters.delete(wake);
+        };
+        waiters.add(wake);
+      });
+    },
+  };
+}
+
 export async function startTestSmtpServer(options: TestSmtpServerOptions = {}): Promise<TestSmtpServer> {
   const messages: ReceivedMail[] = [];
   const rejected = new Map<string, { code: number; message: string }>();
@@ -85,7 +163,7 @@ export async function startTestSmtpServer(options: TestSmtpServerOptions = {}): 
     code: 451,
     stage: 'rcpt',
   };
-  const waiters = new Set<() => void>();
+  const arrivals = messageArrivals(messages);
   let opened = 0;
 
   // A transaction that already got its scripted failure at an earlier stage must not consume another.
@@ -130,25 +208,24 @@ export async function startTestSmtpServer(options: TestSmtpServerOptions = {}): 
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('error', (error: Error) => callback(error));
       stream.on('end', () => {
+        const receivedAt = new Date();
         const failure = scriptedFailure('data', session.envelope);
         if (failure) return callback(failure);
         const raw = Buffer.concat(chunks);
-        simpleParser(raw).then(
-          (parsed) => {
+        contentOf(raw, options.headersOnly ?? false).then(
+          (content) => {
             const mailFrom = session.envelope.mailFrom;
-            messages.push({
+            const mail: ReceivedMail = {
               from: mailFrom ? mailFrom.address : '',
               to: session.envelope.rcptTo.map((r) => r.address),
-              subject: parsed.subject ?? '',
-              text: parsed.text ?? '',
-              html: typeof parsed.html === 'string' ? parsed.html : '',
-              messageId: parsed.messageId ?? '',
-              headers: headerMap(parsed.headerLines),
+              ...content,
               raw: raw.toString('utf8'),
               authUser: typeof session.user === 'string' ? session.user : undefined,
-              receivedAt: new Date(),
-            });
-            for (const wake of waiters) wake();
+              receivedAt,
+            };
+            messages.push(mail);
+            options.onMessage?.(mail);
+            arrivals.arrived();
             callback(null, `Queued as test-${messages.length}`);
           },
           (error: Error) => callback(smtpError(554, `Unparseable message: ${error.message}`)),
@@ -179,25 +256,7 @@ export async function startTestSmtpServer(options: TestSmtpServerOptions = {}): 
     failNext(n, code = 451, stage = 'rcpt') {
       failures = { remaining: n, code, stage };
     },
-    waitForMessages(count, timeoutMs = 5_000) {
-      if (messages.length >= count) return Promise.resolve([...messages]);
-      return new Promise((resolve, reject) => {
-        const wake = () => {
-          if (messages.length < count) return;
-          cleanup();
-          resolve([...messages]);
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(new Error(`timed out waiting for ${count} message(s); ${messages.length} arrived`));
-        }, timeoutMs);
-        const cleanup = () => {
-          clearTimeout(timer);
-          waiters.delete(wake);
-        };
-        waiters.add(wake);
-      });
-    },
+    waitForMessages: arrivals.waitFor,
     connectionsOpened: () => opened,
     clear() {
       opened = 0;
