@@ -1,6 +1,7 @@
 import { Anchor, Button, Card, FileButton, Group, Skeleton, Stack, Text, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { memo } from 'react';
 import { api, csrfHeaders, data, errorFrom } from '../../api/client';
 import { ConfirmButton } from '../../components/ConfirmButton';
 import { ErrorPanel } from '../../components/ErrorPanel';
@@ -12,7 +13,7 @@ import { alertPageQueries, type AttachmentMeta } from './alertQueries';
  * pressed, so it has not expired), and a file can be added or deleted. Adding and deleting go on the
  * alert's log, so the log is fetched again after each.
  */
-export function AttachmentsCard({ alertId }: { alertId: string }) {
+export const AttachmentsCard = memo(function AttachmentsCard({ alertId }: { alertId: string }) {
   const queryClient = useQueryClient();
   const path = { identifier: alertId };
   const queries = alertPageQueries(alertId);
@@ -128,4 +129,4 @@ export function AttachmentsCard({ alertId }: { alertId: string }) {
       </Stack>
     </Card>
   );
-}
+});

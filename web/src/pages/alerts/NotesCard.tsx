@@ -1,0 +1,84 @@
+import { Button, Card, Group, Skeleton, Stack, Text, Textarea, Title } from '@mantine/core';
+import { useQuery } from '@tanstack/react-query';
+import { memo, useState, type RefObject } from 'react';
+import { ErrorPanel } from '../../components/ErrorPanel';
+import { useAlertAction } from '../../lib/alertActions';
+import { ago, when } from '../../lib/time';
+import { alertPageQueries } from './alertQueries';
+
+/**
+ * An alert's notes and the box to add one. The box's text is this card's own state, so typing redraws
+ * the card, not the whole page. `inputRef` is for the page's `n` shortcut.
+ */
+export const NotesCard = memo(function NotesCard({
+  alertId,
+  inputRef,
+}: {
+  alertId: string;
+  inputRef: RefObject<HTMLTextAreaElement | null>;
+}) {
+  const [note, setNote] = useState('');
+  const action = useAlertAction();
+  const notes = useQuery(alertPageQueries(alertId).notes);
+  return (
+    <Card withBorder component="section" aria-labelledby="notes-heading">
+      <Title order={2} size="h4" id="notes-heading" mb="xs">
+        Notes
+      </Title>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (!note.trim()) return;
+          action.mutate(
+            { ids: [alertId], action: { kind: 'note', note: note.trim() } },
+            { onSuccess: ({ failed }) => failed.length === 0 && setNote('') },
+          );
+        }}
+      >
+        <Stack gap="xs">
+          <Textarea
+            ref={inputRef}
+            label="Add a note"
+            description="Press n to come here."
+            className="note-input"
+            rows={2}
+            resize="vertical"
+            maxLength={25000}
+            value={note}
+            onChange={(e) => setNote(e.currentTarget.value)}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter' && (e.metaKey || e.ctrlKey)) e.currentTarget.form?.requestSubmit();
+            }}
+          />
+          <Group>
+            <Button type="submit" size="xs" loading={action.isPending} disabled={!note.trim()}>
+              Add note
+            </Button>
+          </Group>
+        </Stack>
+      </form>
+      <Stack gap="sm" mt="md">
+        {notes.isError ? (
+          <ErrorPanel error={notes.error} retry={() => void notes.refetch()} />
+        ) : notes.isPending ? (
+          <Skeleton height={40} />
+        ) : notes.data.length === 0 ? (
+          <Text size="sm" c="dimmed">
+            No notes yet.
+          </Text>
+        ) : (
+          notes.data.map((n) => (
+            <div key={n.offset}>
+              <Text size="xs" c="dimmed">
+                {n.owner || 'Someone'} · <span title={when(n.createdAt)}>{ago(n.createdAt)}</span>
+              </Text>
+              <Text size="sm" style={{ whiteSpace: 'pre-wrap' }} className="break-anywhere">
+                {n.note}
+              </Text>
+            </div>
+          ))
+        )}
+      </Stack>
+    </Card>
+  );
+});
