@@ -271,6 +271,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
         const answer = await httpsGet(url, { ...outbound, timeoutMs: 10000, maxBytes: 65536 });
         return { status: answer.status, body: answer.body.toString('utf8') };
       },
+      clock,
       signal,
       disabledBy: (integrationId) => maintenance.disabledBy(integrationId),
     });

@@ -6,7 +6,8 @@ import { ShiftedClock } from '../work/clock.js';
 
 /**
  * Retention follows the engine's clock: a request record, an incident's and an alert event's handled
- * mark are purged once the clock is a retention past them, with no wait, and not before.
+ * mark are purged once the clock is a retention past them, with no wait, and not before; a delivery is
+ * stamped on that clock too, so one received after the clock moved on is as young as it is.
  */
 
 const MINUTE = 60_000;
@@ -82,5 +83,53 @@ describe('retention', () => {
     // Only old records went: the alert itself stays, and its request can no longer be looked up.
     assert.equal((await server.call('GET', `/v2/alerts/${alertId}`)).status, 200);
     assert.equal((await server.call('GET', `/v2/alerts/requests/${alert.requestId}`)).status, 404);
+  });
+
+  it('keeps a delivery received after the clock moved on: it is stamped on the same clock', async () => {
+    // Past the 14 days of payloads, so a delivery stamped by the database's own time would look weeks old.
+    await advanceToRetention(20 * DAY);
+    await server.callOk('POST', '/v2/teams', { name: 'Retention' });
+    const integration = (
+      await server.callOk('POST', '/v2/integrations', {
+        type: 'AmazonSecurityHub',
+        name: 'Retention hub',
+        ownerTeam: { name: 'Retention' },
+        verifySignatures: false,
+      })
+    ).data as { id: string; apiKey: string };
+    const response = await fetch(`${server.url}/v1/json/integrations/webhooks/amazonsecurityhub`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': integration.apiKey },
+      body: JSON.stringify({
+        id: 'retention-event',
+        'detail-type': 'Security Hub Findings - Imported',
+        source: 'aws.securityhub',
+        detail: {
+          findings: [
+            {
+              Id: 'retention-finding',
+              ProductArn: 'arn:aws:securityhub:us-east-1::product/aws/guardduty',
+              Title: 'kept for its 14 days',
+              Severity: { Label: 'HIGH' },
+            },
+          ],
+        },
+      }),
+    });
+    const answer = (await response.json()) as { payloadId: string };
+    assert.equal(response.status, 200, JSON.stringify(answer));
+    const payloads = () =>
+      count('SELECT count(*)::int AS n FROM integration_payloads WHERE integration_id = $1', [
+        integration.id,
+      ]);
+    assert.equal(await payloads(), 1);
+
+    await advanceToRetention(61 * MINUTE);
+    assert.equal(await payloads(), 1, 'a delivery within its 14 days is kept');
+    const logged = await server.call(
+      'GET',
+      `/v2/integrations/${integration.id}/payloads/${answer.payloadId}`,
+    );
+    assert.equal(logged.status, 200, JSON.stringify(logged.body));
   });
 });

@@ -180,6 +180,8 @@ export const integrationsRepository = {
       content_type: string | null;
       body: string;
       request_id?: string | null;
+      /** On the engine's Clock, as retention's cut-off is (engine/retention.ts). */
+      received_at: Date;
     },
   ): Promise<string> {
     const inserted = await db
@@ -216,10 +218,15 @@ export const integrationsRepository = {
   },
 
   /** Marks an SNS MessageId as acted on; false when it already was (a retry). */
-  async claimMessage(db: Queryable, integrationId: string, messageId: string): Promise<boolean> {
+  async claimMessage(
+    db: Queryable,
+    integrationId: string,
+    messageId: string,
+    processedAt: Date,
+  ): Promise<boolean> {
     const result = await db
       .insertInto('sns_processed_messages')
-      .values({ integration_id: integrationId, message_id: indexKey(messageId) })
+      .values({ integration_id: integrationId, message_id: indexKey(messageId), processed_at: processedAt })
       .onConflict((oc) => oc.columns(['integration_id', 'message_id']).doNothing())
       .executeTakeFirst();
     return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
@@ -248,6 +255,7 @@ export const integrationsRepository = {
   async storeDeliveries(
     db: Queryable,
     batch: readonly StoredDeliveryInput[],
+    receivedAt: Date,
   ): Promise<StoredDeliveryResult[]> {
     // A message id twice in one batch: the first is the delivery, the others its retries.
     const seen = new Set<string>();
@@ -269,8 +277,9 @@ export const integrationsRepository = {
         ) AS t(ord, integration_id, message_id, message_key, kind, content_type, body, request_id, first_of_its_id)
       ),
       claim AS (
-        INSERT INTO sns_processed_messages (integration_id, message_id)
-        SELECT integration_id, message_key FROM input WHERE message_key IS NOT NULL AND first_of_its_id
+        INSERT INTO sns_processed_messages (integration_id, message_id, processed_at)
+        SELECT integration_id, message_key, ${receivedAt}::timestamptz FROM input
+        WHERE message_key IS NOT NULL AND first_of_its_id
         ON CONFLICT (integration_id, message_id) DO NOTHING
         RETURNING integration_id, message_id
       ),
@@ -284,10 +293,10 @@ export const integrationsRepository = {
         FROM input
       ),
       payload AS (
-        INSERT INTO integration_payloads (integration_id, message_id, kind, verdict, reason, content_type, body, request_id)
+        INSERT INTO integration_payloads (integration_id, message_id, kind, verdict, reason, content_type, body, request_id, received_at)
         SELECT integration_id, message_id, kind, verdict,
                CASE WHEN verdict = 'duplicate' THEN 'message ' || message_id || ' was already processed' END,
-               content_type, body, request_id
+               content_type, body, request_id, ${receivedAt}::timestamptz
         FROM decided ORDER BY ord
         RETURNING id, verdict
       ),

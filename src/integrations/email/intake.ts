@@ -133,6 +133,7 @@ export function createEmailIntake(deps: {
       alert_ids: outcome.alertId ? [outcome.alertId] : [],
       content_type: 'message/rfc822',
       body,
+      received_at: deps.clock.now(),
     };
     try {
       await repo.recordPayload(db, row);

@@ -2,6 +2,7 @@ import { isUnstorableValue, type Db } from '../../db/database.js';
 import { QUEUES } from '../../work/queue-names.js';
 import type { WorkSignal } from '../../work/runner.js';
 import type { Logger } from '../../logger.js';
+import type { Clock } from '../../work/clock.js';
 import {
   integrationsRepository as repo,
   type StoredDeliveryInput,
@@ -42,8 +43,8 @@ interface PendingDelivery extends StoredDeliveryInput {
   fail: (error: unknown) => void;
 }
 
-export function createDeliveryQueue(deps: { db: Db; log: Logger; signal?: WorkSignal }) {
-  const { db, log } = deps;
+export function createDeliveryQueue(deps: { db: Db; log: Logger; clock: Clock; signal?: WorkSignal }) {
+  const { db, log, clock } = deps;
   const waiting: PendingDelivery[] = [];
   let flushScheduled = false;
 
@@ -69,7 +70,7 @@ export function createDeliveryQueue(deps: { db: Db; log: Logger; signal?: WorkSi
     if (waiting.length > 0) scheduleFlush();
     if (batch.length === 0) return;
     try {
-      const stored = await repo.storeDeliveries(db, batch);
+      const stored = await repo.storeDeliveries(db, batch, clock.now());
       batch.forEach((d, n) => d.done(stored[n] as StoredDeliveryResult));
       deps.signal?.wake(QUEUES.deliveries);
       return;
@@ -87,7 +88,7 @@ export function createDeliveryQueue(deps: { db: Db; log: Logger; signal?: WorkSi
     let storedAny = false;
     for (const d of batch) {
       try {
-        const [stored] = await repo.storeDeliveries(db, [d]);
+        const [stored] = await repo.storeDeliveries(db, [d], clock.now());
         d.done(stored as StoredDeliveryResult);
         storedAny = true;
       } catch (error) {

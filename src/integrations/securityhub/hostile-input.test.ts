@@ -6,6 +6,7 @@ import pg from 'pg';
 import { createLogger } from '../../logger.js';
 import { httpAnswerOf } from '../http-answer.js';
 import { createSecurityHubIntake } from './intake.js';
+import { systemClock } from '../../work/clock.js';
 import { SnsCertificateStore } from './sns/certificates.js';
 import {
   addOrganization,
@@ -222,6 +223,7 @@ describe('deliveries PostgreSQL could not store', () => {
         log,
         certificates: new SnsCertificateStore({}),
         confirmSubscription: async () => ({ status: 500, body: '' }),
+        clock: systemClock,
       });
       const row = await server.app.context.integrations.byApiKey(integration.apiKey);
       const answers = (
@@ -294,6 +296,7 @@ describe('deliveries PostgreSQL could not store', () => {
       log: capturedLog().log,
       certificates: new SnsCertificateStore({}),
       confirmSubscription: async () => ({ status: 500, body: '' }),
+      clock: systemClock,
     });
     const doomedRow = await server.app.context.integrations.byApiKey(doomed.apiKey);
     const otherRow = await server.app.context.integrations.byApiKey(other.apiKey);

@@ -1,6 +1,7 @@
 import type { Config } from '../../config.js';
 import { isTransientDatabaseError, isUnstorableValue, type Db, type Tx } from '../../db/database.js';
 import { storableJson, storableText, TooDeeplyNested } from '../../db/storable.js';
+import type { Clock } from '../../work/clock.js';
 import type { WorkSignal } from '../../work/runner.js';
 import type { Logger } from '../../logger.js';
 import type { AlertsService } from '../../alerts/service.js';
@@ -40,6 +41,8 @@ export interface IntakeDeps {
   certificates: SnsCertificateStore;
   /** GETs an SNS SubscribeURL; the URL has been checked to be an SNS host. */
   confirmSubscription: (url: string) => Promise<{ status: number; body: string }>;
+  /** Stamps the deliveries, so that retention (on the same clock) sees their true age. */
+  clock: Clock;
   /** Told when deliveries were stored (the workers take them at once) and alerts made. */
   signal?: WorkSignal;
   /** Milliseconds that only move forward, for the confirmed-topic memory (default performance.now). */
@@ -72,8 +75,8 @@ function handled(outcome: EventOutcome): IntakeOutcome {
 export function createSecurityHubIntake(deps: IntakeDeps) {
   const { db, log } = deps;
   const sync = createFindingSync({ alerts: deps.alerts, log });
-  const payloads = createPayloadLog({ db, signal: deps.signal });
-  const queue = createDeliveryQueue({ db, log, signal: deps.signal });
+  const payloads = createPayloadLog({ db, clock: deps.clock, signal: deps.signal });
+  const queue = createDeliveryQueue({ db, log, clock: deps.clock, signal: deps.signal });
   const subscriptions = createSnsSubscriptions({
     db,
     sync,

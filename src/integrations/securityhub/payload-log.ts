@@ -1,4 +1,5 @@
 import { isUnstorableValue, type Db, type Tx } from '../../db/database.js';
+import type { Clock } from '../../work/clock.js';
 import { QUEUES } from '../../work/queue-names.js';
 import type { WorkSignal } from '../../work/runner.js';
 import { integrationsRepository as repo, type StoredDeliveryInput } from '../repository.js';
@@ -14,8 +15,8 @@ import { cut } from './findings.js';
 /** One delivery as it is logged. */
 export type Delivery = Omit<StoredDeliveryInput, 'integrationId'>;
 
-export function createPayloadLog(deps: { db: Db; signal?: WorkSignal }) {
-  const { db } = deps;
+export function createPayloadLog(deps: { db: Db; clock: Clock; signal?: WorkSignal }) {
+  const { db, clock } = deps;
 
   async function record(
     integrationId: string,
@@ -33,6 +34,7 @@ export function createPayloadLog(deps: { db: Db; signal?: WorkSignal }) {
       content_type: delivery.contentType,
       body: delivery.body,
       request_id: delivery.requestId,
+      received_at: clock.now(),
     });
   }
 
@@ -74,7 +76,7 @@ export function createPayloadLog(deps: { db: Db; signal?: WorkSignal }) {
     ): Promise<EventOutcome> {
       const { messageId } = delivery;
       const result = await db.transaction().execute(async (tx): Promise<EventOutcome> => {
-        if (messageId && !(await repo.claimMessage(tx, integrationId, messageId))) {
+        if (messageId && !(await repo.claimMessage(tx, integrationId, messageId, clock.now()))) {
           return { verdict: 'duplicate', reason: `message ${messageId} was already processed`, alertIds: [] };
         }
         const outcome = await work(tx);
