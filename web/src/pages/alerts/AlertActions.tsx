@@ -1,6 +1,6 @@
 import { Button, Group, Menu, NativeSelect, Popover, Select, Stack, Text } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
 import { api, data } from '../../api/client';
 import { PRIORITIES, type AlertDetail, type Escalation, type Priority } from '../../api/types';
 import { UserAutocomplete } from '../../components/UserAutocomplete';
@@ -12,6 +12,51 @@ const SNOOZES = [
   { label: '4 hours', minutes: 240 },
   { label: '1 day', minutes: 1440 },
 ];
+
+/**
+ * A toolbar button that opens a small form below it; the form's submit button says the same as the
+ * toolbar's. `onSubmit` says whether the action went ahead (and the form may close).
+ */
+function FormPopover({
+  label,
+  disabled,
+  opened,
+  setOpened,
+  onSubmit,
+  children,
+}: {
+  label: string;
+  disabled: boolean;
+  opened: boolean;
+  setOpened: (opened: boolean) => void;
+  onSubmit: () => boolean;
+  children: ReactNode;
+}) {
+  return (
+    <Popover opened={opened} onChange={setOpened} withinPortal trapFocus position="bottom-start" shadow="md">
+      <Popover.Target>
+        <Button variant="default" disabled={disabled} onClick={() => setOpened(!opened)}>
+          {label}
+        </Button>
+      </Popover.Target>
+      <Popover.Dropdown>
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (onSubmit()) setOpened(false);
+          }}
+        >
+          <Stack gap="xs" w={260}>
+            {children}
+            <Button type="submit" size="xs">
+              {label}
+            </Button>
+          </Stack>
+        </form>
+      </Popover.Dropdown>
+    </Popover>
+  );
+}
 
 /** An alert's toolbar: every action on it, each answered by Vigil a moment later. */
 export function AlertActions({
@@ -80,89 +125,53 @@ export function AlertActions({
           ))}
         </Menu.Dropdown>
       </Menu>
-      <Popover
+      <FormPopover
+        label="Assign"
+        disabled={busy}
         opened={assignOpen}
-        onChange={setAssignOpen}
-        withinPortal
-        trapFocus
-        position="bottom-start"
-        shadow="md"
+        setOpened={setAssignOpen}
+        onSubmit={() => {
+          if (!owner.trim()) return false;
+          act({ kind: 'assign', username: owner.trim() });
+          return true;
+        }}
       >
-        <Popover.Target>
-          <Button variant="default" disabled={busy} onClick={() => setAssignOpen((o) => !o)}>
-            Assign
-          </Button>
-        </Popover.Target>
-        <Popover.Dropdown>
-          <form
-            onSubmit={(e) => {
-              e.preventDefault();
-              if (!owner.trim()) return;
-              act({ kind: 'assign', username: owner.trim() });
-              setAssignOpen(false);
-            }}
-          >
-            <Stack gap="xs" w={260}>
-              <UserAutocomplete
-                label="Owner (email)"
-                value={owner}
-                onChange={setOwner}
-                comboboxProps={{ withinPortal: false }}
-                required
-              />
-              <Button type="submit" size="xs">
-                Assign
-              </Button>
-            </Stack>
-          </form>
-        </Popover.Dropdown>
-      </Popover>
-      <Popover
+        <UserAutocomplete
+          label="Owner (email)"
+          value={owner}
+          onChange={setOwner}
+          comboboxProps={{ withinPortal: false }}
+          required
+        />
+      </FormPopover>
+      <FormPopover
+        label="Escalate"
+        disabled={closed || busy}
         opened={escalateOpen}
-        onChange={setEscalateOpen}
-        withinPortal
-        trapFocus
-        position="bottom-start"
-        shadow="md"
+        setOpened={setEscalateOpen}
+        onSubmit={() => {
+          act({ kind: 'escalate', escalation: escalation ? { id: escalation } : {} });
+          return true;
+        }}
       >
-        <Popover.Target>
-          <Button variant="default" disabled={closed || busy} onClick={() => setEscalateOpen((o) => !o)}>
-            Escalate
-          </Button>
-        </Popover.Target>
-        <Popover.Dropdown>
-          <form
-            onSubmit={(e) => {
-              e.preventDefault();
-              act({ kind: 'escalate', escalation: escalation ? { id: escalation } : {} });
-              setEscalateOpen(false);
-            }}
-          >
-            <Stack gap="xs" w={260}>
-              <Select
-                label="Escalation"
-                placeholder={escalations.isPending ? 'Loading…' : 'Every escalation it is on'}
-                data={(escalations.data ?? []).map((e) => ({ value: e.id, label: e.name }))}
-                value={escalation}
-                onChange={setEscalation}
-                comboboxProps={{ withinPortal: false }}
-                clearable
-              />
-              {escalations.isError ? (
-                <Text size="xs" c="red">
-                  {String(escalations.error.message)}
-                </Text>
-              ) : null}
-              <Text size="xs" c="dimmed">
-                Moves the alert to the next rule of the escalation now.
-              </Text>
-              <Button type="submit" size="xs">
-                Escalate
-              </Button>
-            </Stack>
-          </form>
-        </Popover.Dropdown>
-      </Popover>
+        <Select
+          label="Escalation"
+          placeholder={escalations.isPending ? 'Loading…' : 'Every escalation it is on'}
+          data={(escalations.data ?? []).map((e) => ({ value: e.id, label: e.name }))}
+          value={escalation}
+          onChange={setEscalation}
+          comboboxProps={{ withinPortal: false }}
+          clearable
+        />
+        {escalations.isError ? (
+          <Text size="xs" c="red">
+            {String(escalations.error.message)}
+          </Text>
+        ) : null}
+        <Text size="xs" c="dimmed">
+          Moves the alert to the next rule of the escalation now.
+        </Text>
+      </FormPopover>
     </Group>
   );
 }
