@@ -214,8 +214,8 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
     });
     // One per process: the policy routes empty the cache both alert services read.
     const alertPolicies = createAlertPoliciesService({ db: apiDb, clock });
-    const alerts = createAlertsService(database.db, { signal, policies: alertPolicies.source });
-    const apiAlerts = createAlertsService(apiDb, { signal, policies: alertPolicies.source });
+    const alerts = createAlertsService(database.db, { signal, policies: alertPolicies.source, clock });
+    const apiAlerts = createAlertsService(apiDb, { signal, policies: alertPolicies.source, clock });
     const integrationsOn = (db: typeof apiDb) =>
       createIntegrationsService(db, {
         writebackRolePrefix: config.writebackRolePrefix,
@@ -467,7 +467,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       registerIntegrationActionRoutes(http, createIntegrationActionsService(apiDb, integrations));
       registerAlertPolicyRoutes(http, alertPolicies, createNotificationPoliciesService({ db: apiDb, clock }));
       registerMaintenanceRoutes(http, maintenance);
-      registerIncidentRoutes(http, createIncidentsService({ db: apiDb, alerts: apiAlerts, signal }));
+      registerIncidentRoutes(http, createIncidentsService({ db: apiDb, alerts: apiAlerts, signal, clock }));
       registerAwsSetupRoutes(http, {
         config,
         integrations,

@@ -24,6 +24,8 @@ export interface CreateStatement {
     integration?: { id: string; name: string; type: string };
   };
   requestId: string;
+  /** When the request was taken, on the engine's clock: its record's processed_at, which retention reads. */
+  requestAt: Date;
   owner: string;
   createdLog: string;
   /** The count is appended. */
@@ -176,6 +178,7 @@ export const alertsRepository = {
         integration_name: r.integration?.name ?? null,
         integration_type: r.integration?.type ?? null,
         request_id: input.requestId,
+        request_at: input.requestAt.toISOString(),
         owner: input.owner,
         created_log: input.createdLog,
         deduplicated_log: input.deduplicatedLog,
@@ -192,7 +195,7 @@ export const alertsRepository = {
           ord int, id uuid, org_id uuid, alias text, message text, description text, source text,
           priority text, entity text, tags jsonb, details jsonb, actions jsonb, responders jsonb,
           visible_to jsonb, team_ids jsonb, integration_id uuid, integration_name text,
-          integration_type text, request_id text, owner text, created_log text, deduplicated_log text,
+          integration_type text, request_id text, request_at timestamptz, owner text, created_log text, deduplicated_log text,
           note text, note_log text, created_event jsonb, deduplicated_event jsonb, note_event jsonb)
       ),
       upsert AS (
@@ -210,7 +213,7 @@ export const alertsRepository = {
       ),
       -- An open alias is one alert per organization: that is how each result finds its input.
       made AS (
-        SELECT upsert.*, input.ord AS input_ord, input.request_id, input.owner AS log_owner, input.created_log,
+        SELECT upsert.*, input.ord AS input_ord, input.request_id, input.request_at, input.owner AS log_owner, input.created_log,
                input.deduplicated_log, input.note, input.note_log, input.created_event,
                input.deduplicated_event, input.note_event, input.integration_id AS requester_integration_id
         FROM upsert JOIN input ON input.org_id = upsert.org_id AND input.alias = upsert.alias
@@ -234,10 +237,11 @@ export const alertsRepository = {
       -- The request's integration is the requester's, not the alert's: a de-duplicated create counts one
       -- more occurrence of an alert another integration (or a user) may have made.
       request AS (
-        INSERT INTO alert_requests (id, org_id, action, success, status, alert_id, alias, integration_id)
+        INSERT INTO alert_requests (id, org_id, action, success, status, alert_id, alias, integration_id,
+                                    processed_at)
         SELECT request_id, org_id, 'Create', true,
                CASE WHEN inserted THEN 'Created alert' ELSE 'Alert deduplicated' END, id, alias,
-               requester_integration_id
+               requester_integration_id, request_at
         FROM made ORDER BY input_ord
         ON CONFLICT (id) DO NOTHING
       ),
@@ -449,6 +453,8 @@ export const alertsRepository = {
       alert_id: string | null;
       alias: string | null;
       integration_id?: string | null;
+      /** On the engine's clock, which retention reads. */
+      processed_at: Date;
     },
   ): Promise<void> {
     await db

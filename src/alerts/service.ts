@@ -12,6 +12,7 @@ import { buildAlertEvent, recordAlertEvent } from './outbox.js';
 import { createAlertBatcher } from './create-batcher.js';
 import { QUEUES } from '../work/queue-names.js';
 import type { WorkSignal } from '../work/runner.js';
+import { systemClock, type Clock } from '../work/clock.js';
 import { invalid, invalidField, isDomainError, notFound } from '../errors.js';
 import type { Actor, AlertEventInput } from './events.js';
 import { compileQuery, parseQuery } from './query.js';
@@ -153,6 +154,8 @@ function createStatement(
     source: string;
     /** What shaped the alert, for its log: "Shaped by integration action 'X'", "Modified by policy 'Y'". */
     shapedBy?: string[];
+    /** When the request was taken, on the engine's clock. */
+    at: Date;
   },
 ): CreateStatement {
   const fitted = fitAlertLimits(input);
@@ -184,6 +187,7 @@ function createStatement(
       integration: made.integration,
     },
     requestId,
+    requestAt: made.at,
     owner: actor.name,
     createdLog:
       `Alert created via ${via} by ${actor.name}` +
@@ -228,8 +232,9 @@ const isGated = (kind: AlertAction['kind']): kind is GatedKind => Object.hasOwn(
 
 export function createAlertsService(
   db: Db,
-  options: { signal?: WorkSignal; policies?: AlertPolicySource } = {},
+  options: { signal?: WorkSignal; policies?: AlertPolicySource; clock?: Clock } = {},
 ) {
+  const clock = options.clock ?? systemClock;
   const batcher = createAlertBatcher(db);
   // Alert events are committed with their change; whoever committed says so, and the queues wake.
   const committed = (...queues: string[]) => {
@@ -738,6 +743,7 @@ export function createAlertsService(
         integration: options.integration,
         source: input.source ?? options.defaultSource ?? '',
         shapedBy: [...(options.shapedBy ?? []), ...shaped.shapedBy],
+        at: clock.now(),
       });
       // On its own, a create waits for the others arriving with it (one commit for all of them).
       const created = options.tx
@@ -787,6 +793,7 @@ export function createAlertsService(
           alert_id: null,
           alias: input.alias?.trim() || null,
           integration_id: integration.id,
+          processed_at: clock.now(),
         });
         return { kind: 'skipped', status };
       }
@@ -856,6 +863,7 @@ export function createAlertsService(
             integration: item.integration,
             source: shaped.input.source ?? '',
             shapedBy: shaped.shapedBy,
+            at: clock.now(),
           }),
         );
       }
@@ -945,6 +953,7 @@ export function createAlertsService(
           alert_id: alert?.id ?? null,
           alias: alert?.alias ?? (type === 'alias' ? identifier : null),
           integration_id: p.integration?.id ?? null,
+          processed_at: clock.now(),
         });
         return outcome;
       });

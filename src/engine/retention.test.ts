@@ -6,8 +6,8 @@ import { ShiftedClock } from '../work/clock.js';
 
 /**
  * Retention follows the engine's clock: a request record, an incident's and an alert event's handled
- * mark are purged once the clock is a retention past them, with no wait, and not before; a delivery is
- * stamped on that clock too, so one received after the clock moved on is as young as it is.
+ * mark are purged once the clock is a retention past them, with no wait, and not before; deliveries and
+ * request records are stamped on that clock too, so one made after the clock moved on is as young as it is.
  */
 
 const MINUTE = 60_000;
@@ -85,9 +85,16 @@ describe('retention', () => {
     assert.equal((await server.call('GET', `/v2/alerts/requests/${alert.requestId}`)).status, 404);
   });
 
-  it('keeps a delivery received after the clock moved on: it is stamped on the same clock', async () => {
-    // Past the 14 days of payloads, so a delivery stamped by the database's own time would look weeks old.
+  it('keeps a delivery and request records made after the clock moved on: they are stamped on the same clock', async () => {
+    // Past the 14 days of payloads (and the 7 of request records), so a delivery or a request record
+    // stamped by the database's own time would look weeks old.
     await advanceToRetention(20 * DAY);
+    const alert = await server.callOk('POST', '/v2/alerts', { message: 'made 20 days on' });
+    const incident = await server.callOk('POST', '/v1/incidents/create', { message: 'made 20 days on too' });
+    const requestsKnown = async () =>
+      (await server.call('GET', `/v2/alerts/requests/${alert.requestId}`)).status === 200 &&
+      (await server.call('GET', `/v1/incidents/requests/${incident.requestId}`)).status === 200;
+    await waitFor('the requests to be processed', async () => ((await requestsKnown()) ? true : undefined));
     await server.callOk('POST', '/v2/teams', { name: 'Retention' });
     const integration = (
       await server.callOk('POST', '/v2/integrations', {
@@ -126,6 +133,7 @@ describe('retention', () => {
 
     await advanceToRetention(61 * MINUTE);
     assert.equal(await payloads(), 1, 'a delivery within its 14 days is kept');
+    assert.ok(await requestsKnown(), 'request records within their 7 days are kept');
     const logged = await server.call(
       'GET',
       `/v2/integrations/${integration.id}/payloads/${answer.payloadId}`,

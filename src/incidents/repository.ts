@@ -225,6 +225,8 @@ export const incidentsRepository = {
       status: string;
       incident_id: string | null;
       integration_id: string | null;
+      /** On the engine's clock, which retention reads. */
+      processed_at: Date;
     },
   ): Promise<void> {
     await q

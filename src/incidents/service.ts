@@ -17,6 +17,7 @@ import {
   type IncidentScope,
   type IncidentSortField,
 } from './repository.js';
+import { systemClock, type Clock } from '../work/clock.js';
 
 /**
  * Incidents, as Opsgenie's Incident API has them: a message with a priority, responders, tags and details,
@@ -115,9 +116,11 @@ export interface IncidentsDeps {
   alerts: AlertsService;
   /** Wakes the alert-event queue once the alerts an incident changed are committed. */
   signal?: WorkSignal;
+  /** Request records are stamped on it, as retention's cut-off is. */
+  clock?: Clock;
 }
 
-export function createIncidentsService({ db, alerts, signal }: IncidentsDeps) {
+export function createIncidentsService({ db, alerts, signal, clock = systemClock }: IncidentsDeps) {
   const wakeAlertEvents = () => signal?.wake(QUEUES.alertEvents);
 
   async function resolveAll(tx: Tx, orgId: string, list: ResponderInput[], field: string) {
@@ -327,6 +330,7 @@ export function createIncidentsService({ db, alerts, signal }: IncidentsDeps) {
           status: 'Created incident',
           incident_id: incident.id,
           integration_id: p.integration?.id ?? null,
+          processed_at: clock.now(),
         });
         return incident;
       });
@@ -375,6 +379,7 @@ export function createIncidentsService({ db, alerts, signal }: IncidentsDeps) {
           status: outcome.status,
           incident_id: incident?.id ?? null,
           integration_id: p.integration?.id ?? null,
+          processed_at: clock.now(),
         });
         return outcome;
       });
