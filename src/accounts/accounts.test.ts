@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startTestServer, type Json, type TestServer } from '../testing/harness.js';
+import { startTestServer, waitFor, type Json, type TestServer } from '../testing/harness.js';
+import { ShiftedClock } from '../work/clock.js';
 
+const clock = new ShiftedClock();
 let server: TestServer;
 before(async () => {
-  server = await startTestServer();
+  server = await startTestServer({ clock });
 });
 after(async () => {
   await server.stop();
@@ -150,6 +152,35 @@ describe('users, teams and API keys', () => {
 
     assert.equal((await server.call('DELETE', `/v2/api-keys/${created.body.data.id}`)).status, 200);
     assert.equal((await server.call('GET', '/v2/alerts', undefined, key)).status, 401);
+  });
+
+  it("notes a key's last use at most once a minute, on the engine's clock", async () => {
+    const created = await server.call('POST', '/v2/api-keys', { name: 'last used' });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const { id, key } = created.body.data as { id: string; key: string };
+    const lastUsed = async () => {
+      const listed = (await server.call('GET', '/v2/api-keys')).body.data as {
+        id: string;
+        lastUsedAt: string | null;
+      }[];
+      const at = listed.find((k) => k.id === id)?.lastUsedAt;
+      return at ? new Date(at).getTime() : undefined;
+    };
+    assert.equal(await lastUsed(), undefined);
+
+    assert.equal((await server.call('GET', '/v2/alerts', undefined, key)).status, 200);
+    const first = await waitFor('the first use to be noted', lastUsed);
+    assert.equal((await server.call('GET', '/v2/alerts', undefined, key)).status, 200);
+    assert.equal(await lastUsed(), first, 'a use within the minute is not written again');
+
+    clock.advance(2 * 60_000);
+    const later = clock.now().getTime();
+    assert.equal((await server.call('GET', '/v2/alerts', undefined, key)).status, 200);
+    const second = await waitFor('the use two minutes on to be noted', async () => {
+      const at = await lastUsed();
+      return at !== undefined && at >= later ? at : undefined;
+    });
+    assert.ok(second >= first + 2 * 60_000);
   });
 
   it('bootstraps once: a second start with another key creates nothing', async () => {

@@ -37,17 +37,14 @@ export const accountsRepository = {
       .execute();
   },
 
-  async touchKey(db: Queryable, id: string): Promise<void> {
+  async touchKey(db: Queryable, id: string, now: Date): Promise<void> {
     // At most once a minute per key, so busy senders do not turn every request into a write.
     await db
       .updateTable('api_keys')
-      .set({ last_used_at: new Date() })
+      .set({ last_used_at: now })
       .where('id', '=', id)
       .where((eb) =>
-        eb.or([
-          eb('last_used_at', 'is', null),
-          eb('last_used_at', '<', sql<Date>`now() - interval '1 minute'`),
-        ]),
+        eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', new Date(now.getTime() - 60_000))]),
       )
       .execute();
   },

@@ -281,7 +281,7 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
       }
       if ((lastTouched.get(row.api_key_id) ?? 0) < now - 60_000) {
         lastTouched.set(row.api_key_id, now);
-        void repo.touchKey(db, row.api_key_id).catch(() => {});
+        void repo.touchKey(db, row.api_key_id, new Date(now)).catch(() => {});
       }
       const principal: Principal = {
         orgId: row.org_id,
