@@ -195,8 +195,9 @@ export const alertsRepository = {
           ord int, id uuid, org_id uuid, alias text, message text, description text, source text,
           priority text, entity text, tags jsonb, details jsonb, actions jsonb, responders jsonb,
           visible_to jsonb, team_ids jsonb, integration_id uuid, integration_name text,
-          integration_type text, request_id text, request_at timestamptz, owner text, created_log text, deduplicated_log text,
-          note text, note_log text, created_event jsonb, deduplicated_event jsonb, note_event jsonb)
+          integration_type text, request_id text, request_at timestamptz, owner text, created_log text,
+          deduplicated_log text, note text, note_log text, created_event jsonb, deduplicated_event jsonb,
+          note_event jsonb)
       ),
       upsert AS (
         INSERT INTO alerts (id, org_id, alias, message, description, source, priority, entity, tags, details,
@@ -213,8 +214,8 @@ export const alertsRepository = {
       ),
       -- An open alias is one alert per organization: that is how each result finds its input.
       made AS (
-        SELECT upsert.*, input.ord AS input_ord, input.request_id, input.request_at, input.owner AS log_owner, input.created_log,
-               input.deduplicated_log, input.note, input.note_log, input.created_event,
+        SELECT upsert.*, input.ord AS input_ord, input.request_id, input.request_at, input.owner AS log_owner,
+               input.created_log, input.deduplicated_log, input.note, input.note_log, input.created_event,
                input.deduplicated_event, input.note_event, input.integration_id AS requester_integration_id
         FROM upsert JOIN input ON input.org_id = upsert.org_id AND input.alias = upsert.alias
       ),
