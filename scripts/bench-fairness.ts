@@ -12,6 +12,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { reportBench } from './lib/report.js';
 import { arg, startBenchApp } from './lib/bench-app.js';
+import { importedFindingsEvent } from './lib/findings-event.js';
 
 const rounds = arg('rounds', 5);
 const deliveries = arg('deliveries', 20);
@@ -43,13 +44,7 @@ const integration = async (team: string) => {
 const bulk = await integration('Bulk');
 const lone = await integration('Lone');
 
-const event = (findings: object[]) =>
-  JSON.stringify({
-    id: randomUUID(),
-    'detail-type': 'Security Hub Findings - Imported',
-    source: 'aws.securityhub',
-    detail: { findings },
-  });
+const event = (findings: object[]) => JSON.stringify(importedFindingsEvent(findings));
 const deliver = async (integrationKey: string, body: string) => {
   const res = await fetch(`${app.url}/v1/json/integrations/webhooks/amazonsecurityhub`, {
     method: 'POST',

@@ -19,13 +19,13 @@
  *
  *   npm run bench:paging [-- --alerts 1000 --open 10000]
  */
-import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import { sql } from 'kysely';
 import nodemailer from 'nodemailer';
 import { percentile as pctOf, reportBench, type BenchBaseline, type BenchRow } from './lib/report.js';
 import { setUpQuietPolicy } from './lib/quiet-policy.js';
 import { arg, startBenchApp } from './lib/bench-app.js';
+import { importedFindingsEvent } from './lib/findings-event.js';
 import { sendAll } from './lib/send-all.js';
 import { startSmtpProcess } from './lib/smtp-process.js';
 
@@ -182,21 +182,15 @@ try {
       verifySignatures: false,
     })) as { json: { data: { apiKey: string } } }
   ).json.data.apiKey;
-  const findingEvent = (id: string) => ({
-    id: randomUUID(),
-    'detail-type': 'Security Hub Findings - Imported',
-    source: 'aws.securityhub',
-    detail: {
-      findings: [
-        {
-          Id: id,
-          ProductArn: 'arn:aws:securityhub:us-east-1::product/aws/guardduty',
-          Title: `finding ${id}`,
-          Severity: { Label: 'HIGH' },
-        },
-      ],
-    },
-  });
+  const findingEvent = (id: string) =>
+    importedFindingsEvent([
+      {
+        Id: id,
+        ProductArn: 'arn:aws:securityhub:us-east-1::product/aws/guardduty',
+        Title: `finding ${id}`,
+        Severity: { Label: 'HIGH' },
+      },
+    ]);
   const intakeUrl = `${app.url}/v1/json/integrations/webhooks/amazonsecurityhub`;
   const intakeHeaders = { 'content-type': 'application/json', 'x-api-key': hub };
   const deliver = async (id: string) => {

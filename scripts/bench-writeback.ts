@@ -6,11 +6,11 @@
  *
  *   npm run bench:writeback [-- --findings 1000 --acks 200 --rate 20]
  */
-import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import { startFakeAws } from '../src/testing/fake-aws.js';
 import { reportBench } from './lib/report.js';
 import { arg, startBenchApp } from './lib/bench-app.js';
+import { importedFindingsEvent } from './lib/findings-event.js';
 
 const findings = arg('findings', 1000);
 const acks = Math.min(arg('acks', 200), findings);
@@ -63,26 +63,19 @@ for (let i = 0; i < findings; i += 20) {
     Array.from({ length: Math.min(20, findings - i) }, async (_, k) => {
       const id = `arn:aws:securityhub:us-east-1:${ACCOUNT}:finding/bench-${i + k}`;
       aws.addFinding({ Id: id, ProductArn: PRODUCT });
-      const event = {
-        id: randomUUID(),
-        'detail-type': 'Security Hub Findings - Imported',
-        source: 'aws.securityhub',
-        detail: {
-          findings: [
-            {
-              Id: id,
-              ProductArn: PRODUCT,
-              AwsAccountId: ACCOUNT,
-              Title: `Bench finding ${i + k}`,
-              Description: 'bench',
-              Severity: { Label: 'HIGH' },
-              Workflow: { Status: 'NEW' },
-              RecordState: 'ACTIVE',
-              Resources: [{ Type: 'AwsEc2Instance', Id: `i-${i + k}` }],
-            },
-          ],
+      const event = importedFindingsEvent([
+        {
+          Id: id,
+          ProductArn: PRODUCT,
+          AwsAccountId: ACCOUNT,
+          Title: `Bench finding ${i + k}`,
+          Description: 'bench',
+          Severity: { Label: 'HIGH' },
+          Workflow: { Status: 'NEW' },
+          RecordState: 'ACTIVE',
+          Resources: [{ Type: 'AwsEc2Instance', Id: `i-${i + k}` }],
         },
-      };
+      ]);
       const response = await fetch(intake, { method: 'POST', body: JSON.stringify(event) });
       const body = (await response.json()) as { payloadId: string };
       // The 200 means stored; the workers make the alert moments later.
