@@ -266,15 +266,28 @@ export const integrationsRepository = {
       seen.add(key);
       return true;
     });
+    // The bodies go as one binary parameter (their UTF-8 bytes end to end, with each one's length), which
+    // PostgreSQL reads as it is: as a text[] literal, pg escaped every quote and backslash of every body
+    // (about 20 µs of CPU for an SNS notification of 3.5 KB, a sixth of the request's own code) and
+    // PostgreSQL parsed the escapes back. convert_from checks the bytes are text it can store.
+    const bodies = batch.map((d) => Buffer.from(d.body, 'utf8'));
     const result = await prepared(sql<{ ord: number; id: string; verdict: 'queued' | 'duplicate' }>`
-      WITH input AS (
+      WITH bodies AS (SELECT ${Buffer.concat(bodies)}::bytea AS bytes),
+      listed AS (
         SELECT * FROM unnest(
           ${batch.map((_, n) => n)}::int[], ${batch.map((d) => d.integrationId)}::uuid[],
           ${batch.map((d) => d.messageId)}::text[], ${batch.map((d) => (d.messageId === null ? null : indexKey(d.messageId)))}::text[],
           ${batch.map((d) => d.kind)}::text[], ${batch.map((d) => d.contentType)}::text[],
-          ${batch.map((d) => d.body)}::text[], ${batch.map((d) => d.requestId)}::text[],
+          ${bodies.map((b) => b.length)}::int[], ${batch.map((d) => d.requestId)}::text[],
           ${firstOfItsId}::boolean[]
-        ) AS t(ord, integration_id, message_id, message_key, kind, content_type, body, request_id, first_of_its_id)
+        ) AS t(ord, integration_id, message_id, message_key, kind, content_type, body_length, request_id, first_of_its_id)
+      ),
+      input AS (
+        SELECT listed.*,
+               convert_from(substring(bodies.bytes
+                                      FROM (sum(body_length) OVER (ORDER BY ord) - body_length + 1)::int
+                                      FOR body_length), 'UTF8') AS body
+        FROM listed CROSS JOIN bodies
       ),
       claim AS (
         INSERT INTO sns_processed_messages (integration_id, message_id, processed_at)

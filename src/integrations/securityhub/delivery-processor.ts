@@ -18,6 +18,7 @@ import {
 } from './finding-sync.js';
 import { parseSecurityHubEvent, type NormalizedFinding, type ParsedEvent } from './findings.js';
 import { looksLikeSnsMessage } from './sns/message.js';
+import { SNS_MESSAGE_NOT_AN_EVENT } from './outcome.js';
 
 /**
  * The workers' side of the intake: stored deliveries made into alerts, fairly and in bounded pieces.
@@ -69,12 +70,18 @@ type DeliveryWork =
       total: number;
     };
 
+/** A notification's Message that started like a JSON object and is none (the intake does not parse it). */
+class MessageNotAnEvent extends Error {}
+
 /** The EventBridge event inside a stored body (an SNS notification's Message, or the body itself). */
 function storedEvent(body: string): unknown {
   const parsed = JSON.parse(body) as unknown;
-  return looksLikeSnsMessage(parsed)
-    ? (JSON.parse((parsed as { Message: string }).Message) as unknown)
-    : parsed;
+  if (!looksLikeSnsMessage(parsed)) return parsed;
+  try {
+    return JSON.parse((parsed as { Message: string }).Message) as unknown;
+  } catch {
+    throw new MessageNotAnEvent();
+  }
 }
 
 /**
@@ -103,6 +110,7 @@ export function planDelivery(
   try {
     raw = storedEvent(row.body);
   } catch (error) {
+    if (error instanceof MessageNotAnEvent) return stop(SNS_MESSAGE_NOT_AN_EVENT);
     return {
       row,
       kind: 'settle',

@@ -57,6 +57,19 @@ function capturedLog() {
   return { log: createLogger('warn', stream), lines };
 }
 
+/** The server's intake called directly, so that a test can hand it deliveries in one tick. */
+function directIntake(log: ReturnType<typeof capturedLog>['log']) {
+  return createSecurityHubIntake({
+    db: server.app.context.apiDb,
+    alerts: server.app.context.alerts,
+    config: server.app.context.config,
+    log,
+    certificates: new SnsCertificateStore({}),
+    confirmSubscription: async () => ({ status: 500, body: '' }),
+    clock: systemClock,
+  });
+}
+
 function finding(id: string, extra: Json = {}): Json {
   return {
     SchemaVersion: '2018-10-08',
@@ -216,15 +229,7 @@ describe('deliveries PostgreSQL could not store', () => {
       );
       // Handed to the intake in one tick, so that they are stored together, in one statement.
       const { log, lines } = capturedLog();
-      const intake = createSecurityHubIntake({
-        db: server.app.context.apiDb,
-        alerts: server.app.context.alerts,
-        config: server.app.context.config,
-        log,
-        certificates: new SnsCertificateStore({}),
-        confirmSubscription: async () => ({ status: 500, body: '' }),
-        clock: systemClock,
-      });
+      const intake = directIntake(log);
       const row = await server.app.context.integrations.byApiKey(integration.apiKey);
       const answers = (
         await Promise.all(
@@ -260,6 +265,92 @@ describe('deliveries PostgreSQL could not store', () => {
     }
   });
 
+  it('keeps every body stored together byte for byte, whatever its characters and length', async () => {
+    const integration = await addIntegration();
+    const texts = [
+      'plain ASCII',
+      'quotes " and backslashes \\ and \\" together',
+      'accents: café, naïve, Ærøskøbing',
+      'CJK: 漢字かなカナ, 한국어',
+      'emoji: 🚨🔥 and a flag 🇩🇪',
+      'a tab\tand a newline\nin the title',
+      'x'.repeat(70_000),
+      '',
+    ];
+    // Bodies written as they arrived, not re-serialized: spacing and escapes of their own.
+    const bodies = texts.map(
+      (
+        title,
+        i,
+      ) => `{ "version":"0", "id":"${randomUUID()}",\n  "detail-type":"Security Hub Findings - Imported",
+        "source":"aws.securityhub", "detail":{"findings":[${JSON.stringify(finding(`body-${i}-${randomUUID()}`, { Title: title }))}]},
+        "note":"\\u00e9 stays escaped: ${i}" }`,
+    );
+    const intake = directIntake(capturedLog().log);
+    const row = await server.app.context.integrations.byApiKey(integration.apiKey);
+    // Handed to the intake in one tick, so that they are stored together, in one statement.
+    const answers = (
+      await Promise.all(
+        bodies.map((body, i) =>
+          intake.handle(row, { keyInHeader: true, contentType: 'application/json', body }, `bytes-${i}`),
+        ),
+      )
+    ).map((a) => httpAnswerOf(a).body as Json);
+    assert.ok(answers.every((a) => a.verdict === 'queued'));
+    const stored = await db.query<{ id: string; body: string }>(
+      'SELECT id::text, body FROM integration_payloads WHERE id = ANY($1::bigint[])',
+      [answers.map((a) => a.payloadId)],
+    );
+    const byId = new Map(stored.rows.map((r) => [r.id, r.body]));
+    answers.forEach((a, i) => assert.equal(byId.get(String(a.payloadId)), bodies[i], `body ${i}`));
+    const alerts = await Promise.all(
+      answers.map(async (a) => (await settled(integration, String(a.payloadId))).alertIds as string[]),
+    );
+    for (const [i, ids] of alerts.entries()) {
+      assert.equal(ids.length, 1, `delivery ${i} made its alert`);
+      const alert = await server.callOk('GET', `/v2/alerts/${ids[0]}`);
+      assert.ok(
+        String(alert.data.message).includes(texts[i]!.slice(0, 100)) || texts[i] === '',
+        `alert ${i}: ${alert.data.message}`,
+      );
+    }
+  });
+
+  it('ignores SNS notifications whose Message is not an event: at once, or from the workers', async () => {
+    const integration = await addIntegration();
+    const notification = (message: string) => ({
+      Type: 'Notification',
+      MessageId: randomUUID(),
+      TopicArn: 'arn:aws:sns:us-east-1:123456789012:securityhub-findings',
+      Message: message,
+      Timestamp: new Date().toISOString(),
+      SignatureVersion: '1',
+      Signature: 'x',
+      SigningCertURL: 'https://sns.us-east-1.amazonaws.com/x.pem',
+      UnsubscribeURL: 'https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe',
+    });
+    // A test message published from the SNS console: plain text, answered at once.
+    const plain = await deliver(integration, notification('Hello from the SNS console'), true);
+    assert.equal(plain.status, 200, JSON.stringify(plain.body));
+    assert.equal(plain.body.verdict, 'ignored');
+    assert.match(plain.body.reason, /not JSON, so not an EventBridge event/);
+    // One that only starts like JSON is stored, and the workers settle it the same way.
+    const broken = await deliver(integration, notification('{"detail": {"findings": ['), true);
+    assert.equal(broken.status, 200);
+    assert.equal(broken.body.verdict, 'queued');
+    const settledBroken = await settled(integration, broken.body.payloadId);
+    assert.equal(settledBroken.verdict, 'ignored');
+    assert.match(settledBroken.reason, /not JSON, so not an EventBridge event/);
+    // And one that is an event becomes its alert.
+    const good = await deliver(
+      integration,
+      notification(JSON.stringify(event([finding(`sns-${randomUUID()}`)]))),
+      true,
+    );
+    assert.equal(good.body.verdict, 'queued');
+    assert.equal((await settled(integration, good.body.payloadId)).alertIds.length, 1);
+  });
+
   it('refuses with a 400 an SNS message nested too deeply, and logs it', async () => {
     const integration = await addIntegration();
     let attributes: unknown = 'x';
@@ -289,15 +380,7 @@ describe('deliveries PostgreSQL could not store', () => {
   it('answers 401 to a delivery for an integration deleted while it arrived, and stores its neighbours', async () => {
     const doomed = await addIntegration();
     const other = await addIntegration();
-    const intake = createSecurityHubIntake({
-      db: server.app.context.apiDb,
-      alerts: server.app.context.alerts,
-      config: server.app.context.config,
-      log: capturedLog().log,
-      certificates: new SnsCertificateStore({}),
-      confirmSubscription: async () => ({ status: 500, body: '' }),
-      clock: systemClock,
-    });
+    const intake = directIntake(capturedLog().log);
     const doomedRow = await server.app.context.integrations.byApiKey(doomed.apiKey);
     const otherRow = await server.app.context.integrations.byApiKey(other.apiKey);
     assert.equal((await server.call('DELETE', `/v2/integrations/${doomed.id}`)).status, 200);

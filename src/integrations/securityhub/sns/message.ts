@@ -111,3 +111,11 @@ export function looksLikeSnsMessage(body: unknown): boolean {
     typeof body.TopicArn === 'string'
   );
 }
+
+/**
+ * Whether a notification's Message could be an EventBridge event: JSON text of an object, as far as its
+ * first character tells. A cheap first look; the event is parsed where it is processed.
+ */
+export function mayBeJsonObject(message: string): boolean {
+  return /^[ \t\n\r]*\{/.test(message);
+}
