@@ -19,6 +19,7 @@ import {
 import { parseSecurityHubEvent, type NormalizedFinding, type ParsedEvent } from './findings.js';
 import { looksLikeSnsMessage } from './sns/message.js';
 import { SNS_MESSAGE_NOT_AN_EVENT } from './outcome.js';
+import { storableText } from '../../db/storable.js';
 
 /**
  * The workers' side of the intake: stored deliveries made into alerts, fairly and in bounded pieces.
@@ -78,7 +79,8 @@ function storedEvent(body: string): unknown {
   const parsed = JSON.parse(body) as unknown;
   if (!looksLikeSnsMessage(parsed)) return parsed;
   try {
-    return JSON.parse((parsed as { Message: string }).Message) as unknown;
+    // As the intake read it: a NUL inside the Message's JSON text (which JSON does not allow) stands replaced.
+    return JSON.parse(storableText((parsed as { Message: string }).Message)) as unknown;
   } catch {
     throw new MessageNotAnEvent();
   }

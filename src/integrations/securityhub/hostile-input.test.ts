@@ -286,7 +286,8 @@ describe('deliveries PostgreSQL could not store', () => {
         "source":"aws.securityhub", "detail":{"findings":[${JSON.stringify(finding(`body-${i}-${randomUUID()}`, { Title: title }))}]},
         "note":"\\u00e9 stays escaped: ${i}" }`,
     );
-    const intake = directIntake(capturedLog().log);
+    const { log, lines } = capturedLog();
+    const intake = directIntake(log);
     const row = await server.app.context.integrations.byApiKey(integration.apiKey);
     // Handed to the intake in one tick, so that they are stored together, in one statement.
     const answers = (
@@ -297,6 +298,11 @@ describe('deliveries PostgreSQL could not store', () => {
       )
     ).map((a) => httpAnswerOf(a).body as Json);
     assert.ok(answers.every((a) => a.verdict === 'queued'));
+    // Stored by the one statement for all of them, not by the one-by-one fallback after it failed.
+    assert.deepEqual(
+      lines.filter((l) => l.includes('storing deliveries together failed')),
+      [],
+    );
     const stored = await db.query<{ id: string; body: string }>(
       'SELECT id::text, body FROM integration_payloads WHERE id = ANY($1::bigint[])',
       [answers.map((a) => a.payloadId)],
@@ -333,14 +339,14 @@ describe('deliveries PostgreSQL could not store', () => {
     const plain = await deliver(integration, notification('Hello from the SNS console'), true);
     assert.equal(plain.status, 200, JSON.stringify(plain.body));
     assert.equal(plain.body.verdict, 'ignored');
-    assert.match(plain.body.reason, /not JSON, so not an EventBridge event/);
+    assert.match(plain.body.reason, /not a JSON object, so not an EventBridge event/);
     // One that only starts like JSON is stored, and the workers settle it the same way.
     const broken = await deliver(integration, notification('{"detail": {"findings": ['), true);
     assert.equal(broken.status, 200);
     assert.equal(broken.body.verdict, 'queued');
     const settledBroken = await settled(integration, broken.body.payloadId);
     assert.equal(settledBroken.verdict, 'ignored');
-    assert.match(settledBroken.reason, /not JSON, so not an EventBridge event/);
+    assert.match(settledBroken.reason, /not a JSON object, so not an EventBridge event/);
     // And one that is an event becomes its alert.
     const good = await deliver(
       integration,
@@ -349,6 +355,15 @@ describe('deliveries PostgreSQL could not store', () => {
     );
     assert.equal(good.body.verdict, 'queued');
     assert.equal((await settled(integration, good.body.payloadId)).alertIds.length, 1);
+    // A NUL in the Message's own JSON text (which JSON does not allow there) is read replaced, as the
+    // intake reads the rest of a delivery: the finding still becomes its alert.
+    const withNul = JSON.stringify(event([finding(`nul-${randomUUID()}`, { Title: 'before-NUL-after' })]));
+    const nul = await deliver(integration, notification(withNul.replace('-NUL-', '\u0000')), true);
+    assert.equal(nul.body.verdict, 'queued');
+    const nulSettled = await settled(integration, nul.body.payloadId);
+    assert.equal(nulSettled.verdict, 'created', JSON.stringify(nulSettled));
+    const made = await server.callOk('GET', `/v2/alerts/${nulSettled.alertIds[0]}`);
+    assert.match(made.data.message, /before\uFFFDafter/);
   });
 
   it('refuses with a 400 an SNS message nested too deeply, and logs it', async () => {

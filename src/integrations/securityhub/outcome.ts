@@ -31,8 +31,8 @@ export type IntakeOutcome =
   | { outcome: Exclude<RefusalKind, 'confirmation-failed'>; verdict: 'refused'; reason: string }
   | { outcome: 'confirmation-failed' | 'unavailable'; verdict: 'failed'; reason: string };
 
-/** The verdict's reason for an SNS notification whose Message is not an EventBridge event's JSON. */
-export const SNS_MESSAGE_NOT_AN_EVENT = 'the SNS Message is not JSON, so not an EventBridge event';
+/** The verdict's reason for an SNS notification whose Message cannot be an EventBridge event. */
+export const SNS_MESSAGE_NOT_AN_EVENT = 'the SNS Message is not a JSON object, so not an EventBridge event';
 
 export const UNKNOWN_KEY =
   'Unknown integration API key: copy the endpoint URL from the integration again (the key may have been regenerated, or the integration deleted).';
