@@ -70,6 +70,26 @@ function directIntake(log: ReturnType<typeof capturedLog>['log']) {
   });
 }
 
+/**
+ * Hands the bodies to the intake in one tick, so that they are stored together, in one statement; what
+ * it answered each, and the lines it logged.
+ */
+async function handedTogether(integration: Integration, bodies: string[]) {
+  const { log, lines } = capturedLog();
+  const intake = directIntake(log);
+  const row = await server.app.context.integrations.byApiKey(integration.apiKey);
+  const answers = (
+    await Promise.all(
+      bodies.map((body, i) =>
+        intake.handle(row, { keyInHeader: true, contentType: 'application/json', body }, `together-${i}`),
+      ),
+    )
+  )
+    .map(httpAnswerOf)
+    .map((a) => ({ status: a.status, body: a.body as Json }));
+  return { answers, lines };
+}
+
 function finding(id: string, extra: Json = {}): Json {
   return {
     SchemaVersion: '2018-10-08',
@@ -227,23 +247,10 @@ describe('deliveries PostgreSQL could not store', () => {
       const bodies = Array.from({ length: 30 }, (_, i) =>
         event([finding(i === 7 ? `poison-body-${randomUUID()}` : `neighbour-${i}-${randomUUID()}`)]),
       );
-      // Handed to the intake in one tick, so that they are stored together, in one statement.
-      const { log, lines } = capturedLog();
-      const intake = directIntake(log);
-      const row = await server.app.context.integrations.byApiKey(integration.apiKey);
-      const answers = (
-        await Promise.all(
-          bodies.map((b, i) =>
-            intake.handle(
-              row,
-              { keyInHeader: true, contentType: 'application/json', body: JSON.stringify(b) },
-              `together-${i}`,
-            ),
-          ),
-        )
-      )
-        .map(httpAnswerOf)
-        .map((a) => ({ status: a.status, body: a.body as Json }));
+      const { answers, lines } = await handedTogether(
+        integration,
+        bodies.map((b) => JSON.stringify(b)),
+      );
       assert.ok(
         lines.some((l) => l.includes('storing deliveries together failed')),
         'the batch statement failed, then each was stored alone',
@@ -286,21 +293,12 @@ describe('deliveries PostgreSQL could not store', () => {
         "source":"aws.securityhub", "detail":{"findings":[${JSON.stringify(finding(`body-${i}-${randomUUID()}`, { Title: title }))}]},
         "note":"\\u00e9 stays escaped: ${i}" }`,
     );
-    const { log, lines } = capturedLog();
-    const intake = directIntake(log);
-    const row = await server.app.context.integrations.byApiKey(integration.apiKey);
-    // Handed to the intake in one tick, so that they are stored together, in one statement.
-    const answers = (
-      await Promise.all(
-        bodies.map((body, i) =>
-          intake.handle(row, { keyInHeader: true, contentType: 'application/json', body }, `bytes-${i}`),
-        ),
-      )
-    ).map((a) => httpAnswerOf(a).body as Json);
+    const together = await handedTogether(integration, bodies);
+    const answers = together.answers.map((a) => a.body);
     assert.ok(answers.every((a) => a.verdict === 'queued'));
     // Stored by the one statement for all of them, not by the one-by-one fallback after it failed.
     assert.deepEqual(
-      lines.filter((l) => l.includes('storing deliveries together failed')),
+      together.lines.filter((l) => l.includes('storing deliveries together failed')),
       [],
     );
     const stored = await db.query<{ id: string; body: string }>(
