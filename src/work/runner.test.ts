@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import { createLogger } from '../logger.js';
-import { startTestServer, type TestServer } from '../testing/harness.js';
+import { createTestDatabase, startTestServer, type TestServer } from '../testing/harness.js';
 import { ShiftedClock } from './clock.js';
-import { createWorkRunner, type WorkRunner } from './runner.js';
+import { NOTIFY_EVERY_MS, WORK_CHANNEL, createWorkRunner, type WorkRunner } from './runner.js';
 
 /**
  * The work runner's wakes, with queues whose rounds take items from an array: how many rounds a wake
@@ -65,12 +66,32 @@ async function until(condition: () => boolean, what: string, ms = 10_000): Promi
   }
 }
 
-function newRunner(): WorkRunner {
+function newRunner(pool: pg.Pool = server.app.context.pool, presenceCheckMs?: number): WorkRunner {
   return createWorkRunner({
-    pool: server.app.context.pool,
+    pool,
     clock: new ShiftedClock(),
     log: createLogger('silent'),
+    ...(presenceCheckMs ? { presenceCheckMs } : {}),
   });
+}
+
+/** A database no Vigil process uses, a pool on it, and every payload NOTIFYed on the work channel there. */
+async function quietDatabase(): Promise<{ pool: pg.Pool; heard: string[]; close(): Promise<void> }> {
+  const url = await createTestDatabase();
+  const pool = new pg.Pool({ connectionString: url, max: 6 });
+  const overhearer = new pg.Client({ connectionString: url });
+  await overhearer.connect();
+  const heard: string[] = [];
+  overhearer.on('notification', (message) => heard.push(message.payload ?? ''));
+  await overhearer.query(`LISTEN ${WORK_CHANNEL}`);
+  return {
+    pool,
+    heard,
+    async close() {
+      await overhearer.end();
+      await pool.end();
+    },
+  };
 }
 
 describe('the work runner', () => {
@@ -137,6 +158,63 @@ describe('the work runner', () => {
     } finally {
       await sender.stop();
       await receiver.stop();
+    }
+  });
+
+  it('sends no wakes to other processes while none listens, and does from when one starts', async () => {
+    // The test server's own process listens on its database: these runners get one to themselves.
+    const quiet = await quietDatabase();
+    const alone = newRunner(quiet.pool);
+    const joining = newRunner(quiet.pool);
+    const own = arrayQueue(alone, 'test-alone', 10, 1);
+    const theirs = arrayQueue(joining, 'test-alone', 10, 1);
+    try {
+      await alone.start();
+      await until(() => quiet.heard.length === 1, "the first process's greeting");
+      assert.equal(alone.othersListening(), false);
+      for (let i = 0; i < 3; i++) {
+        own.items.push(i);
+        alone.wake('test-alone');
+        await until(() => own.handled.includes(i), `item ${i}`);
+      }
+      // Long enough for a wake's NOTIFY to have gone out, were it sent.
+      await sleep(NOTIFY_EVERY_MS * 10);
+
+      await joining.start();
+      await until(() => alone.othersListening(), 'the first process to hear of the second');
+      assert.equal(joining.othersListening(), true, 'the second saw the first at its start');
+      theirs.items.push(100);
+      alone.wake('test-alone');
+      await until(() => theirs.handled.includes(100), "the second process's round, woken by the first");
+      const [first, second, ...wakes] = quiet.heard;
+      assert.ok(first?.startsWith('@') && second?.startsWith('@'), `two greetings first: ${quiet.heard}`);
+      assert.ok(
+        wakes.length >= 1 && wakes.every((payload) => payload.startsWith('test-alone@')),
+        `then only the wake sent once the second listened: ${quiet.heard}`,
+      );
+    } finally {
+      await alone.stop();
+      await joining.stop();
+      await quiet.close();
+    }
+  });
+
+  it('stops sending wakes once the other process has gone', async () => {
+    const quiet = await quietDatabase();
+    const staying = newRunner(quiet.pool, 50);
+    const leaving = newRunner(quiet.pool, 50);
+    arrayQueue(staying, 'test-leave', 10, 1);
+    arrayQueue(leaving, 'test-leave', 10, 1);
+    try {
+      await staying.start();
+      await leaving.start();
+      await until(() => staying.othersListening(), 'the first process to hear of the second');
+      await leaving.stop();
+      await until(() => !staying.othersListening(), 'the first process to see the second gone');
+    } finally {
+      await staying.stop();
+      await leaving.stop();
+      await quiet.close();
     }
   });
 });

@@ -11,9 +11,9 @@ import { retryDelayMs } from './backoff.js';
  * queue's rounds in a few loops per process and sleeps between them until one of:
  *
  * - a wake: `wake(queue)` in this process (a writer that just committed work for it), or a NOTIFY on the
- *   `vigil_work` channel from another process (every wake is also sent there, at most once per
- *   {@link NOTIFY_EVERY_MS} per queue, after the writer's commit, so NOTIFY's commit-time lock never
- *   slows the writers);
+ *   `vigil_work` channel from another process (every wake is also sent there while another Vigil process
+ *   listens, at most once per {@link NOTIFY_EVERY_MS} per queue, after the writer's commit, so NOTIFY's
+ *   commit-time lock never slows the writers);
  * - the time the queue said its next item is due (read from the Clock, so tests move time instead of
  *   waiting; a test clock that jumps wakes every queue);
  * - {@link WorkQueueSpec.idleMs}, a safety net.
@@ -30,6 +30,15 @@ const SENDER_MARK = '@';
 
 /** A wake sent to other processes, at most this often per queue. */
 export const NOTIFY_EVERY_MS = 10;
+
+/**
+ * The application_name of the connection a process listens for wakes on: how a process sees, in
+ * pg_stat_activity, whether any other listens on its database.
+ */
+export const WORK_LISTENER_NAME = 'vigil-work-listener';
+
+/** How often a process looks again whether other processes listen (it hears of a new one at once). */
+export const PRESENCE_CHECK_MS = 5000;
 
 export interface WorkRound {
   /** More is waiting now: run another round at once. */
@@ -63,6 +72,8 @@ export interface WorkRunner extends WorkSignal {
    * connection the wakes arrive on, so a process holds one listening connection however many announce.
    */
   listenTo(channel: string, onMessage: (payload: string) => void): void;
+  /** Whether wakes go to other processes too: while another Vigil process listens on this database. */
+  othersListening(): boolean;
   stop(): Promise<void>;
 }
 
@@ -73,8 +84,14 @@ interface Loop {
   done?: Promise<void>;
 }
 
-export function createWorkRunner(deps: { pool: pg.Pool; clock: Clock; log: Logger }): WorkRunner {
-  const { pool, clock, log } = deps;
+export function createWorkRunner(deps: {
+  pool: pg.Pool;
+  clock: Clock;
+  log: Logger;
+  /** {@link PRESENCE_CHECK_MS} unless a test says otherwise. */
+  presenceCheckMs?: number;
+}): WorkRunner {
+  const { pool, clock, log, presenceCheckMs = PRESENCE_CHECK_MS } = deps;
   const queues = new Map<string, WorkQueueSpec>();
   const loops: Loop[] = [];
   let stopped = false;
@@ -85,6 +102,16 @@ export function createWorkRunner(deps: { pool: pg.Pool; clock: Clock; log: Logge
   const lastNotified = new Map<string, number>();
   const notifyScheduled = new Set<string>();
   const instance = randomUUID();
+  /**
+   * Whether another process listens for wakes. A lone process's NOTIFYs reach nobody, yet each is a
+   * transaction of its own that takes NOTIFY's lock and waits for its commit's flush: sending them
+   * anyway cost a lone process about 8% of its alert creates. True until a look says otherwise, and
+   * always in a process that does not listen itself (it cannot look).
+   */
+  let othersListening = true;
+  /** Counts what was heard from other processes, so that a look begun before one spoke cannot hide it. */
+  let heardFromOthers = 0;
+  let presenceTimer: NodeJS.Timeout | undefined;
 
   /**
    * Wakes one of the queue's loops, a sleeping one if there is one (a loop in the middle of a round is
@@ -106,7 +133,7 @@ export function createWorkRunner(deps: { pool: pg.Pool; clock: Clock; log: Logge
   }
 
   function notifyOthers(name: string): void {
-    if (notifyScheduled.has(name)) return;
+    if (!othersListening || notifyScheduled.has(name)) return;
     const wait = Math.max(0, (lastNotified.get(name) ?? 0) + NOTIFY_EVERY_MS - Date.now());
     notifyScheduled.add(name);
     // After the writer's commit (it calls wake once it has committed, or the NOTIFY waits for nothing).
@@ -124,38 +151,88 @@ export function createWorkRunner(deps: { pool: pg.Pool; clock: Clock; log: Logge
 
   async function listen(): Promise<void> {
     if (stopped) return;
+    let abandon: ((error: Error) => void) | undefined;
+    let client: pg.PoolClient;
     try {
-      const client = await pool.connect();
+      client = await pool.connect();
       let released = false;
       const release = (error?: Error) => {
         if (released) return;
         released = true;
         client.removeAllListeners('notification');
-        client.release(error);
+        // Closed rather than pooled: with its application_name, others would count it as a listener.
+        client.release(error ?? true);
       };
       client.on('notification', (message) => {
         if (message.channel === WORK_CHANNEL && message.payload) {
           // This process's own wakes come back too; it has woken its loops already.
           const [name = '', sender] = message.payload.split(SENDER_MARK);
-          if (sender !== instance) wakeLocal(name);
+          if (sender !== instance) {
+            heardFromOthers++;
+            othersListening = true;
+            // A greeting names no queue.
+            if (name) wakeLocal(name);
+          }
         } else announcements.get(message.channel)?.(message.payload ?? '');
       });
       client.on('error', (error) => {
         if (listener?.client !== client) return;
         listener = undefined;
+        othersListening = true;
         release(error);
         if (stopped) return;
         log.warn({ err: error }, 'the work wake-up connection was lost; listening again shortly');
         scheduleRelisten();
       });
+      abandon = release;
+      await client.query(`SET application_name = '${WORK_LISTENER_NAME}'`);
       await client.query(`LISTEN ${WORK_CHANNEL}`);
       for (const channel of announcements.keys()) await client.query(`LISTEN ${channel}`);
       listener = { client, release };
-      // Whatever was announced while this process was not listening: look now.
-      for (const name of queues.keys()) wakeLocal(name);
     } catch (error) {
+      // Not left checked out under the listener's name, where other processes would count it.
+      abandon?.(error instanceof Error ? error : new Error(String(error)));
       log.warn({ err: error }, 'could not listen for work wake-ups; trying again shortly');
       scheduleRelisten();
+      return;
+    }
+    // Those already listening learn of this process from its greeting; it learns of them by looking.
+    await client
+      .query('SELECT pg_notify($1, $2)', [WORK_CHANNEL, `${SENDER_MARK}${instance}`])
+      .catch((error: unknown) => {
+        log.debug(
+          { err: error },
+          'could not greet the other processes; they hear of this one at their next look',
+        );
+      });
+    await lookForOthers();
+    presenceTimer ??= setInterval(() => void lookForOthers(), presenceCheckMs).unref();
+    // Whatever was announced while this process was not listening: look now.
+    for (const name of queues.keys()) wakeLocal(name);
+  }
+
+  /** Whether another process's wake connection is open on this database, asked on this process's own. */
+  async function lookForOthers(): Promise<void> {
+    const client = listener?.client;
+    if (!client) {
+      othersListening = true;
+      return;
+    }
+    const heardBefore = heardFromOthers;
+    try {
+      const { rows } = await client.query<{ others: boolean }>(
+        `SELECT EXISTS (
+           SELECT 1 FROM pg_stat_activity
+           WHERE datname = current_database() AND application_name = $1 AND pid <> pg_backend_pid()
+         ) AS others`,
+        [WORK_LISTENER_NAME],
+      );
+      // Vigil's processes share one role (one DATABASE_URL), and a role sees its own sessions' names. A
+      // greeting can arrive before the answer to a look that began before its sender connected.
+      othersListening = rows[0]?.others === true || heardFromOthers !== heardBefore;
+    } catch (error) {
+      othersListening = true;
+      log.debug({ err: error }, 'could not look for other processes; sending them every wake meanwhile');
     }
   }
 
@@ -220,6 +297,8 @@ export function createWorkRunner(deps: { pool: pg.Pool; clock: Clock; log: Logge
       for (const name of queues.keys()) wakeLocal(name);
     },
 
+    othersListening: () => othersListening,
+
     listenTo(channel, onMessage) {
       if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`${channel} is not a channel name`);
       announcements.set(channel, onMessage);
@@ -247,6 +326,7 @@ export function createWorkRunner(deps: { pool: pg.Pool; clock: Clock; log: Logge
     async stop() {
       stopped = true;
       if (relisten) clearTimeout(relisten);
+      if (presenceTimer) clearInterval(presenceTimer);
       for (const loop of loops) loop.resume?.();
       await Promise.all(loops.map((l) => l.done));
       if (listener) {
