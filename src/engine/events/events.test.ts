@@ -154,4 +154,72 @@ describe('alert events', () => {
     assert.equal(calls, MAX_ATTEMPTS, 'a dead delivery is not tried again');
     assert.equal(await repo.nextDue(db, 'failing'), null);
   });
+
+  it("hands a team destinations' consumer only the events of organizations with an enabled destination", async () => {
+    const db = server.app.context.db;
+    await db.deleteFrom('event_deliveries').execute();
+    const org = await db.selectFrom('organizations').select('id').executeTakeFirstOrThrow();
+    const team = await server.callOk('POST', '/v2/teams', { name: `destinations-${randomUUID()}` });
+    const destination = await db
+      .insertInto('team_destinations')
+      .values({ org_id: org.id, team_id: team.data.id, type: 'webhook', name: 'ops webhook', config: '{}' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const eventOf = (orgId: string, type: string) =>
+      JSON.stringify({ eventId: randomUUID(), alertId: randomUUID(), orgId, type, actor: {} });
+    const fanOut = async (events: string[]) => {
+      await db
+        .insertInto('outbox_jobs')
+        .values(events.map((payload) => ({ task: 'alert-event', payload })))
+        .execute();
+      await byName.get('alert-events')?.round(new Date());
+      const rows = await db
+        .selectFrom('event_deliveries')
+        .select(['consumer', 'event'])
+        .orderBy('seq')
+        .execute();
+      await db.deleteFrom('event_deliveries').execute();
+      return rows.map((r) => `${r.consumer}:${(r.event as { type: string }).type}`);
+    };
+    const destinations: AlertEventConsumer = {
+      name: 'destinations',
+      types: 'all',
+      onlyWhereEnabled: 'team_destinations',
+      handles: () => true,
+      handle: async () => {},
+    };
+    const everything: AlertEventConsumer = {
+      ...destinations,
+      name: 'everything',
+      onlyWhereEnabled: undefined,
+    };
+    const { byName } = queuesFor([destinations, everything]);
+
+    // Another organization, and one whose orgId is not even a UUID: neither reaches the consumer.
+    assert.deepEqual(
+      await fanOut([
+        eventOf(org.id, 'created'),
+        eventOf(randomUUID(), 'closed'),
+        eventOf('not-a-uuid', 'acknowledged'),
+      ]),
+      ['destinations:created', 'everything:created', 'everything:closed', 'everything:acknowledged'],
+    );
+    await db
+      .updateTable('team_destinations')
+      .set({ enabled: false })
+      .where('id', '=', destination.id)
+      .execute();
+    assert.deepEqual(
+      await fanOut([eventOf(org.id, 'created')]),
+      ['everything:created'],
+      'a disabled one counts not',
+    );
+    await db
+      .updateTable('team_destinations')
+      .set({ enabled: true })
+      .where('id', '=', destination.id)
+      .execute();
+    assert.deepEqual(await fanOut([eventOf(org.id, 'closed')]), ['destinations:closed', 'everything:closed']);
+    await db.deleteFrom('team_destinations').where('id', '=', destination.id).execute();
+  });
 });

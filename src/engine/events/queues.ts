@@ -41,7 +41,11 @@ export function alertEventQueues(deps: {
 }): WorkQueueSpec[] {
   const { db, log, signal, consumers } = deps;
   const leaseMs = deps.leaseMs ?? LEASE_MS;
-  const types = consumers.map((c) => ({ name: c.name, types: c.types === 'all' ? null : c.types }));
+  const types = consumers.map((c) => ({
+    name: c.name,
+    types: c.types === 'all' ? null : c.types,
+    onlyWhereEnabled: c.onlyWhereEnabled ?? null,
+  }));
 
   const fanOut: WorkQueueSpec = {
     name: ALERT_EVENTS_QUEUE,

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Db, Queryable } from '../../db/database.js';
 import type { AlertEvent } from '../../alerts/events.js';
 import { prepared } from '../../db/prepared.js';
+import type { EnabledInOrganization } from '../consumers.js';
 
 /**
  * The SQL of alert events on their way to their consumers: the outbox (written in each change's own
@@ -20,6 +21,8 @@ export interface ConsumerTypes {
   name: string;
   /** The event types it takes, or null for every type. */
   types: readonly string[] | null;
+  /** Only the events of organizations with an enabled row in this table, or null for all. */
+  onlyWhereEnabled: EnabledInOrganization | null;
 }
 
 export const eventDeliveriesRepository = {
@@ -27,6 +30,10 @@ export const eventDeliveriesRepository = {
    * Moves up to `limit` events from the outbox into their consumers' deliveries, in one transaction and
    * one statement: an event leaves the outbox exactly when its deliveries exist. Events no consumer takes
    * just leave. Returns how many events left and which consumers got some.
+   *
+   * A consumer of team destinations gets no deliveries for an organization without an enabled one: it
+   * would find nothing to do for them, and those deliveries (written, claimed, handled and deleted) cost
+   * about a sixth of an alert create's whole cost.
    */
   async fanOut(
     db: Db,
@@ -42,8 +49,9 @@ export const eventDeliveriesRepository = {
           RETURNING id, task, payload
         ),
         consumer AS (
-          SELECT * FROM unnest(${consumers.map((c) => c.name)}::text[], ${consumers.map((c) => (c.types ? JSON.stringify(c.types) : null))}::jsonb[])
-            AS c(name, types)
+          SELECT * FROM unnest(${consumers.map((c) => c.name)}::text[], ${consumers.map((c) => (c.types ? JSON.stringify(c.types) : null))}::jsonb[],
+                               ${consumers.map((c) => c.onlyWhereEnabled)}::text[])
+            AS c(name, types, only_where_enabled)
         ),
         delivered AS (
           INSERT INTO event_deliveries (consumer, seq, event, due_at)
@@ -51,6 +59,10 @@ export const eventDeliveriesRepository = {
           FROM batch CROSS JOIN consumer
           WHERE batch.task = 'alert-event'
             AND (consumer.types IS NULL OR consumer.types ? (batch.payload->>'type'))
+            AND (consumer.only_where_enabled IS NULL
+                 OR (consumer.only_where_enabled = 'team_destinations'
+                     -- Compared as text, read once into a hash: an event's orgId is never cast.
+                     AND batch.payload->>'orgId' IN (SELECT org_id::text FROM team_destinations WHERE enabled)))
           ORDER BY batch.id
           RETURNING consumer
         )

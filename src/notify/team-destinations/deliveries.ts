@@ -109,6 +109,8 @@ export function teamDestinationsConsumer(deps: {
   return {
     name: 'team-destinations',
     types: eventTypesTaken(),
+    // Every delivery it makes is to an enabled destination of the event's organization.
+    onlyWhereEnabled: 'team_destinations',
     handles: (event) => kindsTaking(event.type).length > 0,
     handle: (event) => add([event]),
     async handleBatch(events) {
