@@ -345,9 +345,13 @@ describe('batching, limits and failures', () => {
       const logs = await server.call('GET', `/v2/alerts/${gone.alertId}/logs`);
       return logs.body.data.some((l: Json) => /FindingNotFound/.test(l.log));
     });
-    const status = await server.call('GET', `/v2/integrations/${integration.id}`);
-    assert.equal(status.body.data.writebackStatus.ok, false);
-    assert.match(status.body.data.writebackStatus.error, /FindingNotFound/);
+    // The integration's status is written after the alerts' log lines: waited for, not read at once.
+    let status: Json;
+    await waitFor('the failure on the integration', async () => {
+      status = (await server.call('GET', `/v2/integrations/${integration.id}`)).body.data.writebackStatus;
+      return status?.ok === false;
+    });
+    assert.match(status.error, /FindingNotFound/);
   });
 
   it('gives up after 24 hours of retries and tells the owner team', async () => {
