@@ -345,6 +345,21 @@ describe('deliveries PostgreSQL could not store', () => {
     const settledBroken = await settled(integration, broken.body.payloadId);
     assert.equal(settledBroken.verdict, 'ignored');
     assert.match(settledBroken.reason, /not a JSON object, so not an EventBridge event/);
+    // Replayed from the payload log, each is a new delivery, ignored for the same reason (not a duplicate).
+    const logged = await server.callOk('GET', `/v2/integrations/${integration.id}/payloads`);
+    const plainId = logged.data.find(
+      (p: Json) => p.verdict === 'ignored' && p.id !== broken.body.payloadId,
+    )?.id;
+    assert.ok(plainId, JSON.stringify(logged.data));
+    for (const payloadId of [plainId, broken.body.payloadId]) {
+      const replay = await server.call(
+        'POST',
+        `/v2/integrations/${integration.id}/payloads/${payloadId}/replay`,
+      );
+      assert.equal(replay.status, 200, JSON.stringify(replay.body));
+      assert.equal(replay.body.verdict, 'ignored', JSON.stringify(replay.body));
+      assert.match(replay.body.reason, /not a JSON object, so not an EventBridge event/);
+    }
     // And one that is an event becomes its alert.
     const good = await deliver(
       integration,

@@ -199,7 +199,9 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
     const off = await whyOff(integration);
     if (off) return ignoreTurnedOff(integration, delivery, off);
     const notAnEvent = () =>
-      commit(integration, delivery, async () => ({
+      // A replay is a new delivery (as takeEvent makes it): under the original's message id it would be
+      // answered as that message's duplicate.
+      commit(integration, options.replay ? { ...delivery, messageId: null } : delivery, async () => ({
         verdict: 'ignored',
         reason: SNS_MESSAGE_NOT_AN_EVENT,
         alertIds: [],
