@@ -177,8 +177,9 @@ describe('the work runner', () => {
         alone.wake('test-alone');
         await until(() => own.handled.includes(i), `item ${i}`);
       }
-      // Long enough for a wake's NOTIFY to have gone out, were it sent.
-      await sleep(NOTIFY_EVERY_MS * 10);
+      // A round takes longer (20 ms) than a wake's NOTIFY waits to be sent: one sent for these wakes
+      // would be out, and heard, before the second process's greeting.
+      assert.ok(NOTIFY_EVERY_MS < 20);
 
       await joining.start();
       await until(() => alone.othersListening(), 'the first process to hear of the second');
