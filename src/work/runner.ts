@@ -185,9 +185,10 @@ export function createWorkRunner(deps: {
         scheduleRelisten();
       });
       abandon = release;
-      await client.query(`SET application_name = '${WORK_LISTENER_NAME}'`);
       await client.query(`LISTEN ${WORK_CHANNEL}`);
       for (const channel of announcements.keys()) await client.query(`LISTEN ${channel}`);
+      // Named once it listens: a connection under this name always hears the wakes sent to it.
+      await client.query(`SET application_name = '${WORK_LISTENER_NAME}'`);
       listener = { client, release };
     } catch (error) {
       // Not left checked out under the listener's name, where other processes would count it.

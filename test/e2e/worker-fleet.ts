@@ -5,6 +5,7 @@ import pg from 'pg';
 import { freePort } from '../../src/db/embedded.js';
 import { createTestDatabase, waitFor } from '../../src/testing/harness.js';
 import { startTestSmtpServer, type ReceivedMail, type TestSmtpServer } from '../../src/testing/smtp.js';
+import { WORK_LISTENER_NAME } from '../../src/work/runner.js';
 
 /**
  * For workers*.test.ts (a file each, so that they run in parallel): `vigil start` processes on one
@@ -126,8 +127,8 @@ export async function startFleet() {
     },
     /**
      * Waits for these workers to listen for wake-ups, so that each takes part from the first alert on
-     * (a worker keeps one connection whose last statement is the LISTEN; the API process runs no queue
-     * and does not listen).
+     * (a worker names its connection for them once it listens on it; the API process runs no queue and
+     * does not listen).
      */
     async listening(workers: readonly Worker[]): Promise<void> {
       const count = workers.length;
@@ -137,7 +138,8 @@ export async function startFleet() {
           assertRunning(workers);
           const result = await db.query<{ n: number }>(
             `SELECT count(*)::int AS n FROM pg_stat_activity
-             WHERE datname = current_database() AND query = 'LISTEN vigil_work'`,
+             WHERE datname = current_database() AND application_name = $1`,
+            [WORK_LISTENER_NAME],
           );
           return result.rows[0]?.n === count;
         },
