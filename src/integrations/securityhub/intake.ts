@@ -100,12 +100,18 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
     return { outcome: 'accepted', verdict: 'ignored', reason };
   }
 
+  /**
+   * Does the delivery's work in the transaction that logs it. A replayed notification or event is a new
+   * delivery: under the original's message id it would be answered as that message's duplicate.
+   */
   async function commit(
     integration: IntegrationWithTeams,
     delivery: Delivery,
     work: (tx: Tx) => Promise<EventOutcome>,
+    options?: Options,
   ): Promise<IntakeOutcome> {
-    return handled(await payloads.commit(integration.id, delivery, work));
+    const logged = options?.replay ? { ...delivery, messageId: null } : delivery;
+    return handled(await payloads.commit(integration.id, logged, work));
   }
 
   /** An event for the workers; a replay is processed at once, as a new delivery. */
@@ -116,8 +122,11 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
     options: Options,
   ): Promise<IntakeOutcome> {
     if (options.replay) {
-      return commit(integration, { ...delivery, messageId: null }, (tx) =>
-        sync.syncEvent(tx, integration, event, { requestId: delivery.requestId }),
+      return commit(
+        integration,
+        delivery,
+        (tx) => sync.syncEvent(tx, integration, event, { requestId: delivery.requestId }),
+        options,
       );
     }
     return queueDelivery(integration, delivery);
@@ -199,13 +208,12 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
     const off = await whyOff(integration);
     if (off) return ignoreTurnedOff(integration, delivery, off);
     const notAnEvent = () =>
-      // A replay is a new delivery (as takeEvent makes it): under the original's message id it would be
-      // answered as that message's duplicate.
-      commit(integration, options.replay ? { ...delivery, messageId: null } : delivery, async () => ({
-        verdict: 'ignored',
-        reason: SNS_MESSAGE_NOT_AN_EVENT,
-        alertIds: [],
-      }));
+      commit(
+        integration,
+        delivery,
+        async () => ({ verdict: 'ignored', reason: SNS_MESSAGE_NOT_AN_EVENT, alertIds: [] }),
+        options,
+      );
     // The workers parse the event from the stored body; parsing it here as well cost about 17 µs of the
     // request's 370 µs of CPU (docs/performance.md). What cannot be a JSON object (such as a test message
     // published from the SNS console) is answered at once; a Message that only starts like one is settled
