@@ -64,6 +64,13 @@ interface Step {
 const steps: Step[] = [
   { name: 'startup', reports: ['startup'], run: measureStartup, timeoutMinutes: 5 },
   {
+    name: 'db-transport',
+    reports: ['db-transport'],
+    script: 'bench-db-transport.ts',
+    args: quick ? ['--rounds', '3', '--transactions', '5000'] : ['--rounds', '5', '--transactions', '20000'],
+    timeoutMinutes: 3,
+  },
+  {
     name: 'alerts',
     reports: ['alerts'],
     script: 'bench-alerts.ts',

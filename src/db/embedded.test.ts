@@ -66,6 +66,49 @@ after(async () => {
   await fs.rm(dataDir, { recursive: true, force: true });
 });
 
+/** Where the server sees the connection from: null over a unix socket. */
+async function clientAddress(connectionString: string): Promise<string | null> {
+  const client = new pg.Client({ connectionString });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ address: string | null }>(
+      'SELECT host(inet_client_addr()) AS address',
+    );
+    return rows[0]?.address ?? null;
+  } finally {
+    await client.end();
+  }
+}
+
+describe('how the embedded PostgreSQL is reached', () => {
+  it('over the unix socket in its cluster folder, by its owner and by a process that attaches', async () => {
+    assert.match(starter.connectionString, /\?host=%2F/);
+    assert.equal(await clientAddress(starter.connectionString), null);
+    const attached = await startEmbeddedPostgres({ dataDir, log, settings });
+    try {
+      assert.equal(attached.connectionString, starter.connectionString);
+      assert.equal(await clientAddress(attached.connectionString), null);
+    } finally {
+      await attached.stop();
+    }
+    // The URL's own address still answers, for tools that ignore its host parameter.
+    const overTcp = new URL(starter.connectionString);
+    overTcp.search = '';
+    assert.equal(await clientAddress(overTcp.toString()), '127.0.0.1');
+  });
+
+  it('over TCP alone when the cluster folder is too deep for a socket address', async () => {
+    const deep = path.join(dataDir, 'd'.repeat(100));
+    const server = await startEmbeddedPostgres({ dataDir: deep, log, settings });
+    try {
+      assert.doesNotMatch(server.connectionString, /host=/);
+      assert.equal(await clientAddress(server.connectionString), '127.0.0.1');
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 describe('the embedded PostgreSQL shared by several processes', () => {
   it('is left running by a process that attached while its owner lives', async () => {
     assert.equal(starter.owned, true);
