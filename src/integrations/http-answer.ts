@@ -31,15 +31,16 @@ const STATUS: Record<IntakeOutcome['outcome'], number> = {
 export function httpAnswerOf(outcome: IntakeOutcome): IntakeHttpAnswer {
   const result =
     outcome.outcome === 'accepted' ? 'Accepted' : outcome.outcome === 'unavailable' ? 'Retry' : 'Refused';
-  const extra: { alertIds?: string[]; payloadId?: string } = outcome.outcome === 'accepted' ? outcome : {};
+  const alertIds = outcome.outcome === 'accepted' ? outcome.alertIds : undefined;
+  const payloadId = 'payloadId' in outcome ? outcome.payloadId : undefined;
   return {
     status: STATUS[outcome.outcome],
     body: {
       result,
       verdict: outcome.verdict,
       ...(outcome.reason !== undefined ? { reason: outcome.reason } : {}),
-      ...(extra.alertIds !== undefined ? { alertIds: extra.alertIds } : {}),
-      ...(extra.payloadId !== undefined ? { payloadId: extra.payloadId } : {}),
+      ...(alertIds !== undefined ? { alertIds } : {}),
+      ...(payloadId !== undefined ? { payloadId } : {}),
     },
   };
 }

@@ -620,6 +620,42 @@ describe('refusals', () => {
     assert.match(bare.body.reason, /X-Api-Key/);
   });
 
+  it('names its payload log record in the answer to every delivery it logs, refused or handled at once', async () => {
+    const record = async (answer: { body: Json }) => {
+      assert.ok(answer.body.payloadId, `a payloadId in ${JSON.stringify(answer.body)}`);
+      const res = await server.call(
+        'GET',
+        `/v2/integrations/${integration.id}/payloads/${answer.body.payloadId}`,
+      );
+      assert.equal(res.status, 200);
+      return res.body.data;
+    };
+    const tampered = notification(await importedEvent((f) => (f.Id += '-tampered-logged')));
+    tampered.Message = tampered.Message.replace('EC2.7', 'EC2.8');
+    const refused = await post(integration.path, tampered);
+    assert.equal(refused.status, 403);
+    assert.equal((await record(refused)).verdict, 'refused');
+    assert.match((await record(refused)).reason, /signature/i);
+
+    const broken = await post(integration.path, '{"Type": "Notification", ');
+    assert.equal(broken.status, 400);
+    assert.equal((await record(broken)).verdict, 'refused');
+
+    const notAnEvent = notification({}, { Message: 'a test message from the SNS console' });
+    const ignored = await post(integration.path, notAnEvent);
+    assert.equal(ignored.body.verdict, 'ignored', JSON.stringify(ignored.body));
+    assert.equal((await record(ignored)).verdict, 'ignored');
+    const duplicate = await post(integration.path, notAnEvent);
+    assert.equal(duplicate.body.verdict, 'duplicate');
+    assert.notEqual(duplicate.body.payloadId, ignored.body.payloadId);
+    assert.equal((await record(duplicate)).verdict, 'duplicate');
+
+    // No integration, no payload log: nothing to name.
+    const unknown = await post('/v1/json/integrations/webhooks/amazonsecurityhub?apiKey=nope', tampered);
+    assert.equal(unknown.status, 401);
+    assert.equal(unknown.body.payloadId, undefined);
+  });
+
   it('accepts EventBridge API destinations with the key in a header', async () => {
     const event = await importedEvent((f) => (f.Id += '-apidest'));
     const res = await post('/v1/json/integrations/webhooks/amazonsecurityhub', event, {
@@ -691,6 +727,7 @@ describe('the seed sample, raw delivery, off switch and the payload log', () => 
     assert.equal(res.body.verdict, 'ignored');
     const payloads = await server.call('GET', `/v2/integrations/${integration.id}/payloads`);
     assert.equal(payloads.body.data[0].verdict, 'ignored');
+    assert.equal(res.body.payloadId, payloads.body.data[0].id);
     assert.match(payloads.body.data[0].reason, /turned off/);
 
     await server.call('POST', `/v2/integrations/${integration.id}/enable`);
@@ -702,6 +739,7 @@ describe('the seed sample, raw delivery, off switch and the payload log', () => 
     assert.equal(replay.body.verdict, 'created');
     const after = await server.call('GET', `/v2/integrations/${integration.id}/payloads?includeBody=true`);
     assert.equal(after.body.data[0].verdict, 'created');
+    assert.equal(replay.body.payloadId, after.body.data[0].id);
     assert.deepEqual(after.body.data[0].alertIds, replay.body.alertIds);
     assert.ok(after.body.data[0].body.includes('-off'));
   });

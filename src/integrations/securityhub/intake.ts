@@ -63,12 +63,13 @@ interface Options {
 
 const TURNED_OFF = 'the integration is turned off';
 
-function handled(outcome: EventOutcome): IntakeOutcome {
+function handled(outcome: EventOutcome & { payloadId: string }): IntakeOutcome {
   return {
     outcome: 'accepted',
     verdict: outcome.verdict,
     ...(outcome.reason ? { reason: outcome.reason } : {}),
     alertIds: outcome.alertIds,
+    payloadId: outcome.payloadId,
   };
 }
 
@@ -96,8 +97,8 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
     delivery: Delivery,
     reason: string,
   ): Promise<IntakeOutcome> {
-    await payloads.record(integration.id, delivery, { verdict: 'ignored', reason });
-    return { outcome: 'accepted', verdict: 'ignored', reason };
+    const payloadId = await payloads.record(integration.id, delivery, { verdict: 'ignored', reason });
+    return { outcome: 'accepted', verdict: 'ignored', reason, payloadId };
   }
 
   /**
@@ -281,12 +282,7 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
         { integrationId: integration.id, requestId: delivery.requestId, reason: refusal.message },
         'Security Hub delivery refused',
       );
-      await payloads
-        .recordRefusal(integration.id, delivery, refusal.outcome.verdict, refusal.message)
-        .catch((err: unknown) =>
-          log.warn({ err, requestId: delivery.requestId }, 'a refused delivery could not be logged'),
-        );
-      return refusal.outcome;
+      return logRefusal(integration, delivery, refusal);
     }
     // Anything else is Vigil's trouble (or its database's), not the sender's: a retry may help, and SNS and
     // EventBridge retry a 5xx, so the delivery is not lost.
@@ -306,6 +302,21 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
     };
   }
 
+  /** A refusal in the payload log, answered with its record's id (none when even logging it failed). */
+  async function logRefusal(
+    integration: IntegrationWithTeams,
+    delivery: Delivery,
+    refusal: Refusal,
+  ): Promise<IntakeOutcome> {
+    const payloadId = await payloads
+      .recordRefusal(integration.id, delivery, refusal.outcome.verdict, refusal.message)
+      .catch((err: unknown) => {
+        log.warn({ err, requestId: delivery.requestId }, 'a refused delivery could not be logged');
+        return undefined;
+      });
+    return payloadId ? { ...refusal.outcome, payloadId } : refusal.outcome;
+  }
+
   async function run(
     integration: IntegrationWithTeams,
     request: IntakeRequest,
@@ -318,15 +329,7 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
       body = JSON.parse(request.body);
     } catch (error) {
       const refusal = new Refusal('invalid', `The body is not valid JSON: ${(error as Error).message}`);
-      await payloads
-        .recordRefusal(
-          integration.id,
-          { ...received, kind: 'unknown', messageId: null },
-          'refused',
-          refusal.message,
-        )
-        .catch((err: unknown) => log.warn({ err, requestId }, 'a refused delivery could not be logged'));
-      return refusal.outcome;
+      return logRefusal(integration, { ...received, kind: 'unknown', messageId: null }, refusal);
     }
     const sns = looksLikeSnsMessage(body);
     try {

@@ -16,7 +16,7 @@ export type RefusalKind =
   | 'confirmation-failed';
 
 /**
- * What became of one delivery. "accepted" means it is durably stored or handled, whatever its verdict
+ * What became of one delivery, with its record in the payload log wherever it has one. "accepted" means it is durably stored or handled, whatever its verdict
  * (queued, duplicate, ignored, confirmed...); "unavailable" means Vigil could not store it and the sender
  * should retry.
  */
@@ -28,8 +28,15 @@ export type IntakeOutcome =
       alertIds?: string[];
       payloadId?: string;
     }
-  | { outcome: Exclude<RefusalKind, 'confirmation-failed'>; verdict: 'refused'; reason: string }
-  | { outcome: 'confirmation-failed' | 'unavailable'; verdict: 'failed'; reason: string };
+  | {
+      outcome: Exclude<RefusalKind, 'confirmation-failed'>;
+      verdict: 'refused';
+      reason: string;
+      /** Its record in the payload log, when it could be logged. */
+      payloadId?: string;
+    }
+  | { outcome: 'confirmation-failed'; verdict: 'failed'; reason: string; payloadId?: string }
+  | { outcome: 'unavailable'; verdict: 'failed'; reason: string };
 
 /** The verdict's reason for an SNS notification whose Message cannot be an EventBridge event. */
 export const SNS_MESSAGE_NOT_AN_EVENT = 'the SNS Message is not a JSON object, so not an EventBridge event';
@@ -46,7 +53,7 @@ export class Refusal extends Error {
     super(message);
   }
 
-  get outcome(): Exclude<IntakeOutcome, { outcome: 'accepted' }> {
+  get outcome(): Extract<IntakeOutcome, { outcome: RefusalKind }> {
     return this.kind === 'confirmation-failed'
       ? { outcome: this.kind, verdict: 'failed', reason: this.message }
       : { outcome: this.kind, verdict: 'refused', reason: this.message };

@@ -23,8 +23,8 @@ export function createPayloadLog(deps: { db: Db; clock: Clock; signal?: WorkSign
     delivery: Delivery,
     outcome: { verdict: Verdict; reason?: string; alertIds?: string[] },
     tx?: Tx,
-  ): Promise<void> {
-    await repo.recordPayload(tx ?? db, {
+  ): Promise<string> {
+    return repo.recordPayload(tx ?? db, {
       integration_id: integrationId,
       message_id: delivery.messageId,
       kind: delivery.kind,
@@ -41,18 +41,21 @@ export function createPayloadLog(deps: { db: Db; clock: Clock; signal?: WorkSign
   return {
     record,
 
-    /** Records a refused delivery; if even that cannot be stored, records it without its body. */
+    /**
+     * Records a refused delivery; if even that cannot be stored, records it without its body. Returns the
+     * record's id.
+     */
     async recordRefusal(
       integrationId: string,
       delivery: Delivery,
       verdict: Verdict,
       reason: string,
-    ): Promise<void> {
+    ): Promise<string> {
       try {
-        await record(integrationId, delivery, { verdict, reason });
+        return await record(integrationId, delivery, { verdict, reason });
       } catch (error) {
         if (!isUnstorableValue(error)) throw error;
-        await record(
+        return record(
           integrationId,
           {
             ...delivery,
@@ -67,26 +70,32 @@ export function createPayloadLog(deps: { db: Db; clock: Clock; signal?: WorkSign
 
     /**
      * Runs the work of one delivery handled at once in a transaction that also claims its message id and
-     * writes its payload record: either all of it is stored, or none of it and the sender retries.
+     * writes its payload record: either all of it is stored, or none of it and the sender retries. Returns
+     * the outcome with its record's id.
      */
     async commit(
       integrationId: string,
       delivery: Delivery,
       work: (tx: Tx) => Promise<EventOutcome>,
-    ): Promise<EventOutcome> {
+    ): Promise<EventOutcome & { payloadId: string }> {
       const { messageId } = delivery;
-      const result = await db.transaction().execute(async (tx): Promise<EventOutcome> => {
+      const result = await db.transaction().execute(async (tx) => {
         if (messageId && !(await repo.claimMessage(tx, integrationId, messageId, clock.now()))) {
-          return { verdict: 'duplicate', reason: `message ${messageId} was already processed`, alertIds: [] };
+          return undefined;
         }
         const outcome = await work(tx);
-        await record(integrationId, delivery, outcome, tx);
-        return outcome;
+        return { ...outcome, payloadId: await record(integrationId, delivery, outcome, tx) };
       });
-      if (result.verdict === 'duplicate')
-        await record(integrationId, delivery, { verdict: 'duplicate', reason: result.reason });
-      else deps.signal?.wake(QUEUES.alertEvents);
-      return result;
+      if (result) {
+        deps.signal?.wake(QUEUES.alertEvents);
+        return result;
+      }
+      const duplicate = {
+        verdict: 'duplicate' as const,
+        reason: `message ${messageId ?? ''} was already processed`,
+        alertIds: [],
+      };
+      return { ...duplicate, payloadId: await record(integrationId, delivery, duplicate) };
     },
   };
 }
