@@ -315,9 +315,9 @@ interface RunningServer {
 }
 
 /**
- * A unix socket costs less per statement than TCP on 127.0.0.1 (the kernel's loopback TCP path runs in
- * the writing process: about a fifth of Vigil's CPU under a load of alert creates went to those writes),
- * so the server also listens on one in its cluster folder, which only its owner can enter. A socket
+ * A unix socket costs less per statement than TCP on 127.0.0.1 (about a fifth less CPU on both sides of
+ * a short transaction: `npm run bench:db-transport`), so the server also listens on one in its cluster
+ * folder, which only its owner can enter. A socket
  * address holds at most 107 bytes, and the setting is a comma-separated list: a cluster deeper than
  * that, or with a comma or quote in its path, is reached over TCP alone.
  */

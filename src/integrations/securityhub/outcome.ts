@@ -16,9 +16,9 @@ export type RefusalKind =
   | 'confirmation-failed';
 
 /**
- * What became of one delivery, with its record in the payload log wherever it has one. "accepted" means it is durably stored or handled, whatever its verdict
- * (queued, duplicate, ignored, confirmed...); "unavailable" means Vigil could not store it and the sender
- * should retry.
+ * What became of one delivery, with its record in the payload log wherever it has one. "accepted" means
+ * it is durably stored or handled, whatever its verdict (queued, duplicate, ignored, confirmed...);
+ * "unavailable" means Vigil could not store it and the sender should retry.
  */
 export type IntakeOutcome =
   | {
