@@ -14,7 +14,7 @@ import pg from 'pg';
 import { startEmbeddedPostgres } from '../src/db/embedded.js';
 import { createLogger } from '../src/logger.js';
 import { arg } from './lib/bench-app.js';
-import { reportBench } from './lib/report.js';
+import { percentile, reportBench } from './lib/report.js';
 
 const rounds = arg('rounds', 5);
 const transactions = arg('transactions', 20_000);
@@ -25,13 +25,12 @@ function postgresCpuMs(): number {
   let ticks = 0;
   for (const pid of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
-    const stat = (() => {
-      try {
-        return fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      } catch {
-        return ''; // It exited meanwhile.
-      }
-    })();
+    let stat: string;
+    try {
+      stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue; // It exited meanwhile.
+    }
     if (!stat.includes('(postgres)')) continue;
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     ticks += Number(fields[11]) + Number(fields[12]);
@@ -78,10 +77,7 @@ async function round(connectionString: string): Promise<Round> {
   };
 }
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
-};
+const median = (values: number[]) => percentile(values, 50);
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-transport-'));
 const server = await startEmbeddedPostgres({ dataDir, log: createLogger('warn') });
