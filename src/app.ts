@@ -423,7 +423,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       }
     }
     // Before the runner starts, so its one listening connection also hears alert announcements.
-    const alertFeed = serves ? createAlertFeed(runner, log) : undefined;
+    const alertFeed = serves ? createAlertFeed({ runner, db: database.db, clock, log }) : undefined;
     await runner.start();
 
     let url: string | undefined;
@@ -560,6 +560,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
         stopping ??= (async () => {
           await inboundSmtp?.close();
           await http?.close();
+          await alertFeed?.close();
           await runner.stop();
           await Promise.all(channelClosers.map((close) => close().catch(() => {})));
           await database.close();

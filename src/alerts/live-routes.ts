@@ -35,22 +35,16 @@ export function registerLiveAlertRoutes(
       const principal = principalOf(request);
       reply.hijack();
       const res = reply.raw;
-      res.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
-        // nginx buffers responses unless told not to.
-        'x-accel-buffering': 'no',
-      });
-      res.write('retry: 3000\n: connected\n\n');
-      // One change at a time, so that the browser hears of them in the order they happened.
-      let told = Promise.resolve();
+      let closed = false;
+      let keepAlive: NodeJS.Timeout | undefined;
       const tell = async (change: AlertsChanged) => {
         const ids = await alerts.visibleAmong(principal, change.ids);
         if (ids.length === 0 && !change.more) return;
-        res.write(`event: alerts\ndata: ${JSON.stringify({ ids, more: change.more })}\n\n`);
+        if (!closed) res.write(`event: alerts\ndata: ${JSON.stringify({ ids, more: change.more })}\n\n`);
       };
-      const unsubscribe = feed.subscribe(principal.orgId, (change) => {
+      // One change at a time, so that the browser hears of them in the order they happened; and only
+      // once the stream is open, which waits until the database announces changes to this process.
+      const subscription = feed.subscribe(principal.orgId, (change) => {
         told = told
           .then(() => tell(change))
           .catch((error: unknown) => {
@@ -58,10 +52,22 @@ export function registerLiveAlertRoutes(
             request.log.warn({ err: error }, 'the alerts of a live update could not be read');
           });
       });
-      const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), KEEP_ALIVE_MS);
+      let told = subscription.ready.then(() => {
+        if (closed) return;
+        res.writeHead(200, {
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-cache, no-transform',
+          connection: 'keep-alive',
+          // nginx buffers responses unless told not to.
+          'x-accel-buffering': 'no',
+        });
+        res.write('retry: 3000\n: connected\n\n');
+        keepAlive = setInterval(() => res.write(': keep-alive\n\n'), KEEP_ALIVE_MS);
+      });
       const end = () => {
+        closed = true;
         clearInterval(keepAlive);
-        unsubscribe();
+        subscription.unsubscribe();
         open.delete(close);
       };
       const close = () => {

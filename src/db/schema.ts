@@ -909,7 +909,15 @@ export interface IncidentRequestsTable {
   processed_at: CreatedAt;
 }
 
+/** A process that wants the live feed's announcements now (migration 0041). */
+export interface AlertFeedWishesTable {
+  process_id: string;
+  /** On the process's clock. */
+  renewed_at: Date;
+}
+
 export interface Database {
+  alert_feed_wishes: AlertFeedWishesTable;
   organization_sso: OrganizationSsoTable;
   sso_logins: SsoLoginsTable;
   user_passwords: UserPasswordsTable;

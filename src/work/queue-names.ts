@@ -27,6 +27,8 @@ export const QUEUES = {
   maintenanceOpenings: 'maintenance-openings',
   /** Heartbeats whose interval ran out without a ping. */
   heartbeats: 'heartbeats',
+  /** This process's wish for the console's live alert feed: renewed, withdrawn, and others' old ones forgotten. */
+  alertFeedWishes: 'alert-feed-wishes',
   /** Old records past their retention. */
   retention: 'retention',
 } as const;

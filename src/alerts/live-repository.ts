@@ -1,0 +1,25 @@
+import type { Queryable } from '../db/database.js';
+
+/** The table of processes that want the live feed's announcements: while it has a row, they are sent. */
+export const alertFeedWishesRepository = {
+  async renew(db: Queryable, processId: string, now: Date): Promise<void> {
+    await db
+      .insertInto('alert_feed_wishes')
+      .values({ process_id: processId, renewed_at: now })
+      .onConflict((oc) => oc.column('process_id').doUpdateSet({ renewed_at: now }))
+      .execute();
+  },
+
+  async withdraw(db: Queryable, processId: string): Promise<void> {
+    await db.deleteFrom('alert_feed_wishes').where('process_id', '=', processId).execute();
+  },
+
+  /** Forgets wishes not renewed since `before`: their processes are gone. */
+  async forgetOlder(db: Queryable, before: Date): Promise<number> {
+    const result = await db
+      .deleteFrom('alert_feed_wishes')
+      .where('renewed_at', '<', before)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  },
+};

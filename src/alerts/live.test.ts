@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { createLogger } from '../logger.js';
+import { startTestServer, type TestServer } from '../testing/harness.js';
+import { ShiftedClock } from '../work/clock.js';
+import { createWorkRunner, type WorkRunner } from '../work/runner.js';
+import {
+  ALERTS_CHANNEL,
+  ALERT_FEED_FORGET_MS,
+  ALERT_FEED_RENEW_MS,
+  createAlertFeed,
+  type AlertFeed,
+  type AlertsChanged,
+} from './live.js';
+
+/**
+ * The console's live feed and the database's announcements behind it (migration 0041): PostgreSQL
+ * announces alert changes only while some process wants them, which a feed says from its first
+ * subscriber until a while after its last. Runners with feeds of their own on the test server's
+ * database play other Vigil processes, and a plain client overhears the channel.
+ */
+
+const log = createLogger('silent');
+let server: TestServer;
+let overhearer: pg.Client;
+const overheard: string[] = [];
+const started: WorkRunner[] = [];
+let orgId: string;
+
+before(async () => {
+  server = await startTestServer({ role: 'api' });
+  overhearer = new pg.Client({ connectionString: server.databaseUrl });
+  await overhearer.connect();
+  overhearer.on('notification', (message) => overheard.push(message.payload ?? ''));
+  await overhearer.query(`LISTEN ${ALERTS_CHANNEL}`);
+  const { rows } = await server.app.context.pool.query<{ id: string }>('SELECT id FROM organizations');
+  assert.equal(rows.length, 1);
+  orgId = rows[0]!.id;
+});
+
+after(async () => {
+  for (const runner of started) await runner.stop();
+  await overhearer?.end();
+  await server?.stop();
+});
+
+/** Another process: a runner and its feed on the test server's database. */
+async function anotherProcess(
+  options: { lingerMs?: number } = {},
+): Promise<{ feed: AlertFeed; runner: WorkRunner; clock: ShiftedClock }> {
+  const clock = new ShiftedClock();
+  const runner = createWorkRunner({ pool: server.app.context.pool, clock, log });
+  const feed = createAlertFeed({ runner, db: server.app.context.db, clock, log, ...options });
+  await runner.start();
+  started.push(runner);
+  return { feed, runner, clock };
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined | false>, ms = 10_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+/** Creates an alert and waits until it is stored (its transaction, and any NOTIFY of it, committed). */
+async function createdAlert(alias: string): Promise<string> {
+  await server.callOk('POST', '/v2/alerts', { message: alias, alias });
+  return until(`alert ${alias}`, async () => {
+    const got = await server.call('GET', `/v2/alerts/${alias}?identifierType=alias`);
+    return got.status === 200 && (got.body.data.id as string);
+  });
+}
+
+async function wishes(): Promise<{ process_id: string; renewed_at: Date }[]> {
+  return server.app.context.db.selectFrom('alert_feed_wishes').selectAll().execute();
+}
+
+function heard(alertId: string): boolean {
+  return overheard.some((payload) => payload.includes(alertId));
+}
+
+describe('the live alert feed', () => {
+  it('has the database announce alert changes only while a subscriber is open', async () => {
+    const { feed } = await anotherProcess({ lingerMs: 0 });
+    // The test server's own feed has no subscriber: nobody wants the announcements yet.
+    assert.deepEqual(await wishes(), []);
+    const unwanted = await createdAlert('live-unwanted');
+
+    const changes: AlertsChanged[] = [];
+    const subscription = feed.subscribe(orgId, (change) => changes.push(change));
+    await subscription.ready;
+    assert.equal((await wishes()).length, 1);
+    const wanted = await createdAlert('live-wanted');
+    await until('the announcement of the wanted alert', async () => heard(wanted));
+    await until('the subscriber to hear of it', async () => changes.some((c) => c.ids.includes(wanted)));
+    // Announcements arrive in commit order: one of the alert made before would have come first.
+    assert.ok(!heard(unwanted), overheard.join('\n'));
+
+    // The last subscriber gone (and its linger of 0 ms over), the announcements stop again.
+    subscription.unsubscribe();
+    await until('the wish to be withdrawn', async () => (await wishes()).length === 0);
+    const afterwards = await createdAlert('live-afterwards');
+    const again = feed.subscribe(randomUUID(), () => {});
+    await again.ready;
+    const last = await createdAlert('live-last');
+    await until('the announcement of the last alert', async () => heard(last));
+    assert.ok(!heard(afterwards), overheard.join('\n'));
+    again.unsubscribe();
+    await until('the wish to be withdrawn', async () => (await wishes()).length === 0);
+  });
+
+  it("renews its wish on its clock, lingers after the last subscriber, and forgets a gone process's", async () => {
+    const lingerMs = 60_000;
+    const { feed, runner, clock } = await anotherProcess({ lingerMs });
+    const first = feed.subscribe(orgId, () => {});
+    const second = feed.subscribe(orgId, () => {});
+    await Promise.all([first.ready, second.ready]);
+    const [wish] = await wishes();
+    assert.ok(wish);
+
+    // Renewed when due, on the process's clock.
+    clock.advance(ALERT_FEED_RENEW_MS);
+    await until('the renewal', async () => {
+      const [now] = await wishes();
+      return now && now.renewed_at.getTime() >= wish.renewed_at.getTime() + ALERT_FEED_RENEW_MS;
+    });
+
+    // A process that crashed left its wish: the next round forgets it, and keeps this one, whose
+    // subscribers have left but whose linger is not over.
+    first.unsubscribe();
+    second.unsubscribe();
+    await server.app.context.db
+      .insertInto('alert_feed_wishes')
+      .values({
+        process_id: randomUUID(),
+        renewed_at: new Date(clock.now().getTime() - ALERT_FEED_FORGET_MS - 1),
+      })
+      .execute();
+    runner.wakeAll();
+    await until('the old wish to be forgotten', async () => (await wishes()).length === 1);
+    assert.equal((await wishes())[0]?.process_id, wish.process_id);
+
+    clock.advance(lingerMs);
+    await until('the wish to be withdrawn after the linger', async () => (await wishes()).length === 0);
+  });
+
+  it('withdraws its wish when the process stops', async () => {
+    const { feed } = await anotherProcess();
+    await feed.subscribe(orgId, () => {}).ready;
+    assert.equal((await wishes()).length, 1);
+    await feed.close();
+    assert.deepEqual(await wishes(), []);
+  });
+});
