@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
@@ -76,7 +77,12 @@ function newRunner(pool: pg.Pool = server.app.context.pool, presenceCheckMs?: nu
 }
 
 /** A database no Vigil process uses, a pool on it, and every payload NOTIFYed on the work channel there. */
-async function quietDatabase(): Promise<{ pool: pg.Pool; heard: string[]; close(): Promise<void> }> {
+async function quietDatabase(): Promise<{
+  url: string;
+  pool: pg.Pool;
+  heard: string[];
+  close(): Promise<void>;
+}> {
   const url = await createTestDatabase();
   const pool = new pg.Pool({ connectionString: url, max: 6 });
   const overhearer = new pg.Client({ connectionString: url });
@@ -85,6 +91,7 @@ async function quietDatabase(): Promise<{ pool: pg.Pool; heard: string[]; close(
   overhearer.on('notification', (message) => heard.push(message.payload ?? ''));
   await overhearer.query(`LISTEN ${WORK_CHANNEL}`);
   return {
+    url,
     pool,
     heard,
     async close() {
@@ -196,6 +203,43 @@ describe('the work runner', () => {
     } finally {
       await alone.stop();
       await joining.stop();
+      await quiet.close();
+    }
+  });
+
+  it('sees a process that connects as another database role, and sees it go', async () => {
+    // pg_stat_activity shows every session's database and application_name to any role (only its query
+    // and state are kept from roles that are not its own), so processes need not share a role.
+    const quiet = await quietDatabase();
+    const admin = new pg.Client({ connectionString: quiet.url });
+    await admin.connect();
+    const roles = [0, 1].map(() => `vigil_test_role_${randomBytes(4).toString('hex')}`);
+    const pools: pg.Pool[] = [];
+    for (const role of roles) {
+      await admin.query(`CREATE ROLE ${role} LOGIN NOSUPERUSER PASSWORD 'a test password'`);
+      const url = new URL(quiet.url);
+      url.username = role;
+      url.password = 'a test password';
+      pools.push(new pg.Pool({ connectionString: url.toString(), max: 4 }));
+    }
+    const first = newRunner(pools[0], 50);
+    const second = newRunner(pools[1], 50);
+    arrayQueue(first, 'test-roles', 10, 1);
+    arrayQueue(second, 'test-roles', 10, 1);
+    try {
+      await first.start();
+      assert.equal(first.othersListening(), false);
+      await second.start();
+      // The first greeted before the second listened: the second knows of it only by looking.
+      assert.equal(second.othersListening(), true, 'the second saw the first, of another role, at its start');
+      await first.stop();
+      await until(() => !second.othersListening(), 'the second to see the first gone');
+    } finally {
+      await first.stop();
+      await second.stop();
+      for (const pool of pools) await pool.end();
+      for (const role of roles) await admin.query(`DROP ROLE ${role}`);
+      await admin.end();
       await quiet.close();
     }
   });

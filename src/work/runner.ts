@@ -228,8 +228,9 @@ export function createWorkRunner(deps: {
          ) AS others`,
         [WORK_LISTENER_NAME],
       );
-      // Vigil's processes share one role (one DATABASE_URL), and a role sees its own sessions' names. A
-      // greeting can arrive before the answer to a look that began before its sender connected.
+      // Any role sees every session's database and application_name (only the query and state of other
+      // roles' sessions are hidden). A greeting can arrive before the answer to a look that began before
+      // its sender connected.
       othersListening = rows[0]?.others === true || heardFromOthers !== heardBefore;
     } catch (error) {
       othersListening = true;
