@@ -6,7 +6,7 @@ import pg from 'pg';
 import { createLogger } from '../logger.js';
 import { startTestServer, type TestServer } from '../testing/harness.js';
 import { ShiftedClock } from '../work/clock.js';
-import { createWorkRunner, type WorkRunner } from '../work/runner.js';
+import { WORK_LISTENER_NAME, createWorkRunner, type WorkRunner } from '../work/runner.js';
 import {
   ALERTS_CHANNEL,
   ALERT_FEED_FORGET_MS,
@@ -149,6 +149,25 @@ describe('the live alert feed', () => {
 
     clock.advance(lingerMs);
     await until('the wish to be withdrawn after the linger', async () => (await wishes()).length === 0);
+  });
+
+  it('tells its subscribers to fetch everything again after its listening connection was lost', async () => {
+    const { feed } = await anotherProcess();
+    const changes: AlertsChanged[] = [];
+    const subscription = feed.subscribe(orgId, (change) => changes.push(change));
+    await subscription.ready;
+    // Every process's listening connection, this one's among them: each listens again a second later.
+    await server.app.context.pool.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+       WHERE datname = current_database() AND application_name = $1`,
+      [WORK_LISTENER_NAME],
+    );
+    await until('the subscriber to be told', async () => changes.some((change) => change.more));
+    assert.deepEqual([...changes], [{ ids: [], more: true }], 'only that, as nothing else changed');
+    const made = await createdAlert('live-after-reconnect');
+    await until('its announcement', async () => changes.some((change) => change.ids.includes(made)));
+    subscription.unsubscribe();
+    await feed.close();
   });
 
   it('withdraws its wish when the process stops', async () => {

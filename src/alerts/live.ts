@@ -93,14 +93,21 @@ export function createAlertFeed(deps: {
     return write;
   };
 
-  runner.listenTo(ALERTS_CHANNEL, (payload) => {
-    const announcement = parseAnnouncement(payload);
-    if (!announcement) {
-      log.warn({ payload: payload.slice(0, 200) }, 'an alert announcement could not be read');
-      return;
-    }
-    for (const onChange of subscribers.get(announcement.org) ?? []) onChange(announcement.change);
-  });
+  runner.listenTo(
+    ALERTS_CHANNEL,
+    (payload) => {
+      const announcement = parseAnnouncement(payload);
+      if (!announcement) {
+        log.warn({ payload: payload.slice(0, 200) }, 'an alert announcement could not be read');
+        return;
+      }
+      for (const onChange of subscribers.get(announcement.org) ?? []) onChange(announcement.change);
+    },
+    () => {
+      // The process was not listening for a while: every browser fetches what it shows again.
+      for (const set of subscribers.values()) for (const onChange of set) onChange({ ids: [], more: true });
+    },
+  );
 
   runner.register({
     name: QUEUES.alertFeedWishes,

@@ -70,8 +70,10 @@ export interface WorkRunner extends WorkSignal {
   /**
    * Hands `onMessage` the payload of every NOTIFY on `channel` (a constant identifier), over the same
    * connection the wakes arrive on, so a process holds one listening connection however many announce.
+   * `onResumed` is called when the process listens again after its connection was lost: whatever was
+   * announced in between did not reach it.
    */
-  listenTo(channel: string, onMessage: (payload: string) => void): void;
+  listenTo(channel: string, onMessage: (payload: string) => void, onResumed?: () => void): void;
   /** Whether wakes go to other processes too: while another Vigil process listens on this database. */
   othersListening(): boolean;
   stop(): Promise<void>;
@@ -99,6 +101,9 @@ export function createWorkRunner(deps: {
   let listener: { client: pg.PoolClient; release: (error?: Error) => void } | undefined;
   let relisten: NodeJS.Timeout | undefined;
   const announcements = new Map<string, (payload: string) => void>();
+  const resumedHooks: (() => void)[] = [];
+  /** Whether this process has listened before: listening again means announcements were missed. */
+  let listened = false;
   const lastNotified = new Map<string, number>();
   const notifyScheduled = new Set<string>();
   const instance = randomUUID();
@@ -210,6 +215,8 @@ export function createWorkRunner(deps: {
     presenceTimer ??= setInterval(() => void lookForOthers(), presenceCheckMs).unref();
     // Whatever was announced while this process was not listening: look now.
     for (const name of queues.keys()) wakeLocal(name);
+    if (listened) for (const resumed of resumedHooks) resumed();
+    listened = true;
   }
 
   /** Whether another process's wake connection is open on this database, asked on this process's own. */
@@ -301,9 +308,10 @@ export function createWorkRunner(deps: {
 
     othersListening: () => othersListening,
 
-    listenTo(channel, onMessage) {
+    listenTo(channel, onMessage, onResumed) {
       if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`${channel} is not a channel name`);
       announcements.set(channel, onMessage);
+      if (onResumed) resumedHooks.push(onResumed);
       listener?.client.query(`LISTEN ${channel}`).catch((error: unknown) => {
         log.warn({ err: error, channel }, 'could not listen for announcements');
       });

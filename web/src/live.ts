@@ -7,7 +7,8 @@ export type LiveState = 'connecting' | 'live' | 'reconnecting';
 /**
  * Keeps the alert queries fresh from the server's event stream: an `alerts` event names the alerts
  * created or changed; the lists and counts are refetched (at most every 300 ms), and so is any open
- * alert among them. EventSource reconnects by itself after a drop.
+ * alert among them, or every open alert when the event says more changed than it names. EventSource
+ * reconnects by itself after a drop.
  */
 export function useLiveAlerts(): LiveState {
   const queryClient = useQueryClient();
@@ -18,13 +19,17 @@ export function useLiveAlerts(): LiveState {
     if (typeof EventSource === 'undefined') return;
     const source = new EventSource(EVENTS_URL, { withCredentials: true });
     const pending = new Set<string>();
+    /** An event said that more changed than it names (or the server missed some): every alert is stale. */
+    let everything = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
 
     const flush = () => {
       timer = undefined;
       void queryClient.invalidateQueries({ queryKey: ['alerts'] });
-      for (const id of pending) void queryClient.invalidateQueries({ queryKey: ['alert', id] });
+      if (everything) void queryClient.invalidateQueries({ queryKey: ['alert'] });
+      else for (const id of pending) void queryClient.invalidateQueries({ queryKey: ['alert', id] });
       pending.clear();
+      everything = false;
     };
 
     let opened = false;
@@ -43,11 +48,13 @@ export function useLiveAlerts(): LiveState {
     };
     source.addEventListener('alerts', (event) => {
       try {
-        const parsed = JSON.parse((event as MessageEvent<string>).data) as { ids?: unknown };
+        const parsed = JSON.parse((event as MessageEvent<string>).data) as { ids?: unknown; more?: unknown };
         if (Array.isArray(parsed.ids))
           for (const id of parsed.ids) if (typeof id === 'string') pending.add(id);
+        if (parsed.more === true) everything = true;
       } catch {
         // A malformed event still means something changed.
+        everything = true;
       }
       timer ??= setTimeout(flush, 300);
     });
