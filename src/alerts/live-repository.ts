@@ -15,11 +15,7 @@ export const alertFeedWishesRepository = {
   },
 
   /** Forgets wishes not renewed since `before`: their processes are gone. */
-  async forgetOlder(db: Queryable, before: Date): Promise<number> {
-    const result = await db
-      .deleteFrom('alert_feed_wishes')
-      .where('renewed_at', '<', before)
-      .executeTakeFirst();
-    return Number(result.numDeletedRows);
+  async forgetOlder(db: Queryable, before: Date): Promise<void> {
+    await db.deleteFrom('alert_feed_wishes').where('renewed_at', '<', before).execute();
   },
 };

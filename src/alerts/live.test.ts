@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { createLogger } from '../logger.js';
-import { startTestServer, type TestServer } from '../testing/harness.js';
+import { startTestServer, waitFor, type TestServer } from '../testing/harness.js';
 import { ShiftedClock } from '../work/clock.js';
 import { WORK_LISTENER_NAME, createWorkRunner, type WorkRunner } from '../work/runner.js';
 import {
@@ -59,20 +58,10 @@ async function anotherProcess(
   return { feed, runner, clock };
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
-
 /** Creates an alert and waits until it is stored (its transaction, and any NOTIFY of it, committed). */
 async function createdAlert(alias: string): Promise<string> {
   await server.callOk('POST', '/v2/alerts', { message: alias, alias });
-  return until(`alert ${alias}`, async () => {
+  return waitFor(`alert ${alias}`, async () => {
     const got = await server.call('GET', `/v2/alerts/${alias}?identifierType=alias`);
     return got.status === 200 && (got.body.data.id as string);
   });
@@ -98,22 +87,22 @@ describe('the live alert feed', () => {
     await subscription.ready;
     assert.equal((await wishes()).length, 1);
     const wanted = await createdAlert('live-wanted');
-    await until('the announcement of the wanted alert', async () => heard(wanted));
-    await until('the subscriber to hear of it', async () => changes.some((c) => c.ids.includes(wanted)));
+    await waitFor('the announcement of the wanted alert', async () => heard(wanted));
+    await waitFor('the subscriber to hear of it', async () => changes.some((c) => c.ids.includes(wanted)));
     // Announcements arrive in commit order: one of the alert made before would have come first.
     assert.ok(!heard(unwanted), overheard.join('\n'));
 
     // The last subscriber gone (and its linger of 0 ms over), the announcements stop again.
     subscription.unsubscribe();
-    await until('the wish to be withdrawn', async () => (await wishes()).length === 0);
+    await waitFor('the wish to be withdrawn', async () => (await wishes()).length === 0);
     const afterwards = await createdAlert('live-afterwards');
     const again = feed.subscribe(randomUUID(), () => {});
     await again.ready;
     const last = await createdAlert('live-last');
-    await until('the announcement of the last alert', async () => heard(last));
+    await waitFor('the announcement of the last alert', async () => heard(last));
     assert.ok(!heard(afterwards), overheard.join('\n'));
     again.unsubscribe();
-    await until('the wish to be withdrawn', async () => (await wishes()).length === 0);
+    await waitFor('the wish to be withdrawn', async () => (await wishes()).length === 0);
   });
 
   it("renews its wish on its clock, lingers after the last subscriber, and forgets a gone process's", async () => {
@@ -127,7 +116,7 @@ describe('the live alert feed', () => {
 
     // Renewed when due, on the process's clock.
     clock.advance(ALERT_FEED_RENEW_MS);
-    await until('the renewal', async () => {
+    await waitFor('the renewal', async () => {
       const [now] = await wishes();
       return now && now.renewed_at.getTime() >= wish.renewed_at.getTime() + ALERT_FEED_RENEW_MS;
     });
@@ -144,11 +133,11 @@ describe('the live alert feed', () => {
       })
       .execute();
     runner.wakeAll();
-    await until('the old wish to be forgotten', async () => (await wishes()).length === 1);
+    await waitFor('the old wish to be forgotten', async () => (await wishes()).length === 1);
     assert.equal((await wishes())[0]?.process_id, wish.process_id);
 
     clock.advance(lingerMs);
-    await until('the wish to be withdrawn after the linger', async () => (await wishes()).length === 0);
+    await waitFor('the wish to be withdrawn after the linger', async () => (await wishes()).length === 0);
   });
 
   it('tells its subscribers to fetch everything again after its listening connection was lost', async () => {
@@ -162,10 +151,10 @@ describe('the live alert feed', () => {
        WHERE datname = current_database() AND application_name = $1`,
       [WORK_LISTENER_NAME],
     );
-    await until('the subscriber to be told', async () => changes.some((change) => change.more));
+    await waitFor('the subscriber to be told', async () => changes.some((change) => change.more));
     assert.deepEqual([...changes], [{ ids: [], more: true }], 'only that, as nothing else changed');
     const made = await createdAlert('live-after-reconnect');
-    await until('its announcement', async () => changes.some((change) => change.ids.includes(made)));
+    await waitFor('its announcement', async () => changes.some((change) => change.ids.includes(made)));
     subscription.unsubscribe();
     await feed.close();
   });

@@ -139,7 +139,7 @@ export function createAlertFeed(deps: {
           if (!subscribed) return;
           subscribed = false;
           set.delete(onChange);
-          if (set.size === 0 && subscribers.get(orgId) === set) subscribers.delete(orgId);
+          if (set.size === 0) subscribers.delete(orgId);
           if (--subscriberCount > 0) return;
           lingerUntil = clock.now().getTime() + lingerMs;
           runner.wake(QUEUES.alertFeedWishes);
