@@ -16,7 +16,8 @@ import { startTestServer, type Json, type TestServer } from '../../src/testing/h
  * The alert list's bulk bar in a real browser against the real server: a selection is acknowledged or
  * closed in one request to POST /v2/bulk/alerts/{action} (never one request per alert), the alerts
  * change (read back through the API), and an alert that could not be done is named with the reason.
- * Audited by axe-core; screenshots: test-artifacts/screenshots/bulk-*.png.
+ * Audited by axe-core; screenshots: test-artifacts/screenshots/bulk-*.png. Also the list's live updates
+ * where they could miss one: an alert made after the list was read but before its stream opened.
  */
 
 const ADMIN = { email: 'admin@example.com', password: 'correct horse battery staple' };
@@ -135,6 +136,34 @@ describe('the bulk bar of the alert list', () => {
     assert.deepEqual(requests.paths, ['/v2/bulk/alerts/close']);
     for (const m of made) assert.equal((await get(m.id)).status, 'closed');
     assert.equal(await page.getByText('Not done:').count(), 0, 'no alert is listed as not done');
+  });
+
+  it('shows an alert made after the list was read and before its live stream opened', async () => {
+    const tag = `opening-${run}`;
+    const listed = await createAlert(`Certificate expires soon ${run}`, tag);
+    // A page of its own whose event stream is held back until the list has been read and changed.
+    const held = await context.newPage();
+    let streamAsked!: () => void;
+    const asked = new Promise<void>((resolve) => (streamAsked = resolve));
+    let openStream!: () => void;
+    const released = new Promise<void>((resolve) => (openStream = resolve));
+    await held.route('**/api/console/events', async (route) => {
+      streamAsked();
+      await released;
+      await route.continue();
+    });
+    try {
+      await held.goto(`${server.url}/alerts?query=${encodeURIComponent(`tag:${tag}`)}`);
+      await held.getByText(listed.message).waitFor();
+      await asked;
+      const meanwhile = await createAlert(`Certificate expired ${run}`, tag);
+      openStream();
+      // Nothing announces this alert any more: only fetching the list again once the stream is open shows it.
+      await held.getByText(meanwhile.message).waitFor({ timeout: 15_000 });
+    } finally {
+      openStream();
+      await held.close();
+    }
   });
 
   it('had no serious accessibility problem on the pages audited', () => {

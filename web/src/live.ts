@@ -1,8 +1,36 @@
-import { useQueryClient } from '@tanstack/react-query';
+import { useQueryClient, type Query, type QueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { EVENTS_URL } from './api/console';
 
 export type LiveState = 'connecting' | 'live' | 'reconnecting';
+
+const isAlertQuery = (query: Query): boolean =>
+  query.queryKey[0] === 'alerts' || query.queryKey[0] === 'alert';
+
+/**
+ * Fetches again the alert queries read before the stream opened: a change made between such a read and
+ * the stream's opening is announced to no one, so without this the page would show it only after the
+ * next change. A query still being fetched is fetched again once it is done (not cancelled, so the page
+ * is not held back). Returns what stops waiting for those.
+ */
+function refetchWhatPredates(queryClient: QueryClient, openedAt: number): () => void {
+  const cache = queryClient.getQueryCache();
+  const inFlight = new Set(
+    cache.findAll({ fetchStatus: 'fetching', predicate: isAlertQuery }).map((query) => query.queryHash),
+  );
+  void queryClient.invalidateQueries({
+    predicate: (query) =>
+      isAlertQuery(query) && !inFlight.has(query.queryHash) && query.state.dataUpdatedAt < openedAt,
+  });
+  if (inFlight.size === 0) return () => {};
+  const stop = cache.subscribe(({ query }) => {
+    if (!inFlight.has(query.queryHash) || query.state.fetchStatus === 'fetching') return;
+    inFlight.delete(query.queryHash);
+    void queryClient.invalidateQueries({ queryKey: query.queryKey, exact: true });
+    if (inFlight.size === 0) stop();
+  });
+  return stop;
+}
 
 /**
  * Keeps the alert queries fresh from the server's event stream: an `alerts` event names the alerts
@@ -33,10 +61,12 @@ export function useLiveAlerts(): LiveState {
     };
 
     let opened = false;
+    let stopWaiting = () => {};
     source.onopen = () => {
       setState('live');
       // After a drop, whatever changed while the stream was down is fetched again.
       if (opened || attempt > 0) void queryClient.invalidateQueries({ queryKey: ['alerts'] });
+      else stopWaiting = refetchWhatPredates(queryClient, Date.now());
       opened = true;
     };
     let retry: ReturnType<typeof setTimeout> | undefined;
@@ -60,6 +90,7 @@ export function useLiveAlerts(): LiveState {
     });
     return () => {
       source.close();
+      stopWaiting();
       if (timer) clearTimeout(timer);
       if (retry) clearTimeout(retry);
     };
