@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
 import {
   DESKTOP,
   launchBrowser,
@@ -162,6 +162,37 @@ describe('the bulk bar of the alert list', () => {
       await held.getByText(meanwhile.message).waitFor({ timeout: 15_000 });
     } finally {
       openStream();
+      await held.close();
+    }
+  });
+
+  it('shows an alert made while the list was still being read when its live stream opened', async () => {
+    const tag = `reading-${run}`;
+    const listed = await createAlert(`Backup job late ${run}`, tag);
+    const held = await context.newPage();
+    // The list's first answer is read from the server at once but handed to the page only after an alert
+    // was made and the stream opened; later reads of the list go through.
+    let listAsked!: (route: Route) => void;
+    const firstList = new Promise<Route>((resolve) => (listAsked = resolve));
+    let asked = false;
+    await held.route(
+      (url) => url.pathname === '/v2/alerts',
+      async (route) => {
+        if (asked) return route.continue();
+        asked = true;
+        listAsked(route);
+      },
+    );
+    try {
+      await held.goto(`${server.url}/alerts?query=${encodeURIComponent(`tag:${tag}`)}`);
+      const route = await firstList;
+      const answer = await route.fetch();
+      const meanwhile = await createAlert(`Backup job failed ${run}`, tag);
+      await held.getByRole('img', { name: 'Live updates on' }).waitFor();
+      await route.fulfill({ response: answer });
+      await held.getByText(listed.message).waitFor();
+      await held.getByText(meanwhile.message).waitFor({ timeout: 15_000 });
+    } finally {
       await held.close();
     }
   });
