@@ -8,10 +8,10 @@ const isAlertQuery = (query: Query): boolean =>
   query.queryKey[0] === 'alerts' || query.queryKey[0] === 'alert';
 
 /**
- * Fetches again the alert queries read before the stream opened: a change made between such a read and
- * the stream's opening is announced to no one, so without this the page would show it only after the
- * next change. A query still being fetched is fetched again once it is done (not cancelled, so the page
- * is not held back). Returns what stops waiting for those.
+ * Fetches again the alert queries (lists, counts, alerts) read before the stream opened: a change made
+ * between such a read and the stream's opening is announced to no one, so without this the page would
+ * show it only after the next change. A query still being fetched is fetched again once it is done (not
+ * cancelled, so the page is not held back). Returns what stops waiting for those.
  */
 function refetchWhatPredates(queryClient: QueryClient, openedAt: number): () => void {
   const cache = queryClient.getQueryCache();
@@ -60,14 +60,13 @@ export function useLiveAlerts(): LiveState {
       everything = false;
     };
 
-    let opened = false;
     let stopWaiting = () => {};
     source.onopen = () => {
       setState('live');
-      // After a drop, whatever changed while the stream was down is fetched again.
-      if (opened || attempt > 0) void queryClient.invalidateQueries({ queryKey: ['alerts'] });
-      else stopWaiting = refetchWhatPredates(queryClient, Date.now());
-      opened = true;
+      // Whatever changed before the stream was open (at first, or while it was down) was announced to
+      // no one: what the page read before is read again.
+      stopWaiting();
+      stopWaiting = refetchWhatPredates(queryClient, Date.now());
     };
     let retry: ReturnType<typeof setTimeout> | undefined;
     source.onerror = () => {
