@@ -4,48 +4,59 @@ import { EVENTS_URL } from './api/console';
 
 export type LiveState = 'connecting' | 'live' | 'reconnecting';
 
-const isAlertQuery = (query: Query): boolean =>
-  query.queryKey[0] === 'alerts' || query.queryKey[0] === 'alert';
+type QueryMatch = (query: Query) => boolean;
+
+const isAlertQuery: QueryMatch = (query) => query.queryKey[0] === 'alerts' || query.queryKey[0] === 'alert';
 
 /**
- * Fetches again the alert queries (lists, counts, alerts) read before the stream opened: a change made
- * between such a read and the stream's opening is announced to no one, so without this the page would
- * show it only after the next change. A query still being fetched is fetched again once it is done (not
- * cancelled, so the page is not held back). Returns what stops waiting for those.
+ * Reads queries again after a change. A query being read at that moment is read again once that read
+ * has succeeded, as it may have been answered before the change: invalidating it at once would do
+ * nothing during its first read (TanStack Query lets that read go on) and would cancel any other,
+ * holding the page back.
  */
-function refetchWhatPredates(queryClient: QueryClient, openedAt: number): () => void {
+function createRereader(queryClient: QueryClient) {
   const cache = queryClient.getQueryCache();
-  const inFlight = new Set(
-    cache.findAll({ fetchStatus: 'fetching', predicate: isAlertQuery }).map((query) => query.queryHash),
-  );
-  void queryClient.invalidateQueries({
-    predicate: (query) =>
-      isAlertQuery(query) && !inFlight.has(query.queryHash) && query.state.dataUpdatedAt < openedAt,
+  /** The queries to read again once the read under way is over (a failed one is left to its retries). */
+  const onceRead = new Set<string>();
+  const unsubscribe = cache.subscribe((event) => {
+    const { query } = event;
+    if (!onceRead.has(query.queryHash)) return;
+    if (event.type === 'removed') onceRead.delete(query.queryHash);
+    else if (event.type === 'updated' && query.state.fetchStatus !== 'fetching') {
+      onceRead.delete(query.queryHash);
+      if (event.action.type === 'success')
+        void queryClient.invalidateQueries({ queryKey: query.queryKey, exact: true });
+    }
   });
-  if (inFlight.size === 0) return () => {};
-  const stop = cache.subscribe(({ query }) => {
-    if (!inFlight.has(query.queryHash) || query.state.fetchStatus === 'fetching') return;
-    inFlight.delete(query.queryHash);
-    void queryClient.invalidateQueries({ queryKey: query.queryKey, exact: true });
-    if (inFlight.size === 0) stop();
-  });
-  return stop;
+  return {
+    readAgain(matches: QueryMatch) {
+      for (const query of cache.findAll({ fetchStatus: 'fetching', predicate: matches }))
+        onceRead.add(query.queryHash);
+      void queryClient.invalidateQueries({
+        predicate: (query) => matches(query) && !onceRead.has(query.queryHash),
+      });
+    },
+    stop: unsubscribe,
+  };
 }
 
 /**
  * Keeps the alert queries fresh from the server's event stream: an `alerts` event names the alerts
- * created or changed; the lists and counts are refetched (at most every 300 ms), and so is any open
- * alert among them, or every open alert when the event says more changed than it names. EventSource
- * reconnects by itself after a drop.
+ * created or changed; the lists and counts are read again (at most every 300 ms), and so is any open
+ * alert among them, or every open alert when the event says more changed than it names. Whenever the
+ * stream opens (at first, or again after a drop: EventSource reconnects by itself), every alert query
+ * is read again, since what changed before was announced to no one.
  */
 export function useLiveAlerts(): LiveState {
   const queryClient = useQueryClient();
   const [state, setState] = useState<LiveState>('connecting');
+  // Counts the attempts after the server refused the stream: each one opens a new EventSource.
   const [attempt, setAttempt] = useState(0);
 
   useEffect(() => {
     if (typeof EventSource === 'undefined') return;
     const source = new EventSource(EVENTS_URL, { withCredentials: true });
+    const rereader = createRereader(queryClient);
     const pending = new Set<string>();
     /** An event said that more changed than it names (or the server missed some): every alert is stale. */
     let everything = false;
@@ -53,20 +64,20 @@ export function useLiveAlerts(): LiveState {
 
     const flush = () => {
       timer = undefined;
-      void queryClient.invalidateQueries({ queryKey: ['alerts'] });
-      if (everything) void queryClient.invalidateQueries({ queryKey: ['alert'] });
-      else for (const id of pending) void queryClient.invalidateQueries({ queryKey: ['alert', id] });
+      const named = new Set(pending);
+      const allAlerts = everything;
+      rereader.readAgain(
+        (query) =>
+          query.queryKey[0] === 'alerts' ||
+          (query.queryKey[0] === 'alert' && (allAlerts || named.has(String(query.queryKey[1])))),
+      );
       pending.clear();
       everything = false;
     };
 
-    let stopWaiting = () => {};
     source.onopen = () => {
       setState('live');
-      // Whatever changed before the stream was open (at first, or while it was down) was announced to
-      // no one: what the page read before is read again.
-      stopWaiting();
-      stopWaiting = refetchWhatPredates(queryClient, Date.now());
+      rereader.readAgain(isAlertQuery);
     };
     let retry: ReturnType<typeof setTimeout> | undefined;
     source.onerror = () => {
@@ -89,7 +100,7 @@ export function useLiveAlerts(): LiveState {
     });
     return () => {
       source.close();
-      stopWaiting();
+      rereader.stop();
       if (timer) clearTimeout(timer);
       if (retry) clearTimeout(retry);
     };
