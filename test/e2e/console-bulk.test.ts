@@ -1,16 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import {
-  DESKTOP,
-  launchBrowser,
-  newPage,
-  pageAudits,
-  requireChromium,
-  signInWithPassword,
-} from '../../src/testing/browser.js';
-import { startTestServer, type Json, type TestServer } from '../../src/testing/harness.js';
+import type { Page } from 'playwright-core';
+import { pageAudits } from '../../src/testing/browser.js';
+import { type Json, type TestServer } from '../../src/testing/harness.js';
+import { startConsoleSession, type ConsoleSession } from '../../src/testing/console-session.js';
 
 /**
  * The alert list's bulk bar in a real browser against the real server: a selection is acknowledged or
@@ -19,12 +13,10 @@ import { startTestServer, type Json, type TestServer } from '../../src/testing/h
  * Audited by axe-core; screenshots: test-artifacts/screenshots/bulk-*.png.
  */
 
-const ADMIN = { email: 'admin@example.com', password: 'correct horse battery staple' };
 const run = randomUUID().slice(0, 8);
 
+let session: ConsoleSession | undefined;
 let server: TestServer;
-let browser: Browser;
-let context: BrowserContext;
 let page: Page;
 const { audit, problems } = pageAudits('bulk-');
 
@@ -56,22 +48,12 @@ function recordActionRequests(): { paths: string[]; stop: () => void } {
 }
 
 before(async () => {
-  await requireChromium();
-  server = await startTestServer({
-    env: {
-      VIGIL_BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
-      VIGIL_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
-    },
-  });
-  browser = await launchBrowser();
-  ({ context, page } = await newPage(browser, DESKTOP));
-  await signInWithPassword(page, server.url, ADMIN.email, ADMIN.password);
+  session = await startConsoleSession();
+  ({ server, page } = session);
 });
 
 after(async () => {
-  await context?.close();
-  await browser?.close();
-  await server?.stop();
+  await session?.stop();
 });
 
 describe('the bulk bar of the alert list', () => {

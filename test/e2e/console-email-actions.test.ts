@@ -1,16 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import nodemailer from 'nodemailer';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import {
-  DESKTOP,
-  launchBrowser,
-  newPage,
-  pageAudits,
-  requireChromium,
-  signInWithPassword,
-} from '../../src/testing/browser.js';
-import { startTestServer, waitFor, type Json, type TestServer } from '../../src/testing/harness.js';
+import type { Page } from 'playwright-core';
+import { pageAudits } from '../../src/testing/browser.js';
+import { waitFor, type Json, type TestServer } from '../../src/testing/harness.js';
+import { startConsoleSession, type ConsoleSession } from '../../src/testing/console-session.js';
 
 /**
  * An Email integration's actions in the console, in a real browser against the real server and its SMTP
@@ -21,13 +15,11 @@ import { startTestServer, waitFor, type Json, type TestServer } from '../../src/
  * Screenshots: test-artifacts/screenshots/email-actions-*.png.
  */
 
-const ADMIN = { email: 'admin@example.com', password: 'correct horse battery staple' };
 const DOMAIN = 'alerts.example.com';
 const ATTACH_LABEL = /^Attach the email’s files to the alert/;
 
+let session: ConsoleSession | undefined;
 let server: TestServer;
-let browser: Browser;
-let context: BrowserContext;
 let page: Page;
 let teamId: string;
 let emailIntegration: { id: string; username: string };
@@ -60,16 +52,12 @@ async function sendMail(subject: string, file: { filename: string; content: stri
 }
 
 before(async () => {
-  await requireChromium();
-  server = await startTestServer({
-    env: {
-      VIGIL_BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
-      VIGIL_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
-      VIGIL_INBOUND_SMTP_PORT: '0',
-      VIGIL_INBOUND_SMTP_HOST: '127.0.0.1',
-      VIGIL_INBOUND_EMAIL_DOMAIN: DOMAIN,
-    },
+  session = await startConsoleSession({
+    VIGIL_INBOUND_SMTP_PORT: '0',
+    VIGIL_INBOUND_SMTP_HOST: '127.0.0.1',
+    VIGIL_INBOUND_EMAIL_DOMAIN: DOMAIN,
   });
+  ({ server, page } = session);
   assert.ok(server.app.smtpPort, 'the SMTP listener runs');
   teamId = (await made('POST', '/v2/teams', { name: 'Storage' })).data.id;
   const email = await made('POST', '/v2/integrations', {
@@ -80,15 +68,10 @@ before(async () => {
     enabled: true,
   });
   emailIntegration = { id: email.data.id, username: 'storage-alerts' };
-  browser = await launchBrowser();
-  ({ context, page } = await newPage(browser, DESKTOP));
-  await signInWithPassword(page, server.url, ADMIN.email, ADMIN.password);
 });
 
 after(async () => {
-  await context?.close();
-  await browser?.close();
-  await server?.stop();
+  await session?.stop();
 });
 
 describe('an Email integration’s actions in the console', () => {

@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { DESKTOP, newPage, pageAudits, signInWithPassword } from '../../src/testing/browser.js';
+import { waitFor, type Json, type TestServer } from '../../src/testing/harness.js';
 import {
-  DESKTOP,
-  launchBrowser,
-  newPage,
-  pageAudits,
-  requireChromium,
-  signInWithPassword,
-} from '../../src/testing/browser.js';
-import { startTestServer, waitFor, type Json, type TestServer } from '../../src/testing/harness.js';
+  CONSOLE_ADMIN,
+  startConsoleSession,
+  type ConsoleSession,
+} from '../../src/testing/console-session.js';
 
 /**
  * The console's gaps closed, in a real browser against the real server: saved filters kept as the
@@ -19,16 +17,16 @@ import { startTestServer, waitFor, type Json, type TestServer } from '../../src/
  * audited by axe-core. Screenshots: test-artifacts/screenshots/gaps-*.png.
  */
 
-const ADMIN = { email: 'admin@example.com', password: 'correct horse battery staple' };
+const ADMIN = CONSOLE_ADMIN;
 const TEAM = 'Platform';
 const SCHEDULE = 'Platform primary';
 const PEOPLE = 105;
 /** user001@… to user105@…: by username, the first page of 100 holds the admin and user001 to user099. */
 const username = (n: number) => `user${String(n).padStart(3, '0')}@example.com`;
 
+let session: ConsoleSession | undefined;
 let server: TestServer;
 let browser: Browser;
-let context: BrowserContext;
 let page: Page;
 let teamId: string;
 let adminId: string;
@@ -53,13 +51,8 @@ async function inBatches<T>(items: T[], size: number, work: (item: T) => Promise
 }
 
 before(async () => {
-  await requireChromium();
-  server = await startTestServer({
-    env: {
-      VIGIL_BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
-      VIGIL_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
-    },
-  });
+  session = await startConsoleSession();
+  ({ server, browser, page } = session);
   teamId = (await made('POST', '/v2/teams', { name: TEAM })).data.id;
   await made('POST', '/v2/schedules', {
     name: SCHEDULE,
@@ -87,15 +80,10 @@ before(async () => {
   );
   databaseAlertId = await createAlert('Database connection refused on db-1', ['gapsdb']);
   await createAlert('Disk full on web-1', ['gapsweb']);
-  browser = await launchBrowser();
-  ({ context, page } = await newPage(browser, DESKTOP));
-  await signInWithPassword(page, server.url, ADMIN.email, ADMIN.password);
 });
 
 after(async () => {
-  await context?.close();
-  await browser?.close();
-  await server?.stop();
+  await session?.stop();
 });
 
 describe('the console’s gaps, closed', () => {

@@ -1,15 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import {
-  DESKTOP,
-  launchBrowser,
-  newPage,
-  pageAudits,
-  requireChromium,
-  signInWithPassword,
-} from '../../src/testing/browser.js';
-import { startTestServer, type Json, type TestServer } from '../../src/testing/harness.js';
+import type { Page } from 'playwright-core';
+import { pageAudits } from '../../src/testing/browser.js';
+import { type Json, type TestServer } from '../../src/testing/harness.js';
+import { startConsoleSession, type ConsoleSession } from '../../src/testing/console-session.js';
 
 /**
  * An integration's "Suppress notifications" switch in the console, in a real browser against the real
@@ -18,11 +12,8 @@ import { startTestServer, type Json, type TestServer } from '../../src/testing/h
  * Screenshots: test-artifacts/screenshots/integration-suppress-*.png.
  */
 
-const ADMIN = { email: 'admin@example.com', password: 'correct horse battery staple' };
-
+let session: ConsoleSession | undefined;
 let server: TestServer;
-let browser: Browser;
-let context: BrowserContext;
 let page: Page;
 let teamId: string;
 let apiId: string;
@@ -34,27 +25,16 @@ const stored = async (id: string): Promise<boolean> =>
   (await made('GET', `/v2/integrations/${id}`)).data.suppressNotifications;
 
 before(async () => {
-  await requireChromium();
-  server = await startTestServer({
-    env: {
-      VIGIL_BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
-      VIGIL_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
-      VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS: '127.0.0.1',
-    },
-  });
+  session = await startConsoleSession({ VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS: '127.0.0.1' });
+  ({ server, page } = session);
   teamId = (await made('POST', '/v2/teams', { name: 'Storage' })).data.id;
   apiId = (
     await made('POST', '/v2/integrations', { type: 'API', name: 'Storage API', ownerTeam: { id: teamId } })
   ).data.id;
-  browser = await launchBrowser();
-  ({ context, page } = await newPage(browser, DESKTOP));
-  await signInWithPassword(page, server.url, ADMIN.email, ADMIN.password);
 });
 
 after(async () => {
-  await context?.close();
-  await browser?.close();
-  await server?.stop();
+  await session?.stop();
 });
 
 describe('the Suppress notifications switch of an integration', () => {

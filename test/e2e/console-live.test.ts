@@ -1,14 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page, Request, Route } from 'playwright-core';
-import {
-  DESKTOP,
-  launchBrowser,
-  newPage,
-  requireChromium,
-  signInWithPassword,
-} from '../../src/testing/browser.js';
-import { startTestServer, waitFor, type TestServer } from '../../src/testing/harness.js';
+import type { BrowserContext, Page, Request, Route } from 'playwright-core';
+import { waitFor, type TestServer } from '../../src/testing/harness.js';
+import { startConsoleSession, type ConsoleSession } from '../../src/testing/console-session.js';
 
 /**
  * The console's live updates where they could miss a change, in a real browser against the real server:
@@ -18,11 +12,10 @@ import { startTestServer, waitFor, type TestServer } from '../../src/testing/har
  * back to make each moment happen, and the change must show without a reload.
  */
 
-const ADMIN = { email: 'admin@example.com', password: 'correct horse battery staple' };
 const run = randomUUID().slice(0, 8);
 
+let session: ConsoleSession | undefined;
 let server: TestServer;
-let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 
@@ -47,22 +40,12 @@ const isListOf = (tag: string) => (request: Request) => {
 };
 
 before(async () => {
-  await requireChromium();
-  server = await startTestServer({
-    env: {
-      VIGIL_BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
-      VIGIL_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
-    },
-  });
-  browser = await launchBrowser();
-  ({ context, page } = await newPage(browser, DESKTOP));
-  await signInWithPassword(page, server.url, ADMIN.email, ADMIN.password);
+  session = await startConsoleSession();
+  ({ server, context, page } = session);
 });
 
 after(async () => {
-  await context?.close();
-  await browser?.close();
-  await server?.stop();
+  await session?.stop();
 });
 
 describe('the live updates of the console', () => {
