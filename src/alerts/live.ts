@@ -73,8 +73,8 @@ export function createAlertFeed(deps: {
 }): AlertFeed {
   const { runner, db, clock, log, lingerMs = ALERT_FEED_LINGER_MS } = deps;
   const processId = randomUUID();
+  /** The open subscriptions by organization; an organization leaves with its last one. */
   const subscribers = new Map<string, Set<(change: AlertsChanged) => void>>();
-  let subscriberCount = 0;
   /** Whether this process wants the announcements (its row is, or is about to be, in the table). */
   let wanted = false;
   /** Once the last subscriber left: when the wish ends, on the clock. */
@@ -113,7 +113,7 @@ export function createAlertFeed(deps: {
     name: QUEUES.alertFeedWishes,
     idleMs: ALERT_FEED_RENEW_MS,
     async round(now) {
-      const lingering = subscriberCount === 0;
+      const lingering = subscribers.size === 0;
       if (wanted && lingering && now.getTime() >= lingerUntil) await say(false);
       else if (wanted) await say(true);
       await wishes.forgetOlder(db, new Date(now.getTime() - ALERT_FEED_FORGET_MS));
@@ -130,7 +130,6 @@ export function createAlertFeed(deps: {
       let set = subscribers.get(orgId);
       if (!set) subscribers.set(orgId, (set = new Set()));
       set.add(onChange);
-      subscriberCount++;
       if (!wanted) void say(true).catch(() => {});
       let subscribed = true;
       return {
@@ -140,7 +139,7 @@ export function createAlertFeed(deps: {
           subscribed = false;
           set.delete(onChange);
           if (set.size === 0) subscribers.delete(orgId);
-          if (--subscriberCount > 0) return;
+          if (subscribers.size > 0) return;
           lingerUntil = clock.now().getTime() + lingerMs;
           runner.wake(QUEUES.alertFeedWishes);
         },

@@ -64,12 +64,11 @@ export function useLiveAlerts(): LiveState {
 
     const flush = () => {
       timer = undefined;
-      const named = new Set(pending);
-      const allAlerts = everything;
+      // readAgain matches the queries before it returns, so what was pending may be cleared after it.
       rereader.readAgain(
         (query) =>
           query.queryKey[0] === 'alerts' ||
-          (query.queryKey[0] === 'alert' && (allAlerts || named.has(String(query.queryKey[1])))),
+          (query.queryKey[0] === 'alert' && (everything || pending.has(String(query.queryKey[1])))),
       );
       pending.clear();
       everything = false;

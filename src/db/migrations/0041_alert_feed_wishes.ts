@@ -3,10 +3,10 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 /**
  * The live feed of the console's alert list (migration 0011) announces only while some Vigil process
  * wants it: each process with a console's live stream open keeps a row in `alert_feed_wishes`
- * (alerts/live.ts), renewed on its clock and forgotten by any process once it is old (a process that
- * crashed). Each NOTIFY holds PostgreSQL's notify lock from before its transaction's commit until after
- * it, so every alert-changing transaction waited on every other's commit even with no console open:
- * about a twentieth of alert creates. Looking for a row costs a few microseconds a statement (asking
+ * (alerts/live.ts), renewed on its clock and forgotten by any API process once it is old (a process
+ * that crashed). Each NOTIFY holds PostgreSQL's notify lock from before its transaction's commit until
+ * after it, so every alert-changing transaction waited on every other's commit even with no console
+ * open: about a twentieth of alert creates. Looking for a row costs a few microseconds a statement (asking
  * pg_stat_activity instead, for a connection named to say so, cost some 40).
  */
 
