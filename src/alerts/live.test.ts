@@ -6,6 +6,7 @@ import { createLogger } from '../logger.js';
 import { startTestServer, waitFor, type TestServer } from '../testing/harness.js';
 import { ShiftedClock } from '../work/clock.js';
 import { WORK_LISTENER_NAME, createWorkRunner, type WorkRunner } from '../work/runner.js';
+import { ALERT_REPLAY_MARGIN_MS } from './live-replay.js';
 import {
   ALERTS_CHANNEL,
   ALERT_FEED_FORGET_MS,
@@ -156,6 +157,46 @@ describe('the live alert feed', () => {
     const made = await createdAlert('live-after-reconnect');
     await waitFor('its announcement', async () => changes.some((change) => change.ids.includes(made)));
     subscription.unsubscribe();
+    await feed.close();
+  });
+
+  it('tells a new subscriber what it missed, from when the process heard everything', async () => {
+    const { feed, clock } = await anotherProcess();
+    // Not hearing yet (nobody subscribed on it): it cannot tell, and says so.
+    const early: AlertsChanged[] = [];
+    const unheard = feed.subscribe(orgId, (change) => early.push(change), { pastMs: 1_000 });
+    assert.deepEqual([...early], [{ ids: [], more: true }]);
+    await unheard.ready;
+    // Hearing from now: a time within the margin a request is widened by is still before it.
+    clock.advance(2 * ALERT_REPLAY_MARGIN_MS);
+
+    const first = await createdAlert('live-missed-first');
+    await waitFor('the subscriber to hear of it', async () => early.some((c) => c.ids.includes(first)));
+    const missed: AlertsChanged[] = [];
+    feed.subscribe(orgId, (change) => missed.push(change), { pastMs: 1_000 }).unsubscribe();
+    assert.deepEqual(missed, [{ ids: [first], more: false }]);
+    const tooLong: AlertsChanged[] = [];
+    feed.subscribe(orgId, (change) => tooLong.push(change), { pastMs: 60_000 }).unsubscribe();
+    assert.deepEqual(tooLong, [{ ids: [], more: true }], 'from before it heard everything');
+
+    // Beyond the margin a later position is widened by, then a second alert.
+    clock.advance(2 * ALERT_REPLAY_MARGIN_MS);
+    const position = unheard.position();
+    const second = await createdAlert('live-missed-second');
+    await waitFor('the subscriber to hear of it', async () => early.some((c) => c.ids.includes(second)));
+
+    const resumed: { change: AlertsChanged; position: number }[] = [];
+    const later = feed.subscribe(orgId, (change, at) => resumed.push({ change, position: at }), {
+      after: position,
+    });
+    assert.deepEqual(
+      resumed.map((r) => r.change.ids),
+      [[second]],
+      'only what came after the position it resumes from',
+    );
+    assert.ok(resumed[0]!.position >= position && resumed[0]!.position <= later.position());
+    unheard.unsubscribe();
+    later.unsubscribe();
     await feed.close();
   });
 

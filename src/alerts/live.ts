@@ -5,6 +5,7 @@ import type { Clock } from '../work/clock.js';
 import { QUEUES } from '../work/queue-names.js';
 import type { WorkRunner } from '../work/runner.js';
 import { alertFeedWishesRepository as wishes } from './live-repository.js';
+import { ALERT_REPLAY_MARGIN_MS, createAlertReplay } from './live-replay.js';
 
 /** The channel migration 0011's trigger announces alert changes on, once per statement and organization. */
 export const ALERTS_CHANNEL = 'vigil_alerts';
@@ -19,12 +20,31 @@ export interface AlertsChanged {
 export interface AlertFeedSubscription {
   /** Settles once the database announces alert changes (a failure is logged, and retried by the queue). */
   ready: Promise<void>;
+  /** The position {@link ChangeListener} would be given now: every change heard has been passed on. */
+  position(): number;
   unsubscribe(): void;
 }
 
+/**
+ * What a new subscriber may have missed: the changes since a position of an earlier subscription, or
+ * those of the last `pastMs` milliseconds.
+ */
+export type MissedChanges = { after: number } | { pastMs: number };
+
+/**
+ * Called for each change, with the feed's position once it is passed on: the time (on the process's
+ * clock) up to which every change heard has been. Given back as `missed: {after}` by a later
+ * subscription, it gets what was heard since.
+ */
+export type ChangeListener = (change: AlertsChanged, position: number) => void;
+
 export interface AlertFeed {
-  /** Calls `onChange` for every change of the organization's alerts, until unsubscribed. */
-  subscribe(orgId: string, onChange: (change: AlertsChanged) => void): AlertFeedSubscription;
+  /**
+   * Calls `onChange` for every change of the organization's alerts, until unsubscribed. With `missed`,
+   * first for the changes heard in that time, or once with `more` when this process cannot tell them
+   * all.
+   */
+  subscribe(orgId: string, onChange: ChangeListener, missed?: MissedChanges): AlertFeedSubscription;
   /** Withdraws this process's wish, if it has one (a process that stops). */
   close(): Promise<void>;
 }
@@ -74,20 +94,28 @@ export function createAlertFeed(deps: {
   const { runner, db, clock, log, lingerMs = ALERT_FEED_LINGER_MS } = deps;
   const processId = randomUUID();
   /** The open subscriptions by organization; an organization leaves with its last one. */
-  const subscribers = new Map<string, Set<(change: AlertsChanged) => void>>();
+  const subscribers = new Map<string, Set<ChangeListener>>();
   /** Whether this process wants the announcements (its row is, or is about to be, in the table). */
   let wanted = false;
   /** Once the last subscriber left: when the wish ends, on the clock. */
   let lingerUntil = 0;
   /** The wish's writes one after another, so that a withdrawal cannot overtake the renewal after it. */
   let said: Promise<void> = Promise.resolve();
+  const replay = createAlertReplay();
+  const now = () => clock.now().getTime();
 
   const say = (wants: boolean): Promise<void> => {
     wanted = wants;
-    const write = said.then(() =>
-      wants ? wishes.renew(db, processId, clock.now()) : wishes.withdraw(db, processId),
-    );
+    if (!wants) replay.deaf();
+    const write = said.then(async () => {
+      if (!wants) return wishes.withdraw(db, processId);
+      await wishes.renew(db, processId, clock.now());
+      // Changes committed from now on are announced (ones whose statement ran before may not be).
+      if (wanted) replay.hearingFrom(now());
+    });
     said = write.catch((error: unknown) => {
+      // Not renewed, the wish may be forgotten by another process, and the announcements stop.
+      replay.deaf();
       log.error({ err: error }, 'could not say whether this process wants alert announcements');
     });
     return write;
@@ -101,11 +129,17 @@ export function createAlertFeed(deps: {
         log.warn({ payload: payload.slice(0, 200) }, 'an alert announcement could not be read');
         return;
       }
-      for (const onChange of subscribers.get(announcement.org) ?? []) onChange(announcement.change);
+      const at = now();
+      replay.record(announcement.org, announcement.change, at);
+      for (const onChange of subscribers.get(announcement.org) ?? []) onChange(announcement.change, at);
     },
     () => {
       // The process was not listening for a while: every browser fetches what it shows again.
-      for (const set of subscribers.values()) for (const onChange of set) onChange({ ids: [], more: true });
+      const at = now();
+      replay.deaf();
+      if (wanted) replay.hearingFrom(at);
+      for (const set of subscribers.values())
+        for (const onChange of set) onChange({ ids: [], more: true }, at);
     },
   );
 
@@ -126,14 +160,22 @@ export function createAlertFeed(deps: {
   });
 
   return {
-    subscribe(orgId, onChange) {
+    subscribe(orgId, onChange, missed) {
       let set = subscribers.get(orgId);
       if (!set) subscribers.set(orgId, (set = new Set()));
       set.add(onChange);
+      if (missed) {
+        const at = now();
+        const since = ('after' in missed ? missed.after : at - missed.pastMs) - ALERT_REPLAY_MARGIN_MS;
+        const heard = replay.since(orgId, since, at);
+        if (heard) for (const { change, at: heardAt } of heard) onChange(change, heardAt);
+        else onChange({ ids: [], more: true }, at);
+      }
       if (!wanted) void say(true).catch(() => {});
       let subscribed = true;
       return {
         ready: said,
+        position: now,
         unsubscribe() {
           if (!subscribed) return;
           subscribed = false;

@@ -6,7 +6,15 @@ export type LiveState = 'connecting' | 'live' | 'reconnecting';
 
 type QueryMatch = (query: Query) => boolean;
 
-const isAlertQuery: QueryMatch = (query) => query.queryKey[0] === 'alerts' || query.queryKey[0] === 'alert';
+/**
+ * Since when (on `performance.now()`'s timeline) no stream has told this page what changed: the page's
+ * start, then each drop or close of a stream that was open. A new stream asks the server for what
+ * changed since, widened by the server's margin.
+ */
+let unheardSince = 0;
+
+/** The longest replay the server takes (a day); it says `more` long before, when it cannot tell. */
+const REPLAY_MAX_MS = 86_400_000;
 
 /**
  * Reads queries again after a change. A query being read at that moment is read again once that read
@@ -43,9 +51,10 @@ function createRereader(queryClient: QueryClient) {
 /**
  * Keeps the alert queries fresh from the server's event stream: an `alerts` event names the alerts
  * created or changed; the lists and counts are read again (at most every 300 ms), and so is any open
- * alert among them, or every open alert when the event says more changed than it names. Whenever the
- * stream opens (at first, or again after a drop: EventSource reconnects by itself), every alert query
- * is read again, since what changed before was announced to no one.
+ * alert among them, or every open alert when the event says more changed than it names. A stream
+ * first tells what changed while no stream was open: since the page started, for the first one
+ * (`?replay=`), and since the last position it heard when EventSource reconnects by itself (the
+ * `Last-Event-ID` it sends); where the server cannot tell, it says `more`, and everything is read again.
  */
 export function useLiveAlerts(): LiveState {
   const queryClient = useQueryClient();
@@ -55,7 +64,8 @@ export function useLiveAlerts(): LiveState {
 
   useEffect(() => {
     if (typeof EventSource === 'undefined') return;
-    const source = new EventSource(EVENTS_URL, { withCredentials: true });
+    const replay = Math.min(REPLAY_MAX_MS, Math.max(0, Math.ceil(performance.now() - unheardSince)));
+    const source = new EventSource(`${EVENTS_URL}?replay=${replay}`, { withCredentials: true });
     const rereader = createRereader(queryClient);
     const pending = new Set<string>();
     /** An event said that more changed than it names (or the server missed some): every alert is stale. */
@@ -74,12 +84,18 @@ export function useLiveAlerts(): LiveState {
       everything = false;
     };
 
+    let live = false;
     source.onopen = () => {
+      live = true;
       setState('live');
-      rereader.readAgain(isAlertQuery);
+    };
+    const stopHearing = () => {
+      if (live) unheardSince = performance.now();
+      live = false;
     };
     let retry: ReturnType<typeof setTimeout> | undefined;
     source.onerror = () => {
+      stopHearing();
       setState('reconnecting');
       // The browser retries by itself unless the server refused the stream; then try again later.
       if (source.readyState === EventSource.CLOSED)
@@ -98,6 +114,7 @@ export function useLiveAlerts(): LiveState {
       timer ??= setTimeout(flush, 300);
     });
     return () => {
+      stopHearing();
       source.close();
       rereader.stop();
       if (timer) clearTimeout(timer);
