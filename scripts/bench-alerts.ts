@@ -20,6 +20,7 @@ import { startApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { arg } from './lib/bench-app.js';
+import { stopLeftoverPostgresOnExit } from './lib/leftover-postgres.js';
 
 const seconds = arg('seconds', 10);
 const connections = arg('connections', 20);
@@ -33,6 +34,7 @@ const body = JSON.stringify({
 });
 
 const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vigil-bench-'));
+stopLeftoverPostgresOnExit(dataDir);
 const key = randomUUID();
 const config = loadConfig({
   ...process.env,

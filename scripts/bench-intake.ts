@@ -20,6 +20,7 @@ import { loadBodies, non2xxNote, type LoadResult } from './lib/load.js';
 import { reportBench, significant, type BenchRow } from './lib/report.js';
 import { makeWorkDir } from './lib/work-dir.js';
 import { arg } from './lib/bench-app.js';
+import { stopLeftoverPostgresOnExit } from './lib/leftover-postgres.js';
 
 const seconds = arg('seconds', 10);
 const connections = arg('connections', 20);
@@ -63,6 +64,7 @@ await fs.writeFile(bodiesFile, JSON.stringify(bodies));
 console.log('done');
 
 const key = randomUUID();
+stopLeftoverPostgresOnExit(work);
 const config = loadConfig({
   ...process.env,
   PORT: '0',

@@ -26,6 +26,7 @@ import {
 import { createTestSigningCertificate, signSnsMessage } from '../src/testing/sns-signer.js';
 import { makeWorkDir } from './lib/work-dir.js';
 import { arg } from './lib/bench-app.js';
+import { stopLeftoverPostgresOnExit } from './lib/leftover-postgres.js';
 
 const total = arg('requests', 6000);
 const seed = arg('seed', Math.floor(Math.random() * 2 ** 31));
@@ -36,6 +37,7 @@ const work = await makeWorkDir('fuzz');
 const certDir = path.join(work, 'certs');
 const signer = await createTestSigningCertificate(certDir);
 const key = randomUUID();
+stopLeftoverPostgresOnExit(work);
 const config = loadConfig({
   ...process.env,
   PORT: '0',

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { startApp, type RunningApp, type StartOptions } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
+import { stopLeftoverPostgresOnExit } from './leftover-postgres.js';
 import { makeWorkDir } from './work-dir.js';
 
 /** `--name N` from the command line, or `fallback`. */
@@ -39,6 +40,7 @@ export async function startBenchApp(
   } = {},
 ): Promise<BenchApp> {
   const work = await makeWorkDir(name);
+  stopLeftoverPostgresOnExit(work);
   const key = randomUUID();
   const config = loadConfig({
     ...process.env,
