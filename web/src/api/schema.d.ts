@@ -2031,10 +2031,15 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Server-sent events: `alerts` with {ids, more} when alerts are created or changed */
+    /**
+     * Server-sent events: `alerts` with {ids, more} when alerts are created or changed
+     * @description With `replay` (milliseconds), or `Last-Event-ID` when the browser reconnects, the stream first tells what changed in that time, or `more` when this process cannot tell it all.
+     */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          replay?: number;
+        };
         header?: never;
         path?: never;
         cookie?: never;
