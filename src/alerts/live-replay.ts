@@ -53,6 +53,13 @@ export function createAlertReplay(options: { keepMs?: number; maxPerOrg?: number
       hearingSince = undefined;
       orgs.clear();
     },
+    /** Forgets what is older than it keeps, in every organization (also those no one asks about). */
+    forgetOlder(now: number): void {
+      for (const [orgId, org] of orgs) {
+        forgetOlder(org, now);
+        if (org.heard.length === 0) orgs.delete(orgId);
+      }
+    },
     record(orgId: string, change: AlertsChanged, now: number): void {
       if (hearingSince === undefined) return;
       let org = orgs.get(orgId);

@@ -10,15 +10,13 @@ const KEEP_ALIVE_MS = 25_000;
 const REPLAY_MAX_MS = 86_400_000;
 
 /**
- * What the browser missed: since the position its last stream reached (EventSource sends the last
- * `id:` it saw as `Last-Event-ID` when it reconnects by itself), or in the last `replay` milliseconds
- * (a new page: since its first reads). Neither: a plain stream of what changes from now on.
+ * What the browser missed: since a position its last stream gave it (`after`), or in the last `replay`
+ * milliseconds (a page whose first stream this is: since the page started). Neither: a plain stream
+ * of what changes from now on.
  */
-function missedOf(lastEventId: string | string[] | undefined, replayMs: number | undefined) {
-  const position =
-    typeof lastEventId === 'string' && /^\d{1,15}$/.test(lastEventId) ? Number(lastEventId) : NaN;
-  if (Number.isSafeInteger(position)) return { after: position } satisfies MissedChanges;
-  if (replayMs !== undefined) return { pastMs: replayMs } satisfies MissedChanges;
+function missedOf(query: { after?: string; replay?: number }): MissedChanges | undefined {
+  if (query.after !== undefined) return { after: query.after };
+  if (query.replay !== undefined) return { pastMs: query.replay };
   return undefined;
 }
 
@@ -44,12 +42,17 @@ export function registerLiveAlertRoutes(
     {
       schema: {
         tags: ['console'],
-        summary: 'Server-sent events: `alerts` with {ids, more} when alerts are created or changed',
+        summary:
+          'Server-sent events: `alerts` with {ids, more, position} when alerts are created or changed, ' +
+          'and `position`',
         description:
-          'With `replay` (milliseconds), or `Last-Event-ID` when the browser reconnects, the stream ' +
-          'first tells what changed in that time, or `more` when this process cannot tell it all.',
+          'With `after` (a position the last stream gave) or `replay` (milliseconds), the stream first ' +
+          'tells what changed since, or `more` when this process cannot tell it all.',
         querystring: Type.Object(
-          { replay: Type.Optional(Type.Integer({ minimum: 0, maximum: REPLAY_MAX_MS })) },
+          {
+            after: Type.Optional(Type.String({ maxLength: 64 })),
+            replay: Type.Optional(Type.Integer({ minimum: 0, maximum: REPLAY_MAX_MS })),
+          },
           { additionalProperties: false },
         ),
         produces: ['text/event-stream'],
@@ -57,20 +60,26 @@ export function registerLiveAlertRoutes(
     },
     (request, reply) => {
       const principal = principalOf(request);
-      const missed = missedOf(request.headers['last-event-id'], request.query.replay);
+      const missed = missedOf(request.query);
       reply.hijack();
       const res = reply.raw;
       let closed = false;
       let keepAlive: NodeJS.Timeout | undefined;
-      // Each message carries the feed's position once it is said, for the browser to resume from.
-      const tell = async (change: AlertsChanged, position: number) => {
-        const ids = await alerts.visibleAmong(principal, change.ids);
-        if (closed) return;
-        const data =
-          ids.length > 0 || change.more
-            ? `event: alerts\ndata: ${JSON.stringify({ ids, more: change.more })}\n`
-            : '';
-        res.write(`id: ${position}\n${data}\n`);
+      const send = (event: string, data: unknown) => {
+        if (!closed) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      };
+      // Each change carries the feed's position once it is told, for the browser to resume from.
+      const tell = async (change: AlertsChanged, position: string) => {
+        let ids: string[];
+        try {
+          ids = await alerts.visibleAmong(principal, change.ids);
+        } catch (error) {
+          // The browser fetches everything again rather than miss this change.
+          request.log.warn({ err: error }, 'the alerts of a live update could not be read');
+          send('alerts', { ids: [], more: true, position });
+          return;
+        }
+        if (ids.length > 0 || change.more) send('alerts', { ids, more: change.more, position });
       };
       // One change at a time, so that the browser hears of them in the order they happened; and only
       // once the stream is open, which waits until the database announces changes to this process.
@@ -79,15 +88,15 @@ export function registerLiveAlertRoutes(
       const subscription = feed.subscribe(
         principal.orgId,
         (change, position) => {
-          told = told
-            .then(() => tell(change, position))
-            .catch((error: unknown) => {
-              // The list misses one live update; the next change, or a reload, brings it.
-              request.log.warn({ err: error }, 'the alerts of a live update could not be read');
-            });
+          told = told.then(() => tell(change, position));
         },
         missed,
       );
+      /** The position now, once what is being told is said: every change heard until now is then. */
+      const sayPosition = () => {
+        const position = subscription.position();
+        told = told.then(() => send('position', position));
+      };
       void subscription.ready.then(() => {
         if (closed) return;
         res.writeHead(200, {
@@ -97,19 +106,16 @@ export function registerLiveAlertRoutes(
           // nginx buffers responses unless told not to.
           'x-accel-buffering': 'no',
         });
-        res.write('retry: 3000\n: connected\n\n');
+        res.write(': connected\n\n');
+        // Where the browser resumes from should the stream end before it hears more.
+        if (subscription.from) send('position', subscription.from);
         opened();
-        // After what was missed, if anything: until it is said, the browser's position is its last one.
         sayPosition();
-        keepAlive = setInterval(() => sayPosition(': keep-alive\n'), KEEP_ALIVE_MS);
+        keepAlive = setInterval(() => {
+          if (!closed) res.write(': keep-alive\n\n');
+          sayPosition();
+        }, KEEP_ALIVE_MS);
       });
-      /** The position now, once what is being told is said: every change heard until now is then. */
-      const sayPosition = (comment = '') => {
-        const position = subscription.position();
-        told = told.then(() => {
-          if (!closed) res.write(`${comment}id: ${position}\n\n`);
-        });
-      };
       const end = () => {
         closed = true;
         clearInterval(keepAlive);

@@ -179,13 +179,14 @@ describe('the live alert feed', () => {
     feed.subscribe(orgId, (change) => tooLong.push(change), { pastMs: 60_000 }).unsubscribe();
     assert.deepEqual(tooLong, [{ ids: [], more: true }], 'from before it heard everything');
 
-    // Beyond the margin a later position is widened by, then a second alert.
-    clock.advance(2 * ALERT_REPLAY_MARGIN_MS);
+    // A position is exact on its own process: no margin.
     const position = unheard.position();
+    assert.equal(unheard.position(), position, 'a position is the clock: it stays while the clock is held');
+    clock.advance(1);
     const second = await createdAlert('live-missed-second');
     await waitFor('the subscriber to hear of it', async () => early.some((c) => c.ids.includes(second)));
 
-    const resumed: { change: AlertsChanged; position: number }[] = [];
+    const resumed: { change: AlertsChanged; position: string }[] = [];
     const later = feed.subscribe(orgId, (change, at) => resumed.push({ change, position: at }), {
       after: position,
     });
@@ -194,9 +195,48 @@ describe('the live alert feed', () => {
       [[second]],
       'only what came after the position it resumes from',
     );
-    assert.ok(resumed[0]!.position >= position && resumed[0]!.position <= later.position());
+    assert.equal(later.from, position);
+    const timeOf = (p: string | undefined) => Number(p?.split('.')[1]);
+    assert.ok(timeOf(resumed[0]?.position) >= timeOf(position));
+    assert.ok(timeOf(resumed[0]?.position) <= timeOf(later.position()));
+
+    // Another process's position, or none it could have given: it cannot tell.
+    for (const after of [`${randomUUID()}.${timeOf(position)}`, 'not a position']) {
+      const told: AlertsChanged[] = [];
+      const other = feed.subscribe(orgId, (change) => told.push(change), { after });
+      assert.deepEqual(told, [{ ids: [], more: true }], after);
+      assert.equal(other.from, undefined);
+      other.unsubscribe();
+    }
     unheard.unsubscribe();
     later.unsubscribe();
+    await feed.close();
+  });
+
+  it('stops trusting what it heard when its wish was forgotten, and tells its subscribers', async () => {
+    const { feed, clock } = await anotherProcess();
+    const changes: AlertsChanged[] = [];
+    const subscription = feed.subscribe(orgId, (change) => changes.push(change));
+    await subscription.ready;
+    // A renewal, so that no round is under way when the row goes (the next is due a renewal later).
+    const [wish] = await wishes();
+    clock.advance(ALERT_FEED_RENEW_MS);
+    await waitFor('the renewal', async () => {
+      const [now] = await wishes();
+      return now && wish && now.renewed_at.getTime() >= wish.renewed_at.getTime() + ALERT_FEED_RENEW_MS;
+    });
+    // Another process took it for a gone one's (clocks far apart, or a renewal stuck).
+    await server.app.context.db.deleteFrom('alert_feed_wishes').execute();
+    const unannounced = await createdAlert('live-forgotten');
+    // At its next renewal, it finds its row gone.
+    clock.advance(ALERT_FEED_RENEW_MS);
+    await waitFor('the subscriber to be told', async () => changes.some((change) => change.more));
+    assert.ok(!heard(unannounced), 'the database did not announce it');
+    assert.ok(!changes.some((change) => change.ids.includes(unannounced)));
+    const asked: AlertsChanged[] = [];
+    feed.subscribe(orgId, (change) => asked.push(change), { pastMs: 1_000 }).unsubscribe();
+    assert.deepEqual(asked, [{ ids: [], more: true }], 'what it heard before is not whole');
+    subscription.unsubscribe();
     await feed.close();
   });
 

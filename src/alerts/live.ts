@@ -20,23 +20,28 @@ export interface AlertsChanged {
 export interface AlertFeedSubscription {
   /** Settles once the database announces alert changes (a failure is logged, and retried by the queue). */
   ready: Promise<void>;
+  /**
+   * The position the subscription is told from: what it missed was told first, from there on. None
+   * when the process could not tell what it missed (it was told `more`).
+   */
+  from: string | undefined;
   /** The position {@link ChangeListener} would be given now: every change heard has been passed on. */
-  position(): number;
+  position(): string;
   unsubscribe(): void;
 }
 
 /**
- * What a new subscriber may have missed: the changes since a position of an earlier subscription, or
- * those of the last `pastMs` milliseconds.
+ * What a new subscriber may have missed: the changes after a position an earlier subscription was
+ * given, or those of the last `pastMs` milliseconds.
  */
-export type MissedChanges = { after: number } | { pastMs: number };
+export type MissedChanges = { after: string } | { pastMs: number };
 
 /**
- * Called for each change, with the feed's position once it is passed on: the time (on the process's
- * clock) up to which every change heard has been. Given back as `missed: {after}` by a later
- * subscription, it gets what was heard since.
+ * Called for each change, with the feed's position once it is passed on: the process and the time (on
+ * its clock) up to which every change it heard has been. Given back as `missed: {after}` by a later
+ * subscription on the same process, it gets what was heard since; on another process, `more`.
  */
-export type ChangeListener = (change: AlertsChanged, position: number) => void;
+export type ChangeListener = (change: AlertsChanged, position: string) => void;
 
 export interface AlertFeed {
   /**
@@ -60,6 +65,10 @@ export const ALERT_FEED_RENEW_MS = 30_000;
 
 /** A wish not renewed for this long is another process's that is gone: forgotten. */
 export const ALERT_FEED_FORGET_MS = 4 * ALERT_FEED_RENEW_MS;
+
+/** A position: the process it is on, and a time on its clock. Opaque to everyone else. */
+const POSITION = /^([0-9a-f-]{36})\.(\d{1,15})$/;
+const positionAt = (processId: string, at: number) => `${processId}.${at}`;
 
 function parseAnnouncement(payload: string): { org: string; change: AlertsChanged } | undefined {
   try {
@@ -101,21 +110,48 @@ export function createAlertFeed(deps: {
   let lingerUntil = 0;
   /** The wish's writes one after another, so that a withdrawal cannot overtake the renewal after it. */
   let said: Promise<void> = Promise.resolve();
-  const replay = createAlertReplay();
   const now = () => clock.now().getTime();
+
+  // What this process heard lately, for subscribers that ask what they missed: trusted only while
+  // every announcement reaches it, that is while it listens and its wish is in the table.
+  const replay = createAlertReplay();
+  let listening = false;
+  let wishWritten = false;
+  const hearingChanged = () => {
+    if (listening && wishWritten) replay.hearingFrom(now());
+    else replay.deaf();
+  };
+  const tellEveryone = (change: AlertsChanged) => {
+    const position = positionAt(processId, now());
+    for (const set of subscribers.values()) for (const onChange of set) onChange(change, position);
+  };
 
   const say = (wants: boolean): Promise<void> => {
     wanted = wants;
-    if (!wants) replay.deaf();
+    if (!wants) {
+      wishWritten = false;
+      hearingChanged();
+    }
     const write = said.then(async () => {
       if (!wants) return wishes.withdraw(db, processId);
-      await wishes.renew(db, processId, clock.now());
+      const { inserted } = await wishes.renew(db, processId, clock.now());
+      if (!wanted) return;
+      if (inserted && wishWritten) {
+        // Another process forgot the wish (a renewal late beyond ALERT_FEED_FORGET_MS, or clocks far
+        // apart): announcements may have stopped meanwhile, unnoticed.
+        log.warn("this process's wish for alert announcements had been forgotten; written again");
+        wishWritten = false;
+        hearingChanged();
+        tellEveryone({ ids: [], more: true });
+      }
       // Changes committed from now on are announced (ones whose statement ran before may not be).
-      if (wanted) replay.hearingFrom(now());
+      wishWritten = true;
+      hearingChanged();
     });
     said = write.catch((error: unknown) => {
       // Not renewed, the wish may be forgotten by another process, and the announcements stop.
-      replay.deaf();
+      wishWritten = false;
+      hearingChanged();
       log.error({ err: error }, 'could not say whether this process wants alert announcements');
     });
     return write;
@@ -131,22 +167,34 @@ export function createAlertFeed(deps: {
       }
       const at = now();
       replay.record(announcement.org, announcement.change, at);
-      for (const onChange of subscribers.get(announcement.org) ?? []) onChange(announcement.change, at);
+      const position = positionAt(processId, at);
+      for (const onChange of subscribers.get(announcement.org) ?? []) onChange(announcement.change, position);
     },
-    () => {
-      // The process was not listening for a while: every browser fetches what it shows again.
-      const at = now();
-      replay.deaf();
-      if (wanted) replay.hearingFrom(at);
-      for (const set of subscribers.values())
-        for (const onChange of set) onChange({ ids: [], more: true }, at);
+    {
+      listening(resumed) {
+        listening = true;
+        hearingChanged();
+        // The process was not listening for a while: every browser fetches what it shows again.
+        if (resumed) tellEveryone({ ids: [], more: true });
+      },
+      lost() {
+        listening = false;
+        hearingChanged();
+      },
     },
   );
+
+  /** The time of a position this process gave, or undefined for another process's (or none). */
+  const sinceOf = (position: string): number | undefined => {
+    const match = POSITION.exec(position);
+    return match && match[1] === processId ? Number(match[2]) : undefined;
+  };
 
   runner.register({
     name: QUEUES.alertFeedWishes,
     idleMs: ALERT_FEED_RENEW_MS,
     async round(now) {
+      replay.forgetOlder(now.getTime());
       const lingering = subscribers.size === 0;
       if (wanted && lingering && now.getTime() >= lingerUntil) await say(false);
       else if (wanted) await say(true);
@@ -164,18 +212,25 @@ export function createAlertFeed(deps: {
       let set = subscribers.get(orgId);
       if (!set) subscribers.set(orgId, (set = new Set()));
       set.add(onChange);
+      const at = now();
+      let from: string | undefined = positionAt(processId, at);
       if (missed) {
-        const at = now();
-        const since = ('after' in missed ? missed.after : at - missed.pastMs) - ALERT_REPLAY_MARGIN_MS;
-        const heard = replay.since(orgId, since, at);
-        if (heard) for (const { change, at: heardAt } of heard) onChange(change, heardAt);
-        else onChange({ ids: [], more: true }, at);
+        const since = 'after' in missed ? sinceOf(missed.after) : at - missed.pastMs - ALERT_REPLAY_MARGIN_MS;
+        const heard = since === undefined ? undefined : replay.since(orgId, since, at);
+        if (heard && since !== undefined) {
+          from = positionAt(processId, since);
+          for (const h of heard) onChange(h.change, positionAt(processId, h.at));
+        } else {
+          onChange({ ids: [], more: true }, positionAt(processId, at));
+          from = undefined;
+        }
       }
       if (!wanted) void say(true).catch(() => {});
       let subscribed = true;
       return {
         ready: said,
-        position: now,
+        from,
+        position: () => positionAt(processId, now()),
         unsubscribe() {
           if (!subscribed) return;
           subscribed = false;

@@ -61,6 +61,17 @@ export interface WorkSignal {
   wake(queue: string): void;
 }
 
+/** When announcements on a channel start and stop reaching the process. */
+export interface ListeningEvents {
+  /**
+   * The process listens on the channel: at first, and again after its connection was lost
+   * (`resumed`: whatever was announced in between did not reach it).
+   */
+  listening?(resumed: boolean): void;
+  /** The listening connection was lost: nothing announced reaches the process until it listens again. */
+  lost?(): void;
+}
+
 export interface WorkRunner extends WorkSignal {
   register(queue: WorkQueueSpec): void;
   /** Starts listening for other processes' wakes and running the registered queues. */
@@ -70,10 +81,8 @@ export interface WorkRunner extends WorkSignal {
   /**
    * Hands `onMessage` the payload of every NOTIFY on `channel` (a constant identifier), over the same
    * connection the wakes arrive on, so a process holds one listening connection however many announce.
-   * `onResumed` is called when the process listens again after its connection was lost: whatever was
-   * announced in between did not reach it.
    */
-  listenTo(channel: string, onMessage: (payload: string) => void, onResumed?: () => void): void;
+  listenTo(channel: string, onMessage: (payload: string) => void, events?: ListeningEvents): void;
   /** Whether wakes go to other processes too: while another Vigil process listens on this database. */
   othersListening(): boolean;
   stop(): Promise<void>;
@@ -101,7 +110,7 @@ export function createWorkRunner(deps: {
   let listener: { client: pg.PoolClient; release: (error?: Error) => void } | undefined;
   let relisten: NodeJS.Timeout | undefined;
   const announcements = new Map<string, (payload: string) => void>();
-  const resumedHooks: (() => void)[] = [];
+  const listeningEvents: ListeningEvents[] = [];
   /** Whether this process has listened before: listening again means announcements were missed. */
   let listened = false;
   const lastNotified = new Map<string, number>();
@@ -185,6 +194,7 @@ export function createWorkRunner(deps: {
         listener = undefined;
         othersListening = true;
         release(error);
+        for (const events of listeningEvents) events.lost?.();
         if (stopped) return;
         log.warn({ err: error }, 'the work wake-up connection was lost; listening again shortly');
         scheduleRelisten();
@@ -202,6 +212,8 @@ export function createWorkRunner(deps: {
       scheduleRelisten();
       return;
     }
+    for (const events of listeningEvents) events.listening?.(listened);
+    listened = true;
     // Those already listening learn of this process from its greeting; it learns of them by looking.
     await client
       .query('SELECT pg_notify($1, $2)', [WORK_CHANNEL, `${SENDER_MARK}${instance}`])
@@ -215,8 +227,6 @@ export function createWorkRunner(deps: {
     presenceTimer ??= setInterval(() => void lookForOthers(), presenceCheckMs).unref();
     // Whatever was announced while this process was not listening: look now.
     for (const name of queues.keys()) wakeLocal(name);
-    if (listened) for (const resumed of resumedHooks) resumed();
-    listened = true;
   }
 
   /** Whether another process's wake connection is open on this database, asked on this process's own. */
@@ -308,13 +318,19 @@ export function createWorkRunner(deps: {
 
     othersListening: () => othersListening,
 
-    listenTo(channel, onMessage, onResumed) {
+    listenTo(channel, onMessage, events) {
       if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`${channel} is not a channel name`);
       announcements.set(channel, onMessage);
-      if (onResumed) resumedHooks.push(onResumed);
-      listener?.client.query(`LISTEN ${channel}`).catch((error: unknown) => {
-        log.warn({ err: error, channel }, 'could not listen for announcements');
-      });
+      if (events) listeningEvents.push(events);
+      const current = listener;
+      current?.client
+        .query(`LISTEN ${channel}`)
+        .then(() => {
+          if (listener === current) events?.listening?.(false);
+        })
+        .catch((error: unknown) => {
+          log.warn({ err: error, channel }, 'could not listen for announcements');
+        });
     },
 
     async start() {

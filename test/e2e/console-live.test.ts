@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { BrowserContext, Page, Request, Route } from 'playwright-core';
@@ -111,11 +112,11 @@ describe('the live updates of the console', () => {
   it('reads an open alert again when its live stream comes back after a drop', async () => {
     const alert = await createAlert(`Root login from a new address ${run}`, `drop-${run}`);
     const held = await context.newPage();
-    // The first stream opens, gives a position and ends at once (a proxy that dropped it); the browser's
-    // second attempt, which resumes from that position (Chromium adds `Last-Event-ID` below what
-    // Playwright sees), is held back until a note was added meanwhile.
-    let secondAsked!: () => void;
-    const asked = new Promise<void>((resolve) => (secondAsked = resolve));
+    // The first stream opens, gives a position and ends at once (a proxy that dropped it); the console's
+    // next stream, which asks for what changed after that position, is held back until a note was
+    // added meanwhile. The position is none the server gave, so it answers that everything changed.
+    let resumedWith!: (url: string) => void;
+    const asked = new Promise<string>((resolve) => (resumedWith = resolve));
     let letThrough!: () => void;
     const released = new Promise<void>((resolve) => (letThrough = resolve));
     let attempts = 0;
@@ -125,9 +126,9 @@ describe('the live updates of the console', () => {
         return route.fulfill({
           status: 200,
           headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' },
-          body: `retry: 500\n: connected\nid: ${Date.now()}\n\n`,
+          body: ': connected\n\nevent: position\ndata: "left-here"\n\n',
         });
-      secondAsked();
+      resumedWith(route.request().url());
       await released;
       return route.continue();
     });
@@ -138,7 +139,7 @@ describe('the live updates of the console', () => {
     try {
       await held.goto(`${server.url}/alerts/${alert.id}`);
       await held.getByRole('heading', { name: alert.message }).waitFor();
-      await asked;
+      assert.equal(new URL(await asked).searchParams.get('after'), 'left-here');
       // The page's own read of the notes must be over before the note is added, or it alone could show it.
       await waitFor('the notes to be read', async () => notesRead >= 1, 15_000);
       const noted = await server.callOk('POST', `/v2/alerts/${alert.id}/notes`, {

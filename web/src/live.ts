@@ -1,5 +1,5 @@
 import { useQueryClient, type Query, type QueryClient } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { EVENTS_URL } from './api/console';
 
 export type LiveState = 'connecting' | 'live' | 'reconnecting';
@@ -7,14 +7,24 @@ export type LiveState = 'connecting' | 'live' | 'reconnecting';
 type QueryMatch = (query: Query) => boolean;
 
 /**
- * Since when (on `performance.now()`'s timeline) no stream has told this page what changed: the page's
- * start, then each drop or close of a stream that was open. A new stream asks the server for what
- * changed since, widened by the server's margin.
+ * Where the last stream left this page: the position it last gave (opaque; the server reads it), from
+ * which a new stream tells what changed since. Before any, a stream asks for the changes since the page
+ * started (`performance.now()` is the time since then).
  */
-let unheardSince = 0;
+let lastPosition: string | undefined;
 
 /** The longest replay the server takes (a day); it says `more` long before, when it cannot tell. */
 const REPLAY_MAX_MS = 86_400_000;
+
+/** How long to wait before a new stream: after a dropped one, and after the server refused one. */
+const RECONNECT_MS = 3_000;
+const REFUSED_RETRY_MS = 10_000;
+
+function streamUrl(): string {
+  if (lastPosition !== undefined) return `${EVENTS_URL}?after=${encodeURIComponent(lastPosition)}`;
+  const replay = Math.min(REPLAY_MAX_MS, Math.max(0, Math.ceil(performance.now())));
+  return `${EVENTS_URL}?replay=${replay}`;
+}
 
 /**
  * Reads queries again after a change. A query being read at that moment is read again once that read
@@ -22,6 +32,8 @@ const REPLAY_MAX_MS = 86_400_000;
  * nothing during its first read (TanStack Query lets that read go on) and would cancel any other,
  * holding the page back.
  */
+type Rereader = ReturnType<typeof createRereader>;
+
 function createRereader(queryClient: QueryClient) {
   const cache = queryClient.getQueryCache();
   /** The queries to read again once the read under way is over (a failed one is left to its retries). */
@@ -51,22 +63,32 @@ function createRereader(queryClient: QueryClient) {
 /**
  * Keeps the alert queries fresh from the server's event stream: an `alerts` event names the alerts
  * created or changed; the lists and counts are read again (at most every 300 ms), and so is any open
- * alert among them, or every open alert when the event says more changed than it names. A stream
- * first tells what changed while no stream was open: since the page started, for the first one
- * (`?replay=`), and since the last position it heard when EventSource reconnects by itself (the
- * `Last-Event-ID` it sends); where the server cannot tell, it says `more`, and everything is read again.
+ * alert among them, or every open alert when the event says more changed than it names. A stream first
+ * tells what changed while no stream was open: since the last position a stream gave (`?after=`), or
+ * since the page started (`?replay=`); where the server cannot tell, it says `more`, and everything is
+ * read again. The console opens each new stream itself (not EventSource's own reconnection, which
+ * would ask again for what the first URL said), a few seconds after a drop.
  */
 export function useLiveAlerts(): LiveState {
   const queryClient = useQueryClient();
   const [state, setState] = useState<LiveState>('connecting');
-  // Counts the attempts after the server refused the stream: each one opens a new EventSource.
+  // Counts the streams opened after one ended: each attempt opens a new EventSource.
   const [attempt, setAttempt] = useState(0);
+  // Outlives each stream: a read to be done again once over must be, whichever stream asked for it.
+  const rereader = useRef<Rereader | undefined>(undefined);
+
+  useEffect(() => {
+    const own = createRereader(queryClient);
+    rereader.current = own;
+    return () => {
+      own.stop();
+      rereader.current = undefined;
+    };
+  }, [queryClient]);
 
   useEffect(() => {
     if (typeof EventSource === 'undefined') return;
-    const replay = Math.min(REPLAY_MAX_MS, Math.max(0, Math.ceil(performance.now() - unheardSince)));
-    const source = new EventSource(`${EVENTS_URL}?replay=${replay}`, { withCredentials: true });
-    const rereader = createRereader(queryClient);
+    const source = new EventSource(streamUrl(), { withCredentials: true });
     const pending = new Set<string>();
     /** An event said that more changed than it names (or the server missed some): every alert is stale. */
     let everything = false;
@@ -75,7 +97,7 @@ export function useLiveAlerts(): LiveState {
     const flush = () => {
       timer = undefined;
       // readAgain matches the queries before it returns, so what was pending may be cleared after it.
-      rereader.readAgain(
+      rereader.current?.readAgain(
         (query) =>
           query.queryKey[0] === 'alerts' ||
           (query.queryKey[0] === 'alert' && (everything || pending.has(String(query.queryKey[1])))),
@@ -83,30 +105,37 @@ export function useLiveAlerts(): LiveState {
       pending.clear();
       everything = false;
     };
+    const positionFrom = (value: unknown) => {
+      if (typeof value === 'string') lastPosition = value;
+    };
 
-    let live = false;
-    source.onopen = () => {
-      live = true;
-      setState('live');
-    };
-    const stopHearing = () => {
-      if (live) unheardSince = performance.now();
-      live = false;
-    };
+    source.onopen = () => setState('live');
     let retry: ReturnType<typeof setTimeout> | undefined;
     source.onerror = () => {
-      stopHearing();
       setState('reconnecting');
-      // The browser retries by itself unless the server refused the stream; then try again later.
-      if (source.readyState === EventSource.CLOSED)
-        retry = setTimeout(() => setAttempt((n) => n + 1), 10_000);
+      // CLOSED: the server refused the stream (not a 200 event stream); otherwise it dropped.
+      const refused = source.readyState === EventSource.CLOSED;
+      source.close();
+      retry ??= setTimeout(() => setAttempt((n) => n + 1), refused ? REFUSED_RETRY_MS : RECONNECT_MS);
     };
+    source.addEventListener('position', (event) => {
+      try {
+        positionFrom(JSON.parse((event as MessageEvent<string>).data));
+      } catch {
+        // Not a position: the last one stays.
+      }
+    });
     source.addEventListener('alerts', (event) => {
       try {
-        const parsed = JSON.parse((event as MessageEvent<string>).data) as { ids?: unknown; more?: unknown };
+        const parsed = JSON.parse((event as MessageEvent<string>).data) as {
+          ids?: unknown;
+          more?: unknown;
+          position?: unknown;
+        };
         if (Array.isArray(parsed.ids))
           for (const id of parsed.ids) if (typeof id === 'string') pending.add(id);
         if (parsed.more === true) everything = true;
+        positionFrom(parsed.position);
       } catch {
         // A malformed event still means something changed.
         everything = true;
@@ -114,11 +143,13 @@ export function useLiveAlerts(): LiveState {
       timer ??= setTimeout(flush, 300);
     });
     return () => {
-      stopHearing();
       source.close();
-      rereader.stop();
-      if (timer) clearTimeout(timer);
       if (retry) clearTimeout(retry);
+      // Heard, and past the position kept: read now what the next stream will not tell again.
+      if (timer) {
+        clearTimeout(timer);
+        flush();
+      }
     };
   }, [queryClient, attempt]);
 

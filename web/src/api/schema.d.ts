@@ -2032,12 +2032,13 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * Server-sent events: `alerts` with {ids, more} when alerts are created or changed
-     * @description With `replay` (milliseconds), or `Last-Event-ID` when the browser reconnects, the stream first tells what changed in that time, or `more` when this process cannot tell it all.
+     * Server-sent events: `alerts` with {ids, more, position} when alerts are created or changed, and `position`
+     * @description With `after` (a position the last stream gave) or `replay` (milliseconds), the stream first tells what changed since, or `more` when this process cannot tell it all.
      */
     get: {
       parameters: {
         query?: {
+          after?: string;
           replay?: number;
         };
         header?: never;
