@@ -1672,6 +1672,18 @@ describe('timeline', () => {
 });
 
 describe('validateSchedule', () => {
+  it("refuses a date without a time, which would be read in the server's own zone", () => {
+    const s = schedule(
+      'Europe/Berlin',
+      [rotation({ type: 'daily', startDate: '2026-03-23' })],
+      [{ user: 'dave', startDate: '2026-04-01T00:00:00Z', endDate: '20260402' }],
+    );
+    assert.deepEqual(validateSchedule(s), [
+      'rotation 1 "Primary": startDate "2026-03-23" is a date without a time; give an instant such as "2026-03-23T00:00:00Z"',
+      'override 1: endDate "20260402" is a date without a time; give an instant such as "20260402T00:00:00Z"',
+    ]);
+  });
+
   it('accepts a valid schedule', () => {
     const s = schedule(
       'Europe/Berlin',

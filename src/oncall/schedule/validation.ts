@@ -17,14 +17,23 @@ const ROTATION_TYPES: readonly RotationType[] = ['hourly', 'daily', 'weekly', 'c
 const RESTRICTION_TYPES: readonly TimeRestriction['type'][] = ['time-of-day', 'weekday-and-time-of-day'];
 const OFFSET_SUFFIX = /(?:Z|[+-]\d{2}(?::?\d{2})?)$/i;
 
-const parsedInstants = new Map<string, number | 'invalid' | 'no-offset'>();
+/** luxon's ISO instants always have their time after a T (a date alone ends in "-23", like an offset). */
+const HAS_TIME = /T/i;
+
+const parsedInstants = new Map<string, number | 'invalid' | 'no-time' | 'no-offset'>();
 
 /** luxon's ISO parse of an instant, memoised: the same few strings are parsed on every call. */
-function parseIso(value: string): number | 'invalid' | 'no-offset' {
+function parseIso(value: string): number | 'invalid' | 'no-time' | 'no-offset' {
   let parsed = parsedInstants.get(value);
   if (parsed === undefined) {
     const dt = DateTime.fromISO(value, { setZone: true });
-    parsed = !dt.isValid ? 'invalid' : OFFSET_SUFFIX.test(value) ? dt.toMillis() : 'no-offset';
+    parsed = !dt.isValid
+      ? 'invalid'
+      : !HAS_TIME.test(value)
+        ? 'no-time'
+        : OFFSET_SUFFIX.test(value)
+          ? dt.toMillis()
+          : 'no-offset';
     if (parsedInstants.size >= 10_000) parsedInstants.clear();
     parsedInstants.set(value, parsed);
   }
@@ -39,6 +48,10 @@ export function parseInstant(value: unknown, what: string): number | string {
   const parsed = parseIso(value);
   if (parsed === 'invalid') {
     return `${what} "${value}" is not a valid ISO 8601 date-time; use a form such as "2026-03-23T09:00:00+01:00"`;
+  }
+  if (parsed === 'no-time') {
+    // Read as midnight in the server's own zone, which would move with wherever Vigil runs.
+    return `${what} "${value}" is a date without a time; give an instant such as "${value}T00:00:00Z"`;
   }
   if (parsed === 'no-offset') {
     return `${what} "${value}" has no UTC offset; end it with "Z" or an offset such as "+01:00"`;
