@@ -865,6 +865,10 @@ describe('Security Hub Insight Results', () => {
     assert.equal(parsed.kind, 'insight-results');
     const alert = alertFieldsForInsight(parsed);
     assert.equal(alert.message, '[Security Hub] Insight unnamed: 0 results');
+    const one = alertFieldsForInsight(
+      parseSecurityHubEvent(insightEvent({ insightResults: [{ alice: 5 }] })),
+    );
+    assert.equal(one.message, '[Security Hub] Insight unnamed: 1 result');
     assert.deepEqual(alert.tags, ['securityhub', 'insight']);
     assert.deepEqual(alert.details, { ResultCount: '0' });
     assertWithinLimits(alert);

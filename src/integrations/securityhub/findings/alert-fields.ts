@@ -127,7 +127,10 @@ export function alertFieldsForInsight(event: ParsedEvent): AlertFields {
   const insight = event.insight ?? { results: [] };
   const name = insight.name ?? insight.arn ?? 'unnamed';
   const count = insight.count ?? insight.results.length;
-  const message = cut(`[Security Hub] Insight ${name}: ${count} results`, ALERT_LIMITS.message);
+  const message = cut(
+    `[Security Hub] Insight ${name}: ${count} ${count === 1 ? 'result' : 'results'}`,
+    ALERT_LIMITS.message,
+  );
 
   const lines: string[] = [];
   if (event.actionDescription !== undefined) lines.push(event.actionDescription, '');
