@@ -26,14 +26,14 @@ function streamUrl(): string {
   return `${EVENTS_URL}?replay=${replay}`;
 }
 
+type Rereader = ReturnType<typeof createRereader>;
+
 /**
  * Reads queries again after a change. A query being read at that moment is read again once that read
  * has succeeded, as it may have been answered before the change: invalidating it at once would do
  * nothing during its first read (TanStack Query lets that read go on) and would cancel any other,
  * holding the page back.
  */
-type Rereader = ReturnType<typeof createRereader>;
-
 function createRereader(queryClient: QueryClient) {
   const cache = queryClient.getQueryCache();
   /** The queries to read again once the read under way is over (a failed one is left to its retries). */
