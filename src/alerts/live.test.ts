@@ -180,8 +180,10 @@ describe('the live alert feed', () => {
     assert.deepEqual(tooLong, [{ ids: [], more: true }], 'from before it heard everything');
 
     // A position is exact on its own process: no margin.
+    const release = clock.hold();
     const position = unheard.position();
     assert.equal(unheard.position(), position, 'a position is the clock: it stays while the clock is held');
+    release();
     clock.advance(1);
     const second = await createdAlert('live-missed-second');
     await waitFor('the subscriber to hear of it', async () => early.some((c) => c.ids.includes(second)));
