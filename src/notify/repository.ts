@@ -26,16 +26,18 @@ export interface NotificationOutcome {
 export const notificationsRepository = {
   /** Claims up to `limit` due messages (and ones whose claim ran out) for `leaseUntil`, oldest due first. */
   async claimDue(db: Queryable, now: Date, leaseUntil: Date, limit: number): Promise<NotificationRow[]> {
+    // Picked once (MATERIALIZED), never again per row of the table: docs/architecture.md, "Claiming a batch".
     const result = await sql<NotificationRow>`
-      UPDATE notifications n
-      SET state = 'sending', lease_until = ${leaseUntil}, attempts = n.attempts + 1, updated_at = ${now}
-      WHERE n.id IN (
+      WITH claimed AS MATERIALIZED (
         SELECT id FROM notifications
         WHERE (state = 'pending' AND due_at <= ${now}) OR (state = 'sending' AND lease_until < ${now})
         ORDER BY due_at
         LIMIT ${limit}
         FOR UPDATE SKIP LOCKED
       )
+      UPDATE notifications n
+      SET state = 'sending', lease_until = ${leaseUntil}, attempts = n.attempts + 1, updated_at = ${now}
+      FROM claimed WHERE n.id = claimed.id
       RETURNING n.*`.execute(db);
     return result.rows;
   },

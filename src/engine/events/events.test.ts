@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
 import { createLogger } from '../../logger.js';
 import { startTestServer, type TestServer } from '../../testing/harness.js';
+import { withPlanMadeSmall } from '../../testing/plan-made-small.js';
 import type { AlertEventConsumer } from '../consumers.js';
 import { alertEventQueues, consumerQueue, MAX_ATTEMPTS } from './queues.js';
 import { eventDeliveriesRepository as repo } from './repository.js';
@@ -221,5 +223,48 @@ describe('alert events', () => {
       .execute();
     assert.deepEqual(await fanOut([eventOf(org.id, 'closed')]), ['destinations:closed', 'everything:closed']);
     await db.deleteFrom('team_destinations').where('id', '=', destination.id).execute();
+  });
+
+  // Written as `id IN (subquery ... FOR UPDATE SKIP LOCKED)`, a cached plan made while the table looked
+  // empty ran the locking subquery again for every row of the table, and each run skipped the rows the
+  // statement had just taken: here the old claim leased all 2,000 deliveries (the old fan-out moved all
+  // 2,000 events); under load one claim among 7,388 deliveries took 104 s.
+  it('claims a batch of deliveries in one pass, even under a plan made while the table looked empty', async () => {
+    const consumer = `one-pass-${randomUUID()}`;
+    const claimed = await withPlanMadeSmall(
+      server.databaseUrl,
+      'event_deliveries',
+      (db) => repo.claim(db, consumer, new Date(), 50, 60_000),
+      (db) =>
+        sql`INSERT INTO event_deliveries (consumer, seq, event, due_at)
+            SELECT ${consumer}, g, jsonb_build_object('eventId', g::text), ${new Date()}
+            FROM generate_series(1, 2000) g`.execute(db),
+    );
+    assert.deepEqual(
+      claimed.map((d) => Number(d.seq)),
+      Array.from({ length: 50 }, (_, i) => i + 1),
+      'the 50 oldest, and no more',
+    );
+    await server.app.context.db.deleteFrom('event_deliveries').where('consumer', '=', consumer).execute();
+  });
+
+  it('moves a batch of the outbox in one pass, even under a plan made while the table looked empty', async () => {
+    const consumers = [{ name: `one-pass-${randomUUID()}`, types: null, onlyWhereEnabled: null }];
+    const { moved } = await withPlanMadeSmall(
+      server.databaseUrl,
+      'outbox_jobs',
+      (db) => repo.fanOut(db, consumers, new Date(), 50),
+      (db) =>
+        sql`INSERT INTO outbox_jobs (task, payload)
+            SELECT 'alert-event', jsonb_build_object('eventId', g::text, 'type', 'created')
+            FROM generate_series(1, 2000) g`.execute(db),
+    );
+    assert.equal(moved, 50);
+    const db = server.app.context.db;
+    await db.deleteFrom('outbox_jobs').execute();
+    await db
+      .deleteFrom('event_deliveries')
+      .where('consumer', '=', consumers[0]?.name ?? '')
+      .execute();
   });
 });

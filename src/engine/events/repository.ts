@@ -43,10 +43,13 @@ export const eventDeliveriesRepository = {
   ): Promise<{ moved: number; consumers: string[] }> {
     return db.transaction().execute(async (tx) => {
       const result = await prepared(sql<{ moved: number; consumers: string[] | null }>`
-        WITH batch AS (
-          DELETE FROM outbox_jobs
-          WHERE id IN (SELECT id FROM outbox_jobs ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED)
-          RETURNING id, task, payload
+        -- Picked once (MATERIALIZED): see claim below.
+        WITH taken AS MATERIALIZED (
+          SELECT id FROM outbox_jobs ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED
+        ),
+        batch AS (
+          DELETE FROM outbox_jobs o USING taken WHERE o.id = taken.id
+          RETURNING o.id, o.task, o.payload
         ),
         consumer AS (
           SELECT * FROM unnest(${consumers.map((c) => c.name)}::text[], ${consumers.map((c) => (c.types ? JSON.stringify(c.types) : null))}::jsonb[],
@@ -73,7 +76,11 @@ export const eventDeliveriesRepository = {
     });
   },
 
-  /** Claims a consumer's due deliveries, oldest change first, for `leaseMs`. */
+  /**
+   * Claims a consumer's due deliveries, oldest change first, for `leaseMs`. The rows are picked once, in a
+   * MATERIALIZED CTE: written as `id IN (subquery)`, a plan made while the table looked empty ran the
+   * locking subquery again for every row of the table (docs/architecture.md, "Claiming a batch").
+   */
   async claim(
     db: Queryable,
     consumer: string,
@@ -82,9 +89,7 @@ export const eventDeliveriesRepository = {
     leaseMs: number,
   ): Promise<EventDeliveryRow[]> {
     const result = await prepared(sql<EventDeliveryRow>`
-      UPDATE event_deliveries d
-      SET lease_until = ${new Date(now.getTime() + leaseMs)}, attempts = d.attempts + 1
-      WHERE d.id IN (
+      WITH claimed AS MATERIALIZED (
         SELECT id FROM event_deliveries
         WHERE consumer = ${consumer} AND dead_at IS NULL AND due_at <= ${now}
           AND (lease_until IS NULL OR lease_until <= ${now})
@@ -92,6 +97,9 @@ export const eventDeliveriesRepository = {
         LIMIT ${limit}
         FOR UPDATE SKIP LOCKED
       )
+      UPDATE event_deliveries d
+      SET lease_until = ${new Date(now.getTime() + leaseMs)}, attempts = d.attempts + 1
+      FROM claimed WHERE d.id = claimed.id
       RETURNING d.id, d.seq, d.event, d.attempts`).execute(db);
     return result.rows.sort((a, b) => Number(a.seq) - Number(b.seq));
   },

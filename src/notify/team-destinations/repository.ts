@@ -278,11 +278,9 @@ export const teamDestinationsRepository = {
     leaseUntil: Date,
     limit: number,
   ): Promise<TeamDestinationDeliveryRow[]> {
+    // Picked once (MATERIALIZED), never again per row of the table: docs/architecture.md, "Claiming a batch".
     const result = await sql<TeamDestinationDeliveryRow>`
-      UPDATE team_destination_deliveries d
-      SET state = 'sending', lease_until = ${leaseUntil}, attempts = d.attempts + 1,
-          first_attempt_at = coalesce(d.first_attempt_at, ${now}), updated_at = ${now}
-      WHERE d.id IN (
+      WITH claimed AS MATERIALIZED (
         SELECT c.id FROM team_destination_deliveries c
         WHERE ((c.state = 'pending' AND c.due_at <= ${now}) OR (c.state = 'sending' AND c.lease_until < ${now}))
           AND NOT ${EARLIER_UNSENT}
@@ -290,6 +288,10 @@ export const teamDestinationsRepository = {
         LIMIT ${limit}
         FOR UPDATE OF c SKIP LOCKED
       )
+      UPDATE team_destination_deliveries d
+      SET state = 'sending', lease_until = ${leaseUntil}, attempts = d.attempts + 1,
+          first_attempt_at = coalesce(d.first_attempt_at, ${now}), updated_at = ${now}
+      FROM claimed WHERE d.id = claimed.id
       RETURNING d.*`.execute(db);
     return result.rows;
   },

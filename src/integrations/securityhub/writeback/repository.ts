@@ -159,8 +159,9 @@ export const writebacksRepository = {
     },
   ): Promise<ClaimedChange[]> {
     const { now } = window;
+    // Picked once (MATERIALIZED), never again per row of the table: docs/architecture.md, "Claiming a batch".
     const result = await sql<ClaimedRow>`
-      WITH due AS (
+      WITH due AS MATERIALIZED (
         SELECT w.id FROM securityhub_writebacks w
         WHERE ((w.status = 'pending' AND w.not_before <= ${now}) OR (w.status = 'sending' AND w.lease_until < ${now}))
           -- Gather: an integration's changes go when they pause with no alert event still on its way to
