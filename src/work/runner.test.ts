@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { createLogger } from '../logger.js';
@@ -260,6 +261,41 @@ describe('the work runner', () => {
       await staying.stop();
       await leaving.stop();
       await quiet.close();
+    }
+  });
+
+  it('warns of a round that took too long, with its queue and time, and of no other', async () => {
+    const lines: string[] = [];
+    const runner = createWorkRunner({
+      pool: server.app.context.pool,
+      clock: new ShiftedClock(),
+      log: createLogger(
+        'warn',
+        new Writable({ write: (chunk: Buffer, _enc, done) => done(void lines.push(chunk.toString())) }),
+      ),
+      slowRoundMs: 500,
+    });
+    const roundMs = [1, 800, 1];
+    let rounds = 0;
+    runner.register({
+      name: 'test-slow',
+      idleMs: IDLE_MS,
+      async round() {
+        await sleep(roundMs[rounds++] ?? 1);
+        return { more: rounds < roundMs.length };
+      },
+    });
+    await runner.start();
+    try {
+      await until(() => rounds >= roundMs.length, 'three rounds');
+      await runner.stop();
+      const warnings = lines.map((l) => JSON.parse(l) as { queue?: string; tookMs?: number; msg: string });
+      assert.equal(warnings.length, 1, JSON.stringify(warnings));
+      assert.equal(warnings[0]?.queue, 'test-slow');
+      assert.ok((warnings[0]?.tookMs ?? 0) >= 800, `tookMs ${warnings[0]?.tookMs}`);
+      assert.match(warnings[0]?.msg ?? '', /^test-slow: a round took \d+\.\d s, /);
+    } finally {
+      await runner.stop();
     }
   });
 });

@@ -40,6 +40,12 @@ export const WORK_LISTENER_NAME = 'vigil-work-listener';
 /** How often a process looks again whether other processes listen (it hears of a new one at once). */
 export const PRESENCE_CHECK_MS = 5000;
 
+/**
+ * A round that takes this long is logged as a warning: everything behind it in its queue waited as long,
+ * and a lease the round holds may run out meanwhile. A stall of that kind once logged nothing at all.
+ */
+export const SLOW_ROUND_MS = 30_000;
+
 export interface WorkRound {
   /** More is waiting now: run another round at once. */
   more: boolean;
@@ -101,8 +107,10 @@ export function createWorkRunner(deps: {
   log: Logger;
   /** {@link PRESENCE_CHECK_MS} unless a test says otherwise. */
   presenceCheckMs?: number;
+  /** {@link SLOW_ROUND_MS} unless a test says otherwise. */
+  slowRoundMs?: number;
 }): WorkRunner {
-  const { pool, clock, log, presenceCheckMs = PRESENCE_CHECK_MS } = deps;
+  const { pool, clock, log, presenceCheckMs = PRESENCE_CHECK_MS, slowRoundMs = SLOW_ROUND_MS } = deps;
   const queues = new Map<string, WorkQueueSpec>();
   const loops: Loop[] = [];
   let stopped = false;
@@ -263,6 +271,15 @@ export function createWorkRunner(deps: {
     }, 1000);
   }
 
+  function warnIfSlow(name: string, tookMs: number): void {
+    if (tookMs < slowRoundMs) return;
+    const seconds = (tookMs / 1000).toFixed(1);
+    log.warn(
+      { queue: name, tookMs: Math.round(tookMs) },
+      `${name}: a round took ${seconds} s, and the queue's other work waited behind it; a slow statement shows in pg_stat_activity (docs/operations.md, "Slow rounds")`,
+    );
+  }
+
   async function run(loop: Loop): Promise<void> {
     const { queue } = loop;
     const idleMs = queue.idleMs ?? 5000;
@@ -270,10 +287,14 @@ export function createWorkRunner(deps: {
     while (!stopped) {
       loop.woken = false;
       let round: WorkRound;
+      // Real time, not the Clock's: how long the work took, which a test's clock does not make shorter.
+      const startedAt = performance.now();
       try {
         round = await queue.round(clock.now());
         failures = 0;
+        warnIfSlow(queue.name, performance.now() - startedAt);
       } catch (error) {
+        warnIfSlow(queue.name, performance.now() - startedAt);
         failures++;
         log.error({ err: error, queue: queue.name }, `${queue.name}: a round failed; it runs again shortly`);
         const pause = retryDelayMs(failures, { baseMs: 200, maxMs: 30_000 });
