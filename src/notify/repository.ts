@@ -39,7 +39,8 @@ export const notificationsRepository = {
       SET state = 'sending', lease_until = ${leaseUntil}, attempts = n.attempts + 1, updated_at = ${now}
       FROM claimed WHERE n.id = claimed.id
       RETURNING n.*`.execute(db);
-    return result.rows;
+    // RETURNING keeps no order: the earliest due first, which a throttle lets go first.
+    return result.rows.sort((a, b) => a.due_at.getTime() - b.due_at.getTime());
   },
 
   /** Records outcomes in one statement; returns the ids whose claim was still current (the rest were taken over). */

@@ -231,40 +231,44 @@ describe('alert events', () => {
   // 2,000 events); under load one claim among 7,388 deliveries took 104 s.
   it('claims a batch of deliveries in one pass, even under a plan made while the table looked empty', async () => {
     const consumer = `one-pass-${randomUUID()}`;
-    const claimed = await withPlanMadeSmall(
-      server.databaseUrl,
-      'event_deliveries',
-      (db) => repo.claim(db, consumer, new Date(), 50, 60_000),
-      (db) =>
-        sql`INSERT INTO event_deliveries (consumer, seq, event, due_at)
-            SELECT ${consumer}, g, jsonb_build_object('eventId', g::text), ${new Date()}
-            FROM generate_series(1, 2000) g`.execute(db),
-    );
-    assert.deepEqual(
-      claimed.map((d) => Number(d.seq)),
-      Array.from({ length: 50 }, (_, i) => i + 1),
-      'the 50 oldest, and no more',
-    );
-    await server.app.context.db.deleteFrom('event_deliveries').where('consumer', '=', consumer).execute();
+    try {
+      const claimed = await withPlanMadeSmall(
+        server.databaseUrl,
+        'event_deliveries',
+        (db) => repo.claim(db, consumer, new Date(), 50, 60_000),
+        (db) =>
+          sql`INSERT INTO event_deliveries (consumer, seq, event, due_at)
+              SELECT ${consumer}, g, jsonb_build_object('eventId', g::text), ${new Date()}
+              FROM generate_series(1, 2000) g`.execute(db),
+      );
+      assert.deepEqual(
+        claimed.map((d) => Number(d.seq)),
+        Array.from({ length: 50 }, (_, i) => i + 1),
+        'the 50 oldest, and no more',
+      );
+    } finally {
+      await server.app.context.db.deleteFrom('event_deliveries').where('consumer', '=', consumer).execute();
+    }
   });
 
   it('moves a batch of the outbox in one pass, even under a plan made while the table looked empty', async () => {
-    const consumers = [{ name: `one-pass-${randomUUID()}`, types: null, onlyWhereEnabled: null }];
-    const { moved } = await withPlanMadeSmall(
-      server.databaseUrl,
-      'outbox_jobs',
-      (db) => repo.fanOut(db, consumers, new Date(), 50),
-      (db) =>
-        sql`INSERT INTO outbox_jobs (task, payload)
-            SELECT 'alert-event', jsonb_build_object('eventId', g::text, 'type', 'created')
-            FROM generate_series(1, 2000) g`.execute(db),
-    );
-    assert.equal(moved, 50);
+    const consumer = `one-pass-${randomUUID()}`;
     const db = server.app.context.db;
-    await db.deleteFrom('outbox_jobs').execute();
-    await db
-      .deleteFrom('event_deliveries')
-      .where('consumer', '=', consumers[0]?.name ?? '')
-      .execute();
+    try {
+      const { moved } = await withPlanMadeSmall(
+        server.databaseUrl,
+        'outbox_jobs',
+        (small) =>
+          repo.fanOut(small, [{ name: consumer, types: null, onlyWhereEnabled: null }], new Date(), 50),
+        (small) =>
+          sql`INSERT INTO outbox_jobs (task, payload)
+              SELECT 'alert-event', jsonb_build_object('eventId', ${consumer} || '-' || g, 'type', 'created')
+              FROM generate_series(1, 2000) g`.execute(small),
+      );
+      assert.equal(moved, 50);
+    } finally {
+      await sql`DELETE FROM outbox_jobs WHERE payload->>'eventId' LIKE ${`${consumer}-%`}`.execute(db);
+      await db.deleteFrom('event_deliveries').where('consumer', '=', consumer).execute();
+    }
   });
 });

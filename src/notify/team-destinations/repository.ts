@@ -293,7 +293,8 @@ export const teamDestinationsRepository = {
           first_attempt_at = coalesce(d.first_attempt_at, ${now}), updated_at = ${now}
       FROM claimed WHERE d.id = claimed.id
       RETURNING d.*`.execute(db);
-    return result.rows;
+    // RETURNING keeps no order: the earliest due first.
+    return result.rows.sort((a, b) => a.due_at.getTime() - b.due_at.getTime());
   },
 
   /** Records outcomes in one statement; returns the ids whose claim was still current. */
