@@ -96,12 +96,14 @@ export function useLiveAlerts(): LiveState {
 
     const flush = () => {
       timer = undefined;
-      // readAgain matches the queries before it returns, so what was pending may be cleared after it.
-      rereader.current?.readAgain(
-        (query) =>
-          query.queryKey[0] === 'alerts' ||
-          (query.queryKey[0] === 'alert' && (everything || pending.has(String(query.queryKey[1])))),
-      );
+      const matches: QueryMatch = (query) =>
+        query.queryKey[0] === 'alerts' ||
+        (query.queryKey[0] === 'alert' && (everything || pending.has(String(query.queryKey[1]))));
+      // Both match the queries before they return, so what was pending may be cleared after them. At
+      // unmount the rereader may have stopped first: the queries are then marked stale, to be read when
+      // next shown, since the next stream starts past these changes.
+      if (rereader.current) rereader.current.readAgain(matches);
+      else void queryClient.invalidateQueries({ predicate: matches });
       pending.clear();
       everything = false;
     };
