@@ -1,0 +1,258 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Locator, Page } from 'playwright-core';
+import { pageAudits } from '../../src/testing/browser.js';
+import { waitFor, type Json, type TestServer } from '../../src/testing/harness.js';
+import { startConsoleSession, type ConsoleSession } from '../../src/testing/console-session.js';
+
+/**
+ * What the console offers the keyboard and an integration's admin, in a real browser against the real
+ * server: the alert list's and an alert page's shortcuts (j/k, o, a, c, /, n), each checked through the
+ * API; and a Security Hub integration's payload log (a delivery received while the integration was off,
+ * filtered by its verdict, replayed once it is on) and its key (regenerated after asking, shown once,
+ * the old one refused at once). Screenshots: test-artifacts/screenshots/keys-payloads-*.png.
+ */
+
+const INTAKE = '/v1/json/integrations/webhooks/amazonsecurityhub';
+// A real Security Hub event (test/fixtures/SOURCES.md), its finding's Id made unique per delivery.
+const SAMPLE = path.resolve(
+  import.meta.dirname,
+  '../fixtures/securityhub/events/source_layer_test_test_json_data_afsbp-ec2.7.json',
+);
+
+let session: ConsoleSession | undefined;
+let server: TestServer;
+let page: Page;
+let teamId: string;
+const { audit, audited, problems } = pageAudits('keys-payloads-');
+
+const made = (method: string, route: string, body?: unknown): Promise<Json> =>
+  server.callOk(method, route, body);
+
+/** Posts one finding as an EventBridge API destination does (the key in a header); the HTTP status. */
+async function postFinding(apiKey: string, findingId: string): Promise<number> {
+  const event = JSON.parse(await fs.readFile(SAMPLE, 'utf8')) as { detail: { findings: { Id: string }[] } };
+  const finding = event.detail.findings[0];
+  assert.ok(finding, 'the sample event has a finding');
+  finding.Id = findingId;
+  const response = await fetch(`${server.url}${INTAKE}`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json; charset=utf-8',
+      'x-api-key': apiKey,
+      'user-agent': 'Amazon/EventBridge/ApiDestinations',
+    },
+    body: JSON.stringify(event),
+  });
+  await response.arrayBuffer();
+  return response.status;
+}
+
+/** Creates an alert through the API; its id. */
+async function alertMade(message: string): Promise<string> {
+  const accepted = await made('POST', '/v2/alerts', { message, responders: [{ type: 'team', id: teamId }] });
+  return String((await made('GET', `/v2/alerts/requests/${accepted.requestId}`)).data.alertId);
+}
+
+const alertOf = async (id: string) => (await made('GET', `/v2/alerts/${id}`)).data;
+
+// Run in the page (this file is type-checked without the DOM's types, hence the expressions as text).
+/** The focused element: "row <index>" for a row of the alert list, else its aria-label or tag name. */
+const focusedThing = (p: Page) =>
+  p.evaluate<string>(`(() => {
+    const el = document.activeElement;
+    if (!el) return 'nothing';
+    if (el.classList.contains('alert-row')) return 'row ' + el.dataset.index;
+    return el.getAttribute('aria-label') || el.tagName;
+  })()`);
+
+const isFocused = (target: Locator) =>
+  target.evaluate(
+    (el) => el === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement,
+  );
+
+before(async () => {
+  session = await startConsoleSession();
+  ({ server, page } = session);
+  teamId = (await made('POST', '/v2/teams', { name: 'Keys' })).data.id;
+});
+
+after(async () => {
+  await session?.stop();
+});
+
+describe('keyboard shortcuts', () => {
+  it('moves through the alert list with j and k, opens with o, acknowledges with a and closes with c', async () => {
+    // Created one after the other: the list shows the newest first.
+    const oldest = await alertMade('Shortcut oldest');
+    const middle = await alertMade('Shortcut middle');
+    const newest = await alertMade('Shortcut newest');
+
+    await page.goto(`${server.url}/alerts`);
+    const list = page.getByRole('table', { name: 'Alerts' });
+    await list.getByRole('link', { name: 'Shortcut oldest' }).waitFor();
+    await page.locator('body').click({ position: { x: 1, y: 1 } });
+
+    await page.keyboard.press('/');
+    assert.equal(
+      await isFocused(page.getByLabel('Search alerts')),
+      true,
+      '/ puts the cursor in the search box',
+    );
+    await page.keyboard.press('Escape');
+    assert.equal(await focusedThing(page), 'BODY', 'Escape leaves the search box');
+
+    await page.keyboard.press('j');
+    assert.equal(await focusedThing(page), 'row 0');
+    await page.keyboard.press('j');
+    await page.keyboard.press('j');
+    assert.equal(await focusedThing(page), 'row 2');
+    await page.keyboard.press('k');
+    assert.equal(await focusedThing(page), 'row 1');
+
+    await page.keyboard.press('o');
+    await page.waitForURL(`**/alerts/${middle}`);
+    await page.getByRole('toolbar', { name: 'Alert actions' }).waitFor();
+    await page.goBack();
+    await list.getByRole('link', { name: 'Shortcut newest' }).waitFor();
+
+    // Nothing focused or selected: a and c act on nothing.
+    await page.locator('body').click({ position: { x: 1, y: 1 } });
+    await page.keyboard.press('a');
+    await page.keyboard.press('c');
+    await page.keyboard.press('j');
+    assert.equal(await focusedThing(page), 'row 0');
+    await page.keyboard.press('a');
+    await waitFor('the newest alert acknowledged', async () => (await alertOf(newest)).acknowledged === true);
+    await page.keyboard.press('c');
+    await waitFor('the newest alert closed', async () => (await alertOf(newest)).status === 'closed');
+    // The open view lets the closed alert go without a reload.
+    await list.getByRole('link', { name: 'Shortcut newest' }).waitFor({ state: 'detached' });
+    for (const id of [oldest, middle]) {
+      const alert = await alertOf(id);
+      assert.equal(alert.acknowledged, false, `${alert.message} was left alone`);
+      assert.equal(alert.status, 'open', `${alert.message} was left alone`);
+    }
+    await audit(page, 'desktop-alerts-after-shortcuts');
+  });
+
+  it('puts the cursor in the note box with n, and acknowledges and closes an alert with a and c', async () => {
+    const id = await alertMade('Shortcut on its page');
+    await page.goto(`${server.url}/alerts/${id}`);
+    const toolbar = page.getByRole('toolbar', { name: 'Alert actions' });
+    await toolbar.getByRole('button', { name: 'Acknowledge' }).waitFor();
+
+    await page.keyboard.press('n');
+    assert.equal(await isFocused(page.getByLabel('Add a note')), true, 'n puts the cursor in the note box');
+    // Typed into the box, a and c are letters, not actions.
+    await page.keyboard.type('ac');
+    assert.equal(await page.getByLabel('Add a note').inputValue(), 'ac');
+    assert.equal((await alertOf(id)).acknowledged, false);
+    await page.getByLabel('Add a note').fill('');
+    await page.evaluate('document.activeElement && document.activeElement.blur()');
+
+    await page.keyboard.press('a');
+    await toolbar.getByRole('button', { name: 'Unacknowledge' }).waitFor();
+    assert.equal((await alertOf(id)).acknowledged, true);
+    await page.keyboard.press('c');
+    await waitFor('the alert closed', async () => (await alertOf(id)).status === 'closed');
+    const close = toolbar.getByRole('button', { name: 'Close' });
+    await waitFor('the page to show the alert closed', () => close.isDisabled());
+  });
+});
+
+describe('a Security Hub integration’s payload log and key', () => {
+  it('lists a delivery received while off, filters by verdict, and replays it once the integration is on', async () => {
+    const integration = (
+      await made('POST', '/v2/integrations', {
+        type: 'AmazonSecurityHub',
+        name: 'Payload log',
+        ownerTeam: { id: teamId },
+        enabled: false,
+      })
+    ).data;
+    assert.equal(integration.enabled, false);
+    const findingId = `${integration.id}/finding/while-off`;
+    assert.equal(await postFinding(integration.apiKey, findingId), 200, 'answered 2xx while off');
+
+    await page.goto(`${server.url}/integrations/${integration.id}`);
+    const log = page.getByRole('region', { name: 'Payload log' });
+    await log.getByText('ignored', { exact: true }).waitFor();
+    const replay = log.getByRole('button', { name: /^Replay the payload received / });
+    assert.equal(await replay.count(), 1);
+
+    // Filtered to another verdict, the log says there is none; cleared, the delivery is back.
+    await log.getByLabel('Verdict', { exact: true }).click();
+    await page.getByRole('option', { name: 'created', exact: true }).click();
+    await log.getByText('Nothing received with the verdict created yet.').waitFor();
+    await log.getByLabel('Verdict', { exact: true }).click();
+    await page.getByRole('option', { name: 'ignored', exact: true }).click();
+    await log.getByText('ignored', { exact: true }).waitFor();
+
+    await page.getByRole('switch', { name: /The integration is/ }).click();
+    await waitFor(
+      'the integration on',
+      async () => (await made('GET', `/v2/integrations/${integration.id}`)).data.enabled,
+    );
+    await replay.click();
+    await page.getByText('Replayed: created').waitFor();
+    await log.getByLabel('Verdict', { exact: true }).click();
+    await page.getByRole('option', { name: 'created', exact: true }).click();
+    await log.getByRole('link', { name: 'alert 1' }).click();
+    await page.waitForURL('**/alerts/*');
+    const alertId = new URL(page.url()).pathname.split('/').pop() ?? '';
+    const alert = await alertOf(alertId);
+    assert.equal(alert.integration.id, integration.id);
+    await page.goBack();
+    await log.getByRole('link', { name: 'alert 1' }).waitFor();
+    await audit(page, 'desktop-payload-log');
+  });
+
+  it('regenerates the key after asking, shows the new one once, and refuses the old one at once', async () => {
+    const integration = (
+      await made('POST', '/v2/integrations', {
+        type: 'AmazonSecurityHub',
+        name: 'Key to regenerate',
+        ownerTeam: { id: teamId },
+      })
+    ).data;
+    const oldKey: string = integration.apiKey;
+    assert.equal(await postFinding(oldKey, `${integration.id}/finding/1`), 200);
+
+    await page.goto(`${server.url}/integrations/${integration.id}`);
+    const section = page.getByRole('region', { name: 'Key' });
+    await section.getByRole('button', { name: 'Regenerate key' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Regenerate the key?' });
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    assert.equal(await postFinding(oldKey, `${integration.id}/finding/2`), 200, 'cancelled: the key stands');
+
+    await section.getByRole('button', { name: 'Regenerate key' }).click();
+    await dialog.getByRole('button', { name: 'Regenerate key' }).click();
+    await section.getByText('Vigil shows it only this once').waitFor();
+    const newKey = await section.getByRole('textbox', { name: 'API key' }).inputValue();
+    assert.notEqual(newKey, oldKey);
+    const endpoint = await section.getByRole('textbox', { name: 'Integration endpoint URL' }).inputValue();
+    assert.ok(endpoint.endsWith(`apiKey=${newKey}`), endpoint);
+    await audit(page, 'desktop-key-regenerated');
+
+    assert.equal(await postFinding(oldKey, `${integration.id}/finding/3`), 401, 'the old key is refused');
+    assert.equal(await postFinding(newKey, `${integration.id}/finding/4`), 200, 'the new key works');
+
+    // Shown once: a reload offers to regenerate again, and shows no key.
+    await page.reload();
+    await section.getByRole('button', { name: 'Regenerate key' }).waitFor();
+    assert.equal(await section.getByRole('textbox', { name: 'API key' }).count(), 0);
+  });
+
+  it('found no serious accessibility problem on any view audited', () => {
+    assert.deepEqual(audited(), [
+      'desktop-alerts-after-shortcuts',
+      'desktop-payload-log',
+      'desktop-key-regenerated',
+    ]);
+    assert.deepEqual(problems(), []);
+  });
+});
