@@ -5,14 +5,18 @@ import { after, before, describe, it } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import { pageAudits } from '../../src/testing/browser.js';
 import { waitFor, type Json, type TestServer } from '../../src/testing/harness.js';
-import { startConsoleSession, type ConsoleSession } from '../../src/testing/console-session.js';
+import {
+  CONSOLE_ADMIN,
+  startConsoleSession,
+  type ConsoleSession,
+} from '../../src/testing/console-session.js';
 
 /**
- * What the console offers the keyboard and an integration's admin, in a real browser against the real
- * server: the alert list's and an alert page's shortcuts (j/k, o, a, c, /, n), each checked through the
- * API; and a Security Hub integration's payload log (a delivery received while the integration was off,
- * filtered by its verdict, replayed once it is on) and its key (regenerated after asking, shown once,
- * the old one refused at once). Screenshots: test-artifacts/screenshots/keys-payloads-*.png.
+ * Actions in the console, in a real browser against the real server, each checked through the API: the
+ * alert list's and an alert page's shortcuts (j/k, o, a, c, /, n); the alert toolbar's snooze, assign
+ * and escalate; and a Security Hub integration's payload log (a delivery received while the integration
+ * was off, filtered by its verdict, replayed once it is on) and its key (regenerated after asking, shown
+ * once, the old one refused at once). Screenshots: test-artifacts/screenshots/actions-*.png.
  */
 
 const INTAKE = '/v1/json/integrations/webhooks/amazonsecurityhub';
@@ -26,7 +30,7 @@ let session: ConsoleSession | undefined;
 let server: TestServer;
 let page: Page;
 let teamId: string;
-const { audit, audited, problems } = pageAudits('keys-payloads-');
+const { audit, audited, problems } = pageAudits('actions-');
 
 const made = (method: string, route: string, body?: unknown): Promise<Json> =>
   server.callOk(method, route, body);
@@ -57,6 +61,8 @@ async function alertMade(message: string): Promise<string> {
 }
 
 const alertOf = async (id: string) => (await made('GET', `/v2/alerts/${id}`)).data;
+const logLinesOf = async (id: string): Promise<string[]> =>
+  ((await made('GET', `/v2/alerts/${id}/logs?order=asc`)).data as Json[]).map((l) => String(l.log));
 
 // Run in the page (this file is type-checked without the DOM's types, hence the expressions as text).
 /** The focused element: "row <index>" for a row of the alert list, else its aria-label or tag name. */
@@ -163,6 +169,64 @@ describe('keyboard shortcuts', () => {
   });
 });
 
+describe('the alert’s toolbar', () => {
+  it('snoozes an alert for an hour, assigns it to a person found by typing, and escalates it', async () => {
+    const escalation = await made('POST', '/v2/escalations', {
+      name: 'Keys night',
+      ownerTeam: { id: teamId },
+      rules: [
+        {
+          condition: 'if-not-acked',
+          notifyType: 'default',
+          delay: { timeAmount: 0 },
+          recipient: { type: 'user', username: CONSOLE_ADMIN.email },
+        },
+      ],
+    });
+    assert.ok(escalation.data.id);
+    const id = await alertMade('Toolbar actions');
+    await page.goto(`${server.url}/alerts/${id}`);
+    const toolbar = page.getByRole('toolbar', { name: 'Alert actions' });
+    await toolbar.getByRole('button', { name: 'Acknowledge' }).waitFor();
+
+    const before = Date.now();
+    await toolbar.getByRole('button', { name: 'Snooze' }).click();
+    await page.getByRole('menuitem', { name: '1 hour' }).click();
+    const snoozed = await waitFor('the alert snoozed', async () => {
+      const alert = await alertOf(id);
+      return alert.snoozed === true ? alert : undefined;
+    });
+    const until = Date.parse(String(snoozed.snoozedUntil));
+    assert.ok(until >= before + 3_600_000 - 60_000 && until <= Date.now() + 3_600_000 + 60_000, `${until}`);
+
+    await toolbar.getByRole('button', { name: 'Assign' }).click();
+    const owner = page.getByRole('dialog').getByRole('combobox', { name: /^Owner \(email\)/ });
+    await owner.fill(CONSOLE_ADMIN.email.slice(0, 5));
+    await page.getByRole('option', { name: new RegExp(CONSOLE_ADMIN.email.replace('.', '\\.')) }).click();
+    assert.equal(await owner.inputValue(), CONSOLE_ADMIN.email);
+    await page.getByRole('dialog').getByRole('button', { name: 'Assign' }).click();
+    await waitFor('the alert assigned', async () => (await alertOf(id)).owner === CONSOLE_ADMIN.email);
+
+    await toolbar.getByRole('button', { name: 'Escalate' }).click();
+    await page.getByRole('dialog').getByLabel('Escalation', { exact: true }).first().click();
+    await page.getByRole('option', { name: 'Keys night' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Escalate' }).click();
+    const lines = await waitFor('the escalation started', async () => {
+      const log = await logLinesOf(id);
+      return log.some((l) => l === 'Escalated: Keys night starts now at its first rule') ? log : undefined;
+    });
+    assert.ok(
+      lines.some((l) => l.startsWith('Escalated to the next rule of Keys night by ')),
+      lines.join('\n'),
+    );
+    await page
+      .getByText(/Escalated: Keys night starts now/)
+      .first()
+      .waitFor();
+    await audit(page, 'desktop-alert-after-toolbar');
+  });
+});
+
 describe('a Security Hub integration’s payload log and key', () => {
   it('lists a delivery received while off, filters by verdict, and replays it once the integration is on', async () => {
     const integration = (
@@ -250,6 +314,7 @@ describe('a Security Hub integration’s payload log and key', () => {
   it('found no serious accessibility problem on any view audited', () => {
     assert.deepEqual(audited(), [
       'desktop-alerts-after-shortcuts',
+      'desktop-alert-after-toolbar',
       'desktop-payload-log',
       'desktop-key-regenerated',
     ]);
