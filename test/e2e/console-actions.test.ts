@@ -15,8 +15,8 @@ import {
  * Actions in the console, in a real browser against the real server, each checked through the API: the
  * alert list's and an alert page's shortcuts (j/k, o, a, c, /, n); the alert toolbar's snooze, assign
  * and escalate; and a Security Hub integration's payload log (a delivery received while the integration
- * was off, filtered by its verdict, replayed once it is on) and its key (regenerated after asking, shown
- * once, the old one refused at once). Screenshots: test-artifacts/screenshots/actions-*.png.
+ * was off, filtered by its verdict, replayed once it is on) its key (regenerated after asking, shown once,
+ * the old one refused at once), and the Standard plan's notice in the seed's words. Screenshots: test-artifacts/screenshots/actions-*.png.
  */
 
 const INTAKE = '/v1/json/integrations/webhooks/amazonsecurityhub';
@@ -311,12 +311,48 @@ describe('a Security Hub integration’s payload log and key', () => {
     assert.equal(await section.getByRole('textbox', { name: 'API key' }).count(), 0);
   });
 
+  it('states the Standard plan’s limits as the seed does, and offers no write-back on it', async () => {
+    const plan = String((await made('GET', '/v2/organization')).data.plan);
+    const integration = (
+      await made('POST', '/v2/integrations', {
+        type: 'AmazonSecurityHub',
+        name: 'On the Standard plan',
+        ownerTeam: { id: teamId },
+      })
+    ).data;
+    await made('PATCH', '/v2/organization', { plan: 'standard' });
+    try {
+      const notice = page.getByRole('alert').filter({ hasText: 'Standard plan' });
+      const seedWords = [
+        'Bidirectional integrations aren’t supported in the Standard plan.',
+        'you can add this integration only from your team’s operations page',
+      ];
+      await page.goto(`${server.url}/teams/${teamId}/integrations`);
+      await page.getByRole('button', { name: 'Add integration' }).click();
+      await page.getByRole('heading', { name: 'Add integration' }).waitFor();
+      for (const words of seedWords) await notice.getByText(words, { exact: false }).waitFor();
+
+      await page.goto(`${server.url}/integrations/${integration.id}`);
+      for (const words of seedWords) await notice.getByText(words, { exact: false }).waitFor();
+      const writeBack = page.getByLabel('Send alert updates back to Amazon Security Hub');
+      assert.equal(await writeBack.isDisabled(), true, 'write-back cannot be turned on');
+      await audit(page, 'desktop-standard-plan');
+    } finally {
+      await made('PATCH', '/v2/organization', { plan });
+    }
+    await page.reload();
+    await page.getByLabel('Send alert updates back to Amazon Security Hub').waitFor();
+    assert.equal(await page.getByLabel('Send alert updates back to Amazon Security Hub').isDisabled(), false);
+    assert.equal(await page.getByText('Bidirectional integrations aren’t supported').count(), 0);
+  });
+
   it('found no serious accessibility problem on any view audited', () => {
     assert.deepEqual(audited(), [
       'desktop-alerts-after-shortcuts',
       'desktop-alert-after-toolbar',
       'desktop-payload-log',
       'desktop-key-regenerated',
+      'desktop-standard-plan',
     ]);
     assert.deepEqual(problems(), []);
   });
