@@ -227,6 +227,56 @@ describe('the alert’s toolbar', () => {
   });
 });
 
+describe('the dark scheme', () => {
+  it('shows every main page in the dark scheme with no serious accessibility problem', async () => {
+    const alertId = await alertMade('Seen in the dark');
+    const integrationId = (
+      await made('POST', '/v2/integrations', {
+        type: 'AmazonSecurityHub',
+        name: 'Seen in the dark',
+        ownerTeam: { id: teamId },
+      })
+    ).data.id;
+    await page.evaluate("localStorage.setItem('mantine-color-scheme-value', 'dark')");
+    try {
+      const pages: [string, string, () => Promise<void>][] = [
+        ['alerts', '/alerts', () => page.getByRole('link', { name: 'Seen in the dark' }).first().waitFor()],
+        ['alert', `/alerts/${alertId}`, () => page.getByRole('toolbar', { name: 'Alert actions' }).waitFor()],
+        ['teams', '/teams', () => page.getByRole('link', { name: 'Keys' }).first().waitFor()],
+        [
+          'team-integrations',
+          `/teams/${teamId}/integrations`,
+          () => page.getByRole('button', { name: 'Add integration' }).waitFor(),
+        ],
+        [
+          'integration',
+          `/integrations/${integrationId}`,
+          () => page.getByRole('heading', { name: 'Payload log' }).waitFor(),
+        ],
+        ['on-call', '/on-call', () => page.getByRole('heading', { name: 'On-call' }).first().waitFor()],
+        ['people', '/people', () => page.getByRole('heading', { name: 'Invite a person' }).waitFor()],
+        [
+          'api-keys',
+          '/settings/api-keys',
+          () => page.getByRole('heading', { name: 'API keys' }).first().waitFor(),
+        ],
+      ];
+      for (const [name, route, shown] of pages) {
+        await page.goto(`${server.url}${route}`);
+        await shown();
+        assert.equal(
+          await page.evaluate("document.documentElement.getAttribute('data-mantine-color-scheme')"),
+          'dark',
+          `${name} is dark`,
+        );
+        await audit(page, `desktop-dark-${name}`);
+      }
+    } finally {
+      await page.evaluate("localStorage.removeItem('mantine-color-scheme-value')");
+    }
+  });
+});
+
 describe('a Security Hub integration’s payload log and key', () => {
   it('lists a delivery received while off, filters by verdict, and replays it once the integration is on', async () => {
     const integration = (
@@ -350,6 +400,16 @@ describe('a Security Hub integration’s payload log and key', () => {
     assert.deepEqual(audited(), [
       'desktop-alerts-after-shortcuts',
       'desktop-alert-after-toolbar',
+      ...[
+        'alerts',
+        'alert',
+        'teams',
+        'team-integrations',
+        'integration',
+        'on-call',
+        'people',
+        'api-keys',
+      ].map((name) => `desktop-dark-${name}`),
       'desktop-payload-log',
       'desktop-key-regenerated',
       'desktop-standard-plan',
