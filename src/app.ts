@@ -528,6 +528,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       await registerConsole(http);
       url = await http.listen({ port: config.port, host: config.host });
       log.info({ url, role }, `Vigil is serving on ${url} (API docs at ${url}/docs)`);
+      if (config.publicUrlWarning) log.warn(config.publicUrlWarning);
       const inbound = config.inboundEmail;
       if (inbound.port !== undefined) {
         // Loaded only where the listener runs: smtp-server is not small.

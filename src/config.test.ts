@@ -52,3 +52,16 @@ describe('VIGIL_TRUST_PROXY', () => {
     }
   });
 });
+
+describe('VIGIL_PUBLIC_URL', () => {
+  it('warns at start when it is not set and others may reach Vigil, or PORT is 0', () => {
+    const warningOf = (env: Record<string, string>) => loadConfig(env).publicUrlWarning;
+    assert.match(warningOf({}) ?? '', /^VIGIL_PUBLIC_URL is not set: .* use http:\/\/localhost:8080, /);
+    assert.match(warningOf({ HOST: '0.0.0.0', PORT: '9090' }) ?? '', /localhost:9090.*set VIGIL_PUBLIC_URL/);
+    assert.match(warningOf({ HOST: '127.0.0.1', PORT: '0' }) ?? '', /PORT is 0: .* name port 0/);
+    assert.equal(warningOf({ HOST: '127.0.0.1' }), undefined, 'only this machine reaches it');
+    assert.equal(warningOf({ HOST: '::1' }), undefined);
+    assert.equal(warningOf({ VIGIL_PUBLIC_URL: 'https://vigil.example.com' }), undefined);
+    assert.equal(warningOf({ VIGIL_PUBLIC_URL: 'https://vigil.example.com', PORT: '0' }), undefined);
+  });
+});

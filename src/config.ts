@@ -10,6 +10,8 @@ export interface Config {
   databaseUrl: string | undefined;
   dataDir: string;
   publicUrl: string;
+  /** Why the default `publicUrl` may be wrong here, when VIGIL_PUBLIC_URL is not set: logged at start. */
+  publicUrlWarning: string | undefined;
   bootstrapApiKey: string | undefined;
   /** On an empty database: the first admin's email and password, to sign in to the console with. */
   bootstrapAdmin: { email: string; password: string } | undefined;
@@ -154,6 +156,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `VIGIL_PUBLIC_URL=${JSON.stringify(publicUrlRaw)} is not an http(s) URL: give the address people and AWS reach Vigil at, such as https://vigil.example.com.`,
     );
   }
+  const publicUrlWarning = optional(env, 'VIGIL_PUBLIC_URL')
+    ? undefined
+    : defaultPublicUrlWarning(port, host);
   const databaseUrl = optional(env, 'DATABASE_URL');
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL must start with postgres:// or postgresql://.');
@@ -189,6 +194,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl,
     dataDir: path.resolve(optional(env, 'VIGIL_DATA_DIR') ?? '.vigil'),
     publicUrl,
+    publicUrlWarning,
     bootstrapApiKey,
     bootstrapAdmin: adminEmail === undefined ? undefined : { email: adminEmail, password: adminPassword },
     sessionIdleDays: integer(env, 'VIGIL_SESSION_IDLE_DAYS', 14, 1, 365),
@@ -304,4 +310,20 @@ function twilioConfig(env: NodeJS.ProcessEnv): Config['twilio'] {
     );
   }
   return { accountSid, authToken, from, apiUrl };
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/**
+ * Without VIGIL_PUBLIC_URL, Vigil names itself http://localhost:PORT in what it sends out (links in
+ * emails, integration endpoint URLs, single sign-on's redirect). That is right only where nobody but
+ * this machine reaches it, and never with PORT=0 (any free port: the links would name port 0).
+ */
+function defaultPublicUrlWarning(port: number, host: string): string | undefined {
+  const fix =
+    'set VIGIL_PUBLIC_URL to the address people and AWS reach Vigil at, such as https://vigil.example.com.';
+  if (port === 0)
+    return `VIGIL_PUBLIC_URL is not set and PORT is 0: the links in emails and the integration endpoint URLs name port 0; ${fix}`;
+  if (LOOPBACK_HOSTS.has(host)) return undefined;
+  return `VIGIL_PUBLIC_URL is not set: the links in emails, the integration endpoint URLs and single sign-on's redirect use http://localhost:${port}, which only this machine reaches; ${fix}`;
 }
