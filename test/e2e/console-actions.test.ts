@@ -14,9 +14,10 @@ import {
 /**
  * Actions in the console, in a real browser against the real server, each checked through the API: the
  * alert list's and an alert page's shortcuts (j/k, o, a, c, /, n); the alert toolbar's snooze, assign
- * and escalate; and a Security Hub integration's payload log (a delivery received while the integration
- * was off, filtered by its verdict, replayed once it is on) its key (regenerated after asking, shown once,
- * the old one refused at once), and the Standard plan's notice in the seed's words. Screenshots: test-artifacts/screenshots/actions-*.png.
+ * and escalate; every main page in the dark scheme; and a Security Hub integration's payload log (a
+ * delivery received while the integration was off, filtered by its verdict, replayed once it is on), its
+ * key (regenerated after asking, shown once, the old one refused at once) and the Standard plan's notice
+ * in the seed's words. Screenshots: test-artifacts/screenshots/actions-*.png.
  */
 
 const INTAKE = '/v1/json/integrations/webhooks/amazonsecurityhub';
