@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+/**
+ * The checks `npm test` runs before the tests: both type checks, the linter and the format check, two at
+ * a time. Each is a single-threaded program that leaves a core idle when they run one after the other;
+ * their output is printed whole as each ends, so it never interleaves. Exits non-zero if any failed,
+ * after all have run, so that one run shows every problem. Plain JavaScript: it needs nothing compiled.
+ */
+import { spawn } from 'node:child_process';
+import { Buffer } from 'node:buffer';
+import os from 'node:os';
+
+const CHECKS = [
+  ['type check (server)', 'tsc', ['-p', 'tsconfig.check.json']],
+  ['lint', 'eslint', ['.']],
+  ['format check', 'prettier', ['--check', '.']],
+  ['type check (console)', 'tsc', ['-p', 'web/tsconfig.json']],
+];
+const concurrency = Math.max(
+  1,
+  Math.min(Number(process.env.VIGIL_CHECKS_CONCURRENCY) || 2, os.availableParallelism()),
+);
+
+function run([name, command, args]) {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    // npx finds the project's own binaries, as the npm scripts do.
+    const child = spawn('npx', ['--no-install', command, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const output = [];
+    child.stdout.on('data', (chunk) => output.push(chunk));
+    child.stderr.on('data', (chunk) => output.push(chunk));
+    child.on('error', (error) => output.push(Buffer.from(`${error.message}\n`)));
+    child.on('close', (code) => {
+      const seconds = ((Date.now() - started) / 1000).toFixed(1);
+      const text = Buffer.concat(output).toString().trimEnd();
+      const ok = code === 0;
+      process.stdout.write(
+        `${ok ? '✔' : '✖'} ${name} (${command} ${args.join(' ')}): ${ok ? 'ok' : `failed (exit ${code})`} in ${seconds} s\n`,
+      );
+      if (text && !ok) process.stdout.write(`${text}\n`);
+      resolve(ok);
+    });
+  });
+}
+
+const queue = [...CHECKS];
+const results = [];
+await Promise.all(
+  Array.from({ length: concurrency }, async () => {
+    for (let check = queue.shift(); check; check = queue.shift()) results.push(await run(check));
+  }),
+);
+if (results.some((ok) => !ok)) {
+  process.stdout.write(
+    'fix what failed above (npm run format rewrites what the format check names), then run npm test again\n',
+  );
+  process.exit(1);
+}
