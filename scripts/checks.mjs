@@ -8,35 +8,38 @@
 import { spawn } from 'node:child_process';
 import { Buffer } from 'node:buffer';
 import os from 'node:os';
+import { fileURLToPath } from 'node:url';
 
+// The commands of package.json's typecheck, lint and format:check scripts.
 const CHECKS = [
   ['type check (server)', 'tsc', ['-p', 'tsconfig.check.json']],
   ['lint', 'eslint', ['.']],
   ['format check', 'prettier', ['--check', '.']],
   ['type check (console)', 'tsc', ['-p', 'web/tsconfig.json']],
 ];
-const concurrency = Math.max(
-  1,
-  Math.min(Number(process.env.VIGIL_CHECKS_CONCURRENCY) || 2, os.availableParallelism()),
-);
+const concurrency = Math.min(2, os.availableParallelism());
+const root = fileURLToPath(new URL('..', import.meta.url));
 
 function run([name, command, args]) {
   const started = Date.now();
   return new Promise((resolve) => {
-    // npx finds the project's own binaries, as the npm scripts do.
-    const child = spawn('npx', ['--no-install', command, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // The project's own binaries, as the npm scripts run them.
+    const child = spawn(fileURLToPath(new URL(`../node_modules/.bin/${command}`, import.meta.url)), args, {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const output = [];
     child.stdout.on('data', (chunk) => output.push(chunk));
     child.stderr.on('data', (chunk) => output.push(chunk));
     child.on('error', (error) => output.push(Buffer.from(`${error.message}\n`)));
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       const text = Buffer.concat(output).toString().trimEnd();
       const ok = code === 0;
       process.stdout.write(
-        `${ok ? '✔' : '✖'} ${name} (${command} ${args.join(' ')}): ${ok ? 'ok' : `failed (exit ${code})`} in ${seconds} s\n`,
+        `${ok ? '✔' : '✖'} ${name} (${command} ${args.join(' ')}): ${ok ? 'ok' : `failed (${signal ? `killed by ${signal}` : `exit ${code}`})`} in ${seconds} s\n`,
       );
-      if (text && !ok) process.stdout.write(`${text}\n`);
+      if (text) process.stdout.write(`${text}\n`);
       resolve(ok);
     });
   });
@@ -53,5 +56,6 @@ if (results.some((ok) => !ok)) {
   process.stdout.write(
     'fix what failed above (npm run format rewrites what the format check names), then run npm test again\n',
   );
-  process.exit(1);
+  // Not process.exit: that could cut off output still being written to a pipe.
+  process.exitCode = 1;
 }

@@ -307,6 +307,9 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       );
     }
 
+    // Every role: the API shows the URLs, the workers send the emails with the links.
+    if (config.publicUrlWarning) log.warn(config.publicUrlWarning);
+
     if (role === 'all' || role === 'worker') {
       const idleMs = options.engineIntervalMs;
       const channels = createChannels(
@@ -528,7 +531,6 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       await registerConsole(http);
       url = await http.listen({ port: config.port, host: config.host });
       log.info({ url, role }, `Vigil is serving on ${url} (API docs at ${url}/docs)`);
-      if (config.publicUrlWarning) log.warn(config.publicUrlWarning);
       const inbound = config.inboundEmail;
       if (inbound.port !== undefined) {
         // Loaded only where the listener runs: smtp-server is not small.

@@ -59,8 +59,13 @@ describe('VIGIL_PUBLIC_URL', () => {
     assert.match(warningOf({}) ?? '', /^VIGIL_PUBLIC_URL is not set: .* use http:\/\/localhost:8080, /);
     assert.match(warningOf({ HOST: '0.0.0.0', PORT: '9090' }) ?? '', /localhost:9090.*set VIGIL_PUBLIC_URL/);
     assert.match(warningOf({ HOST: '127.0.0.1', PORT: '0' }) ?? '', /PORT is 0: .* name port 0/);
-    assert.equal(warningOf({ HOST: '127.0.0.1' }), undefined, 'only this machine reaches it');
-    assert.equal(warningOf({ HOST: '::1' }), undefined);
+    assert.match(
+      warningOf({ HOST: '127.0.0.1', VIGIL_TRUST_PROXY: 'loopback' }) ?? '',
+      /which those coming through the proxy do not reach/,
+      'behind a proxy on the same machine, others reach it',
+    );
+    for (const host of ['127.0.0.1', '127.0.1.1', '::1', 'localhost', 'LOCALHOST', '::ffff:127.0.0.1'])
+      assert.equal(warningOf({ HOST: host }), undefined, `only this machine reaches ${host}`);
     assert.equal(warningOf({ VIGIL_PUBLIC_URL: 'https://vigil.example.com' }), undefined);
     assert.equal(warningOf({ VIGIL_PUBLIC_URL: 'https://vigil.example.com', PORT: '0' }), undefined);
   });

@@ -156,9 +156,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `VIGIL_PUBLIC_URL=${JSON.stringify(publicUrlRaw)} is not an http(s) URL: give the address people and AWS reach Vigil at, such as https://vigil.example.com.`,
     );
   }
-  const publicUrlWarning = optional(env, 'VIGIL_PUBLIC_URL')
-    ? undefined
-    : defaultPublicUrlWarning(port, host);
   const databaseUrl = optional(env, 'DATABASE_URL');
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL must start with postgres:// or postgresql://.');
@@ -194,7 +191,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl,
     dataDir: path.resolve(optional(env, 'VIGIL_DATA_DIR') ?? '.vigil'),
     publicUrl,
-    publicUrlWarning,
+    publicUrlWarning: optional(env, 'VIGIL_PUBLIC_URL')
+      ? undefined
+      : defaultPublicUrlWarning(port, host, optional(env, 'VIGIL_TRUST_PROXY') !== undefined),
     bootstrapApiKey,
     bootstrapAdmin: adminEmail === undefined ? undefined : { email: adminEmail, password: adminPassword },
     sessionIdleDays: integer(env, 'VIGIL_SESSION_IDLE_DAYS', 14, 1, 365),
@@ -312,18 +311,26 @@ function twilioConfig(env: NodeJS.ProcessEnv): Config['twilio'] {
   return { accountSid, authToken, from, apiUrl };
 }
 
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
+/** Addresses only this machine reaches Vigil at (any of 127.0.0.0/8, ::1, localhost). */
+function isLoopback(host: string): boolean {
+  const h = host.toLowerCase();
+  return h === 'localhost' || h === '::1' || /^(::ffff:)?127\./.test(h);
+}
 
 /**
  * Without VIGIL_PUBLIC_URL, Vigil names itself http://localhost:PORT in what it sends out (links in
  * emails, integration endpoint URLs, single sign-on's redirect). That is right only where nobody but
- * this machine reaches it, and never with PORT=0 (any free port: the links would name port 0).
+ * this machine reaches it: not when it listens beyond loopback, nor behind a proxy (VIGIL_TRUST_PROXY),
+ * and never with PORT=0 (any free port: the links would name port 0).
  */
-function defaultPublicUrlWarning(port: number, host: string): string | undefined {
+function defaultPublicUrlWarning(port: number, host: string, proxied: boolean): string | undefined {
+  const what = "the links in emails, the integration endpoint URLs and single sign-on's redirect";
   const fix =
     'set VIGIL_PUBLIC_URL to the address people and AWS reach Vigil at, such as https://vigil.example.com.';
-  if (port === 0)
-    return `VIGIL_PUBLIC_URL is not set and PORT is 0: the links in emails and the integration endpoint URLs name port 0; ${fix}`;
-  if (LOOPBACK_HOSTS.has(host)) return undefined;
-  return `VIGIL_PUBLIC_URL is not set: the links in emails, the integration endpoint URLs and single sign-on's redirect use http://localhost:${port}, which only this machine reaches; ${fix}`;
+  if (port === 0) return `VIGIL_PUBLIC_URL is not set and PORT is 0: ${what} name port 0; ${fix}`;
+  if (isLoopback(host) && !proxied) return undefined;
+  const why = proxied
+    ? 'which those coming through the proxy do not reach'
+    : 'which only this machine reaches';
+  return `VIGIL_PUBLIC_URL is not set: ${what} use http://localhost:${port}, ${why}; ${fix}`;
 }
