@@ -326,6 +326,16 @@ describe('a Security Hub integration’s payload log and key', () => {
     await page.goBack();
     await log.getByRole('link', { name: 'alert 1' }).waitFor();
     await audit(page, 'desktop-payload-log');
+
+    // A delivery that arrives while the page is open shows without a reload (the log reads itself again
+    // every 10 s).
+    let reloaded = false;
+    page.on('framenavigated', (frame) => {
+      if (frame === page.mainFrame()) reloaded = true;
+    });
+    assert.equal(await postFinding(integration.apiKey, `${integration.id}/finding/while-open`), 200);
+    await log.getByRole('link', { name: 'alert 1' }).nth(1).waitFor({ timeout: 20_000 });
+    assert.equal(reloaded, false, 'the log changed without a reload');
   });
 
   it('regenerates the key after asking, shows the new one once, and refuses the old one at once', async () => {

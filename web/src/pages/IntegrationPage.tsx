@@ -50,6 +50,7 @@ const VERDICT_COLORS: Record<string, string> = {
   unsubscribed: 'orange',
 };
 const VERDICTS = Object.keys(VERDICT_COLORS);
+const PAYLOAD_LOG_REFRESH_MS = 10_000;
 
 /** The answer of "Test connection", in plain words. */
 function TestAnswer({ check, region }: { check: RoleCheck; region?: string }) {
@@ -291,6 +292,9 @@ function PayloadLog({ integration }: { integration: Integration }) {
         }),
       ),
     getNextPageParam: (last) => (last.length === 20 ? last[last.length - 1]?.id : undefined),
+    // Deliveries keep arriving while the page is open (as a team destination's log does); not while the
+    // tab is hidden.
+    refetchInterval: PAYLOAD_LOG_REFRESH_MS,
   });
   const replay = useMutation({
     mutationFn: async (payloadId: string) => {
