@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -38,10 +39,15 @@ const made = (method: string, route: string, body?: unknown): Promise<Json> =>
 
 /** Posts one finding as an EventBridge API destination does (the key in a header); the HTTP status. */
 async function postFinding(apiKey: string, findingId: string): Promise<number> {
-  const event = JSON.parse(await fs.readFile(SAMPLE, 'utf8')) as { detail: { findings: { Id: string }[] } };
+  const event = JSON.parse(await fs.readFile(SAMPLE, 'utf8')) as {
+    id: string;
+    detail: { findings: { Id: string }[] };
+  };
   const finding = event.detail.findings[0];
   assert.ok(finding, 'the sample event has a finding');
   finding.Id = findingId;
+  // Each EventBridge event has an id of its own; the intake takes a repeated one for a retry.
+  event.id = randomUUID();
   const response = await fetch(`${server.url}${INTAKE}`, {
     method: 'POST',
     headers: {
@@ -336,6 +342,31 @@ describe('a Security Hub integration’s payload log and key', () => {
     assert.equal(await postFinding(integration.apiKey, `${integration.id}/finding/while-open`), 200);
     await log.getByRole('link', { name: 'alert 1' }).nth(1).waitFor({ timeout: 20_000 });
     assert.equal(reloaded, false, 'the log changed without a reload');
+  });
+
+  it('pages through the payload log 20 at a time', async () => {
+    const integration = (
+      await made('POST', '/v2/integrations', {
+        type: 'AmazonSecurityHub',
+        name: 'A long payload log',
+        ownerTeam: { id: teamId },
+      })
+    ).data;
+    for (let i = 0; i < 23; i++)
+      assert.equal(await postFinding(integration.apiKey, `${integration.id}/finding/page-${i}`), 200);
+    await page.goto(`${server.url}/integrations/${integration.id}`);
+    const log = page.getByRole('region', { name: 'Payload log' });
+    const replays = log.getByRole('button', { name: /^Replay the payload received / });
+    await log.getByRole('button', { name: 'Older payloads' }).waitFor();
+    assert.equal(await replays.count(), 20, 'the first page');
+    await log.getByRole('button', { name: 'Older payloads' }).click();
+    await log.getByRole('button', { name: 'Older payloads' }).waitFor({ state: 'detached' });
+    assert.equal(await replays.count(), 23, 'all of them, once the older ones came');
+    // Each listed once: the pages meet without a gap or an overlap.
+    const links = await log
+      .getByRole('link', { name: 'alert 1' })
+      .evaluateAll((els) => els.map((el) => el.getAttribute('href')));
+    assert.equal(new Set(links).size, 23, links.join(' '));
   });
 
   it('regenerates the key after asking, shows the new one once, and refuses the old one at once', async () => {
