@@ -7,16 +7,19 @@
  */
 import { spawn } from 'node:child_process';
 import { Buffer } from 'node:buffer';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 
-// The commands of package.json's typecheck, lint and format:check scripts.
-const CHECKS = [
-  ['type check (server)', 'tsc', ['-p', 'tsconfig.check.json']],
-  ['lint', 'eslint', ['.']],
-  ['format check', 'prettier', ['--check', '.']],
-  ['type check (console)', 'tsc', ['-p', 'web/tsconfig.json']],
-];
+// package.json's typecheck, lint and format:check scripts are the checks: each command of them (its
+// parts joined by &&) runs on its own, so the two type checks can run side by side.
+const { scripts } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+const CHECKS = ['typecheck', 'lint', 'format:check'].flatMap((script) =>
+  scripts[script].split('&&').map((part) => {
+    const [command, ...args] = part.trim().split(/\s+/);
+    return [script, command, args];
+  }),
+);
 const concurrency = Math.min(2, os.availableParallelism());
 const root = fileURLToPath(new URL('..', import.meta.url));
 

@@ -145,7 +145,8 @@ function optional(env: NodeJS.ProcessEnv, name: string): string | undefined {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = integer(env, 'PORT', 8080, 0, 65535);
   const host = optional(env, 'HOST') ?? '0.0.0.0';
-  const publicUrlRaw = optional(env, 'VIGIL_PUBLIC_URL') ?? `http://localhost:${port}`;
+  const publicUrlGiven = optional(env, 'VIGIL_PUBLIC_URL');
+  const publicUrlRaw = publicUrlGiven ?? `http://localhost:${port}`;
   let publicUrl: string;
   try {
     const parsed = new URL(publicUrlRaw);
@@ -191,7 +192,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl,
     dataDir: path.resolve(optional(env, 'VIGIL_DATA_DIR') ?? '.vigil'),
     publicUrl,
-    publicUrlWarning: optional(env, 'VIGIL_PUBLIC_URL')
+    publicUrlWarning: publicUrlGiven
       ? undefined
       : defaultPublicUrlWarning(port, host, optional(env, 'VIGIL_TRUST_PROXY') !== undefined),
     bootstrapApiKey,

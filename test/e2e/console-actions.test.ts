@@ -68,6 +68,17 @@ async function alertMade(message: string): Promise<string> {
 }
 
 const alertOf = async (id: string) => (await made('GET', `/v2/alerts/${id}`)).data;
+
+/** A Security Hub integration of the team, made through the API: its answer (with its key). */
+const securityHubIntegration = async (name: string, settings: Record<string, unknown> = {}) =>
+  (
+    await made('POST', '/v2/integrations', {
+      type: 'AmazonSecurityHub',
+      name,
+      ownerTeam: { id: teamId },
+      ...settings,
+    })
+  ).data;
 const logLinesOf = async (id: string): Promise<string[]> =>
   ((await made('GET', `/v2/alerts/${id}/logs?order=asc`)).data as Json[]).map((l) => String(l.log));
 
@@ -240,13 +251,7 @@ describe('the alert’s toolbar', () => {
 describe('the dark scheme', () => {
   it('shows every main page in the dark scheme with no serious accessibility problem', async () => {
     const alertId = await alertMade('Seen in the dark');
-    const integrationId = (
-      await made('POST', '/v2/integrations', {
-        type: 'AmazonSecurityHub',
-        name: 'Seen in the dark',
-        ownerTeam: { id: teamId },
-      })
-    ).data.id;
+    const integrationId = (await securityHubIntegration('Seen in the dark')).id;
     await page.evaluate("localStorage.setItem('mantine-color-scheme-value', 'dark')");
     try {
       const pages: [string, string, () => Promise<void>][] = [
@@ -289,14 +294,7 @@ describe('the dark scheme', () => {
 
 describe('a Security Hub integration’s payload log and key', () => {
   it('lists a delivery received while off, filters by verdict, and replays it once the integration is on', async () => {
-    const integration = (
-      await made('POST', '/v2/integrations', {
-        type: 'AmazonSecurityHub',
-        name: 'Payload log',
-        ownerTeam: { id: teamId },
-        enabled: false,
-      })
-    ).data;
+    const integration = await securityHubIntegration('Payload log', { enabled: false });
     assert.equal(integration.enabled, false);
     const findingId = `${integration.id}/finding/while-off`;
     assert.equal(await postFinding(integration.apiKey, findingId), 200, 'answered 2xx while off');
@@ -345,13 +343,7 @@ describe('a Security Hub integration’s payload log and key', () => {
   });
 
   it('pages through the payload log 20 at a time', async () => {
-    const integration = (
-      await made('POST', '/v2/integrations', {
-        type: 'AmazonSecurityHub',
-        name: 'A long payload log',
-        ownerTeam: { id: teamId },
-      })
-    ).data;
+    const integration = await securityHubIntegration('A long payload log');
     for (let i = 0; i < 23; i++)
       assert.equal(await postFinding(integration.apiKey, `${integration.id}/finding/page-${i}`), 200);
     await page.goto(`${server.url}/integrations/${integration.id}`);
@@ -370,13 +362,7 @@ describe('a Security Hub integration’s payload log and key', () => {
   });
 
   it('regenerates the key after asking, shows the new one once, and refuses the old one at once', async () => {
-    const integration = (
-      await made('POST', '/v2/integrations', {
-        type: 'AmazonSecurityHub',
-        name: 'Key to regenerate',
-        ownerTeam: { id: teamId },
-      })
-    ).data;
+    const integration = await securityHubIntegration('Key to regenerate');
     const oldKey: string = integration.apiKey;
     assert.equal(await postFinding(oldKey, `${integration.id}/finding/1`), 200);
 
@@ -408,13 +394,7 @@ describe('a Security Hub integration’s payload log and key', () => {
 
   it('states the Standard plan’s limits as the seed does, and offers no write-back on it', async () => {
     const plan = String((await made('GET', '/v2/organization')).data.plan);
-    const integration = (
-      await made('POST', '/v2/integrations', {
-        type: 'AmazonSecurityHub',
-        name: 'On the Standard plan',
-        ownerTeam: { id: teamId },
-      })
-    ).data;
+    const integration = await securityHubIntegration('On the Standard plan');
     await made('PATCH', '/v2/organization', { plan: 'standard' });
     try {
       const notice = page.getByRole('alert').filter({ hasText: 'Standard plan' });
