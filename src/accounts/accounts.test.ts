@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { KyselyPlugin } from 'kysely';
+import { createLogger } from '../logger.js';
 import { startTestServer, waitFor, type Json, type TestServer } from '../testing/harness.js';
 import { ShiftedClock } from '../work/clock.js';
+import { createAccountsService } from './service.js';
 
 const clock = new ShiftedClock();
 let server: TestServer;
@@ -152,6 +155,36 @@ describe('users, teams and API keys', () => {
 
     assert.equal((await server.call('DELETE', `/v2/api-keys/${created.body.data.id}`)).status, 200);
     assert.equal((await server.call('GET', '/v2/alerts', undefined, key)).status, 401);
+  });
+
+  it("keeps a key that is not a user's for 5 s too, so an integration's senders do not ask each time", async () => {
+    let queries = 0;
+    const counting: KyselyPlugin = {
+      transformQuery: (args) => {
+        queries++;
+        return args.node;
+      },
+      transformResult: async (args) => args.result,
+    };
+    const accounts = createAccountsService(
+      server.app.context.apiDb.withPlugin(counting),
+      createLogger('silent'),
+      clock,
+    );
+    const created = await server.call('POST', '/v2/api-keys', { name: 'kept' });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const userKey = created.body.data.key as string;
+    const notAUsersKey = crypto.randomUUID();
+
+    for (let i = 0; i < 20; i++) assert.equal(await accounts.authenticate(notAUsersKey), undefined);
+    assert.equal(queries, 1, 'twenty asks within 5 s read the keys once');
+    assert.ok(await accounts.authenticate(userKey));
+    assert.ok(await accounts.authenticate(userKey));
+    assert.equal(queries, 3, "the user's key: one read, and one to note its use");
+
+    clock.advance(5_000);
+    assert.equal(await accounts.authenticate(notAUsersKey), undefined);
+    assert.equal(queries, 4, 'past the 5 s, the miss is read again');
   });
 
   it("notes a key's last use at most once a minute, on the engine's clock", async () => {

@@ -213,8 +213,11 @@ const AUTH_CACHE_MS = 5_000;
 /** `clock` times the key cache (a test moves it on rather than waiting AUTH_CACHE_MS). */
 export function createAccountsService(db: Db, log: Logger, clock: Clock = systemClock) {
   // Every API request authenticates; senders hammer one key. A short cache keeps that off the database,
-  // and any change to users or keys made through this process empties it at once.
-  const authCache = new Map<string, { principal: Principal; until: number }>();
+  // and any change to users or keys made through this process empties it at once. A miss is kept too: an
+  // integration's key is not a user's, and without it every request through one asked the database
+  // first (and PostgreSQL planned the query afresh each time). A new key's value is random, so no miss
+  // can be kept for it before it exists.
+  const authCache = new Map<string, { principal: Principal | undefined; until: number }>();
   const lastTouched = new Map<string, number>();
   const forgetKeys = () => authCache.clear();
   const resolveUser = (q: Queryable, orgId: string, ref: UserRef, field: string) =>
@@ -275,8 +278,9 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
       if (cached && cached.until > now) return cached.principal;
       const rows = await repo.keysByLookup(db, lookup);
       const row = rows.find((r) => apiKeyMatches(key, r.key_hash));
+      if (authCache.size > 10_000) authCache.clear();
       if (!row || row.blocked) {
-        authCache.delete(cacheKey);
+        authCache.set(cacheKey, { principal: undefined, until: now + AUTH_CACHE_MS });
         return undefined;
       }
       if ((lastTouched.get(row.api_key_id) ?? 0) < now - 60_000) {
@@ -292,7 +296,6 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
         role: row.role ?? undefined,
         ...(row.user_id ? { customRoleId: row.custom_role_id } : {}),
       };
-      if (authCache.size > 10_000) authCache.clear();
       authCache.set(cacheKey, { principal, until: now + AUTH_CACHE_MS });
       return principal;
     },
