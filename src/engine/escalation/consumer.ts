@@ -98,11 +98,10 @@ export function createEscalationConsumer(options: EscalationConsumerOptions): Al
   /** The waiting runs of new alerts, made at once, and their steps due now run together. */
   async function runReady(etx: EngineTx, ready: ReadyRuns, now: Date): Promise<boolean> {
     if (ready.toStart.length === 0) return false;
-    const runs = await repo.insertRuns(etx.tx, ready.toStart.splice(0));
+    const runs = ready.toStart.splice(0);
     const alerts = new Map(ready.alerts);
     ready.alerts.clear();
-    const due = runs.filter((r) => r.next_at && r.next_at.getTime() <= now.getTime());
-    return runner.runDueSteps(etx, due, alerts, now);
+    return runner.startRuns(etx, runs, alerts, now);
   }
 
   function committed(due: boolean, scheduled: { autoClose: boolean; autoRestart: boolean }): void {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { type Queryable, NIL_UUID } from '../../db/database.js';
 import type { AlertEscalationRow } from '../../db/schema.js';
@@ -19,6 +20,29 @@ export interface NewRun {
   plan: EscalationPlan;
   baseAt: Date;
   nextAt: Date;
+}
+
+/** The row `insertRuns` would make of a new run (the times it stamps itself aside), with an id of its own. */
+export function newRunRow(run: NewRun, now: Date): AlertEscalationRow {
+  return {
+    id: randomUUID(),
+    alert_id: run.alertId,
+    org_id: run.orgId,
+    source: run.source,
+    escalation_id: run.escalationId,
+    plan: run.plan,
+    state: 'active',
+    pause_reason: null,
+    step: 0,
+    skipped_from: null,
+    replay_until: null,
+    base_at: run.baseAt,
+    next_at: run.nextAt,
+    paused_at: null,
+    finished_reason: null,
+    created_at: now,
+    updated_at: now,
+  };
 }
 
 export const escalationRepository = {
@@ -68,6 +92,37 @@ export const escalationRepository = {
       .onConflict((oc) => oc.doNothing())
       .returningAll()
       .execute();
+  },
+
+  /**
+   * New runs (rows of `newRunRow`), each as its `update` leaves it where it has one: a run whose first
+   * steps ran in this transaction is written once, not made and then updated. Returns the ids made
+   * (not those whose alert already ran one from that source).
+   */
+  async insertRunRows(
+    db: Queryable,
+    rows: readonly { row: AlertEscalationRow; update?: RunUpdate }[],
+  ): Promise<Set<string>> {
+    if (rows.length === 0) return new Set();
+    const made = await db
+      .insertInto('alert_escalations')
+      .values(
+        rows.map(({ row, update }) => ({
+          id: row.id,
+          alert_id: row.alert_id,
+          org_id: row.org_id,
+          source: row.source,
+          escalation_id: row.escalation_id,
+          plan: JSON.stringify(row.plan),
+          ...(update
+            ? runState(row, update)
+            : { state: row.state, base_at: row.base_at, next_at: row.next_at }),
+        })),
+      )
+      .onConflict((oc) => oc.doNothing())
+      .returning('id')
+      .execute();
+    return new Set(made.map((r) => r.id));
   },
 
   /** A new active run; undefined when the alert already ran one from that source. */
