@@ -152,6 +152,8 @@ describe('users, teams and API keys', () => {
     await server.call('PATCH', `/v2/users/${user.body.data.id}`, { blocked: true });
     assert.equal((await server.call('GET', '/v2/alerts', undefined, key)).status, 401);
     await server.call('PATCH', `/v2/users/${user.body.data.id}`, { blocked: false });
+    // At once, though the refusal was kept: the change empties the process's key cache.
+    assert.equal((await server.call('GET', '/v2/alerts', undefined, key)).status, 200);
 
     assert.equal((await server.call('DELETE', `/v2/api-keys/${created.body.data.id}`)).status, 200);
     assert.equal((await server.call('GET', '/v2/alerts', undefined, key)).status, 401);
@@ -185,6 +187,52 @@ describe('users, teams and API keys', () => {
     clock.advance(5_000);
     assert.equal(await accounts.authenticate(notAUsersKey), undefined);
     assert.equal(queries, 4, 'past the 5 s, the miss is read again');
+  });
+
+  it('keeps nothing it read while a user changed', async () => {
+    // The first query after `hold` is armed waits for `release`: a key lookup in flight.
+    let queries = 0;
+    let hold = false;
+    const held = new Set<unknown>();
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const holding: KyselyPlugin = {
+      transformQuery: (args) => {
+        queries++;
+        if (hold) {
+          held.add(args.queryId);
+          hold = false;
+        }
+        return args.node;
+      },
+      transformResult: async (args) => {
+        if (held.has(args.queryId)) await gate;
+        return args.result;
+      },
+    };
+    const accounts = createAccountsService(
+      server.app.context.apiDb.withPlugin(holding),
+      createLogger('silent'),
+      clock,
+    );
+    const admin = await accounts.authenticate(server.key);
+    assert.ok(admin);
+    const someone = await server.call('POST', '/v2/users', {
+      username: `held-${crypto.randomUUID().slice(0, 8)}@example.com`,
+      fullName: 'Held',
+      role: { name: 'User' },
+    });
+    assert.equal(someone.status, 201, JSON.stringify(someone.body));
+
+    const unknown = crypto.randomUUID();
+    hold = true;
+    const inFlight = accounts.authenticate(unknown);
+    await accounts.updateUser(admin, someone.body.data.id, { fullName: 'Held again' });
+    release();
+    assert.equal(await inFlight, undefined);
+    const before = queries;
+    assert.equal(await accounts.authenticate(unknown), undefined);
+    assert.equal(queries - before, 1, 'the miss read before the change was not kept');
   });
 
   it("notes a key's last use at most once a minute, on the engine's clock", async () => {

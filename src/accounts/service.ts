@@ -213,13 +213,21 @@ const AUTH_CACHE_MS = 5_000;
 /** `clock` times the key cache (a test moves it on rather than waiting AUTH_CACHE_MS). */
 export function createAccountsService(db: Db, log: Logger, clock: Clock = systemClock) {
   // Every API request authenticates; senders hammer one key. A short cache keeps that off the database,
-  // and any change to users or keys made through this process empties it at once. A miss is kept too: an
-  // integration's key is not a user's, and without it every request through one asked the database
-  // first (and PostgreSQL planned the query afresh each time). A new key's value is random, so no miss
-  // can be kept for it before it exists.
-  const authCache = new Map<string, { principal: Principal | undefined; until: number }>();
+  // and any change to users or keys made through this process empties it at once. A miss is kept too,
+  // apart (so that a flood of unknown keys empties only the misses): an integration's key is not a
+  // user's, and without it every request through one asked the database first, which planned the
+  // query afresh each time. A new key's value is random, so no miss can be kept for it before it exists.
+  const authCache = new Map<string, { principal: Principal; until: number }>();
+  const authMisses = new Map<string, number>();
+  // A lookup that was in flight across a change must not keep what it read before the change.
+  let generation = 0;
   const lastTouched = new Map<string, number>();
-  const forgetKeys = () => authCache.clear();
+  /** After a change to users or keys has been written (not before: a lookup meanwhile would keep the old). */
+  const forgetKeys = () => {
+    authCache.clear();
+    authMisses.clear();
+    generation++;
+  };
   const resolveUser = (q: Queryable, orgId: string, ref: UserRef, field: string) =>
     resolveUserRef(q, orgId, ref, field);
 
@@ -276,11 +284,17 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
       const cached = authCache.get(cacheKey);
       const now = clock.now().getTime();
       if (cached && cached.until > now) return cached.principal;
+      if ((authMisses.get(cacheKey) ?? 0) > now) return undefined;
+      const readIn = generation;
       const rows = await repo.keysByLookup(db, lookup);
       const row = rows.find((r) => apiKeyMatches(key, r.key_hash));
-      if (authCache.size > 10_000) authCache.clear();
+      const keep = readIn === generation;
       if (!row || row.blocked) {
-        authCache.set(cacheKey, { principal: undefined, until: now + AUTH_CACHE_MS });
+        authCache.delete(cacheKey);
+        if (keep) {
+          if (authMisses.size > 10_000) authMisses.clear();
+          authMisses.set(cacheKey, now + AUTH_CACHE_MS);
+        }
         return undefined;
       }
       if ((lastTouched.get(row.api_key_id) ?? 0) < now - 60_000) {
@@ -296,7 +310,10 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
         role: row.role ?? undefined,
         ...(row.user_id ? { customRoleId: row.custom_role_id } : {}),
       };
-      authCache.set(cacheKey, { principal, until: now + AUTH_CACHE_MS });
+      if (keep) {
+        if (authCache.size > 10_000) authCache.clear();
+        authCache.set(cacheKey, { principal, until: now + AUTH_CACHE_MS });
+      }
       return principal;
     },
 
@@ -428,7 +445,6 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
       if (changes.role === 'owner' && p.role !== 'owner')
         throw forbidden('Only an owner can make another owner.');
       try {
-        forgetKeys();
         const updated = await repo.updateUser(db, user.id, {
           username: changes.username,
           full_name: changes.fullName,
@@ -439,6 +455,7 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
           blocked: changes.blocked,
           ...profileColumns(changes),
         });
+        forgetKeys();
         if (!updated) throw notFound(`User [${identifier}] does not exist.`);
         return updated;
       } catch (error) {

@@ -155,7 +155,17 @@ describe('a burst of new alerts', () => {
       const runsOf = () =>
         db
           .selectFrom('alert_escalations')
-          .select(['id', 'alert_id', 'source', 'state', 'step', 'base_at', 'next_at'])
+          .select([
+            'id',
+            'alert_id',
+            'source',
+            'state',
+            'step',
+            'base_at',
+            'next_at',
+            'created_at',
+            'updated_at',
+          ])
           .where('alert_id', 'in', made)
           .execute();
       assert.equal((await runsOf()).length, 0, 'no run before a worker');
@@ -188,6 +198,8 @@ describe('a burst of new alerts', () => {
             { state: 'active', step: 1, sinceBase: 60_000 },
           );
           assert.ok(messages > 0, 'rule 1 paged');
+          // Written once, as rule 1 left it: an update would have stamped updated_at later.
+          assert.equal(run.updated_at.getTime(), run.created_at.getTime(), 'the run was not updated');
         } else {
           assert.deepEqual(
             { state: run.state, step: run.step, sinceBase },

@@ -10,7 +10,7 @@ import { formatDuration } from '../../work/durations.js';
 import { describeStep, dueAt, stepAt, type PlanStep } from './plan.js';
 import { planOf } from '../../oncall/routing/route.js';
 import { type NewRun, escalationRepository as repo, newRunRow } from './repository.js';
-import { dueSteps, type DueStep, type RunUpdate } from './transition.js';
+import { dueSteps, type DueStep, type DueStepsOutcome, type RunUpdate } from './transition.js';
 import { alertsRepository } from '../../alerts/repository.js';
 
 const RETRY_FAILED_STEP_MS = 60_000;
@@ -241,9 +241,9 @@ export function createStepRunner({ alerts, log, lateAfterMs }: StepRunnerOptions
   ): Promise<boolean> {
     const rows = runs.map((run) => newRunRow(run, now));
     const due = rows.filter((row) => row.next_at !== null && row.next_at.getTime() <= now.getTime());
-    const outcomes = new Map(due.map((row) => [row.id, dueSteps(row, byId.get(row.alert_id), now)]));
-    const closing = [...outcomes.values()].some((o) => o.steps.some(({ step }) => step.closesAlert));
-    if (due.length > 1 && !closing) {
+    const outcomes = plannedSteps(due, byId, now);
+    const closing = [...(outcomes?.values() ?? [])].some((o) => o.steps.some(({ step }) => step.closesAlert));
+    if (outcomes && due.length > 1 && !closing) {
       const mark = etx.logs.mark();
       const together = await behindSavepoint(etx.tx, async () => {
         const made = await repo.insertRunRows(
@@ -263,6 +263,7 @@ export function createStepRunner({ alerts, log, lateAfterMs }: StepRunnerOptions
       });
       if (together.ok) return together.value;
       etx.logs.dropAfter(mark);
+      log.warn({ err: together.error }, 'new escalation runs failed together; running them as any others');
     }
     const made = await repo.insertRuns(etx.tx, runs);
     const dueNow = made.filter((r) => r.next_at !== null && r.next_at.getTime() <= now.getTime());
@@ -320,6 +321,22 @@ export function createStepRunner({ alerts, log, lateAfterMs }: StepRunnerOptions
     runDueSteps,
     startRuns,
   };
+}
+
+/**
+ * Where each run's due steps leave it, by run id; undefined if working that out failed for one (it is
+ * then run as any other, and set aside alone if it fails again).
+ */
+function plannedSteps(
+  runs: readonly AlertEscalationRow[],
+  byId: ReadonlyMap<string, AlertRow>,
+  now: Date,
+): Map<string, DueStepsOutcome> | undefined {
+  try {
+    return new Map(runs.map((row) => [row.id, dueSteps(row, byId.get(row.alert_id), now)]));
+  } catch {
+    return undefined;
+  }
 }
 
 /**
