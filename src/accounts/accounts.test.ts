@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { KyselyPlugin } from 'kysely';
 import { createLogger } from '../logger.js';
 import { startTestServer, waitFor, type Json, type TestServer } from '../testing/harness.js';
+import { queryCounter } from '../testing/query-counter.js';
 import { ShiftedClock } from '../work/clock.js';
 import { createAccountsService } from './service.js';
 
@@ -160,16 +160,9 @@ describe('users, teams and API keys', () => {
   });
 
   it("keeps a key that is not a user's for 5 s too, so an integration's senders do not ask each time", async () => {
-    let queries = 0;
-    const counting: KyselyPlugin = {
-      transformQuery: (args) => {
-        queries++;
-        return args.node;
-      },
-      transformResult: async (args) => args.result,
-    };
+    const queries = queryCounter();
     const accounts = createAccountsService(
-      server.app.context.apiDb.withPlugin(counting),
+      server.app.context.apiDb.withPlugin(queries.plugin),
       createLogger('silent'),
       clock,
     );
@@ -179,39 +172,20 @@ describe('users, teams and API keys', () => {
     const notAUsersKey = crypto.randomUUID();
 
     for (let i = 0; i < 20; i++) assert.equal(await accounts.authenticate(notAUsersKey), undefined);
-    assert.equal(queries, 1, 'twenty asks within 5 s read the keys once');
+    assert.equal(queries.count, 1, 'twenty asks within 5 s read the keys once');
     assert.ok(await accounts.authenticate(userKey));
     assert.ok(await accounts.authenticate(userKey));
-    assert.equal(queries, 3, "the user's key: one read, and one to note its use");
+    assert.equal(queries.count, 3, "the user's key: one read, and one to note its use");
 
     clock.advance(5_000);
     assert.equal(await accounts.authenticate(notAUsersKey), undefined);
-    assert.equal(queries, 4, 'past the 5 s, the miss is read again');
+    assert.equal(queries.count, 4, 'past the 5 s, the miss is read again');
   });
 
   it('keeps nothing it read while a user changed', async () => {
-    // The first query after `hold` is armed waits for `release`: a key lookup in flight.
-    let queries = 0;
-    let hold = false;
-    const held = new Set<unknown>();
-    let release = () => {};
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const holding: KyselyPlugin = {
-      transformQuery: (args) => {
-        queries++;
-        if (hold) {
-          held.add(args.queryId);
-          hold = false;
-        }
-        return args.node;
-      },
-      transformResult: async (args) => {
-        if (held.has(args.queryId)) await gate;
-        return args.result;
-      },
-    };
+    const queries = queryCounter();
     const accounts = createAccountsService(
-      server.app.context.apiDb.withPlugin(holding),
+      server.app.context.apiDb.withPlugin(queries.plugin),
       createLogger('silent'),
       clock,
     );
@@ -225,14 +199,15 @@ describe('users, teams and API keys', () => {
     assert.equal(someone.status, 201, JSON.stringify(someone.body));
 
     const unknown = crypto.randomUUID();
-    hold = true;
+    // Its key lookup is still in flight while the user changes.
+    const release = queries.holdNext();
     const inFlight = accounts.authenticate(unknown);
     await accounts.updateUser(admin, someone.body.data.id, { fullName: 'Held again' });
     release();
     assert.equal(await inFlight, undefined);
-    const before = queries;
+    const before = queries.count;
     assert.equal(await accounts.authenticate(unknown), undefined);
-    assert.equal(queries - before, 1, 'the miss read before the change was not kept');
+    assert.equal(queries.count - before, 1, 'the miss read before the change was not kept');
   });
 
   it("notes a key's last use at most once a minute, on the engine's clock", async () => {

@@ -3,9 +3,9 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { KyselyPlugin } from 'kysely';
 import pg from 'pg';
 import { startTestServer, waitFor, type Json, type TestServer } from '../testing/harness.js';
+import { queryCounter } from '../testing/query-counter.js';
 import { createAlertPoliciesService } from '../alerts/policies/service.js';
 import { ShiftedClock } from '../work/clock.js';
 import { createMaintenanceService } from './service.js';
@@ -794,16 +794,9 @@ describe('what is refused', () => {
 
 describe('what the intake reads', () => {
   it('asks the database once per integration per few seconds, however many deliveries come', async () => {
-    let queries = 0;
-    const counting: KyselyPlugin = {
-      transformQuery: (args) => {
-        queries++;
-        return args.node;
-      },
-      transformResult: async (args) => args.result,
-    };
+    const queries = queryCounter();
     const service = createMaintenanceService({
-      db: server.app.context.apiDb.withPlugin(counting),
+      db: server.app.context.apiDb.withPlugin(queries.plugin),
       clock,
       integrations: server.app.context.integrations,
       policies: createAlertPoliciesService({ db: server.app.context.apiDb, clock }),
@@ -824,28 +817,21 @@ describe('what the intake reads', () => {
       reasons.every((r) => r?.includes(`maintenance ${id}`)),
       reasons[0],
     );
-    assert.equal(queries, 1);
+    assert.equal(queries.count, 1);
     // Its end is compared with the clock on every ask: it ends on time without another read.
     clock.advance(4_000);
     assert.equal(await service.disabledBy(otherTeams.id), undefined);
-    assert.equal(queries, 1);
+    assert.equal(queries.count, 1);
     // Past the 5 s, the cache reads again.
     clock.advance(1_000);
     await service.disabledBy(otherTeams.id);
-    assert.equal(queries, 2);
+    assert.equal(queries.count, 2);
   });
 
   it('reads the policies’ maintenances with the policies, and ends a window on time without a read', async () => {
-    let queries = 0;
-    const counting: KyselyPlugin = {
-      transformQuery: (args) => {
-        queries++;
-        return args.node;
-      },
-      transformResult: async (args) => args.result,
-    };
+    const queries = queryCounter();
     const policies = createAlertPoliciesService({
-      db: server.app.context.apiDb.withPlugin(counting),
+      db: server.app.context.apiDb.withPlugin(queries.plugin),
       clock,
     });
     const id = await policy('Counted', `counted-${run}`);
@@ -872,11 +858,11 @@ describe('what the intake reads', () => {
       ran.every((labels) => !labels.includes(label)),
       'the policy is skipped while the maintenance is active',
     );
-    assert.equal(queries, 2, 'the policies and their maintenances, once');
+    assert.equal(queries.count, 2, 'the policies and their maintenances, once');
     clock.advance(4_000);
     const after = (await policies.source.rulesFor(orgId, [teamA])).flat().map((r) => r.label);
     assert.ok(after.includes(label), JSON.stringify(after));
-    assert.equal(queries, 2);
+    assert.equal(queries.count, 2);
   });
 
   it('sees a maintenance on a policy made through another process within seconds', async () => {

@@ -9,7 +9,7 @@ import { type EngineTx, engineTx } from './engine-tx.js';
 import { followUp } from './follow-up.js';
 import { reconcile } from './reconcile.js';
 import { type NewRun, escalationRepository as repo } from './repository.js';
-import type { StepRunner } from './runner.js';
+import { type StepRunner, dueBy } from './runner.js';
 import { startEscalations } from './start.js';
 import { alertsRepository } from '../../alerts/repository.js';
 import { notificationHoldsRepository } from '../notification-holds.js';
@@ -56,7 +56,7 @@ export function createEscalationConsumer(options: EscalationConsumerOptions): Al
     if (event.type === 'created') {
       const { alert, runs } = await startEscalations(etx, event, now, clock, ready?.toStart);
       if (ready && alert) ready.alerts.set(alert.id, alert);
-      const due = runs.filter((r) => r.next_at && r.next_at.getTime() <= now.getTime());
+      const due = dueBy(runs, now);
       return alert && due.length > 0
         ? runner.runDueSteps(etx, due, new Map([[alert.id, alert]]), now)
         : false;
@@ -65,7 +65,7 @@ export function createEscalationConsumer(options: EscalationConsumerOptions): Al
     if (event.type === 'responder_added') {
       // Only the new responder starts, now; the runs the alert already has go on as they were.
       const { alert, runs } = await startEscalations(etx, event, now, clock, undefined, [event.responder]);
-      const due = runs.filter((r) => r.next_at && r.next_at.getTime() <= now.getTime());
+      const due = dueBy(runs, now);
       const dueNow =
         alert && due.length > 0
           ? await runner.runDueSteps(etx, due, new Map([[alert.id, alert]]), now)
@@ -83,7 +83,7 @@ export function createEscalationConsumer(options: EscalationConsumerOptions): Al
         etx.logs.add(event.alertId, `Notifications held by policy '${hold.policyName}' go out: ${hold.why}`);
       const teams = ended.map((hold) => ({ type: 'team' as const, id: hold.teamId }));
       const { alert, runs } = await startEscalations(etx, event, now, clock, undefined, teams, true);
-      const due = runs.filter((r) => r.next_at && r.next_at.getTime() <= now.getTime());
+      const due = dueBy(runs, now);
       const dueNow =
         alert && due.length > 0
           ? await runner.runDueSteps(etx, due, new Map([[alert.id, alert]]), now)

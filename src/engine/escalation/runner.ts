@@ -240,7 +240,7 @@ export function createStepRunner({ alerts, log, lateAfterMs }: StepRunnerOptions
     now: Date,
   ): Promise<boolean> {
     const rows = runs.map((run) => newRunRow(run, now));
-    const due = rows.filter((row) => row.next_at !== null && row.next_at.getTime() <= now.getTime());
+    const due = dueBy(rows, now);
     const outcomes = plannedSteps(due, byId, now);
     const closing = [...(outcomes?.values() ?? [])].some((o) => o.steps.some(({ step }) => step.closesAlert));
     if (outcomes && due.length > 1 && !closing) {
@@ -266,8 +266,7 @@ export function createStepRunner({ alerts, log, lateAfterMs }: StepRunnerOptions
       log.warn({ err: together.error }, 'new escalation runs failed together; running them as any others');
     }
     const made = await repo.insertRuns(etx.tx, runs);
-    const dueNow = made.filter((r) => r.next_at !== null && r.next_at.getTime() <= now.getTime());
-    return runDueSteps(etx, dueNow, byId, now);
+    return runDueSteps(etx, dueBy(made, now), byId, now);
   }
 
   async function runOneByOne(
@@ -321,6 +320,11 @@ export function createStepRunner({ alerts, log, lateAfterMs }: StepRunnerOptions
     runDueSteps,
     startRuns,
   };
+}
+
+/** The runs whose next step is due at `now`. */
+export function dueBy<R extends { next_at: Date | null }>(runs: readonly R[], now: Date): R[] {
+  return runs.filter((r) => r.next_at !== null && r.next_at.getTime() <= now.getTime());
 }
 
 /**
