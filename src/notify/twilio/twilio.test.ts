@@ -216,6 +216,12 @@ describe('a page by SMS', () => {
     const before = twilio.messages.length;
     const firstId = await createAlert(`storm first ${run}`, kim.team);
     await twilio.waitForMessages(before + 1);
+    // Twilio has the text before Vigil records it sent, and the throttle counts recorded sends: one
+    // still being sent by another round is not counted (docs/architecture.md, on throttles).
+    await waitFor('the first text recorded as sent', async () => {
+      const rows = await db.query(`SELECT state FROM notifications WHERE alert_id = $1`, [firstId]);
+      return rows.rows.length > 0 && rows.rows.every((r) => r.state === 'sent') ? true : undefined;
+    });
     const ids = [];
     for (let i = 0; i < 3; i++) ids.push(await createAlert(`storm ${i} ${run}`, kim.team));
     await waitFor('the three texts to wait for their turn', async () => {
