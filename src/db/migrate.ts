@@ -41,6 +41,7 @@ import * as m0038 from './migrations/0038_rotation_participants.js';
 import * as m0039 from './migrations/0039_rotations_combine.js';
 import * as m0040 from './migrations/0040_notifications_by_user.js';
 import * as m0041 from './migrations/0041_alert_feed_wishes.js';
+import * as m0042 from './migrations/0042_notifications_let_through.js';
 
 /** Every migration, in order. Listed here (not read from disk) so the same code runs from src and dist. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -83,6 +84,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0039_rotations_combine': m0039,
   '0040_notifications_by_user': m0040,
   '0041_alert_feed_wishes': m0041,
+  '0042_notifications_let_through': m0042,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -590,6 +590,8 @@ export interface NotificationsTable {
   attempts: ColumnType<number, number | undefined, number>;
   lease_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   sent_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** When its destination's throttle let it through, while it is being sent (it counts meanwhile). */
+  let_through_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   provider_id: string | null;
   last_error: string | null;
   created_at: CreatedAt;

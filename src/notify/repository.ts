@@ -23,6 +23,26 @@ export interface NotificationOutcome {
   refundAttempt?: boolean;
 }
 
+export interface ThrottledDestination {
+  type: string;
+  address: string;
+}
+
+interface ThrottleSend {
+  method: string;
+  address: string;
+  at: Date;
+}
+
+function sendsByDestination(rows: readonly ThrottleSend[]): Map<string, Date[]> {
+  const sent = new Map<string, Date[]>();
+  for (const row of rows) {
+    const key = destinationKey(row.method, row.address);
+    sent.set(key, [...(sent.get(key) ?? []), row.at]);
+  }
+  return sent;
+}
+
 export const notificationsRepository = {
   /** Claims up to `limit` due messages (and ones whose claim ran out) for `leaseUntil`, oldest due first. */
   async claimDue(db: Queryable, now: Date, leaseUntil: Date, limit: number): Promise<NotificationRow[]> {
@@ -70,7 +90,7 @@ export const notificationsRepository = {
       SET state = i.state, lease_until = NULL, updated_at = ${now},
           attempts = n.attempts - CASE WHEN i.refund THEN 1 ELSE 0 END,
           due_at = coalesce(i.due_at, n.due_at), provider_id = coalesce(i.provider_id, n.provider_id),
-          sent_at = coalesce(i.sent_at, n.sent_at), last_error = i.last_error
+          sent_at = coalesce(i.sent_at, n.sent_at), last_error = i.last_error, let_through_at = NULL
       FROM input i
       WHERE n.id = i.id AND n.state = 'sending' AND n.attempts = i.attempts
       RETURNING n.id`).execute(db);
@@ -86,25 +106,44 @@ export const notificationsRepository = {
     return row.rows[0]?.at ?? null;
   },
 
-  /** When messages went to each of these addresses since `since`, by "type address". */
-  async sentSince(
+  /**
+   * The sends that count against these destinations' throttles since `since`, by "type address": those
+   * recorded as sent, and those let through that are being sent now (but not `exceptIds`, the caller's
+   * own, which it decides on again). Messages that went as one (a bundle: the same instant, the same
+   * person) are one send. Read without a lock: what a round decides from it is checked by `letThrough`.
+   */
+  async sendsSince(
     db: Queryable,
-    destinations: readonly { type: string; address: string }[],
+    destinations: readonly ThrottledDestination[],
     since: Date,
+    exceptIds: readonly string[],
   ): Promise<Map<string, Date[]>> {
-    const sent = new Map<string, Date[]>();
-    if (destinations.length === 0) return sent;
-    const rows = await sql<{ method: string; address: string; sent_at: Date }>`
-      SELECT n.method, n.address, n.sent_at
-      FROM notifications n
-      JOIN unnest(${destinations.map((d) => d.type)}::text[], ${destinations.map((d) => d.address)}::text[])
-        AS d(method, address) ON n.method = d.method AND n.address = d.address
-      WHERE n.state = 'sent' AND n.sent_at > ${since}`.execute(db);
-    for (const row of rows.rows) {
-      const key = destinationKey(row.method, row.address);
-      sent.set(key, [...(sent.get(key) ?? []), row.sent_at]);
-    }
-    return sent;
+    if (destinations.length === 0) return new Map();
+    const rows = await sql<ThrottleSend>`
+      SELECT * FROM vigil_throttle_sends(${destinations.map((d) => d.type)}::text[],
+        ${destinations.map((d) => d.address)}::text[], ${since}, ${exceptIds}::uuid[])`.execute(db);
+    return sendsByDestination(rows.rows);
+  },
+
+  /**
+   * Marks `markIds` as let through at `at`, under a lock per destination held until the mark commits (one
+   * statement: migration 0042), and returns the sends that counted just before the marks, as
+   * `sendsSince` does, read once the locks were granted: the caller sends only what those still allow.
+   */
+  async letThrough(
+    db: Queryable,
+    destinations: readonly ThrottledDestination[],
+    since: Date,
+    exceptIds: readonly string[],
+    markIds: readonly string[],
+    at: Date,
+  ): Promise<Map<string, Date[]>> {
+    const rows = await sql<ThrottleSend>`
+      SELECT * FROM vigil_throttle_let_through(
+        ${destinations.map((d) => `vigil:throttle:${destinationKey(d.type, d.address)}`)}::text[],
+        ${destinations.map((d) => d.type)}::text[], ${destinations.map((d) => d.address)}::text[],
+        ${since}, ${exceptIds}::uuid[], ${markIds}::uuid[], ${at})`.execute(db);
+    return sendsByDestination(rows.rows);
   },
 
   /**

@@ -276,6 +276,12 @@ export function createNotificationSender(options: NotificationSenderOptions): No
    * Splits claimed messages into those that may go now and those that must wait for their destination's
    * throttle (each with the outcome that puts it back, due when the throttle lets it through). Messages
    * of this round count against the throttle as they are let through, in the order they fell due.
+   *
+   * Rounds run side by side (two in each process, and any number of processes). A round decides from
+   * what it reads, then marks what it lets through in one statement that takes a lock per address and
+   * returns what counted just before (with every mark made before the lock was granted); it sends only
+   * what that still allows. Another round's marks count as sends, and only marks do: counting every
+   * claimed message would make two rounds hold each other's back.
    */
   async function throttled(
     rows: NotificationRow[],
@@ -283,12 +289,30 @@ export function createNotificationSender(options: NotificationSenderOptions): No
   ): Promise<{ go: NotificationRow[]; wait: Outcome[] }> {
     const limited = rows.filter((r) => throttleOf(r.method).length > 0);
     if (limited.length === 0) return { go: rows, wait: [] };
+    const destinations = limited.map((r) => ({ type: r.method, address: r.address }));
     const longestWindowMs = Math.max(...limited.flatMap((r) => throttleOf(r.method).map((t) => t.windowMs)));
-    const sent = await repo.sentSince(
-      db,
-      limited.map((r) => ({ type: r.method, address: r.address })),
-      new Date(now.getTime() - longestWindowMs),
-    );
+    const since = new Date(now.getTime() - longestWindowMs);
+    const own = limited.map((r) => r.id);
+    const first = decide(rows, await repo.sendsSince(db, destinations, since, own), now);
+    const marked = first.go.filter((r) => throttleOf(r.method).length > 0).map((r) => r.id);
+    // Waiting is always safe: only a message let through needs the check.
+    if (marked.length === 0) return first;
+    const checked = decide(rows, await repo.letThrough(db, destinations, since, own, marked, now), now);
+    // Another round let messages to the same address through in between: only what both decisions let
+    // through goes (a mark left on one that waits counts until its outcome is recorded, which is safe).
+    const stillGo = new Set(checked.go.map((r) => r.id));
+    const waits = new Map([...first.wait, ...checked.wait].map((o) => [o.row.id, o]));
+    const go = first.go.filter((r) => stillGo.has(r.id));
+    const going = new Set(go.map((r) => r.id));
+    return { go, wait: rows.flatMap((r) => (going.has(r.id) ? [] : (waits.get(r.id) ?? []))) };
+  }
+
+  /** The throttle's decision for a round's messages, given the sends that count against it. */
+  function decide(
+    rows: NotificationRow[],
+    sent: Map<string, Date[]>,
+    now: Date,
+  ): { go: NotificationRow[]; wait: Outcome[] } {
     const go: NotificationRow[] = [];
     const wait: Outcome[] = [];
     const bundled = new Set<string>();

@@ -1,5 +1,5 @@
-import { sql } from 'kysely';
 import type { Tx } from '../../db/database.js';
+import { lockNames } from '../../db/advisory-locks.js';
 import { findingKeyDigest, type NormalizedFinding } from './findings.js';
 
 /**
@@ -47,18 +47,12 @@ function stateOf(f: NormalizedFinding, alertId: string | null, seenAt: Date) {
 }
 
 export const findingsRepository = {
-  /**
-   * Serialises work on these findings across transactions and processes until the caller's commit. The
-   * locks are taken in one statement, ordered by their key: every transaction takes its locks in that one
-   * order, so two can never wait on each other in a cycle. (Taking a lock already held is a no-op.)
-   */
+  /** Serialises work on these findings across transactions and processes until the caller's commit. */
   async lockAll(tx: Tx, integrationId: string, findings: readonly NormalizedFinding[]): Promise<void> {
-    if (findings.length === 0) return;
-    const keys = findings.map((f) => `${integrationId}\n${findingKeyDigest(f.key)}`);
-    await sql`
-      SELECT pg_advisory_xact_lock(k)
-      FROM (SELECT DISTINCT hashtextextended(key, 0) AS k FROM unnest(${keys}::text[]) AS key) AS wanted
-      ORDER BY k`.execute(tx);
+    await lockNames(
+      tx,
+      findings.map((f) => `${integrationId}\n${findingKeyDigest(f.key)}`),
+    );
   },
 
   async find(

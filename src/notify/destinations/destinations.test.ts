@@ -5,6 +5,7 @@ import pg from 'pg';
 import { ShiftedClock } from '../../work/clock.js';
 import { startTestServer, waitFor, type Json, type TestServer } from '../../testing/harness.js';
 import type { NotificationChannel, OutgoingNotification } from '../channel.js';
+import { notificationsRepository } from '../repository.js';
 
 /**
  * Destinations end to end on the real server: a message goes to the channel of its destination type, a
@@ -14,12 +15,16 @@ import type { NotificationChannel, OutgoingNotification } from '../channel.js';
 
 const clock = new ShiftedClock();
 const received: { type: string; message: OutgoingNotification }[] = [];
+/** A send to an address in here is received at once but finishes only when its promise settles. */
+const held = new Map<string, Promise<void>>();
 function recording(type: string): NotificationChannel {
   return {
     type,
     async send(message) {
       received.push({ type, message });
-      return { status: 'sent', providerId: `${type}-${received.length}` };
+      const providerId = `${type}-${received.length}`;
+      await held.get(message.to.address);
+      return { status: 'sent', providerId };
     },
   };
 }
@@ -34,10 +39,10 @@ async function call(method: string, path: string, body?: unknown): Promise<Json>
   return res.body;
 }
 
-async function createAlert(message: string): Promise<string> {
+async function createAlert(message: string, team = `Pat ${run}`): Promise<string> {
   const created = await call('POST', '/v2/alerts', {
     message,
-    responders: [{ type: 'team', name: `Phones ${run}` }],
+    responders: [{ type: 'team', name: team }],
   });
   const request = await waitFor('the alert to be made', async () => {
     const status = await server.call('GET', `/v2/alerts/requests/${created.requestId}`);
@@ -46,9 +51,34 @@ async function createAlert(message: string): Promise<string> {
   return request.alertId as string;
 }
 
+/** Waits for the alert's text to be planned (due a minute after it is), then gives the alert back. */
+async function planned(alertId: string): Promise<string> {
+  await waitFor('the text planned', async () => {
+    const rows = await db.query(`SELECT 1 FROM notifications WHERE alert_id = $1`, [alertId]);
+    return rows.rows.length > 0 || undefined;
+  });
+  return alertId;
+}
+
 async function logs(alertId: string): Promise<string[]> {
   const res = await server.call('GET', `/v2/alerts/${alertId}/logs?order=asc&limit=100`);
   return (res.body.data as Json[]).map((l) => l.log as string);
+}
+
+/** A person paged by text only, a minute after an alert, in a team of their own; the team's name. */
+async function textedPerson(name: string, phone: string): Promise<string> {
+  const username = `${name.toLowerCase()}-${run}@example.com`;
+  await call('POST', '/v2/users', { username, fullName: name, role: { name: 'User' } });
+  const sms = await call('POST', `/v2/users/${username}/contacts`, { method: 'sms', to: phone });
+  // A phone is paged once verified (twilio.test.ts verifies one with a real code).
+  await db.query(`UPDATE contact_methods SET verified_at = now() WHERE id = $1`, [sms.data.id]);
+  const rules = await call('GET', `/v2/users/${username}/notification-rules`);
+  await call('PATCH', `/v2/users/${username}/notification-rules/${rules.data[0].id}`, {
+    steps: [{ contact: { method: 'sms', to: phone.replaceAll(' ', '') }, sendAfter: { timeAmount: 1 } }],
+  });
+  const team = `${name} ${run}`;
+  await call('POST', '/v2/teams', { name: team, members: [{ user: { username }, role: 'user' }] });
+  return team;
 }
 
 before(async () => {
@@ -59,20 +89,7 @@ before(async () => {
   });
   db = new pg.Client({ connectionString: server.databaseUrl });
   await db.connect();
-  const pat = `pat-${run}@example.com`;
-  await call('POST', '/v2/users', { username: pat, fullName: 'Pat', role: { name: 'User' } });
-  // Pat is paged by text only, one minute after an alert (the default wait of an SMS step).
-  const sms = await call('POST', `/v2/users/${pat}/contacts`, { method: 'sms', to: '+1 415 555 0123' });
-  // A phone is paged once verified (twilio.test.ts verifies one with a real code).
-  await db.query(`UPDATE contact_methods SET verified_at = now() WHERE id = $1`, [sms.data.id]);
-  const rules = await call('GET', `/v2/users/${pat}/notification-rules`);
-  await call('PATCH', `/v2/users/${pat}/notification-rules/${rules.data[0].id}`, {
-    steps: [{ contact: { method: 'sms', to: '+14155550123' }, sendAfter: { timeAmount: 1 } }],
-  });
-  await call('POST', '/v2/teams', {
-    name: `Phones ${run}`,
-    members: [{ user: { username: `pat-${run}@example.com` }, role: 'user' }],
-  });
+  await textedPerson('Pat', '+1 415 555 0123');
 });
 
 after(async () => {
@@ -167,5 +184,100 @@ describe('a destination that is not a person', () => {
       ),
       /notifications_recipient/,
     );
+  });
+});
+
+describe('a text still being sent when the next to the same phone falls due', () => {
+  it('counts against the throttle: the next waits its turn', async () => {
+    const phone = '+14155550124';
+    const team = await textedPerson('Lee', phone);
+    const texts = () => received.filter((r) => r.message.to.address === phone);
+    let release = () => {};
+    held.set(phone, new Promise<void>((resolve) => (release = resolve)));
+    try {
+      await planned(await createAlert(`slow first ${run}`, team));
+      clock.advance(30_000);
+      const second = await planned(await createAlert(`second ${run}`, team));
+      clock.advance(30_000);
+      await waitFor('the first text handed to the channel', async () => texts().length >= 1 || undefined);
+      // The second falls due while the first is still being sent, and another round takes it.
+      clock.advance(30_000);
+      const decided = await waitFor('the second text sent or put back', async () => {
+        if (texts().length >= 2) return 'sent 30 s after the first';
+        const rows = await db.query(`SELECT state, last_error FROM notifications WHERE alert_id = $1`, [
+          second,
+        ]);
+        const row = rows.rows[0];
+        return row?.state === 'pending' && row.last_error?.startsWith('throttled:') ? 'waits' : undefined;
+      });
+      assert.equal(decided, 'waits');
+      assert.ok(
+        (await logs(second)).includes('SMS waits 30 s for its turn: at most 1 in 1 min 0 s to one address'),
+      );
+    } finally {
+      release();
+    }
+    await waitFor('the first text recorded sent', async () => {
+      const rows = await db.query(
+        `SELECT count(*)::int AS n FROM notifications WHERE address = $1 AND state = 'sent'`,
+        [phone],
+      );
+      return rows.rows[0].n === 1 || undefined;
+    });
+    await server.idle();
+    assert.equal(texts().length, 1, 'nothing more inside the minute');
+    clock.advance(30_000);
+    await waitFor('the second text, a minute after the first', async () => texts().length >= 2 || undefined);
+  });
+});
+
+describe('two rounds letting texts to one phone through at the same moment', () => {
+  it('check one after the other: the second counts the text the first let through', async () => {
+    const phone = '+14155550125';
+    const team = await textedPerson('Mo', phone);
+    const alerts = [await planned(await createAlert(`a ${run}`, team))];
+    alerts.push(await planned(await createAlert(`b ${run}`, team)));
+    // Claimed by two rounds (the sender leaves a claim alone until its lease runs out).
+    const claimed = await db.query(
+      `UPDATE notifications SET state = 'sending', lease_until = now() + interval '1 day'
+       WHERE alert_id = ANY($1) RETURNING id`,
+      [alerts],
+    );
+    const [a, b] = claimed.rows.map((r) => r.id as string);
+    assert.ok(a && b);
+    const destinations = [{ type: 'sms', address: phone }];
+    const since = new Date(clock.now().getTime() - 60_000);
+    const kdb = server.app.context.db;
+    // Each round read before either let its text through: each saw nothing in the way.
+    assert.equal((await notificationsRepository.sendsSince(kdb, destinations, since, [a])).size, 0);
+    assert.equal((await notificationsRepository.sendsSince(kdb, destinations, since, [b])).size, 0);
+    // Round A holds the phone's lock and has marked its text, not yet committed, when B checks.
+    const roundA = new pg.Client({ connectionString: server.databaseUrl });
+    await roundA.connect();
+    try {
+      await roundA.query('BEGIN');
+      await roundA.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [
+        `vigil:throttle:sms ${phone}`,
+      ]);
+      await roundA.query(`UPDATE notifications SET let_through_at = $2 WHERE id = $1`, [a, clock.now()]);
+      let done = false;
+      const checkB = notificationsRepository
+        .letThrough(kdb, destinations, since, [b], [b], clock.now())
+        .finally(() => (done = true));
+      await waitFor('B to wait for the lock, or to have checked without it', async () => {
+        const waiting = await db.query(
+          `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+        );
+        return done || waiting.rows.length > 0 || undefined;
+      });
+      await roundA.query('COMMIT');
+      const seenByB = await checkB;
+      assert.equal(seenByB.get(`sms ${phone}`)?.length, 1, 'B counts the text A let through');
+    } finally {
+      await roundA.end();
+    }
+    await db.query(`UPDATE notifications SET state = 'cancelled', lease_until = NULL WHERE id = ANY($1)`, [
+      [a, b],
+    ]);
   });
 });

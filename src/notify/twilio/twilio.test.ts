@@ -69,6 +69,17 @@ async function markVerified(contactId: string): Promise<void> {
   await db.query(`UPDATE contact_methods SET verified_at = now() WHERE id = $1`, [contactId]);
 }
 
+/** Waits until `n` messages to `phone` wait for their turn (its throttle holds them back). */
+async function waitForTurns(phone: string, n: number): Promise<void> {
+  await waitFor(`${n} messages to ${phone} to wait for their turn`, async () => {
+    const rows = await db.query(
+      `SELECT count(*)::int AS n FROM notifications WHERE address = $1 AND state = 'pending' AND last_error LIKE 'throttled:%'`,
+      [phone],
+    );
+    return rows.rows[0].n === n || undefined;
+  });
+}
+
 /** Lets a minute pass, so that the next text or call to a number is not held by its throttle. */
 function nextMinute() {
   clock.advance(61_000);
@@ -216,20 +227,9 @@ describe('a page by SMS', () => {
     const before = twilio.messages.length;
     const firstId = await createAlert(`storm first ${run}`, kim.team);
     await twilio.waitForMessages(before + 1);
-    // Twilio has the text before Vigil records it sent, and the throttle counts recorded sends: one
-    // still being sent by another round is not counted (docs/architecture.md, on throttles).
-    await waitFor('the first text recorded as sent', async () => {
-      const rows = await db.query(`SELECT state FROM notifications WHERE alert_id = $1`, [firstId]);
-      return rows.rows.length > 0 && rows.rows.every((r) => r.state === 'sent') ? true : undefined;
-    });
     const ids = [];
     for (let i = 0; i < 3; i++) ids.push(await createAlert(`storm ${i} ${run}`, kim.team));
-    await waitFor('the three texts to wait for their turn', async () => {
-      const rows = await db.query(
-        `SELECT count(*)::int AS n FROM notifications WHERE address = '+14155550103' AND state = 'pending' AND last_error LIKE 'throttled:%'`,
-      );
-      return rows.rows[0].n === 3 || undefined;
-    });
+    await waitForTurns('+14155550103', 3);
     await server.idle();
     assert.equal(twilio.messages.length, before + 1, 'nothing more inside the minute');
     nextMinute();
@@ -318,6 +318,32 @@ describe('a page by phone call', () => {
       'the call logged',
       async () => (await logs(id)).includes('Voice call to Ann answered (34 s)') || undefined,
     );
+  });
+});
+
+describe('calls to one phone', () => {
+  it('count a call that read out several alerts as one call against the throttle', async () => {
+    const ben = await person('Ben', 'voice', '+14155550106');
+    await markVerified(ben.contactId);
+    const before = twilio.calls.length;
+    await createAlert(`first ${run}`, ben.team);
+    await twilio.waitForCalls(before + 1);
+    // Three more inside the minute wait for their turn, and go as one call.
+    for (let i = 0; i < 3; i++) await createAlert(`together ${i} ${run}`, ben.team);
+    await waitForTurns('+14155550106', 3);
+    nextMinute();
+    await twilio.waitForCalls(before + 2);
+    await waitFor('the call recorded', async () => {
+      const rows = await db.query(
+        `SELECT count(*)::int AS n FROM notifications WHERE address = '+14155550106' AND state = 'sent'`,
+      );
+      return rows.rows[0].n === 4 || undefined;
+    });
+    // Two calls so far, not four: the limit of three in 15 minutes leaves room for one more.
+    await createAlert(`later ${run}`, ben.team);
+    nextMinute();
+    const calls = await twilio.waitForCalls(before + 3);
+    assert.equal(calls.length, before + 3);
   });
 });
 
