@@ -10,7 +10,7 @@ import type { WorkQueueSpec } from '../work/runner.js';
 import type { Logger } from '../logger.js';
 import type { DeliveryResult, NotificationChannel, OutgoingNotification } from './channel.js';
 import { destinationLabel, throttleOf, type Channels } from './destinations/registry.js';
-import { nextAllowedAt } from './destinations/throttle.js';
+import { bothAllow, nextAllowedAt } from './destinations/throttle.js';
 import { destinationKey, notificationsRepository as repo, type NotificationOutcome } from './repository.js';
 import { whyUnwanted } from './planner.js';
 
@@ -298,13 +298,7 @@ export function createNotificationSender(options: NotificationSenderOptions): No
     // Waiting is always safe: only a message let through needs the check.
     if (marked.length === 0) return first;
     const checked = decide(rows, await repo.letThrough(db, destinations, since, own, marked, now), now);
-    // Another round let messages to the same address through in between: only what both decisions let
-    // through goes (a mark left on one that waits counts until its outcome is recorded, which is safe).
-    const stillGo = new Set(checked.go.map((r) => r.id));
-    const waits = new Map([...first.wait, ...checked.wait].map((o) => [o.row.id, o]));
-    const go = first.go.filter((r) => stillGo.has(r.id));
-    const going = new Set(go.map((r) => r.id));
-    return { go, wait: rows.flatMap((r) => (going.has(r.id) ? [] : (waits.get(r.id) ?? []))) };
+    return bothAllow(rows, first, checked);
   }
 
   /** The throttle's decision for a round's messages, given the sends that count against it. */

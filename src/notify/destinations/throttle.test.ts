@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { nextAllowedAt } from './throttle.js';
+import { bothAllow, nextAllowedAt } from './throttle.js';
 
 const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 12, 0, s));
 const now = at(30);
@@ -33,5 +33,41 @@ describe('the throttle of one address', () => {
 
   it('ignores sends from before the window', () => {
     assert.deepEqual(nextAllowedAt([{ limit: 1, windowMs: 1000 }], [at(0), at(1), at(2)], now), now);
+  });
+});
+
+describe('a decision checked against what counted under the lock', () => {
+  const a = { id: 'a' };
+  const b = { id: 'b' };
+  const c = { id: 'c' };
+  const d = { id: 'd' };
+  const waits = (rows: { id: string }[], until: string) => rows.map((row) => ({ row, until }));
+
+  it('sends what both let through, and nothing the first held back', () => {
+    const rows = [a, b, c, d];
+    // Another round let a text to b's and d's address through in between.
+    const first = { go: [a, b, d], wait: waits([c], 'first') };
+    const checked = { go: [a, c], wait: waits([b, d], 'checked') };
+    const both = bothAllow(rows, first, checked);
+    assert.deepEqual(both.go, [a]);
+    assert.deepEqual(
+      both.wait.map((w) => [w.row.id, w.until]),
+      [
+        ['b', 'checked'],
+        ['c', 'first'],
+        ['d', 'checked'],
+      ],
+    );
+  });
+
+  it('changes nothing when nothing came in between', () => {
+    const first = { go: [a, b], wait: waits([c], 'first') };
+    const checked = { go: [a, b], wait: waits([c], 'checked') };
+    const both = bothAllow([a, b, c], first, checked);
+    assert.deepEqual(both.go, [a, b]);
+    assert.deepEqual(
+      both.wait.map((w) => w.row.id),
+      ['c'],
+    );
   });
 });

@@ -15,3 +15,21 @@ export function nextAllowedAt(rules: readonly ThrottleRule[], sentAt: readonly D
   }
   return new Date(at);
 }
+
+/**
+ * What a round sends when its decision from an unlocked read (`first`, whose messages it then marked) is
+ * checked against what counted once it held the locks (`checked`): only what both let through. Another
+ * round let messages to the same address through in between; every other message waits, as `checked`
+ * says where it says so (a mark left on one that waits counts until its outcome is recorded: safe).
+ */
+export function bothAllow<Row extends { id: string }, Wait extends { row: Row }>(
+  rows: readonly Row[],
+  first: { go: Row[]; wait: Wait[] },
+  checked: { go: Row[]; wait: Wait[] },
+): { go: Row[]; wait: Wait[] } {
+  const stillGo = new Set(checked.go.map((r) => r.id));
+  const go = first.go.filter((r) => stillGo.has(r.id));
+  const going = new Set(go.map((r) => r.id));
+  const waits = new Map([...first.wait, ...checked.wait].map((w) => [w.row.id, w]));
+  return { go, wait: rows.flatMap((r) => (going.has(r.id) ? [] : (waits.get(r.id) ?? []))) };
+}
