@@ -146,6 +146,17 @@ export const notificationsRepository = {
     return sendsByDestination(rows.rows);
   },
 
+  /** Takes back the marks of messages a round let through and then held back after all. */
+  async clearLetThrough(db: Queryable, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await db
+      .updateTable('notifications')
+      .set({ let_through_at: null })
+      .where('id', 'in', ids)
+      .where('state', '=', 'sending')
+      .execute();
+  },
+
   /**
    * For each check, the contact methods that pages about its alert to its people, still wanted, were due
    * at between `from` (exclusive) and `to`, leaving out those of the escalation `exceptRunId`: many

@@ -294,11 +294,25 @@ export function createNotificationSender(options: NotificationSenderOptions): No
     const since = new Date(now.getTime() - longestWindowMs);
     const own = limited.map((r) => r.id);
     const first = decide(rows, await repo.sendsSince(db, destinations, since, own), now);
-    const marked = first.go.filter((r) => throttleOf(r.method).length > 0).map((r) => r.id);
+    const marked = first.go.filter((r) => throttleOf(r.method).length > 0);
     // Waiting is always safe: only a message let through needs the check.
     if (marked.length === 0) return first;
-    const checked = decide(rows, await repo.letThrough(db, destinations, since, own, marked, now), now);
-    return bothAllow(rows, first, checked);
+    const fresh = await repo.letThrough(
+      db,
+      marked.map((r) => ({ type: r.method, address: r.address })),
+      since,
+      own,
+      marked.map((r) => r.id),
+      now,
+    );
+    const both = bothAllow(rows, first, decide(rows, fresh, now));
+    // A mark on a message that now waits would hold its address back until this round is recorded.
+    const going = new Set(both.go.map((r) => r.id));
+    await repo.clearLetThrough(
+      db,
+      marked.filter((r) => !going.has(r.id)).map((r) => r.id),
+    );
+    return both;
   }
 
   /** The throttle's decision for a round's messages, given the sends that count against it. */

@@ -27,7 +27,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     CREATE FUNCTION vigil_lock_names(names text[]) RETURNS void LANGUAGE plpgsql VOLATILE AS $$
     BEGIN
       PERFORM pg_advisory_xact_lock(k)
-      FROM (SELECT DISTINCT hashtextextended(name, 0) AS k FROM unnest(names) AS name) AS wanted
+      FROM (SELECT DISTINCT hashtextextended(lock_name, 0) AS k FROM unnest(names) AS lock_name) AS wanted
       ORDER BY k;
     END
     $$
@@ -56,8 +56,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
                                                marked_at timestamptz)
     RETURNS TABLE (method text, address text, at timestamptz, who text)
     LANGUAGE plpgsql VOLATILE AS $$
-    #variable_conflict use_column
     BEGIN
+      -- Under repeatable read the count would be of a snapshot from before the locks were granted.
+      IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'vigil_throttle_let_through needs read committed, not %',
+          current_setting('transaction_isolation');
+      END IF;
       PERFORM vigil_lock_names(lock_names);
       RETURN QUERY SELECT * FROM vigil_throttle_sends(methods, addresses, since, except_ids);
       UPDATE notifications SET let_through_at = marked_at WHERE id = ANY (mark_ids) AND state = 'sending';

@@ -20,7 +20,7 @@ export function nextAllowedAt(rules: readonly ThrottleRule[], sentAt: readonly D
  * What a round sends when its decision from an unlocked read (`first`, whose messages it then marked) is
  * checked against what counted once it held the locks (`checked`): only what both let through. Another
  * round let messages to the same address through in between; every other message waits, as `checked`
- * says where it says so (a mark left on one that waits counts until its outcome is recorded: safe).
+ * says where it says so. (The sender takes back the marks of those held back.)
  */
 export function bothAllow<Row extends { id: string }, Wait extends { row: Row }>(
   rows: readonly Row[],

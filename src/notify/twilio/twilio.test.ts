@@ -323,19 +323,19 @@ describe('a page by phone call', () => {
 
 describe('calls to one phone', () => {
   it('count a call that read out several alerts as one call against the throttle', async () => {
-    const ben = await person('Ben', 'voice', '+14155550106');
+    const ben = await person('Ben', 'voice', '+14155550108');
     await markVerified(ben.contactId);
     const before = twilio.calls.length;
     await createAlert(`first ${run}`, ben.team);
     await twilio.waitForCalls(before + 1);
     // Three more inside the minute wait for their turn, and go as one call.
     for (let i = 0; i < 3; i++) await createAlert(`together ${i} ${run}`, ben.team);
-    await waitForTurns('+14155550106', 3);
+    await waitForTurns('+14155550108', 3);
     nextMinute();
     await twilio.waitForCalls(before + 2);
     await waitFor('the call recorded', async () => {
       const rows = await db.query(
-        `SELECT count(*)::int AS n FROM notifications WHERE address = '+14155550106' AND state = 'sent'`,
+        `SELECT count(*)::int AS n FROM notifications WHERE address = '+14155550108' AND state = 'sent'`,
       );
       return rows.rows[0].n === 4 || undefined;
     });
