@@ -8,6 +8,13 @@ import { createAccountsService } from './service.js';
 
 const clock = new ShiftedClock();
 let server: TestServer;
+
+/** An accounts service of its own (its own key cache) on the test server's database, its queries counted. */
+function countedAccounts() {
+  const queries = queryCounter();
+  const db = server.app.context.apiDb.withPlugin(queries.plugin);
+  return { accounts: createAccountsService(db, createLogger('silent'), clock), queries };
+}
 before(async () => {
   server = await startTestServer({ clock });
 });
@@ -160,12 +167,7 @@ describe('users, teams and API keys', () => {
   });
 
   it("keeps a key that is not a user's for 5 s too, so an integration's senders do not ask each time", async () => {
-    const queries = queryCounter();
-    const accounts = createAccountsService(
-      server.app.context.apiDb.withPlugin(queries.plugin),
-      createLogger('silent'),
-      clock,
-    );
+    const { accounts, queries } = countedAccounts();
     const created = await server.call('POST', '/v2/api-keys', { name: 'kept' });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const userKey = created.body.data.key as string;
@@ -183,12 +185,7 @@ describe('users, teams and API keys', () => {
   });
 
   it('keeps nothing it read while a user changed', async () => {
-    const queries = queryCounter();
-    const accounts = createAccountsService(
-      server.app.context.apiDb.withPlugin(queries.plugin),
-      createLogger('silent'),
-      clock,
-    );
+    const { accounts, queries } = countedAccounts();
     const admin = await accounts.authenticate(server.key);
     assert.ok(admin);
     const someone = await server.call('POST', '/v2/users', {

@@ -23,7 +23,7 @@ export interface NotificationOutcome {
   refundAttempt?: boolean;
 }
 
-export interface ThrottledDestination {
+interface ThrottledDestination {
   type: string;
   address: string;
 }

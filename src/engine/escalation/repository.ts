@@ -22,7 +22,7 @@ export interface NewRun {
   nextAt: Date;
 }
 
-/** The row `insertRuns` would make of a new run (the times it stamps itself aside), with an id of its own. */
+/** A new run as its row, with an id of its own (the database stamps its own times when it is written). */
 export function newRunRow(run: NewRun, now: Date): AlertEscalationRow {
   return {
     id: randomUUID(),
@@ -72,32 +72,10 @@ export const escalationRepository = {
     return Number(result.numDeletedRows);
   },
 
-  /** New active runs, in one statement; those whose alert already ran one from that source are not made. */
-  async insertRuns(db: Queryable, runs: readonly NewRun[]): Promise<AlertEscalationRow[]> {
-    if (runs.length === 0) return [];
-    return db
-      .insertInto('alert_escalations')
-      .values(
-        runs.map((run) => ({
-          alert_id: run.alertId,
-          org_id: run.orgId,
-          source: run.source,
-          escalation_id: run.escalationId,
-          plan: JSON.stringify(run.plan),
-          state: 'active' as const,
-          base_at: run.baseAt,
-          next_at: run.nextAt,
-        })),
-      )
-      .onConflict((oc) => oc.doNothing())
-      .returningAll()
-      .execute();
-  },
-
   /**
-   * New runs (rows of `newRunRow`), each as its `update` leaves it where it has one: a run whose first
-   * steps ran in this transaction is written once, not made and then updated. Returns the ids made
-   * (not those whose alert already ran one from that source).
+   * New runs (rows of `newRunRow`) in one statement, each as its `update` leaves it where it has one: a
+   * run whose first steps ran in this transaction is written once, not made and then updated. Returns
+   * the ids made (not those whose alert already ran one from that source).
    */
   async insertRunRows(
     db: Queryable,

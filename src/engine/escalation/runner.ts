@@ -265,8 +265,16 @@ export function createStepRunner({ alerts, log, lateAfterMs }: StepRunnerOptions
       etx.logs.dropAfter(mark);
       log.warn({ err: together.error }, 'new escalation runs failed together; running them as any others');
     }
-    const made = await repo.insertRuns(etx.tx, runs);
-    return runDueSteps(etx, dueBy(made, now), byId, now);
+    const made = await repo.insertRunRows(
+      etx.tx,
+      rows.map((row) => ({ row })),
+    );
+    return runDueSteps(
+      etx,
+      due.filter((row) => made.has(row.id)),
+      byId,
+      now,
+    );
   }
 
   async function runOneByOne(

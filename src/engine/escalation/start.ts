@@ -19,7 +19,7 @@ import { decideForTeam } from './notification-policies.js';
  * Starts the escalations of a new alert: one run per responder team (by the team's routing), per
  * escalation and schedule responder, and per user responder. Returns the alert and the runs it started.
  * With `later`, the runs are not made here but added to it, for the caller to make with others at once
- * (repo.insertRuns), and `runs` is empty. With `only`, just those responders start (one added to the
+ * (runner.startRuns), and `runs` is empty. With `only`, just those responders start (one added to the
  * alert later: its escalation counts from the event, and a responder that already runs is left alone).
  * A team's notification policies (notification-policies.ts) may suppress its run, start it later, hold it
  * until the alert occurs often enough (notification-holds.ts: `released` says the hold of the `only`
