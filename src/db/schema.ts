@@ -431,6 +431,8 @@ export interface ContactMethodsTable {
 export interface ContactVerificationsTable {
   contact_method_id: string;
   code_hash: Buffer;
+  /** The address the code was sent to: it verifies the contact only while that is still its address. */
+  address: string | null;
   sent_at: Date;
   expires_at: Date;
   attempts: ColumnType<number, number | undefined, number>;

@@ -158,6 +158,34 @@ describe('verifying a phone', () => {
       async () => (await logs(second)).includes('SMS sent to Pat') || undefined,
     );
   });
+
+  it('does not take a code sent to the number a contact had before it was changed', async () => {
+    const quinn = await person('Quinn', 'sms', '+14155550109');
+    const contactUrl = `/v2/users/${quinn.user}/contacts/${quinn.contactId}`;
+    const before = twilio.messages.length;
+    await server.callOk('POST', `${contactUrl}/send-verification`);
+    const [text] = (await twilio.waitForMessages(before + 1)).slice(before);
+    assert.equal(text?.to, '+14155550109');
+    const code = /code is (\d{6})/.exec(text?.body ?? '')?.[1];
+    assert.ok(code, text?.body);
+
+    // A number nobody sent a code to: the old number's code must not prove it.
+    await server.callOk('PATCH', contactUrl, { to: '+14155550110' });
+    const refused = await server.call('POST', `${contactUrl}/verify`, { code });
+    assert.equal(refused.status, 422, JSON.stringify(refused.body));
+    assert.match(JSON.stringify(refused.body), /earlier address/);
+    const contact = await server.callOk('GET', contactUrl);
+    assert.equal(contact.data.status.verified, false);
+
+    // The new number gets its own code at once (the minute's wait spares one phone, not one contact).
+    await server.callOk('POST', `${contactUrl}/send-verification`);
+    const [second] = (await twilio.waitForMessages(before + 2)).slice(before + 1);
+    assert.equal(second?.to, '+14155550110');
+    const newCode = /code is (\d{6})/.exec(second?.body ?? '')?.[1];
+    await server.callOk('POST', `${contactUrl}/verify`, { code: newCode });
+    const verified = await server.callOk('GET', contactUrl);
+    assert.equal(verified.data.status.verified, true);
+  });
 });
 
 describe('a voice contact', () => {

@@ -12,13 +12,14 @@ export const verificationsRepository = {
 
   async save(
     db: Queryable,
-    row: { contactMethodId: string; codeHash: Buffer; sentAt: Date; expiresAt: Date },
+    row: { contactMethodId: string; address: string; codeHash: Buffer; sentAt: Date; expiresAt: Date },
   ): Promise<void> {
     await db
       .insertInto('contact_verifications')
       .values({
         contact_method_id: row.contactMethodId,
         code_hash: row.codeHash,
+        address: row.address,
         sent_at: row.sentAt,
         expires_at: row.expiresAt,
         attempts: 0,
@@ -26,6 +27,7 @@ export const verificationsRepository = {
       .onConflict((oc) =>
         oc.column('contact_method_id').doUpdateSet({
           code_hash: row.codeHash,
+          address: row.address,
           sent_at: row.sentAt,
           expires_at: row.expiresAt,
           attempts: 0,

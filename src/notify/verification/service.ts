@@ -34,6 +34,14 @@ const CODE_TTL_MS = 10 * 60_000;
 const RESEND_AFTER_MS = 60_000;
 const MAX_TRIES = 5;
 
+/** A code proves only the address it was sent to. */
+function addressChanged() {
+  return invalid(
+    "The code was sent to this contact's earlier address, which has changed since: send a new one (send-verification).",
+    { code: 'send a new code first' },
+  );
+}
+
 function hashOf(code: string): Buffer {
   return createHash('sha256').update(code).digest();
 }
@@ -63,7 +71,12 @@ export function createContactVerification(deps: ContactVerificationDeps) {
       const { user, contact } = await deps.contactToManage(p, identifier, contactId);
       const now = clock.now();
       const last = await repo.find(db, contact.id);
-      if (last && now.getTime() - last.sent_at.getTime() < RESEND_AFTER_MS) {
+      // The wait spares one phone: a contact whose number was just changed gets its code at once.
+      if (
+        last &&
+        last.address === contact.address &&
+        now.getTime() - last.sent_at.getTime() < RESEND_AFTER_MS
+      ) {
         const wait = Math.ceil((last.sent_at.getTime() + RESEND_AFTER_MS - now.getTime()) / 1000);
         throw rateLimited(
           `A code was sent to this contact less than a minute ago: wait ${wait} s, or enter the code it got.`,
@@ -74,7 +87,13 @@ export function createContactVerification(deps: ContactVerificationDeps) {
       // Spaced digits are read one by one on a call, and are easy to copy from a text.
       const spoken = code.split('').join(' ');
       const expiresAt = new Date(now.getTime() + CODE_TTL_MS);
-      await repo.save(db, { contactMethodId: contact.id, codeHash: hashOf(code), sentAt: now, expiresAt });
+      await repo.save(db, {
+        contactMethodId: contact.id,
+        address: contact.address,
+        codeHash: hashOf(code),
+        sentAt: now,
+        expiresAt,
+      });
       await send(contact, user, {
         subject: 'Your Vigil verification code',
         text:
@@ -102,6 +121,7 @@ export function createContactVerification(deps: ContactVerificationDeps) {
           },
         );
       }
+      if (pending.address !== contact.address) throw addressChanged();
       if (pending.attempts >= MAX_TRIES) {
         throw invalid('Too many wrong codes: send a new one (send-verification).', {
           code: 'send a new code first',
@@ -114,10 +134,14 @@ export function createContactVerification(deps: ContactVerificationDeps) {
           code: 'the six digits sent to this contact',
         });
       }
-      await db.transaction().execute(async (tx) => {
-        await peopleRepository.markContactVerified(tx, contact.id, now);
+      // The address the code went to, checked again as the contact is marked: it may change meanwhile.
+      const verified = await db.transaction().execute(async (tx) => {
+        if (!(await peopleRepository.markContactVerified(tx, contact.id, pending.address ?? '', now)))
+          return false;
         await repo.remove(tx, contact.id);
+        return true;
       });
+      if (!verified) throw addressChanged();
       return { ...contact, verified_at: now, problem: null, problem_at: null };
     },
 

@@ -134,12 +134,15 @@ export const peopleRepository = {
   },
 
   /** A code sent to the contact was entered: it is verified, and what was wrong with it is gone. */
-  async markContactVerified(q: Queryable, id: string, now: Date): Promise<void> {
-    await q
+  /** Marks the contact verified if its address is still `address`; false when it has changed (or is gone). */
+  async markContactVerified(q: Queryable, id: string, address: string, now: Date): Promise<boolean> {
+    const result = await q
       .updateTable('contact_methods')
       .set({ verified_at: now, problem: null, problem_at: null })
       .where('id', '=', id)
-      .execute();
+      .where('address', '=', address)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
   },
 
   async deleteContact(q: Queryable, id: string): Promise<boolean> {
