@@ -246,6 +246,66 @@ describe('users, teams and API keys', () => {
     }
   });
 
+  it("keeps an owner's account out of an admin's reach: no demoting, blocking, renaming, keys or invitations", async () => {
+    const owner = (await server.call('GET', '/v2/users/admin@vigil.local')).body.data;
+    assert.deepEqual(owner.role, { id: 'Owner', name: 'Owner' });
+    const admin = await server.call('POST', '/v2/users', {
+      username: 'second.admin@example.com',
+      fullName: 'Second Admin',
+      role: { name: 'Admin' },
+    });
+    const adminKey = (
+      await server.call('POST', '/v2/api-keys', { name: 'admin key', user: { id: admin.body.data.id } })
+    ).body.data.key;
+
+    for (const change of [
+      { role: { name: 'User' } },
+      { blocked: true },
+      { username: 'taken.over@example.com' },
+    ]) {
+      const refused = await server.call('PATCH', `/v2/users/${owner.id}`, change, adminKey);
+      assert.equal(refused.status, 403, `${JSON.stringify(change)}: ${JSON.stringify(refused.body)}`);
+      assert.match(refused.body.message, /Only an owner can change an owner/);
+    }
+    const key = await server.call(
+      'POST',
+      '/v2/api-keys',
+      { name: 'x', user: { username: 'admin@vigil.local' } },
+      adminKey,
+    );
+    assert.equal(key.status, 403, JSON.stringify(key.body));
+    // The owner has no password here: an invitation's link would set one, and may come back to the admin.
+    const invitation = await server.call(
+      'POST',
+      '/api/console/invitations',
+      { email: 'admin@vigil.local', fullName: 'Administrator', role: 'owner' },
+      adminKey,
+    );
+    assert.equal(invitation.status, 403, JSON.stringify(invitation.body));
+    const unchanged = (await server.call('GET', `/v2/users/${owner.id}`)).body.data;
+    assert.deepEqual(
+      [unchanged.username, unchanged.role, unchanged.blocked],
+      ['admin@vigil.local', owner.role, false],
+    );
+
+    // An admin still manages everyone else, and an owner the owners.
+    const other = await server.call('POST', '/v2/users', {
+      username: 'plain.user@example.com',
+      fullName: 'Plain User',
+      role: { name: 'User' },
+    });
+    assert.equal(
+      (await server.call('PATCH', `/v2/users/${other.body.data.id}`, { blocked: true }, adminKey)).status,
+      200,
+    );
+    assert.equal(
+      (await server.call('PATCH', `/v2/users/${owner.id}`, { fullName: 'The Owner' })).status,
+      200,
+    );
+    await server.call('DELETE', `/v2/users/${other.body.data.id}`);
+    await server.call('DELETE', `/v2/users/${admin.body.data.id}`);
+  });
+
   it('lets an admin change the plan and refuses others', async () => {
     const org = await server.call('PATCH', '/v2/organization', { plan: 'standard' });
     assert.equal(org.status, 200);

@@ -444,6 +444,8 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
       if (!isOrgAdmin(p)) await requireMayChangeOwn(db, p, user, changes);
       if (changes.role === 'owner' && p.role !== 'owner')
         throw forbidden('Only an owner can make another owner.');
+      // An admin who could demote, block or rename an owner could then delete them or take their account.
+      if (user.role === 'owner' && p.role !== 'owner') throw forbidden('Only an owner can change an owner.');
       try {
         const updated = await repo.updateUser(db, user.id, {
           username: changes.username,
@@ -637,6 +639,9 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
       if (input.user) {
         const user = await resolveUser(db, p.orgId, input.user, 'user');
         if (user.id !== p.userId) requireOrgAdmin(p, 'create API keys for other users');
+        // A key acts as its user: an admin with an owner's key would be an owner.
+        if (user.role === 'owner' && p.role !== 'owner')
+          throw forbidden('Only an owner can create API keys for an owner.');
         userId = user.id;
       }
       const key = generateApiKey();

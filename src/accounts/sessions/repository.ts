@@ -7,6 +7,7 @@ import type { AccountTokenPurpose, OrgPlan, UserRole } from '../../db/schema.js'
 export interface SignInCandidate {
   user_id: string;
   org_id: string;
+  role: UserRole;
   blocked: boolean;
   hash: string | null;
 }
@@ -47,7 +48,7 @@ export const sessionsRepository = {
     return q
       .selectFrom('users as u')
       .leftJoin('user_passwords as p', 'p.user_id', 'u.id')
-      .select(['u.id as user_id', 'u.org_id', 'u.blocked', 'p.hash'])
+      .select(['u.id as user_id', 'u.org_id', 'u.role', 'u.blocked', 'p.hash'])
       .where(sql`lower(u.username)`, '=', email.toLowerCase())
       .orderBy('u.created_at')
       .limit(20)
@@ -179,6 +180,16 @@ export const sessionsRepository = {
       .where('expires_at', '>', now)
       .returning(['user_id', 'purpose'])
       .executeTakeFirst();
+  },
+
+  /** Spends every unused link of the user: once a password is set, no other link may set another. */
+  async spendAccountTokensOfUser(q: Queryable, userId: string, now: Date): Promise<void> {
+    await q
+      .updateTable('account_tokens')
+      .set({ used_at: now })
+      .where('user_id', '=', userId)
+      .where('used_at', 'is', null)
+      .execute();
   },
 
   /** Removes ended sessions, old failures and spent or expired link tokens; how many rows went. */

@@ -224,6 +224,7 @@ export function createSessionsService(deps: {
       const userId = await db.transaction().execute(async (tx) => {
         const taken = await repo.takeAccountToken(tx, tokenHash(input.token), clock.now());
         if (!taken) return undefined;
+        await repo.spendAccountTokensOfUser(tx, taken.user_id, clock.now());
         await repo.setPassword(tx, taken.user_id, passwordHash, clock.now());
         await repo.deleteSessionsOfUser(tx, taken.user_id);
         return taken.user_id;
@@ -253,6 +254,9 @@ export function createSessionsService(deps: {
           throw conflict(
             `${input.email} can already sign in: they can set a new password with "Forgot password?".`,
           );
+        // The link may come back to the admin to hand over: it would set an owner's password.
+        if (existing.role === 'owner' && p.role !== 'owner')
+          throw forbidden('Only an owner can invite an owner again.');
         userId = existing.user_id;
       } else {
         userId = (

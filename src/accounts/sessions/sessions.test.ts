@@ -240,6 +240,43 @@ describe('console sign-in', () => {
     assert.equal(byUser.status, 403);
   });
 
+  it("spends a person's other links once one of them has set the password", async () => {
+    const admin = new Browser(server.url);
+    await admin.call('POST', '/api/console/session', { email: 'owner@example.com', password: PASSWORD });
+    smtp.clear();
+    const tokens: string[] = [];
+    for (let i = 1; i <= 2; i++) {
+      const invited = await admin.call('POST', '/api/console/invitations', {
+        email: 'twice.invited@example.com',
+        fullName: 'Twice Invited',
+        role: 'user',
+      });
+      assert.equal(invited.status, 201, JSON.stringify(invited.body));
+      const mail = (await smtp.waitForMessages(i))[i - 1];
+      tokens.push(
+        decodeURIComponent(/set-password\?token=([A-Za-z0-9_%-]+)/.exec(mail?.text ?? '')?.[1] ?? ''),
+      );
+    }
+    const [first, second] = tokens;
+    assert.ok(first && second && first !== second);
+    const set = await new Browser(server.url).call('POST', '/api/console/password', {
+      token: second,
+      password: 'the password I chose',
+    });
+    assert.equal(set.status, 200, JSON.stringify(set.body));
+    const older = await new Browser(server.url).call('POST', '/api/console/password', {
+      token: first,
+      password: 'somebody else chose this',
+    });
+    assert.equal(older.status, 401, JSON.stringify(older.body));
+    assert.match(older.body.message, /expired or has been used/);
+    const signIn = await new Browser(server.url).call('POST', '/api/console/session', {
+      email: 'twice.invited@example.com',
+      password: 'the password I chose',
+    });
+    assert.equal(signIn.status, 200, 'the password set first still holds');
+  });
+
   it('resets a password by email, ending the other sessions, and says nothing of unknown emails', async () => {
     const elsewhere = new Browser(server.url);
     await elsewhere.call('POST', '/api/console/session', { email: 'owner@example.com', password: PASSWORD });
