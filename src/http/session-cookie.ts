@@ -26,3 +26,36 @@ export function sessionCookie(token: string, maxAgeSeconds: number, secure: bool
 export function clearedSessionCookie(secure: boolean): string {
   return serialize(SESSION_COOKIE, '', { httpOnly: true, sameSite: 'lax', secure, path: '/', maxAge: 0 });
 }
+
+/**
+ * The single sign-on's `state`, kept by the browser that started it: a callback carrying another
+ * browser's state (someone's own half-done sign-in, handed to a victim) would sign the victim in as that
+ * someone. Only the sign-on's own routes get it.
+ */
+const SSO_STATE_COOKIE = 'vigil_sso_state';
+const SSO_PATH = '/api/console/sso';
+
+export function ssoStateOf(cookieHeader: string | undefined): string | undefined {
+  if (!cookieHeader) return undefined;
+  return parse(cookieHeader)[SSO_STATE_COOKIE] || undefined;
+}
+
+export function ssoStateCookie(state: string, maxAgeSeconds: number, secure: boolean): string {
+  return serialize(SSO_STATE_COOKIE, state, {
+    httpOnly: true,
+    sameSite: 'lax',
+    secure,
+    path: SSO_PATH,
+    maxAge: maxAgeSeconds,
+  });
+}
+
+export function clearedSsoStateCookie(secure: boolean): string {
+  return serialize(SSO_STATE_COOKIE, '', {
+    httpOnly: true,
+    sameSite: 'lax',
+    secure,
+    path: SSO_PATH,
+    maxAge: 0,
+  });
+}

@@ -13,14 +13,15 @@ export interface TestOidcProvider {
   clientId: string;
   clientSecret: string;
   /** The email the next sign-in proves (and whether the provider calls it verified). */
-  signInAs(email: string, verified?: boolean): void;
+  /** `verified` null: the provider says nothing of whether the email is verified (no claim). */
+  signInAs(email: string, verified?: boolean | null): void;
   stop(): Promise<void>;
 }
 
 export async function startTestOidcProvider(options: { redirectUri: string }): Promise<TestOidcProvider> {
   const clientId = 'vigil-console';
   const clientSecret = 'a-client-secret-for-tests-only-0123456789';
-  let account = { email: 'nobody@example.com', verified: true };
+  let account: { email: string; verified: boolean | null } = { email: 'nobody@example.com', verified: true };
   const server = http.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -40,7 +41,12 @@ export async function startTestOidcProvider(options: { redirectUri: string }): P
       const { email, verified } = account;
       return {
         accountId: sub,
-        claims: async () => ({ sub, email, email_verified: verified, name: email }),
+        claims: async () => ({
+          sub,
+          email,
+          ...(verified === null ? {} : { email_verified: verified }),
+          name: email,
+        }),
       };
     },
     features: { devInteractions: { enabled: false } },

@@ -2,7 +2,12 @@ import { Type } from 'typebox';
 import type { FastifyRequest } from 'fastify';
 import { isDomainError } from '../../errors.js';
 import { principalOf, type HttpApp } from '../../http/server.js';
-import { sessionCookie } from '../../http/session-cookie.js';
+import {
+  clearedSsoStateCookie,
+  sessionCookie,
+  ssoStateCookie,
+  ssoStateOf,
+} from '../../http/session-cookie.js';
 import type { SsoService } from './service.js';
 
 /**
@@ -120,7 +125,9 @@ export function registerSsoRoutes(app: HttpApp, deps: { sso: SsoService; secureC
     },
     async (request, reply) => {
       try {
-        return reply.redirect(await sso.start(request.query.organizationId, request.query.returnTo));
+        const started = await sso.start(request.query.organizationId, request.query.returnTo);
+        reply.header('set-cookie', ssoStateCookie(started.state, started.maxAgeSeconds, secureCookies));
+        return reply.redirect(started.url);
       } catch (error) {
         if (!isDomainError(error)) throw error;
         return reply.redirect(signInPageWith(error.message));
@@ -132,8 +139,10 @@ export function registerSsoRoutes(app: HttpApp, deps: { sso: SsoService; secureC
     '/api/console/sso/callback',
     { config: { public: true }, schema: { tags, summary: 'Where the provider sends the browser back' } },
     async (request, reply) => {
+      // The state is spent either way.
+      reply.header('set-cookie', clearedSsoStateCookie(secureCookies));
       try {
-        const done = await sso.finish(request.url, clientOf(request));
+        const done = await sso.finish(request.url, ssoStateOf(request.headers.cookie), clientOf(request));
         reply.header('set-cookie', sessionCookie(done.token, done.maxAgeSeconds, secureCookies));
         return reply.redirect(done.returnTo);
       } catch (error) {

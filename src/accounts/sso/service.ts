@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import * as oidc from 'openid-client';
 import type { OutboundFetch } from '../../http/outbound-fetch.js';
 import type { Db } from '../../db/database.js';
@@ -40,9 +41,20 @@ function issuerUrl(issuer: string): URL {
 
 /** A person may only be sent back to a page of the console, never to another site. */
 export function safeReturnPath(returnTo: string | undefined): string {
-  if (!returnTo || !returnTo.startsWith('/') || returnTo.startsWith('//') || returnTo.includes('\\'))
-    return '/';
+  // Browsers drop tabs and newlines from a URL as they read it ("/\t/evil.example" is "//evil.example"),
+  // so a path with any control character, or a backslash, is refused outright.
+  // eslint-disable-next-line no-control-regex
+  if (!returnTo || !returnTo.startsWith('/') || /[\u0000-\u001f\u007f\\]/.test(returnTo)) return '/';
+  const base = 'http://vigil.invalid';
+  const url = URL.canParse(returnTo, base) ? new URL(returnTo, base) : undefined;
+  if (url?.origin !== base) return '/';
   return returnTo.slice(0, 2000);
+}
+
+function sameText(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
 }
 
 export type SsoService = ReturnType<typeof createSsoService>;
@@ -150,8 +162,14 @@ export function createSsoService(deps: {
       await repo.deleteSettings(db, p.orgId);
     },
 
-    /** Where to send the browser to sign in at the organization's provider. */
-    async start(orgId: string, returnTo: string | undefined): Promise<string> {
+    /**
+     * Where to send the browser to sign in at the organization's provider, and the state the browser must
+     * keep (a cookie) and bring back to the callback, for as long as the sign-in may take.
+     */
+    async start(
+      orgId: string,
+      returnTo: string | undefined,
+    ): Promise<{ url: string; state: string; maxAgeSeconds: number }> {
       const row = await repo.settingsOf(db, orgId);
       if (!row?.enabled)
         throw notFound('This organization has no single sign-on: sign in with your password.');
@@ -167,7 +185,7 @@ export function createSsoService(deps: {
         returnTo: safeReturnPath(returnTo),
         expiresAt: new Date(clock.now().getTime() + LOGIN_TTL_MS),
       });
-      return oidc
+      const url = oidc
         .buildAuthorizationUrl(config, {
           redirect_uri: redirectUri,
           scope: 'openid email profile',
@@ -177,15 +195,21 @@ export function createSsoService(deps: {
           nonce,
         })
         .toString();
+      return { url, state, maxAgeSeconds: LOGIN_TTL_MS / 1000 };
     },
 
     /** The provider sent the browser back: check everything, and sign in the user the email belongs to. */
     async finish(
       callbackPathAndQuery: string,
+      browserState: string | undefined,
       client: ClientInfo,
     ): Promise<NewSession & { returnTo: string }> {
       const currentUrl = new URL(callbackPathAndQuery, publicUrl);
       const state = currentUrl.searchParams.get('state') ?? '';
+      if (!browserState || !sameText(browserState, state))
+        throw unauthenticated(
+          'This sign-in was not started in this browser (or its cookie was blocked): sign in again from here.',
+        );
       const login = await repo.takeLogin(db, state, clock.now());
       if (!login) throw unauthenticated('This sign-in took too long or was already used: sign in again.');
       const providerError = currentUrl.searchParams.get('error');
@@ -221,7 +245,9 @@ export function createSsoService(deps: {
           `The sign-in provider's answer could not be checked (${(error as Error).message}): sign in again, or ask an admin to check the single sign-on settings.`,
         );
       }
-      if (typeof email !== 'string' || verified === false)
+      // Only an address the provider vouches for: where people may edit their own email claim, one left
+      // unverified (or without the claim) could name anyone's account.
+      if (typeof email !== 'string' || (verified !== true && verified !== 'true'))
         throw unauthenticated(
           'The sign-in provider did not give a verified email address: ask an admin to let it share the email scope.',
         );

@@ -8,10 +8,13 @@ import { startTestOidcProvider, type TestOidcProvider } from '../../testing/oidc
  * Follows a browser's redirects from `start`, keeping each site's cookies as a browser does, until a page
  * answers without redirecting. Returns where it ended and Vigil's session cookie, if one was set.
  */
-async function browse(start: string, vigil: string) {
+async function browse(start: string, vigil: string, options: { stopBefore?: string } = {}) {
   const jars = new Map<string, Map<string, string>>();
   let url = start;
   for (let hop = 0; hop < 15; hop++) {
+    if (options.stopBefore && hop > 0 && url.startsWith(options.stopBefore)) {
+      return { url, status: 0, session: undefined };
+    }
     const origin = new URL(url).origin;
     const jar = jars.get(origin) ?? new Map<string, string>();
     jars.set(origin, jar);
@@ -132,6 +135,53 @@ describe('single sign-on through OpenID Connect', () => {
     );
     assert.match(new URL(forged.url).searchParams.get('error') ?? '', /sign in again/);
     assert.equal(forged.session, undefined);
+  });
+
+  it('refuses an email the provider does not say is verified', async () => {
+    provider.signInAs('sso.person@example.com', null);
+    const trip = await browse(
+      `${server.url}/api/console/sso/start?organizationId=${orgId}`,
+      new URL(server.url).origin,
+    );
+    assert.match(new URL(trip.url).searchParams.get('error') ?? '', /verified email/);
+    assert.equal(trip.session, undefined);
+  });
+
+  it('sends a person back only to a page of the console, whatever characters the address hides', async () => {
+    provider.signInAs('sso.person@example.com');
+    for (const returnTo of [
+      '/\t/evil.example.com',
+      '/\n/evil.example.com',
+      '//evil.example.com',
+      '/\\evil.example.com',
+    ]) {
+      const trip = await browse(
+        `${server.url}/api/console/sso/start?organizationId=${orgId}&returnTo=${encodeURIComponent(returnTo)}`,
+        new URL(server.url).origin,
+      );
+      const landed = new URL(trip.url);
+      assert.equal(
+        landed.origin,
+        new URL(server.url).origin,
+        `${JSON.stringify(returnTo)} led to ${trip.url}`,
+      );
+      assert.equal(landed.pathname, '/');
+      assert.ok(trip.session, 'signed in all the same');
+    }
+  });
+
+  it("refuses a callback opened in another browser than the sign-in's (someone's own sign-in, handed over)", async () => {
+    provider.signInAs('sso.person@example.com');
+    const callback = `${server.url}/api/console/sso/callback`;
+    const halfDone = await browse(
+      `${server.url}/api/console/sso/start?organizationId=${orgId}`,
+      new URL(server.url).origin,
+      { stopBefore: callback },
+    );
+    assert.ok(halfDone.url.startsWith(callback), halfDone.url);
+    const victim = await browse(halfDone.url, new URL(server.url).origin);
+    assert.equal(victim.session, undefined, 'no session for the browser that did not start the sign-in');
+    assert.match(new URL(victim.url).searchParams.get('error') ?? '', /not started in this browser/);
   });
 
   it('only lets admins change the settings', async () => {
