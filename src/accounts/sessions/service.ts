@@ -1,6 +1,7 @@
 import type { Config } from '../../config.js';
 import { principalOfUser } from '../user-principal.js';
-import type { Db } from '../../db/database.js';
+import type { Db, Queryable } from '../../db/database.js';
+import { lockNames } from '../../db/advisory-locks.js';
 import type { OrgPlan, UserRole } from '../../db/schema.js';
 import { conflict, forbidden, rateLimited, unauthenticated } from '../../errors.js';
 import type { Logger } from '../../logger.js';
@@ -85,9 +86,22 @@ export function createSessionsService(deps: {
     return { token, session: consoleSessionOf(row), maxAgeSeconds: Math.floor(idleMs / 1000) };
   }
 
-  async function refuseWhileGuessing(email: string, ip: string): Promise<void> {
+  /**
+   * Counts this attempt as failed before its password is checked, under a lock on its email and its
+   * address: requests sent side by side would otherwise all read the count before any had failed, and
+   * each get a guess. A right password takes the attempt back (with the email's other failures).
+   */
+  async function takeAttempt(email: string, ip: string): Promise<void> {
+    await db.transaction().execute(async (tx) => {
+      await lockNames(tx, [`sign-in email ${email.toLowerCase()}`, `sign-in address ${ip}`]);
+      await refuseWhileGuessing(tx, email, ip);
+      await repo.recordFailure(tx, email, ip, clock.now());
+    });
+  }
+
+  async function refuseWhileGuessing(q: Queryable, email: string, ip: string): Promise<void> {
     const now = clock.now().getTime();
-    const failures = await repo.failuresSince(db, email, ip, new Date(now - FAILURE_WINDOW_MS));
+    const failures = await repo.failuresSince(q, email, ip, new Date(now - FAILURE_WINDOW_MS));
     const waitUntil = (oldest: Date | null) =>
       Math.max(1, Math.ceil(((oldest?.getTime() ?? now) + FAILURE_WINDOW_MS - now) / 1000));
     if (failures.byEmail >= MAX_FAILURES_PER_EMAIL) {
@@ -151,7 +165,7 @@ export function createSessionsService(deps: {
     },
 
     async signIn(input: { email: string; password: string }, client: ClientInfo): Promise<NewSession> {
-      await refuseWhileGuessing(input.email, client.ip);
+      await takeAttempt(input.email, client.ip);
       const candidates = await repo.usersByEmail(db, input.email);
       let match: string | undefined;
       for (const candidate of candidates) {
@@ -164,7 +178,6 @@ export function createSessionsService(deps: {
       // The same work whether the email is unknown, has no password yet, or the password is wrong.
       if (!candidates.some((c) => c.hash !== null)) await passwordMatches(input.password, undefined);
       if (!match) {
-        await repo.recordFailure(db, input.email, client.ip, clock.now());
         throw unauthenticated(
           'Wrong email or password. Try again, or use "Forgot password?" to set a new one.',
         );

@@ -192,6 +192,22 @@ describe('console sign-in', () => {
     assert.ok(retryAfter > 800 && retryAfter <= 900, `retry-after ${retryAfter}`);
   });
 
+  it('gives guesses sent side by side no more tries than guesses sent one by one', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        new Browser(server.url).call('POST', '/api/console/session', {
+          email: 'owner@example.com',
+          password: `parallel guess ${i}`,
+        }),
+      ),
+    );
+    const statuses = answers.map((a) => a.status).sort();
+    assert.equal(statuses.filter((s) => s === 401).length, 10, statuses.join(' '));
+    assert.equal(statuses.filter((s) => s === 429).length, 20, statuses.join(' '));
+    // The owner's right password waits out the window like any other try; later tests sign in again.
+    await server.app.context.apiDb.deleteFrom('sign_in_failures').execute();
+  });
+
   it('invites a person by email; the link sets their password once and signs them in', async () => {
     const admin = new Browser(server.url);
     await admin.call('POST', '/api/console/session', { email: 'owner@example.com', password: PASSWORD });
