@@ -1054,10 +1054,27 @@ export function createAlertsService(
         if (!alert || !alert.snoozed || alert.status !== 'open') return false;
         // A later snooze replaced this one: its own job will end it.
         if (alert.snoozed_until && alert.snoozed_until.getTime() > new Date(until).getTime()) return false;
-        const updated = await repo.update(tx, alert.id, { snoozed: false, snoozed_until: null });
+        // As in Opsgenie, an acknowledged alert is open and unacknowledged again when its snooze ends, so
+        // the escalations page once more.
+        const updated = await repo.update(tx, alert.id, {
+          snoozed: false,
+          snoozed_until: null,
+          ...(alert.acknowledged ? { acknowledged: false } : {}),
+        });
         const actor: Actor = { kind: 'system', name: 'Vigil' };
         await repo.addLog(tx, alert.id, 'snooze', 'Snooze ended', actor.name);
         await event(tx, updated, actor, undefined, { type: 'snooze_ended' });
+        if (alert.acknowledged) {
+          await repo.addLog(
+            tx,
+            alert.id,
+            'unacknowledge',
+            'Alert unacknowledged: the snooze ended',
+            actor.name,
+          );
+          // An event of its own: what mirrors the acknowledgement (Security Hub, webhooks, Slack) follows it.
+          await event(tx, updated, actor, undefined, { type: 'unacknowledged' });
+        }
         return true;
       });
       if (ended) committed(QUEUES.alertEvents);

@@ -276,6 +276,55 @@ describe('escalation', () => {
     assert.ok((await logs(alertId)).some((l) => l.includes('starts again from its first rule')));
   });
 
+  it('starts over when a snooze ends, even if every rule had run before the snooze', async () => {
+    // A schedule responder's escalation is one rule: it is over once the person on call is paged.
+    const message = `Snoozed after the last rule ${run}`;
+    const res = await call('POST', '/v2/alerts', {
+      message,
+      responders: [{ type: 'schedule', name: 'Security primary' }],
+    });
+    const alertId = await waitFor('the alert', async () => {
+      const status = await server.call('GET', `/v2/alerts/requests/${res.requestId}`);
+      return status.body.data?.alertId as string | undefined;
+    });
+    await mailTo(alice, message);
+    await waitFor('the escalation to be over', async () =>
+      (await logs(alertId)).some((l) => l.includes('every rule has run')),
+    );
+    const endTime = new Date(Date.now() + 6000).toISOString();
+    await call('POST', `/v2/alerts/${alertId}/snooze`, { endTime });
+    await settle();
+    assert.equal(mailsAbout(message).length, 1, 'nobody is paged while the alert is snoozed');
+    await waitFor('the second page to alice', async () =>
+      mailsAbout(message).filter((m) => m.to.includes(alice)).length === 2 ? true : undefined,
+    );
+    assert.ok(
+      (await logs(alertId)).some((l) => l.includes('starts again from its first rule: the snooze ended')),
+    );
+  });
+
+  it('unacknowledges an acknowledged alert when its snooze ends, and pages again', async () => {
+    const message = `Snoozed when acknowledged ${run}`;
+    const alertId = await createAlert(message);
+    await mailTo(alice, message);
+    await call('POST', `/v2/alerts/${alertId}/acknowledge`, { user: 'Alice' });
+    await waitFor('the acknowledgement', async () => {
+      const a = await server.call('GET', `/v2/alerts/${alertId}`);
+      return a.body.data.acknowledged === true;
+    });
+    const endTime = new Date(Date.now() + 6000).toISOString();
+    await call('POST', `/v2/alerts/${alertId}/snooze`, { endTime });
+    await settle();
+    assert.equal(mailsAbout(message).length, 1);
+    await waitFor('the second page to alice', async () =>
+      mailsAbout(message).filter((m) => m.to.includes(alice)).length === 2 ? true : undefined,
+    );
+    assert.equal((await server.call('GET', `/v2/alerts/${alertId}`)).body.data.acknowledged, false);
+    const lines = await logs(alertId);
+    assert.ok(lines.includes('Alert unacknowledged: the snooze ended'), lines.join('\n'));
+    assert.ok(lines.some((l) => l.includes('starts again from its first rule: the snooze ended')));
+  });
+
   it('moves to the next rule at once on the escalate action', async () => {
     const message = `Escalate now ${run}`;
     const alertId = await createAlert(message);

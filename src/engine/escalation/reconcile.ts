@@ -6,16 +6,17 @@ import { notificationRepeatsRepository } from '../../notify/repeats-repository.j
 import { planOf } from '../../oncall/routing/route.js';
 import type { EngineTx } from './engine-tx.js';
 import { escalationRepository as repo } from './repository.js';
-import { isEscalatedBy, transition } from './transition.js';
+import { isEscalatedBy, reachesFinishedRuns, transition } from './transition.js';
 import { alertsRepository } from '../../alerts/repository.js';
 
 /**
- * Brings an alert's unfinished runs, and its pending messages, in line with the alert after an event
- * changed it: the runs are locked and each is told the event (see transition.ts).
+ * Brings an alert's unfinished runs (and the finished ones the event may restart), and its pending
+ * messages, in line with the alert after an event changed it: the runs are locked and each is told the
+ * event (see transition.ts).
  */
 export async function reconcile(etx: EngineTx, event: AlertEvent, now: Date): Promise<void> {
   const { tx, logs } = etx;
-  const runs = await repo.lockUnfinished(tx, event.alertId);
+  const runs = await repo.lockUnfinished(tx, event.alertId, { completed: reachesFinishedRuns(event) });
   const alert = await alertsRepository.byId(tx, event.alertId);
   await cancelUnwantedMessages(etx, event.alertId, alert);
   if (

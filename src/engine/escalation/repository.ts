@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { type Queryable, NIL_UUID } from '../../db/database.js';
 import type { AlertEscalationRow } from '../../db/schema.js';
 import type { EscalationPlan } from '../../oncall/model.js';
-import type { RunUpdate } from './transition.js';
+import { COMPLETED, type RunUpdate } from './transition.js';
 import { prepared } from '../../db/prepared.js';
 
 /**
@@ -179,13 +179,24 @@ export const escalationRepository = {
       .execute();
   },
 
-  /** Locks the runs of an alert that are not finished, waiting for those another transaction holds. */
-  lockUnfinished(db: Queryable, alertId: string): Promise<AlertEscalationRow[]> {
+  /**
+   * Locks the runs of an alert that are not finished (and, with `completed`, those that finished having
+   * run every rule), waiting for those another transaction holds.
+   */
+  lockUnfinished(
+    db: Queryable,
+    alertId: string,
+    { completed = false }: { completed?: boolean } = {},
+  ): Promise<AlertEscalationRow[]> {
     return db
       .selectFrom('alert_escalations')
       .selectAll()
       .where('alert_id', '=', alertId)
-      .where('state', '!=', 'finished')
+      .where((eb) =>
+        completed
+          ? eb.or([eb('state', '!=', 'finished'), eb('finished_reason', '=', COMPLETED)])
+          : eb('state', '!=', 'finished'),
+      )
       .orderBy('id')
       .forUpdate()
       .execute();

@@ -19,6 +19,7 @@ export type RunFields = Pick<
   | 'base_at'
   | 'paused_at'
   | 'pause_reason'
+  | 'finished_reason'
   | 'skipped_from'
   | 'replay_until'
 >;
@@ -52,6 +53,17 @@ export type RunTransition =
 
 const UNCHANGED: RunTransition = { kind: 'unchanged' };
 
+/** The finished_reason of a run that ran every rule it has (not one ended by a close). */
+export const COMPLETED = 'completed';
+
+/**
+ * Whether an event is told to a run that already finished: only the end of a snooze starts one of them
+ * again (see restartCompleted).
+ */
+export function reachesFinishedRuns(event: AlertEvent): boolean {
+  return event.type === 'snooze_ended';
+}
+
 type Target =
   { state: 'finished'; reason: string } | { state: 'paused'; reason: PauseReason } | { state: 'active' };
 
@@ -61,8 +73,9 @@ export function isEscalatedBy(run: RunFields, event: Extract<AlertEvent, { type:
 }
 
 /**
- * What an alert event does to one unfinished run of its alert. `alert` is the alert's row as the event
- * left it (read after the event), not the event's own view of it.
+ * What an alert event does to one run of its alert (an unfinished one, or a finished one the event
+ * reaches, see reachesFinishedRuns). `alert` is the alert's row as the event left it (read after the
+ * event), not the event's own view of it.
  */
 export function transition(
   run: RunFields,
@@ -70,6 +83,7 @@ export function transition(
   event: AlertEvent,
   now: Date,
 ): RunTransition {
+  if (run.state === 'finished') return restartCompleted(run, alert, event, now);
   if (event.type === 'escalated' && alert?.status === 'open')
     return isEscalatedBy(run, event) ? escalateNow(run, now) : UNCHANGED;
   const target = targetOf(run, alert, event);
@@ -113,6 +127,25 @@ function targetOf(run: RunFields, alert: AlertFields | undefined, event: AlertEv
   return { state: 'active' };
 }
 
+/**
+ * A run that had run all its rules when the alert was snoozed had nothing left to pause, yet Opsgenie
+ * takes the end of a snooze as the alert coming in anew: it starts over, as the runs the snooze paused
+ * do. It is left finished while the alert is snoozed again (that snooze's end restarts it), and when an
+ * acknowledged alert would page nobody on it, as a paused run there stays paused. A run a close ended
+ * stays over.
+ */
+function restartCompleted(
+  run: RunFields,
+  alert: AlertFields | undefined,
+  event: AlertEvent,
+  now: Date,
+): RunTransition {
+  if (event.type !== 'snooze_ended' || run.finished_reason !== COMPLETED) return UNCHANGED;
+  if (!alert || alert.status !== 'open' || alert.snoozed) return UNCHANGED;
+  if (alert.acknowledged && !nextStepWhenAcknowledged(run.plan, 0)) return UNCHANGED;
+  return restart(run, now);
+}
+
 /** As in Opsgenie, the end of a snooze starts the escalation over: people hear about it again. */
 function restart(run: RunFields, now: Date): RunTransition {
   const first = stepAt(run.plan, 0);
@@ -125,6 +158,7 @@ function restart(run: RunFields, now: Date): RunTransition {
       nextAt: first ? dueAt(now, first) : now,
       pausedAt: null,
       pauseReason: null,
+      finishedReason: null,
       skippedFrom: null,
       replayUntil: null,
     },
@@ -240,7 +274,7 @@ export function dueSteps(run: RunFields, alert: AlertFields | undefined, now: Da
     // Rules were passed over for the acknowledgement: they still run if it is taken back.
     if (!step && skippedFrom !== null && alert.acknowledged) return pause('acknowledged');
     if (!step)
-      return settle({ state: 'finished', nextAt: null, finishedReason: 'completed' }, [
+      return settle({ state: 'finished', nextAt: null, finishedReason: COMPLETED }, [
         `${plan.name}: every rule has run; the escalation is over`,
       ]);
     const due = dueAt(run.base_at, step);
