@@ -189,11 +189,14 @@ export function textMatch(
   value: string,
   contains: boolean,
 ): RawBuilder<boolean> {
-  const positive =
+  const compared =
     value.includes('*') || contains
       ? sql<boolean>`${column} ILIKE ${likePattern(value, contains)}`
       : sql<boolean>`lower(${column}) = lower(${value})`;
-  return op === '!=' ? sql<boolean>`NOT (${positive})` : positive;
+  // A missing value (a details key an alert lacks) compares as NULL, and NOT NULL is NULL too: "IS TRUE"
+  // makes it a plain no, so that a term's negation finds the alerts without the value.
+  const positive = sql<boolean>`(${compared}) IS TRUE`;
+  return op === '!=' ? sql<boolean>`NOT ${positive}` : positive;
 }
 
 function booleanValue(field: string, value: string): boolean {
@@ -329,8 +332,9 @@ function compileTerm(orgId: string, term: Extract<QueryNode, { kind: 'term' }>):
     case 'integration.name':
     case 'integration.type':
       onlyEquality(field, op);
+      // As the API shows them: an alert no integration made came from "API" (present.ts).
       return textMatch(
-        a(field === 'integration.name' ? 'integration_name' : 'integration_type'),
+        sql`(CASE WHEN ${a('integration_id')} IS NULL THEN 'API' ELSE coalesce(${a(field === 'integration.name' ? 'integration_name' : 'integration_type')}, '') END)`,
         op,
         value,
         false,
