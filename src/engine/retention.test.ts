@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { startTestServer, waitFor, type TestServer } from '../testing/harness.js';
 import { ShiftedClock } from '../work/clock.js';
+import { integrationsRepository } from '../integrations/repository.js';
 
 /**
  * Retention follows the engine's clock: a request record, an incident's and an alert event's handled
@@ -140,4 +141,53 @@ describe('retention', () => {
     );
     assert.equal(logged.status, 200, JSON.stringify(logged.body));
   });
+
+  it('purges only settled deliveries: one still queued is work a sender was told is stored', async () => {
+    await server.callOk('POST', '/v2/teams', { name: 'Queued' });
+    const integration = (
+      await server.callOk('POST', '/v2/integrations', {
+        type: 'AmazonSecurityHub',
+        name: 'Queued hub',
+        ownerTeam: { name: 'Queued' },
+        verifySignatures: false,
+      })
+    ).data as { id: string };
+    const old = new Date(clock.now().getTime() - 15 * DAY);
+    // In a transaction that is rolled back: the workers never see these rows, so they cannot settle
+    // the queued one before the purge looks at it.
+    const left = await server.app.context.apiDb
+      .transaction()
+      .execute(async (tx) => {
+        await tx
+          .insertInto('integration_payloads')
+          .values(
+            ['queued', 'created'].map((verdict) => ({
+              integration_id: integration.id,
+              received_at: old,
+              kind: 'eventbridge',
+              verdict,
+              body: '{}',
+            })),
+          )
+          .execute();
+        await integrationsRepository.purge(tx, new Date(clock.now().getTime() - 14 * DAY));
+        const rows = await tx
+          .selectFrom('integration_payloads')
+          .select('verdict')
+          .where('integration_id', '=', integration.id)
+          .execute();
+        throw new RolledBack(rows.map((r) => r.verdict));
+      })
+      .catch((error: unknown) => {
+        if (error instanceof RolledBack) return error.verdicts;
+        throw error;
+      });
+    assert.deepEqual(left, ['queued'], 'the queued delivery stays until a worker settles it');
+  });
 });
+
+class RolledBack extends Error {
+  constructor(readonly verdicts: string[]) {
+    super('rolled back');
+  }
+}

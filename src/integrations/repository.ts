@@ -233,9 +233,11 @@ export const integrationsRepository = {
   },
 
   async purge(db: Queryable, before: Date): Promise<number> {
+    // A queued delivery is work still to do (the sender was told it is stored), however old it is.
     const payloads = await db
       .deleteFrom('integration_payloads')
       .where('received_at', '<', before)
+      .where('verdict', '!=', 'queued')
       .executeTakeFirst();
     await db.deleteFrom('sns_processed_messages').where('processed_at', '<', before).execute();
     // Finished write-backs: kept as long as the deliveries that led to them, then gone.
