@@ -54,6 +54,16 @@ interface ClaimedRow {
   seq: string;
 }
 
+/**
+ * Whether a later change (by the alert event's order, then the row's, as the claim's batching orders
+ * them) of the same field of `w`'s finding is sent or still to be: `w`'s value is then out of date. A
+ * later change that failed or was itself superseded does not count, as in hasLaterChange.
+ */
+const overtaken = sql<boolean>`EXISTS (
+  SELECT 1 FROM securityhub_writebacks l
+  WHERE l.integration_id = w.integration_id AND l.finding_key = w.finding_key AND l.field = w.field
+    AND (l.seq, l.id) > (w.seq, w.id) AND l.status IN ('pending', 'sending', 'done'))`;
+
 export const writebacksRepository = {
   async findingsToWriteBack(tx: Tx, alertId: string): Promise<WritableFinding[]> {
     const rows = await tx
@@ -143,9 +153,11 @@ export const writebacksRepository = {
 
   /**
    * Claims up to `limit` due changes under a lease until `leaseUntil`: pending ones whose backoff is
-   * over, and sending ones whose lease lapsed (their process died). Only integrations whose changes have
-   * gathered are taken (see the gather condition below), and never a change while an earlier change of
-   * the same field of the same finding is in flight under a live lease, so the two cannot cross.
+   * over, and sending ones whose lease lapsed (their process died). Pending changes are taken only from
+   * integrations whose changes have gathered (see the gather condition below), and never a change while
+   * an earlier change of the same field of the same finding is in flight under a live lease, so the two
+   * cannot cross. A due change that a later change of its finding's field has overtaken is superseded
+   * rather than claimed: sent after the later one, its older value would win.
    */
   async claimDue(
     tx: Tx,
@@ -160,18 +172,21 @@ export const writebacksRepository = {
   ): Promise<ClaimedChange[]> {
     const { now } = window;
     // Picked once (MATERIALIZED), never again per row of the table: docs/architecture.md, "Claiming a batch".
-    const result = await sql<ClaimedRow>`
+    const result = await sql<ClaimedRow & { status: string }>`
       WITH due AS MATERIALIZED (
-        SELECT w.id FROM securityhub_writebacks w
-        WHERE ((w.status = 'pending' AND w.not_before <= ${now}) OR (w.status = 'sending' AND w.lease_until < ${now}))
-          -- Gather: an integration's changes go when they pause with no alert event still on its way to
-          -- becoming a change, or a while after the first of them; then all go together.
-          AND w.integration_id IN (
-            SELECT g.integration_id FROM securityhub_writebacks g
-            WHERE g.status = 'pending' AND g.not_before <= ${now}
-            GROUP BY g.integration_id
-            HAVING min(g.created_at) <= ${window.firstCreatedBefore}
-                OR (max(g.created_at) <= ${window.quietSince} AND NOT ${window.eventsInFlight}))
+        SELECT w.id, ${overtaken} AS overtaken FROM securityhub_writebacks w
+        -- A lapsed lease is taken over at once: its changes gathered when first claimed, and waiting for
+        -- another change of the integration to become due could leave it unsent for good.
+        WHERE ((w.status = 'sending' AND w.lease_until < ${now})
+            OR (w.status = 'pending' AND w.not_before <= ${now}
+              -- Gather: an integration's changes go when they pause with no alert event still on its way
+              -- to becoming a change, or a while after the first of them; then all go together.
+              AND w.integration_id IN (
+                SELECT g.integration_id FROM securityhub_writebacks g
+                WHERE g.status = 'pending' AND g.not_before <= ${now}
+                GROUP BY g.integration_id
+                HAVING min(g.created_at) <= ${window.firstCreatedBefore}
+                    OR (max(g.created_at) <= ${window.quietSince} AND NOT ${window.eventsInFlight}))))
           AND NOT EXISTS (
             SELECT 1 FROM securityhub_writebacks s
             WHERE s.status = 'sending' AND s.lease_until >= ${now} AND s.id <> w.id
@@ -181,23 +196,28 @@ export const writebacksRepository = {
         FOR UPDATE SKIP LOCKED
       )
       UPDATE securityhub_writebacks w
-      SET status = 'sending', lease_until = ${window.leaseUntil}, attempts = w.attempts + 1, updated_at = ${now}
+      SET status = CASE WHEN due.overtaken THEN 'superseded' ELSE 'sending' END,
+        lease_until = CASE WHEN due.overtaken THEN NULL ELSE ${window.leaseUntil}::timestamptz END,
+        attempts = CASE WHEN due.overtaken THEN w.attempts ELSE w.attempts + 1 END,
+        updated_at = ${now}
       FROM due WHERE w.id = due.id
-      RETURNING w.id, w.integration_id, w.alert_id, w.product_arn, w.finding_id, w.field, w.value, w.attempts, w.created_at, w.seq`.execute(
+      RETURNING w.id, w.integration_id, w.alert_id, w.product_arn, w.finding_id, w.field, w.value, w.attempts, w.created_at, w.seq, w.status`.execute(
       tx,
     );
-    return result.rows.map((r) => ({
-      id: r.id,
-      integrationId: r.integration_id,
-      alertId: r.alert_id,
-      productArn: r.product_arn,
-      findingId: r.finding_id,
-      field: r.field,
-      value: r.value,
-      attempts: r.attempts,
-      createdAt: r.created_at,
-      seq: r.seq,
-    }));
+    return result.rows
+      .filter((r) => r.status === 'sending')
+      .map((r) => ({
+        id: r.id,
+        integrationId: r.integration_id,
+        alertId: r.alert_id,
+        productArn: r.product_arn,
+        findingId: r.finding_id,
+        field: r.field,
+        value: r.value,
+        attempts: r.attempts,
+        createdAt: r.created_at,
+        seq: r.seq,
+      }));
   },
 
   /** Ends changes that will never be sent: a later value replaced them, or write-back was turned off. */
@@ -236,7 +256,9 @@ export const writebacksRepository = {
 
   /**
    * Puts changes back to be retried from their own time. Only those still being sent: a change another
-   * process took over (after this one's lease lapsed) and settled keeps that outcome.
+   * process took over (after this one's lease lapsed) and settled keeps that outcome. A change overtaken
+   * while in flight (acknowledged, then closed) is superseded instead: the later change may well be sent
+   * before this one's backoff is over, and this one's older value must not follow it.
    */
   async reschedule(
     db: Queryable,
@@ -246,16 +268,16 @@ export const writebacksRepository = {
   ): Promise<void> {
     for (const retry of retries) {
       await db
-        .updateTable('securityhub_writebacks')
+        .updateTable('securityhub_writebacks as w')
         .set({
-          status: 'pending',
+          status: sql<string>`CASE WHEN ${overtaken} THEN 'superseded' ELSE 'pending' END`,
           lease_until: null,
           not_before: retry.notBefore,
           last_error: error,
           updated_at: now,
         })
-        .where('id', '=', retry.id)
-        .where('status', '=', 'sending')
+        .where('w.id', '=', retry.id)
+        .where('w.status', '=', 'sending')
         .execute();
     }
   },

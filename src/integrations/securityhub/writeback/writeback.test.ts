@@ -412,6 +412,188 @@ describe('batching, limits and failures', () => {
     }
   });
 
+  /**
+   * An older change of a field refused for a retry while a newer one of the same field was made: the
+   * newer goes first, and the older must not follow it. Returns the values this finding was sent, and
+   * the statuses the alert's changes ended with.
+   */
+  async function retriedBehindNewer(
+    suffix: string,
+    change: {
+      fail: (findingId: string) => void;
+      older: (alertId: string) => Promise<unknown>;
+      newer: (alertId: string) => Promise<unknown>;
+      newerValue: Json;
+    },
+  ): Promise<{ id: string; sent: Json[]; statuses: string[] }> {
+    const { alertId, id } = await finding(suffix);
+    await server.idle();
+    const before = batchRequests().length;
+    const mine = () =>
+      batchRequests()
+        .slice(before)
+        .filter((r) => ((r.body as Json).FindingIdentifiers as Json[]).some((f) => f.Id === id));
+    const client = new pg.Client({ connectionString: server.databaseUrl });
+    await client.connect();
+    try {
+      change.fail(id);
+      aws.setLatency(800);
+      try {
+        await change.older(alertId);
+        await waitFor('the older change in flight', async () => mine().length > 0);
+        await change.newer(alertId);
+        await waitFor('the newer change recorded', async () => {
+          const rows = await client.query(
+            `SELECT 1 FROM securityhub_writebacks WHERE alert_id = $1 AND value = $2::jsonb`,
+            [alertId, JSON.stringify(change.newerValue)],
+          );
+          return rows.rows.length > 0;
+        });
+      } finally {
+        aws.setLatency(0);
+      }
+      // Waited for by the rows, not server.idle(): a retry backing off is not due, so not waited for.
+      const statuses = await waitFor(
+        'every change of the alert settled',
+        async () => {
+          const rows = await client.query<{ status: string }>(
+            `SELECT status FROM securityhub_writebacks WHERE alert_id = $1 ORDER BY id`,
+            [alertId],
+          );
+          const all = rows.rows.map((r) => r.status);
+          return all.some((s) => s === 'pending' || s === 'sending') ? undefined : all;
+        },
+        20_000,
+      );
+      return { id, sent: mine().map((r) => r.body as Json), statuses };
+    } finally {
+      await client.end();
+    }
+  }
+
+  it('never sends a retried acknowledge after the close made while it was in flight', async () => {
+    const { id, sent, statuses } = await retriedBehindNewer('retried-workflow', {
+      fail: (findingId) => aws.refuseFinding(findingId, PRODUCT, 'ConcurrentUpdateError', 1),
+      older: (alertId) => server.call('POST', `/v2/alerts/${alertId}/acknowledge`, {}),
+      newer: (alertId) => server.call('POST', `/v2/alerts/${alertId}/close`, {}),
+      newerValue: { Status: 'RESOLVED' },
+    });
+    assert.equal(held(id)?.Workflow?.Status, 'RESOLVED');
+    assert.deepEqual(
+      sent.map((b) => b.Workflow?.Status),
+      ['NOTIFIED', 'RESOLVED'],
+    );
+    assert.deepEqual(statuses, ['superseded', 'done']);
+  });
+
+  it('never sends a priority retried after a 500 behind the priority made while it was in flight', async () => {
+    const { id, sent, statuses } = await retriedBehindNewer('retried-severity', {
+      fail: () => aws.failNext(1, 500),
+      older: (alertId) => server.call('PUT', `/v2/alerts/${alertId}/priority`, { priority: 'P1' }),
+      newer: (alertId) => server.call('PUT', `/v2/alerts/${alertId}/priority`, { priority: 'P5' }),
+      newerValue: { Label: 'INFORMATIONAL' },
+    });
+    assert.equal(held(id)?.Severity?.Label, 'INFORMATIONAL');
+    assert.deepEqual(
+      sent.map((b) => b.Severity?.Label),
+      ['CRITICAL', 'INFORMATIONAL'],
+    );
+    assert.deepEqual(statuses, ['superseded', 'done']);
+  });
+
+  it('drops a retry that a later change of its field overtook, however the two were timed', async () => {
+    // A retry put back just before the close it raced was committed: the close is sent first, and the
+    // retry, due later, finds it done.
+    const { id } = await finding('overtaken-retry');
+    await server.idle();
+    const before = batchRequests().length;
+    const client = new pg.Client({ connectionString: server.databaseUrl });
+    await client.connect();
+    try {
+      const now = clock.now();
+      const insert = (status: string, value: Json, seq: number) =>
+        client.query<{ id: string }>(
+          `INSERT INTO securityhub_writebacks
+             (integration_id, alert_id, finding_key, product_arn, finding_id, field, value, event_id, seq,
+              status, attempts, not_before, created_at, updated_at)
+           SELECT f.integration_id, f.alert_id, f.finding_key, f.product_arn, f.finding_id, 'workflow',
+             $3, gen_random_uuid(), $4, $5, 1, $6, $6, $6
+           FROM securityhub_findings f WHERE f.integration_id = $1 AND f.finding_id = $2
+           RETURNING id`,
+          [integration.id, id, JSON.stringify(value), seq, status, new Date(now.getTime() - 60_000)],
+        );
+      const older = (await insert('pending', { Status: 'NOTIFIED' }, 1)).rows[0]?.id;
+      await insert('done', { Status: 'RESOLVED' }, 2);
+      const status = await waitFor(
+        'the retry settled',
+        async () => {
+          const row = await client.query<{ status: string }>(
+            `SELECT status FROM securityhub_writebacks WHERE id = $1`,
+            [older],
+          );
+          return row.rows[0]?.status !== 'pending' && row.rows[0]?.status;
+        },
+        20_000,
+      );
+      assert.equal(status, 'superseded');
+      await server.idle();
+      assert.equal(
+        batchRequests()
+          .slice(before)
+          .filter((r) => ((r.body as Json).FindingIdentifiers as Json[]).some((f) => f.Id === id)).length,
+        0,
+      );
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('takes over a change whose lease lapsed, though no other change of its integration is due', async () => {
+    const { id } = await finding('lapsed');
+    // Nothing else of the integration waiting: only the lapsed change can make its integration due.
+    await server.idle();
+    const before = batchRequests().length;
+    const client = new pg.Client({ connectionString: server.databaseUrl });
+    await client.connect();
+    try {
+      // As a worker killed mid-request leaves it: claimed, and its lease over.
+      const now = clock.now();
+      const inserted = await client.query<{ id: string }>(
+        `INSERT INTO securityhub_writebacks
+           (integration_id, alert_id, finding_key, product_arn, finding_id, field, value, event_id, seq,
+            status, attempts, not_before, lease_until, created_at, updated_at)
+         SELECT f.integration_id, f.alert_id, f.finding_key, f.product_arn, f.finding_id, 'workflow',
+           '{"Status":"NOTIFIED"}', gen_random_uuid(), 0, 'sending', 1, $3, $4, $3, $3
+         FROM securityhub_findings f WHERE f.integration_id = $1 AND f.finding_id = $2
+         RETURNING id`,
+        [integration.id, id, new Date(now.getTime() - 60_000), new Date(now.getTime() - 30_000)],
+      );
+      assert.equal(inserted.rows.length, 1);
+      await waitFor(
+        'the lapsed change sent again',
+        async () => {
+          const row = await client.query<{ status: string }>(
+            `SELECT status FROM securityhub_writebacks WHERE id = $1`,
+            [inserted.rows[0]?.id],
+          );
+          return row.rows[0]?.status === 'done';
+        },
+        20_000,
+      );
+      assert.equal(held(id)?.Workflow?.Status, 'NOTIFIED');
+      const sent = batchRequests()
+        .slice(before)
+        .filter((r) => ((r.body as Json).FindingIdentifiers as Json[]).some((f) => f.Id === id));
+      assert.deepEqual(
+        sent.map((r) => (r.body as Json).Workflow?.Status),
+        ['NOTIFIED'],
+      );
+      await server.idle();
+    } finally {
+      await client.end();
+    }
+  });
+
   it('coalesces changes still pending for the same field', async () => {
     const { alertId, id } = await finding('coalesce');
     const before = batchRequests().length;
