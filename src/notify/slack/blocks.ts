@@ -41,6 +41,17 @@ export function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+/**
+ * A message's top-level `text`, escaped as the blocks are: Slack formats it as mrkdwn too, and shows it in
+ * the notification, where a `<!channel>` from an alert would ping everyone. A cut made to fit does not
+ * leave half an entity behind.
+ */
+export function topLevelText(text: string): string {
+  const escaped = escapeMrkdwn(text);
+  const cut = truncate(escaped, TEXT_MAX);
+  return cut === escaped ? cut : cut.replace(/&[a-z]*…$/, '…');
+}
+
 /** A link in mrkdwn; `|` and `>` would end the URL early. */
 function link(url: string, label: string): string {
   return `<${url.replace(/[|>\s]/g, encodeURIComponent)}|${escapeMrkdwn(label)}>`;
@@ -198,14 +209,14 @@ export function alertMessage(input: {
   });
   const actions = input.buttons ? actionsBlock(alert) : undefined;
   if (actions) blocks.push(actions);
-  return { text: truncate(`${title} (${status})`, TEXT_MAX), blocks };
+  return { text: topLevelText(`${title} (${status})`), blocks };
 }
 
 /** What is left to show of a deleted alert: its title struck through, and who deleted it. */
 export function deletedMessage(title: string, event: AlertEvent): SlackMessage {
   const line = eventText(event);
   return {
-    text: truncate(`${title} (deleted)`, TEXT_MAX),
+    text: topLevelText(`${title} (deleted)`),
     blocks: [
       { type: 'section', text: mrkdwn(`~${escapeMrkdwn(truncate(title, HEADER_MAX))}~`) },
       { type: 'context', elements: [mrkdwn(line)] },
@@ -217,7 +228,7 @@ export function deletedMessage(title: string, event: AlertEvent): SlackMessage {
 export function testMessage(event: TestEvent, viewUrl: string): SlackMessage {
   const text = `Vigil test message: alerts of this destination will be posted here. ${eventLine(event)}.`;
   return {
-    text,
+    text: topLevelText(text),
     blocks: [
       { type: 'section', text: mrkdwn(escapeMrkdwn(text)) },
       { type: 'context', elements: [mrkdwn(link(viewUrl, 'Open Vigil'))] },

@@ -35,6 +35,14 @@ const bob = { username: `bob-${run}@example.com`, fullName: 'Bob Jones', slackId
 const carol = { username: `carol-${run}@example.com`, fullName: 'Carol Reed', slackId: 'U0CAROL01' };
 let slackDestination: string;
 
+/** Alert text that, read as mrkdwn, would ping the whole channel and hide a link behind friendly words. */
+const HOSTILE = '<!channel> disk full <https://evil.example|Open runbook>';
+
+/** Whether Slack would read `text` as a mention or a link of the hostile alert. */
+function pingsOrLinks(text: string): boolean {
+  return /<!channel>|<!here>|<https:\/\/evil/.test(text);
+}
+
 async function call(method: string, path: string, body?: unknown): Promise<Json> {
   return server.callOk(method, path, body);
 }
@@ -187,6 +195,26 @@ describe('a slack destination', () => {
       return rows.length > 0 ? rows : undefined;
     });
     assert.deepEqual(stored, [{ channel: CHANNEL, ts: message.ts }]);
+  });
+
+  it("escapes the alert's text in the message's top-level text, which Slack notifies with, on the post and each edit", async () => {
+    const alert = await createAlert(`${HOSTILE} ${run}`, slackTeam);
+    const message = await posted(alert.tinyId);
+    assert.ok(!pingsOrLinks(message.text), message.text);
+    assert.ok(message.text.includes('&lt;!channel&gt; disk full &lt;https://evil.example|Open runbook&gt;'));
+
+    await call('POST', `/v2/alerts/${alert.id}/acknowledge`, { user: '<!here> Mallory' });
+    const acked = await waitFor('the edit for the acknowledgement', async () =>
+      updatesOf(message.ts).find((c) => String(c.args.text).includes('Acknowledged')),
+    );
+    assert.ok(!pingsOrLinks(String(acked.args.text)), String(acked.args.text));
+
+    await call('DELETE', `/v2/alerts/${alert.id}`);
+    const deleted = await waitFor('the edit for the deletion', async () =>
+      updatesOf(message.ts).find((c) => String(c.args.text).includes('(deleted)')),
+    );
+    assert.ok(!pingsOrLinks(String(deleted.args.text)), String(deleted.args.text));
+    assert.ok(String(deleted.args.text).includes('&lt;!channel&gt;'), String(deleted.args.text));
   });
 
   it('closes the alert when a Slack user whose email is a Vigil user presses Close, as that user, and edits the message in place', async () => {
@@ -398,6 +426,28 @@ describe('a slack-webhook destination', () => {
       ),
     );
     assert.ok(ack);
+  });
+
+  it("escapes the alert's text and who acted in each post's top-level text", async () => {
+    const alert = await createAlert(`${HOSTILE} hooked ${run}`, hookTeam);
+    const first = await waitFor('the webhook post', async () =>
+      slack.webhookPosts.find((p) => String(p.body.text).includes(`hooked ${run}`)),
+    );
+    assert.ok(!pingsOrLinks(String(first.body.text)), String(first.body.text));
+    assert.ok(String(first.body.text).includes('&lt;!channel&gt;'), String(first.body.text));
+
+    await call('POST', `/v2/alerts/${alert.id}/acknowledge`, { user: '<!here> Mallory' });
+    const ack = await waitFor('the acknowledgement post', async () =>
+      slack.webhookPosts.find(
+        (p) =>
+          String(p.body.text).startsWith('Acknowledged by') && String(p.body.text).includes(`hooked ${run}`),
+      ),
+    );
+    assert.ok(!pingsOrLinks(String(ack.body.text)), String(ack.body.text));
+    assert.ok(
+      String(ack.body.text).startsWith('Acknowledged by &lt;!here&gt; Mallory: '),
+      String(ack.body.text),
+    );
   });
 
   it('refuses a URL that is not a Slack incoming webhook', async () => {

@@ -9,7 +9,7 @@ import type {
 } from '../team-destinations/kind.js';
 import { postJson, PostError } from '../team-destinations/post.js';
 import { retryAfterMs, webhookUrlProblem } from '../team-destinations/webhook.js';
-import { alertMessage, eventLine, testMessage } from './blocks.js';
+import { alertMessage, eventLine, statusOf, testMessage, titleOf, topLevelText } from './blocks.js';
 
 /**
  * `slack-webhook`: a Slack incoming webhook (a URL that posts to one channel, made in the Slack app's
@@ -140,8 +140,11 @@ async function deliverSlackWebhook(
   } else {
     const message = alertMessage({ alert, event, viewUrl: delivery.links.view, buttons: false });
     // Each post is a new message: the text leads with what happened, not only the alert.
-    const text = event.type === 'created' ? message.text : `${eventLine(event)}: ${message.text}`;
-    body = { text: truncate(text, 3000), blocks: message.blocks, unfurl_links: false, unfurl_media: false };
+    const text =
+      event.type === 'created'
+        ? message.text
+        : topLevelText(`${eventLine(event)}: ${titleOf(alert)} (${statusOf(alert)})`);
+    body = { text, blocks: message.blocks, unfurl_links: false, unfurl_media: false };
   }
   return postToHook(context, raw, body, classifySlackHook);
 }
