@@ -1,5 +1,5 @@
 import type { Config } from '../../config.js';
-import type { Db } from '../../db/database.js';
+import type { Db, Queryable } from '../../db/database.js';
 import type { Logger } from '../../logger.js';
 import type { NotificationChannel } from '../channel.js';
 import type { OutboundFetch } from '../../http/outbound-fetch.js';
@@ -26,6 +26,12 @@ export interface DestinationType<Name extends string = string> {
      * 3 a.m., and pages to it would never reach the person.
      */
     requiresVerification?: boolean;
+    /**
+     * What is wrong with an address that must name something of the person's own (a sentence), or
+     * undefined when it is theirs: a device's address is a subscription, and someone else's would get the
+     * person's pages and their acknowledge links.
+     */
+    whyNotTheirs?(q: Queryable, userId: string, address: string): Promise<string | undefined>;
   };
   /**
    * Limits on messages to one address, each "at most `limit` in any `windowMs`": a phone that gets ten

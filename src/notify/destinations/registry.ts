@@ -1,3 +1,4 @@
+import type { Queryable } from '../../db/database.js';
 import type { NotificationChannel } from '../channel.js';
 import type { ChannelSetup, DestinationType, ThrottleRule } from './destination.js';
 import { emailDestination } from './email.js';
@@ -26,6 +27,16 @@ export function destinationType(name: string): DestinationType | undefined {
 /** Whether contacts of this kind are paged only once verified. */
 export function requiresVerification(name: string): boolean {
   return BY_NAME.get(name)?.contactMethod?.requiresVerification ?? false;
+}
+
+/** What is wrong with `address` as a contact of this person's own, or undefined when nothing is. */
+export async function whyNotTheirs(
+  q: Queryable,
+  name: string,
+  userId: string,
+  address: string,
+): Promise<string | undefined> {
+  return BY_NAME.get(name)?.contactMethod?.whyNotTheirs?.(q, userId, address);
 }
 
 export function contactMethodDefaults(name: ContactMethodType): { defaultDelayMinutes: number } {

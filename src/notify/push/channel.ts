@@ -155,9 +155,15 @@ export function createPushChannel(setup: ChannelSetup): NotificationChannel {
     }
   }
 
+  /**
+   * Pushes to the subscription `id` names. A page goes only to a device of its person (`recipient`): its
+   * links act as them, and a contact's address naming someone else's device would hand those to a
+   * stranger. A notice (a test of a contact) names no person.
+   */
   async function deliver(
     id: string,
     push: { payload: PushPayload | NoticePayload; urgency: 'high' | 'normal'; topic?: string },
+    recipient?: { userId?: string },
   ): Promise<DeliveryResult> {
     const subscription = isUuid(id) ? await repo.find(db, id.toLowerCase()) : undefined;
     if (!subscription) {
@@ -165,6 +171,13 @@ export function createPushChannel(setup: ChannelSetup): NotificationChannel {
         status: 'failed',
         error:
           'no push subscription for this device: subscribe it from the console (Profile, Mobile push) to be paged on it',
+      };
+    }
+    if (recipient && subscription.user_id !== recipient.userId) {
+      return {
+        status: 'failed',
+        error:
+          'no push subscription of this person for this device: the contact names a device of someone else; subscribe your own from the console (Profile, Mobile push)',
       };
     }
     const host = new URL(subscription.endpoint).host;
@@ -206,11 +219,11 @@ export function createPushChannel(setup: ChannelSetup): NotificationChannel {
   return {
     type: 'mobile',
     send: (message) =>
-      deliver(message.to.address, {
-        payload: payloadOf(message),
-        urgency: urgencyOf(message),
-        topic: topicOf(message.alert.id),
-      }),
+      deliver(
+        message.to.address,
+        { payload: payloadOf(message), urgency: urgencyOf(message), topic: topicOf(message.alert.id) },
+        message.to,
+      ),
     sendNotice: (to, notice) =>
       deliver(to.address, {
         payload: {

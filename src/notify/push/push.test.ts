@@ -57,6 +57,25 @@ async function logs(alertId: string): Promise<string[]> {
   return (res.body.data as Json[]).map((l) => l.log as string);
 }
 
+/** A `mobile` contact of `username` written straight to the database, as contacts made before the API checked them were. */
+async function contactOf(username: string, address: string): Promise<string> {
+  const user = await call('GET', `/v2/users/${username}`);
+  const made = await db.query(
+    `INSERT INTO contact_methods (user_id, method, address) VALUES ($1, 'mobile', $2) RETURNING id`,
+    [user.data.id, address],
+  );
+  return made.rows[0].id as string;
+}
+
+/** Makes `username`'s first rule page only the mobile contact `address`, then raises an alert for the team. */
+async function pageOnly(username: string, address: string, message: string): Promise<string> {
+  const rules = await call('GET', `/v2/users/${username}/notification-rules`);
+  await call('PATCH', `/v2/users/${username}/notification-rules/${rules.data[0].id}`, {
+    steps: [{ contact: { method: 'mobile', to: address } }],
+  });
+  return createAlert(message);
+}
+
 /** The server's own links name its public URL; the test reaches it on its port. */
 function local(link: string): string {
   const url = new URL(link);
@@ -250,16 +269,59 @@ describe('a page to a subscribed device', () => {
     assert.ok(!JSON.stringify(rule.data.steps).includes('mobile'), JSON.stringify(rule.data.steps));
   });
 
-  it('fails for a mobile contact that is not a subscription, saying so', async () => {
-    await call('POST', `/v2/users/${pat}/contacts`, { method: 'mobile', to: 'device-7f3a:abc' });
-    const rules = await call('GET', `/v2/users/${pat}/notification-rules`);
-    await call('PATCH', `/v2/users/${pat}/notification-rules/${rules.data[0].id}`, {
-      steps: [{ contact: { method: 'mobile', to: 'device-7f3a:abc' } }],
-    });
-    const alertId = await createAlert(`Hand-made ${run}`);
+  it('fails for a mobile contact made before contacts had to name a subscription, saying so', async () => {
+    await contactOf(pat, 'device-7f3a:abc');
+    const alertId = await pageOnly(pat, 'device-7f3a:abc', `Hand-made ${run}`);
     const line = await waitFor('the failure in the log', async () =>
       (await logs(alertId)).find((l) => l.startsWith('Mobile push to Pat failed')),
     );
     assert.match(line, /no push subscription/);
+  });
+});
+
+describe("someone else's device", () => {
+  let samDevice: BrowserSubscription;
+  let samDeviceId: string;
+
+  before(async () => {
+    samDevice = fake.newSubscription({ applicationServerKey: publicKey });
+    const made = await server.call(
+      'POST',
+      '/api/console/push/subscriptions',
+      { ...samDevice, deviceName: "Sam's phone" },
+      samKey,
+    );
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    samDeviceId = made.body.id as string;
+  });
+
+  it('can not be made the address of a mobile contact, nor be changed to', async () => {
+    for (const to of [samDeviceId, randomUUID(), 'device-7f3a:abc']) {
+      const res = await server.call('POST', `/v2/users/${pat}/contacts`, { method: 'mobile', to });
+      assert.equal(res.status, 422, `${to}: ${JSON.stringify(res.body)}`);
+      assert.match(res.body.errors?.to ?? '', /push subscriptions/);
+    }
+    const legacy = await contactOf(pat, `legacy-${run}`);
+    const changed = await server.call('PATCH', `/v2/users/${pat}/contacts/${legacy}`, { to: samDeviceId });
+    assert.equal(changed.status, 422, JSON.stringify(changed.body));
+    const contacts = await call('GET', `/v2/users/${pat}/contacts`);
+    assert.ok(
+      !contacts.data.some((c: Json) => c.to === samDeviceId),
+      `Pat has no contact for Sam's device: ${JSON.stringify(contacts.data)}`,
+    );
+  });
+
+  it("is not pushed Pat's pages even when a contact of Pat's names it", async () => {
+    // Made behind the API's back (or before it checked): the channel checks too.
+    await contactOf(pat, samDeviceId);
+    const alertId = await pageOnly(pat, samDeviceId, `Not yours ${run}`);
+    const line = await waitFor('the failure in the log', async () =>
+      (await logs(alertId)).find((l) => l.startsWith('Mobile push to Pat failed')),
+    );
+    assert.match(line, /not retried/);
+    assert.match(line, /no push subscription of this person for this device/);
+    assert.equal(fake.received(samDevice.endpoint).length, 0, "Sam's device got nothing");
+    const subs = await db.query(`SELECT id FROM push_subscriptions WHERE id = $1`, [samDeviceId]);
+    assert.equal(subs.rows.length, 1, "Sam's device is kept");
   });
 });

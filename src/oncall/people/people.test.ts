@@ -90,10 +90,15 @@ describe('defaults for new users', () => {
 
 describe('contact methods', () => {
   it('adds, reads, changes, disables and deletes contacts', async () => {
-    await createUser('grace@example.com');
+    const grace = await createUser('grace@example.com');
     const sms = await addContact('grace@example.com', 'sms', '+1 (415) 555-0123');
     const voice = await addContact('grace@example.com', 'voice', '44-7700900123');
-    const mobile = await addContact('grace@example.com', 'mobile', 'device-7f3a:abc');
+    // A device contact made before it had to name a push subscription of the user's own: still served.
+    const { id: mobile } = await server.app.context.db
+      .insertInto('contact_methods')
+      .values({ user_id: grace, method: 'mobile', address: 'device-7f3a:abc' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
 
     const got = await server.call('GET', `/v2/users/grace@example.com/contacts/${sms}`);
     assert.equal(got.status, 200);
@@ -168,6 +173,9 @@ describe('contact methods', () => {
     await refuse({ method: 'voice', to: '+1234567890123456' }, 'to');
     await refuse({ method: 'voice', to: '+0123456789' }, 'to');
     await refuse({ method: 'mobile', to: 'has spaces in it' }, 'to');
+    // A device is added by subscribing it: an address that is no push subscription of the user's is not one.
+    await refuse({ method: 'mobile', to: 'device-7f3a:abc' }, 'to');
+    await refuse({ method: 'mobile', to: randomUUID() }, 'to');
     await refuse({ method: 'pager', to: 'x' }, 'method');
     await refuse({ method: 'sms' }, 'to');
 

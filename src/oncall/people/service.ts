@@ -14,7 +14,7 @@ import type {
 } from '../model.js';
 import { toTimeRestriction } from '../routing/service.js';
 import { restrictsNothing, type TimeRestrictionInput } from '../time-restriction-input.js';
-import { destinationType } from '../../notify/destinations/registry.js';
+import { destinationType, whyNotTheirs } from '../../notify/destinations/registry.js';
 import { giveEmptyRuleAStep, newStep } from './defaults.js';
 import { peopleRepository as repo } from './repository.js';
 
@@ -80,6 +80,18 @@ export function normalizeAddress(method: ContactMethodType, to: string, field: s
   if (!parsed) throw invalidField(field, `"${method}" is not a kind of contact method Vigil knows.`);
   if (!parsed.ok) throw invalidField(field, parsed.problem);
   return parsed.address;
+}
+
+/** An address that must name something of the user's own (a device) and does not: an error on `field`. */
+async function requireTheirs(
+  q: Queryable,
+  user: UserRow,
+  method: ContactMethodType,
+  address: string,
+  field: string,
+): Promise<void> {
+  const problem = await whyNotTheirs(q, method, user.id, address);
+  if (problem) throw invalidField(field, problem);
 }
 
 /** What `given_to` keeps of what the caller wrote: nothing when it is the stored address itself. */
@@ -259,6 +271,7 @@ export function createPeopleService(db: Db) {
     async addContact(p: Principal, identifier: string, input: ContactRef): Promise<ContactMethodRow> {
       const user = await target(p, identifier, 'contacts-edit');
       const address = normalizeAddress(input.method, input.to, 'to');
+      await requireTheirs(db, user, input.method, address, 'to');
       try {
         return await db.transaction().execute(async (tx) => {
           await repo.lockUser(tx, user.id);
@@ -296,6 +309,7 @@ export function createPeopleService(db: Db) {
           if (given_to === contact.given_to) return contact;
           return (await repo.updateContact(db, contact.id, { given_to })) ?? contact;
         }
+        await requireTheirs(db, user, contact.method, address, 'to');
         // A new number has to prove it reaches this person again; what was wrong with the old one is gone.
         return (
           (await repo.updateContact(db, contact.id, {
