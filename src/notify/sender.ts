@@ -1,7 +1,7 @@
 import { alertsRepository } from '../alerts/repository.js';
 import { peopleRepository } from '../oncall/people/repository.js';
 import type { Db } from '../db/database.js';
-import type { AlertRow, NotificationRow } from '../db/schema.js';
+import type { AlertRow, ContactMethodRow, NotificationRow } from '../db/schema.js';
 import type { Clock } from '../work/clock.js';
 import { formatDuration, LATE_AFTER_MS } from '../work/durations.js';
 import { retryDelayMs as backoff } from '../work/backoff.js';
@@ -12,7 +12,7 @@ import type { DeliveryResult, NotificationChannel, OutgoingNotification } from '
 import { destinationLabel, throttleOf, type Channels } from './destinations/registry.js';
 import { bothAllow, nextAllowedAt } from './destinations/throttle.js';
 import { destinationKey, notificationsRepository as repo, type NotificationOutcome } from './repository.js';
-import { whyUnwanted } from './planner.js';
+import { whyNotPageable, whyUnwanted } from './planner.js';
 
 /**
  * Delivers planned messages. Every worker process runs one; each claims due rows with SKIP LOCKED and a
@@ -23,7 +23,9 @@ import { whyUnwanted } from './planner.js';
  * turn when that type throttles sends to one address.
  *
  * A page (`create-alert`) is only sent while the alert is still open, unacknowledged and not snoozed:
- * the check happens here, at the moment of sending, whatever was planned earlier.
+ * the check happens here, at the moment of sending, whatever was planned earlier. So is a message to a
+ * person's contact method: one deleted, disabled, given another address or no longer pageable since the
+ * message was planned does not get it.
  */
 
 export interface ActionLinkMaker {
@@ -65,6 +67,23 @@ interface Recipient {
   userId?: string;
   name: string;
   timeZone: string;
+  /** Why the person's contact method can no longer take the message (for the log: no address). */
+  unpageable?: string;
+}
+
+/** A person's contact method as it is now, when the message to it is sent. */
+type ContactNow = Pick<ContactMethodRow, 'method' | 'address' | 'enabled' | 'verified_at' | 'problem'>;
+
+/**
+ * Why a message planned for a person's contact method must not go to it now. It was planned with the
+ * address of the moment, and the contact may have changed since: a new number is not verified yet, and a
+ * deleted or disabled contact is not to be paged at all.
+ */
+function whyContactGone(row: NotificationRow, contact: ContactNow | undefined): string | undefined {
+  if (!contact) return 'the contact method was deleted';
+  if (!contact.enabled) return 'the contact method is disabled';
+  if (contact.address !== row.address) return 'the contact method was changed after the page was planned';
+  return whyNotPageable(contact);
 }
 
 /** Marks a message put back to wait for its destination's throttle (in last_error, until it goes). */
@@ -189,6 +208,13 @@ export function createNotificationSender(options: NotificationSenderOptions): No
         row,
         changes: { state: 'cancelled', error: why },
         logLine: alert ? `${label} to ${who} not sent: ${why}` : undefined,
+      };
+    }
+    if (recipient.unpageable) {
+      return {
+        row,
+        changes: { state: 'cancelled', error: recipient.unpageable },
+        logLine: `${label} to ${who} not sent: ${recipient.unpageable}`,
       };
     }
     const channel = channels.get(row.method);
@@ -378,25 +404,57 @@ export function createNotificationSender(options: NotificationSenderOptions): No
     return [...alone, ...groups.values()];
   }
 
+  /**
+   * Who each message is for, with its person's contact method as it is now: one statement for the round,
+   * whatever its size.
+   */
   async function recipientsOf(rows: NotificationRow[]): Promise<Map<string, Recipient>> {
-    const userIds = [...new Set(rows.flatMap((r) => (r.user_id ? [r.user_id] : [])))];
-    const users =
-      userIds.length === 0
+    const ids = rows.flatMap((r) => (r.user_id ? [r.id] : []));
+    const found =
+      ids.length === 0
         ? []
         : await db
-            .selectFrom('users')
-            .select(['id', 'full_name', 'username', 'time_zone', 'blocked'])
-            .where('id', 'in', userIds)
+            .selectFrom('notifications as n')
+            .innerJoin('users as u', 'u.id', 'n.user_id')
+            .leftJoin('contact_methods as c', (join) =>
+              join.onRef('c.id', '=', 'n.contact_method_id').onRef('c.user_id', '=', 'n.user_id'),
+            )
+            .select([
+              'n.id',
+              'u.id as user_id',
+              'u.full_name',
+              'u.username',
+              'u.time_zone',
+              'u.blocked',
+              'c.method as contact_method',
+              'c.address as contact_address',
+              'c.enabled as contact_enabled',
+              'c.verified_at as contact_verified_at',
+              'c.problem as contact_problem',
+            ])
+            .where('n.id', 'in', ids)
             .execute();
-    const byUser = new Map(users.filter((u) => !u.blocked).map((u) => [u.id, u]));
+    const byRow = new Map(found.filter((f) => !f.blocked).map((f) => [f.id, f]));
     const recipients = new Map<string, Recipient>();
     for (const row of rows) {
-      const user = row.user_id ? byUser.get(row.user_id) : undefined;
-      if (user) {
+      const person = row.user_id ? byRow.get(row.id) : undefined;
+      if (person) {
+        const contact: ContactNow | undefined =
+          person.contact_method !== null && person.contact_address !== null
+            ? {
+                method: person.contact_method,
+                address: person.contact_address,
+                enabled: person.contact_enabled ?? false,
+                verified_at: person.contact_verified_at,
+                problem: person.contact_problem,
+              }
+            : undefined;
+        const unpageable = whyContactGone(row, contact);
         recipients.set(row.id, {
-          userId: user.id,
-          name: user.full_name || user.username,
-          timeZone: user.time_zone,
+          userId: person.user_id,
+          name: person.full_name || person.username,
+          timeZone: person.time_zone,
+          ...(unpageable ? { unpageable } : {}),
         });
       } else if (!row.user_id && row.destination_name) {
         recipients.set(row.id, { name: row.destination_name, timeZone: 'UTC' });

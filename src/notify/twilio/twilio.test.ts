@@ -434,3 +434,55 @@ describe('STOP and START', () => {
     assert.equal(text?.to, '+14155550106');
   });
 });
+
+describe('a page planned for later', () => {
+  /** A verified SMS contact paged 2 minutes after an alert, and the alert whose page waits. */
+  async function plannedText(name: string, phone: string) {
+    const who = await person(name, 'sms', phone);
+    await markVerified(who.contactId);
+    const rules = await server.callOk('GET', `/v2/users/${who.user}/notification-rules`);
+    await server.callOk('PATCH', `/v2/users/${who.user}/notification-rules/${rules.data[0].id}`, {
+      steps: [{ contact: { method: 'sms', to: phone }, sendAfter: { timeAmount: 2 } }],
+    });
+    const alertId = await createAlert(`later ${name} ${run}`, who.team);
+    await waitFor('the text to be planned', async () => {
+      const rows = await db.query(`SELECT state FROM notifications WHERE alert_id = $1`, [alertId]);
+      return rows.rows[0]?.state === 'pending' || undefined;
+    });
+    return { ...who, alertId, contactUrl: `/v2/users/${who.user}/contacts/${who.contactId}` };
+  }
+
+  it('is not sent once its contact is deleted, changed to a new number, disabled or opted out', async () => {
+    const deleted = await plannedText('Dee', '+14155550131');
+    const changed = await plannedText('Cham', '+14155550132');
+    const disabled = await plannedText('Dis', '+14155550134');
+    const stopped = await plannedText('Sto', '+14155550135');
+    await server.callOk('DELETE', deleted.contactUrl);
+    await server.callOk('PATCH', changed.contactUrl, { to: '+14155550133' });
+    await server.callOk('POST', `${disabled.contactUrl}/disable`);
+    await twilio.reply({ from: '+14155550135', body: 'STOP' });
+
+    clock.advance(3 * 60_000);
+    const expected: [typeof deleted, string, RegExp][] = [
+      [deleted, 'Dee', /the contact method was deleted/],
+      [changed, 'Cham', /the contact method was changed after the page was planned/],
+      [disabled, 'Dis', /the contact method is disabled/],
+      [stopped, 'Sto', /STOP/],
+    ];
+    for (const [who, name, why] of expected) {
+      const line = await waitFor(`the text to ${name} cancelled`, async () =>
+        (await logs(who.alertId)).find((l) => l.startsWith(`SMS to ${name} not sent`)),
+      );
+      assert.match(line, why);
+      assert.doesNotMatch(line, /\+1415/, 'the log names the method, never the number');
+      const rows = await db.query(`SELECT state FROM notifications WHERE alert_id = $1`, [who.alertId]);
+      assert.deepEqual(rows.rows, [{ state: 'cancelled' }]);
+    }
+    const asked = twilio.requests.filter((r) =>
+      ['+14155550131', '+14155550132', '+14155550133', '+14155550134', '+14155550135'].includes(
+        String(r.form.To),
+      ),
+    );
+    assert.deepEqual(asked, [], 'Twilio was not asked to text any of them');
+  });
+});
