@@ -118,25 +118,40 @@ export function findingAlias(integrationId: string, f: NormalizedFinding): strin
   return `securityhub-${digest.slice(0, 40)}`;
 }
 
-/** True when what changed in the finding is only what Vigil itself wrote back (the write-back's echo). */
-export function isEchoOfWriteBack(
+/**
+ * The fields of an update that only reflects what Vigil itself wrote back (the write-back's echo), or
+ * undefined when anything else changed. Record state and compliance are never written back, so an update
+ * that moves either is the provider's or Security Hub's own. What an echo reflects is then forgotten
+ * (`forgetWrittenBack`): the same value set later by someone else, in Security Hub's console or by a
+ * reactivation's reset, is a change to act on.
+ */
+export function echoOfWriteBack(
   previous: {
     workflow_status: string | null;
     severity_label: string | null;
     note_text: string | null;
+    record_state: string | null;
+    compliance_status: string | null;
     written_back: Record<string, unknown> | null;
   },
   f: NormalizedFinding,
-): boolean {
+): string[] | undefined {
   const wrote = previous.written_back;
-  if (!wrote) return false;
+  if (!wrote) return undefined;
+  if (
+    (f.recordState ?? null) !== previous.record_state ||
+    (f.complianceStatus ?? null) !== previous.compliance_status
+  )
+    return undefined;
   const changes: [string, unknown, unknown][] = [
     ['workflowStatus', previous.workflow_status, f.workflowStatus ?? null],
     ['severityLabel', previous.severity_label, f.severityLabel],
     ['noteText', previous.note_text, f.note?.text ?? null],
   ];
   const changed = changes.filter(([, before, after]) => before !== after);
-  return changed.length > 0 && changed.every(([field, , after]) => wrote[field] === after);
+  return changed.length > 0 && changed.every(([field, , after]) => wrote[field] === after)
+    ? changed.map(([field]) => field)
+    : undefined;
 }
 
 /**
@@ -319,10 +334,12 @@ export function createFindingSync(deps: { alerts: AlertsService; log: Logger }) 
     if (below) return { verdict: 'ignored', reason: below };
     // The caller holds the finding's lock (syncFindings takes them all, in one order).
     const previous = await findingsRepository.find(tx, integration.id, finding);
-    const save = (alertId: string | null) => findingsRepository.save(tx, integration.id, finding, alertId);
+    const save = (alertId: string | null, forgetWrittenBack?: readonly string[] | 'all') =>
+      findingsRepository.save(tx, integration.id, finding, alertId, forgetWrittenBack);
 
-    if (previous && !isCustomAction && isEchoOfWriteBack(previous, finding)) {
-      await save(previous.alert_id);
+    const echoed = previous && !isCustomAction ? echoOfWriteBack(previous, finding) : undefined;
+    if (previous && echoed) {
+      await save(previous.alert_id, echoed);
       return {
         verdict: 'ignored',
         reason: 'the update only reflects what Vigil wrote back',
@@ -403,7 +420,8 @@ export function createFindingSync(deps: { alerts: AlertsService; log: Logger }) 
       ...fields,
       alias: findingAlias(integration.id, finding),
     });
-    await save(created.id);
+    // What was written back belonged to the earlier alert's life: a new alert starts with none.
+    await save(created.id, 'all');
     return { verdict: 'created', alertId: created.id };
   }
 

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Tx } from '../../db/database.js';
 import { lockNames } from '../../db/advisory-locks.js';
 import { findingKeyDigest, type NormalizedFinding } from './findings.js';
@@ -68,8 +69,23 @@ export const findingsRepository = {
       .executeTakeFirst();
   },
 
-  async save(tx: Tx, integrationId: string, f: NormalizedFinding, alertId: string | null): Promise<void> {
+  /** Records a finding's state; `forgetWrittenBack` drops what Vigil wrote back (some fields, or all). */
+  async save(
+    tx: Tx,
+    integrationId: string,
+    f: NormalizedFinding,
+    alertId: string | null,
+    forgetWrittenBack?: readonly string[] | 'all',
+  ): Promise<void> {
     const state = stateOf(f, alertId, new Date());
+    const forget =
+      forgetWrittenBack === 'all'
+        ? { written_back: null }
+        : forgetWrittenBack?.length
+          ? {
+              written_back: sql<string>`securityhub_findings.written_back - ${[...forgetWrittenBack]}::text[]`,
+            }
+          : {};
     await tx
       .insertInto('securityhub_findings')
       .values({
@@ -79,7 +95,7 @@ export const findingsRepository = {
         finding_id: f.key.id,
         ...state,
       })
-      .onConflict((oc) => oc.columns(['integration_id', 'finding_key']).doUpdateSet(state))
+      .onConflict((oc) => oc.columns(['integration_id', 'finding_key']).doUpdateSet({ ...state, ...forget }))
       .execute();
   },
 

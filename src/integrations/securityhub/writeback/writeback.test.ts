@@ -248,6 +248,40 @@ describe('the four mappings', () => {
     );
   });
 
+  it('acts on a value Vigil once wrote back when someone else sets it later', async () => {
+    const { alertId, id } = await finding('echo-then-console');
+    await server.call('POST', `/v2/alerts/${alertId}/close`, { user: 'Alice Example' });
+    await waitFor('RESOLVED', async () => held(id)?.Workflow?.Status === 'RESOLVED');
+    await finding('echo-then-console', (f) => (f.Workflow = { Status: 'RESOLVED' }));
+    const echo = await server.call('GET', `/v2/integrations/${integration.id}/payloads?limit=1`);
+    assert.match(echo.body.data[0].reason, /what Vigil wrote back/);
+
+    // The provider finds it again: Security Hub sets the workflow back to NEW, and a new alert opens.
+    const reopened = await finding('echo-then-console', (f) => {
+      f.UpdatedAt = '2026-11-27T11:00:00Z';
+      f.Workflow = { Status: 'NEW' };
+    });
+    assert.ok(reopened.alertId && reopened.alertId !== alertId, 'a new alert for the new occurrence');
+    // An analyst resolves it in Security Hub's console (BatchUpdateFindings keeps UpdatedAt): the same
+    // value Vigil once wrote, but not Vigil's doing this time.
+    await finding('echo-then-console', (f) => {
+      f.UpdatedAt = '2026-11-27T11:00:00Z';
+      f.Workflow = { Status: 'RESOLVED' };
+    });
+    assert.equal((await server.call('GET', `/v2/alerts/${reopened.alertId}`)).body.data.status, 'closed');
+  });
+
+  it('closes on an archive that comes with a value Vigil wrote back', async () => {
+    const { alertId, id } = await finding('echo-and-archive');
+    await server.call('POST', `/v2/alerts/${alertId}/acknowledge`, { user: 'Alice Example' });
+    await waitFor('NOTIFIED', async () => held(id)?.Workflow?.Status === 'NOTIFIED');
+    await finding('echo-and-archive', (f) => {
+      f.Workflow = { Status: 'NOTIFIED' };
+      f.RecordState = 'ARCHIVED';
+    });
+    assert.equal((await server.call('GET', `/v2/alerts/${alertId}`)).body.data.status, 'closed');
+  });
+
   it('writes nothing back for what Security Hub itself changed', async () => {
     const { alertId, id } = await finding('auto-closed');
     const before = batchRequests().length;
