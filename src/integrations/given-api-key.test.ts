@@ -49,6 +49,25 @@ describe('an integration made with a key of its own', () => {
     assert.equal(alerts.data[0].integration.id, made.body.data.id, 'the alert came through that integration');
   });
 
+  it('works at once with a key its senders already used before it was made (refused until then)', async () => {
+    const key = randomUUID();
+    const early = await server.call('POST', '/v2/alerts', { message: 'too early' }, key);
+    assert.equal(early.status, 401, 'no integration has the key yet');
+    const made = await server.call('POST', '/v2/integrations', {
+      type: 'API',
+      name: `Moved early ${key}`,
+      ownerTeam: { name: team },
+      apiKey: key,
+    });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const created = await server.call('POST', '/v2/alerts', { message: 'right after the move' }, key);
+    assert.equal(
+      created.status,
+      202,
+      'the refusal kept for a few seconds is forgotten when the key is given',
+    );
+  });
+
   it('makes one integration of several created at once with the same key; the others get a 409', async () => {
     const key = randomUUID();
     const answers = await Promise.all(

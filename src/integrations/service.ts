@@ -246,8 +246,15 @@ export function createIntegrationsService(
 
   // Intake authenticates every delivery; a short cache keeps that off the database. Changes made
   // through this process empty it at once; other processes see them within KEY_CACHE_MS.
+  // A key may be given (one carried over from Opsgenie), so a miss kept before its integration was made
+  // is forgotten too; and a lookup that was in flight across a change must not keep what it read before.
   const byKeyCache = new Map<string, { row: IntegrationWithTeams | undefined; until: number }>();
-  const forget = () => byKeyCache.clear();
+  let generation = 0;
+  /** After a change has been written (not before: a lookup meanwhile would keep the old). */
+  const forget = () => {
+    byKeyCache.clear();
+    generation++;
+  };
 
   const resolveTeam = (orgId: string, ref: TeamRef, field: string) => resolveTeamRef(db, orgId, ref, field);
 
@@ -416,6 +423,7 @@ export function createIntegrationsService(
             );
           return made;
         });
+        forget();
         return { integration: await load(p, id), apiKey };
       } catch (error) {
         if (isUniqueViolation(error) && (error as { constraint?: string }).constraint === KEY_INDEX)
@@ -549,10 +557,13 @@ export function createIntegrationsService(
       const now = clock.now().getTime();
       const cached = byKeyCache.get(cacheKey);
       if (cached && cached.until > now) return cached.row;
+      const readIn = generation;
       const rows = await repo.byKeyLookup(db, lookup);
       const row = rows.find((r) => apiKeyMatches(key, r.api_key_hash));
-      if (byKeyCache.size > 10_000) byKeyCache.clear();
-      byKeyCache.set(cacheKey, { row, until: now + KEY_CACHE_MS });
+      if (readIn === generation) {
+        if (byKeyCache.size > 10_000) byKeyCache.clear();
+        byKeyCache.set(cacheKey, { row, until: now + KEY_CACHE_MS });
+      }
       return row;
     },
 
