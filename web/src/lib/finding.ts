@@ -61,6 +61,13 @@ export function securityHubConsoleUrl(region: string, findingId: string): string
   return `https://${region}.console.aws.amazon.com/securityhub/home?region=${region}#/findings?search=${search}`;
 }
 
+/**
+ * A region's name as AWS writes them (us-east-1, us-gov-west-1, ap-southeast-2). Alert details come from
+ * anyone with an API key, and the region becomes the link's host: "evil.example/#" would send a
+ * responder who trusts the link's label to another site.
+ */
+const AWS_REGION_NAME = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+
 export function findingOf(details: Record<string, string>, description: string): FindingView | undefined {
   const id = details.FindingId;
   if (!id) return undefined;
@@ -99,7 +106,7 @@ export function findingOf(details: Record<string, string>, description: string):
     remediationUrl: url,
     actionName: details.ActionName,
     description: own.trim(),
-    consoleUrl: region ? securityHubConsoleUrl(region, id) : undefined,
+    consoleUrl: region && AWS_REGION_NAME.test(region) ? securityHubConsoleUrl(region, id) : undefined,
   };
 }
 
