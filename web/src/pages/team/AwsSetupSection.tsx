@@ -23,7 +23,10 @@ const TEMPLATES = [
 /** The AWS side in one command, and the CloudFormation templates for those who deploy through CloudFormation. */
 export function AwsSetupSection({ integration }: { integration: Integration }) {
   const endpoint = integration.endpointUrl ?? '<the endpoint URL above>';
-  const command = `VIGIL_ENDPOINT_URL='${endpoint}' vigil aws setup --integration ${integration.id} --region us-east-1`;
+  // The integration's own region where it has one: setup saves the first region it sets up as the
+  // integration's, which write-back then uses.
+  const region = integration.region || 'us-east-1';
+  const command = `VIGIL_ENDPOINT_URL='${endpoint}' vigil aws setup --integration ${integration.id} --region ${region}`;
   return (
     <>
       <div>
