@@ -25,6 +25,7 @@ describe('the console is served at /', () => {
     );
     await fs.writeFile(path.join(root, 'assets', 'index-abc123.js'), 'console.log(1)');
     await fs.writeFile(path.join(root, 'assets', 'index-abc123.js.br'), brotliCompressSync('console.log(1)'));
+    await fs.writeFile(path.join(root, 'index.html.br'), brotliCompressSync('<!doctype html>'));
     await fs.writeFile(path.join(root, 'manifest.webmanifest'), '{}');
     app = Fastify().withTypeProvider<TypeBoxTypeProvider>() as unknown as HttpApp;
     app.setNotFoundHandler((_request, reply) => reply.status(404).send({ message: 'No such endpoint' }));
@@ -39,7 +40,7 @@ describe('the console is served at /', () => {
     const asset = await app.inject({ method: 'GET', url: '/assets/index-abc123.js' });
     assert.equal(asset.statusCode, 200);
     assert.equal(asset.headers['cache-control'], 'public, max-age=31536000, immutable');
-    for (const url of ['/', '/alerts/123', '/teams/abc/integrations?x=1']) {
+    for (const url of ['/', '/alerts/123', '/teams/abc/integrations?x=1', '/index.html']) {
       const page = await app.inject({ method: 'GET', url });
       assert.equal(page.statusCode, 200, url);
       assert.match(page.body, /<title>console<\/title>/);

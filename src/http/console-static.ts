@@ -62,6 +62,9 @@ export async function registerConsole(app: HttpApp, root = CONSOLE_ROOT): Promis
       root,
       wildcard: false,
       index: false,
+      // The page goes out only with its own headers (the CSP, no framing): through the routes below, never
+      // as a file of its own at /index.html.
+      globIgnore: ['index.html', 'index.html.*'],
       // scripts/compress-web.mjs wrote .br and .gz copies at build time.
       preCompressed: true,
       setHeaders(res, file) {
