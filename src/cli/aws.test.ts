@@ -724,6 +724,37 @@ describe('vigil aws setup says what to do when it cannot', () => {
     await vigil(['teardown', '--integration', integration.id, '--region', 'us-east-1']);
   });
 
+  it("leaves alone a custom action it did not make (a CloudFormation stack's), in setup and in teardown", async () => {
+    const stack = await addIntegration('Stack Hub');
+    const id = `Vigil${stack.id.replace(/[^A-Za-z0-9]/g, '').slice(0, 15)}`;
+    const description = 'Send the finding to Vigil (integration Stack Hub)';
+    aws.services.securityhub.preloadActionTargets(CUSTOMER, 'us-east-1', [
+      { id, name: 'Vigil Stack Hub', description },
+    ]);
+    const ours = () =>
+      aws.services.securityhub
+        .actionTargets(CUSTOMER, 'us-east-1')
+        .find((t) => t.ActionTargetArn.endsWith(`/${id}`));
+    const run = await vigil([
+      'setup',
+      '--integration',
+      stack.id,
+      '--endpoint-url',
+      stack.endpointUrl,
+      '--region',
+      'us-east-1',
+    ]);
+    assert.match(
+      run.error?.message ?? '',
+      /custom action .* vigil aws setup did not make it.*CloudFormation/,
+    );
+    assert.equal(ours()?.Description, description, 'its description is as the stack made it');
+    const teardown = await vigil(['teardown', '--integration', stack.id, '--region', 'us-east-1']);
+    assert.equal(teardown.error, undefined, teardown.error?.message);
+    assert.match(teardown.lines.join('\n'), /custom action .*: kept/);
+    assert.ok(ours(), 'the stack keeps its custom action');
+  });
+
   it('says the custom action limit is reached and what to do', async () => {
     aws.services.securityhub.preloadActionTargets(
       CUSTOMER,

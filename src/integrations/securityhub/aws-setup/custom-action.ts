@@ -5,7 +5,7 @@ import {
   DescribeHubCommand,
   UpdateActionTargetCommand,
 } from '@aws-sdk/client-securityhub';
-import { isNotFound } from './aws-errors.js';
+import { isNotFound, SetupError } from './aws-errors.js';
 import type { RegionContext } from './aws-context.js';
 import { MANAGED_BY, type ResourceNames } from './names.js';
 import { planned, type StepResult } from './steps.js';
@@ -37,14 +37,26 @@ async function describe(r: RegionContext, arn: string) {
   }
 }
 
+/** Whether setup made this action for this integration: its description says so (it takes no tags). */
+function madeBySetup(target: { Description?: string | undefined }, integrationId: string): boolean {
+  return Boolean(target.Description?.includes(integrationId) && target.Description.includes(MANAGED_BY));
+}
+
 export async function ensureCustomAction(
   r: RegionContext,
   names: ResourceNames,
+  integrationId: string,
   dryRun: boolean,
 ): Promise<StepResult & { arn: string }> {
   const arn = customActionArn(r, names);
   const what = `Security Hub custom action "${names.customActionName}"`;
   const existing = await describe(r, arn);
+  // The intake template makes an action of the same Id, which stays with its stack: rewriting its
+  // description would make it look like setup's, and teardown would then delete it under the stack.
+  if (existing && !madeBySetup(existing, integrationId))
+    throw new SetupError(
+      `the Security Hub custom action ${names.customActionId} in ${r.region} exists and vigil aws setup did not make it (its description does not say "${MANAGED_BY}" for this integration), as when this integration's CloudFormation intake template is deployed there. Keep using that stack, or delete it (or the action), then run again.`,
+    );
   if (!existing) {
     if (!dryRun)
       await r.call('securityhub:CreateActionTarget', () =>
@@ -83,7 +95,7 @@ export async function removeCustomAction(
   const what = `Security Hub custom action "${names.customActionName}"`;
   const existing = await describe(r, arn);
   if (!existing) return { what, outcome: 'absent' };
-  if (!existing.Description?.includes(integrationId) || !existing.Description.includes(MANAGED_BY))
+  if (!madeBySetup(existing, integrationId))
     return {
       what,
       outcome: 'kept',

@@ -102,7 +102,7 @@ async function setUpRegion(
 
   let actionArn: string | undefined;
   if (request.events === 'custom-action') {
-    const action = await ensureCustomAction(r, names, request.dryRun);
+    const action = await ensureCustomAction(r, names, id, request.dryRun);
     add(action);
     actionArn = action.arn;
   }
