@@ -58,6 +58,25 @@ export interface RegionContext {
   call<T>(action: string, run: () => Promise<T>): Promise<T>;
 }
 
+/**
+ * The region IAM's endpoint is signed for in each partition: IAM is global within a partition, and
+ * credentials of one partition are refused by another's endpoint (China's and GovCloud's included).
+ */
+export function iamRegionFor(partition: string): string {
+  switch (partition) {
+    case 'aws-cn':
+      return 'cn-north-1';
+    case 'aws-us-gov':
+      return 'us-gov-west-1';
+    case 'aws-iso':
+      return 'us-iso-east-1';
+    case 'aws-iso-b':
+      return 'us-isob-east-1';
+    default:
+      return 'us-east-1';
+  }
+}
+
 export async function openAccount(access: AccountAccess, homeRegion: string): Promise<AccountContext> {
   const requestHandler = awsRequestHandler();
   const common = { credentials: access.credentials, requestHandler, maxAttempts: 4 };
@@ -84,13 +103,13 @@ export async function openAccount(access: AccountAccess, homeRegion: string): Pr
     }
   };
   const regions = new Map<string, RegionContext>();
+  const partition = /^arn:(aws[\w-]*):/.exec(arn)?.[1] ?? 'aws';
   const context: AccountContext = {
     access,
     account,
     identity: arn,
-    partition: /^arn:(aws[\w-]*):/.exec(arn)?.[1] ?? 'aws',
-    // IAM is global; the SDK signs it for us-east-1.
-    iam: new IAMClient({ ...common, region: 'us-east-1' }),
+    partition,
+    iam: new IAMClient({ ...common, region: iamRegionFor(partition) }),
     call,
     region(name) {
       let found = regions.get(name);
