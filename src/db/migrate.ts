@@ -43,6 +43,7 @@ import * as m0040 from './migrations/0040_notifications_by_user.js';
 import * as m0041 from './migrations/0041_alert_feed_wishes.js';
 import * as m0042 from './migrations/0042_notifications_let_through.js';
 import * as m0043 from './migrations/0043_verification_address.js';
+import * as m0044 from './migrations/0044_writeback_ocsf.js';
 
 /** Every migration, in order. Listed here (not read from disk) so the same code runs from src and dist. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -87,6 +88,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0041_alert_feed_wishes': m0041,
   '0042_notifications_let_through': m0042,
   '0043_verification_address': m0043,
+  '0044_writeback_ocsf': m0044,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -378,9 +378,15 @@ export interface SecurityHubFindingsTable {
   finding_updated_at: string | null;
   written_back: ColumnType<Record<string, unknown> | null, string | null, string | null>;
   last_seen_at: Timestamp;
+  format: ColumnType<FindingFormat, FindingFormat | undefined, FindingFormat>;
+  /** AwsAccountId, or the OCSF finding's cloud.account.uid (which BatchUpdateFindingsV2 needs). */
+  aws_account_id: string | null;
 }
 
 export type WritebackField = 'workflow' | 'severity' | 'note';
+
+/** ASFF findings are written back by BatchUpdateFindings, OCSF ones by BatchUpdateFindingsV2. */
+export type FindingFormat = 'asff' | 'ocsf';
 
 export interface SecurityHubWritebacksTable {
   id: ColumnType<string, never, never>;
@@ -389,6 +395,8 @@ export interface SecurityHubWritebacksTable {
   finding_key: string;
   product_arn: string;
   finding_id: string;
+  format: ColumnType<FindingFormat, FindingFormat | undefined, FindingFormat>;
+  aws_account_id: string | null;
   field: WritebackField;
   value: ColumnType<Record<string, string>, string, string>;
   event_id: string;

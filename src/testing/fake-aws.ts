@@ -12,14 +12,14 @@ import {
 
 /**
  * Local stand-ins for AWS STS (Query protocol, AssumeRole) and AWS Security Hub (REST-JSON,
- * BatchUpdateFindings and GetFindings) that speak the real wire protocols, so tests drive the official
+ * BatchUpdateFindings, BatchUpdateFindingsV2 and GetFindings) that speak the real wire protocols, so tests drive the official
  * AWS SDK v3 against them (`endpoint` client option or AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL_SECURITYHUB).
  *
  * Both verify SigV4 signatures for real: the canonical request is rebuilt from what arrived on the wire
  * and signed with the secret the fake knows (the caller's for STS, the ones STS handed out for Security
  * Hub). Security Hub also checks the session token, the credential's expiry, the credential scope's
- * region and service, throttles per (account, region) with a token bucket, and validates
- * BatchUpdateFindings input as AWS documents it.
+ * region and service, throttles per (account, region) with one token bucket for every operation, and
+ * validates BatchUpdateFindings and BatchUpdateFindingsV2 input as AWS documents it.
  */
 
 export interface FakeAwsOptions {
@@ -49,7 +49,7 @@ export interface RecordedSecurityHubRequest {
   status: number;
   /** The parsed JSON request body (the raw text when it was not JSON, undefined when empty). */
   body: unknown;
-  /** 'BatchUpdateFindings', 'GetFindings' or '' for an unknown route. */
+  /** 'BatchUpdateFindings', 'BatchUpdateFindingsV2', 'GetFindings' or '' for an unknown route. */
   operation: string;
   /** The error type answered (x-amzn-errortype), when status is not 200. */
   errorType?: string;
@@ -63,6 +63,31 @@ export interface FakeFinding {
   Note?: { Text: string; UpdatedBy: string; UpdatedAt: string };
   updates: number;
 }
+
+/** An OCSF finding (the new Security Hub's), as BatchUpdateFindingsV2 leaves it. */
+export interface FakeOcsfFinding {
+  CloudAccountUid: string;
+  FindingInfoUid: string;
+  MetadataProductUid: string;
+  /** metadata.uid, for MetadataUids. */
+  MetadataUid?: string;
+  StatusId?: number;
+  SeverityId?: number;
+  Comment?: string;
+  updates: number;
+}
+
+export type OcsfIdentifier = Pick<
+  FakeOcsfFinding,
+  'CloudAccountUid' | 'FindingInfoUid' | 'MetadataProductUid'
+>;
+
+/** The key of an OCSF finding in FakeAws.ocsfFindings. */
+export function ocsfKey(i: OcsfIdentifier): string {
+  return `${i.CloudAccountUid}|${i.MetadataProductUid}|${i.FindingInfoUid}`;
+}
+
+export type BatchOperation = 'BatchUpdateFindings' | 'BatchUpdateFindingsV2';
 
 export interface AssumeRoleCall {
   roleArn: string;
@@ -87,11 +112,20 @@ export interface FakeAws {
   /** Findings the fake holds (key `${ProductArn}|${Id}`); BatchUpdateFindings applies updates to these. */
   findings: Map<string, FakeFinding>;
   addFinding(f: { Id: string; ProductArn: string }): void;
+  /** OCSF findings the fake holds (key ocsfKey(...)); BatchUpdateFindingsV2 applies updates to these. */
+  ocsfFindings: Map<string, FakeOcsfFinding>;
+  addOcsfFinding(f: OcsfIdentifier & { MetadataUid?: string }): void;
   /** Identifiers to answer in UnprocessedFindings with this ErrorCode (e.g. 'ConcurrentUpdateError', 'FindingNotFound'), `times` times (Infinity = always). */
   refuseFinding(id: string, productArn: string, errorCode: string, times?: number): void;
-  /** The next `count` BatchUpdateFindings calls answer this HTTP status with AWS's error body (429 LimitExceededException, 500 InternalException). */
-  failNext(count: number, status: 429 | 500): void;
-  /** Hold every BatchUpdateFindings response this many ms (to kill a worker mid-request in tests). */
+  /** The same for BatchUpdateFindingsV2 (e.g. 'ConflictException', 'ResourceNotFoundException'). */
+  refuseOcsfFinding(identifier: OcsfIdentifier, errorCode: string, times?: number): void;
+  /**
+   * The next `count` calls of `operation` (default BatchUpdateFindings) answer this HTTP status with AWS's
+   * error body: V1 400 InvalidInputException, 429 LimitExceededException, 500 InternalException; V2 400
+   * ValidationException, 429 ThrottlingException, 500 InternalServerException.
+   */
+  failNext(count: number, status: 400 | 429 | 500, operation?: BatchOperation): void;
+  /** Hold every BatchUpdateFindings(V2) response this many ms (to kill a worker mid-request in tests). */
   setLatency(ms: number): void;
   /**
    * Stops the throttle's clock until the returned function is called: no token comes back meanwhile,
@@ -234,6 +268,71 @@ function validateBatchUpdate(body: unknown): string | undefined {
   return undefined;
 }
 
+const OCSF_SEVERITY_IDS = [0, 1, 2, 3, 4, 5, 6, 99];
+const OCSF_STATUS_IDS = [0, 1, 2, 3, 4, 5, 99];
+const V2_UPDATE_FIELDS = ['Comment', 'SeverityId', 'StatusId'];
+
+/** Returns why a BatchUpdateFindingsV2 body is invalid, or undefined when AWS would accept it. */
+function validateBatchUpdateV2(body: unknown): string | undefined {
+  if (!isRecord(body)) return 'The request body must be a JSON object.';
+  const ids = body.FindingIdentifiers;
+  const uids = body.MetadataUids;
+  if (ids !== undefined && uids !== undefined)
+    return 'MetadataUids and FindingIdentifiers cannot be used together.';
+  if (ids === undefined && uids === undefined)
+    return 'One of MetadataUids or FindingIdentifiers must be provided.';
+  if (ids !== undefined) {
+    if (!Array.isArray(ids) || ids.length < 1 || ids.length > 100)
+      return "Invalid parameter 'FindingIdentifiers'. Array size must be between 1 and 100.";
+    for (const [i, id] of ids.entries())
+      if (
+        !isRecord(id) ||
+        !isNonEmptyString(id.CloudAccountUid) ||
+        !isNonEmptyString(id.FindingInfoUid) ||
+        !isNonEmptyString(id.MetadataProductUid)
+      )
+        return `Invalid parameter 'FindingIdentifiers[${i}]'. CloudAccountUid, FindingInfoUid and MetadataProductUid must be non-empty strings.`;
+  }
+  if (uids !== undefined) {
+    if (!Array.isArray(uids) || uids.length < 1 || uids.length > 100)
+      return "Invalid parameter 'MetadataUids'. Array size must be between 1 and 100.";
+    if (!uids.every(isNonEmptyString))
+      return "Invalid parameter 'MetadataUids'. Must be an array of non-empty strings.";
+  }
+  if (!V2_UPDATE_FIELDS.some((f) => body[f] !== undefined))
+    return `At least one of ${V2_UPDATE_FIELDS.join(', ')} must be provided.`;
+  if (
+    body.Comment !== undefined &&
+    (typeof body.Comment !== 'string' || body.Comment.length < 1 || body.Comment.length > 512)
+  )
+    return "Invalid parameter 'Comment'. Length must be between 1 and 512 characters.";
+  if (
+    body.SeverityId !== undefined &&
+    (typeof body.SeverityId !== 'number' || !OCSF_SEVERITY_IDS.includes(body.SeverityId))
+  )
+    return `Invalid parameter 'SeverityId'. Must be one of ${OCSF_SEVERITY_IDS.join(', ')}.`;
+  if (
+    body.StatusId !== undefined &&
+    (typeof body.StatusId !== 'number' || !OCSF_STATUS_IDS.includes(body.StatusId))
+  )
+    return `Invalid parameter 'StatusId'. Must be one of ${OCSF_STATUS_IDS.join(', ')}.`;
+  return undefined;
+}
+
+/** The error each forced status answers, by operation. */
+const FORCED_ERRORS: Record<BatchOperation, Record<400 | 429 | 500, [string, string]>> = {
+  BatchUpdateFindings: {
+    400: ['InvalidInputException', 'Invalid input'],
+    429: ['LimitExceededException', 'Rate exceeded'],
+    500: ['InternalException', 'Internal service error'],
+  },
+  BatchUpdateFindingsV2: {
+    400: ['ValidationException', 'The request failed validation'],
+    429: ['ThrottlingException', 'Rate exceeded'],
+    500: ['InternalServerException', 'Internal service error'],
+  },
+};
+
 // ---------------------------------------------------------------------------------------------------
 // The fake
 
@@ -253,7 +352,11 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
   const issued = new Map<string, HeldCredential>();
   const buckets = new Map<string, { tokens: number; last: number }>();
   const refusals = new Map<string, { errorCode: string; remaining: number }>();
-  const forcedFailures: (429 | 500)[] = [];
+  const ocsfRefusals = new Map<string, { errorCode: string; remaining: number }>();
+  const forcedFailures: Record<BatchOperation, (400 | 429 | 500)[]> = {
+    BatchUpdateFindings: [],
+    BatchUpdateFindingsV2: [],
+  };
   let latencyMs = 0;
   let throttleHeldAt: number | undefined;
   const timers = new Set<NodeJS.Timeout>();
@@ -267,11 +370,24 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
     addFinding: (f) => {
       fake.findings.set(`${f.ProductArn}|${f.Id}`, { Id: f.Id, ProductArn: f.ProductArn, updates: 0 });
     },
+    ocsfFindings: new Map(),
+    addOcsfFinding: (f) => {
+      fake.ocsfFindings.set(ocsfKey(f), {
+        CloudAccountUid: f.CloudAccountUid,
+        FindingInfoUid: f.FindingInfoUid,
+        MetadataProductUid: f.MetadataProductUid,
+        ...(f.MetadataUid !== undefined ? { MetadataUid: f.MetadataUid } : {}),
+        updates: 0,
+      });
+    },
     refuseFinding: (id, productArn, errorCode, times = Infinity) => {
       refusals.set(`${productArn}|${id}`, { errorCode, remaining: times });
     },
-    failNext: (count, status) => {
-      for (let i = 0; i < count; i++) forcedFailures.push(status);
+    refuseOcsfFinding: (identifier, errorCode, times = Infinity) => {
+      ocsfRefusals.set(ocsfKey(identifier), { errorCode, remaining: times });
+    },
+    failNext: (count, status, operation = 'BatchUpdateFindings') => {
+      for (let i = 0; i < count; i++) forcedFailures[operation].push(status);
     },
     setLatency: (ms) => {
       latencyMs = ms;
@@ -481,6 +597,62 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
     return true;
   };
 
+  /** BatchUpdateFindingsV2, once the request is signed, allowed and within the throttle. */
+  const batchUpdateV2 = (
+    body: unknown,
+    bodyIsJson: boolean,
+    answer: (status: number, payload: unknown) => void,
+    error: (status: number, type: string, message: string) => void,
+  ): void => {
+    if (!bodyIsJson) return error(400, 'ValidationException', 'The request body is not valid JSON.');
+    const invalid = validateBatchUpdateV2(body);
+    if (invalid !== undefined || !isRecord(body))
+      return error(400, 'ValidationException', invalid ?? 'Invalid input');
+    // Each finding named, as AWS names it back: by its identifier, or by the metadata.uid it was asked by.
+    const named: { finding: FakeOcsfFinding | undefined; key: string; name: Record<string, unknown> }[] =
+      Array.isArray(body.MetadataUids)
+        ? (body.MetadataUids as string[]).map((uid) => {
+            const finding = [...fake.ocsfFindings.values()].find((f) => f.MetadataUid === uid);
+            return { finding, key: finding ? ocsfKey(finding) : '', name: { MetadataUid: uid } };
+          })
+        : (body.FindingIdentifiers as OcsfIdentifier[]).map((i) => {
+            const identifier: OcsfIdentifier = {
+              CloudAccountUid: i.CloudAccountUid,
+              FindingInfoUid: i.FindingInfoUid,
+              MetadataProductUid: i.MetadataProductUid,
+            };
+            return {
+              finding: fake.ocsfFindings.get(ocsfKey(identifier)),
+              key: ocsfKey(identifier),
+              name: { FindingIdentifier: identifier },
+            };
+          });
+    const processed: Record<string, unknown>[] = [];
+    const unprocessed: Record<string, unknown>[] = [];
+    for (const { finding, key, name } of named) {
+      const refusal = ocsfRefusals.get(key);
+      if (refusal && refusal.remaining > 0) {
+        refusal.remaining -= 1;
+        unprocessed.push({ ...name, ErrorCode: refusal.errorCode, ErrorMessage: refusal.errorCode });
+        continue;
+      }
+      if (finding === undefined) {
+        unprocessed.push({
+          ...name,
+          ErrorCode: 'ResourceNotFoundException',
+          ErrorMessage: 'Finding not found',
+        });
+        continue;
+      }
+      if (typeof body.StatusId === 'number') finding.StatusId = body.StatusId;
+      if (typeof body.SeverityId === 'number') finding.SeverityId = body.SeverityId;
+      if (typeof body.Comment === 'string') finding.Comment = body.Comment;
+      finding.updates += 1;
+      processed.push(name);
+    }
+    answer(200, { ProcessedFindings: processed, UnprocessedFindings: unprocessed });
+  };
+
   const handleSecurityHub = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const at = Date.now();
     const raw = await readBody(req);
@@ -498,9 +670,11 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
     const operation =
       req.method === 'PATCH' && path === '/findings/batchupdate'
         ? 'BatchUpdateFindings'
-        : req.method === 'POST' && path === '/findings'
-          ? 'GetFindings'
-          : '';
+        : req.method === 'PATCH' && path === '/findingsv2/batchupdatev2'
+          ? 'BatchUpdateFindingsV2'
+          : req.method === 'POST' && path === '/findings'
+            ? 'GetFindings'
+            : '';
     const record: RecordedSecurityHubRequest = {
       at,
       region: '',
@@ -526,7 +700,7 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
         res.writeHead(status, headers);
         res.end(text);
       };
-      if (operation === 'BatchUpdateFindings' && latencyMs > 0) {
+      if (operation.startsWith('BatchUpdateFindings') && latencyMs > 0) {
         const timer = setTimeout(() => {
           timers.delete(timer);
           send();
@@ -592,10 +766,14 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
       return answer(200, out);
     }
 
+    const forced = forcedFailures[operation].shift();
+    if (forced !== undefined) {
+      const [type, message] = FORCED_ERRORS[operation][forced];
+      return error(forced, type, message);
+    }
+    if (operation === 'BatchUpdateFindingsV2') return batchUpdateV2(body, bodyIsJson, answer, error);
+
     // BatchUpdateFindings
-    const forced = forcedFailures.shift();
-    if (forced === 429) return error(429, 'LimitExceededException', 'Rate exceeded');
-    if (forced === 500) return error(500, 'InternalException', 'Internal service error');
     if (!bodyIsJson) return error(400, 'InvalidInputException', 'The request body is not valid JSON.');
     const invalid = validateBatchUpdate(body);
     if (invalid !== undefined || !isRecord(body))

@@ -43,6 +43,9 @@ function stateOf(f: NormalizedFinding, alertId: string | null, seenAt: Date) {
     compliance_status: f.complianceStatus ?? null,
     note_text: f.note?.text ?? null,
     finding_updated_at: f.updatedAt ?? null,
+    // Set at every sighting, so that a row from before the finding's format was kept is put right.
+    format: f.format,
+    aws_account_id: f.awsAccountId ?? null,
     last_seen_at: seenAt,
   };
 }

@@ -9,6 +9,7 @@
 export { ALERT_LIMITS, alertFieldsForFinding, alertFieldsForInsight, cut } from './findings/alert-fields.js';
 export { parseSecurityHubEvent } from './findings/events.js';
 export { findingKeyDigest } from './findings/finding-key.js';
+export { OCSF_SEVERITY_ID, OCSF_STATUS_ID, severityOfOcsfId, statusOfOcsfId } from './findings/ocsf.js';
 export { priorityForSeverity, severityForPriority, severityFromNormalized } from './findings/severity.js';
 export type {
   AlertFields,

@@ -62,8 +62,16 @@ export function writebackTrustPolicy(vigilPrincipal: unknown, externalId: unknow
 
 export const WRITEBACK_POLICY_NAME = 'VigilSecurityHubWriteback';
 
-/** Only what the write-back calls: AWS documents no resource-level ARN for these two, hence "*". */
-export const WRITEBACK_ACTIONS = ['securityhub:BatchUpdateFindings', 'securityhub:GetFindings'];
+/**
+ * Only what the write-back calls: BatchUpdateFindings for ASFF findings, BatchUpdateFindingsV2 for the new
+ * Security Hub's OCSF findings, GetFindings for the test. AWS documents no resource-level ARN for them,
+ * hence "*".
+ */
+export const WRITEBACK_ACTIONS = [
+  'securityhub:BatchUpdateFindings',
+  'securityhub:BatchUpdateFindingsV2',
+  'securityhub:GetFindings',
+];
 
 export function writebackPermissions() {
   return {

@@ -195,7 +195,10 @@ describe('CloudFormation templates', () => {
     const trust = JSON.stringify(properties?.AssumeRolePolicyDocument);
     assert.match(trust, /"sts:ExternalId":\{"Ref":"ExternalId"\}/);
     const allowed = JSON.stringify(properties?.Policies);
-    assert.match(allowed, /"Action":\["securityhub:BatchUpdateFindings","securityhub:GetFindings"\]/);
+    assert.match(
+      allowed,
+      /"Action":\["securityhub:BatchUpdateFindings","securityhub:BatchUpdateFindingsV2","securityhub:GetFindings"\]/,
+    );
 
     const unknownPrincipal = cloudFormationTemplate('role', {
       ...input('imported'),

@@ -8,21 +8,44 @@ import { productNameFromArn } from './product-names.js';
 import { DEFAULT_SEVERITY, priorityForSeverity, severityLabelOf } from './severity.js';
 import type { NormalizedFinding, SeverityLabel } from './types.js';
 
-/** OCSF severity_id: 1 Informational, 2 Low, 3 Medium, 4 High, 5 Critical, 6 Fatal. */
+/**
+ * OCSF severity_id of each label: 1 Informational, 2 Low, 3 Medium, 4 High, 5 Critical. The write-back
+ * writes these, and reads them back through the same table, so that its echo is recognised.
+ */
+export const OCSF_SEVERITY_ID: Readonly<Record<SeverityLabel, number>> = {
+  INFORMATIONAL: 1,
+  LOW: 2,
+  MEDIUM: 3,
+  HIGH: 4,
+  CRITICAL: 5,
+};
+/** 6 (Fatal) has no label of its own: read as CRITICAL, never written. */
 const OCSF_SEVERITY_IDS = new Map<number, SeverityLabel>([
-  [1, 'INFORMATIONAL'],
-  [2, 'LOW'],
-  [3, 'MEDIUM'],
-  [4, 'HIGH'],
-  [5, 'CRITICAL'],
+  ...Object.entries(OCSF_SEVERITY_ID).map(([label, id]): [number, SeverityLabel] => [
+    id,
+    label as SeverityLabel,
+  ]),
   [6, 'CRITICAL'],
 ]);
-const OCSF_STATUS_IDS = new Map<number, string>([
-  [1, 'NEW'],
-  [2, 'IN_PROGRESS'],
-  [3, 'SUPPRESSED'],
-  [4, 'RESOLVED'],
-]);
+/**
+ * OCSF status_id, as the workflow status Vigil reads it (5 Archived and 99 Other are not workflow states).
+ * Shared with the write-back for the same reason as OCSF_SEVERITY_ID.
+ */
+export const OCSF_STATUS_ID = { NEW: 1, IN_PROGRESS: 2, SUPPRESSED: 3, RESOLVED: 4 } as const;
+const OCSF_STATUS_IDS = new Map<number, string>(
+  Object.entries(OCSF_STATUS_ID).map(([status, id]): [number, string] => [id, status]),
+);
+
+/** The severity label an OCSF severity_id reads as, or undefined for one without a label. */
+export function severityOfOcsfId(id: number): SeverityLabel | undefined {
+  return OCSF_SEVERITY_IDS.get(id);
+}
+
+/** The workflow status an OCSF status_id reads as, or undefined for one that is no workflow state. */
+export function statusOfOcsfId(id: number): string | undefined {
+  return OCSF_STATUS_IDS.get(id);
+}
+
 const OCSF_COMPLIANCE = new Map<string, string>([
   ['PASS', 'PASSED'],
   ['WARNING', 'WARNING'],
@@ -67,7 +90,7 @@ export function readOcsf(raw: Obj): FindingResult {
   const severityId = num(raw.severity_id);
   const severityText = display(raw.severity)?.toUpperCase();
   const severityLabel =
-    (severityId !== undefined ? OCSF_SEVERITY_IDS.get(severityId) : undefined) ??
+    (severityId !== undefined ? severityOfOcsfId(severityId) : undefined) ??
     (severityText === 'FATAL' ? 'CRITICAL' : severityLabelOf(severityText)) ??
     DEFAULT_SEVERITY;
 
@@ -90,6 +113,8 @@ export function readOcsf(raw: Obj): FindingResult {
     }
   }
   const types = strings(info?.types);
+  // The comment is what BatchUpdateFindingsV2 writes for Vigil's notes: ASFF's Note, without an author.
+  const comment = str(raw.comment);
 
   const finding: NormalizedFinding = {
     key: { id, productArn: productUid },
@@ -104,7 +129,7 @@ export function readOcsf(raw: Obj): FindingResult {
       statusText !== undefined
         ? upperWords(statusText)
         : statusId !== undefined
-          ? OCSF_STATUS_IDS.get(statusId)
+          ? statusOfOcsfId(statusId)
           : undefined,
     complianceStatus:
       complianceText !== undefined
@@ -121,6 +146,7 @@ export function readOcsf(raw: Obj): FindingResult {
     sourceUrl: display(info?.src_url),
     remediationText: display(remediation?.desc),
     remediationUrl: references[0],
+    note: comment !== undefined ? { text: comment } : undefined,
   };
   return { finding: tidy(finding) };
 }

@@ -1,7 +1,9 @@
 import {
   BatchUpdateFindingsCommand,
+  BatchUpdateFindingsV2Command,
   GetFindingsCommand,
   SecurityHubClient,
+  type BatchUpdateFindingsV2CommandInput,
 } from '@aws-sdk/client-securityhub';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
@@ -83,6 +85,9 @@ export function createSdkAccess(options: AwsAccessOptions) {
       input: ConstructorParameters<typeof BatchUpdateFindingsCommand>[0],
     ) {
       return securityHub(target).send(new BatchUpdateFindingsCommand(input));
+    },
+    async batchUpdateV2(target: RoleTarget, input: BatchUpdateFindingsV2CommandInput) {
+      return securityHub(target).send(new BatchUpdateFindingsV2Command(input));
     },
     /**
      * AssumeRole without the external ID, which the role must refuse: IAM's guide says not to keep a

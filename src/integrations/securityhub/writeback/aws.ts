@@ -1,4 +1,7 @@
-import type { BatchUpdateFindingsCommandInput } from '@aws-sdk/client-securityhub';
+import type {
+  BatchUpdateFindingsCommandInput,
+  BatchUpdateFindingsV2CommandInput,
+} from '@aws-sdk/client-securityhub';
 
 /**
  * AWS for the write-back, as the rest of Vigil sees it. The AWS SDK itself (aws-sdk.ts) is loaded on
@@ -36,6 +39,10 @@ export function createAwsAccess(options: AwsAccessOptions = {}) {
     },
     async batchUpdate(target: RoleTarget, input: BatchUpdateFindingsCommandInput) {
       return (await sdk()).batchUpdate(target, input);
+    },
+    /** The same for OCSF findings (the new Security Hub's). */
+    async batchUpdateV2(target: RoleTarget, input: BatchUpdateFindingsV2CommandInput) {
+      return (await sdk()).batchUpdateV2(target, input);
     },
     /** AssumeRole without the external ID, which the role must refuse (aws-sdk.ts says why). */
     async assumeWithoutExternalId(target: RoleTarget) {

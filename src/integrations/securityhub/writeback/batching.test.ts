@@ -23,6 +23,7 @@ function change(overrides: Partial<BatchableChange> & { atMs: number }): Batchab
   return {
     id,
     integrationId: 'hub-a',
+    format: 'asff',
     productArn: 'arn:aws:securityhub:us-east-1::product/aws/securityhub',
     findingId: `finding-${id}`,
     field: 'workflow',
@@ -43,7 +44,8 @@ function series(
   return Array.from({ length: count }, (_, i) => change({ atMs: fromMs + i * everyMs, ...overrides }));
 }
 
-const requestKey = (c: BatchableChange) => `${c.integrationId}|${c.field}|${JSON.stringify(c.value)}`;
+const requestKey = (c: BatchableChange) =>
+  `${c.integrationId}|${c.format}|${c.field}|${JSON.stringify(c.value)}`;
 
 describe('the gathering window', () => {
   it('claims after a quiet pause, or at the latest a while after the first change', () => {
@@ -270,6 +272,18 @@ describe('planning requests', () => {
     );
   });
 
+  it('never puts ASFF and OCSF findings in one request, even for one value', () => {
+    // BatchUpdateFindings and BatchUpdateFindingsV2 are two APIs: AWS refusing one request must not fail
+    // the other format's findings.
+    const asff = series(3, 0, 0, { value: { Status: 'RESOLVED' } });
+    const ocsf = series(2, 0, 0, { format: 'ocsf', value: { Status: 'RESOLVED' } });
+    const plan = planRequests([asff[0]!, ocsf[0]!, ...asff.slice(1), ...ocsf.slice(1)], {
+      now: at(10_000),
+      eventsInFlight: false,
+    });
+    assert.deepEqual(plan.requests, [asff, ocsf]);
+  });
+
   it('never exceeds 100 findings a request, mixes no changes, and loses none', () => {
     // A fixed pseudo-random sequence: the same cases on every run.
     let state = 42;
@@ -282,6 +296,7 @@ describe('planning requests', () => {
         change({
           atMs: random(6000),
           integrationId: `hub-${random(3)}`,
+          format: random(2) === 0 ? ('asff' as const) : ('ocsf' as const),
           ...(random(2) === 0
             ? {
                 field: 'workflow' as const,

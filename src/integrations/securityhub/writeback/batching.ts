@@ -5,9 +5,10 @@ import type { ClaimedChange } from './changes.js';
  * and no clock of its own: the caller says what time it is, so the policy can be tested to the
  * millisecond.
  *
- * BatchUpdateFindings applies one change to up to 100 findings, and AWS allows few requests per second:
- * closing 1,000 alerts should cost 10 requests, not 1,000. So changes are gathered before they are
- * claimed, and a claimed batch short of 100 may wait a little longer to fill.
+ * BatchUpdateFindings (and its OCSF twin, BatchUpdateFindingsV2) applies one change to up to 100 findings,
+ * and AWS allows few requests per second to the two together: closing 1,000 alerts should cost 10
+ * requests, not 1,000. So changes are gathered before they are claimed, and a claimed batch short of 100
+ * may wait a little longer to fill.
  */
 
 export const MAX_FINDINGS_PER_REQUEST = 100;
@@ -27,7 +28,7 @@ const FILLING_MIN_CHANGES = 20;
 /** What the policy reads of a claimed change. */
 export type BatchableChange = Pick<
   ClaimedChange,
-  'id' | 'integrationId' | 'productArn' | 'findingId' | 'field' | 'value' | 'seq' | 'createdAt'
+  'id' | 'integrationId' | 'format' | 'productArn' | 'findingId' | 'field' | 'value' | 'seq' | 'createdAt'
 >;
 
 /** The bounds of the gathering window at `now`, for the claim's SQL. */
@@ -82,7 +83,10 @@ export function partialWaitsForMore(
 }
 
 export interface BatchPlan<T> {
-  /** One BatchUpdateFindings request each: one integration, one field, one value, at most 100 findings. */
+  /**
+   * One request each: one integration, one format (BatchUpdateFindings or BatchUpdateFindingsV2), one
+   * field, one value, at most 100 findings.
+   */
   requests: T[][];
   /** Changes put back to wait for more of their kind. */
   held: T[];
@@ -99,11 +103,13 @@ export function planRequests<T extends BatchableChange>(
   context: { now: Date; eventsInFlight: boolean },
 ): BatchPlan<T> {
   const nowMs = context.now.getTime();
-  // The integration determines the role and region, so one request never mixes accounts or regions.
+  // The integration determines the role and region, so one request never mixes accounts or regions; the
+  // format determines the API, so ASFF and OCSF findings never share a request (a request AWS refuses
+  // because of one would fail the other's too).
   const groups = new Map<string, T[]>();
   const newestByIntegration = new Map<string, number>();
   for (const change of changes) {
-    const key = `${change.integrationId}|${change.field}|${JSON.stringify(change.value)}`;
+    const key = `${change.integrationId}|${change.format}|${change.field}|${JSON.stringify(change.value)}`;
     const group = groups.get(key) ?? [];
     group.push(change);
     groups.set(key, group);

@@ -30,36 +30,38 @@ export function createChangeRecorder(deps: { db: Db; clock: Clock; signal: WorkS
         const seq = event.seq ?? 0;
         const now = clock.now();
         for (const finding of findings) {
+          // Spelled for the finding's own API: an event's alert may have findings of both formats.
+          const written = changeFor(event, finding.format) ?? change;
           // Events may be handled out of order: a later change already recorded makes this one moot.
           const later = await writebacksRepository.hasLaterChange(tx, finding, change.field, seq);
           if (!later) {
             // An earlier change still waiting is replaced: only the latest value matters.
             await writebacksRepository.supersedeEarlierPending(tx, finding, change.field, seq, now);
             // The echo of this write will come back through intake: remember it, so it changes nothing.
-            await writebacksRepository.rememberWrittenBack(tx, finding, echoOf(change));
+            await writebacksRepository.rememberWrittenBack(tx, finding, echoOf(written));
           }
-          // Security Hub refuses identifiers longer than it allows: such a finding (a sender's, not AWS's)
-          // is not sent, so that it cannot fail the 99 others of its request.
-          const tooLong = later ? undefined : unsendableIdentifier(finding.productArn, finding.findingId);
+          // A finding AWS would refuse to identify (too long an Id, a sender's and not AWS's; an OCSF
+          // finding without its account) is not sent, so that it cannot fail the 99 others of its request.
+          const unsendable = later ? undefined : unsendableIdentifier(finding);
           await writebacksRepository.insertChange(
             tx,
             {
-              ...change,
+              ...written,
               finding,
               alertId: event.alertId,
               eventId: event.eventId,
               seq,
-              status: later ? 'superseded' : tooLong ? 'failed' : 'pending',
-              ...(tooLong !== undefined ? { lastError: tooLong } : {}),
+              status: later ? 'superseded' : unsendable ? 'failed' : 'pending',
+              ...(unsendable !== undefined ? { lastError: unsendable } : {}),
             },
             now,
           );
-          if (tooLong !== undefined) {
+          if (unsendable !== undefined) {
             await alertsRepository.addLogs(tx, [
               {
                 alertId: event.alertId,
                 type: 'writeback',
-                log: `Could not update the finding in Security Hub: ${tooLong}`,
+                log: `Could not update the finding in Security Hub: ${unsendable}`,
                 owner: 'Amazon Security Hub',
               },
             ]);

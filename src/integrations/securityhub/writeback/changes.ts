@@ -1,15 +1,28 @@
-import type { BatchUpdateFindingsCommandInput } from '@aws-sdk/client-securityhub';
+import type {
+  BatchUpdateFindingsCommandInput,
+  BatchUpdateFindingsV2CommandInput,
+} from '@aws-sdk/client-securityhub';
 import type { AlertEvent } from '../../../alerts/events.js';
-import type { Priority, WritebackField } from '../../../db/schema.js';
-import { cut, severityForPriority } from '../findings.js';
+import type { FindingFormat, Priority, WritebackField } from '../../../db/schema.js';
+import {
+  cut,
+  OCSF_SEVERITY_ID,
+  OCSF_STATUS_ID,
+  severityForPriority,
+  severityOfOcsfId,
+  statusOfOcsfId,
+  type SeverityLabel,
+} from '../findings.js';
 
 /**
  * What an alert event made in Vigil changes in its findings, and how that change is spelled for Security
- * Hub, for the intake's echo check and for people reading the alert's activity log. No database, no AWS.
+ * Hub (BatchUpdateFindings for ASFF findings, BatchUpdateFindingsV2 for OCSF ones), for the intake's echo
+ * check and for people reading the alert's activity log. No database, no AWS.
  */
 
 export interface FindingChange {
   field: WritebackField;
+  /** As the finding's API takes it: { Status } / { Label } / { Text, UpdatedBy } for ASFF, { StatusId } / { SeverityId } / { Comment } for OCSF. */
   value: Record<string, string>;
 }
 
@@ -19,8 +32,14 @@ export interface ClaimedChange extends FindingChange {
   integrationId: string;
   /** Null once the alert is gone: the change is still sent, only nothing is logged. */
   alertId: string | null;
+  /** Which API the change goes through, and so which requests it may share. */
+  format: FindingFormat;
+  /** ASFF ProductArn, or OCSF metadata.product.uid. */
   productArn: string;
+  /** ASFF Id, or OCSF finding_info.uid. */
   findingId: string;
+  /** OCSF cloud.account.uid (BatchUpdateFindingsV2 names a finding by it too); not sent for ASFF. */
+  awsAccountId: string | null;
   /** Send attempts, this one included. */
   attempts: number;
   createdAt: Date;
@@ -28,22 +47,48 @@ export interface ClaimedChange extends FindingChange {
   seq: string;
 }
 
-/** The change to write for an event made in Vigil, or undefined when the event writes nothing back. */
-export function changeFor(event: AlertEvent): FindingChange | undefined {
+type WrittenStatus = 'NEW' | 'NOTIFIED' | 'RESOLVED';
+
+/** OCSF has no "notified": an acknowledged finding is In Progress, as a person would set it in Security Hub. */
+const OCSF_STATUS_FOR: Record<WrittenStatus, number> = {
+  NEW: OCSF_STATUS_ID.NEW,
+  NOTIFIED: OCSF_STATUS_ID.IN_PROGRESS,
+  RESOLVED: OCSF_STATUS_ID.RESOLVED,
+};
+
+function workflow(format: FindingFormat, status: WrittenStatus): FindingChange {
+  return format === 'ocsf'
+    ? { field: 'workflow', value: { StatusId: String(OCSF_STATUS_FOR[status]) } }
+    : { field: 'workflow', value: { Status: status } };
+}
+
+function severity(format: FindingFormat, label: SeverityLabel): FindingChange {
+  return format === 'ocsf'
+    ? { field: 'severity', value: { SeverityId: String(OCSF_SEVERITY_ID[label]) } }
+    : { field: 'severity', value: { Label: label } };
+}
+
+/**
+ * The change to write to a finding of `format` for an event made in Vigil, or undefined when the event
+ * writes nothing back (whatever the format: the recorder asks before it knows the findings).
+ */
+export function changeFor(event: AlertEvent, format: FindingFormat = 'asff'): FindingChange | undefined {
   // Only what people (or the API, or rules) do in Vigil goes back: not the integration's own changes.
   if (event.actor.kind === 'integration') return undefined;
   switch (event.type) {
     case 'acknowledged':
-      return { field: 'workflow', value: { Status: 'NOTIFIED' } };
+      return workflow(format, 'NOTIFIED');
     case 'unacknowledged':
-      return { field: 'workflow', value: { Status: 'NEW' } };
+      return workflow(format, 'NEW');
     case 'closed':
-      return { field: 'workflow', value: { Status: 'RESOLVED' } };
+      return workflow(format, 'RESOLVED');
     case 'priority_changed':
-      return { field: 'severity', value: { Label: severityForPriority(event.to as Priority) } };
+      return severity(format, severityForPriority(event.to as Priority));
     case 'note_added': {
-      // BatchUpdateFindings takes a Note's Text and UpdatedBy of 1 to 512 characters each.
+      // BatchUpdateFindings takes a Note's Text and UpdatedBy of 1 to 512 characters each, and
+      // BatchUpdateFindingsV2 a Comment of as many (it keeps no author).
       const text = cut(event.note, 512);
+      if (format === 'ocsf') return { field: 'note', value: { Comment: text } };
       const by = cut(event.actor.kind === 'user' ? event.actor.name : 'Vigil', 512, '') || 'Vigil';
       return { field: 'note', value: { Text: text, UpdatedBy: by } };
     }
@@ -55,8 +100,18 @@ export function changeFor(event: AlertEvent): FindingChange | undefined {
 /** Security Hub's limit on a finding's Id and ProductArn in BatchUpdateFindings. */
 const MAX_IDENTIFIER_LENGTH = 512;
 
-/** Why AWS would refuse these identifiers, or undefined when it would take them. */
-export function unsendableIdentifier(productArn: string, findingId: string): string | undefined {
+/** Why AWS would refuse to identify this finding, or undefined when it would take it. */
+export function unsendableIdentifier(finding: {
+  format: FindingFormat;
+  productArn: string;
+  findingId: string;
+  awsAccountId: string | null;
+}): string | undefined {
+  const { productArn, findingId } = finding;
+  if (finding.format === 'ocsf')
+    return finding.awsAccountId
+      ? undefined
+      : 'it has no cloud.account.uid, which BatchUpdateFindingsV2 needs to identify it';
   if (findingId.length > MAX_IDENTIFIER_LENGTH)
     return `its Id is ${findingId.length} characters long; Security Hub allows ${MAX_IDENTIFIER_LENGTH}`;
   if (productArn.length > MAX_IDENTIFIER_LENGTH)
@@ -64,18 +119,31 @@ export function unsendableIdentifier(productArn: string, findingId: string): str
   return undefined;
 }
 
-/** What the echo of a change looks like in the finding, for the intake's echo check. */
+/**
+ * What the echo of a change looks like in the finding as the readers normalize it, for the intake's echo
+ * check: an OCSF id is read back through the same table ocsf.ts reads the finding's own with.
+ */
 export function echoOf(change: FindingChange): Record<string, string> {
-  if (change.field === 'workflow') return { workflowStatus: change.value.Status ?? '' };
-  if (change.field === 'severity') return { severityLabel: change.value.Label ?? '' };
-  return { noteText: change.value.Text ?? '' };
+  const { value } = change;
+  if (change.field === 'workflow')
+    return { workflowStatus: value.Status ?? statusOfOcsfId(Number(value.StatusId)) ?? '' };
+  if (change.field === 'severity')
+    return { severityLabel: value.Label ?? severityOfOcsfId(Number(value.SeverityId)) ?? '' };
+  return { noteText: value.Text ?? value.Comment ?? '' };
 }
 
 /** The change as the alert's activity log names it. */
 export function describeChange(change: FindingChange): string {
-  if (change.field === 'workflow') return `Workflow.Status ${change.value.Status}`;
-  if (change.field === 'severity') return `Severity.Label ${change.value.Label}`;
-  return 'the note';
+  const { value } = change;
+  if (change.field === 'workflow')
+    return value.Status !== undefined
+      ? `Workflow.Status ${value.Status}`
+      : `StatusId ${value.StatusId} (${statusOfOcsfId(Number(value.StatusId))})`;
+  if (change.field === 'severity')
+    return value.Label !== undefined
+      ? `Severity.Label ${value.Label}`
+      : `SeverityId ${value.SeverityId} (${severityOfOcsfId(Number(value.SeverityId))})`;
+  return value.Comment !== undefined ? 'the comment' : 'the note';
 }
 
 /** The change as BatchUpdateFindings takes it, beside the findings it applies to. */
@@ -85,4 +153,13 @@ export function securityHubUpdate(
   if (change.field === 'workflow') return { Workflow: { Status: change.value.Status as 'NEW' } };
   if (change.field === 'severity') return { Severity: { Label: change.value.Label as 'LOW' } };
   return { Note: { Text: change.value.Text ?? '', UpdatedBy: change.value.UpdatedBy ?? 'Vigil' } };
+}
+
+/** The change as BatchUpdateFindingsV2 takes it, beside the findings it applies to. */
+export function securityHubUpdateV2(
+  change: FindingChange,
+): Pick<BatchUpdateFindingsV2CommandInput, 'StatusId' | 'SeverityId' | 'Comment'> {
+  if (change.field === 'workflow') return { StatusId: Number(change.value.StatusId) };
+  if (change.field === 'severity') return { SeverityId: Number(change.value.SeverityId) };
+  return { Comment: change.value.Comment ?? '' };
 }

@@ -8,7 +8,7 @@ import type { Logger } from '../../../logger.js';
 import { ALERT_LIMITS, cut } from '../findings.js';
 import { describeChange, type ClaimedChange } from './changes.js';
 import { writebacksRepository, type WritebackStatus } from './repository.js';
-import type { SendOutcome } from './sender.js';
+import { RETRYABLE_UNPROCESSED, type SendOutcome } from './sender.js';
 
 /**
  * Settles sent changes: done, retried later with backoff, or given up on. Each outcome is told where
@@ -162,7 +162,7 @@ export function createOutcomeRecorder(deps: {
     if (outcome.retry.length > 0)
       await retryLater(
         outcome.retry,
-        'Security Hub could not apply the update yet (ConcurrentUpdateError or InternalFailure)',
+        `Security Hub could not apply the update yet (${[...RETRYABLE_UNPROCESSED[first.format]].join(' or ')})`,
       );
     for (const r of outcome.refused) await giveUp([r.change], r.error, { tellOwnerTeam: false });
   }

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Queryable, Tx } from '../../../db/database.js';
-import type { WritebackField } from '../../../db/schema.js';
+import type { FindingFormat, WritebackField } from '../../../db/schema.js';
 import { integrationsRepository } from '../../repository.js';
 import { securityHubSettings } from '../../types.js';
 import type { RoleTarget } from './aws.js';
@@ -18,8 +18,10 @@ import type { TokenBucket } from './rate-limit.js';
 export interface WritableFinding {
   integrationId: string;
   findingKey: string;
+  format: FindingFormat;
   productArn: string;
   findingId: string;
+  awsAccountId: string | null;
 }
 
 export interface NewChange extends FindingChange {
@@ -45,8 +47,10 @@ interface ClaimedRow {
   id: string;
   integration_id: string;
   alert_id: string | null;
+  format: FindingFormat;
   product_arn: string;
   finding_id: string;
+  aws_account_id: string | null;
   field: WritebackField;
   value: Record<string, string>;
   attempts: number;
@@ -69,7 +73,15 @@ export const writebacksRepository = {
     const rows = await tx
       .selectFrom('securityhub_findings as f')
       .innerJoin('integrations as i', 'i.id', 'f.integration_id')
-      .select(['f.integration_id', 'f.finding_key', 'f.product_arn', 'f.finding_id', 'i.settings'])
+      .select([
+        'f.integration_id',
+        'f.finding_key',
+        'f.format',
+        'f.product_arn',
+        'f.finding_id',
+        'f.aws_account_id',
+        'i.settings',
+      ])
       .where('f.alert_id', '=', alertId)
       .execute();
     return rows
@@ -77,8 +89,10 @@ export const writebacksRepository = {
       .map((r) => ({
         integrationId: r.integration_id,
         findingKey: r.finding_key,
+        format: r.format,
         productArn: r.product_arn,
         findingId: r.finding_id,
+        awsAccountId: r.aws_account_id,
       }));
   },
 
@@ -136,8 +150,10 @@ export const writebacksRepository = {
         integration_id: change.finding.integrationId,
         alert_id: change.alertId,
         finding_key: change.finding.findingKey,
+        format: change.finding.format,
         product_arn: change.finding.productArn,
         finding_id: change.finding.findingId,
+        aws_account_id: change.finding.awsAccountId,
         field: change.field,
         value: JSON.stringify(change.value),
         event_id: change.eventId,
@@ -201,7 +217,7 @@ export const writebacksRepository = {
         attempts = CASE WHEN due.overtaken THEN w.attempts ELSE w.attempts + 1 END,
         updated_at = ${now}
       FROM due WHERE w.id = due.id
-      RETURNING w.id, w.integration_id, w.alert_id, w.product_arn, w.finding_id, w.field, w.value, w.attempts, w.created_at, w.seq, w.status`.execute(
+      RETURNING w.id, w.integration_id, w.alert_id, w.format, w.product_arn, w.finding_id, w.aws_account_id, w.field, w.value, w.attempts, w.created_at, w.seq, w.status`.execute(
       tx,
     );
     return result.rows
@@ -210,8 +226,10 @@ export const writebacksRepository = {
         id: r.id,
         integrationId: r.integration_id,
         alertId: r.alert_id,
+        format: r.format,
         productArn: r.product_arn,
         findingId: r.finding_id,
+        awsAccountId: r.aws_account_id,
         field: r.field,
         value: r.value,
         attempts: r.attempts,

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { BatchUpdateFindingsUnprocessedFinding } from '@aws-sdk/client-securityhub';
+import type {
+  BatchUpdateFindingsUnprocessedFinding,
+  BatchUpdateFindingsV2UnprocessedFinding,
+} from '@aws-sdk/client-securityhub';
 import type { ClaimedChange } from './changes.js';
-import { readAnswer, readRequestFailure } from './sender.js';
+import { readAnswer, readAnswerV2, readRequestFailure } from './sender.js';
 
 const PRODUCT = 'arn:aws:securityhub:us-east-1::product/aws/securityhub';
 
@@ -11,8 +14,10 @@ function change(findingId: string): ClaimedChange {
     id: findingId,
     integrationId: 'hub',
     alertId: null,
+    format: 'asff',
     productArn: PRODUCT,
     findingId,
+    awsAccountId: null,
     field: 'workflow',
     value: { Status: 'RESOLVED' },
     attempts: 1,
@@ -25,6 +30,36 @@ function refusal(findingId: string, code: string, message?: string): BatchUpdate
   return {
     FindingIdentifier: { ProductArn: PRODUCT, Id: findingId },
     ErrorCode: code,
+    ErrorMessage: message,
+  };
+}
+
+const ACCOUNT = '123456789012';
+const PRODUCT_V2 = 'arn:aws:securityhub:us-east-1::productv2/aws/securityhub';
+
+function ocsfChange(findingId: string): ClaimedChange {
+  return {
+    ...change(findingId),
+    format: 'ocsf',
+    productArn: PRODUCT_V2,
+    awsAccountId: ACCOUNT,
+    value: { StatusId: '4' },
+  };
+}
+
+function refusalV2(
+  findingId: string,
+  code: string | undefined,
+  message?: string,
+  account = ACCOUNT,
+): BatchUpdateFindingsV2UnprocessedFinding {
+  return {
+    FindingIdentifier: {
+      CloudAccountUid: account,
+      FindingInfoUid: findingId,
+      MetadataProductUid: PRODUCT_V2,
+    },
+    ErrorCode: code as BatchUpdateFindingsV2UnprocessedFinding['ErrorCode'],
     ErrorMessage: message,
   };
 }
@@ -48,6 +83,36 @@ describe("reading Security Hub's answer", () => {
     assert.deepEqual(readAnswer([a], undefined), { done: [a], retry: [], refused: [] });
   });
 
+  it('reads BatchUpdateFindingsV2 the same way, with its own error codes; an unknown one is not retried', () => {
+    const [a, b, c, d, e, f] = ['a', 'b', 'c', 'd', 'e', 'f'].map(ocsfChange) as [
+      ClaimedChange,
+      ClaimedChange,
+      ClaimedChange,
+      ClaimedChange,
+      ClaimedChange,
+      ClaimedChange,
+    ];
+    const unprocessed = [
+      refusalV2('b', 'ConflictException'),
+      refusalV2('c', 'InternalServerException'),
+      refusalV2('d', 'ResourceNotFoundException', 'no such finding'),
+      refusalV2('e', 'ValidationException', 'bad'),
+      refusalV2('f', 'SomethingNew', 'a code this Vigil does not know'),
+      // Another account's finding of the same uid is not this one.
+      refusalV2('a', 'ResourceNotFoundException', 'elsewhere', '210987654321'),
+    ];
+    assert.deepEqual(readAnswerV2([a, b, c, d, e, f], unprocessed), {
+      done: [a],
+      retry: [b, c],
+      refused: [
+        { change: d, error: 'ResourceNotFoundException: no such finding' },
+        { change: e, error: 'ValidationException: bad' },
+        { change: f, error: 'SomethingNew: a code this Vigil does not know' },
+      ],
+    });
+    assert.deepEqual(readAnswerV2([a], undefined), { done: [a], retry: [], refused: [] });
+  });
+
   it('retries a request that was throttled, failed on their side or got no answer, and no other', () => {
     const failure = (status: number | undefined) =>
       Object.assign(new Error('nope'), { name: 'SomeException', $metadata: { httpStatusCode: status } });
@@ -60,6 +125,13 @@ describe("reading Security Hub's answer", () => {
       [403, false],
       [404, false],
     ];
+    // BatchUpdateFindingsV2's ConflictException (409) is the request's ConcurrentUpdateError.
+    assert.equal(
+      readRequestFailure(
+        Object.assign(new Error('busy'), { name: 'ConflictException', $metadata: { httpStatusCode: 409 } }),
+      ).retryable,
+      true,
+    );
     for (const [status, retryable] of cases) {
       assert.deepEqual(readRequestFailure(failure(status)), {
         retryable,

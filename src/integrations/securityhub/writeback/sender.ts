@@ -1,13 +1,18 @@
-import type { BatchUpdateFindingsUnprocessedFinding } from '@aws-sdk/client-securityhub';
+import type {
+  BatchUpdateFindingsUnprocessedFinding,
+  BatchUpdateFindingsV2UnprocessedFinding,
+} from '@aws-sdk/client-securityhub';
 import type { Db } from '../../../db/database.js';
-import { accountOf, type AwsAccess } from './aws.js';
-import { securityHubUpdate, type ClaimedChange } from './changes.js';
+import type { FindingFormat } from '../../../db/schema.js';
+import { accountOf, type AwsAccess, type RoleTarget } from './aws.js';
+import { securityHubUpdate, securityHubUpdateV2, type ClaimedChange } from './changes.js';
 import type { RateLimiter } from './rate-limit.js';
 import { writebacksRepository } from './repository.js';
 
 /**
- * Sends one request's changes (one integration, one change, at most 100 findings) through the shared rate
- * limiter, and says what became of each: this module decides nothing about retries and writes nothing.
+ * Sends one request's changes (one integration, one format, one change, at most 100 findings) through the
+ * shared rate limiter, and says what became of each: this module decides nothing about retries and writes
+ * nothing. ASFF findings go by BatchUpdateFindings, OCSF findings by BatchUpdateFindingsV2.
  */
 
 export type SendOutcome =
@@ -30,7 +35,18 @@ export interface AnswerReading {
   refused: { change: ClaimedChange; error: string }[];
 }
 
-const RETRYABLE_UNPROCESSED = new Set(['ConcurrentUpdateError', 'InternalFailure']);
+/**
+ * The per-finding error codes that AWS may not answer next time, by API: the rest (FindingNotFound,
+ * InvalidInput, ResourceNotFoundException, ValidationException, and any code not known here) will not
+ * change by asking again.
+ */
+export const RETRYABLE_UNPROCESSED: Record<FindingFormat, ReadonlySet<string>> = {
+  asff: new Set(['ConcurrentUpdateError', 'InternalFailure']),
+  ocsf: new Set(['ConflictException', 'InternalServerException']),
+};
+
+/** Whole-request errors retried whatever their status: a conflict is the request's ConcurrentUpdateError. */
+const RETRYABLE_REQUEST_ERRORS = new Set(['ConflictException']);
 
 /** What AWS said, as people read it on an alert or an integration. */
 export function awsErrorText(error: unknown): string {
@@ -44,27 +60,99 @@ export function readRequestFailure(error: unknown): {
   error: string;
 } {
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  const retryable = status === undefined || status === 429 || status >= 500;
+  const retryable =
+    status === undefined ||
+    status === 429 ||
+    status >= 500 ||
+    RETRYABLE_REQUEST_ERRORS.has((error as { name?: string }).name ?? '');
   return { retryable, status, error: awsErrorText(error) };
 }
 
+/** A finding AWS did not update, named the way its change is keyed below. */
+interface Unprocessed {
+  key: string;
+  errorCode: string | undefined;
+  errorMessage: string | undefined;
+}
+
 /** Sorts a request's changes by AWS's answer: every finding it does not list as unprocessed is done. */
+function sortByAnswer(
+  batch: readonly ClaimedChange[],
+  keyOf: (c: ClaimedChange) => string,
+  unprocessed: readonly Unprocessed[],
+  retryable: ReadonlySet<string>,
+): AnswerReading {
+  const pending = new Map(batch.map((c) => [keyOf(c), c]));
+  const retry: ClaimedChange[] = [];
+  const refused: AnswerReading['refused'] = [];
+  for (const u of unprocessed) {
+    const change = pending.get(u.key);
+    if (!change) continue;
+    pending.delete(u.key);
+    if (retryable.has(u.errorCode ?? '')) retry.push(change);
+    else refused.push({ change, error: `${u.errorCode ?? 'UnknownError'}: ${u.errorMessage ?? ''}` });
+  }
+  return { done: [...pending.values()], retry, refused };
+}
+
+/** BatchUpdateFindings' answer: findings are named by ProductArn and Id. */
 export function readAnswer(
   batch: readonly ClaimedChange[],
   unprocessed: readonly BatchUpdateFindingsUnprocessedFinding[] | undefined,
 ): AnswerReading {
-  const pending = new Map(batch.map((c) => [`${c.productArn}|${c.findingId}`, c]));
-  const retry: ClaimedChange[] = [];
-  const refused: AnswerReading['refused'] = [];
-  for (const u of unprocessed ?? []) {
-    const key = `${u.FindingIdentifier?.ProductArn}|${u.FindingIdentifier?.Id}`;
-    const change = pending.get(key);
-    if (!change) continue;
-    pending.delete(key);
-    if (RETRYABLE_UNPROCESSED.has(u.ErrorCode ?? '')) retry.push(change);
-    else refused.push({ change, error: `${u.ErrorCode}: ${u.ErrorMessage ?? ''}` });
+  return sortByAnswer(
+    batch,
+    (c) => `${c.productArn}|${c.findingId}`,
+    (unprocessed ?? []).map((u) => ({
+      key: `${u.FindingIdentifier?.ProductArn}|${u.FindingIdentifier?.Id}`,
+      errorCode: u.ErrorCode,
+      errorMessage: u.ErrorMessage,
+    })),
+    RETRYABLE_UNPROCESSED.asff,
+  );
+}
+
+/** BatchUpdateFindingsV2's answer: findings are named by account, product uid and finding uid. */
+export function readAnswerV2(
+  batch: readonly ClaimedChange[],
+  unprocessed: readonly BatchUpdateFindingsV2UnprocessedFinding[] | undefined,
+): AnswerReading {
+  return sortByAnswer(
+    batch,
+    (c) => `${c.awsAccountId}|${c.productArn}|${c.findingId}`,
+    (unprocessed ?? []).map((u) => ({
+      key: `${u.FindingIdentifier?.CloudAccountUid}|${u.FindingIdentifier?.MetadataProductUid}|${u.FindingIdentifier?.FindingInfoUid}`,
+      errorCode: u.ErrorCode,
+      errorMessage: u.ErrorMessage,
+    })),
+    RETRYABLE_UNPROCESSED.ocsf,
+  );
+}
+
+/** Makes the request for the batch's format (every change in a batch has the first's). */
+async function request(
+  aws: AwsAccess,
+  target: RoleTarget,
+  batch: readonly ClaimedChange[],
+  first: ClaimedChange,
+): Promise<AnswerReading> {
+  if (first.format === 'ocsf') {
+    const answer = await aws.batchUpdateV2(target, {
+      FindingIdentifiers: batch.map((c) => ({
+        // Changes of findings without an account are never pending (changes.ts, unsendableIdentifier).
+        CloudAccountUid: c.awsAccountId ?? '',
+        FindingInfoUid: c.findingId,
+        MetadataProductUid: c.productArn,
+      })),
+      ...securityHubUpdateV2(first),
+    });
+    return readAnswerV2(batch, answer.UnprocessedFindings);
   }
-  return { done: [...pending.values()], retry, refused };
+  const answer = await aws.batchUpdate(target, {
+    FindingIdentifiers: batch.map((c) => ({ Id: c.findingId, ProductArn: c.productArn })),
+    ...securityHubUpdate(first),
+  });
+  return readAnswer(batch, answer.UnprocessedFindings);
 }
 
 export function createSender(deps: { db: Db; aws: AwsAccess; rateLimiter: RateLimiter }) {
@@ -75,18 +163,16 @@ export function createSender(deps: { db: Db; aws: AwsAccess; rateLimiter: RateLi
       if (!first) return { kind: 'answered', done: [], retry: [], refused: [] };
       const target = await writebacksRepository.roleTarget(db, first.integrationId);
       if (!target) return { kind: 'turned-off' };
-      // AWS's limits are per account and region, whichever integration the request is for.
+      // AWS's limits are per account and region, whichever integration the request is for, and shared
+      // by BatchUpdateFindings and BatchUpdateFindingsV2: one bucket for both.
       await rateLimiter.acquire(`${accountOf(target.roleArn)}:${target.region}`);
-      let answer;
+      let reading: AnswerReading;
       try {
-        answer = await aws.batchUpdate(target, {
-          FindingIdentifiers: batch.map((c) => ({ Id: c.findingId, ProductArn: c.productArn })),
-          ...securityHubUpdate(first),
-        });
+        reading = await request(aws, target, batch, first);
       } catch (error) {
         return { kind: 'request-failed', integrationId: target.integrationId, ...readRequestFailure(error) };
       }
-      return { kind: 'answered', ...readAnswer(batch, answer.UnprocessedFindings) };
+      return { kind: 'answered', ...reading };
     },
   };
 }

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { startFakeAws, type FakeAws } from '../../../testing/fake-aws.js';
+import { ocsfKey, startFakeAws, type FakeAws, type OcsfIdentifier } from '../../../testing/fake-aws.js';
 import { startTestServer, waitFor, type Json, type TestServer } from '../../../testing/harness.js';
 import { daysBefore } from '../../../engine/retention.js';
 import { ShiftedClock } from '../../../work/clock.js';
@@ -69,6 +69,20 @@ after(async () => {
   await aws.close();
 });
 
+/**
+ * The echo of an acknowledge, a note and a P1 changed nothing: the alert is as it was, and its delivery
+ * was ignored as what Vigil wrote back.
+ */
+async function assertEchoChangedNothing(alertId: string, before: Json): Promise<void> {
+  const afterEcho = (await server.call('GET', `/v2/alerts/${alertId}`)).body.data;
+  assert.equal(afterEcho.count, before.count);
+  assert.equal(afterEcho.priority, 'P1');
+  assert.equal(afterEcho.acknowledged, true);
+  const payloads = await server.call('GET', `/v2/integrations/${integration.id}/payloads?limit=1`);
+  assert.equal(payloads.body.data[0].verdict, 'ignored');
+  assert.match(payloads.body.data[0].reason, /what Vigil wrote back/);
+}
+
 /** A finding sent through intake (and known to the fake Security Hub); returns its alert id. */
 async function finding(
   suffix: string,
@@ -106,6 +120,11 @@ async function finding(
     resources: [id],
     detail: { findings: [f] },
   };
+  return { alertId: await deliver(event), id };
+}
+
+/** Posts an event to the intake and waits for it to be processed; returns the alert id it names. */
+async function deliver(event: Json): Promise<string> {
   const response = await fetch(server.url + integration.path, {
     method: 'POST',
     body: JSON.stringify(event),
@@ -116,7 +135,67 @@ async function finding(
     const payload = await server.call('GET', `/v2/integrations/${integration.id}/payloads/${body.payloadId}`);
     return payload.body.data.verdict !== 'queued' ? payload.body.data : undefined;
   });
-  return { alertId: settled.alertIds[0], id };
+  return settled.alertIds[0];
+}
+
+const OCSF_PRODUCT = 'arn:aws:securityhub:us-east-1::productv2/aws/securityhub';
+
+/**
+ * An OCSF finding of the new Security Hub sent through intake as a "Findings Imported V2" event (and known
+ * to the fake Security Hub); returns its alert id and identifier. The finding's shape is the one
+ * findings.test.ts reads: no real V2 event is among the fixtures.
+ */
+async function ocsfFinding(
+  suffix: string,
+  change: (f: Json) => void = () => {},
+): Promise<{ alertId: string; identifier: OcsfIdentifier }> {
+  const identifier: OcsfIdentifier = {
+    CloudAccountUid: ACCOUNT,
+    FindingInfoUid: `arn:aws:securityhub:us-east-1:${ACCOUNT}:security-control/S3.2/finding/${suffix}`,
+    MetadataProductUid: OCSF_PRODUCT,
+  };
+  const f: Json = {
+    activity_id: 1,
+    class_uid: 2003,
+    category_uid: 2,
+    time: Date.parse('2026-11-27T10:00:00Z'),
+    severity: 'Medium',
+    severity_id: 3,
+    status: 'New',
+    status_id: 1,
+    message: `Test OCSF finding ${suffix}`,
+    finding_info: {
+      uid: identifier.FindingInfoUid,
+      title: `Test OCSF finding ${suffix}`,
+      desc: 'An OCSF finding for the write-back tests',
+      types: ['Software and Configuration Checks'],
+      created_time_dt: '2026-11-27T10:00:00.000Z',
+      modified_time_dt: '2026-11-27T10:00:00.000Z',
+    },
+    metadata: {
+      uid: `metadata-${suffix}`,
+      version: '1.5.0',
+      product: { uid: OCSF_PRODUCT, name: 'Security Hub', vendor_name: 'AWS' },
+    },
+    cloud: { account: { uid: ACCOUNT }, region: 'us-east-1', provider: 'AWS' },
+    resources: [{ uid: 'arn:aws:s3:::example-bucket', type: 'AWS::S3::Bucket', region: 'us-east-1' }],
+    compliance: { status: 'Fail', status_id: 3, control: 'S3.2' },
+  };
+  change(f);
+  if (!aws.ocsfFindings.has(ocsfKey(identifier)))
+    aws.addOcsfFinding({ ...identifier, MetadataUid: `metadata-${suffix}` });
+  const alertId = await deliver({
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Findings Imported V2',
+    source: 'aws.securityhub',
+    account: ACCOUNT,
+    time: new Date().toISOString(),
+    region: 'us-east-1',
+    resources: [],
+    detail: { findings: [f] },
+  });
+  return { alertId, identifier };
 }
 
 type Made = { alertId: string; id: string };
@@ -135,6 +214,16 @@ async function findings(prefix: string, count: number): Promise<Made[]> {
 }
 const held = (id: string) => aws.findings.get(`${PRODUCT}|${id}`);
 const batchRequests = () => aws.securityHubRequests.filter((r) => r.operation === 'BatchUpdateFindings');
+const heldOcsf = (identifier: OcsfIdentifier) => aws.ocsfFindings.get(ocsfKey(identifier));
+/** The requests of either API that name this finding (its ASFF Id, or its OCSF finding_info.uid). */
+const requestsNaming = (findingId: string) =>
+  aws.securityHubRequests.filter(
+    (r) => r.operation.startsWith('BatchUpdateFindings') && JSON.stringify(r.body).includes(findingId),
+  );
+async function alertLogs(alertId: string): Promise<string[]> {
+  const logs = await server.call('GET', `/v2/alerts/${alertId}/logs`);
+  return logs.body.data.map((l: Json) => l.log as string);
+}
 
 describe('write-back settings', () => {
   it('refuses a role ARN without the prefix, write-back without role or region, and the standard plan', async () => {
@@ -218,13 +307,7 @@ describe('the four mappings', () => {
       };
     });
     assert.equal(echo.alertId, alertId);
-    const afterEcho = (await server.call('GET', `/v2/alerts/${alertId}`)).body.data;
-    assert.equal(afterEcho.count, before.count);
-    assert.equal(afterEcho.priority, 'P1');
-    assert.equal(afterEcho.acknowledged, true);
-    const payloads = await server.call('GET', `/v2/integrations/${integration.id}/payloads?limit=1`);
-    assert.equal(payloads.body.data[0].verdict, 'ignored');
-    assert.match(payloads.body.data[0].reason, /what Vigil wrote back/);
+    await assertEchoChangedNothing(alertId, before);
 
     await server.call('POST', `/v2/alerts/${alertId}/close`, { user: 'Alice Example' });
     await waitFor('RESOLVED', async () => held(id)?.Workflow?.Status === 'RESOLVED');
@@ -290,6 +373,155 @@ describe('the four mappings', () => {
     await server.idle();
     assert.equal(batchRequests().length, before);
     assert.equal(held(id)?.updates ?? 0, 0);
+  });
+});
+
+/**
+ * Closes these alerts at one instant of the server's clock, and lets it go on only once every close is
+ * recorded for the write-back: their changes are then claimed together, whatever the machine's pace.
+ */
+async function closeTogether(made: readonly Made[]): Promise<void> {
+  const release = clock.hold();
+  try {
+    await Promise.all(made.map((m) => server.call('POST', `/v2/alerts/${m.alertId}/close`, {})));
+    await waitFor('every close recorded for the write-back', async () => {
+      const rows = await query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM securityhub_writebacks
+         WHERE finding_id = ANY($1) AND field = 'workflow' AND status = 'pending'`,
+        [made.map((m) => m.id)],
+      );
+      return rows[0]?.n === made.length;
+    });
+  } finally {
+    release();
+  }
+}
+
+async function query<T extends object>(text: string, values: unknown[]): Promise<T[]> {
+  const client = new pg.Client({ connectionString: server.databaseUrl });
+  await client.connect();
+  try {
+    return (await client.query<T>(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+describe('findings of the new Security Hub (OCSF)', () => {
+  it('acknowledge, note, priority and close reach the finding through BatchUpdateFindingsV2, and their echoes change nothing', async () => {
+    const { alertId, identifier } = await ocsfFinding('ocsf-mappings');
+    const v1Before = batchRequests().length;
+    await server.call('POST', `/v2/alerts/${alertId}/acknowledge`, { user: 'Alice Example' });
+    await waitFor('In Progress', async () => heldOcsf(identifier)?.StatusId === 2);
+
+    const note = `Isolating the bucket ${'x'.repeat(600)}`;
+    await server.call('POST', `/v2/alerts/${alertId}/notes`, { note, user: 'Alice Example' });
+    await waitFor('the comment', async () => heldOcsf(identifier)?.Comment !== undefined);
+    const comment = heldOcsf(identifier)?.Comment ?? '';
+    // Cut to BatchUpdateFindingsV2's 512 characters as a Note's Text is.
+    assert.equal(comment.length, 512);
+    assert.ok(comment.startsWith('Isolating the bucket xxx'));
+
+    await server.call('PUT', `/v2/alerts/${alertId}/priority`, { priority: 'P1' });
+    await waitFor('Critical', async () => heldOcsf(identifier)?.SeverityId === 5);
+
+    const mine = requestsNaming(identifier.FindingInfoUid);
+    assert.deepEqual(
+      mine.map((r) => [r.operation, r.status]),
+      mine.map(() => ['BatchUpdateFindingsV2', 200]),
+    );
+    assert.deepEqual(
+      mine.map((r) => {
+        const { FindingIdentifiers, ...update } = r.body as Json;
+        assert.deepEqual(FindingIdentifiers, [identifier]);
+        return update;
+      }),
+      [{ StatusId: 2 }, { Comment: comment }, { SeverityId: 5 }],
+    );
+    assert.equal(batchRequests().length, v1Before, 'nothing through BatchUpdateFindings');
+
+    // The echo: Security Hub emits Findings Imported V2 with what Vigil wrote. Nothing changes.
+    const before = (await server.call('GET', `/v2/alerts/${alertId}`)).body.data;
+    const echo = await ocsfFinding('ocsf-mappings', (f) => {
+      f.status = 'In Progress';
+      f.status_id = 2;
+      f.severity = 'Critical';
+      f.severity_id = 5;
+      f.comment = comment;
+    });
+    assert.equal(echo.alertId, alertId);
+    await assertEchoChangedNothing(alertId, before);
+
+    await server.call('POST', `/v2/alerts/${alertId}/close`, { user: 'Alice Example' });
+    await waitFor('Resolved', async () => heldOcsf(identifier)?.StatusId === 4);
+    const requestsBefore = aws.securityHubRequests.length;
+    // The echo of the close neither reopens the alert nor opens a new one, nor writes anything.
+    const closedEcho = await ocsfFinding('ocsf-mappings', (f) => {
+      f.status = 'Resolved';
+      f.status_id = 4;
+      f.severity = 'Critical';
+      f.severity_id = 5;
+      f.comment = comment;
+    });
+    assert.equal(closedEcho.alertId, alertId);
+    const closedPayload = await server.call('GET', `/v2/integrations/${integration.id}/payloads?limit=1`);
+    assert.match(closedPayload.body.data[0].reason, /what Vigil wrote back/);
+    assert.equal((await server.call('GET', `/v2/alerts/${alertId}`)).body.data.status, 'closed');
+    await server.idle();
+    assert.equal(aws.securityHubRequests.length, requestsBefore);
+    assert.equal(heldOcsf(identifier)?.updates, 4);
+    assert.ok((await alertLogs(alertId)).includes('Finding updated in Security Hub: StatusId 4 (RESOLVED)'));
+  });
+
+  it('closes an ASFF and an OCSF finding together in two requests, one per API', async () => {
+    const asff = await finding('mixed-asff');
+    const ocsf = await ocsfFinding('mixed-ocsf');
+    // "Together": both closes recorded at one instant of the server's clock, so they are claimed together.
+    await closeTogether([asff, { alertId: ocsf.alertId, id: ocsf.identifier.FindingInfoUid }]);
+    await waitFor(
+      'both written',
+      async () => held(asff.id)?.Workflow?.Status === 'RESOLVED' && heldOcsf(ocsf.identifier)?.StatusId === 4,
+    );
+    const v1 = requestsNaming(asff.id);
+    const v2 = requestsNaming(ocsf.identifier.FindingInfoUid);
+    assert.deepEqual(
+      v1.map((r) => [r.operation, r.body]),
+      [
+        [
+          'BatchUpdateFindings',
+          { FindingIdentifiers: [{ Id: asff.id, ProductArn: PRODUCT }], Workflow: { Status: 'RESOLVED' } },
+        ],
+      ],
+    );
+    assert.deepEqual(
+      v2.map((r) => [r.operation, r.body]),
+      [['BatchUpdateFindingsV2', { FindingIdentifiers: [ocsf.identifier], StatusId: 4 }]],
+    );
+  });
+
+  it('does not give up the ASFF finding when BatchUpdateFindingsV2 refuses the OCSF one', async () => {
+    const asff = await finding('refused-v2-asff');
+    const ocsf = await ocsfFinding('refused-v2-ocsf');
+    aws.failNext(1, 400, 'BatchUpdateFindingsV2');
+    await closeTogether([asff, { alertId: ocsf.alertId, id: ocsf.identifier.FindingInfoUid }]);
+    await waitFor('the ASFF finding RESOLVED', async () => held(asff.id)?.Workflow?.Status === 'RESOLVED');
+    const refused = await waitFor('the OCSF write-back given up', async () =>
+      (await alertLogs(ocsf.alertId)).find((l) => l.startsWith('Could not update the finding')),
+    );
+    assert.equal(
+      refused,
+      'Could not update the finding in Security Hub (StatusId 4 (RESOLVED)): ValidationException: The request failed validation',
+    );
+    assert.ok(
+      (await alertLogs(asff.alertId)).includes('Finding updated in Security Hub: Workflow.Status RESOLVED'),
+    );
+    await server.idle();
+    // A 400 is not retried: one request for the OCSF finding, and it holds nothing.
+    assert.deepEqual(
+      requestsNaming(ocsf.identifier.FindingInfoUid).map((r) => [r.operation, r.status]),
+      [['BatchUpdateFindingsV2', 400]],
+    );
+    assert.equal(heldOcsf(ocsf.identifier)?.updates, 0);
   });
 });
 

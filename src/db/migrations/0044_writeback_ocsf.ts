@@ -1,0 +1,30 @@
+import { sql, type Kysely } from 'kysely';
+
+/**
+ * Findings of the new Security Hub (OCSF, "Findings Imported V2") are written back through
+ * BatchUpdateFindingsV2, which names a finding by its account as well as by its product and uid, and must
+ * never share a request with ASFF findings (BatchUpdateFindings). So each finding, and each change waiting
+ * to be written to one, keeps its format and its account.
+ *
+ * The format is a column of its own rather than read from whether an account is known: an OCSF finding
+ * without cloud.account.uid is still OCSF (it must not go to BatchUpdateFindings, it cannot be written at
+ * all), and an ASFF finding has an account too (AwsAccountId).
+ *
+ * Rows from before this migration become ASFF: nothing stored tells the two apart. A finding's format and
+ * account are set again each time it is seen, so an OCSF finding is right from its next update on; a
+ * change already waiting for an OCSF finding fails as it did before (changes are given up within a day).
+ */
+export async function up(db: Kysely<unknown>): Promise<void> {
+  for (const table of ['securityhub_findings', 'securityhub_writebacks']) {
+    await sql`
+      ALTER TABLE ${sql.table(table)}
+        ADD COLUMN format text NOT NULL DEFAULT 'asff' CHECK (format IN ('asff', 'ocsf')),
+        ADD COLUMN aws_account_id text`.execute(db);
+  }
+}
+
+export async function down(db: Kysely<unknown>): Promise<void> {
+  for (const table of ['securityhub_findings', 'securityhub_writebacks']) {
+    await sql`ALTER TABLE ${sql.table(table)} DROP COLUMN format, DROP COLUMN aws_account_id`.execute(db);
+  }
+}
