@@ -76,7 +76,8 @@ export interface IntegrationAlert {
   team?: string;
 }
 
-const HANDLED = new Set(['NOTIFIED', 'RESOLVED', 'SUPPRESSED']);
+// IN_PROGRESS: the new Security Hub's (OCSF status_id 2) word for what ASFF calls NOTIFIED.
+const HANDLED = new Set(['NOTIFIED', 'IN_PROGRESS', 'RESOLVED', 'SUPPRESSED']);
 
 /** A delivery's reason lists at most this many distinct reasons, then says how many more there were. */
 const MAX_REASONS = 20;

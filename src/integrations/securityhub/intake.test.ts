@@ -504,6 +504,36 @@ describe('findings to alerts', () => {
     );
     assert.equal(res.body.verdict, 'ignored');
     assert.match(res.body.reason, /NOTIFIED/);
+
+    // The new Security Hub's (OCSF) "In Progress" is its NOTIFIED: someone is on it.
+    const inProgress = await post(
+      integration.path,
+      notification({
+        version: '0',
+        id: 'ocsf-in-progress-event',
+        'detail-type': 'Findings Imported V2',
+        source: 'aws.securityhub',
+        account: '123456789012',
+        time: '2026-11-27T10:00:00Z',
+        region: 'us-east-1',
+        resources: [],
+        detail: {
+          findings: [
+            {
+              class_uid: 2003,
+              severity_id: 4,
+              status_id: 2,
+              status: 'In Progress',
+              finding_info: { uid: 'ocsf-in-progress-finding', title: 'Being looked at already' },
+              metadata: { product: { uid: 'arn:aws:securityhub:us-east-1::productv2/aws/securityhub' } },
+              cloud: { account: { uid: '123456789012' }, region: 'us-east-1' },
+            },
+          ],
+        },
+      }),
+    );
+    assert.equal(inProgress.body.verdict, 'ignored', JSON.stringify(inProgress.body));
+    assert.match(inProgress.body.reason, /IN_PROGRESS/);
   });
 
   it('makes one alert per finding of a custom action, with the action in details and tags', async () => {
