@@ -71,12 +71,9 @@ export function createContactVerification(deps: ContactVerificationDeps) {
       const { user, contact } = await deps.contactToManage(p, identifier, contactId);
       const now = clock.now();
       const last = await repo.find(db, contact.id);
-      // The wait spares one phone: a contact whose number was just changed gets its code at once.
-      if (
-        last &&
-        last.address === contact.address &&
-        now.getTime() - last.sent_at.getTime() < RESEND_AFTER_MS
-      ) {
+      // Per contact, whatever its address: changing the number back and forth must not ring two phones
+      // without a pause.
+      if (last && now.getTime() - last.sent_at.getTime() < RESEND_AFTER_MS) {
         const wait = Math.ceil((last.sent_at.getTime() + RESEND_AFTER_MS - now.getTime()) / 1000);
         throw rateLimited(
           `A code was sent to this contact less than a minute ago: wait ${wait} s, or enter the code it got.`,
