@@ -335,7 +335,7 @@ export function createFindingSync(deps: { alerts: AlertsService; log: Logger }) 
     if (below) return { verdict: 'ignored', reason: below };
     // The caller holds the finding's lock (syncFindings takes them all, in one order).
     const previous = await findingsRepository.find(tx, integration.id, finding);
-    const save = (alertId: string | null, forgetWrittenBack?: readonly string[] | 'all') =>
+    const save = (alertId: string | null, forgetWrittenBack?: readonly string[]) =>
       findingsRepository.save(tx, integration.id, finding, alertId, forgetWrittenBack);
 
     const echoed = previous && !isCustomAction ? echoOfWriteBack(previous, finding) : undefined;
@@ -421,8 +421,9 @@ export function createFindingSync(deps: { alerts: AlertsService; log: Logger }) 
       ...fields,
       alias: findingAlias(integration.id, finding),
     });
-    // What was written back belonged to the earlier alert's life: a new alert starts with none.
-    await save(created.id, 'all');
+    // What was written back stays remembered: a change of the earlier alert may still be on its way
+    // (backing off, or slow to apply), and its echo must not close this one.
+    await save(created.id);
     return { verdict: 'created', alertId: created.id };
   }
 

@@ -72,23 +72,20 @@ export const findingsRepository = {
       .executeTakeFirst();
   },
 
-  /** Records a finding's state; `forgetWrittenBack` drops what Vigil wrote back (some fields, or all). */
+  /** Records a finding's state; `forgetWrittenBack` drops these fields of what Vigil wrote back. */
   async save(
     tx: Tx,
     integrationId: string,
     f: NormalizedFinding,
     alertId: string | null,
-    forgetWrittenBack?: readonly string[] | 'all',
+    forgetWrittenBack?: readonly string[],
   ): Promise<void> {
     const state = stateOf(f, alertId, new Date());
-    const forget =
-      forgetWrittenBack === 'all'
-        ? { written_back: null }
-        : forgetWrittenBack?.length
-          ? {
-              written_back: sql<string>`securityhub_findings.written_back - ${[...forgetWrittenBack]}::text[]`,
-            }
-          : {};
+    const forget = forgetWrittenBack?.length
+      ? {
+          written_back: sql<string>`securityhub_findings.written_back - ${[...forgetWrittenBack]}::text[]`,
+        }
+      : {};
     await tx
       .insertInto('securityhub_findings')
       .values({
