@@ -234,10 +234,11 @@ export function createSsoService(deps: {
         const claims = tokens.claims();
         email = claims?.email;
         verified = claims?.email_verified;
-        if (email === undefined && claims) {
+        // A provider may give either claim only from UserInfo (OpenID Connect Core allows it).
+        if ((email === undefined || verified === undefined) && claims) {
           const info = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
-          email = info.email;
-          verified = info.email_verified;
+          email ??= info.email;
+          verified ??= info.email_verified;
         }
       } catch (error) {
         log.warn({ err: error, orgId: login.org_id }, 'a single sign-on could not be completed');
@@ -249,7 +250,9 @@ export function createSsoService(deps: {
       // unverified (or without the claim) could name anyone's account.
       if (typeof email !== 'string' || (verified !== true && verified !== 'true'))
         throw unauthenticated(
-          'The sign-in provider did not give a verified email address: ask an admin to let it share the email scope.',
+          typeof email !== 'string'
+            ? 'The sign-in provider did not give an email address: ask an admin to let it share the email scope.'
+            : 'The sign-in provider did not say your email address is verified (email_verified): verify it there, or ask an admin to have the provider send the claim.',
         );
       const user = (await sessionsRepository.usersByEmail(db, email)).find(
         (u) => u.org_id === login.org_id && !u.blocked,

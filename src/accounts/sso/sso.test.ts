@@ -128,7 +128,7 @@ describe('single sign-on through OpenID Connect', () => {
       `${server.url}/api/console/sso/start?organizationId=${orgId}`,
       new URL(server.url).origin,
     );
-    assert.match(new URL(unverified.url).searchParams.get('error') ?? '', /verified email/);
+    assert.match(new URL(unverified.url).searchParams.get('error') ?? '', /email address is verified/);
     const forged = await browse(
       `${server.url}/api/console/sso/callback?code=abc&state=made-up`,
       new URL(server.url).origin,
@@ -143,7 +143,7 @@ describe('single sign-on through OpenID Connect', () => {
       `${server.url}/api/console/sso/start?organizationId=${orgId}`,
       new URL(server.url).origin,
     );
-    assert.match(new URL(trip.url).searchParams.get('error') ?? '', /verified email/);
+    assert.match(new URL(trip.url).searchParams.get('error') ?? '', /email address is verified/);
     assert.equal(trip.session, undefined);
   });
 
