@@ -1,4 +1,4 @@
-import { DateTime } from 'luxon';
+import { parseInstant } from '../schedule/validation.js';
 import { scheduleCalendar } from './ics.js';
 import { Type } from 'typebox';
 import { presentTimeRestriction, TimeRestrictionSchema } from '../time-restriction-input.js';
@@ -120,13 +120,15 @@ function iso(date: Date): string {
 function dateQuery(value: string | undefined, now: Date): Date {
   if (value === undefined || value === '') return now;
   const text = value.trim().replace(/ (\d{2}(?::?\d{2})?)$/, '+$1');
-  const parsed = DateTime.fromISO(text, { setZone: true });
-  if (!parsed.isValid || !/(?:Z|[+-]\d{2}(?::?\d{2})?)$/i.test(text)) {
+  // The schedules' own reading of an instant: a bare date ("2026-03-23" ends like an offset) would be
+  // midnight wherever Vigil runs.
+  const parsed = parseInstant(text, 'date');
+  if (typeof parsed === 'string') {
     throw invalid(UNPROCESSABLE_QUERY, {
-      date: `"${value}" is not an ISO 8601 date-time with an offset; give one such as 2026-03-23T09:00:00Z or 2026-03-23T09:00:00%2B01:00.`,
+      date: `${parsed}, such as 2026-03-23T09:00:00Z or 2026-03-23T09:00:00%2B01:00.`,
     });
   }
-  return parsed.toJSDate();
+  return new Date(parsed);
 }
 
 function presentUser(u: UserView) {

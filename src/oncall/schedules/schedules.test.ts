@@ -143,6 +143,12 @@ describe('schedules over HTTP', () => {
       const bad = await server.call('GET', `/v2/schedules/${id}/on-calls?date=yesterday`);
       assert.equal(bad.status, 422);
       assert.ok(bad.body.errors.date);
+      // A bare date ends like an offset ("-30"), and would be midnight wherever Vigil runs.
+      for (const date of ['2026-03-30', '2026-03']) {
+        const bare = await server.call('GET', `/v2/schedules/${id}/on-calls?date=${date}`);
+        assert.equal(bare.status, 422, date);
+        assert.match(bare.body.errors.date, /without a time/);
+      }
     });
 
     it('next-on-calls names the next person and their whole shift', async () => {
