@@ -332,6 +332,34 @@ describe('Email integrations', () => {
     }
   });
 
+  it('makes no alert of a bounce, an automatic reply or a page of Vigil come back, and logs each as ignored', async () => {
+    const before = await alertCount();
+    const to = `${search.username}@${DOMAIN}`;
+    await send({
+      to,
+      subject: `out of office ${run}`,
+      text: 'x',
+      headers: { 'Auto-Submitted': 'auto-replied' },
+    });
+    await send({ to, subject: `page ${run}`, text: 'x', headers: { 'X-Vigil-Alert-Id': randomUUID() } });
+    await send({ to, subject: `undeliverable ${run}`, text: 'x', envelope: { from: '', to: [to] } });
+    const logged = (await payloads(search.id)).slice(0, 3).map((p) => p.reason as string);
+    assert.deepEqual(
+      logged.map((reason) => /a bounce|an automatic reply|Vigil's own pages/.exec(reason)?.[0]),
+      ['a bounce', "Vigil's own pages", 'an automatic reply'],
+      logged.join(' | '),
+    );
+    assert.equal(await alertCount(), before);
+    // Mail a machine sends on its own (as monitoring systems do) is what the integration is for.
+    await send({
+      to,
+      subject: `disk full ${run}`,
+      text: 'x',
+      headers: { 'Auto-Submitted': 'auto-generated' },
+    });
+    assert.equal(await alertCount(), before + 1);
+  });
+
   it('makes one alert per recipient integration, each for its own team', async () => {
     const subject = `shared outage ${run}`;
     const info = await send({

@@ -32,7 +32,7 @@ export interface ReceivedEmail {
   raw: Buffer;
   /** The accepted recipients' local parts (see {@link EmailIntake.recipient}). */
   emailUsernames: readonly string[];
-  /** The envelope sender (MAIL FROM), for when the message names none. */
+  /** The envelope sender (MAIL FROM), for when the message names none: '' for the null sender (`<>`). */
   mailFrom: string | undefined;
 }
 
@@ -51,6 +51,33 @@ const USERNAME = new RegExp(EMAIL_USERNAME_PATTERN);
  * A message the parser refuses (MIME nested past its limit, say): it would be refused again on every
  * retry, so the sender is told at once, for good, and its MTA bounces it back rather than queueing it.
  */
+/**
+ * Why a message answers mail rather than reports a problem (RFC 3834): a bounce (the null envelope
+ * sender), an automatic reply, or one of Vigil's own pages come back. As alerts they would page the very
+ * people whose mail bounced or auto-replied, whose pages would do so again: a loop. Mail merely sent by a
+ * machine (Auto-Submitted: auto-generated, as monitoring systems send) is what the integration is for.
+ */
+export function whyAutomaticReply(
+  headers: ParsedMail['headers'],
+  mailFrom: string | undefined,
+): string | undefined {
+  if (mailFrom === '') return 'a bounce (its envelope sender is empty)';
+  const submitted = headers.get('auto-submitted');
+  const value = (
+    typeof submitted === 'string'
+      ? submitted
+      : submitted && typeof submitted === 'object' && 'value' in submitted
+        ? String(submitted.value)
+        : ''
+  )
+    .trim()
+    .toLowerCase();
+  if (value.startsWith('auto-replied') || value.startsWith('auto-notified'))
+    return `an automatic reply (Auto-Submitted: ${cut(value, 40)})`;
+  if (headers.has('x-vigil-alert-id')) return "one of Vigil's own pages, come back";
+  return undefined;
+}
+
 export class UnreadableEmail extends Error {
   constructor(cause: unknown) {
     super(`the message could not be read: ${cause instanceof Error ? cause.message : String(cause)}`);
@@ -290,15 +317,18 @@ export function createEmailIntake(deps: {
       };
       const files = attachedFiles(parsed.attachments);
       const logged = storableText(email.raw.toString('utf8'));
+      const automatic = whyAutomaticReply(parsed.headers, email.mailFrom);
       const outcomes: EmailOutcome[] = [];
       for (const emailUsername of new Set(email.emailUsernames)) {
         const integration = await integrationAt(emailUsername);
         // Turned off or deleted since RCPT TO: what a disabled integration's key would be told.
         if (!integration) continue;
         const earlier = messageId ? await messages.find(db, integration.id, messageId) : undefined;
-        const outcome = earlier
-          ? repeated(emailUsername, messageId ?? '', earlier)
-          : await take(integration, emailUsername, messageId, input, files);
+        const outcome: EmailOutcome = automatic
+          ? { emailUsername, verdict: 'ignored', reason: `${automatic}: no alert is made of it` }
+          : earlier
+            ? repeated(emailUsername, messageId ?? '', earlier)
+            : await take(integration, emailUsername, messageId, input, files);
         await record(integration, messageId, logged, outcome);
         outcomes.push(outcome);
       }

@@ -84,12 +84,13 @@ export async function startInboundSmtp(deps: {
           callback(new SmtpReply(552, `5.3.4 the message is larger than ${maxBytes} bytes`));
           return;
         }
+        // '' is the null sender (MAIL FROM:<>) of a bounce.
         const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : undefined;
         intake
           .receive({
             raw: Buffer.concat(chunks),
             emailUsernames: accepted.get(session.envelope) ?? [],
-            mailFrom: mailFrom || undefined,
+            mailFrom,
           })
           .then(
             (outcomes) => {
