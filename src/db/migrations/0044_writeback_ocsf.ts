@@ -10,9 +10,11 @@ import { sql, type Kysely } from 'kysely';
  * without cloud.account.uid is still OCSF (it must not go to BatchUpdateFindings, it cannot be written at
  * all), and an ASFF finding has an account too (AwsAccountId).
  *
- * Rows from before this migration become ASFF: nothing stored tells the two apart. A finding's format and
- * account are set again each time it is seen, so an OCSF finding is right from its next update on; a
- * change already waiting for an OCSF finding fails as it did before (changes are given up within a day).
+ * Rows from before this migration: a finding whose product is one of the new Security Hub's
+ * (`…::productv2/…`, the form of OCSF's metadata.product.uid) becomes OCSF, without its account until
+ * it is seen again (a change to it fails on its own, saying why, rather than sharing a request with ASFF
+ * findings that the V1 API would then refuse with it); all others become ASFF. A finding's format and
+ * account are set again each time it is seen.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   for (const table of ['securityhub_findings', 'securityhub_writebacks']) {
@@ -20,6 +22,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       ALTER TABLE ${sql.table(table)}
         ADD COLUMN format text NOT NULL DEFAULT 'asff' CHECK (format IN ('asff', 'ocsf')),
         ADD COLUMN aws_account_id text`.execute(db);
+    await sql`UPDATE ${sql.table(table)} SET format = 'ocsf' WHERE product_arn LIKE '%::productv2/%'`.execute(
+      db,
+    );
   }
 }
 
