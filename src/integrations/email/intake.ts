@@ -14,6 +14,7 @@ import { integrationsRepository as repo, type IntegrationWithTeams } from '../re
 import { cut } from '../securityhub/findings.js';
 import { EMAIL_USERNAME_PATTERN } from '../types.js';
 import { emailMessagesRepository as messages, type EmailMessageRow } from './repository.js';
+import { whyAutomaticReply } from './automatic-replies.js';
 
 /**
  * Email integrations: a message to <emailUsername>@<inbound domain> becomes an alert of that integration,
@@ -51,33 +52,6 @@ const USERNAME = new RegExp(EMAIL_USERNAME_PATTERN);
  * A message the parser refuses (MIME nested past its limit, say): it would be refused again on every
  * retry, so the sender is told at once, for good, and its MTA bounces it back rather than queueing it.
  */
-/**
- * Why a message answers mail rather than reports a problem (RFC 3834): a bounce (the null envelope
- * sender), an automatic reply, or one of Vigil's own pages come back. As alerts they would page the very
- * people whose mail bounced or auto-replied, whose pages would do so again: a loop. Mail merely sent by a
- * machine (Auto-Submitted: auto-generated, as monitoring systems send) is what the integration is for.
- */
-export function whyAutomaticReply(
-  headers: ParsedMail['headers'],
-  mailFrom: string | undefined,
-): string | undefined {
-  if (mailFrom === '') return 'a bounce (its envelope sender is empty)';
-  const submitted = headers.get('auto-submitted');
-  const value = (
-    typeof submitted === 'string'
-      ? submitted
-      : submitted && typeof submitted === 'object' && 'value' in submitted
-        ? String(submitted.value)
-        : ''
-  )
-    .trim()
-    .toLowerCase();
-  if (value.startsWith('auto-replied') || value.startsWith('auto-notified'))
-    return `an automatic reply (Auto-Submitted: ${cut(value, 40)})`;
-  if (headers.has('x-vigil-alert-id')) return "one of Vigil's own pages, come back";
-  return undefined;
-}
-
 export class UnreadableEmail extends Error {
   constructor(cause: unknown) {
     super(`the message could not be read: ${cause instanceof Error ? cause.message : String(cause)}`);
