@@ -39,6 +39,12 @@ before(async () => {
     await sql`
       INSERT INTO securityhub_findings (integration_id, finding_key, product_arn, finding_id)
       VALUES (${integrationId}, ${id}, ${product}, ${id})`.execute(db);
+    // A change still waiting, written for BatchUpdateFindings.
+    await sql`
+      INSERT INTO securityhub_writebacks (integration_id, finding_key, product_arn, finding_id, field, value, event_id)
+      VALUES (${integrationId}, ${id}, ${product}, ${id}, 'workflow', '{"Status":"RESOLVED"}', gen_random_uuid())`.execute(
+      db,
+    );
   }
   assert.equal((await migrator.migrateTo('0044_writeback_ocsf')).error, undefined);
 });
@@ -55,5 +61,20 @@ describe('migration 0044: each finding keeps its format', () => {
       { finding_id: 'asff-finding', format: 'asff', aws_account_id: null },
       { finding_id: 'ocsf-finding', format: 'ocsf', aws_account_id: null },
     ]);
+  });
+
+  it('ends a change to an OCSF finding still waiting, written for the V1 API, as failed with why', async () => {
+    const rows = await sql<{ finding_id: string; format: string; status: string; last_error: string | null }>`
+      SELECT finding_id, format, status, last_error FROM securityhub_writebacks ORDER BY finding_id`.execute(
+      db,
+    );
+    assert.deepEqual(
+      rows.rows.map((r) => [r.finding_id, r.format, r.status]),
+      [
+        ['asff-finding', 'asff', 'pending'],
+        ['ocsf-finding', 'ocsf', 'failed'],
+      ],
+    );
+    assert.match(rows.rows[1]?.last_error ?? '', /BatchUpdateFindingsV2/);
   });
 });
