@@ -238,7 +238,14 @@ export function createSsoService(deps: {
         if ((email === undefined || verified === undefined) && claims) {
           const info = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
           email ??= info.email;
-          verified ??= info.email_verified;
+          // email_verified speaks of the email beside it: only of this one.
+          if (
+            verified === undefined &&
+            typeof info.email === 'string' &&
+            typeof email === 'string' &&
+            info.email.toLowerCase() === email.toLowerCase()
+          )
+            verified = info.email_verified;
         }
       } catch (error) {
         log.warn({ err: error, orgId: login.org_id }, 'a single sign-on could not be completed');

@@ -180,6 +180,11 @@ describe('verifying a phone', () => {
     // A code a minute per contact, whatever its number: switching numbers must not ring phones on end.
     const tooSoon = await server.call('POST', `${contactUrl}/send-verification`);
     assert.equal(tooSoon.status, 429, JSON.stringify(tooSoon.body));
+    assert.match(
+      tooSoon.body.message,
+      /earlier address/,
+      'no "enter the code it got": that code cannot serve',
+    );
     nextMinute();
     await server.callOk('POST', `${contactUrl}/send-verification`);
     const [second] = (await twilio.waitForMessages(before + 2)).slice(before + 1);

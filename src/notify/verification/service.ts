@@ -76,7 +76,9 @@ export function createContactVerification(deps: ContactVerificationDeps) {
       if (last && now.getTime() - last.sent_at.getTime() < RESEND_AFTER_MS) {
         const wait = Math.ceil((last.sent_at.getTime() + RESEND_AFTER_MS - now.getTime()) / 1000);
         throw rateLimited(
-          `A code was sent to this contact less than a minute ago: wait ${wait} s, or enter the code it got.`,
+          last.address === contact.address
+            ? `A code was sent to this contact less than a minute ago: wait ${wait} s, or enter the code it got.`
+            : `A code was sent to this contact's earlier address less than a minute ago: wait ${wait} s to send one to its new address.`,
           wait,
         );
       }

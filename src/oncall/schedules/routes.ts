@@ -125,7 +125,7 @@ function dateQuery(value: string | undefined, now: Date): Date {
   const parsed = parseInstant(text, 'date');
   if (typeof parsed === 'string') {
     throw invalid(UNPROCESSABLE_QUERY, {
-      date: `${parsed}, such as 2026-03-23T09:00:00Z or 2026-03-23T09:00:00%2B01:00.`,
+      date: `${parsed} (in a query, write "+" as %2B).`,
     });
   }
   return new Date(parsed);
