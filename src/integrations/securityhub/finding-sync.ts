@@ -19,6 +19,7 @@ import {
   type ParsedEvent,
 } from './findings.js';
 import { findingsRepository } from './findings-repository.js';
+import { writebacksRepository } from './writeback/repository.js';
 
 /**
  * One finding, one alert: the state machine that turns a finding (new, updated, resolved, echoed back)
@@ -422,7 +423,15 @@ export function createFindingSync(deps: { alerts: AlertsService; log: Logger }) 
       alias: findingAlias(integration.id, finding),
     });
     // What was written back stays remembered: a change of the earlier alert may still be on its way
-    // (backing off, or slow to apply), and its echo must not close this one.
+    // (being sent, or slow to apply), and its echo must not close this one. One still waiting is moot.
+    if (previous)
+      await writebacksRepository.supersedeWorkflowOfEarlierAlerts(
+        tx,
+        integration.id,
+        findingKeyDigest(finding.key),
+        created.id,
+        new Date(),
+      );
     await save(created.id);
     return { verdict: 'created', alertId: created.id };
   }

@@ -115,6 +115,29 @@ export const writebacksRepository = {
     return row !== undefined;
   },
 
+  /**
+   * Ends the workflow changes still waiting for a finding that has just opened another alert: they were
+   * an earlier alert's (its close's RESOLVED, say), and sent now they would mark the finding handled while
+   * the new alert is open. One already being sent cannot be called back; its echo is still recognised.
+   */
+  async supersedeWorkflowOfEarlierAlerts(
+    tx: Tx,
+    integrationId: string,
+    findingKey: string,
+    alertId: string,
+    now: Date,
+  ): Promise<void> {
+    await tx
+      .updateTable('securityhub_writebacks')
+      .set({ status: 'superseded', updated_at: now })
+      .where('integration_id', '=', integrationId)
+      .where('finding_key', '=', findingKey)
+      .where('field', '=', 'workflow')
+      .where('status', '=', 'pending')
+      .where((eb) => eb.or([eb('alert_id', 'is', null), eb('alert_id', '!=', alertId)]))
+      .execute();
+  },
+
   /** Supersedes the changes of this field from earlier events that have not been claimed yet. */
   async supersedeEarlierPending(
     tx: Tx,

@@ -354,6 +354,41 @@ describe('the four mappings', () => {
     assert.equal((await server.call('GET', `/v2/alerts/${reopened.alertId}`)).body.data.status, 'closed');
   });
 
+  it("drops the earlier alert's workflow change still waiting when the finding opens a new alert", async () => {
+    const { alertId, id } = await finding('reopened-while-waiting');
+    await server.call('POST', `/v2/alerts/${alertId}/close`, { user: 'Alice Example' });
+    await waitFor('RESOLVED', async () => held(id)?.Workflow?.Status === 'RESOLVED');
+    const client = new pg.Client({ connectionString: server.databaseUrl });
+    await client.connect();
+    try {
+      // The close's change as a retry would be: waiting, due in ten minutes.
+      const later = new Date(clock.now().getTime() + 600_000);
+      const waiting = await client.query<{ id: string }>(
+        `INSERT INTO securityhub_writebacks
+           (integration_id, alert_id, finding_key, product_arn, finding_id, field, value, event_id, status,
+            not_before)
+         SELECT f.integration_id, $3, f.finding_key, f.product_arn, f.finding_id, 'workflow',
+           '{"Status":"RESOLVED"}', gen_random_uuid(), 'pending', $4
+         FROM securityhub_findings f WHERE f.integration_id = $1 AND f.finding_id = $2
+         RETURNING id`,
+        [integration.id, id, alertId, later],
+      );
+      // The provider finds it again: Security Hub sets it back to NEW, and a new alert opens.
+      const reopened = await finding('reopened-while-waiting', (f) => {
+        f.UpdatedAt = '2026-11-27T12:00:00Z';
+        f.Workflow = { Status: 'NEW' };
+      });
+      assert.ok(reopened.alertId && reopened.alertId !== alertId);
+      const row = await client.query<{ status: string }>(
+        `SELECT status FROM securityhub_writebacks WHERE id = $1`,
+        [waiting.rows[0]?.id],
+      );
+      assert.equal(row.rows[0]?.status, 'superseded', 'sent later, it would mark the open alert handled');
+    } finally {
+      await client.end();
+    }
+  });
+
   it('closes on an archive that comes with a value Vigil wrote back', async () => {
     const { alertId, id } = await finding('echo-and-archive');
     await server.call('POST', `/v2/alerts/${alertId}/acknowledge`, { user: 'Alice Example' });
