@@ -119,6 +119,53 @@ describe('the bulk bar of the alert list', () => {
     assert.equal(await page.getByText('Not done:').count(), 0, 'no alert is listed as not done');
   });
 
+  it('forgets a selection once the list is another (back, the header link), so nothing hidden is acted on', async () => {
+    const made: Made[] = [];
+    for (let i = 1; i <= 2; i++) made.push(await createAlert(`Hidden choice ${i} ${run}`, `hidden-${run}`));
+    await page.goto(`${server.url}/alerts?query=${encodeURIComponent(`tag:hidden-${run}`)}`);
+    const select = async () => {
+      for (const m of made) await page.getByRole('checkbox', { name: `Select alert ${m.tinyId}` }).check();
+      await page.getByRole('region', { name: 'Selected alerts' }).getByText('2 selected').waitFor();
+    };
+    await select();
+    // The header's link to the whole list: the page stays, only its URL changes.
+    await page.getByRole('banner').getByRole('link', { name: 'Alerts' }).click();
+    await page.waitForURL((url) => !url.search.includes('hidden'));
+    await page.getByRole('region', { name: 'Selected alerts' }).waitFor({ state: 'detached' });
+    const requests = recordActionRequests();
+    await page.locator('body').press('a');
+    await page.waitForTimeout(300);
+    requests.stop();
+    assert.deepEqual(requests.paths, [], '"a" with nothing chosen acknowledges nothing');
+    // And back: the filtered list again, with nothing chosen either.
+    await page.goBack();
+    await page.waitForURL((url) => url.search.includes('hidden'));
+    await page.getByRole('checkbox', { name: `Select alert ${made[0]?.tinyId ?? ''}` }).waitFor();
+    assert.equal(await page.getByRole('region', { name: 'Selected alerts' }).count(), 0);
+    for (const m of made) assert.equal((await get(m.id)).acknowledged, false);
+  });
+
+  it('keeps j/k on the alert chosen when a new one arrives above it, and acts on that one', async () => {
+    const tag = `focus-${run}`;
+    const made: Made[] = [];
+    for (let i = 1; i <= 3; i++) made.push(await createAlert(`Focus ${i} ${run}`, tag));
+    await page.goto(`${server.url}/alerts?query=${encodeURIComponent(`tag:${tag}`)}`);
+    await page.getByRole('checkbox', { name: `Select alert ${made[0]?.tinyId ?? ''}` }).waitFor();
+    // Newest first: j, j is the second row, "Focus 2".
+    await page.locator('body').press('j');
+    await page.locator('body').press('j');
+    const chosen = made[1] as Made;
+    await page.locator(`[data-focused="true"]`).getByText(chosen.message).waitFor();
+    const newcomer = await createAlert(`Focus 4 ${run}`, tag);
+    await page.getByText(newcomer.message).waitFor();
+    await page.locator(`[data-focused="true"]`).getByText(chosen.message).waitFor();
+    await page.keyboard.press('c');
+    await page.getByText('1 alert closed.').waitFor();
+    assert.equal((await get(chosen.id)).status, 'closed');
+    for (const other of [made[0], made[2], newcomer] as Made[])
+      assert.equal((await get(other.id)).status, 'open', other.message);
+  });
+
   it('had no serious accessibility problem on the pages audited', () => {
     assert.deepEqual(problems(), []);
   });

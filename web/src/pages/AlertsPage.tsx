@@ -46,7 +46,8 @@ export default function AlertsPage() {
   const saved = useSavedSearch(searchId || undefined);
   const [draft, setDraft] = useState(query);
   const [selected, setSelected] = useState<Set<string>>(new Set());
-  const [focused, setFocused] = useState(-1);
+  // By id, not by row: a live update that adds an alert above moves the rows, not what j/k chose.
+  const [focusedId, setFocusedId] = useState<string>();
   const searchRef = useRef<HTMLInputElement>(null);
   const listRef = useRef<HTMLDivElement>(null);
   const action = useBulkAlertAction();
@@ -64,6 +65,14 @@ export default function AlertsPage() {
     setShown(query);
     setDraft(query);
   }
+  // Another list (however the URL changed: back, the header's link) starts with nothing chosen.
+  const listKey = params.toString();
+  const [listShown, setListShown] = useState(listKey);
+  if (listShown !== listKey) {
+    setListShown(listKey);
+    setSelected(new Set());
+    setFocusedId(undefined);
+  }
 
   const update = (changes: Record<string, string | undefined>) => {
     const next = new URLSearchParams(params);
@@ -73,7 +82,7 @@ export default function AlertsPage() {
     }
     setParams(next);
     setSelected(new Set());
-    setFocused(-1);
+    setFocusedId(undefined);
   };
 
   const queries = alertListQueries(shownList);
@@ -81,6 +90,17 @@ export default function AlertsPage() {
   const counts = useQuery({ ...queries.counts, placeholderData: keepPreviousData });
 
   const alerts = useMemo(() => list.data ?? [], [list.data]);
+  // Only what is shown can be acted on: an alert a live update took off the list stays out of reach.
+  const chosen = useMemo(
+    () => new Set(alerts.filter((a) => selected.has(a.id)).map((a) => a.id)),
+    [alerts, selected],
+  );
+  const focused = focusedId === undefined ? -1 : alerts.findIndex((a) => a.id === focusedId);
+  // For the rows' focus callback, which stays the same so that rows do not redraw for it.
+  const shownAlerts = useRef(alerts);
+  useEffect(() => {
+    shownAlerts.current = alerts;
+  }, [alerts]);
   // A screenful of rows renders at once and the rest of the page's rows just after, in a render that
   // gives way to input: all 50 in one go were the longest task of the list's load (docs/performance.md).
   const deferredRows = useDeferredValue(alerts.length, FIRST_ROWS);
@@ -91,7 +111,7 @@ export default function AlertsPage() {
     for (const a of alerts) seen.current.set(a.id, `#${a.tinyId} ${a.message}`);
   }, [alerts]);
   const targets = () => {
-    if (selected.size > 0) return [...selected];
+    if (chosen.size > 0) return [...chosen];
     const row = alerts[focused];
     return row ? [row.id] : [];
   };
@@ -109,12 +129,12 @@ export default function AlertsPage() {
         },
       },
     );
-    if (selected.size > 0) setSelected(new Set());
+    if (chosen.size > 0) setSelected(new Set());
   };
 
   const focusRow = (index: number) => {
     const clamped = Math.max(0, Math.min(alerts.length - 1, index));
-    setFocused(clamped);
+    setFocusedId(alerts[clamped]?.id);
     const row = listRef.current?.querySelector<HTMLElement>(`[data-index="${clamped}"]`);
     row?.focus();
     row?.scrollIntoView({ block: 'nearest' });
@@ -148,16 +168,17 @@ export default function AlertsPage() {
     [],
   );
   const open = useCallback((id: string) => void navigate(`/alerts/${id}`), [navigate]);
-  const allSelected = alerts.length > 0 && alerts.every((a) => selected.has(a.id));
+  const focusLine = useCallback((index: number) => setFocusedId(shownAlerts.current[index]?.id), []);
+  const allSelected = alerts.length > 0 && alerts.every((a) => chosen.has(a.id));
   const lineProps = (alert: AlertSummary, index: number): AlertLineProps => ({
     alert,
     index,
     focused: index === focused,
     tabbable: index === focused || (focused < 0 && index === 0),
-    selected: selected.has(alert.id),
+    selected: chosen.has(alert.id),
     teams: teamsOf(alert),
     onToggle: toggle,
-    onFocusLine: setFocused,
+    onFocusLine: focusLine,
     onOpen: open,
   });
 
@@ -234,11 +255,11 @@ export default function AlertsPage() {
         />
       </Group>
 
-      {selected.size > 0 ? (
+      {chosen.size > 0 ? (
         <Card withBorder mt="sm" p="xs" role="region" aria-label="Selected alerts">
           <Group gap="xs" wrap="wrap">
             <Text size="sm" fw={500}>
-              {selected.size} selected
+              {chosen.size} selected
             </Text>
             <Button size="xs" onClick={() => run('acknowledge')} loading={action.isPending}>
               Acknowledge
@@ -326,7 +347,7 @@ export default function AlertsPage() {
                     aria-label="Select every alert on this page"
                     checked={allSelected}
                     ref={(box) => {
-                      if (box) box.indeterminate = selected.size > 0 && !allSelected;
+                      if (box) box.indeterminate = chosen.size > 0 && !allSelected;
                     }}
                     onChange={() => setSelected(allSelected ? new Set() : new Set(alerts.map((a) => a.id)))}
                   />
