@@ -15,6 +15,15 @@ export function useSessionQuery() {
 }
 
 /** Starts the session check, for RequireSession to find answered or under way. */
+/**
+ * A session just begun (signed in, set up, a password set): nothing read for whoever used this tab
+ * before may show, however their session ended (signed out elsewhere, expired).
+ */
+export function beginSession(queryClient: QueryClient, session: Session): void {
+  queryClient.clear();
+  queryClient.setQueryData(SESSION_KEY, session);
+}
+
 export function prefetchSession(queryClient: QueryClient): void {
   void queryClient.prefetchQuery(sessionQuery);
 }

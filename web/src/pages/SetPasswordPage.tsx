@@ -5,7 +5,7 @@ import { Link, useNavigate, useSearchParams } from 'react-router';
 import { consoleApi, MIN_PASSWORD_LENGTH } from '../api/console';
 import { FormError } from '../components/FormError';
 import { PageTitle } from '../components/PageTitle';
-import { SESSION_KEY } from '../session';
+import { beginSession } from '../session';
 
 /** From an invitation or a password-reset email: choose a password, then you are signed in. */
 export default function SetPasswordPage() {
@@ -19,7 +19,7 @@ export default function SetPasswordPage() {
   const save = useMutation({
     mutationFn: consoleApi.setPassword,
     onSuccess: (session) => {
-      queryClient.setQueryData(SESSION_KEY, session);
+      beginSession(queryClient, session);
       void navigate('/alerts', { replace: true });
     },
   });

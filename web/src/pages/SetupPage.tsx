@@ -5,7 +5,7 @@ import { Navigate, useNavigate } from 'react-router';
 import { consoleApi, MIN_PASSWORD_LENGTH } from '../api/console';
 import { FormError } from '../components/FormError';
 import { PageTitle } from '../components/PageTitle';
-import { FullPageLoader, SESSION_KEY } from '../session';
+import { FullPageLoader, beginSession } from '../session';
 
 /** The first visit on an empty database: the organization and its first admin. */
 export default function SetupPage() {
@@ -17,7 +17,7 @@ export default function SetupPage() {
   const setup = useMutation({
     mutationFn: consoleApi.setup,
     onSuccess: (session) => {
-      queryClient.setQueryData(SESSION_KEY, session);
+      beginSession(queryClient, session);
       queryClient.setQueryData(['setup'], { setupRequired: false });
       void navigate('/alerts', { replace: true });
     },

@@ -5,7 +5,7 @@ import { Navigate, useNavigate, useSearchParams } from 'react-router';
 import { consoleApi, ssoStartUrl } from '../api/console';
 import { FormError } from '../components/FormError';
 import { PageTitle } from '../components/PageTitle';
-import { SESSION_KEY, useSessionQuery } from '../session';
+import { beginSession, useSessionQuery } from '../session';
 
 /** Only paths inside the console: never a redirect to another site. */
 export function safeNext(next: string | null): string {
@@ -75,7 +75,7 @@ export default function SignInPage() {
   const signIn = useMutation({
     mutationFn: consoleApi.signIn,
     onSuccess: (s) => {
-      queryClient.setQueryData(SESSION_KEY, s);
+      beginSession(queryClient, s);
       void navigate(next, { replace: true });
     },
   });
