@@ -4,6 +4,8 @@ import { AssumeRoleCommand, type AssumeRoleCommandInput, STSClient } from '@aws-
 import {
   BatchUpdateFindingsCommand,
   type BatchUpdateFindingsCommandInput,
+  BatchUpdateFindingsV2Command,
+  type BatchUpdateFindingsV2CommandInput,
   GetFindingsCommand,
   SecurityHubClient,
   type SecurityHubClientConfig,
@@ -13,8 +15,10 @@ import {
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import {
   type FakeAws,
+  type OcsfIdentifier,
   type RecordedSecurityHubRequest,
   maxRequestsPerSecond,
+  ocsfKey,
   startFakeAws,
 } from './fake-aws.js';
 
@@ -477,5 +481,176 @@ describe('maxRequestsPerSecond', () => {
     assert.equal(maxRequestsPerSecond(reqs, false), 5);
     const split = [req(0, 200, 'a'), req(1, 200, 'b'), req(2, 200, 'a', 'eu-west-1'), req(3, 200, 'a')];
     assert.equal(maxRequestsPerSecond(split), 2);
+  });
+});
+
+// BatchUpdateFindingsV2 names a finding by its account, product uid and finding uid.
+const V2_ACCOUNT = '123456789012';
+const V2_ROLE = `arn:aws:iam::${V2_ACCOUNT}:role/VigilSecurityHubRoleV2`;
+const FINDING: OcsfIdentifier = {
+  CloudAccountUid: V2_ACCOUNT,
+  FindingInfoUid: 'finding-1',
+  MetadataProductUid: 'arn:aws:securityhub:us-east-1::productv2/aws/securityhub',
+};
+
+describe("the fake Security Hub's BatchUpdateFindingsV2, driven by the real SDK", () => {
+  let fake: FakeAws;
+  let client: SecurityHubClient;
+
+  before(async () => {
+    fake = await startFakeAws({
+      callerAccessKeyId: CALLER.accessKeyId,
+      callerSecretAccessKey: CALLER.secretAccessKey,
+      roles: { [V2_ROLE]: { externalId: EXTERNAL_ID } },
+      ratePerSecond: 0.001,
+      burst: 100,
+    });
+    client = hub(fake, await assume(fake, V2_ROLE));
+    fake.addOcsfFinding({ ...FINDING, MetadataUid: 'metadata-1' });
+  });
+
+  after(async () => {
+    client.destroy();
+    await fake.close();
+  });
+
+  /** Refused as AWS refuses it: a ValidationException (400) saying what is wrong. */
+  async function refused(input: BatchUpdateFindingsV2CommandInput, pattern: RegExp): Promise<void> {
+    const err = await rejectsWith(
+      client.send(new BatchUpdateFindingsV2Command(input)),
+      'ValidationException',
+      400,
+    );
+    assert.match(err.message, pattern);
+  }
+
+  test('applies StatusId, SeverityId and Comment to the findings named, and answers the others unprocessed', async () => {
+    const missing = { ...FINDING, FindingInfoUid: 'finding-missing' };
+    const answer = await client.send(
+      new BatchUpdateFindingsV2Command({
+        FindingIdentifiers: [FINDING, missing],
+        StatusId: 2,
+        SeverityId: 5,
+        Comment: 'Isolating',
+      }),
+    );
+    assert.deepEqual(answer.ProcessedFindings, [{ FindingIdentifier: FINDING }]);
+    assert.deepEqual(answer.UnprocessedFindings, [
+      {
+        FindingIdentifier: missing,
+        ErrorCode: 'ResourceNotFoundException',
+        ErrorMessage: 'Finding not found',
+      },
+    ]);
+    const held = fake.ocsfFindings.get(ocsfKey(FINDING));
+    assert.deepEqual(
+      {
+        StatusId: held?.StatusId,
+        SeverityId: held?.SeverityId,
+        Comment: held?.Comment,
+        updates: held?.updates,
+      },
+      { StatusId: 2, SeverityId: 5, Comment: 'Isolating', updates: 1 },
+    );
+    const byUid = await client.send(
+      new BatchUpdateFindingsV2Command({ MetadataUids: ['metadata-1'], StatusId: 4 }),
+    );
+    assert.deepEqual(byUid.ProcessedFindings, [{ MetadataUid: 'metadata-1' }]);
+    assert.equal(fake.ocsfFindings.get(ocsfKey(FINDING))?.StatusId, 4);
+    const last = fake.securityHubRequests.at(-1);
+    assert.equal(last?.operation, 'BatchUpdateFindingsV2');
+    assert.equal(last?.accountId, V2_ACCOUNT);
+  });
+
+  test('refuses what AWS refuses', async () => {
+    await refused({ StatusId: 1 }, /One of MetadataUids or FindingIdentifiers/);
+    await refused({ FindingIdentifiers: [FINDING], MetadataUids: ['metadata-1'], StatusId: 1 }, /together/);
+    await refused({ FindingIdentifiers: [], StatusId: 1 }, /between 1 and 100/);
+    const many = Array.from({ length: 101 }, (_, i) => ({ ...FINDING, FindingInfoUid: `f-${i}` }));
+    await refused({ FindingIdentifiers: many, StatusId: 1 }, /between 1 and 100/);
+    await refused({ MetadataUids: many.map((f) => f.FindingInfoUid), StatusId: 1 }, /between 1 and 100/);
+    await refused(
+      { FindingIdentifiers: [{ ...FINDING, CloudAccountUid: '' }], StatusId: 1 },
+      /CloudAccountUid/,
+    );
+    await refused({ FindingIdentifiers: [FINDING] }, /At least one of Comment, SeverityId, StatusId/);
+    await refused({ FindingIdentifiers: [FINDING], Comment: '' }, /Comment/);
+    await refused({ FindingIdentifiers: [FINDING], Comment: 'x'.repeat(513) }, /Comment/);
+    await refused({ FindingIdentifiers: [FINDING], SeverityId: 7 }, /SeverityId/);
+    await refused({ FindingIdentifiers: [FINDING], StatusId: 6 }, /StatusId/);
+    for (const SeverityId of [0, 1, 2, 3, 4, 5, 6, 99])
+      await client.send(new BatchUpdateFindingsV2Command({ FindingIdentifiers: [FINDING], SeverityId }));
+    for (const StatusId of [0, 1, 2, 3, 4, 5, 99])
+      await client.send(new BatchUpdateFindingsV2Command({ FindingIdentifiers: [FINDING], StatusId }));
+    await client.send(
+      new BatchUpdateFindingsV2Command({ FindingIdentifiers: [FINDING], Comment: 'x'.repeat(512) }),
+    );
+  });
+
+  test("refuses a request not signed with the assumed role's credentials", async () => {
+    const unsigned = await fetch(`${fake.securityHubUrl}/findingsv2/batchupdatev2`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ FindingIdentifiers: [FINDING], StatusId: 2 }),
+    });
+    assert.equal(unsigned.status, 403);
+    assert.equal(unsigned.headers.get('x-amzn-errortype'), 'MissingAuthenticationTokenException');
+    const asCaller = hub(fake, CALLER);
+    try {
+      await assert.rejects(
+        asCaller.send(new BatchUpdateFindingsV2Command({ FindingIdentifiers: [FINDING], StatusId: 2 })),
+        /securityhub:BatchUpdateFindingsV2/,
+      );
+    } finally {
+      asCaller.destroy();
+    }
+  });
+
+  test('answers a forced failure with its own error types', async () => {
+    fake.failNext(1, 500, 'BatchUpdateFindingsV2');
+    await assert.rejects(
+      client.send(new BatchUpdateFindingsV2Command({ FindingIdentifiers: [FINDING], StatusId: 2 })),
+      (err: Error) => err.name === 'InternalServerException',
+    );
+  });
+
+  test('throttles BatchUpdateFindings and BatchUpdateFindingsV2 together, per account and region', async () => {
+    const release = fake.holdThrottleClock();
+    try {
+      fake.addFinding({ Id: 'asff-1', ProductArn: 'arn:aws:securityhub:us-east-1::product/aws/securityhub' });
+      let accepted = 0;
+      for (let i = 0; ; i++) {
+        const call =
+          i % 2 === 0
+            ? client.send(new BatchUpdateFindingsV2Command({ FindingIdentifiers: [FINDING], StatusId: 2 }))
+            : client.send(
+                new BatchUpdateFindingsCommand({
+                  FindingIdentifiers: [
+                    { Id: 'asff-1', ProductArn: 'arn:aws:securityhub:us-east-1::product/aws/securityhub' },
+                  ],
+                  Workflow: { Status: 'NOTIFIED' },
+                }),
+              );
+        const ok = await call.then(
+          () => true,
+          (err: Error) => {
+            assert.match(err.name, /LimitExceededException/);
+            return false;
+          },
+        );
+        if (!ok) break;
+        accepted++;
+      }
+      // One burst of 100 for every request of the account and region, whichever operation it was.
+      assert.ok(accepted >= 2, `${accepted}`);
+      const taken = fake.securityHubRequests.filter((r) => r.accountId === V2_ACCOUNT && r.status !== 429);
+      assert.equal(taken.length, 100);
+      assert.ok(
+        fake.securityHubRequests.some((r) => r.operation === 'BatchUpdateFindings' && r.status === 200) &&
+          fake.securityHubRequests.some((r) => r.operation === 'BatchUpdateFindingsV2' && r.status === 200),
+      );
+    } finally {
+      release();
+    }
   });
 });

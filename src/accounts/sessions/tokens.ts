@@ -22,8 +22,12 @@ export function csrfTokenFor(sessionToken: string): string {
 }
 
 export function csrfMatches(sessionToken: string, presented: unknown): boolean {
-  if (typeof presented !== 'string') return false;
-  const expected = Buffer.from(csrfTokenFor(sessionToken));
-  const given = Buffer.from(presented);
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  return typeof presented === 'string' && sameSecret(presented, csrfTokenFor(sessionToken));
+}
+
+/** Whether a presented secret is the expected one, compared in constant time (its length is no secret). */
+export function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
 }

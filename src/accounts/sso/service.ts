@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import * as oidc from 'openid-client';
 import type { OutboundFetch } from '../../http/outbound-fetch.js';
 import type { Db } from '../../db/database.js';
@@ -8,6 +7,7 @@ import type { Clock } from '../../work/clock.js';
 import { isOrgAdmin, type Principal } from '../service.js';
 import { sessionsRepository } from '../sessions/repository.js';
 import type { ClientInfo, NewSession, SessionsService } from '../sessions/service.js';
+import { sameSecret } from '../sessions/tokens.js';
 import { ssoRepository as repo } from './repository.js';
 
 /**
@@ -49,12 +49,6 @@ export function safeReturnPath(returnTo: string | undefined): string {
   const url = URL.canParse(returnTo, base) ? new URL(returnTo, base) : undefined;
   if (url?.origin !== base) return '/';
   return returnTo.slice(0, 2000);
-}
-
-function sameText(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
 }
 
 export type SsoService = ReturnType<typeof createSsoService>;
@@ -206,7 +200,7 @@ export function createSsoService(deps: {
     ): Promise<NewSession & { returnTo: string }> {
       const currentUrl = new URL(callbackPathAndQuery, publicUrl);
       const state = currentUrl.searchParams.get('state') ?? '';
-      if (!browserState || !sameText(browserState, state))
+      if (!browserState || !sameSecret(browserState, state))
         throw unauthenticated(
           'This sign-in was not started in this browser (or its cookie was blocked): sign in again from here.',
         );

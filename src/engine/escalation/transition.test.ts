@@ -62,6 +62,27 @@ const run = (fields: Partial<RunFields> = {}): RunFields => ({
   ...fields,
 });
 
+/** A run that had run every rule of its plan. */
+const completedRun = (fields: Partial<RunFields> = {}): RunFields =>
+  run({ state: 'finished', step: 3, finished_reason: 'completed', ...fields });
+
+/** What the end of a snooze does to a run it starts over: from its first rule, at `now`. */
+const restartedAt = (now: Date, planName: string): RunTransition => ({
+  kind: 'restarted',
+  update: {
+    state: 'active',
+    step: 0,
+    baseAt: now,
+    nextAt: now,
+    pausedAt: null,
+    pauseReason: null,
+    finishedReason: null,
+    skippedFrom: null,
+    replayUntil: null,
+  },
+  logs: [`${planName} starts again from its first rule: the snooze ended`],
+});
+
 const open: AlertFields = { status: 'open', snoozed: false, acknowledged: false };
 const acked: AlertFields = { ...open, acknowledged: true };
 const snoozed: AlertFields = { ...open, snoozed: true };
@@ -226,21 +247,7 @@ describe('transition: what an alert event does to a run', () => {
       alert: open,
       event: event.snoozeEnded,
       now: at(30),
-      expect: {
-        kind: 'restarted',
-        update: {
-          state: 'active',
-          step: 0,
-          baseAt: at(30),
-          nextAt: at(30),
-          pausedAt: null,
-          pauseReason: null,
-          finishedReason: null,
-          skippedFrom: null,
-          replayUntil: null,
-        },
-        logs: ['Plain starts again from its first rule: the snooze ended'],
-      },
+      expect: restartedAt(at(30), 'Plain'),
     },
     {
       name: 'a snooze pause on an acknowledged alert is not ended by another event',
@@ -256,47 +263,19 @@ describe('transition: what an alert event does to a run', () => {
       alert: acked,
       event: event.snoozeEnded,
       now: at(30),
-      expect: {
-        kind: 'restarted',
-        update: {
-          state: 'active',
-          step: 0,
-          baseAt: at(30),
-          nextAt: at(30),
-          pausedAt: null,
-          pauseReason: null,
-          finishedReason: null,
-          skippedFrom: null,
-          replayUntil: null,
-        },
-        logs: ['Managed starts again from its first rule: the snooze ended'],
-      },
+      expect: restartedAt(at(30), 'Managed'),
     },
     {
       name: 'the end of a snooze starts a run that had run all its rules over from its first rule',
-      run: run({ state: 'finished', step: 3, finished_reason: 'completed' }),
+      run: completedRun(),
       alert: open,
       event: event.snoozeEnded,
       now: at(90),
-      expect: {
-        kind: 'restarted',
-        update: {
-          state: 'active',
-          step: 0,
-          baseAt: at(90),
-          nextAt: at(90),
-          pausedAt: null,
-          pauseReason: null,
-          finishedReason: null,
-          skippedFrom: null,
-          replayUntil: null,
-        },
-        logs: ['Plain starts again from its first rule: the snooze ended'],
-      },
+      expect: restartedAt(at(90), 'Plain'),
     },
     {
       name: 'a snooze leaves a run that had run all its rules finished: nothing of it is left to pause',
-      run: run({ state: 'finished', step: 3, finished_reason: 'completed' }),
+      run: completedRun(),
       alert: snoozed,
       event: event.snoozed,
       now: at(30),
@@ -304,7 +283,7 @@ describe('transition: what an alert event does to a run', () => {
     },
     {
       name: 'the end of an earlier snooze leaves a finished run alone while the alert is snoozed again',
-      run: run({ state: 'finished', step: 3, finished_reason: 'completed' }),
+      run: completedRun(),
       alert: snoozed,
       event: event.snoozeEnded,
       now: at(90),
@@ -320,7 +299,7 @@ describe('transition: what an alert event does to a run', () => {
     },
     {
       name: 'the end of a snooze leaves a finished run alone on an acknowledged alert it would not page for',
-      run: run({ state: 'finished', step: 3, finished_reason: 'completed' }),
+      run: completedRun(),
       alert: acked,
       event: event.snoozeEnded,
       now: at(90),
@@ -328,29 +307,15 @@ describe('transition: what an alert event does to a run', () => {
     },
     {
       name: 'the end of a snooze restarts a finished run on an acknowledged alert with a rule until closed',
-      run: run({ plan: managed, state: 'finished', step: 3, finished_reason: 'completed' }),
+      run: completedRun({ plan: managed }),
       alert: acked,
       event: event.snoozeEnded,
       now: at(90),
-      expect: {
-        kind: 'restarted',
-        update: {
-          state: 'active',
-          step: 0,
-          baseAt: at(90),
-          nextAt: at(90),
-          pausedAt: null,
-          pauseReason: null,
-          finishedReason: null,
-          skippedFrom: null,
-          replayUntil: null,
-        },
-        logs: ['Managed starts again from its first rule: the snooze ended'],
-      },
+      expect: restartedAt(at(90), 'Managed'),
     },
     {
       name: 'other events leave a finished run finished',
-      run: run({ state: 'finished', step: 3, finished_reason: 'completed' }),
+      run: completedRun(),
       alert: open,
       event: event.unacknowledged,
       now: at(90),

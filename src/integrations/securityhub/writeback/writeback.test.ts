@@ -83,6 +83,46 @@ async function assertEchoChangedNothing(alertId: string, before: Json): Promise<
   assert.match(payloads.body.data[0].reason, /what Vigil wrote back/);
 }
 
+/**
+ * A workflow change written straight into the table for a finding the intake knows, as the recorder, a
+ * retry or a crash leaves one (created when it falls due); returns its id.
+ */
+async function insertWorkflowChange(
+  client: pg.Client,
+  findingId: string,
+  change: { value: Json; status: string; seq: number; notBefore: Date; leaseUntil?: Date },
+): Promise<string> {
+  const row = await client.query<{ id: string }>(
+    `INSERT INTO securityhub_writebacks
+       (integration_id, alert_id, finding_key, product_arn, finding_id, field, value, event_id, seq,
+        status, attempts, not_before, lease_until, created_at, updated_at)
+     SELECT f.integration_id, f.alert_id, f.finding_key, f.product_arn, f.finding_id, 'workflow',
+       $3, gen_random_uuid(), $4, $5, 1, $6, $7, $6, $6
+     FROM securityhub_findings f WHERE f.integration_id = $1 AND f.finding_id = $2
+     RETURNING id`,
+    [
+      integration.id,
+      findingId,
+      JSON.stringify(change.value),
+      change.seq,
+      change.status,
+      change.notBefore,
+      change.leaseUntil ?? null,
+    ],
+  );
+  const id = row.rows[0]?.id;
+  assert.ok(id, `the finding ${findingId} is known`);
+  return id;
+}
+
+async function changeStatus(client: pg.Client, changeId: string): Promise<string | undefined> {
+  const row = await client.query<{ status: string }>(
+    `SELECT status FROM securityhub_writebacks WHERE id = $1`,
+    [changeId],
+  );
+  return row.rows[0]?.status;
+}
+
 /** A finding sent through intake (and known to the fake Security Hub); returns its alert id. */
 async function finding(
   suffix: string,
@@ -362,28 +402,23 @@ describe('the four mappings', () => {
     await client.connect();
     try {
       // The close's change as a retry would be: waiting, due in ten minutes.
-      const later = new Date(clock.now().getTime() + 600_000);
-      const waiting = await client.query<{ id: string }>(
-        `INSERT INTO securityhub_writebacks
-           (integration_id, alert_id, finding_key, product_arn, finding_id, field, value, event_id, status,
-            not_before)
-         SELECT f.integration_id, $3, f.finding_key, f.product_arn, f.finding_id, 'workflow',
-           '{"Status":"RESOLVED"}', gen_random_uuid(), 'pending', $4
-         FROM securityhub_findings f WHERE f.integration_id = $1 AND f.finding_id = $2
-         RETURNING id`,
-        [integration.id, id, alertId, later],
-      );
+      const waiting = await insertWorkflowChange(client, id, {
+        value: { Status: 'RESOLVED' },
+        status: 'pending',
+        seq: 0,
+        notBefore: new Date(clock.now().getTime() + 600_000),
+      });
       // The provider finds it again: Security Hub sets it back to NEW, and a new alert opens.
       const reopened = await finding('reopened-while-waiting', (f) => {
         f.UpdatedAt = '2026-11-27T12:00:00Z';
         f.Workflow = { Status: 'NEW' };
       });
       assert.ok(reopened.alertId && reopened.alertId !== alertId);
-      const row = await client.query<{ status: string }>(
-        `SELECT status FROM securityhub_writebacks WHERE id = $1`,
-        [waiting.rows[0]?.id],
+      assert.equal(
+        await changeStatus(client, waiting),
+        'superseded',
+        'sent later, it would mark the open alert handled',
       );
-      assert.equal(row.rows[0]?.status, 'superseded', 'sent later, it would mark the open alert handled');
     } finally {
       await client.end();
     }
@@ -811,28 +846,24 @@ describe('batching, limits and failures', () => {
     const client = new pg.Client({ connectionString: server.databaseUrl });
     await client.connect();
     try {
-      const now = clock.now();
-      const insert = (status: string, value: Json, seq: number) =>
-        client.query<{ id: string }>(
-          `INSERT INTO securityhub_writebacks
-             (integration_id, alert_id, finding_key, product_arn, finding_id, field, value, event_id, seq,
-              status, attempts, not_before, created_at, updated_at)
-           SELECT f.integration_id, f.alert_id, f.finding_key, f.product_arn, f.finding_id, 'workflow',
-             $3, gen_random_uuid(), $4, $5, 1, $6, $6, $6
-           FROM securityhub_findings f WHERE f.integration_id = $1 AND f.finding_id = $2
-           RETURNING id`,
-          [integration.id, id, JSON.stringify(value), seq, status, new Date(now.getTime() - 60_000)],
-        );
-      const older = (await insert('pending', { Status: 'NOTIFIED' }, 1)).rows[0]?.id;
-      await insert('done', { Status: 'RESOLVED' }, 2);
+      const notBefore = new Date(clock.now().getTime() - 60_000);
+      const older = await insertWorkflowChange(client, id, {
+        value: { Status: 'NOTIFIED' },
+        status: 'pending',
+        seq: 1,
+        notBefore,
+      });
+      await insertWorkflowChange(client, id, {
+        value: { Status: 'RESOLVED' },
+        status: 'done',
+        seq: 2,
+        notBefore,
+      });
       const status = await waitFor(
         'the retry settled',
         async () => {
-          const row = await client.query<{ status: string }>(
-            `SELECT status FROM securityhub_writebacks WHERE id = $1`,
-            [older],
-          );
-          return row.rows[0]?.status !== 'pending' && row.rows[0]?.status;
+          const now = await changeStatus(client, older);
+          return now !== 'pending' && now;
         },
         20_000,
       );
@@ -859,26 +890,16 @@ describe('batching, limits and failures', () => {
     try {
       // As a worker killed mid-request leaves it: claimed, and its lease over.
       const now = clock.now();
-      const inserted = await client.query<{ id: string }>(
-        `INSERT INTO securityhub_writebacks
-           (integration_id, alert_id, finding_key, product_arn, finding_id, field, value, event_id, seq,
-            status, attempts, not_before, lease_until, created_at, updated_at)
-         SELECT f.integration_id, f.alert_id, f.finding_key, f.product_arn, f.finding_id, 'workflow',
-           '{"Status":"NOTIFIED"}', gen_random_uuid(), 0, 'sending', 1, $3, $4, $3, $3
-         FROM securityhub_findings f WHERE f.integration_id = $1 AND f.finding_id = $2
-         RETURNING id`,
-        [integration.id, id, new Date(now.getTime() - 60_000), new Date(now.getTime() - 30_000)],
-      );
-      assert.equal(inserted.rows.length, 1);
+      const lapsed = await insertWorkflowChange(client, id, {
+        value: { Status: 'NOTIFIED' },
+        status: 'sending',
+        seq: 0,
+        notBefore: new Date(now.getTime() - 60_000),
+        leaseUntil: new Date(now.getTime() - 30_000),
+      });
       await waitFor(
         'the lapsed change sent again',
-        async () => {
-          const row = await client.query<{ status: string }>(
-            `SELECT status FROM securityhub_writebacks WHERE id = $1`,
-            [inserted.rows[0]?.id],
-          );
-          return row.rows[0]?.status === 'done';
-        },
+        async () => (await changeStatus(client, lapsed)) === 'done',
         20_000,
       );
       assert.equal(held(id)?.Workflow?.Status, 'NOTIFIED');
