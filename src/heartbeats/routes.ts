@@ -165,6 +165,8 @@ export function registerHeartbeatRoutes(app: HttpApp, heartbeats: HeartbeatsServ
   app.route({
     method: ['GET', 'POST', 'PUT', 'PATCH'],
     url: '/v2/heartbeats/:name/ping',
+    // A followed link must not silence an expired heartbeat's alert for someone signed in to the console.
+    config: { changesOnGet: true },
     schema: {
       tags: ['heartbeats'],
       summary:

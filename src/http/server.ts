@@ -39,6 +39,12 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Routes that answer without an API key (health, docs, links signed another way). */
     public?: boolean;
+    /**
+     * A route that changes something on GET too (a heartbeat's ping, which Opsgenie takes by GET): a
+     * console session needs the CSRF token for it whatever the method, since a browser sends the
+     * SameSite=Lax cookie on a followed link.
+     */
+    changesOnGet?: boolean;
   }
 }
 
@@ -296,7 +302,8 @@ export async function buildHttpApp(ctx: AppContext, log: Logger): Promise<HttpAp
     if (sessionToken) {
       const session = await ctx.sessions.authenticate(sessionToken);
       if (!session) throw new ApiError(401, 'Your console session has ended: sign in again.');
-      if (!SAFE_METHODS.has(request.method) && !csrfMatches(sessionToken, request.headers['x-csrf-token'])) {
+      const changes = !SAFE_METHODS.has(request.method) || request.routeOptions.config.changesOnGet;
+      if (changes && !csrfMatches(sessionToken, request.headers['x-csrf-token'])) {
         throw new ApiError(
           403,
           "The request lacks the console's CSRF token (X-CSRF-Token, from GET /api/console/session): reload the page and try again.",

@@ -158,6 +158,26 @@ describe('console sign-in', () => {
     assert.equal(reading.status, 200);
     const byKey = await server.call('POST', '/v2/alerts', { message: 'from a script' });
     assert.equal(byKey.status, 202, 'an API key is not a cookie: no CSRF token needed');
+
+    // A heartbeat's ping changes state on GET (Opsgenie takes it so): a followed link carries the cookie
+    // and no token, and must not close an expired heartbeat's alert.
+    await server.callOk('POST', '/v2/teams', { name: 'Backups' });
+    await server.callOk('POST', '/v2/heartbeats', {
+      name: 'nightly-backup',
+      interval: 10,
+      intervalUnit: 'minutes',
+      enabled: true,
+      ownerTeam: { name: 'Backups' },
+    });
+    const linked = await browser.call('GET', '/v2/heartbeats/nightly-backup/ping');
+    assert.equal(linked.status, 403, JSON.stringify(linked.body));
+    assert.match(linked.body.message, /CSRF token/);
+    const pinged = await browser.call('GET', '/v2/heartbeats/nightly-backup/ping', undefined, {
+      'x-csrf-token': browser.csrf,
+    });
+    assert.equal(pinged.status, 202, JSON.stringify(pinged.body));
+    const byKeyPing = await server.call('GET', '/v2/heartbeats/nightly-backup/ping');
+    assert.equal(byKeyPing.status, 202, 'a key pings by GET as in Opsgenie');
   });
 
   it('refuses a wrong password the same way as an unknown email, and slows down guessing', async () => {
