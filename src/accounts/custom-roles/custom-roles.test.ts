@@ -388,11 +388,18 @@ describe('custom user roles: what their holders may do', () => {
     assert.equal((await server.call('DELETE', `/v2/alerts/${alertId}`, undefined, user.key)).status, 202);
     assert.equal(await alertRow(alertId), undefined, 'the alert is deleted');
 
-    // A plain user without a custom role is as before: Vigil's built-in roles are unchanged.
+    // A plain user without a custom role acts on alerts as before, and deletes none either: Opsgenie
+    // leaves that to owners and admins.
     const plain = await userWithKey('plain-deleter');
     const other = await openAlert(plain);
+    const plainDelete = await server.call('DELETE', `/v2/alerts/${other}`, undefined, plain.key);
+    assert.equal(plainDelete.status, 403, JSON.stringify(plainDelete.body));
+    assert.match(plainDelete.body.message, /owners and admins delete alerts/);
+    assert.ok(await alertRow(other), 'the alert is still there');
     assert.equal((await server.call('POST', `/v2/alerts/${other}/close`, {}, plain.key)).status, 202);
     assert.deepEqual(await alertRow(other), { acknowledged: false, status: 'closed' });
+    assert.equal((await server.call('DELETE', `/v2/alerts/${other}`)).status, 202, 'an admin deletes it');
+    assert.equal(await alertRow(other), undefined);
   });
 
   it('a stakeholder-based role creates no alerts and takes no actions unless granted', async () => {

@@ -207,6 +207,23 @@ export async function requireUserRight(
 ): Promise<void> {
   const role = await customRoleOf(q, p);
   if (role && !roleHolds(role, right)) throw userRightRefusal(role, right, what);
+  if (!role && isPlainUser(p) && ADMINS_ONLY.has(right)) {
+    throw forbidden(
+      `Only the organization's owners and admins ${what}: Opsgenie's User role lacks the ${right} right. Ask an admin, or to be given a custom role that grants it.`,
+    );
+  }
+}
+
+/**
+ * What a user of the built-in User role, holding no custom role, may not do. Vigil's plain user otherwise
+ * keeps the reach it has always had (team rights decide the rest); deleting an alert destroys its log
+ * and notes, which Opsgenie leaves to owners and admins.
+ */
+const ADMINS_ONLY: ReadonlySet<UserRight> = new Set<UserRight>(['alert-delete']);
+
+/** A user's own principal under the built-in User role (not an org admin's, not an integration's key). */
+function isPlainUser(p: Principal): boolean {
+  return !p.integration && p.userId !== undefined && p.role === 'user';
 }
 
 /** The right an alert action needs, and how a refusal names it. `bulk`: on many alerts at once. */
