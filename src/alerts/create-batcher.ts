@@ -1,4 +1,4 @@
-import { isUnstorableValue, type Db } from '../db/database.js';
+import { isUnstorableValue, retryLostRaces, type Db } from '../db/database.js';
 import type { AlertRow } from '../db/schema.js';
 import { alertsRepository as repo, type CreateStatement } from './repository.js';
 
@@ -8,7 +8,7 @@ import { alertsRepository as repo, type CreateStatement } from './repository.js'
  * gets its answer only once its alert is committed. Two creates of one open alias cannot be counted in
  * one statement, so a batch is split into rounds in which each alias appears once, run one after the
  * other, in arrival order. If a round fails on a value, its creates are made one by one, so that only
- * the one at fault fails.
+ * the one at fault fails; if it lost a race (a deadlock), it runs again.
  */
 
 interface Waiting {
@@ -38,9 +38,14 @@ export function createAlertBatcher(db: Db) {
 
   async function run(round: Waiting[]): Promise<void> {
     try {
-      const made = await repo.createOrDeduplicateMany(
-        db,
-        round.map((w) => w.statement),
+      // A round locks the open alerts it counts in arrival order, which another round (of this process or
+      // another) or a bulk action may take in another order: the deadlock detector then aborts one side.
+      // The statement is atomic, so running it again is safe, and better than failing every create in it.
+      const made = await retryLostRaces(() =>
+        repo.createOrDeduplicateMany(
+          db,
+          round.map((w) => w.statement),
+        ),
       );
       round.forEach((w, i) => {
         const result = made[i];
@@ -54,7 +59,7 @@ export function createAlertBatcher(db: Db) {
       }
       for (const w of round) {
         try {
-          w.resolve(await repo.createOrDeduplicate(db, w.statement));
+          w.resolve(await retryLostRaces(() => repo.createOrDeduplicate(db, w.statement)));
         } catch (alone) {
           w.reject(alone);
         }
