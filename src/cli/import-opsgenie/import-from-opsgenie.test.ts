@@ -132,11 +132,26 @@ after(async () => {
   await Promise.all([opsgenie?.close(), target?.stop()]);
 });
 
-const importIt = (...extra: string[]) =>
+const importInto = (vigil: TestServer, ...extra: string[]) =>
   runImport(['--api-url', opsgenie.url, '--api-key', OPSGENIE_KEY, ...extra], {
-    VIGIL_URL: target.url,
-    VIGIL_API_KEY: target.key,
+    VIGIL_URL: vigil.url,
+    VIGIL_API_KEY: vigil.key,
   });
+const importIt = (...extra: string[]) => importInto(target, ...extra);
+
+/**
+ * Runs `test` against a Vigil of its own, where nothing is imported yet; Opsgenie answers with the
+ * fixtures again after it.
+ */
+async function inFreshVigil(test: (vigil: TestServer) => Promise<void>): Promise<void> {
+  const vigil = await startTestServer();
+  try {
+    await test(vigil);
+  } finally {
+    opsgenie.instead.clear();
+    await vigil.stop();
+  }
+}
 
 const get = async (p: string): Promise<Json> => (await target.callOk('GET', p)).data;
 
@@ -1115,6 +1130,183 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
       opsgenie.instead.clear();
     }
   });
+
+  it('routing rules end in Opsgenie’s order, the ones only Vigil has after them', () =>
+    inFreshVigil(async (vigil) => {
+      const first = await importInto(vigil);
+      assert.equal(first.code, 0, [...first.progress, ...first.out].join('\n'));
+      // Vigil's team has a rule of its own, tried before the imported one.
+      await vigil.callOk('POST', '/v2/teams/SRE/routing-rules?teamIdentifierType=name', {
+        name: 'Vigil only',
+        order: 0,
+        notify: { type: 'none' },
+      });
+      // In Opsgenie, a new rule now comes before Business hours, and another after it.
+      const rules = JSON.parse(await readFile(path.join(fixtures, 'routing-rules-sre.json'), 'utf8'));
+      const [business, fallback] = rules.data;
+      const like = (id: string, name: string) => ({ ...business, id, name });
+      opsgenie.instead.set(`/v2/teams/${SRE}/routing-rules`, {
+        ...rules,
+        data: [
+          like('1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f', 'Nights'),
+          business,
+          like('2d3e4f5a-6b7c-4d8e-9f0a-1b2c3d4e5f6a', 'Weekends'),
+          fallback,
+        ].map((r, order) => ({ ...r, order })),
+      });
+      const names = async () =>
+        (await vigil.callOk('GET', '/v2/teams/SRE/routing-rules?teamIdentifierType=name')).data
+          .filter((r: Json) => !r.isDefault)
+          .map((r: Json) => r.name);
+      const expected = [
+        'routing rule "Nights" of SRE: created',
+        'routing rule "Business hours" of SRE: updated (moved to place 2, as in Opsgenie)',
+        'routing rule "Weekends" of SRE: created',
+        'routing rule default rule of SRE: unchanged',
+      ];
+
+      const dry = await importInto(vigil, '--dry-run');
+      const dryLines = dry.progress.map((l) => l.replace(': would be ', ': '));
+      for (const line of expected) assert.ok(dryLines.includes(line), `${line}\n${dry.progress.join('\n')}`);
+      assert.deepEqual(await names(), ['Vigil only', 'Business hours'], 'a dry run moves nothing');
+
+      const run = await importInto(vigil);
+      const all = [...run.progress, ...run.out].join('\n');
+      assert.equal(run.code, 0, all);
+      for (const line of expected) assert.ok(run.progress.includes(line), `${line}\n${all}`);
+      assert.deepEqual(await names(), ['Nights', 'Business hours', 'Weekends', 'Vigil only']);
+
+      const again = await importInto(vigil);
+      assert.deepEqual(
+        again.progress.filter((l) => l.startsWith('routing rule ') && !l.endsWith(': unchanged')),
+        [],
+        'in place: nothing moves again',
+      );
+      assert.deepEqual(await names(), ['Nights', 'Business hours', 'Weekends', 'Vigil only']);
+    }));
+
+  it('a new team’s members come in Opsgenie’s order, holders of its own roles among them', () =>
+    inFreshVigil(async (vigil) => {
+      const team = JSON.parse(await readFile(path.join(fixtures, 'team-sre.json'), 'utf8'));
+      const [john, jane] = team.data.members;
+      const member = (id: string, username: string, role: string) => ({ user: { id, username }, role });
+      // The first member holds the team's role; Bill one the team does not have (he is made a user).
+      opsgenie.instead.set(`/v2/teams/${SRE}`, {
+        ...team,
+        data: {
+          ...team.data,
+          members: [
+            jane,
+            john,
+            member('6e3c80b5-9b7f-4d4c-9a0c-1f5b6c7d8e9f', 'bill.ledger@opsgenie.example', 'Auditor'),
+            member('5d2b7fa4-8a6e-4c3b-8f9b-0e4a5b6c7d8e', 'olivia.ops@opsgenie.example', 'user'),
+          ],
+        },
+      });
+      const run = await importInto(vigil);
+      const all = [...run.progress, ...run.out].join('\n');
+      assert.equal(run.code, 0, all);
+      assert.ok(
+        run.progress.includes(
+          'team SRE: created (made users, their role not imported: bill.ledger@opsgenie.example (Auditor))',
+        ),
+        all,
+      );
+      const members = async () =>
+        (await vigil.callOk('GET', '/v2/teams/SRE?identifierType=name')).data.members.map((m: Json) => [
+          m.user.username,
+          m.role,
+        ]);
+      const expected = [
+        ['jane.doe@opsgenie.example', 'Responder'],
+        ['john.doe@opsgenie.example', 'admin'],
+        ['bill.ledger@opsgenie.example', 'user'],
+        ['olivia.ops@opsgenie.example', 'user'],
+      ];
+      assert.deepEqual(await members(), expected);
+
+      const again = await importInto(vigil);
+      assert.ok(
+        again.progress.some((l) => l.startsWith('team SRE: unchanged')),
+        again.progress.join('\n'),
+      );
+      assert.deepEqual(await members(), expected);
+    }));
+
+  it('users made by the run get their contacts and rules, Vigil’s defaults changed as in Opsgenie', () =>
+    inFreshVigil(async (vigil) => {
+      const base = `/v2/users/${JANE}`;
+      const contacts = JSON.parse(await readFile(path.join(fixtures, 'contacts-jane.json'), 'utf8'));
+      const rules = JSON.parse(await readFile(path.join(fixtures, 'notification-rules-jane.json'), 'utf8'));
+      const newAlertId = '3e4f5a6b-7c8d-4e9f-8a0b-1c2d3e4f5a6b';
+      // Jane's email contact is off in Opsgenie, and her rule "New alert" (Vigil gives every new user
+      // one by that name, with that email) pages her by SMS after 5 minutes.
+      opsgenie.instead.set(`${base}/contacts`, {
+        ...contacts,
+        data: contacts.data.map((c: Json) =>
+          c.method === 'email' ? { ...c, status: { enabled: false, disabledReason: 'Disabled by user' } } : c,
+        ),
+      });
+      opsgenie.instead.set(`${base}/notification-rules`, {
+        ...rules,
+        data: [
+          ...rules.data,
+          { id: newAlertId, name: 'New alert', actionType: 'create-alert', order: 3, enabled: true },
+        ],
+      });
+      opsgenie.instead.set(`${base}/notification-rules/${newAlertId}`, {
+        data: {
+          id: newAlertId,
+          name: 'New alert',
+          actionType: 'create-alert',
+          order: 3,
+          criteria: { type: 'match-all' },
+          steps: [
+            {
+              sendAfter: { timeAmount: 5, timeUnit: 'minutes' },
+              contact: { method: 'sms', to: '1-9999999999' },
+              enabled: true,
+            },
+          ],
+          enabled: true,
+        },
+      });
+      const expected = [
+        'contact method email jane.doe@opsgenie.example of jane.doe@opsgenie.example: updated (disabled)',
+        'notification rule "New alert" of jane.doe@opsgenie.example: updated',
+      ];
+      const dry = await importInto(vigil, '--dry-run');
+      const dryLines = dry.progress.map((l) => l.replace(': would be ', ': '));
+      for (const line of expected) assert.ok(dryLines.includes(line), `${line}\n${dry.progress.join('\n')}`);
+
+      const run = await importInto(vigil);
+      const all = [...run.progress, ...run.out].join('\n');
+      assert.equal(run.code, 0, all);
+      for (const line of expected) assert.ok(run.progress.includes(line), `${line}\n${all}`);
+      const jane = '/v2/users/jane.doe@opsgenie.example';
+      const email = (await vigil.callOk('GET', `${jane}/contacts`)).data.filter(
+        (c: Json) => c.method === 'email',
+      );
+      assert.deepEqual(
+        email.map((c: Json) => [c.to, c.status.enabled]),
+        [['jane.doe@opsgenie.example', false]],
+      );
+      const newAlert = (await vigil.callOk('GET', `${jane}/notification-rules`)).data.filter(
+        (r: Json) => r.name === 'New alert',
+      );
+      assert.equal(newAlert.length, 1, 'Vigil’s own rule was changed, not another one made');
+      const rule = (await vigil.callOk('GET', `${jane}/notification-rules/${newAlert[0].id}`)).data;
+      assert.deepEqual(
+        rule.steps.map((s: Json) => [s.contact.method, s.contact.to, s.sendAfter.timeAmount]),
+        [['sms', '1-9999999999', 5]],
+      );
+
+      const again = await importInto(vigil);
+      for (const line of expected) {
+        const unchanged = line.replace(/: updated.*$/, ': unchanged');
+        assert.ok(again.progress.includes(unchanged), `${unchanged}\n${again.progress.join('\n')}`);
+      }
+    }));
 
   it('a Vigil URL that is not one is refused with the option to fix, before anything is read', async () => {
     for (const bad of ['vigil.example.com', 'ftp://vigil.example.com', 'http://']) {

@@ -73,7 +73,8 @@ function comparable(rule: {
 async function vigilRules(ctx: ImportContext, user: ImportedUser) {
   const found = new Map<string, { id: string; compare: ReturnType<typeof comparable> }>();
   if (!user.existsInVigil) {
-    // Vigil gives every new user the rule "New alert": every new alert, their email at once.
+    // A user a dry run would create gets the rule Vigil gives every new user, "New alert": every new
+    // alert, their email at once.
     found.set(ruleKey('create-alert', 'New alert'), {
       id: '',
       compare: comparable({

@@ -1,10 +1,20 @@
-import { eachItem, enc, readList, resolveNamed, sameJson, Skip, type ImportContext } from './context.js';
+import {
+  eachItem,
+  enc,
+  isRecord,
+  readList,
+  resolveNamed,
+  sameJson,
+  Skip,
+  type ImportContext,
+} from './context.js';
 import { criteriaOf, timeRestrictionOf } from './normalize.js';
 import { RoutingRuleShape, shaped, text, type RoutingRuleIn } from './shapes.js';
 import type { ImportedTeam } from './teams.js';
 
 /**
- * Each team's routing rules, matched by name within the team (a rule without a name by what it does);
+ * Each team's routing rules, matched by name within the team (a rule without a name by what it does) and
+ * put in Opsgenie's order, which is the order they are tried in (those only Vigil has come after them);
  * the default rule is the team's default rule.
  */
 
@@ -46,6 +56,41 @@ function keyOf(r: RoutingRuleIn): string {
   return name !== '' && name !== UNNAMED ? `name:${name}` : `content:${JSON.stringify(comparableRule(r))}`;
 }
 
+/**
+ * Puts a team's imported rules in Opsgenie's order, one after the other, ahead of those only Vigil has.
+ * `order` is Vigil's rules (the default one aside, which is always last) by id, in their order.
+ */
+function placement(ctx: ImportContext, base: string, order: string[]) {
+  /** How many of Opsgenie's rules are in place: the next one goes at this index. */
+  let placed = 0;
+  return {
+    /** Where a rule made now goes. */
+    next: () => placed,
+    /** A rule made at the next place. */
+    made(id: string) {
+      order.splice(placed, 0, id);
+      placed++;
+    },
+    /** Moves a rule Vigil has to the next place: answers the place (from 1) it moved to, if it moved. */
+    async existing(id: string): Promise<number | undefined> {
+      const at = order.indexOf(id);
+      // Already placed: an alike rule of Opsgenie's before this one matched it too.
+      if (at < placed) return undefined;
+      const moves = at > placed;
+      if (moves) {
+        if (!ctx.dryRun)
+          await ctx.target.post(`${base}/${enc(id)}/change-order?teamIdentifierType=name`, {
+            order: placed,
+          });
+        order.splice(at, 1);
+        order.splice(placed, 0, id);
+      }
+      placed++;
+      return moves ? placed : undefined;
+    },
+  };
+}
+
 export async function importRoutingRules(ctx: ImportContext, teams: ImportedTeam[]): Promise<void> {
   for (const team of teams) {
     const items = await readList(ctx, 'routing rule', `routing rules of ${team.name}`, async () => {
@@ -54,14 +99,18 @@ export async function importRoutingRules(ctx: ImportContext, teams: ImportedTeam
     });
     if (!items) continue;
     const existing = new Map<string, RoutingRuleIn>();
+    const order: string[] = [];
     if (team.existsInVigil) {
       const got = await ctx.target.get(`/v2/teams/${enc(team.name)}/routing-rules?teamIdentifierType=name`);
       for (const raw of Array.isArray(got) ? got : []) {
         const rule = shaped(RoutingRuleShape, raw);
-        if (rule.ok) existing.set(keyOf(rule.value), rule.value);
+        if (!rule.ok) continue;
+        existing.set(keyOf(rule.value), rule.value);
+        if (!rule.value.isDefault) order.push(rule.value.id);
       }
     }
     const base = `/v2/teams/${enc(team.name)}/routing-rules`;
+    const place = placement(ctx, base, order);
     const labelFor = (r: Record<string, unknown>) =>
       `${r.isDefault === true ? 'default rule' : `"${text(r.name ?? '')}"`} of ${team.name}`;
     await eachItem(
@@ -90,22 +139,33 @@ export async function importRoutingRules(ctx: ImportContext, teams: ImportedTeam
           ...(timeRestriction ? { timeRestriction } : {}),
           notify,
         };
-        const desired = comparableRule({ ...r, notify: { ...notify, id: undefined } });
-        if (have && sameJson(comparableRule(have), desired))
-          return ctx.report.record('routing rule', label, 'unchanged');
         if (have) {
-          if (!ctx.dryRun)
+          const same = sameJson(
+            comparableRule(have),
+            comparableRule({ ...r, notify: { ...notify, id: undefined } }),
+          );
+          if (!same && !ctx.dryRun)
             await ctx.target.patch(`${base}/${enc(have.id)}?teamIdentifierType=name`, {
               ...body,
               ...(timeRestriction ? {} : { timeRestriction: null }),
             });
-          return ctx.report.record('routing rule', label, 'updated');
+          const movedTo = await place.existing(have.id);
+          const note = movedTo ? `moved to place ${movedTo}, as in Opsgenie` : undefined;
+          return ctx.report.record('routing rule', label, same && !movedTo ? 'unchanged' : 'updated', note);
         }
-        if (!ctx.dryRun)
-          await ctx.target.post(`${base}?teamIdentifierType=name`, {
+        // Made at its place: Vigil would put it after every rule the team has.
+        let id = `(would be created) ${label}`;
+        if (!ctx.dryRun) {
+          const made = await ctx.target.post(`${base}?teamIdentifierType=name`, {
             ...(r.name?.trim() ? { name: r.name.trim().slice(0, 200) } : {}),
+            order: place.next(),
             ...body,
           });
+          if (!isRecord(made) || typeof made.id !== 'string')
+            throw new Error('Vigil made the routing rule without answering its id');
+          id = made.id;
+        }
+        place.made(id);
         ctx.report.record('routing rule', label, 'created');
       },
       labelFor,

@@ -73,17 +73,21 @@ export async function importTeams(ctx: ImportContext): Promise<ImportedTeam[]> {
     const description = team.description ?? '';
     const haveName = existing.get(team.name.toLowerCase());
     if (!haveName) {
-      // The team first (with the members of built-in roles), then its roles, then those who hold them.
-      const first = given.filter((m) => isBuiltInTeamRole(m.role));
+      // Vigil lists members in the order they were added, and one given another role keeps their place:
+      // so every member comes with the team, in Opsgenie's order (holders of the team's own roles, which
+      // do not exist yet, as users), and gets their role once the roles are made.
       if (!ctx.dryRun)
         await ctx.target.post('/v2/teams', {
           name: team.name,
           description,
-          members: first.map((m) => ({ user: { username: m.username }, role: builtInTeamRoleOf(m.role) })),
+          members: given.map((m) => ({
+            user: { username: m.username },
+            role: builtInTeamRoleOf(m.role) ?? 'user',
+          })),
         });
       const roles = await importTeamRoles(ctx, team, ctx.dryRun ? undefined : team.name);
       if (!ctx.dryRun)
-        for (const m of membersWith(roles).filter((m) => !first.some((f) => f.username === m.username)))
+        for (const m of membersWith(roles).filter((m) => !isBuiltInTeamRole(m.role)))
           await ctx.target.post(`/v2/teams/${enc(team.name)}/members?identifierType=name`, {
             user: { username: m.username },
             role: m.role,

@@ -172,7 +172,8 @@ export async function importUsers(ctx: ImportContext): Promise<ImportedUser[]> {
         'Users made by the import have no password: invite them from the console (People → a person → invite), or have them use "Forgot password" (POST /api/console/password-reset), or sign in with single sign-on.',
       );
       ctx.users.set(u.id, u.username);
-      imported.push({ sourceId: u.id, username: u.username, existsInVigil: false });
+      // Made now (not in a dry run): their contacts and rules are read from Vigil, with their ids.
+      imported.push({ sourceId: u.id, username: u.username, existsInVigil: !ctx.dryRun });
       return;
     }
     const changes: Record<string, unknown> = {};
