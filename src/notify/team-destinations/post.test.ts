@@ -95,3 +95,38 @@ describe('a POST to a team destination', () => {
     await closed(socketOf.get('/slow'));
   });
 });
+
+describe('a POST to a team destination through HTTPS_PROXY', () => {
+  it('refuses a name that resolves to a private address before asking the proxy to connect', async () => {
+    // A CONNECT proxy that only records what it is asked to reach, and refuses it.
+    const asked: string[] = [];
+    const proxy = http.createServer();
+    proxy.on('connect', (req: http.IncomingMessage, socket: Socket) => {
+      asked.push(req.url ?? '');
+      socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const saved = { HTTPS_PROXY: process.env.HTTPS_PROXY, NO_PROXY: process.env.NO_PROXY };
+    process.env.HTTPS_PROXY = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    delete process.env.NO_PROXY;
+    try {
+      const guarded = (host: string) =>
+        postJson(new URL(`https://${host}/hook`), '{}', {}, { timeoutMs: 5000, allowPrivate: false });
+      // localhost resolves to a loopback address here, as a rebinding name would to an internal one.
+      await assert.rejects(guarded('localhost'), /localhost resolves to .*private or reserved address/);
+      await assert.rejects(guarded('[::1]'), /::1 resolves to .*private or reserved address/);
+      assert.deepEqual(asked, [], 'the proxy was never asked to connect');
+      // A host the operator allowed goes to the proxy as before.
+      await assert.rejects(
+        postJson(new URL('https://localhost/hook'), '{}', {}, { timeoutMs: 5000, allowPrivate: true }),
+      );
+      assert.deepEqual(asked, ['localhost:443']);
+    } finally {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+      await new Promise((resolve) => proxy.close(resolve));
+    }
+  });
+});

@@ -43,6 +43,19 @@ const pools = {
   allowed: { http: new http.Agent({ keepAlive: true }), https: new OutboundAgent({ keepAlive: true }) },
 };
 
+/**
+ * Through a proxy it is the proxy that resolves the name and connects, so the guard on the addresses
+ * connected to never runs: the name is resolved here first, and one with a private address is refused.
+ * A name this host cannot resolve is left to the proxy (split DNS, where only the proxy sees outside),
+ * and the proxy answers for the address it connects to, as docs/destinations.md says.
+ */
+async function refusePrivateNameBehindProxy(url: URL): Promise<void> {
+  const refusal = await new Promise<NodeJS.ErrnoException | null>((resolve) =>
+    guardedLookup()(url.hostname.replace(/^\[(.*)\]$/, '$1'), { all: true }, (error) => resolve(error)),
+  );
+  if (refusal?.code === 'EADDRNOTALLOWED') throw new PostError(refusal.message);
+}
+
 function agentFor(url: URL, allowPrivate: boolean, signal: AbortSignal): http.Agent {
   const pool = allowPrivate ? pools.allowed : pools.guarded;
   if (url.protocol !== 'https:') return pool.http;
@@ -60,6 +73,8 @@ export async function postJson(
   headers: Record<string, string>,
   options: PostOptions,
 ): Promise<PostAnswer> {
+  if (!options.allowPrivate && url.protocol === 'https:' && proxyFor(url, process.env))
+    await refusePrivateNameBehindProxy(url);
   const abort = new AbortController();
   const excerptBytes = options.excerptBytes ?? 1024;
   let timer: NodeJS.Timeout | undefined;
