@@ -120,6 +120,26 @@ export const integrationsRepository = {
       .execute();
   },
 
+  /**
+   * Stores `actions` only if the integration's actions are still `basedOn` (what the caller read and
+   * changed): false when another change came first, whose work would otherwise be overwritten.
+   */
+  async replaceActionsIf(
+    db: Queryable,
+    id: string,
+    actions: string,
+    basedOn: Record<string, unknown> | null,
+  ): Promise<boolean> {
+    const stored = basedOn === null ? null : JSON.stringify(basedOn);
+    const result = await db
+      .updateTable('integrations')
+      .set({ actions, updated_at: new Date() })
+      .where('id', '=', id)
+      .where(sql<boolean>`actions IS NOT DISTINCT FROM ${stored}::jsonb`)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  },
+
   async delete(db: Queryable, id: string): Promise<void> {
     await db.deleteFrom('integrations').where('id', '=', id).execute();
   },

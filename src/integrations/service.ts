@@ -532,6 +532,18 @@ export function createIntegrationsService(
       return load(p, id);
     },
 
+    /**
+     * As setActions, for a change made to the actions `basedOn` (as read): undefined, storing nothing,
+     * when they have changed since, so that the caller reads them again rather than overwrite that change.
+     */
+    async changeActions(p: Principal, id: string, actions: object, basedOn: Record<string, unknown> | null) {
+      const row = await load(p, id);
+      await requireManages(p, row);
+      if (!(await repo.replaceActionsIf(db, row.id, JSON.stringify(actions), basedOn))) return undefined;
+      forget();
+      return load(p, id);
+    },
+
     /** A new key; the old one stops working at once. */
     async regenerateKey(p: Principal, id: string) {
       const row = await load(p, id);

@@ -542,3 +542,25 @@ describe('orders and priorities as given', () => {
     assert.deepEqual(got.data.close, last.data.close);
   });
 });
+
+describe('adds sent at once', () => {
+  it('each one stays: none overwrites another that came in between', async () => {
+    const target = await integration(`Parallel adds ${run}`);
+    const names = Array.from({ length: 8 }, (_, i) => `Ignore ${i}`);
+    const answers = await Promise.all(
+      names.map((name, i) =>
+        server.call('POST', `/v2/integrations/${target.id}/actions`, {
+          type: 'ignore',
+          name,
+          filter: {
+            conditionMatchType: 'match-all-conditions',
+            conditions: [{ field: 'message', operation: 'equals', expectedValue: `noise ${i}` }],
+          },
+        }),
+      ),
+    );
+    for (const answer of answers) assert.equal(answer.status, 201, JSON.stringify(answer.body));
+    const stored = await call('GET', `/v2/integrations/${target.id}/actions`);
+    assert.deepEqual(stored.data.ignore.map((a: Json) => a.name).sort(), names);
+  });
+});

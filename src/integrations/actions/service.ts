@@ -25,6 +25,9 @@ import {
  */
 const TYPES_WITH_ACTIONS: readonly string[] = ['API', 'Email'];
 
+/** Tries of one add against others changing the same actions at once (Terraform applies 10 at a time). */
+const MAX_ADD_ATTEMPTS = 20;
+
 /** Reading and replacing an API or Email integration's actions (model.ts says what they are). */
 export function createIntegrationActionsService(db: Db, integrations: IntegrationsService) {
   async function integrationWithActions(p: Principal, id: string): Promise<IntegrationWithTeams> {
@@ -62,6 +65,25 @@ export function createIntegrationActionsService(db: Db, integrations: Integratio
     return ordered(out);
   }
 
+  /** The integration's actions with `input` added to the list its type names. */
+  async function withAdded(row: IntegrationWithTeams, type: ActionType, input: ActionInput) {
+    const current = storedActions(row.actions) ?? defaultActions();
+    const list = ordered(current[type]);
+    const [parsed] = await parseList(row.org_id, type, [input], 'action');
+    if (!parsed) throw new Error('the action was not parsed');
+    if (list.some((a) => a.name === parsed.name)) {
+      throw conflict(`integration [${row.name}] already has a ${type} action named [${parsed.name}].`);
+    }
+    if (input.order === undefined) {
+      const last = list.at(-1);
+      list.push({ ...parsed, order: last ? Math.min(last.order + 1, MAX_ACTION_ORDER) : 0 });
+    } else {
+      const at = list.findIndex((a) => a.order >= parsed.order);
+      list.splice(at === -1 ? list.length : at, 0, parsed);
+    }
+    return { ...current, [type]: list };
+  }
+
   const present = (row: IntegrationWithTeams) => {
     const actions = storedActions(row.actions) ?? defaultActions();
     return {
@@ -87,23 +109,18 @@ export function createIntegrationActionsService(db: Db, integrations: Integratio
 
     /** Adds one action to the list its type names: at its order, before those of the same order; else last. */
     async add(p: Principal, id: string, type: ActionType, input: ActionInput) {
-      const row = await integrationWithActions(p, id);
-      const current = storedActions(row.actions) ?? defaultActions();
-      const list = ordered(current[type]);
-      const [parsed] = await parseList(row.org_id, type, [input], 'action');
-      if (!parsed) throw new Error('the action was not parsed');
-      if (list.some((a) => a.name === parsed.name)) {
-        throw conflict(`integration [${row.name}] already has a ${type} action named [${parsed.name}].`);
+      // Two adds at once (a Terraform apply in parallel) each read the list and store it with one more:
+      // the second store is refused if the first came in between, and that add starts again from it.
+      for (let attempt = 1; ; attempt++) {
+        const row = await integrationWithActions(p, id);
+        const next = await withAdded(row, type, input);
+        const stored = await integrations.changeActions(p, row.id, next, row.actions);
+        if (stored) return present(stored);
+        if (attempt >= MAX_ADD_ATTEMPTS)
+          throw conflict(
+            `integration [${row.name}]'s actions kept changing while this one was added: send it again.`,
+          );
       }
-      if (input.order === undefined) {
-        const last = list.at(-1);
-        list.push({ ...parsed, order: last ? Math.min(last.order + 1, MAX_ACTION_ORDER) : 0 });
-      } else {
-        const at = list.findIndex((a) => a.order >= parsed.order);
-        list.splice(at === -1 ? list.length : at, 0, parsed);
-      }
-      const next = { ...current, [type]: list };
-      return present(await integrations.setActions(p, row.id, next));
     },
   };
 }
