@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { createLogger } from '../logger.js';
+import { createAccountsService } from '../accounts/service.js';
 import { startTestServer, type TestServer } from '../testing/harness.js';
+import { queryCounter } from '../testing/query-counter.js';
+import { createIntegrationsService } from './service.js';
 
 /**
  * POST /v2/integrations with an apiKey: an integration moved from Opsgenie keeps its key, so its senders
@@ -66,6 +70,38 @@ describe('an integration made with a key of its own', () => {
       202,
       'the refusal kept for a few seconds is forgotten when the key is given',
     );
+  });
+
+  it('keeps no refusal read while its integration was being made', async () => {
+    // A service of its own (its own key cache) on the test server's database, its queries counted.
+    const queries = queryCounter();
+    const integrations = createIntegrationsService(server.app.context.apiDb.withPlugin(queries.plugin), {
+      writebackRolePrefix: 'VigilSecurityHubRole',
+    });
+    const admin = await createAccountsService(server.app.context.apiDb, createLogger('silent')).authenticate(
+      server.key,
+    );
+    assert.ok(admin);
+    const key = randomUUID();
+    // Its key lookup is still in flight while the integration is made with that key.
+    const release = queries.holdNext();
+    const inFlight = integrations.byApiKey(key);
+    const made = await integrations.create(admin, {
+      type: 'API',
+      name: `Made meanwhile ${key}`,
+      ownerTeam: { name: team },
+      settings: {},
+      apiKey: key,
+    });
+    release();
+    assert.equal(await inFlight, undefined, 'the lookup read the keys before the integration was made');
+    const before = queries.count;
+    assert.equal(
+      (await integrations.byApiKey(key))?.id,
+      made.integration.id,
+      'the refusal read before the integration was made was not kept',
+    );
+    assert.equal(queries.count - before, 1, 'the key was read again');
   });
 
   it('makes one integration of several created at once with the same key; the others get a 409', async () => {

@@ -14,14 +14,29 @@ export interface TestOidcProvider {
   clientSecret: string;
   /** The email the next sign-in proves (and whether the provider calls it verified). */
   /** `verified` null: the provider says nothing of whether the email is verified (no claim). */
-  signInAs(email: string, verified?: boolean | null): void;
+  signInAs(email: string, verified?: boolean | null, claims?: ClaimsGiven): void;
   stop(): Promise<void>;
+}
+
+/**
+ * Where the claims of a sign-in are given. By default only by UserInfo, the ID token holding just `sub`
+ * (as a provider conforming to OpenID Connect Core does in the code flow). `idToken: 'email'`: the ID
+ * token holds the email too, but not email_verified, which only UserInfo gives. `userInfoEmail`: the
+ * email UserInfo names, when it is not the ID token's.
+ */
+export interface ClaimsGiven {
+  idToken?: 'sub' | 'email';
+  userInfoEmail?: string;
 }
 
 export async function startTestOidcProvider(options: { redirectUri: string }): Promise<TestOidcProvider> {
   const clientId = 'vigil-console';
   const clientSecret = 'a-client-secret-for-tests-only-0123456789';
-  let account: { email: string; verified: boolean | null } = { email: 'nobody@example.com', verified: true };
+  let account: { email: string; verified: boolean | null; given: ClaimsGiven } = {
+    email: 'nobody@example.com',
+    verified: true,
+    given: {},
+  };
   const server = http.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -37,16 +52,21 @@ export async function startTestOidcProvider(options: { redirectUri: string }): P
       },
     ],
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+    // The ID token may hold the scopes' claims; findAccount says which it does.
+    conformIdTokenClaims: false,
     async findAccount(_ctx, sub) {
-      const { email, verified } = account;
+      const { email, verified, given } = account;
       return {
         accountId: sub,
-        claims: async () => ({
-          sub,
-          email,
-          ...(verified === null ? {} : { email_verified: verified }),
-          name: email,
-        }),
+        claims: async (use) => {
+          if (use === 'id_token') return given.idToken === 'email' ? { sub, email } : { sub };
+          return {
+            sub,
+            email: given.userInfoEmail ?? email,
+            ...(verified === null ? {} : { email_verified: verified }),
+            name: email,
+          };
+        },
       };
     },
     features: { devInteractions: { enabled: false } },
@@ -86,8 +106,8 @@ export async function startTestOidcProvider(options: { redirectUri: string }): P
     issuer,
     clientId,
     clientSecret,
-    signInAs(email, verified = true) {
-      account = { email, verified };
+    signInAs(email, verified = true, given = {}) {
+      account = { email, verified, given };
     },
     stop: () =>
       new Promise<void>((resolve) => {

@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { DESKTOP, newPage, pageAudits, PHONE, signInWithPassword } from '../../src/testing/browser.js';
-import { startConsoleSession, type ConsoleSession } from '../../src/testing/console-session.js';
-import type { TestServer } from '../../src/testing/harness.js';
+import {
+  CONSOLE_ADMIN,
+  startConsoleSession,
+  type ConsoleSession,
+} from '../../src/testing/console-session.js';
+import { addOrganization, type TestServer } from '../../src/testing/harness.js';
 import { freePort } from '../../src/testing/network.js';
 import { startTestSmtpServer, type ReceivedMail, type TestSmtpServer } from '../../src/testing/smtp.js';
 
@@ -138,6 +143,76 @@ describe('invitations and passwords in the console', () => {
 
       assert.match(await refusedSignIn(page, INVITED.email, FIRST_PASSWORD), /^Wrong email or password/);
       await signInWithPassword(page, server.url, INVITED.email, SECOND_PASSWORD);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('shows whoever signs in after a session ended elsewhere nothing read for the one before, in that tab', async () => {
+    assert.ok(smtp);
+    const run = randomUUID().slice(0, 8);
+    // The one before: the admin, who sees a team of their organization.
+    const team = `First persons team ${run}`;
+    await server.callOk('POST', '/v2/teams', { name: team });
+    // The one after: a person of another organization, who sees none of its teams.
+    const elsewhere = await addOrganization(server, `Elsewhere ${run}`);
+    const next = { email: `next.person.${run}@example.com`, password: 'the next person’s own password' };
+    smtp.clear();
+    const invited = await elsewhere.call('POST', '/api/console/invitations', {
+      email: next.email,
+      fullName: 'Next Person',
+      role: 'user',
+    });
+    assert.equal(invited.status, 201, JSON.stringify(invited.body));
+    const [mail] = await smtp.waitForMessages(1);
+    const token = new URL(setPasswordLink(mail)).searchParams.get('token');
+    const set = await fetch(`${server.url}/api/console/password`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token, password: next.password }),
+    });
+    assert.equal(set.status, 200, await set.text());
+
+    const { context, page } = await newPage(browser, DESKTOP);
+    try {
+      await signInWithPassword(page, server.url, CONSOLE_ADMIN.email, CONSOLE_ADMIN.password);
+      const nav = page.getByRole('navigation', { name: 'Main' });
+      await nav.getByRole('link', { name: 'Teams' }).click();
+      await page.getByRole('link', { name: team }).waitFor();
+
+      // Signed out in another tab: this one learns of it at its next request, and asks to sign in.
+      const other = await context.newPage();
+      await other.goto(`${server.url}/alerts`);
+      await other.getByRole('button', { name: 'Sign out' }).click();
+      await other.getByRole('heading', { name: 'Sign in to Vigil' }).waitFor();
+      await other.close();
+      await nav.getByRole('link', { name: 'On-call' }).click();
+      await page.getByRole('heading', { name: 'Sign in to Vigil' }).waitFor();
+
+      // Whether the first person's team is ever drawn, however briefly, from here on in this tab.
+      await page.evaluate(`(() => {
+        const name = ${JSON.stringify(team)};
+        window.firstPersonsTeamSeen = false;
+        new MutationObserver(() => {
+          if (document.body.textContent.includes(name)) window.firstPersonsTeamSeen = true;
+        }).observe(document.body, { childList: true, subtree: true, characterData: true });
+      })()`);
+      await page.getByRole('textbox', { name: /^Email/ }).fill(next.email);
+      await page.getByLabel(/^Password/).fill(next.password);
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await nav.getByRole('link', { name: 'Teams' }).click();
+      // Their teams (none), or the first person's drawn from what this tab read before.
+      await page
+        .getByText('No teams yet.')
+        .or(page.getByRole('link', { name: team }))
+        .first()
+        .waitFor();
+      assert.equal(
+        await page.evaluate('window.firstPersonsTeamSeen'),
+        false,
+        "the first person's teams were shown to the next",
+      );
+      await page.getByText('No teams yet.').waitFor();
     } finally {
       await context.close();
     }

@@ -147,6 +147,39 @@ describe('single sign-on through OpenID Connect', () => {
     assert.equal(trip.session, undefined);
   });
 
+  it('reads email_verified from UserInfo when the ID token gives the email without it', async () => {
+    provider.signInAs('sso.person@example.com', true, { idToken: 'email' });
+    const trip = await browse(
+      `${server.url}/api/console/sso/start?organizationId=${orgId}`,
+      new URL(server.url).origin,
+    );
+    assert.equal(new URL(trip.url).pathname, '/', trip.url);
+    assert.ok(trip.session, 'signed in');
+  });
+
+  it("takes UserInfo's email_verified only when UserInfo names the ID token's email", async () => {
+    provider.signInAs('sso.person@example.com', true, {
+      idToken: 'email',
+      userInfoEmail: 'someone.else@example.com',
+    });
+    const trip = await browse(
+      `${server.url}/api/console/sso/start?organizationId=${orgId}`,
+      new URL(server.url).origin,
+    );
+    assert.match(new URL(trip.url).searchParams.get('error') ?? '', /email address is verified/);
+    assert.equal(trip.session, undefined);
+    // Its letters' case aside.
+    provider.signInAs('sso.person@example.com', true, {
+      idToken: 'email',
+      userInfoEmail: 'SSO.Person@example.com',
+    });
+    const same = await browse(
+      `${server.url}/api/console/sso/start?organizationId=${orgId}`,
+      new URL(server.url).origin,
+    );
+    assert.ok(same.session, `signed in: ${same.url}`);
+  });
+
   it('sends a person back only to a page of the console, whatever characters the address hides', async () => {
     provider.signInAs('sso.person@example.com');
     for (const returnTo of [

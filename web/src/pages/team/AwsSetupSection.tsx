@@ -1,6 +1,7 @@
 import { Anchor, Code, Group, Stack, Text, Title } from '@mantine/core';
 import type { Integration } from '../../api/types';
 import { CopyField } from '../../components/CopyField';
+import { awsSetupCommand } from '../../lib/awsSetup';
 
 const TEMPLATES = [
   {
@@ -22,11 +23,7 @@ const TEMPLATES = [
 
 /** The AWS side in one command, and the CloudFormation templates for those who deploy through CloudFormation. */
 export function AwsSetupSection({ integration }: { integration: Integration }) {
-  const endpoint = integration.endpointUrl ?? '<the endpoint URL above>';
-  // The integration's own region where it has one: setup saves the first region it sets up as the
-  // integration's, which write-back then uses.
-  const region = integration.region || 'us-east-1';
-  const command = `VIGIL_ENDPOINT_URL='${endpoint}' vigil aws setup --integration ${integration.id} --region ${region}`;
+  const command = awsSetupCommand(integration);
   return (
     <>
       <div>
