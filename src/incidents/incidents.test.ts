@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { addOrganization, startTestServer, waitFor, type Json, type TestServer } from '../testing/harness.js';
+import pg from 'pg';
+import {
+  addOrganization,
+  addUserWithKey,
+  startTestServer,
+  waitFor,
+  type Json,
+  type TestServer,
+} from '../testing/harness.js';
 import { startTestSmtpServer, type TestSmtpServer } from '../testing/smtp.js';
 
 /**
@@ -9,7 +17,8 @@ import { startTestSmtpServer, type TestSmtpServer } from '../testing/smtp.js';
  * through its alert, and what is done to it is done to that alert.
  *
  * Team Ops (alice; no routing rule, so every member is paged) with an API integration of its own; bob, on
- * no team, added as a responder later.
+ * no team, added as a responder later; plain (the User role, no custom role, on no team), who sees only
+ * their own alerts.
  */
 
 let server: TestServer;
@@ -292,6 +301,149 @@ describe('the Incident API', () => {
     assert.deepEqual([deleted.success, deleted.action, deleted.incidentId], [true, 'Delete', id]);
     assert.equal((await server.call('GET', `/v1/incidents/${id}`)).status, 404);
     assert.equal((await alertOf(alertId)).status, 'closed');
+  });
+
+  it('pages a responder added to an open incident whose alert was closed, with an alert of its own', async () => {
+    const message = `Still burning ${run}`;
+    const incident = await createIncident({ message, responders: [{ type: 'team', name: teamName }] });
+    const [first] = await alertIdsOf(incident.id);
+    assert.ok(first);
+    // Its alert is closed (from a phone, Slack, a policy) while the incident burns on.
+    await server.callOk('POST', `/v2/alerts/${first}/close`, { user: 'alice on her phone' });
+    assert.equal((await alertOf(first)).status, 'closed');
+    assert.equal((await incidentOf(incident.id)).status, 'open');
+
+    const added = await act(incident.id, '/responders', { responder: { type: 'user', username: bob } });
+    assert.equal(added.success, true, JSON.stringify(added));
+    assert.match(
+      added.status,
+      /^Added responder; alert #\d+ raised to page it \(the incident had no open alert\)$/,
+    );
+    // A new alert pages the added responder, and only them: the team closed its own alert already.
+    const bobId = (await server.callOk('GET', `/v2/users/${encodeURIComponent(bob)}`)).data.id as string;
+    const ids = await alertIdsOf(incident.id);
+    assert.deepEqual(ids.slice(1), [first], 'newest first');
+    const raised = await alertOf(ids[0] as string);
+    assert.deepEqual(
+      [raised.status, raised.message, raised.priority, raised.responders],
+      ['open', message, incident.priority, [{ type: 'user', id: bobId }]],
+    );
+    assert.equal(
+      added.status,
+      `Added responder; alert #${raised.tinyId} raised to page it (the incident had no open alert)`,
+    );
+    await mailTo(bob, message);
+    assert.equal((await alertOf(first)).status, 'closed', 'the closed alert stays closed');
+    const [addedLog, raisedLog] = (await logsOf(incident.id)).slice(-2);
+    assert.ok(String(addedLog).startsWith(`User ${bob} added as a responder by `), addedLog);
+    assert.equal(
+      raisedLog,
+      `Alert #${raised.tinyId} raised: it pages the added responders (the incident had no open alert)`,
+    );
+  });
+
+  it("acts on an incident's alerts only as far as the caller may through the Alert API", async () => {
+    const plain = await addUserWithKey(server, 'plain', run);
+    const message = `Not plain's ${run}`;
+    const incident = await createIncident({ message, responders: [{ type: 'team', name: teamName }] });
+    const [teamAlert] = await alertIdsOf(incident.id);
+    assert.ok(teamAlert);
+    // Anyone of the organization reads the incident; its alert is the team's, not theirs.
+    assert.equal(
+      (await server.call('GET', `/v1/incidents/${incident.id}`, undefined, plain.key)).status,
+      200,
+    );
+    assert.equal((await server.call('GET', `/v2/alerts/${teamAlert}`, undefined, plain.key)).status, 404);
+
+    // Nothing they do to the incident reaches the alert: each action is refused, the incident unchanged.
+    const scope = "out of the caller's alert scope";
+    for (const [path, body, what] of [
+      ['/close', {}, 'closed'],
+      ['/resolve', {}, 'resolved'],
+      ['/priority', { priority: 'P1' }, 'given the priority'],
+      ['/responders', { responder: { type: 'user', username: plain.username } }, 'given the responder'],
+    ] as const) {
+      const refused = await act(incident.id, path, body, plain.key);
+      assert.deepEqual(
+        [refused.success, refused.status],
+        [false, `Incident was not ${what}: none of its open alerts can be acted on (${scope}).`],
+        path,
+      );
+    }
+    const unchanged = await incidentOf(incident.id);
+    assert.deepEqual(
+      [unchanged.status, unchanged.priority, unchanged.responders],
+      ['open', incident.priority, incident.responders],
+    );
+    const alert = await alertOf(teamAlert);
+    assert.deepEqual(
+      [alert.status, alert.priority, alert.responders],
+      ['open', incident.priority, [{ type: 'team', id: teamId }]],
+    );
+
+    // An alert of the incident that is theirs is acted on, the other left as it was and counted. Linked
+    // here by hand: the API keeps one open alert per incident, but which of them a caller may act on
+    // changes as responders and teams do.
+    const made = await server.callOk('POST', '/v2/alerts', {
+      message: `${message}, theirs`,
+      responders: [{ type: 'user', username: plain.username }],
+    });
+    const theirs = await waitFor('their alert', async () => {
+      const status = await server.call('GET', `/v2/alerts/requests/${made.requestId}`);
+      return status.body.data?.alertId as string | undefined;
+    });
+    const db = new pg.Client({ connectionString: server.databaseUrl });
+    await db.connect();
+    try {
+      await db.query('INSERT INTO incident_alerts (incident_id, alert_id) VALUES ($1, $2)', [
+        incident.id,
+        theirs,
+      ]);
+    } finally {
+      await db.end();
+    }
+    const closed = await act(incident.id, '/close', {}, plain.key);
+    assert.deepEqual(
+      [closed.success, closed.status],
+      [true, `Closed; 1 open alert of the incident left untouched (${scope})`],
+    );
+    assert.equal((await incidentOf(incident.id)).status, 'closed');
+    assert.equal((await alertOf(theirs)).status, 'closed');
+    assert.equal((await alertOf(teamAlert)).status, 'open');
+    assert.deepEqual((await logsOf(incident.id)).slice(-2), [
+      `Alert #${(await alertOf(theirs)).tinyId} closed with the incident`,
+      `1 open alert left untouched (${scope})`,
+    ]);
+  });
+
+  it("runs no close for an integration's key that its close actions would not run", async () => {
+    const name = `Gated API ${run}`;
+    const gated = await server.callOk('POST', '/v2/integrations', {
+      type: 'API',
+      name,
+      ownerTeam: { id: teamId },
+    });
+    await server.callOk('PUT', `/v2/integrations/${gated.data.id}/actions`, {
+      close: [
+        {
+          type: 'close',
+          name: 'Close what is marked so',
+          filter: {
+            conditionMatchType: 'match-all-conditions',
+            conditions: [{ field: 'tags', operation: 'contains', expectedValue: `closable-${run}` }],
+          },
+        },
+      ],
+    });
+    const incident = await createIncident({ message: `Gated ${run}` }, gated.data.apiKey);
+    const [alertId] = await alertIdsOf(incident.id);
+    assert.ok(alertId);
+    // The key's own close of the alert is refused by its actions; so is the incident's close of it.
+    const refused = await act(incident.id, '/close', {}, gated.data.apiKey);
+    assert.equal(refused.success, false, JSON.stringify(refused));
+    assert.match(refused.status, new RegExp(`^Incident was not closed: .*integration \\[${name}\\]`));
+    assert.equal((await incidentOf(incident.id)).status, 'open');
+    assert.equal((await alertOf(alertId)).status, 'open');
   });
 
   it("gives an integration key the incidents of its team only, and makes its incidents its team's", async () => {

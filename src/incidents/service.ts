@@ -2,10 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { Principal } from '../accounts/service.js';
 import { requireUserRight, type UserRight } from '../accounts/custom-roles/rights.js';
 import { resolveResponder } from '../alerts/responders.js';
-import { actorOf, type AlertsService, type ResponderInput } from '../alerts/service.js';
+import { alertsRepository } from '../alerts/repository.js';
+import { actorOf, type AlertAction, type AlertsService, type ResponderInput } from '../alerts/service.js';
+import { alertScopeOf } from '../alerts/visibility.js';
 import type { Actor } from '../alerts/events.js';
 import type { Db, Tx } from '../db/database.js';
-import type { IncidentRow, Priority, ResponderRef } from '../db/schema.js';
+import type { AlertRow, IncidentRow, Priority, ResponderRef } from '../db/schema.js';
 import { invalid, invalidField, notFound } from '../errors.js';
 import { QUEUES } from '../work/queue-names.js';
 import type { WorkSignal } from '../work/runner.js';
@@ -28,9 +30,17 @@ import { systemClock, type Clock } from '../work/clock.js';
  * incident's associated alert (and, in Vigil, its responder alert too).
  *
  * What is done to the incident is done to its open alerts: resolving or closing it closes them, a new
- * priority is theirs too, and a responder added to it is added to them (and so paged). Reopening it raises
- * a new alert, so that its responders are paged again for what burns again; the alerts it closed stay
- * closed. Deleting it leaves its alerts as they are. Every change goes on the incident's log.
+ * priority is theirs too, and a responder added to it is added to them (and so paged); a responder added
+ * to an open incident with no open alert left gets a new alert of its own, so that it is paged all the
+ * same. Reopening it raises a new alert, so that its responders are paged again for what burns again; the
+ * alerts it closed stay closed. Deleting it leaves its alerts as they are. Every change goes on the
+ * incident's log.
+ *
+ * Anyone of the organization sees its incidents, but not every alert: what an incident does to its alerts
+ * on behalf of a caller it does only to those the caller could act on through the Alert API
+ * (alerts/visibility.ts), and its request status counts the others, left as they were. An action that
+ * would leave every one of them untouched is refused, incident included, rather than reported done while
+ * nobody's paging changed.
  */
 
 export interface CreateIncidentInput {
@@ -108,6 +118,17 @@ function scopeOf(p: Principal): IncidentScope {
   return p.integration ? { orgId: p.orgId, teamId: p.integration.teamId } : { orgId: p.orgId };
 }
 
+/**
+ * The incident's open alerts an action of the caller reaches, locked, oldest first, and how many open ones
+ * it does not reach and why.
+ */
+interface ReachedAlerts {
+  alerts: AlertRow[];
+  untouched: number;
+  /** Why the untouched ones are, for the request status and the log. */
+  reason: string;
+}
+
 /** The alias of an incident's alerts: one open alert per incident at a time. */
 export const incidentAlertAlias = (incidentId: string) => `incident-${incidentId}`;
 
@@ -143,10 +164,20 @@ export function createIncidentsService({ db, alerts, signal, clock = systemClock
   }
 
   /**
-   * An alert for the incident's responders, made as any alert is (so they are paged), and linked to it.
-   * In the caller's transaction: the caller wakes the alert events once it has committed.
+   * An alert for the incident's responders (or only those `paged` names), made as any alert is (so they
+   * are paged), and linked to it. In the caller's transaction: the caller wakes the alert events once it
+   * has committed.
    */
-  async function raiseAlert(tx: Tx, p: Principal, incident: IncidentRow, actor: Actor) {
+  async function raiseAlert(
+    tx: Tx,
+    p: Principal,
+    incident: IncidentRow,
+    actor: Actor,
+    paged: { responders: ResponderRef[]; why: string } = {
+      responders: incident.responders,
+      why: "it pages the incident's responders",
+    },
+  ) {
     const { alert } = await alerts.create(
       p,
       randomUUID(),
@@ -162,7 +193,7 @@ export function createIncidentsService({ db, alerts, signal, clock = systemClock
       {
         tx,
         actor,
-        resolvedResponders: incident.responders,
+        resolvedResponders: paged.responders,
         ...(p.integration
           ? { integration: { id: p.integration.id, name: p.integration.name, type: p.integration.type } }
           : {}),
@@ -173,22 +204,98 @@ export function createIncidentsService({ db, alerts, signal, clock = systemClock
       tx,
       incident,
       'alert',
-      incident.responders.length > 0
-        ? `Alert #${alert.tiny_id} raised: it pages the incident's responders`
+      paged.responders.length > 0
+        ? `Alert #${alert.tiny_id} raised: ${paged.why}`
         : `Alert #${alert.tiny_id} raised (the incident has no responders to page yet)`,
       actor,
     );
     return alert;
   }
 
-  /** Closes the incident's open alerts, as their own close would (their log names the actor). */
-  async function closeAlerts(tx: Tx, incident: IncidentRow, actor: Actor, source: string | undefined) {
-    for (const alertId of await repo.openAlertIds(tx, incident.id)) {
-      const alert = await alerts.lockInTx(tx, alertId);
-      if (!alert) continue;
+  /**
+   * The incident's open alerts that `p` may run `kind` on, locked: those in its alert scope, as the Alert
+   * API finds them for it (a user without alerts-access-all only their own, a key only its team's and
+   * its own). Locked in one statement and in id order, as the bulk alert actions lock theirs.
+   */
+  async function reachAlerts(
+    tx: Tx,
+    p: Principal,
+    incident: IncidentRow,
+    kind: AlertAction['kind'],
+  ): Promise<ReachedAlerts> {
+    const ids = await repo.openAlertIds(tx, incident.id);
+    if (ids.length === 0) return { alerts: [], untouched: 0, reason: '' };
+    // An integration's actions gate its key's close (alerts/service.ts, gateThroughActions), and that gate
+    // is not exported to run inside this transaction: rather than close alerts its actions would not, or
+    // copy the gate here, an incident leaves such a key's alerts as they are.
+    if (kind === 'close' && p.integration?.actions) {
+      return {
+        alerts: [],
+        untouched: ids.length,
+        reason: `integration [${p.integration.name}] has actions set, and incidents do not run its close actions`,
+      };
+    }
+    const locked = new Map(
+      (await alertsRepository.lockByIds(tx, await alertScopeOf(tx, p), ids)).map((a) => [a.id, a]),
+    );
+    // One that was closed since openAlertIds read it is neither acted on nor out of scope.
+    const reached = ids.flatMap((id) => locked.get(id) ?? []).filter((a) => a.status === 'open');
+    return {
+      alerts: reached,
+      untouched: ids.filter((id) => !locked.has(id)).length,
+      reason: "out of the caller's alert scope",
+    };
+  }
+
+  const openAlerts = (n: number) => `${n} open alert${n === 1 ? '' : 's'}`;
+
+  /** What the request status adds when some of the incident's alerts were left as they were. */
+  const leftOut = (reached: ReachedAlerts) =>
+    reached.untouched === 0
+      ? ''
+      : `; ${openAlerts(reached.untouched)} of the incident left untouched (${reached.reason})`;
+
+  /**
+   * The refusal of an action none of whose alerts the caller reaches: done to the incident alone, it
+   * would read as done while nobody's paging changed (the alerts that page stay as they were).
+   */
+  const unreached = (
+    reached: ReachedAlerts,
+    what: string,
+    incident: IncidentRow,
+  ): IncidentOutcome | undefined =>
+    reached.untouched > 0 && reached.alerts.length === 0
+      ? {
+          success: false,
+          status: `Incident was not ${what}: none of its open alerts can be acted on (${reached.reason}).`,
+          incident,
+        }
+      : undefined;
+
+  async function logLeftOut(tx: Tx, incident: IncidentRow, reached: ReachedAlerts, actor: Actor) {
+    if (reached.untouched > 0)
+      await log(
+        tx,
+        incident,
+        'alert',
+        `${openAlerts(reached.untouched)} left untouched (${reached.reason})`,
+        actor,
+      );
+  }
+
+  /** Closes the alerts reached, as their own close would (their log names the actor). */
+  async function closeAlerts(
+    tx: Tx,
+    incident: IncidentRow,
+    reached: ReachedAlerts,
+    actor: Actor,
+    source: string | undefined,
+  ) {
+    for (const alert of reached.alerts) {
       await alerts.applyInTx(tx, alert, { kind: 'close' }, actor, { source });
       await log(tx, incident, 'alert', `Alert #${alert.tiny_id} closed with the incident`, actor);
     }
+    await logLeftOut(tx, incident, reached, actor);
   }
 
   async function apply(
@@ -205,18 +312,24 @@ export function createIncidentsService({ db, alerts, signal, clock = systemClock
           return { success: false, status: 'Incident is closed: it can not be resolved.', incident };
         if (incident.status === 'resolved')
           return { success: true, status: 'Incident was already resolved', incident };
+        const reached = await reachAlerts(tx, p, incident, 'close');
+        const refused = unreached(reached, 'resolved', incident);
+        if (refused) return refused;
         const updated = await repo.update(tx, incident.id, { status: 'resolved' });
         await log(tx, incident, 'status', `Incident resolved by ${actor.name}`, actor);
-        await closeAlerts(tx, updated, actor, meta.source);
-        return { success: true, status: 'Resolved', incident: updated };
+        await closeAlerts(tx, updated, reached, actor, meta.source);
+        return { success: true, status: `Resolved${leftOut(reached)}`, incident: updated };
       }
       case 'close': {
         if (incident.status === 'closed')
           return { success: true, status: 'Incident was already closed', incident };
+        const reached = await reachAlerts(tx, p, incident, 'close');
+        const refused = unreached(reached, 'closed', incident);
+        if (refused) return refused;
         const updated = await repo.update(tx, incident.id, { status: 'closed' });
         await log(tx, incident, 'status', `Incident closed by ${actor.name}`, actor);
-        await closeAlerts(tx, updated, actor, meta.source);
-        return { success: true, status: 'Closed', incident: updated };
+        await closeAlerts(tx, updated, reached, actor, meta.source);
+        return { success: true, status: `Closed${leftOut(reached)}`, incident: updated };
       }
       case 'reopen': {
         if (incident.status === 'open')
@@ -232,6 +345,9 @@ export function createIncidentsService({ db, alerts, signal, clock = systemClock
       case 'priority': {
         if (incident.priority === action.priority)
           return { success: true, status: 'Priority updated', incident };
+        const reached = await reachAlerts(tx, p, incident, 'priority');
+        const refused = unreached(reached, 'given the priority', incident);
+        if (refused) return refused;
         const updated = await repo.update(tx, incident.id, { priority: action.priority });
         await log(
           tx,
@@ -240,14 +356,12 @@ export function createIncidentsService({ db, alerts, signal, clock = systemClock
           `Priority changed from ${incident.priority} to ${action.priority} by ${actor.name}`,
           actor,
         );
-        for (const alertId of await repo.openAlertIds(tx, incident.id)) {
-          const alert = await alerts.lockInTx(tx, alertId);
-          if (alert)
-            await alerts.applyInTx(tx, alert, { kind: 'priority', priority: action.priority }, actor, {
-              source: meta.source,
-            });
-        }
-        return { success: true, status: 'Priority updated', incident: updated };
+        for (const alert of reached.alerts)
+          await alerts.applyInTx(tx, alert, { kind: 'priority', priority: action.priority }, actor, {
+            source: meta.source,
+          });
+        await logLeftOut(tx, incident, reached, actor);
+        return { success: true, status: `Priority updated${leftOut(reached)}`, incident: updated };
       }
       case 'addResponders': {
         if (incident.status === 'closed')
@@ -257,15 +371,37 @@ export function createIncidentsService({ db, alerts, signal, clock = systemClock
           ({ ref }) => !incident.responders.some((r) => r.type === ref.type && r.id === ref.id),
         );
         if (added.length === 0) return { success: true, status: 'Already responders', incident };
+        const reached = await reachAlerts(tx, p, incident, 'addResponder');
+        const refused = unreached(reached, 'given the responder', incident);
+        if (refused) return refused;
         const updated = await repo.update(tx, incident.id, {
           responders: [...incident.responders, ...added.map((a) => a.ref)],
         });
         for (const { label } of added)
           await log(tx, incident, 'responder', `${label} added as a responder by ${actor.name}`, actor);
+        if (reached.alerts.length === 0 && reached.untouched === 0) {
+          // A resolved incident pages nobody until it is reopened (which pages every responder, this one too).
+          if (updated.status !== 'open')
+            return {
+              success: true,
+              status: 'Added responder; the incident is resolved, so nobody was paged',
+              incident: updated,
+            };
+          // Its alerts were closed (from a phone, Slack, a policy) while it burns on: a new alert pages the
+          // added responders, as Opsgenie pages a responder added to an incident. Only them: the others
+          // already had this incident's alert, and closing it was their call; reopening pages them all.
+          const alert = await raiseAlert(tx, p, updated, actor, {
+            responders: added.map((a) => a.ref),
+            why: 'it pages the added responders (the incident had no open alert)',
+          });
+          return {
+            success: true,
+            status: `Added responder; alert #${alert.tiny_id} raised to page ${added.length === 1 ? 'it' : 'them'} (the incident had no open alert)`,
+            incident: updated,
+          };
+        }
         // The alerts' own Add Responder pages them, as it pages a responder added to any alert.
-        for (const alertId of await repo.openAlertIds(tx, incident.id)) {
-          const alert = await alerts.lockInTx(tx, alertId);
-          if (!alert) continue;
+        for (const alert of reached.alerts)
           for (const { ref } of added)
             await alerts.applyInTx(
               tx,
@@ -274,8 +410,8 @@ export function createIncidentsService({ db, alerts, signal, clock = systemClock
               actor,
               { source: meta.source },
             );
-        }
-        return { success: true, status: 'Added responder', incident: updated };
+        await logLeftOut(tx, incident, reached, actor);
+        return { success: true, status: `Added responder${leftOut(reached)}`, incident: updated };
       }
       case 'delete':
         await repo.delete(tx, incident.id);
