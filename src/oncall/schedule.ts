@@ -240,6 +240,20 @@ export function previousOnCall(
 }
 
 /**
+ * The final shifts overlapping [from, to), as {@link timeline} gives them but for their starts: a shift
+ * under way at `from` starts where its user's stretch really began (looked for up to 366 days back), so
+ * that it reads the same whatever `from` is. A calendar feed whose window moves with the clock names each
+ * shift by its start, and would otherwise see its first shift start anew on every fetch. Ends stay
+ * clipped at `to`.
+ */
+export function shiftsFrom(schedule: Schedule, from: Date, to: Date): Shift[] {
+  const compiled = compile(schedule);
+  const fromMs = millisOf(from, 'from');
+  const { final } = timelineOf(compiled, fromMs, millisOf(to, 'to'));
+  return final.map((p) => toShift(p.start === fromMs ? stretchUntil(compiled, p, 0) : p));
+}
+
+/**
  * Problems with a time restriction used on its own (team routing rules), one sentence each, as
  * {@link validateSchedule} words them; an empty array means it is usable.
  */

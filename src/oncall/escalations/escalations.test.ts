@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
 import { startTestServer, type Json, type TestServer } from '../../testing/harness.js';
 import { escalationsRepository } from './repository.js';
 
@@ -35,6 +36,42 @@ async function rejectedField(body: Json): Promise<string[]> {
   const res = await create(body);
   assert.equal(res.status, 422, JSON.stringify(res.body));
   return Object.keys(res.body.errors ?? {});
+}
+
+/**
+ * Deletes the row `id` of `table` as a concurrent deletion would, while `request` runs: another
+ * transaction locks the row first (deleteSchedule does so), waits inside PostgreSQL until the request waits
+ * for that row, then deletes it and commits. Gives the request's answer. A request that never waits for
+ * the row (one that does not lock what it names) fails the test after 10 seconds.
+ */
+async function deletedWhile<T>(
+  table: 'schedules' | 'teams',
+  id: string,
+  request: () => Promise<T>,
+): Promise<T> {
+  const other = new pg.Client({ connectionString: server.databaseUrl });
+  await other.connect();
+  try {
+    await other.query('BEGIN');
+    await other.query(`SET LOCAL lock_timeout = '30s'`);
+    await other.query(`SELECT 1 FROM ${table} WHERE id = $1 FOR UPDATE`, [id]);
+    const answer = request();
+    await other.query(
+      `DO $$
+       DECLARE deadline timestamptz := clock_timestamp() + interval '10 seconds';
+       BEGIN
+         WHILE NOT EXISTS (SELECT 1 FROM pg_locks WHERE NOT granted AND pg_backend_pid() = ANY (pg_blocking_pids(pid))) LOOP
+           IF clock_timestamp() > deadline THEN RAISE EXCEPTION 'the request never waited for the ${table} row'; END IF;
+           PERFORM pg_sleep(0.005);
+         END LOOP;
+       END $$`,
+    );
+    await other.query(`DELETE FROM ${table} WHERE id = $1`, [id]);
+    await other.query('COMMIT');
+    return await answer;
+  } finally {
+    await other.end();
+  }
 }
 
 before(async () => {
@@ -367,6 +404,91 @@ describe('escalation policies (/v2/escalations)', () => {
     const bob = await server.call('GET', '/v2/users/bob@example.com/escalations');
     assert.ok(!bob.body.data.some((e: Json) => e.name === 'Carol first'));
     assert.equal((await server.call('GET', '/v2/users/nobody@example.com/escalations')).status, 404);
+  });
+
+  it('a schedule or team deleted while a policy comes to name it: the policy waits, then is refused', async () => {
+    const scheduleGone = (
+      await server.callOk('POST', '/v2/schedules', { name: 'Deleted while named', timezone: 'UTC' })
+    ).data.id;
+    const created = await deletedWhile('schedules', scheduleGone, () =>
+      create({
+        name: 'Names a deleted schedule',
+        rules: [rule({ recipient: { type: 'schedule', id: scheduleGone } })],
+      }),
+    );
+    assert.equal(created.status, 422, JSON.stringify(created.body));
+    assert.match(created.body.errors['rules[0].recipient'] ?? '', /No schedule/);
+    assert.equal(
+      (await server.call('GET', '/v2/escalations/Names%20a%20deleted%20schedule?identifierType=name')).status,
+      404,
+    );
+
+    const policy = await create({ name: 'Changed to name deleted ones', rules: [rule()] });
+    assert.equal(policy.status, 201, JSON.stringify(policy.body));
+    const teamGone = (await server.callOk('POST', '/v2/teams', { name: 'Deleted while named' })).data.id;
+    const scheduleAlsoGone = (
+      await server.callOk('POST', '/v2/schedules', { name: 'Also deleted while named', timezone: 'UTC' })
+    ).data.id;
+    for (const [table, recipient] of [
+      ['teams', { type: 'team', id: teamGone }],
+      ['schedules', { type: 'schedule', name: 'Also deleted while named' }],
+    ] as const) {
+      const changed = await deletedWhile(table, recipient.type === 'team' ? teamGone : scheduleAlsoGone, () =>
+        server.call('PATCH', `/v2/escalations/${policy.body.data.id}`, { rules: [rule({ recipient })] }),
+      );
+      assert.equal(changed.status, 422, `${table}: ${JSON.stringify(changed.body)}`);
+      assert.match(changed.body.errors['rules[0].recipient'] ?? '', new RegExp(`No ${recipient.type}`));
+    }
+    const kept = await server.call('GET', `/v2/escalations/${policy.body.data.id}`);
+    assert.deepEqual(
+      kept.body.data.rules.map((r: Json) => r.recipient.type),
+      ['user'],
+    );
+  });
+
+  it('keeps the schedule it names locked until the policy is saved, so deleting the schedule then sees it', async () => {
+    const id = (await server.callOk('POST', '/v2/schedules', { name: 'Named while saved', timezone: 'UTC' }))
+      .data.id;
+    const holder = new pg.Client({ connectionString: server.databaseUrl });
+    const deleter = new pg.Client({ connectionString: server.databaseUrl });
+    await holder.connect();
+    await deleter.connect();
+    try {
+      // Holds back every insert into escalations: the request resolves its rules, then waits to save them.
+      await holder.query('BEGIN');
+      await holder.query(`SET LOCAL lock_timeout = '30s'`);
+      await holder.query('LOCK TABLE escalations IN SHARE MODE');
+      const creating = create({
+        name: 'Saved while its schedule is deleted',
+        rules: [rule({ recipient: { type: 'schedule', id } })],
+      });
+      await holder.query(
+        `DO $$
+         DECLARE deadline timestamptz := clock_timestamp() + interval '10 seconds';
+         BEGIN
+           WHILE NOT EXISTS (SELECT 1 FROM pg_locks WHERE NOT granted AND pg_backend_pid() = ANY (pg_blocking_pids(pid))) LOOP
+             IF clock_timestamp() > deadline THEN RAISE EXCEPTION 'the request never waited to save the policy'; END IF;
+             PERFORM pg_sleep(0.005);
+           END LOOP;
+         END $$`,
+      );
+      // Meanwhile, deleteSchedule's lock on the schedule must wait for the policy, not slip in before it.
+      await deleter.query('BEGIN');
+      await assert.rejects(
+        deleter.query('SELECT 1 FROM schedules WHERE id = $1 FOR UPDATE NOWAIT', [id]),
+        /could not obtain lock/,
+      );
+      await deleter.query('ROLLBACK');
+      await holder.query('COMMIT');
+      const created = await creating;
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+    } finally {
+      await holder.end();
+      await deleter.end();
+    }
+    const refused = await server.call('DELETE', `/v2/schedules/${id}`);
+    assert.equal(refused.status, 409, JSON.stringify(refused.body));
+    assert.match(refused.body.message, /escalation \[Saved while its schedule is deleted\]/);
   });
 
   it('answers 404 for escalations that do not exist', async () => {

@@ -143,6 +143,11 @@ function toRepeat(input: RepeatInput): StoredRepeat {
   };
 }
 
+/**
+ * The stored form of a rule's recipient. A schedule or team is read with KEY SHARE: inside the caller's
+ * transaction, deleting it waits until the policy is saved, and deleteSchedule then sees the policy using
+ * the schedule and refuses (as it does for routing rules, which resolve their target the same way).
+ */
 async function resolveRecipient(
   q: Queryable,
   orgId: string,
@@ -171,8 +176,10 @@ async function resolveRecipient(
       const found =
         input.type === 'team'
           ? await resolveTeamRef(q, orgId, input, field)
-          : await schedulesRepository.findScheduleByRef(q, orgId, input);
-      if (!found) {
+          : await schedulesRepository.findScheduleByRef(q, orgId, input, 'key share');
+      // A team deleted between its look-up and the lock is not there to notify.
+      const there = input.type === 'schedule' || (found && (await repo.keyShareTeam(q, orgId, found.id)));
+      if (!found || !there) {
         throw invalidField(
           field,
           `No ${input.type} ${JSON.stringify(input.id ?? input.name)} in this organization.`,
@@ -258,16 +265,19 @@ export function createEscalationsService(db: Db) {
     async create(p: Principal, input: EscalationInput) {
       const owner = input.ownerTeam ? await resolveTeam(p.orgId, input.ownerTeam, 'ownerTeam') : undefined;
       await requireManager(p, owner?.id ?? null);
-      const rules = await toRules(db, p.orgId, input.rules);
-      const repeat = input.repeat ? toRepeat(input.repeat) : null;
       try {
-        return await repo.insert(db, {
-          org_id: p.orgId,
-          name: input.name,
-          description: input.description ?? '',
-          owner_team_id: owner?.id ?? null,
-          rules,
-          repeat,
+        // One transaction, so that the locks toRules takes on the recipients last until the policy is saved.
+        return await db.transaction().execute(async (tx) => {
+          const rules = await toRules(tx, p.orgId, input.rules);
+          const repeat = input.repeat ? toRepeat(input.repeat) : null;
+          return repo.insert(tx, {
+            org_id: p.orgId,
+            name: input.name,
+            description: input.description ?? '',
+            owner_team_id: owner?.id ?? null,
+            rules,
+            repeat,
+          });
         });
       } catch (error) {
         if (isUniqueViolation(error)) throw conflict(`Escalation with name [${input.name}] already exists.`);
@@ -311,18 +321,22 @@ export function createEscalationsService(db: Db) {
         ownerTeamId = (await resolveTeam(p.orgId, changes.ownerTeam, 'ownerTeam')).id;
         await requireManager(p, ownerTeamId);
       }
-      const rules = changes.rules ? await toRules(db, p.orgId, changes.rules) : undefined;
-      const repeat = changes.repeat === null ? null : changes.repeat ? toRepeat(changes.repeat) : undefined;
       try {
-        const updated = await repo.update(db, row.id, {
-          name: changes.name,
-          description: changes.description,
-          owner_team_id: ownerTeamId,
-          rules,
-          repeat,
+        // As in create: the recipients stay locked until the new rules are saved.
+        return await db.transaction().execute(async (tx) => {
+          const rules = changes.rules ? await toRules(tx, p.orgId, changes.rules) : undefined;
+          const repeat =
+            changes.repeat === null ? null : changes.repeat ? toRepeat(changes.repeat) : undefined;
+          const updated = await repo.update(tx, row.id, {
+            name: changes.name,
+            description: changes.description,
+            owner_team_id: ownerTeamId,
+            rules,
+            repeat,
+          });
+          if (!updated) throw notFound(`No escalation exists with ${by} [${identifier}].`);
+          return updated;
         });
-        if (!updated) throw notFound(`No escalation exists with ${by} [${identifier}].`);
-        return updated;
       } catch (error) {
         if (isUniqueViolation(error))
           throw conflict(`Escalation with name [${changes.name}] already exists.`);

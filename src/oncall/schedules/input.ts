@@ -97,9 +97,19 @@ export function fieldOfProblem(
  */
 export function instant(value: string, field: string, errors: FieldErrors): Date | undefined {
   const ms = DateTime.fromISO(value, { setZone: true }).toMillis();
-  if (ms >= EARLIEST && ms < LATEST) return new Date(ms);
-  errors.add(field, `${value} is out of range: give a date between the years 1970 and 9999`);
+  if (inStoredRange(ms)) return new Date(ms);
+  errors.add(field, outOfRange(value));
   return undefined;
+}
+
+/** Whether Vigil stores this instant (in milliseconds); NaN is not. */
+export function inStoredRange(ms: number): boolean {
+  return ms >= EARLIEST && ms < LATEST;
+}
+
+/** The problem with an instant outside inStoredRange, as given in `value`. */
+export function outOfRange(value: string): string {
+  return `${value} is out of range: give a date between the years 1970 and 9999`;
 }
 
 /** A time zone name validateSchedule accepts, or a 422 naming `timezone`. */

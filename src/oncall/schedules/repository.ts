@@ -233,6 +233,18 @@ export const schedulesRepository = {
       .executeTakeFirst();
   },
 
+  /** How many of the schedule's overrides end after `now`, leaving out the one with id `except`. */
+  async countOpenOverrides(db: Queryable, scheduleId: string, now: Date, except?: string): Promise<number> {
+    let query = db
+      .selectFrom('schedule_overrides')
+      .select((eb) => eb.fn.countAll<string>().as('count'))
+      .where('schedule_id', '=', scheduleId)
+      .where('end_date', '>', now);
+    if (except !== undefined) query = query.where('id', '!=', except);
+    const row = await query.executeTakeFirstOrThrow();
+    return Number(row.count);
+  },
+
   async insertOverride(db: Queryable, scheduleId: string, alias: string, values: OverrideValues) {
     return db
       .insertInto('schedule_overrides')
@@ -271,7 +283,10 @@ export const schedulesRepository = {
       .execute();
   },
 
-  /** The members of these teams, by username. */
+  /**
+   * The members of these teams who can be notified, by username: a blocked user is left out, as the
+   * escalation engine leaves them out of a team's recipients (src/engine/escalation/recipients.ts).
+   */
   async teamMembers(db: Queryable, teamIds: readonly string[]) {
     if (teamIds.length === 0) return [];
     return db
@@ -279,6 +294,7 @@ export const schedulesRepository = {
       .innerJoin('users as u', 'u.id', 'm.user_id')
       .select(['m.team_id', 'u.id', 'u.username', 'u.full_name'])
       .where('m.team_id', 'in', [...new Set(teamIds)])
+      .where('u.blocked', '=', false)
       .orderBy('u.username')
       .execute();
   },

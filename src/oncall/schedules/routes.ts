@@ -1,4 +1,5 @@
 import { parseInstant } from '../schedule/validation.js';
+import { inStoredRange, outOfRange } from './input.js';
 import { scheduleCalendar } from './ics.js';
 import { Type } from 'typebox';
 import { presentTimeRestriction, TimeRestrictionSchema } from '../time-restriction-input.js';
@@ -6,6 +7,7 @@ import { principalOf, envelope, type HttpApp } from '../../http/server.js';
 import { invalid, UNPROCESSABLE_QUERY } from '../../errors.js';
 import { StringEnum } from '../../http/schemas.js';
 import type { Clock } from '../../work/clock.js';
+import { MAX_ROTATIONS } from './service.js';
 import type {
   IdentifierType,
   OnCallDetail,
@@ -64,7 +66,7 @@ const RotationPatch = Type.Object({
 const ScheduleName = Type.String({ minLength: 1, maxLength: 100 });
 const Description = Type.String({ maxLength: 10000 });
 const TimeZone = Type.String({ minLength: 1, maxLength: 64 });
-const Rotations = Type.Array(RotationBody, { maxItems: 50 });
+const Rotations = Type.Array(RotationBody, { maxItems: MAX_ROTATIONS });
 const RotationsCombine = StringEnum(['all', 'layers'], {
   description:
     'Vigil extension. "all" (Opsgenie\'s way, the default for new schedules): every rotation\'s participant is on call at once. "layers": the highest rotation with someone wins.',
@@ -128,6 +130,9 @@ function dateQuery(value: string | undefined, now: Date): Date {
       date: `${parsed} (in a query, write "+" as %2B).`,
     });
   }
+  // The schedules' own instants lie in these years; far past them the JavaScript dates the on-call
+  // computation steps through (a timeline's end, the next handoff) run out and become invalid.
+  if (!inStoredRange(parsed)) throw invalid(UNPROCESSABLE_QUERY, { date: `${outOfRange(value)}.` });
   return new Date(parsed);
 }
 
@@ -487,6 +492,7 @@ export function registerScheduleRoutes(app: HttpApp, schedules: SchedulesService
         request.params.identifier,
         identifierTypeOf(request.query),
         request.body,
+        clock.now(),
       );
       return reply.status(201).send(envelope(request, { result: 'Created', data: created }));
     },
@@ -551,6 +557,7 @@ export function registerScheduleRoutes(app: HttpApp, schedules: SchedulesService
         identifierTypeOf(request.query),
         request.params.alias,
         request.body,
+        clock.now(),
       );
       return envelope(request, { result: 'Updated', data: updated });
     },

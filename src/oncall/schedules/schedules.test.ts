@@ -870,9 +870,228 @@ describe('schedules over HTTP', () => {
       assert.ok(events >= 14 && events <= 16, `about 14 weekly shifts in 14 weeks, got ${events}`);
       assert.match(ics, /SUMMARY:Carol \(carol@example.com\) on call/);
       assert.match(ics, /DTSTART:\d{8}T090000Z/);
+      // Every shift starts on a Monday at 09:00, the first too: the one under way when the feed's window
+      // opens (a week ago) keeps its real start, which its UID also names, rather than that instant.
+      const starts = [...ics.matchAll(/DTSTART:(\d{4})(\d{2})(\d{2})T(\d{6})Z/g)].map(
+        ([, y, m, d, time]) => ({ date: new Date(`${y}-${m}-${d}T00:00:00Z`), time }),
+      );
+      for (const start of starts) {
+        assert.equal(start.date.getUTCDay(), 1, start.date.toISOString());
+        assert.equal(start.time, '090000');
+      }
+      const weekAgo = Date.now() - 7 * 24 * 3_600_000;
+      assert.ok((starts[0]?.date.getTime() ?? Infinity) <= weekAgo, 'the first shift began over a week ago');
+      const uid = /UID:([^\r]*)/.exec(ics)?.[1] ?? '';
+      const first = /DTSTART:(\w*)/.exec(ics)?.[1] ?? '';
+      assert.ok(uid.startsWith(`${id}-${first}-`), `${uid} names ${first}`);
       const byId = await server.call('GET', `/v2/schedules/${id}.ics`);
       assert.equal(byId.status, 200);
       assert.equal((await server.call('GET', '/v2/schedules/nope.ics?identifierType=name')).status, 404);
+    });
+  });
+
+  describe('Opsgenie clients, far dates and limits', () => {
+    const daily = (name: string, username: string) => ({
+      name,
+      startDate: '2026-01-01T00:00:00Z',
+      type: 'daily',
+      participants: [{ type: 'user', username }],
+    });
+
+    it("takes an override's rotation by name when its id comes empty, as the Go SDK sends it", async () => {
+      const id = await createSchedule({
+        name: 'Go SDK overrides',
+        timezone: 'UTC',
+        rotations: [daily('Primary', ALICE), daily('Secondary', BOB)],
+      });
+      const rotations: Json[] = (await ok('GET', `/v2/schedules/${id}/rotations`)).data;
+      const idOf = (name: string) => rotations.find((r) => r.name === name)?.id;
+      const window = { startDate: '2026-02-01T00:00:00Z', endDate: '2026-02-02T00:00:00Z' };
+      const user = { type: 'user', username: CAROL };
+      // The Go SDK's RotationIdentifier has no omitempty: a rotation named by name comes with "id": "".
+      const created = await server.call('POST', `/v2/schedules/${id}/overrides`, {
+        alias: 'go-sdk',
+        user,
+        rotations: [{ id: '', name: 'Primary' }],
+        ...window,
+      });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      const rotationsOf = async () =>
+        (await ok('GET', `/v2/schedules/${id}/overrides/go-sdk`)).data.rotations;
+      assert.deepEqual(await rotationsOf(), [{ id: idOf('Primary'), name: 'Primary' }]);
+      await ok('PUT', `/v2/schedules/${id}/overrides/go-sdk`, {
+        user,
+        rotations: [{ id: '', name: 'secondary' }],
+        ...window,
+      });
+      assert.deepEqual(await rotationsOf(), [{ id: idOf('Secondary'), name: 'Secondary' }]);
+      // By id, with the name empty.
+      await ok('PUT', `/v2/schedules/${id}/overrides/go-sdk`, {
+        user,
+        rotations: [{ id: idOf('Primary'), name: '' }],
+        ...window,
+      });
+      assert.deepEqual(await rotationsOf(), [{ id: idOf('Primary'), name: 'Primary' }]);
+      const neither = await server.call('PUT', `/v2/schedules/${id}/overrides/go-sdk`, {
+        user,
+        rotations: [{ id: '', name: '' }],
+        ...window,
+      });
+      assert.equal(neither.status, 422, JSON.stringify(neither.body));
+      assert.match(neither.body.errors['rotations[0]'] ?? '', /Give the rotation as/);
+    });
+
+    it('refuses a date query outside the years 1970-9999 with a 422, not a 500', async () => {
+      const id = await createSchedule({
+        name: 'Far dates',
+        timezone: 'UTC',
+        rotations: [
+          {
+            ...daily('Hourly', ALICE),
+            type: 'hourly',
+            participants: [
+              { type: 'user', username: ALICE },
+              { type: 'user', username: BOB },
+            ],
+          },
+        ],
+      });
+      // The last instant JavaScript dates reach, and one before the first stored one.
+      for (const date of ['+275760-09-10T00:00:00Z', '1969-12-31T23:59:59Z']) {
+        for (const path of [
+          `/v2/schedules/${id}/timeline`,
+          `/v2/schedules/${id}/next-on-calls`,
+          `/v2/schedules/${id}/on-calls`,
+          '/v2/schedules/on-calls',
+        ]) {
+          const answer = await server.call('GET', `${path}?date=${encodeURIComponent(date)}`);
+          assert.equal(answer.status, 422, `${path} ${date}: ${JSON.stringify(answer.body)}`);
+          assert.match(
+            answer.body.errors.date ?? '',
+            /out of range: give a date between the years 1970 and 9999/,
+          );
+        }
+      }
+      // The last year stored dates reach still answers.
+      const late = await ok(
+        'GET',
+        `/v2/schedules/${id}/next-on-calls?date=${encodeURIComponent('9999-12-31T12:00:00Z')}`,
+      );
+      assert.equal(late.data.nextShift.startDate, '9999-12-31T13:00:00Z');
+    });
+
+    it('refuses a 51st rotation added alone, as it does in a whole schedule', async () => {
+      const fifty = Array.from({ length: 50 }, (_, i) => daily(`R${i + 1}`, ALICE));
+      const id = await createSchedule({ name: 'Fifty rotations', timezone: 'UTC', rotations: fifty });
+      const refused = await server.call('POST', `/v2/schedules/${id}/rotations`, daily('R51', ALICE));
+      assert.equal(refused.status, 422, JSON.stringify(refused.body));
+      assert.match(refused.body.message, /already has 50 rotations, the most one schedule may have \(50\)/);
+      assert.equal((await ok('GET', `/v2/schedules/${id}/rotations`)).data.length, 50);
+      const whole = await server.call('POST', '/v2/schedules', {
+        name: 'Fifty-one rotations',
+        timezone: 'UTC',
+        rotations: [...fifty, daily('R51', ALICE)],
+      });
+      assert.equal(whole.status, 422, JSON.stringify(whole.body));
+      // With one gone there is room again.
+      const [first] = (await ok('GET', `/v2/schedules/${id}/rotations`)).data;
+      await ok('DELETE', `/v2/schedules/${id}/rotations/${first.id}`);
+      await ok('POST', `/v2/schedules/${id}/rotations`, daily('R51', ALICE));
+    });
+
+    it('refuses an override past 1,000 that have not ended; ended ones do not count', async () => {
+      const id = await createSchedule({ name: 'Many overrides', timezone: 'UTC' });
+      const alice = (await ok('GET', `/v2/users/${encodeURIComponent(ALICE)}`)).data.id;
+      const open = { startDate: '2030-01-01T00:00:00Z', endDate: '2030-01-02T00:00:00Z' };
+      const ended = { startDate: '2020-01-01T00:00:00Z', endDate: '2020-01-02T00:00:00Z' };
+      // 999 open ones and 5 ended ones, written straight to the table (a request each would be slow).
+      await server.app.context.db
+        .insertInto('schedule_overrides')
+        .values(
+          [
+            ...Array.from({ length: 999 }, (_, i) => ({ alias: `open-${i}`, ...open })),
+            ...Array.from({ length: 5 }, (_, i) => ({ alias: `ended-${i}`, ...ended })),
+          ].map((o) => ({
+            schedule_id: id,
+            alias: o.alias,
+            user_id: alice,
+            start_date: new Date(o.startDate),
+            end_date: new Date(o.endDate),
+            rotation_ids: null,
+          })),
+        )
+        .execute();
+      const post = (alias: string, window: typeof open) =>
+        server.call('POST', `/v2/schedules/${id}/overrides`, {
+          alias,
+          user: { type: 'user', username: BOB },
+          ...window,
+        });
+      assert.equal((await post('open-999', open)).status, 201);
+      const refused = await post('open-1000', open);
+      assert.equal(refused.status, 422, JSON.stringify(refused.body));
+      assert.match(
+        refused.body.message,
+        /already has 1000 overrides that have not ended, the most one schedule may have \(1000\)/,
+      );
+      // An ended override adds nothing to what is computed: it is taken.
+      assert.equal((await post('ended-5', ended)).status, 201);
+      // Moving an ended one into the future is refused as a new one would be; within the past it is not.
+      const moved = await server.call('PUT', `/v2/schedules/${id}/overrides/ended-5`, {
+        user: { type: 'user', username: BOB },
+        ...open,
+      });
+      assert.equal(moved.status, 422, JSON.stringify(moved.body));
+      await ok('PUT', `/v2/schedules/${id}/overrides/ended-5`, {
+        user: { type: 'user', username: CAROL },
+        ...ended,
+      });
+      // An open one may change within its place.
+      await ok('PUT', `/v2/schedules/${id}/overrides/open-0`, {
+        user: { type: 'user', username: CAROL },
+        ...open,
+      });
+      await ok('DELETE', `/v2/schedules/${id}/overrides/open-0`);
+      assert.equal((await post('open-1000', open)).status, 201);
+    });
+
+    it('leaves blocked users out of flat on-calls: a team on call, and a team an escalation on call notifies', async () => {
+      for (const username of ['gina@example.com', 'hank@example.com']) {
+        await ok('POST', '/v2/users', { username, fullName: username, role: { name: 'User' } });
+      }
+      await ok('POST', '/v2/teams', {
+        name: 'Partly blocked',
+        members: [
+          { user: { username: 'gina@example.com' }, role: 'user' },
+          { user: { username: 'hank@example.com' }, role: 'user' },
+        ],
+      });
+      await ok('PATCH', '/v2/users/gina@example.com', { blocked: true });
+      await ok('POST', '/v2/escalations', {
+        name: 'To the partly blocked team',
+        rules: [
+          {
+            condition: 'if-not-acked',
+            notifyType: 'default',
+            delay: { timeAmount: 0 },
+            recipient: { type: 'team', name: 'Partly blocked' },
+          },
+        ],
+      });
+      for (const [name, participant] of [
+        ['Team on call', { type: 'team', name: 'Partly blocked' }],
+        ['Escalation on call', { type: 'escalation', name: 'To the partly blocked team' }],
+      ] as const) {
+        const id = await createSchedule({
+          name,
+          timezone: 'UTC',
+          rotations: [{ startDate: '2026-01-01T00:00:00Z', type: 'weekly', participants: [participant] }],
+        });
+        assert.deepEqual(await onCall(id, '2026-02-01T00:00:00Z'), ['hank@example.com'], name);
+        const next = await ok('GET', `/v2/schedules/${id}/next-on-calls?flat=true&date=2025-12-31T00:00:00Z`);
+        assert.deepEqual(next.data.nextOnCallRecipients, ['hank@example.com'], name);
+        assert.deepEqual(next.data.exactNextOnCallRecipients, ['hank@example.com'], name);
+      }
     });
   });
 });

@@ -14,6 +14,7 @@ import { conflict, forbidden, invalid, notFound, UNPROCESSABLE_QUERY } from '../
 import {
   nextOnCalls,
   onCallsAt,
+  shiftsFrom,
   timeline,
   type RotationsCombine,
   type Schedule,
@@ -173,6 +174,14 @@ export type IntervalUnit = 'days' | 'weeks' | 'months';
 
 /** The longest timeline one request may ask for, per unit (about three months each). */
 export const TIMELINE_LIMITS: Record<IntervalUnit, number> = { days: 93, weeks: 13, months: 3 };
+
+/**
+ * The most rotations a schedule has, and the most overrides not yet ended: who is on call is computed
+ * from all of them on every page and every look at the schedule (see timelineOf in
+ * src/oncall/schedule/combine.ts), so these bound what one schedule costs.
+ */
+export const MAX_ROTATIONS = 50;
+export const MAX_OPEN_OVERRIDES = 1000;
 
 /** The name of the final-timeline entry for periods that belong to no single rotation. */
 export const FINAL_ONLY_ENTRY = 'Overrides and merged';
@@ -393,16 +402,19 @@ export function createSchedulesService(db: Db) {
       const rotations = await repo.rotationsOf(q, [scheduleId]);
       rotationIds = [];
       for (const [i, ref] of input.rotations.entries()) {
+        // Opsgenie's Go SDK sends both fields, the unused one empty: {"id": "", "name": "Primary"}.
+        const id = ref.id || undefined;
+        const name = ref.name || undefined;
         const found = rotations.find((r) =>
-          ref.id !== undefined ? r.id === ref.id : r.name.toLowerCase() === (ref.name ?? '').toLowerCase(),
+          id !== undefined ? r.id === id : r.name.toLowerCase() === name?.toLowerCase(),
         );
         if (found) rotationIds.push(found.id);
         else {
           errors.add(
             `rotations[${i}]`,
-            ref.id === undefined && ref.name === undefined
+            id === undefined && name === undefined
               ? 'Give the rotation as {"id": ...} or {"name": ...}.'
-              : `No rotation ${JSON.stringify(ref.id ?? ref.name)} in this schedule.`,
+              : `No rotation ${JSON.stringify(id ?? name)} in this schedule.`,
           );
         }
       }
@@ -423,6 +435,27 @@ export function createSchedulesService(db: Db) {
       end_date: end,
       rotation_ids: rotationIds,
     };
+  }
+
+  /**
+   * A 422 when the override would be open (end after `now`) in a schedule that already has
+   * MAX_OPEN_OVERRIDES open ones besides `except`; ended ones cost the on-call computation nothing.
+   * The caller holds the schedule's lock, so two requests cannot both take the last place.
+   */
+  async function requireRoomForOverride(
+    q: Queryable,
+    row: { id: string; name: string },
+    values: OverrideValues,
+    now: Date,
+    except?: string,
+  ): Promise<void> {
+    if (values.end_date <= now) return;
+    const open = await repo.countOpenOverrides(q, row.id, now, except);
+    if (open >= MAX_OPEN_OVERRIDES) {
+      throw invalid(
+        `Schedule [${row.name}] already has ${open} overrides that have not ended, the most one schedule may have (${MAX_OPEN_OVERRIDES}): delete some first, or wait for them to end.`,
+      );
+    }
   }
 
   function nameTaken(name: string | undefined) {
@@ -646,6 +679,11 @@ export function createSchedulesService(db: Db) {
       return db.transaction().execute(async (tx) => {
         await repo.lockSchedule(tx, row.id);
         const count = (await repo.rotationsOf(tx, [row.id])).length;
+        if (count >= MAX_ROTATIONS) {
+          throw invalid(
+            `Schedule [${row.name}] already has ${count} rotations, the most one schedule may have (${MAX_ROTATIONS}): delete one first.`,
+          );
+        }
         const values = await rotationValues(tx, p.orgId, input, '', `Rotation ${count + 1}`);
         const [created] = await repo.insertRotations(tx, row.id, [values]);
         if (!created) throw new Error('unreachable: the rotation was inserted');
@@ -713,7 +751,13 @@ export function createSchedulesService(db: Db) {
 
     // Overrides
 
-    async createOverride(p: Principal, identifier: string, by: IdentifierType, input: OverrideInput) {
+    async createOverride(
+      p: Principal,
+      identifier: string,
+      by: IdentifierType,
+      input: OverrideInput,
+      now: Date,
+    ) {
       const row = await findSchedule(p, identifier, by);
       await requireManager(p, row.owner_team_id);
       const alias = input.alias ?? randomUUID();
@@ -721,6 +765,7 @@ export function createSchedulesService(db: Db) {
         return await db.transaction().execute(async (tx) => {
           await repo.lockSchedule(tx, row.id);
           const values = await overrideValues(tx, p, row.id, input);
+          await requireRoomForOverride(tx, row, values, now);
           const created = await repo.insertOverride(tx, row.id, alias, values);
           return { alias: created.alias };
         });
@@ -749,6 +794,7 @@ export function createSchedulesService(db: Db) {
       by: IdentifierType,
       alias: string,
       input: Omit<OverrideInput, 'alias'>,
+      now: Date,
     ) {
       const row = await findSchedule(p, identifier, by);
       await requireManager(p, row.owner_team_id);
@@ -756,7 +802,10 @@ export function createSchedulesService(db: Db) {
         await repo.lockSchedule(tx, row.id);
         const current = await repo.findOverride(tx, row.id, alias);
         if (!current) throw notFound(`Override with alias [${alias}] does not exist in this schedule.`);
-        await repo.updateOverride(tx, current.id, await overrideValues(tx, p, row.id, input));
+        const values = await overrideValues(tx, p, row.id, input);
+        // Moving an ended override into the future is as good as a new one.
+        await requireRoomForOverride(tx, row, values, now, current.id);
+        await repo.updateOverride(tx, current.id, values);
         return { alias };
       });
     },
@@ -800,12 +849,15 @@ export function createSchedulesService(db: Db) {
       );
     },
 
-    /** The final shifts from a week before `now` to 13 weeks after, for the calendar export. */
+    /**
+     * The final shifts from a week before `now` to 13 weeks after, for the calendar export; one under way a
+     * week ago keeps its real start, which names it in the feed (see shiftsFrom).
+     */
     async exportShifts(p: Principal, identifier: string, by: IdentifierType, now: Date) {
       const { row, parts } = await withVisibleOnCalls(p, identifier, by);
       const from = DateTime.fromJSDate(now).minus({ weeks: 1 }).toJSDate();
       const to = DateTime.fromJSDate(now).plus({ weeks: 13 }).toJSDate();
-      const final = row.enabled ? timeline(configuredOf(row, parts), from, to).final : [];
+      const final = row.enabled ? shiftsFrom(configuredOf(row, parts), from, to) : [];
       return {
         parent: metaOf(row),
         shifts: final.map((s) => {
