@@ -212,6 +212,64 @@ describe('an Opsgenie client, unchanged', () => {
     }
   });
 
+  it("searches Opsgenie's createdAt, lastOccurredAt, snoozedUntil, alertId, acknowledgedBy, closedBy and actions", async () => {
+    const create = await raw(
+      'POST',
+      '/v2/alerts',
+      JSON.stringify({ message: 'searched by time', alias: 'search-fields-1', actions: ['Restart'] }),
+    );
+    assert.equal(create.status, 202, JSON.stringify(create.body));
+    const id = (await raw('GET', `/v2/alerts/requests/${create.body.requestId}`)).body.data.alertId as string;
+    const snoozeUntil = new Date(Date.now() + 3_600_000);
+    for (const [action, body] of [
+      ['acknowledge', { user: 'acker' }],
+      ['snooze', { endTime: snoozeUntil.toISOString() }],
+    ] as const) {
+      const res = await raw('POST', `/v2/alerts/${id}/${action}`, JSON.stringify(body));
+      assert.equal(res.status, 202, JSON.stringify(res.body));
+    }
+    const alert = (await raw('GET', `/v2/alerts/${id}`)).body.data;
+    const createdAt = Date.parse(alert.createdAt);
+    const lastOccurredAt = Date.parse(alert.lastOccurredAt);
+    const snoozedUntil = Date.parse(alert.snoozedUntil);
+    const found = async (query: string) => {
+      const res = await raw('GET', `/v2/alerts?query=${encodeURIComponent(query)}&limit=100`);
+      assert.equal(res.status, 200, `${query}: ${JSON.stringify(res.body)}`);
+      return (res.body.data as Json[]).map((a) => a.id as string);
+    };
+    for (const query of [
+      `alertId:${id}`,
+      `createdAt:${createdAt} alias:search-fields-1`,
+      `createdAt>=${createdAt} createdAt<=${createdAt} alias:search-fields-1`,
+      `lastOccurredAt:${lastOccurredAt} alias:search-fields-1`,
+      `snoozedUntil:${snoozedUntil} alias:search-fields-1`,
+      `snoozedUntil>${Date.now()} alias:search-fields-1`,
+      'acknowledgedBy:acker alias:search-fields-1',
+      'actions:Restart alias:search-fields-1',
+    ]) {
+      assert.deepEqual(await found(query), [id], query);
+    }
+    assert.deepEqual(await found(`createdAt>${createdAt} alias:search-fields-1`), []);
+    assert.deepEqual(await found(`createdAt<${createdAt} alias:search-fields-1`), []);
+    assert.deepEqual(await found('alertId:not-a-uuid'), []);
+    const close = await raw('POST', `/v2/alerts/${id}/close`, JSON.stringify({ user: 'closer' }));
+    assert.equal(close.status, 202);
+    assert.deepEqual(await found('closedBy:closer alias:search-fields-1'), [id]);
+    // Hostile values: a 422 that says what the field takes, never a 500 from PostgreSQL.
+    for (const query of [
+      'createdAt>abc',
+      `createdAt<${'9'.repeat(30)}`,
+      'lastOccurredAt>=99999999999999999',
+      'snoozedUntil:-5',
+      'alertId>5',
+    ]) {
+      const res = await raw('GET', `/v2/alerts?query=${encodeURIComponent(query)}`);
+      assert.equal(res.status, 422, `${query}: ${JSON.stringify(res.body)}`);
+      const count = await raw('GET', `/v2/alerts/count?query=${encodeURIComponent(query)}`);
+      assert.equal(count.status, 422, `count ${query}: ${JSON.stringify(count.body)}`);
+    }
+  });
+
   it('keeps an alert over the limits, cut, with the whole text in details and a line on its log', async () => {
     const message = `Long message ${'m'.repeat(200)} end`;
     const tags = [...Array.from({ length: 22 }, (_, i) => `tag${i}`), `long-${'t'.repeat(60)}`];

@@ -119,6 +119,94 @@ describe('alert query numbers', () => {
   });
 });
 
+describe("Opsgenie's time, id, report and actions fields", () => {
+  it('refuses hostile values for the time fields with a 422 that names the field and the range', () => {
+    const range = (field: string, value: string) =>
+      `Invalid query: ${field} takes a time in epoch milliseconds, a whole number from 0 to 253402300799999, not "${value}".`;
+    refused('createdAt>abc', range('createdAt', 'abc'));
+    refused('createdAt<253402300800000', range('createdAt', '253402300800000'));
+    refused(`lastOccurredAt>=${'9'.repeat(400)}`, range('lastOccurredAt', '9'.repeat(400)));
+    refused('snoozedUntil<-1', range('snoozedUntil', '-1'));
+    refused('createdAt:1.5', range('createdAt', '1.5'));
+    refused('createdAt:1e12', range('createdAt', '1e12'));
+    refused('createdAt:2026-01-01T00:00:00Z', /createdAt takes a time in epoch milliseconds/);
+    refused('createdAt:*', /createdAt takes a time in epoch milliseconds/);
+    refused('alertId>1', /alertId can not be compared with >/);
+    refused('actions<=x', /actions can not be compared with <=/);
+    assert.doesNotThrow(() => compile('createdAt<=253402300799999 lastOccurredAt>0 snoozedUntil:0'));
+  });
+
+  it('still refuses a field it does not know, listing the ones it does', () => {
+    refused(
+      'nosuch:x',
+      /unknown field "nosuch"\. Known fields: .*createdAt, lastOccurredAt, snoozedUntil, alertId, acknowledgedBy, closedBy, actions/,
+    );
+  });
+
+  describe('in PostgreSQL', () => {
+    const pool = createPool(serverUrl(), 1);
+    const db = createDb(pool);
+    after(() => pool.end());
+
+    const A = '3f1c0a52-4b7e-4c1d-9a5e-0d2b6c8e9f10';
+    const B = '7a2d4e6f-8b0c-4d1e-a2f3-b4c5d6e7f809';
+    // 1700000000123 ms is 2023-11-14T22:13:20.123Z; the columns hold microseconds, as alerts' do.
+    async function ids(query: string): Promise<number[]> {
+      const { rows } = await sql<{ n: number }>`
+        SELECT n FROM (VALUES
+          (1, ${A}::uuid, '2023-11-14T22:13:20.123456Z'::timestamptz, '2023-11-14T22:13:20.999Z'::timestamptz,
+           NULL::timestamptz, 'alice@example.com', NULL, ARRAY['Restart', 'Page DBA']),
+          (2, ${B}::uuid, '2023-11-14T22:13:20.124Z'::timestamptz, '2023-11-14T22:13:21Z'::timestamptz,
+           '2023-11-14T22:13:20.123999Z'::timestamptz, NULL, 'bob@example.com', ARRAY[]::text[])
+        ) AS alerts(n, id, created_at, last_occurred_at, snoozed_until, acknowledged_by, closed_by, actions)
+        WHERE ${compile(query)} ORDER BY n`.execute(db);
+      return rows.map((r) => r.n);
+    }
+
+    it('compares the time fields with the millisecond the API shows', async () => {
+      assert.deepEqual(await ids('createdAt:1700000000123'), [1]);
+      assert.deepEqual(await ids('createdAt=1700000000124'), [2]);
+      assert.deepEqual(await ids('createdAt>1700000000123'), [2]);
+      assert.deepEqual(await ids('createdAt>=1700000000123'), [1, 2]);
+      assert.deepEqual(await ids('createdAt<1700000000124'), [1]);
+      assert.deepEqual(await ids('createdAt<=1700000000123'), [1]);
+      assert.deepEqual(await ids('createdAt<1700000000123'), []);
+      assert.deepEqual(await ids('createdAt!=1700000000123'), [2]);
+      assert.deepEqual(await ids('lastOccurredAt>=1700000001000'), [2]);
+      assert.deepEqual(await ids('lastOccurredAt<=1700000000999 createdAt>0'), [1]);
+      assert.deepEqual(await ids('createdAt<=253402300799999'), [1, 2]);
+    });
+
+    it('finds no snoozedUntil where an alert has none, and its negation finds it', async () => {
+      assert.deepEqual(await ids('snoozedUntil:1700000000123'), [2]);
+      assert.deepEqual(await ids('snoozedUntil>0'), [2]);
+      assert.deepEqual(await ids('NOT snoozedUntil>0'), [1]);
+      assert.deepEqual(await ids('snoozedUntil!=1700000000123'), [1]);
+    });
+
+    it('matches alertId, and no alert for a value that is not a uuid', async () => {
+      assert.deepEqual(await ids(`alertId:${A}`), [1]);
+      assert.deepEqual(await ids(`alertId:${B.toUpperCase()}`), [2]);
+      assert.deepEqual(await ids(`alertId!=${A}`), [2]);
+      assert.deepEqual(await ids('alertId:not-a-uuid'), []);
+      assert.deepEqual(await ids(`alertId:"${A}' OR true"`), []);
+    });
+
+    it('matches acknowledgedBy, closedBy and actions', async () => {
+      assert.deepEqual(await ids('acknowledgedBy:ALICE@example.com'), [1]);
+      assert.deepEqual(await ids('acknowledgedBy:alice*'), [1]);
+      assert.deepEqual(await ids('NOT acknowledgedBy:alice@example.com'), [2]);
+      assert.deepEqual(await ids('closedBy:bob@example.com'), [2]);
+      assert.deepEqual(await ids('closedBy!=bob@example.com'), [1]);
+      assert.deepEqual(await ids('actions:restart'), [1]);
+      assert.deepEqual(await ids('actions:"Page DBA"'), [1]);
+      assert.deepEqual(await ids('actions:Page*'), [1]);
+      assert.deepEqual(await ids('actions:Restar'), []);
+      assert.deepEqual(await ids('actions!=Restart'), [2]);
+    });
+  });
+});
+
 describe('alert query cost', () => {
   const words = (n: number, make: (i: number) => string) =>
     Array.from({ length: n }, (_, i) => make(i)).join(' ');

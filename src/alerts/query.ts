@@ -1,11 +1,12 @@
 import { sql, type RawBuilder } from 'kysely';
+import { isUuid } from '../db/database.js';
 import { invalid as invalidQuery } from '../errors.js';
 
 /**
  * The alert search language, after Opsgenie's: `field:value` terms (also `field=value`, `field!=value`,
- * and `>`, `<`, `>=`, `<=` on numbers), free-text words, "quoted phrases", `*` wildcards, AND, OR, NOT
- * and parentheses. Terms side by side are joined with AND. It compiles to one SQL condition with every
- * value as a bound parameter.
+ * and `>`, `<`, `>=`, `<=` on numbers and times), free-text words, "quoted phrases", `*` wildcards,
+ * AND, OR, NOT and parentheses. Terms side by side are joined with AND. It compiles to one SQL condition
+ * with every value as a bound parameter.
  *
  * Anyone with read access can send a query, so its cost is bounded before any SQL runs:
  *
@@ -15,8 +16,9 @@ import { invalid as invalidQuery } from '../errors.js';
  *   source and tags), values with a `*` wildcard, and `message:`/`description:` substring searches;
  * - parentheses and NOT nested at most {@link MAX_QUERY_DEPTH} (20) deep, which also keeps the
  *   recursive-descent parser far from the stack's limit;
- * - `count` and `tinyId` take whole numbers within their column (int4 and int8): a number outside is
- *   refused rather than left for PostgreSQL to fail on.
+ * - `count` and `tinyId` take whole numbers within their column (int4 and int8), and `createdAt`,
+ *   `lastOccurredAt` and `snoozedUntil` epoch milliseconds up to the end of year 9999: a number outside
+ *   is refused rather than left for PostgreSQL (or JavaScript's Date) to fail on.
  *
  * Each is refused with a 422 that says what to narrow.
  */
@@ -246,6 +248,55 @@ export function comparison(
   }
 }
 
+/** The last millisecond of year 9999, the latest whose ISO form PostgreSQL reads (later ones take a sign). */
+export const MAX_EPOCH_MS = 253_402_300_799_999n;
+
+/**
+ * A time column compared with epoch milliseconds, as Opsgenie's createdAt and the like are searched. The
+ * column holds microseconds and the API shows them cut to milliseconds (present.ts), so a term is about
+ * the millisecond shown: `:` is the whole millisecond, `>` starts at the next one. Each is a range on the
+ * column itself, so an index on it serves the term. A nullable column's missing value is a plain no,
+ * so that the term's negation finds the alerts without one (as `textMatch` does).
+ */
+export function timeComparison(
+  column: RawBuilder<unknown>,
+  field: string,
+  op: Operator,
+  value: string,
+  nullable: boolean,
+): RawBuilder<boolean> {
+  const ms = /^\d{1,16}$/.test(value) ? BigInt(value) : undefined;
+  if (ms === undefined || ms > MAX_EPOCH_MS) {
+    throw invalidQuery(
+      `Invalid query: ${field} takes a time in epoch milliseconds, a whole number from 0 to ${MAX_EPOCH_MS}, not "${value}".`,
+    );
+  }
+  // Sent as an exact ISO text: no floating-point step between the number and the timestamp.
+  const at = sql`CAST(${new Date(Number(ms)).toISOString()} AS timestamptz)`;
+  const next = sql`(${at} + interval '1 millisecond')`;
+  const within = sql<boolean>`(${column} >= ${at} AND ${column} < ${next})`;
+  let cond: RawBuilder<boolean>;
+  switch (op) {
+    case '<':
+      cond = sql<boolean>`${column} < ${at}`;
+      break;
+    case '>=':
+      cond = sql<boolean>`${column} >= ${at}`;
+      break;
+    case '>':
+      cond = sql<boolean>`${column} >= ${next}`;
+      break;
+    case '<=':
+      cond = sql<boolean>`${column} < ${next}`;
+      break;
+    case '!=':
+      return sql<boolean>`NOT (${within} IS TRUE)`;
+    default:
+      cond = within;
+  }
+  return nullable ? sql<boolean>`(${cond}) IS TRUE` : cond;
+}
+
 export function onlyEquality(field: string, op: Operator): void {
   if (op !== ':' && op !== '=' && op !== '!=') {
     throw invalidQuery(`Invalid query: ${field} can not be compared with ${op}; use ${field}:value.`);
@@ -271,6 +322,13 @@ export const QUERY_FIELDS = [
   'teams',
   'tinyId',
   'count',
+  'createdAt',
+  'lastOccurredAt',
+  'snoozedUntil',
+  'alertId',
+  'acknowledgedBy',
+  'closedBy',
+  'actions',
   'integration.name',
   'integration.type',
   'details.<key>',
@@ -319,12 +377,38 @@ function compileTerm(orgId: string, term: Extract<QueryNode, { kind: 'term' }>):
         : sql<boolean>`${value} = ANY(${a('tags')})`;
       return negate(cond);
     }
+    case 'actions': {
+      onlyEquality(field, op);
+      // No index serves the column, so the match costs nothing more without regard to case, as an
+      // action's name is read (and Opsgenie searches it).
+      const pattern = likePattern(value, false);
+      return negate(
+        sql<boolean>`EXISTS (SELECT 1 FROM unnest(${a('actions')}) AS x(action) WHERE x.action ILIKE ${pattern})`,
+      );
+    }
     case 'alias':
     case 'source':
     case 'owner':
     case 'entity':
       onlyEquality(field, op);
       return textMatch(a(field), op, value, false);
+    case 'acknowledgedBy':
+    case 'closedBy':
+      onlyEquality(field, op);
+      // Who last did it, as the API's report shows it: kept when the alert is unacknowledged again.
+      return textMatch(a(field === 'closedBy' ? 'closed_by' : 'acknowledged_by'), op, value, false);
+    case 'alertId':
+      onlyEquality(field, op);
+      // Not a uuid: no alert has that id (and PostgreSQL is not asked to cast it, which would fail).
+      return negate(
+        isUuid(value) ? sql<boolean>`${a('id')} = ${value.toLowerCase()}::uuid` : sql<boolean>`false`,
+      );
+    case 'createdAt':
+      return timeComparison(a('created_at'), field, op, value, false);
+    case 'lastOccurredAt':
+      return timeComparison(a('last_occurred_at'), field, op, value, false);
+    case 'snoozedUntil':
+      return timeComparison(a('snoozed_until'), field, op, value, true);
     case 'message':
     case 'description':
       onlyEquality(field, op);

@@ -45,13 +45,20 @@ export type IdentifierType = 'id' | 'tiny' | 'alias';
 
 /**
  * The alerts a caller may see: those of its organization; for an integration's key, only those of its
- * team; for a user without the alerts-access-all right (visibility.ts), only their own. Every read and
- * every act goes through it.
+ * team and those it made (see `isIntegrations`); for a user without the alerts-access-all right
+ * (visibility.ts), only their own. Every read and every act goes through it.
  */
 export interface AlertScope {
   orgId: string;
-  teamId?: string;
+  integration?: AlertIntegration;
   viewer?: AlertViewer;
+}
+
+/** An integration's key, which sees its team's alerts and the alerts it made. */
+export interface AlertIntegration {
+  id: string;
+  /** The team whose alerts the key sees (the integration's assignee team, else its owner team). */
+  teamId: string;
 }
 
 /** A user who sees only the alerts that are theirs (see `isTheirs`). */
@@ -62,39 +69,59 @@ export interface AlertViewer {
   teamIds: readonly string[];
 }
 
-function inTeam(teamId: string): RawBuilder<boolean> {
-  // Containment, so the GIN index on team_ids answers it.
-  return sql<boolean>`team_ids @> ARRAY[${teamId}]::uuid[]`;
+const responderRefs = (type: ResponderRef['type'], ids: readonly string[]) =>
+  ids.map((id) => JSON.stringify([{ type, id }]));
+
+/**
+ * The alerts these teams respond to: a team in team_ids, or a responder among `refs` (each a one-element
+ * responders array) or an escalation or schedule one of the teams owns. team_ids holds only the teams
+ * named as responders, while Opsgenie counts a team's escalation or schedule as the team. Each test is
+ * cheap on a row (overlap and containment of small arrays; the owned escalations and schedules are read
+ * once per statement, not per row), so a count of every alert stays a single scan.
+ */
+function respondedByTeams(teams: readonly string[], refs: readonly string[]): RawBuilder<boolean> {
+  return sql<boolean>`(alerts.team_ids && ${[...teams]}::uuid[]
+    OR alerts.responders @> ANY(${[...refs]}::jsonb[] || ARRAY(
+      SELECT jsonb_build_array(jsonb_build_object('type', 'escalation', 'id', e.id))
+      FROM escalations e WHERE e.owner_team_id = ANY(${[...teams]}::uuid[])
+      UNION ALL
+      SELECT jsonb_build_array(jsonb_build_object('type', 'schedule', 'id', s.id))
+      FROM schedules s WHERE s.owner_team_id = ANY(${[...teams]}::uuid[]))))`;
 }
 
 /**
  * Opsgenie's "their alerts", which a user without Access All Alerts sees: those they own, those with them
  * or a team of theirs as a responder or in visibleTo (a team's escalation or schedule as a responder
- * counts for its team), and those they were notified of, whichever way they were reached. Each test is
- * cheap on a row (containment of a one-element array, an index for the pages), so a count of every alert
- * stays a single scan.
+ * counts for its team), and those they were notified of, whichever way they were reached.
  */
 function isTheirs(viewer: AlertViewer): RawBuilder<boolean> {
-  const ref = (type: ResponderRef['type'], id: string) => JSON.stringify([{ type, id }]);
-  const refs = [ref('user', viewer.userId), ...viewer.teamIds.map((id) => ref('team', id))];
-  const teams = [...viewer.teamIds];
+  const refs = [...responderRefs('user', [viewer.userId]), ...responderRefs('team', viewer.teamIds)];
   const owns = viewer.username ? sql<boolean>`alerts.owner = ${viewer.username}` : sql<boolean>`false`;
   return sql<boolean>`(${owns}
-    OR alerts.team_ids && ${teams}::uuid[]
+    OR ${respondedByTeams(viewer.teamIds, refs)}
     OR alerts.visible_to @> ANY(${refs}::jsonb[])
-    OR alerts.responders @> ANY(${refs}::jsonb[] || ARRAY(
-      SELECT jsonb_build_array(jsonb_build_object('type', 'escalation', 'id', e.id))
-      FROM escalations e WHERE e.owner_team_id = ANY(${teams}::uuid[])
-      UNION ALL
-      SELECT jsonb_build_array(jsonb_build_object('type', 'schedule', 'id', s.id))
-      FROM schedules s WHERE s.owner_team_id = ANY(${teams}::uuid[])))
     OR alerts.id IN (SELECT n.alert_id FROM notifications n WHERE n.user_id = ${viewer.userId}))`;
+}
+
+/**
+ * What an integration's key sees: the alerts of its team, counting the team's escalations and schedules
+ * as the team (as for a user), and the alerts it made, whatever their responders. Without the last two,
+ * a key that creates an alert for an escalation, a schedule, a user or another team could not close it
+ * (Alertmanager and Grafana close on resolve by alias with the key that created the alert).
+ *
+ * The OR costs the GIN index on team_ids that the team alone could use (integration_id and responders
+ * have none an OR could combine with it): the scope is now the organization's alerts filtered row by
+ * row, as a viewer's is, still one scan for a list or any number of counts.
+ */
+function isIntegrations(integration: AlertIntegration): RawBuilder<boolean> {
+  return sql<boolean>`(alerts.integration_id = ${integration.id}
+    OR ${respondedByTeams([integration.teamId], [])})`;
 }
 
 /** `query` narrowed to the alerts of `scope`. */
 function withinScope<O>(query: SelectQueryBuilder<Database, 'alerts', O>, scope: AlertScope) {
   let scoped = query.where('alerts.org_id', '=', scope.orgId);
-  if (scope.teamId) scoped = scoped.where(inTeam(scope.teamId));
+  if (scope.integration) scoped = scoped.where(isIntegrations(scope.integration));
   if (scope.viewer) scoped = scoped.where(isTheirs(scope.viewer));
   return scoped;
 }

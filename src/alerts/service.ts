@@ -1002,7 +1002,7 @@ export function createAlertsService(
     /** Which of these alerts `p` may see, in their order: all of them, without a query, for most callers. */
     async visibleAmong(p: Principal, ids: readonly string[]): Promise<string[]> {
       const scope = await alertScopeOf(db, p);
-      if (!scope.teamId && !scope.viewer) return [...ids];
+      if (!scope.integration && !scope.viewer) return [...ids];
       const visible = new Set(await repo.idsInScope(db, scope, ids));
       return ids.filter((id) => visible.has(id));
     },
@@ -1035,7 +1035,7 @@ export function createAlertsService(
         notFound(`Request [${requestId}] does not exist (or is older than the retention period).`);
       if (!row) throw missing();
       const scope = await alertScopeOf(db, p);
-      if (!scope.teamId && !scope.viewer) return row;
+      if (!scope.integration && !scope.viewer) return row;
       const visible = row.alert_id ? await repo.find(db, scope, row.alert_id, 'id') : undefined;
       if (visible) return row;
       if (p.integration && row.integration_id !== p.integration.id) throw missing();

@@ -256,3 +256,116 @@ describe('who sees which alerts (alerts-access-all)', () => {
     assert.deepEqual(await listed(restricted.key), []);
   });
 });
+
+describe("an integration's key", () => {
+  it('sees and closes the alerts it made whatever their responders, and its team’s escalations’ and schedules’', async () => {
+    const key = (
+      await server.callOk('POST', '/v2/integrations', {
+        type: 'API',
+        name: `Ours API ${run}`,
+        ownerTeam: { name: `Ours ${run}` },
+      })
+    ).data.apiKey as string;
+    await server.callOk('POST', '/v2/schedules', {
+      name: `Ours schedule ${run}`,
+      timezone: 'UTC',
+      ownerTeam: { name: `Ours ${run}` },
+    });
+    // Made by the organization's key: this run's alerts with Ours (or its escalation) as a responder count
+    // for the team, the others do not.
+    assert.deepEqual(await listed(key), ['teamEscalation', 'toTeam']);
+    const toSchedule = await server.callOk('POST', '/v2/alerts', {
+      message: `toSchedule ${run}`,
+      alias: `toSchedule-${run}`,
+      responders: [{ type: 'schedule', name: `Ours schedule ${run}` }],
+    });
+    await waitFor('the schedule alert', async () => {
+      const status = await server.call('GET', `/v2/alerts/requests/${toSchedule.requestId}`);
+      return status.body.data?.alertId as string | undefined;
+    });
+    const bySchedule = await server.call(
+      'GET',
+      `/v2/alerts/toSchedule-${run}?identifierType=alias`,
+      undefined,
+      key,
+    );
+    assert.equal(bySchedule.status, 200, "a schedule of the key's team");
+
+    // Made by the key, each for a responder other than its team, as Alertmanager and Grafana name them.
+    const responders: [string, Json][] = [
+      ['escalation', { type: 'escalation', name: `Ours escalation ${run}` }],
+      ['other-escalation', { type: 'escalation', name: `Others escalation ${run}` }],
+      ['user', { type: 'user', username: outsider.username }],
+      ['other-team', { type: 'team', name: `Others ${run}` }],
+    ];
+    for (const [name, responder] of responders) {
+      const alias = `by-key-${name}-${run}`;
+      const made = await server.callOk(
+        'POST',
+        '/v2/alerts',
+        { message: `by key ${name}`, alias, tags: [`by-key-${run}`], responders: [responder] },
+        key,
+      );
+      const request = await waitFor(`the request for ${name}`, async () => {
+        const res = await server.call('GET', `/v2/alerts/requests/${made.requestId}`, undefined, key);
+        return res.status === 200 ? (res.body.data as Json) : undefined;
+      });
+      // The key learns the id of the alert it made: it is one of those it sees.
+      assert.ok(request.alertId, `${name}: ${JSON.stringify(request)}`);
+      const read = await server.call('GET', `/v2/alerts/${alias}?identifierType=alias`, undefined, key);
+      assert.equal(read.status, 200, `${name}: ${JSON.stringify(read.body)}`);
+      const close = await server.callOk(
+        'POST',
+        `/v2/alerts/${alias}/close?identifierType=alias`,
+        { note: 'resolved' },
+        key,
+      );
+      const closed = await waitFor(`the close of ${name}`, async () => {
+        const res = await server.call('GET', `/v2/alerts/requests/${close.requestId}`, undefined, key);
+        return res.status === 200 ? (res.body.data as Json) : undefined;
+      });
+      assert.deepEqual([closed.success, closed.status], [true, 'Closed'], name);
+      const after = await server.callOk('GET', `/v2/alerts/${alias}?identifierType=alias`);
+      assert.equal(after.data.status, 'closed', name);
+    }
+    // Lists and counts hold to the same scope: the key's four, with no other's.
+    const query = encodeURIComponent(`tag:by-key-${run} OR tag:${tag}`);
+    const list = await server.callOk('GET', `/v2/alerts?query=${query}&limit=100`, undefined, key);
+    const aliases = (list.data as Json[]).map((a) => (a.alias as string).replace(`-${run}`, '')).sort();
+    assert.deepEqual(aliases, [
+      'by-key-escalation',
+      'by-key-other-escalation',
+      'by-key-other-team',
+      'by-key-user',
+      'teamEscalation',
+      'toTeam',
+    ]);
+    const count = await server.callOk('GET', `/v2/alerts/count?query=${query}`, undefined, key);
+    assert.equal(count.data.count, aliases.length);
+    const counts = await server.callOk(
+      'GET',
+      `/v2/alerts/counts?query=${query}&query=${encodeURIComponent(`tag:${tag}`)}`,
+      undefined,
+      key,
+    );
+    assert.deepEqual(
+      counts.data.map((c: Json) => c.count),
+      [aliases.length, 2],
+    );
+    // Another team's key sees none of them.
+    const othersKey = (
+      await server.callOk('POST', '/v2/integrations', {
+        type: 'API',
+        name: `Others API ${run}`,
+        ownerTeam: { name: `Others ${run}` },
+      })
+    ).data.apiKey as string;
+    const theirs = await server.call(
+      'GET',
+      `/v2/alerts/by-key-escalation-${run}?identifierType=alias`,
+      undefined,
+      othersKey,
+    );
+    assert.equal(theirs.status, 404);
+  });
+});

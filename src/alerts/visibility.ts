@@ -6,15 +6,17 @@ import type { AlertScope } from './repository.js';
 
 /**
  * The alerts `p` may see and act on. As in Opsgenie:
- * - the key of a team's integration only its team's alerts: the others answer as if they did not exist,
- *   so it learns nothing of them;
+ * - the key of a team's integration only its team's alerts and those it made (repository.ts,
+ *   `isIntegrations`): the others answer as if they did not exist, so it learns nothing of them;
  * - a user only "their" alerts (repository.ts, `isTheirs`) unless they hold the alerts-access-all right
  *   ("Access All Alerts"), which Opsgenie's default user role lacks and a custom role may grant;
  * - org owners and admins, and keys of no user, every alert of the organization.
  * A user's scope costs a query for their teams, and one for their custom role when they hold one.
  */
 export async function alertScopeOf(q: Queryable, p: Principal): Promise<AlertScope> {
-  if (p.integration) return { orgId: p.orgId, teamId: p.integration.teamId };
+  if (p.integration) {
+    return { orgId: p.orgId, integration: { id: p.integration.id, teamId: p.integration.teamId } };
+  }
   if (p.role !== 'user' || p.userId === undefined) return { orgId: p.orgId };
   if (userHolds(await customRoleOf(q, p), 'alerts-access-all')) return { orgId: p.orgId };
   const teams = await accountsRepository.teamsOfUser(q, p.userId);
