@@ -5,6 +5,7 @@ import { accountsRepository } from '../accounts/repository.js';
 import type { Principal } from '../accounts/service.js';
 import { createDb, createPool, type Db } from '../db/database.js';
 import { createTestDatabase } from '../testing/harness.js';
+import { whenWaitedFor } from '../testing/lock-waits.js';
 import { createAlertsService } from './service.js';
 
 /**
@@ -64,17 +65,10 @@ describe('a batch of creates meeting a transaction that locks its alerts in the 
       const counted = Promise.allSettled([create('first'), create('second')]);
       // ...and the other side then wants the first: a cycle. Its second lock is taken inside PostgreSQL,
       // once the batch waits, so that the batch's one check comes after the cycle closes.
-      await other.query(
-        `DO $$
-         DECLARE deadline timestamptz := clock_timestamp() + interval '30 seconds';
-         BEGIN
-           WHILE NOT EXISTS (SELECT 1 FROM pg_locks WHERE NOT granted AND pg_backend_pid() = ANY (pg_blocking_pids(pid))) LOOP
-             IF clock_timestamp() > deadline THEN RAISE EXCEPTION 'the batch never waited for the second alert'; END IF;
-             PERFORM pg_sleep(0.005);
-           END LOOP;
-           PERFORM 1 FROM alerts WHERE id = '${first.id}' FOR UPDATE;
-         END $$`,
-      );
+      await whenWaitedFor(other, {
+        then: `PERFORM 1 FROM alerts WHERE id = '${first.id}' FOR UPDATE`,
+        never: 'the batch never waited for the second alert',
+      });
       await other.query('COMMIT');
       const outcomes = await counted;
       assert.deepEqual(

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { startFakeAws, type FakeAws } from '../../testing/fake-aws.js';
 import { startTestServer, waitFor, type Json, type TestServer } from '../../testing/harness.js';
+import { whenWaitedFor } from '../../testing/lock-waits.js';
 import { MAX_BULK_ALERTS, NOT_AN_ID } from './service.js';
 
 /**
@@ -246,17 +247,10 @@ describe('a bulk action meeting another transaction that locks the same alerts i
       // ...and the other side then wants the earlier one: a cycle. The bulk action's one check must come
       // after the cycle closes, within a second of its wait, so the other side waits for it and takes its
       // second lock inside PostgreSQL: a busy test process polling from here could let the second pass.
-      await other.query(
-        `DO $$
-         DECLARE deadline timestamptz := clock_timestamp() + interval '30 seconds';
-         BEGIN
-           WHILE NOT EXISTS (SELECT 1 FROM pg_locks WHERE NOT granted AND pg_backend_pid() = ANY (pg_blocking_pids(pid))) LOOP
-             IF clock_timestamp() > deadline THEN RAISE EXCEPTION 'the bulk action never waited for the later alert'; END IF;
-             PERFORM pg_sleep(0.005);
-           END LOOP;
-           PERFORM 1 FROM alerts WHERE id = '${low}' FOR UPDATE;
-         END $$`,
-      );
+      await whenWaitedFor(other, {
+        then: `PERFORM 1 FROM alerts WHERE id = '${low}' FOR UPDATE`,
+        never: 'the bulk action never waited for the later alert',
+      });
       await other.query('COMMIT');
       const outcome = await acting;
       assert.deepEqual(sorted(outcome.succeeded), [low, high]);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { startTestServer, type Json, type TestServer } from '../../testing/harness.js';
+import { whenWaitedFor } from '../../testing/lock-waits.js';
 import { escalationsRepository } from './repository.js';
 
 let server: TestServer;
@@ -56,16 +57,7 @@ async function deletedWhile<T>(
     await other.query(`SET LOCAL lock_timeout = '30s'`);
     await other.query(`SELECT 1 FROM ${table} WHERE id = $1 FOR UPDATE`, [id]);
     const answer = request();
-    await other.query(
-      `DO $$
-       DECLARE deadline timestamptz := clock_timestamp() + interval '10 seconds';
-       BEGIN
-         WHILE NOT EXISTS (SELECT 1 FROM pg_locks WHERE NOT granted AND pg_backend_pid() = ANY (pg_blocking_pids(pid))) LOOP
-           IF clock_timestamp() > deadline THEN RAISE EXCEPTION 'the request never waited for the ${table} row'; END IF;
-           PERFORM pg_sleep(0.005);
-         END LOOP;
-       END $$`,
-    );
+    await whenWaitedFor(other, { never: `the request never waited for the ${table} row`, seconds: 10 });
     await other.query(`DELETE FROM ${table} WHERE id = $1`, [id]);
     await other.query('COMMIT');
     return await answer;
