@@ -7,7 +7,13 @@ import pg from 'pg';
 import { createLogger } from '../logger.js';
 import { createTestDatabase, startTestServer, type TestServer } from '../testing/harness.js';
 import { ShiftedClock } from './clock.js';
-import { NOTIFY_EVERY_MS, WORK_CHANNEL, createWorkRunner, type WorkRunner } from './runner.js';
+import {
+  HELD_RECHECK_MS,
+  NOTIFY_EVERY_MS,
+  WORK_CHANNEL,
+  createWorkRunner,
+  type WorkRunner,
+} from './runner.js';
 
 /**
  * The work runner's wakes, with queues whose rounds take items from an array: how many rounds a wake
@@ -261,6 +267,34 @@ describe('the work runner', () => {
       await staying.stop();
       await leaving.stop();
       await quiet.close();
+    }
+  });
+
+  it('looks again shortly, without spinning, at work due that another transaction holds', async () => {
+    const runner = newRunner();
+    let rounds = 0;
+    let held = true;
+    runner.register({
+      name: 'test-held',
+      idleMs: IDLE_MS,
+      // As a claim that skips locked rows: nothing taken while the due row is held, its due time past.
+      async round(now) {
+        rounds++;
+        return held ? { more: false, nextDueAt: new Date(now.getTime() - 1000) } : { more: false };
+      },
+    });
+    await runner.start();
+    try {
+      await sleep(500);
+      // A round every HELD_RECHECK_MS at most, not one per round trip (thousands in half a second).
+      assert.ok(rounds <= 500 / HELD_RECHECK_MS + 2, `${rounds} rounds in 500 ms`);
+      assert.ok(rounds >= 2, `${rounds} rounds: it looked again`);
+      held = false;
+      const after = rounds;
+      await sleep(2 * HELD_RECHECK_MS + 100);
+      assert.ok(rounds - after <= 1, 'once the row is free and done, the queue sleeps');
+    } finally {
+      await runner.stop();
     }
   });
 

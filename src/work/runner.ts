@@ -46,6 +46,9 @@ export const PRESENCE_CHECK_MS = 5000;
  */
 export const SLOW_ROUND_MS = 30_000;
 
+/** How soon a queue looks again at work that is due but held by another transaction. */
+export const HELD_RECHECK_MS = 50;
+
 export interface WorkRound {
   /** More is waiting now: run another round at once. */
   more: boolean;
@@ -308,8 +311,9 @@ export function createWorkRunner(deps: {
       }
       if (loop.woken) continue;
       const untilDue = round.nextDueAt ? round.nextDueAt.getTime() - clock.now().getTime() : idleMs;
-      const sleepMs = Math.max(0, Math.min(idleMs, untilDue));
-      if (sleepMs === 0) continue;
+      // Work due already that this round did not take is held by another transaction (claims skip locked
+      // rows), which will wake the queue when it commits: look again shortly rather than spin on it.
+      const sleepMs = untilDue <= 0 ? HELD_RECHECK_MS : Math.min(idleMs, untilDue);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, sleepMs);
         loop.resume = () => {
