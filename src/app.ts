@@ -400,7 +400,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
               what: 'expired verification codes',
               purge: (now) => verificationsRepository.purge(database.db, now),
             },
-            { what: 'spent SMS reply codes', purge: () => replyCodesRepository.purge(database.db) },
+            { what: 'spent SMS reply codes', purge: (now) => replyCodesRepository.purge(database.db, now) },
             {
               what: "Email integrations' Message-IDs",
               purge: (now) =>

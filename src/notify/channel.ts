@@ -78,7 +78,13 @@ export type DeliveryResult =
       error: string;
       /**
        * The address itself is the problem (an invalid number, a landline for SMS, an opt-out): its
-       * contact method is marked with this and not paged again until it is verified again.
+       * contact method is marked with this and not paged until it is verified again (or, opted out,
+       * until it opts back in).
        */
       addressProblem?: string;
+      /**
+       * The person asked for no more messages (SMS STOP): the address is still theirs, so the contact
+       * stays verified, and is paged again once they opt back in (START lifts `addressProblem`).
+       */
+      optedOut?: boolean;
     };

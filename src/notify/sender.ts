@@ -111,6 +111,8 @@ export function createNotificationSender(options: NotificationSenderOptions): No
     logLine: string | undefined;
     /** What is wrong with the address: its contact method is marked with it. */
     addressProblem?: string;
+    /** The address opted out: marked, but still verified (the number is still the person's). */
+    optedOut?: boolean;
   }
 
   /** Records a round's outcomes, each with its line on the alert's activity log, in one transaction. */
@@ -126,7 +128,7 @@ export function createNotificationSender(options: NotificationSenderOptions): No
       for (const o of outcomes) {
         if (!o.addressProblem || !o.row.contact_method_id || !mine.has(o.row.id)) continue;
         await peopleRepository.markContactProblem(tx, [o.row.contact_method_id], o.addressProblem, now, {
-          unverify: true,
+          unverify: !o.optedOut,
         });
       }
       await alertsRepository.addLogs(
@@ -247,16 +249,17 @@ export function createNotificationSender(options: NotificationSenderOptions): No
       };
     }
     const why = result.status === 'retry' ? `gave up after ${row.attempts} attempts` : 'not retried';
+    const optedOut = result.status === 'failed' && result.optedOut === true;
     const marked =
       result.status === 'failed' && result.addressProblem && row.contact_method_id
-        ? `. This ${label} contact of ${who} is not paged again until it is verified again`
+        ? `. This ${label} contact of ${who} is not paged again until ${optedOut ? 'it opts back in' : 'it is verified again'}`
         : '';
     return {
       row,
       changes: { state: 'failed', error: result.error },
       logLine: `${label} to ${who} failed (${why}): ${result.error}${marked}`,
       ...(result.status === 'failed' && result.addressProblem
-        ? { addressProblem: result.addressProblem }
+        ? { addressProblem: result.addressProblem, ...(optedOut ? { optedOut } : {}) }
         : {}),
     };
   }

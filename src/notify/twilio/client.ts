@@ -13,7 +13,10 @@ export type TwilioAnswer =
   | { ok: true; sid: string; status: string }
   | {
       ok: false;
-      /** `retry`: 429, 5xx, no answer. `permanent`: the request itself is refused (the number, mostly). */
+      /**
+       * `retry`: 429, 5xx, 401/403/404 (Vigil's Twilio settings), no answer. `permanent`: the request itself
+       * is refused (the number, mostly).
+       */
       kind: 'retry' | 'permanent';
       httpStatus?: number;
       code?: number;
@@ -33,6 +36,16 @@ export const NUMBER_PROBLEMS: Record<number, string> = {
     'the number replied STOP and has opted out of texts (text START to Vigil\u2019s number to opt back in)',
   21612: 'Twilio can not route messages to this number',
   21614: 'the number can not receive SMS (a landline?): use a voice contact for it',
+};
+
+/** "Attempt to send to unsubscribed recipient": the number texted STOP (PROVIDER-FACTS 1.3). */
+export const OPTED_OUT_CODE = 21610;
+
+/** Answers that say Vigil's Twilio settings are wrong, and the settings to check for each. */
+const SETTINGS_TO_CHECK: Record<number, string> = {
+  401: 'VIGIL_TWILIO_ACCOUNT_SID and VIGIL_TWILIO_AUTH_TOKEN',
+  403: 'VIGIL_TWILIO_ACCOUNT_SID and VIGIL_TWILIO_AUTH_TOKEN',
+  404: 'VIGIL_TWILIO_ACCOUNT_SID (and VIGIL_TWILIO_API_URL, when set)',
 };
 
 const TIMEOUT_MS = 15_000;
@@ -99,16 +112,18 @@ export function createTwilioClient(settings: TwilioSettings, fetch: OutboundFetc
         : truncate(oneLine(text), 200) || 'no reason given';
     const error = `Twilio answered ${response.status}${code ? ` (error ${code})` : ''}: ${truncate(message, 300)}`;
     // 429 (20429) is never processed and safe to repeat; 5xx is Twilio's trouble, not the request's.
-    const retry = response.status === 429 || response.status >= 500;
+    // 401 and 403 (a wrong or rotated auth token, a suspended account) and 404 (another account's SID:
+    // the Messages or Calls resource of an account that is not this one's) are Vigil's settings, not
+    // the page's: once an operator fixes them, the page must still go, so they are retried too (with
+    // the same bounded backoff) rather than failing every page for good meanwhile.
+    const setting = SETTINGS_TO_CHECK[response.status];
+    const retry = response.status === 429 || response.status >= 500 || setting !== undefined;
     return {
       ok: false,
       kind: retry ? 'retry' : 'permanent',
       httpStatus: response.status,
       ...(code !== undefined ? { code } : {}),
-      error:
-        response.status === 401 || response.status === 403
-          ? `${error}. Check VIGIL_TWILIO_ACCOUNT_SID and VIGIL_TWILIO_AUTH_TOKEN.`
-          : error,
+      error: setting ? `${error}. Check ${setting}.` : error,
     };
   }
 

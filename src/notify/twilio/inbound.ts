@@ -9,7 +9,7 @@ import type { Db } from '../../db/database.js';
 import type { AlertRow, UserRow } from '../../db/schema.js';
 import type { Logger } from '../../logger.js';
 import type { Clock } from '../../work/clock.js';
-import { NUMBER_PROBLEMS } from './client.js';
+import { NUMBER_PROBLEMS, OPTED_OUT_CODE } from './client.js';
 import { replyCodesRepository } from './reply-codes.js';
 import { parseSmsReply, SMS_HELP } from './sms-text.js';
 import { describeAlerts, menu } from './voice-script.js';
@@ -27,7 +27,7 @@ export interface TwilioInboundDeps {
   log: Logger;
 }
 
-const OPTED_OUT = NUMBER_PROBLEMS[21610] ?? 'the number opted out of texts';
+const OPTED_OUT = NUMBER_PROBLEMS[OPTED_OUT_CODE] ?? 'the number opted out of texts';
 
 type Verb = 'acknowledge' | 'close' | 'escalate';
 const DONE: Record<Verb, string> = { acknowledge: 'acknowledged', close: 'closed', escalate: 'escalated' };
@@ -101,6 +101,13 @@ export function createTwilioInbound(deps: TwilioInboundDeps) {
           const found = await replyCodesRepository.find(db, from, reply.code);
           if (!found) {
             return `Vigil: no open alert has the code ${reply.code} on this phone. ${SMS_HELP}`;
+          }
+          // The code of alerts closed since: said so, and nothing done (it stands for no other alert).
+          const alertsOfCode = await alertsRepository.byIds(db, found.alertIds);
+          if (found.spent || !alertsOfCode.some((a) => a.status === 'open')) {
+            const named = alertsOfCode.map((a) => a.tiny_id).join(', ');
+            const several = found.alertIds.length > 1;
+            return `Vigil: code ${reply.code} was for ${several ? 'alerts' : 'alert'}${named ? ` ${named}` : ''}, already closed${alertsOfCode.length < found.alertIds.length ? ' or deleted' : ''}: nothing done.`;
           }
           const user = await activeUser(found.userId);
           if (!user) return 'Vigil: the person this phone pages for can no longer act on alerts.';

@@ -2,10 +2,23 @@ import { sql } from 'kysely';
 import type { Db, Queryable } from '../../db/database.js';
 
 /**
- * The codes people answer an SMS with ("1a"): one per text that can be answered, unique per phone among
- * the alerts still open, and as small as possible so that they are quick to type. A code whose alerts
- * are all closed is free again.
+ * The codes people answer an SMS with ("1a"): one per text that can be answered, unique per phone, and
+ * as small as possible so that they are quick to type. A code whose alerts are all closed (or gone) is
+ * spent, not freed: a reply to the old text must not act on another alert that got the same code, so it
+ * is given again only SPENT_FOR_MS after it was first seen spent, and until then a reply with it is
+ * answered "already closed".
  */
+
+/** How long a spent code is kept from the phone's new texts: a day covers a late answer to an old text. */
+export const SPENT_FOR_MS = 24 * 60 * 60_000;
+/** Marks spent, at `at`, the codes (of one phone, or all) whose alerts are all closed or gone. */
+async function markSpent(q: Queryable, at: Date, phone?: string): Promise<void> {
+  await sql`
+    UPDATE sms_reply_codes c SET spent_at = ${at}
+    WHERE c.spent_at IS NULL ${phone === undefined ? sql`` : sql`AND c.phone = ${phone}`}
+      AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.id = ANY(c.alert_ids) AND a.status = 'open')`.execute(q);
+}
+
 export const replyCodesRepository = {
   /**
    * The code for these alerts on this phone: the one they already have (a page sent again), or the
@@ -21,16 +34,15 @@ export const replyCodesRepository = {
       await sql`SELECT pg_advisory_xact_lock(hashtextextended(${'vigil:sms-codes:' + input.phone}, 0))`.execute(
         tx,
       );
-      // Free the codes whose alerts are all closed or gone.
+      await markSpent(tx, now, input.phone);
+      // Only codes spent a day ago are free again: the smallest code free at once would be the one of
+      // the alert just closed, and "1c" sent late for it would close the new one.
       await sql`
-        DELETE FROM sms_reply_codes c
-        WHERE c.phone = ${input.phone}
-          AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.id = ANY(c.alert_ids) AND a.status = 'open')`.execute(
-        tx,
-      );
+        DELETE FROM sms_reply_codes
+        WHERE phone = ${input.phone} AND spent_at <= ${new Date(now.getTime() - SPENT_FOR_MS)}`.execute(tx);
       const same = await sql<{ code: number }>`
         SELECT code FROM sms_reply_codes
-        WHERE phone = ${input.phone} AND user_id = ${input.userId}
+        WHERE phone = ${input.phone} AND user_id = ${input.userId} AND spent_at IS NULL
           AND alert_ids = ${alertIds}::uuid[]`.execute(tx);
       const existing = same.rows[0]?.code;
       if (existing !== undefined) return existing;
@@ -53,28 +65,36 @@ export const replyCodesRepository = {
     });
   },
 
-  /** Drops codes whose alerts are all closed or gone (a phone that is not paged again keeps none). */
-  async purge(db: Queryable): Promise<number> {
-    const result = await sql`
-      DELETE FROM sms_reply_codes c
-      WHERE NOT EXISTS (SELECT 1 FROM alerts a WHERE a.id = ANY(c.alert_ids) AND a.status = 'open')`.execute(
-      db,
-    );
-    return Number(result.numAffectedRows ?? 0);
+  /**
+   * Marks the codes whose alerts are all closed or gone spent, and drops those spent a day ago (a phone
+   * that is not paged again keeps none), at `now` on the engine's clock.
+   */
+  async purge(db: Queryable, now: Date): Promise<number> {
+    await markSpent(db, now);
+    const result = await db
+      .deleteFrom('sms_reply_codes')
+      .where('spent_at', '<=', new Date(now.getTime() - SPENT_FOR_MS))
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
   },
 
-  /** What a code on this phone stands for, if anything. */
+  /**
+   * What a code on this phone stands for, if anything; `spent` when its alerts were all closed (or
+   * deleted) since, and the code is not given to another alert yet.
+   */
   async find(
     db: Queryable,
     phone: string,
     code: number,
-  ): Promise<{ orgId: string; userId: string; alertIds: string[] } | undefined> {
+  ): Promise<{ orgId: string; userId: string; alertIds: string[]; spent: boolean } | undefined> {
     const row = await db
       .selectFrom('sms_reply_codes')
-      .select(['org_id', 'user_id', 'alert_ids'])
+      .select(['org_id', 'user_id', 'alert_ids', 'spent_at'])
       .where('phone', '=', phone)
       .where('code', '=', code)
       .executeTakeFirst();
-    return row ? { orgId: row.org_id, userId: row.user_id, alertIds: row.alert_ids } : undefined;
+    return row
+      ? { orgId: row.org_id, userId: row.user_id, alertIds: row.alert_ids, spent: row.spent_at !== null }
+      : undefined;
   },
 };

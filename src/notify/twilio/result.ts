@@ -1,5 +1,5 @@
 import type { DeliveryResult } from '../channel.js';
-import { NUMBER_PROBLEMS, type TwilioAnswer } from './client.js';
+import { NUMBER_PROBLEMS, OPTED_OUT_CODE, type TwilioAnswer } from './client.js';
 
 /** A Twilio answer as the sender's outcome: a refused number also marks its contact method. */
 export function deliveryResultOf(answer: TwilioAnswer, detail?: string): DeliveryResult {
@@ -10,5 +10,7 @@ export function deliveryResultOf(answer: TwilioAnswer, detail?: string): Deliver
     status: 'failed',
     error: problem ? `${problem} (${answer.error})` : answer.error,
     ...(problem ? { addressProblem: problem } : {}),
+    // An opt-out says nothing of whose number it is: START must be all it takes to be paged again.
+    ...(answer.code === OPTED_OUT_CODE ? { optedOut: true } : {}),
   };
 }

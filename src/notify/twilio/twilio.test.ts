@@ -2,10 +2,13 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
+import { createDb, createPool } from '../../db/database.js';
 import { startFakeTwilio, type FakeTwilio } from '../../testing/fake-twilio.js';
 import { startTestServer, waitFor, type Json, type TestServer } from '../../testing/harness.js';
 import { freePort } from '../../testing/network.js';
 import { ShiftedClock } from '../../work/clock.js';
+import { verificationsRepository } from '../verification/repository.js';
+import { replyCodesRepository } from './reply-codes.js';
 
 /**
  * SMS and voice end to end: the real server sends through a local Twilio that checks what Twilio checks,
@@ -194,6 +197,69 @@ describe('verifying a phone', () => {
     const verified = await server.callOk('GET', contactUrl);
     assert.equal(verified.data.status.verified, true);
   });
+
+  it('keeps the minute between codes to a number when its contact is deleted and added again', async () => {
+    const del = await person('Del', 'sms', '+14155550113');
+    const contacts = `/v2/users/${del.user}/contacts`;
+    const before = twilio.messages.length;
+    await server.callOk('POST', `${contacts}/${del.contactId}/send-verification`);
+    await twilio.waitForMessages(before + 1);
+
+    // A new contact, the same number: its wait is the number's, not the deleted contact's.
+    await server.callOk('DELETE', `${contacts}/${del.contactId}`);
+    const again = await server.callOk('POST', contacts, { method: 'sms', to: '+14155550113' });
+    const refused = await server.call('POST', `${contacts}/${again.data.id}/send-verification`);
+    assert.equal(refused.status, 429, JSON.stringify(refused.body));
+    assert.match(refused.body.message, /less than a minute ago/);
+    assert.equal(twilio.messages.length, before + 1, 'the phone rang once');
+
+    nextMinute();
+    await server.callOk('POST', `${contacts}/${again.data.id}/send-verification`);
+    const [second] = (await twilio.waitForMessages(before + 2)).slice(before + 1);
+    assert.equal(second?.to, '+14155550113');
+  });
+
+  it('sends one code when several are asked for at the same moment', async () => {
+    const tia = await person('Tia', 'sms', '+14155550114');
+    const url = `/v2/users/${tia.user}/contacts/${tia.contactId}/send-verification`;
+    const answers = await Promise.all([1, 2, 3, 4].map(() => server.call('POST', url)));
+    assert.deepEqual(
+      answers.map((a) => a.status).sort(),
+      [202, 429, 429, 429],
+      JSON.stringify(answers.map((a) => a.body)),
+    );
+    await server.idle();
+    assert.equal(twilio.messages.filter((m) => m.to === '+14155550114').length, 1);
+  });
+
+  it("sends at most 10 codes and tests an hour to one person's contacts, and a test a minute", async () => {
+    const cap = await person('Cap', 'sms', '+14155550120');
+    await markVerified(cap.contactId);
+    const contacts = `/v2/users/${cap.user}/contacts`;
+    const before = twilio.messages.length;
+    await server.callOk('POST', `${contacts}/${cap.contactId}/test`);
+    const retest = await server.call('POST', `${contacts}/${cap.contactId}/test`);
+    assert.equal(retest.status, 429, 'a test a minute per contact');
+    assert.match(retest.body.message, /less than a minute ago/);
+
+    // The test counts: nine codes to nine new numbers make ten.
+    for (let i = 1; i <= 9; i++) {
+      const added = await server.callOk('POST', contacts, { method: 'sms', to: `+1415555030${i}` });
+      await server.callOk('POST', `${contacts}/${added.data.id}/send-verification`);
+    }
+    const eleventh = await server.callOk('POST', contacts, { method: 'sms', to: '+14155550310' });
+    const refused = await fetch(`${server.url}${contacts}/${eleventh.data.id}/send-verification`, {
+      method: 'POST',
+      headers: { authorization: `GenieKey ${server.key}` },
+    });
+    const body = (await refused.json()) as Json;
+    assert.equal(refused.status, 429, JSON.stringify(body));
+    const retryAfter = Number(refused.headers.get('retry-after'));
+    assert.ok(retryAfter > 55 * 60 && retryAfter <= 60 * 60, `Retry-After: ${retryAfter}`);
+    assert.match(body.message, /10 codes and tests .* in the last hour.*try again in \d+ min/);
+    await server.idle();
+    assert.equal(twilio.messages.length, before + 10, 'one test and nine codes');
+  });
 });
 
 describe('a voice contact', () => {
@@ -308,6 +374,37 @@ describe('a page by SMS', () => {
     assert.match(skipped, /verify it again/);
     const calls = twilio.requests.filter((r) => r.form.To === '+15005550001');
     assert.equal(calls.length, 1, 'Twilio was asked once');
+  });
+
+  it('retries while Twilio refuses its credentials (401, then 404), naming the setting, and then sends', async () => {
+    const ida = await person('Ida', 'sms', '+14155550116');
+    await markVerified(ida.contactId);
+    twilio.failNext(1, 401, 20003);
+    const before = twilio.messages.length;
+    const id = await createAlert(`bad token ${run}`, ida.team);
+    const first = await waitFor('the first retry logged', async () =>
+      (await logs(id)).find((l) => l.startsWith('SMS to Ida failed for now (attempt 1')),
+    );
+    assert.match(first, /401/);
+    assert.match(first, /Check VIGIL_TWILIO_ACCOUNT_SID and VIGIL_TWILIO_AUTH_TOKEN/);
+
+    // The account SID fixed wrong: Twilio answers 404 for another account's resources.
+    twilio.failNext(1, 404, 20404);
+    clock.advance(60_000);
+    const second = await waitFor('the second retry logged', async () =>
+      (await logs(id)).find((l) => l.startsWith('SMS to Ida failed for now (attempt 2')),
+    );
+    assert.match(second, /404/);
+    assert.match(second, /Check VIGIL_TWILIO_ACCOUNT_SID/);
+
+    clock.advance(60_000);
+    await twilio.waitForMessages(before + 1);
+    await waitFor(
+      'sent on the third attempt',
+      async () => (await logs(id)).some((l) => l.startsWith('SMS sent to Ida')) || undefined,
+    );
+    const contact = await server.callOk('GET', `/v2/users/${ida.user}/contacts/${ida.contactId}`);
+    assert.equal(contact.data.status.verified, true, 'the number is not what was wrong');
   });
 
   it('retries after Twilio says 429, and sends', async () => {
@@ -440,6 +537,104 @@ describe('STOP and START', () => {
     await createAlert(`after start ${run}`, ola.team);
     const [text] = (await twilio.waitForMessages(before + 1)).slice(before);
     assert.equal(text?.to, '+14155550106');
+  });
+});
+
+describe('a number Twilio says opted out (21610)', () => {
+  it('stays verified, and is paged again after START', async () => {
+    const uma = await person('Uma', 'sms', '+14155550115');
+    await markVerified(uma.contactId);
+    const contactUrl = `/v2/users/${uma.user}/contacts/${uma.contactId}`;
+    twilio.failNext(1, 400, 21610);
+    const first = await createAlert(`opted out ${run}`, uma.team);
+    const line = await waitFor('the refusal logged', async () =>
+      (await logs(first)).find((l) => l.startsWith('SMS to Uma failed')),
+    );
+    assert.match(line, /opted out/);
+    assert.match(line, /until it opts back in/);
+    const contact = await server.callOk('GET', contactUrl);
+    assert.match(contact.data.status.disabledReason, /opted out/);
+    assert.equal(contact.data.status.verified, true, 'an opt-out says nothing of whose number it is');
+
+    const start = await twilio.reply({ from: '+14155550115', body: 'START' });
+    assert.match(start.messages.join(' '), /back on/);
+    const before = twilio.messages.length;
+    nextMinute();
+    const second = await createAlert(`opted in ${run}`, uma.team);
+    const [text] = (await twilio.waitForMessages(before + 1)).slice(before);
+    assert.equal(text?.to, '+14155550115');
+    assert.match(text?.body ?? '', new RegExp(`opted in ${run}`));
+    await waitFor(
+      'the text logged',
+      async () => (await logs(second)).includes('SMS sent to Uma') || undefined,
+    );
+  });
+});
+
+describe('a reply code', () => {
+  it('is not given to a new alert once its alert closes, and a late reply with it acts on nothing', async () => {
+    const rae = await person('Rae', 'sms', '+14155550117');
+    await markVerified(rae.contactId);
+    const before = twilio.messages.length;
+    const a = await createAlert(`first of two ${run}`, rae.team);
+    const [textA] = (await twilio.waitForMessages(before + 1)).slice(before);
+    assert.match(textA?.body ?? '', /Reply 1a to acknowledge, 1c to close/);
+    await server.callOk('POST', `/v2/alerts/${a}/close`, {});
+    await waitFor('A closed', async () => (await alert(a)).status === 'closed' || undefined);
+
+    nextMinute();
+    const b = await createAlert(`second of two ${run}`, rae.team);
+    const [textB] = (await twilio.waitForMessages(before + 2)).slice(before + 1);
+    assert.match(textB?.body ?? '', new RegExp(`second of two ${run}`));
+    assert.doesNotMatch(textB?.body ?? '', /Reply 1a/, "A's code is not B's");
+
+    // "1c" meant for A, sent late: A is closed already, and B must stay open.
+    const late = await twilio.reply({ from: '+14155550117', body: '1c' });
+    assert.match(late.messages.join(' '), /already closed/);
+    assert.equal((await alert(b)).status, 'open');
+    const codeB = /Reply (\d+)a to acknowledge/.exec(textB?.body ?? '')?.[1];
+    assert.ok(codeB, textB?.body);
+    const answer = await twilio.reply({ from: '+14155550117', body: `${codeB}c` });
+    assert.match(answer.messages.join(' '), /closed/);
+    assert.equal((await alert(b)).status, 'closed');
+  });
+});
+
+describe('the maintenance purge', () => {
+  it('keeps spent reply codes a day and verification sends an hour, then drops them', async () => {
+    const pool = createPool(server.databaseUrl, 2);
+    const kdb = createDb(pool);
+    try {
+      const now = clock.now();
+      const count = async (where: string) =>
+        (
+          await db.query(
+            `SELECT count(*)::int AS n FROM sms_reply_codes WHERE phone = '+14155550117' ${where}`,
+          )
+        ).rows[0].n as number;
+      const all = await count('');
+      assert.ok((await count('AND spent_at IS NULL')) > 0, 'the reply code test left an unspent code');
+      // Its alerts are closed: marked spent...
+      await replyCodesRepository.purge(kdb, now);
+      assert.equal(await count('AND spent_at IS NOT NULL'), all, 'spent, not dropped');
+      // ... and dropped a day later.
+      await replyCodesRepository.purge(kdb, new Date(now.getTime() + 25 * 3600_000));
+      const left = await db.query(
+        `SELECT count(*)::int AS n FROM sms_reply_codes WHERE phone = '+14155550117'`,
+      );
+      assert.equal(left.rows[0].n, 0);
+
+      const sends = async () =>
+        (await db.query(`SELECT count(*)::int AS n FROM verification_sends`)).rows[0].n as number;
+      const before = await sends();
+      assert.ok(before > 0);
+      await verificationsRepository.purge(kdb, now);
+      assert.equal(await sends(), before, 'the last hour is kept');
+      await verificationsRepository.purge(kdb, new Date(now.getTime() + 2 * 3600_000));
+      assert.equal(await sends(), 0);
+    } finally {
+      await kdb.destroy();
+    }
   });
 });
 

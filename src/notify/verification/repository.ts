@@ -1,6 +1,22 @@
-import type { Queryable } from '../../db/database.js';
+import type { Queryable, Tx } from '../../db/database.js';
+import { lockNames } from '../../db/advisory-locks.js';
 
-/** The SQL of `contact_verifications`: the code last sent to each contact method, hashed. */
+/** The cap on a person's codes and tests counts those of the last hour: older sends are of no use. */
+export const SENDS_WINDOW_MS = 60 * 60_000;
+
+/** A code or test sent: to whom (the person whose contact it was), by which method, to which address. */
+export interface VerificationSend {
+  orgId: string;
+  userId: string;
+  method: string;
+  address: string;
+  kind: 'code' | 'test';
+}
+
+/**
+ * The SQL of `contact_verifications` (the code last sent to each contact method, hashed) and of
+ * `verification_sends` (every code and test sent, for their limits).
+ */
 export const verificationsRepository = {
   async find(db: Queryable, contactMethodId: string) {
     return db
@@ -51,11 +67,68 @@ export const verificationsRepository = {
     await db.deleteFrom('contact_verifications').where('contact_method_id', '=', contactMethodId).execute();
   },
 
+  /**
+   * Holds, until the transaction ends, the locks under which the sends to this person and to this address
+   * are counted and recorded: two requests at the same moment would otherwise both read "none yet".
+   */
+  async lockSends(tx: Tx, send: VerificationSend): Promise<void> {
+    await lockNames(tx, [
+      `verification-sends user ${send.userId}`,
+      `verification-sends address ${send.orgId} ${send.method} ${send.address}`,
+    ]);
+  },
+
+  /** When the last code (or test) went to this address in the organization, if after `since`. */
+  async lastSendTo(db: Queryable, send: VerificationSend, since: Date): Promise<Date | undefined> {
+    const row = await db
+      .selectFrom('verification_sends')
+      .select((eb) => eb.fn.max('sent_at').as('at'))
+      .where('org_id', '=', send.orgId)
+      .where('method', '=', send.method)
+      .where('address', '=', send.address)
+      .where('kind', '=', send.kind)
+      .where('sent_at', '>', since)
+      .executeTakeFirst();
+    return row?.at ?? undefined;
+  },
+
+  /** The times of the person's codes and tests since `since`, latest first, at most `limit`. */
+  async sendsToUserSince(db: Queryable, userId: string, since: Date, limit: number): Promise<Date[]> {
+    const rows = await db
+      .selectFrom('verification_sends')
+      .select('sent_at')
+      .where('user_id', '=', userId)
+      .where('sent_at', '>', since)
+      .orderBy('sent_at', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.sent_at);
+  },
+
+  async recordSend(db: Queryable, send: VerificationSend, at: Date): Promise<void> {
+    await db
+      .insertInto('verification_sends')
+      .values({
+        org_id: send.orgId,
+        user_id: send.userId,
+        method: send.method,
+        address: send.address,
+        kind: send.kind,
+        sent_at: at,
+      })
+      .execute();
+  },
+
+  /** Expired codes, and sends older than the longest window they count in. */
   async purge(db: Queryable, now: Date): Promise<number> {
-    const result = await db
+    const codes = await db
       .deleteFrom('contact_verifications')
       .where('expires_at', '<', now)
       .executeTakeFirst();
-    return Number(result.numDeletedRows);
+    const sends = await db
+      .deleteFrom('verification_sends')
+      .where('sent_at', '<', new Date(now.getTime() - SENDS_WINDOW_MS))
+      .executeTakeFirst();
+    return Number(codes.numDeletedRows) + Number(sends.numDeletedRows);
   },
 };

@@ -1,14 +1,14 @@
 import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Principal } from '../../accounts/service.js';
-import type { Db } from '../../db/database.js';
+import type { Db, Tx } from '../../db/database.js';
 import type { ContactMethodRow, UserRow } from '../../db/schema.js';
 import { invalid, rateLimited, unavailable, upstream } from '../../errors.js';
 import type { Clock } from '../../work/clock.js';
-import type { Notice } from '../channel.js';
+import type { Notice, NotificationChannel } from '../channel.js';
 import type { Channels } from '../destinations/registry.js';
 import { destinationLabel, requiresVerification } from '../destinations/registry.js';
 import { peopleRepository } from '../../oncall/people/repository.js';
-import { verificationsRepository as repo } from './repository.js';
+import { SENDS_WINDOW_MS, verificationsRepository as repo, type VerificationSend } from './repository.js';
 
 /**
  * Proving a contact method reaches its person before it is paged: a six-digit code sent by the contact's
@@ -30,8 +30,16 @@ export interface ContactVerificationDeps {
 }
 
 const CODE_TTL_MS = 10 * 60_000;
-/** A code a minute per contact: each costs money and rings someone's phone. */
+/**
+ * A code a minute per contact and per address (and a test a minute per address): each costs money and
+ * rings someone's phone. By address too, because a contact deleted and added again is a new contact.
+ */
 const RESEND_AFTER_MS = 60_000;
+/**
+ * At most this many codes and tests an hour to one person's contacts, whatever their addresses: without
+ * it, a person could add a thousand numbers (anyone's) and have Vigil ring each.
+ */
+const SENDS_PER_HOUR = 10;
 const MAX_TRIES = 5;
 
 /** A code proves only the address it was sent to. */
@@ -42,6 +50,14 @@ function addressChanged() {
   );
 }
 
+/** Whole seconds from `now` until `at`, at least 1 (a Retry-After of 0 would invite a retry at once). */
+function secondsUntil(at: number, now: Date): number {
+  return Math.max(1, Math.ceil((at - now.getTime()) / 1000));
+}
+
+/** A channel that sends notices (codes, tests), not only pages. */
+type NoticeChannel = NotificationChannel & Required<Pick<NotificationChannel, 'sendNotice'>>;
+
 function hashOf(code: string): Buffer {
   return createHash('sha256').update(code).digest();
 }
@@ -49,13 +65,23 @@ function hashOf(code: string): Buffer {
 export function createContactVerification(deps: ContactVerificationDeps) {
   const { db, clock } = deps;
 
-  async function send(contact: ContactMethodRow, user: UserRow, notice: Notice): Promise<string | undefined> {
+  /** The channel that sends codes and tests to this contact, or why there is none (before anything is counted). */
+  function channelOf(contact: ContactMethodRow): NoticeChannel {
     const channel = deps.channels().get(contact.method);
     if (!channel?.sendNotice) {
       throw unavailable(
         `Vigil can not send to ${destinationLabel(contact.method)} contacts: ${deps.channels().whyUnavailable(contact.method)}.`,
       );
     }
+    return channel as NoticeChannel;
+  }
+
+  async function send(
+    channel: NoticeChannel,
+    contact: ContactMethodRow,
+    user: UserRow,
+    notice: Notice,
+  ): Promise<string | undefined> {
     const result = await channel.sendNotice(
       { address: contact.address, name: user.full_name || user.username },
       notice,
@@ -66,34 +92,81 @@ export function createContactVerification(deps: ContactVerificationDeps) {
     return result.providerId;
   }
 
+  /**
+   * Counts a code or test about to be sent, or refuses it: one a minute to an address (of any contact of
+   * the organization, deleted or not), and SENDS_PER_HOUR an hour to a person's contacts. Runs under the
+   * locks of `lockSends`, so two requests at the same moment can not both pass.
+   */
+  async function countSend(tx: Tx, send: VerificationSend, now: Date): Promise<void> {
+    const last = await repo.lastSendTo(tx, send, new Date(now.getTime() - RESEND_AFTER_MS));
+    if (last) {
+      const wait = secondsUntil(last.getTime() + RESEND_AFTER_MS, now);
+      throw rateLimited(
+        send.kind === 'code'
+          ? `A code was sent to this address less than a minute ago (perhaps to a contact since deleted): wait ${wait} s.`
+          : `A test was sent to this contact less than a minute ago: wait ${wait} s.`,
+        wait,
+      );
+    }
+    const recent = await repo.sendsToUserSince(
+      tx,
+      send.userId,
+      new Date(now.getTime() - SENDS_WINDOW_MS),
+      SENDS_PER_HOUR,
+    );
+    const oldest = recent[SENDS_PER_HOUR - 1];
+    if (oldest) {
+      const until = oldest.getTime() + SENDS_WINDOW_MS;
+      const wait = secondsUntil(until, now);
+      throw rateLimited(
+        `${SENDS_PER_HOUR} codes and tests were sent to this person's contacts in the last hour, the most Vigil sends: try again in ${wait < 60 ? `${wait} s` : `${Math.ceil(wait / 60)} min`} (at ${new Date(until).toISOString()}).`,
+        wait,
+      );
+    }
+    await repo.recordSend(tx, send, now);
+  }
+
   return {
     async sendCode(p: Principal, identifier: string, contactId: string): Promise<{ expiresAt: Date }> {
       const { user, contact } = await deps.contactToManage(p, identifier, contactId);
+      const channel = channelOf(contact);
       const now = clock.now();
-      const last = await repo.find(db, contact.id);
-      // Per contact, whatever its address: changing the number back and forth must not ring two phones
-      // without a pause.
-      if (last && now.getTime() - last.sent_at.getTime() < RESEND_AFTER_MS) {
-        const wait = Math.ceil((last.sent_at.getTime() + RESEND_AFTER_MS - now.getTime()) / 1000);
-        throw rateLimited(
-          last.address === contact.address
-            ? `A code was sent to this contact less than a minute ago: wait ${wait} s, or enter the code it got.`
-            : `A code was sent to this contact's earlier address less than a minute ago: wait ${wait} s to send one to its new address.`,
-          wait,
-        );
-      }
       const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
       // Spaced digits are read one by one on a call, and are easy to copy from a text.
       const spoken = code.split('').join(' ');
       const expiresAt = new Date(now.getTime() + CODE_TTL_MS);
-      await repo.save(db, {
-        contactMethodId: contact.id,
+      const sending: VerificationSend = {
+        orgId: user.org_id,
+        userId: user.id,
+        method: contact.method,
         address: contact.address,
-        codeHash: hashOf(code),
-        sentAt: now,
-        expiresAt,
+        kind: 'code',
+      };
+      // Checked and saved under one lock: read first and saved after, two requests at once both passed.
+      await db.transaction().execute(async (tx) => {
+        await repo.lockSends(tx, sending);
+        const last = await repo.find(tx, contact.id);
+        // Per contact, whatever its address: changing the number back and forth must not ring two phones
+        // without a pause.
+        if (last && now.getTime() - last.sent_at.getTime() < RESEND_AFTER_MS) {
+          const wait = secondsUntil(last.sent_at.getTime() + RESEND_AFTER_MS, now);
+          throw rateLimited(
+            last.address === contact.address
+              ? `A code was sent to this contact less than a minute ago: wait ${wait} s, or enter the code it got.`
+              : `A code was sent to this contact's earlier address less than a minute ago: wait ${wait} s to send one to its new address.`,
+            wait,
+          );
+        }
+        await countSend(tx, sending, now);
+        await repo.save(tx, {
+          contactMethodId: contact.id,
+          address: contact.address,
+          codeHash: hashOf(code),
+          sentAt: now,
+          expiresAt,
+        });
       });
-      await send(contact, user, {
+      await send(channel, contact, user, {
         subject: 'Your Vigil verification code',
         text:
           contact.method === 'voice'
@@ -151,7 +224,20 @@ export function createContactVerification(deps: ContactVerificationDeps) {
           'Verify this contact before testing it: a test to a mistyped number reaches a stranger.',
         );
       }
-      const providerId = await send(contact, user, {
+      const channel = channelOf(contact);
+      const sending: VerificationSend = {
+        orgId: user.org_id,
+        userId: user.id,
+        method: contact.method,
+        address: contact.address,
+        kind: 'test',
+      };
+      const now = clock.now();
+      await db.transaction().execute(async (tx) => {
+        await repo.lockSends(tx, sending);
+        await countSend(tx, sending, now);
+      });
+      const providerId = await send(channel, contact, user, {
         subject: 'Vigil test message',
         text: `This is a test of ${user.full_name || user.username}'s ${destinationLabel(contact.method)} contact. Pages for alerts will come like this.`,
       });
