@@ -44,6 +44,8 @@ import * as m0041 from './migrations/0041_alert_feed_wishes.js';
 import * as m0042 from './migrations/0042_notifications_let_through.js';
 import * as m0043 from './migrations/0043_verification_address.js';
 import * as m0044 from './migrations/0044_writeback_ocsf.js';
+import * as m0045 from './migrations/0045_send_limits_and_spent_reply_codes.js';
+import * as m0046 from './migrations/0046_auto_close_policy.js';
 
 /** Every migration, in order. Listed here (not read from disk) so the same code runs from src and dist. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -89,6 +91,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '0042_notifications_let_through': m0042,
   '0043_verification_address': m0043,
   '0044_writeback_ocsf': m0044,
+  '0045_send_limits_and_spent_reply_codes': m0045,
+  '0046_auto_close_policy': m0046,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -236,11 +236,16 @@ export interface AlertPoliciesTable {
 
 export type PolicyType = 'alert' | 'notification';
 
-/** An alert a notification policy's autoCloseAction closes at `close_at` (engine clock) if still open. */
+/**
+ * An alert a notification policy's autoCloseAction closes at `close_at` (engine clock) if still open and the
+ * policy still closes it: one row per alert and policy.
+ */
 export interface AlertAutoClosesTable {
   alert_id: string;
   org_id: string;
   close_at: Date;
+  /** The policy that scheduled it (no foreign key); null on rows from before migration 0046. */
+  policy_id: string | null;
   policy_name: string;
   created_at: CreatedAt;
 }
@@ -454,6 +459,23 @@ export interface SmsReplyCodesTable {
   user_id: string;
   alert_ids: string[];
   created_at: Date;
+  /** When its alerts were first seen all closed (or gone): it is answered for, and given again a day later. */
+  spent_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+/**
+ * A verification code or test message sent, by address rather than by contact method (it outlives the
+ * contact and its person): the waits and the cap an hour are counted from these.
+ */
+export interface VerificationSendsTable {
+  id: Generated<string>;
+  org_id: string;
+  /** The person whose contact it was sent to. */
+  user_id: string;
+  method: string;
+  address: string;
+  kind: 'code' | 'test';
+  sent_at: Date;
 }
 
 export interface NotificationRulesTable {
@@ -939,6 +961,7 @@ export interface Database {
   contact_methods: ContactMethodsTable;
   contact_verifications: ContactVerificationsTable;
   sms_reply_codes: SmsReplyCodesTable;
+  verification_sends: VerificationSendsTable;
   notification_rules: NotificationRulesTable;
   schedules: SchedulesTable;
   schedule_rotations: ScheduleRotationsTable;

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import type { AlertEvent } from '../alerts/events.js';
 import { startTestServer, waitFor, type TestServer } from '../testing/harness.js';
+import { ShiftedClock } from '../work/clock.js';
 import type { AlertEventConsumer } from './consumers.js';
 
 /** The durable side: events reach consumers through their queues; snoozes end on time. */
@@ -120,5 +122,129 @@ describe('operations', () => {
       assert.ok(doc.paths[path], `OpenAPI documents ${path}`);
     }
     assert.equal((await fetch(`${server.url}/docs`)).status, 200);
+  });
+});
+
+describe('routing after a backlog', () => {
+  it('routes by the rule that applied when the alert was created, or the team added, not when the engine got to it', async () => {
+    const MINUTE = 60_000;
+    const clock = new ShiftedClock();
+    // Hours ahead of the system clock: a rule picked at the alert's system time would miss as well.
+    clock.advance(5 * 60 * MINUTE);
+    const run = randomUUID().slice(0, 8);
+    // No worker yet: the alert's `created` event waits, as in a backlog.
+    const api = await startTestServer({ clock, role: 'api' });
+    let worker: TestServer | undefined;
+    const db = new pg.Client({ connectionString: api.databaseUrl });
+    await db.connect();
+    try {
+      const person = `router-${run}@example.com`;
+      await api.callOk('POST', '/v2/users', { username: person, fullName: 'Router', role: { name: 'User' } });
+      const team = (
+        await api.callOk('POST', '/v2/teams', {
+          name: `Routing ${run}`,
+          members: [{ user: { username: person } }],
+        })
+      ).data.id as string;
+      await api.callOk('POST', '/v2/escalations', {
+        name: `Day ${run}`,
+        rules: [
+          {
+            condition: 'if-not-acked',
+            notifyType: 'default',
+            delay: { timeAmount: 0 },
+            recipient: { type: 'user', username: person },
+          },
+        ],
+      });
+      // "Working hours": from 25 to 10 minutes before now, on the engine's clock (UTC).
+      const at = (ms: number) => {
+        const time = new Date(clock.now().getTime() + ms);
+        return { hour: time.getUTCHours(), min: time.getUTCMinutes() };
+      };
+      const [from, to] = [at(-25 * MINUTE), at(-10 * MINUTE)];
+      await api.callOk('POST', `/v2/teams/${team}/routing-rules`, {
+        name: 'Working hours',
+        timezone: 'UTC',
+        timeRestriction: {
+          type: 'time-of-day',
+          restriction: { startHour: from.hour, startMin: from.min, endHour: to.hour, endMin: to.min },
+        },
+        notify: { type: 'escalation', name: `Day ${run}` },
+      });
+      await api.callOk('POST', `/v2/teams/${team}/routing-rules`, {
+        name: 'After hours',
+        notify: { type: 'none' },
+      });
+      const alertOf = async (body: object) => {
+        const created = await api.callOk('POST', '/v2/alerts', body);
+        return waitFor('the alert', async () => {
+          const status = await api.call('GET', `/v2/alerts/requests/${created.requestId}`);
+          return status.body.data?.alertId as string | undefined;
+        });
+      };
+      const backdate = (alertId: string, minutes: number) =>
+        db.query(`UPDATE alerts SET created_at = created_at - $2 * interval '1 minute' WHERE id = $1`, [
+          alertId,
+          minutes,
+        ]);
+      const startWorker = () =>
+        startTestServer({
+          databaseUrl: api.databaseUrl,
+          apiKey: api.key,
+          clock,
+          role: 'worker',
+          engineIntervalMs: 100,
+        });
+      // Created 30 minutes ago, before working hours, with no responder; the engine has seen it.
+      const added = await alertOf({ message: `added late ${run}` });
+      worker = await startWorker();
+      await waitFor('the alert to be handled', async () => {
+        const { rows } = await db.query('SELECT 1 FROM alert_logs WHERE alert_id = $1 AND log = $2', [
+          added,
+          'The alert has no responders: nobody is notified',
+        ]);
+        return rows.length > 0;
+      });
+      await worker.stop();
+      worker = undefined;
+      await backdate(added, 30);
+      // The team added 20 minutes ago, inside working hours; the engine gets to it only now.
+      await api.callOk('POST', `/v2/alerts/${added}/responders`, { responder: { type: 'team', id: team } });
+      const job = await db.query<{ id: string; at: string }>(
+        `SELECT id, payload->>'at' AS at FROM outbox_jobs
+          WHERE payload->>'alertId' = $1 AND payload->>'type' = 'responder_added'`,
+        [added],
+      );
+      const event = job.rows[0];
+      assert.ok(event, 'the responder_added event waits in the outbox');
+      await db.query(`UPDATE outbox_jobs SET payload = jsonb_set(payload, '{at}', $2::jsonb) WHERE id = $1`, [
+        event.id,
+        JSON.stringify(new Date(Date.parse(event.at) - 20 * MINUTE).toISOString()),
+      ]);
+      // Created 20 minutes ago, inside working hours; the engine handles it only now, after them.
+      const created = await alertOf({
+        message: `routed late ${run}`,
+        responders: [{ type: 'team', id: team }],
+      });
+      await backdate(created, 20);
+
+      worker = await startWorker();
+      const routed = (alertId: string) =>
+        waitFor('the alert to be routed', async () => {
+          const { rows } = await db.query<{ log: string }>(
+            `SELECT log FROM alert_logs WHERE alert_id = $1 AND log LIKE 'Team %: %' ORDER BY id`,
+            [alertId],
+          );
+          return rows[0]?.log;
+        });
+      const working = `Team Routing ${run}: routing rule "Working hours"; escalating with Day ${run}`;
+      assert.equal(await routed(created), working, 'at its creation');
+      assert.equal(await routed(added), working, 'when the team was added');
+    } finally {
+      await db.end();
+      await worker?.stop();
+      await api.stop();
+    }
   });
 });

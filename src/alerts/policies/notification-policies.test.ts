@@ -1124,6 +1124,96 @@ describe('notification policies: the rest of Opsgenie’s options', () => {
     for (const { policy } of [maintained, free]) await call('DELETE', `/v2/policies/${policy}?teamId=${ops}`);
   });
 
+  it('autoCloseAction: a policy deleted, disabled, without the action or disabled by a maintenance closes nothing; another team’s close still stands', async () => {
+    const closing = (token: string, teamId: string, minutes: number, name = token) =>
+      notificationPolicy(teamId, {
+        name: `Close ${name} ${run}`,
+        filter: about(`${token}-${run}`),
+        autoCloseAction: { duration: { timeAmount: minutes, timeUnit: 'minutes' } },
+      });
+    const closed = async (token: string) => {
+      const policy = await closing(token, ops, 30);
+      const id = await alertWith({ message: `${token}-${run}`, responders: [{ type: 'team', id: ops }] });
+      return { policy, id };
+    };
+    const closes = async (id: string) =>
+      (await db.query('SELECT count(*)::int AS n FROM alert_auto_closes WHERE alert_id = $1', [id])).rows[0]
+        .n;
+    const status = async (id: string) =>
+      (await db.query('SELECT status FROM alerts WHERE id = $1', [id])).rows[0].status;
+
+    const deleted = await closed('close-deleted');
+    const disabled = await closed('close-disabled');
+    const edited = await closed('close-edited');
+    const quietly = await closed('close-quietly');
+    const maintainedNow = await closed('close-maint-now');
+    const maintainedSoon = await closed('close-maint-soon');
+    const kept = await closed('close-kept');
+    // Two teams' policies on one alert: Ops closes it at 30 minutes, Web at 40.
+    const opsBoth = await closing('close-both', ops, 30);
+    const webBoth = await closing('close-both', web, 40, 'close-both-web');
+    const both = await alertWith({
+      message: `close-both-${run}`,
+      responders: [
+        { type: 'team', id: ops },
+        { type: 'team', id: web },
+      ],
+    });
+    // A close scheduled before closes recorded their policy: it still closes the alert.
+    const legacy = await alertWith({
+      message: `close-legacy-${run}`,
+      responders: [{ type: 'team', id: ops }],
+    });
+    await db.query(
+      `INSERT INTO alert_auto_closes (alert_id, org_id, close_at, policy_name)
+        SELECT id, org_id, $2, 'Legacy' FROM alerts WHERE id = $1`,
+      [legacy, new Date(clock.now().getTime() + 30 * MINUTE)],
+    );
+    for (const { id } of [deleted, disabled, edited, quietly, maintainedNow, maintainedSoon, kept])
+      await waitFor('the close to be scheduled', async () => (await closes(id)) === 1);
+    await waitFor('both teams’ closes', async () => (await closes(both)) === 2);
+
+    await call('DELETE', `/v2/policies/${deleted.policy}?teamId=${ops}`);
+    await call('POST', `/v2/policies/${disabled.policy}/disable?teamId=${ops}`);
+    const read = (await call('GET', `/v2/policies/${edited.policy}?teamId=${ops}`)).data;
+    const { id: _id, type: _type, autoCloseAction: _close, ...rest } = read;
+    await call('PUT', `/v2/policies/${edited.policy}?teamId=${ops}`, {
+      ...rest,
+      type: 'notification',
+      deduplicationAction: { deduplicationActionType: 'value-based', count: 2 },
+    });
+    await call('DELETE', `/v2/policies/${opsBoth}?teamId=${ops}`);
+    for (const { id } of [deleted, disabled, edited]) assert.equal(await closes(id), 0, 'dropped at once');
+    assert.equal(await closes(both), 1, 'the other team’s close stays');
+    // Disabled by a way the policy service does not see: the close queue finds it.
+    await db.query('UPDATE alert_policies SET enabled = false WHERE id = $1', [quietly.policy]);
+    const maintenances = [await maintenanceOn([maintainedNow.policy], 0, 0)];
+    await waitFor('the maintenance to drop the close', async () => (await closes(maintainedNow.id)) === 0);
+    // Over before the close falls due: dropped at its opening all the same, as a disabled policy's close.
+    maintenances.push(await maintenanceOn([maintainedSoon.policy], 5 * MINUTE, 10 * MINUTE));
+    clock.advance(6 * MINUTE);
+    await waitFor('the maintenance to drop the close', async () => (await closes(maintainedSoon.id)) === 0);
+
+    clock.advance(25 * MINUTE);
+    await waitFor('the kept policy’s close', async () => (await status(kept.id)) === 'closed');
+    await waitFor('the close without a policy', async () => (await status(legacy)) === 'closed');
+    await server.idle();
+    for (const { id } of [deleted, disabled, edited, quietly, maintainedNow, maintainedSoon]) {
+      assert.equal(await status(id), 'open', 'not closed');
+      assert.ok(!(await logs(id)).some((l) => l.includes('Closed by policy')));
+      assert.equal(await closes(id), 0);
+    }
+    assert.equal(await status(both), 'open', 'Ops’s close went with its policy');
+
+    clock.advance(10 * MINUTE);
+    await waitFor('Web’s close', async () => (await status(both)) === 'closed');
+    assert.ok((await logs(both)).some((l) => l.includes(`Closed by policy 'Close close-both-web ${run}'`)));
+    for (const id of maintenances) await call('DELETE', `/v1/maintenance/${id}`);
+    for (const { policy } of [disabled, edited, quietly, maintainedNow, maintainedSoon, kept])
+      await call('DELETE', `/v2/policies/${policy}?teamId=${ops}`);
+    await call('DELETE', `/v2/policies/${webBoth}?teamId=${web}`);
+  });
+
   it('filters on the alert’s teams and recipients: a team’s policy about another responder', async () => {
     const byTeam = await notificationPolicy(ops, {
       name: `Web handles it ${run}`,

@@ -2,6 +2,7 @@ import { accountsRepository } from '../../accounts/repository.js';
 import type { Principal } from '../../accounts/service.js';
 import { requireTeamRight } from '../../accounts/team-rights.js';
 import { isUniqueViolation, type Db, type Queryable } from '../../db/database.js';
+import { autoClosesRepository } from '../../engine/auto-close.js';
 import { autoRestartsRepository } from '../../engine/auto-restart.js';
 import { notificationHoldsRepository } from '../../engine/notification-holds.js';
 import { conflict, invalidField, notFound } from '../../errors.js';
@@ -22,7 +23,8 @@ import { timingValues } from './timing.js';
  * events (engine/escalation/notification-policies.ts): there is no cache here to empty. What a policy
  * started lasts only while it still does that: in the transaction that deletes or disables it, or removes
  * its deduplicationAction, the notifications it holds are let go (through the engine, which starts those
- * escalations), and its pending auto-restarts are dropped once it no longer has an autoRestartAction.
+ * escalations), its pending auto-restarts are dropped once it no longer has an autoRestartAction, and its
+ * pending auto-closes once it no longer has an autoCloseAction.
  */
 export function createNotificationPoliciesService(deps: { db: Db; clock: Clock }) {
   const { db, clock } = deps;
@@ -86,6 +88,7 @@ export function createNotificationPoliciesService(deps: { db: Db; clock: Clock }
       await notificationHoldsRepository.releasePolicy(q, row.id, row.name, clock.toSystemTime(clock.now()));
     if (!after?.enabled || !after.actions.autoRestartAction)
       await autoRestartsRepository.dropPolicy(q, row.id);
+    if (!after?.enabled || !after.actions.autoCloseAction) await autoClosesRepository.dropPolicy(q, row.id);
   }
 
   const actionsOf = (row: PolicyRow) => (row.notification_actions ?? {}) as unknown as NotificationActions;

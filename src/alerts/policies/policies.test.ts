@@ -280,6 +280,17 @@ describe('running policies', () => {
     assert.deepEqual([...made.row.team_ids].sort(), [teamA, teamB].sort());
   });
 
+  it('keeps a long description of characters outside the BMP whole (its default {{description}})', async () => {
+    const token = `emoji-${run}`;
+    const id = await policy({ name: `Emoji ${run}`, filter: about(token), tags: ['seen'] });
+    // 15,000 characters, the longest description, in 29,999 UTF-16 units.
+    const description = `a${'😀'.repeat(14_999)}`;
+    const made = await alert({ message: `${token} x`, description });
+    assert.deepEqual(made.row.tags, ['seen']);
+    assert.equal(made.row.description, description);
+    await call('POST', `/v2/policies/${id}/disable`);
+  });
+
   it('still makes the alert when a responder a policy adds was deleted since, without that responder', async () => {
     const token = `gone-${run}`;
     const doomed = (await call('POST', '/v2/teams', { name: `Doomed ${run}` })).data.id;

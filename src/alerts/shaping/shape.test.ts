@@ -71,11 +71,33 @@ describe('templates', () => {
     assert.equal(out.length, MAX_EXPANDED_LENGTH);
   });
 
+  it('counts and cuts by characters, never leaving half a surrogate pair', () => {
+    const chars = (text: string) => Array.from(text).length;
+    // 15,000 characters (the longest description) in 29,999 UTF-16 units: passed through whole.
+    const description = `a${'😀'.repeat(14_999)}`;
+    assert.equal(expandTemplate('{{description}}', { ...values, description }), description);
+    assert.equal(
+      modify({ ...request, description }, { description: '{{description}}' }).description,
+      description,
+    );
+    // Over the limit: cut at a character, whichever unit the limit falls on.
+    for (const text of [`a${'😀'.repeat(MAX_EXPANDED_LENGTH)}`, '😀'.repeat(MAX_EXPANDED_LENGTH + 1)]) {
+      for (const template of ['{{note}}', '{{note}}{{note}}', text]) {
+        const out = expandTemplate(template, { ...values, note: text });
+        assert.equal(chars(out), MAX_EXPANDED_LENGTH, template.slice(0, 20));
+        assert.ok(!/\p{Cs}/u.test(out), 'no lone surrogate');
+        assert.ok(text.startsWith(out));
+      }
+    }
+    const many = expandTemplate('{{message}}'.repeat(1000), { ...values, message: '😀'.repeat(15_000) });
+    assert.equal(many, '😀'.repeat(MAX_EXPANDED_LENGTH));
+  });
+
   it('property: output is bounded and text without placeholders is kept', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 300 }), fc.string({ maxLength: 2000 }), (template, message) => {
         const out = expandTemplate(template, { ...values, message });
-        assert.ok(out.length <= MAX_EXPANDED_LENGTH);
+        assert.ok(Array.from(out).length <= MAX_EXPANDED_LENGTH);
         if (!template.includes('{{')) assert.equal(out, template);
       }),
     );

@@ -1,3 +1,5 @@
+import { cutToCharacters } from '../limits.js';
+
 /**
  * Opsgenie's dynamic fields in integration actions and alert policies: `{{message}}`, `{{details.Region}}`
  * and the like, replaced by the incoming alert's values. Only the plain `{{field}}` form is understood;
@@ -59,9 +61,21 @@ function valueOf(name: string, values: TemplateValues): string {
   }
 }
 
+/**
+ * Cut to {@link MAX_EXPANDED_LENGTH} characters (code points, as the alert's limits count them), never
+ * inside one: half a surrogate pair is text the database refuses to store.
+ */
+const fit = (text: string) => cutToCharacters(text, MAX_EXPANDED_LENGTH, '');
+
+/**
+ * So many UTF-16 units hold at least {@link MAX_EXPANDED_LENGTH} characters (a character is at most two):
+ * once the output is that long, nothing more it gets can be kept.
+ */
+const ENOUGH_UNITS = 2 * MAX_EXPANDED_LENGTH;
+
 /** The template with each placeholder replaced; cut to {@link MAX_EXPANDED_LENGTH} characters. */
 export function expandTemplate(template: string, values: TemplateValues): string {
-  if (!template.includes('{{')) return template.slice(0, MAX_EXPANDED_LENGTH);
+  if (!template.includes('{{')) return fit(template);
   let out = '';
   let last = 0;
   for (const match of template.matchAll(PLACEHOLDER)) {
@@ -69,8 +83,8 @@ export function expandTemplate(template: string, values: TemplateValues): string
     out += valueOf((match[1] ?? '').trim(), values);
     last = match.index + match[0].length;
     // Each value is bounded, but many placeholders could multiply them: stop as soon as it is too long.
-    if (out.length >= MAX_EXPANDED_LENGTH) return out.slice(0, MAX_EXPANDED_LENGTH);
+    if (out.length >= ENOUGH_UNITS) return fit(out);
   }
   out += template.slice(last);
-  return out.slice(0, MAX_EXPANDED_LENGTH);
+  return fit(out);
 }

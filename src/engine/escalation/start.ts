@@ -85,11 +85,15 @@ export async function startEscalations(
   }
   const matchable = matchableAlert(alert);
   const createdAt = clock.fromSystemTime(alert.created_at);
+  // A team is routed as things stood when the alert reached it: at its creation, or when the team was added
+  // (or its hold ended), not when the engine got to it. After a backlog, an alert made at 16:50 still takes
+  // the 09:00-17:00 rule when it is handled at 17:10.
+  const routedAt = event.type === 'created' ? createdAt : base;
   let named: MatchableAlert | undefined;
   for (const responder of responders) {
     if (suppressed && responder.type !== 'team') continue;
     if (responder.type === 'team') {
-      const decision = await routeAlert(tx, responder.id, matchable, now, reads.routing);
+      const decision = await routeAlert(tx, responder.id, matchable, routedAt, reads.routing);
       const teamName = decision.teamName;
       const policies = await reads.notificationPolicies(alert.org_id, now);
       // Named only when a policy's filter asks who the alert is for: that costs a read.
@@ -98,11 +102,12 @@ export async function startEscalations(
       const policy = decideForTeam(policies, responder.id, named ?? matchable, createdAt, now);
       if (policy?.autoCloseMs !== undefined) {
         // From the alert's creation, as documented, also for a team added as a responder later.
-        const closeAt = new Date(clock.fromSystemTime(alert.created_at).getTime() + policy.autoCloseMs);
+        const closeAt = new Date(createdAt.getTime() + policy.autoCloseMs);
         await autoClosesRepository.schedule(tx, {
           alertId: alert.id,
           orgId: alert.org_id,
           closeAt,
+          policyId: policy.policyId,
           policyName: policy.policyName,
         });
         etx.autoCloseScheduled = true;
