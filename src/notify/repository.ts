@@ -97,6 +97,41 @@ export const notificationsRepository = {
     return new Set(updated.rows.map((r) => r.id));
   },
 
+  /**
+   * Extends the claim on messages still being sent under it (the same attempt), so that a round waiting
+   * on a slow channel keeps what it is sending: another round would take them again once the lease ran
+   * out, and send them a second time.
+   */
+  async extendLeases(
+    db: Queryable,
+    claimed: readonly { id: string; attempts: number }[],
+    leaseUntil: Date,
+  ): Promise<void> {
+    if (claimed.length === 0) return;
+    await sql`
+      UPDATE notifications n SET lease_until = ${leaseUntil}
+      FROM unnest(${claimed.map((c) => c.id)}::uuid[], ${claimed.map((c) => c.attempts)}::int[]) AS c(id, attempts)
+      WHERE n.id = c.id AND n.state = 'sending' AND n.attempts = c.attempts`.execute(db);
+  },
+
+  /**
+   * Gives claimed messages back, unsent and due again at once, their attempt refunded: a round that
+   * failed before sending anything must not hold them until its lease runs out.
+   */
+  async release(
+    db: Queryable,
+    claimed: readonly { id: string; attempts: number }[],
+    now: Date,
+  ): Promise<void> {
+    if (claimed.length === 0) return;
+    await sql`
+      UPDATE notifications n
+      SET state = 'pending', lease_until = NULL, attempts = n.attempts - 1, let_through_at = NULL,
+          updated_at = ${now}
+      FROM unnest(${claimed.map((c) => c.id)}::uuid[], ${claimed.map((c) => c.attempts)}::int[]) AS c(id, attempts)
+      WHERE n.id = c.id AND n.state = 'sending' AND n.attempts = c.attempts`.execute(db);
+  },
+
   /** When the next message falls due, or a claimed one's lease runs out. */
   async nextDueAt(db: Queryable): Promise<Date | null> {
     const row = await sql<{ at: Date | null }>`

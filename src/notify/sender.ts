@@ -99,6 +99,9 @@ function bundleKey(row: NotificationRow): string {
   return `${destinationKey(row.method, row.address)} ${row.user_id ?? row.destination_name ?? ''}`;
 }
 
+/** Tries to record sent messages' outcomes while the database fails, about half a minute in all. */
+const RECORD_TRIES = 8;
+
 export function createNotificationSender(options: NotificationSenderOptions): NotificationSender {
   const { db, log, clock, channels, links } = options;
   const leaseMs = options.leaseMs ?? 360_000;
@@ -470,32 +473,83 @@ export function createNotificationSender(options: NotificationSenderOptions): No
     return channels.get(method)?.sendBundle !== undefined;
   }
 
+  /**
+   * Records outcomes as `record` does, trying again for a while when the database fails: the messages
+   * were sent, and left unrecorded they would be taken again once their lease ran out, and sent twice.
+   */
+  async function recordSent(outcomes: readonly Outcome[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await record(outcomes);
+        return;
+      } catch (error) {
+        if (attempt >= RECORD_TRIES) throw error;
+        log.warn(
+          { err: error, attempt },
+          'the outcome of sent notifications could not be recorded; trying again',
+        );
+        await new Promise((resolve) => setTimeout(resolve, backoff(attempt, { baseMs: 200, maxMs: 5000 })));
+      }
+    }
+  }
+
+  /**
+   * Keeps the round's claim while it sends, renewing the lease every third of it: a slow channel (an email
+   * relay answering each command just within its timeout) must not let another round take the messages
+   * still being sent, and send them again. Messages already recorded are no longer renewed.
+   */
+  function keepClaim(rows: readonly NotificationRow[]): () => void {
+    const timer = setInterval(() => {
+      repo
+        .extendLeases(db, rows, new Date(clock.now().getTime() + leaseMs))
+        .catch((error: unknown) => log.warn({ err: error }, 'a notification lease could not be extended'));
+    }, leaseMs / 3);
+    return () => clearInterval(timer);
+  }
+
+  /**
+   * What a round reads before it sends: which messages go now and which wait for their throttle (those
+   * put back at once), their alerts and their recipients as they are now.
+   */
+  async function prepareRound(rows: NotificationRow[], now: Date) {
+    const { go, wait } = await throttled(rows, now);
+    const [alertRows, recipients] = await Promise.all([
+      alertsRepository.byIds(db, [...new Set(go.map((r) => r.alert_id))]),
+      recipientsOf(go),
+    ]);
+    await record(wait);
+    return { go, recipients, alertsById: new Map(alertRows.map((a) => [a.id, a])) };
+  }
+
   async function sendDue(now: Date): Promise<number> {
     const rows = await repo.claimDue(db, now, new Date(now.getTime() + leaseMs), batchSize);
     if (rows.length === 0) return 0;
-    const { go, wait } = await throttled(rows, now);
-    const alertIds = [...new Set(go.map((r) => r.alert_id))];
-    const [alertRows, recipients] = await Promise.all([
-      alertsRepository.byIds(db, alertIds),
-      recipientsOf(go),
-    ]);
-    const alertsById = new Map(alertRows.map((a) => [a.id, a]));
-    const outcomes: Outcome[] = [...wait];
-    await Promise.all(
-      sendings(go).map((rows) =>
-        deliver(rows, alertsById, recipients, now).then(
-          (done) => void outcomes.push(...done),
-          (error: unknown) => {
-            // The lease runs out and another round takes the messages again.
-            log.error(
-              { err: error, notificationIds: rows.map((r) => r.id) },
-              'a notification could not be sent',
-            );
-          },
+    const stopKeeping = keepClaim(rows);
+    try {
+      const round = await prepareRound(rows, now).catch(async (error: unknown) => {
+        // Nothing was sent: the messages go back at once rather than wait for the lease (best effort: the
+        // database may be what failed, and then the lease gives them back).
+        await repo.release(db, rows, clock.now()).catch(() => undefined);
+        throw error;
+      });
+      // Each sending is recorded as soon as it is done: a fast channel's messages are not held, still
+      // claimed, with those of a slow one until the whole round ends.
+      await Promise.all(
+        sendings(round.go).map((sending) =>
+          deliver(sending, round.alertsById, round.recipients, now)
+            .then((done) => recordSent(done))
+            .catch((error: unknown) => {
+              // Unsent or unrecorded: its lease runs out and another round takes it again.
+              log.error(
+                { err: error, notificationIds: sending.map((r) => r.id) },
+                'a notification could not be sent, or its outcome recorded',
+              );
+            }),
         ),
-      ),
-    );
-    await record(outcomes);
+      );
+    } finally {
+      stopKeeping();
+    }
     return rows.length;
   }
 

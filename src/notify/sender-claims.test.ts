@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { startTestServer, waitFor, type Json, type TestServer } from '../testing/harness.js';
+import type { NotificationChannel } from './channel.js';
+
+/**
+ * The sender's claim on the messages of a round, on the real server with a one-second lease: a message
+ * to a slow destination keeps its claim while it is being sent (no other round sends it again), and the
+ * other messages of its round are recorded as soon as they are sent, not when the slow one is done.
+ */
+
+const run = randomUUID().slice(0, 8);
+/** Every send, by address, in order. */
+const sent: string[] = [];
+/** A send to an address in here is received at once but finishes only when its promise settles. */
+const held = new Map<string, Promise<void>>();
+const texts: NotificationChannel = {
+  type: 'sms',
+  async send(message) {
+    sent.push(message.to.address);
+    await held.get(message.to.address);
+    return { status: 'sent', providerId: `sms-${sent.length}` };
+  },
+};
+
+let server: TestServer;
+let db: pg.Client;
+/** Lets the held send finish: the server stops only once its sends are done, failed test or not. */
+let finish = () => {};
+
+async function call(method: string, path: string, body?: unknown): Promise<Json> {
+  return server.callOk(method, path, body);
+}
+
+/** A person texted at once for every alert of their own team; the team's name. */
+async function textedPerson(name: string, phone: string): Promise<string> {
+  const username = `${name.toLowerCase()}-${run}@example.com`;
+  await call('POST', '/v2/users', { username, fullName: name, role: { name: 'User' } });
+  const sms = await call('POST', `/v2/users/${username}/contacts`, { method: 'sms', to: phone });
+  await db.query(`UPDATE contact_methods SET verified_at = now() WHERE id = $1`, [sms.data.id]);
+  const rules = await call('GET', `/v2/users/${username}/notification-rules`);
+  await call('PATCH', `/v2/users/${username}/notification-rules/${rules.data[0].id}`, {
+    steps: [{ contact: { method: 'sms', to: phone }, sendAfter: { timeAmount: 0 } }],
+  });
+  const team = `${name} ${run}`;
+  await call('POST', '/v2/teams', { name: team, members: [{ user: { username }, role: 'user' }] });
+  return team;
+}
+
+before(async () => {
+  server = await startTestServer({
+    engineIntervalMs: 100,
+    channels: [texts],
+    env: { VIGIL_NOTIFICATION_LEASE_SECONDS: '1' },
+  });
+  db = new pg.Client({ connectionString: server.databaseUrl });
+  await db.connect();
+});
+
+after(async () => {
+  finish();
+  await db?.end();
+  await server?.stop();
+});
+
+describe('a round with a slow send among quick ones', () => {
+  it('records the quick ones at once, and keeps the slow one claimed past its lease: sent once', async () => {
+    const slow = '+14155550181';
+    const quick = '+14155550182';
+    const teams = [await textedPerson('Sloane', slow), await textedPerson('Quinn', quick)];
+    held.set(slow, new Promise<void>((resolve) => (finish = resolve)));
+
+    await call('POST', '/v2/alerts', {
+      message: `claims ${run}`,
+      responders: teams.map((name) => ({ type: 'team', name })),
+    });
+    await waitFor('both texts handed to the channel', async () => sent.length >= 2 || undefined);
+    const states = async () =>
+      Object.fromEntries(
+        (await db.query(`SELECT address, state FROM notifications WHERE method = 'sms'`)).rows.map(
+          (r: Json) => [r.address, r.state],
+        ),
+      );
+    // The quick text is recorded while the slow one is still being sent.
+    await waitFor('the quick text recorded', async () => (await states())[quick] === 'sent' || undefined);
+    assert.equal((await states())[slow], 'sending');
+
+    // Three leases go by with the slow send still out: another round would take it again without the
+    // claim kept alive (the sender's loops wake at the lease's end).
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    assert.deepEqual(
+      sent.filter((a) => a === slow),
+      [slow],
+      'the slow text was handed to the channel once',
+    );
+    finish();
+    await waitFor('the slow text recorded', async () => (await states())[slow] === 'sent' || undefined);
+    assert.deepEqual([...sent].sort(), [slow, quick].sort());
+  });
+});
