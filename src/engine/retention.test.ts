@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { startTestServer, waitFor, type TestServer } from '../testing/harness.js';
+import { createDb, createPool } from '../db/database.js';
+import { createLogger } from '../logger.js';
+import { createTestDatabase, startTestServer, waitFor, type TestServer } from '../testing/harness.js';
+import { retentionQueue } from './retention.js';
 import { ShiftedClock } from '../work/clock.js';
 import { integrationsRepository } from '../integrations/repository.js';
 
@@ -191,3 +194,36 @@ class RolledBack extends Error {
     super('rolled back');
   }
 }
+
+describe('a retention run in which one purge fails', () => {
+  it('runs the purges after it, and comes again in minutes rather than an hour', async () => {
+    const pool = createPool(await createTestDatabase({ migrated: true }), 2);
+    const kdb = createDb(pool);
+    try {
+      const ran: string[] = [];
+      const queue = retentionQueue({
+        db: kdb,
+        log: createLogger('silent'),
+        purges: [
+          { what: 'first', purge: async () => (ran.push('first'), 0) },
+          {
+            what: 'failing',
+            purge: async () => {
+              ran.push('failing');
+              throw new Error('canceling statement due to lock timeout');
+            },
+          },
+          { what: 'last', purge: async () => (ran.push('last'), 1) },
+        ],
+      });
+      const start = new Date('2026-06-01T00:00:00Z');
+      await queue.round(start); // plans the first run, five minutes on
+      const now = new Date(start.getTime() + 6 * MINUTE);
+      const round = await queue.round(now);
+      assert.deepEqual(ran, ['first', 'failing', 'last']);
+      assert.equal(round.nextDueAt?.getTime(), now.getTime() + 5 * MINUTE, 'again in five minutes');
+    } finally {
+      await kdb.destroy();
+    }
+  });
+});

@@ -11,6 +11,8 @@ import type { WorkQueueSpec } from '../work/runner.js';
 
 const EVERY_MS = 60 * 60_000;
 const DAY_MS = 24 * 60 * 60_000;
+/** How soon a run in which a purge failed comes again. */
+const RETRY_MS = 5 * 60_000;
 
 /**
  * The cut-off of a retention of `days`, from the engine's `now`: purges compare with it rather than with the
@@ -46,11 +48,25 @@ export function retentionQueue(deps: {
           .executeTakeFirst();
         return { more: false, nextDueAt: next?.next_at ?? null };
       }
+      // One purge that fails (a lock timeout after a backlog) must not skip the others: each is tried, and
+      // the run comes again in a few minutes rather than an hour (purges are idempotent).
+      let failed = false;
       for (const { what, purge } of deps.purges) {
-        const removed = await purge(now);
-        if (removed > 0) log.info({ removed, what }, `purged ${what} past retention`);
+        try {
+          const removed = await purge(now);
+          if (removed > 0) log.info({ removed, what }, `purged ${what} past retention`);
+        } catch (error) {
+          failed = true;
+          log.error(
+            { err: error, what },
+            `purging ${what} failed; the others go on, and it is tried again soon`,
+          );
+        }
       }
-      return { more: false, nextDueAt: claimed.rows[0]?.next_at ?? null };
+      if (!failed) return { more: false, nextDueAt: claimed.rows[0]?.next_at ?? null };
+      const retryAt = new Date(now.getTime() + RETRY_MS);
+      await sql`UPDATE work_schedules SET next_at = ${retryAt} WHERE name = 'retention'`.execute(db);
+      return { more: false, nextDueAt: retryAt };
     },
   };
 }
