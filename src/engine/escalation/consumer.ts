@@ -104,8 +104,12 @@ export function createEscalationConsumer(options: EscalationConsumerOptions): Al
     return runner.startRuns(etx, runs, alerts, now);
   }
 
-  function committed(due: boolean, scheduled: { autoClose: boolean; autoRestart: boolean }): void {
+  function committed(
+    due: boolean,
+    scheduled: { autoClose: boolean; autoRestart: boolean; escalation: boolean },
+  ): void {
     if (due) signal.wake(QUEUES.notifications);
+    if (scheduled.escalation) signal.wake(QUEUES.escalations);
     if (scheduled.autoClose) signal.wake(QUEUES.autoCloses);
     if (scheduled.autoRestart) signal.wake(QUEUES.autoRestarts);
     // A step may have closed an alert (the last repeat of a closing policy): its event waits.
@@ -119,7 +123,7 @@ export function createEscalationConsumer(options: EscalationConsumerOptions): Al
 
     async handle(event) {
       const now = clock.now();
-      const scheduled = { autoClose: false, autoRestart: false };
+      const scheduled = { autoClose: false, autoRestart: false, escalation: false };
       const due = await db.transaction().execute(async (tx) => {
         const etx = engineTx(tx);
         const fresh = await repo.markHandled(tx, [event.eventId], now);
@@ -128,6 +132,7 @@ export function createEscalationConsumer(options: EscalationConsumerOptions): Al
         await etx.logs.flush(tx);
         scheduled.autoClose = etx.autoCloseScheduled;
         scheduled.autoRestart = etx.autoRestartScheduled;
+        scheduled.escalation = etx.escalationStarted;
         return dueNow;
       });
       committed(due, scheduled);
@@ -141,13 +146,14 @@ export function createEscalationConsumer(options: EscalationConsumerOptions): Al
     async handleBatch(events, { log: batchLog }) {
       const now = clock.now();
       const failed: { eventId: string; error: unknown }[] = [];
-      const scheduled = { autoClose: false, autoRestart: false };
+      const scheduled = { autoClose: false, autoRestart: false, escalation: false };
       const due = await db.transaction().execute(async (tx) => {
         const etx = engineTx(tx);
         // Read once the transaction has run (either way out below): a close scheduled then is woken for.
         const done = <T>(value: T): T => {
           scheduled.autoClose = etx.autoCloseScheduled;
           scheduled.autoRestart = etx.autoRestartScheduled;
+          scheduled.escalation = etx.escalationStarted;
           return value;
         };
         const fresh = await repo.markHandled(

@@ -17,6 +17,11 @@ export interface EngineTx {
   autoCloseScheduled: boolean;
   /** A notification policy scheduled an auto-restart: its queue is woken once this commits. */
   autoRestartScheduled: boolean;
+  /**
+   * An escalation on call in a schedule was started for an alert, due at once: the escalations queue is
+   * woken once this commits (its loops may sleep for seconds, and it is not the queue that made it).
+   */
+  escalationStarted: boolean;
 }
 
 export function engineTx(tx: Tx): EngineTx {
@@ -27,5 +32,6 @@ export function engineTx(tx: Tx): EngineTx {
     newAlerts: new Map(),
     autoCloseScheduled: false,
     autoRestartScheduled: false,
+    escalationStarted: false,
   };
 }

@@ -97,7 +97,7 @@ export function createStepRunner({ alerts, log, lateAfterMs }: StepRunnerOptions
 
   /** A step's page: its recipients now, its messages planned with the batch's others (pages.settle). */
   async function page(
-    { tx, logs, reads }: EngineTx,
+    etx: EngineTx,
     run: AlertEscalationRow,
     alert: AlertRow,
     step: PlanStep,
@@ -105,12 +105,13 @@ export function createStepRunner({ alerts, log, lateAfterMs }: StepRunnerOptions
     late: string,
     pages: PendingPages,
   ): Promise<void> {
+    const { logs, reads } = etx;
     const rule = step.rule;
     if (!rule) return;
     const label = describeStep(run.plan, step);
     const { recipients, target, escalations = [] } = await reads.resolverFor(run.org_id)(rule, now);
     for (const onCall of escalations) {
-      await startOnCallEscalation({ tx, logs }, run, alert, onCall, now, `${label}${late}`);
+      await startOnCallEscalation(etx, run, alert, onCall, now, `${label}${late}`);
     }
     if (recipients.length === 0) {
       if (escalations.length === 0) logs.add(alert.id, `${label}: nobody to notify in ${target}${late}`);
@@ -141,13 +142,14 @@ export function createStepRunner({ alerts, log, lateAfterMs }: StepRunnerOptions
    * ends any loop back to it.
    */
   async function startOnCallEscalation(
-    { tx, logs }: Pick<EngineTx, 'tx' | 'logs'>,
+    etx: EngineTx,
     run: AlertEscalationRow,
     alert: AlertRow,
     onCall: { id: string; why: string },
     now: Date,
     label: string,
   ): Promise<void> {
+    const { tx, logs } = etx;
     const policy = await repo.policy(tx, onCall.id);
     if (!policy) {
       logs.add(alert.id, `${label}: the escalation ${onCall.why} no longer exists; nobody is paged for it`);
@@ -164,6 +166,7 @@ export function createStepRunner({ alerts, log, lateAfterMs }: StepRunnerOptions
       baseAt: now,
       nextAt: first ? dueAt(now, first) : now,
     });
+    if (started) etx.escalationStarted = true;
     logs.add(
       alert.id,
       started

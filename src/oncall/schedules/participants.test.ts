@@ -47,7 +47,11 @@ async function logs(alertId: string): Promise<string[]> {
 
 /** The alert's log once the engine and the sender have done all that is due. */
 async function settledLogs(alertId: string, until: RegExp): Promise<string[]> {
-  await waitFor(`a log line matching ${until}`, async () => (await logs(alertId)).some((l) => until.test(l)));
+  await waitFor(
+    `a log line matching ${until}`,
+    async () => (await logs(alertId)).some((l) => until.test(l)),
+    10_000,
+  );
   await server.idle();
   return logs(alertId);
 }
@@ -61,7 +65,9 @@ function paged(lines: string[]): string[] {
 }
 
 before(async () => {
-  server = await startTestServer({ clock, engineIntervalMs: 100 });
+  // Queues sleep long when nothing wakes them: every step here must be woken for (an escalation on call
+  // in the schedule is started by the alert-event consumer, and must wake the escalations queue).
+  server = await startTestServer({ clock, engineIntervalMs: 30_000 });
   for (const [username, fullName] of [
     ['alice@example.com', 'Alice'],
     ['bob@example.com', 'Bob'],
