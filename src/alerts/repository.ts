@@ -105,7 +105,8 @@ function isTheirs(viewer: AlertViewer): RawBuilder<boolean> {
 
 /**
  * What an integration's key sees: the alerts of its team, counting the team's escalations and schedules
- * as the team (as for a user), and the alerts it made, whatever their responders. Without the last two,
+ * as the team (as for a user), those visible to its team (visibleTo), and the alerts it made, whatever
+ * their responders. Without the last two,
  * a key that creates an alert for an escalation, a schedule, a user or another team could not close it
  * (Alertmanager and Grafana close on resolve by alias with the key that created the alert).
  *
@@ -114,8 +115,10 @@ function isTheirs(viewer: AlertViewer): RawBuilder<boolean> {
  * row, as a viewer's is, still one scan for a list or any number of counts.
  */
 function isIntegrations(integration: AlertIntegration): RawBuilder<boolean> {
+  const team = responderRefs('team', [integration.teamId]);
   return sql<boolean>`(alerts.integration_id = ${integration.id}
-    OR ${respondedByTeams([integration.teamId], [])})`;
+    OR ${respondedByTeams([integration.teamId], [])}
+    OR alerts.visible_to @> ANY(${team}::jsonb[]))`;
 }
 
 /** `query` narrowed to the alerts of `scope`. */

@@ -711,6 +711,8 @@ export function createAlertsService(
         tx?: Tx;
         /** Responders the caller has already resolved (an integration's own team): no lookup. */
         resolvedResponders?: ResponderRef[];
+        /** Who sees the alert without being paged, already resolved (an incident's other responders). */
+        resolvedVisibleTo?: ResponderRef[];
         /** What already shaped the request (the integration's create action), for the log. */
         shapedBy?: string[];
       } = {},
@@ -731,9 +733,10 @@ export function createAlertsService(
           ? await resolveResponders(q, p.orgId, input.responders, 'responders')
           : []);
       const visibleTo =
-        (input.visibleTo?.length ?? 0) > 0
+        options.resolvedVisibleTo ??
+        ((input.visibleTo?.length ?? 0) > 0
           ? await resolveResponders(q, p.orgId, input.visibleTo, 'visibleTo')
-          : [];
+          : []);
       const shaped = await applyPolicies(q, p.orgId, input, given, options.integration?.name ?? null);
       input = shaped.input;
       const statement = createStatement(p.orgId, requestId, input, {
@@ -1097,6 +1100,15 @@ export function createAlertsService(
     ): Promise<Outcome> {
       return applyWithNote(tx, alert, action, actor, meta);
     },
+
+    /**
+     * Whether an action of `p` on this alert runs, as `act` decides it: an API integration's key whose
+     * actions are set runs a close, acknowledge or note only if one of its actions of that type matches
+     * the alert, and with that action's user and note. For callers acting on alerts in a transaction of
+     * their own (incidents).
+     */
+    gate: (p: Principal, alert: AlertRow, action: AlertAction, meta: ActionMeta) =>
+      gateThroughActions(p, alert, action, meta),
 
     /** Locks an alert by id in the caller's transaction. */
     lockInTx: (tx: Tx, alertId: string) =>

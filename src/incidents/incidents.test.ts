@@ -446,6 +446,53 @@ describe('the Incident API', () => {
     assert.equal((await alertOf(alertId)).status, 'open');
   });
 
+  it("closes an incident's alert for an integration's key whose close actions match it", async () => {
+    const made = await server.callOk('POST', '/v2/integrations', {
+      type: 'API',
+      name: `Shaping API ${run}`,
+      ownerTeam: { id: teamId },
+    });
+    // Adding one action keeps Opsgenie's default close action, which matches every alert.
+    await server.callOk('POST', `/v2/integrations/${made.data.id}/actions`, {
+      type: 'create',
+      name: 'Tag it',
+      filter: { conditionMatchType: 'match-all' },
+      tags: ['shaped'],
+    });
+    const incident = await createIncident({ message: `Shaped ${run}` }, made.data.apiKey);
+    const [alertId] = await alertIdsOf(incident.id);
+    assert.ok(alertId);
+    const closed = await act(incident.id, '/close', {}, made.data.apiKey);
+    assert.deepEqual([closed.success, closed.status], [true, 'Closed'], JSON.stringify(closed));
+    assert.equal((await alertOf(alertId)).status, 'closed');
+  });
+
+  it("lets the incident's first responders act on the alert raised for a responder added later", async () => {
+    const member = await addUserWithKey(server, 'member', run);
+    const team = `Firsts ${run}`;
+    await server.callOk('POST', '/v2/teams', {
+      name: team,
+      members: [{ user: { username: member.username }, role: 'user' }],
+    });
+    const incident = await createIncident({
+      message: `Firsts' incident ${run}`,
+      responders: [{ type: 'team', name: team }],
+    });
+    const [first] = await alertIdsOf(incident.id);
+    await server.callOk('POST', `/v2/alerts/${first}/close`, {});
+    await waitFor('the alert closed', async () => (await alertOf(first as string)).status === 'closed');
+    await act(incident.id, '/responders', { responder: { type: 'user', username: bob } });
+    const raised = (await alertIdsOf(incident.id)).find((id: string) => id !== first);
+    assert.ok(raised, 'an alert raised for bob');
+    // Paged to bob only, and seen by the team that was the incident's first responder.
+    const alert = await alertOf(raised);
+    assert.equal(alert.responders.length, 1);
+    assert.equal((await server.call('GET', `/v2/alerts/${raised}`, undefined, member.key)).status, 200);
+    const resolved = await act(incident.id, '/resolve', {}, member.key);
+    assert.deepEqual([resolved.success, resolved.status], [true, 'Resolved'], JSON.stringify(resolved));
+    assert.equal((await alertOf(raised)).status, 'closed');
+  });
+
   it("gives an integration key the incidents of its team only, and makes its incidents its team's", async () => {
     const message = `Team incident ${run}`;
     const incident = await createIncident({ message }, teamKey);

@@ -3,7 +3,13 @@ import type { Principal } from '../accounts/service.js';
 import { requireUserRight, type UserRight } from '../accounts/custom-roles/rights.js';
 import { resolveResponder } from '../alerts/responders.js';
 import { alertsRepository } from '../alerts/repository.js';
-import { actorOf, type AlertAction, type AlertsService, type ResponderInput } from '../alerts/service.js';
+import {
+  actorOf,
+  type ActionMeta,
+  type AlertAction,
+  type AlertsService,
+  type ResponderInput,
+} from '../alerts/service.js';
 import { alertScopeOf } from '../alerts/visibility.js';
 import type { Actor } from '../alerts/events.js';
 import type { Db, Tx } from '../db/database.js';
@@ -123,7 +129,7 @@ function scopeOf(p: Principal): IncidentScope {
  * it does not reach and why.
  */
 interface ReachedAlerts {
-  alerts: AlertRow[];
+  alerts: { alert: AlertRow; meta: ActionMeta }[];
   untouched: number;
   /** Why the untouched ones are, for the request status and the log. */
   reason: string;
@@ -194,6 +200,11 @@ export function createIncidentsService({ db, alerts, signal, clock = systemClock
         tx,
         actor,
         resolvedResponders: paged.responders,
+        // The incident's other responders see the alert without being paged by it: it is theirs to act on
+        // through the incident, and the Alert API's scope (alerts/visibility.ts) counts visibleTo.
+        resolvedVisibleTo: incident.responders.filter(
+          (r) => !paged.responders.some((x) => x.type === r.type && x.id === r.id),
+        ),
         ...(p.integration
           ? { integration: { id: p.integration.id, name: p.integration.name, type: p.integration.type } }
           : {}),
@@ -221,29 +232,29 @@ export function createIncidentsService({ db, alerts, signal, clock = systemClock
     tx: Tx,
     p: Principal,
     incident: IncidentRow,
-    kind: AlertAction['kind'],
+    action: AlertAction,
   ): Promise<ReachedAlerts> {
     const ids = await repo.openAlertIds(tx, incident.id);
     if (ids.length === 0) return { alerts: [], untouched: 0, reason: '' };
-    // An integration's actions gate its key's close (alerts/service.ts, gateThroughActions), and that gate
-    // is not exported to run inside this transaction: rather than close alerts its actions would not, or
-    // copy the gate here, an incident leaves such a key's alerts as they are.
-    if (kind === 'close' && p.integration?.actions) {
-      return {
-        alerts: [],
-        untouched: ids.length,
-        reason: `integration [${p.integration.name}] has actions set, and incidents do not run its close actions`,
-      };
-    }
     const locked = new Map(
       (await alertsRepository.lockByIds(tx, await alertScopeOf(tx, p), ids)).map((a) => [a.id, a]),
     );
     // One that was closed since openAlertIds read it is neither acted on nor out of scope.
-    const reached = ids.flatMap((id) => locked.get(id) ?? []).filter((a) => a.status === 'open');
+    const inScope = ids.flatMap((id) => locked.get(id) ?? []).filter((a) => a.status === 'open');
+    // An integration's actions gate its key's closes as they do through the Alert API (with the action's
+    // user and note); an alert no action of it matches is left as it is.
+    const gated = inScope.map((alert) => ({ alert, gate: alerts.gate(p, alert, action, {}) }));
+    const reasons = new Set<string>();
+    if (inScope.length < ids.length) reasons.add("out of the caller's alert scope");
+    const alertsReached: ReachedAlerts['alerts'] = [];
+    for (const { alert, gate } of gated) {
+      if (gate.kind === 'run') alertsReached.push({ alert, meta: gate.meta });
+      else reasons.add(`no ${action.kind} action of integration [${p.integration?.name ?? ''}] matched`);
+    }
     return {
-      alerts: reached,
-      untouched: ids.filter((id) => !locked.has(id)).length,
-      reason: "out of the caller's alert scope",
+      alerts: alertsReached,
+      untouched: ids.length - alertsReached.length,
+      reason: [...reasons].join('; '),
     };
   }
 
@@ -286,13 +297,16 @@ export function createIncidentsService({ db, alerts, signal, clock = systemClock
   /** Closes the alerts reached, as their own close would (their log names the actor). */
   async function closeAlerts(
     tx: Tx,
+    p: Principal,
     incident: IncidentRow,
     reached: ReachedAlerts,
     actor: Actor,
     source: string | undefined,
   ) {
-    for (const alert of reached.alerts) {
-      await alerts.applyInTx(tx, alert, { kind: 'close' }, actor, { source });
+    for (const { alert, meta } of reached.alerts) {
+      // An integration's close action may name another user and add its note, as through the Alert API.
+      const by = meta.user ? actorOf(p, meta.user) : actor;
+      await alerts.applyInTx(tx, alert, { kind: 'close' }, by, { source, note: meta.note });
       await log(tx, incident, 'alert', `Alert #${alert.tiny_id} closed with the incident`, actor);
     }
     await logLeftOut(tx, incident, reached, actor);
@@ -312,23 +326,23 @@ export function createIncidentsService({ db, alerts, signal, clock = systemClock
           return { success: false, status: 'Incident is closed: it can not be resolved.', incident };
         if (incident.status === 'resolved')
           return { success: true, status: 'Incident was already resolved', incident };
-        const reached = await reachAlerts(tx, p, incident, 'close');
+        const reached = await reachAlerts(tx, p, incident, { kind: 'close' });
         const refused = unreached(reached, 'resolved', incident);
         if (refused) return refused;
         const updated = await repo.update(tx, incident.id, { status: 'resolved' });
         await log(tx, incident, 'status', `Incident resolved by ${actor.name}`, actor);
-        await closeAlerts(tx, updated, reached, actor, meta.source);
+        await closeAlerts(tx, p, updated, reached, actor, meta.source);
         return { success: true, status: `Resolved${leftOut(reached)}`, incident: updated };
       }
       case 'close': {
         if (incident.status === 'closed')
           return { success: true, status: 'Incident was already closed', incident };
-        const reached = await reachAlerts(tx, p, incident, 'close');
+        const reached = await reachAlerts(tx, p, incident, { kind: 'close' });
         const refused = unreached(reached, 'closed', incident);
         if (refused) return refused;
         const updated = await repo.update(tx, incident.id, { status: 'closed' });
         await log(tx, incident, 'status', `Incident closed by ${actor.name}`, actor);
-        await closeAlerts(tx, updated, reached, actor, meta.source);
+        await closeAlerts(tx, p, updated, reached, actor, meta.source);
         return { success: true, status: `Closed${leftOut(reached)}`, incident: updated };
       }
       case 'reopen': {
@@ -345,7 +359,10 @@ export function createIncidentsService({ db, alerts, signal, clock = systemClock
       case 'priority': {
         if (incident.priority === action.priority)
           return { success: true, status: 'Priority updated', incident };
-        const reached = await reachAlerts(tx, p, incident, 'priority');
+        const reached = await reachAlerts(tx, p, incident, {
+          kind: 'priority',
+          priority: action.priority,
+        });
         const refused = unreached(reached, 'given the priority', incident);
         if (refused) return refused;
         const updated = await repo.update(tx, incident.id, { priority: action.priority });
@@ -356,7 +373,7 @@ export function createIncidentsService({ db, alerts, signal, clock = systemClock
           `Priority changed from ${incident.priority} to ${action.priority} by ${actor.name}`,
           actor,
         );
-        for (const alert of reached.alerts)
+        for (const { alert } of reached.alerts)
           await alerts.applyInTx(tx, alert, { kind: 'priority', priority: action.priority }, actor, {
             source: meta.source,
           });
@@ -371,7 +388,11 @@ export function createIncidentsService({ db, alerts, signal, clock = systemClock
           ({ ref }) => !incident.responders.some((r) => r.type === ref.type && r.id === ref.id),
         );
         if (added.length === 0) return { success: true, status: 'Already responders', incident };
-        const reached = await reachAlerts(tx, p, incident, 'addResponder');
+        const [first] = added;
+        const reached = await reachAlerts(tx, p, incident, {
+          kind: 'addResponder',
+          responder: { type: first?.ref.type ?? 'team', id: first?.ref.id ?? '' },
+        });
         const refused = unreached(reached, 'given the responder', incident);
         if (refused) return refused;
         const updated = await repo.update(tx, incident.id, {
@@ -401,7 +422,7 @@ export function createIncidentsService({ db, alerts, signal, clock = systemClock
           };
         }
         // The alerts' own Add Responder pages them, as it pages a responder added to any alert.
-        for (const alert of reached.alerts)
+        for (const { alert } of reached.alerts)
           for (const { ref } of added)
             await alerts.applyInTx(
               tx,
