@@ -494,6 +494,40 @@ export function createNotificationSender(options: NotificationSenderOptions): No
   }
 
   /**
+   * Records a round's outcomes as its sendings finish, not when the whole round does: a fast channel's
+   * messages are not held, still claimed, with those of a slow one. What finishes while a record is being
+   * written goes into the next one, so a round of quick sends still costs a transaction or two, not one
+   * each.
+   */
+  function recordAsDone() {
+    let waiting: Outcome[] = [];
+    let writing: Promise<void> = Promise.resolve();
+    let busy = false;
+    const writeWaiting = async (): Promise<void> => {
+      busy = true;
+      while (waiting.length > 0) {
+        const batch = waiting;
+        waiting = [];
+        await recordSent(batch).catch((error: unknown) => {
+          // Unrecorded: the lease runs out and another round takes these again.
+          log.error(
+            { err: error, notificationIds: batch.map((o) => o.row.id) },
+            'the outcome of sent notifications could not be recorded',
+          );
+        });
+      }
+      busy = false;
+    };
+    return {
+      add(outcomes: Outcome[]): void {
+        waiting.push(...outcomes);
+        if (!busy) writing = writeWaiting();
+      },
+      settled: () => writing,
+    };
+  }
+
+  /**
    * Keeps the round's claim while it sends, renewing the lease every third of it: a slow channel (an email
    * relay answering each command just within its timeout) must not let another round take the messages
    * still being sent, and send them again. Messages already recorded are no longer renewed.
@@ -524,29 +558,30 @@ export function createNotificationSender(options: NotificationSenderOptions): No
   async function sendDue(now: Date): Promise<number> {
     const rows = await repo.claimDue(db, now, new Date(now.getTime() + leaseMs), batchSize);
     if (rows.length === 0) return 0;
-    const stopKeeping = keepClaim(rows);
-    try {
-      const round = await prepareRound(rows, now).catch(async (error: unknown) => {
-        // Nothing was sent: the messages go back at once rather than wait for the lease (best effort: the
-        // database may be what failed, and then the lease gives them back).
-        await repo.release(db, rows, clock.now()).catch(() => undefined);
-        throw error;
+    const round = await prepareRound(rows, now).catch(async (error: unknown) => {
+      // Nothing was sent: the messages go back at once rather than wait for the lease (best effort: the
+      // database may be what failed, and then the lease gives them back).
+      await repo.release(db, rows, clock.now()).catch((released: unknown) => {
+        log.warn({ err: released }, 'claimed notifications could not be given back; their lease will');
       });
-      // Each sending is recorded as soon as it is done: a fast channel's messages are not held, still
-      // claimed, with those of a slow one until the whole round ends.
+      throw error;
+    });
+    // Only what goes now: those put back to wait for their throttle are another round's to claim.
+    const stopKeeping = keepClaim(round.go);
+    try {
+      const recorder = recordAsDone();
       await Promise.all(
         sendings(round.go).map((sending) =>
-          deliver(sending, round.alertsById, round.recipients, now)
-            .then((done) => recordSent(done))
-            .catch((error: unknown) => {
-              // Unsent or unrecorded: its lease runs out and another round takes it again.
-              log.error(
-                { err: error, notificationIds: sending.map((r) => r.id) },
-                'a notification could not be sent, or its outcome recorded',
-              );
-            }),
+          deliver(sending, round.alertsById, round.recipients, now).then(recorder.add, (error: unknown) => {
+            // Unsent: its lease runs out and another round takes it again.
+            log.error(
+              { err: error, notificationIds: sending.map((r) => r.id) },
+              'a notification could not be sent',
+            );
+          }),
         ),
       );
+      await recorder.settled();
     } finally {
       stopKeeping();
     }
