@@ -4,6 +4,7 @@ import { DomainError } from '../errors.js';
 import {
   matchesCriteria,
   parseCriteria,
+  MAX_FILTER_PATTERN_SIZE,
   MAX_PATTERN_SIZE,
   POLICY_CONDITIONS,
   presentCriteria,
@@ -425,6 +426,42 @@ describe('criteria: parsing', () => {
       'criteria.conditions[0].expectedValue',
       /too large/,
     );
+  });
+
+  it('refuses a filter whose patterns are too large together, but reads a stored one as it was', () => {
+    // Each under the cap of one pattern (about 390 steps), four of them over a filter's.
+    const big = '.{390}';
+    assert.equal(regexProblem(big), undefined);
+    const filter = {
+      type: 'match-any-condition',
+      conditions: Array.from({ length: 4 }, (_, i) => ({
+        field: 'message',
+        operation: 'matches',
+        expectedValue: `${big}${i}`,
+      })),
+    };
+    refuses(
+      filter,
+      'criteria.conditions',
+      /too large together once compiled \(\d+ steps, at most 1500 in one filter\)/,
+    );
+    assert.equal(MAX_FILTER_PATTERN_SIZE, 1500);
+    // Three are within it; so are many small ones.
+    parseCriteria({ ...filter, conditions: filter.conditions.slice(0, 3) }, 'criteria');
+    parseCriteria(
+      {
+        type: 'match-any-condition',
+        conditions: Array.from({ length: 100 }, (_, i) => ({
+          field: 'message',
+          operation: 'matches',
+          expectedValue: `.*host-${i}.*`,
+        })),
+      },
+      'criteria',
+    );
+    // A filter saved before the limit keeps matching.
+    const stored = parseCriteria(filter, 'criteria', { stored: true });
+    assert.equal(stored.type, 'match-any-condition');
   });
 
   it('accepts ordinary patterns', () => {

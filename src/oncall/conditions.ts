@@ -464,6 +464,29 @@ function parseCondition(input: unknown, path: string, options: CriteriaOptions):
 export interface CriteriaOptions {
   /** Whether `teams` and `recipients` conditions are accepted (policies). */
   responderFields?: boolean;
+  /**
+   * Criteria read back from the database: checked when saved. The budget of a filter's patterns is not
+   * applied again, so that a saved filter over it (from before it) keeps matching rather than match nothing.
+   */
+  stored?: boolean;
+}
+
+/**
+ * The most RE2 program steps a filter's patterns may compile to together. One pattern may take up to
+ * MAX_PATTERN_SIZE; a filter of a hundred conditions each at that size cost a hundred times one match on
+ * every alert, on the process's one thread. Filters people write are far below it.
+ */
+export const MAX_FILTER_PATTERN_SIZE = 1500;
+
+/** The steps a filter's `matches` patterns compile to together (a pattern refused counts for nothing). */
+function patternSteps(conditions: readonly Condition[]): number {
+  let steps = 0;
+  for (const c of conditions) {
+    if (c.operation !== 'matches') continue;
+    const outcome = compiled(c.expectedValue ?? '');
+    if (typeof outcome !== 'string') steps += outcome.programSize();
+  }
+  return steps;
 }
 
 export function parseCriteria(input: unknown, field: string, options: CriteriaOptions = {}): Criteria {
@@ -503,6 +526,13 @@ export function parseCriteria(input: unknown, field: string, options: CriteriaOp
     return { condition: parseCondition(c, path, options), order: typeof order === 'number' ? order : i, i };
   });
   parsed.sort((a, b) => a.order - b.order || a.i - b.i);
+  const steps = options.stored ? 0 : patternSteps(parsed.map((p) => p.condition));
+  if (steps > MAX_FILTER_PATTERN_SIZE) {
+    throw invalidField(
+      `${field}.conditions`,
+      `has patterns too large together once compiled (${steps} steps, at most ${MAX_FILTER_PATTERN_SIZE} in one filter): each is matched on every alert, so use fewer or simpler ones (contains or starts-with where a pattern is not needed).`,
+    );
+  }
   return {
     type: type as 'match-all-conditions' | 'match-any-condition',
     conditions: parsed.map((p) => p.condition),

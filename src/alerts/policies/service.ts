@@ -57,7 +57,7 @@ export function createAlertPoliciesService(deps: { db: Db; clock: Clock }) {
   function ruleOf(row: PolicyRow): ShapingRule {
     let filter: Criteria;
     try {
-      filter = parseCriteria(row.filter, 'filter', POLICY_CONDITIONS);
+      filter = parseCriteria(row.filter, 'filter', { ...POLICY_CONDITIONS, stored: true });
     } catch {
       // Checked when saved; a filter that no longer parses matches nothing.
       filter = { type: 'match-any-condition', conditions: [] };

@@ -76,7 +76,7 @@ export async function loadNotificationPolicies(
     if (!row.team_id || !row.notification_actions) continue;
     let filter: Criteria;
     try {
-      filter = parseCriteria(row.filter, 'filter', POLICY_CONDITIONS);
+      filter = parseCriteria(row.filter, 'filter', { ...POLICY_CONDITIONS, stored: true });
     } catch {
       // Checked when saved; a filter that no longer parses matches nothing.
       continue;

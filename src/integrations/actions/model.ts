@@ -261,6 +261,7 @@ function criteriaOf(action: StoredAction): Criteria {
     return parseCriteria(
       { type: action.filter.conditionMatchType, conditions: action.filter.conditions },
       'filter',
+      { stored: true },
     );
   } catch {
     return { type: 'match-any-condition', conditions: [] };
