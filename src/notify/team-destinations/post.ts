@@ -73,8 +73,7 @@ export async function postJson(
   headers: Record<string, string>,
   options: PostOptions,
 ): Promise<PostAnswer> {
-  if (!options.allowPrivate && url.protocol === 'https:' && proxyFor(url, process.env))
-    await refusePrivateNameBehindProxy(url);
+  const checkFirst = !options.allowPrivate && url.protocol === 'https:' && proxyFor(url, process.env);
   const abort = new AbortController();
   const excerptBytes = options.excerptBytes ?? 1024;
   let timer: NodeJS.Timeout | undefined;
@@ -132,6 +131,9 @@ export async function postJson(
       req.end(body);
     });
   try {
+    // The name's check is part of the exchange, within its deadline: a resolver that never answers must
+    // not hold the post (and a thread of libuv's pool) past it.
+    if (checkFirst) await Promise.race([refusePrivateNameBehindProxy(url), deadline]);
     return await Promise.race([send(true), deadline]);
   } finally {
     clearTimeout(timer);
