@@ -262,6 +262,24 @@ describe('verifying a phone', () => {
   });
 });
 
+describe('a code Twilio did not send', () => {
+  it('counts against no wait: once Twilio takes messages again, the next code goes at once', async () => {
+    const ned = await person('Ned', 'sms', '+14155550121');
+    const url = `/v2/users/${ned.user}/contacts/${ned.contactId}/send-verification`;
+    const before = twilio.messages.length;
+    // A wrong auth token for a while: each try reaches Twilio, which sends nothing.
+    twilio.failNext(11, 401, 20003);
+    for (let i = 0; i < 11; i++) {
+      const failed = await server.call('POST', url);
+      assert.equal(failed.status, 502, JSON.stringify(failed.body));
+    }
+    const sent = await server.call('POST', url);
+    assert.equal(sent.status, 202, JSON.stringify(sent.body));
+    await server.idle();
+    assert.equal(twilio.messages.length, before + 1, 'one code sent');
+  });
+});
+
 describe('a voice contact', () => {
   it('is verified with the code a call reads out, and can then be tested', async () => {
     const vic = await person('Vic', 'voice', '+14155550107');

@@ -105,8 +105,8 @@ export const verificationsRepository = {
     return rows.map((r) => r.sent_at);
   },
 
-  async recordSend(db: Queryable, send: VerificationSend, at: Date): Promise<void> {
-    await db
+  async recordSend(db: Queryable, send: VerificationSend, at: Date): Promise<string> {
+    const row = await db
       .insertInto('verification_sends')
       .values({
         org_id: send.orgId,
@@ -116,7 +116,14 @@ export const verificationsRepository = {
         kind: send.kind,
         sent_at: at,
       })
-      .execute();
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return row.id;
+  },
+
+  /** Takes back a send the provider did not make: it rang nobody, so it counts against no wait. */
+  async unrecordSend(db: Queryable, id: string): Promise<void> {
+    await db.deleteFrom('verification_sends').where('id', '=', id).execute();
   },
 
   /** Expired codes, and sends older than the longest window they count in. */

@@ -97,7 +97,7 @@ export function createContactVerification(deps: ContactVerificationDeps) {
    * the organization, deleted or not), and SENDS_PER_HOUR an hour to a person's contacts. Runs under the
    * locks of `lockSends`, so two requests at the same moment can not both pass.
    */
-  async function countSend(tx: Tx, send: VerificationSend, now: Date): Promise<void> {
+  async function countSend(tx: Tx, send: VerificationSend, now: Date): Promise<string> {
     const last = await repo.lastSendTo(tx, send, new Date(now.getTime() - RESEND_AFTER_MS));
     if (last) {
       const wait = secondsUntil(last.getTime() + RESEND_AFTER_MS, now);
@@ -123,7 +123,28 @@ export function createContactVerification(deps: ContactVerificationDeps) {
         wait,
       );
     }
-    await repo.recordSend(tx, send, now);
+    return repo.recordSend(tx, send, now);
+  }
+
+  /**
+   * Sends, taking the send back from the counts when the provider did not make it (a refusal, an outage, a
+   * wrong auth token): nobody's phone rang, and the person must not wait an hour once it is fixed.
+   */
+  async function sendCounted(
+    counted: string,
+    channel: NoticeChannel,
+    contact: ContactMethodRow,
+    user: UserRow,
+    notice: Notice,
+    onFailure?: () => Promise<void>,
+  ): Promise<string | undefined> {
+    try {
+      return await send(channel, contact, user, notice);
+    } catch (error) {
+      await repo.unrecordSend(db, counted);
+      await onFailure?.();
+      throw error;
+    }
   }
 
   return {
@@ -143,7 +164,7 @@ export function createContactVerification(deps: ContactVerificationDeps) {
         kind: 'code',
       };
       // Checked and saved under one lock: read first and saved after, two requests at once both passed.
-      await db.transaction().execute(async (tx) => {
+      const counted = await db.transaction().execute(async (tx) => {
         await repo.lockSends(tx, sending);
         const last = await repo.find(tx, contact.id);
         // Per contact, whatever its address: changing the number back and forth must not ring two phones
@@ -157,7 +178,7 @@ export function createContactVerification(deps: ContactVerificationDeps) {
             wait,
           );
         }
-        await countSend(tx, sending, now);
+        const id = await countSend(tx, sending, now);
         await repo.save(tx, {
           contactMethodId: contact.id,
           address: contact.address,
@@ -165,14 +186,24 @@ export function createContactVerification(deps: ContactVerificationDeps) {
           sentAt: now,
           expiresAt,
         });
+        return id;
       });
-      await send(channel, contact, user, {
-        subject: 'Your Vigil verification code',
-        text:
-          contact.method === 'voice'
-            ? `Your verification code is ${spoken}. Enter it in Vigil to receive calls for alerts.`
-            : `your verification code is ${code}. Enter it in Vigil to be paged on this number. It works for 10 minutes.`,
-      });
+      // A code never sent is no code to wait for either.
+      const forget = () => repo.remove(db, contact.id);
+      await sendCounted(
+        counted,
+        channel,
+        contact,
+        user,
+        {
+          subject: 'Your Vigil verification code',
+          text:
+            contact.method === 'voice'
+              ? `Your verification code is ${spoken}. Enter it in Vigil to receive calls for alerts.`
+              : `your verification code is ${code}. Enter it in Vigil to be paged on this number. It works for 10 minutes.`,
+        },
+        forget,
+      );
       return { expiresAt };
     },
 
@@ -233,11 +264,11 @@ export function createContactVerification(deps: ContactVerificationDeps) {
         kind: 'test',
       };
       const now = clock.now();
-      await db.transaction().execute(async (tx) => {
+      const counted = await db.transaction().execute(async (tx) => {
         await repo.lockSends(tx, sending);
-        await countSend(tx, sending, now);
+        return countSend(tx, sending, now);
       });
-      const providerId = await send(channel, contact, user, {
+      const providerId = await sendCounted(counted, channel, contact, user, {
         subject: 'Vigil test message',
         text: `This is a test of ${user.full_name || user.username}'s ${destinationLabel(contact.method)} contact. Pages for alerts will come like this.`,
       });
