@@ -208,6 +208,10 @@ export function registerActionLinkRoutes(app: HttpApp, deps: ActionLinkDeps): vo
     });
 
     scope.post('/v1/alert-actions/*', { config: { public: true }, schema }, async (request, reply) => {
+      // A push's Acknowledge / Close buttons POST from the console's service worker, whose origin may not
+      // be the public URL's: it may read the answer (done, expired, refused). Any origin, never with
+      // credentials: the token in the URL is the credential, and no cookie is read here.
+      reply.header('access-control-allow-origin', '*');
       const resolved = await resolve(request.params['*']);
       if ('status' in resolved) return send(reply, resolved);
       const { claims, principal, userName } = resolved;

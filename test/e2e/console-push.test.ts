@@ -234,7 +234,15 @@ describe('Web Push in the console', () => {
         mode: 'same-origin',
         done: 'Acknowledged: [P1] Disk full',
         failed: 'Could not acknowledge: [P1] Disk full',
+        sent: 'Sent — open Vigil to confirm: [P1] Disk full',
+        unconfirmed: 'Not confirmed: [P1] Disk full',
       });
+      // VIGIL_PUBLIC_URL on another host than the console's: a CORS request, whose answer Vigil lets it read.
+      const elsewhere = 'https://vigil.example.com/v1/alert-actions/ack';
+      assert.equal(
+        ((await plan('acknowledge', { ...d, actions: { acknowledge: elsewhere } })) as Json).mode,
+        'cors',
+      );
       assert.equal(((await plan('close')) as Json).post, d.actions.close);
       assert.deepEqual(await plan(''), { open: d.url });
       // An update without buttons (the alert was closed): a tap, or a stale button, opens the alert.
@@ -313,6 +321,90 @@ describe('Web Push in the console', () => {
       assert.equal(after.length, 1, JSON.stringify(after));
       assert.equal(after[0].title, `Acknowledged: [P1] ${message}`);
       assert.match(after[0].body, /acknowledged by/);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("says what Vigil answered a button from another origin than the console's", async () => {
+    await removeAllDevices();
+    const sub = push.newSubscription({ applicationServerKey: publicKey });
+    await call('POST', '/api/console/push/subscriptions', { ...sub, deviceName: 'Fake device' });
+    const message = `Elsewhere ${randomUUID().slice(0, 8)}`;
+    await call('POST', '/v2/alerts', {
+      message,
+      priority: 'P1',
+      responders: [{ type: 'user', username: ADMIN.email }],
+    });
+    const received = await waitFor(
+      'the push',
+      async () => push.received(sub.endpoint).find((p) => (p.json as Json)?.title === `[P1] ${message}`),
+      30_000,
+    );
+    const payload = received.json as Json;
+    // The console is at 127.0.0.1, the links name localhost: another origin, the same server.
+    const elsewhere = (payload.actions.acknowledge as string).replace('//127.0.0.1:', '//localhost:');
+    assert.notEqual(new URL(elsewhere).origin, new URL(server.url).origin);
+    const tampered = `${elsewhere.slice(0, -4)}AAAA`;
+
+    const { context, page } = await newPage(browser, DESKTOP);
+    try {
+      await context.grantPermissions(['notifications'], { origin: server.url });
+      await signIn(page);
+      const worker = await activeWorker(context, page);
+      const press = async (link: string): Promise<Json> => {
+        const d = { ...payload, actions: { acknowledge: link } };
+        await worker.evaluate(`self.vigilWorker.show(${JSON.stringify(d)})`);
+        await worker.evaluate(
+          'self.registration.getNotifications().then(([n]) => self.vigilWorker.click(n, "acknowledge"))',
+        );
+        const notes = (await worker.evaluate(
+          'self.registration.getNotifications().then((ns) => ns.map((n) => ({ title: n.title, body: n.body })))',
+        )) as Json[];
+        assert.equal(notes.length, 1, JSON.stringify(notes));
+        return notes[0];
+      };
+
+      // Refused (a link cut short or changed, an expired one alike): not reported as done.
+      const refused = await press(tampered);
+      assert.equal(refused.title, `Could not acknowledge: [P1] ${message}`);
+      assert.match(refused.body, /not valid/);
+      assert.equal((await call('GET', `/v2/alerts/${payload.alertId}`)).data.acknowledged, false);
+
+      const acked = await press(elsewhere);
+      assert.equal(acked.title, `Acknowledged: [P1] ${message}`);
+      assert.match(acked.body, /acknowledged by/);
+      assert.equal((await call('GET', `/v2/alerts/${payload.alertId}`)).data.acknowledged, true);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('shows a test message, which is about no alert', async () => {
+    const { context, page } = await newPage(browser, DESKTOP);
+    try {
+      await context.grantPermissions(['notifications'], { origin: server.url });
+      await signIn(page);
+      const worker = await activeWorker(context, page);
+      // What the push channel sends for a notice such as the devices page's test (no alertId, no buttons).
+      const notice = {
+        title: 'Vigil test message',
+        body: 'This device gets your Vigil notifications.',
+        kind: 'notice',
+        url: server.url,
+        actions: {},
+      };
+      const shown = await worker.evaluate(
+        `self.vigilWorker.show(${JSON.stringify(notice)}).then(() => 'shown', (e) => String(e))`,
+      );
+      assert.equal(shown, 'shown');
+      const notes = (await worker.evaluate(
+        'self.registration.getNotifications().then((ns) => ns.map((n) => ({ title: n.title, body: n.body })))',
+      )) as Json[];
+      assert.ok(
+        notes.some((n) => n.title === notice.title && n.body === notice.body),
+        JSON.stringify(notes),
+      );
     } finally {
       await context.close();
     }

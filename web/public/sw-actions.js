@@ -15,13 +15,15 @@
       return { title: 'Vigil', options: { body: 'Open Vigil to see what changed.', icon: ICON, data: {} } };
     }
     const links = d.actions && typeof d.actions === 'object' ? d.actions : {};
+    // One notification per alert: its acknowledgement replaces the page instead of piling up. A push
+    // about no alert (a test message) gets neither: Chrome refuses renotify without a non-empty tag.
+    const perAlert =
+      typeof d.alertId === 'string' && d.alertId !== '' ? { tag: d.alertId, renotify: true } : {};
     return {
       title: d.title,
       options: {
         body: typeof d.body === 'string' ? d.body : '',
-        // One notification per alert: its acknowledgement replaces the page instead of piling up.
-        tag: d.alertId,
-        renotify: true,
+        ...perAlert,
         // A new alert stays on screen until someone answers it; updates may go away on their own.
         requireInteraction: d.kind === 'create-alert',
         icon: ICON,
@@ -46,11 +48,17 @@
       const label = data.title || 'the alert';
       return {
         post: link,
-        // Vigil's public URL may name another host than the one this console was opened at: the POST still
-        // acts there, but its answer is not readable (no CORS), so it is sent blind.
-        mode: new URL(link, origin).origin === origin ? 'same-origin' : 'no-cors',
+        // Vigil's public URL may name another host than the one this console was opened at: Vigil's answer
+        // to the POST allows any origin (without credentials: the token in the link is the credential), so
+        // it is read there too.
+        mode: new URL(link, origin).origin === origin ? 'same-origin' : 'cors',
         done: VERBS[action].done + ': ' + label,
         failed: VERBS[action].failed + ': ' + label,
+        // The POST went, but its answer could not be read (opaque): it may have been refused (an expired
+        // link, a blocked person), so no claim that it worked.
+        sent: 'Sent — open Vigil to confirm: ' + label,
+        // No answer that could be read from another origin: Vigil may or may not have acted.
+        unconfirmed: 'Not confirmed: ' + label,
       };
     }
     return { open: new URL(typeof data.url === 'string' ? data.url : '/alerts', origin).href };

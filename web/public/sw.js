@@ -40,15 +40,23 @@ async function click(notification, action) {
   try {
     const response = await fetch(plan.post, { method: 'POST', credentials: 'omit', mode: plan.mode });
     if (response.type === 'opaque') {
-      title = plan.done;
-      body = 'Sent to Vigil.';
+      // Its status is hidden: an expired link or a refusal looks the same as success.
+      title = plan.sent;
+      body = "Vigil's answer could not be read here. Tap to open the alert and check.";
     } else {
       const said = headingOf(await response.text());
       if (response.ok) title = plan.done;
       body = said || `Vigil answered ${response.status}.`;
     }
   } catch (error) {
-    body = `Vigil could not be reached (${error && error.message}). Tap to open the alert.`;
+    const reason = error && error.message;
+    if (plan.mode === 'cors') {
+      // A network failure and an answer this origin may not read fail alike: the POST may have acted.
+      title = plan.unconfirmed;
+      body = `Vigil could not be reached, or its answer could not be read (${reason}). Tap to open the alert and check.`;
+    } else {
+      body = `Vigil could not be reached (${reason}). Tap to open the alert.`;
+    }
   }
   // Tapping the confirmation opens the alert (its data has the url, no actions).
   await self.registration.showNotification(title, {

@@ -37,13 +37,13 @@ async function userWithKey(username: string, fullName: string): Promise<string> 
   return key.data.key as string;
 }
 
-async function createAlert(message: string, priority = 'P1'): Promise<string> {
+async function createAlert(message: string, priority = 'P1', teamName = team): Promise<string> {
   const created = await call('POST', '/v2/alerts', {
     message,
     priority,
     source: 'prometheus',
     entity: 'db-1',
-    responders: [{ type: 'team', name: team }],
+    responders: [{ type: 'team', name: teamName }],
   });
   const request = await waitFor('the alert to be made', async () => {
     const status = await server.call('GET', `/v2/alerts/requests/${created.requestId}`);
@@ -323,5 +323,82 @@ describe("someone else's device", () => {
     assert.equal(fake.received(samDevice.endpoint).length, 0, "Sam's device got nothing");
     const subs = await db.query(`SELECT id FROM push_subscriptions WHERE id = $1`, [samDeviceId]);
     assert.equal(subs.rows.length, 1, "Sam's device is kept");
+  });
+});
+
+describe('a phone that subscribed again', () => {
+  const lee = `lee-${run}@example.com`;
+  const leesTeam = `Resubscribers ${run}`;
+  let leeKey: string;
+  let oldSub: BrowserSubscription;
+  let newSub: BrowserSubscription;
+  let newId: string;
+
+  before(async () => {
+    leeKey = await userWithKey(lee, 'Lee');
+    await call('POST', '/v2/teams', { name: leesTeam, members: [{ user: { username: lee }, role: 'user' }] });
+    oldSub = fake.newSubscription({ applicationServerKey: publicKey });
+    newSub = fake.newSubscription({ applicationServerKey: publicKey });
+    // Reinstalled, or site data cleared: the browser subscribes anew and the old subscription is never
+    // removed; only a push to it finds out.
+    for (const [sub, deviceName] of [
+      [oldSub, "Lee's phone"],
+      [newSub, "Lee's phone (again)"],
+    ] as const) {
+      const made = await server.call(
+        'POST',
+        '/api/console/push/subscriptions',
+        { ...sub, deviceName },
+        leeKey,
+      );
+      assert.equal(made.status, 201, JSON.stringify(made.body));
+      newId = made.body.id as string;
+    }
+  });
+
+  it('gets the pages of the old subscription once a push to the old one finds it gone', async () => {
+    fake.gone(oldSub.endpoint);
+    const first = await createAlert(`Old phone ${run}`, 'P1', leesTeam);
+    const line = await waitFor('the failure in the log', async () =>
+      (await logs(first)).find((l) => l.startsWith('Mobile push to Lee failed')),
+    );
+    assert.match(line, /the device is gone/);
+    await waitFor('the old subscription to be removed', async () => {
+      const subs = await db.query(`SELECT id FROM push_subscriptions WHERE endpoint = $1`, [oldSub.endpoint]);
+      return subs.rows.length === 0;
+    });
+    const rules = await call('GET', `/v2/users/${lee}/notification-rules`);
+    const rule = await call('GET', `/v2/users/${lee}/notification-rules/${rules.data[0].id}`);
+    assert.ok(
+      JSON.stringify(rule.data.steps).includes(newId),
+      `the rule now pages the new subscription: ${JSON.stringify(rule.data.steps)}`,
+    );
+
+    const next = await createAlert(`New phone ${run}`, 'P1', leesTeam);
+    const push = await waitFor(
+      'the push to the new subscription',
+      async () => fake.received(newSub.endpoint).find((p) => (p.json as PushPayload).alertId === next),
+      30_000,
+    );
+    assert.equal((push.json as PushPayload).title, `[P1] New phone ${run}`);
+  });
+
+  it("answers a push button's POST so a console on another origin can read it, without credentials", async () => {
+    const alertId = await createAlert(`Other origin ${run}`, 'P1', leesTeam);
+    const push = await waitFor('the push', async () =>
+      fake.received(newSub.endpoint).find((p) => (p.json as PushPayload).alertId === alertId),
+    );
+    const link = local((push.json as PushPayload).actions.acknowledge ?? '');
+    // The service worker of a console opened at another host than VIGIL_PUBLIC_URL.
+    const origin = { origin: 'https://console.example.com' };
+    const acked = await fetch(link, { method: 'POST', headers: origin });
+    assert.equal(acked.status, 200);
+    assert.equal(acked.headers.get('access-control-allow-origin'), '*');
+    assert.equal(acked.headers.get('access-control-allow-credentials'), null);
+    assert.equal((await call('GET', `/v2/alerts/${alertId}`)).data.acknowledged, true);
+    // A refusal is readable too: that is what keeps the notification from saying it worked.
+    const tampered = await fetch(`${link.slice(0, -4)}AAAA`, { method: 'POST', headers: origin });
+    assert.equal(tampered.status, 400);
+    assert.equal(tampered.headers.get('access-control-allow-origin'), '*');
   });
 });

@@ -148,15 +148,43 @@ async function forget(tx: Queryable, subscription: PushSubscriptionRow): Promise
 }
 
 /**
+ * Forgets a subscription that is gone while its person may still have a device that works: a phone that
+ * subscribed again (reinstalled, site data cleared, a new VAPID key, Firefox's pushsubscriptionchange) has a
+ * new subscription, and the old one is only found gone when a push to it fails. The old contact's steps
+ * move to the person's newest remaining subscription, so its pages keep arriving; with none left, the
+ * steps go. A rule that already pages that device just loses the old step. In the caller's transaction.
+ */
+async function forgetGone(tx: Queryable, subscription: PushSubscriptionRow): Promise<void> {
+  const userId = subscription.user_id;
+  const gone = subscription.contact_method_id;
+  await peopleRepository.lockUser(tx, userId);
+  const others = (await repo.listForUser(tx, userId)).filter((s) => s.id !== subscription.id);
+  const heir = others.at(-1)?.contact_method_id;
+  if (heir === undefined) {
+    await peopleRepository.removeContactFromSteps(tx, userId, gone);
+  } else {
+    for (const rule of await peopleRepository.listRules(tx, userId)) {
+      if (!rule.steps.some((step) => step.contactId === gone)) continue;
+      const hasHeir = rule.steps.some((step) => step.contactId === heir);
+      const steps = hasHeir
+        ? rule.steps.filter((step) => step.contactId !== gone)
+        : rule.steps.map((step) => (step.contactId === gone ? { ...step, contactId: heir } : step));
+      await peopleRepository.updateRule(tx, rule.id, { steps });
+    }
+  }
+  await peopleRepository.deleteContact(tx, gone);
+}
+
+/**
  * Removes a subscription the push service said is gone (404 or 410); false when it was already removed.
  * Only if it is still the one that was sent to: a device that subscribed again in the meantime keeps its
- * new keys.
+ * new keys. Its rule steps go to the person's newest remaining device, if any (see forgetGone).
  */
 export async function removeGoneSubscription(db: Db, sent: PushSubscriptionRow): Promise<boolean> {
   return db.transaction().execute(async (tx) => {
     const current = await repo.findByEndpoint(tx, sent.endpoint);
     if (!current || current.id !== sent.id || current.p256dh !== sent.p256dh) return false;
-    await forget(tx, current);
+    await forgetGone(tx, current);
     return true;
   });
 }
