@@ -292,8 +292,9 @@ export function createWorkRunner(deps: {
       let round: WorkRound;
       // Real time, not the Clock's: how long the work took, which a test's clock does not make shorter.
       const startedAt = performance.now();
+      const roundAt = clock.now();
       try {
-        round = await queue.round(clock.now());
+        round = await queue.round(roundAt);
         failures = 0;
         warnIfSlow(queue.name, performance.now() - startedAt);
       } catch (error) {
@@ -311,8 +312,9 @@ export function createWorkRunner(deps: {
       }
       if (loop.woken) continue;
       const untilDue = round.nextDueAt ? round.nextDueAt.getTime() - clock.now().getTime() : idleMs;
-      // Work due already that this round did not take is held by another transaction (claims skip locked
-      // rows), which will wake the queue when it commits: look again shortly rather than spin on it.
+      if (untilDue <= 0 && round.nextDueAt && round.nextDueAt > roundAt) continue; // fell due meanwhile
+      // Work due before this round began that it did not take is held by another transaction (claims skip
+      // locked rows), which will wake the queue when it commits: look again shortly rather than spin on it.
       const sleepMs = untilDue <= 0 ? HELD_RECHECK_MS : Math.min(idleMs, untilDue);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, sleepMs);
