@@ -1,10 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createLogger } from '../logger.js';
-import { startTestServer, waitFor, type Json, type TestServer } from '../testing/harness.js';
+import { addOrganization, startTestServer, waitFor, type Json, type TestServer } from '../testing/harness.js';
 import { queryCounter } from '../testing/query-counter.js';
 import { ShiftedClock } from '../work/clock.js';
-import { createAccountsService } from './service.js';
+import { createAccountsService, type Principal } from './service.js';
 
 const clock = new ShiftedClock();
 let server: TestServer;
@@ -274,6 +275,17 @@ describe('users, teams and API keys', () => {
       adminKey,
     );
     assert.equal(key.status, 403, JSON.stringify(key.body));
+    // Nor delete an owner's key: that cuts the owner off from the API, as blocking them would.
+    const ownersKey = await server.call('POST', '/v2/api-keys', {
+      name: 'owner spare',
+      user: { username: 'admin@vigil.local' },
+    });
+    assert.equal(ownersKey.status, 201, JSON.stringify(ownersKey.body));
+    const keyPath = `/v2/api-keys/${ownersKey.body.data.id}`;
+    const keyRefused = await server.call('DELETE', keyPath, undefined, adminKey);
+    assert.equal(keyRefused.status, 403, JSON.stringify(keyRefused.body));
+    assert.match(keyRefused.body.message, /Only an owner can delete an owner's API keys/);
+    assert.equal((await server.call('DELETE', keyPath)).status, 200);
     // The owner has no password here: an invitation's link would set one, and may come back to the admin.
     const invitation = await server.call(
       'POST',
@@ -304,6 +316,111 @@ describe('users, teams and API keys', () => {
     );
     await server.call('DELETE', `/v2/users/${other.body.data.id}`);
     await server.call('DELETE', `/v2/users/${admin.body.data.id}`);
+  });
+
+  it('keeps an owner: the last one can not demote, block or be deleted, even by two owners at once', async () => {
+    // An organization of its own, so that its owners are this test's alone.
+    const org = await addOrganization(server, 'Last Owner');
+    const first = (await org.call('GET', '/v2/users?query=owner@last-owner')).body.data[0];
+    for (const change of [{ role: { name: 'Admin' } }, { blocked: true }]) {
+      const refused = await org.call('PATCH', `/v2/users/${first.id}`, change);
+      assert.equal(refused.status, 422, `${JSON.stringify(change)}: ${JSON.stringify(refused.body)}`);
+      assert.match(refused.body.message, /make another person an owner first/);
+    }
+
+    // A blocked owner does not count: with the second owner blocked, the first is still the last.
+    const second = await org.call('POST', '/v2/users', {
+      username: 'second.owner@last-owner.example',
+      fullName: 'Second Owner',
+      role: { name: 'Owner' },
+    });
+    assert.equal(second.status, 201, JSON.stringify(second.body));
+    const secondId: string = second.body.data.id;
+    assert.equal((await org.call('PATCH', `/v2/users/${secondId}`, { blocked: true })).status, 200);
+    assert.equal((await org.call('PATCH', `/v2/users/${first.id}`, { blocked: true })).status, 422);
+    assert.equal((await org.call('PATCH', `/v2/users/${secondId}`, { blocked: false })).status, 200);
+
+    // Two owners deleting each other at once, through the service so that neither is refused for a key
+    // the other's deletion took away first: the owners' lock makes one wait, then refuse. A few rounds,
+    // each with a new second owner, since a race lost without the lock is a matter of timing.
+    const { accounts } = countedAccounts();
+    const asOwner = (user: { id: string; username: string }): Principal => ({
+      orgId: org.orgId,
+      apiKeyId: randomUUID(),
+      userId: user.id,
+      username: user.username,
+      fullName: user.username,
+      role: 'owner',
+    });
+    let owner: { id: string; username: string } = { id: first.id, username: first.username };
+    let other = { id: secondId, username: 'second.owner@last-owner.example' };
+    for (let round = 0; round < 10; round++) {
+      if (round > 0) {
+        const made = await accounts.createUser(asOwner(owner), {
+          username: `owner.${round}@last-owner.example`,
+          fullName: 'Next Owner',
+          role: 'owner',
+        });
+        other = { id: made.id, username: made.username };
+      }
+      const results = await Promise.allSettled([
+        accounts.deleteUser(asOwner(owner), other.id),
+        accounts.deleteUser(asOwner(other), owner.id),
+      ]);
+      assert.deepEqual(
+        results.map((r) => (r.status === 'fulfilled' ? 'deleted' : (r.reason as Error).message)).sort(),
+        [
+          `The organization's last owner can not be deleted: make another person an owner first (PATCH /v2/users/{identifier} with "role": {"name": "Owner"}).`,
+          'deleted',
+        ],
+        `round ${round}`,
+      );
+      if (results[1].status === 'fulfilled') owner = other;
+      const owners = await server.app.context.db
+        .selectFrom('users')
+        .select('id')
+        .where('org_id', '=', org.orgId)
+        .where('role', '=', 'owner')
+        .where('blocked', '=', false)
+        .execute();
+      assert.deepEqual(
+        owners.map((o) => o.id),
+        [owner.id],
+        `round ${round}`,
+      );
+    }
+  });
+
+  it('changes members one request at a time: a PATCH of the list and a member added at once neither merge nor clash', async () => {
+    const names = ['race.a@example.com', 'race.b@example.com', 'race.c@example.com', 'race.d@example.com'];
+    for (const username of names)
+      await server.callOk('POST', '/v2/users', { username, fullName: username, role: { name: 'User' } });
+    const [a, b, c, d] = names.map((username) => ({ user: { username } }));
+    const team = await server.callOk('POST', '/v2/teams', { name: 'Racers', members: [a] });
+    const path = `/v2/teams/${team.data.id}`;
+    for (let round = 0; round < 30; round++) {
+      await server.callOk('PATCH', path, { members: [a, d] });
+      const [patched, added, removed] = await Promise.all([
+        server.call('PATCH', path, { members: [a, c] }),
+        server.call('POST', `${path}/members`, b),
+        server.call('DELETE', `${path}/members/race.d@example.com`),
+      ]);
+      const statuses = [patched, added, removed].map((r) => `${r.status} ${JSON.stringify(r.body)}`);
+      assert.equal(patched.status, 200, statuses.join('\n'));
+      assert.equal(added.status, 200, statuses.join('\n'));
+      // The removal finds d gone when the PATCH came first: a 404, never anything else.
+      assert.ok([200, 404].includes(removed.status), statuses.join('\n'));
+      const members = (await server.callOk('GET', path)).data.members.map((m: Json) => m.user.username);
+      // Whatever order they ran in, the list is what one after the other gives: the PATCH's list,
+      // with b after it when the addition came last.
+      assert.ok(
+        [
+          ['race.a@example.com', 'race.c@example.com'],
+          ['race.a@example.com', 'race.c@example.com', 'race.b@example.com'],
+        ].some((expected) => JSON.stringify(expected) === JSON.stringify(members)),
+        `round ${round}: ${JSON.stringify(members)}`,
+      );
+    }
   });
 
   it('lets an admin change the plan and refuses others', async () => {

@@ -211,14 +211,19 @@ export const accountsRepository = {
     await db.deleteFrom('users').where('id', '=', id).execute();
   },
 
-  async countOwnersAndAdmins(db: Queryable, orgId: string): Promise<number> {
-    const row = await db
+  /**
+   * The organization's owners, their rows locked until the transaction ends: whoever demotes, blocks or
+   * deletes an owner waits for any other doing so, then sees what it left (service.ts keeps one owner).
+   */
+  async lockOwners(db: Queryable, orgId: string) {
+    return db
       .selectFrom('users')
-      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .select(['id', 'blocked'])
       .where('org_id', '=', orgId)
-      .where('role', 'in', ['owner', 'admin'])
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
+      .where('role', '=', 'owner')
+      .orderBy('id')
+      .forUpdate()
+      .execute();
   },
 
   /** The user's teams, each with the user's role there: 'admin', 'user' or a custom role's name. */
@@ -266,6 +271,14 @@ export const accountsRepository = {
 
   async deleteTeam(db: Queryable, id: string): Promise<void> {
     await db.deleteFrom('teams').where('id', '=', id).execute();
+  },
+
+  /**
+   * Locks the team's row until the transaction ends, so that changes to its members take turns: each then
+   * reads the members the one before it left, and a list replaced never meets a member added meanwhile.
+   */
+  async lockTeam(db: Queryable, teamId: string): Promise<void> {
+    await db.selectFrom('teams').select('id').where('id', '=', teamId).forUpdate().execute();
   },
 
   /** The team's members in the order given, each with their role: 'admin', 'user' or a custom role's name. */

@@ -202,6 +202,20 @@ async function requireMayChangeOwn(
     await requireUserRight(q, p, 'profile-edit', 'change your profile');
 }
 
+/**
+ * Locks the organization's owners, then refuses when `userId` is one of them and no other unblocked owner
+ * would be left: only an owner makes an owner, so an organization without one could never have one again.
+ * The lock makes two owners removing each other at once take turns, and the second sees the first's change.
+ */
+async function requireAnotherOwner(q: Queryable, orgId: string, userId: string, what: string): Promise<void> {
+  const owners = await repo.lockOwners(q, orgId);
+  if (!owners.some((o) => o.id === userId)) return;
+  if (owners.some((o) => o.id !== userId && !o.blocked)) return;
+  throw invalid(
+    `The organization's last owner can not be ${what}: make another person an owner first (PATCH /v2/users/{identifier} with "role": {"name": "Owner"}).`,
+  );
+}
+
 /** A user given a custom role that was deleted between its lookup and the write. */
 const isForeignKeyViolation = (error: unknown) => (error as { code?: string } | null)?.code === '23503';
 const customRoleGone = () =>
@@ -446,16 +460,23 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
         throw forbidden('Only an owner can make another owner.');
       // An admin who could demote, block or rename an owner could then delete them or take their account.
       if (user.role === 'owner' && p.role !== 'owner') throw forbidden('Only an owner can change an owner.');
+      // Demoting or blocking takes an owner away; the check and the write share the owners' lock.
+      const removesOwner =
+        (changes.role !== undefined && changes.role !== 'owner') || changes.blocked === true;
       try {
-        const updated = await repo.updateUser(db, user.id, {
-          username: changes.username,
-          full_name: changes.fullName,
-          role: changes.role,
-          custom_role_id: changes.role === undefined ? undefined : (changes.customRoleId ?? null),
-          time_zone: changes.timeZone,
-          locale: changes.locale,
-          blocked: changes.blocked,
-          ...profileColumns(changes),
+        const updated = await db.transaction().execute(async (tx) => {
+          if (removesOwner)
+            await requireAnotherOwner(tx, p.orgId, user.id, changes.blocked ? 'blocked' : 'demoted');
+          return repo.updateUser(tx, user.id, {
+            username: changes.username,
+            full_name: changes.fullName,
+            role: changes.role,
+            custom_role_id: changes.role === undefined ? undefined : (changes.customRoleId ?? null),
+            time_zone: changes.timeZone,
+            locale: changes.locale,
+            blocked: changes.blocked,
+            ...profileColumns(changes),
+          });
         });
         forgetKeys();
         if (!updated) throw notFound(`User [${identifier}] does not exist.`);
@@ -474,7 +495,10 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
       if (!user) throw notFound(`User [${identifier}] does not exist.`);
       if (user.id === p.userId) throw invalid('You can not delete yourself: ask another admin.');
       if (user.role === 'owner' && p.role !== 'owner') throw forbidden('Only an owner can delete an owner.');
-      await repo.deleteUser(db, user.id);
+      await db.transaction().execute(async (tx) => {
+        if (user.role === 'owner') await requireAnotherOwner(tx, p.orgId, user.id, 'deleted');
+        await repo.deleteUser(tx, user.id);
+      });
       forgetKeys();
     },
 
@@ -531,6 +555,7 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
       if (changes.members !== undefined) await requireOnTeam(p, team, 'manage-members', 'change its members');
       try {
         return await db.transaction().execute(async (tx) => {
+          await repo.lockTeam(tx, team.id);
           const updated = await repo.updateTeam(tx, team.id, {
             name: changes.name,
             description: changes.description,
@@ -556,7 +581,9 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
           return updated ?? team;
         });
       } catch (error) {
-        if (isUniqueViolation(error)) throw conflict(`Team with name [${changes.name}] already exists.`);
+        // Only a name can clash: members take turns behind the team's lock.
+        if (changes.name !== undefined && isUniqueViolation(error))
+          throw conflict(`Team with name [${changes.name}] already exists.`);
         throw error;
       }
     },
@@ -592,6 +619,7 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
       await requireOnTeam(p, team, 'manage-members', 'change its members');
       const member = await resolveUser(db, p.orgId, user, 'user');
       await db.transaction().execute(async (tx) => {
+        await repo.lockTeam(tx, team.id);
         const role = await resolveMemberRole(tx, team.id, roleName, 'role');
         const before = (await memberRolesOf(tx, team.id)).get(member.id);
         await requireHoldsRolesRights(tx, p, team, before ? [role, before] : [role]);
@@ -615,6 +643,7 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
       const removed =
         member &&
         (await db.transaction().execute(async (tx) => {
+          await repo.lockTeam(tx, team.id);
           const before = (await memberRolesOf(tx, team.id)).get(member.id);
           if (before) await requireHoldsRolesRights(tx, p, team, [before]);
           if (!(await repo.removeMember(tx, team.id, member.id))) return false;
@@ -663,7 +692,13 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
     async deleteApiKey(p: Principal, id: string): Promise<void> {
       const key = isUuid(id) ? await repo.findKey(db, p.orgId, id) : undefined;
       if (!key) throw notFound(`API key [${id}] does not exist.`);
-      if (key.user_id !== p.userId) requireOrgAdmin(p, "delete other users' API keys");
+      if (key.user_id !== p.userId) {
+        requireOrgAdmin(p, "delete other users' API keys");
+        // As updateUser: an admin could otherwise cut an owner off from the API (or from the console).
+        const owner = key.user_id === null ? undefined : await repo.findUser(db, p.orgId, key.user_id);
+        if (owner?.role === 'owner' && p.role !== 'owner')
+          throw forbidden("Only an owner can delete an owner's API keys.");
+      }
       await repo.deleteKey(db, p.orgId, id);
       forgetKeys();
     },

@@ -164,3 +164,93 @@ describe("reading a user's contact methods and notification rules", () => {
     }
   });
 });
+
+describe('the contacts of owners and org admins', () => {
+  it('are not open to a team admin who adds them to the team, nor to an integration key with configuration access', async () => {
+    const lead = keys['lead@example.com'];
+    // A team admin may add anyone to their team: that must not open an owner's or admin's contacts.
+    for (const username of ['admin@vigil.local', 'boss@example.com']) {
+      const added = await server.call(
+        'POST',
+        '/v2/teams/Radio/members?teamIdentifierType=name',
+        { user: { username }, role: 'user' },
+        lead,
+      );
+      assert.equal(added.status, 200, JSON.stringify(added.body));
+      for (const path of readPaths(username)) {
+        const refused = await server.call('GET', path, undefined, lead);
+        assert.equal(refused.status, 403, `${path}: ${JSON.stringify(refused.body)}`);
+      }
+    }
+    // Plain members stay readable: the console's person page shows them to their team's admins.
+    for (const path of readPaths('hedy@example.com')) {
+      assert.equal((await server.call('GET', path, undefined, lead)).status, 200, path);
+    }
+
+    // An integration's key acts as an admin of its owner team, yet reads no member's contacts.
+    const team = await server.call('GET', '/v2/teams/Radio?identifierType=name');
+    const integration = await server.call('POST', '/v2/integrations', {
+      type: 'API',
+      name: 'Radio config',
+      ownerTeam: { id: team.body.data.id },
+      allowConfigurationAccess: true,
+    });
+    assert.equal(integration.status, 201, JSON.stringify(integration.body));
+    for (const path of hedys()) {
+      const refused = await server.call('GET', path, undefined, integration.body.data.apiKey);
+      assert.equal(refused.status, 403, `${path}: ${JSON.stringify(refused.body)}`);
+    }
+
+    for (const username of ['admin@vigil.local', 'boss@example.com']) {
+      await server.callOk('DELETE', `/v2/teams/Radio/members/${username}?teamIdentifierType=name`);
+    }
+    await server.callOk('DELETE', `/v2/integrations/${integration.body.data.id}`);
+  });
+
+  it("are changed only by owners: an org admin reads an owner's contacts and rules but changes none", async () => {
+    const boss = keys['boss@example.com'];
+    const owner = '/v2/users/admin@vigil.local';
+    const contact = await server.call('POST', `${owner}/contacts`, { method: 'sms', to: PHONE });
+    assert.equal(contact.status, 201, JSON.stringify(contact.body));
+    const id: string = contact.body.data.id;
+    const rule = await server.call('POST', `${owner}/notification-rules`, {
+      name: 'Owner texts',
+      actionType: 'create-alert',
+      steps: [{ contact: { method: 'sms', to: PHONE } }],
+    });
+    assert.equal(rule.status, 201, JSON.stringify(rule.body));
+    const ruleOfOwner = `${owner}/notification-rules/${rule.body.data.id}`;
+
+    for (const path of readPaths('admin@vigil.local')) {
+      assert.equal((await server.call('GET', path, undefined, boss)).status, 200, path);
+    }
+    const changes: [string, string, unknown][] = [
+      ['POST', `${owner}/contacts`, { method: 'voice', to: PHONE }],
+      ['PATCH', `${owner}/contacts/${id}`, { to: '+14155550100' }],
+      ['POST', `${owner}/contacts/${id}/disable`, undefined],
+      ['DELETE', `${owner}/contacts/${id}`, undefined],
+      ['POST', `${owner}/notification-rules`, { name: 'Quiet', actionType: 'create-alert' }],
+      ['PATCH', ruleOfOwner, { name: 'Renamed' }],
+      ['DELETE', ruleOfOwner, undefined],
+    ];
+    for (const [method, path, body] of changes) {
+      const refused = await server.call(method, path, body, boss);
+      assert.equal(refused.status, 403, `${method} ${path}: ${JSON.stringify(refused.body)}`);
+      assert.match(refused.body.message, /Only an owner can change an owner's contact methods/);
+    }
+    const after = await server.call('GET', `${owner}/contacts/${id}`);
+    assert.equal(after.body.data.to, PHONE);
+    assert.equal(after.body.data.status.enabled, true);
+
+    // The owner still changes their own; an admin anyone else's.
+    assert.equal((await server.call('DELETE', ruleOfOwner)).status, 200);
+    assert.equal((await server.call('DELETE', `${owner}/contacts/${id}`)).status, 200);
+    const hedysContact = await server.call(
+      'POST',
+      '/v2/users/hedy@example.com/contacts',
+      { method: 'voice', to: PHONE },
+      boss,
+    );
+    assert.equal(hedysContact.status, 201, JSON.stringify(hedysContact.body));
+  });
+});

@@ -20,9 +20,10 @@ import { peopleRepository as repo } from './repository.js';
 
 /**
  * People's contact methods and notification rules (Opsgenie's model). They hold phone numbers and email
- * addresses: a user reads their own, organization admins anyone's, and team admins those of their teams'
- * members (who they page). A user changes their own (unless a custom role takes contacts-edit or
- * notification-rules-edit away), and organization admins anyone's.
+ * addresses: a user reads their own, organization admins anyone's, and team admins (people, not
+ * integration keys) those of their teams' members who are no owner or org admin. A user changes their own
+ * (unless a custom role takes contacts-edit or notification-rules-edit away), and organization admins
+ * anyone's but an owner's, which only owners change.
  */
 
 export interface ContactRef {
@@ -144,13 +145,20 @@ function clamp(value: number, min: number, max: number): number {
 export function createPeopleService(db: Db) {
   /**
    * The user named in the path, when the caller may read their contact methods and rules, or change them
-   * (`access` names the right that takes): org admins may do both; the user themselves too, as far as a
-   * custom role of theirs allows; admins of a team the user belongs to may read.
+   * (`access` names the right that takes): org admins may do both, though only owners change an owner's;
+   * the user themselves too, as far as a custom role of theirs allows; admins (people) of a team the user
+   * belongs to may read, unless the user is an owner or org admin.
    */
   async function target(p: Principal, identifier: string, access: Access): Promise<UserRow> {
     const user = await accountsRepository.findUser(db, p.orgId, identifier);
     if (!user) throw notFound(`User [${identifier}] does not exist.`);
-    if (isOrgAdmin(p)) return user;
+    if (isOrgAdmin(p)) {
+      // As with the account itself (accounts/service.ts updateUser): an admin who could change an owner's
+      // contacts or rules could stop the owner being paged, or point a login code at themselves.
+      if (access !== 'read' && user.role === 'owner' && p.role !== 'owner')
+        throw forbidden("Only an owner can change an owner's contact methods and notification rules.");
+      return user;
+    }
     if (p.userId !== undefined && p.userId === user.id) {
       if (access !== 'read') await requireUserRight(db, p, access, CHANGING[access]);
       return user;
@@ -160,9 +168,16 @@ export function createPeopleService(db: Db) {
         "Only the user themselves and organization admins can change a user's contact methods and notification rules.",
       );
     }
-    if (!(await administersTeamOf(db, p, user.id))) {
+    // A team admin may add anyone to their team, so this read reaches only plain users: an owner's or an
+    // org admin's phone numbers stay theirs. An integration's key pages through its team and needs no one's.
+    const readable =
+      p.integration === undefined &&
+      user.role !== 'owner' &&
+      user.role !== 'admin' &&
+      (await administersTeamOf(db, p, user.id));
+    if (!readable) {
       throw forbidden(
-        `Only ${user.username}, organization admins and the admins of ${user.username}'s teams can see their contact methods and notification rules: ask one of them.`,
+        `Only ${user.username}, organization admins and the admins of ${user.username}'s teams (unless ${user.username} is an owner or admin) can see their contact methods and notification rules: ask one of them.`,
       );
     }
     return user;
