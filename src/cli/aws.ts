@@ -144,7 +144,7 @@ export function awsCommand(deps: AwsCliDeps): Command {
     .addOption(
       new Option(
         '--events <events>',
-        'custom-action: findings people send with the custom action; imported: every NEW, ACTIVE finding',
+        'custom-action: findings people send with the custom action; imported: every finding imported or updated (new ones below the integration’s minimum severity are dropped by Vigil)',
       )
         .choices(['custom-action', 'imported'])
         .default('custom-action'),
@@ -152,7 +152,7 @@ export function awsCommand(deps: AwsCliDeps): Command {
     .addOption(
       new Option(
         '--min-severity <label>',
-        'with --events imported: the lowest severity sent (default: the integration’s)',
+        'accepted for older scripts and ignored: the rule sends every severity, so that an update of a known finding can close its alert; set the minimum on the integration',
       ).choices([...SEVERITY_LABELS]),
     )
     .option(

@@ -204,16 +204,25 @@ export function securityHubSettings(stored: Record<string, unknown>): SecurityHu
   return merged;
 }
 
-/** The EventBridge rule pattern to paste into AWS for a Security Hub integration. */
-export function securityHubEventPattern(settings: SecurityHubSettings) {
-  const detailTypes: Record<(typeof SECURITY_HUB_EVENT_TYPES)[number], string> = {
+/** The EventBridge detail-type of each kind of Security Hub event Vigil takes. */
+export const SECURITY_HUB_DETAIL_TYPES: Readonly<Record<(typeof SECURITY_HUB_EVENT_TYPES)[number], string>> =
+  {
     imported: 'Security Hub Findings - Imported',
     'custom-action': 'Security Hub Findings - Custom Action',
     'insight-results': 'Security Hub Insight Results',
     'imported-v2': 'Findings Imported V2',
   };
+
+/**
+ * The EventBridge rule pattern for a Security Hub integration: the one the integration's page shows to
+ * paste into AWS, and (for the finding events) the one `vigil aws setup` and the CloudFormation templates
+ * make. It filters on nothing in the findings: updates (RESOLVED, SUPPRESSED, ARCHIVED, a new severity)
+ * are what close or change an alert, and the intake itself applies the minimum severity to new findings
+ * and ignores the echoes of Vigil's write-back.
+ */
+export function securityHubEventPattern(settings: Pick<SecurityHubSettings, 'eventTypes'>) {
   return {
     source: ['aws.securityhub'],
-    'detail-type': settings.eventTypes.map((t) => detailTypes[t]),
+    'detail-type': settings.eventTypes.map((t) => SECURITY_HUB_DETAIL_TYPES[t]),
   };
 }

@@ -7244,9 +7244,9 @@ export interface paths {
       parameters: {
         query?: {
           format?: 'json' | 'yaml';
-          /** @description custom-action (the default, as the seed's guide does): findings someone sends with the custom action. imported: every NEW, ACTIVE finding at minSeverity or above */
+          /** @description custom-action (the default, as the seed's guide does): findings someone sends with the custom action. imported: every Imported finding event (ASFF and OCSF), new findings and their updates; Vigil applies the integration's minimumSeverity to new findings */
           events?: 'custom-action' | 'imported';
-          /** @description With events=imported; default: the integration's minimumSeverity */
+          /** @description Ignored (kept for old links): the rule does not filter on severity; Vigil applies the integration's minimumSeverity to new findings */
           minSeverity?: 'INFORMATIONAL' | 'LOW' | 'MEDIUM' | 'HIGH' | 'CRITICAL';
         };
         header?: never;

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { describe, it } from 'node:test';
+import { SECURITY_HUB_DEFAULTS, securityHubEventPattern } from '../../types.js';
 import { matchesEventPattern, validateEventPattern, wildcardMatches } from './event-pattern.js';
+import { ruleEventPattern } from './policies.js';
 
 // Real Security Hub events and findings; provenance in test/fixtures/securityhub/SOURCES.md.
 const FIXTURES = new URL('../../../../test/fixtures/securityhub/', import.meta.url);
@@ -33,6 +35,7 @@ function imported(findings: Finding[]): SecurityHubEvent {
   return envelope;
 }
 
+/** A pattern that filters on the findings (as Vigil's rule did before), for the matcher's own tests. */
 const HIGH_NEW_ACTIVE = {
   source: ['aws.securityhub'],
   'detail-type': ['Security Hub Findings - Imported'],
@@ -45,31 +48,84 @@ const HIGH_NEW_ACTIVE = {
   },
 };
 
+/** The pattern `vigil aws setup` and the CloudFormation templates give the rule for Imported findings. */
+const IMPORTED_RULE = ruleEventPattern('imported', { customActionArn: undefined });
+
+describe("the rule's pattern for Imported findings, on real Security Hub events", () => {
+  const critical = imported([fixture<Finding>('asff/afsbp-ec2.1.json')]);
+
+  it('is valid and takes new findings of every severity (the intake applies the minimum)', () => {
+    assert.equal(validateEventPattern(IMPORTED_RULE), undefined);
+    assert.ok(matchesEventPattern(IMPORTED_RULE, critical), 'CRITICAL');
+    const inspector = fixture<{ Findings: Finding[] }>('getfindings/inspector_ec2_cve.json').Findings;
+    assert.ok(matchesEventPattern(IMPORTED_RULE, imported(inspector)), 'Inspector');
+    assert.ok(matchesEventPattern(IMPORTED_RULE, event('CIS-1.4')), 'MEDIUM');
+    assert.ok(matchesEventPattern(IMPORTED_RULE, event('afsbp-ec2.7')), 'INFORMATIONAL');
+  });
+
+  it('takes the updates of a known finding that close or change its alert', () => {
+    const update = (change: (f: Finding) => void) => {
+      const next = structuredClone(critical);
+      change(next.detail.findings[0]!);
+      return next;
+    };
+    const updates: Record<string, SecurityHubEvent> = {
+      RESOLVED: update((f) => (f.Workflow.Status = 'RESOLVED')),
+      SUPPRESSED: update((f) => (f.Workflow.Status = 'SUPPRESSED')),
+      ARCHIVED: update((f) => (f.RecordState = 'ARCHIVED')),
+      'RESOLVED and ARCHIVED': update((f) => {
+        f.Workflow.Status = 'RESOLVED';
+        f.RecordState = 'ARCHIVED';
+      }),
+      'downgraded to INFORMATIONAL': update((f) => (f.Severity.Label = 'INFORMATIONAL')),
+      'the write-back echo (NOTIFIED), which the intake recognises': update(
+        (f) => (f.Workflow.Status = 'NOTIFIED'),
+      ),
+    };
+    for (const [what, ev] of Object.entries(updates)) assert.ok(matchesEventPattern(IMPORTED_RULE, ev), what);
+  });
+
+  it("takes the new Security Hub's Findings Imported V2 (OCSF) events, on the same bus", () => {
+    const v2 = {
+      ...structuredClone(critical),
+      'detail-type': 'Findings Imported V2',
+      detail: {
+        finding_info: { uid: 'f-1', title: 'S3 bucket is public' },
+        metadata: { product: { uid: 'arn:aws:securityhub:us-east-1::product/aws/securityhub' } },
+        severity_id: 4,
+        status_id: 4,
+      },
+    };
+    assert.ok(matchesEventPattern(IMPORTED_RULE, v2), 'a Findings Imported V2 event');
+  });
+
+  it("is the integration page's pattern for the finding events, and takes no custom action", () => {
+    assert.deepEqual(IMPORTED_RULE, securityHubEventPattern({ eventTypes: ['imported', 'imported-v2'] }));
+    assert.deepEqual(IMPORTED_RULE['detail-type'], [
+      'Security Hub Findings - Imported',
+      'Findings Imported V2',
+    ]);
+    // What the rule sends, the page's default pattern (all event types) sends too.
+    const page = securityHubEventPattern(SECURITY_HUB_DEFAULTS);
+    assert.ok(matchesEventPattern(page, critical), 'the page takes the Imported event');
+    const customAction = event('custom-action-mismatch');
+    assert.equal(customAction.detail.findings[0]?.Severity.Label, 'HIGH');
+    assert.ok(!matchesEventPattern(IMPORTED_RULE, customAction), 'the rule takes no custom action');
+    assert.ok(matchesEventPattern(page, customAction), 'the page takes custom actions');
+  });
+});
+
 describe('event patterns on real Security Hub events', () => {
   const critical = imported([fixture<Finding>('asff/afsbp-ec2.1.json')]);
 
-  it('selects NEW, ACTIVE findings at the chosen severities', () => {
+  it('a pattern on the findings selects by their fields', () => {
     assert.equal(validateEventPattern(HIGH_NEW_ACTIVE), undefined);
     assert.ok(matchesEventPattern(HIGH_NEW_ACTIVE, critical));
-    const inspector = fixture<{ Findings: Finding[] }>('getfindings/inspector_ec2_cve.json').Findings;
-    assert.ok(matchesEventPattern(HIGH_NEW_ACTIVE, imported(inspector)));
-  });
-
-  it('leaves out other severities, the write-back echo, archived findings and custom actions', () => {
     assert.ok(!matchesEventPattern(HIGH_NEW_ACTIVE, event('CIS-1.4')), 'MEDIUM');
     assert.ok(!matchesEventPattern(HIGH_NEW_ACTIVE, event('afsbp-ec2.7')), 'INFORMATIONAL');
-
-    const echo = structuredClone(critical);
-    echo.detail.findings[0]!.Workflow.Status = 'NOTIFIED';
-    assert.ok(!matchesEventPattern(HIGH_NEW_ACTIVE, echo));
-
     const archived = structuredClone(critical);
     archived.detail.findings[0]!.RecordState = 'ARCHIVED';
     assert.ok(!matchesEventPattern(HIGH_NEW_ACTIVE, archived));
-
-    const customAction = event('custom-action-mismatch');
-    assert.equal(customAction.detail.findings[0]?.Severity.Label, 'HIGH');
-    assert.ok(!matchesEventPattern(HIGH_NEW_ACTIVE, customAction));
   });
 
   it('a custom-action pattern selects its own action by ARN, exactly', () => {

@@ -1,4 +1,4 @@
-import { SEVERITY_LABELS } from '../../types.js';
+import { SECURITY_HUB_DETAIL_TYPES, securityHubEventPattern, SEVERITY_LABELS } from '../../types.js';
 
 /**
  * The event patterns and IAM policies of the AWS side, as plain data. A value that is only known once
@@ -9,21 +9,23 @@ import { SEVERITY_LABELS } from '../../types.js';
 export type SetupEvents = 'custom-action' | 'imported';
 export type SeverityLabel = (typeof SEVERITY_LABELS)[number];
 
-export const IMPORTED_DETAIL_TYPE = 'Security Hub Findings - Imported';
-export const CUSTOM_ACTION_DETAIL_TYPE = 'Security Hub Findings - Custom Action';
+export const IMPORTED_DETAIL_TYPE = SECURITY_HUB_DETAIL_TYPES.imported;
+export const IMPORTED_V2_DETAIL_TYPE = SECURITY_HUB_DETAIL_TYPES['imported-v2'];
+export const CUSTOM_ACTION_DETAIL_TYPE = SECURITY_HUB_DETAIL_TYPES['custom-action'];
 
-/** The severity labels at or above `minimum`. */
-export function severitiesFrom(minimum: SeverityLabel): SeverityLabel[] {
-  return SEVERITY_LABELS.slice(SEVERITY_LABELS.indexOf(minimum));
-}
+/** The finding events a rule for Imported findings takes: Security Hub CSPM's (ASFF) and the new Security Hub's (OCSF). */
+export const FINDING_EVENT_TYPES = ['imported', 'imported-v2'] as const;
 
 /**
- * The rule's pattern. Imported findings are limited to NEW and ACTIVE ones: every write-back Vigil makes
- * (NOTIFIED, RESOLVED, a note) is itself an Imported event, and this keeps those echoes in AWS.
+ * The rule's pattern. For Imported findings it is the integration page's pattern for the finding events
+ * (securityHubEventPattern), with no filter on the findings: the updates that close an alert (RESOLVED,
+ * SUPPRESSED, ARCHIVED) or change it (a new severity) must reach Vigil, whose intake applies the minimum
+ * severity to new findings and recognises the echoes of its own write-back. A custom action's rule takes
+ * only that action's events.
  */
 export function ruleEventPattern(
   events: SetupEvents,
-  options: { customActionArn: unknown; minimumSeverity: SeverityLabel },
+  options: { customActionArn: unknown },
 ): Record<string, unknown> {
   if (events === 'custom-action') {
     return {
@@ -32,17 +34,7 @@ export function ruleEventPattern(
       resources: [options.customActionArn],
     };
   }
-  return {
-    source: ['aws.securityhub'],
-    'detail-type': [IMPORTED_DETAIL_TYPE],
-    detail: {
-      findings: {
-        Severity: { Label: severitiesFrom(options.minimumSeverity) },
-        Workflow: { Status: ['NEW'] },
-        RecordState: ['ACTIVE'],
-      },
-    },
-  };
+  return securityHubEventPattern({ eventTypes: [...FINDING_EVENT_TYPES] });
 }
 
 /** Vigil may assume the write-back role only when it names the integration's external ID. */

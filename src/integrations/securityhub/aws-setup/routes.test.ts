@@ -51,7 +51,7 @@ describe('GET /v2/integrations/{id}/cloudformation/{kind}', () => {
     );
   });
 
-  it('takes events=imported with the integration’s minimum severity, and YAML', async () => {
+  it('takes events=imported, with a rule that does not filter on severity or state, and YAML', async () => {
     const response = await fetch(
       `${server.url}/v2/integrations/${integration.id}/cloudformation/api-destination?format=yaml&events=imported`,
       { headers: { authorization: `GenieKey ${server.key}` } },
@@ -63,7 +63,8 @@ describe('GET /v2/integrations/{id}/cloudformation/{kind}', () => {
     };
     assert.equal(template.Resources.CustomAction, undefined);
     const rule = JSON.stringify(template.Resources.FindingsRule?.Properties.EventPattern);
-    assert.match(rule, /"Label":\["HIGH","CRITICAL"\]/);
+    assert.match(rule, /"detail-type":\["Security Hub Findings - Imported","Findings Imported V2"\]/);
+    assert.doesNotMatch(rule, /Label|Workflow|RecordState/, 'the intake applies HIGH to new findings itself');
     assert.equal(
       template.Resources.VigilApiDestination?.Properties.InvocationEndpoint,
       'https://vigil.example.com/v1/json/integrations/webhooks/amazonsecurityhub',

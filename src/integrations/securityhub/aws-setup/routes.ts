@@ -81,12 +81,13 @@ export function registerAwsSetupRoutes(
           events: Type.Optional(
             StringEnum(SETUP_EVENTS, {
               description:
-                "custom-action (the default, as the seed's guide does): findings someone sends with the custom action. imported: every NEW, ACTIVE finding at minSeverity or above",
+                "custom-action (the default, as the seed's guide does): findings someone sends with the custom action. imported: every Imported finding event (ASFF and OCSF), new findings and their updates; Vigil applies the integration's minimumSeverity to new findings",
             }),
           ),
           minSeverity: Type.Optional(
             StringEnum(SEVERITY_LABELS, {
-              description: "With events=imported; default: the integration's minimumSeverity",
+              description:
+                "Ignored (kept for old links): the rule does not filter on severity; Vigil applies the integration's minimumSeverity to new findings",
             }),
           ),
         }),
@@ -94,14 +95,12 @@ export function registerAwsSetupRoutes(
     },
     async (request, reply) => {
       const row = await securityHubIntegration(request, request.params.id);
-      const settings = securityHubSettings(row.settings);
       const input: TemplateInput = {
         integration: { id: row.id, name: row.name, externalId: row.external_id },
         intakeUrl,
         rolePrefix: config.writebackRolePrefix,
         vigilPrincipalArn: request.params.kind === 'role' ? (await vigilPrincipal.get())?.arn : undefined,
         events: request.query.events ?? 'custom-action',
-        minimumSeverity: request.query.minSeverity ?? settings.minimumSeverity,
       };
       const format = request.query.format ?? 'json';
       const body = renderTemplate(cloudFormationTemplate(request.params.kind, input), format);

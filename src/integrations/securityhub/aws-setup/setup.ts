@@ -41,6 +41,10 @@ export interface SetupRequest {
   facts: AwsSetupFacts;
   mode: SetupMode;
   events: SetupEvents;
+  /**
+   * Not used by the rule, which sends every finding event: the intake applies the integration's own
+   * minimumSeverity to new findings, and updates of any severity must reach it to close alerts.
+   */
   minimumSeverity: SeverityLabel;
   regions: string[];
   /** The first account is the one whose write-back role Vigil is told to assume. */
@@ -106,10 +110,7 @@ async function setUpRegion(
     add(action);
     actionArn = action.arn;
   }
-  const pattern = ruleEventPattern(request.events, {
-    customActionArn: actionArn,
-    minimumSeverity: request.minimumSeverity,
-  });
+  const pattern = ruleEventPattern(request.events, { customActionArn: actionArn });
 
   let target: { Arn: string; RoleArn?: string };
   if (request.mode === 'sns') {
@@ -205,7 +206,7 @@ export async function runSetup(request: SetupRequest): Promise<SetupResult> {
     progress(`  ${where}  FAILED: ${error.message}`);
   };
   progress(
-    `${request.dryRun ? 'Dry run: nothing is changed. ' : ''}Setting up integration "${facts.integration.name}" (${id}): ${request.mode === 'sns' ? 'SNS' : 'API destination'}, ${request.events === 'custom-action' ? 'findings sent with the custom action' : `Imported findings from ${request.minimumSeverity}`}, in ${request.regions.join(', ')}.`,
+    `${request.dryRun ? 'Dry run: nothing is changed. ' : ''}Setting up integration "${facts.integration.name}" (${id}): ${request.mode === 'sns' ? 'SNS' : 'API destination'}, ${request.events === 'custom-action' ? 'findings sent with the custom action' : 'every Imported finding event (new findings and their updates)'}, in ${request.regions.join(', ')}.`,
   );
 
   const opened: AccountContext[] = [];

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
-import { SEVERITY_LABELS } from '../../types.js';
+import { securityHubEventPattern } from '../../types.js';
 import { CLOUDFORMATION_LIMITS, CLOUDFORMATION_SPEC, PSEUDO_PARAMETERS } from './cloudformation-spec.js';
 import { matchesEventPattern, validateEventPattern } from './event-pattern.js';
-import type { SetupEvents, SeverityLabel } from './policies.js';
+import { ruleEventPattern, type SetupEvents } from './policies.js';
 import {
   cloudFormationTemplate,
   renderTemplate,
@@ -21,7 +21,7 @@ const readEvent = async (name: string) =>
     detail: { findings: Record<string, unknown>[] };
   };
 
-const input = (events: SetupEvents, minimumSeverity: SeverityLabel = 'INFORMATIONAL'): TemplateInput => ({
+const input = (events: SetupEvents): TemplateInput => ({
   integration: {
     id: '3f1c9a52-7d4e-4b8a-9c21-5e6f7a8b9c0d',
     name: 'Prod Security Hub',
@@ -31,7 +31,6 @@ const input = (events: SetupEvents, minimumSeverity: SeverityLabel = 'INFORMATIO
   rolePrefix: 'VigilSecurityHubRole',
   vigilPrincipalArn: 'arn:aws:iam::210987654321:role/vigil-server',
   events,
-  minimumSeverity,
 });
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
@@ -225,33 +224,36 @@ describe('CloudFormation templates', () => {
     );
   });
 
-  it('the Imported pattern takes NEW, ACTIVE findings at the chosen severity and not the write-back echo', async () => {
+  it("the Imported pattern is the page's, with no filter on the findings: it takes every severity and the updates that close alerts", async () => {
     const medium = await readEvent('CIS-1.4');
     const informational = await readEvent('afsbp-ec2.7');
     for (const kind of ['intake', 'api-destination'] as const) {
       const all = generatedPattern(cloudFormationTemplate(kind, input('imported')), '');
       assert.equal(validateEventPattern(all), undefined);
       assert.ok(JSON.stringify(all).length <= CLOUDFORMATION_LIMITS.eventPatternChars);
+      assert.deepEqual(all, securityHubEventPattern({ eventTypes: ['imported', 'imported-v2'] }));
+      assert.deepEqual(
+        all,
+        ruleEventPattern('imported', { customActionArn: undefined }),
+        'as vigil aws setup',
+      );
       assert.ok(matchesEventPattern(all, medium));
       assert.ok(matchesEventPattern(all, informational));
 
-      const fromHigh = generatedPattern(cloudFormationTemplate(kind, input('imported', 'MEDIUM')), '');
-      assert.ok(matchesEventPattern(fromHigh, medium));
-      assert.ok(!matchesEventPattern(fromHigh, informational), 'INFORMATIONAL is below MEDIUM');
-
-      // Vigil acknowledged the finding: Security Hub sends the update as another Imported event.
-      const echo = structuredClone(medium);
-      (echo.detail.findings[0] as { Workflow: { Status: string } }).Workflow.Status = 'NOTIFIED';
-      assert.ok(!matchesEventPattern(all, echo));
+      // Security Hub sends each update of a finding as another Imported event: those close the alert.
+      const resolved = structuredClone(medium);
+      (resolved.detail.findings[0] as { Workflow: { Status: string } }).Workflow.Status = 'RESOLVED';
+      assert.ok(matchesEventPattern(all, resolved));
       const archived = structuredClone(medium);
       archived.detail.findings[0]!.RecordState = 'ARCHIVED';
-      assert.ok(!matchesEventPattern(all, archived));
+      assert.ok(matchesEventPattern(all, archived));
     }
-    for (const label of SEVERITY_LABELS) {
-      const pattern = generatedPattern(cloudFormationTemplate('intake', input('imported', label)), '') as {
-        detail: { findings: { Severity: { Label: string[] } } };
-      };
-      assert.equal(pattern.detail.findings.Severity.Label[0], label);
-    }
+    const parameter = (
+      cloudFormationTemplate('intake', input('imported')).Parameters as Record<
+        string,
+        { Description: string }
+      >
+    ).EventPatternParameter;
+    assert.doesNotMatch(parameter?.Description ?? '', /keep "Workflow"/);
   });
 });

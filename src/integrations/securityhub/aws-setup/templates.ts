@@ -12,7 +12,6 @@ import {
   writebackPermissions,
   writebackTrustPolicy,
   type SetupEvents,
-  type SeverityLabel,
 } from './policies.js';
 
 /**
@@ -33,7 +32,6 @@ export interface TemplateInput {
   /** Vigil's own AWS identity, when known (configured, or found with GetCallerIdentity). */
   vigilPrincipalArn?: string;
   events: SetupEvents;
-  minimumSeverity: SeverityLabel;
 }
 
 export type Template = Record<string, unknown>;
@@ -45,14 +43,13 @@ const getAtt = (resource: string, attribute: string) => ({ 'Fn::GetAtt': [resour
 function patternParameter(input: TemplateInput) {
   const generated = ruleEventPattern(input.events, {
     customActionArn: getAtt('CustomAction', 'ActionTargetArn'),
-    minimumSeverity: input.minimumSeverity,
   });
   return {
     parameter: {
       Type: 'String',
       Default: '',
       Description:
-        'Leave empty to use the pattern Vigil made for this integration (shown in the rule below). To use your own, paste a JSON event pattern; keep "Workflow": {"Status": ["NEW"]} for Imported findings, or Vigil\'s own updates come back as events.',
+        'Leave empty to use the pattern Vigil made for this integration (shown in the rule below). To use your own, paste a JSON event pattern; for Imported findings do not filter on Workflow.Status, RecordState or the severity, or the updates that close alerts (RESOLVED, SUPPRESSED, ARCHIVED) never reach Vigil.',
     },
     condition: { 'Fn::Not': [{ 'Fn::Equals': [ref('EventPatternParameter'), ''] }] },
     value: { 'Fn::If': ['EventPatternGiven', ref('EventPatternParameter'), generated] },
