@@ -54,7 +54,7 @@ import { EMAIL_MESSAGE_RETENTION_DAYS, emailMessagesRepository } from './integra
 import type { InboundSmtp } from './integrations/email/smtp-listener.js';
 import { createDeliveryProcessor } from './integrations/securityhub/delivery-processor.js';
 import { createFindingSync } from './integrations/securityhub/finding-sync.js';
-import { SnsCertificateStore } from './integrations/securityhub/sns.js';
+import { certificateIn, SnsCertificateStore } from './integrations/securityhub/sns.js';
 import { createOutboundFetch } from './http/outbound-fetch.js';
 import { httpsGet, type OutboundOptions } from './http/outbound.js';
 import { createAwsAccess, type AwsAccessOptions } from './integrations/securityhub/writeback/aws.js';
@@ -261,11 +261,8 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       log,
       certificates: new SnsCertificateStore({
         certDir: config.snsCertDir,
-        fetch: async (url) => {
-          const answer = await httpsGet(url, { ...outbound, timeoutMs: 5000, maxBytes: 65536 });
-          if (answer.status !== 200) throw new Error(`fetching ${url} answered ${answer.status}`);
-          return answer.body;
-        },
+        fetch: async (url) =>
+          certificateIn(url, await httpsGet(url, { ...outbound, timeoutMs: 5000, maxBytes: 65536 })),
       }),
       confirmSubscription: async (url) => {
         const answer = await httpsGet(url, { ...outbound, timeoutMs: 10000, maxBytes: 65536 });

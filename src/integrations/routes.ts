@@ -539,18 +539,24 @@ export function registerIntegrationRoutes(
     },
   );
 
-  // The intake URL: public (the integration key authenticates it), any Content-Type, 256 KiB as SNS.
+  // The intake URL: public (the integration key authenticates it), any Content-Type.
   void app.register(async (plain) => {
+    // SNS's 256 KiB limit is on the Message, not on the body it POSTs: the body carries the Message as a
+    // JSON string (each quote of the EventBridge event escaped, so up to twice as long) plus about 1 KB
+    // of envelope and signature. 600 KiB lets a full-size Message through with room to spare.
+    const SNS_INTAKE_BODY_LIMIT = 600 * 1024;
     const scope = plain.withTypeProvider<TypeBoxTypeProvider>();
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 262_144 }, (_request, body, done) =>
-      done(null, body),
+    scope.addContentTypeParser(
+      '*',
+      { parseAs: 'string', bodyLimit: SNS_INTAKE_BODY_LIMIT },
+      (_request, body, done) => done(null, body),
     );
     scope.post(
       SECURITY_HUB_INTAKE_PATH,
       {
         config: { public: true },
-        bodyLimit: 262_144,
+        bodyLimit: SNS_INTAKE_BODY_LIMIT,
         schema: {
           tags: ['intake'],
           summary:

@@ -273,6 +273,36 @@ function alreadyHandled(
     : undefined;
 }
 
+/**
+ * The priority an open alert takes from an update's severity, or undefined to leave it. ASFF follows only
+ * the provider's own severity (FindingProviderFields), since the top-level one may be a person's or
+ * Vigil's write-back. OCSF has no provider severity apart from severity_id, so its change is followed,
+ * except when it is the value Vigil wrote back itself (an echo the alert's priority already reflects).
+ */
+function followedSeverity(
+  previous:
+    | {
+        provider_severity: string | null;
+        severity_label: string | null;
+        written_back: Record<string, unknown> | null;
+      }
+    | undefined,
+  f: NormalizedFinding,
+): Priority | undefined {
+  if (!previous) return undefined;
+  if (f.format === 'ocsf') {
+    const changed = previous.severity_label !== null && previous.severity_label !== f.severityLabel;
+    const wroteIt = previous.written_back?.severityLabel === f.severityLabel;
+    return changed && !wroteIt ? priorityForSeverity(f.severityLabel) : undefined;
+  }
+  const provider = f.providerSeverityLabel;
+  return provider !== undefined &&
+    previous.provider_severity !== null &&
+    previous.provider_severity !== provider
+    ? priorityForSeverity(provider)
+    : undefined;
+}
+
 function systemPrincipal(orgId: string): Principal {
   return {
     orgId,
@@ -332,10 +362,13 @@ export function createFindingSync(deps: { alerts: AlertsService; log: Logger }) 
     requestId: string,
   ): Promise<FindingOutcome> {
     const isCustomAction = event.kind === 'custom-action';
-    const below = belowMinimum(finding, settings);
-    if (below) return { verdict: 'ignored', reason: below };
     // The caller holds the finding's lock (syncFindings takes them all, in one order).
     const previous = await findingsRepository.find(tx, integration.id, finding);
+    // The minimum severity decides only whether a finding opens an alert: one Vigil has never seen is
+    // dropped without a trace (as newFindingDecision does), but a known one that drops below it must
+    // still close, update or echo its alert, or that alert would stay open for good.
+    const below = belowMinimum(finding, settings);
+    if (below && !previous) return { verdict: 'ignored', reason: below };
     const save = (alertId: string | null, forgetWrittenBack?: readonly string[]) =>
       findingsRepository.save(tx, integration.id, finding, alertId, forgetWrittenBack);
 
@@ -377,21 +410,13 @@ export function createFindingSync(deps: { alerts: AlertsService; log: Logger }) 
         await save(alert.id);
         return { verdict: 'closed', reason, alertId: alert.id };
       }
-      const providerChanged =
-        finding.providerSeverityLabel !== undefined &&
-        previous?.provider_severity !== null &&
-        previous?.provider_severity !== undefined &&
-        previous.provider_severity !== finding.providerSeverityLabel;
       const changed = Object.keys(fields.details).filter((k) => alert.details[k] !== fields.details[k]);
       await alerts.recordRepeat(
         tx,
         alert,
         {
           details: fields.details,
-          priority:
-            providerChanged && finding.providerSeverityLabel
-              ? priorityForSeverity(finding.providerSeverityLabel)
-              : undefined,
+          priority: followedSeverity(previous, finding),
           summary:
             changed.length > 0
               ? `Finding updated in Security Hub (${changed.join(', ')} changed)`
@@ -417,6 +442,12 @@ export function createFindingSync(deps: { alerts: AlertsService; log: Logger }) 
     if (handled) {
       await save(previous?.alert_id ?? null);
       return { verdict: 'ignored', reason: handled };
+    }
+    // A known finding below the minimum opens no new alert; its state is kept so that a later update
+    // (raised above the minimum, or its compliance changing) compares with what it was.
+    if (below) {
+      await save(previous?.alert_id ?? null);
+      return { verdict: 'ignored', reason: below };
     }
     const { alert: created } = await createAlert(tx, integration, requestId, {
       ...fields,

@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createLogger } from '../../logger.js';
 import { httpAnswerOf } from '../http-answer.js';
 import { createSecurityHubIntake } from './intake.js';
 import { systemClock } from '../../work/clock.js';
-import { SnsCertificateStore } from './sns/certificates.js';
+import { CertificateNotServed, SnsCertificateStore } from './sns/certificates.js';
 import {
   addOrganization,
   startTestServer,
@@ -442,6 +445,76 @@ describe('deliveries PostgreSQL could not store', () => {
     const line = logLines.find((l) => /could not be stored/.test(l.msg ?? ''));
     assert.ok(line, 'a log line for the 503');
     assert.equal(line.requestId, answer.body.requestId);
+  });
+});
+
+describe('SNS signature checks that cannot be made', () => {
+  const snsFixtures = fileURLToPath(new URL('../../../test/fixtures/sns/', import.meta.url));
+  const pem = 'SimpleNotificationService-7506a1e35b36ef5a444dd1a8e7cc3ed8.pem';
+
+  /** The server's intake, its SNS certificates fetched by `fetch`, the fixtures' age not checked. */
+  function intakeFetching(fetch: (url: string) => Promise<Buffer>) {
+    return createSecurityHubIntake({
+      db: server.app.context.apiDb,
+      alerts: server.app.context.alerts,
+      config: { ...server.app.context.config, snsMaxMessageAge: 0 },
+      log: capturedLog().log,
+      certificates: new SnsCertificateStore({ fetch }),
+      confirmSubscription: async () => ({ status: 500, body: '' }),
+      clock: systemClock,
+    });
+  }
+
+  it('answers 503 (SNS retries) when the signing certificate cannot be fetched, 403 when the message is bad', async () => {
+    const body = await fs.readFile(path.join(snsFixtures, 'test-notification-with-subject.json'), 'utf8');
+    const message = JSON.parse(body) as Json;
+    const res = await server.call('POST', '/v2/integrations', {
+      type: 'AmazonSecurityHub',
+      name: `Hub ${randomUUID().slice(0, 8)}`,
+      ownerTeam: { name: 'SecOps' },
+      allowedTopicArns: [message.TopicArn],
+    });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    const row = await server.app.context.integrations.byApiKey(res.body.data.apiKey);
+    const send = async (intake: ReturnType<typeof intakeFetching>, text: string) =>
+      httpAnswerOf(
+        await intake.handle(
+          row,
+          { keyInHeader: false, contentType: 'text/plain; charset=UTF-8', body: text },
+          randomUUID(),
+        ),
+      );
+    const genuine = () => fs.readFile(path.join(snsFixtures, pem));
+
+    // Timeout, DNS, a proxy, SNS's own 5xx: Vigil could not check, so the sender must retry, not drop it.
+    for (const failure of [
+      new Error('GET https://sns.us-west-2.amazonaws.com/x.pem timed out after 5000 ms.'),
+      new Error('getaddrinfo EAI_AGAIN sns.us-west-2.amazonaws.com'),
+      new Error('GET https://sns.us-west-2.amazonaws.com/x.pem answered HTTP 503.'),
+    ]) {
+      const down = await send(
+        intakeFetching(() => Promise.reject(failure)),
+        body,
+      );
+      assert.equal(down.status, 503, JSON.stringify(down.body));
+      assert.equal(down.body.result, 'Retry');
+      assert.match(down.body.reason ?? '', /could not be checked/);
+      assert.ok(down.body.payloadId, 'logged, so that the operator sees why');
+    }
+
+    // The retry, once the certificate can be had, is taken (the 503 claimed no message id).
+    const retried = await send(intakeFetching(genuine), body);
+    assert.equal(retried.status, 200, JSON.stringify(retried.body));
+    assert.equal(retried.body.verdict, 'ignored');
+
+    // Checked and bad stays a 403: an altered message, and a certificate SNS says it does not have.
+    const tampered = JSON.stringify({ ...message, MessageId: randomUUID(), Subject: 'changed' });
+    assert.equal((await send(intakeFetching(genuine), tampered)).status, 403);
+    const missing = await send(
+      intakeFetching(() => Promise.reject(new CertificateNotServed('answered HTTP 404.'))),
+      JSON.stringify({ ...message, MessageId: randomUUID() }),
+    );
+    assert.equal(missing.status, 403, JSON.stringify(missing.body));
   });
 });
 

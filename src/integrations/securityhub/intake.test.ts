@@ -595,6 +595,130 @@ describe('findings to alerts', () => {
   });
 });
 
+describe('minimum severity', () => {
+  let integration: Integration;
+  before(async () => {
+    integration = await addIntegration({ minimumSeverity: 'MEDIUM' });
+    assert.equal((await confirm(integration)).res.status, 200);
+  });
+
+  const at = (suffix: string, label: string, change: (f: Json) => void = () => {}) =>
+    importedEvent((f) => {
+      f.Id += suffix;
+      f.Severity = { Label: label };
+      f.FindingProviderFields = { Severity: { Label: label } };
+      change(f);
+    });
+
+  it('closes the alert of a known finding that falls below the minimum as it is resolved or archived', async () => {
+    for (const [suffix, change] of [
+      ['-min-resolved', (f: Json) => (f.Workflow = { Status: 'RESOLVED' })],
+      ['-min-archived', (f: Json) => (f.RecordState = 'ARCHIVED')],
+    ] as const) {
+      const created = await post(integration.path, notification(await at(suffix, 'HIGH')));
+      assert.equal(created.body.verdict, 'created', JSON.stringify(created.body));
+      const closed = await post(integration.path, notification(await at(suffix, 'LOW', change)));
+      assert.equal(closed.body.verdict, 'closed', `${suffix}: ${JSON.stringify(closed.body)}`);
+      assert.equal((await alert(created.body.alertIds[0])).status, 'closed');
+    }
+  });
+
+  it('updates the alert of a known finding below the minimum, and opens none for one', async () => {
+    const created = await post(integration.path, notification(await at('-min-lowered', 'HIGH')));
+    const lowered = await post(integration.path, notification(await at('-min-lowered', 'LOW')));
+    assert.equal(lowered.body.verdict, 'updated', JSON.stringify(lowered.body));
+    assert.equal((await alert(created.body.alertIds[0])).priority, 'P4');
+
+    const unknown = await post(integration.path, notification(await at('-min-unknown', 'LOW')));
+    assert.equal(unknown.body.verdict, 'ignored');
+    assert.match(unknown.body.reason, /below the minimum MEDIUM/);
+    // Known, its alert closed, back below the minimum: still no alert.
+    await post(integration.path, notification(await at('-min-reopened', 'HIGH')));
+    await post(
+      integration.path,
+      notification(await at('-min-reopened', 'HIGH', (f) => (f.Workflow = { Status: 'RESOLVED' }))),
+    );
+    const low = await post(integration.path, notification(await at('-min-reopened', 'LOW')));
+    assert.equal(low.body.verdict, 'ignored', JSON.stringify(low.body));
+    assert.match(low.body.reason, /below the minimum MEDIUM/);
+  });
+});
+
+describe('OCSF findings (Findings Imported V2)', () => {
+  let integration: Integration;
+  before(async () => {
+    integration = await addIntegration();
+    assert.equal((await confirm(integration)).res.status, 200);
+  });
+
+  const v2 = (uid: string, severityId: number, modified: number): Json => ({
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Findings Imported V2',
+    source: 'aws.securityhub',
+    account: '123456789012',
+    time: new Date(modified).toISOString(),
+    region: 'us-east-1',
+    resources: [],
+    detail: {
+      findings: [
+        {
+          class_uid: 2003,
+          severity_id: severityId,
+          status_id: 1,
+          time: modified,
+          finding_info: {
+            uid,
+            title: 'S3 general purpose buckets should block public read access',
+            modified_time: modified,
+          },
+          metadata: {
+            product: {
+              uid: 'arn:aws:securityhub:us-east-1::productv2/aws/securityhub',
+              name: 'Security Hub',
+            },
+          },
+          cloud: { account: { uid: '123456789012' }, region: 'us-east-1' },
+        },
+      ],
+    },
+  });
+
+  it('follows a change of severity_id with the alert priority', async () => {
+    const uid = `arn:aws:securityhub:us-east-1:123456789012:security-control/S3.2/finding/${randomUUID()}`;
+    const created = await post(integration.path, notification(v2(uid, 3, 1_736_935_200_000)));
+    assert.equal(created.body.verdict, 'created', JSON.stringify(created.body));
+    assert.equal((await alert(created.body.alertIds[0])).priority, 'P3');
+    const raised = await post(integration.path, notification(v2(uid, 5, 1_736_935_260_000)));
+    assert.equal(raised.body.verdict, 'updated', JSON.stringify(raised.body));
+    assert.equal((await alert(created.body.alertIds[0])).priority, 'P1');
+  });
+});
+
+describe('body size', () => {
+  let integration: Integration;
+  before(async () => {
+    integration = await addIntegration();
+    assert.equal((await confirm(integration)).res.status, 200);
+  });
+
+  it('takes an SNS body over 256 KiB whose Message is within SNS’s 256 KiB', async () => {
+    // Quotes in the event are escaped once in the Message and again in the body SNS posts.
+    const event = await importedEvent((f) => {
+      f.Id += '-large';
+      f.ProductFields = { Padding: 'a"'.repeat(60_000) };
+    });
+    const message = notification(event);
+    const body = JSON.stringify(message);
+    assert.ok(Buffer.byteLength(message.Message) < 262_144, `Message ${Buffer.byteLength(message.Message)}`);
+    assert.ok(Buffer.byteLength(body) > 290_000, `body ${Buffer.byteLength(body)}`);
+    const res = await post(integration.path, body);
+    assert.notEqual(res.status, 413);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.verdict, 'created', JSON.stringify(res.body));
+  });
+});
+
 describe('refusals', () => {
   let integration: Integration;
   before(async () => {
@@ -640,7 +764,7 @@ describe('refusals', () => {
       (await post('/v1/json/integrations/webhooks/amazonsecurityhub', await importedEvent())).status,
       401,
     );
-    const big = await post(integration.path, 'x'.repeat(262_145));
+    const big = await post(integration.path, 'x'.repeat(600 * 1024 + 1));
     assert.equal(big.status, 413);
     const notSns = await post(integration.path, { Type: 'Notification', MessageId: 'x', TopicArn: TOPIC });
     assert.equal(notSns.status, 400);

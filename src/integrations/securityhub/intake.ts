@@ -9,7 +9,13 @@ import type { IntegrationWithTeams } from '../repository.js';
 import { securityHubSettings, type SecurityHubSettings } from '../types.js';
 import { createDeliveryQueue, IntegrationGone, UnstorableDelivery } from './delivery-queue.js';
 import { createFindingSync, type EventOutcome } from './finding-sync.js';
-import { Refusal, SNS_MESSAGE_NOT_AN_EVENT, UNKNOWN_KEY, type IntakeOutcome } from './outcome.js';
+import {
+  CouldNotCheck,
+  Refusal,
+  SNS_MESSAGE_NOT_AN_EVENT,
+  UNKNOWN_KEY,
+  type IntakeOutcome,
+} from './outcome.js';
 import { createPayloadLog, type Delivery } from './payload-log.js';
 import type { SnsCertificateStore } from './sns/certificates.js';
 import { looksLikeSnsMessage, mayBeJsonObject, parseSnsMessage, type SnsMessage } from './sns/message.js';
@@ -164,6 +170,8 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
         certificates: deps.certificates,
         maxAgeSeconds: options.replay ? 0 : deps.config.snsMaxMessageAge,
       });
+      if (!verified.ok && verified.retryable)
+        throw new CouldNotCheck(`The SNS signature could not be checked: ${verified.reason}`);
       if (!verified.ok) throw new Refusal('not-allowed', `SNS signature check failed: ${verified.reason}`);
     }
     const message: SnsMessage = storableJson(parsed.message);
@@ -277,6 +285,7 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
     }
     // Its integration is gone, so there is no payload log left to record it in.
     if (refusal?.kind === 'integration-gone') return refusal.outcome;
+    if (error instanceof CouldNotCheck) return couldNotCheck(integration, delivery, error);
     if (refusal) {
       log.warn(
         { integrationId: integration.id, requestId: delivery.requestId, reason: refusal.message },
@@ -300,6 +309,29 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
       verdict: 'failed',
       reason: 'The delivery could not be stored; it will be retried.',
     };
+  }
+
+  /**
+   * A delivery Vigil could not check (an SNS certificate fetch failed): answered 503 so that SNS retries
+   * it rather than drop it, as a 403 would make it, and logged so that the operator sees why.
+   */
+  async function couldNotCheck(
+    integration: IntegrationWithTeams,
+    delivery: Delivery,
+    error: CouldNotCheck,
+  ): Promise<IntakeOutcome> {
+    log.warn(
+      { integrationId: integration.id, requestId: delivery.requestId, reason: error.message },
+      'Security Hub delivery could not be checked; the sender will retry',
+    );
+    const reason = `${error.message}; it will be retried.`;
+    const payloadId = await payloads
+      .recordRefusal(integration.id, delivery, 'failed', reason)
+      .catch((err: unknown) => {
+        log.warn({ err, requestId: delivery.requestId }, 'an unchecked delivery could not be logged');
+        return undefined;
+      });
+    return { outcome: 'unavailable', verdict: 'failed', reason, ...(payloadId ? { payloadId } : {}) };
   }
 
   /** A refusal in the payload log, answered with its record's id (none when even logging it failed). */

@@ -36,7 +36,7 @@ export type IntakeOutcome =
       payloadId?: string;
     }
   | { outcome: 'confirmation-failed'; verdict: 'failed'; reason: string; payloadId?: string }
-  | { outcome: 'unavailable'; verdict: 'failed'; reason: string };
+  | { outcome: 'unavailable'; verdict: 'failed'; reason: string; payloadId?: string };
 
 /** The verdict's reason for an SNS notification whose Message cannot be an EventBridge event. */
 export const SNS_MESSAGE_NOT_AN_EVENT = 'the SNS Message is not a JSON object, so not an EventBridge event';
@@ -58,4 +58,12 @@ export class Refusal extends Error {
       ? { outcome: this.kind, verdict: 'failed', reason: this.message }
       : { outcome: this.kind, verdict: 'refused', reason: this.message };
   }
+}
+
+/**
+ * Thrown when Vigil could not check a delivery (its SNS signing certificate could not be had): nothing is
+ * wrong with it that is known, so it is answered as Vigil's trouble, which SNS retries, not refused.
+ */
+export class CouldNotCheck extends Error {
+  override name = 'CouldNotCheck';
 }

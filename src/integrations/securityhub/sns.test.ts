@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { httpsGet } from '../../http/outbound.js';
 import { createTestSigningCertificate, signSnsMessage } from '../../testing/sns-signer.js';
-import { SnsCertificateStore } from './sns/certificates.js';
+import { CertificateNotServed, SnsCertificateStore } from './sns/certificates.js';
 import { looksLikeSnsMessage, parseSnsMessage, type SnsMessage } from './sns/message.js';
 import { signingCertUrlProblem, subscribeUrlProblem } from './sns/urls.js';
 import { stringToSign, verifySnsMessage } from './sns/verify.js';
@@ -348,6 +348,33 @@ describe('verifySnsMessage', () => {
     assert.ok(
       !missing.ok && missing.reason.includes(path.join(FIXTURES, 'SimpleNotificationService-missing.pem')),
     );
+  });
+
+  it('tells a certificate it could not fetch (worth a retry) from one it checked and refused', async () => {
+    const message = await fixture('test-notification-no-subject.json');
+    const verify = (body: () => Promise<Buffer>) =>
+      verifySnsMessage(message, {
+        certificates: spyStore(body).store,
+        now: atTimestamp(message),
+        maxAgeSeconds: 3600,
+      });
+    for (const error of [
+      new Error('connect ECONNREFUSED 1.2.3.4:443'),
+      new Error('GET https://sns.us-west-2.amazonaws.com/x.pem timed out after 5000 ms.'),
+      new Error('GET https://sns.us-west-2.amazonaws.com/x.pem answered HTTP 502.'),
+    ]) {
+      const result = await verify(() => Promise.reject(error));
+      assert.ok(!result.ok && result.retryable, `${error.message}: ${JSON.stringify(result)}`);
+    }
+    const notServed = await verify(() => Promise.reject(new CertificateNotServed('answered HTTP 404.')));
+    assert.ok(!notServed.ok && !notServed.retryable, JSON.stringify(notServed));
+    const notPem = await verify(() => Promise.resolve(Buffer.from('<html>hello</html>')));
+    assert.ok(!notPem.ok && !notPem.retryable, JSON.stringify(notPem));
+    const tampered = await verifySnsMessage(
+      { ...message, Message: `${message.Message}x` },
+      { certificates: fixtureStore, now: atTimestamp(message), maxAgeSeconds: 3600 },
+    );
+    assert.ok(!tampered.ok && !tampered.retryable, JSON.stringify(tampered));
   });
 
   describe('with certificates fetched over https', () => {

@@ -1,7 +1,7 @@
 /**
  * Kept for importers outside the intake (app.ts, test support): the SNS protocol lives in sns/.
  */
-export { SnsCertificateStore, type SnsCertificateStoreOptions } from './sns/certificates.js';
+export { certificateIn, SnsCertificateStore, type SnsCertificateStoreOptions } from './sns/certificates.js';
 export { looksLikeSnsMessage, parseSnsMessage, type SnsMessage, type SnsMessageType } from './sns/message.js';
 export { signingCertUrlProblem, subscribeUrlProblem } from './sns/urls.js';
 export { stringToSign, verifySnsMessage } from './sns/verify.js';

@@ -1,5 +1,5 @@
 import crypto, { type X509Certificate } from 'node:crypto';
-import type { SnsCertificateStore } from './certificates.js';
+import { CertificateUnavailable, type SnsCertificateStore } from './certificates.js';
 import type { SnsMessage, SnsMessageType } from './message.js';
 import { signingCertUrlProblem, subscribeUrlProblem } from './urls.js';
 
@@ -34,19 +34,25 @@ export function stringToSign(message: SnsMessage): string {
   return out;
 }
 
+/**
+ * The verdict on a message. `retryable` is true when Vigil could not check it (its certificate could not
+ * be had just now), false when it checked and the message is bad.
+ */
+export type SnsVerification = { ok: true } | { ok: false; reason: string; retryable: boolean };
+
 const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
 const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 
 /**
  * Verifies an SNS message: SignatureVersion, SigningCertURL, Timestamp and age, SubscribeURL (for
  * confirmations), the certificate (valid at Timestamp) and finally the signature. Never throws for a bad
- * message or an unreachable certificate: it answers with a reason instead.
+ * message or an unreachable certificate: it answers with a reason instead, and says which of the two.
  */
 export async function verifySnsMessage(
   message: SnsMessage,
   options: { certificates: SnsCertificateStore; now?: Date; maxAgeSeconds: number },
-): Promise<{ ok: true } | { ok: false; reason: string }> {
-  const refuse = (reason: string) => ({ ok: false as const, reason });
+): Promise<SnsVerification> {
+  const refuse = (reason: string) => ({ ok: false as const, reason, retryable: false });
 
   const version = message.SignatureVersion;
   if (version !== '1' && version !== '2') {
@@ -88,9 +94,9 @@ export async function verifySnsMessage(
   try {
     certificate = await options.certificates.get(message.SigningCertURL);
   } catch (error) {
-    return refuse(
-      `Could not get the signing certificate ${message.SigningCertURL}: ${(error as Error).message}`,
-    );
+    const reason = `Could not get the signing certificate ${message.SigningCertURL}: ${(error as Error).message}`;
+    // Failing to fetch the certificate says nothing about the message: it may well be genuine.
+    return error instanceof CertificateUnavailable ? { ok: false, reason, retryable: true } : refuse(reason);
   }
 
   const validFrom = Date.parse(certificate.validFrom);
