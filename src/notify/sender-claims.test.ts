@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { startTestServer, waitFor, type Json, type TestServer } from '../testing/harness.js';
+import { textedPerson } from '../testing/texted-person.js';
 import type { NotificationChannel } from './channel.js';
 
 /**
@@ -34,21 +35,6 @@ async function call(method: string, path: string, body?: unknown): Promise<Json>
   return server.callOk(method, path, body);
 }
 
-/** A person texted at once for every alert of their own team; the team's name. */
-async function textedPerson(name: string, phone: string): Promise<string> {
-  const username = `${name.toLowerCase()}-${run}@example.com`;
-  await call('POST', '/v2/users', { username, fullName: name, role: { name: 'User' } });
-  const sms = await call('POST', `/v2/users/${username}/contacts`, { method: 'sms', to: phone });
-  await db.query(`UPDATE contact_methods SET verified_at = now() WHERE id = $1`, [sms.data.id]);
-  const rules = await call('GET', `/v2/users/${username}/notification-rules`);
-  await call('PATCH', `/v2/users/${username}/notification-rules/${rules.data[0].id}`, {
-    steps: [{ contact: { method: 'sms', to: phone }, sendAfter: { timeAmount: 0 } }],
-  });
-  const team = `${name} ${run}`;
-  await call('POST', '/v2/teams', { name: team, members: [{ user: { username }, role: 'user' }] });
-  return team;
-}
-
 before(async () => {
   server = await startTestServer({
     engineIntervalMs: 100,
@@ -69,7 +55,10 @@ describe('a round with a slow send among quick ones', () => {
   it('records the quick ones at once, and keeps the slow one claimed past its lease: sent once', async () => {
     const slow = '+14155550181';
     const quick = '+14155550182';
-    const teams = [await textedPerson('Sloane', slow), await textedPerson('Quinn', quick)];
+    const teams = [
+      await textedPerson(server, db, { name: 'Sloane', phone: slow, run, afterMinutes: 0 }),
+      await textedPerson(server, db, { name: 'Quinn', phone: quick, run, afterMinutes: 0 }),
+    ];
     held.set(slow, new Promise<void>((resolve) => (finish = resolve)));
 
     await call('POST', '/v2/alerts', {

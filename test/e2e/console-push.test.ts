@@ -87,6 +87,25 @@ after(async () => {
   await push?.close();
 });
 
+/** A P1 alert for the admin, pushed to their one (new) device: its message and the push's payload. */
+async function pushedAlert(what: string): Promise<{ message: string; payload: Json }> {
+  await removeAllDevices();
+  const sub = push.newSubscription({ applicationServerKey: publicKey });
+  await call('POST', '/api/console/push/subscriptions', { ...sub, deviceName: 'Fake device' });
+  const message = `${what} ${randomUUID().slice(0, 8)}`;
+  await call('POST', '/v2/alerts', {
+    message,
+    priority: 'P1',
+    responders: [{ type: 'user', username: ADMIN.email }],
+  });
+  const received = await waitFor(
+    'the push',
+    async () => push.received(sub.endpoint).find((p) => (p.json as Json)?.title === `[P1] ${message}`),
+    30_000,
+  );
+  return { message, payload: received.json as Json };
+}
+
 describe('Web Push in the console', () => {
   it('registers the service worker at scope / and offers an installable app', async () => {
     const { context, page } = await newPage(browser, DESKTOP);
@@ -272,24 +291,9 @@ describe('Web Push in the console', () => {
   });
 
   it('shows a real push in the service worker, and its Acknowledge button acknowledges the alert', async () => {
-    await removeAllDevices();
-    const sub = push.newSubscription({ applicationServerKey: publicKey });
-    await call('POST', '/api/console/push/subscriptions', { ...sub, deviceName: 'Fake device' });
-    const message = `Disk full ${randomUUID().slice(0, 8)}`;
-    const created = await call('POST', '/v2/alerts', {
-      message,
-      priority: 'P1',
-      responders: [{ type: 'user', username: ADMIN.email }],
-    });
-    const received = await waitFor(
-      'the push',
-      async () => push.received(sub.endpoint).find((p) => (p.json as Json)?.title === `[P1] ${message}`),
-      30_000,
-    );
-    const payload = received.json as Json;
+    const { message, payload } = await pushedAlert('Disk full');
     assert.match(payload.actions.acknowledge, /\/v1\/alert-actions\//);
     assert.equal((await call('GET', `/v2/alerts/${payload.alertId}`)).data.acknowledged, false);
-    assert.ok(created.requestId);
 
     const { context, page } = await newPage(browser, DESKTOP);
     try {
@@ -327,21 +331,7 @@ describe('Web Push in the console', () => {
   });
 
   it("says what Vigil answered a button from another origin than the console's", async () => {
-    await removeAllDevices();
-    const sub = push.newSubscription({ applicationServerKey: publicKey });
-    await call('POST', '/api/console/push/subscriptions', { ...sub, deviceName: 'Fake device' });
-    const message = `Elsewhere ${randomUUID().slice(0, 8)}`;
-    await call('POST', '/v2/alerts', {
-      message,
-      priority: 'P1',
-      responders: [{ type: 'user', username: ADMIN.email }],
-    });
-    const received = await waitFor(
-      'the push',
-      async () => push.received(sub.endpoint).find((p) => (p.json as Json)?.title === `[P1] ${message}`),
-      30_000,
-    );
-    const payload = received.json as Json;
+    const { message, payload } = await pushedAlert('Elsewhere');
     // The console is at 127.0.0.1, the links name localhost: another origin, the same server.
     const elsewhere = (payload.actions.acknowledge as string).replace('//127.0.0.1:', '//localhost:');
     assert.notEqual(new URL(elsewhere).origin, new URL(server.url).origin);

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { ShiftedClock } from '../../work/clock.js';
 import { startTestServer, waitFor, type Json, type TestServer } from '../../testing/harness.js';
+import { textedPerson } from '../../testing/texted-person.js';
 import type { NotificationChannel, OutgoingNotification } from '../channel.js';
 import { notificationsRepository } from '../repository.js';
 
@@ -65,22 +66,6 @@ async function logs(alertId: string): Promise<string[]> {
   return (res.body.data as Json[]).map((l) => l.log as string);
 }
 
-/** A person paged by text only, a minute after an alert, in a team of their own; the team's name. */
-async function textedPerson(name: string, phone: string): Promise<string> {
-  const username = `${name.toLowerCase()}-${run}@example.com`;
-  await call('POST', '/v2/users', { username, fullName: name, role: { name: 'User' } });
-  const sms = await call('POST', `/v2/users/${username}/contacts`, { method: 'sms', to: phone });
-  // A phone is paged once verified (twilio.test.ts verifies one with a real code).
-  await db.query(`UPDATE contact_methods SET verified_at = now() WHERE id = $1`, [sms.data.id]);
-  const rules = await call('GET', `/v2/users/${username}/notification-rules`);
-  await call('PATCH', `/v2/users/${username}/notification-rules/${rules.data[0].id}`, {
-    steps: [{ contact: { method: 'sms', to: phone.replaceAll(' ', '') }, sendAfter: { timeAmount: 1 } }],
-  });
-  const team = `${name} ${run}`;
-  await call('POST', '/v2/teams', { name: team, members: [{ user: { username }, role: 'user' }] });
-  return team;
-}
-
 before(async () => {
   server = await startTestServer({
     clock,
@@ -89,7 +74,7 @@ before(async () => {
   });
   db = new pg.Client({ connectionString: server.databaseUrl });
   await db.connect();
-  await textedPerson('Pat', '+1 415 555 0123');
+  await textedPerson(server, db, { name: 'Pat', phone: '+1 415 555 0123', run, afterMinutes: 1 });
 });
 
 after(async () => {
@@ -190,7 +175,7 @@ describe('a destination that is not a person', () => {
 describe('a text still being sent when the next to the same phone falls due', () => {
   it('counts against the throttle: the next waits its turn', async () => {
     const phone = '+14155550124';
-    const team = await textedPerson('Lee', phone);
+    const team = await textedPerson(server, db, { name: 'Lee', phone, run, afterMinutes: 1 });
     const texts = () => received.filter((r) => r.message.to.address === phone);
     let release = () => {};
     held.set(phone, new Promise<void>((resolve) => (release = resolve)));
@@ -239,7 +224,7 @@ describe('a text still being sent when the next to the same phone falls due', ()
 describe('two rounds letting texts to one phone through at the same moment', () => {
   it('check one after the other: the second counts the text the first let through', async () => {
     const phone = '+14155550125';
-    const team = await textedPerson('Mo', phone);
+    const team = await textedPerson(server, db, { name: 'Mo', phone, run, afterMinutes: 1 });
     const alerts = [await planned(await createAlert(`a ${run}`, team))];
     alerts.push(await planned(await createAlert(`b ${run}`, team)));
     // Claimed by two rounds (the sender leaves a claim alone until its lease runs out).
