@@ -271,9 +271,9 @@ describe("an integration's key", () => {
       timezone: 'UTC',
       ownerTeam: { name: `Ours ${run}` },
     });
-    // Made by the organization's key: this run's alerts with Ours (or its escalation) as a responder count
-    // for the team, the others do not.
-    assert.deepEqual(await listed(key), ['teamEscalation', 'toTeam']);
+    // Made by the organization's key: this run's alerts with Ours (or its escalation) as a responder, or
+    // visible to it, count for the team (as for its members), the others do not.
+    assert.deepEqual(await listed(key), ['teamEscalation', 'toTeam', 'visibleToTeam']);
     const toSchedule = await server.callOk('POST', '/v2/alerts', {
       message: `toSchedule ${run}`,
       alias: `toSchedule-${run}`,
@@ -328,7 +328,7 @@ describe("an integration's key", () => {
       const after = await server.callOk('GET', `/v2/alerts/${alias}?identifierType=alias`);
       assert.equal(after.data.status, 'closed', name);
     }
-    // Lists and counts hold to the same scope: the key's four, with no other's.
+    // Lists and counts hold to the same scope: the key's four and its team's, with no other's.
     const query = encodeURIComponent(`tag:by-key-${run} OR tag:${tag}`);
     const list = await server.callOk('GET', `/v2/alerts?query=${query}&limit=100`, undefined, key);
     const aliases = (list.data as Json[]).map((a) => (a.alias as string).replace(`-${run}`, '')).sort();
@@ -339,6 +339,7 @@ describe("an integration's key", () => {
       'by-key-user',
       'teamEscalation',
       'toTeam',
+      'visibleToTeam',
     ]);
     const count = await server.callOk('GET', `/v2/alerts/count?query=${query}`, undefined, key);
     assert.equal(count.data.count, aliases.length);
@@ -350,7 +351,7 @@ describe("an integration's key", () => {
     );
     assert.deepEqual(
       counts.data.map((c: Json) => c.count),
-      [aliases.length, 2],
+      [aliases.length, 3],
     );
     // Another team's key sees none of them.
     const othersKey = (
