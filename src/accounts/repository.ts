@@ -242,18 +242,22 @@ export const accountsRepository = {
     return db.insertInto('teams').values(row).returningAll().executeTakeFirstOrThrow();
   },
 
-  async findTeam(db: Queryable, orgId: string, identifier: string, by: 'id' | 'name') {
+  /**
+   * `lock`: KEY SHARE on the row, for a reference about to be saved to it (deleting the team then waits
+   * for the caller's transaction, and one deleted meanwhile is not found).
+   */
+  async findTeam(db: Queryable, orgId: string, identifier: string, by: 'id' | 'name', lock?: 'key share') {
     if (by === 'id' && !isUuid(identifier)) {
       return undefined;
     }
-    return db
+    const query = db
       .selectFrom('teams')
       .selectAll()
       .where('org_id', '=', orgId)
       .where((eb) =>
         by === 'id' ? eb('id', '=', identifier) : eb(sql`lower(name)`, '=', identifier.toLowerCase()),
-      )
-      .executeTakeFirst();
+      );
+    return (lock ? query.forKeyShare() : query).executeTakeFirst();
   },
 
   async listTeams(db: Queryable, orgId: string) {
@@ -274,11 +278,13 @@ export const accountsRepository = {
   },
 
   /**
-   * Locks the team's row until the transaction ends, so that changes to its members take turns: each then
-   * reads the members the one before it left, and a list replaced never meets a member added meanwhile.
+   * Locks the team's row until the transaction ends, so that changes to its members (or to its routing
+   * rules) take turns: each then reads what the one before it left, and a member list replaced never
+   * meets a member added meanwhile. NO KEY UPDATE, so that foreign-key checks on the team (new members,
+   * new rules) do not wait for it.
    */
   async lockTeam(db: Queryable, teamId: string): Promise<void> {
-    await db.selectFrom('teams').select('id').where('id', '=', teamId).forUpdate().execute();
+    await db.selectFrom('teams').select('id').where('id', '=', teamId).forNoKeyUpdate().execute();
   },
 
   /** The team's members in the order given, each with their role: 'admin', 'user' or a custom role's name. */

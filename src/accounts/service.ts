@@ -120,10 +120,11 @@ export async function resolveTeamRef(
   orgId: string,
   ref: TeamRef,
   field: string,
+  lock?: 'key share',
 ): Promise<TeamRow> {
   const identifier = ref.id ?? ref.name;
   if (!identifier) throw invalidField(field, 'Give the team as {"id": ...} or {"name": ...}.');
-  const team = await repo.findTeam(q, orgId, identifier, ref.id !== undefined ? 'id' : 'name');
+  const team = await repo.findTeam(q, orgId, identifier, ref.id !== undefined ? 'id' : 'name', lock);
   if (!team) throw invalidField(field, `No team ${JSON.stringify(identifier)} in this organization.`);
   return team;
 }

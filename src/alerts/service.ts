@@ -1107,8 +1107,7 @@ export function createAlertsService(
      * the alert, and with that action's user and note. For callers acting on alerts in a transaction of
      * their own (incidents).
      */
-    gate: (p: Principal, alert: AlertRow, action: AlertAction, meta: ActionMeta) =>
-      gateThroughActions(p, alert, action, meta),
+    gate: gateThroughActions,
 
     /** Locks an alert by id in the caller's transaction. */
     lockInTx: (tx: Tx, alertId: string) =>

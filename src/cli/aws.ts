@@ -203,7 +203,6 @@ export function awsCommand(deps: AwsCliDeps): Command {
           facts,
           mode: options.mode,
           events: options.events,
-          minimumSeverity: options.minSeverity ?? facts.minimumSeverity,
           regions,
           accounts,
           endpointUrl: endpointUrl(options, deps, vigil, facts),

@@ -3,7 +3,7 @@ import type { AlertsService } from '../alerts/service.js';
 import { withSavepoint, type Db, type Queryable } from '../db/database.js';
 import type { Database } from '../db/schema.js';
 import type { Logger } from '../logger.js';
-import { policyMaintainedAt } from '../maintenance/repository.js';
+import { policyActsAt, policyMaintainedAt } from '../maintenance/repository.js';
 import { QUEUES } from '../work/queue-names.js';
 import type { WorkQueueSpec, WorkSignal } from '../work/runner.js';
 import { ENGINE_ACTOR } from './escalation/log-buffer.js';
@@ -93,10 +93,10 @@ export function autoClosesQueue(deps: {
           .selectFrom('alert_auto_closes')
           .selectAll()
           .select(
-            sql<boolean>`alert_auto_closes.policy_id IS NULL OR EXISTS (SELECT 1 FROM alert_policies p
-              WHERE p.id = alert_auto_closes.policy_id AND p.enabled
-              AND jsonb_typeof(p.notification_actions -> 'autoCloseAction') = 'object'
-              AND NOT ${policyMaintainedAt(sql.ref('p.id'), now)})`.as('policy_closes'),
+            sql<boolean>`alert_auto_closes.policy_id IS NULL
+              OR ${policyActsAt(sql.ref('alert_auto_closes.policy_id'), 'autoCloseAction', now)}`.as(
+              'policy_closes',
+            ),
           )
           .where('close_at', '<=', now)
           .orderBy('close_at')

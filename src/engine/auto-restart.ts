@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { withSavepoint, type Db, type Queryable } from '../db/database.js';
 import type { Logger } from '../logger.js';
-import { policyMaintainedAt } from '../maintenance/repository.js';
+import { policyActsAt, policyMaintainedAt } from '../maintenance/repository.js';
 import { QUEUES } from '../work/queue-names.js';
 import type { WorkQueueSpec, WorkSignal } from '../work/runner.js';
 import { engineTx } from './escalation/engine-tx.js';
@@ -84,9 +84,9 @@ export function autoRestartsQueue(deps: { db: Db; signal: WorkSignal; log: Logge
           .selectFrom('alert_auto_restarts')
           .selectAll()
           .select(
-            sql<boolean>`EXISTS (SELECT 1 FROM alert_policies p WHERE p.id = alert_auto_restarts.policy_id
-              AND p.enabled AND jsonb_typeof(p.notification_actions -> 'autoRestartAction') = 'object'
-              AND NOT ${policyMaintainedAt(sql.ref('p.id'), now)})`.as('policy_restarts'),
+            policyActsAt(sql.ref('alert_auto_restarts.policy_id'), 'autoRestartAction', now).as(
+              'policy_restarts',
+            ),
           )
           .where('restart_at', '<=', now)
           .orderBy('restart_at')

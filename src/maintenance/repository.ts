@@ -52,6 +52,21 @@ export function policyMaintainedAt(policyId: RawBuilder<unknown>, now: Date): Ra
       AND m.start_at <= ${now} AND (m.end_at IS NULL OR m.end_at > ${now}))`;
 }
 
+/**
+ * Whether the notification policy `policyId` still takes `action` at `now`: it exists, is enabled, has
+ * that action, and no open maintenance disables it. What a scheduled close or restart is checked against
+ * when it falls due.
+ */
+export function policyActsAt(
+  policyId: RawBuilder<unknown>,
+  action: 'autoCloseAction' | 'autoRestartAction',
+  now: Date,
+): RawBuilder<boolean> {
+  return sql<boolean>`EXISTS (SELECT 1 FROM alert_policies p WHERE p.id = ${policyId} AND p.enabled
+    AND jsonb_typeof(p.notification_actions -> ${action}) = 'object'
+    AND NOT ${policyMaintainedAt(sql.ref('p.id'), now)})`;
+}
+
 export const maintenanceRepository = {
   async list(q: Queryable, orgId: string, type: MaintenanceListType, now: Date): Promise<MaintenanceRow[]> {
     let query = q.selectFrom('maintenances').selectAll().where('org_id', '=', orgId);

@@ -43,6 +43,12 @@ function sendsByDestination(rows: readonly ThrottleSend[]): Map<string, Date[]> 
   return sent;
 }
 
+/** The FROM and WHERE of an update of `claimed` messages that are still being sent under that claim. */
+function stillClaimed(claimed: readonly { id: string; attempts: number }[]) {
+  return sql`FROM unnest(${claimed.map((c) => c.id)}::uuid[], ${claimed.map((c) => c.attempts)}::int[]) AS c(id, attempts)
+      WHERE n.id = c.id AND n.state = 'sending' AND n.attempts = c.attempts`;
+}
+
 export const notificationsRepository = {
   /** Claims up to `limit` due messages (and ones whose claim ran out) for `leaseUntil`, oldest due first. */
   async claimDue(db: Queryable, now: Date, leaseUntil: Date, limit: number): Promise<NotificationRow[]> {
@@ -110,8 +116,7 @@ export const notificationsRepository = {
     if (claimed.length === 0) return;
     await sql`
       UPDATE notifications n SET lease_until = ${leaseUntil}
-      FROM unnest(${claimed.map((c) => c.id)}::uuid[], ${claimed.map((c) => c.attempts)}::int[]) AS c(id, attempts)
-      WHERE n.id = c.id AND n.state = 'sending' AND n.attempts = c.attempts`.execute(db);
+      ${stillClaimed(claimed)}`.execute(db);
   },
 
   /**
@@ -128,8 +133,7 @@ export const notificationsRepository = {
       UPDATE notifications n
       SET state = 'pending', lease_until = NULL, attempts = n.attempts - 1, let_through_at = NULL,
           updated_at = ${now}
-      FROM unnest(${claimed.map((c) => c.id)}::uuid[], ${claimed.map((c) => c.attempts)}::int[]) AS c(id, attempts)
-      WHERE n.id = c.id AND n.state = 'sending' AND n.attempts = c.attempts`.execute(db);
+      ${stillClaimed(claimed)}`.execute(db);
   },
 
   /** When the next message falls due, or a claimed one's lease runs out. */

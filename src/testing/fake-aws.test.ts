@@ -634,7 +634,7 @@ describe("the fake Security Hub's BatchUpdateFindingsV2, driven by the real SDK"
         const ok = await call.then(
           () => true,
           (err: Error) => {
-            assert.match(err.name, /LimitExceededException/);
+            assert.match(err.name, i % 2 === 0 ? /ThrottlingException/ : /LimitExceededException/);
             return false;
           },
         );

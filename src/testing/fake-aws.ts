@@ -732,8 +732,14 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
       );
     record.accountId = issuedTo.accountId;
 
-    if (!takeToken(`${issuedTo.accountId}|${sig.region}`))
-      return error(429, 'LimitExceededException', 'Rate exceeded');
+    if (!takeToken(`${issuedTo.accountId}|${sig.region}`)) {
+      // Each API names its throttling its own way (V2's is ThrottlingException).
+      const [type, message] =
+        operation === 'BatchUpdateFindings' || operation === 'BatchUpdateFindingsV2'
+          ? FORCED_ERRORS[operation][429]
+          : ['LimitExceededException', 'Rate exceeded'];
+      return error(429, type, message);
+    }
     if (operation === '')
       return error(404, 'UnknownOperationException', `No operation for ${req.method ?? ''} ${path ?? ''}`);
 

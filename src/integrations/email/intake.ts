@@ -297,7 +297,9 @@ export function createEmailIntake(deps: {
         const integration = await integrationAt(emailUsername);
         // Turned off or deleted since RCPT TO: what a disabled integration's key would be told.
         if (!integration) continue;
-        const earlier = messageId ? await messages.find(db, integration.id, messageId) : undefined;
+        // An automatic reply makes nothing, so whether it came before is not asked.
+        const earlier =
+          !automatic && messageId ? await messages.find(db, integration.id, messageId) : undefined;
         const outcome: EmailOutcome = automatic
           ? { emailUsername, verdict: 'ignored', reason: `${automatic}: no alert is made of it` }
           : earlier

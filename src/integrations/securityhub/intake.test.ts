@@ -633,11 +633,13 @@ describe('minimum severity', () => {
     assert.equal(unknown.body.verdict, 'ignored');
     assert.match(unknown.body.reason, /below the minimum MEDIUM/);
     // Known, its alert closed, back below the minimum: still no alert.
-    await post(integration.path, notification(await at('-min-reopened', 'HIGH')));
-    await post(
+    const opened = await post(integration.path, notification(await at('-min-reopened', 'HIGH')));
+    assert.equal(opened.body.verdict, 'created', JSON.stringify(opened.body));
+    const resolved = await post(
       integration.path,
       notification(await at('-min-reopened', 'HIGH', (f) => (f.Workflow = { Status: 'RESOLVED' }))),
     );
+    assert.equal(resolved.body.verdict, 'closed', JSON.stringify(resolved.body));
     const low = await post(integration.path, notification(await at('-min-reopened', 'LOW')));
     assert.equal(low.body.verdict, 'ignored', JSON.stringify(low.body));
     assert.match(low.body.reason, /below the minimum MEDIUM/);

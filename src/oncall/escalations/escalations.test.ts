@@ -454,16 +454,7 @@ describe('escalation policies (/v2/escalations)', () => {
         name: 'Saved while its schedule is deleted',
         rules: [rule({ recipient: { type: 'schedule', id } })],
       });
-      await holder.query(
-        `DO $$
-         DECLARE deadline timestamptz := clock_timestamp() + interval '10 seconds';
-         BEGIN
-           WHILE NOT EXISTS (SELECT 1 FROM pg_locks WHERE NOT granted AND pg_backend_pid() = ANY (pg_blocking_pids(pid))) LOOP
-             IF clock_timestamp() > deadline THEN RAISE EXCEPTION 'the request never waited to save the policy'; END IF;
-             PERFORM pg_sleep(0.005);
-           END LOOP;
-         END $$`,
-      );
+      await whenWaitedFor(holder, { never: 'the request never waited to save the policy', seconds: 10 });
       // Meanwhile, deleteSchedule's lock on the schedule must wait for the policy, not slip in before it.
       await deleter.query('BEGIN');
       await assert.rejects(

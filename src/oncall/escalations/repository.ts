@@ -120,21 +120,6 @@ export const escalationsRepository = {
       .executeTakeFirst();
   },
 
-  /**
-   * Takes KEY SHARE on the organization's team with this id, for a rule about to name it; false when it is
-   * gone. Deleting the team then waits until the caller's transaction ends.
-   */
-  async keyShareTeam(q: Queryable, orgId: string, id: string): Promise<boolean> {
-    const row = await q
-      .selectFrom('teams')
-      .select('id')
-      .where('org_id', '=', orgId)
-      .where('id', '=', id)
-      .forKeyShare()
-      .executeTakeFirst();
-    return row !== undefined;
-  },
-
   async delete(q: Queryable, id: string): Promise<void> {
     await q.deleteFrom('escalations').where('id', '=', id).execute();
   },

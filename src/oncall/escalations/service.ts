@@ -173,13 +173,13 @@ async function resolveRecipient(
           `Give the ${input.type} as {"type": "${input.type}", "id": ...} or {"type": "${input.type}", "name": ...}.`,
         );
       }
+      // Locked, so that deleting the team or schedule waits for the policy (and one deleted meanwhile is
+      // not found).
       const found =
         input.type === 'team'
-          ? await resolveTeamRef(q, orgId, input, field)
+          ? await resolveTeamRef(q, orgId, input, field, 'key share')
           : await schedulesRepository.findScheduleByRef(q, orgId, input, 'key share');
-      // A team deleted between its look-up and the lock is not there to notify.
-      const there = input.type === 'schedule' || (found && (await repo.keyShareTeam(q, orgId, found.id)));
-      if (!found || !there) {
+      if (!found) {
         throw invalidField(
           field,
           `No ${input.type} ${JSON.stringify(input.id ?? input.name)} in this organization.`,

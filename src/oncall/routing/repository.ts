@@ -47,14 +47,6 @@ export interface RoutingRow {
 }
 
 export const routingRepository = {
-  /**
-   * Serialises changes to one team's rules (positions, the one default rule). NO KEY UPDATE, so that
-   * foreign-key checks on the team (new members, new rules) do not wait for it.
-   */
-  async lockTeam(q: Queryable, teamId: string): Promise<void> {
-    await q.selectFrom('teams').select('id').where('id', '=', teamId).forNoKeyUpdate().execute();
-  },
-
   /** Ordinary rules by position, then the default rule. */
   async list(q: Queryable, teamId: string): Promise<RoutingRuleWithTarget[]> {
     return withTarget(q)

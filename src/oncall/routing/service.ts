@@ -243,7 +243,7 @@ export function createRoutingService(db: Db) {
     const row = await loadTeam(p, team);
     await requireTeamAdmin(p, row.id, row.name);
     return db.transaction().execute(async (tx) => {
-      await repo.lockTeam(tx, row.id);
+      await accountsRepository.lockTeam(tx, row.id);
       const rule =
         ruleId === DEFAULT_RULE_ID
           ? await repo.findDefault(tx, row.id)
@@ -314,7 +314,7 @@ export function createRoutingService(db: Db) {
       await requireTeamAdmin(p, row.id, row.name);
       const changes = values(input);
       return db.transaction().execute(async (tx) => {
-        await repo.lockTeam(tx, row.id);
+        await accountsRepository.lockTeam(tx, row.id);
         const count = await repo.countOrdinary(tx, row.id);
         if (count >= MAX_ROUTING_RULES) {
           throw invalid(
@@ -350,7 +350,7 @@ export function createRoutingService(db: Db) {
       const row = await loadTeam(p, team);
       await requireTeamAdmin(p, row.id, row.name);
       return db.transaction().execute(async (tx) => {
-        await repo.lockTeam(tx, row.id);
+        await accountsRepository.lockTeam(tx, row.id);
         const rule = await findRule(tx, row.id, row.name, ruleId);
         if (rule.is_default) refuseOnDefault({ order });
         await moveTo(tx, row.id, rule.id, order);
@@ -363,7 +363,7 @@ export function createRoutingService(db: Db) {
       const row = await loadTeam(p, team);
       await requireTeamAdmin(p, row.id, row.name);
       await db.transaction().execute(async (tx) => {
-        await repo.lockTeam(tx, row.id);
+        await accountsRepository.lockTeam(tx, row.id);
         const rule = ruleId === DEFAULT_RULE_ID ? undefined : await findRule(tx, row.id, row.name, ruleId);
         if (!rule || rule.is_default) {
           throw invalid(

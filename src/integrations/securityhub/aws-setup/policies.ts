@@ -10,7 +10,6 @@ export type SetupEvents = 'custom-action' | 'imported';
 export type SeverityLabel = (typeof SEVERITY_LABELS)[number];
 
 export const IMPORTED_DETAIL_TYPE = SECURITY_HUB_DETAIL_TYPES.imported;
-export const IMPORTED_V2_DETAIL_TYPE = SECURITY_HUB_DETAIL_TYPES['imported-v2'];
 export const CUSTOM_ACTION_DETAIL_TYPE = SECURITY_HUB_DETAIL_TYPES['custom-action'];
 
 /** The finding events a rule for Imported findings takes: Security Hub CSPM's (ASFF) and the new Security Hub's (OCSF). */

@@ -13,7 +13,6 @@ import {
   writebackPermissions,
   writebackTrustPolicy,
   type SetupEvents,
-  type SeverityLabel,
 } from './policies.js';
 import { ensureRole } from './roles.js';
 import { ensureRule } from './rule.js';
@@ -41,11 +40,6 @@ export interface SetupRequest {
   facts: AwsSetupFacts;
   mode: SetupMode;
   events: SetupEvents;
-  /**
-   * Not used by the rule, which sends every finding event: the intake applies the integration's own
-   * minimumSeverity to new findings, and updates of any severity must reach it to close alerts.
-   */
-  minimumSeverity: SeverityLabel;
   regions: string[];
   /** The first account is the one whose write-back role Vigil is told to assume. */
   accounts: AccountAccess[];
