@@ -190,11 +190,18 @@ describe('vigil aws setup, check and teardown (SNS, custom action, two regions)'
       regions,
       '--endpoint-url',
       integration.endpointUrl,
+      '--min-severity',
+      'MEDIUM',
       '--dry-run',
     ]);
     assert.equal(run.error, undefined, run.error?.message);
     const text = run.lines.join('\n');
     assert.match(text, /^Dry run: nothing is changed/);
+    assert.match(text, /Would set the integration's minimum severity to MEDIUM \(was INFORMATIONAL\)/);
+    assert.equal(
+      (await server.callOk('GET', `/v2/integrations/${integration.id}`)).data.minimumSeverity,
+      'INFORMATIONAL',
+    );
     for (const what of ['IAM role', 'custom action', 'SNS topic', 'HTTPS subscription', 'EventBridge rule'])
       assert.match(text, new RegExp(`${what}.*: would create`));
     assert.match(text, /Would store in Vigil: role arn:aws:iam::111122223333:role\/VigilSecurityHubRole-/);
@@ -455,6 +462,17 @@ describe('vigil aws setup through an API destination, for Imported findings', ()
       integration.endpointUrl,
     ]);
     assert.equal(run.error, undefined, `${run.error?.message}\n${run.lines.join('\n')}`);
+    assert.ok(
+      run.lines.includes(
+        "Set the integration's minimum severity to HIGH (was INFORMATIONAL): new findings below it open no alert.",
+      ),
+      run.lines.join('\n'),
+    );
+    assert.equal(
+      (await server.callOk('GET', `/v2/integrations/${integration.id}`)).data.minimumSeverity,
+      'HIGH',
+      'the minimum is Vigil’s to apply, the rule sending every severity',
+    );
     const [connection] = aws.services.events.connections(CUSTOMER, 'us-west-2');
     assert.deepEqual(connection?.apiKey, { name: 'X-Api-Key', value: integration.apiKey });
     const [destination] = aws.services.events.apiDestinations(CUSTOMER, 'us-west-2');
@@ -498,6 +516,7 @@ describe('vigil aws setup through an API destination, for Imported findings', ()
       integration.endpointUrl,
     ]);
     assert.equal(again.error, undefined, again.error?.message);
+    assert.ok(again.lines.includes('Minimum severity: already HIGH.'), again.lines.join('\n'));
     assert.doesNotMatch(
       again.lines.join('\n'),
       /: (created|updated)\b/,

@@ -152,7 +152,7 @@ export function awsCommand(deps: AwsCliDeps): Command {
     .addOption(
       new Option(
         '--min-severity <label>',
-        'accepted for older scripts and ignored: the rule sends every severity, so that an update of a known finding can close its alert; set the minimum on the integration',
+        "set the integration's minimum severity: new findings below it open no alert (the rule still sends every severity, so that an update of a known finding can close its alert)",
       ).choices([...SEVERITY_LABELS]),
     )
     .option(
@@ -209,6 +209,7 @@ export function awsCommand(deps: AwsCliDeps): Command {
           vigilPrincipalArn: principal,
           dryRun: options.dryRun === true,
           writeback: options.writeback,
+          ...(options.minSeverity ? { minimumSeverity: options.minSeverity } : {}),
           confirmTimeoutMs: timeout * 1000,
           progress: deps.out,
           vigil,

@@ -52,6 +52,8 @@ export interface SetupRequest {
   dryRun: boolean;
   /** Store the role and region in the integration and turn the write-back on. */
   writeback: boolean;
+  /** The integration's minimum severity for new findings, set in Vigil when it is another. */
+  minimumSeverity?: AwsSetupFacts['minimumSeverity'];
   confirmTimeoutMs: number;
   progress: Progress;
   vigil: VigilApi;
@@ -185,6 +187,26 @@ function trustedPrincipal(principal: string, partition: string): string {
   return /^\d{12}$/.test(principal) ? `arn:${partition}:iam::${principal}:root` : principal;
 }
 
+/**
+ * The rule sends every severity (an update of a known finding must reach Vigil to close its alert), so a
+ * minimum is Vigil's to apply: set before the rule exists, so that no finding below it pages meanwhile.
+ */
+async function setMinimumSeverity(request: SetupRequest): Promise<void> {
+  const { facts, progress, minimumSeverity } = request;
+  if (minimumSeverity === undefined) return;
+  if (minimumSeverity === facts.minimumSeverity) {
+    progress(`Minimum severity: already ${minimumSeverity}.`);
+    return;
+  }
+  const what = `the integration's minimum severity to ${minimumSeverity} (was ${facts.minimumSeverity}): new findings below it open no alert`;
+  if (request.dryRun) {
+    progress(`Would set ${what}.`);
+    return;
+  }
+  await request.vigil.updateSettings(facts.integration.id, { minimumSeverity });
+  progress(`Set ${what}.`);
+}
+
 export async function runSetup(request: SetupRequest): Promise<SetupResult> {
   const { facts, progress } = request;
   if (typeof request.endpointUrl === 'string') requireEndpointOfIntake(request.endpointUrl, facts.intakeUrl);
@@ -225,6 +247,7 @@ export async function runSetup(request: SetupRequest): Promise<SetupResult> {
     }
     if (usable.every((u) => u.regions.length === 0))
       throw new SetupError(`nothing was set up:\n  ${failures.join('\n  ')}`);
+    await setMinimumSeverity(request);
 
     const endpointUrl =
       typeof request.endpointUrl === 'string' ? request.endpointUrl : await request.endpointUrl();
@@ -305,7 +328,7 @@ export async function runSetup(request: SetupRequest): Promise<SetupResult> {
     if (request.dryRun)
       progress(`Would store in Vigil: role ${writebackRoleArn}, region ${home}, and turn the write-back on.`);
     else {
-      await request.vigil.updateWriteback(id, {
+      await request.vigil.updateSettings(id, {
         roleArn: writebackRoleArn,
         region: home,
         sendUpdatesBack: true,

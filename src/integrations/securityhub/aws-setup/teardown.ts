@@ -75,7 +75,7 @@ export async function runTeardown(request: TeardownRequest): Promise<StepResult[
   }
   // Vigil would otherwise go on assuming a role that no longer exists.
   if (facts.roleArn && deletedRoles.includes(facts.roleArn)) {
-    await request.vigil.updateWriteback(id, { sendUpdatesBack: false });
+    await request.vigil.updateSettings(id, { sendUpdatesBack: false });
     progress('Turned the write-back off in Vigil: its role is gone.');
   }
   if (failures.length > 0)

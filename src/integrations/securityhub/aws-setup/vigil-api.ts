@@ -99,9 +99,15 @@ export function createVigilApi(options: { url: string; apiKey: string; fetch?: t
       if (!data.endpointUrl) throw new VigilApiError('Vigil did not answer an endpoint URL for the new key.');
       return data.endpointUrl;
     },
-    async updateWriteback(
+    /** Changes some of a Security Hub integration's settings; those not given stay as they are. */
+    async updateSettings(
       id: string,
-      settings: { roleArn?: string; region?: string; sendUpdatesBack: boolean },
+      settings: {
+        roleArn?: string;
+        region?: string;
+        sendUpdatesBack?: boolean;
+        minimumSeverity?: AwsSetupFacts['minimumSeverity'];
+      },
     ) {
       await call('PATCH', `/v2/integrations/${id}`, settings);
     },
