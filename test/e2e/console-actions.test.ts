@@ -163,6 +163,33 @@ describe('keyboard shortcuts', () => {
     await audit(page, 'desktop-alerts-after-shortcuts');
   });
 
+  it('leaves Enter to the buttons and links of the alert list, and opens a row focused with j', async () => {
+    const id = await alertMade('Enter opens me');
+    await page.goto(`${server.url}/alerts`);
+    const list = page.getByRole('table', { name: 'Alerts' });
+    await list.getByRole('link', { name: 'Enter opens me' }).waitFor();
+
+    const closedView = page
+      .getByRole('group', { name: 'Alert status' })
+      .getByRole('button', { name: /^Closed/ });
+    await closedView.focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/[?&]view=closed/);
+    assert.equal(await closedView.getAttribute('aria-pressed'), 'true', 'Enter pressed the focused button');
+
+    await page.getByRole('link', { name: 'Teams', exact: true }).first().focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL('**/teams');
+
+    await page.goto(`${server.url}/alerts`);
+    await list.getByRole('link', { name: 'Enter opens me' }).waitFor();
+    await page.locator('body').click({ position: { x: 1, y: 1 } });
+    await page.keyboard.press('j');
+    assert.equal(await focusedThing(page), 'row 0');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`**/alerts/${id}`);
+  });
+
   it('puts the cursor in the note box with n, and acknowledges and closes an alert with a and c', async () => {
     const id = await alertMade('Shortcut on its page');
     await page.goto(`${server.url}/alerts/${id}`);

@@ -139,18 +139,22 @@ export default function AlertsPage() {
     row?.focus();
     row?.scrollIntoView({ block: 'nearest' });
   };
+  // Enter and o open the focused row only: on a button or a link, Enter must keep doing what it does,
+  // so the hotkeys below leave the key alone unless a row is opened.
   const openFocused = (event: KeyboardEvent) => {
     const target = event.target as HTMLElement | null;
     if (target && target !== document.body && !target.classList.contains('alert-row')) return;
     const row = alerts[focused];
-    if (row) void navigate(`/alerts/${row.id}`);
+    if (!row) return;
+    event.preventDefault();
+    void navigate(`/alerts/${row.id}`);
   };
 
   useHotkeys([
     ['j', () => focusRow(focused + 1)],
     ['k', () => focusRow(focused < 0 ? 0 : focused - 1)],
-    ['Enter', openFocused],
-    ['o', openFocused],
+    ['Enter', openFocused, { preventDefault: false }],
+    ['o', openFocused, { preventDefault: false }],
     ['a', () => run('acknowledge')],
     ['c', () => run('close')],
     ['/', () => searchRef.current?.focus(), { preventDefault: true }],
