@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { OutgoingNotification } from './channel.js';
-import { LIMITS, renderNotificationEmail, renderSubject } from './email-template.js';
+import { LIMITS, renderNotificationEmail, renderSubject, renderThreadSubject } from './email-template.js';
 
 function sampleNotification(overrides: Partial<OutgoingNotification> = {}): OutgoingNotification {
   return {
@@ -42,18 +42,48 @@ function sampleNotification(overrides: Partial<OutgoingNotification> = {}): Outg
 }
 
 describe('notification email template', () => {
-  it('names the priority, tiny id and message in the subject, with a prefix per kind', () => {
+  it('gives every email about one alert the same subject, follow-ups as replies, so mail clients thread them', () => {
     const base = sampleNotification();
-    assert.equal(renderSubject(base), '[Vigil] P1 #12: Disk full on db-1');
-    assert.equal(
-      renderSubject({ ...base, kind: 'acknowledged-alert' }),
-      '[Vigil] Acknowledged: P1 #12: Disk full on db-1',
-    );
-    assert.equal(
-      renderSubject({ ...base, kind: 'closed-alert' }),
-      '[Vigil] Closed: P1 #12: Disk full on db-1',
-    );
-    assert.equal(renderSubject({ ...base, kind: 'add-note' }), '[Vigil] Note on P1 #12: Disk full on db-1');
+    assert.equal(renderSubject(base), '[Vigil] #12: Disk full on db-1');
+    assert.equal(renderThreadSubject(base), '[Vigil] #12: Disk full on db-1');
+    for (const kind of ['acknowledged-alert', 'closed-alert', 'add-note'] as const) {
+      assert.equal(renderSubject({ ...base, kind, actor: 'Bob' }), 'Re: [Vigil] #12: Disk full on db-1');
+      assert.equal(renderThreadSubject({ ...base, kind }), '[Vigil] #12: Disk full on db-1');
+    }
+    // A priority change does not change the subject of later emails.
+    const raised = { ...base, kind: 'add-note' as const, alert: { ...base.alert, priority: 'P3' as const } };
+    assert.equal(renderSubject(raised), 'Re: [Vigil] #12: Disk full on db-1');
+    assert.equal(renderNotificationEmail(raised).threadTopic, '[Vigil] #12: Disk full on db-1');
+  });
+
+  it('says what happened and the current priority in the first line of both parts', () => {
+    const cases = [
+      [{ kind: 'create-alert' }, 'New alert: P1 #12', 'P1 · New alert · #12'],
+      [
+        { kind: 'acknowledged-alert', actor: 'Bob' },
+        'Acknowledged by Bob: P1 #12',
+        'P1 · Acknowledged by Bob · #12',
+      ],
+      [{ kind: 'acknowledged-alert' }, 'Acknowledged: P1 #12', 'P1 · Acknowledged · #12'],
+      [{ kind: 'closed-alert', actor: 'Bob' }, 'Closed by Bob: P1 #12', 'P1 · Closed by Bob · #12'],
+      [
+        { kind: 'add-note', actor: 'Bob', note: 'on it' },
+        'Note added by Bob: P1 #12',
+        'P1 · Note added by Bob · #12',
+      ],
+      [
+        { kind: 'add-note', alert: { ...sampleNotification().alert, priority: 'P3' } },
+        'Note added: P3 #12',
+        'P3 · Note added · #12',
+      ],
+    ] as const;
+    for (const [overrides, textLine, htmlLine] of cases) {
+      const { text, html } = renderNotificationEmail(sampleNotification(overrides));
+      assert.equal(text.split('\n')[0], textLine);
+      assert.ok(text.includes('\nDisk full on db-1\n'), text);
+      const body = html.slice(html.indexOf('<body'));
+      assert.match(body, new RegExp(`^<body[^>]*><div[^>]*><div[^>]*>${htmlLine}</div>`));
+    }
   });
 
   it('keeps the subject on one line and short', () => {
@@ -63,10 +93,16 @@ describe('notification email template', () => {
         message: `line one\r\nBcc: evil@example.com\n${'x'.repeat(400)}`,
       },
     });
-    const subject = renderSubject(message);
-    assert.doesNotMatch(subject, /[\r\n]/);
-    assert.ok(subject.length < LIMITS.subjectMessage + 30);
-    assert.ok(subject.endsWith('…'));
+    for (const kind of ['create-alert', 'add-note'] as const) {
+      const subject = renderSubject({ ...message, kind });
+      assert.doesNotMatch(subject, /[\r\n]/);
+      assert.ok(subject.length < LIMITS.subjectMessage + 30);
+      assert.ok(subject.endsWith('…'));
+    }
+    // Cut on a character boundary: no half of a surrogate pair before the ellipsis.
+    const emoji = sampleNotification({ alert: { ...sampleNotification().alert, message: '💾'.repeat(400) } });
+    const cut = renderSubject({ ...emoji, kind: 'closed-alert' });
+    assert.equal(cut, `Re: [Vigil] #12: ${'💾'.repeat(LIMITS.subjectMessage - 1)}…`);
   });
 
   it('puts everything needed to act in the text part', () => {

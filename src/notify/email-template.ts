@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import type { OutgoingNotification } from './channel.js';
-import { escapeHtml, FONT, isWebUrl, KIND_PREFIX, oneLine, PRIORITY_COLORS, truncate } from './html.js';
+import { escapeHtml, FONT, isWebUrl, oneLine, PRIORITY_COLORS, truncate } from './html.js';
 
 /**
  * The notification email: subject, a plain-text part and an HTML part, from an OutgoingNotification
@@ -11,6 +11,8 @@ import { escapeHtml, FONT, isWebUrl, KIND_PREFIX, oneLine, PRIORITY_COLORS, trun
 
 export interface RenderedEmail {
   subject: string;
+  /** The subject without "Re: ", the same for every email about the alert (Outlook's Thread-Topic). */
+  threadTopic: string;
   text: string;
   html: string;
 }
@@ -93,10 +95,22 @@ function detailsOf(alert: OutgoingNotification['alert']): { rows: [string, strin
   return { rows, more: Math.max(0, entries.length - LIMITS.details) };
 }
 
-export function renderSubject(message: OutgoingNotification): string {
+/**
+ * The subject every email about one alert shares: "[Vigil] #12: Disk full on db-1". Gmail threads only
+ * messages whose subjects match once "Re:" is stripped, and Outlook groups by that normalized subject, so
+ * nothing in it may change over the alert's life: what happened and the current priority are in the
+ * body's first line instead.
+ */
+export function renderThreadSubject(message: OutgoingNotification): string {
   const { alert } = message;
   const text = truncate(oneLine(alert.message), LIMITS.subjectMessage);
-  return `[Vigil] ${KIND_PREFIX[message.kind]}${alert.priority} #${oneLine(alert.tinyId)}: ${text}`;
+  return `[Vigil] #${oneLine(alert.tinyId)}: ${text}`;
+}
+
+/** The page has the thread's subject; every follow-up (acknowledged, closed, a note) is a reply to it. */
+export function renderSubject(message: OutgoingNotification): string {
+  const subject = renderThreadSubject(message);
+  return message.kind === 'create-alert' ? subject : `Re: ${subject}`;
 }
 
 export function renderText(message: OutgoingNotification): string {
@@ -225,5 +239,10 @@ export function renderHtml(message: OutgoingNotification): string {
 }
 
 export function renderNotificationEmail(message: OutgoingNotification): RenderedEmail {
-  return { subject: renderSubject(message), text: renderText(message), html: renderHtml(message) };
+  return {
+    subject: renderSubject(message),
+    threadTopic: renderThreadSubject(message),
+    text: renderText(message),
+    html: renderHtml(message),
+  };
 }

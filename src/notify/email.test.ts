@@ -86,7 +86,8 @@ describe('email channel', () => {
     assert.ok(mail);
     assert.equal(mail.from, 'vigil@alerts.example.com');
     assert.deepEqual(mail.to, ['alice@example.com']);
-    assert.equal(mail.subject, '[Vigil] P1 #12: Disk full on db-1');
+    assert.equal(mail.subject, '[Vigil] #12: Disk full on db-1');
+    assert.equal(mail.headers['thread-topic'], '[Vigil] #12: Disk full on db-1');
     assert.ok(mail.text.includes('Acknowledge: https://vigil.example.com/v1/alert-actions/v1.ack'));
     assert.ok(mail.html.includes('href="https://vigil.example.com/v1/alert-actions/v1.close"'));
     assert.equal(mail.headers['from'], 'Vigil <vigil@alerts.example.com>');
@@ -116,12 +117,45 @@ describe('email channel', () => {
   it('threads follow-ups about the same alert', async () => {
     await channel.send(notification({ kind: 'acknowledged-alert', actor: 'Bob', idempotencyKey: 'n-3' }));
     const [mail] = await smtp.waitForMessages(1);
-    assert.equal(mail?.subject, '[Vigil] Acknowledged: P1 #12: Disk full on db-1');
+    assert.equal(mail?.subject, 'Re: [Vigil] #12: Disk full on db-1');
+    assert.ok(mail?.text.startsWith('Acknowledged by Bob: P1 #12\n'), mail?.text);
     assert.equal(
       mail?.headers['in-reply-to'],
       '<vigil.alert.00000000-0000-4000-8000-0000000000a1@alerts.example.com>',
     );
     assert.equal(mail?.headers['x-priority'], undefined);
+  });
+
+  it('gives the page and its follow-ups one subject, so Gmail and Outlook put them in one thread', async () => {
+    const thread = '<vigil.alert.00000000-0000-4000-8000-0000000000a1@alerts.example.com>';
+    await channel.send(notification({ idempotencyKey: 'page' }));
+    const [page] = await smtp.waitForMessages(1);
+    await channel.send(
+      notification({
+        kind: 'acknowledged-alert',
+        actor: 'Bob',
+        idempotencyKey: 'ack',
+        // The priority changed since the page: the subject must not.
+        alert: { ...notification().alert, acknowledged: true, priority: 'P2' },
+      }),
+    );
+    const [, ack] = await smtp.waitForMessages(2);
+    assert.ok(page && ack);
+    const base = (subject: string) => subject.replace(/^(re|fwd?):\s*/i, '');
+    assert.equal(base(ack.subject), base(page.subject));
+    assert.equal(base(page.subject), '[Vigil] #12: Disk full on db-1');
+    assert.match(ack.subject, /^Re: /);
+    assert.equal(ack.headers['thread-topic'], page.headers['thread-topic']);
+    // The reply names the thread the page started: its reference, which the page carries too.
+    const inReplyTo = ack.headers['in-reply-to'];
+    assert.ok(
+      inReplyTo === page.messageId || (inReplyTo === thread && page.headers['references'] === thread),
+      `In-Reply-To ${inReplyTo}`,
+    );
+    assert.ok(ack.headers['references']?.includes(thread));
+    // What the subject no longer says is the body's first line.
+    assert.ok(ack.text.startsWith('Acknowledged by Bob: P2 #12\n'), ack.text);
+    assert.ok(ack.html.includes('P2 · Acknowledged by Bob · #12'));
   });
 
   it('reports a refused recipient as failed', async () => {

@@ -121,6 +121,8 @@ export function createEmailChannel(options: EmailChannelOptions): NotificationCh
             // RFC 3834 and Exchange: no out-of-office replies to pages.
             'Auto-Submitted': 'auto-generated',
             'X-Auto-Response-Suppress': 'All',
+            // Outlook's conversation topic: the subject without "Re: ", the same for the whole thread.
+            'Thread-Topic': rendered.threadTopic,
             'X-Vigil-Alert-Id': message.alert.id,
             'X-Vigil-Notification-Id': message.notificationId,
           },

@@ -22,7 +22,7 @@ export function oneLine(value: string): string {
   );
 }
 
-/** How a subject or a push title starts for each kind of message. */
+/** How a push title or an SMS starts for each kind of message (email subjects do not: they must thread). */
 export const KIND_PREFIX: Record<NotificationActionType, string> = {
   'create-alert': '',
   'acknowledged-alert': 'Acknowledged: ',

@@ -199,7 +199,9 @@ describe('escalation', () => {
     const title = `Unusual API calls ${run}`;
     const alertId = await postFinding(title);
     const first = await mailTo(alice, title);
-    assert.match(first.subject, /P2/);
+    assert.match(first.subject, /^\[Vigil\] #\d+: /, 'no priority in the subject, which must not change');
+    assert.ok(first.subject.endsWith(title));
+    assert.match(first.text, /^New alert: P2 #/, 'the priority is in the first line');
     assert.ok(first.html.includes(title), 'the HTML part has the title');
     assert.ok(first.text.includes('Security escalation rule 1'), 'the email says why Alice gets it');
     assert.equal(mailsAbout(title).length, 1, 'only the on-call person at first');
@@ -495,7 +497,7 @@ describe('acknowledged, and rules that carry on until the alert is closed', () =
     await call('POST', `/v2/alerts/${alertId}/notes`, { note: 'Rotating the key now', user: 'Bob' });
     const note = await waitFor('the note email', async () =>
       mailsAbout(message).find(
-        (m) => m.subject.startsWith('[Vigil] Note on') || m.subject.includes('Note on'),
+        (m) => m.subject.startsWith('Re: [Vigil] #') && m.text.startsWith('Note added by Bob: '),
       ),
     );
     assert.ok(note.text.includes('Rotating the key now'), note.text);
