@@ -42,14 +42,33 @@ export function escapeMrkdwn(text: string): string {
 }
 
 /**
+ * Mrkdwn (already escaped) cut to at most `max` characters, with "…" where it was cut. The cut never leaves
+ * half an entity behind (`&am…`: Slack would show it as text, and a later `;` could complete it), nor half a
+ * surrogate pair. Characters are counted in UTF-16 units, so the text fits whether Slack counts those or
+ * code points.
+ */
+function fitMrkdwn(text: string, max: number): string {
+  if (text.length <= max) return text;
+  if (max <= 0) return '';
+  let cut = text.slice(0, max - 1);
+  // A high surrogate whose low half was cut off.
+  const last = cut.charCodeAt(cut.length - 1);
+  if (last >= 0xd800 && last <= 0xdbff) cut = cut.slice(0, -1);
+  // Every `&` of escaped text starts an entity, so one with no `;` after it was cut.
+  return `${cut.replace(/&[a-z]*$/, '')}…`;
+}
+
+/** Text from outside made safe for mrkdwn ({@link escapeMrkdwn}), then cut to fit in `max` characters. */
+export function escapeToFit(text: string, max: number): string {
+  return fitMrkdwn(escapeMrkdwn(text), max);
+}
+
+/**
  * A message's top-level `text`, escaped as the blocks are: Slack formats it as mrkdwn too, and shows it in
- * the notification, where a `<!channel>` from an alert would ping everyone. A cut made to fit does not
- * leave half an entity behind.
+ * the notification, where a `<!channel>` from an alert would ping everyone.
  */
 export function topLevelText(text: string): string {
-  const escaped = escapeMrkdwn(text);
-  const cut = truncate(escaped, TEXT_MAX);
-  return cut === escaped ? cut : cut.replace(/&[a-z]*…$/, '…');
+  return escapeToFit(text, TEXT_MAX);
 }
 
 /** A link in mrkdwn; `|` and `>` would end the URL early. */
@@ -61,8 +80,15 @@ function plain(text: string, max: number) {
   return { type: 'plain_text', text: truncate(oneLine(text) || ' ', max), emoji: false };
 }
 
+/** A mrkdwn text object; `text` is mrkdwn already (escaped where it came from outside). */
 function mrkdwn(text: string, max = TEXT_MAX) {
-  return { type: 'mrkdwn', text: truncate(text, max) };
+  return { type: 'mrkdwn', text: fitMrkdwn(text, max) };
+}
+
+/** A section's field: its bold label, then its value escaped and cut so the whole fits Slack's limit. */
+function field(label: string, value: string): string {
+  const head = `*${label}*\n`;
+  return `${head}${escapeToFit(oneLine(value), FIELD_MAX - head.length)}`;
 }
 
 /** Slack shows the date in each reader's own time zone; the fallback is for clients that cannot. */
@@ -182,30 +208,33 @@ export function alertMessage(input: {
   const title = titleOf(alert);
   const status = statusOf(alert);
   const fields = [
-    `*Priority*\n${alert.priority}`,
-    `*Status*\n${escapeMrkdwn(status)}`,
-    alert.source ? `*Source*\n${escapeMrkdwn(oneLine(alert.source))}` : '',
-    alert.entity ? `*Entity*\n${escapeMrkdwn(oneLine(alert.entity))}` : '',
-    `*Integration*\n${escapeMrkdwn(oneLine(alert.integration.name || 'API'))}`,
-    alert.owner ? `*Owner*\n${escapeMrkdwn(oneLine(alert.owner))}` : '',
+    field('Priority', alert.priority),
+    field('Status', status),
+    alert.source ? field('Source', alert.source) : '',
+    alert.entity ? field('Entity', alert.entity) : '',
+    field('Integration', alert.integration.name || 'API'),
+    alert.owner ? field('Owner', alert.owner) : '',
   ].filter((f) => f !== '');
   const blocks: SlackBlock[] = [
     { type: 'header', text: plain(title, HEADER_MAX) },
     {
       type: 'section',
-      text: mrkdwn(escapeMrkdwn(truncate(alert.message, TEXT_MAX - 100))),
+      text: mrkdwn(escapeToFit(alert.message, TEXT_MAX)),
       fields: fields.map((f) => mrkdwn(f, FIELD_MAX)),
     },
   ];
   if (alert.description.trim()) {
     blocks.push({
       type: 'section',
-      text: mrkdwn(escapeMrkdwn(truncate(alert.description, DESCRIPTION_MAX))),
+      // At most DESCRIPTION_MAX characters of it are shown; escaped, that may need cutting again.
+      text: mrkdwn(escapeToFit(truncate(alert.description, DESCRIPTION_MAX), TEXT_MAX)),
     });
   }
+  // The event's line is cut to leave room for the link, which is never cut.
+  const viewLink = ` · ${link(viewUrl, 'View in Vigil')}`;
   blocks.push({
     type: 'context',
-    elements: [mrkdwn(`${eventText(event)} · ${link(viewUrl, 'View in Vigil')}`)],
+    elements: [mrkdwn(`${fitMrkdwn(eventText(event), TEXT_MAX - viewLink.length)}${viewLink}`)],
   });
   const actions = input.buttons ? actionsBlock(alert) : undefined;
   if (actions) blocks.push(actions);

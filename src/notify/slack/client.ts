@@ -86,8 +86,12 @@ const PERMANENT: Record<string, string> = {
   edit_window_closed: 'Slack no longer lets the message be edited.',
 };
 
-/** Errors of `chat.update` that mean the message is gone: a new one is posted instead. */
-export const MESSAGE_GONE = new Set(['message_not_found', 'channel_not_found']);
+/**
+ * Errors of `chat.update` that mean the message is gone (deleted in Slack): it is not posted again. Not
+ * `channel_not_found`: the channel ID is wrong or the bot can no longer see the channel, which an admin
+ * must fix, so that is a failed delivery with its advice (PERMANENT).
+ */
+export const MESSAGE_GONE = new Set(['message_not_found']);
 
 /** The Slack error code of a failed call, when Slack answered with one. */
 export function slackErrorCode(error: unknown): string | undefined {

@@ -172,7 +172,8 @@ async function deliverSlack(
       text: message.text,
       blocks: message.blocks,
     });
-    await repo.touchMessage(db, destination.id, alert.id);
+    // The title may have changed (priority, message): a later `deleted` and the note form show this one.
+    await repo.touchMessage(db, destination.id, alert.id, titleOf(alert));
     return { status: 'sent', detail: `updated ${existing.ts}` };
   } catch (error) {
     const code = slackErrorCode(error);

@@ -46,10 +46,14 @@ export const slackRepository = {
       .execute();
   },
 
-  async touchMessage(db: Queryable, destinationId: string, alertId: string): Promise<void> {
+  /**
+   * After an edit: the title the message now shows, which a deleted alert's message keeps and the note
+   * form names.
+   */
+  async touchMessage(db: Queryable, destinationId: string, alertId: string, title: string): Promise<void> {
     await db
       .updateTable('slack_messages')
-      .set({ updated_at: new Date() })
+      .set({ title, updated_at: new Date() })
       .where('destination_id', '=', destinationId)
       .where('alert_id', '=', alertId)
       .execute();

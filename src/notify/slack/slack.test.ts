@@ -10,7 +10,9 @@ import {
 } from '../../testing/fake-slack.js';
 import { startFakeTeams, type FakeTeams } from '../../testing/fake-teams.js';
 import { startTestServer, waitFor, type Json, type TestServer } from '../../testing/harness.js';
-import { SLACK_ACTIONS } from './blocks.js';
+import type { AlertEvent } from '../../alerts/events.js';
+import type { AlertSnapshot } from '../team-destinations/kind.js';
+import { alertMessage, SLACK_ACTIONS } from './blocks.js';
 
 /**
  * Slack and Teams destinations end to end, against a fake Slack (Web API, incoming webhooks, and the person
@@ -97,6 +99,17 @@ function context(message: SlackMessageRecord): string {
 
 function updatesOf(ts: string) {
   return slack.calls.filter((c) => c.method === 'chat.update' && c.args.ts === ts && c.ok);
+}
+
+/** The slack destination's deliveries of an alert's events, as stored. */
+async function deliveriesOf(
+  alertId: string,
+): Promise<{ event_type: string; state: string; last_error: string | null }[]> {
+  const { rows } = await db.query(
+    'SELECT event_type, state, last_error FROM team_destination_deliveries WHERE destination_id = $1 AND alert_id = $2 ORDER BY seq',
+    [slackDestination, alertId],
+  );
+  return rows as { event_type: string; state: string; last_error: string | null }[];
 }
 
 before(async () => {
@@ -406,6 +419,143 @@ describe('a slack destination', () => {
     assert.ok(message);
     const attempts = slack.calls.filter((c) => c.method === 'chat.postMessage' && c.status === 429);
     assert.equal(attempts.length, 1);
+  });
+
+  it('keeps the title the message shows as the alert changes: the message of a deleted alert shows the latest', async () => {
+    const alert = await createAlert(`Titled ${run}`, slackTeam, 'P2');
+    const message = await posted(alert.tinyId);
+    await call('PUT', `/v2/alerts/${alert.id}/priority`, { priority: 'P4' });
+    await call('PUT', `/v2/alerts/${alert.id}/message`, { message: `Retitled ${run}` });
+    const title = `[P4] #${alert.tinyId} Retitled ${run}`;
+    await waitFor('the edit with the new title', async () =>
+      updatesOf(message.ts).find((c) => String(c.args.text).includes(title)),
+    );
+    await server.idle();
+    await call('DELETE', `/v2/alerts/${alert.id}`);
+    const deleted = await waitFor('the edit for the deletion', async () =>
+      updatesOf(message.ts).find((c) => String(c.args.text).includes('(deleted)')),
+    );
+    assert.equal(updatesOf(message.ts).at(-1), deleted);
+    assert.equal(String(deleted.args.text), `${title} (deleted)`);
+    assert.ok(
+      JSON.stringify(deleted.args.blocks).includes(`~${title}~`),
+      JSON.stringify(deleted.args.blocks),
+    );
+  });
+
+  it('fails an edit Slack answers with channel_not_found with what to do, and does not record the deletion as sent', async () => {
+    const alert = await createAlert(`Lost channel ${run}`, slackTeam);
+    const message = await posted(alert.tinyId);
+    await server.idle();
+    slack.failNext('chat.update', 'channel_not_found');
+    await call('POST', `/v2/alerts/${alert.id}/acknowledge`, { user: 'Dana' });
+    const acked = await waitFor('the acknowledgement to fail', async () =>
+      (await deliveriesOf(alert.id)).find(
+        (d) => d.event_type === 'acknowledged' && d.state !== 'pending' && d.state !== 'sending',
+      ),
+    );
+    assert.equal(acked.state, 'failed');
+    assert.match(String(acked.last_error), /channel_not_found.*check the channel ID.*invite the bot/);
+    assert.doesNotMatch(String(acked.last_error), /deleted in Slack/);
+
+    await server.idle();
+    slack.failNext('chat.update', 'channel_not_found');
+    await call('DELETE', `/v2/alerts/${alert.id}`);
+    const deleted = await waitFor('the deletion to be delivered', async () =>
+      (await deliveriesOf(alert.id)).find(
+        (d) => d.event_type === 'deleted' && d.state !== 'pending' && d.state !== 'sending',
+      ),
+    );
+    assert.equal(deleted.state, 'failed');
+    assert.match(String(deleted.last_error), /channel_not_found.*check the channel ID/);
+    const refused = slack.calls.filter((c) => c.method === 'chat.update' && c.args.ts === message.ts);
+    assert.deepEqual(
+      refused.map((c) => c.error),
+      ['channel_not_found', 'channel_not_found'],
+    );
+    // The message is still known: a later edit (once the channel is fixed) can find it.
+    const rows = (await db.query('SELECT ts FROM slack_messages WHERE alert_id = $1', [alert.id])).rows;
+    assert.deepEqual(rows, [{ ts: message.ts }]);
+  });
+});
+
+describe("a slack destination's message, built", () => {
+  it('escapes and then cuts each text to fit, leaving no half entity or half surrogate pair, and never cuts the link', () => {
+    const now = new Date().toISOString();
+    const alert: AlertSnapshot = {
+      id: randomUUID(),
+      tinyId: '7',
+      alias: 'big',
+      message: '>'.repeat(1000),
+      status: 'open',
+      acknowledged: false,
+      isSeen: false,
+      tags: [],
+      snoozed: false,
+      count: 1,
+      lastOccurredAt: now,
+      createdAt: now,
+      updatedAt: now,
+      source: '<'.repeat(512),
+      // An emoji is two UTF-16 units: a cut at an odd place would split one.
+      owner: '\u{1F600}'.repeat(1500),
+      priority: 'P1',
+      responders: [],
+      integration: { id: '', name: 'API', type: 'API' },
+      report: {},
+      actions: [],
+      entity: '&'.repeat(512),
+      description: '<'.repeat(1000),
+      details: {},
+      visibleTo: [],
+    };
+    const event: AlertEvent = {
+      type: 'acknowledged',
+      eventId: randomUUID(),
+      alertId: alert.id,
+      orgId: randomUUID(),
+      at: now,
+      // Escaped, the actor's name alone is longer than a context element may be.
+      actor: { kind: 'user', name: '<'.repeat(1000) },
+    };
+    const viewUrl = `https://vigil.example/alerts/${alert.id}`;
+    const message = alertMessage({ alert, event, viewUrl, buttons: true });
+
+    const texts: { what: string; text: string; max: number }[] = [
+      { what: 'top-level text', text: message.text, max: 3000 },
+    ];
+    const blocks = message.blocks as unknown as SlackBlockRecord[];
+    const sections = blocks.filter((b) => b.type === 'section');
+    assert.equal(sections.length, 2);
+    for (const block of sections) {
+      texts.push({ what: 'section text', text: block.text?.text ?? '', max: 3000 });
+      for (const f of block.fields ?? []) texts.push({ what: 'field', text: f.text, max: 2000 });
+    }
+    const context = blocks
+      .filter((b) => b.type === 'context')
+      .flatMap((b) => (b.elements ?? []).map((e) => (e as unknown as { text: string }).text));
+    assert.equal(context.length, 1);
+    texts.push({ what: 'context', text: context[0] ?? '', max: 3000 });
+    // The description, the entity and the source were all cut: each is longer than its limit escaped.
+    assert.ok(
+      texts.filter((t) => t.text.endsWith('…')).length >= 6,
+      JSON.stringify(texts.map((t) => t.text.slice(-20))),
+    );
+    for (const { what, text, max } of texts) {
+      const tail = `${what}: …${text.slice(-40)}`;
+      assert.ok(text.length <= max, `${what} is ${text.length} long`);
+      assert.doesNotMatch(text, /&[a-z]*…$/, tail);
+      assert.doesNotMatch(text, /&[a-z]*$/, tail);
+      // Every & starts a whole entity (the link's URL has none).
+      assert.doesNotMatch(text, /&(?!(?:amp|lt|gt);)/, tail);
+      assert.doesNotMatch(
+        text,
+        /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/,
+        tail,
+      );
+    }
+    assert.ok(context[0]?.startsWith('Acknowledged by &lt;&lt;'), context[0]?.slice(0, 40));
+    assert.ok(context[0]?.endsWith(`… · <${viewUrl}|View in Vigil>`), context[0]?.slice(-80));
   });
 });
 
