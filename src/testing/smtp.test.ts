@@ -146,6 +146,7 @@ test('stop closes pooled connections promptly', async () => {
   await mailer.sendMail({ from: 'vigil@example.test', to: 'a@example.test', subject: 's', text: 't' });
   const started = Date.now();
   await other.stop();
-  assert.ok(Date.now() - started < 900);
+  // Well under the server's 10 s close timeout, which stop would wait out for a pooled connection.
+  assert.ok(Date.now() - started < 5000);
   mailer.close();
 });

@@ -187,7 +187,7 @@ export async function startTestSmtpServer(options: TestSmtpServerOptions = {}): 
       callback();
     },
     socketTimeout: 30_000,
-    closeTimeout: 1_000,
+    closeTimeout: 10_000,
     onAuth(credentials, _session, callback) {
       if (auth && credentials.username === auth.user && credentials.password === auth.pass)
         callback(null, { user: credentials.username });

@@ -307,9 +307,10 @@ describe('the work runner', () => {
         'warn',
         new Writable({ write: (chunk: Buffer, _enc, done) => done(void lines.push(chunk.toString())) }),
       ),
-      slowRoundMs: 500,
+      slowRoundMs: 1500,
     });
-    const roundMs = [1, 800, 1];
+    // Far apart, so that a busy machine stalling a 1 ms round cannot make it look slow too.
+    const roundMs = [1, 2000, 1];
     let rounds = 0;
     runner.register({
       name: 'test-slow',
@@ -326,8 +327,8 @@ describe('the work runner', () => {
       const warnings = lines.map((l) => JSON.parse(l) as { queue?: string; tookMs?: number; msg: string });
       assert.equal(warnings.length, 1, JSON.stringify(warnings));
       assert.equal(warnings[0]?.queue, 'test-slow');
-      // About the 800 ms the round slept: a timer and Date.now round differently, so it may read 799.
-      assert.ok((warnings[0]?.tookMs ?? 0) >= 790, `tookMs ${warnings[0]?.tookMs}`);
+      // About the 2,000 ms the round slept: a timer and Date.now round differently, so it may read 1,999.
+      assert.ok((warnings[0]?.tookMs ?? 0) >= 1990, `tookMs ${warnings[0]?.tookMs}`);
       assert.match(warnings[0]?.msg ?? '', /^test-slow: a round took \d+\.\d s, /);
     } finally {
       await runner.stop();
