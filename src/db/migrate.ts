@@ -46,6 +46,7 @@ import * as m0043 from './migrations/0043_verification_address.js';
 import * as m0044 from './migrations/0044_writeback_ocsf.js';
 import * as m0045 from './migrations/0045_send_limits_and_spent_reply_codes.js';
 import * as m0046 from './migrations/0046_auto_close_policy.js';
+import * as m0047 from './migrations/0047_writeback_claim_id.js';
 
 /** Every migration, in order. Listed here (not read from disk) so the same code runs from src and dist. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -93,6 +94,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0044_writeback_ocsf': m0044,
   '0045_send_limits_and_spent_reply_codes': m0045,
   '0046_auto_close_policy': m0046,
+  '0047_writeback_claim_id': m0047,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -410,6 +410,8 @@ export interface SecurityHubWritebacksTable {
   attempts: ColumnType<number, number | undefined, number>;
   not_before: Timestamp;
   lease_until: Date | null;
+  /** The claim that is sending it (migration 0047): only that claim may renew, send or settle it. */
+  claim_id: string | null;
   last_error: string | null;
   created_at: CreatedAt;
   updated_at: Timestamp;

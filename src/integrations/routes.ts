@@ -446,7 +446,7 @@ export function registerIntegrationRoutes(
       schema: {
         tags: ['integrations'],
         summary:
-          'Assume the role and make one harmless Security Hub call; answers what worked and AWS’s own error text',
+          'Assume the role, read findings, and prove both write actions (BatchUpdateFindings, BatchUpdateFindingsV2) with calls that change no finding; answers what worked and AWS’s own error text',
         params: IdParams,
       },
     },

@@ -654,3 +654,82 @@ describe("the fake Security Hub's BatchUpdateFindingsV2, driven by the real SDK"
     }
   });
 });
+
+describe("the fake's role permissions and forced conflicts, driven by the real SDK", () => {
+  const OLD_ROLE = 'arn:aws:iam::444444444444:role/VigilSecurityHubRoleBeforeOcsf';
+  const FULL_ROLE = 'arn:aws:iam::444444444444:role/VigilSecurityHubRoleFull';
+  const OLD_FINDING: OcsfIdentifier = { ...FINDING, CloudAccountUid: '444444444444' };
+  let fake: FakeAws;
+
+  before(async () => {
+    fake = await startFakeAws({
+      callerAccessKeyId: CALLER.accessKeyId,
+      callerSecretAccessKey: CALLER.secretAccessKey,
+      roles: {
+        // A role made before OCSF support: no BatchUpdateFindingsV2.
+        [OLD_ROLE]: {
+          externalId: EXTERNAL_ID,
+          actions: ['securityhub:BatchUpdateFindings', 'securityhub:GetFindings'],
+        },
+        [FULL_ROLE]: { externalId: EXTERNAL_ID, actions: ['SecurityHub:*'] },
+      },
+    });
+    fake.addFinding({ Id: 'asff-old', ProductArn: PRODUCT });
+    fake.addOcsfFinding(OLD_FINDING);
+  });
+  after(() => fake.close());
+
+  test('a role whose actions lack BatchUpdateFindingsV2 is refused it with AccessDeniedException 403, as AWS words it', async () => {
+    const client = hub(fake, await assume(fake, OLD_ROLE));
+    try {
+      const err = await rejectsWith(
+        client.send(new BatchUpdateFindingsV2Command({ FindingIdentifiers: [OLD_FINDING], StatusId: 2 })),
+        'AccessDeniedException',
+        403,
+      );
+      assert.match(
+        err.message,
+        /^User: arn:aws:sts::444444444444:assumed-role\/VigilSecurityHubRoleBeforeOcsf\/vigil is not authorized to perform: securityhub:BatchUpdateFindingsV2 on resource: arn:aws:securityhub:us-east-1:444444444444:hub\/default/,
+      );
+      assert.equal(fake.ocsfFindings.get(ocsfKey(OLD_FINDING))?.updates, 0, 'nothing changed');
+      // What its actions allow still works.
+      await client.send(
+        new BatchUpdateFindingsCommand({
+          FindingIdentifiers: [{ Id: 'asff-old', ProductArn: PRODUCT }],
+          Workflow: { Status: 'NOTIFIED' },
+        }),
+      );
+      await client.send(new GetFindingsCommand({ MaxResults: 1 }));
+      assert.equal(fake.findings.get(`${PRODUCT}|asff-old`)?.Workflow?.Status, 'NOTIFIED');
+    } finally {
+      client.destroy();
+    }
+  });
+
+  test('a wildcard action (any case) allows every Security Hub operation', async () => {
+    const client = hub(fake, await assume(fake, FULL_ROLE));
+    try {
+      await client.send(new BatchUpdateFindingsV2Command({ FindingIdentifiers: [OLD_FINDING], StatusId: 2 }));
+      assert.equal(fake.ocsfFindings.get(ocsfKey(OLD_FINDING))?.StatusId, 2);
+    } finally {
+      client.destroy();
+    }
+  });
+
+  test('failNext(1, 409) answers BatchUpdateFindingsV2 with ConflictException; V1 has no 409', async () => {
+    const client = hub(fake, await assume(fake, FULL_ROLE));
+    try {
+      fake.failNext(1, 409, 'BatchUpdateFindingsV2');
+      await rejectsWith(
+        client.send(new BatchUpdateFindingsV2Command({ FindingIdentifiers: [OLD_FINDING], StatusId: 1 })),
+        'ConflictException',
+        409,
+      );
+      await client.send(new BatchUpdateFindingsV2Command({ FindingIdentifiers: [OLD_FINDING], StatusId: 1 }));
+      assert.equal(fake.ocsfFindings.get(ocsfKey(OLD_FINDING))?.StatusId, 1, 'only the next call failed');
+      assert.throws(() => fake.failNext(1, 409), /BatchUpdateFindings has no 409 error/);
+    } finally {
+      client.destroy();
+    }
+  });
+});

@@ -26,8 +26,12 @@ export interface FakeAwsOptions {
   /** The AWS identity Vigil itself uses (the SDK's default chain in tests gets these via env or explicit credentials). */
   callerAccessKeyId: string;
   callerSecretAccessKey: string;
-  /** Roles that may be assumed: role ARN -> the external id required. */
-  roles: Record<string, { externalId: string }>;
+  /**
+   * Roles that may be assumed: role ARN -> the external id required, and the IAM actions the role's
+   * policy allows (`securityhub:BatchUpdateFindings`, `securityhub:*`...). Without `actions` the role may
+   * call every operation; with them, any other Security Hub operation answers AccessDeniedException 403.
+   */
+  roles: Record<string, { externalId: string; actions?: string[] }>;
   /** Regions the Security Hub fake answers in (credential scope must name one of them). Default ['us-east-1']. */
   regions?: string[];
   /** Throttle per (account, region): requests per second and burst. Default 10 and 30. */
@@ -89,6 +93,9 @@ export function ocsfKey(i: OcsfIdentifier): string {
 
 export type BatchOperation = 'BatchUpdateFindings' | 'BatchUpdateFindingsV2';
 
+/** The statuses `failNext` can force (409 only for BatchUpdateFindingsV2, whose errors include ConflictException). */
+export type ForcedStatus = 400 | 409 | 429 | 500;
+
 export interface AssumeRoleCall {
   roleArn: string;
   externalId?: string;
@@ -122,9 +129,10 @@ export interface FakeAws {
   /**
    * The next `count` calls of `operation` (default BatchUpdateFindings) answer this HTTP status with AWS's
    * error body: V1 400 InvalidInputException, 429 LimitExceededException, 500 InternalException; V2 400
-   * ValidationException, 429 ThrottlingException, 500 InternalServerException.
+   * ValidationException, 409 ConflictException (V2 only), 429 ThrottlingException, 500
+   * InternalServerException.
    */
-  failNext(count: number, status: 400 | 429 | 500, operation?: BatchOperation): void;
+  failNext(count: number, status: ForcedStatus, operation?: BatchOperation): void;
   /** Hold every BatchUpdateFindings(V2) response this many ms (to kill a worker mid-request in tests). */
   setLatency(ms: number): void;
   /**
@@ -161,6 +169,19 @@ function isNonEmptyString(v: unknown): v is string {
 
 function isIntIn(v: unknown, min: number, max: number): boolean {
   return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+}
+
+/** Whether IAM actions (`service:Action`, `*` wildcards, any case, as IAM matches them) allow `action`. */
+function allows(actions: readonly string[], action: string): boolean {
+  return actions.some((pattern) =>
+    new RegExp(
+      `^${pattern
+        .split('*')
+        .map((part) => part.replace(/[\\^$.|?+()[\]{}]/g, '\\$&'))
+        .join('.*')}$`,
+      'i',
+    ).test(action),
+  );
 }
 
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]{1,64})$/;
@@ -320,7 +341,7 @@ function validateBatchUpdateV2(body: unknown): string | undefined {
 }
 
 /** The error each forced status answers, by operation. */
-const FORCED_ERRORS: Record<BatchOperation, Record<400 | 429 | 500, [string, string]>> = {
+const FORCED_ERRORS: Record<BatchOperation, Partial<Record<ForcedStatus, [string, string]>>> = {
   BatchUpdateFindings: {
     400: ['InvalidInputException', 'Invalid input'],
     429: ['LimitExceededException', 'Rate exceeded'],
@@ -328,6 +349,7 @@ const FORCED_ERRORS: Record<BatchOperation, Record<400 | 429 | 500, [string, str
   },
   BatchUpdateFindingsV2: {
     400: ['ValidationException', 'The request failed validation'],
+    409: ['ConflictException', 'The request causes conflict with the current state of the service resource.'],
     429: ['ThrottlingException', 'Rate exceeded'],
     500: ['InternalServerException', 'Internal service error'],
   },
@@ -353,7 +375,7 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
   const buckets = new Map<string, { tokens: number; last: number }>();
   const refusals = new Map<string, { errorCode: string; remaining: number }>();
   const ocsfRefusals = new Map<string, { errorCode: string; remaining: number }>();
-  const forcedFailures: Record<BatchOperation, (400 | 429 | 500)[]> = {
+  const forcedFailures: Record<BatchOperation, ForcedStatus[]> = {
     BatchUpdateFindings: [],
     BatchUpdateFindingsV2: [],
   };
@@ -387,6 +409,8 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
       ocsfRefusals.set(ocsfKey(identifier), { errorCode, remaining: times });
     },
     failNext: (count, status, operation = 'BatchUpdateFindings') => {
+      if (FORCED_ERRORS[operation][status] === undefined)
+        throw new Error(`fake AWS: ${operation} has no ${status} error`);
       for (let i = 0; i < count; i++) forcedFailures[operation].push(status);
     },
     setLatency: (ms) => {
@@ -731,12 +755,22 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
         `User: ${sig.accessKeyId} is not authorized to perform: securityhub:${operation || 'Unknown'} because no identity-based policy allows it`,
       );
     record.accountId = issuedTo.accountId;
+    // IAM decides before anything else: a role whose policy lacks the action is refused, as AWS words it.
+    const allowed = Object.hasOwn(options.roles, issuedTo.roleArn)
+      ? options.roles[issuedTo.roleArn]?.actions
+      : undefined;
+    if (operation !== '' && allowed !== undefined && !allows(allowed, `securityhub:${operation}`))
+      return error(
+        403,
+        'AccessDeniedException',
+        `User: ${issuedTo.assumedRoleArn} is not authorized to perform: securityhub:${operation} on resource: arn:aws:securityhub:${sig.region}:${issuedTo.accountId}:hub/default because no identity-based policy allows the securityhub:${operation} action`,
+      );
 
     if (!takeToken(`${issuedTo.accountId}|${sig.region}`)) {
       // Each API names its throttling its own way (V2's is ThrottlingException).
       const [type, message] =
         operation === 'BatchUpdateFindings' || operation === 'BatchUpdateFindingsV2'
-          ? FORCED_ERRORS[operation][429]
+          ? (FORCED_ERRORS[operation][429] ?? ['LimitExceededException', 'Rate exceeded'])
           : ['LimitExceededException', 'Rate exceeded'];
       return error(429, type, message);
     }
@@ -773,10 +807,8 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
     }
 
     const forced = forcedFailures[operation].shift();
-    if (forced !== undefined) {
-      const [type, message] = FORCED_ERRORS[operation][forced];
-      return error(forced, type, message);
-    }
+    const forcedError = forced === undefined ? undefined : FORCED_ERRORS[operation][forced];
+    if (forced !== undefined && forcedError !== undefined) return error(forced, ...forcedError);
     if (operation === 'BatchUpdateFindingsV2') return batchUpdateV2(body, bodyIsJson, answer, error);
 
     // BatchUpdateFindings

@@ -3,7 +3,7 @@ import type { Principal } from '../../accounts/service.js';
 import type { Actor } from '../../alerts/events.js';
 import type { AlertsService } from '../../alerts/service.js';
 import { withSavepoint, type Tx } from '../../db/database.js';
-import type { AlertRow, DeliveryProgress, Priority } from '../../db/schema.js';
+import type { AlertRow, DeliveryProgress, Priority, WritebackField } from '../../db/schema.js';
 import { indexKey } from '../../db/storable.js';
 import type { Logger } from '../../logger.js';
 import type { IntegrationWithTeams } from '../repository.js';
@@ -154,6 +154,37 @@ export function echoOfWriteBack(
   return changed.length > 0 && changed.every(([field, , after]) => wrote[field] === after)
     ? changed.map(([field]) => field)
     : undefined;
+}
+
+/**
+ * The fields of the finding that someone or something other than Vigil changed in Security Hub, as of this
+ * update: its Workflow.Status (any value: RESOLVED or SUPPRESSED from a person or automation rule, NEW from
+ * a person or Security Hub's reset on reactivation, NOTIFIED from a person), its Severity.Label (the
+ * top-level one people change, not the provider's) and its Note. Vigil's write-back changes of these fields
+ * still to be sent are older than such a value, and would silently undo it in Security Hub (and its echo
+ * would then be taken for Vigil's own), so the intake ends them. A field counts only when its value moved
+ * from the one last seen, and not to the value Vigil last wrote to it: that is Vigil's echo (alone, or
+ * beside another change such as an archive), or the very value the change waiting would write. Record
+ * state and compliance are never written back, so they supersede nothing.
+ */
+export function changedInSecurityHub(
+  previous: {
+    workflow_status: string | null;
+    severity_label: string | null;
+    note_text: string | null;
+    written_back: Record<string, unknown> | null;
+  },
+  f: NormalizedFinding,
+): WritebackField[] {
+  const wrote = previous.written_back ?? {};
+  const fields: [WritebackField, string, string | null, string | null][] = [
+    ['workflow', 'workflowStatus', previous.workflow_status, f.workflowStatus ?? null],
+    ['severity', 'severityLabel', previous.severity_label, f.severityLabel],
+    ['note', 'noteText', previous.note_text, f.note?.text ?? null],
+  ];
+  return fields
+    .filter(([, echo, before, after]) => after !== before && wrote[echo] !== after)
+    .map(([field]) => field);
 }
 
 /**
@@ -392,6 +423,20 @@ export function createFindingSync(deps: { alerts: AlertsService; log: Logger }) 
         alertId: previous?.alert_id ?? undefined,
       };
     }
+    // Someone changed the finding in Security Hub: Vigil's changes of those fields not yet sent (or to be
+    // retried) would overwrite that newer value, so they are never sent.
+    if (previous) {
+      await writebacksRepository.supersedeUnsent(
+        tx,
+        {
+          integrationId: integration.id,
+          findingKey: findingKeyDigest(finding.key),
+          fields: changedInSecurityHub(previous, finding),
+        },
+        'a newer value was set in Security Hub',
+        new Date(),
+      );
+    }
     const open = previous?.alert_id ? await alerts.lockInTx(tx, previous.alert_id) : undefined;
     const alert = open?.status === 'open' ? open : undefined;
     const reason = closeReason(finding, settings, previous?.compliance_status);
@@ -454,13 +499,18 @@ export function createFindingSync(deps: { alerts: AlertsService; log: Logger }) 
       alias: findingAlias(integration.id, finding),
     });
     // What was written back stays remembered: a change of the earlier alert may still be on its way
-    // (being sent, or slow to apply), and its echo must not close this one. One still waiting is moot.
+    // (being sent, or slow to apply), and its echo must not close this one. One still waiting (or being
+    // sent, and so perhaps to be retried) is moot.
     if (previous)
-      await writebacksRepository.supersedeWorkflowOfEarlierAlerts(
+      await writebacksRepository.supersedeUnsent(
         tx,
-        integration.id,
-        findingKeyDigest(finding.key),
-        created.id,
+        {
+          integrationId: integration.id,
+          findingKey: findingKeyDigest(finding.key),
+          fields: ['workflow'],
+          exceptAlert: created.id,
+        },
+        'the finding opened a new alert',
         new Date(),
       );
     await save(created.id);

@@ -3,7 +3,9 @@ import type { FakeAwsWorld } from './world.js';
 
 /**
  * AWS Security Hub's custom-action API (REST-JSON), plus DescribeHub, for `vigil aws setup`, and an
- * empty GetFindings for the write-back test Vigil makes with the role it assumed.
+ * empty GetFindings and BatchUpdateFindings(V2) for the write-back test Vigil makes with the role it
+ * assumed (this fake holds no findings: every one named comes back unprocessed, so nothing changes;
+ * `deny('securityhub:BatchUpdateFindingsV2', roleArn)` makes a role that lacks the action).
  * Security Hub answers errors with `x-amzn-errortype` and a `{"Code", "Message"}` body; the SDK takes
  * the header first, so each refusal surfaces as its named exception. In an account and region where
  * Security Hub is not enabled every operation is refused, as AWS refuses it.
@@ -118,6 +120,19 @@ export function createSecurityHubService(world: FakeAwsWorld): FakeSecurityHubSe
     { action: 'DescribeHub', method: 'GET', matches: (p) => p === '/accounts', mutating: false },
     // What Vigil's write-back test calls with the role it assumed.
     { action: 'GetFindings', method: 'POST', matches: (p) => p === '/findings', mutating: false },
+    // Not mutating here: with no findings held, every finding named comes back unprocessed.
+    {
+      action: 'BatchUpdateFindings',
+      method: 'PATCH',
+      matches: (p) => p === '/findings/batchupdate',
+      mutating: false,
+    },
+    {
+      action: 'BatchUpdateFindingsV2',
+      method: 'PATCH',
+      matches: (p) => p === '/findingsv2/batchupdatev2',
+      mutating: false,
+    },
   ];
 
   const inputCache = new WeakMap<FakeRequest, Input>();
@@ -235,6 +250,43 @@ export function createSecurityHubService(world: FakeAwsWorld): FakeSecurityHubSe
       if (max !== undefined && (typeof max !== 'number' || !Number.isInteger(max) || max < 1 || max > 100))
         throw invalidInput("Invalid parameter 'MaxResults'. MaxResults must be between 1 and 100.");
       return { Findings: [] };
+    },
+
+    BatchUpdateFindings(request) {
+      const ids = inputOf(request).FindingIdentifiers;
+      if (!Array.isArray(ids) || ids.length < 1 || ids.length > 100)
+        throw invalidInput("Invalid parameter 'FindingIdentifiers'. Array size must be between 1 and 100.");
+      return {
+        ProcessedFindings: [],
+        UnprocessedFindings: ids.map((id) => ({
+          FindingIdentifier: id,
+          ErrorCode: 'FindingNotFound',
+          ErrorMessage: 'Finding Not Found',
+        })),
+      };
+    },
+
+    BatchUpdateFindingsV2(request) {
+      const input = inputOf(request);
+      const named: unknown[] = Array.isArray(input.FindingIdentifiers)
+        ? input.FindingIdentifiers.map((id) => ({ FindingIdentifier: id }))
+        : Array.isArray(input.MetadataUids)
+          ? input.MetadataUids.map((uid) => ({ MetadataUid: uid }))
+          : [];
+      if (named.length < 1 || named.length > 100)
+        throw new FakeAwsError(
+          400,
+          'ValidationException',
+          'One of MetadataUids or FindingIdentifiers (1 to 100) must be provided.',
+        );
+      return {
+        ProcessedFindings: [],
+        UnprocessedFindings: named.map((n) => ({
+          ...(n as Input),
+          ErrorCode: 'ResourceNotFoundException',
+          ErrorMessage: 'Finding not found',
+        })),
+      };
     },
 
     DescribeHub(request, account, region) {

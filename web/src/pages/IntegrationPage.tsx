@@ -62,8 +62,8 @@ function TestAnswer({ check, region }: { check: RoleCheck; region?: string }) {
         role="status"
         styles={{ title: { color: 'var(--mantine-color-text)' } }}
       >
-        Vigil assumed the role and read findings from Security Hub{region ? ` in ${region}` : ''}:
-        acknowledge, close, notes and priority changes will reach the findings.
+        Vigil assumed the role, read findings from Security Hub{region ? ` in ${region}` : ''} and may update
+        them: acknowledge, close, notes and priority changes will reach the findings.
       </Alert>
     );
   }
@@ -80,6 +80,8 @@ function TestAnswer({ check, region }: { check: RoleCheck; region?: string }) {
       "Vigil could assume the role without this integration's external ID, so anyone in Vigil's AWS account could. Add the condition sts:ExternalId to the role's trust policy (the role template and vigil aws setup make it so), then test again.";
   else if (failed?.step === 'GetFindings')
     words = `Vigil assumed the role but could not read findings. Check that the role's policy allows securityhub:GetFindings and securityhub:BatchUpdateFindings, and that Security Hub is enabled${region ? ` in ${region}` : ''}.`;
+  else if (failed?.step === 'BatchUpdateFindings' || failed?.step === 'BatchUpdateFindingsV2')
+    words = `Vigil assumed the role and read findings, but may not update them: add securityhub:${failed.step} to the role's permission policy (run vigil aws setup again, or update the stack), then test again.`;
   return (
     <Alert color="red" title="The connection does not work yet" role="status">
       <Text size="sm">{words}</Text>

@@ -182,6 +182,10 @@ export async function runCheck(request: CheckRequest): Promise<{ ok: boolean; ch
       AssumeRole: `Vigil assumes ${facts.roleArn} with the external ID`,
       AssumeRoleWithoutExternalId: 'the role refuses Vigil without the external ID',
       GetFindings: `Vigil reads findings in ${facts.region ?? 'the region'}`,
+      BatchUpdateFindings:
+        'the role may update ASFF findings (securityhub:BatchUpdateFindings; if not, run vigil aws setup again)',
+      BatchUpdateFindingsV2:
+        'the role may update OCSF findings (securityhub:BatchUpdateFindingsV2; if not, run vigil aws setup again)',
     };
     for (const step of test.steps)
       add({ what: said[step.step] ?? step.step, ok: step.ok, detail: step.error });

@@ -45,8 +45,15 @@ export function createOutcomeRecorder(deps: {
     await writebacksRepository.setIntegrationStatus(db, integrationId, status, clock.now());
   }
 
-  /** Retries each change after its own backoff, or gives up on those a day old. */
-  async function retryLater(changes: readonly ClaimedChange[], error: string): Promise<void> {
+  /**
+   * Retries each change after its own backoff, or gives up on those a day old. Every outcome lands only
+   * on changes still `claimId`'s: one another process took over is its to settle.
+   */
+  async function retryLater(
+    changes: readonly ClaimedChange[],
+    error: string,
+    claimId: string,
+  ): Promise<void> {
     const now = clock.now();
     const age = (c: ClaimedChange) => now.getTime() - c.createdAt.getTime();
     const expired = changes.filter((c) => age(c) > GIVE_UP_AFTER_MS);
@@ -62,21 +69,27 @@ export function createOutcomeRecorder(deps: {
             }),
         ),
       }));
-    await writebacksRepository.reschedule(db, retries, error, now);
-    if (expired.length > 0) await giveUp(expired, `${error} (retried for 24 hours)`, { tellOwnerTeam: true });
+    await writebacksRepository.reschedule(db, claimId, retries, error, now);
+    if (expired.length > 0)
+      await giveUp(expired, `${error} (retried for 24 hours)`, claimId, { tellOwnerTeam: true });
   }
 
   async function giveUp(
-    changes: readonly ClaimedChange[],
+    claimed: readonly ClaimedChange[],
     error: string,
+    claimId: string,
     options: { tellOwnerTeam: boolean },
   ): Promise<void> {
-    await writebacksRepository.markFailed(
-      db,
-      changes.map((c) => c.id),
-      error,
-      clock.now(),
+    const failed = new Set(
+      await writebacksRepository.markFailed(
+        db,
+        claimId,
+        claimed.map((c) => c.id),
+        error,
+        clock.now(),
+      ),
     );
+    const changes = claimed.filter((c) => failed.has(c.id));
     const first = changes[0];
     if (!first) return;
     await logOnAlerts(
@@ -127,15 +140,20 @@ export function createOutcomeRecorder(deps: {
   }
 
   /** Settles a request's changes as its outcome says. */
-  async function record(batch: readonly ClaimedChange[], outcome: SendOutcome): Promise<void> {
+  async function record(
+    batch: readonly ClaimedChange[],
+    outcome: SendOutcome,
+    claimId: string,
+  ): Promise<void> {
     const first = batch[0];
-    if (!first) return;
+    if (!first || outcome.kind === 'taken-over') return;
     if (outcome.kind === 'turned-off') {
       await writebacksRepository.supersede(
         db,
         batch.map((c) => c.id),
         clock.now(),
         'write-back was turned off',
+        claimId,
       );
       return;
     }
@@ -143,28 +161,35 @@ export function createOutcomeRecorder(deps: {
       const context = { integrationId: outcome.integrationId, status: outcome.status, error: outcome.error };
       if (outcome.retryable) {
         log.warn(context, 'write-back will be retried');
-        await retryLater(batch, outcome.error);
+        await retryLater(outcome.sent, outcome.error, claimId);
       } else {
         log.error(context, 'write-back refused');
-        await giveUp(batch, outcome.error, { tellOwnerTeam: false });
+        await giveUp(outcome.sent, outcome.error, claimId, { tellOwnerTeam: false });
       }
       return;
     }
-    await writebacksRepository.markDone(
-      db,
-      outcome.done.map((c) => c.id),
-      clock.now(),
+    const done = new Set(
+      await writebacksRepository.markDone(
+        db,
+        claimId,
+        outcome.done.map((c) => c.id),
+        clock.now(),
+      ),
     );
-    if (outcome.done.length > 0) {
-      await logOnAlerts(outcome.done, `Finding updated in Security Hub: ${describeChange(first)}`);
+    if (done.size > 0) {
+      await logOnAlerts(
+        outcome.done.filter((c) => done.has(c.id)),
+        `Finding updated in Security Hub: ${describeChange(first)}`,
+      );
       await setStatus(first.integrationId, { ok: true });
     }
     if (outcome.retry.length > 0)
       await retryLater(
         outcome.retry,
         `Security Hub could not apply the update yet (${[...RETRYABLE_UNPROCESSED[first.format]].join(' or ')})`,
+        claimId,
       );
-    for (const r of outcome.refused) await giveUp([r.change], r.error, { tellOwnerTeam: false });
+    for (const r of outcome.refused) await giveUp([r.change], r.error, claimId, { tellOwnerTeam: false });
   }
 
   return { record, retryLater };

@@ -95,6 +95,8 @@ describe('AWS through a proxy', () => {
           { step: 'AssumeRole', ok: true },
           { step: 'AssumeRoleWithoutExternalId', ok: true },
           { step: 'GetFindings', ok: true },
+          { step: 'BatchUpdateFindings', ok: true },
+          { step: 'BatchUpdateFindingsV2', ok: true },
         ],
       });
     } finally {

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { lockNames } from '../../../db/advisory-locks.js';
 import type { Queryable, Tx } from '../../../db/database.js';
 import type { FindingFormat, WritebackField } from '../../../db/schema.js';
 import { integrationsRepository } from '../../repository.js';
@@ -68,6 +69,23 @@ const overtaken = sql<boolean>`EXISTS (
   WHERE l.integration_id = w.integration_id AND l.finding_key = w.finding_key AND l.field = w.field
     AND (l.seq, l.id) > (w.seq, w.id) AND l.status IN ('pending', 'sending', 'done'))`;
 
+/**
+ * The changes among `ids` that are still being sent under `claimId`: one whose lease ran out and that
+ * another process took over (a claim of its own), or that was settled or superseded since, is no longer
+ * this claim's to renew, send or settle. As notify/repository.ts's `stillClaimed`, for this table.
+ */
+function stillClaimed(claimId: string, ids: readonly string[]) {
+  return sql<boolean>`w.id = ANY(${ids}::bigint[]) AND w.claim_id = ${claimId}::uuid AND w.status = 'sending'`;
+}
+
+/**
+ * Taken by every claim before it reads: claims run one at a time, each reading what the one before it
+ * committed. Two at once could each see the other's change of a finding's field as still pending (the
+ * row locked, the claim not yet committed), and send an acknowledge and the close that follows it side
+ * by side. A claim is one statement, short beside the requests it feeds (AWS takes 10 a second).
+ */
+const CLAIM_LOCK = 'securityhub writeback claim';
+
 export const writebacksRepository = {
   async findingsToWriteBack(tx: Tx, alertId: string): Promise<WritableFinding[]> {
     const rows = await tx
@@ -116,25 +134,38 @@ export const writebacksRepository = {
   },
 
   /**
-   * Ends the workflow changes still waiting for a finding that has just opened another alert: they were
-   * an earlier alert's (its close's RESOLVED, say), and sent now they would mark the finding handled while
-   * the new alert is open. One already being sent cannot be called back; its echo is still recognised.
+   * Ends a finding's changes of these fields that Vigil has not finished with, because the intake has just
+   * seen a newer state of the finding than theirs: a value someone set in Security Hub (the change would
+   * silently undo it), or a new occurrence that opened another alert (`exceptAlert`: only the earlier
+   * alerts' changes go; a close's RESOLVED sent now would mark the finding handled while the new alert is
+   * open). Waiting ones (not yet claimed, or backing off before a retry) are never sent. One being sent
+   * cannot be called back, but it is ended too, so that it is never retried: a retry, or a takeover of its
+   * lapsed lease, only ever takes a change still `sending`. If it lands anyway, its echo is still
+   * recognised (written_back is left as it is).
    */
-  async supersedeWorkflowOfEarlierAlerts(
+  async supersedeUnsent(
     tx: Tx,
-    integrationId: string,
-    findingKey: string,
-    alertId: string,
+    target: {
+      integrationId: string;
+      findingKey: string;
+      fields: readonly WritebackField[];
+      exceptAlert?: string;
+    },
+    reason: string,
     now: Date,
   ): Promise<void> {
+    if (target.fields.length === 0) return;
+    const { exceptAlert } = target;
     await tx
       .updateTable('securityhub_writebacks')
-      .set({ status: 'superseded', updated_at: now })
-      .where('integration_id', '=', integrationId)
-      .where('finding_key', '=', findingKey)
-      .where('field', '=', 'workflow')
-      .where('status', '=', 'pending')
-      .where((eb) => eb.or([eb('alert_id', 'is', null), eb('alert_id', '!=', alertId)]))
+      .set({ status: 'superseded', last_error: reason, updated_at: now })
+      .where('integration_id', '=', target.integrationId)
+      .where('finding_key', '=', target.findingKey)
+      .where('field', 'in', [...target.fields])
+      .where('status', 'in', ['pending', 'sending'])
+      .$if(exceptAlert !== undefined, (qb) =>
+        qb.where((eb) => eb.or([eb('alert_id', 'is', null), eb('alert_id', '!=', exceptAlert ?? '')])),
+      )
       .execute();
   },
 
@@ -207,9 +238,12 @@ export const writebacksRepository = {
       quietSince: Date;
       eventsInFlight: boolean;
       limit: number;
+      /** Names this claim: only it may renew, send and settle what it claims. */
+      claimId: string;
     },
   ): Promise<ClaimedChange[]> {
     const { now } = window;
+    await lockNames(tx, [CLAIM_LOCK]);
     // Picked once (MATERIALIZED), never again per row of the table: docs/architecture.md, "Claiming a batch".
     const result = await sql<ClaimedRow & { status: string }>`
       WITH due AS MATERIALIZED (
@@ -237,6 +271,7 @@ export const writebacksRepository = {
       UPDATE securityhub_writebacks w
       SET status = CASE WHEN due.overtaken THEN 'superseded' ELSE 'sending' END,
         lease_until = CASE WHEN due.overtaken THEN NULL ELSE ${window.leaseUntil}::timestamptz END,
+        claim_id = CASE WHEN due.overtaken THEN NULL ELSE ${window.claimId}::uuid END,
         attempts = CASE WHEN due.overtaken THEN w.attempts ELSE w.attempts + 1 END,
         updated_at = ${now}
       FROM due WHERE w.id = due.id
@@ -261,48 +296,87 @@ export const writebacksRepository = {
       }));
   },
 
-  /** Ends changes that will never be sent: a later value replaced them, or write-back was turned off. */
-  async supersede(db: Queryable, ids: readonly string[], now: Date, reason?: string): Promise<void> {
+  /**
+   * Ends changes that will never be sent: a later value replaced them, or write-back was turned off.
+   * With `claimId`, only those still being sent under that claim.
+   */
+  async supersede(
+    db: Queryable,
+    ids: readonly string[],
+    now: Date,
+    reason?: string,
+    claimId?: string,
+  ): Promise<void> {
     if (ids.length === 0) return;
     await db
-      .updateTable('securityhub_writebacks')
+      .updateTable('securityhub_writebacks as w')
       .set({
         status: 'superseded',
         lease_until: null,
         updated_at: now,
         ...(reason !== undefined ? { last_error: reason } : {}),
       })
-      .where('id', 'in', ids)
-      .execute();
-  },
-
-  /** Returns claimed changes to wait for more of their kind, as if they had not been claimed. */
-  async release(db: Queryable, ids: readonly string[]): Promise<void> {
-    if (ids.length === 0) return;
-    await db
-      .updateTable('securityhub_writebacks')
-      .set((eb) => ({ status: 'pending', lease_until: null, attempts: eb('attempts', '-', 1) }))
-      .where('id', 'in', ids)
-      .execute();
-  },
-
-  async markDone(db: Queryable, ids: readonly string[], now: Date): Promise<void> {
-    if (ids.length === 0) return;
-    await db
-      .updateTable('securityhub_writebacks')
-      .set({ status: 'done', lease_until: null, updated_at: now })
-      .where('id', 'in', ids)
+      .where(claimId !== undefined ? stillClaimed(claimId, ids) : sql<boolean>`w.id = ANY(${ids}::bigint[])`)
       .execute();
   },
 
   /**
-   * Puts changes back to be retried from their own time. Only those still being sent: a change another
-   * process took over (after this one's lease lapsed) and settled keeps that outcome. A change overtaken
+   * Renews the lease of the changes among `ids` still being sent under `claimId`, and returns their ids:
+   * a sender sends only those (the others were taken over, or settled, while they waited their turn).
+   */
+  async keepClaim(
+    db: Queryable,
+    claimId: string,
+    ids: readonly string[],
+    leaseUntil: Date,
+  ): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const rows = await db
+      .updateTable('securityhub_writebacks as w')
+      .set({ lease_until: leaseUntil })
+      .where(stillClaimed(claimId, ids))
+      .returning('w.id')
+      .execute();
+    return rows.map((r) => r.id);
+  },
+
+  /** Returns claimed changes to wait for more of their kind, as if they had not been claimed. */
+  async release(db: Queryable, claimId: string, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await db
+      .updateTable('securityhub_writebacks as w')
+      .set((eb) => ({
+        status: 'pending',
+        lease_until: null,
+        claim_id: null,
+        attempts: eb('w.attempts', '-', 1),
+      }))
+      .where(stillClaimed(claimId, ids))
+      .execute();
+  },
+
+  /** Settles changes AWS applied, those still this claim's; returns their ids. */
+  async markDone(db: Queryable, claimId: string, ids: readonly string[], now: Date): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const rows = await db
+      .updateTable('securityhub_writebacks as w')
+      .set({ status: 'done', lease_until: null, updated_at: now })
+      .where(stillClaimed(claimId, ids))
+      .returning('w.id')
+      .execute();
+    return rows.map((r) => r.id);
+  },
+
+  /**
+   * Puts changes back to be retried from their own time. Only those still being sent under this claim: a
+   * change another process took over (after this one's lease lapsed) keeps that claim, or the outcome it
+   * settled. A change overtaken
    * while in flight (acknowledged, then closed) is superseded instead: the later change may well be sent
    * before this one's backoff is over, and this one's older value must not follow it.
    */
   async reschedule(
     db: Queryable,
+    claimId: string,
     retries: readonly { id: string; notBefore: Date }[],
     error: string,
     now: Date,
@@ -313,23 +387,32 @@ export const writebacksRepository = {
         .set({
           status: sql<string>`CASE WHEN ${overtaken} THEN 'superseded' ELSE 'pending' END`,
           lease_until: null,
+          claim_id: null,
           not_before: retry.notBefore,
           last_error: error,
           updated_at: now,
         })
-        .where('w.id', '=', retry.id)
-        .where('w.status', '=', 'sending')
+        .where(stillClaimed(claimId, [retry.id]))
         .execute();
     }
   },
 
-  async markFailed(db: Queryable, ids: readonly string[], error: string, now: Date): Promise<void> {
-    if (ids.length === 0) return;
-    await db
-      .updateTable('securityhub_writebacks')
+  /** Gives up on changes, those still this claim's; returns their ids. */
+  async markFailed(
+    db: Queryable,
+    claimId: string,
+    ids: readonly string[],
+    error: string,
+    now: Date,
+  ): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const rows = await db
+      .updateTable('securityhub_writebacks as w')
       .set({ status: 'failed', lease_until: null, last_error: error, updated_at: now })
-      .where('id', 'in', ids)
+      .where(stillClaimed(claimId, ids))
+      .returning('w.id')
       .execute();
+    return rows.map((r) => r.id);
   },
 
   /** Whether any change is still to be sent: waiting to gather, backing off, or leased. */

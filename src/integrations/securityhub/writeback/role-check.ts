@@ -1,4 +1,4 @@
-import type { AwsAccess, RoleTarget } from './aws.js';
+import { accountOf, type AwsAccess, type RoleTarget } from './aws.js';
 import { awsErrorText } from './sender.js';
 
 /**
@@ -20,7 +20,31 @@ export interface RoleCheck {
 /** How STS refuses a role whose trust policy does not let the caller in. */
 const REFUSED = new Set(['AccessDenied', 'AccessDeniedException']);
 
-/** Assumes the role, checks it is refused without the external ID, and makes one harmless call; `target` is undefined when the settings lack one. */
+/** What a finding that does not exist is called in the write checks below: AWS answers it unprocessed. */
+const PERMISSION_CHECK_ID = 'vigil-permission-check';
+
+/**
+ * Proves the role's policy allows a write action without changing anything: the call names a finding
+ * that does not exist. Security Hub checks the permission first (AccessDeniedException 403 when the
+ * policy does not allow the action); an allowed call answers the made-up finding in
+ * UnprocessedFindings, which here means success.
+ */
+async function checkWrite(action: string, call: () => Promise<unknown>): Promise<RoleCheckStep> {
+  try {
+    await call();
+    return { step: action, ok: true };
+  } catch (error) {
+    // AWS's own text, as for every step: it names the action the policy lacks, and the console and
+    // `vigil aws check` say in plain words what to add.
+    return { step: action, ok: false, error: awsErrorText(error) };
+  }
+}
+
+/**
+ * Assumes the role, checks it is refused without the external ID, makes one harmless read, and proves
+ * both write actions are allowed without changing any finding; `target` is undefined when the settings
+ * lack one.
+ */
 export async function checkRole(aws: AwsAccess, target: RoleTarget | undefined): Promise<RoleCheck> {
   if (!target) {
     return {
@@ -61,5 +85,32 @@ export async function checkRole(aws: AwsAccess, target: RoleTarget | undefined):
     steps.push({ step: 'GetFindings', ok: false, error: awsErrorText(error) });
     return { ok: false, steps };
   }
-  return { ok: true, steps };
+  // Both write actions are checked, so that a role lacking both is told so at once.
+  const writes = [
+    await checkWrite('BatchUpdateFindings', () =>
+      aws.batchUpdate(target, {
+        FindingIdentifiers: [
+          {
+            Id: PERMISSION_CHECK_ID,
+            ProductArn: `arn:aws:securityhub:${target.region}::product/vigil/${PERMISSION_CHECK_ID}`,
+          },
+        ],
+        Note: { Text: 'Vigil permission check', UpdatedBy: 'Vigil' },
+      }),
+    ),
+    await checkWrite('BatchUpdateFindingsV2', () =>
+      aws.batchUpdateV2(target, {
+        FindingIdentifiers: [
+          {
+            CloudAccountUid: accountOf(target.roleArn),
+            FindingInfoUid: PERMISSION_CHECK_ID,
+            MetadataProductUid: PERMISSION_CHECK_ID,
+          },
+        ],
+        Comment: 'Vigil permission check',
+      }),
+    ),
+  ];
+  steps.push(...writes);
+  return { ok: writes.every((w) => w.ok), steps };
 }

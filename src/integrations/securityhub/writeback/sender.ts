@@ -4,6 +4,8 @@ import type {
 } from '@aws-sdk/client-securityhub';
 import type { Db } from '../../../db/database.js';
 import type { FindingFormat } from '../../../db/schema.js';
+import type { Logger } from '../../../logger.js';
+import type { Clock } from '../../../work/clock.js';
 import { accountOf, type AwsAccess, type RoleTarget } from './aws.js';
 import { securityHubUpdate, securityHubUpdateV2, type ClaimedChange } from './changes.js';
 import type { RateLimiter } from './rate-limit.js';
@@ -11,16 +13,27 @@ import { writebacksRepository } from './repository.js';
 
 /**
  * Sends one request's changes (one integration, one format, one change, at most 100 findings) through the
- * shared rate limiter, and says what became of each: this module decides nothing about retries and writes
- * nothing. ASFF findings go by BatchUpdateFindings, OCSF findings by BatchUpdateFindingsV2.
+ * shared rate limiter, and says what became of each: this module decides nothing about retries, and
+ * writes only the claim's lease. ASFF findings go by BatchUpdateFindings, OCSF findings by
+ * BatchUpdateFindingsV2.
+ *
+ * A round's changes wait their turn, one request after another behind the rate limiter, and their lease
+ * may run out meanwhile: another process then takes them over, and may already have sent a later change
+ * of the same finding (a close after an acknowledge). So right before the request, after the wait, the
+ * lease of its changes is renewed, only of those still `sending` under the round's claim, and only those
+ * are sent; while AWS answers, the lease is kept (as notify/sender.ts keeps its claim).
  */
 
 export type SendOutcome =
   /** The integration no longer writes back (or is gone): nothing was sent. */
   | { kind: 'turned-off' }
+  /** Every change of the request was taken over by another claim, or settled, while it waited: nothing was sent. */
+  | { kind: 'taken-over' }
   /** The whole request failed; `retryable` when AWS may take it later (throttled, its own fault, no answer). */
   | {
       kind: 'request-failed';
+      /** The changes the request was made for: those still this claim's. */
+      sent: ClaimedChange[];
       integrationId: string;
       retryable: boolean;
       status: number | undefined;
@@ -155,10 +168,49 @@ async function request(
   return readAnswer(batch, answer.UnprocessedFindings);
 }
 
-export function createSender(deps: { db: Db; aws: AwsAccess; rateLimiter: RateLimiter }) {
-  const { db, aws, rateLimiter } = deps;
+export function createSender(deps: {
+  db: Db;
+  log: Logger;
+  aws: AwsAccess;
+  rateLimiter: RateLimiter;
+  clock: Clock;
+  /** How long a renewed lease lasts: it must outlast one request (5 s to connect, 15 s to answer). */
+  leaseMs: number;
+}) {
+  const { db, log, aws, rateLimiter, clock, leaseMs } = deps;
+  const leaseFromNow = () => new Date(clock.now().getTime() + leaseMs);
+
+  /** The changes of `batch` still this claim's, their lease renewed. */
+  async function stillMine(claimId: string, batch: readonly ClaimedChange[]): Promise<ClaimedChange[]> {
+    const kept = new Set(
+      await writebacksRepository.keepClaim(
+        db,
+        claimId,
+        batch.map((c) => c.id),
+        leaseFromNow(),
+      ),
+    );
+    return batch.filter((c) => kept.has(c.id));
+  }
+
+  /**
+   * Keeps the claim on a request's changes while AWS answers, renewing it every third of the lease, as
+   * notify/sender.ts's keepClaim does: a slow answer must not let another process take them and send
+   * them again, or send a later change of theirs alongside.
+   */
+  function keepClaim(claimId: string, batch: readonly ClaimedChange[]): () => void {
+    const ids = batch.map((c) => c.id);
+    const timer = setInterval(() => {
+      writebacksRepository
+        .keepClaim(db, claimId, ids, leaseFromNow())
+        .catch((error: unknown) => log.warn({ err: error }, 'a write-back lease could not be extended'));
+    }, leaseMs / 3);
+    return () => clearInterval(timer);
+  }
+
   return {
-    async send(batch: readonly ClaimedChange[]): Promise<SendOutcome> {
+    /** Sends what is still `claimId`'s of `batch`, once the rate limiter lets it. */
+    async send(batch: readonly ClaimedChange[], claimId: string): Promise<SendOutcome> {
       const first = batch[0];
       if (!first) return { kind: 'answered', done: [], retry: [], refused: [] };
       const target = await writebacksRepository.roleTarget(db, first.integrationId);
@@ -166,11 +218,22 @@ export function createSender(deps: { db: Db; aws: AwsAccess; rateLimiter: RateLi
       // AWS's limits are per account and region, whichever integration the request is for, and shared
       // by BatchUpdateFindings and BatchUpdateFindingsV2: one bucket for both.
       await rateLimiter.acquire(`${accountOf(target.roleArn)}:${target.region}`);
+      const mine = await stillMine(claimId, batch);
+      const [sending] = mine;
+      if (!sending) return { kind: 'taken-over' };
+      const stopKeeping = keepClaim(claimId, mine);
       let reading: AnswerReading;
       try {
-        reading = await request(aws, target, batch, first);
+        reading = await request(aws, target, mine, sending);
       } catch (error) {
-        return { kind: 'request-failed', integrationId: target.integrationId, ...readRequestFailure(error) };
+        return {
+          kind: 'request-failed',
+          sent: mine,
+          integrationId: target.integrationId,
+          ...readRequestFailure(error),
+        };
+      } finally {
+        stopKeeping();
       }
       return { kind: 'answered', ...reading };
     },

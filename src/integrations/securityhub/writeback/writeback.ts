@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { AlertsService } from '../../../alerts/service.js';
 import type { Db } from '../../../db/database.js';
 import type { Clock } from '../../../work/clock.js';
@@ -26,7 +27,10 @@ export { MAX_FINDINGS_PER_REQUEST } from './batching.js';
  * succeed, fail for good, or are a day old.
  *
  * Each round of the sender's queue: claim what is due → plan the requests (batching.ts) → send each
- * (sender.ts) → settle its changes (outcomes.ts).
+ * (sender.ts) → settle its changes (outcomes.ts). The round's claim has an id of its own: a request goes
+ * only with the changes still under it, their lease renewed right before (sender.ts), and only it settles
+ * them. A round longer than its lease (many requests behind the rate limiter, or a slow AWS) so leaves
+ * what it has not reached yet to any process that takes it over.
  */
 
 /** Bounds one round's transaction; what is left is claimed by the next round at once. */
@@ -63,7 +67,7 @@ export function createWriteback(deps: {
     clock,
     limit: { ratePerSecond: deps.options?.ratePerSecond ?? 9, burst: deps.options?.burst ?? 25 },
   });
-  const sender = createSender({ db, aws, rateLimiter });
+  const sender = createSender({ db, log, aws, rateLimiter, clock, leaseMs });
   const outcomes = createOutcomeRecorder({
     db,
     log,
@@ -74,7 +78,7 @@ export function createWriteback(deps: {
   const consumer = createChangeRecorder({ db, clock, signal: deps.signal });
 
   /** Claims what is due, keeping only the latest change of each finding's field. */
-  async function claim(now: Date, eventsInFlight: boolean): Promise<ClaimedChange[]> {
+  async function claim(now: Date, eventsInFlight: boolean, claimId: string): Promise<ClaimedChange[]> {
     return db.transaction().execute(async (tx) => {
       const claimed = await writebacksRepository.claimDue(tx, {
         now,
@@ -82,6 +86,7 @@ export function createWriteback(deps: {
         ...gatherCutoffs(now),
         eventsInFlight,
         limit: CLAIM_LIMIT,
+        claimId,
       });
       const { latest, superseded } = latestPerFindingField(claimed);
       await writebacksRepository.supersede(
@@ -93,12 +98,12 @@ export function createWriteback(deps: {
     });
   }
 
-  async function sendAndSettle(batch: readonly ClaimedChange[]): Promise<void> {
+  async function sendAndSettle(batch: readonly ClaimedChange[], claimId: string): Promise<void> {
     try {
-      await outcomes.record(batch, await sender.send(batch));
+      await outcomes.record(batch, await sender.send(batch, claimId), claimId);
     } catch (error) {
       log.error({ err: error }, 'write-back batch failed; it will be retried');
-      await outcomes.retryLater(batch, (error as Error).message).catch(() => {});
+      await outcomes.retryLater(batch, (error as Error).message, claimId).catch(() => {});
     }
   }
 
@@ -107,14 +112,16 @@ export function createWriteback(deps: {
     // Alert events not yet turned into changes: a pause in new rows means nothing while they wait (a
     // busy machine can stall the event pipeline for longer than the gathering pause in mid-burst).
     const eventsInFlight = await eventDeliveriesRepository.inFlight(db, WRITEBACK_CONSUMER, now);
-    const claimed = await claim(now, eventsInFlight);
+    const claimId = randomUUID();
+    const claimed = await claim(now, eventsInFlight, claimId);
     if (claimed.length === 0) return 0;
     const plan = planRequests(claimed, { now, eventsInFlight });
     await writebacksRepository.release(
       db,
+      claimId,
       plan.held.map((c) => c.id),
     );
-    for (const batch of plan.requests) await sendAndSettle(batch);
+    for (const batch of plan.requests) await sendAndSettle(batch, claimId);
     return claimed.length;
   }
 
