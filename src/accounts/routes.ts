@@ -5,6 +5,7 @@ import { envelope, principalOf, type HttpApp } from '../http/server.js';
 import type { AccountsService } from './service.js';
 import type { CustomRolesService } from './custom-roles/service.js';
 import { TEAM_ROLE_NAME_PATTERN } from './team-roles/routes.js';
+import { TEAM_RIGHTS } from './team-rights.js';
 
 /** Users, teams, API keys and the organization, in Opsgenie's shapes where Opsgenie has them. */
 
@@ -271,6 +272,28 @@ export function registerAccountRoutes(
         },
       });
     },
+  );
+
+  app.get(
+    '/api/console/teams/:identifier/rights',
+    {
+      schema: {
+        tags: ['console'],
+        summary: 'The team rights the caller holds on a team',
+        description:
+          "Answered by the code every team-scoped check asks, so that the console offers only what the server takes: a team's admins and the organization's admins hold them all, a plain member access-logs.",
+        params: TeamParams,
+        querystring: TeamIdentifierQuery,
+        response: { 200: Type.Object({ rights: Type.Array(StringEnum(TEAM_RIGHTS)) }) },
+      },
+    },
+    async (request) => ({
+      rights: await accounts.myTeamRights(
+        principalOf(request),
+        request.params.identifier,
+        teamIdentifierTypeOf(request.query),
+      ),
+    }),
   );
 
   app.patch(

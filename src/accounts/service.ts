@@ -9,7 +9,14 @@ import { accountsRepository as repo } from './repository.js';
 import { sessionsRepository } from './sessions/repository.js';
 import { createDefaultNotificationSetup } from '../oncall/people/defaults.js';
 import { memberChanges, recordTeamChanges } from './team-log/log.js';
-import { isOrgAdmin, requireHoldsRolesRights, requireTeamRight, type TeamRight } from './team-rights.js';
+import {
+  isOrgAdmin,
+  requireHoldsRolesRights,
+  requireTeamRight,
+  TEAM_RIGHTS,
+  teamRightsOf,
+  type TeamRight,
+} from './team-rights.js';
 import { customRoleOf, requireUserRight, roleHolds, userRightRefusal } from './custom-roles/rights.js';
 import { memberRolesOf, resolveMemberRole, type MemberRole } from './team-roles/member-role.js';
 
@@ -468,7 +475,7 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
         const updated = await db.transaction().execute(async (tx) => {
           if (removesOwner)
             await requireAnotherOwner(tx, p.orgId, user.id, changes.blocked ? 'blocked' : 'demoted');
-          return repo.updateUser(tx, user.id, {
+          const row = await repo.updateUser(tx, user.id, {
             username: changes.username,
             full_name: changes.fullName,
             role: changes.role,
@@ -478,6 +485,12 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
             blocked: changes.blocked,
             ...profileColumns(changes),
           });
+          // Blocking ends the console sessions, so unblocking does not bring them back.
+          if (changes.blocked === true) await sessionsRepository.deleteSessionsOfUser(tx, user.id);
+          // Invitation and reset links were sent to the old login email: they must not set a password now.
+          if (changes.username !== undefined && changes.username !== user.username)
+            await sessionsRepository.spendAccountTokensOfUser(tx, user.id, clock.now());
+          return row;
         });
         forgetKeys();
         if (!updated) throw notFound(`User [${identifier}] does not exist.`);
@@ -539,6 +552,17 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
       const team = await repo.findTeam(db, p.orgId, identifier, by);
       if (!team) throw notFound(`No team exists with ${by} [${identifier}].`);
       return { team, members: await repo.teamMembers(db, team.id) };
+    },
+
+    /**
+     * The team rights the caller holds on a team, by the code every team-scoped check asks (teamRightsOf),
+     * in Opsgenie's order: for the console, which hides what the server would refuse.
+     */
+    async myTeamRights(p: Principal, identifier: string, by: 'id' | 'name'): Promise<TeamRight[]> {
+      const team = await repo.findTeam(db, p.orgId, identifier, by);
+      if (!team) throw notFound(`No team exists with ${by} [${identifier}].`);
+      const held = await teamRightsOf(db, p, team.id);
+      return TEAM_RIGHTS.filter((r) => held.has(r));
     },
 
     listTeams: (p: Principal) => repo.listTeams(db, p.orgId),

@@ -303,6 +303,56 @@ describe('team roles', () => {
     assert.deepEqual(await membersOf(teamId), { [lead]: 'Membership', [newbie]: 'user', [plain]: 'user' });
   });
 
+  it('tells the console the rights the caller holds on a team (GET /api/console/teams/{identifier}/rights)', async () => {
+    const teamId = await createTeam(`told-${run}`, [
+      { user: { username: plain } },
+      { user: { username: lead }, role: 'admin' },
+    ]);
+    const rightsOf = async (key?: string, identifier = teamId) => {
+      const got = await server.call('GET', `/api/console/teams/${identifier}/rights`, undefined, key);
+      assert.equal(got.status, 200, JSON.stringify(got.body));
+      return got.body.rights as string[];
+    };
+    // A plain member reads the log and changes nothing, as the server's checks refuse their changes.
+    assert.deepEqual(await rightsOf(plainKey), ['access-logs']);
+    const refused = await server.call(
+      'POST',
+      '/v2/integrations',
+      { type: 'API', name: `Refused ${run}`, ownerTeam: { id: teamId } },
+      plainKey,
+    );
+    assert.equal(refused.status, 403, JSON.stringify(refused.body));
+    // The team's admin and the organization's hold every right, in Opsgenie's order.
+    assert.deepEqual(await rightsOf(leadKey), [...TEAM_RIGHTS]);
+    assert.deepEqual(await rightsOf(), [...TEAM_RIGHTS]);
+    // A custom team role: exactly what it grants.
+    await server.callOk('POST', `/v2/teams/${teamId}/roles`, {
+      name: 'Integrator',
+      rights: [{ right: 'edit-integrations', granted: true }],
+    });
+    await server.callOk('POST', `/v2/teams/${teamId}/members`, {
+      user: { username: plain },
+      role: 'integrator',
+    });
+    assert.deepEqual(await rightsOf(plainKey), ['edit-integrations']);
+    // By name too; a team that does not exist is a 404.
+    const byName = await server.call(
+      'GET',
+      `/api/console/teams/told-${run}/rights?identifierType=name`,
+      undefined,
+      plainKey,
+    );
+    assert.deepEqual(byName.body, { rights: ['edit-integrations'] });
+    const missing = await server.call(
+      'GET',
+      `/api/console/teams/${randomUUID()}/rights`,
+      undefined,
+      plainKey,
+    );
+    assert.equal(missing.status, 404, JSON.stringify(missing.body));
+    await server.callOk('DELETE', `/v2/teams/${teamId}`);
+  });
+
   it('refuses to delete a role a member holds, naming them, and deletes it once nobody does', async () => {
     const teamId = await createTeam(`held-${run}`);
     await server.callOk('POST', `/v2/teams/${teamId}/roles`, { name: 'Oncall', rights: [] });

@@ -16,7 +16,7 @@ import { integrationPrincipalOf } from '../integrations/principal.js';
 import { keyFromAuthorization } from '../accounts/apikeys.js';
 import type { ConsoleSession } from '../accounts/sessions/service.js';
 import { csrfMatches } from '../accounts/sessions/tokens.js';
-import { sessionTokenOf } from './session-cookie.js';
+import { secureCookiesFor, sessionCookie, sessionTokenOf } from './session-cookie.js';
 import { isDatabaseUnavailable, isLostRace, isUnstorableValue } from '../db/database.js';
 import { storableJson, TooDeeplyNested } from '../db/storable.js';
 import { redactUrl, type Logger } from '../logger.js';
@@ -294,14 +294,20 @@ export async function buildHttpApp(ctx: AppContext, log: Logger): Promise<HttpAp
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
 
-  app.addHook('preHandler', async (request) => {
+  app.addHook('preHandler', async (request, reply) => {
     // An unknown path is a 404 for everyone (the console's catch-all hands API paths on to it).
     if (request.routeOptions.config.public || request.is404) return;
     const key = keyFromAuthorization(request.headers.authorization);
     const sessionToken = key ? undefined : sessionTokenOf(request.headers.cookie);
     if (sessionToken) {
-      const session = await ctx.sessions.authenticate(sessionToken);
-      if (!session) throw new ApiError(401, 'Your console session has ended: sign in again.');
+      const authenticated = await ctx.sessions.authenticate(sessionToken);
+      if (!authenticated) throw new ApiError(401, 'Your console session has ended: sign in again.');
+      const { session, renewedMaxAgeSeconds } = authenticated;
+      // The session's end moved on while it is used: the cookie's must too, or the browser drops it first.
+      if (renewedMaxAgeSeconds !== undefined) {
+        const secure = secureCookiesFor(ctx.config.publicUrl);
+        reply.header('set-cookie', sessionCookie(sessionToken, renewedMaxAgeSeconds, secure));
+      }
       const changes = !SAFE_METHODS.has(request.method) || request.routeOptions.config.changesOnGet;
       if (changes && !csrfMatches(sessionToken, request.headers['x-csrf-token'])) {
         throw new ApiError(

@@ -59,3 +59,8 @@ export function clearedSsoStateCookie(secure: boolean): string {
     maxAge: 0,
   });
 }
+
+/** Cookies are Secure wherever Vigil is reached over HTTPS (its public URL says so). */
+export function secureCookiesFor(publicUrl: string): boolean {
+  return publicUrl.startsWith('https:');
+}

@@ -287,6 +287,136 @@ describe('the console’s Roles page and override deletion', () => {
     }
   });
 
+  it('offers a person only the changes the server takes: none to a role without them, all to an admin', async () => {
+    const WATCHER = 'watcher@example.com';
+    const PASSWORD = 'watcher horse battery staple';
+    await made('POST', '/v2/roles', {
+      name: 'Watcher',
+      extendedRole: 'observer',
+      grantedRights: [],
+      disallowedRights: ['contacts-edit'],
+    });
+    const watcherId: string = (
+      await made('POST', '/v2/users', {
+        username: WATCHER,
+        fullName: 'Wes Watcher',
+        role: { name: 'Watcher' },
+      })
+    ).data.id;
+    const teamId: string = (await made('GET', `/v2/teams/${TEAM}?identifierType=name`)).data.id;
+    await made('POST', `/v2/teams/${teamId}/members`, { user: { id: watcherId }, role: 'user' });
+    // No email is set up here: the invitation's link comes back, and sets the watcher's password.
+    const invited = await made('POST', '/api/console/invitations', {
+      email: WATCHER,
+      fullName: 'Wes Watcher',
+      role: 'user',
+    });
+    const token = new URL(invited.link as string).searchParams.get('token');
+    const set = await fetch(`${server.url}/api/console/password`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token, password: PASSWORD }),
+    });
+    assert.equal(set.status, 200, await set.text());
+    const adminId: string = (await made('GET', `/v2/users/${ADMIN.email}`)).data.id;
+    const notice = 'Your role lets you see, not change, these; ask an organization admin.';
+
+    const { context, page } = await newPage(browser, DESKTOP);
+    try {
+      await signInWithPassword(page, server.url, WATCHER, PASSWORD);
+      await page.goto(`${server.url}/people/${watcherId}`);
+      await page.getByRole('heading', { name: 'Contact methods' }).waitFor();
+      // Both sections have loaded, each saying why it offers nothing.
+      await page.getByText(notice).nth(1).waitFor();
+      assert.equal(await page.getByText(notice).count(), 2);
+      for (const name of [
+        'Add contact method',
+        'Turn off',
+        'Delete',
+        'Turn off rule',
+        'Delete rule',
+        'Add step',
+      ]) {
+        assert.equal(await page.getByRole('button', { name, exact: true }).count(), 0, `no ${name} button`);
+      }
+      assert.equal(await page.getByRole('heading', { name: 'New notification rule' }).count(), 0);
+      await audit(page, 'desktop-person-read-only');
+
+      // A plain member of the team: its integrations are shown, not offered to add.
+      await page.goto(`${server.url}/teams/${teamId}/integrations`);
+      await page.getByRole('heading', { name: 'Integrations', exact: true }).waitFor();
+      await page.getByText(`Ask an admin of ${TEAM}.`).waitFor();
+      assert.equal(await page.getByRole('button', { name: 'Add integration' }).count(), 0);
+      await page.goto(`${server.url}/teams/${teamId}/integrations/new`);
+      await page.getByText(`Ask an admin of ${TEAM}.`).waitFor();
+      assert.equal(await page.getByRole('button', { name: 'Continue' }).count(), 0);
+      await page.goto(`${server.url}/teams/${teamId}/escalations`);
+      await page.getByText(`Ask an admin of ${TEAM}.`).waitFor();
+      assert.equal(await page.getByRole('button', { name: 'Create policy' }).count(), 0);
+    } finally {
+      await context.close();
+    }
+
+    const admin = await newPage(browser, DESKTOP);
+    try {
+      await signInWithPassword(admin.page, server.url, ADMIN.email, ADMIN.password);
+      await admin.page.goto(`${server.url}/people/${adminId}`);
+      await admin.page.getByRole('button', { name: 'Add contact method' }).waitFor();
+      await admin.page.getByRole('heading', { name: 'New notification rule' }).waitFor();
+      assert.equal(await admin.page.getByText(notice).count(), 0);
+      await admin.page.goto(`${server.url}/teams/${teamId}/integrations`);
+      await admin.page.getByRole('button', { name: 'Add integration' }).waitFor();
+      assert.equal(await admin.page.getByText(`Ask an admin of ${TEAM}.`).count(), 0);
+    } finally {
+      await admin.context.close();
+    }
+  });
+
+  it('names the zone an override’s times are read in when it is not the schedule’s', async () => {
+    const form = (page: Page) =>
+      page
+        .getByRole('region', { name: SCHEDULE })
+        .getByRole('form', { name: `Add an override to ${SCHEDULE}` });
+    const openForm = async (timezoneId: string) => {
+      const context = await browser.newContext({ viewport: DESKTOP, timezoneId });
+      const page = await context.newPage();
+      await signInWithPassword(page, server.url, ADMIN.email, ADMIN.password);
+      await page.goto(`${server.url}/on-call`);
+      await page.getByRole('region', { name: SCHEDULE }).getByRole('button', { name: 'Override' }).click();
+      await form(page).waitFor();
+      return { context, page };
+    };
+    // The schedule is in UTC: a browser in New York reads the fields in its own zone, and says so.
+    const away = await openForm('America/New_York');
+    try {
+      const { page } = away;
+      const note = form(page).getByText('In your time zone, America/New_York');
+      assert.equal(await note.count(), 2, 'both From and Until say their zone');
+      await form(page).getByLabel('Who (email)').fill(COVER);
+      await form(page).getByRole('button', { name: 'Add override' }).click();
+      await page
+        .getByText(new RegExp(`^${COVER} is on call for ${SCHEDULE} from .* \\(America/New_York\\)\\.$`))
+        .waitFor();
+    } finally {
+      await away.context.close();
+    }
+    for (const o of (await made('GET', `/v2/schedules/${scheduleId}/overrides`)).data as { alias: string }[])
+      await made('DELETE', `/v2/schedules/${scheduleId}/overrides/${o.alias}`);
+    // In the schedule's own zone there is nothing to say.
+    const home = await openForm('UTC');
+    try {
+      await form(home.page).getByLabel('From').waitFor();
+      assert.equal(
+        await form(home.page)
+          .getByText(/In your time zone/)
+          .count(),
+        0,
+      );
+    } finally {
+      await home.context.close();
+    }
+  });
+
   it('found no serious accessibility problem on any page audited', () => {
     assert.ok(audited().length >= 7, `audited: ${audited().join(', ')}`);
     assert.deepEqual(problems(), []);

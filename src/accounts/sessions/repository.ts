@@ -144,6 +144,21 @@ export const sessionsRepository = {
     await q.deleteFrom('sign_in_failures').where('email', '=', email.toLowerCase()).execute();
   },
 
+  /** Forgets the failed sign-ins of the user's login email (when the user has set a new password). */
+  async clearFailuresOfUser(q: Queryable, userId: string): Promise<void> {
+    await q
+      .deleteFrom('sign_in_failures')
+      .where(
+        'email',
+        '=',
+        q
+          .selectFrom('users')
+          .select(sql<string>`lower(username)`.as('email'))
+          .where('id', '=', userId),
+      )
+      .execute();
+  },
+
   async insertAccountToken(
     q: Queryable,
     row: { tokenHash: Buffer; userId: string; purpose: AccountTokenPurpose; now: Date; expiresAt: Date },

@@ -9,7 +9,7 @@ import type { Clock } from '../../work/clock.js';
 import type { AccountsService, Principal } from '../service.js';
 import { checkNewPassword, hashPassword, passwordMatches } from '../passwords.js';
 import type { AccountMailer } from './account-email.js';
-import { sessionsRepository as repo, type SessionRow } from './repository.js';
+import { sessionsRepository as repo, type SessionRow, type SignInCandidate } from './repository.js';
 import { newSecretToken, tokenHash } from './tokens.js';
 
 /** What the console knows of whoever is signed in. */
@@ -56,6 +56,34 @@ function consoleSessionOf(row: SessionRow): ConsoleSession {
     user: { id: row.user_id, username: row.username, fullName: row.full_name, role: row.role },
     organization: { id: row.org_id, name: row.org_name, plan: row.org_plan },
   };
+}
+
+/**
+ * The first candidate whose password this is. Blocked users and users without a password are never
+ * matched, but at least one password is always verified (against a decoy hash when no candidate's was):
+ * an email that is unknown, has no password yet, or belongs to a blocked user takes as long to refuse as
+ * a wrong password.
+ */
+export async function matchingCandidate(
+  candidates: readonly SignInCandidate[],
+  password: string,
+  matches: (password: string, hash: string | undefined) => Promise<boolean> = passwordMatches,
+): Promise<string | undefined> {
+  let verified = false;
+  for (const candidate of candidates) {
+    if (candidate.blocked || candidate.hash === null) continue;
+    verified = true;
+    if (await matches(password, candidate.hash)) return candidate.user_id;
+  }
+  if (!verified) await matches(password, undefined);
+  return undefined;
+}
+
+/** What authenticating a cookie found: the session, and a fresh cookie lifetime when it was extended. */
+export interface AuthenticatedSession {
+  session: ConsoleSession;
+  /** Set when the session's end moved on: send the cookie again with this Max-Age. */
+  renewedMaxAgeSeconds?: number;
 }
 
 export type SessionsService = ReturnType<typeof createSessionsService>;
@@ -124,15 +152,24 @@ export function createSessionsService(deps: {
     return `${config.publicUrl}/set-password?token=${encodeURIComponent(token)}`;
   }
 
-  async function issueLink(userId: string, purpose: 'invitation' | 'password-reset', hours: number) {
+  /** A new link for the user; `spendOthers` makes it the only one that works (a new invitation). */
+  async function issueLink(
+    userId: string,
+    purpose: 'invitation' | 'password-reset',
+    hours: number,
+    options: { spendOthers?: boolean } = {},
+  ) {
     const token = newSecretToken();
     const now = clock.now();
-    await repo.insertAccountToken(db, {
-      tokenHash: tokenHash(token),
-      userId,
-      purpose,
-      now,
-      expiresAt: new Date(now.getTime() + hours * 3_600_000),
+    await db.transaction().execute(async (tx) => {
+      if (options.spendOthers) await repo.spendAccountTokensOfUser(tx, userId, now);
+      await repo.insertAccountToken(tx, {
+        tokenHash: tokenHash(token),
+        userId,
+        purpose,
+        now,
+        expiresAt: new Date(now.getTime() + hours * 3_600_000),
+      });
     });
     return linkTo(token);
   }
@@ -167,16 +204,8 @@ export function createSessionsService(deps: {
     async signIn(input: { email: string; password: string }, client: ClientInfo): Promise<NewSession> {
       await takeAttempt(input.email, client.ip);
       const candidates = await repo.usersByEmail(db, input.email);
-      let match: string | undefined;
-      for (const candidate of candidates) {
-        if (candidate.blocked || candidate.hash === null) continue;
-        if (await passwordMatches(input.password, candidate.hash)) {
-          match = candidate.user_id;
-          break;
-        }
-      }
-      // The same work whether the email is unknown, has no password yet, or the password is wrong.
-      if (!candidates.some((c) => c.hash !== null)) await passwordMatches(input.password, undefined);
+      // The same work whether the email is unknown, has no password yet, is blocked, or the password is wrong.
+      const match = await matchingCandidate(candidates, input.password);
       if (!match) {
         throw unauthenticated(
           'Wrong email or password. Try again, or use "Forgot password?" to set a new one.',
@@ -190,15 +219,20 @@ export function createSessionsService(deps: {
     /** Signs a user in whom another way has proved (single sign-on). */
     signInAs: (userId: string, client: ClientInfo) => startSession(userId, client),
 
-    /** The session a cookie's token stands for, or undefined when it has ended. */
-    async authenticate(token: string): Promise<ConsoleSession | undefined> {
+    /**
+     * The session a cookie's token stands for, or undefined when it has ended. When its end moves on (at
+     * most every few minutes), the cookie's must too, or the browser would drop it while the session
+     * lives: the answer then says the cookie's new lifetime.
+     */
+    async authenticate(token: string): Promise<AuthenticatedSession | undefined> {
       const now = clock.now();
       const row = await repo.sessionByToken(db, tokenHash(token), now);
       if (!row) return undefined;
       if (now.getTime() - row.last_seen_at.getTime() > TOUCH_EVERY_MS) {
         await repo.touchSession(db, row.session_id, now, new Date(now.getTime() + idleMs));
+        return { session: consoleSessionOf(row), renewedMaxAgeSeconds: Math.floor(idleMs / 1000) };
       }
-      return consoleSessionOf(row);
+      return { session: consoleSessionOf(row) };
     },
 
     async signOut(token: string): Promise<void> {
@@ -240,6 +274,8 @@ export function createSessionsService(deps: {
         await repo.spendAccountTokensOfUser(tx, taken.user_id, clock.now());
         await repo.setPassword(tx, taken.user_id, passwordHash, clock.now());
         await repo.deleteSessionsOfUser(tx, taken.user_id);
+        // Whoever locked the email out with wrong passwords must not keep its owner out after a reset.
+        await repo.clearFailuresOfUser(tx, taken.user_id);
         return taken.user_id;
       });
       if (!userId) {
@@ -276,7 +312,8 @@ export function createSessionsService(deps: {
           await accounts.createUser(p, { username: input.email, fullName: input.fullName, role: input.role })
         ).id;
       }
-      const link = await issueLink(userId, 'invitation', INVITATION_HOURS);
+      // Earlier links may have gone to a mistyped address, or to someone since let go: only this one works.
+      const link = await issueLink(userId, 'invitation', INVITATION_HOURS, { spendOthers: true });
       const org = await accounts.organizationOf(p.orgId);
       const emailed = await mailer.send({
         to: input.email,

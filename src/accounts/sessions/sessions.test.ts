@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestServer, waitFor, type Json, type TestServer } from '../../testing/harness.js';
 import { startTestSmtpServer, type TestSmtpServer } from '../../testing/smtp.js';
+import { ShiftedClock } from '../../work/clock.js';
+import type { SignInCandidate } from './repository.js';
+import { matchingCandidate } from './service.js';
 
 /** A browser's view of the console: one cookie jar, and the CSRF token from the last session answer. */
 class Browser {
@@ -386,5 +389,197 @@ describe('console sign-in', () => {
     assert.ok(!received.includes(hidden.id), received);
     controller.abort();
     await reading;
+  });
+});
+
+describe('console sign-in: what ends sessions and links', () => {
+  let server: TestServer;
+  let smtp: TestSmtpServer;
+  let admin: Browser;
+  const clock = new ShiftedClock();
+  before(async () => {
+    smtp = await startTestSmtpServer();
+    server = await startTestServer({
+      clock,
+      env: {
+        VIGIL_BOOTSTRAP_ADMIN_EMAIL: 'owner@example.com',
+        VIGIL_BOOTSTRAP_ADMIN_PASSWORD: PASSWORD,
+        VIGIL_SMTP_URL: smtp.url,
+        VIGIL_EMAIL_FROM: 'Vigil <vigil@example.com>',
+      },
+    });
+    admin = new Browser(server.url);
+    const signedIn = await admin.call('POST', '/api/console/session', {
+      email: 'owner@example.com',
+      password: PASSWORD,
+    });
+    assert.equal(signedIn.status, 200, JSON.stringify(signedIn.body));
+  });
+  after(async () => {
+    await server.stop();
+    await smtp.stop();
+  });
+
+  /** Invites `email` and returns the token of the link the email carries. */
+  async function invite(email: string): Promise<{ userId: string; token: string }> {
+    smtp.clear();
+    const invited = await admin.call('POST', '/api/console/invitations', {
+      email,
+      fullName: 'Some One',
+      role: 'user',
+    });
+    assert.equal(invited.status, 201, JSON.stringify(invited.body));
+    const [mail] = await smtp.waitForMessages(1);
+    assert.deepEqual(mail?.to, [email]);
+    const token = decodeURIComponent(
+      /set-password\?token=([A-Za-z0-9_%-]+)/.exec(mail?.text ?? '')?.[1] ?? '',
+    );
+    assert.ok(token, mail?.text);
+    return { userId: invited.body.userId, token };
+  }
+
+  const setPassword = (token: string, password: string) =>
+    new Browser(server.url).call('POST', '/api/console/password', { token, password });
+
+  it('ends the sessions of a blocked user: unblocking does not bring them back', async () => {
+    const { userId, token } = await invite('to.block@example.com');
+    assert.equal((await setPassword(token, 'blocked person password')).status, 200);
+    const browser = new Browser(server.url);
+    const signedIn = await browser.call('POST', '/api/console/session', {
+      email: 'to.block@example.com',
+      password: 'blocked person password',
+    });
+    assert.equal(signedIn.status, 200, JSON.stringify(signedIn.body));
+    const cookie = browser.cookie;
+    assert.equal((await browser.call('GET', '/api/console/session')).status, 200);
+
+    const blocked = await server.call('PATCH', `/v2/users/${userId}`, { blocked: true });
+    assert.equal(blocked.status, 200, JSON.stringify(blocked.body));
+    assert.equal((await browser.call('GET', '/api/console/session')).status, 401);
+    const unblocked = await server.call('PATCH', `/v2/users/${userId}`, { blocked: false });
+    assert.equal(unblocked.status, 200, JSON.stringify(unblocked.body));
+    const stale = await fetch(`${server.url}/api/console/session`, { headers: { cookie } });
+    assert.equal(stale.status, 401, 'the session ended when the user was blocked');
+    const again = await new Browser(server.url).call('POST', '/api/console/session', {
+      email: 'to.block@example.com',
+      password: 'blocked person password',
+    });
+    assert.equal(again.status, 200, 'an unblocked user signs in again');
+  });
+
+  it('lets a new password end a lock-out that wrong passwords caused', async () => {
+    const { token } = await invite('locked.out@example.com');
+    assert.equal((await setPassword(token, 'locked out password')).status, 200);
+    const guesser = new Browser(server.url);
+    for (let i = 0; i < 10; i++) {
+      const wrong = await guesser.call('POST', '/api/console/session', {
+        email: 'locked.out@example.com',
+        password: `someone guessing ${i}`,
+      });
+      assert.equal(wrong.status, 401);
+    }
+    const locked = await new Browser(server.url).call('POST', '/api/console/session', {
+      email: 'locked.out@example.com',
+      password: 'locked out password',
+    });
+    assert.equal(locked.status, 429, 'locked out');
+
+    smtp.clear();
+    const asked = await new Browser(server.url).call('POST', '/api/console/password-reset', {
+      email: 'locked.out@example.com',
+    });
+    assert.equal(asked.status, 202);
+    const [mail] = await smtp.waitForMessages(1);
+    const resetToken = decodeURIComponent(
+      /set-password\?token=([A-Za-z0-9_%-]+)/.exec(mail?.text ?? '')?.[1] ?? '',
+    );
+    assert.equal((await setPassword(resetToken, 'a fresh password now')).status, 200);
+    const elsewhere = await new Browser(server.url).call('POST', '/api/console/session', {
+      email: 'locked.out@example.com',
+      password: 'a fresh password now',
+    });
+    assert.equal(elsewhere.status, 200, JSON.stringify(elsewhere.body));
+  });
+
+  it('spends earlier links when a person is invited again', async () => {
+    const first = await invite('invited.again@example.com');
+    const second = await invite('invited.again@example.com');
+    assert.notEqual(first.token, second.token);
+    const old = await setPassword(first.token, 'from the old link');
+    assert.equal(old.status, 401, JSON.stringify(old.body));
+    assert.match(old.body.message, /expired or has been used/);
+    assert.equal((await setPassword(second.token, 'from the new link')).status, 200);
+  });
+
+  it('spends the links sent to the old login email when it changes', async () => {
+    const before = await invite('mistyped@exmaple.com');
+    const renamed = await server.call('PATCH', `/v2/users/${before.userId}`, {
+      username: 'corrected@example.com',
+    });
+    assert.equal(renamed.status, 200, JSON.stringify(renamed.body));
+    const old = await setPassword(before.token, 'whoever got the mail');
+    assert.equal(old.status, 401, 'the link went to the old address');
+    const after = await invite('corrected@example.com');
+    assert.equal(after.userId, before.userId);
+    const set = await setPassword(after.token, 'the right person now');
+    assert.equal(set.status, 200, JSON.stringify(set.body));
+    assert.equal(set.body.user.username, 'corrected@example.com');
+  });
+
+  it("renews the cookie's lifetime while the session is used", async () => {
+    const browser = new Browser(server.url);
+    const signedIn = await browser.call('POST', '/api/console/session', {
+      email: 'owner@example.com',
+      password: PASSWORD,
+    });
+    assert.equal(signedIn.status, 200, JSON.stringify(signedIn.body));
+    const cookie = browser.cookie;
+    const soon = await browser.call('GET', '/api/console/session');
+    assert.equal(soon.status, 200);
+    assert.equal(soon.setCookie, null, 'not renewed on every request');
+
+    clock.advance(6 * 60_000);
+    const later = await browser.call('GET', '/api/console/session');
+    assert.equal(later.status, 200);
+    assert.match(later.setCookie ?? '', /vigil_session=[A-Za-z0-9_-]+; Max-Age=1209600; Path=\/; HttpOnly/);
+    assert.equal(later.setCookie?.split(';')[0], cookie, 'the same session, its cookie kept longer');
+    assert.equal(browser.cookie, cookie);
+    const next = await browser.call('GET', '/api/console/session');
+    assert.equal(next.setCookie, null, 'renewed once per few minutes');
+  });
+});
+
+describe('console sign-in: matching a password', () => {
+  const candidate = (c: Partial<SignInCandidate>): SignInCandidate => ({
+    user_id: 'u1',
+    org_id: 'o1',
+    role: 'user',
+    blocked: false,
+    hash: 'hash-1',
+    ...c,
+  });
+
+  async function verifications(candidates: SignInCandidate[], right?: string) {
+    const calls: (string | undefined)[] = [];
+    const match = await matchingCandidate(candidates, 'a password', async (_password, hash) => {
+      calls.push(hash);
+      return hash !== undefined && hash === right;
+    });
+    return { match, calls };
+  }
+
+  it('verifies at least one password, whoever the email belongs to', async () => {
+    assert.deepEqual(await verifications([]), { match: undefined, calls: [undefined] });
+    assert.deepEqual(await verifications([candidate({ hash: null })]), {
+      match: undefined,
+      calls: [undefined],
+    });
+    assert.deepEqual(
+      await verifications([candidate({ blocked: true })], 'hash-1'),
+      { match: undefined, calls: [undefined] },
+      'a blocked user is not signed in, and takes as long to refuse as a wrong password',
+    );
+    assert.deepEqual(await verifications([candidate({})]), { match: undefined, calls: ['hash-1'] });
+    assert.deepEqual(await verifications([candidate({})], 'hash-1'), { match: 'u1', calls: ['hash-1'] });
   });
 });

@@ -11,8 +11,9 @@ import {
 import type { SsoService } from './service.js';
 
 /**
- * Single sign-on: the settings (admins) and the two legs of the browser's trip to the provider. Both legs
- * answer with redirects; what went wrong is shown on the sign-in page (`/sign-in?error=…`).
+ * Single sign-on: the settings (owners change them, admins may read them) and the two legs of the
+ * browser's trip to the provider. Both legs answer with redirects; what went wrong is shown on the sign-in
+ * page (`/sign-in?error=…`).
  */
 
 const tags = ['console'];
@@ -75,7 +76,7 @@ export function registerSsoRoutes(app: HttpApp, deps: { sso: SsoService; secureC
     {
       schema: {
         tags,
-        summary: 'Set up single sign-on through an OpenID Connect provider (admins)',
+        summary: 'Set up single sign-on through an OpenID Connect provider (owners)',
         body: Type.Object({
           issuer: Type.String({ minLength: 8, maxLength: 500 }),
           clientId: Type.String({ minLength: 1, maxLength: 500 }),
@@ -100,7 +101,7 @@ export function registerSsoRoutes(app: HttpApp, deps: { sso: SsoService; secureC
     {
       schema: {
         tags,
-        summary: 'Turn single sign-on off and forget its settings (admins)',
+        summary: 'Turn single sign-on off and forget its settings (owners)',
         response: { 204: Type.Null({ description: 'Turned off' }) },
       },
     },

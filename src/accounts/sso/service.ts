@@ -93,6 +93,17 @@ export function createSsoService(deps: {
     if (!isOrgAdmin(p)) throw forbidden('Only organization admins can set up single sign-on. Ask an admin.');
   }
 
+  /**
+   * Single sign-on signs in whichever user has the email the provider vouches for, owners included: an
+   * admin who could point it at a provider of their own could sign in as an owner. Owners only, as for
+   * everything else that would let an admin act as an owner (accounts/service.ts).
+   */
+  function requireOwner(p: Principal): void {
+    requireAdmin(p);
+    if (p.role !== 'owner')
+      throw forbidden('Only organization owners can change single sign-on. Ask an owner.');
+  }
+
   return {
     redirectUri,
 
@@ -120,7 +131,7 @@ export function createSsoService(deps: {
       p: Principal,
       input: { issuer: string; clientId: string; clientSecret?: string; label: string; enabled: boolean },
     ) {
-      requireAdmin(p);
+      requireOwner(p);
       const existing = await repo.settingsOf(db, p.orgId);
       const clientSecret = input.clientSecret ?? existing?.client_secret;
       if (clientSecret === undefined) throw invalidField('clientSecret', 'is required the first time.');
@@ -152,7 +163,7 @@ export function createSsoService(deps: {
     },
 
     async remove(p: Principal): Promise<void> {
-      requireAdmin(p);
+      requireOwner(p);
       await repo.deleteSettings(db, p.orgId);
     },
 

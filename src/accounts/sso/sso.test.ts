@@ -226,4 +226,40 @@ describe('single sign-on through OpenID Connect', () => {
     const refused = await server.call('GET', '/api/console/sso', undefined, key.body.data.key);
     assert.equal(refused.status, 403);
   });
+
+  it('lets only owners change the settings: single sign-on could sign an admin in as an owner', async () => {
+    const admin = await server.call('POST', '/v2/users', {
+      username: 'sso.admin@example.com',
+      fullName: 'Sso Admin',
+      role: { name: 'Admin' },
+    });
+    assert.equal(admin.status, 201, JSON.stringify(admin.body));
+    const key = await server.call('POST', '/v2/api-keys', {
+      name: 'sso admin',
+      user: { username: 'sso.admin@example.com' },
+    });
+    assert.equal(key.status, 201, JSON.stringify(key.body));
+    const adminKey: string = key.body.data.key;
+    const settings = {
+      issuer: provider.issuer,
+      clientId: provider.clientId,
+      clientSecret: provider.clientSecret,
+      label: 'An admin’s own provider',
+    };
+
+    const read = await server.call('GET', '/api/console/sso', undefined, adminKey);
+    assert.equal(read.status, 200, 'admins may read the settings');
+    const put = await server.call('PUT', '/api/console/sso', settings, adminKey);
+    assert.equal(put.status, 403, JSON.stringify(put.body));
+    assert.match(put.body.message, /Only organization owners/);
+    const deleted = await server.call('DELETE', '/api/console/sso', undefined, adminKey);
+    assert.equal(deleted.status, 403, JSON.stringify(deleted.body));
+    assert.deepEqual((await server.call('GET', '/api/console/sso')).body, read.body, 'nothing changed');
+
+    // The owner (the bootstrap key's user) may.
+    const byOwner = await server.call('PUT', '/api/console/sso', { ...settings, label: 'Acme SSO' });
+    assert.equal(byOwner.status, 200, JSON.stringify(byOwner.body));
+    assert.equal((await server.call('DELETE', '/api/console/sso')).status, 204);
+    assert.equal((await server.call('GET', '/api/console/sso')).status, 404);
+  });
 });

@@ -254,3 +254,61 @@ describe('the contacts of owners and org admins', () => {
     assert.equal(hedysContact.status, 201, JSON.stringify(hedysContact.body));
   });
 });
+
+describe('what the console is told the caller may change (GET /api/console/people/{identifier}/rights)', () => {
+  const rightsOf = (user: string, key?: string) =>
+    server.call('GET', `/api/console/people/${user}/rights`, undefined, key);
+  const both = { contactsEdit: true, notificationRulesEdit: true };
+  const neither = { contactsEdit: false, notificationRulesEdit: false };
+
+  it('says what the checks that refuse a change say, to each caller', async () => {
+    const self = await rightsOf('hedy@example.com', keys['hedy@example.com']);
+    assert.equal(self.status, 200, JSON.stringify(self.body));
+    assert.deepEqual(self.body, both);
+    assert.deepEqual((await rightsOf('hedy@example.com', keys['boss@example.com'])).body, both);
+    // The team's admin reads hedy's contacts and rules but changes none of them.
+    assert.deepEqual((await rightsOf('hedy@example.com', keys['lead@example.com'])).body, neither);
+    // An org admin changes no owner's; the owner (the bootstrap key's user) changes their own.
+    assert.deepEqual((await rightsOf('admin@vigil.local', keys['boss@example.com'])).body, neither);
+    assert.deepEqual((await rightsOf('admin@vigil.local')).body, both);
+  });
+
+  it('follows a custom role that takes notification-rules-edit or contacts-edit away', async () => {
+    await server.callOk('POST', '/v2/roles', {
+      name: 'Onlooker',
+      extendedRole: 'observer',
+      grantedRights: [],
+      disallowedRights: ['contacts-edit'],
+    });
+    await server.callOk('PATCH', '/v2/users/grace@example.com', { role: { name: 'Onlooker' } });
+    try {
+      const got = await rightsOf('grace@example.com', keys['grace@example.com']);
+      assert.equal(got.status, 200, JSON.stringify(got.body));
+      assert.deepEqual(got.body, neither);
+      // As the server refuses: the console hides only what would be refused.
+      const refused = await server.call(
+        'POST',
+        '/v2/users/grace@example.com/notification-rules',
+        { name: 'Mine', actionType: 'create-alert' },
+        keys['grace@example.com'],
+      );
+      assert.equal(refused.status, 403, JSON.stringify(refused.body));
+      await server.callOk('PUT', '/v2/roles/Onlooker?identifierType=name', {
+        name: 'Onlooker',
+        extendedRole: 'observer',
+        grantedRights: ['notification-rules-edit'],
+        disallowedRights: [],
+      });
+      assert.deepEqual((await rightsOf('grace@example.com', keys['grace@example.com'])).body, both);
+    } finally {
+      await server.callOk('PATCH', '/v2/users/grace@example.com', { role: { name: 'User' } });
+      await server.callOk('DELETE', '/v2/roles/Onlooker?identifierType=name');
+    }
+  });
+
+  it('is refused, as reading them is, to whoever may not read them', async () => {
+    const outsider = await rightsOf('hedy@example.com', keys['grace@example.com']);
+    assert.equal(outsider.status, 403, JSON.stringify(outsider.body));
+    assert.equal((await rightsOf('nobody@example.com')).status, 404);
+  });
+});

@@ -127,6 +127,34 @@ const WHO_READS =
 export function registerPeopleRoutes(app: HttpApp, people: PeopleService): void {
   const tags = ['contacts'];
 
+  app.get(
+    '/api/console/people/:identifier/rights',
+    {
+      schema: {
+        tags: ['console'],
+        summary: "What the caller may change of a user's contact methods and notification rules",
+        description:
+          'Answered by the checks that refuse a change, so that the console offers only what the server takes. ' +
+          WHO_READS,
+        params: UserParams,
+        response: {
+          200: Type.Object({
+            contactsEdit: Type.Boolean({
+              description: 'May add, change, turn off and delete contact methods',
+            }),
+            notificationRulesEdit: Type.Boolean({
+              description: 'May add, change, turn off and delete notification rules and their steps',
+            }),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const rights = await people.editRights(principalOf(request), request.params.identifier);
+      return { contactsEdit: rights.contacts, notificationRulesEdit: rights.notificationRules };
+    },
+  );
+
   app.post(
     '/v2/users/:identifier/contacts',
     { schema: { tags, summary: 'Add a contact method to a user', params: UserParams, body: Contact } },

@@ -3,7 +3,7 @@ import { requireUserRight } from '../../accounts/custom-roles/rights.js';
 import { administersTeamOf, isOrgAdmin, type Principal } from '../../accounts/service.js';
 import { type Db, type Queryable, isUniqueViolation, isUuid } from '../../db/database.js';
 import type { ContactMethodRow, NotificationRuleRow, UserRow } from '../../db/schema.js';
-import { conflict, forbidden, invalidField, notFound } from '../../errors.js';
+import { conflict, forbidden, invalidField, isDomainError, notFound } from '../../errors.js';
 import { parseCriteria } from '../conditions.js';
 import type {
   ContactMethodType,
@@ -260,7 +260,35 @@ export function createPeopleService(db: Db) {
     return step;
   }
 
+  /** Whether `target` lets the caller have `access` to the user: false on its 403, any other error thrown. */
+  async function allowed(p: Principal, identifier: string, access: Access): Promise<boolean> {
+    try {
+      await target(p, identifier, access);
+      return true;
+    } catch (error) {
+      if (isDomainError(error, 'forbidden')) return false;
+      throw error;
+    }
+  }
+
   return {
+    /**
+     * What the caller may change of the user's contact methods and notification rules, by the very checks
+     * that refuse a change (target): for the console, which hides what the server would refuse. A caller
+     * who may not read them gets the same 403 (or 404) as reading them would.
+     */
+    async editRights(
+      p: Principal,
+      identifier: string,
+    ): Promise<{ contacts: boolean; notificationRules: boolean }> {
+      await target(p, identifier, 'read');
+      const [contacts, notificationRules] = await Promise.all([
+        allowed(p, identifier, 'contacts-edit'),
+        allowed(p, identifier, 'notification-rules-edit'),
+      ]);
+      return { contacts, notificationRules };
+    },
+
     // Contact methods
 
     async listContacts(p: Principal, identifier: string): Promise<ContactMethodRow[]> {

@@ -1,4 +1,4 @@
-import { api, ApiError, errorFrom, setCsrfToken, type Json } from './client';
+import { api, ApiError, errorFrom, setCsrfToken, unwrap, type Json } from './client';
 import type { paths } from './schema';
 
 /** The console's own endpoints (/api/console/*), through the typed client like the rest of the API. */
@@ -9,6 +9,13 @@ export type Plan = Session['organization']['plan'];
 export type SsoProvider = Json<
   paths['/api/console/sso/providers']['get']['responses'][200]
 >['providers'][number];
+
+/** What the caller may change of a person's contact methods and notification rules (the server's own checks). */
+export type PersonRights = Json<paths['/api/console/people/{identifier}/rights']['get']['responses'][200]>;
+/** The rights the caller holds on a team (the server's own checks), by Opsgenie's names. */
+export type TeamRight = Json<
+  paths['/api/console/teams/{identifier}/rights']['get']['responses'][200]
+>['rights'][number];
 
 type Result = { data?: unknown; error?: unknown; response: Response };
 
@@ -57,6 +64,18 @@ export const consoleApi = {
     signedIn(await call<Session>(api.POST('/api/console/password', { body }))),
   invite: (body: { email: string; fullName: string; role: Role }) =>
     call<{ userId: string; emailed: boolean; link?: string }>(api.POST('/api/console/invitations', { body })),
+  personRights: (identifier: string) =>
+    unwrap<PersonRights>(
+      api.GET('/api/console/people/{identifier}/rights', { params: { path: { identifier } } }),
+    ),
+  teamRights: async (identifier: string) =>
+    (
+      await unwrap<{ rights: TeamRight[] }>(
+        api.GET('/api/console/teams/{identifier}/rights', {
+          params: { path: { identifier }, query: { identifierType: 'id' } },
+        }),
+      )
+    ).rights,
   ssoProviders: async () =>
     (await call<{ providers: SsoProvider[] }>(api.GET('/api/console/sso/providers'))).providers,
 };

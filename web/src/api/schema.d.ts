@@ -460,6 +460,68 @@ export interface paths {
     };
     trace?: never;
   };
+  '/api/console/teams/{identifier}/rights': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The team rights the caller holds on a team
+     * @description Answered by the code every team-scoped check asks, so that the console offers only what the server takes: a team's admins and the organization's admins hold them all, a plain member access-logs.
+     */
+    get: {
+      parameters: {
+        query?: {
+          identifierType?: 'id' | 'name';
+          /** @description Same as identifierType. */
+          teamIdentifierType?: 'id' | 'name';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              rights: (
+                | 'manage-members'
+                | 'edit-team-roles'
+                | 'delete-team'
+                | 'access-logs'
+                | 'edit-team-info'
+                | 'edit-integrations'
+                | 'edit-heartbeats'
+                | 'edit-alert-policies'
+                | 'edit-notification-policies'
+                | 'edit-maintenance'
+                | 'edit-escalations'
+                | 'edit-schedules'
+                | 'edit-routing-rules'
+                | 'edit-services'
+              )[];
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v2/teams/{identifier}/members': {
     parameters: {
       query?: never;
@@ -1668,7 +1730,7 @@ export interface paths {
         };
       };
     };
-    /** Set up single sign-on through an OpenID Connect provider (admins) */
+    /** Set up single sign-on through an OpenID Connect provider (owners) */
     put: {
       parameters: {
         query?: never;
@@ -1710,7 +1772,7 @@ export interface paths {
       };
     };
     post?: never;
-    /** Turn single sign-on off and forget its settings (admins) */
+    /** Turn single sign-on off and forget its settings (owners) */
     delete: {
       parameters: {
         query?: never;
@@ -4698,7 +4760,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Assume the role and make one harmless Security Hub call; answers what worked and AWS’s own error text */
+    /** Assume the role, read findings, and prove both write actions (BatchUpdateFindings, BatchUpdateFindingsV2) with calls that change no finding; answers what worked and AWS’s own error text */
     post: {
       parameters: {
         query?: never;
@@ -7264,6 +7326,52 @@ export interface paths {
             [name: string]: unknown;
           };
           content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/console/people/{identifier}/rights': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * What the caller may change of a user's contact methods and notification rules
+     * @description Answered by the checks that refuse a change, so that the console offers only what the server takes. Readable by the user themselves, organization admins and the admins of the user's teams; anyone else gets a 403.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @description May add, change, turn off and delete contact methods */
+              contactsEdit: boolean;
+              /** @description May add, change, turn off and delete notification rules and their steps */
+              notificationRulesEdit: boolean;
+            };
+          };
         };
       };
     };

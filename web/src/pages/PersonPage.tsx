@@ -16,6 +16,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { api, ApiError, data } from '../api/client';
+import { consoleApi } from '../api/console';
 import type { Contact, ContactMethod, CustomUserRole, User } from '../api/types';
 import { ConfirmButton } from '../components/ConfirmButton';
 import { ErrorPanel } from '../components/ErrorPanel';
@@ -26,6 +27,7 @@ import { when } from '../lib/time';
 import { isAdmin, useSession } from '../session';
 import { METHOD_LABELS, contactLabel } from './person/labels';
 import { NotificationRules } from './person/NotificationRules';
+import { ReadOnlyNotice } from './person/ReadOnlyNotice';
 
 /**
  * The built-in roles by their lower-case names, which the API takes in any case, then the organization's
@@ -183,6 +185,7 @@ function ContactCard({
   toggling,
   remove,
   removing,
+  editable,
 }: {
   user: User;
   contact: Contact;
@@ -191,6 +194,8 @@ function ContactCard({
   toggling: boolean;
   remove: () => void;
   removing: boolean;
+  /** Whether the caller may change it (the server's answer): verifying and testing it take that too. */
+  editable: boolean;
 }) {
   const [verifying, setVerifying] = useState(false);
   const unverified = needsVerification(c) && c.status.verified === false;
@@ -260,45 +265,47 @@ function ContactCard({
           .
         </Text>
       ) : null}
-      <Group gap="xs" mt="xs">
-        {unverified && !verifying ? (
-          <Button size="xs" onClick={() => setVerifying(true)} aria-label={`Verify ${contactLabel(c)}`}>
-            Verify
-          </Button>
-        ) : null}
-        <Button
-          size="xs"
-          variant="default"
-          onClick={() => test.mutate()}
-          loading={test.isPending}
-          aria-label={`Test ${contactLabel(c)}`}
-        >
-          Test
-        </Button>
-        {c.method === 'mobile' ? null : (
-          <>
-            <Button
-              size="xs"
-              variant="default"
-              onClick={toggle}
-              loading={toggling}
-              aria-label={`${c.status.enabled ? 'Turn off' : 'Turn on'} ${contactLabel(c)}`}
-            >
-              {c.status.enabled ? 'Turn off' : 'Turn on'}
+      {editable ? (
+        <Group gap="xs" mt="xs">
+          {unverified && !verifying ? (
+            <Button size="xs" onClick={() => setVerifying(true)} aria-label={`Verify ${contactLabel(c)}`}>
+              Verify
             </Button>
-            <ConfirmButton
-              label="Delete"
-              ariaLabel={`Delete ${contactLabel(c)}`}
-              question={`Delete ${contactLabel(c)} and the steps that use it?`}
-              confirmLabel="Delete contact"
-              loading={removing}
-              onConfirm={remove}
-            />
-          </>
-        )}
-      </Group>
+          ) : null}
+          <Button
+            size="xs"
+            variant="default"
+            onClick={() => test.mutate()}
+            loading={test.isPending}
+            aria-label={`Test ${contactLabel(c)}`}
+          >
+            Test
+          </Button>
+          {c.method === 'mobile' ? null : (
+            <>
+              <Button
+                size="xs"
+                variant="default"
+                onClick={toggle}
+                loading={toggling}
+                aria-label={`${c.status.enabled ? 'Turn off' : 'Turn on'} ${contactLabel(c)}`}
+              >
+                {c.status.enabled ? 'Turn off' : 'Turn on'}
+              </Button>
+              <ConfirmButton
+                label="Delete"
+                ariaLabel={`Delete ${contactLabel(c)}`}
+                question={`Delete ${contactLabel(c)} and the steps that use it?`}
+                confirmLabel="Delete contact"
+                loading={removing}
+                onConfirm={remove}
+              />
+            </>
+          )}
+        </Group>
+      ) : null}
       <FormError error={test.error} />
-      {unverified && verifying ? (
+      {editable && unverified && verifying ? (
         <>
           <VerifyPanel
             user={user}
@@ -319,7 +326,16 @@ function ContactCard({
   );
 }
 
-function ContactsSection({ user, contacts }: { user: User; contacts: Contact[] }) {
+function ContactsSection({
+  user,
+  contacts,
+  editable,
+}: {
+  user: User;
+  contacts: Contact[];
+  /** Whether the caller may change them (the server's answer); undefined while it is asked. */
+  editable: boolean | undefined;
+}) {
   const queryClient = useQueryClient();
   const [method, setMethod] = useState<ContactMethod>('email');
   const [to, setTo] = useState('');
@@ -375,7 +391,12 @@ function ContactsSection({ user, contacts }: { user: User; contacts: Contact[] }
         Contact methods
       </Title>
       <FormError error={toggle.error ?? remove.error} />
-      {contacts.length === 0 ? <Text c="dimmed">No contact method yet: add one below.</Text> : null}
+      {editable === false ? <ReadOnlyNotice /> : null}
+      {contacts.length === 0 ? (
+        <Text c="dimmed">
+          {editable ? 'No contact method yet: add one below.' : 'No contact method yet.'}
+        </Text>
+      ) : null}
       <Stack component="ul" gap="xs" p={0} m={0} style={{ listStyle: 'none' }} aria-label="Contact methods">
         {contacts.map((c) => (
           <ContactCard
@@ -387,56 +408,61 @@ function ContactsSection({ user, contacts }: { user: User; contacts: Contact[] }
             toggling={toggle.isPending && toggle.variables.id === c.id}
             remove={() => remove.mutate(c)}
             removing={remove.isPending && remove.variables.id === c.id}
+            editable={editable === true}
           />
         ))}
       </Stack>
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          add.mutate();
-        }}
-      >
-        <Stack gap="xs">
-          <Title order={3} size="h5">
-            Add a contact method
-          </Title>
-          <Group grow wrap="wrap" align="flex-start">
-            <NativeSelect
-              label="Method"
-              data={[
-                { value: 'email', label: METHOD_LABELS.email },
-                { value: 'sms', label: METHOD_LABELS.sms },
-                { value: 'voice', label: METHOD_LABELS.voice },
-              ]}
-              value={method}
-              onChange={(e) => setMethod(e.currentTarget.value as ContactMethod)}
-              miw={140}
-            />
-            <TextInput
-              label={method === 'email' ? 'Email address' : 'Phone number'}
-              description={method === 'email' ? undefined : 'With the country code, such as +44 7700 900123'}
-              type={method === 'email' ? 'email' : 'tel'}
-              required
-              value={to}
-              onChange={(e) => setTo(e.currentTarget.value)}
-              miw={200}
-            />
-          </Group>
-          <FormError error={add.error} />
-          <Group>
-            <Button type="submit" loading={add.isPending}>
-              Add contact method
-            </Button>
-          </Group>
-          <Text size="xs" c="dimmed">
-            Mobile push comes from each device that turns on{' '}
-            <Anchor component={Link} to="/settings/devices" size="xs" underline="always">
-              Notifications on this device
-            </Anchor>
-            .
-          </Text>
-        </Stack>
-      </form>
+      {editable ? (
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            add.mutate();
+          }}
+        >
+          <Stack gap="xs">
+            <Title order={3} size="h5">
+              Add a contact method
+            </Title>
+            <Group grow wrap="wrap" align="flex-start">
+              <NativeSelect
+                label="Method"
+                data={[
+                  { value: 'email', label: METHOD_LABELS.email },
+                  { value: 'sms', label: METHOD_LABELS.sms },
+                  { value: 'voice', label: METHOD_LABELS.voice },
+                ]}
+                value={method}
+                onChange={(e) => setMethod(e.currentTarget.value as ContactMethod)}
+                miw={140}
+              />
+              <TextInput
+                label={method === 'email' ? 'Email address' : 'Phone number'}
+                description={
+                  method === 'email' ? undefined : 'With the country code, such as +44 7700 900123'
+                }
+                type={method === 'email' ? 'email' : 'tel'}
+                required
+                value={to}
+                onChange={(e) => setTo(e.currentTarget.value)}
+                miw={200}
+              />
+            </Group>
+            <FormError error={add.error} />
+            <Group>
+              <Button type="submit" loading={add.isPending}>
+                Add contact method
+              </Button>
+            </Group>
+            <Text size="xs" c="dimmed">
+              Mobile push comes from each device that turns on{' '}
+              <Anchor component={Link} to="/settings/devices" size="xs" underline="always">
+                Notifications on this device
+              </Anchor>
+              .
+            </Text>
+          </Stack>
+        </form>
+      ) : null}
     </Stack>
   );
 }
@@ -455,6 +481,14 @@ export default function PersonPage() {
     queryFn: () =>
       data<Contact[]>(api.GET('/v2/users/{identifier}/contacts', { params: { path: { identifier: id } } })),
   });
+  // What the server lets the caller change here, by its own checks: forms it would refuse are not offered.
+  const rights = useQuery({
+    queryKey: ['person-rights', id],
+    queryFn: () => consoleApi.personRights(id),
+  });
+  // Not known (the question failed): offer what the console always did; the server has the last word.
+  const canEdit = (right: 'contactsEdit' | 'notificationRulesEdit') =>
+    rights.isError ? true : rights.data?.[right];
   if (user.isError)
     return (
       <ErrorPanel
@@ -489,9 +523,14 @@ export default function PersonPage() {
         ) : !contacts.data ? (
           <Skeleton height={80} />
         ) : (
-          <ContactsSection user={u} contacts={contacts.data} />
+          <ContactsSection user={u} contacts={contacts.data} editable={canEdit('contactsEdit')} />
         )}
-        <NotificationRules user={u} contacts={contacts.data} />
+        <NotificationRules
+          user={u}
+          contacts={contacts.data}
+          contactsFailed={contacts.isError}
+          editable={canEdit('notificationRulesEdit')}
+        />
       </Stack>
     </>
   );

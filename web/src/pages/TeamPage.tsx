@@ -36,6 +36,7 @@ import { AwsSetupSection } from './team/AwsSetupSection';
 import { AddDestination, DestinationPage, DestinationsSection } from './team/DestinationsSection';
 import { EscalationsSection } from './team/EscalationsSection';
 import { RoutingSection } from './team/RoutingSection';
+import { ReadOnlyNotice, useTeamRight } from './team/teamRights';
 import {
   draftTypeSettings,
   SavedTypeSettings,
@@ -166,6 +167,7 @@ function Overview({ team }: { team: TeamDetail }) {
 
 function IntegrationsList({ team }: { team: TeamDetail }) {
   const navigate = useNavigate();
+  const canEdit = useTeamRight(team.id, 'edit-integrations');
   const list = useQuery({
     queryKey: ['integrations', { teamId: team.id }],
     queryFn: () =>
@@ -177,15 +179,20 @@ function IntegrationsList({ team }: { team: TeamDetail }) {
         <Title order={2} size="h3">
           Integrations
         </Title>
-        <Button onClick={() => void navigate(`/teams/${team.id}/integrations/new`)}>Add integration</Button>
+        {canEdit ? (
+          <Button onClick={() => void navigate(`/teams/${team.id}/integrations/new`)}>Add integration</Button>
+        ) : null}
       </Group>
+      {canEdit === false ? <ReadOnlyNotice team={team} what="its integrations" /> : null}
       <StandardPlanNotice />
       {list.isError ? (
         <ErrorPanel error={list.error} retry={() => void list.refetch()} />
       ) : list.isPending ? (
         <Skeleton height={60} />
       ) : list.data.length === 0 ? (
-        <Text c="dimmed">This team has no integration yet. Select Add integration to add one.</Text>
+        <Text c="dimmed">
+          This team has no integration yet.{canEdit ? ' Select Add integration to add one.' : ''}
+        </Text>
       ) : (
         <Table fz="sm" layout="fixed">
           <Table.Thead>
@@ -309,6 +316,14 @@ export function ConfigureSteps({
       </Accordion.Item>
     </Accordion>
   );
+}
+
+/** The way to add an integration, to those who may (edit-integrations on the team); the others are told. */
+function AddIntegrationIfAllowed({ team }: { team: TeamDetail }) {
+  const canEdit = useTeamRight(team.id, 'edit-integrations');
+  if (canEdit === undefined) return <Skeleton height={60} />;
+  if (!canEdit) return <ReadOnlyNotice team={team} what="its integrations" />;
+  return <AddIntegration team={team} />;
 }
 
 function AddIntegration({ team }: { team: TeamDetail }) {
@@ -542,7 +557,7 @@ export default function TeamPage() {
           <Routes>
             <Route index element={<Overview team={t} />} />
             <Route path="integrations" element={<IntegrationsList team={t} />} />
-            <Route path="integrations/new" element={<AddIntegration team={t} />} />
+            <Route path="integrations/new" element={<AddIntegrationIfAllowed team={t} />} />
             <Route path="escalations" element={<EscalationsSection team={t} />} />
             <Route path="routing" element={<RoutingSection team={t} />} />
             <Route path="policies" element={<PoliciesSection team={t} />} />

@@ -7,7 +7,7 @@ import type { Schedule } from '../../api/types';
 import { ConfirmButton } from '../../components/ConfirmButton';
 import { FormError } from '../../components/FormError';
 import { UserAutocomplete } from '../../components/UserAutocomplete';
-import { when } from '../../lib/time';
+import { browserTimezone, when } from '../../lib/time';
 import { useChangeOverride, useDeleteOverride, type ScheduleOverride } from './overrides';
 import type { TimeRange } from './timelineParts';
 
@@ -61,12 +61,15 @@ export function OverrideForm({
     onSuccess: () => {
       notifications.show({
         color: 'teal',
-        message: `${user} is on call for ${schedule.name} from ${when(new Date(start).toISOString())}.`,
+        message: `${user} is on call for ${schedule.name} from ${when(new Date(start).toISOString())} (${zone}).`,
       });
       void queryClient.invalidateQueries({ queryKey: ['schedule', schedule.id] });
       onDone();
     },
   });
+  // The fields are read in the browser's zone; the schedule card above shows the schedule's own.
+  const zone = browserTimezone();
+  const zoneNote = zone === schedule.timezone ? undefined : `In your time zone, ${zone}`;
   const change = useChangeOverride(schedule, onDone);
   const remove = useDeleteOverride(schedule, onDone);
   const save = override ? change : add;
@@ -91,6 +94,7 @@ export function OverrideForm({
         <Group grow wrap="wrap">
           <TextInput
             label="From"
+            description={zoneNote}
             type="datetime-local"
             required
             value={start}
@@ -99,6 +103,7 @@ export function OverrideForm({
           />
           <TextInput
             label="Until"
+            description={zoneNote}
             type="datetime-local"
             required
             value={end}

@@ -3,7 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, data } from '../../api/client';
 import type { paths } from '../../api/schema';
 import type { Schedule } from '../../api/types';
-import { when } from '../../lib/time';
+import { browserTimezone, when } from '../../lib/time';
 
 /** GET /v2/schedules/{identifier}/overrides (src/oncall/schedules/routes.ts presentOverride). */
 export interface ScheduleOverride {
@@ -74,7 +74,7 @@ export function useChangeOverride(schedule: Schedule, onDone?: () => void) {
     onSuccess: (_saved, { user, from, to }) => {
       notifications.show({
         color: 'teal',
-        message: `${user.trim()} is on call for ${schedule.name} from ${when(from.toISOString())} until ${when(to.toISOString())}.`,
+        message: `${user.trim()} is on call for ${schedule.name} from ${when(from.toISOString())} until ${when(to.toISOString())} (${browserTimezone()}).`,
       });
       onDone?.();
     },

@@ -26,10 +26,13 @@ export function RuleCard({
   user,
   summary,
   contacts,
+  editable,
 }: {
   user: User;
   summary: NotificationRuleSummary;
   contacts: Contact[];
+  /** Whether the caller may change it (the server's answer): otherwise it is only shown. */
+  editable: boolean;
 }) {
   const queryClient = useQueryClient();
   const identifier = user.id;
@@ -106,33 +109,35 @@ export function RuleCard({
           ? `, for alerts where ${criteriaSummary(rule.data.criteria)}`
           : ''}
       </Text>
-      {editing && rule.data ? (
+      {editable && editing && rule.data ? (
         <EditRuleForm user={user} rule={rule.data} onDone={() => setEditing(false)} />
       ) : null}
-      <Group gap="xs" my="xs">
-        {!editing ? (
-          <Button
-            size="xs"
-            variant="default"
-            disabled={!rule.data}
-            onClick={() => setEditing(true)}
-            aria-label={`Edit the rule ${summary.name}`}
-          >
-            Edit rule
+      {editable ? (
+        <Group gap="xs" my="xs">
+          {!editing ? (
+            <Button
+              size="xs"
+              variant="default"
+              disabled={!rule.data}
+              onClick={() => setEditing(true)}
+              aria-label={`Edit the rule ${summary.name}`}
+            >
+              Edit rule
+            </Button>
+          ) : null}
+          <Button size="xs" variant="default" loading={toggle.isPending} onClick={() => toggle.mutate()}>
+            {summary.enabled ? 'Turn off rule' : 'Turn on rule'}
           </Button>
-        ) : null}
-        <Button size="xs" variant="default" loading={toggle.isPending} onClick={() => toggle.mutate()}>
-          {summary.enabled ? 'Turn off rule' : 'Turn on rule'}
-        </Button>
-        <ConfirmButton
-          label="Delete rule"
-          ariaLabel={`Delete the rule ${summary.name}`}
-          question={`Delete the notification rule ${summary.name} and its steps?`}
-          confirmLabel="Delete rule"
-          loading={removeRule.isPending}
-          onConfirm={() => removeRule.mutate()}
-        />
-      </Group>
+          <ConfirmButton
+            label="Delete rule"
+            ariaLabel={`Delete the rule ${summary.name}`}
+            question={`Delete the notification rule ${summary.name} and its steps?`}
+            confirmLabel="Delete rule"
+            loading={removeRule.isPending}
+            onConfirm={() => removeRule.mutate()}
+          />
+        </Group>
+      ) : null}
       <FormError error={toggle.error ?? removeStep.error ?? removeRule.error} />
       {rule.isError ? (
         <ErrorPanel error={rule.error} retry={() => void rule.refetch()} />
@@ -140,7 +145,7 @@ export function RuleCard({
         <Skeleton height={40} />
       ) : rule.data.steps.length === 0 ? (
         <Text size="sm" c="dimmed">
-          No steps: this rule notifies nobody. Add one below.
+          No steps: this rule notifies nobody.{editable ? ' Add one below.' : ''}
         </Text>
       ) : (
         <Stack component="ol" gap={4} pl="md" m={0} aria-label={`Steps of ${summary.name}`}>
@@ -153,55 +158,59 @@ export function RuleCard({
                   <Text size="sm" className="break-anywhere">
                     {text}
                   </Text>
-                  <Button
-                    size="compact-xs"
-                    variant="subtle"
-                    color="red"
-                    onClick={() => removeStep.mutate(s.id)}
-                    loading={removeStep.isPending && removeStep.variables === s.id}
-                    aria-label={`Delete step: ${text}`}
-                  >
-                    Delete step
-                  </Button>
+                  {editable ? (
+                    <Button
+                      size="compact-xs"
+                      variant="subtle"
+                      color="red"
+                      onClick={() => removeStep.mutate(s.id)}
+                      loading={removeStep.isPending && removeStep.variables === s.id}
+                      aria-label={`Delete step: ${text}`}
+                    >
+                      Delete step
+                    </Button>
+                  ) : null}
                 </Group>
               </li>
             );
           })}
         </Stack>
       )}
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          addStep.mutate();
-        }}
-      >
-        <Group align="flex-end" gap="xs" wrap="wrap" mt="sm">
-          <NativeSelect
-            label="Contact method"
-            data={
-              usable.length > 0
-                ? usable.map((c) => ({ value: c.id, label: contactLabel(c) }))
-                : [{ value: '', label: 'No contact method turned on' }]
-            }
-            value={chosen?.id ?? ''}
-            onChange={(e) => setContactId(e.currentTarget.value)}
-            miw={200}
-          />
-          <NumberInput
-            label="After (minutes)"
-            min={0}
-            max={10080}
-            allowDecimal={false}
-            value={delay}
-            onChange={(v) => setDelay(typeof v === 'number' ? v : Number(v) || 0)}
-            w={140}
-          />
-          <Button type="submit" variant="light" loading={addStep.isPending} disabled={!chosen}>
-            Add step
-          </Button>
-        </Group>
-        <FormError error={addStep.error} />
-      </form>
+      {editable ? (
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            addStep.mutate();
+          }}
+        >
+          <Group align="flex-end" gap="xs" wrap="wrap" mt="sm">
+            <NativeSelect
+              label="Contact method"
+              data={
+                usable.length > 0
+                  ? usable.map((c) => ({ value: c.id, label: contactLabel(c) }))
+                  : [{ value: '', label: 'No contact method turned on' }]
+              }
+              value={chosen?.id ?? ''}
+              onChange={(e) => setContactId(e.currentTarget.value)}
+              miw={200}
+            />
+            <NumberInput
+              label="After (minutes)"
+              min={0}
+              max={10080}
+              allowDecimal={false}
+              value={delay}
+              onChange={(v) => setDelay(typeof v === 'number' ? v : Number(v) || 0)}
+              w={140}
+            />
+            <Button type="submit" variant="light" loading={addStep.isPending} disabled={!chosen}>
+              Add step
+            </Button>
+          </Group>
+          <FormError error={addStep.error} />
+        </form>
+      ) : null}
     </Card>
   );
 }

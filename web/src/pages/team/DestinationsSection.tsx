@@ -41,6 +41,7 @@ import {
   type DraftHeader,
 } from '../../components/HeadersEditor';
 import { ago, when } from '../../lib/time';
+import { ReadOnlyNotice, useTeamRight } from './teamRights';
 
 /**
  * A team's destinations: where its alerts also go besides the people on call (a signed webhook, a Slack
@@ -129,6 +130,7 @@ function StateBadge({ destination }: { destination: Destination }) {
 export function DestinationsSection({ team }: { team: TeamDetail }) {
   const navigate = useNavigate();
   const list = useTeamDestinations(team);
+  const canEdit = useTeamRight(team.id, 'edit-integrations');
   const base = `/teams/${team.id}/destinations`;
   return (
     <Stack>
@@ -136,8 +138,9 @@ export function DestinationsSection({ team }: { team: TeamDetail }) {
         <Title order={2} size="h3">
           Destinations
         </Title>
-        <Button onClick={() => void navigate(`${base}/new`)}>Add destination</Button>
+        {canEdit ? <Button onClick={() => void navigate(`${base}/new`)}>Add destination</Button> : null}
       </Group>
+      {canEdit === false ? <ReadOnlyNotice team={team} what="its destinations" /> : null}
       <Text size="sm" c="dimmed">
         Besides the people on call, {team.name}’s alerts also go to these: a webhook, a Slack or a Microsoft
         Teams channel.
@@ -147,7 +150,9 @@ export function DestinationsSection({ team }: { team: TeamDetail }) {
       ) : !list.data ? (
         <Skeleton height={60} />
       ) : list.data.length === 0 ? (
-        <Text c="dimmed">This team has no destination yet. Select Add destination to add one.</Text>
+        <Text c="dimmed">
+          This team has no destination yet.{canEdit ? ' Select Add destination to add one.' : ''}
+        </Text>
       ) : (
         <Table fz="sm" layout="fixed" aria-label="Destinations">
           <Table.Thead>
@@ -328,7 +333,15 @@ function configToUpdate(
 }
 
 /** Add destination: the type, its name and settings; a webhook's secret is shown once after. */
+/** The form for a new destination, to those who may add one (edit-integrations on the team). */
 export function AddDestination({ team }: { team: TeamDetail }) {
+  const canEdit = useTeamRight(team.id, 'edit-integrations');
+  if (canEdit === undefined) return <Skeleton height={60} />;
+  if (!canEdit) return <ReadOnlyNotice team={team} what="its destinations" />;
+  return <NewDestination team={team} />;
+}
+
+function NewDestination({ team }: { team: TeamDetail }) {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const [type, setType] = useState<DestinationType>('webhook');
@@ -757,6 +770,7 @@ export function DestinationPage({ team }: { team: TeamDetail }) {
   const navigate = useNavigate();
   const { pathname } = useLocation();
   const destination = useDestination(destinationId);
+  const canEdit = useTeamRight(team.id, 'edit-integrations');
   const base = `/teams/${team.id}/destinations`;
   const tab = pathname.endsWith('/deliveries') ? 'deliveries' : 'settings';
   if (destination.isError)
@@ -815,10 +829,16 @@ export function DestinationPage({ team }: { team: TeamDetail }) {
           <Tabs.Tab value="deliveries">Deliveries</Tabs.Tab>
         </Tabs.List>
         <Tabs.Panel value="settings">
-          <Stack gap="lg">
-            <TestCard destination={d} />
-            <SettingsTab key={d.updatedAt} team={team} destination={d} />
-          </Stack>
+          {canEdit === undefined ? (
+            <Skeleton height={120} />
+          ) : canEdit ? (
+            <Stack gap="lg">
+              <TestCard destination={d} />
+              <SettingsTab key={d.updatedAt} team={team} destination={d} />
+            </Stack>
+          ) : (
+            <ReadOnlyNotice team={team} what="its destinations" />
+          )}
         </Tabs.Panel>
         <Tabs.Panel value="deliveries">
           <DeliveriesTab destination={d} />

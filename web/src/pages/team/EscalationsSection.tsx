@@ -31,6 +31,7 @@ import { useEscalations, useSchedules } from '../../lib/oncall';
 import { useFirstUsers } from '../../lib/users';
 import { RecipientPicker, type RecipientGroup } from './RecipientPicker';
 import { RenamePolicy } from './RenamePolicy';
+import { ReadOnlyNotice, useTeamRight } from './teamRights';
 
 const CONDITIONS: { value: EscalationCondition; label: string }[] = [
   { value: 'if-not-acked', label: 'If not acknowledged' },
@@ -256,6 +257,32 @@ function RulesEditor({
   );
 }
 
+/** A policy's rules for someone who may not change them: read, in their order. */
+function ReadOnlyPolicy({ policy }: { policy: EscalationDetail }) {
+  const headingId = `escalation-${policy.id}`;
+  return (
+    <Card withBorder component="section" aria-labelledby={headingId}>
+      <Title order={3} size="h4" id={headingId} className="break-anywhere" mb="xs">
+        {policy.name}
+      </Title>
+      {policy.rules.length === 0 ? (
+        <Text size="sm" c="dimmed">
+          No rules: alerts routed to this policy notify nobody.
+        </Text>
+      ) : (
+        <Stack component="ol" gap={4} pl="md" m={0} aria-label={`Rules of ${policy.name}`}>
+          {policy.rules.map((r, i) => (
+            <Text component="li" size="sm" key={i} className="break-anywhere">
+              {CONDITIONS.find((c) => c.value === r.condition)?.label ?? r.condition}, after{' '}
+              {r.delay.timeAmount} min: {recipientLabel(r.recipient)}
+            </Text>
+          ))}
+        </Stack>
+      )}
+    </Card>
+  );
+}
+
 function PolicyCard({ policy, recipients }: { policy: EscalationDetail; recipients: Recipients }) {
   const queryClient = useQueryClient();
   const [rules, setRules] = useState(() => policy.rules.map(draftOf));
@@ -394,6 +421,7 @@ export function EscalationsSection({ team }: { team: TeamDetail }) {
   const list = useEscalations();
   const mine = (list.data ?? []).filter((p) => p.ownerTeam?.id === team.id);
   const { loading, ...recipients } = useRecipients(mine);
+  const canEdit = useTeamRight(team.id, 'edit-escalations');
   return (
     <Stack>
       <Title order={2} size="h3">
@@ -404,8 +432,17 @@ export function EscalationsSection({ team }: { team: TeamDetail }) {
       </Text>
       {list.isError ? (
         <ErrorPanel error={list.error} retry={() => void list.refetch()} />
-      ) : list.isPending || loading ? (
+      ) : list.isPending || loading || canEdit === undefined ? (
         <Skeleton height={120} />
+      ) : !canEdit ? (
+        <>
+          <ReadOnlyNotice team={team} what="its escalation policies" />
+          {mine.length === 0 ? (
+            <Text c="dimmed">This team has no escalation policy yet.</Text>
+          ) : (
+            mine.map((p) => <ReadOnlyPolicy key={p.id} policy={p} />)
+          )}
+        </>
       ) : (
         <>
           {mine.length === 0 ? (

@@ -10,6 +10,7 @@ import { FormError } from '../../components/FormError';
 import { criteriaSummary } from '../../lib/criteria';
 import { timeRestrictionSentence } from '../../lib/timeRestriction';
 import { RoutingRuleForm } from './RoutingRuleForm';
+import { ReadOnlyNotice, useTeamRight } from './teamRights';
 
 /** "Mon–Fri 09:00–17:00 (Europe/Berlin)", or "At any time". */
 const timeSummary = (rule: RoutingRule): string =>
@@ -96,6 +97,7 @@ export function RoutingSection({ team }: { team: TeamDetail }) {
     onSuccess: (_, rule) => done(`${rule.name} is deleted.`),
   });
   const [editing, setEditing] = useState<string | null>(null);
+  const canEdit = useTeamRight(team.id, 'edit-routing-rules');
   const list = rules.data ?? [];
   const ordinary = list.filter((r) => !r.isDefault);
   const defaults = list.filter((r) => r.isDefault);
@@ -108,6 +110,7 @@ export function RoutingSection({ team }: { team: TeamDetail }) {
         Vigil tries the rules in this order: the first one that applies to an alert decides whom it notifies;
         when none does, the default rule does.
       </Text>
+      {canEdit === false ? <ReadOnlyNotice team={team} what="its routing rules" /> : null}
       <FormError error={move.error ?? remove.error} />
       {rules.isError ? (
         <ErrorPanel error={rules.error} retry={() => void rules.refetch()} />
@@ -136,7 +139,7 @@ export function RoutingSection({ team }: { team: TeamDetail }) {
               ) : (
                 <RuleSummary rule={rule} />
               )}
-              {editing !== rule.id ? (
+              {canEdit && editing !== rule.id ? (
                 <Group gap="xs" mt="xs">
                   <Button
                     size="xs"
@@ -182,7 +185,7 @@ export function RoutingSection({ team }: { team: TeamDetail }) {
           ))}
         </Stack>
       )}
-      <AddRule team={team} />
+      {canEdit ? <AddRule team={team} /> : null}
     </Stack>
   );
 }
