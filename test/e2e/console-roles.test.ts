@@ -353,6 +353,15 @@ describe('the console’s Roles page and override deletion', () => {
       await page.goto(`${server.url}/teams/${teamId}/escalations`);
       await page.getByText(`Ask an admin of ${TEAM}.`).waitFor();
       assert.equal(await page.getByRole('button', { name: 'Create policy' }).count(), 0);
+      await page.goto(`${server.url}/teams/${teamId}/policies`);
+      await page
+        .getByText(`Your role lets you see, not change, its alert policies. Ask an admin of ${TEAM}.`)
+        .waitFor();
+      await page
+        .getByText(`Your role lets you see, not change, its notification policies. Ask an admin of ${TEAM}.`)
+        .waitFor();
+      for (const name of ['Add alert policy', 'Add notification policy'])
+        assert.equal(await page.getByRole('button', { name }).count(), 0, `no ${name} button`);
     } finally {
       await context.close();
     }
@@ -367,6 +376,9 @@ describe('the console’s Roles page and override deletion', () => {
       await admin.page.goto(`${server.url}/teams/${teamId}/integrations`);
       await admin.page.getByRole('button', { name: 'Add integration' }).waitFor();
       assert.equal(await admin.page.getByText(`Ask an admin of ${TEAM}.`).count(), 0);
+      await admin.page.goto(`${server.url}/teams/${teamId}/policies`);
+      await admin.page.getByRole('button', { name: 'Add alert policy' }).waitFor();
+      await admin.page.getByRole('button', { name: 'Add notification policy' }).waitFor();
     } finally {
       await admin.context.close();
     }

@@ -50,13 +50,17 @@ function PolicyDetails({ policy }: { policy: Policy }) {
   );
 }
 
-/** One policy of an ordered list: what it does, its switch, and the buttons that move, edit and delete it. */
+/**
+ * One policy of an ordered list: what it does, its switch, and (for those who may change it) the buttons
+ * that move, edit and delete it.
+ */
 export function PolicyItem({
   summary,
   teamId,
   position,
   last,
   busy,
+  canEdit,
   onToggle,
   onMove,
   onDelete,
@@ -66,6 +70,8 @@ export function PolicyItem({
   position: number;
   last: boolean;
   busy: boolean;
+  /** Whether the caller may change it: if not, it is shown without its buttons. */
+  canEdit: boolean;
   onToggle: (enabled: boolean) => void;
   onMove: (targetIndex: number) => void;
   onDelete: () => void;
@@ -93,7 +99,7 @@ export function PolicyItem({
         <Switch
           label="Enabled"
           checked={summary.enabled}
-          disabled={busy}
+          disabled={busy || !canEdit}
           onChange={(e) => onToggle(e.currentTarget.checked)}
         />
       </Group>
@@ -101,7 +107,7 @@ export function PolicyItem({
         <ErrorPanel error={detail.error} retry={() => void detail.refetch()} />
       ) : !detail.data ? (
         <Skeleton height={40} mt="xs" />
-      ) : editing ? (
+      ) : editing && canEdit ? (
         <Stack mt="xs">
           {detail.data.type === 'notification' && teamId ? (
             <NotificationPolicyForm teamId={teamId} policy={detail.data} onDone={() => setEditing(false)} />
@@ -112,7 +118,7 @@ export function PolicyItem({
       ) : (
         <PolicyDetails policy={detail.data} />
       )}
-      {!editing ? (
+      {!editing && canEdit ? (
         <Group gap="xs" mt="xs">
           <Button
             size="xs"

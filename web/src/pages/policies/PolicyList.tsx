@@ -1,7 +1,7 @@
 import { Button, Card, Group, Skeleton, Stack, Text, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
 import { api, data } from '../../api/client';
 import { ErrorPanel } from '../../components/ErrorPanel';
 import { FormError } from '../../components/FormError';
@@ -23,8 +23,22 @@ const HEADINGS: Record<PolicyKind, { title: string; about: string }> = {
   },
 };
 
-/** The policies of one kind and scope (a team's, or the organization's global ones), in their order. */
-export function PolicyList({ kind, teamId }: { kind: PolicyKind; teamId?: string }) {
+/**
+ * The policies of one kind and scope (a team's, or the organization's global ones), in their order.
+ * `canEdit`: whether the caller may change them (undefined while that is being asked: nothing offered
+ * yet); when not, `readOnlyNote` says so in place of the forms.
+ */
+export function PolicyList({
+  kind,
+  teamId,
+  canEdit = true,
+  readOnlyNote,
+}: {
+  kind: PolicyKind;
+  teamId?: string;
+  canEdit?: boolean | undefined;
+  readOnlyNote?: ReactNode;
+}) {
   const queryClient = useQueryClient();
   const [adding, setAdding] = useState(false);
   const key = ['policies', teamId ?? 'global', kind];
@@ -78,7 +92,7 @@ export function PolicyList({ kind, teamId }: { kind: PolicyKind; teamId?: string
         <Title order={2} size="h3" id={headingId}>
           {HEADINGS[kind].title}
         </Title>
-        {!adding ? (
+        {!adding && canEdit ? (
           <Button onClick={() => setAdding(true)}>
             {kind === 'alert' ? 'Add alert policy' : 'Add notification policy'}
           </Button>
@@ -87,8 +101,9 @@ export function PolicyList({ kind, teamId }: { kind: PolicyKind; teamId?: string
       <Text size="sm" c="dimmed">
         {HEADINGS[kind].about}
       </Text>
+      {canEdit === false ? readOnlyNote : null}
       <FormError error={toggle.error ?? move.error ?? remove.error} />
-      {adding ? (
+      {adding && canEdit ? (
         <Card withBorder>
           {kind === 'notification' && teamId ? (
             <NotificationPolicyForm teamId={teamId} onDone={() => setAdding(false)} />
@@ -122,6 +137,7 @@ export function PolicyList({ kind, teamId }: { kind: PolicyKind; teamId?: string
               position={i}
               last={i === policies.length - 1}
               busy={busy}
+              canEdit={canEdit === true}
               onToggle={(enabled) => toggle.mutate({ policy, enabled })}
               onMove={(targetIndex) => move.mutate({ policy, targetIndex })}
               onDelete={() => remove.mutate(policy)}
