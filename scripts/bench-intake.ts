@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import { startApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
@@ -30,7 +31,7 @@ const TOPIC = 'arn:aws:sns:us-east-1:123456789012:securityhub-findings';
 const work = await makeWorkDir('bench-intake');
 const certDir = path.join(work, 'certs');
 const signer = await createTestSigningCertificate(certDir);
-const here = path.dirname(new URL(import.meta.url).pathname);
+const here = path.dirname(fileURLToPath(import.meta.url));
 const sample = JSON.parse(
   await fs.readFile(
     path.join(here, '../test/fixtures/securityhub/events/source_layer_test_test_json_data_afsbp-ec2.7.json'),

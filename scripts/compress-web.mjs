@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 
 const TEXT = /\.(js|mjs|css|html|svg|json|webmanifest|txt)$/;
@@ -40,8 +41,8 @@ export function compressWeb(dist) {
   return { before, after };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const dist = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', 'web', 'dist');
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  const dist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'web', 'dist');
   const { before, after } = compressWeb(dist);
   process.stderr.write(
     `compressed the console: ${Math.round(before / 1024)} KiB of text, ${Math.round(after / 1024)} KiB with Brotli\n`,

@@ -36,6 +36,7 @@ import { createWorkRunner } from './work/runner.js';
 import { snoozeEndsQueue } from './alerts/snooze-ends.js';
 import { registerHealthRoutes } from './http/health.js';
 import { buildHttpApp, type HttpApp } from './http/server.js';
+import { secureCookiesFor } from './http/session-cookie.js';
 import type { Logger } from './logger.js';
 import { createIntegrationsService, type IntegrationsService } from './integrations/service.js';
 import { registerIntegrationRoutes } from './integrations/routes.js';
@@ -69,6 +70,7 @@ import { autoRestartsQueue } from './engine/auto-restart.js';
 import { maintenanceOpeningsQueue } from './engine/maintenance-openings.js';
 import { notificationRepeatsQueue } from './engine/notification-repeats.js';
 import type { NotificationChannel } from './notify/channel.js';
+import { emailFrom } from './notify/destinations/email.js';
 import { createChannels, type Channels } from './notify/destinations/registry.js';
 import { createTwilioInbound } from './notify/twilio/inbound.js';
 import { replyCodesRepository } from './notify/twilio/reply-codes.js';
@@ -201,7 +203,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
     await migrate(database.db, database.pool, log);
     // What API requests use runs on the API pool (statement timeout); the workers' services on the other.
     const accounts = createAccountsService(apiDb, log, clock);
-    const mailer = createAccountMailer({ smtpUrl: config.smtpUrl, from: config.emailFrom, log });
+    const mailer = createAccountMailer({ smtpUrl: config.smtpUrl, from: emailFrom(config), log });
     channelClosers.push(async () => mailer.close());
     const sessions = createSessionsService({ db: apiDb, clock, log, config, accounts, mailer });
     const sso = createSsoService({
@@ -296,6 +298,12 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
           admin
             ? `Vigil is set up. Sign in at ${config.publicUrl} as ${admin.email} with VIGIL_BOOTSTRAP_ADMIN_PASSWORD.`
             : `Vigil is set up. Use the key in VIGIL_BOOTSTRAP_API_KEY: curl -H "Authorization: GenieKey $VIGIL_BOOTSTRAP_API_KEY" ${config.publicUrl}/v2/alerts`,
+        );
+      } else if (admin) {
+        // They act on an empty database only: an operator who changed the password expects it to work.
+        log.warn(
+          { username: admin.email },
+          'VIGIL_BOOTSTRAP_ADMIN_EMAIL and VIGIL_BOOTSTRAP_ADMIN_PASSWORD are set but ignored: this database already has an organization, and they only create the first admin of an empty one (they neither add that admin nor change a password). Unset them, and manage people and passwords in the console.',
         );
       }
     } else if (await accounts.organizationIsEmpty()) {
@@ -435,7 +443,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       registerCustomRoleRoutes(http, customRoles);
       registerTeamLogRoutes(http, apiDb);
       registerTeamRoleRoutes(http, createTeamRolesService(apiDb));
-      const secureCookies = config.publicUrl.startsWith('https:');
+      const secureCookies = secureCookiesFor(config.publicUrl);
       registerSessionRoutes(http, { sessions, secureCookies });
       registerSsoRoutes(http, { sso, secureCookies });
       registerPushRoutes(

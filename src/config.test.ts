@@ -70,3 +70,121 @@ describe('VIGIL_PUBLIC_URL', () => {
     assert.equal(warningOf({ VIGIL_PUBLIC_URL: 'https://vigil.example.com', PORT: '0' }), undefined);
   });
 });
+
+describe('VIGIL_SMTP_URL', () => {
+  const refused = (value: string) =>
+    assert.throws(
+      () => loadConfig({ VIGIL_SMTP_URL: value }),
+      (error: Error) =>
+        error instanceof ConfigError &&
+        /^VIGIL_SMTP_URL /.test(error.message) &&
+        error.message.includes('smtp://user:password@smtp.example.com:587') &&
+        !error.message.includes('secret'),
+      value,
+    );
+
+  it('takes smtp:// and smtps:// URLs with a host', () => {
+    assert.equal(
+      loadConfig({ VIGIL_SMTP_URL: 'smtp://u:p@smtp.example.com:587' }).smtpUrl,
+      'smtp://u:p@smtp.example.com:587',
+    );
+    assert.equal(
+      loadConfig({ VIGIL_SMTP_URL: 'smtps://smtp.example.com' }).smtpUrl,
+      'smtps://smtp.example.com',
+    );
+    assert.equal(loadConfig({}).smtpUrl, undefined);
+  });
+
+  it('refuses a relay without the scheme, another scheme, or no host', () => {
+    // Taken as a URL whose scheme is "smtp.example.com:", it would send the mail to 0.0.2.75.
+    refused('smtp.example.com:587');
+    refused('smtp.example.com');
+    refused('user:secret@smtp.example.com:587');
+    refused('http://smtp.example.com');
+    refused('smtp:smtp.example.com');
+    refused('smtp://');
+  });
+});
+
+describe('VIGIL_BOOTSTRAP_ADMIN_PASSWORD', () => {
+  const env = (password: string) => ({
+    VIGIL_BOOTSTRAP_ADMIN_EMAIL: 'admin@example.com',
+    VIGIL_BOOTSTRAP_ADMIN_PASSWORD: password,
+  });
+
+  it('takes 12 to 256 characters, what sign-in takes', () => {
+    assert.equal(loadConfig(env('x'.repeat(12))).bootstrapAdmin?.password.length, 12);
+    assert.equal(loadConfig(env('x'.repeat(256))).bootstrapAdmin?.password.length, 256);
+  });
+
+  it('refuses a password sign-in would refuse for good, naming the variable', () => {
+    for (const [password, problem] of [
+      ['x'.repeat(257), /at most 256/],
+      ['x'.repeat(11), /at least 12/],
+    ] as const)
+      assert.throws(
+        () => loadConfig(env(password)),
+        (error: Error) =>
+          error instanceof ConfigError &&
+          /^VIGIL_BOOTSTRAP_ADMIN_PASSWORD /.test(error.message) &&
+          problem.test(error.message),
+      );
+  });
+});
+
+describe('VIGIL_PUBLIC_URL and the inbound email domain', () => {
+  it('takes a public URL whose host is no mail domain while the inbound SMTP listener is off', () => {
+    for (const url of [
+      'http://[::1]:8080',
+      'https://[2001:db8::1]',
+      'https://my_host.example.com',
+      'https://vigil.example.com.',
+    ]) {
+      const config = loadConfig({ VIGIL_PUBLIC_URL: url });
+      assert.equal(config.inboundEmail.port, undefined, url);
+    }
+  });
+
+  it('with the listener on, asks for VIGIL_INBOUND_EMAIL_DOMAIN when the derived domain is no domain name', () => {
+    assert.throws(
+      () => loadConfig({ VIGIL_PUBLIC_URL: 'http://[::1]:8080', VIGIL_INBOUND_SMTP_PORT: '2525' }),
+      (error: Error) => error instanceof ConfigError && /set VIGIL_INBOUND_EMAIL_DOMAIN/.test(error.message),
+    );
+    const config = loadConfig({
+      VIGIL_PUBLIC_URL: 'http://[::1]:8080',
+      VIGIL_INBOUND_SMTP_PORT: '2525',
+      VIGIL_INBOUND_EMAIL_DOMAIN: 'Alerts.Example.com',
+    });
+    assert.equal(config.inboundEmail.domain, 'alerts.example.com');
+    assert.equal(
+      loadConfig({ VIGIL_PUBLIC_URL: 'https://vigil.example.com', VIGIL_INBOUND_SMTP_PORT: '2525' })
+        .inboundEmail.domain,
+      'vigil.example.com',
+    );
+  });
+
+  it('refuses a VIGIL_INBOUND_EMAIL_DOMAIN that is no domain name, even with the listener off', () => {
+    assert.throws(
+      () => loadConfig({ VIGIL_INBOUND_EMAIL_DOMAIN: 'not a domain' }),
+      (error: Error) => error instanceof ConfigError && /^VIGIL_INBOUND_EMAIL_DOMAIN=/.test(error.message),
+    );
+  });
+
+  it('refuses a public URL with a query, a fragment or credentials', () => {
+    for (const url of [
+      'https://vigil.example.com/?a=1',
+      'https://vigil.example.com/#top',
+      'https://vigil.example.com?',
+      'https://user:secret@vigil.example.com',
+      'https://user@vigil.example.com',
+    ])
+      assert.throws(
+        () => loadConfig({ VIGIL_PUBLIC_URL: url }),
+        (error: Error) =>
+          error instanceof ConfigError &&
+          /^VIGIL_PUBLIC_URL/.test(error.message) &&
+          !error.message.includes('secret'),
+        url,
+      );
+  });
+});

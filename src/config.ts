@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
-import { MIN_PASSWORD_LENGTH } from './accounts/passwords.js';
+import { checkNewPassword } from './accounts/passwords.js';
+import { isDomainError } from './errors.js';
 import { isEmailAddress } from './notify/destinations/email.js';
 
 /** Everything `vigil start` reads from the environment, parsed once and validated. */
@@ -157,6 +158,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `VIGIL_PUBLIC_URL=${JSON.stringify(publicUrlRaw)} is not an http(s) URL: give the address people and AWS reach Vigil at, such as https://vigil.example.com.`,
     );
   }
+  // Links are made by appending paths to it: a query or fragment would end up in the middle of them,
+  // and credentials in every email.
+  const publicParts = new URL(publicUrl);
+  if (
+    publicParts.search !== '' ||
+    publicParts.hash !== '' ||
+    publicUrlRaw.includes('?') ||
+    publicUrlRaw.includes('#')
+  ) {
+    throw new ConfigError(
+      `VIGIL_PUBLIC_URL=${JSON.stringify(publicUrlRaw)} has a query or a fragment: give only the scheme, host, port and path Vigil is reached at, such as https://vigil.example.com.`,
+    );
+  }
+  if (publicParts.username !== '' || publicParts.password !== '') {
+    throw new ConfigError(
+      'VIGIL_PUBLIC_URL holds a user name or password: give the address without them, such as https://vigil.example.com (it appears in emails and on pages).',
+    );
+  }
   const databaseUrl = optional(env, 'DATABASE_URL');
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL must start with postgres:// or postgresql://.');
@@ -179,11 +198,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `VIGIL_BOOTSTRAP_ADMIN_EMAIL=${JSON.stringify(adminEmail)} is not an email address: give the address the first admin signs in with.`,
     );
   }
-  if (adminEmail !== undefined && adminPassword.length < MIN_PASSWORD_LENGTH) {
-    throw new ConfigError(
-      `VIGIL_BOOTSTRAP_ADMIN_PASSWORD is too short: use at least ${MIN_PASSWORD_LENGTH} characters.`,
-    );
-  }
+  if (adminEmail !== undefined) bootstrapPassword(adminPassword);
   const twilio = twilioConfig(env);
   return {
     port,
@@ -211,7 +226,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           .replace(/^\[|\]$/g, ''),
       )
       .filter((host) => host !== ''),
-    smtpUrl: optional(env, 'VIGIL_SMTP_URL'),
+    smtpUrl: smtpUrl(optional(env, 'VIGIL_SMTP_URL')),
     emailFrom: optional(env, 'VIGIL_EMAIL_FROM'),
     snsCertDir: optional(env, 'VIGIL_SNS_CERT_DIR'),
     // SNS retries for up to an hour with a custom delivery policy; allow that plus clock skew.
@@ -239,15 +254,57 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
 }
 
+/** The same rule as sign-in's (checkNewPassword): a password sign-in would refuse is refused at start. */
+function bootstrapPassword(password: string): void {
+  try {
+    checkNewPassword(password, 'VIGIL_BOOTSTRAP_ADMIN_PASSWORD');
+  } catch (error) {
+    if (!isDomainError(error, 'invalid')) throw error;
+    const problem = error.fields?.VIGIL_BOOTSTRAP_ADMIN_PASSWORD ?? error.message;
+    throw new ConfigError(`VIGIL_BOOTSTRAP_ADMIN_PASSWORD ${problem}`);
+  }
+}
+
+/**
+ * The relay's URL, as nodemailer reads it: smtp:// (STARTTLS when the relay offers it) or smtps:// (TLS
+ * from the start), with a host. Without the scheme, "smtp.example.com:587" parses as a URL whose scheme
+ * is smtp.example.com, and the mail would go to a host nobody meant.
+ */
+function smtpUrl(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') || url.hostname === '') {
+    // The value may hold a password: it is not repeated.
+    throw new ConfigError(
+      'VIGIL_SMTP_URL is not an smtp:// or smtps:// URL with a host: give the relay as such as smtp://user:password@smtp.example.com:587 (or smtps://…:465 for TLS from the start).',
+    );
+  }
+  return raw;
+}
+
+/** Host names: letters, digits and hyphens in dot-separated labels. */
+const DOMAIN_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
+
 function inboundEmailSettings(env: NodeJS.ProcessEnv, publicUrl: string): Config['inboundEmail'] {
   const port = optional(env, 'VIGIL_INBOUND_SMTP_PORT');
-  const domain = (optional(env, 'VIGIL_INBOUND_EMAIL_DOMAIN') ?? new URL(publicUrl).hostname).toLowerCase();
-  if (
-    !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(domain) ||
-    domain.length > 253
-  ) {
+  const given = optional(env, 'VIGIL_INBOUND_EMAIL_DOMAIN');
+  const domain = (given ?? new URL(publicUrl).hostname).toLowerCase();
+  const valid = DOMAIN_NAME.test(domain) && domain.length <= 253;
+  if (!valid && given !== undefined) {
     throw new ConfigError(
-      `VIGIL_INBOUND_EMAIL_DOMAIN=${JSON.stringify(domain)} is not a domain name: give the domain whose mail reaches Vigil's SMTP listener, such as alerts.example.com.`,
+      `VIGIL_INBOUND_EMAIL_DOMAIN=${JSON.stringify(given)} is not a domain name: give the domain whose mail reaches Vigil's SMTP listener, such as alerts.example.com.`,
+    );
+  }
+  // Derived from VIGIL_PUBLIC_URL, whose host need not be a mail domain (an IPv6 address, say): it
+  // matters only when the listener runs.
+  if (!valid && port !== undefined) {
+    throw new ConfigError(
+      `VIGIL_INBOUND_SMTP_PORT is set and VIGIL_INBOUND_EMAIL_DOMAIN is not, so the inbound email domain would be the host of VIGIL_PUBLIC_URL, ${JSON.stringify(domain)}, which is not a domain name: set VIGIL_INBOUND_EMAIL_DOMAIN to the domain whose mail reaches Vigil's SMTP listener, such as alerts.example.com.`,
     );
   }
   return {

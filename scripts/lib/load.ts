@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /**
  * Drives a URL with autocannon in a separate process, so the load generator does not share the
@@ -80,7 +81,7 @@ export async function loadBodies(
   url: string,
   options: { bodiesFile: string; headers: Record<string, string>; seconds: number; connections: number },
 ): Promise<LoadResult> {
-  const here = path.dirname(new URL(import.meta.url).pathname);
+  const here = path.dirname(fileURLToPath(import.meta.url));
   const child = spawn(
     process.execPath,
     [

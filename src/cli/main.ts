@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
-import type { Role } from '../app.js';
-import { ConfigError, loadConfig } from '../config.js';
-import { createLogger } from '../logger.js';
+import type { Role, RunningApp } from '../app.js';
+import { ConfigError, loadConfig, type Config } from '../config.js';
+import { createLogger, type Logger } from '../logger.js';
 import { awsCommand } from './aws.js';
 import { importCommand } from './import-opsgenie/command.js';
 
@@ -14,6 +14,91 @@ program
   .name('vigil')
   .description('Vigil: self-hosted on-call alerting with a two-way Amazon Security Hub integration.')
   .showHelpAfterError('(run "vigil --help" for the commands)');
+
+/**
+ * A second SIGINT or SIGTERM this soon after the first is the same request to stop: a Ctrl-C under
+ * `npm start` reaches Vigil twice, once from the terminal (to the whole process group) and once
+ * forwarded by npm. Only a signal after this forces the exit.
+ */
+const REPEAT_WINDOW_MS = 2000;
+
+type EmbeddedModule = typeof import('../db/embedded.js');
+/** Loaded by the commands that may run an embedded PostgreSQL, before they start it. */
+let embedded: EmbeddedModule | undefined;
+
+async function loadEmbedded(): Promise<EmbeddedModule> {
+  embedded ??= await import('../db/embedded.js');
+  return embedded;
+}
+
+// Whatever way the process ends (an error, a forced exit), the PostgreSQL it owns does not outlive it.
+process.on('exit', () => embedded?.stopEmbeddedPostgresNow());
+
+/**
+ * Handles SIGINT and SIGTERM from the start of a command: the first runs `stop` (whose result is the
+ * exit code), repeats within REPEAT_WINDOW_MS are ignored, and a later one exits at once, asking the
+ * embedded PostgreSQL this process owns to shut down first. `requested` tells the command it is stopping.
+ */
+function handleStopSignals(log: Logger, stop: (signal: NodeJS.Signals) => Promise<number>) {
+  const state = { requested: false };
+  let firstAt = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!state.requested) {
+      state.requested = true;
+      firstAt = Date.now();
+      log.info({ signal }, 'stopping');
+      stop(signal).then(
+        (code) => process.exit(code),
+        (error: unknown) => {
+          log.error({ err: error }, 'error while stopping');
+          process.exit(1);
+        },
+      );
+      return;
+    }
+    if (Date.now() - firstAt < REPEAT_WINDOW_MS) {
+      log.debug({ signal }, 'already stopping: a repeat of the signal is ignored');
+      return;
+    }
+    log.warn({ signal }, 'second signal: exiting now');
+    embedded?.stopEmbeddedPostgresNow();
+    process.exit(1);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return state;
+}
+
+/**
+ * The stop of `vigil migrate` and `vigil init`: their work is cut short (a migration's transaction rolls
+ * back with the server's fast shutdown), the embedded PostgreSQL stops, and the command fails.
+ */
+async function interrupt(): Promise<number> {
+  await embedded?.stopEmbeddedPostgres();
+  console.error('vigil: interrupted');
+  return 1;
+}
+
+/**
+ * Says which external PostgreSQL Vigil is about to connect to (never the credentials): when the host is
+ * unreachable the connection takes until its timeout to fail, and the operator should know what it waits for.
+ */
+async function announceDatabase(config: Config, log: Logger): Promise<void> {
+  if (!config.databaseUrl) return;
+  // Loaded here, not on top: `vigil --help` need not load the database modules.
+  const { CONNECT_TIMEOUT_MS } = await import('../db/database.js');
+  let where: string;
+  try {
+    const url = new URL(config.databaseUrl);
+    where = `${url.hostname || url.searchParams.get('host') || 'localhost'}:${url.port || '5432'}${url.pathname}`;
+  } catch {
+    where = 'the server in DATABASE_URL';
+  }
+  log.info(
+    { database: where, timeoutMs: CONNECT_TIMEOUT_MS },
+    `connecting to the PostgreSQL in DATABASE_URL (${where}); a connection that does not succeed within ${CONNECT_TIMEOUT_MS / 1000} s fails`,
+  );
+}
 
 function fail(error: unknown): never {
   if (error instanceof ConfigError) {
@@ -43,44 +128,50 @@ program
     }
     const log = createLogger(config.logLevel);
     const started = Date.now();
+    // The start under way, then the app it started.
+    const app: { starting?: Promise<RunningApp>; running?: RunningApp } = {};
+    // Before anything starts: a stop requested during start-up (initdb, migrations) stops the embedded
+    // PostgreSQL at once, which makes the rest of the start fail and close what it opened.
+    const stopping = handleStopSignals(log, async () => {
+      if (!app.running && app.starting) {
+        await embedded?.stopEmbeddedPostgres();
+        try {
+          app.running = await app.starting;
+        } catch {
+          return 0; // The start failed and closed what it had opened.
+        }
+      }
+      await app.running?.stop();
+      return 0;
+    });
+    await loadEmbedded();
     const { startApp } = await import('../app.js');
-    let app: Awaited<ReturnType<typeof startApp>>;
+    await announceDatabase(config, log);
+    if (stopping.requested) return;
+    app.starting = startApp(config, { role: options.role, log });
     try {
-      app = await startApp(config, { role: options.role, log });
+      app.running = await app.starting;
     } catch (error) {
+      if (stopping.requested) return; // The signal handler finishes stopping, and exits.
       log.error({ err: error }, 'Vigil could not start');
       fail(error);
     }
-    log.info({ ms: Date.now() - started }, 'started');
-    let signals = 0;
-    const shutdown = (signal: string) => {
-      signals++;
-      if (signals > 1) {
-        log.warn('second signal: exiting now');
-        process.exit(1);
-      }
-      log.info({ signal }, 'stopping');
-      app
-        .stop()
-        .then(() => process.exit(0))
-        .catch((error: unknown) => {
-          log.error({ err: error }, 'error while stopping');
-          process.exit(1);
-        });
-    };
-    process.on('SIGINT', () => shutdown('SIGINT'));
-    process.on('SIGTERM', () => shutdown('SIGTERM'));
+    if (!stopping.requested) log.info({ ms: Date.now() - started }, 'started');
   });
 
 program
   .command('migrate')
   .description('Apply the database migrations and exit (vigil start also applies them).')
   .action(async () => {
+    let stopping: { requested: boolean } | undefined;
     try {
       const config = loadConfig();
       const log = createLogger(config.logLevel);
+      stopping = handleStopSignals(log, interrupt);
+      await loadEmbedded();
       const { openDatabase } = await import('../app.js');
       const { migrate } = await import('../db/migrate.js');
+      await announceDatabase(config, log);
       const database = await openDatabase(config, log);
       try {
         const { applied } = await migrate(database.db, database.pool, log);
@@ -89,6 +180,7 @@ program
         await database.close();
       }
     } catch (error) {
+      if (stopping?.requested) return; // The signal handler finishes stopping, and exits.
       fail(error);
     }
   });
@@ -101,13 +193,17 @@ program
   .option('--org <name>', 'the organization name', 'Vigil')
   .option('--admin <email>', "the owner's username (an email address)", 'admin@vigil.local')
   .action(async (options: { org: string; admin: string }) => {
+    let stopping: { requested: boolean } | undefined;
     try {
       const config = loadConfig();
       const log = createLogger('warn');
+      stopping = handleStopSignals(log, interrupt);
+      await loadEmbedded();
       const { openDatabase } = await import('../app.js');
       const { migrate } = await import('../db/migrate.js');
       const { createAccountsService } = await import('../accounts/service.js');
       const { generateApiKey } = await import('../accounts/apikeys.js');
+      await announceDatabase(config, log);
       const database = await openDatabase(config, log);
       try {
         await migrate(database.db, database.pool, log);
@@ -131,6 +227,7 @@ program
         await database.close();
       }
     } catch (error) {
+      if (stopping?.requested) return; // The signal handler finishes stopping, and exits.
       fail(error);
     }
   });

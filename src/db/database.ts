@@ -8,16 +8,23 @@ export type Tx = Transaction<Database>;
 /** Either the database or an open transaction: repositories accept both so services choose the boundary. */
 export type Queryable = Db | Tx;
 
+/**
+ * How long opening a connection may take. Without a bound, a DATABASE_URL whose host drops packets
+ * holds start-up for the system's TCP timeout (about two minutes) without a word, and /readyz with it.
+ */
+export const CONNECT_TIMEOUT_MS = 10_000;
+
 // bigint (int8) as string is pg's default; timestamps stay Date. Counts from COUNT(*) are int8 too.
 export function createPool(
   connectionString: string,
   max = 20,
-  options: { statementTimeoutMs?: number; applicationName?: string } = {},
+  options: { statementTimeoutMs?: number; applicationName?: string; connectTimeoutMs?: number } = {},
 ): pg.Pool {
   const pool = new pg.Pool({
     connectionString,
     max,
     application_name: options.applicationName ?? 'vigil',
+    connectionTimeoutMillis: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
     ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
   });
   // An idle client losing its connection (database restart) must not crash the process.

@@ -106,9 +106,11 @@ async function serverFolder(dataDir: string, runAs: RunAs | undefined, log: Logg
     path.join(dataDir, 'postgres-location'),
     `The embedded PostgreSQL of this data folder lives in ${fallback}: PostgreSQL runs as "${runAs.name}", which cannot reach ${blocked}.\n`,
   );
-  log.info(
-    { cluster: fallback, blocked },
-    `the data folder is private to root; the embedded PostgreSQL lives in ${fallback}`,
+  // On every start, not only the first: the database is not where the operator put VIGIL_DATA_DIR, and
+  // a volume mounted there for it would not keep it.
+  log.warn(
+    { cluster: fallback, dataDir, blocked },
+    `the embedded PostgreSQL cluster is in ${fallback}, not in VIGIL_DATA_DIR (${dataDir}): Vigil runs as root, PostgreSQL runs as "${runAs.name}", and "${runAs.name}" cannot search ${blocked}. To keep the database on the volume of VIGIL_DATA_DIR, make every folder above it world-searchable (chmod o+x) or choose such a VIGIL_DATA_DIR, run Vigil as an ordinary user, or set DATABASE_URL to a PostgreSQL you run.`,
   );
   return fallback;
 }
@@ -338,6 +340,56 @@ function connectionUrl(password: string, port: number, socketDir: string | undef
   return socketDir ? `${url}?host=${encodeURIComponent(socketDir)}` : url;
 }
 
+/**
+ * What this process runs of PostgreSQL, so that a stop requested while Vigil is still starting (a Ctrl-C
+ * during initdb or migrations), or an exit forced by a second signal, still stops it: the servers it owns,
+ * the initdb it runs, and the starts under way.
+ */
+const owned = new Set<OwnedServer>();
+const helpers = new Set<ChildProcess>();
+const starting = new Set<Promise<unknown>>();
+let interrupted = false;
+
+interface OwnedServer {
+  pid: number;
+  stop(): Promise<void>;
+}
+
+function refuseIfInterrupted(): void {
+  if (interrupted) throw new Error('Vigil is stopping: the embedded PostgreSQL was not started.');
+}
+
+function signalProcess(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // It exited meanwhile.
+  }
+}
+
+/**
+ * Stops every embedded PostgreSQL this process owns, and those it is starting (its initdb too), and
+ * refuses to start any more: for a stop requested before Vigil finished starting. Waits until they are gone.
+ */
+export async function stopEmbeddedPostgres(): Promise<void> {
+  interrupted = true;
+  for (const child of helpers) child.kill('SIGINT');
+  for (const server of owned) void server.stop().catch(() => {});
+  // A start under way either fails (its server stopped, or refused) or registers what it owns.
+  await Promise.allSettled([...starting]);
+  await Promise.allSettled([...owned].map((server) => server.stop()));
+}
+
+/**
+ * At once, without waiting: asks every embedded PostgreSQL this process owns to shut down (SIGINT, its
+ * "fast" shutdown, which it completes on its own) and ends its initdb. For an exit that cannot wait.
+ */
+export function stopEmbeddedPostgresNow(): void {
+  interrupted = true;
+  for (const child of helpers) child.kill('SIGINT');
+  for (const server of owned) signalProcess(server.pid, 'SIGINT');
+}
+
 function run(
   command: string,
   args: string[],
@@ -345,11 +397,14 @@ function run(
   log: Logger,
 ): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
+    refuseIfInterrupted();
     const child = spawn(command, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
       ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
       env: { ...process.env, LC_ALL: 'C', LANG: 'C' },
     });
+    helpers.add(child);
+    child.once('exit', () => helpers.delete(child));
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -414,7 +469,15 @@ export interface EmbeddedOptions {
   settings?: Record<string, string>;
 }
 
-export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedPostgresHandle> {
+export function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedPostgresHandle> {
+  const started = startOrAttach(options);
+  starting.add(started);
+  const done = () => starting.delete(started);
+  started.then(done, done);
+  return started;
+}
+
+async function startOrAttach(options: EmbeddedOptions): Promise<EmbeddedPostgresHandle> {
   const { dataDir, log } = options;
   await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
   await fs.access(dataDir, fsConstants.W_OK).catch(() => {
@@ -468,6 +531,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   const args = ['-D', clusterDir, '-p', String(port)];
   for (const [name, value] of Object.entries(settings)) args.push('-c', `${name}=${value}`);
 
+  refuseIfInterrupted();
   const child: ChildProcess = spawn(bins.postgres, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
@@ -489,6 +553,28 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   child.stderr?.on('data', onOutput);
 
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let stopping: Promise<void> | undefined;
+  const server: OwnedServer = {
+    pid: child.pid ?? 0,
+    stop() {
+      stopping ??= (async () => {
+        if (child.exitCode === null && child.signalCode === null) {
+          // SIGINT is PostgreSQL's "fast" shutdown: roll back open transactions, checkpoint, exit.
+          child.kill('SIGINT');
+          const timer = setTimeout(() => child.kill('SIGQUIT'), 20_000);
+          await exited;
+          clearTimeout(timer);
+          log.info('embedded PostgreSQL stopped');
+        }
+        owned.delete(server);
+      })();
+      return stopping;
+    },
+  };
+  // From now on: a stop requested while it starts stops it too.
+  if (child.pid !== undefined) owned.add(server);
+  void exited.then(() => owned.delete(server));
+  log.info({ pid: child.pid, port, cluster: clusterDir }, 'starting the embedded PostgreSQL');
   const deadline = Date.now() + 60_000;
   let ready = false;
   while (!ready && Date.now() < deadline) {
@@ -509,22 +595,10 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   }
   log.info({ port, dataDir }, 'embedded PostgreSQL is running');
 
-  let stopping: Promise<void> | undefined;
   return {
     connectionString: connectionUrl(password, port, socketDir),
     owned: true,
-    stop() {
-      stopping ??= (async () => {
-        if (child.exitCode !== null) return;
-        // SIGINT is PostgreSQL's "fast" shutdown: roll back open transactions, checkpoint, exit.
-        child.kill('SIGINT');
-        const timer = setTimeout(() => child.kill('SIGQUIT'), 20_000);
-        await exited;
-        clearTimeout(timer);
-        log.info('embedded PostgreSQL stopped');
-      })();
-      return stopping;
-    },
+    stop: () => server.stop(),
   };
 }
 
@@ -559,9 +633,8 @@ async function attach(
   );
 
   let stopping: Promise<void> | undefined;
-  return {
-    connectionString,
-    owned: true,
+  const adoptedServer: OwnedServer = {
+    pid: server.pid,
     stop() {
       stopping ??= (async () => {
         // Whatever runs on the cluster now, if it is not the server we adopted, is not ours to stop.
@@ -570,13 +643,7 @@ async function attach(
           log.info({ pid: server.pid }, 'the embedded PostgreSQL had already stopped');
           return;
         }
-        const signal = (name: NodeJS.Signals) => {
-          try {
-            process.kill(server.pid, name);
-          } catch {
-            // It exited meanwhile.
-          }
-        };
+        const signal = (name: NodeJS.Signals) => signalProcess(server.pid, name);
         // SIGINT is PostgreSQL's "fast" shutdown: roll back open transactions, checkpoint, exit.
         signal('SIGINT');
         const escalateAt = Date.now() + 20_000;
@@ -589,10 +656,12 @@ async function attach(
           await sleep(100);
         }
         log.info('embedded PostgreSQL stopped');
-      })();
+      })().finally(() => owned.delete(adoptedServer));
       return stopping;
     },
   };
+  owned.add(adoptedServer);
+  return { connectionString, owned: true, stop: () => adoptedServer.stop() };
 }
 
 function sleep(ms: number) {

@@ -37,16 +37,17 @@ function render(email: AccountEmail): { subject: string; text: string; html: str
   };
 }
 
-/** Sends through VIGIL_SMTP_URL, from VIGIL_EMAIL_FROM; without them it sends nothing and says so. */
+/**
+ * Sends through VIGIL_SMTP_URL from `from` (the From pages use too: emailFrom in
+ * notify/destinations/email.ts); without VIGIL_SMTP_URL it sends nothing and says so.
+ */
 export function createAccountMailer(options: {
   smtpUrl: string | undefined;
-  from: string | undefined;
+  from: string;
   log: Logger;
 }): AccountMailer {
   const { smtpUrl, log } = options;
-  const transport = smtpUrl
-    ? nodemailer.createTransport(smtpUrl, { from: options.from ?? 'Vigil <vigil@localhost>' })
-    : undefined;
+  const transport = smtpUrl ? nodemailer.createTransport(smtpUrl, { from: options.from }) : undefined;
   return {
     async send(email) {
       if (!transport) {

@@ -30,13 +30,18 @@ export const emailDestination = {
     }
     return createEmailChannel({
       smtpUrl: config.smtpUrl,
-      from: config.emailFrom ?? defaultFrom(config),
+      from: emailFrom(config),
       log,
     });
   },
 } as const satisfies DestinationType<'email'>;
 
-function defaultFrom(config: Config): string {
+/**
+ * The From of every email Vigil sends, pages and account emails alike: VIGIL_EMAIL_FROM, else
+ * `Vigil <vigil@HOST>` with the host of VIGIL_PUBLIC_URL (localhost when that is no domain name).
+ */
+export function emailFrom(config: Pick<Config, 'emailFrom' | 'publicUrl'>): string {
+  if (config.emailFrom) return config.emailFrom;
   const host = new URL(config.publicUrl).hostname;
-  return `Vigil <vigil@${host.includes('.') ? host : 'localhost'}>`;
+  return `Vigil <vigil@${host.includes('.') && !host.startsWith('[') ? host : 'localhost'}>`;
 }
