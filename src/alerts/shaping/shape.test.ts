@@ -138,6 +138,27 @@ describe('modify', () => {
     assert.deepEqual(out.responders, [{ type: 'team', name: 'sre' }]);
   });
 
+  it('drops only the teams the request named when told to ignore its teams, not its other responders', () => {
+    const named: CreateAlertInput = {
+      ...request,
+      responders: [
+        { type: 'user', username: 'alice@example.com' },
+        { type: 'team', name: 'db' },
+        { type: 'escalation', name: 'esc' },
+        { type: 'schedule', name: 'sched' },
+      ],
+    };
+    const out = modify(named, { responders: [{ type: 'team', name: 'sre' }], replace: { teams: true } });
+    assert.deepEqual(out.responders, [
+      { type: 'user', username: 'alice@example.com' },
+      { type: 'escalation', name: 'esc' },
+      { type: 'schedule', name: 'sched' },
+      { type: 'team', name: 'sre' },
+    ]);
+    const all = modify(named, { responders: [{ type: 'team', name: 'sre' }], replace: { responders: true } });
+    assert.deepEqual(all.responders, [{ type: 'team', name: 'sre' }]);
+  });
+
   it('keeps a priority that does not come out as P1..P5, and leaves absent fields absent', () => {
     const bare: CreateAlertInput = { message: 'm' };
     const out = modify(bare, { priority: '{{details.sev}}', source: '{{source}}', alias: '{{alias}}' });

@@ -34,7 +34,8 @@ export interface Modifications {
   details?: Record<string, string>;
   responders?: ResponderInput[];
   actions?: string[];
-  replace?: { tags?: boolean; details?: boolean; responders?: boolean; actions?: boolean };
+  /** `responders` drops all the alert's responders; `teams` only those of type team (Opsgenie's ignoreTeamsFromPayload). */
+  replace?: { tags?: boolean; details?: boolean; responders?: boolean; teams?: boolean; actions?: boolean };
 }
 
 export interface ShapingRule {
@@ -185,11 +186,12 @@ export function modify(input: CreateAlertInput, m: Modifications): CreateAlertIn
     ]) as Record<string, string>;
   }
   // Only a real change makes a new list: the caller looks responders up again when the list changed.
-  if ((m.responders?.length ?? 0) > 0 || m.replace?.responders) {
-    out.responders = mergeResponders(
-      m.replace?.responders ? [] : (input.responders ?? []),
-      m.responders ?? [],
-    );
+  const teamsDropped = m.replace?.teams === true && (input.responders ?? []).some((r) => r.type === 'team');
+  if ((m.responders?.length ?? 0) > 0 || m.replace?.responders || teamsDropped) {
+    const kept = m.replace?.responders
+      ? []
+      : (input.responders ?? []).filter((r) => !m.replace?.teams || r.type !== 'team');
+    out.responders = mergeResponders(kept, m.responders ?? []);
   }
   return out;
 }

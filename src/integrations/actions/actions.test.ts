@@ -427,6 +427,42 @@ describe('a responder an action names, deleted since', () => {
   });
 });
 
+describe('ignoreTeamsFromPayload and ignoreRespondersFromPayload', () => {
+  it('the first drops only the teams the request names; the second every responder it names', async () => {
+    const alice = (
+      await call('POST', '/v2/users', {
+        username: `alice-${run}@example.com`,
+        fullName: 'Alice',
+        role: { name: 'User' },
+      })
+    ).data.id;
+    const dbTeam = (await call('POST', '/v2/teams', { name: `DB ${run}` })).data.id;
+    const sre = (await call('GET', `/v2/teams/${encodeURIComponent(`SRE ${run}`)}?identifierType=name`)).data
+      .id;
+    const responders = [
+      { type: 'user', username: `alice-${run}@example.com` },
+      { type: 'team', name: `DB ${run}` },
+    ];
+    const cases = [
+      { flag: 'ignoreTeamsFromPayload', expected: [`user:${alice}`, `team:${sre}`] },
+      { flag: 'ignoreRespondersFromPayload', expected: [`team:${sre}`] },
+    ];
+    for (const { flag, expected } of cases) {
+      const sender = await integration(`Grafana ${flag} ${run}`);
+      await call('PUT', `/v2/integrations/${sender.id}/actions`, {
+        create: [{ name: 'Page SRE', responders: [{ type: 'team', name: `SRE ${run}` }], [flag]: true }],
+      });
+      const alias = `${flag}-${run}`;
+      const { status } = await createVia(sender.key, { message: 'Replica lag', alias, responders });
+      assert.equal(status.isSuccess, true, JSON.stringify(status));
+      const alert = await alertByAlias(alias);
+      const got = (alert.responders as { type: string; id: string }[]).map((r) => `${r.type}:${r.id}`);
+      assert.deepEqual(got.sort(), [...expected].sort(), flag);
+      assert.ok(!alert.team_ids.includes(dbTeam), `${flag}: the request's team is not paged`);
+    }
+  });
+});
+
 describe("an action's default {{note}}", () => {
   it('passes a note as long as the Alert API takes (25,000 characters) through whole', async () => {
     const sender = await integration(`Notes ${run}`);

@@ -286,7 +286,8 @@ function modificationsOf(a: StoredAction): Modifications {
     replace: {
       tags: a.ignoreTagsFromPayload === true,
       details: a.ignoreExtraPropertiesFromPayload === true,
-      responders: a.ignoreRespondersFromPayload === true || a.ignoreTeamsFromPayload === true,
+      responders: a.ignoreRespondersFromPayload === true,
+      teams: a.ignoreTeamsFromPayload === true,
       actions: a.ignoreAlertActionsFromPayload === true,
     },
   };
