@@ -194,6 +194,51 @@ describe('GET /v2/alerts/counts', () => {
     const ten = await server.callOk('GET', countsPath(Array.from({ length: 10 }, (_, i) => `tinyId:${i}`)));
     assert.equal(ten.data.length, 10);
 
+    // The limit on unindexed terms holds for all the queries together, not for each: ten queries of ten
+    // free-text words each would search every alert a hundred times.
+    const words = (n: number, tag: string) => Array.from({ length: n }, (_, j) => `${tag}w${j}`).join(' ');
+    const costly = await server.call(
+      'GET',
+      countsPath(Array.from({ length: 10 }, (_, i) => words(10, `q${i}`))),
+    );
+    assert.equal(costly.status, 422, JSON.stringify(costly.body));
+    assert.deepEqual(Object.keys(costly.body.errors), ['query']);
+    assert.match(costly.body.message, /100 free-text.*at most 50 are allowed in one request\. Narrow them/);
+    // So it does with a saved search, which is AND-ed with (and counted in) every query.
+    const wordy = (
+      await server.callOk('POST', '/v2/alerts/saved-searches', {
+        name: 'Counted words',
+        query: words(6, 'saved'),
+        owner: { id: ownerId },
+      })
+    ).data as { id: string };
+    const withSaved = await server.call(
+      'GET',
+      countsPath(
+        Array.from({ length: 10 }, (_, i) => `q${i}`),
+        `&searchIdentifier=${wordy.id}`,
+      ),
+    );
+    assert.equal(withSaved.status, 422, JSON.stringify(withSaved.body));
+    assert.match(withSaved.body.message, /70 free-text/);
+    // Indexed queries are not held to it.
+    const indexed = await server.callOk(
+      'GET',
+      countsPath(Array.from({ length: 10 }, (_, i) => `status:open priority:P${(i % 5) + 1} tinyId>${i}`)),
+    );
+    assert.equal(indexed.data.length, 10);
+    // The console's counts (web/src/pages/alerts/listQueries.ts): its five views, each AND-ed with the
+    // search box's query, here one of the most unindexed terms one query may have; with a saved search too.
+    const inViews = (query: string) => QUERIES.slice(0, 5).map((v) => (v ? `${v} AND (${query})` : query));
+    const consoleCounts = await server.call('GET', countsPath(inViews(`org* ${words(9, 'team')}`)));
+    assert.equal(consoleCounts.status, 200, JSON.stringify(consoleCounts.body));
+    assert.equal(consoleCounts.body.data.length, 5);
+    const consoleSaved = await server.call(
+      'GET',
+      countsPath(inViews(words(4, 'box')), `&searchIdentifier=${wordy.id}`),
+    );
+    assert.equal(consoleSaved.status, 200, JSON.stringify(consoleSaved.body));
+
     const bad = await server.call('GET', countsPath(['status:open', 'status:sideways', 'priority:P1']));
     assert.equal(bad.status, 422, JSON.stringify(bad.body));
     assert.match(bad.body.message, /status is open or closed, not "sideways"/);

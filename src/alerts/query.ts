@@ -20,7 +20,9 @@ import { invalid as invalidQuery } from '../errors.js';
  *   `lastOccurredAt` and `snoozedUntil` epoch milliseconds up to the end of year 9999: a number outside
  *   is refused rather than left for PostgreSQL (or JavaScript's Date) to fail on.
  *
- * Each is refused with a 422 that says what to narrow.
+ * Each is refused with a 422 that says what to narrow. Several queries run as one statement
+ * (GET /v2/alerts/counts) are held to {@link MAX_COUNTED_UNINDEXED_TERMS} unindexed terms together
+ * ({@link checkCountedCost}), not to ten each.
  */
 
 /** The most terms (field:value, free text) one query may have. */
@@ -29,6 +31,13 @@ export const MAX_QUERY_TERMS = 30;
 export const MAX_UNINDEXED_TERMS = 10;
 /** The deepest parentheses and NOT may nest. */
 export const MAX_QUERY_DEPTH = 20;
+/**
+ * The most unindexed terms the queries of one GET /v2/alerts/counts may have together, each with the saved
+ * search AND-ed to it: all are evaluated on every alert row of the one scan. Five queries' worth, so that
+ * the console's count of its five views, each AND-ed with a search of the most one query may have
+ * (web/src/pages/alerts/listQueries.ts), is still answered.
+ */
+export const MAX_COUNTED_UNINDEXED_TERMS = 5 * MAX_UNINDEXED_TERMS;
 
 type Token =
   | { kind: 'lparen' | 'rparen' | 'and' | 'or' | 'not' }
@@ -117,6 +126,25 @@ function checkCost(tokens: Token[]): void {
   if (slow > MAX_UNINDEXED_TERMS) {
     throw invalidQuery(
       `Invalid query: it has ${slow} free-text, wildcard (*) or message/description terms, which search every alert; at most ${MAX_UNINDEXED_TERMS} are allowed. Narrow it: fewer of those, or exact field:value terms such as status:open or alias:x.`,
+    );
+  }
+}
+
+/**
+ * Refuses queries counted in one statement whose unindexed terms together are over
+ * {@link MAX_COUNTED_UNINDEXED_TERMS}; each query has passed {@link parseQuery}'s own limits first.
+ */
+export function checkCountedCost(queries: readonly (string | undefined)[]): void {
+  let slow = 0;
+  for (const query of queries) {
+    if (query) slow += tokenize(query).filter((t) => t.kind === 'term' && unindexed(t)).length;
+  }
+  if (slow > MAX_COUNTED_UNINDEXED_TERMS) {
+    throw invalidQuery(
+      `Invalid query: the ${queries.length} queries have ${slow} free-text, wildcard (*) or message/description terms together, which search every alert; at most ${MAX_COUNTED_UNINDEXED_TERMS} are allowed in one request. Narrow them: fewer queries with those terms, fewer of those in each, or exact field:value terms such as status:open or alias:x.`,
+      {
+        query: `has ${slow} free-text, wildcard (*) or message/description terms across the ${queries.length} queries; at most ${MAX_COUNTED_UNINDEXED_TERMS} together.`,
+      },
     );
   }
 }

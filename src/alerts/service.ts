@@ -15,7 +15,7 @@ import type { WorkSignal } from '../work/runner.js';
 import { systemClock, type Clock } from '../work/clock.js';
 import { invalid, invalidField, isDomainError, notFound } from '../errors.js';
 import type { Actor, AlertEventInput } from './events.js';
-import { compileQuery, parseQuery } from './query.js';
+import { checkCountedCost, compileQuery, parseQuery } from './query.js';
 import { alertScopeOf } from './visibility.js';
 import { namedResponders, recipientsOf, resolveResponder } from './responders.js';
 import { savedSearchQuery } from './saved-searches/service.js';
@@ -686,13 +686,23 @@ export function createAlertsService(
     queries: readonly (string | undefined)[],
     search: SavedSearchRef | undefined,
   ) {
-    if (!search) return queries.map((query) => whereOf(orgId, query));
+    const searched = await searchQueries(orgId, queries, search);
+    return searched.map((query) => whereOf(orgId, query));
+  }
+
+  /** Each query AND-ed with the saved search, when one is named (read once for them all). */
+  async function searchQueries(
+    orgId: string,
+    queries: readonly (string | undefined)[],
+    search: SavedSearchRef | undefined,
+  ): Promise<readonly (string | undefined)[]> {
+    if (!search) return queries;
     // The caller's queries on their own first, so a 422 about one speaks of it.
     const own = queries.map((query) => (query ? parseQuery(query) : undefined));
     const saved = await savedSearchQuery(db, orgId, search.identifier, search.type);
     // Each parses on its own (its parentheses and quotes balance), so this is the AND of the two, and the
     // limits on terms and nesting hold for the whole.
-    return queries.map((query, i) => whereOf(orgId, own[i] ? `(${saved}) AND (${query ?? ''})` : saved));
+    return queries.map((query, i) => (own[i] ? `(${saved}) AND (${query ?? ''})` : saved));
   }
 
   return {
@@ -920,9 +930,17 @@ export function createAlertsService(
     count: async (p: Principal, query?: string, search?: SavedSearchRef) =>
       repo.count(db, await alertScopeOf(db, p), await searchWhere(p.orgId, query, search)),
 
-    /** What `count` answers for each query, in their order, from one statement. */
-    countEach: async (p: Principal, queries: readonly string[], search?: SavedSearchRef) =>
-      repo.countEach(db, await alertScopeOf(db, p), await searchWheres(p.orgId, queries, search)),
+    /**
+     * What `count` answers for each query, in their order, from one statement: each query within its own
+     * limits, and all of them within the limit on unindexed terms together (every one is evaluated on
+     * every alert of the scan).
+     */
+    async countEach(p: Principal, queries: readonly string[], search?: SavedSearchRef) {
+      const searched = await searchQueries(p.orgId, queries, search);
+      const wheres = searched.map((query) => whereOf(p.orgId, query));
+      checkCountedCost(searched);
+      return repo.countEach(db, await alertScopeOf(db, p), wheres);
+    },
 
     /**
      * Runs one action on one alert. As in Opsgenie, an unknown alert or an action a closed alert refuses

@@ -1,10 +1,17 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { loadLinkSecret } from '../../notify/links.js';
 import { createActionLinks } from '../../notify/links.js';
-import { addOrganization, startTestServer, type Json, type TestServer } from '../../testing/harness.js';
+import {
+  addOrganization,
+  addUserWithKey,
+  startTestServer,
+  type Json,
+  type TestServer,
+} from '../../testing/harness.js';
 import { ShiftedClock } from '../../work/clock.js';
 import { createAttachmentLinks } from './links.js';
 
@@ -75,6 +82,48 @@ async function upload(
     body: form,
   });
   return { status: response.status, body: (await response.json()) as Json };
+}
+
+/**
+ * POSTs the start of a form (chunked: no Content-Length to refuse it by) and never finishes it, as a
+ * large or endless upload looks to the server while it arrives: answers what the server says while the
+ * body is still open. A server that read the body first would never answer (the wait is generous, so a
+ * busy machine is no failure).
+ */
+async function answerBeforeBody(path: string, key: string): Promise<{ status: number; body: Json }> {
+  const boundary = 'vigil-never-finished';
+  const request = http.request(`${server.url}${path}`, {
+    method: 'POST',
+    headers: {
+      authorization: `GenieKey ${key}`,
+      'content-type': `multipart/form-data; boundary=${boundary}`,
+      'transfer-encoding': 'chunked',
+    },
+  });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const answered = new Promise<http.IncomingMessage>((resolve, reject) => {
+      request.once('response', resolve);
+      request.once('error', reject);
+      timer = setTimeout(
+        () => reject(new Error(`no answer from ${path} within 60 s while the body was still open`)),
+        60_000,
+      );
+    });
+    request.write(
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="endless.bin"\r\n` +
+        `Content-Type: application/octet-stream\r\n\r\n${'x'.repeat(16 * 1024)}`,
+    );
+    const response = await answered;
+    assert.equal(request.writableEnded, false, 'answered while the body is still open');
+    let text = '';
+    for await (const chunk of response) text += String(chunk);
+    return { status: response.statusCode ?? 0, body: JSON.parse(text) as Json };
+  } finally {
+    clearTimeout(timer);
+    request.on('error', () => {});
+    request.destroy();
+  }
 }
 
 const file = (bytes: Uint8Array | string, type: string, fileName: string): Part => ({
@@ -259,10 +308,39 @@ describe('the limits', () => {
     assert.equal(refused.status, 422, JSON.stringify(refused.body));
     assert.match(refused.body.message, new RegExp(`already has ${PER_ALERT} attachments`));
     assert.equal((await rows(id)).length, PER_ALERT);
+    // Refused before the file is read: the answer comes while the body is still on its way.
+    const early = await answerBeforeBody(`/v2/alerts/${id}/attachments`, server.key);
+    assert.equal(early.status, 422, JSON.stringify(early.body));
+    assert.match(early.body.message, new RegExp(`already has ${PER_ALERT} attachments`));
     // Another alert has room of its own.
     const other = await alert();
     const added = await upload(`/v2/alerts/${other.id}/attachments`, [file('x', 'text/plain', 'x.txt')]);
     assert.equal(added.status, 200);
+  });
+
+  it('refuse a second file part with 413: one file per request', async () => {
+    const { id } = await alert();
+    for (const parts of [
+      [file('one', 'text/plain', 'one.txt'), file('two', 'text/plain', 'two.txt')],
+      [{ name: 'upload', value: new Blob(['x']), fileName: 'x.txt' }, file('one', 'text/plain', 'one.txt')],
+      [file('one', 'text/plain', 'one.txt'), { name: 'other', value: new Blob(['y']), fileName: 'y.txt' }],
+    ]) {
+      const refused = await upload(`/v2/alerts/${id}/attachments`, parts);
+      assert.equal(refused.status, 413, JSON.stringify(refused.body));
+      assert.match(refused.body.message, /too many parts: send one file in the field "file"/);
+    }
+    assert.deepEqual(await rows(id), []);
+    // One file beside the fields is fine, and the server answers as before.
+    const one = await upload(`/v2/alerts/${id}/attachments`, [
+      { name: 'user', value: 'Dana' },
+      file('one', 'text/plain', 'one.txt'),
+      { name: 'indexFile', value: 'one.txt' },
+    ]);
+    assert.equal(one.status, 200, JSON.stringify(one.body));
+    assert.deepEqual(
+      (await rows(id)).map((r) => r.name),
+      ['one.txt'],
+    );
   });
 
   it('refuse a body that is not a form, or a form without a file part named "file"', async () => {
@@ -443,6 +521,38 @@ describe('who may reach an attachment', () => {
       (await rows(id)).map((r) => r.name),
       ['a.txt'],
     );
+  });
+
+  it('an upload is refused before its body is read: without alert-add-attachment, or for an alert not found', async () => {
+    const run = randomUUID().slice(0, 6);
+    const role = `Attachment onlooker ${run}`;
+    await server.callOk('POST', '/v2/roles', { name: role, extendedRole: 'observer' });
+    const onlooker = await addUserWithKey(server, 'onlooker', run);
+    await server.callOk('PATCH', `/v2/users/${onlooker.id}`, { role: { name: role } });
+    // An alert they can see: what they lack is the right.
+    const { id } = await alert(server.key, { visibleTo: [{ type: 'user', id: onlooker.id }] });
+    const seen = await server.call('GET', `/v2/alerts/${id}/attachments`, undefined, onlooker.key);
+    assert.equal(seen.status, 200, JSON.stringify(seen.body));
+
+    const refused = await upload(
+      `/v2/alerts/${id}/attachments`,
+      [file('x', 'text/plain', 'x.txt')],
+      onlooker.key,
+    );
+    assert.equal(refused.status, 403, JSON.stringify(refused.body));
+    assert.match(refused.body.message, new RegExp(`role \\[${role}\\].*alert-add-attachment`));
+    const early = await answerBeforeBody(`/v2/alerts/${id}/attachments`, onlooker.key);
+    assert.equal(early.status, 403, JSON.stringify(early.body));
+    assert.equal(early.body.message, refused.body.message);
+
+    const unknown = randomUUID();
+    const missing = await answerBeforeBody(`/v2/alerts/${unknown}/attachments`, server.key);
+    assert.equal(missing.status, 404, JSON.stringify(missing.body));
+    assert.match(missing.body.message, new RegExp(`Alert with id \\[${unknown}\\] does not exist`));
+    assert.deepEqual(await rows(id), []);
+    // The server goes on serving, uploads included.
+    const added = await upload(`/v2/alerts/${id}/attachments`, [file('ok', 'text/plain', 'ok.txt')]);
+    assert.equal(added.status, 200, JSON.stringify(added.body));
   });
 });
 

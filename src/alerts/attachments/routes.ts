@@ -81,19 +81,24 @@ function uploadError(error: unknown, maxBytes: number): ApiError {
   }
 }
 
-/** Reads the form: the file in the field `file` (at most `maxBytes`), and Opsgenie's fields beside it. */
+/**
+ * Reads the form: the file in the field `file` (at most `maxBytes`), and Opsgenie's fields beside it. One
+ * file part in all (a second is FST_FILES_LIMIT, a 413), so at most one file is ever held in memory.
+ */
 async function readUpload(request: FastifyRequest, maxBytes: number): Promise<Upload> {
   const upload: Upload = { fields: {} };
   try {
     const parts = request.parts({
-      limits: { fileSize: maxBytes, files: 3, fields: 10, fieldSize: 8192, parts: 13, headerPairs: 50 },
+      limits: { fileSize: maxBytes, files: 1, fields: 10, fieldSize: 8192, parts: 11, headerPairs: 50 },
     });
     for await (const part of parts) {
       if (part.type === 'file') {
-        // Every file part is read to its end (or its limit): the form's next part follows it.
-        const content = await part.toBuffer();
-        if (part.fieldname === 'file' && !upload.file) {
-          upload.file = { name: part.filename, type: part.mimetype, content };
+        if (part.fieldname === 'file') {
+          upload.file = { name: part.filename, type: part.mimetype, content: await part.toBuffer() };
+        } else {
+          // Not the file: read to its end (or its limit) and dropped, never held, as the form's next part
+          // follows it.
+          part.file.resume();
         }
       } else if (
         (FORM_FIELDS as readonly string[]).includes(part.fieldname) &&
@@ -155,14 +160,18 @@ export function registerAttachmentRoutes(
       },
       async (request, reply) => {
         const p = principalOf(request);
+        const q = request.query;
+        const type = identifierTypeOf(q);
+        // Before the body is read: a caller without the right, an alert they cannot see or one already
+        // full is answered at once, without a file's worth of bytes read for nothing. `add` checks again.
+        await attachments.mayAdd(p, request.params.identifier, type);
         const upload = await readUpload(request, maxBytes);
         if (!upload.file) {
           throw new ApiError(422, 'Request body is not processable. Please check the errors.', {
             file: 'is required: send the file as a file part named "file".',
           });
         }
-        const q = request.query;
-        const added = await attachments.add(p, request.params.identifier, identifierTypeOf(q), {
+        const added = await attachments.add(p, request.params.identifier, type, {
           fileName: upload.file.name,
           contentType: upload.file.type,
           content: upload.file.content,

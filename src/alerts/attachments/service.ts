@@ -75,6 +75,28 @@ export function createAttachmentsService(deps: { db: Db; links: AttachmentLinks;
   const isFull = (count: number) => count >= limits.perAlert;
 
   /**
+   * The alert a file may be added to: in the caller's scope (`lock`ed when `q` is the transaction that
+   * adds it) and with room for one more. The rules `mayAdd` checks before a file is read and `add` again
+   * under its lock.
+   */
+  async function alertWithRoom(
+    q: Queryable,
+    p: Principal,
+    identifier: string,
+    type: IdentifierType,
+    lock: boolean,
+  ): Promise<AlertRow> {
+    const alert = await alertOf(q, p, identifier, type, lock);
+    const count = await repo.countOf(q, alert.id);
+    if (isFull(count)) {
+      throw invalid(
+        `Alert [${alert.id}] already has ${count} attachments, the most one alert may have (VIGIL_ATTACHMENTS_PER_ALERT): delete one first.`,
+      );
+    }
+    return alert;
+  }
+
+  /**
    * Stores a file the caller has held to the limits, on an alert `tx` holds, with its line on the
    * alert's log (`how` it came: "added", "attached from the email").
    */
@@ -103,23 +125,30 @@ export function createAttachmentsService(deps: { db: Db; links: AttachmentLinks;
     return added;
   }
 
+  const requireAddRight = (p: Principal) =>
+    requireUserRight(db, p, 'alert-add-attachment', 'add attachments to alerts');
+
   return {
+    /**
+     * Whether the caller may add a file to the alert now: the right, the alert in their scope, room for
+     * one more. The upload asks before it reads the file, so a request that will be refused is refused
+     * before its body is read; `add` checks it all again, under the alert's lock.
+     */
+    async mayAdd(p: Principal, identifier: string, type: IdentifierType): Promise<void> {
+      await requireAddRight(p);
+      await alertWithRoom(db, p, identifier, type, false);
+    },
+
     /** Adds a file to an alert, with a line on its log; the alert is locked so its count holds. */
     async add(p: Principal, identifier: string, type: IdentifierType, file: NewAttachment) {
-      await requireUserRight(db, p, 'alert-add-attachment', 'add attachments to alerts');
+      await requireAddRight(p);
       if (tooLarge(file)) {
         throw invalid(`The file is larger than the limit of ${limits.maxBytes} bytes.`, {
           file: `must be at most ${limits.maxBytes} bytes.`,
         });
       }
       return db.transaction().execute(async (tx) => {
-        const alert = await alertOf(tx, p, identifier, type, true);
-        const count = await repo.countOf(tx, alert.id);
-        if (isFull(count)) {
-          throw invalid(
-            `Alert [${alert.id}] already has ${count} attachments, the most one alert may have (VIGIL_ATTACHMENTS_PER_ALERT): delete one first.`,
-          );
-        }
+        const alert = await alertWithRoom(tx, p, identifier, type, true);
         return store(tx, p, alert, file, 'added');
       });
     },
