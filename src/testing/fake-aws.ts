@@ -136,6 +136,12 @@ export interface FakeAws {
   /** Hold every BatchUpdateFindings(V2) response this many ms (to kill a worker mid-request in tests). */
   setLatency(ms: number): void;
   /**
+   * Holds every BatchUpdateFindings(V2) answer (decided as it comes, sent later) until the returned
+   * function is called, which sends them all: a request stays in flight for as long as a test needs,
+   * whatever the machine's speed.
+   */
+  holdAnswers(): () => void;
+  /**
    * Stops the throttle's clock until the returned function is called: no token comes back meanwhile,
    * so a test sees the burst exactly, however slowly a busy machine makes its calls.
    */
@@ -380,6 +386,8 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
     BatchUpdateFindingsV2: [],
   };
   let latencyMs = 0;
+  /** The answers holdAnswers keeps back while it holds them. */
+  let heldAnswers: (() => void)[] | undefined;
   let throttleHeldAt: number | undefined;
   const timers = new Set<NodeJS.Timeout>();
 
@@ -415,6 +423,14 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
     },
     setLatency: (ms) => {
       latencyMs = ms;
+    },
+    holdAnswers: () => {
+      const held: (() => void)[] = [];
+      heldAnswers = held;
+      return () => {
+        if (heldAnswers === held) heldAnswers = undefined;
+        for (const send of held.splice(0)) send();
+      };
     },
     holdThrottleClock: () => {
       const heldAt = Date.now();
@@ -724,7 +740,9 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
         res.writeHead(status, headers);
         res.end(text);
       };
-      if (operation.startsWith('BatchUpdateFindings') && latencyMs > 0) {
+      if (operation.startsWith('BatchUpdateFindings') && heldAnswers !== undefined) {
+        heldAnswers.push(send);
+      } else if (operation.startsWith('BatchUpdateFindings') && latencyMs > 0) {
         const timer = setTimeout(() => {
           timers.delete(timer);
           send();

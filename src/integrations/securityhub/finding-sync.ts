@@ -19,7 +19,8 @@ import {
   type ParsedEvent,
 } from './findings.js';
 import { findingsRepository } from './findings-repository.js';
-import { writebacksRepository } from './writeback/repository.js';
+import { echoOf } from './writeback/changes.js';
+import { writebacksRepository, type FindingWrite } from './writeback/repository.js';
 
 /**
  * One finding, one alert: the state machine that turns a finding (new, updated, resolved, echoed back)
@@ -165,7 +166,9 @@ export function echoOfWriteBack(
  * would then be taken for Vigil's own), so the intake ends them. A field counts only when its value moved
  * from the one last seen, and not to the value Vigil last wrote to it: that is Vigil's echo (alone, or
  * beside another change such as an archive), or the very value the change waiting would write. Record
- * state and compliance are never written back, so they supersede nothing.
+ * state and compliance are never written back, so they supersede nothing. Of the changes of a field it
+ * reports, overriddenInSecurityHub spares those behind a sent change of Vigil's that carried the value
+ * (an earlier write's echo, which written_back no longer remembers once a newer change was recorded).
  */
 export function changedInSecurityHub(
   previous: {
@@ -185,6 +188,62 @@ export function changedInSecurityHub(
   return fields
     .filter(([, echo, before, after]) => after !== before && wrote[echo] !== after)
     .map(([field]) => field);
+}
+
+/** The key of a field in what echoOf reads a change back as (and written_back keeps). */
+const ECHO_KEY: Record<WritebackField, string> = {
+  workflow: 'workflowStatus',
+  severity: 'severityLabel',
+  note: 'noteText',
+};
+
+/** The finding's value of each field Vigil writes back, as echoOf spells it. */
+function writableValues(f: NormalizedFinding): Record<WritebackField, string | null> {
+  return { workflow: f.workflowStatus ?? null, severity: f.severityLabel, note: f.note?.text ?? null };
+}
+
+/**
+ * The ids of Vigil's unsent changes (of `fields`, those changedInSecurityHub reports) that the finding's
+ * new values end: those not preceded by a change of Vigil's that carried the very value Security Hub
+ * now holds and was sent, or is being sent (done, sending, or superseded while being sent). One that
+ * would write that very value itself is left alone too: sending it changes nothing, and one being sent
+ * whose echo this is has landed (ended, it would hold back the next change of its field for its lease).
+ *
+ * written_back keeps only the last value recorded per field, and recording a change overwrites it before
+ * that change is sent: after an acknowledge was sent and a close recorded (held back by a
+ * ConcurrentUpdateError, say), the acknowledge's echo (NOTIFIED) is no longer in written_back, yet it is
+ * Vigil's own, older than the close, and must not end it. Only a sent change of the same alert counts:
+ * one of an earlier alert is older than the occurrence that opened this one, and a person who sets that
+ * value again in Security Hub (RESOLVED, say) has set a newer one.
+ *
+ * The rule is by value, not by time. Security Hub's UpdatedAt cannot order a value against Vigil's
+ * changes: BatchUpdateFindings does not change UpdatedAt (AWS-FACTS §4), and a console change or an
+ * automation rule goes through it, so a person's value carries the provider's last UpdatedAt, as old as
+ * the one Vigil's own echo carries. "Only changes recorded before UpdatedAt" would let no console change
+ * supersede anything, and still not tell an echo from a person's change.
+ */
+export function overriddenInSecurityHub(
+  writes: readonly FindingWrite[],
+  fields: readonly WritebackField[],
+  f: NormalizedFinding,
+): string[] {
+  const now = writableValues(f);
+  const order = (w: FindingWrite) => [BigInt(w.seq), BigInt(w.id)] as const;
+  const earlier = (a: FindingWrite, b: FindingWrite) => {
+    const [as, ai] = order(a);
+    const [bs, bi] = order(b);
+    return as < bs || (as === bs && ai < bi);
+  };
+  const carries = (w: FindingWrite) => echoOf(w)[ECHO_KEY[w.field]] === now[w.field];
+  return writes
+    .filter((p) => p.unsent && fields.includes(p.field) && !carries(p))
+    .filter(
+      (p) =>
+        !writes.some(
+          (r) => r.sent && r.field === p.field && r.alertId === p.alertId && earlier(r, p) && carries(r),
+        ),
+    )
+    .map((p) => p.id);
 }
 
 /**
@@ -425,13 +484,18 @@ export function createFindingSync(deps: { alerts: AlertsService; log: Logger }) 
     }
     // Someone changed the finding in Security Hub: Vigil's changes of those fields not yet sent (or to be
     // retried) would overwrite that newer value, so they are never sent.
+    // An echo of an earlier change of Vigil's, come back while a newer one waits, is not such a value.
     if (previous) {
+      const findingKey = findingKeyDigest(finding.key);
+      const fields = changedInSecurityHub(previous, finding);
+      const writes = await writebacksRepository.writesOf(tx, integration.id, findingKey, fields);
       await writebacksRepository.supersedeUnsent(
         tx,
         {
           integrationId: integration.id,
-          findingKey: findingKeyDigest(finding.key),
-          fields: changedInSecurityHub(previous, finding),
+          findingKey,
+          fields,
+          ids: overriddenInSecurityHub(writes, fields, finding),
         },
         'a newer value was set in Security Hub',
         new Date(),

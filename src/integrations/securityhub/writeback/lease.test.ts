@@ -160,6 +160,40 @@ describe('a claim whose lease ran out', () => {
   });
 });
 
+describe('a change superseded while being sent', () => {
+  it('holds back a newer change of its field until its lease has passed: its request may still land', async () => {
+    const ack = await insertChange('superseded-in-flight', 'workflow', { Status: 'NOTIFIED' }, 1);
+    const t0 = clock.now();
+    assert.deepEqual(
+      (await claimAt(t0, randomUUID())).map((c) => c.id),
+      [ack],
+    );
+    // While its request is out, a value set in Security Hub ends it (the intake's supersedeUnsent)...
+    await db
+      .transaction()
+      .execute((tx) =>
+        writebacksRepository.supersedeUnsent(
+          tx,
+          { integrationId, findingKey: 'superseded-in-flight', fields: ['workflow'] },
+          'a newer value was set in Security Hub',
+          t0,
+        ),
+      );
+    const superseded = await rowOf(ack);
+    assert.equal(superseded.status, 'superseded');
+    assert.ok(superseded.lease_until && superseded.lease_until > t0);
+    // ...and then the alert is closed in Vigil: its RESOLVED must not go out beside the NOTIFIED.
+    const close = await insertChange('superseded-in-flight', 'workflow', { Status: 'RESOLVED' }, 2);
+    assert.deepEqual(await claimAt(new Date(t0.getTime() + 1000), randomUUID()), []);
+    assert.equal(await statusOf(close), 'pending');
+    // Once the lease has passed, the acknowledge's request is over (or its process is gone).
+    assert.deepEqual(
+      (await claimAt(new Date(t0.getTime() + LEASE_MS + 1000), randomUUID())).map((c) => c.id),
+      [close],
+    );
+  });
+});
+
 describe('two claims at once', () => {
   it('never sends a change while an earlier change of its field is claimed by a claim not yet committed', async () => {
     const ack = await insertChange('race', 'workflow', { Status: 'NOTIFIED' }, 1);

@@ -34,6 +34,18 @@ export interface NewChange extends FindingChange {
   lastError?: string;
 }
 
+/** One of Vigil's changes of a finding's field, as the intake weighs it against a value Security Hub sent. */
+export interface FindingWrite extends FindingChange {
+  id: string;
+  alertId: string | null;
+  /** The alert event's place in the outbox (a bigint as text), as ClaimedChange's. */
+  seq: string;
+  /** Still to be sent (pending), or being sent: a newer value set in Security Hub may end it. */
+  unsent: boolean;
+  /** Sent, or being sent (or superseded while it was): its value may be in Security Hub, and come back. */
+  sent: boolean;
+}
+
 /** What the integration's page shows of the write-back's last outcome. */
 export type WritebackStatus = { ok: true } | { ok: false; error: string };
 
@@ -150,12 +162,17 @@ export const writebacksRepository = {
       findingKey: string;
       fields: readonly WritebackField[];
       exceptAlert?: string;
+      /** Only these changes (of those fields), when given: see finding-sync.ts's `overriddenInSecurityHub`. */
+      ids?: readonly string[];
     },
     reason: string,
     now: Date,
   ): Promise<void> {
     if (target.fields.length === 0) return;
-    const { exceptAlert } = target;
+    const { exceptAlert, ids } = target;
+    if (ids !== undefined && ids.length === 0) return;
+    // lease_until is left as it is: a change superseded while being sent may still land, and claimDue
+    // holds back the next change of its field until that lease has passed.
     await tx
       .updateTable('securityhub_writebacks')
       .set({ status: 'superseded', last_error: reason, updated_at: now })
@@ -166,7 +183,45 @@ export const writebacksRepository = {
       .$if(exceptAlert !== undefined, (qb) =>
         qb.where((eb) => eb.or([eb('alert_id', 'is', null), eb('alert_id', '!=', exceptAlert ?? '')])),
       )
+      .$if(ids !== undefined, (qb) => qb.where('id', 'in', [...(ids ?? [])]))
       .execute();
+  },
+
+  /**
+   * A finding's changes of these fields that Vigil still has to send (pending, or sending), and those that
+   * AWS took or may have taken (done, sending, or superseded while being sent: the only settling that
+   * leaves lease_until set), each with the value it sends. For the intake, to tell Vigil's echo from a
+   * value set in Security Hub.
+   */
+  async writesOf(
+    tx: Tx,
+    integrationId: string,
+    findingKey: string,
+    fields: readonly WritebackField[],
+  ): Promise<FindingWrite[]> {
+    if (fields.length === 0) return [];
+    const rows = await tx
+      .selectFrom('securityhub_writebacks')
+      .select(['id', 'alert_id', 'field', 'value', 'seq', 'status', 'lease_until'])
+      .where('integration_id', '=', integrationId)
+      .where('finding_key', '=', findingKey)
+      .where('field', 'in', [...fields])
+      .where((eb) =>
+        eb.or([
+          eb('status', 'in', ['pending', 'sending', 'done']),
+          eb.and([eb('status', '=', 'superseded'), eb('lease_until', 'is not', null)]),
+        ]),
+      )
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      alertId: r.alert_id,
+      field: r.field,
+      value: r.value,
+      seq: r.seq,
+      unsent: r.status === 'pending' || r.status === 'sending',
+      sent: r.status !== 'pending',
+    }));
   },
 
   /** Supersedes the changes of this field from earlier events that have not been claimed yet. */
@@ -225,8 +280,8 @@ export const writebacksRepository = {
    * Claims up to `limit` due changes under a lease until `leaseUntil`: pending ones whose backoff is
    * over, and sending ones whose lease lapsed (their process died). Pending changes are taken only from
    * integrations whose changes have gathered (see the gather condition below), and never a change while
-   * an earlier change of the same field of the same finding is in flight under a live lease, so the two
-   * cannot cross. A due change that a later change of its finding's field has overtaken is superseded
+   * an earlier change of the same field of the same finding is in flight under a live lease (being sent,
+   * or superseded while it was), so the two cannot cross. A due change that a later change of its finding's field has overtaken is superseded
    * rather than claimed: sent after the later one, its older value would win.
    */
   async claimDue(
@@ -262,7 +317,10 @@ export const writebacksRepository = {
                     OR (max(g.created_at) <= ${window.quietSince} AND NOT ${window.eventsInFlight}))))
           AND NOT EXISTS (
             SELECT 1 FROM securityhub_writebacks s
-            WHERE s.status = 'sending' AND s.lease_until >= ${now} AND s.id <> w.id
+            -- A change superseded while being sent keeps its lease (supersedeUnsent): its request may
+            -- still land, and must not land after the next change of its field. Every other way out of
+            -- 'sending' clears lease_until.
+            WHERE s.status IN ('sending', 'superseded') AND s.lease_until >= ${now} AND s.id <> w.id
               AND s.integration_id = w.integration_id AND s.finding_key = w.finding_key AND s.field = w.field)
         ORDER BY w.id
         LIMIT ${window.limit}

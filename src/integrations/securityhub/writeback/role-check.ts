@@ -20,6 +20,14 @@ export interface RoleCheck {
 /** How STS refuses a role whose trust policy does not let the caller in. */
 const REFUSED = new Set(['AccessDenied', 'AccessDeniedException']);
 
+/**
+ * The partition of the role's ARN (`aws`, `aws-us-gov`, `aws-cn`...), as aws-setup/aws-context.ts reads
+ * it from an identity's: a ProductArn of another partition than the region's is not one AWS would name.
+ */
+function partitionOf(roleArn: string): string {
+  return /^arn:(aws[\w-]*):/.exec(roleArn)?.[1] ?? 'aws';
+}
+
 /** What a finding that does not exist is called in the write checks below: AWS answers it unprocessed. */
 const PERMISSION_CHECK_ID = 'vigil-permission-check';
 
@@ -92,7 +100,7 @@ export async function checkRole(aws: AwsAccess, target: RoleTarget | undefined):
         FindingIdentifiers: [
           {
             Id: PERMISSION_CHECK_ID,
-            ProductArn: `arn:aws:securityhub:${target.region}::product/vigil/${PERMISSION_CHECK_ID}`,
+            ProductArn: `arn:${partitionOf(target.roleArn)}:securityhub:${target.region}::product/vigil/${PERMISSION_CHECK_ID}`,
           },
         ],
         Note: { Text: 'Vigil permission check', UpdatedBy: 'Vigil' },

@@ -896,17 +896,13 @@ describe('batching, limits and failures', () => {
     assert.deepEqual(statuses, ['superseded', 'done']);
   });
 
-  /** How long AWS takes to answer while a test holds an attempt in flight. */
-  const SLOW_ANSWER_MS = 3000;
-  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
-
   /**
    * A change of Vigil's that Security Hub keeps refusing (ConcurrentUpdateError) while someone sets a newer
    * value of its field in Security Hub: once the intake has seen that value, the change is never sent
    * again, though Security Hub would now take it. Waiting: the delivery comes while the change backs off
    * (the server's clock held, so that no retry falls due meanwhile). In flight: it comes while AWS is
-   * still answering one attempt (slow answers; should the machine be slower still, the change is backing
-   * off by then, and the outcome is the same). Returns the change's status and what was sent after the
+   * still answering one attempt (the fake holds its answer until the delivery has been processed, and the
+   * change is seen 'sending' just before it). Returns the change's status and what was sent after the
    * delivery.
    */
   async function retriedBehindSecurityHub(
@@ -936,7 +932,7 @@ describe('batching, limits and failures', () => {
         )
       ).rows[0];
     let release: (() => void) | undefined;
-    let inFlight: { at: number } | undefined;
+    let answer: (() => void) | undefined;
     try {
       aws.refuseFinding(id, PRODUCT, 'ConcurrentUpdateError');
       const before = batchRequests().length;
@@ -950,14 +946,15 @@ describe('batching, limits and failures', () => {
           return r?.status === 'pending' && r.not_before > heldAt;
         });
       } else {
-        aws.setLatency(SLOW_ANSWER_MS);
+        answer = aws.holdAnswers();
         const attempts = batchRequests().length;
-        await waitFor('an attempt in flight', async () => {
-          inFlight = batchRequests()
+        await waitFor('an attempt in flight', async () =>
+          batchRequests()
             .slice(attempts)
-            .find((r) => JSON.stringify(r.body).includes(id));
-          return inFlight !== undefined;
-        });
+            .some((r) => JSON.stringify(r.body).includes(id)),
+        );
+        // Its answer is held: the change is being sent, and stays so until the delivery is processed.
+        assert.equal((await row())?.status, 'sending');
       }
       // Someone changes the finding in Security Hub: the fake holds the value, and its event comes.
       const hub = held(id);
@@ -971,13 +968,29 @@ describe('batching, limits and failures', () => {
       // From now on Security Hub would take the change: only the intake's supersede keeps it out.
       aws.refuseFinding(id, PRODUCT, 'ConcurrentUpdateError', 0);
       const reset = batchRequests().length;
-      aws.setLatency(0);
+      // The attempt in flight is answered (refused, as decided when it came) only now, after the delivery:
+      // its outcome is what could put it back to be retried.
+      answer?.();
+      answer = undefined;
       release?.();
       release = undefined;
-      // The attempt in flight is answered (refused) only after SLOW_ANSWER_MS: its outcome is what could
-      // put it back to be retried, so it is let come before the change is judged. (On a machine too slow
-      // for this, the test passes without having shown anything; it never fails for it.)
-      if (inFlight) await sleep(inFlight.at + SLOW_ANSWER_MS + 500 - Date.now());
+      if (change.when === 'in flight') {
+        // The sender's rounds run one at a time (one process here): a change made now goes in a later
+        // round than the held attempt's, so once it is done, that attempt's refusal has been settled.
+        const later = await finding(`${suffix}-later`);
+        await server.call('POST', `/v2/alerts/${later.alertId}/acknowledge`, {});
+        await waitFor(
+          'a later round of the sender',
+          async () =>
+            (
+              await client.query(
+                `SELECT 1 FROM securityhub_writebacks WHERE alert_id = $1 AND status = 'done'`,
+                [later.alertId],
+              )
+            ).rowCount === 1,
+          20_000,
+        );
+      }
       const status = await waitFor(
         'the change settled',
         async () => {
@@ -990,8 +1003,8 @@ describe('batching, limits and failures', () => {
       assert.deepEqual(sentSince(reset), [], 'nothing is sent once Security Hub would take it');
       return { alertId, id, status, sentAfter: sentSince(change.when === 'waiting' ? delivered : reset) };
     } finally {
+      answer?.();
       release?.();
-      aws.setLatency(0);
       await client.end();
     }
   }
@@ -1016,6 +1029,50 @@ describe('batching, limits and failures', () => {
       );
     });
   }
+
+  it('sends a close held back while the echo of the acknowledge before it comes: the finding ends RESOLVED', async () => {
+    const { alertId, id } = await finding('echo-before-close');
+    await server.idle();
+    const client = new pg.Client({ connectionString: server.databaseUrl });
+    await client.connect();
+    const statusOf = async (value: Json) =>
+      (
+        await client.query<{ status: string }>(
+          `SELECT status FROM securityhub_writebacks WHERE alert_id = $1 AND value = $2::jsonb`,
+          [alertId, JSON.stringify(value)],
+        )
+      ).rows[0]?.status;
+    try {
+      // The acknowledge is sent; its echo is not delivered yet.
+      await server.call('POST', `/v2/alerts/${alertId}/acknowledge`, {});
+      await waitFor('the acknowledge sent', async () => (await statusOf({ Status: 'NOTIFIED' })) === 'done');
+      assert.equal(held(id)?.Workflow?.Status, 'NOTIFIED');
+      // The close is recorded (written_back now remembers RESOLVED), and Security Hub refuses it.
+      aws.refuseFinding(id, PRODUCT, 'ConcurrentUpdateError');
+      const before = batchRequests().length;
+      await server.call('POST', `/v2/alerts/${alertId}/close`, {});
+      await waitFor('the close refused', async () =>
+        batchRequests()
+          .slice(before)
+          .some((r) => r.status === 200 && JSON.stringify(r.body).includes(id)),
+      );
+      // The acknowledge's echo comes (BatchUpdateFindings left UpdatedAt as it was): Vigil's own NOTIFIED.
+      await finding('echo-before-close', (f) => (f.Workflow = { Status: 'NOTIFIED' }));
+      assert.notEqual(await statusOf({ Status: 'RESOLVED' }), 'superseded');
+      // Security Hub takes the close now: it is sent, and the finding ends RESOLVED.
+      aws.refuseFinding(id, PRODUCT, 'ConcurrentUpdateError', 0);
+      await waitFor(
+        'the close sent',
+        async () => (await statusOf({ Status: 'RESOLVED' })) === 'done',
+        20_000,
+      );
+      assert.equal(held(id)?.Workflow?.Status, 'RESOLVED');
+      assert.equal((await server.call('GET', `/v2/alerts/${alertId}`)).body.data.status, 'closed');
+    } finally {
+      aws.refuseFinding(id, PRODUCT, 'ConcurrentUpdateError', 0);
+      await client.end();
+    }
+  });
 
   it('never sends a priority retried after the severity was changed in Security Hub', async () => {
     const { alertId, id, status, sentAfter } = await retriedBehindSecurityHub('hub-severity', {

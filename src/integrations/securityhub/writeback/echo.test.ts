@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { changedInSecurityHub, overriddenInSecurityHub } from '../finding-sync.js';
+import type { NormalizedFinding } from '../findings.js';
+import type { FindingWrite } from './repository.js';
+
+/**
+ * Which of Vigil's unsent changes a finding's update from Security Hub ends, without a database: a value
+ * someone set there ends them, Vigil's own echo (of the last change recorded, or of an earlier one sent
+ * while a newer one waits) does not.
+ */
+
+const ALERT = 'alert-1';
+
+function update(values: { workflow?: string; severity?: string; note?: string }): NormalizedFinding {
+  return {
+    key: { productArn: 'arn:aws:securityhub:us-east-1::product/aws/securityhub', id: 'finding-1' },
+    format: 'asff',
+    severityLabel: values.severity ?? 'MEDIUM',
+    workflowStatus: values.workflow ?? 'NEW',
+    ...(values.note !== undefined ? { note: { text: values.note } } : {}),
+  } as unknown as NormalizedFinding;
+}
+
+function write(
+  id: number,
+  status: 'pending' | 'sending' | 'done' | 'superseded in flight',
+  value: Record<string, string>,
+  more: Partial<FindingWrite> = {},
+): FindingWrite {
+  return {
+    id: String(id),
+    alertId: ALERT,
+    field: 'Status' in value || 'StatusId' in value ? 'workflow' : 'Label' in value ? 'severity' : 'note',
+    value,
+    seq: String(id),
+    unsent: status === 'pending' || status === 'sending',
+    sent: status !== 'pending',
+    ...more,
+  };
+}
+
+/** The finding's last known state: NEW, acknowledged in Vigil and then closed (RESOLVED remembered). */
+const previous = {
+  workflow_status: 'NEW',
+  severity_label: 'MEDIUM',
+  note_text: null,
+  written_back: { workflowStatus: 'RESOLVED' },
+};
+
+describe('a value come back from Security Hub', () => {
+  it("does not end a close waiting behind the acknowledge whose echo it is (written_back remembers only the close's RESOLVED)", () => {
+    const notified = update({ workflow: 'NOTIFIED' });
+    // Moved, and not to what written_back remembers: the intake looks at the field's changes...
+    const fields = changedInSecurityHub(previous, notified);
+    assert.deepEqual(fields, ['workflow']);
+    // ...and spares the close, behind the acknowledge that carried NOTIFIED (sent, or being sent).
+    for (const ackStatus of ['done', 'sending', 'superseded in flight'] as const) {
+      const writes = [
+        write(1, ackStatus, { Status: 'NOTIFIED' }),
+        write(2, 'pending', { Status: 'RESOLVED' }),
+      ];
+      assert.deepEqual(overriddenInSecurityHub(writes, fields, notified), [], ackStatus);
+    }
+  });
+
+  it('ends the close when the value is one no change of Vigil sent before it', () => {
+    const suppressed = update({ workflow: 'SUPPRESSED' });
+    const fields = changedInSecurityHub(previous, suppressed);
+    const writes = [write(1, 'done', { Status: 'NOTIFIED' }), write(2, 'pending', { Status: 'RESOLVED' })];
+    assert.deepEqual(overriddenInSecurityHub(writes, fields, suppressed), ['2']);
+  });
+
+  it('ends the close when the acknowledge that carried the value was never sent', () => {
+    const notified = update({ workflow: 'NOTIFIED' });
+    const fields = changedInSecurityHub(previous, notified);
+    // Still waiting itself: NOTIFIED can only be a person's, and ends the close (the acknowledge, which
+    // would write that very value, is left: sending it changes nothing).
+    const writes = [write(1, 'pending', { Status: 'NOTIFIED' }), write(2, 'pending', { Status: 'RESOLVED' })];
+    assert.deepEqual(overriddenInSecurityHub(writes, fields, notified), ['2']);
+  });
+
+  it('ends a change behind a sent one that carried the value for an earlier alert', () => {
+    const resolved = update({ workflow: 'RESOLVED' });
+    const fields = changedInSecurityHub(
+      { ...previous, written_back: { workflowStatus: 'NOTIFIED' } },
+      resolved,
+    );
+    const writes = [
+      write(1, 'done', { Status: 'RESOLVED' }, { alertId: 'earlier-alert' }),
+      write(2, 'pending', { Status: 'NOTIFIED' }),
+    ];
+    assert.deepEqual(overriddenInSecurityHub(writes, fields, resolved), ['2']);
+  });
+
+  it('compares by the alert event order, not only the row id, and reads OCSF values back', () => {
+    const notified = update({ workflow: 'NOTIFIED' });
+    const fields = changedInSecurityHub(previous, notified);
+    // An In Progress (StatusId 2) sent before the close, by the event order, read back as the OCSF
+    // reader reads the finding's own.
+    const inProgress = update({ workflow: 'IN_PROGRESS' });
+    const ocsf = [
+      write(5, 'done', { StatusId: '2' }, { seq: '1' }),
+      write(4, 'pending', { StatusId: '4' }, { seq: '2' }),
+    ];
+    assert.deepEqual(
+      overriddenInSecurityHub(ocsf, changedInSecurityHub(previous, inProgress), inProgress),
+      [],
+    );
+    // Sent after it (a later event), it is no echo the close waits behind.
+    const after = [
+      write(4, 'done', { Status: 'NOTIFIED' }, { seq: '3' }),
+      write(5, 'pending', { Status: 'RESOLVED' }, { seq: '2' }),
+    ];
+    assert.deepEqual(overriddenInSecurityHub(after, fields, notified), ['5']);
+  });
+
+  it('looks only at the fields changed in Security Hub, and changes nothing for an echo of the last change', () => {
+    const echo = update({ workflow: 'RESOLVED' });
+    assert.deepEqual(changedInSecurityHub(previous, echo), []);
+    const writes = [write(1, 'pending', { Status: 'RESOLVED' }), write(2, 'pending', { Label: 'HIGH' })];
+    assert.deepEqual(overriddenInSecurityHub(writes, [], echo), []);
+    const low = update({ workflow: 'NEW', severity: 'LOW' });
+    assert.deepEqual(changedInSecurityHub(previous, low), ['severity']);
+    assert.deepEqual(overriddenInSecurityHub(writes, ['severity'], low), ['2']);
+  });
+});
