@@ -50,6 +50,36 @@ after(async () => {
 });
 
 describe('the live updates of the console', () => {
+  it('shows a line added to an alert’s log that changes nothing else of the alert, without a reload', async () => {
+    const made = await createAlert(`Queue depth high ${run}`, `log-${run}`);
+    // Whatever the engine does with a new alert (and announces) is done before the line is added.
+    await server.idle();
+    await page.goto(`${server.url}/alerts/${made.id}`);
+    const log = page.getByRole('region', { name: 'Activity log' });
+    await log
+      .getByText(/Alert created/)
+      .first()
+      .waitFor();
+    let reloaded = false;
+    const onNavigated = (frame: unknown) => {
+      if (frame === page.mainFrame()) reloaded = true;
+    };
+    page.on('framenavigated', onNavigated);
+    try {
+      // As the escalation or a notification writes one: the alert's row is not touched, so nothing is
+      // announced, and the page must read the log again of itself.
+      const line = `Notified the night shift by carrier pigeon ${run}`;
+      await server.app.context.db
+        .insertInto('alert_logs')
+        .values({ alert_id: made.id, type: 'system', log: line, owner: 'System' })
+        .execute();
+      await log.getByText(line).waitFor({ timeout: 25_000 });
+      assert.equal(reloaded, false, 'the log changed without a reload');
+    } finally {
+      page.off('framenavigated', onNavigated);
+    }
+  });
+
   it('shows an alert made after the list was read and before its live stream opened', async () => {
     const tag = `opening-${run}`;
     const listed = await createAlert(`Certificate expires soon ${run}`, tag);

@@ -5,9 +5,13 @@ import { ErrorPanel } from '../../components/ErrorPanel';
 import { ago, when } from '../../lib/time';
 import { alertPageQueries } from './alertQueries';
 
+const LOG_REREAD_MS = 10_000;
+
 /** An alert's activity log, newest first: redrawn alone when the log changes. */
 export const ActivityLogCard = memo(function ActivityLogCard({ alertId }: { alertId: string }) {
-  const logs = useQuery(alertPageQueries(alertId).logs);
+  // Read again every 10 s while shown: the live feed announces changes of the alert itself, but the
+  // escalation and the notifications add lines (escalated, notified, delivered) that change nothing else.
+  const logs = useQuery({ ...alertPageQueries(alertId).logs, refetchInterval: LOG_REREAD_MS });
   return (
     <Card withBorder component="section" aria-labelledby="log-heading">
       <Title order={2} size="h4" id="log-heading" mb="xs">
