@@ -7,8 +7,8 @@ import { createSessionsService, type SessionsService } from './accounts/sessions
 import { createSsoService } from './accounts/sso/service.js';
 import { registerSsoRoutes } from './accounts/sso/routes.js';
 import { hashPassword } from './accounts/passwords.js';
-import { createAlertFeed } from './alerts/live.js';
-import { registerLiveAlertRoutes } from './alerts/live-routes.js';
+import { alertVisibility, createAlertFeed } from './alerts/live.js';
+import { LIVE_ALERTS_ROUTE, registerLiveAlertRoutes } from './alerts/live-routes.js';
 import { registerConsole } from './http/console-static.js';
 import { createAlertsService, type AlertsService } from './alerts/service.js';
 import { registerAlertRoutes } from './alerts/routes.js';
@@ -35,7 +35,7 @@ import { daysBefore, retentionQueue } from './engine/retention.js';
 import { createWorkRunner } from './work/runner.js';
 import { snoozeEndsQueue } from './alerts/snooze-ends.js';
 import { registerHealthRoutes } from './http/health.js';
-import { buildHttpApp, type HttpApp } from './http/server.js';
+import { authenticate, buildHttpApp, type HttpApp } from './http/server.js';
 import { secureCookiesFor } from './http/session-cookie.js';
 import type { Logger } from './logger.js';
 import { createIntegrationsService, type IntegrationsService } from './integrations/service.js';
@@ -453,7 +453,15 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
           ...config.extraPushServiceHosts,
         ]),
       );
-      if (alertFeed) registerLiveAlertRoutes(http, alertFeed, apiAlerts);
+      if (alertFeed) {
+        registerLiveAlertRoutes(http, alertFeed, {
+          visibility: alertVisibility(apiDb),
+          // As a request is authenticated, for as long as its stream stays open.
+          authenticate: async (credential) =>
+            (await authenticate(context, credential, 'GET', LIVE_ALERTS_ROUTE, { renew: false })).principal,
+          clock,
+        });
+      }
       registerAlertRoutes(http, apiAlerts);
       registerBulkAlertRoutes(http, createBulkAlertActions(apiAlerts));
       const attachments = createAttachmentsService({
@@ -552,6 +560,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
             disabledBy: (integrationId) => maintenance.disabledBy(integrationId),
             signal,
             clock,
+            lookup: (emailUsername) => integrations.byEmailUsername(emailUsername),
           }),
           log,
         });

@@ -1,8 +1,16 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify from 'fastify';
+import type { Principal } from '../accounts/service.js';
+import { ApiError } from '../http/errors.js';
+import { credentialOf, type HttpApp } from '../http/server.js';
 import { startTestServer, waitFor, type TestServer } from '../testing/harness.js';
 import { ShiftedClock } from '../work/clock.js';
+import type { AlertFeed, ChangeListener } from './live.js';
 import { ALERT_REPLAY_MARGIN_MS } from './live-replay.js';
+import { KEEP_ALIVE_MS, registerLiveAlertRoutes } from './live-routes.js';
 
 /**
  * The console's event stream as a browser reads it: the feed's position at the opening, with each
@@ -104,5 +112,209 @@ describe('the console event stream', () => {
       const stream = await openStream(query);
       assert.equal(stream.status, 422, `${query}: ${stream.text()}`);
     }
+  });
+});
+
+/**
+ * The stream's own rules, on an app of its own: a fake feed that the test announces changes on, and a
+ * visibility whose queries it counts (and may hold back). A key `org/name` is of organization `org`.
+ */
+describe('the console event stream, against a fake feed', () => {
+  let app: HttpApp;
+  let base: string;
+  const fakeClock = new ShiftedClock();
+  const listeners = new Map<string, Set<ChangeListener>>();
+  let unsubscribed = 0;
+  /** The keys that no longer authenticate. */
+  const revoked = new Set<string>();
+  /** The visibility queries asked, by organization. */
+  const queries = new Map<string, number>();
+  /** While set, the visibility queries of these organizations wait for it. */
+  const held = new Map<string, Promise<void>>();
+  const principalOfKey = (key: string): Principal => ({
+    orgId: key.split('/')[0] ?? '',
+    apiKeyId: key,
+    userId: undefined,
+    username: undefined,
+    fullName: undefined,
+    role: 'admin',
+  });
+
+  const feed: AlertFeed = {
+    subscribe(orgId, onChange) {
+      let set = listeners.get(orgId);
+      if (!set) listeners.set(orgId, (set = new Set()));
+      set.add(onChange);
+      let subscribed = true;
+      return {
+        ready: Promise.resolve(),
+        from: 'start',
+        position: () => 'now',
+        unsubscribe() {
+          if (!subscribed) return;
+          subscribed = false;
+          unsubscribed++;
+          set.delete(onChange);
+        },
+      };
+    },
+    close: async () => {},
+  };
+  const announce = (orgId: string, ids: string[], position = 'p') => {
+    for (const onChange of listeners.get(orgId) ?? []) onChange({ ids, more: false }, position);
+  };
+
+  before(async () => {
+    app = Fastify().withTypeProvider<TypeBoxTypeProvider>() as unknown as HttpApp;
+    app.addHook('preHandler', async (request) => {
+      const credential = credentialOf(request.headers);
+      if (!credential || !('key' in credential) || revoked.has(credential.key))
+        throw new ApiError(401, 'unknown key');
+      request.principal = principalOfKey(credential.key);
+    });
+    registerLiveAlertRoutes(app, feed, {
+      async authenticate(credential) {
+        if (!('key' in credential) || revoked.has(credential.key)) throw new ApiError(401, 'unknown key');
+        return principalOfKey(credential.key);
+      },
+      visibility: {
+        scopeOf: async (p) => ({ orgId: p.orgId }),
+        async among(scope, ids) {
+          queries.set(scope.orgId, (queries.get(scope.orgId) ?? 0) + 1);
+          await held.get(scope.orgId);
+          return [...ids];
+        },
+      },
+      clock: fakeClock,
+      streamsPerProcess: 12,
+    });
+    base = await app.listen({ host: '127.0.0.1', port: 0 });
+  });
+
+  after(async () => {
+    for (const stream of streams) stream.abort();
+    await app?.close();
+  });
+
+  async function openWith(key: string) {
+    const controller = new AbortController();
+    streams.push(controller);
+    const response = await fetch(`${base}/api/console/events`, {
+      headers: { authorization: `GenieKey ${key}` },
+      signal: controller.signal,
+    });
+    let received = '';
+    let ended = false;
+    if (response.ok && response.body)
+      void (async () => {
+        const decoder = new TextDecoder();
+        for await (const chunk of response.body as AsyncIterable<Uint8Array>)
+          received += decoder.decode(chunk);
+      })()
+        .catch(() => {})
+        .finally(() => (ended = true));
+    else received = await response.text();
+    return {
+      status: response.status,
+      retryAfter: response.headers.get('retry-after'),
+      text: () => received,
+      ended: () => ended,
+      close: () => controller.abort(),
+    };
+  }
+  const turns = async (n: number) => {
+    for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
+  };
+
+  it('lets a key have five streams open, refuses the sixth with 429, and a process too many with 503', async () => {
+    const five = [];
+    for (let i = 0; i < 5; i++) five.push(await openWith('limits/one'));
+    assert.deepEqual(
+      five.map((s) => s.status),
+      [200, 200, 200, 200, 200],
+    );
+    const sixth = await openWith('limits/one');
+    assert.equal(sixth.status, 429, sixth.text());
+    assert.match(sixth.text(), /close other console tabs/);
+    // Another key is counted apart.
+    assert.equal((await openWith('limits/two')).status, 200);
+    // One closed, the key may open another.
+    const before = unsubscribed;
+    five[0]?.close();
+    await waitFor('the server to see the stream close', async () => unsubscribed > before);
+    assert.equal((await openWith('limits/one')).status, 200);
+    // 6 open: six more of other keys reach the process's 12, the next is refused.
+    for (let i = 0; i < 6; i++) assert.equal((await openWith(`limits/k${i}`)).status, 200);
+    const over = await openWith('limits/k6');
+    assert.equal(over.status, 503, over.text());
+    for (const controller of streams) controller.abort();
+    await waitFor('the streams to close', async () => listeners.get('limits')?.size === 0);
+  });
+
+  it('ends a stream whose browser stops reading', async () => {
+    const got = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      const request = http.get(`${base}/api/console/events`, {
+        headers: { authorization: 'GenieKey paused/key' },
+        agent: false,
+      });
+      request.on('response', resolve).on('error', reject);
+    });
+    assert.equal(got.statusCode, 200);
+    got.pause();
+    const before = unsubscribed;
+    const ids = Array.from(
+      { length: 100 },
+      (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+    );
+    // Some 4 KB per event, up to 80 MB: far beyond what the sockets hold.
+    for (let i = 0; i < 20_000 && unsubscribed === before; i++) {
+      announce('paused', ids);
+      await turns(1);
+    }
+    assert.equal(unsubscribed, before + 1, 'the server ended the stream');
+    got.destroy();
+  });
+
+  it('runs no query for a change it tells after the browser left', async () => {
+    let release!: () => void;
+    held.set('left', new Promise<void>((resolve) => (release = resolve)));
+    const stream = await openWith('left/key');
+    await waitFor('the stream to open', async () => stream.text().includes('"start"'));
+    announce('left', ['a']);
+    await waitFor('the first query', async () => queries.get('left') === 1);
+    announce('left', ['b']);
+    const before = unsubscribed;
+    stream.close();
+    await waitFor('the server to see the stream close', async () => unsubscribed > before);
+    release();
+    await turns(5);
+    assert.equal(queries.get('left'), 1);
+  });
+
+  it('tells a backlog of changes as one `more`', async () => {
+    let release!: () => void;
+    held.set('slow', new Promise<void>((resolve) => (release = resolve)));
+    const stream = await openWith('slow/key');
+    await waitFor('the stream to open', async () => stream.text().includes('"start"'));
+    announce('slow', ['first'], 'p1');
+    await waitFor('the first query', async () => queries.get('slow') === 1);
+    // Eleven waiting, more than ten: told as one `more` at the last one's position.
+    for (let i = 0; i < 11; i++) announce('slow', [`later-${i}`], `p${i + 2}`);
+    release();
+    await waitFor('the backlog told', async () => stream.text().includes('"more":true'));
+    assert.equal(queries.get('slow'), 1);
+    assert.match(stream.text(), /"ids":\["first"\],"more":false,"position":"p1"/);
+    assert.match(stream.text(), /"ids":\[\],"more":true,"position":"p12"/);
+    assert.doesNotMatch(stream.text(), /later-/);
+    stream.close();
+  });
+
+  it('ends a stream at its next keep-alive once its key no longer authenticates', async () => {
+    const stream = await openWith('revoked/key');
+    await waitFor('the stream to open', async () => stream.text().includes('"start"'));
+    revoked.add('revoked/key');
+    fakeClock.advance(KEEP_ALIVE_MS);
+    await waitFor('the stream to end', async () => stream.ended());
+    assert.equal(listeners.get('revoked')?.size, 0);
   });
 });

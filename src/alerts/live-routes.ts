@@ -1,10 +1,33 @@
-import { principalOf, type HttpApp } from '../http/server.js';
+import type { Principal } from '../accounts/service.js';
+import { ApiError } from '../http/errors.js';
+import { credentialOf, principalOf, type Credential, type HttpApp } from '../http/server.js';
+import { systemClock, type Clock } from '../work/clock.js';
 import { Type } from 'typebox';
-import type { AlertFeed, AlertsChanged, MissedChanges } from './live.js';
-import type { AlertsService } from './service.js';
+import type { AlertFeed, AlertsChanged, AlertVisibility, MissedChanges } from './live.js';
+import type { AlertScope } from './repository.js';
 
-// Proxies and load balancers close a connection that says nothing for a minute or so.
-const KEEP_ALIVE_MS = 25_000;
+export const LIVE_ALERTS_ROUTE = '/api/console/events';
+
+// Proxies and load balancers close a connection that says nothing for a minute or so. Each keep-alive
+// also authenticates the stream's caller again.
+export const KEEP_ALIVE_MS = 25_000;
+
+/**
+ * How long a stream uses its caller's alert scope, and who its caller is, before reading them again:
+ * a keep-alive reads them sooner, but one that is late does not leave the stream on an old answer.
+ */
+export const SCOPE_MAX_AGE_MS = 30_000;
+
+/** The streams one user (whatever their sessions and keys) or one key may have open on a process. */
+export const STREAMS_PER_CALLER = 5;
+/** The streams a process serves at once. */
+export const STREAMS_PER_PROCESS = 1_000;
+
+/** Changes waiting to be told beyond this many: the stream says `more` (read everything) instead. */
+const BACKLOG_MAX = 10;
+
+/** A browser this far behind in reading is dropped; it reconnects with `?after=` and loses nothing. */
+const UNREAD_MAX_BYTES = 64 * 1024;
 
 /** The longest `replay` asked for: a day (a process keeps far less, and then says `more`). */
 const REPLAY_MAX_MS = 86_400_000;
@@ -20,25 +43,60 @@ function missedOf(query: { after?: string; replay?: number }): MissedChanges | u
   return undefined;
 }
 
+/** Whose streams a stream counts among: a user's, whichever session or key, else the key's. */
+function callerOf(p: Principal): string {
+  if (p.userId !== undefined) return `user:${p.userId}`;
+  if (p.integration) return `integration:${p.integration.id}`;
+  return `key:${p.apiKeyId}`;
+}
+
+export interface LiveAlertOptions {
+  /**
+   * Who a stream's credential stands for now, as a request's is authenticated (http/server.ts): it
+   * throws once the caller may no longer read the stream (signed out, blocked, key deleted).
+   */
+  authenticate(credential: Credential): Promise<Principal>;
+  visibility: AlertVisibility;
+  /** Times the scope's age and the keep-alives (a test's clock makes a keep-alive due by moving on). */
+  clock?: Clock;
+  streamsPerCaller?: number;
+  streamsPerProcess?: number;
+}
+
+type Queued = { change: AlertsChanged; position: string } | { position: string };
+
 /**
  * The console's live alert list: a server-sent event `alerts` with the ids of alerts created or changed in
  * the caller's organization, whichever Vigil process changed them, and only those the caller may see
- * (`visibleAmong`: a user who sees only their own alerts hears of no other). The browser then reads what
+ * (`visibility`: a user who sees only their own alerts hears of no other). The browser then reads what
  * it shows through the API as usual, so the stream carries no alert data.
+ *
+ * A caller has at most {@link STREAMS_PER_CALLER} streams open, and a process
+ * {@link STREAMS_PER_PROCESS}. A stream ends once its caller no longer authenticates (checked at each
+ * keep-alive), and when its browser stops reading; it tells a backlog of changes as one `more`.
  */
-export function registerLiveAlertRoutes(
-  app: HttpApp,
-  feed: AlertFeed,
-  alerts: Pick<AlertsService, 'visibleAmong'>,
-): void {
-  const open = new Set<() => void>();
+export function registerLiveAlertRoutes(app: HttpApp, feed: AlertFeed, options: LiveAlertOptions): void {
+  const {
+    authenticate,
+    visibility,
+    clock = systemClock,
+    streamsPerCaller = STREAMS_PER_CALLER,
+    streamsPerProcess = STREAMS_PER_PROCESS,
+  } = options;
+  const now = () => clock.now().getTime();
+  /** The open streams: how to end each, and its keep-alive once due on the clock (a test's moves on). */
+  const open = new Set<{ close(): void; keepAliveIfDue(): void }>();
+  const openBy = new Map<string, number>();
   // A stream never ends by itself: end them all, or closing the server would wait for the browsers.
   app.addHook('preClose', async () => {
-    for (const close of open) close();
+    for (const stream of open) stream.close();
+  });
+  clock.onAdvance?.(() => {
+    for (const stream of open) stream.keepAliveIfDue();
   });
 
   app.get(
-    '/api/console/events',
+    LIVE_ALERTS_ROUTE,
     {
       schema: {
         tags: ['console'],
@@ -47,7 +105,8 @@ export function registerLiveAlertRoutes(
           'and `position`',
         description:
           'With `after` (a position the last stream gave) or `replay` (milliseconds), the stream first ' +
-          'tells what changed since, or `more` when this process cannot tell it all.',
+          'tells what changed since, or `more` when this process cannot tell it all. ' +
+          `A user or key has at most ${streamsPerCaller} streams open (429 beyond).`,
         querystring: Type.Object(
           {
             after: Type.Optional(Type.String({ maxLength: 64 })),
@@ -59,75 +118,202 @@ export function registerLiveAlertRoutes(
       },
     },
     (request, reply) => {
-      const principal = principalOf(request);
+      let principal = principalOf(request);
+      const credential = credentialOf(request.headers);
+      if (!credential)
+        throw new ApiError(401, 'Could not authenticate: send Authorization: GenieKey <api key>.');
+      const caller = callerOf(principal);
+      const callers = openBy.get(caller) ?? 0;
+      if (callers >= streamsPerCaller) {
+        throw new ApiError(
+          429,
+          `You already have ${callers} live alert feeds open, the most a user or API key may: close other console tabs or windows of Vigil (each has one), and this one connects again.`,
+          undefined,
+          10,
+        );
+      }
+      if (open.size >= streamsPerProcess) {
+        throw new ApiError(
+          503,
+          'This server has as many live alert feeds open as it serves: the console tries again shortly.',
+          undefined,
+          10,
+        );
+      }
       const missed = missedOf(request.query);
       reply.hijack();
       const res = reply.raw;
       let closed = false;
       let keepAlive: NodeJS.Timeout | undefined;
-      const send = (event: string, data: unknown) => {
-        if (!closed) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      /** When the last keep-alive was (or the stream opened), on the clock. */
+      let keptAliveAt = now();
+      let authenticatedAt = now();
+      let scope: { value: AlertScope; at: number } | undefined;
+      let reauthenticating: Promise<boolean> | undefined;
+
+      const write = (text: string) => {
+        if (closed) return;
+        // A browser that does not read: its data would pile up here without end.
+        if (!res.write(text) && res.writableLength > UNREAD_MAX_BYTES) {
+          request.log.info('a live alert feed was ended: its browser did not read it');
+          drop();
+        }
       };
+      const send = (event: string, data: unknown) =>
+        write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+
+      /** Authenticates the stream's credential again: false (the stream ended) when it no longer does. */
+      const reauthenticate = () =>
+        (reauthenticating ??= (async () => {
+          try {
+            const fresh = await authenticate(credential);
+            if (fresh.orgId !== principal.orgId)
+              throw new Error('the credential is of another organization now');
+            principal = fresh;
+            authenticatedAt = now();
+            // Read again for the principal as it is now (a role or teams may have changed).
+            scope = undefined;
+            return !closed;
+          } catch (error) {
+            if (!closed)
+              request.log.info(
+                { err: error },
+                'a live alert feed was ended: its caller no longer authenticates',
+              );
+            drop();
+            return false;
+          } finally {
+            reauthenticating = undefined;
+          }
+        })());
+
+      /** The caller's alert scope, read at most every SCOPE_MAX_AGE_MS; undefined when the stream ended. */
+      const scopeNow = async (): Promise<AlertScope | undefined> => {
+        if (now() - authenticatedAt >= SCOPE_MAX_AGE_MS && !(await reauthenticate())) return undefined;
+        if (scope && now() - scope.at < SCOPE_MAX_AGE_MS) return scope.value;
+        const at = now();
+        const of = principal;
+        const value = await visibility.scopeOf(of);
+        // Kept only if the caller was not authenticated again meanwhile (their role may have changed).
+        if (of === principal) scope = { value, at };
+        return value;
+      };
+
       // Each change carries the feed's position once it is told, for the browser to resume from.
       const tell = async (change: AlertsChanged, position: string) => {
-        let ids: string[];
-        try {
-          ids = await alerts.visibleAmong(principal, change.ids);
-        } catch (error) {
-          // The browser fetches everything again rather than miss this change.
-          request.log.warn({ err: error }, 'the alerts of a live update could not be read');
-          send('alerts', { ids: [], more: true, position });
-          return;
+        if (closed) return;
+        let ids: string[] = [];
+        if (change.ids.length > 0) {
+          try {
+            const within = await scopeNow();
+            if (!within) return;
+            ids = await visibility.among(within, change.ids);
+          } catch (error) {
+            // The browser fetches everything again rather than miss this change.
+            request.log.warn({ err: error }, 'the alerts of a live update could not be read');
+            send('alerts', { ids: [], more: true, position });
+            return;
+          }
         }
         if (ids.length > 0 || change.more) send('alerts', { ids, more: change.more, position });
       };
+
       // One change at a time, so that the browser hears of them in the order they happened; and only
-      // once the stream is open, which waits until the database announces changes to this process.
-      let opened!: () => void;
-      let told = new Promise<void>((resolve) => (opened = resolve));
+      // once the stream is open, which waits until the database announces changes to this process. A
+      // backlog (a slow database) is told as one `more`, at the position of its last change.
+      const queue: Queued[] = [];
+      let opened = false;
+      let telling = false;
+      const pump = async () => {
+        if (telling || !opened) return;
+        telling = true;
+        try {
+          for (let next = queue.shift(); next; next = queue.shift()) {
+            if ('change' in next) await tell(next.change, next.position);
+            else send('position', next.position);
+          }
+        } finally {
+          telling = false;
+        }
+      };
+      const enqueue = (item: Queued) => {
+        if (closed) return;
+        queue.push(item);
+        if (queue.length > BACKLOG_MAX) {
+          const { position } = item;
+          queue.length = 0;
+          queue.push({ change: { ids: [], more: true }, position });
+        }
+        void pump();
+      };
+
       const subscription = feed.subscribe(
         principal.orgId,
-        (change, position) => {
-          told = told.then(() => tell(change, position));
-        },
+        (change, position) => enqueue({ change, position }),
         missed,
       );
       /** The position now, once what is being told is said: every change heard until now is then. */
-      const sayPosition = () => {
-        const position = subscription.position();
-        told = told.then(() => send('position', position));
+      const sayPosition = () => enqueue({ position: subscription.position() });
+
+      const keepAliveNow = () => {
+        if (closed) return;
+        keptAliveAt = now();
+        write(': keep-alive\n\n');
+        void reauthenticate().then((still) => {
+          if (still) sayPosition();
+        });
       };
       void subscription.ready.then(() => {
         if (closed) return;
+        // A hijacked reply sends only these headers: the session cookie the request renewed must be here.
+        const renewedCookie = reply.getHeader('set-cookie');
         res.writeHead(200, {
+          ...(typeof renewedCookie === 'string' || Array.isArray(renewedCookie)
+            ? { 'set-cookie': renewedCookie }
+            : {}),
           'content-type': 'text/event-stream; charset=utf-8',
           'cache-control': 'no-cache, no-transform',
           connection: 'keep-alive',
           // nginx buffers responses unless told not to.
           'x-accel-buffering': 'no',
         });
-        res.write(': connected\n\n');
+        write(': connected\n\n');
         // Where the browser resumes from should the stream end before it hears more.
         if (subscription.from) send('position', subscription.from);
-        opened();
+        opened = true;
+        keptAliveAt = now();
         sayPosition();
-        keepAlive = setInterval(() => {
-          if (!closed) res.write(': keep-alive\n\n');
-          sayPosition();
-        }, KEEP_ALIVE_MS);
+        keepAlive = setInterval(keepAliveNow, KEEP_ALIVE_MS);
       });
+
+      const stream = {
+        close: () => {
+          end();
+          res.end();
+        },
+        keepAliveIfDue: () => {
+          if (opened && now() - keptAliveAt >= KEEP_ALIVE_MS) keepAliveNow();
+        },
+      };
       const end = () => {
+        if (closed) return;
         closed = true;
         clearInterval(keepAlive);
         subscription.unsubscribe();
-        open.delete(close);
+        open.delete(stream);
+        const left = (openBy.get(caller) ?? 1) - 1;
+        if (left > 0) openBy.set(caller, left);
+        else openBy.delete(caller);
       };
-      const close = () => {
+      /** Ends the stream at once, whatever the browser has not read yet. */
+      const drop = () => {
         end();
-        res.end();
+        res.destroy();
       };
-      open.add(close);
+      open.add(stream);
+      openBy.set(caller, callers + 1);
       request.raw.on('close', end);
+      res.on('close', end);
       res.on('error', end);
     },
   );

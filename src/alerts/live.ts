@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type { Db } from '../db/database.js';
+import type { Principal } from '../accounts/service.js';
+import type { Db, Queryable } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import type { Clock } from '../work/clock.js';
 import { QUEUES } from '../work/queue-names.js';
 import type { WorkRunner } from '../work/runner.js';
 import { alertFeedWishesRepository as wishes } from './live-repository.js';
 import { ALERT_REPLAY_MARGIN_MS, createAlertReplay } from './live-replay.js';
+import { alertsRepository, type AlertScope } from './repository.js';
+import { alertScopeOf } from './visibility.js';
 
 /** The channel migration 0011's trigger announces alert changes on, once per statement and organization. */
 export const ALERTS_CHANNEL = 'vigil_alerts';
@@ -245,6 +248,29 @@ export function createAlertFeed(deps: {
 
     async close() {
       if (wanted) await say(false).catch(() => {});
+    },
+  };
+}
+
+/**
+ * Which changed alerts an event stream's caller may see, in two steps so that the stream can keep its
+ * caller's scope a while (a user's costs two or three queries) rather than read it for every change.
+ */
+export interface AlertVisibility {
+  /** The alerts `p` may see (alerts/visibility.ts). */
+  scopeOf(p: Principal): Promise<AlertScope>;
+  /** Which of these alerts are within the scope, in their order: all of them, without a query, for most. */
+  among(scope: AlertScope, ids: readonly string[]): Promise<string[]>;
+}
+
+/** {@link AlertVisibility} as `AlertsService.visibleAmong` answers it, on `db`. */
+export function alertVisibility(db: Queryable): AlertVisibility {
+  return {
+    scopeOf: (p) => alertScopeOf(db, p),
+    async among(scope, ids) {
+      if (!scope.integration && !scope.viewer) return [...ids];
+      const visible = new Set(await alertsRepository.idsInScope(db, scope, ids));
+      return ids.filter((id) => visible.has(id));
     },
   };
 }

@@ -135,6 +135,56 @@ async function integrationPrincipal(ctx: AppContext, key: string): Promise<Princ
   return integrationPrincipalOf(integration);
 }
 
+/** What a request authenticates with: an API key, else the console session's cookie. */
+export type Credential = { key: string } | { sessionToken: string };
+
+export function credentialOf(headers: {
+  authorization?: string | undefined;
+  cookie?: string | undefined;
+}): Credential | undefined {
+  const key = keyFromAuthorization(headers.authorization);
+  if (key) return { key };
+  const sessionToken = sessionTokenOf(headers.cookie);
+  return sessionToken ? { sessionToken } : undefined;
+}
+
+export interface Authenticated {
+  principal: Principal;
+  /** The console session, when the credential is its cookie. */
+  session?: ConsoleSession;
+  /** The cookie's new lifetime, when the session's end moved on. */
+  renewedMaxAgeSeconds?: number;
+}
+
+/**
+ * Who a credential stands for, for a request of this method to this route: how every request is
+ * authenticated, and how the console's event stream checks, while it stays open, that its caller still
+ * may (signed out, blocked, demoted, key deleted). Throws the 401 or 403 to answer otherwise.
+ */
+export async function authenticate(
+  ctx: AppContext,
+  credential: Credential,
+  method: string,
+  route: string,
+  options: { renew?: boolean } = {},
+): Promise<Authenticated> {
+  if ('sessionToken' in credential) {
+    const authenticated = await ctx.sessions.authenticate(credential.sessionToken, options);
+    if (!authenticated) throw new ApiError(401, 'Your console session has ended: sign in again.');
+    const { session, renewedMaxAgeSeconds } = authenticated;
+    return { principal: session.principal, session, renewedMaxAgeSeconds };
+  }
+  const { key } = credential;
+  const principal = (await ctx.accounts.authenticate(key)) ?? (await integrationPrincipal(ctx, key));
+  if (!principal)
+    throw new ApiError(401, 'Could not authenticate: the API key is unknown or has been deleted.');
+  if (principal.integration) {
+    const refusal = integrationRefusal(principal.integration, method, route);
+    if (refusal) throw new ApiError(403, refusal);
+  }
+  return { principal };
+}
+
 /** The access flag each HTTP method needs, and what it is called in a refusal. */
 function accessFlagFor(method: string): { flag: keyof IntegrationAccess; what: string } {
   if (method === 'GET' || method === 'HEAD') return { flag: 'allowReadAccess', what: 'read (GET)' };
@@ -297,12 +347,21 @@ export async function buildHttpApp(ctx: AppContext, log: Logger): Promise<HttpAp
   app.addHook('preHandler', async (request, reply) => {
     // An unknown path is a 404 for everyone (the console's catch-all hands API paths on to it).
     if (request.routeOptions.config.public || request.is404) return;
-    const key = keyFromAuthorization(request.headers.authorization);
-    const sessionToken = key ? undefined : sessionTokenOf(request.headers.cookie);
-    if (sessionToken) {
-      const authenticated = await ctx.sessions.authenticate(sessionToken);
-      if (!authenticated) throw new ApiError(401, 'Your console session has ended: sign in again.');
-      const { session, renewedMaxAgeSeconds } = authenticated;
+    const credential = credentialOf(request.headers);
+    if (!credential) {
+      throw new ApiError(
+        401,
+        'Could not authenticate: send Authorization: GenieKey <api key> (or Bearer <api key>).',
+      );
+    }
+    const { principal, session, renewedMaxAgeSeconds } = await authenticate(
+      ctx,
+      credential,
+      request.method,
+      request.routeOptions.url ?? '',
+    );
+    if (session && 'sessionToken' in credential) {
+      const { sessionToken } = credential;
       // The session's end moved on while it is used: the cookie's must too, or the browser drops it first.
       if (renewedMaxAgeSeconds !== undefined) {
         const secure = secureCookiesFor(ctx.config.publicUrl);
@@ -315,26 +374,7 @@ export async function buildHttpApp(ctx: AppContext, log: Logger): Promise<HttpAp
           "The request lacks the console's CSRF token (X-CSRF-Token, from GET /api/console/session): reload the page and try again.",
         );
       }
-      request.principal = session.principal;
       request.consoleSession = session;
-      return;
-    }
-    if (!key) {
-      throw new ApiError(
-        401,
-        'Could not authenticate: send Authorization: GenieKey <api key> (or Bearer <api key>).',
-      );
-    }
-    const principal = (await ctx.accounts.authenticate(key)) ?? (await integrationPrincipal(ctx, key));
-    if (!principal)
-      throw new ApiError(401, 'Could not authenticate: the API key is unknown or has been deleted.');
-    if (principal.integration) {
-      const refusal = integrationRefusal(
-        principal.integration,
-        request.method,
-        request.routeOptions.url ?? '',
-      );
-      if (refusal) throw new ApiError(403, refusal);
     }
     request.principal = principal;
   });

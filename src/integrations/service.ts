@@ -581,8 +581,24 @@ export function createIntegrationsService(
 
     subscriptions: (integrationId: string) => repo.subscriptions(db, integrationId),
 
-    /** The Email integration whose address has this local part (lower case), whichever its organization. */
-    byEmailUsername: (emailUsername: string) => repo.byEmailUsername(db, emailUsername),
+    /**
+     * The Email integration whose address has this local part (lower case), whichever its organization:
+     * asked on every RCPT TO, so cached (misses too) as keys are, and forgotten with them on every change.
+     */
+    async byEmailUsername(emailUsername: string): Promise<IntegrationWithTeams | undefined> {
+      // Keys are cached by a base64 hash, which has no ':'.
+      const cacheKey = `email:${emailUsername}`;
+      const now = clock.now().getTime();
+      const cached = byKeyCache.get(cacheKey);
+      if (cached && cached.until > now) return cached.row;
+      const readIn = generation;
+      const row = await repo.byEmailUsername(db, emailUsername);
+      if (readIn === generation) {
+        if (byKeyCache.size > 10_000) byKeyCache.clear();
+        byKeyCache.set(cacheKey, { row, until: now + KEY_CACHE_MS });
+      }
+      return row;
+    },
 
     async payloads(
       p: Principal,

@@ -224,11 +224,19 @@ export function createSessionsService(deps: {
      * most every few minutes), the cookie's must too, or the browser would drop it while the session
      * lives: the answer then says the cookie's new lifetime.
      */
-    async authenticate(token: string): Promise<AuthenticatedSession | undefined> {
+    /**
+     * The session a cookie's token stands for. A use moves the session's end on (`renew`), except a check
+     * that is no use of it: an open event stream asking whether its caller may still read it, whose
+     * renewed cookie could never reach the browser.
+     */
+    async authenticate(
+      token: string,
+      options: { renew?: boolean } = {},
+    ): Promise<AuthenticatedSession | undefined> {
       const now = clock.now();
       const row = await repo.sessionByToken(db, tokenHash(token), now);
       if (!row) return undefined;
-      if (now.getTime() - row.last_seen_at.getTime() > TOUCH_EVERY_MS) {
+      if (options.renew !== false && now.getTime() - row.last_seen_at.getTime() > TOUCH_EVERY_MS) {
         await repo.touchSession(db, row.session_id, now, new Date(now.getTime() + idleMs));
         return { session: consoleSessionOf(row), renewedMaxAgeSeconds: Math.floor(idleMs / 1000) };
       }

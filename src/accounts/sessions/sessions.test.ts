@@ -467,6 +467,64 @@ describe('console sign-in: what ends sessions and links', () => {
     assert.equal(again.status, 200, 'an unblocked user signs in again');
   });
 
+  it('ends the event streams of a session signed out and of a blocked user at the next keep-alive', async () => {
+    /** Opens the console's event stream with a browser's cookie, and reads it. */
+    async function openStream(browser: Browser) {
+      const response = await fetch(`${server.url}/api/console/events`, {
+        headers: { cookie: browser.cookie },
+      });
+      assert.equal(response.status, 200);
+      const stream = { received: '', ended: false };
+      void (async () => {
+        const decoder = new TextDecoder();
+        for await (const chunk of response.body as AsyncIterable<Uint8Array>)
+          stream.received += decoder.decode(chunk);
+      })()
+        .catch(() => {})
+        .finally(() => (stream.ended = true));
+      await waitFor('the stream to open', async () => stream.received.includes(': connected'));
+      return stream;
+    }
+    const owner = new Browser(server.url);
+    const ownerIn = await owner.call('POST', '/api/console/session', {
+      email: 'owner@example.com',
+      password: PASSWORD,
+    });
+    assert.equal(ownerIn.status, 200, JSON.stringify(ownerIn.body));
+    const { userId, token } = await invite('streamer@example.com');
+    assert.equal((await setPassword(token, 'streaming person password')).status, 200);
+    const person = new Browser(server.url);
+    const personIn = await person.call('POST', '/api/console/session', {
+      email: 'streamer@example.com',
+      password: 'streaming person password',
+    });
+    assert.equal(personIn.status, 200, JSON.stringify(personIn.body));
+    const signedOut = await openStream(owner);
+    const blocked = await openStream(person);
+
+    assert.equal((await owner.call('DELETE', '/api/console/session')).status, 204);
+    const block = await server.call('PATCH', `/v2/users/${userId}`, { blocked: true });
+    assert.equal(block.status, 200, JSON.stringify(block.body));
+    clock.advance(25_000);
+    await waitFor('the signed-out stream to end', async () => signedOut.ended);
+    await waitFor("the blocked user's stream to end", async () => blocked.ended);
+
+    const later = await server.call('POST', '/v2/alerts', {
+      message: 'after the streams',
+      alias: 'after-the-streams',
+      visibleTo: [{ type: 'user', username: 'streamer@example.com' }],
+    });
+    assert.equal(later.status, 202);
+    const alert = await waitFor('the alert', async () => {
+      const got = await server.call('GET', '/v2/alerts/after-the-streams?identifierType=alias');
+      return got.status === 200 && got.body.data;
+    });
+    assert.ok(!signedOut.received.includes(alert.id), signedOut.received);
+    assert.ok(!blocked.received.includes(alert.id), blocked.received);
+    const unblock = await server.call('PATCH', `/v2/users/${userId}`, { blocked: false });
+    assert.equal(unblock.status, 200, JSON.stringify(unblock.body));
+  });
+
   it('lets a new password end a lock-out that wrong passwords caused', async () => {
     const { token } = await invite('locked.out@example.com');
     assert.equal((await setPassword(token, 'locked out password')).status, 200);

@@ -66,11 +66,24 @@ async function sendRefused(message: SendMailOptions): Promise<SmtpError> {
   assert.fail('the message was accepted');
 }
 
-/** Speaks SMTP line by line (no SIZE parameter, as an old MTA), and answers each command's final reply. */
-async function rawSmtp(commands: string[]): Promise<string[]> {
-  const socket = net.connect(smtpPort, '127.0.0.1');
+/** A reply once the server has closed the connection. */
+const CLOSED = '(connection closed)';
+
+/**
+ * One SMTP connection spoken line by line: each final reply in turn (the greeting first), and CLOSED for
+ * each once the server has closed the connection.
+ */
+function smtpConnection(port: number) {
+  const socket = net.connect(port, '127.0.0.1');
   let buffer = '';
+  let closed = false;
+  const arrived: string[] = [];
   const waiting: ((reply: string) => void)[] = [];
+  socket.on('error', () => {});
+  socket.on('close', () => {
+    closed = true;
+    for (const resolve of waiting.splice(0)) resolve(CLOSED);
+  });
   socket.on('data', (chunk: Buffer) => {
     buffer += chunk.toString('utf8');
     // A final reply line is "NNN text"; "NNN-text" lines continue it.
@@ -79,18 +92,37 @@ async function rawSmtp(commands: string[]): Promise<string[]> {
       const end = match.index + match[0].length;
       const reply = match[0].trim();
       buffer = buffer.slice(end);
-      waiting.shift()?.(reply);
+      const resolve = waiting.shift();
+      if (resolve) resolve(reply);
+      else arrived.push(reply);
     }
   });
-  const next = () => new Promise<string>((resolve) => waiting.push(resolve));
-  await next(); // the greeting
+  const next = () =>
+    new Promise<string>((resolve) => {
+      const reply = arrived.shift();
+      if (reply !== undefined) resolve(reply);
+      else if (closed) resolve(CLOSED);
+      else waiting.push(resolve);
+    });
+  return {
+    socket,
+    next,
+    /** Sends the command (unless the connection is closed) and answers its reply. */
+    command(line: string): Promise<string> {
+      const reply = next();
+      if (!closed) socket.write(`${line}\r\n`);
+      return reply;
+    },
+  };
+}
+
+/** Speaks SMTP line by line (no SIZE parameter, as an old MTA), and answers each command's final reply. */
+async function rawSmtp(commands: string[], port = smtpPort): Promise<string[]> {
+  const connection = smtpConnection(port);
+  await connection.next(); // the greeting
   const replies: string[] = [];
-  for (const command of commands) {
-    const reply = next();
-    socket.write(`${command}\r\n`);
-    replies.push(await reply);
-  }
-  socket.end();
+  for (const command of commands) replies.push(await connection.command(command));
+  connection.socket.end();
   return replies;
 }
 
@@ -218,6 +250,23 @@ describe('Email integrations', () => {
       assert.deepEqual(error.rejected, [to]);
     }
     assert.equal(await alertCount(), before);
+  });
+
+  it('closes a connection (421) after 20 refused recipients, and looks up no more of its recipients', async () => {
+    const recipients = Array.from({ length: 30 }, (_, i) => `RCPT TO:<guess-${i}-${run}@${DOMAIN}>`);
+    const replies = await rawSmtp(['EHLO sender.example.org', 'MAIL FROM:<a@example.org>', ...recipients]);
+    assert.match(replies[1] ?? '', /^250 /);
+    const answers = replies.slice(2);
+    assert.equal(answers.slice(0, 20).filter((r) => /^550 /.test(r)).length, 20, answers.join('\n'));
+    assert.match(answers[20] ?? '', /^421 .*too many refused recipients/, answers.join('\n'));
+    assert.deepEqual(answers.slice(21), Array<string>(9).fill(CLOSED));
+    // Another connection is served as ever.
+    const info = await send({
+      to: `${ops.username}@${DOMAIN}`,
+      subject: `after the guesses ${run}`,
+      text: 'x',
+    });
+    assert.deepEqual(info.accepted, [`${ops.username}@${DOMAIN}`]);
   });
 
   it("refuses a disabled integration's address, and takes it again once enabled", async () => {
@@ -507,6 +556,130 @@ describe('Email integrations', () => {
     }
   });
 
+  describe('close, acknowledge and add-note actions', () => {
+    /**
+     * Opsgenie's recovery set-up: a PROBLEM mail makes the alert, aliased by its sender; a mail no create
+     * action matches goes on to the close, then acknowledge, then add-note actions, aliased alike.
+     */
+    let monitor: { id: string; username: string };
+    const contains = (value: string) => ({
+      conditionMatchType: 'match-all-conditions',
+      conditions: [{ field: 'message', operation: 'contains', expectedValue: value }],
+    });
+
+    before(async () => {
+      monitor = await emailIntegration(teamA, `monitor-${run}`);
+      await call('PUT', `/v2/integrations/${monitor.id}/actions`, {
+        create: [{ name: 'Problem', filter: contains('PROBLEM'), alias: '{{source}}' }],
+        close: [{ name: 'Recovery', filter: contains('RECOVERY'), alias: '{{source}}' }],
+        acknowledge: [{ name: 'Seen', filter: contains('ACKNOWLEDGED'), alias: '{{source}}' }],
+        addNote: [{ name: 'Update', filter: contains('UPDATE'), alias: '{{source}}' }],
+      });
+    });
+
+    const alertOf = async (id: string): Promise<Json> => (await call('GET', `/v2/alerts/${id}`)).data;
+    const logsOf = async (id: string): Promise<string[]> =>
+      (await call('GET', `/v2/alerts/${id}/logs?order=asc&limit=100`)).data.map((l: Json) => l.log);
+    const notesOf = async (id: string): Promise<string[]> =>
+      (await call('GET', `/v2/alerts/${id}/notes?order=asc&limit=100`)).data.map((n: Json) => n.note);
+
+    /** Sends a PROBLEM from `from`, and answers the alert it made. */
+    async function problem(from: string): Promise<string> {
+      await send({
+        from,
+        to: `${monitor.username}@${DOMAIN}`,
+        subject: `PROBLEM: db-1 down ${run}`,
+        text: 'down',
+      });
+      const [logged] = await payloads(monitor.id);
+      assert.equal(logged.verdict, 'created', JSON.stringify(logged));
+      const alert = await alertOf(logged.alertIds[0]);
+      assert.equal(alert.alias, from);
+      assert.equal(alert.status, 'open');
+      return alert.id as string;
+    }
+
+    it('closes the alert of the PROBLEM mail when its RECOVERY mail comes, and makes none', async () => {
+      const from = `nagios-${run}@example.org`;
+      const alertId = await problem(from);
+      const before = await alertCount();
+      const info = await send({
+        from,
+        to: `${monitor.username}@${DOMAIN}`,
+        subject: `RECOVERY: db-1 up ${run}`,
+        text: 'db-1 is up again.',
+      });
+      assert.match(info.response, /0 alerts made, 1 alert closed/);
+      assert.equal(await alertCount(), before);
+      const [logged] = await payloads(monitor.id);
+      assert.equal(logged.verdict, 'closed', JSON.stringify(logged));
+      assert.deepEqual(logged.alertIds, [alertId]);
+      const alert = await alertOf(alertId);
+      assert.equal(alert.status, 'closed');
+      assert.match(logged.reason, new RegExp(`^closed alert #${alert.tinyId} .*close action 'Recovery'`));
+      const logs = await logsOf(alertId);
+      assert.ok(
+        logs.some((l) => l === `Alert closed by Email ${monitor.username}`),
+        logs.join('\n'),
+      );
+      // The action's note is by default the message's body.
+      assert.deepEqual(await notesOf(alertId), ['db-1 is up again.']);
+    });
+
+    it('acknowledges the open alert, or adds a note to it, as the first matching action says', async () => {
+      const from = `zabbix-${run}@example.org`;
+      const alertId = await problem(from);
+      const before = await alertCount();
+      const acked = await send({
+        from,
+        to: `${monitor.username}@${DOMAIN}`,
+        subject: `ACKNOWLEDGED: db-1 ${run}`,
+        text: 'on it',
+      });
+      assert.match(acked.response, /0 alerts made, 1 alert updated/);
+      let [logged] = await payloads(monitor.id);
+      assert.equal(logged.verdict, 'updated', JSON.stringify(logged));
+      assert.match(logged.reason, /^acknowledged alert #\d+ .*acknowledge action 'Seen'/);
+      let alert = await alertOf(alertId);
+      assert.equal(alert.status, 'open');
+      assert.equal(alert.acknowledged, true);
+
+      await send({
+        from,
+        to: `${monitor.username}@${DOMAIN}`,
+        subject: `UPDATE: db-1 ${run}`,
+        text: 'failing over to db-2',
+      });
+      [logged] = await payloads(monitor.id);
+      assert.equal(logged.verdict, 'updated', JSON.stringify(logged));
+      assert.deepEqual(logged.alertIds, [alertId]);
+      assert.ok((await notesOf(alertId)).includes('failing over to db-2'));
+      alert = await alertOf(alertId);
+      assert.equal(alert.status, 'open');
+      assert.equal(await alertCount(), before);
+    });
+
+    it('records a RECOVERY with no open alert of its alias as matched, with nothing to close, and makes no alert', async () => {
+      const from = `quiet-${run}@example.org`;
+      const before = await alertCount();
+      const info = await send({
+        from,
+        to: `${monitor.username}@${DOMAIN}`,
+        subject: `RECOVERY: nothing ${run}`,
+        text: 'up',
+      });
+      assert.match(info.response, /0 alerts made/);
+      const [logged] = await payloads(monitor.id);
+      assert.equal(logged.verdict, 'ignored', JSON.stringify(logged));
+      assert.match(
+        logged.reason,
+        new RegExp(`close action 'Recovery', but there is no open alert with alias ${from} to close`),
+      );
+      assert.deepEqual(logged.alertIds, []);
+      assert.equal(await alertCount(), before);
+    });
+  });
+
   describe("a create action's appendAttachments", () => {
     /** Its create action appends attachments, and makes the subject the alias (one alert per subject). */
     let files: { id: string; username: string };
@@ -753,6 +926,80 @@ describe('Email integrations', () => {
         await db.query('DROP FUNCTION IF EXISTS email_test_refuse_file()');
       }
     });
+  });
+});
+
+describe("the SMTP listener's limits", () => {
+  const refuseAll = {
+    recipient: async (address: string) => ({ accepted: false as const, reason: `<${address}>: no` }),
+    receive: async () => [],
+  };
+
+  it('takes 10 connections at once from one address, tells the 11th 421, and takes one again once one closes', async () => {
+    const listener = await startInboundSmtp({
+      port: 0,
+      host: '127.0.0.1',
+      maxBytes: 4096,
+      log: createLogger('silent'),
+      intake: refuseAll,
+    });
+    const held: net.Socket[] = [];
+    try {
+      for (let i = 0; i < 10; i++) {
+        const connection = smtpConnection(listener.port);
+        held.push(connection.socket);
+        assert.match(await connection.next(), /^220 /, `connection ${i + 1}`);
+      }
+      const eleventh = smtpConnection(listener.port);
+      held.push(eleventh.socket);
+      assert.match(await eleventh.next(), /^421 .*at most 10 connections at once/);
+      assert.equal(await eleventh.next(), CLOSED);
+
+      // One goes away: its place is free again (once the listener has seen it close).
+      held[0]?.destroy();
+      let reply = '';
+      for (let attempt = 0; attempt < 200 && !reply.startsWith('220'); attempt++) {
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50));
+        const another = smtpConnection(listener.port);
+        held.push(another.socket);
+        reply = await another.next();
+      }
+      assert.match(reply, /^220 /);
+    } finally {
+      for (const socket of held) socket.destroy();
+      await listener.close();
+    }
+  });
+
+  it('closes (421) a connection that lasts past the session limit, however busy it keeps', async () => {
+    const listener = await startInboundSmtp({
+      port: 0,
+      host: '127.0.0.1',
+      maxBytes: 4096,
+      log: createLogger('silent'),
+      intake: refuseAll,
+      maxSessionMs: 300,
+    });
+    const connection = smtpConnection(listener.port);
+    try {
+      assert.match(await connection.next(), /^220 /);
+      const replies: string[] = [];
+      // A NOOP every 50 ms keeps any idle timeout away; the session limit still ends it.
+      for (let i = 0; i < 400 && replies.at(-1) !== CLOSED; i++) {
+        replies.push(await connection.command('NOOP'));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.equal(replies.at(-1), CLOSED, replies.join('\n'));
+      const cut = replies.findIndex((r) => !r.startsWith('250'));
+      assert.match(replies[cut] ?? '', /^421 .*lasted too long/, replies.join('\n'));
+      assert.ok(
+        replies.slice(cut + 1).every((r) => r === CLOSED),
+        replies.join('\n'),
+      );
+    } finally {
+      connection.socket.destroy();
+      await listener.close();
+    }
   });
 });
 

@@ -1,14 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressObject, Attachment, ParsedMail } from 'mailparser';
 import type { AttachmentsService, NewAttachment } from '../../alerts/attachments/service.js';
-import type { AlertsService, CreateAlertInput } from '../../alerts/service.js';
-import { isUnstorableValue, type Db } from '../../db/database.js';
+import { alertsRepository } from '../../alerts/repository.js';
+import {
+  actorOf,
+  type AlertAction,
+  type AlertsService,
+  type CreateAlertInput,
+} from '../../alerts/service.js';
+import { fitActorText } from '../../alerts/limits.js';
+import { applyRules, matchableOf, modify, SHAPED_LIMITS } from '../../alerts/shaping/shape.js';
+import { alertScopeOf } from '../../alerts/visibility.js';
+import { matchesCriteria } from '../../oncall/conditions.js';
+import { isUnstorableValue, type Db, type Tx } from '../../db/database.js';
 import { storableText } from '../../db/storable.js';
 import { isDomainError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { QUEUES } from '../../work/queue-names.js';
 import type { Clock } from '../../work/clock.js';
 import type { WorkSignal } from '../../work/runner.js';
+import { integrationRules, type StoredAction } from '../actions/model.js';
 import { integrationPrincipalOf } from '../principal.js';
 import { integrationsRepository as repo, type IntegrationWithTeams } from '../repository.js';
 import { cut } from '../securityhub/findings.js';
@@ -23,6 +34,12 @@ import { whyAutomaticReply } from './automatic-replies.js';
  * message when any recipient failed, and the recipients already served must not make their alert again.
  * The message's attachments go onto the alert when the create action that made it says
  * `appendAttachments`, in the same transaction, so a retried message does not add them twice.
+ *
+ * With the integration's actions set, a message goes through them in Opsgenie's order: an ignore action
+ * that matches drops it, a create action makes the alert, and a message no create action matches goes on to
+ * the close actions, then the acknowledge actions, then the add-note actions; the first that matches closes,
+ * acknowledges or adds a note to the open alert of the integration's team whose alias is the action's alias
+ * expanded from the message (a "RECOVERY" mail closes what its "PROBLEM" mail opened).
  */
 
 export type RecipientVerdict =
@@ -40,13 +57,49 @@ export interface ReceivedEmail {
 /** What became of one message for one recipient integration. */
 export interface EmailOutcome {
   emailUsername: string;
-  /** `duplicate`: the integration took this Message-ID before; nothing more is made of it. */
-  verdict: 'created' | 'ignored' | 'failed' | 'duplicate';
+  /**
+   * `duplicate`: the integration took this Message-ID before; nothing more is made of it. `closed`: a close
+   * action closed an alert; `updated`: an acknowledge or add-note action acknowledged it or added a note.
+   */
+  verdict: 'created' | 'ignored' | 'failed' | 'duplicate' | 'closed' | 'updated';
   reason?: string;
   alertId?: string;
 }
 
 const USERNAME = new RegExp(EMAIL_USERNAME_PATTERN);
+
+/** The action types a message no create action matched goes on to, in Opsgenie's order. */
+const ALERT_ACTION_TYPES = ['close', 'acknowledge', 'addNote'] as const;
+type AlertActionType = (typeof ALERT_ACTION_TYPES)[number];
+
+/** What each does, for the payload log and the request's status. */
+const DONE: Record<AlertActionType, { verb: string; request: string; verdict: 'closed' | 'updated' }> = {
+  close: { verb: 'close', request: 'Close', verdict: 'closed' },
+  acknowledge: { verb: 'acknowledge', request: 'Acknowledge', verdict: 'updated' },
+  addNote: { verb: 'add a note to', request: 'AddNote', verdict: 'updated' },
+};
+
+/** What a message is to an integration: an alert to make (or ignore), or an action on an open alert. */
+type Plan = { kind: 'create' } | { kind: AlertActionType; action: StoredAction };
+
+/**
+ * The integration's actions on the message, in Opsgenie's order: ignore, create, close, acknowledge, add
+ * note. A matching ignore or create action, or none at all, is the alert service's create to decide and
+ * record (`createRequested`, with the same rules and matching); else the first close, acknowledge or
+ * add-note action whose filter matches the message.
+ */
+function planFor(integration: IntegrationWithTeams, input: CreateAlertInput): Plan {
+  if (!integration.actions) return { kind: 'create' };
+  const rules = integrationRules(integration.actions);
+  const created = applyRules(input, rules.create, integration.name);
+  if (created.kind === 'dropped' || created.applied.length > 0) return { kind: 'create' };
+  const matchable = matchableOf(input, integration.name);
+  for (const kind of ALERT_ACTION_TYPES) {
+    const found = rules[kind].find((g) => matchesCriteria(g.filter, matchable));
+    if (found) return { kind, action: found.action };
+  }
+  return { kind: 'create' };
+}
 
 /**
  * A message the parser refuses (MIME nested past its limit, say): it would be refused again on every
@@ -96,6 +149,12 @@ export function createEmailIntake(deps: {
   signal?: WorkSignal;
   /** When a message was taken, for its retention. */
   clock: Clock;
+  /**
+   * The Email integration of an address's local part, enabled or not: asked on every RCPT TO, so a cached
+   * one (the integrations service's `byEmailUsername`, emptied by every change made through it) keeps a
+   * sender naming address after address off the database. Without it, the database is asked each time.
+   */
+  lookup?: (emailUsername: string) => Promise<IntegrationWithTeams | undefined>;
 }) {
   const { db, alerts, domain, log } = deps;
   let taking = 0;
@@ -115,7 +174,7 @@ export function createEmailIntake(deps: {
 
   /** The enabled Email integration an address of the inbound domain belongs to. */
   async function integrationAt(emailUsername: string): Promise<IntegrationWithTeams | undefined> {
-    const row = await repo.byEmailUsername(db, emailUsername);
+    const row = await (deps.lookup ? deps.lookup(emailUsername) : repo.byEmailUsername(db, emailUsername));
     return row?.enabled ? row : undefined;
   }
 
@@ -154,7 +213,12 @@ export function createEmailIntake(deps: {
   }
 
   function repeated(emailUsername: string, messageId: string, earlier: EmailMessageRow): EmailOutcome {
-    const made = earlier.alert_id ? `alert ${earlier.alert_id} was made of it` : 'it made no alert';
+    // An action on an alert (a close, say) is taken as `ignored` with the alert it acted on.
+    const made = !earlier.alert_id
+      ? 'it made no alert'
+      : earlier.verdict === 'created'
+        ? `alert ${earlier.alert_id} was made of it`
+        : `it made no alert: it acted on alert ${earlier.alert_id}`;
     return {
       emailUsername,
       verdict: 'duplicate',
@@ -172,6 +236,7 @@ export function createEmailIntake(deps: {
     messageId: string | null,
     input: CreateAlertInput,
     files: readonly NewAttachment[],
+    noteText: string,
   ): Promise<EmailOutcome> {
     const requestId = randomUUID();
     const claim = {
@@ -187,8 +252,26 @@ export function createEmailIntake(deps: {
         return repeatedNow(emailUsername, integration.id, messageId);
       return { emailUsername, verdict: 'ignored', reason: `integration is ${maintenance}` };
     }
+    const plan = planFor(integration, input);
     let outcome: EmailOutcome | undefined;
     try {
+      if (plan.kind !== 'create') {
+        outcome = await inTurn(() =>
+          db.transaction().execute(async (tx) => {
+            if (messageId && !(await messages.claim(tx, { ...claim, verdict: 'ignored' }))) return undefined;
+            const acted = await actOnAlert(tx, integration, emailUsername, requestId, plan, input, noteText);
+            if (messageId && acted.alertId)
+              await messages.settle(tx, integration.id, messageId, {
+                verdict: 'ignored',
+                alertId: acted.alertId,
+              });
+            return acted;
+          }),
+        );
+        if (!outcome) return repeatedNow(emailUsername, integration.id, messageId ?? '');
+        if (outcome.alertId) deps.signal?.wake(QUEUES.alertEvents);
+        return outcome;
+      }
       outcome = await inTurn(() =>
         db.transaction().execute(async (tx) => {
           // Waits for another delivery of the message that holds the claim, and then finds it taken.
@@ -220,6 +303,91 @@ export function createEmailIntake(deps: {
     }
     if (!outcome) return repeatedNow(emailUsername, integration.id, messageId ?? '');
     if (outcome.verdict === 'created') deps.signal?.wake(QUEUES.alertEvents);
+    return outcome;
+  }
+
+  /**
+   * A close, acknowledge or add-note action that matched the message, run in `tx` as the integration's key
+   * runs one by alias: on the open alert of the integration's team whose alias is the action's alias
+   * template expanded from the message (as a create action's is), with the action's user and note (by
+   * default the message's body). The action's filter matched the message, so it is not asked again of
+   * the alert.
+   */
+  async function actOnAlert(
+    tx: Tx,
+    integration: IntegrationWithTeams,
+    emailUsername: string,
+    requestId: string,
+    plan: { kind: AlertActionType; action: StoredAction },
+    input: CreateAlertInput,
+    noteText: string,
+  ): Promise<EmailOutcome> {
+    const { action } = plan;
+    const done = DONE[plan.kind];
+    const label = `${plan.kind === 'addNote' ? 'add-note' : plan.kind} action '${action.name}'`;
+    const expanded = modify(
+      { ...input, note: noteText },
+      { alias: action.alias, user: action.user, note: action.note },
+    );
+    const alias = expanded.alias?.trim() ?? '';
+    const principal = integrationPrincipalOf(integration);
+    const alert = alias
+      ? await alertsRepository.find(tx, await alertScopeOf(tx, principal), alias, 'alias', true)
+      : undefined;
+    let outcome: EmailOutcome;
+    let status: { success: boolean; status: string };
+    if (!alert || alert.status !== 'open') {
+      status = { success: false, status: `No open alert with alias [${alias}]` };
+      outcome = {
+        emailUsername,
+        verdict: 'ignored',
+        reason: alias
+          ? `matched ${label}, but there is no open alert with alias ${cut(alias, 200)} to ${done.verb}: no alert is made of it`
+          : `matched ${label}, whose alias came out empty: no alert to ${done.verb}, and no alert is made of it`,
+      };
+    } else {
+      const note = expanded.note ?? '';
+      const alertAction: AlertAction =
+        plan.kind === 'addNote' ? { kind: 'addNote', note } : { kind: plan.kind };
+      const applied =
+        plan.kind === 'addNote' && !note.trim()
+          ? { success: false, status: 'the note came out empty' }
+          : await alerts.applyInTx(
+              tx,
+              alert,
+              alertAction,
+              actorOf(principal, fitActorText(expanded.user?.trim() || undefined)),
+              {
+                source: fitActorText(input.source),
+                ...(plan.kind !== 'addNote' && note.trim() ? { note } : {}),
+              },
+            );
+      outcome = applied.success
+        ? {
+            emailUsername,
+            verdict: done.verdict,
+            reason: `${plan.kind === 'close' ? 'closed' : plan.kind === 'acknowledge' ? 'acknowledged' : 'added a note to'} alert #${alert.tiny_id} (alias ${cut(alias, 200)}) by ${label}: ${applied.status}`,
+            alertId: alert.id,
+          }
+        : {
+            emailUsername,
+            verdict: 'ignored',
+            reason: `matched ${label}, but alert #${alert.tiny_id} was not changed: ${applied.status}`,
+          };
+      status = applied;
+    }
+    // The request's status, as a close by alias through the integration's key records it.
+    await alertsRepository.recordRequest(tx, {
+      id: requestId,
+      org_id: integration.org_id,
+      action: done.request,
+      success: status.success,
+      status: status.status,
+      alert_id: alert?.id ?? null,
+      alias: alias || null,
+      integration_id: integration.id,
+      processed_at: deps.clock.now(),
+    });
     return outcome;
   }
 
@@ -290,6 +458,8 @@ export function createEmailIntake(deps: {
         details,
       };
       const files = attachedFiles(parsed.attachments);
+      // What a close, acknowledge or add-note action's {{note}} is: the body, as much as a note holds.
+      const noteText = cut(text(parsed.text).trimEnd(), SHAPED_LIMITS.note);
       const logged = storableText(email.raw.toString('utf8'));
       const automatic = whyAutomaticReply(parsed.headers, email.mailFrom);
       const outcomes: EmailOutcome[] = [];
@@ -304,7 +474,7 @@ export function createEmailIntake(deps: {
           ? { emailUsername, verdict: 'ignored', reason: `${automatic}: no alert is made of it` }
           : earlier
             ? repeated(emailUsername, messageId ?? '', earlier)
-            : await take(integration, emailUsername, messageId, input, files);
+            : await take(integration, emailUsername, messageId, input, files, noteText);
         await record(integration, messageId, logged, outcome);
         outcomes.push(outcome);
       }

@@ -23,6 +23,21 @@ class SmtpReply extends Error {
 /** Recipients of one message: more is not a sender of alerts but a mailing. */
 const MAX_RECIPIENTS = 100;
 
+/**
+ * Refused recipients one connection may name before it is told 421 and closed (Postfix's
+ * smtpd_hard_error_limit): each is looked up, and a sender guessing addresses is not a sender of alerts.
+ */
+export const MAX_REFUSED_RECIPIENTS = 20;
+
+/** Connections at once from one address: an MTA needs a few; the rest are told 421 (try again later). */
+export const MAX_CONNECTIONS_PER_ADDRESS = 10;
+
+/**
+ * How long one connection may last, whatever it does: a NOOP now and then keeps the idle timeout away,
+ * and would otherwise hold its place among maxClients for good. A sender cut off goes on in another.
+ */
+export const MAX_SESSION_MS = 10 * 60_000;
+
 export interface InboundSmtp {
   port: number;
   close(): Promise<void>;
@@ -34,14 +49,22 @@ export async function startInboundSmtp(deps: {
   maxBytes: number;
   intake: EmailIntake;
   log: Logger;
+  /** MAX_SESSION_MS unless a test says otherwise. */
+  maxSessionMs?: number;
 }): Promise<InboundSmtp> {
   const { intake, log, maxBytes } = deps;
+  const maxSessionMs = deps.maxSessionMs ?? MAX_SESSION_MS;
   const tryLater = (error: unknown, what: string) => {
     log.error({ err: error }, `inbound email: ${what} failed; the sender is told to try again later`);
     return new SmtpReply(451, '4.3.0 Vigil cannot take this message now: try again later');
   };
   // Each RCPT TO's verdict, kept for DATA (smtp-server passes the same session object to both).
   const accepted = new WeakMap<object, string[]>();
+  // Per connection (smtp-server keeps one session object for a connection's whole life): its refused
+  // recipients, and, once onConnect has counted it, the address it is counted against and its time limit.
+  const refused = new WeakMap<object, number>();
+  const counted = new WeakMap<object, { address: string; timer: NodeJS.Timeout }>();
+  const perAddress = new Map<string, number>();
 
   const server = new SMTPServer({
     name: 'vigil',
@@ -55,7 +78,51 @@ export async function startInboundSmtp(deps: {
     maxClients: 200,
     // Shutdown waits this long for a sender in the middle of a message, then cuts it off (it retries).
     closeTimeout: 5_000,
+    onConnect(session, callback) {
+      const address = session.remoteAddress;
+      const open = perAddress.get(address) ?? 0;
+      if (open >= MAX_CONNECTIONS_PER_ADDRESS) {
+        // smtp-server sends the reply and closes; onClose follows, which counts nothing for it.
+        callback(
+          new SmtpReply(
+            421,
+            `4.7.0 at most ${MAX_CONNECTIONS_PER_ADDRESS} connections at once from ${address}: try again later`,
+          ),
+        );
+        return;
+      }
+      perAddress.set(address, open + 1);
+      const timer = setTimeout(() => {
+        for (const connection of server.connections) {
+          if (connection.session === session)
+            // A 421 closes the connection (smtp-server); the sender tries again in a new one.
+            connection.send(421, '4.4.2 this connection has lasted too long: closing it, try again');
+        }
+      }, maxSessionMs);
+      timer.unref();
+      counted.set(session, { address, timer });
+      callback();
+    },
+    onClose(session) {
+      const mine = counted.get(session);
+      if (!mine) return;
+      counted.delete(session);
+      clearTimeout(mine.timer);
+      const open = (perAddress.get(mine.address) ?? 1) - 1;
+      if (open > 0) perAddress.set(mine.address, open);
+      else perAddress.delete(mine.address);
+    },
     onRcptTo(address, session, callback) {
+      // Checked before the lookup: past the limit a connection costs the database nothing more.
+      if ((refused.get(session) ?? 0) >= MAX_REFUSED_RECIPIENTS) {
+        callback(
+          new SmtpReply(
+            421,
+            `4.7.0 too many refused recipients (${MAX_REFUSED_RECIPIENTS}) on one connection: closing it`,
+          ),
+        );
+        return;
+      }
       const usernames = accepted.get(session.envelope) ?? [];
       if (usernames.length >= MAX_RECIPIENTS) {
         callback(new SmtpReply(452, `4.5.3 at most ${MAX_RECIPIENTS} recipients per message`));
@@ -63,7 +130,10 @@ export async function startInboundSmtp(deps: {
       }
       intake.recipient(address.address).then(
         (verdict) => {
-          if (!verdict.accepted) return callback(new SmtpReply(550, `5.1.1 ${verdict.reason}`));
+          if (!verdict.accepted) {
+            refused.set(session, (refused.get(session) ?? 0) + 1);
+            return callback(new SmtpReply(550, `5.1.1 ${verdict.reason}`));
+          }
           accepted.set(session.envelope, [...usernames, verdict.emailUsername]);
           callback();
         },
@@ -96,9 +166,15 @@ export async function startInboundSmtp(deps: {
             (outcomes) => {
               const made = outcomes.filter((o) => o.verdict === 'created').length;
               const had = outcomes.filter((o) => o.verdict === 'duplicate').length;
+              const closed = outcomes.filter((o) => o.verdict === 'closed').length;
+              const updated = outcomes.filter((o) => o.verdict === 'updated').length;
+              const alerts = (n: number) => `${n} alert${n === 1 ? '' : 's'}`;
               callback(
                 null,
-                `Message accepted: ${made} alert${made === 1 ? '' : 's'} made${had > 0 ? `, ${had} recipient${had === 1 ? '' : 's'} had taken it already` : ''}`,
+                `Message accepted: ${alerts(made)} made` +
+                  (closed > 0 ? `, ${alerts(closed)} closed` : '') +
+                  (updated > 0 ? `, ${alerts(updated)} updated` : '') +
+                  (had > 0 ? `, ${had} recipient${had === 1 ? '' : 's'} had taken it already` : ''),
               );
             },
             (error: unknown) =>

@@ -2095,7 +2095,7 @@ export interface paths {
     };
     /**
      * Server-sent events: `alerts` with {ids, more, position} when alerts are created or changed, and `position`
-     * @description With `after` (a position the last stream gave) or `replay` (milliseconds), the stream first tells what changed since, or `more` when this process cannot tell it all.
+     * @description With `after` (a position the last stream gave) or `replay` (milliseconds), the stream first tells what changed since, or `more` when this process cannot tell it all. A user or key has at most 5 streams open (429 beyond).
      */
     get: {
       parameters: {
@@ -2341,7 +2341,7 @@ export interface paths {
     };
     /**
      * Count the alerts matching each of several queries, in one request (a Vigil extension)
-     * @description query, repeated (1 to 10 times; empty for every alert): each is counted as GET /v2/alerts/count counts it, AND-ed with the saved search when searchIdentifier names one; the answer has one count per query, in their order, from one scan of the alerts.
+     * @description query, repeated (1 to 10 times; empty for every alert): each is counted as GET /v2/alerts/count counts it, AND-ed with the saved search when searchIdentifier names one; the answer has one count per query, in their order, from one scan of the alerts. Together (each with the saved search) the queries have at most 50 free-text, wildcard (*) or message/description terms (422 beyond).
      */
     get: {
       parameters: {
