@@ -127,6 +127,12 @@ describe('the console event stream, against a fake feed', () => {
   let unsubscribed = 0;
   /** The keys that no longer authenticate. */
   const revoked = new Set<string>();
+  /** What authenticating these keys again throws (a database that is down, say), while set. */
+  const failing = new Map<string, Error>();
+  /** The times a stream's key was authenticated again, by key. */
+  const reauthenticated = new Map<string, number>();
+  /** While set, a request of these keys waits for it before its authentication, and says it waits. */
+  const heldRequests = new Map<string, { release: Promise<void>; waiting(): void }>();
   /** The visibility queries asked, by organization. */
   const queries = new Map<string, number>();
   /** While set, the visibility queries of these organizations wait for it. */
@@ -168,13 +174,22 @@ describe('the console event stream, against a fake feed', () => {
     app = Fastify().withTypeProvider<TypeBoxTypeProvider>() as unknown as HttpApp;
     app.addHook('preHandler', async (request) => {
       const credential = credentialOf(request.headers);
-      if (!credential || !('key' in credential) || revoked.has(credential.key))
-        throw new ApiError(401, 'unknown key');
+      if (!credential || !('key' in credential)) throw new ApiError(401, 'unknown key');
+      const hold = heldRequests.get(credential.key);
+      if (hold) {
+        hold.waiting();
+        await hold.release;
+      }
+      if (revoked.has(credential.key)) throw new ApiError(401, 'unknown key');
       request.principal = principalOfKey(credential.key);
     });
     registerLiveAlertRoutes(app, feed, {
       async authenticate(credential) {
-        if (!('key' in credential) || revoked.has(credential.key)) throw new ApiError(401, 'unknown key');
+        if (!('key' in credential)) throw new ApiError(401, 'unknown key');
+        reauthenticated.set(credential.key, (reauthenticated.get(credential.key) ?? 0) + 1);
+        const failure = failing.get(credential.key);
+        if (failure) throw failure;
+        if (revoked.has(credential.key)) throw new ApiError(401, 'unknown key');
         return principalOfKey(credential.key);
       },
       visibility: {
@@ -226,29 +241,85 @@ describe('the console event stream, against a fake feed', () => {
     for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
   };
 
-  it('lets a key have five streams open, refuses the sixth with 429, and a process too many with 503', async () => {
-    const five = [];
-    for (let i = 0; i < 5; i++) five.push(await openWith('limits/one'));
+  it('lets a key have five streams open, ends its oldest for a sixth, and refuses a process too many with 503', async () => {
+    const five: Awaited<ReturnType<typeof openWith>>[] = [];
+    for (let i = 0; i < 5; i++) {
+      five.push(await openWith('limits/one'));
+      // Each opened before the next: the first is the oldest.
+      await waitFor('the stream to open', async () => five.at(-1)?.text().includes('"start"') === true);
+    }
     assert.deepEqual(
       five.map((s) => s.status),
       [200, 200, 200, 200, 200],
     );
+    // The sixth is taken: the oldest is told to wait before connecting again, and ended.
     const sixth = await openWith('limits/one');
-    assert.equal(sixth.status, 429, sixth.text());
-    assert.match(sixth.text(), /close other console tabs/);
+    assert.equal(sixth.status, 200, sixth.text());
+    await waitFor('the oldest to end', async () => five[0]?.ended() === true);
+    assert.match(five[0]?.text() ?? '', /event: evicted\ndata: /);
+    await turns(5);
+    assert.deepEqual(
+      five.slice(1).map((s) => s.ended()),
+      [false, false, false, false],
+    );
+    assert.ok(!sixth.ended());
+    assert.equal(listeners.get('limits')?.size, 5);
     // Another key is counted apart.
     assert.equal((await openWith('limits/two')).status, 200);
-    // One closed, the key may open another.
+    // One closed, the key may open another without ending any.
     const before = unsubscribed;
-    five[0]?.close();
+    five[1]?.close();
     await waitFor('the server to see the stream close', async () => unsubscribed > before);
     assert.equal((await openWith('limits/one')).status, 200);
+    await turns(5);
+    assert.equal(five[2]?.ended(), false);
     // 6 open: six more of other keys reach the process's 12, the next is refused.
     for (let i = 0; i < 6; i++) assert.equal((await openWith(`limits/k${i}`)).status, 200);
     const over = await openWith('limits/k6');
     assert.equal(over.status, 503, over.text());
     for (const controller of streams) controller.abort();
     await waitFor('the streams to close', async () => listeners.get('limits')?.size === 0);
+  });
+
+  it('counts no stream whose browser left while its request was being authenticated', async () => {
+    let release!: () => void;
+    let waiting!: () => void;
+    const waited = new Promise<void>((resolve) => (waiting = resolve));
+    heldRequests.set('gone/key', {
+      release: new Promise<void>((resolve) => (release = resolve)),
+      waiting: () => waiting(),
+    });
+    const request = http.get(`${base}/api/console/events`, {
+      headers: { authorization: 'GenieKey gone/key' },
+      agent: false,
+    });
+    request.on('error', () => {});
+    await waited;
+    heldRequests.delete('gone/key');
+    // The browser leaves while its request is authenticated; the server then goes on with it.
+    const closed = new Promise<void>((resolve) => request.on('close', () => resolve()));
+    request.destroy();
+    await closed;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    release();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(listeners.get('gone')?.size ?? 0, 0, 'nothing is subscribed for it');
+    // The caller still has all five streams, none ended to make room.
+    const five: Awaited<ReturnType<typeof openWith>>[] = [];
+    for (let i = 0; i < 5; i++) five.push(await openWith('gone/key'));
+    assert.deepEqual(
+      five.map((s) => s.status),
+      [200, 200, 200, 200, 200],
+    );
+    await waitFor('the streams to open', async () => five.every((s) => s.text().includes('"start"')));
+    await turns(5);
+    assert.deepEqual(
+      five.map((s) => s.ended() || s.text().includes('evicted')),
+      [false, false, false, false, false],
+    );
+    assert.equal(listeners.get('gone')?.size, 5);
+    for (const stream of five) stream.close();
+    await waitFor('the streams to close', async () => listeners.get('gone')?.size === 0);
   });
 
   it('ends a stream whose browser stops reading', async () => {
@@ -316,5 +387,29 @@ describe('the console event stream, against a fake feed', () => {
     fakeClock.advance(KEEP_ALIVE_MS);
     await waitFor('the stream to end', async () => stream.ended());
     assert.equal(listeners.get('revoked')?.size, 0);
+  });
+
+  it('keeps a stream whose caller could not be authenticated again for another reason, and ends it on a 401', async () => {
+    const key = 'blip/key';
+    const stream = await openWith(key);
+    await waitFor('the stream to open', async () => stream.text().includes('"start"'));
+    // The database is down for a moment: the keep-alive cannot tell, and the stream goes on.
+    failing.set(key, new Error('timeout exceeded when trying to connect'));
+    const tried = reauthenticated.get(key) ?? 0;
+    fakeClock.advance(KEEP_ALIVE_MS);
+    await waitFor('the keep-alive to try', async () => (reauthenticated.get(key) ?? 0) > tried);
+    await turns(10);
+    assert.equal(stream.ended(), false, 'the stream goes on');
+    assert.equal(listeners.get('blip')?.size, 1);
+    announce('blip', ['during-blip'], 'p-blip');
+    await waitFor('the change to be told', async () => stream.text().includes('during-blip'));
+    // It tries again at the next keep-alive: with the caller refused, it ends.
+    failing.set(key, new ApiError(401, 'Your console session has ended: sign in again.'));
+    const triedAgain = reauthenticated.get(key) ?? 0;
+    fakeClock.advance(KEEP_ALIVE_MS);
+    await waitFor('the stream to end', async () => stream.ended());
+    assert.ok((reauthenticated.get(key) ?? 0) > triedAgain);
+    assert.equal(listeners.get('blip')?.size, 0);
+    failing.delete(key);
   });
 });

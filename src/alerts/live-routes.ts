@@ -1,5 +1,6 @@
 import type { Principal } from '../accounts/service.js';
-import { ApiError } from '../http/errors.js';
+import { DomainError } from '../errors.js';
+import { ApiError, apiErrorOf } from '../http/errors.js';
 import { credentialOf, principalOf, type Credential, type HttpApp } from '../http/server.js';
 import { systemClock, type Clock } from '../work/clock.js';
 import { Type } from 'typebox';
@@ -18,7 +19,10 @@ export const KEEP_ALIVE_MS = 25_000;
  */
 export const SCOPE_MAX_AGE_MS = 30_000;
 
-/** The streams one user (whatever their sessions and keys) or one key may have open on a process. */
+/**
+ * The streams one user (whatever their sessions and keys) or one key may have open on a process: a new
+ * one beyond ends the caller's oldest (most likely a browser that is gone without the server knowing yet).
+ */
 export const STREAMS_PER_CALLER = 5;
 /** The streams a process serves at once. */
 export const STREAMS_PER_PROCESS = 1_000;
@@ -41,6 +45,23 @@ function missedOf(query: { after?: string; replay?: number }): MissedChanges | u
   if (query.after !== undefined) return { after: query.after };
   if (query.replay !== undefined) return { pastMs: query.replay };
   return undefined;
+}
+
+/** The event that tells a browser its stream was ended for a newer one of its caller's. */
+export const EVICTED_EVENT = 'evicted';
+
+/**
+ * Whether authenticating a stream's caller again failed because they may no longer read it (401, 403),
+ * rather than for a moment (the database down): only then does the stream end.
+ */
+function refusedBy(error: unknown): boolean {
+  const status =
+    error instanceof ApiError
+      ? error.statusCode
+      : error instanceof DomainError
+        ? apiErrorOf(error).statusCode
+        : undefined;
+  return status === 401 || status === 403;
 }
 
 /** Whose streams a stream counts among: a user's, whichever session or key, else the key's. */
@@ -71,8 +92,8 @@ type Queued = { change: AlertsChanged; position: string } | { position: string }
  * (`visibility`: a user who sees only their own alerts hears of no other). The browser then reads what
  * it shows through the API as usual, so the stream carries no alert data.
  *
- * A caller has at most {@link STREAMS_PER_CALLER} streams open, and a process
- * {@link STREAMS_PER_PROCESS}. A stream ends once its caller no longer authenticates (checked at each
+ * A caller has at most {@link STREAMS_PER_CALLER} streams open (a newer one ends their oldest, told
+ * `evicted` first), and a process {@link STREAMS_PER_PROCESS}. A stream ends once its caller no longer authenticates (checked at each
  * keep-alive), and when its browser stops reading; it tells a backlog of changes as one `more`.
  */
 export function registerLiveAlertRoutes(app: HttpApp, feed: AlertFeed, options: LiveAlertOptions): void {
@@ -84,8 +105,11 @@ export function registerLiveAlertRoutes(app: HttpApp, feed: AlertFeed, options: 
     streamsPerProcess = STREAMS_PER_PROCESS,
   } = options;
   const now = () => clock.now().getTime();
-  /** The open streams: how to end each, and its keep-alive once due on the clock (a test's moves on). */
-  const open = new Set<{ close(): void; keepAliveIfDue(): void }>();
+  /**
+   * The open streams, oldest first: whose each is, how to end it (or make room with it for a newer one
+   * of its caller's), and its keep-alive once due on the clock (a test's moves on).
+   */
+  const open = new Set<{ caller: string; close(): void; evict(): void; keepAliveIfDue(): void }>();
   const openBy = new Map<string, number>();
   // A stream never ends by itself: end them all, or closing the server would wait for the browsers.
   app.addHook('preClose', async () => {
@@ -106,7 +130,8 @@ export function registerLiveAlertRoutes(app: HttpApp, feed: AlertFeed, options: 
         description:
           'With `after` (a position the last stream gave) or `replay` (milliseconds), the stream first ' +
           'tells what changed since, or `more` when this process cannot tell it all. ' +
-          `A user or key has at most ${streamsPerCaller} streams open (429 beyond).`,
+          `A user or key has at most ${streamsPerCaller} streams open: a newer one ends the oldest, ` +
+          `which is told \`${EVICTED_EVENT}\` first.`,
         querystring: Type.Object(
           {
             after: Type.Optional(Type.String({ maxLength: 64 })),
@@ -123,6 +148,21 @@ export function registerLiveAlertRoutes(app: HttpApp, feed: AlertFeed, options: 
       if (!credential)
         throw new ApiError(401, 'Could not authenticate: send Authorization: GenieKey <api key>.');
       const caller = callerOf(principal);
+      // The browser may have left while the request was being authenticated: its close is not told again.
+      if (request.raw.destroyed || reply.raw.destroyed || reply.raw.closed || reply.raw.socket?.destroyed) {
+        reply.hijack();
+        reply.raw.destroy();
+        return;
+      }
+      // A caller at the limit: their oldest stream makes room (its browser may be gone without the server
+      // knowing yet, a sleeping laptop, a network changed), told to wait a while before connecting again.
+      if ((openBy.get(caller) ?? 0) >= streamsPerCaller) {
+        for (const stream of open) {
+          if (stream.caller !== caller) continue;
+          stream.evict();
+          break;
+        }
+      }
       const callers = openBy.get(caller) ?? 0;
       if (callers >= streamsPerCaller) {
         throw new ApiError(
@@ -168,13 +208,23 @@ export function registerLiveAlertRoutes(app: HttpApp, feed: AlertFeed, options: 
           try {
             const fresh = await authenticate(credential);
             if (fresh.orgId !== principal.orgId)
-              throw new Error('the credential is of another organization now');
+              throw new ApiError(403, 'the credential is of another organization now');
             principal = fresh;
             authenticatedAt = now();
             // Read again for the principal as it is now (a role or teams may have changed).
             scope = undefined;
             return !closed;
           } catch (error) {
+            // Not known to be refused (the database down for a moment): the stream goes on as its caller
+            // was, and tries again at its next keep-alive, rather than every stream reconnecting at once.
+            if (!refusedBy(error)) {
+              if (!closed)
+                request.log.warn(
+                  { err: error },
+                  'the caller of a live alert feed could not be authenticated again: tried at the next keep-alive',
+                );
+              return !closed;
+            }
             if (!closed)
               request.log.info(
                 { err: error },
@@ -263,8 +313,9 @@ export function registerLiveAlertRoutes(app: HttpApp, feed: AlertFeed, options: 
           if (still) sayPosition();
         });
       };
-      void subscription.ready.then(() => {
-        if (closed) return;
+      /** The stream's headers, once. */
+      const head = () => {
+        if (res.headersSent) return;
         // A hijacked reply sends only these headers: the session cookie the request renewed must be here.
         const renewedCookie = reply.getHeader('set-cookie');
         res.writeHead(200, {
@@ -277,6 +328,10 @@ export function registerLiveAlertRoutes(app: HttpApp, feed: AlertFeed, options: 
           // nginx buffers responses unless told not to.
           'x-accel-buffering': 'no',
         });
+      };
+      void subscription.ready.then(() => {
+        if (closed) return;
+        head();
         write(': connected\n\n');
         // Where the browser resumes from should the stream end before it hears more.
         if (subscription.from) send('position', subscription.from);
@@ -287,9 +342,20 @@ export function registerLiveAlertRoutes(app: HttpApp, feed: AlertFeed, options: 
       });
 
       const stream = {
+        caller,
         close: () => {
           end();
           res.end();
+        },
+        /** Ends the stream for a newer one of its caller's, telling its browser not to come back at once. */
+        evict: () => {
+          if (closed) return;
+          request.log.info('a live alert feed was ended: its caller opened one more than they may');
+          head();
+          send(EVICTED_EVENT, {
+            message: `A newer console tab or window took this live alert feed: a user or API key has at most ${streamsPerCaller} open.`,
+          });
+          stream.close();
         },
         keepAliveIfDue: () => {
           if (opened && now() - keptAliveAt >= KEEP_ALIVE_MS) keepAliveNow();

@@ -16,9 +16,14 @@ let lastPosition: string | undefined;
 /** The longest replay the server takes (a day); it says `more` long before, when it cannot tell. */
 const REPLAY_MAX_MS = 86_400_000;
 
-/** How long to wait before a new stream: after a dropped one, and after the server refused one. */
+/**
+ * How long to wait before a new stream: after a dropped one, after the server refused one, and after
+ * it ended this one for a newer tab of the same user (`evicted`): coming back at once would end another
+ * tab's in turn.
+ */
 const RECONNECT_MS = 3_000;
 const REFUSED_RETRY_MS = 10_000;
+const EVICTED_RETRY_MS = 120_000;
 
 function streamUrl(): string {
   if (lastPosition !== undefined) return `${EVENTS_URL}?after=${encodeURIComponent(lastPosition)}`;
@@ -120,6 +125,11 @@ export function useLiveAlerts(): LiveState {
       source.close();
       retry ??= setTimeout(() => setAttempt((n) => n + 1), refused ? REFUSED_RETRY_MS : RECONNECT_MS);
     };
+    source.addEventListener('evicted', () => {
+      setState('reconnecting');
+      source.close();
+      retry ??= setTimeout(() => setAttempt((n) => n + 1), EVICTED_RETRY_MS);
+    });
     source.addEventListener('position', (event) => {
       try {
         positionFrom(JSON.parse((event as MessageEvent<string>).data));

@@ -2095,7 +2095,7 @@ export interface paths {
     };
     /**
      * Server-sent events: `alerts` with {ids, more, position} when alerts are created or changed, and `position`
-     * @description With `after` (a position the last stream gave) or `replay` (milliseconds), the stream first tells what changed since, or `more` when this process cannot tell it all. A user or key has at most 5 streams open (429 beyond).
+     * @description With `after` (a position the last stream gave) or `replay` (milliseconds), the stream first tells what changed since, or `more` when this process cannot tell it all. A user or key has at most 5 streams open: a newer one ends the oldest, which is told `evicted` first.
      */
     get: {
       parameters: {
