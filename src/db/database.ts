@@ -13,6 +13,11 @@ export type Queryable = Db | Tx;
  * holds start-up for the system's TCP timeout (about two minutes) without a word, and /readyz with it.
  */
 export const CONNECT_TIMEOUT_MS = 10_000;
+/** pg's words for a connection not opened within its timeout (the client's, the pool's), with no code. */
+const CONNECT_TIMEOUT_MESSAGES = new Set([
+  'timeout expired',
+  'Connection terminated due to connection timeout',
+]);
 
 // bigint (int8) as string is pg's default; timestamps stay Date. Counts from COUNT(*) are int8 too.
 export function createPool(
@@ -20,11 +25,21 @@ export function createPool(
   max = 20,
   options: { statementTimeoutMs?: number; applicationName?: string; connectTimeoutMs?: number } = {},
 ): pg.Pool {
+  const connectTimeoutMs = options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
   const pool = new pg.Pool({
     connectionString,
     max,
     application_name: options.applicationName ?? 'vigil',
-    connectionTimeoutMillis: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
+    // The timeout bounds opening a connection only: the pool's own connectionTimeoutMillis would also
+    // fail a request that waits for a free connection behind a burst, which must wait instead.
+    Client: class extends pg.Client {
+      constructor(config?: string | pg.ClientConfig) {
+        super({
+          ...(typeof config === 'string' ? { connectionString: config } : config),
+          connectionTimeoutMillis: connectTimeoutMs,
+        });
+      }
+    },
     ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
   });
   // An idle client losing its connection (database restart) must not crash the process.
@@ -41,6 +56,7 @@ export function createDb(pool: pg.Pool, options: { prepare?: boolean } = {}): Db
 
 /** True for errors that mean "the database is not reachable right now" rather than "this query is wrong". */
 export function isDatabaseUnavailable(error: unknown): boolean {
+  if (error instanceof Error && CONNECT_TIMEOUT_MESSAGES.has(error.message)) return true;
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code !== 'string') return false;
   return (
