@@ -63,7 +63,14 @@ export interface Config {
    * The inbound SMTP listener of Email integrations (API role): on when port is set; addresses are
    * <emailUsername>@domain; a message larger than maxBytes is refused.
    */
-  inboundEmail: { port: number | undefined; host: string; domain: string; maxBytes: number };
+  inboundEmail: {
+    port: number | undefined;
+    host: string;
+    domain: string;
+    maxBytes: number;
+    /** Connections at once from one address; 0: no limit of that kind (behind NAT every sender is one). */
+    maxConnectionsPerAddress: number;
+  };
   /** Slack: the app's bot token (xoxb-…), its request signing secret, and the Web API's base URL. */
   slack: { botToken: string | undefined; signingSecret: string | undefined; apiUrl: string };
 }
@@ -312,6 +319,7 @@ function inboundEmailSettings(env: NodeJS.ProcessEnv, publicUrl: string): Config
     host: optional(env, 'VIGIL_INBOUND_SMTP_HOST') ?? '0.0.0.0',
     domain,
     maxBytes: integer(env, 'VIGIL_INBOUND_EMAIL_MAX_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    maxConnectionsPerAddress: integer(env, 'VIGIL_INBOUND_SMTP_MAX_CONNECTIONS_PER_ADDRESS', 10, 0, 200),
   };
 }
 

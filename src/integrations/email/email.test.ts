@@ -935,11 +935,34 @@ describe("the SMTP listener's limits", () => {
     receive: async () => [],
   };
 
+  it('takes any number of connections from one address when the limit is 0 (every sender behind one NAT)', async () => {
+    const listener = await startInboundSmtp({
+      port: 0,
+      host: '127.0.0.1',
+      maxBytes: 4096,
+      maxConnectionsPerAddress: 0,
+      log: createLogger('silent'),
+      intake: refuseAll,
+    });
+    const held: net.Socket[] = [];
+    try {
+      for (let i = 0; i < 12; i++) {
+        const connection = smtpConnection(listener.port);
+        held.push(connection.socket);
+        assert.match(await connection.next(), /^220 /, `connection ${i + 1}`);
+      }
+    } finally {
+      for (const socket of held) socket.destroy();
+      await listener.close();
+    }
+  });
+
   it('takes 10 connections at once from one address, tells the 11th 421, and takes one again once one closes', async () => {
     const listener = await startInboundSmtp({
       port: 0,
       host: '127.0.0.1',
       maxBytes: 4096,
+      maxConnectionsPerAddress: 10,
       log: createLogger('silent'),
       intake: refuseAll,
     });
@@ -976,6 +999,7 @@ describe("the SMTP listener's limits", () => {
       port: 0,
       host: '127.0.0.1',
       maxBytes: 4096,
+      maxConnectionsPerAddress: 10,
       log: createLogger('silent'),
       intake: refuseAll,
       maxSessionMs: 300,
@@ -1011,6 +1035,7 @@ describe('the SMTP listener when Vigil fails', () => {
       port: 0,
       host: '127.0.0.1',
       maxBytes: 4096,
+      maxConnectionsPerAddress: 10,
       log: createLogger('silent'),
       intake: {
         recipient: async (address) => ({ accepted: true, emailUsername: address.split('@')[0] ?? '' }),

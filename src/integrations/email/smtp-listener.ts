@@ -29,9 +29,6 @@ const MAX_RECIPIENTS = 100;
  */
 export const MAX_REFUSED_RECIPIENTS = 20;
 
-/** Connections at once from one address: an MTA needs a few; the rest are told 421 (try again later). */
-export const MAX_CONNECTIONS_PER_ADDRESS = 10;
-
 /**
  * How long one connection may last, whatever it does: a NOOP now and then keeps the idle timeout away,
  * and would otherwise hold its place among maxClients for good. A sender cut off goes on in another.
@@ -49,10 +46,15 @@ export async function startInboundSmtp(deps: {
   maxBytes: number;
   intake: EmailIntake;
   log: Logger;
+  /**
+   * Connections at once from one address (VIGIL_INBOUND_SMTP_MAX_CONNECTIONS_PER_ADDRESS): an MTA needs
+   * a few, the rest are told 421 (try again later); 0 for none, where every sender shares one address.
+   */
+  maxConnectionsPerAddress: number;
   /** MAX_SESSION_MS unless a test says otherwise. */
   maxSessionMs?: number;
 }): Promise<InboundSmtp> {
-  const { intake, log, maxBytes } = deps;
+  const { intake, log, maxBytes, maxConnectionsPerAddress } = deps;
   const maxSessionMs = deps.maxSessionMs ?? MAX_SESSION_MS;
   const tryLater = (error: unknown, what: string) => {
     log.error({ err: error }, `inbound email: ${what} failed; the sender is told to try again later`);
@@ -81,12 +83,12 @@ export async function startInboundSmtp(deps: {
     onConnect(session, callback) {
       const address = session.remoteAddress;
       const open = perAddress.get(address) ?? 0;
-      if (open >= MAX_CONNECTIONS_PER_ADDRESS) {
+      if (maxConnectionsPerAddress > 0 && open >= maxConnectionsPerAddress) {
         // smtp-server sends the reply and closes; onClose follows, which counts nothing for it.
         callback(
           new SmtpReply(
             421,
-            `4.7.0 at most ${MAX_CONNECTIONS_PER_ADDRESS} connections at once from ${address}: try again later`,
+            `4.7.0 at most ${maxConnectionsPerAddress} connections at once from ${address}: try again later`,
           ),
         );
         return;
