@@ -277,7 +277,9 @@ export const notificationsRepository = {
       .distinct()
       .where('alert_id', '=', alertId)
       .where('kind', '=', 'create-alert')
-      .where('state', '=', 'sent')
+      // A page still being recorded counts: its message has left (the email may be read already) before
+      // its outcome is written, and a note or an acknowledgement right after must still reach that person.
+      .where('state', 'in', ['sent', 'sending'])
       .execute();
     // A destination that is not a person has no user id, and no one to tell.
     return rows.flatMap((r) => (r.user_id === null ? [] : [r.user_id]));

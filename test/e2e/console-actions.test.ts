@@ -175,7 +175,11 @@ describe('keyboard shortcuts', () => {
     await closedView.focus();
     await page.keyboard.press('Enter');
     await page.waitForURL(/[?&]view=closed/);
-    assert.equal(await closedView.getAttribute('aria-pressed'), 'true', 'Enter pressed the focused button');
+    // The URL changes first, the button's state on the render after it.
+    await waitFor(
+      'Enter pressed the focused button',
+      async () => (await closedView.getAttribute('aria-pressed')) === 'true',
+    );
 
     await page.getByRole('link', { name: 'Teams', exact: true }).first().focus();
     await page.keyboard.press('Enter');
