@@ -89,3 +89,41 @@ describe('a round with a slow send among quick ones', () => {
     assert.deepEqual([...sent].sort(), [slow, quick].sort());
   });
 });
+
+describe('a page still being recorded', () => {
+  it('counts as a page for the follow-ups: a note made meanwhile reaches that person', async () => {
+    const phone = '+14155550183';
+    const team = await textedPerson(server, db, { name: 'Nadia', phone, run, afterMinutes: 0 });
+    await call('POST', `/v2/users/nadia-${run}@example.com/notification-rules`, {
+      name: 'Notes',
+      actionType: 'add-note',
+      steps: [{ contact: { method: 'sms', to: phone }, sendAfter: { timeAmount: 0 } }],
+    });
+    let release = () => {};
+    held.set(phone, new Promise<void>((resolve) => (release = resolve)));
+    try {
+      const accepted = await call('POST', '/v2/alerts', {
+        message: `noted while sending ${run}`,
+        responders: [{ type: 'team', name: team }],
+      });
+      const alertId = (await call('GET', `/v2/alerts/requests/${accepted.requestId}`)).data.alertId;
+      await waitFor('the page handed to the channel', async () => sent.includes(phone) || undefined);
+      const state = async () =>
+        (
+          await db.query(`SELECT state FROM notifications WHERE address = $1 AND kind = 'create-alert'`, [
+            phone,
+          ])
+        ).rows[0]?.state;
+      assert.equal(await state(), 'sending', 'the page is out, its outcome not yet written');
+
+      await call('POST', `/v2/alerts/${alertId}/notes`, { note: 'Failing over now', user: 'Bob' });
+      await waitFor(
+        'the note handed to the channel',
+        async () => sent.filter((a) => a === phone).length >= 2 || undefined,
+      );
+      assert.equal(await state(), 'sending', 'the page was still being recorded when the note went');
+    } finally {
+      release();
+    }
+  });
+});
