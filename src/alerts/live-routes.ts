@@ -163,15 +163,6 @@ export function registerLiveAlertRoutes(app: HttpApp, feed: AlertFeed, options: 
           break;
         }
       }
-      const callers = openBy.get(caller) ?? 0;
-      if (callers >= streamsPerCaller) {
-        throw new ApiError(
-          429,
-          `You already have ${callers} live alert feeds open, the most a user or API key may: close other console tabs or windows of Vigil (each has one), and this one connects again.`,
-          undefined,
-          10,
-        );
-      }
       if (open.size >= streamsPerProcess) {
         throw new ApiError(
           503,
@@ -377,7 +368,7 @@ export function registerLiveAlertRoutes(app: HttpApp, feed: AlertFeed, options: 
         res.destroy();
       };
       open.add(stream);
-      openBy.set(caller, callers + 1);
+      openBy.set(caller, (openBy.get(caller) ?? 0) + 1);
       request.raw.on('close', end);
       res.on('close', end);
       res.on('error', end);

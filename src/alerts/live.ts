@@ -263,7 +263,7 @@ export interface AlertVisibility {
   among(scope: AlertScope, ids: readonly string[]): Promise<string[]>;
 }
 
-/** {@link AlertVisibility} as `AlertsService.visibleAmong` answers it, on `db`. */
+/** {@link AlertVisibility} on `db`: the alert scope `GET /v2/alerts` filters by, and which ids are in it. */
 export function alertVisibility(db: Queryable): AlertVisibility {
   return {
     scopeOf: (p) => alertScopeOf(db, p),

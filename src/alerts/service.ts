@@ -1020,14 +1020,6 @@ export function createAlertsService(
       return outcomes;
     },
 
-    /** Which of these alerts `p` may see, in their order: all of them, without a query, for most callers. */
-    async visibleAmong(p: Principal, ids: readonly string[]): Promise<string[]> {
-      const scope = await alertScopeOf(db, p);
-      if (!scope.integration && !scope.viewer) return [...ids];
-      const visible = new Set(await repo.idsInScope(db, scope, ids));
-      return ids.filter((id) => visible.has(id));
-    },
-
     async notes(p: Principal, identifier: string, type: IdentifierType, page: PageOptions) {
       const alert = await this.get(p, identifier, type);
       return repo.page(db, 'alert_notes', alert.id, page);
