@@ -27,7 +27,9 @@ describe('VIGIL_TRUST_PROXY', () => {
   it('believes nobody unless told whom', () => {
     assert.equal(loadConfig({}).trustProxy, false);
     assert.equal(loadConfig({ VIGIL_TRUST_PROXY: 'off' }).trustProxy, false);
-    assert.equal(loadConfig({ VIGIL_TRUST_PROXY: 'on' }).trustProxy, true);
+    // `on` is the nearest proxy's word (one hop), not the left-most address, which the client wrote.
+    assert.equal(loadConfig({ VIGIL_TRUST_PROXY: 'on' }).trustProxy, 1);
+    assert.equal(loadConfig({ VIGIL_TRUST_PROXY: '2' }).trustProxy, 2);
     assert.deepEqual(
       loadConfig({ VIGIL_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,::1,fd00::/8,loopback' }).trustProxy,
       ['10.0.0.0/8', '127.0.0.1', '::1', 'fd00::/8', 'loopback'],
@@ -38,7 +40,8 @@ describe('VIGIL_TRUST_PROXY', () => {
     for (const [value, wrong] of [
       ['10.0.0.0/33', '"10.0.0.0/33"'],
       ['proxy.example.com', '"proxy.example.com"'],
-      ['1', '"1"'],
+      ['0', '"0"'],
+      ['11', '"11"'],
       ['127.0.0.1,', '""'],
     ]) {
       assert.throws(

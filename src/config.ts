@@ -50,7 +50,8 @@ export interface Config {
    * Whom to believe about the client's address (X-Forwarded-For): nobody (false), every peer (true), or
    * the proxies at these addresses and networks.
    */
-  trustProxy: boolean | string[];
+  /** false: believe nobody; a number: that many proxies in front; a list: the proxies' addresses. */
+  trustProxy: false | number | string[];
   /** How long the acknowledge / close links in notifications work, in hours. */
   actionLinkTtlHours: number;
   /** PostgreSQL stops any statement of an API request that runs longer than this. */
@@ -124,16 +125,19 @@ function trustedProxyEntry(entry: string): boolean {
 }
 
 // X-Forwarded-For is whatever the client writes unless a proxy of ours wrote it: believed from anyone,
-// it would let one client pass for many (the per-address sign-in limit counts by it).
+// it would let one client pass for many (the per-address sign-in limit counts by it). Proxies append
+// the address they saw, so only the right-most entries are theirs: `on` believes the nearest proxy
+// (one hop), a number that many hops, never the left-most entry, which the client wrote.
 function trustProxy(raw: string | undefined): Config['trustProxy'] {
-  const value = raw?.toLowerCase();
+  const value = raw?.toLowerCase().trim();
   if (value === undefined || value === 'off' || value === 'false') return false;
-  if (value === 'on' || value === 'true') return true;
+  if (value === 'on' || value === 'true') return 1;
+  if (/^\d{1,2}$/.test(value) && Number(value) >= 1 && Number(value) <= 10) return Number(value);
   const entries = value.split(',').map((e) => e.trim());
   const wrong = entries.filter((e) => !trustedProxyEntry(e));
   if (wrong.length === 0 && entries.length > 0) return entries;
   throw new ConfigError(
-    `VIGIL_TRUST_PROXY=${JSON.stringify(raw)} is not understood (${wrong.map((e) => JSON.stringify(e)).join(', ')}): give off, on (only where nothing reaches Vigil but through the proxy), or the proxies' addresses and networks, comma-separated (such as 10.0.0.0/8,127.0.0.1).`,
+    `VIGIL_TRUST_PROXY=${JSON.stringify(raw)} is not understood (${wrong.map((e) => JSON.stringify(e)).join(', ')}): give off, on (one proxy in front, and nothing reaches Vigil but through it), the number of proxies in front (1-10), or the proxies' addresses and networks, comma-separated (such as 10.0.0.0/8,127.0.0.1).`,
   );
 }
 

@@ -24,6 +24,7 @@ import { DomainError } from '../errors.js';
 import { ApiError, apiErrorOf } from './errors.js';
 import { createLazyValidators } from './lazy-validation.js';
 import type { AppContext } from '../app.js';
+import type { Config } from '../config.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -228,6 +229,17 @@ function hasBody(headers: FastifyRequest['headers']): boolean {
   return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
+/**
+ * Fastify refuses a hop count (it cannot tell the peer is a proxy), so `on` and a number become a
+ * function of the hop: the peer and the proxies' own entries are believed, counted from the right.
+ */
+function trustedHops(
+  trust: Config['trustProxy'],
+): false | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof trust !== 'number') return trust;
+  return (_address, hop) => hop < trust;
+}
+
 export async function buildHttpApp(ctx: AppContext, log: Logger): Promise<HttpApp> {
   const validators = createLazyValidators();
   const app = Fastify({
@@ -237,7 +249,7 @@ export async function buildHttpApp(ctx: AppContext, log: Logger): Promise<HttpAp
     genReqId: () => randomUUID(),
     // Our own onResponse hook logs each request once, with secrets blanked from the URL.
     logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
-    trustProxy: ctx.config.trustProxy,
+    trustProxy: trustedHops(ctx.config.trustProxy),
     ajv: {
       // Opsgenie ignores fields it does not know (its Go SDK and Terraform provider send some of their own):
       // an unknown field is dropped, not refused.

@@ -11,14 +11,16 @@ import { startTestServer, type TestServer } from '../testing/harness.js';
 
 let direct: TestServer;
 let proxied: TestServer;
+let oneHop: TestServer;
 before(async () => {
-  [direct, proxied] = await Promise.all([
+  [direct, proxied, oneHop] = await Promise.all([
     startTestServer(),
     startTestServer({ env: { VIGIL_TRUST_PROXY: '127.0.0.1,10.0.0.0/8' } }),
+    startTestServer({ env: { VIGIL_TRUST_PROXY: 'on' } }),
   ]);
 });
 after(async () => {
-  await Promise.all([direct?.stop(), proxied?.stop()]);
+  await Promise.all([direct?.stop(), proxied?.stop(), oneHop?.stop()]);
 });
 
 /** The source of an alert sent with this X-Forwarded-For and no source of its own. */
@@ -47,5 +49,11 @@ describe('the client address', () => {
     assert.equal(await sourceWhenForwardedFor(proxied, '203.0.113.9'), '203.0.113.9');
     // The client's own claim comes first in the list and is not believed past an untrusted hop.
     assert.equal(await sourceWhenForwardedFor(proxied, '198.51.100.7, 203.0.113.9, 10.1.2.3'), '203.0.113.9');
+  });
+
+  it('is the one the nearest proxy saw with `on`, not the left-most one the client wrote', async () => {
+    // A proxy appends the address it saw: the client can write anything before it.
+    assert.equal(await sourceWhenForwardedFor(oneHop, '198.51.100.7, 203.0.113.9'), '203.0.113.9');
+    assert.equal(await sourceWhenForwardedFor(oneHop, '203.0.113.9'), '203.0.113.9');
   });
 });
