@@ -3,6 +3,7 @@ import { createAccountsService, type AccountsService } from './accounts/service.
 import { registerAccountRoutes } from './accounts/routes.js';
 import { createAccountMailer } from './accounts/sessions/account-email.js';
 import { registerSessionRoutes } from './accounts/sessions/routes.js';
+import { passwordResetsQueue } from './accounts/sessions/password-resets.js';
 import { createSessionsService, type SessionsService } from './accounts/sessions/service.js';
 import { createSsoService } from './accounts/sso/service.js';
 import { registerSsoRoutes } from './accounts/sso/routes.js';
@@ -205,7 +206,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
     const accounts = createAccountsService(apiDb, log, clock);
     const mailer = createAccountMailer({ smtpUrl: config.smtpUrl, from: emailFrom(config), log });
     channelClosers.push(async () => mailer.close());
-    const sessions = createSessionsService({ db: apiDb, clock, log, config, accounts, mailer });
+    const sessions = createSessionsService({ db: apiDb, clock, log, config, accounts, mailer, signal });
     const sso = createSsoService({
       db: apiDb,
       clock,
@@ -374,6 +375,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
         autoRestartsQueue({ db: database.db, signal, log }),
         maintenanceOpeningsQueue({ db: database.db, signal, clock }),
         notificationRepeatsQueue({ db: database.db, signal, log }),
+        passwordResetsQueue(sessions),
         heartbeatExpiryQueue(createHeartbeatsService({ db: database.db, alerts, clock, signal, log })),
         retentionQueue({
           db: database.db,

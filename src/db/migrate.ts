@@ -47,6 +47,7 @@ import * as m0044 from './migrations/0044_writeback_ocsf.js';
 import * as m0045 from './migrations/0045_send_limits_and_spent_reply_codes.js';
 import * as m0046 from './migrations/0046_auto_close_policy.js';
 import * as m0047 from './migrations/0047_writeback_claim_id.js';
+import * as m0048 from './migrations/0048_password_reset_requests.js';
 
 /** Every migration, in order. Listed here (not read from disk) so the same code runs from src and dist. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -95,6 +96,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0045_send_limits_and_spent_reply_codes': m0045,
   '0046_auto_close_policy': m0046,
   '0047_writeback_claim_id': m0047,
+  '0048_password_reset_requests': m0048,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -762,6 +762,13 @@ export interface AccountTokensTable {
   used_at: Date | null;
 }
 
+/** A password reset someone asked for, by email (lower-cased), until a worker has sent it. */
+export interface PasswordResetRequestsTable {
+  email: string;
+  requested_at: Date;
+  leased_until: Date | null;
+}
+
 export interface OrganizationSsoTable {
   org_id: string;
   issuer: string;
@@ -960,6 +967,7 @@ export interface Database {
   console_sessions: ConsoleSessionsTable;
   sign_in_failures: SignInFailuresTable;
   account_tokens: AccountTokensTable;
+  password_reset_requests: PasswordResetRequestsTable;
   contact_methods: ContactMethodsTable;
   contact_verifications: ContactVerificationsTable;
   sms_reply_codes: SmsReplyCodesTable;

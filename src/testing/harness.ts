@@ -168,9 +168,8 @@ async function workDue(db: Db, now: Date): Promise<Record<string, number>> {
         WHERE c.state = 'sending' OR (c.state = 'pending' AND c.due_at <= ${now} AND NOT EXISTS (
           SELECT 1 FROM team_destination_deliveries e
           WHERE e.destination_id = c.destination_id AND e.alert_id = c.alert_id
-            AND e.state IN ('pending', 'sending') AND e.seq < c.seq)))::int AS "team destination deliveries"`.execute(
-    db,
-  );
+            AND e.state IN ('pending', 'sending') AND e.seq < c.seq)))::int AS "team destination deliveries",
+      (SELECT count(*) FROM password_reset_requests)::int AS "password resets"`.execute(db);
   return rows[0] ?? {};
 }
 

@@ -29,6 +29,8 @@ export const QUEUES = {
   heartbeats: 'heartbeats',
   /** This process's wish for the console's live alert feed: renewed, withdrawn, and others' old ones forgotten. */
   alertFeedWishes: 'alert-feed-wishes',
+  /** Password resets people asked for, to be emailed. */
+  passwordResets: 'password-resets',
   /** Old records past their retention. */
   retention: 'retention',
 } as const;

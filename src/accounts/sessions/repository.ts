@@ -185,6 +185,53 @@ export const sessionsRepository = {
     return row?.at ?? undefined;
   },
 
+  /** Stores a password reset someone asked for; one already waiting for the email absorbs it. */
+  async askPasswordReset(q: Queryable, email: string, now: Date): Promise<void> {
+    await q
+      .insertInto('password_reset_requests')
+      .values({ email: email.toLowerCase(), requested_at: now })
+      .onConflict((oc) => oc.column('email').doNothing())
+      .execute();
+  },
+
+  /**
+   * Leases up to `limit` asked-for resets no other worker holds (SKIP LOCKED), oldest first, until
+   * `leaseUntil`: a worker that dies while sending leaves them to the next one once the lease ends.
+   */
+  async claimPasswordResets(q: Queryable, now: Date, leaseUntil: Date, limit: number): Promise<string[]> {
+    const rows = await q
+      .updateTable('password_reset_requests')
+      .set({ leased_until: leaseUntil })
+      .where(
+        'email',
+        'in',
+        q
+          .selectFrom('password_reset_requests')
+          .select('email')
+          .where((eb) => eb.or([eb('leased_until', 'is', null), eb('leased_until', '<=', now)]))
+          .orderBy('requested_at')
+          .limit(limit)
+          .forUpdate()
+          .skipLocked(),
+      )
+      .returning('email')
+      .execute();
+    return rows.map((r) => r.email);
+  },
+
+  async forgetPasswordReset(q: Queryable, email: string): Promise<void> {
+    await q.deleteFrom('password_reset_requests').where('email', '=', email).execute();
+  },
+
+  /** When the earliest lease of an asked-for reset runs out (a worker may have died holding it). */
+  async nextPasswordResetLeaseEnd(q: Queryable): Promise<Date | undefined> {
+    const row = await q
+      .selectFrom('password_reset_requests')
+      .select((eb) => eb.fn.min('leased_until').as('at'))
+      .executeTakeFirst();
+    return row?.at ?? undefined;
+  },
+
   /** Uses a link's token once: the user it was for, or undefined when it is unknown, used or expired. */
   async takeAccountToken(q: Queryable, tokenHash: Buffer, now: Date) {
     return q

@@ -6,6 +6,8 @@ import type { OrgPlan, UserRole } from '../../db/schema.js';
 import { conflict, forbidden, rateLimited, unauthenticated } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { Clock } from '../../work/clock.js';
+import { QUEUES } from '../../work/queue-names.js';
+import type { WorkSignal } from '../../work/runner.js';
 import type { AccountsService, Principal } from '../service.js';
 import { checkNewPassword, hashPassword, passwordMatches } from '../passwords.js';
 import type { AccountMailer } from './account-email.js';
@@ -40,6 +42,8 @@ const INVITATION_HOURS = 7 * 24;
 const RESET_HOURS = 1;
 // One reset email a minute per account, so the form cannot be used to flood someone's inbox.
 const RESET_EVERY_MS = 60_000;
+/** How long a worker holds asked-for resets while it sends them (SMTP may be slow). */
+const RESET_LEASE_MS = 120_000;
 // A session's last use is written at most this often, so reading pages is not a write per request.
 const TOUCH_EVERY_MS = 5 * 60_000;
 
@@ -95,8 +99,9 @@ export function createSessionsService(deps: {
   config: Pick<Config, 'publicUrl' | 'sessionIdleDays'>;
   accounts: AccountsService;
   mailer: AccountMailer;
+  signal: WorkSignal;
 }) {
-  const { db, clock, log, config, accounts, mailer } = deps;
+  const { db, clock, log, config, accounts, mailer, signal } = deps;
   const idleMs = config.sessionIdleDays * 86_400_000;
 
   async function startSession(userId: string, client: ClientInfo): Promise<NewSession> {
@@ -119,6 +124,24 @@ export function createSessionsService(deps: {
    * address: requests sent side by side would otherwise all read the count before any had failed, and
    * each get a guess. A right password takes the attempt back (with the email's other failures).
    */
+  async function emailPasswordReset(email: string): Promise<void> {
+    const candidates = await repo.usersByEmail(db, email);
+    for (const candidate of candidates) {
+      if (candidate.blocked) continue;
+      const last = await repo.latestTokenAt(db, candidate.user_id, 'password-reset');
+      if (last && clock.now().getTime() - last.getTime() < RESET_EVERY_MS) continue;
+      const link = await issueLink(candidate.user_id, 'password-reset', RESET_HOURS);
+      const org = await accounts.organizationOf(candidate.org_id);
+      await mailer.send({
+        to: email,
+        kind: 'password-reset',
+        organization: org?.name ?? 'Vigil',
+        link,
+        hoursValid: RESET_HOURS,
+      });
+    }
+  }
+
   async function takeAttempt(email: string, ip: string): Promise<void> {
     await db.transaction().execute(async (tx) => {
       await lockNames(tx, [`sign-in email ${email.toLowerCase()}`, `sign-in address ${ip}`]);
@@ -248,26 +271,36 @@ export function createSessionsService(deps: {
     },
 
     /**
-     * Emails a link to set a new password, to every account with this email. Says nothing of whether
-     * there is one, so the form cannot be used to find out who has an account.
+     * Asks for a link to set a new password to be emailed to every account with this email. Only stores
+     * the email, the same one statement whether or not an account has it, so neither the answer nor its
+     * time tells who has an account: a worker looks the email up and sends ({@link sendAskedPasswordResets}).
      */
     async requestPasswordReset(email: string): Promise<void> {
-      const candidates = await repo.usersByEmail(db, email);
-      for (const candidate of candidates) {
-        if (candidate.blocked) continue;
-        const last = await repo.latestTokenAt(db, candidate.user_id, 'password-reset');
-        if (last && clock.now().getTime() - last.getTime() < RESET_EVERY_MS) continue;
-        const link = await issueLink(candidate.user_id, 'password-reset', RESET_HOURS);
-        const org = await accounts.organizationOf(candidate.org_id);
-        await mailer.send({
-          to: email,
-          kind: 'password-reset',
-          organization: org?.name ?? 'Vigil',
-          link,
-          hoursValid: RESET_HOURS,
-        });
-      }
+      await repo.askPasswordReset(db, email, clock.now());
+      signal.wake(QUEUES.passwordResets);
     },
+
+    /**
+     * Sends up to `batch` asked-for password resets, each to every account with its email (at most one
+     * link a minute per account), and forgets them. How many it took: as many as asked, more may wait.
+     */
+    async sendAskedPasswordResets(now: Date, batch: number): Promise<number> {
+      const emails = await repo.claimPasswordResets(db, now, new Date(now.getTime() + RESET_LEASE_MS), batch);
+      for (const email of emails) {
+        try {
+          await emailPasswordReset(email);
+        } catch (error) {
+          // One email the database or the relay trips on must not hold back the others, nor come back
+          // for ever: the person can ask again.
+          log.error({ err: error }, 'an asked-for password reset could not be sent');
+        }
+        await repo.forgetPasswordReset(db, email);
+      }
+      return emails.length;
+    },
+
+    /** When an asked-for reset a worker holds becomes free again, if any is held. */
+    nextPasswordResetLeaseEnd: () => repo.nextPasswordResetLeaseEnd(db),
 
     /**
      * Sets a password from an invitation or reset link, once, and signs in. Other sessions of the account
