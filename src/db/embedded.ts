@@ -149,7 +149,30 @@ async function reachableBinaries(
   return { initdb: rel(bins.initdb), postgres: rel(bins.postgres) };
 }
 
+/**
+ * Ports handed out for a server to bind later are picked below Linux's ephemeral range (32768-60999 by
+ * default), from which the kernel also gives every outgoing connection its local port: a port probed
+ * there and bound a moment later could meanwhile have become one end of some connection.
+ */
+const PICKED_PORTS = { from: 20_000, to: 32_000 } as const;
+
+/** Whether a server could bind this loopback port now. */
+async function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.unref();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+}
+
+/** A loopback port free right now, for a server whose port must be known before it starts. */
 export async function freePort(): Promise<number> {
+  for (let tries = 0; tries < 50; tries++) {
+    const port = PICKED_PORTS.from + Math.floor(Math.random() * (PICKED_PORTS.to - PICKED_PORTS.from));
+    if (await portFree(port)) return port;
+  }
+  // A machine with that whole range taken: let the kernel pick, as a last resort.
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { freePort } from '../db/embedded.js';
 import { createLogger } from '../logger.js';
 import { startTestSmtpServer, type TestSmtpServer } from '../testing/smtp.js';
 import type { NotificationChannel, OutgoingNotification } from './channel.js';
@@ -255,11 +256,3 @@ describe('SMTP error classification', () => {
       assert.equal(classifySmtpError(error).status, status, JSON.stringify(error));
   });
 });
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}

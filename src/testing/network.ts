@@ -147,10 +147,4 @@ export async function proxiedHost(
 }
 
 /** A loopback port free right now, for a server whose own URL must be known before it starts. */
-export async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
+export { freePort } from '../db/embedded.js';
