@@ -211,7 +211,26 @@ function createStatement(
  * once per alert.
  */
 export interface AlertPolicySource {
+  /** The global chain first, then each given team's in order, each empty when none of its policies runs now. */
   rulesFor(orgId: string, teamIds: readonly string[]): Promise<ShapingRule[][]>;
+}
+
+/**
+ * Whose team policies run over a create. Opsgenie applies a team's policies only to an alert made with
+ * that team's integration, made with a global integration (here: a user's or a global key, or a
+ * person in the console) and routed to that team only, or made from an incident the team owns or
+ * responds to. An alert for two teams through a global key runs neither's.
+ */
+export type PolicyScope =
+  | { kind: 'integration'; teamId: string }
+  | { kind: 'incident'; teamIds: readonly string[] }
+  | { kind: 'routed' };
+
+function policyTeamsOf(scope: PolicyScope, responders: readonly ResponderRef[]): string[] {
+  if (scope.kind === 'integration') return [scope.teamId];
+  if (scope.kind === 'incident') return [...new Set(scope.teamIds)];
+  const routedTo = new Set(responders.filter((r) => r.type === 'team').map((r) => r.id));
+  return routedTo.size === 1 ? [...routedTo] : [];
 }
 
 /** A create request through the Alert API: made (or counted), or not made and why. */
@@ -285,9 +304,9 @@ export function createAlertsService(
   }
 
   /**
-   * The organization's alert policies run over a create (global ones, then those of the alert's teams):
-   * the request as they leave it, its responders (looked up again only if a policy changed them) and the
-   * log's account of them.
+   * The organization's alert policies run over a create: the global ones, then those of the teams the
+   * alert belongs to for policies ({@link PolicyScope}). Returns the request as they leave it, its
+   * responders (looked up again only if a policy changed them) and the log's account of them.
    */
   async function applyPolicies(
     q: Queryable,
@@ -295,33 +314,52 @@ export function createAlertsService(
     input: CreateAlertInput,
     responders: ResponderRef[],
     integrationName: string | null,
+    scope: PolicyScope,
   ): Promise<{ input: CreateAlertInput; responders: ResponderRef[]; shapedBy: string[] }> {
     if (!options.policies) return { input, responders, shapedBy: [] };
-    const teamIds = responders.filter((r) => r.type === 'team').map((r) => r.id);
-    const chains = await options.policies.rulesFor(orgId, teamIds);
-    if (chains.length === 0) return { input, responders, shapedBy: [] };
-    let shapedInput = input;
-    const applied: ShapingRule[] = [];
+    const [global = []] = await options.policies.rulesFor(orgId, []);
     // Named only when a policy's filter asks who the alert is for: that costs a read.
-    const named = chains.some((chain) => chain.some((rule) => usesResponders(rule.filter)))
-      ? await namedResponders(q, responders)
-      : undefined;
-    for (const chain of chains) {
-      const result = applyRules(shapedInput, chain, integrationName, named);
+    const namedFor = async (chain: ShapingRule[]) =>
+      chain.some((rule) => usesResponders(rule.filter)) ? await namedResponders(q, responders) : undefined;
+    let shaped = { input, responders };
+    const shapedBy: string[] = [];
+    const run = async (chain: ShapingRule[]) => {
+      if (chain.length === 0) return;
+      const result = applyRules(shaped.input, chain, integrationName, await namedFor(chain));
       // Policies only modify: a drop rule is never among them.
-      if (result.kind !== 'shaped') continue;
-      shapedInput = result.input;
-      applied.push(...result.applied);
+      if (result.kind !== 'shaped' || result.applied.length === 0) return;
+      shapedBy.push(...result.applied.map((r) => `Modified by ${r.label}`));
+      shaped = {
+        input: result.input,
+        responders: await respondersAfter(q, orgId, shaped, result.input, result.applied, shapedBy),
+      };
+    };
+    await run(global);
+    const teamIds = policyTeamsOf(scope, shaped.responders);
+    if (teamIds.length > 0) {
+      const [, ...teams] = await options.policies.rulesFor(orgId, teamIds);
+      for (const team of teams) await run(team);
     }
-    if (applied.length === 0) return { input, responders, shapedBy: [] };
-    const result = { input: shapedInput, applied };
-    const shapedBy = result.applied.map((r) => `Modified by ${r.label}`);
-    if (result.input.responders === input.responders) return { input: result.input, responders, shapedBy };
-    // The request's own responders are already resolved (`responders`): only those a policy added are
-    // looked up. One deleted since the policy was saved is left out, not a refused alert.
-    const own = new Set(input.responders ?? []);
+    return shapedBy.length === 0 ? { input, responders, shapedBy } : { ...shaped, shapedBy };
+  }
+
+  /**
+   * The responders once a chain of policies shaped the request: those the request had (already resolved)
+   * and those a policy added, looked up; all replaced when a policy said so. One deleted since the policy
+   * was saved is left out, not a refused alert.
+   */
+  async function respondersAfter(
+    q: Queryable,
+    orgId: string,
+    before: { input: CreateAlertInput; responders: ResponderRef[] },
+    after: CreateAlertInput,
+    applied: readonly ShapingRule[],
+    shapedBy: string[],
+  ): Promise<ResponderRef[]> {
+    if (after.responders === before.input.responders) return before.responders;
+    const own = new Set(before.input.responders ?? []);
     const resolved: ResponderRef[] = [];
-    for (const r of result.input.responders ?? []) {
+    for (const r of after.responders ?? []) {
       if (own.has(r)) continue;
       try {
         resolved.push(...(await resolveResponders(q, orgId, [r], 'responders')));
@@ -332,12 +370,12 @@ export function createAlertsService(
         );
       }
     }
-    const replaced = result.applied.some(
+    const replaced = applied.some(
       (r) => r.effect.kind === 'modify' && r.effect.modifications.replace?.responders,
     );
-    const merged = replaced ? [] : [...responders];
+    const merged = replaced ? [] : [...before.responders];
     for (const r of resolved) if (!merged.some((x) => x.type === r.type && x.id === r.id)) merged.push(r);
-    return { input: result.input, responders: merged, shapedBy };
+    return merged;
   }
 
   async function event(
@@ -747,7 +785,15 @@ export function createAlertsService(
         ((input.visibleTo?.length ?? 0) > 0
           ? await resolveResponders(q, p.orgId, input.visibleTo, 'visibleTo')
           : []);
-      const shaped = await applyPolicies(q, p.orgId, input, given, options.integration?.name ?? null);
+      const scope: PolicyScope = options.resolvedVisibleTo
+        ? {
+            kind: 'incident',
+            teamIds: [...given, ...visibleTo].filter((r) => r.type === 'team').map((r) => r.id),
+          }
+        : p.integration
+          ? { kind: 'integration', teamId: p.integration.teamId }
+          : { kind: 'routed' };
+      const shaped = await applyPolicies(q, p.orgId, input, given, options.integration?.name ?? null, scope);
       input = shaped.input;
       const statement = createStatement(p.orgId, requestId, input, {
         actor,
@@ -867,7 +913,10 @@ export function createAlertsService(
     ): Promise<{ alert: AlertRow; inserted: boolean }[]> {
       const statements: CreateStatement[] = [];
       for (const item of items) {
-        const shaped = await applyPolicies(tx, orgId, item.input, item.responders, item.integration.name);
+        // An integration's findings are for its own team, which is their one responder.
+        const shaped = await applyPolicies(tx, orgId, item.input, item.responders, item.integration.name, {
+          kind: 'routed',
+        });
         statements.push(
           createStatement(orgId, item.requestId, shaped.input, {
             actor: item.actor,

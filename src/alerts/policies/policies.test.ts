@@ -352,6 +352,47 @@ describe('running policies', () => {
     await call('POST', `/v2/policies/${global}/disable`);
   });
 
+  it("runs a team's policies only on alerts of that team's integration or routed to it alone, as Opsgenie does", async () => {
+    const token = `scope-${run}`;
+    const ofA = await policy({ name: `Scope A ${run}`, filter: about(token), tags: ['team-a'] }, teamA);
+    const ofB = await policy({ name: `Scope B ${run}`, filter: about(token), tags: ['team-b'] }, teamB);
+    // Through a global key, for two teams: neither team's.
+    const both = await alert({
+      message: `${token} both`,
+      responders: [
+        { type: 'team', id: teamA },
+        { type: 'team', id: teamB },
+      ],
+    });
+    assert.deepEqual(both.row.tags, []);
+    // Through team A's integration, whoever the payload names: team A's, not B's.
+    const integration = await call('POST', '/v2/integrations', {
+      type: 'API',
+      name: `Scope ${run}`,
+      ownerTeam: { id: teamA },
+    });
+    const viaA = await alert(
+      { message: `${token} via A`, responders: [{ type: 'team', id: teamB }] },
+      integration.data.apiKey,
+    );
+    assert.deepEqual(viaA.row.tags, ['team-a']);
+    // Routed to team B alone by a global policy: team B's run after it.
+    const router = await policy({
+      name: `Route ${run}`,
+      filter: about(`${token} route`),
+      responders: [{ type: 'team', id: teamB }],
+      tags: ['routed'],
+    });
+    const routed = await alert({ message: `${token} route me` });
+    assert.deepEqual(routed.row.tags, ['routed', 'team-b']);
+    for (const [id, team] of [
+      [ofA, teamA],
+      [ofB, teamB],
+      [router, undefined],
+    ] as const)
+      await call('DELETE', `/v2/policies/${id}${team ? `?teamId=${team}` : ''}`);
+  });
+
   it("runs after the integration's action, and the log names both", async () => {
     const token = `both-${run}`;
     const made = await call('POST', '/v2/integrations', {

@@ -190,7 +190,7 @@ export function createAlertPoliciesService(deps: { db: Db; clock: Clock }) {
       // Opsgenie evaluates each scope on its own: the global policies, then each team's.
       const chains = [chain(rules.global)];
       for (const teamId of new Set(teamIds)) chains.push(chain(rules.byTeam.get(teamId) ?? []));
-      return chains.filter((c) => c.length > 0);
+      return chains;
     },
   };
 
