@@ -99,6 +99,23 @@ export function topicOf(alertId: string): string {
   return createHash('sha256').update(alertId).digest('base64url').slice(0, 32);
 }
 
+/**
+ * The topic of a message, if it is one that should replace a pending push about its alert. The push
+ * service swaps the pending message for the new one, TTL and urgency included (RFC 8030 §5.4): right for
+ * a page repeated, or one acknowledged or closed before it arrived (nobody need be woken any more); wrong
+ * for a note, which would turn a pending high-urgency page into a normal note that no longer pages.
+ */
+function topicFor(message: OutgoingNotification): string | undefined {
+  switch (message.kind) {
+    case 'create-alert':
+    case 'acknowledged-alert':
+    case 'closed-alert':
+      return topicOf(message.alert.id);
+    case 'add-note':
+      return undefined;
+  }
+}
+
 /** Pages of P1 and P2 wake the device at once; everything else may wait for the device's next wake-up. */
 function urgencyOf(message: OutgoingNotification): 'high' | 'normal' {
   return message.kind === 'create-alert' &&
@@ -221,7 +238,7 @@ export function createPushChannel(setup: ChannelSetup): NotificationChannel {
     send: (message) =>
       deliver(
         message.to.address,
-        { payload: payloadOf(message), urgency: urgencyOf(message), topic: topicOf(message.alert.id) },
+        { payload: payloadOf(message), urgency: urgencyOf(message), topic: topicFor(message) },
         message.to,
       ),
     sendNotice: (to, notice) =>

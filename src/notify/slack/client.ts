@@ -19,6 +19,9 @@ import type { TeamDeliveryResult } from '../team-destinations/kind.js';
 
 const TIMEOUT_MS = 10_000;
 
+/** How @slack/web-api's message starts for a 429 whose Retry-After it cannot read. */
+const NO_RETRY_AFTER = 'Retry header did not contain a valid timeout';
+
 // The SDK logs through its own console logger otherwise; its lines carry nothing the delivery's result
 // does not already say.
 const quiet: SlackLogger = {
@@ -105,6 +108,16 @@ export function deliveryFailure(method: string, error: unknown): TeamDeliveryRes
       status: 'retry',
       error: `Slack is rate limiting ${method} (retry after ${error.retryAfter} s).`,
       retryAfterMs: Math.max(1, error.retryAfter) * 1000,
+      rateLimited: true,
+    };
+  }
+  // A 429 without a readable Retry-After: the SDK throws a plain Error (not WebAPIRateLimitedError) that
+  // only its message tells apart. Still a rate limit, waited out for the delivery queue's default.
+  if (error instanceof Error && error.message.startsWith(NO_RETRY_AFTER)) {
+    return {
+      status: 'retry',
+      error: `Slack is rate limiting ${method} (no Retry-After).`,
+      rateLimited: true,
     };
   }
   if (error instanceof WebAPIPlatformError) {

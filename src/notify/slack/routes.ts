@@ -25,6 +25,15 @@ function header(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
+/** A form body of `ssl_check=1`, with at most Slack's (deprecated) verification token besides. */
+function isSslCheck(rawBody: string): boolean {
+  const form = new URLSearchParams(rawBody);
+  return (
+    form.getAll('ssl_check').join() === '1' &&
+    [...form.keys()].every((k) => k === 'ssl_check' || k === 'token')
+  );
+}
+
 export function registerSlackRoutes(app: HttpApp, deps: SlackRouteDeps): void {
   const { slack, config, clock } = deps;
 
@@ -60,6 +69,9 @@ export function registerSlackRoutes(app: HttpApp, deps: SlackRouteDeps): void {
           );
         }
         const rawBody = typeof request.body === 'string' ? request.body : '';
+        // Slack's certificate check comes unsigned (Bolt answers it before verifying, too): it gets its 200
+        // and nothing else, and only a body that is nothing but the check is one.
+        if (isSslCheck(rawBody)) return reply.status(200).send('');
         const verdict = verifySlackSignature({
           secret,
           signature: header(request.headers['x-slack-signature']),
@@ -74,8 +86,6 @@ export function registerSlackRoutes(app: HttpApp, deps: SlackRouteDeps): void {
             .send(envelope(request, { message: `Not a request from Slack: ${verdict.reason}.` }));
         }
         const form = new URLSearchParams(rawBody);
-        // Slack's certificate check: nothing to do but answer.
-        if (form.get('ssl_check') === '1' && !form.has('payload')) return reply.status(200).send('');
         let payload: unknown;
         try {
           payload = JSON.parse(form.get('payload') ?? '');

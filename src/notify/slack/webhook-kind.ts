@@ -112,6 +112,7 @@ function classifySlackHook(
       status: 'retry',
       error: `Slack is rate limiting the webhook (429).`,
       ...(retryAfterMs ? { retryAfterMs } : {}),
+      rateLimited: true,
     };
   }
   if (status >= 500) return { status: 'retry', error: `Slack answered ${status}${said}.` };

@@ -25,7 +25,8 @@ import { teamDestinationsRepository as repo, type DeliveryOutcome } from './repo
  *   unsent one per destination and alert (a Slack message is posted on `created` and edited later: the
  *   edit must not overtake the post), hands each to its kind's deliver(), and records the outcome.
  * Failures are retried on Standard Webhooks' schedule for a day; a destination that answers "gone", or
- * whose every attempt failed for a day, is disabled with its reason.
+ * whose every attempt failed for a day, is disabled with its reason. A rate limit (429) is no failure: the
+ * delivery waits for the Retry-After and the attempt is not counted.
  */
 
 /** When the n-th retry is due, counted from the first attempt (Standard Webhooks' schedule). */
@@ -44,6 +45,13 @@ export const RETRY_SCHEDULE_MS = [
 export const GIVE_UP_AFTER_MS = 24 * 3600_000;
 /** A destination whose deliveries have all failed this long is disabled. */
 export const FAILING_DISABLES_AFTER_MS = 24 * 3600_000;
+/**
+ * How long a rate-limited delivery waits when the destination gave no Retry-After: Slack allows about a
+ * message a second per channel, and a few seconds let a burst's others go first.
+ */
+export const RATE_LIMIT_WAIT_MS = 5_000;
+/** The longest Retry-After waited for: an alert told hours late is little use, and the day still bounds it. */
+export const RATE_LIMIT_MAX_WAIT_MS = 3600_000;
 const LEASE_MS = 60_000;
 // Enough per round that a burst (a storm of findings told to Slack, Teams and a webhook) drains in a few
 // rounds, few enough that one round does not hold the event loop from the API and the other senders.
@@ -68,6 +76,17 @@ export function nextAttemptAt(
   const jittered = previous + (offset - previous) * (0.9 + Math.random() * 0.2);
   const scheduled = Math.max(firstAt.getTime() + jittered, now.getTime() + 1000);
   return new Date(Math.max(scheduled, now.getTime() + (retryAfterMs ?? 0)));
+}
+
+/**
+ * When to try a rate-limited delivery again; undefined to give up (a day after its first attempt, as any
+ * delivery). The destination's Retry-After (or a few seconds), plus up to a second (or a tenth of the
+ * wait) of jitter: the deliveries one burst got limited come back spread out, not as the same burst.
+ */
+export function rateLimitedUntil(firstAt: Date, now: Date, retryAfterMs?: number): Date | undefined {
+  if (now.getTime() - firstAt.getTime() >= GIVE_UP_AFTER_MS) return undefined;
+  const wait = Math.min(Math.max(0, retryAfterMs ?? RATE_LIMIT_WAIT_MS), RATE_LIMIT_MAX_WAIT_MS);
+  return new Date(now.getTime() + wait + Math.random() * Math.max(1000, wait * 0.1));
 }
 
 export function teamDestinationsConsumer(deps: {
@@ -199,6 +218,21 @@ export function createTeamDeliverySender(deps: {
         return { ...base, state: 'failed', error: `${result.error}; the destination was disabled` };
       case 'retry': {
         const firstAt = row.first_attempt_at ?? now;
+        if (result.rateLimited) {
+          // Not a failed attempt (the sender's throttle does the same): a burst that meets the
+          // destination's limit must not spend the retry schedule, nor hold the alert's later changes
+          // behind minutes of backoff.
+          const until = rateLimitedUntil(firstAt, now, result.retryAfterMs);
+          if (!until) {
+            const over = formatDuration(now.getTime() - firstAt.getTime());
+            return {
+              ...base,
+              state: 'failed',
+              error: `gave up after ${over} of being rate limited: ${result.error}`,
+            };
+          }
+          return { ...base, state: 'pending', dueAt: until, error: result.error, refundAttempt: true };
+        }
         const next = nextAttemptAt(row.attempts, firstAt, now, result.retryAfterMs);
         if (!next) {
           const over = formatDuration(now.getTime() - firstAt.getTime());
@@ -246,6 +280,8 @@ export function createTeamDeliverySender(deps: {
     const delivered = new Map<string, boolean>();
     for (const { row, result } of outcomes) {
       if (!destinations.get(row.destination_id)?.enabled) continue;
+      // A destination that asks to slow down is working: that is no failure towards disabling it.
+      if (result.status === 'retry' && result.rateLimited) continue;
       if (result.status === 'gone') gone.set(row.destination_id, result.error);
       delivered.set(
         row.destination_id,

@@ -34,6 +34,8 @@ export interface DeliveryOutcome {
   responseStatus?: number | null;
   responseExcerpt?: string | null;
   sentAt?: Date;
+  /** The claim's attempt is not counted (rate limited): it is given back. */
+  refundAttempt?: boolean;
 }
 
 function withOwners(db: Queryable) {
@@ -309,15 +311,17 @@ export const teamDestinationsRepository = {
       response_status: o.responseStatus ?? null,
       response_excerpt: o.responseExcerpt ?? null,
       sent_at: o.sentAt?.toISOString() ?? null,
+      refund: o.refundAttempt ?? false,
     }));
     const updated = await prepared(sql<{ id: string }>`
       WITH input AS (
         SELECT * FROM jsonb_to_recordset(${JSON.stringify(input)}::jsonb) AS r(
           id uuid, attempts int, state text, due_at timestamptz, last_error text, response_status int,
-          response_excerpt text, sent_at timestamptz)
+          response_excerpt text, sent_at timestamptz, refund boolean)
       )
       UPDATE team_destination_deliveries d
       SET state = i.state, lease_until = NULL, updated_at = ${now},
+          attempts = d.attempts - CASE WHEN i.refund THEN 1 ELSE 0 END,
           due_at = coalesce(i.due_at, d.due_at), last_error = i.last_error,
           response_status = i.response_status, response_excerpt = i.response_excerpt,
           sent_at = coalesce(i.sent_at, d.sent_at)

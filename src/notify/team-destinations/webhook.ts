@@ -359,6 +359,7 @@ export const webhookKind: TeamDestinationKind = {
       status: 'retry',
       error: said,
       ...(after !== undefined ? { retryAfterMs: after } : {}),
+      ...(status === 429 ? { rateLimited: true } : {}),
       response,
     };
   },

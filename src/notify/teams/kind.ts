@@ -22,6 +22,7 @@ function classify(status: number, excerpt: string, retryAfterMs: number | undefi
       status: 'retry',
       error: `Teams is rate limiting the workflow (429)${said}`,
       ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+      rateLimited: true,
     };
   }
   if (status >= 500) return { status: 'retry', error: `Teams answered ${status}${said}` };
