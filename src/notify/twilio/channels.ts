@@ -1,4 +1,5 @@
 import type { Db } from '../../db/database.js';
+import type { Logger } from '../../logger.js';
 import type { NotificationChannel, OutgoingNotification } from '../channel.js';
 import type { ChannelSetup, Unavailable } from '../destinations/destination.js';
 import { createTwilioClient, type TwilioClient } from './client.js';
@@ -38,7 +39,12 @@ function statusCallbackOf(settings: TwilioSettings, messages: readonly OutgoingN
   return `${settings.publicUrl}${STATUS_PATH}?notifications=${messages.map((m) => m.notificationId).join(',')}`;
 }
 
-function smsChannel(settings: TwilioSettings, client: TwilioClient, db: Db): NotificationChannel {
+function smsChannel(
+  settings: TwilioSettings,
+  client: TwilioClient,
+  db: Db,
+  log: Logger,
+): NotificationChannel {
   async function sendBundle(messages: OutgoingNotification[]) {
     const [first] = messages;
     if (!first) return { status: 'failed' as const, error: 'nothing to send' };
@@ -64,6 +70,7 @@ function smsChannel(settings: TwilioSettings, client: TwilioClient, db: Db): Not
     return deliveryResultOf(
       answer,
       messages.length > 1 ? `one text for ${messages.length} alerts` : undefined,
+      log,
     );
   }
   return {
@@ -71,12 +78,16 @@ function smsChannel(settings: TwilioSettings, client: TwilioClient, db: Db): Not
     send: (message) => sendBundle([message]),
     sendBundle,
     async sendNotice(to, notice) {
-      return deliveryResultOf(await client.sendSms(to.address, `Vigil: ${notice.text}`));
+      return deliveryResultOf(await client.sendSms(to.address, `Vigil: ${notice.text}`), undefined, log);
     },
   };
 }
 
-function voiceChannel(settings: TwilioSettings, client: TwilioClient): NotificationChannel | Unavailable {
+function voiceChannel(
+  settings: TwilioSettings,
+  client: TwilioClient,
+  log: Logger,
+): NotificationChannel | Unavailable {
   if (settings.from.startsWith('MG')) {
     return {
       unavailable:
@@ -98,6 +109,7 @@ function voiceChannel(settings: TwilioSettings, client: TwilioClient): Notificat
     return deliveryResultOf(
       answer,
       messages.length > 1 ? `one call for ${messages.length} alerts` : undefined,
+      log,
     );
   }
   return {
@@ -107,7 +119,7 @@ function voiceChannel(settings: TwilioSettings, client: TwilioClient): Notificat
     async sendNotice(to, notice) {
       const text = `This is Vigil. ${notice.text}`;
       const twiml = twimlResponse(pause(1), say(text), pause(1), say(`Again: ${notice.text}`));
-      return deliveryResultOf(await client.call(to.address, { twiml }));
+      return deliveryResultOf(await client.call(to.address, { twiml }), undefined, log);
     },
   };
 }
@@ -125,5 +137,8 @@ export function twilioChannels(setup: ChannelSetup): {
     };
   }
   const client = createTwilioClient(settings, setup.fetch);
-  return { sms: smsChannel(settings, client, setup.db), voice: voiceChannel(settings, client) };
+  return {
+    sms: smsChannel(settings, client, setup.db, setup.log),
+    voice: voiceChannel(settings, client, setup.log),
+  };
 }

@@ -24,18 +24,31 @@ export type TwilioAnswer =
     };
 
 /**
- * Codes that say the number can not be reached this way (PROVIDER-FACTS 1.3): trying again does not
- * help, and the contact method is marked so that it is not paged until fixed.
+ * Codes of a 400 that say the number can not be reached this way (PROVIDER-FACTS 1.3): trying again does
+ * not help, and the contact method is marked so that it is not paged until fixed.
  */
 export const NUMBER_PROBLEMS: Record<number, string> = {
   21211: 'Twilio says the number is not valid',
   21214: 'Twilio says the number can not be called',
   21217: 'Twilio says the number is not valid',
-  21408: 'Twilio may not send to this country (turn it on in the Twilio console, Geo Permissions)',
   21610:
     'the number replied STOP and has opted out of texts (text START to Vigil\u2019s number to opt back in)',
-  21612: 'Twilio can not route messages to this number',
   21614: 'the number can not receive SMS (a landline?): use a voice contact for it',
+};
+
+/**
+ * Codes of a 400 that blame how Vigil's Twilio account is set up, not the person's number: the send
+ * fails, but the contact is left as it is, so that the operator's fix is all it takes to page it again
+ * (marking it would also have the person verify a number that was never wrong). Each says what to fix.
+ */
+export const ACCOUNT_PROBLEMS: Record<number, string> = {
+  21408:
+    "Vigil's Twilio account may not send to this number's country: an operator must turn the country on in the Twilio console (Messaging > Settings > Geo permissions, or Voice > Settings > Geo permissions for calls); the number itself was not refused",
+  21612:
+    "Twilio can not route texts from Vigil's sender (VIGIL_TWILIO_FROM) to this number: an operator must send from a number or Messaging Service that reaches it; the number itself was not refused",
+  21212: "Twilio says Vigil's sender is not a valid number: an operator must check VIGIL_TWILIO_FROM",
+  21606:
+    "Twilio says Vigil's sender is not a number of its account that can send this: an operator must check VIGIL_TWILIO_FROM",
 };
 
 /** "Attempt to send to unsubscribed recipient": the number texted STOP (PROVIDER-FACTS 1.3). */

@@ -189,20 +189,30 @@ export function createTwilioInbound(deps: TwilioInboundDeps) {
       const label = input.isCall ? 'Voice call' : 'SMS';
       const problem = !input.isCall && input.errorCode ? CARRIER_PROBLEMS[input.errorCode] : undefined;
       await db.transaction().execute(async (tx) => {
+        // The carrier's word is on the number the text went to: a contact given another number since (and
+        // perhaps verified on it) is not what failed. Locked, so the address can not change before it is
+        // marked.
+        const marked = problem
+          ? new Set(
+              (
+                await sql<{ id: string }>`
+                  SELECT cm.id FROM contact_methods cm JOIN notifications n ON n.contact_method_id = cm.id
+                  WHERE n.id = ANY(${input.notificationIds}::uuid[]) AND n.method = 'sms' AND cm.address = n.address
+                  FOR UPDATE OF cm`.execute(tx)
+              ).rows.map((r) => r.id),
+            )
+          : new Set<string>();
         await alertsRepository.addLogs(
           tx,
           rows.rows.map((r) => ({
             alertId: r.alert_id,
             type: 'notification',
-            log: `${label} to ${r.name ?? 'someone'} ${line}${problem ? `. This SMS contact is not paged again until it is verified again` : ''}`,
+            log: `${label} to ${r.name ?? 'someone'} ${line}${r.contact_method_id && marked.has(r.contact_method_id) ? `. This SMS contact is not paged again until it is verified again` : ''}`,
             owner: 'Vigil',
           })),
         );
-        const contacts = [
-          ...new Set(rows.rows.flatMap((r) => (r.contact_method_id ? [r.contact_method_id] : []))),
-        ];
         if (problem) {
-          await people.markContactProblem(tx, contacts, problem, deps.clock.now(), { unverify: true });
+          await people.markContactProblem(tx, [...marked], problem, deps.clock.now(), { unverify: true });
         }
       });
     },

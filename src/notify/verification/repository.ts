@@ -52,15 +52,25 @@ export const verificationsRepository = {
       .execute();
   },
 
-  /** Counts a wrong try; returns the tries so far. */
-  async countAttempt(db: Queryable, contactMethodId: string): Promise<number> {
+  /**
+   * Counts a try at the code before it is compared, in the statement that checks the limit: parallel
+   * tries each take one of the `maxTries`, and none is compared once they are spent. Returns the code to
+   * compare, with the address it was sent to and the tries so far (this one included), or undefined when
+   * no try is left (or no code is waiting).
+   */
+  async takeAttempt(
+    db: Queryable,
+    contactMethodId: string,
+    maxTries: number,
+  ): Promise<{ codeHash: Buffer; address: string | null; attempts: number } | undefined> {
     const row = await db
       .updateTable('contact_verifications')
       .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
       .where('contact_method_id', '=', contactMethodId)
-      .returning('attempts')
+      .where('attempts', '<', maxTries)
+      .returning(['code_hash', 'address', 'attempts'])
       .executeTakeFirst();
-    return row?.attempts ?? 0;
+    return row && { codeHash: row.code_hash, address: row.address, attempts: row.attempts };
   },
 
   async remove(db: Queryable, contactMethodId: string): Promise<void> {

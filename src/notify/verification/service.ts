@@ -50,6 +50,13 @@ function addressChanged() {
   );
 }
 
+function noCodeWaiting() {
+  return invalid(
+    'There is no code waiting for this contact, or it has expired: send a new one (send-verification).',
+    { code: 'send a new code first' },
+  );
+}
+
 /** Whole seconds from `now` until `at`, at least 1 (a Retry-After of 0 would invite a retry at once). */
 function secondsUntil(at: number, now: Date): number {
   return Math.max(1, Math.ceil((at - now.getTime()) / 1000));
@@ -216,30 +223,31 @@ export function createContactVerification(deps: ContactVerificationDeps) {
       const { contact } = await deps.contactToManage(p, identifier, contactId);
       const now = clock.now();
       const pending = await repo.find(db, contact.id);
-      if (!pending || pending.expires_at.getTime() < now.getTime()) {
-        throw invalid(
-          'There is no code waiting for this contact, or it has expired: send a new one (send-verification).',
-          {
-            code: 'send a new code first',
-          },
-        );
-      }
+      if (!pending || pending.expires_at.getTime() < now.getTime()) throw noCodeWaiting();
       if (pending.address !== contact.address) throw addressChanged();
-      if (pending.attempts >= MAX_TRIES) {
+      // Counted before the compare, by the statement that checks the limit: checked on a read and counted
+      // after a wrong compare, parallel requests each passed the check, and made as many guesses as
+      // requests.
+      const attempt = await repo.takeAttempt(db, contact.id, MAX_TRIES);
+      if (!attempt) {
+        // A right code entered meanwhile took the code away: there are no tries to tell of.
+        if (!(await repo.find(db, contact.id))) throw noCodeWaiting();
         throw invalid('Too many wrong codes: send a new one (send-verification).', {
           code: 'send a new code first',
         });
       }
+      // The code counted is the one compared: a new one may have been sent (to a new address) since the read.
+      if (attempt.address !== contact.address) throw addressChanged();
       const given = hashOf(code.replace(/\s+/g, ''));
-      if (!timingSafeEqual(given, pending.code_hash)) {
-        const tries = await repo.countAttempt(db, contact.id);
-        throw invalid(`That code is not the one sent (${Math.max(0, MAX_TRIES - tries)} tries left).`, {
-          code: 'the six digits sent to this contact',
-        });
+      if (!timingSafeEqual(given, attempt.codeHash)) {
+        throw invalid(
+          `That code is not the one sent (${Math.max(0, MAX_TRIES - attempt.attempts)} tries left).`,
+          { code: 'the six digits sent to this contact' },
+        );
       }
       // The address the code went to, checked again as the contact is marked: it may change meanwhile.
       const verified = await db.transaction().execute(async (tx) => {
-        if (!(await peopleRepository.markContactVerified(tx, contact.id, pending.address ?? '', now)))
+        if (!(await peopleRepository.markContactVerified(tx, contact.id, attempt.address ?? '', now)))
           return false;
         await repo.remove(tx, contact.id);
         return true;
