@@ -155,6 +155,51 @@ async function inFreshVigil(test: (vigil: TestServer) => Promise<void>): Promise
 
 const get = async (p: string): Promise<Json> => (await target.callOk('GET', p)).data;
 
+/**
+ * A pass-through to `vigil` that records what the import asks of it, in order: for asserting what is done
+ * before what, which Vigil's state after the run does not show.
+ */
+async function recordingProxy(vigil: TestServer): Promise<{
+  url: string;
+  requests: { method: string; path: string; body: Json }[];
+  close(): Promise<void>;
+}> {
+  const requests: { method: string; path: string; body: Json }[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      void (async () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        requests.push({
+          method: req.method ?? '',
+          path: req.url ?? '',
+          body: body ? JSON.parse(body) : undefined,
+        });
+        const answer = await fetch(vigil.url + (req.url ?? '/'), {
+          method: req.method,
+          headers: {
+            authorization: req.headers.authorization ?? '',
+            ...(body ? { 'content-type': 'application/json' } : {}),
+          },
+          body: body || undefined,
+        });
+        res
+          .writeHead(answer.status, {
+            'content-type': answer.headers.get('content-type') ?? 'application/json',
+          })
+          .end(await answer.text());
+      })();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
 describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
   it('imports what Vigil has, skips what it lacks with the reason, pages and waits out a 429', async () => {
     opsgenie.rateLimitOnce.add('/v2/teams');
@@ -903,7 +948,7 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
       for (const line of [
         `integration Mail Alerts: skipped: ${advice('pager.mail')}; Vigil's Mail Alerts is left as it was, receiving mail at ${beforeMail.emailAddress} (Vigil answered 409 to PATCH /v2/integrations/${vigilMail.id}: ${taken('pager.mail')})`,
         `integration Ops Inbox: skipped: ${advice('ops.inbox')} (Vigil answered 409 to POST /v2/integrations: ${taken('ops.inbox')})`,
-        'integration SRE API: unchanged',
+        `integration SRE API: unchanged (left out, as Vigil's integrations have none of their own: its responders (team SRE); set them on its create actions, in Opsgenie before running the import again (it sets the actions as Opsgenie has them), or in Vigil after the last run)`,
         'integration actions SRE API: unchanged',
         'integration actions Night Mail: created',
         // What comes after the integrations is imported too.
@@ -1306,6 +1351,140 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
         const unchanged = line.replace(/: updated.*$/, ': unchanged');
         assert.ok(again.progress.includes(unchanged), `${unchanged}\n${again.progress.join('\n')}`);
       }
+    }));
+
+  it('a blocked Opsgenie user is made blocked, before any of their contacts, rules or teams', () =>
+    inFreshVigil(async (vigil) => {
+      const page = JSON.parse(await readFile(path.join(fixtures, 'users-page-1.json'), 'utf8'));
+      // Jane has left: blocked in Opsgenie, her contacts, rules and SRE membership still there.
+      opsgenie.instead.set('/v2/users', {
+        data: page.data.map((u: Json) => (u.id === JANE ? { ...u, blocked: true } : u)),
+      });
+      const line = 'user jane.doe@opsgenie.example: created (blocked, as in Opsgenie)';
+      const dry = await importInto(vigil, '--dry-run');
+      assert.ok(
+        dry.progress.includes(line.replace(': created', ': would be created')),
+        dry.progress.join('\n'),
+      );
+
+      const proxy = await recordingProxy(vigil);
+      try {
+        const run = await runImport(['--api-url', opsgenie.url, '--api-key', OPSGENIE_KEY], {
+          VIGIL_URL: proxy.url,
+          VIGIL_API_KEY: vigil.key,
+        });
+        const all = [...run.progress, ...run.out].join('\n');
+        assert.equal(run.code, 0, all);
+        assert.ok(run.progress.includes(line), all);
+        const jane = (await vigil.callOk('GET', '/v2/users/jane.doe@opsgenie.example')).data;
+        assert.equal(jane.blocked, true);
+        const john = (await vigil.callOk('GET', '/v2/users/john.doe@opsgenie.example')).data;
+        assert.equal(john.blocked, false, 'only the blocked one');
+        // Blocked at once: the request after the one making her blocks her, before anything else of hers.
+        const made = proxy.requests.findIndex(
+          (r) => r.method === 'POST' && r.path === '/v2/users' && r.body?.username === jane.username,
+        );
+        assert.ok(made >= 0, JSON.stringify(proxy.requests));
+        assert.deepEqual(proxy.requests[made + 1], {
+          method: 'PATCH',
+          path: `/v2/users/${jane.id}`,
+          body: { blocked: true },
+        });
+        // Her contacts and membership are imported all the same, so unblocking her in Vigil restores her.
+        assert.ok(
+          (await vigil.callOk('GET', '/v2/users/jane.doe@opsgenie.example/contacts')).data.length > 0,
+        );
+
+        const again = await importInto(vigil);
+        assert.ok(
+          again.progress.includes('user jane.doe@opsgenie.example: unchanged'),
+          again.progress.join('\n'),
+        );
+      } finally {
+        await proxy.close();
+      }
+    }));
+
+  it('an integration action ignoring recipients (Opsgenie’s older name) ignores the request’s responders', () =>
+    inFreshVigil(async (vigil) => {
+      const actionsPath = '/v2/integrations/3d4e5f6a-7b8c-4d9e-8f0a-1b2c3d4e5f6a/actions';
+      const actions = JSON.parse(
+        await readFile(path.join(fixtures, 'integration-actions-sre-api.json'), 'utf8'),
+      );
+      const withPage = (flags: Json) => ({
+        ...actions,
+        data: {
+          ...actions.data,
+          create: actions.data.create.map((a: Json) => {
+            if (a.name !== 'Page SRE on P1') return a;
+            const { ignoreRespondersFromPayload: _, ...rest } = a;
+            return { ...rest, ...flags };
+          }),
+        },
+      });
+      const page = async () => {
+        const sreApi = (await vigil.callOk('GET', '/v2/integrations')).data.find(
+          (i: Json) => i.name === 'SRE API',
+        );
+        const got = (await vigil.callOk('GET', `/v2/integrations/${sreApi.id}/actions`)).data;
+        return got.create.find((a: Json) => a.name === 'Page SRE on P1');
+      };
+      // Made as Opsgenie had it first: the request's responders merged.
+      opsgenie.instead.set(actionsPath, withPage({ ignoreRespondersFromPayload: false }));
+      const first = await importInto(vigil);
+      assert.equal(first.code, 0, [...first.progress, ...first.out].join('\n'));
+      assert.equal((await page()).ignoreRespondersFromPayload, false);
+
+      // Then Opsgenie answers the flag by its older name: the actions differ, and are set.
+      opsgenie.instead.set(actionsPath, withPage({ ignoreRecipientsFromPayload: true }));
+      const run = await importInto(vigil);
+      const all = [...run.progress, ...run.out].join('\n');
+      assert.equal(run.code, 0, all);
+      assert.ok(run.progress.includes('integration actions SRE API: updated'), all);
+      assert.equal((await page()).ignoreRespondersFromPayload, true);
+
+      const again = await importInto(vigil);
+      assert.ok(again.progress.includes('integration actions SRE API: unchanged'), again.progress.join('\n'));
+    }));
+
+  it('an API integration’s own responders and payload flags, which Vigil lacks, are said left out, with what to do', () =>
+    inFreshVigil(async (vigil) => {
+      const integration = JSON.parse(await readFile(path.join(fixtures, 'integration-sre-api.json'), 'utf8'));
+      opsgenie.instead.set('/v2/integrations/3d4e5f6a-7b8c-4d9e-8f0a-1b2c3d4e5f6a', {
+        ...integration,
+        data: {
+          ...integration.data,
+          responders: [
+            ...integration.data.responders,
+            { type: 'user', id: JANE, username: 'jane.doe@opsgenie.example' },
+          ],
+          ignoreRecipientsFromPayload: true,
+        },
+      });
+      const leftOut =
+        "left out, as Vigil's integrations have none of their own: its responders (team SRE, user jane.doe@opsgenie.example), ignoreRespondersFromPayload; set them on its create actions, in Opsgenie before running the import again (it sets the actions as Opsgenie has them), or in Vigil after the last run";
+      const run = await importInto(vigil);
+      const all = [...run.progress, ...run.out].join('\n');
+      assert.equal(run.code, 0, all);
+      assert.ok(
+        run.progress.includes(
+          `integration SRE API: created (with the same API key as in Opsgenie; ${leftOut})`,
+        ),
+        all,
+      );
+      // Listed again in the report's closing part, with what was imported with something left out.
+      const changes = run.out.slice(run.out.indexOf('Imported with changes:'));
+      assert.ok(
+        changes.includes(`  integration SRE API: with the same API key as in Opsgenie; ${leftOut}`),
+        all,
+      );
+
+      // A later run, with nothing to change, says it again.
+      const again = await importInto(vigil);
+      assert.ok(
+        again.progress.includes(`integration SRE API: unchanged (${leftOut})`),
+        again.progress.join('\n'),
+      );
     }));
 
   it('a Vigil URL that is not one is refused with the option to fix, before anything is read', async () => {

@@ -69,6 +69,11 @@ function bodyOf(type: ActionType, a: IntegrationActionIn, order: number) {
     responders: a.responders ?? [],
     alertActions: a.alertActions ?? [],
     ...Object.fromEntries(FLAGS.map((f) => [f, a[f] === true])),
+    // Opsgenie's older answers name it ignoreRecipientsFromPayload (as `recipients`): either one set
+    // means the request's responders are ignored. Here, so that the comparison deciding "unchanged" reads
+    // it as the PUT sends it.
+    ignoreRespondersFromPayload:
+      a.ignoreRespondersFromPayload === true || a.ignoreRecipientsFromPayload === true,
   };
 }
 

@@ -10,7 +10,7 @@ import {
 } from './context.js';
 import { emailHoldersOf, importEmailIntegration } from './email-integrations.js';
 import { importIntegrationActions } from './integration-actions.js';
-import { IntegrationShape, IntegrationSummaryShape, shaped, type IntegrationIn } from './shapes.js';
+import { IntegrationShape, IntegrationSummaryShape, shaped, text, type IntegrationIn } from './shapes.js';
 
 /**
  * API and Email integrations, matched by name, each with its actions (integration-actions.ts). An API
@@ -55,6 +55,29 @@ function teamOf(ctx: ImportContext, i: IntegrationIn): string {
   );
 }
 
+/**
+ * What of an API integration's own settings Vigil's integrations have no field for: its responders and
+ * its ignore*FromPayload flags, which Vigil has on the integration's create actions only. Said on the
+ * integration's line on every run, with what to do, as the import cannot bring them.
+ */
+function leftOutOf(i: IntegrationIn): string {
+  // Opsgenie's older answers name them recipients (as the actions' responders).
+  const responders = i.responders?.length ? i.responders : (i.recipients ?? []);
+  const parts = [
+    ...(responders.length > 0
+      ? [
+          `its responders (${responders.map((r) => `${r.type} ${text(r.username ?? r.name ?? r.id ?? '?')}`).join(', ')})`,
+        ]
+      : []),
+    ...(i.ignoreRespondersFromPayload === true || i.ignoreRecipientsFromPayload === true
+      ? ['ignoreRespondersFromPayload']
+      : []),
+    ...(i.ignoreTeamsFromPayload === true ? ['ignoreTeamsFromPayload'] : []),
+  ];
+  if (parts.length === 0) return '';
+  return `left out, as Vigil's integrations have none of their own: ${parts.join(', ')}; set them on its create actions, in Opsgenie before running the import again (it sets the actions as Opsgenie has them), or in Vigil after the last run`;
+}
+
 function comparable(i: Record<string, unknown>) {
   const team = isRecord(i.ownerTeam) && typeof i.ownerTeam.name === 'string' ? i.ownerTeam.name : '';
   return {
@@ -93,15 +116,21 @@ export async function importIntegrations(ctx: ImportContext): Promise<void> {
     if (have && have.type !== i.type)
       throw new Skip(`Vigil has an integration of that name of type ${have.type}, not ${i.type}`);
     if (i.type === 'Email') return importEmailIntegration(ctx, i, team, have, emailHolders);
+    const leftOut = leftOutOf(i);
     const flags = Object.fromEntries(FLAGS.map((f) => [f, i[f] ?? DEFAULTS[f]]));
     const desired = { ownerTeam: { name: team }, enabled: i.enabled !== false, ...flags };
     if (have) {
       ctx.integrations.set(i.id, have.id);
       if (sameJson(comparable(have.settings), comparable(desired))) {
-        ctx.report.record('integration', i.name, 'unchanged');
+        ctx.report.record('integration', i.name, 'unchanged', leftOut || undefined);
       } else {
         if (!ctx.dryRun) await ctx.target.patch(`/v2/integrations/${enc(have.id)}`, desired);
-        ctx.report.record('integration', i.name, 'updated', 'its key is the one it was made with');
+        ctx.report.record(
+          'integration',
+          i.name,
+          'updated',
+          ['its key is the one it was made with', leftOut].filter(Boolean).join('; '),
+        );
       }
       return importIntegrationActions(ctx, {
         sourceId: i.id,
@@ -127,7 +156,7 @@ export async function importIntegrations(ctx: ImportContext): Promise<void> {
       id = isRecord(made) && typeof made.id === 'string' ? made.id : undefined;
     }
     ctx.integrations.set(i.id, id);
-    ctx.report.record('integration', i.name, 'created', why);
+    ctx.report.record('integration', i.name, 'created', [why, leftOut].filter(Boolean).join('; '));
     await importIntegrationActions(ctx, { sourceId: i.id, name: i.name, vigilId: id, created: true });
   });
 }

@@ -204,6 +204,10 @@ export const MaintenanceShape = Type.Object({
   }),
 });
 
+const Responder = Type.Object({ type: Str, id: OptStr, name: OptStr, username: OptStr });
+const Responders = Type.Optional(Type.Union([Type.Array(Responder, { maxItems: 1000 }), Type.Null()]));
+const Flag = Type.Optional(Type.Boolean());
+
 export const IntegrationSummaryShape = Type.Object({
   id: Str,
   name: Str,
@@ -223,14 +227,17 @@ export const IntegrationShape = Type.Object({
   allowDeleteAccess: Type.Optional(Type.Boolean()),
   allowConfigurationAccess: Type.Optional(Type.Boolean()),
   suppressNotifications: Type.Optional(Type.Boolean()),
+  /** An API integration's own responders and payload flags, which Vigil's integrations lack (its actions have them). */
+  responders: Responders,
+  recipients: Responders,
+  ignoreRespondersFromPayload: Flag,
+  ignoreRecipientsFromPayload: Flag,
+  ignoreTeamsFromPayload: Flag,
   /** Email integrations: the local part of the address they receive mail at. */
   emailUsername: OptStr,
 });
 
-const Responder = Type.Object({ type: Str, id: OptStr, name: OptStr, username: OptStr });
-const Responders = Type.Optional(Type.Union([Type.Array(Responder, { maxItems: 1000 }), Type.Null()]));
 const Strings = Type.Optional(Type.Union([Type.Array(Str, { maxItems: 1000 }), Type.Null()]));
-const Flag = Type.Optional(Type.Boolean());
 /** An integration action's or a policy's filter: Opsgenie names its match type either way. */
 const FilterShape = Type.Object({
   conditionMatchType: Type.Optional(Str),

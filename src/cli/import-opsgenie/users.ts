@@ -1,4 +1,13 @@
-import { eachItem, enc, isRecord, readList, sameJson, Skip, type ImportContext } from './context.js';
+import {
+  eachItem,
+  enc,
+  errorText,
+  isRecord,
+  readList,
+  sameJson,
+  Skip,
+  type ImportContext,
+} from './context.js';
 import { UserShape, type UserIn } from './shapes.js';
 
 /** Opsgenie's users → Vigil's users, matched by username. */
@@ -153,8 +162,8 @@ export async function importUsers(ctx: ImportContext): Promise<ImportedUser[]> {
     const have = existing.get(u.username.toLowerCase());
     const label = u.username;
     if (!have) {
-      if (!ctx.dryRun)
-        await ctx.target.post('/v2/users', {
+      if (!ctx.dryRun) {
+        const made = await ctx.target.post('/v2/users', {
           username: u.username,
           fullName: fullName.slice(0, 512),
           role: { name: role },
@@ -162,11 +171,28 @@ export async function importUsers(ctx: ImportContext): Promise<ImportedUser[]> {
           ...(locale ? { locale } : {}),
           ...profile,
         });
+        // Vigil's POST has no `blocked`: a blocked person (someone who left) is blocked at once, before
+        // their contacts, rules and memberships are imported, so that they are never paged in between.
+        if (u.blocked === true) {
+          const id = isRecord(made) && typeof made.id === 'string' ? made.id : u.username;
+          try {
+            await ctx.target.patch(`/v2/users/${enc(id)}`, { blocked: true });
+          } catch (error) {
+            // Not in ctx.users: nothing else of theirs is imported until they are blocked.
+            throw new Error(
+              `made in Vigil but not blocked as in Opsgenie, so nothing else of theirs was imported: block them in Vigil, or run the import again (${errorText(error)})`,
+              { cause: error },
+            );
+          }
+        }
+      }
       ctx.report.record(
         'user',
         label,
         'created',
-        [changed, zoneDropped, ...dropped].filter(Boolean).join('; '),
+        [u.blocked === true ? 'blocked, as in Opsgenie' : '', changed, zoneDropped, ...dropped]
+          .filter(Boolean)
+          .join('; '),
       );
       ctx.report.note(
         'Users made by the import have no password: invite them from the console (People → a person → invite), or have them use "Forgot password" (POST /api/console/password-reset), or sign in with single sign-on.',
