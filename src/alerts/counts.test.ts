@@ -261,4 +261,47 @@ describe('GET /v2/alerts/counts', () => {
       assert.ok(res.status >= 400 && res.status < 500, `${path.slice(0, 80)}: ${res.status}`);
     }
   });
+
+  it('counts every term no index serves toward the limit together, and not those one serves', async () => {
+    const terms = (n: number, make: (j: number) => string) =>
+      Array.from({ length: n }, (_, j) => make(j)).join(' ');
+    // Six queries of ten terms on fields no index serves: each within its own limit, 60 together.
+    for (const make of [
+      (i: number) => (j: number) => `details.k${i}:v${j}`,
+      (i: number) => (j: number) => (j % 2 ? `OR entity:e${i}-${j}` : `source:s${i}-${j}`),
+      (i: number) => (j: number) => `NOT owner:o${i}-${j}`,
+    ]) {
+      const queries = Array.from({ length: 6 }, (_, i) => terms(10, make(i)));
+      const res = await server.call('GET', countsPath(queries));
+      assert.equal(res.status, 422, JSON.stringify(res.body));
+      assert.deepEqual(Object.keys(res.body.errors), ['query']);
+      assert.match(
+        res.body.message,
+        /have 60 free-text, wildcard \(\*\) or message\/description terms or others no index serves .*at most 50 are allowed in one request\. Narrow them: .*such as status:open, alias:x, tag:x/,
+      );
+    }
+    // One query alone is held to ten of them.
+    const one = await server.call('GET', countsPath([terms(11, (j) => `details.k:v${j}`)]));
+    assert.equal(one.status, 422, JSON.stringify(one.body));
+    assert.match(one.body.message, /it has 11 free-text.*others no index serves/);
+    // The same number of terms an index serves: all of them counted, and found as before.
+    const indexed = Array.from({ length: 6 }, (_, i) =>
+      terms(10, (j) => `${j ? 'OR ' : ''}${j % 2 ? `tag:t${i}-${j}` : `alias:C-ORG-${((j / 2) % 4) + 1}`}`),
+    );
+    const res = await server.call('GET', countsPath(indexed));
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.deepEqual(
+      res.body.data.map((c: Json) => c.count),
+      [4, 4, 4, 4, 4, 4],
+    );
+    await createAlert({ message: 'tagged', alias: 'c-tagged', tags: ['Counted', 'other'] });
+    const tagged = await server.callOk(
+      'GET',
+      countsPath(['tag:Counted', 'tag:counted', 'tags:other tag:Counted', 'tag:Count', 'alias:C-TAGGED']),
+    );
+    assert.deepEqual(
+      tagged.data.map((c: Json) => c.count),
+      [1, 0, 1, 0, 1],
+    );
+  });
 });

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { createDb, createPool } from '../db/database.js';
 import { DomainError } from '../errors.js';
-import { serverUrl } from '../testing/harness.js';
+import { createTestDatabase, serverUrl } from '../testing/harness.js';
 import {
   MAX_QUERY_DEPTH,
   MAX_QUERY_TERMS,
@@ -246,6 +246,59 @@ describe('alert query cost', () => {
     assert.doesNotThrow(() => compile(words(11, (i) => `message=m${i}`)));
   });
 
+  it('counts every term no index serves, not only free text, wildcards and substrings', () => {
+    const limit =
+      /^Invalid query: it has 11 free-text, wildcard \(\*\) or message\/description terms or others no index serves \(.*\), which search every alert; at most 10 are allowed\. Narrow it: fewer of those, or terms an index serves, such as status:open, alias:x, tag:x/;
+    for (const make of [
+      (i: number) => `details.k${i}:v`,
+      (i: number) => `details.k=v${i}`,
+      (i: number) => `source:s${i}`,
+      (i: number) => `owner:o${i}`,
+      (i: number) => `entity:e${i}`,
+      (i: number) => `acknowledgedBy:u${i}`,
+      (i: number) => `closedBy:u${i}`,
+      (i: number) => `actions:a${i}`,
+      (i: number) => `integration.name:n${i}`,
+      (i: number) => `integration.type=t${i}`,
+      (i: number) => `count>${i}`,
+      (i: number) => `lastOccurredAt>${i}`,
+      (i: number) => `snoozedUntil:${i}`,
+      (i: number) => `source!=s${i}`,
+      (i: number) => `NOT entity:e${i}`,
+    ]) {
+      refused(words(11, make), limit);
+      assert.doesNotThrow(() => compile(words(10, make)));
+    }
+    // Mixed with free text: one limit for all of them, OR-ed or not.
+    refused(`${words(6, (i) => `word${i}`)} ${words(5, (i) => `details.k${i}:v`)}`, /it has 11 free-text/);
+    refused(
+      words(11, (i) => `alias:a${i} OR source:s${i}`),
+      /it has 11 free-text/,
+    );
+  });
+
+  it('does not count terms an index serves, up to the limit on terms', () => {
+    const indexed = [
+      (i: number) => `alias:a${i}`,
+      (i: number) => `alias=A${i}`,
+      (i: number) => `tag:t${i}`,
+      (i: number) => `tags:t${i}`,
+      (i: number) => `status:${i % 2 ? 'open' : 'closed'}`,
+      (i: number) => `teams:team${i}`,
+      (i: number) => `tinyId>${i}`,
+      (i: number) => `createdAt>=${i}`,
+      (i: number) => `alertId:00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+    ];
+    for (const make of indexed) {
+      assert.doesNotThrow(() => compile(words(30, (i) => `${i ? 'OR ' : ''}${make(i)}`)));
+    }
+    assert.doesNotThrow(() => compile(words(30, (i) => `OR ${indexed[i % indexed.length]?.(i)}`).slice(3)));
+    // The console's own view terms are not counted either (web/src/pages/alerts/listQueries.ts).
+    assert.doesNotThrow(() =>
+      compile(`status:open AND acknowledged:false AND (${words(10, (i) => `details.k${i}:v`)})`),
+    );
+  });
+
   it('refuses nesting deeper than allowed instead of overflowing the stack', () => {
     assert.equal(MAX_QUERY_DEPTH, 20);
     const depth = /Invalid query: parentheses and NOT are nested more than 20 deep/;
@@ -257,5 +310,63 @@ describe('alert query cost', () => {
     assert.doesNotThrow(() =>
       compile(`${'('.repeat(20)}status:open${')'.repeat(20)} ${'('.repeat(20)}tag:x${')'.repeat(20)}`),
     );
+  });
+});
+
+describe('tag and alias terms on the alerts table', () => {
+  let pool: ReturnType<typeof createPool>;
+  let db: ReturnType<typeof createDb>;
+  let org = '';
+  before(async () => {
+    pool = createPool(await createTestDatabase({ migrated: true }), 1);
+    db = createDb(pool);
+    const { rows } = await sql<{ id: string }>`
+      INSERT INTO organizations (name) VALUES ('Tags') RETURNING id`.execute(db);
+    org = rows[0]?.id ?? '';
+    await sql`
+      INSERT INTO alerts (org_id, tiny_id, alias, message, tags) VALUES
+        (${org}, 1, 'Disk-Full', 'one', ARRAY['Prod', 'db']),
+        (${org}, 2, 'disk-full-2', 'two', ARRAY['prod']),
+        (${org}, 3, 'cpu', 'three', ARRAY[]::text[])`.execute(db);
+  });
+  after(() => pool.end());
+
+  /** The tinyIds a query finds, read both by a scan and (as far as the planner can) by the indexes. */
+  async function tinyIds(query: string): Promise<number[]> {
+    const tree = parseQuery(query);
+    assert.ok(tree, query);
+    const read = async () =>
+      (
+        await sql<{ tiny_id: string }>`
+          SELECT tiny_id FROM alerts WHERE alerts.org_id = ${org} AND ${compileQuery(org, tree)}
+          ORDER BY tiny_id`.execute(db)
+      ).rows.map((r) => Number(r.tiny_id));
+    const scanned = await read();
+    await sql`SET enable_seqscan = off`.execute(db);
+    try {
+      assert.deepEqual(await read(), scanned, query);
+    } finally {
+      await sql`RESET enable_seqscan`.execute(db);
+    }
+    return scanned;
+  }
+
+  it('matches a tag whole and with regard to case, and an alias whole without', async () => {
+    assert.deepEqual(await tinyIds('tag:Prod'), [1]);
+    assert.deepEqual(await tinyIds('tags:prod'), [2]);
+    assert.deepEqual(await tinyIds('tag:PROD'), []);
+    assert.deepEqual(await tinyIds('tag:pro'), []);
+    assert.deepEqual(await tinyIds('tag!=Prod'), [2, 3]);
+    assert.deepEqual(await tinyIds('NOT tag:db'), [2, 3]);
+    assert.deepEqual(await tinyIds('tag:Prod OR tag:prod'), [1, 2]);
+    assert.deepEqual(await tinyIds('tag:Prod tag:db'), [1]);
+    assert.deepEqual(await tinyIds('tag:"Prod db"'), []);
+    assert.deepEqual(await tinyIds('tag:pro*'), [1, 2]);
+    assert.deepEqual(await tinyIds('alias:disk-full'), [1]);
+    assert.deepEqual(await tinyIds('alias=DISK-FULL-2'), [2]);
+    assert.deepEqual(await tinyIds('alias:disk'), []);
+    assert.deepEqual(await tinyIds('alias!=Disk-Full'), [2, 3]);
+    assert.deepEqual(await tinyIds('alias:disk* tag:prod'), [2]);
+    assert.deepEqual(await tinyIds('alias:cpu OR tag:db'), [1, 3]);
   });
 });

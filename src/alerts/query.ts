@@ -12,8 +12,14 @@ import { invalid as invalidQuery } from '../errors.js';
  *
  * - at most {@link MAX_QUERY_TERMS} (30) terms in all;
  * - at most {@link MAX_UNINDEXED_TERMS} (10) of them that no index can serve, each a scan of every alert
- *   of the organization: free-text words (six ILIKEs each, over message, description, alias, entity,
- *   source and tags), values with a `*` wildcard, and `message:`/`description:` substring searches;
+ *   of the organization ({@link unindexed}): free-text words (six ILIKEs each, over message, description,
+ *   alias, entity, source and tags), values with a `*` wildcard, `message:`/`description:` substring
+ *   searches, and every term on a field no index serves: `details.<key>`, `source`, `owner`, `entity`,
+ *   `acknowledgedBy`, `closedBy`, `actions`, `integration.name`/`.type`, `count`, `lastOccurredAt` and
+ *   `snoozedUntil` (a `!=` or NOT of them too). Those an index serves are `status`, `alias` (on
+ *   lower(alias), migration 0049), `tag` (the GIN index on tags, with `@>`), `teams` (the GIN index on
+ *   team_ids), `tinyId`, `createdAt` and `alertId`; the flags, priority and message=/description= are
+ *   not counted either ({@link IN_ROW_FIELDS});
  * - parentheses and NOT nested at most {@link MAX_QUERY_DEPTH} (20) deep, which also keeps the
  *   recursive-descent parser far from the stack's limit;
  * - `count` and `tinyId` take whole numbers within their column (int4 and int8), and `createdAt`,
@@ -27,7 +33,7 @@ import { invalid as invalidQuery } from '../errors.js';
 
 /** The most terms (field:value, free text) one query may have. */
 export const MAX_QUERY_TERMS = 30;
-/** The most terms one query may have that no index can serve: free text, wildcards, message/description. */
+/** The most terms one query may have that no index can serve: free text, wildcards, message/description, details and the like. */
 export const MAX_UNINDEXED_TERMS = 10;
 /** The deepest parentheses and NOT may nest. */
 export const MAX_QUERY_DEPTH = 20;
@@ -109,11 +115,50 @@ export function tokenize(input: string): Token[] {
 
 type TermToken = Extract<Token, { kind: 'term' }>;
 
+/**
+ * Fields whose `:` or `=` term (with no `*`) an index of alerts serves, together with org_id: status
+ * (alerts_org_status), alias (alerts_org_lower_alias, on lower(alias) as the term compares it), tag and
+ * tags (the GIN index alerts_tags, as the term is `tags @> ARRAY[value]`), teams (the GIN index
+ * alerts_team_ids, `&&`), tinyId (alerts_org_tiny_id, and its ranges), createdAt (alerts_org_created, and
+ * its ranges) and alertId (the primary key).
+ */
+const INDEXED_FIELDS: ReadonlySet<string> = new Set([
+  'status',
+  'alias',
+  'tag',
+  'tags',
+  'teams',
+  'team',
+  'responders',
+  'tinyId',
+  'createdAt',
+  'alertId',
+]);
+
+/**
+ * Fields no index serves whose `:`/`=` term is still not counted, as before: a comparison of a flag or of
+ * priority, a small fixed value held in the row. The console's views are made of them (status:open AND
+ * acknowledged:false, web/src/pages/alerts/listQueries.ts), each AND-ed with a search box of the most
+ * unindexed terms one query may have, and must still be answered. message= and description= (whole, not
+ * substring) are not counted either, as before.
+ *
+ * Nor are a NOT or a `!=` of an indexed term (`NOT tag:x`, `alias!=x`) counted, though no index serves
+ * them: each is one comparison in the row (tested as allowed, 15 of them in one query).
+ */
+const IN_ROW_FIELDS: ReadonlySet<string> = new Set(['acknowledged', 'isSeen', 'snoozed', 'priority']);
+
 /** Whether every alert of the organization must be read to evaluate the term. */
 function unindexed(term: TermToken): boolean {
   if (term.field === undefined || term.value.includes('*')) return true;
-  return (term.field === 'message' || term.field === 'description') && term.op === ':';
+  if (term.field === 'message' || term.field === 'description') return term.op === ':';
+  return !INDEXED_FIELDS.has(term.field) && !IN_ROW_FIELDS.has(term.field);
 }
+
+/** What the 422s name as terms no index serves, besides free text, wildcards and message/description. */
+const UNINDEXED_EXAMPLES = 'details, source, owner, entity, actions, count and the like';
+/** What the 422s suggest instead: terms an index serves. */
+const INDEXED_HINT =
+  'terms an index serves, such as status:open, alias:x, tag:x, teams:x, tinyId:n or createdAt>n';
 
 function checkCost(tokens: Token[]): void {
   const terms = tokens.filter((t): t is TermToken => t.kind === 'term');
@@ -125,7 +170,7 @@ function checkCost(tokens: Token[]): void {
   const slow = terms.filter(unindexed).length;
   if (slow > MAX_UNINDEXED_TERMS) {
     throw invalidQuery(
-      `Invalid query: it has ${slow} free-text, wildcard (*) or message/description terms, which search every alert; at most ${MAX_UNINDEXED_TERMS} are allowed. Narrow it: fewer of those, or exact field:value terms such as status:open or alias:x.`,
+      `Invalid query: it has ${slow} free-text, wildcard (*) or message/description terms or others no index serves (${UNINDEXED_EXAMPLES}), which search every alert; at most ${MAX_UNINDEXED_TERMS} are allowed. Narrow it: fewer of those, or ${INDEXED_HINT}.`,
     );
   }
 }
@@ -141,9 +186,9 @@ export function checkCountedCost(queries: readonly (string | undefined)[]): void
   }
   if (slow > MAX_COUNTED_UNINDEXED_TERMS) {
     throw invalidQuery(
-      `Invalid query: the ${queries.length} queries have ${slow} free-text, wildcard (*) or message/description terms together, which search every alert; at most ${MAX_COUNTED_UNINDEXED_TERMS} are allowed in one request. Narrow them: fewer queries with those terms, fewer of those in each, or exact field:value terms such as status:open or alias:x.`,
+      `Invalid query: the ${queries.length} queries have ${slow} free-text, wildcard (*) or message/description terms or others no index serves (${UNINDEXED_EXAMPLES}) together, which search every alert; at most ${MAX_COUNTED_UNINDEXED_TERMS} are allowed in one request. Narrow them: fewer queries with those terms, fewer of those in each, or ${INDEXED_HINT}.`,
       {
-        query: `has ${slow} free-text, wildcard (*) or message/description terms across the ${queries.length} queries; at most ${MAX_COUNTED_UNINDEXED_TERMS} together.`,
+        query: `has ${slow} free-text, wildcard (*) or message/description terms or others no index serves across the ${queries.length} queries; at most ${MAX_COUNTED_UNINDEXED_TERMS} together.`,
       },
     );
   }
@@ -402,7 +447,9 @@ function compileTerm(orgId: string, term: Extract<QueryNode, { kind: 'term' }>):
       onlyEquality(field, op);
       const cond = value.includes('*')
         ? sql<boolean>`EXISTS (SELECT 1 FROM unnest(${a('tags')}) AS t(tag) WHERE t.tag ILIKE ${likePattern(value, false)})`
-        : sql<boolean>`${value} = ANY(${a('tags')})`;
+        : // Containment, not `= ANY`: the GIN index on tags serves `@>` (and it compares as `=` does,
+          // with regard to case).
+          sql<boolean>`${a('tags')} @> ARRAY[${value}]::text[]`;
       return negate(cond);
     }
     case 'actions': {
@@ -415,6 +462,12 @@ function compileTerm(orgId: string, term: Extract<QueryNode, { kind: 'term' }>):
       );
     }
     case 'alias':
+      onlyEquality(field, op);
+      // alias is never NULL, so the comparison needs no "IS TRUE" (textMatch's), which would keep the index
+      // on (org_id, lower(alias)) from serving it; with a `*` it is an ILIKE, as textMatch makes it.
+      return value.includes('*')
+        ? textMatch(a(field), op, value, false)
+        : negate(sql<boolean>`lower(${a(field)}) = lower(${value})`);
     case 'source':
     case 'owner':
     case 'entity':
