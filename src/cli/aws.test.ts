@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Command } from 'commander';
+import { DELIVERY_POLICY } from '../integrations/securityhub/aws-setup/policies.js';
 import { startFakeAwsAccount, type FakeAwsAccount } from '../testing/fake-aws-account/server.js';
 import type { SubscriptionConfirmation } from '../testing/fake-aws-account/sns.js';
 import { startFakeSns, type FakeSns } from '../testing/fake-sns.js';
@@ -581,6 +582,140 @@ describe('vigil aws setup when things change or go slowly', () => {
       assert.equal(dropped, 1);
     } finally {
       deliver = send;
+      await vigil(['teardown', '--integration', integration.id, '--region', 'us-east-1']);
+    }
+  });
+
+  it("run again over a subscription made with AWS's 9-minute example policy, gives it the hour-long one", async () => {
+    const integration = await addIntegration('Retrying Hub');
+    const args = [
+      'setup',
+      '--integration',
+      integration.id,
+      '--region',
+      'us-east-1',
+      '--endpoint-url',
+      integration.endpointUrl,
+    ];
+    const subscription = () =>
+      aws
+        .topics(CUSTOMER, 'us-east-1')
+        .find((t) => t.tags['vigil:integration'] === integration.id)
+        ?.subscriptions.find((s) => s.endpoint === integration.endpointUrl);
+    const policyOf = () => JSON.parse(subscription()?.attributes.DeliveryPolicy ?? '{}');
+    try {
+      const first = await vigil(args);
+      assert.equal(first.error, undefined, `${first.error?.message}\n${first.lines.join('\n')}`);
+      assert.deepEqual(policyOf(), DELIVERY_POLICY);
+
+      // As an earlier version of setup made it (AWS-SETUP-FACTS §1.4's example).
+      const { SNSClient, SetSubscriptionAttributesCommand } = await import('@aws-sdk/client-sns');
+      const client = new SNSClient({
+        region: 'us-east-1',
+        credentials: { accessKeyId: OPERATOR.accessKeyId, secretAccessKey: OPERATOR.secretAccessKey },
+      });
+      const old = {
+        healthyRetryPolicy: {
+          numRetries: 20,
+          minDelayTarget: 10,
+          maxDelayTarget: 30,
+          numMinDelayRetries: 3,
+          numMaxDelayRetries: 17,
+          numNoDelayRetries: 0,
+          backoffFunction: 'exponential',
+        },
+      };
+      try {
+        await client.send(
+          new SetSubscriptionAttributesCommand({
+            SubscriptionArn: subscription()?.arn,
+            AttributeName: 'DeliveryPolicy',
+            AttributeValue: JSON.stringify(old),
+          }),
+        );
+      } finally {
+        client.destroy();
+      }
+      assert.deepEqual(policyOf(), old);
+
+      const again = await vigil(args);
+      assert.equal(again.error, undefined, `${again.error?.message}\n${again.lines.join('\n')}`);
+      assert.match(
+        again.lines.join('\n'),
+        /HTTPS subscription .*: updated \(.*delivery policy retrying for up to 3540 s\)/,
+      );
+      assert.deepEqual(policyOf(), DELIVERY_POLICY);
+      const third = mutating().length;
+      const unchanged = await vigil(args);
+      assert.equal(unchanged.error, undefined, unchanged.error?.message);
+      assert.deepEqual(
+        mutating()
+          .slice(third)
+          .map((c) => c.action),
+        [],
+      );
+    } finally {
+      await vigil(['teardown', '--integration', integration.id, '--region', 'us-east-1']);
+    }
+  });
+
+  it('--events imported makes sure the integration takes the events its rule sends, and says so', async () => {
+    const made = await server.callOk('POST', '/v2/integrations', {
+      type: 'AmazonSecurityHub',
+      name: 'Custom Action Only Hub',
+      ownerTeam: { name: 'SecOps' },
+      eventTypes: ['custom-action'],
+    });
+    const integration = { id: made.data.id as string, endpointUrl: made.data.endpointUrl as string };
+    const args = [
+      'setup',
+      '--integration',
+      integration.id,
+      '--region',
+      'us-east-1',
+      '--events',
+      'imported',
+      '--endpoint-url',
+      integration.endpointUrl,
+    ];
+    try {
+      const dry = await vigil([...args, '--dry-run']);
+      assert.equal(dry.error, undefined, dry.error?.message);
+      assert.match(dry.lines.join('\n'), /Would add imported, imported-v2 to the integration's event types/);
+      assert.deepEqual((await server.callOk('GET', `/v2/integrations/${integration.id}`)).data.eventTypes, [
+        'custom-action',
+      ]);
+
+      const run = await vigil(args);
+      assert.equal(run.error, undefined, `${run.error?.message}\n${run.lines.join('\n')}`);
+      assert.match(
+        run.lines.join('\n'),
+        /Added imported, imported-v2 to the integration's event types \(was custom-action\)/,
+      );
+      assert.deepEqual(
+        [...(await server.callOk('GET', `/v2/integrations/${integration.id}`)).data.eventTypes].sort(),
+        ['custom-action', 'imported', 'imported-v2'],
+        'what the rule sends is taken, and what was chosen before is kept',
+      );
+      const again = await vigil(args);
+      assert.equal(again.error, undefined, again.error?.message);
+      assert.match(again.lines.join('\n'), /Event types: already take imported, imported-v2\./);
+
+      const check = await vigil(['check', '--integration', integration.id, '--region', 'us-east-1']);
+      assert.equal(check.error, undefined, `${check.error?.message}\n${check.lines.join('\n')}`);
+      assert.match(
+        check.lines.join('\n'),
+        /ok .*Vigil takes the events the rule sends \(imported, imported-v2\)/,
+      );
+      // Someone narrows the integration again: check names that link.
+      await server.callOk('PATCH', `/v2/integrations/${integration.id}`, { eventTypes: ['custom-action'] });
+      const broken = await vigil(['check', '--integration', integration.id, '--region', 'us-east-1']);
+      assert.match(broken.error?.message ?? '', /links that do not work/);
+      assert.match(
+        broken.lines.join('\n'),
+        /FAIL .*Vigil takes the events the rule sends .*leave out imported, imported-v2/,
+      );
+    } finally {
       await vigil(['teardown', '--integration', integration.id, '--region', 'us-east-1']);
     }
   });

@@ -87,6 +87,7 @@ const MAX_REASONS = 20;
 /**
  * Why an open alert for this finding should close, or undefined. Compliance PASSED closes only when the
  * finding becomes PASSED: a finding that arrives PASSED may still deserve its alert (a custom action, say).
+ * Never asked of a custom action's finding (see isAskedFor).
  */
 export function closeReason(
   f: NormalizedFinding,
@@ -344,11 +345,21 @@ export function newFindingDecision(
 ): { kind: 'ignore'; reason: string; remember: boolean } | { kind: 'create' } {
   const below = belowMinimum(f, settings);
   if (below) return { kind: 'ignore', reason: below, remember: false };
-  const reason = closeReason(f, settings, undefined);
+  const reason = isAskedFor(event) ? undefined : closeReason(f, settings, undefined);
   if (reason) return { kind: 'ignore', reason: `${reason}, and it has no open alert`, remember: true };
   const handled = alreadyHandled(f, settings, event);
   if (handled) return { kind: 'ignore', reason: handled, remember: true };
   return { kind: 'create' };
+}
+
+/**
+ * Whether a person sent the event's findings with the custom action: they ask for attention now, so the
+ * finding's state in Security Hub (resolved, suppressed, archived, passed, already handled) is what they
+ * chose to send, not a reason to stay quiet or to close the alert they asked for. Imported events carry
+ * no such wish, and keep the state machine.
+ */
+function isAskedFor(event: ParsedEvent): boolean {
+  return event.kind === 'custom-action';
 }
 
 /** Why a finding that arrives already handled in Security Hub opens no alert, or undefined. */
@@ -357,7 +368,7 @@ function alreadyHandled(
   settings: SecurityHubSettings,
   event: ParsedEvent,
 ): string | undefined {
-  if (event.kind === 'custom-action' || settings.alertOnHandledFindings) return undefined;
+  if (isAskedFor(event) || settings.alertOnHandledFindings) return undefined;
   return f.workflowStatus && HANDLED.has(f.workflowStatus)
     ? `the finding is already ${f.workflowStatus} (alertOnHandledFindings is off)`
     : undefined;
@@ -451,7 +462,7 @@ export function createFindingSync(deps: { alerts: AlertsService; log: Logger }) 
     finding: NormalizedFinding,
     requestId: string,
   ): Promise<FindingOutcome> {
-    const isCustomAction = event.kind === 'custom-action';
+    const isCustomAction = isAskedFor(event);
     // The caller holds the finding's lock (syncFindings takes them all, in one order).
     const previous = await findingsRepository.find(tx, integration.id, finding);
     // The minimum severity decides only whether a finding opens an alert: one Vigil has never seen is
@@ -503,7 +514,7 @@ export function createFindingSync(deps: { alerts: AlertsService; log: Logger }) 
     }
     const open = previous?.alert_id ? await alerts.lockInTx(tx, previous.alert_id) : undefined;
     const alert = open?.status === 'open' ? open : undefined;
-    const reason = closeReason(finding, settings, previous?.compliance_status);
+    const reason = isCustomAction ? undefined : closeReason(finding, settings, previous?.compliance_status);
     const actor = actorFor(integration);
     const fields = alertFieldsForFinding(finding, {
       actionName: event.actionName,
@@ -537,9 +548,13 @@ export function createFindingSync(deps: { alerts: AlertsService; log: Logger }) 
       return { verdict: 'updated', alertId: alert.id };
     }
 
-    // A finding that stays passed after its alert closed opens nothing; one that first arrives passed may.
+    // A finding that stays passed after its alert closed opens nothing; one that first arrives passed may,
+    // and so does one a person sends again with the custom action.
     const passedAgain =
-      previous !== undefined && finding.complianceStatus === 'PASSED' && settings.autoClose.passed;
+      !isCustomAction &&
+      previous !== undefined &&
+      finding.complianceStatus === 'PASSED' &&
+      settings.autoClose.passed;
     if (reason || passedAgain) {
       await save(previous?.alert_id ?? null);
       return {

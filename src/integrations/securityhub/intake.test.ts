@@ -547,6 +547,67 @@ describe('findings to alerts', () => {
     assert.equal(a.priority, 'P2');
   });
 
+  it('opens or bumps an alert for a finding sent with the custom action, whatever its state, and never closes it', async () => {
+    // The real CIS 1.6 event: a person sent a finding that is RESOLVED and PASSED.
+    const sentWithAction = async (suffix: string) => {
+      const event = await readJson('events/source_layer_test_test_json_data_CIS_1-6.json');
+      event.detail.findings[0].Id += suffix;
+      return notification(event);
+    };
+    const first = await post(integration.path, await sentWithAction('-asked'));
+    assert.equal(first.body.verdict, 'created', JSON.stringify(first.body));
+    const alertId = first.body.alertIds[0];
+    const again = await post(integration.path, await sentWithAction('-asked'));
+    assert.equal(again.body.verdict, 'updated', JSON.stringify(again.body));
+    assert.deepEqual(again.body.alertIds, [alertId]);
+    let a = await alert(alertId);
+    assert.equal(a.status, 'open', 'a RESOLVED finding sent with the custom action does not close its alert');
+    assert.equal(a.count, 2);
+
+    // Imported events keep closing it: the person's alert is closed by the next update, as before.
+    const imported = await readJson('events/source_layer_test_test_json_data_CIS_1-6.json');
+    imported['detail-type'] = 'Security Hub Findings - Imported';
+    imported.resources = [];
+    delete imported.detail.actionName;
+    delete imported.detail.actionDescription;
+    imported.detail.findings[0].Id += '-asked';
+    const closed = await post(integration.path, notification(imported));
+    assert.equal(closed.body.verdict, 'closed', JSON.stringify(closed.body));
+    a = await alert(alertId);
+    assert.equal(a.status, 'closed');
+
+    // Known, still RESOLVED and PASSED, no open alert: sent again, it opens a new one.
+    const reopened = await post(integration.path, await sentWithAction('-asked'));
+    assert.equal(reopened.body.verdict, 'created', JSON.stringify(reopened.body));
+    assert.notEqual(reopened.body.alertIds[0], alertId);
+
+    // Known and PASSED (NEW in Workflow), its alert closed as it passed: the custom action opens one.
+    const failed = await post(
+      integration.path,
+      notification(await importedEvent((f) => (f.Id += '-asked-passed'))),
+    );
+    assert.equal(failed.body.verdict, 'created');
+    const passing = await post(
+      integration.path,
+      notification(
+        await importedEvent((f) => {
+          f.Id += '-asked-passed';
+          f.Compliance = { Status: 'PASSED' };
+        }),
+      ),
+    );
+    assert.equal(passing.body.verdict, 'closed', JSON.stringify(passing.body));
+    const action = await readJson('events/source_layer_test_test_json_data_CIS_1-6.json');
+    action.detail.findings = (
+      await importedEvent((f) => {
+        f.Id += '-asked-passed';
+        f.Compliance = { Status: 'PASSED' };
+      })
+    ).detail.findings;
+    const asked = await post(integration.path, notification(action));
+    assert.equal(asked.body.verdict, 'created', JSON.stringify(asked.body));
+  });
+
   it('makes one alert per insight results invocation', async () => {
     const event = {
       version: '0',

@@ -4,7 +4,7 @@ import { openAccount, type AccountAccess, type AccountContext, type RegionContex
 import { apiDestinationState } from './api-destination.js';
 import { customActionArn } from './custom-action.js';
 import { resourceNames, type ResourceNames } from './names.js';
-import { CUSTOM_ACTION_DETAIL_TYPE } from './policies.js';
+import { CUSTOM_ACTION_DETAIL_TYPE, ruleEventTypes, type SecurityHubEventType } from './policies.js';
 import { roleTrust } from './roles.js';
 import { rulePattern } from './rule.js';
 import { sampleCustomActionEvent, sampleImportedEvent } from './sample-events.js';
@@ -45,12 +45,26 @@ async function checkRegion(
   request: CheckRequest,
   names: ResourceNames,
   add: (check: Omit<Check, 'where'>) => void,
+  taken: SecurityHubEventType[] | undefined,
 ) {
   const r = a.region(region);
   const pattern = await rulePattern(r, names);
   if (!pattern) {
     add({ what: `EventBridge rule ${names.rule}`, ok: false, detail: 'not found: run vigil aws setup' });
     return;
+  }
+  // A rule AWS delivers perfectly is still no link when the integration settles its events "not selected".
+  const sent = ruleEventTypes(pattern.includes(CUSTOM_ACTION_DETAIL_TYPE) ? 'custom-action' : 'imported');
+  if (taken !== undefined) {
+    const missing = sent.filter((t) => !taken.includes(t));
+    add({
+      what: `Vigil takes the events the rule sends (${sent.join(', ')})`,
+      ok: missing.length === 0,
+      detail:
+        missing.length === 0
+          ? undefined
+          : `the integration's event types leave out ${missing.join(', ')}: run vigil aws setup again`,
+    });
   }
   const sample = { account: a.account, region, severity: 'CRITICAL' as const };
   if (pattern.includes(CUSTOM_ACTION_DETAIL_TYPE)) {
@@ -138,6 +152,7 @@ export async function runCheck(request: CheckRequest): Promise<{ ok: boolean; ch
     );
   };
   progress(`Checking integration "${facts.integration.name}" (${facts.integration.id}):`);
+  const taken = await request.vigil.eventTypes(facts.integration.id);
   for (const access of request.accounts) {
     const a = await openAccount(access, request.regions[0] ?? 'us-east-1');
     try {
@@ -161,7 +176,7 @@ export async function runCheck(request: CheckRequest): Promise<{ ok: boolean; ch
       }
       for (const region of request.regions) {
         try {
-          await checkRegion(a, region, request, names, addAt(`${a.account} ${region}`));
+          await checkRegion(a, region, request, names, addAt(`${a.account} ${region}`), taken);
         } catch (error) {
           if (!(error instanceof SetupError)) throw error;
           addAt(`${a.account} ${region}`)({ what: 'reading the set-up', ok: false, detail: error.message });

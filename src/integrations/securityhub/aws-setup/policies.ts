@@ -1,4 +1,9 @@
-import { SECURITY_HUB_DETAIL_TYPES, securityHubEventPattern, SEVERITY_LABELS } from '../../types.js';
+import {
+  SECURITY_HUB_DETAIL_TYPES,
+  type SECURITY_HUB_EVENT_TYPES,
+  securityHubEventPattern,
+  SEVERITY_LABELS,
+} from '../../types.js';
 
 /**
  * The event patterns and IAM policies of the AWS side, as plain data. A value that is only known once
@@ -8,12 +13,18 @@ import { SECURITY_HUB_DETAIL_TYPES, securityHubEventPattern, SEVERITY_LABELS } f
 
 export type SetupEvents = 'custom-action' | 'imported';
 export type SeverityLabel = (typeof SEVERITY_LABELS)[number];
+export type SecurityHubEventType = (typeof SECURITY_HUB_EVENT_TYPES)[number];
 
 export const IMPORTED_DETAIL_TYPE = SECURITY_HUB_DETAIL_TYPES.imported;
 export const CUSTOM_ACTION_DETAIL_TYPE = SECURITY_HUB_DETAIL_TYPES['custom-action'];
 
 /** The finding events a rule for Imported findings takes: Security Hub CSPM's (ASFF) and the new Security Hub's (OCSF). */
 export const FINDING_EVENT_TYPES = ['imported', 'imported-v2'] as const;
+
+/** The integration's event types (its eventTypes setting) that the rule of `events` sends. */
+export function ruleEventTypes(events: SetupEvents): SecurityHubEventType[] {
+  return events === 'custom-action' ? ['custom-action'] : [...FINDING_EVENT_TYPES];
+}
 
 /**
  * The rule's pattern. For Imported findings it is the integration page's pattern for the finding events
@@ -110,19 +121,48 @@ export function invokePermissions(apiDestinationArnPattern: unknown) {
   };
 }
 
-/** The delivery policy of AWS's own example: about 20 retries within SNS's hour. */
-/** For the HTTPS subscription. */
+/**
+ * For the HTTPS subscription: how SNS retries a delivery Vigil did not take (a 5xx, a timeout, Vigil
+ * down), using the whole of the hour SNS allows (AWS-SETUP-FACTS §1.4: total retry time at most 3,600 s;
+ * AWS-FACTS §1: at most 100 retries). AWS's own example (20 retries, 10 to 30 s) gives up after 9
+ * minutes, so an upgrade or a database failover lost what Security Hub sent meanwhile. Three retries
+ * 20 s apart (SNS's default) ride out a blip; then one a minute, so that a delivery arrives within a
+ * minute of Vigil coming back. No backoff phase (numRetries is the sum of the other phases): its delays
+ * depend on a function AWS does not spell out, and the total must be known to stay within SNS's cap.
+ * deliveryRetrySeconds computes it (3,540 s); VIGIL_SNS_MAX_MESSAGE_AGE (4,200 s) still takes the last retry.
+ */
 export const DELIVERY_POLICY = {
   healthyRetryPolicy: {
-    numRetries: 20,
-    minDelayTarget: 10,
-    maxDelayTarget: 30,
-    numMinDelayRetries: 3,
-    numMaxDelayRetries: 17,
+    numRetries: 61,
     numNoDelayRetries: 0,
+    minDelayTarget: 20,
+    numMinDelayRetries: 3,
+    maxDelayTarget: 60,
+    numMaxDelayRetries: 58,
+    // Applies only to the backoff phase, which this policy does not have.
     backoffFunction: 'exponential',
   },
 };
+
+export interface RetryPolicy {
+  numRetries: number;
+  numNoDelayRetries: number;
+  minDelayTarget: number;
+  numMinDelayRetries: number;
+  maxDelayTarget: number;
+  numMaxDelayRetries: number;
+}
+
+/**
+ * The longest and shortest time SNS spends retrying under a policy, in seconds, by its four phases:
+ * immediate retries (no delay), pre-backoff (minDelayTarget apart), backoff (the retries left over,
+ * each between minDelayTarget and maxDelayTarget apart), post-backoff (maxDelayTarget apart).
+ */
+export function deliveryRetrySeconds(p: RetryPolicy): { min: number; max: number } {
+  const backoff = p.numRetries - p.numNoDelayRetries - p.numMinDelayRetries - p.numMaxDelayRetries;
+  const fixed = p.numMinDelayRetries * p.minDelayTarget + p.numMaxDelayRetries * p.maxDelayTarget;
+  return { min: fixed + backoff * p.minDelayTarget, max: fixed + backoff * p.maxDelayTarget };
+}
 
 /** The header the intake reads an API destination's key from. */
 export const API_KEY_HEADER = 'X-Api-Key';

@@ -9,6 +9,7 @@ import {
   invokePermissions,
   invokeTrustPolicy,
   ruleEventPattern,
+  ruleEventTypes,
   WRITEBACK_POLICY_NAME,
   writebackPermissions,
   writebackTrustPolicy,
@@ -207,6 +208,35 @@ async function setMinimumSeverity(request: SetupRequest): Promise<void> {
   progress(`Set ${what}.`);
 }
 
+/**
+ * The integration must take the events the rule sends, or the intake settles every delivery "not
+ * selected" while every link in AWS works: the types the rule sends are added (set, like the minimum,
+ * before the rule exists), and those chosen before are kept.
+ */
+async function setEventTypes(request: SetupRequest): Promise<void> {
+  const { facts, progress } = request;
+  const needed = ruleEventTypes(request.events);
+  const current = await request.vigil.eventTypes(facts.integration.id);
+  if (current === undefined) {
+    progress(
+      `Event types: Vigil did not say which the integration takes; make sure they include ${needed.join(', ')}, or the rule's events are ignored.`,
+    );
+    return;
+  }
+  const missing = needed.filter((t) => !current.includes(t));
+  if (missing.length === 0) {
+    progress(`Event types: already take ${needed.join(', ')}.`);
+    return;
+  }
+  const what = `${missing.join(', ')} to the integration's event types (was ${current.join(', ') || 'none'}): the rule sends them`;
+  if (request.dryRun) {
+    progress(`Would add ${what}.`);
+    return;
+  }
+  await request.vigil.updateSettings(facts.integration.id, { eventTypes: [...current, ...missing] });
+  progress(`Added ${what}.`);
+}
+
 export async function runSetup(request: SetupRequest): Promise<SetupResult> {
   const { facts, progress } = request;
   if (typeof request.endpointUrl === 'string') requireEndpointOfIntake(request.endpointUrl, facts.intakeUrl);
@@ -248,6 +278,7 @@ export async function runSetup(request: SetupRequest): Promise<SetupResult> {
     if (usable.every((u) => u.regions.length === 0))
       throw new SetupError(`nothing was set up:\n  ${failures.join('\n  ')}`);
     await setMinimumSeverity(request);
+    await setEventTypes(request);
 
     const endpointUrl =
       typeof request.endpointUrl === 'string' ? request.endpointUrl : await request.endpointUrl();

@@ -2,9 +2,11 @@ import { isDeepStrictEqual } from 'node:util';
 import {
   CreateTopicCommand,
   DeleteTopicCommand,
+  GetSubscriptionAttributesCommand,
   GetTopicAttributesCommand,
   ListSubscriptionsByTopicCommand,
   ListTagsForResourceCommand,
+  SetSubscriptionAttributesCommand,
   SetTopicAttributesCommand,
   SubscribeCommand,
   UnsubscribeCommand,
@@ -12,7 +14,12 @@ import {
 import { isNotFound, SetupError } from './aws-errors.js';
 import type { RegionContext } from './aws-context.js';
 import { INTEGRATION_TAG, type ResourceNames } from './names.js';
-import { DELIVERY_POLICY, TOPIC_POLICY_SID, topicPublishStatement } from './policies.js';
+import {
+  DELIVERY_POLICY,
+  deliveryRetrySeconds,
+  TOPIC_POLICY_SID,
+  topicPublishStatement,
+} from './policies.js';
 import { planned, type StepResult } from './steps.js';
 
 /** The SNS topic EventBridge publishes findings to, its policy, and Vigil's HTTPS subscription. */
@@ -142,7 +149,10 @@ export async function ensureSubscription(
     );
   if (existing) {
     if (!isPending(existing.SubscriptionArn))
-      return { what, outcome: 'unchanged', detail: existing.SubscriptionArn, pending: false };
+      return {
+        ...(await ensureDeliveryPolicy(r, existing.SubscriptionArn ?? '', what, dryRun)),
+        pending: false,
+      };
     // Subscribing again is how SNS is asked to send the confirmation again.
     if (!dryRun) await subscribe();
     return {
@@ -158,6 +168,48 @@ export async function ensureSubscription(
     outcome: planned(dryRun, 'created'),
     detail: 'Vigil confirms it when SNS asks',
     pending: true,
+  };
+}
+
+function sameJson(a: string, b: unknown): boolean {
+  try {
+    return isDeepStrictEqual(JSON.parse(a), b);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A subscription made by an earlier setup (or by hand) keeps the delivery policy it was made with:
+ * Subscribe again would be refused for its different attributes, so the policy is set on it.
+ */
+async function ensureDeliveryPolicy(
+  r: RegionContext,
+  subscriptionArn: string,
+  what: string,
+  dryRun: boolean,
+): Promise<StepResult> {
+  const answer = await r.call('sns:GetSubscriptionAttributes', () =>
+    r.sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: subscriptionArn })),
+  );
+  const current = answer.Attributes?.DeliveryPolicy;
+  if (current !== undefined && sameJson(current, DELIVERY_POLICY))
+    return { what, outcome: 'unchanged', detail: subscriptionArn };
+  if (!dryRun)
+    await r.call('sns:SetSubscriptionAttributes', () =>
+      r.sns.send(
+        new SetSubscriptionAttributesCommand({
+          SubscriptionArn: subscriptionArn,
+          AttributeName: 'DeliveryPolicy',
+          AttributeValue: JSON.stringify(DELIVERY_POLICY),
+        }),
+      ),
+    );
+  const seconds = deliveryRetrySeconds(DELIVERY_POLICY.healthyRetryPolicy).max;
+  return {
+    what,
+    outcome: planned(dryRun, 'updated'),
+    detail: `${subscriptionArn}: delivery policy retrying for up to ${seconds} s`,
   };
 }
 

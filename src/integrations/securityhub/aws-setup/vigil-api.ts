@@ -1,3 +1,5 @@
+import type { SecurityHubEventType } from './policies.js';
+
 /**
  * The few Vigil API calls `vigil aws` makes, with an admin's API key: it runs where the operator's AWS
  * credentials are, which need not be where Vigil runs.
@@ -91,6 +93,9 @@ export function createVigilApi(options: { url: string; apiKey: string; fetch?: t
       );
     },
     facts: async (id: string) => (await call('GET', `/v2/integrations/${id}/aws-setup`)) as AwsSetupFacts,
+    /** The Security Hub events the integration takes (its eventTypes setting). */
+    eventTypes: async (id: string) =>
+      ((await call('GET', `/v2/integrations/${id}`)) as { eventTypes?: SecurityHubEventType[] }).eventTypes,
     subscriptions: async (id: string) =>
       ((await call('GET', `/v2/integrations/${id}`)) as { subscriptions?: VigilSubscription[] })
         .subscriptions ?? [],
@@ -107,6 +112,7 @@ export function createVigilApi(options: { url: string; apiKey: string; fetch?: t
         region?: string;
         sendUpdatesBack?: boolean;
         minimumSeverity?: AwsSetupFacts['minimumSeverity'];
+        eventTypes?: SecurityHubEventType[];
       },
     ) {
       await call('PATCH', `/v2/integrations/${id}`, settings);
