@@ -49,6 +49,7 @@ import * as m0046 from './migrations/0046_auto_close_policy.js';
 import * as m0047 from './migrations/0047_writeback_claim_id.js';
 import * as m0048 from './migrations/0048_password_reset_requests.js';
 import * as m0049 from './migrations/0049_alert_search_indexes.js';
+import * as m0050 from './migrations/0050_override_none.js';
 
 /** Every migration, in order. Listed here (not read from disk) so the same code runs from src and dist. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -99,6 +100,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0047_writeback_claim_id': m0047,
   '0048_password_reset_requests': m0048,
   '0049_alert_search_indexes': m0049,
+  '0050_override_none': m0050,
 };
 
 class StaticProvider implements MigrationProvider {

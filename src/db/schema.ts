@@ -540,7 +540,8 @@ export interface ScheduleOverridesTable {
   id: Generated<string>;
   schedule_id: string;
   alias: string;
-  user_id: string;
+  /** null: nobody is on call in the override's window (Opsgenie's `none`; migration 0050). */
+  user_id: string | null;
   start_date: ColumnType<Date, Date | string, Date | string>;
   end_date: ColumnType<Date, Date | string, Date | string>;
   rotation_ids: ColumnType<string[] | null, string[] | null | undefined, string[] | null>;

@@ -43,6 +43,9 @@
  *     lower layer; in "all" mode the other rotations' people stay on call beside the override user.
  *   - Where several overrides of the same kind overlap, the later one in `overrides` wins; an override without
  *     `rotationIds` wins over ones with them.
+ *   - An override whose `user` is null (Opsgenie's `none`) puts nobody on call in its window: without
+ *     `rotationIds` nobody at all is on call; with them those rotations have nobody there, as in a `none`
+ *     turn (in "layers" mode a lower layer shows through).
  * - `timeline().final` merges adjacent pieces of the same user into one shift (one merged run per person). A
  *   merged shift keeps `rotationId` only if every piece came from that rotation, and `override: true` only if
  *   every piece was an override. In "all" mode shifts of different people may overlap; they are sorted by start,
@@ -63,7 +66,7 @@
  * stay here rather than beside the code that implements each of them: together they are the one contract
  * that callers and the tests rely on.
  */
-import { compile, compileRestriction, millisOf, type Compiled } from './schedule/compiled.js';
+import { compile, compileRestriction, millisOf, type Compiled, type Reach } from './schedule/compiled.js';
 import { onCallsOf, timelineOf, toShift } from './schedule/combine.js';
 import { DAY_MS } from './schedule/durations.js';
 import { restrictionWindows, type Piece } from './schedule/rotations.js';
@@ -87,12 +90,36 @@ export const DEFAULT_NEXT_ON_CALL_HORIZON_DAYS = 90;
 const NEXT_ON_CALL_END_SEARCH_DAYS = 366;
 
 /**
+ * The instants [from, to) whose overrides a computation can see: a caller that loads a stored schedule
+ * for one needs to load only the overrides overlapping its reach (see the functions below, each named
+ * after the computation it is for), however many others the schedule has had.
+ */
+export interface OverrideReach {
+  from: Date;
+  to: Date;
+}
+
+function reachOf(reach: Reach): OverrideReach {
+  return { from: new Date(reach.fromMs), to: new Date(reach.toMs) };
+}
+
+function onCallsReachMs(at: Date): Reach {
+  const ms = millisOf(at, 'at');
+  return { fromMs: ms, toMs: ms + 1 };
+}
+
+/** The reach of {@link onCallsAt} and {@link onCallAt}. */
+export function onCallsReach(at: Date): OverrideReach {
+  return reachOf(onCallsReachMs(at));
+}
+
+/**
  * Everyone on call at `at` (rotations combined as the schedule says, overrides applied), each once, in rotation
  * order; empty if nobody is. In "layers" mode there is at most one.
  */
 export function onCallsAt(schedule: Schedule, at: Date): OnCall[] {
-  const compiled = compile(schedule);
-  return onCallsOf(compiled, millisOf(at, 'at'));
+  const reach = onCallsReachMs(at);
+  return onCallsOf(compile(schedule, reach), reach.fromMs);
 }
 
 /**
@@ -130,7 +157,7 @@ function checkedHorizon(horizonDays: number): number {
 
 /** The whole stretch of `piece`'s user from its start, looked for up to max(horizon, 366 days) on. */
 function stretchFrom(compiled: Compiled, piece: Piece, horizon: number): Piece {
-  const limit = Math.max(horizon, NEXT_ON_CALL_END_SEARCH_DAYS * DAY_MS);
+  const limit = stretchLimit(horizon);
   let whole = piece;
   for (let span = DAY_MS; ; span = Math.min(span * 2, limit)) {
     const found = timelineOf(compiled, piece.start, piece.start + span).final.find(
@@ -145,7 +172,7 @@ function stretchFrom(compiled: Compiled, piece: Piece, horizon: number): Piece {
 /** The whole stretch of `piece`'s user up to its end, looked for up to max(horizon, 366 days) back. */
 function stretchUntil(compiled: Compiled, piece: Piece, horizon: number): Piece {
   const end = piece.end;
-  const limit = Math.max(horizon, NEXT_ON_CALL_END_SEARCH_DAYS * DAY_MS);
+  const limit = stretchLimit(horizon);
   let whole = piece;
   for (let span = DAY_MS; ; span = Math.min(span * 2, limit)) {
     const found = timelineOf(compiled, end - span, end).final.find(
@@ -155,6 +182,52 @@ function stretchUntil(compiled: Compiled, piece: Piece, horizon: number): Piece 
     if (!found || found.start > end - span || span >= limit) break;
   }
   return whole;
+}
+
+/** How far a stretch's end or start is looked for (see stretchFrom and stretchUntil). */
+function stretchLimit(horizon: number): number {
+  return Math.max(horizon, NEXT_ON_CALL_END_SEARCH_DAYS * DAY_MS);
+}
+
+function nextOnCallsReachMs(after: Date, horizonDays: number): Reach {
+  const ms = millisOf(after, 'after');
+  const horizon = checkedHorizon(horizonDays);
+  // A newcomer starts before the horizon, and their stretch is followed up to stretchLimit after that.
+  return { fromMs: ms, toMs: ms + horizon + stretchLimit(horizon) };
+}
+
+/** The reach of {@link nextOnCalls} and {@link nextOnCall}. */
+export function nextOnCallsReach(
+  after: Date,
+  horizonDays: number = DEFAULT_NEXT_ON_CALL_HORIZON_DAYS,
+): OverrideReach {
+  return reachOf(nextOnCallsReachMs(after, horizonDays));
+}
+
+function previousOnCallsReachMs(at: Date, horizonDays: number): Reach {
+  const ms = millisOf(at, 'at');
+  const horizon = checkedHorizon(horizonDays);
+  return { fromMs: ms - horizon - stretchLimit(horizon), toMs: ms + 1 };
+}
+
+/** The reach of {@link previousOnCalls} and {@link previousOnCall}. */
+export function previousOnCallsReach(
+  at: Date,
+  horizonDays: number = DEFAULT_NEXT_ON_CALL_HORIZON_DAYS,
+): OverrideReach {
+  return reachOf(previousOnCallsReachMs(at, horizonDays));
+}
+
+/**
+ * The reach of everything an escalation may ask about a schedule at `at` with the default horizons:
+ * {@link onCallsAt}, {@link nextOnCalls} and {@link previousOnCalls}.
+ */
+export function escalationReach(at: Date): OverrideReach {
+  const horizon = DEFAULT_NEXT_ON_CALL_HORIZON_DAYS;
+  return {
+    from: previousOnCallsReach(at, horizon).from,
+    to: nextOnCallsReach(at, horizon).to,
+  };
 }
 
 /**
@@ -167,8 +240,9 @@ export function nextOnCalls(
   after: Date,
   horizonDays: number = DEFAULT_NEXT_ON_CALL_HORIZON_DAYS,
 ): NextOnCalls | undefined {
-  const compiled = compile(schedule);
-  const ms = millisOf(after, 'after');
+  const reach = nextOnCallsReachMs(after, horizonDays);
+  const compiled = compile(schedule, reach);
+  const ms = reach.fromMs;
   const horizon = checkedHorizon(horizonDays);
   const { final } = timelineOf(compiled, ms, ms + horizon);
   const current = new Set(final.filter((p) => p.start === ms).map((p) => p.user));
@@ -208,8 +282,9 @@ export function previousOnCalls(
   at: Date,
   horizonDays: number = DEFAULT_NEXT_ON_CALL_HORIZON_DAYS,
 ): PreviousOnCalls | undefined {
-  const compiled = compile(schedule);
-  const ms = millisOf(at, 'at');
+  const reach = previousOnCallsReachMs(at, horizonDays);
+  const compiled = compile(schedule, reach);
+  const ms = reach.toMs - 1;
   const horizon = checkedHorizon(horizonDays);
   // One millisecond past `at`, so that the stretches containing `at` (if any) end there.
   const { final } = timelineOf(compiled, ms - horizon, ms + 1);
@@ -239,6 +314,16 @@ export function previousOnCall(
   return previousOnCalls(schedule, at, horizonDays)?.shifts[0];
 }
 
+function shiftsFromReachMs(from: Date, to: Date): Reach {
+  // The first shift's start is looked for up to stretchLimit(0) before `from`.
+  return { fromMs: millisOf(from, 'from') - stretchLimit(0), toMs: millisOf(to, 'to') };
+}
+
+/** The reach of {@link shiftsFrom}. */
+export function shiftsFromReach(from: Date, to: Date): OverrideReach {
+  return reachOf(shiftsFromReachMs(from, to));
+}
+
 /**
  * The final shifts overlapping [from, to), as {@link timeline} gives them but for their starts: a shift
  * under way at `from` starts where its user's stretch really began (looked for up to 366 days back), so
@@ -247,9 +332,10 @@ export function previousOnCall(
  * clipped at `to`.
  */
 export function shiftsFrom(schedule: Schedule, from: Date, to: Date): Shift[] {
-  const compiled = compile(schedule);
+  const reach = shiftsFromReachMs(from, to);
+  const compiled = compile(schedule, reach);
   const fromMs = millisOf(from, 'from');
-  const { final } = timelineOf(compiled, fromMs, millisOf(to, 'to'));
+  const { final } = timelineOf(compiled, fromMs, reach.toMs);
   return final.map((p) => toShift(p.start === fromMs ? stretchUntil(compiled, p, 0) : p));
 }
 
@@ -292,8 +378,8 @@ export function timeline(
   from: Date,
   to: Date,
 ): { final: Shift[]; rotations: { rotationId: string; shifts: Shift[] }[] } {
-  const compiled = compile(schedule);
-  const { final, rotations } = timelineOf(compiled, millisOf(from, 'from'), millisOf(to, 'to'));
+  const reach = { fromMs: millisOf(from, 'from'), toMs: millisOf(to, 'to') };
+  const { final, rotations } = timelineOf(compile(schedule, reach), reach.fromMs, reach.toMs);
   return {
     final: final.map(toShift),
     rotations: rotations.map((r) => ({

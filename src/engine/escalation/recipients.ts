@@ -1,6 +1,6 @@
 import type { Queryable } from '../../db/database.js';
 import type { EscalationRule } from '../../oncall/model.js';
-import { nextOnCalls, onCallsAt, previousOnCalls } from '../../oncall/schedule.js';
+import { escalationReach, nextOnCalls, onCallsAt, previousOnCalls } from '../../oncall/schedule.js';
 import { loadSchedule } from '../../oncall/schedules/load.js';
 import { refOfKey } from '../../oncall/schedules/participants.js';
 import type { PlanRecipient } from '../../notify/planner.js';
@@ -10,7 +10,7 @@ import type { PlanRecipient } from '../../notify/planner.js';
  * previous ones: everyone each rotation has in an "all" schedule, one in a "layers" one), or a team's
  * members or admins. A schedule's on-call participant may be a team (its
  * members are notified, as Opsgenie does) or an escalation (that policy runs: `escalations`, for the
- * runner to start). Schedules and teams are read once per resolver, so a batch of alerts on one policy
+ * runner to start). Schedules (for an instant) and teams are read once per resolver, so a batch of alerts on one policy
  * costs one load each.
  */
 export interface ResolvedRecipients {
@@ -25,9 +25,12 @@ export function createRecipientResolver(q: Queryable, orgId: string) {
   const schedules = new Map<string, Awaited<ReturnType<typeof loadSchedule>>>();
   const teams = new Map<string, { name: string; members: { id: string; role: string }[] } | undefined>();
 
-  async function schedule(id: string) {
-    if (!schedules.has(id)) schedules.set(id, await loadSchedule(q, orgId, id));
-    return schedules.get(id);
+  // Only the overrides that can bear on `at` (on call, next or previous): a schedule's ended overrides
+  // pile up for ever, and a step must not read them all. Keyed by the instant too, as the reach is its.
+  async function schedule(id: string, at: Date) {
+    const key = `${id}@${at.getTime()}`;
+    if (!schedules.has(key)) schedules.set(key, await loadSchedule(q, orgId, id, escalationReach(at)));
+    return schedules.get(key);
   }
 
   async function team(id: string) {
@@ -97,7 +100,7 @@ export function createRecipientResolver(q: Queryable, orgId: string) {
       case 'user':
         return { recipients: [{ id: recipient.id, why: 'named in the escalation' }], target: 'a user' };
       case 'schedule': {
-        const found = await schedule(recipient.id);
+        const found = await schedule(recipient.id, at);
         if (!found) return { recipients: [], target: 'a schedule that no longer exists' };
         const target = `schedule ${found.name}`;
         if (!found.enabled) return { recipients: [], target: `${target} (disabled)` };

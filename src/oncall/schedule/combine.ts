@@ -3,13 +3,10 @@
  * ("all" and "layers"): at one instant, and as a timeline of merged pieces. Both go through the same
  * resolution, asking each layer whom it has in a different way, so that they cannot disagree.
  */
-import type { Compiled, CompiledOverride } from './compiled.js';
+import type { Compiled } from './compiled.js';
+import { winnerAt } from './override-index.js';
 import { rotationPieces, rotationUserAt, type Piece } from './rotations.js';
 import type { OnCall, Shift } from './types.js';
-
-function covers(override: CompiledOverride, ms: number): boolean {
-  return override.startMs <= ms && ms < override.endMs;
-}
 
 /** The on-call result at `ms` in "layers" mode, given a way to ask each layer (by index) whom it has there. */
 function resolveAt(
@@ -17,22 +14,30 @@ function resolveAt(
   ms: number,
   layerUser: (index: number) => string | undefined,
 ): OnCall | undefined {
-  const global = compiled.globalOverrides.find((o) => covers(o, ms));
-  if (global) return { user: global.user, override: true };
+  const global = winnerAt(compiled.globalOverrides, ms);
+  if (global) return global.user === null ? undefined : { user: global.user, override: true };
   for (let i = compiled.rotations.length - 1; i >= 0; i--) {
     const user = layerUser(i);
     const rotation = compiled.rotations[i];
-    if (user !== undefined && rotation) return rotationOnCall(compiled, rotation, user, ms);
+    const who = user !== undefined && rotation ? rotationOnCall(compiled, rotation, user, ms) : undefined;
+    if (who) return who;
   }
   return undefined;
 }
 
-/** Whom a rotation whose turn is `user`'s at `ms` puts on call: an override of that rotation, or them. */
-function rotationOnCall(compiled: Compiled, rotation: { id: string }, user: string, ms: number): OnCall {
-  const scoped = compiled.scopedOverrides.find((o) => o.rotationIds?.has(rotation.id) && covers(o, ms));
-  return scoped
-    ? { user: scoped.user, rotationId: rotation.id, override: true }
-    : { user, rotationId: rotation.id };
+/**
+ * Whom a rotation whose turn is `user`'s at `ms` puts on call: an override of that rotation, or them;
+ * nobody where a `none` override blanks it (as a `none` turn would).
+ */
+function rotationOnCall(
+  compiled: Compiled,
+  rotation: { id: string },
+  user: string,
+  ms: number,
+): OnCall | undefined {
+  const scoped = winnerAt(compiled.scopedOverrides.get(rotation.id), ms);
+  if (!scoped) return { user, rotationId: rotation.id };
+  return scoped.user === null ? undefined : { user: scoped.user, rotationId: rotation.id, override: true };
 }
 
 /** Everyone on call at `ms` in "all" mode: each rotation's person (or its override), each person once. */
@@ -41,13 +46,14 @@ function resolveAllAt(
   ms: number,
   layerUser: (index: number) => string | undefined,
 ): OnCall[] {
-  const global = compiled.globalOverrides.find((o) => covers(o, ms));
-  if (global) return [{ user: global.user, override: true }];
+  const global = winnerAt(compiled.globalOverrides, ms);
+  if (global) return global.user === null ? [] : [{ user: global.user, override: true }];
   const found: OnCall[] = [];
   compiled.rotations.forEach((rotation, i) => {
     const user = layerUser(i);
     if (user === undefined) return;
     const who = rotationOnCall(compiled, rotation, user, ms);
+    if (!who) return;
     const already = found.find((f) => f.user === who.user);
     if (!already) {
       found.push(who);
@@ -104,8 +110,8 @@ export function timelineOf(
   for (const layer of layers) {
     for (const p of layer.pieces) bounds.add(p.start).add(p.end);
   }
-  for (const o of [...compiled.globalOverrides, ...compiled.scopedOverrides]) {
-    for (const b of [o.startMs, o.endMs]) if (b > fromMs && b < toMs) bounds.add(b);
+  for (const index of [compiled.globalOverrides, ...compiled.scopedOverrides.values()]) {
+    for (const b of index.bounds) if (b > fromMs && b < toMs) bounds.add(b);
   }
   const points = [...bounds].sort((a, b) => a - b);
 

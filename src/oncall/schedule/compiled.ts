@@ -12,6 +12,7 @@ import {
   type Schedule,
   type TimeRestriction,
 } from './types.js';
+import { indexOverrides, type OverrideIndex } from './override-index.js';
 import { describeValue, parseInstant, validateSchedule } from './validation.js';
 import { toLocal } from './wall-clock.js';
 import { zoneNamed } from './zones.js';
@@ -47,7 +48,8 @@ export interface CompiledRotation {
 }
 
 export interface CompiledOverride {
-  user: string;
+  /** null: nobody (Opsgenie's `none`). */
+  user: string | null;
   startMs: number;
   endMs: number;
   rotationIds?: ReadonlySet<string>;
@@ -57,9 +59,16 @@ export interface Compiled {
   zone: Zone;
   combine: RotationsCombine;
   rotations: CompiledRotation[];
-  /** Reversed, so that the first match is the winning (latest) one. */
-  globalOverrides: CompiledOverride[];
-  scopedOverrides: CompiledOverride[];
+  /** The overrides of the whole schedule. */
+  globalOverrides: OverrideIndex<CompiledOverride>;
+  /** The overrides of some rotations, by rotation id. */
+  scopedOverrides: Map<string, OverrideIndex<CompiledOverride>>;
+}
+
+/** Instants in epoch milliseconds, [fromMs, toMs). */
+export interface Reach {
+  fromMs: number;
+  toMs: number;
 }
 
 function instantOf(value: string): number {
@@ -85,7 +94,11 @@ export function compileRestriction(restriction: TimeRestriction): CompiledRestri
   return { lookbackDays: weekly ? 7 : 1, windows };
 }
 
-export function compile(schedule: Schedule): Compiled {
+/**
+ * `reach`: the instants the computation asks about; overrides wholly outside it change nothing there, and
+ * are left out of the indexes.
+ */
+export function compile(schedule: Schedule, reach?: Reach): Compiled {
   const problems = validateSchedule(schedule);
   if (problems.length > 0) throw new RangeError(`invalid schedule: ${problems.join('; ')}`);
   const zone = zoneNamed(schedule.timezone);
@@ -104,6 +117,7 @@ export function compile(schedule: Schedule): Compiled {
       ...(r.timeRestriction ? { restriction: compileRestriction(r.timeRestriction) } : {}),
     };
   });
+  // Reversed: the later one in the list wins, and the index lets the first win.
   const overrides = schedule.overrides
     .map((o): CompiledOverride => ({
       user: o.user,
@@ -111,13 +125,22 @@ export function compile(schedule: Schedule): Compiled {
       endMs: instantOf(o.endDate),
       ...(o.rotationIds ? { rotationIds: new Set(o.rotationIds) } : {}),
     }))
+    .filter((o) => !reach || (o.endMs > reach.fromMs && o.startMs < reach.toMs))
     .reverse();
+  const scoped = new Map<string, CompiledOverride[]>();
+  for (const o of overrides) {
+    for (const id of o.rotationIds ?? []) {
+      const list = scoped.get(id);
+      if (list) list.push(o);
+      else scoped.set(id, [o]);
+    }
+  }
   return {
     zone,
     combine: schedule.rotationsCombine ?? 'all',
     rotations,
-    globalOverrides: overrides.filter((o) => o.rotationIds === undefined),
-    scopedOverrides: overrides.filter((o) => o.rotationIds !== undefined),
+    globalOverrides: indexOverrides(overrides.filter((o) => o.rotationIds === undefined)),
+    scopedOverrides: new Map([...scoped].map(([id, list]) => [id, indexOverrides(list)])),
   };
 }
 

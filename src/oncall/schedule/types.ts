@@ -45,7 +45,8 @@ export interface Rotation {
 
 /** Replaces whoever is on call (in the given rotations, or in the final result) in [startDate, endDate). */
 export interface Override {
-  user: string;
+  /** A participant key, or null for nobody (Opsgenie's `none`): see the rules in ../schedule.ts. */
+  user: string | null;
   startDate: string;
   endDate: string;
   rotationIds?: string[];

@@ -20,10 +20,17 @@ const OFFSET_SUFFIX = /(?:Z|[+-]\d{2}(?::?\d{2})?)$/i;
 /** luxon's ISO instants always have their time after a T (a date alone ends in "-23", like an offset). */
 const HAS_TIME = /T/i;
 
+/** toISOString()'s form in the years 0000-9999, which luxon and Date.parse read alike. */
+const CANONICAL_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 const parsedInstants = new Map<string, number | 'invalid' | 'no-time' | 'no-offset'>();
 
 /** luxon's ISO parse of an instant, memoised: the same few strings are parsed on every call. */
 function parseIso(value: string): number | 'invalid' | 'no-time' | 'no-offset' {
+  // Stored schedules come as toISOString() gives them; those read the same either way, and a schedule
+  // with more of them than the memo holds would otherwise go through luxon for every one on every call.
+  const ms = CANONICAL_UTC.test(value) ? Date.parse(value) : NaN;
+  if (!Number.isNaN(ms) && new Date(ms).toISOString() === value) return ms;
   let parsed = parsedInstants.get(value);
   if (parsed === undefined) {
     const dt = DateTime.fromISO(value, { setZone: true });
@@ -179,7 +186,9 @@ export function validateSchedule(schedule: Schedule): string[] {
   if (!Array.isArray(schedule.overrides)) problems.push('overrides must be a list (it may be empty)');
   overrides.forEach((override, i) => {
     const label = `override ${i + 1}`;
-    if (typeof override.user !== 'string' || override.user === '') problems.push(`${label}: user is missing`);
+    if (override.user !== null && (typeof override.user !== 'string' || override.user === '')) {
+      problems.push(`${label}: user is missing`);
+    }
     const start = parseInstant(override.startDate, `${label}: startDate`);
     if (typeof start === 'string') problems.push(start);
     const end = parseInstant(override.endDate, `${label}: endDate`);

@@ -1,13 +1,14 @@
 import type { Queryable } from '../../db/database.js';
 import type { ScheduleOverrideRow, ScheduleRotationRow } from '../../db/schema.js';
 import type { EscalationRule } from '../model.js';
-import type { Override, Rotation, RotationsCombine, Schedule } from '../schedule.js';
+import type { Override, OverrideReach, Rotation, RotationsCombine, Schedule } from '../schedule.js';
 import { participantKey, type StoredParticipant } from './participants.js';
 import { schedulesRepository as repo } from './repository.js';
 
 /**
  * Stored schedules as the values src/oncall/schedule.ts computes with. Participants are keys (see
- * participants.ts: user ids, team and escalation keys, null for `none`); override users are user ids. Users,
+ * participants.ts: user ids, team and escalation keys, null for `none`); override users are user ids (null
+ * for `none`). Users,
  * teams and escalations deleted since a rotation was saved drop out of it (the rotation goes on with the
  * others), and rotations deleted since an override was saved drop out of its rotation list, so what is loaded
  * always passes validateSchedule.
@@ -21,8 +22,15 @@ export interface LoadedSchedule {
   schedule: Schedule;
 }
 
+/**
+ * Which overrides to load: every one (to list them), none (for what shows only rotations), or those
+ * overlapping the reach of a computation (see OverrideReach in src/oncall/schedule.ts).
+ */
+export type OverrideSelection = 'all' | 'none' | OverrideReach;
+
 export interface ScheduleParts {
   rotations: ScheduleRotationRow[];
+  /** As selected when loaded (see OverrideSelection). */
   overrides: ScheduleOverrideRow[];
   /** The users the rotations and overrides name that still exist, by id. */
   users: Map<string, { id: string; username: string; full_name: string }>;
@@ -47,10 +55,13 @@ export async function participantsNamed(
   q: Queryable,
   orgId: string,
   rotations: readonly ScheduleRotationRow[],
-  overrideUsers: readonly string[] = [],
+  overrideUsers: readonly (string | null)[] = [],
 ): Promise<Pick<ScheduleParts, 'users' | 'teams' | 'escalations'>> {
   const [users, teams, escalations] = await Promise.all([
-    repo.usersByIds(q, orgId, [...idsOf(rotations, 'user'), ...overrideUsers]),
+    repo.usersByIds(q, orgId, [
+      ...idsOf(rotations, 'user'),
+      ...overrideUsers.filter((id): id is string => id !== null),
+    ]),
     repo.teamsByIds(q, orgId, idsOf(rotations, 'team')),
     repo.escalationsByIds(q, orgId, idsOf(rotations, 'escalation')),
   ]);
@@ -82,8 +93,9 @@ export async function loadScheduleParts(
   q: Queryable,
   orgId: string,
   scheduleId: string,
+  overrides: OverrideSelection,
 ): Promise<ScheduleParts> {
-  const parts = await loadManyScheduleParts(q, orgId, [scheduleId]);
+  const parts = await loadManyScheduleParts(q, orgId, [scheduleId], overrides);
   return parts.get(scheduleId) ?? noParts();
 }
 
@@ -92,10 +104,11 @@ export async function loadManyScheduleParts(
   q: Queryable,
   orgId: string,
   scheduleIds: readonly string[],
+  selection: OverrideSelection,
 ): Promise<Map<string, ScheduleParts>> {
   const [rotations, overrides] = await Promise.all([
     repo.rotationsOf(q, scheduleIds),
-    repo.overridesOf(q, scheduleIds),
+    selection === 'none' ? [] : repo.overridesOf(q, scheduleIds, selection === 'all' ? undefined : selection),
   ]);
   const named = await participantsNamed(
     q,
@@ -140,7 +153,7 @@ export function scheduleOf(
   const rotationIds = new Set(parts.rotations.map((r) => r.id));
   const overrides: Override[] = [];
   for (const o of parts.overrides) {
-    if (!parts.users.has(o.user_id)) continue;
+    if (o.user_id !== null && !parts.users.has(o.user_id)) continue;
     const base = {
       user: o.user_id,
       startDate: o.start_date.toISOString(),
@@ -169,17 +182,24 @@ export function emptySchedule(timezone: string): Schedule {
 /**
  * The schedule with this id in this organization, ready for onCallAt / nextOnCall / previousOnCall
  * (participants and override users are user ids), or undefined if there is none. A disabled schedule comes
- * back with `enabled: false` and no rotations or overrides, so nobody is on call in it.
+ * back with `enabled: false` and no rotations or overrides, so nobody is on call in it. `reach`: the
+ * computations it is loaded for reach no further (see escalationReach in src/oncall/schedule.ts), so
+ * only the overrides overlapping it are loaded; without it, every override the schedule ever had is.
  */
 export async function loadSchedule(
   q: Queryable,
   orgId: string,
   scheduleId: string,
+  reach?: OverrideReach,
 ): Promise<{ id: string; name: string; enabled: boolean; schedule: Schedule } | undefined> {
   const row = await repo.findSchedule(q, orgId, scheduleId, 'id');
   if (!row) return undefined;
   const schedule = row.enabled
-    ? scheduleOf(row.timezone, await loadScheduleParts(q, orgId, row.id), row.rotations_combine)
+    ? scheduleOf(
+        row.timezone,
+        await loadScheduleParts(q, orgId, row.id, reach ?? 'all'),
+        row.rotations_combine,
+      )
     : emptySchedule(row.timezone);
   return { id: row.id, name: row.name, enabled: row.enabled, schedule };
 }

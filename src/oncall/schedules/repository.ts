@@ -20,7 +20,8 @@ export interface RotationValues {
 }
 
 export interface OverrideValues {
-  user_id: string;
+  /** null: nobody (Opsgenie's `none`). */
+  user_id: string | null;
   start_date: Date;
   end_date: Date;
   rotation_ids: string[] | null;
@@ -212,16 +213,18 @@ export const schedulesRepository = {
       .execute();
   },
 
-  /** Overrides in the order they were made: a later one wins where they overlap. */
-  async overridesOf(db: Queryable, scheduleIds: readonly string[]) {
+  /**
+   * Overrides in the order they were made: a later one wins where they overlap. With `overlapping`, only
+   * those whose window overlaps [from, to): a schedule keeps every override it ever had, and one
+   * computation needs only those within its reach.
+   */
+  async overridesOf(db: Queryable, scheduleIds: readonly string[], overlapping?: { from: Date; to: Date }) {
     if (scheduleIds.length === 0) return [];
-    return db
-      .selectFrom('schedule_overrides')
-      .selectAll()
-      .where('schedule_id', 'in', scheduleIds)
-      .orderBy('created_at')
-      .orderBy('id')
-      .execute();
+    let query = db.selectFrom('schedule_overrides').selectAll().where('schedule_id', 'in', scheduleIds);
+    if (overlapping) {
+      query = query.where('end_date', '>', overlapping.from).where('start_date', '<', overlapping.to);
+    }
+    return query.orderBy('created_at').orderBy('id').execute();
   },
 
   async findOverride(db: Queryable, scheduleId: string, alias: string) {

@@ -31,11 +31,6 @@ import type {
  */
 
 const TeamRef = Type.Object({ id: Type.Optional(Type.String()), name: Type.Optional(Type.String()) });
-const UserRef = Type.Object({
-  type: StringEnum(['user']),
-  id: Type.Optional(Type.String({ maxLength: 100 })),
-  username: Type.Optional(Type.String({ maxLength: 100 })),
-});
 /** Opsgenie's rotation participant: a user (id or username), a team or escalation (id or name), or none. */
 const ParticipantRef = Type.Object({
   type: StringEnum(['user', 'team', 'escalation', 'none']),
@@ -75,8 +70,14 @@ const OverrideRotations = Type.Array(
   Type.Object({ id: Type.Optional(Type.String()), name: Type.Optional(Type.String()) }),
   { maxItems: 50 },
 );
+/** Opsgenie's override user: a user (id or username), or the reserved word none (nobody on call). */
+const OverrideUser = Type.Object({
+  type: StringEnum(['user', 'none']),
+  id: Type.Optional(Type.String({ maxLength: 100 })),
+  username: Type.Optional(Type.String({ maxLength: 100 })),
+});
 const OverrideFields = {
-  user: UserRef,
+  user: OverrideUser,
   startDate: Instant,
   endDate: Instant,
   rotations: Type.Optional(OverrideRotations),
@@ -202,7 +203,7 @@ function presentOverride(parent: ScheduleMeta, o: OverrideView) {
   return {
     _parent: parent,
     alias: o.alias,
-    user: presentUser(o.user),
+    user: o.user ? presentUser(o.user) : { type: 'none' as const },
     startDate: iso(o.startDate),
     endDate: iso(o.endDate),
     rotations: o.rotations,

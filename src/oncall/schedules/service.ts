@@ -13,8 +13,11 @@ import type { ScheduleRotationRow } from '../../db/schema.js';
 import { conflict, forbidden, invalid, notFound, UNPROCESSABLE_QUERY } from '../../errors.js';
 import {
   nextOnCalls,
+  nextOnCallsReach,
   onCallsAt,
+  onCallsReach,
   shiftsFrom,
+  shiftsFromReach,
   timeline,
   type RotationsCombine,
   type Schedule,
@@ -38,6 +41,7 @@ import {
   participantsNamed,
   scheduleOf,
   stillExists,
+  type OverrideSelection,
   type ScheduleParts,
 } from './load.js';
 import { participantKey, refOfKey, resolveParticipant, type StoredParticipant } from './participants.js';
@@ -83,7 +87,8 @@ export type RotationChanges = Partial<RotationInput>;
 
 export interface OverrideInput {
   alias?: string;
-  user: UserRef;
+  /** `none` (Opsgenie's reserved word): nobody is on call in the override's window. */
+  user: UserRef | { type: 'none' };
   startDate: string;
   endDate: string;
   /** Only these rotations' people are replaced; absent or empty means the whole schedule. */
@@ -149,7 +154,8 @@ export interface ScheduleView extends ScheduleMeta {
 
 export interface OverrideView {
   alias: string;
-  user: UserView;
+  /** null: nobody (Opsgenie's `none`). */
+  user: UserView | null;
   startDate: Date;
   endDate: Date;
   rotations: { id: string; name: string }[];
@@ -176,9 +182,12 @@ export type IntervalUnit = 'days' | 'weeks' | 'months';
 export const TIMELINE_LIMITS: Record<IntervalUnit, number> = { days: 93, weeks: 13, months: 3 };
 
 /**
- * The most rotations a schedule has, and the most overrides not yet ended: who is on call is computed
- * from all of them on every page and every look at the schedule (see timelineOf in
- * src/oncall/schedule/combine.ts), so these bound what one schedule costs.
+ * The most rotations a schedule has, and the most overrides not yet ended: who is on call now and next
+ * is computed from all of them on every page and every look at the schedule (see timelineOf in
+ * src/oncall/schedule/combine.ts), so these bound what one schedule costs. Ended overrides are not
+ * counted: a computation loads only the overrides overlapping its reach (see OverrideReach in
+ * src/oncall/schedule.ts), so they cost only those looking back over them, and there each is looked up
+ * by a binary search (override-index.ts), not checked at every change point.
  */
 export const MAX_ROTATIONS = 50;
 export const MAX_OPEN_OVERRIDES = 1000;
@@ -367,12 +376,12 @@ export function createSchedulesService(db: Db) {
   function overrideViews(parts: ScheduleParts): OverrideView[] {
     const names = new Map(parts.rotations.map((r) => [r.id, r.name]));
     return parts.overrides.flatMap((o) => {
-      const user = parts.users.get(o.user_id);
-      if (!user) return [];
+      const user = o.user_id === null ? null : parts.users.get(o.user_id);
+      if (user === undefined) return [];
       return [
         {
           alias: o.alias,
-          user: userView(user),
+          user: user && userView(user),
           startDate: o.start_date,
           endDate: o.end_date,
           rotations: (o.rotation_ids ?? []).flatMap((id) => {
@@ -391,11 +400,13 @@ export function createSchedulesService(db: Db) {
     input: OverrideInput,
   ): Promise<OverrideValues> {
     const errors = new FieldErrors();
-    let userId = '';
-    try {
-      userId = await resolveUser(q, p.orgId, input.user, 'user');
-    } catch (error) {
-      errors.merge(error);
+    let userId: string | null = null;
+    if (input.user.type !== 'none') {
+      try {
+        userId = await resolveUser(q, p.orgId, input.user, 'user');
+      } catch (error) {
+        errors.merge(error);
+      }
     }
     let rotationIds: string[] | null = null;
     if (input.rotations && input.rotations.length > 0) {
@@ -439,7 +450,8 @@ export function createSchedulesService(db: Db) {
 
   /**
    * A 422 when the override would be open (end after `now`) in a schedule that already has
-   * MAX_OPEN_OVERRIDES open ones besides `except`; ended ones cost the on-call computation nothing.
+   * MAX_OPEN_OVERRIDES open ones besides `except`. Ended ones are not counted: who is on call now or
+   * next never loads them, and looking back loads only those in its window (see MAX_OPEN_OVERRIDES).
    * The caller holds the schedule's lock, so two requests cannot both take the last place.
    */
   async function requireRoomForOverride(
@@ -462,14 +474,26 @@ export function createSchedulesService(db: Db) {
     return conflict(`Schedule with name [${name ?? ''}] already exists.`);
   }
 
-  async function withParts(p: Principal, identifier: string, by: IdentifierType) {
+  /** The schedule and its parts; `overrides` may depend on the schedule (a window in its zone). */
+  async function withParts(
+    p: Principal,
+    identifier: string,
+    by: IdentifierType,
+    overrides: OverrideSelection | ((row: ScheduleRowWithTeam) => OverrideSelection),
+  ) {
     const row = await findSchedule(p, identifier, by);
-    return { row, parts: await loadScheduleParts(db, p.orgId, row.id) };
+    const selection = typeof overrides === 'function' ? overrides(row) : overrides;
+    return { row, parts: await loadScheduleParts(db, p.orgId, row.id, selection) };
   }
 
   /** As withParts, once `p` may see who is on call in the schedule (see on-call-visibility.ts). */
-  async function withVisibleOnCalls(p: Principal, identifier: string, by: IdentifierType) {
-    const found = await withParts(p, identifier, by);
+  async function withVisibleOnCalls(
+    p: Principal,
+    identifier: string,
+    by: IdentifierType,
+    overrides: OverrideSelection | ((row: ScheduleRowWithTeam) => OverrideSelection),
+  ) {
+    const found = await withParts(p, identifier, by, overrides);
     (await onCallVisibility(db, p)).require({ ...found.row, rotations: found.parts.rotations });
     return found;
   }
@@ -591,7 +615,7 @@ export function createSchedulesService(db: Db) {
     },
 
     async getSchedule(p: Principal, identifier: string, by: IdentifierType): Promise<ScheduleView> {
-      const { row, parts } = await withParts(p, identifier, by);
+      const { row, parts } = await withParts(p, identifier, by, 'none');
       return scheduleView(row, rotationViews(parts));
     },
 
@@ -692,12 +716,12 @@ export function createSchedulesService(db: Db) {
     },
 
     async listRotations(p: Principal, identifier: string, by: IdentifierType): Promise<RotationView[]> {
-      const { parts } = await withParts(p, identifier, by);
+      const { parts } = await withParts(p, identifier, by, 'none');
       return rotationViews(parts);
     },
 
     async getRotation(p: Principal, identifier: string, by: IdentifierType, rotationId: string) {
-      const { parts } = await withParts(p, identifier, by);
+      const { parts } = await withParts(p, identifier, by, 'none');
       const rotation = rotationViews(parts).find((r) => r.id === rotationId);
       if (!rotation) throw notFound(`Rotation with id [${rotationId}] does not exist in this schedule.`);
       return rotation;
@@ -776,12 +800,12 @@ export function createSchedulesService(db: Db) {
     },
 
     async listOverrides(p: Principal, identifier: string, by: IdentifierType) {
-      const { row, parts } = await withParts(p, identifier, by);
+      const { row, parts } = await withParts(p, identifier, by, 'all');
       return { parent: metaOf(row), overrides: overrideViews(parts) };
     },
 
     async getOverride(p: Principal, identifier: string, by: IdentifierType, alias: string) {
-      const { row, parts } = await withParts(p, identifier, by);
+      const { row, parts } = await withParts(p, identifier, by, 'all');
       const override = overrideViews(parts).find((o) => o.alias === alias);
       if (!override) throw notFound(`Override with alias [${alias}] does not exist in this schedule.`);
       return { parent: metaOf(row), override };
@@ -821,7 +845,7 @@ export function createSchedulesService(db: Db) {
     // Who is on call
 
     async onCalls(p: Principal, identifier: string, by: IdentifierType, at: Date) {
-      const { row, parts } = await withVisibleOnCalls(p, identifier, by);
+      const { row, parts } = await withVisibleOnCalls(p, identifier, by, onCallsReach(at));
       const now = onCallsAt(effectiveOf(row, parts), at).map((o) => o.user);
       return { parent: metaOf(row), ...(await onCallDetails(p.orgId, parts, now)) };
     },
@@ -836,6 +860,7 @@ export function createSchedulesService(db: Db) {
         db,
         p.orgId,
         rows.map((r) => r.id),
+        onCallsReach(at),
       );
       const visibility = await onCallVisibility(db, p);
       const partsOf = (id: string) => partsById.get(id) ?? noParts();
@@ -854,9 +879,9 @@ export function createSchedulesService(db: Db) {
      * week ago keeps its real start, which names it in the feed (see shiftsFrom).
      */
     async exportShifts(p: Principal, identifier: string, by: IdentifierType, now: Date) {
-      const { row, parts } = await withVisibleOnCalls(p, identifier, by);
       const from = DateTime.fromJSDate(now).minus({ weeks: 1 }).toJSDate();
       const to = DateTime.fromJSDate(now).plus({ weeks: 13 }).toJSDate();
+      const { row, parts } = await withVisibleOnCalls(p, identifier, by, shiftsFromReach(from, to));
       const final = row.enabled ? shiftsFrom(configuredOf(row, parts), from, to) : [];
       return {
         parent: metaOf(row),
@@ -879,7 +904,7 @@ export function createSchedulesService(db: Db) {
      * on call then. Usernames are those they come to (a team's members, an escalation's people).
      */
     async nextOnCalls(p: Principal, identifier: string, by: IdentifierType, after: Date) {
-      const { row, parts } = await withVisibleOnCalls(p, identifier, by);
+      const { row, parts } = await withVisibleOnCalls(p, identifier, by, nextOnCallsReach(after));
       const change = nextOnCalls(effectiveOf(row, parts), after);
       const newcomers = change?.shifts ?? [];
       const everyone = change?.onCall.map((o) => o.user) ?? [];
@@ -924,9 +949,15 @@ export function createSchedulesService(db: Db) {
           interval: `A timeline covers at most 3 months (or 13 weeks, or 93 days) at a time, not ${window.interval} ${window.intervalUnit}: ask for less, and page on with a later date.`,
         });
       }
-      const { row, parts } = await withVisibleOnCalls(p, identifier, by);
-      const start = DateTime.fromJSDate(window.date, { zone: row.timezone });
-      const end = start.plus({ [window.intervalUnit]: window.interval }).toJSDate();
+      const endOf = (timezone: string) =>
+        DateTime.fromJSDate(window.date, { zone: timezone })
+          .plus({ [window.intervalUnit]: window.interval })
+          .toJSDate();
+      const { row, parts } = await withVisibleOnCalls(p, identifier, by, (found) => ({
+        from: window.date,
+        to: endOf(found.timezone),
+      }));
+      const end = endOf(row.timezone);
       const computed = timeline(configuredOf(row, parts), window.date, end);
       const final = row.enabled ? computed.final : [];
       const rotationsById = new Map(parts.rotations.map((r, order) => [r.id, { row: r, order }]));

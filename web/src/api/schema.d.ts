@@ -2341,7 +2341,7 @@ export interface paths {
     };
     /**
      * Count the alerts matching each of several queries, in one request (a Vigil extension)
-     * @description query, repeated (1 to 10 times; empty for every alert): each is counted as GET /v2/alerts/count counts it, AND-ed with the saved search when searchIdentifier names one; the answer has one count per query, in their order, from one scan of the alerts. Together (each with the saved search) the queries have at most 50 free-text, wildcard (*) or message/description terms (422 beyond).
+     * @description query, repeated (1 to 10 times; empty for every alert): each is counted as GET /v2/alerts/count counts it, AND-ed with the saved search when searchIdentifier names one; the answer has one count per query, in their order, from one scan of the alerts. Together (each with the saved search) the queries have at most 50 terms no index serves (free text, wildcards, message/description, details, source and the like: see the search docs; 422 beyond).
      */
     get: {
       parameters: {
@@ -6224,10 +6224,10 @@ export interface paths {
                */
               endDate?: string;
             };
-            /** @description The integrations and alert policies it disables while it is active, in the order given back by a get. */
+            /** @description The integrations and policies it disables (or, policies, enables) while it is active, in the order given back by a get. */
             rules: {
               /**
-               * @description disabled (the default): an integration or an alert policy can only be disabled.
+               * @description disabled (the default): the integration or policy does not work while the maintenance is active; enabled, for a policy only: it runs then, even if disabled.
                * @enum {string}
                */
               state?: 'enabled' | 'disabled';
@@ -6235,7 +6235,7 @@ export interface paths {
                 /** @description The integration's or the alert policy's id (a global policy or a team's). */
                 id: string;
                 /**
-                 * @description integration: its deliveries are ignored and its key refused; policy: it does not run on alert creation.
+                 * @description integration: its deliveries are ignored and its key refused; policy (alert or notification): it does not run, or, enabled, runs.
                  * @enum {string}
                  */
                 type: 'integration' | 'policy';
@@ -6319,10 +6319,10 @@ export interface paths {
                */
               endDate?: string;
             };
-            /** @description The integrations and alert policies it disables while it is active, in the order given back by a get. */
+            /** @description The integrations and policies it disables (or, policies, enables) while it is active, in the order given back by a get. */
             rules: {
               /**
-               * @description disabled (the default): an integration or an alert policy can only be disabled.
+               * @description disabled (the default): the integration or policy does not work while the maintenance is active; enabled, for a policy only: it runs then, even if disabled.
                * @enum {string}
                */
               state?: 'enabled' | 'disabled';
@@ -6330,7 +6330,7 @@ export interface paths {
                 /** @description The integration's or the alert policy's id (a global policy or a team's). */
                 id: string;
                 /**
-                 * @description integration: its deliveries are ignored and its key refused; policy: it does not run on alert creation.
+                 * @description integration: its deliveries are ignored and its key refused; policy (alert or notification): it does not run, or, enabled, runs.
                  * @enum {string}
                  */
                 type: 'integration' | 'policy';
@@ -6404,10 +6404,10 @@ export interface paths {
                */
               endDate?: string;
             };
-            /** @description The integrations and alert policies it disables while it is active, in the order given back by a get. */
+            /** @description The integrations and policies it disables (or, policies, enables) while it is active, in the order given back by a get. */
             rules?: {
               /**
-               * @description disabled (the default): an integration or an alert policy can only be disabled.
+               * @description disabled (the default): the integration or policy does not work while the maintenance is active; enabled, for a policy only: it runs then, even if disabled.
                * @enum {string}
                */
               state?: 'enabled' | 'disabled';
@@ -6415,7 +6415,7 @@ export interface paths {
                 /** @description The integration's or the alert policy's id (a global policy or a team's). */
                 id: string;
                 /**
-                 * @description integration: its deliveries are ignored and its key refused; policy: it does not run on alert creation.
+                 * @description integration: its deliveries are ignored and its key refused; policy (alert or notification): it does not run, or, enabled, runs.
                  * @enum {string}
                  */
                 type: 'integration' | 'policy';
@@ -9649,7 +9649,7 @@ export interface paths {
             alias?: string;
             user: {
               /** @enum {string} */
-              type: 'user';
+              type: 'user' | 'none';
               id?: string;
               username?: string;
             };
@@ -9729,7 +9729,7 @@ export interface paths {
           'application/json': {
             user: {
               /** @enum {string} */
-              type: 'user';
+              type: 'user' | 'none';
               id?: string;
               username?: string;
             };

@@ -8,7 +8,13 @@ import { ConfirmButton } from '../../components/ConfirmButton';
 import { FormError } from '../../components/FormError';
 import { UserAutocomplete } from '../../components/UserAutocomplete';
 import { browserTimezone, when } from '../../lib/time';
-import { useChangeOverride, useDeleteOverride, type ScheduleOverride } from './overrides';
+import {
+  overrideUsername,
+  overrideWho,
+  useChangeOverride,
+  useDeleteOverride,
+  type ScheduleOverride,
+} from './overrides';
 import type { TimeRange } from './timelineParts';
 
 function localInput(date: Date): string {
@@ -33,7 +39,7 @@ export function OverrideForm({
 }) {
   const queryClient = useQueryClient();
   const now = new Date();
-  const [user, setUser] = useState(override?.user.username ?? '');
+  const [user, setUser] = useState(override ? overrideUsername(override) : '');
   const [start, setStart] = useState(
     localInput(override ? new Date(override.startDate) : (initial?.from ?? now)),
   );
@@ -77,7 +83,7 @@ export function OverrideForm({
     <form
       aria-label={
         override
-          ? `Change the override of ${override.user.username} in ${schedule.name}`
+          ? `Change the override of ${overrideWho(override)} in ${schedule.name}`
           : `Add an override to ${schedule.name}`
       }
       onSubmit={(e) => {
@@ -123,7 +129,7 @@ export function OverrideForm({
               </Button>
               <ConfirmButton
                 label="Delete override"
-                question={`Delete this override of ${override.user.username}?`}
+                question={`Delete this override of ${overrideWho(override)}?`}
                 confirmLabel="Delete"
                 loading={remove.isPending}
                 onConfirm={() => remove.mutate(override)}

@@ -4,7 +4,13 @@ import { useRef, useState, type MouseEvent, type PointerEvent } from 'react';
 import type { Schedule } from '../../api/types';
 import { ErrorPanel } from '../../components/ErrorPanel';
 import { when } from '../../lib/time';
-import { useChangeOverride, useOverrides, type ScheduleOverride } from './overrides';
+import {
+  overrideUsername,
+  overrideWho,
+  useChangeOverride,
+  useOverrides,
+  type ScheduleOverride,
+} from './overrides';
 import {
   colorFor,
   rowStyle,
@@ -93,7 +99,7 @@ export function OverridesRow({
       change.mutate(
         {
           override: o,
-          user: o.user.username,
+          user: overrideUsername(o),
           from: new Date(Date.parse(o.startDate) + shift),
           to: new Date(Date.parse(o.endDate) + shift),
         },
@@ -142,7 +148,7 @@ export function OverridesRow({
           const from = Math.max(start, oStart);
           const to = Math.min(end, oEnd);
           if (to <= from) return null;
-          const name = o.user.username;
+          const name = overrideWho(o);
           const times = `${when(new Date(oStart).toISOString())} – ${when(new Date(oEnd).toISOString())}`;
           return (
             <Box

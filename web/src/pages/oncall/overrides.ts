@@ -8,7 +8,8 @@ import { browserTimezone, when } from '../../lib/time';
 /** GET /v2/schedules/{identifier}/overrides (src/oncall/schedules/routes.ts presentOverride). */
 export interface ScheduleOverride {
   alias: string;
-  user: { type: 'user'; id: string; username: string };
+  /** The person on call instead, or nobody (Opsgenie's `none`). */
+  user: { type: 'user'; id: string; username: string } | { type: 'none' };
   startDate: string;
   endDate: string;
   /** The rotations it overrides; empty, the whole schedule. */
@@ -30,13 +31,25 @@ export function useOverrides(schedule: Schedule) {
   });
 }
 
-/** The override with new times (PUT replaces it): the same person, in the same rotations. */
+/** Its person's username, or '' when it puts nobody on call. */
+export function overrideUsername(override: ScheduleOverride): string {
+  return override.user.type === 'user' ? override.user.username : '';
+}
+
+/** Who it puts on call, as the page says it. */
+export function overrideWho(override: ScheduleOverride): string {
+  return override.user.type === 'user' ? override.user.username : 'nobody';
+}
+
+/** The override with new times (PUT replaces it): the same person (or nobody), in the same rotations. */
 function movedBody(override: ScheduleOverride, user: string, from: Date, to: Date): OverrideBody {
+  const same = user === overrideUsername(override);
   return {
-    user:
-      user === override.user.username
+    user: !same
+      ? { type: 'user', username: user }
+      : override.user.type === 'user'
         ? { type: 'user', id: override.user.id }
-        : { type: 'user', username: user },
+        : { type: 'none' },
     startDate: from.toISOString(),
     endDate: to.toISOString(),
     ...(override.rotations.length > 0 ? { rotations: override.rotations.map((r) => ({ id: r.id })) } : {}),
@@ -74,7 +87,7 @@ export function useChangeOverride(schedule: Schedule, onDone?: () => void) {
     onSuccess: (_saved, { user, from, to }) => {
       notifications.show({
         color: 'teal',
-        message: `${user.trim()} is on call for ${schedule.name} from ${when(from.toISOString())} until ${when(to.toISOString())} (${browserTimezone()}).`,
+        message: `${user.trim() || 'Nobody'} is on call for ${schedule.name} from ${when(from.toISOString())} until ${when(to.toISOString())} (${browserTimezone()}).`,
       });
       onDone?.();
     },
@@ -98,7 +111,7 @@ export function useDeleteOverride(schedule: Schedule, onDone?: () => void) {
     onSuccess: (_deleted, override) => {
       notifications.show({
         color: 'teal',
-        message: `The override of ${override.user.username} in ${schedule.name} is deleted.`,
+        message: `The override of ${overrideWho(override)} in ${schedule.name} is deleted.`,
       });
       onDone?.();
     },
