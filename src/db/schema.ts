@@ -855,11 +855,21 @@ export interface MaintenanceRulesTable {
   position: number;
 }
 
-/** An alert policy a maintenance disables; `position` counts with the maintenance's integration rules. */
+/** What a maintenance's rule does to a policy while open: runs it though disabled, or keeps it from running. */
+export type MaintenancePolicyRuleState = 'enabled' | 'disabled';
+
+/**
+ * An alert policy a maintenance switches on or off (`state`, migration 0051); `position` counts with the
+ * maintenance's integration rules.
+ */
 export interface MaintenancePolicyRulesTable {
   maintenance_id: string;
   policy_id: string;
-  state: ColumnType<'disabled', 'disabled' | undefined, 'disabled'>;
+  state: ColumnType<
+    MaintenancePolicyRuleState,
+    MaintenancePolicyRuleState | undefined,
+    MaintenancePolicyRuleState
+  >;
   position: number;
 }
 

@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Queryable } from '../db/database.js';
-import { policyMaintainedAt } from '../maintenance/repository.js';
+import { policyMaintainedAt, policySwitchedOnAt } from '../maintenance/repository.js';
 
 /**
  * The team escalations a notification policy's deduplicationAction holds back (`alert_notification_holds`):
@@ -154,8 +154,8 @@ export const notificationHoldsRepository = {
       maintained: boolean;
     }>`
       SELECT h.team_id, h.policy_name, h.count, h.window_ms, h.occurrences,
-             coalesce(p.enabled AND jsonb_typeof(p.notification_actions -> 'deduplicationAction') = 'object', false)
-               AS policy_holds,
+             coalesce((p.enabled OR ${policySwitchedOnAt(sql.ref('p.id'), now)})
+               AND jsonb_typeof(p.notification_actions -> 'deduplicationAction') = 'object', false) AS policy_holds,
              ${policyMaintainedAt(sql.ref('h.policy_id'), now)} AS maintained
       FROM alert_notification_holds h LEFT JOIN alert_policies p ON p.id = h.policy_id
       WHERE h.alert_id = ${alertId}`.execute(db);

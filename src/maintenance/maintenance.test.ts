@@ -3,10 +3,13 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
 import pg from 'pg';
 import { startTestServer, waitFor, type Json, type TestServer } from '../testing/harness.js';
 import { queryCounter } from '../testing/query-counter.js';
 import { createAlertPoliciesService } from '../alerts/policies/service.js';
+import { decideForTeam, loadNotificationPolicies } from '../engine/escalation/notification-policies.js';
+import { policyActsAt, policyMaintainedAt } from './repository.js';
 import { ShiftedClock } from '../work/clock.js';
 import { createMaintenanceService } from './service.js';
 
@@ -295,7 +298,10 @@ async function policy(name: string, token: string, teamId?: string): Promise<str
   return made.data.id;
 }
 
-const policyRule = (id: string) => ({ state: 'disabled', entity: { id, type: 'policy' } });
+const policyRule = (id: string, state: 'enabled' | 'disabled' = 'disabled') => ({
+  state,
+  entity: { id, type: 'policy' },
+});
 const integrationRule = (id: string) => ({ state: 'disabled', entity: { id, type: 'integration' } });
 
 async function maintain(time: Json, rules: Json[], key?: string): Promise<{ status: number; body: Json }> {
@@ -467,6 +473,142 @@ describe('while a maintenance is active, the alert policies it disables', () => 
       200,
     );
     await call('DELETE', `/v1/maintenance/${admins.body.data.id}`);
+  });
+});
+
+describe('while a maintenance is active, the disabled policies it enables', () => {
+  /** A policy as {@link policy} makes it, then switched off. */
+  async function disabledPolicy(name: string, token: string): Promise<string> {
+    const id = await policy(name, token);
+    await call('POST', `/v2/policies/${id}/disable`);
+    return id;
+  }
+
+  it('run on alerts created during it, not before or after it, and read back as enabled', async () => {
+    const token = `enabled-${run}`;
+    const id = await disabledPolicy('Enabled', token);
+    await assertNotShaped(token);
+    const planned = await maintain(
+      { type: 'schedule', startDate: at(10 * MINUTE), endDate: at(40 * MINUTE) },
+      [policyRule(id, 'enabled'), integrationRule(otherTeams.id)],
+    );
+    assert.equal(planned.status, 201, JSON.stringify(planned.body));
+    const { id: maintenanceId } = planned.body.data;
+    // What Terraform reads back to compare with its state: the rule as given.
+    assert.deepEqual((await call('GET', `/v1/maintenance/${maintenanceId}`)).data.rules, [
+      policyRule(id, 'enabled'),
+      integrationRule(otherTeams.id),
+    ]);
+    await assertNotShaped(token);
+
+    clock.advance(10 * MINUTE);
+    assert.equal(await statusOf(maintenanceId), 'active');
+    await assertShapedBy(token, 'Enabled');
+    // The policy's own switch was never touched.
+    assert.equal((await call('GET', `/v2/policies/${id}`)).data.enabled, false);
+
+    clock.advance(30 * MINUTE);
+    assert.equal(await statusOf(maintenanceId), 'past');
+    await assertNotShaped(token);
+  });
+
+  it("take opsgenie-lamp's default (policy, enabled), stop at once when cancelled or deleted, and lose to one that disables them", async () => {
+    const token = `lamp-${run}`;
+    const id = await disabledPolicy('Lamp', token);
+    const lamp = await maintain({ type: 'indefinitely' }, [policyRule(id, 'enabled')]);
+    assert.equal(lamp.status, 201, JSON.stringify(lamp.body));
+    await assertShapedBy(token, 'Lamp');
+
+    const off = await maintain({ type: 'for-1-hour' }, [policyRule(id)]);
+    assert.equal(off.status, 201, JSON.stringify(off.body));
+    await assertNotShaped(token);
+    await call('DELETE', `/v1/maintenance/${off.body.data.id}`);
+    await assertShapedBy(token, 'Lamp');
+
+    await call('POST', `/v1/maintenance/${lamp.body.data.id}/cancel`);
+    await assertNotShaped(token);
+    const deleted = await maintain({ type: 'for-30-minutes' }, [policyRule(id, 'enabled')]);
+    await assertShapedBy(token, 'Lamp');
+    await call('DELETE', `/v1/maintenance/${deleted.body.data.id}`);
+    await assertNotShaped(token);
+  });
+
+  it('can be switched to disabling by PATCH, and refuse one policy given both ways', async () => {
+    const token = `patched-${run}`;
+    const id = await disabledPolicy('Patched', token);
+    const made = await maintain({ type: 'for-1-hour' }, [policyRule(id, 'enabled')]);
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    await assertShapedBy(token, 'Patched');
+    await call('PATCH', `/v1/maintenance/${made.body.data.id}`, { rules: [policyRule(id)] });
+    assert.deepEqual((await call('GET', `/v1/maintenance/${made.body.data.id}`)).data.rules, [
+      policyRule(id),
+    ]);
+    await assertNotShaped(token);
+
+    const both = await maintain({ type: 'for-1-hour' }, [policyRule(id, 'enabled'), policyRule(id)]);
+    assert.equal(both.status, 422, JSON.stringify(both.body));
+    assert.match(both.body.errors?.['rules[1].state'] ?? '', /has a rule with state "enabled" already/);
+    await call('DELETE', `/v1/maintenance/${made.body.data.id}`);
+  });
+
+  it("apply a team's disabled notification policy while active, and keep what it starts only then", async () => {
+    const token = `notify-${run}`;
+    const made = await call('POST', `/v2/policies?teamId=${teamA}`, {
+      type: 'notification',
+      name: `Quiet ${run}`,
+      filter: {
+        type: 'match-all-conditions',
+        conditions: [{ field: 'message', operation: 'contains', expectedValue: token }],
+      },
+      suppress: true,
+      autoRestartAction: { duration: { timeAmount: 10, timeUnit: 'minutes' }, maxRepeatCount: 2 },
+    });
+    const id: string = made.data.id;
+    await call('POST', `/v2/policies/${id}/disable?teamId=${teamA}`);
+    const { rows } = await db.query<{ org_id: string }>('SELECT org_id FROM alert_policies WHERE id = $1', [
+      id,
+    ]);
+    const orgId = rows[0]?.org_id ?? '';
+    const apiDb = server.app.context.apiDb;
+    const alert = {
+      message: `${token} backup late`,
+      alias: '',
+      description: '',
+      source: '',
+      entity: '',
+      tags: [],
+      actions: [],
+      details: {},
+      priority: 'P3' as const,
+      integrationName: null,
+    };
+    const decision = async () => {
+      const now = clock.now();
+      return decideForTeam(await loadNotificationPolicies(apiDb, orgId, now), teamA, alert, now, now);
+    };
+    const engineSays = async () => {
+      const now = clock.now();
+      const policyId = sql`${id}::uuid`;
+      const { rows } = await sql<{ acts: boolean; maintained: boolean }>`
+        SELECT ${policyActsAt(policyId, 'autoRestartAction', now)} AS acts,
+               ${policyMaintainedAt(policyId, now)} AS maintained`.execute(apiDb);
+      return rows[0];
+    };
+    assert.equal(await decision(), undefined, 'disabled, it does not apply');
+
+    const on = await maintain({ type: 'for-30-minutes' }, [policyRule(id, 'enabled')], teamAdminKey);
+    assert.equal(on.status, 201, JSON.stringify(on.body));
+    assert.equal((await decision())?.policyId, id, 'the maintenance has it apply');
+    assert.equal((await decision())?.suppress, true);
+    // Its restarts fall due and its holds stay while the maintenance runs it...
+    assert.deepEqual(await engineSays(), { acts: true, maintained: false });
+
+    clock.advance(30 * MINUTE);
+    assert.equal(await decision(), undefined, 'not once the maintenance is over');
+    // ...and end with it, as when the policy is disabled.
+    assert.deepEqual(await engineSays(), { acts: false, maintained: true });
+    await call('DELETE', `/v1/maintenance/${on.body.data.id}`);
+    await call('DELETE', `/v2/policies/${id}?teamId=${teamA}`);
   });
 });
 
@@ -674,16 +816,17 @@ describe('what is refused', () => {
         /Alert policy .* does not exist/,
       ],
       [
+        // Enabling a policy is allowed: the policy must still exist.
         body({ type: 'for-1-hour' }, [{ state: 'enabled', entity: { id: randomUUID(), type: 'policy' } }]),
-        'rules[0].state',
-        /can only disable an alert policy/,
+        'rules[0].entity.id',
+        /Alert policy .* does not exist/,
       ],
       [
         body({ type: 'for-1-hour' }, [
           { state: 'enabled', entity: { id: otherTeams.id, type: 'integration' } },
         ]),
         'rules[0].state',
-        /can only disable/,
+        /can only disable an integration: give "disabled" or leave state out \(state "enabled" is for policy rules/,
       ],
       [
         body({ type: 'for-1-hour' }, [{ entity: { id: otherTeams.id, type: 'service' } }]),

@@ -1,6 +1,13 @@
 import { sql, type ExpressionBuilder, type RawBuilder } from 'kysely';
 import { isUuid, type Queryable, type Tx } from '../db/database.js';
-import type { Database, MaintenanceRow, MaintenanceTimeType } from '../db/schema.js';
+import type { PolicyRow } from '../alerts/policies/repository.js';
+import type {
+  Database,
+  MaintenancePolicyRuleState,
+  MaintenanceRow,
+  MaintenanceTimeType,
+  PolicyType,
+} from '../db/schema.js';
 
 /** The SQL of maintenances and their rules, and nothing else. */
 
@@ -14,15 +21,24 @@ export interface MaintenanceWindow {
   end_at: Date | null;
 }
 
+/** A maintenance window on a policy, and whether it runs the policy then (`enabled`) or stops it. */
+export interface PolicyRuleWindow extends MaintenanceWindow {
+  state: MaintenancePolicyRuleState;
+}
+
 /** A maintenance window on one alert policy. */
-export interface PolicyMaintenanceWindow extends MaintenanceWindow {
+export interface PolicyMaintenanceWindow extends PolicyRuleWindow {
   policy_id: string;
 }
 
-/** An entity a maintenance disables (Opsgenie's rule entity). */
+/**
+ * An entity a maintenance names (Opsgenie's rule entity), and what it does to it: an integration is only
+ * ever disabled, a policy may be switched on instead.
+ */
 export interface MaintenanceRule {
   type: 'integration' | 'policy';
   id: string;
+  state: MaintenancePolicyRuleState;
 }
 
 export interface MaintenanceFields {
@@ -41,28 +57,48 @@ function notExpired(eb: ExpressionBuilder<Database, 'maintenances'>, now: Date) 
 }
 
 /**
- * SQL: whether a maintenance open at `now` (as isOpenAt in service.ts has it) disables the policy
- * whose id `policyId` gives (a column, as `sql.ref('h.policy_id')`). What the engine asks of a notification
- * policy's holds and auto-restarts, which last only while the policy is on.
+ * SQL: whether a maintenance open at `now` (as isOpenAt in service.ts has it) has a rule of `state` on the
+ * policy whose id `policyId` gives (a column, as `sql.ref('h.policy_id')`).
  */
-export function policyMaintainedAt(policyId: RawBuilder<unknown>, now: Date): RawBuilder<boolean> {
+function openPolicyRule(
+  policyId: RawBuilder<unknown>,
+  state: MaintenancePolicyRuleState,
+  now: Date,
+): RawBuilder<boolean> {
   return sql<boolean>`EXISTS (
     SELECT 1 FROM maintenance_policy_rules mr JOIN maintenances m ON m.id = mr.maintenance_id
-    WHERE mr.policy_id = ${policyId} AND m.cancelled_at IS NULL
+    WHERE mr.policy_id = ${policyId} AND mr.state = ${state} AND m.cancelled_at IS NULL
       AND m.start_at <= ${now} AND (m.end_at IS NULL OR m.end_at > ${now}))`;
 }
 
+/** SQL: whether a maintenance open at `now` runs the policy `policyId` though it is disabled. */
+export function policySwitchedOnAt(policyId: RawBuilder<unknown>, now: Date): RawBuilder<boolean> {
+  return openPolicyRule(policyId, 'enabled', now);
+}
+
 /**
- * Whether the notification policy `policyId` still takes `action` at `now`: it exists, is enabled, has
- * that action, and no open maintenance disables it. What a scheduled close or restart is checked against
- * when it falls due.
+ * SQL: whether maintenance keeps the policy `policyId` off at `now`: a maintenance open at `now` disables
+ * it, or it is disabled itself and none open runs it (the one that did has ended). What the engine asks of
+ * a notification policy's holds and auto-restarts, which last only while the policy is on: those a policy
+ * made while a maintenance ran it end with that maintenance, as they end when the policy is disabled.
+ */
+export function policyMaintainedAt(policyId: RawBuilder<unknown>, now: Date): RawBuilder<boolean> {
+  return sql<boolean>`(${openPolicyRule(policyId, 'disabled', now)}
+    OR (EXISTS (SELECT 1 FROM alert_policies dp WHERE dp.id = ${policyId} AND NOT dp.enabled)
+      AND NOT ${policySwitchedOnAt(policyId, now)}))`;
+}
+
+/**
+ * Whether the notification policy `policyId` still takes `action` at `now`: it exists, has that action, and
+ * is on: enabled or run by an open maintenance, and not disabled by one. What a scheduled close or restart
+ * is checked against when it falls due.
  */
 export function policyActsAt(
   policyId: RawBuilder<unknown>,
   action: 'autoCloseAction' | 'autoRestartAction',
   now: Date,
 ): RawBuilder<boolean> {
-  return sql<boolean>`EXISTS (SELECT 1 FROM alert_policies p WHERE p.id = ${policyId} AND p.enabled
+  return sql<boolean>`EXISTS (SELECT 1 FROM alert_policies p WHERE p.id = ${policyId}
     AND jsonb_typeof(p.notification_actions -> ${action}) = 'object'
     AND NOT ${policyMaintainedAt(sql.ref('p.id'), now)})`;
 }
@@ -97,21 +133,26 @@ export const maintenanceRepository = {
       .executeTakeFirst();
   },
 
-  /** What a maintenance disables, integrations and policies, in the order its rules gave them. */
+  /** What a maintenance disables or runs, integrations and policies, in the order its rules gave them. */
   async rulesOf(q: Queryable, maintenanceId: string): Promise<MaintenanceRule[]> {
     return q
       .selectFrom('maintenance_rules')
-      .select(['integration_id as id', sql<MaintenanceRule['type']>`'integration'`.as('type'), 'position'])
+      .select([
+        'integration_id as id',
+        sql<MaintenanceRule['type']>`'integration'`.as('type'),
+        sql<MaintenancePolicyRuleState>`state`.as('state'),
+        'position',
+      ])
       .where('maintenance_id', '=', maintenanceId)
       .unionAll(
         q
           .selectFrom('maintenance_policy_rules')
-          .select(['policy_id as id', sql<MaintenanceRule['type']>`'policy'`.as('type'), 'position'])
+          .select(['policy_id as id', sql<MaintenanceRule['type']>`'policy'`.as('type'), 'state', 'position'])
           .where('maintenance_id', '=', maintenanceId),
       )
       .orderBy('position')
       .execute()
-      .then((rows) => rows.map(({ id, type }) => ({ id, type })));
+      .then((rows) => rows.map(({ id, type, state }) => ({ id, type, state })));
   },
 
   async insert(tx: Tx, orgId: string, fields: MaintenanceFields, rules: MaintenanceRule[]): Promise<string> {
@@ -155,7 +196,12 @@ export const maintenanceRepository = {
       await tx
         .insertInto('maintenance_policy_rules')
         .values(
-          policies.map((r) => ({ maintenance_id: maintenanceId, policy_id: r.id, position: r.position })),
+          policies.map((r) => ({
+            maintenance_id: maintenanceId,
+            policy_id: r.id,
+            state: r.state,
+            position: r.position,
+          })),
         )
         .execute();
     }
@@ -179,7 +225,7 @@ export const maintenanceRepository = {
 
   /**
    * The organization's maintenances on alert policies that are not over at `now` (planned ones too), one
-   * row per policy and maintenance.
+   * row per policy and maintenance, with what each does to the policy.
    */
   policyWindows(q: Queryable, orgId: string, now: Date): Promise<PolicyMaintenanceWindow[]> {
     return q
@@ -187,6 +233,7 @@ export const maintenanceRepository = {
       .innerJoin('maintenances', 'maintenances.id', 'r.maintenance_id')
       .select([
         'r.policy_id',
+        'r.state',
         'maintenances.id',
         'maintenances.description',
         'maintenances.start_at',
@@ -197,22 +244,46 @@ export const maintenanceRepository = {
       .execute();
   },
 
-  /** When the next maintenance planned on alert policies opens, after `now`; null when none is planned. */
+  /**
+   * When maintenance next turns an alert policy off after `now`, as far as the Clock tells (a cancel or a
+   * delete wakes the engine itself): a maintenance that disables one opens, or one that runs one ends.
+   * Null when neither is planned.
+   */
   async nextPolicyOpening(q: Queryable, now: Date): Promise<Date | null> {
+    const ruled = (state: MaintenancePolicyRuleState) =>
+      sql<boolean>`EXISTS (SELECT 1 FROM maintenance_policy_rules r
+        WHERE r.maintenance_id = maintenances.id AND r.state = ${state})`;
     const row = await q
       .selectFrom('maintenances')
-      .select((eb) => eb.fn.min('start_at').as('start_at'))
-      .where('cancelled_at', 'is', null)
-      .where('start_at', '>', now)
-      .where((eb) =>
-        eb.exists(
-          eb
-            .selectFrom('maintenance_policy_rules as r')
-            .select('r.policy_id')
-            .whereRef('r.maintenance_id', '=', 'maintenances.id'),
-        ),
+      .select(
+        sql<Date | null>`least(
+          min(start_at) FILTER (WHERE start_at > ${now} AND ${ruled('disabled')}),
+          min(end_at) FILTER (WHERE end_at > ${now} AND ${ruled('enabled')}))`.as('next'),
       )
+      .where('cancelled_at', 'is', null)
       .executeTakeFirst();
-    return row?.start_at ?? null;
+    return row?.next ?? null;
+  },
+
+  /**
+   * The organization's policies of a kind that may run at some time from `now` on, global and of each team,
+   * in order: the enabled ones, and the disabled ones a maintenance not over (planned too) runs while open.
+   * Which run when is for {@link policyOnAt} (service.ts), with {@link policyWindows}.
+   */
+  runnablePolicies(q: Queryable, orgId: string, type: PolicyType, now: Date): Promise<PolicyRow[]> {
+    return q
+      .selectFrom('alert_policies')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .where('type', '=', type)
+      .where(
+        sql<boolean>`enabled OR EXISTS (
+          SELECT 1 FROM maintenance_policy_rules r JOIN maintenances m ON m.id = r.maintenance_id
+          WHERE r.policy_id = alert_policies.id AND r.state = 'enabled' AND m.cancelled_at IS NULL
+            AND (m.end_at IS NULL OR m.end_at > ${now}))`,
+      )
+      .orderBy('position')
+      .orderBy('created_at')
+      .execute() as Promise<PolicyRow[]>;
   },
 };

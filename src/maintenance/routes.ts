@@ -28,7 +28,8 @@ const Rule = Type.Object(
   {
     state: Type.Optional(
       StringEnum(['enabled', 'disabled'], {
-        description: 'disabled (the default): an integration or an alert policy can only be disabled.',
+        description:
+          'disabled (the default): the integration or policy does not work while the maintenance is active; enabled, for a policy only: it runs then, even if disabled.',
       }),
     ),
     entity: Type.Object(
@@ -40,7 +41,7 @@ const Rule = Type.Object(
         }),
         type: StringEnum(['integration', 'policy'], {
           description:
-            'integration: its deliveries are ignored and its key refused; policy: it does not run on alert creation.',
+            'integration: its deliveries are ignored and its key refused; policy (alert or notification): it does not run, or, enabled, runs.',
         }),
       },
       { additionalProperties: false },
@@ -53,7 +54,7 @@ const Rules = Type.Array(Rule, {
   minItems: 1,
   maxItems: 100,
   description:
-    'The integrations and alert policies it disables while it is active, in the order given back by a get.',
+    'The integrations and policies it disables (or, policies, enables) while it is active, in the order given back by a get.',
 });
 
 const Description = Type.String({ maxLength: 10_000 });

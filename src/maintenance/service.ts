@@ -15,22 +15,25 @@ import {
   type MaintenanceListType,
   type MaintenanceRule,
   type MaintenanceWindow,
+  type PolicyRuleWindow,
 } from './repository.js';
 
 /**
  * Maintenance, as Opsgenie's Maintenance API has it: for a while (a few minutes, an hour, until cancelled,
- * or a scheduled window), the integrations and alert policies its rules name are disabled. A disabled
- * integration's deliveries are answered and logged as ignored and its key is refused, as when its own switch
- * is off; a disabled policy does not run on alert creation. Their own switches are never touched: when the
- * window closes (its end passes on the Clock, or it is cancelled or deleted) they work again with nothing to
- * undo.
+ * or a scheduled window), the integrations and alert policies its rules name are disabled, or, for a policy
+ * whose rule's state is `enabled`, run though the policy is disabled. A disabled integration's deliveries are
+ * answered and logged as ignored and its key is refused, as when its own switch is off; a disabled policy
+ * does not run (on alert creation, or, a notification policy, on a team's escalation), an enabled one runs
+ * as if its own switch were on. Their own switches are never touched: when the window closes (its end passes
+ * on the Clock, or it is cancelled or deleted) they are as their switches say with nothing to undo.
  *
  * A window's status is worked out from its times and the Clock whenever it is read: the intake asks
  * {@link disabledBy} on every delivery, which a short cache answers, and the policies' own cache
  * (alerts/policies/) holds their windows, which {@link MaintenanceDeps.onChange} empties. What a notification
- * policy started and lasts only while it is on (its held alerts, its auto-restarts) ends when a window on it
- * opens, as when the policy is disabled: the engine's `maintenance-openings` queue does that, at the window's
- * start on the Clock, and is woken on every change here so that it looks at once and learns the next start.
+ * policy started and lasts only while it is on (its held alerts, its auto-restarts) ends when a window that
+ * disables it opens, or one that ran it (disabled itself) closes, as when the policy is disabled: the
+ * engine's `maintenance-openings` queue does that, at that time on the Clock, and is woken on every change
+ * here so that it looks at once and learns the next such time.
  */
 
 export const MAINTENANCE_TIME_TYPES = [
@@ -119,9 +122,24 @@ export function statusAt(
   return 'active';
 }
 
-/** Whether a maintenance window disables what it names at `now`. */
+/** Whether a maintenance window disables (or runs) what it names at `now`. */
 export function isOpenAt(window: Pick<MaintenanceWindow, 'start_at' | 'end_at'>, now: Date): boolean {
   return window.start_at <= now && (window.end_at === null || now < window.end_at);
+}
+
+/**
+ * Whether a policy (`enabled`: its own switch) runs at `now`, given its maintenance windows. A window that
+ * disables it wins over one that runs it: two maintenances at odds leave the policy off, as it is while
+ * anyone's maintenance says so.
+ */
+export function policyOnAt(
+  enabled: boolean,
+  windows: readonly Pick<PolicyRuleWindow, 'start_at' | 'end_at' | 'state'>[],
+  now: Date,
+): boolean {
+  const open = windows.filter((w) => isOpenAt(w, now));
+  if (open.some((w) => w.state === 'disabled')) return false;
+  return enabled || open.some((w) => w.state === 'enabled');
 }
 
 /** A maintenance's time in Opsgenie's shape: an indefinite one has no end. */
@@ -147,7 +165,7 @@ export function presentMaintenanceMeta(row: MaintenanceRow, now: Date) {
 export function presentMaintenance(m: MaintenanceWithRules, now: Date) {
   return {
     ...presentMaintenanceMeta(m.row, now),
-    rules: m.rules.map(({ id, type }) => ({ state: 'disabled' as const, entity: { id, type } })),
+    rules: m.rules.map(({ id, type, state }) => ({ state, entity: { id, type } })),
   };
 }
 
@@ -243,10 +261,12 @@ export function createMaintenanceService(deps: MaintenanceDeps) {
     const checks: (() => Promise<void>)[] = [];
     for (const [i, rule] of rules.entries()) {
       const { type } = rule.entity;
-      if (rule.state === 'enabled') {
+      // Opsgenie's default, and what an integration rule must be: an integration has nothing to switch on.
+      const state = rule.state ?? 'disabled';
+      if (type === 'integration' && state === 'enabled') {
         throw invalidField(
           `rules[${i}].state`,
-          `a maintenance can only disable an ${type === 'policy' ? 'alert policy' : 'integration'}: give "disabled", or leave state out.`,
+          'a maintenance can only disable an integration: give "disabled" or leave state out (state "enabled" is for policy rules: the policy runs while the maintenance is active).',
         );
       }
       let id: string;
@@ -265,7 +285,15 @@ export function createMaintenanceService(deps: MaintenanceDeps) {
         id = integration.id;
         checks.push(() => integrations.requireManages(p, integration, 'edit-maintenance'));
       }
-      if (!found.some((f) => f.type === type && f.id === id)) found.push({ type, id });
+      const given = found.findIndex((f) => f.type === type && f.id === id);
+      if (given === -1) found.push({ type, id, state });
+      else if (found[given]?.state !== state) {
+        // Which of the two was meant cannot be guessed, and keeping either would quietly drop the other.
+        throw invalidField(
+          `rules[${i}].state`,
+          `the policy [${rule.entity.id}] has a rule with state "${found[given]?.state}" already: a maintenance either runs a policy or disables it, so give one rule for it.`,
+        );
+      }
     }
     // Every rule is checked to exist before any is refused to `p`, so a typo reads as a typo.
     await asMaintainer(p, async () => {

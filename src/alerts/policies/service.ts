@@ -8,8 +8,8 @@ import type { Criteria } from '../../oncall/model.js';
 import { resolveResponder } from '../responders.js';
 import type { AlertPolicySource } from '../service.js';
 import type { ShapingRule } from '../shaping/shape.js';
-import { maintenanceRepository, type MaintenanceWindow } from '../../maintenance/repository.js';
-import { isOpenAt } from '../../maintenance/service.js';
+import { maintenanceRepository, type PolicyRuleWindow } from '../../maintenance/repository.js';
+import { policyOnAt } from '../../maintenance/service.js';
 import type { Clock } from '../../work/clock.js';
 import { parsePolicy, policyRule, presentFilter, type PolicyBody, type PolicyChanges } from './model.js';
 import { policiesRepository as repo, type PolicyRow } from './repository.js';
@@ -18,9 +18,10 @@ import { appliesAt, timingValues, type PolicyTiming } from './timing.js';
 /**
  * Alert policies: managing them (global ones by organization admins, a team's by its admins too), and the
  * rules alert creation runs, cached per organization so that a create costs no query for them. A policy a
- * maintenance disables (maintenance/) does not run while that maintenance is active, nor one whose time
- * restrictions (timing.ts) the create falls outside: the windows are read with the policies and compared
- * with the Clock on every create, so a window opens and closes on time without another read.
+ * maintenance disables (maintenance/) does not run while that maintenance is active (a disabled one a
+ * maintenance enables does), nor one whose time restrictions (timing.ts) the create falls outside: the
+ * windows are read with the policies and compared with the Clock on every create, so a window opens and
+ * closes on time without another read.
  */
 
 /**
@@ -33,11 +34,12 @@ import { appliesAt, timingValues, type PolicyTiming } from './timing.js';
  */
 const CACHE_MS = 5_000;
 
-/** A policy's rule, when it runs, and the maintenances (not over when read) during which it does not. */
+/** A policy's rule, when it runs, and the maintenances (not over when read) that turn it off or on. */
 interface PolicyEntry {
   rule: ShapingRule;
   timing: PolicyTiming;
-  maintenances: MaintenanceWindow[];
+  enabled: boolean;
+  maintenances: PolicyRuleWindow[];
 }
 
 interface OrgRules {
@@ -66,11 +68,12 @@ export function createAlertPoliciesService(deps: { db: Db; clock: Clock }) {
   }
 
   async function load(orgId: string): Promise<OrgRules> {
+    const now = clock.now();
     const [rows, windows] = await Promise.all([
-      repo.enabled(db, orgId),
-      maintenanceRepository.policyWindows(db, orgId, clock.now()),
+      maintenanceRepository.runnablePolicies(db, orgId, 'alert', now),
+      maintenanceRepository.policyWindows(db, orgId, now),
     ]);
-    const windowsOf = new Map<string, MaintenanceWindow[]>();
+    const windowsOf = new Map<string, PolicyRuleWindow[]>();
     for (const { policy_id, ...window } of windows) {
       windowsOf.set(policy_id, [...(windowsOf.get(policy_id) ?? []), window]);
     }
@@ -79,6 +82,7 @@ export function createAlertPoliciesService(deps: { db: Db; clock: Clock }) {
       const entry = {
         rule: ruleOf(row),
         timing: { timeRestriction: row.time_restriction, timezone: row.timezone },
+        enabled: row.enabled,
         maintenances: windowsOf.get(row.id) ?? [],
       };
       if (row.team_id === null) rules.global.push(entry);
@@ -185,7 +189,7 @@ export function createAlertPoliciesService(deps: { db: Db; clock: Clock }) {
       const rules = await orgRules(orgId);
       const now = clock.now();
       const runs = (entry: PolicyEntry) =>
-        appliesAt(entry.timing, now) && !entry.maintenances.some((w) => isOpenAt(w, now));
+        appliesAt(entry.timing, now) && policyOnAt(entry.enabled, entry.maintenances, now);
       const chain = (entries: PolicyEntry[]) => entries.filter(runs).map((entry) => entry.rule);
       // Opsgenie evaluates each scope on its own: the global policies, then each team's.
       const chains = [chain(rules.global)];

@@ -683,12 +683,18 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
 
     const [maintenance] = await get('/v1/maintenance?type=non-expired');
     const window = await get(`/v1/maintenance/${maintenance.id}`);
+    // Its rule enabling the disabled policy "Night shift" for its time comes too, as Opsgenie has it.
+    const nightShiftPolicy = (await get('/v2/policies/alert')).find((p: Json) => p.name === 'Night shift');
+    assert.equal(nightShiftPolicy?.enabled, false);
     assert.deepEqual(
-      window.rules.map((r: Json) => r.entity.id),
-      [sreApi.id],
+      window.rules.map((r: Json) => [r.entity.type, r.entity.id, r.state]),
+      [
+        ['integration', sreApi.id, 'disabled'],
+        ['policy', nightShiftPolicy.id, 'enabled'],
+      ],
     );
     assert.equal(window.time.startDate, '2036-12-30T01:00:00.000Z');
-    assert.match(all, /maintenance .*: created \(its rule enabling policy .* left out\)/);
+    assert.match(all, /maintenance .*: created$/m);
   });
 
   it('a second run finds everything in place', async () => {

@@ -12,19 +12,21 @@ function keyOf(m: { description?: string | null; time: { type: string; endDate?:
   return `${(m.description ?? '').trim()}|${end}`;
 }
 
+/** A maintenance's rules as sorted keys, so that two lists of the same rules compare equal. */
+function ruleKeys(rules: readonly { state?: string | null; entity: { id: string } }[]): string[] {
+  return rules.map((r) => `${r.entity.id}:${r.state ?? 'disabled'}`).sort();
+}
+
 async function vigilMaintenances(ctx: ImportContext) {
-  /** By description and end: the maintenance and the ids of what it disables (integrations, policies). */
-  const found = new Map<string, { id: string; integrations: string[] }>();
+  /** By description and end: the maintenance and its rules (what it disables or enables), comparable. */
+  const found = new Map<string, { id: string; rules: string[] }>();
   const list = await ctx.target.get('/v1/maintenance?type=non-expired');
   for (const raw of Array.isArray(list) ? list : []) {
     const summary = shaped(MaintenanceSummaryShape, raw);
     if (!summary.ok) continue;
     const got = shaped(MaintenanceShape, await ctx.target.get(`/v1/maintenance/${enc(summary.value.id)}`));
     if (!got.ok) continue;
-    found.set(keyOf(got.value), {
-      id: got.value.id,
-      integrations: got.value.rules.map((r) => r.entity.id).sort(),
-    });
+    found.set(keyOf(got.value), { id: got.value.id, rules: ruleKeys(got.value.rules) });
   }
   return found;
 }
@@ -50,16 +52,26 @@ export async function importMaintenance(ctx: ImportContext): Promise<void> {
       const label = labelFor(m);
       if (m.status === 'past' || m.status === 'cancelled') throw new Skip('it is over');
       const left: string[] = [];
-      /** What it disables in Vigil, in Opsgenie's order (an undefined id: a dry run would create it). */
-      const rules: { type: 'integration' | 'policy'; id: string | undefined }[] = [];
+      /**
+       * What it disables (or, a policy, enables) in Vigil, in Opsgenie's order (an undefined id: a dry run
+       * would create it).
+       */
+      const rules: {
+        type: 'integration' | 'policy';
+        id: string | undefined;
+        state: 'enabled' | 'disabled';
+      }[] = [];
       for (const rule of m.rules) {
         const type = rule.entity.type;
         if (type !== 'integration' && type !== 'policy') {
           left.push(`its ${type} rule (Vigil's maintenance disables integrations and policies)`);
           continue;
         }
-        if (rule.state === 'enabled') {
-          left.push(`its rule enabling ${type} ${rule.entity.id} (Vigil's maintenance only disables)`);
+        // As in Opsgenie: a maintenance may turn a policy on for its time, never an integration.
+        if (rule.state === 'enabled' && type === 'integration') {
+          left.push(
+            `its rule enabling integration ${rule.entity.id} (a maintenance only disables integrations)`,
+          );
           continue;
         }
         const imported = type === 'integration' ? ctx.integrations : ctx.policies;
@@ -67,7 +79,11 @@ export async function importMaintenance(ctx: ImportContext): Promise<void> {
           left.push(`${type} ${rule.entity.id}, which was not imported`);
           continue;
         }
-        rules.push({ type, id: imported.get(rule.entity.id) });
+        rules.push({
+          type,
+          id: imported.get(rule.entity.id),
+          state: rule.state === 'enabled' ? 'enabled' : 'disabled',
+        });
       }
       if (rules.length === 0)
         throw new Skip(`nothing it disables is in Vigil: ${left.join('; ') || 'it has no rules'}`);
@@ -80,16 +96,13 @@ export async function importMaintenance(ctx: ImportContext): Promise<void> {
       const notes = left.map((l) => `${l} left out`).join('; ');
       const have = existing.get(keyOf(m));
       // A dry run has no ids for what it would make.
-      const known = rules.filter(
-        (r): r is { type: 'integration' | 'policy'; id: string } => r.id !== undefined,
-      );
-      const ids = known.map((r) => r.id);
+      const known = rules.filter((r): r is (typeof rules)[number] & { id: string } => r.id !== undefined);
       const body = {
         description: m.description ?? '',
         time,
-        rules: known.map((r) => ({ state: 'disabled', entity: { id: r.id, type: r.type } })),
+        rules: known.map((r) => ({ state: r.state, entity: { id: r.id, type: r.type } })),
       };
-      if (have && ids.length === rules.length && sameJson(have.integrations, [...ids].sort()))
+      if (have && known.length === rules.length && sameJson(have.rules, ruleKeys(body.rules)))
         return ctx.report.record('maintenance', label, 'unchanged', notes);
       if (have) {
         if (!ctx.dryRun) await ctx.target.patch(`/v1/maintenance/${enc(have.id)}`, { rules: body.rules });

@@ -6,9 +6,8 @@ import {
   type DelayAction,
   type NotificationActions,
 } from '../../alerts/policies/notification-model.js';
-import { policiesRepository } from '../../alerts/policies/repository.js';
-import { maintenanceRepository } from '../../maintenance/repository.js';
-import { isOpenAt } from '../../maintenance/service.js';
+import { maintenanceRepository, type PolicyRuleWindow } from '../../maintenance/repository.js';
+import { policyOnAt } from '../../maintenance/service.js';
 import { appliesAt, nextUntil, type PolicyTiming } from '../../alerts/policies/timing.js';
 import {
   matchesCriteria,
@@ -24,7 +23,8 @@ import type { Criteria } from '../../oncall/model.js';
  * escalation of that team: read once per organization and engine transaction (SetupReads), so a batch of
  * alerts costs one read per organization whatever its size. As in Opsgenie, a team's policies are tried in
  * their order and the first enabled one whose filter matches an alert created inside its time restrictions
- * applies; a maintenance that disables a policy (maintenance/) keeps it from applying while active.
+ * applies; a maintenance that disables a policy (maintenance/) keeps it from applying while active, one that
+ * enables a disabled policy has it apply.
  */
 
 interface TeamPolicy {
@@ -33,8 +33,9 @@ interface TeamPolicy {
   filter: Criteria;
   actions: NotificationActions;
   timing: PolicyTiming;
-  /** The maintenances that disable it (not over when read), as start and end. */
-  maintenances: { start_at: Date; end_at: Date | null }[];
+  enabled: boolean;
+  /** The maintenances that disable or enable it (not over when read). */
+  maintenances: PolicyRuleWindow[];
 }
 
 export interface NotificationPolicies {
@@ -68,7 +69,7 @@ export async function loadNotificationPolicies(
   orgId: string,
   now: Date,
 ): Promise<NotificationPolicies> {
-  const rows = await policiesRepository.enabled(db, orgId, 'notification');
+  const rows = await maintenanceRepository.runnablePolicies(db, orgId, 'notification', now);
   if (rows.length === 0) return { byTeam: new Map(), usesResponders: false };
   const windows = await maintenanceRepository.policyWindows(db, orgId, now);
   const byTeam = new Map<string, TeamPolicy[]>();
@@ -87,6 +88,7 @@ export async function loadNotificationPolicies(
       filter,
       actions: row.notification_actions as unknown as NotificationActions,
       timing: { timeRestriction: row.time_restriction, timezone: row.timezone },
+      enabled: row.enabled,
       maintenances: windows.filter((w) => w.policy_id === row.id),
     };
     byTeam.set(row.team_id, [...(byTeam.get(row.team_id) ?? []), policy]);
@@ -107,7 +109,7 @@ export function decideForTeam(
   now: Date,
 ): NotificationDecision | undefined {
   for (const policy of policies.byTeam.get(teamId) ?? []) {
-    if (policy.maintenances.some((w) => isOpenAt(w, now))) continue;
+    if (!policyOnAt(policy.enabled, policy.maintenances, now)) continue;
     if (!appliesAt(policy.timing, createdAt)) continue;
     if (!matchesCriteria(policy.filter, alert)) continue;
     const { suppress, delayAction, deduplicationAction, autoRestartAction, autoCloseAction } = policy.actions;
