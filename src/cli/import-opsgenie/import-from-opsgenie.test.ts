@@ -412,8 +412,17 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
 
     const overrides = await get(`/v2/schedules/${schedule.id}/overrides`);
     assert.deepEqual(
-      overrides.map((o: Json) => [o.alias, o.user.id, o.startDate, o.rotations.map((r: Json) => r.id)]),
-      [['b3a2c1d0-e9f8-4a7b-8c6d-5e4f3a2b1c0d', jane.id, '2036-12-24T09:00:00Z', [rotation.id]]],
+      overrides.map((o: Json) => [
+        o.alias,
+        o.user.type === 'none' ? 'none' : o.user.id,
+        o.startDate,
+        o.rotations.map((r: Json) => r.id),
+      ]),
+      [
+        ['b3a2c1d0-e9f8-4a7b-8c6d-5e4f3a2b1c0d', jane.id, '2036-12-24T09:00:00Z', [rotation.id]],
+        // Opsgenie's `none`: nobody on call over the new year, in Vigil as in Opsgenie.
+        ['quiet-new-year', 'none', '2036-12-31T22:00:00Z', []],
+      ],
     );
     assert.match(all, /schedule override old-cover in SRE_Schedule: skipped: it is over/);
 

@@ -20,7 +20,7 @@ async function vigilOverrides(ctx: ImportContext, schedule: string, existsInVigi
     found.set(
       o.alias,
       comparable({
-        user: o.user.username ?? '',
+        user: o.user.type === 'none' ? '' : (o.user.username ?? ''),
         startDate: instantOf(o.startDate),
         endDate: instantOf(o.endDate),
         rotations: (o.rotations ?? []).map((r) => r.name ?? ''),
@@ -50,9 +50,11 @@ export async function importOverrides(
       items,
       async (o: OverrideIn) => {
         const label = labelFor(o);
-        if (o.user.type !== 'user')
-          throw new Skip(`it puts a ${o.user.type} on call, and Vigil's overrides take a user`);
-        const user = resolveUser(ctx, o.user);
+        // Opsgenie's reserved word `none` (nobody on call) is Vigil's too; '' stands for it here.
+        const nobody = o.user.type === 'none';
+        if (o.user.type !== 'user' && !nobody)
+          throw new Skip(`it puts a ${o.user.type} on call, and Vigil's overrides take a user or none`);
+        const user = nobody ? { ok: true as const, value: '' } : resolveUser(ctx, o.user);
         if (!user.ok) throw new Skip(user.why);
         const startDate = instantOf(o.startDate);
         const endDate = instantOf(o.endDate);
@@ -67,7 +69,7 @@ export async function importOverrides(
         if (have && sameJson(have, desired))
           return ctx.report.record('schedule override', label, 'unchanged');
         const body = {
-          user: { type: 'user', username: user.value },
+          user: nobody ? { type: 'none' } : { type: 'user', username: user.value },
           startDate,
           endDate,
           ...(rotations.length > 0 ? { rotations: rotations.map((name) => ({ name })) } : {}),
