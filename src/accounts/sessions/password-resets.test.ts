@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { startTestServer, waitFor, type TestServer } from '../../testing/harness.js';
 import { startTestSmtpServer, type TestSmtpServer } from '../../testing/smtp.js';
+import { sessionsRepository } from './repository.js';
 
 /**
  * A password reset is answered before anything is looked up or sent: the request stores the email and a
@@ -67,7 +68,8 @@ describe('a password reset, asked for', () => {
       server = await startTestServer({
         env: {
           VIGIL_SMTP_URL: smtp.url,
-          VIGIL_BOOTSTRAP_ADMIN_EMAIL: 'owner@example.com',
+          // Looked up without regard to case, mailed to the address as the account has it.
+          VIGIL_BOOTSTRAP_ADMIN_EMAIL: 'Owner@Example.com',
           VIGIL_BOOTSTRAP_ADMIN_PASSWORD: PASSWORD,
         },
       });
@@ -89,7 +91,7 @@ describe('a password reset, asked for', () => {
         // Asking again finds it waiting, and the wake this brings lets a worker take it over.
         assert.equal((await askReset(server, 'OWNER@example.com')).status, 202);
         const [mail] = await smtp.waitForMessages(1);
-        assert.deepEqual(mail?.to, ['owner@example.com']);
+        assert.deepEqual(mail?.to, ['Owner@example.com']);
         assert.match(mail?.text ?? '', /set-password\?token=/);
         await waitFor('the reset to be forgotten once sent', async () => {
           const left = await client.query<{ n: number }>(
@@ -100,8 +102,35 @@ describe('a password reset, asked for', () => {
       } finally {
         await client.end();
       }
-      await new Promise((r) => setTimeout(r, 300));
+      // The one row was sent and then forgotten: nothing is left to send again.
       assert.equal(smtp.messages.length, 1, 'one email, not one per request');
+    });
+
+    it('is not sent by a worker whose claim another worker has taken over', async () => {
+      const { db } = server.app.context;
+      const now = new Date();
+      const mine = new Date(now.getTime() + 60_000);
+      await sessionsRepository.askPasswordReset(db, 'late@example.com', now);
+      assert.deepEqual(await sessionsRepository.claimPasswordResets(db, now, mine, 20), ['late@example.com']);
+      // Its lease ran out while it sent others, and another worker claimed the row.
+      const theirs = new Date(now.getTime() + 120_000);
+      await db.updateTable('password_reset_requests').set({ leased_until: theirs }).execute();
+      assert.equal(
+        await sessionsRepository.keepPasswordReset(db, 'late@example.com', mine, theirs),
+        false,
+        'no longer ours: not sent',
+      );
+      assert.equal(
+        await sessionsRepository.keepPasswordReset(
+          db,
+          'late@example.com',
+          theirs,
+          new Date(now.getTime() + 180_000),
+        ),
+        true,
+        'still theirs',
+      );
+      await sessionsRepository.forgetPasswordReset(db, 'late@example.com');
     });
   });
 });

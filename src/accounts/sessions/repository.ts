@@ -6,6 +6,8 @@ import type { AccountTokenPurpose, OrgPlan, UserRole } from '../../db/schema.js'
 
 export interface SignInCandidate {
   user_id: string;
+  /** The email as the account has it (the look-up ignores case; mail goes to this). */
+  username: string;
   org_id: string;
   role: UserRole;
   blocked: boolean;
@@ -48,7 +50,7 @@ export const sessionsRepository = {
     return q
       .selectFrom('users as u')
       .leftJoin('user_passwords as p', 'p.user_id', 'u.id')
-      .select(['u.id as user_id', 'u.org_id', 'u.role', 'u.blocked', 'p.hash'])
+      .select(['u.id as user_id', 'u.username', 'u.org_id', 'u.role', 'u.blocked', 'p.hash'])
       .where(sql`lower(u.username)`, '=', email.toLowerCase())
       .orderBy('u.created_at')
       .limit(20)
@@ -217,6 +219,26 @@ export const sessionsRepository = {
       .returning('email')
       .execute();
     return rows.map((r) => r.email);
+  },
+
+  /**
+   * Renews the lease of one asked-for reset, only while this claim (`leasedUntil`) still holds it: a
+   * worker that took long over a batch must not send what another worker has taken over since.
+   */
+  async keepPasswordReset(
+    q: Queryable,
+    email: string,
+    leasedUntil: Date,
+    leaseUntil: Date,
+  ): Promise<boolean> {
+    const row = await q
+      .updateTable('password_reset_requests')
+      .set({ leased_until: leaseUntil })
+      .where('email', '=', email)
+      .where('leased_until', '=', leasedUntil)
+      .returning('email')
+      .executeTakeFirst();
+    return row !== undefined;
   },
 
   async forgetPasswordReset(q: Queryable, email: string): Promise<void> {

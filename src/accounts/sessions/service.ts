@@ -133,7 +133,7 @@ export function createSessionsService(deps: {
       const link = await issueLink(candidate.user_id, 'password-reset', RESET_HOURS);
       const org = await accounts.organizationOf(candidate.org_id);
       await mailer.send({
-        to: email,
+        to: candidate.username,
         kind: 'password-reset',
         organization: org?.name ?? 'Vigil',
         link,
@@ -285,8 +285,12 @@ export function createSessionsService(deps: {
      * link a minute per account), and forgets them. How many it took: as many as asked, more may wait.
      */
     async sendAskedPasswordResets(now: Date, batch: number): Promise<number> {
-      const emails = await repo.claimPasswordResets(db, now, new Date(now.getTime() + RESET_LEASE_MS), batch);
+      const claimedUntil = new Date(now.getTime() + RESET_LEASE_MS);
+      const emails = await repo.claimPasswordResets(db, now, claimedUntil, batch);
       for (const email of emails) {
+        // Still ours? A slow relay can outlast the batch's lease, and another worker take the rest over.
+        const sendingUntil = new Date(clock.now().getTime() + RESET_LEASE_MS);
+        if (!(await repo.keepPasswordReset(db, email, claimedUntil, sendingUntil))) continue;
         try {
           await emailPasswordReset(email);
         } catch (error) {

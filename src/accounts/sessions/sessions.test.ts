@@ -610,6 +610,7 @@ describe('console sign-in: what ends sessions and links', () => {
 describe('console sign-in: matching a password', () => {
   const candidate = (c: Partial<SignInCandidate>): SignInCandidate => ({
     user_id: 'u1',
+    username: 'someone@example.com',
     org_id: 'o1',
     role: 'user',
     blocked: false,
