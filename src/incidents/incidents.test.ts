@@ -517,6 +517,18 @@ describe('the Incident API', () => {
     assert.deepEqual((await elsewhere.call('GET', '/v1/incidents')).body.data, []);
   });
 
+  it('lets an integration key see and resolve an incident it opened for another team', async () => {
+    const other = await server.callOk('POST', '/v2/teams', { name: `Other team ${run}` });
+    const incident = await createIncident(
+      { message: `For the other team ${run}`, responders: [{ type: 'team', id: other.data.id }] },
+      teamKey,
+    );
+    assert.deepEqual(incident.responders, [{ type: 'team', id: other.data.id }]);
+    const resolved = await act(incident.id, '/resolve', {}, teamKey);
+    assert.equal(resolved.success, true, JSON.stringify(resolved));
+    assert.equal((await incidentOf(incident.id)).status, 'resolved');
+  });
+
   it('answers hostile input with a 4xx, and makes nothing of it', async () => {
     const before = (await server.callOk('GET', '/v1/incidents?limit=100')).data.length as number;
     const refusedCreates: Json[] = [

@@ -8,11 +8,12 @@ export type IncidentIdentifierType = 'id' | 'tiny';
 
 /**
  * The incidents a caller may see: those of its organization and, for an integration's key, only those
- * with its team among their responders (as alerts are scoped).
+ * with its team among their responders or that it made itself (as alerts are scoped): a key that opens
+ * an incident for another team must still be able to resolve it.
  */
 export interface IncidentScope {
   orgId: string;
-  teamId?: string;
+  integration?: { id: string; teamId: string };
 }
 
 export const INCIDENT_SORT_COLUMNS = {
@@ -49,7 +50,12 @@ export interface IncidentPage {
 
 function scoped(q: Queryable, scope: IncidentScope) {
   const query = q.selectFrom('incidents').selectAll().where('org_id', '=', scope.orgId);
-  return scope.teamId ? query.where(sql<boolean>`team_ids @> ARRAY[${scope.teamId}]::uuid[]`) : query;
+  const { integration } = scope;
+  return integration
+    ? query.where(
+        sql<boolean>`(team_ids @> ARRAY[${integration.teamId}]::uuid[] OR integration_id = ${integration.id})`,
+      )
+    : query;
 }
 
 export const incidentsRepository = {

@@ -119,9 +119,11 @@ export interface IncidentListOptions {
   order: 'asc' | 'desc';
 }
 
-/** The incidents `p` may see: an integration's key only those its team responds to (as alerts). */
+/** The incidents `p` may see: an integration's key only those its team responds to or it made (as alerts). */
 function scopeOf(p: Principal): IncidentScope {
-  return p.integration ? { orgId: p.orgId, teamId: p.integration.teamId } : { orgId: p.orgId };
+  return p.integration
+    ? { orgId: p.orgId, integration: { id: p.integration.id, teamId: p.integration.teamId } }
+    : { orgId: p.orgId };
 }
 
 /**
