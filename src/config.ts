@@ -241,7 +241,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     emailFrom: optional(env, 'VIGIL_EMAIL_FROM'),
     snsCertDir: optional(env, 'VIGIL_SNS_CERT_DIR'),
     // SNS retries for up to an hour with a custom delivery policy; allow that plus clock skew.
-    snsMaxMessageAge: integer(env, 'VIGIL_SNS_MAX_MESSAGE_AGE', 4200, 0, 30 * 86400),
+    // The longest an SNS message can take to arrive: at most 3,600 s of retry delays (SNS's cap), plus
+    // up to 100 attempts of at most 15 s each against a Vigil that hangs, plus 5 minutes of clock skew.
+    snsMaxMessageAge: integer(env, 'VIGIL_SNS_MAX_MESSAGE_AGE', 5400, 0, 30 * 86400),
     logLevel: optional(env, 'LOG_LEVEL') ?? 'info',
     requestRetentionDays: integer(env, 'VIGIL_REQUEST_RETENTION_DAYS', 7, 1, 365),
     payloadRetentionDays: integer(env, 'VIGIL_PAYLOAD_RETENTION_DAYS', 14, 1, 365),

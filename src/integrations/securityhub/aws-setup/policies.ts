@@ -129,7 +129,8 @@ export function invokePermissions(apiDestinationArnPattern: unknown) {
  * 20 s apart (SNS's default) ride out a blip; then one a minute, so that a delivery arrives within a
  * minute of Vigil coming back. No backoff phase (numRetries is the sum of the other phases): its delays
  * depend on a function AWS does not spell out, and the total must be known to stay within SNS's cap.
- * deliveryRetrySeconds computes it (3,540 s); VIGIL_SNS_MAX_MESSAGE_AGE (4,200 s) still takes the last retry.
+ * deliveryRetrySeconds computes it (3,540 s); VIGIL_SNS_MAX_MESSAGE_AGE (5,400 s) still takes the last
+ * retry, even when every attempt before it waited out SNS's 15 s timeout.
  */
 export const DELIVERY_POLICY = {
   healthyRetryPolicy: {
