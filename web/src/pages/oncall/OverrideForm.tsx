@@ -1,4 +1,4 @@
-import { Button, Group, Stack, TextInput, Title } from '@mantine/core';
+import { Button, Checkbox, Group, Stack, TextInput, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
@@ -40,6 +40,8 @@ export function OverrideForm({
   const queryClient = useQueryClient();
   const now = new Date();
   const [user, setUser] = useState(override ? overrideUsername(override) : '');
+  // Opsgenie's `none`: the override puts nobody on call (a quiet night, a holiday).
+  const [nobody, setNobody] = useState(override?.user.type === 'none');
   const [start, setStart] = useState(
     localInput(override ? new Date(override.startDate) : (initial?.from ?? now)),
   );
@@ -57,7 +59,7 @@ export function OverrideForm({
         api.POST('/v2/schedules/{identifier}/overrides', {
           params: { path: { identifier: schedule.id } },
           body: {
-            user: { type: 'user', username: user.trim() },
+            user: nobody ? { type: 'none' } : { type: 'user', username: user.trim() },
             startDate: from.toISOString(),
             endDate: to.toISOString(),
           },
@@ -67,7 +69,7 @@ export function OverrideForm({
     onSuccess: () => {
       notifications.show({
         color: 'teal',
-        message: `${user} is on call for ${schedule.name} from ${when(new Date(start).toISOString())} (${zone}).`,
+        message: `${nobody ? 'Nobody' : user} is on call for ${schedule.name} from ${when(new Date(start).toISOString())} (${zone}).`,
       });
       void queryClient.invalidateQueries({ queryKey: ['schedule', schedule.id] });
       onDone();
@@ -88,7 +90,8 @@ export function OverrideForm({
       }
       onSubmit={(e) => {
         e.preventDefault();
-        if (override) change.mutate({ override, user, from: new Date(start), to: new Date(end) });
+        if (override)
+          change.mutate({ override, user: nobody ? '' : user, from: new Date(start), to: new Date(end) });
         else add.mutate();
       }}
     >
@@ -96,7 +99,12 @@ export function OverrideForm({
         <Title order={3} size="h5">
           {override ? 'Change the override' : 'Add an override'}
         </Title>
-        <UserAutocomplete label="Who (email)" required value={user} onChange={setUser} />
+        <Checkbox
+          label="Nobody on call"
+          checked={nobody}
+          onChange={(e) => setNobody(e.currentTarget.checked)}
+        />
+        {!nobody && <UserAutocomplete label="Who (email)" required value={user} onChange={setUser} />}
         <Group grow wrap="wrap">
           <TextInput
             label="From"

@@ -41,15 +41,15 @@ export function overrideWho(override: ScheduleOverride): string {
   return override.user.type === 'user' ? override.user.username : 'nobody';
 }
 
-/** The override with new times (PUT replaces it): the same person (or nobody), in the same rotations. */
+/** The override with new times (PUT replaces it): `user` ('' for nobody), in the same rotations. */
 function movedBody(override: ScheduleOverride, user: string, from: Date, to: Date): OverrideBody {
-  const same = user === overrideUsername(override);
   return {
-    user: !same
-      ? { type: 'user', username: user }
-      : override.user.type === 'user'
-        ? { type: 'user', id: override.user.id }
-        : { type: 'none' },
+    user:
+      user === ''
+        ? { type: 'none' }
+        : override.user.type === 'user' && user === override.user.username
+          ? { type: 'user', id: override.user.id }
+          : { type: 'user', username: user },
     startDate: from.toISOString(),
     endDate: to.toISOString(),
     ...(override.rotations.length > 0 ? { rotations: override.rotations.map((r) => ({ id: r.id })) } : {}),
@@ -58,7 +58,7 @@ function movedBody(override: ScheduleOverride, user: string, from: Date, to: Dat
 
 export interface OverrideChange {
   override: ScheduleOverride;
-  /** Its person's username: the override's own unless the form changed it. */
+  /** Its person's username ('' for nobody): the override's own unless the form changed it. */
   user: string;
   from: Date;
   to: Date;
