@@ -319,8 +319,12 @@ export function createAlertsService(
     if (!options.policies) return { input, responders, shapedBy: [] };
     const [global = []] = await options.policies.rulesFor(orgId, []);
     // Named only when a policy's filter asks who the alert is for: that costs a read.
+    // Read once, for the first chain that asks (the global and the team's chains see the same names).
+    let named: ReturnType<typeof namedResponders> | undefined;
     const namedFor = async (chain: ShapingRule[]) =>
-      chain.some((rule) => usesResponders(rule.filter)) ? await namedResponders(q, responders) : undefined;
+      chain.some((rule) => usesResponders(rule.filter))
+        ? await (named ??= namedResponders(q, responders))
+        : undefined;
     let shaped = { input, responders };
     const shapedBy: string[] = [];
     const run = async (chain: ShapingRule[]) => {

@@ -1,12 +1,10 @@
 import { sql, type ExpressionBuilder, type RawBuilder } from 'kysely';
 import { isUuid, type Queryable, type Tx } from '../db/database.js';
-import type { PolicyRow } from '../alerts/policies/repository.js';
 import type {
   Database,
   MaintenancePolicyRuleState,
   MaintenanceRow,
   MaintenanceTimeType,
-  PolicyType,
 } from '../db/schema.js';
 
 /** The SQL of maintenances and their rules, and nothing else. */
@@ -74,6 +72,18 @@ function openPolicyRule(
 /** SQL: whether a maintenance open at `now` runs the policy `policyId` though it is disabled. */
 export function policySwitchedOnAt(policyId: RawBuilder<unknown>, now: Date): RawBuilder<boolean> {
   return openPolicyRule(policyId, 'enabled', now);
+}
+
+/**
+ * SQL: whether a maintenance not over at `now` (a planned one too) has a rule running the policy
+ * `policyId` though it is disabled: such a policy is loaded with the enabled ones, and whether it runs
+ * at an instant is for policyOnAt (service.ts).
+ */
+export function policySwitchedOnFrom(policyId: RawBuilder<unknown>, now: Date): RawBuilder<boolean> {
+  return sql<boolean>`EXISTS (
+    SELECT 1 FROM maintenance_policy_rules mr JOIN maintenances m ON m.id = mr.maintenance_id
+    WHERE mr.policy_id = ${policyId} AND mr.state = 'enabled' AND m.cancelled_at IS NULL
+      AND (m.end_at IS NULL OR m.end_at > ${now}))`;
 }
 
 /**
@@ -263,27 +273,5 @@ export const maintenanceRepository = {
       .where('cancelled_at', 'is', null)
       .executeTakeFirst();
     return row?.next ?? null;
-  },
-
-  /**
-   * The organization's policies of a kind that may run at some time from `now` on, global and of each team,
-   * in order: the enabled ones, and the disabled ones a maintenance not over (planned too) runs while open.
-   * Which run when is for {@link policyOnAt} (service.ts), with {@link policyWindows}.
-   */
-  runnablePolicies(q: Queryable, orgId: string, type: PolicyType, now: Date): Promise<PolicyRow[]> {
-    return q
-      .selectFrom('alert_policies')
-      .selectAll()
-      .where('org_id', '=', orgId)
-      .where('type', '=', type)
-      .where(
-        sql<boolean>`enabled OR EXISTS (
-          SELECT 1 FROM maintenance_policy_rules r JOIN maintenances m ON m.id = r.maintenance_id
-          WHERE r.policy_id = alert_policies.id AND r.state = 'enabled' AND m.cancelled_at IS NULL
-            AND (m.end_at IS NULL OR m.end_at > ${now}))`,
-      )
-      .orderBy('position')
-      .orderBy('created_at')
-      .execute() as Promise<PolicyRow[]>;
   },
 };

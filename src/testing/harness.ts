@@ -205,6 +205,25 @@ export async function waitFor<T>(
   }
 }
 
+/** Creates an alert for `team` and waits until it is made; its id. */
+export async function createTeamAlert(server: TestServer, message: string, team: string): Promise<string> {
+  const created = await server.callOk('POST', '/v2/alerts', {
+    message,
+    responders: [{ type: 'team', name: team }],
+  });
+  const request = await waitFor('the alert to be made', async () => {
+    const status = await server.call('GET', `/v2/alerts/requests/${created.requestId}`);
+    return status.body.data?.alertId ? status.body.data : undefined;
+  });
+  return request.alertId as string;
+}
+
+/** An alert's activity log, oldest first. */
+export async function alertLogs(server: TestServer, alertId: string): Promise<string[]> {
+  const res = await server.callOk('GET', `/v2/alerts/${alertId}/logs?order=asc&limit=100`);
+  return (res.data as { log: string }[]).map((l) => l.log);
+}
+
 /**
  * Another organization on the test server's database, with an owner and an API key of its own (Vigil has no
  * API to create a second organization: each installation starts with one, but a database may hold several).

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { isUuid, type Queryable } from '../../db/database.js';
 import type { PolicyType } from '../../db/schema.js';
 import type { TimeRestriction } from '../../oncall/model.js';
+import { policySwitchedOnFrom } from '../../maintenance/repository.js';
 
 /**
  * The SQL for policies: each scope (the organization's global ones, or one team's) in its order, each kind
@@ -55,14 +56,18 @@ export const policiesRepository = {
     return query.orderBy('position').orderBy('created_at').execute();
   },
 
-  /** Every enabled policy of the organization of a kind, global and of each team, in order: what creates run. */
-  async enabled(db: Queryable, orgId: string, type: PolicyType = 'alert'): Promise<PolicyRow[]> {
+  /**
+   * The organization's policies of a kind that may run at some time from `now` on, global and of each
+   * team, in order: the enabled ones, and the disabled ones a maintenance not over (planned too) runs
+   * while open. Which run when is for policyOnAt (maintenance/service.ts).
+   */
+  async runnable(db: Queryable, orgId: string, type: PolicyType, now: Date): Promise<PolicyRow[]> {
     return db
       .selectFrom('alert_policies')
       .selectAll()
       .where('org_id', '=', orgId)
       .where('type', '=', type)
-      .where('enabled', '=', true)
+      .where(sql<boolean>`enabled OR ${policySwitchedOnFrom(sql.ref('alert_policies.id'), now)}`)
       .orderBy('position')
       .orderBy('created_at')
       .execute();

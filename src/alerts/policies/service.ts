@@ -70,7 +70,7 @@ export function createAlertPoliciesService(deps: { db: Db; clock: Clock }) {
   async function load(orgId: string): Promise<OrgRules> {
     const now = clock.now();
     const [rows, windows] = await Promise.all([
-      maintenanceRepository.runnablePolicies(db, orgId, 'alert', now),
+      repo.runnable(db, orgId, 'alert', now),
       maintenanceRepository.policyWindows(db, orgId, now),
     ]);
     const windowsOf = new Map<string, PolicyRuleWindow[]>();

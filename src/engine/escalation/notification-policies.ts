@@ -8,6 +8,7 @@ import {
 } from '../../alerts/policies/notification-model.js';
 import { maintenanceRepository, type PolicyRuleWindow } from '../../maintenance/repository.js';
 import { policyOnAt } from '../../maintenance/service.js';
+import { policiesRepository } from '../../alerts/policies/repository.js';
 import { appliesAt, nextUntil, type PolicyTiming } from '../../alerts/policies/timing.js';
 import {
   matchesCriteria,
@@ -69,7 +70,7 @@ export async function loadNotificationPolicies(
   orgId: string,
   now: Date,
 ): Promise<NotificationPolicies> {
-  const rows = await maintenanceRepository.runnablePolicies(db, orgId, 'notification', now);
+  const rows = await policiesRepository.runnable(db, orgId, 'notification', now);
   if (rows.length === 0) return { byTeam: new Map(), usesResponders: false };
   const windows = await maintenanceRepository.policyWindows(db, orgId, now);
   const byTeam = new Map<string, TeamPolicy[]>();

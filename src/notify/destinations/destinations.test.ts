@@ -3,7 +3,13 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { ShiftedClock } from '../../work/clock.js';
-import { startTestServer, waitFor, type Json, type TestServer } from '../../testing/harness.js';
+import {
+  createTeamAlert,
+  startTestServer,
+  waitFor,
+  type Json,
+  type TestServer,
+} from '../../testing/harness.js';
 import { textedPerson } from '../../testing/texted-person.js';
 import type { NotificationChannel, OutgoingNotification } from '../channel.js';
 import { notificationsRepository } from '../repository.js';
@@ -34,23 +40,7 @@ let server: TestServer;
 let db: pg.Client;
 const run = randomUUID().slice(0, 8);
 
-async function call(method: string, path: string, body?: unknown): Promise<Json> {
-  const res = await server.call(method, path, body);
-  assert.ok(res.status < 300, `${method} ${path} answered ${res.status}: ${JSON.stringify(res.body)}`);
-  return res.body;
-}
-
-async function createAlert(message: string, team = `Pat ${run}`): Promise<string> {
-  const created = await call('POST', '/v2/alerts', {
-    message,
-    responders: [{ type: 'team', name: team }],
-  });
-  const request = await waitFor('the alert to be made', async () => {
-    const status = await server.call('GET', `/v2/alerts/requests/${created.requestId}`);
-    return status.body.data?.alertId ? status.body.data : undefined;
-  });
-  return request.alertId as string;
-}
+const createAlert = (message: string, team = `Pat ${run}`) => createTeamAlert(server, message, team);
 
 /** Waits for the alert's text to be planned (due a minute after it is), then gives the alert back. */
 async function planned(alertId: string): Promise<string> {

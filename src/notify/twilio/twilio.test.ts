@@ -3,9 +3,16 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { createDb, createPool } from '../../db/database.js';
-import { startFakeTwilio, type FakeTwilio } from '../../testing/fake-twilio.js';
-import { startTestServer, waitFor, type Json, type TestServer } from '../../testing/harness.js';
-import { freePort } from '../../testing/network.js';
+import type { FakeTwilio } from '../../testing/fake-twilio.js';
+import {
+  alertLogs,
+  createTeamAlert,
+  startTestServer,
+  waitFor,
+  type Json,
+  type TestServer,
+} from '../../testing/harness.js';
+import { phonePagedPerson, startTwilioTestbed, type TwilioTestbed } from '../../testing/twilio-server.js';
 import { ShiftedClock } from '../../work/clock.js';
 import { verificationsRepository } from '../verification/repository.js';
 import { replyCodesRepository } from './reply-codes.js';
@@ -26,47 +33,17 @@ let twilio: FakeTwilio;
 let server: TestServer;
 let db: pg.Client;
 
-async function createAlert(message: string, team: string): Promise<string> {
-  const created = await server.callOk('POST', '/v2/alerts', {
-    message,
-    responders: [{ type: 'team', name: team }],
-  });
-  const request = await waitFor('the alert to be made', async () => {
-    const status = await server.call('GET', `/v2/alerts/requests/${created.requestId}`);
-    return status.body.data?.alertId ? status.body.data : undefined;
-  });
-  return request.alertId as string;
-}
+const createAlert = (message: string, team: string) => createTeamAlert(server, message, team);
 
 async function alert(id: string): Promise<Json> {
   return (await server.callOk('GET', `/v2/alerts/${id}`)).data;
 }
 
-async function logs(alertId: string): Promise<string[]> {
-  const res = await server.callOk('GET', `/v2/alerts/${alertId}/logs?order=asc&limit=100`);
-  return (res.data as Json[]).map((l) => l.log as string);
-}
+const logs = (alertId: string) => alertLogs(server, alertId);
 
-/** A person paged at once by `method` on `phone`, alone in their own team; returns the team's name and the contact's id. */
-async function person(
-  name: string,
-  method: 'sms' | 'voice',
-  phone: string,
-): Promise<{ team: string; user: string; contactId: string }> {
-  const user = `${name.toLowerCase()}-${run}@example.com`;
-  await server.callOk('POST', '/v2/users', { username: user, fullName: name, role: { name: 'User' } });
-  const contact = await server.callOk('POST', `/v2/users/${user}/contacts`, { method, to: phone });
-  const rules = await server.callOk('GET', `/v2/users/${user}/notification-rules`);
-  await server.callOk('PATCH', `/v2/users/${user}/notification-rules/${rules.data[0].id}`, {
-    steps: [{ contact: { method, to: phone }, sendAfter: { timeAmount: 0 } }],
-  });
-  const team = `${name} ${run}`;
-  await server.callOk('POST', '/v2/teams', {
-    name: team,
-    members: [{ user: { username: user }, role: 'user' }],
-  });
-  return { team, user, contactId: contact.data.id };
-}
+/** A person paged at once by `method` on `phone`, alone in their own team; the team, user and contact's id. */
+const person = (name: string, method: 'sms' | 'voice', phone: string) =>
+  phonePagedPerson(server, { name, method, phone, run });
 
 async function markVerified(contactId: string): Promise<void> {
   await db.query(`UPDATE contact_methods SET verified_at = now() WHERE id = $1`, [contactId]);
@@ -88,30 +65,20 @@ function nextMinute() {
   clock.advance(61_000);
 }
 
+let testbed: TwilioTestbed;
 before(async () => {
-  twilio = await startFakeTwilio({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, numbers: [FROM] });
-  const port = await freePort();
-  server = await startTestServer({
+  testbed = await startTwilioTestbed({
+    accountSid: ACCOUNT_SID,
+    authToken: AUTH_TOKEN,
+    from: FROM,
     clock,
     engineIntervalMs: 100,
-    env: {
-      PORT: String(port),
-      VIGIL_PUBLIC_URL: `http://127.0.0.1:${port}`,
-      VIGIL_TWILIO_ACCOUNT_SID: ACCOUNT_SID,
-      VIGIL_TWILIO_AUTH_TOKEN: AUTH_TOKEN,
-      VIGIL_TWILIO_FROM: FROM,
-      VIGIL_TWILIO_API_URL: twilio.url,
-    },
   });
-  twilio.setWebhooks({ smsUrl: `${server.url}/v1/twilio/sms` });
-  db = new pg.Client({ connectionString: server.databaseUrl });
-  await db.connect();
+  ({ twilio, server, db } = testbed);
 });
 
 after(async () => {
-  await db?.end();
-  await server?.stop();
-  await twilio?.close();
+  await testbed?.stop();
 });
 
 describe('verifying a phone', () => {

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { startFakeTwilio, type FakeTwilio } from '../../testing/fake-twilio.js';
-import { startTestServer, waitFor, type Json, type TestServer } from '../../testing/harness.js';
-import { freePort } from '../../testing/network.js';
+import type { FakeTwilio } from '../../testing/fake-twilio.js';
+import { waitFor, type Json, type TestServer } from '../../testing/harness.js';
+import { startTwilioTestbed, type TwilioTestbed } from '../../testing/twilio-server.js';
 
 /**
  * The tries at a verification code: six digits are a million codes, so the code is only as safe as
@@ -19,40 +19,36 @@ const run = randomUUID().slice(0, 8);
 let twilio: FakeTwilio;
 let server: TestServer;
 
+let testbed: TwilioTestbed;
 before(async () => {
-  twilio = await startFakeTwilio({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, numbers: [FROM] });
-  const port = await freePort();
-  server = await startTestServer({
-    env: {
-      PORT: String(port),
-      VIGIL_PUBLIC_URL: `http://127.0.0.1:${port}`,
-      VIGIL_TWILIO_ACCOUNT_SID: ACCOUNT_SID,
-      VIGIL_TWILIO_AUTH_TOKEN: AUTH_TOKEN,
-      VIGIL_TWILIO_FROM: FROM,
-      VIGIL_TWILIO_API_URL: twilio.url,
-    },
-  });
+  testbed = await startTwilioTestbed({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, from: FROM });
+  ({ twilio, server } = testbed);
 });
 
 after(async () => {
-  await server?.stop();
-  await twilio?.close();
+  await testbed?.stop();
 });
+
+/** A person with an SMS contact that was sent a verification code: the contact's URL and the code. */
+async function contactWithCode(
+  local: string,
+  phone: string,
+): Promise<{ contactId: string; contactUrl: string; code: string }> {
+  const user = `${local}-${run}@example.com`;
+  await server.callOk('POST', '/v2/users', { username: user, fullName: local, role: { name: 'User' } });
+  const contact = await server.callOk('POST', `/v2/users/${user}/contacts`, { method: 'sms', to: phone });
+  const contactUrl = `/v2/users/${user}/contacts/${contact.data.id}`;
+  const before = twilio.messages.length;
+  await server.callOk('POST', `${contactUrl}/send-verification`);
+  const [text] = (await twilio.waitForMessages(before + 1)).slice(before);
+  const code = /code is (\d{6})/.exec(text?.body ?? '')?.[1];
+  assert.ok(code, text?.body);
+  return { contactId: contact.data.id, contactUrl, code };
+}
 
 describe('guesses at a verification code', () => {
   it('are 5 at most, even when they are all in flight at once, and the right code is refused after them', async () => {
-    const user = `guesser-${run}@example.com`;
-    await server.callOk('POST', '/v2/users', { username: user, fullName: 'Guesser', role: { name: 'User' } });
-    const contact = await server.callOk('POST', `/v2/users/${user}/contacts`, {
-      method: 'sms',
-      to: '+14155550501',
-    });
-    const contactUrl = `/v2/users/${user}/contacts/${contact.data.id}`;
-    const before = twilio.messages.length;
-    await server.callOk('POST', `${contactUrl}/send-verification`);
-    const [text] = (await twilio.waitForMessages(before + 1)).slice(before);
-    const code = /code is (\d{6})/.exec(text?.body ?? '')?.[1];
-    assert.ok(code, text?.body);
+    const { contactId, contactUrl, code } = await contactWithCode('guesser', '+14155550501');
 
     // Twelve wrong codes at once, while another transaction holds the code's row: every guess is in
     // flight together, as a burst of requests can be, instead of as the requests' timing happens to fall.
@@ -68,7 +64,7 @@ describe('guesses at a verification code', () => {
     try {
       await holder.query('BEGIN');
       await holder.query('SELECT 1 FROM contact_verifications WHERE contact_method_id = $1 FOR UPDATE', [
-        contact.data.id,
+        contactId,
       ]);
       const guesses = Promise.all(wrong.map((c) => server.call('POST', `${contactUrl}/verify`, { code: c })));
       // More guesses waiting on the row than there are tries: each has read the code by now.
@@ -108,18 +104,7 @@ describe('guesses at a verification code', () => {
   });
 
   it('take the right code among fewer than 5, and then the code is spent', async () => {
-    const user = `typo-${run}@example.com`;
-    await server.callOk('POST', '/v2/users', { username: user, fullName: 'Typo', role: { name: 'User' } });
-    const contact = await server.callOk('POST', `/v2/users/${user}/contacts`, {
-      method: 'sms',
-      to: '+14155550502',
-    });
-    const contactUrl = `/v2/users/${user}/contacts/${contact.data.id}`;
-    const before = twilio.messages.length;
-    await server.callOk('POST', `${contactUrl}/send-verification`);
-    const [text] = (await twilio.waitForMessages(before + 1)).slice(before);
-    const code = /code is (\d{6})/.exec(text?.body ?? '')?.[1];
-    assert.ok(code, text?.body);
+    const { contactUrl, code } = await contactWithCode('typo', '+14155550502');
 
     for (let left = 4; left >= 1; left--) {
       const wrong = await server.call('POST', `${contactUrl}/verify`, {

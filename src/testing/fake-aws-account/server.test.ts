@@ -567,6 +567,46 @@ describe('fake AWS account', () => {
       );
     });
 
+    test("a delivery policy past SNS's bounds is refused, one within them taken", async () => {
+      const { TopicArn } = await sns().send(new CreateTopicCommand({ Name: 'vigil-retries' }));
+      const policy = (retry: Record<string, unknown>) => ({
+        DeliveryPolicy: JSON.stringify({ healthyRetryPolicy: retry }),
+      });
+      const subscribe = (retry: Record<string, unknown>) =>
+        sns().send(
+          new SubscribeCommand({
+            TopicArn,
+            Protocol: 'https',
+            Endpoint: 'https://vigil.example.com/sns/retries',
+            Attributes: policy(retry),
+          }),
+        );
+      // 61 retries a minute apart: 3,660 s, past SNS's hour.
+      const long = { numRetries: 61, minDelayTarget: 60, maxDelayTarget: 60, numMaxDelayRetries: 61 };
+      await rejection(subscribe(long), 'InvalidParameterException', 400);
+      await rejection(
+        subscribe({ numRetries: 101, numNoDelayRetries: 101 }),
+        'InvalidParameterException',
+        400,
+      );
+      await rejection(
+        subscribe({ numRetries: 3, minDelayTarget: 30, maxDelayTarget: 10 }),
+        'InvalidParameterException',
+        400,
+      );
+      // AWS's own example: 20 retries, 10 to 30 s.
+      const example = {
+        numRetries: 20,
+        minDelayTarget: 10,
+        maxDelayTarget: 30,
+        numMinDelayRetries: 3,
+        numMaxDelayRetries: 17,
+        numNoDelayRetries: 0,
+        backoffFunction: 'exponential',
+      };
+      assert.equal((await subscribe(example)).SubscriptionArn, 'pending confirmation');
+    });
+
     test('an http endpoint does not match the https protocol', async () => {
       const { TopicArn } = await sns().send(new CreateTopicCommand({ Name: 'vigil-http' }));
       const err = await rejection(

@@ -237,6 +237,40 @@ function checkTopicAttribute(name: string, value: string, fifo: boolean, creatin
   }
 }
 
+/**
+ * SNS's bounds on an HTTP/S delivery policy's retries (AWS-FACTS §1, AWS-SETUP-FACTS §1.4): at most 100
+ * retries, the phases within them, delays of 1 to 3,600 s with the least no more than the most, and at
+ * most 3,600 s of delays in all. The backoff phase's delays are counted at their least (minDelayTarget),
+ * so that only a policy the real service surely refuses is refused here.
+ */
+function checkRetryPolicy(value: string): void {
+  const policy = JSON.parse(value) as { healthyRetryPolicy?: Record<string, unknown> };
+  const retry = policy.healthyRetryPolicy;
+  if (retry === undefined) return;
+  const count = (key: string, fallback: number): number => {
+    const v = retry[key] ?? fallback;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
+      throw invalid(`DeliveryPolicy: ${key} must be a whole number`);
+    return v;
+  };
+  const numRetries = count('numRetries', 3);
+  const noDelay = count('numNoDelayRetries', 0);
+  const atMin = count('numMinDelayRetries', 0);
+  const atMax = count('numMaxDelayRetries', 0);
+  const minDelay = count('minDelayTarget', 20);
+  const maxDelay = count('maxDelayTarget', 20);
+  if (numRetries > 100) throw invalid('DeliveryPolicy: numRetries must be at most 100');
+  if (noDelay + atMin + atMax > numRetries)
+    throw invalid('DeliveryPolicy: the retry phases add up to more than numRetries');
+  if (minDelay < 1 || maxDelay > 3600 || minDelay > maxDelay)
+    throw invalid(
+      'DeliveryPolicy: minDelayTarget and maxDelayTarget must be 1-3600, the min at most the max',
+    );
+  const backoff = numRetries - noDelay - atMin - atMax;
+  if (atMin * minDelay + atMax * maxDelay + backoff * minDelay > 3600)
+    throw invalid('DeliveryPolicy: the retries take more than 3600 seconds in all');
+}
+
 function checkSubscriptionAttribute(name: string, value: string, protocol: string): void {
   if (!SUBSCRIPTION_ATTRIBUTES.has(name)) throw invalid('AttributeName');
   switch (name) {
@@ -254,6 +288,7 @@ function checkSubscriptionAttribute(name: string, value: string, protocol: strin
       if (protocol !== 'http' && protocol !== 'https')
         throw invalid('DeliveryPolicy: Delivery policy can only be set for HTTP/HTTPS subscriptions');
       if (!isJsonObject(value)) throw invalid('DeliveryPolicy');
+      checkRetryPolicy(value);
       return;
     case 'FilterPolicy':
     case 'RedrivePolicy':
