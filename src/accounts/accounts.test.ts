@@ -318,6 +318,95 @@ describe('users, teams and API keys', () => {
     await server.call('DELETE', `/v2/users/${admin.body.data.id}`);
   });
 
+  it('spends, when a person is made an owner, what an admin may hold of theirs: links, and keys others made', async () => {
+    const admin = await server.callOk('POST', '/v2/users', {
+      username: 'promoting.admin@example.com',
+      fullName: 'Promoting Admin',
+      role: { name: 'Admin' },
+    });
+    const adminKey = (
+      await server.callOk('POST', '/v2/api-keys', { name: 'admin key', user: { id: admin.data.id } })
+    ).data.key;
+    // No SMTP here: an invitation's link comes back to whoever invited, to hand over.
+    const invite = async (email: string, key: string) => {
+      const invited = await server.call(
+        'POST',
+        '/api/console/invitations',
+        { email, fullName: 'Soon Owner', role: 'user' },
+        key,
+      );
+      assert.equal(invited.status, 201, JSON.stringify(invited.body));
+      assert.equal(invited.body.emailed, false);
+      return {
+        userId: invited.body.userId as string,
+        token: new URL(invited.body.link).searchParams.get('token'),
+      };
+    };
+    const setPassword = (token: string | null) =>
+      fetch(`${server.url}/api/console/password`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token, password: 'chosen by whoever holds the link' }),
+      });
+    const makeOwner = (userId: string) =>
+      server.callOk('PATCH', `/v2/users/${userId}`, { role: { name: 'Owner' } });
+
+    // The link an admin kept, of a person invited as a user, sets no owner's password.
+    const linked = await invite('linked.owner@example.com', adminKey);
+    await makeOwner(linked.userId);
+    const refused = await setPassword(linked.token);
+    assert.equal(refused.status, 401, await refused.text());
+
+    // The keys an admin made for a person, or made with such a key, stop working; the person's own stay.
+    const keyed = await invite('keyed.owner@example.com', server.key);
+    const signedIn = await setPassword(keyed.token);
+    assert.equal(signedIn.status, 200);
+    const session = {
+      cookie: (signedIn.headers.get('set-cookie') ?? '').split(';')[0] ?? '',
+      csrf: ((await signedIn.json()) as Json).csrfToken as string,
+    };
+    const ownMade = await fetch(`${server.url}/v2/api-keys`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie: session.cookie, 'x-csrf-token': session.csrf },
+      body: JSON.stringify({ name: 'made by the person' }),
+    });
+    assert.equal(ownMade.status, 201);
+    const own = ((await ownMade.json()) as Json).data.key as string;
+    const byAdmin = (
+      await server.callOk(
+        'POST',
+        '/v2/api-keys',
+        { name: 'made by the admin', user: { id: keyed.userId } },
+        adminKey,
+      )
+    ).data.key as string;
+    const withIt = (await server.callOk('POST', '/v2/api-keys', { name: "made with the admin's" }, byAdmin))
+      .data.key as string;
+    const withOwn = (await server.callOk('POST', '/v2/api-keys', { name: 'made with their own' }, own)).data
+      .key as string;
+    for (const key of [own, byAdmin, withIt, withOwn])
+      assert.equal((await server.call('GET', '/v2/alerts', undefined, key)).status, 200);
+
+    await makeOwner(keyed.userId);
+    for (const [name, key] of [
+      ['made by the admin', byAdmin],
+      ["made with the admin's", withIt],
+    ] as const)
+      assert.equal((await server.call('GET', '/v2/alerts', undefined, key)).status, 401, name);
+    for (const [name, key] of [
+      ['made by the person', own],
+      ['made with their own', withOwn],
+    ] as const) {
+      const kept = await server.call('GET', '/v2/users/keyed.owner@example.com', undefined, key);
+      assert.equal(kept.status, 200, `${name}: ${JSON.stringify(kept.body)}`);
+      assert.equal(kept.body.data.role.name, 'Owner');
+    }
+    const left = (await server.callOk('GET', '/v2/api-keys')).data.filter(
+      (k: Json) => k.userId === keyed.userId,
+    );
+    assert.deepEqual(left.map((k: Json) => k.name).sort(), ['made by the person', 'made with their own']);
+  });
+
   it('keeps an owner: the last one can not demote, block or be deleted, even by two owners at once', async () => {
     // An organization of its own, so that its owners are this test's alone.
     const org = await addOrganization(server, 'Last Owner');

@@ -51,7 +51,15 @@ export const accountsRepository = {
 
   async insertKey(
     db: Queryable,
-    row: { org_id: string; user_id: string | null; name: string; lookup: string; key_hash: Buffer },
+    row: {
+      org_id: string;
+      user_id: string | null;
+      name: string;
+      lookup: string;
+      key_hash: Buffer;
+      /** Who made it: left out, nobody known, which counts as someone other than its user. */
+      created_by?: string | null;
+    },
   ) {
     return db
       .insertInto('api_keys')
@@ -86,6 +94,17 @@ export const accountsRepository = {
       .where('id', '=', id)
       .executeTakeFirst();
     return result.numDeletedRows > 0n;
+  },
+
+  /** Deletes the user's keys that someone else (or nobody known) made; the names of those that went. */
+  async deleteKeysOfUserMadeByOthers(db: Queryable, userId: string): Promise<string[]> {
+    const deleted = await db
+      .deleteFrom('api_keys')
+      .where('user_id', '=', userId)
+      .where((eb) => eb.or([eb('created_by', 'is', null), eb('created_by', '!=', userId)]))
+      .returning('name')
+      .execute();
+    return deleted.map((k) => k.name);
   },
 
   async countOrganizations(db: Queryable): Promise<number> {

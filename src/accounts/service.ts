@@ -298,6 +298,16 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
     return changed;
   }
 
+  /**
+   * Who stands behind what `p` makes (an API key's `created_by`): the user of a console session; for an API
+   * key, whoever made that key, who may hold it though it acts as someone else (an admin's key for a
+   * person), so a key made with it is theirs too. Unknown (null) for a key made before keys had makers.
+   */
+  async function makerOf(p: Principal): Promise<string | null> {
+    if (p.apiKeyId === '') return p.userId ?? null;
+    return (await repo.findKey(db, p.orgId, p.apiKeyId))?.created_by ?? null;
+  }
+
   return {
     /** Finds the principal for an API key, or undefined. Blocked users' keys do not authenticate. */
     async authenticate(key: string): Promise<Principal | undefined> {
@@ -369,6 +379,8 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
             name: 'bootstrap',
             lookup,
             key_hash: hash,
+            // The installation's operator, who chose it, is this owner.
+            created_by: user.id,
           });
         }
         if (options.admin?.passwordHash !== undefined) {
@@ -471,6 +483,7 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
       // Demoting or blocking takes an owner away; the check and the write share the owners' lock.
       const removesOwner =
         (changes.role !== undefined && changes.role !== 'owner') || changes.blocked === true;
+      const becomesOwner = changes.role === 'owner' && user.role !== 'owner';
       try {
         const updated = await db.transaction().execute(async (tx) => {
           if (removesOwner)
@@ -488,13 +501,22 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
           // Blocking ends the console sessions, so unblocking does not bring them back.
           if (changes.blocked === true) await sessionsRepository.deleteSessionsOfUser(tx, user.id);
           // Invitation and reset links were sent to the old login email: they must not set a password now.
-          if (changes.username !== undefined && changes.username !== user.username)
+          // Nor once the person is an owner: an admin may hold their invitation's link (handed back when
+          // it could not be emailed) or a key made for them, refused for an owner, and act as the owner.
+          const renamed = changes.username !== undefined && changes.username !== user.username;
+          if (renamed || becomesOwner)
             await sessionsRepository.spendAccountTokensOfUser(tx, user.id, clock.now());
-          return row;
+          const keysRemoved = becomesOwner ? await repo.deleteKeysOfUserMadeByOthers(tx, user.id) : [];
+          return { row, keysRemoved };
         });
         forgetKeys();
-        if (!updated) throw notFound(`User [${identifier}] does not exist.`);
-        return updated;
+        if (updated.keysRemoved.length > 0)
+          log.info(
+            { orgId: p.orgId, userId: user.id, keys: updated.keysRemoved },
+            'made an owner: the API keys others made for them are deleted',
+          );
+        if (!updated.row) throw notFound(`User [${identifier}] does not exist.`);
+        return updated.row;
       } catch (error) {
         if (isUniqueViolation(error))
           throw conflict(`User with username [${changes.username}] already exists.`);
@@ -706,6 +728,7 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
         name: input.name,
         lookup,
         key_hash: hash,
+        created_by: await makerOf(p),
       });
       return { ...row, key };
     },

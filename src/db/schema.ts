@@ -112,6 +112,11 @@ export interface ApiKeysTable {
   key_hash: Buffer;
   created_at: CreatedAt;
   last_used_at: Date | null;
+  /**
+   * Who made the key (migration 0052): a console session's user, or for a key made with a key, whoever
+   * made that one (accounts/service.ts, `makerOf`); null when not known.
+   */
+  created_by: string | null;
 }
 
 export interface ResponderRef {

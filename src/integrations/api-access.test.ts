@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { startTestServer, type Json, type TestServer } from '../testing/harness.js';
+import { addUserWithKey, startTestServer, type Json, type TestServer } from '../testing/harness.js';
 
 /**
  * What the key of an API integration may do (Opsgenie's rules): only its own team's alerts, and only the
@@ -237,6 +238,90 @@ describe("an API integration's key sees and acts on its own team's alerts only",
     const list = await server.call('GET', '/v2/alerts?limit=100', undefined, assigned.key);
     assert.ok(list.body.data.every((a: Json) => a.alias !== 'scope-nobodys'));
     assert.ok(list.body.data.some((a: Json) => a.alias === 'scope-theirs'));
+  });
+});
+
+describe("who reads an integration's payload log", () => {
+  // Deliveries hold whole findings and the alerts they made: a user who sees only their own alerts
+  // reads the log only of integrations they manage, as an integration's key does.
+  it('a user without alerts-access-all only of integrations they manage; admins and those who see every alert of all', async () => {
+    const run = randomUUID().slice(0, 6);
+    const hub = await createIntegration({
+      type: 'AmazonSecurityHub',
+      name: `Hub ${run}`,
+      ownerTeam: { id: teamA },
+      verifySignatures: false,
+    });
+    const delivered = await fetch(`${server.url}/v1/json/integrations/webhooks/amazonsecurityhub`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': hub.key },
+      body: JSON.stringify({
+        id: `event-${run}`,
+        'detail-type': 'Security Hub Findings - Imported',
+        source: 'aws.securityhub',
+        detail: {
+          findings: [
+            {
+              Id: `finding-${run}`,
+              ProductArn: 'arn:aws:securityhub:us-east-1::product/aws/guardduty',
+              Title: `secret finding ${run}`,
+              Severity: { Label: 'HIGH' },
+            },
+          ],
+        },
+      }),
+    });
+    const { payloadId } = (await delivered.json()) as { payloadId: string };
+    assert.equal(delivered.status, 200, payloadId);
+    const paths = [
+      `/v2/integrations/${hub.id}/payloads?includeBody=true`,
+      `/v2/integrations/${hub.id}/payloads/${payloadId}`,
+    ];
+
+    const addUser = (local: string) => addUserWithKey(server, `payloads-${local}`, run);
+    const [outsider, member, teamAdmin, orgAdmin, seesAll] = await Promise.all([
+      addUser('outsider'),
+      addUser('member'),
+      addUser('team-admin'),
+      addUser('org-admin'),
+      addUser('sees-all'),
+    ]);
+    for (const [user, team, role] of [
+      [outsider, teamB, 'admin'],
+      [member, teamA, 'user'],
+      [teamAdmin, teamA, 'admin'],
+    ] as const) {
+      await server.callOk('POST', `/v2/teams/${team}/members`, { user: { username: user.username }, role });
+    }
+    await server.callOk('PATCH', `/v2/users/${orgAdmin.id}`, { role: { name: 'Admin' } });
+    await server.callOk('POST', '/v2/roles', {
+      name: `Sees all ${run}`,
+      extendedRole: 'user',
+      grantedRights: ['alerts-access-all'],
+    });
+    await server.callOk('PATCH', `/v2/users/${seesAll.id}`, { role: { name: `Sees all ${run}` } });
+
+    for (const [who, user] of [
+      ['an admin of another team', outsider],
+      ['a plain member of the owner team', member],
+    ] as const) {
+      for (const path of paths) {
+        const refused = await server.call('GET', path, undefined, user.key);
+        assert.equal(refused.status, 403, `${who}, ${path}: ${JSON.stringify(refused.body)}`);
+        assert.doesNotMatch(JSON.stringify(refused.body), /secret finding/);
+      }
+    }
+    for (const [who, user] of [
+      ['an admin of the owner team', teamAdmin],
+      ['an org admin', orgAdmin],
+      ['a user who sees every alert', seesAll],
+    ] as const) {
+      for (const path of paths) {
+        const read = await server.call('GET', path, undefined, user.key);
+        assert.equal(read.status, 200, `${who}, ${path}: ${JSON.stringify(read.body)}`);
+        assert.match(JSON.stringify(read.body), new RegExp(`secret finding ${run}`), `${who}, ${path}`);
+      }
+    }
   });
 });
 

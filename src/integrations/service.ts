@@ -10,6 +10,7 @@ import {
   type TeamRef,
 } from '../accounts/service.js';
 import { isOrgAdmin, requireTeamRight, type TeamRight } from '../accounts/team-rights.js';
+import { alertScopeOf } from '../alerts/visibility.js';
 import { type Db, isUniqueViolation } from '../db/database.js';
 import { conflict, forbidden, invalidField, notFound } from '../errors.js';
 import { MASKED_HEADER_VALUE } from '../notify/team-destinations/webhook.js';
@@ -346,12 +347,14 @@ export function createIntegrationsService(
   }
 
   /**
-   * An integration whose deliveries `p` may read. Deliveries hold what became alerts, so an integration's
-   * key reads only those of the integrations it manages, as it sees only its own team's alerts.
+   * An integration whose deliveries `p` may read. Deliveries hold what became alerts (their whole bodies,
+   * and the alerts made), so whoever sees only some alerts (an integration's key, a user without
+   * alerts-access-all) reads only those of the integrations they manage.
    */
   async function loadPayloadsOf(p: Principal, id: string): Promise<IntegrationWithTeams> {
     const row = await load(p, id);
-    if (p.integration) await requireManages(p, row);
+    const scope = await alertScopeOf(db, p);
+    if (scope.integration || scope.viewer) await requireManages(p, row);
     return row;
   }
 
