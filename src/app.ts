@@ -464,7 +464,9 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
           clock,
         });
       }
-      registerAlertRoutes(http, apiAlerts);
+      // Paging links name the configured address; without one, the address each request was sent to.
+      const linkBase = config.publicUrlGiven ? config.publicUrl : undefined;
+      registerAlertRoutes(http, apiAlerts, linkBase);
       registerBulkAlertRoutes(http, createBulkAlertActions(apiAlerts));
       const attachments = createAttachmentsService({
         db: apiDb,
@@ -485,7 +487,11 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       registerIntegrationActionRoutes(http, createIntegrationActionsService(apiDb, integrations));
       registerAlertPolicyRoutes(http, alertPolicies, createNotificationPoliciesService({ db: apiDb, clock }));
       registerMaintenanceRoutes(http, maintenance);
-      registerIncidentRoutes(http, createIncidentsService({ db: apiDb, alerts: apiAlerts, signal, clock }));
+      registerIncidentRoutes(
+        http,
+        createIncidentsService({ db: apiDb, alerts: apiAlerts, signal, clock }),
+        linkBase,
+      );
       registerAwsSetupRoutes(http, {
         config,
         integrations,

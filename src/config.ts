@@ -11,6 +11,8 @@ export interface Config {
   databaseUrl: string | undefined;
   dataDir: string;
   publicUrl: string;
+  /** Whether VIGIL_PUBLIC_URL gave `publicUrl`: a default one may name an address nobody else reaches. */
+  publicUrlGiven: boolean;
   /** Why the default `publicUrl` may be wrong here, when VIGIL_PUBLIC_URL is not set: logged at start. */
   publicUrlWarning: string | undefined;
   bootstrapApiKey: string | undefined;
@@ -218,6 +220,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl,
     dataDir: path.resolve(optional(env, 'VIGIL_DATA_DIR') ?? '.vigil'),
     publicUrl,
+    publicUrlGiven: publicUrlGiven !== undefined,
     publicUrlWarning: publicUrlGiven
       ? undefined
       : defaultPublicUrlWarning(port, host, optional(env, 'VIGIL_TRUST_PROXY') !== undefined),

@@ -28,6 +28,12 @@ async function requestStatus(requestId: string): Promise<Json> {
   return res.body.data;
 }
 
+/** GET of a link the API gave (an absolute URL), as is, with the test's key. */
+async function follow(link: string): Promise<{ status: number; body: Json }> {
+  const response = await fetch(link, { headers: { authorization: `GenieKey ${server.key}` } });
+  return { status: response.status, body: await response.json() };
+}
+
 async function get(identifier: string, type = 'id'): Promise<Json> {
   const res = await server.call('GET', `/v2/alerts/${encodeURIComponent(identifier)}?identifierType=${type}`);
   assert.equal(res.status, 200, JSON.stringify(res.body));
@@ -169,6 +175,30 @@ describe('alert life cycle', () => {
       logs.body.data.map((l: Json) => l.offset),
     );
   });
+
+  it("links an alert's next page of notes by the identifier it was asked by", async () => {
+    await create({ message: 'disk full', alias: 'notes-paged' });
+    for (const note of ['one', 'two', 'three']) {
+      const added = await server.call('POST', '/v2/alerts/notes-paged/notes?identifierType=alias', { note });
+      assert.equal(added.status, 202);
+    }
+    const first = await server.call(
+      'GET',
+      '/v2/alerts/notes-paged/notes?identifierType=alias&order=asc&limit=2',
+    );
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    assert.deepEqual(
+      first.body.data.map((n: Json) => n.note),
+      ['one', 'two'],
+    );
+    const next = await follow(first.body.paging.next);
+    assert.equal(next.status, 200, `${first.body.paging.next}: ${JSON.stringify(next.body)}`);
+    assert.deepEqual(
+      next.body.data.map((n: Json) => n.note),
+      ['three'],
+    );
+    assert.equal(next.body.paging.next, undefined);
+  });
 });
 
 describe('de-duplication', () => {
@@ -201,6 +231,20 @@ describe('de-duplication', () => {
     const list = await server.call('GET', '/v2/alerts?query=alias:concurrent-1');
     assert.equal(list.body.data.length, 1);
     assert.equal(list.body.data[0].count, 50);
+  });
+
+  it('acts on an alert made with spaces around its alias by that alias', async () => {
+    const { alertId } = await create({ message: 'db down', alias: 'spaced-1 ' });
+    const closed = await server.call(
+      'POST',
+      `/v2/alerts/${encodeURIComponent('spaced-1 ')}/close?identifierType=alias`,
+      {},
+    );
+    assert.equal(closed.status, 202);
+    const outcome = await requestStatus(closed.body.requestId);
+    assert.equal(outcome.success, true, JSON.stringify(outcome));
+    assert.equal(outcome.alertId, alertId);
+    assert.equal((await get(alertId)).status, 'closed');
   });
 
   it('opens a new alert for an alias whose alert is closed', async () => {
@@ -304,6 +348,64 @@ describe('listing and the query language', () => {
     assert.ok(page1.body.paging.next.includes('offset=2'));
     const count = await server.call('GET', '/v2/alerts/count?query=alias:q-* status:open');
     assert.equal(count.body.data.count, 3);
+  });
+
+  it('gives the list absolute paging links that carry its query', async () => {
+    const page1 = await server.call('GET', '/v2/alerts?query=alias:q-*&sort=tinyId&order=asc&limit=2');
+    const next = new URL(page1.body.paging.next);
+    assert.equal(next.origin, new URL(server.url).origin);
+    assert.equal(next.searchParams.get('query'), 'alias:q-*');
+    const page2 = await follow(page1.body.paging.next);
+    assert.equal(page2.status, 200, JSON.stringify(page2.body));
+    const page2ByOffset = await server.call(
+      'GET',
+      '/v2/alerts?query=alias:q-*&sort=tinyId&order=asc&limit=2&offset=2',
+    );
+    assert.deepEqual(
+      page2.body.data.map((a: Json) => a.id),
+      page2ByOffset.body.data.map((a: Json) => a.id),
+    );
+    const first = await follow(page1.body.paging.first);
+    assert.deepEqual(
+      first.body.data.map((a: Json) => a.id),
+      page1.body.data.map((a: Json) => a.id),
+    );
+  });
+
+  it('names VIGIL_PUBLIC_URL, path and all, in paging links when it is set', async () => {
+    // Behind a proxy that takes /oncall off, the address the request reached is not the one to follow.
+    const proxied = await startTestServer({ env: { VIGIL_PUBLIC_URL: 'https://vigil.example.com/oncall' } });
+    try {
+      for (const n of [1, 2, 3]) {
+        const made = await proxied.call('POST', '/v2/alerts', { message: `behind a proxy ${n}` });
+        assert.equal(made.status, 202, JSON.stringify(made.body));
+      }
+      const page = await proxied.call('GET', '/v2/alerts?limit=2&sort=tinyId&order=asc');
+      assert.equal(page.status, 200, JSON.stringify(page.body));
+      const next = new URL(page.body.paging.next);
+      assert.equal(`${next.origin}${next.pathname}`, 'https://vigil.example.com/oncall/v2/alerts');
+      assert.equal(next.searchParams.get('offset'), '2');
+    } finally {
+      await proxied.stop();
+    }
+  });
+
+  it("sorts by the snake_case names of Opsgenie's fields as by their own", async () => {
+    for (const [snake, camel] of [
+      ['created_at', 'createdAt'],
+      ['tiny_id', 'tinyId'],
+      ['last_occurred_at', 'lastOccurredAt'],
+    ]) {
+      const bySnake = await server.call('GET', `/v2/alerts?query=alias:q-*&sort=${snake}&order=asc`);
+      assert.equal(bySnake.status, 200, JSON.stringify(bySnake.body));
+      const byCamel = await server.call('GET', `/v2/alerts?query=alias:q-*&sort=${camel}&order=asc`);
+      assert.deepEqual(
+        bySnake.body.data.map((a: Json) => a.id),
+        byCamel.body.data.map((a: Json) => a.id),
+      );
+    }
+    const unknown = await server.call('GET', '/v2/alerts?sort=created');
+    assert.equal(unknown.status, 422);
   });
 
   it('answers a bad query with a 422 that says what is wrong', async () => {

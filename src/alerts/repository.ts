@@ -44,6 +44,14 @@ export interface CreateStatement {
 export type IdentifierType = 'id' | 'tiny' | 'alias';
 
 /**
+ * An alias as it is stored and looked up: without the spaces around it, so that the alert made with
+ * `"db-down "` is the one `db-down ` (or `db-down`) names. Empty when there is none.
+ */
+export function aliasOf(given: string | undefined): string {
+  return given?.trim() ?? '';
+}
+
+/**
  * The alerts a caller may see: those of its organization; for an integration's key, only those of its
  * team and those it made (see `isIntegrations`); for a user without the alerts-access-all right
  * (visibility.ts), only their own. Every read and every act goes through it.
@@ -157,6 +165,17 @@ export const SORT_COLUMNS = {
   'report.closeTime': 'close_time',
   'report.acknowledgedBy': 'acknowledged_by',
   'report.closedBy': 'closed_by',
+  // Opsgenie takes the snake_case names as well (its Python SDK sends them).
+  created_at: 'created_at',
+  updated_at: 'updated_at',
+  tiny_id: 'tiny_id',
+  is_seen: 'is_seen',
+  snoozed_until: 'snoozed_until',
+  last_occurred_at: 'last_occurred_at',
+  'report.ack_time': 'ack_time',
+  'report.close_time': 'close_time',
+  'report.acknowledged_by': 'acknowledged_by',
+  'report.closed_by': 'closed_by',
 } as const;
 export type SortField = keyof typeof SORT_COLUMNS;
 
@@ -327,7 +346,7 @@ export const alertsRepository = {
       query = query.where('tiny_id', '=', identifier as never);
     } else {
       query = query
-        .where('alias', '=', identifier)
+        .where('alias', '=', aliasOf(identifier))
         .orderBy(sql`status = 'open'`, 'desc')
         .orderBy('created_at', 'desc')
         .limit(1);

@@ -1,7 +1,7 @@
 import { StringEnum } from '../http/schemas.js';
 import { Type, type Static } from 'typebox';
 import type { AlertsService, ActionMeta, AlertAction } from './service.js';
-import { cursorQuery, logEntry, noteEntry, pageOf, pagingOf } from '../http/cursor-paging.js';
+import { cursorQuery, logEntry, noteEntry, pageLink, pageOf, pagingOf } from '../http/cursor-paging.js';
 import { envelope, principalOf, type HttpApp } from '../http/server.js';
 import { alertDetail, alertSummary } from './present.js';
 import { SORT_COLUMNS, type SortField } from './repository.js';
@@ -103,7 +103,11 @@ function csv(value: string | undefined): string[] {
     .filter(Boolean);
 }
 
-export function registerAlertRoutes(app: HttpApp, alerts: AlertsService): void {
+/**
+ * `publicUrl` is the base of the paging links when VIGIL_PUBLIC_URL is set; without it they point where
+ * each request was sent.
+ */
+export function registerAlertRoutes(app: HttpApp, alerts: AlertsService, publicUrl?: string): void {
   const accepted = (request: FastifyRequest, reply: FastifyReply) =>
     reply.status(202).send(envelope(request, { result: 'Request will be processed' }));
 
@@ -240,20 +244,16 @@ export function registerAlertRoutes(app: HttpApp, alerts: AlertsService): void {
         sort: q.sort as SortField,
         order: q.order,
       });
-      // The links are relative: the Host header (which any client sets to anything) plays no part.
-      const link = (offset: number) => {
-        const url = new URL('/v2/alerts', 'http://localhost');
-        if (q.query) url.searchParams.set('query', q.query);
-        if (q.searchIdentifier !== undefined) {
-          url.searchParams.set('searchIdentifier', q.searchIdentifier);
-          url.searchParams.set('searchIdentifierType', q.searchIdentifierType ?? 'id');
-        }
-        url.searchParams.set('offset', String(offset));
-        url.searchParams.set('limit', String(q.limit));
-        url.searchParams.set('sort', q.sort);
-        url.searchParams.set('order', q.order);
-        return `${url.pathname}${url.search}`;
-      };
+      const link = (offset: number) =>
+        pageLink(request, publicUrl, {
+          ...(q.searchIdentifier !== undefined
+            ? { searchIdentifierType: q.searchIdentifierType ?? 'id' }
+            : {}),
+          offset: String(offset),
+          limit: String(q.limit),
+          sort: q.sort,
+          order: q.order,
+        });
       return envelope(request, {
         data: rows.map(alertSummary),
         paging: {
@@ -506,7 +506,7 @@ export function registerAlertRoutes(app: HttpApp, alerts: AlertsService): void {
       );
       return envelope(request, {
         data: rows.map(noteEntry),
-        paging: pagingOf(rows, q),
+        paging: pagingOf(rows, q, request, publicUrl),
       });
     },
   );
@@ -552,7 +552,7 @@ export function registerAlertRoutes(app: HttpApp, alerts: AlertsService): void {
       );
       return envelope(request, {
         data: rows.map(logEntry),
-        paging: pagingOf(rows, q),
+        paging: pagingOf(rows, q, request, publicUrl),
       });
     },
   );

@@ -21,6 +21,7 @@ import { namedResponders, recipientsOf, resolveResponder } from './responders.js
 import { savedSearchQuery } from './saved-searches/service.js';
 import type { SavedSearchIdentifierType } from './saved-searches/repository.js';
 import {
+  aliasOf,
   alertsRepository as repo,
   type CreateStatement,
   type IdentifierType,
@@ -172,7 +173,7 @@ function createStatement(
     row: {
       id,
       orgId,
-      alias: input.alias?.trim() || id,
+      alias: aliasOf(input.alias) || id,
       message: input.message,
       description: input.description ?? '',
       source,
@@ -854,7 +855,7 @@ export function createAlertsService(
           success: false,
           status,
           alert_id: null,
-          alias: input.alias?.trim() || null,
+          alias: aliasOf(input.alias) || null,
           integration_id: integration.id,
           processed_at: clock.now(),
         });

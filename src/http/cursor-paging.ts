@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import { Type, type TSchema } from 'typebox';
 import { StringEnum } from './schemas.js';
 
@@ -30,11 +31,56 @@ export function pageOf(q: CursorQuery): Omit<CursorQuery, 'offset'> & { after?: 
   return { after: q.offset, direction: q.direction, order: q.order, limit: q.limit };
 }
 
-/** The answer's `paging`: the next page's query when this one is full. */
-export function pagingOf(rows: readonly { id: string }[], q: CursorQuery): { next?: string } {
+/** What a page link is made from: the request's address, as Fastify reads it (through trusted proxies). */
+export type LinkedRequest = Pick<FastifyRequest, 'url' | 'protocol' | 'host'>;
+
+/**
+ * The absolute URL of another page of the list `request` asked for: its path and query, with `set`
+ * replacing those parameters. Opsgenie gives absolute links carrying the request's own parameters
+ * (`identifierType`, `query` …), and clients follow them as they are (Vigil's importer among them).
+ * The base is `publicUrl` when given (VIGIL_PUBLIC_URL, which may hold a path a proxy takes off), else
+ * the address the request was sent to, which is where its sender can reach Vigil: a Host header that
+ * is no address gives the link without one.
+ */
+export function pageLink(
+  request: LinkedRequest,
+  publicUrl: string | undefined,
+  set: Record<string, string>,
+): string {
+  const base = publicUrl?.replace(/\/+$/, '') ?? originOf(request) ?? '';
+  const queryAt = request.url.indexOf('?');
+  // The path as it came, not parsed: a URL would take an identifier `..` (or `%2e%2e`) as a step up.
+  const path = queryAt === -1 ? request.url : request.url.slice(0, queryAt);
+  const query = new URLSearchParams(queryAt === -1 ? '' : request.url.slice(queryAt + 1));
+  for (const [name, value] of Object.entries(set)) query.set(name, value);
+  return `${base}${path}?${query.toString()}`;
+}
+
+function originOf(request: LinkedRequest): string | undefined {
+  if (!URL.canParse(`${request.protocol}://${request.host}`)) return undefined;
+  const url = new URL(`${request.protocol}://${request.host}`);
+  // A Host header with a path, query or credentials in it is no address to send anyone to.
+  return url.href === `${url.origin}/` ? url.origin : undefined;
+}
+
+/** The answer's `paging`: the link to the next page when this one is full. */
+export function pagingOf(
+  rows: readonly { id: string }[],
+  q: CursorQuery & { identifierType: string },
+  request: LinkedRequest,
+  publicUrl: string | undefined,
+): { next?: string } {
   const last = rows[rows.length - 1];
   return last && rows.length === q.limit
-    ? { next: `?offset=${last.id}&direction=next&order=${q.order}&limit=${q.limit}` }
+    ? {
+        next: pageLink(request, publicUrl, {
+          identifierType: q.identifierType,
+          offset: last.id,
+          direction: 'next',
+          order: q.order,
+          limit: String(q.limit),
+        }),
+      }
     : {};
 }
 

@@ -3,7 +3,7 @@ import { Type, type Static } from 'typebox';
 import { fitActorText } from '../alerts/limits.js';
 import { PrioritySchema } from '../alerts/routes.js';
 import type { Priority } from '../db/schema.js';
-import { cursorQuery, logEntry, noteEntry, pageOf, pagingOf } from '../http/cursor-paging.js';
+import { cursorQuery, logEntry, noteEntry, pageLink, pageOf, pagingOf } from '../http/cursor-paging.js';
 import { StringEnum } from '../http/schemas.js';
 import { envelope, principalOf, type HttpApp } from '../http/server.js';
 import { INCIDENT_SORT_COLUMNS, type IncidentSortField } from './repository.js';
@@ -90,7 +90,8 @@ function stringifyDetails(details: Record<string, string | number | boolean> | u
   return Object.fromEntries(Object.entries(details).map(([k, v]) => [k, String(v)]));
 }
 
-export function registerIncidentRoutes(app: HttpApp, incidents: IncidentsService): void {
+/** `publicUrl`: the base of the paging links when VIGIL_PUBLIC_URL is set, as in alerts/routes.ts. */
+export function registerIncidentRoutes(app: HttpApp, incidents: IncidentsService, publicUrl?: string): void {
   const accepted = (request: FastifyRequest, reply: FastifyReply) =>
     reply.status(202).send(envelope(request, { result: 'Request will be processed' }));
 
@@ -173,16 +174,13 @@ export function registerIncidentRoutes(app: HttpApp, incidents: IncidentsService
         sort: q.sort as IncidentSortField,
         order: q.order,
       });
-      // Relative links: the Host header (which any client sets to anything) plays no part.
-      const link = (offset: number) => {
-        const url = new URL('/v1/incidents', 'http://localhost');
-        if (q.query) url.searchParams.set('query', q.query);
-        url.searchParams.set('offset', String(offset));
-        url.searchParams.set('limit', String(q.limit));
-        url.searchParams.set('sort', q.sort);
-        url.searchParams.set('order', q.order);
-        return `${url.pathname}${url.search}`;
-      };
+      const link = (offset: number) =>
+        pageLink(request, publicUrl, {
+          offset: String(offset),
+          limit: String(q.limit),
+          sort: q.sort,
+          order: q.order,
+        });
       return envelope(request, {
         data: rows.map(presentIncident),
         paging: {
@@ -323,7 +321,7 @@ export function registerIncidentRoutes(app: HttpApp, incidents: IncidentsService
       );
       return envelope(request, {
         data: rows.map(noteEntry),
-        paging: pagingOf(rows, q),
+        paging: pagingOf(rows, q, request, publicUrl),
       });
     },
   );
@@ -348,7 +346,7 @@ export function registerIncidentRoutes(app: HttpApp, incidents: IncidentsService
       );
       return envelope(request, {
         data: rows.map(logEntry),
-        paging: pagingOf(rows, q),
+        paging: pagingOf(rows, q, request, publicUrl),
       });
     },
   );

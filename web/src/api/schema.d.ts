@@ -2164,7 +2164,17 @@ export interface paths {
             | 'report.ackTime'
             | 'report.closeTime'
             | 'report.acknowledgedBy'
-            | 'report.closedBy';
+            | 'report.closedBy'
+            | 'created_at'
+            | 'updated_at'
+            | 'tiny_id'
+            | 'is_seen'
+            | 'snoozed_until'
+            | 'last_occurred_at'
+            | 'report.ack_time'
+            | 'report.close_time'
+            | 'report.acknowledged_by'
+            | 'report.closed_by';
           order: 'asc' | 'desc';
           searchIdentifier?: string;
           /** @description id (the default) or name */
@@ -8448,7 +8458,7 @@ export interface paths {
               /** @enum {string} */
               condition: 'if-not-acked' | 'if-not-closed';
               /**
-               * @description user: default. schedule: default (on call), next, previous. team: default, all or users (every member), admins (team admins).
+               * @description user: default. schedule: default (on call), next, previous. team: default (whom the team's routing rules choose for the alert), all or users (every member), admins (team admins).
                * @enum {string}
                */
               notifyType: 'default' | 'next' | 'previous' | 'users' | 'admins' | 'all';
@@ -8613,7 +8623,7 @@ export interface paths {
               /** @enum {string} */
               condition: 'if-not-acked' | 'if-not-closed';
               /**
-               * @description user: default. schedule: default (on call), next, previous. team: default, all or users (every member), admins (team admins).
+               * @description user: default. schedule: default (on call), next, previous. team: default (whom the team's routing rules choose for the alert), all or users (every member), admins (team admins).
                * @enum {string}
                */
               notifyType: 'default' | 'next' | 'previous' | 'users' | 'admins' | 'all';
