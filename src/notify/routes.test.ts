@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import type { AlertEvent } from '../alerts/events.js';
+import type { AlertEventConsumer } from '../engine/consumers.js';
 import { redactUrl } from '../logger.js';
-import { startTestServer, type Json, type TestServer } from '../testing/harness.js';
+import { startTestServer, waitFor, type Json, type TestServer } from '../testing/harness.js';
 import { ShiftedClock } from '../work/clock.js';
 import { createActionLinks, loadLinkSecret, type ActionLinks } from './links.js';
 
@@ -15,8 +17,19 @@ let links: ActionLinks;
 let orgId: string;
 const users: Record<string, string> = {};
 
+/** The acknowledgements, as consumers get them: what says where an action came from (its source). */
+const acknowledged: AlertEvent[] = [];
+const recorder: AlertEventConsumer = {
+  name: 'test-ack-recorder',
+  types: ['acknowledged'],
+  handles: (event) => event.type === 'acknowledged',
+  async handle(event) {
+    acknowledged.push(event);
+  },
+};
+
 before(async () => {
-  server = await startTestServer({ clock });
+  server = await startTestServer({ clock, consumers: [recorder] });
   // The same secret the server loaded: links made here are links the server made.
   links = createActionLinks(await loadLinkSecret(server.app.context.db), server.url, 72 * HOUR);
   for (const [username, fullName] of [
@@ -114,6 +127,27 @@ describe('alert action links', () => {
     const shown = await open(url);
     assert.ok(shown.html.includes('already acknowledged'));
     assert.doesNotMatch(shown.html, /<form/);
+  });
+
+  it('records an email link as the source, or the push notification a button was tapped on (via=push)', async () => {
+    const email = await createAlert('From the email');
+    assert.equal((await open(link(email.id, 'acknowledge'), 'POST')).status, 200);
+    const push = await createAlert('From the push');
+    assert.equal((await open(`${link(push.id, 'acknowledge')}?via=push`, 'POST')).status, 200);
+    const sourceOf = (alertId: string) =>
+      waitFor(
+        'the acknowledgement event',
+        async () => acknowledged.find((e) => e.alertId === alertId)?.source,
+      );
+    assert.equal(await sourceOf(email.id), 'email link');
+    assert.equal(await sourceOf(push.id), 'push notification');
+
+    // Only the sources Vigil names: the parameter is outside the signed token.
+    const other = await createAlert('From elsewhere');
+    const refused = await open(`${link(other.id, 'acknowledge')}?via=sms`, 'POST');
+    assert.equal(refused.status, 400);
+    assert.ok(refused.html.includes('This link is not valid'), refused.html);
+    assert.equal((await alert(other.id)).acknowledged, false);
   });
 
   it('accepts a POST without a body too', async () => {

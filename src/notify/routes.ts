@@ -36,6 +36,14 @@ export interface ActionLinkDeps {
  */
 const Params = Type.Object({ '*': Type.String() });
 
+/**
+ * Where the link was used from, for the activity's source: `via=push` is added by the push channel to the
+ * links it gives the service worker (push/channel.ts). Not part of the signed token, so it only names the
+ * source, and only one of these.
+ */
+const Query = Type.Object({ via: Type.Optional(Type.Literal('push')) });
+const SOURCES = { email: 'email link', push: 'push notification' } as const;
+
 const VERBS: Record<ActionLinkClaims['action'], { button: string; done: string }> = {
   acknowledge: { button: 'Acknowledge', done: 'acknowledged' },
   close: { button: 'Close', done: 'closed' },
@@ -106,6 +114,15 @@ function nextSteps(publicUrl: string): string {
 export function registerActionLinkRoutes(app: HttpApp, deps: ActionLinkDeps): void {
   const { links, alerts, db, publicUrl, clock } = deps;
 
+  const notValid: Page = {
+    status: 400,
+    title: 'Link not valid',
+    body:
+      heading('This link is not valid') +
+      paragraph('It may have been cut short or changed on the way. Use the link from the email as a whole.') +
+      nextSteps(publicUrl),
+  };
+
   /** The link's claims and the person it acts as, or the page that says why it can not be used. */
   async function resolve(
     token: string,
@@ -118,16 +135,7 @@ export function registerActionLinkRoutes(app: HttpApp, deps: ActionLinkDeps): vo
             title: 'Link expired',
             body: heading('This link has expired') + nextSteps(publicUrl),
           }
-        : {
-            status: 400,
-            title: 'Link not valid',
-            body:
-              heading('This link is not valid') +
-              paragraph(
-                'It may have been cut short or changed on the way. Use the link from the email as a whole.',
-              ) +
-              nextSteps(publicUrl),
-          };
+        : notValid;
     }
     const user = await accountsRepository.findUser(db, verdict.orgId, verdict.userId);
     if (!user || user.blocked) {
@@ -169,7 +177,10 @@ export function registerActionLinkRoutes(app: HttpApp, deps: ActionLinkDeps): vo
   const schema = {
     hide: true,
     params: Params,
+    querystring: Query,
   };
+  // A link changed on the way (a `via` Vigil does not name) gets the page that says so, not the API's JSON.
+  const route = { config: { public: true }, schema, attachValidation: true };
 
   // Encapsulated so that only these routes take the form body the button posts.
   void app.register(async (scope: HttpApp) => {
@@ -179,7 +190,8 @@ export function registerActionLinkRoutes(app: HttpApp, deps: ActionLinkDeps): vo
       (_request, _body, done) => done(null, {}),
     );
 
-    scope.get('/v1/alert-actions/*', { config: { public: true }, schema }, async (request, reply) => {
+    scope.get('/v1/alert-actions/*', route, async (request, reply) => {
+      if (request.validationError) return send(reply, notValid);
       const resolved = await resolve(request.params['*']);
       if ('status' in resolved) return send(reply, resolved);
       const { claims, principal } = resolved;
@@ -207,15 +219,17 @@ export function registerActionLinkRoutes(app: HttpApp, deps: ActionLinkDeps): vo
       });
     });
 
-    scope.post('/v1/alert-actions/*', { config: { public: true }, schema }, async (request, reply) => {
+    scope.post('/v1/alert-actions/*', route, async (request, reply) => {
       // A push's Acknowledge / Close buttons POST from the console's service worker, whose origin may not
       // be the public URL's: it may read the answer (done, expired, refused). Any origin, never with
       // credentials: the token in the URL is the credential, and no cookie is read here.
       reply.header('access-control-allow-origin', '*');
+      if (request.validationError) return send(reply, notValid);
       const resolved = await resolve(request.params['*']);
       if ('status' in resolved) return send(reply, resolved);
       const { claims, principal, userName } = resolved;
       const verb = VERBS[claims.action];
+      const source = SOURCES[request.query.via ?? 'email'];
       let outcome;
       try {
         outcome = await alerts.act(
@@ -224,7 +238,7 @@ export function registerActionLinkRoutes(app: HttpApp, deps: ActionLinkDeps): vo
           claims.alertId,
           'id',
           { kind: claims.action },
-          { user: userName, source: 'email link' },
+          { user: userName, source },
         );
       } catch (error) {
         if (!isDomainError(error, 'forbidden')) throw error;
@@ -240,7 +254,13 @@ export function registerActionLinkRoutes(app: HttpApp, deps: ActionLinkDeps): vo
         (claims.action === 'acknowledge' && outcome.status === 'Acknowledged') ||
         (claims.action === 'close' && outcome.status === 'Closed');
       request.log.info(
-        { alertId: alert.id, userId: principal.userId, action: claims.action, status: outcome.status },
+        {
+          alertId: alert.id,
+          userId: principal.userId,
+          action: claims.action,
+          status: outcome.status,
+          source,
+        },
         'alert action link used',
       );
       const message = acted

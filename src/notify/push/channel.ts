@@ -50,6 +50,16 @@ const MAX_PAYLOAD_BYTES = 3800;
 const LIMITS = { title: 200, body: 600 };
 const TIMEOUT_MS = 15_000;
 
+/**
+ * An action link as the service worker POSTs it: `via=push` (outside the signed token) makes the action
+ * link route record the action as the push notification's rather than the email link's (notify/routes.ts).
+ */
+function viaPush(link: string): string {
+  const url = new URL(link);
+  url.searchParams.set('via', 'push');
+  return url.href;
+}
+
 export function payloadOf(message: OutgoingNotification): PushPayload {
   const { alert, links } = message;
   const by = message.actor ? ` by ${oneLine(message.actor)}` : '';
@@ -85,8 +95,10 @@ export function payloadOf(message: OutgoingNotification): PushPayload {
     tinyId: alert.tinyId,
     url: links.view,
     actions: {
-      ...(open && !alert.acknowledged && links.acknowledge ? { acknowledge: links.acknowledge } : {}),
-      ...(open && links.close ? { close: links.close } : {}),
+      ...(open && !alert.acknowledged && links.acknowledge
+        ? { acknowledge: viaPush(links.acknowledge) }
+        : {}),
+      ...(open && links.close ? { close: viaPush(links.close) } : {}),
     },
   };
 }

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
+import type { AlertEvent } from '../../alerts/events.js';
+import type { AlertEventConsumer } from '../../engine/consumers.js';
 import {
   startFakePushService,
   type BrowserSubscription,
@@ -27,6 +29,17 @@ const team = `Pushers ${run}`;
 let patKey: string;
 let samKey: string;
 let publicKey: string;
+
+/** The acknowledgements, as consumers get them: what says where an action came from (its source). */
+const acknowledged: AlertEvent[] = [];
+const recorder: AlertEventConsumer = {
+  name: 'test-ack-recorder',
+  types: ['acknowledged'],
+  handles: (event) => event.type === 'acknowledged',
+  async handle(event) {
+    acknowledged.push(event);
+  },
+};
 
 const call = (method: string, path: string, body?: unknown, key?: string): Promise<Json> =>
   server.callOk(method, path, body, key);
@@ -86,6 +99,7 @@ before(async () => {
   fake = await startFakePushService();
   server = await startTestServer({
     engineIntervalMs: 100,
+    consumers: [recorder],
     // The local push service.
     env: { VIGIL_PUSH_SERVICE_HOSTS: '127.0.0.1' },
   });
@@ -225,6 +239,10 @@ describe('a page to a subscribed device', () => {
     assert.equal(acked.status, 200);
     const alert = await call('GET', `/v2/alerts/${alertId}`);
     assert.equal(alert.data.acknowledged, true);
+    const ack = await waitFor('the acknowledgement event', async () =>
+      acknowledged.find((e) => e.alertId === alertId),
+    );
+    assert.equal(ack.source, 'push notification', 'a push button, not an email link');
     await waitFor('the log says it was sent', async () =>
       (await logs(alertId)).some((l) => l.startsWith('Mobile push sent to Pat')),
     );
@@ -397,7 +415,9 @@ describe('a phone that subscribed again', () => {
     assert.equal(acked.headers.get('access-control-allow-credentials'), null);
     assert.equal((await call('GET', `/v2/alerts/${alertId}`)).data.acknowledged, true);
     // A refusal is readable too: that is what keeps the notification from saying it worked.
-    const tampered = await fetch(`${link.slice(0, -4)}AAAA`, { method: 'POST', headers: origin });
+    const url = new URL(link);
+    url.pathname = `${url.pathname.slice(0, -4)}AAAA`;
+    const tampered = await fetch(url, { method: 'POST', headers: origin });
     assert.equal(tampered.status, 400);
     assert.equal(tampered.headers.get('access-control-allow-origin'), '*');
   });

@@ -102,6 +102,18 @@ export function createTwilioInbound(deps: TwilioInboundDeps) {
           if (!found) {
             return `Vigil: no open alert has the code ${reply.code} on this phone. ${SMS_HELP}`;
           }
+          // The contact is the credential, as for paging: a number the person no longer has (or has not
+          // proven again) does not act as them, and is told nothing about their alerts. An opted-out
+          // number stays verified: it is still theirs.
+          if (found.contact !== 'verified') {
+            log.info(
+              { userId: found.userId, contact: found.contact },
+              'an SMS reply from a number that is not a verified contact of its person: nothing done',
+            );
+            return found.contact === 'gone'
+              ? `Vigil: nothing done: this number is no longer an SMS contact of the person code ${reply.code} was sent to.`
+              : `Vigil: nothing done: this number is not verified for the person code ${reply.code} was sent to. Verify it again in Vigil to answer by SMS.`;
+          }
           // The code of alerts closed since: said so, and nothing done (it stands for no other alert).
           const alertsOfCode = await alertsRepository.byIds(db, found.alertIds);
           if (found.spent || !alertsOfCode.some((a) => a.status === 'open')) {

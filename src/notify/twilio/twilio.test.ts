@@ -583,6 +583,50 @@ describe('a reply code', () => {
     assert.match(answer.messages.join(' '), /closed/);
     assert.equal((await alert(b)).status, 'closed');
   });
+
+  /** A verified SMS contact paged about a new alert, and the alert, once its text asks for "1a". */
+  async function pagedByText(name: string, phone: string) {
+    const who = await person(name, 'sms', phone);
+    await markVerified(who.contactId);
+    const before = twilio.messages.length;
+    const alertId = await createAlert(`reply from ${name} ${run}`, who.team);
+    const [text] = (await twilio.waitForMessages(before + 1)).slice(before);
+    assert.equal(text?.to, phone);
+    assert.match(text?.body ?? '', /Reply 1a to acknowledge, 1c to close/);
+    return { ...who, alertId, contactUrl: `/v2/users/${who.user}/contacts/${who.contactId}` };
+  }
+
+  it('acts on nothing once the number is no longer an SMS contact of its person (deleted)', async () => {
+    const dora = await pagedByText('Dora', '+14155550141');
+    await server.callOk('DELETE', dora.contactUrl);
+
+    const answer = await twilio.reply({ from: '+14155550141', body: '1c' });
+    const said = answer.messages.join(' ');
+    assert.match(said, /nothing done: this number is no longer an SMS contact/);
+    assert.doesNotMatch(said, /closed/, 'nothing about the alert is told to whoever has the number now');
+    assert.equal((await alert(dora.alertId)).status, 'open');
+    assert.doesNotMatch((await logs(dora.alertId)).join('\n'), /closed by/i);
+  });
+
+  it('acts on nothing from the old number of a changed contact, nor from it given back until verified', async () => {
+    const chan = await pagedByText('Chan', '+14155550142');
+    await server.callOk('PATCH', chan.contactUrl, { to: '+14155550143' });
+
+    const old = await twilio.reply({ from: '+14155550142', body: '1c' });
+    assert.match(old.messages.join(' '), /nothing done: this number is no longer an SMS contact/);
+    assert.equal((await alert(chan.alertId)).status, 'open');
+
+    // The number given back to the contact has to prove again that it reaches Chan.
+    await server.callOk('PATCH', chan.contactUrl, { to: '+14155550142' });
+    const unproven = await twilio.reply({ from: '+14155550142', body: '1c' });
+    assert.match(unproven.messages.join(' '), /nothing done: this number is not verified/);
+    assert.equal((await alert(chan.alertId)).status, 'open');
+
+    await markVerified(chan.contactId);
+    const answer = await twilio.reply({ from: '+14155550142', body: '1c' });
+    assert.match(answer.messages.join(' '), /closed/);
+    assert.equal((await alert(chan.alertId)).status, 'closed');
+  });
 });
 
 describe('the maintenance purge', () => {
