@@ -142,11 +142,11 @@ export function echoOfWriteBack(
 ): string[] | undefined {
   const wrote = previous.written_back;
   if (!wrote) return undefined;
-  if (
-    (f.recordState ?? null) !== previous.record_state ||
-    (f.complianceStatus ?? null) !== previous.compliance_status
-  )
-    return undefined;
+  // An OCSF finding last seen before Vigil read its activity has no record state: ACTIVE is no move.
+  const recordStateMoved =
+    (f.recordState ?? null) !== previous.record_state &&
+    !(previous.record_state === null && f.recordState === 'ACTIVE');
+  if (recordStateMoved || (f.complianceStatus ?? null) !== previous.compliance_status) return undefined;
   const changes: [string, unknown, unknown][] = [
     ['workflowStatus', previous.workflow_status, f.workflowStatus ?? null],
     ['severityLabel', previous.severity_label, f.severityLabel],

@@ -14,6 +14,7 @@ import {
   type Priority,
   type SeverityLabel,
 } from './findings.js';
+import { echoOfWriteBack } from './finding-sync.js';
 
 type Json = Record<string, unknown>;
 
@@ -944,6 +945,7 @@ describe('Findings Imported V2 (OCSF)', () => {
       providerSeverityLabel: undefined,
       priority: 'P2',
       workflowStatus: 'NEW',
+      recordState: 'ACTIVE',
       complianceStatus: 'FAILED',
       updatedAt: '2025-01-15T10:00:00.000Z',
       createdAt: '2025-01-15T09:00:00.000Z',
@@ -1002,6 +1004,47 @@ describe('Findings Imported V2 (OCSF)', () => {
       const f = only(parseSecurityHubEvent(v2Event({ findings: [ocsf(fields)] })));
       assert.equal(f.severityLabel, label, JSON.stringify(fields));
     }
+  });
+
+  it('reads a closed OCSF finding (activity Close) as ASFF reads an ARCHIVED one, and any other activity as ACTIVE', () => {
+    const table: [Json, string | undefined][] = [
+      [{ activity_id: 1 }, 'ACTIVE'],
+      [{ activity_id: 2, activity_name: 'Update' }, 'ACTIVE'],
+      [{ activity_id: 3, activity_name: 'Close' }, 'ARCHIVED'],
+      [{ activity_id: '3' }, 'ARCHIVED'],
+      [{ activity_id: undefined, activity_name: ' close ' }, 'ARCHIVED'],
+      [{ activity_id: undefined, activity_name: 'Update' }, 'ACTIVE'],
+      // Unknown and Other say nothing of the finding: its name decides.
+      [{ activity_id: 99, activity_name: 'Close' }, 'ARCHIVED'],
+      [{ activity_id: 0 }, 'ACTIVE'],
+      [{ activity_id: undefined }, undefined],
+    ];
+    for (const [fields, recordState] of table) {
+      const f = only(parseSecurityHubEvent(v2Event({ findings: [ocsf(fields)] })));
+      assert.equal(f.recordState, recordState, JSON.stringify(fields));
+    }
+    const closed = only(parseSecurityHubEvent(v2Event({ findings: [ocsf({ activity_id: 3 })] })));
+    assert.equal(alertFieldsForFinding(closed).details.RecordState, 'ARCHIVED');
+  });
+
+  it("takes an OCSF finding's first ACTIVE, after one last seen before its activity was read, for no move", () => {
+    const previous = {
+      workflow_status: 'NEW',
+      severity_label: 'HIGH',
+      note_text: null,
+      record_state: null,
+      compliance_status: 'FAILED',
+      written_back: { workflowStatus: 'IN_PROGRESS' },
+    };
+    const echo = (fields: Json) =>
+      echoOfWriteBack(
+        previous,
+        only(parseSecurityHubEvent(v2Event({ findings: [ocsf({ status: 'In Progress', ...fields })] }))),
+      );
+    assert.deepEqual(echo({ activity_id: 2 }), ['workflowStatus']);
+    assert.deepEqual(echo({ activity_id: undefined }), ['workflowStatus']);
+    // A Close beside the echo is the provider's: it is acted on.
+    assert.equal(echo({ activity_id: 3 }), undefined);
   });
 
   it('takes an OCSF finding in an Imported-looking event, and skips OCSF findings without identity', () => {

@@ -57,6 +57,26 @@ const OCSF_COMPLIANCE_IDS = new Map<number, string>([
   [3, 'FAILED'],
 ]);
 
+/** OCSF activity_id of a finding: 1 Create, 2 Update, 3 Close; 0 Unknown and 99 Other say nothing. */
+const OCSF_ACTIVITY = { CREATE: 1, UPDATE: 2, CLOSE: 3 } as const;
+const OCSF_ACTIVITY_IDS = new Set<number>(Object.values(OCSF_ACTIVITY));
+
+/**
+ * The finding's activity as the RecordState an ASFF finding would have, or undefined when it has none.
+ * Security Hub "considers findings with activity_name = Close as closed findings" and any other as active
+ * ("OCSF findings in Security Hub", https://docs.aws.amazon.com/securityhub/latest/userguide/ocsf-findings.html),
+ * so a provider's Close closes the alert under autoClose.archived, as an ASFF ARCHIVED does. The id
+ * decides when it is one of OCSF's own (OCSF derives the name from it), else the name.
+ */
+function recordStateOf(raw: Obj): 'ACTIVE' | 'ARCHIVED' | undefined {
+  const id = num(raw.activity_id);
+  if (id !== undefined && OCSF_ACTIVITY_IDS.has(id))
+    return id === OCSF_ACTIVITY.CLOSE ? 'ARCHIVED' : 'ACTIVE';
+  const name = display(raw.activity_name);
+  if (name !== undefined) return name.toUpperCase() === 'CLOSE' ? 'ARCHIVED' : 'ACTIVE';
+  return id !== undefined ? 'ACTIVE' : undefined;
+}
+
 export function looksOcsf(raw: Obj): boolean {
   if (raw.Id !== undefined || raw.ProductArn !== undefined) return false;
   return isObj(raw.finding_info) || isObj(obj(raw.metadata)?.product) || raw.class_uid !== undefined;
@@ -131,6 +151,7 @@ export function readOcsf(raw: Obj): FindingResult {
         : statusId !== undefined
           ? statusOfOcsfId(statusId)
           : undefined,
+    recordState: recordStateOf(raw),
     complianceStatus:
       complianceText !== undefined
         ? (OCSF_COMPLIANCE.get(upperWords(complianceText)) ?? upperWords(complianceText))

@@ -4,7 +4,7 @@ import type { Clock } from '../../../work/clock.js';
 import type { AlertEventConsumer } from '../../../engine/consumers.js';
 import { QUEUES } from '../../../work/queue-names.js';
 import type { WorkSignal } from '../../../work/runner.js';
-import { changeFor, echoOf, unsendableIdentifier } from './changes.js';
+import { changeFor, echoOf, unsendableIdentifier, writesBackTo } from './changes.js';
 import { writebacksRepository } from './repository.js';
 
 /**
@@ -25,7 +25,10 @@ export function createChangeRecorder(deps: { db: Db; clock: Clock; signal: WorkS
       const change = changeFor(event);
       if (!change) return;
       const recorded = await db.transaction().execute(async (tx) => {
-        const findings = await writebacksRepository.findingsToWriteBack(tx, event.alertId);
+        // Per finding: an alert may hold findings of other integrations than the one that made the change.
+        const findings = (await writebacksRepository.findingsToWriteBack(tx, event.alertId)).filter((f) =>
+          writesBackTo(event, f.integrationId),
+        );
         if (findings.length === 0) return 0;
         const seq = event.seq ?? 0;
         const now = clock.now();

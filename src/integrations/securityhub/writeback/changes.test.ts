@@ -3,7 +3,14 @@ import { describe, it } from 'node:test';
 import type { AlertEvent } from '../../../alerts/events.js';
 import type { FindingFormat, Priority } from '../../../db/schema.js';
 import { parseSecurityHubEvent, type NormalizedFinding } from '../findings.js';
-import { changeFor, describeChange, echoOf, securityHubUpdate, securityHubUpdateV2 } from './changes.js';
+import {
+  changeFor,
+  describeChange,
+  echoOf,
+  securityHubUpdate,
+  securityHubUpdateV2,
+  writesBackTo,
+} from './changes.js';
 
 /**
  * How each change made in Vigil is spelled for each finding format, and that the echo Vigil remembers is
@@ -108,9 +115,39 @@ describe('changes for OCSF findings (BatchUpdateFindingsV2)', () => {
       assert.deepEqual(change, { field: 'workflow', value: { Status: 'NOTIFIED' } });
       assert.deepEqual(securityHubUpdate(change!), { Workflow: { Status: 'NOTIFIED' } });
     }
+  });
+});
+
+describe('who writes back', () => {
+  const hub = { kind: 'integration' as const, name: 'Prod Hub', integrationId: 'hub' };
+  const api = { kind: 'integration' as const, name: 'alice', integrationId: 'api' };
+
+  it("writes back what anyone but the finding's own integration did, an API integration's key included", () => {
+    assert.equal(writesBackTo(event({ type: 'closed' }), 'hub'), true);
+    assert.equal(writesBackTo({ ...event({ type: 'closed' }), actor: api }, 'hub'), true);
     assert.equal(
-      changeFor({ ...event({ type: 'closed' }), actor: { kind: 'integration', name: 'Hub' } }, 'ocsf'),
-      undefined,
+      writesBackTo({ ...event({ type: 'closed' }), actor: { kind: 'system', name: 'Vigil' } }, 'hub'),
+      true,
     );
+    // The integration's own change, from what Security Hub sent: writing it back would only echo it.
+    assert.equal(writesBackTo({ ...event({ type: 'closed' }), actor: hub }, 'hub'), false);
+    // Another Security Hub integration's finding on the same alert still hears of it.
+    assert.equal(writesBackTo({ ...event({ type: 'closed' }), actor: hub }, 'other-hub'), true);
+    assert.deepEqual(changeFor({ ...event({ type: 'closed' }), actor: api }), {
+      field: 'workflow',
+      value: { Status: 'RESOLVED' },
+    });
+  });
+
+  it("signs a note with the person's name, the API request's user or integration name, else Vigil", () => {
+    const note = (actor: AlertEvent['actor']) =>
+      changeFor({ ...event({ type: 'note_added', note: 'Isolating' }), actor }, 'asff')?.value.UpdatedBy;
+    assert.equal(note(base.actor), 'Alice Example');
+    assert.equal(note(api), 'alice');
+    assert.equal(
+      note({ kind: 'integration', name: 'Monitoring API', integrationId: 'api' }),
+      'Monitoring API',
+    );
+    assert.equal(note({ kind: 'system', name: 'Heartbeat' }), 'Vigil');
   });
 });

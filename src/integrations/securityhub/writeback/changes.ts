@@ -69,12 +69,20 @@ function severity(format: FindingFormat, label: SeverityLabel): FindingChange {
 }
 
 /**
+ * Whether an event's change goes to a finding of this Security Hub integration. Not when that integration
+ * made it itself (finding sync, acting on what Security Hub sent): that would write Security Hub's own
+ * change back to it. What anyone else does goes back, an API or Email integration's key included.
+ */
+export function writesBackTo(event: AlertEvent, integrationId: string): boolean {
+  return !(event.actor.kind === 'integration' && event.actor.integrationId === integrationId);
+}
+
+/**
  * The change to write to a finding of `format` for an event made in Vigil, or undefined when the event
- * writes nothing back (whatever the format: the recorder asks before it knows the findings).
+ * writes nothing back (whatever the format: the recorder asks before it knows the findings). Which
+ * findings it goes to is writesBackTo's to say.
  */
 export function changeFor(event: AlertEvent, format: FindingFormat = 'asff'): FindingChange | undefined {
-  // Only what people (or the API, or rules) do in Vigil goes back: not the integration's own changes.
-  if (event.actor.kind === 'integration') return undefined;
   switch (event.type) {
     case 'acknowledged':
       return workflow(format, 'NOTIFIED');
@@ -89,7 +97,8 @@ export function changeFor(event: AlertEvent, format: FindingFormat = 'asff'): Fi
       // BatchUpdateFindingsV2 a Comment of as many (it keeps no author).
       const text = cut(event.note, 512);
       if (format === 'ocsf') return { field: 'note', value: { Comment: text } };
-      const by = cut(event.actor.kind === 'user' ? event.actor.name : 'Vigil', 512, '') || 'Vigil';
+      // A person's name, or the request's `user` (else the integration's name) for an integration's key.
+      const by = cut(event.actor.kind === 'system' ? 'Vigil' : event.actor.name, 512, '') || 'Vigil';
       return { field: 'note', value: { Text: text, UpdatedBy: by } };
     }
     default:

@@ -503,6 +503,32 @@ describe('the four mappings', () => {
     assert.equal(batchRequests().length, before);
     assert.equal(held(id)?.updates ?? 0, 0);
   });
+
+  it("writes back what a script does with an API integration's key, signed with the user it names", async () => {
+    const apiKey = (
+      await server.callOk('POST', '/v2/integrations', {
+        type: 'API',
+        name: 'SecOps scripts',
+        ownerTeam: { name: 'SecOps' },
+      })
+    ).data.apiKey as string;
+    const { alertId, id } = await finding('api-integration');
+    const ack = await server.call('POST', `/v2/alerts/${alertId}/acknowledge`, { user: 'alice' }, apiKey);
+    assert.equal(ack.status, 202, JSON.stringify(ack.body));
+    await waitFor('NOTIFIED', async () => held(id)?.Workflow?.Status === 'NOTIFIED');
+    const request = requestsNaming(id).at(-1);
+    assert.equal(request?.operation, 'BatchUpdateFindings');
+    assert.deepEqual((request?.body as Json).Workflow, { Status: 'NOTIFIED' });
+
+    await server.call(
+      'POST',
+      `/v2/alerts/${alertId}/notes`,
+      { note: 'Ticket SEC-42', user: 'alice' },
+      apiKey,
+    );
+    await waitFor('the note', async () => held(id)?.Note?.Text === 'Ticket SEC-42');
+    assert.equal(held(id)?.Note?.UpdatedBy, 'alice');
+  });
 });
 
 /**
@@ -651,6 +677,66 @@ describe('findings of the new Security Hub (OCSF)', () => {
       [['BatchUpdateFindingsV2', 400]],
     );
     assert.equal(heldOcsf(ocsf.identifier)?.updates, 0);
+  });
+
+  it('closes the alert when the provider closes the finding (activity Close), and opens none for one first seen closed', async () => {
+    const close = (f: Json) => {
+      f.activity_id = 3;
+      f.activity_name = 'Close';
+    };
+    const { alertId, identifier } = await ocsfFinding(
+      'ocsf-provider-close',
+      (f) => (f.activity_name = 'Create'),
+    );
+    assert.ok(alertId);
+    const closed = await ocsfFinding('ocsf-provider-close', close);
+    assert.equal(closed.alertId, alertId);
+    assert.equal((await server.call('GET', `/v2/alerts/${alertId}`)).body.data.status, 'closed');
+    const notes = await server.call('GET', `/v2/alerts/${alertId}/notes`);
+    assert.match(notes.body.data[0].note, /RecordState is ARCHIVED/);
+    // The close is Security Hub's own: nothing goes back.
+    await server.idle();
+    assert.deepEqual(requestsNaming(identifier.FindingInfoUid), []);
+
+    const firstSeen = await ocsfFinding('ocsf-first-seen-closed', (f) => {
+      f.activity_id = undefined;
+      f.activity_name = 'close';
+    });
+    assert.equal(firstSeen.alertId, undefined);
+    const payload = await server.call('GET', `/v2/integrations/${integration.id}/payloads?limit=1`);
+    assert.match(payload.body.data[0].reason, /ARCHIVED, and it has no open alert/);
+  });
+
+  it('leaves the alert open when the provider closes the finding and autoClose.archived is off', async () => {
+    const patched = await server.call('PATCH', `/v2/integrations/${integration.id}`, {
+      autoClose: { archived: false },
+    });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    try {
+      const { alertId } = await ocsfFinding('ocsf-close-kept-open');
+      await ocsfFinding('ocsf-close-kept-open', (f) => {
+        f.activity_id = 3;
+        f.activity_name = 'Close';
+      });
+      const alert = (await server.call('GET', `/v2/alerts/${alertId}`)).body.data;
+      assert.equal(alert.status, 'open');
+      assert.equal(alert.details.RecordState, 'ARCHIVED');
+    } finally {
+      await server.call('PATCH', `/v2/integrations/${integration.id}`, { autoClose: { archived: true } });
+    }
+  });
+
+  it('closes on a provider Close that comes with a value Vigil wrote back', async () => {
+    const { alertId, identifier } = await ocsfFinding('ocsf-echo-and-close');
+    await server.call('POST', `/v2/alerts/${alertId}/acknowledge`, { user: 'Alice Example' });
+    await waitFor('In Progress', async () => heldOcsf(identifier)?.StatusId === 2);
+    await ocsfFinding('ocsf-echo-and-close', (f) => {
+      f.status = 'In Progress';
+      f.status_id = 2;
+      f.activity_id = 3;
+      f.activity_name = 'Close';
+    });
+    assert.equal((await server.call('GET', `/v2/alerts/${alertId}`)).body.data.status, 'closed');
   });
 });
 
