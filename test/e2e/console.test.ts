@@ -267,15 +267,28 @@ describe('the console in a browser', () => {
         .getByRole('option', { name: /us-east-1/ })
         .first()
         .click();
+      // The test assumes the saved role: until the form is saved it would answer for other settings.
+      const testButton = page.getByRole('button', { name: 'Test connection' });
+      const saveFirst = page.getByText('Save first: Test connection uses the saved role and region.');
+      await saveFirst.waitFor();
+      assert.equal(await testButton.isDisabled(), true, 'Test connection waits for the settings to be saved');
       await page.getByRole('button', { name: 'Save' }).click();
       await page.getByText('Settings saved.').waitFor();
       const saved = await server.call('GET', `/v2/integrations/${integrationId}`);
       assert.equal(saved.body.data.roleArn, ROLE);
       assert.equal(saved.body.data.region, 'us-east-1');
       assert.equal(saved.body.data.sendUpdatesBack, true);
-      await page.getByRole('button', { name: 'Test connection' }).click();
+      await testButton.click();
       await page.getByText('The connection works').waitFor({ timeout: 30_000 });
       assert.ok(aws.assumeRoleCalls.some((c) => c.roleArn === ROLE && c.status === 200));
+      // Another role typed in: the answer was about the saved one, so it goes until that one is saved.
+      await page.getByLabel('AmazonSecurityHub Role ARN').fill(`${ROLE}-next`);
+      await page.getByText('The connection works').waitFor({ state: 'detached' });
+      await saveFirst.waitFor();
+      assert.equal(await testButton.isDisabled(), true);
+      await page.getByLabel('AmazonSecurityHub Role ARN').fill(ROLE);
+      await saveFirst.waitFor({ state: 'detached' });
+      assert.equal(await testButton.isDisabled(), false);
       await audit(page, 'desktop-integration');
 
       // The SNS subscription to the copied URL, then a finding through it: it appears in the open list

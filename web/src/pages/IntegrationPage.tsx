@@ -129,6 +129,16 @@ function WritebackSettings({ integration }: { integration: Integration }) {
         api.POST('/v2/integrations/{id}/test-writeback', { params: { path: { id: integration.id } } }),
       ),
   });
+  // The test assumes the saved role in the saved region: while the form says otherwise, its answer
+  // would be about settings the person is replacing.
+  const unsaved =
+    form.sendUpdatesBack !== (integration.sendUpdatesBack ?? false) ||
+    form.roleArn.trim() !== (integration.roleArn ?? '') ||
+    form.region !== (integration.region ?? null);
+  const change = (next: Partial<typeof form>) => {
+    test.reset();
+    setForm((f) => ({ ...f, ...next }));
+  };
 
   return (
     <Card withBorder component="section" aria-labelledby="writeback-heading">
@@ -149,20 +159,14 @@ function WritebackSettings({ integration }: { integration: Integration }) {
             description="Acknowledged → NOTIFIED, closed → RESOLVED, notes → the finding's note, priority → its severity."
             checked={form.sendUpdatesBack}
             disabled={standard && !form.sendUpdatesBack}
-            onChange={(e) => {
-              const checked = e.currentTarget.checked;
-              setForm((f) => ({ ...f, sendUpdatesBack: checked }));
-            }}
+            onChange={(e) => change({ sendUpdatesBack: e.currentTarget.checked })}
           />
           <TextInput
             label="AmazonSecurityHub Role ARN"
             description="The IAM role Vigil assumes; its name must start with VigilSecurityHubRole."
             placeholder="arn:aws:iam::123456789012:role/VigilSecurityHubRole"
             value={form.roleArn}
-            onChange={(e) => {
-              const value = e.currentTarget.value;
-              setForm((f) => ({ ...f, roleArn: value }));
-            }}
+            onChange={(e) => change({ roleArn: e.currentTarget.value })}
           />
           <Select
             label="Region"
@@ -171,7 +175,7 @@ function WritebackSettings({ integration }: { integration: Integration }) {
             searchable
             data={AWS_REGIONS}
             value={form.region}
-            onChange={(region) => setForm((f) => ({ ...f, region }))}
+            onChange={(region) => change({ region })}
           />
           <CopyField
             label="External ID"
@@ -183,10 +187,21 @@ function WritebackSettings({ integration }: { integration: Integration }) {
             <Button type="submit" loading={save.isPending}>
               Save
             </Button>
-            <Button variant="default" onClick={() => test.mutate()} loading={test.isPending}>
+            <Button
+              variant="default"
+              onClick={() => test.mutate()}
+              loading={test.isPending}
+              disabled={unsaved}
+              aria-describedby={unsaved ? 'writeback-test-unsaved' : undefined}
+            >
               Test connection
             </Button>
           </Group>
+          {unsaved ? (
+            <Text size="xs" c="dimmed" id="writeback-test-unsaved">
+              Save first: Test connection uses the saved role and region.
+            </Text>
+          ) : null}
           {test.isError ? <FormError error={test.error} /> : null}
           {test.data ? <TestAnswer check={test.data} region={integration.region} /> : null}
           {integration.writebackStatus ? (
