@@ -231,6 +231,7 @@ describe('vigil aws setup, check and teardown (SNS, custom action, two regions)'
     const text = run.lines.join('\n');
     assert.match(text, /subscription confirmed by Vigil/);
     assert.match(text, /Stored in Vigil: role/);
+    assert.doesNotMatch(text, /Warning: the write-back/, 'one account: nothing to warn of');
     const n = names(integration.id);
 
     const role = aws.roles(CUSTOMER).find((r) => r.name === n.role);
@@ -825,6 +826,13 @@ describe('vigil aws setup across the accounts of an organization', () => {
     }
     const stored = (await server.callOk('GET', `/v2/integrations/${integration.id}`)).data;
     assert.match(stored.roleArn, new RegExp(`^arn:aws:iam::${CUSTOMER}:role/`), 'the first account’s role');
+    // Only the first account's role is assumed: the findings of the other account are not written back.
+    assert.match(
+      text,
+      new RegExp(
+        `Warning: the write-back assumes ${stored.roleArn} only.*Updates of findings from ${MEMBER} fail`,
+      ),
+    );
 
     const down = await vigil([
       'teardown',

@@ -237,6 +237,27 @@ async function setEventTypes(request: SetupRequest): Promise<void> {
   progress(`Added ${what}.`);
 }
 
+/**
+ * Vigil assumes one role, the first account's: Security Hub there updates only the findings it holds,
+ * that account's own and, if it is their Security Hub administrator, its members'. A finding of another
+ * account is not found there and its changes fail. The same-named role setup makes in each other account
+ * is not used for that account's findings: a finding names the account it is about (AwsAccountId), not
+ * the one whose Security Hub sent it, and an administrator's members have no such role.
+ */
+function warnOtherAccounts(
+  request: SetupRequest,
+  writeback: { roleArn: string; account: string },
+  accounts: readonly string[],
+): void {
+  const first = writeback.account;
+  const others = accounts.filter((account) => account !== first);
+  if (others.length === 0) return;
+  const one = others.length === 1;
+  request.progress(
+    `Warning: the write-back assumes ${writeback.roleArn} only, so it updates only the findings account ${first}'s Security Hub holds: its own, and its member accounts' if ${first} is their Security Hub administrator (delegated administrator). Updates of findings from ${others.join(', ')} fail unless ${one ? 'it is' : 'they are'} ${first}'s member${one ? '' : 's'}. To write back to every account, run vigil aws setup with the administrator account's credentials, and the others with --account-role.`,
+  );
+}
+
 export async function runSetup(request: SetupRequest): Promise<SetupResult> {
   const { facts, progress } = request;
   if (typeof request.endpointUrl === 'string') requireEndpointOfIntake(request.endpointUrl, facts.intakeUrl);
@@ -257,7 +278,9 @@ export async function runSetup(request: SetupRequest): Promise<SetupResult> {
 
   const opened: AccountContext[] = [];
   let writebackRoleArn: string | undefined;
+  let writebackAccount = '';
   let home: string | undefined;
+  const setUpAccounts: string[] = [];
   try {
     // First find out where setup can work at all (credentials, Security Hub on), before making anything.
     const usable: { a: AccountContext; regions: string[] }[] = [];
@@ -285,6 +308,7 @@ export async function runSetup(request: SetupRequest): Promise<SetupResult> {
     requireEndpointOfIntake(endpointUrl, facts.intakeUrl);
 
     const ready: { a: AccountContext; region: string }[] = [];
+    setUpAccounts.push(...usable.filter((u) => u.regions.length > 0).map((u) => u.a.account));
     for (const { a, regions } of usable) {
       if (regions.length === 0) continue;
       progress(`Account ${a.account}, as ${a.identity}:`);
@@ -339,11 +363,13 @@ export async function runSetup(request: SetupRequest): Promise<SetupResult> {
           fail(`${a.account} ${region}`, error);
         }
       }
-      // Vigil writes back with the first account's role, in its first region that was set up.
+      // Vigil writes back with the first account's role. Each finding's change goes to its own region
+      // (writeback/aws.ts, targetForFinding); the region stored is the role test's.
       if (!writebackRoleArn) {
         const first = ready.find((r) => r.a === a)?.region;
         if (first) {
           writebackRoleArn = role.arn;
+          writebackAccount = a.account;
           home = first;
         }
       }
@@ -356,6 +382,7 @@ export async function runSetup(request: SetupRequest): Promise<SetupResult> {
   }
 
   if (request.writeback && writebackRoleArn && home) {
+    warnOtherAccounts(request, { roleArn: writebackRoleArn, account: writebackAccount }, setUpAccounts);
     if (request.dryRun)
       progress(`Would store in Vigil: role ${writebackRoleArn}, region ${home}, and turn the write-back on.`);
     else {
@@ -365,7 +392,7 @@ export async function runSetup(request: SetupRequest): Promise<SetupResult> {
         sendUpdatesBack: true,
       });
       progress(
-        `Stored in Vigil: role ${writebackRoleArn}, region ${home}; updates are sent back to Security Hub.`,
+        `Stored in Vigil: role ${writebackRoleArn}, region ${home}; updates are sent back to Security Hub, each finding's to the region it came from.`,
       );
     }
   }

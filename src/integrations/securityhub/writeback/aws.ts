@@ -28,6 +28,27 @@ export function accountOf(roleArn: string): string {
   return /^arn:aws[\w-]*:iam::(\d{12}):/.exec(roleArn)?.[1] ?? 'unknown';
 }
 
+/**
+ * The region of the Security Hub that holds a finding, from its ProductArn (ASFF) or metadata.product.uid
+ * (OCSF), which name the region the finding was imported in: `arn:aws:securityhub:eu-west-1::product/…`.
+ * Undefined when that is not a Security Hub ARN with a region. Only a well-formed region is taken: it
+ * becomes part of the host Vigil sends the role's credentials to.
+ */
+export function findingRegion(productArn: string): string | undefined {
+  return /^arn:aws[\w-]*:securityhub:([a-z]{2}(?:-[a-z]+)+-\d{1,2}):/.exec(productArn)?.[1];
+}
+
+/**
+ * Where a finding's change is sent: the integration's role, in the region whose Security Hub holds the
+ * finding. A finding lives in the region it was imported in (with cross-region aggregation, a copy is in
+ * the aggregation region too, and an update in either reaches both); from any other region AWS answers
+ * FindingNotFound. The integration's own region is for a finding whose product names none, and for the
+ * role test.
+ */
+export function targetForFinding(target: RoleTarget, productArn: string): RoleTarget {
+  return { ...target, region: findingRegion(productArn) ?? target.region };
+}
+
 type SdkAccess = ReturnType<typeof import('./aws-sdk.js').createSdkAccess>;
 
 export function createAwsAccess(options: AwsAccessOptions = {}) {

@@ -44,8 +44,13 @@ function series(
   return Array.from({ length: count }, (_, i) => change({ atMs: fromMs + i * everyMs, ...overrides }));
 }
 
+/** The region in a finding's product ARN: the Security Hub a request goes to. */
+const regionOf = (c: BatchableChange) => c.productArn.split(':')[3];
+
 const requestKey = (c: BatchableChange) =>
-  `${c.integrationId}|${c.format}|${c.field}|${JSON.stringify(c.value)}`;
+  `${c.integrationId}|${regionOf(c)}|${c.format}|${c.field}|${JSON.stringify(c.value)}`;
+
+const productIn = (region: string) => `arn:aws:securityhub:${region}::product/aws/guardduty`;
 
 describe('the gathering window', () => {
   it('claims after a quiet pause, or at the latest a while after the first change', () => {
@@ -284,6 +289,25 @@ describe('planning requests', () => {
     assert.deepEqual(plan.requests, [asff, ocsf]);
   });
 
+  it('never puts findings of two regions in one request: each goes to its own Security Hub', () => {
+    // A bulk close over findings of two regions, interleaved: 150 of us-east-1, 120 of eu-west-1.
+    const changes = Array.from({ length: 270 }, (_, i) =>
+      change({ atMs: 0, productArn: productIn(i % 9 < 5 ? 'us-east-1' : 'eu-west-1') }),
+    );
+    const plan = planRequests(changes, { now: at(10_000), eventsInFlight: false });
+    assert.equal(plan.held.length, 0);
+    assert.deepEqual(
+      plan.requests.map((r) => [regionOf(r[0]!), r.length]),
+      [
+        ['us-east-1', 100],
+        ['us-east-1', 50],
+        ['eu-west-1', 100],
+        ['eu-west-1', 20],
+      ],
+    );
+    for (const request of plan.requests) assert.equal(new Set(request.map(regionOf)).size, 1);
+  });
+
   it('never exceeds 100 findings a request, mixes no changes, and loses none', () => {
     // A fixed pseudo-random sequence: the same cases on every run.
     let state = 42;
@@ -296,6 +320,7 @@ describe('planning requests', () => {
         change({
           atMs: random(6000),
           integrationId: `hub-${random(3)}`,
+          productArn: productIn(['us-east-1', 'eu-west-1'][random(2)] ?? ''),
           format: random(2) === 0 ? ('asff' as const) : ('ocsf' as const),
           ...(random(2) === 0
             ? {

@@ -1,3 +1,4 @@
+import { findingRegion } from './aws.js';
 import type { ClaimedChange } from './changes.js';
 
 /**
@@ -84,8 +85,8 @@ export function partialWaitsForMore(
 
 export interface BatchPlan<T> {
   /**
-   * One request each: one integration, one format (BatchUpdateFindings or BatchUpdateFindingsV2), one
-   * field, one value, at most 100 findings.
+   * One request each: one integration, one region, one format (BatchUpdateFindings or
+   * BatchUpdateFindingsV2), one field, one value, at most 100 findings.
    */
   requests: T[][];
   /** Changes put back to wait for more of their kind. */
@@ -103,13 +104,15 @@ export function planRequests<T extends BatchableChange>(
   context: { now: Date; eventsInFlight: boolean },
 ): BatchPlan<T> {
   const nowMs = context.now.getTime();
-  // The integration determines the role and region, so one request never mixes accounts or regions; the
-  // format determines the API, so ASFF and OCSF findings never share a request (a request AWS refuses
-  // because of one would fail the other's too).
+  // The integration determines the role, and the finding's product the region whose Security Hub holds
+  // it (aws.ts, targetForFinding), so one request never mixes accounts or regions; the format determines
+  // the API, so ASFF and OCSF findings never share a request (a request AWS refuses because of one would
+  // fail the other's too).
   const groups = new Map<string, T[]>();
   const newestByIntegration = new Map<string, number>();
   for (const change of changes) {
-    const key = `${change.integrationId}|${change.format}|${change.field}|${JSON.stringify(change.value)}`;
+    const region = findingRegion(change.productArn) ?? '';
+    const key = `${change.integrationId}|${region}|${change.format}|${change.field}|${JSON.stringify(change.value)}`;
     const group = groups.get(key) ?? [];
     group.push(change);
     groups.set(key, group);

@@ -524,7 +524,11 @@ export const writebacksRepository = {
       .execute();
   },
 
-  /** The role to assume and the region to write to, or undefined when the integration writes nothing back. */
+  /**
+   * The role to assume and the integration's region (the role test's, and a finding's whose product names
+   * no region: sender.ts sends each finding's change to its own region), or undefined when the
+   * integration writes nothing back.
+   */
   async roleTarget(db: Queryable, integrationId: string): Promise<RoleTarget | undefined> {
     const row = await integrationsRepository.getById(db, integrationId);
     if (!row) return undefined;

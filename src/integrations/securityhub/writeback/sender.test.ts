@@ -4,6 +4,7 @@ import type {
   BatchUpdateFindingsUnprocessedFinding,
   BatchUpdateFindingsV2UnprocessedFinding,
 } from '@aws-sdk/client-securityhub';
+import { findingRegion, targetForFinding, type RoleTarget } from './aws.js';
 import type { ClaimedChange } from './changes.js';
 import { readAnswer, readAnswerV2, readRequestFailure } from './sender.js';
 
@@ -138,6 +139,43 @@ describe("reading Security Hub's answer", () => {
         status,
         error: 'SomeException: nope',
       });
+    }
+  });
+});
+
+describe('the region a change is sent to', () => {
+  const configured: RoleTarget = {
+    integrationId: 'hub',
+    integrationName: 'Hub',
+    roleArn: `arn:aws:iam::${ACCOUNT}:role/VigilSecurityHubRole-hub`,
+    externalId: 'external',
+    region: 'us-east-1',
+  };
+
+  it("is the region of the finding's product, where Security Hub holds the finding", () => {
+    const cases: [string, string | undefined][] = [
+      ['arn:aws:securityhub:eu-west-1::product/aws/guardduty', 'eu-west-1'],
+      [`arn:aws:securityhub:ap-southeast-2:${ACCOUNT}:product/${ACCOUNT}/default`, 'ap-southeast-2'],
+      ['arn:aws:securityhub:eu-central-1::productv2/aws/securityhub', 'eu-central-1'],
+      ['arn:aws-us-gov:securityhub:us-gov-west-1::product/aws/inspector', 'us-gov-west-1'],
+      ['arn:aws-cn:securityhub:cn-north-1::product/aws/guardduty', 'cn-north-1'],
+    ];
+    for (const [productArn, region] of cases) {
+      assert.equal(findingRegion(productArn), region, productArn);
+      assert.deepEqual(targetForFinding(configured, productArn), { ...configured, region });
+    }
+  });
+
+  it("is the integration's own when the product names none, or nothing that is a region", () => {
+    for (const productArn of [
+      'guardduty',
+      'arn:aws:securityhub:::product/aws/guardduty',
+      'arn:aws:guardduty:eu-west-1:123456789012:detector/d',
+      'arn:aws:securityhub:evil.example.com#:123456789012:product/x/y',
+      'arn:aws:securityhub:EU-WEST-1::product/aws/guardduty',
+    ]) {
+      assert.equal(findingRegion(productArn), undefined, productArn);
+      assert.deepEqual(targetForFinding(configured, productArn), configured);
     }
   });
 });

@@ -6,16 +6,16 @@ import type { Db } from '../../../db/database.js';
 import type { FindingFormat } from '../../../db/schema.js';
 import type { Logger } from '../../../logger.js';
 import type { Clock } from '../../../work/clock.js';
-import { accountOf, type AwsAccess, type RoleTarget } from './aws.js';
+import { accountOf, targetForFinding, type AwsAccess, type RoleTarget } from './aws.js';
 import { securityHubUpdate, securityHubUpdateV2, type ClaimedChange } from './changes.js';
 import type { RateLimiter } from './rate-limit.js';
 import { writebacksRepository } from './repository.js';
 
 /**
- * Sends one request's changes (one integration, one format, one change, at most 100 findings) through the
- * shared rate limiter, and says what became of each: this module decides nothing about retries, and
- * writes only the claim's lease. ASFF findings go by BatchUpdateFindings, OCSF findings by
- * BatchUpdateFindingsV2.
+ * Sends one request's changes (one integration, one region, one format, one change, at most 100
+ * findings) to the Security Hub of their findings' region through the shared rate limiter, and says
+ * what became of each: this module decides nothing about retries, and writes only the claim's lease.
+ * ASFF findings go by BatchUpdateFindings, OCSF findings by BatchUpdateFindingsV2.
  *
  * A round's changes wait their turn, one request after another behind the rate limiter, and their lease
  * may run out meanwhile: another process then takes them over, and may already have sent a later change
@@ -213,8 +213,10 @@ export function createSender(deps: {
     async send(batch: readonly ClaimedChange[], claimId: string): Promise<SendOutcome> {
       const first = batch[0];
       if (!first) return { kind: 'answered', done: [], retry: [], refused: [] };
-      const target = await writebacksRepository.roleTarget(db, first.integrationId);
-      if (!target) return { kind: 'turned-off' };
+      const configured = await writebacksRepository.roleTarget(db, first.integrationId);
+      if (!configured) return { kind: 'turned-off' };
+      // A request's findings share their region (batching.ts groups them so).
+      const target = targetForFinding(configured, first.productArn);
       // AWS's limits are per account and region, whichever integration the request is for, and shared
       // by BatchUpdateFindings and BatchUpdateFindingsV2: one bucket for both.
       await rateLimiter.acquire(`${accountOf(target.roleArn)}:${target.region}`);
