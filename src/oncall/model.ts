@@ -68,8 +68,9 @@ export type EscalationCondition = 'if-not-acked' | 'if-not-closed';
 
 /**
  * Whom a rule notifies. For a schedule: `default` is the person on call, `next` / `previous` the one
- * after / before them. For a team: `default`, `all` and `users` are every member, `admins` the team's
- * admins. For a user: that user.
+ * after / before them. For a team: `default` is whom the team's routing rules choose for the alert (as
+ * for the team as a responder), `all` and `users` are every member, `admins` the team's admins. For a
+ * user: that user.
  */
 export type EscalationNotifyType = 'default' | 'next' | 'previous' | 'users' | 'admins' | 'all';
 

@@ -840,6 +840,44 @@ describe('Terraform opsgenie provider: what Read gets back is what Create sent',
     });
   });
 
+  // Issue #344: a team's default rule imported as `<team_id>/<rule_id>` with is_default = true and
+  // criteria { type = "match-all" }. Update sends team.UpdateRoutingRuleRequest, whose Criteria pointer is
+  // always set and which has no timezone for the default rule, then (older providers) change-order with
+  // the order Read set: the rule's own, last, position.
+  it('opsgenie_team_routing_rule: the imported default rule updates with its criteria and order', async () => {
+    const name = `default-route_${run}`;
+    await goSdkOk('POST', '/v2/teams', { name, members: [{ user: { id: alice.id }, role: 'admin' }] });
+    const teamId = (await goSdkOk('GET', `/v2/teams/${name}?identifierType=name`)).data.id;
+    const base = `/v2/teams/${teamId}/routing-rules`;
+    await goSdkOk('POST', `${base}?teamIdentifierType=id`, {
+      name: 'first',
+      order: 0,
+      criteria: { type: 'match-all' },
+      notify: { type: 'none' },
+    });
+    // An Opsgenie team has its default rule from the start; in Vigil it is stored once set.
+    const ruleId = (
+      await goSdkOk('PUT', `${base}/default?teamIdentifierType=id`, { notify: { type: 'none' } })
+    ).data.id;
+    const read = async () => (await goSdkOk('GET', `${base}/${ruleId}?teamIdentifierType=id`)).data;
+    const imported = await read();
+    assert.equal(imported.isDefault, true);
+    assert.equal(imported.order, 1);
+
+    const schedule = await goSdkOk('POST', '/v2/schedules', { name: `default-route_${run}`, enabled: true });
+    await goSdkOk('PATCH', `${base}/${ruleId}?teamIdentifierType=id`, {
+      name: 'Default rule',
+      criteria: { type: 'match-all' },
+      notify: { type: 'schedule', id: schedule.data.id },
+    });
+    await goSdkOk('POST', `${base}/${ruleId}/change-order?teamIdentifierType=id`, { order: imported.order });
+    const updated = await read();
+    assert.equal(updated.isDefault, true);
+    assert.equal(updated.order, 1);
+    assert.equal(updated.criteria.type, 'match-all');
+    assert.deepEqual([updated.notify.type, updated.notify.id], ['schedule', schedule.data.id]);
+  });
+
   // resource_opsgenie_heartbeat.go: Create posts heartbeat.AddRequest, whose ownerTeam is a struct (sent as
   // "{}" without an owner); Read sets name, enabled, description, interval, interval_unit, owner_team_id,
   // alert_priority, alert_tags and alert_message.

@@ -505,6 +505,136 @@ describe('acknowledged, and rules that carry on until the alert is closed', () =
   });
 });
 
+describe('an escalation rule naming a team', () => {
+  // Team Ops (alice, bob) routes by default to a policy that pages alice alone; Backstop's rule names Ops.
+  before(async () => {
+    await call('POST', '/v2/teams', {
+      name: 'Ops',
+      members: [alice, bob].map((username) => ({ user: { username }, role: 'user' })),
+    });
+    await call('POST', '/v2/escalations', {
+      name: 'Ops escalation',
+      rules: [
+        {
+          condition: 'if-not-acked',
+          notifyType: 'default',
+          delay: { timeAmount: 0 },
+          recipient: { type: 'user', username: alice },
+        },
+      ],
+    });
+    await call('PUT', '/v2/teams/Ops/routing-rules/default?teamIdentifierType=name', {
+      notify: { type: 'escalation', name: 'Ops escalation' },
+    });
+    await call('POST', '/v2/escalations', {
+      name: 'Backstop',
+      rules: [
+        {
+          condition: 'if-not-acked',
+          notifyType: 'default',
+          delay: { timeAmount: 10 },
+          recipient: { type: 'team', name: 'Ops' },
+        },
+      ],
+    });
+  });
+
+  async function alertFor(message: string, responders: Json[]): Promise<string> {
+    const res = await call('POST', '/v2/alerts', { message, responders });
+    const alertId = await waitFor('the alert', async () => {
+      const status = await server.call('GET', `/v2/alerts/requests/${res.requestId}`);
+      return status.body.data?.alertId as string | undefined;
+    });
+    await waitFor('Backstop to start', async () =>
+      (await logs(alertId)).some((l) => l.includes('Escalation Backstop is a responder')),
+    );
+    return alertId;
+  }
+
+  it("goes through the team's routing rules (notifyType default), not to every member", async () => {
+    const message = `Routed through Ops ${run}`;
+    const alertId = await alertFor(message, [{ type: 'escalation', name: 'Backstop' }]);
+    await settle();
+    assert.equal(mailsAbout(message).length, 0, 'nobody before the 10 minutes');
+    clock.advance(10 * MINUTE);
+    await mailTo(alice, message);
+    await settle();
+    assert.deepEqual(
+      [alice, bob].map((to) => mailsAbout(message).filter((m) => m.to.includes(to)).length),
+      [1, 0],
+    );
+    const lines = await logs(alertId);
+    assert.ok(
+      lines.some((l) =>
+        l.includes(`team Ops's routing rule "Default rule" sends the alert to escalation Ops escalation`),
+      ),
+      lines.join('\n'),
+    );
+  });
+
+  it('pages who is on call when the team routes to a schedule, and nobody when it routes to none', async () => {
+    for (const [name, notify] of [
+      ['Ops nights', { type: 'schedule', name: 'Security primary' }],
+      ['Ops quiet', { type: 'none' }],
+    ] as const) {
+      await call('POST', '/v2/teams', {
+        name,
+        members: [alice, bob].map((username) => ({ user: { username }, role: 'user' })),
+      });
+      await call('PUT', `/v2/teams/${name}/routing-rules/default?teamIdentifierType=name`, { notify });
+    }
+    await call('POST', '/v2/escalations', {
+      name: 'Both Ops teams',
+      rules: ['Ops nights', 'Ops quiet'].map((name) => ({
+        condition: 'if-not-acked',
+        notifyType: 'default',
+        delay: { timeAmount: 0 },
+        recipient: { type: 'team', name },
+      })),
+    });
+    const message = `Ops by schedule ${run}`;
+    const res = await call('POST', '/v2/alerts', {
+      message,
+      responders: [{ type: 'escalation', name: 'Both Ops teams' }],
+    });
+    await mailTo(alice, message);
+    await settle();
+    const alertId = (await server.call('GET', `/v2/alerts/requests/${res.requestId}`)).body.data.alertId;
+    assert.equal(mailsAbout(message).length, 1, 'alice, on call in Security primary, alone');
+    const lines = await logs(alertId);
+    for (const line of [
+      `Notifying Alice (on call in schedule Security primary, by team Ops nights's routing rule "Default rule")`,
+      `nobody to notify in team Ops quiet (team Ops quiet's routing rule "Default rule" says do not notify)`,
+    ]) {
+      assert.ok(
+        lines.some((l) => l.includes(line)),
+        lines.join('\n'),
+      );
+    }
+  });
+
+  it('does not start the team a second time when it is already a responder', async () => {
+    const message = `Ops twice ${run}`;
+    const alertId = await alertFor(message, [
+      { type: 'team', name: 'Ops' },
+      { type: 'escalation', name: 'Backstop' },
+    ]);
+    await mailTo(alice, message);
+    clock.advance(10 * MINUTE);
+    await waitFor('the Backstop step', async () =>
+      (await logs(alertId)).some((l) => l.includes('team Ops already escalates (or escalated) it')),
+    );
+    await settle();
+    assert.deepEqual(
+      [alice, bob].map((to) => mailsAbout(message).filter((m) => m.to.includes(to)).length),
+      [1, 0],
+      `${mailsAbout(message)
+        .map((m) => `${m.to} ${m.subject} ${m.text.slice(0, 200)}`)
+        .join('\n')}\n${(await logs(alertId)).join('\n')}`,
+    );
+  });
+});
+
 describe('a restart in the middle', () => {
   it('loses no step: a step that fell due while Vigil was down fires at start and says it was late', async () => {
     const message = `Restart ${run}`;

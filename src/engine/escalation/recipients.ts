@@ -7,11 +7,11 @@ import type { PlanRecipient } from '../../notify/planner.js';
 
 /**
  * Whom an escalation rule notifies at an instant: a user, those on call in a schedule (or the next or
- * previous ones: everyone each rotation has in an "all" schedule, one in a "layers" one), or a team's
- * members or admins. A schedule's on-call participant may be a team (its
- * members are notified, as Opsgenie does) or an escalation (that policy runs: `escalations`, for the
- * runner to start). Schedules (for an instant) and teams are read once per resolver, so a batch of alerts on one policy
- * costs one load each.
+ * previous ones: everyone each rotation has in an "all" schedule, one in a "layers" one), a team's
+ * members or admins, or whom a team's routing rules choose (`routedBy`). A schedule's on-call
+ * participant may be a team (its members are notified, as Opsgenie does) or an escalation (that policy
+ * runs: `escalations`, for the runner to start). Schedules (for an instant) and teams are read once per
+ * resolver, so a batch of alerts on one policy costs one load each.
  */
 export interface ResolvedRecipients {
   recipients: PlanRecipient[];
@@ -19,6 +19,11 @@ export interface ResolvedRecipients {
   target: string;
   /** Escalations on call in the schedule the rule targeted: each runs for the alert, as a responder would. */
   escalations?: { id: string; why: string }[];
+  /**
+   * The team whose routing rules decide whom the rule notifies (notifyType default), as they would for the
+   * team as a responder. Routing matches the alert, which the resolver does not have: the runner routes it.
+   */
+  routedBy?: { teamId: string; teamName: string };
 }
 
 export function createRecipientResolver(q: Queryable, orgId: string) {
@@ -130,6 +135,14 @@ export function createRecipientResolver(q: Queryable, orgId: string) {
       case 'team': {
         const found = await team(recipient.id);
         if (!found) return { recipients: [], target: 'a team that no longer exists' };
+        // Opsgenie: a team "as its responder" goes through the team's routing rules; every member is "all".
+        if (notifyType === 'default') {
+          return {
+            recipients: [],
+            target: `team ${found.name}`,
+            routedBy: { teamId: recipient.id, teamName: found.name },
+          };
+        }
         const admins = notifyType === 'admins';
         const members = found.members.filter((m) => !admins || m.role === 'admin');
         return {

@@ -8,7 +8,10 @@ import type { EngineTx } from './engine-tx.js';
 import { ENGINE_ACTOR } from './log-buffer.js';
 import { formatDuration } from '../../work/durations.js';
 import { describeStep, dueAt, stepAt, type PlanStep } from './plan.js';
-import { planOf } from '../../oncall/routing/route.js';
+import { planOf, routeAlert } from '../../oncall/routing/route.js';
+import { matchableAlert } from '../../oncall/conditions.js';
+import type { EscalationPlan, EscalationRule } from '../../oncall/model.js';
+import type { ResolvedRecipients } from './recipients.js';
 import { type NewRun, escalationRepository as repo, newRunRow } from './repository.js';
 import { dueSteps, type DueStep, type DueStepsOutcome, type RunUpdate } from './transition.js';
 import { alertsRepository } from '../../alerts/repository.js';
@@ -109,7 +112,14 @@ export function createStepRunner({ alerts, log, lateAfterMs }: StepRunnerOptions
     const rule = step.rule;
     if (!rule) return;
     const label = describeStep(run.plan, step);
-    const { recipients, target, escalations = [] } = await reads.resolverFor(run.org_id)(rule, now);
+    let resolved = await reads.resolverFor(run.org_id)(rule, now);
+    if (resolved.routedBy) {
+      const routed = await routeThroughTeam(etx, run, alert, rule, resolved.routedBy, now, `${label}${late}`);
+      // The team's escalation took the alert (or had it already): its line is on the log.
+      if (!routed) return;
+      resolved = routed;
+    }
+    const { recipients, target, escalations = [] } = resolved;
     for (const onCall of escalations) {
       await startOnCallEscalation(etx, run, alert, onCall, now, `${label}${late}`);
     }
@@ -136,6 +146,85 @@ export function createStepRunner({ alerts, log, lateAfterMs }: StepRunnerOptions
   }
 
   /**
+   * A rule that names a team (notifyType default) notifies as the team's routing rules say now, as they do
+   * for the team as a responder: its escalation runs for the alert from now, under the team's source, so
+   * that a team already escalating the alert (a responder, or reached before) is not started twice and a
+   * policy that leads back to the team ends there; a schedule's on-call people, or the members when no
+   * rule applies, are paged by this step. Returns whom to page, or nothing when an escalation took over.
+   */
+  async function routeThroughTeam(
+    etx: EngineTx,
+    run: AlertEscalationRow,
+    alert: AlertRow,
+    rule: EscalationRule,
+    team: { teamId: string; teamName: string },
+    now: Date,
+    label: string,
+  ): Promise<ResolvedRecipients | undefined> {
+    const { tx, logs, reads } = etx;
+    const decision = await routeAlert(tx, team.teamId, matchableAlert(alert), now, reads.routing);
+    const resolve = reads.resolverFor(run.org_id);
+    if (decision.kind === 'team-members') return resolve({ ...rule, notifyType: 'all' }, now);
+    const via = `team ${team.teamName}'s routing rule "${decision.ruleName}"`;
+    switch (decision.kind) {
+      case 'none':
+        return { recipients: [], target: `team ${team.teamName} (${via} says do not notify)` };
+      case 'schedule': {
+        const onCall = await resolve(
+          { ...rule, notifyType: 'default', recipient: { type: 'schedule', id: decision.scheduleId } },
+          now,
+        );
+        return {
+          ...onCall,
+          recipients: onCall.recipients.map((r) => ({ ...r, why: `${r.why}, by ${via}` })),
+          target: `${onCall.target}, by ${via}`,
+        };
+      }
+      case 'escalation': {
+        const started = await startRun(etx, run, alert, {
+          source: `team:${team.teamId}`,
+          escalationId: decision.escalationId,
+          plan: decision.plan,
+          now,
+        });
+        logs.add(
+          alert.id,
+          started
+            ? `${label}: ${via} sends the alert to escalation ${decision.plan.name}; escalating with it`
+            : `${label}: ${via} sends the alert to escalation ${decision.plan.name}, and team ${team.teamName} already escalates (or escalated) it`,
+        );
+        return undefined;
+      }
+    }
+  }
+
+  /** A run of the plan for the alert from now; false when the alert already ran one from that source. */
+  async function startRun(
+    etx: EngineTx,
+    run: AlertEscalationRow,
+    alert: AlertRow,
+    {
+      source,
+      escalationId,
+      plan,
+      now,
+    }: { source: string; escalationId: string; plan: EscalationPlan; now: Date },
+  ): Promise<boolean> {
+    const first = stepAt(plan, 0);
+    const started = await repo.insertRun(etx.tx, {
+      alertId: alert.id,
+      orgId: run.org_id,
+      source,
+      escalationId,
+      plan,
+      baseAt: now,
+      nextAt: first ? dueAt(now, first) : now,
+    });
+    if (started) etx.escalationStarted = true;
+    return started !== undefined;
+  }
+
+  /**
    * An escalation on call in a schedule a step notified runs for the alert from now, as an escalation
    * responder would (Opsgenie's escalation participant). One that already runs or ran for it (a responder,
    * on call before, or the policy that led here) is left alone: an alert runs each source once, which also
@@ -155,18 +244,12 @@ export function createStepRunner({ alerts, log, lateAfterMs }: StepRunnerOptions
       logs.add(alert.id, `${label}: the escalation ${onCall.why} no longer exists; nobody is paged for it`);
       return;
     }
-    const plan = planOf(policy);
-    const first = stepAt(plan, 0);
-    const started = await repo.insertRun(tx, {
-      alertId: alert.id,
-      orgId: run.org_id,
+    const started = await startRun(etx, run, alert, {
       source: `escalation:${onCall.id}`,
       escalationId: onCall.id,
-      plan,
-      baseAt: now,
-      nextAt: first ? dueAt(now, first) : now,
+      plan: planOf(policy),
+      now,
     });
-    if (started) etx.escalationStarted = true;
     logs.add(
       alert.id,
       started

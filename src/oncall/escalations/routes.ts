@@ -35,7 +35,7 @@ const Rule = Type.Object(
     condition: StringEnum(['if-not-acked', 'if-not-closed']),
     notifyType: StringEnum(['default', 'next', 'previous', 'users', 'admins', 'all'], {
       description:
-        'user: default. schedule: default (on call), next, previous. team: default, all or users (every member), admins (team admins).',
+        "user: default. schedule: default (on call), next, previous. team: default (whom the team's routing rules choose for the alert), all or users (every member), admins (team admins).",
     }),
     delay: Type.Object(
       {

@@ -304,6 +304,48 @@ describe('team routing rules (/v2/teams/{identifier}/routing-rules)', () => {
     assert.equal((await server.call('DELETE', `/v2/teams/${teamId}/routing-rules/${other}`)).status, 200);
   });
 
+  it("takes back the default rule's own criteria, restriction and order, and refuses other ones", async () => {
+    const teamId = await createTeam('Echoed defaults');
+    await addRule(teamId, { name: 'First', notify: { type: 'none' } });
+    const path = `/v2/teams/${teamId}/routing-rules`;
+    const set = await server.call('PUT', `${path}/default`, { notify: { type: 'none' } });
+    const defaultId = set.body.data.id;
+    // What the Terraform provider sends for an imported default rule: its values, and a new notify.
+    for (const body of [
+      { criteria: { type: 'match-all' }, notify: { type: 'schedule', id: primaryId } },
+      { criteria: { type: 'match-all', conditions: [] }, timeRestriction: null, order: 1 },
+    ]) {
+      const res = await server.call('PATCH', `${path}/${defaultId}`, body);
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+    }
+    const moved = await server.call('POST', `${path}/${defaultId}/change-order`, { order: 1 });
+    assert.equal(moved.status, 200, JSON.stringify(moved.body));
+    const list = (await rules(teamId)).body.data;
+    assert.deepEqual(
+      list.map((r: Json) => [r.name, r.isDefault, r.order]),
+      [
+        ['First', false, 0],
+        ['Default rule', true, 1],
+      ],
+    );
+    assert.deepEqual(list[1].notify, { type: 'schedule', id: primaryId, name: 'Primary' });
+    assert.equal(list[1].criteria.type, 'match-all');
+    assert.equal(list[1].timeRestriction, undefined);
+
+    const anHour = {
+      type: 'time-of-day',
+      restriction: { startHour: 9, startMin: 0, endHour: 10, endMin: 0 },
+    };
+    const withCondition = { type: 'match-all', conditions: messageContains('x').conditions };
+    for (const [body, field] of [
+      [{ criteria: withCondition }, 'criteria'],
+      [{ timeRestriction: anHour }, 'timeRestriction'],
+      [{ order: 0 }, 'order'],
+    ] as const) {
+      assert.deepEqual(await rejected('PATCH', `${path}/${defaultId}`, body), [field]);
+    }
+  });
+
   it('names the field at fault in every validation error', async () => {
     const teamId = await createTeam('Validation');
     const path = `/v2/teams/${teamId}/routing-rules`;

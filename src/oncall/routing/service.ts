@@ -87,6 +87,14 @@ export function syntheticDefaultRule(order: number) {
 export type PresentedRoutingRule =
   ReturnType<typeof presentRoutingRule> | ReturnType<typeof syntheticDefaultRule>;
 
+/** Criteria that match every alert: {"type": "match-all"}, with no conditions or an empty list of them. */
+function isMatchAllWithoutConditions(criteria: unknown): boolean {
+  if (typeof criteria !== 'object' || criteria === null) return false;
+  const { type, conditions } = criteria as { type?: unknown; conditions?: unknown };
+  const noConditions = conditions === undefined || (Array.isArray(conditions) && conditions.length === 0);
+  return (type === undefined || type === 'match-all') && noConditions;
+}
+
 function isTimeZone(zone: string): boolean {
   return IANAZone.isValidZone(zone);
 }
@@ -209,14 +217,23 @@ export function createRoutingService(db: Db) {
     return out;
   }
 
-  function refuseOnDefault(input: RoutingRuleChanges): void {
-    for (const field of ['criteria', 'timeRestriction', 'order'] as const) {
-      if (input[field] !== undefined) {
-        throw invalidField(
-          field,
-          'The default rule matches every alert at any time and always comes last: only its name and notify can change.',
-        );
-      }
+  /**
+   * The default rule matches every alert at any time and always comes last. Clients that send those values
+   * back with every change (the Terraform provider sends criteria match-all on each update, and older ones
+   * then the rule's own order) change nothing, so only a different value is refused.
+   */
+  async function refuseChangesToDefault(q: Queryable, teamId: string, input: RoutingRuleChanges) {
+    const refuse = (field: 'criteria' | 'timeRestriction' | 'order') =>
+      invalidField(
+        field,
+        'The default rule matches every alert at any time and always comes last: only its name and notify can change.',
+      );
+    if (input.criteria !== undefined && !isMatchAllWithoutConditions(input.criteria))
+      throw refuse('criteria');
+    if (input.timeRestriction !== undefined && input.timeRestriction !== null)
+      throw refuse('timeRestriction');
+    if (input.order !== undefined && input.order !== (await repo.countOrdinary(q, teamId))) {
+      throw refuse('order');
     }
   }
 
@@ -248,7 +265,8 @@ export function createRoutingService(db: Db) {
         ruleId === DEFAULT_RULE_ID
           ? await repo.findDefault(tx, row.id)
           : await findRule(tx, row.id, row.name, ruleId);
-      if (!rule || rule.is_default) refuseOnDefault(input);
+      const isDefault = !rule || rule.is_default;
+      if (isDefault) await refuseChangesToDefault(tx, row.id, input);
       const changes = values(input, rule);
       const target = input.notify ? await resolveNotify(tx, p.orgId, input.notify) : {};
       if (!rule) {
@@ -271,7 +289,7 @@ export function createRoutingService(db: Db) {
         });
       }
       await repo.update(tx, rule.id, { ...changes, ...target });
-      if (input.order !== undefined) await moveTo(tx, row.id, rule.id, input.order);
+      if (input.order !== undefined && !isDefault) await moveTo(tx, row.id, rule.id, input.order);
       await record(
         tx,
         p,
@@ -352,7 +370,10 @@ export function createRoutingService(db: Db) {
       return db.transaction().execute(async (tx) => {
         await accountsRepository.lockTeam(tx, row.id);
         const rule = await findRule(tx, row.id, row.name, ruleId);
-        if (rule.is_default) refuseOnDefault({ order });
+        if (rule.is_default) {
+          await refuseChangesToDefault(tx, row.id, { order });
+          return { id: rule.id, name: rule.name };
+        }
         await moveTo(tx, row.id, rule.id, order);
         await record(tx, p, row.id, `Routing rule ${rule.name} moved to position ${order}`);
         return { id: rule.id, name: rule.name };
