@@ -157,25 +157,35 @@ export async function planNotificationsBatch(
     }),
   );
   // A person on two of the alert's escalations at once (on call for two responder teams, or a responder
-  // and on call) is paged once: a message to the same contact due within a minute covers this one. Only
-  // a page at once can be covered: only pages that have one ask.
-  const checks = prepared.flatMap(({ input, unique, setups }, i) =>
-    input.kind === 'create-alert' && setups && unique.some((r) => hasImmediateStep(setups.get(r.id)))
-      ? [{ i, input, userIds: unique.map((r) => r.id) }]
-      : [],
-  );
+  // and on call) is paged once: each step of theirs, at once or later, is covered by a message to the
+  // same contact due within the minute before it. Only pages to someone with a step that can be sent ask,
+  // one check per delay their steps have.
+  const checks = prepared.flatMap(({ input, unique, setups }, i) => {
+    if (input.kind !== 'create-alert' || !setups) return [];
+    const byDelay = new Map<number, string[]>();
+    for (const { id } of unique)
+      for (const delay of stepDelays(setups.get(id))) byDelay.set(delay, [...(byDelay.get(delay) ?? []), id]);
+    return [...byDelay].map(([delay, userIds]) => ({ i, input, delay, userIds }));
+  });
   const found = await notificationsRepository.contactsPagedBetweenMany(
     tx,
-    checks.map(({ input, userIds }) => ({
-      alertId: input.alert.id,
-      userIds,
-      from: new Date(input.now.getTime() - DUPLICATE_WINDOW_MS),
-      to: input.now,
-      stopOns: lastingStopOns(input.stopOn),
-      ...(input.escalationRunId !== undefined ? { exceptRunId: input.escalationRunId } : {}),
-    })),
+    checks.map(({ input, delay, userIds }) => {
+      const due = input.now.getTime() + delay * 60_000;
+      return {
+        alertId: input.alert.id,
+        userIds,
+        from: new Date(due - DUPLICATE_WINDOW_MS),
+        to: new Date(due),
+        stopOns: lastingStopOns(input.stopOn),
+        // Not the run's own messages in the table: they are of its earlier rules, its earlier repeats or
+        // its start before a restart or an escalate, after which it pages again (or of this very page,
+        // planned again, which its keys keep from going twice). Its rules with the same delay fall due
+        // together and are planned in one batch, where they cover each other (coversPageOf).
+        ...(input.escalationRunId !== undefined ? { exceptRunId: input.escalationRunId } : {}),
+      };
+    }),
   );
-  const coveredByDb = new Map(checks.map(({ i }, k) => [i, found[k] ?? new Set<string>()]));
+  const coveredInTable = new Map(checks.map(({ i, delay }, k) => [`${i} ${delay}`, found[k]]));
 
   const results: PlanResult[] = [];
   const rowsOf: PlannedRow[][] = [];
@@ -187,8 +197,10 @@ export async function planNotificationsBatch(
     const rows: PlannedRow[] = [];
     rowsOf.push(rows);
     if (!setups) continue;
-    const covered = new Set(coveredByDb.get(i));
-    if (input.kind === 'create-alert') for (const id of coveredByEarlier(input, planned)) covered.add(id);
+    const earlier = input.kind === 'create-alert' ? planned.filter((row) => coversPageOf(input, row)) : [];
+    const covered: Covered = (contactId, delay, due) =>
+      coveredInTable.get(`${i} ${delay}`)?.has(contactId) === true ||
+      earlier.some((row) => row.contact_method_id === contactId && dueWithinWindow(row.due_at, due));
     planFor(input, unique, setups, covered, result, rows, repeats);
     planned.push(...rows);
   }
@@ -216,40 +228,37 @@ export async function planNotificationsBatch(
 
 type Setups = ReadonlyMap<string, NotificationSetup>;
 
-/** Whether a person has an enabled step at once to one of their contact methods (a page that can be covered). */
-function hasImmediateStep(setup: NotificationSetup | undefined): boolean {
-  if (!setup) return false;
-  return setup.rules.some((rule) =>
-    rule.steps.some(
-      (step) => step.enabled && step.sendAfterMinutes === 0 && setup.contacts.has(step.contactId),
-    ),
+/** Whether a step to this contact, `delay` minutes after the page and due at `due`, is already being paged. */
+type Covered = (contactId: string, delay: number, due: Date) => boolean;
+
+/** The delays of a person's enabled steps to one of their contact methods (the messages that can be covered). */
+function stepDelays(setup: NotificationSetup | undefined): Set<number> {
+  const delays = new Set<number>();
+  if (!setup) return delays;
+  for (const rule of setup.rules)
+    for (const step of rule.steps)
+      if (step.enabled && setup.contacts.has(step.contactId)) delays.add(step.sendAfterMinutes);
+  return delays;
+}
+
+/**
+ * Whether a message planned earlier in the batch can cover this page's, as the "already paged?" read
+ * chooses them in the table, except that the same run's count here: its rules with the same delay fall
+ * due, and are planned, together, and someone on two of them is paged once.
+ */
+function coversPageOf(input: PlanInput, row: PlannedRow): boolean {
+  return (
+    row.alert_id === input.alert.id &&
+    row.kind === 'create-alert' &&
+    typeof row.user_id === 'string' &&
+    input.recipients.some((r) => r.id === row.user_id) &&
+    lastingStopOns(input.stopOn).includes(row.stop_on)
   );
 }
 
-/** The contact methods the messages planned earlier in the batch cover, as the "already paged?" read would find them in the table. */
-function coveredByEarlier(input: PlanInput, earlier: readonly PlannedRow[]): string[] {
-  if (earlier.length === 0) return [];
-  const from = input.now.getTime() - DUPLICATE_WINDOW_MS;
-  const to = input.now.getTime();
-  const lasting = lastingStopOns(input.stopOn);
-  const userIds = new Set(input.recipients.map((r) => r.id));
-  return earlier.flatMap((row) => {
-    const due = row.due_at.getTime();
-    const ok =
-      row.alert_id === input.alert.id &&
-      row.kind === 'create-alert' &&
-      row.user_id !== null &&
-      row.user_id !== undefined &&
-      userIds.has(row.user_id) &&
-      lasting.includes(row.stop_on) &&
-      due > from &&
-      due <= to &&
-      (input.escalationRunId === undefined ||
-        row.escalation_run_id === null ||
-        row.escalation_run_id === undefined ||
-        row.escalation_run_id !== input.escalationRunId);
-    return ok && row.contact_method_id ? [row.contact_method_id] : [];
-  });
+/** Whether a message due at `other` is due within the minute before `due` (as the read's window). */
+function dueWithinWindow(other: Date, due: Date): boolean {
+  return other.getTime() > due.getTime() - DUPLICATE_WINDOW_MS && other.getTime() <= due.getTime();
 }
 
 /** Why a contact method can not be paged (for the alert's log: no address), or undefined when it can. */
@@ -267,7 +276,7 @@ function planFor(
   input: PlanInput,
   unique: PlanRecipient[],
   setups: Setups,
-  covered: ReadonlySet<string>,
+  covered: Covered,
   result: PlanResult,
   rows: PlannedRow[],
   repeats: StartedRepeat[],
@@ -314,8 +323,10 @@ function planFor(
         continue;
       }
       const due = new Date(input.now.getTime() + step.sendAfterMinutes * 60_000);
-      if (step.sendAfterMinutes === 0 && covered.has(contact.id)) {
-        parts.push(`${contact.method} already being paged`);
+      if (covered(contact.id, step.sendAfterMinutes, due)) {
+        parts.push(
+          `${contact.method}${step.sendAfterMinutes === 0 ? '' : ` after ${formatMinutes(step.sendAfterMinutes)}`} already being paged`,
+        );
         continue;
       }
       const key = `${input.keyPrefix}:${recipient.id}:${step.id}`;

@@ -401,6 +401,56 @@ describe('escalation', () => {
     clock.advance(1 * MINUTE);
     await mailTo(alice, again);
   });
+
+  it('pages someone reached two ways once for each step of theirs, the later ones too', async () => {
+    // Dave's rule: email at once, and to his desk 5 minutes later. He is a responder, and his escalation's.
+    const dave = `dave-${run}@example.com`;
+    const desk = `dave.desk-${run}@example.com`;
+    await call('POST', '/v2/users', { username: dave, fullName: 'Dave', role: { name: 'User' } });
+    await call('POST', `/v2/users/${dave}/contacts`, { method: 'email', to: desk });
+    const rules = await call('GET', `/v2/users/${dave}/notification-rules`);
+    await call('PATCH', `/v2/users/${dave}/notification-rules/${rules.data[0].id}`, {
+      steps: [
+        { contact: { method: 'email', to: dave }, sendAfter: { timeAmount: 0 } },
+        { contact: { method: 'email', to: desk }, sendAfter: { timeAmount: 5 } },
+      ],
+    });
+    const policy = `Dave escalation ${run}`;
+    await call('POST', '/v2/escalations', {
+      name: policy,
+      rules: [
+        {
+          condition: 'if-not-acked',
+          notifyType: 'default',
+          delay: { timeAmount: 0 },
+          recipient: { type: 'user', username: dave },
+        },
+      ],
+    });
+    const message = `Two ways, later steps ${run}`;
+    const requestId = (
+      await call('POST', '/v2/alerts', {
+        message,
+        responders: [
+          { type: 'user', username: dave },
+          { type: 'escalation', name: policy },
+        ],
+      })
+    ).requestId as string;
+    await mailTo(dave, message);
+    await waitFor('both escalations to run', async () => {
+      const status = await server.call('GET', `/v2/alerts/requests/${requestId}`);
+      const id = status.body.data?.alertId as string | undefined;
+      return id && (await logs(id)).some((l) => l.includes('already being paged')) ? true : undefined;
+    });
+    clock.advance(5 * MINUTE);
+    await mailTo(desk, message);
+    await settle();
+    assert.deepEqual(
+      [dave, desk].map((to) => mailsAbout(message).filter((m) => m.to.includes(to)).length),
+      [1, 1],
+    );
+  });
 });
 
 describe('acknowledged, and rules that carry on until the alert is closed', () => {
