@@ -594,8 +594,9 @@ export function createAlertsService(
       case 'escalate': {
         if (closed) return refuseClosed('escalated');
         let policy: { id: string; name: string } | undefined;
-        if (action.escalation) {
-          const ref = action.escalation;
+        // `{}` names no policy (clients send it for "none chosen"): every policy, as without one.
+        const ref = action.escalation;
+        if (ref && (ref.id !== undefined || ref.name !== undefined)) {
           const found = await findEscalation(tx, alert.org_id, ref);
           if (!found)
             throw invalidField(

@@ -341,6 +341,16 @@ describe('escalation', () => {
     );
   });
 
+  it('takes an escalation naming no policy ({}) as every policy the alert is on', async () => {
+    // The console sent {} when no policy was chosen, and it was refused as a policy named "".
+    const message = `Escalate on every policy ${run}`;
+    const alertId = await createAlert(message);
+    await mailTo(alice, message);
+    await call('POST', `/v2/alerts/${alertId}/escalate`, { escalation: {}, user: 'Alice' });
+    await mailTo(bob, message);
+    assert.ok((await logs(alertId)).some((l) => l.startsWith('Escalated to the next rule by')));
+  });
+
   it('pages for escalation and schedule responders, as Opsgenie clients send them', async () => {
     for (const responder of [
       { type: 'escalation', name: 'Security escalation' },

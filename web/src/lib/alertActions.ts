@@ -11,7 +11,7 @@ export type AlertAction =
   | { kind: 'priority'; priority: Priority }
   | { kind: 'snooze'; endTime: string }
   | { kind: 'assign'; username: string }
-  | { kind: 'escalate'; escalation: { id?: string; name?: string } };
+  | { kind: 'escalate'; escalation?: { id: string } };
 
 const SOURCE = 'Vigil console';
 
@@ -67,7 +67,7 @@ export function sendAction(id: string, action: AlertAction): Promise<Accepted> {
       return unwrap(
         api.POST('/v2/alerts/{identifier}/escalate', {
           params,
-          body: { escalation: action.escalation, source: SOURCE },
+          body: { ...(action.escalation ? { escalation: action.escalation } : {}), source: SOURCE },
         }),
       );
   }

@@ -150,7 +150,7 @@ export function AlertActions({
         opened={escalateOpen}
         setOpened={setEscalateOpen}
         onSubmit={() => {
-          act({ kind: 'escalate', escalation: escalation ? { id: escalation } : {} });
+          act({ kind: 'escalate', ...(escalation ? { escalation: { id: escalation } } : {}) });
           return true;
         }}
       >
