@@ -419,6 +419,18 @@ describe('the console’s policies, integration actions, Email and Webhook integ
     assert.equal(await value.inputValue(), '', 'a header value is never shown');
     await settings.getByRole('textbox', { name: /^Webhook URL/ }).fill('http://127.0.0.1:9/other');
     await audit(page, 'desktop-webhook-integration');
+    // Switching the integration on and off again leaves the draft not yet saved as it is.
+    for (const [from, to] of [
+      ['off', 'on'],
+      ['on', 'off'],
+    ]) {
+      await page.getByRole('switch', { name: `The integration is ${from}` }).click();
+      await page.getByRole('switch', { name: `The integration is ${to}` }).waitFor();
+    }
+    assert.equal(
+      await settings.getByRole('textbox', { name: /^Webhook URL/ }).inputValue(),
+      'http://127.0.0.1:9/other',
+    );
     await settings.getByRole('button', { name: 'Save webhook' }).click();
     await page.getByText('The webhook is saved.').waitFor();
     const saved = (await made('GET', `/v2/integrations/${hook.id}`)).data;

@@ -533,7 +533,11 @@ export default function IntegrationPage() {
         ) : i.type === 'Email' ? (
           <EmailSection integration={i} />
         ) : i.type === 'Webhook' ? (
-          <WebhookSettings key={i.updatedAt} integration={i} />
+          // Keyed by what it edits: switching the integration on or off keeps a draft not yet saved.
+          <WebhookSettings
+            key={JSON.stringify([i.webhookUrl, i.addAlertDescription, i.addAlertDetails, i.headers])}
+            integration={i}
+          />
         ) : (
           <Card withBorder component="section" aria-labelledby="access-heading">
             <Title order={2} size="h4" id="access-heading" mb="xs">
