@@ -38,10 +38,10 @@ async function answers(connectionString: string): Promise<boolean> {
   }
 }
 
-async function postmasterPid(): Promise<number | undefined> {
+async function postmasterPid(folder = dataDir): Promise<number | undefined> {
   // As root, the cluster may live outside the data folder, which then names where.
-  const location = await fs.readFile(path.join(dataDir, 'postgres-location'), 'utf8').catch(() => '');
-  const cluster = path.join(/ lives in (.+?): /.exec(location)?.[1] ?? dataDir, 'postgres');
+  const location = await fs.readFile(path.join(folder, 'postgres-location'), 'utf8').catch(() => '');
+  const cluster = path.join(/ lives in (.+?): /.exec(location)?.[1] ?? folder, 'postgres');
   const text = await fs.readFile(path.join(cluster, 'postmaster.pid'), 'utf8').catch(() => '');
   const pid = Number(text.split('\n')[0]);
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
@@ -162,5 +162,81 @@ describe('the embedded PostgreSQL shared by several processes', () => {
     assert.match(logged, /embedded PostgreSQL stopped/);
     assert.equal(await answers(starter.connectionString), false);
     assert.equal(await postmasterPid(), undefined, 'postmaster.pid is gone');
+  });
+});
+
+describe('the embedded PostgreSQL started by several processes at once', () => {
+  /** Runs `test` on a data folder of its own, and ends whatever server it leaves running there. */
+  async function onOwnDataFolder(test: (folder: string) => Promise<void>): Promise<void> {
+    const folder = await fs.mkdtemp(path.join(os.tmpdir(), 'vigil-embedded-together-'));
+    try {
+      await test(folder);
+    } finally {
+      const pid = await postmasterPid(folder);
+      if (pid) {
+        try {
+          process.kill(pid, 'SIGQUIT');
+        } catch {
+          // Already gone.
+        }
+      }
+      await fs.rm(folder, { recursive: true, force: true });
+    }
+  }
+
+  /** `api` and `worker` started together: one starts the server, the other attaches to it. */
+  async function startTogether(folder: string): Promise<void> {
+    const handles = await Promise.all(
+      [1, 2].map(() => startEmbeddedPostgres({ dataDir: folder, log, settings })),
+    );
+    const owners = handles.filter((h) => h.owned);
+    assert.equal(owners.length, 1, 'exactly one of them owns the server');
+    for (const handle of handles) assert.ok(await answers(handle.connectionString));
+
+    // A later start connects with the password kept in the data folder: the one the cluster has.
+    const later = await startEmbeddedPostgres({ dataDir: folder, log, settings });
+    assert.equal(later.owned, false);
+    assert.ok(await answers(later.connectionString));
+    await later.stop();
+    await Promise.all(handles.filter((h) => !h.owned).map((h) => h.stop()));
+    assert.ok(await answers(owners[0]?.connectionString ?? ''), 'the one that attached leaves it running');
+
+    await owners[0]?.stop();
+    assert.equal(await postmasterPid(folder), undefined, 'its owner stopped it');
+    await assert.rejects(fs.access(path.join(folder, 'postgres-start.lock')), 'no start lock is left');
+  }
+
+  it('on a new data folder, creates one cluster and starts one server', async () => {
+    await onOwnDataFolder(startTogether);
+  });
+
+  it('on a data folder whose server was stopped, starts one server', async () => {
+    await onOwnDataFolder(async (folder) => {
+      const first = await startEmbeddedPostgres({ dataDir: folder, log, settings });
+      await first.stop();
+      await startTogether(folder);
+    });
+  });
+
+  it('is not held up by the start lock of a Vigil that died while starting', async () => {
+    await onOwnDataFolder(async (folder) => {
+      const dead = spawnSync('true').pid;
+      assert.ok(dead);
+      await fs.writeFile(
+        path.join(folder, 'postgres-start.lock'),
+        JSON.stringify({ pid: dead, token: 'of-the-dead' }) + '\n',
+      );
+      logged = '';
+      const server = await startEmbeddedPostgres({ dataDir: folder, log, settings });
+      try {
+        assert.match(logged, /took over the lock/);
+        assert.equal(server.owned, true);
+        assert.ok(await answers(server.connectionString));
+      } finally {
+        await server.stop();
+      }
+      const left = (await fs.readdir(folder)).filter((name) => name.startsWith('postgres-start.lock'));
+      assert.deepEqual(left, [], 'neither the lock nor the takeover marker is left');
+    });
   });
 });

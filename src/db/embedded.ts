@@ -17,9 +17,11 @@ import type { Logger } from '../logger.js';
  * (as root, PostgreSQL runs as `nobody`, which Debian and most images already have).
  *
  * Several Vigil processes may share a data folder (`--role api` and `--role worker`): the first starts
- * the server, the others attach to it. Exactly one process owns the server and stops it when it stops;
- * the data folder's postgres-owner file names it. A process that attaches to a server whose owner has
- * died (killed with SIGKILL, out of memory) adopts it, so that stopping Vigil still stops PostgreSQL.
+ * the server, the others attach to it. Processes started together take turns (the postgres-start.lock
+ * file): the others wait until the first one's server accepts connections, then attach. Exactly one
+ * process owns the server and stops it when it stops; the data folder's postgres-owner file names it.
+ * A process that attaches to a server whose owner has died (killed with SIGKILL, out of memory)
+ * adopts it, so that stopping Vigil still stops PostgreSQL.
  */
 export interface EmbeddedPostgresHandle {
   connectionString: string;
@@ -263,6 +265,133 @@ async function ownerAlive(owner: OwnerRecord): Promise<boolean> {
   return started === undefined || started === owner.started;
 }
 
+/** How long a server may take to accept connections after it is spawned, or to end "starting up". */
+const START_TIMEOUT_MS = 60_000;
+
+/**
+ * How long a start waits for another process's start on the same data folder: longer than that start
+ * may take (initdb on the first start, then up to START_TIMEOUT_MS for its server).
+ */
+const START_LOCK_WAIT_MS = 2 * START_TIMEOUT_MS;
+
+const START_LOCK_FILE = 'postgres-start.lock';
+
+/** The process deciding whether to start the server, or attach to one, as recorded in the start lock. */
+interface StartLockRecord extends OwnerRecord {
+  /** Tells this start's lock from another start's in the same process. */
+  token: string;
+}
+
+function parseStartLock(text: string): StartLockRecord | undefined {
+  try {
+    const record = JSON.parse(text) as Partial<StartLockRecord>;
+    if (!Number.isInteger(record.pid) || (record.pid as number) <= 0 || typeof record.token !== 'string') {
+      return undefined;
+    }
+    return {
+      pid: record.pid as number,
+      token: record.token,
+      ...(typeof record.started === 'string' ? { started: record.started } : {}),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+async function startLockHolderAlive(holder: StartLockRecord): Promise<boolean> {
+  if (holder.pid !== process.pid) return ownerAlive(holder);
+  // A Vigil in a container often has the same pid on every start: the lock may name a dead predecessor.
+  return holder.started === undefined || holder.started === (await procStat(process.pid))?.started;
+}
+
+/**
+ * Makes the processes starting on one data folder (`--role api` and `--role worker` started together)
+ * decide one after the other whether to start the server or attach to it, and what password and
+ * cluster to use, until the one that starts it sees it accept connections; the others then attach.
+ *
+ * The lock is a file created only if it does not exist (O_EXCL), naming its holder. A holder that died
+ * (a crash or SIGKILL while starting) leaves the file behind: the process that then finds its pid dead
+ * takes it over, by replacing it in one rename. Only one process may replace a given dead holder's
+ * record: the one that first creates the takeover marker named after it (kept until that process
+ * releases the lock), so that two processes finding the same dead holder do not both go on as the
+ * holder. Returns the release, which removes only this start's lock.
+ */
+async function acquireStartLock(dataDir: string, log: Logger): Promise<() => Promise<void>> {
+  const file = path.join(dataDir, START_LOCK_FILE);
+  const token = randomBytes(8).toString('hex');
+  const started = (await procStat(process.pid))?.started;
+  const record: StartLockRecord = { pid: process.pid, token, ...(started ? { started } : {}) };
+  const content = JSON.stringify(record) + '\n';
+  // Whole, for a takeover's rename.
+  const ours = `${file}.${token}`;
+  await fs.writeFile(ours, content, { mode: 0o644 });
+  let takeoverMarker: string | undefined;
+  const release = async () => {
+    const text = await fs.readFile(file, 'utf8').catch(() => '');
+    if (parseStartLock(text)?.token === token) await fs.rm(file, { force: true });
+    if (takeoverMarker) await fs.rm(takeoverMarker, { force: true });
+  };
+  const deadline = Date.now() + START_LOCK_WAIT_MS;
+  let waitingFor: number | undefined;
+  try {
+    for (;;) {
+      refuseIfInterrupted();
+      const taken = await fs.writeFile(file, content, { flag: 'wx', mode: 0o644 }).then(
+        () => true,
+        (error: NodeJS.ErrnoException) => {
+          if (error.code === 'EEXIST') return false;
+          throw error;
+        },
+      );
+      if (taken) return release;
+      const text = await fs.readFile(file, 'utf8').catch(() => undefined);
+      // Released meanwhile: try again at once.
+      if (text === undefined) continue;
+      const holder = parseStartLock(text);
+      // An unreadable record is either being written, or the remains of a holder that died writing it.
+      const stale = holder
+        ? !(await startLockHolderAlive(holder))
+        : await fs.stat(file).then(
+            (stat) => Date.now() - stat.mtimeMs > 10_000,
+            () => false,
+          );
+      if (stale) {
+        const marker = `${file}.takeover-${createHash('sha256').update(text).digest('hex').slice(0, 16)}`;
+        const won = await fs.writeFile(marker, `${process.pid}\n`, { flag: 'wx' }).then(
+          () => true,
+          (error: NodeJS.ErrnoException) => {
+            if (error.code === 'EEXIST') return false;
+            throw error;
+          },
+        );
+        if (won) {
+          takeoverMarker = marker;
+          await fs.rename(ours, file);
+          log.warn(
+            { deadStarter: holder?.pid, lock: file },
+            'took over the lock of the embedded PostgreSQL start that a Vigil no longer running left on this data folder',
+          );
+          return release;
+        }
+      } else if (holder && waitingFor !== holder.pid) {
+        waitingFor = holder.pid;
+        log.info(
+          { starter: holder.pid, lock: file },
+          `waiting for Vigil process ${holder.pid}, which is starting the embedded PostgreSQL on this data folder`,
+        );
+      }
+      if (Date.now() >= deadline) {
+        throw new Error(
+          `waited ${START_LOCK_WAIT_MS / 1000} s for Vigil process ${holder?.pid ?? '(unknown)'} to finish starting the embedded PostgreSQL on this data folder (it holds ${file}). If that process is stuck, stop it and start Vigil again; if no Vigil runs on this data folder, remove that file and start again.`,
+        );
+      }
+      await sleep(100);
+    }
+  } finally {
+    await fs.rm(ours, { force: true });
+  }
+}
+
 // An arbitrary constant ("vigilown" in ASCII), distinct from the migrations' lock. Exported for tests.
 export const OWNERSHIP_LOCK_KEY = 0x766967696c6f776en;
 
@@ -277,10 +406,7 @@ async function adoptIfOrphaned(
   connectionString: string,
   dataDir: string,
 ): Promise<{ adopted: boolean; owner?: OwnerRecord }> {
-  const client = new pg.Client({ connectionString, connectionTimeoutMillis: 10_000 });
-  // Losing the connection fails the query below; unhandled, the 'error' event would end the process.
-  client.on('error', () => {});
-  await client.connect();
+  const client = await connectWhenStarted(connectionString);
   try {
     await client.query('SELECT pg_advisory_lock($1)', [OWNERSHIP_LOCK_KEY.toString()]);
     const owner = await readOwner(dataDir);
@@ -290,6 +416,29 @@ async function adoptIfOrphaned(
   } finally {
     // Ending the session releases the lock.
     await client.end().catch(() => {});
+  }
+}
+
+/**
+ * A server found running may still be starting up (or recovering after a crash of one of its
+ * backends): it accepts TCP connections but refuses sessions with SQLSTATE 57P03 until it is ready.
+ */
+async function connectWhenStarted(connectionString: string): Promise<pg.Client> {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  for (;;) {
+    const client = new pg.Client({ connectionString, connectionTimeoutMillis: 10_000 });
+    // Losing the connection fails the query that uses it; unhandled, the 'error' event would end the process.
+    client.on('error', () => {});
+    try {
+      await client.connect();
+      return client;
+    } catch (error) {
+      await client.end().catch(() => {});
+      const cannotConnectNow = (error as { code?: unknown } | null)?.code === '57P03';
+      if (!cannotConnectNow || Date.now() >= deadline) throw error;
+      refuseIfInterrupted();
+      await sleep(200);
+    }
   }
 }
 
@@ -508,20 +657,40 @@ async function startOrAttach(options: EmbeddedOptions): Promise<EmbeddedPostgres
       `VIGIL_DATA_DIR ${dataDir} is not writable: choose another folder or fix its permissions.`,
     );
   });
+  const release = await acquireStartLock(dataDir, log);
+  let started: Started;
+  try {
+    started = await startUnlessRunning(options);
+  } finally {
+    await release();
+  }
+  if (started.handle) return started.handle;
+  const { existing, password, clusterDir } = started;
+  // Outside the start lock: who adopts a dead owner's server is decided under the server's own lock.
+  return attach(
+    existing,
+    connectionUrl(password, existing.port, existing.socketDir),
+    dataDir,
+    clusterDir,
+    log,
+  );
+}
+
+/** The server this process started, or the one already running that it is to attach to. */
+type Started =
+  | { handle: EmbeddedPostgresHandle }
+  | { handle?: undefined; existing: RunningServer; password: string; clusterDir: string };
+
+/** Under the start lock: returns once the server it starts accepts connections. */
+async function startUnlessRunning(options: EmbeddedOptions): Promise<Started> {
+  const { dataDir, log } = options;
   const runAs = await unprivilegedUser();
   const serverDir = await serverFolder(dataDir, runAs, log);
   const clusterDir = path.join(serverDir, 'postgres');
   const password = await readOrCreatePassword(dataDir);
 
   const existing = await runningServer(clusterDir);
-  if (existing)
-    return attach(
-      existing,
-      connectionUrl(password, existing.port, existing.socketDir),
-      dataDir,
-      clusterDir,
-      log,
-    );
+  if (existing) return { existing, password, clusterDir };
 
   const bins = await reachableBinaries(await binaries(), runAs, serverDir, log);
   const initialised = await fs
@@ -598,7 +767,7 @@ async function startOrAttach(options: EmbeddedOptions): Promise<EmbeddedPostgres
   if (child.pid !== undefined) owned.add(server);
   void exited.then(() => owned.delete(server));
   log.info({ pid: child.pid, port, cluster: clusterDir }, 'starting the embedded PostgreSQL');
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + START_TIMEOUT_MS;
   let ready = false;
   while (!ready && Date.now() < deadline) {
     const raced = await Promise.race([
@@ -619,9 +788,11 @@ async function startOrAttach(options: EmbeddedOptions): Promise<EmbeddedPostgres
   log.info({ port, dataDir }, 'embedded PostgreSQL is running');
 
   return {
-    connectionString: connectionUrl(password, port, socketDir),
-    owned: true,
-    stop: () => server.stop(),
+    handle: {
+      connectionString: connectionUrl(password, port, socketDir),
+      owned: true,
+      stop: () => server.stop(),
+    },
   };
 }
 
