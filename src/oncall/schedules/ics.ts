@@ -50,28 +50,42 @@ export function scheduleCalendar(
   shifts: IcsShift[],
   now: Date,
 ): string {
+  return onCallCalendar(`${schedule.name} on call`, [{ schedule, shifts }], now);
+}
+
+/**
+ * Several schedules' shifts as one feed (a person's own shifts everywhere): an event's UID holds its
+ * schedule's id, so shifts of two schedules that start together stay two events.
+ */
+export function onCallCalendar(
+  name: string,
+  schedules: { schedule: { id: string; name: string }; shifts: IcsShift[] }[],
+  now: Date,
+): string {
   const lines = [
     'BEGIN:VCALENDAR',
     'VERSION:2.0',
     'PRODID:-//Vigil//On-call schedule//EN',
     'CALSCALE:GREGORIAN',
     'METHOD:PUBLISH',
-    `X-WR-CALNAME:${text(`${schedule.name} on call`)}`,
+    `X-WR-CALNAME:${text(name)}`,
   ];
-  for (const shift of shifts) {
-    const who = shift.fullName ? `${shift.fullName} (${shift.username})` : shift.username;
-    lines.push(
-      'BEGIN:VEVENT',
-      // Stable per shift, so a calendar updates a shift rather than adding it again.
-      `UID:${schedule.id}-${stamp(shift.start)}-${text(shift.username)}@vigil`,
-      `DTSTAMP:${stamp(now)}`,
-      `DTSTART:${stamp(shift.start)}`,
-      `DTEND:${stamp(shift.end)}`,
-      `SUMMARY:${text(`${who} on call${shift.override ? ' (override)' : ''}`)}`,
-      `DESCRIPTION:${text(`${schedule.name}: ${who} is on call.`)}`,
-      'TRANSP:TRANSPARENT',
-      'END:VEVENT',
-    );
+  for (const { schedule, shifts } of schedules) {
+    for (const shift of shifts) {
+      const who = shift.fullName ? `${shift.fullName} (${shift.username})` : shift.username;
+      lines.push(
+        'BEGIN:VEVENT',
+        // Stable per shift, so a calendar updates a shift rather than adding it again.
+        `UID:${schedule.id}-${stamp(shift.start)}-${text(shift.username)}@vigil`,
+        `DTSTAMP:${stamp(now)}`,
+        `DTSTART:${stamp(shift.start)}`,
+        `DTEND:${stamp(shift.end)}`,
+        `SUMMARY:${text(`${who} on call${shift.override ? ' (override)' : ''}`)}`,
+        `DESCRIPTION:${text(`${schedule.name}: ${who} is on call.`)}`,
+        'TRANSP:TRANSPARENT',
+        'END:VEVENT',
+      );
+    }
   }
   lines.push('END:VCALENDAR');
   return lines.map(fold).join('\r\n') + '\r\n';

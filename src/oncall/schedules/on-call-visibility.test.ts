@@ -63,6 +63,13 @@ const onCallPaths = (id: string) => [
   `/v2/schedules/${id}.ics`,
 ];
 
+/** How many shifts `who`'s own calendar export (across schedules) shows `key`. */
+async function userCalendarEvents(who: User, key: string): Promise<number> {
+  const calendar = await server.call('GET', `/v2/schedules/on-calls/${who.username}.ics`, undefined, key);
+  assert.equal(calendar.status, 200, JSON.stringify(calendar.body));
+  return String(calendar.body).split('BEGIN:VEVENT').length - 1;
+}
+
 before(async () => {
   server = await startTestServer();
   [viewer, teammate, outsider, plain] = await Promise.all([
@@ -161,6 +168,9 @@ describe('who-is-on-call-show-all', () => {
     );
     assert.equal(calendar.status, 200);
     assert.ok(String(calendar.body).includes(teammate.username), 'the export names the teammate');
+    // A user's own calendar leaves out the schedules the viewer may not see: the outsider's only one.
+    assert.equal(await userCalendarEvents(outsider, viewer.key), 0);
+    assert.ok((await userCalendarEvents(outsider, server.key)) > 0);
 
     // The schedule itself stays readable, as every configuration is.
     const theirs = await server.callOk('GET', `/v2/schedules/${schedules.theirs.id}`, undefined, viewer.key);
@@ -208,6 +218,7 @@ describe('who-is-on-call-show-all', () => {
       const shown = await server.call('GET', path, undefined, viewer.key);
       assert.equal(shown.status, 200, `${path}: ${JSON.stringify(shown.body)}`);
     }
+    assert.ok((await userCalendarEvents(outsider, viewer.key)) > 0);
 
     assert.deepEqual(await everywhere(plain.key), everyone());
     const plainTheirs = await server.call(

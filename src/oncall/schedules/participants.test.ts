@@ -182,7 +182,8 @@ describe('rotation participants: users, teams, escalations and none', () => {
       'GET',
       `/v2/schedules/${ids.Rota}/next-on-calls?flat=true&date=${encodeURIComponent(atTurn(0))}`,
     );
-    assert.deepEqual(flat.data.nextOnCallRecipients, ['bob@example.com', 'carol@example.com']);
+    assert.deepEqual(flat.data.nextOnCallParticipants, ['bob@example.com', 'carol@example.com']);
+    assert.equal(flat.data.nextOnCallRecipients, undefined, 'no usernames where Opsgenie has objects');
     const timeline = await server.callOk(
       'GET',
       `/v2/schedules/${ids.Rota}/timeline?interval=4&intervalUnit=days&date=${encodeURIComponent(start.toISOString())}`,

@@ -159,7 +159,9 @@ describe('a schedule created without rotationsCombine: Opsgenie’s "all"', () =
     );
     assert.equal(data.nextShift.user.name, ERIN);
     const flat = await ok('GET', `/v2/schedules/${id}/next-on-calls?flat=true`);
-    assert.deepEqual(flat.data.nextOnCallRecipients, [ERIN, CAROL]);
+    assert.deepEqual(flat.data.nextOnCallParticipants, [ERIN, CAROL]);
+    assert.deepEqual(flat.data.exactNextOnCallParticipants, [ERIN, CAROL]);
+    assert.equal(flat.data.nextOnCallRecipients, undefined, 'no usernames where Opsgenie has objects');
   });
 
   it('the final timeline holds both people at once, each under their rotation', async () => {

@@ -1,6 +1,6 @@
 import { parseInstant } from '../schedule/validation.js';
 import { inStoredRange, outOfRange } from './input.js';
-import { scheduleCalendar } from './ics.js';
+import { onCallCalendar, scheduleCalendar } from './ics.js';
 import { Type } from 'typebox';
 import { presentTimeRestriction, TimeRestrictionSchema } from '../time-restriction-input.js';
 import { principalOf, envelope, type HttpApp } from '../../http/server.js';
@@ -221,6 +221,11 @@ function presentPeriod(p: PeriodView) {
 
 function presentTimelineRotation(r: TimelineRotationView) {
   return { id: r.id, name: r.name, order: r.order, periods: r.periods.map(presentPeriod) };
+}
+
+/** A download name of letters, digits, dots and dashes, whatever the schedule or user is called. */
+function calendarFileName(name: string): string {
+  return `${name.replace(/[^\w.-]+/g, '_')}.ics`;
 }
 
 /**
@@ -615,6 +620,35 @@ export function registerScheduleRoutes(app: HttpApp, schedules: SchedulesService
   );
 
   app.get(
+    '/v2/schedules/on-calls/:userIdentifier.ics',
+    {
+      schema: {
+        tags: ['who is on call'],
+        summary:
+          "A user's own on-call shifts in every schedule as one iCalendar feed (a week back, 13 weeks ahead); the user by id or username",
+        params: Type.Object({ userIdentifier: Type.String({ minLength: 1, maxLength: 200 }) }),
+      },
+    },
+    async (request, reply) => {
+      const now = clock.now();
+      const { user, schedules: theirs } = await schedules.exportUserShifts(
+        principalOf(request),
+        request.params.userIdentifier,
+        now,
+      );
+      const calendar = onCallCalendar(
+        `${user.fullName || user.username} on call`,
+        theirs.map(({ parent, shifts }) => ({ schedule: parent, shifts })),
+        now,
+      );
+      return reply
+        .type('text/calendar; charset=utf-8')
+        .header('content-disposition', `inline; filename="${calendarFileName(user.username)}"`)
+        .send(calendar);
+    },
+  );
+
+  app.get(
     '/v2/schedules/:identifier.ics',
     {
       schema: {
@@ -634,7 +668,7 @@ export function registerScheduleRoutes(app: HttpApp, schedules: SchedulesService
       );
       return reply
         .type('text/calendar; charset=utf-8')
-        .header('content-disposition', `inline; filename="${parent.name.replace(/[^\w.-]+/g, '_')}.ics"`)
+        .header('content-disposition', `inline; filename="${calendarFileName(parent.name)}"`)
         .send(scheduleCalendar(parent, shifts, now));
     },
   );
@@ -670,7 +704,7 @@ export function registerScheduleRoutes(app: HttpApp, schedules: SchedulesService
       schema: {
         tags: ['who is on call'],
         summary:
-          'Who comes on call next after date (default now): those not on call then who come on call at the next change (shifts in nextShifts), and everyone on call from that change (exactNextOnCallRecipients)',
+          'Who comes on call next after date (default now): those not on call then who come on call at the next change (nextOnCallRecipients, shifts in nextShifts), and everyone on call from that change (exactNextOnCallRecipients); flat=true gives their usernames as nextOnCallParticipants and exactNextOnCallParticipants',
         params: ScheduleParams,
         querystring: OnCallQuery,
       },
@@ -683,8 +717,9 @@ export function registerScheduleRoutes(app: HttpApp, schedules: SchedulesService
         dateQuery(request.query.date, clock.now()),
       );
       // nextOnCallRecipients: those who come on call at the next change (and are not on call at date);
-      // exactNextOnCallRecipients: everyone on call from then, those staying on included. Flat, a team or
-      // escalation comes as the usernames it reaches.
+      // exactNextOnCallRecipients: everyone on call from then, those staying on included. Flat, Opsgenie
+      // answers with the usernames they reach under …Participants instead, as its Go SDK decodes them
+      // (strings under …Recipients fail it): a team or escalation comes as its people.
       const shiftOf = (n: (typeof next)[number]) => ({
         user: presentRecipient(n.user),
         startDate: iso(n.startDate),
@@ -694,8 +729,12 @@ export function registerScheduleRoutes(app: HttpApp, schedules: SchedulesService
       return envelope(request, {
         data: {
           _parent: parent,
-          nextOnCallRecipients: request.query.flat ? usernames : next.map((n) => presentRecipient(n.user)),
-          exactNextOnCallRecipients: request.query.flat ? exactUsernames : exact.map(presentRecipient),
+          ...(request.query.flat
+            ? { nextOnCallParticipants: usernames, exactNextOnCallParticipants: exactUsernames }
+            : {
+                nextOnCallRecipients: next.map((n) => presentRecipient(n.user)),
+                exactNextOnCallRecipients: exact.map(presentRecipient),
+              }),
           nextShift: first ? shiftOf(first) : null,
           nextShifts: next.map(shiftOf),
         },

@@ -163,9 +163,26 @@ describe('schedules over HTTP', () => {
         startDate: '2026-10-26T08:00:00Z',
         endDate: '2026-11-02T08:00:00Z',
       });
+      // Flat, the usernames go under …Participants, as Opsgenie (and its Go SDK, which decodes …Recipients
+      // as objects) has them; …Recipients are left out, as on-calls leaves onCallParticipants out.
       const flat = await ok('GET', `/v2/schedules/${id}/next-on-calls?flat=true&date=2026-10-20T00:00:00Z`);
-      assert.deepEqual(flat.data.nextOnCallRecipients, [BOB]);
-      assert.deepEqual(flat.data.exactNextOnCallRecipients, [BOB]);
+      assert.deepEqual(flat.data.nextOnCallParticipants, [BOB]);
+      assert.deepEqual(flat.data.exactNextOnCallParticipants, [BOB]);
+      assert.ok(!('nextOnCallRecipients' in flat.data) && !('exactNextOnCallRecipients' in flat.data));
+      assert.ok(!('nextOnCallParticipants' in next.data) && !('exactNextOnCallParticipants' in next.data));
+      for (const body of [next.data, flat.data]) {
+        for (const recipient of [
+          ...(body.nextOnCallRecipients ?? []),
+          ...(body.exactNextOnCallRecipients ?? []),
+        ]) {
+          assert.deepEqual(Object.keys(recipient).sort(), ['id', 'name', 'type'], JSON.stringify(recipient));
+        }
+      }
+      assert.deepEqual(
+        Object.keys(next.data.nextOnCallRecipients[0]).sort(),
+        ['id', 'name', 'type'],
+        'the objects are there to check',
+      );
     });
 
     it('timeline: two weeks from a Monday 01:00 CET end on a Monday 01:00 CEST', async () => {
@@ -888,6 +905,86 @@ describe('schedules over HTTP', () => {
       assert.equal(byId.status, 200);
       assert.equal((await server.call('GET', '/v2/schedules/nope.ics?identifierType=name')).status, 404);
     });
+
+    it("GET /v2/schedules/on-calls/{user}.ics exports the user's own shifts in every schedule", async () => {
+      const FIONA = 'fiona@example.com';
+      const GUS = 'gus@example.com';
+      for (const [username, fullName] of [
+        [FIONA, 'Fiona'],
+        [GUS, 'Gus'],
+      ] as const) {
+        await ok('POST', '/v2/users', { username, fullName, role: { name: 'User' } });
+      }
+      const rotation = (type: string) => ({
+        startDate: '2026-01-05T09:00:00Z',
+        type,
+        participants: [
+          { type: 'user', username: FIONA },
+          { type: 'user', username: GUS },
+        ],
+      });
+      const weekly = await createSchedule({
+        name: 'Fiona weekly',
+        timezone: 'UTC',
+        rotations: [rotation('weekly')],
+      });
+      const daily = await createSchedule({
+        name: 'Fiona daily',
+        timezone: 'UTC',
+        rotations: [rotation('daily')],
+      });
+      const calendar = async (path: string) => {
+        const response = await fetch(`${server.url}${path}`, {
+          headers: { authorization: `GenieKey ${server.key}` },
+        });
+        assert.equal(response.status, 200, path);
+        assert.match(response.headers.get('content-type') ?? '', /^text\/calendar/);
+        const text = await response.text();
+        return { text, events: text.split('BEGIN:VEVENT').slice(1) };
+      };
+      const uids = (events: string[]) => events.map((e) => /UID:([^\r]*)/.exec(e)?.[1] ?? '').sort();
+      const { text, events } = await calendar(`/v2/schedules/on-calls/${encodeURIComponent(FIONA)}.ics`);
+      assert.match(
+        text,
+        /^BEGIN:VCALENDAR\r\n[\s\S]*X-WR-CALNAME:Fiona on call\r\n[\s\S]*END:VCALENDAR\r\n$/,
+      );
+      assert.equal(text.match(/BEGIN:VCALENDAR/g)?.length, 1, 'one calendar');
+      for (const event of events) assert.match(event, /SUMMARY:Fiona \(fiona@example.com\) on call/);
+      // Exactly Fiona's events of each schedule's own feed: both schedules', and Gus's of neither.
+      const own = [
+        ...(await calendar(`/v2/schedules/${weekly}.ics`)).events,
+        ...(await calendar(`/v2/schedules/${daily}.ics`)).events,
+      ].filter((e) => e.includes(`(${FIONA})`));
+      assert.deepEqual(uids(events), uids(own));
+      for (const id of [weekly, daily]) {
+        assert.ok(
+          events.some((e) => e.includes(`UID:${id}-`)),
+          `a shift of schedule ${id}`,
+        );
+      }
+      const byId = await ok('GET', `/v2/users/${encodeURIComponent(FIONA)}`);
+      assert.deepEqual(
+        uids((await calendar(`/v2/schedules/on-calls/${byId.data.id}.ics`)).events),
+        uids(events),
+      );
+
+      const unknown = await server.call('GET', '/v2/schedules/on-calls/nobody@example.com.ics');
+      assert.equal(unknown.status, 404);
+      assert.match(unknown.body.message, /User \[nobody@example.com\] does not exist/);
+      // The routes it sits between still answer: the across-schedules list, a schedule's feed by id and
+      // by name, and the on-calls of a schedule named like the list.
+      assert.equal((await server.call('GET', '/v2/schedules/on-calls?flat=true')).status, 200);
+      assert.equal((await server.call('GET', `/v2/schedules/${weekly}.ics`)).status, 200);
+      const named = await createSchedule({
+        name: 'on-calls',
+        timezone: 'UTC',
+        rotations: [rotation('weekly')],
+      });
+      const byName = await calendar('/v2/schedules/on-calls.ics?identifierType=name');
+      assert.ok(byName.events.every((e) => e.includes(`UID:${named}-`)) && byName.events.length > 0);
+      const onCalls = await ok('GET', '/v2/schedules/on-calls/on-calls?identifierType=name');
+      assert.equal(onCalls.data._parent.id, named);
+    });
   });
 
   describe('Opsgenie clients, far dates and limits', () => {
@@ -1089,8 +1186,8 @@ describe('schedules over HTTP', () => {
         });
         assert.deepEqual(await onCall(id, '2026-02-01T00:00:00Z'), ['hank@example.com'], name);
         const next = await ok('GET', `/v2/schedules/${id}/next-on-calls?flat=true&date=2025-12-31T00:00:00Z`);
-        assert.deepEqual(next.data.nextOnCallRecipients, ['hank@example.com'], name);
-        assert.deepEqual(next.data.exactNextOnCallRecipients, ['hank@example.com'], name);
+        assert.deepEqual(next.data.nextOnCallParticipants, ['hank@example.com'], name);
+        assert.deepEqual(next.data.exactNextOnCallParticipants, ['hank@example.com'], name);
       }
     });
   });

@@ -46,6 +46,7 @@ import {
 } from './load.js';
 import { participantKey, refOfKey, resolveParticipant, type StoredParticipant } from './participants.js';
 import { onCallVisibility } from './on-call-visibility.js';
+import type { IcsShift } from './ics.js';
 import type { EscalationNotifyType, EscalationRecipient } from '../model.js';
 import { schedulesRepository as repo, type OverrideValues, type RotationValues } from './repository.js';
 import { accountsRepository } from '../../accounts/repository.js';
@@ -234,6 +235,14 @@ function configuredOf(row: ScheduleRowWithTeam, parts: ScheduleParts): Schedule 
 /** Whom the schedule has on call: nobody while it is disabled. */
 function effectiveOf(row: ScheduleRowWithTeam, parts: ScheduleParts): Schedule {
   return row.enabled ? configuredOf(row, parts) : emptySchedule(row.timezone);
+}
+
+/** The calendar export's window: a week back (a shift under way is still in it) to 13 weeks ahead. */
+function exportWindow(now: Date): { from: Date; to: Date } {
+  return {
+    from: DateTime.fromJSDate(now).minus({ weeks: 1 }).toJSDate(),
+    to: DateTime.fromJSDate(now).plus({ weeks: 13 }).toJSDate(),
+  };
 }
 
 export function createSchedulesService(db: Db) {
@@ -503,6 +512,22 @@ export function createSchedulesService(db: Db) {
     const found = onCallViewOf(parts, refOfKey(key));
     if (!found) throw new Error(`unreachable: participant ${key} was loaded with the schedule`);
     return found;
+  }
+
+  /** The schedule's final shifts from `from` to `to` as the calendar export writes them. */
+  function exportedShifts(row: ScheduleRowWithTeam, parts: ScheduleParts, from: Date, to: Date) {
+    const final = row.enabled ? shiftsFrom(configuredOf(row, parts), from, to) : [];
+    return final.map((s) => {
+      const who = onCallOf(parts, s.user);
+      const shift: IcsShift = {
+        start: new Date(s.start),
+        end: new Date(s.end),
+        username: who.type === 'user' ? who.username : who.name,
+        fullName: who.type === 'user' ? who.fullName || undefined : `${who.type} ${who.name}`,
+        override: s.override === true,
+      };
+      return { key: s.user, shift };
+    });
   }
 
   /**
@@ -879,23 +904,40 @@ export function createSchedulesService(db: Db) {
      * week ago keeps its real start, which names it in the feed (see shiftsFrom).
      */
     async exportShifts(p: Principal, identifier: string, by: IdentifierType, now: Date) {
-      const from = DateTime.fromJSDate(now).minus({ weeks: 1 }).toJSDate();
-      const to = DateTime.fromJSDate(now).plus({ weeks: 13 }).toJSDate();
+      const { from, to } = exportWindow(now);
       const { row, parts } = await withVisibleOnCalls(p, identifier, by, shiftsFromReach(from, to));
-      const final = row.enabled ? shiftsFrom(configuredOf(row, parts), from, to) : [];
-      return {
-        parent: metaOf(row),
-        shifts: final.map((s) => {
-          const who = onCallOf(parts, s.user);
-          return {
-            start: new Date(s.start),
-            end: new Date(s.end),
-            username: who.type === 'user' ? who.username : who.name,
-            fullName: who.type === 'user' ? who.fullName || undefined : `${who.type} ${who.name}`,
-            override: s.override === true,
-          };
-        }),
-      };
+      return { parent: metaOf(row), shifts: exportedShifts(row, parts, from, to).map((s) => s.shift) };
+    },
+
+    /**
+     * A user's own final shifts in the calendar export's window, per schedule whose final timeline names
+     * them (Opsgenie's Export On-Call User), among the schedules whose on-calls `p` may see. Shifts of a
+     * team or escalation the user belongs to are the team's, not theirs.
+     */
+    async exportUserShifts(p: Principal, userIdentifier: string, now: Date) {
+      const user = await accountsRepository.findUser(db, p.orgId, userIdentifier);
+      if (!user) throw notFound(`User [${userIdentifier}] does not exist.`);
+      const { from, to } = exportWindow(now);
+      const rows = await repo.listSchedules(db, p.orgId);
+      const partsById = await loadManyScheduleParts(
+        db,
+        p.orgId,
+        rows.map((r) => r.id),
+        shiftsFromReach(from, to),
+      );
+      const visibility = await onCallVisibility(db, p);
+      const partsOf = (id: string) => partsById.get(id) ?? noParts();
+      const key = participantKey({ type: 'user', id: user.id });
+      const schedules = rows
+        .filter((row) => visibility.sees({ ...row, rotations: partsOf(row.id).rotations }))
+        .map((row) => ({
+          parent: metaOf(row),
+          shifts: exportedShifts(row, partsOf(row.id), from, to).flatMap((s) =>
+            s.key === key ? [s.shift] : [],
+          ),
+        }))
+        .filter((s) => s.shifts.length > 0);
+      return { user: userView(user), schedules };
     },
 
     /**

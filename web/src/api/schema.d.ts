@@ -9830,6 +9830,42 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v2/schedules/on-calls/{userIdentifier}.ics': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A user's own on-call shifts in every schedule as one iCalendar feed (a week back, 13 weeks ahead); the user by id or username */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          userIdentifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v2/schedules/{identifier}.ics': {
     parameters: {
       query?: never;
@@ -9917,7 +9953,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Who comes on call next after date (default now): those not on call then who come on call at the next change (shifts in nextShifts), and everyone on call from that change (exactNextOnCallRecipients) */
+    /** Who comes on call next after date (default now): those not on call then who come on call at the next change (nextOnCallRecipients, shifts in nextShifts), and everyone on call from that change (exactNextOnCallRecipients); flat=true gives their usernames as nextOnCallParticipants and exactNextOnCallParticipants */
     get: {
       parameters: {
         query: {
