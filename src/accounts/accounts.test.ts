@@ -407,6 +407,106 @@ describe('users, teams and API keys', () => {
     assert.deepEqual(left.map((k: Json) => k.name).sort(), ['made by the person', 'made with their own']);
   });
 
+  it("deletes, when a person is blocked or deleted, the API keys they made for others; the others' own stay", async () => {
+    /** A person invited by the owner, signed in with the invitation's link: what makes keys as them. */
+    const signIn = async (email: string, role: 'admin' | 'user') => {
+      const invited = await server.callOk('POST', '/api/console/invitations', {
+        email,
+        fullName: email,
+        role,
+      });
+      const token = new URL(invited.link).searchParams.get('token');
+      const signedIn = await fetch(`${server.url}/api/console/password`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token, password: 'chosen by the person' }),
+      });
+      assert.equal(signedIn.status, 200, await signedIn.clone().text());
+      const cookie = (signedIn.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+      const csrf = ((await signedIn.json()) as Json).csrfToken as string;
+      const makeKey = async (name: string, userId?: string) => {
+        const made = await fetch(`${server.url}/v2/api-keys`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': csrf },
+          body: JSON.stringify({ name, ...(userId && { user: { id: userId } }) }),
+        });
+        assert.equal(made.status, 201, await made.clone().text());
+        return ((await made.json()) as Json).data.key as string;
+      };
+      return { id: invited.userId as string, makeKey };
+    };
+    const works = async (key: string) => (await server.call('GET', '/v2/alerts', undefined, key)).status;
+
+    for (const how of ['blocked', 'deleted'] as const) {
+      const mallory = await signIn(`mallory.${how}@example.com`, 'admin');
+      const bob = await signIn(`bob.${how}@example.com`, 'user');
+      const bobsOwn = await bob.makeKey('made by bob');
+      const byOwner = (
+        await server.callOk('POST', '/v2/api-keys', { name: 'made by the owner', user: { id: bob.id } })
+      ).data.key as string;
+      const byMallory = await mallory.makeKey('made by mallory', bob.id);
+      for (const key of [bobsOwn, byOwner, byMallory]) assert.equal(await works(key), 200);
+
+      if (how === 'blocked') await server.callOk('PATCH', `/v2/users/${mallory.id}`, { blocked: true });
+      else await server.callOk('DELETE', `/v2/users/${mallory.id}`);
+      assert.equal(await works(byMallory), 401, `${how}: the key Mallory made for Bob`);
+      assert.equal(await works(bobsOwn), 200, `${how}: the key Bob made`);
+      assert.equal(await works(byOwner), 200, `${how}: the key the owner made for Bob`);
+      const left = (await server.callOk('GET', '/v2/api-keys')).data.filter((k: Json) => k.userId === bob.id);
+      assert.deepEqual(left.map((k: Json) => k.name).sort(), ['made by bob', 'made by the owner']);
+    }
+  });
+
+  it('refuses to delete a user or a team an escalation notifies, naming the policy, until it no longer does', async () => {
+    const carol = (
+      await server.callOk('POST', '/v2/users', {
+        username: 'carol.paged@example.com',
+        fullName: 'Carol',
+        role: { name: 'User' },
+      })
+    ).data.id as string;
+    const team = (await server.callOk('POST', '/v2/teams', { name: 'Paged Team' })).data.id as string;
+    const rule = (recipient: Json, timeAmount: number) => ({
+      condition: 'if-not-acked',
+      notifyType: 'default',
+      delay: { timeAmount },
+      recipient,
+    });
+    const policy = (
+      await server.callOk('POST', '/v2/escalations', {
+        name: 'Night pager',
+        rules: [rule({ type: 'user', id: carol }, 0), rule({ type: 'team', id: team }, 5)],
+      })
+    ).data.id as string;
+    const dayPolicy = await server.callOk('POST', '/v2/escalations', {
+      name: 'Day pager',
+      rules: [rule({ type: 'user', id: carol }, 0)],
+    });
+
+    const userRefused = await server.call('DELETE', `/v2/users/${carol}`);
+    assert.equal(userRefused.status, 409, JSON.stringify(userRefused.body));
+    assert.equal(
+      userRefused.body.message,
+      'User [carol.paged@example.com] is a recipient of escalation [Day pager], escalation [Night pager]: change those first, then delete the user.',
+    );
+    const teamRefused = await server.call('DELETE', `/v2/teams/${team}`);
+    assert.equal(teamRefused.status, 409, JSON.stringify(teamRefused.body));
+    assert.equal(
+      teamRefused.body.message,
+      'Team [Paged Team] is a recipient of escalation [Night pager]: change those first, then delete the team.',
+    );
+    await server.callOk('GET', `/v2/users/${carol}`);
+    await server.callOk('GET', `/v2/teams/${team}`);
+
+    const owner = { type: 'user', username: 'admin@vigil.local' };
+    await server.callOk('PATCH', `/v2/escalations/${policy}`, { rules: [rule(owner, 0)] });
+    await server.callOk('DELETE', `/v2/teams/${team}`);
+    await server.callOk('DELETE', `/v2/escalations/${dayPolicy.data.id}`);
+    await server.callOk('DELETE', `/v2/users/${carol}`);
+    assert.equal((await server.call('GET', `/v2/users/${carol}`)).status, 404);
+    assert.equal((await server.call('GET', `/v2/teams/${team}`)).status, 404);
+  });
+
   it('keeps an owner: the last one can not demote, block or be deleted, even by two owners at once', async () => {
     // An organization of its own, so that its owners are this test's alone.
     const org = await addOrganization(server, 'Last Owner');

@@ -107,6 +107,20 @@ export const accountsRepository = {
     return deleted.map((k) => k.name);
   },
 
+  /**
+   * Deletes the keys this person made for someone else (or for nobody); the names of those that went. The
+   * person saw each one's value when it was made, so may still hold it.
+   */
+  async deleteKeysMadeForOthersBy(db: Queryable, userId: string): Promise<string[]> {
+    const deleted = await db
+      .deleteFrom('api_keys')
+      .where('created_by', '=', userId)
+      .where('user_id', 'is distinct from', userId)
+      .returning('name')
+      .execute();
+    return deleted.map((k) => k.name);
+  },
+
   async countOrganizations(db: Queryable): Promise<number> {
     const row = await db
       .selectFrom('organizations')
@@ -159,16 +173,23 @@ export const accountsRepository = {
     return db.insertInto('users').values(row).returningAll().executeTakeFirstOrThrow();
   },
 
-  async findUser(db: Queryable, orgId: string, identifier: string) {
+  /**
+   * `lock`: KEY SHARE on the row, for a reference about to be saved to it (deleting the user then waits for
+   * the caller's transaction, and one deleted meanwhile is not found); UPDATE, to delete the user once
+   * no such reference is left.
+   */
+  async findUser(db: Queryable, orgId: string, identifier: string, lock?: 'key share' | 'update') {
     const byId = isUuid(identifier);
-    return db
+    const query = db
       .selectFrom('users')
       .selectAll()
       .where('org_id', '=', orgId)
       .where((eb) =>
         byId ? eb('id', '=', identifier) : eb(sql`lower(username)`, '=', identifier.toLowerCase()),
-      )
-      .executeTakeFirst();
+      );
+    return (
+      lock === 'key share' ? query.forKeyShare() : lock === 'update' ? query.forUpdate() : query
+    ).executeTakeFirst();
   },
 
   async listUsers(
@@ -263,9 +284,16 @@ export const accountsRepository = {
 
   /**
    * `lock`: KEY SHARE on the row, for a reference about to be saved to it (deleting the team then waits
-   * for the caller's transaction, and one deleted meanwhile is not found).
+   * for the caller's transaction, and one deleted meanwhile is not found); UPDATE, to delete the team
+   * once no such reference is left.
    */
-  async findTeam(db: Queryable, orgId: string, identifier: string, by: 'id' | 'name', lock?: 'key share') {
+  async findTeam(
+    db: Queryable,
+    orgId: string,
+    identifier: string,
+    by: 'id' | 'name',
+    lock?: 'key share' | 'update',
+  ) {
     if (by === 'id' && !isUuid(identifier)) {
       return undefined;
     }
@@ -276,7 +304,9 @@ export const accountsRepository = {
       .where((eb) =>
         by === 'id' ? eb('id', '=', identifier) : eb(sql`lower(name)`, '=', identifier.toLowerCase()),
       );
-    return (lock ? query.forKeyShare() : query).executeTakeFirst();
+    return (
+      lock === 'key share' ? query.forKeyShare() : lock === 'update' ? query.forUpdate() : query
+    ).executeTakeFirst();
   },
 
   async listTeams(db: Queryable, orgId: string) {

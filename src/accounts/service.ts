@@ -8,6 +8,7 @@ import { apiKeyMatches, generateApiKey, hashApiKey } from './apikeys.js';
 import { accountsRepository as repo } from './repository.js';
 import { sessionsRepository } from './sessions/repository.js';
 import { createDefaultNotificationSetup } from '../oncall/people/defaults.js';
+import { escalationsRepository } from '../oncall/escalations/repository.js';
 import { memberChanges, recordTeamChanges } from './team-log/log.js';
 import {
   isOrgAdmin,
@@ -507,13 +508,22 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
           if (renamed || becomesOwner)
             await sessionsRepository.spendAccountTokensOfUser(tx, user.id, clock.now());
           const keysRemoved = becomesOwner ? await repo.deleteKeysOfUserMadeByOthers(tx, user.id) : [];
-          return { row, keysRemoved };
+          // A key acts as its user, not its maker: one a blocked person made for someone else would go on
+          // working for them. Unblocking does not bring such keys back.
+          const keysMadeRemoved =
+            changes.blocked === true ? await repo.deleteKeysMadeForOthersBy(tx, user.id) : [];
+          return { row, keysRemoved, keysMadeRemoved };
         });
         forgetKeys();
         if (updated.keysRemoved.length > 0)
           log.info(
             { orgId: p.orgId, userId: user.id, keys: updated.keysRemoved },
             'made an owner: the API keys others made for them are deleted',
+          );
+        if (updated.keysMadeRemoved.length > 0)
+          log.info(
+            { orgId: p.orgId, userId: user.id, keys: updated.keysMadeRemoved },
+            'blocked: the API keys they made for others are deleted',
           );
         if (!updated.row) throw notFound(`User [${identifier}] does not exist.`);
         return updated.row;
@@ -531,11 +541,33 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
       if (!user) throw notFound(`User [${identifier}] does not exist.`);
       if (user.id === p.userId) throw invalid('You can not delete yourself: ask another admin.');
       if (user.role === 'owner' && p.role !== 'owner') throw forbidden('Only an owner can delete an owner.');
-      await db.transaction().execute(async (tx) => {
+      const keysRemoved = await db.transaction().execute(async (tx) => {
         if (user.role === 'owner') await requireAnotherOwner(tx, p.orgId, user.id, 'deleted');
+        // Locked as deleteSchedule locks its row: a change that holds KEY SHARE on the user while it saves a
+        // reference to them (findUser's 'key share') waits for the delete, or the delete for it.
+        if (!(await repo.findUser(tx, p.orgId, user.id, 'update')))
+          throw notFound(`User [${identifier}] does not exist.`);
+        // A rule naming a deleted user would page nobody: refuse, and say which policies to change.
+        const policies = await escalationsRepository.usingRecipient(tx, p.orgId, {
+          type: 'user',
+          id: user.id,
+        });
+        if (policies.length > 0) {
+          throw conflict(
+            `User [${user.username}] is a recipient of ${policies.map((e) => `escalation [${e.name}]`).join(', ')}: change those first, then delete the user.`,
+          );
+        }
+        // Before the row goes: deleting it clears created_by, and with it which keys were theirs to hold.
+        const removed = await repo.deleteKeysMadeForOthersBy(tx, user.id);
         await repo.deleteUser(tx, user.id);
+        return removed;
       });
       forgetKeys();
+      if (keysRemoved.length > 0)
+        log.info(
+          { orgId: p.orgId, userId: user.id, keys: keysRemoved },
+          'deleted: the API keys they made for others are deleted',
+        );
     },
 
     async teamsOfUser(p: Principal, identifier: string) {
@@ -640,7 +672,22 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
       if (!team) throw notFound(`No team exists with ${by} [${identifier}].`);
       await requireOnTeam(p, team, 'delete-team', 'delete it');
       try {
-        await repo.deleteTeam(db, team.id);
+        await db.transaction().execute(async (tx) => {
+          // The row lock waits for escalation changes naming the team (they hold KEY SHARE on it).
+          if (!(await repo.findTeam(tx, p.orgId, team.id, 'id', 'update')))
+            throw notFound(`No team exists with ${by} [${identifier}].`);
+          // As for a user: a rule naming a deleted team would page nobody.
+          const policies = await escalationsRepository.usingRecipient(tx, p.orgId, {
+            type: 'team',
+            id: team.id,
+          });
+          if (policies.length > 0) {
+            throw conflict(
+              `Team [${team.name}] is a recipient of ${policies.map((e) => `escalation [${e.name}]`).join(', ')}: change those first, then delete the team.`,
+            );
+          }
+          await repo.deleteTeam(tx, team.id);
+        });
       } catch (error) {
         // The integrations' owner team is ON DELETE RESTRICT: PostgreSQL says 23001 for that, not 23503.
         const code = (error as { code?: string } | null)?.code;
