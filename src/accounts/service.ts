@@ -114,10 +114,11 @@ export async function resolveUserRef(
   ref: UserRef,
   field: string,
   howToName = 'Give the user as {"id": ...} or {"username": ...}.',
+  lock?: 'key share',
 ): Promise<UserRow> {
   const identifier = ref.id ?? ref.username;
   if (!identifier) throw invalidField(field, howToName);
-  const user = await repo.findUser(q, orgId, identifier);
+  const user = await repo.findUser(q, orgId, identifier, lock);
   if (!user) throw invalidField(field, `No user ${JSON.stringify(identifier)} in this organization.`);
   return user;
 }

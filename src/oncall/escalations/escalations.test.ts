@@ -46,7 +46,7 @@ async function rejectedField(body: Json): Promise<string[]> {
  * the row (one that does not lock what it names) fails the test after 10 seconds.
  */
 async function deletedWhile<T>(
-  table: 'schedules' | 'teams',
+  table: 'schedules' | 'teams' | 'users',
   id: string,
   request: () => Promise<T>,
 ): Promise<T> {
@@ -436,6 +436,22 @@ describe('escalation policies (/v2/escalations)', () => {
       kept.body.data.rules.map((r: Json) => r.recipient.type),
       ['user'],
     );
+  });
+
+  it('a user deleted while a policy comes to name them: the policy waits, then is refused', async () => {
+    // Deleting a user an escalation names is refused; one named meanwhile must not slip past that check.
+    const gone = (
+      await server.callOk('POST', '/v2/users', {
+        username: 'deleted-while-named@example.com',
+        fullName: 'Deleted while named',
+        role: { name: 'User' },
+      })
+    ).data.id;
+    const created = await deletedWhile('users', gone, () =>
+      create({ name: 'Names a deleted user', rules: [rule({ recipient: { type: 'user', id: gone } })] }),
+    );
+    assert.equal(created.status, 422, JSON.stringify(created.body));
+    assert.match(created.body.errors['rules[0].recipient'] ?? '', /No user/);
   });
 
   it('keeps the schedule it names locked until the policy is saved, so deleting the schedule then sees it', async () => {

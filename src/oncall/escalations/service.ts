@@ -162,7 +162,8 @@ async function resolveRecipient(
           'Give the user as {"type": "user", "id": ...} or {"type": "user", "username": ...}.',
         );
       }
-      const user = await resolveUserRef(q, orgId, input, field);
+      // Locked, so that deleting the user waits for the policy and then sees it names them.
+      const user = await resolveUserRef(q, orgId, input, field, undefined, 'key share');
       return { type: 'user', id: user.id };
     }
     case 'team':
