@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
 import { createLogger } from '../logger.js';
 import { addOrganization, startTestServer, waitFor, type Json, type TestServer } from '../testing/harness.js';
 import { queryCounter } from '../testing/query-counter.js';
@@ -407,7 +408,7 @@ describe('users, teams and API keys', () => {
     assert.deepEqual(left.map((k: Json) => k.name).sort(), ['made by the person', 'made with their own']);
   });
 
-  it("deletes, when a person is blocked or deleted, the API keys they made for others; the others' own stay", async () => {
+  it("deletes, when a person is blocked or deleted, the API keys of others they saw; the others' own stay", async () => {
     /** A person invited by the owner, signed in with the invitation's link: what makes keys as them. */
     const signIn = async (email: string, role: 'admin' | 'user') => {
       const invited = await server.callOk('POST', '/api/console/invitations', {
@@ -445,11 +446,30 @@ describe('users, teams and API keys', () => {
         await server.callOk('POST', '/v2/api-keys', { name: 'made by the owner', user: { id: bob.id } })
       ).data.key as string;
       const byMallory = await mallory.makeKey('made by mallory', bob.id);
-      for (const key of [bobsOwn, byOwner, byMallory]) assert.equal(await works(key), 200);
+      // Mallory's own key, made by the owner (and one from before keys knew their holders): a key she
+      // makes with either is hers to hold as well.
+      const mallorysKey = async (name: string) =>
+        (await server.callOk('POST', '/v2/api-keys', { name, user: { id: mallory.id } })).data.key as string;
+      const withKey = async (key: string, name: string) => {
+        const made = await server.call('POST', '/v2/api-keys', { name, user: { id: bob.id } }, key);
+        assert.equal(made.status, 201, JSON.stringify(made.body));
+        return made.body.data.key as string;
+      };
+      const byMallorysKey = await withKey(await mallorysKey(`owner's for mallory ${how}`), 'with her key');
+      const older = await mallorysKey(`older for mallory ${how}`);
+      const db = new pg.Client({ connectionString: server.databaseUrl });
+      await db.connect();
+      await db.query(`UPDATE api_keys SET holders = NULL WHERE name = $1`, [`older for mallory ${how}`]);
+      await db.end();
+      const byOlderKey = await withKey(older, 'with her older key');
+      for (const key of [bobsOwn, byOwner, byMallory, byMallorysKey, byOlderKey])
+        assert.equal(await works(key), 200);
 
       if (how === 'blocked') await server.callOk('PATCH', `/v2/users/${mallory.id}`, { blocked: true });
       else await server.callOk('DELETE', `/v2/users/${mallory.id}`);
       assert.equal(await works(byMallory), 401, `${how}: the key Mallory made for Bob`);
+      assert.equal(await works(byMallorysKey), 401, `${how}: the key Mallory made with the owner's key`);
+      assert.equal(await works(byOlderKey), 401, `${how}: the key Mallory made with an older key`);
       assert.equal(await works(bobsOwn), 200, `${how}: the key Bob made`);
       assert.equal(await works(byOwner), 200, `${how}: the key the owner made for Bob`);
       const left = (await server.callOk('GET', '/v2/api-keys')).data.filter((k: Json) => k.userId === bob.id);

@@ -57,8 +57,8 @@ export const accountsRepository = {
       name: string;
       lookup: string;
       key_hash: Buffer;
-      /** Who made it: left out, nobody known, which counts as someone other than its user. */
-      created_by?: string | null;
+      /** Who saw its value (null elements: someone not known); left out, nobody known. */
+      holders?: (string | null)[] | null;
     },
   ) {
     return db
@@ -96,25 +96,26 @@ export const accountsRepository = {
     return result.numDeletedRows > 0n;
   },
 
-  /** Deletes the user's keys that someone else (or nobody known) made; the names of those that went. */
-  async deleteKeysOfUserMadeByOthers(db: Queryable, userId: string): Promise<string[]> {
+  /** Deletes the user's keys that someone else (or someone not known) may hold; the names of those that went. */
+  async deleteKeysHeldByOthersOf(db: Queryable, userId: string): Promise<string[]> {
     const deleted = await db
       .deleteFrom('api_keys')
       .where('user_id', '=', userId)
-      .where((eb) => eb.or([eb('created_by', 'is', null), eb('created_by', '!=', userId)]))
+      // Only a key that no one but its user saw stays: `{user}` (a NULL element never compares equal).
+      .where(sql<boolean>`NOT coalesce(holders = ARRAY[${userId}]::uuid[], false)`)
       .returning('name')
       .execute();
     return deleted.map((k) => k.name);
   },
 
   /**
-   * Deletes the keys this person made for someone else (or for nobody); the names of those that went. The
-   * person saw each one's value when it was made, so may still hold it.
+   * Deletes the keys of others (or of nobody) this person saw the value of, when made or through the key
+   * they were made with: the person may still hold them. The names of those that went.
    */
-  async deleteKeysMadeForOthersBy(db: Queryable, userId: string): Promise<string[]> {
+  async deleteKeysForOthersHeldBy(db: Queryable, userId: string): Promise<string[]> {
     const deleted = await db
       .deleteFrom('api_keys')
-      .where('created_by', '=', userId)
+      .where(sql<boolean>`${userId}::uuid = ANY (holders)`)
       .where('user_id', 'is distinct from', userId)
       .returning('name')
       .execute();

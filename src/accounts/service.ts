@@ -301,13 +301,15 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
   }
 
   /**
-   * Who stands behind what `p` makes (an API key's `created_by`): the user of a console session; for an API
-   * key, whoever made that key, who may hold it though it acts as someone else (an admin's key for a
-   * person), so a key made with it is theirs too. Unknown (null) for a key made before keys had makers.
+   * Who sees the value of a key `p` makes: the person of a console session; for an API key, its user and
+   * everyone who could use that key (an admin holds the key they made for a person, so a key made with
+   * it is theirs too). A key from before keys had holders adds someone not known (null).
    */
-  async function makerOf(p: Principal): Promise<string | null> {
-    if (p.apiKeyId === '') return p.userId ?? null;
-    return (await repo.findKey(db, p.orgId, p.apiKeyId))?.created_by ?? null;
+  async function holdersOf(p: Principal): Promise<(string | null)[]> {
+    const caller = p.userId ?? null;
+    if (p.apiKeyId === '') return [caller];
+    const used = await repo.findKey(db, p.orgId, p.apiKeyId);
+    return [...new Set([...(used?.holders ?? [null]), caller])];
   }
 
   return {
@@ -382,7 +384,7 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
             lookup,
             key_hash: hash,
             // The installation's operator, who chose it, is this owner.
-            created_by: user.id,
+            holders: [user.id],
           });
         }
         if (options.admin?.passwordHash !== undefined) {
@@ -508,23 +510,23 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
           const renamed = changes.username !== undefined && changes.username !== user.username;
           if (renamed || becomesOwner)
             await sessionsRepository.spendAccountTokensOfUser(tx, user.id, clock.now());
-          const keysRemoved = becomesOwner ? await repo.deleteKeysOfUserMadeByOthers(tx, user.id) : [];
-          // A key acts as its user, not its maker: one a blocked person made for someone else would go on
-          // working for them. Unblocking does not bring such keys back.
+          const keysRemoved = becomesOwner ? await repo.deleteKeysHeldByOthersOf(tx, user.id) : [];
+          // A key acts as its user, not its maker: one of someone else's that a blocked person saw would go
+          // on working for them. Unblocking does not bring such keys back.
           const keysMadeRemoved =
-            changes.blocked === true ? await repo.deleteKeysMadeForOthersBy(tx, user.id) : [];
+            changes.blocked === true ? await repo.deleteKeysForOthersHeldBy(tx, user.id) : [];
           return { row, keysRemoved, keysMadeRemoved };
         });
         forgetKeys();
         if (updated.keysRemoved.length > 0)
           log.info(
             { orgId: p.orgId, userId: user.id, keys: updated.keysRemoved },
-            'made an owner: the API keys others made for them are deleted',
+            'made an owner: the API keys of theirs that others saw are deleted',
           );
         if (updated.keysMadeRemoved.length > 0)
           log.info(
             { orgId: p.orgId, userId: user.id, keys: updated.keysMadeRemoved },
-            'blocked: the API keys they made for others are deleted',
+            'blocked: the API keys of others they saw are deleted',
           );
         if (!updated.row) throw notFound(`User [${identifier}] does not exist.`);
         return updated.row;
@@ -558,8 +560,8 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
             `User [${user.username}] is a recipient of ${policies.map((e) => `escalation [${e.name}]`).join(', ')}: change those first, then delete the user.`,
           );
         }
-        // Before the row goes: deleting it clears created_by, and with it which keys were theirs to hold.
-        const removed = await repo.deleteKeysMadeForOthersBy(tx, user.id);
+        // Before the row goes, with the keys that are theirs.
+        const removed = await repo.deleteKeysForOthersHeldBy(tx, user.id);
         await repo.deleteUser(tx, user.id);
         return removed;
       });
@@ -567,7 +569,7 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
       if (keysRemoved.length > 0)
         log.info(
           { orgId: p.orgId, userId: user.id, keys: keysRemoved },
-          'deleted: the API keys they made for others are deleted',
+          'deleted: the API keys of others they saw are deleted',
         );
     },
 
@@ -776,7 +778,7 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
         name: input.name,
         lookup,
         key_hash: hash,
-        created_by: await makerOf(p),
+        holders: await holdersOf(p),
       });
       return { ...row, key };
     },

@@ -113,10 +113,10 @@ export interface ApiKeysTable {
   created_at: CreatedAt;
   last_used_at: Date | null;
   /**
-   * Who made the key (migration 0052): a console session's user, or for a key made with a key, whoever
-   * made that one (accounts/service.ts, `makerOf`); null when not known.
+   * Who saw the key's value (migration 0052): its maker, and the holders of the key it was made with
+   * (accounts/service.ts, `holdersOf`); a null element is someone not known, null all of them.
    */
-  created_by: string | null;
+  holders: (string | null)[] | null;
 }
 
 export interface ResponderRef {
