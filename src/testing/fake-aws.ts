@@ -106,6 +106,8 @@ export interface AssumeRoleCall {
   status: number;
   /** The STS error code answered, when status is not 200. */
   errorCode?: string;
+  /** The region of the request's credential scope: where the role was assumed ('' when unsigned). */
+  region?: string;
 }
 
 export interface FakeAws {
@@ -506,6 +508,7 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
       () => true,
       (akid) => (akid === caller.accessKeyId ? caller : undefined),
     );
+    if (call) call.region = sig.region;
     if (!sig.ok)
       return fail(sig.reason === 'incomplete' ? 400 : 403, STS_SIG_ERRORS[sig.reason], sig.message);
     if (contentType !== 'application/x-www-form-urlencoded')

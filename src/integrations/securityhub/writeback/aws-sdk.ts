@@ -41,29 +41,49 @@ export function createSdkAccess(options: AwsAccessOptions) {
   // Vigil's own identity, resolved once and shared by every integration's AssumeRole.
   const ownIdentity = fromNodeProviderChain();
   const clients = new Map<string, SecurityHubClient>();
+  const MAX_CLIENTS = 200;
+  const roleCredentials = new Map<string, ReturnType<typeof fromTemporaryCredentials>>();
 
-  /** One client per role, external ID and region: it holds that role's credentials and renews them. */
+  /**
+   * One provider per role, external ID and region it is assumed in, which the SDK memoises and renews
+   * five minutes before the credentials expire: a role's session serves every region's Security Hub.
+   */
+  function credentialsOf(target: RoleTarget) {
+    const region = target.assumeInRegion ?? target.region;
+    const key = JSON.stringify([target.roleArn, target.externalId, region]);
+    let provider = roleCredentials.get(key);
+    if (!provider) {
+      provider = fromTemporaryCredentials({
+        params: {
+          RoleArn: target.roleArn,
+          ExternalId: target.externalId,
+          RoleSessionName: sessionName(target),
+          DurationSeconds: 3600,
+        },
+        masterCredentials: ownIdentity,
+        // STS in the integration's region, through the same handler (proxy, CA); its endpoint, like
+        // Security Hub's, may come from AWS_ENDPOINT_URL_STS.
+        clientConfig: { region, requestHandler: handler },
+      });
+      roleCredentials.set(key, provider);
+    }
+    return provider;
+  }
+
+  /** One client per role, external ID, region assumed in and Security Hub region. */
   function securityHub(target: RoleTarget): SecurityHubClient {
-    const key = JSON.stringify([target.roleArn, target.externalId, target.region]);
+    const key = JSON.stringify([target.roleArn, target.externalId, target.assumeInRegion, target.region]);
     let client = clients.get(key);
     if (!client) {
+      // A region comes from a finding's product ARN, from outside: a flood of made-up ones must not grow
+      // the process without end (a client dropped is made again, with the role's session it shares).
+      if (clients.size >= MAX_CLIENTS) clients.delete(clients.keys().next().value as string);
       client = new SecurityHubClient({
         region: target.region,
         requestHandler: handler,
         // Vigil retries itself, so that every attempt passes through the shared rate limiter.
         maxAttempts: 1,
-        credentials: fromTemporaryCredentials({
-          params: {
-            RoleArn: target.roleArn,
-            ExternalId: target.externalId,
-            RoleSessionName: sessionName(target),
-            DurationSeconds: 3600,
-          },
-          masterCredentials: ownIdentity,
-          // STS in the integration's region, through the same handler (proxy, CA); its endpoint, like
-          // Security Hub's, may come from AWS_ENDPOINT_URL_STS.
-          clientConfig: { region: target.region, requestHandler: handler },
-        }),
+        credentials: credentialsOf(target),
       });
       clients.set(key, client);
     }

@@ -15,6 +15,11 @@ export interface RoleTarget {
   roleArn: string;
   externalId: string;
   region: string;
+  /**
+   * Where the role is assumed when not `region`: always the integration's region (the one the customer
+   * picked, and the one Test connection proves), while a finding of another region is updated there.
+   */
+  assumeInRegion?: string;
 }
 
 export interface AwsAccessOptions {
@@ -28,25 +33,40 @@ export function accountOf(roleArn: string): string {
   return /^arn:aws[\w-]*:iam::(\d{12}):/.exec(roleArn)?.[1] ?? 'unknown';
 }
 
+const PRODUCT_REGION = /^arn:(aws[\w-]*):securityhub:([a-z]{2}(?:-gov)?-[a-z]+-\d):/;
+
 /**
- * The region of the Security Hub that holds a finding, from its ProductArn (ASFF) or metadata.product.uid
- * (OCSF), which name the region the finding was imported in: `arn:aws:securityhub:eu-west-1::product/…`.
- * Undefined when that is not a Security Hub ARN with a region. Only a well-formed region is taken: it
- * becomes part of the host Vigil sends the role's credentials to.
+ * The partition and region a product ARN names (`aws/eu-west-1`), or '': findings that share it go to
+ * the same Security Hub (findingRegion), so they may share a request.
  */
-export function findingRegion(productArn: string): string | undefined {
-  return /^arn:aws[\w-]*:securityhub:([a-z]{2}(?:-[a-z]+)+-\d{1,2}):/.exec(productArn)?.[1];
+export function productLocation(productArn: string): string {
+  const found = PRODUCT_REGION.exec(productArn);
+  return found ? `${found[1]}/${found[2]}` : '';
 }
 
 /**
- * Where a finding's change is sent: the integration's role, in the region whose Security Hub holds the
- * finding. A finding lives in the region it was imported in (with cross-region aggregation, a copy is in
- * the aggregation region too, and an update in either reaches both); from any other region AWS answers
- * FindingNotFound. The integration's own region is for a finding whose product names none, and for the
- * role test.
+ * The region of the Security Hub that holds a finding, from its ProductArn (ASFF) or metadata.product.uid
+ * (OCSF), which name the region the finding was imported in: `arn:aws:securityhub:eu-west-1::product/…`.
+ * Undefined unless it is a Security Hub ARN of the role's own partition with a region of the form an
+ * integration's region takes: the ARN comes from outside, and its region becomes part of the host Vigil
+ * sends the role's credentials to.
+ */
+export function findingRegion(productArn: string, roleArn: string): string | undefined {
+  const found = PRODUCT_REGION.exec(productArn);
+  const rolePartition = /^arn:(aws[\w-]*):iam::/.exec(roleArn)?.[1];
+  return found && found[1] === rolePartition ? found[2] : undefined;
+}
+
+/**
+ * Where a finding's change is sent: the integration's role, assumed in the integration's region, calling
+ * the Security Hub of the region that holds the finding. A finding lives in the region it was imported in
+ * (with cross-region aggregation, a copy is in the aggregation region too, and an update in either reaches
+ * both); from any other region AWS answers FindingNotFound. The integration's own region is for a finding
+ * whose product names none, and for the role test.
  */
 export function targetForFinding(target: RoleTarget, productArn: string): RoleTarget {
-  return { ...target, region: findingRegion(productArn) ?? target.region };
+  const region = findingRegion(productArn, target.roleArn) ?? target.region;
+  return region === target.region ? target : { ...target, region, assumeInRegion: target.region };
 }
 
 type SdkAccess = ReturnType<typeof import('./aws-sdk.js').createSdkAccess>;

@@ -1,4 +1,4 @@
-import { findingRegion } from './aws.js';
+import { productLocation } from './aws.js';
 import type { ClaimedChange } from './changes.js';
 
 /**
@@ -111,8 +111,8 @@ export function planRequests<T extends BatchableChange>(
   const groups = new Map<string, T[]>();
   const newestByIntegration = new Map<string, number>();
   for (const change of changes) {
-    const region = findingRegion(change.productArn) ?? '';
-    const key = `${change.integrationId}|${region}|${change.format}|${change.field}|${JSON.stringify(change.value)}`;
+    const location = productLocation(change.productArn);
+    const key = `${change.integrationId}|${location}|${change.format}|${change.field}|${JSON.stringify(change.value)}`;
     const group = groups.get(key) ?? [];
     group.push(change);
     groups.set(key, group);

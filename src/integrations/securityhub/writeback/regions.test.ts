@@ -187,6 +187,11 @@ describe('write-back to findings of several regions', () => {
       sent.map((r) => [r.operation, r.region, r.status]),
       [['BatchUpdateFindings', OTHER, 200]],
     );
+    // The role is assumed where the customer picked (and Test connection proved), whichever region its
+    // credentials then update findings in.
+    const assumed = aws.assumeRoleCalls.filter((c) => c.status === 200);
+    assert.ok(assumed.length > 0);
+    assert.deepEqual([...new Set(assumed.map((c) => c.region))], [HOME]);
     // Settled as done: the integration reads "ok", not "failing".
     await waitFor(
       'the write-back status',

@@ -152,29 +152,42 @@ describe('the region a change is sent to', () => {
     region: 'us-east-1',
   };
 
-  it("is the region of the finding's product, where Security Hub holds the finding", () => {
-    const cases: [string, string | undefined][] = [
-      ['arn:aws:securityhub:eu-west-1::product/aws/guardduty', 'eu-west-1'],
-      [`arn:aws:securityhub:ap-southeast-2:${ACCOUNT}:product/${ACCOUNT}/default`, 'ap-southeast-2'],
-      ['arn:aws:securityhub:eu-central-1::productv2/aws/securityhub', 'eu-central-1'],
-      ['arn:aws-us-gov:securityhub:us-gov-west-1::product/aws/inspector', 'us-gov-west-1'],
-      ['arn:aws-cn:securityhub:cn-north-1::product/aws/guardduty', 'cn-north-1'],
+  it("is the region of the finding's product, where Security Hub holds the finding; the role is assumed in the integration's", () => {
+    const cases: [string, string, string][] = [
+      ['arn:aws:securityhub:eu-west-1::product/aws/guardduty', 'aws', 'eu-west-1'],
+      [`arn:aws:securityhub:ap-southeast-2:${ACCOUNT}:product/${ACCOUNT}/default`, 'aws', 'ap-southeast-2'],
+      ['arn:aws:securityhub:eu-central-1::productv2/aws/securityhub', 'aws', 'eu-central-1'],
+      ['arn:aws-us-gov:securityhub:us-gov-west-1::product/aws/inspector', 'aws-us-gov', 'us-gov-west-1'],
+      ['arn:aws-cn:securityhub:cn-north-1::product/aws/guardduty', 'aws-cn', 'cn-north-1'],
     ];
-    for (const [productArn, region] of cases) {
-      assert.equal(findingRegion(productArn), region, productArn);
-      assert.deepEqual(targetForFinding(configured, productArn), { ...configured, region });
+    for (const [productArn, partition, region] of cases) {
+      const target = {
+        ...configured,
+        roleArn: `arn:${partition}:iam::${ACCOUNT}:role/VigilSecurityHubRole-hub`,
+      };
+      assert.equal(findingRegion(productArn, target.roleArn), region, productArn);
+      assert.deepEqual(targetForFinding(target, productArn), {
+        ...target,
+        region,
+        assumeInRegion: configured.region,
+      });
     }
+    const home = 'arn:aws:securityhub:us-east-1::product/aws/guardduty';
+    assert.deepEqual(targetForFinding(configured, home), configured);
   });
 
-  it("is the integration's own when the product names none, or nothing that is a region", () => {
+  it("is the integration's own when the product names none, nothing that is a region, or another partition's", () => {
     for (const productArn of [
       'guardduty',
       'arn:aws:securityhub:::product/aws/guardduty',
       'arn:aws:guardduty:eu-west-1:123456789012:detector/d',
       'arn:aws:securityhub:evil.example.com#:123456789012:product/x/y',
       'arn:aws:securityhub:EU-WEST-1::product/aws/guardduty',
+      'arn:aws:securityhub:us-iso-east-1::product/aws/guardduty',
+      // Another partition's Security Hub, on another domain, with this partition's role.
+      'arn:aws-cn:securityhub:cn-north-1::product/aws/guardduty',
     ]) {
-      assert.equal(findingRegion(productArn), undefined, productArn);
+      assert.equal(findingRegion(productArn, configured.roleArn), undefined, productArn);
       assert.deepEqual(targetForFinding(configured, productArn), configured);
     }
   });
