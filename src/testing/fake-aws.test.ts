@@ -127,6 +127,7 @@ describe('fake AWS (STS + Security Hub) driven by the real SDK', () => {
         durationSeconds: 900,
         at: 0,
         status: 200,
+        region: 'us-east-1',
       },
     );
   });
