@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { AlertEvent } from '../alerts/events.js';
-import type { AlertEventConsumer } from '../engine/consumers.js';
 import { redactUrl } from '../logger.js';
-import { startTestServer, waitFor, type Json, type TestServer } from '../testing/harness.js';
+import {
+  startTestServer,
+  waitFor,
+  type Json,
+  type TestServer,
+  acknowledgementRecorder,
+} from '../testing/harness.js';
 import { ShiftedClock } from '../work/clock.js';
 import { createActionLinks, loadLinkSecret, type ActionLinks } from './links.js';
 
@@ -17,16 +21,7 @@ let links: ActionLinks;
 let orgId: string;
 const users: Record<string, string> = {};
 
-/** The acknowledgements, as consumers get them: what says where an action came from (its source). */
-const acknowledged: AlertEvent[] = [];
-const recorder: AlertEventConsumer = {
-  name: 'test-ack-recorder',
-  types: ['acknowledged'],
-  handles: (event) => event.type === 'acknowledged',
-  async handle(event) {
-    acknowledged.push(event);
-  },
-};
+const { consumer: recorder, acknowledged } = acknowledgementRecorder();
 
 before(async () => {
   server = await startTestServer({ clock, consumers: [recorder] });

@@ -7,6 +7,7 @@ import { hashApiKey } from '../accounts/apikeys.js';
 import { accountsRepository } from '../accounts/repository.js';
 import { loadConfig } from '../config.js';
 import type { AlertEventConsumer } from '../engine/consumers.js';
+import type { AlertEvent } from '../alerts/events.js';
 import { createLogger } from '../logger.js';
 import type { OutboundOptions } from '../http/outbound.js';
 import type { WritebackOptions } from '../integrations/securityhub/writeback/writeback.js';
@@ -216,6 +217,45 @@ export async function createTeamAlert(server: TestServer, message: string, team:
     return status.body.data?.alertId ? status.body.data : undefined;
   });
   return request.alertId as string;
+}
+
+/**
+ * Posts an event to a Security Hub integration's intake (`path`, with its key) and waits until it is
+ * processed; the id of the alert it names.
+ */
+export async function deliverToIntake(
+  server: TestServer,
+  integration: { id: string; path: string },
+  event: unknown,
+): Promise<string> {
+  const response = await fetch(server.url + integration.path, {
+    method: 'POST',
+    body: JSON.stringify(event),
+  });
+  const body = (await response.json()) as Json;
+  if (response.status !== 200)
+    throw new Error(`the intake answered ${response.status}: ${JSON.stringify(body)}`);
+  const settled = await waitFor('the finding to be processed', async () => {
+    const payload = await server.call('GET', `/v2/integrations/${integration.id}/payloads/${body.payloadId}`);
+    return payload.body.data.verdict !== 'queued' ? payload.body.data : undefined;
+  });
+  return settled.alertIds[0];
+}
+
+/** A consumer that records the acknowledgements, as consumers get them (their source says from where). */
+export function acknowledgementRecorder(): { consumer: AlertEventConsumer; acknowledged: AlertEvent[] } {
+  const acknowledged: AlertEvent[] = [];
+  return {
+    acknowledged,
+    consumer: {
+      name: 'test-ack-recorder',
+      types: ['acknowledged'],
+      handles: (event) => event.type === 'acknowledged',
+      async handle(event) {
+        acknowledged.push(event);
+      },
+    },
+  };
 }
 
 /** An alert's activity log, oldest first. */

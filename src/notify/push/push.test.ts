@@ -2,14 +2,18 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import type { AlertEvent } from '../../alerts/events.js';
-import type { AlertEventConsumer } from '../../engine/consumers.js';
 import {
   startFakePushService,
   type BrowserSubscription,
   type FakePushService,
 } from '../../testing/fake-push.js';
-import { startTestServer, waitFor, type Json, type TestServer } from '../../testing/harness.js';
+import {
+  startTestServer,
+  waitFor,
+  type Json,
+  type TestServer,
+  acknowledgementRecorder,
+} from '../../testing/harness.js';
 import type { PushPayload } from './channel.js';
 
 /**
@@ -30,16 +34,7 @@ let patKey: string;
 let samKey: string;
 let publicKey: string;
 
-/** The acknowledgements, as consumers get them: what says where an action came from (its source). */
-const acknowledged: AlertEvent[] = [];
-const recorder: AlertEventConsumer = {
-  name: 'test-ack-recorder',
-  types: ['acknowledged'],
-  handles: (event) => event.type === 'acknowledged',
-  async handle(event) {
-    acknowledged.push(event);
-  },
-};
+const { consumer: recorder, acknowledged } = acknowledgementRecorder();
 
 const call = (method: string, path: string, body?: unknown, key?: string): Promise<Json> =>
   server.callOk(method, path, body, key);

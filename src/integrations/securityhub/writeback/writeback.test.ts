@@ -4,7 +4,13 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { ocsfKey, startFakeAws, type FakeAws, type OcsfIdentifier } from '../../../testing/fake-aws.js';
-import { startTestServer, waitFor, type Json, type TestServer } from '../../../testing/harness.js';
+import {
+  startTestServer,
+  waitFor,
+  type Json,
+  type TestServer,
+  deliverToIntake,
+} from '../../../testing/harness.js';
 import { daysBefore } from '../../../engine/retention.js';
 import { ShiftedClock } from '../../../work/clock.js';
 
@@ -167,19 +173,7 @@ async function finding(
 }
 
 /** Posts an event to the intake and waits for it to be processed; returns the alert id it names. */
-async function deliver(event: Json): Promise<string> {
-  const response = await fetch(server.url + integration.path, {
-    method: 'POST',
-    body: JSON.stringify(event),
-  });
-  const body = (await response.json()) as Json;
-  assert.equal(response.status, 200, JSON.stringify(body));
-  const settled = await waitFor('the finding to be processed', async () => {
-    const payload = await server.call('GET', `/v2/integrations/${integration.id}/payloads/${body.payloadId}`);
-    return payload.body.data.verdict !== 'queued' ? payload.body.data : undefined;
-  });
-  return settled.alertIds[0];
-}
+const deliver = (event: Json): Promise<string> => deliverToIntake(server, integration, event);
 
 const OCSF_PRODUCT = 'arn:aws:securityhub:us-east-1::productv2/aws/securityhub';
 
