@@ -123,6 +123,23 @@ export async function resolveUserRef(
   return user;
 }
 
+/**
+ * A 409 when an escalation rule notifies the user or team about to be deleted: the rule would page
+ * nobody, so the policies to change are named first (as Opsgenie refuses).
+ */
+async function refuseIfNotified(
+  q: Queryable,
+  orgId: string,
+  recipient: { type: 'user' | 'team'; id: string },
+  named: string,
+): Promise<void> {
+  const policies = await escalationsRepository.usingRecipient(q, orgId, recipient);
+  if (policies.length === 0) return;
+  throw conflict(
+    `${named} is a recipient of ${policies.map((e) => `escalation [${e.name}]`).join(', ')}: change those first, then delete the ${recipient.type}.`,
+  );
+}
+
 /** The team a request names as {id} or {name}; a 422 naming `field` when there is none. */
 export async function resolveTeamRef(
   q: Queryable,
@@ -550,16 +567,7 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
         // reference to them (findUser's 'key share') waits for the delete, or the delete for it.
         if (!(await repo.findUser(tx, p.orgId, user.id, 'update')))
           throw notFound(`User [${identifier}] does not exist.`);
-        // A rule naming a deleted user would page nobody: refuse, and say which policies to change.
-        const policies = await escalationsRepository.usingRecipient(tx, p.orgId, {
-          type: 'user',
-          id: user.id,
-        });
-        if (policies.length > 0) {
-          throw conflict(
-            `User [${user.username}] is a recipient of ${policies.map((e) => `escalation [${e.name}]`).join(', ')}: change those first, then delete the user.`,
-          );
-        }
+        await refuseIfNotified(tx, p.orgId, { type: 'user', id: user.id }, `User [${user.username}]`);
         // Before the row goes, with the keys that are theirs.
         const removed = await repo.deleteKeysForOthersHeldBy(tx, user.id);
         await repo.deleteUser(tx, user.id);
@@ -679,16 +687,7 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
           // The row lock waits for escalation changes naming the team (they hold KEY SHARE on it).
           if (!(await repo.findTeam(tx, p.orgId, team.id, 'id', 'update')))
             throw notFound(`No team exists with ${by} [${identifier}].`);
-          // As for a user: a rule naming a deleted team would page nobody.
-          const policies = await escalationsRepository.usingRecipient(tx, p.orgId, {
-            type: 'team',
-            id: team.id,
-          });
-          if (policies.length > 0) {
-            throw conflict(
-              `Team [${team.name}] is a recipient of ${policies.map((e) => `escalation [${e.name}]`).join(', ')}: change those first, then delete the team.`,
-            );
-          }
+          await refuseIfNotified(tx, p.orgId, { type: 'team', id: team.id }, `Team [${team.name}]`);
           await repo.deleteTeam(tx, team.id);
         });
       } catch (error) {

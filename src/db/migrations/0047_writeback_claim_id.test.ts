@@ -1,26 +1,20 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Migrator, sql, type Migration } from 'kysely';
-import { createDb, createPool, type Db } from '../database.js';
-import { MIGRATION_NAMES } from '../migrate.js';
-import { createTestDatabase } from '../../testing/harness.js';
+import { sql, type Migrator } from 'kysely';
+import type { Db } from '../database.js';
+import { databaseBefore } from '../../testing/migration-database.js';
 
 /** Upgrading a database with a write-back change in flight: it keeps its lease, with no claim. */
 
 const THIS = '0047_writeback_claim_id';
 let db: Db;
 let migrator: Migrator;
+let previous: string;
 let changeId: string;
 const leaseUntil = new Date('2030-01-01T10:00:00Z');
 
 before(async () => {
-  db = createDb(createPool(await createTestDatabase(), 2));
-  const migrations: Record<string, Migration> = {};
-  for (const name of MIGRATION_NAMES) migrations[name] = (await import(`./${name}.js`)) as Migration;
-  migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
-  const previous = MIGRATION_NAMES[MIGRATION_NAMES.indexOf(THIS) - 1];
-  assert.ok(previous);
-  assert.equal((await migrator.migrateTo(previous)).error, undefined);
+  ({ db, migrator, previous } = await databaseBefore(THIS));
   const org = await sql<{ id: string }>`INSERT INTO organizations (name) VALUES ('Org') RETURNING id`.execute(
     db,
   );
@@ -50,7 +44,6 @@ describe('migration 0047: each write-back claim names itself', () => {
       SELECT status, lease_until, claim_id FROM securityhub_writebacks WHERE id = ${changeId}`.execute(db);
     assert.deepEqual(row.rows, [{ status: 'sending', lease_until: leaseUntil, claim_id: null }]);
 
-    const previous = MIGRATION_NAMES[MIGRATION_NAMES.indexOf(THIS) - 1]!;
     assert.equal((await migrator.migrateTo(previous)).error, undefined);
     const columns = await sql<{ n: number }>`
       SELECT count(*)::int AS n FROM information_schema.columns

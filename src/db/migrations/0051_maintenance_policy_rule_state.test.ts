@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Migrator, sql, type Migration } from 'kysely';
-import { createDb, createPool, type Db } from '../database.js';
-import { MIGRATION_NAMES } from '../migrate.js';
-import { createTestDatabase } from '../../testing/harness.js';
+import { sql, type Migrator } from 'kysely';
+import type { Db } from '../database.js';
+import { databaseBefore } from '../../testing/migration-database.js';
 
 /** Upgrading a database whose maintenances disable policies: they keep doing so, and may now enable. */
 
 const THIS = '0051_maintenance_policy_rule_state';
 let db: Db;
 let migrator: Migrator;
+let previous: string;
 let maintenanceId: string;
 let policyId: string;
 
@@ -20,13 +20,7 @@ const states = async () =>
   ).rows.map((r) => r.state);
 
 before(async () => {
-  db = createDb(createPool(await createTestDatabase(), 2));
-  const migrations: Record<string, Migration> = {};
-  for (const name of MIGRATION_NAMES) migrations[name] = (await import(`./${name}.js`)) as Migration;
-  migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
-  const previous = MIGRATION_NAMES[MIGRATION_NAMES.indexOf(THIS) - 1];
-  assert.ok(previous);
-  assert.equal((await migrator.migrateTo(previous)).error, undefined);
+  ({ db, migrator, previous } = await databaseBefore(THIS));
   const org = await sql<{ id: string }>`INSERT INTO organizations (name) VALUES ('Org') RETURNING id`.execute(
     db,
   );
@@ -63,7 +57,6 @@ describe('migration 0051: a maintenance may enable a policy', () => {
       /maintenance_policy_rules_state_check/,
     );
 
-    const previous = MIGRATION_NAMES[MIGRATION_NAMES.indexOf(THIS) - 1]!;
     assert.equal((await migrator.migrateTo(previous)).error, undefined);
     // The old schema can only disable: a rule that enabled is dropped rather than turned into its opposite.
     assert.deepEqual(await states(), []);
