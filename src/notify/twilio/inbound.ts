@@ -10,6 +10,7 @@ import type { AlertRow, UserRow } from '../../db/schema.js';
 import type { Logger } from '../../logger.js';
 import type { Clock } from '../../work/clock.js';
 import { NUMBER_PROBLEMS, OPTED_OUT_CODE } from './client.js';
+import { phoneContactOf } from './phone-contact.js';
 import { replyCodesRepository } from './reply-codes.js';
 import { parseSmsReply, SMS_HELP } from './sms-text.js';
 import { describeAlerts, menu } from './voice-script.js';
@@ -142,12 +143,29 @@ export function createTwilioInbound(deps: TwilioInboundDeps) {
           ? []
           : await db
               .selectFrom('notifications')
-              .select(['alert_id', 'user_id'])
+              .select(['alert_id', 'user_id', 'address'])
               .where('id', 'in', notificationIds)
               .where('method', '=', 'voice')
               .execute();
-      const userId = rows.find((r) => r.user_id)?.user_id;
-      if (rows.length === 0 || !userId) return undefined;
+      // One person and number: a call is a bundle of the messages due together to one phone.
+      const paged = rows.find((r) => r.user_id);
+      const userId = paged?.user_id;
+      if (!paged || !userId) return undefined;
+      // The number called is the credential, as for an SMS reply: once it is no longer the person's
+      // verified voice contact (deleted or changed while the call rang, or a callback replayed later),
+      // nothing is read to whoever answers and no key acts as them.
+      const contact = await phoneContactOf(db, userId, 'voice', paged.address);
+      if (contact !== 'verified') {
+        log.info(
+          { userId, contact, keyPressed: digits !== undefined },
+          'a call to a number that is not a verified voice contact of its person: nothing done',
+        );
+        const why =
+          contact === 'gone'
+            ? 'this number is no longer a voice contact of the person this call was for'
+            : 'this number is not verified for the person this call was for. Verify it again in Vigil to answer calls';
+        return { kind: 'done', text: `This is Vigil. Nothing was done: ${why}. Goodbye.` };
+      }
       const alertIds = [...new Set(rows.map((r) => r.alert_id))];
       const list: AlertRow[] = await alertsRepository.byIds(db, alertIds);
       if (list.length === 0)

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db, Queryable } from '../../db/database.js';
+import { phoneContactOf, type PhoneContact } from './phone-contact.js';
 
 /**
  * The codes people answer an SMS with ("1a"): one per text that can be answered, unique per phone, and
@@ -80,9 +81,8 @@ export const replyCodesRepository = {
 
   /**
    * What a code on this phone stands for, if anything; `spent` when its alerts were all closed (or
-   * deleted) since, and the code is not given to another alert yet. `contact` says whether the phone is
-   * still an SMS contact of the code's person: `verified`, `unverified` (a number given to the contact
-   * again, not yet proven to reach them), or `gone` (the contact was deleted or given another number).
+   * deleted) since, and the code is not given to another alert yet; `contact`, whether the phone is still
+   * an SMS contact of the code's person.
    */
   async find(
     db: Queryable,
@@ -94,22 +94,15 @@ export const replyCodesRepository = {
         userId: string;
         alertIds: string[];
         spent: boolean;
-        contact: 'verified' | 'unverified' | 'gone';
+        contact: PhoneContact;
       }
     | undefined
   > {
     const row = await db
-      .selectFrom('sms_reply_codes as c')
-      // At most one: a person has a number once per method (contact_methods_user_address).
-      .leftJoin('contact_methods as cm', (join) =>
-        join
-          .onRef('cm.user_id', '=', 'c.user_id')
-          .onRef('cm.address', '=', 'c.phone')
-          .on('cm.method', '=', 'sms'),
-      )
-      .select(['c.org_id', 'c.user_id', 'c.alert_ids', 'c.spent_at', 'cm.id as contact_id', 'cm.verified_at'])
-      .where('c.phone', '=', phone)
-      .where('c.code', '=', code)
+      .selectFrom('sms_reply_codes')
+      .select(['org_id', 'user_id', 'alert_ids', 'spent_at'])
+      .where('phone', '=', phone)
+      .where('code', '=', code)
       .executeTakeFirst();
     if (!row) return undefined;
     return {
@@ -117,7 +110,7 @@ export const replyCodesRepository = {
       userId: row.user_id,
       alertIds: row.alert_ids,
       spent: row.spent_at !== null,
-      contact: row.contact_id === null ? 'gone' : row.verified_at === null ? 'unverified' : 'verified',
+      contact: await phoneContactOf(db, row.user_id, 'sms', phone),
     };
   },
 };

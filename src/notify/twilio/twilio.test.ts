@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { createDb, createPool } from '../../db/database.js';
-import type { FakeTwilio } from '../../testing/fake-twilio.js';
+import type { FakeCall, FakeTwilio } from '../../testing/fake-twilio.js';
 import {
   alertLogs,
   createTeamAlert,
@@ -16,6 +16,7 @@ import { phonePagedPerson, startTwilioTestbed, type TwilioTestbed } from '../../
 import { ShiftedClock } from '../../work/clock.js';
 import { verificationsRepository } from '../verification/repository.js';
 import { replyCodesRepository } from './reply-codes.js';
+import { twilioSignature } from './signature.js';
 
 /**
  * SMS and voice end to end: the real server sends through a local Twilio that checks what Twilio checks,
@@ -436,6 +437,82 @@ describe('a page by phone call', () => {
       'the call logged',
       async () => (await logs(id)).includes('Voice call to Ann answered (34 s)') || undefined,
     );
+  });
+});
+
+describe('a key pressed on a call', () => {
+  /** A verified voice contact called about a new alert, the call and the alert, once the call reads it. */
+  async function pagedByCall(name: string, phone: string) {
+    const who = await person(name, 'voice', phone);
+    await markVerified(who.contactId);
+    const before = twilio.calls.length;
+    const alertId = await createAlert(`call for ${name} ${run}`, who.team);
+    const [call] = (await twilio.waitForCalls(before + 1)).slice(before);
+    assert.ok(call);
+    assert.equal(call.to, phone);
+    const heard = await twilio.answerCall(call.sid, []);
+    assert.match(heard.said.join(' '), new RegExp(`call for ${name} ${run}`));
+    return { ...who, alertId, call, contactUrl: `/v2/users/${who.user}/contacts/${who.contactId}` };
+  }
+
+  /**
+   * Twilio posting the key pressed at the call's menu (its Gather's action), signed as Twilio signs it:
+   * a key pressed late in the call, or the same callback replayed. What the call said back.
+   */
+  async function pressKey(call: FakeCall, digit: string): Promise<string> {
+    assert.ok(call.url, 'a call that fetches its script from Vigil');
+    const action = `${call.url}&answer=1`;
+    const params = {
+      AccountSid: ACCOUNT_SID,
+      CallSid: call.sid,
+      CallStatus: 'in-progress',
+      From: call.from,
+      To: call.to,
+      Digits: digit,
+    };
+    const response = await fetch(action, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': twilioSignature(AUTH_TOKEN, action, params),
+      },
+      body: new URLSearchParams(params).toString(),
+    });
+    assert.equal(response.status, 200);
+    return response.text();
+  }
+
+  it('acts on nothing once the number called is no longer a voice contact of its person (deleted)', async () => {
+    const gus = await pagedByCall('Gus', '+14155550151');
+    await server.callOk('DELETE', gus.contactUrl);
+
+    const said = await pressKey(gus.call, '2');
+    assert.match(said, /Nothing was done: this number is no longer a voice contact/);
+    assert.doesNotMatch(said, /closed/);
+    assert.equal((await alert(gus.alertId)).status, 'open');
+    assert.doesNotMatch((await logs(gus.alertId)).join('\n'), /closed by/i);
+
+    // The call answered again (a replayed callback) reads nothing about the alert to whoever has the number.
+    const again = await twilio.answerCall(gus.call.sid, ['2']);
+    const heard = again.said.join(' ');
+    assert.match(heard, /Nothing was done: this number is no longer a voice contact/);
+    assert.doesNotMatch(heard, new RegExp(`call for Gus`));
+    assert.equal((await alert(gus.alertId)).status, 'open');
+  });
+
+  it('acts on nothing for the old number of a changed contact, nor for it given back until verified', async () => {
+    const hal = await pagedByCall('Hal', '+14155550152');
+    await server.callOk('PATCH', hal.contactUrl, { to: '+14155550153' });
+    assert.match(await pressKey(hal.call, '1'), /Nothing was done: this number is no longer a voice contact/);
+    assert.equal((await alert(hal.alertId)).acknowledged, false);
+
+    await server.callOk('PATCH', hal.contactUrl, { to: '+14155550152' });
+    assert.match(await pressKey(hal.call, '1'), /Nothing was done: this number is not verified/);
+    assert.equal((await alert(hal.alertId)).acknowledged, false);
+
+    await markVerified(hal.contactId);
+    assert.match(await pressKey(hal.call, '1'), /acknowledged/);
+    assert.equal((await alert(hal.alertId)).acknowledged, true);
   });
 });
 
