@@ -66,6 +66,22 @@ describe('the fake Slack Web API', () => {
     assert.equal(pat.user?.profile?.email, 'pat@example.com');
   });
 
+  it("names the bot's workspace on auth.test, and each user's on users.info", async () => {
+    const auth = await client.auth.test();
+    assert.equal(auth.team_id, fake.teamId);
+    assert.equal(auth.enterprise_id, undefined);
+    fake.addUser({
+      id: 'U0GRID0001',
+      email: 'kim@example.com',
+      teamId: 'T0GRID0001',
+      enterpriseId: 'E0GRID0001',
+    });
+    const kim = await client.users.info({ user: 'U0GRID0001' });
+    assert.equal(kim.user?.team_id, 'T0GRID0001');
+    assert.equal(kim.user?.enterprise_user?.enterprise_id, 'E0GRID0001');
+    assert.equal((await client.users.info({ user: 'U0TEST0001' })).user?.team_id, fake.teamId);
+  });
+
   it('fails the next call of a method as scripted: an error code, or 429 with Retry-After', async () => {
     fake.failNext('chat.postMessage', 'not_in_channel');
     assert.equal(

@@ -12,7 +12,10 @@ import { slackSignature } from '../notify/slack/signature.js';
  * - `chat.postMessage`: channel must be known (`channel_not_found`), text or blocks (`no_text`); answers
  *   `{ok, channel, ts, message}`;
  * - `chat.update`: the message must exist (`message_not_found`);
- * - `users.info`: a known user with `profile.email` (`user_not_found`);
+ * - `auth.test`: the bot's workspace (`team_id`), and its Enterprise Grid organization (`enterprise_id`)
+ *   when the fake is started with one;
+ * - `users.info`: a known user with `profile.email`, their workspace (`team_id`) and, in an Enterprise Grid
+ *   organization, `enterprise_user` (`user_not_found`);
  * - `views.open`: a trigger id the fake gave out in a click (`invalid_trigger_id`), a modal view.
  * `failNext(method, status | error)` makes the next call of a method answer an HTTP status (429 with
  * Retry-After: 1) or an `ok:false` error code.
@@ -22,7 +25,8 @@ import { slackSignature } from '../notify/slack/signature.js';
  *
  * The user: `click` and `submitNote` POST a signed interaction (form field `payload`) to Vigil's
  * `/v1/slack/interactions`, as Slack does, with a `response_url` on this fake that records what Vigil
- * answers there.
+ * answers there. As in a Slack Connect channel, `team.id` is the app's workspace (the fake's) and
+ * `user.team_id` the presser's own: a user added with another `teamId` is someone of another workspace.
  */
 
 export interface SlackMessageRecord {
@@ -54,7 +58,10 @@ export interface SlackUser {
   id: string;
   email?: string;
   name?: string;
+  /** Their workspace; the fake's by default. */
   teamId?: string;
+  /** Their Enterprise Grid organization: Slack then names it, not the workspace, in `user.team_id`. */
+  enterpriseId?: string;
   isBot?: boolean;
   isRestricted?: boolean;
 }
@@ -64,6 +71,7 @@ export interface ClickOptions {
   channel: string;
   ts: string;
   userId: string;
+  /** The presser's workspace as `user.team_id` says; by default the user's own (see SlackUser). */
   teamId?: string;
   /** 'wrong': signed with another secret; a number: the timestamp is this many seconds in the past. */
   sign?: 'wrong' | { ageSeconds: number };
@@ -82,6 +90,7 @@ export interface FakeSlack {
   webhookUrl: string;
   botToken: string;
   signingSecret: string;
+  /** The workspace the app is installed in, as auth.test answers. */
   teamId: string;
   /** Where clicks are POSTed: Vigil's base URL. */
   setVigilUrl(url: string): void;
@@ -135,7 +144,7 @@ function parseArgs(contentType: string, body: string): Record<string, unknown> |
 }
 
 export async function startFakeSlack(
-  options: { botToken?: string; signingSecret?: string; teamId?: string } = {},
+  options: { botToken?: string; signingSecret?: string; teamId?: string; enterpriseId?: string } = {},
 ): Promise<FakeSlack> {
   const botToken = options.botToken ?? `xoxb-${randomBytes(6).toString('hex')}-fake`;
   const signingSecret = options.signingSecret ?? randomBytes(16).toString('hex');
@@ -189,15 +198,33 @@ export async function startFakeSlack(
           body: { ok: true, channel, ts, text: message.text, message: { type: 'message', ...message } },
         };
       }
+      case 'auth.test':
+        return {
+          body: {
+            ok: true,
+            url: 'https://fake.slack.com/',
+            team: 'Fake',
+            user: 'vigil',
+            team_id: teamId,
+            user_id: 'U0BOT00001',
+            bot_id: 'B0BOT00001',
+            is_enterprise_install: false,
+            ...(options.enterpriseId ? { enterprise_id: options.enterpriseId } : {}),
+          },
+        };
       case 'users.info': {
         const user = users.get(str('user') ?? '');
         if (!user) return { body: { ok: false, error: 'user_not_found' } };
+        const userTeam = user.teamId ?? teamId;
         return {
           body: {
             ok: true,
             user: {
               id: user.id,
-              team_id: user.teamId ?? teamId,
+              team_id: userTeam,
+              ...(user.enterpriseId
+                ? { enterprise_user: { id: user.id, enterprise_id: user.enterpriseId, teams: [userTeam] } }
+                : {}),
               name: user.name ?? user.id.toLowerCase(),
               deleted: false,
               is_bot: user.isBot ?? false,
@@ -352,11 +379,19 @@ export async function startFakeSlack(
     return { status: response.status, text, json };
   }
 
-  const userOf = (userId: string, team: string) => ({
-    id: userId,
-    username: users.get(userId)?.name ?? userId.toLowerCase(),
-    team_id: team,
-  });
+  const userOf = (userId: string, presserTeam: string | undefined) => {
+    const user = users.get(userId);
+    return {
+      id: userId,
+      username: user?.name ?? userId.toLowerCase(),
+      team_id: presserTeam ?? user?.enterpriseId ?? user?.teamId ?? teamId,
+    };
+  };
+  const appTeam = {
+    id: teamId,
+    domain: 'fake',
+    ...(options.enterpriseId ? { enterprise_id: options.enterpriseId } : {}),
+  };
 
   return {
     apiUrl: `${base}/api/`,
@@ -383,7 +418,6 @@ export async function startFakeSlack(
     },
     failNextWebhook: (status, body) => void webhookFailures.push({ status, body }),
     async click(o) {
-      const team = o.teamId ?? teamId;
       const trigger = `${Date.now()}.${randomBytes(4).toString('hex')}`;
       triggers.add(trigger);
       const message = messages.get(key(o.channel, o.ts));
@@ -392,13 +426,13 @@ export async function startFakeSlack(
         .find((e) => e.type === 'button' && e.action_id === o.actionId);
       const payload = {
         type: 'block_actions',
-        user: userOf(o.userId, team),
+        user: userOf(o.userId, o.teamId),
         api_app_id: 'A0FAKE0001',
         token: 'deprecated-verification-token',
         container: { type: 'message', message_ts: o.ts, channel_id: o.channel, is_ephemeral: false },
         trigger_id: trigger,
-        team: { id: team, domain: 'fake' },
-        enterprise: null,
+        team: appTeam,
+        enterprise: options.enterpriseId ? { id: options.enterpriseId, name: 'Fake Grid' } : null,
         is_enterprise_install: false,
         channel: { id: o.channel, name: 'alerts' },
         message: { type: 'message', ts: o.ts, text: message?.text ?? '', blocks: message?.blocks ?? [] },
@@ -426,12 +460,11 @@ export async function startFakeSlack(
         input?.block_id && input.element?.action_id
           ? { [input.block_id]: { [input.element.action_id]: { type: 'plain_text_input', value: o.text } } }
           : {};
-      const team = o.teamId ?? teamId;
       return interact(
         {
           type: 'view_submission',
-          team: { id: team, domain: 'fake' },
-          user: userOf(o.userId, team),
+          team: appTeam,
+          user: userOf(o.userId, o.teamId),
           api_app_id: 'A0FAKE0001',
           trigger_id: `${Date.now()}.${randomBytes(4).toString('hex')}`,
           view: { ...opened.view, state: { values } },

@@ -116,6 +116,43 @@ async function actAs(
   }
 }
 
+/**
+ * Where Vigil's Slack app is installed, as auth.test answers for the bot token: its workspace, and the
+ * Enterprise Grid organization that workspace is part of, if any.
+ */
+interface Installation {
+  teamId: string | undefined;
+  enterpriseId: string | undefined;
+}
+
+/** The Slack account behind a click, as users.info answers. */
+interface SlackAccount {
+  team_id?: string;
+  enterprise_user?: { enterprise_id?: string };
+  deleted?: boolean;
+  is_bot?: boolean;
+  is_restricted?: boolean;
+  is_ultra_restricted?: boolean;
+  profile?: { email?: string };
+}
+
+/**
+ * Whether the presser is a person of the installation's own workspace (or of its Enterprise Grid
+ * organization, whose admins are the same people): only their email is the installation's to vouch for.
+ * In a Slack Connect channel anyone of another organization can press the buttons, and that
+ * organization's admins set its members' emails as they like. `team.id` of the payload is no help: there it
+ * names the app's workspace whoever pressed, so the presser's workspace is their `user.team_id` (an
+ * organization's id, E…, in a Grid) and that of the account users.info answers with; both must be ours.
+ */
+function ofInstallation(home: Installation, payloadTeam: string | undefined, account: SlackAccount): boolean {
+  const ours = (id: string | undefined) =>
+    id !== undefined && id !== '' && (id === home.teamId || id === home.enterpriseId);
+  const accountOurs =
+    ours(account.team_id) ||
+    (home.enterpriseId !== undefined && account.enterprise_user?.enterprise_id === home.enterpriseId);
+  return accountOurs && (payloadTeam === undefined || ours(payloadTeam));
+}
+
 export interface SlackServiceDeps {
   db: Db;
   alerts: AlertsService;
@@ -129,31 +166,42 @@ export function createSlackService(deps: SlackServiceDeps) {
   const { db, alerts, config, log, fetch } = deps;
   const client = () => slackClient(config.slack, fetch, { timeoutMs: SLACK_CALL_TIMEOUT_MS });
 
-  const howToLink = (slackUserId: string) =>
-    `Vigil does not know who you are: no Vigil user has your Slack email address. Ask a Vigil admin to link you: ` +
+  const linkAdvice = (slackUserId: string) =>
+    `Ask a Vigil admin to link you: ` +
     `PUT ${config.publicUrl}/v2/users/{your Vigil username}/slack with {"slackUserId": "${slackUserId}"}.`;
+  const howToLink = (slackUserId: string) =>
+    `Vigil does not know who you are: no Vigil user has your Slack email address. ${linkAdvice(slackUserId)}`;
+  const notOurWorkspace = (slackUserId: string) =>
+    `Vigil does not know who you are: your Slack workspace is not the one connected to this Vigil, so ` +
+    `your email address does not say which Vigil user you are. ${linkAdvice(slackUserId)}`;
 
-  /**
-   * The Vigil user a Slack user acts as: one linked before, else the user of this organization whose
-   * username is the Slack account's email (a workspace's members only; not guests, bots or the deleted),
-   * who is then linked so later clicks need no lookup.
-   */
-  async function vigilUserOf(
-    orgId: string,
-    slackTeamId: string,
-    slackUserId: string,
-  ): Promise<UserRow | undefined> {
-    const linked = await repo.linkedUser(db, orgId, slackTeamId, slackUserId);
-    if (linked) return linked.blocked ? undefined : linked;
-    if (!config.slack.botToken) return undefined;
-    let email: string | undefined;
+  // Learnt once per process (the bot token does not change while it runs); a failed answer is asked again
+  // at the next click.
+  let installation: Promise<Installation | undefined> | undefined;
+  function installationOf(): Promise<Installation | undefined> {
+    installation ??= client()
+      .auth.test()
+      .then((answer) => {
+        const found: Installation = {
+          teamId: answer.team_id || undefined,
+          enterpriseId: answer.enterprise_id || undefined,
+        };
+        if (found.teamId || found.enterpriseId) return found;
+        log.warn('Slack auth.test named no workspace: Slack users are not matched by email');
+        installation = undefined;
+        return undefined;
+      })
+      .catch((error: unknown) => {
+        log.warn({ err: error }, 'Slack auth.test failed: Slack users are not matched by email');
+        installation = undefined;
+        return undefined;
+      });
+    return installation;
+  }
+
+  async function slackAccount(slackUserId: string): Promise<SlackAccount | undefined> {
     try {
-      const answer = await client().users.info({ user: slackUserId });
-      const u = answer.user;
-      // Guests and bots are not the workspace's people; their email proves less.
-      if (u && !u.deleted && !u.is_bot && !u.is_restricted && !u.is_ultra_restricted) {
-        email = typeof u.profile?.email === 'string' ? u.profile.email : undefined;
-      }
+      return (await client().users.info({ user: slackUserId })).user;
     } catch (error) {
       log.warn(
         { err: error, slackUserId },
@@ -161,16 +209,45 @@ export function createSlackService(deps: SlackServiceDeps) {
       );
       return undefined;
     }
-    if (!email) return undefined;
+  }
+
+  /**
+   * The Vigil user a Slack user acts as: one linked before, else the user of this organization whose
+   * username is the Slack account's email (members of the installation's workspace only; not guests, bots
+   * or the deleted), who is then linked so later clicks need no lookup. Otherwise what to tell the presser.
+   */
+  async function vigilUserOf(
+    orgId: string,
+    slackTeamId: string,
+    presser: { id: string; team_id?: string },
+  ): Promise<{ user: UserRow } | { refusal: string }> {
+    const slackUserId = presser.id;
+    const unknown = { refusal: howToLink(slackUserId) };
+    const linked = await repo.linkedUser(db, orgId, slackTeamId, slackUserId);
+    if (linked) return linked.blocked ? unknown : { user: linked };
+    if (!config.slack.botToken) return unknown;
+    const [home, u] = await Promise.all([installationOf(), slackAccount(slackUserId)]);
+    if (!home || !u) return unknown;
+    if (!ofInstallation(home, presser.team_id, u)) {
+      log.info(
+        { slackUserId, slackUserTeam: presser.team_id ?? u.team_id, installation: home },
+        'a Slack user of another workspace pressed a button: not matched by email',
+      );
+      return { refusal: notOurWorkspace(slackUserId) };
+    }
+    // Guests and bots are not the workspace's people; their email proves less.
+    if (u.deleted || u.is_bot || u.is_restricted || u.is_ultra_restricted) return unknown;
+    const email = typeof u.profile?.email === 'string' ? u.profile.email : undefined;
+    if (!email) return unknown;
     const user = await accountsRepository.findUser(db, orgId, email);
-    if (!user || user.blocked) return undefined;
+    if (!user || user.blocked) return unknown;
     await repo.link(db, {
       org_id: orgId,
       slack_team_id: slackTeamId,
       slack_user_id: slackUserId,
       user_id: user.id,
     });
-    return user;
+    return { user };
   }
 
   /**
@@ -205,6 +282,8 @@ export function createSlackService(deps: SlackServiceDeps) {
     }
   }
 
+  // The workspace links are kept under: the app's, which `team` names even when someone of another
+  // workspace pressed. It says nothing about who pressed (ofInstallation does).
   function teamOf(payload: { user: { team_id?: string }; team?: { id: string } | null }): string {
     return payload.team?.id ?? payload.user.team_id ?? '';
   }
@@ -228,11 +307,12 @@ export function createSlackService(deps: SlackServiceDeps) {
       return { status: 200 };
     }
     const slackUserId = payload.user.id;
-    const user = await vigilUserOf(message.org_id, teamOf(payload), slackUserId);
-    if (!user) {
-      await ephemeral(payload.response_url, howToLink(slackUserId));
+    const presser = await vigilUserOf(message.org_id, teamOf(payload), payload.user);
+    if ('refusal' in presser) {
+      await ephemeral(payload.response_url, presser.refusal);
       return { status: 200 };
     }
+    const { user } = presser;
     if (actionId === SLACK_ACTIONS.note) {
       if (!payload.trigger_id) return { status: 200 };
       try {
@@ -297,8 +377,9 @@ export function createSlackService(deps: SlackServiceDeps) {
     if (!Value.Check(NoteMetadata, meta)) return errors('This form is not one Vigil opened.');
     const message = await repo.messageAt(db, meta.channel, meta.ts);
     if (!message) return errors('This message is no longer linked to a Vigil alert.');
-    const user = await vigilUserOf(message.org_id, teamOf(payload), payload.user.id);
-    if (!user) return errors(truncate(howToLink(payload.user.id), 2000));
+    const presser = await vigilUserOf(message.org_id, teamOf(payload), payload.user);
+    if ('refusal' in presser) return errors(truncate(presser.refusal, 2000));
+    const { user } = presser;
     const note = payload.view.state.values[NOTE_VIEW.blockId]?.[NOTE_VIEW.actionId]?.value?.trim() ?? '';
     if (!note) return errors('Write a note.');
     if (note.length > NOTE_MAX) return errors(`A note is at most ${NOTE_MAX} characters.`);

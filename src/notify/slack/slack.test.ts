@@ -36,6 +36,16 @@ const bob = { username: `bob-${run}@example.com`, fullName: 'Bob Jones', slackId
 /** A Vigil user on none of the teams: the alerts in the channel are not theirs. */
 const carol = { username: `carol-${run}@example.com`, fullName: 'Carol Reed', slackId: 'U0CAROL01' };
 let slackDestination: string;
+/** The Enterprise Grid organization the fake Slack's workspace, where Vigil's app is installed, is part of. */
+const GRID = 'E0VIGIL001';
+/**
+ * Slack Connect: people of other organizations in the channel, whose email (set by their own admins) is
+ * Alice's. One of a plain workspace; one of another Grid organization.
+ */
+const outsider = { slackId: 'U0OUTSIDE1', teamId: 'T0OTHER001' };
+const gridOutsider = { slackId: 'U0OUTGRID1', teamId: 'T0OTHER002', enterpriseId: 'E0OTHER001' };
+/** Alice's account in another workspace of the installation's own Grid organization. */
+const gridAlice = { slackId: 'U0GRIDALI1', teamId: 'T0VIGIL002', enterpriseId: GRID };
 
 /** Alert text that, read as mrkdwn, would ping the whole channel and hide a link behind friendly words. */
 const HOSTILE = '<!channel> disk full <https://evil.example|Open runbook>';
@@ -113,13 +123,16 @@ async function deliveriesOf(
 }
 
 before(async () => {
-  slack = await startFakeSlack();
+  slack = await startFakeSlack({ enterpriseId: GRID });
   teams = await startFakeTeams();
   slack.addChannel(CHANNEL);
   slack.addUser({ id: alice.slackId, email: alice.username.toUpperCase(), name: 'alice' });
   slack.addUser({ id: bob.slackId, email: `someone-else-${run}@example.com`, name: 'bob' });
   slack.addUser({ id: carol.slackId, email: carol.username, name: 'carol' });
   slack.addUser({ id: 'U0GUEST001', email: alice.username, name: 'guest', isRestricted: true });
+  for (const person of [outsider, gridOutsider, gridAlice]) {
+    slack.addUser({ id: person.slackId, email: alice.username, ...person });
+  }
   server = await startTestServer({
     engineIntervalMs: 100,
     env: {
@@ -357,6 +370,73 @@ describe('a slack destination', () => {
       const now = slack.message(CHANNEL, message.ts);
       return now && !(SLACK_ACTIONS.acknowledge in buttons(now)) && SLACK_ACTIONS.close in buttons(now);
     });
+  });
+
+  it('does not take a Slack user of another workspace (Slack Connect) for the Vigil user with their email: tells them their workspace is not the one connected, and changes nothing', async () => {
+    const alert = await createAlert(`Outsider ${run}`, slackTeam);
+    const message = await posted(alert.tinyId);
+    const views = slack.views.length;
+    const repliesTo = (userId: string) =>
+      slack.responses.filter((r) => String(r.text).includes(`"slackUserId": "${userId}"`));
+    const clicks = [
+      { userId: outsider.slackId },
+      { userId: gridOutsider.slackId },
+      // Even if the payload named Vigil's workspace, the account users.info answers with is not of it.
+      { userId: outsider.slackId, teamId: slack.teamId },
+    ];
+    for (const click of clicks) {
+      for (const actionId of [SLACK_ACTIONS.close, SLACK_ACTIONS.note]) {
+        const before = repliesTo(click.userId).length;
+        const answer = await slack.click({ actionId, channel: CHANNEL, ts: message.ts, ...click });
+        assert.equal(answer.status, 200, answer.text);
+        // Slack has its answer once the action is done or refused.
+        assert.equal((await alertOf(alert.id)).status, 'open', `${click.userId} closed Alice's alert as her`);
+        const reply = await waitFor('the ephemeral reply', async () => repliesTo(click.userId)[before]);
+        assert.equal(reply.response_type, 'ephemeral');
+        assert.match(String(reply.text), /your Slack workspace is not the one connected to this Vigil/);
+        assert.match(String(reply.text), /PUT .*\/v2\/users\/.*\/slack/);
+      }
+    }
+    assert.equal(slack.views.length, views, 'no note form for them');
+
+    // Nor does a note form Alice opened take their note.
+    await slack.click({
+      actionId: SLACK_ACTIONS.note,
+      channel: CHANNEL,
+      ts: message.ts,
+      userId: alice.slackId,
+    });
+    assert.equal(slack.views.length, views + 1);
+    const submitted = await slack.submitNote({ userId: outsider.slackId, text: 'Closing it, Alice here' });
+    assert.equal(submitted.status, 200, submitted.text);
+    assert.equal((submitted.json as Json).response_action, 'errors');
+    assert.match(JSON.stringify(submitted.json), /not the one connected/);
+
+    await server.idle();
+    const after = await alertOf(alert.id);
+    assert.equal(after.status, 'open');
+    assert.equal(after.acknowledged, false);
+    assert.deepEqual((await call('GET', `/v2/alerts/${alert.id}/notes`)).data, []);
+    assert.equal(updatesOf(message.ts).length, 0);
+    const links = await db.query('SELECT 1 FROM slack_user_links WHERE slack_user_id = ANY($1)', [
+      [outsider.slackId, gridOutsider.slackId],
+    ]);
+    assert.equal(links.rows.length, 0, 'not linked either');
+  });
+
+  it("takes a Slack user of another workspace of the installation's Enterprise Grid organization for the Vigil user with their email", async () => {
+    const alert = await createAlert(`Grid ${run}`, slackTeam);
+    const message = await posted(alert.tinyId);
+    const answer = await slack.click({
+      actionId: SLACK_ACTIONS.acknowledge,
+      channel: CHANNEL,
+      ts: message.ts,
+      userId: gridAlice.slackId,
+    });
+    assert.equal(answer.status, 200, answer.text);
+    const acked = await alertOf(alert.id);
+    assert.equal(acked.acknowledged, true);
+    assert.equal(acked.report.acknowledgedBy, 'Alice Smith');
   });
 
   it('edits the message when the alert is acknowledged elsewhere (the API)', async () => {
