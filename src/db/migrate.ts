@@ -52,6 +52,7 @@ import * as m0049 from './migrations/0049_alert_search_indexes.js';
 import * as m0050 from './migrations/0050_override_none.js';
 import * as m0051 from './migrations/0051_maintenance_policy_rule_state.js';
 import * as m0052 from './migrations/0052_api_key_holders.js';
+import * as m0053 from './migrations/0053_email_threads.js';
 
 /** Every migration, in order. Listed here (not read from disk) so the same code runs from src and dist. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -105,6 +106,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0050_override_none': m0050,
   '0051_maintenance_policy_rule_state': m0051,
   '0052_api_key_holders': m0052,
+  '0053_email_threads': m0053,
 };
 
 class StaticProvider implements MigrationProvider {

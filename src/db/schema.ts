@@ -283,6 +283,12 @@ export interface AlertAutoRestartsTable {
   created_at: CreatedAt;
 }
 
+/** The message an alert's email thread keeps in its subject (migration 0053; notify/email-threads.ts). */
+export interface EmailThreadsTable {
+  alert_id: string;
+  message: string;
+}
+
 /** A notification rule's repeat of a page to a person (engine clock): see migration 0033. */
 export interface NotificationRepeatsTable {
   alert_id: string;
@@ -1037,6 +1043,7 @@ export interface Database {
   alert_notification_holds: AlertNotificationHoldsTable;
   alert_auto_restarts: AlertAutoRestartsTable;
   notification_repeats: NotificationRepeatsTable;
+  email_threads: EmailThreadsTable;
   incidents: IncidentsTable;
   incident_counters: IncidentCountersTable;
   incident_alerts: IncidentAlertsTable;

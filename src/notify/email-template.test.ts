@@ -56,6 +56,28 @@ describe('notification email template', () => {
     assert.equal(renderNotificationEmail(raised).threadTopic, '[Vigil] #12: Disk full on db-1');
   });
 
+  it("keeps the thread's message in the subject once the message is edited, and shows the new one in the body", () => {
+    const thread = { message: 'Disk full on db-1' };
+    const edited = sampleNotification({
+      kind: 'add-note',
+      actor: 'Bob',
+      alert: { ...sampleNotification().alert, message: 'Disk full on db-2 <replica>' },
+    });
+    const email = renderNotificationEmail(edited, thread);
+    assert.equal(email.subject, 'Re: [Vigil] #12: Disk full on db-1');
+    assert.equal(email.threadTopic, '[Vigil] #12: Disk full on db-1');
+    assert.ok(
+      email.text.includes('\n\nDisk full on db-2 <replica>\nThe message was changed since the first email'),
+    );
+    assert.ok(email.html.includes('Disk full on db-2 &lt;replica&gt;</h1>'), email.html);
+    assert.ok(email.html.includes('The message was changed since the first email'));
+    assert.ok(email.html.includes('<title>Re: [Vigil] #12: Disk full on db-1</title>'));
+    // The thread's own first email, and any email while the message is the thread's, say nothing of it.
+    const unchanged = renderNotificationEmail(sampleNotification(), thread);
+    assert.equal(unchanged.subject, '[Vigil] #12: Disk full on db-1');
+    assert.ok(!unchanged.text.includes('changed since') && !unchanged.html.includes('changed since'));
+  });
+
   it('says what happened and the current priority in the first line of both parts', () => {
     const cases = [
       [{ kind: 'create-alert' }, 'New alert: P1 #12', 'P1 · New alert · #12'],

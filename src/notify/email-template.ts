@@ -9,6 +9,14 @@ import { escapeHtml, FONT, isWebUrl, oneLine, PRIORITY_COLORS, truncate } from '
  * is escaped and capped, since alerts arrive from outside and can be large.
  */
 
+/**
+ * The thread the email belongs to: the alert's message as the first email about the alert had it. The
+ * subject repeats it for the alert's whole life, even once the message is edited (email.ts finds it).
+ */
+export interface EmailThread {
+  message: string;
+}
+
 export interface RenderedEmail {
   subject: string;
   /** The subject without "Re: ", the same for every email about the alert (Outlook's Thread-Topic). */
@@ -99,26 +107,37 @@ function detailsOf(alert: OutgoingNotification['alert']): { rows: [string, strin
  * The subject every email about one alert shares: "[Vigil] #12: Disk full on db-1". Gmail threads only
  * messages whose subjects match once "Re:" is stripped, and Outlook groups by that normalized subject, so
  * nothing in it may change over the alert's life: what happened and the current priority are in the
- * body's first line instead.
+ * body's first line instead. The message in it is the thread's, as the first email had it: an edited
+ * message (PUT /v2/alerts/{id}/message) would otherwise start a new conversation in the middle of an
+ * incident, and the person on call would find the acknowledgement apart from the page it answers. The
+ * body shows the message as it is now.
  */
-export function renderThreadSubject(message: OutgoingNotification): string {
+export function renderThreadSubject(message: OutgoingNotification, thread?: EmailThread): string {
   const { alert } = message;
-  const text = truncate(oneLine(alert.message), LIMITS.subjectMessage);
+  const text = truncate(oneLine(thread?.message ?? alert.message), LIMITS.subjectMessage);
   return `[Vigil] #${oneLine(alert.tinyId)}: ${text}`;
 }
 
 /** The page has the thread's subject; every follow-up (acknowledged, closed, a note) is a reply to it. */
-export function renderSubject(message: OutgoingNotification): string {
-  const subject = renderThreadSubject(message);
+export function renderSubject(message: OutgoingNotification, thread?: EmailThread): string {
+  const subject = renderThreadSubject(message, thread);
   return message.kind === 'create-alert' ? subject : `Re: ${subject}`;
 }
 
-export function renderText(message: OutgoingNotification): string {
+/** Why the subject no longer matches the message in the body, when it does not. */
+function editedLine(message: OutgoingNotification, thread: EmailThread | undefined): string | undefined {
+  if (!thread || oneLine(thread.message) === oneLine(message.alert.message)) return undefined;
+  return 'The message was changed since the first email; the subject keeps the first one, so this thread stays together.';
+}
+
+export function renderText(message: OutgoingNotification, thread?: EmailThread): string {
   const { alert } = message;
   const lines: string[] = [];
   lines.push(`${headlineOf(message)}: ${alert.priority} #${oneLine(alert.tinyId)}`);
   lines.push('');
   lines.push(truncate(oneLine(alert.message), LIMITS.message));
+  const edited = editedLine(message, thread);
+  if (edited) lines.push(edited);
   lines.push('');
   if (message.note?.trim()) {
     lines.push(`Note${message.actor ? ` from ${oneLine(message.actor)}` : ''}:`);
@@ -144,7 +163,7 @@ export function renderText(message: OutgoingNotification): string {
   return `${lines.join('\n')}\n`;
 }
 
-export function renderHtml(message: OutgoingNotification): string {
+export function renderHtml(message: OutgoingNotification, thread?: EmailThread): string {
   const { alert } = message;
   const e = escapeHtml;
   const color = PRIORITY_COLORS[alert.priority] ?? '#4b5563';
@@ -161,6 +180,8 @@ export function renderHtml(message: OutgoingNotification): string {
     `<h1 style="font-size:20px;line-height:1.3;margin:6px 0 12px;color:#111827;word-break:break-word;">` +
       `${e(truncate(oneLine(alert.message), LIMITS.message))}</h1>`,
   );
+  const edited = editedLine(message, thread);
+  if (edited) parts.push(`<div style="font-size:13px;color:#6b7280;margin:-6px 0 12px;">${e(edited)}</div>`);
 
   if (message.note?.trim()) {
     parts.push(
@@ -231,18 +252,18 @@ export function renderHtml(message: OutgoingNotification): string {
 
   return (
     `<!DOCTYPE html><html><head><meta charset="utf-8">` +
-    `<meta name="viewport" content="width=device-width,initial-scale=1"><title>${e(renderSubject(message))}</title></head>` +
+    `<meta name="viewport" content="width=device-width,initial-scale=1"><title>${e(renderSubject(message, thread))}</title></head>` +
     `<body style="margin:0;padding:0;background:#f3f4f6;">` +
     `<div style="max-width:600px;margin:0 auto;padding:16px;background:#ffffff;font-family:${FONT};color:#111827;line-height:1.45;">` +
     `${parts.join('')}</div></body></html>`
   );
 }
 
-export function renderNotificationEmail(message: OutgoingNotification): RenderedEmail {
+export function renderNotificationEmail(message: OutgoingNotification, thread?: EmailThread): RenderedEmail {
   return {
-    subject: renderSubject(message),
-    threadTopic: renderThreadSubject(message),
-    text: renderText(message),
-    html: renderHtml(message),
+    subject: renderSubject(message, thread),
+    threadTopic: renderThreadSubject(message, thread),
+    text: renderText(message, thread),
+    html: renderHtml(message, thread),
   };
 }

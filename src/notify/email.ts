@@ -2,9 +2,11 @@ import { createHash } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import { parseConnectionUrl } from 'nodemailer/lib/shared';
 import type { SMTPPoolOptions } from 'nodemailer/lib/smtp-pool';
+import type { Queryable } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import type { DeliveryResult, NotificationChannel, OutgoingNotification } from './channel.js';
-import { renderNotificationEmail } from './email-template.js';
+import { renderNotificationEmail, type EmailThread } from './email-template.js';
+import { emailThreadsRepository } from './email-threads.js';
 
 /**
  * The email channel: hands each notification to the SMTP relay in VIGIL_SMTP_URL (smtp://user:pass@host:587
@@ -19,12 +21,17 @@ import { renderNotificationEmail } from './email-template.js';
  *
  * Each message's Message-ID comes from the notification's idempotency key, so a retry after an answer we
  * never got carries the same id and receiving systems can drop the duplicate.
+ *
+ * Every email about one alert is one thread (References, In-Reply-To, Thread-Topic and one subject); the
+ * subject keeps the alert's message as the thread's first email had it (email-threads.ts).
  */
 
 export interface EmailChannelOptions {
   smtpUrl: string;
   from: string;
   log: Logger;
+  /** Where each alert's thread keeps its message (`email_threads`); without it the subject has the message as it is. */
+  db?: Queryable;
   /** Overrides of the connection, greeting and socket timeouts (ms); tests shorten them. */
   timeouts?: Partial<Pick<SMTPPoolOptions, 'connectionTimeout' | 'greetingTimeout' | 'socketTimeout'>>;
 }
@@ -76,7 +83,7 @@ export function classifySmtpError(error: SmtpError): DeliveryResult {
 }
 
 export function createEmailChannel(options: EmailChannelOptions): NotificationChannel {
-  const { from, log } = options;
+  const { from, log, db } = options;
   const settings: SMTPPoolOptions & { pool: true } = {
     // A few connections keep a burst of pages moving without tripping a relay's per-client limits.
     maxConnections: 8,
@@ -101,9 +108,27 @@ export function createEmailChannel(options: EmailChannelOptions): NotificationCh
   return {
     type: 'email',
     async send(message: OutgoingNotification): Promise<DeliveryResult> {
-      const rendered = renderNotificationEmail(message);
+      let thread: EmailThread | undefined;
+      try {
+        thread = db
+          ? {
+              message: await emailThreadsRepository.threadMessage(
+                db,
+                message.alert.id,
+                message.alert.message,
+              ),
+            }
+          : undefined;
+      } catch (error) {
+        // The page matters more than its place in a thread: send it with the message as it is.
+        log.warn(
+          { err: error, notificationId: message.notificationId },
+          'the email thread could not be read; sending with the message as it is',
+        );
+      }
+      const rendered = renderNotificationEmail(message, thread);
       const messageId = messageIdFor(message.idempotencyKey, from);
-      const thread = threadIdFor(message.alert.id, from);
+      const threadId = threadIdFor(message.alert.id, from);
       const urgent =
         message.kind === 'create-alert' &&
         (message.alert.priority === 'P1' || message.alert.priority === 'P2');
@@ -114,8 +139,8 @@ export function createEmailChannel(options: EmailChannelOptions): NotificationCh
           text: rendered.text,
           html: rendered.html,
           messageId,
-          references: thread,
-          ...(message.kind === 'create-alert' ? {} : { inReplyTo: thread }),
+          references: threadId,
+          ...(message.kind === 'create-alert' ? {} : { inReplyTo: threadId }),
           ...(urgent ? { priority: 'high' as const } : {}),
           headers: {
             // RFC 3834 and Exchange: no out-of-office replies to pages.
