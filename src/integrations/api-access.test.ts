@@ -582,6 +582,108 @@ describe('the access flags of API integrations', () => {
     assert.equal((await server.call('GET', '/v2/teams', undefined, key)).status, 200);
   });
 
+  it('allowConfigurationAccess true reaches only its owner team’s schedules and escalations (403 otherwise)', async () => {
+    const { key } = await createIntegration({
+      type: 'API',
+      name: 'Terraform for on-call',
+      ownerTeam: { id: teamA },
+      allowConfigurationAccess: true,
+    });
+    const schedule = async (name: string, ownerTeam?: string) =>
+      (
+        await server.callOk('POST', '/v2/schedules', {
+          name,
+          timezone: 'UTC',
+          ...(ownerTeam ? { ownerTeam: { id: ownerTeam } } : {}),
+          rotations: [
+            {
+              startDate: '2026-01-05T00:00:00Z',
+              type: 'weekly',
+              participants: [{ type: 'team', id: teamB }],
+            },
+          ],
+        })
+      ).data.id as string;
+    const escalation = async (name: string, ownerTeam?: string) =>
+      (
+        await server.callOk('POST', '/v2/escalations', {
+          name,
+          ...(ownerTeam ? { ownerTeam: { id: ownerTeam } } : {}),
+          rules: [
+            {
+              condition: 'if-not-acked',
+              notifyType: 'default',
+              delay: { timeAmount: 0 },
+              recipient: { type: 'team', id: teamB },
+            },
+          ],
+        })
+      ).data.id as string;
+    const schedules = {
+      ours: { name: 'Payments on call', id: await schedule('Payments on call', teamA) },
+      theirs: { name: 'Security on call', id: await schedule('Security on call', teamB) },
+      nobodys: { name: 'Everyone on call', id: await schedule('Everyone on call') },
+    };
+    const escalations = {
+      ours: { name: 'Payments escalation', id: await escalation('Payments escalation', teamA) },
+      theirs: { name: 'Security escalation', id: await escalation('Security escalation', teamB) },
+      nobodys: { name: 'Everyone escalation', id: await escalation('Everyone escalation') },
+    };
+    const date = `date=${encodeURIComponent('2026-03-23T12:00:00Z')}`;
+    const schedulePaths = (s: { id: string; name: string }) => [
+      `/v2/schedules/${s.id}`,
+      `/v2/schedules/${encodeURIComponent(s.name)}?identifierType=name`,
+      `/v2/schedules/${s.id}/on-calls?${date}`,
+      `/v2/schedules/${s.id}/next-on-calls?${date}`,
+      `/v2/schedules/${s.id}/timeline?${date}`,
+      `/v2/schedules/${s.id}/rotations`,
+      `/v2/schedules/${s.id}/overrides`,
+      `/v2/schedules/${s.id}.ics`,
+    ];
+    const escalationPaths = (e: { id: string; name: string }) => [
+      `/v2/escalations/${e.id}`,
+      `/v2/escalations/${encodeURIComponent(e.name)}?identifierType=name`,
+    ];
+    const names = (listed: Json) => (listed.data as Json[]).map((x) => x.name ?? x._parent.name).sort();
+
+    assert.deepEqual(names(await server.callOk('GET', '/v2/schedules', undefined, key)), [
+      schedules.ours.name,
+    ]);
+    assert.deepEqual(names(await server.callOk('GET', `/v2/schedules/on-calls?${date}`, undefined, key)), [
+      schedules.ours.name,
+    ]);
+    assert.deepEqual(names(await server.callOk('GET', '/v2/escalations', undefined, key)), [
+      escalations.ours.name,
+    ]);
+    for (const path of [...schedulePaths(schedules.ours), ...escalationPaths(escalations.ours)]) {
+      const read = await server.call('GET', path, undefined, key);
+      assert.equal(read.status, 200, `${path}: ${JSON.stringify(read.body)}`);
+    }
+    for (const other of ['theirs', 'nobodys'] as const) {
+      for (const path of [...schedulePaths(schedules[other]), ...escalationPaths(escalations[other])]) {
+        const refused = await server.call('GET', path, undefined, key);
+        assert.equal(refused.status, 403, `${path}: ${JSON.stringify(refused.body)}`);
+        assert.match(refused.body.message, /reaches only its owner team's configuration/);
+      }
+    }
+    const changed = await server.call(
+      'PATCH',
+      `/v2/schedules/${schedules.theirs.id}`,
+      { description: 'not yours' },
+      key,
+    );
+    assert.equal(changed.status, 403, JSON.stringify(changed.body));
+
+    // A user's key and the bootstrap key still read every one.
+    const everything = names(await server.callOk('GET', '/v2/schedules'));
+    for (const s of Object.values(schedules)) assert.ok(everything.includes(s.name), s.name);
+    const plain = await addUserWithKey(server, 'schedule-reader', randomUUID().slice(0, 6));
+    for (const path of schedulePaths(schedules.theirs)) {
+      const read = await server.call('GET', path, undefined, plain.key);
+      assert.equal(read.status, 200, `${path}: ${JSON.stringify(read.body)}`);
+    }
+  });
+
   it('allowConfigurationAccess true adds, demotes and removes admins of its owner team, as Terraform does', async () => {
     const teamId = await createTeam('Platform');
     const { key } = await createIntegration({

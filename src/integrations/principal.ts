@@ -1,6 +1,7 @@
 import type { Principal } from '../accounts/service.js';
 import type { IntegrationWithTeams } from './repository.js';
 import { apiSettings } from './types.js';
+import { forbidden } from '../errors.js';
 
 /**
  * An integration acting on the Alert API (Opsgenie's model): as itself, for the alerts of its team (the
@@ -25,4 +26,30 @@ export function integrationPrincipalOf(integration: IntegrationWithTeams): Princ
       actions: integration.actions,
     },
   };
+}
+
+/**
+ * Whether `p` reaches configuration (a schedule, an escalation) that `ownerTeamId` owns. An integration's
+ * key reaches only its owner team's, not another team's nor what no team owns: Opsgenie serves a team
+ * integration's key the team's configuration only, and the account's (what no team owns) to global keys.
+ * Users and user-less keys are not limited here (their rights are checked where they act).
+ */
+export function reachesTeamConfiguration(p: Principal, ownerTeamId: string | null): boolean {
+  return p.integration === undefined || p.integration.ownerTeamId === ownerTeamId;
+}
+
+/**
+ * A 403 (Opsgenie's answer) unless `p` reaches the configuration `ownerTeamId` owns; `named` says what was
+ * asked for as the request named it ("schedule with id [...]"), so the refusal tells nothing the caller did
+ * not already know.
+ */
+export function requireReachesTeamConfiguration(
+  p: Principal,
+  ownerTeamId: string | null,
+  named: string,
+): void {
+  if (!p.integration || reachesTeamConfiguration(p, ownerTeamId)) return;
+  throw forbidden(
+    `The key of integration [${p.integration.name}] reaches only its owner team's configuration, and ${named} is not its team's. Use the API key of a user who may see it, or an integration key of the team that owns it.`,
+  );
 }

@@ -6,6 +6,7 @@ import {
   type TeamRef,
 } from '../../accounts/service.js';
 import { requireTeamRight } from '../../accounts/team-rights.js';
+import { reachesTeamConfiguration, requireReachesTeamConfiguration } from '../../integrations/principal.js';
 import { accountsRepository } from '../../accounts/repository.js';
 import { schedulesRepository } from '../schedules/repository.js';
 import { type Db, type Queryable, isUniqueViolation } from '../../db/database.js';
@@ -250,7 +251,14 @@ export function createEscalationsService(db: Db) {
   async function load(p: Principal, identifier: string, by: 'id' | 'name') {
     const row = await repo.find(db, p.orgId, identifier, by);
     if (!row) throw notFound(`No escalation exists with ${by} [${identifier}].`);
+    requireReachesTeamConfiguration(p, row.owner_team_id, `escalation with ${by} [${identifier}]`);
     return row;
+  }
+
+  /** The organization's escalations `p` reaches: an integration's key only its owner team's. */
+  async function listReachable(p: Principal) {
+    const rows = await repo.list(db, p.orgId);
+    return rows.filter((row) => reachesTeamConfiguration(p, row.owner_team_id));
   }
 
   async function present(orgId: string, rows: EscalationWithOwner[]) {
@@ -293,14 +301,14 @@ export function createEscalationsService(db: Db) {
     },
 
     async list(p: Principal) {
-      return present(p.orgId, await repo.list(db, p.orgId));
+      return present(p.orgId, await listReachable(p));
     },
 
     /** The policies that notify this user by name in one of their rules (Opsgenie's List User Escalations). */
     async ofUser(p: Principal, userIdentifier: string) {
       const user = await accountsRepository.findUser(db, p.orgId, userIdentifier);
       if (!user) throw notFound(`User [${userIdentifier}] does not exist.`);
-      const rows = await repo.list(db, p.orgId);
+      const rows = await listReachable(p);
       return present(
         p.orgId,
         rows.filter((row) =>

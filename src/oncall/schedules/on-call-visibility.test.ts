@@ -14,7 +14,8 @@ import {
  * on call only in the schedules they are part of (owned by a team of theirs, or with a rotation they are
  * in, themselves or through a team): the across-schedules list leaves the others out, and their
  * on-calls, next-on-calls, timeline and .ics export are a 403 naming the role and the right. A role that
- * keeps the right, no custom role, org admins and integration keys see every schedule's.
+ * keeps the right, no custom role and org admins see every schedule's; integration keys every one of their
+ * owner team's.
  */
 
 let server: TestServer;
@@ -205,7 +206,7 @@ describe('who-is-on-call-show-all', () => {
     ]);
   });
 
-  it('a role keeping it, no custom role, org admins and integration keys see every schedule', async () => {
+  it('a role keeping it, no custom role and org admins see every schedule; an integration key its team’s', async () => {
     const role = `No actions ${run}`;
     await server.callOk('POST', '/v2/roles', {
       name: role,
@@ -239,7 +240,10 @@ describe('who-is-on-call-show-all', () => {
       allowConfigurationAccess: true,
       allowReadAccess: true,
     });
-    assert.deepEqual(await everywhere(integration.data.apiKey), everyone());
+    // An integration's key reaches only its owner team's schedules (api-access.test.ts), all their on-calls.
+    assert.deepEqual(await everywhere(integration.data.apiKey), {
+      [schedules.mine.name]: [teammate.username],
+    });
   });
 
   it('a stakeholder-based role lacks it unless granted', async () => {

@@ -8,7 +8,8 @@ import type { StoredParticipant } from './participants.js';
  * Opsgenie's who-is-on-call-show-all right ("Display All On-Call Users"): the holder of a custom role
  * without it sees who is on call only in the schedules they are part of, those a team of theirs owns and
  * those with a rotation they take part in, themselves or through a team of theirs. Whoever holds no
- * custom role (plain users, org owners and admins, integration keys) sees every schedule's.
+ * custom role (plain users, org owners and admins, integration keys) sees every schedule's it reaches: an
+ * integration's key reaches only its owner team's schedules (integrations/principal.ts).
  */
 
 /** What decides whether someone is part of a schedule. */

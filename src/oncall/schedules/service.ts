@@ -8,6 +8,7 @@ import {
   type TeamRef,
 } from '../../accounts/service.js';
 import { requireTeamRight } from '../../accounts/team-rights.js';
+import { reachesTeamConfiguration, requireReachesTeamConfiguration } from '../../integrations/principal.js';
 import { type Db, type Queryable, isUniqueViolation } from '../../db/database.js';
 import type { ScheduleRotationRow } from '../../db/schema.js';
 import { conflict, forbidden, invalid, notFound, UNPROCESSABLE_QUERY } from '../../errors.js';
@@ -249,7 +250,14 @@ export function createSchedulesService(db: Db) {
   async function findSchedule(p: Principal, identifier: string, by: IdentifierType) {
     const row = await repo.findSchedule(db, p.orgId, identifier, by);
     if (!row) throw notFound(`Schedule with ${by} [${identifier}] does not exist.`);
+    requireReachesTeamConfiguration(p, row.owner_team_id, `schedule with ${by} [${identifier}]`);
     return row;
+  }
+
+  /** The organization's schedules `p` reaches: an integration's key only its owner team's. */
+  async function listReachable(p: Principal) {
+    const rows = await repo.listSchedules(db, p.orgId);
+    return rows.filter((row) => reachesTeamConfiguration(p, row.owner_team_id));
   }
 
   /** Org admins change every schedule; those with edit-schedules on a team (its admins) its own. */
@@ -603,7 +611,7 @@ export function createSchedulesService(db: Db) {
     },
 
     async listSchedules(p: Principal, expandRotations: boolean): Promise<ScheduleView[]> {
-      const rows = await repo.listSchedules(db, p.orgId);
+      const rows = await listReachable(p);
       if (!expandRotations) return rows.map((row) => scheduleView(row, []));
       const rotations = await repo.rotationsOf(
         db,
@@ -626,7 +634,7 @@ export function createSchedulesService(db: Db) {
     async schedulesOfUser(p: Principal, userIdentifier: string): Promise<ScheduleView[]> {
       const user = await accountsRepository.findUser(db, p.orgId, userIdentifier);
       if (!user) throw notFound(`User [${userIdentifier}] does not exist.`);
-      const rows = await repo.listSchedules(db, p.orgId);
+      const rows = await listReachable(p);
       const rotations = await repo.rotationsOf(
         db,
         rows.map((r) => r.id),
@@ -877,10 +885,11 @@ export function createSchedulesService(db: Db) {
 
     /**
      * Who is on call at `at` in every schedule of the organization (Opsgenie's List On Calls), or, for a
-     * custom role without who-is-on-call-show-all, in those its holder is part of.
+     * custom role without who-is-on-call-show-all, in those its holder is part of; for an integration's
+     * key, in its owner team's.
      */
     async onCallsEverywhere(p: Principal, at: Date) {
-      const rows = await repo.listSchedules(db, p.orgId);
+      const rows = await listReachable(p);
       const partsById = await loadManyScheduleParts(
         db,
         p.orgId,
@@ -918,7 +927,7 @@ export function createSchedulesService(db: Db) {
       const user = await accountsRepository.findUser(db, p.orgId, userIdentifier);
       if (!user) throw notFound(`User [${userIdentifier}] does not exist.`);
       const { from, to } = exportWindow(now);
-      const rows = await repo.listSchedules(db, p.orgId);
+      const rows = await listReachable(p);
       const partsById = await loadManyScheduleParts(
         db,
         p.orgId,
