@@ -1,5 +1,6 @@
 import type { AlertEvent } from '../../alerts/events.js';
-import { type Db, withSavepoint } from '../../db/database.js';
+import { lockNames } from '../../db/advisory-locks.js';
+import { type Db, type Tx, withSavepoint } from '../../db/database.js';
 import type { AlertRow } from '../../db/schema.js';
 import type { Clock } from '../../work/clock.js';
 import type { AlertEventConsumer } from '../consumers.js';
@@ -126,6 +127,7 @@ export function createEscalationConsumer(options: EscalationConsumerOptions): Al
       const scheduled = { autoClose: false, autoRestart: false, escalation: false };
       const due = await db.transaction().execute(async (tx) => {
         const etx = engineTx(tx);
+        await lockAlerts(tx, [event]);
         const fresh = await repo.markHandled(tx, [event.eventId], now);
         if (!fresh.has(event.eventId)) return false;
         const dueNow = await apply(etx, event, now);
@@ -156,6 +158,7 @@ export function createEscalationConsumer(options: EscalationConsumerOptions): Al
           scheduled.escalation = etx.escalationStarted;
           return value;
         };
+        await lockAlerts(tx, events);
         const fresh = await repo.markHandled(
           tx,
           events.map((e) => e.eventId),
@@ -197,6 +200,21 @@ export function createEscalationConsumer(options: EscalationConsumerOptions): Al
       return { failed };
     },
   };
+}
+
+/**
+ * Serialises the engine's work on these alerts until the commit, across loops and processes. A run made
+ * here is not seen by another transaction until this one commits: without the lock, an unacknowledge
+ * handled meanwhile would find no run to resume, and the run made paused from the alert as it was read
+ * here would stay paused for good. With it, whichever transaction comes second reads the alert and the
+ * runs after the first committed. Taken first, while the transaction holds nothing else, and in one
+ * statement (lockNames' one order): waiting for it can close no cycle.
+ */
+async function lockAlerts(tx: Tx, events: readonly AlertEvent[]): Promise<void> {
+  await lockNames(
+    tx,
+    events.map((e) => `alert-engine:${e.alertId}`),
+  );
 }
 
 /** The runs of new alerts, waiting to be made together (and their first steps run together). */

@@ -1,0 +1,165 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { type KyselyPlugin, TableNode, sql } from 'kysely';
+import type { AlertEvent } from '../../alerts/events.js';
+import { createLogger } from '../../logger.js';
+import { startTestServer, waitFor, type Json, type TestServer } from '../../testing/harness.js';
+import { ShiftedClock } from '../../work/clock.js';
+import { createEscalationEngine, type EscalationEngine } from './engine.js';
+
+/**
+ * Two of the engine's transactions on one alert at once (its queues run several loops, in several
+ * processes): the one that starts the alert's escalation from the alert as it read it, and the one that
+ * handles a change made meanwhile. Whichever commits second must see the other's work.
+ */
+
+const clock = new ShiftedClock();
+const log = createLogger('silent');
+let api: TestServer;
+const person = `lock-${randomUUID().slice(0, 8)}@example.com`;
+
+before(async () => {
+  // No workers: the test hands the events to the engines itself, in the order it wants.
+  api = await startTestServer({ role: 'api', clock });
+  await api.callOk('POST', '/v2/users', {
+    username: person,
+    fullName: 'Lock person',
+    role: { name: 'User' },
+  });
+  await api.callOk('POST', '/v2/teams', { name: 'Lock', members: [{ user: { username: person } }] });
+  await api.callOk('POST', '/v2/escalations', {
+    name: 'Lock policy',
+    rules: [0, 10].map((minutes) => ({
+      condition: 'if-not-acked',
+      notifyType: 'default',
+      delay: { timeAmount: minutes },
+      recipient: { type: 'user', username: person },
+    })),
+  });
+  await api.callOk('PUT', '/v2/teams/Lock/routing-rules/default?teamIdentifierType=name', {
+    notify: { type: 'escalation', name: 'Lock policy' },
+  });
+});
+
+after(async () => {
+  await api?.stop();
+});
+
+/**
+ * A plugin that holds the answer of the first read of `alerts` until released: the transaction has
+ * read the alert and goes on from that read only when the test says so.
+ */
+function holdAlertRead(): { plugin: KyselyPlugin; reached: Promise<void>; release(): void } {
+  let armed = true;
+  let reach = () => {};
+  const reached = new Promise<void>((resolve) => (reach = resolve));
+  let release = () => {};
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const held = new Set<unknown>();
+  return {
+    plugin: {
+      transformQuery(args) {
+        const node = args.node;
+        if (
+          armed &&
+          node.kind === 'SelectQueryNode' &&
+          node.from?.froms.some((f) => TableNode.is(f) && f.table.identifier.name === 'alerts')
+        ) {
+          armed = false;
+          held.add(args.queryId);
+        }
+        return node;
+      },
+      async transformResult(args) {
+        if (held.has(args.queryId)) {
+          reach();
+          await released;
+        }
+        return args.result;
+      },
+    },
+    reached,
+    release,
+  };
+}
+
+async function eventOf(alertId: string, type: AlertEvent['type']): Promise<AlertEvent> {
+  return waitFor(`the ${type} event`, async () => {
+    const { rows } = await sql<{ payload: AlertEvent }>`
+      SELECT payload FROM outbox_jobs WHERE payload->>'alertId' = ${alertId} AND payload->>'type' = ${type}
+    `.execute(api.app.context.db);
+    return rows[0]?.payload;
+  });
+}
+
+function engineOn(plugin?: KyselyPlugin): EscalationEngine {
+  const db = api.app.context.db;
+  return createEscalationEngine({
+    db: plugin ? db.withPlugin(plugin) : db,
+    log,
+    clock,
+    alerts: api.app.context.alerts,
+    signal: { wake: () => {} },
+  });
+}
+
+describe('two engine transactions on one alert', () => {
+  it('resumes the escalation a new alert starts paused when it is unacknowledged meanwhile', async () => {
+    const made = await api.callOk('POST', '/v2/alerts', {
+      message: 'acknowledged before its escalation started',
+      responders: [{ type: 'team', name: 'Lock' }],
+    });
+    const alertId = await waitFor('the alert', async () => {
+      const status = await api.call('GET', `/v2/alerts/requests/${made.requestId}`);
+      return status.body.data?.alertId as string | undefined;
+    });
+    const acked = async (want: boolean) =>
+      waitFor(`acknowledged ${want}`, async () => {
+        const alert: Json = await api.callOk('GET', `/v2/alerts/${alertId}`);
+        return alert.data.acknowledged === want ? true : undefined;
+      });
+    await api.callOk('POST', `/v2/alerts/${alertId}/acknowledge`, { user: person });
+    await acked(true);
+
+    // Loop A takes the creation and reads the alert acknowledged; it stops there.
+    const hold = holdAlertRead();
+    const starting = engineOn(hold.plugin).consumer.handleBatch?.([await eventOf(alertId, 'created')], {
+      log,
+    });
+    await hold.reached;
+    // Meanwhile the alert is unacknowledged, and loop B takes that event.
+    await api.callOk('POST', `/v2/alerts/${alertId}/unacknowledge`, { user: person });
+    await acked(false);
+    let resumedDone = false;
+    const resuming = engineOn()
+      .consumer.handleBatch?.([await eventOf(alertId, 'unacknowledged')], { log })
+      .finally(() => (resumedDone = true));
+    // B either finishes (seeing no run yet) or waits for A: only then does A go on.
+    await waitFor('loop B to finish or wait for loop A', async () => {
+      if (resumedDone) return true;
+      const { rows } = await sql<{ n: number }>`
+        SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND locktype = 'advisory'
+      `.execute(api.app.context.db);
+      return (rows[0]?.n ?? 0) > 0 ? true : undefined;
+    });
+    hold.release();
+    assert.deepEqual(await starting, { failed: [] });
+    assert.deepEqual(await resuming, { failed: [] });
+
+    const runs = await api.app.context.db
+      .selectFrom('alert_escalations')
+      .select(['state', 'pause_reason', 'next_at'])
+      .where('alert_id', '=', alertId)
+      .execute();
+    assert.equal(runs.length, 1);
+    assert.equal(runs[0]?.state, 'active', `the run is ${runs[0]?.state} (${runs[0]?.pause_reason})`);
+    assert.ok(runs[0]?.next_at, 'the run has a next step');
+    const paged = await api.app.context.db
+      .selectFrom('notifications')
+      .select('id')
+      .where('alert_id', '=', alertId)
+      .execute();
+    assert.ok(paged.length > 0, 'the first rule paged');
+  });
+});
