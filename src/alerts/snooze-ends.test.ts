@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startTestServer, waitFor, type Json, type TestServer } from '../testing/harness.js';
+import { ShiftedClock } from '../work/clock.js';
+import { snoozeEndsQueue } from './snooze-ends.js';
+
+/** The end of a snooze, against an acknowledgement made around it. */
+
+const clock = new ShiftedClock();
+let api: TestServer;
+const person = `snooze-${randomUUID().slice(0, 8)}@example.com`;
+
+before(async () => {
+  // No workers: the snooze-ends queue runs when the test runs it, and no escalation starts before.
+  api = await startTestServer({ role: 'api', clock });
+  await api.callOk('POST', '/v2/users', {
+    username: person,
+    fullName: 'Snooze person',
+    role: { name: 'User' },
+  });
+  await api.callOk('POST', '/v2/teams', { name: 'Snooze', members: [{ user: { username: person } }] });
+  await api.callOk('POST', '/v2/escalations', {
+    name: 'Snooze policy',
+    rules: [0, 10].map((minutes) => ({
+      condition: 'if-not-acked',
+      notifyType: 'default',
+      delay: { timeAmount: minutes },
+      recipient: { type: 'user', username: person },
+    })),
+  });
+  await api.callOk('PUT', '/v2/teams/Snooze/routing-rules/default?teamIdentifierType=name', {
+    notify: { type: 'escalation', name: 'Snooze policy' },
+  });
+});
+
+after(async () => {
+  await api?.stop();
+});
+
+async function alertOf(alertId: string): Promise<Json> {
+  return (await api.callOk('GET', `/v2/alerts/${alertId}`)).data;
+}
+
+async function logs(alertId: string): Promise<string[]> {
+  const res = await api.callOk('GET', `/v2/alerts/${alertId}/logs?order=asc&limit=100`);
+  return (res.data as Json[]).map((l) => l.log as string);
+}
+
+describe('an acknowledgement just after a snooze ended', () => {
+  it('ends the snooze first and stays acknowledged when the snooze-ends queue comes', async () => {
+    const made = await api.callOk('POST', '/v2/alerts', {
+      message: 'acknowledged after its snooze',
+      responders: [{ type: 'team', name: 'Snooze' }],
+    });
+    const alertId = await waitFor('the alert', async () => {
+      const status = await api.call('GET', `/v2/alerts/requests/${made.requestId}`);
+      return status.body.data?.alertId as string | undefined;
+    });
+    const endTime = new Date(Date.now() + 1000);
+    await api.callOk('POST', `/v2/alerts/${alertId}/snooze`, { endTime: endTime.toISOString() });
+    await waitFor('the snooze', async () => ((await alertOf(alertId)).snoozed ? true : undefined));
+    // The end has passed; the snooze-ends queue has not run yet.
+    await sleep(Math.max(0, endTime.getTime() - Date.now()) + 100);
+    await api.callOk('POST', `/v2/alerts/${alertId}/acknowledge`, { user: person });
+    await waitFor('the acknowledgement', async () =>
+      (await alertOf(alertId)).acknowledged ? true : undefined,
+    );
+
+    await snoozeEndsQueue(api.app.context.alerts, clock).round(clock.now());
+    const alert = await alertOf(alertId);
+    assert.equal(alert.acknowledged, true, 'still acknowledged');
+    assert.equal(alert.snoozed, false);
+    const lines = await logs(alertId);
+    assert.ok(!lines.includes('Alert unacknowledged: the snooze ended'), lines.join('\n'));
+    const ended = lines.indexOf('Snooze ended');
+    const acked = lines.findIndex((l) => l.startsWith('Alert acknowledged by'));
+    assert.ok(
+      ended >= 0 && ended < acked,
+      `the snooze ends before the acknowledgement:\n${lines.join('\n')}`,
+    );
+
+    // The engine, once it runs, pages nobody: the person who acknowledged has the alert.
+    const worker = await startTestServer({
+      databaseUrl: api.databaseUrl,
+      role: 'worker',
+      apiKey: api.key,
+      clock,
+      engineIntervalMs: 100,
+    });
+    try {
+      await waitFor('the escalation', async () =>
+        (await logs(alertId)).some((l) => l.startsWith('Team Snooze')) ? true : undefined,
+      );
+      await worker.idle();
+    } finally {
+      await worker.stop();
+    }
+    const paged = await api.app.context.db
+      .selectFrom('notifications')
+      .select('id')
+      .where('alert_id', '=', alertId)
+      .execute();
+    assert.equal(paged.length, 0, `nobody is paged:\n${(await logs(alertId)).join('\n')}`);
+    assert.equal((await alertOf(alertId)).acknowledged, true);
+  });
+});
