@@ -252,21 +252,14 @@ describe('criteria: priority', () => {
 });
 
 describe('criteria: parsing', () => {
-  it('keeps conditions in their order and normalizes values', () => {
+  it('normalizes values', () => {
     const parsed = parseCriteria(
       {
         type: 'match-any-condition',
         conditions: [
-          { field: 'priority', operation: 'equals', expectedValue: ' p1 ', order: 2 },
-          {
-            field: 'extra-properties',
-            key: 'region',
-            not: false,
-            operation: 'equals',
-            expectedValue: 'x',
-            order: 0,
-          },
-          { field: 'tags', operation: 'is-empty', expectedValue: 'ignored', order: 1 },
+          { field: 'priority', operation: 'equals', expectedValue: ' p1 ' },
+          { field: 'extra-properties', key: 'region', not: false, operation: 'equals', expectedValue: 'x' },
+          { field: 'tags', operation: 'is-empty', expectedValue: 'ignored' },
         ],
       },
       'criteria',
@@ -274,9 +267,9 @@ describe('criteria: parsing', () => {
     assert.deepEqual(parsed, {
       type: 'match-any-condition',
       conditions: [
+        { field: 'priority', operation: 'equals', expectedValue: 'P1' },
         { field: 'details', key: 'region', operation: 'equals', expectedValue: 'x' },
         { field: 'tags', operation: 'is-empty' },
-        { field: 'priority', operation: 'equals', expectedValue: 'P1' },
       ],
     });
   });
@@ -286,7 +279,7 @@ describe('criteria: parsing', () => {
       {
         type: 'match-all-conditions',
         conditions: [
-          { field: 'details', key: 'Region', operation: 'contains', expectedValue: 'eu' },
+          { field: 'extra-properties', key: 'Region', operation: 'contains', expectedValue: 'eu' },
           { field: 'message', not: true, operation: 'matches', expectedValue: '.*test.*' },
           { field: 'tags', operation: 'is-empty' },
         ],
@@ -309,8 +302,83 @@ describe('criteria: parsing', () => {
         { field: 'tags', not: false, operation: 'is-empty', expectedValue: '', order: 2 },
       ],
     });
-    assert.deepEqual(parseCriteria(presented, 'criteria'), criteria);
+    // Policies and integration actions store the presented form and parse it again.
+    assert.deepEqual(presentCriteria(parseCriteria(presented, 'criteria', { stored: true })), presented);
     assert.deepEqual(presentCriteria({ type: 'match-all' }), { type: 'match-all' });
+  });
+
+  // Terraform sends every condition with an order (0 when the configuration gives none) and compares the
+  // list, and each condition's order and field, with its configuration on every plan.
+  it('presents conditions as sent: in the order listed, each with its order and its name for details', () => {
+    const sent = [
+      { field: 'details', key: '', not: false, operation: 'contains-key', expectedValue: 'Region', order: 1 },
+      { field: 'message', not: false, operation: 'contains', expectedValue: 'prod', order: 0 },
+      {
+        field: 'extra-properties',
+        key: 'Account',
+        not: true,
+        operation: 'equals',
+        expectedValue: '1',
+        order: 0,
+      },
+      { field: 'tags', not: false, operation: 'contains', expectedValue: 'aws', order: 7 },
+    ];
+    const criteria = parseCriteria({ type: 'match-all-conditions', conditions: sent }, 'criteria');
+    const presented = presentCriteria(criteria);
+    assert.deepEqual(presented, {
+      type: 'match-all-conditions',
+      conditions: [
+        { field: 'details', not: false, operation: 'contains-key', expectedValue: 'Region', order: 1 },
+        { field: 'message', not: false, operation: 'contains', expectedValue: 'prod', order: 0 },
+        {
+          field: 'extra-properties',
+          key: 'Account',
+          not: true,
+          operation: 'equals',
+          expectedValue: '1',
+          order: 0,
+        },
+        { field: 'tags', not: false, operation: 'contains', expectedValue: 'aws', order: 7 },
+      ],
+    });
+    assert.deepEqual(presentCriteria(parseCriteria(presented, 'criteria', { stored: true })), presented);
+    // Orders only say in which order conditions run: the result is the same.
+    assert.equal(matchesCriteria(criteria, alert), true);
+    assert.equal(matchesCriteria(criteria, { ...alert, tags: ['prod'] }), false);
+    assert.equal(matchesCriteria(criteria, { ...alert, details: { Account: '2' } }), false);
+    const any = parseCriteria({ type: 'match-any-condition', conditions: sent }, 'criteria');
+    assert.equal(
+      matchesCriteria(any, { ...alert, message: 'dev', details: { Account: '1' }, tags: [] }),
+      false,
+    );
+    assert.equal(matchesCriteria(any, { ...alert, message: 'dev', details: {}, tags: [] }), true);
+  });
+
+  it('criteria saved before orders and names were kept present and match as before', () => {
+    // As routing and notification rules stored them: sorted by order, details as details, no order.
+    const saved: Criteria = {
+      type: 'match-all-conditions',
+      conditions: [
+        { field: 'details', key: 'Region', operation: 'equals', expectedValue: 'eu-west-1' },
+        { field: 'message', not: true, operation: 'contains', expectedValue: 'test' },
+      ],
+    };
+    assert.deepEqual(presentCriteria(saved), {
+      type: 'match-all-conditions',
+      conditions: [
+        {
+          field: 'extra-properties',
+          key: 'Region',
+          not: false,
+          operation: 'equals',
+          expectedValue: 'eu-west-1',
+          order: 0,
+        },
+        { field: 'message', not: true, operation: 'contains', expectedValue: 'test', order: 1 },
+      ],
+    });
+    assert.equal(matchesCriteria(saved, alert), true);
+    assert.equal(matchesCriteria(saved, { ...alert, message: 'a test' }), false);
   });
 
   it('refuses what is not criteria, naming the field', () => {

@@ -30,7 +30,8 @@ import type { Condition, ConditionField, ConditionOperation, Criteria } from './
  *   one of the elements (`contains "critical"` = has the tag critical; a substring of a tag is not enough);
  *   `equals` when the elements are exactly those values (in any order); `starts-with`, `ends-with`,
  *   `matches` and `equals-ignore-whitespace` when some element does; `is-empty` when there are none.
- * - `details` (Opsgenie's `extra-properties`, which is accepted as a synonym and is the name presented):
+ * - `details` (Opsgenie's `extra-properties`, which is accepted as a synonym; a condition is presented under
+ *   the name it was sent with, and one saved before Vigil kept that name as `extra-properties`):
  *   with a `key`, the text operations and `is-empty` look at that detail's value (a key is found ignoring
  *   case; a missing detail is empty and matches no text operation). Without a key: `contains-key` holds
  *   when some key equals expectedValue, `contains-value` when some value does, and `is-empty` when there
@@ -43,6 +44,8 @@ import type { Condition, ConditionField, ConditionOperation, Criteria } from './
  *   `tags`: the names of the alert's responder teams, and of all its responders (a user by username, a team,
  *   escalation or schedule by name). What supplies the alert says which responders it sees.
  * - Conditions run in their `order` (or their position when it is absent); order does not change the result.
+ *   Each is kept where it was sent, with the `order` it was sent with, and presented so: Terraform compares
+ *   the list and every `order` in it with its configuration (it sends `order: 0` for each one not given).
  */
 
 export interface MatchableAlert {
@@ -361,12 +364,49 @@ function conditionHolds(condition: Condition, alert: MatchableAlert): boolean {
 export function matchesCriteria(criteria: Criteria, alert: MatchableAlert): boolean {
   if (criteria.type === 'match-all') return true;
   const check = (c: Condition) => conditionHolds(c, alert) !== (c.not === true);
-  return criteria.type === 'match-all-conditions'
-    ? criteria.conditions.every(check)
-    : criteria.conditions.some(check);
+  const conditions = inRunOrder(criteria.conditions);
+  return criteria.type === 'match-all-conditions' ? conditions.every(check) : conditions.some(check);
+}
+
+/** A condition's place in the run: its `order`, or its position when it was sent without one. */
+function runOrderOf(condition: StoredCondition, position: number): number {
+  return typeof condition.order === 'number' ? condition.order : position;
+}
+
+/**
+ * The conditions by their `order`, those of the same order as listed. Conditions are stored as sent, and
+ * usually sent in order: those are used as they are, with nothing to sort on each alert.
+ */
+function inRunOrder(conditions: readonly StoredCondition[]): readonly StoredCondition[] {
+  let previous = Number.NEGATIVE_INFINITY;
+  let sorted = true;
+  for (const [i, c] of conditions.entries()) {
+    const at = runOrderOf(c, i);
+    if (at < previous) {
+      sorted = false;
+      break;
+    }
+    previous = at;
+  }
+  if (sorted) return conditions;
+  return conditions
+    .map((c, i) => ({ c, at: runOrderOf(c, i), i }))
+    .sort((a, b) => a.at - b.at || a.i - b.i)
+    .map(({ c }) => c);
 }
 
 // Parsing and presenting
+
+/**
+ * A condition as parsed and stored: what it means (Condition), and how it was sent, kept only to present it
+ * back as sent. Criteria stored before these were kept have neither: they were stored in their run order.
+ */
+interface StoredCondition extends Condition {
+  /** The `order` sent; absent, the condition's position stands for it. */
+  order?: number;
+  /** The field was sent as `details`; absent, as `extra-properties` (which is how older ones present). */
+  sentAs?: 'details';
+}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -376,7 +416,7 @@ function list(values: readonly string[]): string {
   return values.join(', ');
 }
 
-function parseCondition(input: unknown, path: string, options: CriteriaOptions): Condition {
+function parseCondition(input: unknown, path: string, options: CriteriaOptions): StoredCondition {
   if (!isRecord(input))
     throw invalidField(path, 'must be an object: {"field", "operation", "expectedValue"}.');
   const rawField = input.field === 'extra-properties' ? 'details' : input.field;
@@ -450,7 +490,8 @@ function parseCondition(input: unknown, path: string, options: CriteriaOptions):
     }
   }
 
-  const condition: Condition = { field, operation: op };
+  const condition: StoredCondition = { field, operation: op };
+  if (input.field === 'details') condition.sentAs = 'details';
   if (key !== undefined && op !== 'contains-key' && op !== 'contains-value') condition.key = key;
   if (input.not === true) condition.not = true;
   if (op !== 'is-empty') condition.expectedValue = expectedValue;
@@ -517,26 +558,24 @@ export function parseCriteria(input: unknown, field: string, options: CriteriaOp
   if (conditions.length > MAX_CONDITIONS) {
     throw invalidField(`${field}.conditions`, `must have at most ${MAX_CONDITIONS} conditions.`);
   }
-  const parsed = conditions.map((c: unknown, i) => {
+  const parsed = conditions.map((c: unknown, i): StoredCondition => {
     const path = `${field}.conditions[${i}]`;
     const order = isRecord(c) ? c.order : undefined;
     if (order !== undefined && order !== null && !Number.isInteger(order)) {
       throw invalidField(`${path}.order`, 'must be a whole number.');
     }
-    return { condition: parseCondition(c, path, options), order: typeof order === 'number' ? order : i, i };
+    const condition = parseCondition(c, path, options);
+    if (typeof order === 'number') condition.order = order;
+    return condition;
   });
-  parsed.sort((a, b) => a.order - b.order || a.i - b.i);
-  const steps = options.stored ? 0 : patternSteps(parsed.map((p) => p.condition));
+  const steps = options.stored ? 0 : patternSteps(parsed);
   if (steps > MAX_FILTER_PATTERN_SIZE) {
     throw invalidField(
       `${field}.conditions`,
       `has patterns too large together once compiled (${steps} steps, at most ${MAX_FILTER_PATTERN_SIZE} in one filter): each is matched on every alert, so use fewer or simpler ones (contains or starts-with where a pattern is not needed).`,
     );
   }
-  return {
-    type: type as 'match-all-conditions' | 'match-any-condition',
-    conditions: parsed.map((p) => p.condition),
-  };
+  return { type: type as 'match-all-conditions' | 'match-any-condition', conditions: parsed };
 }
 
 export interface PresentedCondition {
@@ -551,18 +590,21 @@ export interface PresentedCondition {
 export type PresentedCriteria =
   { type: 'match-all' } | { type: Criteria['type']; conditions: PresentedCondition[] };
 
-/** Back to Opsgenie's JSON: details as `extra-properties`, every condition with its `order`. */
+/**
+ * Back to Opsgenie's JSON as sent: the conditions in the order sent, each with the `order` sent (its
+ * position when it had none) and details under the name sent.
+ */
 export function presentCriteria(c: Criteria): PresentedCriteria {
   if (c.type === 'match-all') return { type: 'match-all' };
   return {
     type: c.type,
-    conditions: c.conditions.map((x, order) => ({
-      field: x.field === 'details' ? 'extra-properties' : x.field,
+    conditions: c.conditions.map((x: StoredCondition, i) => ({
+      field: x.field === 'details' && x.sentAs !== 'details' ? 'extra-properties' : x.field,
       ...(x.key !== undefined ? { key: x.key } : {}),
       not: x.not ?? false,
       operation: x.operation,
       expectedValue: x.expectedValue ?? '',
-      order,
+      order: runOrderOf(x, i),
     })),
   };
 }

@@ -878,6 +878,51 @@ describe('Terraform opsgenie provider: what Read gets back is what Create sent',
     assert.deepEqual([updated.notify.type, updated.notify.id], ['schedule', schedule.data.id]);
   });
 
+  // expandOpsgenieConditions sends every condition's order (a pointer to the configured value, 0 when the
+  // configuration gives none) and the field as written; flattenOpsgenieCriteria reads both back into the
+  // TypeList. The rule's name is Optional and not Computed, and the SDK leaves an empty one out.
+  it('opsgenie_team_routing_rule: conditions read back as sent, and a rule without a name has none', async () => {
+    const base = `/v2/teams/${payments.id}/routing-rules`;
+    const unset = [
+      { field: 'message', not: false, operation: 'contains', expectedValue: 'database', order: 0 },
+      { field: 'details', not: false, operation: 'contains-key', expectedValue: 'Region', order: 0 },
+    ];
+    const made = await goSdkOk('POST', `${base}?teamIdentifierType=id`, {
+      order: 0,
+      criteria: { type: 'match-all-conditions', conditions: unset },
+      notify: { type: 'none' },
+    });
+    const ruleId = made.data.id;
+    const read = async () => (await goSdkOk('GET', `${base}/${ruleId}?teamIdentifierType=id`)).data;
+    const rule = await read();
+    assert.equal(rule.name ?? '', '');
+    assert.deepEqual((rule.criteria.conditions as Json[]).map(conditionState), unset.map(conditionState));
+
+    const reversed = [
+      { field: 'priority', not: false, operation: 'equals', expectedValue: 'P1', order: 1 },
+      {
+        field: 'extra-properties',
+        not: true,
+        operation: 'equals',
+        expectedValue: 'staging',
+        key: 'env',
+        order: 0,
+      },
+      { field: 'details', not: false, operation: 'contains-key', expectedValue: 'Region', order: 0 },
+    ];
+    await goSdkOk('PATCH', `${base}/${ruleId}?teamIdentifierType=id`, {
+      criteria: { type: 'match-any-condition', conditions: reversed },
+      notify: { type: 'none' },
+    });
+    await goSdkOk('POST', `${base}/${ruleId}/change-order?teamIdentifierType=id`, { order: 0 });
+    const updated = await read();
+    assert.equal(updated.name ?? '', '');
+    assert.deepEqual(
+      (updated.criteria.conditions as Json[]).map(conditionState),
+      reversed.map(conditionState),
+    );
+  });
+
   // resource_opsgenie_heartbeat.go: Create posts heartbeat.AddRequest, whose ownerTeam is a struct (sent as
   // "{}" without an owner); Read sets name, enabled, description, interval, interval_unit, owner_team_id,
   // alert_priority, alert_tags and alert_message.
@@ -1114,6 +1159,41 @@ describe('Terraform opsgenie provider: what Read gets back is what Create sent',
         `the ${teamId ? 'team' : 'global'} policy reads back as configured`,
       );
     }
+  });
+
+  // resource_opsgenie_alert_policy.go: expandOpsgenieFilterConditions sends each condition's order (0 when
+  // not configured) and field as written; flattenOpsgenieFilter reads both back.
+  it('opsgenie_alert_policy: filter conditions read back as sent, orders and the details field', async () => {
+    const sent = [
+      { field: 'details', not: false, operation: 'contains-key', expectedValue: 'Region', order: 1 },
+      { field: 'message', not: false, operation: 'contains', expectedValue: 'prod', order: 0 },
+      { field: 'source', not: true, operation: 'equals', expectedValue: 'test', order: 0 },
+    ];
+    const body = {
+      type: 'alert',
+      name: `filter as sent ${run}`,
+      enabled: true,
+      policyDescription: '',
+      filter: { type: 'match-all-conditions', conditions: sent },
+      message: '{{message}}',
+      continue: false,
+      ignoreOriginalDetails: false,
+      ignoreOriginalActions: false,
+      ignoreOriginalResponders: false,
+      ignoreOriginalTags: false,
+    };
+    const made = await goSdkOk('POST', '/v2/policies', body);
+    const read = async () => (await goSdkOk('GET', `/v2/policies/${made.data.id}`)).data;
+    const got = await read();
+    assert.deepEqual((got.filter.conditions as Json[]).map(conditionState), sent.map(conditionState));
+
+    const unset = sent.map((c) => ({ ...c, order: 0 }));
+    await goSdkOk('PUT', `/v2/policies/${made.data.id}`, {
+      ...body,
+      filter: { type: 'match-any-condition', conditions: unset },
+    });
+    const updated = await read();
+    assert.deepEqual((updated.filter.conditions as Json[]).map(conditionState), unset.map(conditionState));
   });
 
   // resource_opsgenie_notification_policy.go: Create posts policy.CreateNotificationPolicyRequest with

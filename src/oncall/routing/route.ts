@@ -17,6 +17,8 @@ import { routingRepository, type RoutingRow } from './repository.js';
  * - 'team-members': no rule applies (the team has set no default rule), or the rule's escalation or schedule
  *   has since been deleted: every member of the team is paged at once, so that the alert never goes
  *   unseen through a gap in the routing.
+ *
+ * `ruleName` is what the alert's activity log calls the rule: its name, or "(unnamed)" for one without.
  */
 type Decision =
   | { kind: 'escalation'; ruleId: string; ruleName: string; escalationId: string; plan: EscalationPlan }
@@ -133,13 +135,14 @@ async function decide(
   const rule = rules.find((r) => applies(r, alert, at));
   if (!rule) return { kind: 'team-members', plan: teamMembersPlan(teamId, teamName) };
 
-  const decided = { ruleId: rule.id, ruleName: rule.name };
+  const ruleName = rule.name === '' ? '(unnamed)' : rule.name;
+  const decided = { ruleId: rule.id, ruleName };
   switch (rule.notify_type) {
     case 'none':
       return { kind: 'none', ...decided };
     case 'schedule': {
       if (rule.target_id === null || rule.schedule_name === null) {
-        const why = `the schedule of routing rule ${rule.name} no longer exists`;
+        const why = `the schedule of routing rule ${ruleName} no longer exists`;
         return { kind: 'team-members', plan: teamMembersPlan(teamId, teamName, why) };
       }
       return {
@@ -152,7 +155,7 @@ async function decide(
     case 'escalation': {
       const escalation = rule.target_id === null ? undefined : await reads.escalation(rule.target_id);
       if (!escalation) {
-        const why = `the escalation of routing rule ${rule.name} no longer exists`;
+        const why = `the escalation of routing rule ${ruleName} no longer exists`;
         return { kind: 'team-members', plan: teamMembersPlan(teamId, teamName, why) };
       }
       return {

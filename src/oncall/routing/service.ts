@@ -33,6 +33,14 @@ export const DEFAULT_RULE_NAME = 'Default rule';
 /** The path segment that names a team's default rule, whether it is stored yet or not. */
 export const DEFAULT_RULE_ID = 'default';
 
+/**
+ * How the team's log names a rule. A rule made without a name keeps none (Terraform's `name` is optional
+ * and not computed: a name Vigil made up would be a change on every plan).
+ */
+export function ruleTitle(name: string): string {
+  return name === '' ? 'Unnamed routing rule' : `Routing rule ${name}`;
+}
+
 export interface NotifyInput {
   type: RoutingNotifyType;
   id?: string;
@@ -294,7 +302,7 @@ export function createRoutingService(db: Db) {
         tx,
         p,
         row.id,
-        rule.is_default ? 'Default routing rule changed' : `Routing rule ${rule.name} changed`,
+        rule.is_default ? 'Default routing rule changed' : `${ruleTitle(rule.name)} changed`,
       );
       return { id: rule.id, name: changes.name ?? rule.name };
     });
@@ -345,10 +353,11 @@ export function createRoutingService(db: Db) {
         }
         const target = await resolveNotify(tx, p.orgId, input.notify);
         await repo.shiftFrom(tx, row.id, order);
-        await record(tx, p, row.id, `Routing rule ${changes.name ?? 'Unnamed rule'} added`);
+        const name = changes.name ?? '';
+        await record(tx, p, row.id, `${ruleTitle(name)} added`);
         return repo.insert(tx, {
           team_id: row.id,
-          name: changes.name ?? 'Unnamed rule',
+          name,
           criteria: changes.criteria ?? { type: 'match-all' },
           timezone: changes.timezone ?? 'UTC',
           time_restriction: changes.time_restriction ?? null,
@@ -375,7 +384,7 @@ export function createRoutingService(db: Db) {
           return { id: rule.id, name: rule.name };
         }
         await moveTo(tx, row.id, rule.id, order);
-        await record(tx, p, row.id, `Routing rule ${rule.name} moved to position ${order}`);
+        await record(tx, p, row.id, `${ruleTitle(rule.name)} moved to position ${order}`);
         return { id: rule.id, name: rule.name };
       });
     },
@@ -393,7 +402,7 @@ export function createRoutingService(db: Db) {
         }
         await repo.delete(tx, rule.id);
         await repo.renumber(tx, row.id, await repo.orderedIds(tx, row.id));
-        await record(tx, p, row.id, `Routing rule ${rule.name} deleted`);
+        await record(tx, p, row.id, `${ruleTitle(rule.name)} deleted`);
       });
     },
   };

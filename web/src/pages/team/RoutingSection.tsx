@@ -13,6 +13,9 @@ import { RoutingRuleForm } from './RoutingRuleForm';
 import { ReadOnlyNotice, useTeamRight } from './teamRights';
 
 /** "Mon–Fri 09:00–17:00 (Europe/Berlin)", or "At any time". */
+// A rule made through the API (Terraform) may have no name: Opsgenie's rules need none.
+const ruleLabel = (rule: RoutingRule): string => rule.name || 'Unnamed rule';
+
 const timeSummary = (rule: RoutingRule): string =>
   timeRestrictionSentence(rule.timeRestriction, rule.timezone);
 
@@ -85,7 +88,7 @@ export function RoutingSection({ team }: { team: TeamDetail }) {
           body: { order },
         }),
       ),
-    onSuccess: (_, { rule, order }) => done(`${rule.name} is now rule ${order + 1}.`),
+    onSuccess: (_, { rule, order }) => done(`${ruleLabel(rule)} is now rule ${order + 1}.`),
   });
   const remove = useMutation({
     mutationFn: (rule: RoutingRule) =>
@@ -94,7 +97,7 @@ export function RoutingSection({ team }: { team: TeamDetail }) {
           params: { path: { identifier: team.id, ruleId: rule.id }, query: { teamIdentifierType: 'id' } },
         }),
       ),
-    onSuccess: (_, rule) => done(`${rule.name} is deleted.`),
+    onSuccess: (_, rule) => done(`${ruleLabel(rule)} is deleted.`),
   });
   const [editing, setEditing] = useState<string | null>(null);
   const canEdit = useTeamRight(team.id, 'edit-routing-rules');
@@ -119,10 +122,10 @@ export function RoutingSection({ team }: { team: TeamDetail }) {
       ) : (
         <Stack component="ol" gap="xs" p={0} m={0} style={{ listStyle: 'none' }} aria-label="Routing rules">
           {[...ordinary, ...defaults].map((rule, i) => (
-            <Card key={rule.id} withBorder component="li" aria-label={rule.name} p="sm">
+            <Card key={rule.id} withBorder component="li" aria-label={ruleLabel(rule)} p="sm">
               <Group justify="space-between" wrap="wrap" gap="xs">
                 <Text fw={600} className="break-anywhere">
-                  {rule.isDefault ? rule.name : `${i + 1}. ${rule.name}`}
+                  {rule.isDefault ? ruleLabel(rule) : `${i + 1}. ${ruleLabel(rule)}`}
                 </Text>
                 {rule.isDefault ? <Badge variant="light">Default rule</Badge> : null}
               </Group>
@@ -145,7 +148,7 @@ export function RoutingSection({ team }: { team: TeamDetail }) {
                     size="xs"
                     variant="default"
                     onClick={() => setEditing(rule.id)}
-                    aria-label={`Edit ${rule.name}`}
+                    aria-label={`Edit ${ruleLabel(rule)}`}
                   >
                     Edit
                   </Button>
@@ -156,7 +159,7 @@ export function RoutingSection({ team }: { team: TeamDetail }) {
                         variant="default"
                         disabled={i === 0 || move.isPending}
                         onClick={() => move.mutate({ rule, order: i - 1 })}
-                        aria-label={`Move ${rule.name} up`}
+                        aria-label={`Move ${ruleLabel(rule)} up`}
                       >
                         Move up
                       </Button>
@@ -165,14 +168,14 @@ export function RoutingSection({ team }: { team: TeamDetail }) {
                         variant="default"
                         disabled={i === ordinary.length - 1 || move.isPending}
                         onClick={() => move.mutate({ rule, order: i + 1 })}
-                        aria-label={`Move ${rule.name} down`}
+                        aria-label={`Move ${ruleLabel(rule)} down`}
                       >
                         Move down
                       </Button>
                       <ConfirmButton
                         label="Delete"
-                        ariaLabel={`Delete ${rule.name}`}
-                        question={`Delete the routing rule ${rule.name}?`}
+                        ariaLabel={`Delete ${ruleLabel(rule)}`}
+                        question={`Delete the routing rule ${ruleLabel(rule)}?`}
                         confirmLabel="Delete rule"
                         loading={remove.isPending}
                         onConfirm={() => remove.mutate(rule)}
