@@ -77,7 +77,7 @@ const SettingsFields = {
     Type.String({
       pattern: EMAIL_USERNAME_PATTERN,
       description:
-        'Email integrations only, and required for them: the local part of the address the integration receives mail at (emailUsername@VIGIL_INBOUND_EMAIL_DOMAIN): 1 to 64 lower-case letters, digits, dots, underscores and hyphens, starting and ending with a letter or digit; one per Vigil instance (409 when taken).',
+        'Email integrations only, and required for them: the local part of the address the integration receives mail at (emailUsername@VIGIL_INBOUND_EMAIL_DOMAIN): 1 to 64 lower-case letters, digits, dots (never two in a row), underscores and hyphens, starting and ending with a letter or digit; one per Vigil instance (409 when taken).',
     }),
   ),
   // Type Webhook only (any other type refuses them with a 422).

@@ -97,7 +97,8 @@ export const API_DEFAULTS: ApiSettings = {
  * The local part of an Email integration's address (Opsgenie's emailUsername): what a mail server routes
  * on, so only characters every MTA passes through unquoted, compared in lower case.
  */
-export const EMAIL_USERNAME_PATTERN = '^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$';
+// No two dots in a row: RFC 5321 refuses them in an unquoted local part, and so do mail servers.
+export const EMAIL_USERNAME_PATTERN = '^[a-z0-9](?:(?:[a-z0-9_-]|\\.(?!\\.)){0,62}[a-z0-9])?$';
 
 export const EmailSettingsSchema = Type.Object(
   {

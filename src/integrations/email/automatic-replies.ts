@@ -1,4 +1,5 @@
 import type { Headers, HeaderValue, StructuredHeader } from 'mailparser';
+import { storableText } from '../../db/storable.js';
 import { cut } from '../securityhub/findings.js';
 
 /**
@@ -23,7 +24,7 @@ export function whyAutomaticReply(headers: Headers, mailFrom: string | undefined
   const submitted = valuesOf(headers, 'auto-submitted').find(
     (v) => v.startsWith('auto-replied') || v.startsWith('auto-notified'),
   );
-  if (submitted) return `an automatic reply (Auto-Submitted: ${cut(submitted, 40)})`;
+  if (submitted) return `an automatic reply (Auto-Submitted: ${cut(storableText(submitted), 40)})`;
   if (headers.has('x-autoreply') || headers.has('x-autorespond'))
     return 'an automatic reply (X-Autoreply or X-Autorespond)';
   if ([...valuesOf(headers, 'precedence'), ...valuesOf(headers, 'x-precedence')].includes('auto_reply'))

@@ -193,6 +193,14 @@ describe('Email integrations', () => {
       emailUsername: 'Ops<script>',
     });
     assert.ok(upper.status === 400 || upper.status === 422, JSON.stringify(upper.body));
+    // Mail servers refuse two dots in a row in an address (RFC 5321): no mail would ever reach it.
+    const dots = await server.call('POST', '/v2/integrations', {
+      type: 'Email',
+      name: `dots ${run}`,
+      ownerTeam: { id: teamA },
+      emailUsername: `ops..${run}`,
+    });
+    assert.ok(dots.status === 400 || dots.status === 422, JSON.stringify(dots.body));
     const onApi = await server.call('POST', '/v2/integrations', {
       type: 'API',
       name: `api ${run}`,
@@ -392,12 +400,24 @@ describe('Email integrations', () => {
     });
     await send({ to, subject: `page ${run}`, text: 'x', headers: { 'X-Vigil-Alert-Id': randomUUID() } });
     await send({ to, subject: `undeliverable ${run}`, text: 'x', envelope: { from: '', to: [to] } });
-    const logged = (await payloads(search.id)).slice(0, 3).map((p) => p.reason as string);
+    // A NUL in the header is made storable, so the message still has its line in the payload log. (Sent
+    // raw: nodemailer would put the NUL in an encoded word, which no parser reads in this header.)
+    const replies = await rawSmtp([
+      'EHLO sender.example.org',
+      'MAIL FROM:<away@example.org>',
+      `RCPT TO:<${to}>`,
+      'DATA',
+      `Subject: away ${run}\r\nAuto-Submitted: auto-replied\0x\r\n\r\nx\r\n.`,
+      'QUIT',
+    ]);
+    assert.match(replies[4] ?? '', /^250 /, replies.join(' | '));
+    const logged = (await payloads(search.id)).slice(0, 4).map((p) => p.reason as string);
     assert.deepEqual(
       logged.map((reason) => /a bounce|an automatic reply|Vigil's own pages/.exec(reason)?.[0]),
-      ['a bounce', "Vigil's own pages", 'an automatic reply'],
+      ['an automatic reply', 'a bounce', "Vigil's own pages", 'an automatic reply'],
       logged.join(' | '),
     );
+    assert.match(logged[0] ?? '', /auto-replied\uFFFDx/);
     assert.equal(await alertCount(), before);
     // Mail a machine sends on its own (as monitoring systems do) is what the integration is for.
     await send({
@@ -1064,6 +1084,40 @@ describe('the SMTP listener when Vigil fails', () => {
       transport.close();
     } finally {
       await listener.close();
+    }
+  });
+});
+
+describe('an internationalized inbound domain', () => {
+  it('takes mail to the address Vigil shows (the domain in its ASCII form), as mail servers send it', async () => {
+    // bücher.example: set and shown as its ASCII form; smtp-server hands RCPT TO over in Unicode.
+    const idn = 'xn--bcher-kva.example';
+    const idnServer = await startTestServer({
+      env: {
+        VIGIL_INBOUND_SMTP_PORT: '0',
+        VIGIL_INBOUND_SMTP_HOST: '127.0.0.1',
+        VIGIL_INBOUND_EMAIL_DOMAIN: idn,
+      },
+    });
+    try {
+      const port = idnServer.app.smtpPort;
+      assert.ok(port, 'the SMTP listener runs');
+      const team = (await idnServer.callOk('POST', '/v2/teams', { name: `Idn ${run}` })).data.id as string;
+      const made = await idnServer.callOk('POST', '/v2/integrations', {
+        type: 'Email',
+        name: `Email idn ${run}`,
+        ownerTeam: { id: team },
+        emailUsername: `idn-${run}`,
+      });
+      const shown = (await idnServer.callOk('GET', `/v2/integrations/${made.data.id as string}`)).data;
+      assert.equal(shown.emailAddress, `idn-${run}@${idn}`);
+      const replies = await rawSmtp(
+        ['EHLO mta.example.org', 'MAIL FROM:<a@example.org>', `RCPT TO:<${shown.emailAddress as string}>`],
+        port,
+      );
+      assert.match(replies[2] ?? '', /^250 /, replies.join(' | '));
+    } finally {
+      await idnServer.stop();
     }
   });
 });

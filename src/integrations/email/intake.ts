@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { domainToASCII } from 'node:url';
 import type { AddressObject, Attachment, ParsedMail } from 'mailparser';
 import type { AttachmentsService, NewAttachment } from '../../alerts/attachments/service.js';
 import { alertsRepository } from '../../alerts/repository.js';
@@ -408,7 +409,9 @@ export function createEmailIntake(deps: {
     async recipient(address: string): Promise<RecipientVerdict> {
       const at = address.lastIndexOf('@');
       const local = address.slice(0, at).toLowerCase();
-      const host = address.slice(at + 1).toLowerCase();
+      // smtp-server hands an internationalized domain over in Unicode (bücher.example), while the domain
+      // Vigil shows and is set to is its ASCII form (xn--bcher-kva.example): the same name.
+      const host = domainToASCII(address.slice(at + 1)).toLowerCase();
       if (at < 1 || host !== domain) {
         return {
           accepted: false,

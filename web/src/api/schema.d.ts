@@ -4406,7 +4406,7 @@ export interface paths {
             sendUpdatesBack?: boolean;
             roleArn?: string;
             region?: string;
-            /** @description Email integrations only, and required for them: the local part of the address the integration receives mail at (emailUsername@VIGIL_INBOUND_EMAIL_DOMAIN): 1 to 64 lower-case letters, digits, dots, underscores and hyphens, starting and ending with a letter or digit; one per Vigil instance (409 when taken). */
+            /** @description Email integrations only, and required for them: the local part of the address the integration receives mail at (emailUsername@VIGIL_INBOUND_EMAIL_DOMAIN): 1 to 64 lower-case letters, digits, dots (never two in a row), underscores and hyphens, starting and ending with a letter or digit; one per Vigil instance (409 when taken). */
             emailUsername?: string;
             /** @description Webhook integrations only, and required for them: where the alert activity of the integration's team is POSTed, as a signed team webhook is (https, and no private addresses unless an operator allows the host with VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS). */
             webhookUrl?: string;
@@ -4516,7 +4516,7 @@ export interface paths {
             sendUpdatesBack?: boolean;
             roleArn?: string;
             region?: string;
-            /** @description Email integrations only, and required for them: the local part of the address the integration receives mail at (emailUsername@VIGIL_INBOUND_EMAIL_DOMAIN): 1 to 64 lower-case letters, digits, dots, underscores and hyphens, starting and ending with a letter or digit; one per Vigil instance (409 when taken). */
+            /** @description Email integrations only, and required for them: the local part of the address the integration receives mail at (emailUsername@VIGIL_INBOUND_EMAIL_DOMAIN): 1 to 64 lower-case letters, digits, dots (never two in a row), underscores and hyphens, starting and ending with a letter or digit; one per Vigil instance (409 when taken). */
             emailUsername?: string;
             /** @description Webhook integrations only, and required for them: where the alert activity of the integration's team is POSTed, as a signed team webhook is (https, and no private addresses unless an operator allows the host with VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS). */
             webhookUrl?: string;
@@ -4618,7 +4618,7 @@ export interface paths {
             sendUpdatesBack?: boolean;
             roleArn?: string;
             region?: string;
-            /** @description Email integrations only, and required for them: the local part of the address the integration receives mail at (emailUsername@VIGIL_INBOUND_EMAIL_DOMAIN): 1 to 64 lower-case letters, digits, dots, underscores and hyphens, starting and ending with a letter or digit; one per Vigil instance (409 when taken). */
+            /** @description Email integrations only, and required for them: the local part of the address the integration receives mail at (emailUsername@VIGIL_INBOUND_EMAIL_DOMAIN): 1 to 64 lower-case letters, digits, dots (never two in a row), underscores and hyphens, starting and ending with a letter or digit; one per Vigil instance (409 when taken). */
             emailUsername?: string;
             /** @description Webhook integrations only, and required for them: where the alert activity of the integration's team is POSTed, as a signed team webhook is (https, and no private addresses unless an operator allows the host with VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS). */
             webhookUrl?: string;
