@@ -20,6 +20,7 @@ import {
 } from './team-rights.js';
 import { customRoleOf, requireUserRight, roleHolds, userRightRefusal } from './custom-roles/rights.js';
 import { memberRolesOf, resolveMemberRole, type MemberRole } from './team-roles/member-role.js';
+import { reachesTeamConfiguration, requireReachesTeamConfiguration } from '../integrations/principal.js';
 
 /** Who is calling: the organization, and the user the API key belongs to (if any). */
 export interface Principal {
@@ -616,6 +617,7 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
     async getTeam(p: Principal, identifier: string, by: 'id' | 'name') {
       const team = await repo.findTeam(db, p.orgId, identifier, by);
       if (!team) throw notFound(`No team exists with ${by} [${identifier}].`);
+      requireReachesTeamConfiguration(p, team.id, `team with ${by} [${identifier}]`);
       return { team, members: await repo.teamMembers(db, team.id) };
     },
 
@@ -630,7 +632,11 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
       return TEAM_RIGHTS.filter((r) => held.has(r));
     },
 
-    listTeams: (p: Principal) => repo.listTeams(db, p.orgId),
+    /** The organization's teams `p` reaches: an integration's key only its owner team. */
+    async listTeams(p: Principal) {
+      const teams = await repo.listTeams(db, p.orgId);
+      return teams.filter((team) => reachesTeamConfiguration(p, team.id));
+    },
 
     async updateTeam(
       p: Principal,

@@ -10,6 +10,7 @@ import type { Logger } from '../logger.js';
 import type { Clock } from '../work/clock.js';
 import { QUEUES } from '../work/queue-names.js';
 import type { WorkSignal } from '../work/runner.js';
+import { reachesTeamConfiguration, requireReachesTeamConfiguration } from '../integrations/principal.js';
 import { heartbeatsRepository as repo, type HeartbeatWithTeam } from './repository.js';
 
 /**
@@ -127,6 +128,7 @@ export function createHeartbeatsService(deps: {
   async function load(p: Principal, name: string): Promise<HeartbeatWithTeam> {
     const row = await repo.find(db, p.orgId, name);
     if (!row) throw missing(name);
+    requireReachesTeamConfiguration(p, row.owner_team_id, `heartbeat with name [${name}]`);
     return row;
   }
 
@@ -190,7 +192,11 @@ export function createHeartbeatsService(deps: {
   }
 
   return {
-    list: (p: Principal) => repo.list(db, p.orgId),
+    /** The organization's heartbeats `p` reaches: an integration's key only its owner team's. */
+    async list(p: Principal) {
+      const rows = await repo.list(db, p.orgId);
+      return rows.filter((row) => reachesTeamConfiguration(p, row.owner_team_id));
+    },
 
     get: (p: Principal, name: string) => load(p, name),
 

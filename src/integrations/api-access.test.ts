@@ -473,10 +473,15 @@ describe('the access flags of API integrations', () => {
       ownerTeam: { id: teamA },
       allowConfigurationAccess: true,
     });
+    // It reads its own team, not another (Opsgenie's Team API answers a team key 40301 for another team).
     const teams = await server.call('GET', '/v2/teams', undefined, key);
     assert.equal(teams.status, 200, JSON.stringify(teams.body));
-    assert.ok(teams.body.data.some((t: Json) => t.id === teamB));
-    assert.equal((await server.call('GET', `/v2/teams/${teamB}`, undefined, key)).status, 200);
+    assert.deepEqual(
+      teams.body.data.map((t: Json) => t.id),
+      [teamA],
+    );
+    assert.equal((await server.call('GET', `/v2/teams/${teamA}`, undefined, key)).status, 200);
+    assert.equal((await server.call('GET', `/v2/teams/${teamB}`, undefined, key)).status, 403);
 
     const own = await server.call(
       'PATCH',
@@ -682,6 +687,145 @@ describe('the access flags of API integrations', () => {
       const read = await server.call('GET', path, undefined, plain.key);
       assert.equal(read.status, 200, `${path}: ${JSON.stringify(read.body)}`);
     }
+  });
+
+  it('allowConfigurationAccess true reaches only its owner team’s teams, integrations, heartbeats and alert policies', async () => {
+    const { id: terraformId, key } = await createIntegration({
+      type: 'API',
+      name: 'Terraform for everything',
+      ownerTeam: { id: teamA },
+      allowConfigurationAccess: true,
+    });
+    const teamNames = new Map<string, string>();
+    for (const t of (await server.callOk('GET', '/v2/teams')).data as Json[]) teamNames.set(t.id, t.name);
+    const integrationB = await createIntegration({
+      type: 'API',
+      name: 'Security’s Grafana',
+      ownerTeam: { id: teamB },
+    });
+    const heartbeat = async (name: string, ownerTeam?: string) => {
+      await server.callOk('POST', '/v2/heartbeats', {
+        name,
+        interval: 10,
+        intervalUnit: 'minutes',
+        enabled: false,
+        ...(ownerTeam ? { ownerTeam: { id: ownerTeam } } : {}),
+      });
+      return name;
+    };
+    const heartbeats = {
+      ours: await heartbeat('payments-cron', teamA),
+      theirs: await heartbeat('security-cron', teamB),
+      nobodys: await heartbeat('everyone-cron'),
+    };
+    const policy = async (name: string, teamId?: string) =>
+      (
+        await server.callOk('POST', `/v2/policies${teamId ? `?teamId=${teamId}` : ''}`, {
+          type: 'alert',
+          name,
+          filter: {
+            type: 'match-all-conditions',
+            conditions: [{ field: 'message', operation: 'contains', expectedValue: name }],
+          },
+          tags: ['x'],
+        })
+      ).data.id as string;
+    const policies = {
+      ours: await policy('Payments policy', teamA),
+      theirs: await policy('Security policy', teamB),
+      nobodys: await policy('Everyone policy'),
+    };
+
+    const refused = async (path: string) => {
+      const answer = await server.call('GET', path, undefined, key);
+      assert.equal(answer.status, 403, `${path}: ${JSON.stringify(answer.body)}`);
+      assert.match(answer.body.message, /reaches only its owner team's configuration/);
+    };
+    const read = async (path: string, k = key) => {
+      const answer = await server.call('GET', path, undefined, k);
+      assert.equal(answer.status, 200, `${path}: ${JSON.stringify(answer.body)}`);
+      return answer.body as Json;
+    };
+
+    // Teams: its own only, by id or by name.
+    assert.deepEqual(
+      ((await read('/v2/teams')).data as Json[]).map((t) => t.id),
+      [teamA],
+    );
+    await read(`/v2/teams/${teamA}`);
+    await read(`/v2/teams/${encodeURIComponent(teamNames.get(teamA) ?? '')}?identifierType=name`);
+    await refused(`/v2/teams/${teamB}`);
+    await refused(`/v2/teams/${encodeURIComponent(teamNames.get(teamB) ?? '')}?identifierType=name`);
+
+    // Integrations: its owner team's only.
+    const listed = ((await read('/v2/integrations')).data as Json[]).map((i) => i.id);
+    assert.ok(listed.includes(terraformId), 'its own');
+    assert.ok(!listed.includes(integrationB.id), 'not another team’s');
+    // Those of its owner team assigned to team B stay; team B's own do not.
+    const ofB = ((await read(`/v2/integrations?teamId=${teamB}`)).data as Json[]).map((i) => i.ownerTeam.id);
+    assert.ok(!ofB.includes(teamB), JSON.stringify(ofB));
+    await read(`/v2/integrations/${terraformId}`);
+    await refused(`/v2/integrations/${integrationB.id}`);
+
+    // Heartbeats: its owner team's only.
+    assert.deepEqual(
+      ((await read('/v2/heartbeats')).data.heartbeats as Json[]).map((h) => h.name),
+      [heartbeats.ours],
+    );
+    await read(`/v2/heartbeats/${heartbeats.ours}`);
+    await refused(`/v2/heartbeats/${heartbeats.theirs}`);
+    await refused(`/v2/heartbeats/${heartbeats.nobodys}`);
+
+    // Alert policies: its owner team's only, not another team's nor the global ones.
+    assert.deepEqual(
+      ((await read(`/v2/policies/alert?teamId=${teamA}`)).data as Json[]).map((x) => x.id),
+      [policies.ours],
+    );
+    await read(`/v2/policies/${policies.ours}?teamId=${teamA}`);
+    await refused(`/v2/policies/alert?teamId=${teamB}`);
+    await refused('/v2/policies/alert');
+    await refused(`/v2/policies/${policies.theirs}?teamId=${teamB}`);
+    await refused(`/v2/policies/${policies.nobodys}`);
+
+    // A user's key and the bootstrap key still read every one.
+    const plain = await addUserWithKey(server, 'config-reader', randomUUID().slice(0, 6));
+    for (const k of [server.key, plain.key]) {
+      const teamIds = ((await read('/v2/teams', k)).data as Json[]).map((t) => t.id);
+      assert.ok(teamIds.includes(teamA) && teamIds.includes(teamB), JSON.stringify(teamIds));
+      await read(`/v2/teams/${teamB}`, k);
+      assert.ok(((await read('/v2/integrations', k)).data as Json[]).some((i) => i.id === integrationB.id));
+      await read(`/v2/integrations/${integrationB.id}`, k);
+      const names = ((await read('/v2/heartbeats', k)).data.heartbeats as Json[]).map((h) => h.name);
+      for (const name of Object.values(heartbeats)) assert.ok(names.includes(name), name);
+      await read(`/v2/heartbeats/${heartbeats.theirs}`, k);
+      await read(`/v2/policies/${policies.theirs}?teamId=${teamB}`, k);
+      await read(`/v2/policies/${policies.nobodys}`, k);
+    }
+  });
+
+  it('allowConfigurationAccess true makes a schedule its owner team’s when the request names none, as Opsgenie does', async () => {
+    const { key } = await createIntegration({
+      type: 'API',
+      name: 'Terraform for schedules',
+      ownerTeam: { id: teamA },
+      allowConfigurationAccess: true,
+    });
+    const body = (name: string) => ({ name, timezone: 'UTC' });
+    const made = await server.call('POST', '/v2/schedules', body('Made by a team key'), key);
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const got = await server.callOk('GET', `/v2/schedules/${made.body.data.id}`, undefined, key);
+    assert.equal(got.data.ownerTeam?.id, teamA);
+    const foreign = await server.call(
+      'POST',
+      '/v2/schedules',
+      { ...body('For another team'), ownerTeam: { id: teamB } },
+      key,
+    );
+    assert.equal(foreign.status, 403, JSON.stringify(foreign.body));
+    // A user's key still makes a schedule no team owns.
+    const unowned = await server.callOk('POST', '/v2/schedules', body('Nobody’s schedule'));
+    const plain = await server.callOk('GET', `/v2/schedules/${unowned.data.id}`);
+    assert.equal(plain.data.ownerTeam, undefined);
   });
 
   it('allowConfigurationAccess true adds, demotes and removes admins of its owner team, as Terraform does', async () => {

@@ -29,9 +29,10 @@ export function integrationPrincipalOf(integration: IntegrationWithTeams): Princ
 }
 
 /**
- * Whether `p` reaches configuration (a schedule, an escalation) that `ownerTeamId` owns. An integration's
- * key reaches only its owner team's, not another team's nor what no team owns: Opsgenie serves a team
- * integration's key the team's configuration only, and the account's (what no team owns) to global keys.
+ * Whether `p` reaches configuration (a team itself, its schedules, escalations, integrations, heartbeats,
+ * policies) that `ownerTeamId` owns. An integration's key reaches only its owner team's, not another
+ * team's nor what no team owns: Opsgenie serves a team integration's key the team's configuration only,
+ * and the account's (what no team owns) to global keys.
  * Users and user-less keys are not limited here (their rights are checked where they act).
  */
 export function reachesTeamConfiguration(p: Principal, ownerTeamId: string | null): boolean {

@@ -15,6 +15,7 @@ import { type Db, isUniqueViolation } from '../db/database.js';
 import { conflict, forbidden, invalidField, notFound } from '../errors.js';
 import { MASKED_HEADER_VALUE } from '../notify/team-destinations/webhook.js';
 import { integrationsRepository as repo, type IntegrationWithTeams } from './repository.js';
+import { reachesTeamConfiguration, requireReachesTeamConfiguration } from './principal.js';
 import {
   saveWebhookDestination,
   setWebhookDestinationEnabled,
@@ -275,6 +276,7 @@ export function createIntegrationsService(
   async function load(p: Principal, id: string): Promise<IntegrationWithTeams> {
     const row = await repo.get(db, p.orgId, id);
     if (!row) throw notFound(`Integration [${id}] does not exist.`);
+    requireReachesTeamConfiguration(p, row.owner_team_id, `integration [${id}]`);
     return row;
   }
 
@@ -443,7 +445,11 @@ export function createIntegrationsService(
 
     get: load,
 
-    list: (p: Principal, filter: { type?: string; teamId?: string }) => repo.list(db, p.orgId, filter),
+    /** The organization's integrations `p` reaches: an integration's key only its owner team's. */
+    async list(p: Principal, filter: { type?: string; teamId?: string }) {
+      const rows = await repo.list(db, p.orgId, filter);
+      return rows.filter((row) => reachesTeamConfiguration(p, row.owner_team_id));
+    },
 
     async update(
       p: Principal,

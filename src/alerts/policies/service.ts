@@ -13,6 +13,7 @@ import { policyOnAt } from '../../maintenance/service.js';
 import type { Clock } from '../../work/clock.js';
 import { parsePolicy, policyRule, presentFilter, type PolicyBody, type PolicyChanges } from './model.js';
 import { policiesRepository as repo, type PolicyRow } from './repository.js';
+import { requireReachesTeamConfiguration } from '../../integrations/principal.js';
 import { appliesAt, timingValues, type PolicyTiming } from './timing.js';
 
 /**
@@ -120,11 +121,18 @@ export function createAlertPoliciesService(deps: { db: Db; clock: Clock }) {
     return started;
   }
 
-  /** The team a `teamId` names (null: the global policies); an unknown team is a 404. */
+  /**
+   * The team a `teamId` names (null: the global policies); an unknown team is a 404, and a scope `p` does
+   * not reach a 403 (an integration's key reaches only its owner team's policies, not the global ones).
+   */
   async function scopeOf(p: Principal, teamId: string | undefined): Promise<string | null> {
-    if (teamId === undefined || teamId === '') return null;
+    if (teamId === undefined || teamId === '') {
+      requireReachesTeamConfiguration(p, null, 'an alert policy without teamId (a global one)');
+      return null;
+    }
     const team = await accountsRepository.findTeam(db, p.orgId, teamId, 'id');
     if (!team) throw notFound(`Team [${teamId}] does not exist.`);
+    requireReachesTeamConfiguration(p, team.id, `team [${teamId}]`);
     return team.id;
   }
 

@@ -587,7 +587,9 @@ export function createSchedulesService(db: Db) {
   return {
     async createSchedule(p: Principal, input: ScheduleInput): Promise<ScheduleMeta> {
       const team = input.ownerTeam ? await resolveTeam(p.orgId, input.ownerTeam, 'ownerTeam') : undefined;
-      await requireManager(p, team?.id ?? null);
+      // Opsgenie gives a schedule made with a team integration's key that team when the request names none.
+      const ownerTeamId = team?.id ?? p.integration?.ownerTeamId ?? null;
+      await requireManager(p, ownerTeamId);
       checkTimezone(input.timezone);
       const rotations = await rotationsValues(db, p.orgId, input.rotations ?? []);
       try {
@@ -598,7 +600,7 @@ export function createSchedulesService(db: Db) {
             description: input.description ?? '',
             timezone: input.timezone,
             enabled: input.enabled ?? true,
-            owner_team_id: team?.id ?? null,
+            owner_team_id: ownerTeamId,
             ...(input.rotationsCombine ? { rotations_combine: input.rotationsCombine } : {}),
           });
           await repo.insertRotations(tx, row.id, rotations);
