@@ -689,7 +689,7 @@ describe('the access flags of API integrations', () => {
     }
   });
 
-  it('allowConfigurationAccess true reaches only its owner team’s teams, integrations, heartbeats and alert policies', async () => {
+  it('allowConfigurationAccess true reaches only its owner team’s teams, integrations, heartbeats, policies, routing rules and roles', async () => {
     const { id: terraformId, key } = await createIntegration({
       type: 'API',
       name: 'Terraform for everything',
@@ -787,6 +787,14 @@ describe('the access flags of API integrations', () => {
     await refused(`/v2/policies/${policies.theirs}?teamId=${teamB}`);
     await refused(`/v2/policies/${policies.nobodys}`);
 
+    // A team's routing rules, roles and notification policies: its owner team's only.
+    await read(`/v2/teams/${teamA}/routing-rules`);
+    await refused(`/v2/teams/${teamB}/routing-rules`);
+    await read(`/v2/teams/${teamA}/roles`);
+    await refused(`/v2/teams/${teamB}/roles`);
+    await read(`/v2/policies/notification?teamId=${teamA}`);
+    await refused(`/v2/policies/notification?teamId=${teamB}`);
+
     // A user's key and the bootstrap key still read every one.
     const plain = await addUserWithKey(server, 'config-reader', randomUUID().slice(0, 6));
     for (const k of [server.key, plain.key]) {
@@ -800,6 +808,9 @@ describe('the access flags of API integrations', () => {
       await read(`/v2/heartbeats/${heartbeats.theirs}`, k);
       await read(`/v2/policies/${policies.theirs}?teamId=${teamB}`, k);
       await read(`/v2/policies/${policies.nobodys}`, k);
+      await read(`/v2/teams/${teamB}/routing-rules`, k);
+      await read(`/v2/teams/${teamB}/roles`, k);
+      await read(`/v2/policies/notification?teamId=${teamB}`, k);
     }
   });
 

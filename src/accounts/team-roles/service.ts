@@ -13,6 +13,7 @@ import {
   TEAM_RIGHTS,
 } from '../team-rights.js';
 import { teamRolesRepository as repo } from './repository.js';
+import { requireReachesTeamConfiguration } from '../../integrations/principal.js';
 
 /**
  * Opsgenie's Team Role API: a team's own roles, each a name and the team rights it grants. The built-in
@@ -89,6 +90,7 @@ export function createTeamRolesService(db: Db) {
   async function teamOf(p: Principal, identifier: string, by: By): Promise<TeamRow> {
     const team = await accountsRepository.findTeam(db, p.orgId, identifier, by);
     if (!team) throw notFound(`No team exists with ${by} [${identifier}].`);
+    requireReachesTeamConfiguration(p, team.id, `team with ${by} [${identifier}]`);
     return team;
   }
 

@@ -15,6 +15,7 @@ import {
 } from './notification-model.js';
 import { policiesRepository as repo, type PolicyRow } from './repository.js';
 import { timingValues } from './timing.js';
+import { requireReachesTeamConfiguration } from '../../integrations/principal.js';
 
 /**
  * Managing notification policies: always a team's (`teamId` is required, as in Opsgenie), changed by
@@ -34,6 +35,7 @@ export function createNotificationPoliciesService(deps: { db: Db; clock: Clock }
       throw invalidField('teamId', 'Notification policies belong to a team: give its teamId.');
     const team = await accountsRepository.findTeam(db, p.orgId, teamId, 'id');
     if (!team) throw notFound(`Team [${teamId}] does not exist.`);
+    requireReachesTeamConfiguration(p, team.id, `team [${teamId}]`);
     return team.id;
   }
 

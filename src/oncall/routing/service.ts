@@ -21,6 +21,7 @@ import {
   type RoutingRuleValues,
   type RoutingRuleWithTarget,
 } from './repository.js';
+import { requireReachesTeamConfiguration } from '../../integrations/principal.js';
 
 /**
  * A team's routing rules: which escalation (or schedule, or nobody) an alert for the team notifies. Rules are
@@ -168,6 +169,7 @@ export function createRoutingService(db: Db) {
   async function loadTeam(p: Principal, team: TeamIdentifier) {
     const row = await accountsRepository.findTeam(db, p.orgId, team.identifier, team.by);
     if (!row) throw notFound(`No team exists with ${team.by} [${team.identifier}].`);
+    requireReachesTeamConfiguration(p, row.id, `team with ${team.by} [${team.identifier}]`);
     return row;
   }
 
