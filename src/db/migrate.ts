@@ -53,6 +53,7 @@ import * as m0050 from './migrations/0050_override_none.js';
 import * as m0051 from './migrations/0051_maintenance_policy_rule_state.js';
 import * as m0052 from './migrations/0052_api_key_holders.js';
 import * as m0053 from './migrations/0053_email_threads.js';
+import * as m0054 from './migrations/0054_finding_last_alert.js';
 
 /** Every migration, in order. Listed here (not read from disk) so the same code runs from src and dist. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -107,6 +108,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0051_maintenance_policy_rule_state': m0051,
   '0052_api_key_holders': m0052,
   '0053_email_threads': m0053,
+  '0054_finding_last_alert': m0054,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -385,6 +385,8 @@ export interface SecurityHubFindingsTable {
   product_arn: string;
   finding_id: string;
   alert_id: string | null;
+  /** The alert it fed, once that alert is deleted (set by a trigger): its queued changes still go back. */
+  last_alert_id: ColumnType<string | null, never, never>;
   provider_severity: string | null;
   severity_label: string | null;
   workflow_status: string | null;

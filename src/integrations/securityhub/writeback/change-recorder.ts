@@ -1,10 +1,9 @@
-import { alertsRepository } from '../../../alerts/repository.js';
 import type { Db } from '../../../db/database.js';
 import type { Clock } from '../../../work/clock.js';
 import type { AlertEventConsumer } from '../../../engine/consumers.js';
 import { QUEUES } from '../../../work/queue-names.js';
 import type { WorkSignal } from '../../../work/runner.js';
-import { changeFor, echoOf, unsendableIdentifier, writesBackTo } from './changes.js';
+import { changeFor, describeChange, echoOf, unsendableIdentifier, writesBackTo } from './changes.js';
 import { writebacksRepository } from './repository.js';
 
 /**
@@ -32,20 +31,31 @@ export function createChangeRecorder(deps: { db: Db; clock: Clock; signal: WorkS
         if (findings.length === 0) return 0;
         const seq = event.seq ?? 0;
         const now = clock.now();
+        const paused = new Map<string, string | undefined>();
         for (const finding of findings) {
           // Spelled for the finding's own API: an event's alert may have findings of both formats.
           const written = changeFor(event, finding.format) ?? change;
           // Events may be handled out of order: a later change already recorded makes this one moot.
           const later = await writebacksRepository.hasLaterChange(tx, finding, change.field, seq);
+          // A turned-off integration (or one a maintenance disables) sends no alert actions, as in Opsgenie;
+          // what changed meanwhile is not sent when it is turned on again.
+          if (!paused.has(finding.integrationId))
+            paused.set(
+              finding.integrationId,
+              await writebacksRepository.pausedBy(tx, finding.integrationId, now),
+            );
+          const pausedBy = later ? undefined : paused.get(finding.integrationId);
           if (!later) {
             // An earlier change still waiting is replaced: only the latest value matters.
             await writebacksRepository.supersedeEarlierPending(tx, finding, change.field, seq, now);
             // The echo of this write will come back through intake: remember it, so it changes nothing.
-            await writebacksRepository.rememberWrittenBack(tx, finding, echoOf(written));
+            if (pausedBy === undefined)
+              await writebacksRepository.rememberWrittenBack(tx, finding, echoOf(written));
           }
           // A finding AWS would refuse to identify (too long an Id, a sender's and not AWS's; an OCSF
           // finding without its account) is not sent, so that it cannot fail the 99 others of its request.
-          const unsendable = later ? undefined : unsendableIdentifier(finding);
+          const unsendable = later || pausedBy !== undefined ? undefined : unsendableIdentifier(finding);
+          const notSent = pausedBy !== undefined ? `the integration is ${pausedBy}` : undefined;
           await writebacksRepository.insertChange(
             tx,
             {
@@ -54,21 +64,23 @@ export function createChangeRecorder(deps: { db: Db; clock: Clock; signal: WorkS
               alertId: event.alertId,
               eventId: event.eventId,
               seq,
-              status: later ? 'superseded' : unsendable ? 'failed' : 'pending',
+              status: later || notSent !== undefined ? 'superseded' : unsendable ? 'failed' : 'pending',
               ...(unsendable !== undefined ? { lastError: unsendable } : {}),
+              ...(notSent !== undefined ? { lastError: `not sent: ${notSent}` } : {}),
             },
             now,
           );
-          if (unsendable !== undefined) {
-            await alertsRepository.addLogs(tx, [
-              {
-                alertId: event.alertId,
-                type: 'writeback',
-                log: `Could not update the finding in Security Hub: ${unsendable}`,
-                owner: 'Amazon Security Hub',
-              },
+          const why =
+            unsendable !== undefined
+              ? `Could not update the finding in Security Hub: ${unsendable}`
+              : notSent !== undefined
+                ? `Not written to Security Hub (${describeChange(written)}): ${notSent}`
+                : undefined;
+          // The alert may be gone already (its findings keep its changes): logged only while it exists.
+          if (why !== undefined)
+            await writebacksRepository.logOnAlerts(tx, [
+              { alertId: event.alertId, type: 'writeback', log: why, owner: 'Amazon Security Hub' },
             ]);
-          }
         }
         return findings.length;
       });

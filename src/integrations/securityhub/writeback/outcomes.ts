@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { alertsRepository } from '../../../alerts/repository.js';
 import type { AlertsService } from '../../../alerts/service.js';
 import type { Db } from '../../../db/database.js';
 import type { Clock } from '../../../work/clock.js';
@@ -31,14 +30,20 @@ export function createOutcomeRecorder(deps: {
 }) {
   const { db, log, clock } = deps;
 
+  /**
+   * Tells the changes' alerts (those not deleted since). The change is settled by then: a log line that
+   * cannot be written is reported, not retried.
+   */
   async function logOnAlerts(changes: readonly ClaimedChange[], text: string): Promise<void> {
     const alertIds = [...new Set(changes.flatMap((c) => (c.alertId ? [c.alertId] : [])))];
-    await alertsRepository
-      .addLogs(
+    await writebacksRepository
+      .logOnAlerts(
         db,
         alertIds.map((alertId) => ({ alertId, type: 'writeback', log: text, owner: LOG_OWNER })),
       )
-      .catch(() => {});
+      .catch((error: unknown) =>
+        log.error({ err: error, alertIds }, 'a write-back outcome could not be written to its alerts'),
+      );
   }
 
   async function setStatus(integrationId: string, status: WritebackStatus): Promise<void> {
@@ -148,12 +153,18 @@ export function createOutcomeRecorder(deps: {
     const first = batch[0];
     if (!first || outcome.kind === 'taken-over') return;
     if (outcome.kind === 'turned-off') {
-      await writebacksRepository.supersede(
-        db,
-        batch.map((c) => c.id),
-        clock.now(),
-        'write-back was turned off',
-        claimId,
+      const ended = new Set(
+        await writebacksRepository.supersede(
+          db,
+          batch.map((c) => c.id),
+          clock.now(),
+          `not sent: ${outcome.reason}`,
+          claimId,
+        ),
+      );
+      await logOnAlerts(
+        batch.filter((c) => ended.has(c.id)),
+        `Not written to Security Hub (${describeChange(first)}): ${outcome.reason}`,
       );
       return;
     }

@@ -2,6 +2,8 @@ import { sql } from 'kysely';
 import { lockNames } from '../../../db/advisory-locks.js';
 import type { Queryable, Tx } from '../../../db/database.js';
 import type { FindingFormat, WritebackField } from '../../../db/schema.js';
+import { maintenanceRepository } from '../../../maintenance/repository.js';
+import { isOpenAt } from '../../../maintenance/service.js';
 import { integrationsRepository } from '../../repository.js';
 import { securityHubSettings } from '../../types.js';
 import type { RoleTarget } from './aws.js';
@@ -98,7 +100,21 @@ function stillClaimed(claimId: string, ids: readonly string[]) {
  */
 const CLAIM_LOCK = 'securityhub writeback claim';
 
+/** A line for an alert's activity log. */
+export interface AlertLogLine {
+  alertId: string;
+  type: string;
+  log: string;
+  owner: string;
+}
+
 export const writebacksRepository = {
+  /**
+   * The findings of an alert whose integration writes back. Also those of an alert deleted since its event
+   * (the delete clears their alert_id, migration 0054 keeps it as last_alert_id): its last changes still
+   * go back. Not once a finding feeds another alert: the deleted alert's changes would then undo the new
+   * one's state.
+   */
   async findingsToWriteBack(tx: Tx, alertId: string): Promise<WritableFinding[]> {
     const rows = await tx
       .selectFrom('securityhub_findings as f')
@@ -112,7 +128,12 @@ export const writebacksRepository = {
         'f.aws_account_id',
         'i.settings',
       ])
-      .where('f.alert_id', '=', alertId)
+      .where((eb) =>
+        eb.or([
+          eb('f.alert_id', '=', alertId),
+          eb.and([eb('f.alert_id', 'is', null), eb('f.last_alert_id', '=', alertId)]),
+        ]),
+      )
       .execute();
     return rows
       .filter((r) => securityHubSettings(r.settings).sendUpdatesBack)
@@ -355,8 +376,8 @@ export const writebacksRepository = {
   },
 
   /**
-   * Ends changes that will never be sent: a later value replaced them, or write-back was turned off.
-   * With `claimId`, only those still being sent under that claim.
+   * Ends changes that will never be sent: a later value replaced them, or write-back (or the integration)
+   * was turned off. With `claimId`, only those still being sent under that claim. Returns their ids.
    */
   async supersede(
     db: Queryable,
@@ -364,9 +385,9 @@ export const writebacksRepository = {
     now: Date,
     reason?: string,
     claimId?: string,
-  ): Promise<void> {
-    if (ids.length === 0) return;
-    await db
+  ): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const rows = await db
       .updateTable('securityhub_writebacks as w')
       .set({
         status: 'superseded',
@@ -375,7 +396,9 @@ export const writebacksRepository = {
         ...(reason !== undefined ? { last_error: reason } : {}),
       })
       .where(claimId !== undefined ? stillClaimed(claimId, ids) : sql<boolean>`w.id = ANY(${ids}::bigint[])`)
+      .returning('w.id')
       .execute();
+    return rows.map((r) => r.id);
   },
 
   /**
@@ -541,6 +564,36 @@ export const writebacksRepository = {
       externalId: row.external_id,
       region: settings.region,
     };
+  },
+
+  /**
+   * Why the integration is to write nothing back now though its write-back is set up, as read after "the
+   * integration is": turned off, or disabled by a maintenance (which stands for turning it off, as the
+   * intake has it); undefined when it may write.
+   */
+  async pausedBy(db: Queryable, integrationId: string, now: Date): Promise<string | undefined> {
+    const row = await integrationsRepository.getById(db, integrationId);
+    if (!row) return 'deleted';
+    if (!row.enabled) return 'turned off';
+    const windows = await maintenanceRepository.windowsOf(db, integrationId, now);
+    const open = windows.find((w) => isOpenAt(w, now));
+    return open ? `disabled by maintenance ${open.id}` : undefined;
+  },
+
+  /**
+   * Adds lines to the activity logs of those of their alerts that still exist, in one statement: an alert
+   * deleted since its change was recorded has no log, and its line must not cost the others theirs.
+   */
+  async logOnAlerts(db: Queryable, lines: readonly AlertLogLine[]): Promise<void> {
+    if (lines.length === 0) return;
+    await sql`
+      INSERT INTO alert_logs (alert_id, type, log, owner)
+      SELECT l.alert_id, l.type, l.log, l.owner
+      FROM unnest(${lines.map((l) => l.alertId)}::uuid[], ${lines.map((l) => l.type)}::text[],
+        ${lines.map((l) => l.log)}::text[], ${lines.map((l) => l.owner)}::text[])
+        WITH ORDINALITY AS l(alert_id, type, log, owner, n)
+      JOIN alerts a ON a.id = l.alert_id
+      ORDER BY l.n`.execute(db);
   },
 
   async integrationOwner(db: Queryable, integrationId: string): Promise<IntegrationOwner | undefined> {

@@ -25,8 +25,11 @@ import { writebacksRepository } from './repository.js';
  */
 
 export type SendOutcome =
-  /** The integration no longer writes back (or is gone): nothing was sent. */
-  | { kind: 'turned-off' }
+  /**
+   * The integration no longer writes back, is turned off (or a maintenance disables it) or is gone:
+   * nothing was sent, and `reason` says why.
+   */
+  | { kind: 'turned-off'; reason: string }
   /** Every change of the request was taken over by another claim, or settled, while it waited: nothing was sent. */
   | { kind: 'taken-over' }
   /** The whole request failed; `retryable` when AWS may take it later (throttled, its own fault, no answer). */
@@ -214,7 +217,10 @@ export function createSender(deps: {
       const first = batch[0];
       if (!first) return { kind: 'answered', done: [], retry: [], refused: [] };
       const configured = await writebacksRepository.roleTarget(db, first.integrationId);
-      if (!configured) return { kind: 'turned-off' };
+      if (!configured) return { kind: 'turned-off', reason: 'write-back was turned off' };
+      // Asked again at sending: the integration may have been turned off since its changes were recorded.
+      const paused = await writebacksRepository.pausedBy(db, first.integrationId, clock.now());
+      if (paused !== undefined) return { kind: 'turned-off', reason: `the integration is ${paused}` };
       // A request's findings share their region (batching.ts groups them so).
       const target = targetForFinding(configured, first.productArn);
       // AWS's limits are per account and region, whichever integration the request is for, and shared

@@ -1,0 +1,309 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
+import { startFakeAws, type FakeAws } from '../../../testing/fake-aws.js';
+import {
+  alertLogs,
+  deliverToIntake,
+  startTestServer,
+  waitFor,
+  type Json,
+  type TestServer,
+} from '../../../testing/harness.js';
+import { ShiftedClock } from '../../../work/clock.js';
+import { writebacksRepository } from './repository.js';
+
+/**
+ * What becomes of a change whose alert is deleted before it is written, and of changes of an integration
+ * that is turned off (or that a maintenance disables): end to end, the API in one server and the workers
+ * in another on the same database, so that a test can stop the workers while it acts, as a busy machine
+ * whose event queue lags behind would.
+ */
+
+const CALLER = { id: 'AKIAVIGILTESTCALLER1', secret: 'vigil-test-caller-secret-key-0123456789' };
+const ACCOUNT = '123456789012';
+const ROLE = `arn:aws:iam::${ACCOUNT}:role/VigilSecurityHubRoleTest`;
+const PRODUCT = 'arn:aws:securityhub:us-east-1::product/aws/securityhub';
+
+let server: TestServer;
+let workers: TestServer | undefined;
+const clock = new ShiftedClock();
+let aws: FakeAws;
+let integration: { id: string; path: string };
+const roles: Record<string, { externalId: string }> = {};
+
+const startWorkers = async () => {
+  workers = await startTestServer({
+    databaseUrl: server.databaseUrl,
+    role: 'worker',
+    apiKey: server.key,
+    clock,
+    writeback: { baseDelayMs: 100, maxDelayMs: 1000 },
+  });
+};
+
+/** Runs `act` with no worker running: alert events wait, unhandled, until it is done. */
+async function withoutWorkers(act: () => Promise<void>): Promise<void> {
+  await workers?.stop();
+  workers = undefined;
+  try {
+    await act();
+  } finally {
+    await startWorkers();
+  }
+}
+
+before(async () => {
+  server = await startTestServer({ clock, role: 'api' });
+  await startWorkers();
+  await server.callOk('POST', '/v2/teams', { name: 'SecOps' });
+  const created = await server.callOk('POST', '/v2/integrations', {
+    type: 'AmazonSecurityHub',
+    name: 'Prod Hub',
+    ownerTeam: { name: 'SecOps' },
+    verifySignatures: false,
+    sendUpdatesBack: true,
+    roleArn: ROLE,
+    region: 'us-east-1',
+  });
+  const url = new URL(created.data.endpointUrl);
+  integration = { id: created.data.id, path: `${url.pathname}${url.search}` };
+  aws = await startFakeAws({ callerAccessKeyId: CALLER.id, callerSecretAccessKey: CALLER.secret, roles });
+  roles[ROLE] = { externalId: created.data.externalId };
+  // The workers' SDK clients are made on first use, after this.
+  Object.assign(process.env, {
+    AWS_ACCESS_KEY_ID: CALLER.id,
+    AWS_SECRET_ACCESS_KEY: CALLER.secret,
+    AWS_REGION: 'us-east-1',
+    AWS_ENDPOINT_URL_STS: aws.stsUrl,
+    AWS_ENDPOINT_URL_SECURITYHUB: aws.securityHubUrl,
+  });
+});
+
+after(async () => {
+  await workers?.stop();
+  await server.stop();
+  await aws.close();
+});
+
+const held = (id: string) => aws.findings.get(`${PRODUCT}|${id}`);
+const requestsNaming = (findingId: string) =>
+  aws.securityHubRequests.filter(
+    (r) => r.operation.startsWith('BatchUpdateFindings') && JSON.stringify(r.body).includes(findingId),
+  );
+
+/** A finding sent through intake (and known to the fake Security Hub); its alert id and finding Id. */
+async function finding(suffix: string): Promise<{ alertId: string; id: string }> {
+  const id = `arn:aws:securityhub:us-east-1:${ACCOUNT}:finding/${suffix}-${randomUUID()}`;
+  aws.addFinding({ Id: id, ProductArn: PRODUCT });
+  const alertId = await deliverToIntake(server, integration, {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Security Hub Findings - Imported',
+    source: 'aws.securityhub',
+    account: ACCOUNT,
+    time: new Date().toISOString(),
+    region: 'us-east-1',
+    resources: [id],
+    detail: {
+      findings: [
+        {
+          SchemaVersion: '2018-10-08',
+          Id: id,
+          ProductArn: PRODUCT,
+          GeneratorId: 'test',
+          AwsAccountId: ACCOUNT,
+          Types: ['Software and Configuration Checks'],
+          CreatedAt: '2026-11-27T10:00:00Z',
+          UpdatedAt: '2026-11-27T10:00:00Z',
+          Severity: { Label: 'MEDIUM' },
+          Title: `Test finding ${suffix}`,
+          Description: 'A finding for the write-back tests',
+          Resources: [{ Type: 'AwsEc2Instance', Id: 'i-0123456789abcdef0' }],
+          Workflow: { Status: 'NEW' },
+          RecordState: 'ACTIVE',
+        },
+      ],
+    },
+  });
+  assert.ok(alertId, `an alert for ${suffix}`);
+  return { alertId, id };
+}
+
+/** The write-back changes of a finding, oldest first. */
+async function changesOf(findingId: string): Promise<{ status: string; last_error: string | null }[]> {
+  const rows = await sql<{ status: string; last_error: string | null }>`
+    SELECT status, last_error FROM securityhub_writebacks WHERE finding_id = ${findingId}
+    ORDER BY id`.execute(server.app.context.db);
+  return rows.rows;
+}
+
+/**
+ * Makes the changes `act` makes at one instant of the server's clock, and lets it go on only once
+ * `recorded` changes of these findings wait: nothing is sent before (their gathering pause never ends
+ * while the clock stands still), so `then` runs between the recording and the sending.
+ */
+async function beforeSending(
+  findingIds: readonly string[],
+  act: () => Promise<void>,
+  then: () => Promise<void>,
+): Promise<void> {
+  const release = clock.hold();
+  try {
+    await act();
+    await waitFor('the changes recorded for the write-back', async () => {
+      const rows = await sql<{ n: number }>`
+        SELECT count(*)::int AS n FROM securityhub_writebacks
+        WHERE finding_id = ANY(${findingIds}::text[]) AND status = 'pending'`.execute(server.app.context.db);
+      return rows.rows[0]?.n === findingIds.length;
+    });
+    await then();
+  } finally {
+    release();
+  }
+}
+
+describe('a deleted alert', () => {
+  it('still writes back the close made right before the delete', async () => {
+    const { alertId, id } = await finding('closed-then-deleted');
+    await withoutWorkers(async () => {
+      await server.callOk('POST', `/v2/alerts/${alertId}/close`, { user: 'Alice Example' });
+      await server.callOk('DELETE', `/v2/alerts/${alertId}`);
+    });
+    await waitFor('RESOLVED', async () => held(id)?.Workflow?.Status === 'RESOLVED');
+    const request = requestsNaming(id).at(-1);
+    assert.deepEqual((request?.body as Json).Workflow, { Status: 'RESOLVED' });
+    assert.deepEqual(
+      (await changesOf(id)).map((c) => c.status),
+      ['done'],
+    );
+  });
+
+  it("does not write the deleted alert's changes to a finding that feeds another alert since", async () => {
+    const first = await finding('relinked');
+    const second = await finding('relinked-other');
+    const db = server.app.context.db;
+    await server.callOk('DELETE', `/v2/alerts/${first.alertId}`);
+    const findingsOf = (alertId: string) =>
+      db.transaction().execute((tx) => writebacksRepository.findingsToWriteBack(tx, alertId));
+    assert.deepEqual(
+      (await findingsOf(first.alertId)).map((f) => f.findingId),
+      [first.id],
+    );
+    // The finding opens a new alert (here: the other finding's, as the intake would link a new one).
+    await sql`UPDATE securityhub_findings SET alert_id = ${second.alertId} WHERE finding_id = ${first.id}`.execute(
+      db,
+    );
+    assert.deepEqual(await findingsOf(first.alertId), []);
+    assert.deepEqual(
+      (await findingsOf(second.alertId)).map((f) => f.findingId).sort(),
+      [first.id, second.id].sort(),
+    );
+  });
+
+  it('costs the other alerts of its request nothing of their activity logs', async () => {
+    const kept = await finding('batched-kept');
+    const deleted = await finding('batched-deleted');
+    await beforeSending(
+      [kept.id, deleted.id],
+      async () => {
+        await server.callOk('POST', `/v2/alerts/${kept.alertId}/close`, {});
+        await server.callOk('POST', `/v2/alerts/${deleted.alertId}/close`, {});
+      },
+      async () => {
+        await server.callOk('DELETE', `/v2/alerts/${deleted.alertId}`);
+      },
+    );
+    await waitFor(
+      'both RESOLVED',
+      async () =>
+        held(kept.id)?.Workflow?.Status === 'RESOLVED' && held(deleted.id)?.Workflow?.Status === 'RESOLVED',
+    );
+    // One request for both: the deleted alert's line was among the kept one's.
+    const request = requestsNaming(kept.id).at(-1);
+    assert.ok(JSON.stringify(request?.body).includes(deleted.id), 'the two closes went in one request');
+    await waitFor('the line on the kept alert', async () =>
+      (await alertLogs(server, kept.alertId)).includes(
+        'Finding updated in Security Hub: Workflow.Status RESOLVED',
+      ),
+    );
+  });
+});
+
+describe('a turned-off integration', () => {
+  it('does not send a change waiting when it is turned off, and says so on the alert', async () => {
+    const { alertId, id } = await finding('waiting-when-off');
+    try {
+      await beforeSending(
+        [id],
+        async () => {
+          await server.callOk('POST', `/v2/alerts/${alertId}/close`, {});
+        },
+        async () => {
+          await server.callOk('POST', `/v2/integrations/${integration.id}/disable`);
+        },
+      );
+      await waitFor('the change ended', async () => (await changesOf(id))[0]?.status === 'superseded');
+      assert.equal((await changesOf(id))[0]?.last_error, 'not sent: the integration is turned off');
+      await server.idle();
+      assert.equal(requestsNaming(id).length, 0);
+      assert.equal(held(id)?.Workflow?.Status, undefined);
+      await waitFor('the line on the alert', async () =>
+        (await alertLogs(server, alertId)).includes(
+          'Not written to Security Hub (Workflow.Status RESOLVED): the integration is turned off',
+        ),
+      );
+    } finally {
+      await server.callOk('POST', `/v2/integrations/${integration.id}/enable`);
+    }
+  });
+
+  it('sends nothing of what is done while it is off, and not later either', async () => {
+    const { alertId, id } = await finding('acted-on-when-off');
+    await server.callOk('POST', `/v2/integrations/${integration.id}/disable`);
+    try {
+      await server.callOk('POST', `/v2/alerts/${alertId}/acknowledge`, {});
+      await waitFor('the change recorded', async () => (await changesOf(id)).length === 1);
+      assert.deepEqual(await changesOf(id), [
+        { status: 'superseded', last_error: 'not sent: the integration is turned off' },
+      ]);
+      assert.ok(
+        (await alertLogs(server, alertId)).includes(
+          'Not written to Security Hub (Workflow.Status NOTIFIED): the integration is turned off',
+        ),
+      );
+    } finally {
+      await server.callOk('POST', `/v2/integrations/${integration.id}/enable`);
+    }
+    // Turned on again: what follows goes, what was done meanwhile is not replayed.
+    await server.callOk('PUT', `/v2/alerts/${alertId}/priority`, { priority: 'P1' });
+    await waitFor('CRITICAL', async () => held(id)?.Severity?.Label === 'CRITICAL');
+    assert.equal(held(id)?.Workflow?.Status, undefined);
+    assert.equal(requestsNaming(id).length, 1);
+  });
+
+  it('sends nothing while a maintenance disables it', async () => {
+    const { alertId, id } = await finding('maintained');
+    const maintenance = await server.callOk('POST', '/v1/maintenance', {
+      description: 'deploy',
+      time: { type: 'for-1-hour' },
+      rules: [{ entity: { id: integration.id, type: 'integration' } }],
+    });
+    const maintenanceId = maintenance.data.id as string;
+    try {
+      await server.callOk('POST', `/v2/alerts/${alertId}/close`, {});
+      await waitFor('the change recorded', async () => (await changesOf(id)).length === 1);
+      assert.deepEqual(await changesOf(id), [
+        {
+          status: 'superseded',
+          last_error: `not sent: the integration is disabled by maintenance ${maintenanceId}`,
+        },
+      ]);
+      await server.idle();
+      assert.equal(requestsNaming(id).length, 0);
+    } finally {
+      await server.callOk('POST', `/v1/maintenance/${maintenanceId}/cancel`);
+    }
+  });
+});
