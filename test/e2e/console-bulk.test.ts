@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { Page } from 'playwright-core';
-import { pageAudits } from '../../src/testing/browser.js';
+import type { Browser, Page } from 'playwright-core';
+import { newPage, pageAudits, signInWithPassword } from '../../src/testing/browser.js';
 import { type Json, type TestServer } from '../../src/testing/harness.js';
 import { startConsoleSession, type ConsoleSession } from '../../src/testing/console-session.js';
 
@@ -10,6 +10,8 @@ import { startConsoleSession, type ConsoleSession } from '../../src/testing/cons
  * The alert list's bulk bar in a real browser against the real server: a selection is acknowledged or
  * closed in one request to POST /v2/bulk/alerts/{action} (never one request per alert), the alerts
  * change (read back through the API), and an alert that could not be done is named with the reason.
+ * The focused alert alone goes through its own endpoint, so a role without the rights to act on many
+ * alerts at once acts on it; and a and c act on a selection right after a box is ticked with the mouse.
  * Audited by axe-core; screenshots: test-artifacts/screenshots/bulk-*.png.
  */
 
@@ -18,6 +20,7 @@ const run = randomUUID().slice(0, 8);
 let session: ConsoleSession | undefined;
 let server: TestServer;
 let page: Page;
+let browser: Browser;
 const { audit, problems } = pageAudits('bulk-');
 
 interface Made {
@@ -26,8 +29,8 @@ interface Made {
   message: string;
 }
 
-async function createAlert(message: string, tag: string): Promise<Made> {
-  const accepted = await server.callOk('POST', '/v2/alerts', { message, tags: [tag] });
+async function createAlert(message: string, tag: string, responders: Json[] = []): Promise<Made> {
+  const accepted = await server.callOk('POST', '/v2/alerts', { message, tags: [tag], responders });
   const status = await server.callOk('GET', `/v2/alerts/requests/${accepted.requestId}`);
   const alert = (await server.callOk('GET', `/v2/alerts/${status.data.alertId}`)).data;
   return { id: alert.id, tinyId: alert.tinyId, message };
@@ -35,21 +38,21 @@ async function createAlert(message: string, tag: string): Promise<Made> {
 
 const get = async (id: string): Promise<Json> => (await server.callOk('GET', `/v2/alerts/${id}`)).data;
 
-/** The alert action requests the page makes from now on, by path. */
-function recordActionRequests(): { paths: string[]; stop: () => void } {
+/** The alert action requests the page (`on`) makes from now on, by path. */
+function recordActionRequests(on: Page = page): { paths: string[]; stop: () => void } {
   const paths: string[] = [];
   const listener = (request: { method: () => string; url: () => string }) => {
     const url = new URL(request.url());
     const action = /^\/v2\/(bulk\/)?alerts\//.test(url.pathname);
     if (request.method() !== 'GET' && action) paths.push(url.pathname);
   };
-  page.on('request', listener);
-  return { paths, stop: () => page.off('request', listener) };
+  on.on('request', listener);
+  return { paths, stop: () => on.off('request', listener) };
 }
 
 before(async () => {
   session = await startConsoleSession();
-  ({ server, page } = session);
+  ({ server, page, browser } = session);
 });
 
 after(async () => {
@@ -166,6 +169,125 @@ describe('the bulk bar of the alert list', () => {
     assert.equal((await get(chosen.id)).status, 'closed');
     for (const other of [made[0], made[2], newcomer] as Made[])
       assert.equal((await get(other.id)).status, 'open', other.message);
+  });
+
+  it('acts on a selection with the keys right after its boxes are ticked with the mouse, and leaves the search box its keys', async () => {
+    const tag = `ticked-${run}`;
+    const made: Made[] = [];
+    for (let i = 1; i <= 3; i++) made.push(await createAlert(`Ticked ${i} ${run}`, tag));
+    const [first, second, untouched] = made as [Made, Made, Made];
+    await page.goto(`${server.url}/alerts?query=${encodeURIComponent(`tag:${tag}`)}`);
+    const box = (m: Made) => page.getByRole('checkbox', { name: `Select alert ${m.tinyId}` });
+    for (const m of [first, second]) await box(m).check();
+    await page.getByRole('region', { name: 'Selected alerts' }).getByText('2 selected').waitFor();
+
+    // Typed into the search box, a and c are letters, not shortcuts.
+    const requests = recordActionRequests();
+    const search = page.getByLabel('Search alerts');
+    await search.click();
+    await page.keyboard.type('ac');
+    assert.equal(await search.inputValue(), `tag:${tag}ac`);
+    await page.waitForTimeout(300);
+    assert.deepEqual(requests.paths, [], 'typing in the search box acts on nothing');
+
+    // The focus stays on the box the mouse ticked last, and the keys act from there.
+    await box(second).uncheck();
+    await box(second).check();
+    await page.getByRole('region', { name: 'Selected alerts' }).getByText('2 selected').waitFor();
+    await page.keyboard.press('a');
+    await page.getByText('2 alerts acknowledged.').waitFor();
+    requests.stop();
+    assert.deepEqual(requests.paths, ['/v2/bulk/alerts/acknowledge']);
+    assert.equal((await get(first.id)).acknowledged, true);
+    assert.equal((await get(second.id)).acknowledged, true);
+    assert.equal((await get(untouched.id)).acknowledged, false);
+    await page.keyboard.press('j');
+    await page.locator('[data-focused="true"]').waitFor();
+  });
+
+  it('acts on the focused alert alone through its own endpoint, for a role without the rights to act on many', async () => {
+    const email = `single-${run}@example.com`;
+    const password = 'single horse battery staple';
+    const role = `One at a time ${run}`;
+    // Opsgenie's usual split: a responder acts on each alert, not on many at once.
+    await server.callOk('POST', '/v2/roles', {
+      name: role,
+      extendedRole: 'user',
+      grantedRights: [],
+      disallowedRights: ['alert-acknowledge-all', 'alert-close-all'],
+    });
+    const userId: string = (
+      await server.callOk('POST', '/v2/users', {
+        username: email,
+        fullName: 'Sol Single',
+        role: { name: role },
+      })
+    ).data.id;
+    const team = `Singles ${run}`;
+    const teamId: string = (await server.callOk('POST', '/v2/teams', { name: team })).data.id;
+    await server.callOk('POST', `/v2/teams/${teamId}/members`, { user: { id: userId }, role: 'user' });
+    // No email is set up here: the invitation's link comes back, and sets the password.
+    const invited = await server.callOk('POST', '/api/console/invitations', {
+      email,
+      fullName: 'Sol Single',
+      role: 'user',
+    });
+    const set = await fetch(`${server.url}/api/console/password`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: new URL(invited.link as string).searchParams.get('token'), password }),
+    });
+    assert.equal(set.status, 200, await set.text());
+
+    const tag = `single-${run}`;
+    const made: Made[] = [];
+    for (let i = 1; i <= 3; i++)
+      made.push(await createAlert(`Single ${i} ${run}`, tag, [{ type: 'team', id: teamId }]));
+    // Newest first: the first row is "Single 3".
+    const [otherA, otherB, focusedAlert] = made as [Made, Made, Made];
+
+    const own = await newPage(browser);
+    try {
+      const p = own.page;
+      await signInWithPassword(p, server.url, email, password);
+      await p.goto(`${server.url}/alerts?query=${encodeURIComponent(`tag:${tag}`)}`);
+      await p.getByRole('checkbox', { name: `Select alert ${focusedAlert.tinyId}` }).waitFor();
+      const { paths } = recordActionRequests(p);
+      const refusal = p.getByText('many alerts at once');
+
+      await p.locator('body').click({ position: { x: 1, y: 1 } });
+      await p.keyboard.press('j');
+      await p.locator('[data-focused="true"]').getByText(focusedAlert.message).waitFor();
+      await p.keyboard.press('a');
+      await p.getByText('1 alert acknowledged.').waitFor();
+      assert.equal((await get(focusedAlert.id)).acknowledged, true);
+      assert.equal(await refusal.count(), 0);
+      await p.keyboard.press('c');
+      await p.getByText('1 alert closed.').waitFor();
+      assert.equal((await get(focusedAlert.id)).status, 'closed');
+      assert.equal(await refusal.count(), 0);
+      assert.deepEqual(paths, [
+        `/v2/alerts/${focusedAlert.id}/acknowledge`,
+        `/v2/alerts/${focusedAlert.id}/close`,
+      ]);
+
+      // A real selection still goes in one request, which the role refuses with the server's words.
+      for (const m of [otherA, otherB])
+        await p.getByRole('checkbox', { name: `Select alert ${m.tinyId}` }).check();
+      await p
+        .getByRole('region', { name: 'Selected alerts' })
+        .getByRole('button', { name: 'Acknowledge' })
+        .click();
+      await p
+        .getByText(`Your role [${role}] does not allow you to acknowledge many alerts at once`, {
+          exact: false,
+        })
+        .waitFor();
+      assert.equal(paths.at(-1), '/v2/bulk/alerts/acknowledge');
+      for (const m of [otherA, otherB]) assert.equal((await get(m.id)).acknowledged, false);
+    } finally {
+      await own.context.close();
+    }
   });
 
   it('had no serious accessibility problem on the pages audited', () => {

@@ -1,11 +1,11 @@
 import { notifications } from '@mantine/notifications';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api, data, messageOf } from '../api/client';
-import type { AlertAction } from './alertActions';
+import { sendAction, settle, type AlertAction } from './alertActions';
 
 /**
  * One action on a selection of alerts, in one request (POST /v2/bulk/alerts/{action}): Vigil answers
- * with the alerts done and those not done, each with why.
+ * with the alerts done and those not done, each with why. One alert alone goes as its own page sends it.
  */
 
 const SOURCE = 'Vigil console';
@@ -57,6 +57,18 @@ export function sendBulkAction(identifiers: string[], action: AlertAction): Prom
   }
 }
 
+/**
+ * One alert's action as its page sends it (POST /v2/alerts/{id}/{action}), told as a bulk outcome. The
+ * bulk endpoint needs the rights to act on many alerts at once (alert-acknowledge-all, alert-close-all),
+ * which a role may leave out while it lets its holder act on each alert.
+ */
+async function sendOneAction(id: string, action: AlertAction): Promise<BulkOutcome> {
+  const status = await settle((await sendAction(id, action)).requestId);
+  // Not processed in time: taken as done, as on the alert's page.
+  if (!status || status.isSuccess) return { succeeded: [id], failed: [] };
+  return { succeeded: [], failed: [{ id, reason: status.status }] };
+}
+
 const alertsWord = (n: number) => (n === 1 ? '1 alert' : `${n.toLocaleString()} alerts`);
 
 /** What a bulk action did, in a sentence: "2 alerts acknowledged; 1 could not be." */
@@ -66,14 +78,21 @@ export function bulkSummary(kind: AlertAction['kind'], outcome: BulkOutcome): st
   return `${done}; ${alertsWord(outcome.failed.length)} could not be.`;
 }
 
-/** Runs an action on a selection of alerts; the outcome is the mutation's data, for the page to show. */
+/**
+ * Runs an action on a selection of alerts (one alert alone through its own endpoint); the outcome is the
+ * mutation's data, for the page to show.
+ */
 export function useBulkAlertAction() {
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: async ({ ids, action }: { ids: string[]; action: AlertAction }) => ({
-      kind: action.kind,
-      outcome: await sendBulkAction(ids, action),
-    }),
+    mutationFn: async ({ ids, action }: { ids: string[]; action: AlertAction }) => {
+      const [only] = ids;
+      const outcome =
+        ids.length === 1 && only !== undefined
+          ? await sendOneAction(only, action)
+          : await sendBulkAction(ids, action);
+      return { kind: action.kind, outcome };
+    },
     onSuccess: ({ kind, outcome }) => {
       if (outcome.failed.length === 0)
         notifications.show({ color: 'teal', message: bulkSummary(kind, outcome) });

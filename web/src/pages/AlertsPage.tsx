@@ -12,7 +12,7 @@ import {
   Text,
   TextInput,
 } from '@mantine/core';
-import { useHotkeys, useMediaQuery } from '@mantine/hooks';
+import { useHotkeys, useMediaQuery, type HotkeyItem } from '@mantine/hooks';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
 import { useNavigate, useSearchParams } from 'react-router';
@@ -32,6 +32,30 @@ import { alertListQueries, listParams, PAGE_SIZE, VIEWS } from './alerts/listQue
 
 /** How many rows are rendered first: more than a tall screen shows. */
 const FIRST_ROWS = 20;
+
+/** Inputs that take no text: a key pressed on one (a box just ticked with the mouse) is a shortcut. */
+const KEYLESS_INPUTS = new Set(['checkbox', 'radio']);
+
+/**
+ * Mantine's `useHotkeys`, told to ignore no INPUT: by default it ignores them all, and a checkbox keeps the
+ * focus after a click, so every key was lost once a row was ticked. A text field still gets its keys: a
+ * key's default is prevented only once it is known to be a shortcut.
+ */
+function useListHotkeys(hotkeys: HotkeyItem[]) {
+  useHotkeys(
+    hotkeys.map(([key, handler, options]) => [
+      key,
+      (event) => {
+        const target = event.target;
+        if (target instanceof HTMLInputElement && !KEYLESS_INPUTS.has(target.type)) return;
+        if (options?.preventDefault ?? true) event.preventDefault();
+        handler(event);
+      },
+      { ...options, preventDefault: false },
+    ]),
+    ['TEXTAREA', 'SELECT'],
+  );
+}
 
 export default function AlertsPage() {
   const [params, setParams] = useSearchParams();
@@ -110,6 +134,8 @@ export default function AlertsPage() {
   useEffect(() => {
     for (const a of alerts) seen.current.set(a.id, `#${a.tinyId} ${a.message}`);
   }, [alerts]);
+  // The selection, else the focused alert: one alert goes through its own endpoint (useBulkAlertAction),
+  // so a role without the rights to act on many at once can still act on it from here.
   const targets = () => {
     if (chosen.size > 0) return [...chosen];
     const row = alerts[focused];
@@ -150,7 +176,7 @@ export default function AlertsPage() {
     void navigate(`/alerts/${row.id}`);
   };
 
-  useHotkeys([
+  useListHotkeys([
     ['j', () => focusRow(focused + 1)],
     ['k', () => focusRow(focused < 0 ? 0 : focused - 1)],
     ['Enter', openFocused, { preventDefault: false }],
