@@ -431,12 +431,22 @@ export function createAlertsService(
     switch (action.kind) {
       case 'acknowledge': {
         if (closed) return refuseClosed('acknowledged');
-        if (alert.acknowledged) return { success: true, status: 'Alert was already acknowledged', alert };
         // A snooze past its end that the snooze-ends queue has not reached yet ends here, before the
         // acknowledgement: its end unacknowledges only what was acknowledged during the snooze, and
-        // would otherwise undo this one and page the person who just took the alert.
+        // would otherwise undo this one (or this one given again) and page the person who just took it.
         const snoozeOver =
           alert.snoozed && alert.snoozed_until !== null && alert.snoozed_until.getTime() <= Date.now();
+        const endSnoozeFirst = async (ended: AlertRow) => {
+          const vigil: Actor = { kind: 'system', name: 'Vigil' };
+          await repo.addLog(tx, alert.id, 'snooze', 'Snooze ended', vigil.name);
+          await event(tx, ended, vigil, undefined, { type: 'snooze_ended' });
+        };
+        if (alert.acknowledged) {
+          if (!snoozeOver) return { success: true, status: 'Alert was already acknowledged', alert };
+          const ended = await repo.update(tx, alert.id, { snoozed: false, snoozed_until: null });
+          await endSnoozeFirst(ended);
+          return { success: true, status: 'Alert was already acknowledged', alert: ended };
+        }
         const updated = await repo.update(tx, alert.id, {
           acknowledged: true,
           is_seen: true,
@@ -444,11 +454,7 @@ export function createAlertsService(
           ack_time: Date.now() - alert.created_at.getTime(),
           ...(snoozeOver ? { snoozed: false, snoozed_until: null } : {}),
         });
-        if (snoozeOver) {
-          const vigil: Actor = { kind: 'system', name: 'Vigil' };
-          await repo.addLog(tx, alert.id, 'snooze', 'Snooze ended', vigil.name);
-          await event(tx, updated, vigil, undefined, { type: 'snooze_ended' });
-        }
+        if (snoozeOver) await endSnoozeFirst(updated);
         await log('acknowledge', `Alert acknowledged by ${actor.name}`);
         await event(tx, updated, actor, src, {
           type: 'acknowledged',

@@ -139,7 +139,10 @@ describe('two engine transactions on one alert', () => {
     await waitFor('loop B to finish or wait for loop A', async () => {
       if (resumedDone) return true;
       const { rows } = await sql<{ n: number }>`
-        SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND locktype = 'advisory'
+        SELECT count(*)::int AS n FROM pg_locks
+        WHERE NOT granted AND locktype = 'advisory'
+          -- This test's database only: the server's other databases are other test files'.
+          AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
       `.execute(api.app.context.db);
       return (rows[0]?.n ?? 0) > 0 ? true : undefined;
     });
