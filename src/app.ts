@@ -308,8 +308,9 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
         );
       }
     } else if (await accounts.organizationIsEmpty()) {
+      const setupCode = await sessions.issueSetupCode();
       log.warn(
-        `There is no organization yet. Open ${config.publicUrl} to create it and its first admin, run "vigil init" to create one and print its first API key, or start with VIGIL_BOOTSTRAP_ADMIN_EMAIL and VIGIL_BOOTSTRAP_ADMIN_PASSWORD (or VIGIL_BOOTSTRAP_API_KEY) set.`,
+        `There is no organization yet. Open ${config.publicUrl}/setup?code=${setupCode} to create it and its first admin, run "vigil init" to create one and print its first API key, or start with VIGIL_BOOTSTRAP_ADMIN_EMAIL and VIGIL_BOOTSTRAP_ADMIN_PASSWORD (or VIGIL_BOOTSTRAP_API_KEY) set.`,
       );
     }
 

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import {
@@ -564,16 +565,29 @@ describe('the console in a browser', () => {
 
 describe('the console on an empty database', () => {
   let empty: TestServer;
+  let logged = '';
   before(async () => {
-    empty = await startTestServer({ env: { VIGIL_BOOTSTRAP_API_KEY: '' } });
+    const logTo = new PassThrough();
+    logTo.on('data', (chunk: Buffer) => (logged += chunk.toString()));
+    empty = await startTestServer({ env: { VIGIL_BOOTSTRAP_API_KEY: '' }, logTo });
   });
   after(() => empty.stop());
 
-  it('creates the organization and its first admin on the first visit', async () => {
+  it('creates the organization and its first admin on the first visit, from the link in the log', async () => {
     const { context, page } = await newPage(browser, PHONE);
     try {
+      // Without the code, the page asks for it (the API refuses a set-up without it).
       await page.goto(`${empty.url}/`);
       await page.getByRole('heading', { name: 'Set up Vigil' }).waitFor();
+      assert.equal(await page.getByLabel(/^Setup code/).inputValue(), '');
+
+      // The operator opens the link Vigil logged (its address is the test server's, not the default public URL).
+      const link = /There is no organization yet\. Open (\S+) to create it/.exec(logged)?.[1];
+      assert.ok(link, logged);
+      const opened = new URL(link);
+      await page.goto(`${empty.url}${opened.pathname}${opened.search}`);
+      await page.getByRole('heading', { name: 'Set up Vigil' }).waitFor();
+      assert.equal(await page.getByLabel(/^Setup code/).inputValue(), opened.searchParams.get('code'));
       await screenshot(page, 'phone-setup');
       assert.deepEqual(await accessibilityProblems(page), []);
       await page.getByLabel('Organization name').fill('Acme');

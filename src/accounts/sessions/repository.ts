@@ -27,6 +27,10 @@ export interface SessionRow {
   org_plan: OrgPlan;
 }
 
+// The set-up codes' hashes live among the shared secrets, one row per code (several processes may each
+// have made one), under names no other secret starts with.
+const SETUP_CODE_PREFIX = 'setup code ';
+
 export const sessionsRepository = {
   async setPassword(q: Queryable, userId: string, hash: string, now: Date): Promise<void> {
     await q
@@ -252,6 +256,40 @@ export const sessionsRepository = {
       .select((eb) => eb.fn.min('leased_until').as('at'))
       .executeTakeFirst();
     return row?.at ?? undefined;
+  },
+
+  /** Whether a link's token would still work (unknown, used and expired ones would not); changes nothing. */
+  async accountTokenUsable(q: Queryable, tokenHash: Buffer, now: Date): Promise<boolean> {
+    const row = await q
+      .selectFrom('account_tokens')
+      .select('user_id')
+      .where('token_hash', '=', tokenHash)
+      .where('used_at', 'is', null)
+      .where('expires_at', '>', now)
+      .executeTakeFirst();
+    return row !== undefined;
+  },
+
+  /** Keeps the hash of a set-up code a process made (each keeps its own, named after it). */
+  async insertSetupCodeHash(q: Queryable, hash: Buffer): Promise<void> {
+    await q
+      .insertInto('app_secrets')
+      .values({ name: `${SETUP_CODE_PREFIX}${hash.toString('hex')}`, value: hash })
+      .onConflict((oc) => oc.column('name').doNothing())
+      .execute();
+  },
+
+  async setupCodeHashes(q: Queryable): Promise<Buffer[]> {
+    const rows = await q
+      .selectFrom('app_secrets')
+      .select('value')
+      .where('name', 'like', `${SETUP_CODE_PREFIX}%`)
+      .execute();
+    return rows.map((r) => r.value);
+  },
+
+  async deleteSetupCodeHashes(q: Queryable): Promise<void> {
+    await q.deleteFrom('app_secrets').where('name', 'like', `${SETUP_CODE_PREFIX}%`).execute();
   },
 
   /** Uses a link's token once: the user it was for, or undefined when it is unknown, used or expired. */

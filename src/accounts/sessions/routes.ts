@@ -74,14 +74,23 @@ export function registerSessionRoutes(
       config: { public: true },
       schema: {
         tags,
-        summary: 'Create the organization and its first admin (only on an empty database), signed in',
+        summary:
+          'Create the organization and its first admin (only on an empty database, with the set-up code from the start-up log), signed in',
         body: Type.Object({
           organizationName: Type.String({ minLength: 1, maxLength: 100 }),
           fullName: Type.String({ minLength: 1, maxLength: 512 }),
           email: Email,
           password: Password,
+          // Optional here so that a visit without it is told where to find it (403), not that a field is missing.
+          setupCode: Type.Optional(
+            Type.String({
+              maxLength: 100,
+              description:
+                'The code in Vigil\'s start-up log, on the line "There is no organization yet" (its link carries it as ?code=).',
+            }),
+          ),
         }),
-        response: { 201: Session, 409: Message },
+        response: { 201: Session, 403: Message, 409: Message },
       },
     },
     async (request, reply) => signedIn(reply, await sessions.setUp(request.body, clientOf(request)), 201),

@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { Config } from '../../config.js';
 import { principalOfUser } from '../user-principal.js';
 import type { Db, Queryable } from '../../db/database.js';
@@ -12,7 +13,7 @@ import type { AccountsService, Principal } from '../service.js';
 import { checkNewPassword, hashPassword, passwordMatches } from '../passwords.js';
 import type { AccountMailer } from './account-email.js';
 import { sessionsRepository as repo, type SessionRow, type SignInCandidate } from './repository.js';
-import { newSecretToken, tokenHash } from './tokens.js';
+import { newSetupCode, newSecretToken, tokenHash } from './tokens.js';
 
 /** What the console knows of whoever is signed in. */
 export interface ConsoleSession {
@@ -100,8 +101,11 @@ export function createSessionsService(deps: {
   accounts: AccountsService;
   mailer: AccountMailer;
   signal: WorkSignal;
+  /** How new passwords are hashed (tests count the calls: each costs 19 MiB and tens of milliseconds). */
+  hashPassword?: (password: string) => Promise<string>;
 }) {
   const { db, clock, log, config, accounts, mailer, signal } = deps;
+  const hashNewPassword = deps.hashPassword ?? hashPassword;
   const idleMs = config.sessionIdleDays * 86_400_000;
 
   async function startSession(userId: string, client: ClientInfo): Promise<NewSession> {
@@ -197,30 +201,71 @@ export function createSessionsService(deps: {
     return linkTo(token);
   }
 
+  /** Whether this is a set-up code some process logged, compared in constant time with every one kept. */
+  async function isSetupCode(code: string | undefined): Promise<boolean> {
+    if (!code) return false;
+    const given = tokenHash(code);
+    let found = false;
+    for (const kept of await repo.setupCodeHashes(db)) {
+      if (kept.length === given.length && timingSafeEqual(kept, given)) found = true;
+    }
+    return found;
+  }
+
+  const linkUnusable = () =>
+    unauthenticated(
+      'This link has expired or has been used already: ask for a new one with "Forgot password?", or ask an admin to invite you again.',
+    );
+
+  const alreadySetUp = () =>
+    conflict('Vigil is already set up: sign in, or ask an admin of the organization to invite you.');
+
   return {
     async setupRequired(): Promise<boolean> {
       return accounts.organizationIsEmpty();
     },
 
-    /** The first visit to an empty database: the organization and its first admin, signed in. */
+    /**
+     * A new code that the first visit must give, for a start on an empty database to log: Vigil may
+     * listen where others reach it before its operator, and whoever set it up first would own it. Only
+     * its hash is kept, with the shared secrets; each process that starts keeps its own, and any works
+     * until the organization exists.
+     */
+    async issueSetupCode(): Promise<string> {
+      const code = newSetupCode();
+      await repo.insertSetupCodeHash(db, tokenHash(code));
+      return code;
+    },
+
+    /**
+     * The first visit to an empty database: the organization and its first admin, signed in. Anyone may
+     * call it, so what refuses is checked before the password is hashed (the costly part).
+     */
     async setUp(
-      input: { organizationName: string; fullName: string; email: string; password: string },
+      input: {
+        organizationName: string;
+        fullName: string;
+        email: string;
+        password: string;
+        setupCode?: string;
+      },
       client: ClientInfo,
     ): Promise<NewSession> {
       checkNewPassword(input.password);
+      if (!(await accounts.organizationIsEmpty())) throw alreadySetUp();
+      if (!(await isSetupCode(input.setupCode)))
+        throw forbidden(
+          'Setting up Vigil needs its set-up code: open the link in Vigil\'s start-up log (the line "There is no organization yet"), or copy the code at its end ("code=...") into Setup code.',
+        );
+      const passwordHash = await hashNewPassword(input.password);
+      // Checked again under bootstrap's lock: two visits may both have got this far.
       const result = await accounts.bootstrap({
         orgName: input.organizationName,
-        admin: {
-          username: input.email,
-          fullName: input.fullName,
-          passwordHash: await hashPassword(input.password),
-          now: clock.now(),
-        },
+        admin: { username: input.email, fullName: input.fullName, passwordHash, now: clock.now() },
       });
-      if (!result.created || !result.userId)
-        throw conflict(
-          'Vigil is already set up: sign in, or ask an admin of the organization to invite you.',
-        );
+      if (!result.created || !result.userId) throw alreadySetUp();
+      // Spent: nothing accepts them now the organization exists, and they need not be kept.
+      await repo.deleteSetupCodeHashes(db);
       return startSession(result.userId, client);
     },
 
@@ -312,9 +357,13 @@ export function createSessionsService(deps: {
      */
     async setPassword(input: { token: string; password: string }, client: ClientInfo): Promise<NewSession> {
       checkNewPassword(input.password);
-      const passwordHash = await hashPassword(input.password);
+      const hashOfToken = tokenHash(input.token);
+      // Anyone may call this: a link that cannot work is refused before the password is hashed (the
+      // costly part). It is taken below, once, whatever happened to it meanwhile.
+      if (!(await repo.accountTokenUsable(db, hashOfToken, clock.now()))) throw linkUnusable();
+      const passwordHash = await hashNewPassword(input.password);
       const userId = await db.transaction().execute(async (tx) => {
-        const taken = await repo.takeAccountToken(tx, tokenHash(input.token), clock.now());
+        const taken = await repo.takeAccountToken(tx, hashOfToken, clock.now());
         if (!taken) return undefined;
         await repo.spendAccountTokensOfUser(tx, taken.user_id, clock.now());
         await repo.setPassword(tx, taken.user_id, passwordHash, clock.now());
@@ -323,11 +372,7 @@ export function createSessionsService(deps: {
         await repo.clearFailuresOfUser(tx, taken.user_id);
         return taken.user_id;
       });
-      if (!userId) {
-        throw unauthenticated(
-          'This link has expired or has been used already: ask for a new one with "Forgot password?", or ask an admin to invite you again.',
-        );
-      }
+      if (!userId) throw linkUnusable();
       return startSession(userId, client);
     },
 

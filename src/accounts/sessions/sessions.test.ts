@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { PassThrough } from 'node:stream';
 import { startTestServer, waitFor, type Json, type TestServer } from '../../testing/harness.js';
 import { startTestSmtpServer, type TestSmtpServer } from '../../testing/smtp.js';
 import { ShiftedClock } from '../../work/clock.js';
@@ -44,29 +45,44 @@ const PASSWORD = 'correct horse battery staple';
 
 describe('console sign-in: the first visit on an empty database', () => {
   let server: TestServer;
+  let logged = '';
   before(async () => {
-    server = await startTestServer({ env: { VIGIL_BOOTSTRAP_API_KEY: '' } });
+    const logTo = new PassThrough();
+    logTo.on('data', (chunk: Buffer) => (logged += chunk.toString()));
+    server = await startTestServer({ env: { VIGIL_BOOTSTRAP_API_KEY: '' }, logTo });
   });
   after(() => server.stop());
 
-  it('creates the organization and its first admin once, signed in, and refuses a second set-up', async () => {
+  it('creates the organization and its first admin once, with the logged code, signed in, and refuses a second set-up', async () => {
     const browser = new Browser(server.url);
     assert.deepEqual((await browser.call('GET', '/api/console/setup')).body, { setupRequired: true });
+    const link = /There is no organization yet\. Open (\S+) to create it/.exec(logged)?.[1] ?? '';
+    assert.match(link, /\/setup\?code=[A-Za-z0-9_-]{22}$/, logged);
+    const setupCode = new URL(link).searchParams.get('code') ?? '';
+    const ada = { organizationName: 'Acme', fullName: 'Ada Admin', email: 'ada@example.com' };
+
     const short = await browser.call('POST', '/api/console/setup', {
-      organizationName: 'Acme',
-      fullName: 'Ada Admin',
-      email: 'ada@example.com',
+      ...ada,
       password: 'too short',
+      setupCode,
     });
     assert.equal(short.status, 422);
     assert.match(short.body.errors.password, /at least 12 characters/);
 
-    const made = await browser.call('POST', '/api/console/setup', {
-      organizationName: 'Acme',
-      fullName: 'Ada Admin',
-      email: 'ada@example.com',
-      password: PASSWORD,
-    });
+    // Whoever reaches the page before the operator cannot take the organization without the code.
+    for (const wrong of [{}, { setupCode: '' }, { setupCode: `${setupCode.slice(1)}A` }]) {
+      const refused = await browser.call('POST', '/api/console/setup', {
+        ...ada,
+        password: PASSWORD,
+        ...wrong,
+      });
+      assert.equal(refused.status, 403, JSON.stringify(refused.body));
+      assert.match(refused.body.message, /set-up code.*start-up log/);
+      assert.equal(refused.setCookie, null);
+    }
+    assert.deepEqual((await browser.call('GET', '/api/console/setup')).body, { setupRequired: true });
+
+    const made = await browser.call('POST', '/api/console/setup', { ...ada, password: PASSWORD, setupCode });
     assert.equal(made.status, 201, JSON.stringify(made.body));
     assert.equal(made.body.user.username, 'ada@example.com');
     assert.equal(made.body.user.role, 'owner');
@@ -82,14 +98,24 @@ describe('console sign-in: the first visit on an empty database', () => {
     assert.equal(alerts.status, 200);
     assert.deepEqual((await browser.call('GET', '/api/console/setup')).body, { setupRequired: false });
 
-    const again = await new Browser(server.url).call('POST', '/api/console/setup', {
-      organizationName: 'Evil',
-      fullName: 'Eve',
-      email: 'eve@example.com',
-      password: PASSWORD,
-    });
-    assert.equal(again.status, 409);
-    assert.match(again.body.message, /already set up/);
+    // The code is spent with the organization: it sets nothing up again.
+    for (const code of [{}, { setupCode }]) {
+      const again = await new Browser(server.url).call('POST', '/api/console/setup', {
+        organizationName: 'Evil',
+        fullName: 'Eve',
+        email: 'eve@example.com',
+        password: PASSWORD,
+        ...code,
+      });
+      assert.equal(again.status, 409);
+      assert.match(again.body.message, /already set up/);
+    }
+    const kept = await server.app.context.db
+      .selectFrom('app_secrets')
+      .select('name')
+      .where('name', 'like', 'setup code %')
+      .execute();
+    assert.deepEqual(kept, []);
   });
 });
 

@@ -9,6 +9,11 @@ export function newSecretToken(): string {
   return randomBytes(32).toString('base64url');
 }
 
+/** The code the first visit to an empty database must give: 128 random bits, short enough to copy. */
+export function newSetupCode(): string {
+  return randomBytes(16).toString('base64url');
+}
+
 export function tokenHash(token: string): Buffer {
   return createHash('sha256').update(token, 'utf8').digest();
 }

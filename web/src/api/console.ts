@@ -38,8 +38,13 @@ function signedIn(session: Session): Session {
 
 export const consoleApi = {
   setupStatus: () => call<{ setupRequired: boolean }>(api.GET('/api/console/setup')),
-  setup: async (body: { organizationName: string; fullName: string; email: string; password: string }) =>
-    signedIn(await call<Session>(api.POST('/api/console/setup', { body }))),
+  setup: async (body: {
+    organizationName: string;
+    fullName: string;
+    email: string;
+    password: string;
+    setupCode: string;
+  }) => signedIn(await call<Session>(api.POST('/api/console/setup', { body }))),
   /** The session, or null when nobody is signed in. */
   session: async (): Promise<Session | null> => {
     try {

@@ -1275,7 +1275,7 @@ export interface paths {
       };
     };
     put?: never;
-    /** Create the organization and its first admin (only on an empty database), signed in */
+    /** Create the organization and its first admin (only on an empty database, with the set-up code from the start-up log), signed in */
     post: {
       parameters: {
         query?: never;
@@ -1291,6 +1291,8 @@ export interface paths {
             /** Format: email */
             email: string;
             password: string;
+            /** @description The code in Vigil's start-up log, on the line "There is no organization yet" (its link carries it as ?code=). */
+            setupCode?: string;
           };
         };
       };
@@ -1317,6 +1319,17 @@ export interface paths {
               };
               /** @description Send it as X-CSRF-Token with every request that changes something (empty for API keys). */
               csrfToken: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              message: string;
             };
           };
         };

@@ -1,7 +1,7 @@
 import { Button, Paper, PasswordInput, Stack, Text, TextInput } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { Navigate, useNavigate } from 'react-router';
+import { Navigate, useNavigate, useSearchParams } from 'react-router';
 import { consoleApi, MIN_PASSWORD_LENGTH } from '../api/console';
 import { FormError } from '../components/FormError';
 import { PageTitle } from '../components/PageTitle';
@@ -11,8 +11,16 @@ import { FullPageLoader, beginSession } from '../session';
 export default function SetupPage() {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
+  const [search] = useSearchParams();
   const status = useQuery({ queryKey: ['setup'], queryFn: consoleApi.setupStatus });
-  const [form, setForm] = useState({ organizationName: '', fullName: '', email: '', password: '' });
+  // The link Vigil logs at start carries the code, so following it just works; otherwise it is pasted.
+  const [form, setForm] = useState({
+    setupCode: search.get('code') ?? '',
+    organizationName: '',
+    fullName: '',
+    email: '',
+    password: '',
+  });
   const [touched, setTouched] = useState(false);
   const setup = useMutation({
     mutationFn: consoleApi.setup,
@@ -46,10 +54,23 @@ export default function SetupPage() {
           e.preventDefault();
           setTouched(true);
           if (tooShort) return;
-          setup.mutate({ ...form, email: form.email.trim(), organizationName: form.organizationName.trim() });
+          setup.mutate({
+            ...form,
+            setupCode: form.setupCode.trim(),
+            email: form.email.trim(),
+            organizationName: form.organizationName.trim(),
+          });
         }}
       >
         <Stack>
+          <TextInput
+            label="Setup code"
+            description={`In Vigil's start-up log: the line "There is no organization yet" ends with a link to this page that carries it.`}
+            required
+            autoComplete="off"
+            spellCheck={false}
+            {...field('setupCode')}
+          />
           <TextInput
             label="Organization name"
             required
