@@ -585,7 +585,9 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
     async teamsOfUser(p: Principal, identifier: string) {
       const user = await repo.findUser(db, p.orgId, identifier);
       if (!user) throw notFound(`User [${identifier}] does not exist.`);
-      return repo.teamsOfUser(db, user.id);
+      // An integration's key sees only its owner team, here as in the team list.
+      const teams = await repo.teamsOfUser(db, user.id);
+      return teams.filter((team) => reachesTeamConfiguration(p, team.id));
     },
 
     // Teams

@@ -756,6 +756,18 @@ describe('the access flags of API integrations', () => {
     await read(`/v2/teams/${encodeURIComponent(teamNames.get(teamA) ?? '')}?identifierType=name`);
     await refused(`/v2/teams/${teamB}`);
     await refused(`/v2/teams/${encodeURIComponent(teamNames.get(teamB) ?? '')}?identifierType=name`);
+    // Nor through a person's teams.
+    const both = await addUserWithKey(server, 'in-both-teams', randomUUID().slice(0, 6));
+    for (const team of [teamA, teamB])
+      await server.callOk('POST', `/v2/teams/${team}/members`, {
+        user: { username: both.username },
+        role: 'user',
+      });
+    assert.deepEqual(
+      ((await read(`/v2/users/${both.username}/teams`)).data as Json[]).map((t) => t.id),
+      [teamA],
+    );
+    assert.equal(((await read(`/v2/users/${both.username}/teams`, server.key)).data as Json[]).length, 2);
 
     // Integrations: its owner team's only.
     const listed = ((await read('/v2/integrations')).data as Json[]).map((i) => i.id);
