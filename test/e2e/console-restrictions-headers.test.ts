@@ -215,6 +215,32 @@ describe('the console’s routing-rule time restrictions and webhook headers', (
     assert.deepEqual(lifted.criteria, before.criteria);
   });
 
+  it('edits a rule made without a name (as Terraform may) and leaves it without one', async () => {
+    const { data } = await made('POST', `/v2/teams/${teamId}/routing-rules`, {
+      timezone: 'UTC',
+      criteria: {
+        type: 'match-any-condition',
+        conditions: [{ field: 'priority', operation: 'equals', expectedValue: 'P4' }],
+      },
+      timeRestriction: {
+        type: 'time-of-day',
+        restriction: { startHour: 1, startMin: 0, endHour: 2, endMin: 0 },
+      },
+      notify: { type: 'schedule', name: SCHEDULE },
+    });
+    await page.reload();
+    const item = page.getByRole('listitem', { name: 'Unnamed rule' });
+    await item.getByRole('button', { name: 'Edit Unnamed rule' }).click();
+    assert.equal(await item.getByRole('textbox', { name: /^Rule name/ }).inputValue(), '');
+    await item.getByLabel('When it applies').selectOption('none');
+    await item.getByRole('button', { name: 'Save rule' }).click();
+    await page.getByText('The unnamed rule is saved.').waitFor();
+    const saved = await storedRule(data.id);
+    assert.equal(saved.name, '', 'still without a name');
+    assert.equal(saved.timeRestriction, undefined);
+    await made('DELETE', `/v2/teams/${teamId}/routing-rules/${data.id as string}`);
+  });
+
   it('adds a header to a team webhook, keeps it while left empty, asks for it again elsewhere, and removes it', async () => {
     receiver.endpoint(HOOK_PATH);
     await page.goto(`${server.url}/teams/${teamId}/destinations/new`);

@@ -113,7 +113,9 @@ export function RoutingRuleForm({
         api.PATCH('/v2/teams/{identifier}/routing-rules/{ruleId}', {
           params: { path: { ...path, ruleId: rule.id }, query },
           body: {
-            name: name.trim(),
+            // A rule without a name (made through the API) keeps none unless one is typed: Terraform
+            // would see a name it did not give.
+            ...(name.trim() !== rule.name ? { name: name.trim() } : {}),
             ...(rule.isDefault ? {} : { criteria: criteriaBody(criteria) }),
             ...(rule.isDefault || sameTimeRestriction(restriction, rule.timeRestriction)
               ? {}
@@ -127,7 +129,9 @@ export function RoutingRuleForm({
     onSuccess: () => {
       notifications.show({
         color: 'teal',
-        message: rule ? `${name.trim()} is saved.` : `Routing rule ${name.trim()} is added.`,
+        message: rule
+          ? `${name.trim() || 'The unnamed rule'} is saved.`
+          : `Routing rule ${name.trim()} is added.`,
       });
       if (!rule) {
         setName('');
@@ -148,7 +152,8 @@ export function RoutingRuleForm({
       <Stack gap="sm">
         <TextInput
           label="Rule name"
-          required
+          // Only a new rule needs one here; one made without a name through the API may stay so.
+          required={!rule || rule.name !== ''}
           maxLength={200}
           value={name}
           onChange={(e) => setName(e.currentTarget.value)}

@@ -12,10 +12,10 @@ import { timeRestrictionSentence } from '../../lib/timeRestriction';
 import { RoutingRuleForm } from './RoutingRuleForm';
 import { ReadOnlyNotice, useTeamRight } from './teamRights';
 
-/** "Mon–Fri 09:00–17:00 (Europe/Berlin)", or "At any time". */
 // A rule made through the API (Terraform) may have no name: Opsgenie's rules need none.
 const ruleLabel = (rule: RoutingRule): string => rule.name || 'Unnamed rule';
 
+/** "Mon–Fri 09:00–17:00 (Europe/Berlin)", or "At any time". */
 const timeSummary = (rule: RoutingRule): string =>
   timeRestrictionSentence(rule.timeRestriction, rule.timezone);
 
