@@ -54,6 +54,7 @@ import * as m0051 from './migrations/0051_maintenance_policy_rule_state.js';
 import * as m0052 from './migrations/0052_api_key_holders.js';
 import * as m0053 from './migrations/0053_email_threads.js';
 import * as m0054 from './migrations/0054_finding_last_alert.js';
+import * as m0056 from './migrations/0056_finding_event_time.js';
 
 /** Every migration, in order. Listed here (not read from disk) so the same code runs from src and dist. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -109,6 +110,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0052_api_key_holders': m0052,
   '0053_email_threads': m0053,
   '0054_finding_last_alert': m0054,
+  '0056_finding_event_time': m0056,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -395,6 +395,8 @@ export interface SecurityHubFindingsTable {
   note_text: string | null;
   finding_updated_at: string | null;
   written_back: ColumnType<Record<string, unknown> | null, string | null, string | null>;
+  /** The EventBridge time of the last event applied (migration 0056): orders events of equal UpdatedAt. */
+  event_time: ColumnType<Date | null, Date | null | undefined, Date | null>;
   last_seen_at: Timestamp;
   format: ColumnType<FindingFormat, FindingFormat | undefined, FindingFormat>;
   /** AwsAccountId, or the OCSF finding's cloud.account.uid (which BatchUpdateFindingsV2 needs). */

@@ -123,14 +123,92 @@ export function findingAlias(integrationId: string, f: NormalizedFinding): strin
 }
 
 /**
- * The fields of an update that only reflects what Vigil itself wrote back (the write-back's echo), or
- * undefined when anything else changed. Record state and compliance are never written back, so an update
- * that moves either is the provider's or Security Hub's own. What an echo reflects is then forgotten
- * (`forgetWrittenBack`): the same value set later by someone else, in Security Hub's console or by a
- * reactivation's reset, is a change to act on.
+ * How long after a change of Vigil's was sent its echo may still come: EventBridge's API destinations
+ * retry a delivery for up to 24 hours (SNS gives up after one), and BatchUpdateFindings takes minutes to
+ * apply; an hour more covers Vigil's own intake queue. An older sent change is no longer taken for the
+ * source of a value that Security Hub sends: that value is someone's newer change.
+ */
+export const ECHO_WINDOW_MS = 25 * 60 * 60 * 1000;
+
+/** The key of a field in what echoOf reads a change back as (and written_back keeps). */
+const ECHO_KEY: Record<WritebackField, string> = {
+  workflow: 'workflowStatus',
+  severity: 'severityLabel',
+  note: 'noteText',
+};
+
+/** The finding's value of each field Vigil writes back, as echoOf spells it. */
+function writableValues(f: NormalizedFinding): Record<WritebackField, string | null> {
+  return { workflow: f.workflowStatus ?? null, severity: f.severityLabel, note: f.note?.text ?? null };
+}
+
+/** The fields Vigil writes back whose value the update moves from the one last seen. */
+export function movedFields(
+  previous: { workflow_status: string | null; severity_label: string | null; note_text: string | null },
+  f: NormalizedFinding,
+): WritebackField[] {
+  const before: Record<WritebackField, string | null> = {
+    workflow: previous.workflow_status,
+    severity: previous.severity_label,
+    note: previous.note_text,
+  };
+  const after = writableValues(f);
+  return (['workflow', 'severity', 'note'] as const).filter((field) => before[field] !== after[field]);
+}
+
+/** Whether change `w` would write the finding's present value of its field. */
+function carries(w: FindingWrite, f: NormalizedFinding): boolean {
+  return echoOf(w)[ECHO_KEY[w.field]] === writableValues(f)[w.field];
+}
+
+/**
+ * Whether the finding's value of `w`'s field may be the echo of `w`: a change of Vigil's for `alertId`
+ * that was sent, or is being sent (writesOf leaves out those sent longer ago than ECHO_WINDOW_MS), and
+ * carried that very value. written_back keeps only the last value recorded per field, and recording a
+ * change overwrites it before that change is sent, so the echo of an earlier one (a P2 sent a moment
+ * before a P1, an unacknowledge's NEW before a close) is recognised only here. Only a change of the same
+ * alert counts: one of an earlier alert is older than the occurrence that opened this one, and a person
+ * who sets that value again in Security Hub has set a newer one.
+ */
+export function echoesSentChange(w: FindingWrite, alertId: string | null, f: NormalizedFinding): boolean {
+  return w.sent && w.alertId === alertId && carries(w, f);
+}
+
+/**
+ * The fields the update moves to a value of Vigil's own: the last one it recorded for the field
+ * (written_back), or one a change of the alert's sent lately carried (echoesSentChange).
+ */
+export function vigilsValues(
+  previous: {
+    alert_id?: string | null;
+    workflow_status: string | null;
+    severity_label: string | null;
+    note_text: string | null;
+    written_back: Record<string, unknown> | null;
+  },
+  f: NormalizedFinding,
+  writes: readonly FindingWrite[],
+): WritebackField[] {
+  const wrote = previous.written_back ?? {};
+  const now = writableValues(f);
+  return movedFields(previous, f).filter(
+    (field) =>
+      wrote[ECHO_KEY[field]] === now[field] ||
+      writes.some((w) => w.field === field && echoesSentChange(w, previous.alert_id ?? null, f)),
+  );
+}
+
+/**
+ * The update only reflects what Vigil itself wrote back (the write-back's echo) when every field it moves
+ * is moved to a value of Vigil's (vigilsValues); undefined when anything else changed. Record state and
+ * compliance are never written back, so an update that moves either is the provider's or Security Hub's
+ * own. Returns the fields of written_back the echo reflects, for the intake to forget (`forgetWrittenBack`):
+ * the same value set later by someone else, in Security Hub's console or by a reactivation's reset, is a
+ * change to act on. The echo of an earlier sent change forgets nothing: the last change's is still to come.
  */
 export function echoOfWriteBack(
   previous: {
+    alert_id?: string | null;
     workflow_status: string | null;
     severity_label: string | null;
     note_text: string | null;
@@ -139,23 +217,19 @@ export function echoOfWriteBack(
     written_back: Record<string, unknown> | null;
   },
   f: NormalizedFinding,
+  writes: readonly FindingWrite[] = [],
 ): string[] | undefined {
-  const wrote = previous.written_back;
-  if (!wrote) return undefined;
   // An OCSF finding last seen before Vigil read its activity has no record state: ACTIVE is no move.
   const recordStateMoved =
     (f.recordState ?? null) !== previous.record_state &&
     !(previous.record_state === null && f.recordState === 'ACTIVE');
   if (recordStateMoved || (f.complianceStatus ?? null) !== previous.compliance_status) return undefined;
-  const changes: [string, unknown, unknown][] = [
-    ['workflowStatus', previous.workflow_status, f.workflowStatus ?? null],
-    ['severityLabel', previous.severity_label, f.severityLabel],
-    ['noteText', previous.note_text, f.note?.text ?? null],
-  ];
-  const changed = changes.filter(([, before, after]) => before !== after);
-  return changed.length > 0 && changed.every(([field, , after]) => wrote[field] === after)
-    ? changed.map(([field]) => field)
-    : undefined;
+  const moved = movedFields(previous, f);
+  const own = vigilsValues(previous, f, writes);
+  if (moved.length === 0 || own.length < moved.length) return undefined;
+  const wrote = previous.written_back ?? {};
+  const now = writableValues(f);
+  return moved.filter((field) => wrote[ECHO_KEY[field]] === now[field]).map((field) => ECHO_KEY[field]);
 }
 
 /**
@@ -181,26 +255,8 @@ export function changedInSecurityHub(
   f: NormalizedFinding,
 ): WritebackField[] {
   const wrote = previous.written_back ?? {};
-  const fields: [WritebackField, string, string | null, string | null][] = [
-    ['workflow', 'workflowStatus', previous.workflow_status, f.workflowStatus ?? null],
-    ['severity', 'severityLabel', previous.severity_label, f.severityLabel],
-    ['note', 'noteText', previous.note_text, f.note?.text ?? null],
-  ];
-  return fields
-    .filter(([, echo, before, after]) => after !== before && wrote[echo] !== after)
-    .map(([field]) => field);
-}
-
-/** The key of a field in what echoOf reads a change back as (and written_back keeps). */
-const ECHO_KEY: Record<WritebackField, string> = {
-  workflow: 'workflowStatus',
-  severity: 'severityLabel',
-  note: 'noteText',
-};
-
-/** The finding's value of each field Vigil writes back, as echoOf spells it. */
-function writableValues(f: NormalizedFinding): Record<WritebackField, string | null> {
-  return { workflow: f.workflowStatus ?? null, severity: f.severityLabel, note: f.note?.text ?? null };
+  const now = writableValues(f);
+  return movedFields(previous, f).filter((field) => wrote[ECHO_KEY[field]] !== now[field]);
 }
 
 /**
@@ -213,11 +269,10 @@ function writableValues(f: NormalizedFinding): Record<WritebackField, string | n
  * written_back keeps only the last value recorded per field, and recording a change overwrites it before
  * that change is sent: after an acknowledge was sent and a close recorded (held back by a
  * ConcurrentUpdateError, say), the acknowledge's echo (NOTIFIED) is no longer in written_back, yet it is
- * Vigil's own, older than the close, and must not end it. Only a sent change of the same alert counts:
- * one of an earlier alert is older than the occurrence that opened this one, and a person who sets that
- * value again in Security Hub (RESOLVED, say) has set a newer one.
+ * Vigil's own, older than the close, and must not end it (echoesSentChange, which the echo check shares).
  *
- * The rule is by value, not by time. Security Hub's UpdatedAt cannot order a value against Vigil's
+ * The rule is by value, not by Security Hub's time (time bounds only how long a sent change may still
+ * echo: ECHO_WINDOW_MS). Security Hub's UpdatedAt cannot order a value against Vigil's
  * changes: BatchUpdateFindings does not change UpdatedAt (AWS-FACTS §4), and a console change or an
  * automation rule goes through it, so a person's value carries the provider's last UpdatedAt, as old as
  * the one Vigil's own echo carries. "Only changes recorded before UpdatedAt" would let no console change
@@ -228,21 +283,16 @@ export function overriddenInSecurityHub(
   fields: readonly WritebackField[],
   f: NormalizedFinding,
 ): string[] {
-  const now = writableValues(f);
   const order = (w: FindingWrite) => [BigInt(w.seq), BigInt(w.id)] as const;
   const earlier = (a: FindingWrite, b: FindingWrite) => {
     const [as, ai] = order(a);
     const [bs, bi] = order(b);
     return as < bs || (as === bs && ai < bi);
   };
-  const carries = (w: FindingWrite) => echoOf(w)[ECHO_KEY[w.field]] === now[w.field];
   return writes
-    .filter((p) => p.unsent && fields.includes(p.field) && !carries(p))
+    .filter((p) => p.unsent && fields.includes(p.field) && !carries(p, f))
     .filter(
-      (p) =>
-        !writes.some(
-          (r) => r.sent && r.field === p.field && r.alertId === p.alertId && earlier(r, p) && carries(r),
-        ),
+      (p) => !writes.some((r) => r.field === p.field && earlier(r, p) && echoesSentChange(r, p.alertId, f)),
     )
     .map((p) => p.id);
 }
@@ -374,27 +424,50 @@ function alreadyHandled(
     : undefined;
 }
 
+/** The EventBridge time of the event, when it has a readable one. */
+function envelopeTime(event: ParsedEvent): Date | undefined {
+  const t = Date.parse(event.time ?? '');
+  return Number.isFinite(t) ? new Date(t) : undefined;
+}
+
+/**
+ * Why an update is older than the finding's state already applied, or undefined: an older UpdatedAt
+ * (OCSF modified_time), or the same one in an event EventBridge emitted before the last one applied (a
+ * delivery held back by a retry, which would put back a state Security Hub has since left). Never asked
+ * of a custom action's finding: a person sent it now, whatever its state.
+ */
+export function olderThanApplied(
+  previous: { finding_updated_at: string | null; event_time: Date | null },
+  f: NormalizedFinding,
+  eventTime: Date | undefined,
+): string | undefined {
+  const before = Date.parse(previous.finding_updated_at ?? '');
+  const now = Date.parse(f.updatedAt ?? '');
+  const comparable = Number.isFinite(before) && Number.isFinite(now);
+  if (comparable && now < before) return 'an older version of the finding than the one already applied';
+  // The same UpdatedAt, or the same unreadable one (or none): only the event's time orders them.
+  const same = comparable ? now === before : (f.updatedAt ?? null) === previous.finding_updated_at;
+  if (same && eventTime && previous.event_time && eventTime < previous.event_time)
+    return 'an earlier event of the finding than the one already applied (same UpdatedAt)';
+  return undefined;
+}
+
 /**
  * The priority an open alert takes from an update's severity, or undefined to leave it. ASFF follows only
  * the provider's own severity (FindingProviderFields), since the top-level one may be a person's or
  * Vigil's write-back. OCSF has no provider severity apart from severity_id, so its change is followed,
- * except when it is the value Vigil wrote back itself (an echo the alert's priority already reflects).
+ * except when it is a value Vigil wrote back itself (`vigils`, vigilsValues: an echo, of the last change
+ * or of an earlier one sent, that the alert's priority already reflects or has moved on from).
  */
 function followedSeverity(
-  previous:
-    | {
-        provider_severity: string | null;
-        severity_label: string | null;
-        written_back: Record<string, unknown> | null;
-      }
-    | undefined,
+  previous: { provider_severity: string | null; severity_label: string | null } | undefined,
   f: NormalizedFinding,
+  vigils: readonly WritebackField[],
 ): Priority | undefined {
   if (!previous) return undefined;
   if (f.format === 'ocsf') {
     const changed = previous.severity_label !== null && previous.severity_label !== f.severityLabel;
-    const wroteIt = previous.written_back?.severityLabel === f.severityLabel;
-    return changed && !wroteIt ? priorityForSeverity(f.severityLabel) : undefined;
+    return changed && !vigils.includes('severity') ? priorityForSeverity(f.severityLabel) : undefined;
   }
   const provider = f.providerSeverityLabel;
   return provider !== undefined &&
@@ -470,10 +543,26 @@ export function createFindingSync(deps: { alerts: AlertsService; log: Logger }) 
     // still close, update or echo its alert, or that alert would stay open for good.
     const below = belowMinimum(finding, settings);
     if (below && !previous) return { verdict: 'ignored', reason: below };
+    const eventTime = envelopeTime(event);
     const save = (alertId: string | null, forgetWrittenBack?: readonly string[]) =>
-      findingsRepository.save(tx, integration.id, finding, alertId, forgetWrittenBack);
+      findingsRepository.save(tx, integration.id, finding, alertId, { eventTime, forgetWrittenBack });
 
-    const echoed = previous && !isCustomAction ? echoOfWriteBack(previous, finding) : undefined;
+    // Deliveries may be processed out of order: an update older than the one applied changes nothing,
+    // not even as an echo (its state would replace a newer one). Security Hub's changes (Vigil's
+    // write-back, a person's in the console) keep UpdatedAt as it was (AWS-FACTS §4): between two events
+    // of one UpdatedAt, EventBridge's time tells which came later.
+    const older = previous && !isCustomAction ? olderThanApplied(previous, finding, eventTime) : undefined;
+    if (older) return { verdict: 'ignored', reason: older, alertId: previous?.alert_id ?? undefined };
+
+    const findingKey = findingKeyDigest(finding.key);
+    // Vigil's changes of the fields the update moves: to tell its echoes (of the last change, or of an
+    // earlier one sent) from a value someone set, and to end those that value makes out of date.
+    const writes = previous
+      ? await writebacksRepository.writesOf(tx, integration.id, findingKey, movedFields(previous, finding), {
+          sentSince: new Date(Date.now() - ECHO_WINDOW_MS),
+        })
+      : [];
+    const echoed = previous && !isCustomAction ? echoOfWriteBack(previous, finding, writes) : undefined;
     if (previous && echoed) {
       await save(previous.alert_id, echoed);
       return {
@@ -483,23 +572,11 @@ export function createFindingSync(deps: { alerts: AlertsService; log: Logger }) 
       };
     }
 
-    // Deliveries may be processed out of order: an update older than the one applied changes nothing.
-    const before = Date.parse(previous?.finding_updated_at ?? '');
-    const now = Date.parse(finding.updatedAt ?? '');
-    if (!isCustomAction && Number.isFinite(before) && Number.isFinite(now) && now < before) {
-      return {
-        verdict: 'ignored',
-        reason: 'an older version of the finding than the one already applied',
-        alertId: previous?.alert_id ?? undefined,
-      };
-    }
     // Someone changed the finding in Security Hub: Vigil's changes of those fields not yet sent (or to be
     // retried) would overwrite that newer value, so they are never sent.
     // An echo of an earlier change of Vigil's, come back while a newer one waits, is not such a value.
     if (previous) {
-      const findingKey = findingKeyDigest(finding.key);
       const fields = changedInSecurityHub(previous, finding);
-      const writes = await writebacksRepository.writesOf(tx, integration.id, findingKey, fields);
       await writebacksRepository.supersedeUnsent(
         tx,
         {
@@ -536,7 +613,11 @@ export function createFindingSync(deps: { alerts: AlertsService; log: Logger }) 
         alert,
         {
           details: fields.details,
-          priority: followedSeverity(previous, finding),
+          priority: followedSeverity(
+            previous,
+            finding,
+            previous ? vigilsValues(previous, finding, writes) : [],
+          ),
           summary:
             changed.length > 0
               ? `Finding updated in Security Hub (${changed.join(', ')} changed)`
@@ -670,7 +751,7 @@ export function createFindingSync(deps: { alerts: AlertsService; log: Logger }) 
     );
     const outcomes = new Array<FindingOutcome | undefined>(items.length);
     const creates: { index: number; item: FindingItem }[] = [];
-    const remember: { finding: NormalizedFinding; alertId: string | null }[] = [];
+    const remember: { finding: NormalizedFinding; alertId: string | null; eventTime?: Date }[] = [];
     const oneByOne: number[] = [];
     const fresh = new Set<string>();
     items.forEach((item, index) => {
@@ -685,7 +766,8 @@ export function createFindingSync(deps: { alerts: AlertsService; log: Logger }) 
         creates.push({ index, item });
         return;
       }
-      if (decision.remember) remember.push({ finding: item.finding, alertId: null });
+      if (decision.remember)
+        remember.push({ finding: item.finding, alertId: null, eventTime: envelopeTime(item.event) });
       outcomes[index] = { verdict: 'ignored', reason: decision.reason };
     });
     const actor = actorFor(integration);
@@ -710,7 +792,11 @@ export function createFindingSync(deps: { alerts: AlertsService; log: Logger }) 
       const create = creates[n];
       if (!create) return;
       outcomes[create.index] = { verdict: 'created', alertId: alert.id };
-      remember.push({ finding: create.item.finding, alertId: alert.id });
+      remember.push({
+        finding: create.item.finding,
+        alertId: alert.id,
+        eventTime: envelopeTime(create.item.event),
+      });
     });
     await findingsRepository.saveNew(tx, integration.id, remember);
     for (const index of oneByOne) {

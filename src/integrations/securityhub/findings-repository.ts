@@ -18,6 +18,8 @@ export interface FindingStateRow {
   note_text: string | null;
   finding_updated_at: string | null;
   written_back: Record<string, unknown> | null;
+  /** The EventBridge time of the latest event applied, when known. */
+  event_time: Date | null;
 }
 
 const STATE_COLUMNS = [
@@ -30,7 +32,16 @@ const STATE_COLUMNS = [
   'note_text',
   'finding_updated_at',
   'written_back',
+  'event_time',
 ] as const;
+
+/** How a sighting is recorded beside the finding's own state. */
+export interface SaveOptions {
+  /** The EventBridge time of the event that brought it, when it has one. */
+  eventTime?: Date;
+  /** Drops these fields of what Vigil wrote back (the echo of them has come). */
+  forgetWrittenBack?: readonly string[];
+}
 
 /** The columns of a finding's state that each sighting sets. */
 function stateOf(f: NormalizedFinding, alertId: string | null, seenAt: Date) {
@@ -72,15 +83,23 @@ export const findingsRepository = {
       .executeTakeFirst();
   },
 
-  /** Records a finding's state; `forgetWrittenBack` drops these fields of what Vigil wrote back. */
+  /** Records a finding's state. */
   async save(
     tx: Tx,
     integrationId: string,
     f: NormalizedFinding,
     alertId: string | null,
-    forgetWrittenBack?: readonly string[],
+    { eventTime, forgetWrittenBack }: SaveOptions = {},
   ): Promise<void> {
     const state = stateOf(f, alertId, new Date());
+    // The latest event's, never an earlier one's: a custom action's event, applied whatever its time,
+    // must not let an event older than one already applied through.
+    const time =
+      eventTime !== undefined
+        ? {
+            event_time: sql<Date>`GREATEST(securityhub_findings.event_time, ${eventTime}::timestamptz)`,
+          }
+        : {};
     const forget = forgetWrittenBack?.length
       ? {
           written_back: sql<string>`securityhub_findings.written_back - ${[...forgetWrittenBack]}::text[]`,
@@ -94,8 +113,11 @@ export const findingsRepository = {
         product_arn: f.key.productArn,
         finding_id: f.key.id,
         ...state,
+        event_time: eventTime ?? null,
       })
-      .onConflict((oc) => oc.columns(['integration_id', 'finding_key']).doUpdateSet({ ...state, ...forget }))
+      .onConflict((oc) =>
+        oc.columns(['integration_id', 'finding_key']).doUpdateSet({ ...state, ...time, ...forget }),
+      )
       .execute();
   },
 
@@ -123,19 +145,20 @@ export const findingsRepository = {
   async saveNew(
     tx: Tx,
     integrationId: string,
-    items: readonly { finding: NormalizedFinding; alertId: string | null }[],
+    items: readonly { finding: NormalizedFinding; alertId: string | null; eventTime?: Date }[],
   ): Promise<void> {
     if (items.length === 0) return;
     const now = new Date();
     await tx
       .insertInto('securityhub_findings')
       .values(
-        items.map(({ finding: f, alertId }) => ({
+        items.map(({ finding: f, alertId, eventTime }) => ({
           integration_id: integrationId,
           finding_key: findingKeyDigest(f.key),
           product_arn: f.key.productArn,
           finding_id: f.key.id,
           ...stateOf(f, alertId, now),
+          event_time: eventTime ?? null,
         })),
       )
       .execute();

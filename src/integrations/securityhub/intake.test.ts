@@ -428,6 +428,26 @@ describe('findings to alerts', () => {
     );
   });
 
+  it('drops an earlier event of the same UpdatedAt that comes after a later one (a retried delivery)', async () => {
+    // One UpdatedAt throughout: Security Hub's own changes (a close in its console) leave it as it was.
+    const at = (time: string, status: string) =>
+      importedEvent((f) => {
+        f.Id += '-same-updated-at';
+        f.Workflow = { Status: status };
+      }).then((event) => ({ ...event, id: randomUUID(), time }));
+    const first = await post(integration.path, notification(await at('2021-02-17T15:00:00Z', 'NEW')));
+    assert.equal(first.body.verdict, 'created', JSON.stringify(first.body));
+    // Resolved (at 15:10), delivered before an event of 15:05 held back by a retry.
+    const resolved = await post(integration.path, notification(await at('2021-02-17T15:10:00Z', 'RESOLVED')));
+    assert.equal(resolved.body.verdict, 'closed', JSON.stringify(resolved.body));
+    const late = await post(integration.path, notification(await at('2021-02-17T15:05:00Z', 'NEW')));
+    assert.equal(late.body.verdict, 'ignored', JSON.stringify(late.body));
+    assert.match(late.body.reason, /earlier event of the finding/);
+    // A later event of the same UpdatedAt is taken: the finding set back to NEW opens a new alert.
+    const reopened = await post(integration.path, notification(await at('2021-02-17T15:20:00Z', 'NEW')));
+    assert.equal(reopened.body.verdict, 'created', JSON.stringify(reopened.body));
+  });
+
   it('changes the priority when the provider changes its severity', async () => {
     const id = '-provider';
     await post(
@@ -755,6 +775,25 @@ describe('OCSF findings (Findings Imported V2)', () => {
     const raised = await post(integration.path, notification(v2(uid, 5, 1_736_935_260_000)));
     assert.equal(raised.body.verdict, 'updated', JSON.stringify(raised.body));
     assert.equal((await alert(created.body.alertIds[0])).priority, 'P1');
+  });
+
+  it('drops an earlier event of the same modified_time that comes after a later one', async () => {
+    const uid = `arn:aws:securityhub:us-east-1:123456789012:security-control/S3.2/finding/${randomUUID()}`;
+    const modified = 1_736_935_200_000;
+    /** The finding as of `modified`, in an event EventBridge emitted `minutes` later, `statusId` set. */
+    const at = (minutes: number, statusId: number): Json => {
+      const event = v2(uid, 3, modified);
+      event.time = new Date(modified + minutes * 60_000).toISOString();
+      event.detail.findings[0].status_id = statusId;
+      return event;
+    };
+    const created = await post(integration.path, notification(at(0, 1)));
+    assert.equal(created.body.verdict, 'created', JSON.stringify(created.body));
+    const resolved = await post(integration.path, notification(at(10, 4)));
+    assert.equal(resolved.body.verdict, 'closed', JSON.stringify(resolved.body));
+    const late = await post(integration.path, notification(at(5, 1)));
+    assert.equal(late.body.verdict, 'ignored', JSON.stringify(late.body));
+    assert.match(late.body.reason, /earlier event of the finding/);
   });
 });
 

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { changedInSecurityHub, overriddenInSecurityHub } from '../finding-sync.js';
+import {
+  changedInSecurityHub,
+  echoOfWriteBack,
+  overriddenInSecurityHub,
+  vigilsValues,
+} from '../finding-sync.js';
 import type { NormalizedFinding } from '../findings.js';
 import type { FindingWrite } from './repository.js';
 
@@ -123,5 +128,60 @@ describe('a value come back from Security Hub', () => {
     const low = update({ workflow: 'NEW', severity: 'LOW' });
     assert.deepEqual(changedInSecurityHub(previous, low), ['severity']);
     assert.deepEqual(overriddenInSecurityHub(writes, ['severity'], low), ['2']);
+  });
+});
+
+describe('the echo of an earlier change of Vigil, come back after a newer one was recorded', () => {
+  /** Seen MEDIUM and NOTIFIED; Vigil then sent HIGH and recorded CRITICAL (written_back's severity). */
+  const seen = {
+    alert_id: ALERT,
+    workflow_status: 'NOTIFIED',
+    severity_label: 'MEDIUM',
+    note_text: null,
+    record_state: 'ACTIVE',
+    compliance_status: null,
+    written_back: { severityLabel: 'CRITICAL' },
+  };
+  const ocsf = (severityId: string, status: 'done' | 'pending' | 'sending') =>
+    write(Number(severityId), status, { SeverityId: severityId }, { field: 'severity' });
+  const at = (values: { workflow?: string; severity?: string }) =>
+    ({ ...update({ workflow: 'NOTIFIED', ...values }), recordState: 'ACTIVE' }) as NormalizedFinding;
+
+  it("is Vigil's own when a sent change carried the value, and forgets nothing of written_back", () => {
+    const high = at({ severity: 'HIGH' });
+    assert.equal(echoOfWriteBack(seen, high), undefined, 'written_back alone no longer knows HIGH');
+    assert.deepEqual(echoOfWriteBack(seen, high, [ocsf('4', 'done'), ocsf('5', 'pending')]), []);
+    assert.deepEqual(echoOfWriteBack(seen, high, [ocsf('4', 'sending')]), []);
+    assert.deepEqual(vigilsValues(seen, high, [ocsf('4', 'done')]), ['severity']);
+    // The last change's echo still forgets what written_back remembers.
+    assert.deepEqual(echoOfWriteBack(seen, at({ severity: 'CRITICAL' }), [ocsf('4', 'done')]), [
+      'severityLabel',
+    ]);
+  });
+
+  it("is not when the change was never sent, was another alert's, or something else moved too", () => {
+    const high = at({ severity: 'HIGH' });
+    assert.equal(echoOfWriteBack(seen, high, [ocsf('4', 'pending')]), undefined);
+    assert.equal(
+      echoOfWriteBack(seen, high, [
+        write(4, 'done', { SeverityId: '4' }, { field: 'severity', alertId: 'earlier-alert' }),
+      ]),
+      undefined,
+    );
+    const andResolved = at({ severity: 'HIGH', workflow: 'SUPPRESSED' });
+    assert.equal(echoOfWriteBack(seen, andResolved, [ocsf('4', 'done')]), undefined);
+    assert.deepEqual(vigilsValues(seen, andResolved, [ocsf('4', 'done')]), ['severity']);
+  });
+
+  it("takes an unacknowledge's NEW for Vigil's own while a close waits", () => {
+    const previousAck = { ...seen, written_back: { workflowStatus: 'RESOLVED' } };
+    const writes = [
+      write(1, 'done', { Status: 'NOTIFIED' }),
+      write(2, 'done', { Status: 'NEW' }),
+      write(3, 'pending', { Status: 'RESOLVED' }),
+    ];
+    const fresh = at({ workflow: 'NEW', severity: 'MEDIUM' });
+    assert.deepEqual(echoOfWriteBack(previousAck, fresh, writes), []);
+    assert.deepEqual(overriddenInSecurityHub(writes, changedInSecurityHub(previousAck, fresh), fresh), []);
   });
 });

@@ -212,13 +212,15 @@ export const writebacksRepository = {
    * A finding's changes of these fields that Vigil still has to send (pending, or sending), and those that
    * AWS took or may have taken (done, sending, or superseded while being sent: the only settling that
    * leaves lease_until set), each with the value it sends. For the intake, to tell Vigil's echo from a
-   * value set in Security Hub.
+   * value set in Security Hub. With `sentSince`, only those settled since then of the ones no longer
+   * being sent: an echo of an older one would have come already (finding-sync.ts's ECHO_WINDOW_MS).
    */
   async writesOf(
     tx: Tx,
     integrationId: string,
     findingKey: string,
     fields: readonly WritebackField[],
+    { sentSince }: { sentSince?: Date } = {},
   ): Promise<FindingWrite[]> {
     if (fields.length === 0) return [];
     const rows = await tx
@@ -229,8 +231,14 @@ export const writebacksRepository = {
       .where('field', 'in', [...fields])
       .where((eb) =>
         eb.or([
-          eb('status', 'in', ['pending', 'sending', 'done']),
-          eb.and([eb('status', '=', 'superseded'), eb('lease_until', 'is not', null)]),
+          eb('status', 'in', ['pending', 'sending']),
+          eb.and([
+            eb.or([
+              eb('status', '=', 'done'),
+              eb.and([eb('status', '=', 'superseded'), eb('lease_until', 'is not', null)]),
+            ]),
+            sentSince !== undefined ? eb('updated_at', '>=', sentSince) : eb.lit(true),
+          ]),
         ]),
       )
       .execute();

@@ -622,6 +622,35 @@ describe('findings of the new Security Hub (OCSF)', () => {
     assert.ok((await alertLogs(alertId)).includes('Finding updated in Security Hub: StatusId 4 (RESOLVED)'));
   });
 
+  for (const order of [
+    [4, 5],
+    [5, 4],
+  ] as const) {
+    it(`takes the echoes of a P2 and then a P1 (come back ${order.join(' then ')}) for Vigil's own`, async () => {
+      const { alertId, identifier } = await ocsfFinding(`ocsf-priority-echoes-${order.join('-')}`);
+      assert.equal((await server.call('GET', `/v2/alerts/${alertId}`)).body.data.priority, 'P3');
+      await server.call('PUT', `/v2/alerts/${alertId}/priority`, { priority: 'P2' });
+      await waitFor('High', async () => heldOcsf(identifier)?.SeverityId === 4);
+      await server.call('PUT', `/v2/alerts/${alertId}/priority`, { priority: 'P1' });
+      await waitFor('Critical', async () => heldOcsf(identifier)?.SeverityId === 5);
+      const before = (await server.call('GET', `/v2/alerts/${alertId}`)).body.data;
+      // Each echo carries the finding's modified_time as it was (BatchUpdateFindingsV2 keeps it).
+      for (const severityId of order) {
+        await ocsfFinding(`ocsf-priority-echoes-${order.join('-')}`, (f) => {
+          f.severity = severityId === 4 ? 'High' : 'Critical';
+          f.severity_id = severityId;
+        });
+        const payload = await server.call('GET', `/v2/integrations/${integration.id}/payloads?limit=1`);
+        assert.equal(payload.body.data[0].verdict, 'ignored', `the echo of ${severityId}`);
+        assert.match(payload.body.data[0].reason, /what Vigil wrote back/);
+        const now = (await server.call('GET', `/v2/alerts/${alertId}`)).body.data;
+        assert.equal(now.priority, 'P1', `after the echo of ${severityId}`);
+        assert.equal(now.count, before.count);
+      }
+      assert.ok(!(await alertLogs(alertId)).some((l) => /from P1 to P2/.test(l)));
+    });
+  }
+
   it('closes an ASFF and an OCSF finding together in two requests, one per API', async () => {
     const asff = await finding('mixed-asff');
     const ocsf = await ocsfFinding('mixed-ocsf');
@@ -1148,6 +1177,57 @@ describe('batching, limits and failures', () => {
       );
       assert.equal(held(id)?.Workflow?.Status, 'RESOLVED');
       assert.equal((await server.call('GET', `/v2/alerts/${alertId}`)).body.data.status, 'closed');
+    } finally {
+      aws.refuseFinding(id, PRODUCT, 'ConcurrentUpdateError', 0);
+      await client.end();
+    }
+  });
+
+  it("takes the echo of an unacknowledge, come back while the close after it waits, for Vigil's own", async () => {
+    const { alertId, id } = await finding('unack-echo-before-close');
+    await server.idle();
+    const client = new pg.Client({ connectionString: server.databaseUrl });
+    await client.connect();
+    const statusOf = async (value: Json) =>
+      (
+        await client.query<{ status: string }>(
+          `SELECT status FROM securityhub_writebacks WHERE alert_id = $1 AND value = $2::jsonb`,
+          [alertId, JSON.stringify(value)],
+        )
+      ).rows[0]?.status;
+    try {
+      await server.call('POST', `/v2/alerts/${alertId}/acknowledge`, {});
+      await waitFor('NOTIFIED', async () => held(id)?.Workflow?.Status === 'NOTIFIED');
+      await finding('unack-echo-before-close', (f) => (f.Workflow = { Status: 'NOTIFIED' }));
+      await server.call('POST', `/v2/alerts/${alertId}/unacknowledge`, {});
+      await waitFor('the unacknowledge sent', async () => (await statusOf({ Status: 'NEW' })) === 'done');
+      // The close is recorded (written_back now remembers RESOLVED), and Security Hub refuses it.
+      aws.refuseFinding(id, PRODUCT, 'ConcurrentUpdateError');
+      const before = batchRequests().length;
+      await server.call('POST', `/v2/alerts/${alertId}/close`, {});
+      await waitFor('the close refused', async () =>
+        batchRequests()
+          .slice(before)
+          .some((r) => r.status === 200 && JSON.stringify(r.body).includes(id)),
+      );
+      // The unacknowledge's echo comes: Vigil's own NEW, not a new occurrence of the finding.
+      await finding('unack-echo-before-close', (f) => (f.Workflow = { Status: 'NEW' }));
+      const payload = await server.call('GET', `/v2/integrations/${integration.id}/payloads?limit=1`);
+      assert.equal(payload.body.data[0].verdict, 'ignored', JSON.stringify(payload.body.data[0]));
+      assert.match(payload.body.data[0].reason, /what Vigil wrote back/);
+      assert.notEqual(await statusOf({ Status: 'RESOLVED' }), 'superseded');
+      const count = await server.call(
+        'GET',
+        `/v2/alerts/count?query=${encodeURIComponent(`details.FindingId:"${id}"`)}`,
+      );
+      assert.equal(count.body.data.count, 1, 'no new alert');
+      aws.refuseFinding(id, PRODUCT, 'ConcurrentUpdateError', 0);
+      await waitFor(
+        'the close sent',
+        async () => (await statusOf({ Status: 'RESOLVED' })) === 'done',
+        20_000,
+      );
+      assert.equal(held(id)?.Workflow?.Status, 'RESOLVED');
     } finally {
       aws.refuseFinding(id, PRODUCT, 'ConcurrentUpdateError', 0);
       await client.end();
