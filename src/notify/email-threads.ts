@@ -7,18 +7,27 @@ import type { Queryable } from '../db/database.js';
 export const emailThreadsRepository = {
   /**
    * The thread's message: the one stored by the alert's first email, or `message` when this is the
-   * first. One statement either way; the no-op update makes a concurrent first email wait for the other
-   * and return its message, where DO NOTHING would return no row.
+   * first. Every email but the first only reads. Two first emails at once both insert; the one that
+   * loses the race inserts nothing and reads the winner's (a statement of its own, which sees the
+   * other's commit where the insert's own snapshot would not).
    */
   async threadMessage(db: Queryable, alertId: string, message: string): Promise<string> {
-    const row = await db
+    const read = async () =>
+      (
+        await db
+          .selectFrom('email_threads')
+          .select('message')
+          .where('alert_id', '=', alertId)
+          .executeTakeFirst()
+      )?.message;
+    const kept = await read();
+    if (kept !== undefined) return kept;
+    const inserted = await db
       .insertInto('email_threads')
       .values({ alert_id: alertId, message })
-      .onConflict((oc) =>
-        oc.column('alert_id').doUpdateSet((eb) => ({ message: eb.ref('email_threads.message') })),
-      )
+      .onConflict((oc) => oc.column('alert_id').doNothing())
       .returning('message')
-      .executeTakeFirstOrThrow();
-    return row.message;
+      .executeTakeFirst();
+    return inserted?.message ?? (await read()) ?? message;
   },
 };
