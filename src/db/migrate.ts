@@ -55,6 +55,7 @@ import * as m0052 from './migrations/0052_api_key_holders.js';
 import * as m0053 from './migrations/0053_email_threads.js';
 import * as m0054 from './migrations/0054_finding_last_alert.js';
 import * as m0056 from './migrations/0056_finding_event_time.js';
+import * as m0057 from './migrations/0057_slack_link_by_admin.js';
 
 /** Every migration, in order. Listed here (not read from disk) so the same code runs from src and dist. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -111,6 +112,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0053_email_threads': m0053,
   '0054_finding_last_alert': m0054,
   '0056_finding_event_time': m0056,
+  '0057_slack_link_by_admin': m0057,
 };
 
 class StaticProvider implements MigrationProvider {

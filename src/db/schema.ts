@@ -689,6 +689,11 @@ export interface SlackUserLinksTable {
   slack_team_id: string;
   slack_user_id: string;
   user_id: string;
+  /**
+   * Made by an organization admin (PUT /v2/users/{id}/slack), not by the email match: it holds for a
+   * presser of any workspace. False for links made before this was recorded.
+   */
+  by_admin: boolean;
   created_at: CreatedAt;
 }
 

@@ -67,28 +67,37 @@ export const slackRepository = {
       .execute();
   },
 
-  /** The linked Vigil user: one linked for this workspace, else one linked without naming a workspace. */
+  /**
+   * The linked Vigil user, and whether an admin made the link: the link for this workspace, else one
+   * made without naming a workspace.
+   */
   async linkedUser(db: Queryable, orgId: string, slackTeamId: string, slackUserId: string) {
-    return db
+    const row = await db
       .selectFrom('slack_user_links as l')
       .innerJoin('users as u', 'u.id', 'l.user_id')
       .selectAll('u')
+      .select('l.by_admin as link_by_admin')
       .where('l.org_id', '=', orgId)
       .where('l.slack_user_id', '=', slackUserId)
       .where('l.slack_team_id', 'in', [slackTeamId, ''])
       .orderBy('l.slack_team_id', 'desc')
       .executeTakeFirst();
+    if (!row) return undefined;
+    const { link_by_admin: byAdmin, ...user } = row;
+    return { user, byAdmin };
   },
 
   async link(
     db: Queryable,
-    row: { org_id: string; slack_team_id: string; slack_user_id: string; user_id: string },
+    row: { org_id: string; slack_team_id: string; slack_user_id: string; user_id: string; by_admin: boolean },
   ): Promise<void> {
     await db
       .insertInto('slack_user_links')
       .values(row)
       .onConflict((oc) =>
-        oc.columns(['org_id', 'slack_team_id', 'slack_user_id']).doUpdateSet({ user_id: row.user_id }),
+        oc
+          .columns(['org_id', 'slack_team_id', 'slack_user_id'])
+          .doUpdateSet({ user_id: row.user_id, by_admin: row.by_admin }),
       )
       .execute();
   },

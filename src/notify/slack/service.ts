@@ -136,6 +136,11 @@ interface SlackAccount {
   profile?: { email?: string };
 }
 
+/** Whether a workspace or Enterprise Grid organization id Slack gave is the installation's. */
+function isHome(home: Installation, id: string | undefined): boolean {
+  return id !== undefined && id !== '' && (id === home.teamId || id === home.enterpriseId);
+}
+
 /**
  * Whether the presser is a person of the installation's own workspace (or of its Enterprise Grid
  * organization, whose admins are the same people): only their email is the installation's to vouch for.
@@ -145,8 +150,7 @@ interface SlackAccount {
  * organization's id, E…, in a Grid) and that of the account users.info answers with; both must be ours.
  */
 function ofInstallation(home: Installation, payloadTeam: string | undefined, account: SlackAccount): boolean {
-  const ours = (id: string | undefined) =>
-    id !== undefined && id !== '' && (id === home.teamId || id === home.enterpriseId);
+  const ours = (id: string | undefined) => isHome(home, id);
   const accountOurs =
     ours(account.team_id) ||
     (home.enterpriseId !== undefined && account.enterprise_user?.enterprise_id === home.enterpriseId);
@@ -174,6 +178,9 @@ export function createSlackService(deps: SlackServiceDeps) {
   const notOurWorkspace = (slackUserId: string) =>
     `Vigil does not know who you are: your Slack workspace is not the one connected to this Vigil, so ` +
     `your email address does not say which Vigil user you are. ${linkAdvice(slackUserId)}`;
+  const cannotCheckWorkspace =
+    'Vigil could not ask Slack which workspace is connected to it, so it cannot tell whether your ' +
+    'link to a Vigil user holds for you: try again in a moment.';
 
   // Learnt once per process (the bot token does not change while it runs); a failed answer is asked again
   // at the next click.
@@ -212,9 +219,27 @@ export function createSlackService(deps: SlackServiceDeps) {
   }
 
   /**
-   * The Vigil user a Slack user acts as: one linked before, else the user of this organization whose
-   * username is the Slack account's email (members of the installation's workspace only; not guests, bots
-   * or the deleted), who is then linked so later clicks need no lookup. Otherwise what to tell the presser.
+   * Whether the presser is of the installation's workspace (or its Enterprise Grid organization), by the
+   * payload's `user.team_id`, their own workspace even in a Slack Connect channel, so that a linked
+   * user's click needs no users.info call; undefined when Vigil could not learn where it is installed.
+   */
+  async function presserOfInstallation(presser: {
+    id: string;
+    team_id?: string;
+  }): Promise<boolean | undefined> {
+    if (!config.slack.botToken) return undefined;
+    const home = await installationOf();
+    if (!home) return undefined;
+    if (presser.team_id) return isHome(home, presser.team_id);
+    const account = await slackAccount(presser.id);
+    return account !== undefined && ofInstallation(home, undefined, account);
+  }
+
+  /**
+   * The Vigil user a Slack user acts as: one linked before (by an admin, or by email for a presser of the
+   * installation's workspace), else the user of this organization whose username is the Slack account's
+   * email (members of the installation's workspace only; not guests, bots or the deleted), who is then
+   * linked so later clicks need no lookup. Otherwise what to tell the presser.
    */
   async function vigilUserOf(
     orgId: string,
@@ -224,7 +249,21 @@ export function createSlackService(deps: SlackServiceDeps) {
     const slackUserId = presser.id;
     const unknown = { refusal: howToLink(slackUserId) };
     const linked = await repo.linkedUser(db, orgId, slackTeamId, slackUserId);
-    if (linked) return linked.blocked ? unknown : { user: linked };
+    if (linked) {
+      if (linked.user.blocked) return unknown;
+      // An admin links a partner of another organization on purpose. A link the email match made vouches
+      // only for the installation's own people, and those made before it checked the workspace may name
+      // someone of another organization whose admins set their email to a Vigil user's.
+      if (linked.byAdmin) return { user: linked.user };
+      const ours = await presserOfInstallation(presser);
+      if (ours) return { user: linked.user };
+      if (ours === undefined) return { refusal: cannotCheckWorkspace };
+      log.info(
+        { slackUserId, slackUserTeam: presser.team_id, userId: linked.user.id },
+        'a Slack user of another workspace pressed a button: their link, made by email, not used',
+      );
+      return { refusal: notOurWorkspace(slackUserId) };
+    }
     if (!config.slack.botToken) return unknown;
     const [home, u] = await Promise.all([installationOf(), slackAccount(slackUserId)]);
     if (!home || !u) return unknown;
@@ -246,6 +285,7 @@ export function createSlackService(deps: SlackServiceDeps) {
       slack_team_id: slackTeamId,
       slack_user_id: slackUserId,
       user_id: user.id,
+      by_admin: false,
     });
     return { user };
   }
@@ -428,6 +468,7 @@ export function createSlackService(deps: SlackServiceDeps) {
           slack_team_id: slack.slackTeamId ?? '',
           slack_user_id: slack.slackUserId,
           user_id: user.id,
+          by_admin: true,
         });
       });
       return user;

@@ -44,6 +44,8 @@ const GRID = 'E0VIGIL001';
  */
 const outsider = { slackId: 'U0OUTSIDE1', teamId: 'T0OTHER001' };
 const gridOutsider = { slackId: 'U0OUTGRID1', teamId: 'T0OTHER002', enterpriseId: 'E0OTHER001' };
+/** Someone of another organization whom Vigil linked to Alice by email before it checked the workspace. */
+const linkedOutsider = { slackId: 'U0OUTSIDE3', teamId: 'T0OTHER003' };
 /** Alice's account in another workspace of the installation's own Grid organization. */
 const gridAlice = { slackId: 'U0GRIDALI1', teamId: 'T0VIGIL002', enterpriseId: GRID };
 
@@ -130,7 +132,7 @@ before(async () => {
   slack.addUser({ id: bob.slackId, email: `someone-else-${run}@example.com`, name: 'bob' });
   slack.addUser({ id: carol.slackId, email: carol.username, name: 'carol' });
   slack.addUser({ id: 'U0GUEST001', email: alice.username, name: 'guest', isRestricted: true });
-  for (const person of [outsider, gridOutsider, gridAlice]) {
+  for (const person of [outsider, gridOutsider, gridAlice, linkedOutsider]) {
     slack.addUser({ id: person.slackId, email: alice.username, ...person });
   }
   server = await startTestServer({
@@ -422,6 +424,69 @@ describe('a slack destination', () => {
       [outsider.slackId, gridOutsider.slackId],
     ]);
     assert.equal(links.rows.length, 0, 'not linked either');
+  });
+
+  it('does not let a link made by email before the workspace check act for a Slack user of another workspace; a link an admin makes does', async () => {
+    const alert = await createAlert(`Linked outsider ${run}`, slackTeam);
+    const message = await posted(alert.tinyId);
+    const { rows } = await db.query('SELECT id, org_id FROM users WHERE username = $1', [alice.username]);
+    const aliceRow = rows[0] as { id: string; org_id: string };
+    // As the email match stored it then: under the app's workspace, saying nothing of how it was made.
+    await db.query(
+      'INSERT INTO slack_user_links (org_id, slack_team_id, slack_user_id, user_id) VALUES ($1, $2, $3, $4)',
+      [aliceRow.org_id, slack.teamId, linkedOutsider.slackId, aliceRow.id],
+    );
+    const views = slack.views.length;
+    const repliesTo = () =>
+      slack.responses.filter((r) => String(r.text).includes(`"slackUserId": "${linkedOutsider.slackId}"`));
+    for (const actionId of [SLACK_ACTIONS.close, SLACK_ACTIONS.note]) {
+      const before = repliesTo().length;
+      const answer = await slack.click({
+        actionId,
+        channel: CHANNEL,
+        ts: message.ts,
+        userId: linkedOutsider.slackId,
+      });
+      assert.equal(answer.status, 200, answer.text);
+      assert.equal((await alertOf(alert.id)).status, 'open', "the outsider closed Alice's alert as her");
+      const reply = await waitFor('the ephemeral reply', async () => repliesTo()[before]);
+      assert.match(String(reply.text), /your Slack workspace is not the one connected to this Vigil/);
+    }
+    assert.equal(slack.views.length, views, 'no note form for them');
+    // A note form Alice opened does not take their note either.
+    await slack.click({
+      actionId: SLACK_ACTIONS.note,
+      channel: CHANNEL,
+      ts: message.ts,
+      userId: alice.slackId,
+    });
+    const submitted = await slack.submitNote({ userId: linkedOutsider.slackId, text: 'Alice here, closing' });
+    assert.equal((submitted.json as Json).response_action, 'errors');
+    assert.match(JSON.stringify(submitted.json), /not the one connected/);
+    await server.idle();
+    assert.equal((await alertOf(alert.id)).acknowledged, false);
+    assert.deepEqual((await call('GET', `/v2/alerts/${alert.id}/notes`)).data, []);
+    assert.equal(updatesOf(message.ts).length, 0);
+
+    // An admin links the partner to Alice on purpose: that link holds whatever their workspace.
+    const aliceLink = `/v2/users/${encodeURIComponent(alice.username)}/slack`;
+    await call('PUT', aliceLink, { slackUserId: linkedOutsider.slackId });
+    const stored = await db.query('SELECT by_admin FROM slack_user_links WHERE slack_user_id = $1', [
+      linkedOutsider.slackId,
+    ]);
+    assert.deepEqual(stored.rows, [{ by_admin: true }]);
+    const answer = await slack.click({
+      actionId: SLACK_ACTIONS.acknowledge,
+      channel: CHANNEL,
+      ts: message.ts,
+      userId: linkedOutsider.slackId,
+    });
+    assert.equal(answer.status, 200, answer.text);
+    const acked = await alertOf(alert.id);
+    assert.equal(acked.acknowledged, true);
+    assert.equal(acked.report.acknowledgedBy, 'Alice Smith');
+    // Alice's own account links again by email at her next click.
+    await call('DELETE', aliceLink);
   });
 
   it("takes a Slack user of another workspace of the installation's Enterprise Grid organization for the Vigil user with their email", async () => {
