@@ -7,6 +7,7 @@ import type { Logger } from '../logger.js';
 import { apiKeyMatches, generateApiKey, hashApiKey } from './apikeys.js';
 import { accountsRepository as repo } from './repository.js';
 import { sessionsRepository } from './sessions/repository.js';
+import { alertsRepository } from '../alerts/repository.js';
 import { createDefaultNotificationSetup } from '../oncall/people/defaults.js';
 import { escalationsRepository } from '../oncall/escalations/repository.js';
 import { memberChanges, recordTeamChanges } from './team-log/log.js';
@@ -526,6 +527,7 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
           // Nor once the person is an owner: an admin may hold their invitation's link (handed back when
           // it could not be emailed) or a key made for them, refused for an owner, and act as the owner.
           const renamed = changes.username !== undefined && changes.username !== user.username;
+          if (renamed) await alertsRepository.renameOwner(tx, p.orgId, user.username, changes.username ?? '');
           if (renamed || becomesOwner)
             await sessionsRepository.spendAccountTokensOfUser(tx, user.id, clock.now());
           const keysRemoved = becomesOwner ? await repo.deleteKeysHeldByOthersOf(tx, user.id) : [];
@@ -571,6 +573,7 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
         await refuseIfNotified(tx, p.orgId, { type: 'user', id: user.id }, `User [${user.username}]`);
         // Before the row goes, with the keys that are theirs.
         const removed = await repo.deleteKeysForOthersHeldBy(tx, user.id);
+        await alertsRepository.renameOwner(tx, p.orgId, user.username, '');
         await repo.deleteUser(tx, user.id);
         return removed;
       });

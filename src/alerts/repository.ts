@@ -402,6 +402,20 @@ export const alertsRepository = {
     await db.deleteFrom('alerts').where('id', '=', id).execute();
   },
 
+  /**
+   * A user's alerts follow their login when it changes (`to`), and have no owner once they are deleted
+   * (`to` empty): an alert's owner is their username (Opsgenie's), and who owns an alert may see it, so
+   * the old name would otherwise pass them to whoever takes it next.
+   */
+  async renameOwner(db: Queryable, orgId: string, from: string, to: string): Promise<void> {
+    await db
+      .updateTable('alerts')
+      .set({ owner: to })
+      .where('org_id', '=', orgId)
+      .where('owner', '=', from)
+      .execute();
+  },
+
   async list(
     db: Queryable,
     scope: AlertScope,

@@ -248,6 +248,32 @@ describe('who sees which alerts (alerts-access-all)', () => {
     assert.equal(admin.data.alertId, alertIds.nobodys);
   });
 
+  it('keeps an alert with its owner when their login changes, and gives it to nobody who takes the old one', async () => {
+    const [owner, other] = await Promise.all([
+      addUserWithKey(server, 'owner', run),
+      addUserWithKey(server, 'other', run),
+    ]);
+    const made = await server.callOk('POST', '/v2/alerts', { message: `owned ${run}` });
+    const alertId = await waitFor('the owned alert', async () => {
+      const status = await server.call('GET', `/v2/alerts/requests/${made.requestId}`);
+      return status.body.data?.alertId as string | undefined;
+    });
+    await server.callOk('POST', `/v2/alerts/${alertId}/assign`, { owner: { username: owner.username } });
+    const sees = async (key: string) =>
+      (await server.call('GET', `/v2/alerts/${alertId}`, undefined, key)).status === 200;
+    assert.equal(await sees(owner.key), true);
+
+    const renamed = `renamed-${owner.username}`;
+    await server.callOk('PATCH', `/v2/users/${owner.id}`, { username: renamed });
+    assert.equal(await sees(owner.key), true, 'still theirs under the new login');
+    assert.equal((await server.callOk('GET', `/v2/alerts/${alertId}`)).data.owner, renamed);
+    await server.callOk('PATCH', `/v2/users/${other.id}`, { username: owner.username });
+    assert.equal(await sees(other.key), false, 'not the next holder of the old login');
+
+    await server.callOk('DELETE', `/v2/users/${owner.id}`);
+    assert.equal((await server.callOk('GET', `/v2/alerts/${alertId}`)).data.owner, '');
+  });
+
   it('follows a change of role at once: granting alerts-access-all shows every alert', async () => {
     assert.deepEqual(await listed(restricted.key), []);
     await server.callOk('PATCH', `/v2/users/${restricted.id}`, { role: { name: `Sees all ${run}` } });
