@@ -107,6 +107,18 @@ describe('the console event stream', () => {
     await waitFor('more', async () => unknown.text().includes('"more":true'));
   });
 
+  it('tells a deleted alert as `more`: it can no longer be looked up to say who may see it', async () => {
+    const stream = await openStream();
+    await waitFor('the position', async () => stream.lastPosition() !== undefined);
+    const doomed = await createdAlert('stream-deleted');
+    await waitFor('the creation told', async () => announces(stream, doomed));
+    const before = stream.text().length;
+    await server.callOk('DELETE', `/v2/alerts/${doomed}`);
+    await waitFor('the deletion told', async () =>
+      stream.text().slice(before).includes('event: alerts\ndata: {"ids":[],"more":true,'),
+    );
+  });
+
   it('refuses a replay that is not a number of milliseconds', async () => {
     for (const query of ['?replay=-1', '?replay=soon', '?replay=86400001']) {
       const stream = await openStream(query);
