@@ -56,6 +56,7 @@ import * as m0053 from './migrations/0053_email_threads.js';
 import * as m0054 from './migrations/0054_finding_last_alert.js';
 import * as m0056 from './migrations/0056_finding_event_time.js';
 import * as m0057 from './migrations/0057_slack_link_by_admin.js';
+import * as m0058 from './migrations/0058_notification_rule_step.js';
 import * as m0059 from './migrations/0059_announce_deleted_alerts.js';
 
 /** Every migration, in order. Listed here (not read from disk) so the same code runs from src and dist. */
@@ -114,6 +115,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0054_finding_last_alert': m0054,
   '0056_finding_event_time': m0056,
   '0057_slack_link_by_admin': m0057,
+  '0058_notification_rule_step': m0058,
   '0059_announce_deleted_alerts': m0059,
 };
 

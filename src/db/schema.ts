@@ -618,6 +618,9 @@ export interface NotificationContext {
   note?: string;
 }
 
+/** A notification rule's step as it planned a message (oncall/model.ts NotificationRuleStep). */
+export type PlannedRuleStep = Pick<NotificationRuleStep, 'id' | 'contactId' | 'sendAfterMinutes'>;
+
 export interface NotificationsTable {
   id: Generated<string>;
   idempotency_key: string;
@@ -633,6 +636,10 @@ export interface NotificationsTable {
   kind: NotificationActionType;
   reason: ColumnType<string, string | undefined, string>;
   escalation_run_id: string | null;
+  /** The notification rule that planned it; null for a message no rule planned (rule_step too). */
+  rule_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** That rule's step as it was when planned, checked again when the message falls due. */
+  rule_step: ColumnType<PlannedRuleStep | null, string | null | undefined, string | null>;
   state: ColumnType<NotificationState, NotificationState | undefined, NotificationState>;
   stop_on: ColumnType<NotificationStopOn, NotificationStopOn | undefined, NotificationStopOn>;
   context: JsonWithDefault<NotificationContext>;

@@ -7,6 +7,7 @@ import type {
   NotificationRepeatsTable,
   NotificationStopOn,
   NotificationsTable,
+  PlannedRuleStep,
 } from '../db/schema.js';
 import { appliesAt } from '../alerts/policies/timing.js';
 import { requiresVerification } from './destinations/registry.js';
@@ -342,6 +343,13 @@ function planFor(
         kind: input.kind,
         reason: `${input.reason}, ${recipient.why}`,
         escalation_run_id: input.escalationRunId ?? null,
+        // Checked again by the sender when it falls due: the rule or step may be turned off meanwhile.
+        rule_id: rule.id,
+        rule_step: JSON.stringify({
+          id: step.id,
+          contactId: step.contactId,
+          sendAfterMinutes: step.sendAfterMinutes,
+        } satisfies PlannedRuleStep),
         stop_on: input.stopOn,
         context: JSON.stringify(input.context ?? {}),
         due_at: due,

@@ -1,7 +1,9 @@
+import { sql } from 'kysely';
 import { alertsRepository } from '../alerts/repository.js';
 import { peopleRepository } from '../oncall/people/repository.js';
 import type { Db } from '../db/database.js';
 import type { AlertRow, ContactMethodRow, NotificationRow } from '../db/schema.js';
+import type { NotificationRuleStep } from '../oncall/model.js';
 import type { Clock } from '../work/clock.js';
 import { formatDuration, LATE_AFTER_MS } from '../work/durations.js';
 import { retryDelayMs as backoff } from '../work/backoff.js';
@@ -25,7 +27,9 @@ import { whyNotPageable, whyUnwanted } from './planner.js';
  * A page (`create-alert`) is only sent while the alert is still open, unacknowledged and not snoozed:
  * the check happens here, at the moment of sending, whatever was planned earlier. So is a message to a
  * person's contact method: one deleted, disabled, given another address or no longer pageable since the
- * message was planned does not get it.
+ * message was planned does not get it. A message a notification rule's step planned (a step after some
+ * minutes, above all) goes only while that rule and step still ask for it: one whose rule was disabled or
+ * deleted, or whose step was disabled, deleted or pointed at another contact since, is not sent.
  */
 
 export interface ActionLinkMaker {
@@ -67,7 +71,10 @@ interface Recipient {
   userId?: string;
   name: string;
   timeZone: string;
-  /** Why the person's contact method can no longer take the message (for the log: no address). */
+  /**
+   * Why the person is no longer to get the message: their contact method, or the rule's step that
+   * planned it, changed since (for the log: no address).
+   */
   unpageable?: string;
 }
 
@@ -85,6 +92,46 @@ function whyContactGone(row: NotificationRow, contact: ContactNow | undefined): 
   if (contact.address !== row.address) return 'the contact method was changed after the page was planned';
   return whyNotPageable(contact);
 }
+
+/** The rule that planned a message, as it is now: absent when it was deleted. */
+interface RuleNow {
+  enabled: boolean;
+  /** The planned step, found by its id; null when the rule no longer has it. */
+  step: NotificationRuleStep | null;
+  /** The rule has an enabled step with the planned step's contact and delay (its steps given again). */
+  stepRemade: boolean;
+}
+
+/**
+ * Why a message a notification rule's step planned must not go now. Every step of a rule is planned when
+ * the page is made, each due after its delay, and the person may turn the step or the rule off before it
+ * falls due (docs/oncall.md). Replacing a rule's steps gives them new ids: a step given again with the
+ * same contact and delay is the one that planned the message, and it still goes.
+ */
+function whyStepGone(row: NotificationRow, rule: RuleNow | undefined): string | undefined {
+  const planned = row.rule_step;
+  if (!row.rule_id || !planned) return undefined;
+  if (!rule) return 'its notification rule was deleted after the page was planned';
+  if (!rule.enabled) return 'its notification rule was disabled after the page was planned';
+  const { step } = rule;
+  if (!step) {
+    return rule.stepRemade ? undefined : "the rule's step was deleted after the page was planned";
+  }
+  if (!step.enabled) return "the rule's step was disabled after the page was planned";
+  if (step.contactId !== planned.contactId) {
+    return "the rule's step was given another contact method after the page was planned";
+  }
+  return undefined;
+}
+
+/** In the sender's recipients query: the planned step (`n.rule_step`) in its rule (`r`) now, by id. */
+const PLANNED_STEP_NOW = sql<NotificationRuleStep | null>`
+  jsonb_path_query_first(r.steps, '$[*] ? (@.id == $id)', jsonb_build_object('id', n.rule_step -> 'id'))`;
+
+/** Likewise: whether the rule has an enabled step with the planned step's contact and delay. */
+const PLANNED_STEP_REMADE = sql<boolean | null>`
+  r.steps @> jsonb_build_array(jsonb_build_object('contactId', n.rule_step -> 'contactId',
+    'sendAfterMinutes', n.rule_step -> 'sendAfterMinutes', 'enabled', true))`;
 
 /** Marks a message put back to wait for its destination's throttle (in last_error, until it goes). */
 const THROTTLED = 'throttled:';
@@ -411,8 +458,8 @@ export function createNotificationSender(options: NotificationSenderOptions): No
   }
 
   /**
-   * Who each message is for, with its person's contact method as it is now: one statement for the round,
-   * whatever its size.
+   * Who each message is for, with its person's contact method and the rule's step that planned it as they
+   * are now: one statement for the round, whatever its size.
    */
   async function recipientsOf(rows: NotificationRow[]): Promise<Map<string, Recipient>> {
     const ids = rows.flatMap((r) => (r.user_id ? [r.id] : []));
@@ -424,6 +471,9 @@ export function createNotificationSender(options: NotificationSenderOptions): No
             .innerJoin('users as u', 'u.id', 'n.user_id')
             .leftJoin('contact_methods as c', (join) =>
               join.onRef('c.id', '=', 'n.contact_method_id').onRef('c.user_id', '=', 'n.user_id'),
+            )
+            .leftJoin('notification_rules as r', (join) =>
+              join.onRef('r.id', '=', 'n.rule_id').onRef('r.user_id', '=', 'n.user_id'),
             )
             .select([
               'n.id',
@@ -437,6 +487,10 @@ export function createNotificationSender(options: NotificationSenderOptions): No
               'c.enabled as contact_enabled',
               'c.verified_at as contact_verified_at',
               'c.problem as contact_problem',
+              'r.id as rule_found',
+              'r.enabled as rule_enabled',
+              PLANNED_STEP_NOW.as('rule_step_now'),
+              PLANNED_STEP_REMADE.as('rule_step_remade'),
             ])
             .where('n.id', 'in', ids)
             .execute();
@@ -455,7 +509,16 @@ export function createNotificationSender(options: NotificationSenderOptions): No
                 problem: person.contact_problem,
               }
             : undefined;
-        const unpageable = whyContactGone(row, contact);
+        const rule: RuleNow | undefined =
+          person.rule_found !== null
+            ? {
+                enabled: person.rule_enabled ?? false,
+                step: person.rule_step_now,
+                stepRemade: person.rule_step_remade ?? false,
+              }
+            : undefined;
+        // The step first: turning it off is what the person did, and says why better than its contact.
+        const unpageable = whyStepGone(row, rule) ?? whyContactGone(row, contact);
         recipients.set(row.id, {
           userId: person.user_id,
           name: person.full_name || person.username,
