@@ -31,18 +31,23 @@ export function createChangeRecorder(deps: { db: Db; clock: Clock; signal: WorkS
         if (findings.length === 0) return 0;
         const seq = event.seq ?? 0;
         const now = clock.now();
+        const madeAt = clock.fromSystemTime(new Date(event.at));
         const paused = new Map<string, string | undefined>();
+        // Said once per event however many of the alert's findings it concerns (an alert may hold dozens).
+        const lines = new Set<string>();
         for (const finding of findings) {
           // Spelled for the finding's own API: an event's alert may have findings of both formats.
           const written = changeFor(event, finding.format) ?? change;
           // Events may be handled out of order: a later change already recorded makes this one moot.
           const later = await writebacksRepository.hasLaterChange(tx, finding, change.field, seq);
           // A turned-off integration (or one a maintenance disables) sends no alert actions, as in Opsgenie;
-          // what changed meanwhile is not sent when it is turned on again.
+          // what changed meanwhile is not sent when it is turned on again. Judged at the change's own time,
+          // not now: the event may have waited, and a change made just before a maintenance began was made
+          // while the integration was on (one made during it stays unsent, though recorded after it).
           if (!paused.has(finding.integrationId))
             paused.set(
               finding.integrationId,
-              await writebacksRepository.pausedBy(tx, finding.integrationId, now),
+              await writebacksRepository.pausedBy(tx, finding.integrationId, madeAt),
             );
           const pausedBy = later ? undefined : paused.get(finding.integrationId);
           if (!later) {
@@ -76,12 +81,18 @@ export function createChangeRecorder(deps: { db: Db; clock: Clock; signal: WorkS
               : notSent !== undefined
                 ? `Not written to Security Hub (${describeChange(written)}): ${notSent}`
                 : undefined;
-          // The alert may be gone already (its findings keep its changes): logged only while it exists.
-          if (why !== undefined)
-            await writebacksRepository.logOnAlerts(tx, [
-              { alertId: event.alertId, type: 'writeback', log: why, owner: 'Amazon Security Hub' },
-            ]);
+          if (why !== undefined) lines.add(why);
         }
+        // The alert may be gone already (its findings keep its changes): logged only while it exists.
+        await writebacksRepository.logOnAlerts(
+          tx,
+          [...lines].map((log) => ({
+            alertId: event.alertId,
+            type: 'writeback',
+            log,
+            owner: 'Amazon Security Hub',
+          })),
+        );
         return findings.length;
       });
       if (recorded > 0) deps.signal.wake(QUEUES.writeback);

@@ -283,6 +283,30 @@ describe('a turned-off integration', () => {
     assert.equal(requestsNaming(id).length, 1);
   });
 
+  it('says once on an alert with two findings what it did not write', async () => {
+    const first = await finding('two-of-one-alert');
+    const second = await finding('two-of-one-alert-other');
+    // The second finding feeds the first's alert too (as a finding of another integration could).
+    await sql`UPDATE securityhub_findings SET alert_id = ${first.alertId} WHERE finding_id = ${second.id}`.execute(
+      server.app.context.db,
+    );
+    await server.callOk('POST', `/v2/integrations/${integration.id}/disable`);
+    try {
+      await server.callOk('POST', `/v2/alerts/${first.alertId}/acknowledge`, {});
+      await waitFor(
+        'both changes recorded',
+        async () => (await changesOf(first.id)).length === 1 && (await changesOf(second.id)).length === 1,
+      );
+      const line = 'Not written to Security Hub (Workflow.Status NOTIFIED): the integration is turned off';
+      assert.deepEqual(
+        (await alertLogs(server, first.alertId)).filter((l) => l === line),
+        [line],
+      );
+    } finally {
+      await server.callOk('POST', `/v2/integrations/${integration.id}/enable`);
+    }
+  });
+
   it('sends nothing while a maintenance disables it', async () => {
     const { alertId, id } = await finding('maintained');
     const maintenance = await server.callOk('POST', '/v1/maintenance', {
@@ -305,5 +329,93 @@ describe('a turned-off integration', () => {
     } finally {
       await server.callOk('POST', `/v1/maintenance/${maintenanceId}/cancel`);
     }
+  });
+});
+
+describe('a maintenance', () => {
+  const rules = () => [{ entity: { id: integration.id, type: 'integration' } }];
+  const maintain = async (time: Json): Promise<string> =>
+    (await server.callOk('POST', '/v1/maintenance', { description: 'deploy', time, rules: rules() })).data
+      .id as string;
+  /** Waits until the finding's one change is sent or dropped. */
+  const settled = (findingId: string) =>
+    waitFor('the change settled', async () => {
+      const status = (await changesOf(findingId))[0]?.status;
+      return status !== undefined && status !== 'pending' && status !== 'sending';
+    });
+
+  it('does not stop a change made before it began, though recorded after', async () => {
+    const { alertId, id } = await finding('closed-before-maintenance');
+    let maintenanceId: string | undefined;
+    try {
+      await withoutWorkers(async () => {
+        await server.callOk('POST', `/v2/alerts/${alertId}/close`, {});
+        // The window begins right after the close, before any worker hears of it.
+        const start = new Date(clock.now().getTime() + 500);
+        maintenanceId = await maintain({
+          type: 'schedule',
+          startDate: start.toISOString(),
+          endDate: new Date(start.getTime() + 60 * 60_000).toISOString(),
+        });
+        await waitFor('the window to begin', async () => clock.now() >= start);
+      });
+      await settled(id);
+      assert.deepEqual(
+        (await changesOf(id)).map((c) => c.status),
+        ['done'],
+      );
+      assert.equal(held(id)?.Workflow?.Status, 'RESOLVED');
+    } finally {
+      if (maintenanceId !== undefined) await server.callOk('POST', `/v1/maintenance/${maintenanceId}/cancel`);
+    }
+  });
+
+  it('does not stop a change made before it began and waiting to be sent', async () => {
+    const { alertId, id } = await finding('waiting-when-maintained');
+    let maintenanceId: string | undefined;
+    try {
+      await beforeSending(
+        [id],
+        async () => {
+          await server.callOk('POST', `/v2/alerts/${alertId}/close`, {});
+        },
+        async () => {
+          maintenanceId = await maintain({ type: 'for-1-hour' });
+        },
+      );
+      await settled(id);
+      assert.deepEqual(
+        (await changesOf(id)).map((c) => c.status),
+        ['done'],
+      );
+      assert.equal(held(id)?.Workflow?.Status, 'RESOLVED');
+    } finally {
+      if (maintenanceId !== undefined) await server.callOk('POST', `/v1/maintenance/${maintenanceId}/cancel`);
+    }
+  });
+
+  it('still drops a change made during it, though recorded after it ended', async () => {
+    const { alertId, id } = await finding('closed-during-maintenance');
+    let maintenanceId: string | undefined;
+    await withoutWorkers(async () => {
+      maintenanceId = await maintain({ type: 'for-5-minutes' });
+      await server.callOk('POST', `/v2/alerts/${alertId}/close`, {});
+      // The window ends right after the close, before any worker hears of it.
+      const end = new Date(clock.now().getTime() + 1000);
+      await server.callOk('POST', `/v1/maintenance/${maintenanceId}/change-end-date`, {
+        endDate: end.toISOString(),
+      });
+      await waitFor('the window to end', async () => clock.now() > end);
+    });
+    await waitFor('the change recorded', async () => (await changesOf(id)).length === 1);
+    assert.deepEqual(await changesOf(id), [
+      {
+        status: 'superseded',
+        last_error: `not sent: the integration is disabled by maintenance ${maintenanceId}`,
+      },
+    ]);
+    await server.idle();
+    assert.equal(requestsNaming(id).length, 0);
+    assert.equal(held(id)?.Workflow?.Status, undefined);
   });
 });

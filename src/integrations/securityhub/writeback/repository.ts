@@ -575,16 +575,27 @@ export const writebacksRepository = {
   },
 
   /**
-   * Why the integration is to write nothing back now though its write-back is set up, as read after "the
-   * integration is": turned off, or disabled by a maintenance (which stands for turning it off, as the
-   * intake has it); undefined when it may write.
+   * Why the integration writes nothing back whenever its changes were made, as read after "the
+   * integration is": deleted, or turned off (its `enabled` flag keeps no history: as it is now);
+   * undefined when it is on.
    */
-  async pausedBy(db: Queryable, integrationId: string, now: Date): Promise<string | undefined> {
+  async switchedOff(db: Queryable, integrationId: string): Promise<string | undefined> {
     const row = await integrationsRepository.getById(db, integrationId);
     if (!row) return 'deleted';
-    if (!row.enabled) return 'turned off';
-    const windows = await maintenanceRepository.windowsOf(db, integrationId, now);
-    const open = windows.find((w) => isOpenAt(w, now));
+    return row.enabled ? undefined : 'turned off';
+  },
+
+  /**
+   * Why a change made at `madeAt` is not to be written back though write-back is set up, as read after
+   * "the integration is": deleted or turned off (now, see switchedOff), or disabled by a maintenance open
+   * at `madeAt` (which stands for turning it off, as the intake has it); undefined when it may be sent.
+   * A maintenance is judged at the change's own time, not when it is recorded: the event queue may lag.
+   */
+  async pausedBy(db: Queryable, integrationId: string, madeAt: Date): Promise<string | undefined> {
+    const off = await writebacksRepository.switchedOff(db, integrationId);
+    if (off !== undefined) return off;
+    const windows = await maintenanceRepository.windowsOf(db, integrationId, madeAt);
+    const open = windows.find((w) => isOpenAt(w, madeAt));
     return open ? `disabled by maintenance ${open.id}` : undefined;
   },
 

@@ -26,8 +26,8 @@ import { writebacksRepository } from './repository.js';
 
 export type SendOutcome =
   /**
-   * The integration no longer writes back, is turned off (or a maintenance disables it) or is gone:
-   * nothing was sent, and `reason` says why.
+   * The integration no longer writes back, is turned off or is gone (not a maintenance begun since the
+   * changes were made: they are sent): nothing was sent, and `reason` says why.
    */
   | { kind: 'turned-off'; reason: string }
   /** Every change of the request was taken over by another claim, or settled, while it waited: nothing was sent. */
@@ -219,8 +219,10 @@ export function createSender(deps: {
       const configured = await writebacksRepository.roleTarget(db, first.integrationId);
       if (!configured) return { kind: 'turned-off', reason: 'write-back was turned off' };
       // Asked again at sending: the integration may have been turned off since its changes were recorded.
-      const paused = await writebacksRepository.pausedBy(db, first.integrationId, clock.now());
-      if (paused !== undefined) return { kind: 'turned-off', reason: `the integration is ${paused}` };
+      // Not a maintenance begun since: the recorder judged that at each change's own time, and these were
+      // made while the integration was on.
+      const off = await writebacksRepository.switchedOff(db, first.integrationId);
+      if (off !== undefined) return { kind: 'turned-off', reason: `the integration is ${off}` };
       // A request's findings share their region (batching.ts groups them so).
       const target = targetForFinding(configured, first.productArn);
       // AWS's limits are per account and region, whichever integration the request is for, and shared
