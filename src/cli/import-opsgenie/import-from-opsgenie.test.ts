@@ -318,6 +318,30 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
     );
 
     const rules = await get('/v2/users/jane.doe@opsgenie.example/notification-rules');
+    // The first enabled rule that matches applies: Jane's come in Opsgenie's order, and Vigil's default
+    // for a new user ("New alert", every alert by email at once), which she lacks, is not above them.
+    assert.deepEqual(
+      rules.filter((r: Json) => r.actionType === 'create-alert').map((r: Json) => [r.order, r.name]),
+      [
+        [0, 'New Alert Rule'],
+        [1, 'Working hours'],
+      ],
+    );
+    assert.ok(
+      run.progress.includes(
+        `notification rule "New alert" of jane.doe@opsgenie.example: deleted (Vigil's default for a new user, which Opsgenie does not have: their Opsgenie rules alone page them)`,
+      ),
+      all,
+    );
+    // A user Opsgenie gives no rules keeps Vigil's default.
+    assert.deepEqual(
+      (await get('/v2/users/john.doe@opsgenie.example/notification-rules')).map((r: Json) => r.name),
+      ['New alert'],
+    );
+    assert.ok(
+      run.out.includes('  notification rules: 2 created, 0 updated, 1 deleted, 0 unchanged, 1 skipped'),
+      all,
+    );
     const imported = rules.find((r: Json) => r.name === 'New Alert Rule');
     const rule = await get(`/v2/users/jane.doe@opsgenie.example/notification-rules/${imported.id}`);
     assert.equal(rule.criteria.type, 'match-any-condition');
@@ -749,6 +773,16 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
       run.progress.join('\n'),
     );
     assert.ok(run.progress.includes('alert policy "Night shift": unchanged'), run.progress.join('\n'));
+    // Jane's rules are where the first run put them: nothing moves, nothing is deleted again.
+    for (const line of [
+      'notification rule "New Alert Rule" of jane.doe@opsgenie.example: unchanged',
+      'notification rule "Working hours" of jane.doe@opsgenie.example: unchanged',
+    ])
+      assert.ok(run.progress.includes(line), `${line}\n${run.progress.join('\n')}`);
+    assert.deepEqual(
+      (await get('/v2/users/jane.doe@opsgenie.example/notification-rules')).map((r: Json) => r.name),
+      ['New Alert Rule', 'Working hours'],
+    );
     // A schedule with escalations in its rotations is not replaced to be set again: nothing doubles.
     for (const line of [
       'schedule Escalation_Cover: unchanged',
@@ -1360,12 +1394,70 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
         rule.steps.map((s: Json) => [s.contact.method, s.contact.to, s.sendAfter.timeAmount]),
         [['sms', '1-9999999999', 5]],
       );
+      // Her last rule in Opsgenie is her last in Vigil: the match-all one does not shadow the others.
+      const createAlertNames = async () =>
+        (await vigil.callOk('GET', `${jane}/notification-rules`)).data
+          .filter((r: Json) => r.actionType === 'create-alert')
+          .map((r: Json) => r.name);
+      assert.deepEqual(await createAlertNames(), ['New Alert Rule', 'Working hours', 'New alert']);
 
       const again = await importInto(vigil);
       for (const line of expected) {
         const unchanged = line.replace(/: updated.*$/, ': unchanged');
         assert.ok(again.progress.includes(unchanged), `${unchanged}\n${again.progress.join('\n')}`);
       }
+      assert.deepEqual(await createAlertNames(), ['New Alert Rule', 'Working hours', 'New alert']);
+    }));
+
+  it('a user’s rules end in Opsgenie’s order, the ones only Vigil has after them', () =>
+    inFreshVigil(async (vigil) => {
+      const first = await importInto(vigil);
+      assert.equal(first.code, 0, [...first.progress, ...first.out].join('\n'));
+      const jane = '/v2/users/jane.doe@opsgenie.example';
+      // Jane adds a rule of her own in Vigil, tried first; in Opsgenie, Working hours now comes first.
+      await vigil.callOk('POST', `${jane}/notification-rules`, {
+        name: 'Vigil only',
+        actionType: 'create-alert',
+        order: 0,
+        criteria: { type: 'match-all' },
+      });
+      const rules = JSON.parse(await readFile(path.join(fixtures, 'notification-rules-jane.json'), 'utf8'));
+      opsgenie.instead.set(`/v2/users/${JANE}/notification-rules`, {
+        ...rules,
+        data: rules.data.map((r: Json) => ({ ...r, order: 2 - r.order })),
+      });
+      const names = async () =>
+        (await vigil.callOk('GET', `${jane}/notification-rules`)).data
+          .filter((r: Json) => r.actionType === 'create-alert')
+          .map((r: Json) => r.name);
+      const expected = [
+        'notification rule "Working hours" of jane.doe@opsgenie.example: updated (moved to place 1, as in Opsgenie)',
+        'notification rule "New Alert Rule" of jane.doe@opsgenie.example: updated (the step to its mobile contact left out; moved to place 2, as in Opsgenie)',
+      ];
+
+      const dry = await importInto(vigil, '--dry-run');
+      const dryLines = dry.progress.map((l) => l.replace(': would be ', ': '));
+      for (const line of expected) assert.ok(dryLines.includes(line), `${line}\n${dry.progress.join('\n')}`);
+      assert.deepEqual(
+        await names(),
+        ['Vigil only', 'New Alert Rule', 'Working hours'],
+        'a dry run moves nothing',
+      );
+
+      const run = await importInto(vigil);
+      const all = [...run.progress, ...run.out].join('\n');
+      assert.equal(run.code, 0, all);
+      for (const line of expected) assert.ok(run.progress.includes(line), `${line}\n${all}`);
+      // She was in Vigil before this run: her own rule stays, after Opsgenie's.
+      assert.deepEqual(await names(), ['Working hours', 'New Alert Rule', 'Vigil only']);
+
+      const again = await importInto(vigil);
+      assert.deepEqual(
+        again.progress.filter((l) => l.startsWith('notification rule ') && !/: (unchanged|skipped)/.test(l)),
+        [],
+        'in place: nothing moves again',
+      );
+      assert.deepEqual(await names(), ['Working hours', 'New Alert Rule', 'Vigil only']);
     }));
 
   it('a blocked Opsgenie user is made blocked, before any of their contacts, rules or teams', () =>

@@ -1,10 +1,23 @@
-import { eachItem, enc, isRecord, readList, sameJson, Skip, type ImportContext } from './context.js';
+import {
+  eachItem,
+  enc,
+  errorText,
+  isRecord,
+  readList,
+  sameJson,
+  Skip,
+  type ImportContext,
+} from './context.js';
 import { addressOf } from './contacts.js';
 import { criteriaOf, minutesOf } from './normalize.js';
 import { RuleShape, RuleSummaryShape, shaped, text, type RuleIn } from './shapes.js';
 import type { ImportedUser } from './users.js';
 
-/** Each user's notification rules with their steps, matched by action type and name. */
+/**
+ * Each user's notification rules with their steps, matched by action type and name, and put in Opsgenie's
+ * order within their action type: the first enabled rule that matches an alert is the one that applies, in
+ * Vigil as in Opsgenie, so a rule's place is part of what it does. Rules only Vigil has come after them.
+ */
 
 const ACTION_TYPES = new Set(['create-alert', 'acknowledged-alert', 'closed-alert', 'add-note']);
 
@@ -48,6 +61,9 @@ function repeatOf(repeat: unknown): { loopAfter: number; enabled: boolean } | nu
   return { loopAfter, enabled: enabled !== false };
 }
 
+/** A rule's name in Vigil: Opsgenie's, or its action type for one without. */
+const nameOf = (r: { name?: string | null; actionType: string }) => (r.name ?? '').trim() || r.actionType;
+
 const ruleKey = (actionType: string, name: string) => `${actionType}:${name.trim().toLowerCase()}`;
 
 /** The rule as it would be sent, and as Vigil's is brought to for comparing. */
@@ -70,12 +86,40 @@ function comparable(rule: {
   };
 }
 
+/** The rule Vigil gives every new user: every new alert, their email at once. */
+const DEFAULT_RULE = 'New alert';
+
+/**
+ * Puts a user's imported rules of one action type in Opsgenie's order, one after the other, ahead of those
+ * only Vigil has. `order` is Vigil's rules of that type by id, in their order.
+ */
+function placement(order: string[]) {
+  /** How many of Opsgenie's rules are in place: the next one goes at this index. */
+  let placed = 0;
+  return {
+    /** Where the next rule goes (Vigil's `order`). */
+    next: () => placed,
+    /** Whether Vigil's rule must move to the next place: not when an alike rule before it placed it. */
+    moves: (id: string) => order.indexOf(id) > placed,
+    /** The rule (one Vigil has, or one made now) is at the next place. */
+    put(id: string) {
+      const at = order.indexOf(id);
+      if (at !== -1 && at < placed) return;
+      if (at !== -1) order.splice(at, 1);
+      order.splice(placed, 0, id);
+      placed++;
+    },
+  };
+}
+
 async function vigilRules(ctx: ImportContext, user: ImportedUser) {
   const found = new Map<string, { id: string; compare: ReturnType<typeof comparable> }>();
+  /** Action type → Vigil's rules' ids, in their order. */
+  const orders = new Map<string, string[]>();
   if (!user.existsInVigil) {
-    // A user a dry run would create gets the rule Vigil gives every new user, "New alert": every new
-    // alert, their email at once.
-    found.set(ruleKey('create-alert', 'New alert'), {
+    // A user a dry run would create gets the rule Vigil gives every new user.
+    orders.set('create-alert', ['']);
+    found.set(ruleKey('create-alert', DEFAULT_RULE), {
       id: '',
       compare: comparable({
         criteria: { type: 'match-all' },
@@ -89,11 +133,19 @@ async function vigilRules(ctx: ImportContext, user: ImportedUser) {
         ],
       }),
     });
-    return found;
+    return { found, orders };
   }
   const list = await ctx.target.get(`/v2/users/${enc(user.username)}/notification-rules`);
-  for (const summary of Array.isArray(list) ? list : []) {
-    if (!isRecord(summary) || typeof summary.id !== 'string') continue;
+  const summaries = (Array.isArray(list) ? list : []).flatMap((raw) => {
+    const got = shaped(RuleSummaryShape, raw);
+    return got.ok ? [got.value] : [];
+  });
+  for (const summary of [...summaries].sort((a, b) => (a.order ?? 0) - (b.order ?? 0))) {
+    const ids = orders.get(summary.actionType) ?? [];
+    ids.push(summary.id);
+    orders.set(summary.actionType, ids);
+  }
+  for (const summary of summaries) {
     const got = shaped(
       RuleShape,
       await ctx.target.get(`/v2/users/${enc(user.username)}/notification-rules/${enc(summary.id)}`),
@@ -111,8 +163,12 @@ async function vigilRules(ctx: ImportContext, user: ImportedUser) {
       }),
     });
   }
-  return found;
+  return { found, orders };
 }
+
+/** Opsgenie's `order` of a rule as listed; one without it goes after those with it, as listed. */
+const opsgenieOrder = (raw: unknown) =>
+  isRecord(raw) && typeof raw.order === 'number' ? raw.order : Number.MAX_SAFE_INTEGER;
 
 export async function importNotificationRules(ctx: ImportContext, users: ImportedUser[]): Promise<void> {
   for (const user of users) {
@@ -127,13 +183,23 @@ export async function importNotificationRules(ctx: ImportContext, users: Importe
       },
     );
     if (!items) continue;
-    const existing = await vigilRules(ctx, user);
+    const { found: existing, orders } = await vigilRules(ctx, user);
+    const places = new Map<string, ReturnType<typeof placement>>();
+    const placeFor = (actionType: string) => {
+      let place = places.get(actionType);
+      if (!place) {
+        place = placement(orders.get(actionType) ?? []);
+        places.set(actionType, place);
+      }
+      return place;
+    };
     const labelFor = (r: Record<string, unknown>) => `"${text(r.name ?? '')}" of ${user.username}`;
     await eachItem(
       ctx,
       'notification rule',
       RuleSummaryShape,
-      items,
+      // Opsgenie numbers a user's rules across action types; each type's in that order is its ranking.
+      [...items].sort((a, b) => opsgenieOrder(a) - opsgenieOrder(b)),
       async (summary) => {
         const label = labelFor(summary);
         if (!ACTION_TYPES.has(summary.actionType))
@@ -153,33 +219,91 @@ export async function importNotificationRules(ctx: ImportContext, users: Importe
             ? ['its repeat left out (loopAfter out of range)']
             : []),
         ].join('; ');
-        const name = (rule.name ?? '').trim() || rule.actionType;
+        const name = nameOf(rule);
         const enabled = rule.enabled !== false;
         // Read in the user's time zone, in Vigil as in Opsgenie.
         const timeRestriction = rule.timeRestriction ?? null;
         const desired = comparable({ criteria, steps, enabled, timeRestriction, repeat });
-        const have = existing.get(ruleKey(rule.actionType, name));
-        if (have && sameJson(have.compare, desired))
-          return ctx.report.record('notification rule', label, 'unchanged');
         const body = { criteria, steps, enabled, timeRestriction, repeat };
+        const have = existing.get(ruleKey(rule.actionType, name));
+        const place = placeFor(rule.actionType);
+        const order = place.next();
         if (have) {
+          const same = sameJson(have.compare, desired);
+          const moves = place.moves(have.id);
+          if (same && !moves) {
+            place.put(have.id);
+            return ctx.report.record('notification rule', label, 'unchanged');
+          }
           if (!ctx.dryRun)
-            await ctx.target.patch(
-              `/v2/users/${enc(user.username)}/notification-rules/${enc(have.id)}`,
-              body,
-            );
-          return ctx.report.record('notification rule', label, 'updated', notes);
+            await ctx.target.patch(`/v2/users/${enc(user.username)}/notification-rules/${enc(have.id)}`, {
+              ...(same ? {} : body),
+              ...(moves ? { order } : {}),
+            });
+          place.put(have.id);
+          const moved = moves ? `moved to place ${order + 1}, as in Opsgenie` : '';
+          return ctx.report.record(
+            'notification rule',
+            label,
+            'updated',
+            [notes, moved].filter(Boolean).join('; '),
+          );
         }
-        if (!ctx.dryRun)
-          await ctx.target.post(`/v2/users/${enc(user.username)}/notification-rules`, {
+        // Made at its place: Vigil would put it after every rule the user has, its default among them.
+        let id = `(would be made) ${rule.id}`;
+        if (!ctx.dryRun) {
+          const made = await ctx.target.post(`/v2/users/${enc(user.username)}/notification-rules`, {
             name: name.slice(0, 512),
             actionType: rule.actionType,
+            order,
             ...body,
           });
-        existing.set(ruleKey(rule.actionType, name), { id: '', compare: desired });
+          if (isRecord(made) && typeof made.id === 'string') id = made.id;
+        }
+        place.put(id);
+        existing.set(ruleKey(rule.actionType, name), { id, compare: desired });
         ctx.report.record('notification rule', label, 'created', notes);
       },
       labelFor,
+    );
+    await dropDefaultRule(ctx, user, items, existing.get(ruleKey('create-alert', DEFAULT_RULE))?.id);
+  }
+}
+
+/**
+ * Deletes the rule Vigil gave a user this run made, when Opsgenie has create-alert rules and none by its
+ * name: it matches every alert, so it would page them for alerts none of their Opsgenie rules does. A user
+ * who was in Vigil before keeps it (it may be theirs by now); a user Opsgenie gives no create-alert rule
+ * keeps it too, as someone new to Vigil is told of their alerts by it until they set their own.
+ */
+async function dropDefaultRule(
+  ctx: ImportContext,
+  user: ImportedUser,
+  items: unknown[],
+  id: string | undefined,
+): Promise<void> {
+  if (!user.madeNow || id === undefined) return;
+  const keys = items.flatMap((raw) => {
+    const got = shaped(RuleSummaryShape, raw);
+    return got.ok && got.value.actionType === 'create-alert'
+      ? [ruleKey('create-alert', nameOf(got.value))]
+      : [];
+  });
+  if (keys.length === 0 || keys.includes(ruleKey('create-alert', DEFAULT_RULE))) return;
+  try {
+    if (!ctx.dryRun) await ctx.target.delete(`/v2/users/${enc(user.username)}/notification-rules/${enc(id)}`);
+    ctx.report.record(
+      'notification rule',
+      `"${DEFAULT_RULE}" of ${user.username}`,
+      'deleted',
+      "Vigil's default for a new user, which Opsgenie does not have: their Opsgenie rules alone page them",
+    );
+  } catch (error) {
+    ctx.report.record(
+      'notification rule',
+      `"${DEFAULT_RULE}" of ${user.username}`,
+      'failed',
+      `Vigil's default for a new user, which Opsgenie does not have, could not be deleted (${errorText(error)}): delete it in Vigil, as it pages them for every alert`,
     );
   }
 }

@@ -1,6 +1,7 @@
 /** What became of each object an import read: one line each as it goes, and counts at the end. */
 
-export type Outcome = 'created' | 'updated' | 'unchanged' | 'skipped' | 'failed';
+// `deleted` is only for what Vigil made by itself and the import replaces (a new user's default rule).
+export type Outcome = 'created' | 'updated' | 'deleted' | 'unchanged' | 'skipped' | 'failed';
 
 export interface Entry {
   kind: string;
@@ -40,7 +41,9 @@ export function createReport(progress: (line: string) => void, dryRun: boolean) 
   const entries: Entry[] = [];
   const notes: string[] = [];
   const verb = (outcome: Outcome) =>
-    dryRun && (outcome === 'created' || outcome === 'updated') ? `would be ${outcome}` : outcome;
+    dryRun && (outcome === 'created' || outcome === 'updated' || outcome === 'deleted')
+      ? `would be ${outcome}`
+      : outcome;
 
   function record(kind: Kind, rawName: string, outcome: Outcome, rawReason?: string) {
     // Names and messages come from both APIs: no control characters reach the terminal.
@@ -82,6 +85,7 @@ export function createReport(progress: (line: string) => void, dryRun: boolean) 
         const parts = [
           `${count('created')} ${dryRun ? 'to create' : 'created'}`,
           `${count('updated')} ${dryRun ? 'to update' : 'updated'}`,
+          ...(count('deleted') > 0 ? [`${count('deleted')} ${dryRun ? 'to delete' : 'deleted'}`] : []),
           `${count('unchanged')} unchanged`,
           `${count('skipped')} skipped`,
           ...(count('failed') > 0 ? [`${count('failed')} failed`] : []),
@@ -93,9 +97,7 @@ export function createReport(progress: (line: string) => void, dryRun: boolean) 
         lines.push('Skipped or failed:');
         for (const e of problems) lines.push(`  ${e.kind} ${e.name}: ${e.outcome}: ${e.reason ?? ''}`);
       }
-      const partial = entries.filter(
-        (e) => e.reason && e.outcome !== 'skipped' && e.outcome !== 'failed' && e.outcome !== 'unchanged',
-      );
+      const partial = entries.filter((e) => e.reason && (e.outcome === 'created' || e.outcome === 'updated'));
       if (partial.length > 0) {
         lines.push('Imported with changes:');
         for (const e of partial) lines.push(`  ${e.kind} ${e.name}: ${e.reason ?? ''}`);

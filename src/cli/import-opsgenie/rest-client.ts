@@ -151,6 +151,7 @@ export function createRestClient(options: RestClientOptions) {
     post: (path: string, body: unknown) => data('POST', path, body),
     patch: (path: string, body: unknown) => data('PATCH', path, body),
     put: (path: string, body: unknown) => data('PUT', path, body),
+    delete: (path: string) => data('DELETE', path),
     list,
   };
 }

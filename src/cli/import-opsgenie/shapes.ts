@@ -44,7 +44,12 @@ export const ContactShape = Type.Object({
   status: Type.Optional(Type.Object({ enabled: Type.Optional(Type.Boolean()) })),
 });
 
-export const RuleSummaryShape = Type.Object({ id: Str, name: OptStr, actionType: Str });
+export const RuleSummaryShape = Type.Object({
+  id: Str,
+  name: OptStr,
+  actionType: Str,
+  order: Type.Optional(Type.Integer()),
+});
 
 const Condition = Type.Object({
   field: Str,

@@ -28,7 +28,8 @@ export async function runImport(
   }
 }
 
-const OUTCOME = /^(.+?): (?:would be )?(created|updated|unchanged|skipped|failed)(?:: (.*)| \((.*)\))?$/;
+const OUTCOME =
+  /^(.+?): (?:would be )?(created|updated|deleted|unchanged|skipped|failed)(?:: (.*)| \((.*)\))?$/;
 
 /**
  * What became of each object, from a run's progress lines: `kind name: outcome`, a dry run's "would be

@@ -138,6 +138,8 @@ export interface ImportedUser {
   sourceId: string;
   username: string;
   existsInVigil: boolean;
+  /** Made by this run (or would be, in a dry run): what Vigil gave them by default is not theirs yet. */
+  madeNow: boolean;
 }
 
 export async function importUsers(ctx: ImportContext): Promise<ImportedUser[]> {
@@ -199,7 +201,7 @@ export async function importUsers(ctx: ImportContext): Promise<ImportedUser[]> {
       );
       ctx.users.set(u.id, u.username);
       // Made now (not in a dry run): their contacts and rules are read from Vigil, with their ids.
-      imported.push({ sourceId: u.id, username: u.username, existsInVigil: !ctx.dryRun });
+      imported.push({ sourceId: u.id, username: u.username, existsInVigil: !ctx.dryRun, madeNow: true });
       return;
     }
     const changes: Record<string, unknown> = {};
@@ -226,7 +228,7 @@ export async function importUsers(ctx: ImportContext): Promise<ImportedUser[]> {
       ctx.report.record('user', label, 'unchanged');
     }
     ctx.users.set(u.id, have.username);
-    imported.push({ sourceId: u.id, username: have.username, existsInVigil: true });
+    imported.push({ sourceId: u.id, username: have.username, existsInVigil: true, madeNow: false });
   });
   return imported;
 }
