@@ -176,11 +176,15 @@ export function echoesSentChange(w: FindingWrite, alertId: string | null, f: Nor
 
 /**
  * The fields the update moves to a value of Vigil's own: the last one it recorded for the field
- * (written_back), or one a change of the alert's sent lately carried (echoesSentChange).
+ * (written_back), or one a change of the alert's sent lately carried (echoesSentChange). The latter only
+ * while the finding's UpdatedAt (OCSF modified_time) stays as it was: Vigil's write-back never changes it
+ * (AWS-FACTS §4), so an update that moves it is the provider's, even when it sets a value Vigil sent once
+ * (a finding raised again to the HIGH a person had set and then taken back).
  */
 export function vigilsValues(
   previous: {
     alert_id?: string | null;
+    finding_updated_at?: string | null;
     workflow_status: string | null;
     severity_label: string | null;
     note_text: string | null;
@@ -191,10 +195,12 @@ export function vigilsValues(
 ): WritebackField[] {
   const wrote = previous.written_back ?? {};
   const now = writableValues(f);
+  const sameVersion = (f.updatedAt ?? null) === (previous.finding_updated_at ?? null);
   return movedFields(previous, f).filter(
     (field) =>
       wrote[ECHO_KEY[field]] === now[field] ||
-      writes.some((w) => w.field === field && echoesSentChange(w, previous.alert_id ?? null, f)),
+      (sameVersion &&
+        writes.some((w) => w.field === field && echoesSentChange(w, previous.alert_id ?? null, f))),
   );
 }
 
@@ -209,6 +215,7 @@ export function vigilsValues(
 export function echoOfWriteBack(
   previous: {
     alert_id?: string | null;
+    finding_updated_at?: string | null;
     workflow_status: string | null;
     severity_label: string | null;
     note_text: string | null;

@@ -159,6 +159,18 @@ describe('the echo of an earlier change of Vigil, come back after a newer one wa
     ]);
   });
 
+  it("is not when the finding's UpdatedAt moved: the provider set that value, not Vigil", () => {
+    const raised = {
+      ...at({ severity: 'HIGH' }),
+      updatedAt: '2026-12-06T10:00:00.000Z',
+    } as NormalizedFinding;
+    const before = { ...seen, finding_updated_at: '2026-12-06T09:00:00.000Z' };
+    assert.equal(echoOfWriteBack(before, raised, [ocsf('4', 'done')]), undefined);
+    assert.deepEqual(vigilsValues(before, raised, [ocsf('4', 'done')]), []);
+    const echo = { ...raised, updatedAt: '2026-12-06T09:00:00.000Z' } as NormalizedFinding;
+    assert.deepEqual(echoOfWriteBack(before, echo, [ocsf('4', 'done')]), []);
+  });
+
   it("is not when the change was never sent, was another alert's, or something else moved too", () => {
     const high = at({ severity: 'HIGH' });
     assert.equal(echoOfWriteBack(seen, high, [ocsf('4', 'pending')]), undefined);
