@@ -400,8 +400,10 @@ describe('a maintenance', () => {
     await withoutWorkers(async () => {
       maintenanceId = await maintain({ type: 'for-5-minutes' });
       await server.callOk('POST', `/v2/alerts/${alertId}/close`, {});
-      // The window ends right after the close, before any worker hears of it.
-      const end = new Date(clock.now().getTime() + 1000);
+      // The window ends soon after the close, before any worker hears of it (in real time: the change's
+      // time is read on the same clock, so moving the clock on would move it too). 5 s, so that a busy
+      // machine still sets the end before it has passed.
+      const end = new Date(clock.now().getTime() + 5000);
       await server.callOk('POST', `/v1/maintenance/${maintenanceId}/change-end-date`, {
         endDate: end.toISOString(),
       });
