@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 
 /**
- * Deleting alerts (DELETE /v2/alerts/{id}, the retention's purges) is announced on the console's live
+ * Deleting alerts (DELETE /v2/alerts/{id}) is announced on the console's live
  * feed too (migrations 0011 and 0041 announce inserts and updates): a list or an alert's page open
  * elsewhere would go on showing an alert that is gone. The feed tells only ids a viewer may see, and a
  * deleted alert can no longer be looked up, so a delete says `more` (read everything again) for its
