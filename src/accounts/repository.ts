@@ -179,7 +179,7 @@ export const accountsRepository = {
    * the caller's transaction, and one deleted meanwhile is not found); UPDATE, to delete the user once
    * no such reference is left.
    */
-  async findUser(db: Queryable, orgId: string, identifier: string, lock?: 'key share' | 'update') {
+  async findUser(db: Queryable, orgId: string, identifier: string, lock?: 'key share' | 'share' | 'update') {
     const byId = isUuid(identifier);
     const query = db
       .selectFrom('users')
@@ -189,7 +189,13 @@ export const accountsRepository = {
         byId ? eb('id', '=', identifier) : eb(sql`lower(username)`, '=', identifier.toLowerCase()),
       );
     return (
-      lock === 'key share' ? query.forKeyShare() : lock === 'update' ? query.forUpdate() : query
+      lock === 'key share'
+        ? query.forKeyShare()
+        : lock === 'share'
+          ? query.forShare()
+          : lock === 'update'
+            ? query.forUpdate()
+            : query
     ).executeTakeFirst();
   },
 

@@ -511,6 +511,9 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
         const updated = await db.transaction().execute(async (tx) => {
           if (removesOwner)
             await requireAnotherOwner(tx, p.orgId, user.id, changes.blocked ? 'blocked' : 'demoted');
+          // The login as it is now, locked: another rename may have committed since it was read above, and
+          // the alerts owned under it must follow.
+          const current = await repo.findUser(tx, p.orgId, user.id, 'update');
           const row = await repo.updateUser(tx, user.id, {
             username: changes.username,
             full_name: changes.fullName,
@@ -526,8 +529,9 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
           // Invitation and reset links were sent to the old login email: they must not set a password now.
           // Nor once the person is an owner: an admin may hold their invitation's link (handed back when
           // it could not be emailed) or a key made for them, refused for an owner, and act as the owner.
-          const renamed = changes.username !== undefined && changes.username !== user.username;
-          if (renamed) await alertsRepository.renameOwner(tx, p.orgId, user.username, changes.username ?? '');
+          const before = current?.username ?? user.username;
+          const renamed = changes.username !== undefined && changes.username !== before;
+          if (renamed) await alertsRepository.renameOwner(tx, p.orgId, before, changes.username ?? '');
           if (renamed || becomesOwner)
             await sessionsRepository.spendAccountTokensOfUser(tx, user.id, clock.now());
           const keysRemoved = becomesOwner ? await repo.deleteKeysHeldByOthersOf(tx, user.id) : [];

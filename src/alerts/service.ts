@@ -593,10 +593,14 @@ export function createAlertsService(
       }
       case 'assign': {
         if (closed) return refuseClosed('assigned');
+        // Locked until the owner is written: a change of the user's login meanwhile moves their alerts to
+        // the new one (accounts' renameOwner), and must see this one (a rename takes no KEY lock: the
+        // username's unique index is on an expression).
         const user = await accountsRepository.findUser(
           tx,
           alert.org_id,
           action.owner.id ?? action.owner.username ?? '',
+          'share',
         );
         if (!user)
           throw invalidField(

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
 import {
   addUserWithKey,
   startTestServer,
@@ -272,6 +273,40 @@ describe('who sees which alerts (alerts-access-all)', () => {
 
     await server.callOk('DELETE', `/v2/users/${owner.id}`);
     assert.equal((await server.callOk('GET', `/v2/alerts/${alertId}`)).data.owner, '');
+  });
+
+  it('assigns to nobody a login being renamed at that moment: the assignment waits, then finds no such user', async () => {
+    const person = await addUserWithKey(server, 'racing', run);
+    const made = await server.callOk('POST', '/v2/alerts', { message: `assigned while renamed ${run}` });
+    const alertId = await waitFor('the alert', async () => {
+      const status = await server.call('GET', `/v2/alerts/requests/${made.requestId}`);
+      return status.body.data?.alertId as string | undefined;
+    });
+    // A rename in flight, as updateUser makes it: the user's row, then the alerts owned under the old login.
+    const renaming = new pg.Client({ connectionString: server.databaseUrl });
+    await renaming.connect();
+    try {
+      await renaming.query('BEGIN');
+      await renaming.query('UPDATE users SET username = $2 WHERE id = $1', [
+        person.id,
+        `renamed-${person.username}`,
+      ]);
+      await renaming.query('UPDATE alerts SET owner = $2 WHERE owner = $1', [
+        person.username,
+        `renamed-${person.username}`,
+      ]);
+      const assigning = server.call('POST', `/v2/alerts/${alertId}/assign`, {
+        owner: { username: person.username },
+      });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await renaming.query('COMMIT');
+      await assigning;
+    } finally {
+      await renaming.end();
+    }
+    await server.idle();
+    const owner = (await server.callOk('GET', `/v2/alerts/${alertId}`)).data.owner as string;
+    assert.notEqual(owner, person.username, 'the alert is not left under the old login');
   });
 
   it('follows a change of role at once: granting alerts-access-all shows every alert', async () => {
