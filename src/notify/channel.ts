@@ -64,6 +64,11 @@ export interface OutgoingNotification {
   note?: string;
   /** Links that act on the alert without logging in (signed for this person and this alert; none for a destination that is not a person). */
   links: { acknowledge?: string; close?: string; view: string };
+  /**
+   * Email only: the message the alert's thread keeps in its subject, the alert's message as its first
+   * email had it (email-threads.ts), so that an edit of the message does not split the thread.
+   */
+  thread?: { message: string };
 }
 
 /**

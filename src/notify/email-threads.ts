@@ -1,33 +1,30 @@
+import { sql } from 'kysely';
 import type { Queryable } from '../db/database.js';
 
 /**
  * The SQL of `email_threads`: per alert, the message its emails' subject keeps (migration 0053). The
- * first email about an alert sets it; every later one reads it back, whatever the message is now.
+ * first email about an alert sets it to the alert's message then; every later one reads it back,
+ * whatever the message is now.
  */
 export const emailThreadsRepository = {
   /**
-   * The thread's message: the one stored by the alert's first email, or `message` when this is the
-   * first. Every email but the first only reads. Two first emails at once both insert; the one that
-   * loses the race inserts nothing and reads the winner's (a statement of its own, which sees the
-   * other's commit where the insert's own snapshot would not).
+   * The thread message of each of these alerts, for a round of emails about them: one statement for the
+   * round, which keeps the alert's message as it is now for those that have none yet. An alert whose
+   * first emails go in two rounds at once may be missing from the answer (the other round's row is not
+   * yet visible to this statement); its email then has the message as it is, the same one.
    */
-  async threadMessage(db: Queryable, alertId: string, message: string): Promise<string> {
-    const read = async () =>
-      (
-        await db
-          .selectFrom('email_threads')
-          .select('message')
-          .where('alert_id', '=', alertId)
-          .executeTakeFirst()
-      )?.message;
-    const kept = await read();
-    if (kept !== undefined) return kept;
-    const inserted = await db
-      .insertInto('email_threads')
-      .values({ alert_id: alertId, message })
-      .onConflict((oc) => oc.column('alert_id').doNothing())
-      .returning('message')
-      .executeTakeFirst();
-    return inserted?.message ?? (await read()) ?? message;
+  async threadsOf(db: Queryable, alertIds: readonly string[]): Promise<Map<string, string>> {
+    if (alertIds.length === 0) return new Map();
+    const { rows } = await sql<{ alert_id: string; message: string }>`
+      WITH kept AS (
+        INSERT INTO email_threads (alert_id, message)
+        SELECT a.id, a.message FROM alerts a WHERE a.id = ANY(${[...alertIds]}::uuid[])
+        ON CONFLICT (alert_id) DO NOTHING
+        RETURNING alert_id, message
+      )
+      SELECT alert_id, message FROM kept
+      UNION ALL
+      SELECT alert_id, message FROM email_threads WHERE alert_id = ANY(${[...alertIds]}::uuid[])`.execute(db);
+    return new Map(rows.map((r) => [r.alert_id, r.message]));
   },
 };

@@ -2,11 +2,9 @@ import { createHash } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import { parseConnectionUrl } from 'nodemailer/lib/shared';
 import type { SMTPPoolOptions } from 'nodemailer/lib/smtp-pool';
-import type { Queryable } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import type { DeliveryResult, NotificationChannel, OutgoingNotification } from './channel.js';
-import { renderNotificationEmail, type EmailThread } from './email-template.js';
-import { emailThreadsRepository } from './email-threads.js';
+import { renderNotificationEmail } from './email-template.js';
 
 /**
  * The email channel: hands each notification to the SMTP relay in VIGIL_SMTP_URL (smtp://user:pass@host:587
@@ -23,15 +21,14 @@ import { emailThreadsRepository } from './email-threads.js';
  * never got carries the same id and receiving systems can drop the duplicate.
  *
  * Every email about one alert is one thread (References, In-Reply-To, Thread-Topic and one subject); the
- * subject keeps the alert's message as the thread's first email had it (email-threads.ts).
+ * subject keeps the alert's message as the thread's first email had it (`thread`, which the sender reads
+ * from email-threads.ts for a whole round).
  */
 
 export interface EmailChannelOptions {
   smtpUrl: string;
   from: string;
   log: Logger;
-  /** Where each alert's thread keeps its message (`email_threads`); without it the subject has the message as it is. */
-  db?: Queryable;
   /** Overrides of the connection, greeting and socket timeouts (ms); tests shorten them. */
   timeouts?: Partial<Pick<SMTPPoolOptions, 'connectionTimeout' | 'greetingTimeout' | 'socketTimeout'>>;
 }
@@ -83,7 +80,7 @@ export function classifySmtpError(error: SmtpError): DeliveryResult {
 }
 
 export function createEmailChannel(options: EmailChannelOptions): NotificationChannel {
-  const { from, log, db } = options;
+  const { from, log } = options;
   const settings: SMTPPoolOptions & { pool: true } = {
     // A few connections keep a burst of pages moving without tripping a relay's per-client limits.
     maxConnections: 8,
@@ -108,25 +105,7 @@ export function createEmailChannel(options: EmailChannelOptions): NotificationCh
   return {
     type: 'email',
     async send(message: OutgoingNotification): Promise<DeliveryResult> {
-      let thread: EmailThread | undefined;
-      try {
-        thread = db
-          ? {
-              message: await emailThreadsRepository.threadMessage(
-                db,
-                message.alert.id,
-                message.alert.message,
-              ),
-            }
-          : undefined;
-      } catch (error) {
-        // The page matters more than its place in a thread: send it with the message as it is.
-        log.warn(
-          { err: error, notificationId: message.notificationId },
-          'the email thread could not be read; sending with the message as it is',
-        );
-      }
-      const rendered = renderNotificationEmail(message, thread);
+      const rendered = renderNotificationEmail(message, message.thread);
       const messageId = messageIdFor(message.idempotencyKey, from);
       const threadId = threadIdFor(message.alert.id, from);
       const urgent =

@@ -14,6 +14,7 @@ import type { DeliveryResult, NotificationChannel, OutgoingNotification } from '
 import { destinationLabel, throttleOf, type Channels } from './destinations/registry.js';
 import { bothAllow, nextAllowedAt } from './destinations/throttle.js';
 import { destinationKey, notificationsRepository as repo, type NotificationOutcome } from './repository.js';
+import { emailThreadsRepository } from './email-threads.js';
 import { whyNotPageable, whyUnwanted } from './planner.js';
 
 /**
@@ -133,6 +134,9 @@ const PLANNED_STEP_REMADE = sql<boolean | null>`
   r.steps @> jsonb_build_array(jsonb_build_object('contactId', n.rule_step -> 'contactId',
     'sendAfterMinutes', n.rule_step -> 'sendAfterMinutes', 'enabled', true))`;
 
+/** An alert as a round sends about it: with the message its email thread keeps, for its emails. */
+type RoundAlert = AlertRow & { threadMessage?: string | undefined };
+
 /** Marks a message put back to wait for its destination's throttle (in last_error, until it goes). */
 const THROTTLED = 'throttled:';
 
@@ -194,7 +198,7 @@ export function createNotificationSender(options: NotificationSenderOptions): No
 
   function render(
     row: NotificationRow,
-    alert: AlertRow,
+    alert: RoundAlert,
     recipient: Recipient,
     now: Date,
   ): OutgoingNotification {
@@ -240,13 +244,14 @@ export function createNotificationSender(options: NotificationSenderOptions): No
         ...(claims && actionable ? { close: links.url({ ...claims, action: 'close' }, now) } : {}),
         view: `${options.publicUrl}/alerts/${alert.id}`,
       },
+      ...(alert.threadMessage !== undefined ? { thread: { message: alert.threadMessage } } : {}),
     };
   }
 
   /** A message ready to hand to its channel, or the outcome that ends it without sending. */
   function prepare(
     row: NotificationRow,
-    alert: AlertRow | undefined,
+    alert: RoundAlert | undefined,
     recipient: Recipient | undefined,
     now: Date,
   ): Outcome | { row: NotificationRow; message: OutgoingNotification; channel: NotificationChannel } {
@@ -320,7 +325,7 @@ export function createNotificationSender(options: NotificationSenderOptions): No
    */
   async function deliver(
     rows: readonly NotificationRow[],
-    alertsById: ReadonlyMap<string, AlertRow>,
+    alertsById: ReadonlyMap<string, RoundAlert>,
     recipients: ReadonlyMap<string, Recipient>,
     now: Date,
   ): Promise<Outcome[]> {
@@ -517,8 +522,9 @@ export function createNotificationSender(options: NotificationSenderOptions): No
                 stepRemade: person.rule_step_remade ?? false,
               }
             : undefined;
-        // The step first: turning it off is what the person did, and says why better than its contact.
-        const unpageable = whyStepGone(row, rule) ?? whyContactGone(row, contact);
+        // The contact's reason first: deleting a contact also takes it out of the steps that used it, and
+        // "the contact method was deleted" says what happened.
+        const unpageable = whyContactGone(row, contact) ?? whyStepGone(row, rule);
         recipients.set(row.id, {
           userId: person.user_id,
           name: person.full_name || person.username,
@@ -610,12 +616,18 @@ export function createNotificationSender(options: NotificationSenderOptions): No
    */
   async function prepareRound(rows: NotificationRow[], now: Date) {
     const { go, wait } = await throttled(rows, now);
-    const [alertRows, recipients] = await Promise.all([
+    const [alertRows, recipients, threads] = await Promise.all([
       alertsRepository.byIds(db, [...new Set(go.map((r) => r.alert_id))]),
       recipientsOf(go),
+      emailThreadsRepository.threadsOf(db, [
+        ...new Set(go.filter((r) => r.method === 'email').map((r) => r.alert_id)),
+      ]),
     ]);
     await record(wait);
-    return { go, recipients, alertsById: new Map(alertRows.map((a) => [a.id, a])) };
+    const alertsById = new Map<string, RoundAlert>(
+      alertRows.map((a) => [a.id, { ...a, threadMessage: threads.get(a.id) }]),
+    );
+    return { go, recipients, alertsById };
   }
 
   async function sendDue(now: Date): Promise<number> {

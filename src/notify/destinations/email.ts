@@ -20,7 +20,7 @@ export const emailDestination = {
       ? { ok: true, address: value }
       : { ok: false, problem: `"${input}" is not an email address.` };
   },
-  channel({ config, log, db }) {
+  channel({ config, log }) {
     if (!config.smtpUrl) {
       return {
         unavailable: 'email is not set up: set VIGIL_SMTP_URL (and VIGIL_EMAIL_FROM) and restart Vigil',
@@ -32,7 +32,6 @@ export const emailDestination = {
       smtpUrl: config.smtpUrl,
       from: emailFrom(config),
       log,
-      db,
     });
   },
 } as const satisfies DestinationType<'email'>;
