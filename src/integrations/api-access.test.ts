@@ -851,6 +851,41 @@ describe('the access flags of API integrations', () => {
     assert.equal(plain.data.ownerTeam, undefined);
   });
 
+  it('allowConfigurationAccess true makes an escalation its owner team’s when the request names none, as a schedule', async () => {
+    const { key } = await createIntegration({
+      type: 'API',
+      name: 'Terraform for escalations',
+      ownerTeam: { id: teamA },
+      allowConfigurationAccess: true,
+    });
+    const body = (name: string) => ({
+      name,
+      rules: [
+        {
+          condition: 'if-not-acked',
+          notifyType: 'default',
+          delay: { timeAmount: 0 },
+          recipient: { type: 'team', id: teamA },
+        },
+      ],
+    });
+    const made = await server.call('POST', '/v2/escalations', body('Made by a team key'), key);
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const got = await server.callOk('GET', `/v2/escalations/${made.body.data.id}`, undefined, key);
+    assert.equal(got.data.ownerTeam?.id, teamA);
+    const foreign = await server.call(
+      'POST',
+      '/v2/escalations',
+      { ...body('For another team'), ownerTeam: { id: teamB } },
+      key,
+    );
+    assert.equal(foreign.status, 403, JSON.stringify(foreign.body));
+    // A user's key still makes an escalation no team owns.
+    const unowned = await server.callOk('POST', '/v2/escalations', body('Nobody’s escalation'));
+    const plain = await server.callOk('GET', `/v2/escalations/${unowned.data.id}`);
+    assert.equal(plain.data.ownerTeam, undefined);
+  });
+
   it('allowConfigurationAccess true adds, demotes and removes admins of its owner team, as Terraform does', async () => {
     const teamId = await createTeam('Platform');
     const { key } = await createIntegration({

@@ -273,7 +273,9 @@ export function createEscalationsService(db: Db) {
   return {
     async create(p: Principal, input: EscalationInput) {
       const owner = input.ownerTeam ? await resolveTeam(p.orgId, input.ownerTeam, 'ownerTeam') : undefined;
-      await requireManager(p, owner?.id ?? null);
+      // As a schedule: one made with a team integration's key is that team's when the request names none.
+      const ownerTeamId = owner?.id ?? p.integration?.ownerTeamId ?? null;
+      await requireManager(p, ownerTeamId);
       try {
         // One transaction, so that the locks toRules takes on the recipients last until the policy is saved.
         return await db.transaction().execute(async (tx) => {
@@ -283,7 +285,7 @@ export function createEscalationsService(db: Db) {
             org_id: p.orgId,
             name: input.name,
             description: input.description ?? '',
-            owner_team_id: owner?.id ?? null,
+            owner_team_id: ownerTeamId,
             rules,
             repeat,
           });
