@@ -13,7 +13,7 @@ import { forbidden, isDomainError, notFound } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { oneLine, truncate } from '../html.js';
 import { SLACK_ACTIONS } from './blocks.js';
-import { slackClient } from './client.js';
+import { slackClient, slackErrorCode } from './client.js';
 import { slackRepository as repo } from './repository.js';
 
 /**
@@ -136,6 +136,9 @@ interface SlackAccount {
   profile?: { email?: string };
 }
 
+/** What users.info answers when the account is none Slack will show the bot: an answer, not a failure. */
+const NO_SUCH_ACCOUNT = new Set(['user_not_found', 'user_not_visible']);
+
 /** Whether a workspace or Enterprise Grid organization id Slack gave is the installation's. */
 function isHome(home: Installation, id: string | undefined): boolean {
   return id !== undefined && id !== '' && (id === home.teamId || id === home.enterpriseId);
@@ -181,6 +184,8 @@ export function createSlackService(deps: SlackServiceDeps) {
   const cannotCheckWorkspace =
     'Vigil could not ask Slack which workspace is connected to it, so it cannot tell whether your ' +
     'link to a Vigil user holds for you: try again in a moment.';
+  const cannotAskSlack =
+    'Vigil could not check with Slack who you are just now, so nothing was done: try again in a moment.';
 
   // Learnt once per process (the bot token does not change while it runs); a failed answer is asked again
   // at the next click.
@@ -206,15 +211,19 @@ export function createSlackService(deps: SlackServiceDeps) {
     return installation;
   }
 
-  async function slackAccount(slackUserId: string): Promise<SlackAccount | undefined> {
+  /**
+   * The presser's Slack account; 'none' when Slack answered that there is no such account (or none it
+   * shows the bot), 'failed' when Slack could not be asked (an error, no answer in time).
+   */
+  async function slackAccount(slackUserId: string): Promise<SlackAccount | 'none' | 'failed'> {
     try {
-      return (await client().users.info({ user: slackUserId })).user;
+      return (await client().users.info({ user: slackUserId })).user ?? 'none';
     } catch (error) {
       log.warn(
         { err: error, slackUserId },
         'Slack users.info failed: the Slack user is not matched by email',
       );
-      return undefined;
+      return NO_SUCH_ACCOUNT.has(slackErrorCode(error) ?? '') ? 'none' : 'failed';
     }
   }
 
@@ -232,14 +241,15 @@ export function createSlackService(deps: SlackServiceDeps) {
     if (!home) return undefined;
     if (presser.team_id) return isHome(home, presser.team_id);
     const account = await slackAccount(presser.id);
-    return account !== undefined && ofInstallation(home, undefined, account);
+    return typeof account === 'object' && ofInstallation(home, undefined, account);
   }
 
   /**
    * The Vigil user a Slack user acts as: one linked before (by an admin, or by email for a presser of the
    * installation's workspace), else the user of this organization whose username is the Slack account's
    * email (members of the installation's workspace only; not guests, bots or the deleted), who is then
-   * linked so later clicks need no lookup. Otherwise what to tell the presser.
+   * linked so later clicks need no lookup. Otherwise what to tell the presser: when Slack could not be
+   * asked (auth.test or users.info failed), to try again, not how to be linked.
    */
   async function vigilUserOf(
     orgId: string,
@@ -266,7 +276,8 @@ export function createSlackService(deps: SlackServiceDeps) {
     }
     if (!config.slack.botToken) return unknown;
     const [home, u] = await Promise.all([installationOf(), slackAccount(slackUserId)]);
-    if (!home || !u) return unknown;
+    if (!home || u === 'failed') return { refusal: cannotAskSlack };
+    if (u === 'none') return unknown;
     if (!ofInstallation(home, presser.team_id, u)) {
       log.info(
         { slackUserId, slackUserTeam: presser.team_id ?? u.team_id, installation: home },

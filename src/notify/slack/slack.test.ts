@@ -48,6 +48,8 @@ const gridOutsider = { slackId: 'U0OUTGRID1', teamId: 'T0OTHER002', enterpriseId
 const linkedOutsider = { slackId: 'U0OUTSIDE3', teamId: 'T0OTHER003' };
 /** Alice's account in another workspace of the installation's own Grid organization. */
 const gridAlice = { slackId: 'U0GRIDALI1', teamId: 'T0VIGIL002', enterpriseId: GRID };
+/** Another account of Alice's in the installation's workspace, not linked yet: her clicks need users.info. */
+const aliceAgain = { slackId: 'U0ALICE002' };
 
 /** Alert text that, read as mrkdwn, would ping the whole channel and hide a link behind friendly words. */
 const HOSTILE = '<!channel> disk full <https://evil.example|Open runbook>';
@@ -132,6 +134,7 @@ before(async () => {
   slack.addUser({ id: bob.slackId, email: `someone-else-${run}@example.com`, name: 'bob' });
   slack.addUser({ id: carol.slackId, email: carol.username, name: 'carol' });
   slack.addUser({ id: 'U0GUEST001', email: alice.username, name: 'guest', isRestricted: true });
+  slack.addUser({ id: aliceAgain.slackId, email: alice.username, name: 'alice-again' });
   for (const person of [outsider, gridOutsider, gridAlice, linkedOutsider]) {
     slack.addUser({ id: person.slackId, email: alice.username, ...person });
   }
@@ -502,6 +505,54 @@ describe('a slack destination', () => {
     const acked = await alertOf(alert.id);
     assert.equal(acked.acknowledged, true);
     assert.equal(acked.report.acknowledgedBy, 'Alice Smith');
+  });
+
+  it('tells a Slack user to try again, not how to be linked, when Slack could not be asked who they are, and changes nothing; their next click acts', async () => {
+    const alert = await createAlert(`Slack hiccup ${run}`, slackTeam);
+    const message = await posted(alert.tinyId);
+    const lookups = () =>
+      slack.calls.filter((c) => c.method === 'users.info' && c.args.user === aliceAgain.slackId);
+    // An HTTP error, a 429, and an error Slack answers that is not "no such user".
+    for (const failure of [500, 429, 'internal_error']) {
+      const before = slack.responses.length;
+      const tried = lookups().length;
+      slack.failNext('users.info', failure);
+      const answer = await slack.click({
+        actionId: SLACK_ACTIONS.close,
+        channel: CHANNEL,
+        ts: message.ts,
+        userId: aliceAgain.slackId,
+      });
+      assert.equal(answer.status, 200, answer.text);
+      assert.equal(lookups().length, tried + 1, 'users.info was asked, and failed');
+      assert.equal(lookups().at(-1)?.ok, false);
+      const reply = await waitFor('the ephemeral reply', async () => slack.responses[before]);
+      assert.equal(reply.response_type, 'ephemeral');
+      assert.match(
+        String(reply.text),
+        /could not check with Slack who you are just now, so nothing was done: try again in a moment/,
+      );
+      assert.doesNotMatch(String(reply.text), /does not know who you are|PUT /);
+      assert.equal((await alertOf(alert.id)).status, 'open', String(failure));
+    }
+    await server.idle();
+    assert.equal(updatesOf(message.ts).length, 0);
+    const links = () =>
+      db.query('SELECT 1 FROM slack_user_links WHERE slack_user_id = $1', [aliceAgain.slackId]);
+    assert.equal((await links()).rows.length, 0, 'not linked');
+
+    // Slack answers again: the click acts as Alice, as before.
+    const answer = await slack.click({
+      actionId: SLACK_ACTIONS.close,
+      channel: CHANNEL,
+      ts: message.ts,
+      userId: aliceAgain.slackId,
+    });
+    assert.equal(answer.status, 200, answer.text);
+    const closed = await alertOf(alert.id);
+    assert.equal(closed.status, 'closed');
+    assert.equal(closed.report.closedBy, 'Alice Smith');
+    assert.equal((await links()).rows.length, 1);
   });
 
   it('edits the message when the alert is acknowledged elsewhere (the API)', async () => {
