@@ -475,6 +475,25 @@ export const alertsRepository = {
       .execute();
   },
 
+  /**
+   * addLogs for alerts that may have been deleted since the lines were made (work settled after its
+   * alert went): only those that still exist get theirs, and a deleted one costs the others nothing.
+   */
+  async addLogsToExisting(
+    db: Queryable,
+    lines: readonly { alertId: string; type: string; log: string; owner: string }[],
+  ): Promise<void> {
+    if (lines.length === 0) return;
+    await sql`
+      INSERT INTO alert_logs (alert_id, type, log, owner)
+      SELECT l.alert_id, l.type, l.log, l.owner
+      FROM unnest(${lines.map((l) => l.alertId)}::uuid[], ${lines.map((l) => l.type)}::text[],
+        ${lines.map((l) => l.log)}::text[], ${lines.map((l) => l.owner)}::text[])
+        WITH ORDINALITY AS l(alert_id, type, log, owner, n)
+      JOIN alerts a ON a.id = l.alert_id
+      ORDER BY l.n`.execute(db);
+  },
+
   async addNote(db: Queryable, alertId: string, note: string, owner: string): Promise<void> {
     await db.insertInto('alert_notes').values({ alert_id: alertId, note, owner }).execute();
   },

@@ -1,3 +1,4 @@
+import { alertsRepository } from '../../../alerts/repository.js';
 import type { Db } from '../../../db/database.js';
 import type { Clock } from '../../../work/clock.js';
 import type { AlertEventConsumer } from '../../../engine/consumers.js';
@@ -84,7 +85,7 @@ export function createChangeRecorder(deps: { db: Db; clock: Clock; signal: WorkS
           if (why !== undefined) lines.add(why);
         }
         // The alert may be gone already (its findings keep its changes): logged only while it exists.
-        await writebacksRepository.logOnAlerts(
+        await alertsRepository.addLogsToExisting(
           tx,
           [...lines].map((log) => ({
             alertId: event.alertId,

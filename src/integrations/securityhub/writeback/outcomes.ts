@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { alertsRepository } from '../../../alerts/repository.js';
 import type { AlertsService } from '../../../alerts/service.js';
 import type { Db } from '../../../db/database.js';
 import type { Clock } from '../../../work/clock.js';
@@ -36,8 +37,8 @@ export function createOutcomeRecorder(deps: {
    */
   async function logOnAlerts(changes: readonly ClaimedChange[], text: string): Promise<void> {
     const alertIds = [...new Set(changes.flatMap((c) => (c.alertId ? [c.alertId] : [])))];
-    await writebacksRepository
-      .logOnAlerts(
+    await alertsRepository
+      .addLogsToExisting(
         db,
         alertIds.map((alertId) => ({ alertId, type: 'writeback', log: text, owner: LOG_OWNER })),
       )

@@ -100,14 +100,6 @@ function stillClaimed(claimId: string, ids: readonly string[]) {
  */
 const CLAIM_LOCK = 'securityhub writeback claim';
 
-/** A line for an alert's activity log. */
-export interface AlertLogLine {
-  alertId: string;
-  type: string;
-  log: string;
-  owner: string;
-}
-
 export const writebacksRepository = {
   /**
    * The findings of an alert whose integration writes back. Also those of an alert deleted since its event
@@ -597,22 +589,6 @@ export const writebacksRepository = {
     const windows = await maintenanceRepository.windowsOf(db, integrationId, madeAt);
     const open = windows.find((w) => isOpenAt(w, madeAt));
     return open ? `disabled by maintenance ${open.id}` : undefined;
-  },
-
-  /**
-   * Adds lines to the activity logs of those of their alerts that still exist, in one statement: an alert
-   * deleted since its change was recorded has no log, and its line must not cost the others theirs.
-   */
-  async logOnAlerts(db: Queryable, lines: readonly AlertLogLine[]): Promise<void> {
-    if (lines.length === 0) return;
-    await sql`
-      INSERT INTO alert_logs (alert_id, type, log, owner)
-      SELECT l.alert_id, l.type, l.log, l.owner
-      FROM unnest(${lines.map((l) => l.alertId)}::uuid[], ${lines.map((l) => l.type)}::text[],
-        ${lines.map((l) => l.log)}::text[], ${lines.map((l) => l.owner)}::text[])
-        WITH ORDINALITY AS l(alert_id, type, log, owner, n)
-      JOIN alerts a ON a.id = l.alert_id
-      ORDER BY l.n`.execute(db);
   },
 
   async integrationOwner(db: Queryable, integrationId: string): Promise<IntegrationOwner | undefined> {
