@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { startTestServer, waitFor, type Json, type TestServer } from '../testing/harness.js';
+import {
+  alertLogs,
+  createAlert,
+  createTeamAlert,
+  startTestServer,
+  waitFor,
+  type Json,
+  type TestServer,
+} from '../testing/harness.js';
 import { ShiftedClock } from '../work/clock.js';
 import { snoozeEndsQueue } from './snooze-ends.js';
 
@@ -42,21 +50,11 @@ async function alertOf(alertId: string): Promise<Json> {
   return (await api.callOk('GET', `/v2/alerts/${alertId}`)).data;
 }
 
-async function logs(alertId: string): Promise<string[]> {
-  const res = await api.callOk('GET', `/v2/alerts/${alertId}/logs?order=asc&limit=100`);
-  return (res.data as Json[]).map((l) => l.log as string);
-}
+const logs = (alertId: string): Promise<string[]> => alertLogs(api, alertId);
 
 describe('an acknowledgement just after a snooze ended', () => {
   it('ends the snooze first and stays acknowledged when the snooze-ends queue comes', async () => {
-    const made = await api.callOk('POST', '/v2/alerts', {
-      message: 'acknowledged after its snooze',
-      responders: [{ type: 'team', name: 'Snooze' }],
-    });
-    const alertId = await waitFor('the alert', async () => {
-      const status = await api.call('GET', `/v2/alerts/requests/${made.requestId}`);
-      return status.body.data?.alertId as string | undefined;
-    });
+    const alertId = await createTeamAlert(api, 'acknowledged after its snooze', 'Snooze');
     const endTime = new Date(Date.now() + 3_600_000);
     await api.callOk('POST', `/v2/alerts/${alertId}/snooze`, { endTime: endTime.toISOString() });
     await waitFor('the snooze', async () => ((await alertOf(alertId)).snoozed ? true : undefined));
@@ -111,11 +109,7 @@ describe('an acknowledgement just after a snooze ended', () => {
   });
 
   it('given again to an alert acknowledged before its snooze, ends the snooze and stands', async () => {
-    const made = await api.callOk('POST', '/v2/alerts', { message: 'acknowledged, snoozed, acknowledged' });
-    const alertId = await waitFor('the alert', async () => {
-      const status = await api.call('GET', `/v2/alerts/requests/${made.requestId}`);
-      return status.body.data?.alertId as string | undefined;
-    });
+    const alertId = await createAlert(api, { message: 'acknowledged, snoozed, acknowledged' });
     await api.callOk('POST', `/v2/alerts/${alertId}/acknowledge`, { user: person });
     await waitFor('the acknowledgement', async () =>
       (await alertOf(alertId)).acknowledged ? true : undefined,

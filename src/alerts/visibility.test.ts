@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import {
   addUserWithKey,
+  createAlert as newAlert,
   startTestServer,
   waitFor,
   type Json,
@@ -254,11 +255,7 @@ describe('who sees which alerts (alerts-access-all)', () => {
       addUserWithKey(server, 'owner', run),
       addUserWithKey(server, 'other', run),
     ]);
-    const made = await server.callOk('POST', '/v2/alerts', { message: `owned ${run}` });
-    const alertId = await waitFor('the owned alert', async () => {
-      const status = await server.call('GET', `/v2/alerts/requests/${made.requestId}`);
-      return status.body.data?.alertId as string | undefined;
-    });
+    const alertId = await newAlert(server, { message: `owned ${run}` });
     await server.callOk('POST', `/v2/alerts/${alertId}/assign`, { owner: { username: owner.username } });
     const sees = async (key: string) =>
       (await server.call('GET', `/v2/alerts/${alertId}`, undefined, key)).status === 200;
@@ -277,11 +274,7 @@ describe('who sees which alerts (alerts-access-all)', () => {
 
   it('assigns to nobody a login being renamed at that moment: the assignment waits, then finds no such user', async () => {
     const person = await addUserWithKey(server, 'racing', run);
-    const made = await server.callOk('POST', '/v2/alerts', { message: `assigned while renamed ${run}` });
-    const alertId = await waitFor('the alert', async () => {
-      const status = await server.call('GET', `/v2/alerts/requests/${made.requestId}`);
-      return status.body.data?.alertId as string | undefined;
-    });
+    const alertId = await newAlert(server, { message: `assigned while renamed ${run}` });
     // A rename in flight, as updateUser makes it: the user's row, then the alerts owned under the old login.
     const renaming = new pg.Client({ connectionString: server.databaseUrl });
     await renaming.connect();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { startTestServer, waitFor, type TestServer } from '../testing/harness.js';
+import { createAlert, startTestServer, waitFor, type TestServer } from '../testing/harness.js';
 import { startTestSmtpServer, type ReceivedMail, type TestSmtpServer } from '../testing/smtp.js';
 import { ShiftedClock } from '../work/clock.js';
 
@@ -60,15 +60,8 @@ after(async () => {
   await smtp?.stop();
 });
 
-async function createAlert(message: string, username: string): Promise<string> {
-  const res = await server.callOk('POST', '/v2/alerts', {
-    message,
-    responders: [{ type: 'user', username }],
-  });
-  return waitFor('the alert', async () => {
-    const status = await server.call('GET', `/v2/alerts/requests/${res.requestId}`);
-    return status.body.data?.alertId as string | undefined;
-  });
+async function alertFor(message: string, username: string): Promise<string> {
+  return createAlert(server, { message, responders: [{ type: 'user', username }] });
 }
 
 /** Acts on the alert through the API and waits until the action is done. */
@@ -107,7 +100,7 @@ describe('email threads', () => {
     const first = `Disk full on db-1 ${run}`;
     const middle = `Disk full" to "db-2 ${run}`;
     const now = `Disk full on db-2, the replica ${run}`;
-    const alertId = await createAlert(first, alice);
+    const alertId = await alertFor(first, alice);
     const page = await mailTo(alice, alertId, () => true);
     const tinyId = (await server.callOk('GET', `/v2/alerts/${alertId}`)).data.tinyId as string;
     assert.equal(page.subject, `[Vigil] #${tinyId}: ${first}`);
@@ -138,7 +131,7 @@ describe('email threads', () => {
   it('begin with the message the first email had, when it was edited before any email went out', async () => {
     const created = `Login from a new country ${run}`;
     const edited = `Login from a new country: Alice on holiday ${run}`;
-    const alertId = await createAlert(created, dave);
+    const alertId = await alertFor(created, dave);
     await act(alertId, 'PUT', '/message', { message: edited, user: 'Bob' });
     await server.idle();
     clock.advance(5 * MINUTE);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { startTestServer, waitFor, type Json, type TestServer } from '../testing/harness.js';
+import { createAlert, startTestServer, waitFor, type Json, type TestServer } from '../testing/harness.js';
 import { ShiftedClock } from '../work/clock.js';
 import type { NotificationChannel } from './channel.js';
 
@@ -64,13 +64,9 @@ async function person(name: string): Promise<Person> {
 }
 
 async function alertFor(who: Person, message: string): Promise<string> {
-  const res = await server.callOk('POST', '/v2/alerts', {
+  return createAlert(server, {
     message: `${message} ${run}`,
     responders: [{ type: 'user', username: who.username }],
-  });
-  return waitFor('the alert', async () => {
-    const status = await server.call('GET', `/v2/alerts/requests/${res.requestId as string}`);
-    return status.body.data?.alertId as string | undefined;
   });
 }
 

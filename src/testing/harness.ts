@@ -206,17 +206,19 @@ export async function waitFor<T>(
   }
 }
 
-/** Creates an alert for `team` and waits until it is made; its id. */
-export async function createTeamAlert(server: TestServer, message: string, team: string): Promise<string> {
-  const created = await server.callOk('POST', '/v2/alerts', {
-    message,
-    responders: [{ type: 'team', name: team }],
-  });
+/** Creates an alert through the API (with `server`'s key) and waits until it is made; its id. */
+export async function createAlert(server: TestServer, body: Json): Promise<string> {
+  const created = await server.callOk('POST', '/v2/alerts', body);
   const request = await waitFor('the alert to be made', async () => {
     const status = await server.call('GET', `/v2/alerts/requests/${created.requestId}`);
     return status.body.data?.alertId ? status.body.data : undefined;
   });
   return request.alertId as string;
+}
+
+/** Creates an alert for `team` and waits until it is made; its id. */
+export async function createTeamAlert(server: TestServer, message: string, team: string): Promise<string> {
+  return createAlert(server, { message, responders: [{ type: 'team', name: team }] });
 }
 
 /**

@@ -4,7 +4,13 @@ import { after, before, describe, it } from 'node:test';
 import { type KyselyPlugin, TableNode, sql } from 'kysely';
 import type { AlertEvent } from '../../alerts/events.js';
 import { createLogger } from '../../logger.js';
-import { startTestServer, waitFor, type Json, type TestServer } from '../../testing/harness.js';
+import {
+  createTeamAlert,
+  startTestServer,
+  waitFor,
+  type Json,
+  type TestServer,
+} from '../../testing/harness.js';
 import { ShiftedClock } from '../../work/clock.js';
 import { createEscalationEngine, type EscalationEngine } from './engine.js';
 
@@ -106,14 +112,7 @@ function engineOn(plugin?: KyselyPlugin): EscalationEngine {
 
 describe('two engine transactions on one alert', () => {
   it('resumes the escalation a new alert starts paused when it is unacknowledged meanwhile', async () => {
-    const made = await api.callOk('POST', '/v2/alerts', {
-      message: 'acknowledged before its escalation started',
-      responders: [{ type: 'team', name: 'Lock' }],
-    });
-    const alertId = await waitFor('the alert', async () => {
-      const status = await api.call('GET', `/v2/alerts/requests/${made.requestId}`);
-      return status.body.data?.alertId as string | undefined;
-    });
+    const alertId = await createTeamAlert(api, 'acknowledged before its escalation started', 'Lock');
     const acked = async (want: boolean) =>
       waitFor(`acknowledged ${want}`, async () => {
         const alert: Json = await api.callOk('GET', `/v2/alerts/${alertId}`);
