@@ -365,7 +365,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
           db: database.db,
           log,
           signal,
-          sync: createFindingSync({ alerts, log }),
+          sync: createFindingSync({ alerts, log, clock }),
         }).queue(),
         engine.queue({ idleMs }),
         notifications.queue({ idleMs }),

@@ -6,6 +6,7 @@ import { withSavepoint, type Tx } from '../../db/database.js';
 import type { AlertRow, DeliveryProgress, Priority, WritebackField } from '../../db/schema.js';
 import { indexKey } from '../../db/storable.js';
 import type { Logger } from '../../logger.js';
+import type { Clock } from '../../work/clock.js';
 import type { IntegrationWithTeams } from '../repository.js';
 import { SEVERITY_LABELS, securityHubSettings, type SecurityHubSettings } from '../types.js';
 import {
@@ -503,8 +504,13 @@ export function actorFor(integration: IntegrationWithTeams): Actor {
   return { kind: 'integration', name: integration.name, integrationId: integration.id };
 }
 
-export function createFindingSync(deps: { alerts: AlertsService; log: Logger }) {
-  const { alerts, log } = deps;
+export function createFindingSync(deps: {
+  alerts: AlertsService;
+  log: Logger;
+  /** The write-back stamps its changes on this clock: the echo window is measured on it too. */
+  clock: Clock;
+}) {
+  const { alerts, log, clock } = deps;
 
   async function createAlert(
     tx: Tx,
@@ -566,7 +572,7 @@ export function createFindingSync(deps: { alerts: AlertsService; log: Logger }) 
     // earlier one sent) from a value someone set, and to end those that value makes out of date.
     const writes = previous
       ? await writebacksRepository.writesOf(tx, integration.id, findingKey, movedFields(previous, finding), {
-          sentSince: new Date(Date.now() - ECHO_WINDOW_MS),
+          sentSince: new Date(clock.now().getTime() - ECHO_WINDOW_MS),
         })
       : [];
     const echoed = previous && !isCustomAction ? echoOfWriteBack(previous, finding, writes) : undefined;
@@ -593,7 +599,7 @@ export function createFindingSync(deps: { alerts: AlertsService; log: Logger }) 
           ids: overriddenInSecurityHub(writes, fields, finding),
         },
         'a newer value was set in Security Hub',
-        new Date(),
+        clock.now(),
       );
     }
     const open = previous?.alert_id ? await alerts.lockInTx(tx, previous.alert_id) : undefined;
@@ -678,7 +684,7 @@ export function createFindingSync(deps: { alerts: AlertsService; log: Logger }) 
           exceptAlert: created.id,
         },
         'the finding opened a new alert',
-        new Date(),
+        clock.now(),
       );
     await save(created.id);
     return { verdict: 'created', alertId: created.id };

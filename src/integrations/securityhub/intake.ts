@@ -81,7 +81,7 @@ function handled(outcome: EventOutcome & { payloadId: string }): IntakeOutcome {
 
 export function createSecurityHubIntake(deps: IntakeDeps) {
   const { db, log } = deps;
-  const sync = createFindingSync({ alerts: deps.alerts, log });
+  const sync = createFindingSync({ alerts: deps.alerts, log, clock: deps.clock });
   const payloads = createPayloadLog({ db, clock: deps.clock, signal: deps.signal });
   const queue = createDeliveryQueue({ db, log, clock: deps.clock, signal: deps.signal });
   const subscriptions = createSnsSubscriptions({

@@ -97,7 +97,14 @@ const requestsNaming = (findingId: string) =>
 async function finding(suffix: string): Promise<{ alertId: string; id: string }> {
   const id = `arn:aws:securityhub:us-east-1:${ACCOUNT}:finding/${suffix}-${randomUUID()}`;
   aws.addFinding({ Id: id, ProductArn: PRODUCT });
-  const alertId = await deliverToIntake(server, integration, {
+  const alertId = await sendFinding(id, suffix, 'NEW');
+  assert.ok(alertId, `an alert for ${suffix}`);
+  return { alertId, id };
+}
+
+/** Sends the finding through intake as Security Hub does, with this workflow status; the alert it names. */
+async function sendFinding(id: string, suffix: string, workflowStatus: string): Promise<string | undefined> {
+  return deliverToIntake(server, integration, {
     version: '0',
     id: randomUUID(),
     'detail-type': 'Security Hub Findings - Imported',
@@ -121,14 +128,12 @@ async function finding(suffix: string): Promise<{ alertId: string; id: string }>
           Title: `Test finding ${suffix}`,
           Description: 'A finding for the write-back tests',
           Resources: [{ Type: 'AwsEc2Instance', Id: 'i-0123456789abcdef0' }],
-          Workflow: { Status: 'NEW' },
+          Workflow: { Status: workflowStatus },
           RecordState: 'ACTIVE',
         },
       ],
     },
   });
-  assert.ok(alertId, `an alert for ${suffix}`);
-  return { alertId, id };
 }
 
 /** The write-back changes of a finding, oldest first. */
@@ -419,5 +424,24 @@ describe('a maintenance', () => {
     await server.idle();
     assert.equal(requestsNaming(id).length, 0);
     assert.equal(held(id)?.Workflow?.Status, undefined);
+  });
+});
+
+// Last in the file: it moves the shared clock a day on.
+describe('a value Vigil sent more than 25 hours before, come back', () => {
+  it("is not taken for Vigil's echo, the window being measured on the clock the change was stamped by", async () => {
+    const { alertId, id } = await finding('late-echo');
+    await server.callOk('POST', `/v2/alerts/${alertId}/acknowledge`, {});
+    await waitFor('NOTIFIED', async () => held(id)?.Workflow?.Status === 'NOTIFIED');
+    await server.callOk('POST', `/v2/alerts/${alertId}/unacknowledge`, {});
+    await waitFor('NEW', async () => held(id)?.Workflow?.Status === 'NEW');
+    await waitFor('both sent', async () => (await changesOf(id)).every((c) => c.status === 'done'));
+    clock.advance(26 * 60 * 60 * 1000);
+    // A person sets NOTIFIED in Security Hub, which keeps UpdatedAt as it was: within the window this
+    // would be the acknowledge's late echo (written_back remembers only the unacknowledge's NEW).
+    await sendFinding(id, 'late-echo', 'NOTIFIED');
+    const payload = await server.callOk('GET', `/v2/integrations/${integration.id}/payloads?limit=1`);
+    const latest = (payload.data as { verdict: string; reason?: string }[])[0];
+    assert.equal(latest?.verdict, 'updated', JSON.stringify(latest));
   });
 });
