@@ -393,7 +393,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
             },
             {
               what: 'integration payloads',
-              purge: (now) => workIntegrations.purge(daysBefore(now, config.payloadRetentionDays)),
+              purge: (now) => workIntegrations.purge(daysBefore(now, config.payloadRetentionDays), now),
             },
             {
               what: 'handled-event marks',

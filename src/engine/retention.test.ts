@@ -173,7 +173,7 @@ describe('retention', () => {
             })),
           )
           .execute();
-        await integrationsRepository.purge(tx, new Date(clock.now().getTime() - 14 * DAY));
+        await integrationsRepository.purge(tx, new Date(clock.now().getTime() - 14 * DAY), clock.now());
         const rows = await tx
           .selectFrom('integration_payloads')
           .select('verdict')

@@ -3,6 +3,7 @@ import { type Queryable, type Tx, isUuid } from '../db/database.js';
 import type { DeliveryProgress, IntegrationRow } from '../db/schema.js';
 import { indexKey } from '../db/storable.js';
 import { prepared } from '../db/prepared.js';
+import { ECHO_WINDOW_MS } from './securityhub/echo-window.js';
 
 /** The SQL for integrations, their SNS subscriptions and their payload log. */
 
@@ -252,19 +253,21 @@ export const integrationsRepository = {
     return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
   },
 
-  async purge(db: Queryable, before: Date): Promise<number> {
+  async purge(db: Queryable, before: Date, now: Date): Promise<number> {
     // A queued delivery is work still to do (the sender was told it is stored), however old it is.
     const payloads = await db
       .deleteFrom('integration_payloads')
       .where('received_at', '<', before)
       .where('verdict', '!=', 'queued')
       .executeTakeFirst();
-    await db.deleteFrom('sns_processed_messages').where('processed_at', '<', before).execute();
-    // Finished write-backs: kept as long as the deliveries that led to them, then gone.
+    // The message ids that tell a retry, and the finished write-backs that tell an echo, are kept as long
+    // as the deliveries, and never for less than a retry or an echo may take to come (a 1-day retention).
+    const recognisesUntil = new Date(Math.min(before.getTime(), now.getTime() - ECHO_WINDOW_MS));
+    await db.deleteFrom('sns_processed_messages').where('processed_at', '<', recognisesUntil).execute();
     await db
       .deleteFrom('securityhub_writebacks')
       .where('status', 'in', ['done', 'superseded', 'failed'])
-      .where('updated_at', '<', before)
+      .where('updated_at', '<', recognisesUntil)
       .execute();
     return Number(payloads.numDeletedRows);
   },

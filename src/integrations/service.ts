@@ -631,7 +631,7 @@ export function createIntegrationsService(
     requireManager,
     /** That `p` may manage an existing integration (turn it off, or have a maintenance disable it). */
     requireManages,
-    purge: (before: Date) => repo.purge(db, before),
+    purge: (before: Date, now: Date) => repo.purge(db, before, now),
   };
 }
 

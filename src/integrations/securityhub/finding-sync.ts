@@ -19,6 +19,7 @@ import {
   type NormalizedFinding,
   type ParsedEvent,
 } from './findings.js';
+import { ECHO_WINDOW_MS } from './echo-window.js';
 import { findingsRepository } from './findings-repository.js';
 import { echoOf } from './writeback/changes.js';
 import { writebacksRepository, type FindingWrite } from './writeback/repository.js';
@@ -122,14 +123,6 @@ export function findingAlias(integrationId: string, f: NormalizedFinding): strin
     .digest('hex');
   return `securityhub-${digest.slice(0, 40)}`;
 }
-
-/**
- * How long after a change of Vigil's was sent its echo may still come: EventBridge's API destinations
- * retry a delivery for up to 24 hours (SNS gives up after one), and BatchUpdateFindings takes minutes to
- * apply; an hour more covers Vigil's own intake queue. An older sent change is no longer taken for the
- * source of a value that Security Hub sends: that value is someone's newer change.
- */
-export const ECHO_WINDOW_MS = 25 * 60 * 60 * 1000;
 
 /** The key of a field in what echoOf reads a change back as (and written_back keeps). */
 const ECHO_KEY: Record<WritebackField, string> = {

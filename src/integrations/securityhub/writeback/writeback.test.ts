@@ -1406,7 +1406,7 @@ describe('retention', () => {
       const recentDone = (await insert('done', 1)).rows[0].id;
       // Leased far ahead, so no sender takes it while the test runs: in flight, whatever its age.
       const inFlight = (await insert('sending', 30)).rows[0].id;
-      await server.app.context.integrations.purge(daysBefore(clock.now(), 14));
+      await server.app.context.integrations.purge(daysBefore(clock.now(), 14), clock.now());
       const left = await client.query(
         `SELECT id FROM securityhub_writebacks WHERE id = ANY($1) ORDER BY id`,
         [[oldDone, oldFailed, recentDone, inFlight]],
@@ -1414,6 +1414,40 @@ describe('retention', () => {
       assert.deepEqual(
         left.rows.map((r: { id: string }) => r.id),
         [recentDone, inFlight],
+      );
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('keeps a finished write-back for as long as its echo may come, however short the retention', async () => {
+    const client = new pg.Client({ connectionString: server.databaseUrl });
+    await client.connect();
+    try {
+      const now = clock.now();
+      const doneHoursAgo = (hours: number) =>
+        client.query(
+          `INSERT INTO securityhub_writebacks
+             (integration_id, finding_key, product_arn, finding_id, field, value, event_id, status, updated_at)
+           VALUES ($1, md5($3), $2, $3, 'workflow', '{"Status":"NOTIFIED"}', gen_random_uuid(), 'done', $4)
+           RETURNING id`,
+          [
+            integration.id,
+            PRODUCT,
+            `retention-echo-${hours}-${now.getTime()}`,
+            new Date(now.getTime() - hours * 3_600_000),
+          ],
+        );
+      const withinEcho = (await doneHoursAgo(24.5)).rows[0].id;
+      const pastEcho = (await doneHoursAgo(26)).rows[0].id;
+      // VIGIL_PAYLOAD_RETENTION_DAYS=1: the payloads go after 24 hours, the echo may come for 25.
+      await server.app.context.integrations.purge(daysBefore(now, 1), now);
+      const left = await client.query(`SELECT id FROM securityhub_writebacks WHERE id = ANY($1)`, [
+        [withinEcho, pastEcho],
+      ]);
+      assert.deepEqual(
+        left.rows.map((r: { id: string }) => r.id),
+        [withinEcho],
       );
     } finally {
       await client.end();
