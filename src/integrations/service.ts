@@ -103,7 +103,7 @@ export const MASKED_HEADER = MASKED_HEADER_VALUE;
  * Opsgenie shows them), so masked values would show as a change on every plan; Terraform runs with such a
  * key. Org admins manage every integration and every key already. A console session, an integration's key
  * and a team's admins see `****`: someone who may edit the integration but never saw its credentials cannot
- * learn them, nor have them sent elsewhere (the same-origin rule).
+ * learn them, nor have them sent elsewhere (kept only while the URL stays as it is).
  */
 export function seesHeaderValues(p: Principal): boolean {
   return p.apiKeyId !== '' && p.integration === undefined && isOrgAdmin(p);
@@ -205,7 +205,7 @@ export function createIntegrationsService(
   /**
    * A Webhook integration's destination config, checked as a team webhook's; a 422 when refused. The
    * headers given (undefined: none given) keep stored values as the webhook kind allows: a masked value
-   * only while the URL stays on its origin.
+   * only while the URL stays as it is.
    */
   async function webhookConfig(
     integrationId: string | undefined,

@@ -431,22 +431,28 @@ describe('the console’s policies, integration actions, Email and Webhook integ
       await settings.getByRole('textbox', { name: /^Webhook URL/ }).inputValue(),
       'http://127.0.0.1:9/other',
     );
-    await settings.getByRole('button', { name: 'Save webhook' }).click();
-    await page.getByText('The webhook is saved.').waitFor();
-    const saved = (await made('GET', `/v2/integrations/${hook.id}`)).data;
-    assert.equal(saved.webhookUrl, 'http://127.0.0.1:9/other');
-    assert.deepEqual(await storedHeaders(), { 'X-Receiver-Token': 'opensesame' }, 'left empty, it is kept');
-
-    // To another origin (here another port), the stored value is not sent unless given again.
     const url = settings.getByRole('textbox', { name: /^Webhook URL/ });
     const header1 = settings.getByRole('group', { name: 'Header 1' });
     const isRequired = async () => (await value.getAttribute('required')) !== null;
-    assert.equal(await isRequired(), false, 'on the same origin it may be left empty');
+    // Another path on the same server is another URL (a hook host serves many customers): the stored
+    // value is not sent there unless given again.
+    await header1.getByText('The URL changes: give the value again, or remove the header.').waitFor();
+    assert.equal(await isRequired(), true);
+    // Back on its URL, with another change: left empty, the value is kept.
+    await url.fill('http://127.0.0.1:9/hook');
     await header1.getByText('Leave it empty to keep the current value.').waitFor();
+    assert.equal(await isRequired(), false, 'on the same URL it may be left empty');
+    await settings.getByRole('checkbox', { name: 'Add the alert’s details to the payload' }).check();
+    await settings.getByRole('button', { name: 'Save webhook' }).click();
+    await page.getByText('The webhook is saved.').waitFor();
+    const saved = (await made('GET', `/v2/integrations/${hook.id}`)).data;
+    assert.equal(saved.webhookUrl, 'http://127.0.0.1:9/hook');
+    assert.equal(saved.addAlertDetails, true);
+    assert.deepEqual(await storedHeaders(), { 'X-Receiver-Token': 'opensesame' }, 'left empty, it is kept');
+
+    // To another origin (here another port), the stored value is not sent unless given again.
     await url.fill('http://127.0.0.1:10/hook');
-    await header1
-      .getByText('The URL moves to another server: give the value again, or remove the header.')
-      .waitFor();
+    await header1.getByText('The URL changes: give the value again, or remove the header.').waitFor();
     assert.equal(await isRequired(), true);
     await audit(page, 'desktop-webhook-moves');
     await settings.getByRole('button', { name: 'Save webhook' }).click();

@@ -296,9 +296,7 @@ describe('the console’s routing-rule time restrictions and webhook headers', (
         .getByRole('textbox', { name: /^Header name/ })
         .inputValue();
     assert.deepEqual([await nameOf('Header 1'), await nameOf('Header 2')], ['X-Receiver-Token', 'X-Team']);
-    await moved
-      .getByText('The URL moves to another server: give the value again, or remove the header.')
-      .waitFor();
+    await moved.getByText('The URL changes: give the value again, or remove the header.').waitFor();
     assert.notEqual(await value1.getAttribute('required'), null, 'the browser asks for the value');
     await audit(page, 'desktop-destination-moves');
     await settings.locator('form').evaluate((form: { noValidate: boolean }) => {

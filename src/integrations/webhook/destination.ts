@@ -18,7 +18,7 @@ export type WebhookDestinationConfig =
 /**
  * The destination's config for these settings, checked as a team webhook's is (private addresses refused).
  * `headers` are those the request gave (undefined when it gave none): the kind decides which stored values
- * they keep (a masked value, on the same origin only). `stored` stands in for a destination gone missing.
+ * they keep (a masked value, for the same URL only). `stored` stands in for a destination gone missing.
  */
 export async function webhookDestinationConfig(
   db: Queryable,

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import { storableText } from '../../db/storable.js';
 import { OutboundAgent, proxyFor } from '../../http/outbound.js';
 import { guardedLookup } from './address-guard.js';
 
@@ -26,7 +27,10 @@ export interface PostOptions {
 export interface PostAnswer {
   status: number;
   headers: http.IncomingHttpHeaders;
-  /** The start of the body, as text. */
+  /**
+   * The start of the body, as text that PostgreSQL can store: it goes to the delivery log, and a NUL in it
+   * (a gzip or UTF-16 answer, any binary one) would fail the write of every outcome of its round.
+   */
   excerpt: string;
 }
 
@@ -102,7 +106,7 @@ export async function postJson(
             resolve({
               status: res.statusCode ?? 0,
               headers: res.headers,
-              excerpt: Buffer.concat(chunks).subarray(0, excerptBytes).toString('utf8'),
+              excerpt: storableText(Buffer.concat(chunks).subarray(0, excerptBytes).toString('utf8')),
             });
           };
           res.on('data', (chunk: Buffer) => {

@@ -476,3 +476,120 @@ describe('the test endpoint', () => {
     assert.equal(await deliveryCount(id), 0);
   });
 });
+
+describe('what a webhook sends and stores', () => {
+  it("stores a receiver's answer with a NUL in it, and sends every destination of the round once", async () => {
+    const nulTeam = `Nul ${run}`;
+    await call('POST', '/v2/teams', { name: nulTeam });
+    const { id } = await webhook(`Nul ${run}`, '/nul', nulTeam);
+    await webhook(`Nul peer ${run}`, '/nul-peer', nulTeam);
+    // As a gzip answer's header, or any binary one, has: PostgreSQL's jsonb and text cannot hold it.
+    receiver.answerNext('/nul', { status: 200, body: 'ok\u0000' });
+    const alertId = await createAlert(`Binary answer ${run}`, nulTeam);
+    await receivedAbout('/nul', alertId, 1);
+    await receivedAbout('/nul-peer', alertId, 1);
+    const [sent] = await waitFor(
+      'the delivery to be recorded as sent',
+      async () => {
+        const rows = await deliveries(id);
+        return rows.length === 1 && rows[0].state === 'sent' ? rows : undefined;
+      },
+      // Well within the lease: a round whose outcomes were not stored is claimed again when it ends.
+      30_000,
+    );
+    assert.equal(sent.responseStatus, 200);
+    assert.equal(sent.responseExcerpt, 'ok\uFFFD');
+
+    // Past the lease of the round that sent them, nothing is claimed and sent again.
+    clock.advance(61_000);
+    await server.idle();
+    assert.equal(about('/nul', alertId).length, 1);
+    assert.equal(about('/nul-peer', alertId).length, 1);
+  });
+
+  it('refuses every content-* header, and Accept-Encoding, as headers of a webhook', async () => {
+    for (const name of ['Content-Encoding', 'content-language', 'Accept-Encoding']) {
+      const res = await server.call('POST', '/v2/destinations', {
+        name: `Encoded ${run}`,
+        type: 'webhook',
+        team: { name: team },
+        config: {
+          url: 'https://hooks.example.com/x',
+          headers: { Authorization: 'Bearer t', [name]: 'gzip' },
+        },
+      });
+      assert.equal(res.status, 422, JSON.stringify(res.body));
+      assert.match(String(res.body.errors?.config), new RegExp(`${name} is set by Vigil itself`));
+    }
+  });
+
+  it('does not send a stored header that is now refused, and still sends the others', async () => {
+    receiver.endpoint('/encoded');
+    const created = await call('POST', '/v2/destinations', {
+      name: `Stored encoding ${run}`,
+      type: 'webhook',
+      team: { name: otherTeam },
+      config: { url: `${receiver.url}/encoded`, headers: { 'X-Token': 't0ken' } },
+    });
+    const id = created.data.id as string;
+    receiver.setSecret('/encoded', created.data.config.secret as string);
+    // As a Content-Encoding stored before it was refused.
+    await db.query(
+      `UPDATE team_destinations SET config = jsonb_set(config, '{headers,Content-Encoding}', '"gzip"') WHERE id = $1`,
+      [id],
+    );
+    const tested = await call('POST', `/v2/destinations/${id}/test`);
+    assert.equal(tested.data.status, 'sent', JSON.stringify(tested.data));
+    const [got] = receiver.received('/encoded');
+    assert.equal(got?.headers['x-token'], 't0ken');
+    assert.equal(got?.headers['content-encoding'], undefined);
+    const shown = await call('GET', `/v2/destinations/${id}`);
+    assert.deepEqual(shown.data.config.headers, { 'X-Token': '****' });
+  });
+
+  it('keeps stored header values only while the URL stays as it is, another path of its origin included', async () => {
+    const created = await call('POST', '/v2/destinations', {
+      name: `Zapier-like ${run}`,
+      type: 'webhook',
+      team: { name: team },
+      config: { url: 'https://hooks.example.com/a', headers: { Authorization: 'Bearer mine' } },
+    });
+    const id = created.data.id as string;
+    const stored = async () =>
+      (await db.query('SELECT config FROM team_destinations WHERE id = $1', [id])).rows[0].config;
+
+    // A hook host serves every customer on one origin: another path may be someone else's receiver.
+    for (const config of [
+      { url: 'https://hooks.example.com/b', headers: { Authorization: '****' } },
+      { url: 'https://hooks.example.com/b' },
+      { url: 'https://hooks.example.com/a?to=me', headers: { Authorization: '****' } },
+    ]) {
+      const moved = await server.call('PATCH', `/v2/destinations/${id}`, { config });
+      assert.equal(moved.status, 422, `${JSON.stringify(config)}: ${JSON.stringify(moved.body)}`);
+      assert.match(String(moved.body.errors?.config), /Authorization/);
+      assert.match(String(moved.body.errors?.config), /given again/);
+      const kept = await stored();
+      assert.equal(kept.url, 'https://hooks.example.com/a');
+      assert.deepEqual(kept.headers, { Authorization: 'Bearer mine' });
+    }
+
+    // The same URL (as written, or as stored) keeps the masked value, or the one left out.
+    for (const config of [
+      { url: 'https://hooks.example.com/a', headers: { Authorization: '****' } },
+      { url: 'https://HOOKS.example.com:443/a' },
+      {},
+    ]) {
+      await call('PATCH', `/v2/destinations/${id}`, { config });
+      assert.deepEqual((await stored()).headers, { Authorization: 'Bearer mine' });
+    }
+
+    // Given again, the value goes with the URL.
+    await call('PATCH', `/v2/destinations/${id}`, {
+      config: { url: 'https://hooks.example.com/b', headers: { Authorization: 'Bearer new' } },
+    });
+    const moved = await stored();
+    assert.equal(moved.url, 'https://hooks.example.com/b');
+    assert.deepEqual(moved.headers, { Authorization: 'Bearer new' });
+    await call('DELETE', `/v2/destinations/${id}`);
+  });
+});

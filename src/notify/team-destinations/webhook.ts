@@ -122,9 +122,14 @@ function stringOf(value: unknown): string | undefined {
 export const HEADER_LIMITS = { count: 20, nameLength: 100, valueLength: 1000 } as const;
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 const HEADER_VALUE = /^[\x20-\x7e\t]*$/;
-/** What the sender itself sets, or what framing depends on: a header may not replace them. */
+/**
+ * What the sender itself sets, what framing depends on, or what says how the body is encoded (the body is
+ * always plain JSON: a `Content-Encoding: gzip` makes receivers fail to read it): a header may not replace
+ * or add them. Nor `Accept-Encoding`: the answer is not decoded, so a compressed one would be unreadable in
+ * the delivery log.
+ */
 const RESERVED_HEADER =
-  /^(host|content-length|content-type|transfer-encoding|connection|user-agent|webhook-.*)$/i;
+  /^(host|content-.*|transfer-encoding|connection|user-agent|accept-encoding|webhook-.*)$/i;
 
 function headersOf(value: unknown): Record<string, string> | string {
   if (value === undefined) return {};
@@ -138,11 +143,23 @@ function headersOf(value: unknown): Record<string, string> | string {
     if (name.length > HEADER_LIMITS.nameLength || !HEADER_NAME.test(name))
       return `config.headers: ${JSON.stringify(shown)} is not a header name (letters, digits and - _ . at most ${HEADER_LIMITS.nameLength}).`;
     if (RESERVED_HEADER.test(name))
-      return `config.headers: ${shown} is set by Vigil itself (host, content-*, transfer-encoding, connection, user-agent, webhook-*).`;
+      return `config.headers: ${shown} is set by Vigil itself (host, content-*, transfer-encoding, connection, user-agent, accept-encoding, webhook-*).`;
     if (typeof text !== 'string' || text.length > HEADER_LIMITS.valueLength || !HEADER_VALUE.test(text))
       return `config.headers.${shown} must be text of at most ${HEADER_LIMITS.valueLength} printable ASCII characters.`;
   }
   return Object.fromEntries(entries) as Record<string, string>;
+}
+
+/**
+ * A stored config's headers. One stored before its name was refused (a `Content-Encoding`, say) is left
+ * out: it is not sent, and the next change of the config drops it, while the others are kept and sent.
+ */
+function storedHeadersOf(value: unknown): Record<string, string> {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return {};
+  const headers = headersOf(
+    Object.fromEntries(Object.entries(value).filter(([name]) => !RESERVED_HEADER.test(name))),
+  );
+  return typeof headers === 'string' ? {} : headers;
 }
 
 /** How a header's value is shown (values are write-only), and what, sent back, keeps the stored value. */
@@ -150,10 +167,11 @@ export const MASKED_HEADER_VALUE = '****';
 
 const listed = (names: readonly string[]) => names.map((n) => truncate(n, 40)).join(', ');
 
-function originOf(raw: string | undefined): string | undefined {
+/** A URL as stored (normalized), to tell whether a given one is the same; undefined if it is none. */
+function normalizedUrl(raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;
   try {
-    return new URL(raw).origin;
+    return new URL(raw).toString();
   } catch {
     return undefined;
   }
@@ -162,22 +180,21 @@ function originOf(raw: string | undefined): string | undefined {
 /**
  * The headers to store, from those given (undefined: left out) and those stored. Header values are
  * write-only (shown masked), so whoever may edit a webhook has not necessarily seen them. A stored value
- * is kept (its header left out of the config, or sent back masked) only while the URL stays on its
- * origin (scheme, host and port): else someone who never saw a receiver's credentials could point the URL
- * at a server of their own and be sent them. Moving the URL to another origin so takes every stored value
- * given again (or the header left out of a given `headers`, which drops it).
+ * is kept (its header left out of the config, or sent back masked) only while the URL stays as it is:
+ * else someone who never saw a receiver's credentials could point the URL at a server of their own and be
+ * sent them. Another path of the same origin is no safer: hook hosts (hooks.zapier.com, Logic Apps) serve
+ * every customer on one origin. A changed URL so takes every stored value given again (or the header left
+ * out of a given `headers`, which drops it).
  */
 function resolvedHeaders(
   given: unknown,
   stored: Record<string, string>,
   urls: { from: string | undefined; to: string },
 ): Record<string, string> | string {
-  const fromOrigin = originOf(urls.from);
-  const toOrigin = originOf(urls.to);
-  const moved = urls.from !== undefined && fromOrigin !== toOrigin;
+  const moved = urls.from !== undefined && normalizedUrl(urls.from) !== normalizedUrl(urls.to);
   const storedNames = Object.keys(stored);
   const movedProblem = (names: string[]) =>
-    `config.headers: the URL moves to another origin (scheme, host or port: from ${fromOrigin ?? 'the stored one'} to ${toOrigin ?? 'a new one'}), so the values of ${listed(names)} must be given again, not left out or sent masked (${MASKED_HEADER_VALUE}): stored header values are shown masked, and are not sent to another receiver unless whoever points the webhook there gives them. Leave a header out of a given headers object to drop it.`;
+    `config.headers: the URL changes, so the values of ${listed(names)} must be given again, not left out or sent masked (${MASKED_HEADER_VALUE}): stored header values are shown masked, and are not sent to another URL (even one on the same origin: a hook host serves many customers) unless whoever changes it gives them. Leave a header out of a given headers object to drop it.`;
   if (given === undefined) {
     if (moved && storedNames.length > 0) return movedProblem(storedNames);
     return stored;
@@ -246,8 +263,7 @@ export const webhookKind: TeamDestinationKind = {
     }
     const urlProblem = webhookUrlProblem(url, setup.config.webhookAllowHttpHosts);
     if (urlProblem) return { ok: false, problem: urlProblem };
-    const stored = headersOf(previous?.headers);
-    const headers = resolvedHeaders(input.headers, typeof stored === 'string' ? {} : stored, {
+    const headers = resolvedHeaders(input.headers, storedHeadersOf(previous?.headers), {
       from: previous === undefined ? undefined : (stringOf(previous.url) ?? ''),
       to: url,
     });
@@ -277,12 +293,12 @@ export const webhookKind: TeamDestinationKind = {
 
   present(config) {
     const secret = stringOf(config.secret);
-    const headers = headersOf(config.headers);
+    const headers = storedHeadersOf(config.headers);
     return {
       url: stringOf(config.url) ?? '',
       ...(secret ? { secret: maskSecret(secret) } : {}),
       // Header values are often credentials: their names only.
-      ...(typeof headers === 'object' && Object.keys(headers).length > 0
+      ...(Object.keys(headers).length > 0
         ? { headers: Object.fromEntries(Object.keys(headers).map((name) => [name, MASKED_HEADER_VALUE])) }
         : {}),
       ...Object.fromEntries(
@@ -300,7 +316,7 @@ export const webhookKind: TeamDestinationKind = {
     if (urlProblem) return { status: 'failed', error: urlProblem };
     const url = new URL(rawUrl);
     const body = await bodyOf(delivery, context);
-    const extraHeaders = headersOf(config.headers);
+    const extraHeaders = storedHeadersOf(config.headers);
     // The receiver compares the timestamp with its own clock: the wall clock's time, not the engine's.
     const sentAt = context.clock.toSystemTime(context.clock.now());
     const id = delivery.event.eventId;
@@ -318,7 +334,7 @@ export const webhookKind: TeamDestinationKind = {
         body,
         {
           // Checked when stored (none replaces Vigil's own); the sender's own are set after them anyway.
-          ...(typeof extraHeaders === 'object' ? extraHeaders : {}),
+          ...extraHeaders,
           'content-type': 'application/json',
           'user-agent': 'Vigil',
           'webhook-id': id,

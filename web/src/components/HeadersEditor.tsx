@@ -10,7 +10,7 @@ export interface DraftHeader {
   value: string;
   /**
    * A header the webhook already has: its value is not known, and left empty it is kept while the URL
-   * stays on its origin.
+   * stays as it is.
    */
   stored: boolean;
 }
@@ -26,7 +26,7 @@ export function draftHeaders(headers: Record<string, string> | undefined): Draft
 
 /**
  * The headers as the API takes them: a stored header left empty is sent masked, which keeps its value while
- * the URL stays on its origin. Moved to another origin, the server refuses a masked value (422, naming the
+ * the URL stays as it is. Moved to another URL, the server refuses a masked value (422, naming the
  * header) rather than being sent an empty one: the editor asks for the value first, and the refusal is the
  * backstop.
  */
@@ -48,24 +48,24 @@ export function headersChanged(headers: DraftHeader[], stored: Record<string, st
   );
 }
 
-function originOf(url: string): string | undefined {
+function normalizedUrl(url: string): string | undefined {
   try {
-    return new URL(url.trim()).origin;
+    return new URL(url.trim()).toString();
   } catch {
     return undefined;
   }
 }
 
 /**
- * Whether a webhook's URL moves from the saved one to another origin (scheme, host, port), as the server
- * compares them (src/notify/team-destinations/webhook.ts): its stored header values are not sent to another
- * receiver unless given again. A URL that does not parse yet counts as moving: the server could not
- * match it either.
+ * Whether a webhook's URL moves from the saved one to another, as the server compares them
+ * (src/notify/team-destinations/webhook.ts): its stored header values are not sent to another URL, even
+ * one on the same host (a hook host serves many customers), unless given again. A URL that does not parse
+ * yet counts as moving: the server could not match it either.
  */
-export function movesToAnotherOrigin(savedUrl: string | undefined, draftUrl: string): boolean {
+export function movesToAnotherUrl(savedUrl: string | undefined, draftUrl: string): boolean {
   if (savedUrl === undefined) return false;
-  const to = originOf(draftUrl);
-  return to === undefined || to !== originOf(savedUrl);
+  const to = normalizedUrl(draftUrl);
+  return to === undefined || to !== normalizedUrl(savedUrl);
 }
 
 /** Headers sent with each request, such as a receiver's credentials: values are written, never shown. */
@@ -76,7 +76,7 @@ export function HeadersEditor({
 }: {
   value: DraftHeader[];
   onChange: (value: DraftHeader[]) => void;
-  /** The URL moves to another origin: stored headers need their values again (or to be removed). */
+  /** The URL moves: stored headers need their values again (or to be removed). */
   storedValuesNeeded?: boolean;
 }) {
   const set = (id: number, patch: Partial<DraftHeader>) =>
@@ -110,7 +110,7 @@ export function HeadersEditor({
                 !h.stored
                   ? undefined
                   : storedValuesNeeded
-                    ? 'The URL moves to another server: give the value again, or remove the header.'
+                    ? 'The URL changes: give the value again, or remove the header.'
                     : 'Leave it empty to keep the current value.'
               }
               maxLength={1000}

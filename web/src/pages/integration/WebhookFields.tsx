@@ -3,13 +3,13 @@ import {
   draftHeaders,
   HeadersEditor,
   headersBody,
-  movesToAnotherOrigin,
+  movesToAnotherUrl,
   type DraftHeader,
 } from '../../components/HeadersEditor';
 import type { Integration } from '../../api/types';
 
 export interface WebhookDraft {
-  /** The URL the integration has now (none for a new one): its stored headers are kept on its origin only. */
+  /** The URL the integration has now (none for a new one): its stored headers are kept for it only. */
   savedUrl?: string;
   webhookUrl: string;
   addAlertDescription: boolean;
@@ -69,7 +69,7 @@ export function WebhookFields({
       <HeadersEditor
         value={value.headers}
         onChange={(headers) => onChange({ ...value, headers })}
-        storedValuesNeeded={movesToAnotherOrigin(value.savedUrl, value.webhookUrl)}
+        storedValuesNeeded={movesToAnotherUrl(value.savedUrl, value.webhookUrl)}
       />
     </Stack>
   );

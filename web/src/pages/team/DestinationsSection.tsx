@@ -37,7 +37,7 @@ import {
   HeadersEditor,
   headersBody,
   headersChanged,
-  movesToAnotherOrigin,
+  movesToAnotherUrl,
   type DraftHeader,
 } from '../../components/HeadersEditor';
 import { ago, when } from '../../lib/time';
@@ -307,7 +307,7 @@ function configToCreate(type: string, v: ConfigValues, headers: DraftHeader[]): 
 
 /**
  * The config to send on an update, or undefined when nothing of it changed. A webhook's headers go with
- * any change of its config, stored values masked: kept on the same origin, refused by the server (422)
+ * any change of its config, stored values masked: kept while the URL stays, refused by the server (422)
  * when the URL moves to another one and a value is not given again.
  */
 function configToUpdate(
@@ -622,7 +622,7 @@ function SettingsTab({ team, destination: d }: { team: TeamDetail; destination: 
               <HeadersEditor
                 value={headers}
                 onChange={setHeaders}
-                storedValuesNeeded={movesToAnotherOrigin(String(d.config.url ?? ''), values.url ?? '')}
+                storedValuesNeeded={movesToAnotherUrl(String(d.config.url ?? ''), values.url ?? '')}
               />
             ) : null}
             <FormError error={save.error} />
