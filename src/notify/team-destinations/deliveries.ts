@@ -50,6 +50,11 @@ export const FAILING_DISABLES_AFTER_MS = 24 * 3600_000;
  * message a second per channel, and a few seconds let a burst's others go first.
  */
 export const RATE_LIMIT_WAIT_MS = 5_000;
+/**
+ * The shortest wait after a 429, whatever its Retry-After (0, or a date already past): else the delivery,
+ * never counted as a failure, would be sent again at once, round after round, for a day.
+ */
+export const RATE_LIMIT_MIN_WAIT_MS = 1000;
 /** The longest Retry-After waited for: an alert told hours late is little use, and the day still bounds it. */
 export const RATE_LIMIT_MAX_WAIT_MS = 3600_000;
 const LEASE_MS = 60_000;
@@ -85,7 +90,10 @@ export function nextAttemptAt(
  */
 export function rateLimitedUntil(firstAt: Date, now: Date, retryAfterMs?: number): Date | undefined {
   if (now.getTime() - firstAt.getTime() >= GIVE_UP_AFTER_MS) return undefined;
-  const wait = Math.min(Math.max(0, retryAfterMs ?? RATE_LIMIT_WAIT_MS), RATE_LIMIT_MAX_WAIT_MS);
+  const wait = Math.min(
+    Math.max(RATE_LIMIT_MIN_WAIT_MS, retryAfterMs ?? RATE_LIMIT_WAIT_MS),
+    RATE_LIMIT_MAX_WAIT_MS,
+  );
   return new Date(now.getTime() + wait + Math.random() * Math.max(1000, wait * 0.1));
 }
 
@@ -274,23 +282,29 @@ export function createTeamDeliverySender(deps: {
     });
   }
 
-  /** Destinations that answered "gone", or have failed for a day, are disabled. */
+  /**
+   * Destinations that answered "gone", or have failed for a day, are disabled. Each is judged as the round
+   * read it (its updated_at then): one edited while its deliveries were out (another URL) is neither
+   * disabled nor counted failing for what its old config met.
+   */
   async function judge(outcomes: Outcome[], destinations: Map<string, TeamDestinationRow>, now: Date) {
     const gone = new Map<string, string>();
-    const delivered = new Map<string, boolean>();
+    const health = new Map<string, { id: string; delivered: boolean; readAt: Date }>();
     for (const { row, result } of outcomes) {
-      if (!destinations.get(row.destination_id)?.enabled) continue;
+      const destination = destinations.get(row.destination_id);
+      if (!destination?.enabled) continue;
       // A destination that asks to slow down is working: that is no failure towards disabling it.
       if (result.status === 'retry' && result.rateLimited) continue;
-      if (result.status === 'gone') gone.set(row.destination_id, result.error);
-      delivered.set(
-        row.destination_id,
-        (delivered.get(row.destination_id) ?? false) || result.status === 'sent',
-      );
+      if (result.status === 'gone') gone.set(destination.id, result.error);
+      health.set(destination.id, {
+        id: destination.id,
+        delivered: (health.get(destination.id)?.delivered ?? false) || result.status === 'sent',
+        readAt: destination.updated_at,
+      });
     }
     const failingSince = await repo.recordHealth(
       db,
-      [...delivered].filter(([id]) => !gone.has(id)).map(([id, ok]) => ({ id, delivered: ok })),
+      [...health.values()].filter((h) => !gone.has(h.id)),
       now,
     );
     for (const [id, since] of failingSince) {
@@ -299,10 +313,42 @@ export function createTeamDeliverySender(deps: {
       }
     }
     for (const [id, reason] of gone) {
-      if (await repo.disable(db, id, reason, now)) {
+      const readAt = health.get(id)?.readAt;
+      if (readAt && (await repo.disable(db, id, reason, now, readAt))) {
         log.warn({ destinationId: id, reason }, 'a team destination was disabled');
       }
     }
+  }
+
+  /**
+   * A "gone" from a destination edited while the delivery was out was its old config's answer (another
+   * URL): the delivery is a failure tried again, at the destination as it is now.
+   */
+  async function asTried(
+    outcomes: Outcome[],
+    destinations: ReadonlyMap<string, TeamDestinationRow>,
+  ): Promise<Outcome[]> {
+    const goneFrom = new Set(
+      outcomes.flatMap((o) => (o.result.status === 'gone' ? [o.row.destination_id] : [])),
+    );
+    const read = [...goneFrom].flatMap((id) => {
+      const destination = destinations.get(id);
+      return destination ? [{ id, readAt: destination.updated_at }] : [];
+    });
+    const changed = await repo.changedSince(db, read);
+    if (changed.size === 0) return outcomes;
+    return outcomes.map(({ row, result }) =>
+      result.status === 'gone' && changed.has(row.destination_id)
+        ? {
+            row,
+            result: {
+              status: 'retry',
+              error: `${result.error} (before the destination was changed)`,
+              ...(result.response ? { response: result.response } : {}),
+            },
+          }
+        : { row, result },
+    );
   }
 
   async function deliverDue(now: Date): Promise<number> {
@@ -314,11 +360,14 @@ export function createTeamDeliverySender(deps: {
     ]);
     const destinations = new Map(destinationRows.map((d) => [d.id, d]));
     const alerts = new Map(alertRows.map((a) => [a.id, alertDetail(a)]));
-    const outcomes: Outcome[] = await Promise.all(
-      rows.map(async (row) => ({
-        row,
-        result: await attempt(row, destinations.get(row.destination_id), alerts.get(row.alert_id)),
-      })),
+    const outcomes: Outcome[] = await asTried(
+      await Promise.all(
+        rows.map(async (row) => ({
+          row,
+          result: await attempt(row, destinations.get(row.destination_id), alerts.get(row.alert_id)),
+        })),
+      ),
+      destinations,
     );
     // Outcomes land after the deliveries of a disabled destination were failed: its own outcome says why.
     // One instant for the outcomes and the destinations' health: a day of failures counts from when the

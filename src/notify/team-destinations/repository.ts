@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import { isUuid, type Queryable } from '../../db/database.js';
 import type { TeamDestinationDeliveryRow, TeamDestinationRow } from '../../db/schema.js';
 import { prepared } from '../../db/prepared.js';
@@ -49,6 +49,15 @@ function withOwners(db: Queryable) {
       'i.name as integration_name',
       sql<string>`coalesce(d.team_id, i.owner_team_id)`.as('owner_team_id'),
     ]);
+}
+
+/**
+ * Whether the destination (as `table`) is still as a read found it, its updated_at then: every change to it
+ * (its config, its switch) moves that. To the millisecond, as the read got it (a row written with the
+ * column's default now() holds microseconds).
+ */
+function unchangedSince(table: string, readAt: Date | RawBuilder<unknown>) {
+  return sql<boolean>`date_trunc('milliseconds', ${sql.ref(`${table}.updated_at`)}) = ${readAt}`;
 }
 
 /** Whether an earlier change to the same alert is still to be delivered to the same destination. */
@@ -134,7 +143,14 @@ export const teamDestinationsRepository = {
       .updateTable('team_destinations')
       .set({
         ...rest,
-        ...(config ? { config: JSON.stringify(config) } : {}),
+        // A new config (another URL) is another receiver: the old one's day of failures is not its.
+        ...(config
+          ? {
+              config: JSON.stringify(config),
+              failing_since: sql<Date | null>`CASE WHEN config = ${JSON.stringify(config)}::jsonb
+                THEN failing_since END`,
+            }
+          : {}),
         // Enabling starts afresh: no reason, and no failures counted from before.
         ...(enabled === true
           ? { enabled, disabled_reason: null, disabled_at: null, failing_since: null }
@@ -158,14 +174,17 @@ export const teamDestinationsRepository = {
 
   /**
    * Disables an enabled destination with its reason, and fails its deliveries still waiting (they would
-   * only fail the same way). Returns whether it was enabled.
+   * only fail the same way). With `readAt` (its updated_at when the attempt that answered read it), only
+   * if it is unchanged since: an old URL's answer says nothing of the URL it has now. Returns whether it
+   * was disabled.
    */
-  async disable(db: Queryable, id: string, reason: string, now: Date): Promise<boolean> {
+  async disable(db: Queryable, id: string, reason: string, now: Date, readAt?: Date): Promise<boolean> {
     const done = await sql<{ id: string }>`
       WITH off AS (
         UPDATE team_destinations SET enabled = false, disabled_reason = ${reason}, disabled_at = ${now},
           failing_since = NULL, updated_at = ${now}
         WHERE id = ${id} AND enabled
+          AND ${readAt ? unchangedSince('team_destinations', readAt) : sql`true`}
         RETURNING id
       ), dropped AS (
         UPDATE team_destination_deliveries SET state = 'failed', updated_at = ${now},
@@ -178,21 +197,35 @@ export const teamDestinationsRepository = {
 
   /**
    * Notes how a round went for each destination: one that delivered is well again; one that only failed
-   * is failing since its first failure. Returns, for the failing ones, since when.
+   * is failing since its first failure. Only for a destination unchanged since the round read it
+   * (`readAt`, its updated_at then): what its old config met says nothing of the new. Returns, for the
+   * failing ones noted, since when.
    */
   async recordHealth(
     db: Queryable,
-    health: { id: string; delivered: boolean }[],
+    health: { id: string; delivered: boolean; readAt: Date }[],
     now: Date,
   ): Promise<Map<string, Date>> {
     if (health.length === 0) return new Map();
+    const input = health.map((h) => ({ id: h.id, delivered: h.delivered, read_at: h.readAt }));
     const rows = await sql<{ id: string; failing_since: Date }>`
       UPDATE team_destinations d
       SET failing_since = CASE WHEN h.delivered THEN NULL ELSE coalesce(d.failing_since, ${now}) END
-      FROM jsonb_to_recordset(${JSON.stringify(health)}::jsonb) AS h(id uuid, delivered boolean)
-      WHERE d.id = h.id
+      FROM jsonb_to_recordset(${JSON.stringify(input)}::jsonb) AS h(id uuid, delivered boolean, read_at timestamptz)
+      WHERE d.id = h.id AND ${unchangedSince('d', sql.ref('h.read_at'))}
       RETURNING d.id, d.failing_since`.execute(db);
     return new Map(rows.rows.filter((r) => r.failing_since).map((r) => [r.id, r.failing_since]));
+  },
+
+  /** Of these destinations as read (their updated_at then), those changed since (deleted ones are not). */
+  async changedSince(db: Queryable, read: readonly { id: string; readAt: Date }[]): Promise<Set<string>> {
+    if (read.length === 0) return new Set();
+    const input = read.map((r) => ({ id: r.id, read_at: r.readAt }));
+    const rows = await sql<{ id: string }>`
+      SELECT d.id FROM team_destinations d
+      JOIN jsonb_to_recordset(${JSON.stringify(input)}::jsonb) AS r(id uuid, read_at timestamptz) ON r.id = d.id
+      WHERE NOT ${unchangedSince('d', sql.ref('r.read_at'))}`.execute(db);
+    return new Set(rows.rows.map((r) => r.id));
   },
 
   /**

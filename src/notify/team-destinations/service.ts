@@ -323,8 +323,10 @@ export function createTeamDestinationsService(deps: {
       } catch (error) {
         result = { status: 'retry', error: error instanceof Error ? error.message : String(error) };
       }
+      // Only the destination as tested: one edited meanwhile has a URL this answer says nothing of.
       const disabled =
-        result.status === 'gone' && (await repo.disable(db, row.id, result.error, clock.now()));
+        result.status === 'gone' &&
+        (await repo.disable(db, row.id, result.error, clock.now(), row.updated_at));
       return { result, disabled };
     },
 
