@@ -290,9 +290,10 @@ describe('GET /v2/alerts/counts', () => {
     );
     const res = await server.call('GET', countsPath(indexed));
     assert.equal(res.status, 200, JSON.stringify(res.body));
+    // alias:C-ORG-4 finds no alert: its alert is closed, and alias: finds the open one only.
     assert.deepEqual(
       res.body.data.map((c: Json) => c.count),
-      [4, 4, 4, 4, 4, 4],
+      [3, 3, 3, 3, 3, 3],
     );
     await createAlert({ message: 'tagged', alias: 'c-tagged', tags: ['Counted', 'other'] });
     const tagged = await server.callOk(

@@ -328,6 +328,10 @@ describe('tag and alias terms on the alerts table', () => {
         (${org}, 1, 'Disk-Full', 'one', ARRAY['Prod', 'db']),
         (${org}, 2, 'disk-full-2', 'two', ARRAY['prod']),
         (${org}, 3, 'cpu', 'three', ARRAY[]::text[])`.execute(db);
+    // An alert of the alias before the open one, closed.
+    await sql`
+      INSERT INTO alerts (org_id, tiny_id, alias, message, tags, status) VALUES
+        (${org}, 4, 'cpu', 'four', ARRAY['cache', 'db-replica'], 'closed')`.execute(db);
   });
   after(() => pool.end());
 
@@ -356,8 +360,8 @@ describe('tag and alias terms on the alerts table', () => {
     assert.deepEqual(await tinyIds('tags:prod'), [2]);
     assert.deepEqual(await tinyIds('tag:PROD'), []);
     assert.deepEqual(await tinyIds('tag:pro'), []);
-    assert.deepEqual(await tinyIds('tag!=Prod'), [2, 3]);
-    assert.deepEqual(await tinyIds('NOT tag:db'), [2, 3]);
+    assert.deepEqual(await tinyIds('tag!=Prod'), [2, 3, 4]);
+    assert.deepEqual(await tinyIds('NOT tag:db'), [2, 3, 4]);
     assert.deepEqual(await tinyIds('tag:Prod OR tag:prod'), [1, 2]);
     assert.deepEqual(await tinyIds('tag:Prod tag:db'), [1]);
     assert.deepEqual(await tinyIds('tag:"Prod db"'), []);
@@ -365,8 +369,43 @@ describe('tag and alias terms on the alerts table', () => {
     assert.deepEqual(await tinyIds('alias:disk-full'), [1]);
     assert.deepEqual(await tinyIds('alias=DISK-FULL-2'), [2]);
     assert.deepEqual(await tinyIds('alias:disk'), []);
-    assert.deepEqual(await tinyIds('alias!=Disk-Full'), [2, 3]);
+    assert.deepEqual(await tinyIds('alias!=Disk-Full'), [2, 3, 4]);
     assert.deepEqual(await tinyIds('alias:disk* tag:prod'), [2]);
     assert.deepEqual(await tinyIds('alias:cpu OR tag:db'), [1, 3]);
+  });
+
+  it('finds by a whole alias only the open alert, and by an alias pattern every alert', async () => {
+    assert.deepEqual(await tinyIds('alias:cpu'), [3]);
+    assert.deepEqual(await tinyIds('alias=CPU'), [3]);
+    assert.deepEqual(await tinyIds('alias!=cpu'), [1, 2, 4]);
+    assert.deepEqual(await tinyIds('NOT alias:cpu'), [1, 2, 4]);
+    assert.deepEqual(await tinyIds('alias:cpu status:closed'), []);
+    assert.deepEqual(await tinyIds('alias:cpu*'), [3, 4]);
+    assert.deepEqual(await tinyIds('alias:cp* status:closed'), [4]);
+    assert.deepEqual(await tinyIds('alias!=cpu*'), [1, 2]);
+  });
+
+  it('finds with a * all that it finds without, and free text in each tag on its own', async () => {
+    assert.deepEqual(await tinyIds('hre'), [3]);
+    assert.deepEqual(await tinyIds('hre*'), [3]);
+    assert.deepEqual(await tinyIds('*ree'), [3]);
+    assert.deepEqual(await tinyIds('message:hr*e'), [3]);
+    assert.deepEqual(await tinyIds('description:*'), [1, 2, 3, 4]);
+    // db is the second tag of 1 and begins the second of 4; "Prod db" is no one tag.
+    assert.deepEqual(await tinyIds('db*'), [1, 4]);
+    assert.deepEqual(await tinyIds('"Prod db"'), []);
+    assert.deepEqual(await tinyIds('tag:db*'), [1, 4]);
+    for (const word of ['one', 'ne', 'o', 'disk', 'full', 'db', 'prod', 'cache', 'cpu']) {
+      for (const field of ['', 'message:', 'alias:', 'tag:']) {
+        const found = await tinyIds(`${field}${word}`);
+        for (const widened of [`${word}*`, `*${word}`, `*${word}*`, `${word.slice(0, 1)}*${word.slice(1)}`]) {
+          const more = await tinyIds(`${field}${widened}`);
+          assert.ok(
+            found.every((id) => more.includes(id)),
+            `${field}${widened} finds ${more}, not all of ${field}${word}'s ${found}`,
+          );
+        }
+      }
+    }
   });
 });

@@ -175,14 +175,27 @@ function checkCost(tokens: Token[]): void {
   }
 }
 
+function termsOf(node: QueryNode): TermToken[] {
+  switch (node.kind) {
+    case 'and':
+    case 'or':
+      return [...termsOf(node.left), ...termsOf(node.right)];
+    case 'not':
+      return termsOf(node.inner);
+    case 'term':
+      return [node];
+  }
+}
+
 /**
  * Refuses queries counted in one statement whose unindexed terms together are over
- * {@link MAX_COUNTED_UNINDEXED_TERMS}; each query has passed {@link parseQuery}'s own limits first.
+ * {@link MAX_COUNTED_UNINDEXED_TERMS}; each query (and the saved search AND-ed to it) has passed
+ * {@link parseQuery}'s own limits first.
  */
-export function checkCountedCost(queries: readonly (string | undefined)[]): void {
+export function checkCountedCost(queries: readonly (QueryNode | undefined)[]): void {
   let slow = 0;
   for (const query of queries) {
-    if (query) slow += tokenize(query).filter((t) => t.kind === 'term' && unindexed(t)).length;
+    if (query) slow += termsOf(query).filter(unindexed).length;
   }
   if (slow > MAX_COUNTED_UNINDEXED_TERMS) {
     throw invalidQuery(
@@ -253,9 +266,23 @@ export function parseQuery(input: string): QueryNode | undefined {
   return tree;
 }
 
+/**
+ * The ILIKE pattern of a value, its `*`s any text. A contains match (free text, message:, description:)
+ * is wrapped whether or not the value has a `*`, so that a `*` only widens it: `data*` finds all that
+ * `data` finds, and more.
+ */
 export function likePattern(value: string, contains: boolean): string {
   const escaped = value.replace(/[\\%_]/g, (c) => '\\' + c).replace(/\*/g, '%');
-  return contains && !value.includes('*') ? `%${escaped}%` : escaped;
+  return contains ? `%${escaped}%` : escaped;
+}
+
+/**
+ * Whether any one element of a text array matches the pattern: a tag is matched on its own, never across
+ * its neighbours as a joined string would be (where a `db*` anchored at the start would find only the
+ * first tag).
+ */
+export function anyElementMatches(column: RawBuilder<unknown>, pattern: string): RawBuilder<boolean> {
+  return sql<boolean>`EXISTS (SELECT 1 FROM unnest(${column}) AS x(element) WHERE x.element ILIKE ${pattern})`;
 }
 
 export function textMatch(
@@ -412,7 +439,7 @@ function compileTerm(orgId: string, term: Extract<QueryNode, { kind: 'term' }>):
   if (!term.field) {
     // Free text: any of the fields a person reads.
     const pattern = likePattern(value, true);
-    return sql<boolean>`(${a('message')} ILIKE ${pattern} OR ${a('description')} ILIKE ${pattern} OR ${a('alias')} ILIKE ${pattern} OR ${a('entity')} ILIKE ${pattern} OR ${a('source')} ILIKE ${pattern} OR array_to_string(${a('tags')}, ' ') ILIKE ${pattern})`;
+    return sql<boolean>`(${a('message')} ILIKE ${pattern} OR ${a('description')} ILIKE ${pattern} OR ${a('alias')} ILIKE ${pattern} OR ${a('entity')} ILIKE ${pattern} OR ${a('source')} ILIKE ${pattern} OR ${anyElementMatches(a('tags'), pattern)})`;
   }
   const field = term.field;
   const negate = (cond: RawBuilder<boolean>) => (op === '!=' ? sql<boolean>`NOT (${cond})` : cond);
@@ -446,7 +473,7 @@ function compileTerm(orgId: string, term: Extract<QueryNode, { kind: 'term' }>):
     case 'tags': {
       onlyEquality(field, op);
       const cond = value.includes('*')
-        ? sql<boolean>`EXISTS (SELECT 1 FROM unnest(${a('tags')}) AS t(tag) WHERE t.tag ILIKE ${likePattern(value, false)})`
+        ? anyElementMatches(a('tags'), likePattern(value, false))
         : // Containment, not `= ANY`: the GIN index on tags serves `@>` (and it compares as `=` does,
           // with regard to case).
           sql<boolean>`${a('tags')} @> ARRAY[${value}]::text[]`;
@@ -456,18 +483,18 @@ function compileTerm(orgId: string, term: Extract<QueryNode, { kind: 'term' }>):
       onlyEquality(field, op);
       // No index serves the column, so the match costs nothing more without regard to case, as an
       // action's name is read (and Opsgenie searches it).
-      const pattern = likePattern(value, false);
-      return negate(
-        sql<boolean>`EXISTS (SELECT 1 FROM unnest(${a('actions')}) AS x(action) WHERE x.action ILIKE ${pattern})`,
-      );
+      return negate(anyElementMatches(a('actions'), likePattern(value, false)));
     }
     case 'alias':
       onlyEquality(field, op);
-      // alias is never NULL, so the comparison needs no "IS TRUE" (textMatch's), which would keep the index
-      // on (org_id, lower(alias)) from serving it; with a `*` it is an ILIKE, as textMatch makes it.
-      return value.includes('*')
-        ? textMatch(a(field), op, value, false)
-        : negate(sql<boolean>`lower(${a(field)}) = lower(${value})`);
+      // A pattern is a search of every alert's alias, open or closed, as for the other text fields: it
+      // finds all the whole alias finds, and more.
+      if (value.includes('*')) return textMatch(a(field), op, value, false);
+      // The whole alias names the open alert that has it, as in Opsgenie ("only an open alert with that
+      // alias"): a closed alert's alias is free for the next one. alias is never NULL, so the comparison
+      // needs no "IS TRUE" (textMatch's), which would keep the index on (org_id, lower(alias)) from
+      // serving it.
+      return negate(sql<boolean>`(lower(${a(field)}) = lower(${value}) AND ${a('status')} = 'open')`);
     case 'source':
     case 'owner':
     case 'entity':

@@ -155,6 +155,8 @@ export const SORT_COLUMNS = {
   snoozedUntil: 'snoozed_until',
   count: 'count',
   lastOccurredAt: 'last_occurred_at',
+  // As Opsgenie's Go SDK spells it (its alert.LastOccurredAt sort field), so its clients send it.
+  lastOccuredAt: 'last_occurred_at',
   source: 'source',
   owner: 'owner',
   priority: 'priority',

@@ -1,7 +1,7 @@
 import { StringEnum } from '../http/schemas.js';
 import { Type, type Static } from 'typebox';
 import type { AlertsService, ActionMeta, AlertAction } from './service.js';
-import { cursorQuery, logEntry, noteEntry, pageLink, pageOf, pagingOf } from '../http/cursor-paging.js';
+import { cursorQuery, logEntry, noteEntry, offsetPagingOf, pageOf, pagingOf } from '../http/cursor-paging.js';
 import { envelope, principalOf, type HttpApp } from '../http/server.js';
 import { alertDetail, alertSummary } from './present.js';
 import { SORT_COLUMNS, type SortField } from './repository.js';
@@ -244,22 +244,15 @@ export function registerAlertRoutes(app: HttpApp, alerts: AlertsService, publicU
         sort: q.sort as SortField,
         order: q.order,
       });
-      const link = (offset: number) =>
-        pageLink(request, publicUrl, {
+      return envelope(request, {
+        data: rows.map(alertSummary),
+        paging: offsetPagingOf(request, publicUrl, q, rows.length, {
           ...(q.searchIdentifier !== undefined
             ? { searchIdentifierType: q.searchIdentifierType ?? 'id' }
             : {}),
-          offset: String(offset),
-          limit: String(q.limit),
           sort: q.sort,
           order: q.order,
-        });
-      return envelope(request, {
-        data: rows.map(alertSummary),
-        paging: {
-          first: link(0),
-          ...(rows.length === q.limit ? { next: link(q.offset + q.limit) } : {}),
-        },
+        }),
       });
     },
   );

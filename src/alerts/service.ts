@@ -15,7 +15,7 @@ import type { WorkSignal } from '../work/runner.js';
 import { systemClock, type Clock } from '../work/clock.js';
 import { invalid, invalidField, isDomainError, notFound } from '../errors.js';
 import type { Actor, AlertEventInput } from './events.js';
-import { checkCountedCost, compileQuery, parseQuery } from './query.js';
+import { checkCountedCost, compileQuery, parseQuery, type QueryNode } from './query.js';
 import { alertScopeOf } from './visibility.js';
 import { namedResponders, recipientsOf, resolveResponder } from './responders.js';
 import { savedSearchQuery } from './saved-searches/service.js';
@@ -734,9 +734,8 @@ export function createAlertsService(
       : applyWithNote(tx, alert, gate.action, actorOf(p, gate.meta.user), gate.meta);
   }
 
-  function whereOf(orgId: string, query: string | undefined) {
-    const tree = query ? parseQuery(query) : undefined;
-    return tree ? compileQuery(orgId, tree) : undefined;
+  function whereOf(orgId: string, query: QueryNode | undefined) {
+    return query ? compileQuery(orgId, query) : undefined;
   }
 
   /** The condition of a list or count: its query AND, when one is named, the saved search's query. */
@@ -755,19 +754,23 @@ export function createAlertsService(
     return searched.map((query) => whereOf(orgId, query));
   }
 
-  /** Each query AND-ed with the saved search, when one is named (read once for them all). */
+  /** Each query parsed and AND-ed with the saved search, when one is named (read once for them all). */
   async function searchQueries(
     orgId: string,
     queries: readonly (string | undefined)[],
     search: SavedSearchRef | undefined,
-  ): Promise<readonly (string | undefined)[]> {
-    if (!search) return queries;
+  ): Promise<readonly (QueryNode | undefined)[]> {
     // The caller's queries on their own first, so a 422 about one speaks of it.
     const own = queries.map((query) => (query ? parseQuery(query) : undefined));
-    const saved = await savedSearchQuery(db, orgId, search.identifier, search.type);
-    // Each parses on its own (its parentheses and quotes balance), so this is the AND of the two, and the
-    // limits on terms and nesting hold for the whole.
-    return queries.map((query, i) => (own[i] ? `(${saved}) AND (${query ?? ''})` : saved));
+    if (!search) return own;
+    const saved = parseQuery(await savedSearchQuery(db, orgId, search.identifier, search.type));
+    // Each is held to the limits of one query on its own, as the saved search was when it was saved, and
+    // only then are the two joined: held to them together, a saved search of 30 terms would refuse every
+    // query. The AND is still bounded: at most twice the terms and unindexed terms one query may have,
+    // nested no deeper than either.
+    return own.map((query): QueryNode | undefined =>
+      saved && query ? { kind: 'and', left: saved, right: query } : (query ?? saved),
+    );
   }
 
   return {

@@ -84,6 +84,45 @@ export function pagingOf(
     : {};
 }
 
+/**
+ * How far into a list (alerts, incidents) `offset` and `limit` reach: `offset + limit` at most this,
+ * as in Opsgenie. The services refuse a page past it with a 422.
+ */
+export const LIST_WINDOW = 20_000;
+
+/** What an offset-paged list's page asks for. */
+export interface OffsetPage {
+  offset: number;
+  limit: number;
+}
+
+/**
+ * The page after a full one, or none: clients follow `next` until it is absent (Vigil's importer among
+ * them), so it must never name a page the window refuses. The last one asks for what the window has left.
+ */
+export function nextOffsetPage(page: OffsetPage, rowCount: number): OffsetPage | undefined {
+  const offset = page.offset + page.limit;
+  if (rowCount < page.limit || offset >= LIST_WINDOW) return undefined;
+  return { offset, limit: Math.min(page.limit, LIST_WINDOW - offset) };
+}
+
+/**
+ * The `paging` of an offset-paged list (alerts, incidents): its first page, and the next when this one
+ * is full and the window reaches it; `set` holds the parameters the links carry besides the page's.
+ */
+export function offsetPagingOf(
+  request: LinkedRequest,
+  publicUrl: string | undefined,
+  page: OffsetPage,
+  rowCount: number,
+  set: Record<string, string>,
+): { first: string; next?: string } {
+  const link = (p: OffsetPage) =>
+    pageLink(request, publicUrl, { ...set, offset: String(p.offset), limit: String(p.limit) });
+  const next = nextOffsetPage(page, rowCount);
+  return { first: link({ offset: 0, limit: page.limit }), ...(next ? { next: link(next) } : {}) };
+}
+
 /** A note as Opsgenie lists an alert's or an incident's: its id is the cursor (`offset`). */
 export function noteEntry(r: { id: string; note: string; owner: string; created_at: Date }) {
   return { note: r.note, owner: r.owner, createdAt: r.created_at.toISOString(), offset: r.id };

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
+import { offsetPagingOf } from '../http/cursor-paging.js';
 import {
   addOrganization,
   addUserWithKey,
@@ -616,5 +617,95 @@ describe('the Incident API', () => {
     assert.equal(huge.status, 413);
     assert.equal((await server.call('GET', '/v1/incidents')).status, 200);
     assert.equal((await server.call('GET', '/v1/incidents', undefined, 'not-a-key')).status, 401);
+  });
+});
+
+describe("Opsgenie's Go SDK", () => {
+  /** A request as the SDK sends it: its struct encoded by encoding/json, unknown fields and all. */
+  async function sdkRequest(method: string, path: string, body: string) {
+    const response = await fetch(`${server.url}${path}`, {
+      method,
+      headers: {
+        authorization: `GenieKey ${server.key}`,
+        'content-type': 'application/json; charset=utf-8',
+      },
+      body,
+    });
+    return { status: response.status, body: (await response.json()) as Json };
+  }
+
+  it('changes the priority with a PUT, and adds the responders of its list', async () => {
+    const incident = await createIncident({
+      message: `Go SDK ${run}`,
+      priority: 'P3',
+      responders: [{ type: 'team', id: teamId }],
+    });
+    const [alertId] = await alertIdsOf(incident.id);
+    assert.ok(alertId);
+
+    // incident.UpdatePriorityRequest: PUT, its Identifier and Id fields in the body.
+    const prioritised = await accepted(
+      await sdkRequest(
+        'PUT',
+        `/v1/incidents/${incident.id}/priority?identifierType=id`,
+        `{"Identifier":"id","Id":"${incident.id}","priority":"P1"}\n`,
+      ),
+    );
+    assert.deepEqual([prioritised.success, prioritised.action], [true, 'UpdatePriority']);
+    assert.equal((await incidentOf(incident.id)).priority, 'P1');
+    assert.equal((await alertOf(alertId)).priority, 'P1');
+
+    // incident.AddResponderRequest: its responders as a list under "responder", and an empty note.
+    const addResponders = async (responders: string) =>
+      accepted(
+        await sdkRequest(
+          'POST',
+          `/v1/incidents/${incident.id}/responders?identifierType=id`,
+          `{"Identifier":"id","incidentId":"${incident.id}","note":"","responder":${responders}}\n`,
+        ),
+      );
+    const added = await addResponders(`[{"type":"user","username":"${bob}"}]`);
+    assert.deepEqual([added.success, added.action, added.status], [true, 'AddResponder', 'Added responder']);
+    const bobId = (await server.callOk('GET', `/v2/users/${encodeURIComponent(bob)}`)).data.id as string;
+    const withBob = [
+      { type: 'team', id: teamId },
+      { type: 'user', id: bobId },
+    ];
+    assert.deepEqual((await incidentOf(incident.id)).responders, withBob);
+    assert.deepEqual((await alertOf(alertId)).responders, withBob);
+    await mailTo(bob, `Go SDK ${run}`);
+    // Each of a longer list.
+    const [second, third] = await Promise.all(
+      ['second', 'third'].map(
+        async (n) => (await server.callOk('POST', '/v2/teams', { name: `Go SDK ${n} ${run}` })).data.id,
+      ),
+    );
+    const both = await addResponders(`[{"type":"team","id":"${second}"},{"type":"team","id":"${third}"}]`);
+    assert.deepEqual([both.success, both.status], [true, 'Added responder']);
+    const withAll = [...withBob, { type: 'team', id: second }, { type: 'team', id: third }];
+    assert.deepEqual((await incidentOf(incident.id)).responders, withAll);
+    // Its open alert gets each of them too, not only the last.
+    assert.deepEqual((await alertOf(alertId)).responders, withAll);
+    assert.deepEqual((await server.callOk('GET', `/v1/incidents/${incident.id}/notes`)).data, []);
+
+    // An empty list adds nobody.
+    const none = await sdkRequest('POST', `/v1/incidents/${incident.id}/responders`, '{"responder":[]}');
+    assert.equal(none.status, 422, JSON.stringify(none.body));
+  });
+
+  it('accepts the last page link the list gives before its window ends', async () => {
+    // A full page just before the 20,000 window's end would take 20,000 incidents to list: its links are
+    // made as the route makes them, and followed.
+    const { host, protocol } = new URL(server.url);
+    const paging = offsetPagingOf(
+      { url: '/v1/incidents?query=status%3Aopen', host, protocol: protocol === 'https:' ? 'https' : 'http' },
+      undefined,
+      { offset: 19_970, limit: 20 },
+      20,
+      { sort: 'createdAt', order: 'desc' },
+    );
+    assert.ok(paging.next);
+    const last = await fetch(paging.next, { headers: { authorization: `GenieKey ${server.key}` } });
+    assert.equal(last.status, 200, await last.text());
   });
 });

@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import {
+  anyElementMatches,
   comparison,
   INT8,
   likePattern,
@@ -33,7 +34,7 @@ function compileTerm(orgId: string, term: Extract<QueryNode, { kind: 'term' }>):
   const { op, value } = term;
   if (!term.field) {
     const pattern = likePattern(value, true);
-    return sql<boolean>`(${i('message')} ILIKE ${pattern} OR ${i('description')} ILIKE ${pattern} OR array_to_string(${i('tags')}, ' ') ILIKE ${pattern})`;
+    return sql<boolean>`(${i('message')} ILIKE ${pattern} OR ${i('description')} ILIKE ${pattern} OR ${anyElementMatches(i('tags'), pattern)})`;
   }
   const field = term.field;
   const negate = (cond: RawBuilder<boolean>) => (op === '!=' ? sql<boolean>`NOT (${cond})` : cond);
@@ -59,7 +60,7 @@ function compileTerm(orgId: string, term: Extract<QueryNode, { kind: 'term' }>):
     case 'tags': {
       onlyEquality(field, op);
       const cond = value.includes('*')
-        ? sql<boolean>`EXISTS (SELECT 1 FROM unnest(${i('tags')}) AS t(tag) WHERE t.tag ILIKE ${likePattern(value, false)})`
+        ? anyElementMatches(i('tags'), likePattern(value, false))
         : sql<boolean>`${value} = ANY(${i('tags')})`;
       return negate(cond);
     }

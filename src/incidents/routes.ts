@@ -3,7 +3,7 @@ import { Type, type Static } from 'typebox';
 import { fitActorText } from '../alerts/limits.js';
 import { PrioritySchema } from '../alerts/routes.js';
 import type { Priority } from '../db/schema.js';
-import { cursorQuery, logEntry, noteEntry, pageLink, pageOf, pagingOf } from '../http/cursor-paging.js';
+import { cursorQuery, logEntry, noteEntry, offsetPagingOf, pageOf, pagingOf } from '../http/cursor-paging.js';
 import { StringEnum } from '../http/schemas.js';
 import { envelope, principalOf, type HttpApp } from '../http/server.js';
 import { INCIDENT_SORT_COLUMNS, type IncidentSortField } from './repository.js';
@@ -174,19 +174,9 @@ export function registerIncidentRoutes(app: HttpApp, incidents: IncidentsService
         sort: q.sort as IncidentSortField,
         order: q.order,
       });
-      const link = (offset: number) =>
-        pageLink(request, publicUrl, {
-          offset: String(offset),
-          limit: String(q.limit),
-          sort: q.sort,
-          order: q.order,
-        });
       return envelope(request, {
         data: rows.map(presentIncident),
-        paging: {
-          first: link(0),
-          ...(rows.length === q.limit ? { next: link(q.offset + q.limit) } : {}),
-        },
+        paging: offsetPagingOf(request, publicUrl, q, rows.length, { sort: q.sort, order: q.order }),
       });
     },
   );
@@ -213,14 +203,14 @@ export function registerIncidentRoutes(app: HttpApp, incidents: IncidentsService
 
   /** The Opsgenie action endpoints: each accepts user, source and note, and answers 202. */
   function action<B extends ReturnType<typeof Type.Object>>(
-    method: 'post' | 'delete',
+    method: 'post' | 'put' | 'delete',
     path: string,
     summary: string,
     body: B | undefined,
     toAction: (body: Static<B>) => IncidentAction,
   ) {
     app.route({
-      method: method === 'post' ? 'POST' : 'DELETE',
+      method: method.toUpperCase() as 'POST' | 'PUT' | 'DELETE',
       url: `/v1/incidents/:identifier${path}`,
       schema: {
         tags: ['incidents'],
@@ -273,20 +263,25 @@ export function registerIncidentRoutes(app: HttpApp, incidents: IncidentsService
     ),
     (b) => ({ kind: 'addNote', note: b.note }),
   );
-  action(
-    'post',
-    '/priority',
-    "Change an incident's priority, and that of its open alerts",
-    Type.Object({ priority: PrioritySchema, ...Meta }, { additionalProperties: true }),
-    (b) => ({ kind: 'priority', priority: b.priority as Priority }),
-  );
+  // Opsgenie's Go SDK changes the priority with a PUT (its UpdatePriorityRequest), others with a POST.
+  for (const method of ['post', 'put'] as const)
+    action(
+      method,
+      '/priority',
+      "Change an incident's priority, and that of its open alerts",
+      Type.Object({ priority: PrioritySchema, ...Meta }, { additionalProperties: true }),
+      (b) => ({ kind: 'priority', priority: b.priority as Priority }),
+    );
   action(
     'post',
     '/responders',
     'Add a responder (a team or user, or an escalation or schedule) to an incident: it is added to its open alerts, which page it',
     Type.Object(
       {
-        responder: Type.Optional(Responder),
+        // One responder, or (as Opsgenie's Go SDK sends it, in its AddResponderRequest) a list of them.
+        responder: Type.Optional(
+          Type.Union([Responder, Type.Array(Responder, { minItems: 1, maxItems: 50 })]),
+        ),
         responders: Type.Optional(Type.Array(Responder, { minItems: 1, maxItems: 50 })),
         ...Meta,
       },
@@ -294,7 +289,7 @@ export function registerIncidentRoutes(app: HttpApp, incidents: IncidentsService
     ),
     (b) => ({
       kind: 'addResponders',
-      responders: [...(b.responder ? [b.responder] : []), ...(b.responders ?? [])],
+      responders: [b.responder ?? [], b.responders ?? []].flat(),
     }),
   );
   action('delete', '', 'Delete an incident (its alerts stay, as alerts of their own)', undefined, () => ({

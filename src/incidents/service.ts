@@ -424,15 +424,20 @@ export function createIncidentsService({ db, alerts, signal, clock = systemClock
           };
         }
         // The alerts' own Add Responder pages them, as it pages a responder added to any alert.
-        for (const { alert } of reached.alerts)
-          for (const { ref } of added)
-            await alerts.applyInTx(
+        for (const reachedAlert of reached.alerts) {
+          // Each add works on the alert as the one before left it, or it would drop that one's responder.
+          let alert = reachedAlert.alert;
+          for (const { ref } of added) {
+            const outcome = await alerts.applyInTx(
               tx,
               alert,
               { kind: 'addResponder', responder: { type: ref.type, id: ref.id } },
               actor,
               { source: meta.source },
             );
+            alert = outcome.alert ?? alert;
+          }
+        }
         await logLeftOut(tx, incident, reached, actor);
         return { success: true, status: `Added responder${leftOut(reached)}`, incident: updated };
       }

@@ -53,7 +53,9 @@ export async function savedSearchQuery(
 
 /**
  * A query the alert list can run: the list's own parser and compiler decide (a number out of its field's
- * range is the compiler's to refuse), and a 422 names `query`.
+ * range is the compiler's to refuse), and a 422 names `query`. It is held to the limits of one query on
+ * its own, as the list holds it when it runs it AND-ed with a caller's query (alerts/service.ts
+ * searchQueries), so that a search saved runs with any query the list takes.
  */
 function checkQuery(orgId: string, query: string): string {
   if (query.trim() === '') throw invalidField('query', 'must not be empty: give an alert query.');

@@ -2169,6 +2169,7 @@ export interface paths {
             | 'snoozedUntil'
             | 'count'
             | 'lastOccurredAt'
+            | 'lastOccuredAt'
             | 'source'
             | 'owner'
             | 'priority'
@@ -7025,7 +7026,49 @@ export interface paths {
       cookie?: never;
     };
     get?: never;
-    put?: never;
+    /** Change an incident's priority, and that of its open alerts */
+    put: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'tiny';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @enum {string} */
+            priority: 'P1' | 'P2' | 'P3' | 'P4' | 'P5';
+            /** @description Display name of the person making the request */
+            user?: string;
+            source?: string;
+            /** @description A note to add to the incident */
+            note?: string;
+          } & {
+            [key: string]: unknown;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              result: string;
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+      };
+    };
     /** Change an incident's priority, and that of its open alerts */
     post: {
       parameters: {
@@ -7099,15 +7142,25 @@ export interface paths {
       requestBody: {
         content: {
           'application/json': {
-            responder?: {
-              /** @enum {string} */
-              type: 'team' | 'user' | 'escalation' | 'schedule';
-              id?: string;
-              name?: string;
-              username?: string;
-            } & {
-              [key: string]: unknown;
-            };
+            responder?:
+              | ({
+                  /** @enum {string} */
+                  type: 'team' | 'user' | 'escalation' | 'schedule';
+                  id?: string;
+                  name?: string;
+                  username?: string;
+                } & {
+                  [key: string]: unknown;
+                })
+              | ({
+                  /** @enum {string} */
+                  type: 'team' | 'user' | 'escalation' | 'schedule';
+                  id?: string;
+                  name?: string;
+                  username?: string;
+                } & {
+                  [key: string]: unknown;
+                })[];
             responders?: ({
               /** @enum {string} */
               type: 'team' | 'user' | 'escalation' | 'schedule';
