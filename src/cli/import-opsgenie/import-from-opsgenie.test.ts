@@ -79,6 +79,8 @@ interface FakeOpsgenie {
   rateLimitOnce: Set<string>;
   /** Answers to serve instead of a fixture, by path. */
   instead: Map<string, unknown>;
+  /** Paths whose GETs answer 500 while they are in it (Opsgenie having a bad minute). */
+  failing: Set<string>;
   close(): Promise<void>;
 }
 
@@ -86,6 +88,7 @@ async function startFakeOpsgenie(): Promise<FakeOpsgenie> {
   const requests: FakeOpsgenie['requests'] = [];
   const rateLimitOnce = new Set<string>();
   const instead = new Map<string, unknown>();
+  const failing = new Set<string>();
   let base = '';
   const send = async (res: http.ServerResponse, status: number, file: string, headers = {}) => {
     const body = (await readFile(path.join(fixtures, file), 'utf8')).replaceAll('{{base}}', base);
@@ -100,6 +103,8 @@ async function startFakeOpsgenie(): Promise<FakeOpsgenie> {
       if (req.method !== 'GET') return res.writeHead(405).end();
       if (rateLimitOnce.delete(url.pathname))
         return send(res, 429, 'rate-limited.json', { 'retry-after': '1' });
+      if (failing.has(url.pathname))
+        return res.writeHead(500, { 'content-type': 'application/json' }).end('{"message":"Internal error"}');
       if (instead.has(url.pathname))
         return res
           .writeHead(200, { 'content-type': 'application/json' })
@@ -117,6 +122,7 @@ async function startFakeOpsgenie(): Promise<FakeOpsgenie> {
     requests,
     rateLimitOnce,
     instead,
+    failing,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
@@ -149,6 +155,7 @@ async function inFreshVigil(test: (vigil: TestServer) => Promise<void>): Promise
     await test(vigil);
   } finally {
     opsgenie.instead.clear();
+    opsgenie.failing.clear();
     await vigil.stop();
   }
 }
@@ -1620,4 +1627,138 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
     );
     assert.equal((await get('/v2/users?limit=500')).length, before);
   });
+});
+
+describe('vigil import opsgenie, run again', () => {
+  it('two maintenances alike but for their rules each keep their own, run after run', () =>
+    inFreshVigil(async (vigil) => {
+      const SRE_API = '3d4e5f6a-7b8c-4d9e-8f0a-1b2c3d4e5f6a';
+      const windows = [
+        { id: '1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f', integration: SRE_API },
+        { id: '2d3e4f5a-6b7c-4d8e-9f0a-1b2c3d4e5f6a', integration: MAIL_ALERTS },
+      ];
+      // Opsgenie's description is optional: two indefinite windows without one have the same key.
+      opsgenie.instead.set('/v1/maintenance', {
+        data: windows.map((w) => ({ id: w.id, status: 'active', time: { type: 'indefinitely' } })),
+      });
+      for (const w of windows)
+        opsgenie.instead.set(`/v1/maintenance/${w.id}`, {
+          data: {
+            id: w.id,
+            status: 'active',
+            rules: [{ state: 'disabled', entity: { id: w.integration, type: 'integration' } }],
+            time: { type: 'indefinitely' },
+          },
+        });
+      const first = await importInto(vigil);
+      assert.equal(first.code, 0, [...first.progress, ...first.out].join('\n'));
+      const integrations = (await vigil.callOk('GET', '/v2/integrations')).data;
+      const idOf = (name: string) => integrations.find((i: Json) => i.name === name)?.id;
+      /** What each of Vigil's maintenances disables. */
+      const disabled = async () => {
+        const list = (await vigil.callOk('GET', '/v1/maintenance?type=non-expired')).data;
+        const each = await Promise.all(
+          list.map(async (m: Json) => (await vigil.callOk('GET', `/v1/maintenance/${m.id}`)).data),
+        );
+        return each.map((m: Json) => m.rules.map((r: Json) => r.entity.id)).sort();
+      };
+      const expected = [[idOf('SRE API')], [idOf('Mail Alerts')]].sort();
+      assert.deepEqual(await disabled(), expected);
+
+      for (const run of ['second', 'third']) {
+        const again = await importInto(vigil);
+        assert.deepEqual(
+          again.progress.filter((l) => l.startsWith('maintenance ')),
+          windows.map((w) => `maintenance "" (${w.id}): unchanged`),
+          `${run} run:\n${again.progress.join('\n')}`,
+        );
+        assert.deepEqual(await disabled(), expected, `${run} run: each integration still in its own`);
+      }
+    }));
+
+  it('a run stopped before a new user’s rules leaves Vigil’s default for the next to delete, never a person’s own', () =>
+    inFreshVigil(async (vigil) => {
+      const JOHN = 'b5b92115-bfe7-43eb-8c2a-e467f2e5ddc4';
+      const jane = '/v2/users/jane.doe@opsgenie.example';
+      const john = '/v2/users/john.doe@opsgenie.example';
+      const createAlertNames = async (user: string) =>
+        (await vigil.callOk('GET', `${user}/notification-rules`)).data
+          .filter((r: Json) => r.actionType === 'create-alert')
+          .map((r: Json) => r.name);
+      // John was in Vigil before, his "New alert" changed by him (a minute's wait); Opsgenie has a rule of
+      // his too.
+      await vigil.callOk('POST', '/v2/users', {
+        username: 'john.doe@opsgenie.example',
+        fullName: 'john doe',
+        role: { name: 'user' },
+      });
+      const [johnsOwn] = (await vigil.callOk('GET', `${john}/notification-rules`)).data;
+      await vigil.callOk('PATCH', `${john}/notification-rules/${johnsOwn.id}`, {
+        steps: [
+          {
+            contact: { method: 'email', to: 'john.doe@opsgenie.example' },
+            sendAfter: { timeAmount: 1, timeUnit: 'minutes' },
+          },
+        ],
+      });
+      const johnsRule = '4f5a6b7c-8d9e-4f0a-9b1c-2d3e4f5a6b7c';
+      opsgenie.instead.set(`/v2/users/${JOHN}/notification-rules`, {
+        data: [{ id: johnsRule, name: 'Everything', actionType: 'create-alert', order: 0, enabled: true }],
+      });
+      opsgenie.instead.set(`/v2/users/${JOHN}/notification-rules/${johnsRule}`, {
+        data: {
+          id: johnsRule,
+          name: 'Everything',
+          actionType: 'create-alert',
+          order: 0,
+          criteria: { type: 'match-all' },
+          steps: [
+            {
+              sendAfter: { timeAmount: 0, timeUnit: 'minutes' },
+              contact: { method: 'email', to: 'john.doe@opsgenie.example' },
+              enabled: true,
+            },
+          ],
+          enabled: true,
+        },
+      });
+      // The first run makes Jane, then cannot read her rules.
+      opsgenie.failing.add(`/v2/users/${JANE}/notification-rules`);
+      const first = await importInto(vigil);
+      assert.equal(first.code, 1, [...first.progress, ...first.out].join('\n'));
+      assert.ok(
+        first.progress.some((l) =>
+          l.startsWith(
+            'notification rule (notification rules of jane.doe@opsgenie.example): failed: could not read them',
+          ),
+        ),
+        first.progress.join('\n'),
+      );
+      assert.deepEqual(await createAlertNames(jane), ['New alert']);
+
+      opsgenie.failing.clear();
+      const second = await importInto(vigil);
+      const all = [...second.progress, ...second.out].join('\n');
+      assert.equal(second.code, 0, all);
+      // Vigil's default, untouched, would email her for every alert her Opsgenie rules do not match.
+      assert.ok(
+        second.progress.includes(
+          `notification rule "New alert" of jane.doe@opsgenie.example: deleted (Vigil's default for a new user, which Opsgenie does not have: their Opsgenie rules alone page them)`,
+        ),
+        all,
+      );
+      assert.deepEqual(await createAlertNames(jane), ['New Alert Rule', 'Working hours']);
+      // John's "New alert" is his own: it stays, after Opsgenie's rule.
+      assert.ok(!second.progress.some((l) => l.includes(`"New alert" of john.doe@opsgenie.example`)), all);
+      assert.deepEqual(await createAlertNames(john), ['Everything', 'New alert']);
+
+      const third = await importInto(vigil);
+      assert.deepEqual(
+        third.progress.filter((l) => l.startsWith('notification rule ') && !/: (unchanged|skipped)/.test(l)),
+        [],
+        third.progress.join('\n'),
+      );
+      assert.deepEqual(await createAlertNames(jane), ['New Alert Rule', 'Working hours']);
+      assert.deepEqual(await createAlertNames(john), ['Everything', 'New alert']);
+    }));
 });

@@ -3,8 +3,9 @@ import { instantOf } from './normalize.js';
 import { MaintenanceShape, MaintenanceSummaryShape, shaped, text, type MaintenanceIn } from './shapes.js';
 
 /**
- * Maintenance windows not yet over, matched by description and end (a maintenance has no name). A window
- * that started for a fixed time becomes a schedule with its dates; an indefinite one stays indefinite.
+ * Maintenance windows not yet over, matched by description and end (a maintenance has no name), and
+ * among Vigil's alike ones by their rules. A window that started for a fixed time becomes a schedule with
+ * its dates; an indefinite one stays indefinite.
  */
 
 function keyOf(m: { description?: string | null; time: { type: string; endDate?: string | null } }) {
@@ -17,18 +18,45 @@ function ruleKeys(rules: readonly { state?: string | null; entity: { id: string 
   return rules.map((r) => `${r.entity.id}:${r.state ?? 'disabled'}`).sort();
 }
 
+/** A maintenance in Vigil, and its rules (what it disables or enables) as `ruleKeys` gives them. */
+interface VigilMaintenance {
+  id: string;
+  rules: string[];
+}
+
+/**
+ * Vigil's maintenances not yet over by description and end, several to a key: Opsgenie's description is
+ * optional, so two windows without one that end alike (two indefinite ones) share a key.
+ */
 async function vigilMaintenances(ctx: ImportContext) {
-  /** By description and end: the maintenance and its rules (what it disables or enables), comparable. */
-  const found = new Map<string, { id: string; rules: string[] }>();
+  const found = new Map<string, VigilMaintenance[]>();
   const list = await ctx.target.get('/v1/maintenance?type=non-expired');
   for (const raw of Array.isArray(list) ? list : []) {
     const summary = shaped(MaintenanceSummaryShape, raw);
     if (!summary.ok) continue;
     const got = shaped(MaintenanceShape, await ctx.target.get(`/v1/maintenance/${enc(summary.value.id)}`));
     if (!got.ok) continue;
-    found.set(keyOf(got.value), { id: got.value.id, rules: ruleKeys(got.value.rules) });
+    const key = keyOf(got.value);
+    found.set(key, [...(found.get(key) ?? []), { id: got.value.id, rules: ruleKeys(got.value.rules) }]);
   }
   return found;
+}
+
+/**
+ * Takes the Vigil maintenance an Opsgenie one with this key is: the one with the same rules, else the
+ * first left. Once taken it is no other's, so two Opsgenie maintenances never both update one, each
+ * moving the other's rules onto it on every run. `rules` is undefined when they cannot all be compared
+ * (a dry run would create something they name).
+ */
+function takeMaintenance(
+  left: Map<string, VigilMaintenance[]>,
+  key: string,
+  rules: string[] | undefined,
+): VigilMaintenance | undefined {
+  const candidates = left.get(key) ?? [];
+  const same = rules === undefined ? -1 : candidates.findIndex((c) => sameJson(c.rules, rules));
+  const [taken] = candidates.splice(same === -1 ? 0 : same, 1);
+  return taken;
 }
 
 export async function importMaintenance(ctx: ImportContext): Promise<void> {
@@ -94,7 +122,6 @@ export async function importMaintenance(ctx: ImportContext): Promise<void> {
       else if (startDate && endDate) time = { type: 'schedule', startDate, endDate };
       else throw new Skip('its dates are not ones Vigil can read');
       const notes = left.map((l) => `${l} left out`).join('; ');
-      const have = existing.get(keyOf(m));
       // A dry run has no ids for what it would make.
       const known = rules.filter((r): r is (typeof rules)[number] & { id: string } => r.id !== undefined);
       const body = {
@@ -102,7 +129,9 @@ export async function importMaintenance(ctx: ImportContext): Promise<void> {
         time,
         rules: known.map((r) => ({ state: r.state, entity: { id: r.id, type: r.type } })),
       };
-      if (have && known.length === rules.length && sameJson(have.rules, ruleKeys(body.rules)))
+      const wanted = known.length === rules.length ? ruleKeys(body.rules) : undefined;
+      const have = takeMaintenance(existing, keyOf(m), wanted);
+      if (have && wanted && sameJson(have.rules, wanted))
         return ctx.report.record('maintenance', label, 'unchanged', notes);
       if (have) {
         if (!ctx.dryRun) await ctx.target.patch(`/v1/maintenance/${enc(have.id)}`, { rules: body.rules });

@@ -86,8 +86,37 @@ function comparable(rule: {
   };
 }
 
-/** The rule Vigil gives every new user: every new alert, their email at once. */
+/** The rule Vigil gives every new user (oncall/people/defaults.ts): every new alert, their email at once. */
 const DEFAULT_RULE = 'New alert';
+
+/**
+ * Whether a rule in Vigil is, in every field, the one Vigil gave the user when it made them: then it is
+ * still Vigil's, not theirs, whichever run made them (one that stopped before reading their rules, say).
+ */
+function isVigilsDefault(r: RuleIn, username: string): boolean {
+  const [step, ...more] = r.steps ?? [];
+  return (
+    r.name === DEFAULT_RULE &&
+    r.actionType === 'create-alert' &&
+    r.enabled === true &&
+    sameJson(criteriaOf(r.criteria), { type: 'match-all' }) &&
+    (r.timeRestriction ?? null) === null &&
+    (r.repeat ?? null) === null &&
+    more.length === 0 &&
+    step?.enabled === true &&
+    step.contact?.method === 'email' &&
+    step.contact.to.toLowerCase() === username.toLowerCase() &&
+    step.sendAfter !== undefined &&
+    minutesOf(step.sendAfter) === 0
+  );
+}
+
+/** A user's rule in Vigil: its id, what it does (`comparable`), and whether it is Vigil's default. */
+interface VigilRule {
+  id: string;
+  compare: ReturnType<typeof comparable>;
+  vigilsDefault: boolean;
+}
 
 /**
  * Puts a user's imported rules of one action type in Opsgenie's order, one after the other, ahead of those
@@ -113,7 +142,7 @@ function placement(order: string[]) {
 }
 
 async function vigilRules(ctx: ImportContext, user: ImportedUser) {
-  const found = new Map<string, { id: string; compare: ReturnType<typeof comparable> }>();
+  const found = new Map<string, VigilRule>();
   /** Action type → Vigil's rules' ids, in their order. */
   const orders = new Map<string, string[]>();
   if (!user.existsInVigil) {
@@ -132,6 +161,7 @@ async function vigilRules(ctx: ImportContext, user: ImportedUser) {
           },
         ],
       }),
+      vigilsDefault: true,
     });
     return { found, orders };
   }
@@ -161,6 +191,7 @@ async function vigilRules(ctx: ImportContext, user: ImportedUser) {
         timeRestriction: r.timeRestriction,
         repeat: r.repeat,
       }),
+      vigilsDefault: isVigilsDefault(r, user.username),
     });
   }
   return { found, orders };
@@ -261,28 +292,31 @@ export async function importNotificationRules(ctx: ImportContext, users: Importe
           if (isRecord(made) && typeof made.id === 'string') id = made.id;
         }
         place.put(id);
-        existing.set(ruleKey(rule.actionType, name), { id, compare: desired });
+        existing.set(ruleKey(rule.actionType, name), { id, compare: desired, vigilsDefault: false });
         ctx.report.record('notification rule', label, 'created', notes);
       },
       labelFor,
     );
-    await dropDefaultRule(ctx, user, items, existing.get(ruleKey('create-alert', DEFAULT_RULE))?.id);
+    await dropDefaultRule(ctx, user, items, existing.get(ruleKey('create-alert', DEFAULT_RULE)));
   }
 }
 
 /**
- * Deletes the rule Vigil gave a user this run made, when Opsgenie has create-alert rules and none by its
- * name: it matches every alert, so it would page them for alerts none of their Opsgenie rules does. A user
- * who was in Vigil before keeps it (it may be theirs by now); a user Opsgenie gives no create-alert rule
- * keeps it too, as someone new to Vigil is told of their alerts by it until they set their own.
+ * Deletes the rule Vigil gave a user, when Opsgenie has create-alert rules and none by its name: it
+ * matches every alert, so it would page them for alerts none of their Opsgenie rules does. It is Vigil's
+ * when this run made the user, or when it is still as Vigil made it: a run that made them may have
+ * stopped before their rules. A rule by that name that differs stays, as it may be theirs by now; a user
+ * Opsgenie gives no create-alert rule keeps it too, as someone new to Vigil is told of their alerts by it
+ * until they set their own.
  */
 async function dropDefaultRule(
   ctx: ImportContext,
   user: ImportedUser,
   items: unknown[],
-  id: string | undefined,
+  have: VigilRule | undefined,
 ): Promise<void> {
-  if (!user.madeNow || id === undefined) return;
+  if (!have || !(user.madeNow || have.vigilsDefault)) return;
+  const { id } = have;
   const keys = items.flatMap((raw) => {
     const got = shaped(RuleSummaryShape, raw);
     return got.ok && got.value.actionType === 'create-alert'
