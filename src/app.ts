@@ -320,7 +320,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
     if (role === 'all' || role === 'worker') {
       const idleMs = options.engineIntervalMs;
       const channels = createChannels(
-        { config, log, db: database.db, fetch: outboundFetch },
+        { config, log, db: database.db, fetch: outboundFetch, clock },
         options.channels,
       );
       channelClosers.push(() => channels.close());
@@ -511,7 +511,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
           channels: () => {
             if (!noticeChannels) {
               const made = createChannels(
-                { config, log, db: apiDb, fetch: outboundFetch },
+                { config, log, db: apiDb, fetch: outboundFetch, clock },
                 options.channels,
                 { quiet: true },
               );

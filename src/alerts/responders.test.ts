@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { startTestServer, waitFor, type Json, type TestServer } from '../testing/harness.js';
 import { startTestSmtpServer, type TestSmtpServer } from '../testing/smtp.js';
+import { ShiftedClock } from '../work/clock.js';
 
 /**
  * Opsgenie's Add Responder, Add Team and Get Recipients, end to end: the real server, a real SMTP server.
@@ -12,6 +13,7 @@ import { startTestSmtpServer, type TestSmtpServer } from '../testing/smtp.js';
  * frank, on no team.
  */
 
+const clock = new ShiftedClock();
 let server: TestServer;
 let smtp: TestSmtpServer;
 let teamKey: string;
@@ -24,6 +26,7 @@ const frank = `frank-${run}@example.com`;
 before(async () => {
   smtp = await startTestSmtpServer();
   server = await startTestServer({
+    clock,
     engineIntervalMs: 100,
     env: { VIGIL_SMTP_URL: smtp.url, VIGIL_EMAIL_FROM: 'Vigil <vigil@example.com>' },
   });
@@ -246,5 +249,37 @@ describe('get recipients', () => {
     );
     assert.equal(byTeam.status, 200);
     assert.equal(byTeam.body.data.length, 2);
+  });
+
+  it('dates the pages on the system clock, as the acknowledgement, when the engine’s clock is ahead', async () => {
+    clock.advance(30 * 60_000);
+    const message = `Recipients ahead ${run}`;
+    const alertId = await createAlert(message);
+    await act(alertId, '/teams', { team: { id: teamId } });
+    await mailTo(dana, message);
+    const recipients = async (): Promise<Json[]> =>
+      (await server.callOk('GET', `/v2/alerts/${alertId}/recipients`)).data;
+    await waitFor('both pages recorded as sent', async () =>
+      (await recipients()).length === 2 ? true : undefined,
+    );
+    const ackFrom = Date.now();
+    await act(alertId, '/acknowledge', { user: dana });
+    await waitFor('the acknowledgement', async () =>
+      (await server.callOk('GET', `/v2/alerts/${alertId}`)).data.acknowledged ? true : undefined,
+    );
+
+    const alert = (await server.callOk('GET', `/v2/alerts/${alertId}`)).data;
+    const now = Date.now();
+    const all = await recipients();
+    const acked = all.find((r) => r.user.username === dana);
+    assert.equal(acked?.state, 'acknowledged');
+    assert.ok(Date.parse(acked.updatedAt) >= ackFrom, `updated when acknowledged: ${acked.updatedAt}`);
+    for (const r of all) {
+      assert.ok(
+        Date.parse(r.createdAt) >= Date.parse(alert.createdAt),
+        `paged after the alert: ${r.createdAt}`,
+      );
+      assert.ok(Date.parse(r.updatedAt) <= now, `not in the future: ${r.updatedAt}`);
+    }
   });
 });

@@ -6,6 +6,7 @@ import { notificationsRepository } from '../notify/repository.js';
 import { escalationsRepository } from '../oncall/escalations/repository.js';
 import { schedulesRepository } from '../oncall/schedules/repository.js';
 import type { MatchableResponder } from '../oncall/conditions.js';
+import type { Clock } from '../work/clock.js';
 
 /**
  * Opsgenie's Add Responder and Add Team (the responder, found and named for the log) and Get Recipients
@@ -84,9 +85,14 @@ export interface Recipient {
 /**
  * The people the alert reached: each person a page was sent to, by the destination type of their last
  * page. The one who acknowledged (while it is acknowledged) or closed the alert is in that state, told
- * apart by the name the alert records for them (their full name or username).
+ * apart by the name the alert records for them (their full name or username). `clock` is the engine's,
+ * which the pages were sent on.
  */
-export async function recipientsOf(q: Queryable, alert: AlertRow): Promise<Recipient[]> {
+export async function recipientsOf(
+  q: Queryable,
+  alert: AlertRow,
+  clock: Clock,
+): Promise<Recipient[]> {
   const people = await notificationsRepository.pagedPeople(q, alert.id);
   const isNamed = (name: string | null, p: { username: string; full_name: string }) =>
     name !== null && (name === p.username || (p.full_name !== '' && name === p.full_name));
@@ -96,13 +102,17 @@ export async function recipientsOf(q: Queryable, alert: AlertRow): Promise<Recip
     const closed = alert.status === 'closed' && isNamed(alert.closed_by, p);
     const acked = !closed && alert.acknowledged && isNamed(alert.acknowledged_by, p);
     const actedAt = closed ? after(alert.close_time) : acked ? after(alert.ack_time) : undefined;
-    const last = actedAt && actedAt.getTime() > p.last_at.getTime() ? actedAt : p.last_at;
+    // On the system clock, as the alert's own times: a page's time on a clock ahead of it would come
+    // after the acknowledgement it led to.
+    const firstAt = clock.toSystemTime(p.first_at);
+    const lastAt = clock.toSystemTime(p.last_at);
+    const last = actedAt && actedAt.getTime() > lastAt.getTime() ? actedAt : lastAt;
     return {
       user: { id: p.user_id, username: p.username },
       state: closed ? 'closed' : acked ? 'acknowledged' : 'notified',
       method: p.method,
-      createdAt: new Date(p.first_at).toISOString(),
-      updatedAt: new Date(last).toISOString(),
+      createdAt: firstAt.toISOString(),
+      updatedAt: last.toISOString(),
     };
   });
 }

@@ -1107,7 +1107,7 @@ export function createAlertsService(
     /** Get Recipients: the people the alert reached (see responders.ts). */
     async recipients(p: Principal, identifier: string, type: IdentifierType) {
       const alert = await this.get(p, identifier, type);
-      return recipientsOf(db, alert);
+      return recipientsOf(db, alert, clock);
     },
 
     async logs(p: Principal, identifier: string, type: IdentifierType, page: PageOptions) {

@@ -3,6 +3,7 @@ import type { Db, Queryable } from '../../db/database.js';
 import type { Logger } from '../../logger.js';
 import type { NotificationChannel } from '../channel.js';
 import type { OutboundFetch } from '../../http/outbound-fetch.js';
+import type { Clock } from '../../work/clock.js';
 
 /**
  * A kind of place a message can go: a person's email address, phone (SMS, voice), device (push), and
@@ -64,4 +65,9 @@ export interface ChannelSetup {
   db: Db;
   /** fetch for the providers' HTTPS APIs (HTTPS_PROXY and NO_PROXY honoured). */
   fetch: OutboundFetch;
+  /**
+   * The engine's clock, for the times a channel records: they are compared with times the engine records
+   * on it, such as a reply code's day of being spent.
+   */
+  clock: Clock;
 }

@@ -144,7 +144,7 @@ async function answerOf(response: Response): Promise<string> {
 }
 
 export function createPushChannel(setup: ChannelSetup): NotificationChannel {
-  const { db, log, config, fetch } = setup;
+  const { db, log, config, fetch, clock } = setup;
   const vapidKeys = vapidKeysLoader(db);
   const subject = vapidSubject(config);
 
@@ -217,7 +217,7 @@ export function createPushChannel(setup: ChannelSetup): NotificationChannel {
     const { status } = response;
     if (status >= 200 && status < 300) {
       await response.body?.cancel().catch(() => {});
-      await repo.markSent(db, subscription.id, new Date());
+      await repo.markSent(db, subscription.id, clock.now());
       const location = response.headers.get('location') ?? undefined;
       return { status: 'sent', ...(location ? { providerId: location.slice(0, 500) } : {}) };
     }

@@ -5,6 +5,7 @@ import { createLogger } from '../../logger.js';
 import { startFakePushService, type FakePushService } from '../../testing/fake-push.js';
 import { startTestServer, type Json, type TestServer } from '../../testing/harness.js';
 import type { NotificationActionType } from '../../oncall/model.js';
+import { systemClock } from '../../work/clock.js';
 import type { OutgoingNotification } from '../channel.js';
 import { createPushChannel, topicOf } from './channel.js';
 
@@ -87,6 +88,7 @@ describe('the topic of a push', () => {
       config,
       log: createLogger('silent'),
       fetch: (input, init) => fetch(input, init),
+      clock: systemClock,
     });
     const alertId = randomUUID();
     const kinds: NotificationActionType[] = [

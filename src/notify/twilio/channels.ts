@@ -1,5 +1,6 @@
 import type { Db } from '../../db/database.js';
 import type { Logger } from '../../logger.js';
+import type { Clock } from '../../work/clock.js';
 import type { NotificationChannel, OutgoingNotification } from '../channel.js';
 import type { ChannelSetup, Unavailable } from '../destinations/destination.js';
 import { createTwilioClient, type TwilioClient } from './client.js';
@@ -43,6 +44,7 @@ function smsChannel(
   settings: TwilioSettings,
   client: TwilioClient,
   db: Db,
+  clock: Clock,
   log: Logger,
 ): NotificationChannel {
   async function sendBundle(messages: OutgoingNotification[]) {
@@ -59,7 +61,9 @@ function smsChannel(
               userId: first.to.userId,
               alertIds: open.map((m) => m.alert.id),
             },
-            new Date(),
+            // The retention round marks and frees codes on this clock too: on the system clock, a code
+            // would be freed early, and a late reply would act on the alert that got it next.
+            clock.now(),
           )
         : undefined;
     const answer = await client.sendSms(
@@ -138,7 +142,7 @@ export function twilioChannels(setup: ChannelSetup): {
   }
   const client = createTwilioClient(settings, setup.fetch);
   return {
-    sms: smsChannel(settings, client, setup.db, setup.log),
+    sms: smsChannel(settings, client, setup.db, setup.clock, setup.log),
     voice: voiceChannel(settings, client, setup.log),
   };
 }

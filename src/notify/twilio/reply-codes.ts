@@ -23,7 +23,8 @@ async function markSpent(q: Queryable, at: Date, phone?: string): Promise<void> 
 export const replyCodesRepository = {
   /**
    * The code for these alerts on this phone: the one they already have (a page sent again), or the
-   * smallest free one. Runs in its own transaction, serialized per phone.
+   * smallest free one, at `now` on the engine's clock (as purge). Runs in its own transaction,
+   * serialized per phone.
    */
   async assign(
     db: Db,

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { createDb, createPool } from '../../db/database.js';
+import { createLogger } from '../../logger.js';
 import type { FakeCall, FakeTwilio } from '../../testing/fake-twilio.js';
 import {
   alertLogs,
@@ -13,9 +14,11 @@ import {
   type TestServer,
 } from '../../testing/harness.js';
 import { phonePagedPerson, startTwilioTestbed, type TwilioTestbed } from '../../testing/twilio-server.js';
-import { ShiftedClock } from '../../work/clock.js';
+import { ShiftedClock, type Clock } from '../../work/clock.js';
+import type { NotificationChannel, OutgoingNotification } from '../channel.js';
 import { verificationsRepository } from '../verification/repository.js';
-import { replyCodesRepository } from './reply-codes.js';
+import { twilioChannels } from './channels.js';
+import { replyCodesRepository, SPENT_FOR_MS } from './reply-codes.js';
 import { twilioSignature } from './signature.js';
 
 /**
@@ -793,5 +796,101 @@ describe('a page planned for later', () => {
       ),
     );
     assert.deepEqual(asked, [], 'Twilio was not asked to text any of them');
+  });
+});
+
+describe('a spent reply code, on a clock ahead of the system clock', () => {
+  // The engine's clock 6 hours ahead, set to the millisecond: the day a spent code is kept is counted
+  // on it, whether a text or the retention round marked the code spent, and whichever frees it.
+  const aheadMs = 6 * 3600_000;
+  let at = new Date(Date.now() + aheadMs);
+  const ahead: Clock = {
+    now: () => new Date(at),
+    fromSystemTime: (time) => new Date(time.getTime() + aheadMs),
+    toSystemTime: (time) => new Date(time.getTime() - aheadMs),
+  };
+  const later = (ms: number) => new Date(at.getTime() + ms);
+
+  /** The SMS channel on that clock, and a page through it to `phone` about an alert of its own. */
+  async function textingPerson(name: string, phone: string) {
+    const who = await person(name, 'sms', phone);
+    const userId: string = (await server.callOk('GET', `/v2/users/${who.user}`)).data.id;
+    const org = await db.query(`SELECT org_id FROM users WHERE id = $1`, [userId]);
+    const { config, db: workersDb } = server.app.context;
+    const made = twilioChannels({
+      config,
+      db: workersDb,
+      log: createLogger('silent'),
+      fetch: (input, init) => fetch(input, init),
+      clock: ahead,
+    }).sms;
+    assert.ok('send' in made, 'Twilio is set up');
+    const channel: NotificationChannel = made;
+    /** Texts a page about a new alert (not in the database: gone, so its code is spent at the next look). */
+    return async function page(): Promise<number> {
+      const alertId = randomUUID();
+      const message: OutgoingNotification = {
+        idempotencyKey: randomUUID(),
+        notificationId: randomUUID(),
+        kind: 'create-alert',
+        to: { address: phone, name, userId, timeZone: 'UTC' },
+        alert: {
+          id: alertId,
+          orgId: org.rows[0].org_id,
+          tinyId: '1',
+          message: `spent ${name} ${run}`,
+          description: '',
+          priority: 'P2',
+          status: 'open',
+          acknowledged: false,
+          source: '',
+          entity: '',
+          tags: [],
+          details: {},
+          count: 1,
+          createdAt: ahead.now(),
+          integrationName: null,
+        },
+        reason: 'on call',
+        links: { acknowledge: `${server.url}/ack`, view: `${server.url}/alerts/${alertId}` },
+      };
+      await channel.send(message);
+      const row = await db.query(
+        `SELECT code FROM sms_reply_codes WHERE phone = $1 AND alert_ids = ARRAY[$2]::uuid[]`,
+        [phone, alertId],
+      );
+      return row.rows[0].code as number;
+    };
+  }
+
+  const codes = async (phone: string) =>
+    (await db.query(`SELECT code FROM sms_reply_codes WHERE phone = $1 ORDER BY code`, [phone])).rows.map(
+      (r) => r.code as number,
+    );
+
+  it('marked spent by a text, is freed by the retention round a day after, not before', async () => {
+    const page = await textingPerson('Spen', '+14155550161');
+    assert.equal(await page(), 1);
+    at = later(60_000);
+    // The next text finds code 1's alert gone: code 1 is spent now, on the engine's clock.
+    assert.equal(await page(), 2);
+    const spentAt = at;
+    const { db: workersDb } = server.app.context;
+    await replyCodesRepository.purge(workersDb, new Date(spentAt.getTime() + SPENT_FOR_MS - 1));
+    assert.deepEqual(await codes('+14155550161'), [1, 2], 'kept until a day has passed on the clock');
+    await replyCodesRepository.purge(workersDb, new Date(spentAt.getTime() + SPENT_FOR_MS));
+    // Code 2, marked spent by the round before, is kept its own day.
+    assert.deepEqual(await codes('+14155550161'), [2], 'freed a day after');
+  });
+
+  it('marked spent by the retention round, is given to a new text a day after, not before', async () => {
+    const page = await textingPerson('Reta', '+14155550162');
+    assert.equal(await page(), 1);
+    const spentAt = later(60_000);
+    await replyCodesRepository.purge(server.app.context.db, spentAt);
+    at = new Date(spentAt.getTime() + SPENT_FOR_MS - 1);
+    assert.equal(await page(), 2, 'code 1 is still kept from new texts');
+    at = new Date(spentAt.getTime() + SPENT_FOR_MS);
+    assert.equal(await page(), 1, 'code 1 is free again');
   });
 });
