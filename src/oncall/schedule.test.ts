@@ -1352,6 +1352,44 @@ describe('nextOnCall', () => {
   it('rejects a non-positive horizon', () => {
     assert.throws(() => nextOnCall(weekly, at('2026-03-04T00:00:00Z'), 0), RangeError);
   });
+
+  it('looks as far as the schedule needs: a next shift more than 90 days off', () => {
+    // 13 weeks (91 days) each, handoffs Monday 09:00 Berlin: bob from 2026-04-06, alice from 2026-07-06.
+    const quarterly = schedule('Europe/Berlin', [
+      rotation({ type: 'weekly', length: 13, startDate: '2026-01-05T09:00:00+01:00' }),
+    ]);
+    assert.equal(onCallAt(quarterly, at('2026-04-06T12:00:00Z'))?.user, 'bob');
+    assert.deepEqual(nextOnCall(quarterly, at('2026-04-06T12:00:00Z')), {
+      user: 'alice',
+      start: '2026-07-06T07:00:00.000Z',
+      end: '2026-10-05T07:00:00.000Z',
+      rotationId: 'primary',
+    });
+    // A given horizon still bounds it.
+    assert.equal(nextOnCall(quarterly, at('2026-04-06T12:00:00Z'), 90), undefined);
+  });
+
+  it('before a start more than 90 days off, the first person is next', () => {
+    const later = schedule('UTC', [rotation({ type: 'weekly', startDate: '2027-04-05T09:00:00Z' })]);
+    assert.deepEqual(nextOnCall(later, at('2026-12-06T12:00:00Z')), {
+      user: 'alice',
+      start: '2027-04-05T09:00:00.000Z',
+      end: '2027-04-12T09:00:00.000Z',
+      rotationId: 'primary',
+    });
+  });
+
+  it('looks at most three years ahead, whatever the rotation', () => {
+    const endless = schedule('UTC', [
+      rotation({ type: 'hourly', length: 1_000_000, startDate: '2026-01-05T09:00:00Z' }),
+    ]);
+    // Bob's turn is 1,000,000 hours (114 years) on: past the three years looked at.
+    assert.equal(nextOnCall(endless, at('2026-03-01T00:00:00Z')), undefined);
+    const twoYears = schedule('UTC', [
+      rotation({ type: 'hourly', length: 2 * 365 * 24, startDate: '2026-01-05T09:00:00Z' }),
+    ]);
+    assert.equal(nextOnCall(twoYears, at('2026-03-01T00:00:00Z'))?.start, '2028-01-05T09:00:00.000Z');
+  });
 });
 
 describe('previousOnCall', () => {
@@ -1456,6 +1494,19 @@ describe('previousOnCall', () => {
 
   it('rejects a non-positive horizon', () => {
     assert.throws(() => previousOnCall(weekly, at('2026-03-04T00:00:00Z'), 0), RangeError);
+  });
+
+  it('looks as far back as the schedule needs: a previous shift that ended more than 90 days ago', () => {
+    const quarterly = schedule('Europe/Berlin', [
+      rotation({ type: 'weekly', length: 13, startDate: '2026-01-05T09:00:00+01:00' }),
+    ]);
+    assert.deepEqual(previousOnCall(quarterly, at('2026-07-05T12:00:00Z')), {
+      user: 'alice',
+      start: '2026-01-05T08:00:00.000Z',
+      end: '2026-04-06T07:00:00.000Z',
+      rotationId: 'primary',
+    });
+    assert.equal(previousOnCall(quarterly, at('2026-07-05T12:00:00Z'), 90), undefined);
   });
 });
 

@@ -58,6 +58,9 @@
  *   exactNextOnCallRecipients. People merely going off call are no change. The previous ones mirror it: the last
  *   instant T at or before `at` at which someone who is not on call at `at` went off call; those whose stretch
  *   ended at T. In "layers" mode there is one newcomer (and one previous), as {@link nextOnCall} returns.
+ *   Without a horizon the change is looked for as far as the schedule needs: past its last turning point
+ *   (a rotation's start or end, an override's start or end) by two turns of its longest rotation and a
+ *   week, at least 90 days and at most three years off (see {@link nextOnCalls}).
  * - All instants in and out are ISO 8601 strings; inputs must carry "Z" or an offset. Outputs are UTC ('Z').
  *   The computing functions throw a RangeError listing the problems of an invalid schedule (those that
  *   {@link validateSchedule} reports) or of an invalid Date argument.
@@ -66,9 +69,16 @@
  * stay here rather than beside the code that implements each of them: together they are the one contract
  * that callers and the tests rely on.
  */
-import { compile, compileRestriction, millisOf, type Compiled, type Reach } from './schedule/compiled.js';
+import {
+  compile,
+  compileRestriction,
+  millisOf,
+  type Compiled,
+  type CompiledRotation,
+  type Reach,
+} from './schedule/compiled.js';
 import { onCallsOf, timelineOf, toShift } from './schedule/combine.js';
-import { DAY_MS } from './schedule/durations.js';
+import { DAY_MS, HOUR_MS } from './schedule/durations.js';
 import { restrictionWindows, type Piece } from './schedule/rotations.js';
 import type { OnCall, Schedule, Shift, TimeRestriction } from './schedule/types.js';
 import { describeValue, validateRestriction } from './schedule/validation.js';
@@ -86,7 +96,20 @@ export type {
 } from './schedule/types.js';
 export { validateSchedule } from './schedule/validation.js';
 
-export const DEFAULT_NEXT_ON_CALL_HORIZON_DAYS = 90;
+/**
+ * How far the next or previous change is looked for at most when the caller gives no horizon: the schedule
+ * decides how far it needs (see changeSearchEnd), up to three years, leap days included. A rotation may be a
+ * million weeks long (and start any time), and Opsgenie's who-is-on-call has no horizon at all, so some bound is ours to choose.
+ */
+const MAX_ON_CALL_CHANGE_SEARCH_DAYS = 3 * 366;
+/** The least a derived search covers, as the fixed horizon of old did: restrictions make gaps of weeks. */
+const MIN_ON_CALL_CHANGE_SEARCH_DAYS = 90;
+/**
+ * The longest piece of timeline walked at once while looking for a change. Pieces start at a day and double
+ * up to it, so the usual change a few hours or days off costs a short walk, and a change years off a walk
+ * in steps that each stay small.
+ */
+const CHANGE_SEARCH_STEP_DAYS = 90;
 const NEXT_ON_CALL_END_SEARCH_DAYS = 366;
 
 /**
@@ -155,9 +178,26 @@ function checkedHorizon(horizonDays: number): number {
   return horizonDays * DAY_MS;
 }
 
-/** The whole stretch of `piece`'s user from its start, looked for up to max(horizon, 366 days) on. */
-function stretchFrom(compiled: Compiled, piece: Piece, horizon: number): Piece {
-  const limit = stretchLimit(horizon);
+/** How far the next or previous change is looked for, and a stretch followed past it. */
+interface ChangeSearch {
+  /** The horizon given; without one the schedule decides (see changeSearchEnd), up to `most`. */
+  horizon?: number;
+  /** The furthest from the instant asked about that the change may be. */
+  most: number;
+  /** How far the whole stretch of one who comes or goes is followed (see stretchFrom and stretchUntil). */
+  stretch: number;
+}
+
+function changeSearchOf(horizonDays: number | undefined): ChangeSearch {
+  if (horizonDays === undefined) {
+    return { most: MAX_ON_CALL_CHANGE_SEARCH_DAYS * DAY_MS, stretch: stretchLimit(0) };
+  }
+  const horizon = checkedHorizon(horizonDays);
+  return { horizon, most: horizon, stretch: stretchLimit(horizon) };
+}
+
+/** The whole stretch of `piece`'s user from its start, looked for up to `limit` on. */
+function stretchFrom(compiled: Compiled, piece: Piece, limit: number): Piece {
   let whole = piece;
   for (let span = DAY_MS; ; span = Math.min(span * 2, limit)) {
     const found = timelineOf(compiled, piece.start, piece.start + span).final.find(
@@ -169,10 +209,9 @@ function stretchFrom(compiled: Compiled, piece: Piece, horizon: number): Piece {
   return whole;
 }
 
-/** The whole stretch of `piece`'s user up to its end, looked for up to max(horizon, 366 days) back. */
-function stretchUntil(compiled: Compiled, piece: Piece, horizon: number): Piece {
+/** The whole stretch of `piece`'s user up to its end, looked for up to `limit` back. */
+function stretchUntil(compiled: Compiled, piece: Piece, limit: number): Piece {
   const end = piece.end;
-  const limit = stretchLimit(horizon);
   let whole = piece;
   for (let span = DAY_MS; ; span = Math.min(span * 2, limit)) {
     const found = timelineOf(compiled, end - span, end).final.find(
@@ -184,133 +223,176 @@ function stretchUntil(compiled: Compiled, piece: Piece, horizon: number): Piece 
   return whole;
 }
 
-/** How far a stretch's end or start is looked for (see stretchFrom and stretchUntil). */
+/** How far a stretch's end or start is looked for: max(horizon, 366 days). */
 function stretchLimit(horizon: number): number {
   return Math.max(horizon, NEXT_ON_CALL_END_SEARCH_DAYS * DAY_MS);
 }
 
-function nextOnCallsReachMs(after: Date, horizonDays: number): Reach {
-  const ms = millisOf(after, 'after');
-  const horizon = checkedHorizon(horizonDays);
-  // A newcomer starts before the horizon, and their stretch is followed up to stretchLimit after that.
-  return { fromMs: ms, toMs: ms + horizon + stretchLimit(horizon) };
+/** One full turn of a rotation: every participant's shift once (nominal lengths; DST moves it by an hour). */
+function cycleMs(rotation: CompiledRotation): number {
+  const unit = rotation.type === 'daily' ? DAY_MS : rotation.type === 'weekly' ? 7 * DAY_MS : HOUR_MS;
+  return rotation.participants.length * rotation.length * unit;
 }
 
-/** The reach of {@link nextOnCalls} and {@link nextOnCall}. */
-export function nextOnCallsReach(
-  after: Date,
-  horizonDays: number = DEFAULT_NEXT_ON_CALL_HORIZON_DAYS,
-): OverrideReach {
+/**
+ * How long a schedule left to itself takes to show every change it will ever make again: two full turns of
+ * its longest rotation, and a week, over which every time restriction's windows come round.
+ */
+function settlingMs(compiled: Compiled): number {
+  return 2 * Math.max(0, ...compiled.rotations.map(cycleMs)) + 7 * DAY_MS;
+}
+
+/** The instants the make-up of the schedule changes at: rotations start and end, overrides begin and end. */
+function turningPointsOf(compiled: Compiled): number[] {
+  return [
+    ...compiled.rotations.flatMap((r) => (Number.isFinite(r.endMs) ? [r.startMs, r.endMs] : [r.startMs])),
+    ...compiled.globalOverrides.bounds,
+    ...[...compiled.scopedOverrides.values()].flatMap((index) => index.bounds),
+  ];
+}
+
+/**
+ * The end of the search for the next change after `ms`. Once the last turning point is past, the rotations
+ * just go round, so whoever will come on call comes within settlingMs of it (the longest-rotation bound
+ * can miss only a restriction out of step with a short rotation for longer, which nobody configures on
+ * purpose). At least MIN_ON_CALL_CHANGE_SEARCH_DAYS; at most `search.most`.
+ */
+function changeSearchEnd(compiled: Compiled, ms: number, search: ChangeSearch): number {
+  if (search.horizon !== undefined) return ms + search.horizon;
+  const settled = turningPointsOf(compiled).reduce((a, b) => Math.max(a, b), ms) + settlingMs(compiled);
+  return ms + Math.min(search.most, Math.max(MIN_ON_CALL_CHANGE_SEARCH_DAYS * DAY_MS, settled - ms));
+}
+
+/**
+ * The mirror of changeSearchEnd: the start of the search for the last change at or before `ms`. Back past
+ * the last turning point at or before `ms` by settlingMs (the rotations went round before it), but never
+ * before the first one: nobody was on call before anything began.
+ */
+function changeSearchStart(compiled: Compiled, ms: number, search: ChangeSearch): number {
+  if (search.horizon !== undefined) return ms - search.horizon;
+  const past = turningPointsOf(compiled).filter((t) => t <= ms);
+  const least = ms - MIN_ON_CALL_CHANGE_SEARCH_DAYS * DAY_MS;
+  if (past.length === 0) return least;
+  const settled = past.reduce((a, b) => Math.max(a, b)) - settlingMs(compiled);
+  const first = past.reduce((a, b) => Math.min(a, b));
+  return Math.max(ms - search.most, Math.min(least, settled), Math.min(least, first));
+}
+
+/** The next piece of a walk in steps: a day first, twice as long each time, up to CHANGE_SEARCH_STEP_DAYS. */
+function nextStep(step: number): number {
+  return Math.min(step * 2, CHANGE_SEARCH_STEP_DAYS * DAY_MS);
+}
+
+function nextOnCallsReachMs(after: Date, horizonDays: number | undefined): Reach {
+  const ms = millisOf(after, 'after');
+  const search = changeSearchOf(horizonDays);
+  // A newcomer starts within `most`, and their stretch is followed up to `stretch` after that.
+  return { fromMs: ms, toMs: ms + search.most + search.stretch };
+}
+
+/**
+ * The reach of {@link nextOnCalls} and {@link nextOnCall}: with no horizon, as far as any schedule may need
+ * (MAX_ON_CALL_CHANGE_SEARCH_DAYS), since which overrides are loaded is decided before the rotations are known.
+ */
+export function nextOnCallsReach(after: Date, horizonDays?: number): OverrideReach {
   return reachOf(nextOnCallsReachMs(after, horizonDays));
 }
 
-function previousOnCallsReachMs(at: Date, horizonDays: number): Reach {
+function previousOnCallsReachMs(at: Date, horizonDays: number | undefined): Reach {
   const ms = millisOf(at, 'at');
-  const horizon = checkedHorizon(horizonDays);
-  return { fromMs: ms - horizon - stretchLimit(horizon), toMs: ms + 1 };
+  const search = changeSearchOf(horizonDays);
+  return { fromMs: ms - search.most - search.stretch, toMs: ms + 1 };
 }
 
-/** The reach of {@link previousOnCalls} and {@link previousOnCall}. */
-export function previousOnCallsReach(
-  at: Date,
-  horizonDays: number = DEFAULT_NEXT_ON_CALL_HORIZON_DAYS,
-): OverrideReach {
+/** The reach of {@link previousOnCalls} and {@link previousOnCall} (see {@link nextOnCallsReach}). */
+export function previousOnCallsReach(at: Date, horizonDays?: number): OverrideReach {
   return reachOf(previousOnCallsReachMs(at, horizonDays));
 }
 
 /**
- * The reach of everything an escalation may ask about a schedule at `at` with the default horizons:
- * {@link onCallsAt}, {@link nextOnCalls} and {@link previousOnCalls}.
+ * The next change of who is on call after `after` (see the header): the newcomers, with the ends of their
+ * stretches looked for up to max(horizonDays, 366) days after they start; and everyone on call then.
+ * Undefined if nobody new comes on call within `horizonDays` of `after`, or, without it, as far as the
+ * schedule can still bring anyone: past its last rotation start or end and override end by two turns of
+ * its longest rotation and a week, at least 90 days and at most three years from `after`.
  */
-export function escalationReach(at: Date): OverrideReach {
-  const horizon = DEFAULT_NEXT_ON_CALL_HORIZON_DAYS;
-  return {
-    from: previousOnCallsReach(at, horizon).from,
-    to: nextOnCallsReach(at, horizon).to,
-  };
-}
-
-/**
- * The next change of who is on call after `after` (see the header): the newcomers, coming on call within
- * `horizonDays` of `after`, with the ends of their stretches looked for up to max(horizonDays, 366) days after
- * they start; and everyone on call then. Undefined if nobody new comes on call within the horizon.
- */
-export function nextOnCalls(
-  schedule: Schedule,
-  after: Date,
-  horizonDays: number = DEFAULT_NEXT_ON_CALL_HORIZON_DAYS,
-): NextOnCalls | undefined {
+export function nextOnCalls(schedule: Schedule, after: Date, horizonDays?: number): NextOnCalls | undefined {
   const reach = nextOnCallsReachMs(after, horizonDays);
+  const search = changeSearchOf(horizonDays);
   const compiled = compile(schedule, reach);
   const ms = reach.fromMs;
-  const horizon = checkedHorizon(horizonDays);
-  const { final } = timelineOf(compiled, ms, ms + horizon);
-  const current = new Set(final.filter((p) => p.start === ms).map((p) => p.user));
-  const later = final.filter((p) => p.start > ms && !current.has(p.user));
-  if (later.length === 0) return undefined;
-  const start = Math.min(...later.map((p) => p.start));
-  const newcomers = later.filter((p) => p.start === start);
-  return {
-    start: new Date(start).toISOString(),
-    // A stretch reaching the horizon may go on past it: look further for its real end.
-    shifts: newcomers.map((p) => toShift(p.end < ms + horizon ? p : stretchFrom(compiled, p, horizon))),
-    onCall: onCallsOf(compiled, start),
-  };
+  const end = changeSearchEnd(compiled, ms, search);
+  const current = new Set(onCallsOf(compiled, ms).map((o) => o.user));
+  // Piece by piece: one ending where the next begins changes nothing, as a newcomer is someone not on
+  // call at `after`, and one on call across the seam would have been found in the earlier piece.
+  for (let from = ms, step = DAY_MS; from < end; from += step, step = nextStep(step)) {
+    const to = Math.min(end, from + step);
+    const later = timelineOf(compiled, from, to).final.filter((p) => p.start > ms && !current.has(p.user));
+    if (later.length === 0) continue;
+    const start = Math.min(...later.map((p) => p.start));
+    const newcomers = later.filter((p) => p.start === start);
+    return {
+      start: new Date(start).toISOString(),
+      // A stretch reaching the end of the piece may go on past it: look further for its real end.
+      shifts: newcomers.map((p) => toShift(p.end < to ? p : stretchFrom(compiled, p, search.stretch))),
+      onCall: onCallsOf(compiled, start),
+    };
+  }
+  return undefined;
 }
 
 /**
  * The first shift of {@link nextOnCalls}: in a "layers" schedule, the first shift (of the final, merged
  * timeline) starting after `after` whose user differs from the one on call at `after` (any user if nobody is),
- * starting within `horizonDays` of `after`. Its end is the real end of that user's stretch, looked for up to
- * max(horizonDays, 366) days after its start.
+ * starting within `horizonDays` of `after` (or as far as {@link nextOnCalls} looks without it). Its end is
+ * the real end of that user's stretch, looked for up to max(horizonDays, 366) days after its start.
  */
-export function nextOnCall(
-  schedule: Schedule,
-  after: Date,
-  horizonDays: number = DEFAULT_NEXT_ON_CALL_HORIZON_DAYS,
-): Shift | undefined {
+export function nextOnCall(schedule: Schedule, after: Date, horizonDays?: number): Shift | undefined {
   return nextOnCalls(schedule, after, horizonDays)?.shifts[0];
 }
 
 /**
- * The mirror of {@link nextOnCalls}: the last instant at or before `at` (within `horizonDays`) at which someone
- * not on call at `at` went off call, and those who did, with the starts of their stretches looked for up to
- * max(horizonDays, 366) days before their end. Undefined if there is none within the horizon.
+ * The mirror of {@link nextOnCalls}: the last instant at or before `at` at which someone not on call at
+ * `at` went off call, and those who did, with the starts of their stretches looked for up to
+ * max(horizonDays, 366) days before their end. Undefined if there is none within `horizonDays` before `at`,
+ * or, without it, as far back as the schedule needs (the mirror of nextOnCalls' bound, and never before
+ * its first rotation or override began), at least 90 days and at most three years.
  */
 export function previousOnCalls(
   schedule: Schedule,
   at: Date,
-  horizonDays: number = DEFAULT_NEXT_ON_CALL_HORIZON_DAYS,
+  horizonDays?: number,
 ): PreviousOnCalls | undefined {
   const reach = previousOnCallsReachMs(at, horizonDays);
+  const search = changeSearchOf(horizonDays);
   const compiled = compile(schedule, reach);
   const ms = reach.toMs - 1;
-  const horizon = checkedHorizon(horizonDays);
-  // One millisecond past `at`, so that the stretches containing `at` (if any) end there.
-  const { final } = timelineOf(compiled, ms - horizon, ms + 1);
-  const current = new Set(final.filter((p) => p.end === ms + 1).map((p) => p.user));
-  const earlier = final.filter((p) => p.end <= ms && !current.has(p.user));
-  if (earlier.length === 0) return undefined;
-  const end = Math.max(...earlier.map((p) => p.end));
-  const leavers = earlier.filter((p) => p.end === end);
-  return {
-    end: new Date(end).toISOString(),
-    // A stretch reaching back past the horizon may have started before it: look further for its real start.
-    shifts: leavers.map((p) => toShift(p.start > ms - horizon ? p : stretchUntil(compiled, p, horizon))),
-  };
+  const start = changeSearchStart(compiled, ms, search);
+  const current = new Set(onCallsOf(compiled, ms).map((o) => o.user));
+  // Piece by piece back, as nextOnCalls goes forward. The first piece ends one millisecond past `at`, so
+  // that the stretches containing `at` (if any) end there.
+  for (let to = ms + 1, step = DAY_MS; to > start; to -= step, step = nextStep(step)) {
+    const from = Math.max(start, to - step);
+    const earlier = timelineOf(compiled, from, to).final.filter((p) => p.end <= ms && !current.has(p.user));
+    if (earlier.length === 0) continue;
+    const end = Math.max(...earlier.map((p) => p.end));
+    const leavers = earlier.filter((p) => p.end === end);
+    return {
+      end: new Date(end).toISOString(),
+      // A stretch reaching back to the start of the piece may have begun before it: look further back.
+      shifts: leavers.map((p) => toShift(p.start > from ? p : stretchUntil(compiled, p, search.stretch))),
+    };
+  }
+  return undefined;
 }
 
 /**
  * The first shift of {@link previousOnCalls}: in a "layers" schedule, the last shift (of the final, merged
  * timeline) ending at or before `at` whose user differs from the one on call at `at` (any user if nobody is),
- * ending within `horizonDays` before `at`. Its start is the real start of that user's stretch, looked for up to
- * max(horizonDays, 366) days before its end.
+ * ending within `horizonDays` before `at` (or as far back as {@link previousOnCalls} looks without it). Its
+ * start is the real start of that user's stretch, looked for up to max(horizonDays, 366) days before its end.
  */
-export function previousOnCall(
-  schedule: Schedule,
-  at: Date,
-  horizonDays: number = DEFAULT_NEXT_ON_CALL_HORIZON_DAYS,
-): Shift | undefined {
+export function previousOnCall(schedule: Schedule, at: Date, horizonDays?: number): Shift | undefined {
   return previousOnCalls(schedule, at, horizonDays)?.shifts[0];
 }
 
@@ -336,7 +418,7 @@ export function shiftsFrom(schedule: Schedule, from: Date, to: Date): Shift[] {
   const compiled = compile(schedule, reach);
   const fromMs = millisOf(from, 'from');
   const { final } = timelineOf(compiled, fromMs, reach.toMs);
-  return final.map((p) => toShift(p.start === fromMs ? stretchUntil(compiled, p, 0) : p));
+  return final.map((p) => toShift(p.start === fromMs ? stretchUntil(compiled, p, stretchLimit(0)) : p));
 }
 
 /**

@@ -1,6 +1,14 @@
 import type { Queryable } from '../../db/database.js';
 import type { EscalationRule } from '../../oncall/model.js';
-import { escalationReach, nextOnCalls, onCallsAt, previousOnCalls } from '../../oncall/schedule.js';
+import {
+  nextOnCalls,
+  nextOnCallsReach,
+  onCallsAt,
+  onCallsReach,
+  previousOnCalls,
+  previousOnCallsReach,
+  type OverrideReach,
+} from '../../oncall/schedule.js';
 import { loadSchedule } from '../../oncall/schedules/load.js';
 import { refOfKey } from '../../oncall/schedules/participants.js';
 import type { PlanRecipient } from '../../notify/planner.js';
@@ -26,15 +34,25 @@ export interface ResolvedRecipients {
   routedBy?: { teamId: string; teamName: string };
 }
 
+type ScheduleQuestion = 'now' | 'next' | 'previous';
+
+const REACH_OF: Record<ScheduleQuestion, (at: Date) => OverrideReach> = {
+  now: onCallsReach,
+  next: (at) => nextOnCallsReach(at),
+  previous: (at) => previousOnCallsReach(at),
+};
+
 export function createRecipientResolver(q: Queryable, orgId: string) {
   const schedules = new Map<string, Awaited<ReturnType<typeof loadSchedule>>>();
   const teams = new Map<string, { name: string; members: { id: string; role: string }[] } | undefined>();
 
-  // Only the overrides that can bear on `at` (on call, next or previous): a schedule's ended overrides
-  // pile up for ever, and a step must not read them all. Keyed by the instant too, as the reach is its.
-  async function schedule(id: string, at: Date) {
-    const key = `${id}@${at.getTime()}`;
-    if (!schedules.has(key)) schedules.set(key, await loadSchedule(q, orgId, id, escalationReach(at)));
+  // Only the overrides that can bear on what the rule asks at `at`: a schedule's ended overrides pile up for
+  // ever, and a step must not read them all. Who is on call now needs those of the instant; next and
+  // previous, those of the years they may look through. Keyed by the instant and the question, as the
+  // reach is theirs.
+  async function schedule(id: string, at: Date, asked: ScheduleQuestion) {
+    const key = `${id}@${at.getTime()}@${asked}`;
+    if (!schedules.has(key)) schedules.set(key, await loadSchedule(q, orgId, id, REACH_OF[asked](at)));
     return schedules.get(key);
   }
 
@@ -61,9 +79,17 @@ export function createRecipientResolver(q: Queryable, orgId: string) {
     return teams.get(id);
   }
 
-  /** Whom the participant on call (a key of the schedule's results, if anyone is) comes to. */
-  async function onCallIn(key: string | undefined, why: string, target: string): Promise<ResolvedRecipients> {
-    if (key === undefined) return { recipients: [], target: `${target} (nobody is on call in it)` };
+  /**
+   * Whom the participant on call (a key of the schedule's results, if anyone is) comes to. `nobody`: what
+   * the log says of the schedule when there is no one (on call now, next or before, as the rule asks).
+   */
+  async function onCallIn(
+    key: string | undefined,
+    why: string,
+    target: string,
+    nobody: string,
+  ): Promise<ResolvedRecipients> {
+    if (key === undefined) return { recipients: [], target: `${target} (${nobody})` };
     const ref = refOfKey(key);
     switch (ref.type) {
       case 'user':
@@ -86,9 +112,10 @@ export function createRecipientResolver(q: Queryable, orgId: string) {
     keys: readonly string[],
     why: string,
     target: string,
+    nobody: string,
   ): Promise<ResolvedRecipients> {
-    if (keys.length <= 1) return onCallIn(keys[0], why, target);
-    const each = await Promise.all(keys.map((key) => onCallIn(key, why, target)));
+    if (keys.length <= 1) return onCallIn(keys[0], why, target, nobody);
+    const each = await Promise.all(keys.map((key) => onCallIn(key, why, target, nobody)));
     const recipients = new Map<string, PlanRecipient>();
     for (const r of each.flatMap((e) => e.recipients)) if (!recipients.has(r.id)) recipients.set(r.id, r);
     const escalations = each.flatMap((e) => e.escalations ?? []);
@@ -105,7 +132,11 @@ export function createRecipientResolver(q: Queryable, orgId: string) {
       case 'user':
         return { recipients: [{ id: recipient.id, why: 'named in the escalation' }], target: 'a user' };
       case 'schedule': {
-        const found = await schedule(recipient.id, at);
+        const found = await schedule(
+          recipient.id,
+          at,
+          notifyType === 'next' || notifyType === 'previous' ? notifyType : 'now',
+        );
         if (!found) return { recipients: [], target: 'a schedule that no longer exists' };
         const target = `schedule ${found.name}`;
         if (!found.enabled) return { recipients: [], target: `${target} (disabled)` };
@@ -115,6 +146,7 @@ export function createRecipientResolver(q: Queryable, orgId: string) {
             shifts.map((s) => s.user),
             `next on call in ${target}`,
             target,
+            'nobody comes on call next',
           );
         }
         if (notifyType === 'previous') {
@@ -123,6 +155,7 @@ export function createRecipientResolver(q: Queryable, orgId: string) {
             shifts.map((s) => s.user),
             `previously on call in ${target}`,
             target,
+            'nobody was on call before',
           );
         }
         const now = onCallsAt(found.schedule, at);
@@ -130,6 +163,7 @@ export function createRecipientResolver(q: Queryable, orgId: string) {
           now.map((o) => o.user),
           `on call in ${target}`,
           target,
+          'nobody is on call in it',
         );
       }
       case 'team': {

@@ -183,7 +183,7 @@ export function emptySchedule(timezone: string): Schedule {
  * The schedule with this id in this organization, ready for onCallAt / nextOnCall / previousOnCall
  * (participants and override users are user ids), or undefined if there is none. A disabled schedule comes
  * back with `enabled: false` and no rotations or overrides, so nobody is on call in it. `reach`: the
- * computations it is loaded for reach no further (see escalationReach in src/oncall/schedule.ts), so
+ * computations it is loaded for reach no further (onCallsReach, nextOnCallsReach and the like in src/oncall/schedule.ts), so
  * only the overrides overlapping it are loaded; without it, every override the schedule ever had is.
  */
 export async function loadSchedule(
