@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { createDb, createPool, type Db } from '../../db/database.js';
 import { loadConfig } from '../../config.js';
 import { createLogger } from '../../logger.js';
 import { createTestDatabase } from '../../testing/harness.js';
+import { insertTeamDelivery } from '../../testing/team-deliveries.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../testing/webhook-receiver.js';
 import type { Clock } from '../../work/clock.js';
 import { createTeamDeliverySender, RATE_LIMIT_WAIT_MS, RETRY_SCHEDULE_MS } from './deliveries.js';
@@ -42,23 +42,7 @@ async function delivery(id: string): Promise<Row> {
 }
 
 async function addDelivery(): Promise<string> {
-  const alertId = randomUUID();
-  const eventId = randomUUID();
-  const event = {
-    type: 'created',
-    eventId,
-    alertId,
-    orgId,
-    at: at.toISOString(),
-    actor: { type: 'system', name: 'test' },
-    seq: 1,
-  };
-  const { rows } = await sql<{ id: string }>`
-    INSERT INTO team_destination_deliveries (destination_id, event_id, alert_id, event_type, event, seq, due_at)
-    VALUES (${destinationId}, ${eventId}, ${alertId}, 'created', ${JSON.stringify(event)}::jsonb, 1, ${at})
-    RETURNING id`.execute(db);
-  assert.ok(rows[0]);
-  return rows[0].id;
+  return insertTeamDelivery(db, { orgId, destinationId, at, dueAt: at });
 }
 
 before(async () => {
