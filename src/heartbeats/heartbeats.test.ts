@@ -206,6 +206,20 @@ describe("what Opsgenie's clients send", () => {
     assert.equal(updated.data.enabled, true);
     assert.deepEqual(updated.data.ownerTeam, { id: teamId, name: team });
     assert.equal(updated.data.alertPriority, 'P1');
+    // The Go SDK's UpdateRequest sends enabled as a pointer: false to disable (Terraform always sets it),
+    // left out to keep it as it is, so an update of the interval alone never stops the watch.
+    const sdkUpdate = (enabled?: boolean) =>
+      call('PATCH', `/v2/heartbeats/${name}`, {
+        name,
+        interval: 3,
+        intervalUnit: 'hours',
+        ...(enabled === undefined ? {} : { enabled }),
+        ownerTeam: {},
+      });
+    assert.equal((await sdkUpdate()).data.enabled, true, 'left out, kept');
+    assert.equal((await sdkUpdate(false)).data.enabled, false, 'false, disabled');
+    assert.equal((await sdkUpdate()).data.enabled, false, 'left out, kept disabled');
+    assert.equal((await sdkUpdate(true)).data.enabled, true);
 
     const got = await heartbeat(name);
     assert.deepEqual(
@@ -237,72 +251,6 @@ describe("what Opsgenie's clients send", () => {
     const deleted = await call('DELETE', `/v2/heartbeats/${name}`);
     assert.equal(deleted.result, 'Deleted');
     assert.equal((await server.call('GET', `/v2/heartbeats/${name}`)).status, 404);
-  });
-
-  it("disables through the Go SDK's and Terraform's update, which leave enabled out when it is false", async () => {
-    const name = `terraform_disabled_${run}`;
-    await create(name, {
-      interval: 5,
-      description: 'Nightly export',
-      alertMessage: `Export stopped (${run})`,
-      alertTags: ['export'],
-      alertPriority: 'P2',
-    });
-    const partial = await call('PATCH', `/v2/heartbeats/${name}`, { description: 'x' });
-    assert.equal(partial.data.enabled, true, 'a partial update keeps the heartbeat enabled');
-    assert.equal(partial.data.alertMessage, `Export stopped (${run})`);
-
-    // resourceOpsgenieHeartbeatUpdate with enabled = false, alert_message and alert_tags removed: the SDK's
-    // UpdateRequest leaves out enabled, alertMessage and alertTags (omitempty), never name, interval,
-    // intervalUnit or ownerTeam.
-    const updated = await call('PATCH', `/v2/heartbeats/${name}`, {
-      name,
-      description: 'Nightly export',
-      interval: 5,
-      intervalUnit: 'minutes',
-      ownerTeam: { id: teamId },
-      alertPriority: 'P2',
-    });
-    assert.deepEqual(
-      {
-        enabled: updated.data.enabled,
-        description: updated.data.description,
-        alertMessage: updated.data.alertMessage,
-        alertTags: updated.data.alertTags,
-        alertPriority: updated.data.alertPriority,
-        ownerTeam: updated.data.ownerTeam,
-      },
-      {
-        enabled: false,
-        description: 'Nightly export',
-        alertMessage: '',
-        alertTags: [],
-        alertPriority: 'P2',
-        ownerTeam: { id: teamId, name: team },
-      },
-    );
-    const stillDisabled = await call('PATCH', `/v2/heartbeats/${name}`, { description: 'x' });
-    assert.equal(stillDisabled.data.enabled, false, 'a partial update keeps the heartbeat disabled');
-    assert.equal(stillDisabled.data.alertPriority, 'P2');
-    // The whole heartbeat again, description and alert_priority removed: as on create, '' and P3.
-    const emptied = await call('PATCH', `/v2/heartbeats/${name}`, {
-      name,
-      interval: 5,
-      intervalUnit: 'minutes',
-      ownerTeam: { id: teamId },
-    });
-    assert.deepEqual(
-      [emptied.data.enabled, emptied.data.description, emptied.data.alertPriority],
-      [false, '', 'P3'],
-    );
-
-    const control = `control-c-${run}`;
-    await create(control, { interval: 5 });
-    clock.advance(6 * MINUTE);
-    await expired(control);
-    assert.equal((await heartbeat(name)).expired, false);
-    assert.deepEqual(await alertsOf(name), [], 'a disabled heartbeat raises nothing');
-    await call('POST', `/v2/heartbeats/${control}/ping`);
   });
 
   it('answers 404 for an unknown heartbeat and 409 for a name taken', async () => {

@@ -1,13 +1,7 @@
-import { Type, type Static } from 'typebox';
+import { Type } from 'typebox';
 import { StringEnum } from '../http/schemas.js';
 import { envelope, principalOf, type HttpApp } from '../http/server.js';
-import {
-  MAX_INTERVAL_DAYS,
-  heartbeatMeta,
-  presentHeartbeat,
-  type HeartbeatChanges,
-  type HeartbeatsService,
-} from './service.js';
+import { MAX_INTERVAL_DAYS, heartbeatMeta, presentHeartbeat, type HeartbeatsService } from './service.js';
 
 /** Opsgenie's Heartbeat API: /v2/heartbeats. */
 
@@ -64,45 +58,6 @@ const fields = {
 
 const Params = Type.Object({ name: Type.String({ minLength: 1, maxLength: MAX_NAME }) });
 
-const UpdateBody = Type.Object(
-  {
-    // Opsgenie's Go SDK sends the name again; a heartbeat is not renamed.
-    name: Type.Optional(Type.String({ maxLength: MAX_NAME })),
-    description: fields.description,
-    interval: Type.Optional(fields.interval),
-    intervalUnit: Type.Optional(fields.intervalUnit),
-    enabled: Type.Optional(fields.enabled),
-    ownerTeam: fields.ownerTeam,
-    alertMessage: fields.alertMessage,
-    alertTags: fields.alertTags,
-    alertPriority: fields.alertPriority,
-  },
-  { additionalProperties: false },
-);
-
-/**
- * What an update body changes. Opsgenie's Go SDK (and so its Terraform provider) sends the whole heartbeat
- * on every update, name, interval and intervalUnit always, but leaves out what is false or empty: `enabled`
- * when it disables, an emptied description, alert message or tag list. So a body with those three is read
- * as create reads it, what it leaves out taking create's default, or Terraform could never disable or empty
- * anything; any other body is a partial update. An ownerTeam of {} keeps the owner all the same: the SDK
- * sends {} when none is set, and an owner team is not given up by leaving it out.
- */
-function changesOf(body: Static<typeof UpdateBody>): HeartbeatChanges {
-  const { name, ...changes } = body;
-  if (name === undefined || changes.interval === undefined || changes.intervalUnit === undefined) {
-    return changes;
-  }
-  return {
-    ...changes,
-    enabled: changes.enabled ?? false,
-    description: changes.description ?? '',
-    alertMessage: changes.alertMessage ?? '',
-    alertTags: changes.alertTags ?? [],
-    alertPriority: changes.alertPriority ?? 'P3',
-  };
-}
-
 export function registerHeartbeatRoutes(app: HttpApp, heartbeats: HeartbeatsService): void {
   app.post(
     '/v2/heartbeats',
@@ -152,11 +107,26 @@ export function registerHeartbeatRoutes(app: HttpApp, heartbeats: HeartbeatsServ
         tags: ['heartbeats'],
         summary: 'Update a heartbeat: the fields given change, the others stay',
         params: Params,
-        body: UpdateBody,
+        body: Type.Object(
+          {
+            // Opsgenie's Go SDK sends the name again; a heartbeat is not renamed.
+            name: Type.Optional(Type.String({ maxLength: MAX_NAME })),
+            description: fields.description,
+            interval: Type.Optional(fields.interval),
+            intervalUnit: Type.Optional(fields.intervalUnit),
+            enabled: Type.Optional(fields.enabled),
+            ownerTeam: fields.ownerTeam,
+            alertMessage: fields.alertMessage,
+            alertTags: fields.alertTags,
+            alertPriority: fields.alertPriority,
+          },
+          { additionalProperties: false },
+        ),
       },
     },
     async (request) => {
-      const row = await heartbeats.update(principalOf(request), request.params.name, changesOf(request.body));
+      const { name: _ignored, ...changes } = request.body;
+      const row = await heartbeats.update(principalOf(request), request.params.name, changes);
       return envelope(request, { result: 'Updated', data: presentHeartbeat(row) });
     },
   );
