@@ -88,11 +88,7 @@ export interface Recipient {
  * apart by the name the alert records for them (their full name or username). `clock` is the engine's,
  * which the pages were sent on.
  */
-export async function recipientsOf(
-  q: Queryable,
-  alert: AlertRow,
-  clock: Clock,
-): Promise<Recipient[]> {
+export async function recipientsOf(q: Queryable, alert: AlertRow, clock: Clock): Promise<Recipient[]> {
   const people = await notificationsRepository.pagedPeople(q, alert.id);
   const isNamed = (name: string | null, p: { username: string; full_name: string }) =>
     name !== null && (name === p.username || (p.full_name !== '' && name === p.full_name));
