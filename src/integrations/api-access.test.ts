@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { addUserWithKey, startTestServer, type Json, type TestServer } from '../testing/harness.js';
+import {
+  addUserWithKey,
+  startTestServer,
+  type Json,
+  type TestServer,
+  type TestUser,
+} from '../testing/harness.js';
 
 /**
  * What the key of an API integration may do (Opsgenie's rules): only its own team's alerts, and only the
@@ -238,6 +244,138 @@ describe("an API integration's key sees and acts on its own team's alerts only",
     const list = await server.call('GET', '/v2/alerts?limit=100', undefined, assigned.key);
     assert.ok(list.body.data.every((a: Json) => a.alias !== 'scope-nobodys'));
     assert.ok(list.body.data.some((a: Json) => a.alias === 'scope-theirs'));
+  });
+});
+
+describe('an assignee team other than the owner team takes the same right on it', () => {
+  // The key reads, acts on and deletes its assignee team's alerts: an admin of the owner team alone
+  // would otherwise reach another team's alerts through a key of their own making.
+  let run: string;
+  let teamAdmin: TestUser;
+  let bothAdmin: TestUser;
+  let assignedByOrgAdmin: { id: string; key: string };
+
+  before(async () => {
+    run = randomUUID().slice(0, 6);
+    [teamAdmin, bothAdmin] = await Promise.all([
+      addUserWithKey(server, 'assignee-team-admin', run),
+      addUserWithKey(server, 'assignee-both-admin', run),
+    ]);
+    for (const [user, team] of [
+      [teamAdmin, teamA],
+      [bothAdmin, teamA],
+      [bothAdmin, teamB],
+    ] as const) {
+      await server.callOk('POST', `/v2/teams/${team}/members`, {
+        user: { username: user.username },
+        role: 'admin',
+      });
+    }
+    assignedByOrgAdmin = await createIntegration({
+      type: 'API',
+      name: `Assigned by an org admin ${run}`,
+      ownerTeam: { id: teamA },
+      assigneeTeam: { id: teamB },
+    });
+  });
+
+  it('refuses to create an integration given to a team the user is no admin of', async () => {
+    const refused = await server.call(
+      'POST',
+      '/v2/integrations',
+      { type: 'API', name: `Reaches Security ${run}`, ownerTeam: { id: teamA }, assigneeTeam: { id: teamB } },
+      teamAdmin.key,
+    );
+    assert.equal(refused.status, 403, JSON.stringify(refused.body));
+    assert.match(refused.body.message, /assignee team/);
+    const listed = await server.call('GET', '/v2/integrations');
+    assert.ok(listed.body.data.every((i: Json) => i.name !== `Reaches Security ${run}`));
+
+    for (const assigneeTeam of [undefined, { id: teamA }]) {
+      const own = await server.call(
+        'POST',
+        '/v2/integrations',
+        {
+          type: 'API',
+          name: `Payments ${run} ${assigneeTeam ? 'assigned' : 'owned'}`,
+          ownerTeam: { id: teamA },
+          assigneeTeam,
+        },
+        teamAdmin.key,
+      );
+      assert.equal(own.status, 201, JSON.stringify(own.body));
+    }
+    const both = await server.call(
+      'POST',
+      '/v2/integrations',
+      {
+        type: 'API',
+        name: `Payments for Security ${run}`,
+        ownerTeam: { id: teamA },
+        assigneeTeam: { id: teamB },
+      },
+      bothAdmin.key,
+    );
+    assert.equal(both.status, 201, JSON.stringify(both.body));
+  });
+
+  it('refuses to give an integration of the owner team to a team the user is no admin of', async () => {
+    const { id } = await createIntegration({ type: 'API', name: `To move ${run}`, ownerTeam: { id: teamA } });
+    for (const method of ['PATCH', 'PUT'] as const) {
+      const refused = await server.call(
+        method,
+        `/v2/integrations/${id}`,
+        { assigneeTeam: { id: teamB } },
+        teamAdmin.key,
+      );
+      assert.equal(refused.status, 403, `${method}: ${JSON.stringify(refused.body)}`);
+      assert.match(refused.body.message, /assignee team/);
+    }
+    assert.equal((await server.call('GET', `/v2/integrations/${id}`)).body.data.assigneeTeam, undefined);
+
+    const own = await server.call(
+      'PATCH',
+      `/v2/integrations/${id}`,
+      { assigneeTeam: { id: teamA } },
+      teamAdmin.key,
+    );
+    assert.equal(own.status, 200, JSON.stringify(own.body));
+    const moved = await server.call(
+      'PATCH',
+      `/v2/integrations/${id}`,
+      { assigneeTeam: { id: teamB } },
+      bothAdmin.key,
+    );
+    assert.equal(moved.status, 200, JSON.stringify(moved.body));
+    assert.equal(moved.body.data.assigneeTeam.id, teamB);
+  });
+
+  it('refuses an admin of the owner team alone an integration given to another team: its key, access, on/off and deletion', async () => {
+    const { id, key } = assignedByOrgAdmin;
+    for (const [method, path, body] of [
+      ['POST', `/v2/integrations/${id}/api-key`, undefined],
+      ['PATCH', `/v2/integrations/${id}`, { allowDeleteAccess: true }],
+      ['PATCH', `/v2/integrations/${id}`, { assigneeTeam: null }],
+      ['POST', `/v2/integrations/${id}/disable`, undefined],
+      ['GET', `/v2/integrations/${id}/payloads`, undefined],
+      ['DELETE', `/v2/integrations/${id}`, undefined],
+    ] as const) {
+      const refused = await server.call(method, path, body, teamAdmin.key);
+      assert.equal(refused.status, 403, `${method} ${path}: ${JSON.stringify(refused.body)}`);
+      assert.match(refused.body.message, /assigned to another team/);
+    }
+    const untouched = await server.call('GET', `/v2/integrations/${id}`);
+    assert.equal(untouched.body.data.enabled, true);
+    assert.equal(untouched.body.data.assigneeTeam.id, teamB);
+    assert.equal(
+      (await server.call('GET', '/v2/alerts', undefined, key)).status,
+      200,
+      'the key was not regenerated',
+    );
+
+    const regenerated = await server.call('POST', `/v2/integrations/${id}/api-key`, undefined, bothAdmin.key);
+    assert.equal(regenerated.status, 200, JSON.stringify(regenerated.body));
+    assert.notEqual(regenerated.body.data.apiKey, key);
   });
 });
 

@@ -319,20 +319,40 @@ export function createIntegrationsService(
   }
 
   /**
-   * An integration's key may not give an integration to a third team, whose alerts that integration's key
-   * would then read.
+   * An integration's key reads, acts on and (allowDeleteAccess) deletes its assignee team's alerts, and a
+   * Webhook integration sends that team's alert activity out: so giving an integration to a team other
+   * than its owner team, or managing one given to another team, needs on that team the `right` it needs on
+   * the owner team. Else an admin of one team could reach another team's alerts through a key they made.
+   * An integration's key holds rights on its owner team only; it may also use its own team, whose alerts
+   * it reads already.
    */
-  function requireReachable(p: Principal, assigneeTeamId: string | null | undefined) {
-    if (!p.integration || !assigneeTeamId || reaches(p.integration, assigneeTeamId)) return;
-    throw forbidden(
-      `The key of integration [${p.integration.name}] can assign integrations only to its own team or its owner team: use the API key of an admin of the other team.`,
-    );
+  async function requireAssigneeRight(
+    p: Principal,
+    teams: { owner: string; assignee: string | null | undefined },
+    right: TeamRight,
+    refusal: { ofKey: (key: IntegrationPrincipal) => string; ofPerson: string },
+  ) {
+    if (!teams.assignee || teams.assignee === teams.owner) return;
+    if (p.integration) {
+      if (reaches(p.integration, teams.assignee)) return;
+      throw forbidden(refusal.ofKey(p.integration));
+    }
+    await requireTeamRight(db, p, teams.assignee, right, refusal.ofPerson);
   }
 
+  /** That `p` may give an integration owned by `ownerTeamId` to `assigneeTeamId` (see requireAssigneeRight). */
+  const requireAssignable = (p: Principal, ownerTeamId: string, assigneeTeamId: string | null | undefined) =>
+    requireAssigneeRight(p, { owner: ownerTeamId, assignee: assigneeTeamId }, 'edit-integrations', {
+      ofKey: (key) =>
+        `The key of integration [${key.name}] can assign integrations only to its own team or its owner team: use the API key of an admin of the other team.`,
+      ofPerson:
+        "Only organization admins and those of the assignee team with the edit-integrations right (its admins) can give an integration to that team: its key reads the team's alerts.",
+    });
+
   /**
-   * That `p` may manage an existing integration: org admins and those with `right` on its owner team. An
-   * integration's key, besides, only if the integration is not assigned to a third team: else it could
-   * regenerate that integration's key, or give it configuration access, and so reach that team's alerts.
+   * That `p` may manage an existing integration: org admins and those with `right` on its owner team, and
+   * on its assignee team too when that is another (see requireAssigneeRight): else they could regenerate
+   * its key, or widen its access flags, and so reach that team's alerts.
    */
   async function requireManages(
     p: Principal,
@@ -340,12 +360,11 @@ export function createIntegrationsService(
     right: TeamRight = 'edit-integrations',
   ) {
     await requireManager(p, row.owner_team_id, right);
-    // requireManager has checked the owner team (a key administers only its own owner team).
-    if (p.integration && row.assignee_team_id && !reaches(p.integration, row.assignee_team_id)) {
-      throw forbidden(
-        `The key of integration [${p.integration.name}] can manage only integrations assigned to its own team or its owner team: integration [${row.name}] is assigned to another team; use the API key of an admin of that team.`,
-      );
-    }
+    await requireAssigneeRight(p, { owner: row.owner_team_id, assignee: row.assignee_team_id }, right, {
+      ofKey: (key) =>
+        `The key of integration [${key.name}] can manage only integrations assigned to its own team or its owner team: integration [${row.name}] is assigned to another team; use the API key of an admin of that team.`,
+      ofPerson: `Integration [${row.name}] is assigned to another team, whose alerts its key reads: only organization admins and those of that team with the ${right} right (its admins) can manage it.`,
+    });
   }
 
   /**
@@ -378,7 +397,7 @@ export function createIntegrationsService(
         ? await resolveTeam(p.orgId, input.assigneeTeam, 'assigneeTeam')
         : undefined;
       await requireManager(p, owner.id);
-      requireReachable(p, assignee?.id);
+      await requireAssignable(p, owner.id, assignee?.id);
       if (input.apiKey !== undefined) {
         requireOrgAdmin(p, 'give an integration an API key of their choosing');
         await requireUnusedKey(input.apiKey);
@@ -485,8 +504,8 @@ export function createIntegrationsService(
           : changes.assigneeTeam
             ? (await resolveTeam(p.orgId, changes.assigneeTeam, 'assigneeTeam')).id
             : undefined;
-      // Without an assignee, the key's team becomes the owner team.
-      requireReachable(p, assignee === null ? (owner?.id ?? row.owner_team_id) : assignee);
+      // The assignee kept (or none) is checked already: requireManages took the right on it.
+      await requireAssignable(p, owner?.id ?? row.owner_team_id, assignee);
       try {
         await db.transaction().execute(async (tx) => {
           await repo.update(tx, row.id, {
