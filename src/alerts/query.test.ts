@@ -313,7 +313,7 @@ describe('alert query cost', () => {
   });
 });
 
-describe('tag and alias terms on the alerts table', () => {
+describe('tag, alias and team terms on the alerts table', () => {
   let pool: ReturnType<typeof createPool>;
   let db: ReturnType<typeof createDb>;
   let org = '';
@@ -332,6 +332,18 @@ describe('tag and alias terms on the alerts table', () => {
     await sql`
       INSERT INTO alerts (org_id, tiny_id, alias, message, tags, status) VALUES
         (${org}, 4, 'cpu', 'four', ARRAY['cache', 'db-replica'], 'closed')`.execute(db);
+    // Responder teams: Platform's 1 and 4, Plates' 2, Data's 3 and 4.
+    await sql`
+      WITH made AS (
+        INSERT INTO teams (org_id, name) VALUES (${org}, 'Platform'), (${org}, 'Plates'), (${org}, 'Data')
+        RETURNING id, name
+      )
+      UPDATE alerts SET team_ids = ARRAY(
+        SELECT made.id FROM made
+        WHERE (made.name, alerts.tiny_id) IN (('Platform', 1), ('Platform', 4), ('Plates', 2), ('Data', 3), ('Data', 4))
+        ORDER BY made.name
+      )
+      WHERE alerts.org_id = ${org}`.execute(db);
   });
   after(() => pool.end());
 
@@ -385,6 +397,22 @@ describe('tag and alias terms on the alerts table', () => {
     assert.deepEqual(await tinyIds('alias!=cpu*'), [1, 2]);
   });
 
+  it('finds by a whole team name its alerts, and by a team name pattern the alerts of each team it matches', async () => {
+    assert.deepEqual(await tinyIds('teams:platform'), [1, 4]);
+    assert.deepEqual(await tinyIds('teams:"Data"'), [3, 4]);
+    assert.deepEqual(await tinyIds('teams:plat'), []);
+    assert.deepEqual(await tinyIds('teams:Plat*'), [1, 2, 4]);
+    assert.deepEqual(await tinyIds('team:platform*'), [1, 4]);
+    assert.deepEqual(await tinyIds('responders:*es'), [2]);
+    assert.deepEqual(await tinyIds('teams:*a*'), [1, 2, 3, 4]);
+    assert.deepEqual(await tinyIds('teams:Plat* status:closed'), [4]);
+    assert.deepEqual(await tinyIds('teams!=Plat*'), [3]);
+    assert.deepEqual(await tinyIds('NOT teams:plat*'), [3]);
+    // A % or _ in the pattern is itself, not SQL's wildcard.
+    assert.deepEqual(await tinyIds('teams:Pl%*'), []);
+    assert.deepEqual(await tinyIds('teams:Plat_s*'), []);
+  });
+
   it('finds with a * all that it finds without, and free text in each tag on its own', async () => {
     assert.deepEqual(await tinyIds('hre'), [3]);
     assert.deepEqual(await tinyIds('hre*'), [3]);
@@ -395,8 +423,8 @@ describe('tag and alias terms on the alerts table', () => {
     assert.deepEqual(await tinyIds('db*'), [1, 4]);
     assert.deepEqual(await tinyIds('"Prod db"'), []);
     assert.deepEqual(await tinyIds('tag:db*'), [1, 4]);
-    for (const word of ['one', 'ne', 'o', 'disk', 'full', 'db', 'prod', 'cache', 'cpu']) {
-      for (const field of ['', 'message:', 'alias:', 'tag:']) {
+    for (const word of ['one', 'ne', 'o', 'disk', 'full', 'db', 'prod', 'cache', 'cpu', 'platform', 'data']) {
+      for (const field of ['', 'message:', 'alias:', 'tag:', 'teams:']) {
         const found = await tinyIds(`${field}${word}`);
         for (const widened of [`${word}*`, `*${word}`, `*${word}*`, `${word.slice(0, 1)}*${word.slice(1)}`]) {
           const more = await tinyIds(`${field}${widened}`);

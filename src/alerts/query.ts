@@ -27,8 +27,8 @@ import { invalid as invalidQuery } from '../errors.js';
  *   is refused rather than left for PostgreSQL (or JavaScript's Date) to fail on.
  *
  * Each is refused with a 422 that says what to narrow. Several queries run as one statement
- * (GET /v2/alerts/counts) are held to {@link MAX_COUNTED_UNINDEXED_TERMS} unindexed terms together
- * ({@link checkCountedCost}), not to ten each.
+ * (GET /v2/alerts/counts) are held to {@link MAX_COUNTED_UNINDEXED_TERMS} unindexed terms together, and
+ * with a saved search to five times its own more ({@link checkCountedCost}), not to ten each.
  */
 
 /** The most terms (field:value, free text) one query may have. */
@@ -38,12 +38,17 @@ export const MAX_UNINDEXED_TERMS = 10;
 /** The deepest parentheses and NOT may nest. */
 export const MAX_QUERY_DEPTH = 20;
 /**
- * The most unindexed terms the queries of one GET /v2/alerts/counts may have together, each with the saved
- * search AND-ed to it: all are evaluated on every alert row of the one scan. Five queries' worth, so that
- * the console's count of its five views, each AND-ed with a search of the most one query may have
- * (web/src/pages/alerts/listQueries.ts), is still answered.
+ * How many queries' worth of unindexed terms one GET /v2/alerts/counts may have together: the console
+ * counts its five views (web/src/pages/alerts/listQueries.ts), each AND-ed with a search box of the most
+ * one query may have, and must still be answered.
  */
-export const MAX_COUNTED_UNINDEXED_TERMS = 5 * MAX_UNINDEXED_TERMS;
+const COUNTED_QUERIES_WORTH = 5;
+/**
+ * The most unindexed terms the queries of one GET /v2/alerts/counts may have together without a saved
+ * search: all are evaluated on every alert row of the one scan. With one, each query counts the saved
+ * search's terms too, and the limit is five queries' worth of both ({@link checkCountedCost}).
+ */
+export const MAX_COUNTED_UNINDEXED_TERMS = COUNTED_QUERIES_WORTH * MAX_UNINDEXED_TERMS;
 
 type Token =
   | { kind: 'lparen' | 'rparen' | 'and' | 'or' | 'not' }
@@ -187,21 +192,32 @@ function termsOf(node: QueryNode): TermToken[] {
   }
 }
 
+function unindexedTermsOf(query: QueryNode | undefined): number {
+  return query ? termsOf(query).filter(unindexed).length : 0;
+}
+
 /**
- * Refuses queries counted in one statement whose unindexed terms together are over
- * {@link MAX_COUNTED_UNINDEXED_TERMS}; each query (and the saved search AND-ed to it) has passed
- * {@link parseQuery}'s own limits first.
+ * Refuses queries counted in one statement whose unindexed terms together are over five queries' worth:
+ * {@link MAX_COUNTED_UNINDEXED_TERMS}, and with a saved search five times its own more. Each query and the
+ * saved search have passed {@link parseQuery}'s own limits first.
+ *
+ * The saved search is counted in every query: it is AND-ed to each, and PostgreSQL evaluates each count's
+ * FILTER on its own, sharing nothing between them (alertsRepository.countEach), so a row is read against
+ * it once per count. The limit grows with it so that the console's five views, each with its search box
+ * and the saved search, the two as the list takes them, are still answered; a row is still read against
+ * at most twice the five queries' worth of terms a request without one may have.
  */
-export function checkCountedCost(queries: readonly (QueryNode | undefined)[]): void {
+export function checkCountedCost(queries: readonly (QueryNode | undefined)[], saved?: QueryNode): void {
+  const savedSlow = unindexedTermsOf(saved);
   let slow = 0;
-  for (const query of queries) {
-    if (query) slow += termsOf(query).filter(unindexed).length;
-  }
-  if (slow > MAX_COUNTED_UNINDEXED_TERMS) {
+  for (const query of queries) slow += unindexedTermsOf(query) + savedSlow;
+  const limit = COUNTED_QUERIES_WORTH * (MAX_UNINDEXED_TERMS + savedSlow);
+  if (slow > limit) {
+    const withSaved = saved ? `, each with the saved search's ${savedSlow},` : '';
     throw invalidQuery(
-      `Invalid query: the ${queries.length} queries have ${slow} free-text, wildcard (*) or message/description terms or others no index serves (${UNINDEXED_EXAMPLES}) together, which search every alert; at most ${MAX_COUNTED_UNINDEXED_TERMS} are allowed in one request. Narrow them: fewer queries with those terms, fewer of those in each, or ${INDEXED_HINT}.`,
+      `Invalid query: the ${queries.length} queries${withSaved} have ${slow} free-text, wildcard (*) or message/description terms or others no index serves (${UNINDEXED_EXAMPLES}) together, which search every alert; at most ${limit} are allowed in one request. Narrow them: fewer queries with those terms, fewer of those in each, or ${INDEXED_HINT}.`,
       {
-        query: `has ${slow} free-text, wildcard (*) or message/description terms or others no index serves across the ${queries.length} queries; at most ${MAX_COUNTED_UNINDEXED_TERMS} together.`,
+        query: `has ${slow} free-text, wildcard (*) or message/description terms or others no index serves across the ${queries.length} queries${withSaved}; at most ${limit} together.`,
       },
     );
   }
@@ -283,6 +299,18 @@ export function likePattern(value: string, contains: boolean): string {
  */
 export function anyElementMatches(column: RawBuilder<unknown>, pattern: string): RawBuilder<boolean> {
   return sql<boolean>`EXISTS (SELECT 1 FROM unnest(${column}) AS x(element) WHERE x.element ILIKE ${pattern})`;
+}
+
+/**
+ * The ids of the organization's teams a `teams:` value names: the team of that name, without regard to
+ * case, or with a `*` each team whose name matches the pattern, so that a `*` widens the search as it does
+ * elsewhere and never narrows it (`teams:Plat*` finds the Platform team's).
+ */
+export function teamIdsNamed(orgId: string, value: string): RawBuilder<string[]> {
+  const named = value.includes('*')
+    ? sql<boolean>`t.name ILIKE ${likePattern(value, false)}`
+    : sql<boolean>`lower(t.name) = lower(${value})`;
+  return sql<string[]>`ARRAY(SELECT t.id FROM teams t WHERE t.org_id = ${orgId} AND ${named})`;
 }
 
 export function textMatch(
@@ -535,8 +563,7 @@ function compileTerm(orgId: string, term: Extract<QueryNode, { kind: 'term' }>):
     case 'team':
     case 'responders': {
       onlyEquality(field, op);
-      const cond = sql<boolean>`${a('team_ids')} && ARRAY(SELECT t.id FROM teams t WHERE t.org_id = ${orgId} AND lower(t.name) = lower(${value}))`;
-      return negate(cond);
+      return negate(sql<boolean>`${a('team_ids')} && ${teamIdsNamed(orgId, value)}`);
     }
     case 'tinyId':
       return comparison(a('tiny_id'), field, op, value, INT8);

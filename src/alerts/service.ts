@@ -760,17 +760,30 @@ export function createAlertsService(
     queries: readonly (string | undefined)[],
     search: SavedSearchRef | undefined,
   ): Promise<readonly (QueryNode | undefined)[]> {
-    // The caller's queries on their own first, so a 422 about one speaks of it.
+    const { own, saved } = await parsedSearch(orgId, queries, search);
+    return own.map((query) => withSaved(query, saved));
+  }
+
+  /** The caller's queries and the saved search, when one is named, each parsed on its own. */
+  async function parsedSearch(
+    orgId: string,
+    queries: readonly (string | undefined)[],
+    search: SavedSearchRef | undefined,
+  ): Promise<{ own: readonly (QueryNode | undefined)[]; saved: QueryNode | undefined }> {
+    // The caller's queries first, so a 422 about one speaks of it.
     const own = queries.map((query) => (query ? parseQuery(query) : undefined));
-    if (!search) return own;
-    const saved = parseQuery(await savedSearchQuery(db, orgId, search.identifier, search.type));
-    // Each is held to the limits of one query on its own, as the saved search was when it was saved, and
-    // only then are the two joined: held to them together, a saved search of 30 terms would refuse every
-    // query. The AND is still bounded: at most twice the terms and unindexed terms one query may have,
-    // nested no deeper than either.
-    return own.map((query): QueryNode | undefined =>
-      saved && query ? { kind: 'and', left: saved, right: query } : (query ?? saved),
-    );
+    if (!search) return { own, saved: undefined };
+    return { own, saved: parseQuery(await savedSearchQuery(db, orgId, search.identifier, search.type)) };
+  }
+
+  /**
+   * A query AND-ed with the saved search. Each is held to the limits of one query on its own, as the saved
+   * search was when it was saved, and only then are the two joined: held to them together, a saved search
+   * of 30 terms would refuse every query. The AND is still bounded: at most twice the terms and unindexed
+   * terms one query may have, nested no deeper than either.
+   */
+  function withSaved(query: QueryNode | undefined, saved: QueryNode | undefined): QueryNode | undefined {
+    return saved && query ? { kind: 'and', left: saved, right: query } : (query ?? saved);
   }
 
   return {
@@ -1011,13 +1024,13 @@ export function createAlertsService(
 
     /**
      * What `count` answers for each query, in their order, from one statement: each query within its own
-     * limits, and all of them within the limit on unindexed terms together (every one is evaluated on
-     * every alert of the scan).
+     * limits, and all of them within the limit on unindexed terms together (every one, and the saved
+     * search in each, is evaluated on every alert of the scan).
      */
     async countEach(p: Principal, queries: readonly string[], search?: SavedSearchRef) {
-      const searched = await searchQueries(p.orgId, queries, search);
-      const wheres = searched.map((query) => whereOf(p.orgId, query));
-      checkCountedCost(searched);
+      const { own, saved } = await parsedSearch(p.orgId, queries, search);
+      const wheres = own.map((query) => whereOf(p.orgId, withSaved(query, saved)));
+      checkCountedCost(own, saved);
       return repo.countEach(db, await alertScopeOf(db, p), wheres);
     },
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { createDb, createPool } from '../db/database.js';
-import { serverUrl } from '../testing/harness.js';
+import { createTestDatabase, serverUrl } from '../testing/harness.js';
 import { incidentQueryWhere } from './query.js';
 
 const ORG = '00000000-0000-0000-0000-000000000001';
@@ -47,6 +47,62 @@ describe('incident query text and wildcards in PostgreSQL', () => {
             `${field}${widened} finds ${more}, not all of ${field}${word}'s ${found}`,
           );
         }
+      }
+    }
+  });
+});
+
+describe('incident team terms in PostgreSQL', () => {
+  let pool: ReturnType<typeof createPool>;
+  let db: ReturnType<typeof createDb>;
+  let org = '';
+  before(async () => {
+    pool = createPool(await createTestDatabase({ migrated: true }), 1);
+    db = createDb(pool);
+    const { rows } = await sql<{ id: string }>`
+      INSERT INTO organizations (name) VALUES ('Incident teams') RETURNING id`.execute(db);
+    org = rows[0]?.id ?? '';
+    // Platform's incident 1, Plates' 2, Data's 3, and 4 of Platform and Data.
+    await sql`
+      WITH made AS (
+        INSERT INTO teams (org_id, name) VALUES (${org}, 'Platform'), (${org}, 'Plates'), (${org}, 'Data')
+        RETURNING id, name
+      )
+      INSERT INTO incidents (org_id, tiny_id, message, team_ids)
+      SELECT ${org}, n, 'incident ' || n, ARRAY(
+        SELECT made.id FROM made WHERE (made.name, n) IN (('Platform', 1), ('Platform', 4), ('Plates', 2), ('Data', 3), ('Data', 4))
+      )
+      FROM generate_series(1, 4) AS n`.execute(db);
+  });
+  after(() => pool.end());
+
+  async function tinyIds(query: string): Promise<number[]> {
+    const where = incidentQueryWhere(org, query);
+    assert.ok(where, query);
+    const { rows } = await sql<{ tiny_id: string }>`
+      SELECT tiny_id FROM incidents WHERE incidents.org_id = ${org} AND ${where} ORDER BY tiny_id`.execute(
+      db,
+    );
+    return rows.map((r) => Number(r.tiny_id));
+  }
+
+  it('finds by a whole team name its incidents, and by a pattern those of each team it matches', async () => {
+    assert.deepEqual(await tinyIds('teams:platform'), [1, 4]);
+    assert.deepEqual(await tinyIds('teams:plat'), []);
+    assert.deepEqual(await tinyIds('teams:Plat*'), [1, 2, 4]);
+    assert.deepEqual(await tinyIds('team:platform*'), [1, 4]);
+    assert.deepEqual(await tinyIds('responders:*a'), [3, 4]);
+    assert.deepEqual(await tinyIds('teams!=Plat*'), [3]);
+    assert.deepEqual(await tinyIds('NOT teams:plat*'), [3]);
+    assert.deepEqual(await tinyIds('teams:Plat_s*'), []);
+    for (const word of ['platform', 'plates', 'data', 'a']) {
+      const found = await tinyIds(`teams:${word}`);
+      for (const widened of [`${word}*`, `*${word}`, `*${word}*`, `${word.slice(0, 1)}*${word.slice(1)}`]) {
+        const more = await tinyIds(`teams:${widened}`);
+        assert.ok(
+          found.every((n) => more.includes(n)),
+          `teams:${widened} finds ${more}, not all of teams:${word}'s ${found}`,
+        );
       }
     }
   });

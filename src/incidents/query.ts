@@ -6,6 +6,7 @@ import {
   likePattern,
   onlyEquality,
   parseQuery,
+  teamIdsNamed,
   textMatch,
   type QueryNode,
 } from '../alerts/query.js';
@@ -72,9 +73,7 @@ function compileTerm(orgId: string, term: Extract<QueryNode, { kind: 'term' }>):
     case 'team':
     case 'responders': {
       onlyEquality(field, op);
-      return negate(
-        sql<boolean>`${i('team_ids')} && ARRAY(SELECT t.id FROM teams t WHERE t.org_id = ${orgId} AND lower(t.name) = lower(${value}))`,
-      );
+      return negate(sql<boolean>`${i('team_ids')} && ${teamIdsNamed(orgId, value)}`);
     }
     case 'tinyId':
       return comparison(i('tiny_id'), field, op, value, INT8);
