@@ -1,8 +1,18 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
+import { hashApiKey } from '../accounts/apikeys.js';
+import { accountsRepository } from '../accounts/repository.js';
 import { offsetPagingOf } from '../http/cursor-paging.js';
-import { startTestServer, type Json, type TestServer } from '../testing/harness.js';
+import {
+  addUserWithKey,
+  alertLogs,
+  createAlert,
+  startTestServer,
+  type Json,
+  type TestServer,
+} from '../testing/harness.js';
 import { MAX_QUERY_TERMS } from './query.js';
 
 /** The Alert API over HTTP against the real server and a real PostgreSQL. */
@@ -713,5 +723,123 @@ describe("Opsgenie's SDKs", () => {
     const last = await follow(paging.next);
     assert.equal(last.status, 200, JSON.stringify(last.body));
     assert.deepEqual(last.body.data, []);
+  });
+});
+
+describe('acknowledging takes ownership, as in Opsgenie', () => {
+  const run = randomUUID().slice(0, 6);
+  const ownerOf = async (alertId: string) => (await get(alertId)).owner as string;
+  const ack = (alertId: string, body: Json, key?: string) =>
+    server.callOk('POST', `/v2/alerts/${alertId}/acknowledge`, body, key);
+
+  it('makes the user who acknowledges the owner, unless the alert has one, alone or in bulk', async () => {
+    const [acker, assigned] = await Promise.all([
+      addUserWithKey(server, 'acker', run),
+      addUserWithKey(server, 'assigned', run),
+    ]);
+    const theirs = { visibleTo: [{ type: 'user', id: acker.id }] };
+    const alertId = await createAlert(server, { message: `acked ${run}`, ...theirs });
+    await ack(alertId, {}, acker.key);
+    assert.equal((await get(alertId)).report.acknowledgedBy, 'acker');
+    assert.equal(await ownerOf(alertId), acker.username);
+    const found = await server.callOk(
+      'GET',
+      `/v2/alerts?query=${encodeURIComponent(`owner:${acker.username}`)}`,
+    );
+    assert.deepEqual(
+      found.data.map((a: Json) => a.id),
+      [alertId],
+    );
+    const logs = await alertLogs(server, alertId);
+    assert.ok(logs.includes(`Alert assigned to ${acker.username} by acker`), logs.join('\n'));
+
+    // An owner already assigned stays the owner: acknowledging is not assigning.
+    const owned = await createAlert(server, { message: `owned ${run}`, ...theirs });
+    await server.callOk('POST', `/v2/alerts/${owned}/assign`, { owner: { id: assigned.id } });
+    await ack(owned, {}, acker.key);
+    assert.equal((await get(owned)).acknowledged, true);
+    assert.equal(await ownerOf(owned), assigned.username);
+    assert.ok(!(await alertLogs(server, owned)).some((l) => l.includes(acker.username)));
+
+    const many = await Promise.all(
+      [1, 2].map((n) => createAlert(server, { message: `bulk ${n} ${run}`, ...theirs })),
+    );
+    const bulk = await server.call('POST', '/v2/bulk/alerts/acknowledge', { identifiers: many }, acker.key);
+    assert.equal(bulk.status, 200, JSON.stringify(bulk.body));
+    for (const id of many) assert.equal(await ownerOf(id), acker.username);
+
+    // What they own by acknowledging follows their login, as what they were assigned does.
+    const renamed = `renamed-${acker.username}`;
+    await server.callOk('PATCH', `/v2/users/${acker.id}`, { username: renamed });
+    assert.equal(await ownerOf(alertId), renamed);
+  });
+
+  it("gives a user's key what it acknowledges whatever `user` it names; an integration or a key of no user owns nothing", async () => {
+    // The `user` field is Opsgenie's display name of the requester, not a login: the key's user owns it.
+    const byAdmin = await createAlert(server, { message: `admin ack ${run}` });
+    await ack(byAdmin, { user: 'someone' });
+    assert.equal((await get(byAdmin)).report.acknowledgedBy, 'someone');
+    assert.equal(await ownerOf(byAdmin), 'admin@vigil.local');
+    assert.ok((await alertLogs(server, byAdmin)).includes('Alert assigned to admin@vigil.local by someone'));
+
+    await server.callOk('POST', '/v2/teams', { name: `Ack owners ${run}` });
+    const integration = await server.callOk('POST', '/v2/integrations', {
+      type: 'API',
+      name: `Ack source ${run}`,
+      ownerTeam: { name: `Ack owners ${run}` },
+    });
+    const integrationKey = integration.data.apiKey as string;
+    // Made with the integration's key, the alert is its team's, which the key acts on.
+    const alias = `integration-ack-${run}`;
+    await server.callOk('POST', '/v2/alerts', { message: `integration ack ${run}`, alias }, integrationKey);
+    const byIntegration = (await get(alias, 'alias')).id as string;
+    await ack(byIntegration, { user: 'someone' }, integrationKey);
+    assert.equal((await get(byIntegration)).acknowledged, true);
+    assert.equal(await ownerOf(byIntegration), '');
+
+    // A key of the organization's that no user holds (made before keys belonged to users).
+    const db = server.app.context.db;
+    const { org_id: orgId } = await db
+      .selectFrom('users')
+      .select('org_id')
+      .where('username', '=', 'admin@vigil.local')
+      .executeTakeFirstOrThrow();
+    const orgKey = randomUUID();
+    const { lookup, hash } = hashApiKey(orgKey);
+    await accountsRepository.insertKey(db, {
+      org_id: orgId,
+      user_id: null,
+      name: 'org',
+      lookup,
+      key_hash: hash,
+    });
+    const byOrgKey = await createAlert(server, { message: `org key ack ${run}` });
+    await ack(byOrgKey, { user: 'someone' }, orgKey);
+    assert.equal((await get(byOrgKey)).acknowledged, true);
+    assert.equal(await ownerOf(byOrgKey), '');
+  });
+
+  it('gives the alert the login as it is when a rename is in flight', async () => {
+    const person = await addUserWithKey(server, 'racing-acker', run);
+    const alertId = await createAlert(server, {
+      message: `acked while renamed ${run}`,
+      visibleTo: [{ type: 'user', id: person.id }],
+    });
+    const renamed = `renamed-${person.username}`;
+    // A rename in flight, as updateUser makes it: the user's row, then the alerts owned under the old login.
+    const renaming = new pg.Client({ connectionString: server.databaseUrl });
+    await renaming.connect();
+    try {
+      await renaming.query('BEGIN');
+      await renaming.query('UPDATE users SET username = $2 WHERE id = $1', [person.id, renamed]);
+      await renaming.query('UPDATE alerts SET owner = $2 WHERE owner = $1', [person.username, renamed]);
+      const acknowledging = ack(alertId, {}, person.key);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await renaming.query('COMMIT');
+      await acknowledging;
+    } finally {
+      await renaming.end();
+    }
+    assert.equal(await ownerOf(alertId), renamed);
   });
 });

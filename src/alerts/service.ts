@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { fitActorText, fitAlertLimits } from './limits.js';
 import { sql } from 'kysely';
 import type { Principal } from '../accounts/service.js';
-import { alertActionRight, requireUserRight } from '../accounts/custom-roles/rights.js';
+import { alertActionRight, assigneeOf, requireUserRight } from '../accounts/custom-roles/rights.js';
 import { accountsRepository } from '../accounts/repository.js';
 import { escalationsRepository } from '../oncall/escalations/repository.js';
 import { schedulesRepository } from '../oncall/schedules/repository.js';
@@ -447,15 +447,25 @@ export function createAlertsService(
           await endSnoozeFirst(ended);
           return { success: true, status: 'Alert was already acknowledged', alert: ended };
         }
+        // As in Opsgenie, the user who acknowledges becomes the owner; one already assigned stays. Only a
+        // user of the organization owns an alert: an integration, Vigil, or a key of no user with a
+        // `user` name (Opsgenie's display name of the requester, not a login) takes none. Read locked as
+        // assign reads the owner, so a rename or delete of the user meanwhile moves this alert too.
+        const owner =
+          alert.owner === '' && actor.kind === 'user' && actor.userId !== undefined
+            ? await accountsRepository.findUser(tx, alert.org_id, actor.userId, 'share')
+            : undefined;
         const updated = await repo.update(tx, alert.id, {
           acknowledged: true,
           is_seen: true,
           acknowledged_by: actor.name,
           ack_time: Date.now() - alert.created_at.getTime(),
+          ...(owner ? { owner: owner.username } : {}),
           ...(snoozeOver ? { snoozed: false, snoozed_until: null } : {}),
         });
         if (snoozeOver) await endSnoozeFirst(updated);
         await log('acknowledge', `Alert acknowledged by ${actor.name}`);
+        if (owner) await log('assign', `Alert assigned to ${owner.username} by ${actor.name}`);
         await event(tx, updated, actor, src, {
           type: 'acknowledged',
           ...(meta.note ? { note: meta.note } : {}),
@@ -596,17 +606,10 @@ export function createAlertsService(
         // Locked until the owner is written: a change of the user's login meanwhile moves their alerts to
         // the new one (accounts' renameOwner), and must see this one (a rename takes no KEY lock: the
         // username's unique index is on an expression).
-        const user = await accountsRepository.findUser(
-          tx,
-          alert.org_id,
-          action.owner.id ?? action.owner.username ?? '',
-          'share',
-        );
-        if (!user)
-          throw invalidField(
-            'owner',
-            `No user ${JSON.stringify(action.owner.id ?? action.owner.username ?? '')} in this organization.`,
-          );
+        // The same user the rights were judged on (alertActionRight).
+        const assignee = assigneeOf(action.owner);
+        const user = await accountsRepository.findUser(tx, alert.org_id, assignee, 'share');
+        if (!user) throw invalidField('owner', `No user ${JSON.stringify(assignee)} in this organization.`);
         const updated = await repo.update(tx, alert.id, { owner: user.username });
         await log('assign', `Alert assigned to ${user.username} by ${actor.name}`);
         await event(tx, updated, actor, src, { type: 'owner_assigned', owner: user.username });

@@ -402,6 +402,60 @@ describe('custom user roles: what their holders may do', () => {
     assert.equal(await alertRow(other), undefined);
   });
 
+  it('alert-take-ownership assigns only to oneself: the user assigned decides, not any field naming the caller', async () => {
+    const name = `Own only ${run}`;
+    await createRole({ name, disallowedRights: ['alert-assign-ownership'] });
+    const user = await userWithKey('self-owner');
+    const other = await userWithKey('not-me');
+    await giveRole(user, name);
+    const alertId = await openAlert(user);
+    const ownerOf = async () => (await server.callOk('GET', `/v2/alerts/${alertId}`)).data.owner as string;
+
+    // The id names the user assigned (the username only when no id is given): this is an assign to `other`.
+    const toOther = { id: other.id, username: user.username };
+    const single = await server.call('POST', `/v2/alerts/${alertId}/assign`, { owner: toOther }, user.key);
+    assert.equal(single.status, 403, JSON.stringify(single.body));
+    assert.match(single.body.message, /alert-assign-ownership/);
+    const bulk = await server.call(
+      'POST',
+      '/v2/bulk/alerts/assign',
+      { identifiers: [alertId], owner: toOther },
+      user.key,
+    );
+    assert.equal(bulk.status, 403, JSON.stringify(bulk.body));
+    assert.equal(
+      (
+        await server.call(
+          'POST',
+          `/v2/alerts/${alertId}/assign`,
+          { owner: { username: other.username } },
+          user.key,
+        )
+      ).status,
+      403,
+    );
+    assert.equal(await ownerOf(), '', 'nobody was assigned');
+
+    // Naming themselves, by id (whatever the username says) or by username in any case, they may.
+    for (const owner of [
+      { id: user.id, username: other.username },
+      { username: user.username.toUpperCase() },
+    ]) {
+      const taken = await server.call('POST', `/v2/alerts/${alertId}/assign`, { owner }, user.key);
+      assert.equal(taken.status, 202, JSON.stringify(taken.body));
+      assert.equal(await ownerOf(), user.username, JSON.stringify(owner));
+    }
+    const bulkTaken = await server.call(
+      'POST',
+      '/v2/bulk/alerts/assign',
+      { identifiers: [alertId], owner: { id: user.id } },
+      user.key,
+    );
+    assert.equal(bulkTaken.status, 200, JSON.stringify(bulkTaken.body));
+    assert.deepEqual(bulkTaken.body.data, { succeeded: [alertId], failed: [] });
+    assert.equal(await ownerOf(), user.username);
+  });
+
   it('a stakeholder-based role creates no alerts and takes no actions unless granted', async () => {
     const name = `Watchers ${run}`;
     await createRole({ name, extendedRole: 'stakeholder', grantedRights: ['alert-add-note'] });

@@ -1,4 +1,4 @@
-import type { Queryable } from '../../db/database.js';
+import { isUuid, type Queryable } from '../../db/database.js';
 import type { CustomUserRoleRow, ExtendedUserRole } from '../../db/schema.js';
 import { forbidden } from '../../errors.js';
 import type { AlertAction } from '../../alerts/service.js';
@@ -226,6 +226,14 @@ function isPlainUser(p: Principal): boolean {
   return !p.integration && p.userId !== undefined && p.role === 'user';
 }
 
+/**
+ * The user an assign names, as its owner is looked up: by the id when one is given, else by the username
+ * (Opsgenie takes either; a request giving both is assigned by the id).
+ */
+export function assigneeOf(owner: { id?: string; username?: string }): string {
+  return owner.id ?? owner.username ?? '';
+}
+
 /** The right an alert action needs, and how a refusal names it. `bulk`: on many alerts at once. */
 export function alertActionRight(
   action: AlertAction,
@@ -259,10 +267,12 @@ export function alertActionRight(
     case 'description':
       return { right: 'alert-action', what: 'change alerts' };
     case 'assign': {
-      const owner = action.owner;
-      const self =
-        (owner.id !== undefined && owner.id.toLowerCase() === p.userId) ||
-        (owner.username !== undefined && owner.username.toLowerCase() === p.username?.toLowerCase());
+      // Judged on the one user the assign will make the owner, read as accounts' findUser reads it: a
+      // request naming someone else by id and the caller by username assigns that someone.
+      const assignee = assigneeOf(action.owner).toLowerCase();
+      const self = isUuid(assignee)
+        ? assignee === p.userId
+        : p.username !== undefined && assignee === p.username.toLowerCase();
       return self
         ? { right: 'alert-take-ownership', what: 'take ownership of alerts' }
         : { right: 'alert-assign-ownership', what: 'assign alerts' };
