@@ -7,7 +7,11 @@ import type { Config } from '../config.js';
 import { envelope, principalOf, type HttpApp } from '../http/server.js';
 import { StringEnum } from '../http/schemas.js';
 import { httpAnswerOf } from './http-answer.js';
-import { HEADER_LIMITS, MAX_URL_LENGTH } from '../notify/team-destinations/webhook.js';
+import {
+  HEADER_LIMITS,
+  MAX_URL_LENGTH,
+  withoutReservedHeaders,
+} from '../notify/team-destinations/webhook.js';
 import type { IntegrationWithTeams, PayloadRow } from './repository.js';
 import type { SecurityHubIntake } from './securityhub/intake.js';
 import type { Writeback } from './securityhub/writeback/writeback.js';
@@ -101,7 +105,7 @@ const SettingsFields = {
       Type.String({ maxLength: HEADER_LIMITS.valueLength }),
       {
         maxProperties: HEADER_LIMITS.count,
-        description: `Webhook integrations only: headers sent with every request (at most ${HEADER_LIMITS.count}), such as a receiver's credentials; shown with their values masked (****). Left out, or a value sent back as ****, keeps the stored value while webhookUrl stays on its origin (scheme, host, port); moving it to another origin needs every stored value given again (422 otherwise), and **** for a header with no stored value is a 422.`,
+        description: `Webhook integrations only: headers sent with every request (at most ${HEADER_LIMITS.count}), such as a receiver's credentials; shown with their values masked (****). Left out, or a value sent back as ****, keeps the stored value while webhookUrl stays as it is; any other webhookUrl (another path or query on the same host too) needs every stored value given again (422 otherwise), and **** for a header with no stored value is a 422.`,
       },
     ),
   ),
@@ -203,7 +207,9 @@ export function presentIntegration(
   };
   if (row.type === 'API') return { ...base, ...apiSettings(row.settings) };
   if (row.type === 'Webhook') {
-    const settings = webhookSettings(row.settings);
+    const stored = webhookSettings(row.settings);
+    // A header stored before its name was refused is not sent: shown, it would come back on every save.
+    const settings = { ...stored, headers: withoutReservedHeaders(stored.headers) };
     if (extra.headerValues) return { ...base, ...settings };
     // Header values are often a receiver's credentials: their names only.
     const headers = Object.fromEntries(Object.keys(settings.headers).map((name) => [name, MASKED_HEADER]));

@@ -2,7 +2,8 @@ import type { Config } from '../../config.js';
 import type { Queryable } from '../../db/database.js';
 import { teamDestinationsRepository as destinations } from '../../notify/team-destinations/repository.js';
 import { webhookKind } from '../../notify/team-destinations/webhook.js';
-import type { WebhookSettings } from '../types.js';
+import { integrationsRepository as integrations } from '../repository.js';
+import { webhookSettings, type WebhookSettings } from '../types.js';
 
 /**
  * Opsgenie's Webhook integration sends its team's alert activity to a URL. Vigil has that already: a
@@ -85,4 +86,31 @@ export async function setWebhookDestinationEnabled(
 ): Promise<void> {
   const existing = await destinations.ofIntegration(db, integrationId, webhookKind.type);
   if (existing) await destinations.update(db, existing.id, { enabled }, new Date());
+}
+
+/**
+ * Writes a change made through /v2/destinations to the integration's own destination (its URL, headers and
+ * payload flags) back to the integration's settings, which are that config under Opsgenie's names: else
+ * the integration shows a URL Vigil no longer sends to, and its next update (even one that only suppresses
+ * notifications) checks the stored header values against that old URL, a move, and is refused. A webhook
+ * the integration owns besides its own (the first, as saveWebhookDestination finds it) is no setting of it.
+ */
+export async function writeBackWebhookSettings(
+  db: Queryable,
+  destination: { id: string; integrationId: string },
+  config: Record<string, unknown>,
+): Promise<void> {
+  const integration = await integrations.getById(db, destination.integrationId);
+  if (integration?.type !== 'Webhook') return;
+  const own = await destinations.ofIntegration(db, integration.id, webhookKind.type);
+  if (own?.id !== destination.id) return;
+  const settings: WebhookSettings = webhookSettings({
+    webhookUrl: config.url,
+    addAlertDescription: config.addAlertDescription,
+    addAlertDetails: config.addAlertDetails,
+    headers: config.headers,
+  });
+  await integrations.update(db, integration.id, {
+    settings: JSON.stringify({ ...integration.settings, ...settings }),
+  });
 }

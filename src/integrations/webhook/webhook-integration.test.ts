@@ -16,7 +16,9 @@ import { ShiftedClock } from '../../work/clock.js';
  * while a maintenance disables it nothing is sent (its delivery log says why), and after, again; private URLs are refused as a team
  * webhook's are; a disabled integration sends nothing; deleting it removes its destination. Its header
  * values are shown masked (but to an org admin's API key reading it, as Terraform does): a masked value keeps
- * the stored one only while the URL stays on its origin, through /v2/integrations and /v2/destinations alike.
+ * the stored one only while the URL stays as it is, through /v2/integrations and /v2/destinations alike;
+ * a header stored before its name was refused is not shown, and sent back it is dropped, not refused. A
+ * change of its destination through /v2/destinations is a change of the integration's settings.
  */
 
 interface Received {
@@ -443,7 +445,7 @@ describe('Webhook integrations', () => {
       assert.equal(stored.config.url, `${receiverUrl}/door`);
       assert.deepEqual(stored.config.headers, secrets);
     }
-    // The same origin keeps the masked value there too.
+    // The same URL keeps the masked value there too.
     await call('PATCH', `/v2/destinations/${destinationId}`, {
       config: { url: `${receiverUrl}/door`, headers: { Authorization: '****' } },
     });
@@ -467,6 +469,122 @@ describe('Webhook integrations', () => {
     await call('DELETE', `/v2/destinations/${team.data.id}`);
     assert.equal(receivedElsewhere.filter((r) => r.path === '/steal').length, 0);
   });
+  it('drops a header stored before its name was refused: not shown, and a save that sends it back is taken', async () => {
+    const secrets = { Authorization: 'Bearer s3cret' };
+    const made = await call('POST', '/v2/integrations', {
+      type: 'Webhook',
+      name: `Retired header ${run}`,
+      ownerTeam: { id: teamA },
+      webhookUrl: `${receiverUrl}/retired`,
+      headers: secrets,
+    });
+    const id = made.data.id as string;
+    // As a Content-Encoding saved before it was refused: in the integration's settings and its destination's config.
+    const storeRetired = async () => {
+      await db.query(
+        `UPDATE integrations SET settings = jsonb_set(settings, '{headers,Content-Encoding}', '"gzip"') WHERE id = $1`,
+        [id],
+      );
+      await db.query(
+        `UPDATE team_destinations SET config = jsonb_set(config, '{headers,Content-Encoding}', '"gzip"') WHERE integration_id = $1`,
+        [id],
+      );
+    };
+    const dropped = async () => {
+      assert.deepEqual((await destinationOf(id)).config.headers, secrets);
+      assert.deepEqual((await integrationSettings(id)).headers, secrets);
+    };
+    await storeRetired();
+
+    // Not listed: not to an org admin's key (as Terraform reads it), nor masked in the list.
+    assert.deepEqual((await call('GET', `/v2/integrations/${id}`)).data.headers, secrets);
+    const listed = (await call('GET', '/v2/integrations')).data as Json[];
+    assert.deepEqual(listed.find((i) => i.id === id)?.headers, { Authorization: '****' });
+
+    // The console sends back every header it was shown, masked: taken, and the retired one dropped.
+    const consoleSave = await server.call('PATCH', `/v2/integrations/${id}`, {
+      webhookUrl: `${receiverUrl}/retired`,
+      addAlertDescription: true,
+      addAlertDetails: false,
+      headers: { Authorization: '****', 'Content-Encoding': '****' },
+    });
+    assert.equal(consoleSave.status, 200, JSON.stringify(consoleSave.body));
+    await dropped();
+
+    // Terraform (and any client that kept its values) sends the stored value: taken, and dropped too.
+    const withValue = { ...secrets, 'Content-Encoding': 'gzip' };
+    for (const [method, body] of [
+      [
+        'PUT',
+        {
+          type: 'Webhook',
+          name: `Retired header ${run}`,
+          webhookUrl: `${receiverUrl}/retired`,
+          headers: withValue,
+        },
+      ],
+      ['PATCH', { headers: withValue }],
+    ] as const) {
+      await storeRetired();
+      const apply = await server.call(method, `/v2/integrations/${id}`, body);
+      assert.equal(apply.status, 200, `${method}: ${JSON.stringify(apply.body)}`);
+      await dropped();
+    }
+
+    // Another value is a header set anew, and refused as any.
+    await storeRetired();
+    const another = await server.call('PATCH', `/v2/integrations/${id}`, {
+      headers: { ...secrets, 'Content-Encoding': 'br' },
+    });
+    assert.equal(another.status, 422, JSON.stringify(another.body));
+    assert.match(String(another.body.errors?.headers), /Content-Encoding is set by Vigil itself/);
+    await call('DELETE', `/v2/integrations/${id}`);
+  });
+
+  it('takes a change of its destination made through /v2/destinations as a change of its settings', async () => {
+    const made = await call('POST', '/v2/integrations', {
+      type: 'Webhook',
+      name: `Changed there ${run}`,
+      ownerTeam: { id: teamA },
+      webhookUrl: `${receiverUrl}/before`,
+      headers: { Authorization: 'Bearer before' },
+    });
+    const id = made.data.id as string;
+    const { id: destinationId } = await destinationOf(id);
+    await call('PATCH', `/v2/destinations/${destinationId}`, {
+      config: {
+        url: `${receiverUrl}/after`,
+        headers: { Authorization: 'Bearer after' },
+        addAlertDescription: false,
+      },
+    });
+    // The console's switch sends only suppressNotifications: the URL is the one the destination has, so
+    // no header value is asked for.
+    const suppressed = await server.call('PATCH', `/v2/integrations/${id}`, { suppressNotifications: true });
+    assert.equal(suppressed.status, 200, JSON.stringify(suppressed.body));
+    assert.equal(suppressed.body.data.suppressNotifications, true);
+    const shown = (await call('GET', `/v2/integrations/${id}`)).data;
+    assert.equal(shown.webhookUrl, `${receiverUrl}/after`);
+    assert.deepEqual(shown.headers, { Authorization: 'Bearer after' });
+    assert.equal(shown.addAlertDescription, false);
+    const destination = await destinationOf(id);
+    assert.equal(destination.config.url, `${receiverUrl}/after`);
+    assert.deepEqual(destination.config.headers, { Authorization: 'Bearer after' });
+    assert.equal(destination.config.addAlertDescription, false);
+
+    // Another webhook the integration owns is not its own destination: its settings stay.
+    const other = await call('POST', '/v2/destinations', {
+      name: `Besides ${run}`,
+      type: 'webhook',
+      integration: { id },
+      config: { url: `${receiverUrl}/besides` },
+    });
+    await call('PATCH', `/v2/destinations/${other.data.id}`, { config: { url: `${receiverUrl}/besides-2` } });
+    assert.equal((await integrationSettings(id)).webhookUrl, `${receiverUrl}/after`);
+    await call('DELETE', `/v2/destinations/${other.data.id}`);
+    await call('DELETE', `/v2/integrations/${id}`);
+  });
+
   /** A Webhook integration of team A sending to `path` of the verifying receiver. */
   async function webhookIntegration(path: string, flags: Json = {}): Promise<Json> {
     const made = await call('POST', '/v2/integrations', {

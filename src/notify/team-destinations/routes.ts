@@ -181,7 +181,7 @@ export function registerTeamDestinationRoutes(app: HttpApp, destinations: TeamDe
       schema: {
         tags,
         summary: 'Change a destination; enabled: true enables it again (and clears why it was disabled)',
-        description: `${CHANGES} A config replaces the stored one; a secret left out, or sent back masked as read, is kept. So are a webhook's header values while its url stays on its origin (scheme, host, port); a url on another origin needs them given again (422 otherwise).`,
+        description: `${CHANGES} A config replaces the stored one; a secret left out, or sent back masked as read, is kept. So are a webhook's header values while its url stays as it is; any other url (another path or query on the same host too) needs them given again (422 otherwise).`,
         params: IdParams,
         body: Type.Object(
           {

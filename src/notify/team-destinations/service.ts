@@ -7,10 +7,12 @@ import { isUniqueViolation, type Db } from '../../db/database.js';
 import type { TeamDestinationDeliveryRow } from '../../db/schema.js';
 import { conflict, forbidden, invalid, invalidField, notFound, UNPROCESSABLE_BODY } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import { writeBackWebhookSettings } from '../../integrations/webhook/destination.js';
 import type { Clock } from '../../work/clock.js';
 import type { TeamDeliveryResult, TeamDestinationKind, TestEvent } from './kind.js';
 import { teamDestinationKind, TEAM_DESTINATION_TYPES } from './registry.js';
 import { teamDestinationsRepository as repo, type DestinationWithOwners } from './repository.js';
+import { webhookKind } from './webhook.js';
 
 /**
  * Team destinations as the API manages them. Org admins manage every one; a team's admins those of their
@@ -255,18 +257,25 @@ export function createTeamDestinationsService(deps: {
       const kind = kindOf(row.type);
       const name = patch.name?.trim();
       if (patch.name !== undefined && !name) throw invalidField('name', 'can not be empty.');
+      const config = patch.config ? parseConfig(kind, patch.config, row.config) : undefined;
+      const integrationId = moved ? moved.integrationId : row.integration_id;
       await named(name ?? row.name, () =>
-        repo.update(
-          db,
-          row.id,
-          {
-            ...(name ? { name } : {}),
-            ...(moved ? { team_id: moved.teamId, integration_id: moved.integrationId } : {}),
-            ...(patch.config ? { config: parseConfig(kind, patch.config, row.config) } : {}),
-            ...(patch.enabled !== undefined ? { enabled: patch.enabled } : {}),
-          },
-          clock.now(),
-        ),
+        db.transaction().execute(async (tx) => {
+          await repo.update(
+            tx,
+            row.id,
+            {
+              ...(name ? { name } : {}),
+              ...(moved ? { team_id: moved.teamId, integration_id: moved.integrationId } : {}),
+              ...(config ? { config } : {}),
+              ...(patch.enabled !== undefined ? { enabled: patch.enabled } : {}),
+            },
+            clock.now(),
+          );
+          // A Webhook integration's settings are its own destination's config: kept in step with it.
+          if (kind.type === webhookKind.type && integrationId && (config || moved))
+            await writeBackWebhookSettings(tx, { id: row.id, integrationId }, config ?? row.config);
+        }),
       );
       return viewOf(await load(p, id));
     },

@@ -593,3 +593,41 @@ describe('what a webhook sends and stores', () => {
     await call('DELETE', `/v2/destinations/${id}`);
   });
 });
+
+describe('a webhook header stored before its name was refused', () => {
+  it('is dropped when a change sends it back masked or with its stored value, and refused with another', async () => {
+    const created = await call('POST', '/v2/destinations', {
+      name: `Retired ${run}`,
+      type: 'webhook',
+      team: { name: team },
+      config: { url: 'https://hooks.example.com/retired', headers: { 'X-Token': 't0ken' } },
+    });
+    const id = created.data.id as string;
+    const storeRetired = () =>
+      db.query(
+        `UPDATE team_destinations SET config = jsonb_set(config, '{headers,Content-Encoding}', '"gzip"') WHERE id = $1`,
+        [id],
+      );
+    const storedHeaders = async () =>
+      (await db.query('SELECT config FROM team_destinations WHERE id = $1', [id])).rows[0].config.headers;
+
+    // As a client that kept what it wrote, or sends back every header masked, has it: a refusal would
+    // refuse every change.
+    for (const retired of ['****', 'gzip']) {
+      await storeRetired();
+      const changed = await server.call('PATCH', `/v2/destinations/${id}`, {
+        config: { headers: { 'X-Token': '****', 'content-encoding': retired } },
+      });
+      assert.equal(changed.status, 200, `${retired}: ${JSON.stringify(changed.body)}`);
+      assert.deepEqual(await storedHeaders(), { 'X-Token': 't0ken' });
+    }
+
+    await storeRetired();
+    const another = await server.call('PATCH', `/v2/destinations/${id}`, {
+      config: { headers: { 'X-Token': '****', 'Content-Encoding': 'br' } },
+    });
+    assert.equal(another.status, 422, JSON.stringify(another.body));
+    assert.match(String(another.body.errors?.config), /Content-Encoding is set by Vigil itself/);
+    await call('DELETE', `/v2/destinations/${id}`);
+  });
+});

@@ -151,15 +151,42 @@ function headersOf(value: unknown): Record<string, string> | string {
 }
 
 /**
- * A stored config's headers. One stored before its name was refused (a `Content-Encoding`, say) is left
- * out: it is not sent, and the next change of the config drops it, while the others are kept and sent.
+ * Stored headers without those whose names are refused now. One stored before its name was refused (a
+ * `Content-Encoding`, say) is not sent, nor shown (a Webhook integration's settings too), and the next
+ * change of the config drops it, while the others are kept and sent.
  */
+export function withoutReservedHeaders<T>(headers: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !RESERVED_HEADER.test(name)));
+}
+
+/** A stored config's headers, as sent: those now refused left out (withoutReservedHeaders). */
 function storedHeadersOf(value: unknown): Record<string, string> {
   if (!value || typeof value !== 'object' || Array.isArray(value)) return {};
-  const headers = headersOf(
-    Object.fromEntries(Object.entries(value).filter(([name]) => !RESERVED_HEADER.test(name))),
-  );
+  const headers = headersOf(withoutReservedHeaders(value as Record<string, unknown>));
   return typeof headers === 'string' ? {} : headers;
+}
+
+/**
+ * `given` without the headers that were stored before their names were refused and come back masked or
+ * with their stored value: a client that read them (Terraform, with an org admin's key) or keeps them (the
+ * console sends back every header it was shown) sends them unchanged, and refusing that would refuse every
+ * save. They are dropped instead, as any change of the config drops them.
+ */
+function withoutRetiredGivenBack(given: unknown, stored: unknown): unknown {
+  if (!given || typeof given !== 'object' || Array.isArray(given)) return given;
+  if (!stored || typeof stored !== 'object' || Array.isArray(stored)) return given;
+  const retired = new Map<string, unknown>(
+    Object.entries(stored)
+      .filter(([name]) => RESERVED_HEADER.test(name))
+      .map(([name, value]) => [name.toLowerCase(), value]),
+  );
+  if (retired.size === 0) return given;
+  return Object.fromEntries(
+    Object.entries(given).filter(([name, value]) => {
+      const storedValue = retired.get(name.toLowerCase());
+      return storedValue === undefined || (value !== MASKED_HEADER_VALUE && value !== storedValue);
+    }),
+  );
 }
 
 /** How a header's value is shown (values are write-only), and what, sent back, keeps the stored value. */
@@ -184,13 +211,16 @@ function normalizedUrl(raw: string | undefined): string | undefined {
  * else someone who never saw a receiver's credentials could point the URL at a server of their own and be
  * sent them. Another path of the same origin is no safer: hook hosts (hooks.zapier.com, Logic Apps) serve
  * every customer on one origin. A changed URL so takes every stored value given again (or the header left
- * out of a given `headers`, which drops it).
+ * out of a given `headers`, which drops it). A header stored before its name was refused is dropped,
+ * given back or not (withoutRetiredGivenBack).
  */
 function resolvedHeaders(
-  given: unknown,
-  stored: Record<string, string>,
+  givenAsSent: unknown,
+  storedConfigHeaders: unknown,
   urls: { from: string | undefined; to: string },
 ): Record<string, string> | string {
+  const given = withoutRetiredGivenBack(givenAsSent, storedConfigHeaders);
+  const stored = storedHeadersOf(storedConfigHeaders);
   const moved = urls.from !== undefined && normalizedUrl(urls.from) !== normalizedUrl(urls.to);
   const storedNames = Object.keys(stored);
   const movedProblem = (names: string[]) =>
@@ -263,7 +293,7 @@ export const webhookKind: TeamDestinationKind = {
     }
     const urlProblem = webhookUrlProblem(url, setup.config.webhookAllowHttpHosts);
     if (urlProblem) return { ok: false, problem: urlProblem };
-    const headers = resolvedHeaders(input.headers, storedHeadersOf(previous?.headers), {
+    const headers = resolvedHeaders(input.headers, previous?.headers, {
       from: previous === undefined ? undefined : (stringOf(previous.url) ?? ''),
       to: url,
     });

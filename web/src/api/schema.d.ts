@@ -4428,7 +4428,7 @@ export interface paths {
             addAlertDescription?: boolean;
             /** @description Webhook integrations only: send the alert's details (default true). */
             addAlertDetails?: boolean;
-            /** @description Webhook integrations only: headers sent with every request (at most 20), such as a receiver's credentials; shown with their values masked (****). Left out, or a value sent back as ****, keeps the stored value while webhookUrl stays on its origin (scheme, host, port); moving it to another origin needs every stored value given again (422 otherwise), and **** for a header with no stored value is a 422. */
+            /** @description Webhook integrations only: headers sent with every request (at most 20), such as a receiver's credentials; shown with their values masked (****). Left out, or a value sent back as ****, keeps the stored value while webhookUrl stays as it is; any other webhookUrl (another path or query on the same host too) needs every stored value given again (422 otherwise), and **** for a header with no stored value is a 422. */
             headers?: {
               [key: string]: string;
             };
@@ -4538,7 +4538,7 @@ export interface paths {
             addAlertDescription?: boolean;
             /** @description Webhook integrations only: send the alert's details (default true). */
             addAlertDetails?: boolean;
-            /** @description Webhook integrations only: headers sent with every request (at most 20), such as a receiver's credentials; shown with their values masked (****). Left out, or a value sent back as ****, keeps the stored value while webhookUrl stays on its origin (scheme, host, port); moving it to another origin needs every stored value given again (422 otherwise), and **** for a header with no stored value is a 422. */
+            /** @description Webhook integrations only: headers sent with every request (at most 20), such as a receiver's credentials; shown with their values masked (****). Left out, or a value sent back as ****, keeps the stored value while webhookUrl stays as it is; any other webhookUrl (another path or query on the same host too) needs every stored value given again (422 otherwise), and **** for a header with no stored value is a 422. */
             headers?: {
               [key: string]: string;
             };
@@ -4640,7 +4640,7 @@ export interface paths {
             addAlertDescription?: boolean;
             /** @description Webhook integrations only: send the alert's details (default true). */
             addAlertDetails?: boolean;
-            /** @description Webhook integrations only: headers sent with every request (at most 20), such as a receiver's credentials; shown with their values masked (****). Left out, or a value sent back as ****, keeps the stored value while webhookUrl stays on its origin (scheme, host, port); moving it to another origin needs every stored value given again (422 otherwise), and **** for a header with no stored value is a 422. */
+            /** @description Webhook integrations only: headers sent with every request (at most 20), such as a receiver's credentials; shown with their values masked (****). Left out, or a value sent back as ****, keeps the stored value while webhookUrl stays as it is; any other webhookUrl (another path or query on the same host too) needs every stored value given again (422 otherwise), and **** for a header with no stored value is a 422. */
             headers?: {
               [key: string]: string;
             };
@@ -10778,7 +10778,7 @@ export interface paths {
     head?: never;
     /**
      * Change a destination; enabled: true enables it again (and clears why it was disabled)
-     * @description Organization admins, and the admins of the team the destination belongs to. A config replaces the stored one; a secret left out, or sent back masked as read, is kept. So are a webhook's header values while its url stays on its origin (scheme, host, port); a url on another origin needs them given again (422 otherwise).
+     * @description Organization admins, and the admins of the team the destination belongs to. A config replaces the stored one; a secret left out, or sent back masked as read, is kept. So are a webhook's header values while its url stays as it is; any other url (another path or query on the same host too) needs them given again (422 otherwise).
      */
     patch: {
       parameters: {

@@ -7,7 +7,7 @@ import type { Integration } from '../../api/types';
 import { FormError } from '../../components/FormError';
 import { draftWebhook, webhookBody, WebhookFields } from './WebhookFields';
 
-/** A Webhook integration’s URL, payload options and headers (PATCH; a header left empty keeps its value while the URL stays on its origin). */
+/** A Webhook integration’s URL, payload options and headers (PATCH; a header left empty keeps its value while the URL stays as it is). */
 export function WebhookSettings({ integration }: { integration: Integration }) {
   const queryClient = useQueryClient();
   const [draft, setDraft] = useState(() => draftWebhook(integration));
