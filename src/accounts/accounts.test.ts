@@ -804,3 +804,56 @@ describe('users, teams and API keys', () => {
     assert.equal((await profile()).skypeUsername, 's\uFFFD');
   });
 });
+
+describe('a change of role that commits while an admin acts on the user', () => {
+  it('refuses an admin the delete or the block of a person made an owner meanwhile', async () => {
+    const admin = await server.callOk('POST', '/v2/users', {
+      username: 'racing.admin@example.com',
+      fullName: 'Racing Admin',
+      role: { name: 'Admin' },
+    });
+    const adminKey = (
+      await server.callOk('POST', '/v2/api-keys', { name: 'racing admin key', user: { id: admin.data.id } })
+    ).data.key as string;
+    const watcher = new pg.Client({ connectionString: server.databaseUrl });
+    await watcher.connect();
+    try {
+      for (const [how, method, body] of [
+        ['deleted', 'DELETE', undefined],
+        ['blocked', 'PATCH', { blocked: true }],
+      ] as const) {
+        const person = await server.callOk('POST', '/v2/users', {
+          username: `promoted.${how}@example.com`,
+          fullName: 'Promoted Meanwhile',
+          role: { name: 'User' },
+        });
+        // An owner's promotion in flight, as updateUser makes it: the person's row, locked until it commits.
+        const promoting = new pg.Client({ connectionString: server.databaseUrl });
+        await promoting.connect();
+        let answer: { status: number; body: Json };
+        try {
+          await promoting.query('BEGIN');
+          await promoting.query(`UPDATE users SET role = 'owner' WHERE id = $1`, [person.data.id]);
+          const acting = server.call(method, `/v2/users/${person.data.id}`, body, adminKey);
+          await waitFor(`the admin's ${method} to wait on the person`, async () => {
+            const waiting = await watcher.query(
+              `SELECT count(*)::int AS n FROM pg_stat_activity
+               WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE '%"users"%'`,
+            );
+            return waiting.rows[0].n > 0 || undefined;
+          });
+          await promoting.query('COMMIT');
+          answer = await acting;
+        } finally {
+          await promoting.end();
+        }
+        assert.equal(answer.status, 403, `${how}: ${JSON.stringify(answer.body)}`);
+        assert.match(answer.body.message, /Only an owner can (delete|change) an owner/);
+        const kept = (await server.callOk('GET', `/v2/users/${person.data.id}`)).data;
+        assert.deepEqual([kept.role.name, kept.blocked], ['Owner', false], how);
+      }
+    } finally {
+      await watcher.end();
+    }
+  });
+});

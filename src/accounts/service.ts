@@ -232,14 +232,20 @@ async function requireMayChangeOwn(
 }
 
 /**
- * Locks the organization's owners, then refuses when `userId` is one of them and no other unblocked owner
- * would be left: only an owner makes an owner, so an organization without one could never have one again.
- * The lock makes two owners removing each other at once take turns, and the second sees the first's change.
+ * Refuses when `user` is an owner and no other unblocked owner would be left: only an owner makes an owner,
+ * so an organization without one could never have one again. `owners` are the organization's owners as
+ * lockOwners locked them, and `user` the row read after that, locked too. The owners' lock comes first in
+ * every path that takes both: two owners removing each other at once then take turns, the second seeing
+ * the first's change, rather than each holding the row the other waits for. An owner made since is not
+ * in `owners`, which only leaves fewer others to count.
  */
-async function requireAnotherOwner(q: Queryable, orgId: string, userId: string, what: string): Promise<void> {
-  const owners = await repo.lockOwners(q, orgId);
-  if (!owners.some((o) => o.id === userId)) return;
-  if (owners.some((o) => o.id !== userId && !o.blocked)) return;
+function requireAnotherOwner(
+  owners: readonly { id: string; blocked: boolean }[],
+  user: UserRow,
+  what: string,
+): void {
+  if (user.role !== 'owner') return;
+  if (owners.some((o) => o.id !== user.id && !o.blocked)) return;
   throw invalid(
     `The organization's last owner can not be ${what}: make another person an owner first (PATCH /v2/users/{identifier} with "role": {"name": "Owner"}).`,
   );
@@ -501,19 +507,21 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
       if (!isOrgAdmin(p)) await requireMayChangeOwn(db, p, user, changes);
       if (changes.role === 'owner' && p.role !== 'owner')
         throw forbidden('Only an owner can make another owner.');
-      // An admin who could demote, block or rename an owner could then delete them or take their account.
-      if (user.role === 'owner' && p.role !== 'owner') throw forbidden('Only an owner can change an owner.');
       // Demoting or blocking takes an owner away; the check and the write share the owners' lock.
       const removesOwner =
         (changes.role !== undefined && changes.role !== 'owner') || changes.blocked === true;
-      const becomesOwner = changes.role === 'owner' && user.role !== 'owner';
       try {
         const updated = await db.transaction().execute(async (tx) => {
-          if (removesOwner)
-            await requireAnotherOwner(tx, p.orgId, user.id, changes.blocked ? 'blocked' : 'demoted');
-          // The login as it is now, locked: another rename may have committed since it was read above, and
-          // the alerts owned under it must follow.
+          const owners = removesOwner ? await repo.lockOwners(tx, p.orgId) : [];
+          // The user as they are now, locked: a rename or a promotion may have committed since the read
+          // above. The alerts owned under the login must follow it, and the owner checks must see the role.
           const current = await repo.findUser(tx, p.orgId, user.id, 'update');
+          if (!current) throw notFound(`User [${identifier}] does not exist.`);
+          // An admin who could demote, block or rename an owner could then delete them or take their account.
+          if (current.role === 'owner' && p.role !== 'owner')
+            throw forbidden('Only an owner can change an owner.');
+          if (removesOwner) requireAnotherOwner(owners, current, changes.blocked ? 'blocked' : 'demoted');
+          const becomesOwner = changes.role === 'owner' && current.role !== 'owner';
           const row = await repo.updateUser(tx, user.id, {
             username: changes.username,
             full_name: changes.fullName,
@@ -524,14 +532,16 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
             blocked: changes.blocked,
             ...profileColumns(changes),
           });
-          // Blocking ends the console sessions, so unblocking does not bring them back.
-          if (changes.blocked === true) await sessionsRepository.deleteSessionsOfUser(tx, user.id);
+          const renamed = changes.username !== undefined && changes.username !== current.username;
+          if (renamed)
+            await alertsRepository.renameOwner(tx, p.orgId, current.username, changes.username ?? '');
+          // Blocking ends the console sessions, so unblocking does not bring them back. So does a new login
+          // email, as in Opsgenie: a session signed in through a link sent to a mistyped address must not
+          // outlive its correction, and the person signs in again as the new address.
+          if (changes.blocked === true || renamed) await sessionsRepository.deleteSessionsOfUser(tx, user.id);
           // Invitation and reset links were sent to the old login email: they must not set a password now.
           // Nor once the person is an owner: an admin may hold their invitation's link (handed back when
           // it could not be emailed) or a key made for them, refused for an owner, and act as the owner.
-          const before = current?.username ?? user.username;
-          const renamed = changes.username !== undefined && changes.username !== before;
-          if (renamed) await alertsRepository.renameOwner(tx, p.orgId, before, changes.username ?? '');
           if (renamed || becomesOwner)
             await sessionsRepository.spendAccountTokensOfUser(tx, user.id, clock.now());
           const keysRemoved = becomesOwner ? await repo.deleteKeysHeldByOthersOf(tx, user.id) : [];
@@ -567,17 +577,22 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
       const user = await repo.findUser(db, p.orgId, identifier);
       if (!user) throw notFound(`User [${identifier}] does not exist.`);
       if (user.id === p.userId) throw invalid('You can not delete yourself: ask another admin.');
-      if (user.role === 'owner' && p.role !== 'owner') throw forbidden('Only an owner can delete an owner.');
       const keysRemoved = await db.transaction().execute(async (tx) => {
-        if (user.role === 'owner') await requireAnotherOwner(tx, p.orgId, user.id, 'deleted');
+        // The owners' lock first, whoever is deleted: the row read above may be stale, and whether they are
+        // an owner is known only once their row is locked below.
+        const owners = await repo.lockOwners(tx, p.orgId);
         // Locked as deleteSchedule locks its row: a change that holds KEY SHARE on the user while it saves a
-        // reference to them (findUser's 'key share') waits for the delete, or the delete for it.
-        if (!(await repo.findUser(tx, p.orgId, user.id, 'update')))
-          throw notFound(`User [${identifier}] does not exist.`);
-        await refuseIfNotified(tx, p.orgId, { type: 'user', id: user.id }, `User [${user.username}]`);
+        // reference to them (findUser's 'key share') waits for the delete, or the delete for it. Read again
+        // under the lock: a rename or a promotion may have committed since.
+        const current = await repo.findUser(tx, p.orgId, user.id, 'update');
+        if (!current) throw notFound(`User [${identifier}] does not exist.`);
+        if (current.role === 'owner' && p.role !== 'owner')
+          throw forbidden('Only an owner can delete an owner.');
+        requireAnotherOwner(owners, current, 'deleted');
+        await refuseIfNotified(tx, p.orgId, { type: 'user', id: user.id }, `User [${current.username}]`);
         // Before the row goes, with the keys that are theirs.
         const removed = await repo.deleteKeysForOthersHeldBy(tx, user.id);
-        await alertsRepository.renameOwner(tx, p.orgId, user.username, '');
+        await alertsRepository.renameOwner(tx, p.orgId, current.username, '');
         await repo.deleteUser(tx, user.id);
         return removed;
       });

@@ -302,6 +302,39 @@ describe('who sees which alerts (alerts-access-all)', () => {
     assert.notEqual(owner, person.username, 'the alert is not left under the old login');
   });
 
+  it('takes their alerts from a user deleted while being renamed: none is left to the new login', async () => {
+    const person = await addUserWithKey(server, 'deleted-while-renamed', run);
+    const alertId = await newAlert(server, { message: `owned while deleted ${run}` });
+    await server.callOk('POST', `/v2/alerts/${alertId}/assign`, { owner: { username: person.username } });
+    const renamedTo = `renamed-${person.username}`;
+    // A rename in flight, as updateUser makes it: the user's row, then the alerts owned under the old login.
+    const renaming = new pg.Client({ connectionString: server.databaseUrl });
+    const watcher = new pg.Client({ connectionString: server.databaseUrl });
+    await renaming.connect();
+    await watcher.connect();
+    try {
+      await renaming.query('BEGIN');
+      await renaming.query('UPDATE users SET username = $2 WHERE id = $1', [person.id, renamedTo]);
+      await renaming.query('UPDATE alerts SET owner = $2 WHERE owner = $1', [person.username, renamedTo]);
+      const deleting = server.call('DELETE', `/v2/users/${person.id}`);
+      await waitFor('the delete to wait on the user', async () => {
+        const waiting = await watcher.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+           WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE '%"users"%'`,
+        );
+        return waiting.rows[0].n > 0 || undefined;
+      });
+      await renaming.query('COMMIT');
+      const deleted = await deleting;
+      assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
+    } finally {
+      await renaming.end();
+      await watcher.end();
+    }
+    const owner = (await server.callOk('GET', `/v2/alerts/${alertId}`)).data.owner as string;
+    assert.equal(owner, '', 'nobody created later as the new login owns it');
+  });
+
   it('follows a change of role at once: granting alerts-access-all shows every alert', async () => {
     assert.deepEqual(await listed(restricted.key), []);
     await server.callOk('PATCH', `/v2/users/${restricted.id}`, { role: { name: `Sees all ${run}` } });

@@ -610,6 +610,47 @@ describe('console sign-in: what ends sessions and links', () => {
     assert.equal(set.body.user.username, 'corrected@example.com');
   });
 
+  it('ends the sessions of a person whose login email changes, as Opsgenie does', async () => {
+    // Whoever got the mail sent to the mistyped address signs in with its link, before the correction.
+    const { userId, token } = await invite('signed.in@exmaple.com');
+    const stranger = new Browser(server.url);
+    const set = await stranger.call('POST', '/api/console/password', { token, password: 'whoever got it' });
+    assert.equal(set.status, 200, JSON.stringify(set.body));
+    assert.equal((await stranger.call('GET', '/api/console/session')).status, 200);
+    const renamed = await server.call('PATCH', `/v2/users/${userId}`, { username: 'signed.in@example.com' });
+    assert.equal(renamed.status, 200, JSON.stringify(renamed.body));
+    assert.equal((await stranger.call('GET', '/api/console/session')).status, 401);
+
+    // A person who changes their own login email (a custom role may let them) signs in again with it.
+    const role = await server.call('POST', '/v2/roles', {
+      name: 'Edits own login email',
+      extendedRole: 'user',
+      grantedRights: ['login-email-edit'],
+    });
+    assert.equal(role.status, 201, JSON.stringify(role.body));
+    const own = await invite('own.address@example.com');
+    const given = await server.call('PATCH', `/v2/users/${own.userId}`, {
+      role: { name: 'Edits own login email' },
+    });
+    assert.equal(given.status, 200, JSON.stringify(given.body));
+    const person = new Browser(server.url);
+    const chosen = await person.call('POST', '/api/console/password', {
+      token: own.token,
+      password: 'the person themselves',
+    });
+    assert.equal(chosen.status, 200, JSON.stringify(chosen.body));
+    const changed = await person.call('PATCH', `/v2/users/${own.userId}`, {
+      username: 'new.address@example.com',
+    });
+    assert.equal(changed.status, 200, JSON.stringify(changed.body));
+    assert.equal((await person.call('GET', '/api/console/session')).status, 401);
+    const signedIn = await person.call('POST', '/api/console/session', {
+      email: 'new.address@example.com',
+      password: 'the person themselves',
+    });
+    assert.equal(signedIn.status, 200, JSON.stringify(signedIn.body));
+  });
+
   it("renews the cookie's lifetime while the session is used", async () => {
     const browser = new Browser(server.url);
     const signedIn = await browser.call('POST', '/api/console/session', {
