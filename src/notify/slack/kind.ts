@@ -22,9 +22,11 @@ const CHANNEL_ID = /^[CGD][A-Z0-9]{6,20}$/;
 /**
  * The changes the message shows. Not repeats (`deduplicated`: a noisy source would spend the channel's
  * rate limit on edits nobody reads), nor tags and details, which the message does not show.
+ * `responder_added` only for the added team's own destinations (addsOwnTeam).
  */
 const EVENTS: readonly AlertEventType[] = [
   'created',
+  'responder_added',
   'acknowledged',
   'unacknowledged',
   'closed',
@@ -40,11 +42,26 @@ const EVENTS: readonly AlertEventType[] = [
 ];
 
 /**
- * A later change whose alert has no message yet waits this many attempts for the post (a `created` the
- * queue is still retrying) before it gives up: the message may never have been posted at all (the
- * destination was made after the alert, or the post failed for good).
+ * Whether the event adds the destination's own team to the alert. Its channel has not seen the alert
+ * (a team's destinations get the alerts of its teams only), so it gets it as a `created`, as Opsgenie
+ * triggers the added team's integrations with Create; to the alert's other destinations a responder
+ * added is no news.
  */
-const WAIT_FOR_POST_ATTEMPTS = 5;
+export function addsOwnTeam(delivery: Pick<TeamDelivery, 'event' | 'destination'>): boolean {
+  const { event, destination } = delivery;
+  return (
+    event.type === 'responder_added' &&
+    event.responder.type === 'team' &&
+    destination.teamId !== null &&
+    event.responder.id === destination.teamId
+  );
+}
+
+/** What a destination answers a responder_added that is not its team's: nothing to send, nothing wrong. */
+export const NOT_OWN_TEAM: TeamDeliveryResult = {
+  status: 'sent',
+  detail: "nothing posted: the responder added is not the destination's team",
+};
 
 export function parseSlackConfig(
   input: Record<string, unknown>,
@@ -113,6 +130,8 @@ async function deliverSlack(
     }
   }
 
+  if (event.type === 'responder_added' && !addsOwnTeam(delivery)) return NOT_OWN_TEAM;
+
   const existing = await repo.findMessage(db, destination.id, event.alertId);
 
   if (event.type === 'deleted') {
@@ -136,17 +155,11 @@ async function deliverSlack(
   if (!alert) return { status: 'sent', detail: 'the alert no longer exists' };
   const message = alertMessage({ alert, event, viewUrl: delivery.links.view, buttons: true });
 
+  // No message yet: this change is the first the channel hears of the alert (its team was added to it, the
+  // destination was made after it, or the post of its `created` failed for good), so it posts the alert
+  // as it is now. A `created` still being retried is never overtaken: the queue hands out a destination's
+  // changes to an alert one at a time, in order.
   if (!existing) {
-    if (event.type !== 'created') {
-      if (delivery.attempt < WAIT_FOR_POST_ATTEMPTS) {
-        return { status: 'retry', error: "The alert's Slack message has not been posted yet." };
-      }
-      return {
-        status: 'failed',
-        error:
-          "The alert's Slack message was never posted (see the delivery of its created event), so there is nothing to update.",
-      };
-    }
     try {
       const posted = await post(delivery, context, message, channel);
       if (!posted) return { status: 'retry', error: 'Slack answered chat.postMessage without a ts.' };
@@ -164,7 +177,7 @@ async function deliverSlack(
     }
   }
 
-  // A `created` delivered again (a lease ran out after the post): the message is there, bring it up to date.
+  // A later change, or a `created` delivered again (a lease ran out after the post): bring it up to date.
   try {
     await client.chat.update({
       channel: existing.channel,

@@ -111,6 +111,15 @@ export const slackRepository = {
       .execute();
   },
 
+  /** Removes every link of a Slack user in the organization, whichever workspace it is under. */
+  async unlinkSlackUser(db: Queryable, orgId: string, slackUserId: string): Promise<void> {
+    await db
+      .deleteFrom('slack_user_links')
+      .where('org_id', '=', orgId)
+      .where('slack_user_id', '=', slackUserId)
+      .execute();
+  },
+
   async unlinkUser(db: Queryable, userId: string): Promise<number> {
     const result = await db.deleteFrom('slack_user_links').where('user_id', '=', userId).executeTakeFirst();
     return Number(result.numDeletedRows);

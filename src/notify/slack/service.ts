@@ -469,11 +469,16 @@ export function createSlackService(deps: SlackServiceDeps) {
       return repo.linksOfUser(db, user.id);
     },
 
-    /** Links a Slack user to a Vigil user, in place of the links the Vigil user had. */
+    /**
+     * Links a Slack user to a Vigil user, in place of the links the Vigil user had and of those the Slack
+     * user had to anyone: a link for a named workspace wins over one without (linkedUser), so an older
+     * link, such as one the email match made, would otherwise still act for them.
+     */
     async link(p: Principal, identifier: string, slack: { slackUserId: string; slackTeamId?: string }) {
       const user = await linkable(p, identifier, true);
       await db.transaction().execute(async (tx) => {
         await repo.unlinkUser(tx, user.id);
+        await repo.unlinkSlackUser(tx, user.org_id, slack.slackUserId);
         await repo.link(tx, {
           org_id: user.org_id,
           slack_team_id: slack.slackTeamId ?? '',

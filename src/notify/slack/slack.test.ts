@@ -841,3 +841,128 @@ describe('a teams destination', () => {
     assert.ok(!String(shown.config.url).includes('sig=fake'), shown.config.url);
   });
 });
+
+describe('the destinations of a team added to an alert', () => {
+  const owners = `Owners ${run}`;
+  const joiners = `Joiners ${run}`;
+  const OWNERS_CHANNEL = 'C0VIGILOWN1';
+  const JOINERS_CHANNEL = 'C0VIGILJOIN1';
+  let joinersSlack: string;
+
+  before(async () => {
+    for (const [team, channel] of [
+      [owners, OWNERS_CHANNEL],
+      [joiners, JOINERS_CHANNEL],
+    ] as const) {
+      slack.addChannel(channel);
+      await call('POST', '/v2/teams', { name: team });
+      const made = await call('POST', '/v2/destinations', {
+        name: `Slack of ${team}`,
+        type: 'slack',
+        team: { name: team },
+        config: { channel },
+      });
+      if (team === joiners) joinersSlack = made.data.id as string;
+      await call('POST', '/v2/destinations', {
+        name: `Teams of ${team}`,
+        type: 'teams',
+        team: { name: team },
+        config: { url: teams.url },
+      });
+    }
+    await call('POST', '/v2/destinations', {
+      name: `Slack hook of ${joiners}`,
+      type: 'slack-webhook',
+      team: { name: joiners },
+      config: { url: slack.webhookUrl },
+    });
+  });
+
+  it("get the alert as created: its Slack message with buttons, edited as the alert changes, a card and a webhook post; the owning team's get nothing new", async () => {
+    const message = `Joined later ${run}`;
+    const alert = await createAlert(message, owners);
+    const ofAlert = (channel: string) =>
+      slack.messages(channel).filter((m) => m.text.includes(`#${alert.tinyId} `));
+    const cards = () => teams.posts.filter((p) => JSON.stringify(p.card.body).includes(message));
+    const owned = await waitFor("the owners' message", async () => ofAlert(OWNERS_CHANNEL)[0]);
+    await waitFor("the owners' card", async () => cards().length === 1);
+    await server.idle();
+    assert.deepEqual(ofAlert(JOINERS_CHANNEL), []);
+
+    await call('POST', `/v2/alerts/${alert.id}/teams`, { team: { name: joiners }, user: 'Dana' });
+    const joined = await waitFor("the joiners' message", async () => ofAlert(JOINERS_CHANNEL)[0]);
+    assert.deepEqual(buttons(joined), {
+      [SLACK_ACTIONS.acknowledge]: 'primary',
+      [SLACK_ACTIONS.close]: 'danger',
+      [SLACK_ACTIONS.note]: undefined,
+    });
+    assert.match(context(joined), new RegExp(`Responder Team ${joiners} added by Dana`));
+    const card = await waitFor("the joiners' card", async () =>
+      cards().find((p) => JSON.stringify(p.card.body).includes('added by Dana')),
+    );
+    const facts = card.card.body.find((b) => b.type === 'FactSet') as {
+      facts: { title: string; value: string }[];
+    };
+    assert.deepEqual(
+      facts.facts.find((f) => f.title === 'Status'),
+      { title: 'Status', value: 'Open' },
+    );
+    const hooked = await waitFor("the joiners' webhook post", async () =>
+      slack.webhookPosts.find((p) => String(p.body.text).includes(message)),
+    );
+    assert.ok(String(hooked.body.text).startsWith(`[P1] #${alert.tinyId} `), String(hooked.body.text));
+    await server.idle();
+    assert.equal(updatesOf(owned.ts).length, 0, "the owners' message edited for the team added");
+    assert.equal(ofAlert(OWNERS_CHANNEL).length, 1);
+    assert.equal(cards().length, 2);
+
+    await call('POST', `/v2/alerts/${alert.id}/acknowledge`, { user: 'Erin' });
+    const edit = await waitFor("the edit of the joiners' message", async () =>
+      updatesOf(joined.ts).find((c) => String(c.args.text).includes('Acknowledged by Erin')),
+    );
+    assert.equal(edit.args.channel, JOINERS_CHANNEL);
+    await server.idle();
+    assert.equal(ofAlert(JOINERS_CHANNEL).length, 1);
+    const { rows } = await db.query(
+      'SELECT event_type, state FROM team_destination_deliveries WHERE destination_id = $1 AND alert_id = $2 ORDER BY seq',
+      [joinersSlack, alert.id],
+    );
+    assert.deepEqual(rows, [
+      { event_type: 'responder_added', state: 'sent' },
+      { event_type: 'acknowledged', state: 'sent' },
+    ]);
+  });
+});
+
+describe("an admin's link of a Slack user", () => {
+  it('takes the Slack user from the Vigil user the email match linked them to', async () => {
+    const aliceLink = `/v2/users/${encodeURIComponent(alice.username)}/slack`;
+    const bobLink = `/v2/users/${encodeURIComponent(bob.username)}/slack`;
+    const acknowledge = (ts: string) =>
+      slack.click({ actionId: SLACK_ACTIONS.acknowledge, channel: CHANNEL, ts, userId: alice.slackId });
+    const first = await createAlert(`Email linked ${run}`, slackTeam);
+    await acknowledge((await posted(first.tinyId)).ts);
+    assert.equal((await alertOf(first.id)).report.acknowledgedBy, 'Alice Smith');
+    const stored = await db.query(
+      'SELECT slack_team_id, by_admin FROM slack_user_links WHERE slack_user_id = $1',
+      [alice.slackId],
+    );
+    assert.deepEqual(stored.rows, [{ slack_team_id: slack.teamId, by_admin: false }]);
+
+    // Without a workspace: the link holds in any, and is the only one of this Slack user.
+    await call('PUT', bobLink, { slackUserId: alice.slackId });
+    const second = await createAlert(`Admin linked ${run}`, slackTeam);
+    const answer = await acknowledge((await posted(second.tinyId)).ts);
+    assert.equal(answer.status, 200, answer.text);
+    assert.equal((await alertOf(second.id)).report.acknowledgedBy, 'Bob Jones');
+    // Alice's other Slack accounts (linked by the tests before) stay hers.
+    const alices = (await call('GET', aliceLink)).data.map((l: Json) => l.slackUserId);
+    assert.ok(!alices.includes(alice.slackId), JSON.stringify(alices));
+    assert.deepEqual(
+      (await call('GET', bobLink)).data.map((l: Json) => l.slackUserId),
+      [alice.slackId],
+    );
+    // Alice's Slack account is hers again, by email, at its next click.
+    await call('DELETE', bobLink);
+  });
+});

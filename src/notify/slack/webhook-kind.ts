@@ -10,15 +10,17 @@ import type {
 import { postJson, PostError } from '../team-destinations/post.js';
 import { retryAfterMs, webhookUrlProblem } from '../team-destinations/webhook.js';
 import { alertMessage, eventLine, statusOf, testMessage, titleOf, topLevelText } from './blocks.js';
+import { addsOwnTeam, NOT_OWN_TEAM } from './kind.js';
 
 /**
  * `slack-webhook`: a Slack incoming webhook (a URL that posts to one channel, made in the Slack app's
  * "Incoming Webhooks" page). Nothing to install beyond that, but Slack returns no message id to such a
  * post, so it can not be edited nor carry buttons: each of created, acknowledged and closed is a new
- * message. Use `slack` for one message per alert with buttons.
+ * message, and so is the alert when the destination's team is added to it (as a created: the channel
+ * has not seen it). Use `slack` for one message per alert with buttons.
  */
 
-const EVENTS: readonly AlertEventType[] = ['created', 'acknowledged', 'closed'];
+const EVENTS: readonly AlertEventType[] = ['created', 'responder_added', 'acknowledged', 'closed'];
 const TIMEOUT_MS = 10_000;
 
 /** The webhook URL itself is the credential: the API shows only its start. */
@@ -136,13 +138,16 @@ async function deliverSlackWebhook(
   let body: unknown;
   if (event.type === 'test') {
     body = testMessage(event, delivery.links.view);
+  } else if (event.type === 'responder_added' && !addsOwnTeam(delivery)) {
+    return NOT_OWN_TEAM;
   } else if (!alert) {
     return { status: 'sent', detail: 'the alert no longer exists' };
   } else {
     const message = alertMessage({ alert, event, viewUrl: delivery.links.view, buttons: false });
-    // Each post is a new message: the text leads with what happened, not only the alert.
+    // Each post is a new message: the text leads with what happened, but where the channel first hears of
+    // the alert, with the alert.
     const text =
-      event.type === 'created'
+      event.type === 'created' || event.type === 'responder_added'
         ? message.text
         : topLevelText(`${eventLine(event)}: ${titleOf(alert)} (${statusOf(alert)})`);
     body = { text, blocks: message.blocks, unfurl_links: false, unfurl_media: false };

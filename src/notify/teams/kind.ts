@@ -2,16 +2,18 @@ import type { AlertEventType } from '../../alerts/events.js';
 import { truncate } from '../html.js';
 import type { TeamDeliveryResult, TeamDestinationKind } from '../team-destinations/kind.js';
 import { webhookUrlProblem } from '../team-destinations/webhook.js';
+import { addsOwnTeam, NOT_OWN_TEAM } from '../slack/kind.js';
 import { maskUrl, postToHook } from '../slack/webhook-kind.js';
 import { alertCard, testCard } from './card.js';
 
 /**
  * `teams`: a Microsoft Teams channel through a Workflows webhook (Teams' "Post to a channel when a webhook
  * request is received" workflow; the Office 365 connectors it replaces take the same body). Each of
- * created, acknowledged and closed is a new card: a workflow returns no message id to edit.
+ * created, acknowledged and closed is a new card: a workflow returns no message id to edit. So is the
+ * alert when the destination's team is added to it: the channel has not seen it.
  */
 
-const EVENTS: readonly AlertEventType[] = ['created', 'acknowledged', 'closed'];
+const EVENTS: readonly AlertEventType[] = ['created', 'responder_added', 'acknowledged', 'closed'];
 
 function classify(status: number, excerpt: string, retryAfterMs: number | undefined): TeamDeliveryResult {
   const said = excerpt ? `: ${excerpt}` : '';
@@ -84,6 +86,7 @@ export const teamsKind: TeamDestinationKind = {
     const { event, alert } = delivery;
     let body;
     if (event.type === 'test') body = testCard(event, delivery.links.view);
+    else if (event.type === 'responder_added' && !addsOwnTeam(delivery)) return NOT_OWN_TEAM;
     else if (!alert) return { status: 'sent', detail: 'the alert no longer exists' };
     else body = alertCard(alert, event, delivery.links.view);
     return postToHook(context, raw, body, classify);
