@@ -191,7 +191,7 @@ export function registerAlertRoutes(app: HttpApp, alerts: AlertsService, publicU
       schema: {
         tags: ['alerts'],
         summary: 'Count the alerts matching each of several queries, in one request (a Vigil extension)',
-        description: `query, repeated (1 to ${MAX_COUNTED_QUERIES} times; empty for every alert): each is counted as GET /v2/alerts/count counts it, AND-ed with the saved search when searchIdentifier names one; the answer has one count per query, in their order, from one scan of the alerts. Together (each with the saved search) the queries have at most ${MAX_COUNTED_UNINDEXED_TERMS} terms no index serves (free text, wildcards, message/description, details, source and the like: see the search docs; 422 beyond).`,
+        description: `query, repeated (1 to ${MAX_COUNTED_QUERIES} times; empty for every alert): each is counted as GET /v2/alerts/count counts it, AND-ed with the saved search when searchIdentifier names one; the answer has one count per query, in their order, from one scan of the alerts. Together the queries have at most ${MAX_COUNTED_UNINDEXED_TERMS} terms no index serves (free text, wildcards, message/description, details, source and the like: see the search docs; 422 beyond); with a saved search each query also counts the saved search's, and the limit grows by five times the saved search's own.`,
         querystring: Type.Object({
           query: Type.Array(Type.String({ maxLength: 2000 }), { minItems: 1, maxItems: MAX_COUNTED_QUERIES }),
           ...SearchQuery,

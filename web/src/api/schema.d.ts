@@ -2365,7 +2365,7 @@ export interface paths {
     };
     /**
      * Count the alerts matching each of several queries, in one request (a Vigil extension)
-     * @description query, repeated (1 to 10 times; empty for every alert): each is counted as GET /v2/alerts/count counts it, AND-ed with the saved search when searchIdentifier names one; the answer has one count per query, in their order, from one scan of the alerts. Together (each with the saved search) the queries have at most 50 terms no index serves (free text, wildcards, message/description, details, source and the like: see the search docs; 422 beyond).
+     * @description query, repeated (1 to 10 times; empty for every alert): each is counted as GET /v2/alerts/count counts it, AND-ed with the saved search when searchIdentifier names one; the answer has one count per query, in their order, from one scan of the alerts. Together the queries have at most 50 terms no index serves (free text, wildcards, message/description, details, source and the like: see the search docs; 422 beyond); with a saved search each query also counts the saved search's, and the limit grows by five times the saved search's own.
      */
     get: {
       parameters: {
