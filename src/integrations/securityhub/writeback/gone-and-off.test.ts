@@ -179,6 +179,10 @@ describe('a deleted alert', () => {
     await waitFor('RESOLVED', async () => held(id)?.Workflow?.Status === 'RESOLVED');
     const request = requestsNaming(id).at(-1);
     assert.deepEqual((request?.body as Json).Workflow, { Status: 'RESOLVED' });
+    // Security Hub holds the value before the sender has recorded its answer.
+    await waitFor('the change settled', async () =>
+      (await changesOf(id)).every((c) => c.status !== 'sending'),
+    );
     assert.deepEqual(
       (await changesOf(id)).map((c) => c.status),
       ['done'],
