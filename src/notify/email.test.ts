@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import { Writable } from 'node:stream';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { freePort } from '../db/embedded.js';
 import { createLogger } from '../logger.js';
@@ -169,6 +170,76 @@ describe('email channel', () => {
     assert.equal(smtp.messages.length, 0);
   });
 
+  it("keeps the recipient's address out of what a refusal carries, which the alert's log shows", async () => {
+    const bob = (address: string) => notification({ to: { ...notification().to, name: 'Bob', address } });
+    // Postfix, with the address as the relay was given it and in another case.
+    smtp.rejectRecipient(
+      'bob@example.com',
+      550,
+      '5.1.1 <Bob@Example.com>: Recipient address rejected: User unknown in local recipient table',
+    );
+    const unknown = await channel.send(bob('bob@example.com'));
+    assert.equal(unknown.status, 'failed');
+    assert.match(unknown.error, /550 5\.1\.1 <recipient>: Recipient address rejected: User unknown/);
+    // Postgrey greylisting, retried; and a relay that echoes the bare address and the one it rewrote it to.
+    smtp.rejectRecipient(
+      'carol@example.com',
+      450,
+      '4.2.0 <carol@example.com>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/',
+    );
+    smtp.rejectRecipient(
+      'dave@example.com',
+      550,
+      '5.1.1 dave@example.com... User unknown <dave@mail.example.com>',
+    );
+    const greylisted = await channel.send(bob('carol@example.com'));
+    const echoed = await channel.send(bob('DAVE@example.com'));
+    assert.equal(greylisted.status, 'retry');
+    assert.equal(echoed.status, 'failed');
+    for (const { error } of [unknown, greylisted, echoed]) {
+      assert.doesNotMatch(error, /@/, error);
+      assert.match(error, /<recipient>/, error);
+    }
+  });
+
+  it("retries a message refused after DATA for Vigil's sender, and tells the operator to fix it", async () => {
+    const lines: string[] = [];
+    const recorded = createEmailChannel({
+      smtpUrl: smtp.url,
+      from: 'Vigil <vigil@alerts.example.com>',
+      log: createLogger(
+        'warn',
+        new Writable({
+          write(chunk: Buffer, _encoding, done) {
+            lines.push(...chunk.toString().split('\n').filter(Boolean));
+            done();
+          },
+        }),
+      ),
+    });
+    try {
+      // Amazon SES while VIGIL_EMAIL_FROM is not a verified identity: the refusal comes after the body.
+      smtp.failNext(
+        1,
+        554,
+        'data',
+        'Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: vigil@alerts.example.com',
+      );
+      const refused = await recorded.send(notification());
+      assert.equal(refused.status, 'retry', JSON.stringify(refused));
+      assert.ok(refused.status === 'retry' && /identities failed the check/.test(refused.error));
+      const logged = lines.map((line) => JSON.parse(line) as { level: number; msg: string });
+      assert.ok(
+        logged.some((l) => l.level >= 50 && /VIGIL_SMTP_URL and VIGIL_EMAIL_FROM/.test(l.msg)),
+        JSON.stringify(logged),
+      );
+      // Once the operator has verified it, the retry goes out.
+      assert.equal((await recorded.send(notification())).status, 'sent');
+    } finally {
+      await recorded.close?.();
+    }
+  });
+
   it('reports a temporary refusal as retry, then sends', async () => {
     smtp.failNext(1, 451);
     const first = await channel.send(notification());
@@ -240,6 +311,13 @@ describe('email channel', () => {
 
 describe('SMTP error classification', () => {
   it('fails on permanent refusals of the recipient or message, retries the rest', () => {
+    const afterData = (responseCode: number, response: string) => ({
+      message: `Message failed: ${response}`,
+      code: 'EMESSAGE',
+      command: 'DATA',
+      responseCode,
+      response,
+    });
     const cases: [Parameters<typeof classifySmtpError>[0], string][] = [
       [{ message: 'x', code: 'EENVELOPE', command: 'RCPT TO', responseCode: 550 }, 'failed'],
       [{ message: 'x', code: 'EENVELOPE', command: 'RCPT TO', responseCode: 450 }, 'retry'],
@@ -251,8 +329,29 @@ describe('SMTP error classification', () => {
       [{ message: 'connect ECONNREFUSED', code: 'ESOCKET', command: 'CONN' }, 'retry'],
       [{ message: 'Greeting never received', code: 'ETIMEDOUT', command: 'CONN' }, 'retry'],
       [{ message: 'x', code: 'ECONNECTION', command: 'CONN', responseCode: 421 }, 'retry'],
+      [afterData(554, '554 5.7.1 Message rejected as spam'), 'failed'],
+      // Refusals of Vigil's sender that some relays give only after the message.
+      [
+        afterData(
+          554,
+          '554 Message rejected: Email address is not verified. The following identities failed the check in region EU-WEST-1: vigil@example.com',
+        ),
+        'retry',
+      ],
+      [
+        afterData(
+          554,
+          '554 5.2.0 STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAs; Failed to process message due to a permanent exception',
+        ),
+        'retry',
+      ],
+      [afterData(550, '550 5.7.60 SMTP; Client does not have permissions to send as this sender'), 'retry'],
     ];
     for (const [error, status] of cases)
-      assert.equal(classifySmtpError(error).status, status, JSON.stringify(error));
+      assert.equal(
+        classifySmtpError(error, 'alice@example.com', 'vigil@example.com').status,
+        status,
+        JSON.stringify(error),
+      );
   });
 });

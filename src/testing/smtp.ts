@@ -40,8 +40,11 @@ export interface TestSmtpServer {
   messages: ReceivedMail[];
   /** Refuses `address` at RCPT TO with `code` until cleared (550: the mailbox does not exist). */
   rejectRecipient(address: string, code?: number, message?: string): void;
-  /** The next `n` transactions fail with `code` at `stage` (default RCPT TO), then mail is accepted again. */
-  failNext(n: number, code?: number, stage?: FailureStage): void;
+  /**
+   * The next `n` transactions fail with `code` at `stage` (default RCPT TO), then mail is accepted again;
+   * `message` is the text after the code (default: a temporary failure's).
+   */
+  failNext(n: number, code?: number, stage?: FailureStage, message?: string): void;
   /** Resolves with the messages once at least `count` arrived; rejects after `timeoutMs`. */
   waitForMessages(count: number, timeoutMs?: number): Promise<ReceivedMail[]>;
   /** Connections opened since the start (or the last clear). */
@@ -158,7 +161,7 @@ export function messageArrivals<T>(messages: T[]): {
 export async function startTestSmtpServer(options: TestSmtpServerOptions = {}): Promise<TestSmtpServer> {
   const messages: ReceivedMail[] = [];
   const rejected = new Map<string, { code: number; message: string }>();
-  let failures: { remaining: number; code: number; stage: FailureStage } = {
+  let failures: { remaining: number; code: number; stage: FailureStage; message?: string } = {
     remaining: 0,
     code: 451,
     stage: 'rcpt',
@@ -172,7 +175,10 @@ export async function startTestSmtpServer(options: TestSmtpServerOptions = {}): 
     if (failures.remaining <= 0 || failures.stage !== stage || failedSessions.has(session)) return undefined;
     failures.remaining -= 1;
     failedSessions.add(session);
-    return smtpError(failures.code, `Temporary failure, try again later (scripted ${failures.code})`);
+    return smtpError(
+      failures.code,
+      failures.message ?? `Temporary failure, try again later (scripted ${failures.code})`,
+    );
   }
 
   const auth = options.auth;
@@ -253,8 +259,8 @@ export async function startTestSmtpServer(options: TestSmtpServerOptions = {}): 
     rejectRecipient(address, code = 550, message = 'Mailbox unavailable: no such user') {
       rejected.set(address.toLowerCase(), { code, message });
     },
-    failNext(n, code = 451, stage = 'rcpt') {
-      failures = { remaining: n, code, stage };
+    failNext(n, code = 451, stage = 'rcpt', message) {
+      failures = { remaining: n, code, stage, message };
     },
     waitForMessages: arrivals.waitFor,
     connectionsOpened: () => opened,

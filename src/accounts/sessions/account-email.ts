@@ -1,5 +1,8 @@
 import nodemailer from 'nodemailer';
+import { parseConnectionUrl } from 'nodemailer/lib/shared';
+import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import type { Logger } from '../../logger.js';
+import { SMTP_TIMEOUTS } from '../../notify/email.js';
 import { escapeHtml, FONT } from '../../notify/html.js';
 
 /** The links the console sends to people: an invitation to set a first password, or a reset. */
@@ -39,7 +42,9 @@ function render(email: AccountEmail): { subject: string; text: string; html: str
 
 /**
  * Sends through VIGIL_SMTP_URL from `from` (the From pages use too: emailFrom in
- * notify/destinations/email.ts); without VIGIL_SMTP_URL it sends nothing and says so.
+ * notify/destinations/email.ts); without VIGIL_SMTP_URL it sends nothing and says so. It waits on the
+ * relay as long as pages do: an invitation is answered only once its email was tried (with the link
+ * when that failed), and a reset's worker holds its lease while it sends.
  */
 export function createAccountMailer(options: {
   smtpUrl: string | undefined;
@@ -47,7 +52,12 @@ export function createAccountMailer(options: {
   log: Logger;
 }): AccountMailer {
   const { smtpUrl, log } = options;
-  const transport = smtpUrl ? nodemailer.createTransport(smtpUrl, { from: options.from }) : undefined;
+  const transport = smtpUrl
+    ? nodemailer.createTransport(
+        { ...SMTP_TIMEOUTS, ...(parseConnectionUrl(smtpUrl) as SMTPTransport.Options) },
+        { from: options.from },
+      )
+    : undefined;
   return {
     async send(email) {
       if (!transport) {
