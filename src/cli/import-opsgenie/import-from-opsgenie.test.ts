@@ -1630,26 +1630,65 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
 });
 
 describe('vigil import opsgenie, run again', () => {
+  const SRE_API = '3d4e5f6a-7b8c-4d9e-8f0a-1b2c3d4e5f6a';
+  /** Opsgenie's maintenances, in this order: all indefinite and without a description, so of one key. */
+  const serveWindows = (windows: { id: string; rules: Json[] }[]) => {
+    opsgenie.instead.set('/v1/maintenance', {
+      data: windows.map((w) => ({ id: w.id, status: 'active', time: { type: 'indefinitely' } })),
+    });
+    for (const w of windows)
+      opsgenie.instead.set(`/v1/maintenance/${w.id}`, {
+        data: { id: w.id, status: 'active', rules: w.rules, time: { type: 'indefinitely' } },
+      });
+  };
+  const disabling = (integration: string) => ({
+    state: 'disabled',
+    entity: { id: integration, type: 'integration' },
+  });
+  /** Vigil's maintenances not yet over: id → what each disables or enables, as `type id state`. */
+  const vigilWindows = async (vigil: TestServer) => {
+    const list = (await vigil.callOk('GET', '/v1/maintenance?type=non-expired')).data;
+    const each = await Promise.all(
+      list.map(async (m: Json) => (await vigil.callOk('GET', `/v1/maintenance/${m.id}`)).data),
+    );
+    return new Map<string, string[]>(
+      each.map((m: Json) => [
+        m.id,
+        m.rules.map((r: Json) => `${r.entity.type} ${r.entity.id} ${r.state}`).sort(),
+      ]),
+    );
+  };
+  /** A run's maintenance lines, a dry run's "would be created" read as "created". */
+  const maintenanceLines = (run: { progress: string[] }) =>
+    outcomesOf(run.progress).filter((l) => l.startsWith('maintenance '));
+  /** A run through a proxy recording what it asks of Vigil: its maintenance lines, and maintenance writes. */
+  const runRecordingMaintenance = async (vigil: TestServer) => {
+    const proxy = await recordingProxy(vigil);
+    try {
+      const run = await runImport(['--api-url', opsgenie.url, '--api-key', OPSGENIE_KEY], {
+        VIGIL_URL: proxy.url,
+        VIGIL_API_KEY: vigil.key,
+      });
+      assert.equal(run.code, 0, [...run.progress, ...run.out].join('\n'));
+      return {
+        lines: maintenanceLines(run),
+        writes: proxy.requests
+          .filter((r) => r.method !== 'GET' && r.path.startsWith('/v1/maintenance'))
+          .map((r) => `${r.method} ${r.path}`),
+      };
+    } finally {
+      await proxy.close();
+    }
+  };
+
   it('two maintenances alike but for their rules each keep their own, run after run', () =>
     inFreshVigil(async (vigil) => {
-      const SRE_API = '3d4e5f6a-7b8c-4d9e-8f0a-1b2c3d4e5f6a';
       const windows = [
         { id: '1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f', integration: SRE_API },
         { id: '2d3e4f5a-6b7c-4d8e-9f0a-1b2c3d4e5f6a', integration: MAIL_ALERTS },
       ];
       // Opsgenie's description is optional: two indefinite windows without one have the same key.
-      opsgenie.instead.set('/v1/maintenance', {
-        data: windows.map((w) => ({ id: w.id, status: 'active', time: { type: 'indefinitely' } })),
-      });
-      for (const w of windows)
-        opsgenie.instead.set(`/v1/maintenance/${w.id}`, {
-          data: {
-            id: w.id,
-            status: 'active',
-            rules: [{ state: 'disabled', entity: { id: w.integration, type: 'integration' } }],
-            time: { type: 'indefinitely' },
-          },
-        });
+      serveWindows(windows.map((w) => ({ id: w.id, rules: [disabling(w.integration)] })));
       const first = await importInto(vigil);
       assert.equal(first.code, 0, [...first.progress, ...first.out].join('\n'));
       const integrations = (await vigil.callOk('GET', '/v2/integrations')).data;
@@ -1674,6 +1713,80 @@ describe('vigil import opsgenie, run again', () => {
         );
         assert.deepEqual(await disabled(), expected, `${run} run: each integration still in its own`);
       }
+    }));
+
+  it('a new maintenance alike an imported one and listed first is made, never taking the imported one’s', () =>
+    inFreshVigil(async (vigil) => {
+      const OLD = { id: '1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f', rules: [disabling(SRE_API)] };
+      const NEW = { id: '3e4f5a6b-7c8d-4e9f-8a0b-1c2d3e4f5a6b', rules: [disabling(MAIL_ALERTS)] };
+      serveWindows([OLD]);
+      const first = await importInto(vigil);
+      assert.equal(first.code, 0, [...first.progress, ...first.out].join('\n'));
+      const before = await vigilWindows(vigil);
+      assert.equal(before.size, 1);
+
+      serveWindows([NEW, OLD]);
+      const expected = [`maintenance "" (${NEW.id}): created`, `maintenance "" (${OLD.id}): unchanged`];
+      const dry = await importInto(vigil, '--dry-run');
+      assert.deepEqual(maintenanceLines(dry), expected, dry.progress.join('\n'));
+      const second = await runRecordingMaintenance(vigil);
+      assert.deepEqual(second.lines, expected);
+      // The old one's integration stays in maintenance throughout: its maintenance is not written to.
+      assert.deepEqual(second.writes, ['POST /v1/maintenance']);
+      const after = await vigilWindows(vigil);
+      const mailAlerts = (await vigil.callOk('GET', '/v2/integrations')).data.find(
+        (i: Json) => i.name === 'Mail Alerts',
+      );
+      assert.deepEqual(
+        [...after.values()].sort(),
+        [...before.values(), [`integration ${mailAlerts.id} disabled`]].sort(),
+      );
+      for (const [id, rules] of before) assert.deepEqual(after.get(id), rules, 'the old one keeps its id');
+    }));
+
+  it('of two maintenances alike, the one whose rules changed is updated and the other left as it is', () =>
+    inFreshVigil(async (vigil) => {
+      const NIGHT_SHIFT = 'ac3f5e4a-7d6f-4a8b-9c2d-3e4f5a6b7c8d';
+      const changing = { id: '1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f', rules: [disabling(SRE_API)] };
+      const same = { id: '2d3e4f5a-6b7c-4d8e-9f0a-1b2c3d4e5f6a', rules: [disabling(MAIL_ALERTS)] };
+      serveWindows([changing, same]);
+      const first = await importInto(vigil);
+      assert.equal(first.code, 0, [...first.progress, ...first.out].join('\n'));
+      const before = await vigilWindows(vigil);
+
+      // The changed one listed first, the other's maintenance first in Vigil's list (the newest).
+      serveWindows([
+        {
+          ...changing,
+          rules: [...changing.rules, { state: 'enabled', entity: { id: NIGHT_SHIFT, type: 'policy' } }],
+        },
+        same,
+      ]);
+      const expected = [`maintenance "" (${changing.id}): updated`, `maintenance "" (${same.id}): unchanged`];
+      const dry = await importInto(vigil, '--dry-run');
+      assert.deepEqual(maintenanceLines(dry), expected, dry.progress.join('\n'));
+      const second = await runRecordingMaintenance(vigil);
+      assert.deepEqual(second.lines, expected);
+      const integrations = (await vigil.callOk('GET', '/v2/integrations')).data;
+      const disables = (name: string) =>
+        `integration ${integrations.find((i: Json) => i.name === name).id} disabled`;
+      const idWith = (rules: string[]) => [...before].find(([, r]) => r.join() === rules.join())?.[0];
+      const changedId = idWith([disables('SRE API')]);
+      const sameId = idWith([disables('Mail Alerts')]);
+      assert.deepEqual(second.writes, [`PATCH /v1/maintenance/${changedId}`]);
+      const nightShift = (await vigil.callOk('GET', '/v2/policies/alert')).data.find(
+        (p: Json) => p.name === 'Night shift',
+      );
+      const after = await vigilWindows(vigil);
+      assert.deepEqual(
+        after.get(changedId ?? ''),
+        [disables('SRE API'), `policy ${nightShift.id} enabled`].sort(),
+      );
+      assert.deepEqual(
+        after.get(sameId ?? ''),
+        [disables('Mail Alerts')],
+        'the unchanged one keeps its rules',
+      );
     }));
 
   it('a run stopped before a new user’s rules leaves Vigil’s default for the next to delete, never a person’s own', () =>

@@ -1,4 +1,4 @@
-import { eachItem, enc, readList, sameJson, Skip, type ImportContext } from './context.js';
+import { eachItem, enc, errorText, readList, sameJson, Skip, type ImportContext } from './context.js';
 import { instantOf } from './normalize.js';
 import { MaintenanceShape, MaintenanceSummaryShape, shaped, text, type MaintenanceIn } from './shapes.js';
 
@@ -42,23 +42,113 @@ async function vigilMaintenances(ctx: ImportContext) {
   return found;
 }
 
-/**
- * Takes the Vigil maintenance an Opsgenie one with this key is: the one with the same rules, else the
- * first left. Once taken it is no other's, so two Opsgenie maintenances never both update one, each
- * moving the other's rules onto it on every run. `rules` is undefined when they cannot all be compared
- * (a dry run would create something they name).
- */
-function takeMaintenance(
-  left: Map<string, VigilMaintenance[]>,
-  key: string,
-  rules: string[] | undefined,
-): VigilMaintenance | undefined {
-  const candidates = left.get(key) ?? [];
-  const same = rules === undefined ? -1 : candidates.findIndex((c) => sameJson(c.rules, rules));
-  const [taken] = candidates.splice(same === -1 ? 0 : same, 1);
-  return taken;
+/** What an Opsgenie maintenance is to be in Vigil, worked out before anything is written. */
+interface PlannedMaintenance {
+  label: string;
+  key: string;
+  /** What was left out of it, for its line. */
+  notes: string;
+  body: {
+    description: string;
+    time: { type: string; startDate?: string; endDate?: string };
+    rules: { state: 'enabled' | 'disabled'; entity: { id: string; type: 'integration' | 'policy' } }[];
+  };
+  /**
+   * Its rules as `ruleKeys` gives them; undefined when they cannot all be compared (a dry run would create
+   * something they name, which no Vigil maintenance has yet).
+   */
+  wanted: string[] | undefined;
 }
 
+/**
+ * Gives each planned maintenance the Vigil one it is, among those with its key: first every one with the
+ * same rules takes it, then those left without one take the ones no other took, in Opsgenie's order. In
+ * one pass a new or changed window listed first would take, and empty, another's exact match, leaving
+ * its integrations out of maintenance until the other's own was made again (never, if the run stopped).
+ */
+function matchMaintenances(
+  plans: readonly PlannedMaintenance[],
+  existing: Map<string, VigilMaintenance[]>,
+): Map<PlannedMaintenance, VigilMaintenance> {
+  const matched = new Map<PlannedMaintenance, VigilMaintenance>();
+  const left = new Map([...existing].map(([key, found]) => [key, [...found]]));
+  for (const plan of plans) {
+    const candidates = left.get(plan.key) ?? [];
+    const same = candidates.findIndex((c) => plan.wanted !== undefined && sameJson(c.rules, plan.wanted));
+    const [taken] = same === -1 ? [] : candidates.splice(same, 1);
+    if (taken) matched.set(plan, taken);
+  }
+  for (const plan of plans) {
+    if (matched.has(plan)) continue;
+    const other = left.get(plan.key)?.shift();
+    if (other) matched.set(plan, other);
+  }
+  return matched;
+}
+
+/** What the maintenance is in Vigil, or the reason (a Skip) it is not imported. */
+function planOf(ctx: ImportContext, m: MaintenanceIn, label: string): PlannedMaintenance {
+  if (m.status === 'past' || m.status === 'cancelled') throw new Skip('it is over');
+  const left: string[] = [];
+  /**
+   * What it disables (or, a policy, enables) in Vigil, in Opsgenie's order (an undefined id: a dry run
+   * would create it).
+   */
+  const rules: {
+    type: 'integration' | 'policy';
+    id: string | undefined;
+    state: 'enabled' | 'disabled';
+  }[] = [];
+  for (const rule of m.rules) {
+    const type = rule.entity.type;
+    if (type !== 'integration' && type !== 'policy') {
+      left.push(`its ${type} rule (Vigil's maintenance disables integrations and policies)`);
+      continue;
+    }
+    // As in Opsgenie: a maintenance may turn a policy on for its time, never an integration.
+    if (rule.state === 'enabled' && type === 'integration') {
+      left.push(`its rule enabling integration ${rule.entity.id} (a maintenance only disables integrations)`);
+      continue;
+    }
+    const imported = type === 'integration' ? ctx.integrations : ctx.policies;
+    if (!imported.has(rule.entity.id)) {
+      left.push(`${type} ${rule.entity.id}, which was not imported`);
+      continue;
+    }
+    rules.push({
+      type,
+      id: imported.get(rule.entity.id),
+      state: rule.state === 'enabled' ? 'enabled' : 'disabled',
+    });
+  }
+  if (rules.length === 0)
+    throw new Skip(`nothing it disables is in Vigil: ${left.join('; ') || 'it has no rules'}`);
+  const endDate = instantOf(m.time.endDate);
+  const startDate = instantOf(m.time.startDate);
+  let time: PlannedMaintenance['body']['time'];
+  if (m.time.type === 'indefinitely') time = { type: 'indefinitely' };
+  else if (startDate && endDate) time = { type: 'schedule', startDate, endDate };
+  else throw new Skip('its dates are not ones Vigil can read');
+  // A dry run has no ids for what it would make.
+  const known = rules.filter((r): r is (typeof rules)[number] & { id: string } => r.id !== undefined);
+  const body = {
+    description: m.description ?? '',
+    time,
+    rules: known.map((r) => ({ state: r.state, entity: { id: r.id, type: r.type } })),
+  };
+  return {
+    label,
+    key: keyOf(m),
+    notes: left.map((l) => `${l} left out`).join('; '),
+    body,
+    wanted: known.length === rules.length ? ruleKeys(body.rules) : undefined,
+  };
+}
+
+/**
+ * Reads every maintenance before writing any, so that each is matched knowing what all the others want
+ * (`matchMaintenances`); one that cannot be read or is skipped says so as it is read.
+ */
 export async function importMaintenance(ctx: ImportContext): Promise<void> {
   const items = await readList(ctx, 'maintenance', 'maintenance windows', async () => {
     const got = await ctx.source.get('/v1/maintenance?type=non-expired');
@@ -68,6 +158,7 @@ export async function importMaintenance(ctx: ImportContext): Promise<void> {
   const existing = await vigilMaintenances(ctx);
   const labelFor = (m: Record<string, unknown>) =>
     `"${text(typeof m.description === 'string' ? m.description.slice(0, 80) : '')}" (${text(m.id)})`;
+  const plans: PlannedMaintenance[] = [];
   await eachItem(
     ctx,
     'maintenance',
@@ -76,70 +167,27 @@ export async function importMaintenance(ctx: ImportContext): Promise<void> {
     async (summary) => {
       const got = shaped(MaintenanceShape, await ctx.source.get(`/v1/maintenance/${enc(summary.id)}`));
       if (!got.ok) throw new Skip(got.why);
-      const m: MaintenanceIn = got.value;
-      const label = labelFor(m);
-      if (m.status === 'past' || m.status === 'cancelled') throw new Skip('it is over');
-      const left: string[] = [];
-      /**
-       * What it disables (or, a policy, enables) in Vigil, in Opsgenie's order (an undefined id: a dry run
-       * would create it).
-       */
-      const rules: {
-        type: 'integration' | 'policy';
-        id: string | undefined;
-        state: 'enabled' | 'disabled';
-      }[] = [];
-      for (const rule of m.rules) {
-        const type = rule.entity.type;
-        if (type !== 'integration' && type !== 'policy') {
-          left.push(`its ${type} rule (Vigil's maintenance disables integrations and policies)`);
-          continue;
-        }
-        // As in Opsgenie: a maintenance may turn a policy on for its time, never an integration.
-        if (rule.state === 'enabled' && type === 'integration') {
-          left.push(
-            `its rule enabling integration ${rule.entity.id} (a maintenance only disables integrations)`,
-          );
-          continue;
-        }
-        const imported = type === 'integration' ? ctx.integrations : ctx.policies;
-        if (!imported.has(rule.entity.id)) {
-          left.push(`${type} ${rule.entity.id}, which was not imported`);
-          continue;
-        }
-        rules.push({
-          type,
-          id: imported.get(rule.entity.id),
-          state: rule.state === 'enabled' ? 'enabled' : 'disabled',
-        });
-      }
-      if (rules.length === 0)
-        throw new Skip(`nothing it disables is in Vigil: ${left.join('; ') || 'it has no rules'}`);
-      const endDate = instantOf(m.time.endDate);
-      const startDate = instantOf(m.time.startDate);
-      let time: { type: string; startDate?: string; endDate?: string };
-      if (m.time.type === 'indefinitely') time = { type: 'indefinitely' };
-      else if (startDate && endDate) time = { type: 'schedule', startDate, endDate };
-      else throw new Skip('its dates are not ones Vigil can read');
-      const notes = left.map((l) => `${l} left out`).join('; ');
-      // A dry run has no ids for what it would make.
-      const known = rules.filter((r): r is (typeof rules)[number] & { id: string } => r.id !== undefined);
-      const body = {
-        description: m.description ?? '',
-        time,
-        rules: known.map((r) => ({ state: r.state, entity: { id: r.id, type: r.type } })),
-      };
-      const wanted = known.length === rules.length ? ruleKeys(body.rules) : undefined;
-      const have = takeMaintenance(existing, keyOf(m), wanted);
-      if (have && wanted && sameJson(have.rules, wanted))
-        return ctx.report.record('maintenance', label, 'unchanged', notes);
-      if (have) {
-        if (!ctx.dryRun) await ctx.target.patch(`/v1/maintenance/${enc(have.id)}`, { rules: body.rules });
-        return ctx.report.record('maintenance', label, 'updated', notes);
-      }
-      if (!ctx.dryRun) await ctx.target.post('/v1/maintenance', body);
-      ctx.report.record('maintenance', label, 'created', notes);
+      plans.push(planOf(ctx, got.value, labelFor(got.value)));
     },
     labelFor,
   );
+  const matched = matchMaintenances(plans, existing);
+  // Each in its own try, as `eachItem`'s steps: a write Vigil refuses fails that maintenance alone.
+  for (const plan of plans) {
+    const have = matched.get(plan);
+    try {
+      if (have && plan.wanted && sameJson(have.rules, plan.wanted)) {
+        ctx.report.record('maintenance', plan.label, 'unchanged', plan.notes);
+      } else if (have) {
+        if (!ctx.dryRun)
+          await ctx.target.patch(`/v1/maintenance/${enc(have.id)}`, { rules: plan.body.rules });
+        ctx.report.record('maintenance', plan.label, 'updated', plan.notes);
+      } else {
+        if (!ctx.dryRun) await ctx.target.post('/v1/maintenance', plan.body);
+        ctx.report.record('maintenance', plan.label, 'created', plan.notes);
+      }
+    } catch (error) {
+      ctx.report.record('maintenance', plan.label, 'failed', errorText(error));
+    }
+  }
 }
