@@ -10,27 +10,23 @@ import type { TimeRestriction, Weekday } from './schedule.js';
  * Ranges and day names are left to schedule.ts's validation, whose messages say what to give instead.
  */
 
+/**
+ * Opsgenie always sends hours and minutes, but the Go SDK (so Terraform) leaves out every field that is 0:
+ * its 00:00–08:00 comes as `{"endHour": 8}`. Vigil reads a missing hour or minute as 0.
+ */
 const Window = Type.Object({
   startDay: Type.Optional(Type.String({ maxLength: 16 })),
-  startHour: Type.Integer(),
-  /** Opsgenie always sends minutes; Vigil reads a missing one as 0. */
+  startHour: Type.Optional(Type.Integer()),
   startMin: Type.Optional(Type.Integer()),
   endDay: Type.Optional(Type.String({ maxLength: 16 })),
-  endHour: Type.Integer(),
+  endHour: Type.Optional(Type.Integer()),
   endMin: Type.Optional(Type.Integer()),
 });
-
-/**
- * The Go SDK's og.TimeRestriction holds `restriction` as a struct, not a pointer, so `omitempty` never
- * leaves it out: a weekday-and-time-of-day restriction from it (so from Terraform) comes with
- * `"restriction": {}` beside its `restrictions`. That empty object is no window.
- */
-const GoZeroWindow = Type.Object({}, { additionalProperties: false });
 
 export const TimeRestrictionSchema = Type.Object(
   {
     type: StringEnum(['time-of-day', 'weekday-and-time-of-day']),
-    restriction: Type.Optional(Type.Union([Window, GoZeroWindow])),
+    restriction: Type.Optional(Window),
     restrictions: Type.Optional(Type.Array(Window, { maxItems: 100 })),
   },
   {
@@ -42,10 +38,18 @@ export const TimeRestrictionSchema = Type.Object(
 export type WindowInput = Static<typeof Window>;
 export type TimeRestrictionInput = Static<typeof TimeRestrictionSchema>;
 
-/** The single window given as `restriction`, if any: the Go SDK's empty `{}` is none. */
+/**
+ * The single window given as `restriction`, if any. The Go SDK's og.TimeRestriction holds it as a struct,
+ * not a pointer, so `omitempty` never leaves it out: a weekday-and-time-of-day restriction from it comes
+ * with `"restriction": {}` beside its `restrictions`, and a "none" as only that. A window with no field at
+ * all is therefore none, not 00:00–00:00.
+ */
 export function singleWindow(input: TimeRestrictionInput): WindowInput | undefined {
   const window = input.restriction;
-  return window !== undefined && 'startHour' in window ? (window as WindowInput) : undefined;
+  if (window === undefined) return undefined;
+  const { startDay, startHour, startMin, endDay, endHour, endMin } = window;
+  const given = [startDay, startHour, startMin, endDay, endHour, endMin].some((f) => f !== undefined);
+  return given ? window : undefined;
 }
 
 /** Whether `input` restricts nothing: Opsgenie clients send no window (or the Go SDK's `{}`) for "none". */
@@ -73,10 +77,10 @@ export function timeRestrictionOf(
       type: input.type,
       restrictions: windows.map((w) => ({
         ...(w.startDay !== undefined ? { startDay: w.startDay as Weekday } : {}),
-        startHour: w.startHour,
+        startHour: w.startHour ?? 0,
         startMin: w.startMin ?? 0,
         ...(w.endDay !== undefined ? { endDay: w.endDay as Weekday } : {}),
-        endHour: w.endHour,
+        endHour: w.endHour ?? 0,
         endMin: w.endMin ?? 0,
       })),
     },

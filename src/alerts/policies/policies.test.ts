@@ -478,6 +478,26 @@ describe('time restrictions and who the alert is for', () => {
     assert.equal(rows[0].time_restriction, null);
   });
 
+  it('keeps a window from midnight as the Go SDK sends it (hours of 0 left out), and its empty one as none', async () => {
+    // Terraform's 00:00–06:00: og.Restriction's fields are all omitempty, so only endHour is sent.
+    const night = await policy({
+      name: `Small hours ${run}`,
+      filter: about(`small-hours-${run}`),
+      timeRestrictions: { type: 'time-of-day', restriction: { endHour: 6 } },
+    });
+    const got = (await call('GET', `/v2/policies/${night}`)).data;
+    assert.deepEqual(got.timeRestrictions, {
+      type: 'time-of-day',
+      restriction: { startHour: 0, startMin: 0, endHour: 6, endMin: 0 },
+    });
+    const always = await policy({
+      name: `Any hour ${run}`,
+      filter: about(`any-hour-${run}`),
+      timeRestrictions: { type: 'time-of-day', restriction: {} },
+    });
+    assert.equal((await call('GET', `/v2/policies/${always}`)).data.timeRestrictions, undefined);
+  });
+
   it('filters on the alert’s teams and recipients by name', async () => {
     await policy({
       name: `Payments team ${run}`,

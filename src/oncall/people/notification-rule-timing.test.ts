@@ -141,6 +141,25 @@ describe('notification rule time restriction and repeat', () => {
     );
   });
 
+  it('keeps a window to midnight as the Go SDK sends it (hours of 0 left out), and its empty one as none', async () => {
+    // Terraform's 22:00–00:00: og.Restriction's fields are all omitempty, so only startHour is sent.
+    const late = await call('POST', base, {
+      name: `Till midnight ${run}`,
+      actionType: 'add-note',
+      timeRestriction: { type: 'time-of-day', restriction: { startHour: 22 } },
+    });
+    assert.deepEqual((await ruleOf((late.data as Json).id as string)).timeRestriction, {
+      type: 'time-of-day',
+      restriction: { startHour: 22, startMin: 0, endHour: 0, endMin: 0 },
+    });
+    const always = await call('POST', base, {
+      name: `Any time ${run}`,
+      actionType: 'add-note',
+      timeRestriction: { type: 'time-of-day', restriction: {} },
+    });
+    assert.equal((await ruleOf((always.data as Json).id as string)).timeRestriction, undefined);
+  });
+
   it('refuses a time restriction that is not one, naming the field, and changes nothing', async () => {
     const made = await call('POST', base, { name: `Plain ${run}`, actionType: 'add-note' });
     const id = (made.data as Json).id as string;

@@ -417,6 +417,45 @@ describe('team routing rules (/v2/teams/{identifier}/routing-rules)', () => {
     assert.equal((await server.call('GET', `${path}/not-an-id`)).status, 404);
   });
 
+  it('takes windows at midnight as the Go SDK sends them, with every 0 left out', async () => {
+    const teamId = await createTeam('Midnight');
+    const none = { type: 'none' };
+    // Terraform's 00:00–08:00: og.Restriction's fields are all omitempty, so only endHour is sent.
+    const early = await addRule(teamId, {
+      timeRestriction: { type: 'time-of-day', restriction: { endHour: 8 } },
+      notify: none,
+    });
+    // Friday 18:00 to Monday 00:00, beside the struct's empty "restriction".
+    const weekend = await addRule(teamId, {
+      timeRestriction: {
+        type: 'weekday-and-time-of-day',
+        restrictions: [{ startDay: 'friday', startHour: 18, endDay: 'monday' }],
+        restriction: {},
+      },
+      notify: none,
+    });
+    const shown = async (id: string) =>
+      (await server.call('GET', `/v2/teams/${teamId}/routing-rules/${id}`)).body.data.timeRestriction;
+    assert.deepEqual(await shown(early), {
+      type: 'time-of-day',
+      restriction: { startHour: 0, startMin: 0, endHour: 8, endMin: 0 },
+    });
+    assert.deepEqual(await shown(weekend), {
+      type: 'weekday-and-time-of-day',
+      restrictions: [
+        { startDay: 'friday', startHour: 18, startMin: 0, endDay: 'monday', endHour: 0, endMin: 0 },
+      ],
+    });
+    // The struct's zero value alone is no window, as before: a rule that always applies leaves it out.
+    assert.deepEqual(
+      await rejected('POST', `/v2/teams/${teamId}/routing-rules`, {
+        timeRestriction: { type: 'time-of-day', restriction: {} },
+        notify: none,
+      }),
+      ['timeRestriction'],
+    );
+  });
+
   it("lets the team's admins and org admins change routing; anyone may read it", async () => {
     const teamId = await createTeam('Permissions', [
       { user: { username: 'alice@example.com' }, role: 'admin' },

@@ -5576,22 +5576,20 @@ export interface paths {
               | {
                   /** @enum {string} */
                   type: 'time-of-day' | 'weekday-and-time-of-day';
-                  restriction?:
-                    | {
-                        startDay?: string;
-                        startHour: number;
-                        startMin?: number;
-                        endDay?: string;
-                        endHour: number;
-                        endMin?: number;
-                      }
-                    | Record<string, never>;
-                  restrictions?: {
+                  restriction?: {
                     startDay?: string;
-                    startHour: number;
+                    startHour?: number;
                     startMin?: number;
                     endDay?: string;
-                    endHour: number;
+                    endHour?: number;
+                    endMin?: number;
+                  };
+                  restrictions?: {
+                    startDay?: string;
+                    startHour?: number;
+                    startMin?: number;
+                    endDay?: string;
+                    endHour?: number;
                     endMin?: number;
                   }[];
                 }
@@ -5899,22 +5897,20 @@ export interface paths {
               | {
                   /** @enum {string} */
                   type: 'time-of-day' | 'weekday-and-time-of-day';
-                  restriction?:
-                    | {
-                        startDay?: string;
-                        startHour: number;
-                        startMin?: number;
-                        endDay?: string;
-                        endHour: number;
-                        endMin?: number;
-                      }
-                    | Record<string, never>;
-                  restrictions?: {
+                  restriction?: {
                     startDay?: string;
-                    startHour: number;
+                    startHour?: number;
                     startMin?: number;
                     endDay?: string;
-                    endHour: number;
+                    endHour?: number;
+                    endMin?: number;
+                  };
+                  restrictions?: {
+                    startDay?: string;
+                    startHour?: number;
+                    startMin?: number;
+                    endDay?: string;
+                    endHour?: number;
                     endMin?: number;
                   }[];
                 }
@@ -7795,22 +7791,20 @@ export interface paths {
               | {
                   /** @enum {string} */
                   type: 'time-of-day' | 'weekday-and-time-of-day';
-                  restriction?:
-                    | {
-                        startDay?: string;
-                        startHour: number;
-                        startMin?: number;
-                        endDay?: string;
-                        endHour: number;
-                        endMin?: number;
-                      }
-                    | Record<string, never>;
-                  restrictions?: {
+                  restriction?: {
                     startDay?: string;
-                    startHour: number;
+                    startHour?: number;
                     startMin?: number;
                     endDay?: string;
-                    endHour: number;
+                    endHour?: number;
+                    endMin?: number;
+                  };
+                  restrictions?: {
+                    startDay?: string;
+                    startHour?: number;
+                    startMin?: number;
+                    endDay?: string;
+                    endHour?: number;
                     endMin?: number;
                   }[];
                 }
@@ -7975,22 +7969,20 @@ export interface paths {
               | {
                   /** @enum {string} */
                   type: 'time-of-day' | 'weekday-and-time-of-day';
-                  restriction?:
-                    | {
-                        startDay?: string;
-                        startHour: number;
-                        startMin?: number;
-                        endDay?: string;
-                        endHour: number;
-                        endMin?: number;
-                      }
-                    | Record<string, never>;
-                  restrictions?: {
+                  restriction?: {
                     startDay?: string;
-                    startHour: number;
+                    startHour?: number;
                     startMin?: number;
                     endDay?: string;
-                    endHour: number;
+                    endHour?: number;
+                    endMin?: number;
+                  };
+                  restrictions?: {
+                    startDay?: string;
+                    startHour?: number;
+                    startMin?: number;
+                    endDay?: string;
+                    endHour?: number;
                     endMin?: number;
                   }[];
                 }
@@ -8832,22 +8824,20 @@ export interface paths {
             timeRestriction?: {
               /** @enum {string} */
               type: 'time-of-day' | 'weekday-and-time-of-day';
-              restriction?:
-                | {
-                    startDay?: string;
-                    startHour: number;
-                    startMin?: number;
-                    endDay?: string;
-                    endHour: number;
-                    endMin?: number;
-                  }
-                | Record<string, never>;
-              restrictions?: {
+              restriction?: {
                 startDay?: string;
-                startHour: number;
+                startHour?: number;
                 startMin?: number;
                 endDay?: string;
-                endHour: number;
+                endHour?: number;
+                endMin?: number;
+              };
+              restrictions?: {
+                startDay?: string;
+                startHour?: number;
+                startMin?: number;
+                endDay?: string;
+                endHour?: number;
                 endMin?: number;
               }[];
             };
@@ -9064,22 +9054,20 @@ export interface paths {
             timeRestriction?: {
               /** @enum {string} */
               type: 'time-of-day' | 'weekday-and-time-of-day';
-              restriction?:
-                | {
-                    startDay?: string;
-                    startHour: number;
-                    startMin?: number;
-                    endDay?: string;
-                    endHour: number;
-                    endMin?: number;
-                  }
-                | Record<string, never>;
-              restrictions?: {
+              restriction?: {
                 startDay?: string;
-                startHour: number;
+                startHour?: number;
                 startMin?: number;
                 endDay?: string;
-                endHour: number;
+                endHour?: number;
+                endMin?: number;
+              };
+              restrictions?: {
+                startDay?: string;
+                startHour?: number;
+                startMin?: number;
+                endDay?: string;
+                endHour?: number;
                 endMin?: number;
               }[];
             } | null;
@@ -9221,22 +9209,20 @@ export interface paths {
               timeRestriction?: {
                 /** @enum {string} */
                 type: 'time-of-day' | 'weekday-and-time-of-day';
-                restriction?:
-                  | {
-                      startDay?: string;
-                      startHour: number;
-                      startMin?: number;
-                      endDay?: string;
-                      endHour: number;
-                      endMin?: number;
-                    }
-                  | Record<string, never>;
-                restrictions?: {
+                restriction?: {
                   startDay?: string;
-                  startHour: number;
+                  startHour?: number;
                   startMin?: number;
                   endDay?: string;
-                  endHour: number;
+                  endHour?: number;
+                  endMin?: number;
+                };
+                restrictions?: {
+                  startDay?: string;
+                  startHour?: number;
+                  startMin?: number;
+                  endDay?: string;
+                  endHour?: number;
                   endMin?: number;
                 }[];
               } | null;
@@ -9402,22 +9388,20 @@ export interface paths {
               timeRestriction?: {
                 /** @enum {string} */
                 type: 'time-of-day' | 'weekday-and-time-of-day';
-                restriction?:
-                  | {
-                      startDay?: string;
-                      startHour: number;
-                      startMin?: number;
-                      endDay?: string;
-                      endHour: number;
-                      endMin?: number;
-                    }
-                  | Record<string, never>;
-                restrictions?: {
+                restriction?: {
                   startDay?: string;
-                  startHour: number;
+                  startHour?: number;
                   startMin?: number;
                   endDay?: string;
-                  endHour: number;
+                  endHour?: number;
+                  endMin?: number;
+                };
+                restrictions?: {
+                  startDay?: string;
+                  startHour?: number;
+                  startMin?: number;
+                  endDay?: string;
+                  endHour?: number;
                   endMin?: number;
                 }[];
               } | null;
@@ -9507,22 +9491,20 @@ export interface paths {
             timeRestriction?: {
               /** @enum {string} */
               type: 'time-of-day' | 'weekday-and-time-of-day';
-              restriction?:
-                | {
-                    startDay?: string;
-                    startHour: number;
-                    startMin?: number;
-                    endDay?: string;
-                    endHour: number;
-                    endMin?: number;
-                  }
-                | Record<string, never>;
-              restrictions?: {
+              restriction?: {
                 startDay?: string;
-                startHour: number;
+                startHour?: number;
                 startMin?: number;
                 endDay?: string;
-                endHour: number;
+                endHour?: number;
+                endMin?: number;
+              };
+              restrictions?: {
+                startDay?: string;
+                startHour?: number;
+                startMin?: number;
+                endDay?: string;
+                endHour?: number;
                 endMin?: number;
               }[];
             } | null;
@@ -9640,22 +9622,20 @@ export interface paths {
             timeRestriction?: {
               /** @enum {string} */
               type: 'time-of-day' | 'weekday-and-time-of-day';
-              restriction?:
-                | {
-                    startDay?: string;
-                    startHour: number;
-                    startMin?: number;
-                    endDay?: string;
-                    endHour: number;
-                    endMin?: number;
-                  }
-                | Record<string, never>;
-              restrictions?: {
+              restriction?: {
                 startDay?: string;
-                startHour: number;
+                startHour?: number;
                 startMin?: number;
                 endDay?: string;
-                endHour: number;
+                endHour?: number;
+                endMin?: number;
+              };
+              restrictions?: {
+                startDay?: string;
+                startHour?: number;
+                startMin?: number;
+                endDay?: string;
+                endHour?: number;
                 endMin?: number;
               }[];
             } | null;
