@@ -111,7 +111,7 @@ function engineOn(plugin?: KyselyPlugin): EscalationEngine {
 }
 
 describe('two engine transactions on one alert', () => {
-  it('resumes the escalation a new alert starts paused when it is unacknowledged meanwhile', async () => {
+  it('restarts the escalation a new alert starts paused when it is unacknowledged meanwhile', async () => {
     const alertId = await createTeamAlert(api, 'acknowledged before its escalation started', 'Lock');
     const acked = async (want: boolean) =>
       waitFor(`acknowledged ${want}`, async () => {

@@ -91,9 +91,18 @@ export function createEscalationConsumer(options: EscalationConsumerOptions): Al
           : false;
       return dueNow || readyDue;
     }
-    if (event.type !== 'note_added') await reconcile(etx, event, now);
+    if (event.type !== 'note_added') await reconcile(etx, event, now, madeAt(event, now));
     const followUpDue = await followUp(etx, event, now);
     return (await runner.claimAndRun(etx, now, batchSize, event.alertId)).due || followUpDue || readyDue;
+  }
+
+  /**
+   * When an event's change was made, on the engine's clock: never after `now`, as a test's held clock (or
+   * another process's clock a little ahead) would otherwise have it.
+   */
+  function madeAt(event: AlertEvent, now: Date): Date {
+    const at = clock.fromSystemTime(new Date(event.at));
+    return at.getTime() < now.getTime() ? at : now;
   }
 
   /** The waiting runs of new alerts, made at once, and their steps due now run together. */
@@ -205,7 +214,7 @@ export function createEscalationConsumer(options: EscalationConsumerOptions): Al
 /**
  * Serialises the engine's work on these alerts until the commit, across loops and processes. A run made
  * here is not seen by another transaction until this one commits: without the lock, an unacknowledge
- * handled meanwhile would find no run to resume, and the run made paused from the alert as it was read
+ * handled meanwhile would find no run to start over, and the run made paused from the alert as it was read
  * here would stay paused for good. With it, whichever transaction comes second reads the alert and the
  * runs after the first committed. Taken first, while the transaction holds nothing else, and in one
  * statement (lockNames' one order): waiting for it can close no cycle.

@@ -181,6 +181,28 @@ async function logs(alertId: string): Promise<string[]> {
 /** Waits until the engine and the sender have done all that is due, for asserting that nothing more happens. */
 const settle = () => server.idle();
 
+/** Alice acknowledges (or unacknowledges) the alert, and the engine has done what that asks. */
+async function acknowledged(alertId: string, value: boolean) {
+  await call('POST', `/v2/alerts/${alertId}/${value ? 'acknowledge' : 'unacknowledge'}`, { user: 'Alice' });
+  await waitFor('the change', async () => {
+    const a = await server.call('GET', `/v2/alerts/${alertId}`);
+    return a.body.data.acknowledged === value;
+  });
+  await settle();
+}
+
+/** How many of the emails about `subjectPart` went to each of `people`, in their order. */
+function pagesOf(subjectPart: string, people: string[]): number[] {
+  return people.map((to) => mailsAbout(subjectPart).filter((m) => m.to.includes(to)).length);
+}
+
+/** Waits for the `count`th email to `address` about `subjectPart`. */
+async function pagedTimes(address: string, subjectPart: string, count: number): Promise<void> {
+  await waitFor(`email ${count} to ${address} about "${subjectPart}"`, async () =>
+    mailsAbout(subjectPart).filter((m) => m.to.includes(address)).length >= count ? true : undefined,
+  );
+}
+
 function linkIn(mail: ReceivedMail, action: 'acknowledge' | 'close'): string {
   const links = [...mail.text.matchAll(/https?:\/\/\S+\/v1\/alert-actions\/[A-Za-z0-9_.-]+/g)].map(
     (m) => m[0],
@@ -325,6 +347,10 @@ describe('escalation', () => {
     const lines = await logs(alertId);
     assert.ok(lines.includes('Alert unacknowledged: the snooze ended'), lines.join('\n'));
     assert.ok(lines.some((l) => l.includes('starts again from its first rule: the snooze ended')));
+    // Its unacknowledged event comes after snooze_ended's: the escalation starts over once, not twice.
+    await settle();
+    assert.equal(mailsAbout(message).length, 2);
+    assert.ok(!(await logs(alertId)).some((l) => l.endsWith('first rule: the alert was unacknowledged')));
   });
 
   it('moves to the next rule at once on the escalate action', async () => {
@@ -499,15 +525,6 @@ describe('acknowledged, and rules that carry on until the alert is closed', () =
     });
   }
 
-  async function acknowledged(alertId: string, value: boolean) {
-    await call('POST', `/v2/alerts/${alertId}/${value ? 'acknowledge' : 'unacknowledge'}`, { user: 'Alice' });
-    await waitFor('the change', async () => {
-      const a = await server.call('GET', `/v2/alerts/${alertId}`);
-      return a.body.data.acknowledged === value;
-    });
-    await settle();
-  }
-
   it('an if-not-closed rule still pages after the acknowledgement; the if-not-acked ones do not', async () => {
     const message = `Manager pages ${run}`;
     const alertId = await managedAlert(message);
@@ -518,7 +535,7 @@ describe('acknowledged, and rules that carry on until the alert is closed', () =
     assert.equal(mailsAbout(message).filter((m) => m.to.includes(bob)).length, 0);
   });
 
-  it('an unacknowledge goes back to the rules passed over while the alert was acknowledged', async () => {
+  it('an unacknowledge starts over from the first rule: the rules passed over run in their turn', async () => {
     const message = `Unacknowledged ${run}`;
     const alertId = await managedAlert(message);
     await mailTo(alice, message);
@@ -527,11 +544,19 @@ describe('acknowledged, and rules that carry on until the alert is closed', () =
     await settle();
     assert.equal(mailsAbout(message).length, 1, 'bob is passed over while the alert is acknowledged');
     await acknowledged(alertId, false);
+    await pagedTimes(alice, message, 2);
+    await settle();
+    assert.deepEqual(pagesOf(message, [alice, bob]), [2, 0], 'alice again at once, bob in his turn');
+    clock.advance(10 * MINUTE);
     await mailTo(bob, message);
-    assert.ok((await logs(alertId)).some((l) => l.includes('passed over while the alert was acknowledged')));
+    assert.ok(
+      (await logs(alertId)).includes(
+        'Managed escalation starts again from its first rule: the alert was unacknowledged',
+      ),
+    );
   });
 
-  it('going back after an unacknowledge does not run an if-not-closed rule a second time', async () => {
+  it('after an unacknowledge, an if-not-closed rule that ran while acknowledged waits for its turn', async () => {
     const message = `Not twice ${run}`;
     const alertId = await managedAlert(message);
     await mailTo(alice, message);
@@ -539,9 +564,9 @@ describe('acknowledged, and rules that carry on until the alert is closed', () =
     clock.advance(35 * MINUTE);
     await mailTo(carol, message);
     await acknowledged(alertId, false);
-    await mailTo(bob, message);
+    await pagedTimes(alice, message, 2);
     await settle();
-    assert.equal(mailsAbout(message).filter((m) => m.to.includes(carol)).length, 1);
+    assert.deepEqual(pagesOf(message, [alice, bob, carol]), [2, 0, 1]);
   });
 
   it('a note reaches those already paged whose rules ask for notes, with the note and who wrote it', async () => {
@@ -562,6 +587,76 @@ describe('acknowledged, and rules that carry on until the alert is closed', () =
     );
     assert.ok(note.text.includes('Rotating the key now'), note.text);
     assert.ok(note.text.includes('Bob'), note.text);
+  });
+});
+
+describe('unacknowledge, as Opsgenie: the alert is taken as just created', () => {
+  // Team Front routes to a policy of one rule and no repeat (the on-call of Security primary, alice, at
+  // once): the escalation is over once she is paged. "Two rules": alice at once, bob after 10 minutes.
+  before(async () => {
+    await call('POST', '/v2/teams', {
+      name: 'Front',
+      members: [alice, bob].map((username) => ({ user: { username }, role: 'user' })),
+    });
+    const onCall = (minutes: number, recipient: Json) => ({
+      condition: 'if-not-acked',
+      notifyType: 'default',
+      delay: { timeAmount: minutes },
+      recipient,
+    });
+    await call('POST', '/v2/escalations', {
+      name: 'Front on call',
+      rules: [onCall(0, { type: 'schedule', name: 'Security primary' })],
+    });
+    await call('PUT', '/v2/teams/Front/routing-rules/default?teamIdentifierType=name', {
+      notify: { type: 'escalation', name: 'Front on call' },
+    });
+    await call('POST', '/v2/escalations', {
+      name: 'Two rules',
+      rules: [onCall(0, { type: 'user', username: alice }), onCall(10, { type: 'user', username: bob })],
+    });
+  });
+
+  async function alertFor(message: string, responder: Json): Promise<string> {
+    const res = await call('POST', '/v2/alerts', { message, responders: [responder] });
+    return waitFor('the alert', async () => {
+      const status = await server.call('GET', `/v2/alerts/requests/${res.requestId}`);
+      return status.body.data?.alertId as string | undefined;
+    });
+  }
+
+  it('pages the on-call again when an escalation that had run its one rule is unacknowledged', async () => {
+    const message = `One rule, unacknowledged ${run}`;
+    const alertId = await alertFor(message, { type: 'team', name: 'Front' });
+    await mailTo(alice, message);
+    await waitFor('the escalation to be over', async () =>
+      (await logs(alertId)).some((l) => l.includes('every rule has run')),
+    );
+    await acknowledged(alertId, true);
+    assert.equal(mailsAbout(message).length, 1, 'nobody is paged while the alert is acknowledged');
+    await acknowledged(alertId, false);
+    await pagedTimes(alice, message, 2);
+    const lines = await logs(alertId);
+    assert.ok(
+      lines.includes('Front on call starts again from its first rule: the alert was unacknowledged'),
+      lines.join('\n'),
+    );
+  });
+
+  it('runs the first rule again at once when acknowledged between rules, and the second in its turn', async () => {
+    const message = `Two rules, unacknowledged ${run}`;
+    const alertId = await alertFor(message, { type: 'escalation', name: 'Two rules' });
+    await mailTo(alice, message);
+    clock.advance(4 * MINUTE);
+    await acknowledged(alertId, true);
+    await acknowledged(alertId, false);
+    await pagedTimes(alice, message, 2);
+    // Not the 6 minutes rule 2 had left: its 10 minutes count again from the unacknowledge.
+    clock.advance(7 * MINUTE);
+    await settle();
+    assert.deepEqual(pagesOf(message, [alice, bob]), [2, 0]);
+    clock.advance(3 * MINUTE);
+    await mailTo(bob, message);
   });
 });
 

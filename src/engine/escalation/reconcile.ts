@@ -12,9 +12,9 @@ import { alertsRepository } from '../../alerts/repository.js';
 /**
  * Brings an alert's unfinished runs (and the finished ones the event may restart), and its pending
  * messages, in line with the alert after an event changed it: the runs are locked and each is told the
- * event (see transition.ts).
+ * event (see transition.ts). `madeAt` is when the event's change was made, on the engine's clock.
  */
-export async function reconcile(etx: EngineTx, event: AlertEvent, now: Date): Promise<void> {
+export async function reconcile(etx: EngineTx, event: AlertEvent, now: Date, madeAt: Date): Promise<void> {
   const { tx, logs } = etx;
   const runs = await repo.lockUnfinished(tx, event.alertId, { completed: reachesFinishedRuns(event) });
   const alert = await alertsRepository.byId(tx, event.alertId);
@@ -28,7 +28,7 @@ export async function reconcile(etx: EngineTx, event: AlertEvent, now: Date): Pr
     return;
   }
   for (const run of runs) {
-    const change = transition(run, alert, event, now);
+    const change = transition(run, alert, event, now, madeAt);
     if (change.kind === 'unchanged') continue;
     await repo.updateRun(tx, run, change.update);
     for (const line of change.logs) logs.add(run.alert_id, line);

@@ -66,8 +66,8 @@ const run = (fields: Partial<RunFields> = {}): RunFields => ({
 const completedRun = (fields: Partial<RunFields> = {}): RunFields =>
   run({ state: 'finished', step: 3, finished_reason: 'completed', ...fields });
 
-/** What the end of a snooze does to a run it starts over: from its first rule, at `now`. */
-const restartedAt = (now: Date, planName: string): RunTransition => ({
+/** What the end of a snooze (or an unacknowledge) does to a run it starts over: from its first rule, at `now`. */
+const restartedAt = (now: Date, planName: string, why = 'the snooze ended'): RunTransition => ({
   kind: 'restarted',
   update: {
     state: 'active',
@@ -80,8 +80,9 @@ const restartedAt = (now: Date, planName: string): RunTransition => ({
     skippedFrom: null,
     replayUntil: null,
   },
-  logs: [`${planName} starts again from its first rule: the snooze ended`],
+  logs: [`${planName} starts again from its first rule: ${why}`],
 });
+const UNACKNOWLEDGED = 'the alert was unacknowledged';
 
 const open: AlertFields = { status: 'open', snoozed: false, acknowledged: false };
 const acked: AlertFields = { ...open, acknowledged: true };
@@ -113,6 +114,8 @@ describe('transition: what an alert event does to a run', () => {
     alert: AlertFields | undefined;
     event: AlertEvent;
     now: Date;
+    /** When the event's change was made; `now` unless said. */
+    madeAt?: Date;
     expect: RunTransition;
   }[] = [
     {
@@ -192,40 +195,71 @@ describe('transition: what an alert event does to a run', () => {
       expect: { kind: 'paused', update: { state: 'paused', pauseReason: 'snoozed' }, logs: [] },
     },
     {
-      name: 'an unacknowledge resumes it with the time that was left',
+      // Paused at 4 between the first rule and the second: the first runs again now, not the second at 16.
+      name: 'an unacknowledge starts a paused run over from its first rule, now',
       run: run({ state: 'paused', paused_at: at(4), pause_reason: 'acknowledged' }),
       alert: open,
       event: event.unacknowledged,
       now: at(10),
-      // Paused 6 minutes at 4 of 10: the second rule comes 6 minutes later than it would have.
-      expect: {
-        kind: 'resumed',
-        update: { state: 'active', baseAt: at(6), nextAt: at(16), pausedAt: null, pauseReason: null },
-        logs: ['Plain resumes: the alert was unacknowledged'],
-      },
+      expect: restartedAt(at(10), 'Plain', UNACKNOWLEDGED),
     },
     {
-      name: 'an unacknowledge goes back to the rules passed over while acknowledged',
+      name: 'an unacknowledge starts a run passing rules over for the acknowledgement over from its first rule',
       run: run({ plan: managed, step: 2, skipped_from: 1 }),
       alert: open,
       event: event.unacknowledged,
       now: at(15),
-      expect: {
-        kind: 'resumed',
-        update: {
-          state: 'active',
-          step: 1,
-          baseAt: at(5),
-          nextAt: at(15),
-          pausedAt: null,
-          pauseReason: null,
-          skippedFrom: null,
-          replayUntil: 2,
-        },
-        logs: [
-          'Managed resumes from Managed rule 2 (after 10 min), passed over while the alert was acknowledged',
-        ],
-      },
+      expect: restartedAt(at(15), 'Managed', UNACKNOWLEDGED),
+    },
+    {
+      name: 'an unacknowledge starts a run that had run all its rules over from its first rule',
+      run: completedRun(),
+      alert: open,
+      event: event.unacknowledged,
+      now: at(90),
+      expect: restartedAt(at(90), 'Plain', UNACKNOWLEDGED),
+    },
+    {
+      name: 'an unacknowledge leaves a run the close of the alert finished over',
+      run: run({ state: 'finished', step: 1, finished_reason: 'alert closed' }),
+      alert: open,
+      event: event.unacknowledged,
+      now: at(90),
+      expect: { kind: 'unchanged' },
+    },
+    {
+      name: 'an unacknowledge leaves a run a notification policy delayed past it to start at its time',
+      run: run({ step: 0, base_at: at(30) }),
+      alert: open,
+      event: event.unacknowledged,
+      now: at(10),
+      expect: { kind: 'unchanged' },
+    },
+    {
+      // The end of a snooze unacknowledges the alert as well: its event comes after snooze_ended's.
+      name: 'an unacknowledge leaves a run the end of the snooze started over since',
+      run: run({ step: 1, base_at: at(30) }),
+      alert: open,
+      event: event.unacknowledged,
+      now: at(31),
+      madeAt: at(30),
+      expect: { kind: 'unchanged' },
+    },
+    {
+      name: 'an unacknowledge on an alert acknowledged again since leaves the run paused',
+      run: run({ state: 'paused', paused_at: at(4), pause_reason: 'acknowledged' }),
+      alert: acked,
+      event: event.unacknowledged,
+      now: at(10),
+      expect: { kind: 'unchanged' },
+    },
+    {
+      name: 'an earlier event leaves a run paused for an acknowledgement taken back since: the unacknowledge starts it over',
+      run: run({ state: 'paused', paused_at: at(4), pause_reason: 'acknowledged' }),
+      alert: open,
+      event: event.acknowledged,
+      now: at(10),
+      expect: { kind: 'unchanged' },
     },
     {
       name: 'an unacknowledge during a snooze leaves it paused',
@@ -313,14 +347,17 @@ describe('transition: what an alert event does to a run', () => {
       now: at(90),
       expect: restartedAt(at(90), 'Managed'),
     },
-    {
-      name: 'other events leave a finished run finished',
+    ...[
+      { event: event.acknowledged, alert: acked },
+      { event: event.escalated, alert: open },
+      { event: event.note, alert: open },
+    ].map((c) => ({
+      name: `other events leave a finished run finished (${c.event.type})`,
       run: completedRun(),
-      alert: open,
-      event: event.unacknowledged,
+      ...c,
       now: at(90),
-      expect: { kind: 'unchanged' },
-    },
+      expect: { kind: 'unchanged' } as const,
+    })),
     {
       name: 'escalate makes the next rule due now, from its base time back by the rule’s delay',
       run: run(),
@@ -384,12 +421,12 @@ describe('transition: what an alert event does to a run', () => {
   ];
   for (const c of cases) {
     it(c.name, () => {
-      assert.deepEqual(transition(c.run, c.alert, c.event, c.now), c.expect);
+      assert.deepEqual(transition(c.run, c.alert, c.event, c.now, c.madeAt ?? c.now), c.expect);
     });
   }
 
   it('escalate keeps the later rules spaced from the one it made due', () => {
-    const outcome = transition(run(), open, event.escalated, at(3));
+    const outcome = transition(run(), open, event.escalated, at(3), at(3));
     assert.equal(outcome.kind, 'escalated');
     const baseAt = outcome.kind === 'escalated' ? outcome.update.baseAt : undefined;
     assert.ok(baseAt);

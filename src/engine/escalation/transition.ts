@@ -1,6 +1,6 @@
 import type { AlertEvent } from '../../alerts/events.js';
 import type { AlertEscalationRow, AlertRow, EscalationState } from '../../db/schema.js';
-import { describeStep, dueAt, nextStepWhenAcknowledged, stepAt, type PlanStep } from './plan.js';
+import { dueAt, nextStepWhenAcknowledged, stepAt, type PlanStep } from './plan.js';
 
 /**
  * What happens to one escalation run, decided without the database or the clock: the runner and the
@@ -45,7 +45,7 @@ export type PauseReason = 'snoozed' | 'acknowledged';
 export type RunTransition =
   | { kind: 'unchanged' }
   | {
-      kind: 'finished' | 'paused' | 'restarted' | 'resumed' | 'escalated';
+      kind: 'finished' | 'paused' | 'restarted' | 'escalated';
       update: RunUpdate;
       /** Lines for the alert's activity log. */
       logs: string[];
@@ -57,11 +57,11 @@ const UNCHANGED: RunTransition = { kind: 'unchanged' };
 export const COMPLETED = 'completed';
 
 /**
- * Whether an event is told to a run that already finished: only the end of a snooze starts one of them
- * again (see restartCompleted).
+ * Whether an event is told to a run that already finished: only the end of a snooze and an unacknowledge
+ * start one of them again (see restartCompleted and startsOverAtUnacknowledge).
  */
 export function reachesFinishedRuns(event: AlertEvent): boolean {
-  return event.type === 'snooze_ended';
+  return event.type === 'snooze_ended' || event.type === 'unacknowledged';
 }
 
 type Target =
@@ -75,14 +75,18 @@ export function isEscalatedBy(run: RunFields, event: Extract<AlertEvent, { type:
 /**
  * What an alert event does to one run of its alert (an unfinished one, or a finished one the event
  * reaches, see reachesFinishedRuns). `alert` is the alert's row as the event left it (read after the
- * event), not the event's own view of it.
+ * event), not the event's own view of it. `madeAt` is when the event's change was made, on the engine's
+ * clock.
  */
 export function transition(
   run: RunFields,
   alert: AlertFields | undefined,
   event: AlertEvent,
   now: Date,
+  madeAt: Date,
 ): RunTransition {
+  if (event.type === 'unacknowledged' && startsOverAtUnacknowledge(run, alert, madeAt))
+    return restart(run, now, 'the alert was unacknowledged');
   if (run.state === 'finished') return restartCompleted(run, alert, event, now);
   if (event.type === 'escalated' && alert?.status === 'open')
     return isEscalatedBy(run, event) ? escalateNow(run, now) : UNCHANGED;
@@ -108,10 +112,23 @@ export function transition(
   }
   // An active target means the alert exists (see targetOf).
   if (!alert) return UNCHANGED;
-  if (run.state === 'paused' && run.pause_reason === 'snoozed') return restart(run, now);
-  if (run.skipped_from !== null && !alert.acknowledged) return replayPassedOver(run, run.skipped_from, now);
-  if (run.state === 'paused') return resume(run, now);
+  if (run.state === 'paused' && run.pause_reason === 'snoozed') return restart(run, now, 'the snooze ended');
+  // One paused for (or passing rules over for) an acknowledgement the alert no longer has stays so: the
+  // unacknowledged event, which always follows this one, starts it over.
   return UNCHANGED;
+}
+
+/**
+ * As in Opsgenie, an unacknowledged alert is taken as one just created: every run of it starts over from
+ * its first rule, paused, running or done with its rules (one a close ended stays over). Not while the
+ * alert is snoozed (the snooze's end starts it over) or acknowledged again (it stays as that left it),
+ * and not a run that starts at or after the unacknowledge: one a notification policy delayed keeps its
+ * start, and the end of a snooze, which unacknowledges the alert too, already started its runs over.
+ */
+function startsOverAtUnacknowledge(run: RunFields, alert: AlertFields | undefined, madeAt: Date): boolean {
+  if (!alert || alert.status !== 'open' || alert.snoozed || alert.acknowledged) return false;
+  if (run.state === 'finished' && run.finished_reason !== COMPLETED) return false;
+  return run.base_at.getTime() < madeAt.getTime();
 }
 
 function targetOf(run: RunFields, alert: AlertFields | undefined, event: AlertEvent): Target {
@@ -143,11 +160,14 @@ function restartCompleted(
   if (event.type !== 'snooze_ended' || run.finished_reason !== COMPLETED) return UNCHANGED;
   if (!alert || alert.status !== 'open' || alert.snoozed) return UNCHANGED;
   if (alert.acknowledged && !nextStepWhenAcknowledged(run.plan, 0)) return UNCHANGED;
-  return restart(run, now);
+  return restart(run, now, 'the snooze ended');
 }
 
-/** As in Opsgenie, the end of a snooze starts the escalation over: people hear about it again. */
-function restart(run: RunFields, now: Date): RunTransition {
+/**
+ * As in Opsgenie, the end of a snooze and an unacknowledge start the escalation over: people hear about
+ * it again, and the rules passed over while the alert was acknowledged are no longer owed.
+ */
+function restart(run: RunFields, now: Date, why: string): RunTransition {
   const first = stepAt(run.plan, 0);
   return {
     kind: 'restarted',
@@ -162,50 +182,7 @@ function restart(run: RunFields, now: Date): RunTransition {
       skippedFrom: null,
       replayUntil: null,
     },
-    logs: [`${run.plan.name} starts again from its first rule: the snooze ended`],
-  };
-}
-
-/**
- * Unacknowledged after rules were passed over: they run now, and the later ones keep their spacing. The
- * rules up to where the run had got are gone over again; replayUntil keeps those that ran from running twice.
- */
-function replayPassedOver(run: RunFields, skippedFrom: number, now: Date): RunTransition {
-  const back = stepAt(run.plan, skippedFrom);
-  if (!back) return UNCHANGED;
-  return {
-    kind: 'resumed',
-    update: {
-      state: 'active',
-      step: back.index,
-      baseAt: new Date(now.getTime() - back.offsetMs),
-      nextAt: now,
-      pausedAt: null,
-      pauseReason: null,
-      skippedFrom: null,
-      replayUntil: run.step,
-    },
-    logs: [
-      `${run.plan.name} resumes from ${describeStep(run.plan, back)}, passed over while the alert was acknowledged`,
-    ],
-  };
-}
-
-/** Unacknowledged: carry on where it stopped, with the time that was left. */
-function resume(run: RunFields, now: Date): RunTransition {
-  const pausedFor = now.getTime() - (run.paused_at ?? now).getTime();
-  const baseAt = new Date(run.base_at.getTime() + pausedFor);
-  const step = stepAt(run.plan, run.step);
-  return {
-    kind: 'resumed',
-    update: {
-      state: 'active',
-      baseAt,
-      nextAt: step ? dueAt(baseAt, step) : now,
-      pausedAt: null,
-      pauseReason: null,
-    },
-    logs: [`${run.plan.name} resumes: the alert was unacknowledged`],
+    logs: [`${run.plan.name} starts again from its first rule: ${why}`],
   };
 }
 
@@ -247,8 +224,9 @@ export interface DueStepsOutcome {
 /**
  * Every step of a run that is due at `now` (several, when no worker ran across them), and where the run
  * stands after them: waiting for its next step, paused, or finished. On an acknowledged alert the rules
- * that stop at an acknowledgement are passed over, and remembered in skipped_from so an unacknowledge
- * goes back to them.
+ * that stop at an acknowledgement are passed over, and remembered in skipped_from: a run that passed over
+ * rules waits paused at its end, not finished. replay_until is only on runs an unacknowledge sent back to
+ * those rules before it started runs over instead: it keeps them from running an if-not-closed rule twice.
  */
 export function dueSteps(run: RunFields, alert: AlertFields | undefined, now: Date): DueStepsOutcome {
   const plan = run.plan;
