@@ -8,7 +8,8 @@ import { OPSGENIE_ACTIONS, OPSGENIE_TEXT_LIMIT, opsgeniePayload } from './opsgen
 
 /** The mapping of Vigil's alert events to the JSON Opsgenie's Webhook integration sends, event by event. */
 
-const integration = { id: randomUUID(), name: 'Outgoing hooks' };
+/** Its team is the alert's second, added after it was made (the events of team-2 below). */
+const integration = { id: randomUUID(), name: 'Outgoing hooks', teamId: 'team-2' };
 const createdAt = '2026-01-05T10:00:00.123Z';
 const updatedAt = '2026-01-05T10:05:00.456Z';
 const alert: AlertSnapshot = {
@@ -31,6 +32,7 @@ const alert: AlertSnapshot = {
   responders: [
     { type: 'team', id: 'team-1' },
     { type: 'user', id: 'user-1' },
+    { type: 'team', id: 'team-2' },
   ],
   integration: { id: '', name: 'API', type: 'API' },
   report: {},
@@ -109,7 +111,7 @@ describe("Opsgenie's Webhook integration payload", () => {
         userId,
         source: 'prometheus',
         priority: 'P2',
-        teams: ['team-1'],
+        teams: ['team-1', 'team-2'],
         recipients: ['user-1'],
         description: 'The disk is full.',
         details: { region: 'eu-west-1' },
@@ -194,6 +196,26 @@ describe("Opsgenie's Webhook integration payload", () => {
       }
       if (!('note' in fields)) assert.ok(!('note' in payload.alert), `${input.type} has no note`);
     }
+  });
+
+  it("sends a team added as a Create of the alert as it is to the team's own integration, and as AddTeam to the others", () => {
+    const added = {
+      type: 'responder_added',
+      responder: { type: 'team', id: 'team-2' },
+      name: 'Team Joiners',
+    } as const;
+    const created = payloadOf({ type: 'created', priority: 'P2' });
+    const joined = payloadOf(added);
+    assert.equal(joined.action, 'Create');
+    // Who added the team made the Create.
+    assert.deepEqual(joined.alert, created.alert);
+
+    const other = payloadOf({ ...added, responder: { type: 'team', id: 'team-9' }, name: 'Team Later' });
+    assert.equal(other.action, 'AddTeam');
+    assert.equal(other.alert.team, 'Later');
+    assert.equal(other.alert.alertId, alert.id);
+    assert.ok(!('description' in other.alert));
+    assert.ok(!('teams' in other.alert));
   });
 
   it('names the integration as the source of a change an integration made, and the alert of a deleted one', () => {

@@ -1,6 +1,6 @@
 import type { AlertEvent } from '../../alerts/events.js';
 import { cutToCharacters } from '../../alerts/limits.js';
-import type { TeamDelivery } from '../../notify/team-destinations/kind.js';
+import { addsOwnTeam, type TeamDelivery } from '../../notify/team-destinations/kind.js';
 
 /**
  * The JSON Opsgenie's Webhook integration POSTs (its "alert action data"), so that receivers written for
@@ -8,7 +8,9 @@ import type { TeamDelivery } from '../../notify/team-destinations/kind.js';
  * updatedAt, username, userId, ...}, source: {name, type}, integrationId, integrationName,
  * integrationType}`. Times are as Opsgenie gives them: `createdAt` in epoch milliseconds, `updatedAt` in
  * epoch nanoseconds. Opsgenie sends the description and details only with Create and custom actions (when
- * addAlertDescription and addAlertDetails allow), cut to 1,000 characters; so does this.
+ * addAlertDescription and addAlertDetails allow), cut to 1,000 characters; so does this. A team added to
+ * an alert is, as Opsgenie has it ("Outgoing integration triggers for team routings"), a Create to the
+ * added team's integration (the alert as it is now) and an AddTeam to the others.
  */
 
 /** Opsgenie's cut for description and detail values in the action data. */
@@ -32,13 +34,16 @@ export const OPSGENIE_ACTIONS = {
   description_changed: 'UpdateDescription',
   owner_assigned: 'AssignOwnership',
   escalated: 'Escalate',
-  responder_added: 'AddResponder',
+  // Only a team added is sent (to the added team's own integration as a Create: actionOf).
+  responder_added: 'AddTeam',
   deleted: 'Delete',
 } as const satisfies Partial<Record<AlertEvent['type'], string>>;
 
 export interface WebhookIntegrationRef {
   id: string;
   name: string;
+  /** The team whose alerts it sends (its assignee team, else its owner team). */
+  teamId: string | null;
 }
 
 export interface OpsgenieWebhookPayload {
@@ -55,9 +60,19 @@ function cut(text: string): string {
   return cutToCharacters(text, OPSGENIE_TEXT_LIMIT, '');
 }
 
-function actionOf(event: TeamDelivery['event']): string {
+/** Whether the delivery is the first the integration hears of the alert: its team was added to it. */
+function addsItsTeam(delivery: TeamDelivery, integration: WebhookIntegrationRef): boolean {
+  return addsOwnTeam(delivery, integration.teamId);
+}
+
+function actionOf(delivery: TeamDelivery, integration: WebhookIntegrationRef): string {
+  const { event } = delivery;
   if (event.type === 'test') return 'Test';
   if (event.type === 'custom_action') return event.action;
+  if (event.type === 'responder_added') {
+    if (event.responder.type !== 'team') return 'AddResponder';
+    return addsItsTeam(delivery, integration) ? 'Create' : 'AddTeam';
+  }
   return (OPSGENIE_ACTIONS as Partial<Record<string, string>>)[event.type] ?? event.type;
 }
 
@@ -95,21 +110,30 @@ function eventFields(event: AlertEvent): Record<string, unknown> {
     case 'escalated':
       return event.escalationName !== undefined ? { escalationName: event.escalationName } : {};
     case 'responder_added':
-      return { responder: event.name };
+      // Opsgenie's AddTeam names the team under `team`: its name, without the "Team " the log leads with
+      // (alerts/responders.ts).
+      return event.responder.type === 'team'
+        ? { team: event.name.replace(/^Team /, '') }
+        : { responder: event.name };
     default:
       return {};
   }
 }
 
-function alertOf(delivery: TeamDelivery, event: AlertEvent): Record<string, unknown> {
+function alertOf(
+  delivery: TeamDelivery,
+  event: AlertEvent,
+  integration: WebhookIntegrationRef,
+): Record<string, unknown> {
   const { alert } = delivery;
   const who = { username: event.actor.name, userId: event.actor.userId ?? '' };
   if (!alert) return { alertId: event.alertId, ...who, ...eventFields(event) };
   const createdAtMs = Date.parse(alert.createdAt);
   const updatedAtMs = Date.parse(alert.updatedAt);
   const { config } = delivery.destination;
+  const create = event.type === 'created' || addsItsTeam(delivery, integration);
   // Opsgenie sends them with Create and custom actions only.
-  const full = event.type === 'created' || event.type === 'custom_action';
+  const full = create || event.type === 'custom_action';
   return {
     alertId: alert.id,
     message: alert.message,
@@ -122,7 +146,7 @@ function alertOf(delivery: TeamDelivery, event: AlertEvent): Record<string, unkn
     ...who,
     source: alert.source,
     priority: alert.priority,
-    ...(event.type === 'created'
+    ...(create
       ? {
           teams: alert.responders.filter((r) => r.type === 'team').map((r) => r.id),
           recipients: alert.responders.filter((r) => r.type !== 'team').map((r) => r.id),
@@ -136,7 +160,8 @@ function alertOf(delivery: TeamDelivery, event: AlertEvent): Record<string, unkn
           ),
         }
       : {}),
-    ...eventFields(event),
+    // A Create says what the alert is, not how the team came to it.
+    ...(create ? {} : eventFields(event)),
   };
 }
 
@@ -149,9 +174,9 @@ export function opsgeniePayload(
   const alert =
     event.type === 'test'
       ? { message: `A test of the Webhook integration "${integration.name}" from Vigil.` }
-      : alertOf(delivery, event);
+      : alertOf(delivery, event, integration);
   return {
-    action: actionOf(event),
+    action: actionOf(delivery, integration),
     alert,
     source: sourceOf(event),
     integrationId: integration.id,

@@ -1,9 +1,11 @@
 import type { AlertEventType } from '../../alerts/events.js';
-import type {
-  TeamDelivery,
-  TeamDeliveryContext,
-  TeamDeliveryResult,
-  TeamDestinationKind,
+import {
+  addsOwnTeam,
+  NOT_OWN_TEAM,
+  type TeamDelivery,
+  type TeamDeliveryContext,
+  type TeamDeliveryResult,
+  type TeamDestinationKind,
 } from '../team-destinations/kind.js';
 import { alertMessage, deletedMessage, testMessage, titleOf, type SlackMessage } from './blocks.js';
 import { deliveryFailure, MESSAGE_GONE, slackClient, slackErrorCode } from './client.js';
@@ -40,28 +42,6 @@ const EVENTS: readonly AlertEventType[] = [
   'escalated',
   'deleted',
 ];
-
-/**
- * Whether the event adds the destination's own team to the alert. Its channel has not seen the alert
- * (a team's destinations get the alerts of its teams only), so it gets it as a `created`, as Opsgenie
- * triggers the added team's integrations with Create; to the alert's other destinations a responder
- * added is no news.
- */
-export function addsOwnTeam(delivery: Pick<TeamDelivery, 'event' | 'destination'>): boolean {
-  const { event, destination } = delivery;
-  return (
-    event.type === 'responder_added' &&
-    event.responder.type === 'team' &&
-    destination.teamId !== null &&
-    event.responder.id === destination.teamId
-  );
-}
-
-/** What a destination answers a responder_added that is not its team's: nothing to send, nothing wrong. */
-export const NOT_OWN_TEAM: TeamDeliveryResult = {
-  status: 'sent',
-  detail: "nothing posted: the responder added is not the destination's team",
-};
 
 export function parseSlackConfig(
   input: Record<string, unknown>,

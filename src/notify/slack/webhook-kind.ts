@@ -1,16 +1,17 @@
 import type { AlertEventType } from '../../alerts/events.js';
 import { oneLine, truncate } from '../html.js';
 import { isAllowedHost } from '../team-destinations/address-guard.js';
-import type {
-  TeamDelivery,
-  TeamDeliveryContext,
-  TeamDeliveryResult,
-  TeamDestinationKind,
+import {
+  addsOwnTeam,
+  NOT_OWN_TEAM,
+  type TeamDelivery,
+  type TeamDeliveryContext,
+  type TeamDeliveryResult,
+  type TeamDestinationKind,
 } from '../team-destinations/kind.js';
 import { postJson, PostError } from '../team-destinations/post.js';
 import { retryAfterMs, webhookUrlProblem } from '../team-destinations/webhook.js';
 import { alertMessage, eventLine, statusOf, testMessage, titleOf, topLevelText } from './blocks.js';
-import { addsOwnTeam, NOT_OWN_TEAM } from './kind.js';
 
 /**
  * `slack-webhook`: a Slack incoming webhook (a URL that posts to one channel, made in the Slack app's

@@ -18,8 +18,18 @@ export interface TeamDestinationKind {
   readonly type: string;
   /** How the API and logs name it: 'Webhook'. */
   readonly label: string;
-  /** The alert event types it gets ('all' for every one). A `test` event is always delivered. */
+  /**
+   * The alert event types it gets ('all' for every one). A `test` event is always delivered. Of
+   * `responder_added`, only one that adds a team: the added team's own destinations get it (addsOwnTeam),
+   * the alert's others only if `takesOtherTeamsAdded`.
+   */
   readonly events: readonly AlertEventType[] | 'all';
+  /**
+   * Whether a team added to an alert is news to the destinations of the alert's other teams too: Opsgenie
+   * triggers the earlier teams' integrations with AddTeam ("Outgoing integration triggers for team
+   * routings"), which a webhook's receiver may act on; a channel has nothing to show for it.
+   */
+  readonly takesOtherTeamsAdded?: boolean;
   /**
    * Validates the API's `config` object. `previous` is the stored config when updating, so a secret the
    * caller left out (or sent back masked) may be kept. Returns the config to store, or what is wrong with
@@ -116,3 +126,31 @@ export interface TeamDeliveryContext {
   /** fetch for the providers' HTTPS APIs (Slack's; HTTPS_PROXY and NO_PROXY honoured). */
   fetch: OutboundFetch;
 }
+
+/**
+ * Whether the event adds the destination's own team to the alert: its team, or `ownTeamId` (a Webhook
+ * integration's destination: the integration's team). The destination has not heard of the alert (a
+ * team's destinations get the alerts of its teams only), so it gets it as a `created`, as Opsgenie
+ * triggers the added team's integrations with Create.
+ */
+export function addsOwnTeam(
+  delivery: Pick<TeamDelivery, 'event' | 'destination'>,
+  ownTeamId: string | null = delivery.destination.teamId,
+): boolean {
+  const { event } = delivery;
+  return (
+    event.type === 'responder_added' &&
+    event.responder.type === 'team' &&
+    ownTeamId !== null &&
+    event.responder.id === ownTeamId
+  );
+}
+
+/**
+ * What a kind answers a responder_added that is not its team's (a delivery made before such ones were
+ * left out): nothing to send, nothing wrong.
+ */
+export const NOT_OWN_TEAM: TeamDeliveryResult = {
+  status: 'sent',
+  detail: "nothing posted: the responder added is not the destination's team",
+};

@@ -2,6 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import { isUuid, type Queryable } from '../../db/database.js';
 import type { TeamDestinationDeliveryRow, TeamDestinationRow } from '../../db/schema.js';
 import { prepared } from '../../db/prepared.js';
+import { teamDestinationKind } from './registry.js';
 
 /** The SQL of team destinations and their deliveries. */
 
@@ -231,6 +232,10 @@ export const teamDestinationsRepository = {
   /**
    * One delivery per event and enabled destination that takes it: those of the alert's teams (its
    * responders), of its integration, and of the Webhook integrations of its teams. A deleted alert's event goes where its earlier events went.
+   * A responder added only when it is a team, and then to the added team's own destinations (its team's,
+   * or its Webhook integrations') and to the others of the kinds that take other teams added (kind.ts
+   * addsOwnTeam): a channel has nothing to show for another team, nor anyone for a person added, so no
+   * delivery is made to be marked "nothing posted".
    * An event already delivered to a destination adds nothing. A destination owned by an integration in
    * `paused` (a maintenance disables it) gets its delivery recorded as failed, never sent, with the reason
    * as its error, so that its delivery log says why the receiver heard nothing. Returns how many were
@@ -252,6 +257,7 @@ export const teamDestinationsRepository = {
         event: e.event,
         seq: e.seq,
         kinds: e.kinds,
+        other_team_kinds: e.kinds.filter((k) => teamDestinationKind(k)?.takesOtherTeamsAdded === true),
       }));
     if (input.length === 0) return 0;
     const pausedInput = [...paused].map(([integration_id, reason]) => ({ integration_id, reason }));
@@ -260,9 +266,11 @@ export const teamDestinationsRepository = {
         SELECT * FROM jsonb_to_recordset(${JSON.stringify(pausedInput)}::jsonb) AS paused(integration_id uuid, reason text)
       ), e AS (
         SELECT * FROM jsonb_to_recordset(${JSON.stringify(input)}::jsonb) AS e(
-          event_id uuid, alert_id uuid, org_id uuid, event_type text, event jsonb, seq bigint, kinds text[])
+          event_id uuid, alert_id uuid, org_id uuid, event_type text, event jsonb, seq bigint, kinds text[],
+          other_team_kinds text[])
       ), targets AS (
-        SELECT e.*, d.id AS destination_id, d.integration_id
+        SELECT e.*, d.id AS destination_id, d.integration_id, d.type AS destination_type,
+          d.team_id AS destination_team_id
         FROM e
         JOIN alerts a ON a.id = e.alert_id
         JOIN team_destinations d ON d.org_id = a.org_id
@@ -273,7 +281,8 @@ export const teamDestinationsRepository = {
                             AND coalesce(w.assignee_team_id, w.owner_team_id) = ANY(a.team_ids)))
         WHERE d.enabled AND d.type = ANY(e.kinds)
         UNION ALL
-        SELECT e.*, d.id AS destination_id, d.integration_id
+        SELECT e.*, d.id AS destination_id, d.integration_id, d.type AS destination_type,
+          d.team_id AS destination_team_id
         FROM e
         JOIN team_destinations d ON d.org_id = e.org_id
         WHERE d.enabled AND d.type = ANY(e.kinds)
@@ -289,6 +298,12 @@ export const teamDestinationsRepository = {
         CASE WHEN paused.reason IS NULL THEN NULL ELSE 'not sent: the integration is ' || paused.reason END
       FROM targets t
       LEFT JOIN paused ON paused.integration_id = t.integration_id
+      WHERE t.event_type <> 'responder_added'
+        OR (t.event #>> '{responder,type}' = 'team'
+            AND (t.destination_type = ANY(t.other_team_kinds)
+                 OR t.event #>> '{responder,id}' = coalesce(t.destination_team_id::text,
+                      (SELECT coalesce(w.assignee_team_id, w.owner_team_id)::text FROM integrations w
+                       WHERE w.id = t.integration_id AND w.type = 'Webhook'))))
       ON CONFLICT (destination_id, event_id) DO NOTHING
       RETURNING state`).execute(db);
     return inserted.rows.filter((r) => r.state === 'pending').length;

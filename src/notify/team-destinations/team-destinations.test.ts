@@ -631,3 +631,110 @@ describe('a webhook header stored before its name was refused', () => {
     await call('DELETE', `/v2/destinations/${id}`);
   });
 });
+
+describe('a team added to an alert', () => {
+  const owners = `Owners ${run}`;
+  const joiners = `Joiners ${run}`;
+  /** Each team's destinations: a webhook, a Webhook integration's (Opsgenie's JSON) and a Teams channel. */
+  const of: Record<string, { hook: string; integration: string; teams: string }> = {};
+  let joinersId: string;
+
+  const opsgenieAbout = (path: string, alertId: string) =>
+    receiver.received(path).filter((r) => r.body.alert?.alertId === alertId);
+  const eventTypes = async (destinationId: string, alertId: string) =>
+    (
+      await db.query(
+        'SELECT event_type FROM team_destination_deliveries WHERE destination_id = $1 AND alert_id = $2 ORDER BY seq',
+        [destinationId, alertId],
+      )
+    ).rows.map((r) => r.event_type as string);
+
+  before(async () => {
+    for (const [name, key] of [
+      [owners, 'owners'],
+      [joiners, 'joiners'],
+    ] as const) {
+      const made = await call('POST', '/v2/teams', { name });
+      if (name === joiners) joinersId = made.data.id as string;
+      const hook = await webhook(`Hook of ${name}`, `/${key}-hook`, name);
+      const integration = await call('POST', '/v2/integrations', {
+        type: 'Webhook',
+        name: `Outgoing of ${name}`,
+        ownerTeam: { name },
+        webhookUrl: `${receiver.url}/${key}-opsgenie`,
+      });
+      const stored = await db.query('SELECT id, config FROM team_destinations WHERE integration_id = $1', [
+        integration.data.id,
+      ]);
+      receiver.endpoint(`/${key}-opsgenie`, stored.rows[0].config.secret as string);
+      // Posts unsigned: refused (400), which fails the delivery and leaves the destination as it is.
+      receiver.endpoint(`/${key}-teams`, `whsec_${Buffer.alloc(32).toString('base64')}`);
+      const teams = await call('POST', '/v2/destinations', {
+        name: `Teams of ${name}`,
+        type: 'teams',
+        team: { name },
+        config: { url: `${receiver.url}/${key}-teams` },
+      });
+      of[key] = { hook: hook.id, integration: stored.rows[0].id as string, teams: teams.data.id as string };
+    }
+  });
+
+  it("sends the added team's webhooks the alert as created, the others an AddTeam, and makes no delivery its channels' would not post", async () => {
+    const alertId = await createAlert(`Joined later ${run}`, owners);
+    await receivedAbout('/owners-hook', alertId, 1);
+    await waitFor("the owners' Create", async () => opsgenieAbout('/owners-opsgenie', alertId).length === 1);
+    await server.idle();
+    assert.equal(about('/joiners-hook', alertId).length, 0);
+    assert.equal(opsgenieAbout('/joiners-opsgenie', alertId).length, 0);
+
+    await call('POST', `/v2/alerts/${alertId}/teams`, { team: { name: joiners }, user: 'Dana' });
+    const [create] = await waitFor("the joiners' Create", async () => {
+      const got = opsgenieAbout('/joiners-opsgenie', alertId);
+      return got.length > 0 ? got : undefined;
+    });
+    assert.equal(create?.body.action, 'Create');
+    assert.equal(create?.body.alert.message, `Joined later ${run}`);
+    assert.equal(create?.body.alert.username, 'Dana');
+    assert.ok((create?.body.alert.teams as string[]).includes(joinersId), JSON.stringify(create?.body));
+    const [joined] = await receivedAbout('/joiners-hook', alertId, 1);
+    assert.equal(joined?.body.type, 'alert.responder_added');
+    assert.deepEqual(joined?.body.data.event.responder, { type: 'team', id: joinersId });
+    assert.equal(joined?.body.data.alert.message, `Joined later ${run}`);
+
+    // Opsgenie triggers the integrations of the alert's earlier teams with AddTeam.
+    const addTeam = await waitFor("the owners' AddTeam", async () =>
+      opsgenieAbout('/owners-opsgenie', alertId).find((r) => r.body.action === 'AddTeam'),
+    );
+    assert.equal(addTeam.body.alert.team, joiners);
+    const owned = await receivedAbout('/owners-hook', alertId, 2);
+    assert.equal(owned[1]?.body.type, 'alert.responder_added');
+    await server.idle();
+    assert.equal(opsgenieAbout('/owners-opsgenie', alertId).length, 2);
+
+    assert.deepEqual(await eventTypes(of.owners!.teams, alertId), ['created']);
+    assert.deepEqual(await eventTypes(of.joiners!.teams, alertId), ['responder_added']);
+    for (const key of ['owners', 'joiners']) {
+      const expected = key === 'owners' ? ['created', 'responder_added'] : ['responder_added'];
+      assert.deepEqual(await eventTypes(of[key]!.hook, alertId), expected, key);
+      assert.deepEqual(await eventTypes(of[key]!.integration, alertId), expected, key);
+    }
+  });
+
+  it('makes no delivery for a person added', async () => {
+    const username = `added-${run}@example.com`;
+    await call('POST', '/v2/users', { username, fullName: 'Added Person', role: { name: 'User' } });
+    const alertId = await createAlert(`Person added ${run}`, owners);
+    await receivedAbout('/owners-hook', alertId, 1);
+    await call('POST', `/v2/alerts/${alertId}/responders`, { responder: { type: 'user', username } });
+    await waitFor('the person to be a responder', async () => {
+      const shown = await call('GET', `/v2/alerts/${alertId}`);
+      return (shown.data.responders as Json[]).some((r) => r.type === 'user');
+    });
+    await server.idle();
+    const made = await db.query(
+      "SELECT count(*)::int AS n FROM team_destination_deliveries WHERE alert_id = $1 AND event_type = 'responder_added'",
+      [alertId],
+    );
+    assert.equal(made.rows[0].n, 0);
+  });
+});

@@ -28,10 +28,13 @@ const MAX_RETRY_AFTER_MS = 24 * 3600_000;
 
 /**
  * Every change but a repeat (`deduplicated`): a sender that repeats an alert every minute would otherwise
- * make a request a minute; the `count` of the alert in later events says how many there were.
+ * make a request a minute; the `count` of the alert in later events says how many there were. A responder
+ * added only when it is a team (kind.ts addsOwnTeam): to the added team's webhooks the first they hear of
+ * the alert, to the alert's others Opsgenie's AddTeam.
  */
 export const WEBHOOK_EVENTS: readonly AlertEventType[] = [
   'created',
+  'responder_added',
   'acknowledged',
   'unacknowledged',
   'closed',
@@ -250,14 +253,20 @@ function resolvedHeaders(
 /**
  * What is POSTed: a Webhook integration's destination sends Opsgenie's Webhook integration JSON (its
  * receivers were written for Opsgenie); every other webhook, Vigil's own (payload.ts). The integration is
- * read on each delivery so that its name is the one it has now.
+ * read on each delivery so that its name and team are the ones it has now.
  */
 async function bodyOf(delivery: TeamDelivery, context: TeamDeliveryContext): Promise<string> {
   const { integrationId } = delivery.destination;
   if (integrationId === null) return webhookBody(delivery);
   const integration = await context.db
     .selectFrom('integrations')
-    .select(['id', 'name', 'type'])
+    .select((eb) => [
+      'id',
+      'name',
+      'type',
+      // The team whose alerts it sends (its assignee team, else its owner team).
+      eb.fn.coalesce('assignee_team_id', 'owner_team_id').as('teamId'),
+    ])
     .where('id', '=', integrationId)
     .executeTakeFirst();
   return integration?.type === 'Webhook' ? opsgenieWebhookBody(delivery, integration) : webhookBody(delivery);
@@ -270,6 +279,7 @@ export const webhookKind: TeamDestinationKind = {
   type: 'webhook',
   label: 'Webhook',
   events: WEBHOOK_EVENTS,
+  takesOtherTeamsAdded: true,
 
   parseConfig(input, previous, setup) {
     const settings = ['url', 'secret', 'headers', ...PAYLOAD_FLAGS] as string[];

@@ -1,8 +1,12 @@
 import type { AlertEventType } from '../../alerts/events.js';
 import { truncate } from '../html.js';
-import type { TeamDeliveryResult, TeamDestinationKind } from '../team-destinations/kind.js';
+import {
+  addsOwnTeam,
+  NOT_OWN_TEAM,
+  type TeamDeliveryResult,
+  type TeamDestinationKind,
+} from '../team-destinations/kind.js';
 import { webhookUrlProblem } from '../team-destinations/webhook.js';
-import { addsOwnTeam, NOT_OWN_TEAM } from '../slack/kind.js';
 import { maskUrl, postToHook } from '../slack/webhook-kind.js';
 import { alertCard, testCard } from './card.js';
 
