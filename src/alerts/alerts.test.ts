@@ -10,6 +10,7 @@ import {
   alertLogs,
   createAlert,
   startTestServer,
+  waitFor,
   type Json,
   type TestServer,
 } from '../testing/harness.js';
@@ -528,7 +529,8 @@ describe('errors', () => {
       [{ message: 'ok', entity: 'e'.repeat(513) }, 'entity'],
       [{ message: 'ok', priority: 'P6' }, 'priority'],
       [{ message: 'ok', actions: Array.from({ length: 101 }, (_, i) => `a${i}`) }, 'actions'],
-      [{ message: 'ok', responders: [{ type: 'team', name: 'no such team' }] }, 'responders[0]'],
+      // A responder that names nothing; one that names a team Vigil does not have is left out (below).
+      [{ message: 'ok', responders: [{ type: 'team' }] }, 'responders[0]'],
     ];
     for (const [body, field] of cases) {
       const res = await server.call('POST', '/v2/alerts', body);
@@ -841,5 +843,155 @@ describe('acknowledging takes ownership, as in Opsgenie', () => {
       await renaming.end();
     }
     assert.equal(await ownerOf(alertId), renamed);
+  });
+});
+
+describe('responders and visibleTo that do not exist', () => {
+  const run = randomUUID().slice(0, 6);
+
+  /** The alert's responders as stored, and the first line of its log (what made it). */
+  async function madeWith(requestId: string): Promise<{ alert: Json; created: string }> {
+    const status = await requestStatus(requestId);
+    assert.deepEqual([status.success, status.status], [true, 'Created alert'], JSON.stringify(status));
+    const alert = await get(status.alertId);
+    return { alert, created: (await alertLogs(server, status.alertId))[0] ?? '' };
+  }
+
+  it('are left out, with a line on the log, and the others are paged', async () => {
+    const person = await addUserWithKey(server, 'still-here', run);
+    const res = await server.call('POST', '/v2/alerts', {
+      message: `renamed team ${run}`,
+      responders: [
+        { type: 'team', name: `Payments ${run}` },
+        { type: 'user', username: person.username },
+      ],
+      visibleTo: [{ type: 'user', username: `gone-${run}@example.com` }],
+    });
+    // Before: a 422 for responders[0], no alert, and the user not paged either.
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    const { alert, created } = await madeWith(res.body.requestId);
+    assert.deepEqual(alert.responders, [{ type: 'user', id: person.id }]);
+    assert.deepEqual(alert.visibleTo, []);
+    assert.ok(created.includes(`Responder team "Payments ${run}" does not exist: left out`), created);
+    assert.ok(
+      created.includes(`User "gone-${run}@example.com" of visibleTo does not exist: left out`),
+      created,
+    );
+    await waitFor('the user to be paged', async () =>
+      server.app.context.db
+        .selectFrom('notifications')
+        .select('id')
+        .where('alert_id', '=', alert.id)
+        .where('user_id', '=', person.id)
+        .executeTakeFirst(),
+    );
+  });
+
+  const ghost = { type: 'team', name: `Ghost ${run}` };
+  /** An API integration of a team of its own; its id, key and team. */
+  async function integrationOf(name: string): Promise<{ id: string; apiKey: string; teamId: string }> {
+    const teamId = (await server.callOk('POST', '/v2/teams', { name: `${name} owners ${run}` })).data.id;
+    const made = await server.callOk('POST', '/v2/integrations', {
+      type: 'API',
+      name: `${name} ${run}`,
+      ownerTeam: { id: teamId },
+    });
+    return { id: made.data.id, apiKey: made.data.apiKey, teamId };
+  }
+
+  it("through an integration's key, go to its team when none of them exists", async () => {
+    const plain = await integrationOf('Alertmanager');
+    const res = await server.call(
+      'POST',
+      '/v2/alerts',
+      { message: 'ghost only', responders: [ghost] },
+      plain.apiKey,
+    );
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    const { alert, created } = await madeWith(res.body.requestId);
+    assert.deepEqual(alert.responders, [{ type: 'team', id: plain.teamId }]);
+    assert.ok(created.includes(`Responder team "Ghost ${run}" does not exist: left out`), created);
+  });
+
+  it("through an integration's key, are left out beside the responders its create action adds", async () => {
+    const paged = (await server.callOk('POST', '/v2/teams', { name: `Action paged ${run}` })).data.id;
+    const shaping = await integrationOf('Grafana');
+    await server.callOk('PUT', `/v2/integrations/${shaping.id}/actions`, {
+      create: [{ name: 'Page them', responders: [{ type: 'team', id: paged }] }],
+    });
+    const res = await server.call(
+      'POST',
+      '/v2/alerts',
+      { message: 'ghost and action', responders: [ghost] },
+      shaping.apiKey,
+    );
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    const { alert, created } = await madeWith(res.body.requestId);
+    assert.deepEqual(alert.responders, [{ type: 'team', id: paged }]);
+    assert.ok(created.includes(`Responder team "Ghost ${run}" does not exist: left out`), created);
+  });
+});
+
+describe('details and visibleTo a create or add-details refuses', () => {
+  it('refuses a detail key empty or too long, and a value not a string, number or boolean whatever its key', async () => {
+    const { alertId } = await create({ message: 'details checked', details: { kept: 'yes' } });
+    const cases: Json[] = [
+      { '': 'x' },
+      { ['k'.repeat(5000)]: 'x' },
+      { 'a\nb': { x: 1 } },
+      { 'a\nb': 'v'.repeat(900_000) },
+      { plain: { x: 1 } },
+    ];
+    // Every case's answers, so that a failure lists each case let through.
+    const answers: string[] = [];
+    for (const [i, details] of cases.entries()) {
+      const alias = `bad-details-${i}`;
+      const made = await server.call('POST', '/v2/alerts', { message: 'bad details', alias, details });
+      const added = await server.call('POST', `/v2/alerts/${alertId}/details`, { details });
+      const stored = await server.call('GET', `/v2/alerts/${alias}?identifierType=alias`);
+      const namesDetails = (answer: { body: Json }) =>
+        Object.keys(answer.body.errors ?? {}).some((field) => field.startsWith('details'));
+      answers.push(
+        `case ${i}: create ${made.status}${namesDetails(made) ? ' details' : ''}, ` +
+          `add ${added.status}${namesDetails(added) ? ' details' : ''}, stored ${stored.status}`,
+      );
+    }
+    assert.deepEqual(
+      answers,
+      cases.map((_, i) => `case ${i}: create 422 details, add 422 details, stored 404`),
+    );
+    assert.deepEqual((await get(alertId)).details, { kept: 'yes' });
+  });
+
+  it('refuses an escalation or schedule in visibleTo: an alert is visible to teams and users', async () => {
+    const run = randomUUID().slice(0, 6);
+    const user = { type: 'user', username: 'admin@vigil.local' };
+    const escalation = await server.callOk('POST', '/v2/escalations', {
+      name: `Seen by nobody ${run}`,
+      rules: [
+        { condition: 'if-not-acked', notifyType: 'default', delay: { timeAmount: 0 }, recipient: user },
+      ],
+    });
+    const schedule = await server.callOk('POST', '/v2/schedules', {
+      name: `Seen by nobody ${run}`,
+      timezone: 'UTC',
+    });
+    for (const [type, id] of [
+      ['escalation', escalation.data.id],
+      ['schedule', schedule.data.id],
+    ]) {
+      const alias = `visible-to-${type}-${run}`;
+      const res = await server.call('POST', '/v2/alerts', {
+        message: 'visible to nobody',
+        alias,
+        visibleTo: [user, { type, id }],
+      });
+      assert.equal(res.status, 422, `${type}: ${JSON.stringify(res.body)}`);
+      assert.ok(
+        Object.keys(res.body.errors).some((field) => field.startsWith('visibleTo[1]')),
+        JSON.stringify(res.body.errors),
+      );
+      assert.equal((await server.call('GET', `/v2/alerts/${alias}?identifierType=alias`)).status, 404);
+    }
   });
 });

@@ -22,8 +22,26 @@ const Responder = Type.Object(
   { additionalProperties: true },
 );
 
+/** Who an alert is visible to: Opsgenie takes teams and users only (an escalation or schedule sees nothing). */
+const VisibleTo = Type.Object(
+  {
+    type: StringEnum(['team', 'user']),
+    id: Type.Optional(Type.String({ maxLength: 512 })),
+    name: Type.Optional(Type.String({ maxLength: 512 })),
+    username: Type.Optional(Type.String({ maxLength: 512 })),
+  },
+  { additionalProperties: true },
+);
+
 const DetailValue = Type.Union([Type.String({ maxLength: 8000 }), Type.Number(), Type.Boolean()]);
-const Details = Type.Record(Type.String({ minLength: 1, maxLength: 512 }), DetailValue, {
+/**
+ * Not a Type.Record: TypeBox makes its key a pattern (`^.*$`) and drops the key's limits, and Ajv's
+ * pattern matches no key with a line break, whose value then went unchecked.
+ */
+const Details = Type.Unsafe<Record<string, Static<typeof DetailValue>>>({
+  type: 'object',
+  propertyNames: { type: 'string', minLength: 1, maxLength: 512 },
+  additionalProperties: DetailValue,
   maxProperties: 1000,
 });
 
@@ -44,7 +62,7 @@ export const CreateAlertBody = Type.Object(
     alias: Type.Optional(Type.String({ maxLength: 512 })),
     description: Type.Optional(Type.String({ maxLength: 15000 })),
     responders: Type.Optional(Type.Array(Responder, { maxItems: 50 })),
-    visibleTo: Type.Optional(Type.Array(Responder, { maxItems: 50 })),
+    visibleTo: Type.Optional(Type.Array(VisibleTo, { maxItems: 50 })),
     actions: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 1000 }), { maxItems: 100 })),
     tags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 1000 }), { maxItems: 200 })),
     details: Type.Optional(Details),

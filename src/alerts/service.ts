@@ -142,6 +142,11 @@ function findEscalation(q: Queryable, orgId: string, ref: { id?: string; name?: 
   return escalationsRepository.find(q, orgId, ref.id ?? ref.name ?? '', ref.id !== undefined ? 'id' : 'name');
 }
 
+/** What an entry is looked up by: a user by id, username or name; anything else by id or name. */
+function lookupKeyOf(r: ResponderInput): string {
+  return (r.type === 'user' ? (r.id ?? r.username ?? r.name) : (r.id ?? r.name)) ?? '';
+}
+
 /** Everything one create writes: the alert, its log lines, note, events and the request's outcome. */
 function createStatement(
   orgId: string,
@@ -261,6 +266,40 @@ export function createAlertsService(
     for (const queue of queues) options.signal?.wake(queue);
   };
 
+  /**
+   * The team, user, escalation or schedule one entry names, or undefined when the organization has none
+   * by that id or name. An entry that names nothing is a 422 at `where`: a request's mistake, not a name
+   * gone stale.
+   */
+  async function findResponder(
+    tx: Queryable,
+    orgId: string,
+    r: ResponderInput,
+    where: string,
+  ): Promise<ResponderRef | undefined> {
+    const key = lookupKeyOf(r);
+    if (key === '')
+      throw invalidField(
+        where,
+        r.type === 'user' ? 'Name the user by id or username.' : `Name the ${r.type} by id or name.`,
+      );
+    if (r.type === 'team') {
+      const team = await accountsRepository.findTeam(tx, orgId, key, r.id !== undefined ? 'id' : 'name');
+      return team && { type: 'team', id: team.id };
+    }
+    if (r.type === 'user') {
+      const user = await accountsRepository.findUser(tx, orgId, key);
+      return user && { type: 'user', id: user.id };
+    }
+    // Opsgenie's escalation and schedule responders: the policy runs, or the schedule's on-call is paged.
+    const found =
+      r.type === 'escalation'
+        ? await findEscalation(tx, orgId, r)
+        : await schedulesRepository.findScheduleByRef(tx, orgId, r);
+    return found && { type: r.type, id: found.id };
+  }
+
+  /** Every entry of `list`, each once; one the organization does not have is a 422 naming it. */
   async function resolveResponders(
     tx: Queryable,
     orgId: string,
@@ -270,38 +309,49 @@ export function createAlertsService(
     const refs: ResponderRef[] = [];
     for (const [i, r] of (list ?? []).entries()) {
       const where = `${field}[${i}]`;
-      if (r.type === 'team') {
-        const byId = r.id !== undefined;
-        const team = await accountsRepository.findTeam(tx, orgId, r.id ?? r.name ?? '', byId ? 'id' : 'name');
-        if (!team)
-          throw invalidField(where, `No team ${JSON.stringify(r.id ?? r.name ?? '')} in this organization.`);
-        if (!refs.some((x) => x.type === 'team' && x.id === team.id))
-          refs.push({ type: 'team', id: team.id });
-      } else if (r.type === 'user') {
-        const user = await accountsRepository.findUser(tx, orgId, r.id ?? r.username ?? r.name ?? '');
-        if (!user)
-          throw invalidField(
-            where,
-            `No user ${JSON.stringify(r.id ?? r.username ?? '')} in this organization.`,
-          );
-        if (!refs.some((x) => x.type === 'user' && x.id === user.id))
-          refs.push({ type: 'user', id: user.id });
-      } else {
-        // Opsgenie's escalation and schedule responders: the policy runs, or the schedule's on-call is paged.
-        const found =
-          r.type === 'escalation'
-            ? await findEscalation(tx, orgId, r)
-            : await schedulesRepository.findScheduleByRef(tx, orgId, r);
-        if (!found)
-          throw invalidField(
-            where,
-            `No ${r.type} ${JSON.stringify(r.id ?? r.name ?? '')} in this organization.`,
-          );
-        if (!refs.some((x) => x.type === r.type && x.id === found.id))
-          refs.push({ type: r.type, id: found.id });
-      }
+      const ref = await findResponder(tx, orgId, r, where);
+      if (!ref)
+        throw invalidField(where, `No ${r.type} ${JSON.stringify(lookupKeyOf(r))} in this organization.`);
+      if (!refs.some((x) => x.type === ref.type && x.id === ref.id)) refs.push(ref);
     }
     return refs;
+  }
+
+  /**
+   * The responders (or visibleTo) a create request names, those of `among` only when it is given. As in
+   * Opsgenie they are added "if they exist in the account": one that does not (a team renamed, a user
+   * deleted, in a sender's config) is left out with a line for the alert's log, rather than a 422 that
+   * loses the alert and the page to everyone else it names.
+   */
+  async function resolveRequested(
+    q: Queryable,
+    orgId: string,
+    list: readonly ResponderInput[] | undefined,
+    field: 'responders' | 'visibleTo',
+    among?: ReadonlySet<ResponderInput>,
+  ): Promise<{ refs: ResponderRef[]; kept: ResponderInput[]; leftOut: string[] }> {
+    const refs: ResponderRef[] = [];
+    const kept: ResponderInput[] = [];
+    const leftOut: string[] = [];
+    for (const [i, r] of (list ?? []).entries()) {
+      if (among && !among.has(r)) continue;
+      const where = `${field}[${i}]`;
+      if (field === 'visibleTo' && r.type !== 'team' && r.type !== 'user')
+        throw invalidField(where, 'An alert is visible to teams and users only.');
+      const ref = await findResponder(q, orgId, r, where);
+      if (!ref) {
+        const name = JSON.stringify(lookupKeyOf(r));
+        leftOut.push(
+          field === 'responders'
+            ? `Responder ${r.type} ${name} does not exist: left out`
+            : `${r.type === 'team' ? 'Team' : 'User'} ${name} of visibleTo does not exist: left out`,
+        );
+        continue;
+      }
+      kept.push(r);
+      if (!refs.some((x) => x.type === ref.type && x.id === ref.id)) refs.push(ref);
+    }
+    return { refs, kept, leftOut };
   }
 
   /**
@@ -813,24 +863,30 @@ export function createAlertsService(
     ): Promise<{ alert: AlertRow; inserted: boolean }> {
       const q: Queryable = options.tx ?? db;
       const actor = options.actor ?? actorOf(p, input.user);
-      // A key's alerts go to its team when they name no responders. That team is the key's own, read
-      // with the key, so it needs no lookup: the common create stays one statement, one round trip.
-      let ownTeam: ResponderRef[] | undefined;
+      const leftOut: string[] = [];
+      let given = options.resolvedResponders;
+      if (!given && (input.responders?.length ?? 0) > 0) {
+        const requested = await resolveRequested(q, p.orgId, input.responders, 'responders');
+        leftOut.push(...requested.leftOut);
+        input = { ...input, responders: requested.kept };
+        given = requested.refs;
+      }
+      // A key's alerts go to its team when they name no responders (or none that exists). That team is
+      // the key's own, read with the key, so it needs no lookup: the common create stays one statement,
+      // one round trip.
       if (p.integration && (input.responders?.length ?? 0) === 0) {
         input = { ...input, responders: [{ type: 'team', id: p.integration.teamId }] };
-        ownTeam = [{ type: 'team', id: p.integration.teamId }];
+        if (!options.resolvedResponders) given = [{ type: 'team', id: p.integration.teamId }];
       }
-      const given =
-        options.resolvedResponders ??
-        ownTeam ??
-        ((input.responders?.length ?? 0) > 0
-          ? await resolveResponders(q, p.orgId, input.responders, 'responders')
-          : []);
-      const visibleTo =
-        options.resolvedVisibleTo ??
-        ((input.visibleTo?.length ?? 0) > 0
-          ? await resolveResponders(q, p.orgId, input.visibleTo, 'visibleTo')
-          : []);
+      given ??= [];
+      let visibleTo = options.resolvedVisibleTo;
+      if (!visibleTo && (input.visibleTo?.length ?? 0) > 0) {
+        const requested = await resolveRequested(q, p.orgId, input.visibleTo, 'visibleTo');
+        leftOut.push(...requested.leftOut);
+        input = { ...input, visibleTo: requested.kept };
+        visibleTo = requested.refs;
+      }
+      visibleTo ??= [];
       const scope: PolicyScope = options.resolvedVisibleTo
         ? {
             kind: 'incident',
@@ -847,7 +903,7 @@ export function createAlertsService(
         visibleTo,
         integration: options.integration,
         source: input.source ?? options.defaultSource ?? '',
-        shapedBy: [...(options.shapedBy ?? []), ...shaped.shapedBy],
+        shapedBy: [...(options.shapedBy ?? []), ...leftOut, ...shaped.shapedBy],
         at: clock.now(),
       });
       // On its own, a create waits for the others arriving with it (one commit for all of them).
@@ -908,13 +964,15 @@ export function createAlertsService(
       if (shapedInput.user !== undefined) shapedInput.user = fitActorText(shapedInput.user);
       const shapedBy = (shaped?.applied ?? []).map((r) => `Shaped by ${r.label}`);
       // The responders an action adds were checked when it was saved: one deleted since is left out (the
-      // log says so), not a 422 for every create through the key. The request's own are checked as ever.
+      // log says so), not a 422 for every create through the key. So is one of the request's own that
+      // does not exist, as without actions.
       let resolvedResponders: ResponderRef[] | undefined;
       if (shapedInput.responders !== input.responders) {
         const own = new Set(input.responders ?? []);
         const list = shapedInput.responders ?? [];
-        const kept = list.filter((r) => own.has(r));
-        const refs = await resolveResponders(db, p.orgId, kept, 'responders');
+        const requested = await resolveRequested(db, p.orgId, input.responders, 'responders', new Set(list));
+        shapedBy.push(...requested.leftOut);
+        const { refs, kept } = requested;
         for (const r of list) {
           if (own.has(r)) continue;
           try {

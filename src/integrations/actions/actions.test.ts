@@ -416,14 +416,27 @@ describe('a responder an action names, deleted since', () => {
     const logs = await logsOf(alert.id);
     assert.match(logs[0] ?? '', /of integration action 'Page doomed' no longer exists: left out/);
 
-    // A responder the request itself names, and that does not exist, is still refused as before.
-    const refused = await server.call(
+    // A responder the request itself names, and that does not exist, is left out too, as Opsgenie adds
+    // them "if they exist": the alert goes to the integration's team.
+    const leftOut = await server.call(
       'POST',
       '/v2/alerts',
-      { message: 'Bad responder', responders: [{ type: 'team', name: `No such team ${run}` }] },
+      {
+        message: 'Bad responder',
+        alias: `${alias}-bad`,
+        responders: [{ type: 'team', name: `No such team ${run}` }],
+      },
       sender.key,
     );
-    assert.equal(refused.status, 422, JSON.stringify(refused.body));
+    assert.equal(leftOut.status, 202, JSON.stringify(leftOut.body));
+    const made = await alertByAlias(`${alias}-bad`);
+    assert.ok(made, 'the alert was made');
+    assert.deepEqual(made.team_ids, [teamId]);
+    assert.ok(
+      (await logsOf(made.id)).some((l) =>
+        l.includes(`Responder team "No such team ${run}" does not exist: left out`),
+      ),
+    );
   });
 });
 

@@ -2235,7 +2235,7 @@ export interface paths {
             })[];
             visibleTo?: ({
               /** @enum {string} */
-              type: 'team' | 'user' | 'escalation' | 'schedule';
+              type: 'team' | 'user';
               id?: string;
               name?: string;
               username?: string;
