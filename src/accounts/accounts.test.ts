@@ -3,8 +3,17 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { createLogger } from '../logger.js';
-import { addOrganization, startTestServer, waitFor, type Json, type TestServer } from '../testing/harness.js';
+import {
+  addOrganization,
+  alertLogs,
+  createAlert,
+  startTestServer,
+  waitFor,
+  type Json,
+  type TestServer,
+} from '../testing/harness.js';
 import { queryCounter } from '../testing/query-counter.js';
+import { startTestSmtpServer, type TestSmtpServer } from '../testing/smtp.js';
 import { ShiftedClock } from '../work/clock.js';
 import { createAccountsService, type Principal } from './service.js';
 
@@ -855,5 +864,134 @@ describe('a change of role that commits while an admin acts on the user', () => 
     } finally {
       await watcher.end();
     }
+  });
+});
+
+describe('a corrected login email', () => {
+  // A server of its own that sends email, on a clock of its own that a later page waits for.
+  const mailClock = new ShiftedClock();
+  const run = randomUUID().slice(0, 8);
+  let mailer: TestServer;
+  let smtp: TestSmtpServer;
+  before(async () => {
+    smtp = await startTestSmtpServer();
+    mailer = await startTestServer({
+      clock: mailClock,
+      engineIntervalMs: 100,
+      env: { VIGIL_SMTP_URL: smtp.url, VIGIL_EMAIL_FROM: 'Vigil <vigil@example.com>' },
+    });
+  });
+  after(async () => {
+    await mailer?.stop();
+    await smtp?.stop();
+  });
+
+  const mailsTo = (address: string, message: string) =>
+    smtp.messages.filter((m) => m.to.includes(address) && m.subject.includes(message));
+  const mailTo = (address: string, message: string) =>
+    waitFor(`an email to ${address} about "${message}"`, async () => mailsTo(address, message)[0]);
+  const contactsOf = async (userId: string) =>
+    ((await mailer.callOk('GET', `/v2/users/${userId}/contacts`)).data as Json[]).map((c) => [c.id, c.to]);
+  const newAlertRule = async (userId: string) =>
+    ((await mailer.callOk('GET', `/v2/users/${userId}/notification-rules`)).data as Json[])[0].id as string;
+  const stepsOf = async (userId: string, ruleId: string) =>
+    (
+      (await mailer.callOk('GET', `/v2/users/${userId}/notification-rules/${ruleId}`)).data.steps as Json[]
+    ).map((s) => [s.id, s.contact.to, s.sendAfter.timeAmount]);
+  const email = (to: string, timeAmount: number) => ({
+    contact: { method: 'email', to },
+    sendAfter: { timeAmount },
+  });
+
+  it('pages the new address from the contact the person was given, and no longer the old one', async () => {
+    const typo = `x-${run}@exmaple.com`;
+    const fixed = `x-${run}@example.com`;
+    const other = `x-${run}@elsewhere.example`;
+    const x = (
+      await mailer.callOk('POST', '/v2/users', { username: typo, fullName: 'Xan', role: { name: 'User' } })
+    ).data.id as string;
+    const given = (await contactsOf(x))[0]?.[0];
+    const kept = (await mailer.callOk('POST', `/v2/users/${x}/contacts`, { method: 'email', to: other })).data
+      .id;
+    // A page at once and one 5 minutes later, both to the address the person was given.
+    const rule = await newAlertRule(x);
+    await mailer.callOk('PATCH', `/v2/users/${x}/notification-rules/${rule}`, {
+      steps: [email(typo, 0), email(typo, 5)],
+    });
+    const earlier = `Before ${run}`;
+    const earlierId = await createAlert(mailer, { message: earlier, responders: [{ type: 'user', id: x }] });
+    await mailTo(typo, earlier);
+
+    await mailer.callOk('PATCH', `/v2/users/${x}`, { username: fixed });
+    assert.deepEqual(
+      (await contactsOf(x)).sort(),
+      [
+        [given, fixed],
+        [kept, other],
+      ].sort(),
+    );
+    assert.deepEqual(
+      (await stepsOf(x, rule)).map(([, to, minutes]) => [to, minutes]),
+      [
+        [fixed, 0],
+        [fixed, 5],
+      ],
+    );
+
+    // The page planned for the old address is not sent to it, nor to the new one.
+    mailClock.advance(6 * 60_000);
+    const cancelled = await waitFor('the later page cancelled', async () =>
+      (await alertLogs(mailer, earlierId)).find((l) => l.startsWith('Email to Xan not sent')),
+    );
+    assert.match(cancelled, /the contact method was changed after the page was planned/);
+    const later = `After ${run}`;
+    await createAlert(mailer, { message: later, responders: [{ type: 'user', id: x }] });
+    await mailTo(fixed, later);
+    await mailer.idle();
+    assert.equal(mailsTo(typo, earlier).length, 1, 'only the page sent before the change');
+    assert.deepEqual(mailsTo(fixed, earlier), []);
+    assert.deepEqual(mailsTo(typo, later), []);
+    assert.equal(mailsTo(fixed, later).length, 1);
+    assert.deepEqual(mailsTo(other, later), [], 'the other address is in no step');
+  });
+
+  it("gives the old address's steps to a contact the person already has at the new one", async () => {
+    const typo = `y-${run}@exmaple.com`;
+    // The person's own contact, written in another case than the new login email.
+    const fixed = `Y-${run}@example.com`;
+    const y = (
+      await mailer.callOk('POST', '/v2/users', { username: typo, fullName: 'Yul', role: { name: 'User' } })
+    ).data.id as string;
+    const existing = (await mailer.callOk('POST', `/v2/users/${y}/contacts`, { method: 'email', to: fixed }))
+      .data.id;
+    const rule = await newAlertRule(y);
+    await mailer.callOk('PATCH', `/v2/users/${y}/notification-rules/${rule}`, {
+      steps: [email(typo, 0), email(fixed, 0), email(typo, 10)],
+    });
+    const [, atOnce, afterTen] = await stepsOf(y, rule);
+    const planned = `Planned ${run}`;
+    const plannedId = await createAlert(mailer, { message: planned, responders: [{ type: 'user', id: y }] });
+    await mailTo(typo, planned);
+    await mailTo(fixed, planned);
+
+    await mailer.callOk('PATCH', `/v2/users/${y}`, { username: fixed.toLowerCase() });
+    assert.deepEqual(await contactsOf(y), [[existing, fixed]]);
+    // The old address's page at once would be the new one's twice; its later page now goes to the new one.
+    assert.deepEqual(await stepsOf(y, rule), [atOnce, [afterTen?.[0], fixed, 10]]);
+
+    // The page planned for the old address 10 minutes on goes nowhere.
+    mailClock.advance(11 * 60_000);
+    const cancelled = await waitFor('the later page cancelled', async () =>
+      (await alertLogs(mailer, plannedId)).find((l) => l.startsWith('Email to Yul not sent')),
+    );
+    assert.match(cancelled, /the contact method was deleted/);
+    const message = `Merged ${run}`;
+    await createAlert(mailer, { message, responders: [{ type: 'user', id: y }] });
+    await mailTo(fixed, message);
+    await mailer.idle();
+    assert.equal(mailsTo(typo, planned).length, 1, 'only the page sent before the change');
+    assert.equal(mailsTo(fixed, planned).length, 1);
+    assert.equal(mailsTo(fixed, message).length, 1);
+    assert.deepEqual(mailsTo(typo, message), []);
   });
 });

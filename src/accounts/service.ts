@@ -9,6 +9,7 @@ import { accountsRepository as repo } from './repository.js';
 import { sessionsRepository } from './sessions/repository.js';
 import { alertsRepository } from '../alerts/repository.js';
 import { createDefaultNotificationSetup } from '../oncall/people/defaults.js';
+import { peopleRepository } from '../oncall/people/repository.js';
 import { escalationsRepository } from '../oncall/escalations/repository.js';
 import { memberChanges, recordTeamChanges } from './team-log/log.js';
 import {
@@ -249,6 +250,50 @@ function requireAnotherOwner(
   throw invalid(
     `The organization's last owner can not be ${what}: make another person an owner first (PATCH /v2/users/{identifier} with "role": {"name": "Owner"}).`,
   );
+}
+
+/**
+ * After a change of login email, in the same transaction: the email contact at the old address (the one
+ * every user is given, createDefaultNotificationSetup) now pages the new one, keeping its id and its
+ * rules' steps. The old address is one the person no longer answers to, often a mistyped one, and a page
+ * mailed there hands whoever reads it the alert and links that act as the person. When the person already
+ * has a contact at the new address, the old one goes and its steps move to it. Pages planned for the old
+ * address are then not sent (the sender finds the contact changed or gone). A change of case only is the
+ * same mailbox and leaves the contact as it is; contacts at other addresses are the person's own.
+ */
+async function followLoginEmail(tx: Queryable, userId: string, from: string, to: string): Promise<void> {
+  if (from.toLowerCase() === to.toLowerCase()) return;
+  const old = await peopleRepository.findContactByAddress(tx, userId, 'email', from);
+  if (!old) return;
+  const existing = await peopleRepository.findContactByAddress(tx, userId, 'email', to);
+  if (!existing) {
+    // An address that is the username needs no verification, and what was wrong with the old one is gone.
+    await peopleRepository.updateContact(tx, old.id, {
+      address: to,
+      given_to: null,
+      verified_at: null,
+      problem: null,
+      problem_at: null,
+    });
+    return;
+  }
+  for (const rule of await peopleRepository.listRules(tx, userId)) {
+    if (!rule.steps.some((step) => step.contactId === old.id)) continue;
+    const steps = rule.steps.flatMap((step) => {
+      if (step.contactId !== old.id) return [step];
+      // A step the rule already has for the new address at the same delay (and on, if this one is) would
+      // only send the same page twice.
+      const twin = rule.steps.some(
+        (other) =>
+          other.contactId === existing.id &&
+          other.sendAfterMinutes === step.sendAfterMinutes &&
+          (other.enabled || !step.enabled),
+      );
+      return twin ? [] : [{ ...step, contactId: existing.id }];
+    });
+    await peopleRepository.updateRule(tx, rule.id, { steps });
+  }
+  await peopleRepository.deleteContact(tx, old.id);
 }
 
 /** A user given a custom role that was deleted between its lookup and the write. */
@@ -512,6 +557,9 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
         (changes.role !== undefined && changes.role !== 'owner') || changes.blocked === true;
       try {
         const updated = await db.transaction().execute(async (tx) => {
+          // A new login email moves the person's email contact (followLoginEmail): their contacts and rules
+          // are locked first, as the people service locks them before it touches the user's row.
+          if (changes.username !== undefined) await peopleRepository.lockUser(tx, user.id);
           const owners = removesOwner ? await repo.lockOwners(tx, p.orgId) : [];
           // The user as they are now, locked: a rename or a promotion may have committed since the read
           // above. The alerts owned under the login must follow it, and the owner checks must see the role.
@@ -533,8 +581,11 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
             ...profileColumns(changes),
           });
           const renamed = changes.username !== undefined && changes.username !== current.username;
-          if (renamed)
-            await alertsRepository.renameOwner(tx, p.orgId, current.username, changes.username ?? '');
+          if (renamed) {
+            const username = changes.username ?? '';
+            await alertsRepository.renameOwner(tx, p.orgId, current.username, username);
+            await followLoginEmail(tx, user.id, current.username, username);
+          }
           // Blocking ends the console sessions, so unblocking does not bring them back. So does a new login
           // email, as in Opsgenie: a session signed in through a link sent to a mistyped address must not
           // outlive its correction, and the person signs in again as the new address.
