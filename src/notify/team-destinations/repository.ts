@@ -235,7 +235,10 @@ export const teamDestinationsRepository = {
    * A responder added only when it is a team, and then to the added team's own destinations (its team's,
    * or its Webhook integrations') and to the others of the kinds that take other teams added (kind.ts
    * addsOwnTeam): a channel has nothing to show for another team, nor anyone for a person added, so no
-   * delivery is made to be marked "nothing posted".
+   * delivery is made to be marked "nothing posted". An added team's own destination that already has a
+   * delivery of the alert gets none for it either: this consumer can lag (docs/architecture.md), and an
+   * earlier event handled after the team was added went to the alert's teams as they are now, so the
+   * destination was told of the alert; a Create would post it twice.
    * An event already delivered to a destination adds nothing. A destination owned by an integration in
    * `paused` (a maintenance disables it) gets its delivery recorded as failed, never sent, with the reason
    * as its error, so that its delivery log says why the receiver heard nothing. Returns how many were
@@ -289,6 +292,19 @@ export const teamDestinationsRepository = {
           AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.id = e.alert_id)
           AND EXISTS (SELECT 1 FROM team_destination_deliveries p
                       WHERE p.destination_id = d.id AND p.alert_id = e.alert_id)
+      ), with_own_team AS (
+        SELECT t.*,
+          -- Never null (a destination of no team: an integration's other than a Webhook one's), so that
+          -- NOT of it below keeps the row.
+          coalesce(t.event_type = 'responder_added' AND t.event #>> '{responder,type}' = 'team'
+            AND t.event #>> '{responder,id}' = coalesce(t.destination_team_id::text,
+                  (SELECT coalesce(w.assignee_team_id, w.owner_team_id)::text FROM integrations w
+                   WHERE w.id = t.integration_id AND w.type = 'Webhook')), false) AS adds_own_team
+        FROM targets t
+      ), candidates AS (
+        SELECT j.* FROM with_own_team j
+        WHERE j.event_type <> 'responder_added' OR j.adds_own_team
+          OR (j.event #>> '{responder,type}' = 'team' AND j.destination_type = ANY(j.other_team_kinds))
       )
       INSERT INTO team_destination_deliveries
         (destination_id, event_id, alert_id, event_type, event, seq, due_at, created_at, updated_at,
@@ -296,14 +312,17 @@ export const teamDestinationsRepository = {
       SELECT t.destination_id, t.event_id, t.alert_id, t.event_type, t.event, t.seq, ${now}, ${now}, ${now},
         CASE WHEN paused.reason IS NULL THEN 'pending' ELSE 'failed' END,
         CASE WHEN paused.reason IS NULL THEN NULL ELSE 'not sent: the integration is ' || paused.reason END
-      FROM targets t
+      FROM candidates t
       LEFT JOIN paused ON paused.integration_id = t.integration_id
-      WHERE t.event_type <> 'responder_added'
-        OR (t.event #>> '{responder,type}' = 'team'
-            AND (t.destination_type = ANY(t.other_team_kinds)
-                 OR t.event #>> '{responder,id}' = coalesce(t.destination_team_id::text,
-                      (SELECT coalesce(w.assignee_team_id, w.owner_team_id)::text FROM integrations w
-                       WHERE w.id = t.integration_id AND w.type = 'Webhook'))))
+      -- An added team's own destination told of the alert already gets no Create: it would post it again.
+      -- Told by a delivery of any event, in any state, or by an earlier event of this batch (the rows this
+      -- statement inserts are not visible to it).
+      WHERE NOT t.adds_own_team
+        OR NOT (EXISTS (SELECT 1 FROM team_destination_deliveries p
+                        WHERE p.destination_id = t.destination_id AND p.alert_id = t.alert_id)
+                OR EXISTS (SELECT 1 FROM candidates earlier
+                           WHERE earlier.destination_id = t.destination_id AND earlier.alert_id = t.alert_id
+                             AND earlier.seq < t.seq))
       ON CONFLICT (destination_id, event_id) DO NOTHING
       RETURNING state`).execute(db);
     return inserted.rows.filter((r) => r.state === 'pending').length;

@@ -738,3 +738,98 @@ describe('a team added to an alert', () => {
     assert.equal(made.rows[0].n, 0);
   });
 });
+
+describe('a team added before the alert reached the destinations consumer', () => {
+  const firsts = `Firsts ${run}`;
+  const seconds = `Seconds ${run}`;
+
+  const eventTypes = async (destinationId: string, alertId: string) =>
+    (
+      await db.query(
+        'SELECT event_type FROM team_destination_deliveries WHERE destination_id = $1 AND alert_id = $2 ORDER BY seq',
+        [destinationId, alertId],
+      )
+    ).rows.map((r) => r.event_type as string);
+
+  /** An alert of `firsts` that `seconds` was then added to, and its two events as handed out (seq). */
+  async function joinedAlert(
+    message: string,
+    watch: string,
+  ): Promise<{ alertId: string; events: AlertEvent[] }> {
+    const alertId = await createAlert(message, firsts);
+    await receivedAbout('/firsts-watch', alertId, 1);
+    await call('POST', `/v2/alerts/${alertId}/teams`, { team: { name: seconds } });
+    await receivedAbout('/firsts-watch', alertId, 2);
+    const stored = await db.query(
+      'SELECT event FROM team_destination_deliveries WHERE destination_id = $1 AND alert_id = $2 ORDER BY seq',
+      [watch, alertId],
+    );
+    const events = stored.rows.map((r) => r.event as AlertEvent);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['created', 'responder_added'],
+    );
+    return { alertId, events };
+  }
+
+  it("posts the alert once to the added team's destinations when its created is handed out after the team was added", async () => {
+    await call('POST', '/v2/teams', { name: firsts });
+    await call('POST', '/v2/teams', { name: seconds });
+    const watch = await webhook(`Watch of ${firsts}`, '/firsts-watch', firsts);
+    const inOneBatch = await joinedAlert(`Joined in one batch ${run}`, watch.id);
+    const inTwoBatches = await joinedAlert(`Joined in two batches ${run}`, watch.id);
+    await server.idle();
+
+    // Destinations made now have had neither event: to them the consumer lagged, and it reaches them with
+    // both events of each alert after the team was added, its teams as they are now.
+    const firstsHook = await webhook(`Later hook of ${firsts}`, '/firsts-later-hook', firsts);
+    const secondsHook = await webhook(`Hook of ${seconds}`, '/seconds-hook', seconds);
+    const integration = await call('POST', '/v2/integrations', {
+      type: 'Webhook',
+      name: `Outgoing of ${seconds}`,
+      ownerTeam: { name: seconds },
+      webhookUrl: `${receiver.url}/seconds-opsgenie`,
+    });
+    const stored = await db.query('SELECT id, config FROM team_destinations WHERE integration_id = $1', [
+      integration.data.id,
+    ]);
+    receiver.endpoint('/seconds-opsgenie', stored.rows[0].config.secret as string);
+    const secondsIntegration = stored.rows[0].id as string;
+    // Posts unsigned: refused (400), each post kept among the refused.
+    receiver.endpoint('/seconds-teams', `whsec_${Buffer.alloc(32).toString('base64')}`);
+    const secondsTeams = (
+      await call('POST', '/v2/destinations', {
+        name: `Teams of ${seconds}`,
+        type: 'teams',
+        team: { name: seconds },
+        config: { url: `${receiver.url}/seconds-teams` },
+      })
+    ).data.id as string;
+
+    const consumer = teamDestinationsConsumer({ db: server.app.context.db, clock });
+    const log = createLogger('silent');
+    await consumer.handleBatch?.(inOneBatch.events, { log });
+    for (const event of inTwoBatches.events) await consumer.handle(event, { log });
+    await server.idle();
+
+    for (const { alertId } of [inOneBatch, inTwoBatches]) {
+      for (const id of [secondsHook.id, secondsIntegration, secondsTeams]) {
+        assert.deepEqual(await eventTypes(id, alertId), ['created'], id);
+      }
+      // The alert's other team's webhooks still get the AddTeam.
+      assert.deepEqual(await eventTypes(firstsHook.id, alertId), ['created', 'responder_added']);
+      assert.deepEqual(
+        about('/seconds-hook', alertId).map((r) => r.body.type),
+        ['alert.created'],
+      );
+      assert.deepEqual(
+        receiver
+          .received('/seconds-opsgenie')
+          .filter((r) => r.body.alert?.alertId === alertId)
+          .map((r) => r.body.action),
+        ['Create'],
+      );
+      assert.equal(receiver.refused('/seconds-teams').filter((r) => r.raw.includes(alertId)).length, 1);
+    }
+  });
+});
