@@ -1744,6 +1744,38 @@ describe('vigil import opsgenie, run again', () => {
       for (const [id, rules] of before) assert.deepEqual(after.get(id), rules, 'the old one keeps its id');
     }));
 
+  it('a new maintenance alike one that could not be read this run takes nothing, and waits for a run that reads both', () =>
+    inFreshVigil(async (vigil) => {
+      const OLD = { id: '1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f', rules: [disabling(SRE_API)] };
+      const NEW = { id: '3e4f5a6b-7c8d-4e9f-8a0b-1c2d3e4f5a6b', rules: [disabling(MAIL_ALERTS)] };
+      serveWindows([OLD]);
+      const first = await importInto(vigil);
+      assert.equal(first.code, 0, [...first.progress, ...first.out].join('\n'));
+      const before = await vigilWindows(vigil);
+
+      serveWindows([NEW, OLD]);
+      opsgenie.failing.add(`/v1/maintenance/${OLD.id}`);
+      const second = await importInto(vigil);
+      assert.equal(second.code, 1, 'the window not read fails the run');
+      const lines = second.progress.filter((l) => l.startsWith('maintenance '));
+      assert.ok(
+        lines.some(
+          (l) => l.startsWith(`maintenance "" (${NEW.id}): skipped`) && l.includes('run the import again'),
+        ),
+        lines.join('\n'),
+      );
+      // The old one's maintenance was not handed to the new one: its integration stays in maintenance.
+      assert.deepEqual(await vigilWindows(vigil), before);
+
+      opsgenie.failing.clear();
+      const third = await importInto(vigil);
+      assert.deepEqual(
+        maintenanceLines(third),
+        [`maintenance "" (${NEW.id}): created`, `maintenance "" (${OLD.id}): unchanged`],
+        third.progress.join('\n'),
+      );
+    }));
+
   it('of two maintenances alike, the one whose rules changed is updated and the other left as it is', () =>
     inFreshVigil(async (vigil) => {
       const NIGHT_SHIFT = 'ac3f5e4a-7d6f-4a8b-9c2d-3e4f5a6b7c8d';

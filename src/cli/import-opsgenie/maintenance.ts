@@ -65,12 +65,17 @@ interface PlannedMaintenance {
  * same rules takes it, then those left without one take the ones no other took, in Opsgenie's order. In
  * one pass a new or changed window listed first would take, and empty, another's exact match, leaving
  * its integrations out of maintenance until the other's own was made again (never, if the run stopped).
+ * A Vigil maintenance left over is never handed out where a window this run did not plan may be its own
+ * (`unsure`: a key whose window was skipped, or every key when one could not be read, its key unknown):
+ * those wait for a run that reads them all (`held`).
  */
 function matchMaintenances(
   plans: readonly PlannedMaintenance[],
   existing: Map<string, VigilMaintenance[]>,
-): Map<PlannedMaintenance, VigilMaintenance> {
+  unsure: { keys: ReadonlySet<string>; all: boolean },
+): { matched: Map<PlannedMaintenance, VigilMaintenance>; held: Set<PlannedMaintenance> } {
   const matched = new Map<PlannedMaintenance, VigilMaintenance>();
+  const held = new Set<PlannedMaintenance>();
   const left = new Map([...existing].map(([key, found]) => [key, [...found]]));
   for (const plan of plans) {
     const candidates = left.get(plan.key) ?? [];
@@ -80,10 +85,11 @@ function matchMaintenances(
   }
   for (const plan of plans) {
     if (matched.has(plan)) continue;
-    const other = left.get(plan.key)?.shift();
-    if (other) matched.set(plan, other);
+    const others = left.get(plan.key) ?? [];
+    if (others.length > 0 && (unsure.all || unsure.keys.has(plan.key))) held.add(plan);
+    else if (others.length > 0) matched.set(plan, others.shift() as VigilMaintenance);
   }
-  return matched;
+  return { matched, held };
 }
 
 /** What the maintenance is in Vigil, or the reason (a Skip) it is not imported. */
@@ -159,22 +165,41 @@ export async function importMaintenance(ctx: ImportContext): Promise<void> {
   const labelFor = (m: Record<string, unknown>) =>
     `"${text(typeof m.description === 'string' ? m.description.slice(0, 80) : '')}" (${text(m.id)})`;
   const plans: PlannedMaintenance[] = [];
+  const unsure = { keys: new Set<string>(), all: false };
   await eachItem(
     ctx,
     'maintenance',
     MaintenanceSummaryShape,
     items,
     async (summary) => {
+      // Until it is read, a window's key is unknown: it may be any left-over Vigil maintenance's own.
+      unsure.all = true;
       const got = shaped(MaintenanceShape, await ctx.source.get(`/v1/maintenance/${enc(summary.id)}`));
       if (!got.ok) throw new Skip(got.why);
-      plans.push(planOf(ctx, got.value, labelFor(got.value)));
+      unsure.all = false;
+      try {
+        plans.push(planOf(ctx, got.value, labelFor(got.value)));
+      } catch (error) {
+        const over = got.value.status === 'past' || got.value.status === 'cancelled';
+        if (!over) unsure.keys.add(keyOf(got.value));
+        throw error;
+      }
     },
     labelFor,
   );
-  const matched = matchMaintenances(plans, existing);
+  const { matched, held } = matchMaintenances(plans, existing, unsure);
   // Each in its own try, as `eachItem`'s steps: a write Vigil refuses fails that maintenance alone.
   for (const plan of plans) {
     const have = matched.get(plan);
+    if (held.has(plan)) {
+      ctx.report.record(
+        'maintenance',
+        plan.label,
+        'skipped',
+        'another maintenance of its description and end was not read or not imported this run, and may be the one Vigil has: run the import again',
+      );
+      continue;
+    }
     try {
       if (have && plan.wanted && sameJson(have.rules, plan.wanted)) {
         ctx.report.record('maintenance', plan.label, 'unchanged', plan.notes);
