@@ -379,6 +379,188 @@ describe('an assignee team other than the owner team takes the same right on it'
   });
 });
 
+describe('the destinations of an integration given to another team take the same right on it', () => {
+  // A destination on an integration gets its assignee team's alerts (a Webhook integration's own one sends
+  // them out): an admin of the owner team alone would otherwise reach them through /v2/destinations.
+  let run: string;
+  let teamAdmin: TestUser;
+  let bothAdmin: TestUser;
+  let assignedWebhook: string;
+  let assignedApi: string;
+  let ownedWebhook: string;
+
+  const url = (path: string) => `https://hooks.example.com/${path}`;
+
+  /** The destination a Webhook integration keeps its settings in. */
+  async function destinationOf(integrationId: string): Promise<Json> {
+    const listed = await server.call('GET', '/v2/destinations');
+    assert.equal(listed.status, 200, JSON.stringify(listed.body));
+    const found = listed.body.data.find((d: Json) => d.integration?.id === integrationId);
+    assert.ok(found, `integration ${integrationId} has its destination`);
+    return found;
+  }
+
+  async function teamDestination(name: string): Promise<string> {
+    const created = await server.call('POST', '/v2/destinations', {
+      name: `${name} ${run}`,
+      type: 'webhook',
+      team: { id: teamA },
+      config: { url: url(name) },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    return created.body.data.id;
+  }
+
+  before(async () => {
+    run = randomUUID().slice(0, 6);
+    [teamAdmin, bothAdmin] = await Promise.all([
+      addUserWithKey(server, 'destinations-team-admin', run),
+      addUserWithKey(server, 'destinations-both-admin', run),
+    ]);
+    for (const [user, team] of [
+      [teamAdmin, teamA],
+      [bothAdmin, teamA],
+      [bothAdmin, teamB],
+    ] as const) {
+      await server.callOk('POST', `/v2/teams/${team}/members`, {
+        user: { username: user.username },
+        role: 'admin',
+      });
+    }
+    const webhook = (name: string, assigneeTeam?: Json) =>
+      createIntegration({
+        type: 'Webhook',
+        name: `${name} ${run}`,
+        ownerTeam: { id: teamA },
+        assigneeTeam,
+        webhookUrl: url(name),
+      });
+    assignedWebhook = (await webhook('assigned-webhook', { id: teamB })).id;
+    ownedWebhook = (await webhook('owned-webhook')).id;
+    assignedApi = (
+      await createIntegration({
+        type: 'API',
+        name: `Assigned API ${run}`,
+        ownerTeam: { id: teamA },
+        assigneeTeam: { id: teamB },
+      })
+    ).id;
+  });
+
+  it("refuses an admin of the owner team alone: the integration's own destination, a new one on it, a move onto it", async () => {
+    const own = await destinationOf(assignedWebhook);
+    const movable = await teamDestination('movable');
+    for (const [method, path, body] of [
+      ['PATCH', `/v2/destinations/${own.id}`, { config: { url: url('mine') } }],
+      ['POST', `/v2/destinations/${own.id}/test`, undefined],
+      ['DELETE', `/v2/destinations/${own.id}`, undefined],
+      ...[assignedWebhook, assignedApi].map(
+        (id) =>
+          [
+            'POST',
+            '/v2/destinations',
+            { name: `Mine ${id} ${run}`, type: 'webhook', integration: { id }, config: { url: url('mine') } },
+          ] as const,
+      ),
+      ['PATCH', `/v2/destinations/${movable}`, { integration: { id: assignedApi } }],
+    ] as const) {
+      const refused = await server.call(method, path, body, teamAdmin.key);
+      assert.equal(refused.status, 403, `${method} ${path}: ${JSON.stringify(refused.body)}`);
+      assert.match(refused.body.message, /assigned to another team/);
+    }
+
+    assert.deepEqual(await destinationOf(assignedWebhook), own);
+    const integration = await server.call('GET', `/v2/integrations/${assignedWebhook}`);
+    assert.equal(integration.body.data.webhookUrl, url('assigned-webhook'));
+    const listed = await server.call('GET', '/v2/destinations');
+    assert.ok(listed.body.data.every((d: Json) => !String(d.name).startsWith('Mine ')));
+    const kept = await server.call('GET', `/v2/destinations/${movable}`);
+    assert.equal(kept.body.data.team.id, teamA);
+    assert.equal(kept.body.data.integration, null);
+  });
+
+  it('lets an admin of both teams manage them', async () => {
+    const own = await destinationOf(assignedWebhook);
+    const changed = await server.call(
+      'PATCH',
+      `/v2/destinations/${own.id}`,
+      { config: { url: url('theirs') } },
+      bothAdmin.key,
+    );
+    assert.equal(changed.status, 200, JSON.stringify(changed.body));
+    const tested = await server.call('POST', `/v2/destinations/${own.id}/test`, undefined, bothAdmin.key);
+    assert.equal(tested.status, 200, JSON.stringify(tested.body));
+    const created = await server.call(
+      'POST',
+      '/v2/destinations',
+      {
+        name: `Both ${run}`,
+        type: 'webhook',
+        integration: { id: assignedApi },
+        config: { url: url('both') },
+      },
+      bothAdmin.key,
+    );
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const moved = await server.call(
+      'PATCH',
+      `/v2/destinations/${await teamDestination('moved-by-both')}`,
+      { integration: { id: assignedApi } },
+      bothAdmin.key,
+    );
+    assert.equal(moved.status, 200, JSON.stringify(moved.body));
+    const removed = await server.call(
+      'DELETE',
+      `/v2/destinations/${created.body.data.id}`,
+      undefined,
+      bothAdmin.key,
+    );
+    assert.equal(removed.status, 204, JSON.stringify(removed.body));
+  });
+
+  it('lets an admin of the owner team manage those of an integration given to no other team', async () => {
+    const own = await destinationOf(ownedWebhook);
+    const changed = await server.call(
+      'PATCH',
+      `/v2/destinations/${own.id}`,
+      { config: { url: url('owned-changed') } },
+      teamAdmin.key,
+    );
+    assert.equal(changed.status, 200, JSON.stringify(changed.body));
+    const integration = await server.call('GET', `/v2/integrations/${ownedWebhook}`);
+    assert.equal(integration.body.data.webhookUrl, url('owned-changed'));
+    const tested = await server.call('POST', `/v2/destinations/${own.id}/test`, undefined, teamAdmin.key);
+    assert.equal(tested.status, 200, JSON.stringify(tested.body));
+    const created = await server.call(
+      'POST',
+      '/v2/destinations',
+      {
+        name: `Owned ${run}`,
+        type: 'webhook',
+        integration: { id: ownedWebhook },
+        config: { url: url('owned') },
+      },
+      teamAdmin.key,
+    );
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const moved = await server.call(
+      'PATCH',
+      `/v2/destinations/${await teamDestination('moved-by-team-admin')}`,
+      { integration: { id: ownedWebhook } },
+      teamAdmin.key,
+    );
+    assert.equal(moved.status, 200, JSON.stringify(moved.body));
+    assert.equal(moved.body.data.integration.id, ownedWebhook);
+    const removed = await server.call(
+      'DELETE',
+      `/v2/destinations/${created.body.data.id}`,
+      undefined,
+      teamAdmin.key,
+    );
+    assert.equal(removed.status, 204, JSON.stringify(removed.body));
+  });
+});
+
 describe("who reads an integration's payload log", () => {
   // Deliveries hold whole findings and the alerts they made: a user who sees only their own alerts
   // reads the log only of integrations they manage, as an integration's key does.

@@ -20,6 +20,7 @@ import {
   saveWebhookDestination,
   setWebhookDestinationEnabled,
   webhookDestinationConfig,
+  withOwnWebhookSettings,
 } from './webhook/destination.js';
 import {
   API_ACCESS_FLAGS,
@@ -191,6 +192,37 @@ export function writebackProblem(
   return undefined;
 }
 
+/**
+ * An integration's own key (with configuration access) reaches the alerts of two teams at most: its own
+ * team, and its owner team, whose admin it acts as.
+ */
+function reaches(integration: IntegrationPrincipal, teamId: string) {
+  return teamId === integration.teamId || teamId === integration.ownerTeamId;
+}
+
+/**
+ * An integration's key reads, acts on and (allowDeleteAccess) deletes its assignee team's alerts, and a
+ * Webhook integration sends that team's alert activity out, as does any destination on an integration:
+ * so giving an integration to a team other than its owner team, or managing one given to another team (or
+ * its destinations), needs on that team the `right` it needs on the owner team. Else an admin of one team
+ * could reach another team's alerts through a key or destination they made. An integration's key holds
+ * rights on its owner team only; it may also use its own team, whose alerts it reads already.
+ */
+export async function requireAssigneeRight(
+  db: Db,
+  p: Principal,
+  teams: { owner: string; assignee: string | null | undefined },
+  right: TeamRight,
+  refusal: { ofKey: (key: IntegrationPrincipal) => string; ofPerson: string },
+) {
+  if (!teams.assignee || teams.assignee === teams.owner) return;
+  if (p.integration) {
+    if (reaches(p.integration, teams.assignee)) return;
+    throw forbidden(refusal.ofKey(p.integration));
+  }
+  await requireTeamRight(db, p, teams.assignee, right, refusal.ofPerson);
+}
+
 export function createIntegrationsService(
   db: Db,
   options: {
@@ -224,6 +256,13 @@ export function createIntegrationsService(
     if (!checked.ok) throw invalidField(checked.field, checked.message);
     return checked.config;
   }
+
+  /**
+   * The settings an update starts from: a Webhook integration's URL, headers and payload flags are its own
+   * destination's, which a change through /v2/destinations may have made differ from those stored.
+   */
+  const settingsToUpdate = (row: IntegrationWithTeams) =>
+    row.type === 'Webhook' ? withOwnWebhookSettings(db, row.id, row.settings) : Promise.resolve(row.settings);
 
   /** The integration's settings with the headers its destination stores (masked ones resolved). */
   const withStoredHeaders = (settings: Record<string, unknown>, config: Record<string, unknown>) => ({
@@ -310,39 +349,9 @@ export function createIntegrationsService(
     return merged;
   }
 
-  /**
-   * An integration's own key (with configuration access) reaches the alerts of two teams at most: its own
-   * team, and its owner team, whose admin it acts as.
-   */
-  function reaches(integration: IntegrationPrincipal, teamId: string) {
-    return teamId === integration.teamId || teamId === integration.ownerTeamId;
-  }
-
-  /**
-   * An integration's key reads, acts on and (allowDeleteAccess) deletes its assignee team's alerts, and a
-   * Webhook integration sends that team's alert activity out: so giving an integration to a team other
-   * than its owner team, or managing one given to another team, needs on that team the `right` it needs on
-   * the owner team. Else an admin of one team could reach another team's alerts through a key they made.
-   * An integration's key holds rights on its owner team only; it may also use its own team, whose alerts
-   * it reads already.
-   */
-  async function requireAssigneeRight(
-    p: Principal,
-    teams: { owner: string; assignee: string | null | undefined },
-    right: TeamRight,
-    refusal: { ofKey: (key: IntegrationPrincipal) => string; ofPerson: string },
-  ) {
-    if (!teams.assignee || teams.assignee === teams.owner) return;
-    if (p.integration) {
-      if (reaches(p.integration, teams.assignee)) return;
-      throw forbidden(refusal.ofKey(p.integration));
-    }
-    await requireTeamRight(db, p, teams.assignee, right, refusal.ofPerson);
-  }
-
   /** That `p` may give an integration owned by `ownerTeamId` to `assigneeTeamId` (see requireAssigneeRight). */
   const requireAssignable = (p: Principal, ownerTeamId: string, assigneeTeamId: string | null | undefined) =>
-    requireAssigneeRight(p, { owner: ownerTeamId, assignee: assigneeTeamId }, 'edit-integrations', {
+    requireAssigneeRight(db, p, { owner: ownerTeamId, assignee: assigneeTeamId }, 'edit-integrations', {
       ofKey: (key) =>
         `The key of integration [${key.name}] can assign integrations only to its own team or its owner team: use the API key of an admin of the other team.`,
       ofPerson:
@@ -360,7 +369,7 @@ export function createIntegrationsService(
     right: TeamRight = 'edit-integrations',
   ) {
     await requireManager(p, row.owner_team_id, right);
-    await requireAssigneeRight(p, { owner: row.owner_team_id, assignee: row.assignee_team_id }, right, {
+    await requireAssigneeRight(db, p, { owner: row.owner_team_id, assignee: row.assignee_team_id }, right, {
       ofKey: (key) =>
         `The key of integration [${key.name}] can manage only integrations assigned to its own team or its owner team: integration [${row.name}] is assigned to another team; use the API key of an admin of that team.`,
       ofPerson: `Integration [${row.name}] is assigned to another team, whose alerts its key reads: only organization admins and those of that team with the ${right} right (its admins) can manage it.`,
@@ -489,7 +498,7 @@ export function createIntegrationsService(
       if (owner) await requireManager(p, owner.id);
       let nextSettings: Record<string, unknown> = mergedSettings(
         row.type as IntegrationType,
-        row.settings,
+        await settingsToUpdate(row),
         changes.settings,
       );
       const destination =

@@ -88,12 +88,38 @@ export async function setWebhookDestinationEnabled(
   if (existing) await destinations.update(db, existing.id, { enabled }, new Date());
 }
 
+/** A webhook destination's config under the names of a Webhook integration's settings (Opsgenie's). */
+function settingsOfConfig(config: Record<string, unknown>): WebhookSettings {
+  return webhookSettings({
+    webhookUrl: config.url,
+    addAlertDescription: config.addAlertDescription,
+    addAlertDetails: config.addAlertDetails,
+    headers: config.headers,
+  });
+}
+
+/**
+ * The integration's settings with the URL, headers and payload flags of its own destination (the first,
+ * as saveWebhookDestination finds it), which are what Vigil sends by; as stored when it has none. Settings
+ * written before a change there was written back still hold the URL of before: an update starting from
+ * them would move the destination back there, or be refused for its stored header values.
+ */
+export async function withOwnWebhookSettings(
+  db: Queryable,
+  integrationId: string,
+  settings: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
+  const own = await destinations.ofIntegration(db, integrationId, webhookKind.type);
+  return own ? { ...settings, ...settingsOfConfig(own.config) } : settings;
+}
+
 /**
  * Writes a change made through /v2/destinations to the integration's own destination (its URL, headers and
  * payload flags) back to the integration's settings, which are that config under Opsgenie's names: else
  * the integration shows a URL Vigil no longer sends to, and its next update (even one that only suppresses
  * notifications) checks the stored header values against that old URL, a move, and is refused. A webhook
  * the integration owns besides its own (the first, as saveWebhookDestination finds it) is no setting of it.
+ * A webhook made for an integration that has none (its own was deleted) becomes its own, and is written too.
  */
 export async function writeBackWebhookSettings(
   db: Queryable,
@@ -104,13 +130,21 @@ export async function writeBackWebhookSettings(
   if (integration?.type !== 'Webhook') return;
   const own = await destinations.ofIntegration(db, integration.id, webhookKind.type);
   if (own?.id !== destination.id) return;
-  const settings: WebhookSettings = webhookSettings({
-    webhookUrl: config.url,
-    addAlertDescription: config.addAlertDescription,
-    addAlertDetails: config.addAlertDetails,
-    headers: config.headers,
-  });
   await integrations.update(db, integration.id, {
-    settings: JSON.stringify({ ...integration.settings, ...settings }),
+    settings: JSON.stringify({ ...integration.settings, ...settingsOfConfig(config) }),
   });
+}
+
+/**
+ * After the integration's own destination is deleted, the next webhook it owns (the oldest) is its own:
+ * its config is written to the settings. With none left the settings stay as they were, and the
+ * integration sends nothing until its next save makes its destination again from them (with a new
+ * signing secret), as saveWebhookDestination does for one gone missing.
+ */
+export async function writeBackWebhookSettingsAfterRemoval(
+  db: Queryable,
+  integrationId: string,
+): Promise<void> {
+  const own = await destinations.ofIntegration(db, integrationId, webhookKind.type);
+  if (own) await writeBackWebhookSettings(db, { id: own.id, integrationId }, own.config);
 }

@@ -18,7 +18,8 @@ import { ShiftedClock } from '../../work/clock.js';
  * values are shown masked (but to an org admin's API key reading it, as Terraform does): a masked value keeps
  * the stored one only while the URL stays as it is, through /v2/integrations and /v2/destinations alike;
  * a header stored before its name was refused is not shown, and sent back it is dropped, not refused. A
- * change of its destination through /v2/destinations is a change of the integration's settings.
+ * change of its destination through /v2/destinations is a change of the integration's settings, and so is
+ * one made for it, or the next it owns, once its own is deleted; an update starts from its destination's URL.
  */
 
 interface Received {
@@ -709,5 +710,103 @@ describe('Webhook integrations', () => {
       ['Close'],
     );
     await call('DELETE', `/v2/integrations/${integration.id}`);
+  });
+
+  describe('its settings and its own destination, kept in step', () => {
+    /** The console's switch: a PATCH of suppressNotifications alone, answered 200. */
+    async function suppress(id: string): Promise<Json> {
+      const suppressed = await server.call('PATCH', `/v2/integrations/${id}`, {
+        suppressNotifications: true,
+      });
+      assert.equal(suppressed.status, 200, JSON.stringify(suppressed.body));
+      return suppressed.body.data;
+    }
+
+    it('takes a webhook made for it after its own was deleted as its own, settings and all', async () => {
+      const made = await call('POST', '/v2/integrations', {
+        type: 'Webhook',
+        name: `Made again ${run}`,
+        ownerTeam: { id: teamA },
+        webhookUrl: `${receiverUrl}/first`,
+        headers: { Authorization: 'Bearer first' },
+      });
+      const id = made.data.id as string;
+      await call('DELETE', `/v2/destinations/${(await destinationOf(id)).id}`);
+      await call('POST', '/v2/destinations', {
+        name: `Made again ${run}`,
+        type: 'webhook',
+        integration: { id },
+        config: {
+          url: `${receiverUrl}/second`,
+          headers: { Authorization: 'Bearer second' },
+          addAlertDetails: false,
+        },
+      });
+      const shown = (await call('GET', `/v2/integrations/${id}`)).data;
+      assert.equal(shown.webhookUrl, `${receiverUrl}/second`);
+      assert.deepEqual(shown.headers, { Authorization: 'Bearer second' });
+      assert.equal(shown.addAlertDetails, false);
+
+      // The stored header value is the second URL's: no move, so nothing is asked for.
+      assert.equal((await suppress(id)).webhookUrl, `${receiverUrl}/second`);
+      assert.equal((await call('GET', `/v2/integrations/${id}`)).data.webhookUrl, `${receiverUrl}/second`);
+      const destination = await destinationOf(id);
+      assert.equal(destination.config.url, `${receiverUrl}/second`);
+      assert.deepEqual(destination.config.headers, { Authorization: 'Bearer second' });
+      await call('DELETE', `/v2/integrations/${id}`);
+    });
+
+    it('takes the webhook it owns besides as its own when its own is deleted', async () => {
+      const made = await call('POST', '/v2/integrations', {
+        type: 'Webhook',
+        name: `Next in line ${run}`,
+        ownerTeam: { id: teamA },
+        webhookUrl: `${receiverUrl}/own`,
+      });
+      const id = made.data.id as string;
+      const { id: ownId } = await destinationOf(id);
+      await call('POST', '/v2/destinations', {
+        name: `Next in line ${run}`,
+        type: 'webhook',
+        integration: { id },
+        config: { url: `${receiverUrl}/besides`, addAlertDescription: false },
+      });
+      // Not its own while the first is there.
+      assert.equal((await integrationSettings(id)).webhookUrl, `${receiverUrl}/own`);
+      await call('DELETE', `/v2/destinations/${ownId}`);
+      const settings = await integrationSettings(id);
+      assert.equal(settings.webhookUrl, `${receiverUrl}/besides`);
+      assert.equal(settings.addAlertDescription, false);
+      await call('DELETE', `/v2/integrations/${id}`);
+    });
+
+    it("starts an update from its destination's URL where its settings kept an older one", async () => {
+      for (const headers of [{ Authorization: 'Bearer kept' }, undefined]) {
+        const made = await call('POST', '/v2/integrations', {
+          type: 'Webhook',
+          name: `Out of step ${headers ? 'with' : 'without'} headers ${run}`,
+          ownerTeam: { id: teamA },
+          webhookUrl: `${receiverUrl}/old`,
+          ...(headers ? { headers } : {}),
+        });
+        const id = made.data.id as string;
+        // As a change through /v2/destinations left it before it was written back.
+        await db.query(
+          `UPDATE team_destinations SET config = jsonb_set(config, '{url}', $2) WHERE integration_id = $1`,
+          [id, JSON.stringify(`${receiverUrl}/new`)],
+        );
+        const label = headers ? 'with headers' : 'without';
+        assert.equal((await suppress(id)).webhookUrl, `${receiverUrl}/new`, label);
+        const destination = await destinationOf(id);
+        assert.equal(destination.config.url, `${receiverUrl}/new`, label);
+        assert.deepEqual(destination.config.headers, headers, label);
+        assert.equal(
+          (await call('GET', `/v2/integrations/${id}`)).data.webhookUrl,
+          `${receiverUrl}/new`,
+          label,
+        );
+        await call('DELETE', `/v2/integrations/${id}`);
+      }
+    });
   });
 });

@@ -7,7 +7,12 @@ import { isUniqueViolation, type Db } from '../../db/database.js';
 import type { TeamDestinationDeliveryRow } from '../../db/schema.js';
 import { conflict, forbidden, invalid, invalidField, notFound, UNPROCESSABLE_BODY } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import { writeBackWebhookSettings } from '../../integrations/webhook/destination.js';
+import { integrationsRepository } from '../../integrations/repository.js';
+import { requireAssigneeRight } from '../../integrations/service.js';
+import {
+  writeBackWebhookSettings,
+  writeBackWebhookSettingsAfterRemoval,
+} from '../../integrations/webhook/destination.js';
 import type { Clock } from '../../work/clock.js';
 import type { TeamDeliveryResult, TeamDestinationKind, TestEvent } from './kind.js';
 import { teamDestinationKind, TEAM_DESTINATION_TYPES } from './registry.js';
@@ -136,14 +141,35 @@ export function createTeamDestinationsService(deps: {
 }) {
   const { db, clock, log, config, fetch } = deps;
 
-  const requireManager = (p: Principal, ownerTeamId: string | null) =>
-    requireTeamRight(
+  /**
+   * That `p` may manage the destinations of a team, or of an integration (`integrationId`): one on an
+   * integration gets the alerts of its assignee team (a Webhook integration's own destination sends them
+   * out), so it needs the right on that team too, as managing the integration does.
+   */
+  async function requireManager(p: Principal, ownerTeamId: string | null, integrationId: string | null) {
+    await requireTeamRight(
       db,
       p,
       ownerTeamId,
       'edit-integrations',
       "Only organization admins and those of the destination's team with the edit-integrations right (its admins) can change it: ask one of them.",
     );
+    if (!integrationId) return;
+    const integration = await integrationsRepository.get(db, p.orgId, integrationId);
+    // Deleted meanwhile: its destinations went with it, and get no team's alerts.
+    if (!integration) return;
+    await requireAssigneeRight(
+      db,
+      p,
+      { owner: integration.owner_team_id, assignee: integration.assignee_team_id },
+      'edit-integrations',
+      {
+        ofKey: (key) =>
+          `The key of integration [${key.name}] can manage only destinations of integrations assigned to its own team or its owner team: integration [${integration.name}] is assigned to another team; use the API key of an admin of that team.`,
+        ofPerson: `Integration [${integration.name}] is assigned to another team, whose alerts its destinations get: only organization admins and those of that team with the edit-integrations right (its admins) can manage its destinations.`,
+      },
+    );
+  }
 
   function canSee(p: Principal, row: DestinationWithOwners): boolean {
     return !p.integration || p.integration.ownerTeamId === row.owner_team_id;
@@ -229,20 +255,26 @@ export function createTeamDestinationsService(deps: {
     async create(p: Principal, input: DestinationInput): Promise<DestinationView> {
       const kind = kindOf(input.type);
       const owner = await ownerOf(p, input);
-      await requireManager(p, owner.ownerTeamId);
+      await requireManager(p, owner.ownerTeamId, owner.integrationId);
       const stored = parseConfig(kind, input.config);
       const name = input.name.trim();
       if (!name) throw invalidField('name', 'can not be empty.');
       const id = await named(name, () =>
-        repo.insert(db, {
-          org_id: p.orgId,
-          team_id: owner.teamId,
-          integration_id: owner.integrationId,
-          type: kind.type,
-          name,
-          config: stored,
-          enabled: input.enabled ?? true,
-          now: clock.now(),
+        db.transaction().execute(async (tx) => {
+          const made = await repo.insert(tx, {
+            org_id: p.orgId,
+            team_id: owner.teamId,
+            integration_id: owner.integrationId,
+            type: kind.type,
+            name,
+            config: stored,
+            enabled: input.enabled ?? true,
+            now: clock.now(),
+          });
+          // Made for a Webhook integration whose own was deleted, it is its own now: its settings follow.
+          if (kind.type === webhookKind.type && owner.integrationId)
+            await writeBackWebhookSettings(tx, { id: made, integrationId: owner.integrationId }, stored);
+          return made;
         }),
       );
       return viewOf(await load(p, id), { unmasked: true });
@@ -250,10 +282,10 @@ export function createTeamDestinationsService(deps: {
 
     async update(p: Principal, id: string, patch: DestinationPatch): Promise<DestinationView> {
       const row = await load(p, id);
-      await requireManager(p, row.owner_team_id);
+      await requireManager(p, row.owner_team_id, row.integration_id);
       const moved = patch.team || patch.integration ? await ownerOf(p, patch) : undefined;
-      // Moving it to another team needs the right to manage that team's destinations too.
-      if (moved) await requireManager(p, moved.ownerTeamId);
+      // Moving it to another team, or integration, needs the right to manage its destinations too.
+      if (moved) await requireManager(p, moved.ownerTeamId, moved.integrationId);
       const kind = kindOf(row.type);
       const name = patch.name?.trim();
       if (patch.name !== undefined && !name) throw invalidField('name', 'can not be empty.');
@@ -282,8 +314,13 @@ export function createTeamDestinationsService(deps: {
 
     async remove(p: Principal, id: string): Promise<void> {
       const row = await load(p, id);
-      await requireManager(p, row.owner_team_id);
-      await repo.delete(db, row.id);
+      await requireManager(p, row.owner_team_id, row.integration_id);
+      await db.transaction().execute(async (tx) => {
+        await repo.delete(tx, row.id);
+        // A Webhook integration's own destination gone, the next webhook it owns is its own.
+        if (row.type === webhookKind.type && row.integration_id)
+          await writeBackWebhookSettingsAfterRemoval(tx, row.integration_id);
+      });
     },
 
     /**
@@ -292,7 +329,7 @@ export function createTeamDestinationsService(deps: {
      */
     async test(p: Principal, id: string): Promise<TestOutcome> {
       const row = await load(p, id);
-      await requireManager(p, row.owner_team_id);
+      await requireManager(p, row.owner_team_id, row.integration_id);
       const kind = teamDestinationKind(row.type);
       if (!kind) throw forbidden(`Vigil no longer knows destinations of type ${row.type}.`);
       const now = clock.now();
