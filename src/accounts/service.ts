@@ -628,25 +628,33 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
       const user = await repo.findUser(db, p.orgId, identifier);
       if (!user) throw notFound(`User [${identifier}] does not exist.`);
       if (user.id === p.userId) throw invalid('You can not delete yourself: ask another admin.');
-      const keysRemoved = await db.transaction().execute(async (tx) => {
-        // The owners' lock first, whoever is deleted: the row read above may be stale, and whether they are
-        // an owner is known only once their row is locked below.
-        const owners = await repo.lockOwners(tx, p.orgId);
-        // Locked as deleteSchedule locks its row: a change that holds KEY SHARE on the user while it saves a
-        // reference to them (findUser's 'key share') waits for the delete, or the delete for it. Read again
-        // under the lock: a rename or a promotion may have committed since.
-        const current = await repo.findUser(tx, p.orgId, user.id, 'update');
-        if (!current) throw notFound(`User [${identifier}] does not exist.`);
-        if (current.role === 'owner' && p.role !== 'owner')
-          throw forbidden('Only an owner can delete an owner.');
-        requireAnotherOwner(owners, current, 'deleted');
-        await refuseIfNotified(tx, p.orgId, { type: 'user', id: user.id }, `User [${current.username}]`);
-        // Before the row goes, with the keys that are theirs.
-        const removed = await repo.deleteKeysForOthersHeldBy(tx, user.id);
-        await alertsRepository.renameOwner(tx, p.orgId, current.username, '');
-        await repo.deleteUser(tx, user.id);
-        return removed;
-      });
+      /** Deleted, the keys of others they saw; or `promoted` when they became an owner since the read. */
+      const attempt = (asOwner: boolean) =>
+        db.transaction().execute(async (tx): Promise<string[] | 'promoted'> => {
+          // The owners' lock first, for one who is (or was read as) an owner: the delete must leave another.
+          // Not for everyone: held on every delete, it would make an assign of this person's alert to an
+          // owner (alert, then owner) and the delete (owners, then the alert) wait on each other.
+          const owners = asOwner ? await repo.lockOwners(tx, p.orgId) : undefined;
+          // Locked as deleteSchedule locks its row: a change that holds KEY SHARE on the user while it saves a
+          // reference to them (findUser's 'key share') waits for the delete, or the delete for it. Read again
+          // under the lock: a rename or a promotion may have committed since.
+          const current = await repo.findUser(tx, p.orgId, user.id, 'update');
+          if (!current) throw notFound(`User [${identifier}] does not exist.`);
+          // Made an owner since the read: again, with the owners locked first (never after their row).
+          if (current.role === 'owner' && !owners) return 'promoted';
+          if (current.role === 'owner' && p.role !== 'owner')
+            throw forbidden('Only an owner can delete an owner.');
+          if (owners) requireAnotherOwner(owners, current, 'deleted');
+          await refuseIfNotified(tx, p.orgId, { type: 'user', id: user.id }, `User [${current.username}]`);
+          // Before the row goes, with the keys that are theirs.
+          const removed = await repo.deleteKeysForOthersHeldBy(tx, user.id);
+          await alertsRepository.renameOwner(tx, p.orgId, current.username, '');
+          await repo.deleteUser(tx, user.id);
+          return removed;
+        });
+      const first = await attempt(user.role === 'owner');
+      const keysRemoved = first === 'promoted' ? await attempt(true) : first;
+      if (keysRemoved === 'promoted') throw new Error('the user was made an owner while being deleted');
       forgetKeys();
       if (keysRemoved.length > 0)
         log.info(

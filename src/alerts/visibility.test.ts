@@ -335,6 +335,42 @@ describe('who sees which alerts (alerts-access-all)', () => {
     assert.equal(owner, '', 'nobody created later as the new login owns it');
   });
 
+  it('deletes a user whose alert is being assigned to an owner at that moment, neither waiting on the other', async () => {
+    const person = await addUserWithKey(server, 'deleted-while-assigned-away', run);
+    const alertId = await newAlert(server, { message: `assigned away while deleted ${run}` });
+    await server.callOk('POST', `/v2/alerts/${alertId}/assign`, { owner: { username: person.username } });
+    // An assign in flight, as the alert service makes it: the alert, then the new owner's row (an owner).
+    const assigning = new pg.Client({ connectionString: server.databaseUrl });
+    const watcher = new pg.Client({ connectionString: server.databaseUrl });
+    await assigning.connect();
+    await watcher.connect();
+    try {
+      const owner = await watcher.query(
+        `SELECT u.id FROM users u JOIN alerts a ON a.org_id = u.org_id WHERE a.id = $1 AND u.role = 'owner' LIMIT 1`,
+        [alertId],
+      );
+      assert.ok(owner.rows[0], 'an owner to assign to');
+      await assigning.query('BEGIN');
+      await assigning.query('SELECT 1 FROM alerts WHERE id = $1 FOR UPDATE', [alertId]);
+      const deleting = server.call('DELETE', `/v2/users/${person.id}`);
+      await waitFor('the delete to wait on the alert', async () => {
+        const waiting = await watcher.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+           WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE '%"alerts"%'`,
+        );
+        return waiting.rows[0].n > 0 || undefined;
+      });
+      // Held by a delete that locked every owner, this would wait on it, and PostgreSQL end one of the two.
+      await assigning.query('SELECT 1 FROM users WHERE id = $1 FOR SHARE', [owner.rows[0].id]);
+      await assigning.query('COMMIT');
+      const deleted = await deleting;
+      assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
+    } finally {
+      await assigning.end();
+      await watcher.end();
+    }
+  });
+
   it('follows a change of role at once: granting alerts-access-all shows every alert', async () => {
     assert.deepEqual(await listed(restricted.key), []);
     await server.callOk('PATCH', `/v2/users/${restricted.id}`, { role: { name: `Sees all ${run}` } });
