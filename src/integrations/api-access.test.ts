@@ -479,85 +479,54 @@ describe('the destinations of an integration given to another team take the same
     assert.equal(kept.body.data.integration, null);
   });
 
-  it('lets an admin of both teams manage them', async () => {
-    const own = await destinationOf(assignedWebhook);
+  /**
+   * Manages every way the destinations of `integrationId` (webhook-typed, its own destination among them)
+   * with `key`: changes its own destination's URL, tests it, makes one on it, moves one onto it, deletes
+   * the one made. Each must succeed.
+   */
+  async function managesEveryWay(key: string, integrationId: string, label: string): Promise<void> {
+    const own = await destinationOf(integrationId);
     const changed = await server.call(
       'PATCH',
       `/v2/destinations/${own.id}`,
-      { config: { url: url('theirs') } },
-      bothAdmin.key,
+      { config: { url: url(`${label}-changed`) } },
+      key,
     );
     assert.equal(changed.status, 200, JSON.stringify(changed.body));
-    const tested = await server.call('POST', `/v2/destinations/${own.id}/test`, undefined, bothAdmin.key);
+    const integration = await server.call('GET', `/v2/integrations/${integrationId}`);
+    assert.equal(integration.body.data.webhookUrl, url(`${label}-changed`));
+    const tested = await server.call('POST', `/v2/destinations/${own.id}/test`, undefined, key);
     assert.equal(tested.status, 200, JSON.stringify(tested.body));
     const created = await server.call(
       'POST',
       '/v2/destinations',
       {
-        name: `Both ${run}`,
+        name: `${label} ${run}`,
         type: 'webhook',
-        integration: { id: assignedApi },
-        config: { url: url('both') },
+        integration: { id: integrationId },
+        config: { url: url(label) },
       },
-      bothAdmin.key,
+      key,
     );
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const moved = await server.call(
       'PATCH',
-      `/v2/destinations/${await teamDestination('moved-by-both')}`,
-      { integration: { id: assignedApi } },
-      bothAdmin.key,
+      `/v2/destinations/${await teamDestination(`moved-by-${label}`)}`,
+      { integration: { id: integrationId } },
+      key,
     );
     assert.equal(moved.status, 200, JSON.stringify(moved.body));
-    const removed = await server.call(
-      'DELETE',
-      `/v2/destinations/${created.body.data.id}`,
-      undefined,
-      bothAdmin.key,
-    );
+    assert.equal(moved.body.data.integration.id, integrationId);
+    const removed = await server.call('DELETE', `/v2/destinations/${created.body.data.id}`, undefined, key);
     assert.equal(removed.status, 204, JSON.stringify(removed.body));
+  }
+
+  it('lets an admin of both teams manage them', async () => {
+    await managesEveryWay(bothAdmin.key, assignedWebhook, 'both');
   });
 
   it('lets an admin of the owner team manage those of an integration given to no other team', async () => {
-    const own = await destinationOf(ownedWebhook);
-    const changed = await server.call(
-      'PATCH',
-      `/v2/destinations/${own.id}`,
-      { config: { url: url('owned-changed') } },
-      teamAdmin.key,
-    );
-    assert.equal(changed.status, 200, JSON.stringify(changed.body));
-    const integration = await server.call('GET', `/v2/integrations/${ownedWebhook}`);
-    assert.equal(integration.body.data.webhookUrl, url('owned-changed'));
-    const tested = await server.call('POST', `/v2/destinations/${own.id}/test`, undefined, teamAdmin.key);
-    assert.equal(tested.status, 200, JSON.stringify(tested.body));
-    const created = await server.call(
-      'POST',
-      '/v2/destinations',
-      {
-        name: `Owned ${run}`,
-        type: 'webhook',
-        integration: { id: ownedWebhook },
-        config: { url: url('owned') },
-      },
-      teamAdmin.key,
-    );
-    assert.equal(created.status, 201, JSON.stringify(created.body));
-    const moved = await server.call(
-      'PATCH',
-      `/v2/destinations/${await teamDestination('moved-by-team-admin')}`,
-      { integration: { id: ownedWebhook } },
-      teamAdmin.key,
-    );
-    assert.equal(moved.status, 200, JSON.stringify(moved.body));
-    assert.equal(moved.body.data.integration.id, ownedWebhook);
-    const removed = await server.call(
-      'DELETE',
-      `/v2/destinations/${created.body.data.id}`,
-      undefined,
-      teamAdmin.key,
-    );
-    assert.equal(removed.status, 204, JSON.stringify(removed.body));
+    await managesEveryWay(teamAdmin.key, ownedWebhook, 'owned');
   });
 });
 
