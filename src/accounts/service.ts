@@ -652,9 +652,10 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
           await repo.deleteUser(tx, user.id);
           return removed;
         });
-      const first = await attempt(user.role === 'owner');
-      const keysRemoved = first === 'promoted' ? await attempt(true) : first;
-      if (keysRemoved === 'promoted') throw new Error('the user was made an owner while being deleted');
+      // At most twice: the second attempt locks the owners, and so never answers `promoted`.
+      let keysRemoved: string[] | 'promoted' = 'promoted';
+      for (let asOwner = user.role === 'owner'; keysRemoved === 'promoted'; asOwner = true)
+        keysRemoved = await attempt(asOwner);
       forgetKeys();
       if (keysRemoved.length > 0)
         log.info(

@@ -1115,39 +1115,39 @@ describe('the access flags of API integrations', () => {
     }
   });
 
-  it('allowConfigurationAccess true makes a schedule its owner team’s when the request names none, as Opsgenie does', async () => {
+  /**
+   * With a key of allowConfigurationAccess, a `kind` made without an owner team is the key's owner team's,
+   * one for another team is a 403, and a user's key still makes one no team owns.
+   */
+  async function ownerTeamDefaultsToTheKeys(kind: 'schedules' | 'escalations', body: (name: string) => Json) {
     const { key } = await createIntegration({
       type: 'API',
-      name: 'Terraform for schedules',
+      name: `Terraform for ${kind}`,
       ownerTeam: { id: teamA },
       allowConfigurationAccess: true,
     });
-    const body = (name: string) => ({ name, timezone: 'UTC' });
-    const made = await server.call('POST', '/v2/schedules', body('Made by a team key'), key);
+    const made = await server.call('POST', `/v2/${kind}`, body('Made by a team key'), key);
     assert.equal(made.status, 201, JSON.stringify(made.body));
-    const got = await server.callOk('GET', `/v2/schedules/${made.body.data.id}`, undefined, key);
+    const got = await server.callOk('GET', `/v2/${kind}/${made.body.data.id}`, undefined, key);
     assert.equal(got.data.ownerTeam?.id, teamA);
     const foreign = await server.call(
       'POST',
-      '/v2/schedules',
+      `/v2/${kind}`,
       { ...body('For another team'), ownerTeam: { id: teamB } },
       key,
     );
     assert.equal(foreign.status, 403, JSON.stringify(foreign.body));
-    // A user's key still makes a schedule no team owns.
-    const unowned = await server.callOk('POST', '/v2/schedules', body('Nobody’s schedule'));
-    const plain = await server.callOk('GET', `/v2/schedules/${unowned.data.id}`);
+    const unowned = await server.callOk('POST', `/v2/${kind}`, body(`Nobody’s ${kind}`));
+    const plain = await server.callOk('GET', `/v2/${kind}/${unowned.data.id}`);
     assert.equal(plain.data.ownerTeam, undefined);
+  }
+
+  it('allowConfigurationAccess true makes a schedule its owner team’s when the request names none, as Opsgenie does', async () => {
+    await ownerTeamDefaultsToTheKeys('schedules', (name) => ({ name, timezone: 'UTC' }));
   });
 
   it('allowConfigurationAccess true makes an escalation its owner team’s when the request names none, as a schedule', async () => {
-    const { key } = await createIntegration({
-      type: 'API',
-      name: 'Terraform for escalations',
-      ownerTeam: { id: teamA },
-      allowConfigurationAccess: true,
-    });
-    const body = (name: string) => ({
+    await ownerTeamDefaultsToTheKeys('escalations', (name) => ({
       name,
       rules: [
         {
@@ -1157,22 +1157,7 @@ describe('the access flags of API integrations', () => {
           recipient: { type: 'team', id: teamA },
         },
       ],
-    });
-    const made = await server.call('POST', '/v2/escalations', body('Made by a team key'), key);
-    assert.equal(made.status, 201, JSON.stringify(made.body));
-    const got = await server.callOk('GET', `/v2/escalations/${made.body.data.id}`, undefined, key);
-    assert.equal(got.data.ownerTeam?.id, teamA);
-    const foreign = await server.call(
-      'POST',
-      '/v2/escalations',
-      { ...body('For another team'), ownerTeam: { id: teamB } },
-      key,
-    );
-    assert.equal(foreign.status, 403, JSON.stringify(foreign.body));
-    // A user's key still makes an escalation no team owns.
-    const unowned = await server.callOk('POST', '/v2/escalations', body('Nobody’s escalation'));
-    const plain = await server.callOk('GET', `/v2/escalations/${unowned.data.id}`);
-    assert.equal(plain.data.ownerTeam, undefined);
+    }));
   });
 
   it('allowConfigurationAccess true adds, demotes and removes admins of its owner team, as Terraform does', async () => {

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
+import { sql } from 'kysely';
 import { ocsfKey, startFakeAws, type FakeAws, type OcsfIdentifier } from '../../../testing/fake-aws.js';
 import {
   startTestServer,
@@ -253,6 +254,15 @@ const held = (id: string) => aws.findings.get(`${PRODUCT}|${id}`);
 const batchRequests = () => aws.securityHubRequests.filter((r) => r.operation === 'BatchUpdateFindings');
 const heldOcsf = (identifier: OcsfIdentifier) => aws.ocsfFindings.get(ocsfKey(identifier));
 /** The requests of either API that name this finding (its ASFF Id, or its OCSF finding_info.uid). */
+/** The status of the alert's write-back change that sends this value. */
+async function statusOfValue(alertId: string, value: Json): Promise<string | undefined> {
+  const rows = await sql<{ status: string }>`
+    SELECT status FROM securityhub_writebacks WHERE alert_id = ${alertId} AND value = ${JSON.stringify(value)}::jsonb`.execute(
+    server.app.context.db,
+  );
+  return rows.rows[0]?.status;
+}
+
 const requestsNaming = (findingId: string) =>
   aws.securityHubRequests.filter(
     (r) => r.operation.startsWith('BatchUpdateFindings') && JSON.stringify(r.body).includes(findingId),
@@ -1142,15 +1152,7 @@ describe('batching, limits and failures', () => {
   it('sends a close held back while the echo of the acknowledge before it comes: the finding ends RESOLVED', async () => {
     const { alertId, id } = await finding('echo-before-close');
     await server.idle();
-    const client = new pg.Client({ connectionString: server.databaseUrl });
-    await client.connect();
-    const statusOf = async (value: Json) =>
-      (
-        await client.query<{ status: string }>(
-          `SELECT status FROM securityhub_writebacks WHERE alert_id = $1 AND value = $2::jsonb`,
-          [alertId, JSON.stringify(value)],
-        )
-      ).rows[0]?.status;
+    const statusOf = (value: Json) => statusOfValue(alertId, value);
     try {
       // The acknowledge is sent; its echo is not delivered yet.
       await server.call('POST', `/v2/alerts/${alertId}/acknowledge`, {});
@@ -1179,22 +1181,13 @@ describe('batching, limits and failures', () => {
       assert.equal((await server.call('GET', `/v2/alerts/${alertId}`)).body.data.status, 'closed');
     } finally {
       aws.refuseFinding(id, PRODUCT, 'ConcurrentUpdateError', 0);
-      await client.end();
     }
   });
 
   it("takes the echo of an unacknowledge, come back while the close after it waits, for Vigil's own", async () => {
     const { alertId, id } = await finding('unack-echo-before-close');
     await server.idle();
-    const client = new pg.Client({ connectionString: server.databaseUrl });
-    await client.connect();
-    const statusOf = async (value: Json) =>
-      (
-        await client.query<{ status: string }>(
-          `SELECT status FROM securityhub_writebacks WHERE alert_id = $1 AND value = $2::jsonb`,
-          [alertId, JSON.stringify(value)],
-        )
-      ).rows[0]?.status;
+    const statusOf = (value: Json) => statusOfValue(alertId, value);
     try {
       await server.call('POST', `/v2/alerts/${alertId}/acknowledge`, {});
       await waitFor('NOTIFIED', async () => held(id)?.Workflow?.Status === 'NOTIFIED');
@@ -1230,7 +1223,6 @@ describe('batching, limits and failures', () => {
       assert.equal(held(id)?.Workflow?.Status, 'RESOLVED');
     } finally {
       aws.refuseFinding(id, PRODUCT, 'ConcurrentUpdateError', 0);
-      await client.end();
     }
   });
 
