@@ -459,7 +459,7 @@ export function registerIntegrationRoutes(
     async (request) => {
       const p = principalOf(request);
       const row = await integrations.get(p, request.params.id);
-      await integrations.requireManager(p, row.owner_team_id);
+      await integrations.requireManages(p, row);
       const result = await writeback.test(row.id);
       return envelope(request, { data: result });
     },

@@ -22,11 +22,16 @@ export function registerAwsSetupRoutes(
   const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
   const intakeUrl = `${config.publicUrl}${SECURITY_HUB_INTAKE_PATH}`;
 
-  /** The integration, for those who manage it, and only of type AmazonSecurityHub. */
+  /**
+   * The integration, for those who manage it (as updating it: its assignee team's right too, when that is
+   * another), and only of type AmazonSecurityHub. `vigil aws setup` starts here and ends by storing the
+   * role and region in the integration: one who may not change the integration is refused before any of
+   * the AWS side is made, not after.
+   */
   async function securityHubIntegration(request: Parameters<typeof principalOf>[0], id: string) {
     const p = principalOf(request);
     const row: IntegrationWithTeams = await integrations.get(p, id);
-    await integrations.requireManager(p, row.owner_team_id);
+    await integrations.requireManages(p, row);
     if (row.type !== 'AmazonSecurityHub')
       throw invalidField(
         'id',
