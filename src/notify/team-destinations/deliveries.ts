@@ -13,7 +13,11 @@ import { QUEUES } from '../../work/queue-names.js';
 import type { WorkQueueSpec, WorkSignal } from '../../work/runner.js';
 import type { TeamDeliveryContext, TeamDeliveryResult } from './kind.js';
 import { eventTypesTaken, kindsTaking, teamDestinationKind } from './registry.js';
-import { teamDestinationsRepository as repo, type DeliveryOutcome } from './repository.js';
+import {
+  teamDestinationsRepository as repo,
+  TEAM_DESTINATIONS_CONSUMER,
+  type DeliveryOutcome,
+} from './repository.js';
 
 /**
  * Alert events to team destinations, in two steps:
@@ -22,8 +26,10 @@ import { teamDestinationsRepository as repo, type DeliveryOutcome } from './repo
  *   out again adds nothing (unique per destination and event); one for a destination whose integration a
  *   maintenance disables is recorded as failed (not sent) with the maintenance as its reason;
  * - the `team-destinations` queue claims due deliveries with a lease (SKIP LOCKED), only the oldest
- *   unsent one per destination and alert (a Slack message is posted on `created` and edited later: the
- *   edit must not overtake the post), hands each to its kind's deliver(), and records the outcome.
+ *   unsent one per destination and alert, and none while an earlier change to the alert is still on its
+ *   way to the consumer (a Slack message is posted on `created` and edited later: the edit must not
+ *   overtake the post, nor a webhook's Close its Create), hands each to its kind's deliver(), and
+ *   records the outcome.
  * Failures are retried on Standard Webhooks' schedule for a day; a destination that answers "gone", or
  * whose every attempt failed for a day, is disabled with its reason. A rate limit (429) is no failure: the
  * delivery waits for the Retry-After and the attempt is not counted.
@@ -58,6 +64,11 @@ export const RATE_LIMIT_MIN_WAIT_MS = 1000;
 /** The longest Retry-After waited for: an alert told hours late is little use, and the day still bounds it. */
 export const RATE_LIMIT_MAX_WAIT_MS = 3600_000;
 const LEASE_MS = 60_000;
+/**
+ * How soon a delivery held back for an earlier change to its alert still on its way to the consumer is
+ * looked at again: nothing wakes the queue when that change is done without a delivery for it.
+ */
+const ON_ITS_WAY_RECHECK_MS = 1000;
 // Enough per round that a burst (a storm of findings told to Slack, Teams and a webhook) drains in a few
 // rounds, few enough that one round does not hold the event loop from the API and the other senders.
 const BATCH = 50;
@@ -134,7 +145,7 @@ export function teamDestinationsConsumer(deps: {
     if (added > 0) deps.signal?.wake(QUEUES.teamDestinations);
   };
   return {
-    name: 'team-destinations',
+    name: TEAM_DESTINATIONS_CONSUMER,
     types: eventTypesTaken(),
     // Every delivery it makes is to an enabled destination of the event's organization.
     onlyWhereEnabled: 'team_destinations',
@@ -391,7 +402,10 @@ export function createTeamDeliverySender(deps: {
       idleMs: idleMs ?? 5000,
       async round(now) {
         if ((await deliverDue(now)) >= BATCH) return { more: true };
-        return { more: false, nextDueAt: await repo.nextDueAt(db) };
+        return {
+          more: false,
+          nextDueAt: await repo.nextDueAt(db, new Date(clock.now().getTime() + ON_ITS_WAY_RECHECK_MS)),
+        };
       },
     }),
   };

@@ -61,11 +61,33 @@ function unchangedSince(table: string, readAt: Date | RawBuilder<unknown>) {
   return sql<boolean>`date_trunc('milliseconds', ${sql.ref(`${table}.updated_at`)}) = ${readAt}`;
 }
 
+/** The consumer of alert events that makes the deliveries (its name in event_deliveries). */
+export const TEAM_DESTINATIONS_CONSUMER = 'team-destinations';
+
 /** Whether an earlier change to the same alert is still to be delivered to the same destination. */
 const EARLIER_UNSENT = sql`EXISTS (
   SELECT 1 FROM team_destination_deliveries e
   WHERE e.destination_id = c.destination_id AND e.alert_id = c.alert_id
     AND e.state IN ('pending', 'sending') AND e.seq < c.seq)`;
+
+/**
+ * Whether an earlier change to the same alert has not yet been made into deliveries: on its way to this
+ * consumer (its events queue runs batches side by side, and retries a failed event on its own, later), or
+ * still in the outbox (another process's fan-out of it not yet committed). Its delivery may be to this
+ * very destination, and would come after this one. One the consumer gave up on (dead) holds nothing.
+ */
+const EARLIER_ON_ITS_WAY = sql`EXISTS (
+  SELECT 1 FROM event_deliveries w
+  WHERE w.consumer = ${TEAM_DESTINATIONS_CONSUMER} AND w.dead_at IS NULL AND w.seq < c.seq
+    AND w.event->>'alertId' = c.alert_id::text)`;
+const EARLIER_IN_OUTBOX = sql`EXISTS (
+  SELECT 1 FROM outbox_jobs o
+  WHERE o.task = 'alert-event' AND o.id < c.seq AND o.payload->>'alertId' = c.alert_id::text)`;
+/**
+ * No earlier change to the alert is still to reach the destination: this one may go. Three NOT EXISTS side
+ * by side, each planned as an anti-join (one NOT of an OR would be run again for every row).
+ */
+const MAY_GO = sql`NOT ${EARLIER_UNSENT} AND NOT ${EARLIER_ON_ITS_WAY} AND NOT ${EARLIER_IN_OUTBOX}`;
 
 export const teamDestinationsRepository = {
   async insert(
@@ -352,7 +374,7 @@ export const teamDestinationsRepository = {
       WITH claimed AS MATERIALIZED (
         SELECT c.id FROM team_destination_deliveries c
         WHERE ((c.state = 'pending' AND c.due_at <= ${now}) OR (c.state = 'sending' AND c.lease_until < ${now}))
-          AND NOT ${EARLIER_UNSENT}
+          AND ${MAY_GO}
         ORDER BY c.due_at
         LIMIT ${limit}
         FOR UPDATE OF c SKIP LOCKED
@@ -398,12 +420,23 @@ export const teamDestinationsRepository = {
     return new Set(updated.rows.map((r) => r.id));
   },
 
-  /** When the next delivery that may go falls due, or a claimed one's lease runs out. */
-  async nextDueAt(db: Queryable): Promise<Date | null> {
+  /**
+   * When the next delivery that may go falls due, or a claimed one's lease runs out. With `recheckAt`, a
+   * delivery that waits only for an earlier change still on its way to the consumer is looked at again
+   * then: the consumer's wake comes when it adds deliveries, before that change leaves its queue, or not
+   * at all when the change made none for this destination.
+   */
+  async nextDueAt(db: Queryable, recheckAt?: Date): Promise<Date | null> {
     const row = await sql<{ at: Date | null }>`
       SELECT least(
         (SELECT min(c.due_at) FROM team_destination_deliveries c
-          WHERE c.state = 'pending' AND NOT ${EARLIER_UNSENT}),
+          WHERE c.state = 'pending' AND ${MAY_GO}),
+        ${
+          recheckAt
+            ? sql`(SELECT greatest(min(c.due_at), ${recheckAt}) FROM team_destination_deliveries c
+                    WHERE c.state = 'pending' AND NOT ${EARLIER_UNSENT}),`
+            : sql``
+        }
         (SELECT min(lease_until) FROM team_destination_deliveries WHERE state = 'sending')) AS at`.execute(
       db,
     );
