@@ -1,4 +1,4 @@
-import { StringEnum } from '../http/schemas.js';
+import { AlertDetails, StringEnum } from '../http/schemas.js';
 import { Type, type Static } from 'typebox';
 import type { AlertsService, ActionMeta, AlertAction } from './service.js';
 import { cursorQuery, logEntry, noteEntry, offsetPagingOf, pageOf, pagingOf } from '../http/cursor-paging.js';
@@ -33,18 +33,6 @@ const VisibleTo = Type.Object(
   { additionalProperties: true },
 );
 
-const DetailValue = Type.Union([Type.String({ maxLength: 8000 }), Type.Number(), Type.Boolean()]);
-/**
- * Not a Type.Record: TypeBox makes its key a pattern (`^.*$`) and drops the key's limits, and Ajv's
- * pattern matches no key with a line break, whose value then went unchecked.
- */
-const Details = Type.Unsafe<Record<string, Static<typeof DetailValue>>>({
-  type: 'object',
-  propertyNames: { type: 'string', minLength: 1, maxLength: 512 },
-  additionalProperties: DetailValue,
-  maxProperties: 1000,
-});
-
 /** What every action accepts besides its own fields (the bulk actions too: bulk/routes.ts). */
 export const Meta = {
   // Opsgenie allows 100 characters for both; longer ones are cut rather than refused (limits.ts).
@@ -65,7 +53,7 @@ export const CreateAlertBody = Type.Object(
     visibleTo: Type.Optional(Type.Array(VisibleTo, { maxItems: 50 })),
     actions: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 1000 }), { maxItems: 100 })),
     tags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 1000 }), { maxItems: 200 })),
-    details: Type.Optional(Details),
+    details: Type.Optional(AlertDetails),
     entity: Type.Optional(Type.String({ maxLength: 512 })),
     priority: Type.Optional(PrioritySchema),
     ...Meta,
@@ -419,7 +407,7 @@ export function registerAlertRoutes(app: HttpApp, alerts: AlertsService, publicU
     'post',
     '/details',
     'Add details (custom properties)',
-    Type.Object({ details: Details, ...Meta }, { additionalProperties: true }),
+    Type.Object({ details: AlertDetails, ...Meta }, { additionalProperties: true }),
     (b) => ({ kind: 'addDetails', details: stringifyDetails(b.details) ?? {} }),
   );
   action(

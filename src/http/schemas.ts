@@ -1,4 +1,4 @@
-import { Type, type TSchemaOptions } from 'typebox';
+import { Type, type Static, type TSchemaOptions } from 'typebox';
 
 /** A string from a fixed list, as a JSON Schema `enum` (one clear error, unlike a union of literals). */
 export function StringEnum<const T extends readonly string[]>(values: T, options: TSchemaOptions = {}) {
@@ -20,3 +20,17 @@ export function teamIdentifierTypeOf(query: {
 }): 'id' | 'name' {
   return query.teamIdentifierType ?? query.identifierType ?? 'id';
 }
+
+const DetailValue = Type.Union([Type.String({ maxLength: 8000 }), Type.Number(), Type.Boolean()]);
+/**
+ * An alert's details, and what becomes one (an incident's, a policy's, an integration action's): at
+ * most 1,000 keys of 1 to 512 characters, each a string of up to 8,000, a number or a boolean.
+ * Not a Type.Record: TypeBox makes its key a pattern (`^.*$`) and drops the key's limits, and Ajv's
+ * pattern matches no key with a line break, whose value then went unchecked.
+ */
+export const AlertDetails = Type.Unsafe<Record<string, Static<typeof DetailValue>>>({
+  type: 'object',
+  propertyNames: { type: 'string', minLength: 1, maxLength: 512 },
+  additionalProperties: DetailValue,
+  maxProperties: 1000,
+});

@@ -4,7 +4,7 @@ import { fitActorText } from '../alerts/limits.js';
 import { PrioritySchema } from '../alerts/routes.js';
 import type { Priority } from '../db/schema.js';
 import { cursorQuery, logEntry, noteEntry, offsetPagingOf, pageOf, pagingOf } from '../http/cursor-paging.js';
-import { StringEnum } from '../http/schemas.js';
+import { AlertDetails, StringEnum } from '../http/schemas.js';
 import { envelope, principalOf, type HttpApp } from '../http/server.js';
 import { INCIDENT_SORT_COLUMNS, type IncidentSortField } from './repository.js';
 import { presentIncident, type IncidentAction, type IncidentsService } from './service.js';
@@ -20,11 +20,6 @@ const Responder = Type.Object(
   },
   { additionalProperties: true },
 );
-
-const DetailValue = Type.Union([Type.String({ maxLength: 8000 }), Type.Number(), Type.Boolean()]);
-const Details = Type.Record(Type.String({ minLength: 1, maxLength: 512 }), DetailValue, {
-  maxProperties: 1000,
-});
 
 const Meta = {
   user: Type.Optional(
@@ -45,7 +40,8 @@ const CreateIncidentBody = Type.Object(
       }),
     ),
     tags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 1000 }), { maxItems: 200 })),
-    details: Type.Optional(Details),
+    // An alert's details, limits and all: they become its associated alert's.
+    details: Type.Optional(AlertDetails),
     priority: Type.Optional(PrioritySchema),
     impactedServices: Type.Optional(
       Type.Array(Type.String({ minLength: 1, maxLength: 512 }), {

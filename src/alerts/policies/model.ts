@@ -6,7 +6,7 @@ import {
   presentCriteria,
 } from '../../oncall/conditions.js';
 import type { Criteria } from '../../oncall/model.js';
-import { StringEnum } from '../../http/schemas.js';
+import { AlertDetails, StringEnum } from '../../http/schemas.js';
 import { invalid, invalidField, UNPROCESSABLE_BODY } from '../../errors.js';
 import type { Modifications, ShapingRule } from '../shaping/shape.js';
 import { parsePolicyTiming, PolicyTimingFields, type PolicyTiming } from './timing.js';
@@ -41,8 +41,6 @@ const ResponderSchema = Type.Object(
   { additionalProperties: false },
 );
 
-const DetailValue = Type.Union([Type.String({ maxLength: 8000 }), Type.Number(), Type.Boolean()]);
-
 export const PolicyBodySchema = Type.Object(
   {
     type: StringEnum(['alert'], { description: 'alert (notification policies: notification-model.ts)' }),
@@ -62,12 +60,8 @@ export const PolicyBodySchema = Type.Object(
       Type.Union([Type.Array(Type.String({ maxLength: 1000 }), { maxItems: 50 }), Type.Null()]),
     ),
     ignoreOriginalTags: Type.Optional(Type.Boolean()),
-    details: Type.Optional(
-      Type.Union([
-        Type.Record(Type.String({ minLength: 1, maxLength: 512 }), DetailValue, { maxProperties: 100 }),
-        Type.Null(),
-      ]),
-    ),
+    // The details a policy adds are the alert's: the limits of an alert's create.
+    details: Type.Optional(Type.Union([AlertDetails, Type.Null()])),
     ignoreOriginalDetails: Type.Optional(Type.Boolean()),
     actions: Type.Optional(
       Type.Union([Type.Array(Type.String({ maxLength: 1000 }), { maxItems: 20 }), Type.Null()]),

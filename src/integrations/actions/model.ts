@@ -2,7 +2,7 @@ import { Type, type Static } from 'typebox';
 import type { Modifications, ShapingRule } from '../../alerts/shaping/shape.js';
 import { ConditionSchema, parseCriteria, presentCriteria } from '../../oncall/conditions.js';
 import type { Criteria } from '../../oncall/model.js';
-import { StringEnum } from '../../http/schemas.js';
+import { AlertDetails, StringEnum } from '../../http/schemas.js';
 import { invalidField } from '../../errors.js';
 
 /**
@@ -64,14 +64,9 @@ export const ActionSchema = Type.Object(
     tags: Type.Optional(
       Type.Union([Type.Array(Type.String({ maxLength: 1000 }), { maxItems: 50 }), Type.Null()]),
     ),
-    extraProperties: Type.Optional(
-      Type.Union([
-        Type.Record(Type.String({ minLength: 1, maxLength: 512 }), Type.String({ maxLength: 8000 }), {
-          maxProperties: 100,
-        }),
-        Type.Null(),
-      ]),
-    ),
+    // The alert's details: the limits of an alert's create, one schema for both (a Type.Record would drop
+    // the key's limits, and leave a key with a line break unchecked: alerts/routes.ts).
+    extraProperties: Type.Optional(Type.Union([AlertDetails, Type.Null()])),
     responders: Type.Optional(Type.Union([Type.Array(ActionResponderSchema, { maxItems: 50 }), Type.Null()])),
     alertActions: Type.Optional(
       Type.Union([Type.Array(Type.String({ maxLength: 1000 }), { maxItems: 20 }), Type.Null()]),
@@ -193,7 +188,10 @@ export function parseAction(type: ActionType, input: ActionInput, path: string):
     ...(input.priority ? { priority: input.priority } : {}),
     ...(input.customPriority ? { customPriority: input.customPriority } : {}),
     tags: input.tags ?? [],
-    extraProperties: input.extraProperties ?? {},
+    // Stored as text, as an alert's details are (a number or boolean given is its text).
+    extraProperties: Object.fromEntries(
+      Object.entries(input.extraProperties ?? {}).map(([k, v]) => [k, String(v)]),
+    ),
     responders: input.responders ?? [],
     alertActions: input.alertActions ?? [],
     appendAttachments: input.appendAttachments ?? false,

@@ -5041,7 +5041,7 @@ export interface paths {
                   customPriority?: string;
                   tags?: string[] | null;
                   extraProperties?: {
-                    [key: string]: string;
+                    [key: string]: string | number | boolean;
                   } | null;
                   responders?:
                     | {
@@ -5119,7 +5119,7 @@ export interface paths {
                   customPriority?: string;
                   tags?: string[] | null;
                   extraProperties?: {
-                    [key: string]: string;
+                    [key: string]: string | number | boolean;
                   } | null;
                   responders?:
                     | {
@@ -5197,7 +5197,7 @@ export interface paths {
                   customPriority?: string;
                   tags?: string[] | null;
                   extraProperties?: {
-                    [key: string]: string;
+                    [key: string]: string | number | boolean;
                   } | null;
                   responders?:
                     | {
@@ -5275,7 +5275,7 @@ export interface paths {
                   customPriority?: string;
                   tags?: string[] | null;
                   extraProperties?: {
-                    [key: string]: string;
+                    [key: string]: string | number | boolean;
                   } | null;
                   responders?:
                     | {
@@ -5353,7 +5353,7 @@ export interface paths {
                   customPriority?: string;
                   tags?: string[] | null;
                   extraProperties?: {
-                    [key: string]: string;
+                    [key: string]: string | number | boolean;
                   } | null;
                   responders?:
                     | {
@@ -5458,7 +5458,7 @@ export interface paths {
             customPriority?: string;
             tags?: string[] | null;
             extraProperties?: {
-              [key: string]: string;
+              [key: string]: string | number | boolean;
             } | null;
             responders?:
               | {
