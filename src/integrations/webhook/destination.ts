@@ -70,12 +70,24 @@ export async function saveWebhookDestination(
     team_id: null,
     integration_id: integration.id,
     type: webhookKind.type,
-    // Destination names are unique in an organization; the integration's id keeps this one so.
-    name: `Webhook integration ${integration.id}`,
+    name: await freeName(db, integration),
     config,
     enabled: integration.enabled,
     now,
   });
+}
+
+/**
+ * The name of a destination made for the integration. Names are unique in an organization; the
+ * integration's id keeps this one so, unless its own destination was moved away through /v2/destinations
+ * keeping that name: then a number after it, else the integration could not be saved again (a 409).
+ */
+async function freeName(db: Queryable, integration: { id: string; org_id: string }): Promise<string> {
+  const base = `Webhook integration ${integration.id}`;
+  const taken = await destinations.namesStartingWith(db, integration.org_id, base);
+  let name = base;
+  for (let n = 2; taken.has(name.toLowerCase()); n++) name = `${base} (${n})`;
+  return name;
 }
 
 /** Turns the integration's destination on or off with it. */
@@ -99,10 +111,11 @@ function settingsOfConfig(config: Record<string, unknown>): WebhookSettings {
 }
 
 /**
- * The integration's settings with the URL, headers and payload flags of its own destination (the first,
- * as saveWebhookDestination finds it), which are what Vigil sends by; as stored when it has none. Settings
- * written before a change there was written back still hold the URL of before: an update starting from
- * them would move the destination back there, or be refused for its stored header values.
+ * The integration's settings with the URL, headers and payload flags of its own destination (the oldest,
+ * the lower id of two as old, as saveWebhookDestination finds it), which are what Vigil sends by; as
+ * stored when it has none. Settings written before a change there was written back still hold the URL of
+ * before: an update starting from them would move the destination back there, or be refused for its
+ * stored header values.
  */
 export async function withOwnWebhookSettings(
   db: Queryable,

@@ -129,19 +129,35 @@ export const teamDestinationsRepository = {
     return query.orderBy(sql`lower(d.name)`).execute();
   },
 
-  /** The destination of an outgoing integration (a Webhook integration's), of this kind. */
+  /**
+   * The own destination of an outgoing integration (a Webhook integration's), of this kind: the oldest,
+   * the lower id of two as old.
+   */
   async ofIntegration(
     db: Queryable,
     integrationId: string,
     type: string,
   ): Promise<TeamDestinationRow | undefined> {
+    // Two made in one transaction share their created_at: the id decides, the same for every caller.
     return db
       .selectFrom('team_destinations')
       .selectAll()
       .where('integration_id', '=', integrationId)
       .where('type', '=', type)
       .orderBy('created_at')
+      .orderBy('id')
       .executeTakeFirst();
+  },
+
+  /** Of the organization's destination names, those starting with `prefix` (any case), lower-cased. */
+  async namesStartingWith(db: Queryable, orgId: string, prefix: string): Promise<Set<string>> {
+    const rows = await db
+      .selectFrom('team_destinations')
+      .select(sql<string>`lower(name)`.as('name'))
+      .where('org_id', '=', orgId)
+      .where(sql<boolean>`starts_with(lower(name), ${prefix.toLowerCase()})`)
+      .execute();
+    return new Set(rows.map((r) => r.name));
   },
 
   async byIds(db: Queryable, ids: readonly string[]): Promise<TeamDestinationRow[]> {

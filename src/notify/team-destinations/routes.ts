@@ -260,6 +260,8 @@ export function registerTeamDestinationRoutes(app: HttpApp, destinations: TeamDe
       schema: {
         tags,
         summary: "The destination's delivery log, newest first",
+        description:
+          "It names the alerts sent and quotes the answers: organization admins, users who see every alert (alerts-access-all) and those who may change the destination read it; others get a 403, as for an integration's payload log.",
         params: IdParams,
         querystring: Type.Object(
           {
@@ -274,6 +276,7 @@ export function registerTeamDestinationRoutes(app: HttpApp, destinations: TeamDe
             paging: Type.Object({ next: Type.Optional(Type.String()) }),
             ...Envelope,
           }),
+          403: Problem,
           404: Problem,
         },
       },

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { resolveTeamRef, type Principal } from '../../accounts/service.js';
 import { requireTeamRight } from '../../accounts/team-rights.js';
+import { alertScopeOf } from '../../alerts/visibility.js';
 import type { Config } from '../../config.js';
 import type { OutboundFetch } from '../../http/outbound-fetch.js';
 import { isUniqueViolation, type Db } from '../../db/database.js';
@@ -22,8 +23,10 @@ import { webhookKind } from './webhook.js';
 /**
  * Team destinations as the API manages them. Org admins manage every one; a team's admins those of their
  * team (or of an integration their team owns). Anyone of the organization may read them, secrets masked
- * by their kind; an integration's key only those of its own team. The config a kind stores is shown in
- * full once, in the answer that created it (a generated webhook secret is only ever seen there).
+ * by their kind; an integration's key only those of its own team. Their delivery logs, which name the
+ * alerts sent and quote the receivers' answers, only those who see every alert or manage the destination,
+ * as an integration's payload log. The config a kind stores is shown in full once, in the answer that
+ * created it (a generated webhook secret is only ever seen there).
  */
 
 export interface Ref {
@@ -146,13 +149,18 @@ export function createTeamDestinationsService(deps: {
    * integration gets the alerts of its assignee team (a Webhook integration's own destination sends them
    * out), so it needs the right on that team too, as managing the integration does.
    */
-  async function requireManager(p: Principal, ownerTeamId: string | null, integrationId: string | null) {
+  async function requireManager(
+    p: Principal,
+    ownerTeamId: string | null,
+    integrationId: string | null,
+    doing: { it: string; them: string } = { it: 'change it', them: 'manage its destinations' },
+  ) {
     await requireTeamRight(
       db,
       p,
       ownerTeamId,
       'edit-integrations',
-      "Only organization admins and those of the destination's team with the edit-integrations right (its admins) can change it: ask one of them.",
+      `Only organization admins and those of the destination's team with the edit-integrations right (its admins) can ${doing.it}: ask one of them.`,
     );
     if (!integrationId) return;
     const integration = await integrationsRepository.get(db, p.orgId, integrationId);
@@ -166,7 +174,7 @@ export function createTeamDestinationsService(deps: {
       {
         ofKey: (key) =>
           `The key of integration [${key.name}] can manage only destinations of integrations assigned to its own team or its owner team: integration [${integration.name}] is assigned to another team; use the API key of an admin of that team.`,
-        ofPerson: `Integration [${integration.name}] is assigned to another team, whose alerts its destinations get: only organization admins and those of that team with the edit-integrations right (its admins) can manage its destinations.`,
+        ofPerson: `Integration [${integration.name}] is assigned to another team, whose alerts its destinations get: only organization admins and those of that team with the edit-integrations right (its admins) can ${doing.them}.`,
       },
     );
   }
@@ -307,6 +315,16 @@ export function createTeamDestinationsService(deps: {
           // A Webhook integration's settings are its own destination's config: kept in step with it.
           if (kind.type === webhookKind.type && integrationId && (config || moved))
             await writeBackWebhookSettings(tx, { id: row.id, integrationId }, config ?? row.config);
+          // Moved off an integration, it is no longer that one's own: as when it is deleted, the next
+          // webhook the integration owns is, and gives it its settings, else they describe a URL that no
+          // longer posts its alerts.
+          if (
+            kind.type === webhookKind.type &&
+            row.integration_id &&
+            moved &&
+            row.integration_id !== integrationId
+          )
+            await writeBackWebhookSettingsAfterRemoval(tx, row.integration_id);
         }),
       );
       return viewOf(await load(p, id));
@@ -376,12 +394,23 @@ export function createTeamDestinationsService(deps: {
       return { result, disabled };
     },
 
+    /**
+     * The log names the alerts sent and quotes what the receiver answered (which may echo them): whoever
+     * sees only some alerts (a user without alerts-access-all, an integration's key) reads it only of the
+     * destinations they manage, as an integration's payload log, else a 403.
+     */
     async deliveries(
       p: Principal,
       id: string,
       page: { limit: number; offset: number },
     ): Promise<DeliveryView[]> {
       const row = await load(p, id);
+      const scope = await alertScopeOf(db, p);
+      if (scope.integration || scope.viewer)
+        await requireManager(p, row.owner_team_id, row.integration_id, {
+          it: 'read its delivery log',
+          them: 'read the delivery logs of its destinations',
+        });
       const rows = await repo.log(db, row.id, page);
       return rows.map(deliveryViewOf);
     },

@@ -11000,7 +11000,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The destination's delivery log, newest first */
+    /**
+     * The destination's delivery log, newest first
+     * @description It names the alerts sent and quotes the answers: organization admins, users who see every alert (alerts-access-all) and those who may change the destination read it; others get a 403, as for an integration's payload log.
+     */
     get: {
       parameters: {
         query: {
@@ -11050,6 +11053,23 @@ export interface paths {
               };
               took: number;
               requestId: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              message: string;
+              /** @description The fields at fault. */
+              errors?: {
+                [key: string]: string;
+              };
+              took?: number;
+              requestId?: string;
             };
           };
         };
