@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { fitActorText, fitAlertLimits } from './limits.js';
 import { sql } from 'kysely';
 import type { Principal } from '../accounts/service.js';
-import { alertActionRight, assigneeOf, requireUserRight } from '../accounts/custom-roles/rights.js';
+import { alertActionRight, assigneeOf, requireUserRight, userMay } from '../accounts/custom-roles/rights.js';
 import { accountsRepository } from '../accounts/repository.js';
 import { escalationsRepository } from '../oncall/escalations/repository.js';
 import { schedulesRepository } from '../oncall/schedules/repository.js';
@@ -463,12 +463,17 @@ export function createAlertsService(
     await event(tx, alert, actor, source, { type: 'note_added', note });
   }
 
+  /**
+   * `mayOwn`: whether an acknowledging user may become the owner, i.e. may take ownership
+   * ({@link mayTakeOwnership}); the acknowledgement runs either way.
+   */
   async function apply(
     tx: Tx,
     alert: AlertRow,
     action: AlertAction,
     actor: Actor,
     meta: ActionMeta,
+    mayOwn: boolean,
   ): Promise<Outcome> {
     const log = (type: string, text: string) => repo.addLog(tx, alert.id, type, text, actor.name);
     const closed = alert.status === 'closed';
@@ -501,8 +506,10 @@ export function createAlertsService(
         // user of the organization owns an alert: an integration, Vigil, or a key of no user with a
         // `user` name (Opsgenie's display name of the requester, not a login) takes none. Read locked as
         // assign reads the owner, so a rename or delete of the user meanwhile moves this alert too.
+        // Ownership so taken is an assign to oneself: a user whose role lacks alert-take-ownership would
+        // be refused that, so acknowledges and leaves the alert without an owner.
         const owner =
-          alert.owner === '' && actor.kind === 'user' && actor.userId !== undefined
+          mayOwn && alert.owner === '' && actor.kind === 'user' && actor.userId !== undefined
             ? await accountsRepository.findUser(tx, alert.org_id, actor.userId, 'share')
             : undefined;
         const updated = await repo.update(tx, alert.id, {
@@ -762,8 +769,9 @@ export function createAlertsService(
     action: AlertAction,
     actor: Actor,
     meta: ActionMeta,
+    mayOwn: boolean,
   ): Promise<Outcome> {
-    const outcome = await apply(tx, alert, action, actor, meta);
+    const outcome = await apply(tx, alert, action, actor, meta, mayOwn);
     if (outcome.success && action.kind !== 'addNote' && action.kind !== 'delete') {
       await attachNote(tx, outcome.alert ?? alert, meta.note, actor, meta.source);
     }
@@ -772,7 +780,7 @@ export function createAlertsService(
 
   /**
    * An action of `p` on an alert locked in `tx` and in its scope: what both `act` and `actOnMany` run,
-   * so that an alert is acted on alike, alone or among many.
+   * so that an alert is acted on alike, alone or among many. `mayOwn` as `apply` takes it.
    */
   async function actAs(
     tx: Tx,
@@ -780,11 +788,21 @@ export function createAlertsService(
     alert: AlertRow,
     action: AlertAction,
     meta: ActionMeta,
+    mayOwn: boolean,
   ): Promise<Outcome> {
     const gate = gateThroughActions(p, alert, action, meta);
     return gate.kind === 'refused'
       ? { success: false, status: gate.status, alert }
-      : applyWithNote(tx, alert, gate.action, actorOf(p, gate.meta.user), gate.meta);
+      : applyWithNote(tx, alert, gate.action, actorOf(p, gate.meta.user), gate.meta, mayOwn);
+  }
+
+  /**
+   * Whether `p` acknowledging `action` may become the alert's owner: whether their custom role (when
+   * they hold one) lets them take ownership, as an assign to themselves would need. Read only for an
+   * acknowledge, once for all the alerts it acts on.
+   */
+  async function mayTakeOwnership(p: Principal, action: AlertAction): Promise<boolean> {
+    return action.kind === 'acknowledge' && (await userMay(db, p, 'alert-take-ownership'));
   }
 
   function whereOf(orgId: string, query: QueryNode | undefined) {
@@ -1109,6 +1127,7 @@ export function createAlertsService(
     ): Promise<Outcome> {
       const needed = alertActionRight(action, p);
       await requireUserRight(db, p, needed.right, needed.what);
+      const mayOwn = await mayTakeOwnership(p, action);
       const scope = await alertScopeOf(db, p);
       const outcome = await db.transaction().execute(async (tx) => {
         const alert = await repo.find(tx, scope, identifier, type, true);
@@ -1116,7 +1135,7 @@ export function createAlertsService(
         if (!alert) {
           outcome = { success: false, status: ALERT_MISSING };
         } else {
-          outcome = await actAs(tx, p, alert, action, meta);
+          outcome = await actAs(tx, p, alert, action, meta, mayOwn);
         }
         await repo.recordRequest(tx, {
           id: requestId,
@@ -1150,6 +1169,7 @@ export function createAlertsService(
     ): Promise<Map<string, Outcome>> {
       const needed = alertActionRight(action, p, true);
       await requireUserRight(db, p, needed.right, needed.what);
+      const mayOwn = await mayTakeOwnership(p, action);
       const scope = await alertScopeOf(db, p);
       // 500 alerts locked in id order meet creates and the engine locking in theirs: a deadlock aborts
       // one side, and this side goes again.
@@ -1164,7 +1184,7 @@ export function createAlertsService(
               result.set(id, { success: false, status: ALERT_MISSING });
               continue;
             }
-            result.set(id, await actAs(tx, p, alert, action, meta));
+            result.set(id, await actAs(tx, p, alert, action, meta, mayOwn));
           }
           return result;
         }),
@@ -1253,7 +1273,11 @@ export function createAlertsService(
 
     purgeRequests: (before: Date) => repo.purgeRequests(db, before),
 
-    /** Runs an action on an alert already locked in the caller's transaction (integrations use it). */
+    /**
+     * Runs an action on an alert already locked in the caller's transaction (integrations use it). An
+     * acknowledge through it makes no owner: no principal comes with it to judge whether the actor may
+     * take ownership, and its callers acknowledge as integrations, which own nothing anyway.
+     */
     async applyInTx(
       tx: Tx,
       alert: AlertRow,
@@ -1261,7 +1285,7 @@ export function createAlertsService(
       actor: Actor,
       meta: ActionMeta = {},
     ): Promise<Outcome> {
-      return applyWithNote(tx, alert, action, actor, meta);
+      return applyWithNote(tx, alert, action, actor, meta, false);
     },
 
     /**

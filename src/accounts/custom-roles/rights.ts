@@ -227,6 +227,16 @@ function isPlainUser(p: Principal): boolean {
 }
 
 /**
+ * Whether `p` may do what `right` covers, as {@link requireUserRight} judges it, for what is done or left
+ * undone rather than refused (an acknowledger becomes the owner only if they may take ownership).
+ */
+export async function userMay(q: Queryable, p: Principal, right: UserRight): Promise<boolean> {
+  const role = await customRoleOf(q, p);
+  if (role) return roleHolds(role, right);
+  return !(isPlainUser(p) && ADMINS_ONLY.has(right));
+}
+
+/**
  * The user an assign names, as its owner is looked up: by the id when one is given, else by the username
  * (Opsgenie takes either; a request giving both is assigned by the id).
  */
