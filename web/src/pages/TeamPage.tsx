@@ -31,7 +31,7 @@ import { FormError } from '../components/FormError';
 import { InviteForm } from '../components/InviteForm';
 import { PageTitle } from '../components/PageTitle';
 import { isAdmin, useSession } from '../session';
-import { useTeams } from '../lib/teams';
+import { useAssignableTeams } from './team/assignableTeams';
 import { AwsSetupSection } from './team/AwsSetupSection';
 import { AddDestination, DestinationPage, DestinationsSection } from './team/DestinationsSection';
 import { EscalationsSection } from './team/EscalationsSection';
@@ -329,7 +329,7 @@ function AddIntegrationIfAllowed({ team }: { team: TeamDetail }) {
 function AddIntegration({ team }: { team: TeamDetail }) {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
-  const teams = useTeams();
+  const assignable = useAssignableTeams(team.id);
   const [search, setSearch] = useState('');
   const [type, setType] = useState<string | null>(null);
   const [name, setName] = useState('');
@@ -439,9 +439,8 @@ function AddIntegration({ team }: { team: TeamDetail }) {
                   description="Optional: a team to receive the alerts from this integration instead of this one."
                   placeholder={team.name}
                   clearable
-                  data={(teams.data ?? [])
-                    .filter((t) => t.id !== team.id)
-                    .map((t) => ({ value: t.id, label: t.name }))}
+                  data={assignable.teams.map((t) => ({ value: t.id, label: t.name }))}
+                  disabled={assignable.pending}
                   value={assignee}
                   onChange={setAssignee}
                 />
