@@ -115,7 +115,13 @@ export function registerHeartbeatRoutes(app: HttpApp, heartbeats: HeartbeatsServ
             interval: Type.Optional(fields.interval),
             intervalUnit: Type.Optional(fields.intervalUnit),
             enabled: Type.Optional(fields.enabled),
-            ownerTeam: fields.ownerTeam,
+            // null takes the owner team away ({}, what the Go SDK sends when none is set, keeps it).
+            ownerTeam: Type.Optional(
+              Type.Union([TeamRef, Type.Null()], {
+                description:
+                  'The team whose alert an expiry raises, by id or name; null for none. Left out or {}, it stays. The key of an API integration always makes its own team the owner.',
+              }),
+            ),
             alertMessage: fields.alertMessage,
             alertTags: fields.alertTags,
             alertPriority: fields.alertPriority,
@@ -170,7 +176,7 @@ export function registerHeartbeatRoutes(app: HttpApp, heartbeats: HeartbeatsServ
     schema: {
       tags: ['heartbeats'],
       summary:
-        "Ping a heartbeat: it is alive (closes its expiry's alert); any key of the organization, API integrations' too",
+        "Ping a heartbeat: it is alive (closes its expiry's alert); any user's key of the organization, and an API integration's key (whatever its access flags) for its owner team's heartbeats",
       params: Params,
     },
     handler: async (request, reply) => {

@@ -47,7 +47,13 @@ export interface HeartbeatInput {
   alertPriority?: Priority;
 }
 
-export type HeartbeatChanges = Partial<Omit<HeartbeatInput, 'name'>>;
+/**
+ * What an update changes. `ownerTeam: null` takes the owner team away; `{}` (what Opsgenie's Go SDK
+ * sends when none is set) and leaving it out keep it, so a partial update never drops it by accident.
+ */
+export type HeartbeatChanges = Partial<Omit<HeartbeatInput, 'name' | 'ownerTeam'>> & {
+  ownerTeam?: TeamRef | null;
+};
 
 export function intervalMs(interval: number, unit: HeartbeatIntervalUnit): number {
   return interval * UNIT_MS[unit];
@@ -144,9 +150,16 @@ export function createHeartbeatsService(deps: {
         : 'Only organization admins can manage a heartbeat without an owner team: ask an admin, or give it an ownerTeam you administer.',
     );
 
-  /** The owner team a request names; an API integration's key always makes its own team the owner. */
-  async function ownerTeamOf(p: Principal, ref: TeamRef | undefined): Promise<string | null | undefined> {
+  /**
+   * The owner team a request names (null: none); an API integration's key always makes its own team the
+   * owner.
+   */
+  async function ownerTeamOf(
+    p: Principal,
+    ref: TeamRef | null | undefined,
+  ): Promise<string | null | undefined> {
     if (p.integration) return p.integration.ownerTeamId;
+    if (ref === null) return null;
     const given = givenTeam(ref);
     if (!given) return undefined;
     return (await resolveTeamRef(db, p.orgId, given, 'ownerTeam')).id;
@@ -269,10 +282,32 @@ export function createHeartbeatsService(deps: {
       return load(p, name);
     },
 
+    /**
+     * Deletes the heartbeat. The alert of an expiry it still has open is closed first: only a ping of this
+     * heartbeat closes it, and once the heartbeat is gone nothing can ping it, so it would stay open for good.
+     */
     async remove(p: Principal, name: string): Promise<void> {
-      const row = await load(p, name);
-      await requireManager(p, row.owner_team_id);
-      await repo.delete(db, row.id);
+      const closed = await db.transaction().execute(async (tx) => {
+        const current = await repo.lock(tx, p.orgId, name);
+        if (!current) throw missing(name);
+        requireReachesTeamConfiguration(p, current.owner_team_id, `heartbeat with name [${name}]`);
+        await requireManager(p, current.owner_team_id);
+        const closed = await closeAlertOf(
+          tx,
+          current,
+          `Heartbeat ${current.name} was deleted at ${clock.now().toISOString()}: nothing watches it any more, and no ping can close this alert.`,
+        );
+        await repo.delete(tx, current.id);
+        return closed ? current : undefined;
+      });
+      if (closed) {
+        log?.info(
+          { heartbeat: closed.name, orgId: closed.org_id, alertId: closed.alert_id },
+          'closed the open alert of a deleted heartbeat: no ping could close it any more',
+        );
+      }
+      // Its expiry, if one was due, is gone: the queue looks again for the next.
+      wake(QUEUES.heartbeats, ...(closed ? [QUEUES.alertEvents] : []));
     },
 
     /** Enables (the wait for a ping starts now, and an earlier expiry is forgotten) or disables it. */
@@ -304,13 +339,16 @@ export function createHeartbeatsService(deps: {
 
     /**
      * A ping: the heartbeat is alive. Its wait starts again (when enabled), it is no longer expired, and
-     * the alert its expiry raised is closed with a note. Anyone of the organization may ping, with a
-     * user's key or any API integration's.
+     * the alert its expiry raised is closed with a note. Anyone of the organization may ping with a user's
+     * key; an API integration's key (whatever its access flags: a cron job holds it) only the heartbeats
+     * of its owner team, as for every other heartbeat call. A ping closes the team's alert, which another
+     * team's key may not close through the Alert API either.
      */
     async ping(p: Principal, name: string): Promise<void> {
       const closed = await db.transaction().execute(async (tx) => {
         const current = await repo.lock(tx, p.orgId, name);
         if (!current) throw missing(name);
+        requireReachesTeamConfiguration(p, current.owner_team_id, `heartbeat with name [${name}]`);
         const now = clock.now();
         const closed = await closeAlertOf(
           tx,

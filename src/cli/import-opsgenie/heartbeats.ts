@@ -23,7 +23,8 @@ function comparable(h: HeartbeatIn) {
     enabled: h.enabled === true,
     ownerTeam: (h.ownerTeam?.name ?? '').toLowerCase(),
     alertMessage: h.alertMessage ?? '',
-    alertTags: [...(h.alertTags ?? [])].sort(),
+    // Vigil keeps each tag once: a tag twice in Opsgenie is no difference.
+    alertTags: [...new Set(h.alertTags ?? [])].sort(),
     alertPriority: h.alertPriority ?? 'P3',
   };
 }
@@ -65,7 +66,9 @@ export async function importHeartbeats(ctx: ImportContext): Promise<void> {
     if (have && sameJson(comparable(have), desired))
       return ctx.report.record('heartbeat', h.name, 'unchanged');
     if (have) {
-      if (!ctx.dryRun) await ctx.target.patch(`/v2/heartbeats/${enc(h.name)}`, body);
+      // An update keeps an owner team it is not given: null takes away one Opsgenie no longer has.
+      const update = { ...body, ownerTeam: ownerTeam ?? null };
+      if (!ctx.dryRun) await ctx.target.patch(`/v2/heartbeats/${enc(h.name)}`, update);
       return ctx.report.record('heartbeat', h.name, 'updated');
     }
     if (!ctx.dryRun) await ctx.target.post('/v2/heartbeats', { name: h.name, ...body });

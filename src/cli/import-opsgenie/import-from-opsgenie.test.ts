@@ -1124,6 +1124,36 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
     }
   });
 
+  it("a heartbeat's owner team cleared in Opsgenie is cleared in Vigil, and the run after finds it unchanged", async () => {
+    await inFreshVigil(async (vigil) => {
+      const first = await importInto(vigil);
+      assert.ok(first.progress.includes('heartbeat web-front: created'), first.progress.join('\n'));
+      const webFrontPath = '/v2/heartbeats/web-front';
+      assert.equal((await vigil.callOk('GET', webFrontPath)).data.ownerTeam?.name, 'SRE');
+
+      const heartbeats = JSON.parse(await readFile(path.join(fixtures, 'heartbeats.json'), 'utf8'));
+      const { ownerTeam: _cleared, ...webFront } = heartbeats.data.heartbeats[0];
+      // A tag twice in Opsgenie is kept once in Vigil: no difference to update on each run.
+      const alertTags = [...webFront.alertTags, webFront.alertTags[0]];
+      opsgenie.instead.set('/v2/heartbeats', {
+        ...heartbeats,
+        data: { heartbeats: [{ ...webFront, alertTags }] },
+      });
+      const cleared = await importInto(vigil);
+      assert.ok(cleared.progress.includes('heartbeat web-front: updated'), cleared.progress.join('\n'));
+      const got = (await vigil.callOk('GET', webFrontPath)).data as Json;
+      assert.equal(got.ownerTeam, undefined);
+      assert.deepEqual([...got.alertTags].sort(), ['tag1', 'tag2']);
+
+      const again = await importInto(vigil);
+      assert.ok(again.progress.includes('heartbeat web-front: unchanged'), again.progress.join('\n'));
+      assert.ok(
+        again.out.some((l) => l.startsWith('  heartbeats: 0 created, 0 updated, 1 unchanged')),
+        again.out.join('\n'),
+      );
+    });
+  });
+
   it('escalations in rotations changed in Opsgenie: a dry run says so and makes nothing, a run sets them', async () => {
     const schedules = JSON.parse(await readFile(path.join(fixtures, 'schedules.json'), 'utf8'));
     const cover = schedules.data.find((s: Json) => s.name === 'Escalation_Cover');

@@ -10229,11 +10229,13 @@ export interface paths {
             intervalUnit?: 'minutes' | 'hours' | 'days';
             /** @description Whether the heartbeat is watched; false when not given. */
             enabled?: boolean;
-            /** @description The team whose alert an expiry raises, by id or name. The key of an API integration always makes its own team the owner. */
-            ownerTeam?: {
-              id?: string;
-              name?: string;
-            };
+            /** @description The team whose alert an expiry raises, by id or name; null for none. Left out or {}, it stays. The key of an API integration always makes its own team the owner. */
+            ownerTeam?:
+              | {
+                  id?: string;
+                  name?: string;
+                }
+              | (never | null);
             /** @description The message of the alert an expiry raises; "<name> is expired" when empty. */
             alertMessage?: string;
             alertTags?: string[];
@@ -10336,7 +10338,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Ping a heartbeat: it is alive (closes its expiry's alert); any key of the organization, API integrations' too */
+    /** Ping a heartbeat: it is alive (closes its expiry's alert); any user's key of the organization, and an API integration's key (whatever its access flags) for its owner team's heartbeats */
     get: {
       parameters: {
         query?: never;
@@ -10357,7 +10359,7 @@ export interface paths {
         };
       };
     };
-    /** Ping a heartbeat: it is alive (closes its expiry's alert); any key of the organization, API integrations' too */
+    /** Ping a heartbeat: it is alive (closes its expiry's alert); any user's key of the organization, and an API integration's key (whatever its access flags) for its owner team's heartbeats */
     put: {
       parameters: {
         query?: never;
@@ -10378,7 +10380,7 @@ export interface paths {
         };
       };
     };
-    /** Ping a heartbeat: it is alive (closes its expiry's alert); any key of the organization, API integrations' too */
+    /** Ping a heartbeat: it is alive (closes its expiry's alert); any user's key of the organization, and an API integration's key (whatever its access flags) for its owner team's heartbeats */
     post: {
       parameters: {
         query?: never;
@@ -10402,7 +10404,7 @@ export interface paths {
     delete?: never;
     options?: never;
     head?: never;
-    /** Ping a heartbeat: it is alive (closes its expiry's alert); any key of the organization, API integrations' too */
+    /** Ping a heartbeat: it is alive (closes its expiry's alert); any user's key of the organization, and an API integration's key (whatever its access flags) for its owner team's heartbeats */
     patch: {
       parameters: {
         query?: never;
