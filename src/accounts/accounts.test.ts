@@ -417,7 +417,7 @@ describe('users, teams and API keys', () => {
     assert.deepEqual(left.map((k: Json) => k.name).sort(), ['made by the person', 'made with their own']);
   });
 
-  it("deletes, when a person is blocked or deleted, the API keys of others they saw; the others' own stay", async () => {
+  it("deletes, when a person is blocked, deleted or demoted, the API keys of others they saw; the others' own stay", async () => {
     /** A person invited by the owner, signed in with the invitation's link: what makes keys as them. */
     const signIn = async (email: string, role: 'admin' | 'user') => {
       const invited = await server.callOk('POST', '/api/console/invitations', {
@@ -447,7 +447,7 @@ describe('users, teams and API keys', () => {
     };
     const works = async (key: string) => (await server.call('GET', '/v2/alerts', undefined, key)).status;
 
-    for (const how of ['blocked', 'deleted'] as const) {
+    for (const how of ['blocked', 'deleted', 'demoted'] as const) {
       const mallory = await signIn(`mallory.${how}@example.com`, 'admin');
       const bob = await signIn(`bob.${how}@example.com`, 'user');
       const bobsOwn = await bob.makeKey('made by bob');
@@ -475,7 +475,9 @@ describe('users, teams and API keys', () => {
         assert.equal(await works(key), 200);
 
       if (how === 'blocked') await server.callOk('PATCH', `/v2/users/${mallory.id}`, { blocked: true });
-      else await server.callOk('DELETE', `/v2/users/${mallory.id}`);
+      else if (how === 'deleted') await server.callOk('DELETE', `/v2/users/${mallory.id}`);
+      // A plain user now: the keys she made as an admin (Bob's may be an admin's) must not keep her one.
+      else await server.callOk('PATCH', `/v2/users/${mallory.id}`, { role: { name: 'User' } });
       assert.equal(await works(byMallory), 401, `${how}: the key Mallory made for Bob`);
       assert.equal(await works(byMallorysKey), 401, `${how}: the key Mallory made with the owner's key`);
       assert.equal(await works(byOlderKey), 401, `${how}: the key Mallory made with an older key`);

@@ -110,15 +110,21 @@ export const accountsRepository = {
 
   /**
    * Deletes the keys of others (or of nobody) this person saw the value of, when made or through the key
-   * they were made with: the person may still hold them. The names of those that went.
+   * they were made with: the person may still hold them. `ofOwners`: only the keys of owners. The names of
+   * those that went.
    */
-  async deleteKeysForOthersHeldBy(db: Queryable, userId: string): Promise<string[]> {
-    const deleted = await db
+  async deleteKeysForOthersHeldBy(
+    db: Queryable,
+    userId: string,
+    options: { ofOwners?: boolean } = {},
+  ): Promise<string[]> {
+    let query = db
       .deleteFrom('api_keys')
       .where(sql<boolean>`${userId}::uuid = ANY (holders)`)
-      .where('user_id', 'is distinct from', userId)
-      .returning('name')
-      .execute();
+      .where('user_id', 'is distinct from', userId);
+    if (options.ofOwners)
+      query = query.where('user_id', 'in', db.selectFrom('users').select('id').where('role', '=', 'owner'));
+    const deleted = await query.returning('name').execute();
     return deleted.map((k) => k.name);
   },
 

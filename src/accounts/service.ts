@@ -296,6 +296,8 @@ async function followLoginEmail(tx: Queryable, userId: string, from: string, to:
   await peopleRepository.deleteContact(tx, old.id);
 }
 
+/** Whether the role makes an organization admin (as isOrgAdmin, for a role rather than a principal). */
+const isAdminRole = (role: UserRole) => role === 'owner' || role === 'admin';
 /** A user given a custom role that was deleted between its lookup and the write. */
 const isForeignKeyViolation = (error: unknown) => (error as { code?: string } | null)?.code === '23503';
 const customRoleGone = () =>
@@ -383,6 +385,8 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
   }
 
   return {
+    holdersOf,
+
     /** Finds the principal for an API key, or undefined. Blocked users' keys do not authenticate. */
     async authenticate(key: string): Promise<Principal | undefined> {
       const { lookup, hash } = hashApiKey(key);
@@ -597,9 +601,21 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
             await sessionsRepository.spendAccountTokensOfUser(tx, user.id, clock.now());
           const keysRemoved = becomesOwner ? await repo.deleteKeysHeldByOthersOf(tx, user.id) : [];
           // A key acts as its user, not its maker: one of someone else's that a blocked person saw would go
-          // on working for them. Unblocking does not bring such keys back.
+          // on working for them, and one of an admin's would keep a demoted admin an admin. So would an
+          // invitation's link handed back to them: it sets its person's password. Unblocking or promoting
+          // again does not bring them back. An owner made an admin loses only what acts as an owner.
+          const losesAdmin =
+            changes.blocked === true ||
+            (isAdminRole(current.role) && changes.role !== undefined && !isAdminRole(changes.role));
+          const losesOwner = !losesAdmin && current.role === 'owner' && changes.role === 'admin';
           const keysMadeRemoved =
-            changes.blocked === true ? await repo.deleteKeysForOthersHeldBy(tx, user.id) : [];
+            losesAdmin || losesOwner
+              ? await repo.deleteKeysForOthersHeldBy(tx, user.id, { ofOwners: losesOwner })
+              : [];
+          if (losesAdmin || losesOwner)
+            await sessionsRepository.spendAccountTokensGivenTo(tx, user.id, clock.now(), {
+              ofOwners: losesOwner,
+            });
           return { row, keysRemoved, keysMadeRemoved };
         });
         forgetKeys();
@@ -611,7 +627,7 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
         if (updated.keysMadeRemoved.length > 0)
           log.info(
             { orgId: p.orgId, userId: user.id, keys: updated.keysMadeRemoved },
-            'blocked: the API keys of others they saw are deleted',
+            'blocked or demoted: the API keys of others they saw are deleted',
           );
         if (!updated.row) throw notFound(`User [${identifier}] does not exist.`);
         return updated.row;
@@ -646,8 +662,10 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
             throw forbidden('Only an owner can delete an owner.');
           if (owners) requireAnotherOwner(owners, current, 'deleted');
           await refuseIfNotified(tx, p.orgId, { type: 'user', id: user.id }, `User [${current.username}]`);
-          // Before the row goes, with the keys that are theirs.
+          // Before the row goes, with the keys that are theirs; and the links handed to them, which name
+          // them in an array that no foreign key empties.
           const removed = await repo.deleteKeysForOthersHeldBy(tx, user.id);
+          await sessionsRepository.spendAccountTokensGivenTo(tx, user.id, clock.now());
           await alertsRepository.renameOwner(tx, p.orgId, current.username, '');
           await repo.deleteUser(tx, user.id);
           return removed;

@@ -788,6 +788,12 @@ export interface AccountTokensTable {
   created_at: Date;
   expires_at: Date;
   used_at: Date | null;
+  /** Who a link that could not be emailed was handed to (migration 0061); NULL for an emailed one. */
+  given_to: ColumnType<
+    (string | null)[] | null,
+    (string | null)[] | null | undefined,
+    (string | null)[] | null
+  >;
 }
 
 /** A password reset someone asked for, by email (lower-cased), until a worker has sent it. */

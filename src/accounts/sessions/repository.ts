@@ -314,6 +314,55 @@ export const sessionsRepository = {
       .execute();
   },
 
+  /**
+   * Spends the unused links handed to this person (`given_to`, migration 0061); `ofOwners` only those
+   * that would set an owner's password.
+   */
+  async spendAccountTokensGivenTo(
+    q: Queryable,
+    userId: string,
+    now: Date,
+    options: { ofOwners?: boolean } = {},
+  ): Promise<void> {
+    await sql`
+      UPDATE account_tokens SET used_at = ${now}
+      WHERE ${userId}::uuid = ANY (given_to) AND used_at IS NULL
+        AND (NOT ${options.ofOwners === true}
+          OR user_id IN (SELECT id FROM users WHERE role = 'owner'))`.execute(q);
+  },
+
+  /** Records who a link was handed to (could not be emailed): see spendAccountTokensGivenTo. */
+  async giveAccountToken(q: Queryable, tokenHash: Buffer, givenTo: (string | null)[]): Promise<void> {
+    await sql`UPDATE account_tokens SET given_to = ${givenTo}::uuid[] WHERE token_hash = ${tokenHash}`.execute(
+      q,
+    );
+  },
+
+  /** Spends one link (never handed over after all). */
+  async spendAccountToken(q: Queryable, tokenHash: Buffer, now: Date): Promise<void> {
+    await q
+      .updateTable('account_tokens')
+      .set({ used_at: now })
+      .where('token_hash', '=', tokenHash)
+      .where('used_at', 'is', null)
+      .execute();
+  },
+
+  /**
+   * The role and blocked state of these users, their rows locked (FOR SHARE) until the transaction ends:
+   * a block, demotion or delete (which lock the row FOR UPDATE) waits for it, or it for them.
+   */
+  async lockStandingOf(q: Queryable, userIds: string[]) {
+    if (userIds.length === 0) return [];
+    return q
+      .selectFrom('users')
+      .select(['id', 'role', 'blocked'])
+      .where('id', 'in', userIds)
+      .orderBy('id')
+      .forShare()
+      .execute();
+  },
+
   /** Removes ended sessions, old failures and spent or expired link tokens; how many rows went. */
   async purge(q: Queryable, now: Date): Promise<number> {
     const dayAgo = new Date(now.getTime() - 86_400_000);

@@ -134,7 +134,7 @@ export function createSessionsService(deps: {
       if (candidate.blocked) continue;
       const last = await repo.latestTokenAt(db, candidate.user_id, 'password-reset');
       if (last && clock.now().getTime() - last.getTime() < RESET_EVERY_MS) continue;
-      const link = await issueLink(candidate.user_id, 'password-reset', RESET_HOURS);
+      const { link } = await issueLink(candidate.user_id, 'password-reset', RESET_HOURS);
       const org = await accounts.organizationOf(candidate.org_id);
       await mailer.send({
         to: candidate.username,
@@ -187,18 +187,19 @@ export function createSessionsService(deps: {
     options: { spendOthers?: boolean } = {},
   ) {
     const token = newSecretToken();
+    const hash = tokenHash(token);
     const now = clock.now();
     await db.transaction().execute(async (tx) => {
       if (options.spendOthers) await repo.spendAccountTokensOfUser(tx, userId, now);
       await repo.insertAccountToken(tx, {
-        tokenHash: tokenHash(token),
+        tokenHash: hash,
         userId,
         purpose,
         now,
         expiresAt: new Date(now.getTime() + hours * 3_600_000),
       });
     });
-    return linkTo(token);
+    return { link: linkTo(token), hash };
   }
 
   /** Whether this is a set-up code some process logged, compared in constant time with every one kept. */
@@ -210,6 +211,32 @@ export function createSessionsService(deps: {
       if (kept.length === given.length && timingSafeEqual(kept, given)) found = true;
     }
     return found;
+  }
+
+  /**
+   * Records who a link that could not be emailed is handed to: the caller, and for an API key everyone who
+   * holds it. Whoever has the link can set the person's password without signing in, so it is spent when
+   * one of them is blocked, deleted or demoted (accounts/service.ts). Checked with their rows locked: one
+   * let go since the request was authenticated would get a link nothing spends; it is spent now instead.
+   */
+  async function handOver(p: Principal, hash: Buffer, forOwner: boolean): Promise<void> {
+    const givenTo = await accounts.holdersOf(p);
+    const known = [...new Set(givenTo.filter((id): id is string => id !== null))];
+    // As invite's own checks: owners and admins may hold an invitation's link, only owners an owner's.
+    const mayHold = (role: UserRole) => role === 'owner' || (role === 'admin' && !forOwner);
+    const handed = await db.transaction().execute(async (tx) => {
+      const standing = await repo.lockStandingOf(tx, known);
+      if (standing.length !== known.length || standing.some((u) => u.blocked || !mayHold(u.role))) {
+        await repo.spendAccountToken(tx, hash, clock.now());
+        return false;
+      }
+      await repo.giveAccountToken(tx, hash, givenTo);
+      return true;
+    });
+    if (!handed)
+      throw forbidden(
+        'The invitation could not be emailed, and its link is not handed over: this key or account may no longer invite people. Ask an admin.',
+      );
   }
 
   const linkUnusable = () =>
@@ -403,7 +430,7 @@ export function createSessionsService(deps: {
         ).id;
       }
       // Earlier links may have gone to a mistyped address, or to someone since let go: only this one works.
-      const link = await issueLink(userId, 'invitation', INVITATION_HOURS, { spendOthers: true });
+      const { link, hash } = await issueLink(userId, 'invitation', INVITATION_HOURS, { spendOthers: true });
       const org = await accounts.organizationOf(p.orgId);
       const emailed = await mailer.send({
         to: input.email,
@@ -412,7 +439,9 @@ export function createSessionsService(deps: {
         link,
         hoursValid: INVITATION_HOURS,
       });
-      return emailed ? { userId, emailed } : { userId, emailed, link };
+      if (emailed) return { userId, emailed };
+      await handOver(p, hash, (existing?.role ?? input.role) === 'owner');
+      return { userId, emailed, link };
     },
 
     async organizationOfPrincipal(p: Principal): Promise<ConsoleSession['organization']> {

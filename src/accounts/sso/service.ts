@@ -48,7 +48,11 @@ export function safeReturnPath(returnTo: string | undefined): string {
   const base = 'http://vigil.invalid';
   const url = URL.canParse(returnTo, base) ? new URL(returnTo, base) : undefined;
   if (url?.origin !== base) return '/';
-  return returnTo.slice(0, 2000);
+  // The URL's own serialization, percent-encoded, not the text given: it goes into a Location header,
+  // which refuses characters such as '€' (a 500 once the provider's code was redeemed). Too long once
+  // encoded, and the console's start page rather than a path cut short.
+  const path = `${url.pathname}${url.search}${url.hash}`;
+  return path.length > 2000 ? '/' : path;
 }
 
 export type SsoService = ReturnType<typeof createSsoService>;
@@ -274,7 +278,11 @@ export function createSsoService(deps: {
           `${email} is not a user of this organization in Vigil: ask an admin to add or invite you.`,
         );
       log.info({ userId: user.user_id }, 'signed in to the console through single sign-on');
-      return { ...(await sessions.signInAs(user.user_id, client)), returnTo: login.return_to };
+      // Checked again: a sign-in started before the path was stored percent-encoded may hold any text.
+      return {
+        ...(await sessions.signInAs(user.user_id, client)),
+        returnTo: safeReturnPath(login.return_to),
+      };
     },
 
     purge: (now: Date) => repo.purgeLogins(db, now),

@@ -203,6 +203,18 @@ describe('single sign-on through OpenID Connect', () => {
     }
   });
 
+  it('sends a person back to a page whose address has characters a header cannot carry, percent-encoded', async () => {
+    provider.signInAs('sso.person@example.com');
+    const trip = await browse(
+      `${server.url}/api/console/sso/start?organizationId=${orgId}&returnTo=${encodeURIComponent('/alerts/€?q=ü#é')}`,
+      new URL(server.url).origin,
+    );
+    const landed = new URL(trip.url);
+    assert.equal(landed.origin, new URL(server.url).origin, trip.url);
+    assert.equal(`${landed.pathname}${landed.search}${landed.hash}`, '/alerts/%E2%82%AC?q=%C3%BC#%C3%A9');
+    assert.ok(trip.session, `signed in: ${trip.status} ${trip.url}`);
+  });
+
   it("refuses a callback opened in another browser than the sign-in's (someone's own sign-in, handed over)", async () => {
     provider.signInAs('sso.person@example.com');
     const callback = `${server.url}/api/console/sso/callback`;
