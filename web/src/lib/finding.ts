@@ -19,12 +19,15 @@ export interface FindingView {
   sourceUrl?: string;
   remediationText?: string;
   remediationUrl?: string;
+  /** The Security Hub custom action the finding was sent with, and what it says (as whoever made the action wrote them). */
   actionName?: string;
+  actionDescription?: string;
   /** The finding's description, without the remediation appended to it. */
   description: string;
   consoleUrl?: string;
 }
 
+/** The details the finding's card shows: the alert's page leaves them out of its table of details. */
 export const FINDING_DETAIL_KEYS = [
   'FindingId',
   'ProductArn',
@@ -105,6 +108,7 @@ export function findingOf(details: Record<string, string>, description: string):
     remediationText: remediationText || undefined,
     remediationUrl: url,
     actionName: details.ActionName,
+    actionDescription: details.ActionDescription,
     description: own.trim(),
     consoleUrl: region && AWS_REGION_NAME.test(region) ? securityHubConsoleUrl(region, id) : undefined,
   };

@@ -45,6 +45,16 @@ export function FindingCard({ finding }: { finding: FindingView }) {
         <Field label="Types">{finding.types.join(', ') || undefined}</Field>
       </SimpleGrid>
       <Stack gap="sm" mt="md">
+        {finding.actionName ? (
+          <Field label="Sent with custom action">
+            <Stack gap={2}>
+              <Text size="sm" fw={600}>
+                {finding.actionName}
+              </Text>
+              {finding.actionDescription ? <Text size="sm">{finding.actionDescription}</Text> : null}
+            </Stack>
+          </Field>
+        ) : null}
         <Field
           label={`Resources${finding.resourceTypes.length ? ` (${finding.resourceTypes.join(', ')})` : ''}`}
         >
@@ -70,6 +80,25 @@ export function FindingCard({ finding }: { finding: FindingView }) {
             </Stack>
           </Field>
         ) : null}
+        {finding.sourceUrl ? (
+          <Field label="Source">
+            {/* Details come from anyone with an API key: only an http(s) address is made a link. */}
+            {safeUrl(finding.sourceUrl) ? (
+              <ExternalLink href={safeUrl(finding.sourceUrl) as string}>{finding.sourceUrl}</ExternalLink>
+            ) : (
+              <Code className="break-anywhere" style={{ whiteSpace: 'normal' }}>
+                {finding.sourceUrl}
+              </Code>
+            )}
+          </Field>
+        ) : null}
+        <Field label="Product ARN">
+          {finding.productArn ? (
+            <Code className="break-anywhere" style={{ whiteSpace: 'normal' }}>
+              {finding.productArn}
+            </Code>
+          ) : undefined}
+        </Field>
         <Field label="Finding ID">
           <Code className="break-anywhere" style={{ whiteSpace: 'normal' }}>
             {finding.id}
