@@ -8,12 +8,12 @@ import {
   ssoStateCookie,
   ssoStateOf,
 } from '../../http/session-cookie.js';
-import type { SsoService } from './service.js';
+import { SsoSignInError, type SsoFailure, type SsoService } from './service.js';
 
 /**
  * Single sign-on: the settings (owners change them, admins may read them) and the two legs of the
  * browser's trip to the provider. Both legs answer with redirects; what went wrong is shown on the sign-in
- * page (`/sign-in?error=…`).
+ * page (`/sign-in?error=<code>`, one of SSO_FAILURES).
  */
 
 const tags = ['console'];
@@ -25,8 +25,16 @@ const Settings = Type.Object({
   redirectUri: Type.String({ description: 'Register this as the redirect URI at the provider.' }),
 });
 
-function signInPageWith(error: string): string {
-  return `/sign-in?error=${encodeURIComponent(error)}`;
+/**
+ * The sign-in page, told why single sign-on did not complete by a code alone: the page shows its own words
+ * for it, as a page that showed text from its address would show anyone's words (a link saying "Vigil has
+ * moved: sign in at …") as Vigil's own. What the error says beyond the code (the provider's own reason,
+ * the email it gave) goes to the log for whoever looks into it.
+ */
+function signInPageFor(request: FastifyRequest, error: Error): string {
+  const failure: SsoFailure = error instanceof SsoSignInError ? error.failure : 'sso_failed';
+  request.log.info({ failure, reason: error.message }, 'a single sign-on did not complete');
+  return `/sign-in?error=${failure}`;
 }
 
 function clientOf(request: FastifyRequest) {
@@ -131,7 +139,7 @@ export function registerSsoRoutes(app: HttpApp, deps: { sso: SsoService; secureC
         return reply.redirect(started.url);
       } catch (error) {
         if (!isDomainError(error)) throw error;
-        return reply.redirect(signInPageWith(error.message));
+        return reply.redirect(signInPageFor(request, error));
       }
     },
   );
@@ -148,7 +156,7 @@ export function registerSsoRoutes(app: HttpApp, deps: { sso: SsoService; secureC
         return reply.redirect(done.returnTo);
       } catch (error) {
         if (!isDomainError(error)) throw error;
-        return reply.redirect(signInPageWith(error.message));
+        return reply.redirect(signInPageFor(request, error));
       }
     },
   );

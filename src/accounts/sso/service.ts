@@ -1,7 +1,7 @@
 import * as oidc from 'openid-client';
 import type { OutboundFetch } from '../../http/outbound-fetch.js';
 import type { Db } from '../../db/database.js';
-import { forbidden, invalidField, notFound, unauthenticated } from '../../errors.js';
+import { DomainError, forbidden, invalidField, notFound, type DomainErrorKind } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { Clock } from '../../work/clock.js';
 import { isOrgAdmin, type Principal } from '../service.js';
@@ -53,6 +53,37 @@ export function safeReturnPath(returnTo: string | undefined): string {
   // encoded, and the console's start page rather than a path cut short.
   const path = `${url.pathname}${url.search}${url.hash}`;
   return path.length > 2000 ? '/' : path;
+}
+
+/**
+ * Why a sign-in through single sign-on did not complete, as the sign-in page is told: the browser is sent
+ * to `/sign-in?error=<code>` and the page shows its own words for the code (web/src/lib/ssoErrors.ts),
+ * never text from the address, which anyone can write into a link to Vigil's own domain. `sso_failed` is
+ * any other failure.
+ */
+export const SSO_FAILURES = [
+  'sso_not_set_up',
+  'sso_wrong_browser',
+  'sso_expired',
+  'sso_provider_refused',
+  'sso_turned_off',
+  'sso_unchecked',
+  'sso_no_email',
+  'sso_email_unverified',
+  'sso_not_a_user',
+  'sso_failed',
+] as const;
+export type SsoFailure = (typeof SSO_FAILURES)[number];
+
+/** A sign-in that did not complete: its code for the sign-in page, and a message (for the log) that may say more. */
+export class SsoSignInError extends DomainError {
+  constructor(
+    readonly failure: SsoFailure,
+    message: string,
+    kind: DomainErrorKind = 'unauthenticated',
+  ) {
+    super(kind, message);
+  }
 }
 
 export type SsoService = ReturnType<typeof createSsoService>;
@@ -181,7 +212,11 @@ export function createSsoService(deps: {
     ): Promise<{ url: string; state: string; maxAgeSeconds: number }> {
       const row = await repo.settingsOf(db, orgId);
       if (!row?.enabled)
-        throw notFound('This organization has no single sign-on: sign in with your password.');
+        throw new SsoSignInError(
+          'sso_not_set_up',
+          'This organization has no single sign-on: sign in with your password.',
+          'not-found',
+        );
       const config = await configurationOf(row);
       const codeVerifier = oidc.randomPKCECodeVerifier();
       const state = oidc.randomState();
@@ -216,21 +251,30 @@ export function createSsoService(deps: {
       const currentUrl = new URL(callbackPathAndQuery, publicUrl);
       const state = currentUrl.searchParams.get('state') ?? '';
       if (!browserState || !sameSecret(browserState, state))
-        throw unauthenticated(
+        throw new SsoSignInError(
+          'sso_wrong_browser',
           'This sign-in was not started in this browser (or its cookie was blocked): sign in again from here.',
         );
       const login = await repo.takeLogin(db, state, clock.now());
-      if (!login) throw unauthenticated('This sign-in took too long or was already used: sign in again.');
+      if (!login)
+        throw new SsoSignInError(
+          'sso_expired',
+          'This sign-in took too long or was already used: sign in again.',
+        );
       const providerError = currentUrl.searchParams.get('error');
       if (providerError) {
         const description = currentUrl.searchParams.get('error_description');
-        throw unauthenticated(
+        throw new SsoSignInError(
+          'sso_provider_refused',
           `The sign-in provider refused: ${description ?? providerError}. Try again, or sign in with your password.`,
         );
       }
       const row = await repo.settingsOf(db, login.org_id);
       if (!row?.enabled)
-        throw unauthenticated('Single sign-on has been turned off: sign in with your password.');
+        throw new SsoSignInError(
+          'sso_turned_off',
+          'Single sign-on has been turned off: sign in with your password.',
+        );
       const config = await configurationOf(row);
       let email: unknown;
       let verified: unknown;
@@ -258,23 +302,29 @@ export function createSsoService(deps: {
         }
       } catch (error) {
         log.warn({ err: error, orgId: login.org_id }, 'a single sign-on could not be completed');
-        throw unauthenticated(
+        throw new SsoSignInError(
+          'sso_unchecked',
           `The sign-in provider's answer could not be checked (${(error as Error).message}): sign in again, or ask an admin to check the single sign-on settings.`,
         );
       }
       // Only an address the provider vouches for: where people may edit their own email claim, one left
       // unverified (or without the claim) could name anyone's account.
       if (typeof email !== 'string' || (verified !== true && verified !== 'true'))
-        throw unauthenticated(
-          typeof email !== 'string'
-            ? 'The sign-in provider did not give an email address: ask an admin to let it share the email scope.'
-            : 'The sign-in provider did not say your email address is verified (email_verified): verify it there, or ask an admin to have the provider send the claim.',
-        );
+        throw typeof email !== 'string'
+          ? new SsoSignInError(
+              'sso_no_email',
+              'The sign-in provider did not give an email address: ask an admin to let it share the email scope.',
+            )
+          : new SsoSignInError(
+              'sso_email_unverified',
+              'The sign-in provider did not say your email address is verified (email_verified): verify it there, or ask an admin to have the provider send the claim.',
+            );
       const user = (await sessionsRepository.usersByEmail(db, email)).find(
         (u) => u.org_id === login.org_id && !u.blocked,
       );
       if (!user)
-        throw unauthenticated(
+        throw new SsoSignInError(
+          'sso_not_a_user',
           `${email} is not a user of this organization in Vigil: ask an admin to add or invite you.`,
         );
       log.info({ userId: user.user_id }, 'signed in to the console through single sign-on');

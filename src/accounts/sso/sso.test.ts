@@ -118,8 +118,18 @@ describe('single sign-on through OpenID Connect', () => {
     );
     const landed = new URL(trip.url);
     assert.equal(landed.pathname, '/sign-in');
-    assert.match(landed.searchParams.get('error') ?? '', /stranger@example.com is not a user/);
+    // A code the page has its own words for: never text that a link could carry instead.
+    assert.equal(landed.search, '?error=sso_not_a_user');
     assert.equal(trip.session, undefined);
+  });
+
+  it('sends the browser back with a code alone when the organization has no single sign-on', async () => {
+    const trip = await browse(
+      `${server.url}/api/console/sso/start?organizationId=00000000-0000-4000-8000-000000000000`,
+      new URL(server.url).origin,
+    );
+    const landed = new URL(trip.url);
+    assert.equal(`${landed.pathname}${landed.search}`, '/sign-in?error=sso_not_set_up');
   });
 
   it('refuses an unverified email, and a callback replayed or forged', async () => {
@@ -128,12 +138,12 @@ describe('single sign-on through OpenID Connect', () => {
       `${server.url}/api/console/sso/start?organizationId=${orgId}`,
       new URL(server.url).origin,
     );
-    assert.match(new URL(unverified.url).searchParams.get('error') ?? '', /email address is verified/);
+    assert.equal(new URL(unverified.url).searchParams.get('error'), 'sso_email_unverified');
     const forged = await browse(
       `${server.url}/api/console/sso/callback?code=abc&state=made-up`,
       new URL(server.url).origin,
     );
-    assert.match(new URL(forged.url).searchParams.get('error') ?? '', /sign in again/);
+    assert.equal(new URL(forged.url).searchParams.get('error'), 'sso_wrong_browser');
     assert.equal(forged.session, undefined);
   });
 
@@ -143,7 +153,7 @@ describe('single sign-on through OpenID Connect', () => {
       `${server.url}/api/console/sso/start?organizationId=${orgId}`,
       new URL(server.url).origin,
     );
-    assert.match(new URL(trip.url).searchParams.get('error') ?? '', /email address is verified/);
+    assert.equal(new URL(trip.url).searchParams.get('error'), 'sso_email_unverified');
     assert.equal(trip.session, undefined);
   });
 
@@ -166,7 +176,7 @@ describe('single sign-on through OpenID Connect', () => {
       `${server.url}/api/console/sso/start?organizationId=${orgId}`,
       new URL(server.url).origin,
     );
-    assert.match(new URL(trip.url).searchParams.get('error') ?? '', /email address is verified/);
+    assert.equal(new URL(trip.url).searchParams.get('error'), 'sso_email_unverified');
     assert.equal(trip.session, undefined);
     // Its letters' case aside.
     provider.signInAs('sso.person@example.com', true, {
@@ -226,7 +236,7 @@ describe('single sign-on through OpenID Connect', () => {
     assert.ok(halfDone.url.startsWith(callback), halfDone.url);
     const victim = await browse(halfDone.url, new URL(server.url).origin);
     assert.equal(victim.session, undefined, 'no session for the browser that did not start the sign-in');
-    assert.match(new URL(victim.url).searchParams.get('error') ?? '', /not started in this browser/);
+    assert.equal(new URL(victim.url).searchParams.get('error'), 'sso_wrong_browser');
   });
 
   it('only lets admins change the settings', async () => {

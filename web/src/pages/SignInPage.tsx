@@ -5,6 +5,7 @@ import { Navigate, useNavigate, useSearchParams } from 'react-router';
 import { consoleApi, ssoStartUrl } from '../api/console';
 import { FormError } from '../components/FormError';
 import { PageTitle } from '../components/PageTitle';
+import { ssoErrorMessage } from '../lib/ssoErrors';
 import { beginSession, useSessionQuery } from '../session';
 
 /** Only paths inside the console: never a redirect to another site. */
@@ -71,7 +72,8 @@ export default function SignInPage() {
     queryFn: consoleApi.ssoProviders,
     staleTime: 60_000,
   });
-  const ssoError = params.get('error');
+  // A known code's words only: the address is anyone's to write (web/src/lib/ssoErrors.ts).
+  const ssoError = ssoErrorMessage(params.get('error'));
   const signIn = useMutation({
     mutationFn: consoleApi.signIn,
     onSuccess: (s) => {
