@@ -256,7 +256,10 @@ export function registerLiveAlertRoutes(app: HttpApp, feed: AlertFeed, options: 
             return;
           }
         }
-        if (ids.length > 0 || change.more) send('alerts', { ids, more: change.more, position });
+        // An alert whose owner, responders or teams changed and that the caller does not see now may be
+        // one they saw before: their list is read again, as `more` names no alert they may not see.
+        const more = change.more || (change.sight === true && ids.length < change.ids.length);
+        if (ids.length > 0 || more) send('alerts', { ids, more, position });
       };
 
       // One change at a time, so that the browser hears of them in the order they happened; and only

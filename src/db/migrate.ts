@@ -60,6 +60,7 @@ import * as m0058 from './migrations/0058_notification_rule_step.js';
 import * as m0059 from './migrations/0059_announce_deleted_alerts.js';
 import * as m0060 from './migrations/0060_webhook_settings_from_destination.js';
 import * as m0061 from './migrations/0061_account_token_given_to.js';
+import * as m0062 from './migrations/0062_announce_alert_sight.js';
 
 /** Every migration, in order. Listed here (not read from disk) so the same code runs from src and dist. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -121,6 +122,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0059_announce_deleted_alerts': m0059,
   '0060_webhook_settings_from_destination': m0060,
   '0061_account_token_given_to': m0061,
+  '0062_announce_alert_sight': m0062,
 };
 
 class StaticProvider implements MigrationProvider {
