@@ -53,6 +53,21 @@ export async function webhookDestinationConfig(
   };
 }
 
+/**
+ * The integration's own destination, locked until commit (`db` is a transaction). One found, then moved off
+ * the integration or deleted by a transaction that held it, is no longer its own: written by its id alone,
+ * a team's webhook would be pointed at the integration's URL, and the integration left with none. The
+ * next is sought then; undefined when it has none.
+ */
+async function lockedOwnDestination(db: Queryable, integrationId: string) {
+  // Each pass but the last follows a change another transaction committed: a few are plenty.
+  for (let pass = 0; pass < 5; pass++) {
+    const own = await destinations.ofIntegration(db, integrationId, webhookKind.type);
+    if (!own || (await destinations.lockOfIntegration(db, own.id, integrationId))) return own;
+  }
+  return undefined;
+}
+
 /** Writes the integration's destination: its config and on/off switch; made when missing. */
 export async function saveWebhookDestination(
   db: Queryable,
@@ -60,7 +75,7 @@ export async function saveWebhookDestination(
   config: Record<string, unknown>,
 ): Promise<void> {
   const now = new Date();
-  const existing = await destinations.ofIntegration(db, integration.id, webhookKind.type);
+  const existing = await lockedOwnDestination(db, integration.id);
   if (existing) {
     await destinations.update(db, existing.id, { config, enabled: integration.enabled }, now);
     return;
@@ -96,7 +111,7 @@ export async function setWebhookDestinationEnabled(
   integrationId: string,
   enabled: boolean,
 ): Promise<void> {
-  const existing = await destinations.ofIntegration(db, integrationId, webhookKind.type);
+  const existing = await lockedOwnDestination(db, integrationId);
   if (existing) await destinations.update(db, existing.id, { enabled }, new Date());
 }
 

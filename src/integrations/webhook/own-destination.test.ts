@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { startTestServer, type Json, type TestServer } from '../../testing/harness.js';
+import { whenWaitedFor } from '../../testing/lock-waits.js';
 
 /**
  * Which webhook is a Webhook integration's own destination (the oldest, ties broken by id), and that its
@@ -52,6 +53,15 @@ async function addWebhook(integrationId: string, name: string, path: string): Pr
     config: { url: `${HOST}/${path}` },
   });
   return made.data.id as string;
+}
+
+/** A second connection playing one side of a race, its transaction begun. */
+async function otherTransaction(): Promise<pg.Client> {
+  const other = new pg.Client({ connectionString: server.databaseUrl });
+  await other.connect();
+  await other.query('BEGIN');
+  await other.query(`SET LOCAL lock_timeout = '30s'`);
+  return other;
 }
 
 describe("a Webhook integration's own destination", () => {
@@ -133,4 +143,74 @@ describe("a Webhook integration's own destination", () => {
     assert.deepEqual(urls, { [low]: `${HOST}/tied-low`, [high]: `${HOST}/tied-high` });
     assert.equal((await call('GET', `/v2/integrations/${id}`)).data.webhookUrl, `${HOST}/tied-low`);
   });
+  it('moved away while the integration is saved, is left to its team: the save makes the integration a new one', async () => {
+    const id = await webhookIntegration('Raced', 'raced-first');
+    const [own] = await webhooksOf(id);
+    assert.ok(own);
+    // A move through /v2/destinations holds the destination, uncommitted, as the save comes to write it.
+    const other = await otherTransaction();
+    try {
+      await other.query('UPDATE team_destinations SET team_id = $2, integration_id = NULL WHERE id = $1', [
+        own.id,
+        team,
+      ]);
+      const saving = server.call('PATCH', `/v2/integrations/${id}`, { webhookUrl: `${HOST}/raced-second` });
+      await whenWaitedFor(other, { never: 'the save never waited for its destination', seconds: 10 });
+      await other.query('COMMIT');
+      const saved = await saving;
+      assert.equal(saved.status, 200, JSON.stringify(saved.body));
+    } finally {
+      await other.end();
+    }
+    // The team's webhook still posts where it did; the integration's URL is its new destination's.
+    const moved = await db.query(
+      `SELECT team_id, integration_id, config->>'url' AS url FROM team_destinations WHERE id = $1`,
+      [own.id],
+    );
+    assert.deepEqual(moved.rows[0], { team_id: team, integration_id: null, url: `${HOST}/raced-first` });
+    const [remade, ...more] = await webhooksOf(id);
+    assert.ok(remade, 'the save makes the integration a destination');
+    assert.deepEqual(more, []);
+    assert.equal(remade.url, `${HOST}/raced-second`);
+  });
+
+  for (const [how, slug, change] of [
+    [
+      'moved to a team',
+      'moved',
+      (own: string) => server.call('PATCH', `/v2/destinations/${own}`, { team: { id: team } }),
+    ],
+    ['deleted', 'deleted', (own: string) => server.call('DELETE', `/v2/destinations/${own}`)],
+  ] as const) {
+    it(`${how} while the integration is saved, waits for the save rather than deadlocking with it`, async () => {
+      const id = await webhookIntegration(`Locked ${how}`, `locked-${slug}`);
+      const [own] = await webhooksOf(id);
+      assert.ok(own);
+      await addWebhook(id, `Locked next ${how}`, `next-${slug}`);
+      // The save locks the integration's row (its update), then writes its own destination.
+      const other = await otherTransaction();
+      let saveFailed: unknown;
+      let answer;
+      try {
+        await other.query('UPDATE integrations SET name = name WHERE id = $1', [id]);
+        const changing = change(own.id);
+        await whenWaitedFor(other, {
+          then: `UPDATE team_destinations SET config = jsonb_set(config, '{url}', '"${HOST}/saved"')
+                 WHERE id = '${own.id}' AND integration_id = '${id}'`,
+          never: 'the change never waited for the integration being saved',
+          seconds: 10,
+        }).catch((error: unknown) => {
+          saveFailed = error;
+        });
+        await other.query(saveFailed ? 'ROLLBACK' : 'COMMIT');
+        answer = await changing;
+      } finally {
+        await other.end();
+      }
+      assert.equal(saveFailed, undefined, 'the save went through');
+      assert.ok(answer.status === 200 || answer.status === 204, JSON.stringify(answer.body));
+      // The next webhook is the integration's own, and gave it its settings.
+      assert.equal((await settingsOf(id)).webhookUrl, `${HOST}/next-${slug}`);
+    });
+  }
 });

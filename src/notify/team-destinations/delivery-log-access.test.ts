@@ -15,8 +15,9 @@ import {
 /**
  * A destination's delivery log names the alerts it was sent and quotes what the receiver answered, so it
  * is read as an integration's payload log is: whoever sees only some alerts (a user without
- * alerts-access-all) reads it only of the destinations they manage, while anyone of the organization still
- * reads the destination itself.
+ * alerts-access-all, an integration's key) reads it only of the destinations they manage, while anyone of
+ * the organization still reads the destination itself. A key reads nothing of another team's destinations:
+ * those are a 404 to it.
  */
 
 const run = randomUUID().slice(0, 8);
@@ -118,6 +119,54 @@ describe("a destination's delivery log", () => {
       assert.equal(read.status, 200, `${who}: ${JSON.stringify(read.body)}`);
       assert.match(JSON.stringify(read.body), new RegExp(`secret answer ${run}`), who);
     }
+
+    // Integrations' keys: one of the team with configuration access may change the destination, so
+    // reads its log; another team's does not see the destination at all (a 404, as for reading it); one
+    // without configuration access uses only the Alert and Incident APIs (a 403).
+    const keyOf = async (name: string, team: string, allowConfigurationAccess: boolean) =>
+      (
+        await server.callOk('POST', '/v2/integrations', {
+          type: 'API',
+          name: `${name} ${run}`,
+          ownerTeam: { id: team },
+          allowConfigurationAccess,
+        })
+      ).data.apiKey as string;
+    const [configures, otherTeams, alertsOnly] = await Promise.all([
+      keyOf('Configures A', teamA, true),
+      keyOf('Configures B', teamB, true),
+      keyOf('Alerts of A', teamA, false),
+    ]);
+    const byKey = await server.call('GET', path, undefined, configures);
+    assert.equal(byKey.status, 200, `the key of the team's integration: ${JSON.stringify(byKey.body)}`);
+    assert.match(JSON.stringify(byKey.body), new RegExp(`secret answer ${run}`));
+    for (const [who, key, status] of [
+      ["another team's integration key", otherTeams, 404],
+      ['a key of the team without configuration access', alertsOnly, 403],
+    ] as const) {
+      const refused = await server.call('GET', path, undefined, key);
+      assert.equal(refused.status, status, `${who}: ${JSON.stringify(refused.body)}`);
+      assert.doesNotMatch(JSON.stringify(refused.body), new RegExp(`${alertId}|secret answer`), who);
+    }
+    // It sees (its owner team's) but may not change a destination on an integration given to another
+    // team, whose alerts that one gets: a 403.
+    const given = await server.callOk('POST', '/v2/integrations', {
+      type: 'API',
+      name: `Given to B ${run}`,
+      ownerTeam: { id: teamA },
+      assigneeTeam: { id: teamB },
+    });
+    const onGiven = await server.callOk('POST', '/v2/destinations', {
+      name: `On given ${run}`,
+      type: 'webhook',
+      integration: { id: given.data.id },
+      config: { url: `http://127.0.0.1:${port}/given` },
+    });
+    const givenPath = `/v2/destinations/${onGiven.data.id}`;
+    assert.equal((await server.call('GET', givenPath, undefined, configures)).status, 200);
+    const notItsToChange = await server.call('GET', `${givenPath}/deliveries`, undefined, configures);
+    assert.equal(notItsToChange.status, 403, JSON.stringify(notItsToChange.body));
+
     // A destination that does not exist is a 404 to anyone, as before: nothing is said of it.
     const missing = await server.call(
       'GET',

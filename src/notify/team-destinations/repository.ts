@@ -499,4 +499,35 @@ export const teamDestinationsRepository = {
       .limit(2)
       .execute();
   },
+
+  /**
+   * Locks integrations' rows until commit, in id order: a Webhook integration's save locks its row before
+   * it writes its own destination, so a change of that destination taking the same rows first waits for
+   * it rather than holding the destination the save waits for (a deadlock).
+   */
+  async lockIntegrations(db: Queryable, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await db
+      .selectFrom('integrations')
+      .select('id')
+      .where('id', 'in', ids)
+      .orderBy('id')
+      .forUpdate()
+      .execute();
+  },
+
+  /**
+   * Locks the destination until commit if it still belongs to the integration: false once a transaction
+   * that held it moved it away or deleted it (PostgreSQL checks the row again as that one committed it).
+   */
+  async lockOfIntegration(db: Queryable, id: string, integrationId: string): Promise<boolean> {
+    const row = await db
+      .selectFrom('team_destinations')
+      .select('id')
+      .where('id', '=', id)
+      .where('integration_id', '=', integrationId)
+      .forUpdate()
+      .executeTakeFirst();
+    return row !== undefined;
+  },
 };

@@ -261,7 +261,7 @@ export function registerTeamDestinationRoutes(app: HttpApp, destinations: TeamDe
         tags,
         summary: "The destination's delivery log, newest first",
         description:
-          "It names the alerts sent and quotes the answers: organization admins, users who see every alert (alerts-access-all) and those who may change the destination read it; others get a 403, as for an integration's payload log.",
+          "It names the alerts sent and quotes the answers: organization admins, users who see every alert (alerts-access-all) and those who may change the destination read it; others get a 403, as for an integration's payload log. An integration's key reads only those of its owner team's destinations it may change: another team's destination is a 404 to it, as when read.",
         params: IdParams,
         querystring: Type.Object(
           {

@@ -4,7 +4,7 @@ import { requireTeamRight } from '../../accounts/team-rights.js';
 import { alertScopeOf } from '../../alerts/visibility.js';
 import type { Config } from '../../config.js';
 import type { OutboundFetch } from '../../http/outbound-fetch.js';
-import { isUniqueViolation, type Db } from '../../db/database.js';
+import { isUniqueViolation, type Db, type Tx } from '../../db/database.js';
 import type { TeamDestinationDeliveryRow } from '../../db/schema.js';
 import { conflict, forbidden, invalid, invalidField, notFound, UNPROCESSABLE_BODY } from '../../errors.js';
 import type { Logger } from '../../logger.js';
@@ -249,6 +249,18 @@ export function createTeamDestinationsService(deps: {
     }
   }
 
+  /**
+   * Before a webhook of integrations is changed, moved or deleted, locks those integrations' rows (in id
+   * order), as a Webhook integration's save does before it writes its own destination: both then take
+   * their locks in one order. Else the save, holding the integration, waits for the destination this
+   * change holds, while this change waits for the integration to write its settings back: a deadlock,
+   * which PostgreSQL ends by failing one of them.
+   */
+  async function lockWebhookIntegrations(tx: Tx, type: string, ids: readonly (string | null)[]) {
+    if (type !== webhookKind.type) return;
+    await repo.lockIntegrations(tx, [...new Set(ids.filter((id): id is string => id !== null))]);
+  }
+
   return {
     async list(p: Principal): Promise<DestinationView[]> {
       const rows = await repo.list(db, p.orgId, p.integration?.ownerTeamId);
@@ -301,6 +313,7 @@ export function createTeamDestinationsService(deps: {
       const integrationId = moved ? moved.integrationId : row.integration_id;
       await named(name ?? row.name, () =>
         db.transaction().execute(async (tx) => {
+          await lockWebhookIntegrations(tx, row.type, [row.integration_id, integrationId]);
           await repo.update(
             tx,
             row.id,
@@ -334,6 +347,7 @@ export function createTeamDestinationsService(deps: {
       const row = await load(p, id);
       await requireManager(p, row.owner_team_id, row.integration_id);
       await db.transaction().execute(async (tx) => {
+        await lockWebhookIntegrations(tx, row.type, [row.integration_id]);
         await repo.delete(tx, row.id);
         // A Webhook integration's own destination gone, the next webhook it owns is its own.
         if (row.type === webhookKind.type && row.integration_id)

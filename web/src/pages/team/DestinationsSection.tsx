@@ -19,7 +19,7 @@ import { notifications } from '@mantine/notifications';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type ChangeEvent } from 'react';
 import { Link, useLocation, useNavigate, useParams } from 'react-router';
-import { api, data, unwrap } from '../../api/client';
+import { api, ApiError, data, unwrap } from '../../api/client';
 import type {
   Delivery,
   Destination,
@@ -658,6 +658,14 @@ function SettingsTab({ team, destination: d }: { team: TeamDetail; destination: 
 
 const PAGE = 20;
 
+/**
+ * The server's 403 for a delivery log: the caller neither sees every alert nor may change the destination.
+ * The console cannot tell beforehand (it does not know who holds alerts-access-all), so it asks once.
+ */
+function refused(error: unknown): boolean {
+  return error instanceof ApiError && error.status === 403;
+}
+
 function DeliveriesTab({ destination }: { destination: Destination }) {
   const [offset, setOffset] = useState(0);
   const log = useQuery({
@@ -668,14 +676,29 @@ function DeliveriesTab({ destination }: { destination: Destination }) {
           params: { path: { id: destination.id }, query: { limit: PAGE, offset } },
         }),
       ),
-    refetchInterval: 15_000,
+    // A refusal stays one: asking again every 15 s, or on focus, would only be refused again.
+    refetchInterval: (query) => (refused(query.state.error) ? false : 15_000),
+    refetchOnWindowFocus: (query) => !refused(query.state.error),
   });
+  const heading = (
+    <Title order={3} size="h4" id="deliveries-heading">
+      Deliveries
+    </Title>
+  );
+  if (log.isError && refused(log.error))
+    return (
+      <Stack gap="sm" component="section" aria-labelledby="deliveries-heading">
+        {heading}
+        <Text size="sm" c="dimmed" role="note">
+          You may not read this destination’s delivery log: it names the alerts sent, so only those who see
+          every alert or may change the destination read it.
+        </Text>
+      </Stack>
+    );
   return (
     <Stack gap="sm" component="section" aria-labelledby="deliveries-heading">
       <Group justify="space-between" wrap="wrap">
-        <Title order={3} size="h4" id="deliveries-heading">
-          Deliveries
-        </Title>
+        {heading}
         <Button size="xs" variant="default" onClick={() => void log.refetch()} loading={log.isFetching}>
           Refresh
         </Button>
