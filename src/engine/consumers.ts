@@ -29,4 +29,9 @@ export interface AlertEventConsumer {
     events: AlertEvent[],
     context: { log: Logger },
   ): Promise<{ failed: { eventId: string; error: unknown }[] }>;
+  /**
+   * The queue to wake once a batch of its events has left its own queue (handled, put back for later or
+   * given up), for a consumer whose own work waits while its events are still there.
+   */
+  wakeWhenDone?: string;
 }

@@ -118,6 +118,7 @@ export function alertEventQueues(deps: {
         }
       }
       await repo.done(db, handled);
+      if (consumer.wakeWhenDone) signal.wake(consumer.wakeWhenDone);
       return { more: batch.length >= DELIVERY_BATCH };
     },
   }));

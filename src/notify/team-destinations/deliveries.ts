@@ -66,9 +66,16 @@ export const RATE_LIMIT_MAX_WAIT_MS = 3600_000;
 const LEASE_MS = 60_000;
 /**
  * How soon a delivery held back for an earlier change to its alert still on its way to the consumer is
- * looked at again: nothing wakes the queue when that change is done without a delivery for it.
+ * looked at again, at the soonest: the consumer's queue wakes the sender once it is done with a batch, so
+ * this is for a change still in the outbox (one that makes no delivery wakes nothing).
  */
 const ON_ITS_WAY_RECHECK_MS = 1000;
+/**
+ * The latest a delivery held back for an earlier change the consumer is retrying is looked at again,
+ * if no wake came (another process's lost): else it is looked at when that event is next due to the
+ * consumer, not every second for the hours a retried event may take.
+ */
+const ON_ITS_WAY_FALLBACK_MS = 10_000;
 // Enough per round that a burst (a storm of findings told to Slack, Teams and a webhook) drains in a few
 // rounds, few enough that one round does not hold the event loop from the API and the other senders.
 const BATCH = 50;
@@ -117,7 +124,7 @@ export function teamDestinationsConsumer(deps: {
    * integration's destinations send nothing while it is disabled, as Opsgenie's Webhook integration.
    */
   disabledBy?: (integrationId: string) => Promise<string | undefined>;
-}): AlertEventConsumer {
+}): AlertEventConsumer & { wakeWhenDone: string } {
   const { disabledBy } = deps;
   /** The integrations owning destinations in these organizations that a maintenance disables, with why. */
   const pausedIn = async (orgIds: string[]): Promise<Map<string, string>> => {
@@ -146,6 +153,9 @@ export function teamDestinationsConsumer(deps: {
   };
   return {
     name: TEAM_DESTINATIONS_CONSUMER,
+    // A delivery waits while an earlier change to its alert is among this consumer's events: a batch's
+    // second change of an alert goes once the batch has left the queue, not at the next recheck.
+    wakeWhenDone: QUEUES.teamDestinations,
     types: eventTypesTaken(),
     // Every delivery it makes is to an enabled destination of the event's organization.
     onlyWhereEnabled: 'team_destinations',
@@ -404,7 +414,11 @@ export function createTeamDeliverySender(deps: {
         if ((await deliverDue(now)) >= BATCH) return { more: true };
         return {
           more: false,
-          nextDueAt: await repo.nextDueAt(db, new Date(clock.now().getTime() + ON_ITS_WAY_RECHECK_MS)),
+          nextDueAt: await repo.nextDueAt(
+            db,
+            new Date(clock.now().getTime() + ON_ITS_WAY_RECHECK_MS),
+            new Date(clock.now().getTime() + ON_ITS_WAY_FALLBACK_MS),
+          ),
         };
       },
     }),

@@ -71,15 +71,19 @@ const EARLIER_UNSENT = sql`EXISTS (
     AND e.state IN ('pending', 'sending') AND e.seq < c.seq)`;
 
 /**
+ * This consumer's events not yet handled nor given up, as migration 0063's partial index on their alert
+ * has them: the consumer's name is a literal, as a parameter would keep a generic plan off that index.
+ */
+const ON_ITS_WAY = sql`event_deliveries w
+  WHERE w.consumer = ${sql.lit(TEAM_DESTINATIONS_CONSUMER)} AND w.dead_at IS NULL`;
+/**
  * Whether an earlier change to the same alert has not yet been made into deliveries: on its way to this
  * consumer (its events queue runs batches side by side, and retries a failed event on its own, later), or
  * still in the outbox (another process's fan-out of it not yet committed). Its delivery may be to this
  * very destination, and would come after this one. One the consumer gave up on (dead) holds nothing.
  */
 const EARLIER_ON_ITS_WAY = sql`EXISTS (
-  SELECT 1 FROM event_deliveries w
-  WHERE w.consumer = ${TEAM_DESTINATIONS_CONSUMER} AND w.dead_at IS NULL AND w.seq < c.seq
-    AND w.event->>'alertId' = c.alert_id::text)`;
+  SELECT 1 FROM ${ON_ITS_WAY} AND w.seq < c.seq AND w.event->>'alertId' = c.alert_id::text)`;
 const EARLIER_IN_OUTBOX = sql`EXISTS (
   SELECT 1 FROM outbox_jobs o
   WHERE o.task = 'alert-event' AND o.id < c.seq AND o.payload->>'alertId' = c.alert_id::text)`;
@@ -88,6 +92,11 @@ const EARLIER_IN_OUTBOX = sql`EXISTS (
  * by side, each planned as an anti-join (one NOT of an OR would be run again for every row).
  */
 const MAY_GO = sql`NOT ${EARLIER_UNSENT} AND NOT ${EARLIER_ON_ITS_WAY} AND NOT ${EARLIER_IN_OUTBOX}`;
+/**
+ * How many deliveries, the earliest due, nextDueAt looks at for when a held one is to be looked at again:
+ * it looks again no later than the last of them falls due, and then at the next ones.
+ */
+const RECHECK_LOOKS_AT = 100;
 
 export const teamDestinationsRepository = {
   async insert(
@@ -438,21 +447,39 @@ export const teamDestinationsRepository = {
 
   /**
    * When the next delivery that may go falls due, or a claimed one's lease runs out. With `recheckAt`, a
-   * delivery that waits only for an earlier change still on its way to the consumer is looked at again
-   * then: the consumer's wake comes when it adds deliveries, before that change leaves its queue, or not
-   * at all when the change made none for this destination.
+   * delivery held only for an earlier change still on its way to the consumer is looked at again: when
+   * that change's event is next due to the consumer (its retry, or its lease running out), but no sooner
+   * than `recheckAt` nor later than `fallbackAt` (`recheckAt` when not given); one held for a change still
+   * in the outbox, at `recheckAt`. The consumer's queue wakes the sender once it is done with a batch, so
+   * these are the fallbacks for a wake that never came, or a change that made no delivery here.
+   *
+   * Each part walks the deliveries in due order and stops early (at the first that may go, or after the
+   * first {@link RECHECK_LOOKS_AT} not behind an unsent one), rather than reading the whole backlog.
    */
-  async nextDueAt(db: Queryable, recheckAt?: Date): Promise<Date | null> {
+  async nextDueAt(db: Queryable, recheckAt?: Date, fallbackAt?: Date): Promise<Date | null> {
+    const latest = fallbackAt ?? recheckAt;
+    const recheck = recheckAt
+      ? sql`(SELECT least(min(greatest(h.due_at, h.held_until)),
+                   -- Those past the ones looked at fall due no sooner than the last of them.
+                   CASE WHEN count(*) >= ${RECHECK_LOOKS_AT} THEN greatest(max(h.due_at), ${recheckAt}) END)
+             FROM (SELECT c.due_at,
+                     CASE WHEN ${EARLIER_IN_OUTBOX} THEN ${recheckAt}::timestamptz
+                     ELSE (SELECT min(greatest(${recheckAt}::timestamptz, least(${latest}::timestamptz,
+                                    greatest(w.due_at, coalesce(w.lease_until, w.due_at)))))
+                           FROM ${ON_ITS_WAY} AND w.seq < c.seq AND w.event->>'alertId' = c.alert_id::text)
+                     END AS held_until
+                   FROM team_destination_deliveries c
+                   WHERE c.state = 'pending' AND NOT ${EARLIER_UNSENT}
+                   ORDER BY c.due_at
+                   LIMIT ${RECHECK_LOOKS_AT}) h),`
+      : sql``;
     const row = await sql<{ at: Date | null }>`
       SELECT least(
-        (SELECT min(c.due_at) FROM team_destination_deliveries c
-          WHERE c.state = 'pending' AND ${MAY_GO}),
-        ${
-          recheckAt
-            ? sql`(SELECT greatest(min(c.due_at), ${recheckAt}) FROM team_destination_deliveries c
-                    WHERE c.state = 'pending' AND NOT ${EARLIER_UNSENT}),`
-            : sql``
-        }
+        (SELECT c.due_at FROM team_destination_deliveries c
+          WHERE c.state = 'pending' AND ${MAY_GO}
+          ORDER BY c.due_at
+          LIMIT 1),
+        ${recheck}
         (SELECT min(lease_until) FROM team_destination_deliveries WHERE state = 'sending')) AS at`.execute(
       db,
     );
