@@ -21,7 +21,7 @@ import {
   SECURITY_HUB_INTAKE_PATH,
   seesHeaderValues,
   type IntegrationsService,
-  type SettingsInput,
+  type SettingsGiven,
 } from './service.js';
 import {
   API_ACCESS_FLAGS,
@@ -29,7 +29,9 @@ import {
   apiSettings,
   EMAIL_USERNAME_PATTERN,
   emailUsernameOf,
+  webhookAllowWriteAccess,
   webhookSettings,
+  WEBHOOK_ALLOW_WRITE_ACCESS_DEFAULT,
   INTEGRATION_TYPES,
   type ApiAccessFlag,
   SECURITY_HUB_EVENT_TYPES,
@@ -41,6 +43,20 @@ import {
 } from './types.js';
 
 const TeamRef = Type.Object({ id: Type.Optional(Type.String()), name: Type.Optional(Type.String()) });
+
+/**
+ * What a field of another type given empty means (Opsgenie's Go SDK sends every type's fields, empty when
+ * not the integration's own): nothing (service.ts, settingsOf).
+ */
+const EMPTY_OF_OTHER_TYPE =
+  'Any other type refuses it with a 422, unless given empty ("", null, or {} for headers), as Opsgenie\'s Go SDK and Terraform provider send it: then it counts as not given.';
+
+/**
+ * A boolean or null, null left as it is. Not a union with Type.Null(): the server's Ajv coerces types
+ * (coerceTypes), and its first branch, boolean, would turn null into false and so into a value given.
+ */
+const NullableBoolean = (description: string) =>
+  Type.Unsafe<boolean | null>({ type: 'boolean', nullable: true, description });
 
 /** Settings accepted on create and update, flattened into the body as BRIEF.md documents them. */
 const SettingsFields = {
@@ -76,15 +92,14 @@ const SettingsFields = {
   sendUpdatesBack: Type.Optional(Type.Boolean()),
   roleArn: Type.Optional(Type.String({ maxLength: 2048 })),
   region: Type.Optional(Type.String({ pattern: '^[a-z]{2}(-gov)?-[a-z]+-\\d$' })),
-  // Type Email only (any other type refuses it with a 422).
+  // Type Email only (any other type refuses it with a 422, unless empty).
   emailUsername: Type.Optional(
-    Type.String({
-      pattern: EMAIL_USERNAME_PATTERN,
-      description:
-        'Email integrations only, and required for them: the local part of the address the integration receives mail at (emailUsername@VIGIL_INBOUND_EMAIL_DOMAIN): 1 to 64 lower-case letters, digits, dots (never two in a row), underscores and hyphens, starting and ending with a letter or digit; one per Vigil instance (409 when taken).',
+    // The pattern first: a value that matches neither is answered with the pattern's error.
+    Type.Union([Type.String({ pattern: EMAIL_USERNAME_PATTERN }), Type.Literal('')], {
+      description: `Email integrations only, and required for them: the local part of the address the integration receives mail at (emailUsername@VIGIL_INBOUND_EMAIL_DOMAIN): 1 to 64 lower-case letters, digits, dots (never two in a row), underscores and hyphens, starting and ending with a letter or digit; one per Vigil instance (409 when taken). ${EMPTY_OF_OTHER_TYPE}`,
     }),
   ),
-  // Type Webhook only (any other type refuses them with a 422).
+  // Type Webhook only (any other type refuses them with a 422, unless empty).
   webhookUrl: Type.Optional(
     Type.String({
       minLength: 1,
@@ -93,19 +108,34 @@ const SettingsFields = {
         "Webhook integrations only, and required for them: where the alert activity of the integration's team is POSTed, as a signed team webhook is (https, and no private addresses unless an operator allows the host with VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS).",
     }),
   ),
+  url: Type.Optional(
+    Type.String({
+      maxLength: MAX_URL_LENGTH,
+      description: `Webhook integrations only: another name for webhookUrl, the one Opsgenie's Go SDK and Terraform provider use ("" counts as not given). Given with a different webhookUrl, the one equal to the URL now is taken as read back and the other as the change; a 422 when neither is. ${EMPTY_OF_OTHER_TYPE}`,
+    }),
+  ),
   addAlertDescription: Type.Optional(
-    Type.Boolean({ description: "Webhook integrations only: send the alert's description (default true)." }),
+    NullableBoolean(
+      `Webhook integrations only: send the alert's description (default true; null counts as not given). ${EMPTY_OF_OTHER_TYPE}`,
+    ),
   ),
   addAlertDetails: Type.Optional(
-    Type.Boolean({ description: "Webhook integrations only: send the alert's details (default true)." }),
+    NullableBoolean(
+      `Webhook integrations only: send the alert's details (default true; null counts as not given). ${EMPTY_OF_OTHER_TYPE}`,
+    ),
   ),
   headers: Type.Optional(
-    Type.Record(
-      Type.String({ maxLength: HEADER_LIMITS.nameLength }),
-      Type.String({ maxLength: HEADER_LIMITS.valueLength }),
+    Type.Union(
+      [
+        Type.Record(
+          Type.String({ maxLength: HEADER_LIMITS.nameLength }),
+          Type.String({ maxLength: HEADER_LIMITS.valueLength }),
+          { maxProperties: HEADER_LIMITS.count },
+        ),
+        Type.Null(),
+      ],
       {
-        maxProperties: HEADER_LIMITS.count,
-        description: `Webhook integrations only: headers sent with every request (at most ${HEADER_LIMITS.count}), such as a receiver's credentials; shown with their values masked (****). Left out, or a value sent back as ****, keeps the stored value while webhookUrl stays as it is; any other webhookUrl (another path or query on the same host too) needs every stored value given again (422 otherwise), and **** for a header with no stored value is a 422.`,
+        description: `Webhook integrations only: headers sent with every request (at most ${HEADER_LIMITS.count}), such as a receiver's credentials; shown with their values masked (****). Left out (or null), or a value sent back as ****, keeps the stored value while webhookUrl stays as it is; any other webhookUrl (another path or query on the same host too) needs every stored value given again (422 otherwise), and **** for a header with no stored value is a 422. ${EMPTY_OF_OTHER_TYPE}`,
       },
     ),
   ),
@@ -114,7 +144,9 @@ const SettingsFields = {
     Type.Boolean({ description: `API integrations only. ${API_ACCESS_FLAGS.allowReadAccess}.` }),
   ),
   allowWriteAccess: Type.Optional(
-    Type.Boolean({ description: `API integrations only. ${API_ACCESS_FLAGS.allowWriteAccess}.` }),
+    Type.Boolean({
+      description: `API integrations only. ${API_ACCESS_FLAGS.allowWriteAccess}. A Webhook integration takes it too, as Opsgenie's Terraform provider sends it, and shows it as given (default true), but in Vigil a Webhook integration's key does not use the Alert API: it changes nothing.`,
+    }),
   ),
   allowDeleteAccess: Type.Optional(
     Type.Boolean({ description: `API integrations only. ${API_ACCESS_FLAGS.allowDeleteAccess}.` }),
@@ -165,13 +197,13 @@ const PutBody = Type.Object(
   { additionalProperties: false },
 );
 
-function settingsFrom(body: object): SettingsInput {
+function settingsFrom(body: object): SettingsGiven {
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(SettingsFields)) {
     const value = (body as Record<string, unknown>)[key];
     if (value !== undefined) out[key] = value;
   }
-  return out as SettingsInput;
+  return out as SettingsGiven;
 }
 
 export function presentIntegration(
@@ -210,10 +242,13 @@ export function presentIntegration(
     const stored = webhookSettings(row.settings);
     // A header stored before its name was refused is not sent: shown, it would come back on every save.
     const settings = { ...stored, headers: withoutReservedHeaders(stored.headers) };
-    if (extra.headerValues) return { ...base, ...settings };
+    // Opsgenie's name for the URL, and the flag its Terraform provider reads back (type Webhook of
+    // opsgenie_api_integration): without them every plan shows a change.
+    const opsgenie = { url: stored.webhookUrl, allowWriteAccess: webhookAllowWriteAccess(row.settings) };
+    if (extra.headerValues) return { ...base, ...settings, ...opsgenie };
     // Header values are often a receiver's credentials: their names only.
     const headers = Object.fromEntries(Object.keys(settings.headers).map((name) => [name, MASKED_HEADER]));
-    return { ...base, ...settings, headers };
+    return { ...base, ...settings, ...opsgenie, headers };
   }
   if (row.type === 'Email') {
     const emailUsername = emailUsernameOf(row.settings) ?? '';
@@ -363,7 +398,7 @@ export function registerIntegrationRoutes(
       schema: {
         tags: ['integrations'],
         summary: "Update an integration as Opsgenie's PUT does (what Terraform and the Go SDK send)",
-        description: `An API integration's access flags and any integration's suppressNotifications not given go back to their defaults, as Opsgenie resets what a PUT leaves out. Other fields not given keep their value: Vigil requires an owner team, and the Security Hub settings are Vigil's own. The type cannot change. Fields Vigil does not know are ignored. ${API_KEY_SCOPE}`,
+        description: `An API integration's access flags, a Webhook integration's allowWriteAccess and any integration's suppressNotifications not given go back to their defaults, as Opsgenie resets what a PUT leaves out. Other fields not given keep their value: Vigil requires an owner team, and the Security Hub settings are Vigil's own. The type cannot change. Fields Vigil does not know are ignored, and so are the fields of other types given empty, as Opsgenie's Go SDK sends every type's fields. ${API_KEY_SCOPE}`,
         params: IdParams,
         body: PutBody,
       },
@@ -381,6 +416,7 @@ export function registerIntegrationRoutes(
       if (current.type === 'API')
         for (const flag of Object.keys(API_ACCESS_FLAGS) as ApiAccessFlag[])
           settings[flag] ??= API_DEFAULTS[flag];
+      if (current.type === 'Webhook') settings.allowWriteAccess ??= WEBHOOK_ALLOW_WRITE_ACCESS_DEFAULT;
       settings.suppressNotifications ??= false;
       const row = await integrations.update(p, request.params.id, {
         name: b.name,

@@ -9,7 +9,13 @@ import {
   type Principal,
   type TeamRef,
 } from '../accounts/service.js';
-import { isOrgAdmin, requireTeamRight, type TeamRight } from '../accounts/team-rights.js';
+import {
+  isOrgAdmin,
+  requireHoldsRights,
+  requireTeamRight,
+  TEAM_RIGHTS,
+  type TeamRight,
+} from '../accounts/team-rights.js';
 import { alertScopeOf } from '../alerts/visibility.js';
 import { type Db, isUniqueViolation } from '../db/database.js';
 import { conflict, forbidden, invalidField, notFound } from '../errors.js';
@@ -37,6 +43,7 @@ import {
   type ApiSettings,
   type IntegrationType,
   type SecurityHubSettings,
+  webhookAllowWriteAccess,
 } from './types.js';
 
 /** Integrations of every type: teams, keys, on/off, settings. What a type does with them lives in its folder. */
@@ -49,13 +56,24 @@ export type SettingsInput = { suppressNotifications?: boolean } & Partial<Securi
   Partial<EmailSettings> &
   Partial<WebhookSettings>;
 
+/**
+ * The settings as a request gives them (settingsOf makes them a SettingsInput): Opsgenie's Go SDK names a
+ * Webhook's URL `url`, and sends the Webhook's payload flags and headers as null when it has none.
+ */
+export type SettingsGiven = Omit<SettingsInput, 'addAlertDescription' | 'addAlertDetails' | 'headers'> & {
+  url?: string;
+  addAlertDescription?: boolean | null;
+  addAlertDetails?: boolean | null;
+  headers?: Record<string, string> | null;
+};
+
 export interface IntegrationInput {
   type: IntegrationType;
   name: string;
   ownerTeam: TeamRef;
   assigneeTeam?: TeamRef | null;
   enabled?: boolean;
-  settings: SettingsInput;
+  settings: SettingsGiven;
   /**
    * A key the integration had elsewhere (an Opsgenie integration moved here), so its senders keep working:
    * org admins only, and refused when any key of any organization already is it.
@@ -70,13 +88,16 @@ const KEY_INDEX = 'integrations_key_hash_unique';
 
 const ACCESS_FLAG_NAMES = Object.keys(API_ACCESS_FLAGS) as ApiAccessFlag[];
 
-/** The access flags given, refused (422 on the first) for a type other than API. */
+/**
+ * The access flags given, refused (422 on the first) for a type other than API; but a Webhook integration
+ * takes allowWriteAccess, which Terraform sends and reads back (webhookAllowWriteAccess).
+ */
 function accessFlagsGiven(type: IntegrationType, settings: SettingsInput): Partial<ApiSettings> {
   const given: Partial<ApiSettings> = {};
   for (const name of ACCESS_FLAG_NAMES) {
     const value = settings[name];
     if (value === undefined) continue;
-    if (type !== 'API') {
+    if (type !== 'API' && !(type === 'Webhook' && name === 'allowWriteAccess')) {
       throw invalidField(
         name,
         `applies only to integrations of type API: an integration of type ${type} has no API key for the Alert API.`,
@@ -113,8 +134,56 @@ export function seesHeaderValues(p: Principal): boolean {
 /** The settings only one of the newer types takes: any other type refuses them with a 422. */
 const FIELDS_OF_TYPE: Partial<Record<IntegrationType, readonly string[]>> = {
   Email: ['emailUsername'],
-  Webhook: ['webhookUrl', 'addAlertDescription', 'addAlertDetails', 'headers'],
+  Webhook: ['webhookUrl', 'url', 'addAlertDescription', 'addAlertDetails', 'headers'],
 };
+
+/** The type whose own field `name` is, if it is one of FIELDS_OF_TYPE's. */
+function ownerOfField(name: string): string | undefined {
+  return Object.entries(FIELDS_OF_TYPE).find(([, fields]) => fields.includes(name))?.[0];
+}
+
+/** An empty value: "", null, or an object with no keys. */
+function isEmptyValue(value: unknown): boolean {
+  if (value === null || value === '') return true;
+  return typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0;
+}
+
+/**
+ * The settings a request gives, as the type takes them. Opsgenie's Go SDK updates every integration with
+ * one map (ForceUpdateAllFields) that holds every type's fields, empty when not the integration's own:
+ * `emailUsername: ""`, `url: ""`, `addAlertDescription: null`, `addAlertDetails: null`, `headers` {} or
+ * null. Such an empty field of another type counts as not given; any other value of it is still refused
+ * (requireOwnFields). A null of the type's own (the SDK's unset *bool, or no headers) is not given either:
+ * the default on create, the stored value on update. `url` is the SDK's name for webhookUrl; as the
+ * provider sends back what it read (webhookUrl) with the URL it wants (url), where the two differ the one
+ * equal to `storedUrl` (the URL now) is that echo and the other the change; neither is a 422.
+ */
+function settingsOf(type: IntegrationType, given: SettingsGiven, storedUrl?: string): SettingsInput {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(given)) {
+    if (value === undefined) continue;
+    const owner = ownerOfField(name);
+    if (owner !== undefined && owner !== type && isEmptyValue(value)) continue;
+    if (value === null || (name === 'url' && value === '')) continue;
+    out[name] = value;
+  }
+  if (type === 'Email' && out.emailUsername === '')
+    throw invalidField(
+      'emailUsername',
+      'cannot be empty: it names the address the integration receives mail at (emailUsername@the inbound email domain).',
+    );
+  if (type === 'Webhook' && typeof out.url === 'string') {
+    const url = out.url;
+    delete out.url;
+    if (out.webhookUrl === undefined || out.webhookUrl === storedUrl) out.webhookUrl = url;
+    else if (out.webhookUrl !== url && url !== storedUrl)
+      throw invalidField(
+        'url',
+        'is another name for webhookUrl, which this request gives as another URL: give one of them, or the same URL in both.',
+      );
+  }
+  return out as SettingsInput;
+}
 
 /**
  * That the settings given are the type's own: the Email and Webhook types' fields are refused on other
@@ -341,7 +410,9 @@ export function createIntegrationsService(
     if (type === 'Webhook')
       return {
         ...webhookSettings(stored),
+        allowWriteAccess: webhookAllowWriteAccess(stored),
         ...pick(changes, ['webhookUrl', 'addAlertDescription', 'addAlertDetails']),
+        ...flags,
       };
     const merged = { ...securityHubSettings(stored), ...changes };
     if (changes.autoClose)
@@ -399,6 +470,22 @@ export function createIntegrationsService(
     if (taken) throw conflict(KEY_IN_USE);
   }
 
+  /**
+   * An API integration's key with allowConfigurationAccess acts as an admin of its owner team and may give
+   * the admin role (team-rights.ts): so making such a key on `teamId` (creating the integration, switching
+   * the flag on, moving it to a team, regenerating its key) needs every right a team admin holds there,
+   * else edit-integrations alone would make its holder a team admin. Org admins, the team's admins and a
+   * key of that team with configuration access hold them.
+   */
+  const requireMayConfigure = (p: Principal, teamId: string, name: string) =>
+    requireHoldsRights(
+      db,
+      p,
+      teamId,
+      TEAM_RIGHTS,
+      `API integration [${name}] has allowConfigurationAccess, whose key acts as an admin of its owner team: creating it, turning the flag on, moving it to another team or regenerating its key needs every right of a team admin on that team`,
+    );
+
   return {
     async create(p: Principal, input: IntegrationInput) {
       const owner = await resolveTeam(p.orgId, input.ownerTeam, 'ownerTeam');
@@ -413,24 +500,25 @@ export function createIntegrationsService(
       }
       const apiKey = input.apiKey ?? generateApiKey();
       const { lookup, hash } = hashApiKey(apiKey);
+      const given = settingsOf(input.type, input.settings);
       let settings: Record<string, unknown> = {
         ...defaultSettings(input.type),
-        ...mergedSettings(input.type, {}, input.settings),
+        ...mergedSettings(input.type, {}, given),
       };
-      if (input.type === 'Email' && input.settings.emailUsername === undefined)
+      if (input.type === 'API' && apiSettings(settings).allowConfigurationAccess)
+        await requireMayConfigure(p, owner.id, input.name);
+      if (input.type === 'Email' && given.emailUsername === undefined)
         throw invalidField(
           'emailUsername',
           'is required for an integration of type Email: it names the address the integration receives mail at (emailUsername@the inbound email domain).',
         );
-      if (input.type === 'Webhook' && input.settings.webhookUrl === undefined)
+      if (input.type === 'Webhook' && given.webhookUrl === undefined)
         throw invalidField(
           'webhookUrl',
           'is required for an integration of type Webhook: the URL alert activity is sent to.',
         );
       const destination =
-        input.type === 'Webhook'
-          ? await webhookConfig(undefined, settings, input.settings.headers)
-          : undefined;
+        input.type === 'Webhook' ? await webhookConfig(undefined, settings, given.headers) : undefined;
       if (destination) settings = withStoredHeaders(settings, destination);
       await checkWriteback(p.orgId, input.type, settings);
       try {
@@ -465,7 +553,7 @@ export function createIntegrationsService(
           isUniqueViolation(error) &&
           (error as { constraint?: string }).constraint === EMAIL_USERNAME_INDEX
         )
-          throw emailUsernameInUse(input.settings.emailUsername);
+          throw emailUsernameInUse(given.emailUsername);
         if (isUniqueViolation(error)) throw conflict(`Integration with name [${input.name}] already exists.`);
         throw error;
       }
@@ -487,7 +575,7 @@ export function createIntegrationsService(
         ownerTeam?: TeamRef;
         assigneeTeam?: TeamRef | null;
         enabled?: boolean;
-        settings: SettingsInput;
+        settings: SettingsGiven;
       },
     ) {
       const row = await load(p, id);
@@ -496,14 +584,16 @@ export function createIntegrationsService(
         ? await resolveTeam(p.orgId, changes.ownerTeam, 'ownerTeam')
         : undefined;
       if (owner) await requireManager(p, owner.id);
-      let nextSettings: Record<string, unknown> = mergedSettings(
+      const base = await settingsToUpdate(row);
+      const given = settingsOf(
         row.type as IntegrationType,
-        await settingsToUpdate(row),
         changes.settings,
+        row.type === 'Webhook' ? webhookSettings(base).webhookUrl : undefined,
       );
+      let nextSettings: Record<string, unknown> = mergedSettings(row.type as IntegrationType, base, given);
       const destination =
         row.type === 'Webhook'
-          ? await webhookConfig(row.id, nextSettings, changes.settings.headers, row.settings)
+          ? await webhookConfig(row.id, nextSettings, given.headers, row.settings)
           : undefined;
       if (destination) nextSettings = withStoredHeaders(nextSettings, destination);
       await checkWriteback(p.orgId, row.type as IntegrationType, nextSettings);
@@ -515,6 +605,14 @@ export function createIntegrationsService(
             : undefined;
       // The assignee kept (or none) is checked already: requireManages took the right on it.
       await requireAssignable(p, owner?.id ?? row.owner_team_id, assignee);
+      if (row.type === 'API' && apiSettings(nextSettings).allowConfigurationAccess) {
+        // No key is handed out here: only a key that becomes an admin of a team it was not one of needs
+        // the rights, and a move takes that admin away from the team left too (as removing an admin does).
+        const moves = owner !== undefined && owner.id !== row.owner_team_id;
+        if (moves) await requireMayConfigure(p, row.owner_team_id, row.name);
+        if (moves || !apiSettings(row.settings).allowConfigurationAccess)
+          await requireMayConfigure(p, owner?.id ?? row.owner_team_id, row.name);
+      }
       try {
         await db.transaction().execute(async (tx) => {
           await repo.update(tx, row.id, {
@@ -536,7 +634,7 @@ export function createIntegrationsService(
           isUniqueViolation(error) &&
           (error as { constraint?: string }).constraint === EMAIL_USERNAME_INDEX
         )
-          throw emailUsernameInUse(changes.settings.emailUsername);
+          throw emailUsernameInUse(given.emailUsername);
         if (isUniqueViolation(error))
           throw conflict(`Integration with name [${changes.name}] already exists.`);
         throw error;
@@ -585,6 +683,9 @@ export function createIntegrationsService(
     async regenerateKey(p: Principal, id: string) {
       const row = await load(p, id);
       await requireManages(p, row);
+      // The new key is handed to the caller: one with configuration access is a team admin's key.
+      if (row.type === 'API' && apiSettings(row.settings).allowConfigurationAccess)
+        await requireMayConfigure(p, row.owner_team_id, row.name);
       const apiKey = generateApiKey();
       const { lookup, hash } = hashApiKey(apiKey);
       await repo.update(db, row.id, { api_key_lookup: lookup, api_key_hash: hash });

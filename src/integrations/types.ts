@@ -126,6 +126,20 @@ export const WEBHOOK_DEFAULTS: Omit<WebhookSettings, 'webhookUrl'> = {
   headers: {},
 };
 
+/**
+ * A Webhook integration's allowWriteAccess: Opsgenie's Terraform provider (opsgenie_api_integration with
+ * type Webhook) always sends it and reads it back, so it is kept and shown as given (default true). A
+ * Webhook integration's key never uses the Alert API in Vigil (only an API integration's does), so it
+ * changes nothing else.
+ */
+export const WEBHOOK_ALLOW_WRITE_ACCESS_DEFAULT = true;
+
+export function webhookAllowWriteAccess(stored: Record<string, unknown>): boolean {
+  return typeof stored.allowWriteAccess === 'boolean'
+    ? stored.allowWriteAccess
+    : WEBHOOK_ALLOW_WRITE_ACCESS_DEFAULT;
+}
+
 /** Stored settings over the defaults (the URL is required on create, so always stored). */
 export function webhookSettings(stored: Record<string, unknown>): WebhookSettings {
   const flag = (name: 'addAlertDescription' | 'addAlertDetails') =>

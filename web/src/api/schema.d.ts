@@ -4420,21 +4420,23 @@ export interface paths {
             sendUpdatesBack?: boolean;
             roleArn?: string;
             region?: string;
-            /** @description Email integrations only, and required for them: the local part of the address the integration receives mail at (emailUsername@VIGIL_INBOUND_EMAIL_DOMAIN): 1 to 64 lower-case letters, digits, dots (never two in a row), underscores and hyphens, starting and ending with a letter or digit; one per Vigil instance (409 when taken). */
-            emailUsername?: string;
+            /** @description Email integrations only, and required for them: the local part of the address the integration receives mail at (emailUsername@VIGIL_INBOUND_EMAIL_DOMAIN): 1 to 64 lower-case letters, digits, dots (never two in a row), underscores and hyphens, starting and ending with a letter or digit; one per Vigil instance (409 when taken). Any other type refuses it with a 422, unless given empty ("", null, or {} for headers), as Opsgenie's Go SDK and Terraform provider send it: then it counts as not given. */
+            emailUsername?: string | '';
             /** @description Webhook integrations only, and required for them: where the alert activity of the integration's team is POSTed, as a signed team webhook is (https, and no private addresses unless an operator allows the host with VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS). */
             webhookUrl?: string;
-            /** @description Webhook integrations only: send the alert's description (default true). */
-            addAlertDescription?: boolean;
-            /** @description Webhook integrations only: send the alert's details (default true). */
-            addAlertDetails?: boolean;
-            /** @description Webhook integrations only: headers sent with every request (at most 20), such as a receiver's credentials; shown with their values masked (****). Left out, or a value sent back as ****, keeps the stored value while webhookUrl stays as it is; any other webhookUrl (another path or query on the same host too) needs every stored value given again (422 otherwise), and **** for a header with no stored value is a 422. */
+            /** @description Webhook integrations only: another name for webhookUrl, the one Opsgenie's Go SDK and Terraform provider use ("" counts as not given). Given with a different webhookUrl, the one equal to the URL now is taken as read back and the other as the change; a 422 when neither is. Any other type refuses it with a 422, unless given empty ("", null, or {} for headers), as Opsgenie's Go SDK and Terraform provider send it: then it counts as not given. */
+            url?: string;
+            /** @description Webhook integrations only: send the alert's description (default true; null counts as not given). Any other type refuses it with a 422, unless given empty ("", null, or {} for headers), as Opsgenie's Go SDK and Terraform provider send it: then it counts as not given. */
+            addAlertDescription?: boolean | null;
+            /** @description Webhook integrations only: send the alert's details (default true; null counts as not given). Any other type refuses it with a 422, unless given empty ("", null, or {} for headers), as Opsgenie's Go SDK and Terraform provider send it: then it counts as not given. */
+            addAlertDetails?: boolean | null;
+            /** @description Webhook integrations only: headers sent with every request (at most 20), such as a receiver's credentials; shown with their values masked (****). Left out (or null), or a value sent back as ****, keeps the stored value while webhookUrl stays as it is; any other webhookUrl (another path or query on the same host too) needs every stored value given again (422 otherwise), and **** for a header with no stored value is a 422. Any other type refuses it with a 422, unless given empty ("", null, or {} for headers), as Opsgenie's Go SDK and Terraform provider send it: then it counts as not given. */
             headers?: {
               [key: string]: string;
-            };
+            } | null;
             /** @description API integrations only. Its key may read alerts: GET requests (default true). */
             allowReadAccess?: boolean;
-            /** @description API integrations only. Its key may create and update alerts and run their actions: POST, PUT and PATCH requests (default true). */
+            /** @description API integrations only. Its key may create and update alerts and run their actions: POST, PUT and PATCH requests (default true). A Webhook integration takes it too, as Opsgenie's Terraform provider sends it, and shows it as given (default true), but in Vigil a Webhook integration's key does not use the Alert API: it changes nothing. */
             allowWriteAccess?: boolean;
             /** @description API integrations only. Its key may delete alerts, and tags and details of alerts: DELETE requests (default true). */
             allowDeleteAccess?: boolean;
@@ -4489,7 +4491,7 @@ export interface paths {
     };
     /**
      * Update an integration as Opsgenie's PUT does (what Terraform and the Go SDK send)
-     * @description An API integration's access flags and any integration's suppressNotifications not given go back to their defaults, as Opsgenie resets what a PUT leaves out. Other fields not given keep their value: Vigil requires an owner team, and the Security Hub settings are Vigil's own. The type cannot change. Fields Vigil does not know are ignored. The key of an API integration reads and acts only on the alerts of its team (the assignee team, else the owner team); alerts of other teams answer as if they did not exist. Its access flags (allowReadAccess, allowWriteAccess, allowDeleteAccess, allowConfigurationAccess) say which requests it may make; a request they refuse answers 403.
+     * @description An API integration's access flags, a Webhook integration's allowWriteAccess and any integration's suppressNotifications not given go back to their defaults, as Opsgenie resets what a PUT leaves out. Other fields not given keep their value: Vigil requires an owner team, and the Security Hub settings are Vigil's own. The type cannot change. Fields Vigil does not know are ignored, and so are the fields of other types given empty, as Opsgenie's Go SDK sends every type's fields. The key of an API integration reads and acts only on the alerts of its team (the assignee team, else the owner team); alerts of other teams answer as if they did not exist. Its access flags (allowReadAccess, allowWriteAccess, allowDeleteAccess, allowConfigurationAccess) say which requests it may make; a request they refuse answers 403.
      */
     put: {
       parameters: {
@@ -4530,21 +4532,23 @@ export interface paths {
             sendUpdatesBack?: boolean;
             roleArn?: string;
             region?: string;
-            /** @description Email integrations only, and required for them: the local part of the address the integration receives mail at (emailUsername@VIGIL_INBOUND_EMAIL_DOMAIN): 1 to 64 lower-case letters, digits, dots (never two in a row), underscores and hyphens, starting and ending with a letter or digit; one per Vigil instance (409 when taken). */
-            emailUsername?: string;
+            /** @description Email integrations only, and required for them: the local part of the address the integration receives mail at (emailUsername@VIGIL_INBOUND_EMAIL_DOMAIN): 1 to 64 lower-case letters, digits, dots (never two in a row), underscores and hyphens, starting and ending with a letter or digit; one per Vigil instance (409 when taken). Any other type refuses it with a 422, unless given empty ("", null, or {} for headers), as Opsgenie's Go SDK and Terraform provider send it: then it counts as not given. */
+            emailUsername?: string | '';
             /** @description Webhook integrations only, and required for them: where the alert activity of the integration's team is POSTed, as a signed team webhook is (https, and no private addresses unless an operator allows the host with VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS). */
             webhookUrl?: string;
-            /** @description Webhook integrations only: send the alert's description (default true). */
-            addAlertDescription?: boolean;
-            /** @description Webhook integrations only: send the alert's details (default true). */
-            addAlertDetails?: boolean;
-            /** @description Webhook integrations only: headers sent with every request (at most 20), such as a receiver's credentials; shown with their values masked (****). Left out, or a value sent back as ****, keeps the stored value while webhookUrl stays as it is; any other webhookUrl (another path or query on the same host too) needs every stored value given again (422 otherwise), and **** for a header with no stored value is a 422. */
+            /** @description Webhook integrations only: another name for webhookUrl, the one Opsgenie's Go SDK and Terraform provider use ("" counts as not given). Given with a different webhookUrl, the one equal to the URL now is taken as read back and the other as the change; a 422 when neither is. Any other type refuses it with a 422, unless given empty ("", null, or {} for headers), as Opsgenie's Go SDK and Terraform provider send it: then it counts as not given. */
+            url?: string;
+            /** @description Webhook integrations only: send the alert's description (default true; null counts as not given). Any other type refuses it with a 422, unless given empty ("", null, or {} for headers), as Opsgenie's Go SDK and Terraform provider send it: then it counts as not given. */
+            addAlertDescription?: boolean | null;
+            /** @description Webhook integrations only: send the alert's details (default true; null counts as not given). Any other type refuses it with a 422, unless given empty ("", null, or {} for headers), as Opsgenie's Go SDK and Terraform provider send it: then it counts as not given. */
+            addAlertDetails?: boolean | null;
+            /** @description Webhook integrations only: headers sent with every request (at most 20), such as a receiver's credentials; shown with their values masked (****). Left out (or null), or a value sent back as ****, keeps the stored value while webhookUrl stays as it is; any other webhookUrl (another path or query on the same host too) needs every stored value given again (422 otherwise), and **** for a header with no stored value is a 422. Any other type refuses it with a 422, unless given empty ("", null, or {} for headers), as Opsgenie's Go SDK and Terraform provider send it: then it counts as not given. */
             headers?: {
               [key: string]: string;
-            };
+            } | null;
             /** @description API integrations only. Its key may read alerts: GET requests (default true). */
             allowReadAccess?: boolean;
-            /** @description API integrations only. Its key may create and update alerts and run their actions: POST, PUT and PATCH requests (default true). */
+            /** @description API integrations only. Its key may create and update alerts and run their actions: POST, PUT and PATCH requests (default true). A Webhook integration takes it too, as Opsgenie's Terraform provider sends it, and shows it as given (default true), but in Vigil a Webhook integration's key does not use the Alert API: it changes nothing. */
             allowWriteAccess?: boolean;
             /** @description API integrations only. Its key may delete alerts, and tags and details of alerts: DELETE requests (default true). */
             allowDeleteAccess?: boolean;
@@ -4632,21 +4636,23 @@ export interface paths {
             sendUpdatesBack?: boolean;
             roleArn?: string;
             region?: string;
-            /** @description Email integrations only, and required for them: the local part of the address the integration receives mail at (emailUsername@VIGIL_INBOUND_EMAIL_DOMAIN): 1 to 64 lower-case letters, digits, dots (never two in a row), underscores and hyphens, starting and ending with a letter or digit; one per Vigil instance (409 when taken). */
-            emailUsername?: string;
+            /** @description Email integrations only, and required for them: the local part of the address the integration receives mail at (emailUsername@VIGIL_INBOUND_EMAIL_DOMAIN): 1 to 64 lower-case letters, digits, dots (never two in a row), underscores and hyphens, starting and ending with a letter or digit; one per Vigil instance (409 when taken). Any other type refuses it with a 422, unless given empty ("", null, or {} for headers), as Opsgenie's Go SDK and Terraform provider send it: then it counts as not given. */
+            emailUsername?: string | '';
             /** @description Webhook integrations only, and required for them: where the alert activity of the integration's team is POSTed, as a signed team webhook is (https, and no private addresses unless an operator allows the host with VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS). */
             webhookUrl?: string;
-            /** @description Webhook integrations only: send the alert's description (default true). */
-            addAlertDescription?: boolean;
-            /** @description Webhook integrations only: send the alert's details (default true). */
-            addAlertDetails?: boolean;
-            /** @description Webhook integrations only: headers sent with every request (at most 20), such as a receiver's credentials; shown with their values masked (****). Left out, or a value sent back as ****, keeps the stored value while webhookUrl stays as it is; any other webhookUrl (another path or query on the same host too) needs every stored value given again (422 otherwise), and **** for a header with no stored value is a 422. */
+            /** @description Webhook integrations only: another name for webhookUrl, the one Opsgenie's Go SDK and Terraform provider use ("" counts as not given). Given with a different webhookUrl, the one equal to the URL now is taken as read back and the other as the change; a 422 when neither is. Any other type refuses it with a 422, unless given empty ("", null, or {} for headers), as Opsgenie's Go SDK and Terraform provider send it: then it counts as not given. */
+            url?: string;
+            /** @description Webhook integrations only: send the alert's description (default true; null counts as not given). Any other type refuses it with a 422, unless given empty ("", null, or {} for headers), as Opsgenie's Go SDK and Terraform provider send it: then it counts as not given. */
+            addAlertDescription?: boolean | null;
+            /** @description Webhook integrations only: send the alert's details (default true; null counts as not given). Any other type refuses it with a 422, unless given empty ("", null, or {} for headers), as Opsgenie's Go SDK and Terraform provider send it: then it counts as not given. */
+            addAlertDetails?: boolean | null;
+            /** @description Webhook integrations only: headers sent with every request (at most 20), such as a receiver's credentials; shown with their values masked (****). Left out (or null), or a value sent back as ****, keeps the stored value while webhookUrl stays as it is; any other webhookUrl (another path or query on the same host too) needs every stored value given again (422 otherwise), and **** for a header with no stored value is a 422. Any other type refuses it with a 422, unless given empty ("", null, or {} for headers), as Opsgenie's Go SDK and Terraform provider send it: then it counts as not given. */
             headers?: {
               [key: string]: string;
-            };
+            } | null;
             /** @description API integrations only. Its key may read alerts: GET requests (default true). */
             allowReadAccess?: boolean;
-            /** @description API integrations only. Its key may create and update alerts and run their actions: POST, PUT and PATCH requests (default true). */
+            /** @description API integrations only. Its key may create and update alerts and run their actions: POST, PUT and PATCH requests (default true). A Webhook integration takes it too, as Opsgenie's Terraform provider sends it, and shows it as given (default true), but in Vigil a Webhook integration's key does not use the Alert API: it changes nothing. */
             allowWriteAccess?: boolean;
             /** @description API integrations only. Its key may delete alerts, and tags and details of alerts: DELETE requests (default true). */
             allowDeleteAccess?: boolean;
@@ -8356,7 +8362,7 @@ export interface paths {
     put?: never;
     /**
      * Send a verification code to a contact method
-     * @description Sends a six-digit code by the contact's own channel (a text, or a call that reads it out). It works for 10 minutes; one code a minute to a number (deleting and adding the contact again does not shorten it), and at most 10 codes and test messages an hour to one person's contacts (429 past either). SMS and voice contacts are paged only once verified.
+     * @description Sends a six-digit code by the contact's own channel (a text, or a call that reads it out). It works for 10 minutes; one code a minute to a number, texted or called (deleting and adding the contact again does not shorten it), and at most 10 codes and test messages an hour to one person's contacts (429 past either). SMS and voice contacts are paged only once verified; other methods take no code (422).
      */
     post: {
       parameters: {
