@@ -44,7 +44,9 @@ export function registerPushRoutes(app: HttpApp, push: PushService): void {
         summary: "Subscribe this device to the caller's pages (again: updates its keys)",
         description:
           'The body is PushSubscription.toJSON() with a name for the device. The device becomes a mobile ' +
-          'contact method and, unless the first "create-alert" rule already has one, a step of that rule.',
+          'contact method and, unless the first "create-alert" rule already has one, a step of that rule. ' +
+          'A new device needs the contacts-edit right (403 when a custom role takes it away); without ' +
+          'notification-rules-edit the device is added but no rule step.',
         body: Type.Object({
           endpoint: Type.String({ minLength: 1, maxLength: MAX_ENDPOINT_LENGTH }),
           expirationTime: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
@@ -91,7 +93,7 @@ export function registerPushRoutes(app: HttpApp, push: PushService): void {
     {
       schema: {
         tags,
-        summary: 'Remove a device (its own person, or an organization admin)',
+        summary: "Remove a device (its person, with contacts-edit; an org admin; an owner's: an owner)",
         params: Type.Object({ id: Type.String({ maxLength: 100 }) }),
         response: { 204: Type.Null({ description: 'Removed' }) },
       },

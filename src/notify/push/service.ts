@@ -1,4 +1,6 @@
 import { createECDH, randomUUID } from 'node:crypto';
+import { requireUserRight, userMay } from '../../accounts/custom-roles/rights.js';
+import { accountsRepository } from '../../accounts/repository.js';
 import { isOrgAdmin, type Principal } from '../../accounts/service.js';
 import { type Db, type Queryable, isUniqueViolation, isUuid } from '../../db/database.js';
 import { conflict, forbidden, invalidField, notFound } from '../../errors.js';
@@ -12,7 +14,10 @@ import type { VapidKeys } from './vapid.js';
  * also a `mobile` contact method of its person whose address is the subscription's id, so rules, the
  * sender, throttles and the activity log need nothing new. A device's first subscription also gets a step
  * (at once) in the person's first "create-alert" rule, unless that rule already pages a mobile device: as
- * Opsgenie does when its app is installed. People see and remove their own devices; org admins anyone's.
+ * Opsgenie does when its app is installed. People see and remove their own devices; org admins anyone's
+ * (but an owner's only if they are owners too). As a contact method, a device is added and removed only by
+ * those who may change contact methods (a custom role may take contacts-edit away), and the rule step is
+ * added only for those who may change their notification rules.
  */
 
 export interface SubscribeInput {
@@ -217,7 +222,12 @@ export function createPushService(
     return p.userId;
   }
 
-  async function subscribeOnce(userId: string, input: SubscribeInput): Promise<PushSubscriptionRow> {
+  async function subscribeOnce(
+    p: Principal,
+    userId: string,
+    input: SubscribeInput,
+    addStep: boolean,
+  ): Promise<PushSubscriptionRow> {
     const endpoint = parseEndpoint(input.endpoint, allowedHosts);
     const p256dh = parseP256dh(input.keys.p256dh);
     const auth = parseAuth(input.keys.auth);
@@ -228,6 +238,9 @@ export function createPushService(
       if (existing?.user_id === userId) {
         return repo.updateKeys(tx, existing.id, { p256dh, auth, device_name: deviceName });
       }
+      // A new device is a new contact method: the same right as POST /v2/users/{id}/contacts. (New keys
+      // for a device already theirs change no contact method, so its pages keep arriving.)
+      await requireUserRight(tx, p, 'contacts-edit', 'change your contact methods (a device is one)');
       // The same browser, now signed in as someone else: it pages its new person only.
       if (existing) await forget(tx, existing);
       const id = randomUUID();
@@ -245,7 +258,7 @@ export function createPushService(
         device_name: deviceName,
         contact_method_id: contact.id,
       });
-      await addToFirstRule(tx, userId, contact.id);
+      if (addStep) await addToFirstRule(tx, userId, contact.id);
       return row;
     });
   }
@@ -258,13 +271,16 @@ export function createPushService(
     /** Adds the caller's device, or updates it when its endpoint is already known. */
     async subscribe(p: Principal, input: SubscribeInput): Promise<PushSubscriptionView> {
       const userId = personOf(p);
+      // Without notification-rules-edit the device is added but no rule changes: the person's rules stay
+      // as their admin left them, and an admin (or the person, once allowed) adds the step.
+      const addStep = await userMay(db, p, 'notification-rules-edit');
       try {
-        return viewOf(await subscribeOnce(userId, input));
+        return viewOf(await subscribeOnce(p, userId, input, addStep));
       } catch (error) {
         if (!isUniqueViolation(error)) throw error;
         // Another request subscribed the same endpoint at the same moment: once more sees its row.
         try {
-          return viewOf(await subscribeOnce(userId, input));
+          return viewOf(await subscribeOnce(p, userId, input, addStep));
         } catch (again) {
           if (isUniqueViolation(again)) throw conflict('This device is being subscribed twice at once.');
           throw again;
@@ -284,6 +300,16 @@ export function createPushService(
       if (!found || found.org_id !== p.orgId) throw missing();
       if (found.user_id !== p.userId && !isOrgAdmin(p)) {
         throw forbidden("Only the device's owner and organization admins can remove a push subscription.");
+      }
+      if (found.user_id === p.userId) {
+        // Removing a device deletes a contact method (and its steps), as DELETE …/contacts/{id} does.
+        await requireUserRight(db, p, 'contacts-edit', 'change your contact methods (a device is one)');
+      } else if (
+        p.role !== 'owner' &&
+        (await accountsRepository.findUser(db, p.orgId, found.user_id))?.role === 'owner'
+      ) {
+        // As with their other contact methods: an admin must not be able to stop an owner being paged.
+        throw forbidden("Only an owner can remove an owner's push subscription.");
       }
       await db.transaction().execute(async (tx) => {
         const { org_id: _org, ...row } = found;

@@ -63,8 +63,9 @@ export type SmsReply =
   | { kind: 'help' }
   | { kind: 'unknown' };
 
-// Twilio's own opt-out and opt-in keywords (PROVIDER-FACTS 1.3, error 21610).
-const STOP = new Set(['stop', 'stopall', 'unsubscribe', 'cancel', 'end', 'quit']);
+// Twilio's own opt-out and opt-in keywords (PROVIDER-FACTS 1.3, error 21610). REVOKE and OPTOUT are
+// among Twilio's defaults too: Twilio blocks the number on them, so Vigil must stop paging it as well.
+const STOP = new Set(['stop', 'stopall', 'unsubscribe', 'cancel', 'end', 'quit', 'revoke', 'optout']);
 const START = new Set(['start', 'yes', 'unstop']);
 
 /** Reads a reply: "1a", "1 A", "12aa", "3c", "3cc", or a keyword. */

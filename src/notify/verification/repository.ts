@@ -14,6 +14,20 @@ export interface VerificationSend {
 }
 
 /**
+ * The methods whose addresses are the same kind of address as `method`'s, so that one address of them is
+ * one person's phone or inbox: an SMS and a voice contact on one number ring the same phone, and the
+ * limits are per number, not per method.
+ */
+export function sameAddressMethods(method: string): string[] {
+  return method === 'sms' || method === 'voice' ? ['sms', 'voice'] : [method];
+}
+
+/** The name the per-address lock and limit go by: sms and voice share theirs (see sameAddressMethods). */
+function addressClass(method: string): string {
+  return sameAddressMethods(method).join('+');
+}
+
+/**
  * The SQL of `contact_verifications` (the code last sent to each contact method, hashed) and of
  * `verification_sends` (every code and test sent, for their limits).
  */
@@ -84,17 +98,20 @@ export const verificationsRepository = {
   async lockSends(tx: Tx, send: VerificationSend): Promise<void> {
     await lockNames(tx, [
       `verification-sends user ${send.userId}`,
-      `verification-sends address ${send.orgId} ${send.method} ${send.address}`,
+      `verification-sends address ${send.orgId} ${addressClass(send.method)} ${send.address}`,
     ]);
   },
 
-  /** When the last code (or test) went to this address in the organization, if after `since`. */
+  /**
+   * When the last code (or test) went to this address in the organization, if after `since`: by any
+   * method that reaches the same phone (a code texted and one called to a number are two rings).
+   */
   async lastSendTo(db: Queryable, send: VerificationSend, since: Date): Promise<Date | undefined> {
     const row = await db
       .selectFrom('verification_sends')
       .select((eb) => eb.fn.max('sent_at').as('at'))
       .where('org_id', '=', send.orgId)
-      .where('method', '=', send.method)
+      .where('method', 'in', sameAddressMethods(send.method))
       .where('address', '=', send.address)
       .where('kind', '=', send.kind)
       .where('sent_at', '>', since)

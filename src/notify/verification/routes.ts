@@ -14,7 +14,7 @@ export function registerVerificationRoutes(app: HttpApp, verification: ContactVe
         tags,
         summary: 'Send a verification code to a contact method',
         description:
-          "Sends a six-digit code by the contact's own channel (a text, or a call that reads it out). It works for 10 minutes; one code a minute to a number (deleting and adding the contact again does not shorten it), and at most 10 codes and test messages an hour to one person's contacts (429 past either). SMS and voice contacts are paged only once verified.",
+          "Sends a six-digit code by the contact's own channel (a text, or a call that reads it out). It works for 10 minutes; one code a minute to a number, texted or called (deleting and adding the contact again does not shorten it), and at most 10 codes and test messages an hour to one person's contacts (429 past either). SMS and voice contacts are paged only once verified; other methods take no code (422).",
         params: ContactParams,
       },
     },

@@ -50,6 +50,30 @@ function addressChanged() {
   );
 }
 
+/**
+ * What a test says. The person's name (free text anyone sets for themselves) only goes to an address a
+ * code proved is theirs: an email contact needs no proof, so a name there would let anyone have Vigil's
+ * trusted sender mail any mailbox a text of their choosing. Whoever gets an unexpected one is told why.
+ */
+export function testNotice(contact: ContactMethodRow, user: UserRow): Notice {
+  const label = destinationLabel(contact.method);
+  const proven = requiresVerification(contact.method) && contact.verified_at !== null;
+  if (proven) {
+    return {
+      subject: 'Vigil test message',
+      text: `This is a test of ${user.full_name || user.username}'s ${label} contact. Pages for alerts will come like this.`,
+    };
+  }
+  const text = `This is a test of a contact method (${label}) in Vigil. Pages for alerts will come like this.`;
+  return {
+    subject: 'Vigil test message',
+    text:
+      contact.method === 'email'
+        ? `${text}\n\nVigil is an on-call alerting service. If you did not expect this message, someone may have entered this address by mistake: you need do nothing, and you can ignore it.`
+        : text,
+  };
+}
+
 function noCodeWaiting() {
   return invalid(
     'There is no code waiting for this contact, or it has expired: send a new one (send-verification).',
@@ -110,7 +134,7 @@ export function createContactVerification(deps: ContactVerificationDeps) {
       const wait = secondsUntil(last.getTime() + RESEND_AFTER_MS, now);
       throw rateLimited(
         send.kind === 'code'
-          ? `A code was sent to this address less than a minute ago (perhaps to a contact since deleted): wait ${wait} s.`
+          ? `A code was sent to this address less than a minute ago (perhaps to another contact with it, by text or call, or to one since deleted): wait ${wait} s.`
           : `A test was sent to this contact less than a minute ago: wait ${wait} s.`,
         wait,
       );
@@ -157,6 +181,13 @@ export function createContactVerification(deps: ContactVerificationDeps) {
   return {
     async sendCode(p: Principal, identifier: string, contactId: string): Promise<{ expiresAt: Date }> {
       const { user, contact } = await deps.contactToManage(p, identifier, contactId);
+      // A code proves a number before it is paged; other methods are paged as they are, and a code to an
+      // email address nobody proved would only be Vigil mailing whoever was named.
+      if (!requiresVerification(contact.method)) {
+        throw invalid(
+          `${destinationLabel(contact.method)} contacts need no verification: they are paged as they are. Send a test instead (POST …/contacts/{contactId}/test).`,
+        );
+      }
       const channel = channelOf(contact);
       const now = clock.now();
       const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
@@ -276,10 +307,7 @@ export function createContactVerification(deps: ContactVerificationDeps) {
         await repo.lockSends(tx, sending);
         return countSend(tx, sending, now);
       });
-      const providerId = await sendCounted(counted, channel, contact, user, {
-        subject: 'Vigil test message',
-        text: `This is a test of ${user.full_name || user.username}'s ${destinationLabel(contact.method)} contact. Pages for alerts will come like this.`,
-      });
+      const providerId = await sendCounted(counted, channel, contact, user, testNotice(contact, user));
       return providerId ? { providerId } : {};
     },
   };

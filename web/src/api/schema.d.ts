@@ -1979,7 +1979,7 @@ export interface paths {
     put?: never;
     /**
      * Subscribe this device to the caller's pages (again: updates its keys)
-     * @description The body is PushSubscription.toJSON() with a name for the device. The device becomes a mobile contact method and, unless the first "create-alert" rule already has one, a step of that rule.
+     * @description The body is PushSubscription.toJSON() with a name for the device. The device becomes a mobile contact method and, unless the first "create-alert" rule already has one, a step of that rule. A new device needs the contacts-edit right (403 when a custom role takes it away); without notification-rules-edit the device is added but no rule step.
      */
     post: {
       parameters: {
@@ -2073,7 +2073,7 @@ export interface paths {
     get?: never;
     put?: never;
     post?: never;
-    /** Remove a device (its own person, or an organization admin) */
+    /** Remove a device (its person, with contacts-edit; an org admin; an owner's: an owner) */
     delete: {
       parameters: {
         query?: never;
