@@ -331,7 +331,7 @@ export interface SnsSubscriptionsTable {
   integration_id: string;
   topic_arn: string;
   subscription_arn: string | null;
-  status: 'confirmed' | 'unsubscribed';
+  status: 'confirmed' | 'unsubscribed' | 'pending';
   updated_at: Timestamp;
 }
 

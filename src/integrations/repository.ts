@@ -7,6 +7,9 @@ import { ECHO_WINDOW_MS } from './securityhub/echo-window.js';
 
 /** The SQL for integrations, their SNS subscriptions and their payload log. */
 
+/** What is recorded of a topic's SNS subscription; `pending` while a confirmation is in flight. */
+export type SnsSubscriptionStatus = 'confirmed' | 'unsubscribed' | 'pending';
+
 /** A delivery in the payload log; the body only when it was asked for. */
 export interface PayloadRow {
   id: string;
@@ -177,6 +180,90 @@ export const integrationsRepository = {
         }),
       )
       .execute();
+  },
+
+  /**
+   * Marks the topic `pending` before its SubscribeURL is fetched, unless it is confirmed already (another
+   * subscription of it delivers). Answers whether it marked it, and what it replaced, to put back when the
+   * confirmation fails.
+   */
+  async beginConfirmation(
+    db: Queryable,
+    integrationId: string,
+    topicArn: string,
+  ): Promise<{ marked: boolean; previous: SnsSubscriptionStatus | null }> {
+    // One statement: what it replaced is read in the same snapshot as the mark is made.
+    const { rows } = await sql<{ previous: SnsSubscriptionStatus | null; marked: boolean }>`
+      WITH previous AS (
+        SELECT status FROM sns_subscriptions WHERE integration_id = ${integrationId} AND topic_arn = ${topicArn}
+      ), marked AS (
+        INSERT INTO sns_subscriptions (integration_id, topic_arn, status)
+        VALUES (${integrationId}, ${topicArn}, 'pending')
+        ON CONFLICT (integration_id, topic_arn) DO UPDATE SET status = 'pending', updated_at = ${new Date()}
+          WHERE sns_subscriptions.status <> 'confirmed'
+        RETURNING 1
+      )
+      SELECT (SELECT status FROM previous) AS previous, EXISTS (SELECT 1 FROM marked) AS marked
+    `.execute(db);
+    const row = rows[0];
+    return { marked: row?.marked === true, previous: row?.previous ?? null };
+  },
+
+  /** Puts back what a failed confirmation replaced, unless something else has settled the topic since. */
+  async abandonConfirmation(
+    db: Queryable,
+    integrationId: string,
+    topicArn: string,
+    previous: SnsSubscriptionStatus | null,
+  ): Promise<void> {
+    await (
+      previous === null || previous === 'pending'
+        ? sql`DELETE FROM sns_subscriptions
+            WHERE integration_id = ${integrationId} AND topic_arn = ${topicArn} AND status = 'pending'`
+        : sql`UPDATE sns_subscriptions SET status = ${previous}, updated_at = ${new Date()}
+            WHERE integration_id = ${integrationId} AND topic_arn = ${topicArn} AND status = 'pending'`
+    ).execute(db);
+  },
+
+  /** A topic being confirmed becomes confirmed; false when it was not pending. */
+  async confirmPending(db: Queryable, integrationId: string, topicArn: string): Promise<boolean> {
+    const result = await sql`
+      UPDATE sns_subscriptions SET status = 'confirmed', updated_at = ${new Date()}
+      WHERE integration_id = ${integrationId} AND topic_arn = ${topicArn} AND status = 'pending'
+    `.execute(db);
+    return (result.numAffectedRows ?? 0n) > 0n;
+  },
+
+  /**
+   * Records that SNS removed `subscriptionArn` (null: unknown) of the topic. The topic is left confirmed
+   * when the subscription recorded as confirmed is known to be another one: an earlier subscription's
+   * removal (CloudFormation replacing the subscription, a domain move) must not shut off the live one.
+   */
+  async unsubscribeTopic(
+    tx: Tx,
+    integrationId: string,
+    topicArn: string,
+    subscriptionArn: string | null,
+  ): Promise<{ unsubscribed: true } | { unsubscribed: false; live: string }> {
+    const row = await tx
+      .selectFrom('sns_subscriptions')
+      .select(['status', 'subscription_arn'])
+      .where('integration_id', '=', integrationId)
+      .where('topic_arn', '=', topicArn)
+      .forUpdate()
+      .executeTakeFirst();
+    const live = row?.status === 'confirmed' ? row.subscription_arn : null;
+    if (live !== null && subscriptionArn !== null && live !== subscriptionArn) {
+      return { unsubscribed: false, live };
+    }
+    await integrationsRepository.setSubscription(
+      tx,
+      integrationId,
+      topicArn,
+      'unsubscribed',
+      subscriptionArn,
+    );
+    return { unsubscribed: true };
   },
 
   async isConfirmedTopic(db: Queryable, integrationId: string, topicArn: string): Promise<boolean> {

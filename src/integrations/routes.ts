@@ -619,6 +619,10 @@ export function registerIntegrationRoutes(
             keyInHeader: request.query.apiKey === undefined && headerKey !== undefined,
             contentType: request.headers['content-type'],
             body,
+            subscriptionArn:
+              typeof request.headers['x-amz-sns-subscription-arn'] === 'string'
+                ? request.headers['x-amz-sns-subscription-arn']
+                : undefined,
           },
           request.id,
         );

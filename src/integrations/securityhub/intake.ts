@@ -37,6 +37,11 @@ export interface IntakeRequest {
   keyInHeader: boolean;
   contentType: string | undefined;
   body: string;
+  /**
+   * The x-amz-sns-subscription-arn header: the subscription SNS delivered through (absent on a
+   * SubscriptionConfirmation). An UnsubscribeConfirmation's tells which subscription was removed.
+   */
+  subscriptionArn?: string;
 }
 
 export interface IntakeDeps {
@@ -89,6 +94,7 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
     sync,
     confirmSubscription: deps.confirmSubscription,
     monotonicNow: deps.monotonicNow,
+    log,
   });
 
   /** Why the integration takes no events now: turned off, or disabled by a maintenance. */
@@ -158,6 +164,7 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
   async function handleSns(
     integration: IntegrationWithTeams,
     settings: SecurityHubSettings,
+    request: IntakeRequest,
     received: Received,
     body: unknown,
     options: Options,
@@ -183,7 +190,7 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
         return commit(
           integration,
           delivery,
-          subscriptions.unsubscribed(integration, message, delivery.requestId),
+          subscriptions.unsubscribed(integration, message, delivery.requestId, request.subscriptionArn),
         );
       case 'Notification':
         return notification(integration, settings, delivery, message, options);
@@ -367,7 +374,7 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
     try {
       const settings = securityHubSettings(integration.settings);
       return sns
-        ? await handleSns(integration, settings, received, body, options)
+        ? await handleSns(integration, settings, request, received, body, options)
         : await handleEvent(integration, settings, request, received, body, options);
     } catch (error) {
       // Refused as it came: what it claimed to be, before it was checked.

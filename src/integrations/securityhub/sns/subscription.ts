@@ -1,4 +1,5 @@
 import type { Db, Tx } from '../../../db/database.js';
+import type { Logger } from '../../../logger.js';
 import { storableText } from '../../../db/storable.js';
 import { integrationsRepository as repo, type IntegrationWithTeams } from '../../repository.js';
 import type { SecurityHubSettings } from '../../types.js';
@@ -23,6 +24,7 @@ export interface SubscriptionDeps {
    * topic remembered as confirmed for as long as the step.
    */
   monotonicNow?: () => number;
+  log?: Pick<Logger, 'info'>;
 }
 
 /** The work to store with the delivery, or why the confirmation is refused. */
@@ -37,6 +39,21 @@ const CONFIRMED_TOPICS_REMEMBERED = 10_000;
 
 export function topicAllowed(settings: SecurityHubSettings, topicArn: string): boolean {
   return settings.allowedTopicArns.includes('*') || settings.allowedTopicArns.includes(topicArn);
+}
+
+/**
+ * Which subscription an UnsubscribeConfirmation is about: the x-amz-sns-subscription-arn header, else the
+ * ARN SNS names in the signed Message ("You have chosen to deactivate subscription <arn>."), which is all a
+ * replayed delivery has. Null when neither names a subscription of the message's topic.
+ */
+export function removedSubscriptionArn(message: SnsMessage, headerArn: string | undefined): string | null {
+  const ofTopic = (arn: string | undefined) =>
+    arn !== undefined && arn.length <= 2048 && arn.startsWith(`${message.TopicArn}:`) && !/\s/.test(arn)
+      ? storableText(arn)
+      : null;
+  return (
+    ofTopic(headerArn?.trim()) ?? ofTopic(/\bsubscription (arn:\S+?)\.?(?:\s|$)/.exec(message.Message)?.[1])
+  );
 }
 
 export function createSnsSubscriptions(deps: SubscriptionDeps) {
@@ -61,6 +78,12 @@ export function createSnsSubscriptions(deps: SubscriptionDeps) {
     /**
      * Whether a notification from this topic is taken. Without signature checks the TopicArn proves
      * nothing; it is still a filter when topics are listed.
+     *
+     * A verified notification from a topic being confirmed is taken, and confirms it: SNS delivers as soon
+     * as it has processed the SubscribeURL GET, before Vigil stores `confirmed`, and drops for good what is
+     * refused with a 4xx. It also settles a confirmation whose GET SNS accepted but whose storing failed.
+     * That is safe: the signature proves SNS sent the topic's message to this endpoint URL, whose key the
+     * sender holds, and whoever holds the key could have the topic confirmed anyway.
      */
     async acceptsNotification(
       integration: IntegrationWithTeams,
@@ -68,9 +91,20 @@ export function createSnsSubscriptions(deps: SubscriptionDeps) {
       topicArn: string,
     ): Promise<boolean> {
       const checkTopic = settings.verifySignatures || settings.allowedTopicArns.length > 0;
-      return (
-        !checkTopic || topicAllowed(settings, topicArn) || (await isConfirmedTopic(integration.id, topicArn))
+      if (
+        !checkTopic ||
+        topicAllowed(settings, topicArn) ||
+        (await isConfirmedTopic(integration.id, topicArn))
+      ) {
+        return true;
+      }
+      if (!settings.verifySignatures || !(await repo.confirmPending(db, integration.id, topicArn)))
+        return false;
+      deps.log?.info(
+        { integrationId: integration.id, topicArn },
+        'SNS topic confirmed by a signed notification that came while its confirmation was pending',
       );
+      return true;
     },
 
     /** Confirms with SNS at once; what it stores is left to the caller's transaction. */
@@ -90,22 +124,22 @@ export function createSnsSubscriptions(deps: SubscriptionDeps) {
       const url = message.SubscribeURL ?? '';
       const problem = subscribeUrlProblem(url);
       if (problem) return { ok: false, problem: 'not-allowed', reason: problem };
+      // Stored before the GET, where every process sees it: SNS may deliver the topic's first
+      // notifications before the answer to the GET is back (acceptsNotification).
+      const begun = await repo.beginConfirmation(db, integration.id, message.TopicArn);
+      const failed = async (reason: string): Promise<ConfirmStep> => {
+        if (begun.marked)
+          await repo.abandonConfirmation(db, integration.id, message.TopicArn, begun.previous);
+        return { ok: false, problem: 'confirmation-failed', reason };
+      };
       let answer: { status: number; body: string };
       try {
         answer = await deps.confirmSubscription(url);
       } catch (error) {
-        return {
-          ok: false,
-          problem: 'confirmation-failed',
-          reason: `Confirming the subscription failed: ${(error as Error).message}`,
-        };
+        return failed(`Confirming the subscription failed: ${(error as Error).message}`);
       }
       if (answer.status < 200 || answer.status >= 300) {
-        return {
-          ok: false,
-          problem: 'confirmation-failed',
-          reason: `Confirming the subscription failed: SNS answered ${answer.status}.`,
-        };
+        return failed(`Confirming the subscription failed: SNS answered ${answer.status}.`);
       }
       const found = /<SubscriptionArn>([^<]{1,2048})<\/SubscriptionArn>/.exec(answer.body)?.[1];
       const subscriptionArn = found === undefined ? null : storableText(found);
@@ -138,14 +172,28 @@ export function createSnsSubscriptions(deps: SubscriptionDeps) {
       };
     },
 
-    /** The work to store with an UnsubscribeConfirmation, in the caller's transaction. */
+    /**
+     * The work to store with an UnsubscribeConfirmation, in the caller's transaction. `headerArn` is the
+     * x-amz-sns-subscription-arn header: which subscription was removed.
+     */
     unsubscribed(
       integration: IntegrationWithTeams,
       message: SnsMessage,
       requestId: string,
+      headerArn: string | undefined,
     ): (tx: Tx) => Promise<EventOutcome> {
+      const removed = removedSubscriptionArn(message, headerArn);
       return async (tx) => {
-        await repo.setSubscription(tx, integration.id, message.TopicArn, 'unsubscribed', null);
+        const result = await repo.unsubscribeTopic(tx, integration.id, message.TopicArn, removed);
+        if (!result.unsubscribed) {
+          // The normal end of replacing a subscription: the new one was confirmed, then the old one
+          // deleted. Nothing to page anyone about; the payload log keeps it.
+          return {
+            verdict: 'ignored',
+            reason: `subscription ${removed ?? ''} of ${message.TopicArn} was removed; the confirmed subscription ${result.live} still delivers`,
+            alertIds: [],
+          };
+        }
         confirmedUntil.delete(keyOf(integration.id, message.TopicArn));
         const { alert } = await sync.createAlert(tx, integration, requestId, {
           message: cut(
@@ -157,9 +205,12 @@ export function createSnsSubscriptions(deps: SubscriptionDeps) {
             ALERT_LIMITS.alias,
             '',
           ),
-          description: `SNS reports that the subscription of topic ${message.TopicArn} to this integration was removed. Findings from that topic no longer reach Vigil. If this was not intended, subscribe the endpoint URL to the topic again.`,
+          description: `SNS reports that the subscription${removed ? ` ${removed}` : ''} of topic ${message.TopicArn} to this integration was removed. Findings from that topic no longer reach Vigil. If this was not intended, subscribe the endpoint URL to the topic again.`,
           tags: ['securityhub', 'sns', 'setup'],
-          details: { TopicArn: message.TopicArn },
+          details: {
+            TopicArn: message.TopicArn,
+            ...(removed ? { SubscriptionArn: cut(removed, ALERT_LIMITS.detailValue) } : {}),
+          },
           priority: 'P3',
           source: 'Amazon SNS',
           team: integration.owner_team_id,
