@@ -176,7 +176,7 @@ export function registerHeartbeatRoutes(app: HttpApp, heartbeats: HeartbeatsServ
     schema: {
       tags: ['heartbeats'],
       summary:
-        "Ping a heartbeat: it is alive (closes its expiry's alert); any user's key of the organization, and an API integration's key (whatever its access flags) for its owner team's heartbeats",
+        "Ping a heartbeat: it is alive (closes its expiry's alert); any key of the organization, API integrations' too",
       params: Params,
     },
     handler: async (request, reply) => {

@@ -10344,7 +10344,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Ping a heartbeat: it is alive (closes its expiry's alert); any user's key of the organization, and an API integration's key (whatever its access flags) for its owner team's heartbeats */
+    /** Ping a heartbeat: it is alive (closes its expiry's alert); any key of the organization, API integrations' too */
     get: {
       parameters: {
         query?: never;
@@ -10365,7 +10365,7 @@ export interface paths {
         };
       };
     };
-    /** Ping a heartbeat: it is alive (closes its expiry's alert); any user's key of the organization, and an API integration's key (whatever its access flags) for its owner team's heartbeats */
+    /** Ping a heartbeat: it is alive (closes its expiry's alert); any key of the organization, API integrations' too */
     put: {
       parameters: {
         query?: never;
@@ -10386,7 +10386,7 @@ export interface paths {
         };
       };
     };
-    /** Ping a heartbeat: it is alive (closes its expiry's alert); any user's key of the organization, and an API integration's key (whatever its access flags) for its owner team's heartbeats */
+    /** Ping a heartbeat: it is alive (closes its expiry's alert); any key of the organization, API integrations' too */
     post: {
       parameters: {
         query?: never;
@@ -10410,7 +10410,7 @@ export interface paths {
     delete?: never;
     options?: never;
     head?: never;
-    /** Ping a heartbeat: it is alive (closes its expiry's alert); any user's key of the organization, and an API integration's key (whatever its access flags) for its owner team's heartbeats */
+    /** Ping a heartbeat: it is alive (closes its expiry's alert); any key of the organization, API integrations' too */
     patch: {
       parameters: {
         query?: never;
