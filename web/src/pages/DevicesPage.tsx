@@ -15,10 +15,12 @@ import { notifications } from '@mantine/notifications';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { ApiError, messageOf } from '../api/client';
+import { consoleApi } from '../api/console';
 import { DEVICES_KEY, pushApi, type PushDevice } from '../api/push';
 import { ErrorPanel } from '../components/ErrorPanel';
 import { FormError } from '../components/FormError';
 import { PageTitle } from '../components/PageTitle';
+import { devicesOffer, type DevicesOffer, type RightsAnswer } from '../lib/deviceRights';
 import {
   defaultDeviceName,
   isAppleMobile,
@@ -29,6 +31,7 @@ import {
   turnOnPush,
 } from '../lib/push';
 import { ago, when } from '../lib/time';
+import { useSession } from '../session';
 
 const THIS_DEVICE_KEY = ['push', 'thisDevice'] as const;
 
@@ -130,7 +133,31 @@ function SetupProblem({ error }: { error: unknown }) {
   );
 }
 
-function ThisDevice({ isOn }: { isOn: boolean }) {
+/** A role without contacts-edit: the server refuses a new device, and removing one (a device is a contact method). */
+function AdminManagesDevices() {
+  return (
+    <Alert color="blue" title="An admin manages your devices">
+      <Text size="sm">
+        Your role does not let you change your contact methods, and a device is one: you can not add a device
+        or remove one here. Ask an admin to add or remove your devices.
+      </Text>
+    </Alert>
+  );
+}
+
+/** A role without notification-rules-edit: a new device is subscribed, but no rule pages it yet. */
+function NoRuleStep() {
+  return (
+    <Alert color="yellow" title="A new device is not added to a notification rule">
+      <Text size="sm">
+        Your role does not let you change your notification rules, so a device you add here is not added to
+        one, and Vigil does not page it until an admin adds it to one of your notification rules.
+      </Text>
+    </Alert>
+  );
+}
+
+function ThisDevice({ isOn, offer }: { isOn: boolean; offer: DevicesOffer }) {
   const queryClient = useQueryClient();
   const [name, setName] = useState(defaultDeviceName);
   const support = pushSupport();
@@ -142,11 +169,16 @@ function ThisDevice({ isOn }: { isOn: boolean }) {
       notifications.show({
         color: 'teal',
         title: 'Notifications are on',
-        message: `Vigil will page “${device.deviceName}” as your notification rules say.`,
+        message: offer.noRuleStep
+          ? `“${device.deviceName}” is added, but to no notification rule: an admin has to add it to one before Vigil pages it.`
+          : `Vigil will page “${device.deviceName}” as your notification rules say.`,
       });
     },
   });
 
+  // Neither offered nor explained as a browser problem: nothing could be added here anyway.
+  if (offer.form === 'none') return <AdminManagesDevices />;
+  if (offer.form === 'wait') return <Skeleton height={72} aria-label="Loading what you may change" />;
   if (support !== 'supported') return <SetupProblem error={new PushSetupError(support, '')} />;
 
   const submit = (event: FormEvent) => {
@@ -161,6 +193,7 @@ function ThisDevice({ isOn }: { isOn: boolean }) {
           <Text size="sm">It is marked “This device” below. To stop them here, remove it from the list.</Text>
         </Alert>
       ) : null}
+      {offer.noRuleStep ? <NoRuleStep /> : null}
       {blocked && !turnOn.error ? (
         <Alert color="yellow" title="Notifications are blocked for this site">
           <AllowAgain />
@@ -191,7 +224,7 @@ function ThisDevice({ isOn }: { isOn: boolean }) {
   );
 }
 
-function DeviceItem({ device, mine }: { device: PushDevice; mine: boolean }) {
+function DeviceItem({ device, mine, removable }: { device: PushDevice; mine: boolean; removable: boolean }) {
   const queryClient = useQueryClient();
   const remove = useMutation({
     mutationFn: () => removeDevice(device.id),
@@ -234,17 +267,19 @@ function DeviceItem({ device, mine }: { device: PushDevice; mine: boolean }) {
             )}
           </Text>
         </Stack>
-        <Button
-          variant="light"
-          color="red"
-          size="xs"
-          loading={remove.isPending}
-          onClick={() => remove.mutate()}
-          style={{ flex: 'none' }}
-          aria-label={`Remove ${device.deviceName}`}
-        >
-          Remove
-        </Button>
+        {removable ? (
+          <Button
+            variant="light"
+            color="red"
+            size="xs"
+            loading={remove.isPending}
+            onClick={() => remove.mutate()}
+            style={{ flex: 'none' }}
+            aria-label={`Remove ${device.deviceName}`}
+          >
+            Remove
+          </Button>
+        ) : null}
       </Group>
     </Card>
   );
@@ -255,6 +290,15 @@ export default function DevicesPage() {
   const mine = useQuery({ queryKey: THIS_DEVICE_KEY, queryFn: thisDeviceId });
   const mineId = mine.data ?? null;
   const isOn = mineId !== null && (devices.data ?? []).some((d) => d.id === mineId);
+  const userId = useSession().user.id;
+  // What the server lets the person change of their own contact methods and rules, by its own checks:
+  // buttons it would refuse with a 403 are not offered.
+  const rights = useQuery({
+    queryKey: ['person-rights', userId],
+    queryFn: () => consoleApi.personRights(userId),
+  });
+  const answer: RightsAnswer = rights.isError ? 'unknown' : (rights.data ?? 'pending');
+  const offer = devicesOffer(answer, isOn);
 
   return (
     <Stack gap="lg" maw={760}>
@@ -270,7 +314,7 @@ export default function DevicesPage() {
         <Title order={2} size="h3" id="this-device" mb="sm">
           This device
         </Title>
-        <ThisDevice isOn={isOn} />
+        <ThisDevice isOn={isOn} offer={offer} />
       </section>
       <section aria-labelledby="your-devices">
         <Title order={2} size="h3" id="your-devices" mb="sm">
@@ -283,10 +327,14 @@ export default function DevicesPage() {
         ) : devices.data.length === 0 ? (
           <Text c="dimmed">No device gets your notifications yet.</Text>
         ) : (
-          <Stack component="ul" gap="xs" style={{ listStyle: 'none', padding: 0, margin: 0 }}>
-            {devices.data.map((d) => (
-              <DeviceItem key={d.id} device={d} mine={d.id === mineId} />
-            ))}
+          <Stack gap="xs">
+            {/* Said above already when this device's form is not offered. */}
+            {offer.adminManagesDevices && offer.form !== 'none' ? <AdminManagesDevices /> : null}
+            <Stack component="ul" gap="xs" style={{ listStyle: 'none', padding: 0, margin: 0 }}>
+              {devices.data.map((d) => (
+                <DeviceItem key={d.id} device={d} mine={d.id === mineId} removable={offer.remove} />
+              ))}
+            </Stack>
           </Stack>
         )}
       </section>
