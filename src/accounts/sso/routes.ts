@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import type { FastifyRequest } from 'fastify';
+import * as oidc from 'openid-client';
 import { isDomainError } from '../../errors.js';
 import { principalOf, type HttpApp } from '../../http/server.js';
 import {
@@ -34,6 +35,29 @@ const Settings = Type.Object({
 function signInPageFor(request: FastifyRequest, error: Error): string {
   const failure: SsoFailure = error instanceof SsoSignInError ? error.failure : 'sso_failed';
   request.log.info({ failure, reason: error.message }, 'a single sign-on did not complete');
+  return `/sign-in?error=${failure}`;
+}
+
+/**
+ * Whether an error came from talking to the provider: its address unreachable or too slow (fetch's
+ * TypeError, a timeout), or its answer not what OpenID Connect says (openid-client's ClientError).
+ */
+function isProviderError(error: unknown): boolean {
+  if (error instanceof oidc.ClientError) return true;
+  if (error instanceof TypeError && error.message === 'fetch failed') return true;
+  return error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+}
+
+/**
+ * The sign-in page for an error that is not the domain's, such as the provider's discovery document
+ * unreadable when the cached one has expired (or Vigil restarted during a sign-in). The browser is in
+ * the middle of a trip through redirects, where a JSON 500 would strand the person on a raw error page: it
+ * lands on the sign-in page with a code instead, and the operator gets the whole error at error level,
+ * as an unexpected error of any other route would be logged.
+ */
+function signInPageForUnexpected(request: FastifyRequest, error: unknown): string {
+  const failure: SsoFailure = isProviderError(error) ? 'sso_provider_unreachable' : 'sso_failed';
+  request.log.error({ err: error, failure }, 'a single sign-on failed with an unexpected error');
   return `/sign-in?error=${failure}`;
 }
 
@@ -138,7 +162,7 @@ export function registerSsoRoutes(app: HttpApp, deps: { sso: SsoService; secureC
         reply.header('set-cookie', ssoStateCookie(started.state, started.maxAgeSeconds, secureCookies));
         return reply.redirect(started.url);
       } catch (error) {
-        if (!isDomainError(error)) throw error;
+        if (!isDomainError(error)) return reply.redirect(signInPageForUnexpected(request, error));
         return reply.redirect(signInPageFor(request, error));
       }
     },
@@ -155,7 +179,7 @@ export function registerSsoRoutes(app: HttpApp, deps: { sso: SsoService; secureC
         reply.header('set-cookie', sessionCookie(done.token, done.maxAgeSeconds, secureCookies));
         return reply.redirect(done.returnTo);
       } catch (error) {
-        if (!isDomainError(error)) throw error;
+        if (!isDomainError(error)) return reply.redirect(signInPageForUnexpected(request, error));
         return reply.redirect(signInPageFor(request, error));
       }
     },

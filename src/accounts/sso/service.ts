@@ -71,6 +71,7 @@ export const SSO_FAILURES = [
   'sso_no_email',
   'sso_email_unverified',
   'sso_not_a_user',
+  'sso_provider_unreachable',
   'sso_failed',
 ] as const;
 export type SsoFailure = (typeof SSO_FAILURES)[number];

@@ -284,4 +284,45 @@ describe('single sign-on through OpenID Connect', () => {
     assert.equal((await server.call('DELETE', '/api/console/sso')).status, 204);
     assert.equal((await server.call('GET', '/api/console/sso')).status, 404);
   });
+
+  it('sends the browser to the sign-in page, not a JSON 500, when the provider cannot be reached', async () => {
+    const saved = await server.call('PUT', '/api/console/sso', {
+      issuer: provider.issuer,
+      clientId: provider.clientId,
+      clientSecret: provider.clientSecret,
+      label: 'Acme SSO',
+    });
+    assert.equal(saved.status, 200, JSON.stringify(saved.body));
+    // A sign-in started while the provider answered: its state cookie and the state the provider got.
+    const started = await fetch(`${server.url}/api/console/sso/start?organizationId=${orgId}`, {
+      redirect: 'manual',
+    });
+    assert.equal(started.status, 302);
+    const state = new URL(started.headers.get('location') ?? '').searchParams.get('state');
+    assert.ok(state);
+    const [stateCookie = ''] = started.headers.getSetCookie()[0]?.split(';') ?? [];
+
+    // Then the provider is gone: an issuer whose discovery document must be read again (as when the
+    // cached one has expired, or Vigil restarted mid sign-in) at a port nothing listens on.
+    const closed = await freePort();
+    await server.app.context.db
+      .updateTable('organization_sso')
+      .set({ issuer: `http://127.0.0.1:${closed}` })
+      .where('org_id', '=', orgId)
+      .execute();
+
+    const start = await fetch(`${server.url}/api/console/sso/start?organizationId=${orgId}`, {
+      redirect: 'manual',
+    });
+    assert.equal(start.status, 302, await start.text());
+    assert.equal(start.headers.get('location'), '/sign-in?error=sso_provider_unreachable');
+
+    const back = await fetch(`${server.url}/api/console/sso/callback?code=a-code&state=${state}`, {
+      redirect: 'manual',
+      headers: { cookie: stateCookie },
+    });
+    assert.equal(back.status, 302, await back.text());
+    assert.equal(back.headers.get('location'), '/sign-in?error=sso_provider_unreachable');
+    assert.ok(!back.headers.getSetCookie().some((c) => c.startsWith('vigil_session=')), 'no session is set');
+  });
 });

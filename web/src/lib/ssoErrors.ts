@@ -19,6 +19,8 @@ export const SSO_ERROR_MESSAGES = {
     'The sign-in provider did not say your email address is verified (email_verified): verify it there, or ask an admin to have the provider send the claim.',
   sso_not_a_user:
     'The email address the sign-in provider gave is not a user of this organization in Vigil: ask an admin to add or invite you.',
+  sso_provider_unreachable:
+    'The single sign-on provider could not be reached: try again in a minute, or sign in with your password.',
   sso_failed: 'Single sign-on did not complete: sign in again, or sign in with your password.',
 } as const;
 
