@@ -256,10 +256,13 @@ export function registerLiveAlertRoutes(app: HttpApp, feed: AlertFeed, options: 
             return;
           }
         }
-        // An alert whose owner, responders or teams changed and that the caller does not see now may be
-        // one they saw before: their list is read again, as `more` names no alert they may not see.
-        const more = change.more || (change.sight === true && ids.length < change.ids.length);
-        if (ids.length > 0 || more) send('alerts', { ids, more, position });
+        // Told only against the alerts as they are now: one that left the caller's sight without being
+        // deleted (assigned away, responders, teams or visibleTo changed) is not told to them. The console
+        // drops it from its list at the list's next read (another change told to it, the window's focus,
+        // the page opened again), and its page, read again, says it does not exist. Telling them would
+        // need each alert's former state on every update, and would have every such caller read
+        // everything again whenever any alert's owner changed (migration 0062).
+        if (ids.length > 0 || change.more) send('alerts', { ids, more: change.more, position });
       };
 
       // One change at a time, so that the browser hears of them in the order they happened; and only

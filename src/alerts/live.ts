@@ -18,11 +18,6 @@ export interface AlertsChanged {
   ids: string[];
   /** More alerts changed than `ids` names: refresh everything. */
   more: boolean;
-  /**
-   * Who may see some of them changed (their owner, responders, teams or visibleTo, migration 0062): a
-   * viewer who no longer sees one may have been showing it, and must read their list again.
-   */
-  sight?: boolean;
 }
 
 export interface AlertFeedSubscription {
@@ -82,15 +77,11 @@ function parseAnnouncement(payload: string): { org: string; change: AlertsChange
   try {
     const value: unknown = JSON.parse(payload);
     if (typeof value !== 'object' || value === null) return undefined;
-    const { org, ids, more, sight } = value as Record<string, unknown>;
+    const { org, ids, more } = value as Record<string, unknown>;
     if (typeof org !== 'string' || !Array.isArray(ids)) return undefined;
     return {
       org,
-      change: {
-        ids: ids.filter((id): id is string => typeof id === 'string'),
-        more: more === true,
-        ...(sight === true ? { sight: true } : {}),
-      },
+      change: { ids: ids.filter((id): id is string => typeof id === 'string'), more: more === true },
     };
   } catch {
     return undefined;

@@ -2,21 +2,19 @@ import { sql, type Kysely } from 'kysely';
 
 /**
  * The console's live feed (migrations 0011, 0041, 0059) told only of alert rows that changed, and a
- * stream tells each viewer only the alerts they may see as they are now. Two changes of who may see an
- * alert went untold:
+ * stream tells each viewer only the alerts they may see as they are now. A page makes the alert its
+ * recipient's (alerts/repository.ts `isTheirs` counts the notifications of a user) without the alert
+ * row changing, so the paged on-call's open list never showed it. A statement adding notifications for
+ * users now announces their alerts, as an alert change is announced (the same payload, up to 100 ids
+ * per organization and `more` beyond): only while a console listens, as for the others, and
+ * statement-level, so a batch costs one notification per organization.
  *
- * - A page makes the alert its recipient's (alerts/repository.ts `isTheirs` counts the notifications
- *   of a user) without the alert row changing: the paged on-call's open list never showed it. A
- *   statement adding notifications for users now announces their alerts, as an alert change is
- *   announced (the same payload, up to 100 ids per organization and `more` beyond).
- * - An update that takes an alert out of a viewer's sight (another owner, responders, teams,
- *   visibleTo) was filtered against the alert's new state, so that viewer heard nothing and kept it.
- *   An update's announcement now says `sight: true` when one of those columns changed, and a stream
- *   that sees only some alerts says `more` (read everything again, naming nothing) when such a change
- *   is not one it may see now (alerts/live-routes.ts).
- *
- * Both only while a console listens, as for the others; statement-level, so a batch costs one
- * notification per organization.
+ * An alert that leaves a viewer's sight (assigned away, responders, teams or visibleTo changed) is
+ * still not announced to them: the alerts update trigger stays as 0011 and 0041 left it. Telling them
+ * would need the rows as they were (an OLD TABLE, which PostgreSQL fills on every update even with no
+ * console open, as the trigger's early return comes after it is filled) and would make every viewer
+ * who sees only some alerts read their list again whenever any alert's owner changed, an acknowledge
+ * of an unowned alert included. Their list drops it at its next read (alerts/live-routes.ts `tell`).
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
@@ -44,51 +42,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     CREATE TRIGGER notifications_announce_insert AFTER INSERT ON notifications
       REFERENCING NEW TABLE AS paged_notifications FOR EACH STATEMENT
       EXECUTE FUNCTION vigil_announce_paged_alerts();
-
-    CREATE FUNCTION vigil_announce_updated_alerts() RETURNS trigger LANGUAGE plpgsql AS $$
-    DECLARE
-      changed_org record;
-    BEGIN
-      IF NOT EXISTS (SELECT 1 FROM alert_feed_wishes) THEN
-        RETURN NULL;
-      END IF;
-      -- The columns that decide who sees an alert (alerts/repository.ts, isTheirs and isIntegrations).
-      FOR changed_org IN
-        SELECT changed.org_id, (array_agg(changed.id))[1:100] AS ids, count(*) AS n,
-          bool_or(
-            changed.owner IS DISTINCT FROM was.owner
-            OR changed.responders IS DISTINCT FROM was.responders
-            OR changed.team_ids IS DISTINCT FROM was.team_ids
-            OR changed.visible_to IS DISTINCT FROM was.visible_to
-            OR changed.integration_id IS DISTINCT FROM was.integration_id
-          ) AS sight
-        FROM changed_alerts changed JOIN old_alerts was ON was.id = changed.id
-        GROUP BY changed.org_id
-      LOOP
-        PERFORM pg_notify(
-          'vigil_alerts',
-          json_build_object(
-            'org', changed_org.org_id, 'ids', changed_org.ids, 'more', changed_org.n > 100,
-            'sight', changed_org.sight
-          )::text
-        );
-      END LOOP;
-      RETURN NULL;
-    END
-    $$;
-    DROP TRIGGER alerts_announce_update ON alerts;
-    CREATE TRIGGER alerts_announce_update AFTER UPDATE ON alerts
-      REFERENCING OLD TABLE AS old_alerts NEW TABLE AS changed_alerts FOR EACH STATEMENT
-      EXECUTE FUNCTION vigil_announce_updated_alerts();
   `.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`
-    DROP TRIGGER alerts_announce_update ON alerts;
-    CREATE TRIGGER alerts_announce_update AFTER UPDATE ON alerts
-      REFERENCING NEW TABLE AS changed_alerts FOR EACH STATEMENT EXECUTE FUNCTION vigil_announce_alerts();
-    DROP FUNCTION vigil_announce_updated_alerts();
     DROP TRIGGER notifications_announce_insert ON notifications;
     DROP FUNCTION vigil_announce_paged_alerts();
   `.execute(db);
