@@ -78,13 +78,13 @@ export const accountsRepository = {
     return query.execute();
   },
 
-  async findKey(db: Queryable, orgId: string, id: string) {
-    return db
-      .selectFrom('api_keys')
-      .selectAll()
-      .where('org_id', '=', orgId)
-      .where('id', '=', id)
-      .executeTakeFirst();
+  /**
+   * `lock` 'key share' holds the key's row until the caller's transaction ends: a delete (a holder blocked,
+   * or the key revoked) waits for it, and one committed meanwhile leaves nothing to find.
+   */
+  async findKey(db: Queryable, orgId: string, id: string, lock?: 'key share') {
+    const query = db.selectFrom('api_keys').selectAll().where('org_id', '=', orgId).where('id', '=', id);
+    return (lock === 'key share' ? query.forKeyShare() : query).executeTakeFirst();
   },
 
   async deleteKey(db: Queryable, orgId: string, id: string): Promise<boolean> {

@@ -384,8 +384,23 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
     return [...new Set([...(used?.holders ?? [null]), caller])];
   }
 
+  /**
+   * holdersOf, read in `q`'s transaction with `p`'s key locked (FOR KEY SHARE) until it ends, so that
+   * deleting it (blocking a holder does) waits; undefined when the key is gone, deleted since the request
+   * was authenticated: its holders are no longer known, and one of them may be the person let go.
+   */
+  async function lockHoldersOf(q: Queryable, p: Principal): Promise<(string | null)[] | undefined> {
+    const caller = p.userId ?? null;
+    if (p.apiKeyId === '') return [caller];
+    const used = await repo.findKey(q, p.orgId, p.apiKeyId, 'key share');
+    if (!used) return undefined;
+    // A key from before keys had holders: someone not known holds it.
+    return [...new Set([...(used.holders ?? [null]), caller])];
+  }
+
   return {
     holdersOf,
+    lockHoldersOf,
 
     /** Finds the principal for an API key, or undefined. Blocked users' keys do not authenticate. */
     async authenticate(key: string): Promise<Principal | undefined> {

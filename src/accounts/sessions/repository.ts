@@ -350,17 +350,30 @@ export const sessionsRepository = {
 
   /**
    * The role and blocked state of these users, their rows locked (FOR SHARE) until the transaction ends:
-   * a block, demotion or delete (which lock the row FOR UPDATE) waits for it, or it for them.
+   * a block, demotion or delete (which lock the row FOR UPDATE) waits for it, or it for them. The owners
+   * among them first, then the others, each in id order: a block, demotion or delete locks every owner
+   * (lockOwners, in id order) before its person, and locking in another order would deadlock with it.
    */
   async lockStandingOf(q: Queryable, userIds: string[]) {
     if (userIds.length === 0) return [];
+    const lock = (ownersOnly: boolean) => {
+      let query = q.selectFrom('users').select(['id', 'role', 'blocked']).where('id', 'in', userIds);
+      if (ownersOnly) query = query.where('role', '=', 'owner');
+      return query.orderBy('id').forShare().execute();
+    };
+    await lock(true);
+    // Those already locked above are this transaction's, so only the others are waited for here.
+    return lock(false);
+  },
+
+  /** A link's person and whether it was used, its row locked (FOR UPDATE) until the transaction ends. */
+  async lockAccountToken(q: Queryable, tokenHash: Buffer) {
     return q
-      .selectFrom('users')
-      .select(['id', 'role', 'blocked'])
-      .where('id', 'in', userIds)
-      .orderBy('id')
-      .forShare()
-      .execute();
+      .selectFrom('account_tokens')
+      .select(['user_id', 'used_at'])
+      .where('token_hash', '=', tokenHash)
+      .forUpdate()
+      .executeTakeFirst();
   },
 
   /** Removes ended sessions, old failures and spent or expired link tokens; how many rows went. */

@@ -4,7 +4,7 @@ import { principalOfUser } from '../user-principal.js';
 import type { Db, Queryable } from '../../db/database.js';
 import { lockNames } from '../../db/advisory-locks.js';
 import type { OrgPlan, UserRole } from '../../db/schema.js';
-import { conflict, forbidden, rateLimited, unauthenticated } from '../../errors.js';
+import { conflict, forbidden, rateLimited, unauthenticated, type DomainError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { Clock } from '../../work/clock.js';
 import { QUEUES } from '../../work/queue-names.js';
@@ -216,28 +216,55 @@ export function createSessionsService(deps: {
   /**
    * Records who a link that could not be emailed is handed to: the caller, and for an API key everyone who
    * holds it. Whoever has the link can set the person's password without signing in, so it is spent when
-   * one of them is blocked, deleted or demoted (accounts/service.ts). Checked with their rows locked: one
-   * let go since the request was authenticated would get a link nothing spends; it is spent now instead.
+   * one of them is blocked, deleted or demoted (accounts/service.ts). Checked with their rows, the key's and
+   * the invitee's locked: one let go since the request was authenticated, the key deleted meanwhile (as
+   * blocking a holder deletes it) or an invitee made an owner meanwhile would leave a link in hands nothing
+   * spends it for; it is spent now instead.
    */
-  async function handOver(p: Principal, hash: Buffer, forOwner: boolean): Promise<void> {
-    const givenTo = await accounts.holdersOf(p);
-    const known = [...new Set(givenTo.filter((id): id is string => id !== null))];
-    // As invite's own checks: owners and admins may hold an invitation's link, only owners an owner's.
-    const mayHold = (role: UserRole) => role === 'owner' || (role === 'admin' && !forOwner);
-    const handed = await db.transaction().execute(async (tx) => {
-      const standing = await repo.lockStandingOf(tx, known);
-      if (standing.length !== known.length || standing.some((u) => u.blocked || !mayHold(u.role))) {
+  async function handOver(p: Principal, hash: Buffer, userId: string): Promise<void> {
+    const isId = (id: string | null): id is string => id !== null;
+    // Only whose rows to lock: who holds the key is read again below, with it locked.
+    const lockFirst = [...new Set([...(await accounts.holdersOf(p)).filter(isId), userId])];
+    const refusal = await db.transaction().execute(async (tx) => {
+      const standing = new Map((await repo.lockStandingOf(tx, lockFirst)).map((u) => [u.id, u]));
+      // The key after the people, as a block or demotion locks them before it deletes the keys they hold.
+      const givenTo = await accounts.lockHoldersOf(tx, p);
+      const token = await repo.lockAccountToken(tx, hash);
+      const refuse = async (error: DomainError) => {
         await repo.spendAccountToken(tx, hash, clock.now());
-        return false;
-      }
+        return error;
+      };
+      // The invitee's role now, not as read before the link existed: a promotion to owner since then spent
+      // the links it saw, not this one.
+      const invitee = standing.get(userId);
+      if (!token || token.used_at !== null || !invitee) return refuse(linkSpent());
+      if (!givenTo) return refuse(keyRevoked());
+      // As invite's own checks: owners and admins may hold an invitation's link, only owners an owner's.
+      const mayHold = (role: UserRole) => role === 'owner' || (role === 'admin' && invitee.role !== 'owner');
+      // A holder not locked above is one deleted meanwhile.
+      const letGo = (id: string) => {
+        const holder = standing.get(id);
+        return !holder || holder.blocked || !mayHold(holder.role);
+      };
+      if (givenTo.filter(isId).some(letGo)) return refuse(mayNotHold());
       await repo.giveAccountToken(tx, hash, givenTo);
-      return true;
+      return undefined;
     });
-    if (!handed)
-      throw forbidden(
-        'The invitation could not be emailed, and its link is not handed over: this key or account may no longer invite people. Ask an admin.',
-      );
+    if (refusal) throw refusal;
   }
+
+  const linkSpent = () =>
+    conflict(
+      'The invitation could not be emailed, and its link was replaced or spent meanwhile (another invitation, or the person made an owner): invite them again.',
+    );
+  const keyRevoked = () =>
+    forbidden(
+      'The invitation could not be emailed, and its link is not handed over: the API key used was revoked meanwhile. Ask an admin.',
+    );
+  const mayNotHold = () =>
+    forbidden(
+      'The invitation could not be emailed, and its link is not handed over: this key or account may no longer invite people. Ask an admin.',
+    );
 
   const linkUnusable = () =>
     unauthenticated(
@@ -440,7 +467,7 @@ export function createSessionsService(deps: {
         hoursValid: INVITATION_HOURS,
       });
       if (emailed) return { userId, emailed };
-      await handOver(p, hash, (existing?.role ?? input.role) === 'owner');
+      await handOver(p, hash, userId);
       return { userId, emailed, link };
     },
 

@@ -52,6 +52,9 @@ export function safeReturnPath(returnTo: string | undefined): string {
   // which refuses characters such as '€' (a 500 once the provider's code was redeemed). Too long once
   // encoded, and the console's start page rather than a path cut short.
   const path = `${url.pathname}${url.search}${url.hash}`;
+  // Parsing resolves dot segments, so '/.//evil.example' or '/a/..//evil.example' serializes as
+  // '//evil.example': a scheme-relative address the browser follows to another site.
+  if (path.startsWith('//') || path.startsWith('/\\')) return '/';
   return path.length > 2000 ? '/' : path;
 }
 
