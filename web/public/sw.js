@@ -105,7 +105,13 @@ async function resubscribe(event) {
       method: 'POST',
       credentials: 'same-origin',
       headers: { 'content-type': 'application/json', 'x-csrf-token': session.csrfToken || '' },
-      body: JSON.stringify({ ...subscription.toJSON(), deviceName }),
+      // The old endpoint lets Vigil move this device to the new one (its contact and rule steps kept),
+      // even for a person who may not add devices; the old one would soon be gone and take them with it.
+      body: JSON.stringify({
+        ...subscription.toJSON(),
+        deviceName,
+        oldEndpoint: event.oldSubscription?.endpoint,
+      }),
     });
     if (!response.ok) console.warn(`Vigil refused the renewed push subscription: ${response.status}`);
   } catch (error) {

@@ -46,7 +46,10 @@ export function registerPushRoutes(app: HttpApp, push: PushService): void {
           'The body is PushSubscription.toJSON() with a name for the device. The device becomes a mobile ' +
           'contact method and, unless the first "create-alert" rule already has one, a step of that rule. ' +
           'A new device needs the contacts-edit right (403 when a custom role takes it away); without ' +
-          'notification-rules-edit the device is added but no rule step.',
+          'notification-rules-edit the device is added but no rule step. A subscription the browser renewed ' +
+          '(pushsubscriptionchange) names the one it replaces in oldEndpoint: when that is one of the ' +
+          "caller's devices, the device moves to the new endpoint (same id, contact method and rule steps), " +
+          'without contacts-edit.',
         body: Type.Object({
           endpoint: Type.String({ minLength: 1, maxLength: MAX_ENDPOINT_LENGTH }),
           expirationTime: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
@@ -55,13 +58,20 @@ export function registerPushRoutes(app: HttpApp, push: PushService): void {
             auth: Type.String({ minLength: 1, maxLength: 100 }),
           }),
           deviceName: Type.Optional(Type.String({ maxLength: MAX_DEVICE_NAME_LENGTH })),
+          oldEndpoint: Type.Optional(
+            Type.String({
+              minLength: 1,
+              maxLength: MAX_ENDPOINT_LENGTH,
+              description: "The renewed subscription's previous endpoint (the event's oldSubscription).",
+            }),
+          ),
         }),
         response: { 201: Subscription, 403: Problem, 422: Problem },
       },
     },
     async (request, reply) => {
-      const { endpoint, keys, deviceName } = request.body;
-      const view = await push.subscribe(principalOf(request), { endpoint, keys, deviceName });
+      const { endpoint, keys, deviceName, oldEndpoint } = request.body;
+      const view = await push.subscribe(principalOf(request), { endpoint, keys, deviceName, oldEndpoint });
       return reply.status(201).send({
         ...view,
         createdAt: view.createdAt.toISOString(),

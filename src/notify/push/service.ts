@@ -17,13 +17,19 @@ import type { VapidKeys } from './vapid.js';
  * Opsgenie does when its app is installed. People see and remove their own devices; org admins anyone's
  * (but an owner's only if they are owners too). As a contact method, a device is added and removed only by
  * those who may change contact methods (a custom role may take contacts-edit away), and the rule step is
- * added only for those who may change their notification rules.
+ * added only for those who may change their notification rules. A device's renewed subscription (the
+ * browser's pushsubscriptionchange, which names the old endpoint) is the same device: it needs no right.
  */
 
 export interface SubscribeInput {
   endpoint: string;
   keys: { p256dh: string; auth: string };
   deviceName?: string;
+  /**
+   * The endpoint this subscription replaces, when the browser renewed it (pushsubscriptionchange's
+   * oldSubscription): one of the caller's own devices then moves to the new endpoint, contact and steps kept.
+   */
+  oldEndpoint?: string;
 }
 
 export interface PushSubscriptionView {
@@ -194,6 +200,32 @@ export async function removeGoneSubscription(db: Db, sent: PushSubscriptionRow):
   });
 }
 
+/** An endpoint as it is stored (parseEndpoint's form), to look it up; undefined when it is no URL at all. */
+function storedFormOf(value: string): string | undefined {
+  try {
+    return new URL(value).toString();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Moves a device to the endpoint and keys its browser renewed: the same row, so the same contact method
+ * (whose address is the row's id) and the same rule steps. In the caller's transaction.
+ */
+async function moveEndpoint(
+  tx: Queryable,
+  id: string,
+  changes: { endpoint: string; p256dh: string; auth: string; device_name: string },
+): Promise<PushSubscriptionRow> {
+  return tx
+    .updateTable('push_subscriptions')
+    .set(changes)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
 /** The first "create-alert" rule gets a step for the new device at once, unless it already pages a device. */
 async function addToFirstRule(tx: Queryable, userId: string, contactId: string): Promise<void> {
   const [first] = await peopleRepository.listRules(tx, userId, 'create-alert');
@@ -237,6 +269,17 @@ export function createPushService(
       const existing = await repo.findByEndpoint(tx, endpoint);
       if (existing?.user_id === userId) {
         return repo.updateKeys(tx, existing.id, { p256dh, auth, device_name: deviceName });
+      }
+      // The browser renewed one of the caller's devices: its old endpoint soon answers 410, which would
+      // remove the contact and its steps, so the device moves to the new endpoint in place. No right is
+      // needed, as for new keys: no contact method changes. Only a device of the caller's own, and only to
+      // an endpoint nobody has (another person's stays theirs: that is the path below, with its right).
+      const oldEndpoint = input.oldEndpoint === undefined ? undefined : storedFormOf(input.oldEndpoint);
+      if (!existing && oldEndpoint !== undefined) {
+        const renewed = await repo.findByEndpoint(tx, oldEndpoint);
+        if (renewed?.user_id === userId) {
+          return moveEndpoint(tx, renewed.id, { endpoint, p256dh, auth, device_name: deviceName });
+        }
       }
       // A new device is a new contact method: the same right as POST /v2/users/{id}/contacts. (New keys
       // for a device already theirs change no contact method, so its pages keep arriving.)

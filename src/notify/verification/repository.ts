@@ -14,17 +14,17 @@ export interface VerificationSend {
 }
 
 /**
- * The methods whose addresses are the same kind of address as `method`'s, so that one address of them is
- * one person's phone or inbox: an SMS and a voice contact on one number ring the same phone, and the
- * limits are per number, not per method.
+ * The methods whose sends of this kind to one address share its one-a-minute limit. Codes: an SMS and a
+ * voice contact on one number ring the same phone, and the limit is per number, not per method. Tests stay
+ * per contact method: each checks its own channel (a text, a call), and the refusal says "this contact".
  */
-export function sameAddressMethods(method: string): string[] {
-  return method === 'sms' || method === 'voice' ? ['sms', 'voice'] : [method];
+export function sameAddressMethods(method: string, kind: VerificationSend['kind']): string[] {
+  return kind === 'code' && (method === 'sms' || method === 'voice') ? ['sms', 'voice'] : [method];
 }
 
-/** The name the per-address lock and limit go by: sms and voice share theirs (see sameAddressMethods). */
-function addressClass(method: string): string {
-  return sameAddressMethods(method).join('+');
+/** The name the per-address lock and limit go by: codes to sms and voice share theirs (see sameAddressMethods). */
+function addressClass(send: VerificationSend): string {
+  return `${send.kind} ${sameAddressMethods(send.method, send.kind).join('+')}`;
 }
 
 /**
@@ -98,20 +98,21 @@ export const verificationsRepository = {
   async lockSends(tx: Tx, send: VerificationSend): Promise<void> {
     await lockNames(tx, [
       `verification-sends user ${send.userId}`,
-      `verification-sends address ${send.orgId} ${addressClass(send.method)} ${send.address}`,
+      `verification-sends address ${send.orgId} ${addressClass(send)} ${send.address}`,
     ]);
   },
 
   /**
-   * When the last code (or test) went to this address in the organization, if after `since`: by any
-   * method that reaches the same phone (a code texted and one called to a number are two rings).
+   * When the last code (or test) went to this address in the organization, if after `since`: a code by any
+   * method that reaches the same phone (a code texted and one called to a number are two rings), a test
+   * by this method only.
    */
   async lastSendTo(db: Queryable, send: VerificationSend, since: Date): Promise<Date | undefined> {
     const row = await db
       .selectFrom('verification_sends')
       .select((eb) => eb.fn.max('sent_at').as('at'))
       .where('org_id', '=', send.orgId)
-      .where('method', 'in', sameAddressMethods(send.method))
+      .where('method', 'in', sameAddressMethods(send.method, send.kind))
       .where('address', '=', send.address)
       .where('kind', '=', send.kind)
       .where('sent_at', '>', since)

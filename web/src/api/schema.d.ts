@@ -1979,7 +1979,7 @@ export interface paths {
     put?: never;
     /**
      * Subscribe this device to the caller's pages (again: updates its keys)
-     * @description The body is PushSubscription.toJSON() with a name for the device. The device becomes a mobile contact method and, unless the first "create-alert" rule already has one, a step of that rule. A new device needs the contacts-edit right (403 when a custom role takes it away); without notification-rules-edit the device is added but no rule step.
+     * @description The body is PushSubscription.toJSON() with a name for the device. The device becomes a mobile contact method and, unless the first "create-alert" rule already has one, a step of that rule. A new device needs the contacts-edit right (403 when a custom role takes it away); without notification-rules-edit the device is added but no rule step. A subscription the browser renewed (pushsubscriptionchange) names the one it replaces in oldEndpoint: when that is one of the caller's devices, the device moves to the new endpoint (same id, contact method and rule steps), without contacts-edit.
      */
     post: {
       parameters: {
@@ -1998,6 +1998,8 @@ export interface paths {
               auth: string;
             };
             deviceName?: string;
+            /** @description The renewed subscription's previous endpoint (the event's oldSubscription). */
+            oldEndpoint?: string;
           };
         };
       };
