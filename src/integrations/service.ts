@@ -17,12 +17,14 @@ import {
   type TeamRight,
 } from '../accounts/team-rights.js';
 import { alertScopeOf } from '../alerts/visibility.js';
-import { type Db, isUniqueViolation } from '../db/database.js';
+import { type Db, type Tx, isUniqueViolation } from '../db/database.js';
 import { conflict, forbidden, invalidField, notFound } from '../errors.js';
+import { teamDestinationsRepository as teamDestinations } from '../notify/team-destinations/repository.js';
 import { MASKED_HEADER_VALUE } from '../notify/team-destinations/webhook.js';
 import { integrationsRepository as repo, type IntegrationWithTeams } from './repository.js';
 import { reachesTeamConfiguration, requireReachesTeamConfiguration } from './principal.js';
 import {
+  lockOwnWebhookDestination,
   saveWebhookDestination,
   setWebhookDestinationEnabled,
   webhookDestinationConfig,
@@ -309,14 +311,13 @@ export function createIntegrationsService(
    * only while the URL stays as it is.
    */
   async function webhookConfig(
-    integrationId: string | undefined,
+    previous: Record<string, unknown> | undefined,
     settings: Record<string, unknown>,
     headers: Record<string, string> | undefined,
     stored?: Record<string, unknown>,
   ) {
-    const checked = await webhookDestinationConfig(
-      db,
-      integrationId,
+    const checked = webhookDestinationConfig(
+      previous,
       webhookSettings(settings),
       headers,
       { webhookAllowHttpHosts: options.webhookAllowHttpHosts ?? [] },
@@ -327,11 +328,50 @@ export function createIntegrationsService(
   }
 
   /**
-   * The settings an update starts from: a Webhook integration's URL, headers and payload flags are its own
-   * destination's, which a change through /v2/destinations may have made differ from those stored.
+   * A Webhook integration's save, inside its transaction: its row locked first (as a change through
+   * /v2/destinations locks it), then its own destination, and the settings and the destination's config
+   * made from both as they are now. Read before the transaction, a destination deleted meanwhile would
+   * give its URL and secret headers to the next one, and a change made through /v2/destinations would be
+   * undone. The settings start from the own destination's (which a change there may have made differ from
+   * those stored); a save that gives no URL, header or payload flag leaves its config as it is.
    */
-  const settingsToUpdate = (row: IntegrationWithTeams) =>
-    row.type === 'Webhook' ? withOwnWebhookSettings(db, row.id, row.settings) : Promise.resolve(row.settings);
+  async function saveWebhook(
+    tx: Tx,
+    p: Principal,
+    read: IntegrationWithTeams,
+    changes: { enabled?: boolean; settings: SettingsGiven },
+  ): Promise<Record<string, unknown>> {
+    await teamDestinations.lockIntegrations(tx, [read.id]);
+    const row = await repo.get(tx, p.orgId, read.id);
+    if (!row) throw notFound(`Integration [${read.id}] does not exist.`);
+    // The rights were checked on the teams as read.
+    if (row.owner_team_id !== read.owner_team_id || row.assignee_team_id !== read.assignee_team_id)
+      throw conflict(
+        `Integration [${read.name}] was given to another team meanwhile: read it again, then make the change.`,
+      );
+    const own = await lockOwnWebhookDestination(tx, row.id);
+    const base = withOwnWebhookSettings(row.settings, own);
+    const given = settingsOf('Webhook', changes.settings, webhookSettings(base).webhookUrl);
+    let settings: Record<string, unknown> = mergedSettings('Webhook', base, given);
+    const changesDestination =
+      given.webhookUrl !== undefined ||
+      given.addAlertDescription !== undefined ||
+      given.addAlertDetails !== undefined ||
+      given.headers !== undefined;
+    // One missing is made again from the settings: without it the integration sends nothing.
+    const config =
+      changesDestination || !own
+        ? await webhookConfig(own?.config, settings, given.headers, row.settings)
+        : undefined;
+    if (config) settings = withStoredHeaders(settings, config);
+    await saveWebhookDestination(
+      tx,
+      { id: row.id, org_id: row.org_id, enabled: changes.enabled ?? row.enabled },
+      own,
+      config,
+    );
+    return settings;
+  }
 
   /** The integration's settings with the headers its destination stores (masked ones resolved). */
   const withStoredHeaders = (settings: Record<string, unknown>, config: Record<string, unknown>) => ({
@@ -540,6 +580,7 @@ export function createIntegrationsService(
             await saveWebhookDestination(
               tx,
               { id: made, org_id: p.orgId, enabled: input.enabled ?? true },
+              undefined,
               destination,
             );
           return made;
@@ -584,19 +625,12 @@ export function createIntegrationsService(
         ? await resolveTeam(p.orgId, changes.ownerTeam, 'ownerTeam')
         : undefined;
       if (owner) await requireManager(p, owner.id);
-      const base = await settingsToUpdate(row);
-      const given = settingsOf(
-        row.type as IntegrationType,
-        changes.settings,
-        row.type === 'Webhook' ? webhookSettings(base).webhookUrl : undefined,
-      );
-      let nextSettings: Record<string, unknown> = mergedSettings(row.type as IntegrationType, base, given);
-      const destination =
-        row.type === 'Webhook'
-          ? await webhookConfig(row.id, nextSettings, given.headers, row.settings)
-          : undefined;
-      if (destination) nextSettings = withStoredHeaders(nextSettings, destination);
-      await checkWriteback(p.orgId, row.type as IntegrationType, nextSettings);
+      // A Webhook integration's settings are made in the transaction, from its row and its own
+      // destination as locked there (saveWebhook).
+      const given =
+        row.type === 'Webhook' ? undefined : settingsOf(row.type as IntegrationType, changes.settings);
+      const nextSettings = given && mergedSettings(row.type as IntegrationType, row.settings, given);
+      if (nextSettings) await checkWriteback(p.orgId, row.type as IntegrationType, nextSettings);
       const assignee =
         changes.assigneeTeam === null
           ? null
@@ -605,7 +639,7 @@ export function createIntegrationsService(
             : undefined;
       // The assignee kept (or none) is checked already: requireManages took the right on it.
       await requireAssignable(p, owner?.id ?? row.owner_team_id, assignee);
-      if (row.type === 'API' && apiSettings(nextSettings).allowConfigurationAccess) {
+      if (row.type === 'API' && nextSettings && apiSettings(nextSettings).allowConfigurationAccess) {
         // No key is handed out here: only a key that becomes an admin of a team it was not one of needs
         // the rights, and a move takes that admin away from the team left too (as removing an admin does).
         const moves = owner !== undefined && owner.id !== row.owner_team_id;
@@ -615,26 +649,21 @@ export function createIntegrationsService(
       }
       try {
         await db.transaction().execute(async (tx) => {
+          const settings = nextSettings ?? (await saveWebhook(tx, p, row, changes));
           await repo.update(tx, row.id, {
             name: changes.name,
             owner_team_id: owner?.id,
             assignee_team_id: assignee,
             enabled: changes.enabled,
-            settings: JSON.stringify(nextSettings),
+            settings: JSON.stringify(settings),
           });
-          if (destination)
-            await saveWebhookDestination(
-              tx,
-              { id: row.id, org_id: row.org_id, enabled: changes.enabled ?? row.enabled },
-              destination,
-            );
         });
       } catch (error) {
         if (
           isUniqueViolation(error) &&
           (error as { constraint?: string }).constraint === EMAIL_USERNAME_INDEX
         )
-          throw emailUsernameInUse(given.emailUsername);
+          throw emailUsernameInUse(given?.emailUsername);
         if (isUniqueViolation(error))
           throw conflict(`Integration with name [${changes.name}] already exists.`);
         throw error;

@@ -1,5 +1,6 @@
 import type { Config } from '../../config.js';
 import type { Queryable } from '../../db/database.js';
+import type { TeamDestinationRow } from '../../db/schema.js';
 import { teamDestinationsRepository as destinations } from '../../notify/team-destinations/repository.js';
 import { webhookKind } from '../../notify/team-destinations/webhook.js';
 import { integrationsRepository as integrations } from '../repository.js';
@@ -18,20 +19,18 @@ export type WebhookDestinationConfig =
 
 /**
  * The destination's config for these settings, checked as a team webhook's is (private addresses refused).
- * `headers` are those the request gave (undefined when it gave none): the kind decides which stored values
- * they keep (a masked value, for the same URL only). `stored` stands in for a destination gone missing.
+ * `previous` is the config of the integration's own destination (lockOwnWebhookDestination), which keeps
+ * its signing secret; `headers` are those the request gave (undefined when it gave none): the kind decides
+ * which stored values they keep (a masked value, for the same URL only). `stored` stands in for a
+ * destination gone missing.
  */
-export async function webhookDestinationConfig(
-  db: Queryable,
-  integrationId: string | undefined,
+export function webhookDestinationConfig(
+  previous: Record<string, unknown> | undefined,
   settings: Omit<WebhookSettings, 'headers'>,
   headers: Record<string, string> | undefined,
   config: Pick<Config, 'webhookAllowHttpHosts'>,
   stored?: WebhookSettings,
-): Promise<WebhookDestinationConfig> {
-  const previous = integrationId
-    ? await destinations.ofIntegration(db, integrationId, webhookKind.type)
-    : undefined;
+): WebhookDestinationConfig {
   const parsed = webhookKind.parseConfig(
     {
       url: settings.webhookUrl,
@@ -39,7 +38,7 @@ export async function webhookDestinationConfig(
       addAlertDescription: settings.addAlertDescription,
       addAlertDetails: settings.addAlertDetails,
     },
-    previous?.config ?? (stored ? { url: stored.webhookUrl, headers: stored.headers } : undefined),
+    previous ?? (stored ? { url: stored.webhookUrl, headers: stored.headers } : undefined),
     // parseConfig reads only the hosts an operator allows over plain http.
     { config: config as Config },
   );
@@ -57,9 +56,14 @@ export async function webhookDestinationConfig(
  * The integration's own destination, locked until commit (`db` is a transaction). One found, then moved off
  * the integration or deleted by a transaction that held it, is no longer its own: written by its id alone,
  * a team's webhook would be pointed at the integration's URL, and the integration left with none. The
- * next is sought then; undefined when it has none.
+ * next is sought then; undefined when it has none. A save locks the integration's row first (as a change
+ * through /v2/destinations does) and computes the config it writes from the one found here, not from one
+ * read before: else it would write a deleted webhook's URL and secret headers into the next one.
  */
-async function lockedOwnDestination(db: Queryable, integrationId: string) {
+export async function lockOwnWebhookDestination(
+  db: Queryable,
+  integrationId: string,
+): Promise<TeamDestinationRow | undefined> {
   // Each pass but the last follows a change another transaction committed: a few are plenty.
   for (let pass = 0; pass < 5; pass++) {
     const own = await destinations.ofIntegration(db, integrationId, webhookKind.type);
@@ -68,18 +72,27 @@ async function lockedOwnDestination(db: Queryable, integrationId: string) {
   return undefined;
 }
 
-/** Writes the integration's destination: its config and on/off switch; made when missing. */
+/**
+ * Writes the integration's destination: `own`, as the caller locked it (lockOwnWebhookDestination), made
+ * when missing. `config` undefined (a save that gave no URL, header or payload flag) leaves its config as
+ * it is, and turns it on or off only to follow the integration; none is made from it (the caller has
+ * config for a missing one).
+ */
 export async function saveWebhookDestination(
   db: Queryable,
   integration: { id: string; org_id: string; enabled: boolean },
-  config: Record<string, unknown>,
+  own: TeamDestinationRow | undefined,
+  config: Record<string, unknown> | undefined,
 ): Promise<void> {
   const now = new Date();
-  const existing = await lockedOwnDestination(db, integration.id);
-  if (existing) {
-    await destinations.update(db, existing.id, { config, enabled: integration.enabled }, now);
+  if (own) {
+    if (config) await destinations.update(db, own.id, { config, enabled: integration.enabled }, now);
+    // Enabling again starts its failures afresh: done only when it is off, not on every save.
+    else if (own.enabled !== integration.enabled)
+      await destinations.update(db, own.id, { enabled: integration.enabled }, now);
     return;
   }
+  if (!config) return;
   await destinations.insert(db, {
     org_id: integration.org_id,
     team_id: null,
@@ -111,7 +124,7 @@ export async function setWebhookDestinationEnabled(
   integrationId: string,
   enabled: boolean,
 ): Promise<void> {
-  const existing = await lockedOwnDestination(db, integrationId);
+  const existing = await lockOwnWebhookDestination(db, integrationId);
   if (existing) await destinations.update(db, existing.id, { enabled }, new Date());
 }
 
@@ -127,17 +140,15 @@ function settingsOfConfig(config: Record<string, unknown>): WebhookSettings {
 
 /**
  * The integration's settings with the URL, headers and payload flags of its own destination (the oldest,
- * the lower id of two as old, as saveWebhookDestination finds it), which are what Vigil sends by; as
+ * the lower id of two as old, as lockOwnWebhookDestination finds it), which are what Vigil sends by; as
  * stored when it has none. Settings written before a change there was written back still hold the URL of
  * before: an update starting from them would move the destination back there, or be refused for its
  * stored header values.
  */
-export async function withOwnWebhookSettings(
-  db: Queryable,
-  integrationId: string,
+export function withOwnWebhookSettings(
   settings: Record<string, unknown>,
-): Promise<Record<string, unknown>> {
-  const own = await destinations.ofIntegration(db, integrationId, webhookKind.type);
+  own: { config: Record<string, unknown> } | undefined,
+): Record<string, unknown> {
   return own ? { ...settings, ...settingsOfConfig(own.config) } : settings;
 }
 
@@ -146,7 +157,7 @@ export async function withOwnWebhookSettings(
  * payload flags) back to the integration's settings, which are that config under Opsgenie's names: else
  * the integration shows a URL Vigil no longer sends to, and its next update (even one that only suppresses
  * notifications) checks the stored header values against that old URL, a move, and is refused. A webhook
- * the integration owns besides its own (the first, as saveWebhookDestination finds it) is no setting of it.
+ * the integration owns besides its own (the first, as lockOwnWebhookDestination finds it) is no setting of it.
  * A webhook made for an integration that has none (its own was deleted) becomes its own, and is written too.
  */
 export async function writeBackWebhookSettings(

@@ -528,9 +528,12 @@ export const teamDestinationsRepository = {
   },
 
   /**
-   * Locks integrations' rows until commit, in id order: a Webhook integration's save locks its row before
-   * it writes its own destination, so a change of that destination taking the same rows first waits for
-   * it rather than holding the destination the save waits for (a deadlock).
+   * Locks Webhook integrations' rows until commit, in id order: a Webhook integration's save locks its row
+   * before it reads and writes its own destination, so a change of that destination taking the same rows
+   * first waits for it rather than holding the destination the save waits for (a deadlock), and the save
+   * then reads what the change left. FOR NO KEY UPDATE, not FOR UPDATE: the key share every insert
+   * referring to an integration takes (a payload logged on each intake) is not kept waiting. Integrations
+   * of other types have no own destination, nor settings a webhook writes back: they are not locked.
    */
   async lockIntegrations(db: Queryable, ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
@@ -538,9 +541,21 @@ export const teamDestinationsRepository = {
       .selectFrom('integrations')
       .select('id')
       .where('id', 'in', ids)
+      .where('type', '=', 'Webhook')
       .orderBy('id')
-      .forUpdate()
+      .forNoKeyUpdate()
       .execute();
+  },
+
+  /** Locks the destination until commit: false once deleted. */
+  async lock(db: Queryable, id: string): Promise<boolean> {
+    const row = await db
+      .selectFrom('team_destinations')
+      .select('id')
+      .where('id', '=', id)
+      .forUpdate()
+      .executeTakeFirst();
+    return row !== undefined;
   },
 
   /**

@@ -261,6 +261,27 @@ export function createTeamDestinationsService(deps: {
     await repo.lockIntegrations(tx, [...new Set(ids.filter((id): id is string => id !== null))]);
   }
 
+  /**
+   * The destination as it is now, locked until commit (after the integrations: lockWebhookIntegrations),
+   * for a change `p` was allowed on `row` as read before the transaction. Moved meanwhile to another team
+   * or integration, the rights checked were another owner's, and the integrations locked (whose settings
+   * follow their own webhook) not its: a 409, to read it again, rather than a change approved for the
+   * wrong team. Deleted meanwhile, a 404.
+   */
+  async function lockedAsRead(tx: Tx, p: Principal, row: DestinationWithOwners) {
+    const now = (await repo.lock(tx, row.id)) ? await repo.find(tx, p.orgId, row.id) : undefined;
+    if (!now) throw notFound(`No destination exists with id [${row.id}].`);
+    if (
+      now.team_id !== row.team_id ||
+      now.integration_id !== row.integration_id ||
+      now.owner_team_id !== row.owner_team_id
+    )
+      throw conflict(
+        `Destination [${row.name}] was moved to another team or integration meanwhile: read it again, then make the change.`,
+      );
+    return now;
+  }
+
   return {
     async list(p: Principal): Promise<DestinationView[]> {
       const rows = await repo.list(db, p.orgId, p.integration?.ownerTeamId);
@@ -309,11 +330,15 @@ export function createTeamDestinationsService(deps: {
       const kind = kindOf(row.type);
       const name = patch.name?.trim();
       if (patch.name !== undefined && !name) throw invalidField('name', 'can not be empty.');
-      const config = patch.config ? parseConfig(kind, patch.config, row.config) : undefined;
+      // Checked now for a 422 before any lock; made again below from the config as locked.
+      if (patch.config) parseConfig(kind, patch.config, row.config);
       const integrationId = moved ? moved.integrationId : row.integration_id;
       await named(name ?? row.name, () =>
         db.transaction().execute(async (tx) => {
           await lockWebhookIntegrations(tx, row.type, [row.integration_id, integrationId]);
+          const current = await lockedAsRead(tx, p, row);
+          // A partial config keeps the rest (URL, secret, headers) of the config as it is now, not as read.
+          const config = patch.config ? parseConfig(kind, patch.config, current.config) : undefined;
           await repo.update(
             tx,
             row.id,
@@ -327,7 +352,7 @@ export function createTeamDestinationsService(deps: {
           );
           // A Webhook integration's settings are its own destination's config: kept in step with it.
           if (kind.type === webhookKind.type && integrationId && (config || moved))
-            await writeBackWebhookSettings(tx, { id: row.id, integrationId }, config ?? row.config);
+            await writeBackWebhookSettings(tx, { id: row.id, integrationId }, config ?? current.config);
           // Moved off an integration, it is no longer that one's own: as when it is deleted, the next
           // webhook the integration owns is, and gives it its settings, else they describe a URL that no
           // longer posts its alerts.
@@ -348,6 +373,7 @@ export function createTeamDestinationsService(deps: {
       await requireManager(p, row.owner_team_id, row.integration_id);
       await db.transaction().execute(async (tx) => {
         await lockWebhookIntegrations(tx, row.type, [row.integration_id]);
+        await lockedAsRead(tx, p, row);
         await repo.delete(tx, row.id);
         // A Webhook integration's own destination gone, the next webhook it owns is its own.
         if (row.type === webhookKind.type && row.integration_id)
