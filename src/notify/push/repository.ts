@@ -41,10 +41,14 @@ export const pushRepository = {
       .executeTakeFirst();
   },
 
+  /**
+   * New keys for a device, and a new endpoint when its browser renewed the subscription: the same row,
+   * so the same contact method (whose address is the row's id) and the same rule steps.
+   */
   async updateKeys(
     q: Queryable,
     id: string,
-    changes: { p256dh: string; auth: string; device_name: string },
+    changes: { endpoint?: string; p256dh: string; auth: string; device_name: string },
   ): Promise<PushSubscriptionRow> {
     return q
       .updateTable('push_subscriptions')

@@ -209,23 +209,6 @@ function storedFormOf(value: string): string | undefined {
   }
 }
 
-/**
- * Moves a device to the endpoint and keys its browser renewed: the same row, so the same contact method
- * (whose address is the row's id) and the same rule steps. In the caller's transaction.
- */
-async function moveEndpoint(
-  tx: Queryable,
-  id: string,
-  changes: { endpoint: string; p256dh: string; auth: string; device_name: string },
-): Promise<PushSubscriptionRow> {
-  return tx
-    .updateTable('push_subscriptions')
-    .set(changes)
-    .where('id', '=', id)
-    .returningAll()
-    .executeTakeFirstOrThrow();
-}
-
 /** The first "create-alert" rule gets a step for the new device at once, unless it already pages a device. */
 async function addToFirstRule(tx: Queryable, userId: string, contactId: string): Promise<void> {
   const [first] = await peopleRepository.listRules(tx, userId, 'create-alert');
@@ -278,7 +261,7 @@ export function createPushService(
       if (!existing && oldEndpoint !== undefined) {
         const renewed = await repo.findByEndpoint(tx, oldEndpoint);
         if (renewed?.user_id === userId) {
-          return moveEndpoint(tx, renewed.id, { endpoint, p256dh, auth, device_name: deviceName });
+          return repo.updateKeys(tx, renewed.id, { endpoint, p256dh, auth, device_name: deviceName });
         }
       }
       // A new device is a new contact method: the same right as POST /v2/users/{id}/contacts. (New keys
