@@ -5,11 +5,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { startFakeSns, type FakeSns } from '../../testing/fake-sns.js';
+import type { FakeSns } from '../../testing/fake-sns.js';
 import { startConnectProxy } from '../../testing/network.js';
-import { startTestServer, waitFor, type Json, type TestServer } from '../../testing/harness.js';
-import { createTestSigningCertificate, signSnsMessage } from '../../testing/sns-signer.js';
-import type { SnsMessage } from './sns/message.js';
+import { startTestServer, type Json, type TestServer } from '../../testing/harness.js';
+import {
+  securityHubIntake,
+  type IntakeIntegration as Integration,
+  type StartedIntake,
+} from '../../testing/securityhub-intake.js';
+import { signSnsMessage } from '../../testing/sns-signer.js';
 
 /**
  * The Security Hub intake end to end: the real server, real PostgreSQL, SNS messages signed with a
@@ -18,148 +22,30 @@ import type { SnsMessage } from './sns/message.js';
  */
 
 const here = path.dirname(new URL(import.meta.url).pathname);
-const fixtures = path.resolve(here, '../../../test/fixtures/securityhub');
-const readJson = async (p: string): Promise<Json> =>
-  JSON.parse(await fs.readFile(path.join(fixtures, p), 'utf8'));
+const TOPIC = 'arn:aws:sns:us-east-1:123456789012:securityhub-findings';
+const intake = securityHubIntake({ topicArn: TOPIC });
+const {
+  readJson,
+  integrationByKey,
+  addIntegration,
+  post,
+  signed,
+  notification,
+  confirm,
+  importedEvent,
+  alert,
+} = intake;
 
 let server: TestServer;
 let fakeSns: FakeSns;
 let certDir: string;
-let signer: { keyPem: string; certUrl: string };
-const TOPIC = 'arn:aws:sns:us-east-1:123456789012:securityhub-findings';
+let signer: StartedIntake['signer'];
 
 before(async () => {
-  certDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vigil-certs-'));
-  const made = await createTestSigningCertificate(certDir);
-  signer = { keyPem: made.keyPem, certUrl: made.certUrl };
-  fakeSns = await startFakeSns();
-  server = await startTestServer({
-    env: { VIGIL_SNS_CERT_DIR: certDir, VIGIL_PUBLIC_URL: 'https://vigil.example.com' },
-    outbound: { ca: fakeSns.ca, lookup: fakeSns.lookup, connectPort: fakeSns.port, env: {} },
-  });
-  const team = await server.call('POST', '/v2/teams', { name: 'SecOps' });
-  assert.equal(team.status, 201);
+  ({ server, fakeSns, certDir, signer } = await intake.start());
 });
 
-after(async () => {
-  await server.stop();
-  await fakeSns.close();
-  await fs.rm(certDir, { recursive: true, force: true });
-});
-
-interface Integration {
-  id: string;
-  apiKey: string;
-  endpointUrl: string;
-  path: string;
-}
-
-async function addIntegration(body: Json = {}): Promise<Integration> {
-  const res = await server.call('POST', '/v2/integrations', {
-    type: 'AmazonSecurityHub',
-    name: `Security Hub ${randomUUID().slice(0, 8)}`,
-    ownerTeam: { name: 'SecOps' },
-    ...body,
-  });
-  assert.equal(res.status, 201, JSON.stringify(res.body));
-  const data = res.body.data;
-  integrationByKey.set(data.apiKey, data.id);
-  const url = new URL(data.endpointUrl);
-  return {
-    id: data.id,
-    apiKey: data.apiKey,
-    endpointUrl: data.endpointUrl,
-    path: `${url.pathname}${url.search}`,
-  };
-}
-
-/** Integration ids by key, so a delivery's outcome can be read from the payload log. */
-const integrationByKey = new Map<string, string>();
-
-async function post(pathAndQuery: string, body: string | object, headers: Record<string, string> = {}) {
-  const response = await fetch(server.url + pathAndQuery, {
-    method: 'POST',
-    headers: {
-      'content-type': 'text/plain; charset=UTF-8',
-      'user-agent': 'Amazon Simple Notification Service Agent',
-      ...headers,
-    },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const answer = { status: response.status, body: (await response.json()) as Json };
-  // Notifications are stored, answered, then made into alerts by the workers: wait for the outcome.
-  if (answer.body.verdict === 'queued') {
-    const key = new URL(pathAndQuery, server.url).searchParams.get('apiKey') ?? headers['x-api-key'] ?? '';
-    const integrationId = integrationByKey.get(key);
-    assert.ok(integrationId, 'a known integration');
-    const settled = await waitFor('the delivery to be processed', async () => {
-      const payload = await server.call(
-        'GET',
-        `/v2/integrations/${integrationId}/payloads/${answer.body.payloadId}`,
-      );
-      return payload.body.data.verdict !== 'queued' ? payload.body.data : undefined;
-    });
-    answer.body = {
-      ...answer.body,
-      verdict: settled.verdict,
-      reason: settled.reason ?? undefined,
-      alertIds: settled.alertIds,
-    };
-  }
-  return answer;
-}
-
-function signed(fields: Partial<SnsMessage> & { Type: SnsMessage['Type'] }): SnsMessage {
-  const base = {
-    MessageId: randomUUID(),
-    TopicArn: TOPIC,
-    Timestamp: new Date().toISOString(),
-    Message: '',
-    ...fields,
-  };
-  return signSnsMessage(
-    base as Omit<SnsMessage, 'Signature' | 'SignatureVersion' | 'SigningCertURL'>,
-    signer.keyPem,
-    signer.certUrl,
-    '2',
-  );
-}
-
-function notification(event: object, extra: Partial<SnsMessage> = {}): SnsMessage {
-  return signed({
-    Type: 'Notification',
-    Message: JSON.stringify(event),
-    UnsubscribeURL: `https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=${TOPIC}:abc`,
-    ...extra,
-  });
-}
-
-async function confirm(integration: Integration, topic = TOPIC) {
-  const token = fakeSns.issueToken(topic);
-  const message = signed({
-    Type: 'SubscriptionConfirmation',
-    TopicArn: topic,
-    Token: token,
-    Message: `You have chosen to subscribe to the topic ${topic}.`,
-    SubscribeURL: `https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=${topic}&Token=${token}`,
-  });
-  return {
-    res: await post(integration.path, message, { 'x-amz-sns-message-type': 'SubscriptionConfirmation' }),
-    token,
-  };
-}
-
-async function importedEvent(mutate: (finding: Json) => void = () => {}): Promise<Json> {
-  const event = await readJson('events/source_layer_test_test_json_data_afsbp-ec2.7.json');
-  mutate(event.detail.findings[0]);
-  return event;
-}
-
-async function alert(id: string): Promise<Json> {
-  const res = await server.call('GET', `/v2/alerts/${id}`);
-  assert.equal(res.status, 200);
-  return res.body.data;
-}
+after(() => intake.stop());
 
 describe('integrations', () => {
   it('creates a Security Hub integration with its endpoint URL, external ID and defaults', async () => {
