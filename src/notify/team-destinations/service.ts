@@ -302,6 +302,10 @@ export function createTeamDestinationsService(deps: {
       if (!name) throw invalidField('name', 'can not be empty.');
       const id = await named(name, () =>
         db.transaction().execute(async (tx) => {
+          // The integration first, as a save, update and remove take it: else a save running meanwhile
+          // (which cannot see this webhook, and makes one from the settings) writes its settings, and the
+          // write-back below, whose settings were read before, overwrites them with their old values.
+          await lockWebhookIntegrations(tx, kind.type, [owner.integrationId]);
           const made = await repo.insert(tx, {
             org_id: p.orgId,
             team_id: owner.teamId,
