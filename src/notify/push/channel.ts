@@ -229,6 +229,13 @@ export function createPushChannel(setup: ChannelSetup): NotificationChannel {
           { subscriptionId: subscription.id, userId: subscription.user_id, status },
           'push subscription removed: the push service says it is gone',
         );
+      } else if (await repo.find(db, subscription.id)) {
+        // The browser renewed the device while this push was on its way: the old endpoint is gone, the
+        // device is not. Once more reaches its new endpoint (or keys).
+        return {
+          status: 'retry',
+          error: `${host} answered ${answer}: the device "${subscription.device_name}" was renewed meanwhile, so it is sent again to its new subscription`,
+        };
       }
       return {
         status: 'failed',

@@ -2,7 +2,7 @@ import { createECDH, randomUUID } from 'node:crypto';
 import { requireUserRight, userMay } from '../../accounts/custom-roles/rights.js';
 import { accountsRepository } from '../../accounts/repository.js';
 import { isOrgAdmin, type Principal } from '../../accounts/service.js';
-import { type Db, type Queryable, isUniqueViolation, isUuid } from '../../db/database.js';
+import { type Db, type Queryable, isLostRace, isUniqueViolation, isUuid } from '../../db/database.js';
 import { conflict, forbidden, invalidField, notFound } from '../../errors.js';
 import { newStep } from '../../oncall/people/defaults.js';
 import { peopleRepository } from '../../oncall/people/repository.js';
@@ -193,6 +193,10 @@ async function forgetGone(tx: Queryable, subscription: PushSubscriptionRow): Pro
  */
 export async function removeGoneSubscription(db: Db, sent: PushSubscriptionRow): Promise<boolean> {
   return db.transaction().execute(async (tx) => {
+    // The person first, then the row, as a renewal takes them (subscribeOnce): row first would deadlock
+    // with a renewal of this very device, and the renewal would lose. A row's person never changes (a
+    // device taken over by someone else is a new row), so the person of the row that was sent to will do.
+    await peopleRepository.lockUser(tx, sent.user_id);
     const current = await repo.findByEndpoint(tx, sent.endpoint);
     if (!current || current.id !== sent.id || current.p256dh !== sent.p256dh) return false;
     await forgetGone(tx, current);
@@ -303,8 +307,10 @@ export function createPushService(
       try {
         return viewOf(await subscribeOnce(p, userId, input, addStep));
       } catch (error) {
-        if (!isUniqueViolation(error)) throw error;
-        // Another request subscribed the same endpoint at the same moment: once more sees its row.
+        if (!isUniqueViolation(error) && !isLostRace(error)) throw error;
+        // Another request subscribed the same endpoint at the same moment: once more sees its row. Or this
+        // one lost a deadlock (say, with the removal of a device another person had on this browser): a
+        // renewal refused would leave the device to be removed by its old endpoint's 410, so once more.
         try {
           return viewOf(await subscribeOnce(p, userId, input, addStep));
         } catch (again) {
