@@ -332,6 +332,8 @@ export interface SnsSubscriptionsTable {
   topic_arn: string;
   subscription_arn: string | null;
   status: 'confirmed' | 'unsubscribed' | 'pending';
+  /** The topic's subscriptions Vigil confirmed and SNS has not reported removed (empty: unknown). */
+  confirmed_arns: ColumnType<string[], string[] | undefined, string[]>;
   updated_at: Timestamp;
 }
 

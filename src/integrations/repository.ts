@@ -157,13 +157,25 @@ export const integrationsRepository = {
       .execute();
   },
 
+  /**
+   * Records the topic as confirmed through `subscriptionArn` (null: SNS did not say which), or as
+   * unsubscribed. A confirmed ARN joins the topic's other live ones; an unknown one empties the set, so
+   * that any later removal turns the topic off: a page too many beats findings silently lost.
+   */
   async setSubscription(
     db: Queryable,
     integrationId: string,
     topicArn: string,
     status: 'confirmed' | 'unsubscribed',
     subscriptionArn: string | null,
+    at: Date,
   ): Promise<void> {
+    const arns =
+      status === 'confirmed' && subscriptionArn !== null
+        ? sql<
+            string[]
+          >`array_append(array_remove(sns_subscriptions.confirmed_arns, ${subscriptionArn}::text), ${subscriptionArn}::text)`
+        : sql<string[]>`'{}'::text[]`;
     await db
       .insertInto('sns_subscriptions')
       .values({
@@ -171,12 +183,18 @@ export const integrationsRepository = {
         topic_arn: topicArn,
         status,
         subscription_arn: subscriptionArn,
+        confirmed_arns: status === 'confirmed' && subscriptionArn !== null ? [subscriptionArn] : [],
+        updated_at: at,
       })
       .onConflict((oc) =>
         oc.columns(['integration_id', 'topic_arn']).doUpdateSet({
           status,
-          subscription_arn: sql`coalesce(excluded.subscription_arn, sns_subscriptions.subscription_arn)`,
-          updated_at: new Date(),
+          // Not kept from before: an ARN left over from an earlier subscription would make the live one's
+          // removal look like an older one's, ignored while the topic stops delivering.
+          subscription_arn: subscriptionArn,
+          confirmed_arns:
+            status === 'confirmed' && subscriptionArn !== null ? arns : sql<string[]>`'{}'::text[]`,
+          updated_at: at,
         }),
       )
       .execute();
@@ -185,21 +203,23 @@ export const integrationsRepository = {
   /**
    * Marks the topic `pending` before its SubscribeURL is fetched, unless it is confirmed already (another
    * subscription of it delivers). Answers whether it marked it, and what it replaced, to put back when the
-   * confirmation fails.
+   * confirmation fails. The ARN of a removed subscription goes: the one being confirmed is another.
    */
   async beginConfirmation(
     db: Queryable,
     integrationId: string,
     topicArn: string,
+    at: Date,
   ): Promise<{ marked: boolean; previous: SnsSubscriptionStatus | null }> {
     // One statement: what it replaced is read in the same snapshot as the mark is made.
     const { rows } = await sql<{ previous: SnsSubscriptionStatus | null; marked: boolean }>`
       WITH previous AS (
         SELECT status FROM sns_subscriptions WHERE integration_id = ${integrationId} AND topic_arn = ${topicArn}
       ), marked AS (
-        INSERT INTO sns_subscriptions (integration_id, topic_arn, status)
-        VALUES (${integrationId}, ${topicArn}, 'pending')
-        ON CONFLICT (integration_id, topic_arn) DO UPDATE SET status = 'pending', updated_at = ${new Date()}
+        INSERT INTO sns_subscriptions (integration_id, topic_arn, status, updated_at)
+        VALUES (${integrationId}, ${topicArn}, 'pending', ${at})
+        ON CONFLICT (integration_id, topic_arn) DO UPDATE
+          SET status = 'pending', subscription_arn = NULL, confirmed_arns = '{}', updated_at = ${at}
           WHERE sns_subscriptions.status <> 'confirmed'
         RETURNING 1
       )
@@ -215,46 +235,75 @@ export const integrationsRepository = {
     integrationId: string,
     topicArn: string,
     previous: SnsSubscriptionStatus | null,
+    at: Date,
   ): Promise<void> {
     await (
       previous === null || previous === 'pending'
         ? sql`DELETE FROM sns_subscriptions
             WHERE integration_id = ${integrationId} AND topic_arn = ${topicArn} AND status = 'pending'`
-        : sql`UPDATE sns_subscriptions SET status = ${previous}, updated_at = ${new Date()}
+        : sql`UPDATE sns_subscriptions SET status = ${previous}, updated_at = ${at}
             WHERE integration_id = ${integrationId} AND topic_arn = ${topicArn} AND status = 'pending'`
     ).execute(db);
   },
 
-  /** A topic being confirmed becomes confirmed; false when it was not pending. */
-  async confirmPending(db: Queryable, integrationId: string, topicArn: string): Promise<boolean> {
+  /**
+   * A topic being confirmed since after `markedAfter` becomes confirmed; false when it was not pending, or
+   * pending since longer. Which subscription delivers is unknown (empty set): any removal turns it off.
+   */
+  async confirmPending(
+    db: Queryable,
+    integrationId: string,
+    topicArn: string,
+    at: Date,
+    markedAfter: Date,
+  ): Promise<boolean> {
     const result = await sql`
-      UPDATE sns_subscriptions SET status = 'confirmed', updated_at = ${new Date()}
+      UPDATE sns_subscriptions
+      SET status = 'confirmed', subscription_arn = NULL, confirmed_arns = '{}', updated_at = ${at}
       WHERE integration_id = ${integrationId} AND topic_arn = ${topicArn} AND status = 'pending'
+        AND updated_at > ${markedAfter}
     `.execute(db);
     return (result.numAffectedRows ?? 0n) > 0n;
   },
 
   /**
-   * Records that SNS removed `subscriptionArn` (null: unknown) of the topic. The topic is left confirmed
-   * when the subscription recorded as confirmed is known to be another one: an earlier subscription's
-   * removal (CloudFormation replacing the subscription, a domain move) must not shut off the live one.
+   * Records that SNS removed `subscriptionArn` (null: unknown) of the topic. The topic stays confirmed
+   * while another subscription Vigil confirmed is known to deliver: an earlier subscription's removal
+   * (CloudFormation replacing the subscription or rolling back, a domain move) must not shut off the live
+   * one. It is turned off when the removed one is unknown, or no other known one is left.
    */
   async unsubscribeTopic(
     tx: Tx,
     integrationId: string,
     topicArn: string,
     subscriptionArn: string | null,
-  ): Promise<{ unsubscribed: true } | { unsubscribed: false; live: string }> {
+    at: Date,
+  ): Promise<{ unsubscribed: true } | { unsubscribed: false; live: string[] }> {
     const row = await tx
       .selectFrom('sns_subscriptions')
-      .select(['status', 'subscription_arn'])
+      .select(['status', 'subscription_arn', 'confirmed_arns'])
       .where('integration_id', '=', integrationId)
       .where('topic_arn', '=', topicArn)
       .forUpdate()
       .executeTakeFirst();
-    const live = row?.status === 'confirmed' ? row.subscription_arn : null;
-    if (live !== null && subscriptionArn !== null && live !== subscriptionArn) {
-      return { unsubscribed: false, live };
+    if (row?.status === 'confirmed' && subscriptionArn !== null) {
+      const live = row.confirmed_arns.filter((arn) => arn !== subscriptionArn);
+      if (live.length > 0) {
+        if (live.length < row.confirmed_arns.length) {
+          await tx
+            .updateTable('sns_subscriptions')
+            .set({
+              confirmed_arns: live,
+              subscription_arn:
+                row.subscription_arn === subscriptionArn ? live[live.length - 1]! : row.subscription_arn,
+              updated_at: at,
+            })
+            .where('integration_id', '=', integrationId)
+            .where('topic_arn', '=', topicArn)
+            .execute();
+        }
+        return { unsubscribed: false, live };
+      }
     }
     await integrationsRepository.setSubscription(
       tx,
@@ -262,6 +311,7 @@ export const integrationsRepository = {
       topicArn,
       'unsubscribed',
       subscriptionArn,
+      at,
     );
     return { unsubscribed: true };
   },

@@ -94,6 +94,7 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
     sync,
     confirmSubscription: deps.confirmSubscription,
     monotonicNow: deps.monotonicNow,
+    clock: deps.clock,
     log,
   });
 
@@ -190,7 +191,13 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
         return commit(
           integration,
           delivery,
-          subscriptions.unsubscribed(integration, message, delivery.requestId, request.subscriptionArn),
+          subscriptions.unsubscribed(
+            integration,
+            settings,
+            message,
+            delivery.requestId,
+            request.subscriptionArn,
+          ),
         );
       case 'Notification':
         return notification(integration, settings, delivery, message, options);

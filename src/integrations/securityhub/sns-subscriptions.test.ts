@@ -193,3 +193,134 @@ describe('a notification while the topic is being confirmed', () => {
     assert.equal((await subscriptions(integration))[0]?.status, 'confirmed');
   });
 });
+
+/** The stand-in's answer to ConfirmSubscription naming `arn` (or no ARN at all). */
+function answerWith(arn: string | null): FakeSns['respond'] {
+  return (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/xml' });
+    res.end(
+      `<ConfirmSubscriptionResponse><ConfirmSubscriptionResult>${arn === null ? '' : `<SubscriptionArn>${arn}</SubscriptionArn>`}</ConfirmSubscriptionResult></ConfirmSubscriptionResponse>`,
+    );
+  };
+}
+
+/** Confirms the integration's topic with SNS answering `arn` as the subscription made. */
+async function confirmAs(integration: Integration, arn: string | null) {
+  const original = fakeSns.respond;
+  fakeSns.respond = answerWith(arn);
+  try {
+    const confirmed = await confirm(integration);
+    assert.equal(confirmed.res.status, 200, JSON.stringify(confirmed.res.body));
+  } finally {
+    fakeSns.respond = original;
+  }
+}
+
+const deactivated = (arn: string) =>
+  `You have chosen to deactivate subscription ${arn}.\nTo cancel this operation and restore the subscription, visit the SubscribeURL included in this message.`;
+
+async function sql(query: string, values: unknown[] = []) {
+  const client = new pg.Client({ connectionString: server.databaseUrl });
+  await client.connect();
+  try {
+    return await client.query(query, values);
+  } finally {
+    await client.end();
+  }
+}
+
+describe('which subscription was removed is taken from what SNS signed', () => {
+  it('ignores an unsigned header naming the live subscription on a signed removal of another one', async () => {
+    const integration = await addIntegration();
+    await confirmAs(integration, LIVE);
+    // Anybody may subscribe an endpoint of their own to the topic and unsubscribe it: SNS then signs an
+    // UnsubscribeConfirmation naming that subscription, to be posted here with a forged header.
+    const other = `${TOPIC}:aaaaaaaa-0000-4000-8000-000000000000`;
+    const res = await post(integration.path, unsubscribeConfirmation(deactivated(other)), {
+      'x-amz-sns-subscription-arn': LIVE,
+    });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.verdict, 'ignored');
+    assert.deepEqual(res.body.alertIds, []);
+    assert.equal((await subscriptions(integration))[0]?.status, 'confirmed');
+    const after = await post(integration.path, notification(await importedEvent((f) => (f.Id += '-forged'))));
+    assert.equal(after.status, 200, JSON.stringify(after.body));
+  });
+});
+
+describe('an ARN of an earlier subscription does not outlive it', () => {
+  it('turns the topic off when the subscription confirmed by a notification is removed', async () => {
+    const integration = await addIntegration();
+    await confirmAs(integration, OLD);
+    await post(integration.path, unsubscribeConfirmation(), { 'x-amz-sns-subscription-arn': OLD });
+    // A new subscription is confirmed with SNS, then storing it fails; a notification settles it.
+    await sql(
+      `UPDATE sns_subscriptions SET status = 'pending', updated_at = now() WHERE integration_id = $1`,
+      [integration.id],
+    );
+    const delivered = await post(integration.path, notification(await importedEvent((f) => (f.Id += '-st'))));
+    assert.equal(delivered.status, 200, JSON.stringify(delivered.body));
+    const res = await post(integration.path, unsubscribeConfirmation(), {
+      'x-amz-sns-subscription-arn': LIVE,
+    });
+    assert.equal(res.body.verdict, 'unsubscribed', JSON.stringify(res.body));
+    assert.equal((await subscriptions(integration))[0]?.status, 'unsubscribed');
+  });
+
+  it('turns the topic off when SNS did not say which subscription it confirmed', async () => {
+    const integration = await addIntegration();
+    await confirmAs(integration, OLD);
+    // A replacement (really LIVE) whose ARN the answer left out: OLD is no proof that anything delivers.
+    await confirmAs(integration, null);
+    const [subscription] = await subscriptions(integration);
+    assert.equal(subscription?.status, 'confirmed');
+    assert.equal(subscription?.subscriptionArn, null);
+    const res = await post(integration.path, unsubscribeConfirmation(), {
+      'x-amz-sns-subscription-arn': LIVE,
+    });
+    assert.equal(res.body.verdict, 'unsubscribed', JSON.stringify(res.body));
+  });
+});
+
+describe('a pending confirmation', () => {
+  it('is no longer settled by a notification once the confirmation token has expired', async () => {
+    const integration = await addIntegration();
+    await sql(
+      `INSERT INTO sns_subscriptions (integration_id, topic_arn, status, updated_at)
+       VALUES ($1, $2, 'pending', now() - interval '3 days 1 minute')`,
+      [integration.id, TOPIC],
+    );
+    const refused = await post(integration.path, notification(await importedEvent((f) => (f.Id += '-late'))));
+    assert.equal(refused.status, 403, JSON.stringify(refused.body));
+    assert.equal((await subscriptions(integration))[0]?.status, 'pending');
+    await sql(
+      `UPDATE sns_subscriptions SET updated_at = now() - interval '2 days' WHERE integration_id = $1`,
+      [integration.id],
+    );
+    const taken = await post(integration.path, notification(await importedEvent((f) => (f.Id += '-late2'))));
+    assert.equal(taken.status, 200, JSON.stringify(taken.body));
+  });
+});
+
+describe('every confirmed subscription of a topic is known', () => {
+  it('keeps the topic on when a CloudFormation rollback removes the newer of two live subscriptions', async () => {
+    const integration = await addIntegration();
+    await confirmAs(integration, OLD);
+    await confirmAs(integration, LIVE); // the replacement, while OLD still delivers
+    const rolledBack = await post(integration.path, unsubscribeConfirmation(deactivated(LIVE)), {
+      'x-amz-sns-subscription-arn': LIVE,
+    });
+    assert.equal(rolledBack.body.verdict, 'ignored', JSON.stringify(rolledBack.body));
+    assert.match(rolledBack.body.reason, new RegExp(`${OLD} still delivers`));
+    const [subscription] = await subscriptions(integration);
+    assert.equal(subscription?.status, 'confirmed');
+    assert.equal(subscription?.subscriptionArn, OLD);
+    const delivered = await post(integration.path, notification(await importedEvent((f) => (f.Id += '-rb'))));
+    assert.equal(delivered.status, 200, JSON.stringify(delivered.body));
+    // The last one known removed: now the topic is off, and somebody hears of it.
+    const last = await post(integration.path, unsubscribeConfirmation(deactivated(OLD)));
+    assert.equal(last.body.verdict, 'unsubscribed', JSON.stringify(last.body));
+    assert.equal(last.body.alertIds.length, 1);
+    assert.equal((await subscriptions(integration))[0]?.status, 'unsubscribed');
+  });
+});

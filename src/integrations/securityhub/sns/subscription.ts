@@ -1,5 +1,6 @@
 import type { Db, Tx } from '../../../db/database.js';
 import type { Logger } from '../../../logger.js';
+import type { Clock } from '../../../work/clock.js';
 import { storableText } from '../../../db/storable.js';
 import { integrationsRepository as repo, type IntegrationWithTeams } from '../../repository.js';
 import type { SecurityHubSettings } from '../../types.js';
@@ -24,7 +25,9 @@ export interface SubscriptionDeps {
    * topic remembered as confirmed for as long as the step.
    */
   monotonicNow?: () => number;
-  log?: Pick<Logger, 'info'>;
+  /** Stamps the subscription rows; how long a confirmation stays pending is measured on it. */
+  clock: Pick<Clock, 'now'>;
+  log?: Pick<Logger, 'info' | 'warn'>;
 }
 
 /** The work to store with the delivery, or why the confirmation is refused. */
@@ -36,24 +39,37 @@ export type ConfirmStep =
 // few seconds (an unsubscribe through this process forgets it at once).
 const CONFIRMED_TOPIC_REMEMBERED_MS = 5_000;
 const CONFIRMED_TOPICS_REMEMBERED = 10_000;
+// How long a confirmation may stay pending and still be settled by a signed notification: the validity of
+// the token in the SubscribeURL. Later, SNS has given up on it, and so does Vigil.
+export const PENDING_CONFIRMATION_MS = 3 * 24 * 60 * 60 * 1000;
 
 export function topicAllowed(settings: SecurityHubSettings, topicArn: string): boolean {
   return settings.allowedTopicArns.includes('*') || settings.allowedTopicArns.includes(topicArn);
 }
 
 /**
- * Which subscription an UnsubscribeConfirmation is about: the x-amz-sns-subscription-arn header, else the
- * ARN SNS names in the signed Message ("You have chosen to deactivate subscription <arn>."), which is all a
- * replayed delivery has. Null when neither names a subscription of the message's topic.
+ * Which subscription an UnsubscribeConfirmation is about: the ARN SNS names in the signed Message ("You
+ * have chosen to deactivate subscription <arn>."), else the x-amz-sns-subscription-arn header. The header is
+ * not signed: taken first, a genuine UnsubscribeConfirmation of anybody's own subscription of the topic,
+ * posted with the header naming Vigil's live one, would turn the topic off. Without signature checks
+ * nothing is proven, and the header comes first as SNS's own statement. `mismatch` is set when both name
+ * one and they differ. The ARN is null when neither names a subscription of the message's topic.
  */
-export function removedSubscriptionArn(message: SnsMessage, headerArn: string | undefined): string | null {
+export function removedSubscriptionArn(
+  message: SnsMessage,
+  headerArn: string | undefined,
+  signed: boolean,
+): { arn: string | null; mismatch?: { header: string; message: string } } {
   const ofTopic = (arn: string | undefined) =>
     arn !== undefined && arn.length <= 2048 && arn.startsWith(`${message.TopicArn}:`) && !/\s/.test(arn)
       ? storableText(arn)
       : null;
-  return (
-    ofTopic(headerArn?.trim()) ?? ofTopic(/\bsubscription (arn:\S+?)\.?(?:\s|$)/.exec(message.Message)?.[1])
-  );
+  const fromHeader = ofTopic(headerArn?.trim());
+  const fromMessage = ofTopic(/\bsubscription (arn:\S+?)\.?(?:\s|$)/.exec(message.Message)?.[1]);
+  const arn = signed ? (fromMessage ?? fromHeader) : (fromHeader ?? fromMessage);
+  return fromHeader !== null && fromMessage !== null && fromHeader !== fromMessage
+    ? { arn, mismatch: { header: fromHeader, message: fromMessage } }
+    : { arn };
 }
 
 export function createSnsSubscriptions(deps: SubscriptionDeps) {
@@ -82,8 +98,12 @@ export function createSnsSubscriptions(deps: SubscriptionDeps) {
      * A verified notification from a topic being confirmed is taken, and confirms it: SNS delivers as soon
      * as it has processed the SubscribeURL GET, before Vigil stores `confirmed`, and drops for good what is
      * refused with a 4xx. It also settles a confirmation whose GET SNS accepted but whose storing failed.
-     * That is safe: the signature proves SNS sent the topic's message to this endpoint URL, whose key the
-     * sender holds, and whoever holds the key could have the topic confirmed anyway.
+     * The signature proves only that SNS published the message on the topic: the string SNS signs holds
+     * no endpoint or subscription, so every subscriber of the topic holds the same signed bodies and could
+     * post one here. That is why only a topic Vigil marked pending (it received the topic's signed
+     * SubscriptionConfirmation at this endpoint and is confirming it) is confirmed this way, and only
+     * within the confirmation token's validity (PENDING_CONFIRMATION_MS): a pending row left behind by a
+     * crash does not stay open for good.
      */
     async acceptsNotification(
       integration: IntegrationWithTeams,
@@ -98,8 +118,10 @@ export function createSnsSubscriptions(deps: SubscriptionDeps) {
       ) {
         return true;
       }
-      if (!settings.verifySignatures || !(await repo.confirmPending(db, integration.id, topicArn)))
-        return false;
+      if (!settings.verifySignatures) return false;
+      const at = deps.clock.now();
+      const markedAfter = new Date(at.getTime() - PENDING_CONFIRMATION_MS);
+      if (!(await repo.confirmPending(db, integration.id, topicArn, at, markedAfter))) return false;
       deps.log?.info(
         { integrationId: integration.id, topicArn },
         'SNS topic confirmed by a signed notification that came while its confirmation was pending',
@@ -126,10 +148,16 @@ export function createSnsSubscriptions(deps: SubscriptionDeps) {
       if (problem) return { ok: false, problem: 'not-allowed', reason: problem };
       // Stored before the GET, where every process sees it: SNS may deliver the topic's first
       // notifications before the answer to the GET is back (acceptsNotification).
-      const begun = await repo.beginConfirmation(db, integration.id, message.TopicArn);
+      const begun = await repo.beginConfirmation(db, integration.id, message.TopicArn, deps.clock.now());
       const failed = async (reason: string): Promise<ConfirmStep> => {
         if (begun.marked)
-          await repo.abandonConfirmation(db, integration.id, message.TopicArn, begun.previous);
+          await repo.abandonConfirmation(
+            db,
+            integration.id,
+            message.TopicArn,
+            begun.previous,
+            deps.clock.now(),
+          );
         return { ok: false, problem: 'confirmation-failed', reason };
       };
       let answer: { status: number; body: string };
@@ -146,7 +174,14 @@ export function createSnsSubscriptions(deps: SubscriptionDeps) {
       return {
         ok: true,
         work: async (tx) => {
-          await repo.setSubscription(tx, integration.id, message.TopicArn, 'confirmed', subscriptionArn);
+          await repo.setSubscription(
+            tx,
+            integration.id,
+            message.TopicArn,
+            'confirmed',
+            subscriptionArn,
+            deps.clock.now(),
+          );
           const { alert } = await sync.createAlert(tx, integration, requestId, {
             message: cut(
               `Amazon Security Hub integration ${integration.name} is connected`,
@@ -174,23 +209,40 @@ export function createSnsSubscriptions(deps: SubscriptionDeps) {
 
     /**
      * The work to store with an UnsubscribeConfirmation, in the caller's transaction. `headerArn` is the
-     * x-amz-sns-subscription-arn header: which subscription was removed.
+     * x-amz-sns-subscription-arn header (see removedSubscriptionArn).
      */
     unsubscribed(
       integration: IntegrationWithTeams,
+      settings: SecurityHubSettings,
       message: SnsMessage,
       requestId: string,
       headerArn: string | undefined,
     ): (tx: Tx) => Promise<EventOutcome> {
-      const removed = removedSubscriptionArn(message, headerArn);
+      const { arn: removed, mismatch } = removedSubscriptionArn(
+        message,
+        headerArn,
+        settings.verifySignatures,
+      );
+      if (mismatch) {
+        deps.log?.warn(
+          { integrationId: integration.id, topicArn: message.TopicArn, ...mismatch, taken: removed },
+          'an UnsubscribeConfirmation names another subscription in its x-amz-sns-subscription-arn header than in its message',
+        );
+      }
       return async (tx) => {
-        const result = await repo.unsubscribeTopic(tx, integration.id, message.TopicArn, removed);
+        const result = await repo.unsubscribeTopic(
+          tx,
+          integration.id,
+          message.TopicArn,
+          removed,
+          deps.clock.now(),
+        );
         if (!result.unsubscribed) {
           // The normal end of replacing a subscription: the new one was confirmed, then the old one
           // deleted. Nothing to page anyone about; the payload log keeps it.
           return {
             verdict: 'ignored',
-            reason: `subscription ${removed ?? ''} of ${message.TopicArn} was removed; the confirmed subscription ${result.live} still delivers`,
+            reason: `subscription ${removed ?? ''} of ${message.TopicArn} was removed; the confirmed subscription ${result.live.join(', ')} still delivers`,
             alertIds: [],
           };
         }
