@@ -174,7 +174,15 @@ describe('the live alert feed', () => {
     await waitFor('the subscriber to hear of it', async () => early.some((c) => c.ids.includes(first)));
     const missed: AlertsChanged[] = [];
     feed.subscribe(orgId, (change) => missed.push(change), { pastMs: 1_000 }).unsubscribe();
-    assert.deepEqual(missed, [{ ids: [first], more: false }]);
+    // What was heard in that time: the first alert (and whatever else of the organization changed then).
+    assert.ok(
+      missed.some((c) => c.ids.includes(first)),
+      `the first alert is told: ${JSON.stringify(missed)}`,
+    );
+    assert.ok(
+      missed.every((c) => !c.more),
+      'all of it was heard: no "fetch everything"',
+    );
     const tooLong: AlertsChanged[] = [];
     feed.subscribe(orgId, (change) => tooLong.push(change), { pastMs: 60_000 }).unsubscribe();
     assert.deepEqual(tooLong, [{ ids: [], more: true }], 'from before it heard everything');
@@ -192,15 +200,18 @@ describe('the live alert feed', () => {
     const later = feed.subscribe(orgId, (change, at) => resumed.push({ change, position: at }), {
       after: position,
     });
-    assert.deepEqual(
-      resumed.map((r) => r.change.ids),
-      [[second]],
-      'only what came after the position it resumes from',
+    // Only what was heard after the position: the second alert (and whatever else of the organization
+    // changed since: another test's alert heard late is told too).
+    assert.ok(
+      resumed.some((r) => r.change.ids.includes(second)),
+      `the second alert is told: ${JSON.stringify(resumed)}`,
     );
     assert.equal(later.from, position);
     const timeOf = (p: string | undefined) => Number(p?.split('.')[1]);
-    assert.ok(timeOf(resumed[0]?.position) >= timeOf(position));
-    assert.ok(timeOf(resumed[0]?.position) <= timeOf(later.position()));
+    for (const r of resumed) {
+      assert.ok(timeOf(r.position) >= timeOf(position), 'only what came after the position it resumes from');
+      assert.ok(timeOf(r.position) <= timeOf(later.position()));
+    }
 
     // Another process's position, or none it could have given: it cannot tell.
     for (const after of [`${randomUUID()}.${timeOf(position)}`, 'not a position']) {
