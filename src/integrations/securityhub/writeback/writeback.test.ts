@@ -700,7 +700,8 @@ describe('findings of the new Security Hub (OCSF)', () => {
       refused,
       'Could not update the finding in Security Hub (StatusId 4 (RESOLVED)): ValidationException: The request failed validation',
     );
-    assert.ok(
+    // Security Hub holds the update before Vigil has logged its answer: wait for the log line.
+    await waitFor('the ASFF write-back logged', async () =>
       (await alertLogs(asff.alertId)).includes('Finding updated in Security Hub: Workflow.Status RESOLVED'),
     );
     await server.idle();
