@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import pg from 'pg';
 
 /**
  * Waits, inside PostgreSQL on `client`'s connection, until another session waits for a lock the client's
@@ -23,4 +23,16 @@ export async function whenWaitedFor(
        ${options.then ? `${options.then};` : ''}
      END $$`,
   );
+}
+
+/**
+ * A second connection to play the other side of a race, its transaction begun; a lock it waits for gives
+ * up after 30 s with an error rather than hanging the test. End it (`end()`) when done.
+ */
+export async function otherTransaction(connectionString: string): Promise<pg.Client> {
+  const other = new pg.Client({ connectionString });
+  await other.connect();
+  await other.query('BEGIN');
+  await other.query(`SET LOCAL lock_timeout = '30s'`);
+  return other;
 }

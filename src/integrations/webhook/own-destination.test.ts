@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { startTestServer, type Json, type TestServer } from '../../testing/harness.js';
-import { whenWaitedFor } from '../../testing/lock-waits.js';
+import { otherTransaction, whenWaitedFor } from '../../testing/lock-waits.js';
 
 /**
  * Which webhook is a Webhook integration's own destination (the oldest, ties broken by id), and that its
@@ -53,15 +53,6 @@ async function addWebhook(integrationId: string, name: string, path: string): Pr
     config: { url: `${HOST}/${path}` },
   });
   return made.data.id as string;
-}
-
-/** A second connection playing one side of a race, its transaction begun. */
-async function otherTransaction(): Promise<pg.Client> {
-  const other = new pg.Client({ connectionString: server.databaseUrl });
-  await other.connect();
-  await other.query('BEGIN');
-  await other.query(`SET LOCAL lock_timeout = '30s'`);
-  return other;
 }
 
 describe("a Webhook integration's own destination", () => {
@@ -148,7 +139,7 @@ describe("a Webhook integration's own destination", () => {
     const [own] = await webhooksOf(id);
     assert.ok(own);
     // A move through /v2/destinations holds the destination, uncommitted, as the save comes to write it.
-    const other = await otherTransaction();
+    const other = await otherTransaction(server.databaseUrl);
     try {
       await other.query('UPDATE team_destinations SET team_id = $2, integration_id = NULL WHERE id = $1', [
         own.id,
@@ -188,7 +179,7 @@ describe("a Webhook integration's own destination", () => {
       assert.ok(own);
       await addWebhook(id, `Locked next ${how}`, `next-${slug}`);
       // The save locks the integration's row (its update), then writes its own destination.
-      const other = await otherTransaction();
+      const other = await otherTransaction(server.databaseUrl);
       let saveFailed: unknown;
       let answer;
       try {

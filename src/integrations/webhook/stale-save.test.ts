@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { startTestServer, type Json, type TestServer } from '../../testing/harness.js';
-import { whenWaitedFor } from '../../testing/lock-waits.js';
+import { otherTransaction, whenWaitedFor } from '../../testing/lock-waits.js';
 
 /**
  * A Webhook integration's save and a change of its webhooks through /v2/destinations, run at once: each
@@ -58,15 +58,6 @@ async function addWebhook(integrationId: string, name: string, path: string): Pr
   return made.data.id as string;
 }
 
-/** A second connection playing the other side of a race, its transaction begun. */
-async function otherTransaction(): Promise<pg.Client> {
-  const other = new pg.Client({ connectionString: server.databaseUrl });
-  await other.connect();
-  await other.query('BEGIN');
-  await other.query(`SET LOCAL lock_timeout = '30s'`);
-  return other;
-}
-
 /**
  * Runs `request` while `other` holds what it took, and ends `other`: the request's answer, or 'waited' when
  * it had not answered within 10 seconds (it waited for `other`, which is then rolled back to let it go).
@@ -109,7 +100,7 @@ describe('a Webhook integration saved while its webhooks change', () => {
     assert.ok(own && next);
     // The DELETE of the own webhook as /v2/destinations runs it: the integration locked first, then the
     // webhook deleted and the next one's config written back to the settings.
-    const other = await otherTransaction();
+    const other = await otherTransaction(server.databaseUrl);
     try {
       await other.query('SELECT id FROM integrations WHERE id = $1 FOR NO KEY UPDATE', [id]);
       // A save that changes only the name (Terraform applying another attribute).
@@ -136,7 +127,7 @@ describe('a Webhook integration saved while its webhooks change', () => {
     const id = await integration('Webhook', 'Patched', 'patched-first');
     const [own] = await webhooksOf(id);
     assert.ok(own);
-    const other = await otherTransaction();
+    const other = await otherTransaction(server.databaseUrl);
     try {
       // A PATCH /v2/destinations of the own webhook, which locks the integration first.
       await other.query('SELECT id FROM integrations WHERE id = $1 FOR NO KEY UPDATE', [id]);
@@ -183,7 +174,7 @@ describe('a change of a webhook through /v2/destinations', () => {
       const webhook = await addWebhook(id, `Intake webhook ${how}`, `intake-${how}`);
       for (const lock of ['FOR KEY SHARE', 'FOR NO KEY UPDATE']) {
         // An intake's payload insert takes the key share; an update of the integration, a no-key update.
-        const other = await otherTransaction();
+        const other = await otherTransaction(server.databaseUrl);
         await other.query(`SELECT id FROM integrations WHERE id = $1 ${lock}`, [id]);
         const answer = await whileHeld(other, request(webhook));
         assert.notEqual(answer, 'waited', `the ${how} waited for a lock ${lock} on the integration`);
@@ -196,7 +187,7 @@ describe('a change of a webhook through /v2/destinations', () => {
       const from = await integration('Webhook', `From ${how}`, `from-${how}`);
       const to = await integration('Webhook', `To ${how}`, `to-${how}`);
       const webhook = await addWebhook(from, `Moved ${how}`, `moved-${how}`);
-      const other = await otherTransaction();
+      const other = await otherTransaction(server.databaseUrl);
       let answer;
       try {
         // The move holds the integration it leaves, as the change comes to lock it.
