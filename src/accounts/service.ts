@@ -375,13 +375,11 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
   /**
    * Who sees the value of a key `p` makes: the person of a console session; for an API key, its user and
    * everyone who could use that key (an admin holds the key they made for a person, so a key made with
-   * it is theirs too). A key from before keys had holders adds someone not known (null).
+   * it is theirs too). A key from before keys had holders adds someone not known (null), and so does a
+   * key no longer found.
    */
   async function holdersOf(p: Principal): Promise<(string | null)[]> {
-    const caller = p.userId ?? null;
-    if (p.apiKeyId === '') return [caller];
-    const used = await repo.findKey(db, p.orgId, p.apiKeyId);
-    return [...new Set([...(used?.holders ?? [null]), caller])];
+    return (await readHolders(db, p)) ?? [...new Set([null, p.userId ?? null])];
   }
 
   /**
@@ -389,10 +387,19 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
    * deleting it (blocking a holder does) waits; undefined when the key is gone, deleted since the request
    * was authenticated: its holders are no longer known, and one of them may be the person let go.
    */
-  async function lockHoldersOf(q: Queryable, p: Principal): Promise<(string | null)[] | undefined> {
+  function lockHoldersOf(q: Queryable, p: Principal): Promise<(string | null)[] | undefined> {
+    return readHolders(q, p, 'key share');
+  }
+
+  /** The holders of `p`'s key and `p`'s person (undefined when the key is gone). */
+  async function readHolders(
+    q: Queryable,
+    p: Principal,
+    lock?: 'key share',
+  ): Promise<(string | null)[] | undefined> {
     const caller = p.userId ?? null;
     if (p.apiKeyId === '') return [caller];
-    const used = await repo.findKey(q, p.orgId, p.apiKeyId, 'key share');
+    const used = await repo.findKey(q, p.orgId, p.apiKeyId, lock);
     if (!used) return undefined;
     // A key from before keys had holders: someone not known holds it.
     return [...new Set([...(used.holders ?? [null]), caller])];

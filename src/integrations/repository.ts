@@ -170,12 +170,12 @@ export const integrationsRepository = {
     subscriptionArn: string | null,
     at: Date,
   ): Promise<void> {
-    const arns =
-      status === 'confirmed' && subscriptionArn !== null
-        ? sql<
-            string[]
-          >`array_append(array_remove(sns_subscriptions.confirmed_arns, ${subscriptionArn}::text), ${subscriptionArn}::text)`
-        : sql<string[]>`'{}'::text[]`;
+    const known = status === 'confirmed' && subscriptionArn !== null;
+    const arns = known
+      ? sql<
+          string[]
+        >`array_append(array_remove(sns_subscriptions.confirmed_arns, ${subscriptionArn}::text), ${subscriptionArn}::text)`
+      : sql<string[]>`'{}'::text[]`;
     await db
       .insertInto('sns_subscriptions')
       .values({
@@ -183,7 +183,7 @@ export const integrationsRepository = {
         topic_arn: topicArn,
         status,
         subscription_arn: subscriptionArn,
-        confirmed_arns: status === 'confirmed' && subscriptionArn !== null ? [subscriptionArn] : [],
+        confirmed_arns: known ? [subscriptionArn] : [],
         updated_at: at,
       })
       .onConflict((oc) =>
@@ -192,8 +192,7 @@ export const integrationsRepository = {
           // Not kept from before: an ARN left over from an earlier subscription would make the live one's
           // removal look like an older one's, ignored while the topic stops delivering.
           subscription_arn: subscriptionArn,
-          confirmed_arns:
-            status === 'confirmed' && subscriptionArn !== null ? arns : sql<string[]>`'{}'::text[]`,
+          confirmed_arns: arns,
           updated_at: at,
         }),
       )

@@ -165,10 +165,14 @@ export async function writeBackWebhookSettings(
   destination: { id: string; integrationId: string },
   config: Record<string, unknown>,
 ): Promise<void> {
-  const integration = await integrations.getById(db, destination.integrationId);
+  const own = await destinations.ofIntegration(db, destination.integrationId, webhookKind.type);
+  if (own?.id === destination.id) await writeSettings(db, destination.integrationId, config);
+}
+
+/** A Webhook integration's settings with its own destination's `config` written in. */
+async function writeSettings(db: Queryable, integrationId: string, config: Record<string, unknown>) {
+  const integration = await integrations.getById(db, integrationId);
   if (integration?.type !== 'Webhook') return;
-  const own = await destinations.ofIntegration(db, integration.id, webhookKind.type);
-  if (own?.id !== destination.id) return;
   await integrations.update(db, integration.id, {
     settings: JSON.stringify({ ...integration.settings, ...settingsOfConfig(config) }),
   });
@@ -185,5 +189,5 @@ export async function writeBackWebhookSettingsAfterRemoval(
   integrationId: string,
 ): Promise<void> {
   const own = await destinations.ofIntegration(db, integrationId, webhookKind.type);
-  if (own) await writeBackWebhookSettings(db, { id: own.id, integrationId }, own.config);
+  if (own) await writeSettings(db, integrationId, own.config);
 }

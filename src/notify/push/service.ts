@@ -245,7 +245,6 @@ export function createPushService(
     p: Principal,
     userId: string,
     input: SubscribeInput,
-    addStep: boolean,
   ): Promise<PushSubscriptionRow> {
     const endpoint = parseEndpoint(input.endpoint, allowedHosts);
     const p256dh = parseP256dh(input.keys.p256dh);
@@ -288,7 +287,9 @@ export function createPushService(
         device_name: deviceName,
         contact_method_id: contact.id,
       });
-      if (addStep) await addToFirstRule(tx, userId, contact.id);
+      // Without notification-rules-edit the device is added but no rule changes: the person's rules stay
+      // as their admin left them, and an admin (or the person, once allowed) adds the step.
+      if (await userMay(tx, p, 'notification-rules-edit')) await addToFirstRule(tx, userId, contact.id);
       return row;
     });
   }
@@ -301,18 +302,15 @@ export function createPushService(
     /** Adds the caller's device, or updates it when its endpoint is already known. */
     async subscribe(p: Principal, input: SubscribeInput): Promise<PushSubscriptionView> {
       const userId = personOf(p);
-      // Without notification-rules-edit the device is added but no rule changes: the person's rules stay
-      // as their admin left them, and an admin (or the person, once allowed) adds the step.
-      const addStep = await userMay(db, p, 'notification-rules-edit');
       try {
-        return viewOf(await subscribeOnce(p, userId, input, addStep));
+        return viewOf(await subscribeOnce(p, userId, input));
       } catch (error) {
         if (!isUniqueViolation(error) && !isLostRace(error)) throw error;
         // Another request subscribed the same endpoint at the same moment: once more sees its row. Or this
         // one lost a deadlock (say, with the removal of a device another person had on this browser): a
         // renewal refused would leave the device to be removed by its old endpoint's 410, so once more.
         try {
-          return viewOf(await subscribeOnce(p, userId, input, addStep));
+          return viewOf(await subscribeOnce(p, userId, input));
         } catch (again) {
           if (isUniqueViolation(again)) throw conflict('This device is being subscribed twice at once.');
           throw again;

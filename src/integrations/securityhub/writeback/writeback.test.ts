@@ -253,7 +253,6 @@ async function findings(prefix: string, count: number): Promise<Made[]> {
 const held = (id: string) => aws.findings.get(`${PRODUCT}|${id}`);
 const batchRequests = () => aws.securityHubRequests.filter((r) => r.operation === 'BatchUpdateFindings');
 const heldOcsf = (identifier: OcsfIdentifier) => aws.ocsfFindings.get(ocsfKey(identifier));
-/** The requests of either API that name this finding (its ASFF Id, or its OCSF finding_info.uid). */
 /** The status of the alert's write-back change that sends this value. */
 async function statusOfValue(alertId: string, value: Json): Promise<string | undefined> {
   const rows = await sql<{ status: string }>`
@@ -262,7 +261,7 @@ async function statusOfValue(alertId: string, value: Json): Promise<string | und
   );
   return rows.rows[0]?.status;
 }
-
+/** The requests of either API that name this finding (its ASFF Id, or its OCSF finding_info.uid). */
 const requestsNaming = (findingId: string) =>
   aws.securityHubRequests.filter(
     (r) => r.operation.startsWith('BatchUpdateFindings') && JSON.stringify(r.body).includes(findingId),

@@ -1,8 +1,9 @@
 import { useQueries } from '@tanstack/react-query';
-import { consoleApi, type TeamRight } from '../../api/console';
+import type { TeamRight } from '../../api/console';
 import type { Team } from '../../api/types';
 import { useTeams } from '../../lib/teams';
 import { isAdmin, useSession } from '../../session';
+import { teamRightsQuery } from './teamRights';
 
 /** What the server asks of whoever gives an integration to another team (integrations' requireAssigneeRight). */
 const ASSIGNEE_RIGHT: TeamRight = 'edit-integrations';
@@ -21,11 +22,7 @@ export function useAssignableTeams(ownerTeamId: string): { teams: Team[]; pendin
   const others = (all.data ?? []).filter((t) => t.id !== ownerTeamId);
   const admin = isAdmin(session);
   const rights = useQueries({
-    queries: (admin ? [] : others).map((t) => ({
-      queryKey: ['team', t.id, 'my-rights'],
-      queryFn: () => consoleApi.teamRights(t.id),
-      staleTime: 60_000,
-    })),
+    queries: (admin ? [] : others).map((t) => teamRightsQuery(t.id)),
   });
   if (admin) return { teams: others, pending: all.isPending };
   return {

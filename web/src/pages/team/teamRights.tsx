@@ -3,16 +3,21 @@ import { useQuery } from '@tanstack/react-query';
 import { consoleApi, type TeamRight } from '../../api/console';
 import type { TeamDetail } from '../../api/types';
 
+/** The question of the signed-in person's rights on a team: one cache entry, whoever asks it. */
+export function teamRightsQuery(teamId: string) {
+  return {
+    queryKey: ['team', teamId, 'my-rights'],
+    queryFn: () => consoleApi.teamRights(teamId),
+    staleTime: 60_000,
+  };
+}
+
 /**
  * Whether the signed-in person holds `right` on the team, as the server answers it (the same check that
  * refuses a change): undefined until it has answered. The console offers only the changes it takes.
  */
 export function useTeamRight(teamId: string, right: TeamRight): boolean | undefined {
-  const rights = useQuery({
-    queryKey: ['team', teamId, 'my-rights'],
-    queryFn: () => consoleApi.teamRights(teamId),
-    staleTime: 60_000,
-  });
+  const rights = useQuery(teamRightsQuery(teamId));
   // Unknown while asking: the caller offers nothing yet. If the question failed, the console offers what
   // it always did, and the server's answer to a change says whether it is taken.
   if (rights.isError) return true;
