@@ -4,9 +4,10 @@ import { invalid as invalidQuery } from '../errors.js';
 
 /**
  * The alert search language, after Opsgenie's: `field:value` terms (also `field=value`, `field!=value`,
- * and `>`, `<`, `>=`, `<=` on numbers and times), free-text words, "quoted phrases", `*` wildcards,
- * AND, OR, NOT and parentheses. Terms side by side are joined with AND. It compiles to one SQL condition
- * with every value as a bound parameter.
+ * and `>`, `<`, `>=`, `<=` on numbers and times; spaces around the operator allowed, `status : open`),
+ * a field applied to a group (`message: (lorem OR ipsum)`), free-text words, "quoted phrases", `*`
+ * wildcards, AND, OR, NOT and parentheses. Terms side by side are joined with AND. It compiles to one SQL
+ * condition with every value as a bound parameter.
  *
  * Anyone with read access can send a query, so its cost is bounded before any SQL runs:
  *
@@ -61,7 +62,14 @@ export type QueryNode =
   | { kind: 'not'; inner: QueryNode }
   | { kind: 'term'; field?: string; op: Operator; value: string };
 
-const TERM = /^([A-Za-z][\w.-]*)(!=|>=|<=|:|=|>|<)\s*/;
+/**
+ * A field and its operator. Spaces are allowed on both sides of the operator, as Opsgenie writes its own
+ * examples (`status : open`, `createdAt < 1470394841148`). So a free-text word followed by a spaced
+ * operator (`disk < 10`) is a term on the field `disk`, and refused as an unknown field as `disk<10` is:
+ * a 422 naming the known fields rather than free-text words that quietly find nothing. A phrase in
+ * quotes (`"disk < 10"`) is still searched as text.
+ */
+const TERM = /^([A-Za-z][\w.-]*)\s*(!=|>=|<=|:|=|>|<)\s*/;
 
 function readValue(input: string, start: number): { value: string; end: number } {
   let i = start;
@@ -82,8 +90,17 @@ function readValue(input: string, start: number): { value: string; end: number }
   return { value, end: i };
 }
 
+/**
+ * The query's tokens. A field applied to a group, `message: (lorem OR ipsum)` as Opsgenie documents it,
+ * is given to each bare term inside (`message:lorem OR message:ipsum`), nested groups too; a term that
+ * names its own field keeps it. The group is read in place, one token for each term, so the limits on
+ * terms, unindexed terms and depth count the terms as they are searched, and no input grows.
+ */
 export function tokenize(input: string): Token[] {
   const tokens: Token[] = [];
+  // The `field:(` groups open here, innermost last, each with the parenthesis depth inside it.
+  const scopes: { field: string; op: Operator; depth: number }[] = [];
+  let depth = 0;
   let i = 0;
   while (i < input.length) {
     const c = input[i] ?? '';
@@ -92,6 +109,12 @@ export function tokenize(input: string): Token[] {
       continue;
     }
     if (c === '(' || c === ')') {
+      if (c === '(') {
+        depth++;
+      } else {
+        if (scopes.at(-1)?.depth === depth) scopes.pop();
+        depth--;
+      }
       tokens.push({ kind: c === '(' ? 'lparen' : 'rparen' });
       i++;
       continue;
@@ -105,14 +128,38 @@ export function tokenize(input: string): Token[] {
     }
     const term = TERM.exec(rest);
     if (term) {
-      const { value, end } = readValue(input, i + term[0].length);
-      if (value === '') throw invalidQuery(`Invalid query: ${term[1]}${term[2]} needs a value.`);
-      tokens.push({ kind: 'term', field: term[1], op: term[2] as Operator, value });
+      const field = term[1] ?? '';
+      const op = term[2] as Operator;
+      const after = i + term[0].length;
+      if (input[after] === '(') {
+        if (/^\(\s*\)/.test(input.slice(after))) {
+          throw invalidQuery(`Invalid query: ${field}${op} needs a value.`);
+        }
+        // Given to each term, != would not mean what it reads as: tag!=(a OR b) would be tag!=a OR
+        // tag!=b, nearly every alert, not the alerts with neither tag. Refused, naming the query that is.
+        if (op === '!=') {
+          throw invalidQuery(
+            `Invalid query: ${field}!= can not be applied to a group; use NOT ${field}:(...) instead.`,
+          );
+        }
+        scopes.push({ field, op, depth: depth + 1 });
+        i = after;
+        continue;
+      }
+      const { value, end } = readValue(input, after);
+      if (value === '') throw invalidQuery(`Invalid query: ${field}${op} needs a value.`);
+      tokens.push({ kind: 'term', field, op, value });
       i = end;
       continue;
     }
     const { value, end } = readValue(input, i);
-    tokens.push({ kind: 'term', op: ':', value });
+    const scope = scopes.at(-1);
+    if (scope) {
+      if (value === '') throw invalidQuery(`Invalid query: ${scope.field}${scope.op} needs a value.`);
+      tokens.push({ kind: 'term', field: scope.field, op: scope.op, value });
+    } else {
+      tokens.push({ kind: 'term', op: ':', value });
+    }
     i = end;
   }
   return tokens;
