@@ -18,6 +18,7 @@ import type { Actor, AlertEventInput } from './events.js';
 import { checkCountedCost, compileQuery, parseQuery, type QueryNode } from './query.js';
 import { alertScopeOf } from './visibility.js';
 import { namedResponders, recipientsOf, resolveResponder } from './responders.js';
+import { isReservedAlias, refuseReservedAlias } from './reserved-aliases.js';
 import { savedSearchQuery } from './saved-searches/service.js';
 import type { SavedSearchIdentifierType } from './saved-searches/repository.js';
 import {
@@ -394,6 +395,15 @@ export function createAlertsService(
     if (teamIds.length > 0) {
       const [, ...teams] = await options.policies.rulesFor(orgId, teamIds);
       for (const team of teams) await run(team);
+    }
+    // An alias template may read the sender's fields: one that comes out as an alias Vigil keeps for a
+    // heartbeat's or incident's alert would take it over (reserved-aliases.ts). The alert keeps its own;
+    // not a refusal, so a delivery (a Security Hub finding) never fails for a policy's output.
+    if (shaped.input.alias !== input.alias && isReservedAlias(shaped.input.alias)) {
+      shapedBy.push(
+        `A policy gave the alias ${JSON.stringify(shaped.input.alias?.trim())}, reserved for Vigil's heartbeat and incident alerts: the alert kept its own`,
+      );
+      shaped = { ...shaped, input: { ...shaped.input, alias: input.alias } };
     }
     return shapedBy.length === 0 ? { input, responders, shapedBy } : { ...shaped, shapedBy };
   }
@@ -877,8 +887,12 @@ export function createAlertsService(
         resolvedVisibleTo?: ResponderRef[];
         /** What already shaped the request (the integration's create action), for the log. */
         shapedBy?: string[];
+        /** The alias is one Vigil gives its own alert (a heartbeat's or an incident's, reserved-aliases.ts). */
+        systemAlias?: boolean;
       } = {},
     ): Promise<{ alert: AlertRow; inserted: boolean }> {
+      // Any other caller (the Alert API, an email, an integration's action) may not take such an alias.
+      if (!options.systemAlias) refuseReservedAlias(input.alias);
       const q: Queryable = options.tx ?? db;
       const actor = options.actor ?? actorOf(p, input.user);
       const leftOut: string[] = [];

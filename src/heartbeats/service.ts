@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { resolveTeamRef, type Principal, type TeamRef } from '../accounts/service.js';
 import { requireTeamRight } from '../accounts/team-rights.js';
 import type { Actor } from '../alerts/events.js';
+import { heartbeatAliasOf } from '../alerts/reserved-aliases.js';
 import type { AlertsService } from '../alerts/service.js';
 import { isUniqueViolation, withSavepoint, type Db, type Tx } from '../db/database.js';
 import type { HeartbeatIntervalUnit, HeartbeatRow, Priority } from '../db/schema.js';
@@ -60,12 +61,12 @@ export function intervalMs(interval: number, unit: HeartbeatIntervalUnit): numbe
 }
 
 /**
- * The alias of the alerts a heartbeat raises. It names the heartbeat's own id, so no alert sent through
- * the Alert API (whose aliases are the senders') lands on it by accident, and a heartbeat deleted and made
- * again under the same name starts afresh.
+ * The alias of the alerts a heartbeat raises. It names the heartbeat's own id, so a heartbeat deleted and
+ * made again under the same name starts afresh; no alert sent through the Alert API can have it, as callers
+ * are refused the form (alerts/reserved-aliases.ts), so none can swallow the expiry alert.
  */
 export function heartbeatAlias(heartbeat: { id: string }): string {
-  return `heartbeat:${heartbeat.id}`;
+  return heartbeatAliasOf(heartbeat.id);
 }
 
 /** The heartbeat in Opsgenie's shape (GET /v2/heartbeats/{name}, the list, create and update). */
@@ -199,6 +200,7 @@ export function createHeartbeatsService(deps: {
         tx,
         actor: HEARTBEAT_ACTOR,
         resolvedResponders: heartbeat.owner_team_id ? [{ type: 'team', id: heartbeat.owner_team_id }] : [],
+        systemAlias: true,
       },
     );
     return repo.update(tx, heartbeat.id, { expired: true, expires_at: null, alert_id: alert.id });

@@ -3,6 +3,7 @@ import type { Principal } from '../accounts/service.js';
 import { requireUserRight, type UserRight } from '../accounts/custom-roles/rights.js';
 import { resolveResponder } from '../alerts/responders.js';
 import { alertsRepository } from '../alerts/repository.js';
+import { incidentAliasOf } from '../alerts/reserved-aliases.js';
 import {
   actorOf,
   type ActionMeta,
@@ -137,8 +138,11 @@ interface ReachedAlerts {
   reason: string;
 }
 
-/** The alias of an incident's alerts: one open alert per incident at a time. */
-export const incidentAlertAlias = (incidentId: string) => `incident-${incidentId}`;
+/**
+ * The alias of an incident's alerts: one open alert per incident at a time. Callers of the Alert API are
+ * refused the form (alerts/reserved-aliases.ts), so none can hold it for the incident's next alert.
+ */
+export const incidentAlertAlias = (incidentId: string) => incidentAliasOf(incidentId);
 
 export interface IncidentsDeps {
   db: Db;
@@ -210,6 +214,7 @@ export function createIncidentsService({ db, alerts, signal, clock = systemClock
         ...(p.integration
           ? { integration: { id: p.integration.id, name: p.integration.name, type: p.integration.type } }
           : {}),
+        systemAlias: true,
       },
     );
     await repo.linkAlert(tx, incident.id, alert.id);

@@ -121,6 +121,37 @@ export const maintenanceRepository = {
     return query.orderBy('start_at', 'desc').orderBy('id').execute();
   },
 
+  /**
+   * The owner team of each integration and policy the maintenances name (null: a global policy), by
+   * maintenance; a maintenance whose rules are all gone has no entry.
+   */
+  async ownerTeamsOf(
+    q: Queryable,
+    maintenanceIds: readonly string[],
+  ): Promise<Map<string, (string | null)[]>> {
+    const owners = new Map<string, (string | null)[]>();
+    if (maintenanceIds.length === 0) return owners;
+    const rows = await q
+      .selectFrom('maintenance_rules as r')
+      .innerJoin('integrations as i', 'i.id', 'r.integration_id')
+      .select(['r.maintenance_id', sql<string | null>`i.owner_team_id`.as('team_id')])
+      .where('r.maintenance_id', 'in', maintenanceIds)
+      .unionAll(
+        q
+          .selectFrom('maintenance_policy_rules as r')
+          .innerJoin('alert_policies as ap', 'ap.id', 'r.policy_id')
+          .select(['r.maintenance_id', sql<string | null>`ap.team_id`.as('team_id')])
+          .where('r.maintenance_id', 'in', maintenanceIds),
+      )
+      .execute();
+    for (const row of rows) {
+      const list = owners.get(row.maintenance_id) ?? [];
+      list.push(row.team_id);
+      owners.set(row.maintenance_id, list);
+    }
+    return owners;
+  },
+
   async find(q: Queryable, orgId: string, id: string): Promise<MaintenanceRow | undefined> {
     if (!isUuid(id)) return undefined;
     return q

@@ -4,6 +4,7 @@ import type { TeamRight } from '../accounts/team-rights.js';
 import type { Db } from '../db/database.js';
 import type { MaintenanceRow, MaintenanceTimeType } from '../db/schema.js';
 import { conflict, invalidField, isDomainError, notFound } from '../errors.js';
+import { reachesTeamConfiguration, requireReachesTeamConfiguration } from '../integrations/principal.js';
 import type { IntegrationWithTeams } from '../integrations/repository.js';
 import type { IntegrationsService } from '../integrations/service.js';
 import type { Clock } from '../work/clock.js';
@@ -235,9 +236,24 @@ export function createMaintenanceService(deps: MaintenanceDeps) {
 
   const missing = (id: string) => notFound(`Maintenance with id [${id}] does not exist.`);
 
+  /**
+   * The teams that own what each maintenance names: a maintenance is its teams' configuration, and one
+   * whose rules are all gone is no team's (an org admin's, as `requireManagesEach` has it).
+   */
+  async function ownersOf(ids: readonly string[]): Promise<(id: string) => (string | null)[]> {
+    const owners = await repo.ownerTeamsOf(db, ids);
+    return (id) => owners.get(id) ?? [null];
+  }
+
   async function load(p: Principal, id: string): Promise<MaintenanceWithRules> {
     const row = await repo.find(db, p.orgId, id);
     if (!row) throw missing(id);
+    // An integration's key reaches only its owner team's configuration: a 403 as for a heartbeat, when
+    // any rule names another team's integration or policy (or one no team owns).
+    if (p.integration) {
+      for (const team of (await ownersOf([row.id]))(row.id))
+        requireReachesTeamConfiguration(p, team, `maintenance with id [${id}]`);
+    }
     return { row, rules: await repo.rulesOf(db, row.id) };
   }
 
@@ -421,7 +437,14 @@ export function createMaintenanceService(deps: MaintenanceDeps) {
 
     async list(p: Principal, type: MaintenanceListType) {
       const now = clock.now();
-      return { rows: await repo.list(db, p.orgId, type, now), now };
+      const rows = await repo.list(db, p.orgId, type, now);
+      if (!p.integration) return { rows, now };
+      // An integration's key lists only the maintenances all of whose rules its owner team owns.
+      const owners = await ownersOf(rows.map((row) => row.id));
+      return {
+        rows: rows.filter((row) => owners(row.id).every((team) => reachesTeamConfiguration(p, team))),
+        now,
+      };
     },
 
     async get(p: Principal, id: string) {
