@@ -77,7 +77,20 @@ export interface OutgoingNotification {
  */
 export type DeliveryResult =
   | { status: 'sent'; providerId?: string; detail?: string }
-  | { status: 'retry'; error: string }
+  | {
+      status: 'retry';
+      error: string;
+      /**
+       * How long the provider asked to be left alone (its Retry-After), in milliseconds: the message is
+       * not tried again sooner, whatever the backoff says (the sender bounds it).
+       */
+      retryAfterMs?: number;
+      /**
+       * The provider is rate limiting (429): the message was not refused, so the answer does not spend
+       * one of its attempts (the sender bounds how long it keeps trying instead).
+       */
+      rateLimited?: boolean;
+    }
   | {
       status: 'failed';
       error: string;

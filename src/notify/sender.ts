@@ -21,7 +21,8 @@ import { whyNotPageable, whyUnwanted } from './planner.js';
  * Delivers planned messages. Every worker process runs one; each claims due rows with SKIP LOCKED and a
  * lease (state `sending`), so a message is handed to one process at a time. A process that dies mid-send
  * leaves the lease to run out, and another takes the message over. The result is recorded on the row and
- * on the alert's activity log. Temporary failures are retried with backoff; permanent ones are not.
+ * on the alert's activity log. Temporary failures are retried with backoff, never sooner than the
+ * provider's Retry-After; permanent ones are not. A rate-limited answer spends no attempt, for a while.
  * Each message goes to the channel of its destination type (destinations/registry.ts), and waits its
  * turn when that type throttles sends to one address.
  *
@@ -143,6 +144,28 @@ const THROTTLED = 'throttled:';
 /** A temporary failure is tried again after 15 s, 30 s, 1 min … up to 15 min, with jitter. */
 export function retryDelayMs(attempt: number): number {
   return backoff(attempt, { baseMs: 15_000, maxMs: 15 * 60_000 });
+}
+
+/**
+ * The longest a provider's Retry-After is waited for: a page is about waking someone now, and one held
+ * longer is little use (a push service drops an undelivered one after its hour of TTL anyway).
+ */
+export const MAX_RETRY_AFTER_MS = 3600_000;
+
+/**
+ * How long after a message fell due a rate-limited answer (429) is still waited out without spending an
+ * attempt: a provider that answers 429 for ever must not keep a message alive for ever. The first 429
+ * after this gives the message up, so it is given up at most this plus one wait (MAX_RETRY_AFTER_MS)
+ * after it fell due.
+ */
+export const RATE_LIMITED_FOR_AT_MOST_MS = 2 * 3600_000;
+
+/**
+ * When a message first fell due, on the clock: when it was planned plus its rule step's delay (due_at
+ * moves with each retry). Made by the database's clock, so read as a system time.
+ */
+function firstDueAt(row: NotificationRow, clock: Clock): number {
+  return clock.fromSystemTime(row.created_at).getTime() + (row.rule_step?.sendAfterMinutes ?? 0) * 60_000;
 }
 
 /** Messages that may go as one: to one address of one person (two people may share a phone). */
@@ -295,15 +318,34 @@ export function createNotificationSender(options: NotificationSenderOptions): No
         logLine: `${label} sent to ${who}${late}${result.detail ? `: ${result.detail}` : ''}`,
       };
     }
-    if (result.status === 'retry' && row.attempts < maxAttempts) {
-      const delay = retryDelayMs(row.attempts);
-      return {
-        row,
-        changes: { state: 'pending', dueAt: new Date(clock.now().getTime() + delay), error: result.error },
-        logLine: `${label} to ${who} failed for now (attempt ${row.attempts} of ${maxAttempts}); trying again in ${formatDuration(delay)}: ${result.error}`,
-      };
+    let why = 'not retried';
+    if (result.status === 'retry') {
+      // Never sooner than the provider asked: it would only refuse again. Bounded, and a negative or
+      // absent wait is the backoff's.
+      const asked = Math.min(Math.max(0, result.retryAfterMs ?? 0), MAX_RETRY_AFTER_MS);
+      const delay = Math.max(retryDelayMs(row.attempts), asked);
+      const dueAt = new Date(clock.now().getTime() + delay);
+      const limitedFor = now.getTime() - firstDueAt(row, clock);
+      if (result.rateLimited && limitedFor < RATE_LIMITED_FOR_AT_MOST_MS) {
+        // The provider turned the request away unprocessed: the message is as good as not yet tried, and
+        // a burst that meets the limit must not spend its attempts (the throttle's wait does the same).
+        return {
+          row,
+          changes: { state: 'pending', dueAt, error: result.error, refundAttempt: true },
+          logLine: `${label} to ${who} failed for now (rate limited, not counted as an attempt); trying again in ${formatDuration(delay)}: ${result.error}`,
+        };
+      }
+      if (!result.rateLimited && row.attempts < maxAttempts) {
+        return {
+          row,
+          changes: { state: 'pending', dueAt, error: result.error },
+          logLine: `${label} to ${who} failed for now (attempt ${row.attempts} of ${maxAttempts}); trying again in ${formatDuration(delay)}: ${result.error}`,
+        };
+      }
+      why = result.rateLimited
+        ? `gave up: still rate limited ${formatDuration(limitedFor)} after it was due`
+        : `gave up after ${row.attempts} attempts`;
     }
-    const why = result.status === 'retry' ? `gave up after ${row.attempts} attempts` : 'not retried';
     const optedOut = result.status === 'failed' && result.optedOut === true;
     const marked =
       result.status === 'failed' && result.addressProblem && row.contact_method_id

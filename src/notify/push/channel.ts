@@ -7,6 +7,7 @@ import { removeGoneSubscription } from './service.js';
 import { vapidKeysLoader, vapidSubject, type VapidKeys } from './vapid.js';
 import { pushRequest } from './web-push.js';
 import { KIND_PREFIX, oneLine, truncate } from '../html.js';
+import { retryAfterMs } from '../team-destinations/webhook.js';
 
 /**
  * Sends `mobile` messages as Web Push (RFC 8030): the payload encrypted for the device (RFC 8291) and the
@@ -244,9 +245,14 @@ export function createPushChannel(setup: ChannelSetup): NotificationChannel {
     }
     if (status === 429 || status >= 500) {
       const after = response.headers.get('retry-after');
+      // A 429 SHOULD say when to come back (PROVIDER-FACTS 2.1): sooner would only meet the limit again. An HTTP
+      // date is the push service's real time, hence the system time of the clock's now.
+      const waitMs = retryAfterMs(after ?? undefined, clock.toSystemTime(clock.now()));
       return {
         status: 'retry',
         error: `${host} answered ${answer}${after ? ` (Retry-After: ${truncate(after, 40)})` : ''}`,
+        ...(waitMs !== undefined ? { retryAfterMs: waitMs } : {}),
+        ...(status === 429 ? { rateLimited: true } : {}),
       };
     }
     return { status: 'failed', error: `${host} refused the push: ${answer}` };

@@ -140,7 +140,7 @@ export function twilioChannels(setup: ChannelSetup): {
       voice: { unavailable: 'Vigil cannot make voice calls: Twilio is not set up' },
     };
   }
-  const client = createTwilioClient(settings, setup.fetch);
+  const client = createTwilioClient(settings, setup.fetch, setup.clock);
   return {
     sms: smsChannel(settings, client, setup.db, setup.clock, setup.log),
     voice: voiceChannel(settings, client, setup.log),

@@ -1,5 +1,7 @@
 import type { OutboundFetch } from '../../http/outbound-fetch.js';
+import type { Clock } from '../../work/clock.js';
 import { oneLine, truncate } from '../html.js';
+import { retryAfterMs } from '../team-destinations/webhook.js';
 import type { TwilioSettings } from './settings.js';
 
 /**
@@ -21,6 +23,8 @@ export type TwilioAnswer =
       httpStatus?: number;
       code?: number;
       error: string;
+      /** The answer's Retry-After, in milliseconds from when it came (optional on a 429: PROVIDER-FACTS 1.3). */
+      retryAfterMs?: number;
     };
 
 /**
@@ -69,7 +73,11 @@ export interface TwilioClient {
   call(to: string, call: { url: string } | { twiml: string }, statusCallback?: string): Promise<TwilioAnswer>;
 }
 
-export function createTwilioClient(settings: TwilioSettings, fetch: OutboundFetch): TwilioClient {
+export function createTwilioClient(
+  settings: TwilioSettings,
+  fetch: OutboundFetch,
+  clock: Clock,
+): TwilioClient {
   const base = `${settings.apiUrl.replace(/\/+$/, '')}/2010-04-01/Accounts/${encodeURIComponent(settings.accountSid)}`;
   const authorization = `Basic ${Buffer.from(`${settings.accountSid}:${settings.authToken}`).toString('base64')}`;
   const sender: [string, string] = settings.from.startsWith('MG')
@@ -131,12 +139,18 @@ export function createTwilioClient(settings: TwilioSettings, fetch: OutboundFetc
     // the same bounded backoff) rather than failing every page for good meanwhile.
     const setting = SETTINGS_TO_CHECK[response.status];
     const retry = response.status === 429 || response.status >= 500 || setting !== undefined;
+    // Twilio does not promise a Retry-After (PROVIDER-FACTS 1.3), but one given is waited for. An HTTP
+    // date is Twilio's real time, hence the system time of the clock's now.
+    const after = retry
+      ? retryAfterMs(response.headers.get('retry-after') ?? undefined, clock.toSystemTime(clock.now()))
+      : undefined;
     return {
       ok: false,
       kind: retry ? 'retry' : 'permanent',
       httpStatus: response.status,
       ...(code !== undefined ? { code } : {}),
       error: setting ? `${error}. Check ${setting}.` : error,
+      ...(after !== undefined ? { retryAfterMs: after } : {}),
     };
   }
 

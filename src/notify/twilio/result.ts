@@ -10,7 +10,15 @@ import { ACCOUNT_PROBLEMS, NUMBER_PROBLEMS, OPTED_OUT_CODE, type TwilioAnswer } 
  */
 export function deliveryResultOf(answer: TwilioAnswer, detail?: string, log?: Logger): DeliveryResult {
   if (answer.ok) return { status: 'sent', providerId: answer.sid, ...(detail ? { detail } : {}) };
-  if (answer.kind === 'retry') return { status: 'retry', error: answer.error };
+  if (answer.kind === 'retry') {
+    return {
+      status: 'retry',
+      error: answer.error,
+      ...(answer.retryAfterMs !== undefined ? { retryAfterMs: answer.retryAfterMs } : {}),
+      // 429 (20429): Twilio did not process the request (PROVIDER-FACTS 1.3); the page was not refused.
+      ...(answer.httpStatus === 429 ? { rateLimited: true } : {}),
+    };
+  }
   const code = answer.httpStatus === 400 ? answer.code : undefined;
   const account = code !== undefined ? ACCOUNT_PROBLEMS[code] : undefined;
   if (account) {

@@ -1,0 +1,288 @@
+import assert from 'node:assert/strict';
+import { createECDH, randomBytes, randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { createLogger } from '../logger.js';
+import { startTestServer, waitFor, type TestServer } from '../testing/harness.js';
+import { textedPerson } from '../testing/texted-person.js';
+import { ShiftedClock } from '../work/clock.js';
+import type { DeliveryResult, NotificationChannel } from './channel.js';
+import { createPushChannel } from './push/channel.js';
+import { MAX_RETRY_AFTER_MS, RATE_LIMITED_FOR_AT_MOST_MS } from './sender.js';
+import { createTwilioClient } from './twilio/client.js';
+import { deliveryResultOf } from './twilio/result.js';
+
+/**
+ * A provider's Retry-After on a page to a person: Web Push and Twilio say it, their channels pass it on,
+ * and the sender waits that long (bounded) before trying again. A rate-limited answer (429) spends none
+ * of the message's attempts, but the message is given up once it has been rate limited too long after
+ * it fell due.
+ */
+
+const log = createLogger('silent');
+const HOUR = 3600_000;
+
+/** A clock a day ahead of the system clock: an HTTP date in a Retry-After is read on the system clock. */
+function dayAheadClock(): ShiftedClock {
+  const clock = new ShiftedClock();
+  clock.advance(24 * HOUR);
+  return clock;
+}
+
+/** fetch that answers every request with `status`, `headers` and `body`. */
+function answering(status: number, headers: Record<string, string>, body = '') {
+  return async () => new Response(body, { status, headers });
+}
+
+describe('Twilio answers', () => {
+  const settings = {
+    accountSid: `AC${'2e'.repeat(16)}`,
+    authToken: 'token',
+    from: '+15005550006',
+    apiUrl: 'https://api.twilio.example',
+    publicUrl: 'https://vigil.example',
+  };
+  const busy = JSON.stringify({ code: 20429, message: 'Too Many Requests', status: 429 });
+  const send = async (status: number, headers: Record<string, string>, body = busy) => {
+    const client = createTwilioClient(settings, answering(status, headers, body), dayAheadClock());
+    return deliveryResultOf(await client.sendSms('+14155550100', 'hello'));
+  };
+
+  it('a 429 is rate limited, with its Retry-After in seconds', async () => {
+    const result = await send(429, { 'retry-after': '3600' });
+    assert.equal(result.status, 'retry');
+    assert.deepEqual(result.status === 'retry' ? [result.rateLimited, result.retryAfterMs] : [], [
+      true,
+      HOUR,
+    ]);
+  });
+
+  it('a Retry-After as an HTTP date is read on the system clock', async () => {
+    const at = new Date(Date.now() + 90_000).toUTCString();
+    const result = await send(429, { 'retry-after': at });
+    const ms = result.status === 'retry' ? result.retryAfterMs : undefined;
+    assert.ok(ms !== undefined && ms > 80_000 && ms <= 90_000, `waits ${ms} ms for ${at}`);
+  });
+
+  it('a 429 without a readable Retry-After is still rate limited, with no wait of its own', async () => {
+    for (const headers of [{}, { 'retry-after': 'soon' }] as Record<string, string>[]) {
+      const result = await send(429, headers);
+      assert.deepEqual(result, {
+        status: 'retry',
+        error: 'Twilio answered 429 (error 20429): Too Many Requests',
+        rateLimited: true,
+      });
+    }
+  });
+
+  it('a 503 with a Retry-After is a failure to wait out, not a rate limit', async () => {
+    const result = await send(503, { 'retry-after': '120' }, 'down');
+    assert.deepEqual(result.status === 'retry' ? [result.rateLimited, result.retryAfterMs] : [], [
+      undefined,
+      120_000,
+    ]);
+  });
+});
+
+/** Every send by the stub SMS channel, by number; and what it answers next, by number (else sent). */
+const sent = new Map<string, number>();
+const script = new Map<string, DeliveryResult[]>();
+const texts: NotificationChannel = {
+  type: 'sms',
+  async send(message) {
+    const phone = message.to.address;
+    sent.set(phone, (sent.get(phone) ?? 0) + 1);
+    return script.get(phone)?.shift() ?? { status: 'sent', providerId: `sms-${randomUUID()}` };
+  },
+};
+
+const run = randomUUID().slice(0, 8);
+const clock = new ShiftedClock();
+let server: TestServer;
+let db: pg.Client;
+
+before(async () => {
+  server = await startTestServer({ engineIntervalMs: 100, channels: [texts], clock });
+  db = new pg.Client({ connectionString: server.databaseUrl });
+  await db.connect();
+});
+
+after(async () => {
+  await db?.end();
+  await server?.stop();
+});
+
+interface Row {
+  state: string;
+  attempts: number;
+  due_at: Date;
+  last_error: string | null;
+}
+
+async function rowOf(phone: string): Promise<Row> {
+  const rows = await db.query<Row>(
+    `SELECT state, attempts, due_at, last_error FROM notifications WHERE address = $1`,
+    [phone],
+  );
+  assert.equal(rows.rows.length, 1);
+  return rows.rows[0] as Row;
+}
+
+/** Pages the person texted at `phone`, answered by `answers` (then sent); resolves once the first is recorded. */
+async function page(name: string, phone: string, answers: DeliveryResult[]): Promise<string> {
+  script.set(phone, answers);
+  const team = await textedPerson(server, db, { name, phone, run, afterMinutes: 0 });
+  const created = await server.callOk('POST', '/v2/alerts', {
+    message: `${name} ${run}`,
+    responders: [{ type: 'team', name: team }],
+  });
+  await answered(phone, 1);
+  return created.requestId as string;
+}
+
+/** Waits until the `n`-th send to `phone` is recorded (the message is no longer being sent). */
+async function answered(phone: string, n: number): Promise<Row> {
+  return waitFor(`send ${n} to ${phone} recorded`, async () => {
+    if ((sent.get(phone) ?? 0) < n) return undefined;
+    const row = await rowOf(phone);
+    return row.state !== 'sending' ? row : undefined;
+  });
+}
+
+async function logsOf(name: string): Promise<string[]> {
+  const found = await db.query<{ log: string }>(
+    `SELECT l.log FROM alert_logs l JOIN alerts a ON a.id = l.alert_id WHERE a.message = $1 ORDER BY l.created_at`,
+    [`${name} ${run}`],
+  );
+  return found.rows.map((r) => r.log);
+}
+
+const limited = (retryAfterMs?: number): DeliveryResult => ({
+  status: 'retry',
+  error: 'Twilio answered 429 (error 20429): Too Many Requests',
+  rateLimited: true,
+  ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+});
+
+describe('a page the provider asks to wait for', () => {
+  it('is not tried again before the Retry-After, nor counted as an attempt', async () => {
+    const phone = '+14155550301';
+    await page('Rhea', phone, [limited(HOUR)]);
+    const row = await rowOf(phone);
+    const waits = row.due_at.getTime() - clock.now().getTime();
+    assert.equal(row.state, 'pending');
+    assert.ok(waits > HOUR - 60_000, `tried again after ${waits} ms, not the hour asked`);
+    assert.equal(row.attempts, 0, 'a 429 spends no attempt');
+    clock.advance(HOUR + 1000);
+    assert.equal((await answered(phone, 2)).state, 'sent');
+  });
+
+  it('waits for a Retry-After on a failure too, counting the attempt', async () => {
+    const phone = '+14155550302';
+    await page('Remy', phone, [{ status: 'retry', error: '503 down', retryAfterMs: 10 * 60_000 }]);
+    const row = await rowOf(phone);
+    const waits = row.due_at.getTime() - clock.now().getTime();
+    assert.ok(waits > 9 * 60_000, `tried again after ${waits} ms, not the 10 min asked`);
+    assert.equal(row.attempts, 1);
+  });
+
+  it('waits at most an hour, however long it is asked to', async () => {
+    const phone = '+14155550303';
+    await page('Rosa', phone, [limited(100 * HOUR)]);
+    const waits = (await rowOf(phone)).due_at.getTime() - clock.now().getTime();
+    assert.ok(waits <= MAX_RETRY_AFTER_MS && waits > MAX_RETRY_AFTER_MS - 60_000, `waits ${waits} ms`);
+  });
+
+  it('outlasts more 429s than it has attempts, and is sent', async () => {
+    const phone = '+14155550304';
+    const answers = Array.from({ length: 10 }, () => limited());
+    await page('Ravi', phone, answers);
+    for (let n = 2; n <= 11; n++) {
+      // A minute: past the backoff and the SMS throttle of a text a minute.
+      clock.advance(61_000);
+      await answered(phone, n);
+    }
+    const row = await rowOf(phone);
+    assert.equal(row.state, 'sent', `${row.state}: ${row.last_error}`);
+    assert.equal((await logsOf('Ravi')).filter((l) => l.includes('rate limited')).length, 10);
+  });
+
+  it('is given up once still rate limited two hours after it was due', async () => {
+    const phone = '+14155550305';
+    await page('Rory', phone, [limited(HOUR), limited(HOUR)]);
+    assert.equal((await rowOf(phone)).state, 'pending');
+    // As if planned (and due) two hours before: the database's time, not the test's clock, says when
+    // it was planned, so moving the clock on does not age it.
+    await db.query(`UPDATE notifications SET created_at = created_at - $2::interval WHERE address = $1`, [
+      phone,
+      `${RATE_LIMITED_FOR_AT_MOST_MS / 1000} seconds`,
+    ]);
+    clock.advance(HOUR + 1000);
+    const row = await answered(phone, 2);
+    assert.equal(row.state, 'failed', `${row.state}: ${row.last_error}`);
+    const gaveUp = (await logsOf('Rory')).find((l) => l.includes('failed (gave up'));
+    assert.match(gaveUp ?? '', /gave up: still rate limited 2 h 0 min after it was due/);
+  });
+});
+
+describe('a push service', () => {
+  it('that answers 429 with a Retry-After gives a rate-limited retry with its wait', async () => {
+    const user = await server.callOk('POST', '/v2/users', {
+      username: `pia-${run}@example.com`,
+      fullName: 'Pia',
+      role: { name: 'User' },
+    });
+    const id = randomUUID();
+    const contact = await db.query(
+      `INSERT INTO contact_methods (user_id, method, address) VALUES ($1, 'mobile', $2) RETURNING id`,
+      [user.data.id, id],
+    );
+    const ecdh = createECDH('prime256v1');
+    ecdh.generateKeys();
+    await db.query(
+      `INSERT INTO push_subscriptions (id, user_id, endpoint, p256dh, auth, device_name, contact_method_id)
+       VALUES ($1, $2, 'https://push.example.test/send/1', $3, $4, 'Pia''s phone', $5)`,
+      [
+        id,
+        user.data.id,
+        ecdh.getPublicKey().toString('base64url'),
+        randomBytes(16).toString('base64url'),
+        contact.rows[0].id,
+      ],
+    );
+    const at = new Date(Date.now() + 30 * 60_000).toUTCString();
+    const cases: [number, Record<string, string>, boolean | undefined, number | undefined][] = [
+      [429, { 'retry-after': '3600' }, true, HOUR],
+      [429, { 'retry-after': 'later' }, true, undefined],
+      [503, { 'retry-after': '120' }, undefined, 120_000],
+    ];
+    for (const [status, headers, rateLimited, waits] of cases) {
+      const channel = createPushChannel({
+        db: server.app.context.db,
+        log,
+        config: server.app.context.config,
+        fetch: answering(status, headers, 'slow down'),
+        clock,
+      });
+      const result = await channel.sendNotice!({ address: id, name: 'Pia' }, { subject: 'Test', text: 'hi' });
+      assert.equal(result.status, 'retry', JSON.stringify(result));
+      if (result.status !== 'retry') continue;
+      assert.deepEqual(
+        [result.rateLimited, result.retryAfterMs],
+        [rateLimited, waits],
+        `${status} ${headers['retry-after']}`,
+      );
+    }
+    // An HTTP date, on the system clock (the test's clock is hours ahead by now).
+    const channel = createPushChannel({
+      db: server.app.context.db,
+      log,
+      config: server.app.context.config,
+      fetch: answering(429, { 'retry-after': at }),
+      clock,
+    });
+    const result = await channel.sendNotice!({ address: id, name: 'Pia' }, { subject: 'Test', text: 'hi' });
+    const ms = result.status === 'retry' ? result.retryAfterMs : undefined;
+    assert.ok(ms !== undefined && ms > 29 * 60_000 && ms <= 30 * 60_000, `waits ${ms} ms for ${at}`);
+  });
+});
