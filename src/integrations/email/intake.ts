@@ -152,8 +152,8 @@ export function createEmailIntake(deps: {
   clock: Clock;
   /**
    * The Email integration of an address's local part, enabled or not: asked on every RCPT TO, so a cached
-   * one (the integrations service's `byEmailUsername`, emptied by every change made through it) keeps a
-   * sender naming address after address off the database. Without it, the database is asked each time.
+   * one (the integrations service's `byEmailUsername`, emptied by every change made through it) keeps mail
+   * to enabled addresses off the database. Without it, the database is asked each time.
    */
   lookup?: (emailUsername: string) => Promise<IntegrationWithTeams | undefined>;
 }) {
@@ -173,9 +173,16 @@ export function createEmailIntake(deps: {
     }
   }
 
-  /** The enabled Email integration an address of the inbound domain belongs to. */
+  /**
+   * The enabled Email integration an address of the inbound domain belongs to. Only a cached answer that
+   * it is enabled is taken as it is: a cached "none" or "disabled" may be from before the integration was
+   * made or turned on through another process (which empties only its own cache), and a refusal at RCPT TO
+   * is for good (the sender bounces the mail), so the database is asked again before an address is refused.
+   */
   async function integrationAt(emailUsername: string): Promise<IntegrationWithTeams | undefined> {
-    const row = await (deps.lookup ? deps.lookup(emailUsername) : repo.byEmailUsername(db, emailUsername));
+    const cached = deps.lookup ? await deps.lookup(emailUsername) : undefined;
+    if (cached?.enabled) return cached;
+    const row = await repo.byEmailUsername(db, emailUsername);
     return row?.enabled ? row : undefined;
   }
 
@@ -444,7 +451,12 @@ export function createEmailIntake(deps: {
       const text = (value: string | undefined) => storableText(value ?? '');
       const addresses = (field: AddressObject | AddressObject[] | undefined) =>
         text((Array.isArray(field) ? field : field ? [field] : []).map((a) => a.text).join(', '));
-      const sender = parsed.from?.value[0]?.address ?? email.mailFrom ?? '';
+      // mailparser answers a From of a name alone (`From: Nagios`, `Nagios <>`) with the address '': the
+      // envelope sender stands in for it then, or a `{{source}}` alias would come out empty.
+      const sender =
+        (parsed.from?.value ?? []).flatMap((a) => a.group ?? [a]).find((a) => a.address)?.address ||
+        email.mailFrom ||
+        '';
       // Whole, as the key that tells a retried message from another (two ids alike in their first
       // characters are two messages); cut only where it is shown.
       const messageId = parsed.messageId ? text(parsed.messageId) : null;
