@@ -40,6 +40,18 @@ export function timeRestrictionOf(t: TimeRestrictionIn | undefined | null) {
   };
 }
 
+/**
+ * A name as Vigil keeps it: trimmed and cut to Vigil's `limit`, counted in characters (code points) as its
+ * API's maxLength counts them, so no surrogate pair is split. The same on a name Vigil already has, so
+ * both sides' names are keyed by it: a name cut on the way in still matches on the next run.
+ */
+export function vigilName(name: string | null | undefined, limit: number): string {
+  return Array.from((name ?? '').trim())
+    .slice(0, limit)
+    .join('')
+    .trim();
+}
+
 const UNIT_MINUTES: Record<string, number> = { minutes: 1, hours: 60, days: 1440 };
 
 /** A duration in minutes, or undefined for a unit Vigil does not know. */

@@ -9,12 +9,13 @@ import {
   type ImportContext,
 } from './context.js';
 import { addressOf } from './contacts.js';
-import { criteriaOf, minutesOf } from './normalize.js';
+import { criteriaOf, minutesOf, vigilName } from './normalize.js';
 import { RuleShape, RuleSummaryShape, shaped, text, type RuleIn } from './shapes.js';
 import type { ImportedUser } from './users.js';
 
 /**
- * Each user's notification rules with their steps, matched by action type and name, and put in Opsgenie's
+ * Each user's notification rules with their steps, matched by action type and name (rules alike in both one
+ * to one, in their order), and put in Opsgenie's
  * order within their action type: the first enabled rule that matches an alert is the one that applies, in
  * Vigil as in Opsgenie, so a rule's place is part of what it does. Rules only Vigil has come after them.
  */
@@ -61,10 +62,18 @@ function repeatOf(repeat: unknown): { loopAfter: number; enabled: boolean } | nu
   return { loopAfter, enabled: enabled !== false };
 }
 
-/** A rule's name in Vigil: Opsgenie's, or its action type for one without. */
-const nameOf = (r: { name?: string | null; actionType: string }) => (r.name ?? '').trim() || r.actionType;
+/** Vigil's longest notification rule name. */
+const NAME_LIMIT = 512;
 
-const ruleKey = (actionType: string, name: string) => `${actionType}:${name.trim().toLowerCase()}`;
+/**
+ * A rule's name in Vigil: Opsgenie's as Vigil keeps it (what is sent when it is made, and what it is
+ * matched by), or its action type for one without.
+ */
+const nameOf = (r: { name?: string | null; actionType: string }) =>
+  vigilName(r.name, NAME_LIMIT) || r.actionType;
+
+const ruleKey = (r: { name?: string | null; actionType: string }) =>
+  `${r.actionType}:${nameOf(r).toLowerCase()}`;
 
 /** The rule as it would be sent, and as Vigil's is brought to for comparing. */
 function comparable(rule: {
@@ -141,28 +150,35 @@ function placement(order: string[]) {
   };
 }
 
+/**
+ * A user's rules in Vigil by key, in their order within their action type, several to a key: a user may
+ * have rules of one name. Each is taken by the first of Opsgenie's rules with its key, in Opsgenie's order,
+ * so it is matched to one rule only: never compared with, or changed for, a second rule of that name.
+ */
 async function vigilRules(ctx: ImportContext, user: ImportedUser) {
-  const found = new Map<string, VigilRule>();
+  const found = new Map<string, VigilRule[]>();
   /** Action type → Vigil's rules' ids, in their order. */
   const orders = new Map<string, string[]>();
   if (!user.existsInVigil) {
     // A user a dry run would create gets the rule Vigil gives every new user.
     orders.set('create-alert', ['']);
-    found.set(ruleKey('create-alert', DEFAULT_RULE), {
-      id: '',
-      compare: comparable({
-        criteria: { type: 'match-all' },
-        enabled: true,
-        steps: [
-          {
-            contact: { method: 'email', to: user.username },
-            sendAfter: { timeAmount: 0, timeUnit: 'minutes' },
-            enabled: true,
-          },
-        ],
-      }),
-      vigilsDefault: true,
-    });
+    found.set(ruleKey({ actionType: 'create-alert', name: DEFAULT_RULE }), [
+      {
+        id: '',
+        compare: comparable({
+          criteria: { type: 'match-all' },
+          enabled: true,
+          steps: [
+            {
+              contact: { method: 'email', to: user.username },
+              sendAfter: { timeAmount: 0, timeUnit: 'minutes' },
+              enabled: true,
+            },
+          ],
+        }),
+        vigilsDefault: true,
+      },
+    ]);
     return { found, orders };
   }
   const list = await ctx.target.get(`/v2/users/${enc(user.username)}/notification-rules`);
@@ -170,29 +186,34 @@ async function vigilRules(ctx: ImportContext, user: ImportedUser) {
     const got = shaped(RuleSummaryShape, raw);
     return got.ok ? [got.value] : [];
   });
-  for (const summary of [...summaries].sort((a, b) => (a.order ?? 0) - (b.order ?? 0))) {
+  const sorted = [...summaries].sort((a, b) => (a.order ?? 0) - (b.order ?? 0));
+  for (const summary of sorted) {
     const ids = orders.get(summary.actionType) ?? [];
     ids.push(summary.id);
     orders.set(summary.actionType, ids);
   }
-  for (const summary of summaries) {
+  for (const summary of sorted) {
     const got = shaped(
       RuleShape,
       await ctx.target.get(`/v2/users/${enc(user.username)}/notification-rules/${enc(summary.id)}`),
     );
     if (!got.ok) continue;
     const r = got.value;
-    found.set(ruleKey(r.actionType, r.name ?? ''), {
-      id: r.id,
-      compare: comparable({
-        criteria: criteriaOf(r.criteria),
-        enabled: r.enabled !== false,
-        steps: stepsOf(r).steps,
-        timeRestriction: r.timeRestriction,
-        repeat: r.repeat,
-      }),
-      vigilsDefault: isVigilsDefault(r, user.username),
-    });
+    const key = ruleKey(r);
+    found.set(key, [
+      ...(found.get(key) ?? []),
+      {
+        id: r.id,
+        compare: comparable({
+          criteria: criteriaOf(r.criteria),
+          enabled: r.enabled !== false,
+          steps: stepsOf(r).steps,
+          timeRestriction: r.timeRestriction,
+          repeat: r.repeat,
+        }),
+        vigilsDefault: isVigilsDefault(r, user.username),
+      },
+    ]);
   }
   return { found, orders };
 }
@@ -237,6 +258,10 @@ export async function importNotificationRules(ctx: ImportContext, users: Importe
           throw new Skip(
             `Vigil's notification rules are for create-alert, acknowledged-alert, closed-alert and add-note, not ${summary.actionType}`,
           );
+        // Taken before anything can fail it, by the name Opsgenie lists it by (as `dropDefaultRule` reads
+        // them): a rule that cannot be read this run keeps its Vigil rule from the next one of its name.
+        const name = nameOf(summary);
+        const have = existing.get(ruleKey(summary))?.shift();
         const got = shaped(RuleShape, await ctx.source.get(`${base}/${enc(summary.id)}`));
         if (!got.ok) throw new Skip(got.why);
         const rule = got.value;
@@ -250,13 +275,11 @@ export async function importNotificationRules(ctx: ImportContext, users: Importe
             ? ['its repeat left out (loopAfter out of range)']
             : []),
         ].join('; ');
-        const name = nameOf(rule);
         const enabled = rule.enabled !== false;
         // Read in the user's time zone, in Vigil as in Opsgenie.
         const timeRestriction = rule.timeRestriction ?? null;
         const desired = comparable({ criteria, steps, enabled, timeRestriction, repeat });
         const body = { criteria, steps, enabled, timeRestriction, repeat };
-        const have = existing.get(ruleKey(rule.actionType, name));
         const place = placeFor(rule.actionType);
         const order = place.next();
         if (have) {
@@ -284,7 +307,7 @@ export async function importNotificationRules(ctx: ImportContext, users: Importe
         let id = `(would be made) ${rule.id}`;
         if (!ctx.dryRun) {
           const made = await ctx.target.post(`/v2/users/${enc(user.username)}/notification-rules`, {
-            name: name.slice(0, 512),
+            name,
             actionType: rule.actionType,
             order,
             ...body,
@@ -292,12 +315,18 @@ export async function importNotificationRules(ctx: ImportContext, users: Importe
           if (isRecord(made) && typeof made.id === 'string') id = made.id;
         }
         place.put(id);
-        existing.set(ruleKey(rule.actionType, name), { id, compare: desired, vigilsDefault: false });
         ctx.report.record('notification rule', label, 'created', notes);
       },
       labelFor,
     );
-    await dropDefaultRule(ctx, user, items, existing.get(ruleKey('create-alert', DEFAULT_RULE)));
+    // Those Opsgenie's rules did not take; Vigil's own default among them, if it is there.
+    const defaults = existing.get(ruleKey({ actionType: 'create-alert', name: DEFAULT_RULE })) ?? [];
+    await dropDefaultRule(
+      ctx,
+      user,
+      items,
+      defaults.find((r) => user.madeNow || r.vigilsDefault),
+    );
   }
 }
 
@@ -319,11 +348,9 @@ async function dropDefaultRule(
   const { id } = have;
   const keys = items.flatMap((raw) => {
     const got = shaped(RuleSummaryShape, raw);
-    return got.ok && got.value.actionType === 'create-alert'
-      ? [ruleKey('create-alert', nameOf(got.value))]
-      : [];
+    return got.ok && got.value.actionType === 'create-alert' ? [ruleKey(got.value)] : [];
   });
-  if (keys.length === 0 || keys.includes(ruleKey('create-alert', DEFAULT_RULE))) return;
+  if (keys.length === 0 || keys.includes(ruleKey({ actionType: 'create-alert', name: DEFAULT_RULE }))) return;
   try {
     if (!ctx.dryRun) await ctx.target.delete(`/v2/users/${enc(user.username)}/notification-rules/${enc(id)}`);
     ctx.report.record(

@@ -37,6 +37,15 @@ export type Kind = (typeof KINDS)[number];
 const plural = (kind: Kind) =>
   kind.endsWith('s') ? kind : kind.endsWith('y') ? `${kind.slice(0, -1)}ies` : `${kind}s`;
 
+/**
+ * Text from either API made safe to print: control characters (C0, DEL and C1, which start terminal escape
+ * sequences: a title set, a screen cleared) become "?". Whatever answers at a URL chooses what it says.
+ */
+export function printable(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+}
+
 export function createReport(progress: (line: string) => void, dryRun: boolean) {
   const entries: Entry[] = [];
   const notes: string[] = [];
@@ -47,10 +56,8 @@ export function createReport(progress: (line: string) => void, dryRun: boolean) 
 
   function record(kind: Kind, rawName: string, outcome: Outcome, rawReason?: string) {
     // Names and messages come from both APIs: no control characters reach the terminal.
-    // eslint-disable-next-line no-control-regex
-    const clean = (s: string) => s.replace(/[\u0000-\u001f\u007f]/g, '?');
-    const name = clean(rawName);
-    const reason = rawReason === undefined ? undefined : clean(rawReason);
+    const name = printable(rawName);
+    const reason = rawReason === undefined ? undefined : printable(rawReason);
     entries.push({ kind, name, outcome, ...(reason ? { reason } : {}) });
     const why = reason
       ? outcome === 'skipped' || outcome === 'failed'
@@ -63,7 +70,9 @@ export function createReport(progress: (line: string) => void, dryRun: boolean) 
   return {
     record,
     /** Said once at the end, such as what people must do next. */
-    note(text: string) {
+    note(rawText: string) {
+      // Notes name objects from Opsgenie (an integration's name, an email username) too.
+      const text = printable(rawText);
       if (!notes.includes(text)) notes.push(text);
     },
     entries: () => entries,

@@ -8,14 +8,14 @@ import {
   Skip,
   type ImportContext,
 } from './context.js';
-import { criteriaOf, timeRestrictionOf } from './normalize.js';
+import { criteriaOf, timeRestrictionOf, vigilName } from './normalize.js';
 import { RoutingRuleShape, shaped, text, type RoutingRuleIn } from './shapes.js';
 import type { ImportedTeam } from './teams.js';
 
 /**
- * Each team's routing rules, matched by name within the team (a rule without a name by what it does) and
- * put in Opsgenie's order, which is the order they are tried in (those only Vigil has come after them);
- * the default rule is the team's default rule.
+ * Each team's routing rules, matched by name within the team (a rule without a name by what it does), rules
+ * of one name one to one in their order, and put in Opsgenie's order, which is the order they are tried in
+ * (those only Vigil has come after them); the default rule is the team's default rule.
  */
 
 type Notify = { type: 'none' } | { type: 'escalation' | 'schedule'; name: string };
@@ -49,10 +49,16 @@ function comparableRule(r: RoutingRuleIn) {
 /** What Vigil names a rule made without a name. */
 const UNNAMED = 'unnamed rule';
 
+/** Vigil's longest routing rule name. */
+const NAME_LIMIT = 200;
+
+/** A rule's name as Vigil keeps it: what is sent when it is made, and what it is matched by. */
+const nameOf = (r: { name?: string | null }) => vigilName(r.name, NAME_LIMIT);
+
 /** A rule's key within its team: its name, or for an unnamed rule what it does. */
 function keyOf(r: RoutingRuleIn): string {
   if (r.isDefault) return 'default';
-  const name = (r.name ?? '').trim().toLowerCase();
+  const name = nameOf(r).toLowerCase();
   return name !== '' && name !== UNNAMED ? `name:${name}` : `content:${JSON.stringify(comparableRule(r))}`;
 }
 
@@ -74,7 +80,7 @@ function placement(ctx: ImportContext, base: string, order: string[]) {
     /** Moves a rule Vigil has to the next place: answers the place (from 1) it moved to, if it moved. */
     async existing(id: string): Promise<number | undefined> {
       const at = order.indexOf(id);
-      // Already placed: an alike rule of Opsgenie's before this one matched it too.
+      // Already placed (each Vigil rule is matched once, so only as a guard).
       if (at < placed) return undefined;
       const moves = at > placed;
       if (moves) {
@@ -98,14 +104,20 @@ export async function importRoutingRules(ctx: ImportContext, teams: ImportedTeam
       return Array.isArray(got) ? got : [];
     });
     if (!items) continue;
-    const existing = new Map<string, RoutingRuleIn>();
+    /**
+     * Vigil's rules by key, in their order, several to a key: a team may have rules of one name. Each is
+     * taken by the first of Opsgenie's rules with its key, in Opsgenie's order, so it is matched to one
+     * rule only: never compared with, or changed for, a second rule of that name.
+     */
+    const existing = new Map<string, RoutingRuleIn[]>();
     const order: string[] = [];
     if (team.existsInVigil) {
       const got = await ctx.target.get(`/v2/teams/${enc(team.name)}/routing-rules?teamIdentifierType=name`);
       for (const raw of Array.isArray(got) ? got : []) {
         const rule = shaped(RoutingRuleShape, raw);
         if (!rule.ok) continue;
-        existing.set(keyOf(rule.value), rule.value);
+        const key = keyOf(rule.value);
+        existing.set(key, [...(existing.get(key) ?? []), rule.value]);
         if (!rule.value.isDefault) order.push(rule.value.id);
       }
     }
@@ -120,7 +132,8 @@ export async function importRoutingRules(ctx: ImportContext, teams: ImportedTeam
       items,
       async (r) => {
         const label = labelFor(r);
-        const have = existing.get(keyOf(r));
+        // Taken before anything can skip it: a rule skipped this run keeps its Vigil rule from the next one.
+        const have = existing.get(keyOf(r))?.shift();
         if (r.isDefault) {
           // A Vigil team without a default rule of its own notifies its members: the same on either side.
           if (r.notify.type === 'team-members' && (!have || have.notify.type === 'team-members'))
@@ -157,7 +170,7 @@ export async function importRoutingRules(ctx: ImportContext, teams: ImportedTeam
         let id = `(would be created) ${label}`;
         if (!ctx.dryRun) {
           const made = await ctx.target.post(`${base}?teamIdentifierType=name`, {
-            ...(r.name?.trim() ? { name: r.name.trim().slice(0, 200) } : {}),
+            ...(nameOf(r) ? { name: nameOf(r) } : {}),
             order: place.next(),
             ...body,
           });

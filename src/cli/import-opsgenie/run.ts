@@ -8,7 +8,7 @@ import { importMaintenance } from './maintenance.js';
 import { importNotificationRules } from './notification-rules.js';
 import { importOverrides } from './overrides.js';
 import { importPolicies } from './policies.js';
-import { createReport } from './report.js';
+import { createReport, printable } from './report.js';
 import { createRestClient, OPSGENIE_KEY_REFUSED, VIGIL_KEY_REFUSED } from './rest-client.js';
 import { importRoutingRules } from './routing-rules.js';
 import { importScheduleEscalations } from './schedule-escalations.js';
@@ -91,7 +91,8 @@ export async function runOpsgenieImport(options: ImportOptions): Promise<number>
     await importHeartbeats(ctx);
     await importMaintenance(ctx);
   } catch (error) {
-    options.out(`The import stopped: ${errorText(error)}`);
+    // Its text may be a remote server's own words (a RestError's message), printed as the report's are.
+    options.out(`The import stopped: ${printable(errorText(error))}`);
     if (report.entries().length > 0) for (const line of report.summary(true)) options.out(line);
     return 1;
   }
