@@ -63,6 +63,7 @@ import * as m0061 from './migrations/0061_account_token_given_to.js';
 import * as m0062 from './migrations/0062_announce_alert_sight.js';
 import * as m0063 from './migrations/0063_team_delivery_hold_indexes.js';
 import * as m0064 from './migrations/0064_sns_subscription_pending.js';
+import * as m0065 from './migrations/0065_team_destination_rate_limit_hold.js';
 
 /** Every migration, in order. Listed here (not read from disk) so the same code runs from src and dist. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -127,6 +128,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0062_announce_alert_sight': m0062,
   '0063_team_delivery_hold_indexes': m0063,
   '0064_sns_subscription_pending': m0064,
+  '0065_team_destination_rate_limit_hold': m0065,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -721,6 +721,8 @@ export interface TeamDestinationsTable {
   disabled_reason: ColumnType<string | null, string | null | undefined, string | null>;
   disabled_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   failing_since: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** Held as a whole until then: it answered 429 with a Retry-After (migration 0065). */
+  rate_limited_until: ColumnType<Date | null, Date | null | undefined, Date | null>;
   created_at: ColumnType<Date, Date | undefined, never>;
   updated_at: ColumnType<Date, Date | undefined, Date>;
 }

@@ -90,6 +90,19 @@ const PERMANENT: Record<string, string> = {
 };
 
 /**
+ * Of those, the ones about this one message (its length, its layout, an edit Slack no longer allows), not
+ * about the channel or the app: the channel still takes the alerts' other messages, so they do not count
+ * towards disabling the destination (kind.ts `perMessage`). The rest (a token, a scope, the channel) stop
+ * every message, and do.
+ */
+export const PER_MESSAGE = new Set([
+  'msg_too_long',
+  'invalid_blocks',
+  'cant_update_message',
+  'edit_window_closed',
+]);
+
+/**
  * Errors of `chat.update` that mean the message is gone (deleted in Slack): it is not posted again. Not
  * `channel_not_found`: the channel ID is wrong or the bot can no longer see the channel, which an admin
  * must fix, so that is a failed delivery with its advice (PERMANENT).
@@ -123,7 +136,13 @@ export function deliveryFailure(method: string, error: unknown): TeamDeliveryRes
   if (error instanceof WebAPIPlatformError) {
     const code = error.data.error;
     const advice = PERMANENT[code];
-    if (advice) return { status: 'failed', error: `Slack answered ${method} with ${code}. ${advice}` };
+    if (advice) {
+      return {
+        status: 'failed',
+        error: `Slack answered ${method} with ${code}. ${advice}`,
+        ...(PER_MESSAGE.has(code) ? { perMessage: true } : {}),
+      };
+    }
     return { status: 'retry', error: `Slack answered ${method} with ${code}.` };
   }
   if (error instanceof WebAPIHTTPError) {

@@ -171,10 +171,13 @@ async function deliverSlack(
   } catch (error) {
     const code = slackErrorCode(error);
     if (code && MESSAGE_GONE.has(code)) {
-      // Someone deleted the message in Slack: nothing to edit, and the alert is not posted again.
+      // Someone deleted the message in Slack: nothing to edit, and the alert is not posted again. The
+      // channel is fine (its other alerts' messages still post and update), so the destination's health
+      // does not count it.
       return {
         status: 'failed',
         error: `Slack answered chat.update with ${code}: the message was deleted in Slack.`,
+        perMessage: true,
       };
     }
     return deliveryFailure('chat.update', error);

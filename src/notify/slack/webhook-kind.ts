@@ -103,6 +103,19 @@ export async function postToHook(
   }
 }
 
+/**
+ * What an incoming webhook answers (with a 400) for a message it refuses, as opposed to one about the hook
+ * (`no_service_id`, `no_team`, `user_not_found`): Slack answers the error's code as the whole body.
+ */
+const MESSAGE_REFUSED = new Set([
+  'invalid_payload',
+  'no_text',
+  'too_many_attachments',
+  'invalid_attachments',
+  'invalid_blocks',
+  'msg_too_long',
+]);
+
 function classifySlackHook(
   status: number,
   excerpt: string,
@@ -125,6 +138,11 @@ function classifySlackHook(
       status: 'gone',
       error: `Slack answered ${status}${said}: the webhook no longer posts (revoked, or its channel archived). Make a new incoming webhook and update the destination.`,
     };
+  }
+  // About this message alone (too large, a layout Slack refuses): the webhook still posts the others, so
+  // the destination's health does not count it.
+  if (status === 413 || (status === 400 && MESSAGE_REFUSED.has(excerpt.trim()))) {
+    return { status: 'failed', error: `Slack answered ${status}${said}.`, perMessage: true };
   }
   return { status: 'failed', error: `Slack answered ${status}${said}.` };
 }

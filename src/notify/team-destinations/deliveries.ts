@@ -11,7 +11,7 @@ import type { Clock } from '../../work/clock.js';
 import { formatDuration } from '../../work/durations.js';
 import { QUEUES } from '../../work/queue-names.js';
 import type { WorkQueueSpec, WorkSignal } from '../../work/runner.js';
-import type { TeamDeliveryContext, TeamDeliveryResult } from './kind.js';
+import { countsAgainstDestination, type TeamDeliveryContext, type TeamDeliveryResult } from './kind.js';
 import { eventTypesTaken, kindsTaking, teamDestinationKind } from './registry.js';
 import {
   teamDestinationsRepository as repo,
@@ -31,8 +31,10 @@ import {
  *   overtake the post, nor a webhook's Close its Create), hands each to its kind's deliver(), and
  *   records the outcome.
  * Failures are retried on Standard Webhooks' schedule for a day; a destination that answers "gone", or
- * whose every attempt failed for a day, is disabled with its reason. A rate limit (429) is no failure: the
- * delivery waits for the Retry-After and the attempt is not counted.
+ * whose every attempt failed for a day, is disabled with its reason; a failure about one message alone (a
+ * Slack message deleted by hand, a body too large) does not count towards that. A rate limit (429) is no
+ * failure: the delivery waits for the Retry-After and the attempt is not counted, and the destination's
+ * other deliveries wait as long (the limit is the endpoint's).
  */
 
 /** When the n-th retry is due, counted from the first attempt (Standard Webhooks' schedule). */
@@ -108,11 +110,16 @@ export function nextAttemptAt(
  */
 export function rateLimitedUntil(firstAt: Date, now: Date, retryAfterMs?: number): Date | undefined {
   if (now.getTime() - firstAt.getTime() >= GIVE_UP_AFTER_MS) return undefined;
-  const wait = Math.min(
+  const wait = rateLimitWaitMs(retryAfterMs);
+  return new Date(now.getTime() + wait + Math.random() * Math.max(1000, wait * 0.1));
+}
+
+/** How long a 429 is waited for: its Retry-After (or a few seconds), bounded. */
+export function rateLimitWaitMs(retryAfterMs?: number): number {
+  return Math.min(
     Math.max(RATE_LIMIT_MIN_WAIT_MS, retryAfterMs ?? RATE_LIMIT_WAIT_MS),
     RATE_LIMIT_MAX_WAIT_MS,
   );
-  return new Date(now.getTime() + wait + Math.random() * Math.max(1000, wait * 0.1));
 }
 
 export function teamDestinationsConsumer(deps: {
@@ -277,6 +284,25 @@ export function createTeamDeliverySender(deps: {
   }
 
   /**
+   * A 429 limits the receiver's endpoint, not the one delivery that met it: the destination is held for
+   * the Retry-After (bounded as a delivery's wait is), counted from the answer, and the claim leaves all
+   * its deliveries until then. Else every other alert's delivery to it would be sent meanwhile, each to
+   * meet its own 429 (a storm's hundreds), which a receiver may take as abuse.
+   */
+  function holdsOf(
+    outcomes: readonly Outcome[],
+    destinations: ReadonlyMap<string, TeamDestinationRow>,
+    settledAt: Date,
+  ): { id: string; until: Date; readAt: Date }[] {
+    return outcomes.flatMap(({ row, result }) => {
+      const destination = destinations.get(row.destination_id);
+      if (!destination?.enabled || result.status !== 'retry' || !result.rateLimited) return [];
+      const until = new Date(settledAt.getTime() + rateLimitWaitMs(result.retryAfterMs));
+      return [{ id: destination.id, until, readAt: destination.updated_at }];
+    });
+  }
+
+  /**
    * The alert's log says where its page went and where a change could not be told: the first delivery
    * (of `created`) when it arrives, and any delivery that failed for good. The rest is in the
    * destination's delivery log; one line per change would bury the alert's own history.
@@ -314,8 +340,10 @@ export function createTeamDeliverySender(deps: {
     for (const { row, result } of outcomes) {
       const destination = destinations.get(row.destination_id);
       if (!destination?.enabled) continue;
-      // A destination that asks to slow down is working: that is no failure towards disabling it.
-      if (result.status === 'retry' && result.rateLimited) continue;
+      // A destination that asks to slow down is working, and one that refused only this message (deleted
+      // in Slack, too large) still takes the others: neither is a failure towards disabling it, nor a
+      // success that would clear its failures.
+      if (!countsAgainstDestination(result)) continue;
       if (result.status === 'gone') gone.set(destination.id, result.error);
       health.set(destination.id, {
         id: destination.id,
@@ -396,6 +424,7 @@ export function createTeamDeliverySender(deps: {
     const settledAt = clock.now();
     const changes = outcomes.map((o) => outcomeOf(o, now, settledAt));
     const recorded = await repo.recordOutcomes(db, changes, settledAt);
+    await repo.holdDestinations(db, holdsOf(outcomes, destinations, settledAt));
     const mine = outcomes.filter((o) => recorded.has(o.row.id));
     const failed = new Map(changes.flatMap((c) => (c.state === 'failed' ? [[c.id, c.error ?? '']] : [])));
     await alertsRepository.addLogs(db, logLines(mine, failed, destinations, new Set(alerts.keys())));
@@ -416,6 +445,7 @@ export function createTeamDeliverySender(deps: {
           more: false,
           nextDueAt: await repo.nextDueAt(
             db,
+            clock.now(),
             new Date(clock.now().getTime() + ON_ITS_WAY_RECHECK_MS),
             new Date(clock.now().getTime() + ON_ITS_WAY_FALLBACK_MS),
           ),

@@ -173,28 +173,28 @@ describe('a delivery held by a change the consumer is retrying', () => {
     const alertId = randomUUID();
     await onItsWay(alertId, 'created', 10, { dueAt: new Date(now.getTime() + 4000) });
     await delivery(alertId, 'closed', 11);
-    assert.equal((await repo.nextDueAt(db, recheckAt, fallbackAt))?.getTime(), now.getTime() + 4000);
+    assert.equal((await repo.nextDueAt(db, now, recheckAt, fallbackAt))?.getTime(), now.getTime() + 4000);
 
     // Retried much later: the fallback.
     await sql`UPDATE event_deliveries SET due_at = ${new Date(now.getTime() + 3600_000)}`.execute(db);
-    assert.equal((await repo.nextDueAt(db, recheckAt, fallbackAt))?.getTime(), fallbackAt.getTime());
+    assert.equal((await repo.nextDueAt(db, now, recheckAt, fallbackAt))?.getTime(), fallbackAt.getTime());
 
     // Being handled now: when its lease runs out, within the fallback (the consumer wakes the sender when done).
     await sql`UPDATE event_deliveries SET due_at = ${now}, lease_until = ${new Date(now.getTime() + 3000)}`.execute(
       db,
     );
-    assert.equal((await repo.nextDueAt(db, recheckAt, fallbackAt))?.getTime(), now.getTime() + 3000);
+    assert.equal((await repo.nextDueAt(db, now, recheckAt, fallbackAt))?.getTime(), now.getTime() + 3000);
 
     // Due again at once: no sooner than the recheck.
     await sql`UPDATE event_deliveries SET lease_until = NULL`.execute(db);
-    assert.equal((await repo.nextDueAt(db, recheckAt, fallbackAt))?.getTime(), recheckAt.getTime());
+    assert.equal((await repo.nextDueAt(db, now, recheckAt, fallbackAt))?.getTime(), recheckAt.getTime());
   });
 
   it('is looked at no sooner than it falls due, and at the recheck while a change is in the outbox', async () => {
     const alertId = randomUUID();
     await onItsWay(alertId, 'created', 20, { dueAt: new Date(now.getTime() + 4000) });
     await delivery(alertId, 'acknowledged', 21, new Date(now.getTime() + 7000));
-    assert.equal((await repo.nextDueAt(db, recheckAt, fallbackAt))?.getTime(), now.getTime() + 7000);
+    assert.equal((await repo.nextDueAt(db, now, recheckAt, fallbackAt))?.getTime(), now.getTime() + 7000);
 
     const other = randomUUID();
     const { rows } = await sql<{ id: string }>`
@@ -202,6 +202,6 @@ describe('a delivery held by a change the consumer is retrying', () => {
       VALUES ('alert-event', ${JSON.stringify({ type: 'created', eventId: randomUUID(), alertId: other, orgId })}::jsonb)
       RETURNING id`.execute(db);
     await delivery(other, 'closed', Number(rows[0]?.id) + 1);
-    assert.equal((await repo.nextDueAt(db, recheckAt, fallbackAt))?.getTime(), recheckAt.getTime());
+    assert.equal((await repo.nextDueAt(db, now, recheckAt, fallbackAt))?.getTime(), recheckAt.getTime());
   });
 });

@@ -97,15 +97,28 @@ export type TeamDeliveryResult = (
    * works, so it is not counted as a failed attempt and is tried again after `retryAfterMs` (or a few
    * seconds), however often; only the day after the first attempt still bounds it.
    */
-  | { status: 'retry'; error: string; retryAfterMs?: number; rateLimited?: boolean }
+  | { status: 'retry'; error: string; retryAfterMs?: number; rateLimited?: boolean; perMessage?: boolean }
   /** This delivery will never succeed (a 4xx): not retried; the destination stays enabled. */
-  | { status: 'failed'; error: string }
+  | { status: 'failed'; error: string; perMessage?: boolean }
   /** The destination is no more (HTTP 410, a deleted channel): it is disabled with `error` as the reason. */
   | { status: 'gone'; error: string }
 ) & {
   /** What the destination answered, for the delivery log, when it answered over HTTP. */
   response?: TeamDeliveryResponse;
 };
+
+/**
+ * `perMessage` on a `retry` or `failed`: the failure is about this one message, not the destination (a
+ * Slack message someone deleted, or that may no longer be edited; a body too large for the receiver). The
+ * destination works (its other alerts still arrive), so such a failure is not counted towards disabling
+ * it, as a 429 is not: one message deleted by hand must not, a day later, silence every new alert. Left
+ * out, a failure counts: a channel the bot was removed from, a revoked token, a receiver down or gone.
+ */
+export function countsAgainstDestination(result: TeamDeliveryResult): boolean {
+  if (result.status === 'retry') return !result.rateLimited && !result.perMessage;
+  if (result.status === 'failed') return !result.perMessage;
+  return true;
+}
 
 export interface TeamDeliveryResponse {
   status: number;

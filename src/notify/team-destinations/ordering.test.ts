@@ -115,7 +115,7 @@ describe("one alert's changes at a destination", () => {
     );
     await delivery({ alertId, type: 'closed', seq: 11 });
     assert.deepEqual(await claimedTypes(), []);
-    assert.equal((await repo.nextDueAt(db))?.getTime(), now.getTime() + 5000);
+    assert.equal((await repo.nextDueAt(db, now))?.getTime(), now.getTime() + 5000);
 
     // Two workers at once: the one whose claim is not yet committed holds the `created`; the other gets
     // neither it (locked) nor the `closed` (its earlier change is unsent), before and after that commits.
@@ -161,10 +161,10 @@ describe("one alert's changes at a destination", () => {
 
     assert.deepEqual(await claimedTypes(), [], 'the `closed` waits for the `created`');
     // Held, it is not what the queue wakes for (else it would look again every few milliseconds).
-    assert.equal((await repo.nextDueAt(db))?.getTime(), now.getTime() + 1000);
+    assert.equal((await repo.nextDueAt(db, now))?.getTime(), now.getTime() + 1000);
     // The queue looks again soon, though: the consumer may finish the `created` without waking it.
     const recheckAt = new Date(now.getTime() + 500);
-    assert.equal((await repo.nextDueAt(db, recheckAt))?.getTime(), recheckAt.getTime());
+    assert.equal((await repo.nextDueAt(db, now, recheckAt))?.getTime(), recheckAt.getTime());
     assert.deepEqual(await claimedTypes(new Date(now.getTime() + 1000)), ['acknowledged']);
 
     // The consumer handles the `created`: its delivery goes first, then the `closed`.

@@ -93,6 +93,13 @@ const EARLIER_IN_OUTBOX = sql`EXISTS (
  */
 const MAY_GO = sql`NOT ${EARLIER_UNSENT} AND NOT ${EARLIER_ON_ITS_WAY} AND NOT ${EARLIER_IN_OUTBOX}`;
 /**
+ * Whether the delivery's destination answered a 429 whose Retry-After runs past `now`: its receiver limits
+ * the endpoint, so none of its deliveries goes until then (deliveries.ts). A lookup by primary key.
+ */
+const destinationHeld = (now: Date) => sql`EXISTS (
+  SELECT 1 FROM team_destinations dh
+  WHERE dh.id = c.destination_id AND dh.rate_limited_until > ${now})`;
+/**
  * How many deliveries, the earliest due, nextDueAt looks at for when a held one is to be looked at again:
  * it looks again no later than the last of them falls due, and then at the next ones.
  */
@@ -187,6 +194,16 @@ export const teamDestinationsRepository = {
     now: Date,
   ): Promise<void> {
     const { config, enabled, ...rest } = changes;
+    if (config || enabled === true) {
+      // A 429's hold is the old receiver's (another URL is another receiver), and enabling starts afresh.
+      // Before the update below: it compares with the config as it was.
+      await sql`
+        UPDATE team_destinations SET rate_limited_until = NULL
+        WHERE id = ${id} AND rate_limited_until IS NOT NULL
+          AND (${enabled === true} OR config IS DISTINCT FROM ${JSON.stringify(config ?? null)}::jsonb)`.execute(
+        db,
+      );
+    }
     await db
       .updateTable('team_destinations')
       .set({
@@ -385,8 +402,29 @@ export const teamDestinationsRepository = {
   },
 
   /**
+   * Holds each destination until its `until` (its receiver answered 429 with that Retry-After), or later if
+   * it is held so already; only one unchanged since the round read it (`readAt`): another URL is another
+   * receiver, with limits of its own. Its updated_at is left as it is: the hold is no change to it.
+   */
+  async holdDestinations(
+    db: Queryable,
+    holds: readonly { id: string; until: Date; readAt: Date }[],
+  ): Promise<void> {
+    if (holds.length === 0) return;
+    const input = holds.map((h) => ({ id: h.id, until: h.until, read_at: h.readAt }));
+    await sql`
+      UPDATE team_destinations d
+      SET rate_limited_until = greatest(d.rate_limited_until, h.until)
+      FROM (SELECT id, max(until) AS until, max(read_at) AS read_at
+            FROM jsonb_to_recordset(${JSON.stringify(input)}::jsonb) AS r(id uuid, until timestamptz, read_at timestamptz)
+            GROUP BY id) h
+      WHERE d.id = h.id AND ${unchangedSince('d', sql.ref('h.read_at'))}`.execute(db);
+  },
+
+  /**
    * Claims up to `limit` due deliveries (and ones whose claim ran out) for `leaseUntil`, oldest due first;
-   * only the oldest unsent change to an alert per destination, so the next waits until it is done.
+   * only the oldest unsent change to an alert per destination, so the next waits until it is done; none
+   * of a destination held for a 429's Retry-After (holdDestinations) until it ends.
    */
   async claim(
     db: Queryable,
@@ -399,7 +437,7 @@ export const teamDestinationsRepository = {
       WITH claimed AS MATERIALIZED (
         SELECT c.id FROM team_destination_deliveries c
         WHERE ((c.state = 'pending' AND c.due_at <= ${now}) OR (c.state = 'sending' AND c.lease_until < ${now}))
-          AND ${MAY_GO}
+          AND ${MAY_GO} AND NOT ${destinationHeld(now)}
         ORDER BY c.due_at
         LIMIT ${limit}
         FOR UPDATE OF c SKIP LOCKED
@@ -453,11 +491,15 @@ export const teamDestinationsRepository = {
    * in the outbox, at `recheckAt`. The consumer's queue wakes the sender once it is done with a batch, so
    * these are the fallbacks for a wake that never came, or a change that made no delivery here.
    *
+   * A destination held for a 429's Retry-After at `now` (holdDestinations) counts for when its hold ends,
+   * its deliveries for nothing until then.
+   *
    * Each part walks the deliveries in due order and stops early (at the first that may go, or after the
    * first {@link RECHECK_LOOKS_AT} not behind an unsent one), rather than reading the whole backlog.
    */
-  async nextDueAt(db: Queryable, recheckAt?: Date, fallbackAt?: Date): Promise<Date | null> {
+  async nextDueAt(db: Queryable, now: Date, recheckAt?: Date, fallbackAt?: Date): Promise<Date | null> {
     const latest = fallbackAt ?? recheckAt;
+    const held = destinationHeld(now);
     const recheck = recheckAt
       ? sql`(SELECT least(min(greatest(h.due_at, h.held_until)),
                    -- Those past the ones looked at fall due no sooner than the last of them.
@@ -469,18 +511,23 @@ export const teamDestinationsRepository = {
                            FROM ${ON_ITS_WAY} AND w.seq < c.seq AND w.event->>'alertId' = c.alert_id::text)
                      END AS held_until
                    FROM team_destination_deliveries c
-                   WHERE c.state = 'pending' AND NOT ${EARLIER_UNSENT}
+                   WHERE c.state = 'pending' AND NOT ${EARLIER_UNSENT} AND NOT ${held}
                    ORDER BY c.due_at
                    LIMIT ${RECHECK_LOOKS_AT}) h),`
       : sql``;
     const row = await sql<{ at: Date | null }>`
       SELECT least(
         (SELECT c.due_at FROM team_destination_deliveries c
-          WHERE c.state = 'pending' AND ${MAY_GO}
+          WHERE c.state = 'pending' AND ${MAY_GO} AND NOT ${held}
           ORDER BY c.due_at
           LIMIT 1),
         ${recheck}
-        (SELECT min(lease_until) FROM team_destination_deliveries WHERE state = 'sending')) AS at`.execute(
+        (SELECT min(c.lease_until) FROM team_destination_deliveries c WHERE c.state = 'sending' AND NOT ${held}),
+        -- A held destination's deliveries are looked at when its hold ends (one of them may go then).
+        (SELECT min(h.rate_limited_until) FROM team_destinations h
+          WHERE h.rate_limited_until > ${now}
+            AND EXISTS (SELECT 1 FROM team_destination_deliveries c
+                        WHERE c.destination_id = h.id AND c.state IN ('pending', 'sending')))) AS at`.execute(
       db,
     );
     return row.rows[0]?.at ?? null;

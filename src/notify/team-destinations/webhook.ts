@@ -416,6 +416,9 @@ export const webhookKind: TeamDestinationKind = {
       error: said,
       ...(after !== undefined ? { retryAfterMs: after } : {}),
       ...(status === 429 ? { rateLimited: true } : {}),
+      // 413: this body is too large for the receiver, which may take the others: tried again (the alert
+      // may shrink), but not counted towards disabling the destination.
+      ...(status === 413 ? { perMessage: true } : {}),
       response,
     };
   },

@@ -38,6 +38,11 @@ function classify(status: number, excerpt: string, retryAfterMs: number | undefi
       error: `Teams answered ${status}${said}: the workflow was deleted or turned off. Make a new one and update the destination's url.`,
     };
   }
+  if (status === 413) {
+    // This card alone is too large (a long description): the workflow still takes the others, so the
+    // destination's health does not count it.
+    return { status: 'failed', error: `Teams answered 413${said}: the card is too large.`, perMessage: true };
+  }
   if (status >= 300 && status < 400) {
     return {
       status: 'failed',
