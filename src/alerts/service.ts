@@ -854,7 +854,21 @@ export function createAlertsService(
     // The caller's queries first, so a 422 about one speaks of it.
     const own = queries.map((query) => (query ? parseQuery(query) : undefined));
     if (!search) return { own, saved: undefined };
-    return { own, saved: parseQuery(await savedSearchQuery(db, orgId, search.identifier, search.type)) };
+    const stored = await savedSearchQuery(db, orgId, search.identifier, search.type);
+    try {
+      const saved = parseQuery(stored);
+      // Compiled here as well, where it is known to be the saved search's: an unknown field is refused
+      // only by the compiler, and later, AND-ed with the caller's query, it would read as theirs.
+      if (saved) compileQuery(orgId, saved);
+      return { own, saved };
+    } catch (error) {
+      if (!isDomainError(error, 'invalid')) throw error;
+      // It was checked when saved: the query language has changed since (a word before a spaced operator,
+      // `error : timeout`, became a field term), so the owner has to edit it.
+      throw invalid(
+        `Saved search with ${search.type} [${search.identifier}] no longer parses: ${error.message} Edit its query (quote free text such as "error : timeout").`,
+      );
+    }
   }
 
   /**

@@ -17,6 +17,9 @@ const run = randomUUID().slice(0, 8);
 let teamA: string;
 let teamB: string;
 let keyA: string;
+let ownIntegration: string;
+/** The other teams' integrations and policies (and the global one), which no refusal to keyA may name. */
+const notOurs: string[] = [];
 const made: Record<string, string> = {};
 
 const call = (method: string, path: string, body?: unknown, key?: string) =>
@@ -62,6 +65,8 @@ before(async () => {
   const ofB = await integration(teamB);
   const policyOfA = await policy(teamA);
   const globalPolicy = await policy();
+  ownIntegration = ofA.id;
+  notOurs.push(ofB.id, globalPolicy);
   await maintenance('ours', [{ id: ofA.id, type: 'integration' }]);
   await maintenance('our policy', [
     { id: policyOfA, type: 'policy' },
@@ -110,5 +115,42 @@ describe("an integration key's maintenances", () => {
     // Still there for the org's owner.
     for (const name of ['theirs', 'mixed', 'global'])
       assert.equal((await server.call('GET', `/v1/maintenance/${made[name]}`)).status, 200);
+  });
+
+  it('is refused changing or cancelling the others, with the maintenance named and nothing of its rules', async () => {
+    const later = new Date(clock.now().getTime() + 2 * 3600_000).toISOString();
+    const writes: [string, (id: string) => string, unknown][] = [
+      ['POST', (id) => `/v1/maintenance/${id}/cancel`, undefined],
+      ['PATCH', (id) => `/v1/maintenance/${id}`, { description: 'taken over' }],
+      [
+        'PUT',
+        (id) => `/v1/maintenance/${id}`,
+        {
+          description: 'taken over',
+          time: { type: 'for-30-minutes' },
+          rules: [{ entity: { id: ownIntegration, type: 'integration' } }],
+        },
+      ],
+      ['POST', (id) => `/v1/maintenance/${id}/change-end-date`, { endDate: later }],
+    ];
+    for (const name of ['theirs', 'mixed', 'global']) {
+      const id = made[name] as string;
+      for (const [method, path, body] of writes) {
+        const what = `${method} ${path('{id}')} on ${name}`;
+        const got = await server.call(method, path(id), body, keyA);
+        assert.equal(got.status, 403, `${what}: ${JSON.stringify(got.body)}`);
+        assert.match(
+          got.body.message,
+          new RegExp(`reaches only its owner team's configuration, and maintenance with id \\[${id}\\]`),
+          what,
+        );
+        for (const other of notOurs) assert.doesNotMatch(JSON.stringify(got.body), new RegExp(other), what);
+      }
+      // Left as it was.
+      const kept = (await call('GET', `/v1/maintenance/${id}`)).data;
+      assert.equal(kept.status, 'active', name);
+      assert.equal(kept.description, `${name} ${run}`, name);
+      assert.equal(kept.time.type, 'for-1-hour', name);
+    }
   });
 });

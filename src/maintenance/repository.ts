@@ -131,17 +131,20 @@ export const maintenanceRepository = {
   ): Promise<Map<string, (string | null)[]>> {
     const owners = new Map<string, (string | null)[]>();
     if (maintenanceIds.length === 0) return owners;
+    // One array, not a parameter per id: an integration key's list asks this of every maintenance of
+    // the organization, and an IN list of tens of thousands would pass PostgreSQL's 65,535 parameters.
+    const listed = sql<string>`ANY(${[...maintenanceIds]}::uuid[])`;
     const rows = await q
       .selectFrom('maintenance_rules as r')
       .innerJoin('integrations as i', 'i.id', 'r.integration_id')
       .select(['r.maintenance_id', sql<string | null>`i.owner_team_id`.as('team_id')])
-      .where('r.maintenance_id', 'in', maintenanceIds)
+      .where('r.maintenance_id', '=', listed)
       .unionAll(
         q
           .selectFrom('maintenance_policy_rules as r')
           .innerJoin('alert_policies as ap', 'ap.id', 'r.policy_id')
           .select(['r.maintenance_id', sql<string | null>`ap.team_id`.as('team_id')])
-          .where('r.maintenance_id', 'in', maintenanceIds),
+          .where('r.maintenance_id', '=', listed),
       )
       .execute();
     for (const row of rows) {

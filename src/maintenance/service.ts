@@ -1,7 +1,7 @@
 import { customRoleOf, roleHolds, userRightRefusal } from '../accounts/custom-roles/rights.js';
 import { requireOrgAdmin, type Principal } from '../accounts/service.js';
 import type { TeamRight } from '../accounts/team-rights.js';
-import type { Db } from '../db/database.js';
+import type { Db, Queryable } from '../db/database.js';
 import type { MaintenanceRow, MaintenanceTimeType } from '../db/schema.js';
 import { conflict, invalidField, isDomainError, notFound } from '../errors.js';
 import { reachesTeamConfiguration, requireReachesTeamConfiguration } from '../integrations/principal.js';
@@ -240,20 +240,27 @@ export function createMaintenanceService(deps: MaintenanceDeps) {
    * The teams that own what each maintenance names: a maintenance is its teams' configuration, and one
    * whose rules are all gone is no team's (an org admin's, as `requireManagesEach` has it).
    */
-  async function ownersOf(ids: readonly string[]): Promise<(id: string) => (string | null)[]> {
-    const owners = await repo.ownerTeamsOf(db, ids);
+  async function ownersOf(q: Queryable, ids: readonly string[]): Promise<(id: string) => (string | null)[]> {
+    const owners = await repo.ownerTeamsOf(q, ids);
     return (id) => owners.get(id) ?? [null];
+  }
+
+  /**
+   * An integration's key reaches only its owner team's configuration: a 403 as for a heartbeat, when any
+   * rule of the maintenance names another team's integration or policy (or one no team owns). Asked as
+   * soon as the maintenance is read, before any check on its rules: those name what they refuse, and
+   * would tell a key that may not read the maintenance which of another team's integrations it holds.
+   */
+  async function requireReaches(q: Queryable, p: Principal, id: string, row: MaintenanceRow): Promise<void> {
+    if (!p.integration) return;
+    for (const team of (await ownersOf(q, [row.id]))(row.id))
+      requireReachesTeamConfiguration(p, team, `maintenance with id [${id}]`);
   }
 
   async function load(p: Principal, id: string): Promise<MaintenanceWithRules> {
     const row = await repo.find(db, p.orgId, id);
     if (!row) throw missing(id);
-    // An integration's key reaches only its owner team's configuration: a 403 as for a heartbeat, when
-    // any rule names another team's integration or policy (or one no team owns).
-    if (p.integration) {
-      for (const team of (await ownersOf([row.id]))(row.id))
-        requireReachesTeamConfiguration(p, team, `maintenance with id [${id}]`);
-    }
+    await requireReaches(db, p, id, row);
     return { row, rules: await repo.rulesOf(db, row.id) };
   }
 
@@ -397,6 +404,7 @@ export function createMaintenanceService(deps: MaintenanceDeps) {
     const result = await db.transaction().execute(async (tx) => {
       const current = await repo.lock(tx, p.orgId, id);
       if (!current) throw missing(id);
+      await requireReaches(tx, p, id, current);
       await requireManagesAll(p, await repo.rulesOf(tx, current.id));
       const now = clock.now();
       const status = statusAt(current, now);
@@ -440,7 +448,10 @@ export function createMaintenanceService(deps: MaintenanceDeps) {
       const rows = await repo.list(db, p.orgId, type, now);
       if (!p.integration) return { rows, now };
       // An integration's key lists only the maintenances all of whose rules its owner team owns.
-      const owners = await ownersOf(rows.map((row) => row.id));
+      const owners = await ownersOf(
+        db,
+        rows.map((row) => row.id),
+      );
       return {
         rows: rows.filter((row) => owners(row.id).every((team) => reachesTeamConfiguration(p, team))),
         now,
@@ -466,6 +477,7 @@ export function createMaintenanceService(deps: MaintenanceDeps) {
       await db.transaction().execute(async (tx) => {
         const current = await repo.lock(tx, p.orgId, id);
         if (!current) throw missing(id);
+        await requireReaches(tx, p, id, current);
         await requireManagesAll(p, await repo.rulesOf(tx, current.id));
         const now = clock.now();
         const status = statusAt(current, now);
