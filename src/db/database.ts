@@ -66,7 +66,9 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     code === '57P01' || // admin_shutdown
     code === '57P02' ||
     code === '57P03' || // cannot_connect_now
-    code.startsWith('08') // connection exceptions
+    // Connection exceptions, but for protocol_violation: the server answers it to a statement it cannot
+    // take (more parameters than the protocol carries), which no retry fixes.
+    (code.startsWith('08') && code !== '08P01')
   );
 }
 
