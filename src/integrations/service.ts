@@ -750,7 +750,11 @@ export function createIntegrationsService(
 
     /**
      * The Email integration whose address has this local part (lower case), whichever its organization:
-     * asked on every RCPT TO, so cached (misses too) as keys are, and forgotten with them on every change.
+     * asked on every RCPT TO, so an enabled one is cached as keys are, and forgotten with them on every
+     * change. Anything else (no such address, a disabled one) is read from the database each time: the
+     * intake must not refuse an address on a stale answer (a refusal bounces the mail for good), and
+     * kept misses would let anyone sending to many made-up addresses fill the cache and so empty it of
+     * the API keys.
      */
     async byEmailUsername(emailUsername: string): Promise<IntegrationWithTeams | undefined> {
       // Keys are cached by a base64 hash, which has no ':'.
@@ -760,7 +764,7 @@ export function createIntegrationsService(
       if (cached && cached.until > now) return cached.row;
       const readIn = generation;
       const row = await repo.byEmailUsername(db, emailUsername);
-      if (readIn === generation) {
+      if (row?.enabled && readIn === generation) {
         if (byKeyCache.size > 10_000) byKeyCache.clear();
         byKeyCache.set(cacheKey, { row, until: now + KEY_CACHE_MS });
       }

@@ -153,7 +153,9 @@ export function createEmailIntake(deps: {
   /**
    * The Email integration of an address's local part, enabled or not: asked on every RCPT TO, so a cached
    * one (the integrations service's `byEmailUsername`, emptied by every change made through it) keeps mail
-   * to enabled addresses off the database. Without it, the database is asked each time.
+   * to enabled addresses off the database. It may answer an enabled one from its cache, but anything else
+   * only from the database as it is now: the intake refuses on that answer without asking again (a second
+   * read would double what an unknown address costs). Without it, the database is asked each time.
    */
   lookup?: (emailUsername: string) => Promise<IntegrationWithTeams | undefined>;
 }) {
@@ -174,15 +176,14 @@ export function createEmailIntake(deps: {
   }
 
   /**
-   * The enabled Email integration an address of the inbound domain belongs to. Only a cached answer that
-   * it is enabled is taken as it is: a cached "none" or "disabled" may be from before the integration was
-   * made or turned on through another process (which empties only its own cache), and a refusal at RCPT TO
-   * is for good (the sender bounces the mail), so the database is asked again before an address is refused.
+   * The enabled Email integration an address of the inbound domain belongs to. Only an answer that it is
+   * enabled may come from a cache: a kept "none" or "disabled" may be from before the integration was made
+   * or turned on through another process (which empties only its own cache), and a refusal at RCPT TO is
+   * for good (the sender bounces the mail). `lookup` keeps no such answer (see its contract), so what it
+   * says otherwise is one fresh read of the database, and an unknown address costs that one read.
    */
   async function integrationAt(emailUsername: string): Promise<IntegrationWithTeams | undefined> {
-    const cached = deps.lookup ? await deps.lookup(emailUsername) : undefined;
-    if (cached?.enabled) return cached;
-    const row = await repo.byEmailUsername(db, emailUsername);
+    const row = await (deps.lookup ?? ((name: string) => repo.byEmailUsername(db, name)))(emailUsername);
     return row?.enabled ? row : undefined;
   }
 
