@@ -399,10 +399,14 @@ export function createIntegrationsService(
   // A key may be given (one carried over from Opsgenie), so a miss kept before its integration was made
   // is forgotten too; and a lookup that was in flight across a change must not keep what it read before.
   const byKeyCache = new Map<string, { row: IntegrationWithTeams | undefined; until: number }>();
+  // Keys that match no integration, until when: kept apart, so that a flood of made-up keys empties only
+  // these and never the cache of the keys in use.
+  const missedKeys = new Map<string, number>();
   let generation = 0;
   /** After a change has been written (not before: a lookup meanwhile would keep the old). */
   const forget = () => {
     byKeyCache.clear();
+    missedKeys.clear();
     generation++;
   };
 
@@ -736,12 +740,15 @@ export function createIntegrationsService(
       const now = clock.now().getTime();
       const cached = byKeyCache.get(cacheKey);
       if (cached && cached.until > now) return cached.row;
+      if ((missedKeys.get(cacheKey) ?? 0) > now) return undefined;
       const readIn = generation;
       const rows = await repo.byKeyLookup(db, lookup);
       const row = rows.find((r) => apiKeyMatches(key, r.api_key_hash));
       if (readIn === generation) {
-        if (byKeyCache.size > 10_000) byKeyCache.clear();
-        byKeyCache.set(cacheKey, { row, until: now + KEY_CACHE_MS });
+        const kept = row ? byKeyCache : missedKeys;
+        if (kept.size > 10_000) kept.clear();
+        if (row) byKeyCache.set(cacheKey, { row, until: now + KEY_CACHE_MS });
+        else missedKeys.set(cacheKey, now + KEY_CACHE_MS);
       }
       return row;
     },

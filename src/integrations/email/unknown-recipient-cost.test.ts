@@ -125,3 +125,18 @@ describe('a recipient at RCPT TO', () => {
     flow();
   });
 });
+
+describe('an API key', () => {
+  it('made-up keys, however many, do not empty the cache of the keys in use; a miss is kept apart', async () => {
+    const { integrations, cost, clock } = countedIntake();
+    const flow = clock.hold();
+    assert.equal(await cost(() => integrations.byApiKey(apiKey)), 1, 'the key is read, and kept');
+    const madeUp = randomUUID();
+    assert.equal(await cost(() => integrations.byApiKey(madeUp)), 1);
+    assert.equal(await cost(() => integrations.byApiKey(madeUp)), 0, 'a miss is kept too');
+    for (let i = 0; i < 10_050; i += 10)
+      await Promise.all(Array.from({ length: 10 }, () => integrations.byApiKey(randomUUID())));
+    assert.equal(await cost(() => integrations.byApiKey(apiKey)), 0, 'the key is still kept');
+    flow();
+  });
+});
