@@ -77,7 +77,7 @@ import {
   type CompiledRotation,
   type Reach,
 } from './schedule/compiled.js';
-import { onCallsOf, timelineOf, toShift } from './schedule/combine.js';
+import { onCallsOf, timelineCostOf, timelineOf, toShift } from './schedule/combine.js';
 import { DAY_MS, HOUR_MS } from './schedule/durations.js';
 import { restrictionWindows, type Piece } from './schedule/rotations.js';
 import type { OnCall, Schedule, Shift, TimeRestriction } from './schedule/types.js';
@@ -264,18 +264,33 @@ function changeSearchEnd(compiled: Compiled, ms: number, search: ChangeSearch): 
 }
 
 /**
- * The mirror of changeSearchEnd: the start of the search for the last change at or before `ms`. Back past
- * the last turning point at or before `ms` by settlingMs (the rotations went round before it), but never
- * before the first one: nobody was on call before anything began.
+ * The mirror of changeSearchEnd: the stretches of time, latest first, each [from, to), searched for the last
+ * change at or before `ms`. Whole back past the last turning point at or before `ms` by settlingMs (and at
+ * least MIN_ON_CALL_CHANGE_SEARCH_DAYS); before that, each stretch between two turning points over its
+ * last settlingMs only: the rotations just went round through it, so whatever change it held recurs
+ * there. Searching back from the last turning point alone missed a change before an earlier one, when
+ * a later one changed nothing (a short `none` override, say). Never before the first turning point, as
+ * nobody was on call before anything began; never further back than `search.most`.
  */
-function changeSearchStart(compiled: Compiled, ms: number, search: ChangeSearch): number {
-  if (search.horizon !== undefined) return ms - search.horizon;
-  const past = turningPointsOf(compiled).filter((t) => t <= ms);
+function changeSearchWindows(compiled: Compiled, ms: number, search: ChangeSearch): [number, number][] {
+  if (search.horizon !== undefined) return [[ms - search.horizon, ms + 1]];
+  const furthest = ms - search.most;
   const least = ms - MIN_ON_CALL_CHANGE_SEARCH_DAYS * DAY_MS;
-  if (past.length === 0) return least;
-  const settled = past.reduce((a, b) => Math.max(a, b)) - settlingMs(compiled);
-  const first = past.reduce((a, b) => Math.min(a, b));
-  return Math.max(ms - search.most, Math.min(least, settled), Math.min(least, first));
+  const past = [...new Set(turningPointsOf(compiled).filter((t) => t <= ms))].sort((a, b) => b - a);
+  const latest = past[0];
+  if (latest === undefined) return [[Math.max(furthest, least), ms + 1]];
+  const settling = settlingMs(compiled);
+  const windows: [number, number][] = [[Math.max(furthest, Math.min(least, latest - settling)), ms + 1]];
+  for (let k = 0; k + 1 < past.length; k++) {
+    const end = past[k] ?? 0;
+    const from = Math.max(furthest, past[k + 1] ?? 0, end - settling);
+    const last = windows[windows.length - 1];
+    if (!last || end <= furthest) break;
+    if (from >= last[0]) continue;
+    if (end >= last[0]) last[0] = from;
+    else windows.push([from, end]);
+  }
+  return windows;
 }
 
 /** The next piece of a walk in steps: a day first, twice as long each time, up to CHANGE_SEARCH_STEP_DAYS. */
@@ -355,8 +370,9 @@ export function nextOnCall(schedule: Schedule, after: Date, horizonDays?: number
  * The mirror of {@link nextOnCalls}: the last instant at or before `at` at which someone not on call at
  * `at` went off call, and those who did, with the starts of their stretches looked for up to
  * max(horizonDays, 366) days before their end. Undefined if there is none within `horizonDays` before `at`,
- * or, without it, as far back as the schedule needs (the mirror of nextOnCalls' bound, and never before
- * its first rotation or override began), at least 90 days and at most three years.
+ * or, without it, as far back as the schedule needs (back to its first rotation or override: between each
+ * two of their starts and ends, over the last two turns of its longest rotation and a week, as the
+ * rotations just go round there), at least 90 days and at most three years.
  */
 export function previousOnCalls(
   schedule: Schedule,
@@ -367,21 +383,28 @@ export function previousOnCalls(
   const search = changeSearchOf(horizonDays);
   const compiled = compile(schedule, reach);
   const ms = reach.toMs - 1;
-  const start = changeSearchStart(compiled, ms, search);
   const current = new Set(onCallsOf(compiled, ms).map((o) => o.user));
-  // Piece by piece back, as nextOnCalls goes forward. The first piece ends one millisecond past `at`, so
-  // that the stretches containing `at` (if any) end there.
-  for (let to = ms + 1, step = DAY_MS; to > start; to -= step, step = nextStep(step)) {
-    const from = Math.max(start, to - step);
-    const earlier = timelineOf(compiled, from, to).final.filter((p) => p.end <= ms && !current.has(p.user));
-    if (earlier.length === 0) continue;
-    const end = Math.max(...earlier.map((p) => p.end));
-    const leavers = earlier.filter((p) => p.end === end);
-    return {
-      end: new Date(end).toISOString(),
-      // A stretch reaching back to the start of the piece may have begun before it: look further back.
-      shifts: leavers.map((p) => toShift(p.start > from ? p : stretchUntil(compiled, p, search.stretch))),
-    };
+  for (const [start, last] of changeSearchWindows(compiled, ms, search)) {
+    // Piece by piece back, as nextOnCalls goes forward. The first piece ends one millisecond past `at`,
+    // so that the stretches containing `at` (if any) end there.
+    for (let to = last, step = DAY_MS; to > start; to -= step, step = nextStep(step)) {
+      const from = Math.max(start, to - step);
+      const earlier = timelineOf(compiled, from, to).final.filter(
+        (p) =>
+          p.end <= ms &&
+          !current.has(p.user) &&
+          // Cut off at the end of a window searched after a gap, and on call on past it: no end.
+          (p.end < to || !onCallsOf(compiled, to).some((o) => o.user === p.user)),
+      );
+      if (earlier.length === 0) continue;
+      const end = Math.max(...earlier.map((p) => p.end));
+      const leavers = earlier.filter((p) => p.end === end);
+      return {
+        end: new Date(end).toISOString(),
+        // A stretch reaching back to the start of the piece may have begun before it: look further back.
+        shifts: leavers.map((p) => toShift(p.start > from ? p : stretchUntil(compiled, p, search.stretch))),
+      };
+    }
   }
   return undefined;
 }
@@ -448,6 +471,19 @@ export function withinTimeRestriction(restriction: TimeRestriction, timezone: st
   if (!zone) throw new RangeError(`unknown time zone ${describeValue(timezone)}`);
   const ms = millisOf(at, 'at');
   return restrictionWindows(compileRestriction(restriction), zone, ms, ms + 1).length > 0;
+}
+
+/**
+ * About how many shifts {@link timeline} (or {@link shiftsFrom}) over [from, to) works through, each
+ * rotation's and the final ones, worked out from the rotations' lengths, restrictions and overrides
+ * without computing them: a caller serving timelines refuses a window above some limit before the work,
+ * which grows with it (a schedule of many hourly rotations has hundreds of thousands in three months).
+ * An upper bound for each rotation's own shifts; overrides of the whole schedule are counted at as many
+ * shifts as there are rotations, whose people each of their starts and ends takes off or gives back.
+ */
+export function timelinePiecesEstimate(schedule: Schedule, from: Date, to: Date): number {
+  const reach = { fromMs: millisOf(from, 'from'), toMs: millisOf(to, 'to') };
+  return timelineCostOf(compile(schedule, reach), reach.fromMs, reach.toMs);
 }
 
 /**

@@ -149,3 +149,20 @@ export function rotationPieces(
   }
   return pieces;
 }
+
+/**
+ * At most how many pieces rotationPieces gives for [fromMs, toMs), worked out without listing them: each
+ * piece ends at a handoff or at the end of a restriction window, so no more than the shifts and windows
+ * the span holds (nominal lengths; DST moves a handoff by an hour, which the one extra of each covers).
+ */
+export function rotationPiecesBound(rotation: CompiledRotation, fromMs: number, toMs: number): number {
+  const lo = Math.max(fromMs, rotation.startMs);
+  const hi = Math.min(toMs, rotation.endMs);
+  if (rotation.participants.length === 0 || lo >= hi) return 0;
+  const shifts = Math.ceil((hi - lo) / nominalPeriodMs(rotation)) + 1;
+  if (!rotation.restriction) return shifts;
+  const days = Math.ceil((hi - lo) / DAY_MS) + rotation.restriction.lookbackDays + 1;
+  const weekly = rotation.restriction.windows.every((w) => w.startDay !== -1);
+  const windows = rotation.restriction.windows.length * (weekly ? Math.ceil(days / 7) + 1 : days);
+  return shifts + windows;
+}

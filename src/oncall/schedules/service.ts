@@ -20,6 +20,7 @@ import {
   shiftsFrom,
   shiftsFromReach,
   timeline,
+  timelinePiecesEstimate,
   type RotationsCombine,
   type Schedule,
   type TimeRestriction,
@@ -182,6 +183,19 @@ export type IntervalUnit = 'days' | 'weeks' | 'months';
 
 /** The longest timeline one request may ask for, per unit (about three months each). */
 export const TIMELINE_LIMITS: Record<IntervalUnit, number> = { days: 93, weeks: 13, months: 3 };
+
+/**
+ * The most shifts one timeline or calendar export may work through (as timelinePiecesEstimate in
+ * src/oncall/schedule.ts counts them, before the work): it is computed in one go, on the event loop, and
+ * a schedule of 50 hourly rotations would otherwise make three months of it some 110,000 shifts, seconds
+ * of work and megabytes of answer. Three months of ten hourly rotations or of 50 daily ones fit.
+ */
+export const MAX_TIMELINE_PIECES = 25_000;
+
+/** A count as messages write it (25,000). */
+function count(n: number): string {
+  return n.toLocaleString('en-US');
+}
 
 /**
  * The most rotations a schedule has, and the most overrides not yet ended: who is on call now and next
@@ -522,9 +536,20 @@ export function createSchedulesService(db: Db) {
     return found;
   }
 
-  /** The schedule's final shifts from `from` to `to` as the calendar export writes them. */
+  /**
+   * The schedule's final shifts from `from` to `to` as the calendar export writes them; refused, as the
+   * export's window is fixed, if the schedule changes hands too often for it (see MAX_TIMELINE_PIECES).
+   */
   function exportedShifts(row: ScheduleRowWithTeam, parts: ScheduleParts, from: Date, to: Date) {
-    const final = row.enabled ? shiftsFrom(configuredOf(row, parts), from, to) : [];
+    if (!row.enabled) return [];
+    const schedule = configuredOf(row, parts);
+    const pieces = timelinePiecesEstimate(schedule, from, to);
+    if (pieces > MAX_TIMELINE_PIECES) {
+      throw invalid(
+        `Schedule [${row.name}] changes hands too often to export as a calendar: about ${count(pieces)} shifts in the 14 weeks a calendar covers, over the ${count(MAX_TIMELINE_PIECES)} an export holds at most. Read its shifts from its timeline a few days at a time instead (GET /v2/schedules/{identifier}/timeline with a shorter interval).`,
+      );
+    }
+    const final = shiftsFrom(schedule, from, to);
     return final.map((s) => {
       const who = onCallOf(parts, s.user);
       const shift: IcsShift = {
@@ -1011,7 +1036,16 @@ export function createSchedulesService(db: Db) {
         to: endOf(found.timezone),
       }));
       const end = endOf(row.timezone);
-      const computed = timeline(configuredOf(row, parts), window.date, end);
+      const schedule = configuredOf(row, parts);
+      const pieces = timelinePiecesEstimate(schedule, window.date, end);
+      if (pieces > MAX_TIMELINE_PIECES) {
+        const days = (end.getTime() - window.date.getTime()) / 86_400_000;
+        const fits = Math.max(1, Math.floor((days * MAX_TIMELINE_PIECES) / pieces));
+        throw invalid(UNPROCESSABLE_QUERY, {
+          interval: `This schedule changes hands too often for a timeline of ${window.interval} ${window.intervalUnit}: about ${count(pieces)} shifts, over the ${count(MAX_TIMELINE_PIECES)} one timeline holds at most. Ask for a shorter interval (about ${fits} days at most, intervalUnit=days), and page on with a later date.`,
+        });
+      }
+      const computed = timeline(schedule, window.date, end);
       const final = row.enabled ? computed.final : [];
       const rotationsById = new Map(parts.rotations.map((r, order) => [r.id, { row: r, order }]));
       const period = (s: { user: string; start: string; end: string; override?: boolean }): PeriodView => ({
