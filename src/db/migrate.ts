@@ -64,6 +64,7 @@ import * as m0062 from './migrations/0062_announce_alert_sight.js';
 import * as m0063 from './migrations/0063_team_delivery_hold_indexes.js';
 import * as m0064 from './migrations/0064_sns_subscription_pending.js';
 import * as m0065 from './migrations/0065_team_destination_rate_limit_hold.js';
+import * as m0066 from './migrations/0066_notifications_rate_limited_since.js';
 
 /** Every migration, in order. Listed here (not read from disk) so the same code runs from src and dist. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -129,6 +130,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0063_team_delivery_hold_indexes': m0063,
   '0064_sns_subscription_pending': m0064,
   '0065_team_destination_rate_limit_hold': m0065,
+  '0066_notifications_rate_limited_since': m0066,
 };
 
 class StaticProvider implements MigrationProvider {

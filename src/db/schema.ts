@@ -651,6 +651,11 @@ export interface NotificationsTable {
   sent_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   /** When its destination's throttle let it through, while it is being sent (it counts meanwhile). */
   let_through_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /**
+   * When its provider first answered it 429, on the engine's clock (notify/sender.ts): how long it has
+   * been rate limited. Null: never.
+   */
+  rate_limited_since: ColumnType<Date | null, Date | null | undefined, Date | null>;
   provider_id: string | null;
   last_error: string | null;
   created_at: CreatedAt;

@@ -8,15 +8,15 @@ import { textedPerson } from '../testing/texted-person.js';
 import { ShiftedClock } from '../work/clock.js';
 import type { DeliveryResult, NotificationChannel } from './channel.js';
 import { createPushChannel } from './push/channel.js';
-import { MAX_RETRY_AFTER_MS, RATE_LIMITED_FOR_AT_MOST_MS } from './sender.js';
+import { MAX_RETRY_AFTER_MS, RATE_LIMITED_FOR_AT_MOST_MS, rateLimitedDelayMs } from './sender.js';
 import { createTwilioClient } from './twilio/client.js';
 import { deliveryResultOf } from './twilio/result.js';
 
 /**
  * A provider's Retry-After on a page to a person: Web Push and Twilio say it, their channels pass it on,
  * and the sender waits that long (bounded) before trying again. A rate-limited answer (429) spends none
- * of the message's attempts, but the message is given up once it has been rate limited too long after
- * it fell due.
+ * of the message's attempts: it is tried again less and less often, said once on the alert's log, and
+ * given up once it has been rate limited too long, all on the engine's clock.
  */
 
 const log = createLogger('silent');
@@ -117,11 +117,12 @@ interface Row {
   attempts: number;
   due_at: Date;
   last_error: string | null;
+  rate_limited_since: Date | null;
 }
 
 async function rowOf(phone: string): Promise<Row> {
   const rows = await db.query<Row>(
-    `SELECT state, attempts, due_at, last_error FROM notifications WHERE address = $1`,
+    `SELECT state, attempts, due_at, last_error, rate_limited_since FROM notifications WHERE address = $1`,
     [phone],
   );
   assert.equal(rows.rows.length, 1);
@@ -164,6 +165,43 @@ const limited = (retryAfterMs?: number): DeliveryResult => ({
   ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
 });
 
+/**
+ * Moves the clock on to when the message to `phone` is due again and waits for that send to be recorded,
+ * until it is no longer pending; the instants of the clock its sends were made at.
+ */
+async function followRetries(phone: string, atMost: number): Promise<number[]> {
+  const at = [clock.now().getTime()];
+  for (let n = 2; (await rowOf(phone)).state === 'pending'; n++) {
+    assert.ok(n <= atMost, `more than ${atMost} requests to the provider`);
+    const row = await rowOf(phone);
+    clock.advance(Math.max(0, row.due_at.getTime() - clock.now().getTime()) + 1000);
+    at.push(clock.now().getTime());
+    await answered(phone, n);
+  }
+  return at;
+}
+
+describe('how long a rate-limited message waits', () => {
+  it('grows with how long it has been limited, from 15 s to 15 min, never below the Retry-After', () => {
+    const middle = () => 0.5;
+    assert.equal(rateLimitedDelayMs(0, undefined, middle), 15_000);
+    assert.equal(rateLimitedDelayMs(60_000, undefined, middle), 30_000);
+    assert.equal(rateLimitedDelayMs(10 * 60_000, undefined, middle), 5 * 60_000);
+    assert.equal(rateLimitedDelayMs(HOUR, undefined, middle), 15 * 60_000);
+    assert.equal(rateLimitedDelayMs(0, 20 * 60_000, middle), 20 * 60_000);
+    assert.equal(rateLimitedDelayMs(0, 100 * HOUR, middle), MAX_RETRY_AFTER_MS);
+    // Jitter of ±20 %, so that pages limited together (a Twilio 429 is account-wide) spread out.
+    assert.equal(
+      rateLimitedDelayMs(0, undefined, () => 0),
+      12_000,
+    );
+    assert.equal(
+      rateLimitedDelayMs(HOUR, undefined, () => 0.99),
+      1_076_400,
+    );
+  });
+});
+
 describe('a page the provider asks to wait for', () => {
   it('is not tried again before the Retry-After, nor counted as an attempt', async () => {
     const phone = '+14155550301';
@@ -173,6 +211,12 @@ describe('a page the provider asks to wait for', () => {
     assert.equal(row.state, 'pending');
     assert.ok(waits > HOUR - 60_000, `tried again after ${waits} ms, not the hour asked`);
     assert.equal(row.attempts, 0, 'a 429 spends no attempt');
+    // When it was first rate limited, on the engine's clock (a day ahead of the database's by now).
+    const since = row.rate_limited_since?.getTime() ?? 0;
+    assert.ok(
+      Math.abs(since - clock.now().getTime()) < 60_000,
+      `rate limited since ${row.rate_limited_since}`,
+    );
     clock.advance(HOUR + 1000);
     assert.equal((await answered(phone, 2)).state, 'sent');
   });
@@ -184,6 +228,7 @@ describe('a page the provider asks to wait for', () => {
     const waits = row.due_at.getTime() - clock.now().getTime();
     assert.ok(waits > 9 * 60_000, `tried again after ${waits} ms, not the 10 min asked`);
     assert.equal(row.attempts, 1);
+    assert.equal(row.rate_limited_since, null, 'a 503 is no rate limit');
   });
 
   it('waits at most an hour, however long it is asked to', async () => {
@@ -193,35 +238,64 @@ describe('a page the provider asks to wait for', () => {
     assert.ok(waits <= MAX_RETRY_AFTER_MS && waits > MAX_RETRY_AFTER_MS - 60_000, `waits ${waits} ms`);
   });
 
-  it('outlasts more 429s than it has attempts, and is sent', async () => {
+  it('outlasts more 429s than it has attempts, said once, and is sent', async () => {
     const phone = '+14155550304';
     const answers = Array.from({ length: 10 }, () => limited());
     await page('Ravi', phone, answers);
-    for (let n = 2; n <= 11; n++) {
-      // A minute: past the backoff and the SMS throttle of a text a minute.
-      clock.advance(61_000);
-      await answered(phone, n);
-    }
+    const at = await followRetries(phone, 11);
+    assert.equal(at.length, 11);
     const row = await rowOf(phone);
     assert.equal(row.state, 'sent', `${row.state}: ${row.last_error}`);
-    assert.equal((await logsOf('Ravi')).filter((l) => l.includes('rate limited')).length, 10);
+    assert.equal(row.attempts, 1, 'only the send that went through is an attempt');
+    const limitedLogs = (await logsOf('Ravi')).filter((l) => l.includes('rate limited'));
+    assert.equal(limitedLogs.length, 1, limitedLogs.join('\n'));
+    assert.match(limitedLogs[0] ?? '', /is rate limited by its provider \(not counted as an attempt\)/);
   });
 
-  it('is given up once still rate limited two hours after it was due', async () => {
+  it('answered 429 for ever, is tried less and less often, and given up two hours after the first', async () => {
     const phone = '+14155550305';
-    await page('Rory', phone, [limited(HOUR), limited(HOUR)]);
-    assert.equal((await rowOf(phone)).state, 'pending');
-    // As if planned (and due) two hours before: the database's time, not the test's clock, says when
-    // it was planned, so moving the clock on does not age it.
-    await db.query(`UPDATE notifications SET created_at = created_at - $2::interval WHERE address = $1`, [
+    // Twilio's 429 comes without a Retry-After: the waits are all our own.
+    await page(
+      'Rudi',
       phone,
-      `${RATE_LIMITED_FOR_AT_MOST_MS / 1000} seconds`,
-    ]);
+      Array.from({ length: 200 }, () => limited()),
+    );
+    const at = await followRetries(phone, 30);
+    const row = await rowOf(phone);
+    assert.equal(row.state, 'failed', `${row.state}: ${row.last_error}`);
+    // No 429 spent an attempt: only the last claim, which gave it up, counts.
+    assert.equal(row.attempts, 1);
+    // Bounded: a score of requests over the two hours, not one every 15 s (400 and more).
+    assert.ok(at.length >= 10 && at.length <= 30, `${at.length} requests to the provider`);
+    const limitedFor = (at.at(-1) ?? 0) - (at[0] ?? 0);
+    assert.ok(limitedFor > RATE_LIMITED_FOR_AT_MOST_MS, `given up after ${limitedFor} ms`);
+    assert.ok(limitedFor <= RATE_LIMITED_FOR_AT_MOST_MS + 20 * 60_000, `given up after ${limitedFor} ms`);
+    // The spacing grows: from 15 s or so at first to the cap of 15 min (±20 %) at the end.
+    const gaps = at.slice(1).map((t, i) => t - (at[i] ?? 0));
+    assert.ok((gaps[0] ?? 0) < 20_000, `first gap ${gaps[0]} ms`);
+    assert.ok((gaps.at(-2) ?? 0) > 10 * 60_000, `gaps ${gaps.join(', ')} ms`);
+    for (let i = 4; i < gaps.length; i++) {
+      // After the first three (each 15 s ± 20 %), each wait is at least the one before less its jitter.
+      assert.ok((gaps[i] ?? 0) >= (gaps[i - 1] ?? 0) * 0.66, `gaps ${gaps.join(', ')} ms`);
+    }
+    // One line when it was first limited, and one when it was given up: not one per try.
+    const logs = (await logsOf('Rudi')).filter((l) => l.includes('rate limited'));
+    assert.equal(logs.length, 2, logs.join('\n'));
+    assert.match(logs[0] ?? '', /is rate limited by its provider/);
+    assert.match(logs[1] ?? '', /failed \(gave up: still rate limited 2 h \d+ min after the first 429\)/);
+  });
+
+  it('counts the Retry-After waited out towards the two hours, on the engine clock only', async () => {
+    const phone = '+14155550306';
+    await page('Rory', phone, [limited(HOUR), limited(HOUR), limited(HOUR)]);
+    assert.equal((await rowOf(phone)).state, 'pending');
     clock.advance(HOUR + 1000);
-    const row = await answered(phone, 2);
+    assert.equal((await answered(phone, 2)).state, 'pending');
+    clock.advance(HOUR + 1000);
+    const row = await answered(phone, 3);
     assert.equal(row.state, 'failed', `${row.state}: ${row.last_error}`);
     const gaveUp = (await logsOf('Rory')).find((l) => l.includes('failed (gave up'));
-    assert.match(gaveUp ?? '', /gave up: still rate limited 2 h 0 min after it was due/);
+    assert.match(gaveUp ?? '', /gave up: still rate limited 2 h 0 min after the first 429/);
   });
 });
 

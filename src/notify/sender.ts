@@ -22,7 +22,8 @@ import { whyNotPageable, whyUnwanted } from './planner.js';
  * lease (state `sending`), so a message is handed to one process at a time. A process that dies mid-send
  * leaves the lease to run out, and another takes the message over. The result is recorded on the row and
  * on the alert's activity log. Temporary failures are retried with backoff, never sooner than the
- * provider's Retry-After; permanent ones are not. A rate-limited answer spends no attempt, for a while.
+ * provider's Retry-After; permanent ones are not. A rate-limited answer (429) spends no attempt: it is
+ * tried again less and less often, for a bounded time from the first 429 (`rate_limited_since`).
  * Each message goes to the channel of its destination type (destinations/registry.ts), and waits its
  * turn when that type throttles sends to one address.
  *
@@ -153,19 +154,27 @@ export function retryDelayMs(attempt: number): number {
 export const MAX_RETRY_AFTER_MS = 3600_000;
 
 /**
- * How long after a message fell due a rate-limited answer (429) is still waited out without spending an
- * attempt: a provider that answers 429 for ever must not keep a message alive for ever. The first 429
- * after this gives the message up, so it is given up at most this plus one wait (MAX_RETRY_AFTER_MS)
- * after it fell due.
+ * How long a message is kept trying while its provider rate limits it (429), counted on the engine's
+ * clock from the first 429 (`rate_limited_since`): a rate-limited answer spends no attempt, and a
+ * provider that answers 429 for ever must not keep a message alive for ever. The first 429 after this
+ * gives the message up, so it is given up at most this plus one wait (at most MAX_RETRY_AFTER_MS) after
+ * it was first rate limited.
  */
 export const RATE_LIMITED_FOR_AT_MOST_MS = 2 * 3600_000;
 
 /**
- * When a message first fell due, on the clock: when it was planned plus its rule step's delay (due_at
- * moves with each retry). Made by the database's clock, so read as a system time.
+ * How long a rate-limited message waits before it is tried again, having been limited for `limitedForMs`:
+ * half that, between 15 s and 15 min, with ±20 % jitter (a Twilio 429 is account-wide, and the pages it
+ * turned away together must not all come back together), and never less than the provider asked for
+ * (`askedMs`, at most MAX_RETRY_AFTER_MS). A 429 refunds its attempt, so the attempt count cannot grow
+ * the wait; how long it has been limited does, with no count to keep, and a long Retry-After waited out
+ * makes the next wait of our own longer too. From the first 429: 15 s three times, then about 1.5 times
+ * longer each, 15 min from the first half hour on; some twenty requests over the two hours, not one
+ * every 15 s.
  */
-function firstDueAt(row: NotificationRow, clock: Clock): number {
-  return clock.fromSystemTime(row.created_at).getTime() + (row.rule_step?.sendAfterMinutes ?? 0) * 60_000;
+export function rateLimitedDelayMs(limitedForMs: number, askedMs = 0, random = Math.random): number {
+  const own = Math.min(15 * 60_000, Math.max(15_000, limitedForMs / 2)) * (0.8 + random() * 0.4);
+  return Math.round(Math.max(own, Math.min(Math.max(0, askedMs), MAX_RETRY_AFTER_MS)));
 }
 
 /** Messages that may go as one: to one address of one person (two people may share a phone). */
@@ -190,6 +199,8 @@ export function createNotificationSender(options: NotificationSenderOptions): No
     addressProblem?: string;
     /** The address opted out: marked, but still verified (the number is still the person's). */
     optedOut?: boolean;
+    /** Its provider rate limited it for the first time, at this instant of the clock: recorded on the row. */
+    rateLimitedSince?: Date;
   }
 
   /** Records a round's outcomes, each with its line on the alert's activity log, in one transaction. */
@@ -202,6 +213,16 @@ export function createNotificationSender(options: NotificationSenderOptions): No
         outcomes.map((o) => ({ id: o.row.id, attempts: o.row.attempts, ...o.changes })),
         now,
       );
+      // Only on rows whose outcome landed (still this claim's: state 'sending', the same attempt), which
+      // the update above holds locked until this transaction ends: no other claim comes in between.
+      const limited = outcomes.filter((o) => o.rateLimitedSince && mine.has(o.row.id));
+      if (limited.length > 0) {
+        await sql`
+          UPDATE notifications n SET rate_limited_since = l.since
+          FROM unnest(${limited.map((o) => o.row.id)}::uuid[],
+            ${limited.map((o) => o.rateLimitedSince?.toISOString())}::timestamptz[]) AS l(id, since)
+          WHERE n.id = l.id AND n.rate_limited_since IS NULL`.execute(tx);
+      }
       for (const o of outcomes) {
         if (!o.addressProblem || !o.row.contact_method_id || !mine.has(o.row.id)) continue;
         await peopleRepository.markContactProblem(tx, [o.row.contact_method_id], o.addressProblem, now, {
@@ -319,32 +340,45 @@ export function createNotificationSender(options: NotificationSenderOptions): No
       };
     }
     let why = 'not retried';
-    if (result.status === 'retry') {
-      // Never sooner than the provider asked: it would only refuse again. Bounded, and a negative or
-      // absent wait is the backoff's.
-      const asked = Math.min(Math.max(0, result.retryAfterMs ?? 0), MAX_RETRY_AFTER_MS);
-      const delay = Math.max(retryDelayMs(row.attempts), asked);
-      const dueAt = new Date(clock.now().getTime() + delay);
-      const limitedFor = now.getTime() - firstDueAt(row, clock);
-      if (result.rateLimited && limitedFor < RATE_LIMITED_FOR_AT_MOST_MS) {
-        // The provider turned the request away unprocessed: the message is as good as not yet tried, and
-        // a burst that meets the limit must not spend its attempts (the throttle's wait does the same).
+    if (result.status === 'retry' && result.rateLimited) {
+      // The provider turned the request away unprocessed: the message is as good as not yet tried, and a
+      // burst that meets the limit must not spend its attempts (the throttle's wait does the same). It
+      // is kept trying, less and less often, for a bounded time from the first 429, all on the clock.
+      const at = clock.now();
+      const since = row.rate_limited_since ?? at;
+      const limitedFor = at.getTime() - since.getTime();
+      if (limitedFor <= RATE_LIMITED_FOR_AT_MOST_MS) {
+        const delay = rateLimitedDelayMs(limitedFor, result.retryAfterMs);
+        const first = row.rate_limited_since === null;
         return {
           row,
-          changes: { state: 'pending', dueAt, error: result.error, refundAttempt: true },
-          logLine: `${label} to ${who} failed for now (rate limited, not counted as an attempt); trying again in ${formatDuration(delay)}: ${result.error}`,
+          changes: {
+            state: 'pending',
+            dueAt: new Date(at.getTime() + delay),
+            error: result.error,
+            refundAttempt: true,
+          },
+          ...(first ? { rateLimitedSince: at } : {}),
+          // Said once, when it starts: each try after is the same news (the give-up is said too).
+          logLine: first
+            ? `${label} to ${who} is rate limited by its provider (not counted as an attempt); trying again in ${formatDuration(delay)}, then less and less often for up to ${RATE_LIMITED_FOR_AT_MOST_MS / 3600_000} h: ${result.error}`
+            : undefined,
         };
       }
-      if (!result.rateLimited && row.attempts < maxAttempts) {
+      why = `gave up: still rate limited ${formatDuration(limitedFor)} after the first 429`;
+    } else if (result.status === 'retry') {
+      if (row.attempts < maxAttempts) {
+        // Never sooner than the provider asked: it would only refuse again. Bounded, and a negative or
+        // absent wait is the backoff's.
+        const asked = Math.min(Math.max(0, result.retryAfterMs ?? 0), MAX_RETRY_AFTER_MS);
+        const delay = Math.max(retryDelayMs(row.attempts), asked);
         return {
           row,
-          changes: { state: 'pending', dueAt, error: result.error },
+          changes: { state: 'pending', dueAt: new Date(clock.now().getTime() + delay), error: result.error },
           logLine: `${label} to ${who} failed for now (attempt ${row.attempts} of ${maxAttempts}); trying again in ${formatDuration(delay)}: ${result.error}`,
         };
       }
-      why = result.rateLimited
-        ? `gave up: still rate limited ${formatDuration(limitedFor)} after it was due`
-        : `gave up after ${row.attempts} attempts`;
+      why = `gave up after ${row.attempts} attempts`;
     }
     const optedOut = result.status === 'failed' && result.optedOut === true;
     const marked =

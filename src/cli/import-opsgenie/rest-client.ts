@@ -2,6 +2,7 @@
  * A client for an Opsgenie-shaped REST API: Opsgenie's own (the source of an import), and Vigil's, which
  * speaks the same API (the target). `GenieKey` authentication, paging, and a backoff on 429.
  */
+import { retryAfterMs } from '../../notify/retry-after.js';
 
 export class RestError extends Error {
   constructor(
@@ -33,9 +34,9 @@ const isRecord = (v: unknown): v is Record<string, unknown> =>
 const MAX_PAGES = 1000;
 const PAGE_SIZE = 100;
 
-function retryAfterMs(header: string | null, attempt: number): number {
-  const seconds = header === null ? NaN : Number(header);
-  if (Number.isFinite(seconds) && seconds >= 0) return Math.min(seconds, 60) * 1000;
+function waitAfter429Ms(header: string | null, attempt: number): number {
+  const asked = retryAfterMs(header ?? undefined, new Date());
+  if (asked !== undefined) return Math.min(asked, 60_000);
   // Opsgenie's rate limits are per minute: 1 s, 2 s, 4 s … up to 30 s.
   return Math.min(1000 * 2 ** attempt, 30_000);
 }
@@ -76,7 +77,7 @@ export function createRestClient(options: RestClientOptions) {
       }
       if (response.status === 429 && attempt < maxRetries) {
         await response.body?.cancel();
-        await sleep(retryAfterMs(response.headers.get('retry-after'), attempt));
+        await sleep(waitAfter429Ms(response.headers.get('retry-after'), attempt));
         continue;
       }
       const text = await response.text();

@@ -7,7 +7,7 @@ import { removeGoneSubscription } from './service.js';
 import { vapidKeysLoader, vapidSubject, type VapidKeys } from './vapid.js';
 import { pushRequest } from './web-push.js';
 import { KIND_PREFIX, oneLine, truncate } from '../html.js';
-import { retryAfterMs } from '../team-destinations/webhook.js';
+import { retryAfterMs } from '../retry-after.js';
 
 /**
  * Sends `mobile` messages as Web Push (RFC 8030): the payload encrypted for the device (RFC 8291) and the

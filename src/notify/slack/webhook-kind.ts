@@ -10,7 +10,8 @@ import {
   type TeamDestinationKind,
 } from '../team-destinations/kind.js';
 import { postJson, PostError } from '../team-destinations/post.js';
-import { retryAfterMs, webhookUrlProblem } from '../team-destinations/webhook.js';
+import { retryAfterMs } from '../retry-after.js';
+import { webhookUrlProblem } from '../team-destinations/webhook.js';
 import { alertMessage, eventLine, statusOf, testMessage, titleOf, topLevelText } from './blocks.js';
 
 /**

@@ -12,7 +12,8 @@ import { isPrivateAddress } from './address-guard.js';
 import { nextAttemptAt, RETRY_SCHEDULE_MS } from './deliveries.js';
 import type { AlertSnapshot, TeamDelivery, TeamDeliveryContext } from './kind.js';
 import { MAX_PAYLOAD_BYTES } from './payload.js';
-import { generateSecret, maskSecret, retryAfterMs, webhookKind } from './webhook.js';
+import { retryAfterMs } from '../retry-after.js';
+import { generateSecret, maskSecret, webhookKind } from './webhook.js';
 
 /** The webhook kind on its own: its config, what it signs and sends, and how it reads the answers. */
 

@@ -3,6 +3,7 @@ import { Webhook } from 'standardwebhooks';
 import type { AlertEventType } from '../../alerts/events.js';
 import { opsgenieWebhookBody } from '../../integrations/webhook/opsgenie-payload.js';
 import { oneLine, truncate } from '../html.js';
+import { retryAfterMs } from '../retry-after.js';
 import { hostProblem, isAllowedHost } from './address-guard.js';
 import type { TeamDelivery, TeamDeliveryContext, TeamDeliveryResult, TeamDestinationKind } from './kind.js';
 import { webhookBody } from './payload.js';
@@ -23,8 +24,6 @@ export const MAX_URL_LENGTH = 2048;
 const SECRET_PREFIX = 'whsec_';
 /** Standard Webhooks: a secret of 24 to 64 random bytes. */
 const SECRET_BYTES = { min: 24, max: 64, generated: 32 };
-/** A Retry-After beyond this is read as this: the delivery gives up after a day anyway. */
-const MAX_RETRY_AFTER_MS = 24 * 3600_000;
 
 /**
  * Every change but a repeat (`deduplicated`): a sender that repeats an alert every minute would otherwise
@@ -101,20 +100,6 @@ export function webhookUrlProblem(raw: string, allowHttpHosts: readonly string[]
     }
   }
   return undefined;
-}
-
-/** Retry-After in seconds or as an HTTP date, in milliseconds from now; undefined if absent or unreadable. */
-export function retryAfterMs(value: string | string[] | undefined, now: Date): number | undefined {
-  const text = (Array.isArray(value) ? value[0] : value)?.trim();
-  if (!text) return undefined;
-  let ms: number;
-  if (/^\d{1,10}$/.test(text)) ms = Number(text) * 1000;
-  else {
-    const at = Date.parse(text);
-    if (!Number.isFinite(at)) return undefined;
-    ms = at - now.getTime();
-  }
-  return Math.min(Math.max(0, ms), MAX_RETRY_AFTER_MS);
 }
 
 function stringOf(value: unknown): string | undefined {

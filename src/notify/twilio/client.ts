@@ -1,7 +1,7 @@
 import type { OutboundFetch } from '../../http/outbound-fetch.js';
 import type { Clock } from '../../work/clock.js';
 import { oneLine, truncate } from '../html.js';
-import { retryAfterMs } from '../team-destinations/webhook.js';
+import { retryAfterMs } from '../retry-after.js';
 import type { TwilioSettings } from './settings.js';
 
 /**

@@ -403,7 +403,7 @@ describe('a page by SMS', () => {
     const before = twilio.messages.length;
     const id = await createAlert(`busy twilio ${run}`, max.team);
     const line = await waitFor('the retry logged', async () =>
-      (await logs(id)).find((l) => l.startsWith('SMS to Max failed for now')),
+      (await logs(id)).find((l) => l.startsWith('SMS to Max is rate limited')),
     );
     assert.match(line, /429/);
     assert.equal(twilio.messages.length, before);
