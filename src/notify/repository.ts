@@ -21,6 +21,8 @@ export interface NotificationOutcome {
   error?: string;
   /** The claim did not count as an attempt (the message waited for its destination's throttle). */
   refundAttempt?: boolean;
+  /** Its provider rate limited it for the first time, at this instant of the clock (kept if already set). */
+  rateLimitedSince?: Date;
 }
 
 interface ThrottledDestination {
@@ -85,18 +87,20 @@ export const notificationsRepository = {
       sent_at: o.sentAt?.toISOString() ?? null,
       last_error: o.error ?? null,
       refund: o.refundAttempt ?? false,
+      rate_limited_since: o.rateLimitedSince?.toISOString() ?? null,
     }));
     const updated = await prepared(sql<{ id: string }>`
       WITH input AS (
         SELECT * FROM jsonb_to_recordset(${JSON.stringify(input)}::jsonb) AS r(
           id uuid, attempts int, state text, due_at timestamptz, provider_id text,
-          sent_at timestamptz, last_error text, refund boolean)
+          sent_at timestamptz, last_error text, refund boolean, rate_limited_since timestamptz)
       )
       UPDATE notifications n
       SET state = i.state, lease_until = NULL, updated_at = ${now},
           attempts = n.attempts - CASE WHEN i.refund THEN 1 ELSE 0 END,
           due_at = coalesce(i.due_at, n.due_at), provider_id = coalesce(i.provider_id, n.provider_id),
-          sent_at = coalesce(i.sent_at, n.sent_at), last_error = i.last_error, let_through_at = NULL
+          sent_at = coalesce(i.sent_at, n.sent_at), last_error = i.last_error, let_through_at = NULL,
+          rate_limited_since = coalesce(n.rate_limited_since, i.rate_limited_since)
       FROM input i
       WHERE n.id = i.id AND n.state = 'sending' AND n.attempts = i.attempts
       RETURNING n.id`).execute(db);

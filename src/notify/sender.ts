@@ -199,8 +199,6 @@ export function createNotificationSender(options: NotificationSenderOptions): No
     addressProblem?: string;
     /** The address opted out: marked, but still verified (the number is still the person's). */
     optedOut?: boolean;
-    /** Its provider rate limited it for the first time, at this instant of the clock: recorded on the row. */
-    rateLimitedSince?: Date;
   }
 
   /** Records a round's outcomes, each with its line on the alert's activity log, in one transaction. */
@@ -210,19 +208,13 @@ export function createNotificationSender(options: NotificationSenderOptions): No
     await db.transaction().execute(async (tx) => {
       const mine = await repo.recordOutcomes(
         tx,
-        outcomes.map((o) => ({ id: o.row.id, attempts: o.row.attempts, ...o.changes })),
+        outcomes.map((o) => ({
+          id: o.row.id,
+          attempts: o.row.attempts,
+          ...o.changes,
+        })),
         now,
       );
-      // Only on rows whose outcome landed (still this claim's: state 'sending', the same attempt), which
-      // the update above holds locked until this transaction ends: no other claim comes in between.
-      const limited = outcomes.filter((o) => o.rateLimitedSince && mine.has(o.row.id));
-      if (limited.length > 0) {
-        await sql`
-          UPDATE notifications n SET rate_limited_since = l.since
-          FROM unnest(${limited.map((o) => o.row.id)}::uuid[],
-            ${limited.map((o) => o.rateLimitedSince?.toISOString())}::timestamptz[]) AS l(id, since)
-          WHERE n.id = l.id AND n.rate_limited_since IS NULL`.execute(tx);
-      }
       for (const o of outcomes) {
         if (!o.addressProblem || !o.row.contact_method_id || !mine.has(o.row.id)) continue;
         await peopleRepository.markContactProblem(tx, [o.row.contact_method_id], o.addressProblem, now, {
@@ -357,8 +349,9 @@ export function createNotificationSender(options: NotificationSenderOptions): No
             dueAt: new Date(at.getTime() + delay),
             error: result.error,
             refundAttempt: true,
+            // Kept from the first 429 on (the repository leaves one already set).
+            rateLimitedSince: since,
           },
-          ...(first ? { rateLimitedSince: at } : {}),
           // Said once, when it starts: each try after is the same news (the give-up is said too).
           logLine: first
             ? `${label} to ${who} is rate limited by its provider (not counted as an attempt); trying again in ${formatDuration(delay)}, then less and less often for up to ${RATE_LIMITED_FOR_AT_MOST_MS / 3600_000} h: ${result.error}`
