@@ -90,10 +90,12 @@ const PERMANENT: Record<string, string> = {
 };
 
 /**
- * Of those, the ones about this one message (its length, its layout, an edit Slack no longer allows), not
- * about the channel or the app: the channel still takes the alerts' other messages, so they do not count
- * towards disabling the destination (kind.ts `perMessage`). The rest (a token, a scope, the channel) stop
- * every message, and do.
+ * Of those, the ones about the one message a `chat.update` edits (its length, its layout, an edit Slack no
+ * longer allows), not about the channel or the app: the channel still takes the alerts' other messages,
+ * so they do not count towards disabling the destination (kind.ts `perMessage`). The same refusal of a new
+ * post (chat.postMessage) does count: Vigil builds every alert's message alike, so a channel that refuses
+ * one new alert may refuse them all, and a day of it turns the destination off with the reason rather than
+ * leaving it on and silent. The rest (a token, a scope, the channel) stop every message, and count.
  */
 export const PER_MESSAGE = new Set([
   'msg_too_long',
@@ -140,7 +142,7 @@ export function deliveryFailure(method: string, error: unknown): TeamDeliveryRes
       return {
         status: 'failed',
         error: `Slack answered ${method} with ${code}. ${advice}`,
-        ...(PER_MESSAGE.has(code) ? { perMessage: true } : {}),
+        ...(method === 'chat.update' && PER_MESSAGE.has(code) ? { perMessage: true } : {}),
       };
     }
     return { status: 'retry', error: `Slack answered ${method} with ${code}.` };

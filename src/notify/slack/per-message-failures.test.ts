@@ -122,3 +122,24 @@ it('a channel the bot cannot post in still counts against the destination', asyn
   const { rows } = await db.query('SELECT failing_since FROM team_destinations WHERE id = $1', [destination]);
   assert.ok(rows[0].failing_since, 'the destination is failing since then');
 });
+
+it('a new post Slack refuses (invalid_blocks) counts against the destination; the same on an edit does not', async () => {
+  await db.query('UPDATE team_destinations SET failing_since = NULL WHERE id = $1', [destination]);
+  const edited = await createAlert(`edited ${run}`);
+  await waitFor('the post', async () => (await deliveries(edited)).find((d) => d.state === 'sent'));
+  slack.failNext('chat.update', 'invalid_blocks');
+  await call('POST', `/v2/alerts/${edited}/acknowledge`, {});
+  assert.match((await failedEdit(edited, 'acknowledged')).last_error, /invalid_blocks/);
+  const afterEdit = await db.query('SELECT failing_since FROM team_destinations WHERE id = $1', [
+    destination,
+  ]);
+  assert.equal(afterEdit.rows[0].failing_since, null, 'an edit refused is about that message');
+
+  const refused = await createAlert(`refused ${run}`);
+  slack.failNext('chat.postMessage', 'invalid_blocks');
+  await waitFor('the post failed', async () =>
+    (await deliveries(refused)).find((d) => d.event_type === 'created' && d.state === 'failed'),
+  );
+  const { rows } = await db.query('SELECT failing_since FROM team_destinations WHERE id = $1', [destination]);
+  assert.ok(rows[0].failing_since, 'a channel refusing new alerts is failing since then');
+});

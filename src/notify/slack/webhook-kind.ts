@@ -13,6 +13,7 @@ import { postJson, PostError } from '../team-destinations/post.js';
 import { retryAfterMs } from '../retry-after.js';
 import { webhookUrlProblem } from '../team-destinations/webhook.js';
 import { alertMessage, eventLine, statusOf, testMessage, titleOf, topLevelText } from './blocks.js';
+import { SLACK_PACE_MS } from './pace.js';
 
 /**
  * `slack-webhook`: a Slack incoming webhook (a URL that posts to one channel, made in the Slack app's
@@ -104,19 +105,6 @@ export async function postToHook(
   }
 }
 
-/**
- * What an incoming webhook answers (with a 400) for a message it refuses, as opposed to one about the hook
- * (`no_service_id`, `no_team`, `user_not_found`): Slack answers the error's code as the whole body.
- */
-const MESSAGE_REFUSED = new Set([
-  'invalid_payload',
-  'no_text',
-  'too_many_attachments',
-  'invalid_attachments',
-  'invalid_blocks',
-  'msg_too_long',
-]);
-
 function classifySlackHook(
   status: number,
   excerpt: string,
@@ -140,9 +128,11 @@ function classifySlackHook(
       error: `Slack answered ${status}${said}: the webhook no longer posts (revoked, or its channel archived). Make a new incoming webhook and update the destination.`,
     };
   }
-  // About this message alone (too large, a layout Slack refuses): the webhook still posts the others, so
-  // the destination's health does not count it.
-  if (status === 413 || (status === 400 && MESSAGE_REFUSED.has(excerpt.trim()))) {
+  // This body alone is too large: the webhook still posts the others, so the destination's health does
+  // not count it. A 400 refusing the message (invalid_payload, no_text, invalid_blocks, msg_too_long) does
+  // count: every post here is a new message that Vigil builds alike, so a hook that refuses one may refuse
+  // every alert, and a day of that turns the destination off with its reason rather than leaving it silent.
+  if (status === 413) {
     return { status: 'failed', error: `Slack answered ${status}${said}.`, perMessage: true };
   }
   return { status: 'failed', error: `Slack answered ${status}${said}.` };
@@ -179,6 +169,7 @@ export const slackWebhookKind: TeamDestinationKind = {
   type: 'slack-webhook',
   label: 'Slack incoming webhook',
   events: EVENTS,
+  paceAfterHoldMs: SLACK_PACE_MS,
   parseConfig: (input, previous, setup) =>
     parseSlackWebhookConfig(input, previous, setup.config.webhookAllowHttpHosts),
   present: (config) => ({ url: typeof config.url === 'string' ? maskUrl(config.url) : '' }),

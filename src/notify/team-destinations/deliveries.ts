@@ -34,7 +34,8 @@ import {
  * whose every attempt failed for a day, is disabled with its reason; a failure about one message alone (a
  * Slack message deleted by hand, a body too large) does not count towards that. A rate limit (429) is no
  * failure: the delivery waits for the Retry-After and the attempt is not counted, and the destination's
- * other deliveries wait as long (the limit is the endpoint's).
+ * other deliveries wait as long (the limit is the endpoint's; at most a few minutes), then one goes alone
+ * and, once it is delivered, the rest.
  */
 
 /** When the n-th retry is due, counted from the first attempt (Standard Webhooks' schedule). */
@@ -65,6 +66,14 @@ export const RATE_LIMIT_WAIT_MS = 5_000;
 export const RATE_LIMIT_MIN_WAIT_MS = 1000;
 /** The longest Retry-After waited for: an alert told hours late is little use, and the day still bounds it. */
 export const RATE_LIMIT_MAX_WAIT_MS = 3600_000;
+/**
+ * The longest a 429 holds the destination as a whole, whatever its Retry-After: an hour's silence of every
+ * alert (a generic receiver's quota, a Retry-After read wrong) costs more than what a hold saves. Once it
+ * ends one delivery goes alone as a probe (repository.ts claim): a receiver still limiting answers that
+ * one 429 and is held again, so a long Retry-After costs a request every few minutes, not a burst. The
+ * delivery that met the 429 still waits its own Retry-After (RATE_LIMIT_MAX_WAIT_MS).
+ */
+export const DESTINATION_HOLD_MAX_MS = 5 * 60_000;
 const LEASE_MS = 60_000;
 /**
  * How soon a delivery held back for an earlier change to its alert still on its way to the consumer is
@@ -114,12 +123,19 @@ export function rateLimitedUntil(firstAt: Date, now: Date, retryAfterMs?: number
   return new Date(now.getTime() + wait + Math.random() * Math.max(1000, wait * 0.1));
 }
 
-/** How long a 429 is waited for: its Retry-After (or a few seconds), bounded. */
-export function rateLimitWaitMs(retryAfterMs?: number): number {
-  return Math.min(
-    Math.max(RATE_LIMIT_MIN_WAIT_MS, retryAfterMs ?? RATE_LIMIT_WAIT_MS),
-    RATE_LIMIT_MAX_WAIT_MS,
-  );
+/** How long a 429 is waited for: its Retry-After (or a few seconds), bounded by `max`. */
+export function rateLimitWaitMs(retryAfterMs?: number, max: number = RATE_LIMIT_MAX_WAIT_MS): number {
+  return Math.min(Math.max(RATE_LIMIT_MIN_WAIT_MS, retryAfterMs ?? RATE_LIMIT_WAIT_MS), max);
+}
+
+/**
+ * When a destination that answered a 429 at `settledAt` is held until: the Retry-After, at most
+ * DESTINATION_HOLD_MAX_MS, plus up to a second (or a tenth of the wait) of jitter, so that destinations
+ * limited together, and Vigil's processes, do not all come back at the same instant.
+ */
+export function destinationHeldUntil(settledAt: Date, retryAfterMs?: number): Date {
+  const wait = rateLimitWaitMs(retryAfterMs, DESTINATION_HOLD_MAX_MS);
+  return new Date(settledAt.getTime() + wait + Math.random() * Math.max(1000, wait * 0.1));
 }
 
 export function teamDestinationsConsumer(deps: {
@@ -285,21 +301,45 @@ export function createTeamDeliverySender(deps: {
 
   /**
    * A 429 limits the receiver's endpoint, not the one delivery that met it: the destination is held for
-   * the Retry-After (bounded as a delivery's wait is), counted from the answer, and the claim leaves all
-   * its deliveries until then. Else every other alert's delivery to it would be sent meanwhile, each to
-   * meet its own 429 (a storm's hundreds), which a receiver may take as abuse.
+   * the Retry-After (at most DESTINATION_HOLD_MAX_MS, jittered), counted from the answer, and the claim
+   * leaves all its deliveries until then, then sends one alone (a probe). Else every other alert's
+   * delivery to it would be sent meanwhile, each to meet its own 429 (a storm's hundreds), which a
+   * receiver may take as abuse.
    */
   function holdsOf(
     outcomes: readonly Outcome[],
+    changes: readonly DeliveryOutcome[],
     destinations: ReadonlyMap<string, TeamDestinationRow>,
     settledAt: Date,
   ): { id: string; until: Date; readAt: Date }[] {
-    return outcomes.flatMap(({ row, result }) => {
+    return outcomes.flatMap(({ row, result }, i) => {
       const destination = destinations.get(row.destination_id);
       if (!destination?.enabled || result.status !== 'retry' || !result.rateLimited) return [];
-      const until = new Date(settledAt.getTime() + rateLimitWaitMs(result.retryAfterMs));
+      // No later than the limited delivery is due again (each is jittered on its own): it may go then.
+      const own = changes[i]?.state === 'pending' ? changes[i]?.dueAt : undefined;
+      const capped = destinationHeldUntil(settledAt, result.retryAfterMs);
+      const until = own && own < capped ? own : capped;
       return [{ id: destination.id, until, readAt: destination.updated_at }];
     });
+  }
+
+  /**
+   * The destinations coming out of a hold (as the round read them) that took a delivery: the limit has
+   * passed, and they go back to full rounds, at once or, for a kind that paces (`paceAfterHoldMs`), once
+   * their backlog is through, a delivery at that pace until then (repository.ts releaseDestinations).
+   * Only those read held: a destination never limited costs no write.
+   */
+  function releasesOf(
+    outcomes: readonly Outcome[],
+    destinations: ReadonlyMap<string, TeamDestinationRow>,
+  ): { id: string; paceMs: number }[] {
+    const released = new Map<string, number>();
+    for (const { row, result } of outcomes) {
+      const destination = destinations.get(row.destination_id);
+      if (result.status !== 'sent' || !destination?.rate_limited_until) continue;
+      released.set(destination.id, teamDestinationKind(destination.type)?.paceAfterHoldMs ?? 0);
+    }
+    return [...released].map(([id, paceMs]) => ({ id, paceMs }));
   }
 
   /**
@@ -424,7 +464,9 @@ export function createTeamDeliverySender(deps: {
     const settledAt = clock.now();
     const changes = outcomes.map((o) => outcomeOf(o, now, settledAt));
     const recorded = await repo.recordOutcomes(db, changes, settledAt);
-    await repo.holdDestinations(db, holdsOf(outcomes, destinations, settledAt));
+    // Released before held: a 429 in this same round (another round's delivery) holds it again.
+    await repo.releaseDestinations(db, releasesOf(outcomes, destinations), settledAt);
+    await repo.holdDestinations(db, holdsOf(outcomes, changes, destinations, settledAt));
     const mine = outcomes.filter((o) => recorded.has(o.row.id));
     const failed = new Map(changes.flatMap((c) => (c.state === 'failed' ? [[c.id, c.error ?? '']] : [])));
     await alertsRepository.addLogs(db, logLines(mine, failed, destinations, new Set(alerts.keys())));

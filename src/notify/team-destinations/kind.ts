@@ -31,6 +31,13 @@ export interface TeamDestinationKind {
    */
   readonly takesOtherTeamsAdded?: boolean;
   /**
+   * After a 429's hold, while the destination still has deliveries waiting, how far apart they go, one at
+   * a time (deliveries.ts): a receiver whose limit is a steady rate (Slack's about a message a second per
+   * channel) takes a backlog only so. Left out, a delivered probe sends it back to full rounds at once: a
+   * receiver still limiting answers 429 again and is held again, a burst a hold at most.
+   */
+  readonly paceAfterHoldMs?: number;
+  /**
    * Validates the API's `config` object. `previous` is the stored config when updating, so a secret the
    * caller left out (or sent back masked) may be kept. Returns the config to store, or what is wrong with
    * it as one sentence (the API answers 422 with it, under `config`). `setup` carries the operator's
@@ -109,7 +116,9 @@ export type TeamDeliveryResult = (
 
 /**
  * `perMessage` on a `retry` or `failed`: the failure is about this one message, not the destination (a
- * Slack message someone deleted, or that may no longer be edited; a body too large for the receiver). The
+ * Slack message someone deleted, or an edit of it Slack refuses; a body too large for the receiver). Not
+ * a refusal of a new post: Vigil builds every alert's message alike, so a receiver that refuses one may
+ * refuse them all, and a day of that must disable the destination with its reason. The
  * destination works (its other alerts still arrive), so such a failure is not counted towards disabling
  * it, as a 429 is not: one message deleted by hand must not, a day later, silence every new alert. Left
  * out, a failure counts: a channel the bot was removed from, a revoked token, a receiver down or gone.

@@ -106,11 +106,14 @@ describe("a receiver's refusal of one message", () => {
     assert.equal((await answer(teamsKind, { url }, 401)).counts, true);
   });
 
-  it("Slack incoming webhook: 413 and a refused payload are not counted; a hook's own 400 is", async () => {
+  it("Slack incoming webhook: a 413 is not counted; a refused new post and a hook's own 400 are", async () => {
     assert.equal((await answer(slackWebhookKind, { url }, 413)).counts, false);
+    // Every post is a new message, built alike: a hook that refuses one may refuse every alert, and a day
+    // of that must turn the destination off with its reason, not leave it on and silent.
     const refused = await answer(slackWebhookKind, { url }, 400, 'invalid_payload');
     assert.equal(refused.result.status, 'failed');
-    assert.equal(refused.counts, false);
+    assert.equal(refused.counts, true);
+    assert.equal((await answer(slackWebhookKind, { url }, 400, 'no_text')).counts, true);
     assert.equal((await answer(slackWebhookKind, { url }, 400, 'no_team')).counts, true);
     assert.equal((await answer(slackWebhookKind, { url }, 404, 'no_service')).result.status, 'gone');
   });

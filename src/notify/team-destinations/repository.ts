@@ -100,6 +100,21 @@ const destinationHeld = (now: Date) => sql`EXISTS (
   SELECT 1 FROM team_destinations dh
   WHERE dh.id = c.destination_id AND dh.rate_limited_until > ${now})`;
 /**
+ * Whether a delivery to destination `id` is out (claimed, its lease running at `now`): one coming out of
+ * a hold sends no second delivery while its probe is out.
+ */
+const probeOut = (id: RawBuilder<unknown>, now: Date) => sql`EXISTS (
+  SELECT 1 FROM team_destination_deliveries s
+  WHERE s.destination_id = ${id} AND s.state = 'sending' AND s.lease_until >= ${now})`;
+/**
+ * Whether the delivery's destination sends none of it now: held, or coming out of a hold (its
+ * rate_limited_until past, not yet cleared by a delivery that went through) with its probe out.
+ */
+const destinationWaiting = (now: Date) => sql`EXISTS (
+  SELECT 1 FROM team_destinations dh
+  WHERE dh.id = c.destination_id AND dh.rate_limited_until IS NOT NULL
+    AND (dh.rate_limited_until > ${now} OR ${probeOut(sql.ref('dh.id'), now)}))`;
+/**
  * How many deliveries, the earliest due, nextDueAt looks at for when a held one is to be looked at again:
  * it looks again no later than the last of them falls due, and then at the next ones.
  */
@@ -195,12 +210,15 @@ export const teamDestinationsRepository = {
   ): Promise<void> {
     const { config, enabled, ...rest } = changes;
     if (config || enabled === true) {
-      // A 429's hold is the old receiver's (another URL is another receiver), and enabling starts afresh.
-      // Before the update below: it compares with the config as it was.
+      // A 429's hold is the old receiver's (another URL is another receiver), and turning a destination
+      // that was off on starts afresh. Not a save that changes neither (a PATCH of `"enabled": true` to
+      // one already on, a Webhook integration saved as it was): the receiver's limit still holds. Before
+      // the update below: it compares with the destination as it was.
       await sql`
         UPDATE team_destinations SET rate_limited_until = NULL
         WHERE id = ${id} AND rate_limited_until IS NOT NULL
-          AND (${enabled === true} OR config IS DISTINCT FROM ${JSON.stringify(config ?? null)}::jsonb)`.execute(
+          AND ((NOT enabled AND ${enabled === true})
+               OR (${config !== undefined} AND config IS DISTINCT FROM ${JSON.stringify(config ?? null)}::jsonb))`.execute(
         db,
       );
     }
@@ -422,9 +440,39 @@ export const teamDestinationsRepository = {
   },
 
   /**
+   * For these destinations coming out of a hold (rate_limited_until past by `now`) that just took a
+   * delivery: one of a kind that does not pace, or with nothing more due by its `paceMs` from now, takes
+   * full rounds again (its hold cleared); one with more waiting stays paced, holding its next delivery
+   * until `paceMs` from now. For a steady-rate receiver (Slack takes about a message a second per
+   * channel), a backlog let go all at once on the first success would only meet the limit again: each of
+   * that round's deliveries, one per alert, would get its 429. A hold still running (a 429 since) stays.
+   */
+  async releaseDestinations(
+    db: Queryable,
+    released: readonly { id: string; paceMs: number }[],
+    now: Date,
+  ): Promise<void> {
+    if (released.length === 0) return;
+    await sql`
+      UPDATE team_destinations d
+      SET rate_limited_until = CASE WHEN r.pace_ms > 0 AND EXISTS (
+          SELECT 1 FROM team_destination_deliveries c
+          WHERE c.destination_id = d.id AND c.state = 'pending'
+            AND c.due_at <= ${now}::timestamptz + r.pace_ms * interval '1 millisecond')
+        THEN ${now}::timestamptz + r.pace_ms * interval '1 millisecond' END
+      FROM unnest(${released.map((r) => r.id)}::uuid[], ${released.map((r) => r.paceMs)}::int[])
+        AS r(id, pace_ms)
+      WHERE d.id = r.id AND d.rate_limited_until <= ${now}`.execute(db);
+  },
+
+  /**
    * Claims up to `limit` due deliveries (and ones whose claim ran out) for `leaseUntil`, oldest due first;
    * only the oldest unsent change to an alert per destination, so the next waits until it is done; none
-   * of a destination held for a 429's Retry-After (holdDestinations) until it ends.
+   * of a destination held for a 429's Retry-After (holdDestinations) until it ends. A destination coming
+   * out of a hold (its rate_limited_until past, not yet cleared) gets one delivery at a time, besides
+   * `limit`, its oldest that may go: a probe. Else its whole backlog would go at once and meet the limit
+   * again (Slack takes about a message a second per channel); once one is delivered it is paced until its
+   * backlog is through, then takes full rounds again (releaseDestinations), and a 429 holds it again.
    */
   async claim(
     db: Queryable,
@@ -433,19 +481,32 @@ export const teamDestinationsRepository = {
     limit: number,
   ): Promise<TeamDestinationDeliveryRow[]> {
     // Picked once (MATERIALIZED), never again per row of the table: docs/architecture.md, "Claiming a batch".
+    const due = sql`((c.state = 'pending' AND c.due_at <= ${now}) OR (c.state = 'sending' AND c.lease_until < ${now}))`;
     const result = await sql<TeamDestinationDeliveryRow>`
       WITH claimed AS MATERIALIZED (
         SELECT c.id FROM team_destination_deliveries c
-        WHERE ((c.state = 'pending' AND c.due_at <= ${now}) OR (c.state = 'sending' AND c.lease_until < ${now}))
-          AND ${MAY_GO} AND NOT ${destinationHeld(now)}
+        WHERE ${due} AND ${MAY_GO}
+          -- Of a destination never limited (or released) only: a lookup by primary key.
+          AND NOT EXISTS (SELECT 1 FROM team_destinations dh
+                          WHERE dh.id = c.destination_id AND dh.rate_limited_until IS NOT NULL)
         ORDER BY c.due_at
         LIMIT ${limit}
         FOR UPDATE OF c SKIP LOCKED
+      ), probes AS MATERIALIZED (
+        -- Destinations coming out of a hold: few, and only those with a rate_limited_until set.
+        SELECT p.id FROM team_destinations h
+        CROSS JOIN LATERAL (
+          SELECT c.id FROM team_destination_deliveries c
+          WHERE c.destination_id = h.id AND ${due} AND ${MAY_GO}
+          ORDER BY c.due_at
+          LIMIT 1
+          FOR UPDATE OF c SKIP LOCKED) p
+        WHERE h.rate_limited_until <= ${now} AND NOT ${probeOut(sql.ref('h.id'), now)}
       )
       UPDATE team_destination_deliveries d
       SET state = 'sending', lease_until = ${leaseUntil}, attempts = d.attempts + 1,
           first_attempt_at = coalesce(d.first_attempt_at, ${now}), updated_at = ${now}
-      FROM claimed WHERE d.id = claimed.id
+      FROM (SELECT id FROM claimed UNION ALL SELECT id FROM probes) picked WHERE d.id = picked.id
       RETURNING d.*`.execute(db);
     // RETURNING keeps no order: the earliest due first.
     return result.rows.sort((a, b) => a.due_at.getTime() - b.due_at.getTime());
@@ -492,14 +553,15 @@ export const teamDestinationsRepository = {
    * these are the fallbacks for a wake that never came, or a change that made no delivery here.
    *
    * A destination held for a 429's Retry-After at `now` (holdDestinations) counts for when its hold ends,
-   * its deliveries for nothing until then.
+   * its deliveries for nothing until then; one coming out of it with its probe out, for that probe's
+   * lease (the round that sent it goes on once it is answered).
    *
    * Each part walks the deliveries in due order and stops early (at the first that may go, or after the
    * first {@link RECHECK_LOOKS_AT} not behind an unsent one), rather than reading the whole backlog.
    */
   async nextDueAt(db: Queryable, now: Date, recheckAt?: Date, fallbackAt?: Date): Promise<Date | null> {
     const latest = fallbackAt ?? recheckAt;
-    const held = destinationHeld(now);
+    const held = destinationWaiting(now);
     const recheck = recheckAt
       ? sql`(SELECT least(min(greatest(h.due_at, h.held_until)),
                    -- Those past the ones looked at fall due no sooner than the last of them.
@@ -522,7 +584,8 @@ export const teamDestinationsRepository = {
           ORDER BY c.due_at
           LIMIT 1),
         ${recheck}
-        (SELECT min(c.lease_until) FROM team_destination_deliveries c WHERE c.state = 'sending' AND NOT ${held}),
+        (SELECT min(c.lease_until) FROM team_destination_deliveries c
+          WHERE c.state = 'sending' AND NOT ${destinationHeld(now)}),
         -- A held destination's deliveries are looked at when its hold ends (one of them may go then).
         (SELECT min(h.rate_limited_until) FROM team_destinations h
           WHERE h.rate_limited_until > ${now}

@@ -117,7 +117,13 @@ function viewOf(row: DestinationWithOwners, options: { unmasked?: boolean } = {}
   };
 }
 
-function deliveryViewOf(row: TeamDestinationDeliveryRow): DeliveryView {
+/**
+ * `heldUntil`: the destination's hold after a 429 (rate_limited_until), if any: a pending delivery goes
+ * no sooner than it ends, so its next attempt is the later of the two, not a due time long past.
+ */
+export function deliveryViewOf(row: TeamDestinationDeliveryRow, heldUntil: Date | null): DeliveryView {
+  const nextAttemptAt =
+    row.state !== 'pending' ? null : heldUntil && heldUntil > row.due_at ? heldUntil : row.due_at;
   return {
     id: row.id,
     eventId: row.event_id,
@@ -130,7 +136,7 @@ function deliveryViewOf(row: TeamDestinationDeliveryRow): DeliveryView {
     lastError: row.last_error,
     createdAt: row.created_at,
     firstAttemptAt: row.first_attempt_at,
-    nextAttemptAt: row.state === 'pending' ? row.due_at : null,
+    nextAttemptAt,
     sentAt: row.sent_at,
   };
 }
@@ -456,7 +462,7 @@ export function createTeamDestinationsService(deps: {
           them: 'read the delivery logs of its destinations',
         });
       const rows = await repo.log(db, row.id, page);
-      return rows.map(deliveryViewOf);
+      return rows.map((delivery) => deliveryViewOf(delivery, row.rate_limited_until));
     },
   };
 }
