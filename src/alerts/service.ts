@@ -903,6 +903,11 @@ export function createAlertsService(
         shapedBy?: string[];
         /** The alias is one Vigil gives its own alert (a heartbeat's or an incident's, reserved-aliases.ts). */
         systemAlias?: boolean;
+        /**
+         * Whose team policies run, when the principal does not tell: an integration that creates as the
+         * system (a Security Hub finding's alert) is still its team's, as an API or Email key is.
+         */
+        policyScope?: PolicyScope;
       } = {},
     ): Promise<{ alert: AlertRow; inserted: boolean }> {
       // Any other caller (the Alert API, an email, an integration's action) may not take such an alias.
@@ -933,14 +938,16 @@ export function createAlertsService(
         visibleTo = requested.refs;
       }
       visibleTo ??= [];
-      const scope: PolicyScope = options.resolvedVisibleTo
-        ? {
-            kind: 'incident',
-            teamIds: [...given, ...visibleTo].filter((r) => r.type === 'team').map((r) => r.id),
-          }
-        : p.integration
-          ? { kind: 'integration', teamId: p.integration.teamId }
-          : { kind: 'routed' };
+      const scope: PolicyScope =
+        options.policyScope ??
+        (options.resolvedVisibleTo
+          ? {
+              kind: 'incident',
+              teamIds: [...given, ...visibleTo].filter((r) => r.type === 'team').map((r) => r.id),
+            }
+          : p.integration
+            ? { kind: 'integration', teamId: p.integration.teamId }
+            : { kind: 'routed' });
       const shaped = await applyPolicies(q, p.orgId, input, given, options.integration?.name ?? null, scope);
       input = shaped.input;
       const statement = createStatement(p.orgId, requestId, input, {
@@ -1059,14 +1066,23 @@ export function createAlertsService(
         actor: Actor;
         responders: ResponderRef[];
         integration: IntegrationRef;
+        /**
+         * Whose team policies run: the integration's team's (`{ kind: 'integration' }`), decided before
+         * the global policies, which may add or replace responders, ran.
+         */
+        policyScope: PolicyScope;
       }[],
     ): Promise<{ alert: AlertRow; inserted: boolean }[]> {
       const statements: CreateStatement[] = [];
       for (const item of items) {
-        // An integration's findings are for its own team, which is their one responder.
-        const shaped = await applyPolicies(tx, orgId, item.input, item.responders, item.integration.name, {
-          kind: 'routed',
-        });
+        const shaped = await applyPolicies(
+          tx,
+          orgId,
+          item.input,
+          item.responders,
+          item.integration.name,
+          item.policyScope,
+        );
         statements.push(
           createStatement(orgId, item.requestId, shaped.input, {
             actor: item.actor,

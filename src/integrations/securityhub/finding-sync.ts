@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { Principal } from '../../accounts/service.js';
 import type { Actor } from '../../alerts/events.js';
-import type { AlertsService } from '../../alerts/service.js';
+import type { AlertsService, PolicyScope } from '../../alerts/service.js';
 import { withSavepoint, type Tx } from '../../db/database.js';
 import type { AlertRow, DeliveryProgress, Priority, WritebackField } from '../../db/schema.js';
 import { indexKey } from '../../db/storable.js';
 import type { Logger } from '../../logger.js';
 import type { Clock } from '../../work/clock.js';
+import { integrationPrincipalOf } from '../principal.js';
 import type { IntegrationWithTeams } from '../repository.js';
 import { SEVERITY_LABELS, securityHubSettings, type SecurityHubSettings } from '../types.js';
 import {
@@ -489,8 +490,23 @@ function systemPrincipal(orgId: string): Principal {
   };
 }
 
+/**
+ * The integration's team (its assignee team, else its owner team): its alerts' responder when nothing
+ * says otherwise, and the team whose alert policies run over them. Read from the principal an API or
+ * Email integration acts as, so that a Security Hub integration's alerts are its team's by the same rule.
+ */
 function teamOf(integration: IntegrationWithTeams): string {
-  return integration.assignee_team_id ?? integration.owner_team_id;
+  return integrationPrincipalOf(integration).integration?.teamId ?? integration.owner_team_id;
+}
+
+/**
+ * Whose team policies run over an alert the integration makes: its team's, as over an API or Email
+ * integration's (Opsgenie applies a team's policies to alerts made with that team's integration). Not
+ * the teams the alert is routed to once the global policies ran: one that adds a responder would stop
+ * the team's own policies, one that replaces them would run another team's.
+ */
+function policyScopeOf(teamId: string): PolicyScope {
+  return { kind: 'integration', teamId };
 }
 
 export function actorFor(integration: IntegrationWithTeams): Actor {
@@ -511,6 +527,7 @@ export function createFindingSync(deps: {
     requestId: string,
     fields: IntegrationAlert,
   ): Promise<{ alert: AlertRow; inserted: boolean }> {
+    const team = fields.team ?? teamOf(integration);
     return alerts.create(
       systemPrincipal(integration.org_id),
       requestId,
@@ -526,7 +543,8 @@ export function createFindingSync(deps: {
       },
       {
         tx,
-        resolvedResponders: [{ type: 'team', id: fields.team ?? teamOf(integration) }],
+        resolvedResponders: [{ type: 'team', id: team }],
+        policyScope: policyScopeOf(team),
         actor: actorFor(integration),
         integration: { id: integration.id, name: integration.name, type: integration.type },
       },
@@ -777,6 +795,7 @@ export function createFindingSync(deps: {
       outcomes[index] = { verdict: 'ignored', reason: decision.reason };
     });
     const actor = actorFor(integration);
+    const team = teamOf(integration);
     const made = await alerts.createMany(
       tx,
       integration.org_id,
@@ -790,8 +809,9 @@ export function createFindingSync(deps: {
           alias: findingAlias(integration.id, finding),
         },
         actor,
-        responders: [{ type: 'team', id: teamOf(integration) }],
+        responders: [{ type: 'team', id: team }],
         integration: { id: integration.id, name: integration.name, type: integration.type },
+        policyScope: policyScopeOf(team),
       })),
     );
     made.forEach(({ alert }, n) => {
