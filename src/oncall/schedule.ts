@@ -111,6 +111,13 @@ const MIN_ON_CALL_CHANGE_SEARCH_DAYS = 90;
  */
 const CHANGE_SEARCH_STEP_DAYS = 90;
 const NEXT_ON_CALL_END_SEARCH_DAYS = 366;
+/**
+ * The least work (pieces, as timelineCostOf counts them) following stretches past a window may take:
+ * a year of a single hourly rotation, so that an ordinary schedule's stretches are followed to their real
+ * ends. A busier schedule's walk stops where this runs out, and its stretches end (or begin) there: some
+ * 50 hourly rotations would otherwise make a year of them over a million pieces.
+ */
+const STRETCH_WALK_MIN_PIECES = 20_000;
 
 /**
  * The instants [from, to) whose overrides a computation can see: a caller that loads a stored schedule
@@ -184,7 +191,7 @@ interface ChangeSearch {
   horizon?: number;
   /** The furthest from the instant asked about that the change may be. */
   most: number;
-  /** How far the whole stretch of one who comes or goes is followed (see stretchFrom and stretchUntil). */
+  /** How far the whole stretch of one who comes or goes is followed (see stretchesPast). */
   stretch: number;
 }
 
@@ -196,31 +203,67 @@ function changeSearchOf(horizonDays: number | undefined): ChangeSearch {
   return { horizon, most: horizon, stretch: stretchLimit(horizon) };
 }
 
-/** The whole stretch of `piece`'s user from its start, looked for up to `limit` on. */
-function stretchFrom(compiled: Compiled, piece: Piece, limit: number): Piece {
-  let whole = piece;
-  for (let span = DAY_MS; ; span = Math.min(span * 2, limit)) {
-    const found = timelineOf(compiled, piece.start, piece.start + span).final.find(
-      (p) => p.user === piece.user && p.start === piece.start,
-    );
-    if (found) whole = found;
-    if (!found || found.end < piece.start + span || span >= limit) break;
-  }
-  return whole;
+/** One run of a user and the next (or the one before) joined: a rotation and "override" only if both have them. */
+function joined(a: Piece, b: Piece): Piece {
+  return {
+    user: a.user,
+    start: Math.min(a.start, b.start),
+    end: Math.max(a.end, b.end),
+    ...(a.rotationId !== undefined && a.rotationId === b.rotationId ? { rotationId: a.rotationId } : {}),
+    ...(a.override && b.override ? { override: true } : {}),
+  };
 }
 
-/** The whole stretch of `piece`'s user up to its end, looked for up to `limit` back. */
-function stretchUntil(compiled: Compiled, piece: Piece, limit: number): Piece {
-  const end = piece.end;
-  let whole = piece;
-  for (let span = DAY_MS; ; span = Math.min(span * 2, limit)) {
-    const found = timelineOf(compiled, end - span, end).final.find(
-      (p) => p.user === piece.user && p.end === end,
-    );
-    if (found) whole = found;
-    if (!found || found.start > end - span || span >= limit) break;
+/**
+ * Where the stretches of `users` that reach `ms` go on past it: forward (`direction` 1) each one's run
+ * [ms, end), backward (-1) its run [start, ms); none for one not on call on that side of `ms`. One walk
+ * shared by them all, in pieces of a day doubling in length, up to `limitMs` and for as long as `budget`
+ * (pieces, as timelineCostOf counts them) lasts: where either runs out, the runs still going stop there.
+ * A walk for each person, each from a day to a year, made a busy schedule's calendar export some 30
+ * times the work of the window it showed.
+ */
+function stretchesPast(
+  compiled: Compiled,
+  ms: number,
+  users: readonly string[],
+  direction: 1 | -1,
+  limitMs: number,
+  budget: number,
+): Map<string, Piece> {
+  const found = new Map<string, Piece>();
+  const pending = new Set(users);
+  let left = budget;
+  let near = ms;
+  for (let span = DAY_MS; pending.size > 0 && (direction > 0 ? near < limitMs : near > limitMs); span *= 2) {
+    const far = direction > 0 ? Math.min(limitMs, near + span) : Math.max(limitMs, near - span);
+    const [from, to] = direction > 0 ? [near, far] : [far, near];
+    const cost = timelineCostOf(compiled, from, to);
+    if (cost > left) break;
+    left -= cost;
+    // Each person's run at the edge the walk comes in from: one a person, as runs of one never overlap.
+    const atEdge = new Map<string, Piece>();
+    for (const p of timelineOf(compiled, from, to).final) {
+      if (direction > 0 ? p.start === from : p.end === to) atEdge.set(p.user, p);
+    }
+    for (const user of pending) {
+      const piece = atEdge.get(user);
+      if (!piece) {
+        pending.delete(user);
+        continue;
+      }
+      const had = found.get(user);
+      found.set(user, had ? joined(had, piece) : { ...piece });
+      if (direction > 0 ? piece.end < to : piece.start > from) pending.delete(user);
+    }
+    near = far;
   }
-  return whole;
+  return found;
+}
+
+/** `piece` with where its user's stretch goes on past it (see stretchesPast), if it does. */
+function stretched(piece: Piece, past: Map<string, Piece>): Piece {
+  const more = past.get(piece.user);
+  return more ? joined(piece, more) : piece;
 }
 
 /** How far a stretch's end or start is looked for: max(horizon, 366 days). */
@@ -346,10 +389,18 @@ export function nextOnCalls(schedule: Schedule, after: Date, horizonDays?: numbe
     if (later.length === 0) continue;
     const start = Math.min(...later.map((p) => p.start));
     const newcomers = later.filter((p) => p.start === start);
+    // A stretch reaching the end of the piece may go on past it: look further for its real end.
+    const past = stretchesPast(
+      compiled,
+      to,
+      newcomers.filter((p) => p.end >= to).map((p) => p.user),
+      1,
+      start + search.stretch,
+      STRETCH_WALK_MIN_PIECES,
+    );
     return {
       start: new Date(start).toISOString(),
-      // A stretch reaching the end of the piece may go on past it: look further for its real end.
-      shifts: newcomers.map((p) => toShift(p.end < to ? p : stretchFrom(compiled, p, search.stretch))),
+      shifts: newcomers.map((p) => toShift(stretched(p, past))),
       onCall: onCallsOf(compiled, start),
     };
   }
@@ -399,10 +450,18 @@ export function previousOnCalls(
       if (earlier.length === 0) continue;
       const end = Math.max(...earlier.map((p) => p.end));
       const leavers = earlier.filter((p) => p.end === end);
+      // A stretch reaching back to the start of the piece may have begun before it: look further back.
+      const past = stretchesPast(
+        compiled,
+        from,
+        leavers.filter((p) => p.start <= from).map((p) => p.user),
+        -1,
+        end - search.stretch,
+        STRETCH_WALK_MIN_PIECES,
+      );
       return {
         end: new Date(end).toISOString(),
-        // A stretch reaching back to the start of the piece may have begun before it: look further back.
-        shifts: leavers.map((p) => toShift(p.start > from ? p : stretchUntil(compiled, p, search.stretch))),
+        shifts: leavers.map((p) => toShift(stretched(p, past))),
       };
     }
   }
@@ -430,18 +489,50 @@ export function shiftsFromReach(from: Date, to: Date): OverrideReach {
 }
 
 /**
- * The final shifts overlapping [from, to), as {@link timeline} gives them but for their starts: a shift
- * under way at `from` starts where its user's stretch really began (looked for up to 366 days back), so
- * that it reads the same whatever `from` is. A calendar feed whose window moves with the clock names each
- * shift by its start, and would otherwise see its first shift start anew on every fetch. Ends stay
- * clipped at `to`.
+ * A computation over a window, compiled once: `pieces` is {@link timelinePiecesEstimate} for it, for a
+ * caller to refuse it by before any work, and `compute` does the work.
  */
-export function shiftsFrom(schedule: Schedule, from: Date, to: Date): Shift[] {
+export interface TimelinePlan<T> {
+  pieces: number;
+  compute(): T;
+}
+
+/**
+ * {@link shiftsFrom}, planned: a caller checks `pieces` against its limit, then computes. Following the
+ * stretches under way at `from` back takes at most about as much work again as `pieces` (or a year of a
+ * single hourly rotation, if more), and a stretch that goes back further starts where that ran out.
+ */
+export function planShiftsFrom(schedule: Schedule, from: Date, to: Date): TimelinePlan<Shift[]> {
   const reach = shiftsFromReachMs(from, to);
   const compiled = compile(schedule, reach);
   const fromMs = millisOf(from, 'from');
-  const { final } = timelineOf(compiled, fromMs, reach.toMs);
-  return final.map((p) => toShift(p.start === fromMs ? stretchUntil(compiled, p, stretchLimit(0)) : p));
+  const pieces = timelineCostOf(compiled, fromMs, reach.toMs);
+  return {
+    pieces,
+    compute: () => {
+      const { final } = timelineOf(compiled, fromMs, reach.toMs);
+      const past = stretchesPast(
+        compiled,
+        fromMs,
+        final.filter((p) => p.start === fromMs).map((p) => p.user),
+        -1,
+        fromMs - stretchLimit(0),
+        Math.max(pieces, STRETCH_WALK_MIN_PIECES),
+      );
+      return final.map((p) => toShift(p.start === fromMs ? stretched(p, past) : p));
+    },
+  };
+}
+
+/**
+ * The final shifts overlapping [from, to), as {@link timeline} gives them but for their starts: a shift
+ * under way at `from` starts where its user's stretch really began (looked for up to 366 days back, and
+ * as far as the work allowed allows: see {@link planShiftsFrom}), so that it reads the same whatever
+ * `from` is. A calendar feed whose window moves with the clock names each shift by its start, and would
+ * otherwise see its first shift start anew on every fetch. Ends stay clipped at `to`.
+ */
+export function shiftsFrom(schedule: Schedule, from: Date, to: Date): Shift[] {
+  return planShiftsFrom(schedule, from, to).compute();
 }
 
 /**
@@ -474,16 +565,40 @@ export function withinTimeRestriction(restriction: TimeRestriction, timezone: st
 }
 
 /**
- * About how many shifts {@link timeline} (or {@link shiftsFrom}) over [from, to) works through, each
- * rotation's and the final ones, worked out from the rotations' lengths, restrictions and overrides
+ * At most how many shifts {@link timeline} (or {@link shiftsFrom}) over [from, to) works through and gives,
+ * each rotation's and the final ones, worked out from the rotations' lengths, restrictions and overrides
  * without computing them: a caller serving timelines refuses a window above some limit before the work,
  * which grows with it (a schedule of many hourly rotations has hundreds of thousands in three months).
- * An upper bound for each rotation's own shifts; overrides of the whole schedule are counted at as many
- * shifts as there are rotations, whose people each of their starts and ends takes off or gives back.
+ * Each rotation's own shifts are about half of it: the final ones are bounded by the instants anything
+ * changes at, about as many (see timelineCostOf in schedule/combine.ts).
  */
 export function timelinePiecesEstimate(schedule: Schedule, from: Date, to: Date): number {
+  return planTimeline(schedule, from, to).pieces;
+}
+
+/** The result of {@link timeline}. */
+export interface Timeline {
+  final: Shift[];
+  rotations: { rotationId: string; shifts: Shift[] }[];
+}
+
+/** {@link timeline}, planned: a caller checks `pieces` against its limit, then computes. */
+export function planTimeline(schedule: Schedule, from: Date, to: Date): TimelinePlan<Timeline> {
   const reach = { fromMs: millisOf(from, 'from'), toMs: millisOf(to, 'to') };
-  return timelineCostOf(compile(schedule, reach), reach.fromMs, reach.toMs);
+  const compiled = compile(schedule, reach);
+  return {
+    pieces: timelineCostOf(compiled, reach.fromMs, reach.toMs),
+    compute: () => {
+      const { final, rotations } = timelineOf(compiled, reach.fromMs, reach.toMs);
+      return {
+        final: final.map(toShift),
+        rotations: rotations.map((r) => ({
+          rotationId: r.rotationId,
+          shifts: r.pieces.map(toShift),
+        })),
+      };
+    },
+  };
 }
 
 /**
@@ -491,18 +606,6 @@ export function timelinePiecesEstimate(schedule: Schedule, from: Date, to: Date)
  * applied, adjacent shifts of one user merged; overlapping in "all" mode); `rotations` has each rotation's own shifts (time restrictions applied, no overrides), in the order of
  * `schedule.rotations`. All clipped to [from, to).
  */
-export function timeline(
-  schedule: Schedule,
-  from: Date,
-  to: Date,
-): { final: Shift[]; rotations: { rotationId: string; shifts: Shift[] }[] } {
-  const reach = { fromMs: millisOf(from, 'from'), toMs: millisOf(to, 'to') };
-  const { final, rotations } = timelineOf(compile(schedule, reach), reach.fromMs, reach.toMs);
-  return {
-    final: final.map(toShift),
-    rotations: rotations.map((r) => ({
-      rotationId: r.rotationId,
-      shifts: r.pieces.map(toShift),
-    })),
-  };
+export function timeline(schedule: Schedule, from: Date, to: Date): Timeline {
+  return planTimeline(schedule, from, to).compute();
 }

@@ -5,7 +5,13 @@
  */
 import type { Compiled, CompiledOverride } from './compiled.js';
 import { winnerAt } from './override-index.js';
-import { rotationPieces, rotationPiecesBound, rotationUserAt, type Piece } from './rotations.js';
+import {
+  rotationBoundsBound,
+  rotationPieces,
+  rotationPiecesBound,
+  rotationUserAt,
+  type Piece,
+} from './rotations.js';
 import type { OnCall, Shift } from './types.js';
 
 /** The on-call result at `ms` in "layers" mode, given a way to ask each layer (by index) whom it has there. */
@@ -95,6 +101,12 @@ export function toShift(piece: Piece): Shift {
     ...(piece.override ? { override: true } : {}),
   };
 }
+
+/**
+ * The pieces timelineOf has given since the process started (each rotation's and the final ones): the work
+ * it did, which tests read to check that a computation stays within what it was allowed, without timing it.
+ */
+export const timelineWork = { pieces: 0 };
 
 /** The layer index standing for the overrides of the whole schedule in timelineOf's sweep. */
 const GLOBAL = -1;
@@ -265,6 +277,7 @@ export function timelineOf(
     // Those at fromMs were seen by the first step; at toMs everything ends.
     if (ms > fromMs && ms < toMs) step(ms, changed);
   }
+  timelineWork.pieces += final.length + layers.reduce((sum, layer) => sum + layer.pieces.length, 0);
   return { final, rotations: layers };
 }
 
@@ -321,16 +334,29 @@ function changesOf(
 }
 
 /**
- * About how many pieces timelineOf(compiled, fromMs, toMs) works through and gives, worked out cheaply
- * before it runs (see timelinePiecesEstimate in src/oncall/schedule.ts): each rotation's own pieces, one
- * more for each bound of an override of some rotations, and for each bound of an override of the whole
- * schedule as many as there are rotations, whose people it takes off or gives back at once.
+ * At most how many pieces timelineOf(compiled, fromMs, toMs) works through and gives, worked out cheaply
+ * before it runs (see timelinePiecesEstimate in src/oncall/schedule.ts). Worked through: each rotation's
+ * own pieces, one more for each bound of an override of some rotations, and for each bound of an override
+ * of the whole schedule as many as there are rotations, whose people it takes off or gives back at once.
+ * Given: the final pieces, each of which starts at the window's start (one for each rotation at most) or
+ * where something changes: in "layers" mode one at most at each instant a rotation's piece begins or ends
+ * or an override's bound is; in "all" mode one at most for each rotation's piece or an override of it
+ * beginning, and as many as there are rotations where an override of the whole schedule begins or ends.
  */
 export function timelineCostOf(compiled: Compiled, fromMs: number, toMs: number): number {
   if (toMs <= fromMs) return 0;
   const within = (bounds: readonly number[]) => bounds.filter((b) => b > fromMs && b < toMs).length;
-  let pieces = 0;
-  for (const r of compiled.rotations) pieces += rotationPiecesBound(r, fromMs, toMs);
-  for (const index of compiled.scopedOverrides.values()) pieces += within(index.bounds);
-  return pieces + within(compiled.globalOverrides.bounds) * Math.max(1, compiled.rotations.length);
+  const everyone = Math.max(1, compiled.rotations.length);
+  let own = 0;
+  let instants = 0;
+  for (const r of compiled.rotations) {
+    own += rotationPiecesBound(r, fromMs, toMs);
+    instants += rotationBoundsBound(r, fromMs, toMs);
+  }
+  let scoped = 0;
+  for (const index of compiled.scopedOverrides.values()) scoped += within(index.bounds);
+  const global = within(compiled.globalOverrides.bounds) * everyone;
+  // rotationBoundsBound is at least rotationPiecesBound, so this covers both modes.
+  const final = instants + scoped + global + everyone;
+  return own + scoped + global + final;
 }

@@ -150,19 +150,38 @@ export function rotationPieces(
   return pieces;
 }
 
+/** How many shifts and restriction windows [fromMs, toMs) holds at most (nominal lengths, one extra each). */
+function shiftsAndWindowsBound(
+  rotation: CompiledRotation,
+  fromMs: number,
+  toMs: number,
+): { shifts: number; windows: number } {
+  const lo = Math.max(fromMs, rotation.startMs);
+  const hi = Math.min(toMs, rotation.endMs);
+  if (rotation.participants.length === 0 || lo >= hi) return { shifts: 0, windows: 0 };
+  const shifts = Math.ceil((hi - lo) / nominalPeriodMs(rotation)) + 1;
+  if (!rotation.restriction) return { shifts, windows: 0 };
+  const days = Math.ceil((hi - lo) / DAY_MS) + rotation.restriction.lookbackDays + 1;
+  const weekly = rotation.restriction.windows.every((w) => w.startDay !== -1);
+  const windows = rotation.restriction.windows.length * (weekly ? Math.ceil(days / 7) + 1 : days);
+  return { shifts, windows };
+}
+
 /**
  * At most how many pieces rotationPieces gives for [fromMs, toMs), worked out without listing them: each
  * piece ends at a handoff or at the end of a restriction window, so no more than the shifts and windows
  * the span holds (nominal lengths; DST moves a handoff by an hour, which the one extra of each covers).
  */
 export function rotationPiecesBound(rotation: CompiledRotation, fromMs: number, toMs: number): number {
-  const lo = Math.max(fromMs, rotation.startMs);
-  const hi = Math.min(toMs, rotation.endMs);
-  if (rotation.participants.length === 0 || lo >= hi) return 0;
-  const shifts = Math.ceil((hi - lo) / nominalPeriodMs(rotation)) + 1;
-  if (!rotation.restriction) return shifts;
-  const days = Math.ceil((hi - lo) / DAY_MS) + rotation.restriction.lookbackDays + 1;
-  const weekly = rotation.restriction.windows.every((w) => w.startDay !== -1);
-  const windows = rotation.restriction.windows.length * (weekly ? Math.ceil(days / 7) + 1 : days);
+  const { shifts, windows } = shiftsAndWindowsBound(rotation, fromMs, toMs);
   return shifts + windows;
+}
+
+/**
+ * At most how many distinct instants those pieces begin or end at: each is a handoff or a bound of a
+ * window (two a window), and the span's end.
+ */
+export function rotationBoundsBound(rotation: CompiledRotation, fromMs: number, toMs: number): number {
+  const { shifts, windows } = shiftsAndWindowsBound(rotation, fromMs, toMs);
+  return shifts === 0 ? 0 : shifts + 2 * windows + 1;
 }

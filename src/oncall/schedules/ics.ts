@@ -55,12 +55,15 @@ export function scheduleCalendar(
 
 /**
  * Several schedules' shifts as one feed (a person's own shifts everywhere): an event's UID holds its
- * schedule's id, so shifts of two schedules that start together stay two events.
+ * schedule's id, so shifts of two schedules that start together stay two events. `notes` (what the feed
+ * leaves out, and why) go in the calendar's description, which calendar apps show with its name: a
+ * calendar has no other place for words that are not an event.
  */
 export function onCallCalendar(
   name: string,
   schedules: { schedule: { id: string; name: string }; shifts: IcsShift[] }[],
   now: Date,
+  notes: readonly string[] = [],
 ): string {
   const lines = [
     'BEGIN:VCALENDAR',
@@ -69,6 +72,7 @@ export function onCallCalendar(
     'CALSCALE:GREGORIAN',
     'METHOD:PUBLISH',
     `X-WR-CALNAME:${text(name)}`,
+    ...(notes.length > 0 ? [`X-WR-CALDESC:${text(notes.join('\n'))}`] : []),
   ];
   for (const { schedule, shifts } of schedules) {
     for (const shift of shifts) {

@@ -631,15 +631,16 @@ export function registerScheduleRoutes(app: HttpApp, schedules: SchedulesService
     },
     async (request, reply) => {
       const now = clock.now();
-      const { user, schedules: theirs } = await schedules.exportUserShifts(
-        principalOf(request),
-        request.params.userIdentifier,
-        now,
-      );
+      const {
+        user,
+        schedules: theirs,
+        leftOut,
+      } = await schedules.exportUserShifts(principalOf(request), request.params.userIdentifier, now);
       const calendar = onCallCalendar(
         `${user.fullName || user.username} on call`,
         theirs.map(({ parent, shifts }) => ({ schedule: parent, shifts })),
         now,
+        leftOut.map((l) => l.note),
       );
       return reply
         .type('text/calendar; charset=utf-8')

@@ -11,18 +11,18 @@ import { requireTeamRight } from '../../accounts/team-rights.js';
 import { reachesTeamConfiguration, requireReachesTeamConfiguration } from '../../integrations/principal.js';
 import { type Db, type Queryable, isUniqueViolation } from '../../db/database.js';
 import type { ScheduleRotationRow } from '../../db/schema.js';
-import { conflict, forbidden, invalid, notFound, UNPROCESSABLE_QUERY } from '../../errors.js';
+import { conflict, forbidden, invalid, notFound } from '../../errors.js';
 import {
   nextOnCalls,
   nextOnCallsReach,
   onCallsAt,
   onCallsReach,
-  shiftsFrom,
+  planShiftsFrom,
+  planTimeline,
   shiftsFromReach,
-  timeline,
-  timelinePiecesEstimate,
   type RotationsCombine,
   type Schedule,
+  type Shift,
   type TimeRestriction,
 } from '../schedule.js';
 import {
@@ -185,12 +185,13 @@ export type IntervalUnit = 'days' | 'weeks' | 'months';
 export const TIMELINE_LIMITS: Record<IntervalUnit, number> = { days: 93, weeks: 13, months: 3 };
 
 /**
- * The most shifts one timeline or calendar export may work through (as timelinePiecesEstimate in
- * src/oncall/schedule.ts counts them, before the work): it is computed in one go, on the event loop, and
- * a schedule of 50 hourly rotations would otherwise make three months of it some 110,000 shifts, seconds
- * of work and megabytes of answer. Three months of ten hourly rotations or of 50 daily ones fit.
+ * The most shifts one timeline or calendar export may work through and give (as timelinePiecesEstimate
+ * in src/oncall/schedule.ts counts them, each rotation's and the final ones, before the work): it is
+ * computed in one go, on the event loop, and a schedule of 50 hourly rotations would otherwise make three
+ * months of it some 220,000, seconds of work and megabytes of answer. Three months (or a calendar's 14
+ * weeks) of ten hourly rotations fit, as do three months of 50 daily ones and a week of 50 hourly ones.
  */
-export const MAX_TIMELINE_PIECES = 25_000;
+export const MAX_TIMELINE_PIECES = 50_000;
 
 /** A count as messages write it (25,000). */
 function count(n: number): string {
@@ -537,19 +538,25 @@ export function createSchedulesService(db: Db) {
   }
 
   /**
-   * The schedule's final shifts from `from` to `to` as the calendar export writes them; refused, as the
-   * export's window is fixed, if the schedule changes hands too often for it (see MAX_TIMELINE_PIECES).
+   * Why a schedule that changes hands too often for it is not in a calendar export (see
+   * MAX_TIMELINE_PIECES), and what to read instead.
    */
-  function exportedShifts(row: ScheduleRowWithTeam, parts: ScheduleParts, from: Date, to: Date) {
-    if (!row.enabled) return [];
-    const schedule = configuredOf(row, parts);
-    const pieces = timelinePiecesEstimate(schedule, from, to);
-    if (pieces > MAX_TIMELINE_PIECES) {
-      throw invalid(
-        `Schedule [${row.name}] changes hands too often to export as a calendar: about ${count(pieces)} shifts in the 14 weeks a calendar covers, over the ${count(MAX_TIMELINE_PIECES)} an export holds at most. Read its shifts from its timeline a few days at a time instead (GET /v2/schedules/{identifier}/timeline with a shorter interval).`,
-      );
-    }
-    const final = shiftsFrom(schedule, from, to);
+  function tooBusyToExport(row: ScheduleRowWithTeam, pieces: number): string {
+    return `Schedule [${row.name}] changes hands too often to export as a calendar: about ${count(pieces)} shifts in the 14 weeks a calendar covers, over the ${count(MAX_TIMELINE_PIECES)} an export holds at most. Read its shifts from its timeline a few days at a time instead (GET /v2/schedules/{identifier}/timeline with a shorter interval).`;
+  }
+
+  /**
+   * The schedule's final shifts from `from` to `to` as the calendar export writes them, planned: `pieces`
+   * is the work it takes (see MAX_TIMELINE_PIECES), checked by the caller before `compute` does it.
+   */
+  function exportPlan(row: ScheduleRowWithTeam, parts: ScheduleParts, from: Date, to: Date) {
+    if (!row.enabled) return { pieces: 0, compute: () => [] };
+    const plan = planShiftsFrom(configuredOf(row, parts), from, to);
+    return { pieces: plan.pieces, compute: () => exportedShifts(parts, plan.compute()) };
+  }
+
+  /** Shifts of the final timeline as the calendar export writes them, each with its participant key. */
+  function exportedShifts(parts: ScheduleParts, final: readonly Shift[]) {
     return final.map((s) => {
       const who = onCallOf(parts, s.user);
       const shift: IcsShift = {
@@ -942,13 +949,18 @@ export function createSchedulesService(db: Db) {
     async exportShifts(p: Principal, identifier: string, by: IdentifierType, now: Date) {
       const { from, to } = exportWindow(now);
       const { row, parts } = await withVisibleOnCalls(p, identifier, by, shiftsFromReach(from, to));
-      return { parent: metaOf(row), shifts: exportedShifts(row, parts, from, to).map((s) => s.shift) };
+      const plan = exportPlan(row, parts, from, to);
+      if (plan.pieces > MAX_TIMELINE_PIECES) throw invalid(tooBusyToExport(row, plan.pieces));
+      return { parent: metaOf(row), shifts: plan.compute().map((s) => s.shift) };
     },
 
     /**
      * A user's own final shifts in the calendar export's window, per schedule whose final timeline names
      * them (Opsgenie's Export On-Call User), among the schedules whose on-calls `p` may see. Shifts of a
-     * team or escalation the user belongs to are the team's, not theirs.
+     * team or escalation the user belongs to are the team's, not theirs, so only schedules whose
+     * rotations or overrides name the user themselves are computed. One of those that changes hands too
+     * often to export is left out, with a note saying so in `leftOut`, rather than failing the feed:
+     * one busy schedule would otherwise break the calendar of everyone who can see it.
      */
     async exportUserShifts(p: Principal, userIdentifier: string, now: Date) {
       const user = await accountsRepository.findUser(db, p.orgId, userIdentifier);
@@ -964,16 +976,27 @@ export function createSchedulesService(db: Db) {
       const visibility = await onCallVisibility(db, p);
       const partsOf = (id: string) => partsById.get(id) ?? noParts();
       const key = participantKey({ type: 'user', id: user.id });
-      const schedules = rows
-        .filter((row) => visibility.sees({ ...row, rotations: partsOf(row.id).rotations }))
-        .map((row) => ({
-          parent: metaOf(row),
-          shifts: exportedShifts(row, partsOf(row.id), from, to).flatMap((s) =>
-            s.key === key ? [s.shift] : [],
-          ),
-        }))
-        .filter((s) => s.shifts.length > 0);
-      return { user: userView(user), schedules };
+      const names = (row: ScheduleRowWithTeam) => {
+        const configured = configuredOf(row, partsOf(row.id));
+        return (
+          configured.rotations.some((r) => r.participants.includes(key)) ||
+          configured.overrides.some((o) => o.user === key)
+        );
+      };
+      const schedules: { parent: ScheduleMeta; shifts: IcsShift[] }[] = [];
+      const leftOut: { parent: ScheduleMeta; note: string }[] = [];
+      for (const row of rows) {
+        if (!row.enabled || !names(row)) continue;
+        if (!visibility.sees({ ...row, rotations: partsOf(row.id).rotations })) continue;
+        const plan = exportPlan(row, partsOf(row.id), from, to);
+        if (plan.pieces > MAX_TIMELINE_PIECES) {
+          leftOut.push({ parent: metaOf(row), note: tooBusyToExport(row, plan.pieces) });
+          continue;
+        }
+        const shifts = plan.compute().flatMap((s) => (s.key === key ? [s.shift] : []));
+        if (shifts.length > 0) schedules.push({ parent: metaOf(row), shifts });
+      }
+      return { user: userView(user), schedules, leftOut };
     },
 
     /**
@@ -1023,9 +1046,8 @@ export function createSchedulesService(db: Db) {
     ) {
       const limit = TIMELINE_LIMITS[window.intervalUnit];
       if (window.interval > limit) {
-        throw invalid(UNPROCESSABLE_QUERY, {
-          interval: `A timeline covers at most 3 months (or 13 weeks, or 93 days) at a time, not ${window.interval} ${window.intervalUnit}: ask for less, and page on with a later date.`,
-        });
+        const advice = `A timeline covers at most 3 months (or 13 weeks, or 93 days) at a time, not ${window.interval} ${window.intervalUnit}: ask for less, and page on with a later date.`;
+        throw invalid(advice, { interval: advice });
       }
       const endOf = (timezone: string) =>
         DateTime.fromJSDate(window.date, { zone: timezone })
@@ -1036,16 +1058,16 @@ export function createSchedulesService(db: Db) {
         to: endOf(found.timezone),
       }));
       const end = endOf(row.timezone);
-      const schedule = configuredOf(row, parts);
-      const pieces = timelinePiecesEstimate(schedule, window.date, end);
+      const plan = planTimeline(configuredOf(row, parts), window.date, end);
+      const pieces = plan.pieces;
       if (pieces > MAX_TIMELINE_PIECES) {
         const days = (end.getTime() - window.date.getTime()) / 86_400_000;
         const fits = Math.max(1, Math.floor((days * MAX_TIMELINE_PIECES) / pieces));
-        throw invalid(UNPROCESSABLE_QUERY, {
-          interval: `This schedule changes hands too often for a timeline of ${window.interval} ${window.intervalUnit}: about ${count(pieces)} shifts, over the ${count(MAX_TIMELINE_PIECES)} one timeline holds at most. Ask for a shorter interval (about ${fits} days at most, intervalUnit=days), and page on with a later date.`,
-        });
+        const advice = `This schedule changes hands too often for a timeline of ${window.interval} ${window.intervalUnit}: about ${count(pieces)} shifts, over the ${count(MAX_TIMELINE_PIECES)} one timeline holds at most. Ask for a shorter interval (about ${fits} days at most, intervalUnit=days), and page on with a later date.`;
+        // The advice is the message too: clients (the console among them) show the message alone.
+        throw invalid(advice, { interval: advice });
       }
-      const computed = timeline(schedule, window.date, end);
+      const computed = plan.compute();
       const final = row.enabled ? computed.final : [];
       const rotationsById = new Map(parts.rotations.map((r, order) => [r.id, { row: r, order }]));
       const period = (s: { user: string; start: string; end: string; override?: boolean }): PeriodView => ({
