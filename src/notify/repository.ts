@@ -21,7 +21,13 @@ export interface NotificationOutcome {
   error?: string;
   /** The claim did not count as an attempt (the message waited for its destination's throttle). */
   refundAttempt?: boolean;
-  /** Its provider rate limited it for the first time, at this instant of the clock (kept if already set). */
+  /**
+   * Its provider rate limited it (429), in a limited period that began at this instant of the clock (kept
+   * if already set). Absent, the period ends: any other answer (a 503 retried, say) means the next 429
+   * starts a new one, backed off from the start and given up only two hours after it. A throttle's wait
+   * (its attempt refunded, no 429) keeps the period: nothing was asked of the provider, so nothing says
+   * its limit is over, and pages taking turns at one address must not restart each other's.
+   */
   rateLimitedSince?: Date;
 }
 
@@ -100,7 +106,10 @@ export const notificationsRepository = {
           attempts = n.attempts - CASE WHEN i.refund THEN 1 ELSE 0 END,
           due_at = coalesce(i.due_at, n.due_at), provider_id = coalesce(i.provider_id, n.provider_id),
           sent_at = coalesce(i.sent_at, n.sent_at), last_error = i.last_error, let_through_at = NULL,
-          rate_limited_since = coalesce(n.rate_limited_since, i.rate_limited_since)
+          rate_limited_since = CASE
+            WHEN i.rate_limited_since IS NOT NULL THEN coalesce(n.rate_limited_since, i.rate_limited_since)
+            WHEN i.refund THEN n.rate_limited_since
+            ELSE NULL END
       FROM input i
       WHERE n.id = i.id AND n.state = 'sending' AND n.attempts = i.attempts
       RETURNING n.id`).execute(db);

@@ -360,3 +360,90 @@ describe('a push service', () => {
     assert.ok(ms !== undefined && ms > 29 * 60_000 && ms <= 30 * 60_000, `waits ${ms} ms for ${at}`);
   });
 });
+
+describe('a limited period ends at any answer other than a 429', () => {
+  const failing = (retryAfterMs: number): DeliveryResult => ({
+    status: 'retry',
+    error: 'Twilio answered 503: Service Unavailable',
+    retryAfterMs,
+  });
+
+  /** Moves the clock on to when the message to `phone` is due again; its `n`-th send, recorded. */
+  async function tryAgain(phone: string, n: number): Promise<Row> {
+    clock.advance((await rowOf(phone)).due_at.getTime() - clock.now().getTime() + 1000);
+    return answered(phone, n);
+  }
+
+  it('a 429 after a 503 starts a new period: backed off from 15 s and said again', async () => {
+    const phone = '+14155550307';
+    // 429, then a 503 asking for an hour (an attempt), then 429s again, then sent.
+    await page('Raya', phone, [limited(), failing(HOUR), limited(), limited()]);
+    const firstSince = (await rowOf(phone)).rate_limited_since;
+    assert.notEqual(firstSince, null);
+    const afterFailure = await tryAgain(phone, 2);
+    assert.equal(afterFailure.rate_limited_since, null, 'the 503 ended the limited period');
+    assert.equal(afterFailure.attempts, 1, 'the 503 is an attempt');
+    const limitedAgain = await tryAgain(phone, 3);
+    const waits = limitedAgain.due_at.getTime() - clock.now().getTime();
+    // Limited for an hour and more since the first 429, it would wait the 15 min cap: a new period starts
+    // at 15 s (±20 %).
+    assert.ok(waits >= 12_000 && waits <= 18_000, `tried again after ${waits} ms`);
+    assert.ok(
+      (limitedAgain.rate_limited_since?.getTime() ?? 0) > (firstSince?.getTime() ?? 0) + HOUR,
+      `rate limited since ${limitedAgain.rate_limited_since}, not the first period's ${firstSince}`,
+    );
+    assert.equal((await tryAgain(phone, 4)).state, 'pending');
+    const row = await tryAgain(phone, 5);
+    assert.equal(row.state, 'sent', `${row.state}: ${row.last_error}`);
+    assert.equal(row.rate_limited_since, null);
+    const logs = (await logsOf('Raya')).filter((l) => l.includes('rate limited'));
+    assert.equal(logs.length, 2, logs.join('\n'));
+    for (const line of logs)
+      assert.match(line, /is rate limited by its provider \(not counted as an attempt\)/);
+  });
+
+  it('is not given up at once when a 429 comes two hours after a 429 that 503s followed', async () => {
+    const phone = '+14155550308';
+    await page('Reza', phone, [limited(), failing(HOUR), failing(HOUR), limited()]);
+    const at = await followRetries(phone, 5);
+    assert.ok((at[3] ?? 0) - (at[0] ?? 0) > RATE_LIMITED_FOR_AT_MOST_MS, `requests at ${at.join(', ')}`);
+    const row = await rowOf(phone);
+    assert.equal(row.state, 'sent', `${row.state}: ${row.last_error}`);
+    assert.equal(row.attempts, 3, 'two 503s and the send that went through');
+    const logs = await logsOf('Reza');
+    assert.equal(logs.filter((l) => l.includes('gave up')).length, 0, logs.join('\n'));
+    assert.equal(
+      logs.filter((l) => l.includes('is rate limited by its provider')).length,
+      2,
+      logs.join('\n'),
+    );
+  });
+
+  it("a throttle's wait keeps the period: nothing was asked of the provider", async () => {
+    const phone = '+14155550309';
+    await page('Rina', phone, [limited()]);
+    const first = await rowOf(phone);
+    const ofAlert = async (message: string): Promise<Row | undefined> => {
+      const rows = await db.query<Row>(
+        `SELECT n.state, n.attempts, n.due_at, n.last_error, n.rate_limited_since
+         FROM notifications n JOIN alerts a ON a.id = n.alert_id WHERE a.message = $1`,
+        [message],
+      );
+      return rows.rows[0];
+    };
+    // A second page to the number goes at once (a 429 is no send to the throttle's count)...
+    await server.callOk('POST', '/v2/alerts', {
+      message: `Rina again ${run}`,
+      responders: [{ type: 'team', name: `Rina ${run}` }],
+    });
+    await waitFor('the second page sent', async () => (await ofAlert(`Rina again ${run}`))?.state === 'sent');
+    // ... so the first, due 15 s later, waits its turn (one text a minute to one number).
+    clock.advance(first.due_at.getTime() - clock.now().getTime() + 1000);
+    const waited = await waitFor('the first page to wait its turn', async () => {
+      const row = await ofAlert(`Rina ${run}`);
+      return row?.state === 'pending' && row.last_error?.startsWith('throttled:') ? row : undefined;
+    });
+    assert.equal(sent.get(phone), 2, 'the wait asked nothing of the provider');
+    assert.deepEqual(waited.rate_limited_since, first.rate_limited_since);
+  });
+});

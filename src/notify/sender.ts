@@ -23,7 +23,8 @@ import { whyNotPageable, whyUnwanted } from './planner.js';
  * leaves the lease to run out, and another takes the message over. The result is recorded on the row and
  * on the alert's activity log. Temporary failures are retried with backoff, never sooner than the
  * provider's Retry-After; permanent ones are not. A rate-limited answer (429) spends no attempt: it is
- * tried again less and less often, for a bounded time from the first 429 (`rate_limited_since`).
+ * tried again less and less often, for a bounded time from the first 429 of a run of them
+ * (`rate_limited_since`, cleared by any other answer).
  * Each message goes to the channel of its destination type (destinations/registry.ts), and waits its
  * turn when that type throttles sends to one address.
  *
@@ -155,10 +156,10 @@ export const MAX_RETRY_AFTER_MS = 3600_000;
 
 /**
  * How long a message is kept trying while its provider rate limits it (429), counted on the engine's
- * clock from the first 429 (`rate_limited_since`): a rate-limited answer spends no attempt, and a
- * provider that answers 429 for ever must not keep a message alive for ever. The first 429 after this
- * gives the message up, so it is given up at most this plus one wait (at most MAX_RETRY_AFTER_MS) after
- * it was first rate limited.
+ * clock from the first 429 of a run of them (`rate_limited_since`): a rate-limited answer spends no
+ * attempt, and a provider that answers 429 for ever must not keep a message alive for ever. The first
+ * 429 after this gives the message up, so it is given up at most this plus one wait (at most
+ * MAX_RETRY_AFTER_MS) after it was first rate limited.
  */
 export const RATE_LIMITED_FOR_AT_MOST_MS = 2 * 3600_000;
 
@@ -335,7 +336,8 @@ export function createNotificationSender(options: NotificationSenderOptions): No
     if (result.status === 'retry' && result.rateLimited) {
       // The provider turned the request away unprocessed: the message is as good as not yet tried, and a
       // burst that meets the limit must not spend its attempts (the throttle's wait does the same). It
-      // is kept trying, less and less often, for a bounded time from the first 429, all on the clock.
+      // is kept trying, less and less often, for a bounded time from the first 429, all on the clock. A
+      // limited period ends at any other answer (the repository clears it): a 429 after a 503 starts anew.
       const at = clock.now();
       const since = row.rate_limited_since ?? at;
       const limitedFor = at.getTime() - since.getTime();
@@ -349,10 +351,11 @@ export function createNotificationSender(options: NotificationSenderOptions): No
             dueAt: new Date(at.getTime() + delay),
             error: result.error,
             refundAttempt: true,
-            // Kept from the first 429 on (the repository leaves one already set).
+            // Kept from the first 429 of the period on (the repository leaves one already set).
             rateLimitedSince: since,
           },
-          // Said once, when it starts: each try after is the same news (the give-up is said too).
+          // Said once per limited period, when it starts: each try after is the same news (the give-up is
+          // said too). A 429 after another answer starts a new period (the row has none), said again.
           logLine: first
             ? `${label} to ${who} is rate limited by its provider (not counted as an attempt); trying again in ${formatDuration(delay)}, then less and less often for up to ${RATE_LIMITED_FOR_AT_MOST_MS / 3600_000} h: ${result.error}`
             : undefined,
