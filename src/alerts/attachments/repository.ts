@@ -1,6 +1,10 @@
+import { sql } from 'kysely';
 import type { Queryable } from '../../db/database.js';
 
-/** The SQL of alert attachments. Only `content` reads the bytes: every other query leaves them in place. */
+/**
+ * The SQL of alert attachments. Only `contentHead` and `contentChunk` read the bytes, a bounded slice per
+ * statement: every other query leaves them in place.
+ */
 
 export interface AttachmentMeta {
   id: string;
@@ -11,6 +15,13 @@ export interface AttachmentMeta {
   sha256: string;
   added_by: string;
   created_at: Date;
+}
+
+/** What a download link names. */
+export interface AttachmentLink {
+  orgId: string;
+  alertId: string;
+  attachmentId: string;
 }
 
 const META = ['id', 'alert_id', 'name', 'content_type', 'size', 'sha256', 'added_by', 'created_at'] as const;
@@ -78,15 +89,43 @@ export const attachmentsRepository = {
       .executeTakeFirst();
   },
 
-  /** The attachment a download link names, with its bytes, when it still exists. */
-  content(db: Queryable, link: { orgId: string; alertId: string; attachmentId: string }) {
+  /**
+   * The attachment a download link names, with its first `length` bytes, when it still exists. Never the
+   * whole file: node-postgres receives bytea as hex text, so a file read in one statement is a string of
+   * twice its size built and decoded at once on the event loop (and past 256 MiB one longer than a
+   * JavaScript string may be). The bytes are stored uncompressed out of line (migration 0020), so
+   * PostgreSQL reads only the TOAST chunks a slice covers.
+   */
+  contentHead(db: Queryable, link: AttachmentLink, length: number) {
     return db
       .selectFrom('alert_attachments')
-      .select(['name', 'content_type', 'size', 'content'])
+      .select([
+        'name',
+        'content_type',
+        'size',
+        sql<Buffer>`substring(content from 1 for ${length})`.as('chunk'),
+      ])
       .where('org_id', '=', link.orgId)
       .where('alert_id', '=', link.alertId)
       .where('id', '=', link.attachmentId as never)
       .executeTakeFirst();
+  },
+
+  /** `length` bytes of the attachment from `offset` (0 for the first byte), or undefined once it is deleted. */
+  async contentChunk(
+    db: Queryable,
+    link: AttachmentLink,
+    offset: number,
+    length: number,
+  ): Promise<Buffer | undefined> {
+    const row = await db
+      .selectFrom('alert_attachments')
+      .select(sql<Buffer>`substring(content from ${offset + 1} for ${length})`.as('chunk'))
+      .where('org_id', '=', link.orgId)
+      .where('alert_id', '=', link.alertId)
+      .where('id', '=', link.attachmentId as never)
+      .executeTakeFirst();
+    return row?.chunk;
   },
 
   async delete(db: Queryable, alertId: string, id: string): Promise<AttachmentMeta | undefined> {

@@ -10,7 +10,7 @@ import { fitActorText } from '../limits.js';
 import type { IdentifierType } from '../repository.js';
 import { attachmentDisposition, servedContentType } from './files.js';
 import { ATTACHMENT_LINK_PATH } from './links.js';
-import type { AttachmentsService } from './service.js';
+import { MAX_CONCURRENT_DOWNLOADS, type AttachmentsService } from './service.js';
 
 /**
  * Opsgenie's alert attachment endpoints, and the download links Get Alert Attachment hands out. Only the
@@ -55,6 +55,9 @@ interface Upload {
   file?: { name: string; type: string; content: Buffer };
   fields: Partial<Record<(typeof FORM_FIELDS)[number], string>>;
 }
+
+/** When a download refused for the downloads under way may try again: they take seconds. */
+const DOWNLOAD_RETRY_SECONDS = 3;
 
 const TOO_MANY_PARTS =
   'The form has too many parts: send one file in the field "file", and user and indexFile if you like.';
@@ -261,11 +264,18 @@ export function registerAttachmentRoutes(
     async (request, reply) => {
       const download = await attachments.download(request.params['*'], clock.now());
       if ('error' in download) {
-        throw download.error === 'expired'
-          ? new ApiError(410, 'This download link has expired: get a new one from the alert.')
-          : download.error === 'gone'
-            ? new ApiError(404, 'The attachment no longer exists.')
-            : new ApiError(400, 'This download link is not valid: use the whole link as it was given.');
+        throw download.error === 'busy'
+          ? new ApiError(
+              503,
+              `Vigil is sending ${MAX_CONCURRENT_DOWNLOADS} attachments already, the most it sends at once: try again shortly.`,
+              undefined,
+              DOWNLOAD_RETRY_SECONDS,
+            )
+          : download.error === 'expired'
+            ? new ApiError(410, 'This download link has expired: get a new one from the alert.')
+            : download.error === 'gone'
+              ? new ApiError(404, 'The attachment no longer exists.')
+              : new ApiError(400, 'This download link is not valid: use the whole link as it was given.');
       }
       return (
         reply
@@ -279,6 +289,11 @@ export function registerAttachmentRoutes(
           // The URL is a credential: not kept by caches, not sent on as a Referer.
           .header('cache-control', 'private, no-store')
           .header('referrer-policy', 'no-referrer')
+          // Streamed: the length lets a client show progress and tell a download cut short (the file
+          // deleted mid-way ends the connection early) from a whole one.
+          .header('content-length', String(download.size))
+          // Fastify destroys the stream when the response closes (the client gone mid-way or before the
+          // first byte), which stops the reading and frees the download's place.
           .send(download.content)
       );
     },

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { requireUserRight } from '../../accounts/custom-roles/rights.js';
 import type { Principal } from '../../accounts/service.js';
 import type { Db, Queryable, Tx } from '../../db/database.js';
@@ -10,7 +11,7 @@ import { actorOf } from '../service.js';
 import { alertScopeOf } from '../visibility.js';
 import { cleanContentType, cleanFileName } from './files.js';
 import type { AttachmentLinks } from './links.js';
-import { attachmentsRepository as repo, type AttachmentMeta } from './repository.js';
+import { attachmentsRepository as repo, type AttachmentLink, type AttachmentMeta } from './repository.js';
 
 /**
  * Alert attachments (Opsgenie's Add, List, Get and Delete Alert Attachment). Whoever may see an alert may
@@ -40,8 +41,28 @@ export interface NewAttachment {
 export interface Download {
   name: string;
   contentType: string;
-  content: Buffer;
+  size: number;
+  /**
+   * The bytes, read from the database a chunk per statement as the client takes them. It fails (it does
+   * not hang) should the attachment be deleted mid-way; destroying it stops the reading and frees the
+   * download's place.
+   */
+  content: Readable;
 }
+
+/**
+ * The bytes one statement reads of a file being downloaded. Each chunk is a statement of its own, well
+ * within the API's statement timeout, and its hex text (2 MiB) decodes in a few milliseconds, so a
+ * download of any size neither holds the event loop nor a database connection for long.
+ */
+export const DOWNLOAD_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * Downloads one process serves at once; beyond, a 503 to try again shortly. Each holds a few chunks in
+ * memory and, while a chunk is read, one of the 10 connections of the API's pool: 4 leave most of the pool
+ * to alerts however many links are opened at once, and are plenty for people opening an alert's files.
+ */
+export const MAX_CONCURRENT_DOWNLOADS = 4;
 
 /** Attachment ids are bigserial numbers; anything else names no attachment. */
 export const ATTACHMENT_ID = /^\d{1,18}$/;
@@ -50,8 +71,35 @@ function missingAlert(identifier: string, type: IdentifierType) {
   return notFound(`Alert with ${type === 'tiny' ? 'tinyId' : type} [${identifier}] does not exist.`);
 }
 
-export function createAttachmentsService(deps: { db: Db; links: AttachmentLinks; limits: AttachmentLimits }) {
+export function createAttachmentsService(deps: {
+  db: Db;
+  links: AttachmentLinks;
+  limits: AttachmentLimits;
+  /** DOWNLOAD_CHUNK_BYTES but in tests, which read a file in many chunks without a large file. */
+  chunkBytes?: number;
+}) {
   const { db, links, limits } = deps;
+  const chunkBytes = deps.chunkBytes ?? DOWNLOAD_CHUNK_BYTES;
+  /** Downloads under way in this process (see MAX_CONCURRENT_DOWNLOADS). */
+  let downloading = 0;
+
+  /** The bytes of an attachment after its `first` chunk, a statement per chunk, as the stream asks. */
+  async function* chunksOf(link: AttachmentLink, first: Buffer, size: number): AsyncGenerator<Buffer> {
+    let sent = 0;
+    let chunk = first;
+    for (;;) {
+      if (chunk.length > 0) {
+        yield chunk;
+        sent += chunk.length;
+      }
+      if (sent >= size) return;
+      const next = await repo.contentChunk(db, link, sent, chunkBytes);
+      if (next === undefined) throw new Error('the attachment was deleted while it was being downloaded');
+      // Never the case while the row holds `size` bytes (its CHECK), but a loop must not spin on it.
+      if (next.length === 0) throw new Error(`the attachment ended after ${sent} of its ${size} bytes`);
+      chunk = next;
+    }
+  }
 
   async function alertOf(
     q: Queryable,
@@ -240,13 +288,41 @@ export function createAttachmentsService(deps: { db: Db; links: AttachmentLinks;
       });
     },
 
-    /** The file a download link names: `invalid` or `expired` for a bad link, `gone` once deleted. */
-    async download(token: string, now: Date): Promise<Download | { error: 'invalid' | 'expired' | 'gone' }> {
+    /**
+     * The file a download link names: `invalid` or `expired` for a bad link, `gone` once deleted, `busy`
+     * while MAX_CONCURRENT_DOWNLOADS are under way. The first chunk is read here, so a file deleted
+     * before the download starts is `gone` rather than a stream that fails.
+     */
+    async download(
+      token: string,
+      now: Date,
+    ): Promise<Download | { error: 'invalid' | 'expired' | 'gone' | 'busy' }> {
       const verdict = await links.verify(token, now);
       if ('error' in verdict) return verdict;
-      const row = await repo.content(db, verdict);
-      if (!row) return { error: 'gone' };
-      return { name: row.name, contentType: row.content_type, content: row.content };
+      if (downloading >= MAX_CONCURRENT_DOWNLOADS) return { error: 'busy' };
+      downloading++;
+      let held = true;
+      const release = () => {
+        if (held) {
+          held = false;
+          downloading--;
+        }
+      };
+      try {
+        const head = await repo.contentHead(db, verdict, chunkBytes);
+        if (!head) {
+          release();
+          return { error: 'gone' };
+        }
+        // One chunk read ahead at most (highWaterMark counts chunks here): a slow client holds little.
+        const content = Readable.from(chunksOf(verdict, head.chunk, head.size), { highWaterMark: 1 });
+        // 'close' comes once the stream ended, failed or was destroyed, after any chunk being read.
+        content.once('close', release);
+        return { name: head.name, contentType: head.content_type, size: head.size, content };
+      } catch (error) {
+        release();
+        throw error;
+      }
     },
   };
 }
