@@ -112,10 +112,11 @@ const MIN_ON_CALL_CHANGE_SEARCH_DAYS = 90;
 const CHANGE_SEARCH_STEP_DAYS = 90;
 const NEXT_ON_CALL_END_SEARCH_DAYS = 366;
 /**
- * The least work (pieces, as timelineCostOf counts them) following stretches past a window may take:
- * a year of a single hourly rotation, so that an ordinary schedule's stretches are followed to their real
- * ends. A busier schedule's walk stops where this runs out, and its stretches end (or begin) there: some
- * 50 hourly rotations would otherwise make a year of them over a million pieces.
+ * The least work (pieces, as timelineCostOf counts them) following one person's stretch past a window may
+ * take, along the rotations that can change it (see reducedFor): a year of a single hourly rotation (about
+ * 17,500), so that an ordinary stretch is followed to its real end. A busier one (someone always on call
+ * through 50 hourly rotations would cost over a million pieces a year) stops where this runs out, at a
+ * 28-day grid boundary (see STRETCH_CLIP_GRID_MS).
  */
 const STRETCH_WALK_MIN_PIECES = 20_000;
 
@@ -211,16 +212,58 @@ function joined(a: Piece, b: Piece): Piece {
     end: Math.max(a.end, b.end),
     ...(a.rotationId !== undefined && a.rotationId === b.rotationId ? { rotationId: a.rotationId } : {}),
     ...(a.override && b.override ? { override: true } : {}),
+    ...(a.clipped || b.clipped ? { clipped: true } : {}),
   };
 }
 
 /**
- * Where the stretches of `users` that reach `ms` go on past it: forward (`direction` 1) each one's run
- * [ms, end), backward (-1) its run [start, ms); none for one not on call on that side of `ms`. One walk
- * shared by them all, in pieces of a day doubling in length, up to `limitMs` and for as long as `budget`
- * (pieces, as timelineCostOf counts them) lasts: where either runs out, the runs still going stop there.
- * A walk for each person, each from a day to a year, made a busy schedule's calendar export some 30
- * times the work of the window it showed.
+ * A clipped stretch's cut-off moves to a boundary of this epoch-aligned grid (the inward one), so that
+ * a walk cut short by its budget, which runs out a little further on as the clock moves, gives the same
+ * start (or end) on every fetch for four weeks: a calendar names a shift by its start.
+ */
+const STRETCH_CLIP_GRID_MS = 28 * DAY_MS;
+
+/** The most one minute's precision: how finely a last piece of walk is shrunk to fit what is left. */
+const STRETCH_FIT_MS = 60_000;
+
+/**
+ * The schedule as far as `user`'s runs go: in "all" mode the rotations that have them (as a participant,
+ * or through an override of that rotation that wins somewhere), in "layers" mode those and every layer
+ * above the lowest of them; the overrides of those rotations, and all of the whole schedule. No other
+ * rotation can put them on call or take it from them, nor change how their runs read (a rotation is
+ * kept only if it is every piece's), so their runs are the same in it; a walk along it costs only what
+ * those rotations hold, not what a busy rotation they are not in does. `key` names the rotations kept.
+ */
+function reducedFor(compiled: Compiled, user: string): { key: string; compiled: Compiled } {
+  const names = (index: number): boolean => {
+    const r = compiled.rotations[index];
+    if (!r) return false;
+    if (r.participants.includes(user)) return true;
+    return compiled.scopedOverrides.get(r.id)?.winners.some((o) => o?.user === user) ?? false;
+  };
+  let kept = compiled.rotations.map((_, i) => i).filter(names);
+  if (compiled.combine !== 'all' && kept.length > 0) {
+    const lowest = kept[0] ?? 0;
+    kept = compiled.rotations.map((_, i) => i).filter((i) => i >= lowest);
+  }
+  const rotations = kept.flatMap((i) => compiled.rotations[i] ?? []);
+  const ids = new Set(rotations.map((r) => r.id));
+  return {
+    key: kept.join(','),
+    compiled: {
+      ...compiled,
+      rotations,
+      scopedOverrides: new Map([...compiled.scopedOverrides].filter(([id]) => ids.has(id))),
+    },
+  };
+}
+
+/**
+ * Where the stretches of `users` that reach `ms` go on past it (see walkPast), each person walked along
+ * only the part of the schedule that can change their runs (see reducedFor): a lead on a weekly rotation
+ * beside busy hourly ones is followed for the cost of the weekly one. People with the same such part share
+ * one walk. Each walk may cost `budget` pieces, and all of them together four times that; cheapest first,
+ * so a busy walk does not starve the others.
  */
 function stretchesPast(
   compiled: Compiled,
@@ -230,16 +273,79 @@ function stretchesPast(
   limitMs: number,
   budget: number,
 ): Map<string, Piece> {
+  const groups = new Map<string, { compiled: Compiled; users: string[] }>();
+  for (const user of new Set(users)) {
+    const reduced = reducedFor(compiled, user);
+    const group = groups.get(reduced.key);
+    if (group) group.users.push(user);
+    else groups.set(reduced.key, { compiled: reduced.compiled, users: [user] });
+  }
+  const rate = (c: Compiled) =>
+    direction > 0 ? timelineCostOf(c, ms, ms + DAY_MS) : timelineCostOf(c, ms - DAY_MS, ms);
+  const ordered = [...groups.values()].sort((a, b) => rate(a.compiled) - rate(b.compiled));
+  const found = new Map<string, Piece>();
+  let left = 4 * budget;
+  for (const group of ordered) {
+    const { pieces, spent } = walkPast(
+      group.compiled,
+      ms,
+      group.users,
+      direction,
+      limitMs,
+      Math.min(budget, left),
+    );
+    left -= spent;
+    for (const [user, piece] of pieces) found.set(user, piece);
+  }
+  return found;
+}
+
+/**
+ * Where the stretches of `users` that reach `ms` go on past it: forward (`direction` 1) each one's run
+ * [ms, end), backward (-1) its run [start, ms); none for one not on call on that side of `ms`. One walk
+ * shared by them all, in pieces of a day doubling in length (the last one shrunk to what the budget has
+ * left), up to `limitMs` and for as long as `budget` (pieces, as timelineCostOf counts them) lasts. A run
+ * still going where the limit is stops there; one still going where the budget ran out stops at the grid
+ * boundary inward of that (STRETCH_CLIP_GRID_MS), marked `clipped`, and is left out if none is past `ms`.
+ */
+function walkPast(
+  compiled: Compiled,
+  ms: number,
+  users: readonly string[],
+  direction: 1 | -1,
+  limitMs: number,
+  budget: number,
+): { pieces: Map<string, Piece>; spent: number } {
   const found = new Map<string, Piece>();
   const pending = new Set(users);
+  const costOf = (near: number, span: number) => {
+    const far = direction > 0 ? Math.min(limitMs, near + span) : Math.max(limitMs, near - span);
+    return direction > 0 ? timelineCostOf(compiled, near, far) : timelineCostOf(compiled, far, near);
+  };
   let left = budget;
   let near = ms;
-  for (let span = DAY_MS; pending.size > 0 && (direction > 0 ? near < limitMs : near > limitMs); span *= 2) {
+  let exhausted = false;
+  for (
+    let span = DAY_MS;
+    !exhausted && pending.size > 0 && (direction > 0 ? near < limitMs : near > limitMs);
+    span *= 2
+  ) {
+    if (costOf(near, span) > left) {
+      // Shrunk to what is left rather than stopping here: doubling spans left up to half the budget unused.
+      let fits = 0;
+      let over = span;
+      while (over - fits > STRETCH_FIT_MS) {
+        const mid = Math.floor((fits + over) / 2);
+        if (costOf(near, mid) > left) over = mid;
+        else fits = mid;
+      }
+      exhausted = true;
+      if (fits < STRETCH_FIT_MS) break;
+      span = fits;
+    }
     const far = direction > 0 ? Math.min(limitMs, near + span) : Math.max(limitMs, near - span);
     const [from, to] = direction > 0 ? [near, far] : [far, near];
-    const cost = timelineCostOf(compiled, from, to);
-    if (cost > left) break;
-    left -= cost;
+    left -= timelineCostOf(compiled, from, to);
     // Each person's run at the edge the walk comes in from: one a person, as runs of one never overlap.
     const atEdge = new Map<string, Piece>();
     for (const p of timelineOf(compiled, from, to).final) {
@@ -257,7 +363,21 @@ function stretchesPast(
     }
     near = far;
   }
-  return found;
+  const reachedLimit = direction > 0 ? near >= limitMs : near <= limitMs;
+  if (!reachedLimit) {
+    // Cut short by the budget: those still going stop at a grid boundary, the same over many fetches.
+    const grid = STRETCH_CLIP_GRID_MS;
+    const cut = direction > 0 ? Math.floor(near / grid) * grid : Math.ceil(near / grid) * grid;
+    for (const user of pending) {
+      const piece = found.get(user);
+      if (!piece || (direction > 0 ? cut <= ms : cut >= ms)) {
+        found.delete(user);
+        continue;
+      }
+      found.set(user, { ...piece, ...(direction > 0 ? { end: cut } : { start: cut }), clipped: true });
+    }
+  }
+  return { pieces: found, spent: budget - left };
 }
 
 /** `piece` with where its user's stretch goes on past it (see stretchesPast), if it does. */
@@ -499,8 +619,10 @@ export interface TimelinePlan<T> {
 
 /**
  * {@link shiftsFrom}, planned: a caller checks `pieces` against its limit, then computes. Following the
- * stretches under way at `from` back takes at most about as much work again as `pieces` (or a year of a
- * single hourly rotation, if more), and a stretch that goes back further starts where that ran out.
+ * stretches under way at `from` back takes, for each person, at most about as much work again as `pieces`
+ * (or a year of a single hourly rotation, if more) along the rotations that can change their stretch,
+ * and four times that for everyone; a stretch that goes back further starts at a 28-day grid boundary
+ * within what was walked, the same on each fetch for weeks, and is marked `clipped`.
  */
 export function planShiftsFrom(schedule: Schedule, from: Date, to: Date): TimelinePlan<Shift[]> {
   const reach = shiftsFromReachMs(from, to);
@@ -519,7 +641,10 @@ export function planShiftsFrom(schedule: Schedule, from: Date, to: Date): Timeli
         fromMs - stretchLimit(0),
         Math.max(pieces, STRETCH_WALK_MIN_PIECES),
       );
-      return final.map((p) => toShift(p.start === fromMs ? stretched(p, past) : p));
+      return final.map((p) => {
+        const piece = p.start === fromMs ? stretched(p, past) : p;
+        return { ...toShift(piece), ...(piece.clipped ? { clipped: true } : {}) };
+      });
     },
   };
 }

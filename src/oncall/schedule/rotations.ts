@@ -102,6 +102,8 @@ export interface Piece {
   end: number;
   rotationId?: string;
   override?: boolean;
+  /** Its start (or end) is where following the stretch stopped for work, not the real one. */
+  clipped?: boolean;
 }
 
 /** This rotation's shifts within [fromMs, toMs), clipped, with its time restriction applied. */

@@ -75,6 +75,11 @@ export interface Shift {
   end: string;
   rotationId?: string;
   override?: boolean;
+  /**
+   * Only from shiftsFrom (calendar exports; no API response carries it): the shift began earlier than
+   * `start`, where following it back stopped for the work it took (see planShiftsFrom).
+   */
+  clipped?: boolean;
 }
 
 export interface OnCall {

@@ -9,6 +9,8 @@ export interface IcsShift {
   username: string;
   fullName?: string;
   override: boolean;
+  /** On call since before `start`: the export stopped looking back there (see shiftsFrom). */
+  clipped?: boolean;
 }
 
 function stamp(date: Date): string {
@@ -18,9 +20,21 @@ function stamp(date: Date): string {
     .replace(/\.\d{3}/, '');
 }
 
-/** TEXT values escape backslash, semicolon, comma and newlines (RFC 5545 §3.3.11). */
+/**
+ * TEXT values escape backslash, semicolon, comma and line breaks (RFC 5545 §3.3.11): CRLF, a bare CR and a
+ * bare LF each become `\n`. Other control characters but HTAB (C0 and DEL) are dropped, as TEXT may not
+ * hold them: a bare CR in a schedule's name would otherwise end the line and start a property of its own.
+ */
 function text(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/;/g, '\\;').replace(/,/g, '\\,').replace(/\r?\n/g, '\\n');
+  return (
+    value
+      .replace(/\\/g, '\\\\')
+      .replace(/;/g, '\\;')
+      .replace(/,/g, '\\,')
+      .replace(/\r\n|\r|\n/g, '\\n')
+      // eslint-disable-next-line no-control-regex -- control characters are what it removes
+      .replace(/[\x00-\x08\x0a-\x1f\x7f]/g, '')
+  );
 }
 
 /** Lines longer than 75 octets are folded with CRLF and a space, never inside a UTF-8 character. */
@@ -85,7 +99,7 @@ export function onCallCalendar(
         `DTSTART:${stamp(shift.start)}`,
         `DTEND:${stamp(shift.end)}`,
         `SUMMARY:${text(`${who} on call${shift.override ? ' (override)' : ''}`)}`,
-        `DESCRIPTION:${text(`${schedule.name}: ${who} is on call.`)}`,
+        `DESCRIPTION:${text(`${schedule.name}: ${who} is on call${shift.clipped ? ' (since before this start)' : ''}.`)}`,
         'TRANSP:TRANSPARENT',
         'END:VEVENT',
       );

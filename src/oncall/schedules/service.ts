@@ -565,6 +565,7 @@ export function createSchedulesService(db: Db) {
         username: who.type === 'user' ? who.username : who.name,
         fullName: who.type === 'user' ? who.fullName || undefined : `${who.type} ${who.name}`,
         override: s.override === true,
+        ...(s.clipped ? { clipped: true } : {}),
       };
       return { key: s.user, shift };
     });
