@@ -17,6 +17,7 @@ import {
   teamDestinationsRepository as repo,
   TEAM_DESTINATIONS_CONSUMER,
   type DeliveryOutcome,
+  type DestinationHold,
 } from './repository.js';
 
 /**
@@ -34,8 +35,8 @@ import {
  * whose every attempt failed for a day, is disabled with its reason; a failure about one message alone (a
  * Slack message deleted by hand, a body too large) does not count towards that. A rate limit (429) is no
  * failure: the delivery waits for the Retry-After and the attempt is not counted, and the destination's
- * other deliveries wait as long (the limit is the endpoint's; at most a few minutes), then one goes alone
- * and, once it is delivered, the rest.
+ * other deliveries wait as long (the limit is the endpoint's; at most a few minutes), lined up once, when
+ * the 429 is recorded, to go at the hold's end (a second apart for Slack).
  */
 
 /** When the n-th retry is due, counted from the first attempt (Standard Webhooks' schedule). */
@@ -68,10 +69,10 @@ export const RATE_LIMIT_MIN_WAIT_MS = 1000;
 export const RATE_LIMIT_MAX_WAIT_MS = 3600_000;
 /**
  * The longest a 429 holds the destination as a whole, whatever its Retry-After: an hour's silence of every
- * alert (a generic receiver's quota, a Retry-After read wrong) costs more than what a hold saves. Once it
- * ends one delivery goes alone as a probe (repository.ts claim): a receiver still limiting answers that
- * one 429 and is held again, so a long Retry-After costs a request every few minutes, not a burst. The
- * delivery that met the 429 still waits its own Retry-After (RATE_LIMIT_MAX_WAIT_MS).
+ * alert (a generic receiver's quota, a Retry-After read wrong) costs more than what a hold saves. When it
+ * ends the deliveries it held go, lined up by holdDestinations (repository.ts); a receiver still limiting
+ * answers 429 and is held again. The delivery that met the 429 still waits its own Retry-After, when
+ * longer (RATE_LIMIT_MAX_WAIT_MS).
  */
 export const DESTINATION_HOLD_MAX_MS = 5 * 60_000;
 const LEASE_MS = 60_000;
@@ -213,6 +214,7 @@ export function createTeamDeliverySender(deps: {
     row: TeamDestinationDeliveryRow;
     result: TeamDeliveryResult;
   }
+  type Hold = DestinationHold & { first: string[] };
 
   async function attempt(
     row: TeamDestinationDeliveryRow,
@@ -255,7 +257,12 @@ export function createTeamDeliverySender(deps: {
     }
   }
 
-  function outcomeOf({ row, result }: Outcome, now: Date, settledAt: Date): DeliveryOutcome {
+  function outcomeOf(
+    { row, result }: Outcome,
+    now: Date,
+    settledAt: Date,
+    holds: ReadonlyMap<string, Hold>,
+  ): DeliveryOutcome {
     const response = {
       responseStatus: result.response?.status ?? null,
       responseExcerpt: result.response?.excerpt ?? null,
@@ -273,17 +280,23 @@ export function createTeamDeliverySender(deps: {
         if (result.rateLimited) {
           // Not a failed attempt (the sender's throttle does the same): a burst that meets the
           // destination's limit must not spend the retry schedule, nor hold the alert's later changes
-          // behind minutes of backoff.
-          const until = rateLimitedUntil(firstAt, now, result.retryAfterMs);
-          if (!until) {
-            const over = formatDuration(now.getTime() - firstAt.getTime());
+          // behind minutes of backoff. Counted from the answer (settledAt), not the round's start: a round
+          // that took longer than a short Retry-After would else be due again at once.
+          const own = rateLimitedUntil(firstAt, settledAt, result.retryAfterMs);
+          if (!own) {
+            const over = formatDuration(settledAt.getTime() - firstAt.getTime());
             return {
               ...base,
               state: 'failed',
               error: `gave up after ${over} of being rate limited: ${result.error}`,
             };
           }
-          return { ...base, state: 'pending', dueAt: until, error: result.error, refundAttempt: true };
+          // Its destination held, it goes at the hold's end, first of what the hold lines up
+          // (holdDestinations); only a Retry-After longer than a hold may be is waited for on its own.
+          const hold = holds.get(row.destination_id)?.until;
+          const ownIsLonger = rateLimitWaitMs(result.retryAfterMs) > DESTINATION_HOLD_MAX_MS;
+          const dueAt = hold && (!ownIsLonger || own < hold) ? hold : own;
+          return { ...base, state: 'pending', dueAt, error: result.error, refundAttempt: true };
         }
         const next = nextAttemptAt(row.attempts, firstAt, now, result.retryAfterMs);
         if (!next) {
@@ -301,45 +314,32 @@ export function createTeamDeliverySender(deps: {
 
   /**
    * A 429 limits the receiver's endpoint, not the one delivery that met it: the destination is held for
-   * the Retry-After (at most DESTINATION_HOLD_MAX_MS, jittered), counted from the answer, and the claim
-   * leaves all its deliveries until then, then sends one alone (a probe). Else every other alert's
-   * delivery to it would be sent meanwhile, each to meet its own 429 (a storm's hundreds), which a
-   * receiver may take as abuse.
+   * the Retry-After (at most DESTINATION_HOLD_MAX_MS, jittered), counted from the answer (`settledAt`),
+   * the latest of the round's 429s from it. Else every other alert's delivery to it would be sent
+   * meanwhile, each to meet its own 429 (a storm's hundreds), which a receiver may take as abuse.
    */
   function holdsOf(
     outcomes: readonly Outcome[],
-    changes: readonly DeliveryOutcome[],
     destinations: ReadonlyMap<string, TeamDestinationRow>,
     settledAt: Date,
-  ): { id: string; until: Date; readAt: Date }[] {
-    return outcomes.flatMap(({ row, result }, i) => {
-      const destination = destinations.get(row.destination_id);
-      if (!destination?.enabled || result.status !== 'retry' || !result.rateLimited) return [];
-      // No later than the limited delivery is due again (each is jittered on its own): it may go then.
-      const own = changes[i]?.state === 'pending' ? changes[i]?.dueAt : undefined;
-      const capped = destinationHeldUntil(settledAt, result.retryAfterMs);
-      const until = own && own < capped ? own : capped;
-      return [{ id: destination.id, until, readAt: destination.updated_at }];
-    });
-  }
-
-  /**
-   * The destinations coming out of a hold (as the round read them) that took a delivery: the limit has
-   * passed, and they go back to full rounds, at once or, for a kind that paces (`paceAfterHoldMs`), once
-   * their backlog is through, a delivery at that pace until then (repository.ts releaseDestinations).
-   * Only those read held: a destination never limited costs no write.
-   */
-  function releasesOf(
-    outcomes: readonly Outcome[],
-    destinations: ReadonlyMap<string, TeamDestinationRow>,
-  ): { id: string; paceMs: number }[] {
-    const released = new Map<string, number>();
+  ): Map<string, Hold> {
+    const holds = new Map<string, Hold>();
     for (const { row, result } of outcomes) {
       const destination = destinations.get(row.destination_id);
-      if (result.status !== 'sent' || !destination?.rate_limited_until) continue;
-      released.set(destination.id, teamDestinationKind(destination.type)?.paceAfterHoldMs ?? 0);
+      if (!destination?.enabled || result.status !== 'retry' || !result.rateLimited) continue;
+      const until = destinationHeldUntil(settledAt, result.retryAfterMs);
+      const hold = holds.get(destination.id) ?? {
+        id: destination.id,
+        until,
+        readAt: destination.updated_at,
+        paceMs: teamDestinationKind(destination.type)?.paceAfterHoldMs ?? 0,
+        first: [],
+      };
+      if (until > hold.until) hold.until = until;
+      hold.first.push(row.id);
+      holds.set(destination.id, hold);
     }
-    return [...released].map(([id, paceMs]) => ({ id, paceMs }));
+    return holds;
   }
 
   /**
@@ -462,11 +462,11 @@ export function createTeamDeliverySender(deps: {
     // One instant for the outcomes and the destinations' health: a day of failures counts from when the
     // attempt ended, however long the writes in between take.
     const settledAt = clock.now();
-    const changes = outcomes.map((o) => outcomeOf(o, now, settledAt));
+    const holds = holdsOf(outcomes, destinations, settledAt);
+    const changes = outcomes.map((o) => outcomeOf(o, now, settledAt, holds));
     const recorded = await repo.recordOutcomes(db, changes, settledAt);
-    // Released before held: a 429 in this same round (another round's delivery) holds it again.
-    await repo.releaseDestinations(db, releasesOf(outcomes, destinations), settledAt);
-    await repo.holdDestinations(db, holdsOf(outcomes, changes, destinations, settledAt));
+    // After the outcomes: the deliveries that met the 429 are pending again, and lined up first.
+    await repo.holdDestinations(db, [...holds.values()]);
     const mine = outcomes.filter((o) => recorded.has(o.row.id));
     const failed = new Map(changes.flatMap((c) => (c.state === 'failed' ? [[c.id, c.error ?? '']] : [])));
     await alertsRepository.addLogs(db, logLines(mine, failed, destinations, new Set(alerts.keys())));

@@ -115,7 +115,7 @@ describe('a destination that answered 429 with a Retry-After', () => {
     assert.equal((await repo.nextDueAt(db, at))?.getTime(), holdEnds);
 
     // Then they go, each on its first attempt: one alone first, then the rest a second apart (the
-    // endpoint said it limits; hold-probe.test.ts).
+    // endpoint said it limits; hold-release.test.ts).
     at = new Date(holdEnds);
     for (let round = 0; round < 20; round++) {
       const states = await Promise.all(waiting.map(async (id) => (await delivery(id)).state));

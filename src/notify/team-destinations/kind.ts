@@ -31,10 +31,10 @@ export interface TeamDestinationKind {
    */
   readonly takesOtherTeamsAdded?: boolean;
   /**
-   * After a 429's hold, while the destination still has deliveries waiting, how far apart they go, one at
-   * a time (deliveries.ts): a receiver whose limit is a steady rate (Slack's about a message a second per
-   * channel) takes a backlog only so. Left out, a delivered probe sends it back to full rounds at once: a
-   * receiver still limiting answers 429 again and is held again, a burst a hold at most.
+   * How far apart the deliveries a 429's hold kept waiting go once it ends, one at a time (repository.ts
+   * holdDestinations lines them up when the hold begins): a receiver whose limit is a steady rate (Slack's
+   * about a message a second per channel) takes a backlog only so. Left out, they all go at the hold's
+   * end: a receiver still limiting answers 429 again and is held again, a burst a hold at most.
    */
   readonly paceAfterHoldMs?: number;
   /**

@@ -39,6 +39,18 @@ export interface DeliveryOutcome {
   refundAttempt?: boolean;
 }
 
+/** A destination's hold after a 429 (deliveries.ts holdsOf). */
+export interface DestinationHold {
+  id: string;
+  until: Date;
+  /** Its updated_at when the round read it: a hold is only for the receiver that answered. */
+  readAt: Date;
+  /** How far apart its waiting deliveries go once the hold ends (its kind's paceAfterHoldMs), or 0. */
+  paceMs: number;
+  /** The deliveries that met the 429: they go first. */
+  first: readonly string[];
+}
+
 function withOwners(db: Queryable) {
   return db
     .selectFrom('team_destinations as d')
@@ -94,26 +106,13 @@ const EARLIER_IN_OUTBOX = sql`EXISTS (
 const MAY_GO = sql`NOT ${EARLIER_UNSENT} AND NOT ${EARLIER_ON_ITS_WAY} AND NOT ${EARLIER_IN_OUTBOX}`;
 /**
  * Whether the delivery's destination answered a 429 whose Retry-After runs past `now`: its receiver limits
- * the endpoint, so none of its deliveries goes until then (deliveries.ts). A lookup by primary key.
+ * the endpoint, so none of its deliveries goes until then (deliveries.ts). A lookup by primary key. A hold
+ * that has ended holds nothing: its backlog was lined up when it began (holdDestinations), so nothing
+ * clears it.
  */
 const destinationHeld = (now: Date) => sql`EXISTS (
   SELECT 1 FROM team_destinations dh
   WHERE dh.id = c.destination_id AND dh.rate_limited_until > ${now})`;
-/**
- * Whether a delivery to destination `id` is out (claimed, its lease running at `now`): one coming out of
- * a hold sends no second delivery while its probe is out.
- */
-const probeOut = (id: RawBuilder<unknown>, now: Date) => sql`EXISTS (
-  SELECT 1 FROM team_destination_deliveries s
-  WHERE s.destination_id = ${id} AND s.state = 'sending' AND s.lease_until >= ${now})`;
-/**
- * Whether the delivery's destination sends none of it now: held, or coming out of a hold (its
- * rate_limited_until past, not yet cleared by a delivery that went through) with its probe out.
- */
-const destinationWaiting = (now: Date) => sql`EXISTS (
-  SELECT 1 FROM team_destinations dh
-  WHERE dh.id = c.destination_id AND dh.rate_limited_until IS NOT NULL
-    AND (dh.rate_limited_until > ${now} OR ${probeOut(sql.ref('dh.id'), now)}))`;
 /**
  * How many deliveries, the earliest due, nextDueAt looks at for when a held one is to be looked at again:
  * it looks again no later than the last of them falls due, and then at the next ones.
@@ -423,56 +422,43 @@ export const teamDestinationsRepository = {
    * Holds each destination until its `until` (its receiver answered 429 with that Retry-After), or later if
    * it is held so already; only one unchanged since the round read it (`readAt`): another URL is another
    * receiver, with limits of its own. Its updated_at is left as it is: the hold is no change to it.
+   *
+   * In the same statement its waiting deliveries are lined up for the hold's end: the n-th, those that met
+   * the 429 first and then in due order, is due no sooner than `paceMs` × (n − 1) after it. A kind whose
+   * receiver takes a steady rate (Slack: about a message a second per channel) so gets its backlog a
+   * message at a time, the others all at the hold's end; each keeps a later due time of its own (a retry
+   * on the schedule). This reads the destination's backlog once per hold, where a claim that left it out
+   * would walk it every round; the claim needs no more than the hold's end (destinationHeld), and an
+   * alert's changes still go in order (MAY_GO). A delivery added during the hold is due at once, and goes
+   * at its end. A statement per destination, each committed alone, so that two rounds holding the same
+   * destinations at once never each wait on a lock the other holds.
    */
-  async holdDestinations(
-    db: Queryable,
-    holds: readonly { id: string; until: Date; readAt: Date }[],
-  ): Promise<void> {
-    if (holds.length === 0) return;
-    const input = holds.map((h) => ({ id: h.id, until: h.until, read_at: h.readAt }));
-    await sql`
-      UPDATE team_destinations d
-      SET rate_limited_until = greatest(d.rate_limited_until, h.until)
-      FROM (SELECT id, max(until) AS until, max(read_at) AS read_at
-            FROM jsonb_to_recordset(${JSON.stringify(input)}::jsonb) AS r(id uuid, until timestamptz, read_at timestamptz)
-            GROUP BY id) h
-      WHERE d.id = h.id AND ${unchangedSince('d', sql.ref('h.read_at'))}`.execute(db);
-  },
-
-  /**
-   * For these destinations coming out of a hold (rate_limited_until past by `now`) that just took a
-   * delivery: one of a kind that does not pace, or with nothing more due by its `paceMs` from now, takes
-   * full rounds again (its hold cleared); one with more waiting stays paced, holding its next delivery
-   * until `paceMs` from now. For a steady-rate receiver (Slack takes about a message a second per
-   * channel), a backlog let go all at once on the first success would only meet the limit again: each of
-   * that round's deliveries, one per alert, would get its 429. A hold still running (a 429 since) stays.
-   */
-  async releaseDestinations(
-    db: Queryable,
-    released: readonly { id: string; paceMs: number }[],
-    now: Date,
-  ): Promise<void> {
-    if (released.length === 0) return;
-    await sql`
-      UPDATE team_destinations d
-      SET rate_limited_until = CASE WHEN r.pace_ms > 0 AND EXISTS (
-          SELECT 1 FROM team_destination_deliveries c
-          WHERE c.destination_id = d.id AND c.state = 'pending'
-            AND c.due_at <= ${now}::timestamptz + r.pace_ms * interval '1 millisecond')
-        THEN ${now}::timestamptz + r.pace_ms * interval '1 millisecond' END
-      FROM unnest(${released.map((r) => r.id)}::uuid[], ${released.map((r) => r.paceMs)}::int[])
-        AS r(id, pace_ms)
-      WHERE d.id = r.id AND d.rate_limited_until <= ${now}`.execute(db);
+  async holdDestinations(db: Queryable, holds: readonly DestinationHold[]): Promise<void> {
+    for (const hold of [...holds].sort((a, b) => (a.id < b.id ? -1 : 1))) {
+      await sql`
+        WITH held AS (
+          UPDATE team_destinations d
+          SET rate_limited_until = greatest(d.rate_limited_until, ${hold.until}::timestamptz)
+          WHERE d.id = ${hold.id} AND ${unchangedSince('d', hold.readAt)}
+          RETURNING d.id, d.rate_limited_until AS until
+        ), lined AS (
+          SELECT c.id, held.until + (row_number() OVER (
+                   ORDER BY c.id = ANY(${hold.first}::uuid[]) DESC, c.due_at, c.seq) - 1)
+                 * ${hold.paceMs}::int * interval '1 millisecond' AS due_at
+          FROM held JOIN team_destination_deliveries c ON c.destination_id = held.id
+          WHERE c.state = 'pending'
+        )
+        UPDATE team_destination_deliveries d SET due_at = l.due_at
+        FROM lined l
+        -- Never sooner than it is due, nor one claimed since this statement's snapshot.
+        WHERE d.id = l.id AND d.state = 'pending' AND d.due_at < l.due_at`.execute(db);
+    }
   },
 
   /**
    * Claims up to `limit` due deliveries (and ones whose claim ran out) for `leaseUntil`, oldest due first;
    * only the oldest unsent change to an alert per destination, so the next waits until it is done; none
-   * of a destination held for a 429's Retry-After (holdDestinations) until it ends. A destination coming
-   * out of a hold (its rate_limited_until past, not yet cleared) gets one delivery at a time, besides
-   * `limit`, its oldest that may go: a probe. Else its whole backlog would go at once and meet the limit
-   * again (Slack takes about a message a second per channel); once one is delivered it is paced until its
-   * backlog is through, then takes full rounds again (releaseDestinations), and a 429 holds it again.
+   * of a destination held for a 429's Retry-After (holdDestinations) until it ends.
    */
   async claim(
     db: Queryable,
@@ -481,32 +467,19 @@ export const teamDestinationsRepository = {
     limit: number,
   ): Promise<TeamDestinationDeliveryRow[]> {
     // Picked once (MATERIALIZED), never again per row of the table: docs/architecture.md, "Claiming a batch".
-    const due = sql`((c.state = 'pending' AND c.due_at <= ${now}) OR (c.state = 'sending' AND c.lease_until < ${now}))`;
     const result = await sql<TeamDestinationDeliveryRow>`
       WITH claimed AS MATERIALIZED (
         SELECT c.id FROM team_destination_deliveries c
-        WHERE ${due} AND ${MAY_GO}
-          -- Of a destination never limited (or released) only: a lookup by primary key.
-          AND NOT EXISTS (SELECT 1 FROM team_destinations dh
-                          WHERE dh.id = c.destination_id AND dh.rate_limited_until IS NOT NULL)
+        WHERE ((c.state = 'pending' AND c.due_at <= ${now}) OR (c.state = 'sending' AND c.lease_until < ${now}))
+          AND ${MAY_GO} AND NOT ${destinationHeld(now)}
         ORDER BY c.due_at
         LIMIT ${limit}
         FOR UPDATE OF c SKIP LOCKED
-      ), probes AS MATERIALIZED (
-        -- Destinations coming out of a hold: few, and only those with a rate_limited_until set.
-        SELECT p.id FROM team_destinations h
-        CROSS JOIN LATERAL (
-          SELECT c.id FROM team_destination_deliveries c
-          WHERE c.destination_id = h.id AND ${due} AND ${MAY_GO}
-          ORDER BY c.due_at
-          LIMIT 1
-          FOR UPDATE OF c SKIP LOCKED) p
-        WHERE h.rate_limited_until <= ${now} AND NOT ${probeOut(sql.ref('h.id'), now)}
       )
       UPDATE team_destination_deliveries d
       SET state = 'sending', lease_until = ${leaseUntil}, attempts = d.attempts + 1,
           first_attempt_at = coalesce(d.first_attempt_at, ${now}), updated_at = ${now}
-      FROM (SELECT id FROM claimed UNION ALL SELECT id FROM probes) picked WHERE d.id = picked.id
+      FROM claimed WHERE d.id = claimed.id
       RETURNING d.*`.execute(db);
     // RETURNING keeps no order: the earliest due first.
     return result.rows.sort((a, b) => a.due_at.getTime() - b.due_at.getTime());
@@ -553,15 +526,15 @@ export const teamDestinationsRepository = {
    * these are the fallbacks for a wake that never came, or a change that made no delivery here.
    *
    * A destination held for a 429's Retry-After at `now` (holdDestinations) counts for when its hold ends,
-   * its deliveries for nothing until then; one coming out of it with its probe out, for that probe's
-   * lease (the round that sent it goes on once it is answered).
+   * its deliveries for nothing until then. Every part leaves out what the claim leaves out, so no time it
+   * gives has passed unless a claim can take something then (else the queue would look again at once).
    *
    * Each part walks the deliveries in due order and stops early (at the first that may go, or after the
    * first {@link RECHECK_LOOKS_AT} not behind an unsent one), rather than reading the whole backlog.
    */
   async nextDueAt(db: Queryable, now: Date, recheckAt?: Date, fallbackAt?: Date): Promise<Date | null> {
     const latest = fallbackAt ?? recheckAt;
-    const held = destinationWaiting(now);
+    const held = destinationHeld(now);
     const recheck = recheckAt
       ? sql`(SELECT least(min(greatest(h.due_at, h.held_until)),
                    -- Those past the ones looked at fall due no sooner than the last of them.
@@ -585,7 +558,7 @@ export const teamDestinationsRepository = {
           LIMIT 1),
         ${recheck}
         (SELECT min(c.lease_until) FROM team_destination_deliveries c
-          WHERE c.state = 'sending' AND NOT ${destinationHeld(now)}),
+          WHERE c.state = 'sending' AND ${MAY_GO} AND NOT ${held}),
         -- A held destination's deliveries are looked at when its hold ends (one of them may go then).
         (SELECT min(h.rate_limited_until) FROM team_destinations h
           WHERE h.rate_limited_until > ${now}
