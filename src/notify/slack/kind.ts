@@ -10,7 +10,6 @@ import {
 import { alertMessage, deletedMessage, testMessage, titleOf, type SlackMessage } from './blocks.js';
 import { deliveryFailure, MESSAGE_GONE, slackClient, slackErrorCode } from './client.js';
 import { slackRepository as repo } from './repository.js';
-import { SLACK_PACE_MS } from './pace.js';
 
 /**
  * `slack`: the alert as one message in a channel, posted by Vigil's Slack app (chat.postMessage) with
@@ -189,7 +188,6 @@ export const slackKind: TeamDestinationKind = {
   type: 'slack',
   label: 'Slack',
   events: EVENTS,
-  paceAfterHoldMs: SLACK_PACE_MS,
   parseConfig(input, _previous, setup) {
     if (!setup.config.slack.botToken) {
       return {

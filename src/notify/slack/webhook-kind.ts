@@ -13,7 +13,6 @@ import { postJson, PostError } from '../team-destinations/post.js';
 import { retryAfterMs } from '../retry-after.js';
 import { webhookUrlProblem } from '../team-destinations/webhook.js';
 import { alertMessage, eventLine, statusOf, testMessage, titleOf, topLevelText } from './blocks.js';
-import { SLACK_PACE_MS } from './pace.js';
 
 /**
  * `slack-webhook`: a Slack incoming webhook (a URL that posts to one channel, made in the Slack app's
@@ -169,7 +168,6 @@ export const slackWebhookKind: TeamDestinationKind = {
   type: 'slack-webhook',
   label: 'Slack incoming webhook',
   events: EVENTS,
-  paceAfterHoldMs: SLACK_PACE_MS,
   parseConfig: (input, previous, setup) =>
     parseSlackWebhookConfig(input, previous, setup.config.webhookAllowHttpHosts),
   present: (config) => ({ url: typeof config.url === 'string' ? maskUrl(config.url) : '' }),

@@ -214,7 +214,6 @@ export function createTeamDeliverySender(deps: {
     row: TeamDestinationDeliveryRow;
     result: TeamDeliveryResult;
   }
-  type Hold = DestinationHold & { first: string[] };
 
   async function attempt(
     row: TeamDestinationDeliveryRow,
@@ -261,7 +260,7 @@ export function createTeamDeliverySender(deps: {
     { row, result }: Outcome,
     now: Date,
     settledAt: Date,
-    holds: ReadonlyMap<string, Hold>,
+    holds: ReadonlyMap<string, DestinationHold>,
   ): DeliveryOutcome {
     const response = {
       responseStatus: result.response?.status ?? null,
@@ -322,22 +321,15 @@ export function createTeamDeliverySender(deps: {
     outcomes: readonly Outcome[],
     destinations: ReadonlyMap<string, TeamDestinationRow>,
     settledAt: Date,
-  ): Map<string, Hold> {
-    const holds = new Map<string, Hold>();
+  ): Map<string, DestinationHold> {
+    const holds = new Map<string, DestinationHold>();
     for (const { row, result } of outcomes) {
       const destination = destinations.get(row.destination_id);
       if (!destination?.enabled || result.status !== 'retry' || !result.rateLimited) continue;
       const until = destinationHeldUntil(settledAt, result.retryAfterMs);
-      const hold = holds.get(destination.id) ?? {
-        id: destination.id,
-        until,
-        readAt: destination.updated_at,
-        paceMs: teamDestinationKind(destination.type)?.paceAfterHoldMs ?? 0,
-        first: [],
-      };
-      if (until > hold.until) hold.until = until;
-      hold.first.push(row.id);
-      holds.set(destination.id, hold);
+      const hold = holds.get(destination.id);
+      if (!hold || until > hold.until)
+        holds.set(destination.id, { id: destination.id, until, readAt: destination.updated_at });
     }
     return holds;
   }

@@ -31,13 +31,6 @@ export interface TeamDestinationKind {
    */
   readonly takesOtherTeamsAdded?: boolean;
   /**
-   * How far apart the deliveries a 429's hold kept waiting go once it ends, one at a time (repository.ts
-   * holdDestinations lines them up when the hold begins): a receiver whose limit is a steady rate (Slack's
-   * about a message a second per channel) takes a backlog only so. Left out, they all go at the hold's
-   * end: a receiver still limiting answers 429 again and is held again, a burst a hold at most.
-   */
-  readonly paceAfterHoldMs?: number;
-  /**
    * Validates the API's `config` object. `previous` is the stored config when updating, so a secret the
    * caller left out (or sent back masked) may be kept. Returns the config to store, or what is wrong with
    * it as one sentence (the API answers 422 with it, under `config`). `setup` carries the operator's

@@ -45,10 +45,6 @@ export interface DestinationHold {
   until: Date;
   /** Its updated_at when the round read it: a hold is only for the receiver that answered. */
   readAt: Date;
-  /** How far apart its waiting deliveries go once the hold ends (its kind's paceAfterHoldMs), or 0. */
-  paceMs: number;
-  /** The deliveries that met the 429: they go first. */
-  first: readonly string[];
 }
 
 function withOwners(db: Queryable) {
@@ -423,35 +419,27 @@ export const teamDestinationsRepository = {
    * it is held so already; only one unchanged since the round read it (`readAt`): another URL is another
    * receiver, with limits of its own. Its updated_at is left as it is: the hold is no change to it.
    *
-   * In the same statement its waiting deliveries are lined up for the hold's end: the n-th, those that met
-   * the 429 first and then in due order, is due no sooner than `paceMs` × (n − 1) after it. A kind whose
-   * receiver takes a steady rate (Slack: about a message a second per channel) so gets its backlog a
-   * message at a time, the others all at the hold's end; each keeps a later due time of its own (a retry
-   * on the schedule). This reads the destination's backlog once per hold, where a claim that left it out
-   * would walk it every round; the claim needs no more than the hold's end (destinationHeld), and an
-   * alert's changes still go in order (MAY_GO). A delivery added during the hold is due at once, and goes
-   * at its end. A statement per destination, each committed alone, so that two rounds holding the same
-   * destinations at once never each wait on a lock the other holds.
+   * The hold is written first, in a statement of its own (committed at once, so that another round's
+   * claim sees it within milliseconds); then its waiting deliveries are put off to the hold's end, so that
+   * no claim walks them meanwhile (each keeps a later due time of its own: a retry on the schedule). A
+   * delivery added during the hold is due at once: the claim leaves it out by the hold (destinationHeld).
+   * At the hold's end what waits goes, one change per alert in order (MAY_GO); a receiver still limiting
+   * answers 429 and is held again. Lining the backlog up at a pace (Slack's message a second) was tried and
+   * left out: what arrives meanwhile, and each new hold, undo the line, and a line of thousands sends
+   * alerts hours late. One destination at a time, in id order, so two rounds never wait on each other.
    */
   async holdDestinations(db: Queryable, holds: readonly DestinationHold[]): Promise<void> {
     for (const hold of [...holds].sort((a, b) => (a.id < b.id ? -1 : 1))) {
+      const held = await sql<{ until: Date }>`
+        UPDATE team_destinations d
+        SET rate_limited_until = greatest(d.rate_limited_until, ${hold.until}::timestamptz)
+        WHERE d.id = ${hold.id} AND ${unchangedSince('d', hold.readAt)}
+        RETURNING d.rate_limited_until AS until`.execute(db);
+      const until = held.rows[0]?.until;
+      if (!until) continue;
       await sql`
-        WITH held AS (
-          UPDATE team_destinations d
-          SET rate_limited_until = greatest(d.rate_limited_until, ${hold.until}::timestamptz)
-          WHERE d.id = ${hold.id} AND ${unchangedSince('d', hold.readAt)}
-          RETURNING d.id, d.rate_limited_until AS until
-        ), lined AS (
-          SELECT c.id, held.until + (row_number() OVER (
-                   ORDER BY c.id = ANY(${hold.first}::uuid[]) DESC, c.due_at, c.seq) - 1)
-                 * ${hold.paceMs}::int * interval '1 millisecond' AS due_at
-          FROM held JOIN team_destination_deliveries c ON c.destination_id = held.id
-          WHERE c.state = 'pending'
-        )
-        UPDATE team_destination_deliveries d SET due_at = l.due_at
-        FROM lined l
-        -- Never sooner than it is due, nor one claimed since this statement's snapshot.
-        WHERE d.id = l.id AND d.state = 'pending' AND d.due_at < l.due_at`.execute(db);
+        UPDATE team_destination_deliveries SET due_at = ${until}
+        WHERE destination_id = ${hold.id} AND state = 'pending' AND due_at < ${until}`.execute(db);
     }
   },
 
