@@ -262,8 +262,9 @@ function reducedFor(compiled: Compiled, user: string): { key: string; compiled: 
  * Where the stretches of `users` that reach `ms` go on past it (see walkPast), each person walked along
  * only the part of the schedule that can change their runs (see reducedFor): a lead on a weekly rotation
  * beside busy hourly ones is followed for the cost of the weekly one. People with the same such part share
- * one walk. Each walk may cost `budget` pieces, and all of them together four times that; cheapest first,
- * so a busy walk does not starve the others.
+ * one walk. Each walk may cost `budget` pieces, and all of them together four times that: cheapest first,
+ * each an even share of what is left among the walks still to go, so that many busy ones all get some
+ * (the first four taking the whole of it left the others none); what a cheap one leaves goes to the rest.
  */
 function stretchesPast(
   compiled: Compiled,
@@ -285,15 +286,9 @@ function stretchesPast(
   const ordered = [...groups.values()].sort((a, b) => rate(a.compiled) - rate(b.compiled));
   const found = new Map<string, Piece>();
   let left = 4 * budget;
-  for (const group of ordered) {
-    const { pieces, spent } = walkPast(
-      group.compiled,
-      ms,
-      group.users,
-      direction,
-      limitMs,
-      Math.min(budget, left),
-    );
+  for (const [i, group] of ordered.entries()) {
+    const share = Math.min(budget, Math.floor(left / (ordered.length - i)));
+    const { pieces, spent } = walkPast(group.compiled, ms, group.users, direction, limitMs, share);
     left -= spent;
     for (const [user, piece] of pieces) found.set(user, piece);
   }
@@ -306,7 +301,10 @@ function stretchesPast(
  * shared by them all, in pieces of a day doubling in length (the last one shrunk to what the budget has
  * left), up to `limitMs` and for as long as `budget` (pieces, as timelineCostOf counts them) lasts. A run
  * still going where the limit is stops there; one still going where the budget ran out stops at the grid
- * boundary inward of that (STRETCH_CLIP_GRID_MS), marked `clipped`, and is left out if none is past `ms`.
+ * boundary inward of that (STRETCH_CLIP_GRID_MS), marked `clipped`. If no boundary past `ms` was reached
+ * (or the budget allowed no step at all), the run is known only to go on past `ms`: it is the empty run
+ * at `ms`, marked `clipped`, so that it reads "since before" (or "on after") rather than as a shift
+ * beginning (or ending) at `ms`; the walk cannot honestly say more, and a guess further out would move.
  */
 function walkPast(
   compiled: Compiled,
@@ -368,10 +366,14 @@ function walkPast(
     // Cut short by the budget: those still going stop at a grid boundary, the same over many fetches.
     const grid = STRETCH_CLIP_GRID_MS;
     const cut = direction > 0 ? Math.floor(near / grid) * grid : Math.ceil(near / grid) * grid;
+    // Without a step taken, whether a run goes on past `ms` at all is read at the one instant next to it.
+    const across =
+      near === ms ? new Set(onCallsOf(compiled, direction > 0 ? ms : ms - 1).map((o) => o.user)) : undefined;
     for (const user of pending) {
       const piece = found.get(user);
+      if (!piece && !across?.has(user)) continue;
       if (!piece || (direction > 0 ? cut <= ms : cut >= ms)) {
-        found.delete(user);
+        found.set(user, { user, start: ms, end: ms, clipped: true });
         continue;
       }
       found.set(user, { ...piece, ...(direction > 0 ? { end: cut } : { start: cut }), clipped: true });
@@ -380,10 +382,16 @@ function walkPast(
   return { pieces: found, spent: budget - left };
 }
 
-/** `piece` with where its user's stretch goes on past it (see stretchesPast), if it does. */
+/**
+ * `piece` with where its user's stretch goes on past it (see stretchesPast), if it does. The empty run
+ * a walk gives for a stretch it could not follow to a grid boundary only marks the piece `clipped`: it
+ * has no rotation of its own, which joining would take for a different one.
+ */
 function stretched(piece: Piece, past: Map<string, Piece>): Piece {
   const more = past.get(piece.user);
-  return more ? joined(piece, more) : piece;
+  if (!more) return piece;
+  if (more.start === more.end) return { ...piece, clipped: true };
+  return joined(piece, more);
 }
 
 /** How far a stretch's end or start is looked for: max(horizon, 366 days). */

@@ -25,4 +25,26 @@ describe('text in a calendar', () => {
       'X-WR-CALDESC:Schedule [Ops\\nX-INJECTED:1\\;a\\,b\\nc\\nde' + 'f\tg] is left out\r\n',
     );
   });
+
+  it('names a clipped shift without its start, which moves from one fetch to the next', () => {
+    const uids = ['2026-05-25T10:00:00Z', '2026-05-25T10:05:00Z'].map((start) => {
+      const shift = {
+        start: new Date(start),
+        end: new Date('2026-06-03T00:00:00Z'),
+        username: 'pat',
+        override: false,
+      };
+      const clipped = onCallCalendar(
+        'Ops',
+        [{ schedule: { id: 's1', name: 'Ops' }, shifts: [{ ...shift, clipped: true }] }],
+        now,
+      );
+      const whole = onCallCalendar('Ops', [{ schedule: { id: 's1', name: 'Ops' }, shifts: [shift] }], now);
+      const uid = (ics: string) => ics.split('\r\n').find((l) => l.startsWith('UID:'));
+      return { clipped: uid(clipped), whole: uid(whole) };
+    });
+    assert.equal(uids[0]!.clipped, 'UID:s1-before-pat@vigil');
+    assert.equal(uids[1]!.clipped, uids[0]!.clipped, 'the same event on every fetch');
+    assert.notEqual(uids[1]!.whole, uids[0]!.whole, 'a whole shift is named by its start');
+  });
 });

@@ -93,8 +93,10 @@ export function onCallCalendar(
       const who = shift.fullName ? `${shift.fullName} (${shift.username})` : shift.username;
       lines.push(
         'BEGIN:VEVENT',
-        // Stable per shift, so a calendar updates a shift rather than adding it again.
-        `UID:${schedule.id}-${stamp(shift.start)}-${text(shift.username)}@vigil`,
+        // Stable per shift, so a calendar updates a shift rather than adding it again. A clipped shift's
+        // start may move from one fetch to the next (where the look back stopped): it is named without it,
+        // as a person has at most one shift under way when the feed's window begins.
+        `UID:${schedule.id}-${shift.clipped ? 'before' : stamp(shift.start)}-${text(shift.username)}@vigil`,
         `DTSTAMP:${stamp(now)}`,
         `DTSTART:${stamp(shift.start)}`,
         `DTEND:${stamp(shift.end)}`,
