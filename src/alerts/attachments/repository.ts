@@ -89,6 +89,17 @@ export const attachmentsRepository = {
       .executeTakeFirst();
   },
 
+  /** What a download link names, without its bytes (a HEAD request), when it still exists. */
+  describe(db: Queryable, link: AttachmentLink) {
+    return db
+      .selectFrom('alert_attachments')
+      .select(['name', 'content_type', 'size'])
+      .where('org_id', '=', link.orgId)
+      .where('alert_id', '=', link.alertId)
+      .where('id', '=', link.attachmentId as never)
+      .executeTakeFirst();
+  },
+
   /**
    * The attachment a download link names, with its first `length` bytes, when it still exists. Never the
    * whole file: node-postgres receives bytea as hex text, so a file read in one statement is a string of

@@ -1,5 +1,5 @@
 import multipart from '@fastify/multipart';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { storableText } from '../../db/storable.js';
 import { ApiError } from '../../http/errors.js';
@@ -10,7 +10,7 @@ import { fitActorText } from '../limits.js';
 import type { IdentifierType } from '../repository.js';
 import { attachmentDisposition, servedContentType } from './files.js';
 import { ATTACHMENT_LINK_PATH } from './links.js';
-import { MAX_CONCURRENT_DOWNLOADS, type AttachmentsService } from './service.js';
+import type { AttachmentsService, DownloadHead } from './service.js';
 
 /**
  * Opsgenie's alert attachment endpoints, and the download links Get Alert Attachment hands out. Only the
@@ -56,7 +56,7 @@ interface Upload {
   fields: Partial<Record<(typeof FORM_FIELDS)[number], string>>;
 }
 
-/** When a download refused for the downloads under way may try again: they take seconds. */
+/** When a download refused for the reads under way may try again: each takes milliseconds. */
 const DOWNLOAD_RETRY_SECONDS = 3;
 
 const TOO_MANY_PARTS =
@@ -254,48 +254,56 @@ export function registerAttachmentRoutes(
     },
   );
 
-  // A wildcard rather than `:token`: the token is a JWT of some 250 characters.
-  app.get(
-    `${ATTACHMENT_LINK_PATH}*`,
-    {
-      config: { public: true },
-      schema: { hide: true, params: Type.Object({ '*': Type.String({ maxLength: 2048 }) }) },
-    },
-    async (request, reply) => {
-      const download = await attachments.download(request.params['*'], clock.now());
-      if ('error' in download) {
-        throw download.error === 'busy'
-          ? new ApiError(
-              503,
-              `Vigil is sending ${MAX_CONCURRENT_DOWNLOADS} attachments already, the most it sends at once: try again shortly.`,
-              undefined,
-              DOWNLOAD_RETRY_SECONDS,
-            )
-          : download.error === 'expired'
-            ? new ApiError(410, 'This download link has expired: get a new one from the alert.')
-            : download.error === 'gone'
-              ? new ApiError(404, 'The attachment no longer exists.')
-              : new ApiError(400, 'This download link is not valid: use the whole link as it was given.');
-      }
-      return (
-        reply
-          .status(200)
-          // Served as a download, never rendered: active content (HTML, SVG, XML…) as octet-stream, no
-          // sniffing, and no scripts should anything open it in place anyway.
-          .header('content-type', servedContentType(download.contentType))
-          .header('content-disposition', attachmentDisposition(download.name))
-          .header('x-content-type-options', 'nosniff')
-          .header('content-security-policy', "default-src 'none'; sandbox")
-          // The URL is a credential: not kept by caches, not sent on as a Referer.
-          .header('cache-control', 'private, no-store')
-          .header('referrer-policy', 'no-referrer')
-          // Streamed: the length lets a client show progress and tell a download cut short (the file
-          // deleted mid-way ends the connection early) from a whole one.
-          .header('content-length', String(download.size))
-          // Fastify destroys the stream when the response closes (the client gone mid-way or before the
-          // first byte), which stops the reading and frees the download's place.
-          .send(download.content)
-      );
-    },
-  );
+  /** A link that leads nowhere, as its client should hear it. */
+  const linkError = (error: 'invalid' | 'expired' | 'gone' | 'busy') =>
+    error === 'busy'
+      ? new ApiError(
+          503,
+          'Vigil is reading as many attachments as it reads at once: try again shortly.',
+          undefined,
+          DOWNLOAD_RETRY_SECONDS,
+        )
+      : error === 'expired'
+        ? new ApiError(410, 'This download link has expired: get a new one from the alert.')
+        : error === 'gone'
+          ? new ApiError(404, 'The attachment no longer exists.')
+          : new ApiError(400, 'This download link is not valid: use the whole link as it was given.');
+
+  /** The headers of a download, the same for GET and HEAD. */
+  const downloadHeaders = (reply: FastifyReply, file: DownloadHead) =>
+    reply
+      .status(200)
+      // Served as a download, never rendered: active content (HTML, SVG, XML…) as octet-stream, no
+      // sniffing, and no scripts should anything open it in place anyway.
+      .header('content-type', servedContentType(file.contentType))
+      .header('content-disposition', attachmentDisposition(file.name))
+      .header('x-content-type-options', 'nosniff')
+      .header('content-security-policy', "default-src 'none'; sandbox")
+      // The URL is a credential: not kept by caches, not sent on as a Referer.
+      .header('cache-control', 'private, no-store')
+      .header('referrer-policy', 'no-referrer')
+      // Streamed: the length lets a client show progress and tell a download cut short (the file
+      // deleted mid-way ends the connection early) from a whole one.
+      .header('content-length', String(file.size));
+
+  const linkRoute = {
+    config: { public: true },
+    schema: { hide: true, params: Type.Object({ '*': Type.String({ maxLength: 2048 }) }) },
+  };
+
+  // A wildcard rather than `:token`: the token is a JWT of some 250 characters. No HEAD made from the GET
+  // (Fastify's would read the whole file to drop it): the HEAD route below reads none of it.
+  app.get(`${ATTACHMENT_LINK_PATH}*`, { ...linkRoute, exposeHeadRoute: false }, async (request, reply) => {
+    const download = await attachments.download(request.params['*'], clock.now());
+    if ('error' in download) throw linkError(download.error);
+    // Fastify destroys the stream when the response closes (the client gone mid-way or before the first
+    // byte), which stops the reading.
+    return downloadHeaders(reply, download).send(download.content);
+  });
+
+  app.head(`${ATTACHMENT_LINK_PATH}*`, linkRoute, async (request, reply) => {
+    const file = await attachments.describeDownload(request.params['*'], clock.now());
+    if ('error' in file) throw linkError(file.error);
+    return downloadHeaders(reply, file).send();
+  });
 }

@@ -44,10 +44,17 @@ export interface Download {
   size: number;
   /**
    * The bytes, read from the database a chunk per statement as the client takes them. It fails (it does
-   * not hang) should the attachment be deleted mid-way; destroying it stops the reading and frees the
-   * download's place.
+   * not hang) should the attachment be deleted mid-way, and should the client take no chunk for
+   * `pieceDeadlineMs`; destroying it stops the reading.
    */
   content: Readable;
+}
+
+/** What a HEAD request for a download link answers: the file's headers, none of its bytes. */
+export interface DownloadHead {
+  name: string;
+  contentType: string;
+  size: number;
 }
 
 /**
@@ -58,11 +65,135 @@ export interface Download {
 export const DOWNLOAD_CHUNK_BYTES = 1024 * 1024;
 
 /**
- * Downloads one process serves at once; beyond, a 503 to try again shortly. Each holds a few chunks in
- * memory and, while a chunk is read, one of the 10 connections of the API's pool: 4 leave most of the pool
- * to alerts however many links are opened at once, and are plenty for people opening an alert's files.
+ * Reads of attachments' bytes one process runs at once: each holds one of the 10 connections of the API's
+ * pool and decodes a chunk, so 4 leave most of the pool to alerts however many files are downloading. A
+ * permit is held only while one chunk is read, never between chunks: a client that reads slowly, or not at
+ * all, holds none, and any number of downloads share the permits a chunk at a time.
  */
-export const MAX_CONCURRENT_DOWNLOADS = 4;
+export const ATTACHMENT_READ_PERMITS = 4;
+
+/**
+ * How long a download waits for a permit to read its first chunk (waiting holds no connection) before it
+ * is refused, a 503 to try again shortly. Its later chunks wait as long as it takes: their turn comes, as
+ * every permit is given back after one statement.
+ */
+export const READ_PERMIT_WAIT_MS = 10_000;
+
+/**
+ * How long a chunk read for a client may wait for the client to take it. A client that stops reading (a
+ * stalled or hostile socket, which no write timeout ends) is cut off then, so it holds neither memory nor
+ * a connection for ever; one that takes a 1 MiB chunk every 2 minutes (about 9 KB/s: a phone on a poor
+ * signal) keeps going.
+ */
+export const PIECE_DEADLINE_MS = 120_000;
+
+/**
+ * Permits handed out first come, first served. `acquire` waits for one at most `waitMs` (for ever without
+ * it) and gives up early once `signal` aborts; false when it got none.
+ */
+function createPermits(count: number) {
+  let free = count;
+  const waiting: (() => void)[] = [];
+  return {
+    acquire(waitMs: number | undefined, signal?: AbortSignal): Promise<boolean> {
+      if (free > 0) {
+        free--;
+        return Promise.resolve(true);
+      }
+      if (signal?.aborted) return Promise.resolve(false);
+      return new Promise((resolve) => {
+        let timer: NodeJS.Timeout | undefined;
+        const settle = (got: boolean) => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', giveUp);
+          resolve(got);
+        };
+        const grant = () => settle(true);
+        function giveUp() {
+          const at = waiting.indexOf(grant);
+          if (at >= 0) waiting.splice(at, 1);
+          settle(false);
+        }
+        waiting.push(grant);
+        if (waitMs !== undefined) timer = setTimeout(giveUp, waitMs);
+        signal?.addEventListener('abort', giveUp, { once: true });
+      });
+    },
+    /** Gives a permit back: to the longest waiting, if any. */
+    release(): void {
+      const next = waiting.shift();
+      if (next) next();
+      else free++;
+    },
+  };
+}
+
+type Permits = ReturnType<typeof createPermits>;
+
+/**
+ * An attachment's bytes as a stream: its first chunk, then one statement per chunk as the client takes
+ * them, one chunk read ahead at most (highWaterMark counts chunks here), so a slow client holds little.
+ */
+class AttachmentContent extends Readable {
+  private sent = 0;
+  private deadline: NodeJS.Timeout | undefined;
+  /** Aborted when the stream is destroyed: a chunk still waiting for a permit stops waiting. */
+  private readonly abort = new AbortController();
+
+  constructor(
+    private readonly readChunk: (offset: number, signal: AbortSignal) => Promise<Buffer | undefined>,
+    private first: Buffer | undefined,
+    private readonly size: number,
+    private readonly deadlineMs: number,
+  ) {
+    super({ objectMode: true, highWaterMark: 1 });
+    this.once('end', () => this.clearDeadline());
+  }
+
+  // Never called again before the chunk it asks for is pushed (Readable's own `reading` state).
+  override _read(): void {
+    // The client took what was read: the chunk it waited on is no longer waiting.
+    this.clearDeadline();
+    this.next().catch((error: unknown) =>
+      this.destroy(error instanceof Error ? error : new Error(String(error))),
+    );
+  }
+
+  private async next(): Promise<void> {
+    if (this.sent >= this.size) {
+      this.push(null);
+      return;
+    }
+    let chunk = this.first;
+    this.first = undefined;
+    if (chunk === undefined) {
+      chunk = await this.readChunk(this.sent, this.abort.signal);
+      if (this.destroyed) return;
+      if (chunk === undefined) throw new Error('the attachment was deleted while it was being downloaded');
+      // Never the case while the row holds `size` bytes (its CHECK), but a stream must not spin on it.
+      if (chunk.length === 0)
+        throw new Error(`the attachment ended after ${this.sent} of its ${this.size} bytes`);
+    }
+    this.sent += chunk.length;
+    this.deadline = setTimeout(
+      () => this.destroy(new Error(`the client took no part of the download for ${this.deadlineMs} ms`)),
+      this.deadlineMs,
+    );
+    this.push(chunk);
+    if (this.sent >= this.size) this.push(null);
+  }
+
+  private clearDeadline(): void {
+    clearTimeout(this.deadline);
+    this.deadline = undefined;
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.clearDeadline();
+    this.abort.abort();
+    callback(error);
+  }
+}
 
 /** Attachment ids are bigserial numbers; anything else names no attachment. */
 export const ATTACHMENT_ID = /^\d{1,18}$/;
@@ -77,28 +208,43 @@ export function createAttachmentsService(deps: {
   limits: AttachmentLimits;
   /** DOWNLOAD_CHUNK_BYTES but in tests, which read a file in many chunks without a large file. */
   chunkBytes?: number;
+  /** READ_PERMIT_WAIT_MS but in tests. */
+  permitWaitMs?: number;
+  /** PIECE_DEADLINE_MS but in tests, which see a stalled client cut off without waiting 2 minutes. */
+  pieceDeadlineMs?: number;
 }) {
   const { db, links, limits } = deps;
   const chunkBytes = deps.chunkBytes ?? DOWNLOAD_CHUNK_BYTES;
-  /** Downloads under way in this process (see MAX_CONCURRENT_DOWNLOADS). */
-  let downloading = 0;
+  const permitWaitMs = deps.permitWaitMs ?? READ_PERMIT_WAIT_MS;
+  const pieceDeadlineMs = deps.pieceDeadlineMs ?? PIECE_DEADLINE_MS;
+  /** This process's reads of attachments' bytes (see ATTACHMENT_READ_PERMITS). */
+  const permits: Permits = createPermits(ATTACHMENT_READ_PERMITS);
 
-  /** The bytes of an attachment after its `first` chunk, a statement per chunk, as the stream asks. */
-  async function* chunksOf(link: AttachmentLink, first: Buffer, size: number): AsyncGenerator<Buffer> {
-    let sent = 0;
-    let chunk = first;
-    for (;;) {
-      if (chunk.length > 0) {
-        yield chunk;
-        sent += chunk.length;
-      }
-      if (sent >= size) return;
-      const next = await repo.contentChunk(db, link, sent, chunkBytes);
-      if (next === undefined) throw new Error('the attachment was deleted while it was being downloaded');
-      // Never the case while the row holds `size` bytes (its CHECK), but a loop must not spin on it.
-      if (next.length === 0) throw new Error(`the attachment ended after ${sent} of its ${size} bytes`);
-      chunk = next;
+  /** `read` under a permit, taken before and given back after its statement; 'busy' when none came. */
+  async function withPermit<T>(
+    read: () => Promise<T>,
+    waitMs: number | undefined,
+    signal?: AbortSignal,
+  ): Promise<T | 'busy'> {
+    if (!(await permits.acquire(waitMs, signal))) return 'busy';
+    try {
+      return await read();
+    } finally {
+      permits.release();
     }
+  }
+
+  /** The chunk of `link`'s file from `offset`, for a download under way; undefined once it is deleted. */
+  async function chunkOf(
+    link: AttachmentLink,
+    offset: number,
+    signal: AbortSignal,
+  ): Promise<Buffer | undefined> {
+    // Each chunk is a statement of its own, yet together they make one file: that holds as an attachment's
+    // row is never updated in place (its id is never reused; replacing a file is a delete and a new id).
+    const chunk = await withPermit(() => repo.contentChunk(db, link, offset, chunkBytes), undefined, signal);
+    if (chunk === 'busy') throw new Error('the download was stopped');
+    return chunk;
   }
 
   async function alertOf(
@@ -290,7 +436,7 @@ export function createAttachmentsService(deps: {
 
     /**
      * The file a download link names: `invalid` or `expired` for a bad link, `gone` once deleted, `busy`
-     * while MAX_CONCURRENT_DOWNLOADS are under way. The first chunk is read here, so a file deleted
+     * when no read permit came within `permitWaitMs`. The first chunk is read here, so a file deleted
      * before the download starts is `gone` rather than a stream that fails.
      */
     async download(
@@ -299,30 +445,31 @@ export function createAttachmentsService(deps: {
     ): Promise<Download | { error: 'invalid' | 'expired' | 'gone' | 'busy' }> {
       const verdict = await links.verify(token, now);
       if ('error' in verdict) return verdict;
-      if (downloading >= MAX_CONCURRENT_DOWNLOADS) return { error: 'busy' };
-      downloading++;
-      let held = true;
-      const release = () => {
-        if (held) {
-          held = false;
-          downloading--;
-        }
-      };
-      try {
-        const head = await repo.contentHead(db, verdict, chunkBytes);
-        if (!head) {
-          release();
-          return { error: 'gone' };
-        }
-        // One chunk read ahead at most (highWaterMark counts chunks here): a slow client holds little.
-        const content = Readable.from(chunksOf(verdict, head.chunk, head.size), { highWaterMark: 1 });
-        // 'close' comes once the stream ended, failed or was destroyed, after any chunk being read.
-        content.once('close', release);
-        return { name: head.name, contentType: head.content_type, size: head.size, content };
-      } catch (error) {
-        release();
-        throw error;
-      }
+      const head = await withPermit(() => repo.contentHead(db, verdict, chunkBytes), permitWaitMs);
+      if (head === 'busy') return { error: 'busy' };
+      if (!head) return { error: 'gone' };
+      const content = new AttachmentContent(
+        (offset, signal) => chunkOf(verdict, offset, signal),
+        head.chunk,
+        head.size,
+        pieceDeadlineMs,
+      );
+      return { name: head.name, contentType: head.content_type, size: head.size, content };
+    },
+
+    /**
+     * What a download link names, without its bytes (a HEAD request): a statement that reads none, so it
+     * takes no read permit.
+     */
+    async describeDownload(
+      token: string,
+      now: Date,
+    ): Promise<DownloadHead | { error: 'invalid' | 'expired' | 'gone' }> {
+      const verdict = await links.verify(token, now);
+      if ('error' in verdict) return verdict;
+      const found = await repo.describe(db, verdict);
+      if (!found) return { error: 'gone' };
+      return { name: found.name, contentType: found.content_type, size: found.size };
     },
   };
 }
