@@ -175,7 +175,12 @@ export const RATE_LIMITED_FOR_AT_MOST_MS = 2 * 3600_000;
  */
 export function rateLimitedDelayMs(limitedForMs: number, askedMs = 0, random = Math.random): number {
   const own = Math.min(15 * 60_000, Math.max(15_000, limitedForMs / 2)) * (0.8 + random() * 0.4);
-  return Math.round(Math.max(own, Math.min(Math.max(0, askedMs), MAX_RETRY_AFTER_MS)));
+  return Math.round(Math.max(own, askedWaitMs(askedMs)));
+}
+
+/** A provider's Retry-After as waited for: at most MAX_RETRY_AFTER_MS (the parser gives none below 0). */
+function askedWaitMs(askedMs = 0): number {
+  return Math.min(askedMs, MAX_RETRY_AFTER_MS);
 }
 
 /** Messages that may go as one: to one address of one person (two people may share a phone). */
@@ -364,10 +369,9 @@ export function createNotificationSender(options: NotificationSenderOptions): No
       why = `gave up: still rate limited ${formatDuration(limitedFor)} after the first 429`;
     } else if (result.status === 'retry') {
       if (row.attempts < maxAttempts) {
-        // Never sooner than the provider asked: it would only refuse again. Bounded, and a negative or
-        // absent wait is the backoff's.
-        const asked = Math.min(Math.max(0, result.retryAfterMs ?? 0), MAX_RETRY_AFTER_MS);
-        const delay = Math.max(retryDelayMs(row.attempts), asked);
+        // Never sooner than the provider asked: it would only refuse again. Bounded; an absent wait is
+        // the backoff's.
+        const delay = Math.max(retryDelayMs(row.attempts), askedWaitMs(result.retryAfterMs));
         return {
           row,
           changes: { state: 'pending', dueAt: new Date(clock.now().getTime() + delay), error: result.error },

@@ -328,22 +328,25 @@ function walkPast(
     !exhausted && pending.size > 0 && (direction > 0 ? near < limitMs : near > limitMs);
     span *= 2
   ) {
-    if (costOf(near, span) > left) {
+    let cost = costOf(near, span);
+    if (cost > left) {
       // Shrunk to what is left rather than stopping here: doubling spans left up to half the budget unused.
       let fits = 0;
+      let fitsCost = 0;
       let over = span;
       while (over - fits > STRETCH_FIT_MS) {
         const mid = Math.floor((fits + over) / 2);
-        if (costOf(near, mid) > left) over = mid;
-        else fits = mid;
+        const midCost = costOf(near, mid);
+        if (midCost > left) over = mid;
+        else [fits, fitsCost] = [mid, midCost];
       }
       exhausted = true;
       if (fits < STRETCH_FIT_MS) break;
-      span = fits;
+      [span, cost] = [fits, fitsCost];
     }
     const far = direction > 0 ? Math.min(limitMs, near + span) : Math.max(limitMs, near - span);
     const [from, to] = direction > 0 ? [near, far] : [far, near];
-    left -= timelineCostOf(compiled, from, to);
+    left -= cost;
     // Each person's run at the edge the walk comes in from: one a person, as runs of one never overlap.
     const atEdge = new Map<string, Piece>();
     for (const p of timelineOf(compiled, from, to).final) {
@@ -617,8 +620,11 @@ export function shiftsFromReach(from: Date, to: Date): OverrideReach {
 }
 
 /**
- * A computation over a window, compiled once: `pieces` is {@link timelinePiecesEstimate} for it, for a
- * caller to refuse it by before any work, and `compute` does the work.
+ * A computation over a window, compiled once. `pieces` is at most how many shifts it works through and
+ * gives, each rotation's and the final ones, worked out from the rotations' lengths, restrictions and
+ * overrides without computing them (timelineCostOf in schedule/combine.ts): a caller serving timelines
+ * refuses a window above some limit before the work, which grows with it (a schedule of many hourly
+ * rotations has hundreds of thousands in three months). `compute` does the work.
  */
 export interface TimelinePlan<T> {
   pieces: number;
@@ -695,18 +701,6 @@ export function withinTimeRestriction(restriction: TimeRestriction, timezone: st
   if (!zone) throw new RangeError(`unknown time zone ${describeValue(timezone)}`);
   const ms = millisOf(at, 'at');
   return restrictionWindows(compileRestriction(restriction), zone, ms, ms + 1).length > 0;
-}
-
-/**
- * At most how many shifts {@link timeline} (or {@link shiftsFrom}) over [from, to) works through and gives,
- * each rotation's and the final ones, worked out from the rotations' lengths, restrictions and overrides
- * without computing them: a caller serving timelines refuses a window above some limit before the work,
- * which grows with it (a schedule of many hourly rotations has hundreds of thousands in three months).
- * Each rotation's own shifts are about half of it: the final ones are bounded by the instants anything
- * changes at, about as many (see timelineCostOf in schedule/combine.ts).
- */
-export function timelinePiecesEstimate(schedule: Schedule, from: Date, to: Date): number {
-  return planTimeline(schedule, from, to).pieces;
 }
 
 /** The result of {@link timeline}. */

@@ -7,7 +7,6 @@ import type { AlertRow, DeliveryProgress, Priority, WritebackField } from '../..
 import { indexKey } from '../../db/storable.js';
 import type { Logger } from '../../logger.js';
 import type { Clock } from '../../work/clock.js';
-import { integrationPrincipalOf } from '../principal.js';
 import type { IntegrationWithTeams } from '../repository.js';
 import { SEVERITY_LABELS, securityHubSettings, type SecurityHubSettings } from '../types.js';
 import {
@@ -492,11 +491,12 @@ function systemPrincipal(orgId: string): Principal {
 
 /**
  * The integration's team (its assignee team, else its owner team): its alerts' responder when nothing
- * says otherwise, and the team whose alert policies run over them. Read from the principal an API or
- * Email integration acts as, so that a Security Hub integration's alerts are its team's by the same rule.
+ * says otherwise, and the team whose alert policies run over them: the rule integrationPrincipalOf
+ * (../principal.ts) gives an API or Email integration's alerts, so a Security Hub integration's are its
+ * team's alike.
  */
 function teamOf(integration: IntegrationWithTeams): string {
-  return integrationPrincipalOf(integration).integration?.teamId ?? integration.owner_team_id;
+  return integration.assignee_team_id ?? integration.owner_team_id;
 }
 
 /**

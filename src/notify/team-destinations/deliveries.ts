@@ -35,8 +35,8 @@ import {
  * whose every attempt failed for a day, is disabled with its reason; a failure about one message alone (a
  * Slack message deleted by hand, a body too large) does not count towards that. A rate limit (429) is no
  * failure: the delivery waits for the Retry-After and the attempt is not counted, and the destination's
- * other deliveries wait as long (the limit is the endpoint's; at most a few minutes), lined up once, when
- * the 429 is recorded, to go at the hold's end (a second apart for Slack).
+ * other deliveries wait as long (the limit is the endpoint's; at most a few minutes), put off to the
+ * hold's end (holdDestinations).
  */
 
 /** When the n-th retry is due, counted from the first attempt (Standard Webhooks' schedule). */
@@ -70,7 +70,7 @@ export const RATE_LIMIT_MAX_WAIT_MS = 3600_000;
 /**
  * The longest a 429 holds the destination as a whole, whatever its Retry-After: an hour's silence of every
  * alert (a generic receiver's quota, a Retry-After read wrong) costs more than what a hold saves. When it
- * ends the deliveries it held go, lined up by holdDestinations (repository.ts); a receiver still limiting
+ * ends the deliveries it held go, put off to its end by holdDestinations (repository.ts); a receiver still limiting
  * answers 429 and is held again. The delivery that met the 429 still waits its own Retry-After, when
  * longer (RATE_LIMIT_MAX_WAIT_MS).
  */
@@ -290,8 +290,8 @@ export function createTeamDeliverySender(deps: {
               error: `gave up after ${over} of being rate limited: ${result.error}`,
             };
           }
-          // Its destination held, it goes at the hold's end, first of what the hold lines up
-          // (holdDestinations); only a Retry-After longer than a hold may be is waited for on its own.
+          // Its destination held, it goes at the hold's end with the rest (holdDestinations); only a
+          // Retry-After longer than a hold may be is waited for on its own.
           const hold = holds.get(row.destination_id)?.until;
           const ownIsLonger = rateLimitWaitMs(result.retryAfterMs) > DESTINATION_HOLD_MAX_MS;
           const dueAt = hold && (!ownIsLonger || own < hold) ? hold : own;
@@ -457,7 +457,7 @@ export function createTeamDeliverySender(deps: {
     const holds = holdsOf(outcomes, destinations, settledAt);
     const changes = outcomes.map((o) => outcomeOf(o, now, settledAt, holds));
     const recorded = await repo.recordOutcomes(db, changes, settledAt);
-    // After the outcomes: the deliveries that met the 429 are pending again, and lined up first.
+    // After the outcomes: the deliveries that met the 429 are pending again, and put off with the rest.
     await repo.holdDestinations(db, [...holds.values()]);
     const mine = outcomes.filter((o) => recorded.has(o.row.id));
     const failed = new Map(changes.flatMap((c) => (c.state === 'failed' ? [[c.id, c.error ?? '']] : [])));

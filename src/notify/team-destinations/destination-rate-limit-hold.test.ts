@@ -114,8 +114,7 @@ describe('a destination that answered 429 with a Retry-After', () => {
     // The queue sleeps until the hold ends (not a past due time, which would have it look again at once).
     assert.equal((await repo.nextDueAt(db, at))?.getTime(), holdEnds);
 
-    // Then they go, each on its first attempt: one alone first, then the rest a second apart (the
-    // endpoint said it limits; hold-release.test.ts).
+    // Then they go, each on its first attempt (hold-release.test.ts: the end of a hold).
     at = new Date(holdEnds);
     for (let round = 0; round < 20; round++) {
       const states = await Promise.all(waiting.map(async (id) => (await delivery(id)).state));

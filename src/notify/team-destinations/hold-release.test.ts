@@ -154,7 +154,7 @@ after(async () => {
 
 describe('the end of a hold', () => {
   it('of Slack: its backlog waits out the hold and then goes, each alert in order, every delivery arriving', async () => {
-    const id = await destination('/paced', 'slack-webhook');
+    const id = await destination('/slack', 'slack-webhook');
     // Four alerts, each created, acknowledged and closed: twelve deliveries waiting.
     const order = new Map<string, string[]>();
     for (let a = 0; a < 4; a++) {
@@ -166,7 +166,7 @@ describe('the end of a hold', () => {
       order.set(alertId, changes);
     }
     // The endpoint has just taken a request: the round's four posts (one per alert) meet a 429.
-    lastTaken.set('/paced', at.getTime());
+    lastTaken.set('/slack', at.getTime());
     assert.equal(await sender.deliverDue(at), 4);
     const until = (await heldUntil(id))!;
     assert.ok(until.getTime() >= at.getTime() + 1000, 'held');
@@ -176,7 +176,7 @@ describe('the end of a hold', () => {
 
     await drain(200);
 
-    const mine = answered.filter((a) => a.path === '/paced');
+    const mine = answered.filter((a) => a.path === '/slack');
     assert.equal(mine.filter((a) => a.status === 204).length, 12, 'every delivery arrived');
     // Each hold's end sends one post per alert with changes waiting, as the receiver limits them: the
     // 429s are those of the hold's ends, never of a round while a hold ran.

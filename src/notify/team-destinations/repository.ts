@@ -103,8 +103,8 @@ const MAY_GO = sql`NOT ${EARLIER_UNSENT} AND NOT ${EARLIER_ON_ITS_WAY} AND NOT $
 /**
  * Whether the delivery's destination answered a 429 whose Retry-After runs past `now`: its receiver limits
  * the endpoint, so none of its deliveries goes until then (deliveries.ts). A lookup by primary key. A hold
- * that has ended holds nothing: its backlog was lined up when it began (holdDestinations), so nothing
- * clears it.
+ * that has ended holds nothing: its backlog was put off to its end when it began (holdDestinations), so
+ * nothing clears it.
  */
 const destinationHeld = (now: Date) => sql`EXISTS (
   SELECT 1 FROM team_destinations dh

@@ -335,7 +335,7 @@ function changesOf(
 
 /**
  * At most how many pieces timelineOf(compiled, fromMs, toMs) works through and gives, worked out cheaply
- * before it runs (see timelinePiecesEstimate in src/oncall/schedule.ts). Worked through: each rotation's
+ * before it runs (TimelinePlan.pieces in src/oncall/schedule.ts). Worked through: each rotation's
  * own pieces, one more for each bound of an override of some rotations, and for each bound of an override
  * of the whole schedule as many as there are rotations, whose people it takes off or gives back at once.
  * Given: the final pieces, each of which starts at the window's start (one for each rotation at most) or

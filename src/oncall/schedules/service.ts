@@ -185,7 +185,7 @@ export type IntervalUnit = 'days' | 'weeks' | 'months';
 export const TIMELINE_LIMITS: Record<IntervalUnit, number> = { days: 93, weeks: 13, months: 3 };
 
 /**
- * The most shifts one timeline or calendar export may work through and give (as timelinePiecesEstimate
+ * The most shifts one timeline or calendar export may work through and give (as TimelinePlan.pieces
  * in src/oncall/schedule.ts counts them, each rotation's and the final ones, before the work): it is
  * computed in one go, on the event loop, and a schedule of 50 hourly rotations would otherwise make three
  * months of it some 220,000, seconds of work and megabytes of answer. Three months (or a calendar's 14
