@@ -398,7 +398,7 @@ export function createIntegrationsService(
   // through this process empty it at once; other processes see them within KEY_CACHE_MS.
   // A key may be given (one carried over from Opsgenie), so a miss kept before its integration was made
   // is forgotten too; and a lookup that was in flight across a change must not keep what it read before.
-  const byKeyCache = new Map<string, { row: IntegrationWithTeams | undefined; until: number }>();
+  const byKeyCache = new Map<string, { row: IntegrationWithTeams; until: number }>();
   // Keys that match no integration, until when: kept apart, so that a flood of made-up keys empties only
   // these and never the cache of the keys in use.
   const missedKeys = new Map<string, number>();

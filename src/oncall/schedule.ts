@@ -571,12 +571,13 @@ export function previousOnCalls(
     // so that the stretches containing `at` (if any) end there.
     for (let to = last, step = DAY_MS; to > start; to -= step, step = nextStep(step)) {
       const from = Math.max(start, to - step);
+      let onAtTo: Set<string> | undefined;
       const earlier = timelineOf(compiled, from, to).final.filter(
         (p) =>
           p.end <= ms &&
           !current.has(p.user) &&
           // Cut off at the end of a window searched after a gap, and on call on past it: no end.
-          (p.end < to || !onCallsOf(compiled, to).some((o) => o.user === p.user)),
+          (p.end < to || !(onAtTo ??= new Set(onCallsOf(compiled, to).map((o) => o.user))).has(p.user)),
       );
       if (earlier.length === 0) continue;
       const end = Math.max(...earlier.map((p) => p.end));

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
+import { loadConfig, type Config } from '../config.js';
 import type { Db } from '../db/database.js';
+import { createLogger, type Logger } from '../logger.js';
+import { createTeamDeliverySender } from '../notify/team-destinations/deliveries.js';
+import type { Clock } from '../work/clock.js';
 
 /**
  * A team destination's delivery of a `created` event, written straight to the table, for tests that drive
@@ -29,4 +33,38 @@ export async function insertTeamDelivery(
     RETURNING id`.execute(db);
   assert.ok(rows[0]);
   return rows[0].id;
+}
+
+/** Vigil's settings for delivery tests: receivers on 127.0.0.1 may be reached over plain http. */
+export function localDeliveryConfig(): Config {
+  return loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATABASE_URL: 'postgres://unused/unused',
+    VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS: '127.0.0.1',
+  });
+}
+
+/** The team destinations' sender on `db` and `clock`, posting with the real fetch to local receivers. */
+export function localDeliverySender(db: Db, clock: Clock, log: Logger = createLogger('silent')) {
+  return createTeamDeliverySender({
+    db,
+    log,
+    clock,
+    config: localDeliveryConfig(),
+    fetch: (input, init) => fetch(input, init),
+  });
+}
+
+/** An organization with one team, written straight to the tables. */
+export async function insertOrgWithTeam(
+  db: Db,
+  names: { org: string; team: string },
+): Promise<{ orgId: string; teamId: string }> {
+  const org = await sql<{ id: string }>`
+    INSERT INTO organizations (name) VALUES (${names.org}) RETURNING id`.execute(db);
+  const orgId = org.rows[0]?.id ?? '';
+  const team = await sql<{ id: string }>`
+    INSERT INTO teams (org_id, name) VALUES (${orgId}, ${names.team}) RETURNING id`.execute(db);
+  return { orgId, teamId: team.rows[0]?.id ?? '' };
 }

@@ -97,6 +97,7 @@ function comparable(rule: {
 
 /** The rule Vigil gives every new user (oncall/people/defaults.ts): every new alert, their email at once. */
 const DEFAULT_RULE = 'New alert';
+const DEFAULT_KEY = ruleKey({ actionType: 'create-alert', name: DEFAULT_RULE });
 
 /**
  * Whether a rule in Vigil is, in every field, the one Vigil gave the user when it made them: then it is
@@ -162,7 +163,7 @@ async function vigilRules(ctx: ImportContext, user: ImportedUser) {
   if (!user.existsInVigil) {
     // A user a dry run would create gets the rule Vigil gives every new user.
     orders.set('create-alert', ['']);
-    found.set(ruleKey({ actionType: 'create-alert', name: DEFAULT_RULE }), [
+    found.set(DEFAULT_KEY, [
       {
         id: '',
         compare: comparable({
@@ -319,8 +320,10 @@ export async function importNotificationRules(ctx: ImportContext, users: Importe
       },
       labelFor,
     );
-    // Those Opsgenie's rules did not take; Vigil's own default among them, if it is there.
-    const defaults = existing.get(ruleKey({ actionType: 'create-alert', name: DEFAULT_RULE })) ?? [];
+    // Those Opsgenie's rules did not take; Vigil's own default among them, if it is there. It is Vigil's
+    // when this run made the user, or when it is still as Vigil made it: a run that made them may have
+    // stopped before their rules.
+    const defaults = existing.get(DEFAULT_KEY) ?? [];
     await dropDefaultRule(
       ctx,
       user,
@@ -332,9 +335,8 @@ export async function importNotificationRules(ctx: ImportContext, users: Importe
 
 /**
  * Deletes the rule Vigil gave a user, when Opsgenie has create-alert rules and none by its name: it
- * matches every alert, so it would page them for alerts none of their Opsgenie rules does. It is Vigil's
- * when this run made the user, or when it is still as Vigil made it: a run that made them may have
- * stopped before their rules. A rule by that name that differs stays, as it may be theirs by now; a user
+ * matches every alert, so it would page them for alerts none of their Opsgenie rules does (`have`: the
+ * caller found it Vigil's). A rule by that name that differs stays, as it may be theirs by now; a user
  * Opsgenie gives no create-alert rule keeps it too, as someone new to Vigil is told of their alerts by it
  * until they set their own.
  */
@@ -344,13 +346,13 @@ async function dropDefaultRule(
   items: unknown[],
   have: VigilRule | undefined,
 ): Promise<void> {
-  if (!have || !(user.madeNow || have.vigilsDefault)) return;
+  if (!have) return;
   const { id } = have;
   const keys = items.flatMap((raw) => {
     const got = shaped(RuleSummaryShape, raw);
     return got.ok && got.value.actionType === 'create-alert' ? [ruleKey(got.value)] : [];
   });
-  if (keys.length === 0 || keys.includes(ruleKey({ actionType: 'create-alert', name: DEFAULT_RULE }))) return;
+  if (keys.length === 0 || keys.includes(DEFAULT_KEY)) return;
   try {
     if (!ctx.dryRun) await ctx.target.delete(`/v2/users/${enc(user.username)}/notification-rules/${enc(id)}`);
     ctx.report.record(

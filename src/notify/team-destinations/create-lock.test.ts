@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { startTestServer, type Json, type TestServer } from '../../testing/harness.js';
-import { whenWaitedFor } from '../../testing/lock-waits.js';
+import { otherTransaction, whenWaitedFor } from '../../testing/lock-waits.js';
 
 /**
  * A webhook made through /v2/destinations for a Webhook integration, while the integration's save runs: the
@@ -49,12 +49,9 @@ describe('a webhook created for a Webhook integration while the integration is s
     assert.equal(own.rows.length, 1);
     await server.callOk('DELETE', `/v2/destinations/${own.rows[0].id}`);
 
-    const other = new pg.Client({ connectionString: server.databaseUrl });
-    await other.connect();
+    const other = await otherTransaction(server.databaseUrl);
     let answer;
     try {
-      await other.query('BEGIN');
-      await other.query(`SET LOCAL lock_timeout = '30s'`);
       // The save (PATCH /v2/integrations) locks the integration first.
       await other.query('SELECT id FROM integrations WHERE id = $1 FOR NO KEY UPDATE', [id]);
       const creating = server.call('POST', '/v2/destinations', {

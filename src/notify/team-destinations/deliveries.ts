@@ -120,8 +120,12 @@ export function nextAttemptAt(
  */
 export function rateLimitedUntil(firstAt: Date, now: Date, retryAfterMs?: number): Date | undefined {
   if (now.getTime() - firstAt.getTime() >= GIVE_UP_AFTER_MS) return undefined;
-  const wait = rateLimitWaitMs(retryAfterMs);
-  return new Date(now.getTime() + wait + Math.random() * Math.max(1000, wait * 0.1));
+  return jitteredAfter(now, rateLimitWaitMs(retryAfterMs));
+}
+
+/** `wait` after `at`, plus up to a second (or a tenth of the wait) of jitter. */
+function jitteredAfter(at: Date, wait: number): Date {
+  return new Date(at.getTime() + wait + Math.random() * Math.max(1000, wait * 0.1));
 }
 
 /** How long a 429 is waited for: its Retry-After (or a few seconds), bounded by `max`. */
@@ -135,8 +139,7 @@ export function rateLimitWaitMs(retryAfterMs?: number, max: number = RATE_LIMIT_
  * limited together, and Vigil's processes, do not all come back at the same instant.
  */
 export function destinationHeldUntil(settledAt: Date, retryAfterMs?: number): Date {
-  const wait = rateLimitWaitMs(retryAfterMs, DESTINATION_HOLD_MAX_MS);
-  return new Date(settledAt.getTime() + wait + Math.random() * Math.max(1000, wait * 0.1));
+  return jitteredAfter(settledAt, rateLimitWaitMs(retryAfterMs, DESTINATION_HOLD_MAX_MS));
 }
 
 export function teamDestinationsConsumer(deps: {

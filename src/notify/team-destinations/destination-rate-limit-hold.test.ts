@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { loadConfig } from '../../config.js';
 import { createDb, createPool, type Db } from '../../db/database.js';
-import { createLogger } from '../../logger.js';
 import { createTestDatabase } from '../../testing/harness.js';
-import { insertTeamDelivery } from '../../testing/team-deliveries.js';
+import { insertOrgWithTeam, insertTeamDelivery, localDeliverySender } from '../../testing/team-deliveries.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../testing/webhook-receiver.js';
 import type { Clock } from '../../work/clock.js';
-import { createTeamDeliverySender, DESTINATION_HOLD_MAX_MS, type TeamDeliverySender } from './deliveries.js';
+import { DESTINATION_HOLD_MAX_MS, type TeamDeliverySender } from './deliveries.js';
 import { teamDestinationsRepository as repo } from './repository.js';
 
 /**
@@ -53,24 +51,8 @@ const later = (ms: number) => new Date(at.getTime() + ms);
 before(async () => {
   receiver = await startWebhookReceiver();
   db = createDb(createPool(await createTestDatabase({ migrated: true }), 2));
-  const org = await sql<{ id: string }>`
-    INSERT INTO organizations (name) VALUES ('Held') RETURNING id`.execute(db);
-  orgId = org.rows[0]?.id ?? '';
-  const team = await sql<{ id: string }>`
-    INSERT INTO teams (org_id, name) VALUES (${orgId}, 'Held team') RETURNING id`.execute(db);
-  teamId = team.rows[0]?.id ?? '';
-  sender = createTeamDeliverySender({
-    db,
-    log: createLogger('silent'),
-    clock,
-    config: loadConfig({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DATABASE_URL: 'postgres://unused/unused',
-      VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS: '127.0.0.1',
-    }),
-    fetch: (input, init) => fetch(input, init),
-  });
+  ({ orgId, teamId } = await insertOrgWithTeam(db, { org: 'Held', team: 'Held team' }));
+  sender = localDeliverySender(db, clock);
 });
 
 after(async () => {

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { loadConfig } from '../../config.js';
 import { createDb, createPool, type Db } from '../../db/database.js';
 import { alertEventQueues, consumerQueue } from '../../engine/events/queues.js';
 import { createLogger } from '../../logger.js';
@@ -11,7 +10,8 @@ import { startWebhookReceiver, type WebhookReceiver } from '../../testing/webhoo
 import type { Clock } from '../../work/clock.js';
 import { QUEUES } from '../../work/queue-names.js';
 import type { WorkRound, WorkSignal } from '../../work/runner.js';
-import { createTeamDeliverySender, teamDestinationsConsumer } from './deliveries.js';
+import { localDeliverySender } from '../../testing/team-deliveries.js';
+import { teamDestinationsConsumer } from './deliveries.js';
 import { teamDestinationsRepository as repo, TEAM_DESTINATIONS_CONSUMER } from './repository.js';
 
 /**
@@ -113,19 +113,7 @@ describe("an alert's second change in one batch of the consumer", () => {
     await onItsWay(alertId, 'created', 1);
     await onItsWay(alertId, 'closed', 2);
 
-    const config = loadConfig({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DATABASE_URL: 'postgres://unused/unused',
-      VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS: '127.0.0.1',
-    });
-    const sender = createTeamDeliverySender({
-      db,
-      log,
-      clock,
-      config,
-      fetch: (input, init) => fetch(input, init),
-    }).queue();
+    const sender = localDeliverySender(db, clock, log).queue();
     // The sender runs a round when woken, and only then (the clock never reaches a recheck).
     const senderRounds: Promise<WorkRound>[] = [];
     const signal: WorkSignal = {

@@ -4,18 +4,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { loadConfig } from '../../config.js';
 import { createDb, createPool, type Db } from '../../db/database.js';
 import type { TeamDestinationDeliveryRow } from '../../db/schema.js';
-import { createLogger } from '../../logger.js';
 import { createTestDatabase } from '../../testing/harness.js';
 import type { Clock } from '../../work/clock.js';
-import {
-  createTeamDeliverySender,
-  DESTINATION_HOLD_MAX_MS,
-  RATE_LIMIT_MAX_WAIT_MS,
-  type TeamDeliverySender,
-} from './deliveries.js';
+import { insertOrgWithTeam, localDeliverySender } from '../../testing/team-deliveries.js';
+import { DESTINATION_HOLD_MAX_MS, RATE_LIMIT_MAX_WAIT_MS, type TeamDeliverySender } from './deliveries.js';
 import { teamDestinationsRepository as repo } from './repository.js';
 import { deliveryViewOf } from './service.js';
 
@@ -126,25 +120,8 @@ before(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   db = createDb(createPool(await createTestDatabase({ migrated: true }), 2));
-  const org = await sql<{
-    id: string;
-  }>`INSERT INTO organizations (name) VALUES ('Release') RETURNING id`.execute(db);
-  orgId = org.rows[0]?.id ?? '';
-  const team = await sql<{ id: string }>`
-    INSERT INTO teams (org_id, name) VALUES (${orgId}, 'Release team') RETURNING id`.execute(db);
-  teamId = team.rows[0]?.id ?? '';
-  sender = createTeamDeliverySender({
-    db,
-    log: createLogger('silent'),
-    clock,
-    config: loadConfig({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DATABASE_URL: 'postgres://unused/unused',
-      VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS: '127.0.0.1',
-    }),
-    fetch: (input, init) => fetch(input, init),
-  });
+  ({ orgId, teamId } = await insertOrgWithTeam(db, { org: 'Release', team: 'Release team' }));
+  sender = localDeliverySender(db, clock);
 });
 
 after(async () => {

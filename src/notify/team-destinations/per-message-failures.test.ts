@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { loadConfig } from '../../config.js';
 import type { Db } from '../../db/database.js';
 import { createLogger } from '../../logger.js';
 import type { Clock } from '../../work/clock.js';
+import { localDeliveryConfig } from '../../testing/team-deliveries.js';
 import { slackWebhookKind } from '../slack/webhook-kind.js';
 import { teamsKind } from '../teams/kind.js';
 import {
@@ -32,12 +32,7 @@ const context: TeamDeliveryContext = {
   db: undefined as unknown as Db,
   log: createLogger('silent'),
   clock,
-  config: loadConfig({
-    PORT: '0',
-    HOST: '127.0.0.1',
-    DATABASE_URL: 'postgres://unused/unused',
-    VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS: '127.0.0.1',
-  }),
+  config: localDeliveryConfig(),
   fetch: (input, init) => fetch(input, init),
 };
 

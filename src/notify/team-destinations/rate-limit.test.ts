@@ -2,13 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { createDb, createPool, type Db } from '../../db/database.js';
-import { loadConfig } from '../../config.js';
-import { createLogger } from '../../logger.js';
 import { createTestDatabase } from '../../testing/harness.js';
-import { insertTeamDelivery } from '../../testing/team-deliveries.js';
+import { insertTeamDelivery, localDeliverySender } from '../../testing/team-deliveries.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../testing/webhook-receiver.js';
 import type { Clock } from '../../work/clock.js';
-import { createTeamDeliverySender, RATE_LIMIT_WAIT_MS, RETRY_SCHEDULE_MS } from './deliveries.js';
+import { RATE_LIMIT_WAIT_MS, RETRY_SCHEDULE_MS } from './deliveries.js';
 
 /**
  * A destination that answers 429 asks to slow down; it has not failed. Driven round by round on a clock
@@ -71,19 +69,7 @@ after(async () => {
 
 describe('a destination that answers 429', () => {
   it('gets the delivery again after its Retry-After, never counted as a failed attempt nor given up', async () => {
-    const config = loadConfig({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DATABASE_URL: 'postgres://unused/unused',
-      VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS: '127.0.0.1',
-    });
-    const sender = createTeamDeliverySender({
-      db,
-      log: createLogger('silent'),
-      clock,
-      config,
-      fetch: (input, init) => fetch(input, init),
-    });
+    const sender = localDeliverySender(db, clock);
     const id = await addDelivery();
     // More 429s (without Retry-After) than the schedule has attempts before it gives up.
     const limited = RETRY_SCHEDULE_MS.length + 3;
@@ -122,18 +108,7 @@ describe('a destination that answers 429', () => {
 
   it('still counts a 503 as a failed attempt on the schedule', async () => {
     const id = await addDelivery();
-    const sender = createTeamDeliverySender({
-      db,
-      log: createLogger('silent'),
-      clock,
-      config: loadConfig({
-        PORT: '0',
-        HOST: '127.0.0.1',
-        DATABASE_URL: 'postgres://unused/unused',
-        VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS: '127.0.0.1',
-      }),
-      fetch: (input, init) => fetch(input, init),
-    });
+    const sender = localDeliverySender(db, clock);
     receiver.answerNext('/limited', 503);
     await sender.deliverDue(at);
     const row = await delivery(id);

@@ -204,23 +204,22 @@ export const teamDestinationsRepository = {
     now: Date,
   ): Promise<void> {
     const { config, enabled, ...rest } = changes;
-    if (config || enabled === true) {
-      // A 429's hold is the old receiver's (another URL is another receiver), and turning a destination
-      // that was off on starts afresh. Not a save that changes neither (a PATCH of `"enabled": true` to
-      // one already on, a Webhook integration saved as it was): the receiver's limit still holds. Before
-      // the update below: it compares with the destination as it was.
-      await sql`
-        UPDATE team_destinations SET rate_limited_until = NULL
-        WHERE id = ${id} AND rate_limited_until IS NOT NULL
-          AND ((NOT enabled AND ${enabled === true})
-               OR (${config !== undefined} AND config IS DISTINCT FROM ${JSON.stringify(config ?? null)}::jsonb))`.execute(
-        db,
-      );
-    }
     await db
       .updateTable('team_destinations')
       .set({
         ...rest,
+        // A 429's hold is the old receiver's (another URL is another receiver), and turning a destination
+        // that was off on starts afresh. Not a save that changes neither (a PATCH of `"enabled": true` to
+        // one already on, a Webhook integration saved as it was): the receiver's limit still holds. SET
+        // reads the row as it was, so this compares with the destination before the change.
+        ...(config || enabled === true
+          ? {
+              rate_limited_until: sql<Date | null>`CASE
+                WHEN (NOT enabled AND ${enabled === true})
+                  OR (${config !== undefined} AND config IS DISTINCT FROM ${JSON.stringify(config ?? null)}::jsonb)
+                THEN NULL ELSE rate_limited_until END`,
+            }
+          : {}),
         // A new config (another URL) is another receiver: the old one's day of failures is not its.
         ...(config
           ? {

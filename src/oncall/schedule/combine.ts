@@ -5,13 +5,7 @@
  */
 import type { Compiled, CompiledOverride } from './compiled.js';
 import { winnerAt } from './override-index.js';
-import {
-  rotationBoundsBound,
-  rotationPieces,
-  rotationPiecesBound,
-  rotationUserAt,
-  type Piece,
-} from './rotations.js';
+import { rotationBounds, rotationPieces, rotationUserAt, type Piece } from './rotations.js';
 import type { OnCall, Shift } from './types.js';
 
 /** The on-call result at `ms` in "layers" mode, given a way to ask each layer (by index) whom it has there. */
@@ -350,13 +344,14 @@ export function timelineCostOf(compiled: Compiled, fromMs: number, toMs: number)
   let own = 0;
   let instants = 0;
   for (const r of compiled.rotations) {
-    own += rotationPiecesBound(r, fromMs, toMs);
-    instants += rotationBoundsBound(r, fromMs, toMs);
+    const bounds = rotationBounds(r, fromMs, toMs);
+    own += bounds.pieces;
+    instants += bounds.instants;
   }
   let scoped = 0;
   for (const index of compiled.scopedOverrides.values()) scoped += within(index.bounds);
   const global = within(compiled.globalOverrides.bounds) * everyone;
-  // rotationBoundsBound is at least rotationPiecesBound, so this covers both modes.
+  // A rotation's instants are at least its pieces, so this covers both modes.
   const final = instants + scoped + global + everyone;
   return own + scoped + global + final;
 }

@@ -170,20 +170,17 @@ function shiftsAndWindowsBound(
 }
 
 /**
- * At most how many pieces rotationPieces gives for [fromMs, toMs), worked out without listing them: each
- * piece ends at a handoff or at the end of a restriction window, so no more than the shifts and windows
- * the span holds (nominal lengths; DST moves a handoff by an hour, which the one extra of each covers).
+ * Worked out without listing them, for [fromMs, toMs): at most how many pieces rotationPieces gives
+ * (`pieces`: each ends at a handoff or at the end of a restriction window, so no more than the shifts and
+ * windows the span holds; nominal lengths, and DST moves a handoff by an hour, which the one extra of each
+ * covers), and at most how many distinct instants they begin or end at (`instants`: a handoff or a bound
+ * of a window, two a window, and the span's end).
  */
-export function rotationPiecesBound(rotation: CompiledRotation, fromMs: number, toMs: number): number {
+export function rotationBounds(
+  rotation: CompiledRotation,
+  fromMs: number,
+  toMs: number,
+): { pieces: number; instants: number } {
   const { shifts, windows } = shiftsAndWindowsBound(rotation, fromMs, toMs);
-  return shifts + windows;
-}
-
-/**
- * At most how many distinct instants those pieces begin or end at: each is a handoff or a bound of a
- * window (two a window), and the span's end.
- */
-export function rotationBoundsBound(rotation: CompiledRotation, fromMs: number, toMs: number): number {
-  const { shifts, windows } = shiftsAndWindowsBound(rotation, fromMs, toMs);
-  return shifts === 0 ? 0 : shifts + 2 * windows + 1;
+  return { pieces: shifts + windows, instants: shifts === 0 ? 0 : shifts + 2 * windows + 1 };
 }

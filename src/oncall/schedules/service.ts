@@ -549,9 +549,15 @@ export function createSchedulesService(db: Db) {
    * The schedule's final shifts from `from` to `to` as the calendar export writes them, planned: `pieces`
    * is the work it takes (see MAX_TIMELINE_PIECES), checked by the caller before `compute` does it.
    */
-  function exportPlan(row: ScheduleRowWithTeam, parts: ScheduleParts, from: Date, to: Date) {
+  function exportPlan(
+    row: ScheduleRowWithTeam,
+    parts: ScheduleParts,
+    from: Date,
+    to: Date,
+    configured = configuredOf(row, parts),
+  ) {
     if (!row.enabled) return { pieces: 0, compute: () => [] };
-    const plan = planShiftsFrom(configuredOf(row, parts), from, to);
+    const plan = planShiftsFrom(configured, from, to);
     return { pieces: plan.pieces, compute: () => exportedShifts(parts, plan.compute()) };
   }
 
@@ -977,19 +983,17 @@ export function createSchedulesService(db: Db) {
       const visibility = await onCallVisibility(db, p);
       const partsOf = (id: string) => partsById.get(id) ?? noParts();
       const key = participantKey({ type: 'user', id: user.id });
-      const names = (row: ScheduleRowWithTeam) => {
-        const configured = configuredOf(row, partsOf(row.id));
-        return (
-          configured.rotations.some((r) => r.participants.includes(key)) ||
-          configured.overrides.some((o) => o.user === key)
-        );
-      };
+      const names = (configured: Schedule) =>
+        configured.rotations.some((r) => r.participants.includes(key)) ||
+        configured.overrides.some((o) => o.user === key);
       const schedules: { parent: ScheduleMeta; shifts: IcsShift[] }[] = [];
       const leftOut: { parent: ScheduleMeta; note: string }[] = [];
       for (const row of rows) {
-        if (!row.enabled || !names(row)) continue;
+        if (!row.enabled) continue;
+        const configured = configuredOf(row, partsOf(row.id));
+        if (!names(configured)) continue;
         if (!visibility.sees({ ...row, rotations: partsOf(row.id).rotations })) continue;
-        const plan = exportPlan(row, partsOf(row.id), from, to);
+        const plan = exportPlan(row, partsOf(row.id), from, to, configured);
         if (plan.pieces > MAX_TIMELINE_PIECES) {
           leftOut.push({ parent: metaOf(row), note: tooBusyToExport(row, plan.pieces) });
           continue;
