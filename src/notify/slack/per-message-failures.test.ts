@@ -113,14 +113,20 @@ it("an alert's message deleted in Slack fails its edits, but leaves the destinat
   assert.ok(slack.messages(CHANNEL).some((m) => m.text.includes(`new P1 ${run}`)));
 });
 
+/** When the destination has been failing since, or null. */
+async function failingSince(): Promise<Date | null> {
+  const { rows } = await db.query('SELECT failing_since FROM team_destinations WHERE id = $1', [destination]);
+  return rows[0].failing_since;
+}
+
 it('a channel the bot cannot post in still counts against the destination', async () => {
   const alert = await createAlert(`unseen ${run}`);
   slack.failNext('chat.postMessage', 'not_in_channel');
   await waitFor('the post failed', async () =>
     (await deliveries(alert)).find((d) => d.event_type === 'created' && d.state === 'failed'),
   );
-  const { rows } = await db.query('SELECT failing_since FROM team_destinations WHERE id = $1', [destination]);
-  assert.ok(rows[0].failing_since, 'the destination is failing since then');
+  // The round records the delivery's outcome before it judges the destination: wait for the judgement.
+  await waitFor('the destination is failing since then', async () => failingSince());
 });
 
 it('a new post Slack refuses (invalid_blocks) counts against the destination; the same on an edit does not', async () => {
@@ -140,6 +146,5 @@ it('a new post Slack refuses (invalid_blocks) counts against the destination; th
   await waitFor('the post failed', async () =>
     (await deliveries(refused)).find((d) => d.event_type === 'created' && d.state === 'failed'),
   );
-  const { rows } = await db.query('SELECT failing_since FROM team_destinations WHERE id = $1', [destination]);
-  assert.ok(rows[0].failing_since, 'a channel refusing new alerts is failing since then');
+  await waitFor('a channel refusing new alerts is failing since then', async () => failingSince());
 });
