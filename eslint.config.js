@@ -4,7 +4,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.vigil/', 'web/dist/', 'web/src/api/schema.d.ts'] },
+  { ignores: ['dist/', 'node_modules/', '.vigil/', '.test-build/', 'web/dist/', 'web/src/api/schema.d.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,7 +1,8 @@
 /**
  * Runs the test suite: builds the web console when web/ changed (the browser tests load it from the
  * real server), starts the embedded PostgreSQL (unless DATABASE_URL names one), runs every *.test.ts
- * under src/ and test/ with Node's test runner, longest first, then stops PostgreSQL.
+ * under src/ and test/ with Node's test runner, longest first, then stops PostgreSQL. `npm test` runs
+ * it from .test-build/ (scripts/test.mjs); `npx tsx scripts/test.ts` runs it from the sources.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -79,6 +80,12 @@ const slashed = (file: string) => file.split(path.sep).join('/');
 const expected = (file: string) => knownTimes[slashed(file)] ?? Infinity;
 files.sort((a, b) => expected(b) - expected(a) || a.localeCompare(b));
 
+// Started through scripts/test.mjs, this file runs as JavaScript from .test-build/ (scripts/test-build.mjs)
+// and so does each test file, in a process of its own with no loader; through tsx, the sources run.
+const fromBuild = import.meta.url.endsWith('.js');
+const runPath = (file: string) => (fromBuild ? path.join('.test-build', file.replace(/\.ts$/, '.js')) : file);
+const sourceOf = new Map(files.map((file) => [runPath(file), file]));
+
 if (files.some((f) => f.includes(`e2e${path.sep}console`))) {
   const built = spawnSync(process.execPath, ['scripts/build-if-needed.mjs', '--web'], { stdio: 'inherit' });
   if (built.status !== 0) process.exit(built.status ?? 1);
@@ -105,7 +112,7 @@ if (!databaseUrl) {
 // The test servers start on copies of one database migrated here (src/testing/template-database.ts).
 const template = await createTemplateDatabase(databaseUrl, log);
 // Each test file runs in a process of its own, which inherits this environment and this process's
-// `--import` of tsx.
+// execArgv (tsx's `--import` when the sources run, none from .test-build/).
 process.env.VIGIL_TEST_DATABASE_URL = databaseUrl;
 process.env[TEMPLATE_DATABASE_VARIABLE] = template;
 
@@ -116,12 +123,13 @@ const concurrency = Number(process.env.VIGIL_TEST_CONCURRENCY) || os.availablePa
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const tookMs = new Map<string, number>();
 let failed = false;
-const events = run({ files, concurrency });
+const events = run({ files: [...sourceOf.keys()], concurrency });
 // A file's own events carry its path as the name (its tests carry theirs); todo tests may fail.
 events.on('test:complete', (test) => {
-  if (test.nesting !== 0 || !files.includes(test.name)) return;
-  tookMs.set(test.name, test.details.duration_ms);
-  if (printTimes) console.log(`ℹ ${seconds(test.details.duration_ms)} ${test.name}`);
+  const file = test.nesting === 0 ? sourceOf.get(test.name) : undefined;
+  if (!file) return;
+  tookMs.set(file, test.details.duration_ms);
+  if (printTimes) console.log(`ℹ ${seconds(test.details.duration_ms)} ${file}`);
 });
 events.on('test:fail', (test) => {
   if (!test.todo) failed = true;

@@ -5,13 +5,14 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { waitFor } from '../../src/testing/harness.js';
+import { VIGIL_COMMAND } from '../../src/testing/vigil-cli.js';
 
 /**
  * The real `vigil` command for the end-to-end files that run it: its processes, the data folders of
  * its embedded PostgreSQL, and what a test reads of them. A file that uses it calls `after(cleanUp)`.
  */
 
-export const cli = ['--import', 'tsx', 'src/cli/main.ts'];
+export const cli = VIGIL_COMMAND;
 const children: ChildProcess[] = [];
 const dataDirs: string[] = [];
 

@@ -5,6 +5,7 @@ import pg from 'pg';
 import { freePort } from '../../src/db/embedded.js';
 import { createTestDatabase, waitFor } from '../../src/testing/harness.js';
 import { startTestSmtpServer, type ReceivedMail, type TestSmtpServer } from '../../src/testing/smtp.js';
+import { VIGIL_COMMAND } from '../../src/testing/vigil-cli.js';
 import { WORK_LISTENER_NAME } from '../../src/work/runner.js';
 
 /**
@@ -16,7 +17,7 @@ import { WORK_LISTENER_NAME } from '../../src/work/runner.js';
  * calls `after(stopFleets)`.
  */
 
-const cli = ['--import', 'tsx', 'src/cli/main.ts'];
+const cli = VIGIL_COMMAND;
 const children: ChildProcess[] = [];
 const cleanups: (() => Promise<unknown>)[] = [];
 

@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { sql } from 'kysely';
 import { ocsfKey, startFakeAws, type FakeAws, type OcsfIdentifier } from '../../../testing/fake-aws.js';
+import { VIGIL_COMMAND } from '../../../testing/vigil-cli.js';
 import {
   startTestServer,
   waitFor,
@@ -1449,21 +1450,17 @@ describe('retention', () => {
 
 describe('processes', () => {
   function startWorker(): { child: ChildProcess; exited: Promise<number | null> } {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', 'start', '--role', 'worker'],
-      {
-        env: {
-          ...process.env,
-          ...awsEnv(aws),
-          DATABASE_URL: server.databaseUrl,
-          PORT: '0',
-          LOG_LEVEL: process.env.VIGIL_TEST_WORKER_OUTPUT ? 'info' : 'warn',
-          VIGIL_WRITEBACK_LEASE_SECONDS: '2',
-        },
-        stdio: ['ignore', process.env.VIGIL_TEST_WORKER_OUTPUT ? 'inherit' : 'ignore', 'inherit'],
+    const child = spawn(process.execPath, [...VIGIL_COMMAND, 'start', '--role', 'worker'], {
+      env: {
+        ...process.env,
+        ...awsEnv(aws),
+        DATABASE_URL: server.databaseUrl,
+        PORT: '0',
+        LOG_LEVEL: process.env.VIGIL_TEST_WORKER_OUTPUT ? 'info' : 'warn',
+        VIGIL_WRITEBACK_LEASE_SECONDS: '2',
       },
-    );
+      stdio: ['ignore', process.env.VIGIL_TEST_WORKER_OUTPUT ? 'inherit' : 'ignore', 'inherit'],
+    });
     children.push(child);
     return { child, exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))) };
   }
