@@ -205,6 +205,26 @@ describe('a day of failures', () => {
       clockAt = at;
     }
   });
+
+  it('goes on through a save of `"enabled": true` to a destination already on, and ends when one off is turned on', async () => {
+    const id = await destination('Reapplied', 'https://reapplied.example.com/down');
+    const since = new Date(at.getTime() - 23 * 3600_000);
+    await sql`UPDATE team_destinations SET failing_since = ${since} WHERE id = ${id}`.execute(db);
+
+    // An integration saved whole, as Terraform saves it, and a PATCH that says it again.
+    await repo.update(
+      db,
+      id,
+      { config: { url: 'https://reapplied.example.com/down', secret }, enabled: true },
+      at,
+    );
+    await repo.update(db, id, { enabled: true }, at);
+    assert.deepEqual((await destinationRow(id)).failing_since, since);
+
+    await repo.update(db, id, { enabled: false }, at);
+    await repo.update(db, id, { enabled: true }, at);
+    assert.equal((await destinationRow(id)).failing_since, null);
+  });
 });
 
 describe('a 429', () => {

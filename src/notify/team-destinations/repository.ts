@@ -204,34 +204,26 @@ export const teamDestinationsRepository = {
     now: Date,
   ): Promise<void> {
     const { config, enabled, ...rest } = changes;
+    // Another receiver (a new config: another URL) or a destination turned on from off starts afresh,
+    // with no 429 hold and no day of failures from before. Not a save that changes neither (a PATCH of
+    // `"enabled": true` to one already on, an integration saved whole as Terraform saves it): the
+    // receiver's limit still holds, and one failing for good must still be turned off in the end. SET
+    // reads the row as it was, so this compares with the destination before the change.
+    const startsAfresh = sql<boolean>`(NOT enabled AND ${enabled === true})
+      OR (${config !== undefined} AND config IS DISTINCT FROM ${JSON.stringify(config ?? null)}::jsonb)`;
     await db
       .updateTable('team_destinations')
       .set({
         ...rest,
-        // A 429's hold is the old receiver's (another URL is another receiver), and turning a destination
-        // that was off on starts afresh. Not a save that changes neither (a PATCH of `"enabled": true` to
-        // one already on, a Webhook integration saved as it was): the receiver's limit still holds. SET
-        // reads the row as it was, so this compares with the destination before the change.
         ...(config || enabled === true
           ? {
-              rate_limited_until: sql<Date | null>`CASE
-                WHEN (NOT enabled AND ${enabled === true})
-                  OR (${config !== undefined} AND config IS DISTINCT FROM ${JSON.stringify(config ?? null)}::jsonb)
-                THEN NULL ELSE rate_limited_until END`,
+              rate_limited_until: sql<Date | null>`CASE WHEN ${startsAfresh} THEN NULL ELSE rate_limited_until END`,
+              failing_since: sql<Date | null>`CASE WHEN ${startsAfresh} THEN NULL ELSE failing_since END`,
             }
           : {}),
-        // A new config (another URL) is another receiver: the old one's day of failures is not its.
-        ...(config
-          ? {
-              config: JSON.stringify(config),
-              failing_since: sql<Date | null>`CASE WHEN config = ${JSON.stringify(config)}::jsonb
-                THEN failing_since END`,
-            }
-          : {}),
-        // Enabling starts afresh: no reason, and no failures counted from before.
-        ...(enabled === true
-          ? { enabled, disabled_reason: null, disabled_at: null, failing_since: null }
-          : {}),
+        ...(config ? { config: JSON.stringify(config) } : {}),
+        // Enabling clears the reason it was off.
+        ...(enabled === true ? { enabled, disabled_reason: null, disabled_at: null } : {}),
         ...(enabled === false
           ? {
               enabled,
