@@ -15,7 +15,8 @@ import { deliveryViewOf } from './service.js';
 
 /**
  * The end of a 429's hold: the deliveries it kept waiting were put off to its end when it began, and go
- * then, each alert's changes in order, whatever arrived meanwhile with them; the hold counts from the answer, not the round's start; it is capped lower than a delivery's own wait; a
+ * then, each alert's changes in order, whatever arrived meanwhile with them (those made meanwhile are
+ * due at its end); the hold counts from the answer, not the round's start; it is capped lower than a delivery's own wait; a
  * save that changes nothing does not lift it; a hold that has ended holds nothing. Driven round by round
  * on a clock the test sets (no worker runs), against a receiver that takes one request a second per
  * endpoint and answers 429 with `Retry-After: 1` otherwise (paths under /open take every request).
@@ -37,11 +38,15 @@ const lastTaken = new Map<string, number>();
 const scripted = new Map<string, () => { status: number; retryAfter?: string }>();
 const answered: { path: string; at: number; status: number }[] = [];
 
-async function destination(path: string, type: 'webhook' | 'slack-webhook' = 'webhook'): Promise<string> {
+async function destination(
+  path: string,
+  type: 'webhook' | 'slack-webhook' = 'webhook',
+  team = teamId,
+): Promise<string> {
   const config = type === 'webhook' ? { url: `${base}${path}`, secret } : { url: `${base}${path}` };
   const { rows } = await sql<{ id: string }>`
     INSERT INTO team_destinations (org_id, team_id, type, name, config)
-    VALUES (${orgId}, ${teamId}, ${type}, ${path + randomUUID()}, ${JSON.stringify(config)}::jsonb)
+    VALUES (${orgId}, ${team}, ${type}, ${path + randomUUID()}, ${JSON.stringify(config)}::jsonb)
     RETURNING id`.execute(db);
   assert.ok(rows[0]);
   return rows[0].id;
@@ -66,10 +71,10 @@ async function insert(destinationId: string, alertId: string, seq: number, type:
 }
 
 /** An alert to tell of (a Slack post is made from the alert as it is). */
-async function alert(): Promise<string> {
+async function alert(team = teamId): Promise<string> {
   const { rows } = await sql<{ id: string }>`
     INSERT INTO alerts (org_id, alias, message, team_ids)
-    VALUES (${orgId}, ${randomUUID()}, 'Disk full', ${[teamId]}::uuid[]) RETURNING id`.execute(db);
+    VALUES (${orgId}, ${randomUUID()}, 'Disk full', ${[team]}::uuid[]) RETURNING id`.execute(db);
   return rows[0]?.id ?? '';
 }
 
@@ -202,6 +207,34 @@ describe('the end of a hold', () => {
     const after = await rows(id);
     assert.ok(after.every((r) => r.state === 'sent'));
     assert.ok(added.every((a) => after.some((r) => r.id === a)));
+  });
+
+  it("makes a delivery for a destination held already due at the hold's end, so that no round claims it before", async () => {
+    // A team of its own: the alert's delivery goes to this test's destination alone.
+    const team = await sql<{ id: string }>`
+      INSERT INTO teams (org_id, name) VALUES (${orgId}, ${`Held ${randomUUID()}`}) RETURNING id`.execute(db);
+    const ownTeam = team.rows[0]!.id;
+    const id = await destination('/open-made-during', 'webhook', ownTeam);
+    const until = new Date(at.getTime() + 60_000);
+    await sql`UPDATE team_destinations SET rate_limited_until = ${until} WHERE id = ${id}`.execute(db);
+
+    const alertId = await alert(ownTeam);
+    const eventId = randomUUID();
+    const actor = { type: 'system', name: 't' };
+    const event = { type: 'created', eventId, alertId, orgId, at: at.toISOString(), actor, seq: 1 };
+    const made = [{ eventId, alertId, orgId, type: 'created', event, seq: 1, kinds: ['webhook'] }];
+    assert.equal(await repo.insertDeliveries(db, made, at), 1);
+    assert.deepEqual(
+      (await rows(id)).map((r) => r.due_at.getTime()),
+      [until.getTime()],
+    );
+    assert.equal(await sender.deliverDue(at), 0);
+    at = until;
+    assert.equal(await sender.deliverDue(at), 1, 'sent at its end');
+    assert.deepEqual(
+      (await rows(id)).map((r) => r.state),
+      ['sent'],
+    );
   });
 
   it('holds from the answer: a Retry-After of 1 s after a round that took 5 s has not already ended', async () => {

@@ -307,6 +307,7 @@ export const teamDestinationsRepository = {
    * delivery of the alert gets none for it either: this consumer can lag (docs/architecture.md), and an
    * earlier event handled after the team was added went to the alert's teams as they are now, so the
    * destination was told of the alert; a Create would post it twice.
+   * A delivery to a destination held for a 429 (holdDestinations) is due at the hold's end.
    * An event already delivered to a destination adds nothing. A destination owned by an integration in
    * `paused` (a maintenance disables it) gets its delivery recorded as failed, never sent, with the reason
    * as its error, so that its delivery log says why the receiver heard nothing. Returns how many were
@@ -341,7 +342,7 @@ export const teamDestinationsRepository = {
           other_team_kinds text[])
       ), targets AS (
         SELECT e.*, d.id AS destination_id, d.integration_id, d.type AS destination_type,
-          d.team_id AS destination_team_id
+          d.team_id AS destination_team_id, d.rate_limited_until AS held_until
         FROM e
         JOIN alerts a ON a.id = e.alert_id
         JOIN team_destinations d ON d.org_id = a.org_id
@@ -353,7 +354,7 @@ export const teamDestinationsRepository = {
         WHERE d.enabled AND d.type = ANY(e.kinds)
         UNION ALL
         SELECT e.*, d.id AS destination_id, d.integration_id, d.type AS destination_type,
-          d.team_id AS destination_team_id
+          d.team_id AS destination_team_id, d.rate_limited_until AS held_until
         FROM e
         JOIN team_destinations d ON d.org_id = e.org_id
         WHERE d.enabled AND d.type = ANY(e.kinds)
@@ -377,7 +378,8 @@ export const teamDestinationsRepository = {
       INSERT INTO team_destination_deliveries
         (destination_id, event_id, alert_id, event_type, event, seq, due_at, created_at, updated_at,
          state, last_error)
-      SELECT t.destination_id, t.event_id, t.alert_id, t.event_type, t.event, t.seq, ${now}, ${now}, ${now},
+      SELECT t.destination_id, t.event_id, t.alert_id, t.event_type, t.event, t.seq,
+        greatest(${now}::timestamptz, t.held_until), ${now}, ${now},
         CASE WHEN paused.reason IS NULL THEN 'pending' ELSE 'failed' END,
         CASE WHEN paused.reason IS NULL THEN NULL ELSE 'not sent: the integration is ' || paused.reason END
       FROM candidates t
@@ -413,7 +415,8 @@ export const teamDestinationsRepository = {
    * The hold is written first, in a statement of its own (committed at once, so that another round's
    * claim sees it within milliseconds); then its waiting deliveries are put off to the hold's end, so that
    * no claim walks them meanwhile (each keeps a later due time of its own: a retry on the schedule). A
-   * delivery added during the hold is due at once: the claim leaves it out by the hold (destinationHeld).
+   * delivery made during the hold is due at its end (insertDeliveries); one made while the hold was
+   * being written, due at once, is left out by the claim (destinationHeld).
    * At the hold's end what waits goes, one change per alert in order (MAY_GO); a receiver still limiting
    * answers 429 and is held again. Lining the backlog up at a pace (Slack's message a second) was tried and
    * left out: what arrives meanwhile, and each new hold, undo the line, and a line of thousands sends
