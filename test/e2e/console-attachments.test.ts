@@ -12,13 +12,14 @@ import {
   screenshot,
   signInWithPassword,
 } from '../../src/testing/browser.js';
+import { ATTACHMENT_LINK_PATH } from '../../src/alerts/attachments/links.js';
 import { startTestServer, type Json, type TestServer } from '../../src/testing/harness.js';
 import { freePort } from '../../src/testing/network.js';
 
 /**
  * The alert page's attachments in a real browser (Debian's Chromium) against the real server: a file
  * chosen with the Attach button is uploaded as a form and listed, its download (through the signed link)
- * saves the very bytes, the alert's log says who added it, and deleting it (asked twice) empties the list.
+ * saves the very bytes or, refused, says why on the page, the alert's log says who added it, and deleting it (asked twice) empties the list.
  * Screenshot: test-artifacts/screenshots/alert-attachments.png.
  */
 
@@ -71,6 +72,21 @@ describe('attachments on the alert page', () => {
         ['backup.log'],
       );
       await page.getByText(/^Attachment backup\.log \(5000 bytes\) added by /).waitFor();
+
+      // Refused (Vigil busy reading other files): said on the page, which stays the alert's.
+      const alertPage = page.url();
+      const busy = 'Vigil is reading as many attachments as it reads at once: try again shortly.';
+      await page.route(`**${ATTACHMENT_LINK_PATH}**`, (route) =>
+        route.fulfill({
+          status: 503,
+          contentType: 'application/json',
+          body: JSON.stringify({ message: busy }),
+        }),
+      );
+      await downloadButton.click();
+      await page.getByText(busy).waitFor();
+      assert.equal(page.url(), alertPage);
+      await page.unroute(`**${ATTACHMENT_LINK_PATH}**`);
 
       const download = page.waitForEvent('download');
       await downloadButton.click();

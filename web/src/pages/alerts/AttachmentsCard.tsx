@@ -8,8 +8,19 @@ import { ErrorPanel } from '../../components/ErrorPanel';
 import { FormError } from '../../components/FormError';
 import { alertPageQueries, type AttachmentMeta } from './alertQueries';
 
+/** Hands the browser a file to save, as a link with `download` would. */
+function saveFile(name: string, file: Blob) {
+  const href = URL.createObjectURL(file);
+  const link = document.createElement('a');
+  link.href = href;
+  link.download = name;
+  link.click();
+  // Revoked later rather than at once: the browser may still be reading it when click() returns.
+  window.setTimeout(() => URL.revokeObjectURL(href), 60_000);
+}
+
 /**
- * An alert's attachments: each downloads through the signed link the API hands out (fetched when
+ * An alert's attachments: each downloads through the signed link the API hands out (asked for when
  * pressed, so it has not expired), and a file can be added or deleted. Adding and deleting go on the
  * alert's log, so the log is fetched again after each.
  */
@@ -49,14 +60,28 @@ export const AttachmentsCard = memo(function AttachmentsCard({ alertId }: { aler
   });
 
   const download = useMutation({
-    mutationFn: (a: AttachmentMeta) =>
-      data<{ name: string; url: string }>(
+    // The link is fetched here rather than opened, so that a refusal (Vigil busy reading other files, the
+    // file deleted) is said on this page instead of replacing the console with its JSON. Its path and
+    // query are asked of the Vigil serving this page: the link names VIGIL_PUBLIC_URL, which may be
+    // another origin than the one in the address bar. The file (at most VIGIL_ATTACHMENT_MAX_BYTES) is
+    // then saved from memory under its own name.
+    mutationFn: async (a: AttachmentMeta) => {
+      const { name, url } = await data<{ name: string; url: string }>(
         api.GET('/v2/alerts/{identifier}/attachments/{attachmentId}', {
           params: { path: { ...path, attachmentId: String(a.id) }, query: {} },
         }),
-      ),
-    // The link answers with Content-Disposition: attachment, so the browser saves the file and stays here.
-    onSuccess: ({ url }) => window.location.assign(url),
+      );
+      const link = new URL(url, window.location.href);
+      let response: Response;
+      try {
+        response = await fetch(link.pathname + link.search, { credentials: 'omit' });
+      } catch {
+        throw new Error('Vigil could not be reached: check your connection and try again.');
+      }
+      if (!response.ok) throw await errorFrom(response);
+      return { name, file: await response.blob() };
+    },
+    onSuccess: ({ name, file }) => saveFile(name, file),
   });
 
   const remove = useMutation({
