@@ -94,10 +94,20 @@ async function logs(alertId: string): Promise<string[]> {
 }
 
 /** The channel's message about the alert, once posted. */
+/**
+ * The alert's message, once Vigil has recorded where it posted it: Vigil writes that down after Slack
+ * answered the post, and a click that came in between (only a test clicks that fast) would find no alert.
+ */
 async function posted(tinyId: string): Promise<SlackMessageRecord> {
-  return waitFor(`the Slack message of #${tinyId}`, async () =>
-    slack.messages(CHANNEL).find((m) => m.text.includes(`#${tinyId} `)),
-  );
+  return waitFor(`the Slack message of #${tinyId}`, async () => {
+    const message = slack.messages(CHANNEL).find((m) => m.text.includes(`#${tinyId} `));
+    if (!message) return undefined;
+    const recorded = await db.query('SELECT 1 FROM slack_messages WHERE channel = $1 AND ts = $2', [
+      CHANNEL,
+      message.ts,
+    ]);
+    return recorded.rows.length > 0 ? message : undefined;
+  });
 }
 
 function buttons(message: SlackMessageRecord): Record<string, string | undefined> {
