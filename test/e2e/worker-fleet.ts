@@ -133,6 +133,7 @@ export async function startFleet() {
      */
     async listening(workers: readonly Worker[]): Promise<void> {
       const count = workers.length;
+      let listening: number | undefined;
       await waitFor(
         `${count} worker(s) to listen`,
         async () => {
@@ -142,10 +143,15 @@ export async function startFleet() {
              WHERE datname = current_database() AND application_name = $1`,
             [WORK_LISTENER_NAME],
           );
-          return result.rows[0]?.n === count;
+          listening = result.rows[0]?.n;
+          return listening === count;
         },
         60_000,
-      );
+      ).catch((error: Error) => {
+        // Timed out once in a full run on a busy machine: what each worker said tells why.
+        const said = workers.map((w) => `${w.name}:\n${w.output() || '(nothing)'}`).join('\n');
+        throw new Error(`${error.message} (${listening ?? 'no'} listening)\n${said}`);
+      });
     },
     /** Creates `count` alerts for the team, 20 requests in flight at a time. */
     async alerts(count: number, prefix: string): Promise<void> {
