@@ -7,13 +7,14 @@
  * The links keep what the code finds by its own address where it was: fixtures, web/public/sw.js,
  * web/dist, a test reading a .ts source. Type checking is `tsc --noEmit`'s job (npm test runs it); this
  * only strips types. Run by scripts/test.mjs before each run; a file is transpiled again only when its
- * source is newer than its output.
+ * text changed.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { transform } from 'esbuild';
+import { createHash } from 'node:crypto';
+import { transform, version as esbuildVersion } from 'esbuild';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const BUILD_DIR = path.join(ROOT, '.test-build');
@@ -29,30 +30,39 @@ async function linkTo(target, link) {
   const wanted = path.relative(path.dirname(link), target);
   const current = await fs.readlink(link).catch(() => undefined);
   if (current === wanted) return;
-  if (current !== undefined) await fs.rm(link, { force: true });
+  await fs.rm(link, { force: true });
   await fs.symlink(wanted, link);
 }
 
-async function transpile(source, output) {
-  const [from, to] = await Promise.all([fs.stat(source), fs.stat(output).catch(() => undefined)]);
-  if (to && to.mtimeMs >= from.mtimeMs) return false;
+const OPTIONS = {
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  jsx: 'automatic',
+  sourcemap: 'inline',
+  tsconfigRaw: { compilerOptions: { useDefineForClassFields: true, verbatimModuleSyntax: false } },
+};
+// A file is transpiled again when its text, or what it is transpiled with, changed since: by content, not
+// by time, as a checkout or a copy may give a file an older time than its output.
+const MANIFEST = path.join(BUILD_DIR, '.transpiled.json');
+const TRANSPILER = `esbuild ${esbuildVersion} ${JSON.stringify(OPTIONS)}`;
+
+async function transpile(source, output, done, now) {
   const code = await fs.readFile(source, 'utf8');
+  const digest = createHash('sha256').update(TRANSPILER).update('\0').update(code).digest('hex');
+  now[output] = digest;
+  if (done[output] === digest && (await fs.stat(output).catch(() => undefined))) return false;
   const result = await transform(code, {
+    ...OPTIONS,
     loader: source.endsWith('x') ? 'tsx' : 'ts',
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    jsx: 'automatic',
-    sourcemap: 'inline',
     // Stack traces name the source: the map's path is relative to the output.
     sourcefile: path.relative(path.dirname(output), source),
-    tsconfigRaw: { compilerOptions: { useDefineForClassFields: true, verbatimModuleSyntax: false } },
   });
   await fs.writeFile(output, result.code);
   return true;
 }
 
-async function mirror(relativeDir, wanted) {
+async function mirror(relativeDir, wanted, done, now) {
   const sourceDir = path.join(ROOT, relativeDir);
   const outputDir = path.join(BUILD_DIR, relativeDir);
   await fs.mkdir(outputDir, { recursive: true });
@@ -62,7 +72,7 @@ async function mirror(relativeDir, wanted) {
     const relative = path.join(relativeDir, entry.name);
     if (entry.isDirectory()) {
       if (SKIPPED.has(entry.name) || LINKED_DIRS.includes(relative)) continue;
-      work.push(mirror(relative, wanted).then((n) => (transpiled += n)));
+      work.push(mirror(relative, wanted, done, now).then((n) => (transpiled += n)));
       continue;
     }
     const source = path.join(sourceDir, entry.name);
@@ -72,7 +82,7 @@ async function mirror(relativeDir, wanted) {
     if (isTypeScript(entry.name)) {
       const output = path.join(outputDir, outputName(entry.name));
       wanted.add(output);
-      work.push(transpile(source, output).then((done) => (transpiled += done ? 1 : 0)));
+      work.push(transpile(source, output, done, now).then((made) => (transpiled += made ? 1 : 0)));
     }
   }
   await Promise.all(work);
@@ -90,9 +100,11 @@ async function prune(dir, wanted) {
 
 /** Brings .test-build/ up to date; answers how many files were transpiled. */
 export async function buildTestTree() {
-  const wanted = new Set();
+  const wanted = new Set([MANIFEST]);
+  const done = JSON.parse(await fs.readFile(MANIFEST, 'utf8').catch(() => '{}'));
+  const now = {};
   let transpiled = 0;
-  for (const tree of TREES) transpiled += await mirror(tree, wanted);
+  for (const tree of TREES) transpiled += await mirror(tree, wanted, done, now);
   for (const dir of LINKED_DIRS) {
     const link = path.join(BUILD_DIR, dir);
     await fs.mkdir(path.dirname(link), { recursive: true });
@@ -100,6 +112,7 @@ export async function buildTestTree() {
     wanted.add(link);
   }
   await prune(BUILD_DIR, wanted);
+  await fs.writeFile(MANIFEST, JSON.stringify(now));
   return transpiled;
 }
 
