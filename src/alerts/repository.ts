@@ -1,5 +1,6 @@
 import { sql, type RawBuilder, type SelectQueryBuilder } from 'kysely';
 import { type Queryable, isUuid } from '../db/database.js';
+import { deleteInBatches } from '../db/delete-in-batches.js';
 import type { AlertEvent } from './events.js';
 import type { AlertRow, AlertUpdate, Database, Priority, ResponderRef } from '../db/schema.js';
 import { prepared } from '../db/prepared.js';
@@ -559,11 +560,7 @@ export const alertsRepository = {
   },
 
   async purgeRequests(db: Queryable, before: Date): Promise<number> {
-    const result = await db
-      .deleteFrom('alert_requests')
-      .where('processed_at', '<', before)
-      .executeTakeFirst();
-    return Number(result.numDeletedRows);
+    return deleteInBatches(db, 'alert_requests', sql`processed_at < ${before}::timestamptz`);
   },
 
   /** Open snoozed alerts whose snooze has ended by `now`, soonest first. */

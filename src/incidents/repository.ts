@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import { isUuid, type Queryable, type Tx } from '../db/database.js';
+import { deleteInBatches } from '../db/delete-in-batches.js';
 import type { IncidentRow, IncidentStatus, Priority, ResponderRef } from '../db/schema.js';
 
 /** The SQL of incidents, their alerts, notes, logs and request outcomes, and nothing else. */
@@ -252,10 +253,6 @@ export const incidentsRepository = {
   },
 
   async purgeRequests(q: Queryable, before: Date): Promise<number> {
-    const result = await q
-      .deleteFrom('incident_requests')
-      .where('processed_at', '<', before)
-      .executeTakeFirst();
-    return Number(result.numDeletedRows);
+    return deleteInBatches(q, 'incident_requests', sql`processed_at < ${before}::timestamptz`);
   },
 };

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { type Queryable, type Tx, isUuid } from '../db/database.js';
+import { deleteInBatches } from '../db/delete-in-batches.js';
 import type { DeliveryProgress, IntegrationRow } from '../db/schema.js';
 import { indexKey } from '../db/storable.js';
 import { prepared } from '../db/prepared.js';
@@ -391,21 +392,21 @@ export const integrationsRepository = {
 
   async purge(db: Queryable, before: Date, now: Date): Promise<number> {
     // A queued delivery is work still to do (the sender was told it is stored), however old it is.
-    const payloads = await db
-      .deleteFrom('integration_payloads')
-      .where('received_at', '<', before)
-      .where('verdict', '!=', 'queued')
-      .executeTakeFirst();
+    const payloads = await deleteInBatches(
+      db,
+      'integration_payloads',
+      sql`received_at < ${before}::timestamptz AND verdict <> 'queued'`,
+    );
     // The message ids that tell a retry, and the finished write-backs that tell an echo, are kept as long
     // as the deliveries, and never for less than a retry or an echo may take to come (a 1-day retention).
     const recognisesUntil = new Date(Math.min(before.getTime(), now.getTime() - ECHO_WINDOW_MS));
-    await db.deleteFrom('sns_processed_messages').where('processed_at', '<', recognisesUntil).execute();
-    await db
-      .deleteFrom('securityhub_writebacks')
-      .where('status', 'in', ['done', 'superseded', 'failed'])
-      .where('updated_at', '<', recognisesUntil)
-      .execute();
-    return Number(payloads.numDeletedRows);
+    await deleteInBatches(db, 'sns_processed_messages', sql`processed_at < ${recognisesUntil}::timestamptz`);
+    await deleteInBatches(
+      db,
+      'securityhub_writebacks',
+      sql`status IN ('done', 'superseded', 'failed') AND updated_at < ${recognisesUntil}::timestamptz`,
+    );
+    return payloads;
   },
 
   /**

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { type Queryable, NIL_UUID } from '../../db/database.js';
+import { deleteInBatches } from '../../db/delete-in-batches.js';
 import type { AlertEscalationRow } from '../../db/schema.js';
 import type { EscalationPlan } from '../../oncall/model.js';
 import { COMPLETED, type RunUpdate } from './transition.js';
@@ -65,11 +66,7 @@ export const escalationRepository = {
 
   /** Old handled-event marks can go: a job is never retried weeks later. */
   async purgeHandled(db: Queryable, before: Date): Promise<number> {
-    const result = await db
-      .deleteFrom('engine_handled_events')
-      .where('handled_at', '<', before)
-      .executeTakeFirst();
-    return Number(result.numDeletedRows);
+    return deleteInBatches(db, 'engine_handled_events', sql`handled_at < ${before}::timestamptz`);
   },
 
   /**

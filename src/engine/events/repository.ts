@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db, Queryable } from '../../db/database.js';
+import { deleteInBatches } from '../../db/delete-in-batches.js';
 import type { AlertEvent } from '../../alerts/events.js';
 import { prepared } from '../../db/prepared.js';
 import type { EnabledInOrganization } from '../consumers.js';
@@ -150,10 +151,6 @@ export const eventDeliveriesRepository = {
   },
 
   async purgeDead(db: Queryable, olderThan: Date): Promise<number> {
-    const result = await db
-      .deleteFrom('event_deliveries')
-      .where('dead_at', '<', olderThan)
-      .executeTakeFirst();
-    return Number(result.numDeletedRows);
+    return deleteInBatches(db, 'event_deliveries', sql`dead_at < ${olderThan}::timestamptz`);
   },
 };

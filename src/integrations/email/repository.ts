@@ -1,4 +1,6 @@
+import { sql } from 'kysely';
 import type { Queryable } from '../../db/database.js';
+import { deleteInBatches } from '../../db/delete-in-batches.js';
 import type { EmailMessagesTable } from '../../db/schema.js';
 import { indexKey } from '../../db/storable.js';
 
@@ -76,10 +78,6 @@ export const emailMessagesRepository = {
 
   /** Forgets the messages taken before `olderThan`: a sender's retries are over by then. */
   async purge(db: Queryable, olderThan: Date): Promise<number> {
-    const result = await db
-      .deleteFrom('email_messages')
-      .where('received_at', '<', olderThan)
-      .executeTakeFirst();
-    return Number(result.numDeletedRows);
+    return deleteInBatches(db, 'email_messages', sql`received_at < ${olderThan}::timestamptz`);
   },
 };

@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import { isUuid, type Queryable } from '../../db/database.js';
+import { deleteInBatches } from '../../db/delete-in-batches.js';
 import type { TeamDestinationDeliveryRow, TeamDestinationRow } from '../../db/schema.js';
 import { prepared } from '../../db/prepared.js';
 import { teamDestinationKind } from './registry.js';
@@ -570,12 +571,11 @@ export const teamDestinationsRepository = {
 
   /** Deletes finished deliveries made before `before`; returns how many. */
   async purge(db: Queryable, before: Date): Promise<number> {
-    const deleted = await db
-      .deleteFrom('team_destination_deliveries')
-      .where('state', 'in', ['sent', 'failed'])
-      .where('created_at', '<', before)
-      .executeTakeFirst();
-    return Number(deleted.numDeletedRows);
+    return deleteInBatches(
+      db,
+      'team_destination_deliveries',
+      sql`state IN ('sent', 'failed') AND created_at < ${before}::timestamptz`,
+    );
   },
 
   /** An integration of the organization by id or name (names need not be unique: then it is ambiguous). */
