@@ -7,8 +7,9 @@
  * The links keep what the code finds by its own address where it was: fixtures, web/public/sw.js,
  * web/dist, a test reading a .ts source. Type checking is `tsc --noEmit`'s job (npm test runs it); this
  * only strips types. Run by scripts/test.mjs before each run; a file is transpiled again only when its
- * text changed.
+ * text changed (`stamp`).
  */
+import { Buffer } from 'node:buffer';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -42,27 +43,70 @@ const OPTIONS = {
   sourcemap: 'inline',
   tsconfigRaw: { compilerOptions: { useDefineForClassFields: true, verbatimModuleSyntax: false } },
 };
-// A file is transpiled again when its text, or what it is transpiled with, changed since: by content, not
-// by time, as a checkout or a copy may give a file an older time than its output.
-const MANIFEST = path.join(BUILD_DIR, '.transpiled.json');
 const TRANSPILER = `esbuild ${esbuildVersion} ${JSON.stringify(OPTIONS)}`;
 
-async function transpile(source, output, done, now) {
+/**
+ * The first line of an output (after a `#!` line) names what it was made from: the digest of its source's text and of how it
+ * was transpiled. By content, not by time (a copy or an archive can give a source an older time than its
+ * output), and kept in the output itself, so that no build cut short leaves a record that disagrees with
+ * the files. esbuild's source map counts the line.
+ */
+const stamp = (digest) => `// test-build ${digest}`;
+
+/** The output's first lines: the stamp's, after a `#!` line that esbuild keeps first. */
+async function firstLines(file) {
+  const handle = await fs.open(file).catch(() => undefined);
+  if (!handle) return [];
+  try {
+    const { bytesRead, buffer } = await handle.read(Buffer.alloc(512), 0, 512, 0);
+    return buffer.subarray(0, bytesRead).toString('utf8').split('\n', 2);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function transpile(source, output) {
   const code = await fs.readFile(source, 'utf8');
   const digest = createHash('sha256').update(TRANSPILER).update('\0').update(code).digest('hex');
-  now[output] = digest;
-  if (done[output] === digest && (await fs.stat(output).catch(() => undefined))) return false;
+  if ((await firstLines(output)).includes(stamp(digest))) return false;
   const result = await transform(code, {
     ...OPTIONS,
     loader: source.endsWith('x') ? 'tsx' : 'ts',
+    banner: stamp(digest),
     // Stack traces name the source: the map's path is relative to the output.
     sourcefile: path.relative(path.dirname(output), source),
   });
-  await fs.writeFile(output, result.code);
+  // Whole or not at all: a test process of a run still going may be importing it.
+  const partial = `${output}.${process.pid}.partial`;
+  await fs.writeFile(partial, result.code);
+  await fs.rename(partial, output);
   return true;
 }
 
-async function mirror(relativeDir, wanted, done, now) {
+/** Runs at most `max` of the functions given to it at a time (hundreds of open files fail on some systems). */
+function limiter(max) {
+  let running = 0;
+  const waiting = [];
+  const next = () => {
+    if (running >= max || waiting.length === 0) return;
+    running++;
+    const { work, resolve, reject } = waiting.shift();
+    work()
+      .then(resolve, reject)
+      .finally(() => {
+        running--;
+        next();
+      });
+  };
+  return (work) =>
+    new Promise((resolve, reject) => {
+      waiting.push({ work, resolve, reject });
+      next();
+    });
+}
+const limited = limiter(32);
+
+async function mirror(relativeDir, wanted) {
   const sourceDir = path.join(ROOT, relativeDir);
   const outputDir = path.join(BUILD_DIR, relativeDir);
   await fs.mkdir(outputDir, { recursive: true });
@@ -72,17 +116,17 @@ async function mirror(relativeDir, wanted, done, now) {
     const relative = path.join(relativeDir, entry.name);
     if (entry.isDirectory()) {
       if (SKIPPED.has(entry.name) || LINKED_DIRS.includes(relative)) continue;
-      work.push(mirror(relative, wanted, done, now).then((n) => (transpiled += n)));
+      work.push(mirror(relative, wanted).then((n) => (transpiled += n)));
       continue;
     }
     const source = path.join(sourceDir, entry.name);
     const link = path.join(outputDir, entry.name);
     wanted.add(link);
-    work.push(linkTo(source, link));
+    work.push(limited(() => linkTo(source, link)));
     if (isTypeScript(entry.name)) {
       const output = path.join(outputDir, outputName(entry.name));
       wanted.add(output);
-      work.push(transpile(source, output, done, now).then((made) => (transpiled += made ? 1 : 0)));
+      work.push(limited(() => transpile(source, output)).then((made) => (transpiled += made ? 1 : 0)));
     }
   }
   await Promise.all(work);
@@ -100,11 +144,9 @@ async function prune(dir, wanted) {
 
 /** Brings .test-build/ up to date; answers how many files were transpiled. */
 export async function buildTestTree() {
-  const wanted = new Set([MANIFEST]);
-  const done = JSON.parse(await fs.readFile(MANIFEST, 'utf8').catch(() => '{}'));
-  const now = {};
+  const wanted = new Set();
   let transpiled = 0;
-  for (const tree of TREES) transpiled += await mirror(tree, wanted, done, now);
+  for (const tree of TREES) transpiled += await mirror(tree, wanted);
   for (const dir of LINKED_DIRS) {
     const link = path.join(BUILD_DIR, dir);
     await fs.mkdir(path.dirname(link), { recursive: true });
@@ -112,7 +154,6 @@ export async function buildTestTree() {
     wanted.add(link);
   }
   await prune(BUILD_DIR, wanted);
-  await fs.writeFile(MANIFEST, JSON.stringify(now));
   return transpiled;
 }
 

@@ -93,9 +93,8 @@ async function logs(alertId: string): Promise<string[]> {
   return (res.data as Json[]).map((l) => l.log as string);
 }
 
-/** The channel's message about the alert, once posted. */
 /**
- * The alert's message, once Vigil has recorded where it posted it: Vigil writes that down after Slack
+ * The channel's message about the alert, once Vigil has recorded where it posted it: Vigil writes that down after Slack
  * answered the post, and a click that came in between (only a test clicks that fast) would find no alert.
  */
 async function posted(tinyId: string): Promise<SlackMessageRecord> {
