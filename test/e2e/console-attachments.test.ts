@@ -19,7 +19,8 @@ import { freePort } from '../../src/testing/network.js';
 /**
  * The alert page's attachments in a real browser (Debian's Chromium) against the real server: a file
  * chosen with the Attach button is uploaded as a form and listed, its download (through the signed link)
- * saves the very bytes or, refused, says why on the page, the alert's log says who added it, and deleting it (asked twice) empties the list.
+ * saves the very bytes (also when the link names another origin and a proxy's path) or, refused, says
+ * why on the page, the alert's log says who added it, and deleting it (asked twice) empties the list.
  * Screenshot: test-artifacts/screenshots/alert-attachments.png.
  */
 
@@ -88,11 +89,22 @@ describe('attachments on the alert page', () => {
       assert.equal(page.url(), alertPage);
       await page.unroute(`**${ATTACHMENT_LINK_PATH}**`);
 
+      // The link as Vigil behind a proxy names it (another origin, a path the proxy takes off): the
+      // console asks its own Vigil for it.
+      const metadata = `**/v2/alerts/${id}/attachments/*`;
+      await page.route(metadata, async (route) => {
+        const response = await route.fetch();
+        const json = await response.json();
+        const link = new URL(json.data.url);
+        json.data.url = `https://vigil.example.com/behind-a-proxy${link.pathname}${link.search}`;
+        await route.fulfill({ response, json });
+      });
       const download = page.waitForEvent('download');
       await downloadButton.click();
       const saved = await (await download).path();
       assert.ok((await fs.readFile(saved)).equals(bytes), 'the downloaded file is the uploaded one');
       assert.equal((await download).suggestedFilename(), 'backup.log');
+      await page.unroute(metadata);
 
       assert.deepEqual(await accessibilityProblems(page), []);
       await screenshot(page, 'alert-attachments');

@@ -8,6 +8,9 @@ import { ErrorPanel } from '../../components/ErrorPanel';
 import { FormError } from '../../components/FormError';
 import { alertPageQueries, type AttachmentMeta } from './alertQueries';
 
+/** Where the download links' own route begins (src/alerts/attachments/links.ts). */
+const ATTACHMENT_LINK_PATH = '/v1/alert-attachments/';
+
 /** Hands the browser a file to save, as a link with `download` would. */
 function saveFile(name: string, file: Blob) {
   const href = URL.createObjectURL(file);
@@ -61,10 +64,10 @@ export const AttachmentsCard = memo(function AttachmentsCard({ alertId }: { aler
 
   const download = useMutation({
     // The link is fetched here rather than opened, so that a refusal (Vigil busy reading other files, the
-    // file deleted) is said on this page instead of replacing the console with its JSON. Its path and
-    // query are asked of the Vigil serving this page: the link names VIGIL_PUBLIC_URL, which may be
-    // another origin than the one in the address bar. The file (at most VIGIL_ATTACHMENT_MAX_BYTES) is
-    // then saved from memory under its own name.
+    // file deleted) is said on this page instead of replacing the console with its JSON. It is asked of
+    // the Vigil serving this page, from its /v1/alert-attachments/ on: the link names VIGIL_PUBLIC_URL,
+    // which may be another origin than the address bar's, or carry a path a proxy takes off. The file (at
+    // most VIGIL_ATTACHMENT_MAX_BYTES) is then saved from memory under its own name.
     mutationFn: async (a: AttachmentMeta) => {
       const { name, url } = await data<{ name: string; url: string }>(
         api.GET('/v2/alerts/{identifier}/attachments/{attachmentId}', {
@@ -72,13 +75,19 @@ export const AttachmentsCard = memo(function AttachmentsCard({ alertId }: { aler
         }),
       );
       const link = new URL(url, window.location.href);
+      const at = link.pathname.indexOf(ATTACHMENT_LINK_PATH);
+      const ownPath = at >= 0 ? link.pathname.slice(at) + link.search : url;
       let response: Response;
       try {
-        response = await fetch(link.pathname + link.search, { credentials: 'omit' });
+        response = await fetch(ownPath, { credentials: 'omit' });
       } catch {
         throw new Error('Vigil could not be reached: check your connection and try again.');
       }
       if (!response.ok) throw await errorFrom(response);
+      // Anything else (the console's own page, from a path that missed the link's route) is not the file.
+      if (!/^attachment/i.test(response.headers.get('content-disposition') ?? '')) {
+        throw new Error('Vigil did not answer with the file: get a new link by pressing its name again.');
+      }
       return { name, file: await response.blob() };
     },
     onSuccess: ({ name, file }) => saveFile(name, file),
