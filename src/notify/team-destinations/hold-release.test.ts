@@ -334,8 +334,17 @@ describe('saving a held destination', () => {
     assert.equal(await heldUntil(id), null, 'turned on from off: lifted');
 
     await hold();
+    const putOff = await insert(id, randomUUID(), 1, 'created');
+    const ownRetry = await insert(id, randomUUID(), 1, 'created');
+    const until = (await heldUntil(id))!;
+    await sql`UPDATE team_destination_deliveries SET due_at = ${until} WHERE id = ${putOff}`.execute(db);
+    const later = new Date(until.getTime() + 60_000);
+    await sql`UPDATE team_destination_deliveries SET due_at = ${later} WHERE id = ${ownRetry}`.execute(db);
     await repo.update(db, id, { config: { ...config, url: `${base}/saved-elsewhere` } }, at);
     assert.equal(await heldUntil(id), null, 'another URL: lifted');
+    const due = new Map((await rows(id)).map((r) => [r.id, r.due_at.getTime()]));
+    assert.equal(due.get(putOff), at.getTime(), 'what the hold put off goes at once');
+    assert.equal(due.get(ownRetry), later.getTime(), 'a retry due later keeps its time');
   });
 });
 

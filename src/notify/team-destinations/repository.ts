@@ -210,8 +210,17 @@ export const teamDestinationsRepository = {
     // `"enabled": true` to one already on, an integration saved whole as Terraform saves it): the
     // receiver's limit still holds, and one failing for good must still be turned off in the end. SET
     // reads the row as it was, so this compares with the destination before the change.
-    const startsAfresh = sql<boolean>`(NOT enabled AND ${enabled === true})
-      OR (${config !== undefined} AND config IS DISTINCT FROM ${JSON.stringify(config ?? null)}::jsonb)`;
+    const startsAfresh = sql<boolean>`((NOT enabled AND ${enabled === true})
+      OR (${config !== undefined} AND config IS DISTINCT FROM ${JSON.stringify(config ?? null)}::jsonb))`;
+    if (config || enabled === true) {
+      // What the hold put off to its end (holdDestinations, insertDeliveries) goes at once with it lifted;
+      // a retry due later on its own schedule keeps its time. Before the update, which clears the hold.
+      await sql`
+        UPDATE team_destination_deliveries SET due_at = ${now}
+        WHERE destination_id = ${id} AND state = 'pending'
+          AND due_at = (SELECT rate_limited_until FROM team_destinations WHERE id = ${id} AND ${startsAfresh})
+          AND due_at > ${now}`.execute(db);
+    }
     await db
       .updateTable('team_destinations')
       .set({
