@@ -336,12 +336,17 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
       `Only organization admins and those of team [${team.name}] with the ${right} right (its admins) can ${what}.`,
     );
 
-  /** The members a request gives, each found and with their role in `teamId` resolved. */
+  /**
+   * The members a request gives, each found and with their role in `teamId` resolved. `q` is the
+   * transaction that saves them: each user is read FOR KEY SHARE (as deleteUser asks of writers that save
+   * a reference to a user), so a delete in flight is waited for and its user is then not found (the 422 of
+   * one already gone), rather than the insert failing the foreign key after it commits (a 500).
+   */
   async function membersOf(q: Queryable, orgId: string, teamId: string, given: MemberInput[]) {
     const members = [];
     const listedAt = new Map<string, number>();
     for (const [i, m] of given.entries()) {
-      const user = await resolveUser(q, orgId, m.user, `members[${i}].user`);
+      const user = await resolveUserRef(q, orgId, m.user, `members[${i}].user`, undefined, 'key share');
       const earlier = listedAt.get(user.id);
       // A team holds a person once: a second listing is a mistake in the request, not a name clash.
       if (earlier !== undefined)
@@ -843,8 +848,10 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
       const team = await repo.findTeam(db, p.orgId, identifier, by);
       if (!team) throw notFound(`No team exists with ${by} [${identifier}].`);
       await requireOnTeam(p, team, 'manage-members', 'change its members');
-      const member = await resolveUser(db, p.orgId, user, 'user');
-      await db.transaction().execute(async (tx) => {
+      const member = await db.transaction().execute(async (tx) => {
+        // Read in the transaction that saves them, FOR KEY SHARE (as membersOf): a delete of the user in
+        // flight is waited for, and they are then not found, rather than the insert failing the foreign key.
+        const member = await resolveUserRef(tx, p.orgId, user, 'user', undefined, 'key share');
         await repo.lockTeam(tx, team.id);
         const role = await resolveMemberRole(tx, team.id, roleName, 'role');
         const before = (await memberRolesOf(tx, team.id)).get(member.id);
@@ -857,6 +864,7 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
           team.id,
           memberChanges(was, [{ username: member.username, role: role.name }]),
         );
+        return member;
       });
       return { team, user: member };
     },

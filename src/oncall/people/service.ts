@@ -183,6 +183,22 @@ export function createPeopleService(db: Db) {
     return user;
   }
 
+  /**
+   * Takes KEY SHARE on the user (as deleteUser asks of writers that save a reference to a user) in `tx`,
+   * the transaction that saves a row naming them: a delete of theirs in flight is waited for and they are
+   * then gone (the 404 of a user already deleted), rather than the insert failing the foreign key (a 500);
+   * a delete that comes after waits for the row, and takes it with the user.
+   */
+  async function lockTargetRow(
+    tx: Queryable,
+    p: Principal,
+    user: UserRow,
+    identifier: string,
+  ): Promise<void> {
+    if (!(await accountsRepository.findUser(tx, p.orgId, user.id, 'key share')))
+      throw notFound(`User [${identifier}] does not exist.`);
+  }
+
   async function contactOf(q: Queryable, user: UserRow, contactId: string): Promise<ContactMethodRow> {
     const contact = isUuid(contactId) ? await repo.findContact(q, user.id, contactId) : undefined;
     if (!contact) throw notFound(`Contact [${contactId}] of user [${user.username}] does not exist.`);
@@ -318,6 +334,7 @@ export function createPeopleService(db: Db) {
       try {
         return await db.transaction().execute(async (tx) => {
           await repo.lockUser(tx, user.id);
+          await lockTargetRow(tx, p, user, identifier);
           const contact = await repo.insertContact(tx, {
             user_id: user.id,
             method: input.method,
@@ -407,6 +424,7 @@ export function createPeopleService(db: Db) {
       const criteria = parseCriteria(input.criteria, 'criteria');
       return db.transaction().execute(async (tx) => {
         await repo.lockUser(tx, user.id);
+        await lockTargetRow(tx, p, user, identifier);
         const steps = await resolveSteps(tx, user, input.steps ?? [], 'steps');
         const timeRestriction = ruleTimeRestriction(input.timeRestriction ?? null, user);
         const count = await repo.countRules(tx, user.id, input.actionType);

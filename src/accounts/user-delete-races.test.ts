@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
+import { addUserWithKey, startTestServer, type TestServer } from '../testing/harness.js';
+import { otherTransaction } from '../testing/lock-waits.js';
+
+/**
+ * A request that saves a row naming a user (a team membership, a contact method, a notification rule)
+ * while another deletes that user. Each must hold KEY SHARE on the user while it saves: a delete in flight
+ * is then waited for and the user is not found (as when already deleted), and a delete that comes after
+ * waits for the row and takes it with the user. Reading the user without the lock let the delete commit
+ * in between, and the insert failed the users foreign key: a 500.
+ */
+
+let server: TestServer;
+const run = randomUUID().slice(0, 8);
+
+before(async () => {
+  server = await startTestServer();
+});
+
+after(async () => {
+  await server?.stop();
+});
+
+/**
+ * Waits until `count` sessions wait for a lock: the requests reached the row the delete holds (those after
+ * the first wait for the first, in PostgreSQL's queue for a row, so not all are blocked by the holder).
+ */
+async function waiters(count: number, what: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const { rows } = await sql<{ n: string }>`
+      SELECT count(*) AS n FROM pg_stat_activity WHERE cardinality(pg_blocking_pids(pid)) > 0`.execute(
+      server.app.context.db,
+    );
+    if (Number(rows[0]!.n) >= count) return;
+    if (Date.now() > deadline) throw new Error(`${what}: ${rows[0]!.n} of ${count} waited`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** The rows naming the user that are left. */
+async function rowsNaming(userId: string) {
+  const { db } = server.app.context;
+  const count = async (table: 'team_members' | 'contact_methods' | 'notification_rules') =>
+    Number(
+      (
+        await db
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .where('user_id', '=', userId)
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+  return {
+    members: await count('team_members'),
+    contacts: await count('contact_methods'),
+    rules: await count('notification_rules'),
+  };
+}
+
+describe('saving a reference to a user being deleted', () => {
+  it('waits for the delete, then answers as for a user already gone, leaving nothing behind', async () => {
+    const ivy = await addUserWithKey(server, 'ivy', run);
+    const team = `Race ${run}`;
+    await server.callOk('POST', '/v2/teams', { name: team });
+    const teamPath = `/v2/teams/${encodeURIComponent(team)}`;
+    const member = { user: { username: ivy.username } };
+    // Another request deleting ivy is in flight: its DELETE holds her row, as deleteUser's transaction does.
+    const deleting = await otherTransaction(server.databaseUrl);
+    try {
+      await deleting.query('DELETE FROM users WHERE id = $1', [ivy.id]);
+      const requests = {
+        addMember: server.call('POST', `${teamPath}/members?teamIdentifierType=name`, member),
+        replaceMembers: server.call('PATCH', `${teamPath}?identifierType=name`, { members: [member] }),
+        createTeam: server.call('POST', '/v2/teams', { name: `Race new ${run}`, members: [member] }),
+        addContact: server.call('POST', `/v2/users/${ivy.username}/contacts`, {
+          method: 'email',
+          to: `ivy2-${run}@example.com`,
+        }),
+        createRule: server.call('POST', `/v2/users/${ivy.username}/notification-rules`, {
+          name: 'Raced',
+          actionType: 'add-note',
+        }),
+      };
+      await waiters(Object.keys(requests).length, 'the requests never reached the user');
+      await deleting.query('COMMIT');
+      const answers = Object.fromEntries(
+        await Promise.all(Object.entries(requests).map(async ([name, r]) => [name, await r] as const)),
+      );
+      const statuses = Object.fromEntries(Object.entries(answers).map(([name, r]) => [name, r.status]));
+      // Members are named in the body (a 422, as for a user never there); a contact's or rule's user in the
+      // path (a 404).
+      assert.deepEqual(
+        statuses,
+        { addMember: 422, replaceMembers: 422, createTeam: 422, addContact: 404, createRule: 404 },
+        JSON.stringify(answers),
+      );
+      assert.match(String(answers.addContact!.body.message), /User \[.*\] does not exist/);
+      assert.match(String(answers.createRule!.body.message), /User \[.*\] does not exist/);
+      assert.match(JSON.stringify(answers.addMember!.body), /No user/);
+    } finally {
+      await deleting.end();
+    }
+    assert.deepEqual(await rowsNaming(ivy.id), { members: 0, contacts: 0, rules: 0 });
+    assert.equal((await server.call('GET', `/v2/teams/Race%20new%20${run}?identifierType=name`)).status, 404);
+  });
+
+  it('makes a delete that comes after a member is added wait for it, and take the membership along', async () => {
+    const eve = await addUserWithKey(server, 'eve', run);
+    const team = `After ${run}`;
+    const teamId = (await server.callOk('POST', '/v2/teams', { name: team })).data.id as string;
+    // Holds the team as another change of its members would: the add reads eve, then waits for the team.
+    const holding = await otherTransaction(server.databaseUrl);
+    let deleting: Promise<{ status: number; body: Record<string, unknown> }> | undefined;
+    let adding: Promise<{ status: number; body: Record<string, unknown> }> | undefined;
+    try {
+      await holding.query('SELECT 1 FROM teams WHERE id = $1 FOR NO KEY UPDATE', [teamId]);
+      adding = server.call('POST', `/v2/teams/${teamId}/members`, { user: { username: eve.username } });
+      await waiters(1, 'the add never waited for the team');
+      deleting = server.call('DELETE', `/v2/users/${eve.username}`);
+      // The delete must wait for the add's hold on eve; without it, it commits before the add saves.
+      const settled = await Promise.race([
+        deleting.then(() => 'deleted' as const),
+        waitForDeleteToWait().then(() => 'waiting' as const),
+      ]);
+      assert.equal(settled, 'waiting', 'the delete did not wait for the member being added');
+    } finally {
+      await holding.query('COMMIT');
+      await holding.end();
+    }
+    const added = await adding;
+    const deleted = await deleting;
+    assert.equal(added.status, 200, JSON.stringify(added.body));
+    assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
+    assert.deepEqual(await rowsNaming(eve.id), { members: 0, contacts: 0, rules: 0 });
+    assert.equal((await server.call('GET', `/v2/users/${eve.username}`)).status, 404);
+  });
+});
+
+/** Until a session waits for a row lock on users (deleteUser's FOR UPDATE). */
+async function waitForDeleteToWait(): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const { rows } = await sql<{ n: string }>`
+      SELECT count(*) AS n FROM pg_stat_activity
+       WHERE wait_event_type = 'Lock' AND query ILIKE '%from "users"%for update%'`.execute(
+      server.app.context.db,
+    );
+    if (Number(rows[0]!.n) > 0) return;
+    if (Date.now() > deadline) throw new Error('the delete never waited');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
