@@ -3,7 +3,13 @@ import { openAccount, type AccountAccess, type AccountContext } from './aws-cont
 import { ensureApiDestination, ensureConnection } from './api-destination.js';
 import { ensureCustomAction, requireSecurityHub } from './custom-action.js';
 import { requirePublicHttps, type Lookup } from './endpoint-check.js';
-import { integrationTags, resourceNames, ruleDescription, type ResourceNames } from './names.js';
+import {
+  awsDescription,
+  integrationTags,
+  resourceNames,
+  ruleDescription,
+  type ResourceNames,
+} from './names.js';
 import {
   INVOKE_POLICY_NAME,
   invokePermissions,
@@ -316,11 +322,10 @@ export async function runSetup(request: SetupRequest): Promise<SetupResult> {
         a,
         {
           name: names.role,
-          description:
-            `Vigil sends alert updates back to Security Hub (integration ${facts.integration.name})`.slice(
-              0,
-              1000,
-            ),
+          description: awsDescription(
+            `Vigil sends alert updates back to Security Hub (integration ${facts.integration.name})`,
+            { maxLength: 1000 },
+          ),
           trust: writebackTrustPolicy(
             trustedPrincipal(request.vigilPrincipalArn, a.partition),
             facts.externalId,

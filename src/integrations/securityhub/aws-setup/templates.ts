@@ -1,5 +1,5 @@
 import { stringify as toYaml } from 'yaml';
-import { resourceNames, ruleDescription, type IntegrationRef } from './names.js';
+import { awsDescription, resourceNames, ruleDescription, type IntegrationRef } from './names.js';
 import {
   API_KEY_HEADER,
   DELIVERY_POLICY,
@@ -78,7 +78,9 @@ function customActionResource(input: TemplateInput) {
     Properties: {
       Id: names.customActionId,
       Name: names.customActionName,
-      Description: `Send the finding to Vigil (integration ${input.integration.name})`.slice(0, 512),
+      Description: awsDescription(`Send the finding to Vigil (integration ${input.integration.name})`, {
+        maxLength: 512,
+      }),
     },
   };
 }
@@ -86,9 +88,13 @@ function customActionResource(input: TemplateInput) {
 function header(input: TemplateInput, what: string) {
   return {
     AWSTemplateFormatVersion: '2010-09-09',
-    Description: `Vigil, integration "${input.integration.name}" (${input.integration.id}): ${what}`.slice(
-      0,
-      1024,
+    // CloudFormation counts a template's description in bytes.
+    Description: awsDescription(
+      `Vigil, integration "${input.integration.name}" (${input.integration.id}): ${what}`,
+      {
+        maxLength: 1024,
+        maxBytes: 1024,
+      },
     ),
   };
 }
@@ -185,11 +191,10 @@ function roleTemplate(input: TemplateInput): Template {
         Type: 'AWS::IAM::Role',
         Properties: {
           RoleName: ref('RoleName'),
-          Description:
-            `Vigil sends alert updates back to Security Hub (integration ${input.integration.name})`.slice(
-              0,
-              1000,
-            ),
+          Description: awsDescription(
+            `Vigil sends alert updates back to Security Hub (integration ${input.integration.name})`,
+            { maxLength: 1000 },
+          ),
           MaxSessionDuration: 3600,
           AssumeRolePolicyDocument: writebackTrustPolicy(ref('VigilPrincipalArn'), ref('ExternalId')),
           Policies: [{ PolicyName: WRITEBACK_POLICY_NAME, PolicyDocument: writebackPermissions() }],
@@ -227,7 +232,9 @@ function apiDestinationTemplate(input: TemplateInput): Template {
         Type: 'AWS::Events::Connection',
         Properties: {
           Name: names.connection,
-          Description: `Vigil's intake (integration ${input.integration.name})`.slice(0, 512),
+          Description: awsDescription(`Vigil's intake (integration ${input.integration.name})`, {
+            maxLength: 512,
+          }),
           AuthorizationType: 'API_KEY',
           AuthParameters: {
             ApiKeyAuthParameters: { ApiKeyName: API_KEY_HEADER, ApiKeyValue: ref('IntegrationApiKey') },
