@@ -496,7 +496,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       registerAwsSetupRoutes(http, {
         config,
         integrations,
-        vigilPrincipal: createVigilPrincipal({ configured: config.awsPrincipalArn }),
+        vigilPrincipal: createVigilPrincipal({ configured: config.awsPrincipalArn, env: options.aws?.env }),
       });
       const people = createPeopleService(apiDb);
       registerPeopleRoutes(http, people);

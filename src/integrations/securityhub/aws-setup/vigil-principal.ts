@@ -26,6 +26,24 @@ export function createVigilPrincipal(options: { configured?: string; env?: NodeJ
   let failedAt = -Infinity;
   let pending: Promise<VigilPrincipal | undefined> | undefined;
 
+  /**
+   * Where to ask: Vigil's credentials are refused by another partition's STS (GovCloud's and China's
+   * by us-east-1), so the region is the one given (AWS_REGION), else the SDK's own choice (the
+   * environment, the profile's region), and us-east-1 only when neither names one.
+   */
+  async function regionOf(Client: typeof import('@aws-sdk/client-sts').STSClient): Promise<string> {
+    const given = options.env?.AWS_REGION;
+    if (given) return given;
+    const defaults = new Client({});
+    try {
+      return await defaults.config.region();
+    } catch {
+      return 'us-east-1';
+    } finally {
+      defaults.destroy();
+    }
+  }
+
   async function ask(): Promise<VigilPrincipal | undefined> {
     // The AWS SDK loads on this first lookup, not with Vigil (writeback/aws.ts says why).
     const [{ GetCallerIdentityCommand, STSClient }, { fromNodeProviderChain }, { awsRequestHandler }] =
@@ -35,7 +53,7 @@ export function createVigilPrincipal(options: { configured?: string; env?: NodeJ
         import('../writeback/aws-sdk.js'),
       ]);
     const client = new STSClient({
-      region: options.env?.AWS_REGION ?? 'us-east-1',
+      region: await regionOf(STSClient),
       requestHandler: awsRequestHandler(options.env),
       credentials: fromNodeProviderChain(),
       maxAttempts: 1,
