@@ -181,6 +181,13 @@ export function registerLiveAlertRoutes(app: HttpApp, feed: AlertFeed, options: 
       let authenticatedAt = now();
       let scope: { value: AlertScope; at: number } | undefined;
       let reauthenticating: Promise<boolean> | undefined;
+      /**
+       * How many announcements that who sees what changed this stream has told, and how many of them
+       * had been when its caller was last authenticated: a caller read before the last may have another
+       * role or custom role now, or be blocked.
+       */
+      let scopeChanges = 0;
+      let authenticatedAfter = 0;
 
       const write = (text: string) => {
         if (closed) return;
@@ -196,12 +203,14 @@ export function registerLiveAlertRoutes(app: HttpApp, feed: AlertFeed, options: 
       /** Authenticates the stream's credential again: false (the stream ended) when it no longer does. */
       const reauthenticate = () =>
         (reauthenticating ??= (async () => {
+          const after = scopeChanges;
           try {
             const fresh = await authenticate(credential);
             if (fresh.orgId !== principal.orgId)
               throw new ApiError(403, 'the credential is of another organization now');
             principal = fresh;
             authenticatedAt = now();
+            authenticatedAfter = after;
             // Read again for the principal as it is now (a role or teams may have changed).
             scope = undefined;
             return !closed;
@@ -230,7 +239,13 @@ export function registerLiveAlertRoutes(app: HttpApp, feed: AlertFeed, options: 
 
       /** The caller's alert scope, read at most every SCOPE_MAX_AGE_MS; undefined when the stream ended. */
       const scopeNow = async (): Promise<AlertScope | undefined> => {
-        if (now() - authenticatedAt >= SCOPE_MAX_AGE_MS && !(await reauthenticate())) return undefined;
+        // Twice at most: a keep-alive's authentication begun before who sees what changed is awaited
+        // first, and may have read the caller as they were.
+        for (let tries = 0; tries < 2; tries++) {
+          const stale = authenticatedAfter !== scopeChanges || now() - authenticatedAt >= SCOPE_MAX_AGE_MS;
+          if (!stale) break;
+          if (!(await reauthenticate())) return undefined;
+        }
         if (scope && now() - scope.at < SCOPE_MAX_AGE_MS) return scope.value;
         const at = now();
         const of = principal;
@@ -243,6 +258,12 @@ export function registerLiveAlertRoutes(app: HttpApp, feed: AlertFeed, options: 
       // Each change carries the feed's position once it is told, for the browser to resume from.
       const tell = async (change: AlertsChanged, position: string) => {
         if (closed) return;
+        if (change.scope) {
+          // Who sees what changed (migration 0067): what comes after is filtered against a fresh read,
+          // and the `more` has the console read again the alerts that came into or left its caller's sight.
+          scopeChanges++;
+          scope = undefined;
+        }
         let ids: string[] = [];
         if (change.ids.length > 0) {
           try {
@@ -288,8 +309,13 @@ export function registerLiveAlertRoutes(app: HttpApp, feed: AlertFeed, options: 
         queue.push(item);
         if (queue.length > BACKLOG_MAX) {
           const { position } = item;
+          // A change of who sees what among those dropped must still drop the scope kept.
+          const scoped = queue.some((queued) => 'change' in queued && queued.change.scope);
           queue.length = 0;
-          queue.push({ change: { ids: [], more: true }, position });
+          queue.push({
+            change: { ids: [], more: true, ...(scoped ? { scope: true as const } : {}) },
+            position,
+          });
         }
         void pump();
       };

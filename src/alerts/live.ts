@@ -18,6 +18,11 @@ export interface AlertsChanged {
   ids: string[];
   /** More alerts changed than `ids` names: refresh everything. */
   more: boolean;
+  /**
+   * Who may see which alerts changed in the organization (team members, a user's role, custom role or
+   * its rights, a user blocked; migration 0067): told with `more`, and every scope kept is read again.
+   */
+  scope?: true;
 }
 
 export interface AlertFeedSubscription {
@@ -77,11 +82,15 @@ function parseAnnouncement(payload: string): { org: string; change: AlertsChange
   try {
     const value: unknown = JSON.parse(payload);
     if (typeof value !== 'object' || value === null) return undefined;
-    const { org, ids, more } = value as Record<string, unknown>;
+    const { org, ids, more, scope } = value as Record<string, unknown>;
     if (typeof org !== 'string' || !Array.isArray(ids)) return undefined;
     return {
       org,
-      change: { ids: ids.filter((id): id is string => typeof id === 'string'), more: more === true },
+      change: {
+        ids: ids.filter((id): id is string => typeof id === 'string'),
+        more: more === true,
+        ...(scope === true ? { scope: true as const } : {}),
+      },
     };
   } catch {
     return undefined;
