@@ -240,6 +240,9 @@ const CONDITION_OPERATORS: Record<string, (values: string[], actual: string | un
     actual !== undefined && values.some((v) => v.toLowerCase() === actual.toLowerCase()),
   stringlike: (values, actual) => actual !== undefined && values.some((v) => wildcard(v, actual, false)),
   stringnotlike: (values, actual) => actual === undefined || !values.some((v) => wildcard(v, actual, false)),
+  // As IAM has it: "true" holds when the request lacks the key, "false" when it has it, whatever its value
+  // (so Null sts:ExternalId "false" lets in any external ID).
+  null: (values, actual) => values.some((v) => (v.toLowerCase() === 'true') === (actual === undefined)),
 };
 
 function conditionsHold(condition: PolicyStatement['Condition'], context: PolicyRequest['context']): boolean {

@@ -195,7 +195,7 @@ export async function runCheck(request: CheckRequest): Promise<{ ok: boolean; ch
     const said: Record<string, string> = {
       settings: 'the write-back settings are complete',
       AssumeRole: `Vigil assumes ${facts.roleArn} with the external ID`,
-      AssumeRoleWithoutExternalId: 'the role refuses Vigil without the external ID',
+      AssumeRoleWithoutExternalId: 'the role refuses Vigil without the external ID, and with another one',
       GetFindings: `Vigil reads findings in ${facts.region ?? 'the region'}`,
       BatchUpdateFindings:
         'the role may update ASFF findings (securityhub:BatchUpdateFindings; if not, run vigil aws setup again)',

@@ -110,27 +110,30 @@ export function createSdkAccess(options: AwsAccessOptions) {
       return securityHub(target).send(new BatchUpdateFindingsV2Command(input));
     },
     /**
-     * AssumeRole without the external ID, which the role must refuse: IAM's guide says not to keep a
-     * role ARN whose trust policy lets it through, since anyone in Vigil's account could then use it.
+     * AssumeRole with the external ID given (none when undefined) rather than the integration's, which
+     * the role must refuse: IAM's guide says not to keep a role ARN whose trust policy lets it through,
+     * since anyone in Vigil's account, every other integration included, could then use it. Made outside
+     * credentialsOf's providers on purpose: a session the role should not have granted must not serve
+     * the write-back, nor stay cached after the customer fixes the trust policy, and a check must not
+     * grow that map.
      */
-    async assumeWithoutExternalId(target: RoleTarget) {
+    async assumeWithExternalId(target: RoleTarget, externalId: string | undefined) {
+      // Left to the garbage collector, not destroyed: the SDK's destroy() destroys the request handler,
+      // which every client shares, and would close the process's pooled AWS connections on each check.
       const sts = new STSClient({
         region: target.region,
         requestHandler: handler,
         credentials: ownIdentity,
         maxAttempts: 1,
       });
-      try {
-        return await sts.send(
-          new AssumeRoleCommand({
-            RoleArn: target.roleArn,
-            RoleSessionName: sessionName(target),
-            DurationSeconds: 900,
-          }),
-        );
-      } finally {
-        sts.destroy();
-      }
+      return sts.send(
+        new AssumeRoleCommand({
+          RoleArn: target.roleArn,
+          RoleSessionName: sessionName(target),
+          DurationSeconds: 900,
+          ...(externalId !== undefined ? { ExternalId: externalId } : {}),
+        }),
+      );
     },
     /** One harmless call: proves the role can be assumed and Security Hub answers. */
     async probe(target: RoleTarget) {

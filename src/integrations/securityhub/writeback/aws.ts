@@ -85,9 +85,12 @@ export function createAwsAccess(options: AwsAccessOptions = {}) {
     async batchUpdateV2(target: RoleTarget, input: BatchUpdateFindingsV2CommandInput) {
       return (await sdk()).batchUpdateV2(target, input);
     },
-    /** AssumeRole without the external ID, which the role must refuse (aws-sdk.ts says why). */
-    async assumeWithoutExternalId(target: RoleTarget) {
-      return (await sdk()).assumeWithoutExternalId(target);
+    /**
+     * AssumeRole with another external ID than the integration's, or none (undefined), which the role
+     * must refuse; never cached (aws-sdk.ts says why).
+     */
+    async assumeWithExternalId(target: RoleTarget, externalId: string | undefined) {
+      return (await sdk()).assumeWithExternalId(target, externalId);
     },
     /** One harmless call: proves the role can be assumed and Security Hub answers. */
     async probe(target: RoleTarget) {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { accountOf, type AwsAccess, type RoleTarget } from './aws.js';
 import { awsErrorText } from './sender.js';
 
@@ -28,6 +29,31 @@ function partitionOf(roleArn: string): string {
   return /^arn:(aws[\w-]*):/.exec(roleArn)?.[1] ?? 'aws';
 }
 
+/**
+ * An external ID that is not the integration's, of the form Vigil gives every integration (32 hex
+ * digits, integrations/service.ts): a trust policy that lets it in would let in another integration,
+ * of this organization or any other on the instance, with its own external ID.
+ */
+function anotherExternalId(own: string): string {
+  let id: string;
+  do id = randomBytes(16).toString('hex');
+  while (id === own);
+  return id;
+}
+
+/**
+ * Tries a way into the role that its trust policy must shut: undefined when STS refuses it, else what
+ * the step says (`letIn` when the role let Vigil in, AWS's own text when STS failed otherwise).
+ */
+async function refused(assume: () => Promise<unknown>, letIn: string): Promise<string | undefined> {
+  try {
+    await assume();
+    return letIn;
+  } catch (error) {
+    return REFUSED.has((error as { name?: string }).name ?? '') ? undefined : awsErrorText(error);
+  }
+}
+
 /** What a finding that does not exist is called in the write checks below: AWS answers it unprocessed. */
 const PERMISSION_CHECK_ID = 'vigil-permission-check';
 
@@ -49,9 +75,9 @@ async function checkWrite(action: string, call: () => Promise<unknown>): Promise
 }
 
 /**
- * Assumes the role, checks it is refused without the external ID, makes one harmless read, and proves
- * both write actions are allowed without changing any finding; `target` is undefined when the settings
- * lack one.
+ * Assumes the role, checks it is refused without the external ID and with another one, makes one
+ * harmless read, and proves both write actions are allowed without changing any finding; `target` is
+ * undefined when the settings lack one.
  */
 export async function checkRole(aws: AwsAccess, target: RoleTarget | undefined): Promise<RoleCheck> {
   if (!target) {
@@ -70,22 +96,24 @@ export async function checkRole(aws: AwsAccess, target: RoleTarget | undefined):
     steps.push({ step: 'AssumeRole', ok: false, error: awsErrorText(error) });
     return { ok: false, steps };
   }
-  try {
-    await aws.assumeWithoutExternalId(target);
-    steps.push({
-      step: 'AssumeRoleWithoutExternalId',
-      ok: false,
-      error:
-        "the role can be assumed without the integration's external ID: add the condition StringEquals sts:ExternalId to its trust policy (the role template has it)",
-    });
+  // Both ways in that must be shut are tried within this one step, the one the console and `vigil aws
+  // check` list: without an external ID, and with another one. A condition that matches any value
+  // (StringLike "*", or Null "false") refuses the first and lets in the second, that is every Vigil
+  // integration on the instance, of any organization: the confused deputy the external ID is there to stop.
+  const letIn =
+    (await refused(
+      () => aws.assumeWithExternalId(target, undefined),
+      "the role can be assumed without the integration's external ID: add the condition StringEquals sts:ExternalId to its trust policy (the role template has it)",
+    )) ??
+    (await refused(
+      () => aws.assumeWithExternalId(target, anotherExternalId(target.externalId)),
+      `the role can be assumed with any external ID, not only this integration's: its trust policy's sts:ExternalId condition matches other values (StringLike with a wildcard, or Null). Replace it with StringEquals sts:ExternalId = ${target.externalId}.`,
+    ));
+  if (letIn !== undefined) {
+    steps.push({ step: 'AssumeRoleWithoutExternalId', ok: false, error: letIn });
     return { ok: false, steps };
-  } catch (error) {
-    if (!REFUSED.has((error as { name?: string }).name ?? '')) {
-      steps.push({ step: 'AssumeRoleWithoutExternalId', ok: false, error: awsErrorText(error) });
-      return { ok: false, steps };
-    }
-    steps.push({ step: 'AssumeRoleWithoutExternalId', ok: true });
   }
+  steps.push({ step: 'AssumeRoleWithoutExternalId', ok: true });
   try {
     await aws.probe(target);
     steps.push({ step: 'GetFindings', ok: true });
