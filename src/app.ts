@@ -434,7 +434,9 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       }
     }
     // Before the runner starts, so its one listening connection also hears alert announcements.
-    const alertFeed = serves ? createAlertFeed({ runner, db: database.db, clock, log }) : undefined;
+    const alertFeed = serves
+      ? createAlertFeed({ runner, db: database.db, clock, log, onScopeChange: accounts.forgetCachedKeys })
+      : undefined;
     await runner.start();
 
     let url: string | undefined;

@@ -414,6 +414,9 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
     holdersOf,
     lockHoldersOf,
 
+    /** Empties the key cache: another process changed who a key's holder is (alerts/live.ts hears it). */
+    forgetCachedKeys: forgetKeys,
+
     /** Finds the principal for an API key, or undefined. Blocked users' keys do not authenticate. */
     async authenticate(key: string): Promise<Principal | undefined> {
       const { lookup, hash } = hashApiKey(key);

@@ -96,6 +96,13 @@ type Queued = { change: AlertsChanged; position: string } | { position: string }
  * `evicted` first), and a process {@link STREAMS_PER_PROCESS}. A stream ends once its caller no longer authenticates (checked at each
  * keep-alive), and when its browser stops reading; it tells a backlog of changes as one `more`.
  */
+/** Whether a change of who sees what is the caller's: theirs, their custom role's, or anyone's. */
+function concerns(scope: NonNullable<AlertsChanged['scope']>, caller: Principal): boolean {
+  if (!scope.users && !scope.roles) return true;
+  if (caller.userId !== undefined && scope.users?.includes(caller.userId)) return true;
+  return Boolean(caller.customRoleId && scope.roles?.includes(caller.customRoleId));
+}
+
 export function registerLiveAlertRoutes(app: HttpApp, feed: AlertFeed, options: LiveAlertOptions): void {
   const {
     authenticate,
@@ -259,8 +266,11 @@ export function registerLiveAlertRoutes(app: HttpApp, feed: AlertFeed, options: 
       const tell = async (change: AlertsChanged, position: string) => {
         if (closed) return;
         if (change.scope) {
-          // Who sees what changed (migration 0067): what comes after is filtered against a fresh read,
-          // and the `more` has the console read again the alerts that came into or left its caller's sight.
+          // Who sees what changed (migration 0067). For this caller: what comes after is filtered against
+          // a fresh read, and the `more` has the console read again the alerts that came into or left
+          // their sight. For someone else: nothing to tell (every console of a large organization reading
+          // everything again at each team change would be a storm).
+          if (!concerns(change.scope, principal)) return;
           scopeChanges++;
           scope = undefined;
         }
@@ -309,13 +319,11 @@ export function registerLiveAlertRoutes(app: HttpApp, feed: AlertFeed, options: 
         queue.push(item);
         if (queue.length > BACKLOG_MAX) {
           const { position } = item;
-          // A change of who sees what among those dropped must still drop the scope kept.
+          // A change of who sees what among those dropped must still drop the scope kept: whoever it was
+          // for, as anyone's (the `more` is told anyway).
           const scoped = queue.some((queued) => 'change' in queued && queued.change.scope);
           queue.length = 0;
-          queue.push({
-            change: { ids: [], more: true, ...(scoped ? { scope: true as const } : {}) },
-            position,
-          });
+          queue.push({ change: { ids: [], more: true, ...(scoped ? { scope: {} } : {}) }, position });
         }
         void pump();
       };

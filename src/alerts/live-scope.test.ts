@@ -188,3 +188,25 @@ it('a blocked user is told of no alert more', async () => {
   await waitFor('the stream to end', async () => stream.ended());
   assert.equal(named(stream, after, from), false, stream.text().slice(from));
 });
+
+it('tells nothing to the streams of those whose sight did not change', async () => {
+  const joining = await addUserWithKey(server, 'joining', run);
+  const bystander = await addUserWithKey(server, 'bystander', run);
+  const theirs = await team([bystander]);
+  const joined = await team([]);
+  const stream = await openStream(bystander.key);
+  await keepScope(stream, theirs);
+  const joiningStream = await openStream(joining.key);
+
+  const from = stream.text().length;
+  const joiningFrom = joiningStream.text().length;
+  await server.callOk('POST', `/v2/teams/${joined}/members`, {
+    user: { username: joining.username },
+    role: 'user',
+  });
+  await waitFor('more told to the one who joined', async () => toldMore(joiningStream, joiningFrom));
+  // Told after the membership's announcement, in the order they were committed.
+  const later = await alertFor(theirs, 'after someone else joined');
+  await waitFor('a later alert told to the bystander', async () => named(stream, later, from));
+  assert.equal(toldMore(stream, from), false, stream.text().slice(from));
+});

@@ -19,10 +19,11 @@ export interface AlertsChanged {
   /** More alerts changed than `ids` names: refresh everything. */
   more: boolean;
   /**
-   * Who may see which alerts changed in the organization (team members, a user's role, custom role or
-   * its rights, a user blocked; migration 0067): told with `more`, and every scope kept is read again.
+   * Who may see which alerts changed in the organization (team members, a user's role, custom role,
+   * username or blocked flag, a custom role's rights; migration 0067), for these users and the holders of
+   * these custom roles, or for anyone when it names neither: their streams read their scope again.
    */
-  scope?: true;
+  scope?: { users?: string[]; roles?: string[] };
 }
 
 export interface AlertFeedSubscription {
@@ -82,14 +83,22 @@ function parseAnnouncement(payload: string): { org: string; change: AlertsChange
   try {
     const value: unknown = JSON.parse(payload);
     if (typeof value !== 'object' || value === null) return undefined;
-    const { org, ids, more, scope } = value as Record<string, unknown>;
+    const { org, ids, more, scope, users, roles } = value as Record<string, unknown>;
     if (typeof org !== 'string' || !Array.isArray(ids)) return undefined;
+    const strings = (list: unknown[]) => list.filter((item): item is string => typeof item === 'string');
     return {
       org,
       change: {
-        ids: ids.filter((id): id is string => typeof id === 'string'),
+        ids: strings(ids),
         more: more === true,
-        ...(scope === true ? { scope: true as const } : {}),
+        ...(scope === true
+          ? {
+              scope: {
+                ...(Array.isArray(users) ? { users: strings(users) } : {}),
+                ...(Array.isArray(roles) ? { roles: strings(roles) } : {}),
+              },
+            }
+          : {}),
       },
     };
   } catch {
@@ -111,6 +120,11 @@ export function createAlertFeed(deps: {
   clock: Clock;
   log: Logger;
   lingerMs?: number;
+  /**
+   * Called when this process hears that who sees what changed, before its streams are told: what this
+   * process keeps of who its callers are (the accounts' key cache) may predate a change another made.
+   */
+  onScopeChange?: () => void;
 }): AlertFeed {
   const { runner, db, clock, log, lingerMs = ALERT_FEED_LINGER_MS } = deps;
   const processId = randomUUID();
@@ -154,7 +168,7 @@ export function createAlertFeed(deps: {
         log.warn("this process's wish for alert announcements had been forgotten; written again");
         wishWritten = false;
         hearingChanged();
-        tellEveryone({ ids: [], more: true });
+        tellEveryone({ ids: [], more: true, scope: {} });
       }
       // Changes committed from now on are announced (ones whose statement ran before may not be).
       wishWritten = true;
@@ -177,6 +191,7 @@ export function createAlertFeed(deps: {
         log.warn({ payload: payload.slice(0, 200) }, 'an alert announcement could not be read');
         return;
       }
+      if (announcement.change.scope) deps.onScopeChange?.();
       const at = now();
       replay.record(announcement.org, announcement.change, at);
       const position = positionAt(processId, at);
@@ -186,8 +201,9 @@ export function createAlertFeed(deps: {
       listening(resumed) {
         listening = true;
         hearingChanged();
-        // The process was not listening for a while: every browser fetches what it shows again.
-        if (resumed) tellEveryone({ ids: [], more: true });
+        // The process was not listening for a while: every browser fetches what it shows again, and every
+        // stream reads its scope again (who sees what may have changed unheard).
+        if (resumed) tellEveryone({ ids: [], more: true, scope: {} });
       },
       lost() {
         listening = false;
