@@ -115,7 +115,7 @@ async function mirror(relativeDir, wanted) {
   for (const entry of await fs.readdir(sourceDir, { withFileTypes: true })) {
     const relative = path.join(relativeDir, entry.name);
     if (entry.isDirectory()) {
-      if (SKIPPED.has(entry.name) || LINKED_DIRS.includes(relative)) continue;
+      if (SKIPPED.has(entry.name)) continue;
       work.push(mirror(relative, wanted).then((n) => (transpiled += n)));
       continue;
     }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { addUserWithKey, startTestServer, type TestServer } from '../testing/harness.js';
+import { addUserWithKey, startTestServer, waitFor, type TestServer } from '../testing/harness.js';
 import { otherTransaction } from '../testing/lock-waits.js';
 
 /**
@@ -29,16 +29,21 @@ after(async () => {
  * the first wait for the first, in PostgreSQL's queue for a row, so not all are blocked by the holder).
  */
 async function waiters(count: number, what: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const { rows } = await sql<{ n: string }>`
-      SELECT count(*) AS n FROM pg_stat_activity WHERE cardinality(pg_blocking_pids(pid)) > 0`.execute(
-      server.app.context.db,
-    );
-    if (Number(rows[0]!.n) >= count) return;
-    if (Date.now() > deadline) throw new Error(`${what}: ${rows[0]!.n} of ${count} waited`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  let waiting = 0;
+  await waitFor(
+    what,
+    async () => {
+      const { rows } = await sql<{ n: string }>`
+        SELECT count(*) AS n FROM pg_stat_activity WHERE cardinality(pg_blocking_pids(pid)) > 0`.execute(
+        server.app.context.db,
+      );
+      waiting = Number(rows[0]!.n);
+      return waiting >= count;
+    },
+    20_000,
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}: ${waiting} of ${count} waited`);
+  });
 }
 
 /** The rows naming the user that are left. */
@@ -142,15 +147,18 @@ describe('saving a reference to a user being deleted', () => {
 
 /** Until a session waits for a row lock on users (deleteUser's FOR UPDATE). */
 async function waitForDeleteToWait(): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const { rows } = await sql<{ n: string }>`
-      SELECT count(*) AS n FROM pg_stat_activity
-       WHERE wait_event_type = 'Lock' AND query ILIKE '%from "users"%for update%'`.execute(
-      server.app.context.db,
-    );
-    if (Number(rows[0]!.n) > 0) return;
-    if (Date.now() > deadline) throw new Error('the delete never waited');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await waitFor(
+    'the delete to wait',
+    async () => {
+      const { rows } = await sql<{ n: string }>`
+        SELECT count(*) AS n FROM pg_stat_activity
+         WHERE wait_event_type = 'Lock' AND query ILIKE '%from "users"%for update%'`.execute(
+        server.app.context.db,
+      );
+      return Number(rows[0]!.n) > 0;
+    },
+    20_000,
+  ).catch(() => {
+    throw new Error('the delete never waited');
+  });
 }

@@ -7,6 +7,7 @@ import type { Principal } from '../accounts/service.js';
 import { ApiError } from '../http/errors.js';
 import { credentialOf, type HttpApp } from '../http/server.js';
 import { startTestServer, waitFor, type TestServer } from '../testing/harness.js';
+import { openLiveStream } from '../testing/live-stream.js';
 import { ShiftedClock } from '../work/clock.js';
 import type { AlertFeed, ChangeListener } from './live.js';
 import { ALERT_REPLAY_MARGIN_MS } from './live-replay.js';
@@ -40,23 +41,11 @@ interface Stream {
 }
 
 async function openStream(query = ''): Promise<Stream> {
-  const controller = new AbortController();
-  streams.push(controller);
-  const response = await fetch(`${server.url}/api/console/events${query}`, {
-    headers: { authorization: `GenieKey ${server.key}` },
-    signal: controller.signal,
-  });
-  let received = '';
-  if (response.ok && response.body)
-    void (async () => {
-      const decoder = new TextDecoder();
-      for await (const chunk of response.body as AsyncIterable<Uint8Array>) received += decoder.decode(chunk);
-    })().catch(() => {});
-  else received = await response.text();
+  const stream = await openLiveStream(server.url, server.key, { query, track: streams });
   return {
-    status: response.status,
-    text: () => received,
-    lastPosition: () => [...received.matchAll(/"([0-9a-f-]{36}\.\d+)"/g)].at(-1)?.[1],
+    status: stream.status,
+    text: stream.text,
+    lastPosition: () => [...stream.text().matchAll(/"([0-9a-f-]{36}\.\d+)"/g)].at(-1)?.[1],
   };
 }
 
@@ -223,32 +212,7 @@ describe('the console event stream, against a fake feed', () => {
     await app?.close();
   });
 
-  async function openWith(key: string) {
-    const controller = new AbortController();
-    streams.push(controller);
-    const response = await fetch(`${base}/api/console/events`, {
-      headers: { authorization: `GenieKey ${key}` },
-      signal: controller.signal,
-    });
-    let received = '';
-    let ended = false;
-    if (response.ok && response.body)
-      void (async () => {
-        const decoder = new TextDecoder();
-        for await (const chunk of response.body as AsyncIterable<Uint8Array>)
-          received += decoder.decode(chunk);
-      })()
-        .catch(() => {})
-        .finally(() => (ended = true));
-    else received = await response.text();
-    return {
-      status: response.status,
-      retryAfter: response.headers.get('retry-after'),
-      text: () => received,
-      ended: () => ended,
-      close: () => controller.abort(),
-    };
-  }
+  const openWith = (key: string) => openLiveStream(base, key, { track: streams });
   const turns = async (n: number) => {
     for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
   };

@@ -3,11 +3,13 @@ import { randomUUID } from 'node:crypto';
 import { after, before, it } from 'node:test';
 import {
   addUserWithKey,
+  createAlert,
   startTestServer,
   waitFor,
   type TestServer,
   type TestUser,
 } from '../testing/harness.js';
+import { openLiveStream } from '../testing/live-stream.js';
 
 /**
  * A live stream keeps its caller's alert scope a while (alerts/live-routes.ts `scopeNow`). A change of
@@ -27,35 +29,14 @@ interface Stream {
 }
 
 async function openStream(key: string): Promise<Stream> {
-  const controller = new AbortController();
-  streams.push(controller);
-  const response = await fetch(`${server.url}/api/console/events`, {
-    headers: { authorization: `GenieKey ${key}` },
-    signal: controller.signal,
-  });
-  assert.equal(response.status, 200);
-  let received = '';
-  let ended = false;
-  void (async () => {
-    const decoder = new TextDecoder();
-    for await (const chunk of response.body as AsyncIterable<Uint8Array>) received += decoder.decode(chunk);
-  })()
-    .catch(() => {})
-    .finally(() => (ended = true));
-  await waitFor('the stream to open', async () => received.includes('event: position'));
-  return { text: () => received, ended: () => ended };
+  const stream = await openLiveStream(server.url, key, { track: streams });
+  assert.equal(stream.status, 200);
+  await waitFor('the stream to open', async () => stream.text().includes('event: position'));
+  return stream;
 }
 
-async function alertFor(teamId: string, message: string): Promise<string> {
-  const { requestId } = await server.callOk('POST', '/v2/alerts', {
-    message: `${message} ${run}`,
-    visibleTo: [{ type: 'team', id: teamId }],
-  });
-  return waitFor('the alert', async () => {
-    const status = await server.call('GET', `/v2/alerts/requests/${requestId}`);
-    return status.body.data?.alertId as string | undefined;
-  });
-}
+const alertFor = (teamId: string, message: string) =>
+  createAlert(server, { message: `${message} ${run}`, visibleTo: [{ type: 'team', id: teamId }] });
 
 const lists = async (key: string, id: string) =>
   ((await server.callOk('GET', '/v2/alerts?limit=100', undefined, key)).data as { id: string }[]).some(

@@ -9,6 +9,7 @@ import {
   type TestServer,
   type TestUser,
 } from '../testing/harness.js';
+import { openLiveStream } from '../testing/live-stream.js';
 import { startTestSmtpServer, type TestSmtpServer } from '../testing/smtp.js';
 import { ShiftedClock } from '../work/clock.js';
 
@@ -33,20 +34,10 @@ interface Stream {
 }
 
 async function openStream(key: string): Promise<Stream> {
-  const controller = new AbortController();
-  streams.push(controller);
-  const response = await fetch(`${server.url}/api/console/events`, {
-    headers: { authorization: `GenieKey ${key}` },
-    signal: controller.signal,
-  });
-  assert.equal(response.status, 200);
-  let received = '';
-  void (async () => {
-    const decoder = new TextDecoder();
-    for await (const chunk of response.body as AsyncIterable<Uint8Array>) received += decoder.decode(chunk);
-  })().catch(() => {});
-  await waitFor('the stream to open', async () => received.includes('event: position'));
-  return { text: () => received };
+  const stream = await openLiveStream(server.url, key, { track: streams });
+  assert.equal(stream.status, 200);
+  await waitFor('the stream to open', async () => stream.text().includes('event: position'));
+  return stream;
 }
 
 async function alertId(requestId: string): Promise<string> {

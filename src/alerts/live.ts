@@ -23,7 +23,12 @@ export interface AlertsChanged {
    * username or blocked flag, a custom role's rights; migration 0067), for these users and the holders of
    * these custom roles, or for anyone when it names neither: their streams read their scope again.
    */
-  scope?: { users?: string[]; roles?: string[] };
+  scope?: {
+    users?: string[];
+    roles?: string[];
+    /** A user's own row changed (role, custom role, username, blocked): what a key cache holds of them. */
+    principal?: true;
+  };
 }
 
 export interface AlertFeedSubscription {
@@ -83,7 +88,7 @@ function parseAnnouncement(payload: string): { org: string; change: AlertsChange
   try {
     const value: unknown = JSON.parse(payload);
     if (typeof value !== 'object' || value === null) return undefined;
-    const { org, ids, more, scope, users, roles } = value as Record<string, unknown>;
+    const { org, ids, more, scope, users, roles, principal } = value as Record<string, unknown>;
     if (typeof org !== 'string' || !Array.isArray(ids)) return undefined;
     const strings = (list: unknown[]) => list.filter((item): item is string => typeof item === 'string');
     return {
@@ -96,6 +101,7 @@ function parseAnnouncement(payload: string): { org: string; change: AlertsChange
               scope: {
                 ...(Array.isArray(users) ? { users: strings(users) } : {}),
                 ...(Array.isArray(roles) ? { roles: strings(roles) } : {}),
+                ...(principal === true ? { principal: true as const } : {}),
               },
             }
           : {}),
@@ -121,8 +127,9 @@ export function createAlertFeed(deps: {
   log: Logger;
   lingerMs?: number;
   /**
-   * Called when this process hears that who sees what changed, before its streams are told: what this
-   * process keeps of who its callers are (the accounts' key cache) may predate a change another made.
+   * Called when this process hears that a user's own row changed (or who sees what changed for anyone),
+   * before its streams are told: what this process keeps of who its callers are (the accounts' key
+   * cache) may predate a change another process made.
    */
   onScopeChange?: () => void;
 }): AlertFeed {
@@ -191,7 +198,9 @@ export function createAlertFeed(deps: {
         log.warn({ payload: payload.slice(0, 200) }, 'an alert announcement could not be read');
         return;
       }
-      if (announcement.change.scope) deps.onScopeChange?.();
+      // Only a change of a user's own row, or of anyone's (unnamed): what a key cache holds of its callers.
+      const { scope } = announcement.change;
+      if (scope && (scope.principal || (!scope.users && !scope.roles))) deps.onScopeChange?.();
       const at = now();
       replay.record(announcement.org, announcement.change, at);
       const position = positionAt(processId, at);

@@ -12,6 +12,7 @@ import { startFakeSns, type FakeSns } from '../testing/fake-sns.js';
 import { startTestServer, waitFor, type Json, type TestServer } from '../testing/harness.js';
 import { createTestSigningCertificate, signSnsMessage } from '../testing/sns-signer.js';
 import { awsCommand } from './aws.js';
+import { CUSTOMER, OPERATOR, VIGIL } from '../testing/fake-aws-account/identities.js';
 
 /**
  * `vigil aws setup | check | teardown` end to end: the real CLI code and the real AWS SDK against a
@@ -19,20 +20,6 @@ import { awsCommand } from './aws.js';
  * and a real Vigil that confirms the SNS subscription and assumes the role it was given.
  */
 
-const CUSTOMER = '111122223333';
-const VIGIL_ACCOUNT = '210987654321';
-const OPERATOR = {
-  accessKeyId: 'AKIAOPERATOR00000001',
-  secretAccessKey: 'operator-secret-0000000000000000000000000',
-  arn: `arn:aws:iam::${CUSTOMER}:user/operator`,
-  account: CUSTOMER,
-};
-const VIGIL = {
-  accessKeyId: 'AKIAVIGILSERVER00001',
-  secretAccessKey: 'vigil-secret-000000000000000000000000000',
-  arn: `arn:aws:iam::${VIGIL_ACCOUNT}:user/vigil`,
-  account: VIGIL_ACCOUNT,
-};
 /** A second account of the customer's organization, which the operator reaches through a role. */
 const MEMBER = '444455556666';
 const MEMBER_ADMIN = {

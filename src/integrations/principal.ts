@@ -8,6 +8,14 @@ import { forbidden } from '../errors.js';
  * assignee team, else the owner team), with its access flags and actions. An API integration's key and an
  * Email integration's mail both act so.
  */
+/**
+ * The integration's team: its assignee team, else its owner team. Its alerts' responder when nothing says
+ * otherwise, and the team whose alert policies run over them, whatever kind of integration made them.
+ */
+export function integrationTeamOf(integration: IntegrationWithTeams): string {
+  return integration.assignee_team_id ?? integration.owner_team_id;
+}
+
 export function integrationPrincipalOf(integration: IntegrationWithTeams): Principal {
   return {
     orgId: integration.org_id,
@@ -20,7 +28,7 @@ export function integrationPrincipalOf(integration: IntegrationWithTeams): Princ
       id: integration.id,
       name: integration.name,
       type: integration.type,
-      teamId: integration.assignee_team_id ?? integration.owner_team_id,
+      teamId: integrationTeamOf(integration),
       ownerTeamId: integration.owner_team_id,
       access: apiSettings(integration.settings),
       actions: integration.actions,

@@ -220,7 +220,7 @@ describe('an attachment download', () => {
     }
   });
 
-  it('answers HEAD with the headers, and takes no read permit', async () => {
+  it('answers HEAD with the same headers as GET', async () => {
     const heads = await Promise.all(
       Array.from({ length: ATTACHMENT_READ_PERMITS + 1 }, () =>
         fetch(server.url + bigPath, { method: 'HEAD' }),

@@ -26,6 +26,14 @@ export interface AttachmentLink {
 
 const META = ['id', 'alert_id', 'name', 'content_type', 'size', 'sha256', 'added_by', 'created_at'] as const;
 
+/** The attachment a download link names: of its organization and alert, as the link says. */
+const linked = (db: Queryable, link: AttachmentLink) =>
+  db
+    .selectFrom('alert_attachments')
+    .where('org_id', '=', link.orgId)
+    .where('alert_id', '=', link.alertId)
+    .where('id', '=', link.attachmentId as never);
+
 export const attachmentsRepository = {
   async insert(
     db: Queryable,
@@ -91,13 +99,7 @@ export const attachmentsRepository = {
 
   /** What a download link names, without its bytes (a HEAD request), when it still exists. */
   describe(db: Queryable, link: AttachmentLink) {
-    return db
-      .selectFrom('alert_attachments')
-      .select(['name', 'content_type', 'size'])
-      .where('org_id', '=', link.orgId)
-      .where('alert_id', '=', link.alertId)
-      .where('id', '=', link.attachmentId as never)
-      .executeTakeFirst();
+    return linked(db, link).select(['name', 'content_type', 'size']).executeTakeFirst();
   },
 
   /**
@@ -108,17 +110,13 @@ export const attachmentsRepository = {
    * PostgreSQL reads only the TOAST chunks a slice covers.
    */
   contentHead(db: Queryable, link: AttachmentLink, length: number) {
-    return db
-      .selectFrom('alert_attachments')
+    return linked(db, link)
       .select([
         'name',
         'content_type',
         'size',
         sql<Buffer>`substring(content from 1 for ${length})`.as('chunk'),
       ])
-      .where('org_id', '=', link.orgId)
-      .where('alert_id', '=', link.alertId)
-      .where('id', '=', link.attachmentId as never)
       .executeTakeFirst();
   },
 
@@ -129,12 +127,8 @@ export const attachmentsRepository = {
     offset: number,
     length: number,
   ): Promise<Buffer | undefined> {
-    const row = await db
-      .selectFrom('alert_attachments')
+    const row = await linked(db, link)
       .select(sql<Buffer>`substring(content from ${offset + 1} for ${length})`.as('chunk'))
-      .where('org_id', '=', link.orgId)
-      .where('alert_id', '=', link.alertId)
-      .where('id', '=', link.attachmentId as never)
       .executeTakeFirst();
     return row?.chunk;
   },

@@ -19,8 +19,10 @@ import { sql, type Kysely } from 'kysely';
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
     -- For these users and holders of these custom roles; naming neither (more than 100 users, which would
-    -- not fit a notification's 8,000 bytes) is for anyone of the organization.
-    CREATE FUNCTION vigil_announce_scope_change(org uuid, users uuid[], roles uuid[]) RETURNS void
+    -- not fit a notification's 8,000 bytes) is for anyone of the organization. \`principal\`: a user row
+    -- changed, which each process's key cache may hold (the others change only what a stream's scope reads).
+    CREATE FUNCTION vigil_announce_scope_change(org uuid, users uuid[], roles uuid[], principal boolean DEFAULT false)
+    RETURNS void
     LANGUAGE plpgsql AS $$
     BEGIN
       PERFORM pg_notify(
@@ -29,7 +31,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
           || CASE WHEN coalesce(cardinality(users), 0) BETWEEN 1 AND 100
                THEN jsonb_build_object('users', to_jsonb(users)) ELSE '{}'::jsonb END
           || CASE WHEN coalesce(cardinality(roles), 0) > 0
-               THEN jsonb_build_object('roles', to_jsonb(roles)) ELSE '{}'::jsonb END)::text
+               THEN jsonb_build_object('roles', to_jsonb(roles)) ELSE '{}'::jsonb END
+          || CASE WHEN principal THEN jsonb_build_object('principal', true) ELSE '{}'::jsonb END)::text
       );
     END
     $$;
@@ -73,7 +76,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
           PERFORM vigil_announce_scope_change(org, ARRAY[OLD.user_id, NEW.user_id], NULL);
         END IF;
       ELSIF TG_TABLE_NAME = 'users' THEN
-        PERFORM vigil_announce_scope_change(NEW.org_id, ARRAY[NEW.id], NULL);
+        PERFORM vigil_announce_scope_change(NEW.org_id, ARRAY[NEW.id], NULL, true);
       ELSE
         PERFORM vigil_announce_scope_change(NEW.org_id, NULL, ARRAY[NEW.id]);
       END IF;
@@ -114,6 +117,6 @@ export async function down(db: Kysely<unknown>): Promise<void> {
     DROP TRIGGER team_members_announce_insert ON team_members;
     DROP FUNCTION vigil_announce_scope_row();
     DROP FUNCTION vigil_announce_member_changes();
-    DROP FUNCTION vigil_announce_scope_change(uuid, uuid[], uuid[]);
+    DROP FUNCTION vigil_announce_scope_change(uuid, uuid[], uuid[], boolean);
   `.execute(db);
 }

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { type Queryable, NIL_UUID } from '../../db/database.js';
-import { deleteInBatches } from '../../db/delete-in-batches.js';
 import type { AlertEscalationRow } from '../../db/schema.js';
 import type { EscalationPlan } from '../../oncall/model.js';
 import { COMPLETED, type RunUpdate } from './transition.js';
@@ -66,7 +65,13 @@ export const escalationRepository = {
 
   /** Old handled-event marks can go: a job is never retried weeks later. */
   async purgeHandled(db: Queryable, before: Date): Promise<number> {
-    return deleteInBatches(db, 'engine_handled_events', sql`handled_at < ${before}::timestamptz`);
+    // One statement, not batches (deleteInBatches): handled_at has no index (one would cost every handled
+    // event's insert, in the job loop), so each batch would scan the table again from the start.
+    const result = await db
+      .deleteFrom('engine_handled_events')
+      .where('handled_at', '<', before)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
   },
 
   /**

@@ -19,6 +19,7 @@ import {
   type NormalizedFinding,
   type ParsedEvent,
 } from './findings.js';
+import { integrationTeamOf } from '../principal.js';
 import { ECHO_WINDOW_MS } from './echo-window.js';
 import { findingsRepository } from './findings-repository.js';
 import { echoOf } from './writeback/changes.js';
@@ -490,16 +491,6 @@ function systemPrincipal(orgId: string): Principal {
 }
 
 /**
- * The integration's team (its assignee team, else its owner team): its alerts' responder when nothing
- * says otherwise, and the team whose alert policies run over them: the rule integrationPrincipalOf
- * (../principal.ts) gives an API or Email integration's alerts, so a Security Hub integration's are its
- * team's alike.
- */
-function teamOf(integration: IntegrationWithTeams): string {
-  return integration.assignee_team_id ?? integration.owner_team_id;
-}
-
-/**
  * Whose team policies run over an alert the integration makes: its team's, as over an API or Email
  * integration's (Opsgenie applies a team's policies to alerts made with that team's integration). Not
  * the teams the alert is routed to once the global policies ran: one that adds a responder would stop
@@ -527,7 +518,7 @@ export function createFindingSync(deps: {
     requestId: string,
     fields: IntegrationAlert,
   ): Promise<{ alert: AlertRow; inserted: boolean }> {
-    const team = fields.team ?? teamOf(integration);
+    const team = fields.team ?? integrationTeamOf(integration);
     return alerts.create(
       systemPrincipal(integration.org_id),
       requestId,
@@ -795,7 +786,7 @@ export function createFindingSync(deps: {
       outcomes[index] = { verdict: 'ignored', reason: decision.reason };
     });
     const actor = actorFor(integration);
-    const team = teamOf(integration);
+    const team = integrationTeamOf(integration);
     const made = await alerts.createMany(
       tx,
       integration.org_id,

@@ -242,7 +242,12 @@ const CONDITION_OPERATORS: Record<string, (values: string[], actual: string | un
   stringnotlike: (values, actual) => actual === undefined || !values.some((v) => wildcard(v, actual, false)),
   // As IAM has it: "true" holds when the request lacks the key, "false" when it has it, whatever its value
   // (so Null sts:ExternalId "false" lets in any external ID).
-  null: (values, actual) => values.some((v) => (v.toLowerCase() === 'true') === (actual === undefined)),
+  // Any other value holds never, as no condition the fake cannot read lets a request through.
+  null: (values, actual) =>
+    values.some((v) => {
+      const wanted = v.toLowerCase();
+      return wanted === 'true' ? actual === undefined : wanted === 'false' && actual !== undefined;
+    }),
 };
 
 function conditionsHold(condition: PolicyStatement['Condition'], context: PolicyRequest['context']): boolean {

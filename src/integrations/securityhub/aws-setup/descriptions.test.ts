@@ -5,6 +5,7 @@ import { operatorAccess } from './aws-context.js';
 import { awsDescription } from './names.js';
 import { runSetup, type SetupRequest } from './setup.js';
 import { cloudFormationTemplate, TEMPLATE_KINDS, type Template } from './templates.js';
+import { CUSTOMER, OPERATOR } from '../../../testing/fake-aws-account/identities.js';
 
 /**
  * An integration's name is free text, and it goes into the description of what Vigil makes in AWS. AWS
@@ -23,13 +24,6 @@ const NAMES = [
   'Ｐｒｏｄ ﬁndings Zürich',
 ];
 
-const CUSTOMER = '111122223333';
-const OPERATOR = {
-  accessKeyId: 'AKIAOPERATOR00000001',
-  secretAccessKey: 'operator-secret-0000000000000000000000000',
-  arn: `arn:aws:iam::${CUSTOMER}:user/operator`,
-  account: CUSTOMER,
-};
 const INTAKE = 'https://vigil.example.com/v1/json/integrations/webhooks/amazonsecurityhub';
 const VIGIL_PRINCIPAL = 'arn:aws:iam::210987654321:user/vigil';
 

@@ -5,6 +5,7 @@ import { CreateRoleCommand, IAMClient, UpdateAssumeRolePolicyCommand } from '@aw
 import { startFakeAwsAccount, type FakeAwsAccount } from '../../../testing/fake-aws-account/server.js';
 import { createAwsAccess, type AwsAccess, type RoleTarget } from './aws.js';
 import { checkRole } from './role-check.js';
+import { OPERATOR, VIGIL } from '../../../testing/fake-aws-account/identities.js';
 
 /**
  * The role test against trust policies as IAM evaluates them (the local AWS account's STS and IAM), with
@@ -12,20 +13,6 @@ import { checkRole } from './role-check.js';
  * every Vigil integration on the instance assume the role with its own external ID, so it must not pass.
  */
 
-const CUSTOMER = '111122223333';
-const VIGIL_ACCOUNT = '210987654321';
-const OPERATOR = {
-  accessKeyId: 'AKIAOPERATOR00000001',
-  secretAccessKey: 'operator-secret-0000000000000000000000000',
-  arn: `arn:aws:iam::${CUSTOMER}:user/operator`,
-  account: CUSTOMER,
-};
-const VIGIL = {
-  accessKeyId: 'AKIAVIGILSERVER00001',
-  secretAccessKey: 'vigil-secret-000000000000000000000000000',
-  arn: `arn:aws:iam::${VIGIL_ACCOUNT}:user/vigil`,
-  account: VIGIL_ACCOUNT,
-};
 const EXTERNAL_ID = randomBytes(16).toString('hex');
 const ANY_ID = `the role can be assumed with any external ID, not only this integration's: its trust policy's sts:ExternalId condition matches other values (StringLike with a wildcard, or Null). Replace it with StringEquals sts:ExternalId = ${EXTERNAL_ID}.`;
 
