@@ -279,6 +279,23 @@ export const accountsRepository = {
       .execute();
   },
 
+  /**
+   * These users of the organization, their rows locked FOR KEY SHARE (for references about to be saved to
+   * them) in one statement, in id order: lockOwners takes its FOR UPDATE in that order too, so the two
+   * never hold one row each while waiting for the other's. A user deleted meanwhile is left out.
+   */
+  async lockUsersForReference(db: Queryable, orgId: string, ids: string[]) {
+    if (ids.length === 0) return [];
+    return db
+      .selectFrom('users')
+      .select(['id', 'username'])
+      .where('org_id', '=', orgId)
+      .where('id', 'in', ids)
+      .orderBy('id')
+      .forKeyShare()
+      .execute();
+  },
+
   /** The user's teams, each with the user's role there: 'admin', 'user' or a custom role's name. */
   async teamsOfUser(db: Queryable, userId: string) {
     return db

@@ -2,7 +2,7 @@ import { systemClock, type Clock } from '../work/clock.js';
 import { sql } from 'kysely';
 import { type Db, type Queryable, isUniqueViolation, isUuid } from '../db/database.js';
 import type { OrgPlan, TeamRow, UserAddress, UserRole, UserRow } from '../db/schema.js';
-import { conflict, forbidden, invalid, invalidField, notFound } from '../errors.js';
+import { conflict, forbidden, invalid, invalidField, notFound, unauthenticated } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { apiKeyMatches, generateApiKey, hashApiKey } from './apikeys.js';
 import { accountsRepository as repo } from './repository.js';
@@ -338,15 +338,18 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
 
   /**
    * The members a request gives, each found and with their role in `teamId` resolved. `q` is the
-   * transaction that saves them: each user is read FOR KEY SHARE (as deleteUser asks of writers that save
-   * a reference to a user), so a delete in flight is waited for and its user is then not found (the 422 of
-   * one already gone), rather than the insert failing the foreign key after it commits (a 500).
+   * transaction that saves them: the users are locked FOR KEY SHARE (as deleteUser asks of writers that
+   * save a reference to a user), so a delete in flight is waited for and its user is then not found (the
+   * 422 of one already gone), rather than the insert failing the foreign key after it commits (a 500).
+   * Locked all at once in id order, not one by one as listed: listed otherwise, a request held one owner
+   * while waiting for another that lockOwners (a demotion, block or delete of an owner) held, waiting in
+   * turn for the first: a deadlock.
    */
   async function membersOf(q: Queryable, orgId: string, teamId: string, given: MemberInput[]) {
-    const members = [];
+    const found = [];
     const listedAt = new Map<string, number>();
     for (const [i, m] of given.entries()) {
-      const user = await resolveUserRef(q, orgId, m.user, `members[${i}].user`, undefined, 'key share');
+      const user = await resolveUserRef(q, orgId, m.user, `members[${i}].user`);
       const earlier = listedAt.get(user.id);
       // A team holds a person once: a second listing is a mistake in the request, not a name clash.
       if (earlier !== undefined)
@@ -355,9 +358,19 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
         });
       listedAt.set(user.id, i);
       const role = await resolveMemberRole(q, teamId, m.role, `members[${i}].role`);
-      members.push({ userId: user.id, username: user.username, role });
+      found.push({ userId: user.id, identifier: m.user.id ?? m.user.username, role });
     }
-    return members;
+    const locked = await repo.lockUsersForReference(q, orgId, [...listedAt.keys()]);
+    const usernames = new Map(locked.map((u) => [u.id, u.username]));
+    return found.map(({ userId, identifier, role }, i) => {
+      const username = usernames.get(userId);
+      if (username === undefined)
+        throw invalidField(
+          `members[${i}].user`,
+          `No user ${JSON.stringify(identifier)} in this organization.`,
+        );
+      return { userId, username, role };
+    });
   }
   const shown = (members: { username: string; role: MemberRole }[]) =>
     members.map((m) => ({ username: m.username, role: m.role.name }));
@@ -901,24 +914,34 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
           `API keys belong to users: the key of integration [${p.integration.name}] can not make them. Use a user's API key.`,
         );
       }
-      let userId = p.userId ?? null;
-      if (input.user) {
-        const user = await resolveUser(db, p.orgId, input.user, 'user');
-        if (user.id !== p.userId) requireOrgAdmin(p, 'create API keys for other users');
-        // A key acts as its user: an admin with an owner's key would be an owner.
-        if (user.role === 'owner' && p.role !== 'owner')
-          throw forbidden('Only an owner can create API keys for an owner.');
-        userId = user.id;
-      }
+      const holders = await holdersOf(p);
       const key = generateApiKey();
       const { lookup, hash } = hashApiKey(key);
-      const row = await repo.insertKey(db, {
-        org_id: p.orgId,
-        user_id: userId,
-        name: input.name,
-        lookup,
-        key_hash: hash,
-        holders: await holdersOf(p),
+      // Its user read FOR KEY SHARE in the transaction that saves the key (as membersOf): a delete of the
+      // user in flight is waited for and they are then not found, rather than the insert failing the
+      // foreign key once the delete commits (a 500).
+      const row = await db.transaction().execute(async (tx) => {
+        let userId: string | null = null;
+        if (input.user) {
+          const user = await resolveUserRef(tx, p.orgId, input.user, 'user', undefined, 'key share');
+          if (user.id !== p.userId) requireOrgAdmin(p, 'create API keys for other users');
+          // A key acts as its user: an admin with an owner's key would be an owner.
+          if (user.role === 'owner' && p.role !== 'owner')
+            throw forbidden('Only an owner can create API keys for an owner.');
+          userId = user.id;
+        } else if (p.userId) {
+          if (!(await repo.findUser(tx, p.orgId, p.userId, 'key share')))
+            throw unauthenticated('Your user was deleted just now: this API key no longer works.');
+          userId = p.userId;
+        }
+        return repo.insertKey(tx, {
+          org_id: p.orgId,
+          user_id: userId,
+          name: input.name,
+          lookup,
+          key_hash: hash,
+          holders,
+        });
       });
       return { ...row, key };
     },

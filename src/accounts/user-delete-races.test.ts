@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { addUserWithKey, startTestServer, waitFor, type TestServer } from '../testing/harness.js';
-import { otherTransaction } from '../testing/lock-waits.js';
+import { otherTransaction, whenWaitedFor } from '../testing/lock-waits.js';
 
 /**
  * A request that saves a row naming a user (a team membership, a contact method, a notification rule)
@@ -142,6 +142,73 @@ describe('saving a reference to a user being deleted', () => {
     assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
     assert.deepEqual(await rowsNaming(eve.id), { members: 0, contacts: 0, rules: 0 });
     assert.equal((await server.call('GET', `/v2/users/${eve.username}`)).status, 404);
+  });
+});
+
+describe('an API key for a user being deleted', () => {
+  it('waits for the delete, then answers as for a user already gone, saving no key', async () => {
+    const kit = await addUserWithKey(server, 'kit', run);
+    const lee = await addUserWithKey(server, 'lee', run);
+    // Another request deleting both is in flight: its DELETE holds their rows, as deleteUser's transaction does.
+    const deleting = await otherTransaction(server.databaseUrl);
+    try {
+      await deleting.query('DELETE FROM users WHERE id = ANY ($1::uuid[])', [[kit.id, lee.id]]);
+      const requests = {
+        // An admin's key made for kit: kit is named in the body.
+        forUser: server.call('POST', '/v2/api-keys', { name: 'Raced', user: { username: kit.username } }),
+        // Lee's own key, made with the key of lee's that still authenticates until the delete commits.
+        own: server.call('POST', '/v2/api-keys', { name: 'Raced own' }, lee.key),
+      };
+      await waiters(Object.keys(requests).length, 'the key requests never reached the users');
+      await deleting.query('COMMIT');
+      const answers = Object.fromEntries(
+        await Promise.all(Object.entries(requests).map(async ([name, r]) => [name, await r] as const)),
+      );
+      const statuses = Object.fromEntries(Object.entries(answers).map(([name, r]) => [name, r.status]));
+      assert.deepEqual(statuses, { forUser: 422, own: 401 }, JSON.stringify(answers));
+      assert.match(JSON.stringify(answers.forUser!.body), /No user/);
+    } finally {
+      await deleting.end();
+    }
+    const keys = await server.app.context.db
+      .selectFrom('api_keys')
+      .select('id')
+      .where('user_id', 'in', [kit.id, lee.id])
+      .execute();
+    assert.deepEqual(keys, []);
+  });
+});
+
+describe("a team's members locked against the owners' lock", () => {
+  it('locks the users a request lists in id order, as lockOwners does, so the two never deadlock', async () => {
+    const [low, high] = [
+      await addUserWithKey(server, 'ada', run),
+      await addUserWithKey(server, 'bo', run),
+    ].sort((a, b) => (a.id < b.id ? -1 : 1));
+    const teamId = (await server.callOk('POST', '/v2/teams', { name: `Order ${run}` })).data.id as string;
+    // Plays lockOwners (a demotion, block or delete of an owner): FOR UPDATE on the owners in id order.
+    const owners = await otherTransaction(server.databaseUrl);
+    try {
+      await owners.query('SELECT id FROM users WHERE id = $1 FOR UPDATE', [low!.id]);
+      // Listed highest id first: locked as listed, the request holds `high` while it waits for `low`.
+      const replacing = server.call('PATCH', `/v2/teams/${teamId}`, {
+        members: [{ user: { id: high!.id } }, { user: { id: low!.id } }],
+      });
+      // The owners' next row once the request waits: a deadlock if the request holds it already.
+      await whenWaitedFor(owners, {
+        then: `PERFORM 1 FROM users WHERE id = '${high!.id}' FOR UPDATE`,
+        never: 'the request never waited for the first owner',
+        seconds: 20,
+      });
+      await owners.query('COMMIT');
+      const replaced = await replacing;
+      assert.equal(replaced.status, 200, JSON.stringify(replaced.body));
+    } finally {
+      await owners.end();
+    }
+    const team = await server.callOk('GET', `/v2/teams/${teamId}`);
+    const names = (team.data.members as { user: { username: string } }[]).map((m) => m.user.username).sort();
+    assert.deepEqual(names, [low!.username, high!.username].sort());
   });
 });
 
