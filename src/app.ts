@@ -435,7 +435,14 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
     }
     // Before the runner starts, so its one listening connection also hears alert announcements.
     const alertFeed = serves
-      ? createAlertFeed({ runner, db: database.db, clock, log, onScopeChange: accounts.forgetCachedKeys })
+      ? createAlertFeed({
+          runner,
+          db: database.db,
+          clock,
+          log,
+          onScopeChange: accounts.forgetCachedKeys,
+          onIntegrationScopeChange: integrations.forgetCachedKeys,
+        })
       : undefined;
     await runner.start();
 

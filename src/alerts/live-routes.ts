@@ -96,10 +96,14 @@ type Queued = { change: AlertsChanged; position: string } | { position: string }
  * `evicted` first), and a process {@link STREAMS_PER_PROCESS}. A stream ends once its caller no longer authenticates (checked at each
  * keep-alive), and when its browser stops reading; it tells a backlog of changes as one `more`.
  */
-/** Whether a change of who sees what is the caller's: theirs, their custom role's, or anyone's. */
+/**
+ * Whether a change of who sees what is the caller's: theirs, their custom role's, their integration's
+ * (its key's), or anyone's.
+ */
 function concerns(scope: NonNullable<AlertsChanged['scope']>, caller: Principal): boolean {
-  if (!scope.users && !scope.roles) return true;
+  if (!scope.users && !scope.roles && !scope.integrations) return true;
   if (caller.userId !== undefined && scope.users?.includes(caller.userId)) return true;
+  if (caller.integration && scope.integrations?.includes(caller.integration.id)) return true;
   return Boolean(caller.customRoleId && scope.roles?.includes(caller.customRoleId));
 }
 
@@ -266,8 +270,8 @@ export function registerLiveAlertRoutes(app: HttpApp, feed: AlertFeed, options: 
       const tell = async (change: AlertsChanged, position: string) => {
         if (closed) return;
         if (change.scope) {
-          // Who sees what changed (migration 0067). For this caller: what comes after is filtered against
-          // a fresh read, and the `more` has the console read again the alerts that came into or left
+          // Who sees what changed (migrations 0067, 0068). For this caller: what comes after is filtered
+          // against a fresh read, and the `more` has the console read again the alerts that came into or left
           // their sight. For someone else: nothing to tell (every console of a large organization reading
           // everything again at each team change would be a storm).
           if (!concerns(change.scope, principal)) return;

@@ -191,3 +191,63 @@ it('tells nothing to the streams of those whose sight did not change', async () 
   await waitFor('a later alert told to the bystander', async () => named(stream, later, from));
   assert.equal(toldMore(stream, from), false, stream.text().slice(from));
 });
+
+/**
+ * An API integration of `ownerTeam`: its id and key, which opens a live stream as the console of its team
+ * (allowConfigurationAccess: the Alert API alone does not reach the console's routes).
+ */
+async function integration(ownerTeam: string): Promise<{ id: string; key: string }> {
+  const made = await server.callOk('POST', '/v2/integrations', {
+    type: 'API',
+    name: `Scope integration ${nextTeam++} ${run}`,
+    ownerTeam: { id: ownerTeam },
+    allowConfigurationAccess: true,
+  });
+  return { id: made.data.id as string, key: made.data.apiKey as string };
+}
+
+it("an integration's key moved to another team is told of its alerts, not the old team's", async () => {
+  const bystander = await addUserWithKey(server, 'integration-bystander', run);
+  const old = await team([bystander]);
+  const moved = await team([]);
+  const made = await integration(old);
+  const stream = await openStream(made.key);
+  await keepScope(stream, old);
+  const bystanderStream = await openStream(bystander.key);
+
+  const from = stream.text().length;
+  const bystanderFrom = bystanderStream.text().length;
+  await server.callOk('PATCH', `/v2/integrations/${made.id}`, { ownerTeam: { id: moved } });
+  const theNew = await alertFor(moved, "for the integration's new team");
+  const theOld = await alertFor(old, "for the integration's old team");
+  // Seen before the move and after: told after the two before, in the order they were committed.
+  const both = await createAlert(server, {
+    message: `for both teams ${run}`,
+    visibleTo: [
+      { type: 'team', id: old },
+      { type: 'team', id: moved },
+    ],
+  });
+  await waitFor('an alert of both teams told', async () => named(stream, both, from));
+  assert.ok(named(stream, theNew, from), stream.text().slice(from));
+  assert.equal(named(stream, theOld, from), false, stream.text().slice(from));
+  assert.ok(toldMore(stream, from), stream.text().slice(from));
+  // Nothing to tell a user of the team the integration left: their sight did not change.
+  await waitFor('the alert of both teams told to a user', async () =>
+    named(bystanderStream, both, bystanderFrom),
+  );
+  assert.equal(toldMore(bystanderStream, bystanderFrom), false, bystanderStream.text().slice(bystanderFrom));
+});
+
+it("a disabled integration's key is told of no alert more", async () => {
+  const its = await team([]);
+  const made = await integration(its);
+  const stream = await openStream(made.key);
+  await keepScope(stream, its);
+
+  const from = stream.text().length;
+  await server.callOk('POST', `/v2/integrations/${made.id}/disable`);
+  const after = await alertFor(its, 'after the integration was disabled');
+  await waitFor('the stream to end', async () => stream.ended());
+  assert.equal(named(stream, after, from), false, stream.text().slice(from));
+});

@@ -49,7 +49,7 @@ after(async () => {
 
 /** Another process: a runner and its feed on the test server's database. */
 async function anotherProcess(
-  options: { lingerMs?: number } = {},
+  options: { lingerMs?: number; onScopeChange?: () => void; onIntegrationScopeChange?: () => void } = {},
 ): Promise<{ feed: AlertFeed; runner: WorkRunner; clock: ShiftedClock }> {
   const clock = new ShiftedClock();
   const runner = createWorkRunner({ pool: server.app.context.pool, clock, log });
@@ -161,6 +161,46 @@ describe('the live alert feed', () => {
     );
     const made = await createdAlert('live-after-reconnect');
     await waitFor('its announcement', async () => changes.some((change) => change.ids.includes(made)));
+    subscription.unsubscribe();
+    await feed.close();
+  });
+
+  it('empties the key cache a change of who sees what concerns, whichever process made it', async () => {
+    const emptied = { users: 0, integrations: 0 };
+    const { feed } = await anotherProcess({
+      onScopeChange: () => emptied.users++,
+      onIntegrationScopeChange: () => emptied.integrations++,
+    });
+    const changes: AlertsChanged[] = [];
+    const subscription = feed.subscribe(orgId, (change) => changes.push(change));
+    await subscription.ready;
+    const teams = await Promise.all(
+      ['a', 'b'].map(async (name) => {
+        const made = await server.callOk('POST', '/v2/teams', { name: `cache-${name}-${randomUUID()}` });
+        return made.data.id as string;
+      }),
+    );
+    const integration = await server.callOk('POST', '/v2/integrations', {
+      type: 'API',
+      name: `cache-${randomUUID()}`,
+      ownerTeam: { id: teams[0] },
+    });
+    // The key another process holds of the integration names its old team: that process must read it again.
+    await server.callOk('PATCH', `/v2/integrations/${integration.data.id as string}`, {
+      ownerTeam: { id: teams[1] },
+    });
+    await waitFor('the move heard', async () => changes.some((change) => change.scope?.integrations));
+    assert.deepEqual(emptied, { users: 0, integrations: 1 });
+
+    const user = await server.callOk('POST', '/v2/users', {
+      username: `cache-${randomUUID()}@example.com`,
+      fullName: 'Cache',
+      role: { name: 'User' },
+    });
+    await server.callOk('PATCH', `/v2/users/${user.data.id as string}`, { role: { name: 'Admin' } });
+    await waitFor('the role change heard', async () => changes.some((change) => change.scope?.principal));
+    assert.equal(emptied.users, 1);
+    assert.equal(emptied.integrations, 1);
     subscription.unsubscribe();
     await feed.close();
   });

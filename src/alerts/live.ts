@@ -20,12 +20,14 @@ export interface AlertsChanged {
   more: boolean;
   /**
    * Who may see which alerts changed in the organization (team members, a user's role, custom role,
-   * username or blocked flag, a custom role's rights; migration 0067), for these users and the holders of
-   * these custom roles, or for anyone when it names neither: their streams read their scope again.
+   * username or blocked flag, a custom role's rights; migration 0067; an integration's team, key, access
+   * or enabled flag; migration 0068), for these users, the holders of these custom roles and the keys of
+   * these integrations, or for anyone when it names none: their streams read their scope again.
    */
   scope?: {
     users?: string[];
     roles?: string[];
+    integrations?: string[];
     /** A user's own row changed (role, custom role, username, blocked): what a key cache holds of them. */
     principal?: true;
   };
@@ -88,7 +90,7 @@ function parseAnnouncement(payload: string): { org: string; change: AlertsChange
   try {
     const value: unknown = JSON.parse(payload);
     if (typeof value !== 'object' || value === null) return undefined;
-    const { org, ids, more, scope, users, roles, principal } = value as Record<string, unknown>;
+    const { org, ids, more, scope, users, roles, integrations, principal } = value as Record<string, unknown>;
     if (typeof org !== 'string' || !Array.isArray(ids)) return undefined;
     const strings = (list: unknown[]) => list.filter((item): item is string => typeof item === 'string');
     return {
@@ -101,6 +103,7 @@ function parseAnnouncement(payload: string): { org: string; change: AlertsChange
               scope: {
                 ...(Array.isArray(users) ? { users: strings(users) } : {}),
                 ...(Array.isArray(roles) ? { roles: strings(roles) } : {}),
+                ...(Array.isArray(integrations) ? { integrations: strings(integrations) } : {}),
                 ...(principal === true ? { principal: true as const } : {}),
               },
             }
@@ -132,6 +135,8 @@ export function createAlertFeed(deps: {
    * cache) may predate a change another process made.
    */
   onScopeChange?: () => void;
+  /** As `onScopeChange`, for a change of integrations (migration 0068): the integrations' key cache. */
+  onIntegrationScopeChange?: () => void;
 }): AlertFeed {
   const { runner, db, clock, log, lingerMs = ALERT_FEED_LINGER_MS } = deps;
   const processId = randomUUID();
@@ -200,7 +205,9 @@ export function createAlertFeed(deps: {
       }
       // Only a change of a user's own row, or of anyone's (unnamed): what a key cache holds of its callers.
       const { scope } = announcement.change;
-      if (scope && (scope.principal || (!scope.users && !scope.roles))) deps.onScopeChange?.();
+      if (scope && (scope.principal || (!scope.users && !scope.roles && !scope.integrations)))
+        deps.onScopeChange?.();
+      if (scope?.integrations) deps.onIntegrationScopeChange?.();
       const at = now();
       replay.record(announcement.org, announcement.change, at);
       const position = positionAt(processId, at);

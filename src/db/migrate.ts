@@ -66,6 +66,7 @@ import * as m0064 from './migrations/0064_sns_subscription_pending.js';
 import * as m0065 from './migrations/0065_team_destination_rate_limit_hold.js';
 import * as m0066 from './migrations/0066_notifications_rate_limited_since.js';
 import * as m0067 from './migrations/0067_announce_scope_changes.js';
+import * as m0068 from './migrations/0068_announce_integration_scope_changes.js';
 
 /** Every migration, in order. Listed here (not read from disk) so the same code runs from src and dist. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -133,6 +134,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0065_team_destination_rate_limit_hold': m0065,
   '0066_notifications_rate_limited_since': m0066,
   '0067_announce_scope_changes': m0067,
+  '0068_announce_integration_scope_changes': m0068,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -531,6 +531,9 @@ export function createIntegrationsService(
     );
 
   return {
+    /** Empties the key cache: another process changed an integration (alerts/live.ts hears it). */
+    forgetCachedKeys: forget,
+
     async create(p: Principal, input: IntegrationInput) {
       const owner = await resolveTeam(p.orgId, input.ownerTeam, 'ownerTeam');
       const assignee = input.assigneeTeam
