@@ -281,19 +281,25 @@ export const accountsRepository = {
 
   /**
    * These users of the organization, their rows locked FOR KEY SHARE (for references about to be saved to
-   * them) in one statement, in id order: lockOwners takes its FOR UPDATE in that order too, so the two
-   * never hold one row each while waiting for the other's. A user deleted meanwhile is left out.
+   * them): the owners among them first, then the others, each in id order, in the order lockOwners and
+   * the row's own lock come in a demotion, block or delete (every owner, then the person, who may be no
+   * owner). Locked in any other order, each could hold a row the other waits for. A user deleted meanwhile
+   * is left out.
    */
   async lockUsersForReference(db: Queryable, orgId: string, ids: string[]) {
     if (ids.length === 0) return [];
-    return db
-      .selectFrom('users')
-      .select(['id', 'username'])
-      .where('org_id', '=', orgId)
-      .where('id', 'in', ids)
-      .orderBy('id')
-      .forKeyShare()
-      .execute();
+    const lock = (ownersOnly: boolean) => {
+      let query = db
+        .selectFrom('users')
+        .select(['id', 'username'])
+        .where('org_id', '=', orgId)
+        .where('id', 'in', ids);
+      if (ownersOnly) query = query.where('role', '=', 'owner');
+      return query.orderBy('id').forKeyShare().execute();
+    };
+    await lock(true);
+    // Those locked above are this transaction's already: only the others are waited for here.
+    return lock(false);
   },
 
   /** The user's teams, each with the user's role there: 'admin', 'user' or a custom role's name. */

@@ -210,6 +210,35 @@ describe("a team's members locked against the owners' lock", () => {
     const names = (team.data.members as { user: { username: string } }[]).map((m) => m.user.username).sort();
     assert.deepEqual(names, [low!.username, high!.username].sort());
   });
+
+  it('locks the owners among them first, as a block of a member who is no owner takes every owner first', async () => {
+    const [member, owner] = [
+      await addUserWithKey(server, 'cy', run),
+      await addUserWithKey(server, 'di', run),
+    ].sort((a, b) => (a.id < b.id ? -1 : 1));
+    // The higher id the owner: in id order alone the request would hold the member while it waits for her.
+    await server.app.context.pool.query("UPDATE users SET role = 'owner' WHERE id = $1", [owner!.id]);
+    const teamId = (await server.callOk('POST', '/v2/teams', { name: `Owners first ${run}` })).data
+      .id as string;
+    // Plays a block of the member (updateUser): lockOwners, then the member's own row.
+    const blocking = await otherTransaction(server.databaseUrl);
+    try {
+      await blocking.query('SELECT id FROM users WHERE id = $1 FOR UPDATE', [owner!.id]);
+      const replacing = server.call('PATCH', `/v2/teams/${teamId}`, {
+        members: [{ user: { id: member!.id } }, { user: { id: owner!.id } }],
+      });
+      await whenWaitedFor(blocking, {
+        then: `PERFORM 1 FROM users WHERE id = '${member!.id}' FOR UPDATE`,
+        never: 'the request never waited for the owner',
+        seconds: 20,
+      });
+      await blocking.query('COMMIT');
+      const replaced = await replacing;
+      assert.equal(replaced.status, 200, JSON.stringify(replaced.body));
+    } finally {
+      await blocking.end();
+    }
+  });
 });
 
 /** Until a session waits for a row lock on users (deleteUser's FOR UPDATE). */
