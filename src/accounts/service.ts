@@ -914,35 +914,47 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
           `API keys belong to users: the key of integration [${p.integration.name}] can not make them. Use a user's API key.`,
         );
       }
+      // Read before the transaction only to know whose rows to lock: both are read again under the locks.
       const holders = await holdersOf(p);
+      const target = input.user ? await resolveUser(db, p.orgId, input.user, 'user') : undefined;
       const key = generateApiKey();
       const { lookup, hash } = hashApiKey(key);
-      // Its user read FOR KEY SHARE in the transaction that saves the key (as membersOf): a delete of the
-      // user in flight is waited for and they are then not found, rather than the insert failing the
-      // foreign key once the delete commits (a 500).
       const row = await db.transaction().execute(async (tx) => {
-        let userId: string | null = null;
-        if (input.user) {
-          const user = await resolveUserRef(tx, p.orgId, input.user, 'user', undefined, 'key share');
-          if (user.id !== p.userId) requireOrgAdmin(p, 'create API keys for other users');
-          // A key acts as its user: an admin with an owner's key would be an owner.
-          if (user.role === 'owner' && p.role !== 'owner')
-            throw forbidden('Only an owner can create API keys for an owner.');
-          userId = user.id;
-        } else if (p.userId) {
-          if (!(await repo.findUser(tx, p.orgId, p.userId, 'key share')))
-            throw unauthenticated('Your user was deleted just now: this API key no longer works.');
-          userId = p.userId;
-        }
-        return repo.insertKey(tx, {
+        // Everyone the new key is for or given to, locked FOR SHARE before the key in use (as handOver
+        // does): a block, demotion or delete of one of them, which locks them and then deletes the keys
+        // they hold, either waits until this key is saved and deletes it with the others, or committed
+        // before and is seen here. A delete of the key's user, rather than failing the insert's foreign
+        // key once it commits (a 500), leaves them not found.
+        const people = [...new Set([...holders, target?.id ?? null].filter((id) => id !== null))];
+        const standing = new Map((await sessionsRepository.lockStandingOf(tx, people)).map((u) => [u.id, u]));
+        const givenTo = await lockHoldersOf(tx, p);
+        const letGo = (id: string | null) => id !== null && (standing.get(id)?.blocked ?? true);
+        if (!givenTo || givenTo.some(letGo))
+          throw unauthenticated(
+            'The API key this request used was revoked while it ran (its user, or one who holds it, was blocked or deleted): use another key.',
+          );
+        if (!target) return repo.insertKey(tx, keyRow(p.userId ?? null, givenTo));
+        const user = standing.get(target.id);
+        if (!user)
+          throw invalidField('user', `No user ${JSON.stringify(target.username)} in this organization.`);
+        if (target.id !== p.userId) requireOrgAdmin(p, 'create API keys for other users');
+        // A key acts as its user: an admin with an owner's key would be an owner. The caller's role as
+        // locked: one demoted meanwhile is an owner no more.
+        const callerRole = (p.userId && standing.get(p.userId)?.role) || p.role;
+        if (user.role === 'owner' && callerRole !== 'owner')
+          throw forbidden('Only an owner can create API keys for an owner.');
+        return repo.insertKey(tx, keyRow(target.id, givenTo));
+      });
+      function keyRow(userId: string | null, givenTo: (string | null)[]) {
+        return {
           org_id: p.orgId,
           user_id: userId,
           name: input.name,
           lookup,
           key_hash: hash,
-          holders,
-        });
-      });
+          holders: givenTo,
+        };
+      }
       return { ...row, key };
     },
 

@@ -179,6 +179,44 @@ describe('an API key for a user being deleted', () => {
   });
 });
 
+describe('an API key made by one being blocked', () => {
+  it('waits for the block, then refuses: the block could not have deleted a key saved after it', async () => {
+    const username = `ann-${run}@example.com`;
+    await server.callOk('POST', '/v2/users', { username, fullName: 'Ann', role: { name: 'Admin' } });
+    const annKey = (await server.callOk('POST', '/v2/api-keys', { name: 'Ann', user: { username } })).data
+      .key as string;
+    const tom = await addUserWithKey(server, 'tom', run);
+    // A block of Ann in flight, as updateUser does it: her row, then the keys of others she holds.
+    const blocking = await otherTransaction(server.databaseUrl);
+    try {
+      await blocking.query(
+        `WITH ann AS (UPDATE users SET blocked = true WHERE username = $1 RETURNING id)
+         DELETE FROM api_keys WHERE (SELECT id FROM ann) = ANY (holders) AND user_id <> (SELECT id FROM ann)`,
+        [username],
+      );
+      const making = server.call(
+        'POST',
+        '/v2/api-keys',
+        { name: 'Made while blocked', user: { id: tom.id } },
+        annKey,
+      );
+      await whenWaitedFor(blocking, { never: 'the key request never waited for the block', seconds: 10 });
+      await blocking.query('COMMIT');
+      const made = await making;
+      assert.equal(made.status, 401, JSON.stringify(made.body));
+    } finally {
+      await blocking.end();
+    }
+    // Saved without waiting, the key would be Tom's and in Ann's hands, the block's clean-up past.
+    const keys = await server.app.context.db
+      .selectFrom('api_keys')
+      .select('id')
+      .where('name', '=', 'Made while blocked')
+      .execute();
+    assert.deepEqual(keys, []);
+  });
+});
+
 describe("a team's members locked against the owners' lock", () => {
   it('locks the users a request lists in id order, as lockOwners does, so the two never deadlock', async () => {
     const [low, high] = [
