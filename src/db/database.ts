@@ -13,6 +13,14 @@ export type Queryable = Db | Tx;
  * holds start-up for the system's TCP timeout (about two minutes) without a word, and /readyz with it.
  */
 export const CONNECT_TIMEOUT_MS = 10_000;
+/**
+ * When the operating system starts probing an idle connection (TCP keepalive). A database that vanishes
+ * without closing its connections (a failover, a NAT or firewall forgetting them) leaves a query waiting
+ * for an answer that never comes, and the wake-up connection deaf, without an error; the probes going
+ * unanswered fail the connection, which ends the query with an error the round is retried after. The
+ * probes' interval and count are the system's (Linux: 75 s, 9 times), since Node sets only this delay.
+ */
+export const KEEPALIVE_INITIAL_DELAY_MS = 10_000;
 /** pg's words for a connection not opened within its timeout (the client's, the pool's), with no code. */
 const CONNECT_TIMEOUT_MESSAGES = new Set([
   'timeout expired',
@@ -37,6 +45,8 @@ export function createPool(
         super({
           ...(typeof config === 'string' ? { connectionString: config } : config),
           connectionTimeoutMillis: connectTimeoutMs,
+          keepAlive: true,
+          keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
         });
       }
     },

@@ -298,7 +298,7 @@ describe('the work runner', () => {
     }
   });
 
-  it('warns of a round that took too long, with its queue and time, and of no other', async () => {
+  it('warns of a round that takes too long while it runs and when it ends, and of no other', async () => {
     const lines: string[] = [];
     const runner = createWorkRunner({
       pool: server.app.context.pool,
@@ -324,12 +324,21 @@ describe('the work runner', () => {
     try {
       await until(() => rounds >= roundMs.length, 'three rounds');
       await runner.stop();
-      const warnings = lines.map((l) => JSON.parse(l) as { queue?: string; tookMs?: number; msg: string });
-      assert.equal(warnings.length, 1, JSON.stringify(warnings));
-      assert.equal(warnings[0]?.queue, 'test-slow');
+      const warnings = lines.map(
+        (l) => JSON.parse(l) as { queue?: string; runningMs?: number; tookMs?: number; msg: string },
+      );
+      assert.equal(warnings.length, 2, JSON.stringify(warnings));
+      const [running, took] = warnings;
+      assert.equal(running?.queue, 'test-slow');
+      assert.ok((running?.runningMs ?? 0) >= 1490, `runningMs ${running?.runningMs}`);
+      assert.match(
+        running?.msg ?? '',
+        /^test-slow: a round has been running for \d+\.\d s and has not ended; /,
+      );
+      assert.equal(took?.queue, 'test-slow');
       // About the 2,000 ms the round slept: a timer and Date.now round differently, so it may read 1,999.
-      assert.ok((warnings[0]?.tookMs ?? 0) >= 1990, `tookMs ${warnings[0]?.tookMs}`);
-      assert.match(warnings[0]?.msg ?? '', /^test-slow: a round took \d+\.\d s, /);
+      assert.ok((took?.tookMs ?? 0) >= 1990, `tookMs ${took?.tookMs}`);
+      assert.match(took?.msg ?? '', /^test-slow: a round took \d+\.\d s, /);
     } finally {
       await runner.stop();
     }

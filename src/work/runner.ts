@@ -41,8 +41,10 @@ export const WORK_LISTENER_NAME = 'vigil-work-listener';
 export const PRESENCE_CHECK_MS = 5000;
 
 /**
- * A round that takes this long is logged as a warning: everything behind it in its queue waited as long,
- * and a lease the round holds may run out meanwhile. A stall of that kind once logged nothing at all.
+ * A round that takes this long is logged as a warning, once while it still runs and again when it ends:
+ * everything behind it in its queue waits as long, and a lease the round holds may run out meanwhile. A
+ * stall of that kind once logged nothing at all, and a round that never ends (its database connection
+ * gone silent) would never have been logged at its end.
  */
 export const SLOW_ROUND_MS = 30_000;
 
@@ -283,6 +285,18 @@ export function createWorkRunner(deps: {
     );
   }
 
+  /** Warns, once, of the round that started at `startedAt` if it is still running at the threshold. */
+  function watchForStall(name: string, startedAt: number): NodeJS.Timeout {
+    // Unref'd: a stopping process does not stay up to warn.
+    return setTimeout(() => {
+      const runningMs = performance.now() - startedAt;
+      log.warn(
+        { queue: name, runningMs: Math.round(runningMs) },
+        `${name}: a round has been running for ${(runningMs / 1000).toFixed(1)} s and has not ended; the queue's other work waits behind it. Check that the database is reachable and what the round's statement waits for in pg_stat_activity, such as a lock (docs/operations.md, "Slow rounds")`,
+      );
+    }, slowRoundMs).unref();
+  }
+
   async function run(loop: Loop): Promise<void> {
     const { queue } = loop;
     const idleMs = queue.idleMs ?? 5000;
@@ -293,11 +307,14 @@ export function createWorkRunner(deps: {
       // Real time, not the Clock's: how long the work took, which a test's clock does not make shorter.
       const startedAt = performance.now();
       const roundAt = clock.now();
+      const stall = watchForStall(queue.name, startedAt);
       try {
         round = await queue.round(roundAt);
+        clearTimeout(stall);
         failures = 0;
         warnIfSlow(queue.name, performance.now() - startedAt);
       } catch (error) {
+        clearTimeout(stall);
         warnIfSlow(queue.name, performance.now() - startedAt);
         failures++;
         log.error({ err: error, queue: queue.name }, `${queue.name}: a round failed; it runs again shortly`);

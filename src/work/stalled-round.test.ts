@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { createPool } from '../db/database.js';
+import { createLogger } from '../logger.js';
+import { createTestDatabase } from '../testing/harness.js';
+import { ShiftedClock } from './clock.js';
+import { createWorkRunner } from './runner.js';
+
+/**
+ * A TCP proxy to the PostgreSQL at `url` that can be made to go silent without closing anything, as a
+ * failover or a NAT forgetting the connection looks from Vigil: the query waits, no error ever comes.
+ * Returns the URL to connect through it.
+ */
+async function silenceableProxy(url: string) {
+  const target = new URL(url);
+  // The test server is reached over its Unix socket (the `host` parameter names its folder).
+  const socketDir = target.searchParams.get('host');
+  let silent = false;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = socketDir
+      ? net.connect(`${socketDir}/.s.PGSQL.${target.port || '5432'}`)
+      : net.connect(Number(target.port || '5432'), target.hostname);
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('error', () => socket.destroy());
+      socket.on('close', () => {
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.on('data', (data) => silent || upstream.write(data));
+    upstream.on('data', (data) => silent || client.write(data));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const through = new URL(url);
+  through.searchParams.delete('host');
+  through.hostname = '127.0.0.1';
+  through.port = String((server.address() as net.AddressInfo).port);
+  return {
+    url: through.toString(),
+    silence() {
+      silent = true;
+    },
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+async function until(condition: () => boolean, what: string, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+describe('a round whose database connection goes silent', () => {
+  let url: string;
+  before(async () => {
+    url = await createTestDatabase();
+  });
+
+  let proxy: Awaited<ReturnType<typeof silenceableProxy>> | undefined;
+  after(async () => {
+    await proxy?.close();
+  });
+
+  it('is warned of while it is stuck, naming its queue and what to check', { timeout: 10_000 }, async () => {
+    proxy = await silenceableProxy(url);
+    // The rounds' pool goes through the proxy; the runner's own (wake-ups) does not, so it can stop.
+    const stalled = createPool(proxy.url, 1);
+    const runnerPool = new pg.Pool({ connectionString: url, max: 2 });
+    const lines: string[] = [];
+    const slowRoundMs = 500;
+    const runner = createWorkRunner({
+      pool: runnerPool,
+      clock: new ShiftedClock(),
+      log: createLogger(
+        'warn',
+        new Writable({ write: (chunk: Buffer, _enc, done) => done(void lines.push(chunk.toString())) }),
+      ),
+      slowRoundMs,
+    });
+    let started = 0;
+    let finished = 0;
+    runner.register({
+      name: 'test-stalled',
+      idleMs: 50,
+      async round() {
+        started++;
+        await stalled.query('SELECT 1');
+        finished++;
+        return { more: false };
+      },
+    });
+    await runner.start();
+    try {
+      await until(() => finished >= 2, 'rounds through the proxy', 5_000);
+      proxy.silence();
+      const silencedAt = Date.now();
+      await until(() => lines.length > 0, 'a warning of the stuck round', 3 * slowRoundMs);
+      assert.equal(finished, started - 1, 'the warned round is still stuck');
+      const [warning] = lines.map(
+        (l) => JSON.parse(l) as { queue?: string; runningMs?: number; msg: string },
+      );
+      assert.equal(warning?.queue, 'test-stalled');
+      assert.ok((warning?.runningMs ?? 0) >= slowRoundMs - 10, `runningMs ${warning?.runningMs}`);
+      assert.ok(Date.now() - silencedAt < 3 * slowRoundMs);
+      assert.match(
+        warning?.msg ?? '',
+        /^test-stalled: a round has been running for \d+\.\d s and has not ended;/,
+      );
+      assert.match(warning?.msg ?? '', /database is reachable/);
+      assert.match(warning?.msg ?? '', /lock/);
+      // Once per round, however long it stays stuck.
+      await sleep(2 * slowRoundMs);
+      assert.equal(lines.length, 1, lines.join(''));
+    } finally {
+      // Cutting the proxy's connections fails the stuck query, so the round ends and the runner stops.
+      await proxy.close();
+      proxy = undefined;
+      await runner.stop();
+      await stalled.end().catch(() => {});
+      await runnerPool.end();
+    }
+  });
+});
