@@ -18,6 +18,7 @@ const burst = arg('alerts', 2000);
 const arrived = new Map<string, number>();
 const recorder: AlertEventConsumer = {
   name: 'bench-recorder',
+  label: 'The bench consumer',
   types: ['created'],
   handles: (event: AlertEvent) => event.type === 'created',
   handle: async (event: AlertEvent) => {

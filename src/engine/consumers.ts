@@ -11,6 +11,8 @@ export type EnabledInOrganization = 'team_destinations';
  */
 export interface AlertEventConsumer {
   name: string;
+  /** What it is called on an alert's activity log, read by people who never saw its name ("Escalation"). */
+  label: string;
   /** The event types it takes ('all' for every one): other types never reach it. */
   types: readonly AlertEventType[] | 'all';
   /**

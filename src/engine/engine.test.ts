@@ -13,6 +13,7 @@ const received: AlertEvent[] = [];
 let failOnce = true;
 const recorder: AlertEventConsumer = {
   name: 'test-recorder',
+  label: 'A test consumer',
   types: 'all',
   handles: () => true,
   async handle(event) {

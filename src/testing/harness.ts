@@ -251,6 +251,7 @@ export function acknowledgementRecorder(): { consumer: AlertEventConsumer; ackno
     acknowledged,
     consumer: {
       name: 'test-ack-recorder',
+      label: 'The harness consumer',
       types: ['acknowledged'],
       handles: (event) => event.type === 'acknowledged',
       async handle(event) {

@@ -70,6 +70,7 @@ const paged = (alertId: string) =>
 const received: AlertEvent[] = [];
 const recorder: AlertEventConsumer = {
   name: 'test-recorder',
+  label: 'A test consumer',
   types: ['closed'],
   handles: (event) => event.type === 'closed',
   async handle(event) {
@@ -81,6 +82,7 @@ const recorder: AlertEventConsumer = {
 const holdEvents: AlertEvent[] = [];
 const holdRecorder: AlertEventConsumer = {
   name: 'test-hold-recorder',
+  label: 'A test consumer',
   types: ['hold_occurrence', 'hold_released'],
   handles: (event) => event.type === 'hold_occurrence' || event.type === 'hold_released',
   async handle(event) {

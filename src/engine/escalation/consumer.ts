@@ -128,6 +128,7 @@ export function createEscalationConsumer(options: EscalationConsumerOptions): Al
 
   return {
     name: 'escalation',
+    label: 'Escalation',
     types: HANDLED_TYPES,
     handles: (event) => HANDLED_TYPES.includes(event.type),
 

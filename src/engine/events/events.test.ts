@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { createLogger } from '../../logger.js';
-import { startTestServer, type TestServer } from '../../testing/harness.js';
+import { alertLogs, createAlert, startTestServer, type TestServer } from '../../testing/harness.js';
 import { withPlanMadeSmall } from '../../testing/plan-made-small.js';
 import type { AlertEventConsumer } from '../consumers.js';
 import { alertEventQueues, consumerQueue, MAX_ATTEMPTS } from './queues.js';
@@ -25,11 +25,11 @@ after(async () => {
 const event = (type: string) =>
   JSON.stringify({ eventId: randomUUID(), alertId: randomUUID(), orgId: randomUUID(), type, actor: {} });
 
-function queuesFor(consumers: AlertEventConsumer[]) {
+function queuesFor(consumers: AlertEventConsumer[], log = createLogger('silent')) {
   const woken: string[] = [];
   const queues = alertEventQueues({
     db: server.app.context.db,
-    log: createLogger('silent'),
+    log,
     signal: { wake: (q) => woken.push(q) },
     consumers,
   });
@@ -53,12 +53,14 @@ describe('alert events', () => {
     const seen: string[] = [];
     const acks: AlertEventConsumer = {
       name: 'acks',
+      label: 'A test consumer',
       types: ['acknowledged', 'closed'],
       handles: () => true,
       handle: async (e) => void seen.push(`acks:${e.type}`),
     };
     const everything: AlertEventConsumer = {
       name: 'everything',
+      label: 'A test consumer',
       types: 'all',
       handles: () => true,
       handle: async (e) => void seen.push(`all:${e.type}`),
@@ -113,6 +115,7 @@ describe('alert events', () => {
     let calls = 0;
     const failing: AlertEventConsumer = {
       name: 'failing',
+      label: 'A test consumer',
       types: 'all',
       handles: () => true,
       handle: async () => {
@@ -123,6 +126,7 @@ describe('alert events', () => {
     let fine = 0;
     const healthy: AlertEventConsumer = {
       name: 'healthy',
+      label: 'A test consumer',
       types: 'all',
       handles: () => true,
       handle: async () => void fine++,
@@ -185,6 +189,7 @@ describe('alert events', () => {
     };
     const destinations: AlertEventConsumer = {
       name: 'destinations',
+      label: 'A test consumer',
       types: 'all',
       onlyWhereEnabled: 'team_destinations',
       handles: () => true,
@@ -270,5 +275,113 @@ describe('alert events', () => {
       await sql`DELETE FROM outbox_jobs WHERE payload->>'eventId' LIKE ${`${consumer}-%`}`.execute(db);
       await db.deleteFrom('event_deliveries').where('consumer', '=', consumer).execute();
     }
+  });
+
+  it("says once, in the log and on the alert's activity log, that a delivery went dead; one of a deleted alert dies quietly", async () => {
+    const db = server.app.context.db;
+    await db.deleteFrom('event_deliveries').execute();
+    const alertId = await createAlert(server, { message: `dead delivery ${randomUUID()}` });
+    const deletedId = await createAlert(server, { message: `dead delivery, deleted ${randomUUID()}` });
+    const { org_id: orgId } = await db
+      .selectFrom('alerts')
+      .select('org_id')
+      .where('id', '=', alertId)
+      .executeTakeFirstOrThrow();
+    await db.deleteFrom('alerts').where('id', '=', deletedId).execute();
+    const now = new Date();
+    // One attempt short of giving up, rather than 24 rounds through the backoff (the test above does those).
+    const created = (id: string) =>
+      JSON.stringify({
+        eventId: randomUUID(),
+        alertId: id,
+        orgId,
+        type: 'created',
+        actor: {},
+        priority: 'P3',
+      });
+    await db
+      .insertInto('event_deliveries')
+      .values(
+        [alertId, deletedId].map((id, i) => ({
+          consumer: 'escalation',
+          seq: String(i + 1),
+          event: created(id),
+          due_at: now,
+          attempts: MAX_ATTEMPTS - 1,
+        })),
+      )
+      .execute();
+    let down = true;
+    let calls = 0;
+    const escalation: AlertEventConsumer = {
+      name: 'escalation',
+      label: 'Escalation',
+      types: ['created'],
+      handles: () => true,
+      handle: async () => {
+        calls++;
+        if (down) throw new Error('the engine is down');
+      },
+    };
+    const lines: { level: number; msg: string; [key: string]: unknown }[] = [];
+    const log = createLogger('info', {
+      write: (line: string) => void lines.push(JSON.parse(line)),
+    } as unknown as NodeJS.WritableStream);
+    const { byName } = queuesFor([escalation], log);
+    await byName.get(consumerQueue('escalation'))?.round(now);
+    await byName.get(consumerQueue('escalation'))?.round(new Date(now.getTime() + 86_400_000));
+    assert.equal(calls, 2, 'each tried once, and not again once dead');
+
+    const dead = await db.selectFrom('event_deliveries').selectAll().orderBy('seq').execute();
+    assert.equal(dead.length, 2);
+    assert.ok(
+      dead.every((d) => d.dead_at),
+      "both dead, the deleted alert's too",
+    );
+    const said = lines.filter((l) => l.msg.startsWith('alert event delivery dead'));
+    assert.equal(said.length, 2, 'said once per delivery');
+    const [first] = said;
+    assert.ok(first && first.level >= 40, 'a warning or worse');
+    assert.deepEqual(
+      {
+        consumer: first.consumer,
+        eventType: first.eventType,
+        eventId: first.eventId,
+        alertId: first.alertId,
+        orgId: first.orgId,
+        attempts: first.attempts,
+        lastError: first.lastError,
+      },
+      {
+        consumer: 'escalation',
+        eventType: 'created',
+        eventId: (dead[0]?.event as { eventId: string }).eventId,
+        alertId,
+        orgId,
+        attempts: MAX_ATTEMPTS,
+        lastError: 'the engine is down',
+      },
+    );
+    assert.match(first.msg, /replay/);
+    assert.deepEqual(
+      lines.filter((l) => l.msg.includes('could not be told')),
+      [],
+      "a deleted alert's line is skipped, not an error",
+    );
+    const told = (await alertLogs(server, alertId)).filter((l) => l.includes('gave up'));
+    assert.deepEqual(told, [
+      `Escalation could not handle the alert's creation and gave up after ${MAX_ATTEMPTS} attempts: the engine is down; an operator can replay it (docs/operations.md, "Dead event deliveries")`,
+    ]);
+
+    // The statement the log gives replays it (the consumer is idempotent by eventId): handled, and gone.
+    down = false;
+    await sql.raw(String(first.replay)).execute(db);
+    await byName.get(consumerQueue('escalation'))?.round(new Date(Date.now() + 1000));
+    assert.equal(calls, 3);
+    assert.deepEqual(
+      (await db.selectFrom('event_deliveries').select('seq').execute()).map((d) => d.seq),
+      ['2'],
+      'the replayed one is handled; the other stays dead',
+    );
   });
 });

@@ -122,13 +122,20 @@ export const eventDeliveriesRepository = {
       .execute();
   },
 
-  /** A delivery that failed too often: kept, with its error, for an operator to see and replay. */
-  async giveUp(db: Queryable, id: string, now: Date, error: string): Promise<void> {
-    await db
+  /**
+   * A delivery that failed too often: kept, with its error, for an operator to see and replay. True when
+   * this call made it dead: two processes may both give up on one delivery whose lease ran out meanwhile,
+   * and only the first says so.
+   */
+  async giveUp(db: Queryable, id: string, now: Date, error: string): Promise<boolean> {
+    const row = await db
       .updateTable('event_deliveries')
       .set({ dead_at: now, lease_until: null, last_error: error })
       .where('id', '=', id)
-      .execute();
+      .where('dead_at', 'is', null)
+      .returning('id')
+      .executeTakeFirst();
+    return row !== undefined;
   },
 
   /** When the consumer's next delivery falls due (or its lease runs out), if any waits. */

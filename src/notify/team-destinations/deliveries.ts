@@ -180,6 +180,7 @@ export function teamDestinationsConsumer(deps: {
   };
   return {
     name: TEAM_DESTINATIONS_CONSUMER,
+    label: 'The team destinations (webhooks, Slack, Teams)',
     // A delivery waits while an earlier change to its alert is among this consumer's events: a batch's
     // second change of an alert goes once the batch has left the queue, not at the next recheck.
     wakeWhenDone: QUEUES.teamDestinations,

@@ -19,6 +19,7 @@ export function createChangeRecorder(deps: { db: Db; clock: Clock; signal: WorkS
   const { db, clock } = deps;
   return {
     name: WRITEBACK_CONSUMER,
+    label: 'The Security Hub write-back',
     types: ['acknowledged', 'unacknowledged', 'closed', 'priority_changed', 'note_added'],
     handles: (event) => changeFor(event) !== undefined,
     async handle(event) {
