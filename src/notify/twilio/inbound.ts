@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
+import { alertActionRight, type UserRight } from '../../accounts/custom-roles/rights.js';
 import { principalOfUser } from '../../accounts/user-principal.js';
 import { isDomainError } from '../../errors.js';
 import { alertsRepository } from '../../alerts/repository.js';
 import { peopleRepository as people } from '../../oncall/people/repository.js';
-import type { AlertAction, AlertsService, Outcome } from '../../alerts/service.js';
+import { ALERT_MISSING, type AlertAction, type AlertsService, type Outcome } from '../../alerts/service.js';
 import type { Db } from '../../db/database.js';
 import type { AlertRow, UserRow } from '../../db/schema.js';
 import type { Logger } from '../../logger.js';
@@ -49,14 +50,55 @@ export function createTwilioInbound(deps: TwilioInboundDeps) {
     return user && !user.blocked ? user : undefined;
   }
 
-  /** Acts on each alert as the user; one sentence per alert on what happened. */
-  async function act(user: UserRow, alertIds: readonly string[], verb: Verb, via: string): Promise<string[]> {
+  /** One sentence on what an action did to an alert. */
+  function sentence(outcome: Outcome, verb: Verb): string {
+    const tiny = outcome.alert?.tiny_id;
+    const alert = tiny === undefined ? 'Alert' : `Alert ${tiny}`;
+    return outcome.success ? `${alert} ${DONE[verb]}.` : `${alert} not ${DONE[verb]}: ${outcome.status}.`;
+  }
+
+  /**
+   * Acts on each alert as the user: one sentence per alert on what happened, or a refusal. An answer that
+   * acts on several open alerts at once is a bulk action, and needs the right the bulk API needs
+   * (alert-close-all, alert-acknowledge-all): a role without it must not get round it by SMS or phone.
+   */
+  async function act(
+    user: UserRow,
+    alertIds: readonly string[],
+    verb: Verb,
+    via: string,
+    several: boolean,
+  ): Promise<
+    { kind: 'said'; said: string[] } | { kind: 'refused'; bulkRight: UserRight | undefined; why: string }
+  > {
     const principal = principalOfUser(user);
+    const action = actionOf(verb);
+    if (several) {
+      let outcomes: Map<string, Outcome>;
+      try {
+        outcomes = await alerts.actOnMany(principal, alertIds, action, { source: via });
+      } catch (error) {
+        if (isDomainError(error, 'forbidden')) {
+          const bulk = alertActionRight(action, principal, true).right;
+          // An action with no right of its own for many alerts (escalate) is refused for each alert too.
+          const own = bulk !== alertActionRight(action, principal).right;
+          return { kind: 'refused', bulkRight: own ? bulk : undefined, why: error.message };
+        }
+        log.error({ err: error, alertIds }, `an answer by ${via} could not be applied`);
+        return { kind: 'said', said: [`Alerts could not be ${DONE[verb]}: try again or use the console.`] };
+      }
+      return {
+        kind: 'said',
+        said: alertIds.map((id) =>
+          sentence(outcomes.get(id) ?? { success: false, status: ALERT_MISSING }, verb),
+        ),
+      };
+    }
     const said: string[] = [];
     for (const alertId of alertIds) {
       let outcome: Outcome;
       try {
-        outcome = await alerts.act(principal, randomUUID(), alertId, 'id', actionOf(verb), { source: via });
+        outcome = await alerts.act(principal, randomUUID(), alertId, 'id', action, { source: via });
       } catch (error) {
         // A refusal (the person's role may not do this) is said to them; anything else is a failure.
         if (isDomainError(error, 'forbidden')) said.push(`Alert not ${DONE[verb]}: ${error.message}`);
@@ -66,13 +108,9 @@ export function createTwilioInbound(deps: TwilioInboundDeps) {
         }
         continue;
       }
-      const tiny = outcome.alert?.tiny_id;
-      const alert = tiny === undefined ? 'Alert' : `Alert ${tiny}`;
-      said.push(
-        outcome.success ? `${alert} ${DONE[verb]}.` : `${alert} not ${DONE[verb]}: ${outcome.status}.`,
-      );
+      said.push(sentence(outcome, verb));
     }
-    return said;
+    return { kind: 'said', said };
   }
 
   return {
@@ -124,8 +162,14 @@ export function createTwilioInbound(deps: TwilioInboundDeps) {
           }
           const user = await activeUser(found.userId);
           if (!user) return 'Vigil: the person this phone pages for can no longer act on alerts.';
-          const said = await act(user, found.alertIds, reply.action, 'SMS');
-          return `Vigil: ${said.join(' ')}`;
+          const open = alertsOfCode.filter((a) => a.status === 'open').length;
+          const answer = await act(user, found.alertIds, reply.action, 'SMS', open > 1);
+          if (answer.kind === 'said') return `Vigil: ${answer.said.join(' ')}`;
+          // A bundle's text has one code for all its alerts: one of them alone is answered with the code
+          // of a text about it alone, or in the console.
+          return answer.bulkRight
+            ? `Vigil: nothing done: your role does not allow you to ${reply.action} several alerts at once (it lacks the ${answer.bulkRight} right). Reply to the text of a single alert with its own code instead, or ${reply.action} them one at a time in the Vigil console.`
+            : `Vigil: nothing done: ${answer.why}`;
         }
       }
     },
@@ -185,13 +229,22 @@ export function createTwilioInbound(deps: TwilioInboundDeps) {
       const user = await activeUser(userId);
       if (!user)
         return { kind: 'done', text: 'The person this call was for can no longer act on alerts. Goodbye.' };
-      const said = await act(
+      const open = list.filter((a) => a.status === 'open').length;
+      const answer = await act(
         user,
         list.map((a) => a.id),
         verb,
         'phone call',
+        open > 1,
       );
-      return { kind: 'done', text: `${said.join(' ')} Goodbye.` };
+      if (answer.kind === 'said') return { kind: 'done', text: `${answer.said.join(' ')} Goodbye.` };
+      // Read out, so without the right's name and the API's advice the written refusal gives.
+      return {
+        kind: 'done',
+        text: answer.bulkRight
+          ? `Nothing was done: your role does not allow you to ${verb} several alerts at once. Reply to the text of a single alert with its own code instead, or ${verb} them one at a time in the Vigil console. Goodbye.`
+          : `Nothing was done: ${answer.why} Goodbye.`,
+      };
     },
 
     /** Writes what became of a text or call on the activity log of its alerts. */
