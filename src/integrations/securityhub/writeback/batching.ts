@@ -74,13 +74,23 @@ export function partialWaitsForMore(
   stillArriving: boolean,
   nowMs: number,
 ): boolean {
-  if (createdAtMs.length === 0) return false;
+  return nowMs < partialWaitsUntil(createdAtMs, stillArriving ? Infinity : -Infinity);
+}
+
+/**
+ * The moment the tail of partialWaitsForMore stops waiting if nothing more comes, in ms (-Infinity if it
+ * does not wait at all), given the moment its integration stops counting as still arriving. One
+ * function for both, so that the sender comes back exactly when the plan would change.
+ */
+export function partialWaitsUntil(createdAtMs: readonly number[], arrivingUntilMs: number): number {
+  if (createdAtMs.length === 0) return -Infinity;
   const oldest = Math.min(...createdAtMs);
-  if (stillArriving && oldest > nowMs - PARTIAL_MAX_WAIT_MS) return true;
-  if (createdAtMs.length < FILLING_MIN_CHANGES) return false;
+  const whileArriving = Math.min(arrivingUntilMs, oldest + PARTIAL_MAX_WAIT_MS);
+  if (createdAtMs.length < FILLING_MIN_CHANGES) return whileArriving;
   const spanMs = Math.max(1, Math.max(...createdAtMs) - oldest);
   const msToFill = ((MAX_FINDINGS_PER_REQUEST - createdAtMs.length) * spanMs) / createdAtMs.length;
-  return msToFill <= 2 * PARTIAL_MAX_WAIT_MS && oldest > nowMs - FILLING_MAX_WAIT_MS;
+  const filling = msToFill <= 2 * PARTIAL_MAX_WAIT_MS ? oldest + FILLING_MAX_WAIT_MS : -Infinity;
+  return Math.max(whileArriving, filling);
 }
 
 export interface BatchPlan<T> {
@@ -91,6 +101,11 @@ export interface BatchPlan<T> {
   requests: T[][];
   /** Changes put back to wait for more of their kind. */
   held: T[];
+  /**
+   * When the first held tail stops waiting if nothing more comes (null when none is held). A change
+   * recorded meanwhile wakes the sender anyway; while alert events are in flight, that may be sooner.
+   */
+  heldUntil: Date | null;
 }
 
 /**
@@ -123,24 +138,30 @@ export function planRequests<T extends BatchableChange>(
   }
   const requests: T[][] = [];
   const held: T[] = [];
+  let heldUntilMs = Infinity;
   for (const group of groups.values()) {
     const integrationId = group[0]?.integrationId ?? '';
-    const stillArriving =
-      context.eventsInFlight || (newestByIntegration.get(integrationId) ?? 0) > nowMs - GATHER_QUIET_MS;
+    const arrivingUntilMs = context.eventsInFlight
+      ? Infinity
+      : (newestByIntegration.get(integrationId) ?? 0) + GATHER_QUIET_MS;
     const tailLength = group.length % MAX_FINDINGS_PER_REQUEST;
     const tail = group.slice(group.length - tailLength);
-    const tailWaits =
-      tailLength > 0 &&
-      partialWaitsForMore(
-        tail.map((c) => c.createdAt.getTime()),
-        stillArriving,
-        nowMs,
-      );
+    const waitsUntilMs =
+      tailLength > 0
+        ? partialWaitsUntil(
+            tail.map((c) => c.createdAt.getTime()),
+            arrivingUntilMs,
+          )
+        : -Infinity;
+    const tailWaits = nowMs < waitsUntilMs;
     const sendable = tailWaits ? group.slice(0, group.length - tailLength) : group;
-    if (tailWaits) held.push(...tail);
+    if (tailWaits) {
+      held.push(...tail);
+      heldUntilMs = Math.min(heldUntilMs, waitsUntilMs);
+    }
     for (let i = 0; i < sendable.length; i += MAX_FINDINGS_PER_REQUEST) {
       requests.push(sendable.slice(i, i + MAX_FINDINGS_PER_REQUEST));
     }
   }
-  return { requests, held };
+  return { requests, held, heldUntil: held.length > 0 ? new Date(heldUntilMs) : null };
 }

@@ -7,7 +7,7 @@ import { QUEUES } from '../../../work/queue-names.js';
 import type { WorkQueueSpec, WorkSignal } from '../../../work/runner.js';
 import type { Logger } from '../../../logger.js';
 import type { AwsAccess } from './aws.js';
-import { gatherCutoffs, latestPerFindingField, planRequests } from './batching.js';
+import { GATHER_QUIET_MS, gatherCutoffs, latestPerFindingField, planRequests } from './batching.js';
 import { createChangeRecorder, WRITEBACK_CONSUMER } from './change-recorder.js';
 import type { ClaimedChange } from './changes.js';
 import { createOutcomeRecorder } from './outcomes.js';
@@ -37,6 +37,15 @@ export { MAX_FINDINGS_PER_REQUEST } from './batching.js';
 const CLAIM_LIMIT = 1000;
 /** While changes wait (gathering, or backing off), the queue looks again this soon. */
 const RECHECK_MS = 50;
+/**
+ * While every change claimed is held back to fill its batch, the queue looks again no later than this
+ * (or when a change is recorded, which wakes it). Nothing wakes it when another integration's changes
+ * finish gathering, a retry falls due, or alert events in flight turn out to change no finding (and the
+ * held tail stops counting as still arriving): looking again only at the end of the hold (up to
+ * FILLING_MAX_WAIT_MS) would delay those by as much. As long as the gathering's pause, it costs a few
+ * claims per second of hold instead of one every few milliseconds.
+ */
+const HELD_RECHECK_MS = GATHER_QUIET_MS;
 
 export interface WritebackOptions {
   /** AWS's limit is 10 requests/s with a burst of 30 per account and region; Vigil keeps under it. */
@@ -107,14 +116,17 @@ export function createWriteback(deps: {
     }
   }
 
-  /** One round of the sender. Returns how many changes it claimed. */
-  async function sendDueChanges(now: Date): Promise<number> {
+  /**
+   * One round of the sender. Returns how many changes it sent (or tried to), and, when it held back
+   * changes waiting for more of their kind, when the first of them stops waiting.
+   */
+  async function sendDueChanges(now: Date): Promise<{ sent: number; heldUntil: Date | null }> {
     // Alert events not yet turned into changes: a pause in new rows means nothing while they wait (a
     // busy machine can stall the event pipeline for longer than the gathering pause in mid-burst).
     const eventsInFlight = await eventDeliveriesRepository.inFlight(db, WRITEBACK_CONSUMER, now);
     const claimId = randomUUID();
     const claimed = await claim(now, eventsInFlight, claimId);
-    if (claimed.length === 0) return 0;
+    if (claimed.length === 0) return { sent: 0, heldUntil: null };
     const plan = planRequests(claimed, { now, eventsInFlight });
     await writebacksRepository.release(
       db,
@@ -122,14 +134,23 @@ export function createWriteback(deps: {
       plan.held.map((c) => c.id),
     );
     for (const batch of plan.requests) await sendAndSettle(batch, claimId);
-    return claimed.length;
+    return { sent: claimed.length - plan.held.length, heldUntil: plan.heldUntil };
   }
 
   const queue = (options: { idleMs?: number } = {}): WorkQueueSpec => ({
     name: QUEUES.writeback,
     idleMs: options.idleMs ?? 5000,
     async round(now) {
-      if ((await sendDueChanges(now)) > 0) return { more: true };
+      const { sent, heldUntil } = await sendDueChanges(now);
+      if (sent > 0) return { more: true };
+      // Held changes are due, so another round at once would only claim and release them again (every
+      // round rewrites their rows under the global claim lock) until their wait is over.
+      if (heldUntil !== null) {
+        return {
+          more: false,
+          nextDueAt: new Date(Math.min(heldUntil.getTime(), now.getTime() + HELD_RECHECK_MS)),
+        };
+      }
       const waiting = await writebacksRepository.hasUnfinished(db);
       return { more: false, nextDueAt: waiting ? new Date(now.getTime() + RECHECK_MS) : null };
     },
