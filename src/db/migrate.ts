@@ -67,6 +67,7 @@ import * as m0065 from './migrations/0065_team_destination_rate_limit_hold.js';
 import * as m0066 from './migrations/0066_notifications_rate_limited_since.js';
 import * as m0067 from './migrations/0067_announce_scope_changes.js';
 import * as m0068 from './migrations/0068_announce_integration_scope_changes.js';
+import * as m0069 from './migrations/0069_slack_email_match_off.js';
 
 /** Every migration, in order. Listed here (not read from disk) so the same code runs from src and dist. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -135,6 +136,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0066_notifications_rate_limited_since': m0066,
   '0067_announce_scope_changes': m0067,
   '0068_announce_integration_scope_changes': m0068,
+  '0069_slack_email_match_off': m0069,
 };
 
 class StaticProvider implements MigrationProvider {

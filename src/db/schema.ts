@@ -711,6 +711,13 @@ export interface SlackUserLinksTable {
   created_at: CreatedAt;
 }
 
+/** A Slack user an admin unlinked: the email match links them to no one of the organization. */
+export interface SlackEmailMatchOffTable {
+  org_id: string;
+  slack_user_id: string;
+  created_at: CreatedAt;
+}
+
 /** A place a team's (or an integration's) alert events go that is not a person (notify/team-destinations). */
 export interface TeamDestinationsTable {
   id: Generated<string>;
@@ -1037,6 +1044,7 @@ export interface Database {
   push_subscriptions: PushSubscriptionsTable;
   slack_messages: SlackMessagesTable;
   slack_user_links: SlackUserLinksTable;
+  slack_email_match_off: SlackEmailMatchOffTable;
   team_destinations: TeamDestinationsTable;
   team_destination_deliveries: TeamDestinationDeliveriesTable;
   engine_handled_events: EngineHandledEventsTable;

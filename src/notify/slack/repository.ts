@@ -124,4 +124,44 @@ export const slackRepository = {
     const result = await db.deleteFrom('slack_user_links').where('user_id', '=', userId).executeTakeFirst();
     return Number(result.numDeletedRows);
   },
+
+  /** The roles of the Vigil users a Slack user is linked to in the organization, in any workspace. */
+  async rolesLinkedTo(db: Queryable, orgId: string, slackUserId: string) {
+    const rows = await db
+      .selectFrom('slack_user_links as l')
+      .innerJoin('users as u', 'u.id', 'l.user_id')
+      .select('u.role')
+      .where('l.org_id', '=', orgId)
+      .where('l.slack_user_id', '=', slackUserId)
+      .execute();
+    return rows.map((r) => r.role);
+  },
+
+  /** Whether an admin unlinked the Slack user, so that the email match must not link them again. */
+  async emailMatchOff(db: Queryable, orgId: string, slackUserId: string): Promise<boolean> {
+    const row = await db
+      .selectFrom('slack_email_match_off')
+      .select('slack_user_id')
+      .where('org_id', '=', orgId)
+      .where('slack_user_id', '=', slackUserId)
+      .executeTakeFirst();
+    return row !== undefined;
+  },
+
+  async turnEmailMatchOff(db: Queryable, orgId: string, slackUserIds: string[]): Promise<void> {
+    if (slackUserIds.length === 0) return;
+    await db
+      .insertInto('slack_email_match_off')
+      .values([...new Set(slackUserIds)].map((id) => ({ org_id: orgId, slack_user_id: id })))
+      .onConflict((oc) => oc.columns(['org_id', 'slack_user_id']).doNothing())
+      .execute();
+  },
+
+  async turnEmailMatchOn(db: Queryable, orgId: string, slackUserId: string): Promise<void> {
+    await db
+      .deleteFrom('slack_email_match_off')
+      .where('org_id', '=', orgId)
+      .where('slack_user_id', '=', slackUserId)
+      .execute();
+  },
 };

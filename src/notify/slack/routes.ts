@@ -149,6 +149,8 @@ export function registerSlackRoutes(app: HttpApp, deps: SlackRouteDeps): void {
       schema: {
         tags: ['users'],
         summary: "Link a Slack user to a user: their clicks on Vigil's Slack messages act as this user",
+        description:
+          'Only an owner may link an owner, or a Slack user linked to an owner. Replaces the links of the user and of the Slack user.',
         params: Params,
         body: Link,
       },
@@ -164,7 +166,15 @@ export function registerSlackRoutes(app: HttpApp, deps: SlackRouteDeps): void {
 
   app.delete(
     '/v2/users/:identifier/slack',
-    { schema: { tags: ['users'], summary: "Remove a user's Slack link", params: Params } },
+    {
+      schema: {
+        tags: ['users'],
+        summary: "Remove a user's Slack link",
+        description:
+          'Only an owner may unlink an owner. The email match no longer links the Slack users this unlinks to anyone of the organization: only a link made with PUT links them again.',
+        params: Params,
+      },
+    },
     async (request) => {
       const removed = await slack.unlink(principalOf(request), request.params.identifier);
       return envelope(request, { result: removed > 0 ? 'Unlinked' : 'Was not linked' });

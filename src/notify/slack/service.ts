@@ -184,6 +184,7 @@ export function createSlackService(deps: SlackServiceDeps) {
   const cannotCheckWorkspace =
     'Vigil could not ask Slack which workspace is connected to it, so it cannot tell whether your ' +
     'link to a Vigil user holds for you: try again in a moment.';
+  const ownersOnly = () => forbidden("Only an owner can link or unlink an owner's Slack user.");
   const cannotAskSlack =
     'Vigil could not check with Slack who you are just now, so nothing was done: try again in a moment.';
 
@@ -247,9 +248,10 @@ export function createSlackService(deps: SlackServiceDeps) {
   /**
    * The Vigil user a Slack user acts as: one linked before (by an admin, or by email for a presser of the
    * installation's workspace), else the user of this organization whose username is the Slack account's
-   * email (members of the installation's workspace only; not guests, bots or the deleted), who is then
-   * linked so later clicks need no lookup. Otherwise what to tell the presser: when Slack could not be
-   * asked (auth.test or users.info failed), to try again, not how to be linked.
+   * email (members of the installation's workspace only; not guests, bots or the deleted; not a Slack
+   * user an admin unlinked), who is then linked so later clicks need no lookup. Otherwise what to tell
+   * the presser: when Slack could not be asked (auth.test or users.info failed), to try again, not how to
+   * be linked.
    */
   async function vigilUserOf(
     orgId: string,
@@ -289,16 +291,22 @@ export function createSlackService(deps: SlackServiceDeps) {
     if (u.deleted || u.is_bot || u.is_restricted || u.is_ultra_restricted) return unknown;
     const email = typeof u.profile?.email === 'string' ? u.profile.email : undefined;
     if (!email) return unknown;
-    const user = await accountsRepository.findUser(db, orgId, email);
-    if (!user || user.blocked) return unknown;
-    await repo.link(db, {
-      org_id: orgId,
-      slack_team_id: slackTeamId,
-      slack_user_id: slackUserId,
-      user_id: user.id,
-      by_admin: false,
+    // The user's row is held (FOR KEY SHARE) until the link is made: an admin's unlink of them (FOR
+    // UPDATE) in flight is waited for and then seen, rather than this link outliving it.
+    return db.transaction().execute(async (tx) => {
+      const user = await accountsRepository.findUser(tx, orgId, email, 'key share');
+      if (!user || user.blocked) return unknown;
+      // One an admin unlinked gets the answer of one nobody matches: not being linked is what was asked.
+      if (await repo.emailMatchOff(tx, orgId, slackUserId)) return unknown;
+      await repo.link(tx, {
+        org_id: orgId,
+        slack_team_id: slackTeamId,
+        slack_user_id: slackUserId,
+        user_id: user.id,
+        by_admin: false,
+      });
+      return { user };
     });
-    return { user };
   }
 
   /**
@@ -440,15 +448,23 @@ export function createSlackService(deps: SlackServiceDeps) {
   }
 
   /**
-   * The Vigil user `identifier` names, if `p` may see (an admin, or the user) or change (an admin) their
-   * Slack link. Not the user themselves: a link makes someone's clicks in Slack act as the linked user.
+   * The Vigil user `identifier` names, if `p` may see (an admin, or the user) or change (an admin; an
+   * owner for an owner) their Slack link. Not the user themselves: a link makes someone's clicks in Slack
+   * act as the linked user, and so an admin who could link an owner could act as one from Slack.
    */
-  async function linkable(p: Principal, identifier: string, change: boolean): Promise<UserRow> {
-    const user = await accountsRepository.findUser(db, p.orgId, identifier);
+  async function linkable(
+    tx: Queryable,
+    p: Principal,
+    identifier: string,
+    change: boolean,
+    lock?: 'update',
+  ): Promise<UserRow> {
+    const user = await accountsRepository.findUser(tx, p.orgId, identifier, lock);
     if (!user) throw notFound(`User [${identifier}] does not exist.`);
     if (!isOrgAdmin(p) && (change || p.userId !== user.id)) {
       throw forbidden('Only organization admins can link Slack users to Vigil users. Ask an admin.');
     }
+    if (change && user.role === 'owner' && p.role !== 'owner') throw ownersOnly();
     return user;
   }
 
@@ -465,7 +481,7 @@ export function createSlackService(deps: SlackServiceDeps) {
     },
 
     async links(p: Principal, identifier: string) {
-      const user = await linkable(p, identifier, false);
+      const user = await linkable(db, p, identifier, false);
       return repo.linksOfUser(db, user.id);
     },
 
@@ -475,10 +491,14 @@ export function createSlackService(deps: SlackServiceDeps) {
      * link, such as one the email match made, would otherwise still act for them.
      */
     async link(p: Principal, identifier: string, slack: { slackUserId: string; slackTeamId?: string }) {
-      const user = await linkable(p, identifier, true);
-      await db.transaction().execute(async (tx) => {
+      return db.transaction().execute(async (tx) => {
+        const user = await linkable(tx, p, identifier, true);
+        // Taking the Slack user from an owner it is linked to unlinks the owner: theirs to change only.
+        const taken = await repo.rolesLinkedTo(tx, user.org_id, slack.slackUserId);
+        if (p.role !== 'owner' && taken.includes('owner')) throw ownersOnly();
         await repo.unlinkUser(tx, user.id);
         await repo.unlinkSlackUser(tx, user.org_id, slack.slackUserId);
+        await repo.turnEmailMatchOn(tx, user.org_id, slack.slackUserId);
         await repo.link(tx, {
           org_id: user.org_id,
           slack_team_id: slack.slackTeamId ?? '',
@@ -486,13 +506,28 @@ export function createSlackService(deps: SlackServiceDeps) {
           user_id: user.id,
           by_admin: true,
         });
+        return user;
       });
-      return user;
     },
 
+    /**
+     * Removes the user's links, and keeps the email match from linking those Slack users again: else an
+     * unlinked Slack account's next click would link it again, and an admin could not take a shared or
+     * stolen Slack account's power to act as the user away. Only an admin's link (PUT) links them again.
+     * The user's row is held (FOR UPDATE) so that an email match to them in flight is either done first,
+     * and its link removed here, or waits and sees this.
+     */
     async unlink(p: Principal, identifier: string): Promise<number> {
-      const user = await linkable(p, identifier, true);
-      return repo.unlinkUser(db, user.id);
+      return db.transaction().execute(async (tx) => {
+        const user = await linkable(tx, p, identifier, true, 'update');
+        const links = await repo.linksOfUser(tx, user.id);
+        await repo.turnEmailMatchOff(
+          tx,
+          user.org_id,
+          links.map((l) => l.slack_user_id),
+        );
+        return repo.unlinkUser(tx, user.id);
+      });
     },
   };
 }

@@ -11138,7 +11138,10 @@ export interface paths {
         };
       };
     };
-    /** Link a Slack user to a user: their clicks on Vigil's Slack messages act as this user */
+    /**
+     * Link a Slack user to a user: their clicks on Vigil's Slack messages act as this user
+     * @description Only an owner may link an owner, or a Slack user linked to an owner. Replaces the links of the user and of the Slack user.
+     */
     put: {
       parameters: {
         query?: never;
@@ -11169,7 +11172,10 @@ export interface paths {
       };
     };
     post?: never;
-    /** Remove a user's Slack link */
+    /**
+     * Remove a user's Slack link
+     * @description Only an owner may unlink an owner. The email match no longer links the Slack users this unlinks to anyone of the organization: only a link made with PUT links them again.
+     */
     delete: {
       parameters: {
         query?: never;

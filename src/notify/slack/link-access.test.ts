@@ -1,0 +1,180 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { startFakeSlack, type FakeSlack, type SlackMessageRecord } from '../../testing/fake-slack.js';
+import { startTestServer, waitFor, type Json, type TestServer } from '../../testing/harness.js';
+import { SLACK_ACTIONS } from './blocks.js';
+
+/**
+ * Who may change a user's Slack link, and what an unlink leaves: an admin who could link their own Slack
+ * account to an owner would act as the owner from Slack; an unlinked Slack account that the email match
+ * linked again at its next click would never lose its power to act as the user.
+ */
+
+let server: TestServer;
+let slack: FakeSlack;
+let db: pg.Client;
+const run = randomUUID().slice(0, 8);
+const CHANNEL = 'C0LINKACC1';
+const team = `Linkers ${run}`;
+const owner = { username: `owner-${run}@example.com`, fullName: 'Olive Owner', slackId: 'U0OWNER001' };
+const admin = { username: `admin-${run}@example.com`, fullName: 'Adam Admin', slackId: 'U0ADMIN001' };
+const dana = { username: `dana-${run}@example.com`, fullName: 'Dana Doe', slackId: 'U0DANA0001' };
+const erin = { username: `erin-${run}@example.com`, fullName: 'Erin Example', slackId: 'U0ERIN0001' };
+let adminKey: string;
+
+const linkOf = (person: { username: string }) => `/v2/users/${encodeURIComponent(person.username)}/slack`;
+
+async function call(method: string, path: string, body?: unknown): Promise<Json> {
+  return server.callOk(method, path, body);
+}
+
+async function postedAlert(message: string): Promise<{ id: string; ts: string }> {
+  const created = await call('POST', '/v2/alerts', { message, responders: [{ type: 'team', name: team }] });
+  const alertId = await waitFor('the alert to be made', async () => {
+    const status = await server.call('GET', `/v2/alerts/requests/${created.requestId}`);
+    return status.body.data?.alertId as string | undefined;
+  });
+  const tinyId = String((await call('GET', `/v2/alerts/${alertId}`)).data.tinyId);
+  const posted: SlackMessageRecord = await waitFor('the Slack message', async () => {
+    const m = slack.messages(CHANNEL).find((x) => x.text.includes(`#${tinyId} `));
+    if (!m) return undefined;
+    const recorded = await db.query('SELECT 1 FROM slack_messages WHERE channel = $1 AND ts = $2', [
+      CHANNEL,
+      m.ts,
+    ]);
+    return recorded.rows.length > 0 ? m : undefined;
+  });
+  return { id: alertId, ts: posted.ts };
+}
+
+async function acknowledgedBy(alertId: string): Promise<string | undefined> {
+  const alert = (await call('GET', `/v2/alerts/${alertId}`)).data;
+  return alert.acknowledged ? (alert.report.acknowledgedBy as string) : undefined;
+}
+
+before(async () => {
+  slack = await startFakeSlack({});
+  slack.addChannel(CHANNEL);
+  for (const person of [owner, admin, dana, erin]) {
+    slack.addUser({ id: person.slackId, email: person.username, name: person.fullName });
+  }
+  server = await startTestServer({
+    engineIntervalMs: 100,
+    env: {
+      VIGIL_SLACK_BOT_TOKEN: slack.botToken,
+      VIGIL_SLACK_SIGNING_SECRET: slack.signingSecret,
+      VIGIL_SLACK_API_URL: slack.apiUrl,
+      VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS: '127.0.0.1',
+    },
+  });
+  slack.setVigilUrl(server.url);
+  db = new pg.Client({ connectionString: server.databaseUrl });
+  await db.connect();
+  await call('POST', '/v2/users', {
+    username: owner.username,
+    fullName: owner.fullName,
+    role: { name: 'Owner' },
+  });
+  await call('POST', '/v2/users', {
+    username: admin.username,
+    fullName: admin.fullName,
+    role: { name: 'Admin' },
+  });
+  for (const person of [dana, erin]) {
+    await call('POST', '/v2/users', {
+      username: person.username,
+      fullName: person.fullName,
+      role: { name: 'User' },
+    });
+  }
+  adminKey = (await call('POST', '/v2/api-keys', { name: 'admin', user: { username: admin.username } })).data
+    .key as string;
+  const members = [owner, admin, dana, erin].map((p) => ({ user: { username: p.username }, role: 'user' }));
+  await call('POST', '/v2/teams', { name: team, members });
+  await call('POST', '/v2/destinations', {
+    name: `Slack ${run}`,
+    type: 'slack',
+    team: { name: team },
+    config: { channel: CHANNEL },
+  });
+});
+
+after(async () => {
+  await db?.end();
+  await server?.stop();
+  await slack?.close();
+});
+
+describe("an owner's Slack link", () => {
+  it('is changed by an owner only: an admin may not link their own Slack account to an owner, unlink an owner, nor take an owner’s Slack user', async () => {
+    const refusal = /Only an owner can link or unlink an owner's Slack user/;
+    const put = await server.call('PUT', linkOf(owner), { slackUserId: admin.slackId }, adminKey);
+    assert.equal(put.status, 403, JSON.stringify(put.body));
+    assert.match(put.body.message, refusal);
+    assert.deepEqual((await call('GET', linkOf(owner))).data, []);
+
+    // The bootstrap key is an owner's.
+    await call('PUT', linkOf(owner), { slackUserId: owner.slackId });
+    const del = await server.call('DELETE', linkOf(owner), undefined, adminKey);
+    assert.equal(del.status, 403, JSON.stringify(del.body));
+    assert.match(del.body.message, refusal);
+    const take = await server.call('PUT', linkOf(admin), { slackUserId: owner.slackId }, adminKey);
+    assert.equal(take.status, 403, JSON.stringify(take.body));
+    assert.match(take.body.message, refusal);
+    assert.deepEqual(
+      (await call('GET', linkOf(owner))).data.map((l: Json) => l.slackUserId),
+      [owner.slackId],
+    );
+
+    // The admin's Slack clicks stay the admin's.
+    const alert = await postedAlert(`Owner link ${run}`);
+    const answer = await slack.click({
+      actionId: SLACK_ACTIONS.acknowledge,
+      channel: CHANNEL,
+      ts: alert.ts,
+      userId: admin.slackId,
+    });
+    assert.equal(answer.status, 200, answer.text);
+    assert.equal(await acknowledgedBy(alert.id), admin.fullName);
+
+    // An admin still links and unlinks those who are not owners.
+    assert.equal(
+      (await server.call('PUT', linkOf(dana), { slackUserId: dana.slackId }, adminKey)).status,
+      200,
+    );
+    assert.equal((await server.call('DELETE', linkOf(dana), undefined, adminKey)).status, 200);
+  });
+});
+
+describe('an unlink', () => {
+  it('holds: the unlinked Slack account is not linked again by its email, and is told Vigil does not know it, until an admin links it', async () => {
+    const click = (ts: string) =>
+      slack.click({ actionId: SLACK_ACTIONS.acknowledge, channel: CHANNEL, ts, userId: erin.slackId });
+
+    const first = await postedAlert(`Email linked ${run}`);
+    assert.equal((await click(first.ts)).status, 200);
+    assert.equal(await acknowledgedBy(first.id), erin.fullName);
+    assert.equal((await call('DELETE', linkOf(erin))).result, 'Unlinked');
+
+    const second = await postedAlert(`Unlinked ${run}`);
+    assert.equal((await click(second.ts)).status, 200);
+    await server.idle();
+    assert.equal(await acknowledgedBy(second.id), undefined);
+    const reply = await waitFor('the ephemeral reply', async () =>
+      slack.responses.find((r) => String(r.text).includes(`"slackUserId": "${erin.slackId}"`)),
+    );
+    assert.match(String(reply.text), /Vigil does not know who you are: no Vigil user has your Slack email/);
+    assert.deepEqual((await call('GET', linkOf(erin))).data, []);
+
+    // An admin's link links them again, and the Slack user is no longer kept from the email match.
+    await call('PUT', linkOf(erin), { slackUserId: erin.slackId });
+    const off = await db.query('SELECT 1 FROM slack_email_match_off WHERE slack_user_id = $1', [
+      erin.slackId,
+    ]);
+    assert.equal(off.rows.length, 0);
+    assert.equal((await click(second.ts)).status, 200);
+    assert.equal(await acknowledgedBy(second.id), erin.fullName);
+  });
+});
