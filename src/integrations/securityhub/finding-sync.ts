@@ -125,6 +125,8 @@ export function findingAlias(integrationId: string, f: NormalizedFinding): strin
   return `securityhub-${digest.slice(0, 40)}`;
 }
 
+const WRITEBACK_FIELDS: readonly WritebackField[] = ['workflow', 'severity', 'note'];
+
 /** The key of a field in what echoOf reads a change back as (and written_back keeps). */
 const ECHO_KEY: Record<WritebackField, string> = {
   workflow: 'workflowStatus',
@@ -211,6 +213,7 @@ export function echoOfWriteBack(
   previous: {
     alert_id?: string | null;
     finding_updated_at?: string | null;
+    provider_severity?: string | null;
     workflow_status: string | null;
     severity_label: string | null;
     note_text: string | null;
@@ -227,11 +230,44 @@ export function echoOfWriteBack(
     !(previous.record_state === null && f.recordState === 'ACTIVE');
   if (recordStateMoved || (f.complianceStatus ?? null) !== previous.compliance_status) return undefined;
   const moved = movedFields(previous, f);
-  const own = vigilsValues(previous, f, writes);
-  if (moved.length === 0 || own.length < moved.length) return undefined;
   const wrote = previous.written_back ?? {};
   const now = writableValues(f);
+  if (moved.length === 0) return echoOfNoChange(previous, f, writes);
+  const own = vigilsValues(previous, f, writes);
+  if (own.length < moved.length) return undefined;
   return moved.filter((field) => wrote[ECHO_KEY[field]] === now[field]).map((field) => ECHO_KEY[field]);
+}
+
+/**
+ * The echo of a write that set a value the finding already had (an acknowledge of a finding someone had
+ * set NOTIFIED, a priority whose label it had): every BatchUpdateFindings call emits an event (AWS-FACTS
+ * §2), one that moves nothing. Vigil's own when the finding's version and provider severity are as last
+ * seen (the provider's update moves UpdatedAt) and a change of the alert's sent lately carried the value
+ * it holds; otherwise a repeat. Returns the fields of written_back it reflects, as echoOfWriteBack does.
+ */
+function echoOfNoChange(
+  previous: {
+    alert_id?: string | null;
+    finding_updated_at?: string | null;
+    provider_severity?: string | null;
+    written_back: Record<string, unknown> | null;
+  },
+  f: NormalizedFinding,
+  writes: readonly FindingWrite[],
+): string[] | undefined {
+  if ((f.updatedAt ?? null) !== (previous.finding_updated_at ?? null)) return undefined;
+  if (
+    previous.provider_severity !== undefined &&
+    (f.providerSeverityLabel ?? null) !== previous.provider_severity
+  )
+    return undefined;
+  const echoed = writes.filter((w) => echoesSentChange(w, previous.alert_id ?? null, f)).map((w) => w.field);
+  if (echoed.length === 0) return undefined;
+  const wrote = previous.written_back ?? {};
+  const now = writableValues(f);
+  return [...new Set(echoed)]
+    .filter((field) => wrote[ECHO_KEY[field]] === now[field])
+    .map((field) => ECHO_KEY[field]);
 }
 
 /**
@@ -572,10 +608,16 @@ export function createFindingSync(deps: {
     const findingKey = findingKeyDigest(finding.key);
     // Vigil's changes of the fields the update moves: to tell its echoes (of the last change, or of an
     // earlier one sent) from a value someone set, and to end those that value makes out of date.
+    // An update that moves nothing may be the echo of a write of a value the finding had: all fields then.
+    const moved = previous ? movedFields(previous, finding) : [];
     const writes = previous
-      ? await writebacksRepository.writesOf(tx, integration.id, findingKey, movedFields(previous, finding), {
-          sentSince: new Date(clock.now().getTime() - ECHO_WINDOW_MS),
-        })
+      ? await writebacksRepository.writesOf(
+          tx,
+          integration.id,
+          findingKey,
+          moved.length > 0 ? moved : WRITEBACK_FIELDS,
+          { sentSince: new Date(clock.now().getTime() - ECHO_WINDOW_MS) },
+        )
       : [];
     const echoed = previous && !isCustomAction ? echoOfWriteBack(previous, finding, writes) : undefined;
     if (previous && echoed) {

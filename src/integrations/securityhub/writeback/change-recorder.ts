@@ -52,16 +52,17 @@ export function createChangeRecorder(deps: { db: Db; clock: Clock; signal: WorkS
               await writebacksRepository.pausedBy(tx, finding.integrationId, madeAt),
             );
           const pausedBy = later ? undefined : paused.get(finding.integrationId);
+          // A finding AWS would refuse to identify (too long an Id, a sender's and not AWS's; an OCSF
+          // finding without its account) is not sent, so that it cannot fail the 99 others of its request.
+          const unsendable = later || pausedBy !== undefined ? undefined : unsendableIdentifier(finding);
           if (!later) {
             // An earlier change still waiting is replaced: only the latest value matters.
             await writebacksRepository.supersedeEarlierPending(tx, finding, change.field, seq, now);
             // The echo of this write will come back through intake: remember it, so it changes nothing.
-            if (pausedBy === undefined)
+            // Not a write that is never sent: a person setting that value later would pass for its echo.
+            if (pausedBy === undefined && unsendable === undefined)
               await writebacksRepository.rememberWrittenBack(tx, finding, echoOf(written));
           }
-          // A finding AWS would refuse to identify (too long an Id, a sender's and not AWS's; an OCSF
-          // finding without its account) is not sent, so that it cannot fail the 99 others of its request.
-          const unsendable = later || pausedBy !== undefined ? undefined : unsendableIdentifier(finding);
           const notSent = pausedBy !== undefined ? `the integration is ${pausedBy}` : undefined;
           await writebacksRepository.insertChange(
             tx,

@@ -7,7 +7,8 @@ import { isOpenAt } from '../../../maintenance/service.js';
 import { integrationsRepository } from '../../repository.js';
 import { securityHubSettings } from '../../types.js';
 import type { RoleTarget } from './aws.js';
-import type { ClaimedChange, FindingChange } from './changes.js';
+import { ECHO_WINDOW_MS } from '../echo-window.js';
+import { echoOf, type ClaimedChange, type FindingChange } from './changes.js';
 import type { TokenBucket } from './rate-limit.js';
 
 /**
@@ -92,6 +93,43 @@ function stillClaimed(claimId: string, ids: readonly string[]) {
   return sql<boolean>`w.id = ANY(${ids}::bigint[]) AND w.claim_id = ${claimId}::uuid AND w.status = 'sending'`;
 }
 
+/** A change that has just ended without its request reaching AWS. */
+interface EndedUnsent {
+  integration_id: string;
+  finding_key: string;
+  field: WritebackField;
+  value: Record<string, string>;
+}
+
+/**
+ * Forgets, of what written_back remembers, the values of changes that ended without reaching AWS (failed,
+ * given up, superseded before they were sent, not sent because write-back was turned off): the recorder
+ * remembers a value when it queues the change, and written_back knows no time, so a value never sent would
+ * make a person's later setting of it in Security Hub pass for Vigil's echo for good. Only while the field
+ * still holds that value, and no other change of Vigil's carrying it may still echo (one to be sent, one
+ * being sent, or one sent within the echo window, as writesOf reads them): that one's echo is still to come.
+ */
+async function forgetUnsent(db: Queryable, ended: readonly EndedUnsent[], now: Date): Promise<void> {
+  const since = new Date(now.getTime() - ECHO_WINDOW_MS);
+  for (const change of ended) {
+    for (const [key, echoed] of Object.entries(echoOf(change))) {
+      await sql`
+        UPDATE securityhub_findings f SET written_back = f.written_back - ${key}::text
+        WHERE f.integration_id = ${change.integration_id} AND f.finding_key = ${change.finding_key}
+          AND f.written_back ->> ${key}::text = ${echoed}
+          AND NOT EXISTS (
+            SELECT 1 FROM securityhub_writebacks o
+            WHERE o.integration_id = f.integration_id AND o.finding_key = f.finding_key
+              AND o.field = ${change.field}
+              -- A note's author is sent, but is no part of what its echo is recognised by.
+              AND (o.value - 'UpdatedBy') = (${JSON.stringify(change.value)}::jsonb - 'UpdatedBy')
+              AND (o.status IN ('pending', 'sending')
+                OR ((o.status = 'done' OR (o.status = 'superseded' AND o.lease_until IS NOT NULL))
+                  AND o.updated_at >= ${since})))`.execute(db);
+    }
+  }
+}
+
 /**
  * Taken by every claim before it reads: claims run one at a time, each reading what the one before it
  * committed. Two at once could each see the other's change of a finding's field as still pending (the
@@ -166,7 +204,7 @@ export const writebacksRepository = {
    * open). Waiting ones (not yet claimed, or backing off before a retry) are never sent. One being sent
    * cannot be called back, but it is ended too, so that it is never retried: a retry, or a takeover of its
    * lapsed lease, only ever takes a change still `sending`. If it lands anyway, its echo is still
-   * recognised (written_back is left as it is).
+   * recognised (written_back is left as it is); a waiting one's value is forgotten (forgetUnsent).
    */
   async supersedeUnsent(
     tx: Tx,
@@ -186,18 +224,21 @@ export const writebacksRepository = {
     if (ids !== undefined && ids.length === 0) return;
     // lease_until is left as it is: a change superseded while being sent may still land, and claimDue
     // holds back the next change of its field until that lease has passed.
-    await tx
-      .updateTable('securityhub_writebacks')
-      .set({ status: 'superseded', last_error: reason, updated_at: now })
-      .where('integration_id', '=', target.integrationId)
-      .where('finding_key', '=', target.findingKey)
-      .where('field', 'in', [...target.fields])
-      .where('status', 'in', ['pending', 'sending'])
-      .$if(exceptAlert !== undefined, (qb) =>
-        qb.where((eb) => eb.or([eb('alert_id', 'is', null), eb('alert_id', '!=', exceptAlert ?? '')])),
-      )
-      .$if(ids !== undefined, (qb) => qb.where('id', 'in', [...(ids ?? [])]))
-      .execute();
+    const end = (status: 'pending' | 'sending') =>
+      tx
+        .updateTable('securityhub_writebacks')
+        .set({ status: 'superseded', last_error: reason, updated_at: now })
+        .where('integration_id', '=', target.integrationId)
+        .where('finding_key', '=', target.findingKey)
+        .where('field', 'in', [...target.fields])
+        .where('status', '=', status)
+        .$if(exceptAlert !== undefined, (qb) =>
+          qb.where((eb) => eb.or([eb('alert_id', 'is', null), eb('alert_id', '!=', exceptAlert ?? '')])),
+        )
+        .$if(ids !== undefined, (qb) => qb.where('id', 'in', [...(ids ?? [])]))
+        .returning(['integration_id', 'finding_key', 'field', 'value']);
+    await end('sending').execute();
+    await forgetUnsent(tx, await end('pending').execute(), now);
   },
 
   /**
@@ -253,7 +294,7 @@ export const writebacksRepository = {
     seq: number,
     now: Date,
   ): Promise<void> {
-    await tx
+    const ended = await tx
       .updateTable('securityhub_writebacks')
       .set({ status: 'superseded', updated_at: now })
       .where('integration_id', '=', finding.integrationId)
@@ -261,7 +302,9 @@ export const writebacksRepository = {
       .where('field', '=', field)
       .where('status', '=', 'pending')
       .where('seq', '<', String(seq) as never)
+      .returning(['integration_id', 'finding_key', 'field', 'value'])
       .execute();
+    await forgetUnsent(tx, ended, now);
   },
 
   /** Remembers what Vigil wrote to the finding, so that its echo through intake changes nothing. */
@@ -377,7 +420,8 @@ export const writebacksRepository = {
 
   /**
    * Ends changes that will never be sent: a later value replaced them, or write-back (or the integration)
-   * was turned off. With `claimId`, only those still being sent under that claim. Returns their ids.
+   * was turned off. With `claimId`, only those still being sent under that claim. Their values are
+   * forgotten (forgetUnsent). Returns their ids.
    */
   async supersede(
     db: Queryable,
@@ -396,8 +440,9 @@ export const writebacksRepository = {
         ...(reason !== undefined ? { last_error: reason } : {}),
       })
       .where(claimId !== undefined ? stillClaimed(claimId, ids) : sql<boolean>`w.id = ANY(${ids}::bigint[])`)
-      .returning('w.id')
+      .returning(['w.id', 'w.integration_id', 'w.finding_key', 'w.field', 'w.value'])
       .execute();
+    await forgetUnsent(db, rows, now);
     return rows.map((r) => r.id);
   },
 
@@ -478,7 +523,10 @@ export const writebacksRepository = {
     }
   },
 
-  /** Gives up on changes, those still this claim's; returns their ids. */
+  /**
+   * Gives up on changes, those still this claim's (AWS refused them, or never took them in a day of
+   * retries): their values are forgotten (forgetUnsent). Returns their ids.
+   */
   async markFailed(
     db: Queryable,
     claimId: string,
@@ -491,8 +539,9 @@ export const writebacksRepository = {
       .updateTable('securityhub_writebacks as w')
       .set({ status: 'failed', lease_until: null, last_error: error, updated_at: now })
       .where(stillClaimed(claimId, ids))
-      .returning('w.id')
+      .returning(['w.id', 'w.integration_id', 'w.finding_key', 'w.field', 'w.value'])
       .execute();
+    await forgetUnsent(db, rows, now);
     return rows.map((r) => r.id);
   },
 

@@ -1,0 +1,229 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
+import { startFakeAws, type FakeAws } from '../../../testing/fake-aws.js';
+import {
+  deliverToIntake,
+  startTestServer,
+  waitFor,
+  type Json,
+  type TestServer,
+} from '../../../testing/harness.js';
+import { ShiftedClock } from '../../../work/clock.js';
+
+/**
+ * What Vigil takes for the echo of its own write-back, end to end: a change that never reached AWS
+ * (refused, superseded while waiting, or never sendable) leaves nothing that would make a person's later
+ * setting of the same value pass for Vigil's echo; and the echo of a write of a value the finding already
+ * had is no new occurrence of it.
+ */
+
+const CALLER = { id: 'AKIAVIGILTESTCALLER1', secret: 'vigil-test-caller-secret-key-0123456789' };
+const ACCOUNT = '123456789012';
+const ROLE = `arn:aws:iam::${ACCOUNT}:role/VigilSecurityHubRoleTest`;
+const PRODUCT = 'arn:aws:securityhub:us-east-1::product/aws/securityhub';
+
+let server: TestServer;
+const clock = new ShiftedClock();
+let aws: FakeAws;
+let integration: { id: string; path: string };
+const roles: Record<string, { externalId: string }> = {};
+
+before(async () => {
+  server = await startTestServer({ clock, writeback: { baseDelayMs: 100, maxDelayMs: 1000 } });
+  await server.callOk('POST', '/v2/teams', { name: 'SecOps' });
+  const created = await server.callOk('POST', '/v2/integrations', {
+    type: 'AmazonSecurityHub',
+    name: 'Prod Hub',
+    ownerTeam: { name: 'SecOps' },
+    verifySignatures: false,
+    sendUpdatesBack: true,
+    roleArn: ROLE,
+    region: 'us-east-1',
+  });
+  const url = new URL(created.data.endpointUrl);
+  integration = { id: created.data.id, path: `${url.pathname}${url.search}` };
+  aws = await startFakeAws({ callerAccessKeyId: CALLER.id, callerSecretAccessKey: CALLER.secret, roles });
+  roles[ROLE] = { externalId: created.data.externalId };
+  // The server's SDK clients are made on first use, after this.
+  Object.assign(process.env, {
+    AWS_ACCESS_KEY_ID: CALLER.id,
+    AWS_SECRET_ACCESS_KEY: CALLER.secret,
+    AWS_REGION: 'us-east-1',
+    AWS_ENDPOINT_URL_STS: aws.stsUrl,
+    AWS_ENDPOINT_URL_SECURITYHUB: aws.securityHubUrl,
+  });
+});
+
+after(async () => {
+  await server.stop();
+  await aws.close();
+});
+
+const findingId = (suffix: string) => `arn:aws:securityhub:us-east-1:${ACCOUNT}:finding/${suffix}`;
+
+/** A finding sent through intake (and known to the fake Security Hub); returns the alert id it names. */
+async function finding(suffix: string, change: (f: Json) => void = () => {}): Promise<string> {
+  const id = findingId(suffix);
+  const f: Json = {
+    SchemaVersion: '2018-10-08',
+    Id: id,
+    ProductArn: PRODUCT,
+    GeneratorId: 'test',
+    AwsAccountId: ACCOUNT,
+    Types: ['Software and Configuration Checks'],
+    CreatedAt: '2026-11-27T10:00:00Z',
+    UpdatedAt: '2026-11-27T10:00:00Z',
+    Severity: { Label: 'MEDIUM' },
+    FindingProviderFields: { Severity: { Label: 'MEDIUM' } },
+    Title: `Test finding ${suffix}`,
+    Description: 'A finding for the echo tests',
+    Resources: [{ Type: 'AwsEc2Instance', Id: 'i-0123456789abcdef0' }],
+    Workflow: { Status: 'NEW' },
+    RecordState: 'ACTIVE',
+  };
+  change(f);
+  if (!aws.findings.get(`${PRODUCT}|${id}`)) aws.addFinding({ Id: id, ProductArn: PRODUCT });
+  return deliverToIntake(server, integration, {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Security Hub Findings - Imported',
+    source: 'aws.securityhub',
+    account: ACCOUNT,
+    time: new Date().toISOString(),
+    region: 'us-east-1',
+    resources: [id],
+    detail: { findings: [f] },
+  });
+}
+
+async function statusOfChange(alertId: string, value: Json): Promise<string | undefined> {
+  const rows = await sql<{ status: string }>`
+    SELECT status FROM securityhub_writebacks
+    WHERE alert_id = ${alertId} AND value = ${JSON.stringify(value)}::jsonb`.execute(server.app.context.db);
+  return rows.rows[0]?.status;
+}
+
+async function lastPayload(): Promise<{ verdict: string; reason?: string }> {
+  const payloads = await server.callOk('GET', `/v2/integrations/${integration.id}/payloads?limit=1`);
+  return payloads.data[0];
+}
+
+const alertOf = async (alertId: string): Promise<Json> =>
+  (await server.callOk('GET', `/v2/alerts/${alertId}`)).data;
+
+/**
+ * After Vigil's close of `closedAlert` ended unsent, the provider finds the finding again (a new alert
+ * opens), and then a person resolves it in Security Hub's console: that RESOLVED is theirs, and closes
+ * the new alert.
+ */
+async function reopenAndResolveInConsole(suffix: string, closedAlert: string): Promise<void> {
+  const reopened = await finding(suffix, (f) => {
+    f.UpdatedAt = '2026-11-27T11:00:00Z';
+    f.Workflow = { Status: 'NEW' };
+  });
+  assert.ok(reopened && reopened !== closedAlert, 'the finding opens a new alert');
+  await finding(suffix, (f) => {
+    f.UpdatedAt = '2026-11-27T11:00:00Z';
+    f.Workflow = { Status: 'RESOLVED' };
+  });
+  const payload = await lastPayload();
+  assert.equal(payload.verdict, 'closed', JSON.stringify(payload));
+  assert.equal((await alertOf(reopened)).status, 'closed');
+}
+
+describe('a write-back that never reached Security Hub', () => {
+  it('is not taken for the source of a value a person sets later, once AWS refused it (FindingNotFound)', async () => {
+    const alertId = await finding('refused-close');
+    aws.refuseFinding(findingId('refused-close'), PRODUCT, 'FindingNotFound', 1);
+    await server.callOk('POST', `/v2/alerts/${alertId}/close`, {});
+    await waitFor(
+      'the close refused',
+      async () => (await statusOfChange(alertId, { Status: 'RESOLVED' })) === 'failed',
+    );
+    await reopenAndResolveInConsole('refused-close', alertId);
+  });
+
+  it('is not, once superseded while waiting to be retried', async () => {
+    const suffix = 'superseded-close';
+    const alertId = await finding(suffix);
+    aws.refuseFinding(findingId(suffix), PRODUCT, 'ConcurrentUpdateError');
+    let release: (() => void) | undefined;
+    try {
+      const sent = () =>
+        aws.securityHubRequests.filter(
+          (r) => r.operation === 'BatchUpdateFindings' && JSON.stringify(r.body).includes(suffix),
+        ).length;
+      await server.callOk('POST', `/v2/alerts/${alertId}/close`, {});
+      await waitFor('the close refused', async () => sent() > 0);
+      // Time stands still once the close is backing off: it stays waiting, not being sent, while the
+      // finding opens a new alert (which supersedes it).
+      release = clock.hold();
+      const heldAt = clock.now();
+      await waitFor('the close backing off', async () => {
+        const rows = await sql<{ status: string; not_before: Date; attempts: number }>`
+          SELECT status, not_before, attempts FROM securityhub_writebacks WHERE alert_id = ${alertId}`.execute(
+          server.app.context.db,
+        );
+        const row = rows.rows[0];
+        return row?.status === 'pending' && row.attempts > 0 && row.not_before > heldAt;
+      });
+      aws.refuseFinding(findingId(suffix), PRODUCT, 'ConcurrentUpdateError', 0);
+      const reopened = await finding(suffix, (f) => {
+        f.UpdatedAt = '2026-11-27T11:00:00Z';
+        f.Workflow = { Status: 'NEW' };
+      });
+      assert.notEqual(reopened, alertId);
+      assert.equal(await statusOfChange(alertId, { Status: 'RESOLVED' }), 'superseded');
+      await finding(suffix, (f) => {
+        f.UpdatedAt = '2026-11-27T11:00:00Z';
+        f.Workflow = { Status: 'RESOLVED' };
+      });
+      const payload = await lastPayload();
+      assert.equal(payload.verdict, 'closed', JSON.stringify(payload));
+      assert.equal((await alertOf(reopened)).status, 'closed');
+    } finally {
+      release?.();
+      aws.refuseFinding(findingId(suffix), PRODUCT, 'ConcurrentUpdateError', 0);
+    }
+  });
+
+  it('is not, when the finding could never be sent (an Id longer than Security Hub takes)', async () => {
+    const suffix = `unsendable-${'x'.repeat(520)}`;
+    const alertId = await finding(suffix);
+    await server.callOk('POST', `/v2/alerts/${alertId}/close`, {});
+    await waitFor(
+      'the close recorded',
+      async () => (await statusOfChange(alertId, { Status: 'RESOLVED' })) === 'failed',
+    );
+    await reopenAndResolveInConsole(suffix, alertId);
+  });
+});
+
+describe('the echo of a write of a value the finding already had', () => {
+  it('changes nothing: no new occurrence of the finding', async () => {
+    const alertId = await finding('already-notified');
+    // Someone sets NOTIFIED in Security Hub's console (UpdatedAt stays as it was).
+    await finding('already-notified', (f) => (f.Workflow = { Status: 'NOTIFIED' }));
+    const before = await alertOf(alertId);
+    await server.callOk('POST', `/v2/alerts/${alertId}/acknowledge`, {});
+    await waitFor(
+      'the acknowledge sent',
+      async () => (await statusOfChange(alertId, { Status: 'NOTIFIED' })) === 'done',
+    );
+    // BatchUpdateFindings emits an Imported event, though it moved nothing.
+    await finding('already-notified', (f) => (f.Workflow = { Status: 'NOTIFIED' }));
+    const payload = await lastPayload();
+    assert.equal(payload.verdict, 'ignored', JSON.stringify(payload));
+    assert.match(payload.reason ?? '', /what Vigil wrote back/);
+    assert.equal((await alertOf(alertId)).count, before.count);
+    // The provider's own update (UpdatedAt moved) is a new occurrence as ever.
+    await finding('already-notified', (f) => {
+      f.UpdatedAt = '2026-11-27T11:00:00Z';
+      f.Workflow = { Status: 'NOTIFIED' };
+    });
+    assert.equal((await lastPayload()).verdict, 'updated');
+    assert.equal((await alertOf(alertId)).count, before.count + 1);
+  });
+});
