@@ -19,11 +19,14 @@ export const REDACTED_PATHS = [
   'connectionString',
 ];
 
-/** Strips `apiKey=` (and similar) values, and the token of an alert action link, from a URL before it is logged. */
+/**
+ * Strips `apiKey=` (and similar) values, and the token of a link that is its own credential (an alert
+ * action link, an attachment's download link), from a URL before it is logged.
+ */
 export function redactUrl(url: string): string {
   return url
     .replace(/([?&](?:apiKey|api_key|token|key)=)[^&#]*/gi, '$1[REDACTED]')
-    .replace(/(\/v1\/alert-actions\/)[^/?#]+/g, '$1[REDACTED]');
+    .replace(/(\/v1\/(?:alert-actions|alert-attachments)\/)[^/?#]+/g, '$1[REDACTED]');
 }
 
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
