@@ -471,8 +471,8 @@ function envelopeTime(event: ParsedEvent): Date | undefined {
 /**
  * Why an update is older than the finding's state already applied, or undefined: an older UpdatedAt
  * (OCSF modified_time), or the same one in an event EventBridge emitted before the last one applied (a
- * delivery held back by a retry, which would put back a state Security Hub has since left). Never asked
- * of a custom action's finding: a person sent it now, whatever its state.
+ * delivery held back by a retry, which would put back a state Security Hub has since left). A custom
+ * action's finding is acted on even then (a person asked for it), but its state is not recorded.
  */
 export function olderThanApplied(
   previous: { finding_updated_at: string | null; event_time: Date | null },
@@ -595,15 +595,24 @@ export function createFindingSync(deps: {
     const below = belowMinimum(finding, settings);
     if (below && !previous) return { verdict: 'ignored', reason: below };
     const eventTime = envelopeTime(event);
-    const save = (alertId: string | null, forgetWrittenBack?: readonly string[]) =>
-      findingsRepository.save(tx, integration.id, finding, alertId, { eventTime, forgetWrittenBack });
 
     // Deliveries may be processed out of order: an update older than the one applied changes nothing,
     // not even as an echo (its state would replace a newer one). Security Hub's changes (Vigil's
     // write-back, a person's in the console) keep UpdatedAt as it was (AWS-FACTS §4): between two events
     // of one UpdatedAt, EventBridge's time tells which came later.
-    const older = previous && !isCustomAction ? olderThanApplied(previous, finding, eventTime) : undefined;
-    if (older) return { verdict: 'ignored', reason: older, alertId: previous?.alert_id ?? undefined };
+    const older = previous ? olderThanApplied(previous, finding, eventTime) : undefined;
+    if (older && !isCustomAction)
+      return { verdict: 'ignored', reason: older, alertId: previous?.alert_id ?? undefined };
+    // A custom action carries the finding as it was when a person chose the action, which may be before
+    // the last update applied: the alert is still what they asked for, but that older state must not
+    // replace the newer one, nor count as a change made in Security Hub since.
+    const stale = older !== undefined;
+    const save = (alertId: string | null, forgetWrittenBack?: readonly string[]) =>
+      findingsRepository.save(tx, integration.id, finding, alertId, {
+        eventTime,
+        forgetWrittenBack,
+        sightingOnly: stale,
+      });
 
     const findingKey = findingKeyDigest(finding.key);
     // Vigil's changes of the fields the update moves: to tell its echoes (of the last change, or of an
@@ -632,7 +641,7 @@ export function createFindingSync(deps: {
     // Someone changed the finding in Security Hub: Vigil's changes of those fields not yet sent (or to be
     // retried) would overwrite that newer value, so they are never sent.
     // An echo of an earlier change of Vigil's, come back while a newer one waits, is not such a value.
-    if (previous) {
+    if (previous && !stale) {
       const fields = changedInSecurityHub(previous, finding);
       await writebacksRepository.supersedeUnsent(
         tx,
@@ -670,11 +679,9 @@ export function createFindingSync(deps: {
         alert,
         {
           details: fields.details,
-          priority: followedSeverity(
-            previous,
-            finding,
-            previous ? vigilsValues(previous, finding, writes) : [],
-          ),
+          priority: stale
+            ? undefined
+            : followedSeverity(previous, finding, previous ? vigilsValues(previous, finding, writes) : []),
           summary:
             changed.length > 0
               ? `Finding updated in Security Hub (${changed.join(', ')} changed)`

@@ -41,6 +41,12 @@ export interface SaveOptions {
   eventTime?: Date;
   /** Drops these fields of what Vigil wrote back (the echo of them has come). */
   forgetWrittenBack?: readonly string[];
+  /**
+   * The finding is older than the state recorded (a custom action's, sent from the console before the
+   * last update Vigil applied): its state would put the recorded one back in time, and let a later stale
+   * update through the older-update check, so only the alert, the sighting and the event time are set.
+   */
+  sightingOnly?: boolean;
 }
 
 /** The columns of a finding's state that each sighting sets. */
@@ -89,9 +95,10 @@ export const findingsRepository = {
     integrationId: string,
     f: NormalizedFinding,
     alertId: string | null,
-    { eventTime, forgetWrittenBack }: SaveOptions = {},
+    { eventTime, forgetWrittenBack, sightingOnly }: SaveOptions = {},
   ): Promise<void> {
     const state = stateOf(f, alertId, new Date());
+    const updated = sightingOnly ? { alert_id: state.alert_id, last_seen_at: state.last_seen_at } : state;
     // The latest event's, never an earlier one's: a custom action's event, applied whatever its time,
     // must not let an event older than one already applied through.
     const time =
@@ -116,7 +123,7 @@ export const findingsRepository = {
         event_time: eventTime ?? null,
       })
       .onConflict((oc) =>
-        oc.columns(['integration_id', 'finding_key']).doUpdateSet({ ...state, ...time, ...forget }),
+        oc.columns(['integration_id', 'finding_key']).doUpdateSet({ ...updated, ...time, ...forget }),
       )
       .execute();
   },

@@ -1,0 +1,218 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
+import { startFakeAws, type FakeAws } from '../../testing/fake-aws.js';
+import {
+  deliverToIntake,
+  startTestServer,
+  waitFor,
+  type Json,
+  type TestServer,
+} from '../../testing/harness.js';
+import { ShiftedClock } from '../../work/clock.js';
+
+/**
+ * A Custom Action event carries the findings as they were when a person chose the action in the console
+ * (AWS-FACTS §2), which may be before the last Imported event Vigil applied. It still opens or bumps the
+ * alert, but its older state must not replace the newer one recorded, nor end Vigil's waiting changes.
+ */
+
+const CALLER = { id: 'AKIAVIGILTESTCALLER1', secret: 'vigil-test-caller-secret-key-0123456789' };
+const ACCOUNT = '123456789012';
+const ROLE = `arn:aws:iam::${ACCOUNT}:role/VigilSecurityHubRoleTest`;
+const PRODUCT = 'arn:aws:securityhub:us-east-1::product/aws/securityhub';
+const T1 = '2026-11-27T10:00:00Z';
+const BETWEEN = '2026-11-27T11:00:00Z';
+const T2 = '2026-11-27T12:00:00Z';
+
+let server: TestServer;
+const clock = new ShiftedClock();
+let aws: FakeAws;
+let integration: { id: string; path: string };
+const roles: Record<string, { externalId: string }> = {};
+
+before(async () => {
+  server = await startTestServer({ clock, writeback: { baseDelayMs: 100, maxDelayMs: 1000 } });
+  await server.callOk('POST', '/v2/teams', { name: 'SecOps' });
+  const created = await server.callOk('POST', '/v2/integrations', {
+    type: 'AmazonSecurityHub',
+    name: 'Prod Hub',
+    ownerTeam: { name: 'SecOps' },
+    verifySignatures: false,
+    sendUpdatesBack: true,
+    roleArn: ROLE,
+    region: 'us-east-1',
+  });
+  const url = new URL(created.data.endpointUrl);
+  integration = { id: created.data.id, path: `${url.pathname}${url.search}` };
+  aws = await startFakeAws({ callerAccessKeyId: CALLER.id, callerSecretAccessKey: CALLER.secret, roles });
+  roles[ROLE] = { externalId: created.data.externalId };
+  // The server's SDK clients are made on first use, after this.
+  Object.assign(process.env, {
+    AWS_ACCESS_KEY_ID: CALLER.id,
+    AWS_SECRET_ACCESS_KEY: CALLER.secret,
+    AWS_REGION: 'us-east-1',
+    AWS_ENDPOINT_URL_STS: aws.stsUrl,
+    AWS_ENDPOINT_URL_SECURITYHUB: aws.securityHubUrl,
+  });
+});
+
+after(async () => {
+  await server.stop();
+  await aws.close();
+});
+
+const findingId = (suffix: string) => `arn:aws:securityhub:us-east-1:${ACCOUNT}:finding/${suffix}`;
+
+function findingAt(suffix: string, updatedAt: string, change: (f: Json) => void = () => {}): Json {
+  const f: Json = {
+    SchemaVersion: '2018-10-08',
+    Id: findingId(suffix),
+    ProductArn: PRODUCT,
+    GeneratorId: 'test',
+    AwsAccountId: ACCOUNT,
+    Types: ['Software and Configuration Checks'],
+    CreatedAt: T1,
+    UpdatedAt: updatedAt,
+    Severity: { Label: 'MEDIUM' },
+    FindingProviderFields: { Severity: { Label: 'MEDIUM' } },
+    Title: `Test finding ${suffix}`,
+    Description: 'A finding for the stale custom action tests',
+    Resources: [{ Type: 'AwsEc2Instance', Id: 'i-0123456789abcdef0' }],
+    Workflow: { Status: 'NEW' },
+    RecordState: 'ACTIVE',
+  };
+  change(f);
+  if (!aws.findings.get(`${PRODUCT}|${f.Id}`)) aws.addFinding({ Id: f.Id, ProductArn: PRODUCT });
+  return f;
+}
+
+function envelope(detailType: string, f: Json, resources: string[], detail: Json = {}): Json {
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': detailType,
+    source: 'aws.securityhub',
+    account: ACCOUNT,
+    time: new Date().toISOString(),
+    region: 'us-east-1',
+    resources,
+    detail: { ...detail, findings: [f] },
+  };
+}
+
+const imported = (f: Json) =>
+  deliverToIntake(server, integration, envelope('Security Hub Findings - Imported', f, [f.Id]));
+
+const customAction = (f: Json) =>
+  deliverToIntake(
+    server,
+    integration,
+    envelope(
+      'Security Hub Findings - Custom Action',
+      f,
+      [`arn:aws:securityhub:us-east-1:${ACCOUNT}:action/custom/SendToVigil`],
+      { actionName: 'SendToVigil', actionDescription: 'Page the on-call' },
+    ),
+  );
+
+async function storedState(suffix: string): Promise<Json> {
+  const rows = await sql<Json>`
+    SELECT alert_id, provider_severity, severity_label, workflow_status, record_state, compliance_status,
+      note_text, finding_updated_at
+    FROM securityhub_findings
+    WHERE integration_id = ${integration.id} AND finding_id = ${findingId(suffix)}`.execute(
+    server.app.context.db,
+  );
+  assert.equal(rows.rows.length, 1);
+  return rows.rows[0];
+}
+
+async function lastPayload(): Promise<{ verdict: string; reason?: string; alertIds: string[] }> {
+  const payloads = await server.callOk('GET', `/v2/integrations/${integration.id}/payloads?limit=1`);
+  return payloads.data[0];
+}
+
+const alertOf = async (alertId: string): Promise<Json> =>
+  (await server.callOk('GET', `/v2/alerts/${alertId}`)).data;
+
+async function statusOfChange(alertId: string, value: Json): Promise<string | undefined> {
+  const rows = await sql<{ status: string }>`
+    SELECT status FROM securityhub_writebacks
+    WHERE alert_id = ${alertId} AND value = ${JSON.stringify(value)}::jsonb`.execute(server.app.context.db);
+  return rows.rows[0]?.status;
+}
+
+describe('a Custom Action event older than the update already applied', () => {
+  it('bumps the alert but keeps the newer state, so a later stale update is still ignored', async () => {
+    const suffix = 'late-action';
+    const alertId = await imported(findingAt(suffix, T1));
+    const atT1 = await alertOf(alertId);
+    await imported(
+      findingAt(suffix, T2, (f) => {
+        f.Workflow = { Status: 'NOTIFIED' };
+        f.Severity = { Label: 'HIGH' };
+        f.FindingProviderFields = { Severity: { Label: 'HIGH' } };
+      }),
+    );
+    const atT2 = await alertOf(alertId);
+    assert.notEqual(atT2.priority, atT1.priority, 'the provider raised the severity');
+    const stateAtT2 = await storedState(suffix);
+    assert.equal(stateAtT2.workflow_status, 'NOTIFIED');
+    assert.equal(stateAtT2.finding_updated_at, T2);
+
+    // A person chose the action on the finding as it was at T1; the event comes after T2's.
+    assert.equal(await customAction(findingAt(suffix, T1)), alertId);
+    const payload = await lastPayload();
+    assert.equal(payload.verdict, 'updated', JSON.stringify(payload));
+    const bumped = await alertOf(alertId);
+    assert.equal(bumped.count, atT2.count + 1, 'the custom action still bumps the alert');
+    assert.equal(bumped.priority, atT2.priority, 'the older severity is not followed');
+    assert.deepEqual(await storedState(suffix), stateAtT2);
+
+    // An Imported event between T1 and T2, held back by a retry, is older than what was applied.
+    await imported(findingAt(suffix, BETWEEN));
+    const stale = await lastPayload();
+    assert.equal(stale.verdict, 'ignored', JSON.stringify(stale));
+    assert.match(stale.reason ?? '', /older version/);
+    assert.deepEqual(await storedState(suffix), stateAtT2);
+    assert.equal((await alertOf(alertId)).count, bumped.count);
+  });
+
+  it("does not end Vigil's change waiting to be sent", async () => {
+    const suffix = 'late-action-waiting';
+    const alertId = await imported(findingAt(suffix, T1));
+    // Someone set NOTIFIED in Security Hub's console at T2.
+    await imported(findingAt(suffix, T2, (f) => (f.Workflow = { Status: 'NOTIFIED' })));
+    aws.refuseFinding(findingId(suffix), PRODUCT, 'ConcurrentUpdateError');
+    let release: (() => void) | undefined;
+    try {
+      const sent = () =>
+        aws.securityHubRequests.filter(
+          (r) => r.operation === 'BatchUpdateFindings' && JSON.stringify(r.body).includes(suffix),
+        ).length;
+      await server.callOk('POST', `/v2/alerts/${alertId}/acknowledge`, {});
+      await waitFor('the acknowledge refused', async () => sent() > 0);
+      // Time stands still once the acknowledge is backing off: it stays waiting, not being sent.
+      release = clock.hold();
+      const heldAt = clock.now();
+      await waitFor('the acknowledge backing off', async () => {
+        const rows = await sql<{ status: string; not_before: Date; attempts: number }>`
+          SELECT status, not_before, attempts FROM securityhub_writebacks WHERE alert_id = ${alertId}`.execute(
+          server.app.context.db,
+        );
+        const row = rows.rows[0];
+        return row?.status === 'pending' && row.attempts > 0 && row.not_before > heldAt;
+      });
+      // The action was chosen on the finding as it was at T1 (NEW): no newer value set in Security Hub.
+      assert.equal(await customAction(findingAt(suffix, T1)), alertId);
+      assert.equal((await lastPayload()).verdict, 'updated');
+      assert.equal(await statusOfChange(alertId, { Status: 'NOTIFIED' }), 'pending');
+      assert.equal((await storedState(suffix)).workflow_status, 'NOTIFIED');
+    } finally {
+      release?.();
+      aws.refuseFinding(findingId(suffix), PRODUCT, 'ConcurrentUpdateError', 0);
+    }
+  });
+});
