@@ -67,6 +67,8 @@ describe('VIGIL_PUBLIC_URL', () => {
       /which those coming through the proxy do not reach/,
       'behind a proxy on the same machine, others reach it',
     );
+    // `off` (the default, spelt out) is no proxy.
+    assert.equal(warningOf({ HOST: '127.0.0.1', VIGIL_TRUST_PROXY: 'off' }), undefined);
     for (const host of ['127.0.0.1', '127.0.1.1', '::1', 'localhost', 'LOCALHOST', '::ffff:127.0.0.1'])
       assert.equal(warningOf({ HOST: host }), undefined, `only this machine reaches ${host}`);
     assert.equal(warningOf({ VIGIL_PUBLIC_URL: 'https://vigil.example.com' }), undefined);

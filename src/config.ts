@@ -213,6 +213,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (adminEmail !== undefined) bootstrapPassword(adminPassword);
   const twilio = twilioConfig(env);
+  const proxies = trustProxy(optional(env, 'VIGIL_TRUST_PROXY'));
   return {
     port,
     host,
@@ -221,9 +222,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(optional(env, 'VIGIL_DATA_DIR') ?? '.vigil'),
     publicUrl,
     publicUrlGiven: publicUrlGiven !== undefined,
-    publicUrlWarning: publicUrlGiven
-      ? undefined
-      : defaultPublicUrlWarning(port, host, optional(env, 'VIGIL_TRUST_PROXY') !== undefined),
+    publicUrlWarning: publicUrlGiven ? undefined : defaultPublicUrlWarning(port, host, proxies !== false),
     bootstrapApiKey,
     bootstrapAdmin: adminEmail === undefined ? undefined : { email: adminEmail, password: adminPassword },
     sessionIdleDays: integer(env, 'VIGIL_SESSION_IDLE_DAYS', 14, 1, 365),
@@ -259,7 +258,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     actionLinkTtlHours: integer(env, 'VIGIL_ACTION_LINK_TTL_HOURS', 72, 1, 720),
     apiStatementTimeoutSeconds: integer(env, 'VIGIL_API_STATEMENT_TIMEOUT_SECONDS', 10, 1, 600),
     databasePreparedStatements: onOff(env, 'VIGIL_DATABASE_PREPARED_STATEMENTS', true),
-    trustProxy: trustProxy(optional(env, 'VIGIL_TRUST_PROXY')),
+    trustProxy: proxies,
     attachments: {
       maxBytes: integer(env, 'VIGIL_ATTACHMENT_MAX_BYTES', 25 * 1024 * 1024, 1024, 256 * 1024 * 1024),
       perAlert: integer(env, 'VIGIL_ATTACHMENTS_PER_ALERT', 50, 1, 1000),
