@@ -539,7 +539,12 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
 
     async updateOrganization(p: Principal, changes: { name?: string; plan?: OrgPlan }) {
       requireOrgAdmin(p, 'change the organization');
-      const org = await repo.updateOrganization(db, p.orgId, changes);
+      // An empty body (or one of fields validation dropped) is answered with the organization as it is, as
+      // the other PATCHes answer one: an UPDATE with nothing to set is not SQL.
+      const org =
+        changes.name === undefined && changes.plan === undefined
+          ? await repo.getOrganization(db, p.orgId)
+          : await repo.updateOrganization(db, p.orgId, { name: changes.name, plan: changes.plan });
       if (!org) throw notFound('Organization does not exist.');
       return org;
     },
@@ -640,7 +645,9 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
           // Invitation and reset links were sent to the old login email: they must not set a password now.
           // Nor once the person is an owner: an admin may hold their invitation's link (handed back when
           // it could not be emailed) or a key made for them, refused for an owner, and act as the owner.
-          if (renamed || becomesOwner)
+          // Nor once they are blocked: the mailbox that has them is often why, and a password set through
+          // one would sign in as soon as the person is unblocked.
+          if (renamed || becomesOwner || changes.blocked === true)
             await sessionsRepository.spendAccountTokensOfUser(tx, user.id, clock.now());
           const keysRemoved = becomesOwner ? await repo.deleteKeysHeldByOthersOf(tx, user.id) : [];
           // A key acts as its user, not its maker: one of someone else's that a blocked person saw would go

@@ -258,16 +258,23 @@ export const sessionsRepository = {
     return row?.at ?? undefined;
   },
 
-  /** Whether a link's token would still work (unknown, used and expired ones would not); changes nothing. */
-  async accountTokenUsable(q: Queryable, tokenHash: Buffer, now: Date): Promise<boolean> {
-    const row = await q
-      .selectFrom('account_tokens')
-      .select('user_id')
-      .where('token_hash', '=', tokenHash)
-      .where('used_at', 'is', null)
-      .where('expires_at', '>', now)
+  /**
+   * The person of a link's token that would still work (unknown, used and expired ones would not), and
+   * whether they are blocked; changes nothing.
+   */
+  async usableAccountToken(
+    q: Queryable,
+    tokenHash: Buffer,
+    now: Date,
+  ): Promise<{ user_id: string; blocked: boolean } | undefined> {
+    return q
+      .selectFrom('account_tokens as t')
+      .innerJoin('users as u', 'u.id', 't.user_id')
+      .select(['t.user_id', 'u.blocked'])
+      .where('t.token_hash', '=', tokenHash)
+      .where('t.used_at', 'is', null)
+      .where('t.expires_at', '>', now)
       .executeTakeFirst();
-    return row !== undefined;
   },
 
   /** Keeps the hash of a set-up code a process made (each keeps its own, named after it). */

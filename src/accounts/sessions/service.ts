@@ -111,15 +111,21 @@ export function createSessionsService(deps: {
   async function startSession(userId: string, client: ClientInfo): Promise<NewSession> {
     const token = newSecretToken();
     const now = clock.now();
-    await repo.insertSession(db, {
-      tokenHash: tokenHash(token),
-      userId,
-      now,
-      expiresAt: new Date(now.getTime() + idleMs),
-      userAgent: client.userAgent,
+    const row = await db.transaction().execute(async (tx) => {
+      // Checked before the session is written, the user's row locked until it is: a block committed
+      // meanwhile would not delete a session written after it, and unblocking would bring that back.
+      const [standing] = await repo.lockStandingOf(tx, [userId]);
+      if (!standing || standing.blocked) return undefined;
+      await repo.insertSession(tx, {
+        tokenHash: tokenHash(token),
+        userId,
+        now,
+        expiresAt: new Date(now.getTime() + idleMs),
+        userAgent: client.userAgent,
+      });
+      return repo.sessionByToken(tx, tokenHash(token), now);
     });
-    const row = await repo.sessionByToken(db, tokenHash(token), now);
-    if (!row) throw unauthenticated('The account cannot sign in: it is blocked. Ask an admin.');
+    if (!row) throw accountBlocked();
     return { token, session: consoleSessionOf(row), maxAgeSeconds: Math.floor(idleMs / 1000) };
   }
 
@@ -271,6 +277,8 @@ export function createSessionsService(deps: {
       'This link has expired or has been used already: ask for a new one with "Forgot password?", or ask an admin to invite you again.',
     );
 
+  const accountBlocked = () => unauthenticated('The account cannot sign in: it is blocked. Ask an admin.');
+
   const alreadySetUp = () =>
     conflict('Vigil is already set up: sign in, or ask an admin of the organization to invite you.');
 
@@ -414,9 +422,17 @@ export function createSessionsService(deps: {
       const hashOfToken = tokenHash(input.token);
       // Anyone may call this: a link that cannot work is refused before the password is hashed (the
       // costly part). It is taken below, once, whatever happened to it meanwhile.
-      if (!(await repo.accountTokenUsable(db, hashOfToken, clock.now()))) throw linkUnusable();
+      const usable = await repo.usableAccountToken(db, hashOfToken, clock.now());
+      if (!usable) throw linkUnusable();
+      if (usable.blocked) throw accountBlocked();
       const passwordHash = await hashNewPassword(input.password);
       const userId = await db.transaction().execute(async (tx) => {
+        // The person's row locked before anything is written, as a block locks it: one blocked meanwhile is
+        // refused with their link left as it is (blocking spends it), and a block waits for this to end.
+        // A password set for a blocked person would work as soon as they were unblocked.
+        const [standing] = await repo.lockStandingOf(tx, [usable.user_id]);
+        if (!standing) return undefined;
+        if (standing.blocked) return 'blocked' as const;
         const taken = await repo.takeAccountToken(tx, hashOfToken, clock.now());
         if (!taken) return undefined;
         await repo.spendAccountTokensOfUser(tx, taken.user_id, clock.now());
@@ -426,6 +442,7 @@ export function createSessionsService(deps: {
         await repo.clearFailuresOfUser(tx, taken.user_id);
         return taken.user_id;
       });
+      if (userId === 'blocked') throw accountBlocked();
       if (!userId) throw linkUnusable();
       return startSession(userId, client);
     },
