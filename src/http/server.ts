@@ -23,6 +23,7 @@ import { redactUrl, type Logger } from '../logger.js';
 import { DomainError } from '../errors.js';
 import { ApiError, apiErrorOf } from './errors.js';
 import { createLazyValidators } from './lazy-validation.js';
+import { allowedNumbers, fieldName, nonFiniteNumberAt } from './finite-numbers.js';
 import type { AppContext } from '../app.js';
 import type { Config } from '../config.js';
 
@@ -119,6 +120,16 @@ function describe(error: { keyword?: string; message?: string; params?: Record<s
     default:
       return `${error.message ?? 'is not valid'}.`;
   }
+}
+
+/** Throws the 422 a schema error would give when `value` holds a number that is not finite. */
+function refuseNonFinite(value: unknown, location: 'params' | 'body' | 'querystring', schema: unknown): void {
+  const path = nonFiniteNumberAt(value);
+  if (!path) return;
+  const where = location === 'body' ? 'Request body' : `Request ${location}`;
+  throw new ApiError(422, `${where} is not processable. Please check the errors.`, {
+    [fieldName(path) || location]: allowedNumbers(schema, path),
+  });
 }
 
 /**
@@ -389,6 +400,15 @@ export async function buildHttpApp(ctx: AppContext, log: Logger): Promise<HttpAp
       request.consoleSession = session;
     }
     request.principal = principal;
+  });
+
+  // Validation lets ±Infinity through ("1e309" in a query is coerced to it): refused after it, naming the
+  // field as a schema error does, before a handler takes it for a limit or an interval (finite-numbers.ts).
+  app.addHook('preHandler', async (request) => {
+    const schema = request.routeOptions.schema;
+    refuseNonFinite(request.params, 'params', schema?.params);
+    refuseNonFinite(request.body, 'body', schema?.body);
+    refuseNonFinite(request.query, 'querystring', schema?.querystring);
   });
 
   app.setErrorHandler((thrown: FastifyError, request: FastifyRequest, reply: FastifyReply) => {

@@ -345,7 +345,7 @@ export function registerIntegrationRoutes(
         summary: 'List integrations',
         querystring: Type.Object({
           type: Type.Optional(Type.String()),
-          teamId: Type.Optional(Type.String()),
+          teamId: Type.Optional(Type.String({ format: 'uuid' })),
         }),
       },
     },

@@ -1050,8 +1050,13 @@ export function createSchedulesService(db: Db) {
       window: { date: Date; interval: number; intervalUnit: IntervalUnit },
     ) {
       const limit = TIMELINE_LIMITS[window.intervalUnit];
-      if (window.interval > limit) {
-        const advice = `A timeline covers at most 3 months (or 13 weeks, or 93 days) at a time, not ${window.interval} ${window.intervalUnit}: ask for less, and page on with a later date.`;
+      // Not only too many: -Infinity or NaN would reach Luxon, which throws (a 500) on a unit value it
+      // cannot add.
+      if (!Number.isFinite(window.interval) || window.interval < 1 || window.interval > limit) {
+        const advice =
+          window.interval > limit
+            ? `A timeline covers at most 3 months (or 13 weeks, or 93 days) at a time, not ${window.interval} ${window.intervalUnit}: ask for less, and page on with a later date.`
+            : `A timeline covers from 1 to ${limit} ${window.intervalUnit}, not ${window.interval}.`;
         throw invalid(advice, { interval: advice });
       }
       const endOf = (timezone: string) =>
