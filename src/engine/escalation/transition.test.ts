@@ -436,6 +436,73 @@ describe('transition: what an alert event does to a run', () => {
   });
 });
 
+describe('transition: a run a notification policy delayed, paused and resumed before its start', () => {
+  /** Its first rule 5 minutes after the start, which the policy delayed to at(30). */
+  const later: EscalationPlan = { name: 'Later', rules: [rule(5), rule(15)], repeat: null };
+  const delayed = run({ plan: later, step: 0, base_at: at(30) });
+  /** A run's fields once `change` is written, as the repository does. */
+  const written = (before: RunFields, change: RunTransition): RunFields => {
+    if (change.kind === 'unchanged') return before;
+    const u = change.update;
+    return {
+      ...before,
+      state: u.state,
+      step: u.step ?? before.step,
+      base_at: u.baseAt ?? before.base_at,
+      paused_at: u.pausedAt === undefined ? before.paused_at : u.pausedAt,
+      pause_reason: u.pauseReason === undefined ? before.pause_reason : u.pauseReason,
+      finished_reason: u.finishedReason === undefined ? before.finished_reason : u.finishedReason,
+    };
+  };
+  /** Started over from its first rule, counted from `baseAt` (the delayed start unless said). */
+  const resumed = (why: string, baseAt = at(30)): RunTransition => ({
+    kind: 'restarted',
+    update: {
+      state: 'active',
+      step: 0,
+      baseAt,
+      nextAt: new Date(baseAt.getTime() + 5 * MINUTE),
+      pausedAt: null,
+      pauseReason: null,
+      finishedReason: null,
+      skippedFrom: null,
+      replayUntil: null,
+    },
+    logs: [`Later starts again from its first rule: ${why}`],
+  });
+
+  it('acknowledged then unacknowledged during the delay: active again, due at its delayed start', () => {
+    const paused = written(delayed, transition(delayed, acked, event.acknowledged, at(5), at(5)));
+    assert.equal(paused.state, 'paused');
+    const change = transition(paused, open, event.unacknowledged, at(10), at(10));
+    assert.deepEqual(change, resumed(UNACKNOWLEDGED));
+  });
+
+  it('unacknowledged just before the delay ends, told just after: starts over now', () => {
+    const paused = written(delayed, transition(delayed, acked, event.acknowledged, at(5), at(5)));
+    const change = transition(paused, open, event.unacknowledged, at(31), at(29));
+    assert.deepEqual(change, resumed(UNACKNOWLEDGED, at(31)));
+  });
+
+  it('snoozed and the snooze ended during the delay: due at its delayed start, not at the snooze’s end', () => {
+    const paused = written(delayed, transition(delayed, snoozed, event.snoozed, at(5), at(5)));
+    assert.equal(paused.state, 'paused');
+    assert.deepEqual(
+      transition(paused, open, event.snoozeEnded, at(10), at(10)),
+      resumed('the snooze ended'),
+    );
+    // The unacknowledge that follows the snooze's end leaves it as the end left it.
+    const active = written(paused, resumed('the snooze ended'));
+    assert.deepEqual(transition(active, open, event.unacknowledged, at(10), at(10)), { kind: 'unchanged' });
+  });
+
+  it('snoozed during the delay and the snooze ended after it: starts over at the snooze’s end', () => {
+    const paused = written(delayed, transition(delayed, snoozed, event.snoozed, at(5), at(5)));
+    const change = transition(paused, open, event.snoozeEnded, at(40), at(40));
+    assert.deepEqual(change, resumed('the snooze ended', at(40)));
+  });
+});
+
 describe('dueSteps: what running a run’s due steps does to it', () => {
   const cases: {
     name: string;

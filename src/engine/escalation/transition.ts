@@ -122,12 +122,15 @@ export function transition(
  * As in Opsgenie, an unacknowledged alert is taken as one just created: every run of it starts over from
  * its first rule, paused, running or done with its rules (one a close ended stays over). Not while the
  * alert is snoozed (the snooze's end starts it over) or acknowledged again (it stays as that left it),
- * and not a run that starts at or after the unacknowledge: one a notification policy delayed keeps its
- * start, and the end of a snooze, which unacknowledges the alert too, already started its runs over.
+ * and not a running one that starts at or after the unacknowledge: one a notification policy delayed
+ * keeps its start, and the end of a snooze, which unacknowledges the alert too, already started its runs
+ * over. One paused for the acknowledgement goes back whenever it started: nothing else would wake it, and
+ * one the acknowledgement paused during its delay keeps that start (see restart).
  */
 function startsOverAtUnacknowledge(run: RunFields, alert: AlertFields | undefined, madeAt: Date): boolean {
   if (!alert || alert.status !== 'open' || alert.snoozed || alert.acknowledged) return false;
   if (run.state === 'finished' && run.finished_reason !== COMPLETED) return false;
+  if (run.state === 'paused' && run.pause_reason === 'acknowledged') return true;
   return run.base_at.getTime() < madeAt.getTime();
 }
 
@@ -165,17 +168,20 @@ function restartCompleted(
 
 /**
  * As in Opsgenie, the end of a snooze and an unacknowledge start the escalation over: people hear about
- * it again, and the rules passed over while the alert was acknowledged are no longer owed.
+ * it again, and the rules passed over while the alert was acknowledged are no longer owed. A run a
+ * notification policy delayed past now has not started yet: it goes back to its own start, or a night's
+ * "until 09:00" delay would page at the end of a short snooze.
  */
 function restart(run: RunFields, now: Date, why: string): RunTransition {
   const first = stepAt(run.plan, 0);
+  const baseAt = run.base_at.getTime() > now.getTime() ? run.base_at : now;
   return {
     kind: 'restarted',
     update: {
       state: 'active',
       step: 0,
-      baseAt: now,
-      nextAt: first ? dueAt(now, first) : now,
+      baseAt,
+      nextAt: first ? dueAt(baseAt, first) : baseAt,
       pausedAt: null,
       pauseReason: null,
       finishedReason: null,
