@@ -72,7 +72,7 @@ describe('a round whose database connection goes silent', () => {
     await proxy?.close();
   });
 
-  it('is warned of while it is stuck, naming its queue and what to check', { timeout: 10_000 }, async () => {
+  it('is warned of while it is stuck, naming its queue and what to check', { timeout: 15_000 }, async () => {
     proxy = await silenceableProxy(url);
     // The rounds' pool goes through the proxy; the runner's own (wake-ups) does not, so it can stop.
     const stalled = createPool(proxy.url, 1);
@@ -103,16 +103,20 @@ describe('a round whose database connection goes silent', () => {
     await runner.start();
     try {
       await until(() => finished >= 2, 'rounds through the proxy', 5_000);
+      // Only what is logged from the silence on: a warm-up round slow on a busy machine (the connection's
+      // set-up through the proxy) may have been warned of before.
+      const before = lines.length;
       proxy.silence();
       const silencedAt = Date.now();
-      await until(() => lines.length > 0, 'a warning of the stuck round', 3 * slowRoundMs);
+      const since = () => lines.slice(before);
+      await until(() => since().length > 0, 'a warning of the stuck round', 8 * slowRoundMs);
       assert.equal(finished, started - 1, 'the warned round is still stuck');
-      const [warning] = lines.map(
+      const [warning] = since().map(
         (l) => JSON.parse(l) as { queue?: string; runningMs?: number; msg: string },
       );
       assert.equal(warning?.queue, 'test-stalled');
       assert.ok((warning?.runningMs ?? 0) >= slowRoundMs - 10, `runningMs ${warning?.runningMs}`);
-      assert.ok(Date.now() - silencedAt < 3 * slowRoundMs);
+      assert.ok(Date.now() - silencedAt < 8 * slowRoundMs);
       assert.match(
         warning?.msg ?? '',
         /^test-stalled: a round has been running for \d+\.\d s and has not ended;/,
@@ -121,7 +125,7 @@ describe('a round whose database connection goes silent', () => {
       assert.match(warning?.msg ?? '', /lock/);
       // Once per round, however long it stays stuck.
       await sleep(2 * slowRoundMs);
-      assert.equal(lines.length, 1, lines.join(''));
+      assert.equal(since().length, 1, since().join(''));
     } finally {
       // Cutting the proxy's connections fails the stuck query, so the round ends and the runner stops.
       await proxy.close();
