@@ -127,6 +127,15 @@ export function findingAlias(integrationId: string, f: NormalizedFinding): strin
 
 const WRITEBACK_FIELDS: readonly WritebackField[] = ['workflow', 'severity', 'note'];
 
+/** The details a custom action adds to a finding's alert (findings/alert-fields.ts names them). */
+const CUSTOM_ACTION_DETAILS = ['ActionName', 'ActionDescription'] as const;
+
+function customActionDetails(details: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    CUSTOM_ACTION_DETAILS.flatMap((key) => (details[key] !== undefined ? [[key, details[key]]] : [])),
+  );
+}
+
 /** The key of a field in what echoOf reads a change back as (and written_back keeps). */
 const ECHO_KEY: Record<WritebackField, string> = {
   workflow: 'workflowStatus',
@@ -263,11 +272,15 @@ function echoOfNoChange(
     return undefined;
   const echoed = writes.filter((w) => echoesSentChange(w, previous.alert_id ?? null, f)).map((w) => w.field);
   if (echoed.length === 0) return undefined;
+  // Only while written_back still holds the value: its first echo forgets it, and the changes sent stay in
+  // writes for the whole echo window, so a later update moving nothing Vigil writes (Types, Confidence,
+  // UserDefinedFields set by someone, no UpdatedAt change) would otherwise pass for an echo too.
   const wrote = previous.written_back ?? {};
   const now = writableValues(f);
-  return [...new Set(echoed)]
+  const fields = [...new Set(echoed)]
     .filter((field) => wrote[ECHO_KEY[field]] === now[field])
     .map((field) => ECHO_KEY[field]);
+  return fields.length > 0 ? fields : undefined;
 }
 
 /**
@@ -673,17 +686,20 @@ export function createFindingSync(deps: {
         await save(alert.id);
         return { verdict: 'closed', reason, alertId: alert.id };
       }
-      const changed = Object.keys(fields.details).filter((k) => alert.details[k] !== fields.details[k]);
+      // A stale custom action's finding is older than the details the alert holds: only the action is news.
+      const details = stale ? customActionDetails(fields.details) : fields.details;
+      const changed = Object.keys(details).filter((k) => alert.details[k] !== details[k]);
       await alerts.recordRepeat(
         tx,
         alert,
         {
-          details: fields.details,
+          details,
           priority: stale
             ? undefined
             : followedSeverity(previous, finding, previous ? vigilsValues(previous, finding, writes) : []),
-          summary:
-            changed.length > 0
+          summary: stale
+            ? `Finding sent again from Security Hub (custom action ${details.ActionName ?? 'unnamed'})`
+            : changed.length > 0
               ? `Finding updated in Security Hub (${changed.join(', ')} changed)`
               : 'Finding sent again by Security Hub',
         },

@@ -170,6 +170,17 @@ describe('a Custom Action event older than the update already applied', () => {
     assert.equal(bumped.count, atT2.count + 1, 'the custom action still bumps the alert');
     assert.equal(bumped.priority, atT2.priority, 'the older severity is not followed');
     assert.deepEqual(await storedState(suffix), stateAtT2);
+    // Nor do the alert's details go back to T1's: only the action's own are new.
+    for (const key of ['SeverityLabel', 'WorkflowStatus', 'RecordState'])
+      assert.equal(bumped.details[key], atT2.details[key], key);
+    assert.equal(atT2.details.WorkflowStatus, 'NOTIFIED');
+    assert.equal(atT2.details.SeverityLabel, 'HIGH');
+    assert.equal(bumped.details.ActionName, 'SendToVigil');
+    assert.equal(bumped.details.ActionDescription, 'Page the on-call');
+    const logs = await server.callOk('GET', `/v2/alerts/${alertId}/logs?order=asc&limit=100`);
+    const repeats = logs.data.filter((l: Json) => l.type === 'deduplicate').map((l: Json) => l.log);
+    assert.match(repeats.at(-1) ?? '', /sent again .*custom action SendToVigil/, repeats.at(-1));
+    assert.doesNotMatch(repeats.at(-1) ?? '', /updated/);
 
     // An Imported event between T1 and T2, held back by a retry, is older than what was applied.
     await imported(findingAt(suffix, BETWEEN));

@@ -93,39 +93,104 @@ function stillClaimed(claimId: string, ids: readonly string[]) {
   return sql<boolean>`w.id = ANY(${ids}::bigint[]) AND w.claim_id = ${claimId}::uuid AND w.status = 'sending'`;
 }
 
-/** A change that has just ended without its request reaching AWS. */
-interface EndedUnsent {
+/** A change that has just ended (failed or superseded), as forgetUnsent weighs it. */
+interface EndedChange {
+  id: string;
   integration_id: string;
   finding_key: string;
   field: WritebackField;
   value: Record<string, string>;
+  /** The requests that may have been made for it: its claims, less one that ends it unsent. */
+  requests: number;
+  /** What the last of them was answered, as outcomes.ts words it (last_error); null when none is known. */
+  answer: string | null;
 }
 
 /**
- * Forgets, of what written_back remembers, the values of changes that ended without reaching AWS (failed,
- * given up, superseded before they were sent, not sent because write-back was turned off): the recorder
- * remembers a value when it queues the change, and written_back knows no time, so a value never sent would
- * make a person's later setting of it in Security Hub pass for Vigil's echo for good. Only while the field
- * still holds that value, and no other change of Vigil's carrying it may still echo (one to be sent, one
- * being sent, or one sent within the echo window, as writesOf reads them): that one's echo is still to come.
+ * The error names AWS answers a request with that it did not apply, as outcomes.ts words them (sender.ts's
+ * `awsErrorText`, or an unprocessed finding's `ErrorCode: message`): a finding listed unprocessed for good
+ * (AWS-FACTS §4), or a whole request refused (4xx: invalid, not allowed, unknown, throttled, conflicting).
+ * A 5xx, a timeout or no answer at all is none of them: that request may have been applied, minutes later.
  */
-async function forgetUnsent(db: Queryable, ended: readonly EndedUnsent[], now: Date): Promise<void> {
+const NOT_APPLIED_ERRORS: ReadonlySet<string> = new Set([
+  'FindingNotFound',
+  'InvalidInput',
+  'DuplicatedFindingIdentifier',
+  'FindingSizeExceeded',
+  'InvalidInputException',
+  'InvalidAccessException',
+  'AccessDeniedException',
+  'AccessDenied',
+  'ResourceNotFoundException',
+  'ValidationException',
+  'LimitExceededException',
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'ConflictException',
+]);
+
+/** outcomes.ts's words for findings listed unprocessed with a code to retry (ConcurrentUpdateError…). */
+const UNPROCESSED_RETRY = 'Security Hub could not apply the update yet';
+
+/**
+ * Whether a change cannot have reached Security Hub: never sent, or its last request answered with
+ * AWS's word that it was not applied. Only the last answer is kept (last_error): a request that timed out
+ * or got a 5xx and was retried (reschedule) may still land after a later answer, so one is known only as
+ * far as that answer goes.
+ */
+function cannotHaveLanded(change: Pick<EndedChange, 'requests' | 'answer'>): boolean {
+  if (change.requests <= 0) return true;
+  const answer = change.answer ?? '';
+  if (answer.startsWith(UNPROCESSED_RETRY)) return true;
+  const name = /^([A-Za-z]+):/.exec(answer)?.[1];
+  return name !== undefined && NOT_APPLIED_ERRORS.has(name);
+}
+
+/**
+ * Forgets, of what written_back remembers, the values of changes that ended without reaching AWS (failed
+ * as AWS refused them, given up or superseded before they were sent, not sent because write-back was
+ * turned off): the recorder remembers a value when it queues the change, and written_back knows no time,
+ * so a value never sent would make a person's later setting of it in Security Hub pass for Vigil's echo
+ * for good. A change that was sent and may have been applied (a timeout or a 5xx, retried, then
+ * superseded or given up: AWS may take minutes to apply it, AWS-FACTS §4) keeps its value: its echo may
+ * still come, and taken for a person's change it would end Vigil's waiting changes and act on the alert.
+ * Only while the field still holds that value, and no other change of Vigil's carrying it may still echo
+ * (one to be sent, one being sent, one sent within the echo window as writesOf reads them, or one ended
+ * within it that may have landed): that one's echo is still to come.
+ */
+async function forgetUnsent(db: Queryable, ended: readonly EndedChange[], now: Date): Promise<void> {
   const since = new Date(now.getTime() - ECHO_WINDOW_MS);
+  const endedNow = new Map(ended.map((c) => [c.id, c]));
   for (const change of ended) {
+    if (!cannotHaveLanded(change)) continue;
+    const others = await sql<{
+      id: string;
+      status: string;
+      attempts: number;
+      lease_until: Date | null;
+      updated_at: Date;
+      last_error: string | null;
+    }>`
+      SELECT o.id, o.status, o.attempts, o.lease_until, o.updated_at, o.last_error
+      FROM securityhub_writebacks o
+      WHERE o.integration_id = ${change.integration_id} AND o.finding_key = ${change.finding_key}
+        AND o.field = ${change.field} AND o.id <> ${change.id}
+        -- A note's author is sent, but is no part of what its echo is recognised by.
+        AND (o.value - 'UpdatedBy') = (${JSON.stringify(change.value)}::jsonb - 'UpdatedBy')`.execute(db);
+    const mayEcho = others.rows.some((o) => {
+      if (o.status === 'pending' || o.status === 'sending') return true;
+      if (o.updated_at < since) return false;
+      if (o.status === 'done' || (o.status === 'superseded' && o.lease_until !== null)) return true;
+      // Ended in this same statement: its last_error is already the reason it was ended.
+      const known = endedNow.get(o.id) ?? { requests: o.attempts, answer: o.last_error };
+      return !cannotHaveLanded(known);
+    });
+    if (mayEcho) continue;
     for (const [key, echoed] of Object.entries(echoOf(change))) {
       await sql`
         UPDATE securityhub_findings f SET written_back = f.written_back - ${key}::text
         WHERE f.integration_id = ${change.integration_id} AND f.finding_key = ${change.finding_key}
-          AND f.written_back ->> ${key}::text = ${echoed}
-          AND NOT EXISTS (
-            SELECT 1 FROM securityhub_writebacks o
-            WHERE o.integration_id = f.integration_id AND o.finding_key = f.finding_key
-              AND o.field = ${change.field}
-              -- A note's author is sent, but is no part of what its echo is recognised by.
-              AND (o.value - 'UpdatedBy') = (${JSON.stringify(change.value)}::jsonb - 'UpdatedBy')
-              AND (o.status IN ('pending', 'sending')
-                OR ((o.status = 'done' OR (o.status = 'superseded' AND o.lease_until IS NOT NULL))
-                  AND o.updated_at >= ${since})))`.execute(db);
+          AND f.written_back ->> ${key}::text = ${echoed}`.execute(db);
     }
   }
 }
@@ -204,7 +269,8 @@ export const writebacksRepository = {
    * open). Waiting ones (not yet claimed, or backing off before a retry) are never sent. One being sent
    * cannot be called back, but it is ended too, so that it is never retried: a retry, or a takeover of its
    * lapsed lease, only ever takes a change still `sending`. If it lands anyway, its echo is still
-   * recognised (written_back is left as it is); a waiting one's value is forgotten (forgetUnsent).
+   * recognised (written_back is left as it is); a waiting one's value is forgotten when it cannot have
+   * landed (forgetUnsent: not when an earlier request of it was answered a 5xx, or not at all).
    */
   async supersedeUnsent(
     tx: Tx,
@@ -224,19 +290,30 @@ export const writebacksRepository = {
     if (ids !== undefined && ids.length === 0) return;
     // lease_until is left as it is: a change superseded while being sent may still land, and claimDue
     // holds back the next change of its field until that lease has passed.
+    // `was` is the row as it was before: its last_error is the answer to its last request, if it had one.
     const end = (status: 'pending' | 'sending') =>
       tx
-        .updateTable('securityhub_writebacks')
+        .updateTable('securityhub_writebacks as w')
+        .from('securityhub_writebacks as was')
         .set({ status: 'superseded', last_error: reason, updated_at: now })
-        .where('integration_id', '=', target.integrationId)
-        .where('finding_key', '=', target.findingKey)
-        .where('field', 'in', [...target.fields])
-        .where('status', '=', status)
+        .whereRef('was.id', '=', 'w.id')
+        .where('w.integration_id', '=', target.integrationId)
+        .where('w.finding_key', '=', target.findingKey)
+        .where('w.field', 'in', [...target.fields])
+        .where('w.status', '=', status)
         .$if(exceptAlert !== undefined, (qb) =>
-          qb.where((eb) => eb.or([eb('alert_id', 'is', null), eb('alert_id', '!=', exceptAlert ?? '')])),
+          qb.where((eb) => eb.or([eb('w.alert_id', 'is', null), eb('w.alert_id', '!=', exceptAlert ?? '')])),
         )
-        .$if(ids !== undefined, (qb) => qb.where('id', 'in', [...(ids ?? [])]))
-        .returning(['integration_id', 'finding_key', 'field', 'value']);
+        .$if(ids !== undefined, (qb) => qb.where('w.id', 'in', [...(ids ?? [])]))
+        .returning([
+          'w.id',
+          'w.integration_id',
+          'w.finding_key',
+          'w.field',
+          'w.value',
+          'w.attempts as requests',
+          'was.last_error as answer',
+        ]);
     await end('sending').execute();
     await forgetUnsent(tx, await end('pending').execute(), now);
   },
@@ -302,7 +379,15 @@ export const writebacksRepository = {
       .where('field', '=', field)
       .where('status', '=', 'pending')
       .where('seq', '<', String(seq) as never)
-      .returning(['integration_id', 'finding_key', 'field', 'value'])
+      .returning([
+        'id',
+        'integration_id',
+        'finding_key',
+        'field',
+        'value',
+        'attempts as requests',
+        'last_error as answer',
+      ])
       .execute();
     await forgetUnsent(tx, ended, now);
   },
@@ -420,8 +505,8 @@ export const writebacksRepository = {
 
   /**
    * Ends changes that will never be sent: a later value replaced them, or write-back (or the integration)
-   * was turned off. With `claimId`, only those still being sent under that claim. Their values are
-   * forgotten (forgetUnsent). Returns their ids.
+   * was turned off. With `claimId`, only those still being sent under that claim. The values of those
+   * that cannot have landed are forgotten (forgetUnsent). Returns their ids.
    */
   async supersede(
     db: Queryable,
@@ -431,16 +516,28 @@ export const writebacksRepository = {
     claimId?: string,
   ): Promise<string[]> {
     if (ids.length === 0) return [];
+    // `was` is the row as it was before: a change being sent under a claim that ends it unsent was not
+    // sent by that claim, and its last_error is the answer to the request before, if there was one.
     const rows = await db
       .updateTable('securityhub_writebacks as w')
+      .from('securityhub_writebacks as was')
       .set({
         status: 'superseded',
         lease_until: null,
         updated_at: now,
         ...(reason !== undefined ? { last_error: reason } : {}),
       })
+      .whereRef('was.id', '=', 'w.id')
       .where(claimId !== undefined ? stillClaimed(claimId, ids) : sql<boolean>`w.id = ANY(${ids}::bigint[])`)
-      .returning(['w.id', 'w.integration_id', 'w.finding_key', 'w.field', 'w.value'])
+      .returning([
+        'w.id',
+        'w.integration_id',
+        'w.finding_key',
+        'w.field',
+        'w.value',
+        sql<number>`w.attempts - CASE WHEN was.status = 'sending' THEN 1 ELSE 0 END`.as('requests'),
+        'was.last_error as answer',
+      ])
       .execute();
     await forgetUnsent(db, rows, now);
     return rows.map((r) => r.id);
@@ -525,7 +622,7 @@ export const writebacksRepository = {
 
   /**
    * Gives up on changes, those still this claim's (AWS refused them, or never took them in a day of
-   * retries): their values are forgotten (forgetUnsent). Returns their ids.
+   * retries): the values of those that cannot have landed are forgotten (forgetUnsent). Returns their ids.
    */
   async markFailed(
     db: Queryable,
@@ -539,9 +636,13 @@ export const writebacksRepository = {
       .updateTable('securityhub_writebacks as w')
       .set({ status: 'failed', lease_until: null, last_error: error, updated_at: now })
       .where(stillClaimed(claimId, ids))
-      .returning(['w.id', 'w.integration_id', 'w.finding_key', 'w.field', 'w.value'])
+      .returning(['w.id', 'w.integration_id', 'w.finding_key', 'w.field', 'w.value', 'w.attempts'])
       .execute();
-    await forgetUnsent(db, rows, now);
+    await forgetUnsent(
+      db,
+      rows.map((r) => ({ ...r, requests: r.attempts, answer: error })),
+      now,
+    );
     return rows.map((r) => r.id);
   },
 

@@ -201,6 +201,64 @@ describe('a write-back that never reached Security Hub', () => {
   });
 });
 
+async function writtenBack(suffix: string): Promise<Json> {
+  const rows = await sql<{ written_back: Json | null }>`
+    SELECT written_back FROM securityhub_findings
+    WHERE integration_id = ${integration.id} AND finding_id = ${findingId(suffix)}`.execute(
+    server.app.context.db,
+  );
+  return rows.rows[0]?.written_back ?? {};
+}
+
+describe('a write-back sent and answered with a 5xx, then ended before a retry', () => {
+  it('keeps its value: AWS may still apply it, and its echo changes nothing', async () => {
+    const suffix = 'server-error-close';
+    const alertId = await finding(suffix);
+    const sent = () =>
+      aws.securityHubRequests.filter(
+        (r) => r.operation === 'BatchUpdateFindings' && JSON.stringify(r.body).includes(suffix),
+      ).length;
+    // The close's request is answered 500 only once time stands still: it then waits to be retried.
+    const releaseAnswers = aws.holdAnswers();
+    let releaseClock: (() => void) | undefined;
+    try {
+      aws.failNext(1, 500);
+      await server.callOk('POST', `/v2/alerts/${alertId}/close`, {});
+      await waitFor('the close sent', async () => sent() > 0);
+      releaseClock = clock.hold();
+      const heldAt = clock.now();
+      releaseAnswers();
+      await waitFor('the close backing off', async () => {
+        const rows = await sql<{ status: string; not_before: Date; attempts: number; last_error: string }>`
+          SELECT status, not_before, attempts, last_error FROM securityhub_writebacks
+          WHERE alert_id = ${alertId}`.execute(server.app.context.db);
+        const row = rows.rows[0];
+        return row?.status === 'pending' && row.attempts > 0 && row.not_before > heldAt && row;
+      });
+      // The provider finds the finding again: a new alert, which ends the close before its retry.
+      const reopened = await finding(suffix, (f) => {
+        f.UpdatedAt = '2026-11-27T11:00:00Z';
+        f.Workflow = { Status: 'NEW' };
+      });
+      assert.notEqual(reopened, alertId);
+      assert.equal(await statusOfChange(alertId, { Status: 'RESOLVED' }), 'superseded');
+      assert.equal((await writtenBack(suffix)).workflowStatus, 'RESOLVED');
+      // AWS applied the request answered 500 after all: its echo is Vigil's, and closes nothing.
+      await finding(suffix, (f) => {
+        f.UpdatedAt = '2026-11-27T11:00:00Z';
+        f.Workflow = { Status: 'RESOLVED' };
+      });
+      const payload = await lastPayload();
+      assert.equal(payload.verdict, 'ignored', JSON.stringify(payload));
+      assert.match(payload.reason ?? '', /what Vigil wrote back/);
+      assert.equal((await alertOf(reopened)).status, 'open');
+    } finally {
+      releaseClock?.();
+      releaseAnswers();
+    }
+  });
+});
+
 describe('the echo of a write of a value the finding already had', () => {
   it('changes nothing: no new occurrence of the finding', async () => {
     const alertId = await finding('already-notified');
@@ -225,5 +283,30 @@ describe('the echo of a write of a value the finding already had', () => {
     });
     assert.equal((await lastPayload()).verdict, 'updated');
     assert.equal((await alertOf(alertId)).count, before.count + 1);
+  });
+
+  it('is the echo only once: a later update moving nothing Vigil writes is a repeat again', async () => {
+    const suffix = 'acknowledged-then-retyped';
+    const alertId = await finding(suffix);
+    await server.callOk('POST', `/v2/alerts/${alertId}/acknowledge`, {});
+    await waitFor(
+      'the acknowledge sent',
+      async () => (await statusOfChange(alertId, { Status: 'NOTIFIED' })) === 'done',
+    );
+    const before = await alertOf(alertId);
+    await finding(suffix, (f) => (f.Workflow = { Status: 'NOTIFIED' }));
+    const echo = await lastPayload();
+    assert.equal(echo.verdict, 'ignored', JSON.stringify(echo));
+    assert.equal((await alertOf(alertId)).count, before.count);
+    // Someone's BatchUpdateFindings of a field Vigil does not write: UpdatedAt stays as it was.
+    await finding(suffix, (f) => {
+      f.Workflow = { Status: 'NOTIFIED' };
+      f.Types = ['Effects/Data Exposure'];
+    });
+    const payload = await lastPayload();
+    assert.equal(payload.verdict, 'updated', JSON.stringify(payload));
+    const after = await alertOf(alertId);
+    assert.equal(after.count, before.count + 1);
+    assert.equal(after.details.Types, 'Effects/Data Exposure');
   });
 });
