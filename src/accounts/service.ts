@@ -11,6 +11,7 @@ import { alertsRepository } from '../alerts/repository.js';
 import { createDefaultNotificationSetup } from '../oncall/people/defaults.js';
 import { peopleRepository } from '../oncall/people/repository.js';
 import { escalationsRepository } from '../oncall/escalations/repository.js';
+import { slackRepository } from '../notify/slack/repository.js';
 import { memberChanges, recordTeamChanges } from './team-log/log.js';
 import {
   isOrgAdmin,
@@ -650,6 +651,10 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
           if (renamed || becomesOwner || changes.blocked === true)
             await sessionsRepository.spendAccountTokensOfUser(tx, user.id, clock.now());
           const keysRemoved = becomesOwner ? await repo.deleteKeysHeldByOthersOf(tx, user.id) : [];
+          // Only an owner links an owner's Slack user: one an admin linked to them (the admin's own, it may be)
+          // would act as the owner from Slack. Who made a link is not kept, so every link made by hand goes;
+          // those the email match made are the person's own.
+          if (becomesOwner) await slackRepository.unlinkAdminLinksOfUser(tx, user.id);
           // A key acts as its user, not its maker: one of someone else's that a blocked person saw would go
           // on working for them, and one of an admin's would keep a demoted admin an admin. So would an
           // invitation's link handed back to them: it sets its person's password. Unblocking or promoting
@@ -872,10 +877,13 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
       if (!team) throw notFound(`No team exists with ${by} [${identifier}].`);
       await requireOnTeam(p, team, 'manage-members', 'change its members');
       const member = await db.transaction().execute(async (tx) => {
+        // The team before the user, as updateTeam locks it before its members: the other way round, this
+        // (holding the user, waiting for the team), a PATCH of the team (holding it, waiting for an owner
+        // it lists) and a block of the user (holding the owners, waiting for the user) wait on each other.
+        await repo.lockTeam(tx, team.id);
         // Read in the transaction that saves them, FOR KEY SHARE (as membersOf): a delete of the user in
         // flight is waited for, and they are then not found, rather than the insert failing the foreign key.
         const member = await resolveUserRef(tx, p.orgId, user, 'user', undefined, 'key share');
-        await repo.lockTeam(tx, team.id);
         const role = await resolveMemberRole(tx, team.id, roleName, 'role');
         const before = (await memberRolesOf(tx, team.id)).get(member.id);
         await requireHoldsRolesRights(tx, p, team, before ? [role, before] : [role]);
@@ -944,12 +952,24 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
         const user = standing.get(target.id);
         if (!user)
           throw invalidField('user', `No user ${JSON.stringify(target.username)} in this organization.`);
-        if (target.id !== p.userId) requireOrgAdmin(p, 'create API keys for other users');
-        // A key acts as its user: an admin with an owner's key would be an owner. The caller's role as
-        // locked: one demoted meanwhile is an owner no more.
-        const callerRole = (p.userId && standing.get(p.userId)?.role) || p.role;
-        if (user.role === 'owner' && callerRole !== 'owner')
+        // The caller's role as locked, not as authenticated: one demoted meanwhile is an admin (or an owner)
+        // no more, and the demotion's clean-up ran before this key existed. (A caller not locked is refused
+        // above: they hold the key in use.)
+        const caller: Principal = { ...p, role: p.userId ? standing.get(p.userId)?.role : p.role };
+        if (target.id !== p.userId) requireOrgAdmin(caller, 'create API keys for other users');
+        // A key acts as its user: an admin with an owner's key would be an owner.
+        if (user.role === 'owner' && caller.role !== 'owner')
           throw forbidden('Only an owner can create API keys for an owner.');
+        // Whoever it is given to must be one a demotion's clean-up would leave it with (updateUser: an admin
+        // made a user loses the keys of others they hold, an owner made an admin those of owners).
+        const mayHold = (id: string | null) => {
+          const role = id === null || id === target.id ? undefined : standing.get(id)?.role;
+          return role === undefined || role === 'owner' || (role === 'admin' && user.role !== 'owner');
+        };
+        if (!givenTo.every(mayHold))
+          throw forbidden(
+            "One who holds the API key this request used may no longer hold another user's key: use another key.",
+          );
         return repo.insertKey(tx, keyRow(target.id, givenTo));
       });
       function keyRow(userId: string | null, givenTo: (string | null)[]) {

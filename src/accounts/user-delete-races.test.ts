@@ -117,14 +117,20 @@ describe('saving a reference to a user being deleted', () => {
     const eve = await addUserWithKey(server, 'eve', run);
     const team = `After ${run}`;
     const teamId = (await server.callOk('POST', '/v2/teams', { name: team })).data.id as string;
-    // Holds the team as another change of its members would: the add reads eve, then waits for the team.
+    await server.callOk('POST', `/v2/teams/${teamId}/roles`, { name: 'Responder', rights: [] });
+    // Stops the add between its read of eve and its insert: it locks the team, reads eve, then waits to
+    // read the role it is given (the team is locked before its members, so holding it would stop the add
+    // before it reads eve). A delete of eve touches no team role.
     const holding = await otherTransaction(server.databaseUrl);
     let deleting: Promise<{ status: number; body: Record<string, unknown> }> | undefined;
     let adding: Promise<{ status: number; body: Record<string, unknown> }> | undefined;
     try {
-      await holding.query('SELECT 1 FROM teams WHERE id = $1 FOR NO KEY UPDATE', [teamId]);
-      adding = server.call('POST', `/v2/teams/${teamId}/members`, { user: { username: eve.username } });
-      await waiters(1, 'the add never waited for the team');
+      await holding.query('LOCK TABLE team_roles IN ACCESS EXCLUSIVE MODE');
+      adding = server.call('POST', `/v2/teams/${teamId}/members`, {
+        user: { username: eve.username },
+        role: 'Responder',
+      });
+      await waiters(1, 'the add never waited for the team role');
       deleting = server.call('DELETE', `/v2/users/${eve.username}`);
       // The delete must wait for the add's hold on eve; without it, it commits before the add saves.
       const settled = await Promise.race([

@@ -140,7 +140,12 @@ export function createSessionsService(deps: {
       if (candidate.blocked) continue;
       const last = await repo.latestTokenAt(db, candidate.user_id, 'password-reset');
       if (last && clock.now().getTime() - last.getTime() < RESET_EVERY_MS) continue;
-      const { link } = await issueLink(candidate.user_id, 'password-reset', RESET_HOURS);
+      // Checked again under the user's lock: a block since the read above spent the links it saw, not this.
+      const issued = await issueLink(candidate.user_id, 'password-reset', RESET_HOURS, {
+        unlessBlocked: true,
+      });
+      if (!issued) continue;
+      const { link } = issued;
       const org = await accounts.organizationOf(candidate.org_id);
       await mailer.send({
         to: candidate.username,
@@ -185,17 +190,24 @@ export function createSessionsService(deps: {
     return `${config.publicUrl}/set-password?token=${encodeURIComponent(token)}`;
   }
 
-  /** A new link for the user; `spendOthers` makes it the only one that works (a new invitation). */
+  /**
+   * A new link for the user; `spendOthers` makes it the only one that works (a new invitation). Undefined
+   * when the user is gone, or blocked and `unlessBlocked`. Written with the user's row locked (FOR SHARE),
+   * as a block locks it before it spends their links: a block in flight is waited for and seen, or waits
+   * and spends this link too, rather than leaving one that works once they are unblocked.
+   */
   async function issueLink(
     userId: string,
     purpose: 'invitation' | 'password-reset',
     hours: number,
-    options: { spendOthers?: boolean } = {},
-  ) {
+    options: { spendOthers?: boolean; unlessBlocked?: boolean } = {},
+  ): Promise<{ link: string; hash: Buffer } | undefined> {
     const token = newSecretToken();
     const hash = tokenHash(token);
     const now = clock.now();
-    await db.transaction().execute(async (tx) => {
+    const issued = await db.transaction().execute(async (tx) => {
+      const [standing] = await repo.lockStandingOf(tx, [userId]);
+      if (!standing || (options.unlessBlocked && standing.blocked)) return false;
       if (options.spendOthers) await repo.spendAccountTokensOfUser(tx, userId, now);
       await repo.insertAccountToken(tx, {
         tokenHash: hash,
@@ -204,8 +216,9 @@ export function createSessionsService(deps: {
         now,
         expiresAt: new Date(now.getTime() + hours * 3_600_000),
       });
+      return true;
     });
-    return { link: linkTo(token), hash };
+    return issued ? { link: linkTo(token), hash } : undefined;
   }
 
   /** Whether this is a set-up code some process logged, compared in constant time with every one kept. */
@@ -474,7 +487,10 @@ export function createSessionsService(deps: {
         ).id;
       }
       // Earlier links may have gone to a mistyped address, or to someone since let go: only this one works.
-      const { link, hash } = await issueLink(userId, 'invitation', INVITATION_HOURS, { spendOthers: true });
+      // A blocked person may be invited (the link works once they are unblocked), so a block is not a refusal.
+      const issued = await issueLink(userId, 'invitation', INVITATION_HOURS, { spendOthers: true });
+      if (!issued) throw conflict(`${input.email} was deleted meanwhile: invite them again.`);
+      const { link, hash } = issued;
       const org = await accounts.organizationOf(p.orgId);
       const emailed = await mailer.send({
         to: input.email,

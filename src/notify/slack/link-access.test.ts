@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { startFakeSlack, type FakeSlack, type SlackMessageRecord } from '../../testing/fake-slack.js';
 import { startTestServer, waitFor, type Json, type TestServer } from '../../testing/harness.js';
+import { otherTransaction, whenWaitedFor } from '../../testing/lock-waits.js';
 import { SLACK_ACTIONS } from './blocks.js';
 
 /**
@@ -176,5 +177,67 @@ describe('an unlink', () => {
     assert.equal(off.rows.length, 0);
     assert.equal((await click(second.ts)).status, 200);
     assert.equal(await acknowledgedBy(second.id), erin.fullName);
+  });
+});
+
+describe('a link an admin made to someone made an owner since', () => {
+  it('goes with the promotion: the admin no longer acts as the owner from Slack', async () => {
+    const fay = { username: `fay-${run}@example.com`, fullName: 'Fay Future' };
+    // The admin's own second Slack account: its email is no Vigil user's, so only a link makes it someone.
+    const side = { id: 'U0ADMSIDE1', email: `adam-side-${run}@elsewhere.example` };
+    slack.addUser({ id: side.id, email: side.email, name: 'Adam on the side' });
+    await call('POST', '/v2/users', {
+      username: fay.username,
+      fullName: fay.fullName,
+      role: { name: 'User' },
+    });
+    await call('POST', `/v2/teams/${encodeURIComponent(team)}/members?identifierType=name`, {
+      user: { username: fay.username },
+    });
+    const click = (ts: string) =>
+      slack.click({ actionId: SLACK_ACTIONS.acknowledge, channel: CHANNEL, ts, userId: side.id });
+
+    const put = await server.call('PUT', linkOf(fay), { slackUserId: side.id }, adminKey);
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+    const before = await postedAlert(`Before the promotion ${run}`);
+    assert.equal((await click(before.ts)).status, 200);
+    assert.equal(await acknowledgedBy(before.id), fay.fullName, 'the link acts as Fay while she is no owner');
+
+    await call('PATCH', linkOf(fay).replace(/\/slack$/, ''), { role: { name: 'Owner' } });
+    assert.deepEqual((await call('GET', linkOf(fay))).data, []);
+    const after = await postedAlert(`After the promotion ${run}`);
+    assert.equal((await click(after.ts)).status, 200);
+    await server.idle();
+    assert.equal(await acknowledgedBy(after.id), undefined, 'the admin acted as the owner');
+    const reply = await waitFor('the ephemeral reply', async () =>
+      slack.responses.find((r) => String(r.text).includes(`"slackUserId": "${side.id}"`)),
+    );
+    assert.match(String(reply.text), /Vigil does not know who you are/);
+  });
+
+  it('is refused while the promotion is in flight: the link waits for it and sees the owner', async () => {
+    const gus = { username: `gus-${run}@example.com`, fullName: 'Gus Going-Up' };
+    const made = await call('POST', '/v2/users', {
+      username: gus.username,
+      fullName: gus.fullName,
+      role: { name: 'User' },
+    });
+    // A promotion in flight, as updateUser does it: the row, then the links admins made to them.
+    const promoting = await otherTransaction(server.databaseUrl);
+    try {
+      await promoting.query(
+        `WITH gus AS (UPDATE users SET role = 'owner' WHERE id = $1 RETURNING id)
+         DELETE FROM slack_user_links WHERE user_id = (SELECT id FROM gus) AND by_admin`,
+        [made.data.id],
+      );
+      const linking = server.call('PUT', linkOf(gus), { slackUserId: 'U0ADMSIDE2' }, adminKey);
+      await whenWaitedFor(promoting, { never: 'the link never waited for the promotion', seconds: 10 });
+      await promoting.query('COMMIT');
+      const linked = await linking;
+      assert.equal(linked.status, 403, JSON.stringify(linked.body));
+    } finally {
+      await promoting.end();
+    }
+    assert.deepEqual((await call('GET', linkOf(gus))).data, []);
   });
 });

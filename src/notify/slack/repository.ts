@@ -125,6 +125,16 @@ export const slackRepository = {
     return Number(result.numDeletedRows);
   },
 
+  /** Removes the links an admin made to the user (not those the email match made); how many went. */
+  async unlinkAdminLinksOfUser(db: Queryable, userId: string): Promise<number> {
+    const result = await db
+      .deleteFrom('slack_user_links')
+      .where('user_id', '=', userId)
+      .where('by_admin', '=', true)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  },
+
   /** The roles of the Vigil users a Slack user is linked to in the organization, in any workspace. */
   async rolesLinkedTo(db: Queryable, orgId: string, slackUserId: string) {
     const rows = await db

@@ -457,7 +457,7 @@ export function createSlackService(deps: SlackServiceDeps) {
     p: Principal,
     identifier: string,
     change: boolean,
-    lock?: 'update',
+    lock?: 'share' | 'update',
   ): Promise<UserRow> {
     const user = await accountsRepository.findUser(tx, p.orgId, identifier, lock);
     if (!user) throw notFound(`User [${identifier}] does not exist.`);
@@ -492,7 +492,9 @@ export function createSlackService(deps: SlackServiceDeps) {
      */
     async link(p: Principal, identifier: string, slack: { slackUserId: string; slackTeamId?: string }) {
       return db.transaction().execute(async (tx) => {
-        const user = await linkable(tx, p, identifier, true);
+        // The user's row held (FOR SHARE) until the link is saved: a promotion to owner in flight (which
+        // removes the links admins made) is waited for and its role seen, or waits and removes this one.
+        const user = await linkable(tx, p, identifier, true, 'share');
         // Taking the Slack user from an owner it is linked to unlinks the owner: theirs to change only.
         const taken = await repo.rolesLinkedTo(tx, user.org_id, slack.slackUserId);
         if (p.role !== 'owner' && taken.includes('owner')) throw ownersOnly();
