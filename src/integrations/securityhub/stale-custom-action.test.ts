@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { startFakeAws, type FakeAws } from '../../testing/fake-aws.js';
+import type { FakeAws } from '../../testing/fake-aws.js';
 import {
   deliverToIntake,
   startTestServer,
@@ -10,6 +10,7 @@ import {
   type Json,
   type TestServer,
 } from '../../testing/harness.js';
+import { ACCOUNT, PRODUCT, findingArn, setUpWriteback } from '../../testing/securityhub-writeback.js';
 import { ShiftedClock } from '../../work/clock.js';
 
 /**
@@ -18,10 +19,6 @@ import { ShiftedClock } from '../../work/clock.js';
  * alert, but its older state must not replace the newer one recorded, nor end Vigil's waiting changes.
  */
 
-const CALLER = { id: 'AKIAVIGILTESTCALLER1', secret: 'vigil-test-caller-secret-key-0123456789' };
-const ACCOUNT = '123456789012';
-const ROLE = `arn:aws:iam::${ACCOUNT}:role/VigilSecurityHubRoleTest`;
-const PRODUCT = 'arn:aws:securityhub:us-east-1::product/aws/securityhub';
 const T1 = '2026-11-27T10:00:00Z';
 const BETWEEN = '2026-11-27T11:00:00Z';
 const T2 = '2026-11-27T12:00:00Z';
@@ -30,32 +27,10 @@ let server: TestServer;
 const clock = new ShiftedClock();
 let aws: FakeAws;
 let integration: { id: string; path: string };
-const roles: Record<string, { externalId: string }> = {};
 
 before(async () => {
   server = await startTestServer({ clock, writeback: { baseDelayMs: 100, maxDelayMs: 1000 } });
-  await server.callOk('POST', '/v2/teams', { name: 'SecOps' });
-  const created = await server.callOk('POST', '/v2/integrations', {
-    type: 'AmazonSecurityHub',
-    name: 'Prod Hub',
-    ownerTeam: { name: 'SecOps' },
-    verifySignatures: false,
-    sendUpdatesBack: true,
-    roleArn: ROLE,
-    region: 'us-east-1',
-  });
-  const url = new URL(created.data.endpointUrl);
-  integration = { id: created.data.id, path: `${url.pathname}${url.search}` };
-  aws = await startFakeAws({ callerAccessKeyId: CALLER.id, callerSecretAccessKey: CALLER.secret, roles });
-  roles[ROLE] = { externalId: created.data.externalId };
-  // The server's SDK clients are made on first use, after this.
-  Object.assign(process.env, {
-    AWS_ACCESS_KEY_ID: CALLER.id,
-    AWS_SECRET_ACCESS_KEY: CALLER.secret,
-    AWS_REGION: 'us-east-1',
-    AWS_ENDPOINT_URL_STS: aws.stsUrl,
-    AWS_ENDPOINT_URL_SECURITYHUB: aws.securityHubUrl,
-  });
+  ({ aws, integration } = await setUpWriteback(server));
 });
 
 after(async () => {
@@ -63,7 +38,7 @@ after(async () => {
   await aws.close();
 });
 
-const findingId = (suffix: string) => `arn:aws:securityhub:us-east-1:${ACCOUNT}:finding/${suffix}`;
+const findingId = findingArn;
 
 function findingAt(suffix: string, updatedAt: string, change: (f: Json) => void = () => {}): Json {
   const f: Json = {
