@@ -2,15 +2,17 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { addUserWithKey, startTestServer, waitFor, type TestServer } from '../testing/harness.js';
+import { addUserWithKey, startTestServer, waitFor, type Json, type TestServer } from '../testing/harness.js';
 import { otherTransaction, whenWaitedFor } from '../testing/lock-waits.js';
 
 /**
- * A request that saves a row naming a user (a team membership, a contact method, a notification rule)
- * while another deletes that user. Each must hold KEY SHARE on the user while it saves: a delete in flight
- * is then waited for and the user is not found (as when already deleted), and a delete that comes after
- * waits for the row and takes it with the user. Reading the user without the lock let the delete commit
- * in between, and the insert failed the users foreign key: a 500.
+ * A request that saves a row naming a user (a team membership, a contact method, a notification rule, an
+ * API key) while another deletes that user. Each must hold KEY SHARE on the user while it saves: a delete
+ * in flight is then waited for and the user is not found (as when already deleted), and a delete that
+ * comes after waits for the row and takes it with the user. Reading the user without the lock let the
+ * delete commit in between, and the insert failed the users foreign key: a 500. Also the other races on
+ * users' rows: a change of someone's standing (a block, a demotion) the request must see once it commits,
+ * and the order locks are taken in, which must be the others' (or two requests wait on each other).
  */
 
 let server: TestServer;
@@ -185,41 +187,53 @@ describe('an API key for a user being deleted', () => {
   });
 });
 
-describe('an API key made by one being blocked', () => {
-  it('waits for the block, then refuses: the block could not have deleted a key saved after it', async () => {
-    const username = `ann-${run}@example.com`;
-    await server.callOk('POST', '/v2/users', { username, fullName: 'Ann', role: { name: 'Admin' } });
-    const annKey = (await server.callOk('POST', '/v2/api-keys', { name: 'Ann', user: { username } })).data
-      .key as string;
-    const tom = await addUserWithKey(server, 'tom', run);
-    // A block of Ann in flight, as updateUser does it: her row, then the keys of others she holds.
-    const blocking = await otherTransaction(server.databaseUrl);
-    try {
-      await blocking.query(
-        `WITH ann AS (UPDATE users SET blocked = true WHERE username = $1 RETURNING id)
-         DELETE FROM api_keys WHERE (SELECT id FROM ann) = ANY (holders) AND user_id <> (SELECT id FROM ann)`,
-        [username],
-      );
-      const making = server.call(
-        'POST',
-        '/v2/api-keys',
-        { name: 'Made while blocked', user: { id: tom.id } },
-        annKey,
-      );
-      await whenWaitedFor(blocking, { never: 'the key request never waited for the block', seconds: 10 });
-      await blocking.query('COMMIT');
-      const made = await making;
-      assert.equal(made.status, 401, JSON.stringify(made.body));
-    } finally {
-      await blocking.end();
-    }
-    // Saved without waiting, the key would be Tom's and in Ann's hands, the block's clean-up past.
-    const keys = await server.app.context.db
-      .selectFrom('api_keys')
-      .select('id')
-      .where('name', '=', 'Made while blocked')
-      .execute();
-    assert.deepEqual(keys, []);
+/**
+ * An admin's request for a key for Tom, made with her own key while a change of her standing (a block, a
+ * demotion) is in flight, as updateUser makes it: her row, then the keys of others she holds deleted. The
+ * request must wait for it and then refuse: saved after the clean-up, the key would be Tom's and in her
+ * hands for good. What the request is answered.
+ */
+async function keyForTomDuring(local: string, change: string): Promise<{ status: number; body: Json }> {
+  const username = `${local}-${run}@example.com`;
+  await server.callOk('POST', '/v2/users', { username, fullName: local, role: { name: 'Admin' } });
+  const key = (await server.callOk('POST', '/v2/api-keys', { name: local, user: { username } })).data
+    .key as string;
+  const tom = await addUserWithKey(server, `tom-${local}`, run);
+  const name = `Made by ${local} while changed`;
+  const changing = await otherTransaction(server.databaseUrl);
+  let made;
+  try {
+    await changing.query(
+      `WITH her AS (UPDATE users SET ${change} WHERE username = $1 RETURNING id)
+       DELETE FROM api_keys WHERE (SELECT id FROM her) = ANY (holders) AND user_id <> (SELECT id FROM her)`,
+      [username],
+    );
+    const making = server.call('POST', '/v2/api-keys', { name, user: { id: tom.id } }, key);
+    await whenWaitedFor(changing, { never: 'the key request never waited for the change', seconds: 10 });
+    await changing.query('COMMIT');
+    made = await making;
+  } finally {
+    await changing.end();
+  }
+  const keys = await server.app.context.db
+    .selectFrom('api_keys')
+    .select('id')
+    .where('name', '=', name)
+    .execute();
+  assert.deepEqual(keys, [], 'no key saved');
+  return made;
+}
+
+describe('an API key made for another user by an admin whose standing changes meanwhile', () => {
+  it('waits for a block of her, then refuses', async () => {
+    const made = await keyForTomDuring('ann', 'blocked = true');
+    assert.equal(made.status, 401, JSON.stringify(made.body));
+  });
+
+  it('waits for a demotion of her to user, then refuses: she is an admin no more', async () => {
+    const made = await keyForTomDuring('dee', "role = 'user'");
+    assert.equal(made.status, 403, JSON.stringify(made.body));
+    assert.match(made.body.message as string, /Only organization admins can create API keys for other users/);
   });
 });
 
@@ -302,3 +316,39 @@ async function waitForDeleteToWait(): Promise<void> {
     throw new Error('the delete never waited');
   });
 }
+
+describe('adding a member to a team', () => {
+  it('locks the team before the user, as a PATCH of the team locks it before its members', async () => {
+    const uma = await addUserWithKey(server, 'uma', run);
+    const team = (await server.callOk('POST', '/v2/teams', { name: `Team before user ${run}` })).data as {
+      id: string;
+    };
+    // A PATCH of the team in flight holds it.
+    const other = await otherTransaction(server.databaseUrl);
+    try {
+      await other.query('SELECT id FROM teams WHERE id = $1 FOR UPDATE', [team.id]);
+      const adding = server.call('POST', `/v2/teams/${team.id}/members`, { user: { id: uma.id } });
+      await whenWaitedFor(other, { never: 'the add never waited for the team', seconds: 10 });
+      // A block of Uma, which waits for no team: were her row held by the add waiting for the team, this
+      // would wait for the add, and the add (behind a PATCH waiting for an owner the block holds) for it.
+      const blocked = await other
+        .query('SELECT id FROM users WHERE id = $1 FOR UPDATE NOWAIT', [uma.id])
+        .then(
+          () => undefined,
+          (error: { code?: string }) => error,
+        );
+      assert.equal(blocked, undefined, 'the add holds the user while it waits for the team');
+      await other.query('COMMIT');
+      const added = await adding;
+      assert.equal(added.status, 200, JSON.stringify(added.body));
+    } finally {
+      await other.end();
+    }
+    const member = await server.app.context.db
+      .selectFrom('team_members')
+      .select('user_id')
+      .where('team_id', '=', team.id)
+      .execute();
+    assert.deepEqual(member, [{ user_id: uma.id }]);
+  });
+});
