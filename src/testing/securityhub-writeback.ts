@@ -1,5 +1,8 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import type { ShiftedClock } from '../work/clock.js';
 import { startFakeAws, type FakeAws } from './fake-aws.js';
-import type { TestServer } from './harness.js';
+import { waitFor, type Json, type TestServer } from './harness.js';
 
 /**
  * The write-back's end-to-end set-up on a test server: the team "SecOps", a Security Hub integration
@@ -48,4 +51,88 @@ export async function setUpWriteback(server: TestServer): Promise<WritebackSetUp
     AWS_ENDPOINT_URL_SECURITYHUB: aws.securityHubUrl,
   });
   return { aws, integration: { id: created.data.id as string, path: `${url.pathname}${url.search}` } };
+}
+
+/**
+ * A finding of the test account, as Security Hub sends it, that the local Security Hub knows (added the
+ * first time only: adding it again would reset what it holds, and hide a write made since).
+ */
+export function testFinding(
+  aws: FakeAws,
+  suffix: string,
+  options: { createdAt?: string; updatedAt?: string; change?: (f: Json) => void } = {},
+): Json {
+  const createdAt = options.createdAt ?? '2026-11-27T10:00:00Z';
+  const f: Json = {
+    SchemaVersion: '2018-10-08',
+    Id: findingArn(suffix),
+    ProductArn: PRODUCT,
+    GeneratorId: 'test',
+    AwsAccountId: ACCOUNT,
+    Types: ['Software and Configuration Checks'],
+    CreatedAt: createdAt,
+    UpdatedAt: options.updatedAt ?? createdAt,
+    Severity: { Label: 'MEDIUM' },
+    FindingProviderFields: { Severity: { Label: 'MEDIUM' } },
+    Title: `Test finding ${suffix}`,
+    Description: 'A finding for the write-back tests',
+    Resources: [{ Type: 'AwsEc2Instance', Id: 'i-0123456789abcdef0' }],
+    Workflow: { Status: 'NEW' },
+    RecordState: 'ACTIVE',
+  };
+  options.change?.(f);
+  if (!aws.findings.get(`${PRODUCT}|${f.Id as string}`)) aws.addFinding({ Id: f.Id, ProductArn: PRODUCT });
+  return f;
+}
+
+/** An EventBridge event of Security Hub carrying `f`. */
+export function findingEvent(detailType: string, f: Json, resources: string[], detail: Json = {}): Json {
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': detailType,
+    source: 'aws.securityhub',
+    account: ACCOUNT,
+    time: new Date().toISOString(),
+    region: 'us-east-1',
+    resources,
+    detail: { ...detail, findings: [f] },
+  };
+}
+
+/**
+ * Runs `act` (an action on the alert whose change the local Security Hub refuses with
+ * ConcurrentUpdateError), waits for the refusal, then holds the server's clock once the change is backing
+ * off: it stays waiting, not being sent, until the returned release is called.
+ */
+export async function heldBackingOff(
+  setUp: { server: TestServer; clock: ShiftedClock; aws: FakeAws },
+  alertId: string,
+  suffix: string,
+  act: () => Promise<unknown>,
+): Promise<() => void> {
+  const { server, clock, aws } = setUp;
+  aws.refuseFinding(findingArn(suffix), PRODUCT, 'ConcurrentUpdateError');
+  const sent = () =>
+    aws.securityHubRequests.filter(
+      (r) => r.operation === 'BatchUpdateFindings' && JSON.stringify(r.body).includes(suffix),
+    ).length;
+  await act();
+  await waitFor('the change refused', async () => sent() > 0);
+  const release = clock.hold();
+  try {
+    const heldAt = clock.now();
+    await waitFor('the change backing off', async () => {
+      const rows = await sql<{ status: string; not_before: Date; attempts: number }>`
+        SELECT status, not_before, attempts FROM securityhub_writebacks WHERE alert_id = ${alertId}`.execute(
+        server.app.context.db,
+      );
+      const row = rows.rows[0];
+      return row?.status === 'pending' && row.attempts > 0 && row.not_before > heldAt;
+    });
+  } catch (error) {
+    release();
+    throw error;
+  }
+  return release;
 }

@@ -1,16 +1,17 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import type { FakeAws } from '../../testing/fake-aws.js';
+import { deliverToIntake, startTestServer, type Json, type TestServer } from '../../testing/harness.js';
 import {
-  deliverToIntake,
-  startTestServer,
-  waitFor,
-  type Json,
-  type TestServer,
-} from '../../testing/harness.js';
-import { ACCOUNT, PRODUCT, findingArn, setUpWriteback } from '../../testing/securityhub-writeback.js';
+  ACCOUNT,
+  PRODUCT,
+  findingArn,
+  findingEvent,
+  heldBackingOff,
+  setUpWriteback,
+  testFinding,
+} from '../../testing/securityhub-writeback.js';
 import { ShiftedClock } from '../../work/clock.js';
 
 /**
@@ -40,51 +41,17 @@ after(async () => {
 
 const findingId = findingArn;
 
-function findingAt(suffix: string, updatedAt: string, change: (f: Json) => void = () => {}): Json {
-  const f: Json = {
-    SchemaVersion: '2018-10-08',
-    Id: findingId(suffix),
-    ProductArn: PRODUCT,
-    GeneratorId: 'test',
-    AwsAccountId: ACCOUNT,
-    Types: ['Software and Configuration Checks'],
-    CreatedAt: T1,
-    UpdatedAt: updatedAt,
-    Severity: { Label: 'MEDIUM' },
-    FindingProviderFields: { Severity: { Label: 'MEDIUM' } },
-    Title: `Test finding ${suffix}`,
-    Description: 'A finding for the stale custom action tests',
-    Resources: [{ Type: 'AwsEc2Instance', Id: 'i-0123456789abcdef0' }],
-    Workflow: { Status: 'NEW' },
-    RecordState: 'ACTIVE',
-  };
-  change(f);
-  if (!aws.findings.get(`${PRODUCT}|${f.Id}`)) aws.addFinding({ Id: f.Id, ProductArn: PRODUCT });
-  return f;
-}
-
-function envelope(detailType: string, f: Json, resources: string[], detail: Json = {}): Json {
-  return {
-    version: '0',
-    id: randomUUID(),
-    'detail-type': detailType,
-    source: 'aws.securityhub',
-    account: ACCOUNT,
-    time: new Date().toISOString(),
-    region: 'us-east-1',
-    resources,
-    detail: { ...detail, findings: [f] },
-  };
-}
+const findingAt = (suffix: string, updatedAt: string, change?: (f: Json) => void): Json =>
+  testFinding(aws, suffix, { createdAt: T1, updatedAt, change });
 
 const imported = (f: Json) =>
-  deliverToIntake(server, integration, envelope('Security Hub Findings - Imported', f, [f.Id]));
+  deliverToIntake(server, integration, findingEvent('Security Hub Findings - Imported', f, [f.Id]));
 
 const customAction = (f: Json) =>
   deliverToIntake(
     server,
     integration,
-    envelope(
+    findingEvent(
       'Security Hub Findings - Custom Action',
       f,
       [`arn:aws:securityhub:us-east-1:${ACCOUNT}:action/custom/SendToVigil`],
@@ -171,26 +138,11 @@ describe('a Custom Action event older than the update already applied', () => {
     const alertId = await imported(findingAt(suffix, T1));
     // Someone set NOTIFIED in Security Hub's console at T2.
     await imported(findingAt(suffix, T2, (f) => (f.Workflow = { Status: 'NOTIFIED' })));
-    aws.refuseFinding(findingId(suffix), PRODUCT, 'ConcurrentUpdateError');
     let release: (() => void) | undefined;
     try {
-      const sent = () =>
-        aws.securityHubRequests.filter(
-          (r) => r.operation === 'BatchUpdateFindings' && JSON.stringify(r.body).includes(suffix),
-        ).length;
-      await server.callOk('POST', `/v2/alerts/${alertId}/acknowledge`, {});
-      await waitFor('the acknowledge refused', async () => sent() > 0);
-      // Time stands still once the acknowledge is backing off: it stays waiting, not being sent.
-      release = clock.hold();
-      const heldAt = clock.now();
-      await waitFor('the acknowledge backing off', async () => {
-        const rows = await sql<{ status: string; not_before: Date; attempts: number }>`
-          SELECT status, not_before, attempts FROM securityhub_writebacks WHERE alert_id = ${alertId}`.execute(
-          server.app.context.db,
-        );
-        const row = rows.rows[0];
-        return row?.status === 'pending' && row.attempts > 0 && row.not_before > heldAt;
-      });
+      release = await heldBackingOff({ server, clock, aws }, alertId, suffix, () =>
+        server.callOk('POST', `/v2/alerts/${alertId}/acknowledge`, {}),
+      );
       // The action was chosen on the finding as it was at T1 (NEW): no newer value set in Security Hub.
       assert.equal(await customAction(findingAt(suffix, T1)), alertId);
       assert.equal((await lastPayload()).verdict, 'updated');

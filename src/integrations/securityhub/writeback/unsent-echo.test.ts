@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import type { FakeAws } from '../../../testing/fake-aws.js';
@@ -10,7 +9,14 @@ import {
   type Json,
   type TestServer,
 } from '../../../testing/harness.js';
-import { ACCOUNT, PRODUCT, findingArn, setUpWriteback } from '../../../testing/securityhub-writeback.js';
+import {
+  PRODUCT,
+  findingArn,
+  findingEvent,
+  heldBackingOff,
+  setUpWriteback,
+  testFinding,
+} from '../../../testing/securityhub-writeback.js';
 import { ShiftedClock } from '../../../work/clock.js';
 
 /**
@@ -38,38 +44,13 @@ after(async () => {
 const findingId = findingArn;
 
 /** A finding sent through intake (and known to the fake Security Hub); returns the alert id it names. */
-async function finding(suffix: string, change: (f: Json) => void = () => {}): Promise<string> {
-  const id = findingId(suffix);
-  const f: Json = {
-    SchemaVersion: '2018-10-08',
-    Id: id,
-    ProductArn: PRODUCT,
-    GeneratorId: 'test',
-    AwsAccountId: ACCOUNT,
-    Types: ['Software and Configuration Checks'],
-    CreatedAt: '2026-11-27T10:00:00Z',
-    UpdatedAt: '2026-11-27T10:00:00Z',
-    Severity: { Label: 'MEDIUM' },
-    FindingProviderFields: { Severity: { Label: 'MEDIUM' } },
-    Title: `Test finding ${suffix}`,
-    Description: 'A finding for the echo tests',
-    Resources: [{ Type: 'AwsEc2Instance', Id: 'i-0123456789abcdef0' }],
-    Workflow: { Status: 'NEW' },
-    RecordState: 'ACTIVE',
-  };
-  change(f);
-  if (!aws.findings.get(`${PRODUCT}|${id}`)) aws.addFinding({ Id: id, ProductArn: PRODUCT });
-  return deliverToIntake(server, integration, {
-    version: '0',
-    id: randomUUID(),
-    'detail-type': 'Security Hub Findings - Imported',
-    source: 'aws.securityhub',
-    account: ACCOUNT,
-    time: new Date().toISOString(),
-    region: 'us-east-1',
-    resources: [id],
-    detail: { findings: [f] },
-  });
+async function finding(suffix: string, change?: (f: Json) => void): Promise<string> {
+  const f = testFinding(aws, suffix, { change });
+  return deliverToIntake(
+    server,
+    integration,
+    findingEvent('Security Hub Findings - Imported', f, [f.Id as string]),
+  );
 }
 
 async function statusOfChange(alertId: string, value: Json): Promise<string | undefined> {
@@ -122,27 +103,12 @@ describe('a write-back that never reached Security Hub', () => {
   it('is not, once superseded while waiting to be retried', async () => {
     const suffix = 'superseded-close';
     const alertId = await finding(suffix);
-    aws.refuseFinding(findingId(suffix), PRODUCT, 'ConcurrentUpdateError');
     let release: (() => void) | undefined;
     try {
-      const sent = () =>
-        aws.securityHubRequests.filter(
-          (r) => r.operation === 'BatchUpdateFindings' && JSON.stringify(r.body).includes(suffix),
-        ).length;
-      await server.callOk('POST', `/v2/alerts/${alertId}/close`, {});
-      await waitFor('the close refused', async () => sent() > 0);
-      // Time stands still once the close is backing off: it stays waiting, not being sent, while the
-      // finding opens a new alert (which supersedes it).
-      release = clock.hold();
-      const heldAt = clock.now();
-      await waitFor('the close backing off', async () => {
-        const rows = await sql<{ status: string; not_before: Date; attempts: number }>`
-          SELECT status, not_before, attempts FROM securityhub_writebacks WHERE alert_id = ${alertId}`.execute(
-          server.app.context.db,
-        );
-        const row = rows.rows[0];
-        return row?.status === 'pending' && row.attempts > 0 && row.not_before > heldAt;
-      });
+      // Backing off while the finding opens a new alert (which supersedes it).
+      release = await heldBackingOff({ server, clock, aws }, alertId, suffix, () =>
+        server.callOk('POST', `/v2/alerts/${alertId}/close`, {}),
+      );
       aws.refuseFinding(findingId(suffix), PRODUCT, 'ConcurrentUpdateError', 0);
       const reopened = await finding(suffix, (f) => {
         f.UpdatedAt = '2026-11-27T11:00:00Z';
