@@ -1257,7 +1257,8 @@ export function createAlertsService(
      * The outcome of a request. An integration's key sees the requests it made and those about alerts it
      * can see; of its own requests about other teams' alerts (a create that counted one more occurrence
      * of another team's alert), it does not learn the alert's id. Nor does a user who sees only their
-     * own alerts learn the id of one that is not theirs.
+     * own alerts learn the id of one that is not theirs, nor its alias (an alert's other name, often a
+     * host's or a finding's): a request's id is no secret of its maker's, and they may not have made it.
      */
     async requestStatus(p: Principal, requestId: string) {
       const row = await repo.findRequest(db, p.orgId, requestId);
@@ -1269,7 +1270,8 @@ export function createAlertsService(
       const visible = row.alert_id ? await repo.find(db, scope, row.alert_id, 'id') : undefined;
       if (visible) return row;
       if (p.integration && row.integration_id !== p.integration.id) throw missing();
-      return { ...row, alert_id: null };
+      // An integration's own request: the alias is the one it sent.
+      return { ...row, alert_id: null, alias: p.integration ? row.alias : null };
     },
 
     /** Ends a snooze when its time comes (run by the snooze-ends queue). */

@@ -248,6 +248,19 @@ describe('who sees which alerts (alerts-access-all)', () => {
     assert.equal(status.alertId, '');
     const admin = await server.callOk('GET', `/v2/alerts/requests/${again.body.requestId}`);
     assert.equal(admin.data.alertId, alertIds.nobodys);
+    // Nor its alias, from a request an admin made about it.
+    const byAdmin = await server.call('POST', `/v2/alerts/${alertIds.nobodys}/notes`, { note: 'seen' });
+    const adminsRequest = await waitFor('the request', async () => {
+      const res = await server.call(
+        'GET',
+        `/v2/alerts/requests/${byAdmin.body.requestId}`,
+        undefined,
+        member.key,
+      );
+      return res.status === 200 ? res.body.data : undefined;
+    });
+    assert.equal(adminsRequest.alertId, '');
+    assert.equal(adminsRequest.alias, '');
   });
 
   it('keeps an alert with its owner when their login changes, and gives it to nobody who takes the old one', async () => {
