@@ -49,7 +49,9 @@ export function registerPushRoutes(app: HttpApp, push: PushService): void {
           'notification-rules-edit the device is added but no rule step. A subscription the browser renewed ' +
           '(pushsubscriptionchange) names the one it replaces in oldEndpoint: when that is one of the ' +
           "caller's devices, the device moves to the new endpoint (same id, contact method and rule steps), " +
-          'without contacts-edit.',
+          'without contacts-edit. An endpoint another person subscribed moves to the caller only with the ' +
+          'same keys (the same browser, signed in as someone else of the organization): 409 otherwise, and ' +
+          "always for another organization's device.",
         body: Type.Object({
           endpoint: Type.String({ minLength: 1, maxLength: MAX_ENDPOINT_LENGTH }),
           expirationTime: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
@@ -66,7 +68,7 @@ export function registerPushRoutes(app: HttpApp, push: PushService): void {
             }),
           ),
         }),
-        response: { 201: Subscription, 403: Problem, 422: Problem },
+        response: { 201: Subscription, 403: Problem, 409: Problem, 422: Problem },
       },
     },
     async (request, reply) => {

@@ -1,4 +1,4 @@
-import { createECDH, randomUUID } from 'node:crypto';
+import { createECDH, randomUUID, timingSafeEqual } from 'node:crypto';
 import { requireUserRight, userMay } from '../../accounts/custom-roles/rights.js';
 import { accountsRepository } from '../../accounts/repository.js';
 import { isOrgAdmin, type Principal } from '../../accounts/service.js';
@@ -19,6 +19,8 @@ import type { VapidKeys } from './vapid.js';
  * those who may change contact methods (a custom role may take contacts-edit away), and the rule step is
  * added only for those who may change their notification rules. A device's renewed subscription (the
  * browser's pushsubscriptionchange, which names the old endpoint) is the same device: it needs no right.
+ * Another person's device moves to the caller only when the same browser posts it again (the same keys),
+ * and never from another organization.
  */
 
 export interface SubscribeInput {
@@ -213,6 +215,13 @@ function storedFormOf(value: string): string | undefined {
   }
 }
 
+/** Two base64url keys as stored (parseP256dh's and parseAuth's form), compared in constant time. */
+function sameKey(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'base64url');
+  const y = Buffer.from(b, 'base64url');
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
 /** The first "create-alert" rule gets a step for the new device at once, unless it already pages a device. */
 async function addToFirstRule(tx: Queryable, userId: string, contactId: string): Promise<void> {
   const [first] = await peopleRepository.listRules(tx, userId, 'create-alert');
@@ -267,10 +276,24 @@ export function createPushService(
           return repo.updateKeys(tx, renewed.id, { endpoint, p256dh, auth, device_name: deviceName });
         }
       }
+      // Another person's device moves to the caller only from the same browser, now signed in as the
+      // caller: its PushSubscription keeps its keys while it lives, and the console posts it again as it
+      // is. The endpoint alone is no proof (it can leak from a browser, a log or a proxy), and another
+      // organization's device never moves: its person would stop being paged with nobody told.
+      if (
+        existing &&
+        (!sameKey(existing.p256dh, p256dh) ||
+          !sameKey(existing.auth, auth) ||
+          !(await accountsRepository.findUser(tx, p.orgId, existing.user_id)))
+      ) {
+        throw conflict(
+          'This push subscription belongs to another user of Vigil: unsubscribe in this browser and subscribe again.',
+        );
+      }
       // A new device is a new contact method: the same right as POST /v2/users/{id}/contacts. (New keys
       // for a device already theirs change no contact method, so its pages keep arriving.)
       await requireUserRight(tx, p, 'contacts-edit', 'change your contact methods (a device is one)');
-      // The same browser, now signed in as someone else: it pages its new person only.
+      // The same browser, now signed in as someone else of the organization: it pages its new person only.
       if (existing) await forget(tx, existing);
       const id = randomUUID();
       const contact = await peopleRepository.insertContact(tx, {

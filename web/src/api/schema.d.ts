@@ -1979,7 +1979,7 @@ export interface paths {
     put?: never;
     /**
      * Subscribe this device to the caller's pages (again: updates its keys)
-     * @description The body is PushSubscription.toJSON() with a name for the device. The device becomes a mobile contact method and, unless the first "create-alert" rule already has one, a step of that rule. A new device needs the contacts-edit right (403 when a custom role takes it away); without notification-rules-edit the device is added but no rule step. A subscription the browser renewed (pushsubscriptionchange) names the one it replaces in oldEndpoint: when that is one of the caller's devices, the device moves to the new endpoint (same id, contact method and rule steps), without contacts-edit.
+     * @description The body is PushSubscription.toJSON() with a name for the device. The device becomes a mobile contact method and, unless the first "create-alert" rule already has one, a step of that rule. A new device needs the contacts-edit right (403 when a custom role takes it away); without notification-rules-edit the device is added but no rule step. A subscription the browser renewed (pushsubscriptionchange) names the one it replaces in oldEndpoint: when that is one of the caller's devices, the device moves to the new endpoint (same id, contact method and rule steps), without contacts-edit. An endpoint another person subscribed moves to the caller only with the same keys (the same browser, signed in as someone else of the organization): 409 otherwise, and always for another organization's device.
      */
     post: {
       parameters: {
@@ -2025,6 +2025,23 @@ export interface paths {
         };
         /** @description Default Response */
         403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              message: string;
+              /** @description The fields at fault. */
+              errors?: {
+                [key: string]: string;
+              };
+              took?: number;
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
           headers: {
             [name: string]: unknown;
           };
