@@ -1,6 +1,6 @@
 import { notifications } from '@mantine/notifications';
 import { useMutation, useQueryClient, type QueryClient } from '@tanstack/react-query';
-import { api, data, messageOf, unwrap } from '../api/client';
+import { ApiError, api, data, messageOf, unwrap } from '../api/client';
 import type { Accepted, Priority, RequestStatus } from '../api/types';
 
 export type AlertAction =
@@ -75,7 +75,11 @@ export function sendAction(id: string, action: AlertAction): Promise<Accepted> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Waits (briefly) until Vigil has processed the request, and says how it went. */
+/**
+ * Waits (briefly) until Vigil has processed the request, and says how it went. Undefined when that could
+ * not be learnt: no answer in time, or the status itself could not be read. It is then neither done nor
+ * failed, and the person is told to check the alert.
+ */
 export async function settle(requestId: string): Promise<RequestStatus | undefined> {
   for (let attempt = 0; attempt < 12; attempt++) {
     await sleep(attempt === 0 ? 150 : 300);
@@ -83,12 +87,16 @@ export async function settle(requestId: string): Promise<RequestStatus | undefin
       return await data<RequestStatus>(
         api.GET('/v2/alerts/requests/{requestId}', { params: { path: { requestId } } }),
       );
-    } catch {
-      // Not processed yet (404): ask again.
+    } catch (error) {
+      // Only a 404 means "not processed yet"; any other error says nothing of how the action went.
+      if (!(error instanceof ApiError && error.status === 404)) return undefined;
     }
   }
   return undefined;
 }
+
+/** What the person is told of an action sent but never confirmed (see settle). */
+export const UNCONFIRMED = 'Sent, but its result could not be confirmed: check the alert.';
 
 export function refreshAlert(queryClient: QueryClient, id: string) {
   void queryClient.invalidateQueries({ queryKey: ['alert', id] });
@@ -122,24 +130,34 @@ export function useAlertAction() {
         const accepted = await sendAction(id, action);
         const status = await settle(accepted.requestId);
         if (status && !status.isSuccess) throw new Error(status.status);
-        return id;
+        return status !== undefined;
       });
       const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-      return { ids, action, failed: failed.map((r) => messageOf(r.reason)) };
+      const unconfirmed = results.filter((r) => r.status === 'fulfilled' && !r.value).length;
+      return { ids, action, failed: failed.map((r) => messageOf(r.reason)), unconfirmed };
     },
-    onSuccess: ({ ids, action, failed }) => {
-      const done = ids.length - failed.length;
-      if (failed.length === 0) {
-        notifications.show({
-          color: 'teal',
-          message:
-            ids.length === 1 ? ACTION_WORDS[action.kind] : `${ACTION_WORDS[action.kind]}: ${done} alerts`,
-        });
-      } else {
+    onSuccess: ({ ids, action, failed, unconfirmed }) => {
+      const done = ids.length - failed.length - unconfirmed;
+      if (failed.length > 0) {
         notifications.show({
           color: 'red',
           title: `${failed.length} of ${ids.length} could not be done`,
           message: failed[0],
+        });
+      } else if (unconfirmed > 0) {
+        notifications.show({
+          color: 'yellow',
+          title: 'Not confirmed',
+          message:
+            ids.length === 1
+              ? UNCONFIRMED
+              : `${ACTION_WORDS[action.kind]}: ${done} alerts; ${unconfirmed} sent, but their result could not be confirmed: check them.`,
+        });
+      } else {
+        notifications.show({
+          color: 'teal',
+          message:
+            ids.length === 1 ? ACTION_WORDS[action.kind] : `${ACTION_WORDS[action.kind]}: ${done} alerts`,
         });
       }
       for (const id of ids) void queryClient.invalidateQueries({ queryKey: ['alert', id] });

@@ -1,7 +1,7 @@
 import { notifications } from '@mantine/notifications';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api, data, messageOf } from '../api/client';
-import { sendAction, settle, type AlertAction } from './alertActions';
+import { sendAction, settle, UNCONFIRMED, type AlertAction } from './alertActions';
 
 /**
  * One action on a selection of alerts, in one request (POST /v2/bulk/alerts/{action}): Vigil answers
@@ -13,6 +13,8 @@ const SOURCE = 'Vigil console';
 export interface BulkOutcome {
   succeeded: string[];
   failed: { id: string; reason: string }[];
+  /** Sent, but whether it was done could not be learnt (one alert through its own endpoint only). */
+  unconfirmed?: string[];
 }
 
 /** The past participle of each action, in a sentence: "3 alerts acknowledged". */
@@ -64,8 +66,8 @@ export function sendBulkAction(identifiers: string[], action: AlertAction): Prom
  */
 async function sendOneAction(id: string, action: AlertAction): Promise<BulkOutcome> {
   const status = await settle((await sendAction(id, action)).requestId);
-  // Not processed in time: taken as done, as on the alert's page.
-  if (!status || status.isSuccess) return { succeeded: [id], failed: [] };
+  if (!status) return { succeeded: [], failed: [], unconfirmed: [id] };
+  if (status.isSuccess) return { succeeded: [id], failed: [] };
   return { succeeded: [], failed: [{ id, reason: status.status }] };
 }
 
@@ -80,12 +82,21 @@ export function bulkSummary(kind: AlertAction['kind'], outcome: BulkOutcome): st
 
 /**
  * Runs an action on a selection of alerts (one alert alone through its own endpoint); the outcome is the
- * mutation's data, for the page to show.
+ * mutation's data, for the page to show in more detail. The outcome is told here, not by the page: a
+ * callback given to `mutate` runs only for the latest call and only while the page is shown, so a failure
+ * would go untold once the person moved on. `labels` name the alerts in that message (by id otherwise).
  */
 export function useBulkAlertAction() {
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: async ({ ids, action }: { ids: string[]; action: AlertAction }) => {
+    mutationFn: async ({
+      ids,
+      action,
+    }: {
+      ids: string[];
+      action: AlertAction;
+      labels?: ReadonlyMap<string, string>;
+    }) => {
       const [only] = ids;
       const outcome =
         ids.length === 1 && only !== undefined
@@ -93,10 +104,21 @@ export function useBulkAlertAction() {
           : await sendBulkAction(ids, action);
       return { kind: action.kind, outcome };
     },
-    onSuccess: ({ kind, outcome }) => {
-      if (outcome.failed.length === 0)
+    onSuccess: ({ kind, outcome }, { labels }) => {
+      const [first] = outcome.failed;
+      if (first) {
+        notifications.show({
+          color: 'red',
+          title: bulkSummary(kind, outcome),
+          message: `${labels?.get(first.id) ?? first.id}: ${first.reason}`,
+        });
+      } else if (outcome.unconfirmed?.length) {
+        notifications.show({ color: 'yellow', title: 'Not confirmed', message: UNCONFIRMED });
+      } else {
         notifications.show({ color: 'teal', message: bulkSummary(kind, outcome) });
-      for (const id of outcome.succeeded) void queryClient.invalidateQueries({ queryKey: ['alert', id] });
+      }
+      for (const id of [...outcome.succeeded, ...(outcome.unconfirmed ?? [])])
+        void queryClient.invalidateQueries({ queryKey: ['alert', id] });
       void queryClient.invalidateQueries({ queryKey: ['alerts'] });
     },
     onError: (error) => notifications.show({ color: 'red', title: 'Not done', message: messageOf(error) }),

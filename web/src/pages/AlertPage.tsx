@@ -27,11 +27,26 @@ export default function AlertPage() {
   const action = useAlertAction();
   const alert = useQuery(alertPageQueries(id).detail);
 
-  const act = (a: AlertAction) => action.mutate({ ids: [id], action: a });
+  // Set as an action is sent, before `action.isPending` is (its update comes a tick later), so that a
+  // key pressed twice quickly sends one request.
+  const sending = useRef(false);
+  const act = (a: AlertAction) => {
+    if (sending.current) return;
+    sending.current = true;
+    action.mutate(
+      { ids: [id], action: a },
+      {
+        onSettled: () => {
+          sending.current = false;
+        },
+      },
+    );
+  };
   const a = alert.data;
+  const idle = !action.isPending;
   useHotkeys([
-    ['a', () => a && a.status === 'open' && !a.acknowledged && act({ kind: 'acknowledge' })],
-    ['c', () => a && a.status === 'open' && act({ kind: 'close' })],
+    ['a', () => idle && a && a.status === 'open' && !a.acknowledged && act({ kind: 'acknowledge' })],
+    ['c', () => idle && a && a.status === 'open' && act({ kind: 'close' })],
     ['n', () => noteRef.current?.focus(), { preventDefault: true }],
   ]);
 

@@ -141,21 +141,37 @@ export default function AlertsPage() {
     const row = alerts[focused];
     return row ? [row.id] : [];
   };
+  // The action being sent, set as it is sent (`action.isPending` comes a tick later): a key pressed twice
+  // quickly sends one request. Another action (c after a) goes at once: each reports its own outcome.
+  const sending = useRef<{ kind: string; ids: string } | undefined>(undefined);
   const run = (kind: 'acknowledge' | 'close') => {
     const ids = targets();
     if (ids.length === 0) return;
+    const sent = { kind, ids: ids.join(',') };
+    if (sending.current?.kind === sent.kind && sending.current.ids === sent.ids) return;
+    const onSelection = chosen.size > 0;
     // Named as the list showed them: by the time the answer comes, an alert may have left the list.
     const labels = new Map(ids.map((id) => [id, seen.current.get(id) ?? id]));
     setPartial(undefined);
+    sending.current = sent;
     action.mutate(
-      { ids, action: { kind } },
+      { ids, action: { kind }, labels },
       {
         onSuccess: ({ outcome }) => {
           if (outcome.failed.length > 0) setPartial({ kind, outcome, labels });
+          // Vigil answered for these (done, or not with why, shown above); an action refused as a whole
+          // (403, 503) or never confirmed keeps its alerts ticked, to try again.
+          if (onSelection) {
+            const answered = new Set([...outcome.succeeded, ...outcome.failed.map((f) => f.id)]);
+            setSelected((s) => new Set([...s].filter((id) => !answered.has(id))));
+          }
+        },
+        // Only the latest call's callbacks run (TanStack Query): an earlier one's was replaced already.
+        onSettled: () => {
+          if (sending.current === sent) sending.current = undefined;
         },
       },
     );
-    if (chosen.size > 0) setSelected(new Set());
   };
 
   const focusRow = (index: number) => {

@@ -1,6 +1,6 @@
 import { Button, Card, Group, Skeleton, Stack, Text, Textarea, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
-import { memo, useState, type RefObject } from 'react';
+import { memo, useRef, useState, type RefObject } from 'react';
 import { ErrorPanel } from '../../components/ErrorPanel';
 import { useAlertAction } from '../../lib/alertActions';
 import { ago, when } from '../../lib/time';
@@ -19,6 +19,8 @@ export const NotesCard = memo(function NotesCard({
 }) {
   const [note, setNote] = useState('');
   const action = useAlertAction();
+  // Set as a note is sent, before `action.isPending` is (its update comes a tick later).
+  const sending = useRef(false);
   const notes = useQuery(alertPageQueries(alertId).notes);
   return (
     <Card withBorder component="section" aria-labelledby="notes-heading">
@@ -28,10 +30,21 @@ export const NotesCard = memo(function NotesCard({
       <form
         onSubmit={(e) => {
           e.preventDefault();
-          if (!note.trim()) return;
+          // requestSubmit (Ctrl+Enter) submits even while the button is disabled: a note is sent once.
+          if (!note.trim() || sending.current || action.isPending) return;
+          const sent = note;
+          sending.current = true;
           action.mutate(
-            { ids: [alertId], action: { kind: 'note', note: note.trim() } },
-            { onSuccess: ({ failed }) => failed.length === 0 && setNote('') },
+            { ids: [alertId], action: { kind: 'note', note: sent.trim() } },
+            {
+              // Only a note known to be added leaves the box, and not what was typed while it was sent.
+              onSuccess: ({ failed, unconfirmed }) => {
+                if (failed.length === 0 && unconfirmed === 0) setNote((now) => (now === sent ? '' : now));
+              },
+              onSettled: () => {
+                sending.current = false;
+              },
+            },
           );
         }}
       >
