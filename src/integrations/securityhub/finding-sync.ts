@@ -274,13 +274,17 @@ function echoOfNoChange(
   if (echoed.length === 0) return undefined;
   // Only while written_back still holds the value: its first echo forgets it, and the changes sent stay in
   // writes for the whole echo window, so a later update moving nothing Vigil writes (Types, Confidence,
-  // UserDefinedFields set by someone, no UpdatedAt change) would otherwise pass for an echo too.
+  // UserDefinedFields set by someone, no UpdatedAt change) would otherwise pass for an echo too. A field
+  // written_back holds another value of is one a newer change of Vigil's was recorded for since (an
+  // unacknowledge after the acknowledge): the echo of the earlier is still Vigil's, and forgets nothing.
   const wrote = previous.written_back ?? {};
   const now = writableValues(f);
-  const fields = [...new Set(echoed)]
+  const fields = [...new Set(echoed)];
+  const consumed = fields
     .filter((field) => wrote[ECHO_KEY[field]] === now[field])
     .map((field) => ECHO_KEY[field]);
-  return fields.length > 0 ? fields : undefined;
+  if (consumed.length > 0) return consumed;
+  return fields.some((field) => wrote[ECHO_KEY[field]] !== undefined) ? [] : undefined;
 }
 
 /**

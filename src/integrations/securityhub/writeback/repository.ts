@@ -133,13 +133,13 @@ const NOT_APPLIED_ERRORS: ReadonlySet<string> = new Set([
 const UNPROCESSED_RETRY = 'Security Hub could not apply the update yet';
 
 /**
- * Whether a change cannot have reached Security Hub: never sent, or its last request answered with
- * AWS's word that it was not applied. Only the last answer is kept (last_error): a request that timed out
- * or got a 5xx and was retried (reschedule) may still land after a later answer, so one is known only as
- * far as that answer goes.
+ * Whether a change cannot have reached Security Hub: never sent, or sent once and answered with AWS's
+ * word that it was not applied. Only the last answer is kept (last_error): of a change sent more than
+ * once, an earlier request (a 5xx, a timeout) may still land after a later refusal, so it may have landed.
  */
 function cannotHaveLanded(change: Pick<EndedChange, 'requests' | 'answer'>): boolean {
   if (change.requests <= 0) return true;
+  if (change.requests > 1) return false;
   const answer = change.answer ?? '';
   if (answer.startsWith(UNPROCESSED_RETRY)) return true;
   const name = /^([A-Za-z]+):/.exec(answer)?.[1];

@@ -199,7 +199,66 @@ describe('a write-back sent and answered with a 5xx, then ended before a retry',
   });
 });
 
+describe('a write-back answered a 5xx, then refused on its retry, then ended', () => {
+  it('keeps its value: the first request may still land after the refusal', async () => {
+    const suffix = 'server-error-then-refused';
+    const alertId = await finding(suffix);
+    const sent = () =>
+      aws.securityHubRequests.filter(
+        (r) => r.operation === 'BatchUpdateFindings' && JSON.stringify(r.body).includes(suffix),
+      ).length;
+    let releaseClock: (() => void) | undefined;
+    try {
+      // The first request fails whole (500); the retries are refused (ConcurrentUpdateError).
+      aws.failNext(1, 500);
+      aws.refuseFinding(findingId(suffix), PRODUCT, 'ConcurrentUpdateError');
+      await server.callOk('POST', `/v2/alerts/${alertId}/close`, {});
+      await waitFor('the close refused on a retry', async () => sent() >= 2);
+      releaseClock = clock.hold();
+      const heldAt = clock.now();
+      await waitFor('the close backing off', async () => {
+        const rows = await sql<{ status: string; not_before: Date; attempts: number }>`
+          SELECT status, not_before, attempts FROM securityhub_writebacks
+          WHERE alert_id = ${alertId}`.execute(server.app.context.db);
+        const row = rows.rows[0];
+        return row?.status === 'pending' && row.attempts >= 2 && row.not_before > heldAt;
+      });
+      const reopened = await finding(suffix, (f) => {
+        f.UpdatedAt = '2026-11-27T11:00:00Z';
+        f.Workflow = { Status: 'NEW' };
+      });
+      assert.notEqual(reopened, alertId);
+      assert.equal(await statusOfChange(alertId, { Status: 'RESOLVED' }), 'superseded');
+      assert.equal((await writtenBack(suffix)).workflowStatus, 'RESOLVED');
+    } finally {
+      releaseClock?.();
+      aws.refuseFinding(findingId(suffix), PRODUCT, 'ConcurrentUpdateError', 0);
+    }
+  });
+});
+
 describe('the echo of a write of a value the finding already had', () => {
+  it("is still Vigil's when a newer change of the field was recorded before it came", async () => {
+    const alertId = await finding('notified-then-unacked');
+    await finding('notified-then-unacked', (f) => (f.Workflow = { Status: 'NOTIFIED' }));
+    const before = await alertOf(alertId);
+    await server.callOk('POST', `/v2/alerts/${alertId}/acknowledge`, {});
+    await waitFor(
+      'the acknowledge sent',
+      async () => (await statusOfChange(alertId, { Status: 'NOTIFIED' })) === 'done',
+    );
+    // The unacknowledge is recorded (written_back now says NEW) before the acknowledge's echo comes.
+    await server.callOk('POST', `/v2/alerts/${alertId}/unacknowledge`, {});
+    await waitFor(
+      'the unacknowledge recorded',
+      async () => (await statusOfChange(alertId, { Status: 'NEW' })) !== undefined,
+    );
+    await finding('notified-then-unacked', (f) => (f.Workflow = { Status: 'NOTIFIED' }));
+    const payload = await lastPayload();
+    assert.equal(payload.verdict, 'ignored', JSON.stringify(payload));
+    assert.equal((await alertOf(alertId)).count, before.count);
+  });
+
   it('changes nothing: no new occurrence of the finding', async () => {
     const alertId = await finding('already-notified');
     // Someone sets NOTIFIED in Security Hub's console (UpdatedAt stays as it was).
