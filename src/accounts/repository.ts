@@ -280,26 +280,27 @@ export const accountsRepository = {
   },
 
   /**
-   * These users of the organization, their rows locked FOR KEY SHARE (for references about to be saved to
-   * them): the owners among them first, then the others, each in id order, in the order lockOwners and
-   * the row's own lock come in a demotion, block or delete (every owner, then the person, who may be no
-   * owner). Locked in any other order, each could hold a row the other waits for. A user deleted meanwhile
-   * is left out.
+   * These users, their rows locked until the transaction ends (`share`: their role and blocked state read
+   * for a decision that a block, demotion or delete must wait for, or be seen by; `key share`: for
+   * references about to be saved to them, which only a delete waits for). The owners among them first,
+   * then the others, each in id order: a block, demotion or delete locks every owner (lockOwners, in id
+   * order) and then its person, who may be no owner; locked in any other order, each could hold a row the
+   * other waits for. A user deleted meanwhile is left out.
    */
-  async lockUsersForReference(db: Queryable, orgId: string, ids: string[]) {
-    if (ids.length === 0) return [];
-    const lock = (ownersOnly: boolean) => {
-      let query = db
+  async lockUsersOwnersFirst(q: Queryable, userIds: string[], lock: 'share' | 'key share') {
+    if (userIds.length === 0) return [];
+    const locked = (ownersOnly: boolean) => {
+      let query = q
         .selectFrom('users')
-        .select(['id', 'username'])
-        .where('org_id', '=', orgId)
-        .where('id', 'in', ids);
+        .select(['id', 'username', 'role', 'blocked'])
+        .where('id', 'in', userIds);
       if (ownersOnly) query = query.where('role', '=', 'owner');
-      return query.orderBy('id').forKeyShare().execute();
+      query = query.orderBy('id');
+      return (lock === 'share' ? query.forShare() : query.forKeyShare()).execute();
     };
-    await lock(true);
+    await locked(true);
     // Those locked above are this transaction's already: only the others are waited for here.
-    return lock(false);
+    return locked(false);
   },
 
   /** The user's teams, each with the user's role there: 'admin', 'user' or a custom role's name. */

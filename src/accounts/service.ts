@@ -361,7 +361,7 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
       const role = await resolveMemberRole(q, teamId, m.role, `members[${i}].role`);
       found.push({ userId: user.id, identifier: m.user.id ?? m.user.username, role });
     }
-    const locked = await repo.lockUsersForReference(q, orgId, [...listedAt.keys()]);
+    const locked = await repo.lockUsersOwnersFirst(q, [...listedAt.keys()], 'key share');
     const usernames = new Map(locked.map((u) => [u.id, u.username]));
     return found.map(({ userId, identifier, role }, i) => {
       const username = usernames.get(userId);

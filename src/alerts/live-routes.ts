@@ -4,7 +4,13 @@ import { ApiError, apiErrorOf } from '../http/errors.js';
 import { credentialOf, principalOf, type Credential, type HttpApp } from '../http/server.js';
 import { systemClock, type Clock } from '../work/clock.js';
 import { Type } from 'typebox';
-import type { AlertFeed, AlertsChanged, AlertVisibility, MissedChanges } from './live.js';
+import {
+  isForAnyone,
+  type AlertFeed,
+  type AlertsChanged,
+  type AlertVisibility,
+  type MissedChanges,
+} from './live.js';
 import type { AlertScope } from './repository.js';
 
 export const LIVE_ALERTS_ROUTE = '/api/console/events';
@@ -87,6 +93,17 @@ export interface LiveAlertOptions {
 type Queued = { change: AlertsChanged; position: string } | { position: string };
 
 /**
+ * Whether a change of who sees what is the caller's: theirs, their custom role's, their integration's
+ * (its key's), or anyone's.
+ */
+function concerns(scope: NonNullable<AlertsChanged['scope']>, caller: Principal): boolean {
+  if (isForAnyone(scope)) return true;
+  if (caller.userId !== undefined && scope.users?.includes(caller.userId)) return true;
+  if (caller.integration && scope.integrations?.includes(caller.integration.id)) return true;
+  return Boolean(caller.customRoleId && scope.roles?.includes(caller.customRoleId));
+}
+
+/**
  * The console's live alert list: a server-sent event `alerts` with the ids of alerts created or changed in
  * the caller's organization, whichever Vigil process changed them, and only those the caller may see
  * (`visibility`: a user who sees only their own alerts hears of no other). The browser then reads what
@@ -96,17 +113,6 @@ type Queued = { change: AlertsChanged; position: string } | { position: string }
  * `evicted` first), and a process {@link STREAMS_PER_PROCESS}. A stream ends once its caller no longer authenticates (checked at each
  * keep-alive), and when its browser stops reading; it tells a backlog of changes as one `more`.
  */
-/**
- * Whether a change of who sees what is the caller's: theirs, their custom role's, their integration's
- * (its key's), or anyone's.
- */
-function concerns(scope: NonNullable<AlertsChanged['scope']>, caller: Principal): boolean {
-  if (!scope.users && !scope.roles && !scope.integrations) return true;
-  if (caller.userId !== undefined && scope.users?.includes(caller.userId)) return true;
-  if (caller.integration && scope.integrations?.includes(caller.integration.id)) return true;
-  return Boolean(caller.customRoleId && scope.roles?.includes(caller.customRoleId));
-}
-
 export function registerLiveAlertRoutes(app: HttpApp, feed: AlertFeed, options: LiveAlertOptions): void {
   const {
     authenticate,

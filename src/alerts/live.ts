@@ -33,6 +33,11 @@ export interface AlertsChanged {
   };
 }
 
+/** Whether a change of who sees what names nobody: it is anyone's in the organization. */
+export function isForAnyone(scope: NonNullable<AlertsChanged['scope']>): boolean {
+  return !scope.users && !scope.roles && !scope.integrations;
+}
+
 export interface AlertFeedSubscription {
   /** Settles once the database announces alert changes (a failure is logged, and retried by the queue). */
   ready: Promise<void>;
@@ -205,8 +210,7 @@ export function createAlertFeed(deps: {
       }
       // Only a change of a user's own row, or of anyone's (unnamed): what a key cache holds of its callers.
       const { scope } = announcement.change;
-      if (scope && (scope.principal || (!scope.users && !scope.roles && !scope.integrations)))
-        deps.onScopeChange?.();
+      if (scope && (scope.principal || isForAnyone(scope))) deps.onScopeChange?.();
       if (scope?.integrations) deps.onIntegrationScopeChange?.();
       const at = now();
       replay.record(announcement.org, announcement.change, at);

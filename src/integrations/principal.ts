@@ -4,11 +4,6 @@ import { apiSettings } from './types.js';
 import { forbidden } from '../errors.js';
 
 /**
- * An integration acting on the Alert API (Opsgenie's model): as itself, for the alerts of its team (the
- * assignee team, else the owner team), with its access flags and actions. An API integration's key and an
- * Email integration's mail both act so.
- */
-/**
  * The integration's team: its assignee team, else its owner team. Its alerts' responder when nothing says
  * otherwise, and the team whose alert policies run over them, whatever kind of integration made them.
  */
@@ -16,6 +11,11 @@ export function integrationTeamOf(integration: IntegrationWithTeams): string {
   return integration.assignee_team_id ?? integration.owner_team_id;
 }
 
+/**
+ * An integration acting on the Alert API (Opsgenie's model): as itself, for the alerts of its team (the
+ * assignee team, else the owner team), with its access flags and actions. An API integration's key and an
+ * Email integration's mail both act so.
+ */
 export function integrationPrincipalOf(integration: IntegrationWithTeams): Principal {
   return {
     orgId: integration.org_id,

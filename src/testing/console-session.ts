@@ -51,3 +51,36 @@ export async function startConsoleSession(env: Record<string, string> = {}): Pro
     throw error;
   }
 }
+
+/**
+ * A user of `role` (a built-in role's name or a custom role's) who signs in to the console with
+ * `password`, set through their invitation's link (which comes back when no email is set up). Their id.
+ */
+export async function addConsoleUser(
+  server: TestServer,
+  user: { email: string; fullName: string; password: string; role: string },
+): Promise<string> {
+  const userId = (
+    await server.callOk('POST', '/v2/users', {
+      username: user.email,
+      fullName: user.fullName,
+      role: { name: user.role },
+    })
+  ).data.id as string;
+  const invited = await server.callOk('POST', '/api/console/invitations', {
+    email: user.email,
+    fullName: user.fullName,
+    role: 'user',
+  });
+  const set = await fetch(`${server.url}/api/console/password`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      token: new URL(invited.link as string).searchParams.get('token'),
+      password: user.password,
+    }),
+  });
+  if (set.status !== 200)
+    throw new Error(`setting ${user.email}'s password answered ${set.status}: ${await set.text()}`);
+  return userId;
+}

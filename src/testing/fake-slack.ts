@@ -90,6 +90,8 @@ export interface FakeSlack {
   webhookUrl: string;
   botToken: string;
   signingSecret: string;
+  /** The variables that point a Vigil at this fake (VIGIL_SLACK_BOT_TOKEN, _SIGNING_SECRET, _API_URL). */
+  vigilEnv: Record<string, string>;
   /** The workspace the app is installed in, as auth.test answers. */
   teamId: string;
   /** Where clicks are POSTed: Vigil's base URL. */
@@ -398,6 +400,11 @@ export async function startFakeSlack(
     webhookUrl: `${base}${webhookPath}`,
     botToken,
     signingSecret,
+    vigilEnv: {
+      VIGIL_SLACK_BOT_TOKEN: botToken,
+      VIGIL_SLACK_SIGNING_SECRET: signingSecret,
+      VIGIL_SLACK_API_URL: `${base}/api/`,
+    },
     teamId,
     setVigilUrl(url) {
       vigilUrl = url.replace(/\/+$/, '');

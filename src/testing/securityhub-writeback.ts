@@ -17,15 +17,28 @@ export const PRODUCT = 'arn:aws:securityhub:us-east-1::product/aws/securityhub';
 
 export interface WritebackSetUp {
   aws: FakeAws;
-  /** The integration's id, and its endpoint's path and query for deliverToIntake. */
-  integration: { id: string; path: string };
+  /** The integration's id, its endpoint's path and query for deliverToIntake, and its external ID. */
+  integration: { id: string; path: string; externalId: string };
+  /** The roles the local IAM knows, by ARN: a test may add its own once Vigil has made its external ID. */
+  roles: Record<string, { externalId: string; actions?: string[] }>;
 }
 
 /** A finding's ARN in the test account. */
 export const findingArn = (suffix: string) => `arn:aws:securityhub:us-east-1:${ACCOUNT}:finding/${suffix}`;
 
+/** The variables that point the AWS SDK at the local STS and Security Hub, as the caller. */
+export function awsEnv(aws: FakeAws): Record<string, string> {
+  return {
+    AWS_ACCESS_KEY_ID: CALLER.id,
+    AWS_SECRET_ACCESS_KEY: CALLER.secret,
+    AWS_REGION: 'us-east-1',
+    AWS_ENDPOINT_URL_STS: aws.stsUrl,
+    AWS_ENDPOINT_URL_SECURITYHUB: aws.securityHubUrl,
+  };
+}
+
 export async function setUpWriteback(server: TestServer): Promise<WritebackSetUp> {
-  const roles: Record<string, { externalId: string }> = {};
+  const roles: WritebackSetUp['roles'] = {};
   await server.callOk('POST', '/v2/teams', { name: 'SecOps' });
   const created = await server.callOk('POST', '/v2/integrations', {
     type: 'AmazonSecurityHub',
@@ -37,20 +50,20 @@ export async function setUpWriteback(server: TestServer): Promise<WritebackSetUp
     region: 'us-east-1',
   });
   const url = new URL(created.data.endpointUrl as string);
+  const externalId = created.data.externalId as string;
   const aws = await startFakeAws({
     callerAccessKeyId: CALLER.id,
     callerSecretAccessKey: CALLER.secret,
     roles,
   });
-  roles[ROLE] = { externalId: created.data.externalId as string };
-  Object.assign(process.env, {
-    AWS_ACCESS_KEY_ID: CALLER.id,
-    AWS_SECRET_ACCESS_KEY: CALLER.secret,
-    AWS_REGION: 'us-east-1',
-    AWS_ENDPOINT_URL_STS: aws.stsUrl,
-    AWS_ENDPOINT_URL_SECURITYHUB: aws.securityHubUrl,
-  });
-  return { aws, integration: { id: created.data.id as string, path: `${url.pathname}${url.search}` } };
+  roles[ROLE] = { externalId };
+  // The server's SDK clients are made on first use, after this.
+  Object.assign(process.env, awsEnv(aws));
+  return {
+    aws,
+    integration: { id: created.data.id as string, path: `${url.pathname}${url.search}`, externalId },
+    roles,
+  };
 }
 
 /**
@@ -100,6 +113,54 @@ export function findingEvent(detailType: string, f: Json, resources: string[], d
   };
 }
 
+/** The status of the alert's write-back change carrying `value` (none: undefined). */
+export async function statusOfChange(
+  server: TestServer,
+  alertId: string,
+  value: Json,
+): Promise<string | undefined> {
+  const rows = await sql<{ status: string }>`
+    SELECT status FROM securityhub_writebacks
+    WHERE alert_id = ${alertId} AND value = ${JSON.stringify(value)}::jsonb`.execute(server.app.context.db);
+  return rows.rows[0]?.status;
+}
+
+/** The integration's last delivery in its payload log, with its verdict. */
+export async function lastPayload(
+  server: TestServer,
+  integrationId: string,
+): Promise<{ verdict: string; reason?: string; alertIds: string[] }> {
+  const payloads = await server.callOk('GET', `/v2/integrations/${integrationId}/payloads?limit=1`);
+  return payloads.data[0];
+}
+
+/** How many BatchUpdateFindings requests the local Security Hub took that name the finding of `suffix`. */
+export function requestsAbout(aws: FakeAws, suffix: string): number {
+  return aws.securityHubRequests.filter(
+    (r) => r.operation === 'BatchUpdateFindings' && JSON.stringify(r.body).includes(suffix),
+  ).length;
+}
+
+/**
+ * Until the alert's change waits to be retried after `heldAt` (the server's clock held then), tried at
+ * least `attempts` times: it stays waiting, not being sent, while the clock is held.
+ */
+export async function untilBackingOff(
+  server: TestServer,
+  alertId: string,
+  heldAt: Date,
+  attempts = 1,
+): Promise<void> {
+  await waitFor('the change backing off', async () => {
+    const rows = await sql<{ status: string; not_before: Date; attempts: number }>`
+      SELECT status, not_before, attempts FROM securityhub_writebacks WHERE alert_id = ${alertId}`.execute(
+      server.app.context.db,
+    );
+    const row = rows.rows[0];
+    return row?.status === 'pending' && row.attempts >= attempts && row.not_before > heldAt;
+  });
+}
+
 /**
  * Runs `act` (an action on the alert whose change the local Security Hub refuses with
  * ConcurrentUpdateError), waits for the refusal, then holds the server's clock once the change is backing
@@ -113,23 +174,11 @@ export async function heldBackingOff(
 ): Promise<() => void> {
   const { server, clock, aws } = setUp;
   aws.refuseFinding(findingArn(suffix), PRODUCT, 'ConcurrentUpdateError');
-  const sent = () =>
-    aws.securityHubRequests.filter(
-      (r) => r.operation === 'BatchUpdateFindings' && JSON.stringify(r.body).includes(suffix),
-    ).length;
   await act();
-  await waitFor('the change refused', async () => sent() > 0);
+  await waitFor('the change refused', async () => requestsAbout(aws, suffix) > 0);
   const release = clock.hold();
   try {
-    const heldAt = clock.now();
-    await waitFor('the change backing off', async () => {
-      const rows = await sql<{ status: string; not_before: Date; attempts: number }>`
-        SELECT status, not_before, attempts FROM securityhub_writebacks WHERE alert_id = ${alertId}`.execute(
-        server.app.context.db,
-      );
-      const row = rows.rows[0];
-      return row?.status === 'pending' && row.attempts > 0 && row.not_before > heldAt;
-    });
+    await untilBackingOff(server, alertId, clock.now());
   } catch (error) {
     release();
     throw error;

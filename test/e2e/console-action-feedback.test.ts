@@ -4,7 +4,11 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page, Route } from 'playwright-core';
 import { newPage, signInWithPassword } from '../../src/testing/browser.js';
 import { type Json, type TestServer } from '../../src/testing/harness.js';
-import { startConsoleSession, type ConsoleSession } from '../../src/testing/console-session.js';
+import {
+  addConsoleUser,
+  startConsoleSession,
+  type ConsoleSession,
+} from '../../src/testing/console-session.js';
 
 /**
  * What the console tells of an alert action, in a real browser against the real server: a note sent
@@ -167,27 +171,9 @@ describe('what the console tells of an alert action', () => {
       grantedRights: [],
       disallowedRights: ['alert-acknowledge-all', 'alert-close-all'],
     });
-    const userId: string = (
-      await server.callOk('POST', '/v2/users', {
-        username: email,
-        fullName: 'Rae Refused',
-        role: { name: role },
-      })
-    ).data.id;
+    const userId = await addConsoleUser(server, { email, fullName: 'Rae Refused', password, role });
     const teamId: string = (await server.callOk('POST', '/v2/teams', { name: `Refused ${run}` })).data.id;
     await server.callOk('POST', `/v2/teams/${teamId}/members`, { user: { id: userId }, role: 'user' });
-    // No email is set up here: the invitation's link comes back, and sets the password.
-    const invited = await server.callOk('POST', '/api/console/invitations', {
-      email,
-      fullName: 'Rae Refused',
-      role: 'user',
-    });
-    const set = await fetch(`${server.url}/api/console/password`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ token: new URL(invited.link as string).searchParams.get('token'), password }),
-    });
-    assert.equal(set.status, 200, await set.text());
     const tag = `refused-${run}`;
     const made: Made[] = [];
     for (let i = 1; i <= 2; i++)

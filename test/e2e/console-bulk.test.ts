@@ -4,7 +4,11 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { newPage, pageAudits, signInWithPassword } from '../../src/testing/browser.js';
 import { type Json, type TestServer } from '../../src/testing/harness.js';
-import { startConsoleSession, type ConsoleSession } from '../../src/testing/console-session.js';
+import {
+  addConsoleUser,
+  startConsoleSession,
+  type ConsoleSession,
+} from '../../src/testing/console-session.js';
 
 /**
  * The alert list's bulk bar in a real browser against the real server: a selection is acknowledged or
@@ -216,28 +220,10 @@ describe('the bulk bar of the alert list', () => {
       grantedRights: [],
       disallowedRights: ['alert-acknowledge-all', 'alert-close-all'],
     });
-    const userId: string = (
-      await server.callOk('POST', '/v2/users', {
-        username: email,
-        fullName: 'Sol Single',
-        role: { name: role },
-      })
-    ).data.id;
+    const userId = await addConsoleUser(server, { email, fullName: 'Sol Single', password, role });
     const team = `Singles ${run}`;
     const teamId: string = (await server.callOk('POST', '/v2/teams', { name: team })).data.id;
     await server.callOk('POST', `/v2/teams/${teamId}/members`, { user: { id: userId }, role: 'user' });
-    // No email is set up here: the invitation's link comes back, and sets the password.
-    const invited = await server.callOk('POST', '/api/console/invitations', {
-      email,
-      fullName: 'Sol Single',
-      role: 'user',
-    });
-    const set = await fetch(`${server.url}/api/console/password`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ token: new URL(invited.link as string).searchParams.get('token'), password }),
-    });
-    assert.equal(set.status, 200, await set.text());
 
     const tag = `single-${run}`;
     const made: Made[] = [];

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Queryable } from '../../db/database.js';
+import { accountsRepository } from '../repository.js';
 import type { AccountTokenPurpose, OrgPlan, UserRole } from '../../db/schema.js';
 
 /** The SQL of console sign-in: passwords, sessions, failed attempts and link tokens. Rules: service.ts. */
@@ -357,21 +358,10 @@ export const sessionsRepository = {
 
   /**
    * The role and blocked state of these users, their rows locked (FOR SHARE) until the transaction ends:
-   * a block, demotion or delete (which lock the row FOR UPDATE) waits for it, or it for them. The owners
-   * among them first, then the others, each in id order: a block, demotion or delete locks every owner
-   * (lockOwners, in id order) before its person, and locking in another order would deadlock with it.
+   * a block, demotion or delete waits for it, or it for them (in the order they lock users).
    */
-  async lockStandingOf(q: Queryable, userIds: string[]) {
-    if (userIds.length === 0) return [];
-    const lock = (ownersOnly: boolean) => {
-      let query = q.selectFrom('users').select(['id', 'role', 'blocked']).where('id', 'in', userIds);
-      if (ownersOnly) query = query.where('role', '=', 'owner');
-      return query.orderBy('id').forShare().execute();
-    };
-    await lock(true);
-    // Those already locked above are this transaction's, so only the others are waited for here.
-    return lock(false);
-  },
+  lockStandingOf: (q: Queryable, userIds: string[]) =>
+    accountsRepository.lockUsersOwnersFirst(q, userIds, 'share'),
 
   /** A link's person and whether it was used, its row locked (FOR UPDATE) until the transaction ends. */
   async lockAccountToken(q: Queryable, tokenHash: Buffer) {

@@ -1,3 +1,4 @@
+import { cutToCharacters } from '../../alerts/limits.js';
 import { alertsRepository } from '../../alerts/repository.js';
 import type { AlertEventType } from '../../alerts/events.js';
 import type { Db } from '../../db/database.js';
@@ -125,8 +126,7 @@ export function alertEventQueues(deps: {
           `alert event delivery dead: ${consumer.name} gave up on the ${event.type} event of alert ${event.alertId} after ${delivery.attempts} attempts; to replay it, run the statement in "replay" (docs/operations.md, "Dead event deliveries")`,
         );
         const change = CHANGES[event.type] ?? `the alert's ${String(event.type)} event`;
-        const short =
-          message.length > LOG_ERROR_CHARS ? `${message.slice(0, LOG_ERROR_CHARS - 1)}…` : message;
+        const short = cutToCharacters(message, LOG_ERROR_CHARS);
         const line = `${consumer.label} could not handle ${change} and gave up after ${delivery.attempts} attempts: ${short}; an operator can replay it (docs/operations.md, "Dead event deliveries")`;
         // Only an alert that still exists gets the line: a deleted one's delivery dies without a word there.
         await alertsRepository

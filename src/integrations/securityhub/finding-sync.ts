@@ -239,12 +239,21 @@ export function echoOfWriteBack(
     !(previous.record_state === null && f.recordState === 'ACTIVE');
   if (recordStateMoved || (f.complianceStatus ?? null) !== previous.compliance_status) return undefined;
   const moved = movedFields(previous, f);
-  const wrote = previous.written_back ?? {};
-  const now = writableValues(f);
   if (moved.length === 0) return echoOfNoChange(previous, f, writes);
   const own = vigilsValues(previous, f, writes);
   if (own.length < moved.length) return undefined;
-  return moved.filter((field) => wrote[ECHO_KEY[field]] === now[field]).map((field) => ECHO_KEY[field]);
+  return heldKeys(previous, f, moved);
+}
+
+/** The keys of written_back that hold, of these fields, the value the finding now has. */
+function heldKeys(
+  previous: { written_back: Record<string, unknown> | null },
+  f: NormalizedFinding,
+  fields: readonly WritebackField[],
+): string[] {
+  const wrote = previous.written_back ?? {};
+  const now = writableValues(f);
+  return fields.filter((field) => wrote[ECHO_KEY[field]] === now[field]).map((field) => ECHO_KEY[field]);
 }
 
 /**
@@ -277,14 +286,10 @@ function echoOfNoChange(
   // UserDefinedFields set by someone, no UpdatedAt change) would otherwise pass for an echo too. A field
   // written_back holds another value of is one a newer change of Vigil's was recorded for since (an
   // unacknowledge after the acknowledge): the echo of the earlier is still Vigil's, and forgets nothing.
-  const wrote = previous.written_back ?? {};
-  const now = writableValues(f);
   const fields = [...new Set(echoed)];
-  const consumed = fields
-    .filter((field) => wrote[ECHO_KEY[field]] === now[field])
-    .map((field) => ECHO_KEY[field]);
+  const consumed = heldKeys(previous, f, fields);
   if (consumed.length > 0) return consumed;
-  return fields.some((field) => wrote[ECHO_KEY[field]] !== undefined) ? [] : undefined;
+  return fields.some((field) => previous.written_back?.[ECHO_KEY[field]] !== undefined) ? [] : undefined;
 }
 
 /**

@@ -9,6 +9,8 @@ import {
   findingArn,
   findingEvent,
   heldBackingOff,
+  lastPayload as lastPayloadOf,
+  statusOfChange as changeStatus,
   setUpWriteback,
   testFinding,
 } from '../../testing/securityhub-writeback.js';
@@ -71,20 +73,11 @@ async function storedState(suffix: string): Promise<Json> {
   return rows.rows[0];
 }
 
-async function lastPayload(): Promise<{ verdict: string; reason?: string; alertIds: string[] }> {
-  const payloads = await server.callOk('GET', `/v2/integrations/${integration.id}/payloads?limit=1`);
-  return payloads.data[0];
-}
+const lastPayload = () => lastPayloadOf(server, integration.id);
+const statusOfChange = (alertId: string, value: Json) => changeStatus(server, alertId, value);
 
 const alertOf = async (alertId: string): Promise<Json> =>
   (await server.callOk('GET', `/v2/alerts/${alertId}`)).data;
-
-async function statusOfChange(alertId: string, value: Json): Promise<string | undefined> {
-  const rows = await sql<{ status: string }>`
-    SELECT status FROM securityhub_writebacks
-    WHERE alert_id = ${alertId} AND value = ${JSON.stringify(value)}::jsonb`.execute(server.app.context.db);
-  return rows.rows[0]?.status;
-}
 
 describe('a Custom Action event older than the update already applied', () => {
   it('bumps the alert but keeps the newer state, so a later stale update is still ignored', async () => {

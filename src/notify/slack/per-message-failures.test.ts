@@ -59,9 +59,7 @@ before(async () => {
     engineIntervalMs: 100,
     clock,
     env: {
-      VIGIL_SLACK_BOT_TOKEN: slack.botToken,
-      VIGIL_SLACK_SIGNING_SECRET: slack.signingSecret,
-      VIGIL_SLACK_API_URL: slack.apiUrl,
+      ...slack.vigilEnv,
     },
   });
   slack.setVigilUrl(server.url);

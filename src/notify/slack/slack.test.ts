@@ -150,9 +150,7 @@ before(async () => {
   server = await startTestServer({
     engineIntervalMs: 100,
     env: {
-      VIGIL_SLACK_BOT_TOKEN: slack.botToken,
-      VIGIL_SLACK_SIGNING_SECRET: slack.signingSecret,
-      VIGIL_SLACK_API_URL: slack.apiUrl,
+      ...slack.vigilEnv,
       VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS: '127.0.0.1',
     },
   });

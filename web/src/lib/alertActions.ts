@@ -1,5 +1,6 @@
 import { notifications } from '@mantine/notifications';
 import { useMutation, useQueryClient, type QueryClient } from '@tanstack/react-query';
+import { useMemo, useRef } from 'react';
 import { ApiError, api, data, messageOf, unwrap } from '../api/client';
 import type { Accepted, Priority, RequestStatus } from '../api/types';
 
@@ -122,6 +123,28 @@ async function pool<T, R>(items: T[], size: number, work: (item: T) => Promise<R
 }
 
 /** Runs actions on one or many alerts, tells the outcome, and refetches what changed. */
+/**
+ * Sends an action once: `begin(key)` is false while a call of the same key is in flight, set as it is
+ * sent (a mutation's `isPending` comes a render later, so a key pressed twice at once went twice), and
+ * `end(key)` when it settles. A page gives one key to what must not overlap, and tells apart what may.
+ */
+export function useSendOnce() {
+  const sending = useRef<string | undefined>(undefined);
+  return useMemo(
+    () => ({
+      begin(key = '') {
+        if (sending.current === key) return false;
+        sending.current = key;
+        return true;
+      },
+      end(key = '') {
+        if (sending.current === key) sending.current = undefined;
+      },
+    }),
+    [],
+  );
+}
+
 export function useAlertAction() {
   const queryClient = useQueryClient();
   return useMutation({

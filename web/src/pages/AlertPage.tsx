@@ -6,7 +6,7 @@ import { Link, useParams } from 'react-router';
 import { PriorityBadge, StatusBadge } from '../components/AlertBadges';
 import { ErrorPanel } from '../components/ErrorPanel';
 import { PageTitle } from '../components/PageTitle';
-import { useAlertAction, type AlertAction } from '../lib/alertActions';
+import { useAlertAction, useSendOnce, type AlertAction } from '../lib/alertActions';
 import { FINDING_DETAIL_KEYS, findingOf } from '../lib/finding';
 import { when } from '../lib/time';
 import { AboutCard } from './alerts/AboutCard';
@@ -27,26 +27,16 @@ export default function AlertPage() {
   const action = useAlertAction();
   const alert = useQuery(alertPageQueries(id).detail);
 
-  // Set as an action is sent, before `action.isPending` is (its update comes a tick later), so that a
-  // key pressed twice quickly sends one request.
-  const sending = useRef(false);
+  // A key pressed twice quickly (or a key while a button's action is sent) sends one request.
+  const once = useSendOnce();
   const act = (a: AlertAction) => {
-    if (sending.current) return;
-    sending.current = true;
-    action.mutate(
-      { ids: [id], action: a },
-      {
-        onSettled: () => {
-          sending.current = false;
-        },
-      },
-    );
+    if (!once.begin()) return;
+    action.mutate({ ids: [id], action: a }, { onSettled: () => once.end() });
   };
   const a = alert.data;
-  const idle = !action.isPending;
   useHotkeys([
-    ['a', () => idle && a && a.status === 'open' && !a.acknowledged && act({ kind: 'acknowledge' })],
-    ['c', () => idle && a && a.status === 'open' && act({ kind: 'close' })],
+    ['a', () => a && a.status === 'open' && !a.acknowledged && act({ kind: 'acknowledge' })],
+    ['c', () => a && a.status === 'open' && act({ kind: 'close' })],
     ['n', () => noteRef.current?.focus(), { preventDefault: true }],
   ]);
 

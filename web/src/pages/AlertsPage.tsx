@@ -21,7 +21,7 @@ import { ErrorPanel } from '../components/ErrorPanel';
 import { SearchIcon } from '../components/icons';
 import { PageTitle } from '../components/PageTitle';
 import { useTeamNames } from '../lib/teams';
-import type { AlertAction } from '../lib/alertActions';
+import { useSendOnce, type AlertAction } from '../lib/alertActions';
 import { bulkSummary, useBulkAlertAction, type BulkOutcome } from '../lib/bulkAlertActions';
 import { useSavedSearch } from '../lib/savedSearches';
 import { isAdmin, useSession } from '../session';
@@ -141,19 +141,18 @@ export default function AlertsPage() {
     const row = alerts[focused];
     return row ? [row.id] : [];
   };
-  // The action being sent, set as it is sent (`action.isPending` comes a tick later): a key pressed twice
-  // quickly sends one request. Another action (c after a) goes at once: each reports its own outcome.
-  const sending = useRef<{ kind: string; ids: string } | undefined>(undefined);
+  // A key pressed twice quickly sends one request; another action (c after a) goes at once: each reports
+  // its own outcome.
+  const once = useSendOnce();
   const run = (kind: 'acknowledge' | 'close') => {
     const ids = targets();
     if (ids.length === 0) return;
-    const sent = { kind, ids: ids.join(',') };
-    if (sending.current?.kind === sent.kind && sending.current.ids === sent.ids) return;
+    const sent = `${kind} ${ids.join(',')}`;
+    if (!once.begin(sent)) return;
     const onSelection = chosen.size > 0;
     // Named as the list showed them: by the time the answer comes, an alert may have left the list.
     const labels = new Map(ids.map((id) => [id, seen.current.get(id) ?? id]));
     setPartial(undefined);
-    sending.current = sent;
     action.mutate(
       { ids, action: { kind }, labels },
       {
@@ -167,9 +166,7 @@ export default function AlertsPage() {
           }
         },
         // Only the latest call's callbacks run (TanStack Query): an earlier one's was replaced already.
-        onSettled: () => {
-          if (sending.current === sent) sending.current = undefined;
-        },
+        onSettled: () => once.end(sent),
       },
     );
   };

@@ -8,7 +8,7 @@ import {
   PARTIAL_MAX_WAIT_MS,
   gatherCutoffs,
   latestPerFindingField,
-  partialWaitsForMore,
+  partialWaitsUntil,
   planRequests,
   type BatchableChange,
 } from './batching.js';
@@ -144,7 +144,8 @@ describe('whether a partial batch waits for more', () => {
   for (const c of cases) {
     it(c.name, () => {
       const createdAtMs = c.createdAtMs.map((ms) => T0 + ms);
-      assert.equal(partialWaitsForMore(createdAtMs, c.stillArriving, T0 + c.nowMs), c.waits);
+      const arrivingUntil = c.stillArriving ? Infinity : -Infinity;
+      assert.equal(T0 + c.nowMs < partialWaitsUntil(createdAtMs, arrivingUntil), c.waits);
     });
   }
 });

@@ -63,24 +63,14 @@ export function latestPerFindingField<T extends BatchableChange>(
 }
 
 /**
- * Whether the tail of a batch short of 100 (created at `createdAtMs`) waits for more. While the
- * integration's changes are still arriving, it waits up to PARTIAL_MAX_WAIT_MS: a steady trickle
- * (acknowledgements one by one) goes within that. A tail filling fast (a bulk close: at least 20 changes,
- * at a pace that fills the request within 3 s) waits up to FILLING_MAX_WAIT_MS even through a pause (a
- * busy machine stalls the pipeline for moments), so that closing 1,000 alerts still makes 10 requests.
- */
-export function partialWaitsForMore(
-  createdAtMs: readonly number[],
-  stillArriving: boolean,
-  nowMs: number,
-): boolean {
-  return nowMs < partialWaitsUntil(createdAtMs, stillArriving ? Infinity : -Infinity);
-}
-
-/**
- * The moment the tail of partialWaitsForMore stops waiting if nothing more comes, in ms (-Infinity if it
- * does not wait at all), given the moment its integration stops counting as still arriving. One
- * function for both, so that the sender comes back exactly when the plan would change.
+ * The moment the tail of a batch short of 100 (created at `createdAtMs`) stops waiting for more if
+ * nothing more comes, in ms (-Infinity if it does not wait at all), given the moment its integration
+ * stops counting as still arriving. While the integration's changes are still arriving, it waits up to
+ * PARTIAL_MAX_WAIT_MS: a steady trickle (acknowledgements one by one) goes within that. A tail filling
+ * fast (a bulk close: at least 20 changes, at a pace that fills the request within 3 s) waits up to
+ * FILLING_MAX_WAIT_MS even through a pause (a busy machine stalls the pipeline for moments), so that
+ * closing 1,000 alerts still makes 10 requests. The plan and the sender's return both read it, so that
+ * the sender comes back exactly when the plan would change.
  */
 export function partialWaitsUntil(createdAtMs: readonly number[], arrivingUntilMs: number): number {
   if (createdAtMs.length === 0) return -Infinity;

@@ -14,8 +14,12 @@ import {
   findingArn,
   findingEvent,
   heldBackingOff,
+  lastPayload as lastPayloadOf,
+  statusOfChange as changeStatus,
+  requestsAbout,
   setUpWriteback,
   testFinding,
+  untilBackingOff,
 } from '../../../testing/securityhub-writeback.js';
 import { ShiftedClock } from '../../../work/clock.js';
 
@@ -53,17 +57,8 @@ async function finding(suffix: string, change?: (f: Json) => void): Promise<stri
   );
 }
 
-async function statusOfChange(alertId: string, value: Json): Promise<string | undefined> {
-  const rows = await sql<{ status: string }>`
-    SELECT status FROM securityhub_writebacks
-    WHERE alert_id = ${alertId} AND value = ${JSON.stringify(value)}::jsonb`.execute(server.app.context.db);
-  return rows.rows[0]?.status;
-}
-
-async function lastPayload(): Promise<{ verdict: string; reason?: string }> {
-  const payloads = await server.callOk('GET', `/v2/integrations/${integration.id}/payloads?limit=1`);
-  return payloads.data[0];
-}
+const lastPayload = () => lastPayloadOf(server, integration.id);
+const statusOfChange = (alertId: string, value: Json) => changeStatus(server, alertId, value);
 
 const alertOf = async (alertId: string): Promise<Json> =>
   (await server.callOk('GET', `/v2/alerts/${alertId}`)).data;
@@ -154,27 +149,17 @@ describe('a write-back sent and answered with a 5xx, then ended before a retry',
   it('keeps its value: AWS may still apply it, and its echo changes nothing', async () => {
     const suffix = 'server-error-close';
     const alertId = await finding(suffix);
-    const sent = () =>
-      aws.securityHubRequests.filter(
-        (r) => r.operation === 'BatchUpdateFindings' && JSON.stringify(r.body).includes(suffix),
-      ).length;
     // The close's request is answered 500 only once time stands still: it then waits to be retried.
     const releaseAnswers = aws.holdAnswers();
     let releaseClock: (() => void) | undefined;
     try {
       aws.failNext(1, 500);
       await server.callOk('POST', `/v2/alerts/${alertId}/close`, {});
-      await waitFor('the close sent', async () => sent() > 0);
+      await waitFor('the close sent', async () => requestsAbout(aws, suffix) > 0);
       releaseClock = clock.hold();
       const heldAt = clock.now();
       releaseAnswers();
-      await waitFor('the close backing off', async () => {
-        const rows = await sql<{ status: string; not_before: Date; attempts: number; last_error: string }>`
-          SELECT status, not_before, attempts, last_error FROM securityhub_writebacks
-          WHERE alert_id = ${alertId}`.execute(server.app.context.db);
-        const row = rows.rows[0];
-        return row?.status === 'pending' && row.attempts > 0 && row.not_before > heldAt && row;
-      });
+      await untilBackingOff(server, alertId, heldAt);
       // The provider finds the finding again: a new alert, which ends the close before its retry.
       const reopened = await finding(suffix, (f) => {
         f.UpdatedAt = '2026-11-27T11:00:00Z';
@@ -203,26 +188,15 @@ describe('a write-back answered a 5xx, then refused on its retry, then ended', (
   it('keeps its value: the first request may still land after the refusal', async () => {
     const suffix = 'server-error-then-refused';
     const alertId = await finding(suffix);
-    const sent = () =>
-      aws.securityHubRequests.filter(
-        (r) => r.operation === 'BatchUpdateFindings' && JSON.stringify(r.body).includes(suffix),
-      ).length;
     let releaseClock: (() => void) | undefined;
     try {
       // The first request fails whole (500); the retries are refused (ConcurrentUpdateError).
       aws.failNext(1, 500);
       aws.refuseFinding(findingId(suffix), PRODUCT, 'ConcurrentUpdateError');
       await server.callOk('POST', `/v2/alerts/${alertId}/close`, {});
-      await waitFor('the close refused on a retry', async () => sent() >= 2);
+      await waitFor('the close refused on a retry', async () => requestsAbout(aws, suffix) >= 2);
       releaseClock = clock.hold();
-      const heldAt = clock.now();
-      await waitFor('the close backing off', async () => {
-        const rows = await sql<{ status: string; not_before: Date; attempts: number }>`
-          SELECT status, not_before, attempts FROM securityhub_writebacks
-          WHERE alert_id = ${alertId}`.execute(server.app.context.db);
-        const row = rows.rows[0];
-        return row?.status === 'pending' && row.attempts >= 2 && row.not_before > heldAt;
-      });
+      await untilBackingOff(server, alertId, clock.now(), 2);
       const reopened = await finding(suffix, (f) => {
         f.UpdatedAt = '2026-11-27T11:00:00Z';
         f.Workflow = { Status: 'NEW' };

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { sql } from 'kysely';
-import { ocsfKey, startFakeAws, type FakeAws, type OcsfIdentifier } from '../../../testing/fake-aws.js';
+import { ocsfKey, type FakeAws, type OcsfIdentifier } from '../../../testing/fake-aws.js';
 import { VIGIL_COMMAND } from '../../../testing/vigil-cli.js';
 import {
   startTestServer,
@@ -14,6 +14,14 @@ import {
   deliverToIntake,
 } from '../../../testing/harness.js';
 import { daysBefore } from '../../../engine/retention.js';
+import {
+  ACCOUNT,
+  PRODUCT,
+  ROLE,
+  awsEnv,
+  setUpWriteback,
+  type WritebackSetUp,
+} from '../../../testing/securityhub-writeback.js';
 import { ShiftedClock } from '../../../work/clock.js';
 
 /**
@@ -22,56 +30,17 @@ import { ShiftedClock } from '../../../work/clock.js';
  * 10 requests/s (burst 30) throttle.
  */
 
-const CALLER = { id: 'AKIAVIGILTESTCALLER1', secret: 'vigil-test-caller-secret-key-0123456789' };
-const ACCOUNT = '123456789012';
-const ROLE = `arn:aws:iam::${ACCOUNT}:role/VigilSecurityHubRoleTest`;
-const PRODUCT = 'arn:aws:securityhub:us-east-1::product/aws/securityhub';
-
 let server: TestServer;
 const clock = new ShiftedClock();
 let aws: FakeAws;
 let integration: { id: string; path: string; externalId: string };
 /** The roles the fake knows, by ARN (a test adds its own once Vigil has made its external ID). */
-const roles: Record<string, { externalId: string; actions?: string[] }> = {};
+let roles: WritebackSetUp['roles'];
 const children: ChildProcess[] = [];
-
-function awsEnv(fake: FakeAws): Record<string, string> {
-  return {
-    AWS_ACCESS_KEY_ID: CALLER.id,
-    AWS_SECRET_ACCESS_KEY: CALLER.secret,
-    AWS_REGION: 'us-east-1',
-    AWS_ENDPOINT_URL_STS: fake.stsUrl,
-    AWS_ENDPOINT_URL_SECURITYHUB: fake.securityHubUrl,
-  };
-}
 
 before(async () => {
   server = await startTestServer({ clock, writeback: { baseDelayMs: 100, maxDelayMs: 1000 } });
-  await server.call('POST', '/v2/teams', { name: 'SecOps' });
-  const created = await server.call('POST', '/v2/integrations', {
-    type: 'AmazonSecurityHub',
-    name: 'Prod Hub',
-    ownerTeam: { name: 'SecOps' },
-    verifySignatures: false,
-    sendUpdatesBack: true,
-    roleArn: ROLE,
-    region: 'us-east-1',
-  });
-  assert.equal(created.status, 201, JSON.stringify(created.body));
-  const url = new URL(created.body.data.endpointUrl);
-  integration = {
-    id: created.body.data.id,
-    path: `${url.pathname}${url.search}`,
-    externalId: created.body.data.externalId,
-  };
-  aws = await startFakeAws({
-    callerAccessKeyId: CALLER.id,
-    callerSecretAccessKey: CALLER.secret,
-    roles,
-  });
-  roles[ROLE] = { externalId: integration.externalId };
-  // The server's SDK clients are made on first use, after this.
-  Object.assign(process.env, awsEnv(aws));
+  ({ aws, integration, roles } = await setUpWriteback(server));
 });
 
 after(async () => {

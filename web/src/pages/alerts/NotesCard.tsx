@@ -1,8 +1,8 @@
 import { Button, Card, Group, Skeleton, Stack, Text, Textarea, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
-import { memo, useRef, useState, type RefObject } from 'react';
+import { memo, useState, type RefObject } from 'react';
 import { ErrorPanel } from '../../components/ErrorPanel';
-import { useAlertAction } from '../../lib/alertActions';
+import { useAlertAction, useSendOnce } from '../../lib/alertActions';
 import { ago, when } from '../../lib/time';
 import { alertPageQueries } from './alertQueries';
 
@@ -19,8 +19,7 @@ export const NotesCard = memo(function NotesCard({
 }) {
   const [note, setNote] = useState('');
   const action = useAlertAction();
-  // Set as a note is sent, before `action.isPending` is (its update comes a tick later).
-  const sending = useRef(false);
+  const once = useSendOnce();
   const notes = useQuery(alertPageQueries(alertId).notes);
   return (
     <Card withBorder component="section" aria-labelledby="notes-heading">
@@ -31,9 +30,8 @@ export const NotesCard = memo(function NotesCard({
         onSubmit={(e) => {
           e.preventDefault();
           // requestSubmit (Ctrl+Enter) submits even while the button is disabled: a note is sent once.
-          if (!note.trim() || sending.current || action.isPending) return;
+          if (!note.trim() || !once.begin()) return;
           const sent = note;
-          sending.current = true;
           action.mutate(
             { ids: [alertId], action: { kind: 'note', note: sent.trim() } },
             {
@@ -41,9 +39,7 @@ export const NotesCard = memo(function NotesCard({
               onSuccess: ({ failed, unconfirmed }) => {
                 if (failed.length === 0 && unconfirmed === 0) setNote((now) => (now === sent ? '' : now));
               },
-              onSettled: () => {
-                sending.current = false;
-              },
+              onSettled: () => once.end(),
             },
           );
         }}
