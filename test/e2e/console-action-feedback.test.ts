@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page, Route } from 'playwright-core';
 import { newPage, signInWithPassword } from '../../src/testing/browser.js';
-import { type Json, type TestServer } from '../../src/testing/harness.js';
+import { waitFor, type Json, type TestServer } from '../../src/testing/harness.js';
 import {
   addConsoleUser,
   startConsoleSession,
@@ -118,6 +118,24 @@ describe('what the console tells of an alert action', () => {
     }
     await toast(page, 'Acknowledged').first().waitFor();
     assert.equal(sent.length, 1, sent.join(', '));
+  });
+
+  it('closes with c while the acknowledge sent with a is still being confirmed', async () => {
+    const alert = await createAlert(`Then closed ${run}`, `then-closed-${run}`);
+    await page.goto(`${server.url}/alerts/${alert.id}`);
+    const toolbar = page.getByRole('toolbar', { name: 'Alert actions' });
+    await toolbar.getByRole('button', { name: 'Acknowledge' }).waitFor();
+    const held = await holdRequestStatus(page);
+    try {
+      await page.locator('body').press('a');
+      // The live stream shows it acknowledged; the acknowledge's own outcome is still held back.
+      await toolbar.getByRole('button', { name: 'Unacknowledge' }).waitFor();
+      await page.locator('body').press('c');
+      await waitFor('the alert closed', async () => (await get(alert.id)).status === 'closed', 10_000);
+    } finally {
+      await held.release();
+    }
+    await toast(page, 'Closed').first().waitFor();
   });
 
   it('says an acknowledge was sent but not confirmed when its outcome cannot be read', async () => {

@@ -122,7 +122,6 @@ async function pool<T, R>(items: T[], size: number, work: (item: T) => Promise<R
   return results;
 }
 
-/** Runs actions on one or many alerts, tells the outcome, and refetches what changed. */
 /**
  * Sends an action once: `begin(key)` is false while a call of the same key is in flight, set as it is
  * sent (a mutation's `isPending` comes a render later, so a key pressed twice at once went twice), and
@@ -145,6 +144,7 @@ export function useSendOnce() {
   );
 }
 
+/** Runs actions on one or many alerts, tells the outcome, and refetches what changed. */
 export function useAlertAction() {
   const queryClient = useQueryClient();
   return useMutation({

@@ -27,11 +27,12 @@ export default function AlertPage() {
   const action = useAlertAction();
   const alert = useQuery(alertPageQueries(id).detail);
 
-  // A key pressed twice quickly (or a key while a button's action is sent) sends one request.
+  // A key pressed twice quickly sends one request; another action (c once a shows acknowledged, its
+  // outcome still being confirmed) goes at once, as on the list: a key is never swallowed unseen.
   const once = useSendOnce();
   const act = (a: AlertAction) => {
-    if (!once.begin()) return;
-    action.mutate({ ids: [id], action: a }, { onSettled: () => once.end() });
+    if (!once.begin(a.kind)) return;
+    action.mutate({ ids: [id], action: a }, { onSettled: () => once.end(a.kind) });
   };
   const a = alert.data;
   useHotkeys([
