@@ -153,15 +153,37 @@ const MIGRATION_LOCK_KEY = 0x766967696c;
 /**
  * Applies Vigil's migrations under one session-level advisory lock,
  * so several processes starting together run them once, one after the other.
+ *
+ * A database a newer Vigil has migrated records migrations this code does not know, which Kysely's
+ * migrator refuses outright ("corrupted migrations"). During a rolling upgrade an older process still
+ * has to start (a crash, a reboot, a scale-up), so when every migration it knows is applied it runs
+ * none and warns. When it also lacks some of its own, it cannot run safely on that schema: it fails.
  */
 export async function migrate(db: Db, pool: pg.Pool, log: Logger): Promise<{ applied: string[] }> {
   const client = await pool.connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     try {
+      // Read under the lock, so a newer Vigil migrating at the same time has finished.
+      const executed = await executedMigrationNames(db);
+      const known = new Set(MIGRATION_NAMES);
+      const unknown = executed.filter((name) => !known.has(name));
+      if (unknown.length > 0) {
+        const done = new Set(executed);
+        const pending = MIGRATION_NAMES.filter((name) => !done.has(name));
+        if (pending.length > 0) throw new UnknownAndPendingMigrationsError(unknown, pending);
+        log.warn(
+          { unknownMigrations: unknown },
+          'the database is newer than this Vigil: it has migrations this version does not know, so none ' +
+            'were applied. Fine while an upgrade rolls out; upgrade this process to the newest Vigil.',
+        );
+        return { applied: [] };
+      }
       await client.query('CREATE EXTENSION IF NOT EXISTS pgcrypto').catch(() => {
         // gen_random_uuid is built in from PostgreSQL 13; the extension is only a fallback.
       });
+      // allowUnorderedMigrations stays off: it would not let the unknown names above through (Kysely
+      // checks for missing migrations regardless), only let one of ours run after a later one.
       const migrator = new Migrator({ db, provider: new StaticProvider() });
       const { error, results } = await migrator.migrateToLatest();
       const applied = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
@@ -179,12 +201,32 @@ export async function migrate(db: Db, pool: pg.Pool, log: Logger): Promise<{ app
   }
 }
 
-/** Names of migrations this code knows that the database has not applied yet. */
-export async function pendingMigrations(db: Db): Promise<string[]> {
+/** The database was migrated by a Vigil this one does not descend from, or was restored over a newer one. */
+export class UnknownAndPendingMigrationsError extends Error {
+  constructor(
+    readonly unknown: string[],
+    readonly pending: string[],
+  ) {
+    super(
+      `the database has migrations this Vigil does not know (${unknown.join(', ')}) and lacks some it ` +
+        `needs (${pending.join(', ')}), so this Vigil cannot run on it. Run the newest Vigil on this ` +
+        'database, or restore a backup taken by this version.',
+    );
+    this.name = 'UnknownAndPendingMigrationsError';
+  }
+}
+
+/** Names the database records as applied; none before the first migration made the table. */
+async function executedMigrationNames(db: Db): Promise<string[]> {
   const exists = await sql<{ exists: boolean }>`
     SELECT to_regclass('public.kysely_migration') IS NOT NULL AS exists`.execute(db);
-  if (!exists.rows[0]?.exists) return [...MIGRATION_NAMES];
-  const rows = await sql<{ name: string }>`SELECT name FROM kysely_migration`.execute(db);
-  const done = new Set(rows.rows.map((r) => r.name));
+  if (!exists.rows[0]?.exists) return [];
+  const rows = await sql<{ name: string }>`SELECT name FROM kysely_migration ORDER BY name`.execute(db);
+  return rows.rows.map((r) => r.name);
+}
+
+/** Names of migrations this code knows that the database has not applied yet. */
+export async function pendingMigrations(db: Db): Promise<string[]> {
+  const done = new Set(await executedMigrationNames(db));
   return MIGRATION_NAMES.filter((name) => !done.has(name));
 }
