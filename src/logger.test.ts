@@ -23,3 +23,29 @@ describe('redactUrl', () => {
     assert.equal(redactUrl('/v2/alerts/abc/attachments/1'), '/v2/alerts/abc/attachments/1');
   });
 });
+
+describe('redactUrl and the console', () => {
+  it("blanks the single sign-on callback's code and state, and the first set-up code", () => {
+    assert.equal(
+      redactUrl(
+        '/api/console/sso/callback?code=SplxlOBeZQQYbYS6WxSbIA&state=af0ifjsldkj&iss=https%3A%2F%2Fidp',
+      ),
+      '/api/console/sso/callback?code=[REDACTED]&state=[REDACTED]&iss=https%3A%2F%2Fidp',
+    );
+    assert.equal(redactUrl('/setup?CODE=abc-def'), '/setup?CODE=[REDACTED]');
+  });
+
+  it('blanks a parameter whose name is percent-encoded, as the query parser decodes it', () => {
+    assert.equal(
+      redactUrl('/v1/json/integrations/webhooks/amazonsecurityhub?apiKe%79=secret&x=1'),
+      '/v1/json/integrations/webhooks/amazonsecurityhub?apiKe%79=[REDACTED]&x=1',
+    );
+  });
+
+  it('keeps parameters that only contain a secret name, and malformed escapes', () => {
+    assert.equal(
+      redactUrl('/v2/alerts?codeName=a&statement=b&%zz=c'),
+      '/v2/alerts?codeName=a&statement=b&%zz=c',
+    );
+  });
+});

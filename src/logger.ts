@@ -20,13 +20,47 @@ export const REDACTED_PATHS = [
 ];
 
 /**
- * Strips `apiKey=` (and similar) values, and the token of a link that is its own credential (an alert
- * action link, an attachment's download link), from a URL before it is logged.
+ * Query parameters whose value is a credential: an integration's key (the intake URL), a calendar feed's
+ * or password link's token, the console's first set-up code, and the OpenID Connect callback's
+ * authorization code and state.
+ */
+const SECRET_QUERY_PARAMETERS = new Set(['apikey', 'api_key', 'token', 'key', 'code', 'state']);
+
+function decodedName(name: string): string {
+  try {
+    return decodeURIComponent(name).toLowerCase();
+  } catch {
+    return name.toLowerCase();
+  }
+}
+
+/**
+ * Blanks the credentials of a URL before it is logged: the values of SECRET_QUERY_PARAMETERS (named
+ * in any case, percent-encoded or not, as the query parser reads them), and the token of a link that is
+ * its own credential (an alert action link, an attachment's download link).
  */
 export function redactUrl(url: string): string {
-  return url
-    .replace(/([?&](?:apiKey|api_key|token|key)=)[^&#]*/gi, '$1[REDACTED]')
-    .replace(/(\/v1\/(?:alert-actions|alert-attachments)\/)[^/?#]+/g, '$1[REDACTED]');
+  const hash = url.indexOf('#');
+  const beforeHash = hash < 0 ? url : url.slice(0, hash);
+  const fragment = hash < 0 ? '' : url.slice(hash);
+  const question = beforeHash.indexOf('?');
+  const path = question < 0 ? beforeHash : beforeHash.slice(0, question);
+  const query =
+    question < 0
+      ? ''
+      : `?${beforeHash
+          .slice(question + 1)
+          .split('&')
+          .map((part) => {
+            const eq = part.indexOf('=');
+            if (eq < 0 || !SECRET_QUERY_PARAMETERS.has(decodedName(part.slice(0, eq)))) return part;
+            return `${part.slice(0, eq)}=[REDACTED]`;
+          })
+          .join('&')}`;
+  return (path + query + fragment).replace(
+    /(\/v1\/(?:alert-actions|alert-attachments)\/)[^/?#]+/g,
+    '$1[REDACTED]',
+  );
 }
 
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {

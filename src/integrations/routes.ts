@@ -281,7 +281,36 @@ export function presentIntegration(
   };
 }
 
-/** A delivery in the payload log, with its body when it was read. */
+const SNS_ENVELOPE_TYPES = ['Notification', 'SubscriptionConfirmation', 'UnsubscribeConfirmation'];
+
+/**
+ * An SNS envelope's links act on the subscription for whoever holds them, with no sign-in: the
+ * UnsubscribeURL ends it (Vigil confirms with a plain GET, not AuthenticateOnUnsubscribe), the
+ * SubscribeURL and Token confirm it. Readers of the log need not manage the integration.
+ */
+const SNS_SECRET_FIELDS = ['UnsubscribeURL', 'SubscribeURL', 'Token'];
+
+/** The body as stored, or, for an SNS envelope, re-serialized with its subscription links blanked. */
+function withoutSnsLinks(body: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return body;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return body;
+  const message = parsed as Record<string, unknown>;
+  if (typeof message.Type !== 'string' || !SNS_ENVELOPE_TYPES.includes(message.Type)) return body;
+  const secrets = SNS_SECRET_FIELDS.filter((field) => Object.hasOwn(message, field));
+  if (secrets.length === 0) return body;
+  for (const field of secrets) message[field] = '[REDACTED]';
+  return JSON.stringify(message);
+}
+
+/**
+ * A delivery in the payload log, with its body when it was read. The stored row keeps the links: a
+ * replay checks the signature over the body as it came.
+ */
 function presentPayload(r: PayloadRow) {
   return {
     id: r.id,
@@ -292,7 +321,7 @@ function presentPayload(r: PayloadRow) {
     reason: r.reason,
     alertIds: r.alert_ids,
     contentType: r.content_type,
-    ...(r.body !== undefined ? { body: r.body } : {}),
+    ...(r.body !== undefined ? { body: withoutSnsLinks(r.body) } : {}),
   };
 }
 

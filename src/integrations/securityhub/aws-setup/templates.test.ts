@@ -170,6 +170,22 @@ describe('CloudFormation templates', () => {
     assert.match(problems, /has no attribute Colour/);
   });
 
+  it('marks the parameters that carry the integration key NoEcho, and outputs neither', () => {
+    for (const [kind, name] of [
+      ['intake', 'SNSSubEndpoint'],
+      ['api-destination', 'IntegrationApiKey'],
+    ] as const) {
+      const template = cloudFormationTemplate(kind, input('imported'));
+      const parameter = (template.Parameters as Record<string, { NoEcho?: boolean }>)[name];
+      assert.equal(parameter?.NoEcho, true, `${kind}: ${name} is NoEcho`);
+      assert.doesNotMatch(
+        JSON.stringify(template.Outputs ?? {}),
+        new RegExp(name),
+        `${kind}: no output of ${name}`,
+      );
+    }
+  });
+
   it("names the seed's parameters and fills in what Vigil knows", () => {
     const intake = cloudFormationTemplate('intake', input('custom-action'));
     const parameters = intake.Parameters as Record<string, { AllowedPattern?: string; Default?: string }>;

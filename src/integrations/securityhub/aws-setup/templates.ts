@@ -108,6 +108,9 @@ function intakeTemplate(input: TemplateInput): Template {
     Parameters: {
       SNSSubEndpoint: {
         Type: 'String',
+        // The URL carries the integration's key: CloudFormation shows it as **** in the stack's
+        // parameters and events.
+        NoEcho: true,
         Description: `The endpoint URL Vigil showed when the integration was created (${input.intakeUrl}?apiKey=...). Regenerate the key on the integration's page if you no longer have it.`,
         AllowedPattern: '^https://[^\\s]+[?&]apiKey=[^\\s&]+.*$',
         ConstraintDescription:
