@@ -35,6 +35,59 @@ import { matchableAlert, matchesCriteria, usesResponders } from '../oncall/condi
 
 export const MAX_TAGS = 20;
 
+/**
+ * The most an alert's details hold, however many requests add to them: the keys one create or Add
+ * Details request may carry, and the JSON (UTF-8) one request body may carry by default
+ * (VIGIL_BODY_LIMIT), so that an alert made by one request fits. GET and every webhook send them whole.
+ */
+export const DETAILS_LIMITS = { keys: 1000, bytes: 1024 * 1024 } as const;
+
+const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value), 'utf8');
+
+/** "1,000 keys and 1 MiB". */
+const detailsLimitsText = `${DETAILS_LIMITS.keys.toLocaleString('en-US')} keys and ${DETAILS_LIMITS.bytes / 1024 / 1024} MiB of JSON`;
+
+/**
+ * Whether details holding `keys` keys in `bytes` are past the limits where `before` was not, or further
+ * past: an alert made over them (a larger VIGIL_BODY_LIMIT) may still have values replaced, not grow.
+ */
+function detailsGrowPast(before: { keys: number; bytes: number }, after: { keys: number; bytes: number }) {
+  return (
+    (after.keys > DETAILS_LIMITS.keys && after.keys > before.keys) ||
+    (after.bytes > DETAILS_LIMITS.bytes && after.bytes > before.bytes)
+  );
+}
+
+/**
+ * Of `added` (merged over `current`), the entries that keep the details within DETAILS_LIMITS, taken in
+ * their order, and the keys of those left out. Sizes are counted entry by entry (a key, a colon, a
+ * value, a comma between entries), as JSON.stringify writes them.
+ */
+function fitDetails(
+  current: Record<string, string>,
+  added: Record<string, string>,
+): { kept: Record<string, string>; left: string[] } {
+  const entryBytes = (key: string, value: string) => jsonBytes(key) + 1 + jsonBytes(value);
+  let keys = Object.keys(current).length;
+  let bytes = jsonBytes(current);
+  const kept: Record<string, string> = {};
+  const left: string[] = [];
+  for (const [key, value] of Object.entries(added)) {
+    const old = Object.hasOwn(current, key) ? current[key] : undefined;
+    const next =
+      old === undefined
+        ? { keys: keys + 1, bytes: bytes + entryBytes(key, value) + (keys > 0 ? 1 : 0) }
+        : { keys, bytes: bytes - jsonBytes(old) + jsonBytes(value) };
+    if (detailsGrowPast({ keys, bytes }, next)) {
+      left.push(key);
+      continue;
+    }
+    kept[key] = value;
+    ({ keys, bytes } = next);
+  }
+  return { kept, left };
+}
+
 /** A responder or visibleTo entry as Opsgenie clients send it. */
 export interface ResponderInput {
   type: 'team' | 'user' | 'escalation' | 'schedule';
@@ -621,6 +674,19 @@ export function createAlertsService(
       }
       case 'addDetails': {
         const keys = Object.keys(action.details);
+        // The sum of many requests is capped too: each one's 1,000 keys would otherwise pile up on the row.
+        const merged = { ...alert.details, ...action.details };
+        const before = { keys: Object.keys(alert.details).length, bytes: jsonBytes(alert.details) };
+        const after = { keys: Object.keys(merged).length, bytes: jsonBytes(merged) };
+        if (detailsGrowPast(before, after)) {
+          throw invalidField(
+            'details',
+            `an alert's details can hold at most ${detailsLimitsText}; with these they would have ` +
+              `${after.keys.toLocaleString('en-US')} keys and ${after.bytes.toLocaleString('en-US')} bytes. ` +
+              'Remove details it no longer needs first (DELETE /v2/alerts/{identifier}/details?keys=…), ' +
+              'or add fewer or shorter ones.',
+          );
+        }
         const updated = await repo.update(tx, alert.id, {
           details: sql`details || ${JSON.stringify(action.details)}::jsonb` as never,
         });
@@ -1356,12 +1422,16 @@ export function createAlertsService(
       change: { details: Record<string, string>; priority?: Priority; summary: string },
       actor: Actor,
     ): Promise<AlertRow> {
-      const changedKeys = Object.keys(change.details).filter((k) => alert.details[k] !== change.details[k]);
+      const changed = Object.fromEntries(
+        Object.entries(change.details).filter(([k, v]) => alert.details[k] !== v),
+      );
+      // A repeat is counted whatever its details: those past the alert's limits are left out, not the repeat.
+      const { kept, left } = fitDetails(alert.details, changed);
       const updated = await repo.update(tx, alert.id, {
         count: alert.count + 1,
         last_occurred_at: new Date(),
-        ...(changedKeys.length > 0
-          ? { details: sql`details || ${JSON.stringify(change.details)}::jsonb` as never }
+        ...(Object.keys(kept).length > 0
+          ? { details: sql`details || ${JSON.stringify(kept)}::jsonb` as never }
           : {}),
         ...(change.priority && change.priority !== alert.priority ? { priority: change.priority } : {}),
       });
@@ -1369,7 +1439,10 @@ export function createAlertsService(
         tx,
         alert.id,
         'deduplicate',
-        `${change.summary}; count is now ${updated.count}`,
+        `${change.summary}; count is now ${updated.count}` +
+          (left.length > 0
+            ? `; ${left.length} of its details left out, past the ${detailsLimitsText} an alert's details hold`
+            : ''),
         actor.name,
       );
       await event(tx, updated, actor, undefined, { type: 'deduplicated', count: updated.count });

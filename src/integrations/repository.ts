@@ -406,6 +406,20 @@ export const integrationsRepository = {
       'securityhub_writebacks',
       sql`status IN ('done', 'superseded', 'failed') AND updated_at < ${recognisesUntil}::timestamptz`,
     );
+    // A finding that never fed an alert (it arrived passed, resolved or handled) is remembered only to be
+    // compared with its next event; unseen for as long, it goes, and its next event is a new finding's.
+    // One that fed an alert (alert_id, or last_alert_id once that alert was deleted) stays: the alert's
+    // changes still go back to it. So does one a write-back names (one from before migration 0054 kept
+    // last_alert_id): nothing is deleted that another row still reads. No index serves this daily scan:
+    // one on last_seen_at, which every sighting sets, would keep each sighting's update from being HOT.
+    await deleteInBatches(
+      db,
+      'securityhub_findings',
+      sql`alert_id IS NULL AND last_alert_id IS NULL AND last_seen_at < ${recognisesUntil}::timestamptz
+        AND NOT EXISTS (SELECT 1 FROM securityhub_writebacks w
+                        WHERE w.integration_id = securityhub_findings.integration_id
+                          AND w.finding_key = securityhub_findings.finding_key)`,
+    );
     return payloads;
   },
 
