@@ -47,6 +47,24 @@ async function postmasterPid(folder = dataDir): Promise<number | undefined> {
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }
 
+/** Runs `test` on a data folder of its own, and ends whatever server it leaves running there. */
+async function onOwnDataFolder(test: (folder: string) => Promise<void>): Promise<void> {
+  const folder = await fs.mkdtemp(path.join(os.tmpdir(), 'vigil-embedded-together-'));
+  try {
+    await test(folder);
+  } finally {
+    const pid = await postmasterPid(folder);
+    if (pid) {
+      try {
+        process.kill(pid, 'SIGQUIT');
+      } catch {
+        // Already gone.
+      }
+    }
+    await fs.rm(folder, { recursive: true, force: true });
+  }
+}
+
 before(async () => {
   dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vigil-embedded-'));
   starter = await startEmbeddedPostgres({ dataDir, log, settings });
@@ -166,24 +184,6 @@ describe('the embedded PostgreSQL shared by several processes', () => {
 });
 
 describe('the embedded PostgreSQL started by several processes at once', () => {
-  /** Runs `test` on a data folder of its own, and ends whatever server it leaves running there. */
-  async function onOwnDataFolder(test: (folder: string) => Promise<void>): Promise<void> {
-    const folder = await fs.mkdtemp(path.join(os.tmpdir(), 'vigil-embedded-together-'));
-    try {
-      await test(folder);
-    } finally {
-      const pid = await postmasterPid(folder);
-      if (pid) {
-        try {
-          process.kill(pid, 'SIGQUIT');
-        } catch {
-          // Already gone.
-        }
-      }
-      await fs.rm(folder, { recursive: true, force: true });
-    }
-  }
-
   /** `api` and `worker` started together: one starts the server, the other attaches to it. */
   async function startTogether(folder: string): Promise<void> {
     const handles = await Promise.all(
@@ -237,6 +237,115 @@ describe('the embedded PostgreSQL started by several processes at once', () => {
       }
       const left = (await fs.readdir(folder)).filter((name) => name.startsWith('postgres-start.lock'));
       assert.deepEqual(left, [], 'neither the lock nor the takeover marker is left');
+    });
+  });
+});
+
+describe('the embedded PostgreSQL when its owner stops while another process uses it', () => {
+  /** A pool as the attached process's app has one: it answers a query, with whatever connection it gets. */
+  async function poolAnswers(pool: pg.Pool): Promise<boolean> {
+    return pool.query('SELECT 1').then(
+      () => true,
+      () => false,
+    );
+  }
+
+  function poolOf(connectionString: string): pg.Pool {
+    const pool = new pg.Pool({ connectionString, connectionTimeoutMillis: 5_000 });
+    pool.on('error', () => {});
+    return pool;
+  }
+
+  it('keeps serving the attached process, also after its owner starts again; the last one out stops it', async () => {
+    await onOwnDataFolder(async (folder) => {
+      const first = await startEmbeddedPostgres({ dataDir: folder, log, settings });
+      const attached = await startEmbeddedPostgres({ dataDir: folder, log, settings });
+      assert.equal(attached.owned, false);
+      const pool = poolOf(attached.connectionString);
+      try {
+        assert.ok(await poolAnswers(pool));
+        const server = await postmasterPid(folder);
+
+        logged = '';
+        await first.stop();
+        assert.ok(await poolAnswers(pool), 'the attached process is still served');
+        assert.equal(await postmasterPid(folder), server, 'the server still runs');
+        assert.match(logged, /leaving it running for them/);
+
+        // Its owner started again (a restart of the api): the attached pool keeps answering.
+        const again = await startEmbeddedPostgres({ dataDir: folder, log, settings });
+        assert.equal(again.connectionString, attached.connectionString);
+        await waitFor('the attached pool to answer', () => poolAnswers(pool), 10_000);
+        await again.stop();
+        assert.ok(await poolAnswers(pool), 'still served once the restarted owner stops');
+
+        await pool.end();
+        logged = '';
+        await attached.stop();
+        assert.match(logged, /embedded PostgreSQL stopped/);
+        assert.equal(await postmasterPid(folder), undefined, 'the last process out stopped it');
+      } finally {
+        await pool.end().catch(() => {});
+      }
+    });
+  });
+
+  it('is reached again by the attached process when stopped under it and started again', async () => {
+    await onOwnDataFolder(async (folder) => {
+      const first = await startEmbeddedPostgres({ dataDir: folder, log, settings });
+      const attached = await startEmbeddedPostgres({ dataDir: folder, log, settings });
+      const pool = poolOf(attached.connectionString);
+      try {
+        assert.ok(await poolAnswers(pool));
+        // As an owner's forced exit does (a second signal): a fast shutdown, whoever is attached.
+        const server = await postmasterPid(folder);
+        assert.ok(server);
+        process.kill(server, 'SIGINT');
+        await waitFor('the server to stop', async () => (await postmasterPid(folder)) === undefined, 20_000);
+        await first.stop();
+        assert.equal(await poolAnswers(pool), false);
+
+        const again = await startEmbeddedPostgres({ dataDir: folder, log, settings });
+        assert.equal(again.owned, true);
+        assert.equal(again.connectionString, attached.connectionString, 'on the port it had');
+        await waitFor('the attached pool to answer', () => poolAnswers(pool), 10_000);
+
+        // The attached process made itself known to the new server too, which its owner then leaves running.
+        await waitFor(
+          'the attached process to take its presence lock again',
+          async () => {
+            const { rows } = await pool.query<{ held: number }>(
+              "SELECT count(*)::int AS held FROM pg_locks WHERE locktype = 'advisory' AND mode = 'ShareLock' AND granted",
+            );
+            return rows[0]?.held === 1;
+          },
+          10_000,
+        );
+        await again.stop();
+        assert.ok(await poolAnswers(pool));
+        await pool.end();
+        await attached.stop();
+        assert.equal(await postmasterPid(folder), undefined);
+      } finally {
+        await pool.end().catch(() => {});
+      }
+    });
+  });
+
+  it('is stopped by a process that uses it alone, and started again on the same port', async () => {
+    await onOwnDataFolder(async (folder) => {
+      const alone = await startEmbeddedPostgres({ dataDir: folder, log, settings });
+      logged = '';
+      await alone.stop();
+      assert.match(logged, /embedded PostgreSQL stopped/);
+      assert.equal(await postmasterPid(folder), undefined);
+      assert.equal(await answers(alone.connectionString), false);
+      const again = await startEmbeddedPostgres({ dataDir: folder, log, settings });
+      try {
+        assert.equal(again.connectionString, alone.connectionString);
+      } finally {
+        await again.stop();
+      }
     });
   });
 });

@@ -19,9 +19,12 @@ import type { Logger } from '../logger.js';
  * Several Vigil processes may share a data folder (`--role api` and `--role worker`): the first starts
  * the server, the others attach to it. Processes started together take turns (the postgres-start.lock
  * file): the others wait until the first one's server accepts connections, then attach. Exactly one
- * process owns the server and stops it when it stops; the data folder's postgres-owner file names it.
- * A process that attaches to a server whose owner has died (killed with SIGKILL, out of memory)
- * adopts it, so that stopping Vigil still stops PostgreSQL.
+ * process owns the server; the data folder's postgres-owner file names it. A process that attaches to a
+ * server whose owner has died (killed with SIGKILL, out of memory) adopts it, so that stopping Vigil
+ * still stops PostgreSQL. An owner that stops while other processes are attached leaves the server
+ * running for them and gives up ownership; the last of them to stop stops it. The server's port is kept
+ * in the data folder and reused on the next start, so that a process whose server was stopped under it
+ * anyway (a forced exit) reaches the next one with the connection string it has.
  */
 export interface EmbeddedPostgresHandle {
   connectionString: string;
@@ -185,6 +188,22 @@ export async function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+const PORT_FILE = 'postgres-port';
+
+/**
+ * The port this data folder's server had last time, when it is free again, else a new one, recorded:
+ * processes still attached (their pools, the socket path `.s.PGSQL.<port>`) keep the connection string of
+ * the server they attached to, and reach a server started again after it only on the same port.
+ */
+async function serverPort(dataDir: string): Promise<number> {
+  const file = path.join(dataDir, PORT_FILE);
+  const last = Number((await fs.readFile(file, 'utf8').catch(() => '')).trim());
+  if (Number.isInteger(last) && last >= 1024 && last <= 65535 && (await portFree(last))) return last;
+  const port = await freePort();
+  await fs.writeFile(file, `${port}\n`, { mode: 0o644 });
+  return port;
 }
 
 function processAlive(pid: number): boolean {
@@ -396,6 +415,13 @@ async function acquireStartLock(dataDir: string, log: Logger): Promise<() => Pro
 export const OWNERSHIP_LOCK_KEY = 0x766967696c6f776en;
 
 /**
+ * Held shared, for as long as it runs, by every process attached to a server it does not own ("vigilatt"
+ * in ASCII): an owner that stops finds out whether others still use the server by trying it exclusively.
+ * Held by a session, it goes with the process, however that ends.
+ */
+export const PRESENCE_LOCK_KEY = 0x766967696c617474n;
+
+/**
  * Decides whether this process adopts the running server: when its recorded owner is dead (or none is
  * recorded, as with a server a Vigil from before owner records left). Processes that attach together
  * after a crash (api and worker restarted at once) decide one after the other, under an advisory lock
@@ -405,18 +431,135 @@ export const OWNERSHIP_LOCK_KEY = 0x766967696c6f776en;
 async function adoptIfOrphaned(
   connectionString: string,
   dataDir: string,
-): Promise<{ adopted: boolean; owner?: OwnerRecord }> {
+): Promise<
+  { adopted: true; owner?: OwnerRecord } | { adopted: false; owner: OwnerRecord; presence: pg.Client }
+> {
   const client = await connectWhenStarted(connectionString);
+  let keep = false;
   try {
     await client.query('SELECT pg_advisory_lock($1)', [OWNERSHIP_LOCK_KEY.toString()]);
     const owner = await readOwner(dataDir);
-    if (owner && (await ownerAlive(owner))) return { adopted: false, owner };
+    if (owner && (await ownerAlive(owner))) {
+      // Under the ownership lock, so that an owner stopping now either sees this process or has stopped.
+      await client.query('SELECT pg_advisory_lock_shared($1)', [PRESENCE_LOCK_KEY.toString()]);
+      await client.query('SELECT pg_advisory_unlock($1)', [OWNERSHIP_LOCK_KEY.toString()]);
+      keep = true;
+      return { adopted: false, owner, presence: client };
+    }
     await recordOwnership(dataDir);
     return { adopted: true, ...(owner ? { owner } : {}) };
   } finally {
     // Ending the session releases the lock.
+    if (!keep) await client.end().catch(() => {});
+  }
+}
+
+/**
+ * Keeps the presence lock of an attached process: should its session end (the server stopped under it
+ * anyway, and started again on the same port), takes it again as soon as the server answers. Returns the
+ * release.
+ */
+function holdPresence(first: pg.Client, connectionString: string, log: Logger): () => Promise<void> {
+  let client: pg.Client | undefined = first;
+  let released = false;
+  const retake = async () => {
+    client = undefined;
+    while (!released) {
+      await sleep(1000);
+      if (released) return;
+      const next = new pg.Client({ connectionString, connectionTimeoutMillis: 5_000 });
+      next.on('error', () => {});
+      try {
+        await next.connect();
+        await next.query('SELECT pg_advisory_lock_shared($1)', [PRESENCE_LOCK_KEY.toString()]);
+      } catch {
+        await next.end().catch(() => {});
+        continue;
+      }
+      if (released) {
+        await next.end().catch(() => {});
+        return;
+      }
+      client = next;
+      watch(next);
+      log.info('the embedded PostgreSQL answers again; attached to it again');
+      return;
+    }
+  };
+  const watch = (session: pg.Client) =>
+    session.once('end', () => {
+      if (!released) void retake();
+    });
+  watch(first);
+  return async () => {
+    released = true;
+    await client?.end().catch(() => {});
+  };
+}
+
+/**
+ * Under the ownership lock: when other processes are attached (they hold the presence lock), gives up
+ * ownership and leaves the server running for them, the last of whom stops it; else runs `stop`, still
+ * under the lock, so that no process attaches meanwhile. A server this process cannot reach (gone, or not
+ * yet accepting sessions) has no one attached to leave it to: `stop` runs.
+ */
+async function stopUnlessAttached(
+  connectionString: string,
+  dataDir: string,
+  log: Logger,
+  stop: () => Promise<void>,
+): Promise<'stopped' | 'left'> {
+  const client = new pg.Client({ connectionString, connectionTimeoutMillis: 5_000 });
+  client.on('error', () => {});
+  let others = false;
+  try {
+    await client.connect();
+    await client.query('SELECT pg_advisory_lock($1)', [OWNERSHIP_LOCK_KEY.toString()]);
+    const { rows } = await client.query<{ free: boolean }>('SELECT pg_try_advisory_lock($1) AS free', [
+      PRESENCE_LOCK_KEY.toString(),
+    ]);
+    others = rows[0]?.free === false;
+  } catch {
+    // Not reachable: stop it as a lone process would.
+  }
+  try {
+    if (!others) {
+      await stop();
+      return 'stopped';
+    }
+    if ((await readOwner(dataDir))?.pid === process.pid) {
+      await fs.rm(path.join(dataDir, OWNER_FILE), { force: true });
+    }
+    log.info(
+      'other Vigil processes still use the embedded PostgreSQL: leaving it running for them; the last of them to stop stops it',
+    );
+    return 'left';
+  } finally {
     await client.end().catch(() => {});
   }
+}
+
+/** Stops the server whose postmaster is `pid` and that is not this process's child; waits until it is gone. */
+async function stopPostmaster(pid: number, clusterDir: string, log: Logger): Promise<void> {
+  // Whatever runs on the cluster now, if it is not that server, is not ours to stop.
+  const current = await fs.readFile(path.join(clusterDir, 'postmaster.pid'), 'utf8').catch(() => '');
+  if (Number(current.split('\n')[0]) !== pid || (await processGone(pid))) {
+    log.info({ pid }, 'the embedded PostgreSQL had already stopped');
+    return;
+  }
+  const signal = (name: NodeJS.Signals) => signalProcess(pid, name);
+  // SIGINT is PostgreSQL's "fast" shutdown: roll back open transactions, checkpoint, exit.
+  signal('SIGINT');
+  const escalateAt = Date.now() + 20_000;
+  let escalated = false;
+  while (!(await processGone(pid))) {
+    if (!escalated && Date.now() >= escalateAt) {
+      signal('SIGQUIT');
+      escalated = true;
+    }
+    await sleep(100);
+  }
+  log.info('embedded PostgreSQL stopped');
 }
 
 /**
@@ -712,8 +855,9 @@ async function startUnlessRunning(options: EmbeddedOptions): Promise<Started> {
     else await fs.rm(path.join(dataDir, OWNER_FILE), { force: true });
   };
 
-  const port = await freePort();
+  const port = await serverPort(dataDir);
   const socketDir = socketFolderFor(clusterDir);
+  const connectionString = connectionUrl(password, port, socketDir);
   const settings: Record<string, string> = {
     listen_addresses: '127.0.0.1',
     unix_socket_directories: socketDir ?? '',
@@ -751,12 +895,20 @@ async function startUnlessRunning(options: EmbeddedOptions): Promise<Started> {
     stop() {
       stopping ??= (async () => {
         if (child.exitCode === null && child.signalCode === null) {
-          // SIGINT is PostgreSQL's "fast" shutdown: roll back open transactions, checkpoint, exit.
-          child.kill('SIGINT');
-          const timer = setTimeout(() => child.kill('SIGQUIT'), 20_000);
-          await exited;
-          clearTimeout(timer);
-          log.info('embedded PostgreSQL stopped');
+          const outcome = await stopUnlessAttached(connectionString, dataDir, log, async () => {
+            // SIGINT is PostgreSQL's "fast" shutdown: roll back open transactions, checkpoint, exit.
+            child.kill('SIGINT');
+            const timer = setTimeout(() => child.kill('SIGQUIT'), 20_000);
+            await exited;
+            clearTimeout(timer);
+            log.info('embedded PostgreSQL stopped');
+          });
+          if (outcome === 'left') {
+            // It outlives this process: nothing of it may keep this process from exiting.
+            child.stdout?.destroy();
+            child.stderr?.destroy();
+            child.unref();
+          }
         }
         owned.delete(server);
       })();
@@ -789,14 +941,14 @@ async function startUnlessRunning(options: EmbeddedOptions): Promise<Started> {
 
   return {
     handle: {
-      connectionString: connectionUrl(password, port, socketDir),
+      connectionString,
       owned: true,
       stop: () => server.stop(),
     },
   };
 }
 
-/** The handle of a server this process did not start: it stops it only if it adopts it. */
+/** The handle of a server this process did not start: it stops it if it adopts it, or is the last to use it. */
 async function attach(
   server: RunningServer,
   connectionString: string,
@@ -804,23 +956,28 @@ async function attach(
   clusterDir: string,
   log: Logger,
 ): Promise<EmbeddedPostgresHandle> {
-  const { adopted, owner } = await adoptIfOrphaned(connectionString, dataDir);
-  if (!adopted) {
+  const decided = await adoptIfOrphaned(connectionString, dataDir);
+  if (!decided.adopted) {
+    const { owner } = decided;
+    const releasePresence = holdPresence(decided.presence, connectionString, log);
     log.info(
-      { port: server.port, pid: server.pid, owner: owner?.pid },
-      `attaching to the embedded PostgreSQL already running on this data folder; it belongs to Vigil process ${owner?.pid}, which still runs, so stopping this process leaves it running`,
+      { port: server.port, pid: server.pid, owner: owner.pid },
+      `attaching to the embedded PostgreSQL already running on this data folder; it belongs to Vigil process ${owner.pid}, which still runs, so stopping this process leaves it running`,
     );
+    let stopping: Promise<void> | undefined;
     return {
       connectionString,
       owned: false,
-      stop: async () => {
-        log.info(
-          { owner: owner?.pid },
-          'leaving the embedded PostgreSQL running for the Vigil process that owns it',
-        );
+      stop() {
+        stopping ??= (async () => {
+          await releasePresence();
+          await stopIfLast(connectionString, dataDir, clusterDir, log);
+        })();
+        return stopping;
       },
     };
   }
+  const { owner } = decided;
   log.info(
     { port: server.port, pid: server.pid, previousOwner: owner?.pid },
     'attaching to the embedded PostgreSQL that a Vigil no longer running left on this data folder; this process now owns it and stops it when it stops',
@@ -831,31 +988,55 @@ async function attach(
     pid: server.pid,
     stop() {
       stopping ??= (async () => {
-        // Whatever runs on the cluster now, if it is not the server we adopted, is not ours to stop.
-        const current = await fs.readFile(path.join(clusterDir, 'postmaster.pid'), 'utf8').catch(() => '');
-        if (Number(current.split('\n')[0]) !== server.pid || (await processGone(server.pid))) {
-          log.info({ pid: server.pid }, 'the embedded PostgreSQL had already stopped');
-          return;
-        }
-        const signal = (name: NodeJS.Signals) => signalProcess(server.pid, name);
-        // SIGINT is PostgreSQL's "fast" shutdown: roll back open transactions, checkpoint, exit.
-        signal('SIGINT');
-        const escalateAt = Date.now() + 20_000;
-        let escalated = false;
-        while (!(await processGone(server.pid))) {
-          if (!escalated && Date.now() >= escalateAt) {
-            signal('SIGQUIT');
-            escalated = true;
-          }
-          await sleep(100);
-        }
-        log.info('embedded PostgreSQL stopped');
+        await stopUnlessAttached(connectionString, dataDir, log, () =>
+          stopPostmaster(server.pid, clusterDir, log),
+        );
       })().finally(() => owned.delete(adoptedServer));
       return stopping;
     },
   };
   owned.add(adoptedServer);
   return { connectionString, owned: true, stop: () => adoptedServer.stop() };
+}
+
+/**
+ * For a process that attached without owning the server: stops the server when no live process owns it
+ * (its owner gave it up, or died) and no other process is attached, under the ownership lock so that no
+ * process attaches meanwhile.
+ */
+async function stopIfLast(
+  connectionString: string,
+  dataDir: string,
+  clusterDir: string,
+  log: Logger,
+): Promise<void> {
+  const client = new pg.Client({ connectionString, connectionTimeoutMillis: 5_000 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.query('SELECT pg_advisory_lock($1)', [OWNERSHIP_LOCK_KEY.toString()]);
+    const owner = await readOwner(dataDir);
+    if (owner && (await ownerAlive(owner))) {
+      log.info(
+        { owner: owner.pid },
+        'leaving the embedded PostgreSQL running for the Vigil process that owns it',
+      );
+      return;
+    }
+    const { rows } = await client.query<{ free: boolean }>('SELECT pg_try_advisory_lock($1) AS free', [
+      PRESENCE_LOCK_KEY.toString(),
+    ]);
+    if (rows[0]?.free === false) {
+      log.info('leaving the embedded PostgreSQL running for the other Vigil processes that use it');
+      return;
+    }
+    const running = await runningServer(clusterDir);
+    if (running) await stopPostmaster(running.pid, clusterDir, log);
+  } catch {
+    // The server is gone, or not this process's to judge: nothing to stop.
+  } finally {
+    await client.end().catch(() => {});
+  }
 }
 
 function sleep(ms: number) {
