@@ -23,6 +23,25 @@ describe('VIGIL_DATABASE_PREPARED_STATEMENTS', () => {
   });
 });
 
+describe('VIGIL_REQUEST_TIMEOUT_SECONDS', () => {
+  it('gives a client two minutes to send its request unless told otherwise', () => {
+    assert.equal(loadConfig({}).requestTimeoutSeconds, 120);
+    assert.equal(loadConfig({ VIGIL_REQUEST_TIMEOUT_SECONDS: '600' }).requestTimeoutSeconds, 600);
+  });
+
+  it('refuses no limit, or one it cannot read', () => {
+    for (const value of ['0', '3601', '1.5', 'never']) {
+      assert.throws(
+        () => loadConfig({ VIGIL_REQUEST_TIMEOUT_SECONDS: value }),
+        (error: unknown) =>
+          error instanceof ConfigError &&
+          error.message ===
+            `VIGIL_REQUEST_TIMEOUT_SECONDS=${JSON.stringify(value)} is not valid: give a whole number from 1 to 3600.`,
+      );
+    }
+  });
+});
+
 describe('VIGIL_TRUST_PROXY', () => {
   it('believes nobody unless told whom', () => {
     assert.equal(loadConfig({}).trustProxy, false);

@@ -48,6 +48,8 @@ export interface Config {
   eventLeaseSeconds: number;
   /** Maximum request body size in bytes. */
   bodyLimit: number;
+  /** Seconds a client has to send a whole request, headers and body (not to read the answer). */
+  requestTimeoutSeconds: number;
   /**
    * Whom to believe about the client's address (X-Forwarded-For): nobody (false), every peer (true), or
    * the proxies at these addresses and networks.
@@ -255,6 +257,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     notificationLeaseSeconds: integer(env, 'VIGIL_NOTIFICATION_LEASE_SECONDS', 360, 1, 3600),
     eventLeaseSeconds: integer(env, 'VIGIL_EVENT_LEASE_SECONDS', 120, 1, 3600),
     bodyLimit: integer(env, 'VIGIL_BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    // Room for a 25 MiB attachment at 1.8 Mbit/s; a body that trickles in slower holds its memory and
+    // its socket until then.
+    requestTimeoutSeconds: integer(env, 'VIGIL_REQUEST_TIMEOUT_SECONDS', 120, 1, 3600),
     actionLinkTtlHours: integer(env, 'VIGIL_ACTION_LINK_TTL_HOURS', 72, 1, 720),
     apiStatementTimeoutSeconds: integer(env, 'VIGIL_API_STATEMENT_TIMEOUT_SECONDS', 10, 1, 600),
     databasePreparedStatements: onOff(env, 'VIGIL_DATABASE_PREPARED_STATEMENTS', true),

@@ -253,9 +253,20 @@ function trustedHops(
 
 export async function buildHttpApp(ctx: AppContext, log: Logger): Promise<HttpApp> {
   const validators = createLazyValidators();
+  const requestTimeoutMs = ctx.config.requestTimeoutSeconds * 1000;
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     bodyLimit: ctx.config.bodyLimit,
+    // Fastify's default (0) turns off Node's bound on receiving a request: a body that never ends would
+    // hold its socket and its buffered bytes forever. Node drops a connection from this check once its
+    // request is whole, so an answer that streams (the event stream, a download) is not cut.
+    requestTimeout: requestTimeoutMs,
+    http: {
+      // Node swaps the two when the headers' timeout is the longer, so it must not exceed the request's.
+      headersTimeout: Math.min(60_000, requestTimeoutMs),
+      // Node looks for expired requests every 30 s by default: a short timeout would be overrun by that.
+      connectionsCheckingInterval: Math.min(30_000, Math.ceil(requestTimeoutMs / 4)),
+    },
     // Always our own: the id names the request's outcome in GET /v2/alerts/requests/{requestId}.
     genReqId: () => randomUUID(),
     // Our own onResponse hook logs each request once, with secrets blanked from the URL.
@@ -367,7 +378,9 @@ export async function buildHttpApp(ctx: AppContext, log: Logger): Promise<HttpAp
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
 
-  app.addHook('preHandler', async (request, reply) => {
+  // On arrival, before the body is read: a caller without valid credentials is answered without Vigil
+  // holding its body (a slow one would keep its socket and memory until the request timeout).
+  app.addHook('onRequest', async (request, reply) => {
     // An unknown path is a 404 for everyone (the console's catch-all hands API paths on to it).
     if (request.routeOptions.config.public || request.is404) return;
     const credential = credentialOf(request.headers);
