@@ -11,9 +11,11 @@ import {
   startTestServer,
   type Json,
   type TestServer,
+  waitFor,
 } from '../../testing/harness.js';
 import { ShiftedClock } from '../../work/clock.js';
 import { createAttachmentLinks } from './links.js';
+import { ATTACHMENT_UPLOAD_PERMITS } from './service.js';
 
 /**
  * Opsgenie's alert attachments on the real server, uploaded as real clients send them (multipart/form-data
@@ -70,7 +72,7 @@ async function upload(
   path: string,
   parts: Part[],
   key = server.key,
-): Promise<{ status: number; body: Json }> {
+): Promise<{ status: number; body: Json; headers: Headers }> {
   const form = new FormData();
   for (const part of parts) {
     if (typeof part.value === 'string') form.append(part.name, part.value);
@@ -81,7 +83,7 @@ async function upload(
     headers: { authorization: `GenieKey ${key}` },
     body: form,
   });
-  return { status: response.status, body: (await response.json()) as Json };
+  return { status: response.status, body: (await response.json()) as Json, headers: response.headers };
 }
 
 /**
@@ -394,6 +396,77 @@ describe('the limits', () => {
       assert.equal(response.status, 415, other);
       assert.match(((await response.json()) as Json).message, /application\/json/);
     }
+  });
+});
+
+/**
+ * Starts an upload whose body never ends (chunked, its file part begun): the server reads it, holding an
+ * upload permit and what it has of the file, until the client hangs up.
+ */
+function unfinishedUpload(path: string): http.ClientRequest {
+  const boundary = 'vigil-slow-upload';
+  const request = http.request(`${server.url}${path}`, {
+    method: 'POST',
+    headers: {
+      authorization: `GenieKey ${server.key}`,
+      'content-type': `multipart/form-data; boundary=${boundary}`,
+      'transfer-encoding': 'chunked',
+    },
+  });
+  request.on('error', () => {});
+  request.write(
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="slow.bin"\r\n` +
+      `Content-Type: application/octet-stream\r\n\r\n${'x'.repeat(1024)}`,
+  );
+  return request;
+}
+
+describe('uploads at once', () => {
+  it(`are at most ${ATTACHMENT_UPLOAD_PERMITS} per process: the next is a 503 with Retry-After, any way one ends frees its turn`, async () => {
+    const slow = await alert();
+    const holders = Array.from({ length: ATTACHMENT_UPLOAD_PERMITS }, () =>
+      unfinishedUpload(`/v2/alerts/${slow.id}/attachments`),
+    );
+    const { id } = await alert();
+    try {
+      // A form without a file: a 422 once it has a turn, so probing stores nothing. It is refused only
+      // once every holder is reading its body.
+      const refused = await waitFor('an upload refused for the uploads under way', async () => {
+        const got = await upload(`/v2/alerts/${id}/attachments`, [{ name: 'user', value: 'Dana' }]);
+        if (got.status !== 503) assert.equal(got.status, 422, JSON.stringify(got.body));
+        return got.status === 503 && got;
+      });
+      assert.match(refused.body.message, /try again shortly/);
+      assert.equal(refused.headers.get('retry-after'), '5');
+      // Refused before its body is read, like any refusal: the answer comes while the file is on its way.
+      const early = await answerBeforeBody(`/v2/alerts/${id}/attachments`, server.key);
+      assert.equal(early.status, 503, JSON.stringify(early.body));
+    } finally {
+      // Hung up mid-file: their turns are given back.
+      for (const holder of holders) holder.destroy();
+    }
+    const bytes = randomBytes(1000);
+    const added = await waitFor('an upload once the slow ones hung up', async () => {
+      const got = await upload(`/v2/alerts/${id}/attachments`, [file(bytes, 'text/plain', 'after.txt')]);
+      if (got.status !== 503) assert.equal(got.status, 200, JSON.stringify(got.body));
+      return got.status === 200 && got;
+    });
+    assert.equal((await rows(id))[0]?.id, added.body.data.id);
+    assert.deepEqual(await rows(slow.id), []);
+
+    // Refused uploads give their turn back too: more of them, one after another, than there are turns.
+    const refusals = [
+      [{ name: 'user', value: 'Dana' }],
+      [file(randomBytes(MAX_BYTES + 1), 'application/zip', 'big.zip')],
+      [file('one', 'text/plain', 'one.txt'), file('two', 'text/plain', 'two.txt')],
+    ];
+    for (let i = 0; i < 2 * ATTACHMENT_UPLOAD_PERMITS; i++) {
+      const got = await upload(`/v2/alerts/${id}/attachments`, refusals[i % refusals.length]!);
+      assert.ok(got.status === 422 || got.status === 413, `${got.status} ${JSON.stringify(got.body)}`);
+    }
+    const last = await upload(`/v2/alerts/${id}/attachments`, [file('last', 'text/plain', 'last.txt')]);
+    assert.equal(last.status, 200, JSON.stringify(last.body));
+    assert.equal((await rows(id)).length, 2);
   });
 });
 

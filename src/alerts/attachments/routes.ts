@@ -59,6 +59,9 @@ interface Upload {
 /** When a download refused for the reads under way may try again: each takes milliseconds. */
 const DOWNLOAD_RETRY_SECONDS = 3;
 
+/** When an upload refused for the uploads under way may try again: each lasts as long as its file takes. */
+const UPLOAD_RETRY_SECONDS = 5;
+
 const TOO_MANY_PARTS =
   'The form has too many parts: send one file in the field "file", and user and indexFile if you like.';
 
@@ -133,7 +136,7 @@ export function registerAttachmentRoutes(
         schema: {
           tags: ['alerts'],
           summary: 'Add an attachment: multipart/form-data with the file in the field "file"',
-          description: `Opsgenie's Add Alert Attachment. The form may also carry user (who the alert's log says added it) and indexFile (kept). One file per request, at most VIGIL_ATTACHMENT_MAX_BYTES (413 beyond); an alert holds at most VIGIL_ATTACHMENTS_PER_ALERT files (422 beyond). The file name is cut to its last path segment and 255 characters.`,
+          description: `Opsgenie's Add Alert Attachment. The form may also carry user (who the alert's log says added it) and indexFile (kept). One file per request, at most VIGIL_ATTACHMENT_MAX_BYTES (413 beyond); an alert holds at most VIGIL_ATTACHMENTS_PER_ALERT files (422 beyond). A process receives a few uploads at once: beyond, after a short wait, a 503 with Retry-After. The file name is cut to its last path segment and 255 characters.`,
           consumes: ['multipart/form-data'],
           params: IdentifierParams,
           querystring: Type.Object({
@@ -168,19 +171,36 @@ export function registerAttachmentRoutes(
         // Before the body is read: a caller without the right, an alert they cannot see or one already
         // full is answered at once, without a file's worth of bytes read for nothing. `add` checks again.
         await attachments.mayAdd(p, request.params.identifier, type);
-        const upload = await readUpload(request, maxBytes);
-        if (!upload.file) {
-          throw new ApiError(422, 'Request body is not processable. Please check the errors.', {
-            file: 'is required: send the file as a file part named "file".',
-          });
+        // A client that hangs up while its upload waits for a permit stops waiting.
+        const gone = new AbortController();
+        const hungUp = () => gone.abort();
+        reply.raw.once('close', hungUp);
+        // The body is read under the permit only: an upload beyond the permits holds none of its file.
+        const added = await attachments
+          .uploading(async () => {
+            const upload = await readUpload(request, maxBytes);
+            if (!upload.file) {
+              throw new ApiError(422, 'Request body is not processable. Please check the errors.', {
+                file: 'is required: send the file as a file part named "file".',
+              });
+            }
+            return attachments.add(p, request.params.identifier, type, {
+              fileName: upload.file.name,
+              contentType: upload.file.type,
+              content: upload.file.content,
+              indexFile: upload.fields.indexFile ?? q.indexFile,
+              user: fitActorText(upload.fields.user ?? q.user),
+            });
+          }, gone.signal)
+          .finally(() => reply.raw.off('close', hungUp));
+        if (added === 'busy') {
+          throw new ApiError(
+            503,
+            'Vigil is receiving as many attachments as it receives at once: try again shortly.',
+            undefined,
+            UPLOAD_RETRY_SECONDS,
+          );
         }
-        const added = await attachments.add(p, request.params.identifier, type, {
-          fileName: upload.file.name,
-          contentType: upload.file.type,
-          content: upload.file.content,
-          indexFile: upload.fields.indexFile ?? q.indexFile,
-          user: fitActorText(upload.fields.user ?? q.user),
-        });
         return reply
           .status(200)
           .send(envelope(request, { result: 'Attachment added successfully', data: { id: added.id } }));

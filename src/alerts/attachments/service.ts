@@ -80,6 +80,22 @@ export const ATTACHMENT_READ_PERMITS = 4;
 export const READ_PERMIT_WAIT_MS = 10_000;
 
 /**
+ * Uploads one process receives at once. Each holds its file in memory whole while it arrives (up to
+ * VIGIL_ATTACHMENT_MAX_BYTES, about twice that while its pieces are joined) and then one of the API pool's
+ * connections for its insert: without a bound, a burst of large uploads (the alert's room is checked
+ * before any of them stored anything, so all pass it) takes gigabytes and the pool. The permit is taken
+ * before the body is read, so an upload waiting for one holds neither.
+ */
+export const ATTACHMENT_UPLOAD_PERMITS = 4;
+
+/**
+ * How long an upload waits for a permit (its body unread) before it is refused, a 503 to try again
+ * shortly: long enough for a burst of small files to take turns, short of holding a client that will
+ * wait behind large ones.
+ */
+export const UPLOAD_PERMIT_WAIT_MS = 3_000;
+
+/**
  * How long a chunk read for a client may wait for the client to take it. A client that stops reading (a
  * stalled or hostile socket, which no write timeout ends) is cut off then, so it holds neither memory nor
  * a connection for ever; one that takes a 1 MiB chunk every 2 minutes (about 9 KB/s: a phone on a poor
@@ -218,17 +234,20 @@ export function createAttachmentsService(deps: {
   const permitWaitMs = deps.permitWaitMs ?? READ_PERMIT_WAIT_MS;
   const pieceDeadlineMs = deps.pieceDeadlineMs ?? PIECE_DEADLINE_MS;
   /** This process's reads of attachments' bytes (see ATTACHMENT_READ_PERMITS). */
-  const permits: Permits = createPermits(ATTACHMENT_READ_PERMITS);
+  const readPermits: Permits = createPermits(ATTACHMENT_READ_PERMITS);
+  /** This process's uploads (see ATTACHMENT_UPLOAD_PERMITS). */
+  const uploadPermits: Permits = createPermits(ATTACHMENT_UPLOAD_PERMITS);
 
-  /** `read` under a permit, taken before and given back after its statement; 'busy' when none came. */
+  /** `work` under one of `permits`, taken before and given back however it ends; 'busy' when none came. */
   async function withPermit<T>(
-    read: () => Promise<T>,
+    permits: Permits,
+    work: () => Promise<T>,
     waitMs: number | undefined,
     signal?: AbortSignal,
   ): Promise<T | 'busy'> {
     if (!(await permits.acquire(waitMs, signal))) return 'busy';
     try {
-      return await read();
+      return await work();
     } finally {
       permits.release();
     }
@@ -242,7 +261,12 @@ export function createAttachmentsService(deps: {
   ): Promise<Buffer | undefined> {
     // Each chunk is a statement of its own, yet together they make one file: that holds as an attachment's
     // row is never updated in place (its id is never reused; replacing a file is a delete and a new id).
-    const chunk = await withPermit(() => repo.contentChunk(db, link, offset, chunkBytes), undefined, signal);
+    const chunk = await withPermit(
+      readPermits,
+      () => repo.contentChunk(db, link, offset, chunkBytes),
+      undefined,
+      signal,
+    );
     if (chunk === 'busy') throw new Error('the download was stopped');
     return chunk;
   }
@@ -331,6 +355,15 @@ export function createAttachmentsService(deps: {
     async mayAdd(p: Principal, identifier: string, type: IdentifierType): Promise<void> {
       await requireAddRight(p);
       await alertWithRoom(db, p, identifier, type, false);
+    },
+
+    /**
+     * Runs `upload` (reading the file into memory and adding it) under one of this process's upload
+     * permits, given back however it ends; 'busy' when none came within the wait, or `signal` (the
+     * client gone) aborted it first. `mayAdd` comes before, so a refused upload waits for nothing.
+     */
+    uploading<T>(upload: () => Promise<T>, signal?: AbortSignal): Promise<T | 'busy'> {
+      return withPermit(uploadPermits, upload, UPLOAD_PERMIT_WAIT_MS, signal);
     },
 
     /** Adds a file to an alert, with a line on its log; the alert is locked so its count holds. */
@@ -445,7 +478,11 @@ export function createAttachmentsService(deps: {
     ): Promise<Download | { error: 'invalid' | 'expired' | 'gone' | 'busy' }> {
       const verdict = await links.verify(token, now);
       if ('error' in verdict) return verdict;
-      const head = await withPermit(() => repo.contentHead(db, verdict, chunkBytes), permitWaitMs);
+      const head = await withPermit(
+        readPermits,
+        () => repo.contentHead(db, verdict, chunkBytes),
+        permitWaitMs,
+      );
       if (head === 'busy') return { error: 'busy' };
       if (!head) return { error: 'gone' };
       const content = new AttachmentContent(

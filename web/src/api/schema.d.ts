@@ -4087,7 +4087,7 @@ export interface paths {
     put?: never;
     /**
      * Add an attachment: multipart/form-data with the file in the field "file"
-     * @description Opsgenie's Add Alert Attachment. The form may also carry user (who the alert's log says added it) and indexFile (kept). One file per request, at most VIGIL_ATTACHMENT_MAX_BYTES (413 beyond); an alert holds at most VIGIL_ATTACHMENTS_PER_ALERT files (422 beyond). The file name is cut to its last path segment and 255 characters.
+     * @description Opsgenie's Add Alert Attachment. The form may also carry user (who the alert's log says added it) and indexFile (kept). One file per request, at most VIGIL_ATTACHMENT_MAX_BYTES (413 beyond); an alert holds at most VIGIL_ATTACHMENTS_PER_ALERT files (422 beyond). A process receives a few uploads at once: beyond, after a short wait, a 503 with Retry-After. The file name is cut to its last path segment and 255 characters.
      */
     post: {
       parameters: {
