@@ -11,6 +11,7 @@ import {
   HELD_RECHECK_MS,
   NOTIFY_EVERY_MS,
   WORK_CHANNEL,
+  WORK_LISTENER_NAME,
   createWorkRunner,
   type WorkRunner,
 } from './runner.js';
@@ -341,6 +342,64 @@ describe('the work runner', () => {
       assert.match(took?.msg ?? '', /^test-slow: a round took \d+\.\d s, /);
     } finally {
       await runner.stop();
+    }
+  });
+
+  it('stops, and gives its connection back, when the stop lands while it listens again', async () => {
+    // A database restart drops the listening connection and the runner connects again a second later;
+    // a stop meanwhile once left that connection checked out, and closing the pool waited on it for ever.
+    const quiet = await quietDatabase();
+    const admin = new pg.Client({ connectionString: quiet.url });
+    await admin.connect();
+    const { pool } = quiet;
+    const connect = pool.connect.bind(pool);
+    let hold: Promise<void> | undefined;
+    let openHold = (): void => {};
+    let held = false;
+    Object.assign(pool, {
+      // The connection is made, and handed over only once the test lets it (after the stop).
+      connect(callback?: Parameters<pg.Pool['connect']>[0]) {
+        if (callback) return connect(callback);
+        return connect().then(async (client) => {
+          if (hold) {
+            held = true;
+            await hold;
+          }
+          return client;
+        });
+      },
+    });
+    const runner = newRunner(pool);
+    arrayQueue(runner, 'test-relisten-stop', 10, 1);
+    let lost = false;
+    runner.listenTo('test_relisten_stop', () => {}, { lost: () => (lost = true) });
+    try {
+      await runner.start();
+      hold = new Promise<void>((resolve) => (openHold = resolve));
+      await admin.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND application_name = $1`,
+        [WORK_LISTENER_NAME],
+      );
+      await until(() => lost, 'the listening connection to be lost');
+      await until(() => held, 'the runner to connect again');
+      const stopping = runner.stop();
+      openHold();
+      const stoppedInTime = await Promise.race([stopping.then(() => true), sleep(5000).then(() => false)]);
+      assert.ok(stoppedInTime, 'the stop returned');
+      assert.equal(
+        pool.totalCount,
+        0,
+        'no connection is left checked out (closing the pool would wait on it)',
+      );
+    } finally {
+      openHold();
+      // Should the stop have missed the connection, the listen holding it has ended by now, and a second
+      // stop releases it: the test fails rather than hangs in closing the pool.
+      await until(() => pool.totalCount === 0, 'the connection to be given back', 1000).catch(() => {});
+      await runner.stop();
+      await admin.end();
+      await quiet.close();
     }
   });
 });

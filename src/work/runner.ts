@@ -122,6 +122,12 @@ export function createWorkRunner(deps: {
   let started = false;
   let listener: { client: pg.PoolClient; release: (error?: Error) => void } | undefined;
   let relisten: NodeJS.Timeout | undefined;
+  /**
+   * The listen() under way, if any: stop() waits for it, or a stop landing while it connects would
+   * leave its connection checked out, and closing the pool (which waits for every checked-out
+   * connection) would hang the shutdown.
+   */
+  let listening: Promise<void> | undefined;
   const announcements = new Map<string, (payload: string) => void>();
   const listeningEvents: ListeningEvents[] = [];
   /** Whether this process has listened before: listening again means announcements were missed. */
@@ -176,7 +182,15 @@ export function createWorkRunner(deps: {
     }, wait);
   }
 
-  async function listen(): Promise<void> {
+  function listen(): Promise<void> {
+    const current = listenOnce().finally(() => {
+      if (listening === current) listening = undefined;
+    });
+    listening = current;
+    return current;
+  }
+
+  async function listenOnce(): Promise<void> {
     if (stopped) return;
     let abandon: ((error: Error) => void) | undefined;
     let client: pg.PoolClient;
@@ -213,10 +227,18 @@ export function createWorkRunner(deps: {
         scheduleRelisten();
       });
       abandon = release;
+      if (stopped) {
+        release();
+        return;
+      }
       await client.query(`LISTEN ${WORK_CHANNEL}`);
       for (const channel of announcements.keys()) await client.query(`LISTEN ${channel}`);
       // Named once it listens: a connection under this name always hears the wakes sent to it.
       await client.query(`SET application_name = '${WORK_LISTENER_NAME}'`);
+      if (stopped) {
+        release();
+        return;
+      }
       listener = { client, release };
     } catch (error) {
       // Not left checked out under the listener's name, where other processes would count it.
@@ -236,7 +258,10 @@ export function createWorkRunner(deps: {
           'could not greet the other processes; they hear of this one at their next look',
         );
       });
+    if (stopped) return;
     await lookForOthers();
+    // stop() has cleared the timer already: one set now would look for ever.
+    if (stopped) return;
     presenceTimer ??= setInterval(() => void lookForOthers(), presenceCheckMs).unref();
     // Whatever was announced while this process was not listening: look now.
     for (const name of queues.keys()) wakeLocal(name);
@@ -399,6 +424,8 @@ export function createWorkRunner(deps: {
       if (presenceTimer) clearInterval(presenceTimer);
       for (const loop of loops) loop.resume?.();
       await Promise.all(loops.map((l) => l.done));
+      // It sees `stopped` and closes its connection, or has made it the listener by now.
+      await listening?.catch(() => {});
       if (listener) {
         const { client, release } = listener;
         listener = undefined;
