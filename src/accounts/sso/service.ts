@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as oidc from 'openid-client';
 import type { OutboundFetch } from '../../http/outbound-fetch.js';
 import type { Db } from '../../db/database.js';
@@ -21,6 +22,53 @@ const LOGIN_TTL_MS = 10 * 60_000;
 // A sign-in reads the provider's discovery document when it starts and uses it again when the browser
 // comes back: one fetch per provider every few minutes rather than two per sign-in.
 const DISCOVERY_TTL_MS = 10 * 60_000;
+// Past this many organizations' providers (far more than one Vigil serves) the cache empties itself, as
+// Vigil's other caches do, rather than grow with every organization that ever signed in.
+const DISCOVERY_CACHE_MAX = 1_000;
+
+interface Discovered {
+  /** Which provider, client and secret the configuration was read for (see versionOf). */
+  version: string;
+  config: oidc.Configuration;
+  until: number;
+}
+
+/**
+ * The providers' configurations read lately, one per organization: reading another provider, client or
+ * secret for an organization replaces its entry, so a changed secret takes effect at once and the old one
+ * is not kept in memory.
+ */
+export class DiscoveryCache {
+  private readonly entries = new Map<string, Discovered>();
+
+  constructor(private readonly max = DISCOVERY_CACHE_MAX) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** The organization's configuration, when it was read for `version` and has not expired. */
+  get(orgId: string, version: string, nowMs: number): oidc.Configuration | undefined {
+    const entry = this.entries.get(orgId);
+    return entry?.version === version && entry.until > nowMs ? entry.config : undefined;
+  }
+
+  set(orgId: string, entry: Discovered): void {
+    if (!this.entries.has(orgId) && this.entries.size >= this.max) this.entries.clear();
+    this.entries.set(orgId, entry);
+  }
+
+  delete(orgId: string): void {
+    this.entries.delete(orgId);
+  }
+}
+
+/** A digest of what a configuration is read for: the cache holds no secret of its own. */
+function versionOf(issuer: string, clientId: string, clientSecret: string): string {
+  return createHash('sha256')
+    .update(JSON.stringify([issuer, clientId, clientSecret]))
+    .digest('base64url');
+}
 
 /** Only loopback issuers may be plain HTTP (a provider run locally, for trying things out). */
 function isLoopback(url: URL): boolean {
@@ -100,13 +148,15 @@ export function createSsoService(deps: {
   sessions: SessionsService;
   /** fetch for the provider's endpoints (HTTPS_PROXY and NO_PROXY honoured). */
   fetch: OutboundFetch;
+  /** Where the providers' configurations are kept: a cache of its own unless given (tests look into it). */
+  discovered?: DiscoveryCache;
 }) {
   const { db, clock, log, publicUrl, sessions } = deps;
   const redirectUri = `${publicUrl}/api/console/sso/callback`;
 
-  const discovered = new Map<string, { config: oidc.Configuration; until: number }>();
+  const discovered = deps.discovered ?? new DiscoveryCache();
 
-  async function discover(issuer: string, clientId: string, clientSecret: string) {
+  async function discover(orgId: string, issuer: string, clientId: string, clientSecret: string) {
     const url = issuerUrl(issuer);
     const config = await oidc.discovery(url, clientId, clientSecret, undefined, {
       execute: url.protocol === 'http:' ? [oidc.allowInsecureRequests] : [],
@@ -114,7 +164,8 @@ export function createSsoService(deps: {
       // Kept by the configuration for the token and user info calls too.
       [oidc.customFetch]: deps.fetch,
     });
-    discovered.set(JSON.stringify([issuer, clientId, clientSecret]), {
+    discovered.set(orgId, {
+      version: versionOf(issuer, clientId, clientSecret),
       config,
       until: clock.now().getTime() + DISCOVERY_TTL_MS,
     });
@@ -122,10 +173,15 @@ export function createSsoService(deps: {
   }
 
   /** The provider's configuration as read within the last minutes, else read now. */
-  async function configurationOf(row: { issuer: string; client_id: string; client_secret: string }) {
-    const cached = discovered.get(JSON.stringify([row.issuer, row.client_id, row.client_secret]));
-    if (cached && cached.until > clock.now().getTime()) return cached.config;
-    return discover(row.issuer, row.client_id, row.client_secret);
+  async function configurationOf(row: {
+    org_id: string;
+    issuer: string;
+    client_id: string;
+    client_secret: string;
+  }) {
+    const version = versionOf(row.issuer, row.client_id, row.client_secret);
+    const cached = discovered.get(row.org_id, version, clock.now().getTime());
+    return cached ?? discover(row.org_id, row.issuer, row.client_id, row.client_secret);
   }
 
   function requireAdmin(p: Principal): void {
@@ -175,7 +231,7 @@ export function createSsoService(deps: {
       const clientSecret = input.clientSecret ?? existing?.client_secret;
       if (clientSecret === undefined) throw invalidField('clientSecret', 'is required the first time.');
       try {
-        await discover(input.issuer, input.clientId, clientSecret);
+        await discover(p.orgId, input.issuer, input.clientId, clientSecret);
       } catch (error) {
         if (error instanceof Error && error.name === 'DomainError') throw error;
         throw invalidField(
@@ -204,6 +260,7 @@ export function createSsoService(deps: {
     async remove(p: Principal): Promise<void> {
       requireOwner(p);
       await repo.deleteSettings(db, p.orgId);
+      discovered.delete(p.orgId);
     },
 
     /**

@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startTestServer, type TestServer } from '../../testing/harness.js';
+import * as oidc from 'openid-client';
+import { createLogger } from '../../logger.js';
+import { addOrganization, startTestServer, type TestServer } from '../../testing/harness.js';
 import { freePort } from '../../testing/network.js';
 import { startTestOidcProvider, type TestOidcProvider } from '../../testing/oidc-provider.js';
+import { systemClock } from '../../work/clock.js';
+import type { Principal } from '../service.js';
+import { createSsoService, DiscoveryCache, SsoSignInError } from './service.js';
 
 /**
  * Follows a browser's redirects from `start`, keeping each site's cookies as a browser does, until a page
@@ -283,6 +288,84 @@ describe('single sign-on through OpenID Connect', () => {
     assert.equal(byOwner.status, 200, JSON.stringify(byOwner.body));
     assert.equal((await server.call('DELETE', '/api/console/sso')).status, 204);
     assert.equal((await server.call('GET', '/api/console/sso')).status, 404);
+  });
+
+  it('keeps one provider configuration per organization however often it is saved, and a changed secret takes effect', async () => {
+    const discovered = new DiscoveryCache();
+    const sso = createSsoService({
+      db: server.app.context.db,
+      clock: systemClock,
+      log: createLogger('silent'),
+      publicUrl: server.url,
+      sessions: server.app.context.sessions,
+      fetch: (input, init) => fetch(input, init),
+      discovered,
+    });
+    const other = await addOrganization(server, 'Sso Elsewhere');
+    const ownerOf = (org: string): Principal => ({
+      orgId: org,
+      apiKeyId: 'a-test-key',
+      userId: undefined,
+      username: undefined,
+      fullName: undefined,
+      role: 'owner',
+    });
+    const settings = (clientSecret: string) => ({
+      issuer: provider.issuer,
+      clientId: provider.clientId,
+      clientSecret,
+      label: 'Acme SSO',
+      enabled: true,
+    });
+    for (let i = 0; i < 5; i++) {
+      for (const org of [orgId, other.orgId]) await sso.save(ownerOf(org), settings(`an old secret ${i}`));
+    }
+    assert.equal(discovered.size, 2, 'one configuration per organization, not one per secret ever saved');
+
+    // A sign-in through the service, from start to the provider's answer at the callback.
+    const signIn = async () => {
+      const started = await sso.start(orgId, '/');
+      const callback = `${server.url}/api/console/sso/callback`;
+      const answered = await browse(started.url, new URL(server.url).origin, { stopBefore: callback });
+      assert.ok(answered.url.startsWith(callback), answered.url);
+      const back = new URL(answered.url);
+      return sso.finish(`${back.pathname}${back.search}`, started.state, {
+        ip: '127.0.0.1',
+        userAgent: 'test',
+      });
+    };
+    provider.signInAs('sso.person@example.com');
+    await assert.rejects(signIn(), (error: unknown) => {
+      assert.ok(error instanceof SsoSignInError);
+      assert.equal(error.failure, 'sso_unchecked', error.message);
+      return true;
+    });
+    await sso.save(ownerOf(orgId), settings(provider.clientSecret));
+    const session = await signIn();
+    assert.equal(session.returnTo, '/');
+    assert.equal(discovered.size, 2);
+
+    await sso.remove(ownerOf(other.orgId));
+    assert.equal(discovered.size, 1, 'a removed provider leaves nothing behind');
+  });
+
+  it('holds at most so many organizations’ provider configurations, emptying itself at that size', () => {
+    const discovered = new DiscoveryCache(3);
+    const config = new oidc.Configuration({ issuer: 'https://login.example.com' }, 'a-client');
+    const entry = { version: 'v1', config, until: Date.now() + 60_000 };
+    for (const org of ['a', 'b', 'c']) discovered.set(org, entry);
+    discovered.set('c', { ...entry, version: 'v2' });
+    assert.equal(discovered.size, 3, 'replacing an organization’s entry makes no room');
+    assert.equal(
+      discovered.get('c', 'v1', Date.now()),
+      undefined,
+      'the configuration read for another secret',
+    );
+    assert.equal(discovered.get('c', 'v2', Date.now()), config);
+    discovered.set('d', entry);
+    assert.ok(discovered.size <= 3, `${discovered.size} entries`);
+    assert.equal(discovered.get('d', 'v1', Date.now()), config);
+    assert.equal(discovered.get('d', 'v1', Date.now() + 120_000), undefined, 'expired');
   });
 
   it('sends the browser to the sign-in page, not a JSON 500, when the provider cannot be reached', async () => {

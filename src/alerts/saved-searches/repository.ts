@@ -58,6 +58,33 @@ export const savedSearchesRepository = {
     return { ...row, owner_username: owner?.username ?? null, teams };
   },
 
+  /**
+   * Holds the organization's saved searches still until the transaction ends: two creates counting
+   * them at once would otherwise both see room for the last one.
+   */
+  async lockOrganization(q: Queryable, orgId: string): Promise<void> {
+    await sql`SELECT pg_advisory_xact_lock(hashtextextended(${'vigil:saved-searches:' + orgId}, 0))`.execute(
+      q,
+    );
+  },
+
+  /** How many saved searches the organization has, and how many of them `ownerUserId` owns. */
+  async counts(
+    q: Queryable,
+    orgId: string,
+    ownerUserId: string,
+  ): Promise<{ organization: number; owner: number }> {
+    const row = await q
+      .selectFrom('saved_searches')
+      .select((eb) => [
+        eb.fn.countAll<string>().as('organization'),
+        eb.fn.countAll<string>().filterWhere('owner_user_id', '=', ownerUserId).as('owner'),
+      ])
+      .where('org_id', '=', orgId)
+      .executeTakeFirstOrThrow();
+    return { organization: Number(row.organization), owner: Number(row.owner) };
+  },
+
   insert(q: Queryable, row: Insertable<SavedSearchesTable>): Promise<SavedSearchRow> {
     return q.insertInto('saved_searches').values(row).returningAll().executeTakeFirstOrThrow();
   },

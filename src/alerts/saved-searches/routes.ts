@@ -1,7 +1,12 @@
 import { Type } from 'typebox';
 import { StringEnum } from '../../http/schemas.js';
 import { envelope, principalOf, type HttpApp } from '../../http/server.js';
-import { presentSavedSearch, type SavedSearchesService } from './service.js';
+import {
+  MAX_SAVED_SEARCHES,
+  MAX_SAVED_SEARCHES_PER_OWNER,
+  presentSavedSearch,
+  type SavedSearchesService,
+} from './service.js';
 
 /**
  * Opsgenie's saved searches: /v2/alerts/saved-searches. Fastify matches the static `saved-searches`
@@ -33,8 +38,7 @@ export function registerSavedSearchRoutes(app: HttpApp, searches: SavedSearchesS
       schema: {
         tags: ['alerts'],
         summary: 'Create a saved search',
-        description:
-          'A named alert query (validated as GET /v2/alerts validates `query`) that the list and count run by searchIdentifier. Names are unique in the organization, without regard to case.',
+        description: `A named alert query (validated as GET /v2/alerts validates \`query\`) that the list and count run by searchIdentifier. Names are unique in the organization, without regard to case. An organization holds at most ${MAX_SAVED_SEARCHES.toLocaleString('en')} and a user owns at most ${MAX_SAVED_SEARCHES_PER_OWNER} (a 422 beyond: delete some first).`,
         body: Type.Object({
           name: Name,
           query: Query,
@@ -54,7 +58,13 @@ export function registerSavedSearchRoutes(app: HttpApp, searches: SavedSearchesS
 
   app.get(
     '/v2/alerts/saved-searches',
-    { schema: { tags: ['alerts'], summary: 'List saved searches' } },
+    {
+      schema: {
+        tags: ['alerts'],
+        summary: 'List saved searches',
+        description: `All of the organization's saved searches (at most ${MAX_SAVED_SEARCHES.toLocaleString('en')}), by name, unpaged as in Opsgenie.`,
+      },
+    },
     async (request) => {
       const rows = await searches.list(principalOf(request));
       return envelope(request, { data: rows.map((r) => ({ id: r.id, name: r.name })) });

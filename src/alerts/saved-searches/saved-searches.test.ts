@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { addOrganization, startTestServer, type Json, type TestServer } from '../../testing/harness.js';
+import { MAX_SAVED_SEARCHES, MAX_SAVED_SEARCHES_PER_OWNER } from './service.js';
 
 /** Saved searches (/v2/alerts/saved-searches) and the alert list and count running them. */
 
@@ -263,6 +264,111 @@ describe('saved searches', () => {
     assert.equal((await server.call('GET', '/v2/alerts/saved-searches', undefined, key)).status, 200);
     const refused = await server.call('DELETE', `/v2/alerts/saved-searches/${admins.id}`, undefined, key);
     assert.equal(refused.status, 403, JSON.stringify(refused.body));
+  });
+});
+
+describe('how many saved searches there may be', () => {
+  /** `count` searches in the organization, straight into the table (the API would take a while). */
+  async function fill(orgId: string, ownerUserId: string | null, count: number, prefix: string) {
+    await server.app.context.db
+      .insertInto('saved_searches')
+      .values(
+        Array.from({ length: count }, (_, i) => ({
+          org_id: orgId,
+          name: `${prefix} ${i}`,
+          query: 'status:open',
+          owner_user_id: ownerUserId,
+        })),
+      )
+      .execute();
+  }
+
+  it('refuses a user more than their share, as owner by anyone or by hand-over, until they delete one', async () => {
+    const org = await addOrganization(server, 'Many Owned');
+    const orgOwner = (await org.call('GET', '/v2/users')).body.data[0];
+    const made = await org.call('POST', '/v2/users', {
+      username: 'hoarder@many-owned.example',
+      fullName: 'Hoarder',
+      role: { name: 'User' },
+    });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const userId: string = made.body.data.id;
+    const userKey: string = (
+      await org.call('POST', '/v2/api-keys', {
+        name: 'hoarder',
+        user: { username: 'hoarder@many-owned.example' },
+      })
+    ).body.data.key;
+    await fill(org.orgId, userId, MAX_SAVED_SEARCHES_PER_OWNER - 1, 'Hoarded');
+    const create = (name: string, owner: string, key?: string) =>
+      org.call('POST', '/v2/alerts/saved-searches', { name, query: 'tag:a', owner: { id: owner } }, key);
+
+    const last = await create('The last one', userId, userKey);
+    assert.equal(last.status, 201, JSON.stringify(last.body));
+    const over = await create('One too many', userId, userKey);
+    assert.equal(over.status, 422, JSON.stringify(over.body));
+    assert.equal(
+      over.body.message,
+      `User [hoarder@many-owned.example] already owns ${MAX_SAVED_SEARCHES_PER_OWNER} saved searches, the most one user may own (${MAX_SAVED_SEARCHES_PER_OWNER}): delete some of them first.`,
+    );
+    // Nor may an admin make one theirs, or hand them one.
+    assert.equal((await create('Made for them', userId)).status, 422);
+    const ownersOwn = await create('The owner’s own', orgOwner.id);
+    assert.equal(ownersOwn.status, 201, 'the share is per user, not the organization’s');
+    const handed = await org.call('PATCH', `/v2/alerts/saved-searches/${ownersOwn.body.data.id}`, {
+      owner: { id: userId },
+    });
+    assert.equal(handed.status, 422, JSON.stringify(handed.body));
+    // Changing one of theirs (not its owner) is still allowed.
+    const renamed = await org.call(
+      'PATCH',
+      `/v2/alerts/saved-searches/${last.body.data.id}`,
+      { name: 'The last one, renamed', owner: { id: userId } },
+      userKey,
+    );
+    assert.equal(renamed.status, 200, JSON.stringify(renamed.body));
+
+    const deleted = await org.call(
+      'DELETE',
+      `/v2/alerts/saved-searches/${last.body.data.id}`,
+      undefined,
+      userKey,
+    );
+    assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
+    assert.equal((await create('In its place', userId, userKey)).status, 201);
+  });
+
+  it('refuses the organization more than its limit, even to creates at once, until one is deleted', async () => {
+    const org = await addOrganization(server, 'Many Searches');
+    const orgOwner = (await org.call('GET', '/v2/users')).body.data[0];
+    // Owners deleted since: no one's share, all the organization's.
+    await fill(org.orgId, null, MAX_SAVED_SEARCHES - 3, 'Orphan');
+    const create = (name: string) =>
+      org.call('POST', '/v2/alerts/saved-searches', { name, query: 'tag:a', owner: { id: orgOwner.id } });
+
+    assert.equal((await create('Third to last')).status, 201);
+    // Two places left and six asking at once: the lock lets two through.
+    const racing = await Promise.all(Array.from({ length: 6 }, (_, i) => create(`Racing ${i}`)));
+    assert.deepEqual(
+      racing.map((r) => r.status).sort(),
+      [201, 201, 422, 422, 422, 422],
+      JSON.stringify(racing.map((r) => r.body)),
+    );
+    const over = await create('One too many');
+    assert.equal(over.status, 422, JSON.stringify(over.body));
+    assert.equal(
+      over.body.message,
+      `The organization already has ${MAX_SAVED_SEARCHES} saved searches, the most it may have (${MAX_SAVED_SEARCHES}): delete some first.`,
+    );
+    const list = (await org.call('GET', '/v2/alerts/saved-searches')).body;
+    assert.equal(list.data.length, MAX_SAVED_SEARCHES);
+
+    const deleted = await org.call(
+      'DELETE',
+      `/v2/alerts/saved-searches/${racing.find((r) => r.status === 201)?.body.data.id}`,
+    );
+    assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
+    assert.equal((await create('In its place')).status, 201);
   });
 });
 

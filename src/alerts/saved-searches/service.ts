@@ -8,7 +8,7 @@ import {
 } from '../../accounts/service.js';
 import { isUniqueViolation, type Db, type Queryable } from '../../db/database.js';
 import type { SavedSearchRow } from '../../db/schema.js';
-import { conflict, forbidden, invalidField, isDomainError, notFound } from '../../errors.js';
+import { conflict, forbidden, invalid, invalidField, isDomainError, notFound } from '../../errors.js';
 import { compileQuery, parseQuery } from '../query.js';
 import {
   savedSearchesRepository as repo,
@@ -32,6 +32,14 @@ export interface SavedSearchInput {
 }
 
 export type SavedSearchChanges = Partial<SavedSearchInput>;
+
+/**
+ * The most saved searches an organization holds: any user may create them, and the list is one
+ * answer, unpaged as Opsgenie's is, that every key of the organization reads.
+ */
+export const MAX_SAVED_SEARCHES = 1_000;
+/** The most one user owns, so that one person cannot take all of the organization's room. */
+export const MAX_SAVED_SEARCHES_PER_OWNER = 100;
 
 const missing = (identifier: string, type: SavedSearchIdentifierType) =>
   notFound(`Saved search with ${type} [${identifier}] does not exist.`);
@@ -118,6 +126,30 @@ export function createSavedSearchesService(db: Db) {
     return ids;
   }
 
+  /**
+   * A 422 when the organization has no room for another saved search (`adding`), or `owner` owns as
+   * many as one user may. The caller holds the organization's lock (repo.lockOrganization), so two
+   * requests cannot both take the last place.
+   */
+  async function requireRoom(
+    q: Queryable,
+    orgId: string,
+    owner: { id: string; username: string },
+    adding: boolean,
+  ): Promise<void> {
+    const counts = await repo.counts(q, orgId, owner.id);
+    if (adding && counts.organization >= MAX_SAVED_SEARCHES) {
+      throw invalid(
+        `The organization already has ${counts.organization} saved searches, the most it may have (${MAX_SAVED_SEARCHES}): delete some first.`,
+      );
+    }
+    if (counts.owner >= MAX_SAVED_SEARCHES_PER_OWNER) {
+      throw invalid(
+        `User [${owner.username}] already owns ${counts.owner} saved searches, the most one user may own (${MAX_SAVED_SEARCHES_PER_OWNER}): delete some of them first.`,
+      );
+    }
+  }
+
   const clash = (name: string) =>
     conflict(`Saved search with name [${name}] already exists: choose another name, or update that one.`);
 
@@ -135,13 +167,17 @@ export function createSavedSearchesService(db: Db) {
       requireManager(p, owner.id, 'create');
       const teamIds = await teamIdsOf(p, input.teams ?? []);
       try {
-        return await repo.insert(db, {
-          org_id: p.orgId,
-          name,
-          query,
-          description: input.description ?? '',
-          owner_user_id: owner.id,
-          team_ids: teamIds,
+        return await db.transaction().execute(async (tx) => {
+          await repo.lockOrganization(tx, p.orgId);
+          await requireRoom(tx, p.orgId, owner, true);
+          return repo.insert(tx, {
+            org_id: p.orgId,
+            name,
+            query,
+            description: input.description ?? '',
+            owner_user_id: owner.id,
+            team_ids: teamIds,
+          });
         });
       } catch (error) {
         if (isUniqueViolation(error)) throw clash(name);
@@ -162,13 +198,20 @@ export function createSavedSearchesService(db: Db) {
       const query = changes.query !== undefined ? checkQuery(p.orgId, changes.query) : undefined;
       const owner = changes.owner ? await resolveUserRef(db, p.orgId, changes.owner, 'owner') : undefined;
       const teamIds = changes.teams ? await teamIdsOf(p, changes.teams) : undefined;
+      const values = {
+        ...(name !== undefined ? { name } : {}),
+        ...(query !== undefined ? { query } : {}),
+        ...(changes.description !== undefined ? { description: changes.description } : {}),
+        ...(owner ? { owner_user_id: owner.id } : {}),
+        ...(teamIds ? { team_ids: teamIds } : {}),
+      };
       try {
-        return await repo.update(db, row.id, {
-          ...(name !== undefined ? { name } : {}),
-          ...(query !== undefined ? { query } : {}),
-          ...(changes.description !== undefined ? { description: changes.description } : {}),
-          ...(owner ? { owner_user_id: owner.id } : {}),
-          ...(teamIds ? { team_ids: teamIds } : {}),
+        // Handing a search to another user counts against theirs.
+        if (!owner || owner.id === row.owner_user_id) return await repo.update(db, row.id, values);
+        return await db.transaction().execute(async (tx) => {
+          await repo.lockOrganization(tx, p.orgId);
+          await requireRoom(tx, p.orgId, owner, false);
+          return repo.update(tx, row.id, values);
         });
       } catch (error) {
         if (isUniqueViolation(error)) throw clash(name ?? row.name);

@@ -4202,7 +4202,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** List saved searches */
+    /**
+     * List saved searches
+     * @description All of the organization's saved searches (at most 1,000), by name, unpaged as in Opsgenie.
+     */
     get: {
       parameters: {
         query?: never;
@@ -4224,7 +4227,7 @@ export interface paths {
     put?: never;
     /**
      * Create a saved search
-     * @description A named alert query (validated as GET /v2/alerts validates `query`) that the list and count run by searchIdentifier. Names are unique in the organization, without regard to case.
+     * @description A named alert query (validated as GET /v2/alerts validates `query`) that the list and count run by searchIdentifier. Names are unique in the organization, without regard to case. An organization holds at most 1,000 and a user owns at most 100 (a 422 beyond: delete some first).
      */
     post: {
       parameters: {
