@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import { keyFromAuthorization } from '../accounts/apikeys.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { IncomingHttpHeaders } from 'node:http';
 import { requireOrgAdmin } from '../accounts/service.js';
 import { invalidField } from '../errors.js';
 import type { Config } from '../config.js';
@@ -15,6 +16,7 @@ import {
 import type { IntegrationWithTeams, PayloadRow } from './repository.js';
 import type { SecurityHubIntake } from './securityhub/intake.js';
 import type { Writeback } from './securityhub/writeback/writeback.js';
+import { UNKNOWN_KEY_OUTCOME } from './securityhub/outcome.js';
 import {
   endpointUrl,
   MASKED_HEADER,
@@ -623,6 +625,13 @@ export function registerIntegrationRoutes(
       { parseAs: 'string', bodyLimit: SNS_INTAKE_BODY_LIMIT },
       (_request, body, done) => done(null, body),
     );
+
+    /** The Security Hub integration the key names, if any: a key of another type names none here. */
+    const securityHubIntegration = async (apiKey: string | undefined) => {
+      const integration = apiKey ? await integrations.byApiKey(apiKey) : undefined;
+      return integration?.type === 'AmazonSecurityHub' ? integration : undefined;
+    };
+
     scope.post(
       SECURITY_HUB_INTAKE_PATH,
       {
@@ -634,18 +643,34 @@ export function registerIntegrationRoutes(
             'Amazon Security Hub deliveries: SNS (HTTPS subscription, raw or not) or an EventBridge API destination',
           querystring: Type.Object({ apiKey: Type.Optional(Type.String({ maxLength: 200 })) }),
         },
+        // On arrival, before the body (up to 600 KiB) is read: anyone could otherwise make Vigil read and
+        // hold one without a key. Answered as the handler would answer it. A disabled integration's
+        // deliveries are still read, as the payload log records them.
+        onRequest: async (request, reply) => {
+          // Fastify validates the query only once the body is read: a malformed one gets that same 422 now.
+          const validate = request.getValidationFunction('querystring');
+          if (validate && !validate(request.query)) {
+            throw Object.assign(new Error('The query string is not valid.'), {
+              statusCode: 400,
+              code: 'FST_ERR_VALIDATION',
+              validation: validate.errors ?? [],
+              validationContext: 'querystring',
+            });
+          }
+          if (await securityHubIntegration(intakeKeyOf(request).apiKey)) return;
+          const answer = httpAnswerOf(UNKNOWN_KEY_OUTCOME);
+          return reply.status(answer.status).send(envelope(request, answer.body));
+        },
       },
       async (request, reply) => {
-        const headerKey =
-          (typeof request.headers['x-api-key'] === 'string' ? request.headers['x-api-key'] : undefined) ??
-          keyFromAuthorization(request.headers.authorization);
-        const apiKey = request.query.apiKey ?? headerKey;
-        const integration = apiKey ? await integrations.byApiKey(apiKey) : undefined;
+        // Looked up again (from memory, most of the time): the key may have stopped working while the
+        // body arrived.
+        const { apiKey, keyInHeader } = intakeKeyOf(request);
         const body = typeof request.body === 'string' ? request.body : '';
         const outcome = await intake.handle(
-          integration?.type === 'AmazonSecurityHub' ? integration : undefined,
+          await securityHubIntegration(apiKey),
           {
-            keyInHeader: request.query.apiKey === undefined && headerKey !== undefined,
+            keyInHeader,
             contentType: request.headers['content-type'],
             body,
             subscriptionArn:
@@ -660,4 +685,19 @@ export function registerIntegrationRoutes(
       },
     );
   });
+}
+
+/**
+ * The Security Hub intake's key: the `apiKey` query parameter (SNS subscriptions), else an X-Api-Key or
+ * Authorization header (EventBridge API destinations). The query must have been validated.
+ */
+function intakeKeyOf(request: { query: { apiKey?: string }; headers: IncomingHttpHeaders }): {
+  apiKey: string | undefined;
+  keyInHeader: boolean;
+} {
+  const queryKey = request.query.apiKey;
+  const headerKey =
+    (typeof request.headers['x-api-key'] === 'string' ? request.headers['x-api-key'] : undefined) ??
+    keyFromAuthorization(request.headers.authorization);
+  return { apiKey: queryKey ?? headerKey, keyInHeader: queryKey === undefined && headerKey !== undefined };
 }

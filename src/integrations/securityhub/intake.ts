@@ -14,6 +14,7 @@ import {
   Refusal,
   SNS_MESSAGE_NOT_AN_EVENT,
   UNKNOWN_KEY,
+  UNKNOWN_KEY_OUTCOME,
   type IntakeOutcome,
 } from './outcome.js';
 import { createPayloadLog, type Delivery } from './payload-log.js';
@@ -400,7 +401,7 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
       request: IntakeRequest,
       requestId: string,
     ): Promise<IntakeOutcome> {
-      if (!integration) return { outcome: 'unknown-key', verdict: 'refused', reason: UNKNOWN_KEY };
+      if (!integration) return UNKNOWN_KEY_OUTCOME;
       return run(integration, request, requestId, { replay: false });
     },
 

@@ -44,6 +44,13 @@ export const SNS_MESSAGE_NOT_AN_EVENT = 'the SNS Message is not a JSON object, s
 export const UNKNOWN_KEY =
   'Unknown integration API key: copy the endpoint URL from the integration again (the key may have been regenerated, or the integration deleted).';
 
+/** A delivery whose key names no Security Hub integration (or that has no key): nothing to log it under. */
+export const UNKNOWN_KEY_OUTCOME: IntakeOutcome = {
+  outcome: 'unknown-key',
+  verdict: 'refused',
+  reason: UNKNOWN_KEY,
+};
+
 /** Thrown wherever a delivery is turned away, so that one place records it and answers. */
 export class Refusal extends Error {
   constructor(
