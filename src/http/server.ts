@@ -452,7 +452,8 @@ export async function buildHttpApp(ctx: AppContext, log: Logger): Promise<HttpAp
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return reply.status(413).send(
         envelope(request, {
-          message: `Request body is larger than the limit of ${ctx.config.bodyLimit} bytes.`,
+          // The route's own limit where it sets one (the Security Hub intake's 600 KiB), else the server's.
+          message: `Request body is larger than the limit of ${request.routeOptions.bodyLimit ?? ctx.config.bodyLimit} bytes.`,
         }),
       );
     }

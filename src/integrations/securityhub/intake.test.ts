@@ -754,6 +754,7 @@ describe('refusals', () => {
     );
     const big = await post(integration.path, 'x'.repeat(600 * 1024 + 1));
     assert.equal(big.status, 413);
+    assert.match(big.body.message, new RegExp(`limit of ${600 * 1024} bytes`));
     const notSns = await post(integration.path, { Type: 'Notification', MessageId: 'x', TopicArn: TOPIC });
     assert.equal(notSns.status, 400);
     // A bare event on a verifying integration, with the key in the URL: refused.
