@@ -1,8 +1,9 @@
 import type { QueryClient } from '@tanstack/react-query';
-import { api, data } from '../../api/client';
+import { api, ApiError, data } from '../../api/client';
 import type { AlertSummary } from '../../api/types';
 import { savedSearchListQuery } from '../../lib/savedSearches';
 import { teamsQuery } from '../../lib/teams';
+import { combine, UNMATCHED_PARENTHESES } from './viewQuery';
 
 /**
  * What the alert list asks the server, from its URL: the page of alerts and the count of each view. A
@@ -21,13 +22,6 @@ export const VIEWS = [
 ] as const;
 export type ViewId = (typeof VIEWS)[number]['id'];
 
-export function combine(view: string, query: string): string {
-  const q = query.trim();
-  if (!q) return view;
-  if (!view) return q;
-  return `${view} AND (${q})`;
-}
-
 /** The list's state in its URL: the search box's query, the saved filter's id, the view and the offset. */
 export function listParams(params: URLSearchParams) {
   const viewId = (VIEWS.find((v) => v.id === params.get('view'))?.id ?? 'open') as ViewId;
@@ -45,31 +39,39 @@ export function alertListQueries({ query, searchId, view, offset }: ReturnType<t
   const fullQuery = combine(view.query, query);
   const savedSearch = searchId ? { searchIdentifier: searchId, searchIdentifierType: 'id' as const } : {};
   const countQueries = VIEWS.map((v) => combine(v.query, query));
+  // Not sent: refused here as the server refuses a query, a 4xx the console does not retry, shown where
+  // the server's refusal would be.
+  const unmatched = () => Promise.reject(new ApiError(422, UNMATCHED_PARENTHESES));
   return {
     list: {
       queryKey: ['alerts', 'list', fullQuery, searchId, offset],
       queryFn: () =>
-        data<AlertSummary[]>(
-          api.GET('/v2/alerts', {
-            params: {
-              query: {
-                ...(fullQuery ? { query: fullQuery } : {}),
-                ...savedSearch,
-                offset,
-                limit: PAGE_SIZE,
-                sort: 'createdAt',
-                order: 'desc',
-              },
-            },
-          }),
-        ),
+        fullQuery === undefined
+          ? unmatched()
+          : data<AlertSummary[]>(
+              api.GET('/v2/alerts', {
+                params: {
+                  query: {
+                    ...(fullQuery ? { query: fullQuery } : {}),
+                    ...savedSearch,
+                    offset,
+                    limit: PAGE_SIZE,
+                    sort: 'createdAt',
+                    order: 'desc',
+                  },
+                },
+              }),
+            ),
     },
     counts: {
       queryKey: ['alerts', 'counts', countQueries, searchId],
-      queryFn: () =>
-        data<{ query: string; count: number }[]>(
-          api.GET('/v2/alerts/counts', { params: { query: { query: countQueries, ...savedSearch } } }),
-        ),
+      queryFn: () => {
+        const queries = countQueries.filter((q) => q !== undefined);
+        if (queries.length < countQueries.length) return unmatched();
+        return data<{ query: string; count: number }[]>(
+          api.GET('/v2/alerts/counts', { params: { query: { query: queries, ...savedSearch } } }),
+        );
+      },
     },
   };
 }
