@@ -437,3 +437,144 @@ describe('tag, alias and team terms on the alerts table', () => {
     }
   });
 });
+
+describe("Opsgenie's details.key, details.value, detailsPair and recipients", () => {
+  it('reads detailsPair(k:v) as the value of the detail named k, whatever k is', () => {
+    assert.deepEqual(tokenize('detailsPair(impact:high)'), [
+      { kind: 'term', field: 'details.impact', op: ':', value: 'high', detailKey: 'impact' },
+    ]);
+    assert.deepEqual(tokenize('NOT detailsPair( "on call" : "Team A" ) status:open'), [
+      { kind: 'not' },
+      { kind: 'term', field: 'details.on call', op: ':', value: 'Team A', detailKey: 'on call' },
+      { kind: 'term', field: 'status', op: ':', value: 'open' },
+    ]);
+    for (const broken of [
+      'detailsPair(impact)',
+      'detailsPair(:high)',
+      'detailsPair(impact:)',
+      'detailsPair(a:b c)',
+    ]) {
+      refused(broken, 'Invalid query: detailsPair takes a key and a value, as detailsPair(key:value).');
+    }
+  });
+
+  it('refuses an order comparison of keys, values and responders, and counts them as unindexed', () => {
+    refused('details.key>a', 'Invalid query: details.key can not be compared with >; use details.key:value.');
+    refused(
+      'details.value<a',
+      'Invalid query: details.value can not be compared with <; use details.value:value.',
+    );
+    refused('recipients>=a', 'Invalid query: recipients can not be compared with >=; use recipients:value.');
+    const words = (n: number, make: (i: number) => string) =>
+      Array.from({ length: n }, (_, i) => make(i)).join(' ');
+    for (const make of [
+      (i: number) => `details.key:k${i}`,
+      (i: number) => `details.value:v${i}`,
+      (i: number) => `detailsPair(k${i}:v)`,
+      (i: number) => `recipients:u${i}`,
+      (i: number) => `responders:u${i}`,
+    ]) {
+      refused(words(11, make), /it has 11 free-text/);
+      assert.doesNotThrow(() => compile(words(10, make)));
+    }
+  });
+
+  describe('in PostgreSQL', () => {
+    let pool: ReturnType<typeof createPool>;
+    let db: ReturnType<typeof createDb>;
+    let org = '';
+    let otherOrg = '';
+    before(async () => {
+      pool = createPool(await createTestDatabase({ migrated: true }), 1);
+      db = createDb(pool);
+      const orgs = await sql<{ id: string }>`
+        INSERT INTO organizations (name) VALUES ('Details'), ('Elsewhere') RETURNING id`.execute(db);
+      org = orgs.rows[0]?.id ?? '';
+      otherOrg = orgs.rows[1]?.id ?? '';
+      // Alert 1 is for alice (a user) and has impact: high; 2 is for the Platform team and has a detail
+      // named "key"; 3 is for the Night escalation and has none; 4 for bob of another organization.
+      await sql`
+        WITH alice AS (
+          INSERT INTO users (org_id, username, full_name, role) VALUES (${org}, 'alice@example.com', 'Alice', 'user')
+          RETURNING id
+        ), bob AS (
+          INSERT INTO users (org_id, username, full_name, role) VALUES (${otherOrg}, 'bob@example.com', 'Bob', 'user')
+          RETURNING id
+        ), platform AS (
+          INSERT INTO teams (org_id, name) VALUES (${org}, 'Platform') RETURNING id
+        ), night AS (
+          INSERT INTO escalations (org_id, name, rules) VALUES (${org}, 'Night', '[]') RETURNING id
+        )
+        INSERT INTO alerts (org_id, tiny_id, alias, message, details, responders, team_ids)
+        SELECT ${org}::uuid, 1, 'a1', 'one', '{"impact": "high", "env": "Prod"}'::jsonb,
+               jsonb_build_array(jsonb_build_object('type', 'user', 'id', alice.id)), '{}' FROM alice
+        UNION ALL
+        SELECT ${org}::uuid, 2, 'a2', 'two', '{"key": "impact", "value": "high"}'::jsonb,
+               jsonb_build_array(jsonb_build_object('type', 'team', 'id', platform.id)), ARRAY[platform.id] FROM platform
+        UNION ALL
+        SELECT ${org}::uuid, 3, 'a3', 'three', '{}'::jsonb,
+               jsonb_build_array(jsonb_build_object('type', 'escalation', 'id', night.id)), '{}' FROM night
+        UNION ALL
+        SELECT ${org}::uuid, 4, 'a4', 'four', '{"Impact": "low"}'::jsonb,
+               jsonb_build_array(jsonb_build_object('type', 'user', 'id', bob.id)), '{}' FROM bob`.execute(
+        db,
+      );
+    });
+    after(() => pool.end());
+
+    async function tinyIds(query: string): Promise<number[]> {
+      const tree = parseQuery(query);
+      assert.ok(tree, query);
+      const { rows } = await sql<{ tiny_id: string }>`
+        SELECT tiny_id FROM alerts WHERE alerts.org_id = ${org} AND ${compileQuery(org, tree)}
+        ORDER BY tiny_id`.execute(db);
+      return rows.map((r) => Number(r.tiny_id));
+    }
+
+    it('finds by details.key the alerts with that key, and by details.value those with that value', async () => {
+      assert.deepEqual(await tinyIds('details.key:impact'), [1]);
+      assert.deepEqual(await tinyIds('details.key=env'), [1]);
+      assert.deepEqual(await tinyIds('details.key:high'), []);
+      assert.deepEqual(await tinyIds('details.key:Impact'), [4]);
+      assert.deepEqual(await tinyIds('NOT details.key:impact'), [2, 3, 4]);
+      assert.deepEqual(await tinyIds('details.key!=impact'), [2, 3, 4]);
+      assert.deepEqual(await tinyIds('details.key:imp*'), [1, 4]);
+      assert.deepEqual(await tinyIds('details.key:*'), [1, 2, 4]);
+      assert.deepEqual(await tinyIds('details.value:high'), [1, 2]);
+      assert.deepEqual(await tinyIds('details.value:PROD'), [1]);
+      assert.deepEqual(await tinyIds('details.value:impact'), [2]);
+      assert.deepEqual(await tinyIds('details.value:hi'), []);
+      assert.deepEqual(await tinyIds('details.value:hi*'), [1, 2]);
+      assert.deepEqual(await tinyIds('details.value!=high'), [3, 4]);
+      assert.deepEqual(await tinyIds('NOT details.value:high'), [3, 4]);
+      assert.deepEqual(await tinyIds('details.key:(env OR value)'), [1, 2]);
+      // Another detail's value is still a value by its key, as before.
+      assert.deepEqual(await tinyIds('details.impact:HIGH'), [1]);
+      assert.deepEqual(await tinyIds('details.impact!=high'), [2, 3, 4]);
+    });
+
+    it('reaches a detail named "key" or "value" with detailsPair', async () => {
+      assert.deepEqual(await tinyIds('detailsPair(key:impact)'), [2]);
+      assert.deepEqual(await tinyIds('detailsPair(value:HIGH)'), [2]);
+      assert.deepEqual(await tinyIds('detailsPair(impact:high)'), [1]);
+      assert.deepEqual(await tinyIds('detailsPair("impact":hi*)'), [1]);
+      assert.deepEqual(await tinyIds('NOT detailsPair(key:impact)'), [1, 3, 4]);
+    });
+
+    it('finds by recipients and responders the alerts for a user by username and a team, escalation or schedule by name', async () => {
+      assert.deepEqual(await tinyIds('recipients:alice@example.com'), [1]);
+      assert.deepEqual(await tinyIds('recipients:ALICE@example.com'), [1]);
+      assert.deepEqual(await tinyIds('responders:alice@example.com'), [1]);
+      assert.deepEqual(await tinyIds('recipients:alice'), []);
+      assert.deepEqual(await tinyIds('recipients:alice*'), [1]);
+      assert.deepEqual(await tinyIds('recipients:platform'), [2]);
+      assert.deepEqual(await tinyIds('recipients:Night'), [3]);
+      assert.deepEqual(await tinyIds('recipients:*'), [1, 2, 3]);
+      assert.deepEqual(await tinyIds('NOT recipients:alice@example.com'), [2, 3, 4]);
+      assert.deepEqual(await tinyIds('recipients!=alice@example.com'), [2, 3, 4]);
+      // Another organization's user is no name here, even on an alert that has them.
+      assert.deepEqual(await tinyIds('recipients:bob@example.com'), []);
+      assert.deepEqual(await tinyIds('teams:alice@example.com'), []);
+    });
+  });
+});

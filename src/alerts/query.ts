@@ -15,12 +15,13 @@ import { invalid as invalidQuery } from '../errors.js';
  * - at most {@link MAX_UNINDEXED_TERMS} (10) of them that no index can serve, each a scan of every alert
  *   of the organization ({@link unindexed}): free-text words (six ILIKEs each, over message, description,
  *   alias, entity, source and tags), values with a `*` wildcard, `message:`/`description:` substring
- *   searches, and every term on a field no index serves: `details.<key>`, `source`, `owner`, `entity`,
- *   `acknowledgedBy`, `closedBy`, `actions`, `integration.name`/`.type`, `count`, `lastOccurredAt` and
- *   `snoozedUntil` (a `!=` or NOT of them too). Those an index serves are `status`, `alias` (on
- *   lower(alias), migration 0049), `tag` (the GIN index on tags, with `@>`), `teams` (the GIN index on
- *   team_ids), `tinyId`, `createdAt` and `alertId`; the flags, priority and message=/description= are
- *   not counted either ({@link IN_ROW_FIELDS});
+ *   searches, and every term on a field no index serves: `details.<key>` (`details.key`,
+ *   `details.value` and `detailsPair(k:v)` too), `source`, `owner`, `entity`, `recipients` and
+ *   `responders`, `acknowledgedBy`, `closedBy`, `actions`, `integration.name`/`.type`, `count`,
+ *   `lastOccurredAt` and `snoozedUntil` (a `!=` or NOT of them too). Those an index serves are
+ *   `status`, `alias` (on lower(alias), migration 0049), `tag` (the GIN index on tags, with `@>`),
+ *   `teams` (the GIN index on team_ids), `tinyId`, `createdAt` and `alertId`; the flags, priority and
+ *   message=/description= are not counted either ({@link IN_ROW_FIELDS});
  * - parentheses and NOT nested at most {@link MAX_QUERY_DEPTH} (20) deep, which also keeps the
  *   recursive-descent parser far from the stack's limit;
  * - `count` and `tinyId` take whole numbers within their column (int4 and int8), and `createdAt`,
@@ -51,16 +52,19 @@ const COUNTED_QUERIES_WORTH = 5;
  */
 export const MAX_COUNTED_UNINDEXED_TERMS = COUNTED_QUERIES_WORTH * MAX_UNINDEXED_TERMS;
 
-type Token =
-  | { kind: 'lparen' | 'rparen' | 'and' | 'or' | 'not' }
-  | { kind: 'term'; field?: string; op: Operator; value: string };
+/**
+ * A term: `field op value`, or free text without a field. `detailKey` is set by `detailsPair(k:v)` alone:
+ * the value of the detail named k whatever k is, so that a detail named "key" or "value" (which
+ * `details.key:` and `details.value:` do not reach) or one `details.<k>` can not spell is still found.
+ */
+export type TermToken = { kind: 'term'; field?: string; op: Operator; value: string; detailKey?: string };
+
+type Token = { kind: 'lparen' | 'rparen' | 'and' | 'or' | 'not' } | TermToken;
 
 export type Operator = ':' | '=' | '!=' | '>' | '<' | '>=' | '<=';
 
 export type QueryNode =
-  | { kind: 'and' | 'or'; left: QueryNode; right: QueryNode }
-  | { kind: 'not'; inner: QueryNode }
-  | { kind: 'term'; field?: string; op: Operator; value: string };
+  { kind: 'and' | 'or'; left: QueryNode; right: QueryNode } | { kind: 'not'; inner: QueryNode } | TermToken;
 
 /**
  * A field and its operator. Spaces are allowed on both sides of the operator, as Opsgenie writes its own
@@ -88,6 +92,34 @@ function readValue(input: string, start: number): { value: string; end: number }
   let value = '';
   while (i < input.length && !/[\s()]/.test(input[i] ?? '')) value += input[i++];
   return { value, end: i };
+}
+
+const DETAILS_PAIR = 'detailsPair(';
+
+/**
+ * Opsgenie's `detailsPair(key:value)` from just after its "(": the key (quoted for one with spaces, a
+ * colon or a parenthesis), the value (read as any term's) and the end, after the ")".
+ */
+function readDetailsPair(input: string, start: number): { key: string; value: string; end: number } {
+  const malformed = () =>
+    invalidQuery('Invalid query: detailsPair takes a key and a value, as detailsPair(key:value).');
+  let i = start;
+  while (input[i] === ' ') i++;
+  let key = '';
+  if (input[i] === '"') {
+    const quoted = readValue(input, i);
+    key = quoted.value;
+    i = quoted.end;
+  } else {
+    while (i < input.length && !/[\s():"]/.test(input[i] ?? '')) key += input[i++];
+  }
+  while (input[i] === ' ') i++;
+  if (key === '' || input[i] !== ':') throw malformed();
+  const { value, end } = readValue(input, i + 1);
+  i = end;
+  while (input[i] === ' ') i++;
+  if (value === '' || input[i] !== ')') throw malformed();
+  return { key, value, end: i + 1 };
 }
 
 /**
@@ -124,6 +156,18 @@ export function tokenize(input: string): Token[] {
     if (keyword) {
       tokens.push({ kind: (keyword[1] ?? '').toLowerCase() as 'and' | 'or' | 'not' });
       i += keyword[0].length;
+      continue;
+    }
+    if (rest.startsWith(DETAILS_PAIR)) {
+      const pair = readDetailsPair(input, i + DETAILS_PAIR.length);
+      tokens.push({
+        kind: 'term',
+        field: `details.${pair.key}`,
+        op: ':',
+        value: pair.value,
+        detailKey: pair.key,
+      });
+      i = pair.end;
       continue;
     }
     const term = TERM.exec(rest);
@@ -165,8 +209,6 @@ export function tokenize(input: string): Token[] {
   return tokens;
 }
 
-type TermToken = Extract<Token, { kind: 'term' }>;
-
 /**
  * Fields whose `:` or `=` term (with no `*`) an index of alerts serves, together with org_id: status
  * (alerts_org_status), alias (alerts_org_lower_alias, on lower(alias) as the term compares it), tag and
@@ -181,7 +223,6 @@ const INDEXED_FIELDS: ReadonlySet<string> = new Set([
   'tags',
   'teams',
   'team',
-  'responders',
   'tinyId',
   'createdAt',
   'alertId',
@@ -207,7 +248,7 @@ function unindexed(term: TermToken): boolean {
 }
 
 /** What the 422s name as terms no index serves, besides free text, wildcards and message/description. */
-const UNINDEXED_EXAMPLES = 'details, source, owner, entity, actions, count and the like';
+const UNINDEXED_EXAMPLES = 'details, source, owner, entity, recipients, actions, count and the like';
 /** What the 422s suggest instead: terms an index serves. */
 const INDEXED_HINT =
   'terms an index serves, such as status:open, alias:x, tag:x, teams:x, tinyId:n or createdAt>n';
@@ -339,6 +380,13 @@ export function likePattern(value: string, contains: boolean): string {
   return contains ? `%${escaped}%` : escaped;
 }
 
+/** A name compared as `teams:` compares a team's: whole without regard to case, or a `*` pattern. */
+function nameMatches(column: RawBuilder<unknown>, value: string): RawBuilder<boolean> {
+  return value.includes('*')
+    ? sql<boolean>`${column} ILIKE ${likePattern(value, false)}`
+    : sql<boolean>`lower(${column}) = lower(${value})`;
+}
+
 /**
  * Whether any one element of a text array matches the pattern: a tag is matched on its own, never across
  * its neighbours as a joined string would be (where a `db*` anchored at the start would find only the
@@ -354,10 +402,59 @@ export function anyElementMatches(column: RawBuilder<unknown>, pattern: string):
  * elsewhere and never narrows it (`teams:Plat*` finds the Platform team's).
  */
 export function teamIdsNamed(orgId: string, value: string): RawBuilder<string[]> {
-  const named = value.includes('*')
-    ? sql<boolean>`t.name ILIKE ${likePattern(value, false)}`
-    : sql<boolean>`lower(t.name) = lower(${value})`;
+  const named = nameMatches(sql.ref('t.name'), value);
   return sql<string[]>`ARRAY(SELECT t.id FROM teams t WHERE t.org_id = ${orgId} AND ${named})`;
+}
+
+/**
+ * Whether a responder of the row is named `value` (`recipients:`, `responders:`), as an alert policy's
+ * `recipients` names them: a user by username, a team, escalation or schedule by name, with a `*` a
+ * pattern as for `teams:`. Teams are read from team_ids, as `teams:` reads them (it holds the team
+ * responders); the others are `{type, id}` elements of the responders array. The names are looked up in
+ * the organization once per statement (the subqueries do not depend on the row), so what is left per
+ * row is an overlap and a containment of small arrays; no index serves the containment, so the term is
+ * counted as unindexed.
+ */
+export function responderNamed(
+  orgId: string,
+  responders: RawBuilder<unknown>,
+  teamIds: RawBuilder<unknown>,
+  value: string,
+): RawBuilder<boolean> {
+  const refs = (type: string, table: string, nameColumn: string) =>
+    sql`SELECT jsonb_build_array(jsonb_build_object('type', ${type}::text, 'id', r.id)) FROM ${sql.table(table)} r WHERE r.org_id = ${orgId} AND ${nameMatches(sql.ref(`r.${nameColumn}`), value)}`;
+  return sql<boolean>`(${teamIds} && ${teamIdsNamed(orgId, value)}
+    OR ${responders} @> ANY(ARRAY(${refs('user', 'users', 'username')}
+      UNION ALL ${refs('escalation', 'escalations', 'name')}
+      UNION ALL ${refs('schedule', 'schedules', 'name')})))`;
+}
+
+/**
+ * A `details.` term on a details column (an object of text values). As in Opsgenie, `details.key:k` is
+ * about the keys (the object has key k: whole and with regard to case, as `details.<k>` names a key, or
+ * with a `*` a pattern without, as `tag:` does) and `details.value:v` about the values (some detail's
+ * value is v, compared as `details.<k>:v` compares one: without regard to case, `*` a pattern). A
+ * detail named "key" or "value" is reached with `detailsPair(key:v)`. `!=` is the NOT of the term.
+ */
+export function detailsMatch(details: RawBuilder<unknown>, term: TermToken): RawBuilder<boolean> {
+  const { op, value } = term;
+  const field = term.field ?? '';
+  onlyEquality(field, op);
+  const negate = (cond: RawBuilder<boolean>) => (op === '!=' ? sql<boolean>`NOT (${cond})` : cond);
+  if (term.detailKey === undefined && field === 'details.key') {
+    return negate(
+      value.includes('*')
+        ? sql<boolean>`EXISTS (SELECT 1 FROM jsonb_object_keys(${details}) AS k(key) WHERE k.key ILIKE ${likePattern(value, false)})`
+        : sql<boolean>`${details} ? ${value}`,
+    );
+  }
+  if (term.detailKey === undefined && field === 'details.value') {
+    return negate(
+      sql<boolean>`EXISTS (SELECT 1 FROM jsonb_each_text(${details}) AS d(key, value) WHERE ${textMatch(sql.ref('d.value'), ':', value, false)})`,
+    );
+  }
+  const key = term.detailKey ?? field.slice('details.'.length);
+  return textMatch(sql`(${details} ->> ${key})`, op, value, false);
 }
 
 export function textMatch(
@@ -495,6 +592,9 @@ export const QUERY_FIELDS = [
   'owner',
   'entity',
   'teams',
+  'team',
+  'responders',
+  'recipients',
   'tinyId',
   'count',
   'createdAt',
@@ -507,9 +607,12 @@ export const QUERY_FIELDS = [
   'integration.name',
   'integration.type',
   'details.<key>',
+  'details.key',
+  'details.value',
+  'detailsPair(<key>:<value>)',
 ];
 
-function compileTerm(orgId: string, term: Extract<QueryNode, { kind: 'term' }>): RawBuilder<boolean> {
+function compileTerm(orgId: string, term: TermToken): RawBuilder<boolean> {
   const { op, value } = term;
   if (!term.field) {
     // Free text: any of the fields a person reads.
@@ -518,11 +621,7 @@ function compileTerm(orgId: string, term: Extract<QueryNode, { kind: 'term' }>):
   }
   const field = term.field;
   const negate = (cond: RawBuilder<boolean>) => (op === '!=' ? sql<boolean>`NOT (${cond})` : cond);
-  if (field.startsWith('details.')) {
-    onlyEquality(field, op);
-    const key = field.slice('details.'.length);
-    return textMatch(sql`(${a('details')} ->> ${key})`, op, value, false);
-  }
+  if (field.startsWith('details.')) return detailsMatch(a('details'), term);
   switch (field) {
     case 'status': {
       onlyEquality(field, op);
@@ -607,11 +706,14 @@ function compileTerm(orgId: string, term: Extract<QueryNode, { kind: 'term' }>):
         false,
       );
     case 'teams':
-    case 'team':
-    case 'responders': {
+    case 'team': {
       onlyEquality(field, op);
       return negate(sql<boolean>`${a('team_ids')} && ${teamIdsNamed(orgId, value)}`);
     }
+    case 'responders':
+    case 'recipients':
+      onlyEquality(field, op);
+      return negate(responderNamed(orgId, a('responders'), a('team_ids'), value));
     case 'tinyId':
       return comparison(a('tiny_id'), field, op, value, INT8);
     case 'count':

@@ -107,3 +107,60 @@ describe('incident team terms in PostgreSQL', () => {
     }
   });
 });
+
+describe('incident details.key, details.value, detailsPair and responders in PostgreSQL', () => {
+  let pool: ReturnType<typeof createPool>;
+  let db: ReturnType<typeof createDb>;
+  let org = '';
+  before(async () => {
+    pool = createPool(await createTestDatabase({ migrated: true }), 1);
+    db = createDb(pool);
+    const { rows } = await sql<{ id: string }>`
+      INSERT INTO organizations (name) VALUES ('Incident details') RETURNING id`.execute(db);
+    org = rows[0]?.id ?? '';
+    // Incident 1 is for alice and has impact: high; 2 for the Platform team, with a detail named "key".
+    await sql`
+      WITH alice AS (
+        INSERT INTO users (org_id, username, full_name, role) VALUES (${org}, 'alice@example.com', 'Alice', 'user')
+        RETURNING id
+      ), platform AS (
+        INSERT INTO teams (org_id, name) VALUES (${org}, 'Platform') RETURNING id
+      )
+      INSERT INTO incidents (org_id, tiny_id, message, details, responders, team_ids)
+      SELECT ${org}::uuid, 1, 'one', '{"impact": "high"}'::jsonb,
+             jsonb_build_array(jsonb_build_object('type', 'user', 'id', alice.id)), '{}'::uuid[] FROM alice
+      UNION ALL
+      SELECT ${org}::uuid, 2, 'two', '{"key": "impact"}'::jsonb,
+             jsonb_build_array(jsonb_build_object('type', 'team', 'id', platform.id)), ARRAY[platform.id] FROM platform`.execute(
+      db,
+    );
+  });
+  after(() => pool.end());
+
+  async function tinyIds(query: string): Promise<number[]> {
+    const where = incidentQueryWhere(org, query);
+    assert.ok(where, query);
+    const { rows } = await sql<{ tiny_id: string }>`
+      SELECT tiny_id FROM incidents WHERE incidents.org_id = ${org} AND ${where} ORDER BY tiny_id`.execute(
+      db,
+    );
+    return rows.map((r) => Number(r.tiny_id));
+  }
+
+  it('finds by details.key the key, by details.value a value, and by detailsPair a detail named "key"', async () => {
+    assert.deepEqual(await tinyIds('details.key:impact'), [1]);
+    assert.deepEqual(await tinyIds('details.key:high'), []);
+    assert.deepEqual(await tinyIds('NOT details.key:impact'), [2]);
+    assert.deepEqual(await tinyIds('details.key:imp*'), [1]);
+    assert.deepEqual(await tinyIds('details.value:HIGH'), [1]);
+    assert.deepEqual(await tinyIds('details.value!=high'), [2]);
+    assert.deepEqual(await tinyIds('detailsPair(key:impact)'), [2]);
+  });
+
+  it('finds by responders and recipients a user by username and a team by name', async () => {
+    assert.deepEqual(await tinyIds('responders:alice@example.com'), [1]);
+    assert.deepEqual(await tinyIds('recipients:alice*'), [1]);
+    assert.deepEqual(await tinyIds('responders:platform'), [2]);
+    assert.deepEqual(await tinyIds('NOT recipients:alice@example.com'), [2]);
+  });
+});

@@ -2,13 +2,16 @@ import { sql, type RawBuilder } from 'kysely';
 import {
   anyElementMatches,
   comparison,
+  detailsMatch,
   INT8,
   likePattern,
   onlyEquality,
   parseQuery,
+  responderNamed,
   teamIdsNamed,
   textMatch,
   type QueryNode,
+  type TermToken,
 } from '../alerts/query.js';
 import { invalid as invalidQuery } from '../errors.js';
 
@@ -26,12 +29,18 @@ export const INCIDENT_QUERY_FIELDS = [
   'description',
   'tinyId',
   'teams',
+  'team',
+  'responders',
+  'recipients',
   'details.<key>',
+  'details.key',
+  'details.value',
+  'detailsPair(<key>:<value>)',
 ];
 
 const i = (column: string) => sql.ref(`incidents.${column}`);
 
-function compileTerm(orgId: string, term: Extract<QueryNode, { kind: 'term' }>): RawBuilder<boolean> {
+function compileTerm(orgId: string, term: TermToken): RawBuilder<boolean> {
   const { op, value } = term;
   if (!term.field) {
     const pattern = likePattern(value, true);
@@ -39,10 +48,7 @@ function compileTerm(orgId: string, term: Extract<QueryNode, { kind: 'term' }>):
   }
   const field = term.field;
   const negate = (cond: RawBuilder<boolean>) => (op === '!=' ? sql<boolean>`NOT (${cond})` : cond);
-  if (field.startsWith('details.')) {
-    onlyEquality(field, op);
-    return textMatch(sql`(${i('details')} ->> ${field.slice('details.'.length)})`, op, value, false);
-  }
+  if (field.startsWith('details.')) return detailsMatch(i('details'), term);
   switch (field) {
     case 'status': {
       onlyEquality(field, op);
@@ -70,11 +76,14 @@ function compileTerm(orgId: string, term: Extract<QueryNode, { kind: 'term' }>):
       onlyEquality(field, op);
       return textMatch(i(field), op, value, op === ':');
     case 'teams':
-    case 'team':
-    case 'responders': {
+    case 'team': {
       onlyEquality(field, op);
       return negate(sql<boolean>`${i('team_ids')} && ${teamIdsNamed(orgId, value)}`);
     }
+    case 'responders':
+    case 'recipients':
+      onlyEquality(field, op);
+      return negate(responderNamed(orgId, i('responders'), i('team_ids'), value));
     case 'tinyId':
       return comparison(i('tiny_id'), field, op, value, INT8);
     default:
