@@ -10,6 +10,7 @@ import {
   type DueStepsOutcome,
   type RunFields,
   type RunTransition,
+  type RunUpdate,
 } from './transition.js';
 
 const MINUTE = 60_000;
@@ -83,6 +84,22 @@ const restartedAt = (now: Date, planName: string, why = 'the snooze ended'): Run
   logs: [`${planName} starts again from its first rule: ${why}`],
 });
 const UNACKNOWLEDGED = 'the alert was unacknowledged';
+
+/** A run's fields once `update` is written, as the repository does. */
+const updated = (before: RunFields, u: RunUpdate): RunFields => ({
+  ...before,
+  state: u.state,
+  step: u.step ?? before.step,
+  base_at: u.baseAt ?? before.base_at,
+  paused_at: u.pausedAt === undefined ? before.paused_at : u.pausedAt,
+  pause_reason: u.pauseReason === undefined ? before.pause_reason : u.pauseReason,
+  finished_reason: u.finishedReason === undefined ? before.finished_reason : u.finishedReason,
+  skipped_from: u.skippedFrom === undefined ? before.skipped_from : u.skippedFrom,
+  replay_until: u.replayUntil === undefined ? before.replay_until : u.replayUntil,
+});
+/** A run's fields once `change` is written. */
+const written = (before: RunFields, change: RunTransition): RunFields =>
+  change.kind === 'unchanged' ? before : updated(before, change.update);
 
 const open: AlertFields = { status: 'open', snoozed: false, acknowledged: false };
 const acked: AlertFields = { ...open, acknowledged: true };
@@ -284,12 +301,29 @@ describe('transition: what an alert event does to a run', () => {
       expect: restartedAt(at(30), 'Plain'),
     },
     {
-      name: 'a snooze pause on an acknowledged alert is not ended by another event',
+      // snooze_ended may be handled after it: the run would otherwise wait for it paused.
+      name: 'a snooze pause on an acknowledged alert no longer snoozed is ended by another event',
       run: run({ plan: managed, state: 'paused', paused_at: at(4), pause_reason: 'snoozed' }),
       alert: acked,
       event: event.acknowledged,
       now: at(30),
+      expect: restartedAt(at(30), 'Managed'),
+    },
+    {
+      name: 'a snooze pause on an acknowledged alert is a pause for it when no rule runs on an acknowledged alert',
+      run: run({ state: 'paused', paused_at: at(4), pause_reason: 'snoozed' }),
+      alert: acked,
+      event: event.acknowledged,
+      now: at(30),
       expect: { kind: 'paused', update: { state: 'paused', pauseReason: 'acknowledged' }, logs: [] },
+    },
+    {
+      name: 'the end of a snooze on an acknowledged alert starts it over when its first rules run on one',
+      run: run({ plan: managerFirst, state: 'paused', paused_at: at(4), pause_reason: 'snoozed' }),
+      alert: acked,
+      event: event.snoozeEnded,
+      now: at(30),
+      expect: restartedAt(at(30), 'Manager first'),
     },
     {
       name: 'a snooze pause on an acknowledged alert ends at snooze_ended',
@@ -440,20 +474,6 @@ describe('transition: a run a notification policy delayed, paused and resumed be
   /** Its first rule 5 minutes after the start, which the policy delayed to at(30). */
   const later: EscalationPlan = { name: 'Later', rules: [rule(5), rule(15)], repeat: null };
   const delayed = run({ plan: later, step: 0, base_at: at(30) });
-  /** A run's fields once `change` is written, as the repository does. */
-  const written = (before: RunFields, change: RunTransition): RunFields => {
-    if (change.kind === 'unchanged') return before;
-    const u = change.update;
-    return {
-      ...before,
-      state: u.state,
-      step: u.step ?? before.step,
-      base_at: u.baseAt ?? before.base_at,
-      paused_at: u.pausedAt === undefined ? before.paused_at : u.pausedAt,
-      pause_reason: u.pauseReason === undefined ? before.pause_reason : u.pauseReason,
-      finished_reason: u.finishedReason === undefined ? before.finished_reason : u.finishedReason,
-    };
-  };
   /** Started over from its first rule, counted from `baseAt` (the delayed start unless said). */
   const resumed = (why: string, baseAt = at(30)): RunTransition => ({
     kind: 'restarted',
@@ -500,6 +520,90 @@ describe('transition: a run a notification policy delayed, paused and resumed be
     const paused = written(delayed, transition(delayed, snoozed, event.snoozed, at(5), at(5)));
     const change = transition(paused, open, event.snoozeEnded, at(40), at(40));
     assert.deepEqual(change, resumed('the snooze ended', at(40)));
+  });
+});
+
+describe('transition: the end of a snooze handled after a later event', () => {
+  /** One person at once, then a manager at 30 minutes until the alert is closed, acknowledged or not. */
+  const backstop: EscalationPlan = {
+    name: 'Backstop',
+    rules: [rule(0), rule(30, 'if-not-closed')],
+    repeat: null,
+  };
+  /** Paused by a snooze that ended at 20; the alert was acknowledged at 21. */
+  const paused = run({ plan: backstop, step: 1, state: 'paused', paused_at: at(4), pause_reason: 'snoozed' });
+  const ended = at(20);
+
+  it('snooze_ended first: starts over, and the acknowledgement after it leaves it so', () => {
+    const change = transition(paused, acked, event.snoozeEnded, at(22), ended);
+    assert.deepEqual(change, restartedAt(at(22), 'Backstop'));
+    const active = written(paused, change);
+    assert.deepEqual(transition(active, acked, event.acknowledged, at(23), at(21)), { kind: 'unchanged' });
+  });
+
+  it('acknowledged first: starts over all the same, and the late snooze_ended leaves it so', () => {
+    const change = transition(paused, acked, event.acknowledged, at(22), at(21));
+    assert.deepEqual(change, restartedAt(at(22), 'Backstop'));
+    const active = written(paused, change);
+    assert.deepEqual(transition(active, acked, event.snoozeEnded, at(23), ended), { kind: 'unchanged' });
+    // Its rule that runs until the alert is closed is still due, 30 minutes on.
+    const outcome = dueSteps(active, acked, at(52));
+    assert.deepEqual(
+      outcome.steps.map((s) => s.step.index),
+      [1],
+    );
+  });
+
+  it('acknowledged first, with no rule that runs on an acknowledged alert: paused for it, and an unacknowledge starts it over', () => {
+    const plainPaused = { ...paused, plan: plain };
+    const change = transition(plainPaused, acked, event.acknowledged, at(22), at(21));
+    assert.deepEqual(change, {
+      kind: 'paused',
+      update: { state: 'paused', pauseReason: 'acknowledged' },
+      logs: [],
+    });
+    const ackPaused = written(plainPaused, change);
+    assert.deepEqual(transition(ackPaused, acked, event.snoozeEnded, at(23), ended), { kind: 'unchanged' });
+    assert.deepEqual(
+      transition(ackPaused, open, event.unacknowledged, at(40), at(40)),
+      restartedAt(at(40), 'Plain', UNACKNOWLEDGED),
+    );
+  });
+
+  it('a run started over before the late snooze_ended, and done since, is not started over twice', () => {
+    const managerOnly: EscalationPlan = { name: 'Manager', rules: [rule(0, 'if-not-closed')], repeat: null };
+    const snoozePaused = { ...paused, plan: managerOnly, step: 0 };
+    const restarted = written(
+      snoozePaused,
+      transition(snoozePaused, acked, event.acknowledged, at(22), at(21)),
+    );
+    assert.equal(restarted.state, 'active');
+    const outcome = dueSteps(restarted, acked, at(22));
+    assert.deepEqual(
+      outcome.steps.map((s) => s.step.index),
+      [0],
+    );
+    const done = updated(restarted, outcome.update);
+    assert.equal(done.finished_reason, 'completed');
+    assert.deepEqual(transition(done, acked, event.snoozeEnded, at(23), ended), { kind: 'unchanged' });
+    // The end of a later snooze starts it over as ever.
+    assert.deepEqual(
+      transition(done, acked, event.snoozeEnded, at(60), at(59)),
+      restartedAt(at(60), 'Manager'),
+    );
+  });
+
+  it('a run the unacknowledge at the snooze’s end started over, and done since, is not started over twice', () => {
+    const onePerson: EscalationPlan = { name: 'One', rules: [rule(0)], repeat: null };
+    const snoozePaused = { ...paused, plan: onePerson, step: 0 };
+    const restarted = written(
+      snoozePaused,
+      transition(snoozePaused, open, event.unacknowledged, at(22), ended),
+    );
+    assert.equal(restarted.state, 'active');
+    const done = updated(restarted, dueSteps(restarted, open, at(22)).update);
+    assert.equal(done.finished_reason, 'completed');
+    assert.deepEqual(transition(done, open, event.snoozeEnded, at(23), ended), { kind: 'unchanged' });
   });
 });
 

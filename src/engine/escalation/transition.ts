@@ -87,10 +87,10 @@ export function transition(
 ): RunTransition {
   if (event.type === 'unacknowledged' && startsOverAtUnacknowledge(run, alert, madeAt))
     return restart(run, now, 'the alert was unacknowledged');
-  if (run.state === 'finished') return restartCompleted(run, alert, event, now);
+  if (run.state === 'finished') return restartCompleted(run, alert, event, now, madeAt);
   if (event.type === 'escalated' && alert?.status === 'open')
     return isEscalatedBy(run, event) ? escalateNow(run, now) : UNCHANGED;
-  const target = targetOf(run, alert, event);
+  const target = targetOf(run, alert);
   if (target.state === 'finished')
     return {
       kind: 'finished',
@@ -112,7 +112,7 @@ export function transition(
   }
   // An active target means the alert exists (see targetOf).
   if (!alert) return UNCHANGED;
-  if (run.state === 'paused' && run.pause_reason === 'snoozed') return restart(run, now, 'the snooze ended');
+  if (isSnoozePaused(run)) return restart(run, now, 'the snooze ended');
   // One paused for (or passing rules over for) an acknowledgement the alert no longer has stays so: the
   // unacknowledged event, which always follows this one, starts it over.
   return UNCHANGED;
@@ -134,17 +134,24 @@ function startsOverAtUnacknowledge(run: RunFields, alert: AlertFields | undefine
   return run.base_at.getTime() < madeAt.getTime();
 }
 
-function targetOf(run: RunFields, alert: AlertFields | undefined, event: AlertEvent): Target {
+/**
+ * Where a run is to be, from the alert as it is now. A run the snooze paused, on an alert no longer
+ * snoozed, starts over (see transition) whichever event comes first: events are handled in order only
+ * within a batch, so snooze_ended can come after a later acknowledge, and a run kept paused until it came
+ * would stay paused for good. It starts over from its first rule, so what an acknowledged alert still
+ * runs is counted from there, as restartCompleted does.
+ */
+function targetOf(run: RunFields, alert: AlertFields | undefined): Target {
   if (!alert || alert.status === 'closed') return { state: 'finished', reason: 'alert closed' };
   if (alert.snoozed) return { state: 'paused', reason: 'snoozed' };
-  if (alert.acknowledged && !nextStepWhenAcknowledged(run.plan, run.step))
+  const from = isSnoozePaused(run) ? 0 : run.step;
+  if (alert.acknowledged && !nextStepWhenAcknowledged(run.plan, from))
     return { state: 'paused', reason: 'acknowledged' };
-  if (run.state === 'paused' && run.pause_reason === 'snoozed' && event.type !== 'snooze_ended') {
-    // The alert is no longer snoozed, yet this is not the snooze's end: on an acknowledged alert the run
-    // stays paused (now for the acknowledgement); an unacknowledged one starts over as the end would.
-    return alert.acknowledged ? { state: 'paused', reason: 'acknowledged' } : { state: 'active' };
-  }
   return { state: 'active' };
+}
+
+function isSnoozePaused(run: RunFields): boolean {
+  return run.state === 'paused' && run.pause_reason === 'snoozed';
 }
 
 /**
@@ -152,15 +159,18 @@ function targetOf(run: RunFields, alert: AlertFields | undefined, event: AlertEv
  * takes the end of a snooze as the alert coming in anew: it starts over, as the runs the snooze paused
  * do. It is left finished while the alert is snoozed again (that snooze's end restarts it), and when an
  * acknowledged alert would page nobody on it, as a paused run there stays paused. A run a close ended
- * stays over.
+ * stays over, and so does one started over at or after the snooze ended: another event handled before
+ * this late one already started it over for this end (see targetOf), or an unacknowledge did.
  */
 function restartCompleted(
   run: RunFields,
   alert: AlertFields | undefined,
   event: AlertEvent,
   now: Date,
+  madeAt: Date,
 ): RunTransition {
   if (event.type !== 'snooze_ended' || run.finished_reason !== COMPLETED) return UNCHANGED;
+  if (run.base_at.getTime() >= madeAt.getTime()) return UNCHANGED;
   if (!alert || alert.status !== 'open' || alert.snoozed) return UNCHANGED;
   if (alert.acknowledged && !nextStepWhenAcknowledged(run.plan, 0)) return UNCHANGED;
   return restart(run, now, 'the snooze ended');
