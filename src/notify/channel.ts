@@ -15,6 +15,12 @@ export interface NotificationChannel {
    * throttle then counts them once. Without it, each is sent on its own.
    */
   sendBundle?(messages: OutgoingNotification[]): Promise<DeliveryResult>;
+  /**
+   * How many sends it takes at once, for a channel that queues the rest inside itself (email's pool of
+   * connections): the sender holds the others back, where it can check their alert again before they go.
+   * Without it, every send is handed over at once.
+   */
+  sendsAtOnce?: number;
   /** Sends a message about no alert: a verification code, a test. */
   sendNotice?(to: { address: string; name: string }, notice: Notice): Promise<DeliveryResult>;
   close?(): Promise<void>;

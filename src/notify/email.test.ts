@@ -81,6 +81,17 @@ describe('email channel', () => {
     assert.equal(await sendAll(`${smtp.url}?maxConnections=1`), 1);
   });
 
+  it('tells the sender it takes as many sends at once as its pool has connections', async () => {
+    const sized = (smtpUrl: string) => createEmailChannel({ smtpUrl, from: 'vigil@example.com', log });
+    const [pooled, single] = [sized(smtp.url), sized(`${smtp.url}?maxConnections=1`)];
+    try {
+      assert.equal(pooled.sendsAtOnce, 8);
+      assert.equal(single.sendsAtOnce, 1);
+    } finally {
+      await Promise.all([pooled.close?.(), single.close?.()]);
+    }
+  });
+
   it('sends a message with both parts and the headers receivers use', async () => {
     const result = await channel.send(notification());
     assert.equal(result.status, 'sent', JSON.stringify(result));

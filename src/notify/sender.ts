@@ -29,7 +29,8 @@ import { whyNotPageable, whyUnwanted } from './planner.js';
  * turn when that type throttles sends to one address.
  *
  * A page (`create-alert`) is only sent while the alert is still open, unacknowledged and not snoozed:
- * the check happens here, at the moment of sending, whatever was planned earlier. So is a message to a
+ * the check happens here, at the moment of sending, whatever was planned earlier (a send that waited for
+ * its turn, behind a slow email relay say, reads its alert again first). So is a message to a
  * person's contact method: one deleted, disabled, given another address or no longer pageable since the
  * message was planned does not get it. A message a notification rule's step planned (a step after some
  * minutes, above all) goes only while that rule and step still ask for it: one whose rule was disabled or
@@ -140,6 +141,14 @@ const PLANNED_STEP_REMADE = sql<boolean | null>`
 /** An alert as a round sends about it: with the message its email thread keeps, for its emails. */
 type RoundAlert = AlertRow & { threadMessage?: string | undefined };
 
+/** A round's alerts, by id. */
+interface RoundAlerts {
+  /** As the round read them before sending anything. */
+  asRead(id: string): RoundAlert | undefined;
+  /** As read at most RECHECK_ALERT_AFTER_MS ago; undefined once deleted. */
+  current(id: string): Promise<RoundAlert | undefined>;
+}
+
 /** Marks a message put back to wait for its destination's throttle (in last_error, until it goes). */
 const THROTTLED = 'throttled:';
 
@@ -191,11 +200,54 @@ function bundleKey(row: NotificationRow): string {
 /** Tries to record sent messages' outcomes while the database fails, about half a minute in all. */
 const RECORD_TRIES = 8;
 
+/**
+ * How long after a round read its alerts a send may still go on that read. A send that waited longer
+ * for its turn (a slow or tarpitting email relay holds the pool's connections for tens of seconds each)
+ * reads its alert again just before it goes: a page must not leave minutes after the alert was
+ * acknowledged or closed. Every send of a quick round starts within milliseconds of the read, so the
+ * normal case costs no read of its own; and a change a second or two before a send races that send
+ * however it is checked.
+ */
+export const RECHECK_ALERT_AFTER_MS = 2000;
+
+/** Takes a turn among at most `size` at once (the rest wait in order); gives back a function ending it. */
+function turns(size: number): () => Promise<() => void> {
+  let free = size;
+  const waiting: (() => void)[] = [];
+  const pass = () => {
+    const next = waiting.shift();
+    if (next) next();
+    else free++;
+  };
+  return async () => {
+    if (free > 0) free--;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      pass();
+    };
+  };
+}
+
+/** The turn of a send whose type has no limit: nothing to wait for or give back. */
+const noTurn = async (): Promise<() => void> => () => {};
+
 export function createNotificationSender(options: NotificationSenderOptions): NotificationSender {
   const { db, log, clock, channels, links } = options;
   const leaseMs = options.leaseMs ?? 360_000;
   const maxAttempts = options.maxAttempts ?? 8;
   const batchSize = options.batchSize ?? 24;
+  // A channel that takes only so many sends at once (email's pool) gets them in turns, shared by the
+  // process's rounds as its pool is: a send queued inside the channel could not be checked again.
+  const turnsOf = new WeakMap<NotificationChannel, () => Promise<() => void>>();
+  const turnOf = (channel: NotificationChannel) => {
+    if (!channel.sendsAtOnce) return noTurn;
+    let take = turnsOf.get(channel);
+    if (!take) turnsOf.set(channel, (take = turns(channel.sendsAtOnce)));
+    return take;
+  };
 
   interface Outcome {
     row: NotificationRow;
@@ -397,39 +449,98 @@ export function createNotificationSender(options: NotificationSenderOptions): No
 
   /**
    * Sends one message, or several to one address as one when its channel bundles them; every message
-   * of a bundle gets the bundle's outcome.
+   * of a bundle gets the bundle's outcome. A send waits its turn when its channel takes only so many at
+   * once, and is checked again against its alert as it is then (`alerts.current`).
    */
   async function deliver(
     rows: readonly NotificationRow[],
-    alertsById: ReadonlyMap<string, RoundAlert>,
+    alerts: RoundAlerts,
     recipients: ReadonlyMap<string, Recipient>,
     now: Date,
   ): Promise<Outcome[]> {
     const outcomes: Outcome[] = [];
-    const ready: { row: NotificationRow; message: OutgoingNotification; channel: NotificationChannel }[] = [];
-    for (const row of rows) {
-      const prepared = prepare(row, alertsById.get(row.alert_id), recipients.get(row.id), now);
-      if ('changes' in prepared) outcomes.push(prepared);
-      else ready.push(prepared);
-    }
-    const [first] = ready;
-    if (!first) return outcomes;
-    let result: DeliveryResult;
+    type Ready = { row: NotificationRow; message: OutgoingNotification; channel: NotificationChannel };
+    const prepareAll = (of: readonly NotificationRow[], alertOf: (id: string) => RoundAlert | undefined) => {
+      const ready: Ready[] = [];
+      for (const row of of) {
+        const prepared = prepare(row, alertOf(row.alert_id), recipients.get(row.id), now);
+        if ('changes' in prepared) outcomes.push(prepared);
+        else ready.push(prepared);
+      }
+      return ready;
+    };
+    let ready = prepareAll(rows, alerts.asRead);
+    const [waiting] = ready;
+    if (!waiting) return outcomes;
+    const endTurn = await turnOf(waiting.channel)();
     try {
-      const { channel } = first;
-      result =
-        ready.length > 1 && channel.sendBundle
-          ? await channel.sendBundle(ready.map((r) => r.message))
-          : await channel.send(first.message);
-    } catch (error) {
-      result = { status: 'retry', error: error instanceof Error ? error.message : String(error) };
-    }
-    for (const { row } of ready) {
-      outcomes.push(
-        outcomeOf(row, recipients.get(row.id)?.name ?? 'a user who no longer exists', result, now),
+      // The round's own read unless this send waited for its turn: then a message that became unwanted
+      // meanwhile ends as one found unwanted at the round's start does.
+      const ids = [...new Set(ready.map((r) => r.row.alert_id))];
+      const current = new Map(
+        await Promise.all(ids.map(async (id) => [id, await alerts.current(id)] as const)),
       );
+      if (ids.some((id) => current.get(id) !== alerts.asRead(id))) {
+        ready = prepareAll(
+          ready.map((r) => r.row),
+          (id) => current.get(id),
+        );
+      }
+      const [first] = ready;
+      if (!first) return outcomes;
+      let result: DeliveryResult;
+      try {
+        const { channel } = first;
+        result =
+          ready.length > 1 && channel.sendBundle
+            ? await channel.sendBundle(ready.map((r) => r.message))
+            : await channel.send(first.message);
+      } catch (error) {
+        result = { status: 'retry', error: error instanceof Error ? error.message : String(error) };
+      }
+      for (const { row } of ready) {
+        outcomes.push(
+          outcomeOf(row, recipients.get(row.id)?.name ?? 'a user who no longer exists', result, now),
+        );
+      }
+      return outcomes;
+    } finally {
+      endTurn();
     }
-    return outcomes;
+  }
+
+  /**
+   * A round's alerts: as the round read them, and as they are at most RECHECK_ALERT_AFTER_MS ago (the
+   * round's read while it is that fresh, else one read by id, shared by the sends about that alert that
+   * ask within that time). Timed on the process's monotonic time, not the engine's clock: what counts
+   * is how long a send really waited.
+   */
+  function roundAlerts(read: ReadonlyMap<string, RoundAlert>, readAt: number): RoundAlerts {
+    const reads = new Map<string, { at: number; alert: Promise<RoundAlert | undefined> }>();
+    return {
+      asRead: (id) => read.get(id),
+      current(id) {
+        const last = reads.get(id) ?? { at: readAt, alert: Promise.resolve(read.get(id)) };
+        const at = performance.now();
+        if (at - last.at <= RECHECK_ALERT_AFTER_MS) return last.alert;
+        const entry = {
+          at,
+          // The thread's message stays the round's: it is the one the alert's first email set.
+          alert: alertsRepository
+            .byIds(db, [id])
+            .then(
+              ([row]): RoundAlert | undefined =>
+                row && { ...row, threadMessage: read.get(id)?.threadMessage },
+            ),
+        };
+        // A failed read is not kept: the next send to wait asks again.
+        entry.alert.catch(() => {
+          if (reads.get(id) === entry) reads.delete(id);
+        });
+        reads.set(id, entry);
+        return entry.alert;
+      },
+    };
   }
 
   /**
@@ -692,6 +803,8 @@ export function createNotificationSender(options: NotificationSenderOptions): No
    */
   async function prepareRound(rows: NotificationRow[], now: Date) {
     const { go, wait } = await throttled(rows, now);
+    // Taken before the read: the read shows the alerts as they were no earlier than this.
+    const readAt = performance.now();
     const [alertRows, recipients, threads] = await Promise.all([
       alertsRepository.byIds(db, [...new Set(go.map((r) => r.alert_id))]),
       recipientsOf(go),
@@ -703,7 +816,7 @@ export function createNotificationSender(options: NotificationSenderOptions): No
     const alertsById = new Map<string, RoundAlert>(
       alertRows.map((a) => [a.id, { ...a, threadMessage: threads.get(a.id) }]),
     );
-    return { go, recipients, alertsById };
+    return { go, recipients, alerts: roundAlerts(alertsById, readAt) };
   }
 
   async function sendDue(now: Date): Promise<number> {
@@ -723,7 +836,7 @@ export function createNotificationSender(options: NotificationSenderOptions): No
       const recorder = recordAsDone();
       await Promise.all(
         sendings(round.go).map((sending) =>
-          deliver(sending, round.alertsById, round.recipients, now).then(recorder.add, (error: unknown) => {
+          deliver(sending, round.alerts, round.recipients, now).then(recorder.add, (error: unknown) => {
             // Unsent: its lease runs out and another round takes it again.
             log.error(
               { err: error, notificationIds: sending.map((r) => r.id) },
