@@ -176,7 +176,7 @@ export function registerHeartbeatRoutes(app: HttpApp, heartbeats: HeartbeatsServ
     schema: {
       tags: ['heartbeats'],
       summary:
-        "Ping a heartbeat: it is alive (closes its expiry's alert); any key of the organization, API integrations' too",
+        "Ping a heartbeat: it is alive (closes its expiry's alert); any API integration's key, or a user's whose role may close alerts",
       params: Params,
     },
     handler: async (request, reply) => {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { resolveTeamRef, type Principal, type TeamRef } from '../accounts/service.js';
+import { requireUserRight } from '../accounts/custom-roles/rights.js';
 import { requireTeamRight } from '../accounts/team-rights.js';
 import type { Actor } from '../alerts/events.js';
 import { heartbeatAliasOf } from '../alerts/reserved-aliases.js';
@@ -341,13 +342,20 @@ export function createHeartbeatsService(deps: {
 
     /**
      * A ping: the heartbeat is alive. Its wait starts again (when enabled), it is no longer expired, and
-     * the alert its expiry raised is closed with a note. Anyone of the organization may ping, with a
-     * user's key or any API integration's, as in Opsgenie: the importer moves Opsgenie's global keys
-     * (the Default API's, which cron jobs ping with) into one team, and they must go on pinging every
-     * heartbeat. A ping says only that the job ran; it changes no configuration.
+     * the alert its expiry raised is closed with a note. Any API integration's key may ping, as in
+     * Opsgenie: the importer moves Opsgenie's global keys (the Default API's, which cron jobs ping with)
+     * into one team, and they must go on pinging every heartbeat. So may users and admins, but not a
+     * holder of a custom role without alert-close (an observer's or stakeholder's, unless it grants it):
+     * the ping closes an alert of any team, which their own key must not do by another route.
      */
     async ping(p: Principal, name: string): Promise<void> {
       const closed = await db.transaction().execute(async (tx) => {
+        await requireUserRight(
+          tx,
+          p,
+          'alert-close',
+          "ping heartbeats (a ping closes the alert of the heartbeat's expiry)",
+        );
         const current = await repo.lock(tx, p.orgId, name);
         if (!current) throw missing(name);
         const now = clock.now();

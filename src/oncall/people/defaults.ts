@@ -43,8 +43,9 @@ export async function createDefaultNotificationSetup(
 }
 
 /**
- * After a contact method is added, in the same transaction (with the user locked): when the user has
- * "create-alert" rules without any step, the first of them gets a step for the new contact.
+ * After a contact method is added by a caller who may change the user's notification rules (one added
+ * without notification-rules-edit changes no rule), in the same transaction (with the user locked): when
+ * the user has "create-alert" rules without any step, the first of them gets a step for the new contact.
  *
  * Why: a user whose username is not an email address starts with an empty "New alert" rule, and someone
  * who removed their only contact leaves rules with no steps; either way they would be paged by nobody until

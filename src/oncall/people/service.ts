@@ -1,5 +1,5 @@
 import { accountsRepository } from '../../accounts/repository.js';
-import { requireUserRight } from '../../accounts/custom-roles/rights.js';
+import { requireUserRight, userMay } from '../../accounts/custom-roles/rights.js';
 import { administersTeamOf, isOrgAdmin, type Principal } from '../../accounts/service.js';
 import { type Db, type Queryable, isUniqueViolation, isUuid } from '../../db/database.js';
 import type { ContactMethodRow, NotificationRuleRow, UserRow } from '../../db/schema.js';
@@ -341,7 +341,11 @@ export function createPeopleService(db: Db) {
             address,
             given_to: givenTo(input.to, address),
           });
-          await giveEmptyRuleAStep(tx, contact);
+          // The step changes a notification rule: only for a caller who may change this user's rules
+          // (as push subscriptions add a device). target() let through only the user themselves and org
+          // admins (an owner's rules only for owners, as their contacts), so the user's own custom role is
+          // what is left to ask; without the right the contact is added and the rule stays as it was.
+          if (await userMay(tx, p, 'notification-rules-edit')) await giveEmptyRuleAStep(tx, contact);
           return contact;
         });
       } catch (error) {

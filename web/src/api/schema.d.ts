@@ -10366,7 +10366,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Ping a heartbeat: it is alive (closes its expiry's alert); any key of the organization, API integrations' too */
+    /** Ping a heartbeat: it is alive (closes its expiry's alert); any API integration's key, or a user's whose role may close alerts */
     get: {
       parameters: {
         query?: never;
@@ -10387,7 +10387,7 @@ export interface paths {
         };
       };
     };
-    /** Ping a heartbeat: it is alive (closes its expiry's alert); any key of the organization, API integrations' too */
+    /** Ping a heartbeat: it is alive (closes its expiry's alert); any API integration's key, or a user's whose role may close alerts */
     put: {
       parameters: {
         query?: never;
@@ -10408,7 +10408,7 @@ export interface paths {
         };
       };
     };
-    /** Ping a heartbeat: it is alive (closes its expiry's alert); any key of the organization, API integrations' too */
+    /** Ping a heartbeat: it is alive (closes its expiry's alert); any API integration's key, or a user's whose role may close alerts */
     post: {
       parameters: {
         query?: never;
@@ -10432,7 +10432,7 @@ export interface paths {
     delete?: never;
     options?: never;
     head?: never;
-    /** Ping a heartbeat: it is alive (closes its expiry's alert); any key of the organization, API integrations' too */
+    /** Ping a heartbeat: it is alive (closes its expiry's alert); any API integration's key, or a user's whose role may close alerts */
     patch: {
       parameters: {
         query?: never;
