@@ -33,6 +33,11 @@ export interface CreateStatement {
   deduplicatedLog: string;
   note: string | null;
   noteLog: string | null;
+  /**
+   * When set, a create that counts one more occurrence writes this line instead of the note (its
+   * requester may not add notes to an alert); a create that makes the alert keeps the note as its own.
+   */
+  noteLeftOutLog: string | null;
   createdEvent: AlertEvent;
   /** Completed with the existing alert's id and its new count. */
   deduplicatedEvent: Omit<Extract<AlertEvent, { type: 'deduplicated' }>, 'count'>;
@@ -236,6 +241,7 @@ export const alertsRepository = {
         deduplicated_log: input.deduplicatedLog,
         note: input.note,
         note_log: input.noteLog,
+        note_left_out_log: input.noteLeftOutLog,
         created_event: input.createdEvent,
         deduplicated_event: input.deduplicatedEvent,
         note_event: input.noteEvent ?? null,
@@ -248,8 +254,8 @@ export const alertsRepository = {
           priority text, entity text, tags jsonb, details jsonb, actions jsonb, responders jsonb,
           visible_to jsonb, team_ids jsonb, integration_id uuid, integration_name text,
           integration_type text, request_id text, request_at timestamptz, owner text, created_log text,
-          deduplicated_log text, note text, note_log text, created_event jsonb, deduplicated_event jsonb,
-          note_event jsonb)
+          deduplicated_log text, note text, note_log text, note_left_out_log text, created_event jsonb,
+          deduplicated_event jsonb, note_event jsonb)
       ),
       upsert AS (
         INSERT INTO alerts (id, org_id, alias, message, description, source, priority, entity, tags, details,
@@ -268,7 +274,9 @@ export const alertsRepository = {
       made AS (
         SELECT upsert.*, input.ord AS input_ord, input.request_id, input.request_at, input.owner AS log_owner,
                input.created_log, input.deduplicated_log, input.note, input.note_log, input.created_event,
-               input.deduplicated_event, input.note_event, input.integration_id AS requester_integration_id
+               input.deduplicated_event, input.note_event, input.integration_id AS requester_integration_id,
+               (NOT inserted AND input.note_left_out_log IS NOT NULL) AS note_left_out,
+               input.note_left_out_log
         FROM upsert JOIN input ON input.org_id = upsert.org_id AND input.alias = upsert.alias
       ),
       logs AS (
@@ -279,13 +287,15 @@ export const alertsRepository = {
                  CASE WHEN inserted THEN created_log ELSE deduplicated_log || count END AS text
           FROM made
           UNION ALL
-          SELECT input_ord, 1, id, log_owner, 'note', note_log FROM made WHERE note IS NOT NULL
+          SELECT input_ord, 1, id, log_owner, 'note',
+                 CASE WHEN note_left_out THEN note_left_out_log ELSE note_log END
+          FROM made WHERE note IS NOT NULL
         ) AS lines
         ORDER BY input_ord, n
       ),
       notes AS (
         INSERT INTO alert_notes (alert_id, note, owner)
-        SELECT id, note, log_owner FROM made WHERE note IS NOT NULL ORDER BY input_ord
+        SELECT id, note, log_owner FROM made WHERE note IS NOT NULL AND NOT note_left_out ORDER BY input_ord
       ),
       -- The request's integration is the requester's, not the alert's: a de-duplicated create counts one
       -- more occurrence of an alert another integration (or a user) may have made.
@@ -307,7 +317,8 @@ export const alertsRepository = {
                  END AS payload
           FROM made
           UNION ALL
-          SELECT input_ord, 1, note_event || jsonb_build_object('alertId', id) FROM made WHERE note_event IS NOT NULL
+          SELECT input_ord, 1, note_event || jsonb_build_object('alertId', id)
+          FROM made WHERE note_event IS NOT NULL AND NOT note_left_out
           UNION ALL
           -- Only an alert the engine holds notifications of (engine/notification-holds.ts) has it count this
           -- occurrence: the flag is read from the row this statement updated, after any lock it waited for.

@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { fitActorText, fitAlertLimits } from './limits.js';
 import { sql } from 'kysely';
 import type { Principal } from '../accounts/service.js';
-import { alertActionRight, assigneeOf, requireUserRight, userMay } from '../accounts/custom-roles/rights.js';
+import {
+  alertActionRights,
+  assigneeOf,
+  requireUserRight,
+  requireUserRights,
+  userMay,
+  whyUserMayNot,
+} from '../accounts/custom-roles/rights.js';
 import { accountsRepository } from '../accounts/repository.js';
 import { escalationsRepository } from '../oncall/escalations/repository.js';
 import { schedulesRepository } from '../oncall/schedules/repository.js';
@@ -216,6 +223,11 @@ function createStatement(
     shapedBy?: string[];
     /** When the request was taken, on the engine's clock. */
     at: Date;
+    /**
+     * Why the requester may not add notes: a note given with a create that counts one more occurrence of
+     * an open alert would be added to that alert, so it is left out there (the log says why).
+     */
+    noteLeftOut?: string;
   },
 ): CreateStatement {
   const fitted = fitAlertLimits(input);
@@ -258,6 +270,7 @@ function createStatement(
     deduplicatedLog: `Alert deduplicated: ${actor.name} sent it again; count is now `,
     note,
     noteLog: note ? `Note added by ${actor.name}: ${note}` : null,
+    noteLeftOutLog: note && made.noteLeftOut ? `Note of ${actor.name} left out: ${made.noteLeftOut}` : null,
     createdEvent: buildAlertEvent({ ...base, type: 'created', priority }),
     deduplicatedEvent: buildAlertEvent({ ...base, type: 'deduplicated' }),
     ...(note ? { noteEvent: buildAlertEvent({ ...base, type: 'note_added', note }) } : {}),
@@ -838,7 +851,11 @@ export function createAlertsService(
       : { kind: 'run', action, meta: { ...meta, user, note: note || undefined } };
   }
 
-  /** An action and the note given with it (an action that is itself a note, or a delete, takes none). */
+  /**
+   * An action and the note given with it (an action that is itself a note, or a delete, takes none).
+   * `noteLeftOut`: why the actor may not add notes ({@link noteLeftOutOf}); the action runs without the
+   * note (nor does its event carry it) and the log says why.
+   */
   async function applyWithNote(
     tx: Tx,
     alert: AlertRow,
@@ -846,17 +863,23 @@ export function createAlertsService(
     actor: Actor,
     meta: ActionMeta,
     mayOwn: boolean,
+    noteLeftOut?: string,
   ): Promise<Outcome> {
-    const outcome = await apply(tx, alert, action, actor, meta, mayOwn);
+    const withoutNote = noteLeftOut === undefined ? meta : { ...meta, note: undefined };
+    const outcome = await apply(tx, alert, action, actor, withoutNote, mayOwn);
     if (outcome.success && action.kind !== 'addNote' && action.kind !== 'delete') {
-      await attachNote(tx, outcome.alert ?? alert, meta.note, actor, meta.source);
+      const acted = outcome.alert ?? alert;
+      if (noteLeftOut === undefined) await attachNote(tx, acted, meta.note, actor, meta.source);
+      else if (meta.note?.trim())
+        await repo.addLog(tx, acted.id, 'note', `Note of ${actor.name} left out: ${noteLeftOut}`, actor.name);
     }
     return outcome;
   }
 
   /**
    * An action of `p` on an alert locked in `tx` and in its scope: what both `act` and `actOnMany` run,
-   * so that an alert is acted on alike, alone or among many. `mayOwn` as `apply` takes it.
+   * so that an alert is acted on alike, alone or among many. `mayOwn` as `apply` takes it, `noteLeftOut`
+   * as `applyWithNote` does.
    */
   async function actAs(
     tx: Tx,
@@ -865,11 +888,12 @@ export function createAlertsService(
     action: AlertAction,
     meta: ActionMeta,
     mayOwn: boolean,
+    noteLeftOut: string | undefined,
   ): Promise<Outcome> {
     const gate = gateThroughActions(p, alert, action, meta);
     return gate.kind === 'refused'
       ? { success: false, status: gate.status, alert }
-      : applyWithNote(tx, alert, gate.action, actorOf(p, gate.meta.user), gate.meta, mayOwn);
+      : applyWithNote(tx, alert, gate.action, actorOf(p, gate.meta.user), gate.meta, mayOwn, noteLeftOut);
   }
 
   /**
@@ -879,6 +903,21 @@ export function createAlertsService(
    */
   async function mayTakeOwnership(p: Principal, action: AlertAction): Promise<boolean> {
     return action.kind === 'acknowledge' && (await userMay(db, p, 'alert-take-ownership'));
+  }
+
+  /**
+   * Why the note `p` gives with `action` is left out, or undefined when it is not: their custom role lacks
+   * alert-add-note, which Add Note would be refused, so the action runs without it (as an acknowledge runs
+   * without taking ownership). Read only when a note is given, once for all the alerts it acts on.
+   */
+  async function noteLeftOutOf(
+    q: Queryable,
+    p: Principal,
+    action: AlertAction | undefined,
+    note: string | undefined,
+  ): Promise<string | undefined> {
+    if (!note?.trim() || action?.kind === 'addNote' || action?.kind === 'delete') return undefined;
+    return whyUserMayNot(q, p, 'alert-add-note');
   }
 
   function whereOf(orgId: string, query: QueryNode | undefined) {
@@ -974,6 +1013,8 @@ export function createAlertsService(
          * system (a Security Hub finding's alert) is still its team's, as an API or Email key is.
          */
         policyScope?: PolicyScope;
+        /** Why the requester may not add notes: the note is left out of an open alert it counts again. */
+        noteLeftOut?: string;
       } = {},
     ): Promise<{ alert: AlertRow; inserted: boolean }> {
       // Any other caller (the Alert API, an email, an integration's action) may not take such an alias.
@@ -1024,6 +1065,7 @@ export function createAlertsService(
         source: input.source ?? options.defaultSource ?? '',
         shapedBy: [...(options.shapedBy ?? []), ...leftOut, ...shaped.shapedBy],
         at: clock.now(),
+        ...(options.noteLeftOut ? { noteLeftOut: options.noteLeftOut } : {}),
       });
       // On its own, a create waits for the others arriving with it (one commit for all of them).
       const created = options.tx
@@ -1047,9 +1089,13 @@ export function createAlertsService(
       options: { integration?: IntegrationRef; defaultSource?: string; tx?: Tx } = {},
     ): Promise<CreateOutcome> {
       await requireUserRight(options.tx ?? db, p, 'alert-create', 'create alerts');
+      // A note is the new alert's own; one given with a create that counts one more occurrence of an open
+      // alert is a note added to it, which alert-add-note governs.
+      const noteLeftOut = await noteLeftOutOf(options.tx ?? db, p, undefined, input.note);
+      const createOptions = { ...options, ...(noteLeftOut ? { noteLeftOut } : {}) };
       const integration = p.integration;
       if (!integration?.actions)
-        return { kind: 'created', ...(await this.create(p, requestId, input, options)) };
+        return { kind: 'created', ...(await this.create(p, requestId, input, createOptions)) };
       const rules = integrationRules(integration.actions);
       // The integration's team is the request's responder when it names none, as without actions: the
       // action's responders are added to it (or replace it, with ignoreRespondersFromPayload).
@@ -1109,7 +1155,7 @@ export function createAlertsService(
         resolvedResponders = refs.length > 0 ? refs : [{ type: 'team', id: integration.teamId }];
       }
       const created = await this.create(p, requestId, shapedInput, {
-        ...options,
+        ...createOptions,
         shapedBy,
         ...(resolvedResponders ? { resolvedResponders } : {}),
       });
@@ -1235,9 +1281,9 @@ export function createAlertsService(
       action: AlertAction,
       meta: ActionMeta,
     ): Promise<Outcome> {
-      const needed = alertActionRight(action, p);
-      await requireUserRight(db, p, needed.right, needed.what);
+      await requireUserRights(db, p, alertActionRights(action, p));
       const mayOwn = await mayTakeOwnership(p, action);
+      const noteLeftOut = await noteLeftOutOf(db, p, action, meta.note);
       const scope = await alertScopeOf(db, p);
       const outcome = await db.transaction().execute(async (tx) => {
         const alert = await repo.find(tx, scope, identifier, type, true);
@@ -1245,7 +1291,7 @@ export function createAlertsService(
         if (!alert) {
           outcome = { success: false, status: ALERT_MISSING };
         } else {
-          outcome = await actAs(tx, p, alert, action, meta, mayOwn);
+          outcome = await actAs(tx, p, alert, action, meta, mayOwn, noteLeftOut);
         }
         await repo.recordRequest(tx, {
           id: requestId,
@@ -1277,9 +1323,9 @@ export function createAlertsService(
       action: AlertAction,
       meta: ActionMeta,
     ): Promise<Map<string, Outcome>> {
-      const needed = alertActionRight(action, p, true);
-      await requireUserRight(db, p, needed.right, needed.what);
+      await requireUserRights(db, p, alertActionRights(action, p, true));
       const mayOwn = await mayTakeOwnership(p, action);
+      const noteLeftOut = await noteLeftOutOf(db, p, action, meta.note);
       const scope = await alertScopeOf(db, p);
       // 500 alerts locked in id order meet creates and the engine locking in theirs: a deadlock aborts
       // one side, and this side goes again.
@@ -1294,7 +1340,7 @@ export function createAlertsService(
               result.set(id, { success: false, status: ALERT_MISSING });
               continue;
             }
-            result.set(id, await actAs(tx, p, alert, action, meta, mayOwn));
+            result.set(id, await actAs(tx, p, alert, action, meta, mayOwn, noteLeftOut));
           }
           return result;
         }),

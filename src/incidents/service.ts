@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Principal } from '../accounts/service.js';
-import { requireUserRight, type UserRight } from '../accounts/custom-roles/rights.js';
+import {
+  requireUserRight,
+  requireUserRights,
+  whyUserMayNot,
+  type UserRight,
+} from '../accounts/custom-roles/rights.js';
 import { resolveResponder } from '../alerts/responders.js';
 import { alertsRepository } from '../alerts/repository.js';
 import { incidentAliasOf } from '../alerts/reserved-aliases.js';
@@ -528,18 +533,29 @@ export function createIncidentsService({ db, alerts, signal, clock = systemClock
       action: IncidentAction,
       meta: IncidentActionMeta,
     ): Promise<IncidentOutcome> {
-      const needed = ACTION_RIGHTS[action.kind];
-      await requireUserRight(db, p, needed.right, needed.what);
+      const needed = [ACTION_RIGHTS[action.kind]];
+      // A team added as a responder becomes a responder team of the incident's alerts, as Add Team makes it.
+      if (action.kind === 'addResponders' && action.responders.some((r) => r.type === 'team'))
+        needed.push({ right: 'alert-add-team', what: 'add teams to incidents' });
+      await requireUserRights(db, p, needed);
       if (action.kind === 'addResponders' && action.responders.length === 0)
         throw invalidField('responder', 'is required: the team or user to add.');
+      // A note given with the action is one Add Note would be refused: the action runs without it, as the
+      // alert actions do.
+      const noteLeftOut =
+        action.kind !== 'addNote' && action.kind !== 'delete' && meta.note?.trim()
+          ? await whyUserMayNot(db, p, 'alert-add-note')
+          : undefined;
       const actor = actorOf(p, meta.user);
       const outcome = await db.transaction().execute(async (tx) => {
         const incident = await repo.find(tx, scopeOf(p), identifier, type, true);
         const outcome: IncidentOutcome = incident
           ? await apply(tx, p, incident, action, actor, meta)
           : { success: false, status: 'Incident does not exist' };
-        if (incident && outcome.success && action.kind !== 'addNote' && action.kind !== 'delete')
-          await addNote(tx, incident, meta.note, actor);
+        if (incident && outcome.success && action.kind !== 'addNote' && action.kind !== 'delete') {
+          if (noteLeftOut === undefined) await addNote(tx, incident, meta.note, actor);
+          else await log(tx, incident, 'note', `Note of ${actor.name} left out: ${noteLeftOut}`, actor);
+        }
         await repo.recordRequest(tx, {
           id: requestId,
           org_id: p.orgId,

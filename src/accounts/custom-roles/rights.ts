@@ -205,12 +205,23 @@ export async function requireUserRight(
   right: UserRight,
   what: string,
 ): Promise<void> {
+  await requireUserRights(q, p, [{ right, what }]);
+}
+
+/** {@link requireUserRight} for each of `needed` in turn, the role read once: the first lacking is the 403. */
+export async function requireUserRights(
+  q: Queryable,
+  p: Principal,
+  needed: readonly { right: UserRight; what: string }[],
+): Promise<void> {
   const role = await customRoleOf(q, p);
-  if (role && !roleHolds(role, right)) throw userRightRefusal(role, right, what);
-  if (!role && isPlainUser(p) && ADMINS_ONLY.has(right)) {
-    throw forbidden(
-      `Only the organization's owners and admins ${what}: Opsgenie's User role lacks the ${right} right. Ask an admin, or to be given a custom role that grants it.`,
-    );
+  for (const { right, what } of needed) {
+    if (role && !roleHolds(role, right)) throw userRightRefusal(role, right, what);
+    if (!role && isPlainUser(p) && ADMINS_ONLY.has(right)) {
+      throw forbidden(
+        `Only the organization's owners and admins ${what}: Opsgenie's User role lacks the ${right} right. Ask an admin, or to be given a custom role that grants it.`,
+      );
+    }
   }
 }
 
@@ -231,9 +242,23 @@ function isPlainUser(p: Principal): boolean {
  * undone rather than refused (an acknowledger becomes the owner only if they may take ownership).
  */
 export async function userMay(q: Queryable, p: Principal, right: UserRight): Promise<boolean> {
+  return (await whyUserMayNot(q, p, right)) === undefined;
+}
+
+/**
+ * Why `p` may not do what `right` covers, as {@link userMay} judges it, for a log line about what was left
+ * undone ("their role [Responder] lacks the alert-add-note right"); undefined when they may.
+ */
+export async function whyUserMayNot(
+  q: Queryable,
+  p: Principal,
+  right: UserRight,
+): Promise<string | undefined> {
   const role = await customRoleOf(q, p);
-  if (role) return roleHolds(role, right);
-  return !(isPlainUser(p) && ADMINS_ONLY.has(right));
+  if (role) return roleHolds(role, right) ? undefined : `their role [${role.name}] lacks the ${right} right`;
+  return isPlainUser(p) && ADMINS_ONLY.has(right)
+    ? `Opsgenie's User role lacks the ${right} right`
+    : undefined;
 }
 
 /**
@@ -298,6 +323,21 @@ export function alertActionRight(
     case 'delete':
       return { right: 'alert-delete', what: 'delete alerts' };
   }
+}
+
+/**
+ * Every right an alert action needs: {@link alertActionRight}'s, and alert-add-team too for a team added
+ * through Add Responder, which makes the alert that team's as Add Team does.
+ */
+export function alertActionRights(
+  action: AlertAction,
+  p: Principal,
+  bulk = false,
+): { right: UserRight; what: string }[] {
+  const needed = [alertActionRight(action, p, bulk)];
+  if (action.kind === 'addResponder' && action.responder.type === 'team')
+    needed.push({ right: 'alert-add-team', what: 'add teams to alerts' });
+  return needed;
 }
 
 /**
