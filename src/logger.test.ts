@@ -19,6 +19,28 @@ describe('redactUrl', () => {
     );
   });
 
+  it('blanks a key after a #, which the server reads as part of the query', () => {
+    // The router splits the query off at the first ? or #, and the parser reads a later # as text:
+    // each of these sends the key S (a GET of them to a Fastify server has apiKey S in its query).
+    assert.equal(redactUrl('/x?a=1#&apiKey=S'), '/x?a=1#&apiKey=[REDACTED]');
+    assert.equal(redactUrl('/x#apiKey=S'), '/x#apiKey=[REDACTED]');
+    assert.equal(redactUrl('/x#a&apiKey=S'), '/x#a&apiKey=[REDACTED]');
+    assert.equal(
+      redactUrl('/v1/alert-actions/tok#apiKey=S'),
+      '/v1/alert-actions/[REDACTED]#apiKey=[REDACTED]',
+    );
+    // A value runs to the next &, a # in it included: this key is "ab#cd".
+    assert.equal(redactUrl('/x?apiKey=ab#cd&y=1'), '/x?apiKey=[REDACTED]&y=1');
+    assert.equal(redactUrl('/x?a=1#b&Token=S#T'), '/x?a=1#b&Token=[REDACTED]');
+  });
+
+  it('keeps what the parser reads as no credential, though it has a # or ? before a secret name', () => {
+    // The names are "x#apiKey" and "?token", and the value of a is "1#apiKey=S": no key the server reads.
+    assert.equal(redactUrl('/x?x#apiKey=S'), '/x?x#apiKey=S');
+    assert.equal(redactUrl('/x#?token=S&y=1'), '/x#?token=S&y=1');
+    assert.equal(redactUrl('/x?a=1#apiKey=S'), '/x?a=1#apiKey=S');
+  });
+
   it('leaves other paths alone', () => {
     assert.equal(redactUrl('/v2/alerts/abc/attachments/1'), '/v2/alerts/abc/attachments/1');
   });

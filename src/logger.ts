@@ -38,29 +38,29 @@ function decodedName(name: string): string {
  * Blanks the credentials of a URL before it is logged: the values of SECRET_QUERY_PARAMETERS (named
  * in any case, percent-encoded or not, as the query parser reads them), and the token of a link that is
  * its own credential (an alert action link, an attachment's download link).
+ *
+ * The query is read as the server reads it, not as a browser would: the router (find-my-way) splits it
+ * off at the first `?` or `#`, and the parser (fast-querystring) takes a later `#` or `?` as plain text.
+ * So `/x#apiKey=S` and `/x?a=1#&apiKey=S` send the key S, and in `?apiKey=S#T` the key is all of `S#T`:
+ * no part of a URL is a fragment to be copied through.
  */
 export function redactUrl(url: string): string {
-  const hash = url.indexOf('#');
-  const beforeHash = hash < 0 ? url : url.slice(0, hash);
-  const fragment = hash < 0 ? '' : url.slice(hash);
-  const question = beforeHash.indexOf('?');
-  const path = question < 0 ? beforeHash : beforeHash.slice(0, question);
+  const start = url.search(/[?#]/);
+  const path = start < 0 ? url : url.slice(0, start);
   const query =
-    question < 0
+    start < 0
       ? ''
-      : `?${beforeHash
-          .slice(question + 1)
+      : url.charAt(start) +
+        url
+          .slice(start + 1)
           .split('&')
           .map((part) => {
             const eq = part.indexOf('=');
             if (eq < 0 || !SECRET_QUERY_PARAMETERS.has(decodedName(part.slice(0, eq)))) return part;
             return `${part.slice(0, eq)}=[REDACTED]`;
           })
-          .join('&')}`;
-  return (path + query + fragment).replace(
-    /(\/v1\/(?:alert-actions|alert-attachments)\/)[^/?#]+/g,
-    '$1[REDACTED]',
-  );
+          .join('&');
+  return (path + query).replace(/(\/v1\/(?:alert-actions|alert-attachments)\/)[^/?#]+/g, '$1[REDACTED]');
 }
 
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {

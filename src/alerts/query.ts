@@ -410,10 +410,15 @@ export function teamIdsNamed(orgId: string, value: string): RawBuilder<string[]>
  * Whether a responder of the row is named `value` (`recipients:`, `responders:`), as an alert policy's
  * `recipients` names them: a user by username, a team, escalation or schedule by name, with a `*` a
  * pattern as for `teams:`. Teams are read from team_ids, as `teams:` reads them (it holds the team
- * responders); the others are `{type, id}` elements of the responders array. The names are looked up in
- * the organization once per statement (the subqueries do not depend on the row), so what is left per
- * row is an overlap and a containment of small arrays; no index serves the containment, so the term is
- * counted as unindexed.
+ * responders); the others are `{type, id}` elements of the responders array.
+ *
+ * Each element's id is looked up in the ids of the organization's users, escalations or schedules so
+ * named, an uncorrelated IN that PostgreSQL hashes once per statement: a row then costs a probe per
+ * element however many names a `*` matches (a containment of the row's array by each of them, as before,
+ * took seconds for `user*` among thousands of users). The ids are compared as text, as the containment
+ * compared them: no cast to fail on an element that is not a uuid, and an array that is not one (never
+ * written, but the column does not forbid it) has no elements rather than an error. No index serves the
+ * term, so it is counted as unindexed.
  */
 export function responderNamed(
   orgId: string,
@@ -421,12 +426,13 @@ export function responderNamed(
   teamIds: RawBuilder<unknown>,
   value: string,
 ): RawBuilder<boolean> {
-  const refs = (type: string, table: string, nameColumn: string) =>
-    sql`SELECT jsonb_build_array(jsonb_build_object('type', ${type}::text, 'id', r.id)) FROM ${sql.table(table)} r WHERE r.org_id = ${orgId} AND ${nameMatches(sql.ref(`r.${nameColumn}`), value)}`;
+  const named = (type: string, table: string, nameColumn: string) =>
+    sql<boolean>`(e.element ->> 'type' = ${type}::text AND e.element ->> 'id' IN (SELECT r.id::text FROM ${sql.table(table)} r WHERE r.org_id = ${orgId} AND ${nameMatches(sql.ref(`r.${nameColumn}`), value)}))`;
   return sql<boolean>`(${teamIds} && ${teamIdsNamed(orgId, value)}
-    OR ${responders} @> ANY(ARRAY(${refs('user', 'users', 'username')}
-      UNION ALL ${refs('escalation', 'escalations', 'name')}
-      UNION ALL ${refs('schedule', 'schedules', 'name')})))`;
+    OR EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof(${responders}) = 'array' THEN ${responders} END) AS e(element)
+      WHERE ${named('user', 'users', 'username')}
+        OR ${named('escalation', 'escalations', 'name')}
+        OR ${named('schedule', 'schedules', 'name')}))`;
 }
 
 /**
