@@ -40,8 +40,11 @@ async function createAlert(message: string, tag: string, responders: Json[] = []
 
 const get = async (id: string): Promise<Json> => (await server.callOk('GET', `/v2/alerts/${id}`)).data;
 
-/** Holds the page's reads of a request's status until `release` is called. */
-async function holdRequestStatus(on: Page): Promise<{ release: () => Promise<void> }> {
+/** Holds the page's requests to `url` until `release` is called. */
+async function hold(
+  on: Page,
+  url: string | ((url: URL) => boolean),
+): Promise<{ release: () => Promise<void> }> {
   let open!: () => void;
   const gate = new Promise<void>((resolve) => (open = resolve));
   const held = new Set<Promise<void>>();
@@ -50,16 +53,19 @@ async function holdRequestStatus(on: Page): Promise<{ release: () => Promise<voi
     held.add(passed);
     return passed;
   };
-  await on.route(REQUEST_STATUS, handler);
+  await on.route(url, handler);
   return {
     async release() {
       open();
       // Unrouted only once every held read has gone on: unroute would answer a held one itself.
       await Promise.all(held);
-      await on.unroute(REQUEST_STATUS, handler);
+      await on.unroute(url, handler);
     },
   };
 }
+
+/** Holds the page's reads of a request's status until `release` is called. */
+const holdRequestStatus = (on: Page) => hold(on, REQUEST_STATUS);
 
 /** The notification (a toast) whose text matches. */
 const toast = (on: Page, text: string | RegExp) => on.getByRole('alert').filter({ hasText: text });
@@ -136,6 +142,41 @@ describe('what the console tells of an alert action', () => {
       await held.release();
     }
     await toast(page, 'Closed').first().waitFor();
+  });
+
+  it('sends one acknowledge and one close when a, c, a are pressed while the acknowledge is confirmed', async () => {
+    const alert = await createAlert(`Pressed a, c, a ${run}`, `a-c-a-${run}`);
+    await page.goto(`${server.url}/alerts/${alert.id}`);
+    await page
+      .getByRole('toolbar', { name: 'Alert actions' })
+      .getByRole('button', { name: 'Acknowledge' })
+      .waitFor();
+    const sent: string[] = [];
+    const listener = (request: { method: () => string; url: () => string }) => {
+      const action = /\/(acknowledge|close)$/.exec(new URL(request.url()).pathname)?.[1];
+      if (request.method() === 'POST' && action) sent.push(action);
+    };
+    page.on('request', listener);
+    const held = await holdRequestStatus(page);
+    // The page goes on showing the alert open and not acknowledged, so that the second a is not
+    // turned away by what it shows but only by the acknowledge still in flight.
+    const shown = await hold(page, (url) => url.pathname.endsWith(`/v2/alerts/${alert.id}`));
+    try {
+      const body = page.locator('body');
+      await body.press('a');
+      await body.press('c');
+      await body.press('a');
+      await waitFor('the alert closed', async () => (await get(alert.id)).status === 'closed', 10_000);
+      await page.waitForTimeout(300);
+    } finally {
+      await held.release();
+      await shown.release();
+      page.off('request', listener);
+    }
+    await toast(page, 'Closed').first().waitFor();
+    await toast(page, 'Acknowledged').first().waitFor();
+    assert.deepEqual(sent.sort(), ['acknowledge', 'close']);
+    assert.equal(await toast(page, 'could not be done').count(), 0);
   });
 
   it('says an acknowledge was sent but not confirmed when its outcome cannot be read', async () => {

@@ -3,6 +3,15 @@ import { describe, it } from 'node:test';
 import { MAX_QUERY_DEPTH, parseQuery, type QueryNode } from '../../src/alerts/query.js';
 import { combine } from '../../web/src/pages/alerts/viewQuery.js';
 
+const STATUS_OPEN: QueryNode = { kind: 'term', field: 'status', op: ':', value: 'open' };
+
+/** Down the ANDs on the left: the view, when the search is AND-ed with it and escapes nothing. */
+function leftmost(tree: QueryNode | null | undefined): QueryNode | null | undefined {
+  let node = tree;
+  while (node?.kind === 'and') node = node.left;
+  return node;
+}
+
 describe("the alert list's view AND-ed with the search box", () => {
   it('sends no query when the search would close the view’s parenthesis', () => {
     for (const search of ['a) OR (b', 'a)', '(a', 'tag:x) OR status:closed OR (tag:y', ')(', '"(" a)']) {
@@ -45,6 +54,47 @@ describe("the alert list's view AND-ed with the search box", () => {
     assert.equal(combine('status:open', 'a or b'), 'status:open AND (a or b)');
   });
 
+  it('reads detailsPair(key:value) as one term, as the server does, whatever its key', () => {
+    const kept: [string, string][] = [
+      // Its value's quotes hold parentheses whatever its key: the OR is outside any group.
+      [
+        'detailsPair(a=b:"(x") OR detailsPair(a=b:"y)z")',
+        'status:open AND (detailsPair(a=b:"(x") OR detailsPair(a=b:"y)z"))',
+      ],
+      ['detailsPair(_id:"(") OR tag:x', 'status:open AND (detailsPair(_id:"(") OR tag:x)'],
+      ['detailsPair(k8s/ns:")") OR (tag:x)', 'status:open AND (detailsPair(k8s/ns:")") OR (tag:x))'],
+      ['detailsPair(@region:"Europe (Ireland)")', 'status:open AND detailsPair(@region:"Europe (Ireland)")'],
+      [
+        'detailsPair( @timestamp : "a) OR (b" ) x',
+        'status:open AND detailsPair( @timestamp : "a) OR (b" ) x',
+      ],
+      ['detailsPair("a key":v) OR b', 'status:open AND (detailsPair("a key":v) OR b)'],
+      // Not the server's detailsPair (its case, a space before the "("): a word and a group.
+      ['detailspair(a:b) OR c', 'status:open AND (detailspair(a:b) OR c)'],
+      ['detailsPair (a:b)', 'status:open AND detailsPair (a:b)'],
+    ];
+    for (const [search, combined] of kept) {
+      assert.equal(combine('status:open', search), combined, search);
+      assert.doesNotThrow(() => parseQuery(search), search);
+      assert.deepEqual(leftmost(parseQuery(combined)), STATUS_OPEN, combined);
+    }
+    // One the server refuses is sent, so that it says why, and refused there as it is alone.
+    for (const search of [
+      'detailsPair(a=b:"(x) OR b',
+      'detailsPair(a:) OR (b',
+      'detailsPair(:b)',
+      'detailsPair("":b)',
+      'detailsPair(a:"")',
+      'detailsPair(a:b',
+      'x) detailsPair(a b)',
+    ]) {
+      assert.throws(() => parseQuery(search), /Invalid query/, search);
+      const combined = combine('status:open', search);
+      assert.ok(combined, search);
+      assert.throws(() => parseQuery(combined), /Invalid query/, combined);
+    }
+  });
+
   it('keeps a search of the deepest nesting allowed within the limit in every view', () => {
     const deep = `${'('.repeat(MAX_QUERY_DEPTH)}tag:x${')'.repeat(MAX_QUERY_DEPTH)} NOT tag:y`;
     assert.doesNotThrow(() => parseQuery(deep));
@@ -72,6 +122,16 @@ describe("the alert list's view AND-ed with the search box", () => {
       'detailsPair(',
       'k:',
       ':"',
+      // Keys no term starts with, read by the server's detailsPair up to its ":", then a quoted value.
+      'detailsPair(a=b:',
+      'detailsPair(_id:',
+      'detailsPair(@timestamp:',
+      'detailsPair(k8s/ns:',
+      'detailsPair( "a b" :',
+      '"(x")',
+      '"y)z")',
+      '")',
+      '"',
     ];
     // mulberry32: the same searches on every run.
     let seed = 7;
@@ -88,7 +148,7 @@ describe("the alert list's view AND-ed with the search box", () => {
         return undefined;
       }
     };
-    for (let n = 0; n < 5000; n++) {
+    for (let n = 0; n < 10000; n++) {
       const search = Array.from({ length: 1 + (next() % 12) }, () => pieces[next() % pieces.length]).join('');
       const alone = parses(search);
       const combined = combine('status:open', search);
@@ -99,9 +159,7 @@ describe("the alert list's view AND-ed with the search box", () => {
       const tree = parses(combined);
       assert.equal(tree === undefined, alone === undefined, `${search} => ${combined}`);
       // Answered, it is the view AND-ed with the rest: ANDs down its left side to status:open.
-      let node: QueryNode | null | undefined = tree;
-      while (node?.kind === 'and') node = node.left;
-      if (tree) assert.deepEqual(node, { kind: 'term', field: 'status', op: ':', value: 'open' }, combined);
+      if (tree) assert.deepEqual(leftmost(tree), STATUS_OPEN, combined);
     }
   });
 });

@@ -123,21 +123,27 @@ async function pool<T, R>(items: T[], size: number, work: (item: T) => Promise<R
 }
 
 /**
- * Sends an action once: `begin(key)` is false while a call of the same key is in flight, set as it is
- * sent (a mutation's `isPending` comes a render later, so a key pressed twice at once went twice), and
- * `end(key)` when it settles. A page gives one key to what must not overlap, and tells apart what may.
+ * Sends an action once: `send(key, work)` runs `work` unless a call of the same key is in flight, and is
+ * false when it did not. The key is taken as it is sent (a mutation's `isPending` comes a render later,
+ * so a key pressed twice at once went twice) and let go when that call's own promise settles: a
+ * mutation's per-call callbacks run for its latest call only (TanStack Query), so released from them an
+ * earlier key (a, then c) would be held for good. Several keys may be in flight at once, each let go
+ * alone: a, c, a sends one acknowledge. A page gives one key to what must not overlap, and tells apart
+ * what may. `work` is a `mutateAsync` call, its failure shown by the mutation's own onError.
  */
 export function useSendOnce() {
-  const sending = useRef<string | undefined>(undefined);
+  const sending = useRef(new Set<string>());
   return useMemo(
     () => ({
-      begin(key = '') {
-        if (sending.current === key) return false;
-        sending.current = key;
+      send(key: string, work: () => Promise<unknown>): boolean {
+        const inFlight = sending.current;
+        if (inFlight.has(key)) return false;
+        inFlight.add(key);
+        const release = () => {
+          inFlight.delete(key);
+        };
+        work().then(release, release);
         return true;
-      },
-      end(key = '') {
-        if (sending.current === key) sending.current = undefined;
       },
     }),
     [],

@@ -31,8 +31,7 @@ export default function AlertPage() {
   // outcome still being confirmed) goes at once, as on the list: a key is never swallowed unseen.
   const once = useSendOnce();
   const act = (a: AlertAction) => {
-    if (!once.begin(a.kind)) return;
-    action.mutate({ ids: [id], action: a }, { onSettled: () => once.end(a.kind) });
+    once.send(a.kind, () => action.mutateAsync({ ids: [id], action: a }));
   };
   const a = alert.data;
   useHotkeys([

@@ -147,28 +147,27 @@ export default function AlertsPage() {
   const run = (kind: 'acknowledge' | 'close') => {
     const ids = targets();
     if (ids.length === 0) return;
-    const sent = `${kind} ${ids.join(',')}`;
-    if (!once.begin(sent)) return;
     const onSelection = chosen.size > 0;
     // Named as the list showed them: by the time the answer comes, an alert may have left the list.
     const labels = new Map(ids.map((id) => [id, seen.current.get(id) ?? id]));
-    setPartial(undefined);
-    action.mutate(
-      { ids, action: { kind }, labels },
-      {
-        onSuccess: ({ outcome }) => {
-          if (outcome.failed.length > 0) setPartial({ kind, outcome, labels });
-          // Vigil answered for these (done, or not with why, shown above); an action refused as a whole
-          // (403, 503) or never confirmed keeps its alerts ticked, to try again.
-          if (onSelection) {
-            const answered = new Set([...outcome.succeeded, ...outcome.failed.map((f) => f.id)]);
-            setSelected((s) => new Set([...s].filter((id) => !answered.has(id))));
-          }
+    once.send(`${kind} ${ids.join(',')}`, () => {
+      setPartial(undefined);
+      return action.mutateAsync(
+        { ids, action: { kind }, labels },
+        {
+          // The latest call's only (TanStack Query): an earlier one's was replaced as this was sent.
+          onSuccess: ({ outcome }) => {
+            if (outcome.failed.length > 0) setPartial({ kind, outcome, labels });
+            // Vigil answered for these (done, or not with why, shown above); an action refused as a whole
+            // (403, 503) or never confirmed keeps its alerts ticked, to try again.
+            if (onSelection) {
+              const answered = new Set([...outcome.succeeded, ...outcome.failed.map((f) => f.id)]);
+              setSelected((s) => new Set([...s].filter((id) => !answered.has(id))));
+            }
+          },
         },
-        // Only the latest call's callbacks run (TanStack Query): an earlier one's was replaced already.
-        onSettled: () => once.end(sent),
-      },
-    );
+      );
+    });
   };
 
   const focusRow = (index: number) => {

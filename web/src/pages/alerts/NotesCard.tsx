@@ -30,17 +30,18 @@ export const NotesCard = memo(function NotesCard({
         onSubmit={(e) => {
           e.preventDefault();
           // requestSubmit (Ctrl+Enter) submits even while the button is disabled: a note is sent once.
-          if (!note.trim() || !once.begin()) return;
+          if (!note.trim()) return;
           const sent = note;
-          action.mutate(
-            { ids: [alertId], action: { kind: 'note', note: sent.trim() } },
-            {
-              // Only a note known to be added leaves the box, and not what was typed while it was sent.
-              onSuccess: ({ failed, unconfirmed }) => {
-                if (failed.length === 0 && unconfirmed === 0) setNote((now) => (now === sent ? '' : now));
+          once.send('note', () =>
+            action.mutateAsync(
+              { ids: [alertId], action: { kind: 'note', note: sent.trim() } },
+              {
+                // Only a note known to be added leaves the box, and not what was typed while it was sent.
+                onSuccess: ({ failed, unconfirmed }) => {
+                  if (failed.length === 0 && unconfirmed === 0) setNote((now) => (now === sent ? '' : now));
+                },
               },
-              onSettled: () => once.end(),
-            },
+            ),
           );
         }}
       >
