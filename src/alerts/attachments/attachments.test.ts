@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
+import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { loadLinkSecret } from '../../notify/links.js';
@@ -466,6 +467,87 @@ describe('uploads at once', () => {
     }
     const last = await upload(`/v2/alerts/${id}/attachments`, [file('last', 'text/plain', 'last.txt')]);
     assert.equal(last.status, 200, JSON.stringify(last.body));
+    assert.equal((await rows(id)).length, 2);
+  });
+});
+
+/**
+ * Sends an upload's headers (with a Content-Length, as a browser does) and the start of its file part,
+ * and hangs up at once; resolves once the socket is closed.
+ */
+function hangUpEarly(path: string, key: string): Promise<void> {
+  const boundary = 'vigil-hung-up';
+  const part =
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="gone.bin"\r\n` +
+    `Content-Type: application/octet-stream\r\n\r\n${'x'.repeat(512)}`;
+  const { host, hostname, port } = new URL(server.url);
+  return new Promise((resolve) => {
+    const socket = net.connect(Number(port), hostname.replace(/^\[|\]$/g, ''), () => {
+      socket.write(
+        `POST ${path} HTTP/1.1\r\nHost: ${host}\r\nAuthorization: GenieKey ${key}\r\n` +
+          `Content-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: 100000\r\n\r\n${part}`,
+        () => socket.destroy(),
+      );
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => resolve());
+  });
+}
+
+/**
+ * Runs `hangUps` while `table` is locked, so the server's requests wait on it (and the clients are gone)
+ * before the upload's handler, or its first step, goes on: `count` of them are seen waiting on the lock,
+ * and their sockets closed, before it is let go.
+ */
+async function whileLocked(table: string, count: number, hangUps: () => Promise<void>[]): Promise<void> {
+  const locker = new pg.Client({ connectionString: server.databaseUrl });
+  await locker.connect();
+  try {
+    await locker.query('BEGIN');
+    await locker.query(`LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`);
+    await Promise.all(hangUps());
+    await waitFor(`${count} requests waiting on ${table}`, async () => {
+      const { rows } = await db.query<{ n: string }>(
+        `SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE $1`,
+        [`%${table}%`],
+      );
+      return Number(rows[0]!.n) >= count;
+    });
+    // The server has heard the hang-ups by now (it took their sockets' close while it waited).
+    await new Promise((r) => setTimeout(r, 200));
+  } finally {
+    await locker.query('COMMIT').catch(() => {});
+    await locker.end();
+  }
+}
+
+describe('uploads whose client hangs up before the upload starts', () => {
+  it('give their turn back, hung up while the key or the alert was checked: the next upload is added at once', async () => {
+    const { id } = await alert();
+    const path = `/v2/alerts/${id}/attachments`;
+    const many = ATTACHMENT_UPLOAD_PERMITS + 2;
+    const addedAtOnce = async (name: string) => {
+      const started = Date.now();
+      const got = await upload(path, [file('hello', 'text/plain', name)]);
+      assert.equal(got.status, 200, `${name}: ${JSON.stringify(got.body)}`);
+      // Not after waiting out a turn held by a hung-up upload (3 s).
+      assert.ok(Date.now() - started < 2500, `${name} took ${Date.now() - started} ms`);
+    };
+
+    // A key not yet used (so not yet cached), checked while the clients hang up: the handler starts after.
+    const run = randomUUID().slice(0, 8);
+    const admin = await addUserWithKey(server, 'hangup', run);
+    await server.callOk('PATCH', `/v2/users/${admin.id}`, { role: { name: 'Admin' } });
+    await whileLocked('api_keys', many, () =>
+      Array.from({ length: many }, () => hangUpEarly(path, admin.key)),
+    );
+    await addedAtOnce('after-auth.txt');
+
+    // The alert's room checked (mayAdd) while they hang up, the handler already under way.
+    await whileLocked('alert_attachments', many, () =>
+      Array.from({ length: many }, () => hangUpEarly(path, server.key)),
+    );
+    await addedAtOnce('after-room.txt');
     assert.equal((await rows(id)).length, 2);
   });
 });

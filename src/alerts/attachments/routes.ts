@@ -89,36 +89,57 @@ function uploadError(error: unknown, maxBytes: number): ApiError {
 
 /**
  * Reads the form: the file in the field `file` (at most `maxBytes`), and Opsgenie's fields beside it. One
- * file part in all (a second is FST_FILES_LIMIT, a 413), so at most one file is ever held in memory.
+ * file part in all (a second is FST_FILES_LIMIT, a 413), so at most one file is ever held in memory. Ends
+ * as soon as `gone` aborts (the client hung up), whatever the parser is waiting for: it runs under an
+ * upload permit, and a request stream closed before the parser listened would otherwise keep it for ever.
  */
-async function readUpload(request: FastifyRequest, maxBytes: number): Promise<Upload> {
+async function readUpload(request: FastifyRequest, maxBytes: number, gone: AbortSignal): Promise<Upload> {
   const upload: Upload = { fields: {} };
+  let stop: (() => void) | undefined;
   try {
-    const parts = request.parts({
-      limits: { fileSize: maxBytes, files: 1, fields: 10, fieldSize: 8192, parts: 11, headerPairs: 50 },
+    gone.throwIfAborted();
+    const hungUp = new Promise<never>((_, reject) => {
+      stop = () => {
+        // Also ends the parser, if the stream was still open: its close makes it let go of what it holds.
+        request.raw.destroy();
+        reject(new Error('the client hung up before the form arrived'));
+      };
+      gone.addEventListener('abort', stop, { once: true });
     });
-    for await (const part of parts) {
-      if (part.type === 'file') {
-        if (part.fieldname === 'file') {
-          upload.file = { name: part.filename, type: part.mimetype, content: await part.toBuffer() };
-        } else {
-          // Not the file: read to its end (or its limit) and dropped, never held, as the form's next part
-          // follows it.
-          part.file.resume();
-        }
-      } else if (
-        (FORM_FIELDS as readonly string[]).includes(part.fieldname) &&
-        typeof part.value === 'string'
-      ) {
-        upload.fields[part.fieldname as (typeof FORM_FIELDS)[number]] = storableText(part.value);
-      }
-    }
+    const reading = readParts(request, maxBytes, upload);
+    // The loser of the race is left to settle (or not) on its own, its rejection heard by no one.
+    reading.catch(() => {});
+    await Promise.race([reading, hungUp]);
   } catch (error) {
     // What the client still sends is read and dropped, so the connection can carry the answer.
     request.raw.resume();
     throw uploadError(error, maxBytes);
+  } finally {
+    if (stop) gone.removeEventListener('abort', stop);
   }
   return upload;
+}
+
+async function readParts(request: FastifyRequest, maxBytes: number, upload: Upload): Promise<void> {
+  const parts = request.parts({
+    limits: { fileSize: maxBytes, files: 1, fields: 10, fieldSize: 8192, parts: 11, headerPairs: 50 },
+  });
+  for await (const part of parts) {
+    if (part.type === 'file') {
+      if (part.fieldname === 'file') {
+        upload.file = { name: part.filename, type: part.mimetype, content: await part.toBuffer() };
+      } else {
+        // Not the file: read to its end (or its limit) and dropped, never held, as the form's next part
+        // follows it.
+        part.file.resume();
+      }
+    } else if (
+      (FORM_FIELDS as readonly string[]).includes(part.fieldname) &&
+      typeof part.value === 'string'
+    ) {
+      upload.fields[part.fieldname as (typeof FORM_FIELDS)[number]] = storableText(part.value);
+    }
+  }
 }
 
 export function registerAttachmentRoutes(
@@ -168,17 +189,21 @@ export function registerAttachmentRoutes(
         const p = principalOf(request);
         const q = request.query;
         const type = identifierTypeOf(q);
-        // Before the body is read: a caller without the right, an alert they cannot see or one already
-        // full is answered at once, without a file's worth of bytes read for nothing. `add` checks again.
-        await attachments.mayAdd(p, request.params.identifier, type);
-        // A client that hangs up while its upload waits for a permit stops waiting.
+        // Listened for before anything is awaited, and a hang-up already past (while the key was checked)
+        // taken as such: the socket's close comes once, and an upload that missed it would wait for a
+        // body that never comes, holding its permit for ever.
         const gone = new AbortController();
         const hungUp = () => gone.abort();
         reply.raw.once('close', hungUp);
-        // The body is read under the permit only: an upload beyond the permits holds none of its file.
-        const added = await attachments
-          .uploading(async () => {
-            const upload = await readUpload(request, maxBytes);
+        if (reply.raw.destroyed) hungUp();
+        let added;
+        try {
+          // Before the body is read: a caller without the right, an alert they cannot see or one already
+          // full is answered at once, without a file's worth of bytes read for nothing. `add` checks again.
+          await attachments.mayAdd(p, request.params.identifier, type);
+          // The body is read under the permit only: an upload beyond the permits holds none of its file.
+          added = await attachments.uploading(async () => {
+            const upload = await readUpload(request, maxBytes, gone.signal);
             if (!upload.file) {
               throw new ApiError(422, 'Request body is not processable. Please check the errors.', {
                 file: 'is required: send the file as a file part named "file".',
@@ -191,8 +216,10 @@ export function registerAttachmentRoutes(
               indexFile: upload.fields.indexFile ?? q.indexFile,
               user: fitActorText(upload.fields.user ?? q.user),
             });
-          }, gone.signal)
-          .finally(() => reply.raw.off('close', hungUp));
+          }, gone.signal);
+        } finally {
+          reply.raw.off('close', hungUp);
+        }
         if (added === 'busy') {
           throw new ApiError(
             503,

@@ -105,18 +105,19 @@ export const PIECE_DEADLINE_MS = 120_000;
 
 /**
  * Permits handed out first come, first served. `acquire` waits for one at most `waitMs` (for ever without
- * it) and gives up early once `signal` aborts; false when it got none.
+ * it) and gives up early once `signal` aborts (at once if it already has); false when it got none.
  */
 function createPermits(count: number) {
   let free = count;
   const waiting: (() => void)[] = [];
   return {
     acquire(waitMs: number | undefined, signal?: AbortSignal): Promise<boolean> {
+      // Whoever gave up already takes none, free or not: it would hold it for work no one awaits.
+      if (signal?.aborted) return Promise.resolve(false);
       if (free > 0) {
         free--;
         return Promise.resolve(true);
       }
-      if (signal?.aborted) return Promise.resolve(false);
       return new Promise((resolve) => {
         let timer: NodeJS.Timeout | undefined;
         const settle = (got: boolean) => {
