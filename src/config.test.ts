@@ -1,6 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import nodemailer from 'nodemailer';
+import { parseConnectionUrl } from 'nodemailer/lib/shared';
+import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import { ConfigError, loadConfig } from './config.js';
+import { startTestSmtpServer } from './testing/smtp.js';
+
+/** loadConfig refuses `env` with a ConfigError whose message passes `check`. */
+function refusedWith(env: NodeJS.ProcessEnv, check: (message: string) => boolean): void {
+  assert.throws(
+    () => loadConfig(env),
+    (error: unknown) => error instanceof ConfigError && check(error.message),
+    JSON.stringify(env),
+  );
+}
 
 describe('VIGIL_DATABASE_PREPARED_STATEMENTS', () => {
   it('is on unless turned off', () => {
@@ -109,8 +122,8 @@ describe('VIGIL_SMTP_URL', () => {
 
   it('takes smtp:// and smtps:// URLs with a host', () => {
     assert.equal(
-      loadConfig({ VIGIL_SMTP_URL: 'smtp://u:p@smtp.example.com:587' }).smtpUrl,
-      'smtp://u:p@smtp.example.com:587',
+      loadConfig({ VIGIL_SMTP_URL: 'smtp://smtp.example.com:587' }).smtpUrl,
+      'smtp://smtp.example.com:587',
     );
     assert.equal(
       loadConfig({ VIGIL_SMTP_URL: 'smtps://smtp.example.com' }).smtpUrl,
@@ -127,6 +140,191 @@ describe('VIGIL_SMTP_URL', () => {
     refused('http://smtp.example.com');
     refused('smtp:smtp.example.com');
     refused('smtp://');
+  });
+});
+
+describe('VIGIL_SMTP_URL and STARTTLS', () => {
+  const smtpUrl = (value: string) => loadConfig({ VIGIL_SMTP_URL: value }).smtpUrl;
+
+  it('requires STARTTLS before a password goes to a relay beyond this machine', () => {
+    assert.equal(
+      smtpUrl('smtp://u:p@smtp.example.com:587'),
+      'smtp://u:p@smtp.example.com:587?requireTLS=true',
+    );
+    assert.equal(
+      smtpUrl('smtp://u:p@smtp.example.com:587?maxConnections=2'),
+      'smtp://u:p@smtp.example.com:587?maxConnections=2&requireTLS=true',
+    );
+    assert.equal(parseConnectionUrl(smtpUrl('smtp://u:p@10.0.0.5:25')).requireTLS, true);
+  });
+
+  it('leaves alone a URL without credentials, to this machine, over smtps://, or that says either way', () => {
+    for (const value of [
+      'smtp://smtp.example.com:25',
+      'smtp://u:p@localhost:25',
+      'smtp://u:p@127.0.0.1:2525',
+      'smtp://u:p@[::1]:25',
+      'smtps://u:p@smtp.example.com:465',
+      'smtp://u:p@smtp.example.com:25?ignoreTLS=true',
+      'smtp://u:p@smtp.example.com:25?requireTLS=false',
+    ]) {
+      assert.equal(smtpUrl(value), value);
+    }
+    assert.equal(
+      parseConnectionUrl(smtpUrl('smtp://u:p@smtp.example.com:25?requireTLS=false')).requireTLS,
+      false,
+    );
+  });
+
+  it('makes a send to a relay that offers no STARTTLS fail instead of logging in in clear', async () => {
+    const server = await startTestSmtpServer({ auth: { user: 'u', pass: 'p' } });
+    try {
+      // The relay as configured, with its host and port pointed at the test server (which offers no STARTTLS).
+      const configured = new URL(smtpUrl('smtp://u:p@smtp.example.com:587') ?? '');
+      configured.hostname = '127.0.0.1';
+      configured.port = String(server.port);
+      const transport = nodemailer.createTransport(
+        parseConnectionUrl(configured.toString()) as SMTPTransport.Options,
+      );
+      await assert.rejects(
+        transport.sendMail({ from: 'vigil@example.com', to: 'oncall@example.com', subject: 'x', text: 'x' }),
+        /STARTTLS/,
+      );
+      transport.close();
+      assert.equal(server.messages.length, 0);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('LOG_LEVEL', () => {
+  it("takes pino's levels", () => {
+    assert.equal(loadConfig({}).logLevel, 'info');
+    for (const level of ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      assert.equal(loadConfig({ LOG_LEVEL: level }).logLevel, level);
+    assert.equal(loadConfig({ LOG_LEVEL: 'DEBUG' }).logLevel, 'debug');
+  });
+
+  it('refuses another name, naming LOG_LEVEL', () => {
+    refusedWith(
+      { LOG_LEVEL: 'verbose' },
+      (message) =>
+        message ===
+        'LOG_LEVEL="verbose" is not a log level: give one of fatal, error, warn, info, debug, trace, silent (default info).',
+    );
+  });
+});
+
+describe('DATABASE_URL', () => {
+  it('takes URLs the pg driver reads, a socket folder and an encoded password included', () => {
+    for (const value of [
+      'postgres://vigil:secret@db.example.com:5432/vigil',
+      'postgresql://vigil:p%2Fss%23@db.example.com/vigil?sslmode=require',
+      'postgres://vigil:secret@/vigil?host=/var/run/postgresql',
+      'postgres://vigil:secret@localhost/vigil?host=/var/run/postgresql',
+      'postgres://vigil:100%@db.example.com/vigil',
+    ]) {
+      assert.equal(loadConfig({ DATABASE_URL: value }).databaseUrl, value);
+    }
+  });
+
+  it('refuses a password with an unencoded / or #, saying to percent-encode it, never repeating it', () => {
+    for (const value of [
+      'postgres://vigil:se/cret@db.example.com/vigil',
+      'postgres://vigil:se#cret@db.example.com/vigil',
+      'postgres://vigil:se?cret@db.example.com/vigil',
+    ]) {
+      refusedWith(
+        { DATABASE_URL: value },
+        (message) =>
+          message.startsWith('DATABASE_URL is not a valid URL: percent-encode special characters') &&
+          !message.includes('cret'),
+      );
+    }
+  });
+});
+
+describe('VIGIL_EMAIL_FROM', () => {
+  it('takes an address, with or without a name', () => {
+    assert.equal(loadConfig({}).emailFrom, undefined);
+    assert.equal(loadConfig({ VIGIL_EMAIL_FROM: 'vigil@example.com' }).emailFrom, 'vigil@example.com');
+    assert.equal(
+      loadConfig({ VIGIL_EMAIL_FROM: 'Vigil on-call <vigil@alerts.example.com>' }).emailFrom,
+      'Vigil on-call <vigil@alerts.example.com>',
+    );
+  });
+
+  it('refuses what is not an address, naming the variable', () => {
+    for (const value of ['vigil', 'Vigil <vigil>', 'vigil@', '<>', 'Vigil vigil@example.com>']) {
+      refusedWith(
+        { VIGIL_EMAIL_FROM: value },
+        (message) =>
+          message ===
+          `VIGIL_EMAIL_FROM=${JSON.stringify(value)} is not an email address: give the From of Vigil's email, such as vigil@example.com or Vigil <vigil@example.com>.`,
+      );
+    }
+  });
+});
+
+describe('HTTPS_PROXY', () => {
+  it('takes an http:// proxy, or a bare host:port', () => {
+    assert.doesNotThrow(() => loadConfig({ HTTPS_PROXY: 'http://user:pw@proxy.example.com:3128' }));
+    assert.doesNotThrow(() => loadConfig({ https_proxy: 'proxy.example.com:3128' }));
+    // Not read: only https targets go through a proxy.
+    assert.doesNotThrow(() => loadConfig({ HTTP_PROXY: 'socks5://proxy:1080' }));
+  });
+
+  it('refuses at start what the first outbound call would refuse, naming the variable, not the password', () => {
+    refusedWith(
+      { HTTPS_PROXY: 'https://user:secret@proxy.example.com:3128' },
+      (message) => message === 'HTTPS_PROXY uses https:// which is not supported: give an http:// proxy URL.',
+    );
+    refusedWith(
+      { https_proxy: 'http://user:secret@proxy example.com:3128' },
+      (message) => message === 'https_proxy is not a valid URL: give one like http://proxy.example.com:3128.',
+    );
+  });
+});
+
+describe('VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS and VIGIL_PUSH_SERVICE_HOSTS', () => {
+  const names = ['VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS', 'VIGIL_PUSH_SERVICE_HOSTS'] as const;
+  const hosts = (name: (typeof names)[number], value: string) => {
+    const config = loadConfig({ [name]: value });
+    return name === 'VIGIL_PUSH_SERVICE_HOSTS' ? config.extraPushServiceHosts : config.webhookAllowHttpHosts;
+  };
+
+  it('takes host names and addresses, as the host names of URLs are written', () => {
+    for (const name of names) {
+      assert.deepEqual(hosts(name, ' Hooks.Example.com, 10.0.0.5,[::1], 0:0:0:0:0:0:0:1,my_host '), [
+        'hooks.example.com',
+        '10.0.0.5',
+        '::1',
+        '::1',
+        'my_host',
+      ]);
+    }
+  });
+
+  it('refuses an entry with a scheme, a port, a path, a network or a wildcard, saying the form expected', () => {
+    for (const name of names) {
+      for (const entry of [
+        'https://hooks.example.com',
+        'hooks.example.com:8080',
+        'hooks.example.com/hook',
+        '10.0.0.0/8',
+        '*.example.com',
+        '.example.com',
+      ]) {
+        refusedWith(
+          { [name]: `ok.example.com,${entry}` },
+          (message) =>
+            message.startsWith(
+              `${name} has ${JSON.stringify(entry)}, which is not a host name or an IP address: give hosts comma-separated`,
+            ) && message.includes('without a scheme, port, path or network'),
+        );
+      }
+    }
   });
 });
 

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { checkNewPassword } from './accounts/passwords.js';
 import { isDomainError } from './errors.js';
+import { proxyProblem } from './http/outbound.js';
 import { isEmailAddress } from './notify/destinations/email.js';
 
 /** Everything `vigil start` reads from the environment, parsed once and validated. */
@@ -195,6 +196,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL must start with postgres:// or postgresql://.');
   }
+  if (databaseUrl) checkDatabaseUrl(databaseUrl);
   const bootstrapApiKey = optional(env, 'VIGIL_BOOTSTRAP_API_KEY');
   if (bootstrapApiKey !== undefined && bootstrapApiKey.length < 16) {
     throw new ConfigError(
@@ -216,6 +218,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (adminEmail !== undefined) bootstrapPassword(adminPassword);
   const twilio = twilioConfig(env);
   const proxies = trustProxy(optional(env, 'VIGIL_TRUST_PROXY'));
+  // Otherwise only the first outbound HTTPS call (an SNS certificate, a Twilio page) would say so.
+  const badProxy = proxyProblem(env);
+  if (badProxy !== undefined) throw new ConfigError(badProxy);
   return {
     port,
     host,
@@ -228,27 +233,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bootstrapApiKey,
     bootstrapAdmin: adminEmail === undefined ? undefined : { email: adminEmail, password: adminPassword },
     sessionIdleDays: integer(env, 'VIGIL_SESSION_IDLE_DAYS', 14, 1, 365),
-    extraPushServiceHosts: (optional(env, 'VIGIL_PUSH_SERVICE_HOSTS') ?? '')
-      .split(',')
-      .map((host) => host.trim().toLowerCase())
-      .filter((host) => host !== ''),
-    webhookAllowHttpHosts: (optional(env, 'VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS') ?? '')
-      .split(',')
-      .map((host) =>
-        host
-          .trim()
-          .toLowerCase()
-          .replace(/^\[|\]$/g, ''),
-      )
-      .filter((host) => host !== ''),
+    extraPushServiceHosts: hostList(env, 'VIGIL_PUSH_SERVICE_HOSTS'),
+    webhookAllowHttpHosts: hostList(env, 'VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS'),
     smtpUrl: smtpUrl(optional(env, 'VIGIL_SMTP_URL')),
-    emailFrom: optional(env, 'VIGIL_EMAIL_FROM'),
+    emailFrom: emailFromSetting(optional(env, 'VIGIL_EMAIL_FROM')),
     snsCertDir: optional(env, 'VIGIL_SNS_CERT_DIR'),
     // SNS retries for up to an hour with a custom delivery policy; allow that plus clock skew.
     // The longest an SNS message can take to arrive: at most 3,600 s of retry delays (SNS's cap), plus
     // up to 100 attempts of at most 15 s each against a Vigil that hangs, plus 5 minutes of clock skew.
     snsMaxMessageAge: integer(env, 'VIGIL_SNS_MAX_MESSAGE_AGE', 5400, 0, 30 * 86400),
-    logLevel: optional(env, 'LOG_LEVEL') ?? 'info',
+    logLevel: logLevel(optional(env, 'LOG_LEVEL')),
     requestRetentionDays: integer(env, 'VIGIL_REQUEST_RETENTION_DAYS', 7, 1, 365),
     payloadRetentionDays: integer(env, 'VIGIL_PAYLOAD_RETENTION_DAYS', 14, 1, 365),
     writebackRolePrefix: rolePrefix(optional(env, 'VIGIL_WRITEBACK_ROLE_PREFIX') ?? 'VigilSecurityHubRole'),
@@ -274,6 +268,74 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
 }
 
+/** pino's own levels: any other name stops pino with a message that does not say where it came from. */
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function logLevel(raw: string | undefined): string {
+  if (raw === undefined) return 'info';
+  const level = raw.toLowerCase();
+  if (LOG_LEVELS.includes(level)) return level;
+  throw new ConfigError(
+    `LOG_LEVEL=${JSON.stringify(raw)} is not a log level: give one of ${LOG_LEVELS.join(', ')} (default info).`,
+  );
+}
+
+/**
+ * Read as the pg driver reads it (pg-connection-string: WHATWG URL, with a stand-in host for
+ * `user:pass@/db?host=/socket`), so that what the driver would refuse later with a bare "Invalid URL"
+ * is refused here. The value is never repeated: it holds the password.
+ */
+function checkDatabaseUrl(raw: string): void {
+  const value = / |%[^a-f0-9]|%[a-f0-9][^a-f0-9]/i.test(raw)
+    ? encodeURI(raw).replace(/%25(\d\d)/g, '%$1')
+    : raw;
+  for (const candidate of [value, value.replace('@/', '@___DUMMY___/')]) {
+    try {
+      new URL(candidate);
+      return;
+    } catch {
+      // The next reading, or the error below.
+    }
+  }
+  throw new ConfigError(
+    'DATABASE_URL is not a valid URL: percent-encode special characters in the user name and password (/ as %2F, # as %23, ? as %3F, @ as %40, : as %3A, % as %25), such as postgres://vigil:p%2Fss@db.example.com:5432/vigil, and check the host and port.',
+  );
+}
+
+/** A bare address, or "Name <address>", as nodemailer takes a From. */
+function emailFromSetting(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const address = /^[^<>]*<([^<>]*)>$/.exec(raw)?.[1]?.trim() ?? raw;
+  if (!/[\r\n]/.test(raw) && isEmailAddress(address)) return raw;
+  throw new ConfigError(
+    `VIGIL_EMAIL_FROM=${JSON.stringify(raw)} is not an email address: give the From of Vigil's email, such as vigil@example.com or Vigil <vigil@example.com>.`,
+  );
+}
+
+/** A host name's labels: letters, digits, hyphens and underscores (some internal names have them). */
+const HOST_NAME = /^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*$/;
+
+/**
+ * A comma-separated list of hosts, each matched against a URL's host name exactly or as a parent domain
+ * (isAllowedHost in notify/). A scheme, a port, a path, a network or a `*.` never matches any host
+ * name, so such an entry is refused rather than left to allow nothing.
+ */
+function hostList(env: NodeJS.ProcessEnv, name: string): string[] {
+  const entries = (optional(env, name) ?? '')
+    .split(',')
+    .map((entry) => entry.trim().toLowerCase())
+    .filter((entry) => entry !== '');
+  return entries.map((entry) => {
+    const bare = entry.replace(/^\[(.*)\]$/, '$1');
+    // The form URL.hostname gives (::1 for 0:0:0:0:0:0:0:1), brackets off as the matching takes it.
+    if (isIP(bare) === 6) return new URL(`http://[${bare}]/`).hostname.slice(1, -1);
+    if (isIP(bare) === 4 || HOST_NAME.test(bare)) return bare;
+    throw new ConfigError(
+      `${name} has ${JSON.stringify(entry)}, which is not a host name or an IP address: give hosts comma-separated, each only a name (which covers its subdomains too, no need for *.) or an address, without a scheme, port, path or network, such as hooks.example.com,10.0.0.5.`,
+    );
+  });
+}
+
 /** The same rule as sign-in's (checkNewPassword): a password sign-in would refuse is refused at start. */
 function bootstrapPassword(password: string): void {
   try {
@@ -286,8 +348,8 @@ function bootstrapPassword(password: string): void {
 }
 
 /**
- * The relay's URL, as nodemailer reads it: smtp:// (STARTTLS when the relay offers it) or smtps:// (TLS
- * from the start), with a host. Without the scheme, "smtp.example.com:587" parses as a URL whose scheme
+ * The relay's URL, as nodemailer reads it: smtp:// (STARTTLS; required when it carries a password, see
+ * withRequiredTls) or smtps:// (TLS from the start), with a host. Without the scheme, "smtp.example.com:587" parses as a URL whose scheme
  * is smtp.example.com, and the mail would go to a host nobody meant.
  */
 function smtpUrl(raw: string | undefined): string | undefined {
@@ -304,7 +366,22 @@ function smtpUrl(raw: string | undefined): string | undefined {
       'VIGIL_SMTP_URL is not an smtp:// or smtps:// URL with a host: give the relay as such as smtp://user:password@smtp.example.com:587 (or smtps://…:465 for TLS from the start).',
     );
   }
-  return raw;
+  return withRequiredTls(url) ?? raw;
+}
+
+/**
+ * nodemailer's smtp:// upgrades with STARTTLS only when the relay's EHLO offers it: whoever sits between
+ * Vigil and the relay can strip the offer and read the AUTH that follows, the relay's password in clear.
+ * So when the URL carries credentials to a host beyond this machine, it also says requireTLS (a query
+ * parameter nodemailer's parseConnectionUrl reads as an option), unless it already says requireTLS or
+ * ignoreTLS either way: the operator's word for a relay without STARTTLS.
+ */
+function withRequiredTls(url: URL): string | undefined {
+  if (url.protocol !== 'smtp:' || (url.username === '' && url.password === '')) return undefined;
+  if (isLoopback(url.hostname.replace(/^\[(.*)\]$/, '$1'))) return undefined;
+  if (url.searchParams.has('requireTLS') || url.searchParams.has('ignoreTLS')) return undefined;
+  url.search = url.search === '' ? '?requireTLS=true' : `${url.search}&requireTLS=true`;
+  return url.toString();
 }
 
 /** Host names: letters, digits and hyphens in dot-separated labels. */

@@ -114,29 +114,62 @@ function withProcessEnv<T>(env: NodeJS.ProcessEnv, read: () => T): T {
  */
 export function proxyFor(url: URL, env: Readonly<Record<string, string | undefined>>): URL | undefined {
   if (url.protocol !== 'https:') return undefined;
-  // Upper case first (proxy-from-env would take the lower-case one first).
-  const raw = (env.HTTPS_PROXY || env.https_proxy || '').trim();
-  if (!raw) return undefined;
-  // A bare host:port is an http:// proxy (proxy-from-env would give it the target's scheme, https://).
-  const configured = raw.includes('://') ? raw : `http://${raw}`;
+  const setting = proxySetting(env);
+  if (!setting) return undefined;
   const chosen = withProcessEnv(
-    { https_proxy: configured, no_proxy: noProxyForProxyFromEnv(env.NO_PROXY || env.no_proxy || '') },
+    {
+      https_proxy: setting.configured,
+      no_proxy: noProxyForProxyFromEnv(env.NO_PROXY || env.no_proxy || ''),
+    },
     () => getProxyForUrl(`https://${authority(bareHost(url.hostname), portOf(url))}/`),
   );
   if (!chosen) return undefined;
+  return parseProxy(setting);
+}
 
+/** The proxy variable in effect (upper case first: proxy-from-env would take the lower-case one first). */
+function proxySetting(
+  env: Readonly<Record<string, string | undefined>>,
+): { name: string; configured: string } | undefined {
+  const name = env.HTTPS_PROXY ? 'HTTPS_PROXY' : 'https_proxy';
+  const raw = (env[name] ?? '').trim();
+  if (!raw) return undefined;
+  // A bare host:port is an http:// proxy (proxy-from-env would give it the target's scheme, https://).
+  return { name, configured: raw.includes('://') ? raw : `http://${raw}` };
+}
+
+function parseProxy(setting: { name: string; configured: string }): URL {
   let proxy: URL;
   try {
-    proxy = new URL(chosen);
+    proxy = new URL(setting.configured);
   } catch {
-    throw new OutboundError('HTTPS_PROXY is not a valid URL: give one like http://proxy.example.com:3128.');
+    throw new OutboundError(
+      `${setting.name} is not a valid URL: give one like http://proxy.example.com:3128.`,
+    );
   }
   if (proxy.protocol !== 'http:') {
     throw new OutboundError(
-      `HTTPS_PROXY uses ${proxy.protocol}// which is not supported: give an http:// proxy URL.`,
+      `${setting.name} uses ${proxy.protocol}// which is not supported: give an http:// proxy URL.`,
     );
   }
   return proxy;
+}
+
+/**
+ * Why the proxy HTTPS_PROXY (else https_proxy) names cannot be used, or undefined: checked at start
+ * (loadConfig), where proxyFor would say it only at the first outbound call. Never the value, which may
+ * hold the proxy's password.
+ */
+export function proxyProblem(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const setting = proxySetting(env);
+  if (!setting) return undefined;
+  try {
+    parseProxy(setting);
+    return undefined;
+  } catch (error) {
+    if (error instanceof OutboundError) return error.message;
+    throw error;
+  }
 }
 
 export interface OutboundAgentOptions {
