@@ -37,6 +37,7 @@ import { createWorkRunner } from './work/runner.js';
 import { snoozeEndsQueue } from './alerts/snooze-ends.js';
 import { registerHealthRoutes } from './http/health.js';
 import { authenticate, buildHttpApp, type HttpApp } from './http/server.js';
+import { checkListenAddresses, listenFailure, type ListenAddress } from './http/listen-addresses.js';
 import { secureCookiesFor } from './http/session-cookie.js';
 import type { Logger } from './logger.js';
 import { createIntegrationsService, type IntegrationsService } from './integrations/service.js';
@@ -189,6 +190,25 @@ export interface StartOptions {
 export async function startApp(config: Config, options: StartOptions): Promise<RunningApp> {
   const { log, role } = options;
   const serves = role === 'all' || role === 'api';
+  const httpAddress: ListenAddress = {
+    what: 'Vigil',
+    port: config.port,
+    host: config.host,
+    portSetting: 'PORT',
+    hostSetting: 'HOST',
+  };
+  const inbound = config.inboundEmail;
+  const smtpAddress: ListenAddress | undefined =
+    inbound.port === undefined
+      ? undefined
+      : {
+          what: 'The inbound SMTP listener of Email integrations',
+          port: inbound.port,
+          host: inbound.host,
+          portSetting: 'VIGIL_INBOUND_SMTP_PORT',
+          hostSetting: 'VIGIL_INBOUND_SMTP_HOST',
+        };
+  if (serves) await checkListenAddresses(smtpAddress ? [httpAddress, smtpAddress] : [httpAddress]);
   const database = await openDatabase(config, log, { api: serves });
   const { apiDb } = database;
   const clock = options.clock ?? systemClock;
@@ -393,7 +413,13 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
             },
             {
               what: 'integration payloads',
-              purge: (now) => workIntegrations.purge(daysBefore(now, config.payloadRetentionDays), now),
+              // SNS message ids stay while a replayed message would pass VIGIL_SNS_MAX_MESSAGE_AGE.
+              purge: (now) =>
+                workIntegrations.purge(
+                  daysBefore(now, config.payloadRetentionDays),
+                  now,
+                  config.snsMaxMessageAge,
+                ),
             },
             {
               what: 'handled-event marks',
@@ -560,15 +586,16 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
         clock,
       });
       await registerConsole(http);
-      url = await http.listen({ port: config.port, host: config.host });
+      url = await http.listen({ port: config.port, host: config.host }).catch((error: unknown) => {
+        throw listenFailure(error, httpAddress);
+      });
       log.info({ url, role }, `Vigil is serving on ${url} (API docs at ${url}/docs)`);
-      const inbound = config.inboundEmail;
-      if (inbound.port !== undefined) {
+      if (smtpAddress) {
         // Loaded only where the listener runs: smtp-server is not small.
         const { startInboundSmtp } = await import('./integrations/email/smtp-listener.js');
         inboundSmtp = await startInboundSmtp({
           ...inbound,
-          port: inbound.port,
+          port: smtpAddress.port,
           intake: createEmailIntake({
             db: apiDb,
             alerts: apiAlerts,
@@ -581,6 +608,8 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
             lookup: (emailUsername) => integrations.byEmailUsername(emailUsername),
           }),
           log,
+        }).catch((error: unknown) => {
+          throw listenFailure(error, smtpAddress);
         });
       }
     }

@@ -6,6 +6,9 @@ import { indexKey } from '../db/storable.js';
 import { prepared } from '../db/prepared.js';
 import { ECHO_WINDOW_MS } from './securityhub/echo-window.js';
 
+/** How much longer than VIGIL_SNS_MAX_MESSAGE_AGE an SNS message id is kept (clock skew). */
+export const SNS_REPLAY_MARGIN_MS = 60 * 60 * 1000;
+
 /** The SQL for integrations, their SNS subscriptions and their payload log. */
 
 /** What is recorded of a topic's SNS subscription; `pending` while a confirmation is in flight. */
@@ -390,7 +393,12 @@ export const integrationsRepository = {
     return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
   },
 
-  async purge(db: Queryable, before: Date, now: Date): Promise<number> {
+  /**
+   * `snsMaxMessageAgeSeconds` is VIGIL_SNS_MAX_MESSAGE_AGE: an SNS message id is kept while a captured
+   * copy of its message would still pass the age check, or a replay would be taken for a new message
+   * (0, no age check: kept as long as the rest, so a replay is told only within that time).
+   */
+  async purge(db: Queryable, before: Date, now: Date, snsMaxMessageAgeSeconds = 0): Promise<number> {
     // A queued delivery is work still to do (the sender was told it is stored), however old it is.
     const payloads = await deleteInBatches(
       db,
@@ -400,7 +408,14 @@ export const integrationsRepository = {
     // The message ids that tell a retry, and the finished write-backs that tell an echo, are kept as long
     // as the deliveries, and never for less than a retry or an echo may take to come (a 1-day retention).
     const recognisesUntil = new Date(Math.min(before.getTime(), now.getTime() - ECHO_WINDOW_MS));
-    await deleteInBatches(db, 'sns_processed_messages', sql`processed_at < ${recognisesUntil}::timestamptz`);
+    // processed_at is this server's clock at receipt, the age check compares the message's Timestamp with
+    // it: the margin covers a Timestamp ahead of it (the check takes up to 5 minutes) and some drift.
+    const replayableUntil =
+      snsMaxMessageAgeSeconds > 0
+        ? now.getTime() - snsMaxMessageAgeSeconds * 1000 - SNS_REPLAY_MARGIN_MS
+        : Number.POSITIVE_INFINITY;
+    const messageIdsUntil = new Date(Math.min(recognisesUntil.getTime(), replayableUntil));
+    await deleteInBatches(db, 'sns_processed_messages', sql`processed_at < ${messageIdsUntil}::timestamptz`);
     await deleteInBatches(
       db,
       'securityhub_writebacks',

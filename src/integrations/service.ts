@@ -803,7 +803,9 @@ export function createIntegrationsService(
     requireManager,
     /** That `p` may manage an existing integration (turn it off, or have a maintenance disable it). */
     requireManages,
-    purge: (before: Date, now: Date) => repo.purge(db, before, now),
+    /** `snsMaxMessageAgeSeconds`: SNS message ids stay while a replay of theirs would pass the age check. */
+    purge: (before: Date, now: Date, snsMaxMessageAgeSeconds?: number) =>
+      repo.purge(db, before, now, snsMaxMessageAgeSeconds),
   };
 }
 

@@ -35,6 +35,16 @@ export const MAX_REFUSED_RECIPIENTS = 20;
  */
 export const MAX_SESSION_MS = 10 * 60_000;
 
+/** The listener could not take its address; `code` is the system's (EADDRINUSE, EACCES, …). */
+export class InboundSmtpListenError extends Error {
+  override name = 'InboundSmtpListenError';
+  readonly code: string | undefined;
+  constructor(host: string, port: number, cause: NodeJS.ErrnoException) {
+    super(`the inbound SMTP listener cannot listen on ${host}:${port}: ${cause.message}`, { cause });
+    this.code = cause.code;
+  }
+}
+
 export interface InboundSmtp {
   port: number;
   close(): Promise<void>;
@@ -189,13 +199,20 @@ export async function startInboundSmtp(deps: {
       });
     },
   });
-  // A broken connection is that client's problem, never the listener's.
-  server.on('error', (error) => log.warn({ err: error }, 'inbound email: a connection failed'));
+  // smtp-server passes its listening socket's errors on as its own: until it listens, an error is the
+  // listen's, which the start rejects with. After, a broken connection is that client's problem.
+  let listening = false;
+  server.on('error', (error) => {
+    if (listening) log.warn({ err: error }, 'inbound email: a connection failed');
+  });
 
   await new Promise<void>((resolve, reject) => {
-    server.server.once('error', reject);
+    const failed = (error: NodeJS.ErrnoException) =>
+      reject(new InboundSmtpListenError(deps.host, deps.port, error));
+    server.server.once('error', failed);
     server.listen(deps.port, deps.host, () => {
-      server.server.off('error', reject);
+      server.server.off('error', failed);
+      listening = true;
       resolve();
     });
   });
