@@ -343,6 +343,43 @@ describe('the Incident API', () => {
     );
   });
 
+  it('reopened after a responder was deleted, leaves it out of the new alert, and both logs say so', async () => {
+    const gone = `gone-${run}@example.com`;
+    const goneId = (
+      await server.callOk('POST', '/v2/users', { username: gone, fullName: 'gone', role: { name: 'User' } })
+    ).data.id as string;
+    const message = `Burns again ${run}`;
+    const incident = await createIncident({ message, responders: [{ type: 'user', username: gone }] });
+    assert.equal((await act(incident.id, '/resolve')).success, true);
+    // Nothing stops the delete: no foreign key ties a user to an incident's responders.
+    await server.callOk('DELETE', `/v2/users/${encodeURIComponent(gone)}`);
+
+    const reopened = await act(incident.id, '/reopen');
+    assert.equal(reopened.success, true, JSON.stringify(reopened));
+    const [raisedId] = await alertIdsOf(incident.id);
+    const raised = await alertOf(raisedId as string);
+    assert.deepEqual(raised.responders, []);
+    const leftOut = `Responder user "${goneId}" of the incident no longer exists: left out`;
+    assert.deepEqual((await logsOf(incident.id)).slice(-2), [
+      `Alert #${raised.tinyId} raised, but none of the responders it would page exists any more: nobody is paged`,
+      leftOut,
+    ]);
+    // The alert's log says it too, and the engine that it notifies nobody.
+    const alertLog = async () =>
+      ((await server.callOk('GET', `/v2/alerts/${raised.id}/logs?order=asc`)).data as Json[]).map(
+        (l) => l.log as string,
+      );
+    await waitFor('the engine to start the alert', async () =>
+      (await alertLog()).includes('The alert has no responders: nobody is notified') ? true : undefined,
+    );
+    const lines = await alertLog();
+    assert.ok(
+      lines.some((l) => l.startsWith('Alert created via') && l.endsWith(`. ${leftOut}`)),
+      lines.join('\n'),
+    );
+    await act(incident.id, '/close');
+  });
+
   it("acts on an incident's alerts only as far as the caller may through the Alert API", async () => {
     const plain = await addUserWithKey(server, 'plain', run);
     const message = `Not plain's ${run}`;

@@ -20,7 +20,7 @@ import { alertScopeOf } from '../alerts/visibility.js';
 import type { Actor } from '../alerts/events.js';
 import type { Db, Tx } from '../db/database.js';
 import type { AlertRow, IncidentRow, Priority, ResponderRef } from '../db/schema.js';
-import { invalid, invalidField, notFound } from '../errors.js';
+import { invalid, invalidField, isDomainError, notFound } from '../errors.js';
 import { QUEUES } from '../work/queue-names.js';
 import type { WorkSignal } from '../work/runner.js';
 import { incidentQueryWhere } from './query.js';
@@ -181,20 +181,46 @@ export function createIncidentsService({ db, alerts, signal, clock = systemClock
   }
 
   /**
+   * The incident's responders that still exist, and a line for each deleted since it was named: nothing
+   * empties an incident's responders when a user, team, escalation or schedule goes.
+   */
+  async function existingResponders(tx: Tx, incident: IncidentRow) {
+    const kept: ResponderRef[] = [];
+    const leftOut: string[] = [];
+    for (const r of incident.responders) {
+      try {
+        await resolveResponder(tx, incident.org_id, { type: r.type, id: r.id }, 'responders');
+        kept.push(r);
+      } catch (error) {
+        if (!isDomainError(error, 'invalid')) throw error;
+        leftOut.push(
+          `Responder ${r.type} ${JSON.stringify(r.id)} of the incident no longer exists: left out`,
+        );
+      }
+    }
+    return { kept, leftOut };
+  }
+
+  /**
    * An alert for the incident's responders (or only those `paged` names), made as any alert is (so they
    * are paged), and linked to it. In the caller's transaction: the caller wakes the alert events once it
-   * has committed.
+   * has committed. A responder deleted since the incident named it is left out, as alert creation leaves
+   * out one that does not exist, and both logs say so: otherwise the alert would carry it and page nobody
+   * for it without a word (a reopen long after the incident was made).
    */
   async function raiseAlert(
     tx: Tx,
     p: Principal,
     incident: IncidentRow,
     actor: Actor,
-    paged: { responders: ResponderRef[]; why: string } = {
+    asked: { responders: ResponderRef[]; why: string } = {
       responders: incident.responders,
       why: "it pages the incident's responders",
     },
   ) {
+    const existing = await existingResponders(tx, incident);
+    const exists = (r: ResponderRef) => existing.kept.some((x) => x.type === r.type && x.id === r.id);
+    const paged = { ...asked, responders: asked.responders.filter(exists) };
     const { alert } = await alerts.create(
       p,
       randomUUID(),
@@ -213,9 +239,10 @@ export function createIncidentsService({ db, alerts, signal, clock = systemClock
         resolvedResponders: paged.responders,
         // The incident's other responders see the alert without being paged by it: it is theirs to act on
         // through the incident, and the Alert API's scope (alerts/visibility.ts) counts visibleTo.
-        resolvedVisibleTo: incident.responders.filter(
+        resolvedVisibleTo: existing.kept.filter(
           (r) => !paged.responders.some((x) => x.type === r.type && x.id === r.id),
         ),
+        ...(existing.leftOut.length > 0 ? { shapedBy: existing.leftOut } : {}),
         ...(p.integration
           ? { integration: { id: p.integration.id, name: p.integration.name, type: p.integration.type } }
           : {}),
@@ -229,9 +256,12 @@ export function createIncidentsService({ db, alerts, signal, clock = systemClock
       'alert',
       paged.responders.length > 0
         ? `Alert #${alert.tiny_id} raised: ${paged.why}`
-        : `Alert #${alert.tiny_id} raised (the incident has no responders to page yet)`,
+        : asked.responders.length > 0
+          ? `Alert #${alert.tiny_id} raised, but none of the responders it would page exists any more: nobody is paged`
+          : `Alert #${alert.tiny_id} raised (the incident has no responders to page yet)`,
       actor,
     );
+    for (const line of existing.leftOut) await log(tx, incident, 'responder', line, actor);
     return alert;
   }
 

@@ -274,3 +274,28 @@ describe('notification rule repeat', () => {
     await server.callOk('POST', `/v2/alerts/${alertId}/close`, {});
   });
 });
+
+describe('a deleted notification rule', () => {
+  it('ends its repeats, and the log says so', async () => {
+    const fay = await person('fay', { loopAfter: 5, enabled: true });
+    const alertId = await alertFor(fay, 'rule deleted');
+    await expectSent(alertId, fay.first, 1);
+    await advance(MIN);
+    await expectSent(alertId, fay.second, 1);
+    assert.ok(await repeatRow(alertId), 'the page started a repeat');
+    await server.callOk(
+      'DELETE',
+      `/v2/users/${encodeURIComponent(fay.username)}/notification-rules/${fay.ruleId}`,
+    );
+    assert.equal(await repeatRow(alertId), undefined);
+    assert.ok(
+      (await logs(alertId)).includes('No more repeats for fay: their rule "New alert" was deleted'),
+      (await logs(alertId)).join('\n'),
+    );
+    await advance(5 * MIN);
+    await advance(5 * MIN);
+    await expectSent(alertId, fay.first, 1);
+    await expectSent(alertId, fay.second, 1);
+    await server.callOk('POST', `/v2/alerts/${alertId}/close`, {});
+  });
+});

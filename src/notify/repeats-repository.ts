@@ -121,6 +121,19 @@ export const notificationRepeatsRepository = {
     return Number(result.numDeletedRows);
   },
 
+  /**
+   * Ends a rule's repeats, for a rule about to be deleted (its repeats would go with it, unlogged, and the
+   * queue never see why); returns the alerts they were of.
+   */
+  async endForRule(db: Queryable, ruleId: string): Promise<string[]> {
+    const rows = await db
+      .deleteFrom('notification_repeats')
+      .where('rule_id', '=', ruleId)
+      .returning('alert_id')
+      .execute();
+    return rows.map((r) => r.alert_id);
+  },
+
   /** When the next round falls due. */
   async nextDueAt(db: Queryable): Promise<Date | null> {
     const row = await db

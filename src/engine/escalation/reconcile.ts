@@ -66,7 +66,10 @@ async function escalateWithoutRun(
     return;
   }
   const policy = await repo.policy(tx, event.escalationId);
-  if (!policy) return;
+  if (!policy) {
+    logs.add(alert.id, 'Escalated, but the escalation no longer exists: nobody is paged for it');
+    return;
+  }
   // Not on that policy yet (or it finished): start it now, at its first rule.
   const started = await repo.insertRun(tx, {
     alertId: alert.id,

@@ -94,6 +94,11 @@ export async function startEscalations(
     if (suppressed && responder.type !== 'team') continue;
     if (responder.type === 'team') {
       const decision = await routeAlert(tx, responder.id, matchable, routedAt, reads.routing);
+      // Its policies went with it, so there is nothing to close or hold either.
+      if (decision.teamGone) {
+        logs.add(alert.id, 'A team responder no longer exists: nobody is paged for it');
+        continue;
+      }
       const teamName = decision.teamName;
       const policies = await reads.notificationPolicies(alert.org_id, now);
       // Named only when a policy's filter asks who the alert is for: that costs a read.
@@ -191,7 +196,10 @@ export async function startEscalations(
       );
     } else if (responder.type === 'user') {
       const user = await repo.user(tx, responder.id);
-      if (!user) continue;
+      if (!user) {
+        logs.add(alert.id, 'A user responder no longer exists: nobody is paged for them');
+        continue;
+      }
       await start(
         `user:${responder.id}`,
         null,

@@ -17,6 +17,9 @@ import { restrictsNothing, type TimeRestrictionInput } from '../time-restriction
 import { destinationType, whyNotTheirs } from '../../notify/destinations/registry.js';
 import { giveEmptyRuleAStep, newStep } from './defaults.js';
 import { peopleRepository as repo } from './repository.js';
+import { alertsRepository } from '../../alerts/repository.js';
+import { ENGINE_ACTOR } from '../../engine/escalation/log-buffer.js';
+import { notificationRepeatsRepository } from '../../notify/repeats-repository.js';
 
 /**
  * People's contact methods and notification rules (Opsgenie's model). They hold phone numbers and email
@@ -490,6 +493,19 @@ export function createPeopleService(db: Db) {
 
     async deleteRule(p: Principal, identifier: string, ruleId: string): Promise<void> {
       await changeRule(p, identifier, ruleId, async (tx, user, rule) => {
+        // Its repeats go with it (the foreign key): ended here, so that their alerts' logs say why, as they
+        // do for a rule disabled or no longer repeating (engine/notification-repeats.ts).
+        const alertIds = await notificationRepeatsRepository.endForRule(tx, rule.id);
+        const person = user.full_name || user.username;
+        await alertsRepository.addLogs(
+          tx,
+          alertIds.map((alertId) => ({
+            alertId,
+            type: 'escalation',
+            log: `No more repeats for ${person}: their rule "${rule.name}" was deleted`,
+            owner: ENGINE_ACTOR,
+          })),
+        );
         await repo.deleteRule(tx, rule.id);
         // Close the gap so the remaining rules keep the orders 0..n-1.
         await repo.shiftPositions(tx, user.id, rule.action_type, rule.position + 1, undefined, -1);

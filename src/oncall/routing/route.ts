@@ -26,8 +26,12 @@ type Decision =
   | { kind: 'none'; ruleId: string; ruleName: string }
   | { kind: 'team-members'; plan: EscalationPlan };
 
-/** The decision, and the team's name (for the activity log, without asking again). */
-export type RouteDecision = Decision & { teamName: string };
+/**
+ * The decision, and the team's name (for the activity log, without asking again). `teamGone`: the team was
+ * deleted since the alert named it, so it has no rules and no members left; the decision is then
+ * 'team-members' (nobody), and the caller says that nobody is paged rather than that every member is.
+ */
+export type RouteDecision = Decision & { teamName: string; teamGone?: true };
 
 /** "Security team members"; a team called "Platform team" gives "Platform team members". */
 function teamMembersPlanName(teamName: string): string {
@@ -118,8 +122,12 @@ export async function routeAlert(
   reads: RoutingReads = routingReads(q),
 ): Promise<RouteDecision> {
   const rows = await reads.rules(teamId);
-  // A team deleted since the alert named it: nobody is left to ask but its (now absent) members.
-  const teamName = rows[0]?.team_name ?? 'Deleted';
+  const [first] = rows;
+  if (!first) {
+    const teamName = '(deleted)';
+    return { kind: 'team-members', plan: teamMembersPlan(teamId, teamName), teamName, teamGone: true };
+  }
+  const teamName = first.team_name;
   return { ...(await decide(reads, teamId, teamName, rows, alert, at)), teamName };
 }
 
