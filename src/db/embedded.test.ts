@@ -4,10 +4,16 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { createLogger } from '../logger.js';
-import { OWNERSHIP_LOCK_KEY, startEmbeddedPostgres, type EmbeddedPostgresHandle } from './embedded.js';
+import {
+  OWNERSHIP_LOCK_KEY,
+  startEmbeddedPostgres,
+  underServiceManager,
+  type EmbeddedPostgresHandle,
+} from './embedded.js';
 import { waitFor } from '../testing/harness.js';
 
 /**
@@ -17,6 +23,8 @@ import { waitFor } from '../testing/harness.js';
  */
 
 const settings = { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' };
+/** Not under systemd, whatever runs these tests: an owner may leave its server to those attached. */
+const unmanaged = { endedWithProcess: false } as const;
 let dataDir: string;
 let starter: EmbeddedPostgresHandle;
 let logged = '';
@@ -258,8 +266,8 @@ describe('the embedded PostgreSQL when its owner stops while another process use
 
   it('keeps serving the attached process, also after its owner starts again; the last one out stops it', async () => {
     await onOwnDataFolder(async (folder) => {
-      const first = await startEmbeddedPostgres({ dataDir: folder, log, settings });
-      const attached = await startEmbeddedPostgres({ dataDir: folder, log, settings });
+      const first = await startEmbeddedPostgres({ dataDir: folder, log, settings, ...unmanaged });
+      const attached = await startEmbeddedPostgres({ dataDir: folder, log, settings, ...unmanaged });
       assert.equal(attached.owned, false);
       const pool = poolOf(attached.connectionString);
       try {
@@ -273,7 +281,7 @@ describe('the embedded PostgreSQL when its owner stops while another process use
         assert.match(logged, /leaving it running for them/);
 
         // Its owner started again (a restart of the api): the attached pool keeps answering.
-        const again = await startEmbeddedPostgres({ dataDir: folder, log, settings });
+        const again = await startEmbeddedPostgres({ dataDir: folder, log, settings, ...unmanaged });
         assert.equal(again.connectionString, attached.connectionString);
         await waitFor('the attached pool to answer', () => poolAnswers(pool), 10_000);
         await again.stop();
@@ -292,8 +300,8 @@ describe('the embedded PostgreSQL when its owner stops while another process use
 
   it('is reached again by the attached process when stopped under it and started again', async () => {
     await onOwnDataFolder(async (folder) => {
-      const first = await startEmbeddedPostgres({ dataDir: folder, log, settings });
-      const attached = await startEmbeddedPostgres({ dataDir: folder, log, settings });
+      const first = await startEmbeddedPostgres({ dataDir: folder, log, settings, ...unmanaged });
+      const attached = await startEmbeddedPostgres({ dataDir: folder, log, settings, ...unmanaged });
       const pool = poolOf(attached.connectionString);
       try {
         assert.ok(await poolAnswers(pool));
@@ -305,7 +313,7 @@ describe('the embedded PostgreSQL when its owner stops while another process use
         await first.stop();
         assert.equal(await poolAnswers(pool), false);
 
-        const again = await startEmbeddedPostgres({ dataDir: folder, log, settings });
+        const again = await startEmbeddedPostgres({ dataDir: folder, log, settings, ...unmanaged });
         assert.equal(again.owned, true);
         assert.equal(again.connectionString, attached.connectionString, 'on the port it had');
         await waitFor('the attached pool to answer', () => poolAnswers(pool), 10_000);
@@ -329,6 +337,91 @@ describe('the embedded PostgreSQL when its owner stops while another process use
       } finally {
         await pool.end().catch(() => {});
       }
+    });
+  });
+
+  it('is stopped cleanly by its owner under systemd all the same, and reached again by the attached process once it starts again', async () => {
+    await onOwnDataFolder(async (folder) => {
+      // systemd would SIGKILL a server left running once the owner's unit stops (or smart-shut it down,
+      // which waits for the attached process's sessions): the owner runs the fast shutdown itself.
+      const managed = { endedWithProcess: true } as const;
+      const first = await startEmbeddedPostgres({ dataDir: folder, log, settings, ...managed });
+      const attached = await startEmbeddedPostgres({ dataDir: folder, log, settings, ...managed });
+      assert.equal(attached.owned, false);
+      const pool = poolOf(attached.connectionString);
+      try {
+        assert.ok(await poolAnswers(pool));
+        logged = '';
+        await first.stop();
+        assert.equal(await postmasterPid(folder), undefined, 'stopped, not left for systemd to kill');
+        assert.match(logged, /the service manager ends it with this process/);
+        assert.match(logged, /embedded PostgreSQL stopped/);
+        assert.equal(await poolAnswers(pool), false);
+
+        const again = await startEmbeddedPostgres({ dataDir: folder, log, settings, ...managed });
+        assert.equal(again.owned, true);
+        assert.equal(again.connectionString, attached.connectionString, 'on the port it had');
+        await waitFor('the attached pool to answer', () => poolAnswers(pool), 10_000);
+        await pool.end();
+        await again.stop();
+        assert.equal(await postmasterPid(folder), undefined);
+      } finally {
+        await pool.end().catch(() => {});
+        // Its presence lock would otherwise be retaken for ever, and keep the tests from ending.
+        await attached.stop();
+      }
+    });
+  });
+
+  it('tells a systemd service by the INVOCATION_ID systemd gives its processes', () => {
+    assert.equal(underServiceManager({ INVOCATION_ID: '0123456789abcdef0123456789abcdef' }), true);
+    assert.equal(underServiceManager({}), false);
+    assert.equal(underServiceManager({ INVOCATION_ID: '' }), false);
+  });
+
+  it('is stopped by the last one out while that one is taking its presence lock again', async () => {
+    await onOwnDataFolder(async (folder) => {
+      let reached = () => {};
+      const retaken = new Promise<void>((resolve) => (reached = resolve));
+      let open = () => {};
+      const gate = new Promise<void>((resolve) => (open = resolve));
+      const first = await startEmbeddedPostgres({ dataDir: folder, log, settings, ...unmanaged });
+      const attached = await startEmbeddedPostgres({
+        dataDir: folder,
+        log,
+        settings,
+        ...unmanaged,
+        presenceRetaken: () => {
+          reached();
+          return gate;
+        },
+      });
+      await first.stop();
+      assert.ok(await postmasterPid(folder), 'left running for the attached process');
+
+      // Its presence session ends (as when the server is stopped under it): it takes the lock again.
+      const admin = new pg.Client({ connectionString: attached.connectionString });
+      await admin.connect();
+      try {
+        await admin.query(
+          "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND mode = 'ShareLock' AND granted",
+        );
+      } finally {
+        await admin.end();
+      }
+      // The retake holds the lock again, and has not yet seen the stop that now comes.
+      await retaken;
+      logged = '';
+      const stopping = attached.stop();
+      try {
+        // A stop that did not wait for the retake would be over by now, the server left running for its lock.
+        await Promise.race([stopping, sleep(2_000)]);
+      } finally {
+        open();
+      }
+      await stopping;
+      assert.equal(await postmasterPid(folder), undefined, 'the last one out stopped it');
+      assert.match(logged, /embedded PostgreSQL stopped/);
     });
   });
 

@@ -22,9 +22,11 @@ import type { Logger } from '../logger.js';
  * process owns the server; the data folder's postgres-owner file names it. A process that attaches to a
  * server whose owner has died (killed with SIGKILL, out of memory) adopts it, so that stopping Vigil
  * still stops PostgreSQL. An owner that stops while other processes are attached leaves the server
- * running for them and gives up ownership; the last of them to stop stops it. The server's port is kept
- * in the data folder and reused on the next start, so that a process whose server was stopped under it
- * anyway (a forced exit) reaches the next one with the connection string it has.
+ * running for them and gives up ownership; the last of them to stop stops it. Not under a service manager
+ * that ends the server with the owner's unit anyway (systemd): the owner then stops it cleanly, as when
+ * alone. The server's port is kept in the data folder and reused on the next start, so that a process
+ * whose server was stopped under it (that way, or by a forced exit) reaches the next one with the
+ * connection string it has.
  */
 export interface EmbeddedPostgresHandle {
   connectionString: string;
@@ -459,13 +461,27 @@ async function adoptIfOrphaned(
  * anyway, and started again on the same port), takes it again as soon as the server answers. Returns the
  * release.
  */
-function holdPresence(first: pg.Client, connectionString: string, log: Logger): () => Promise<void> {
+function holdPresence(
+  first: pg.Client,
+  connectionString: string,
+  log: Logger,
+  retaken?: () => Promise<void>,
+): () => Promise<void> {
   let client: pg.Client | undefined = first;
   let released = false;
+  let retaking: Promise<void> | undefined;
+  let wake: (() => void) | undefined;
   const retake = async () => {
     client = undefined;
     while (!released) {
-      await sleep(1000);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 1000);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = undefined;
       if (released) return;
       const next = new pg.Client({ connectionString, connectionTimeoutMillis: 5_000 });
       next.on('error', () => {});
@@ -476,6 +492,7 @@ function holdPresence(first: pg.Client, connectionString: string, log: Logger): 
         await next.end().catch(() => {});
         continue;
       }
+      await retaken?.();
       if (released) {
         await next.end().catch(() => {});
         return;
@@ -488,25 +505,31 @@ function holdPresence(first: pg.Client, connectionString: string, log: Logger): 
   };
   const watch = (session: pg.Client) =>
     session.once('end', () => {
-      if (!released) void retake();
+      if (!released) retaking = retake();
     });
   watch(first);
   return async () => {
     released = true;
+    wake?.();
     await client?.end().catch(() => {});
+    // A retake under way may already hold the lock again, on a connection the release cannot see: once it
+    // notices the release it ends that connection itself. Until then, the last one out (stopIfLast) would
+    // find the lock taken, by this very process, and leave the server running with nobody attached.
+    await retaking;
   };
 }
 
 /**
- * Under the ownership lock: when other processes are attached (they hold the presence lock), gives up
- * ownership and leaves the server running for them, the last of whom stops it; else runs `stop`, still
- * under the lock, so that no process attaches meanwhile. A server this process cannot reach (gone, or not
- * yet accepting sessions) has no one attached to leave it to: `stop` runs.
+ * Under the ownership lock: when other processes are attached (they hold the presence lock) and `mayLeave`,
+ * gives up ownership and leaves the server running for them, the last of whom stops it; else runs `stop`,
+ * still under the lock, so that no process attaches meanwhile. A server this process cannot reach (gone, or
+ * not yet accepting sessions) has no one attached to leave it to: `stop` runs.
  */
 async function stopUnlessAttached(
   connectionString: string,
   dataDir: string,
   log: Logger,
+  mayLeave: boolean,
   stop: () => Promise<void>,
 ): Promise<'stopped' | 'left'> {
   const client = new pg.Client({ connectionString, connectionTimeoutMillis: 5_000 });
@@ -523,7 +546,12 @@ async function stopUnlessAttached(
     // Not reachable: stop it as a lone process would.
   }
   try {
-    if (!others) {
+    if (others && !mayLeave) {
+      log.info(
+        'other Vigil processes still use the embedded PostgreSQL, but the service manager ends it with this process (a systemd unit): stopping it cleanly; they reconnect by themselves once it starts again',
+      );
+    }
+    if (!others || !mayLeave) {
       await stop();
       return 'stopped';
     }
@@ -782,6 +810,31 @@ export interface EmbeddedOptions {
   log: Logger;
   /** Extra `-c name=value` settings, used by tests to trade durability for speed. */
   settings?: Record<string, string>;
+  /**
+   * Whether a service manager ends the server together with this process, so that an owner may not leave
+   * it running for the processes attached to it. By default, underServiceManager(process.env); tests set it.
+   */
+  endedWithProcess?: boolean;
+  /** For tests: awaited when an attached process has taken its presence lock again, before it goes on. */
+  presenceRetaken?: () => Promise<void>;
+}
+
+/**
+ * Whether this process runs as (or under) a systemd service: systemd (232 and later) sets INVOCATION_ID
+ * for every process of a service unit, and children inherit it. The postmaster we spawn, though detached
+ * into a session of its own, stays in the unit's control group, and the unit's stop ends it whatever we
+ * do: with KillMode=mixed, systemd SIGKILLs it once this process has exited (crash recovery on the next
+ * start); with the default KillMode=control-group and this process ending alone (kill <pid>), it SIGTERMs
+ * it, PostgreSQL's smart shutdown, which waits for the attached processes' sessions, which never end,
+ * until TimeoutStopSec and a SIGKILL. Leaving the server running for others is no option there; the fast
+ * shutdown is clean, and they reconnect once it starts again on the same port.
+ * Comparing the postmaster's /proc/<pid>/cgroup with ours would be more exact, but needs telling a
+ * service's group from a login session's or a container's root, and a readable /proc (hidepid) for a
+ * postmaster run as another user. A false positive here (a shell that inherited INVOCATION_ID from a
+ * terminal run as a user service) costs the attached processes no more than that reconnect.
+ */
+export function underServiceManager(env: NodeJS.ProcessEnv): boolean {
+  return Boolean(env.INVOCATION_ID);
 }
 
 export function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedPostgresHandle> {
@@ -810,13 +863,11 @@ async function startOrAttach(options: EmbeddedOptions): Promise<EmbeddedPostgres
   if (started.handle) return started.handle;
   const { existing, password, clusterDir } = started;
   // Outside the start lock: who adopts a dead owner's server is decided under the server's own lock.
-  return attach(
-    existing,
-    connectionUrl(password, existing.port, existing.socketDir),
-    dataDir,
-    clusterDir,
-    log,
-  );
+  return attach(existing, connectionUrl(password, existing.port, existing.socketDir), clusterDir, options);
+}
+
+function mayLeaveRunning(options: EmbeddedOptions): boolean {
+  return !(options.endedWithProcess ?? underServiceManager(process.env));
 }
 
 /** The server this process started, or the one already running that it is to attach to. */
@@ -895,7 +946,8 @@ async function startUnlessRunning(options: EmbeddedOptions): Promise<Started> {
     stop() {
       stopping ??= (async () => {
         if (child.exitCode === null && child.signalCode === null) {
-          const outcome = await stopUnlessAttached(connectionString, dataDir, log, async () => {
+          const mayLeave = mayLeaveRunning(options);
+          const outcome = await stopUnlessAttached(connectionString, dataDir, log, mayLeave, async () => {
             // SIGINT is PostgreSQL's "fast" shutdown: roll back open transactions, checkpoint, exit.
             child.kill('SIGINT');
             const timer = setTimeout(() => child.kill('SIGQUIT'), 20_000);
@@ -952,14 +1004,14 @@ async function startUnlessRunning(options: EmbeddedOptions): Promise<Started> {
 async function attach(
   server: RunningServer,
   connectionString: string,
-  dataDir: string,
   clusterDir: string,
-  log: Logger,
+  options: EmbeddedOptions,
 ): Promise<EmbeddedPostgresHandle> {
+  const { dataDir, log } = options;
   const decided = await adoptIfOrphaned(connectionString, dataDir);
   if (!decided.adopted) {
     const { owner } = decided;
-    const releasePresence = holdPresence(decided.presence, connectionString, log);
+    const releasePresence = holdPresence(decided.presence, connectionString, log, options.presenceRetaken);
     log.info(
       { port: server.port, pid: server.pid, owner: owner.pid },
       `attaching to the embedded PostgreSQL already running on this data folder; it belongs to Vigil process ${owner.pid}, which still runs, so stopping this process leaves it running`,
@@ -988,7 +1040,7 @@ async function attach(
     pid: server.pid,
     stop() {
       stopping ??= (async () => {
-        await stopUnlessAttached(connectionString, dataDir, log, () =>
+        await stopUnlessAttached(connectionString, dataDir, log, mayLeaveRunning(options), () =>
           stopPostmaster(server.pid, clusterDir, log),
         );
       })().finally(() => owned.delete(adoptedServer));
