@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { teamEscalatingTo } from '../testing/engine-by-hand.js';
 import {
   alertLogs,
   createAlert,
@@ -17,29 +17,16 @@ import { snoozeEndsQueue } from './snooze-ends.js';
 
 const clock = new ShiftedClock();
 let api: TestServer;
-const person = `snooze-${randomUUID().slice(0, 8)}@example.com`;
+let person: string;
 
 before(async () => {
   // No workers: the snooze-ends queue runs when the test runs it, and no escalation starts before.
   api = await startTestServer({ role: 'api', clock });
-  await api.callOk('POST', '/v2/users', {
-    username: person,
-    fullName: 'Snooze person',
-    role: { name: 'User' },
-  });
-  await api.callOk('POST', '/v2/teams', { name: 'Snooze', members: [{ user: { username: person } }] });
-  await api.callOk('POST', '/v2/escalations', {
-    name: 'Snooze policy',
-    rules: [0, 10].map((minutes) => ({
-      condition: 'if-not-acked',
-      notifyType: 'default',
-      delay: { timeAmount: minutes },
-      recipient: { type: 'user', username: person },
-    })),
-  });
-  await api.callOk('PUT', '/v2/teams/Snooze/routing-rules/default?teamIdentifierType=name', {
-    notify: { type: 'escalation', name: 'Snooze policy' },
-  });
+  person = await teamEscalatingTo(
+    api,
+    'Snooze',
+    [0, 10].map((minutes) => ({ condition: 'if-not-acked', minutes })),
+  );
 });
 
 after(async () => {

@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { type KyselyPlugin, TableNode, sql } from 'kysely';
-import type { AlertEvent } from '../../alerts/events.js';
-import { createLogger } from '../../logger.js';
+import { engineByHand, teamEscalatingTo, type EngineByHand } from '../../testing/engine-by-hand.js';
 import {
   createTeamAlert,
   startTestServer,
@@ -12,7 +10,6 @@ import {
   type TestServer,
 } from '../../testing/harness.js';
 import { ShiftedClock } from '../../work/clock.js';
-import { createEscalationEngine, type EscalationEngine } from './engine.js';
 
 /**
  * Two of the engine's transactions on one alert at once (its queues run several loops, in several
@@ -21,31 +18,19 @@ import { createEscalationEngine, type EscalationEngine } from './engine.js';
  */
 
 const clock = new ShiftedClock();
-const log = createLogger('silent');
 let api: TestServer;
-const person = `lock-${randomUUID().slice(0, 8)}@example.com`;
+let byHand: EngineByHand;
+let person: string;
 
 before(async () => {
   // No workers: the test hands the events to the engines itself, in the order it wants.
   api = await startTestServer({ role: 'api', clock });
-  await api.callOk('POST', '/v2/users', {
-    username: person,
-    fullName: 'Lock person',
-    role: { name: 'User' },
-  });
-  await api.callOk('POST', '/v2/teams', { name: 'Lock', members: [{ user: { username: person } }] });
-  await api.callOk('POST', '/v2/escalations', {
-    name: 'Lock policy',
-    rules: [0, 10].map((minutes) => ({
-      condition: 'if-not-acked',
-      notifyType: 'default',
-      delay: { timeAmount: minutes },
-      recipient: { type: 'user', username: person },
-    })),
-  });
-  await api.callOk('PUT', '/v2/teams/Lock/routing-rules/default?teamIdentifierType=name', {
-    notify: { type: 'escalation', name: 'Lock policy' },
-  });
+  person = await teamEscalatingTo(
+    api,
+    'Lock',
+    [0, 10].map((minutes) => ({ condition: 'if-not-acked', minutes })),
+  );
+  byHand = engineByHand(api, clock);
 });
 
 after(async () => {
@@ -90,26 +75,6 @@ function holdAlertRead(): { plugin: KyselyPlugin; reached: Promise<void>; releas
   };
 }
 
-async function eventOf(alertId: string, type: AlertEvent['type']): Promise<AlertEvent> {
-  return waitFor(`the ${type} event`, async () => {
-    const { rows } = await sql<{ payload: AlertEvent }>`
-      SELECT payload FROM outbox_jobs WHERE payload->>'alertId' = ${alertId} AND payload->>'type' = ${type}
-    `.execute(api.app.context.db);
-    return rows[0]?.payload;
-  });
-}
-
-function engineOn(plugin?: KyselyPlugin): EscalationEngine {
-  const db = api.app.context.db;
-  return createEscalationEngine({
-    db: plugin ? db.withPlugin(plugin) : db,
-    log,
-    clock,
-    alerts: api.app.context.alerts,
-    signal: { wake: () => {} },
-  });
-}
-
 describe('two engine transactions on one alert', () => {
   it('restarts the escalation a new alert starts paused when it is unacknowledged meanwhile', async () => {
     const alertId = await createTeamAlert(api, 'acknowledged before its escalation started', 'Lock');
@@ -123,6 +88,7 @@ describe('two engine transactions on one alert', () => {
 
     // Loop A takes the creation and reads the alert acknowledged; it stops there.
     const hold = holdAlertRead();
+    const { log, eventOf, engineOn } = byHand;
     const starting = engineOn(hold.plugin).consumer.handleBatch?.([await eventOf(alertId, 'created')], {
       log,
     });

@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { sql } from 'kysely';
-import type { AlertEvent } from '../../alerts/events.js';
-import { createLogger } from '../../logger.js';
-import { alertLogs, createAlert, startTestServer, waitFor, type TestServer } from '../../testing/harness.js';
+import { engineByHand, type EngineByHand } from '../../testing/engine-by-hand.js';
+import { alertLogs, createAlert, startTestServer, type TestServer } from '../../testing/harness.js';
 import { ShiftedClock } from '../../work/clock.js';
-import { createEscalationEngine, type EscalationEngine } from './engine.js';
 
 /**
  * A responder, or an escalation the escalate action names, deleted between the request and the engine's
@@ -15,9 +12,8 @@ import { createEscalationEngine, type EscalationEngine } from './engine.js';
  */
 
 const clock = new ShiftedClock();
-const log = createLogger('silent');
 let api: TestServer;
-let engine: EscalationEngine;
+let byHand: EngineByHand;
 const run = randomUUID().slice(0, 8);
 const stays = `stays-${run}@example.com`;
 
@@ -25,28 +21,12 @@ before(async () => {
   // No workers: the test hands the events to the engine itself, once it has deleted what it wants gone.
   api = await startTestServer({ role: 'api', clock });
   await api.callOk('POST', '/v2/users', { username: stays, fullName: 'Stays', role: { name: 'User' } });
-  engine = createEscalationEngine({
-    db: api.app.context.db,
-    log,
-    clock,
-    alerts: api.app.context.alerts,
-    signal: { wake: () => {} },
-  });
+  byHand = engineByHand(api, clock);
 });
 
 after(async () => {
   await api?.stop();
 });
-
-async function handle(alertId: string, type: AlertEvent['type']): Promise<void> {
-  const event = await waitFor(`the ${type} event`, async () => {
-    const { rows } = await sql<{ payload: AlertEvent }>`
-      SELECT payload FROM outbox_jobs WHERE payload->>'alertId' = ${alertId} AND payload->>'type' = ${type}
-    `.execute(api.app.context.db);
-    return rows[0]?.payload;
-  });
-  assert.deepEqual(await engine.consumer.handleBatch?.([event], { log }), { failed: [] });
-}
 
 const runsOf = async (alertId: string) =>
   (
@@ -73,7 +53,7 @@ describe('a responder deleted before the engine starts the alert', () => {
       ],
     });
     await api.callOk('DELETE', `/v2/users/${encodeURIComponent(gone)}`);
-    await handle(alertId, 'created');
+    await byHand.handle(alertId, 'created');
     const lines = await alertLogs(api, alertId);
     assert.ok(
       lines.includes('A user responder no longer exists: nobody is paged for them'),
@@ -90,7 +70,7 @@ describe('a responder deleted before the engine starts the alert', () => {
       responders: [{ type: 'team', name: team }],
     });
     await api.callOk('DELETE', `/v2/teams/${encodeURIComponent(team)}?identifierType=name`);
-    await handle(alertId, 'created');
+    await byHand.handle(alertId, 'created');
     const lines = await alertLogs(api, alertId);
     assert.ok(lines.includes('A team responder no longer exists: nobody is paged for it'), lines.join('\n'));
     assert.ok(!lines.some((l) => l.includes('every member is notified')), lines.join('\n'));
@@ -116,10 +96,10 @@ describe('the escalate action, its escalation deleted before the engine runs it'
       message: `escalation gone ${run}`,
       responders: [{ type: 'user', username: stays }],
     });
-    await handle(alertId, 'created');
+    await byHand.handle(alertId, 'created');
     await api.callOk('POST', `/v2/alerts/${alertId}/escalate`, { escalation: { name: policy } });
     await api.callOk('DELETE', `/v2/escalations/${encodeURIComponent(policy)}?identifierType=name`);
-    await handle(alertId, 'escalated');
+    await byHand.handle(alertId, 'escalated');
     assert.deepEqual(await runsOf(alertId), [`user:${await idOf(stays)}`]);
     const lines = await alertLogs(api, alertId);
     assert.ok(
