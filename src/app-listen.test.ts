@@ -73,4 +73,20 @@ describe('starting on a port that is taken', () => {
     assert.equal(tables, 0);
     assert.ok(!lines.some((l) => l.includes('/setup?code=')));
   });
+
+  it('fails before anything starts when PORT and VIGIL_INBOUND_SMTP_PORT are one free port', async () => {
+    const free = net.createServer();
+    await new Promise<void>((resolve) => free.listen(0, '127.0.0.1', resolve));
+    const port = (free.address() as net.AddressInfo).port;
+    await new Promise<void>((resolve) => free.close(() => resolve()));
+    const { error, tables } = await failedStart({
+      PORT: String(port),
+      VIGIL_INBOUND_SMTP_PORT: String(port),
+      VIGIL_INBOUND_SMTP_HOST: '127.0.0.1',
+      VIGIL_INBOUND_EMAIL_DOMAIN: 'alerts.example.com',
+    });
+    assert.ok(error instanceof ConfigError, String(error));
+    assert.match(error.message, new RegExp(`VIGIL_INBOUND_SMTP_PORT=${port}\\b`));
+    assert.equal(tables, 0, 'each port was held until the other was taken');
+  });
 });

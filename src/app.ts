@@ -336,6 +336,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
 
     // Every role: the API shows the URLs, the workers send the emails with the links.
     if (config.publicUrlWarning) log.warn(config.publicUrlWarning);
+    if (config.smtpTlsNote) log.info(config.smtpTlsNote);
 
     if (role === 'all' || role === 'worker') {
       const idleMs = options.engineIntervalMs;

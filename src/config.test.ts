@@ -156,6 +156,10 @@ describe('VIGIL_SMTP_URL and STARTTLS', () => {
       'smtp://u:p@smtp.example.com:587?maxConnections=2&requireTLS=true',
     );
     assert.equal(parseConnectionUrl(smtpUrl('smtp://u:p@10.0.0.5:25')).requireTLS, true);
+    // Said at start, with the way out for a relay that has no STARTTLS; never the password.
+    const note = loadConfig({ VIGIL_SMTP_URL: 'smtp://u:secret@smtp.example.com:587' }).smtpTlsNote ?? '';
+    assert.match(note, /smtp\.example\.com:587.*\?requireTLS=false/);
+    assert.doesNotMatch(note, /secret/);
   });
 
   it('leaves alone a URL without credentials, to this machine, over smtps://, or that says either way', () => {
@@ -169,6 +173,7 @@ describe('VIGIL_SMTP_URL and STARTTLS', () => {
       'smtp://u:p@smtp.example.com:25?requireTLS=false',
     ]) {
       assert.equal(smtpUrl(value), value);
+      assert.equal(loadConfig({ VIGIL_SMTP_URL: value }).smtpTlsNote, undefined);
     }
     assert.equal(
       parseConnectionUrl(smtpUrl('smtp://u:p@smtp.example.com:25?requireTLS=false')).requireTLS,
@@ -253,6 +258,10 @@ describe('VIGIL_EMAIL_FROM', () => {
       loadConfig({ VIGIL_EMAIL_FROM: 'Vigil on-call <vigil@alerts.example.com>' }).emailFrom,
       'Vigil on-call <vigil@alerts.example.com>',
     );
+    // A relay's one-word domain, and names nodemailer takes (Vigil's own default is Vigil <vigil@localhost>).
+    for (const value of ['vigil@localhost', 'Vigil <vigil@localhost>', '"Vigil <ops>" <vigil@example.com>']) {
+      assert.equal(loadConfig({ VIGIL_EMAIL_FROM: value }).emailFrom, value);
+    }
   });
 
   it('refuses what is not an address, naming the variable', () => {
@@ -296,13 +305,10 @@ describe('VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS and VIGIL_PUSH_SERVICE_HOSTS', () => {
 
   it('takes host names and addresses, as the host names of URLs are written', () => {
     for (const name of names) {
-      assert.deepEqual(hosts(name, ' Hooks.Example.com, 10.0.0.5,[::1], 0:0:0:0:0:0:0:1,my_host '), [
-        'hooks.example.com',
-        '10.0.0.5',
-        '::1',
-        '::1',
-        'my_host',
-      ]);
+      assert.deepEqual(
+        hosts(name, ' Hooks.Example.com, 10.0.0.5,[::1], 0:0:0:0:0:0:0:1,my_host,fqdn.example.com. '),
+        ['hooks.example.com', '10.0.0.5', '::1', '::1', 'my_host', 'fqdn.example.com'],
+      );
     }
   });
 
@@ -315,6 +321,9 @@ describe('VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS and VIGIL_PUSH_SERVICE_HOSTS', () => {
         '10.0.0.0/8',
         '*.example.com',
         '.example.com',
+        // A URL reads it as another host (10.0.0.1), or cannot hold it: neither could ever match.
+        '10.1',
+        'fe80::1%eth0',
       ]) {
         refusedWith(
           { [name]: `ok.example.com,${entry}` },

@@ -28,6 +28,8 @@ export interface Config {
   /** SMS and voice through Twilio (VIGIL_TWILIO_*), when set. */
   twilio: { accountSid: string; authToken: string; from: string; apiUrl: string } | undefined;
   smtpUrl: string | undefined;
+  /** Said at start when Vigil added requireTLS to VIGIL_SMTP_URL (see withRequiredTls). */
+  smtpTlsNote: string | undefined;
   emailFrom: string | undefined;
   snsCertDir: string | undefined;
   /** Seconds; 0 turns the check off. */
@@ -235,7 +237,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionIdleDays: integer(env, 'VIGIL_SESSION_IDLE_DAYS', 14, 1, 365),
     extraPushServiceHosts: hostList(env, 'VIGIL_PUSH_SERVICE_HOSTS'),
     webhookAllowHttpHosts: hostList(env, 'VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS'),
-    smtpUrl: smtpUrl(optional(env, 'VIGIL_SMTP_URL')),
+    ...smtpSettings(optional(env, 'VIGIL_SMTP_URL')),
     emailFrom: emailFromSetting(optional(env, 'VIGIL_EMAIL_FROM')),
     snsCertDir: optional(env, 'VIGIL_SNS_CERT_DIR'),
     // SNS retries for up to an hour with a custom delivery policy; allow that plus clock skew.
@@ -302,11 +304,15 @@ function checkDatabaseUrl(raw: string): void {
   );
 }
 
-/** A bare address, or "Name <address>", as nodemailer takes a From. */
+/**
+ * A bare address, or "Name <address>", as nodemailer takes a From. Looser than a contact's address
+ * (isEmailAddress wants a dot in the domain): a relay's own one-word domain (vigil@localhost, Vigil's
+ * own default, or root@mailhost) is a From nodemailer sends with.
+ */
 function emailFromSetting(raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;
-  const address = /^[^<>]*<([^<>]*)>$/.exec(raw)?.[1]?.trim() ?? raw;
-  if (!/[\r\n]/.test(raw) && isEmailAddress(address)) return raw;
+  const address = /<([^<>]*)>\s*$/.exec(raw)?.[1]?.trim() ?? raw.trim();
+  if (!/[\r\n]/.test(raw) && /^[^\s@<>]+@[^\s@<>]+$/.test(address)) return raw;
   throw new ConfigError(
     `VIGIL_EMAIL_FROM=${JSON.stringify(raw)} is not an email address: give the From of Vigil's email, such as vigil@example.com or Vigil <vigil@example.com>.`,
   );
@@ -326,10 +332,22 @@ function hostList(env: NodeJS.ProcessEnv, name: string): string[] {
     .map((entry) => entry.trim().toLowerCase())
     .filter((entry) => entry !== '');
   return entries.map((entry) => {
-    const bare = entry.replace(/^\[(.*)\]$/, '$1');
-    // The form URL.hostname gives (::1 for 0:0:0:0:0:0:0:1), brackets off as the matching takes it.
-    if (isIP(bare) === 6) return new URL(`http://[${bare}]/`).hostname.slice(1, -1);
-    if (isIP(bare) === 4 || HOST_NAME.test(bare)) return bare;
+    // One trailing dot is a fully qualified name's; the matching strips it from URLs too.
+    const bare = entry.replace(/^\[(.*)\]$/, '$1').replace(/(?<=.)\.$/, '');
+    // Each kept in the form URL.hostname gives it (::1 for 0:0:0:0:0:0:0:1, brackets off, as the matching
+    // takes it); one a URL would read as another host (10.1 is 10.0.0.1) could never match, nor one a URL
+    // cannot hold (fe80::1%eth0).
+    const asUrlHost = (host: string) => {
+      try {
+        return new URL(`http://${host}/`).hostname;
+      } catch {
+        return undefined;
+      }
+    };
+    if (isIP(bare) === 6) {
+      const host = asUrlHost(`[${bare}]`)?.slice(1, -1);
+      if (host !== undefined) return host;
+    } else if ((isIP(bare) === 4 || HOST_NAME.test(bare)) && asUrlHost(bare) === bare) return bare;
     throw new ConfigError(
       `${name} has ${JSON.stringify(entry)}, which is not a host name or an IP address: give hosts comma-separated, each only a name (which covers its subdomains too, no need for *.) or an address, without a scheme, port, path or network, such as hooks.example.com,10.0.0.5.`,
     );
@@ -352,6 +370,18 @@ function bootstrapPassword(password: string): void {
  * withRequiredTls) or smtps:// (TLS from the start), with a host. Without the scheme, "smtp.example.com:587" parses as a URL whose scheme
  * is smtp.example.com, and the mail would go to a host nobody meant.
  */
+/** The relay's URL, and what to say at start of the STARTTLS it now requires, if Vigil added that. */
+function smtpSettings(raw: string | undefined): Pick<Config, 'smtpUrl' | 'smtpTlsNote'> {
+  const url = smtpUrl(raw);
+  const added = url !== undefined && url !== raw;
+  return {
+    smtpUrl: url,
+    smtpTlsNote: added
+      ? `VIGIL_SMTP_URL carries a password to ${new URL(url).host}: Vigil requires STARTTLS before it sends it (requireTLS), so a relay without STARTTLS refuses every email; for one, add ?requireTLS=false to the URL, or use smtps:// where the relay has TLS from the start.`
+      : undefined,
+  };
+}
+
 function smtpUrl(raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;
   let url: URL | undefined;

@@ -1040,7 +1040,9 @@ async function attach(
     pid: server.pid,
     stop() {
       stopping ??= (async () => {
-        await stopUnlessAttached(connectionString, dataDir, log, mayLeaveRunning(options), () =>
+        // Left running for the others whatever the service manager: a dead owner started it, so it is
+        // in that one's control group (or none), not this process's, and ends with this one only if stopped.
+        await stopUnlessAttached(connectionString, dataDir, log, true, () =>
           stopPostmaster(server.pid, clusterDir, log),
         );
       })().finally(() => owned.delete(adoptedServer));

@@ -42,17 +42,24 @@ export function listenFailure(error: unknown, address: ListenAddress): unknown {
  * TCP probe finds nothing there until Vigil serves; one taken meanwhile fails the real listen, told alike.
  */
 export async function checkListenAddresses(addresses: readonly ListenAddress[]): Promise<void> {
-  for (const address of addresses) {
-    if (address.port === 0) continue; // Any free port: nothing to check.
-    const probe = net.createServer();
-    try {
-      await new Promise<void>((resolve, reject) => {
-        probe.once('error', reject);
-        probe.listen({ port: address.port, host: address.host }, () => resolve());
-      });
-    } catch (error) {
-      throw listenFailure(error, address);
+  // All held until the last is taken: two settings naming one port (PORT and VIGIL_INBOUND_SMTP_PORT)
+  // would each pass alone.
+  const probes: net.Server[] = [];
+  try {
+    for (const address of addresses) {
+      if (address.port === 0) continue; // Any free port: nothing to check.
+      const probe = net.createServer();
+      try {
+        await new Promise<void>((resolve, reject) => {
+          probe.once('error', reject);
+          probe.listen({ port: address.port, host: address.host }, () => resolve());
+        });
+      } catch (error) {
+        throw listenFailure(error, address);
+      }
+      probes.push(probe);
     }
-    await new Promise<void>((resolve) => probe.close(() => resolve()));
+  } finally {
+    await Promise.all(probes.map((probe) => new Promise<void>((resolve) => probe.close(() => resolve()))));
   }
 }
