@@ -92,6 +92,17 @@ describe('email channel', () => {
     }
   });
 
+  it('takes a maxConnections of 0 or none as nodemailer does: its default of 5, not no sends at all', async () => {
+    const sized = (smtpUrl: string) => createEmailChannel({ smtpUrl, from: 'vigil@example.com', log });
+    const [zero, empty] = [sized(`${smtp.url}?maxConnections=0`), sized(`${smtp.url}?maxConnections=`)];
+    try {
+      assert.equal(zero.sendsAtOnce, 5);
+      assert.equal(empty.sendsAtOnce, 5);
+    } finally {
+      await Promise.all([zero.close?.(), empty.close?.()]);
+    }
+  });
+
   it('sends a message with both parts and the headers receivers use', async () => {
     const result = await channel.send(notification());
     assert.equal(result.status, 'sent', JSON.stringify(result));

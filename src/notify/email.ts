@@ -168,8 +168,9 @@ export function createEmailChannel(options: EmailChannelOptions): NotificationCh
 
   return {
     type: 'email',
-    // Sends past the pool's connections would queue inside nodemailer, out of the sender's sight.
-    sendsAtOnce: settings.maxConnections ?? 5,
+    // Sends past the pool's connections would queue inside nodemailer, out of the sender's sight. Its
+    // pool takes 0 (`?maxConnections=0` or `=`) as its default of 5, and so must this.
+    sendsAtOnce: settings.maxConnections || 5,
     async send(message: OutgoingNotification): Promise<DeliveryResult> {
       const rendered = renderNotificationEmail(message, message.thread);
       const messageId = messageIdFor(message.idempotencyKey, from);

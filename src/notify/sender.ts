@@ -30,11 +30,12 @@ import { whyNotPageable, whyUnwanted } from './planner.js';
  *
  * A page (`create-alert`) is only sent while the alert is still open, unacknowledged and not snoozed:
  * the check happens here, at the moment of sending, whatever was planned earlier (a send that waited for
- * its turn, behind a slow email relay say, reads its alert again first). So is a message to a
- * person's contact method: one deleted, disabled, given another address or no longer pageable since the
- * message was planned does not get it. A message a notification rule's step planned (a step after some
- * minutes, above all) goes only while that rule and step still ask for it: one whose rule was disabled or
- * deleted, or whose step was disabled, deleted or pointed at another contact since, is not sent.
+ * its turn, behind a slow email relay say, reads its alert and its recipient again first). So is a
+ * message to a person's contact method: one deleted, disabled, given another address or no longer
+ * pageable since the message was planned does not get it. A message a notification rule's step planned
+ * (a step after some minutes, above all) goes only while that rule and step still ask for it: one whose
+ * rule was disabled or deleted, or whose step was disabled, deleted or pointed at another contact since,
+ * is not sent.
  */
 
 export interface ActionLinkMaker {
@@ -141,12 +142,21 @@ const PLANNED_STEP_REMADE = sql<boolean | null>`
 /** An alert as a round sends about it: with the message its email thread keeps, for its emails. */
 type RoundAlert = AlertRow & { threadMessage?: string | undefined };
 
-/** A round's alerts, by id. */
-interface RoundAlerts {
+/** What a send is checked against: its alerts by id and its messages' recipients by message id. */
+interface SendView {
+  alertOf(id: string): RoundAlert | undefined;
+  recipients: ReadonlyMap<string, Recipient>;
+}
+
+/** A round's alerts and recipients. */
+interface RoundReads {
   /** As the round read them before sending anything. */
-  asRead(id: string): RoundAlert | undefined;
-  /** As read at most RECHECK_ALERT_AFTER_MS ago; undefined once deleted. */
-  current(id: string): Promise<RoundAlert | undefined>;
+  asRead: SendView;
+  /**
+   * The alerts and recipients of `rows` as read at most RECHECK_ALERT_AFTER_MS ago; undefined while the
+   * round's own read is that fresh. Rejects when the database fails.
+   */
+  again(rows: readonly NotificationRow[]): Promise<SendView | undefined>;
 }
 
 /** Marks a message put back to wait for its destination's throttle (in last_error, until it goes). */
@@ -450,40 +460,53 @@ export function createNotificationSender(options: NotificationSenderOptions): No
   /**
    * Sends one message, or several to one address as one when its channel bundles them; every message
    * of a bundle gets the bundle's outcome. A send waits its turn when its channel takes only so many at
-   * once, and is checked again against its alert as it is then (`alerts.current`).
+   * once, and is checked again against its alert and recipients as they are then (`round.again`).
    */
-  async function deliver(
-    rows: readonly NotificationRow[],
-    alerts: RoundAlerts,
-    recipients: ReadonlyMap<string, Recipient>,
-    now: Date,
-  ): Promise<Outcome[]> {
+  async function deliver(rows: readonly NotificationRow[], round: RoundReads, now: Date): Promise<Outcome[]> {
     const outcomes: Outcome[] = [];
     type Ready = { row: NotificationRow; message: OutgoingNotification; channel: NotificationChannel };
-    const prepareAll = (of: readonly NotificationRow[], alertOf: (id: string) => RoundAlert | undefined) => {
+    const prepareAll = (of: readonly NotificationRow[], view: SendView) => {
       const ready: Ready[] = [];
       for (const row of of) {
-        const prepared = prepare(row, alertOf(row.alert_id), recipients.get(row.id), now);
+        const prepared = prepare(row, view.alertOf(row.alert_id), view.recipients.get(row.id), now);
         if ('changes' in prepared) outcomes.push(prepared);
         else ready.push(prepared);
       }
       return ready;
     };
-    let ready = prepareAll(rows, alerts.asRead);
+    let view = round.asRead;
+    let ready = prepareAll(rows, view);
     const [waiting] = ready;
     if (!waiting) return outcomes;
     const endTurn = await turnOf(waiting.channel)();
     try {
       // The round's own read unless this send waited for its turn: then a message that became unwanted
       // meanwhile ends as one found unwanted at the round's start does.
-      const ids = [...new Set(ready.map((r) => r.row.alert_id))];
-      const current = new Map(
-        await Promise.all(ids.map(async (id) => [id, await alerts.current(id)] as const)),
-      );
-      if (ids.some((id) => current.get(id) !== alerts.asRead(id))) {
+      let again: SendView | undefined;
+      try {
+        again = await round.again(ready.map((r) => r.row));
+      } catch (error) {
+        // Nothing was sent: given back as a round that fails before sending gives its messages back (due
+        // again, the attempt refunded, last_error kept), but recorded with the round's outcomes, which
+        // tries again while the database fails. Left claimed, they would wait out their lease.
+        log.warn(
+          { err: error, notificationIds: ready.map((r) => r.row.id) },
+          'notifications that waited for their turn could not be checked again; they are given back',
+        );
+        for (const { row } of ready) {
+          outcomes.push({
+            row,
+            changes: { state: 'pending', error: row.last_error ?? undefined, refundAttempt: true },
+            logLine: undefined,
+          });
+        }
+        return outcomes;
+      }
+      if (again) {
+        view = again;
         ready = prepareAll(
           ready.map((r) => r.row),
-          (id) => current.get(id),
+          view,
         );
       }
       const [first] = ready;
@@ -500,7 +523,7 @@ export function createNotificationSender(options: NotificationSenderOptions): No
       }
       for (const { row } of ready) {
         outcomes.push(
-          outcomeOf(row, recipients.get(row.id)?.name ?? 'a user who no longer exists', result, now),
+          outcomeOf(row, view.recipients.get(row.id)?.name ?? 'a user who no longer exists', result, now),
         );
       }
       return outcomes;
@@ -510,35 +533,50 @@ export function createNotificationSender(options: NotificationSenderOptions): No
   }
 
   /**
-   * A round's alerts: as the round read them, and as they are at most RECHECK_ALERT_AFTER_MS ago (the
-   * round's read while it is that fresh, else one read by id, shared by the sends about that alert that
-   * ask within that time). Timed on the process's monotonic time, not the engine's clock: what counts
-   * is how long a send really waited.
+   * A round's alerts and recipients: as the round read them, and for a send that asks more than
+   * RECHECK_ALERT_AFTER_MS after that read, as they are now. Its recipients are read again, one statement
+   * for its messages; its alerts are read again by id, one read shared by the sends about that alert that
+   * ask within that time. Timed on the process's monotonic time, not the engine's clock: what counts is
+   * how long a send really waited.
    */
-  function roundAlerts(read: ReadonlyMap<string, RoundAlert>, readAt: number): RoundAlerts {
+  function roundReads(
+    alerts: ReadonlyMap<string, RoundAlert>,
+    recipients: ReadonlyMap<string, Recipient>,
+    readAt: number,
+  ): RoundReads {
     const reads = new Map<string, { at: number; alert: Promise<RoundAlert | undefined> }>();
+    const alertNow = (id: string, at: number): Promise<RoundAlert | undefined> => {
+      const last = reads.get(id);
+      if (last && at - last.at <= RECHECK_ALERT_AFTER_MS) return last.alert;
+      const entry = {
+        at,
+        // The thread's message stays the round's: it is the one the alert's first email set.
+        alert: alertsRepository
+          .byIds(db, [id])
+          .then(
+            ([row]): RoundAlert | undefined =>
+              row && { ...row, threadMessage: alerts.get(id)?.threadMessage },
+          ),
+      };
+      // A failed read is not kept: the next send to wait asks again.
+      entry.alert.catch(() => {
+        if (reads.get(id) === entry) reads.delete(id);
+      });
+      reads.set(id, entry);
+      return entry.alert;
+    };
     return {
-      asRead: (id) => read.get(id),
-      current(id) {
-        const last = reads.get(id) ?? { at: readAt, alert: Promise.resolve(read.get(id)) };
+      asRead: { alertOf: (id) => alerts.get(id), recipients },
+      async again(rows) {
         const at = performance.now();
-        if (at - last.at <= RECHECK_ALERT_AFTER_MS) return last.alert;
-        const entry = {
-          at,
-          // The thread's message stays the round's: it is the one the alert's first email set.
-          alert: alertsRepository
-            .byIds(db, [id])
-            .then(
-              ([row]): RoundAlert | undefined =>
-                row && { ...row, threadMessage: read.get(id)?.threadMessage },
-            ),
-        };
-        // A failed read is not kept: the next send to wait asks again.
-        entry.alert.catch(() => {
-          if (reads.get(id) === entry) reads.delete(id);
-        });
-        reads.set(id, entry);
-        return entry.alert;
+        if (at - readAt <= RECHECK_ALERT_AFTER_MS) return undefined;
+        const ids = [...new Set(rows.map((r) => r.alert_id))];
+        const [found, recipientsNow] = await Promise.all([
+          Promise.all(ids.map(async (id) => [id, await alertNow(id, at)] as const)),
+          recipientsOf(rows),
+        ]);
+        const current = new Map(found);
+        return { alertOf: (id) => current.get(id), recipients: recipientsNow };
       },
     };
   }
@@ -653,7 +691,7 @@ export function createNotificationSender(options: NotificationSenderOptions): No
    * Who each message is for, with its person's contact method and the rule's step that planned it as they
    * are now: one statement for the round, whatever its size.
    */
-  async function recipientsOf(rows: NotificationRow[]): Promise<Map<string, Recipient>> {
+  async function recipientsOf(rows: readonly NotificationRow[]): Promise<Map<string, Recipient>> {
     const ids = rows.flatMap((r) => (r.user_id ? [r.id] : []));
     const found =
       ids.length === 0
@@ -803,7 +841,7 @@ export function createNotificationSender(options: NotificationSenderOptions): No
    */
   async function prepareRound(rows: NotificationRow[], now: Date) {
     const { go, wait } = await throttled(rows, now);
-    // Taken before the read: the read shows the alerts as they were no earlier than this.
+    // Taken before the read: the read shows the alerts and recipients as they were no earlier than this.
     const readAt = performance.now();
     const [alertRows, recipients, threads] = await Promise.all([
       alertsRepository.byIds(db, [...new Set(go.map((r) => r.alert_id))]),
@@ -816,7 +854,7 @@ export function createNotificationSender(options: NotificationSenderOptions): No
     const alertsById = new Map<string, RoundAlert>(
       alertRows.map((a) => [a.id, { ...a, threadMessage: threads.get(a.id) }]),
     );
-    return { go, recipients, alerts: roundAlerts(alertsById, readAt) };
+    return { go, reads: roundReads(alertsById, recipients, readAt) };
   }
 
   async function sendDue(now: Date): Promise<number> {
@@ -836,7 +874,7 @@ export function createNotificationSender(options: NotificationSenderOptions): No
       const recorder = recordAsDone();
       await Promise.all(
         sendings(round.go).map((sending) =>
-          deliver(sending, round.alerts, round.recipients, now).then(recorder.add, (error: unknown) => {
+          deliver(sending, round.reads, now).then(recorder.add, (error: unknown) => {
             // Unsent: its lease runs out and another round takes it again.
             log.error(
               { err: error, notificationIds: sending.map((r) => r.id) },
