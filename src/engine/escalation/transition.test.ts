@@ -607,6 +607,104 @@ describe('transition: the end of a snooze handled after a later event', () => {
   });
 });
 
+describe('transition: an escalate handled before the late end of the snooze', () => {
+  /** One person at once, another at 30 minutes. */
+  const twoPeople: EscalationPlan = { name: 'Two', rules: [rule(0), rule(30)], repeat: null };
+  /** Paused by a snooze at its second rule; the snooze ended at 20. */
+  const paused = run({
+    plan: twoPeople,
+    step: 1,
+    state: 'paused',
+    paused_at: at(4),
+    pause_reason: 'snoozed',
+  });
+  const ended = at(20);
+  /** The rules the runner pages at `now`, and the run as it leaves it. */
+  const runDue = (r: RunFields, now: Date, alert: AlertFields = open) => {
+    const outcome = dueSteps(r, alert, now);
+    return { paged: outcome.steps.map((s) => s.step.index), after: updated(r, outcome.update) };
+  };
+
+  it('in order: the end starts it over and pages the first rule, the escalate pages the second', () => {
+    const restarted = written(paused, transition(paused, open, event.snoozeEnded, ended, ended));
+    const first = runDue(restarted, ended);
+    assert.deepEqual(first.paged, [0]);
+    const escalated = written(first.after, transition(first.after, open, event.escalated, at(21), at(21)));
+    const second = runDue(escalated, at(21));
+    assert.deepEqual(second.paged, [1]);
+    assert.equal(second.after.finished_reason, 'completed');
+  });
+
+  it('escalate first: starts over and reaches the second rule as in order, and the late end pages nobody again', () => {
+    const change = transition(paused, open, event.escalated, at(21), at(21));
+    assert.deepEqual(change, {
+      kind: 'restarted',
+      update: {
+        state: 'active',
+        step: 0,
+        // The second rule due now, the first before it.
+        baseAt: at(-9),
+        nextAt: at(21),
+        pausedAt: null,
+        pauseReason: null,
+        finishedReason: null,
+        skippedFrom: null,
+        replayUntil: null,
+      },
+      logs: ['Two starts again from its first rule: the snooze ended'],
+    });
+    const now = runDue(written(paused, change), at(21));
+    assert.deepEqual(now.paged, [0, 1]);
+    assert.equal(now.after.finished_reason, 'completed');
+    assert.deepEqual(transition(now.after, open, event.snoozeEnded, at(22), ended), { kind: 'unchanged' });
+  });
+
+  it('escalate first, with the first rule delayed: starts over and makes the first rule due now', () => {
+    const delayedFirst: EscalationPlan = { name: 'Delayed', rules: [rule(5), rule(30)], repeat: null };
+    const change = transition({ ...paused, plan: delayedFirst }, open, event.escalated, at(21), at(21));
+    assert.equal(change.kind, 'restarted');
+    assert.deepEqual(change.kind === 'restarted' ? change.update.baseAt : undefined, at(16));
+  });
+
+  it('escalate first on an acknowledged alert: the rules passed over at the start are passed over, as in order', () => {
+    const backstop: EscalationPlan = {
+      name: 'Backstop',
+      rules: [rule(0), rule(10), rule(30, 'if-not-closed')],
+      repeat: null,
+    };
+    const ackPaused = { ...paused, plan: backstop };
+    // In order: the end passes over the first rule (and the second, not due yet); the escalate reaches the third.
+    const restarted = written(ackPaused, transition(ackPaused, acked, event.snoozeEnded, ended, ended));
+    const atEnd = runDue(restarted, ended, acked);
+    assert.deepEqual(atEnd.paged, []);
+    const inOrder = written(atEnd.after, transition(atEnd.after, acked, event.escalated, at(21), at(21)));
+    assert.deepEqual(runDue(inOrder, at(21), acked).paged, [2]);
+    // Escalate first.
+    const change = transition(ackPaused, acked, event.escalated, at(21), at(21));
+    assert.deepEqual(runDue(written(ackPaused, change), at(21), acked).paged, [2]);
+  });
+
+  it('an escalate naming another policy starts it over all the same', () => {
+    assert.deepEqual(
+      transition(paused, open, event.escalatedOther, at(21), at(21)),
+      restartedAt(at(21), 'Two'),
+    );
+  });
+
+  it('a run started over at the end, escalated since and done, is not started over again by the late end', () => {
+    // The unacknowledge that came with the end started it over; the escalate set its base time back.
+    const restarted = written(paused, transition(paused, open, event.unacknowledged, at(21), ended));
+    assert.deepEqual(runDue(restarted, at(21)).paged, [0]);
+    const first = runDue(restarted, at(21)).after;
+    const escalated = written(first, transition(first, open, event.escalated, at(22), at(22)));
+    assert.ok(escalated.base_at.getTime() < ended.getTime());
+    const done = runDue(escalated, at(22));
+    assert.deepEqual(done.paged, [1]);
+    assert.equal(done.after.finished_reason, 'completed');
+    assert.deepEqual(transition(done.after, open, event.snoozeEnded, at(23), ended), { kind: 'unchanged' });
+  });
+});
+
 describe('dueSteps: what running a run’s due steps does to it', () => {
   const cases: {
     name: string;

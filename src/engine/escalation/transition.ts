@@ -88,8 +88,19 @@ export function transition(
   if (event.type === 'unacknowledged' && startsOverAtUnacknowledge(run, alert, madeAt))
     return restart(run, now, 'the alert was unacknowledged');
   if (run.state === 'finished') return restartCompleted(run, alert, event, now, madeAt);
+  const escalates = event.type === 'escalated' && alert?.status === 'open' && isEscalatedBy(run, event);
+  // The snooze's end comes first whatever the event (see targetOf), an escalate too (see escalateAfter).
+  if (alert && alert.status === 'open' && !alert.snoozed && isSnoozePaused(run)) {
+    const resumed = followAlert(run, alert, now);
+    return escalates ? escalateAfter(run, alert, resumed, now) : resumed;
+  }
   if (event.type === 'escalated' && alert?.status === 'open')
-    return isEscalatedBy(run, event) ? escalateNow(run, now) : UNCHANGED;
+    return escalates ? escalateNow(run, now) : UNCHANGED;
+  return followAlert(run, alert, now);
+}
+
+/** Brings a run in line with the alert as it is now: finished, paused, started over or left as it is. */
+function followAlert(run: RunFields, alert: AlertFields | undefined, now: Date): RunTransition {
   const target = targetOf(run, alert);
   if (target.state === 'finished')
     return {
@@ -116,6 +127,44 @@ export function transition(
   // One paused for (or passing rules over for) an acknowledgement the alert no longer has stays so: the
   // unacknowledged event, which always follows this one, starts it over.
   return UNCHANGED;
+}
+
+/**
+ * The escalate action on a run the snooze paused, told before the snooze's end: it ends as the two in
+ * order would. There the end starts the run over (or leaves it paused for an acknowledgement), the runner
+ * runs at once the rules that start made due, and the escalate makes the rule after them due now. Only the
+ * runner pages, so the run starts over at its first rule with its base time set back far enough that
+ * those rules and the one the escalate reaches are all due now: each is paged once, and none a second
+ * time by the late end (see restartCompleted).
+ */
+function escalateAfter(run: RunFields, alert: AlertFields, resumed: RunTransition, now: Date): RunTransition {
+  if (resumed.kind === 'unchanged') return escalateNow(run, now);
+  const reached =
+    resumed.kind === 'restarted'
+      ? (dueSteps(withUpdate(run, resumed.update), alert, now).update.step ?? 0)
+      : run.step;
+  const escalated = escalateNow({ ...run, step: reached }, now);
+  if (escalated.kind === 'unchanged') return resumed;
+  return {
+    kind: resumed.kind === 'restarted' ? 'restarted' : 'escalated',
+    update: { ...resumed.update, ...escalated.update },
+    logs: [...resumed.logs, ...escalated.logs],
+  };
+}
+
+/** A run's fields once `update` is written. */
+function withUpdate(run: RunFields, update: RunUpdate): RunFields {
+  return {
+    ...run,
+    state: update.state,
+    step: update.step ?? run.step,
+    base_at: update.baseAt ?? run.base_at,
+    paused_at: update.pausedAt === undefined ? run.paused_at : update.pausedAt,
+    pause_reason: update.pauseReason === undefined ? run.pause_reason : update.pauseReason,
+    finished_reason: update.finishedReason === undefined ? run.finished_reason : update.finishedReason,
+    skipped_from: update.skippedFrom === undefined ? run.skipped_from : update.skippedFrom,
+    replay_until: update.replayUntil === undefined ? run.replay_until : update.replayUntil,
+  };
 }
 
 /**
@@ -159,8 +208,10 @@ function isSnoozePaused(run: RunFields): boolean {
  * takes the end of a snooze as the alert coming in anew: it starts over, as the runs the snooze paused
  * do. It is left finished while the alert is snoozed again (that snooze's end restarts it), and when an
  * acknowledged alert would page nobody on it, as a paused run there stays paused. A run a close ended
- * stays over, and so does one started over at or after the snooze ended: another event handled before
- * this late one already started it over for this end (see targetOf), or an unacknowledge did.
+ * stays over, and so does one that was running after the snooze ended: the snooze paused it, so another
+ * event handled before this late one already started it over for this end (see targetOf), or an
+ * unacknowledge did. Its base time alone cannot tell: an escalate after that start sets it back by the
+ * delay of the rule it made due (see escalateNow), to before the end, yet that rule fell due after it.
  */
 function restartCompleted(
   run: RunFields,
@@ -170,10 +221,16 @@ function restartCompleted(
   madeAt: Date,
 ): RunTransition {
   if (event.type !== 'snooze_ended' || run.finished_reason !== COMPLETED) return UNCHANGED;
-  if (run.base_at.getTime() >= madeAt.getTime()) return UNCHANGED;
+  if (lastDueAt(run).getTime() >= madeAt.getTime()) return UNCHANGED;
   if (!alert || alert.status !== 'open' || alert.snoozed) return UNCHANGED;
   if (alert.acknowledged && !nextStepWhenAcknowledged(run.plan, 0)) return UNCHANGED;
   return restart(run, now, 'the snooze ended');
+}
+
+/** When the last rule a run got past (ran or passed over) fell due; its base time if none. */
+function lastDueAt(run: RunFields): Date {
+  const last = stepAt(run.plan, run.step - 1);
+  return last ? dueAt(run.base_at, last) : run.base_at;
 }
 
 /**
