@@ -4,6 +4,7 @@ import { checkNewPassword } from './accounts/passwords.js';
 import { isDomainError } from './errors.js';
 import { proxyProblem } from './http/outbound.js';
 import { isEmailAddress } from './notify/destinations/email.js';
+import { bareHostname } from './notify/team-destinations/address-guard.js';
 
 /** Everything `vigil start` reads from the environment, parsed once and validated. */
 export interface Config {
@@ -318,8 +319,12 @@ function emailFromSetting(raw: string | undefined): string | undefined {
   );
 }
 
-/** A host name's labels: letters, digits, hyphens and underscores (some internal names have them). */
-const HOST_NAME = /^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*$/;
+/** Dot-separated labels of `chars` and hyphens, none starting or ending with a hyphen. */
+const labelsOf = (chars: string) =>
+  new RegExp(`^[${chars}]([${chars}-]*[${chars}])?(\\.[${chars}]([${chars}-]*[${chars}])?)*$`);
+
+/** A host name: its labels may hold underscores too (some internal names have them). */
+const HOST_NAME = labelsOf('a-z0-9_');
 
 /**
  * A comma-separated list of hosts, each matched against a URL's host name exactly or as a parent domain
@@ -332,8 +337,8 @@ function hostList(env: NodeJS.ProcessEnv, name: string): string[] {
     .map((entry) => entry.trim().toLowerCase())
     .filter((entry) => entry !== '');
   return entries.map((entry) => {
-    // One trailing dot is a fully qualified name's; the matching strips it from URLs too.
-    const bare = entry.replace(/^\[(.*)\]$/, '$1').replace(/(?<=.)\.$/, '');
+    // Brackets and a fully qualified name's trailing dot off, as the matching takes a URL's host.
+    const bare = bareHostname(entry);
     // Each kept in the form URL.hostname gives it (::1 for 0:0:0:0:0:0:0:1, brackets off, as the matching
     // takes it); one a URL would read as another host (10.1 is 10.0.0.1) could never match, nor one a URL
     // cannot hold (fe80::1%eth0).
@@ -365,11 +370,6 @@ function bootstrapPassword(password: string): void {
   }
 }
 
-/**
- * The relay's URL, as nodemailer reads it: smtp:// (STARTTLS; required when it carries a password, see
- * withRequiredTls) or smtps:// (TLS from the start), with a host. Without the scheme, "smtp.example.com:587" parses as a URL whose scheme
- * is smtp.example.com, and the mail would go to a host nobody meant.
- */
 /** The relay's URL, and what to say at start of the STARTTLS it now requires, if Vigil added that. */
 function smtpSettings(raw: string | undefined): Pick<Config, 'smtpUrl' | 'smtpTlsNote'> {
   const url = smtpUrl(raw);
@@ -382,6 +382,12 @@ function smtpSettings(raw: string | undefined): Pick<Config, 'smtpUrl' | 'smtpTl
   };
 }
 
+/**
+ * The relay's URL, as nodemailer reads it: smtp:// (STARTTLS; required when it carries a password, see
+ * withRequiredTls) or smtps:// (TLS from the start), with a host. Without the scheme,
+ * "smtp.example.com:587" parses as a URL whose scheme is smtp.example.com, and the mail would go to a
+ * host nobody meant.
+ */
 function smtpUrl(raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;
   let url: URL | undefined;
@@ -415,7 +421,7 @@ function withRequiredTls(url: URL): string | undefined {
 }
 
 /** Host names: letters, digits and hyphens in dot-separated labels. */
-const DOMAIN_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
+const DOMAIN_NAME = labelsOf('a-z0-9');
 
 function inboundEmailSettings(env: NodeJS.ProcessEnv, publicUrl: string): Config['inboundEmail'] {
   const port = optional(env, 'VIGIL_INBOUND_SMTP_PORT');

@@ -73,6 +73,49 @@ export async function resolveResponder(
   }
 }
 
+/** The escalation policy a request names as {id} or {name}. */
+export function findEscalation(q: Queryable, orgId: string, ref: { id?: string; name?: string }) {
+  return escalationsRepository.find(q, orgId, ref.id ?? ref.name ?? '', ref.id !== undefined ? 'id' : 'name');
+}
+
+/** What an entry is looked up by: a user by id, username or name; anything else by id or name. */
+export function lookupKeyOf(r: ResponderName): string {
+  return (r.type === 'user' ? (r.id ?? r.username ?? r.name) : (r.id ?? r.name)) ?? '';
+}
+
+/**
+ * The team, user, escalation or schedule one entry names, or undefined when the organization has none
+ * by that id or name. An entry that names nothing is a 422 at `where`: a request's mistake, not a name
+ * gone stale.
+ */
+export async function findResponder(
+  tx: Queryable,
+  orgId: string,
+  r: ResponderName,
+  where: string,
+): Promise<ResponderRef | undefined> {
+  const key = lookupKeyOf(r);
+  if (key === '')
+    throw invalidField(
+      where,
+      r.type === 'user' ? 'Name the user by id or username.' : `Name the ${r.type} by id or name.`,
+    );
+  if (r.type === 'team') {
+    const team = await accountsRepository.findTeam(tx, orgId, key, r.id !== undefined ? 'id' : 'name');
+    return team && { type: 'team', id: team.id };
+  }
+  if (r.type === 'user') {
+    const user = await accountsRepository.findUser(tx, orgId, key);
+    return user && { type: 'user', id: user.id };
+  }
+  // Opsgenie's escalation and schedule responders: the policy runs, or the schedule's on-call is paged.
+  const found =
+    r.type === 'escalation'
+      ? await findEscalation(tx, orgId, r)
+      : await schedulesRepository.findScheduleByRef(tx, orgId, r);
+  return found && { type: r.type, id: found.id };
+}
+
 /** One entry of Get Recipients, in Opsgenie's shape. */
 export interface Recipient {
   user: { id: string; username: string };

@@ -8,11 +8,10 @@ import {
   requireUserRight,
   requireUserRights,
   userMay,
-  whyUserMayNot,
+  noteLeftOutLine,
+  noteLeftOutOf,
 } from '../accounts/custom-roles/rights.js';
 import { accountsRepository } from '../accounts/repository.js';
-import { escalationsRepository } from '../oncall/escalations/repository.js';
-import { schedulesRepository } from '../oncall/schedules/repository.js';
 import { retryLostRaces, type Db, type Queryable, type Tx } from '../db/database.js';
 import type { AlertRow, Priority, ResponderRef } from '../db/schema.js';
 import { buildAlertEvent, recordAlertEvent } from './outbox.js';
@@ -24,7 +23,14 @@ import { invalid, invalidField, isDomainError, notFound } from '../errors.js';
 import type { Actor, AlertEventInput } from './events.js';
 import { checkCountedCost, compileQuery, parseQuery, type QueryNode } from './query.js';
 import { alertScopeOf } from './visibility.js';
-import { namedResponders, recipientsOf, resolveResponder } from './responders.js';
+import {
+  findEscalation,
+  findResponder,
+  lookupKeyOf,
+  namedResponders,
+  recipientsOf,
+  resolveResponder,
+} from './responders.js';
 import { isReservedAlias, refuseReservedAlias } from './reserved-aliases.js';
 import { savedSearchQuery } from './saved-searches/service.js';
 import type { SavedSearchIdentifierType } from './saved-searches/repository.js';
@@ -38,6 +44,7 @@ import {
 import { applyRules, type ShapingRule } from './shaping/shape.js';
 import { expandTemplate } from './shaping/templates.js';
 import { integrationRules, type StoredAction } from '../integrations/actions/model.js';
+import { ALERT_DETAILS_MAX_KEYS } from '../http/schemas.js';
 import { matchableAlert, matchesCriteria, usesResponders } from '../oncall/conditions.js';
 
 export const MAX_TAGS = 20;
@@ -47,7 +54,7 @@ export const MAX_TAGS = 20;
  * Details request may carry, and the JSON (UTF-8) one request body may carry by default
  * (VIGIL_BODY_LIMIT), so that an alert made by one request fits. GET and every webhook send them whole.
  */
-export const DETAILS_LIMITS = { keys: 1000, bytes: 1024 * 1024 } as const;
+export const DETAILS_LIMITS = { keys: ALERT_DETAILS_MAX_KEYS, bytes: 1024 * 1024 } as const;
 
 const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value), 'utf8');
 
@@ -74,6 +81,8 @@ function fitDetails(
   current: Record<string, string>,
   added: Record<string, string>,
 ): { kept: Record<string, string>; left: string[] } {
+  // Every repeat comes here, most with nothing new: spare them stringifying details of up to 1 MiB.
+  if (Object.keys(added).length === 0) return { kept: {}, left: [] };
   const entryBytes = (key: string, value: string) => jsonBytes(key) + 1 + jsonBytes(value);
   let keys = Object.keys(current).length;
   let bytes = jsonBytes(current);
@@ -198,16 +207,6 @@ export interface Outcome {
   alert?: AlertRow;
 }
 
-/** The escalation policy a request names as {id} or {name}. */
-function findEscalation(q: Queryable, orgId: string, ref: { id?: string; name?: string }) {
-  return escalationsRepository.find(q, orgId, ref.id ?? ref.name ?? '', ref.id !== undefined ? 'id' : 'name');
-}
-
-/** What an entry is looked up by: a user by id, username or name; anything else by id or name. */
-function lookupKeyOf(r: ResponderInput): string {
-  return (r.type === 'user' ? (r.id ?? r.username ?? r.name) : (r.id ?? r.name)) ?? '';
-}
-
 /** Everything one create writes: the alert, its log lines, note, events and the request's outcome. */
 function createStatement(
   orgId: string,
@@ -270,7 +269,7 @@ function createStatement(
     deduplicatedLog: `Alert deduplicated: ${actor.name} sent it again; count is now `,
     note,
     noteLog: note ? `Note added by ${actor.name}: ${note}` : null,
-    noteLeftOutLog: note && made.noteLeftOut ? `Note of ${actor.name} left out: ${made.noteLeftOut}` : null,
+    noteLeftOutLog: note && made.noteLeftOut ? noteLeftOutLine(actor.name, made.noteLeftOut) : null,
     createdEvent: buildAlertEvent({ ...base, type: 'created', priority }),
     deduplicatedEvent: buildAlertEvent({ ...base, type: 'deduplicated' }),
     ...(note ? { noteEvent: buildAlertEvent({ ...base, type: 'note_added', note }) } : {}),
@@ -332,39 +331,6 @@ export function createAlertsService(
   const committed = (...queues: string[]) => {
     for (const queue of queues) options.signal?.wake(queue);
   };
-
-  /**
-   * The team, user, escalation or schedule one entry names, or undefined when the organization has none
-   * by that id or name. An entry that names nothing is a 422 at `where`: a request's mistake, not a name
-   * gone stale.
-   */
-  async function findResponder(
-    tx: Queryable,
-    orgId: string,
-    r: ResponderInput,
-    where: string,
-  ): Promise<ResponderRef | undefined> {
-    const key = lookupKeyOf(r);
-    if (key === '')
-      throw invalidField(
-        where,
-        r.type === 'user' ? 'Name the user by id or username.' : `Name the ${r.type} by id or name.`,
-      );
-    if (r.type === 'team') {
-      const team = await accountsRepository.findTeam(tx, orgId, key, r.id !== undefined ? 'id' : 'name');
-      return team && { type: 'team', id: team.id };
-    }
-    if (r.type === 'user') {
-      const user = await accountsRepository.findUser(tx, orgId, key);
-      return user && { type: 'user', id: user.id };
-    }
-    // Opsgenie's escalation and schedule responders: the policy runs, or the schedule's on-call is paged.
-    const found =
-      r.type === 'escalation'
-        ? await findEscalation(tx, orgId, r)
-        : await schedulesRepository.findScheduleByRef(tx, orgId, r);
-    return found && { type: r.type, id: found.id };
-  }
 
   /** Every entry of `list`, each once; one the organization does not have is a 422 naming it. */
   async function resolveResponders(
@@ -871,7 +837,7 @@ export function createAlertsService(
       const acted = outcome.alert ?? alert;
       if (noteLeftOut === undefined) await attachNote(tx, acted, meta.note, actor, meta.source);
       else if (meta.note?.trim())
-        await repo.addLog(tx, acted.id, 'note', `Note of ${actor.name} left out: ${noteLeftOut}`, actor.name);
+        await repo.addLog(tx, acted.id, 'note', noteLeftOutLine(actor.name, noteLeftOut), actor.name);
     }
     return outcome;
   }
@@ -903,21 +869,6 @@ export function createAlertsService(
    */
   async function mayTakeOwnership(p: Principal, action: AlertAction): Promise<boolean> {
     return action.kind === 'acknowledge' && (await userMay(db, p, 'alert-take-ownership'));
-  }
-
-  /**
-   * Why the note `p` gives with `action` is left out, or undefined when it is not: their custom role lacks
-   * alert-add-note, which Add Note would be refused, so the action runs without it (as an acknowledge runs
-   * without taking ownership). Read only when a note is given, once for all the alerts it acts on.
-   */
-  async function noteLeftOutOf(
-    q: Queryable,
-    p: Principal,
-    action: AlertAction | undefined,
-    note: string | undefined,
-  ): Promise<string | undefined> {
-    if (!note?.trim() || action?.kind === 'addNote' || action?.kind === 'delete') return undefined;
-    return whyUserMayNot(q, p, 'alert-add-note');
   }
 
   function whereOf(orgId: string, query: QueryNode | undefined) {
@@ -1283,7 +1234,7 @@ export function createAlertsService(
     ): Promise<Outcome> {
       await requireUserRights(db, p, alertActionRights(action, p));
       const mayOwn = await mayTakeOwnership(p, action);
-      const noteLeftOut = await noteLeftOutOf(db, p, action, meta.note);
+      const noteLeftOut = await noteLeftOutOf(db, p, action.kind, meta.note);
       const scope = await alertScopeOf(db, p);
       const outcome = await db.transaction().execute(async (tx) => {
         const alert = await repo.find(tx, scope, identifier, type, true);
@@ -1325,7 +1276,7 @@ export function createAlertsService(
     ): Promise<Map<string, Outcome>> {
       await requireUserRights(db, p, alertActionRights(action, p, true));
       const mayOwn = await mayTakeOwnership(p, action);
-      const noteLeftOut = await noteLeftOutOf(db, p, action, meta.note);
+      const noteLeftOut = await noteLeftOutOf(db, p, action.kind, meta.note);
       const scope = await alertScopeOf(db, p);
       // 500 alerts locked in id order meet creates and the engine locking in theirs: a deadlock aborts
       // one side, and this side goes again.

@@ -519,6 +519,27 @@ function holdPresence(
   };
 }
 
+/** A session of its own for deciding about the server's ownership; its end releases the locks. */
+function ownershipClient(connectionString: string): pg.Client {
+  const client = new pg.Client({ connectionString, connectionTimeoutMillis: 5_000 });
+  client.on('error', () => {});
+  return client;
+}
+
+/** Connects and waits for the ownership lock: no process attaches, adopts or stops meanwhile. */
+async function lockOwnership(client: pg.Client): Promise<void> {
+  await client.connect();
+  await client.query('SELECT pg_advisory_lock($1)', [OWNERSHIP_LOCK_KEY.toString()]);
+}
+
+/** Whether another process holds the presence lock (see holdPresence): it still uses the server. */
+async function othersAttached(client: pg.Client): Promise<boolean> {
+  const { rows } = await client.query<{ free: boolean }>('SELECT pg_try_advisory_lock($1) AS free', [
+    PRESENCE_LOCK_KEY.toString(),
+  ]);
+  return rows[0]?.free === false;
+}
+
 /**
  * Under the ownership lock: when other processes are attached (they hold the presence lock) and `mayLeave`,
  * gives up ownership and leaves the server running for them, the last of whom stops it; else runs `stop`,
@@ -532,16 +553,11 @@ async function stopUnlessAttached(
   mayLeave: boolean,
   stop: () => Promise<void>,
 ): Promise<'stopped' | 'left'> {
-  const client = new pg.Client({ connectionString, connectionTimeoutMillis: 5_000 });
-  client.on('error', () => {});
+  const client = ownershipClient(connectionString);
   let others = false;
   try {
-    await client.connect();
-    await client.query('SELECT pg_advisory_lock($1)', [OWNERSHIP_LOCK_KEY.toString()]);
-    const { rows } = await client.query<{ free: boolean }>('SELECT pg_try_advisory_lock($1) AS free', [
-      PRESENCE_LOCK_KEY.toString(),
-    ]);
-    others = rows[0]?.free === false;
+    await lockOwnership(client);
+    others = await othersAttached(client);
   } catch {
     // Not reachable: stop it as a lone process would.
   }
@@ -1064,11 +1080,9 @@ async function stopIfLast(
   clusterDir: string,
   log: Logger,
 ): Promise<void> {
-  const client = new pg.Client({ connectionString, connectionTimeoutMillis: 5_000 });
-  client.on('error', () => {});
+  const client = ownershipClient(connectionString);
   try {
-    await client.connect();
-    await client.query('SELECT pg_advisory_lock($1)', [OWNERSHIP_LOCK_KEY.toString()]);
+    await lockOwnership(client);
     const owner = await readOwner(dataDir);
     if (owner && (await ownerAlive(owner))) {
       log.info(
@@ -1077,10 +1091,7 @@ async function stopIfLast(
       );
       return;
     }
-    const { rows } = await client.query<{ free: boolean }>('SELECT pg_try_advisory_lock($1) AS free', [
-      PRESENCE_LOCK_KEY.toString(),
-    ]);
-    if (rows[0]?.free === false) {
+    if (await othersAttached(client)) {
       log.info('leaving the embedded PostgreSQL running for the other Vigil processes that use it');
       return;
     }

@@ -21,6 +21,9 @@ export function teamIdentifierTypeOf(query: {
   return query.teamIdentifierType ?? query.identifierType ?? 'id';
 }
 
+/** The most keys an alert's details hold (the alerts service's DETAILS_LIMITS counts them too). */
+export const ALERT_DETAILS_MAX_KEYS = 1000;
+
 const DetailValue = Type.Union([Type.String({ maxLength: 8000 }), Type.Number(), Type.Boolean()]);
 /**
  * An alert's details, and what becomes one (an incident's, a policy's, an integration action's): at
@@ -32,5 +35,5 @@ export const AlertDetails = Type.Unsafe<Record<string, Static<typeof DetailValue
   type: 'object',
   propertyNames: { type: 'string', minLength: 1, maxLength: 512 },
   additionalProperties: DetailValue,
-  maxProperties: 1000,
+  maxProperties: ALERT_DETAILS_MAX_KEYS,
 });

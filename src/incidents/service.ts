@@ -3,10 +3,11 @@ import type { Principal } from '../accounts/service.js';
 import {
   requireUserRight,
   requireUserRights,
-  whyUserMayNot,
+  noteLeftOutLine,
+  noteLeftOutOf,
   type UserRight,
 } from '../accounts/custom-roles/rights.js';
-import { resolveResponder } from '../alerts/responders.js';
+import { findResponder, resolveResponder } from '../alerts/responders.js';
 import { alertsRepository } from '../alerts/repository.js';
 import { incidentAliasOf } from '../alerts/reserved-aliases.js';
 import {
@@ -20,7 +21,7 @@ import { alertScopeOf } from '../alerts/visibility.js';
 import type { Actor } from '../alerts/events.js';
 import type { Db, Tx } from '../db/database.js';
 import type { AlertRow, IncidentRow, Priority, ResponderRef } from '../db/schema.js';
-import { invalid, invalidField, isDomainError, notFound } from '../errors.js';
+import { invalid, invalidField, notFound } from '../errors.js';
 import { QUEUES } from '../work/queue-names.js';
 import type { WorkSignal } from '../work/runner.js';
 import { incidentQueryWhere } from './query.js';
@@ -182,21 +183,22 @@ export function createIncidentsService({ db, alerts, signal, clock = systemClock
 
   /**
    * The incident's responders that still exist, and a line for each deleted since it was named: nothing
-   * empties an incident's responders when a user, team, escalation or schedule goes.
+   * empties an incident's responders when a user, team, escalation or schedule goes. Those of `found`,
+   * found in this transaction already, are not looked up again.
    */
-  async function existingResponders(tx: Tx, incident: IncidentRow) {
+  async function existingResponders(tx: Tx, incident: IncidentRow, found: readonly ResponderRef[]) {
     const kept: ResponderRef[] = [];
     const leftOut: string[] = [];
     for (const r of incident.responders) {
-      try {
-        await resolveResponder(tx, incident.org_id, { type: r.type, id: r.id }, 'responders');
+      if (found.some((x) => x.type === r.type && x.id === r.id)) {
         kept.push(r);
-      } catch (error) {
-        if (!isDomainError(error, 'invalid')) throw error;
+        continue;
+      }
+      if (await findResponder(tx, incident.org_id, { type: r.type, id: r.id }, 'responders')) kept.push(r);
+      else
         leftOut.push(
           `Responder ${r.type} ${JSON.stringify(r.id)} of the incident no longer exists: left out`,
         );
-      }
     }
     return { kept, leftOut };
   }
@@ -206,7 +208,8 @@ export function createIncidentsService({ db, alerts, signal, clock = systemClock
    * are paged), and linked to it. In the caller's transaction: the caller wakes the alert events once it
    * has committed. A responder deleted since the incident named it is left out, as alert creation leaves
    * out one that does not exist, and both logs say so: otherwise the alert would carry it and page nobody
-   * for it without a word (a reopen long after the incident was made).
+   * for it without a word (a reopen long after the incident was made). `found`: responders found in this
+   * transaction already (a create's), not looked up again.
    */
   async function raiseAlert(
     tx: Tx,
@@ -217,8 +220,9 @@ export function createIncidentsService({ db, alerts, signal, clock = systemClock
       responders: incident.responders,
       why: "it pages the incident's responders",
     },
+    found: readonly ResponderRef[] = [],
   ) {
-    const existing = await existingResponders(tx, incident);
+    const existing = await existingResponders(tx, incident, found);
     const exists = (r: ResponderRef) => existing.kept.some((x) => x.type === r.type && x.id === r.id);
     const paged = { ...asked, responders: asked.responders.filter(exists) };
     const { alert } = await alerts.create(
@@ -504,9 +508,8 @@ export function createIncidentsService({ db, alerts, signal, clock = systemClock
       await requireUserRight(db, p, 'alert-create', 'create incidents');
       const actor = actorOf(p, input.user);
       const incident = await db.transaction().execute(async (tx) => {
-        let responders = (await resolveAll(tx, p.orgId, input.responders ?? [], 'responders')).map(
-          (r) => r.ref,
-        );
+        const found = (await resolveAll(tx, p.orgId, input.responders ?? [], 'responders')).map((r) => r.ref);
+        let responders = found;
         if (responders.length === 0 && p.integration)
           responders = [{ type: 'team', id: p.integration.teamId }];
         const incident = await repo.insert(tx, p.orgId, {
@@ -525,7 +528,7 @@ export function createIncidentsService({ db, alerts, signal, clock = systemClock
         const via = p.integration ? `integration ${p.integration.name}` : 'API';
         await log(tx, incident, 'create', `Incident created via ${via} by ${actor.name}`, actor);
         await addNote(tx, incident, input.note, actor);
-        await raiseAlert(tx, p, incident, actor);
+        await raiseAlert(tx, p, incident, actor, undefined, found);
         await repo.recordRequest(tx, {
           id: requestId,
           org_id: p.orgId,
@@ -572,10 +575,7 @@ export function createIncidentsService({ db, alerts, signal, clock = systemClock
         throw invalidField('responder', 'is required: the team or user to add.');
       // A note given with the action is one Add Note would be refused: the action runs without it, as the
       // alert actions do.
-      const noteLeftOut =
-        action.kind !== 'addNote' && action.kind !== 'delete' && meta.note?.trim()
-          ? await whyUserMayNot(db, p, 'alert-add-note')
-          : undefined;
+      const noteLeftOut = await noteLeftOutOf(db, p, action.kind, meta.note);
       const actor = actorOf(p, meta.user);
       const outcome = await db.transaction().execute(async (tx) => {
         const incident = await repo.find(tx, scopeOf(p), identifier, type, true);
@@ -584,7 +584,7 @@ export function createIncidentsService({ db, alerts, signal, clock = systemClock
           : { success: false, status: 'Incident does not exist' };
         if (incident && outcome.success && action.kind !== 'addNote' && action.kind !== 'delete') {
           if (noteLeftOut === undefined) await addNote(tx, incident, meta.note, actor);
-          else await log(tx, incident, 'note', `Note of ${actor.name} left out: ${noteLeftOut}`, actor);
+          else await log(tx, incident, 'note', noteLeftOutLine(actor.name, noteLeftOut), actor);
         }
         await repo.recordRequest(tx, {
           id: requestId,

@@ -1,14 +1,9 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import type { SnsMessage } from './securityhub/sns/message.js';
-import { startFakeSns, type FakeSns } from '../testing/fake-sns.js';
-import { startTestServer, waitFor, type Json, type TestServer } from '../testing/harness.js';
-import { createTestSigningCertificate, signSnsMessage } from '../testing/sns-signer.js';
+import { waitFor, type Json, type TestServer } from '../testing/harness.js';
+import { securityHubIntake } from '../testing/securityhub-intake.js';
 import { ShiftedClock } from '../work/clock.js';
 import { integrationsRepository, SNS_REPLAY_MARGIN_MS } from './repository.js';
 
@@ -22,55 +17,29 @@ const HOUR = 60 * 60_000;
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:replay-retention';
 const MAX_AGE_SECONDS = 2 * 24 * 3600;
 const clock = new ShiftedClock();
+const intake = securityHubIntake({
+  topicArn: TOPIC,
+  server: {
+    clock,
+    engineIntervalMs: 100,
+    env: { VIGIL_PAYLOAD_RETENTION_DAYS: '1', VIGIL_SNS_MAX_MESSAGE_AGE: String(MAX_AGE_SECONDS) },
+  },
+});
 let server: TestServer;
-let fakeSns: FakeSns;
-let certDir: string;
-let signer: { keyPem: string; certUrl: string };
 let db: pg.Client;
 
 before(async () => {
-  certDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vigil-certs-'));
-  const made = await createTestSigningCertificate(certDir);
-  signer = { keyPem: made.keyPem, certUrl: made.certUrl };
-  fakeSns = await startFakeSns();
-  server = await startTestServer({
-    clock,
-    engineIntervalMs: 100,
-    env: {
-      VIGIL_SNS_CERT_DIR: certDir,
-      VIGIL_PUBLIC_URL: 'https://vigil.example.com',
-      VIGIL_PAYLOAD_RETENTION_DAYS: '1',
-      VIGIL_SNS_MAX_MESSAGE_AGE: String(MAX_AGE_SECONDS),
-    },
-    outbound: { ca: fakeSns.ca, lookup: fakeSns.lookup, connectPort: fakeSns.port, env: {} },
-  });
+  ({ server } = await intake.start());
   db = new pg.Client({ connectionString: server.databaseUrl });
   await db.connect();
 });
 
 after(async () => {
   await db?.end();
-  await server?.stop();
-  await fakeSns?.close();
-  if (certDir) await fs.rm(certDir, { recursive: true, force: true });
+  if (server) await intake.stop();
 });
 
-function signed(fields: Partial<SnsMessage> & { Type: SnsMessage['Type'] }): SnsMessage {
-  const base = {
-    MessageId: randomUUID(),
-    TopicArn: TOPIC,
-    Timestamp: new Date().toISOString(),
-    Message: '',
-    ...fields,
-  };
-  return signSnsMessage(
-    base as Omit<SnsMessage, 'Signature' | 'SignatureVersion' | 'SigningCertURL'>,
-    signer.keyPem,
-    signer.certUrl,
-    '2',
-  );
-}
-
+/** Unlike the intake's `post`, answers `queued` as it is, without waiting for the delivery's outcome. */
 async function post(pathAndQuery: string, message: SnsMessage): Promise<Json> {
   const response = await fetch(server.url + pathAndQuery, {
     method: 'POST',
@@ -103,47 +72,25 @@ async function advancePastRetentionRun(ms: number): Promise<void> {
 
 describe('SNS message ids and the retention', () => {
   it('tells a replay for as long as the message passes the age check, beyond the retention', async () => {
-    const team = await server.call('POST', '/v2/teams', { name: 'SecOps' });
-    assert.equal(team.status, 201);
-    const created = await server.callOk('POST', '/v2/integrations', {
-      type: 'AmazonSecurityHub',
-      name: 'Replayed hub',
-      ownerTeam: { name: 'SecOps' },
-    });
-    const integrationId = created.data.id as string;
-    const url = new URL(created.data.endpointUrl as string);
-    const endpoint = `${url.pathname}${url.search}`;
-    const token = fakeSns.issueToken(TOPIC);
-    const confirmed = await post(
-      endpoint,
-      signed({
-        Type: 'SubscriptionConfirmation',
-        Token: token,
-        Message: `You have chosen to subscribe to the topic ${TOPIC}.`,
-        SubscribeURL: `https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=${TOPIC}&Token=${token}`,
-      }),
-    );
+    const integration = await intake.addIntegration({ name: 'Replayed hub' });
+    const confirmed = (await intake.confirm(integration)).res.body;
     assert.equal(confirmed.verdict, 'confirmed', JSON.stringify(confirmed));
 
-    const message = signed({
-      Type: 'Notification',
-      Message: JSON.stringify({ 'detail-type': 'Not a finding', detail: {} }),
-      UnsubscribeURL: `https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=${TOPIC}:abc`,
-    });
-    const first = await post(endpoint, message);
+    const message = intake.notification({ 'detail-type': 'Not a finding', detail: {} });
+    const first = await post(integration.path, message);
     assert.equal(first.verdict, 'queued', JSON.stringify(first));
     const kept = async () =>
       (
         await db.query<{ n: number }>(
           'SELECT count(*)::int AS n FROM sns_processed_messages WHERE integration_id = $1',
-          [integrationId],
+          [integration.id],
         )
       ).rows[0]?.n ?? 0;
     assert.equal(await kept(), 2, 'the confirmation and the notification');
 
     // 26 hours on: the deliveries (1 day) and the retry window (25 hours) are past, the age limit is not.
     await advancePastRetentionRun(26 * HOUR);
-    const replay = await post(endpoint, message);
+    const replay = await post(integration.path, message);
     assert.equal(replay.verdict, 'duplicate', 'a message that still passes the age check is a replay');
 
     // Past the age limit and its margin the ids go: a replay is refused by the age check instead.

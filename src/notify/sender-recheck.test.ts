@@ -4,7 +4,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { AliasNode, SelectQueryNode, sql, TableNode, type KyselyPlugin, type OperationNode } from 'kysely';
 import { createDb, createPool, type Db } from '../db/database.js';
 import { createLogger } from '../logger.js';
-import { createTestDatabase } from '../testing/harness.js';
+import { createTestDatabase, waitFor } from '../testing/harness.js';
 import { systemClock } from '../work/clock.js';
 import type { DeliveryResult, NotificationChannel, OutgoingNotification } from './channel.js';
 import type { Channels } from './destinations/registry.js';
@@ -179,14 +179,6 @@ async function within<T>(ms: number, what: string, promise: Promise<T>): Promise
   }
 }
 
-async function until(what: string, check: () => boolean): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
-
 before(async () => {
   const url = await createTestDatabase({ migrated: true });
   db = createDb(createPool(url, 4));
@@ -213,7 +205,7 @@ describe('a round of emails to a slow relay', () => {
     const round = senderWith(stub.channel, db.withPlugin(reads.plugin)).sendDue(new Date());
 
     // The pool's worth go out; the rest wait in the sender, not inside the channel.
-    await until('the first emails handed to the channel', () => stub.handed.length >= 8);
+    await waitFor('the first emails handed to the channel', async () => stub.handed.length >= 8, 10_000);
     await sleep(200);
     assert.equal(stub.handed.length, 8, 'only as many emails at once as the pool has connections');
 
@@ -243,13 +235,16 @@ describe('a round of emails to a slow relay', () => {
     const stub = emailStub();
     let release = () => {};
     stub.hold = new Promise<void>((resolve) => (release = resolve));
-    const round = senderWith(stub.channel, db).sendDue(new Date());
-    await until('the first emails handed to the channel', () => stub.handed.length >= 8);
+    const reads = alertReads();
+    const round = senderWith(stub.channel, db.withPlugin(reads.plugin)).sendDue(new Date());
+    await waitFor('the first emails handed to the channel', async () => stub.handed.length >= 8, 10_000);
     await sleep(RECHECK_ALERT_AFTER_MS + 300);
     release();
     assert.equal(await round, PAGES);
     assert.equal(stub.handed.length, PAGES);
     assert.ok((await outcomes(alertId)).every((o) => o.state === 'sent'));
+    // The sends that waited read it again, and went on what they read.
+    assert.equal(reads.count, 2);
   });
 
   it('does not send the pages still waiting for their turn to a contact disabled or deleted meanwhile', async () => {
@@ -263,7 +258,7 @@ describe('a round of emails to a slow relay', () => {
       db.withPlugin(alerts.plugin).withPlugin(recipients.plugin),
     ).sendDue(new Date());
 
-    await until('the first emails handed to the channel', () => stub.handed.length >= 8);
+    await waitFor('the first emails handed to the channel', async () => stub.handed.length >= 8, 10_000);
     await sleep(200);
     const handed = new Set(stub.handed.map((m) => m.to.address));
     const waiting = addresses.filter((a) => !handed.has(a));
@@ -306,7 +301,7 @@ describe('a round of emails to a slow relay', () => {
     const sender = senderWith(stub.channel, db.withPlugin(reads.plugin));
     const round = sender.sendDue(new Date());
 
-    await until('the first emails handed to the channel', () => stub.handed.length >= 8);
+    await waitFor('the first emails handed to the channel', async () => stub.handed.length >= 8, 10_000);
     // The database fails just as the waiting emails' turn comes.
     reads.failing = true;
     await sleep(RECHECK_ALERT_AFTER_MS + 300);

@@ -220,29 +220,33 @@ const RECORD_TRIES = 8;
  */
 export const RECHECK_ALERT_AFTER_MS = 2000;
 
-/** Takes a turn among at most `size` at once (the rest wait in order); gives back a function ending it. */
-function turns(size: number): () => Promise<() => void> {
+/** A send's turn: `waited` when others held every place as it asked (a send that did may be stale). */
+interface Turn {
+  end: () => void;
+  waited: boolean;
+}
+
+/** Takes a turn among at most `size` at once (the rest wait in order); `end` gives it to the next. */
+function turns(size: number): () => Promise<Turn> {
   let free = size;
   const waiting: (() => void)[] = [];
-  const pass = () => {
+  const end = () => {
     const next = waiting.shift();
     if (next) next();
     else free++;
   };
   return async () => {
-    if (free > 0) free--;
-    else await new Promise<void>((resolve) => waiting.push(resolve));
-    let ended = false;
-    return () => {
-      if (ended) return;
-      ended = true;
-      pass();
-    };
+    if (free > 0) {
+      free--;
+      return { end, waited: false };
+    }
+    await new Promise<void>((resolve) => waiting.push(resolve));
+    return { end, waited: true };
   };
 }
 
 /** The turn of a send whose type has no limit: nothing to wait for or give back. */
-const noTurn = async (): Promise<() => void> => () => {};
+const noTurn = async (): Promise<Turn> => ({ end: () => {}, waited: false });
 
 export function createNotificationSender(options: NotificationSenderOptions): NotificationSender {
   const { db, log, clock, channels, links } = options;
@@ -251,7 +255,7 @@ export function createNotificationSender(options: NotificationSenderOptions): No
   const batchSize = options.batchSize ?? 24;
   // A channel that takes only so many sends at once (email's pool) gets them in turns, shared by the
   // process's rounds as its pool is: a send queued inside the channel could not be checked again.
-  const turnsOf = new WeakMap<NotificationChannel, () => Promise<() => void>>();
+  const turnsOf = new WeakMap<NotificationChannel, () => Promise<Turn>>();
   const turnOf = (channel: NotificationChannel) => {
     if (!channel.sendsAtOnce) return noTurn;
     let take = turnsOf.get(channel);
@@ -478,13 +482,14 @@ export function createNotificationSender(options: NotificationSenderOptions): No
     let ready = prepareAll(rows, view);
     const [waiting] = ready;
     if (!waiting) return outcomes;
-    const endTurn = await turnOf(waiting.channel)();
+    const turn = await turnOf(waiting.channel)();
     try {
-      // The round's own read unless this send waited for its turn: then a message that became unwanted
-      // meanwhile ends as one found unwanted at the round's start does.
+      // The round's own read unless this send waited for its turn (and long): then a message that became
+      // unwanted meanwhile ends as one found unwanted at the round's start does. One that took its turn at
+      // once goes on the round's read, however long the round took to get there.
       let again: SendView | undefined;
       try {
-        again = await round.again(ready.map((r) => r.row));
+        if (turn.waited) again = await round.again(ready.map((r) => r.row));
       } catch (error) {
         // Nothing was sent: given back as a round that fails before sending gives its messages back (due
         // again, the attempt refunded, last_error kept), but recorded with the round's outcomes, which
@@ -528,7 +533,7 @@ export function createNotificationSender(options: NotificationSenderOptions): No
       }
       return outcomes;
     } finally {
-      endTurn();
+      turn.end();
     }
   }
 

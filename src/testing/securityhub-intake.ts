@@ -4,6 +4,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { SnsMessage } from '../integrations/securityhub/sns/message.js';
+import type { Clock } from '../work/clock.js';
 import { startFakeSns, type FakeSns } from './fake-sns.js';
 import { startTestServer, waitFor, type Json, type TestServer } from './harness.js';
 import { createTestSigningCertificate, signSnsMessage } from './sns-signer.js';
@@ -66,6 +67,8 @@ export interface SecurityHubIntake {
 export function securityHubIntake(options: {
   /** The TopicArn messages carry unless told otherwise. */
   topicArn: string;
+  /** For the test server, with `env` added to the intake's own variables. */
+  server?: { clock?: Clock; engineIntervalMs?: number; env?: Record<string, string> };
 }): SecurityHubIntake {
   const TOPIC = options.topicArn;
   let started: StartedIntake | undefined;
@@ -135,9 +138,12 @@ export function securityHubIntake(options: {
       const made = await createTestSigningCertificate(certDir);
       const fakeSns = await startFakeSns();
       const server = await startTestServer({
+        clock: options.server?.clock,
+        engineIntervalMs: options.server?.engineIntervalMs,
         env: {
           VIGIL_SNS_CERT_DIR: certDir,
           VIGIL_PUBLIC_URL: 'https://vigil.example.com',
+          ...options.server?.env,
         },
         outbound: { ca: fakeSns.ca, lookup: fakeSns.lookup, connectPort: fakeSns.port, env: {} },
       });

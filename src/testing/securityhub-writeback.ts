@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
+import type { Db } from '../db/database.js';
 import type { ShiftedClock } from '../work/clock.js';
 import { startFakeAws, type FakeAws } from './fake-aws.js';
 import { waitFor, type Json, type TestServer } from './harness.js';
@@ -21,6 +22,31 @@ export interface WritebackSetUp {
   integration: { id: string; path: string; externalId: string };
   /** The roles the local IAM knows, by ARN: a test may add its own once Vigil has made its external ID. */
   roles: Record<string, { externalId: string; actions?: string[] }>;
+}
+
+/**
+ * Security Hub integrations that send updates back through ROLE, one per name, inserted straight into
+ * the database (with the organization and the team "SecOps" they belong to) for tests without a server.
+ * Their ids, in the order of `names`.
+ */
+export async function insertHubIntegrations(db: Db, names: string[]): Promise<string[]> {
+  const org = await sql<{ id: string }>`INSERT INTO organizations (name) VALUES ('Org') RETURNING id`.execute(
+    db,
+  );
+  const orgId = org.rows[0]!.id;
+  const team = await sql<{ id: string }>`
+    INSERT INTO teams (org_id, name) VALUES (${orgId}, 'SecOps') RETURNING id`.execute(db);
+  const settings = { sendUpdatesBack: true, roleArn: ROLE, region: 'us-east-1' };
+  const ids: string[] = [];
+  for (const name of names) {
+    const integration = await sql<{ id: string }>`
+      INSERT INTO integrations (org_id, type, name, owner_team_id, api_key_lookup, api_key_hash, external_id, settings)
+      VALUES (${orgId}, 'AmazonSecurityHub', ${name}, ${team.rows[0]!.id}, ${`lookup-${name}`},
+        ${Buffer.from(name)}, ${`external-${name}`}, ${JSON.stringify(settings)}::jsonb)
+      RETURNING id`.execute(db);
+    ids.push(integration.rows[0]!.id);
+  }
+  return ids;
 }
 
 /** A finding's ARN in the test account. */

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { createPool } from '../db/database.js';
 import { createLogger } from '../logger.js';
-import { createTestDatabase } from '../testing/harness.js';
+import { createTestDatabase, waitFor } from '../testing/harness.js';
 import { ShiftedClock } from './clock.js';
 import { createWorkRunner } from './runner.js';
 
@@ -53,14 +53,6 @@ async function silenceableProxy(url: string) {
   };
 }
 
-async function until(condition: () => boolean, what: string, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
-
 describe('a round whose database connection goes silent', () => {
   let url: string;
   before(async () => {
@@ -102,14 +94,14 @@ describe('a round whose database connection goes silent', () => {
     });
     await runner.start();
     try {
-      await until(() => finished >= 2, 'rounds through the proxy', 5_000);
+      await waitFor('rounds through the proxy', async () => finished >= 2, 5_000);
       // Only what is logged from the silence on: a warm-up round slow on a busy machine (the connection's
       // set-up through the proxy) may have been warned of before.
       const before = lines.length;
       proxy.silence();
       const silencedAt = Date.now();
       const since = () => lines.slice(before);
-      await until(() => since().length > 0, 'a warning of the stuck round', 8 * slowRoundMs);
+      await waitFor('a warning of the stuck round', async () => since().length > 0, 8 * slowRoundMs);
       assert.equal(finished, started - 1, 'the warned round is still stuck');
       const [warning] = since().map(
         (l) => JSON.parse(l) as { queue?: string; runningMs?: number; msg: string },

@@ -262,6 +262,27 @@ export async function whyUserMayNot(
 }
 
 /**
+ * Why the note `p` gives with an action of `actionKind` is left out, or undefined when it is not: their
+ * custom role lacks alert-add-note, which Add Note would be refused, so the action runs without it (as an
+ * acknowledge runs without taking ownership). An action that is itself a note, or a delete, takes none.
+ * Read only when a note is given.
+ */
+export async function noteLeftOutOf(
+  q: Queryable,
+  p: Principal,
+  actionKind: string | undefined,
+  note: string | undefined,
+): Promise<string | undefined> {
+  if (!note?.trim() || actionKind === 'addNote' || actionKind === 'delete') return undefined;
+  return whyUserMayNot(q, p, 'alert-add-note');
+}
+
+/** The log line for a note {@link noteLeftOutOf} left out, `why` being what it gave. */
+export function noteLeftOutLine(actorName: string, why: string): string {
+  return `Note of ${actorName} left out: ${why}`;
+}
+
+/**
  * The user an assign names, as its owner is looked up: by the id when one is given, else by the username
  * (Opsgenie takes either; a request giving both is assigned by the id).
  */

@@ -86,15 +86,7 @@ describe('console sign-in: the links and sessions of a blocked person', () => {
   // password once they were unblocked.
   it('waits for the block, then sends no link: none is left to work after the unblock', async () => {
     const email = 'reset.during.block@example.com';
-    smtp.clear();
-    const invited = await server.call('POST', '/api/console/invitations', {
-      email,
-      fullName: 'Rae',
-      role: 'user',
-    });
-    assert.equal(invited.status, 201, JSON.stringify(invited.body));
-    const userId = invited.body.userId as string;
-    await smtp.waitForMessages(1);
+    const { userId } = await invite(email);
     smtp.clear();
 
     // A block in flight, as updateUser does it: the person's row, then their unused links spent.

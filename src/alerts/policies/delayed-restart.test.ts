@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { ShiftedClock } from '../../work/clock.js';
-import { startTestServer, waitFor, type TestServer } from '../../testing/harness.js';
+import { alertLogs, createAlert, startTestServer, waitFor, type TestServer } from '../../testing/harness.js';
 
 /**
  * A team's escalation that a notification policy's delayAction put off, paused and resumed before the
@@ -24,13 +24,7 @@ let ops: string;
 
 const call = (method: string, path: string, body?: unknown) => server.callOk(method, path, body);
 
-async function alert(message: string): Promise<string> {
-  const res = await call('POST', '/v2/alerts', { message, responders: [{ type: 'team', id: ops }] });
-  return waitFor('the alert', async () => {
-    const status = await server.call('GET', `/v2/alerts/requests/${res.requestId}`);
-    return status.body.data?.alertId as string | undefined;
-  });
-}
+const alert = (message: string) => createAlert(server, { message, responders: [{ type: 'team', id: ops }] });
 
 /** The pages sent about the alert (the acknowledge and unacknowledge messages left out). */
 async function pages(alertId: string): Promise<number> {
@@ -41,16 +35,8 @@ async function pages(alertId: string): Promise<number> {
   return rows[0].n;
 }
 
-async function logs(alertId: string): Promise<string[]> {
-  const { rows } = await db.query<{ log: string }>(
-    'SELECT log FROM alert_logs WHERE alert_id = $1 ORDER BY id',
-    [alertId],
-  );
-  return rows.map((r) => r.log);
-}
-
 const logged = (alertId: string, what: string, line: RegExp) =>
-  waitFor(what, async () => (await logs(alertId)).some((l) => line.test(l)));
+  waitFor(what, async () => (await alertLogs(server, alertId)).some((l) => line.test(l)));
 
 before(async () => {
   server = await startTestServer({ clock, engineIntervalMs: 100 });

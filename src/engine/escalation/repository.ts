@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { type Queryable, NIL_UUID } from '../../db/database.js';
 import type { AlertEscalationRow } from '../../db/schema.js';
 import type { EscalationPlan } from '../../oncall/model.js';
-import { COMPLETED, type RunUpdate } from './transition.js';
+import { COMPLETED, runState, type RunUpdate } from './transition.js';
 import { prepared } from '../../db/prepared.js';
 
 /**
@@ -248,18 +248,3 @@ export const escalationRepository = {
     return db.selectFrom('schedules').select('name').where('id', '=', scheduleId).executeTakeFirst();
   },
 };
-
-/** The columns a RunUpdate sets: what it says, and the run's own values for what it leaves alone. */
-function runState(run: AlertEscalationRow, update: RunUpdate) {
-  return {
-    state: update.state,
-    step: update.step ?? run.step,
-    base_at: update.baseAt ?? run.base_at,
-    next_at: update.nextAt === undefined ? run.next_at : update.nextAt,
-    paused_at: update.pausedAt === undefined ? run.paused_at : update.pausedAt,
-    pause_reason: update.pauseReason === undefined ? run.pause_reason : update.pauseReason,
-    finished_reason: update.finishedReason === undefined ? run.finished_reason : update.finishedReason,
-    skipped_from: update.skippedFrom === undefined ? run.skipped_from : update.skippedFrom,
-    replay_until: update.replayUntil === undefined ? run.replay_until : update.replayUntil,
-  };
-}

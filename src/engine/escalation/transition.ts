@@ -141,7 +141,7 @@ function escalateAfter(run: RunFields, alert: AlertFields, resumed: RunTransitio
   if (resumed.kind === 'unchanged') return escalateNow(run, now);
   const reached =
     resumed.kind === 'restarted'
-      ? (dueSteps(withUpdate(run, resumed.update), alert, now).update.step ?? 0)
+      ? (dueSteps({ ...run, ...runState(run, resumed.update) }, alert, now).update.step ?? 0)
       : run.step;
   const escalated = escalateNow({ ...run, step: reached }, now);
   if (escalated.kind === 'unchanged') return resumed;
@@ -152,13 +152,13 @@ function escalateAfter(run: RunFields, alert: AlertFields, resumed: RunTransitio
   };
 }
 
-/** A run's fields once `update` is written. */
-function withUpdate(run: RunFields, update: RunUpdate): RunFields {
+/** The columns of a run once `update` is written (the repository writes these; a decision reads them). */
+export function runState<R extends RunFields & { next_at?: Date | null }>(run: R, update: RunUpdate) {
   return {
-    ...run,
     state: update.state,
     step: update.step ?? run.step,
     base_at: update.baseAt ?? run.base_at,
+    next_at: update.nextAt === undefined ? run.next_at : update.nextAt,
     paused_at: update.pausedAt === undefined ? run.paused_at : update.pausedAt,
     pause_reason: update.pauseReason === undefined ? run.pause_reason : update.pauseReason,
     finished_reason: update.finishedReason === undefined ? run.finished_reason : update.finishedReason,

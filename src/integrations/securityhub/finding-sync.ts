@@ -257,6 +257,28 @@ function heldKeys(
 }
 
 /**
+ * Whether an update that moves no field Vigil writes back may be its echo (echoOfNoChange), before its
+ * changes are read: the finding's version and provider severity are as last seen, and written_back holds
+ * one of the fields (echoOfNoChange finds none otherwise). The intake reads the changes only then.
+ */
+function mayEchoNoChange(
+  previous: {
+    finding_updated_at?: string | null;
+    provider_severity?: string | null;
+    written_back: Record<string, unknown> | null;
+  },
+  f: NormalizedFinding,
+): boolean {
+  if ((f.updatedAt ?? null) !== (previous.finding_updated_at ?? null)) return false;
+  if (
+    previous.provider_severity !== undefined &&
+    (f.providerSeverityLabel ?? null) !== previous.provider_severity
+  )
+    return false;
+  return WRITEBACK_FIELDS.some((field) => previous.written_back?.[ECHO_KEY[field]] !== undefined);
+}
+
+/**
  * The echo of a write that set a value the finding already had (an acknowledge of a finding someone had
  * set NOTIFIED, a priority whose label it had): every BatchUpdateFindings call emits an event (AWS-FACTS
  * §2), one that moves nothing. Vigil's own when the finding's version and provider severity are as last
@@ -273,12 +295,7 @@ function echoOfNoChange(
   f: NormalizedFinding,
   writes: readonly FindingWrite[],
 ): string[] | undefined {
-  if ((f.updatedAt ?? null) !== (previous.finding_updated_at ?? null)) return undefined;
-  if (
-    previous.provider_severity !== undefined &&
-    (f.providerSeverityLabel ?? null) !== previous.provider_severity
-  )
-    return undefined;
+  if (!mayEchoNoChange(previous, f)) return undefined;
   const echoed = writes.filter((w) => echoesSentChange(w, previous.alert_id ?? null, f)).map((w) => w.field);
   if (echoed.length === 0) return undefined;
   // Only while written_back still holds the value: its first echo forgets it, and the changes sent stay in
@@ -639,16 +656,19 @@ export function createFindingSync(deps: {
     const findingKey = findingKeyDigest(finding.key);
     // Vigil's changes of the fields the update moves: to tell its echoes (of the last change, or of an
     // earlier one sent) from a value someone set, and to end those that value makes out of date.
-    // An update that moves nothing may be the echo of a write of a value the finding had: all fields then.
+    // An update that moves nothing may be the echo of a write of a value the finding had: all fields then,
+    // when it may be one (mayEchoNoChange); otherwise nothing reads them, and none are asked for.
     const moved = previous ? movedFields(previous, finding) : [];
+    const asked =
+      moved.length > 0
+        ? moved
+        : previous && !isCustomAction && mayEchoNoChange(previous, finding)
+          ? WRITEBACK_FIELDS
+          : [];
     const writes = previous
-      ? await writebacksRepository.writesOf(
-          tx,
-          integration.id,
-          findingKey,
-          moved.length > 0 ? moved : WRITEBACK_FIELDS,
-          { sentSince: new Date(clock.now().getTime() - ECHO_WINDOW_MS) },
-        )
+      ? await writebacksRepository.writesOf(tx, integration.id, findingKey, asked, {
+          sentSince: new Date(clock.now().getTime() - ECHO_WINDOW_MS),
+        })
       : [];
     const echoed = previous && !isCustomAction ? echoOfWriteBack(previous, finding, writes) : undefined;
     if (previous && echoed) {

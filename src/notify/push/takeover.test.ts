@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { startFakePushService, type FakePushService } from '../../testing/fake-push.js';
-import { addOrganization, startTestServer, type Json, type TestServer } from '../../testing/harness.js';
+import {
+  addOrganization,
+  addUserWithKey,
+  startTestServer,
+  type Json,
+  type TestServer,
+} from '../../testing/harness.js';
 
 /**
  * A browser another person subscribed moves to the caller only when it is that browser, signed in as the
@@ -14,13 +20,6 @@ let server: TestServer;
 let fake: FakePushService;
 let publicKey: string;
 const run = randomUUID().slice(0, 8);
-
-async function userWithKey(local: string): Promise<{ username: string; key: string }> {
-  const username = `${local}-${run}@example.com`;
-  await server.callOk('POST', '/v2/users', { username, fullName: local, role: { name: 'User' } });
-  const key = await server.callOk('POST', '/v2/api-keys', { name: `${local} key`, user: { username } });
-  return { username, key: key.data.key as string };
-}
 
 const subscribe = (body: Json, key: string) =>
   server.call('POST', '/api/console/push/subscriptions', body, key);
@@ -44,8 +43,8 @@ after(async () => {
 
 describe("subscribing another person's endpoint", () => {
   it('is refused with other keys, and the device stays its person’s', async () => {
-    const lee = await userWithKey('lee');
-    const max = await userWithKey('max');
+    const lee = await addUserWithKey(server, 'lee', run);
+    const max = await addUserWithKey(server, 'max', run);
     const lees = fake.newSubscription({ applicationServerKey: publicKey });
     const made = await subscribe({ ...lees, deviceName: 'Lee phone' }, lee.key);
     assert.equal(made.status, 201, JSON.stringify(made.body));
@@ -70,8 +69,8 @@ describe("subscribing another person's endpoint", () => {
   });
 
   it('moves the device with the same keys: the same browser, signed in as someone else', async () => {
-    const ana = await userWithKey('ana');
-    const bo = await userWithKey('bo');
+    const ana = await addUserWithKey(server, 'ana', run);
+    const bo = await addUserWithKey(server, 'bo', run);
     const browser = fake.newSubscription({ applicationServerKey: publicKey });
     const first = await subscribe({ ...browser, deviceName: 'Shared laptop' }, ana.key);
     assert.equal(first.status, 201, JSON.stringify(first.body));
@@ -88,7 +87,7 @@ describe("subscribing another person's endpoint", () => {
   });
 
   it("is refused for another organization's device, even with the same keys", async () => {
-    const kai = await userWithKey('kai');
+    const kai = await addUserWithKey(server, 'kai', run);
     const kais = fake.newSubscription({ applicationServerKey: publicKey });
     const made = await subscribe({ ...kais, deviceName: 'Kai phone' }, kai.key);
     assert.equal(made.status, 201, JSON.stringify(made.body));

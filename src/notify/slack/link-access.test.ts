@@ -3,7 +3,13 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { startFakeSlack, type FakeSlack, type SlackMessageRecord } from '../../testing/fake-slack.js';
-import { startTestServer, waitFor, type Json, type TestServer } from '../../testing/harness.js';
+import {
+  createTeamAlert,
+  startTestServer,
+  waitFor,
+  type Json,
+  type TestServer,
+} from '../../testing/harness.js';
 import { otherTransaction, whenWaitedFor } from '../../testing/lock-waits.js';
 import { SLACK_ACTIONS } from './blocks.js';
 
@@ -32,11 +38,7 @@ async function call(method: string, path: string, body?: unknown): Promise<Json>
 }
 
 async function postedAlert(message: string): Promise<{ id: string; ts: string }> {
-  const created = await call('POST', '/v2/alerts', { message, responders: [{ type: 'team', name: team }] });
-  const alertId = await waitFor('the alert to be made', async () => {
-    const status = await server.call('GET', `/v2/alerts/requests/${created.requestId}`);
-    return status.body.data?.alertId as string | undefined;
-  });
+  const alertId = await createTeamAlert(server, message, team);
   const tinyId = String((await call('GET', `/v2/alerts/${alertId}`)).data.tinyId);
   const posted: SlackMessageRecord = await waitFor('the Slack message', async () => {
     const m = slack.messages(CHANNEL).find((x) => x.text.includes(`#${tinyId} `));

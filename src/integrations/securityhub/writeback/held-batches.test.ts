@@ -6,7 +6,8 @@ import type pg from 'pg';
 import type { AlertsService } from '../../../alerts/service.js';
 import { createDb, createPool, type Db } from '../../../db/database.js';
 import { createLogger } from '../../../logger.js';
-import { createTestDatabase } from '../../../testing/harness.js';
+import { createTestDatabase, waitFor } from '../../../testing/harness.js';
+import { insertHubIntegrations, PRODUCT } from '../../../testing/securityhub-writeback.js';
 import { ShiftedClock } from '../../../work/clock.js';
 import { QUEUES } from '../../../work/queue-names.js';
 import { createWorkRunner, type WorkQueueSpec, type WorkSignal } from '../../../work/runner.js';
@@ -19,8 +20,6 @@ import { createWriteback } from './writeback.js';
  * stay due, so a round that reported them as work done ran again at once, claiming and releasing them
  * hundreds of times a second, each under the global claim lock, until the wait was over.
  */
-
-const PRODUCT = 'arn:aws:securityhub:us-east-1::product/aws/securityhub';
 
 let pool: pg.Pool;
 let db: Db;
@@ -39,26 +38,7 @@ const aws = {
 before(async () => {
   pool = createPool(await createTestDatabase({ migrated: true }), 6);
   db = createDb(pool);
-  const org = await sql<{ id: string }>`INSERT INTO organizations (name) VALUES ('Org') RETURNING id`.execute(
-    db,
-  );
-  const orgId = org.rows[0]!.id;
-  const team = await sql<{ id: string }>`
-    INSERT INTO teams (org_id, name) VALUES (${orgId}, 'SecOps') RETURNING id`.execute(db);
-  const settings = {
-    sendUpdatesBack: true,
-    roleArn: 'arn:aws:iam::123456789012:role/VigilSecurityHubRoleTest',
-    region: 'us-east-1',
-  };
-  for (const name of ['Hub A', 'Hub B']) {
-    const integration = await sql<{ id: string }>`
-      INSERT INTO integrations (org_id, type, name, owner_team_id, api_key_lookup, api_key_hash, external_id, settings)
-      VALUES (${orgId}, 'AmazonSecurityHub', ${name}, ${team.rows[0]!.id}, ${`lookup-${name}`},
-        ${Buffer.from(name)},
-        ${`external-${name}`}, ${JSON.stringify(settings)}::jsonb)
-      RETURNING id`.execute(db);
-    integrations.push(integration.rows[0]!.id);
-  }
+  integrations.push(...(await insertHubIntegrations(db, ['Hub A', 'Hub B'])));
 });
 
 after(async () => {
@@ -197,7 +177,7 @@ describe('the sender in the work runner', () => {
       await closes(integrations[0]!, 'waits', 40, closedAt);
       const roundsBefore = rounds;
       runner.wake(QUEUES.writeback);
-      await until(() => requests.length > 0, 10_000);
+      await waitFor('a request', async () => requests.length > 0, 10_000);
       assert.equal(requests[0]!.ids.length, 40);
       assert.ok(rounds - roundsBefore <= 15, `${rounds - roundsBefore} rounds while the batch waited`);
 
@@ -210,7 +190,7 @@ describe('the sender in the work runner', () => {
       assert.equal(requests.length, 0, 'the part-filled batch waits');
       await closes(integrations[0]!, 'fills-more', 60, clock.now());
       runner.wake(QUEUES.writeback);
-      await until(() => requests.length > 0, 10_000);
+      await waitFor('a request', async () => requests.length > 0, 10_000);
       assert.deepEqual(
         requests.map((r) => r.ids.length),
         [100],
@@ -224,11 +204,3 @@ describe('the sender in the work runner', () => {
     }
   });
 });
-
-async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

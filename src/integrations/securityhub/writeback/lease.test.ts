@@ -7,6 +7,7 @@ import type { AlertsService } from '../../../alerts/service.js';
 import { createDb, createPool, type Db } from '../../../db/database.js';
 import { createLogger } from '../../../logger.js';
 import { createTestDatabase } from '../../../testing/harness.js';
+import { insertHubIntegrations, PRODUCT } from '../../../testing/securityhub-writeback.js';
 import { ShiftedClock } from '../../../work/clock.js';
 import type { WorkSignal } from '../../../work/runner.js';
 import type { AwsAccess } from './aws.js';
@@ -20,7 +21,6 @@ import { createWriteback } from './writeback.js';
  * passes its lease.
  */
 
-const PRODUCT = 'arn:aws:securityhub:us-east-1::product/aws/securityhub';
 const LEASE_MS = 30_000;
 
 let db: Db;
@@ -29,23 +29,7 @@ const clock = new ShiftedClock();
 
 before(async () => {
   db = createDb(createPool(await createTestDatabase({ migrated: true }), 6));
-  const org = await sql<{ id: string }>`INSERT INTO organizations (name) VALUES ('Org') RETURNING id`.execute(
-    db,
-  );
-  const orgId = org.rows[0]!.id;
-  const team = await sql<{ id: string }>`
-    INSERT INTO teams (org_id, name) VALUES (${orgId}, 'SecOps') RETURNING id`.execute(db);
-  const settings = {
-    sendUpdatesBack: true,
-    roleArn: 'arn:aws:iam::123456789012:role/VigilSecurityHubRoleTest',
-    region: 'us-east-1',
-  };
-  const integration = await sql<{ id: string }>`
-    INSERT INTO integrations (org_id, type, name, owner_team_id, api_key_lookup, api_key_hash, external_id, settings)
-    VALUES (${orgId}, 'AmazonSecurityHub', 'Hub', ${team.rows[0]!.id}, 'lookup', '\\x00', 'external',
-      ${JSON.stringify(settings)}::jsonb)
-    RETURNING id`.execute(db);
-  integrationId = integration.rows[0]!.id;
+  integrationId = (await insertHubIntegrations(db, ['Hub']))[0]!;
 });
 
 after(async () => {

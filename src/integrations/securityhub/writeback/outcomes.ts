@@ -7,7 +7,7 @@ import { retryDelayMs } from '../../../work/backoff.js';
 import type { Logger } from '../../../logger.js';
 import { ALERT_LIMITS, cut } from '../findings.js';
 import { describeChange, type ClaimedChange } from './changes.js';
-import { writebacksRepository, type WritebackStatus } from './repository.js';
+import { UNPROCESSED_RETRY, writebacksRepository, type WritebackStatus } from './repository.js';
 import { RETRYABLE_UNPROCESSED, type SendOutcome } from './sender.js';
 
 /**
@@ -198,7 +198,7 @@ export function createOutcomeRecorder(deps: {
     if (outcome.retry.length > 0)
       await retryLater(
         outcome.retry,
-        `Security Hub could not apply the update yet (${[...RETRYABLE_UNPROCESSED[first.format]].join(' or ')})`,
+        `${UNPROCESSED_RETRY} (${[...RETRYABLE_UNPROCESSED[first.format]].join(' or ')})`,
         claimId,
       );
     for (const r of outcome.refused) await giveUp([r.change], r.error, claimId, { tellOwnerTeam: false });

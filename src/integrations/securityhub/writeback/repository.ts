@@ -129,8 +129,12 @@ const NOT_APPLIED_ERRORS: ReadonlySet<string> = new Set([
   'ConflictException',
 ]);
 
-/** outcomes.ts's words for findings listed unprocessed with a code to retry (ConcurrentUpdateError…). */
-const UNPROCESSED_RETRY = 'Security Hub could not apply the update yet';
+/**
+ * How outcomes.ts begins the last_error of findings listed unprocessed with a code to retry
+ * (ConcurrentUpdateError…), and cannotHaveLanded knows them by. Here rather than there: outcomes.ts
+ * imports this module.
+ */
+export const UNPROCESSED_RETRY = 'Security Hub could not apply the update yet';
 
 /**
  * Whether a change cannot have reached Security Hub: never sent, or sent once and answered with AWS's
@@ -161,23 +165,39 @@ function cannotHaveLanded(change: Pick<EndedChange, 'requests' | 'answer'>): boo
 async function forgetUnsent(db: Queryable, ended: readonly EndedChange[], now: Date): Promise<void> {
   const since = new Date(now.getTime() - ECHO_WINDOW_MS);
   const endedNow = new Map(ended.map((c) => [c.id, c]));
-  for (const change of ended) {
-    if (!cannotHaveLanded(change)) continue;
-    const others = await sql<{
-      id: string;
-      status: string;
-      attempts: number;
-      lease_until: Date | null;
-      updated_at: Date;
-      last_error: string | null;
-    }>`
-      SELECT o.id, o.status, o.attempts, o.lease_until, o.updated_at, o.last_error
-      FROM securityhub_writebacks o
-      WHERE o.integration_id = ${change.integration_id} AND o.finding_key = ${change.finding_key}
-        AND o.field = ${change.field} AND o.id <> ${change.id}
+  const weighed = ended.filter((c) => cannotHaveLanded(c));
+  if (weighed.length === 0) return;
+  // The other changes carrying each one's value, read at once for all: what the loop below writes is
+  // securityhub_findings, never what this reads.
+  const others = await sql<{
+    n: string;
+    id: string;
+    status: string;
+    attempts: number;
+    lease_until: Date | null;
+    updated_at: Date;
+    last_error: string | null;
+  }>`
+    SELECT c.n, o.id, o.status, o.attempts, o.lease_until, o.updated_at, o.last_error
+    FROM jsonb_array_elements(${JSON.stringify(
+      weighed.map((c) => ({
+        id: c.id,
+        integration_id: c.integration_id,
+        finding_key: c.finding_key,
+        field: c.field,
+        value: c.value,
+      })),
+    )}::jsonb) WITH ORDINALITY AS c(change, n)
+    JOIN securityhub_writebacks o
+      ON o.integration_id = (c.change ->> 'integration_id')::uuid
+        AND o.finding_key = c.change ->> 'finding_key'
+        AND o.field = c.change ->> 'field' AND o.id <> (c.change ->> 'id')::bigint
         -- A note's author is sent, but is no part of what its echo is recognised by.
-        AND (o.value - 'UpdatedBy') = (${JSON.stringify(change.value)}::jsonb - 'UpdatedBy')`.execute(db);
+        AND (o.value - 'UpdatedBy') = ((c.change -> 'value') - 'UpdatedBy')`.execute(db);
+  for (const [i, change] of weighed.entries()) {
     const mayEcho = others.rows.some((o) => {
+      // WITH ORDINALITY counts from 1.
+      if (Number(o.n) !== i + 1) return false;
       if (o.status === 'pending' || o.status === 'sending') return true;
       if (o.updated_at < since) return false;
       if (o.status === 'done' || (o.status === 'superseded' && o.lease_until !== null)) return true;

@@ -19,7 +19,10 @@ import {
   PRODUCT,
   ROLE,
   awsEnv,
+  findingEvent,
+  lastPayload,
   setUpWriteback,
+  testFinding,
   type WritebackSetUp,
 } from '../../../testing/securityhub-writeback.js';
 import { ShiftedClock } from '../../../work/clock.js';
@@ -58,9 +61,9 @@ async function assertEchoChangedNothing(alertId: string, before: Json): Promise<
   assert.equal(afterEcho.count, before.count);
   assert.equal(afterEcho.priority, 'P1');
   assert.equal(afterEcho.acknowledged, true);
-  const payloads = await server.call('GET', `/v2/integrations/${integration.id}/payloads?limit=1`);
-  assert.equal(payloads.body.data[0].verdict, 'ignored');
-  assert.match(payloads.body.data[0].reason, /what Vigil wrote back/);
+  const payload = await lastPayload(server, integration.id);
+  assert.equal(payload.verdict, 'ignored');
+  assert.match(payload.reason ?? '', /what Vigil wrote back/);
 }
 
 /**
@@ -108,39 +111,9 @@ async function finding(
   suffix: string,
   change: (f: Json) => void = () => {},
 ): Promise<{ alertId: string; id: string }> {
-  const id = `arn:aws:securityhub:us-east-1:${ACCOUNT}:finding/${suffix}`;
-  const f: Json = {
-    SchemaVersion: '2018-10-08',
-    Id: id,
-    ProductArn: PRODUCT,
-    GeneratorId: 'test',
-    AwsAccountId: ACCOUNT,
-    Types: ['Software and Configuration Checks'],
-    CreatedAt: '2026-11-27T10:00:00Z',
-    UpdatedAt: '2026-11-27T10:00:00Z',
-    Severity: { Label: 'MEDIUM' },
-    FindingProviderFields: { Severity: { Label: 'MEDIUM' } },
-    Title: `Test finding ${suffix}`,
-    Description: 'A finding for the write-back tests',
-    Resources: [{ Type: 'AwsEc2Instance', Id: 'i-0123456789abcdef0' }],
-    Workflow: { Status: 'NEW' },
-    RecordState: 'ACTIVE',
-  };
-  change(f);
-  // Only the first time: adding again would reset what the fake holds, and hide a write made since.
-  if (!held(id)) aws.addFinding({ Id: id, ProductArn: PRODUCT });
-  const event = {
-    version: '0',
-    id: randomUUID(),
-    'detail-type': 'Security Hub Findings - Imported',
-    source: 'aws.securityhub',
-    account: ACCOUNT,
-    time: new Date().toISOString(),
-    region: 'us-east-1',
-    resources: [id],
-    detail: { findings: [f] },
-  };
-  return { alertId: await deliver(event), id };
+  const f = testFinding(aws, suffix, { change });
+  const id = f.Id as string;
+  return { alertId: await deliver(findingEvent('Security Hub Findings - Imported', f, [id])), id };
 }
 
 /** Posts an event to the intake and waits for it to be processed; returns the alert id it names. */
