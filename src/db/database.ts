@@ -48,6 +48,11 @@ export function createPool(
           keepAlive: true,
           keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
         });
+        // The pool hears a client's errors only while it is idle. Checked out but between statements (the
+        // migration lock's connection, a transaction awaiting its code), a session the server ends (a
+        // shutdown, pg_terminate_backend) has no query to fail, and an unheard 'error' ends the process.
+        // Heard here, the client turns unusable: its next statement fails and its release drops it.
+        this.on('error', () => {});
       }
     },
     ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
