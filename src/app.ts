@@ -26,7 +26,7 @@ import { registerAttachmentRoutes } from './alerts/attachments/routes.js';
 import { createAttachmentsService } from './alerts/attachments/service.js';
 import { createSavedSearchesService } from './alerts/saved-searches/service.js';
 import type { Config } from './config.js';
-import { createDb, createPool, type Db } from './db/database.js';
+import { STATEMENT_TIMEOUT_MARGIN_MS, createDb, createPool, type Db } from './db/database.js';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
 import type { AlertEventConsumer } from './engine/consumers.js';
@@ -138,6 +138,9 @@ export interface RunningApp {
  * Opens the database: the one in DATABASE_URL, or the embedded one in the data folder. API requests get a
  * pool of their own whose statements PostgreSQL stops after `apiStatementTimeoutSeconds`, so no request can
  * tie up the database; the workers' pool has no such limit (retention purges may rightly take long).
+ * Both pools give up on a statement the database does not answer at all (a database gone silent enforces
+ * no statement_timeout): the API's a little after its statement_timeout, so that PostgreSQL's own stop
+ * comes first while it answers, the workers' after `databaseQueryTimeoutSeconds`. Migrations are not bounded.
  */
 export async function openDatabase(config: Config, log: Logger, options: { api?: boolean } = {}) {
   let embedded: EmbeddedPostgresHandle | undefined;
@@ -146,13 +149,16 @@ export async function openDatabase(config: Config, log: Logger, options: { api?:
     embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, log });
     connectionString = embedded.connectionString;
   }
-  const pool = createPool(connectionString);
+  const pool = createPool(connectionString, 20, {
+    queryTimeoutMs: config.databaseQueryTimeoutSeconds * 1000,
+  });
   const prepare = config.databasePreparedStatements;
   const db = createDb(pool, { prepare });
   const apiDb = options.api
     ? createDb(
         createPool(connectionString, 10, {
           statementTimeoutMs: config.apiStatementTimeoutSeconds * 1000,
+          queryTimeoutMs: config.apiStatementTimeoutSeconds * 1000 + STATEMENT_TIMEOUT_MARGIN_MS,
           applicationName: 'vigil-api',
         }),
         { prepare },

@@ -64,6 +64,11 @@ export interface Config {
   actionLinkTtlHours: number;
   /** PostgreSQL stops any statement of an API request that runs longer than this. */
   apiStatementTimeoutSeconds: number;
+  /**
+   * The longest a statement of the workers' pool waits for the database's answer before its connection
+   * is closed and the round tried again on another (a database gone silent answers nothing, ever).
+   */
+  databaseQueryTimeoutSeconds: number;
   /** Send the busiest statements as named prepared statements (off for poolers that cannot keep them). */
   databasePreparedStatements: boolean;
   /** Alert attachments: the largest file in bytes, how many one alert may have, how long a download link works. */
@@ -259,6 +264,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requestTimeoutSeconds: integer(env, 'VIGIL_REQUEST_TIMEOUT_SECONDS', 120, 1, 3600),
     actionLinkTtlHours: integer(env, 'VIGIL_ACTION_LINK_TTL_HOURS', 72, 1, 720),
     apiStatementTimeoutSeconds: integer(env, 'VIGIL_API_STATEMENT_TIMEOUT_SECONDS', 10, 1, 600),
+    databaseQueryTimeoutSeconds: integer(env, 'VIGIL_DATABASE_QUERY_TIMEOUT_SECONDS', 120, 1, 3600),
     databasePreparedStatements: onOff(env, 'VIGIL_DATABASE_PREPARED_STATEMENTS', true),
     trustProxy: proxies,
     attachments: {

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import { preparingPool } from './prepared.js';
@@ -15,10 +16,11 @@ export type Queryable = Db | Tx;
 export const CONNECT_TIMEOUT_MS = 10_000;
 /**
  * When the operating system starts probing an idle connection (TCP keepalive). A database that vanishes
- * without closing its connections (a failover, a NAT or firewall forgetting them) leaves a query waiting
- * for an answer that never comes, and the wake-up connection deaf, without an error; the probes going
- * unanswered fail the connection, which ends the query with an error the round is retried after. The
- * probes' interval and count are the system's (Linux: 75 s, 9 times), since Node sets only this delay.
+ * without closing its connections (a failover, a NAT or firewall forgetting them) leaves a connection
+ * deaf without an error; the probes going unanswered fail an idle one (a pooled connection, the wake-up
+ * listener's between statements). They do not probe a connection whose statement went unanswered (its
+ * data is unacknowledged): createPool's queryTimeoutMs bounds those. The probes' interval and count are
+ * the system's (Linux: 75 s, 9 times), since Node sets only this delay.
  */
 export const KEEPALIVE_INITIAL_DELAY_MS = 10_000;
 /** pg's words for a connection not opened within its timeout (the client's, the pool's), with no code. */
@@ -27,13 +29,94 @@ const CONNECT_TIMEOUT_MESSAGES = new Set([
   'Connection terminated due to connection timeout',
 ]);
 
+/**
+ * How much longer than the API pool's statement_timeout its statements are given before the client gives
+ * up on them itself: PostgreSQL's own stop (57014, a 503 that says so) comes first while it answers at all.
+ */
+export const STATEMENT_TIMEOUT_MARGIN_MS = 5_000;
+
+/**
+ * A statement the database did not answer within its pool's bound (`queryTimeoutMs`): its connection was
+ * closed under it. The code is a socket's that timed out, so the error reads as the database being
+ * unreachable (isDatabaseUnavailable, isTransientDatabaseError): a round is tried again on a fresh
+ * connection, a request answers 503.
+ */
+export class DatabaseNotAnsweringError extends Error {
+  readonly code = 'ETIMEDOUT';
+  constructor(readonly waitedMs: number) {
+    super(`the database did not answer within ${waitedMs / 1000} s; the connection was closed`);
+    this.name = 'DatabaseNotAnsweringError';
+  }
+}
+
+/**
+ * Closes a client's connection at once, failing what it runs (and any later statement) with `error`, and
+ * the client's 'error' listeners hear it. Ending it politely would wait for a database that does not answer.
+ */
+export function dropConnection(client: pg.Client, error: Error): void {
+  client.connection.stream.destroy(error);
+}
+
+const unbounded = new AsyncLocalStorage<true>();
+
+/**
+ * Runs `work` with no client-side bound on its statements (the migrations: an index built on a big table
+ * may rightly take long, and waiting for another process's migrations takes as long as they do).
+ */
+export function withoutQueryTimeout<T>(work: () => Promise<T>): Promise<T> {
+  return unbounded.run(true, work);
+}
+
+type QueryMethod = (this: pg.Client, ...args: unknown[]) => unknown;
+
+/**
+ * pg's query, failing a statement the database has not answered within `timeoutMs` by closing its
+ * connection. pg's own query_timeout is not enough: it rejects the promise but leaves the statement
+ * active on the client, which goes back to the pool, and every later statement queues behind it.
+ * Statements answered by promise or by callback (pool.query's) are bounded.
+ */
+function boundedQuery(client: pg.Client, timeoutMs: number): QueryMethod {
+  const query = pg.Client.prototype.query as QueryMethod;
+  return (...args) => {
+    const last = args.at(-1);
+    const callback = typeof last === 'function' ? (last as (...results: unknown[]) => void) : undefined;
+    // A cursor (Kysely's streams) answers by events instead: left alone.
+    const cursor = !callback && typeof args[0] === 'object' && args[0] !== null && 'submit' in args[0];
+    if (cursor || unbounded.getStore()) return query.apply(client, args);
+    const timer = setTimeout(
+      () => dropConnection(client, new DatabaseNotAnsweringError(timeoutMs)),
+      timeoutMs,
+    ).unref();
+    if (callback) {
+      args[args.length - 1] = (...results: unknown[]) => {
+        clearTimeout(timer);
+        callback(...results);
+      };
+    }
+    const answer = query.apply(client, args);
+    return answer instanceof Promise ? answer.finally(() => clearTimeout(timer)) : answer;
+  };
+}
+
 // bigint (int8) as string is pg's default; timestamps stay Date. Counts from COUNT(*) are int8 too.
 export function createPool(
   connectionString: string,
   max = 20,
-  options: { statementTimeoutMs?: number; applicationName?: string; connectTimeoutMs?: number } = {},
+  options: {
+    statementTimeoutMs?: number;
+    /**
+     * The longest the client waits for the answer to a statement before it closes the connection (see
+     * boundedQuery): statement_timeout is the server's, and a database gone silent (a failover behind a
+     * NAT or a pooler, a host blackholed) enforces nothing. The wait of a connection between statements
+     * (the wake-up listener's) is not bounded, nor are statements in `withoutQueryTimeout`.
+     */
+    queryTimeoutMs?: number;
+    applicationName?: string;
+    connectTimeoutMs?: number;
+  } = {},
 ): pg.Pool {
   const connectTimeoutMs = options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
+  const { queryTimeoutMs } = options;
   const pool = new pg.Pool({
     connectionString,
     max,
@@ -53,6 +136,7 @@ export function createPool(
         // shutdown, pg_terminate_backend) has no query to fail, and an unheard 'error' ends the process.
         // Heard here, the client turns unusable: its next statement fails and its release drops it.
         this.on('error', () => {});
+        if (queryTimeoutMs) this.query = boundedQuery(this, queryTimeoutMs) as pg.Client['query'];
       }
     },
     ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
@@ -69,11 +153,34 @@ export function createDb(pool: pg.Pool, options: { prepare?: boolean } = {}): Db
   });
 }
 
+// What pg says, without a code, of a connection lost under a statement or used after it was lost.
+const CONNECTION_LOST_MESSAGES = new Set([
+  'Connection terminated unexpectedly',
+  'Connection terminated',
+  'Client has encountered a connection error and is not queryable',
+  'Client was closed and is not queryable',
+]);
+
+// Reaching the server failed in the network or the name service: its unix socket is gone while it
+// restarts (ENOENT), its host has no route or no address during a failover, its socket closed under a
+// write. Only from a socket's own calls: the same codes from a file or elsewhere are no database's.
+const UNREACHABLE_CODES = new Set([
+  'ENOENT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'EPIPE',
+]);
+const SOCKET_CALLS = new Set(['connect', 'getaddrinfo', 'write']);
+
 /** True for errors that mean "the database is not reachable right now" rather than "this query is wrong". */
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (error instanceof Error && CONNECT_TIMEOUT_MESSAGES.has(error.message)) return true;
-  const code = (error as { code?: unknown } | null)?.code;
+  if (error instanceof Error && CONNECTION_LOST_MESSAGES.has(error.message)) return true;
+  const { code, syscall } = (error ?? {}) as { code?: unknown; syscall?: unknown };
   if (typeof code !== 'string') return false;
+  if (UNREACHABLE_CODES.has(code)) return typeof syscall === 'string' && SOCKET_CALLS.has(syscall);
   return (
     code === 'ECONNREFUSED' ||
     code === 'ECONNRESET' ||
@@ -115,10 +222,10 @@ function sqlState(error: unknown): string | undefined {
  * a race (deadlock, serialization failure, lock or statement timeout), or the server is short of resources.
  */
 export function isTransientDatabaseError(error: unknown): boolean {
+  if (isDatabaseUnavailable(error)) return true;
   const code = sqlState(error);
   if (code === undefined) return false;
   return (
-    isDatabaseUnavailable(error) ||
     code === '40P01' || // deadlock_detected
     code === '40001' || // serialization_failure
     code === '55P03' || // lock_not_available

@@ -1,6 +1,6 @@
 import { Migrator, sql, type Migration, type MigrationProvider } from 'kysely';
 import type pg from 'pg';
-import type { Db } from './database.js';
+import { withoutQueryTimeout, type Db } from './database.js';
 import type { Logger } from '../logger.js';
 import * as m0001 from './migrations/0001_foundation.js';
 import * as m0002 from './migrations/0002_outbox.js';
@@ -148,7 +148,7 @@ class StaticProvider implements MigrationProvider {
 export const MIGRATION_NAMES = Object.keys(MIGRATIONS);
 
 // An arbitrary constant: "vigil" in ASCII. Held for the whole run so concurrent starts queue up.
-const MIGRATION_LOCK_KEY = 0x766967696c;
+export const MIGRATION_LOCK_KEY = 0x766967696c;
 
 /**
  * Applies Vigil's migrations under one session-level advisory lock,
@@ -159,7 +159,13 @@ const MIGRATION_LOCK_KEY = 0x766967696c;
  * has to start (a crash, a reboot, a scale-up), so when every migration it knows is applied it runs
  * none and warns. When it also lacks some of its own, it cannot run safely on that schema: it fails.
  */
-export async function migrate(db: Db, pool: pg.Pool, log: Logger): Promise<{ applied: string[] }> {
+export function migrate(db: Db, pool: pg.Pool, log: Logger): Promise<{ applied: string[] }> {
+  // The pool may bound its statements (createPool's queryTimeoutMs); an index built on a big table, or
+  // the wait for another process's migrations, may rightly take longer.
+  return withoutQueryTimeout(() => migrateUnbounded(db, pool, log));
+}
+
+async function migrateUnbounded(db: Db, pool: pg.Pool, log: Logger): Promise<{ applied: string[] }> {
   const client = await pool.connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { Clock } from './clock.js';
+import { DatabaseNotAnsweringError, dropConnection } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import { retryDelayMs } from './backoff.js';
 
@@ -39,6 +40,13 @@ export const WORK_LISTENER_NAME = 'vigil-work-listener';
 
 /** How often a process looks again whether other processes listen (it hears of a new one at once). */
 export const PRESENCE_CHECK_MS = 5000;
+
+/**
+ * How long a presence check may go unanswered before the wake-up connection is taken for lost and closed.
+ * A database gone silent without closing its connections (a failover behind a pooler or NAT) leaves the
+ * listener deaf with no error, and each later check would queue behind the unanswered one.
+ */
+export const LISTENER_ANSWER_MS = 10_000;
 
 /**
  * A round that takes this long is logged as a warning, once while it still runs and again when it ends:
@@ -114,8 +122,17 @@ export function createWorkRunner(deps: {
   presenceCheckMs?: number;
   /** {@link SLOW_ROUND_MS} unless a test says otherwise. */
   slowRoundMs?: number;
+  /** {@link LISTENER_ANSWER_MS} unless a test says otherwise. */
+  listenerAnswerMs?: number;
 }): WorkRunner {
-  const { pool, clock, log, presenceCheckMs = PRESENCE_CHECK_MS, slowRoundMs = SLOW_ROUND_MS } = deps;
+  const {
+    pool,
+    clock,
+    log,
+    presenceCheckMs = PRESENCE_CHECK_MS,
+    slowRoundMs = SLOW_ROUND_MS,
+    listenerAnswerMs = LISTENER_ANSWER_MS,
+  } = deps;
   const queues = new Map<string, WorkQueueSpec>();
   const loops: Loop[] = [];
   let stopped = false;
@@ -145,6 +162,8 @@ export function createWorkRunner(deps: {
   /** Counts what was heard from other processes, so that a look begun before one spoke cannot hide it. */
   let heardFromOthers = 0;
   let presenceTimer: NodeJS.Timeout | undefined;
+  /** The connection a presence check is waiting on, if one is. */
+  let looking: pg.PoolClient | undefined;
 
   /**
    * Wakes one of the queue's loops, a sleeping one if there is one (a loop in the middle of a round is
@@ -274,6 +293,14 @@ export function createWorkRunner(deps: {
       othersListening = true;
       return;
     }
+    // One at a time: pg queues a connection's statements, so checks would pile up behind one unanswered.
+    if (looking === client) return;
+    looking = client;
+    // Closing the connection fails the check and calls the listener's 'error' handler: lost, listen again.
+    const deaf = setTimeout(() => {
+      if (listener?.client === client)
+        dropConnection(client, new DatabaseNotAnsweringError(listenerAnswerMs));
+    }, listenerAnswerMs).unref();
     const heardBefore = heardFromOthers;
     try {
       const { rows } = await client.query<{ others: boolean }>(
@@ -290,6 +317,9 @@ export function createWorkRunner(deps: {
     } catch (error) {
       othersListening = true;
       log.debug({ err: error }, 'could not look for other processes; sending them every wake meanwhile');
+    } finally {
+      clearTimeout(deaf);
+      if (looking === client) looking = undefined;
     }
   }
 
@@ -427,9 +457,10 @@ export function createWorkRunner(deps: {
       // It sees `stopped` and closes its connection, or has made it the listener by now.
       await listening?.catch(() => {});
       if (listener) {
-        const { client, release } = listener;
+        // Closed, not pooled, so its LISTENs go with it: an UNLISTEN first would wait as long as the
+        // database takes to answer, for good if it has gone silent.
+        const { release } = listener;
         listener = undefined;
-        await client.query('UNLISTEN *').catch(() => {});
         release();
       }
     },

@@ -1,57 +1,14 @@
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { createPool } from '../db/database.js';
 import { createLogger } from '../logger.js';
+import { freezingProxy } from '../testing/freezing-proxy.js';
 import { createTestDatabase, waitFor } from '../testing/harness.js';
 import { ShiftedClock } from './clock.js';
 import { createWorkRunner } from './runner.js';
-
-/**
- * A TCP proxy to the PostgreSQL at `url` that can be made to go silent without closing anything, as a
- * failover or a NAT forgetting the connection looks from Vigil: the query waits, no error ever comes.
- * Returns the URL to connect through it.
- */
-async function silenceableProxy(url: string) {
-  const target = new URL(url);
-  // The test server is reached over its Unix socket (the `host` parameter names its folder).
-  const socketDir = target.searchParams.get('host');
-  let silent = false;
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = socketDir
-      ? net.connect(`${socketDir}/.s.PGSQL.${target.port || '5432'}`)
-      : net.connect(Number(target.port || '5432'), target.hostname);
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on('error', () => socket.destroy());
-      socket.on('close', () => {
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.on('data', (data) => silent || upstream.write(data));
-    upstream.on('data', (data) => silent || client.write(data));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const through = new URL(url);
-  through.searchParams.delete('host');
-  through.hostname = '127.0.0.1';
-  through.port = String((server.address() as net.AddressInfo).port);
-  return {
-    url: through.toString(),
-    silence() {
-      silent = true;
-    },
-    async close() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
 
 describe('a round whose database connection goes silent', () => {
   let url: string;
@@ -59,13 +16,13 @@ describe('a round whose database connection goes silent', () => {
     url = await createTestDatabase();
   });
 
-  let proxy: Awaited<ReturnType<typeof silenceableProxy>> | undefined;
+  let proxy: Awaited<ReturnType<typeof freezingProxy>> | undefined;
   after(async () => {
     await proxy?.close();
   });
 
   it('is warned of while it is stuck, naming its queue and what to check', { timeout: 15_000 }, async () => {
-    proxy = await silenceableProxy(url);
+    proxy = await freezingProxy(url);
     // The rounds' pool goes through the proxy; the runner's own (wake-ups) does not, so it can stop.
     const stalled = createPool(proxy.url, 1);
     const runnerPool = new pg.Pool({ connectionString: url, max: 2 });
@@ -98,7 +55,7 @@ describe('a round whose database connection goes silent', () => {
       // Only what is logged from the silence on: a warm-up round slow on a busy machine (the connection's
       // set-up through the proxy) may have been warned of before.
       const before = lines.length;
-      proxy.silence();
+      proxy.freeze();
       const silencedAt = Date.now();
       const since = () => lines.slice(before);
       await waitFor('a warning of the stuck round', async () => since().length > 0, 8 * slowRoundMs);

@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { freezingProxy } from '../testing/freezing-proxy.js';
+import { createLogger } from '../logger.js';
+import { createTestDatabase, serverUrl, waitFor } from '../testing/harness.js';
+import {
+  DatabaseNotAnsweringError,
+  createDb,
+  createPool,
+  isDatabaseUnavailable,
+  isTransientDatabaseError,
+  withoutQueryTimeout,
+} from './database.js';
+import { MIGRATION_LOCK_KEY, migrate } from './migrate.js';
+
+/**
+ * A pool's client-side bound on a statement (createPool's queryTimeoutMs): a database that stops answering
+ * without closing its connections enforces no statement_timeout, and without the bound the statement (and
+ * the round or request behind it) waited for good.
+ */
+describe("a pool's bound on a statement the database does not answer", () => {
+  const BOUND_MS = 300;
+  let proxy: Awaited<ReturnType<typeof freezingProxy>>;
+  before(async () => {
+    proxy = await freezingProxy(serverUrl());
+  });
+  after(async () => {
+    await proxy.close();
+  });
+
+  // Without the bound the test would wait for good.
+  const timeout = 15_000;
+  it(
+    'fails the statement as the database being unavailable, and the next runs on a fresh connection',
+    { timeout },
+    async () => {
+      const pool = createPool(proxy.url, 1, { queryTimeoutMs: BOUND_MS });
+      const db = createDb(pool);
+      try {
+        await sql`SELECT 1`.execute(db);
+        const openedBefore = proxy.opened();
+        proxy.freeze();
+        const startedAt = Date.now();
+        const error = await sql`SELECT 1`.execute(db).then(
+          () => assert.fail('a statement on a frozen connection was answered'),
+          (e: unknown) => e,
+        );
+        const tookMs = Date.now() - startedAt;
+        assert.ok(error instanceof DatabaseNotAnsweringError, String(error));
+        assert.ok(tookMs >= BOUND_MS - 20 && tookMs < BOUND_MS + 2_000, `took ${tookMs} ms`);
+        // What the work runner and the API's error handler go by: a round tried again, a 503.
+        assert.ok(isDatabaseUnavailable(error));
+        assert.ok(isTransientDatabaseError(error));
+        // The frozen connection left the pool (its only one): the next statement opens another.
+        const { rows } = await sql<{ one: number }>`SELECT 1 AS one`.execute(db);
+        assert.deepEqual(rows, [{ one: 1 }]);
+        assert.equal(proxy.opened(), openedBefore + 1);
+        // pool.query answers pg-pool by callback (the work runner's wakes go that way).
+        proxy.freeze();
+        await assert.rejects(pool.query('SELECT 1'), DatabaseNotAnsweringError);
+        assert.equal((await pool.query<{ one: number }>('SELECT 1 AS one')).rows[0]?.one, 1);
+        assert.equal(proxy.opened(), openedBefore + 2);
+      } finally {
+        await db.destroy();
+      }
+    },
+  );
+
+  it('bounds a slow statement too, but not one run without it (migrations)', { timeout }, async () => {
+    const pool = createPool(serverUrl(), 1, { queryTimeoutMs: BOUND_MS });
+    const db = createDb(pool);
+    try {
+      const slow = sql`SELECT pg_sleep(${(2 * BOUND_MS) / 1000})`;
+      await assert.rejects(slow.execute(db), DatabaseNotAnsweringError);
+      await withoutQueryTimeout(async () => {
+        // Kysely's own connection handling in between, as the migrator's statements have.
+        await db.transaction().execute(async (tx) => slow.execute(tx));
+      });
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it("does not bound the migrations, nor their wait for another process's", { timeout }, async () => {
+    const url = await createTestDatabase({ migrated: true });
+    const pool = createPool(url, 2, { queryTimeoutMs: BOUND_MS });
+    const db = createDb(pool);
+    const other = new pg.Client({ connectionString: url });
+    await other.connect();
+    try {
+      await other.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+      const migrated = migrate(db, pool, createLogger('silent'));
+      await sleep(2 * BOUND_MS);
+      await other.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+      assert.deepEqual(await migrated, { applied: [] });
+    } finally {
+      await other.end();
+      await db.destroy();
+    }
+  });
+
+  it('leaves a connection that waits between statements alone (LISTEN)', { timeout }, async () => {
+    const pool = createPool(serverUrl(), 1, { queryTimeoutMs: BOUND_MS });
+    const notifier = new pg.Client({ connectionString: serverUrl() });
+    await notifier.connect();
+    const client = await pool.connect();
+    try {
+      const heard: string[] = [];
+      client.on('notification', (message) => heard.push(message.payload ?? ''));
+      await client.query('LISTEN vigil_bound_test');
+      await sleep(2 * BOUND_MS);
+      await notifier.query(`NOTIFY vigil_bound_test, 'still here'`);
+      await waitFor('the notification', async () => heard.length > 0, 5_000);
+      assert.deepEqual(heard, ['still here']);
+      const { rows } = await client.query<{ one: number }>('SELECT 1 AS one');
+      assert.deepEqual(rows, [{ one: 1 }]);
+    } finally {
+      client.release(true);
+      await notifier.end();
+      await pool.end();
+    }
+  });
+});
