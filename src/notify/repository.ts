@@ -58,13 +58,23 @@ function stillClaimed(claimed: readonly { id: string; attempts: number }[]) {
 }
 
 export const notificationsRepository = {
-  /** Claims up to `limit` due messages (and ones whose claim ran out) for `leaseUntil`, oldest due first. */
-  async claimDue(db: Queryable, now: Date, leaseUntil: Date, limit: number): Promise<NotificationRow[]> {
+  /**
+   * Claims up to `limit` due messages (and ones whose claim ran out) for `leaseUntil`, oldest due first,
+   * none of the destination types in `exceptMethods` (those the caller cannot send now).
+   */
+  async claimDue(
+    db: Queryable,
+    now: Date,
+    leaseUntil: Date,
+    limit: number,
+    exceptMethods: readonly string[] = [],
+  ): Promise<NotificationRow[]> {
     // Picked once (MATERIALIZED), never again per row of the table: docs/architecture.md, "Claiming a batch".
     const result = await sql<NotificationRow>`
       WITH claimed AS MATERIALIZED (
         SELECT id FROM notifications
-        WHERE (state = 'pending' AND due_at <= ${now}) OR (state = 'sending' AND lease_until < ${now})
+        WHERE ((state = 'pending' AND due_at <= ${now}) OR (state = 'sending' AND lease_until < ${now}))
+          AND method <> ALL(${exceptMethods}::text[])
         ORDER BY due_at
         LIMIT ${limit}
         FOR UPDATE SKIP LOCKED
@@ -149,12 +159,17 @@ export const notificationsRepository = {
       ${stillClaimed(claimed)}`.execute(db);
   },
 
-  /** When the next message falls due, or a claimed one's lease runs out. */
-  async nextDueAt(db: Queryable): Promise<Date | null> {
+  /**
+   * When the next message falls due, or a claimed one's lease runs out, leaving out the destination types
+   * in `exceptMethods` (as `claimDue` does).
+   */
+  async nextDueAt(db: Queryable, exceptMethods: readonly string[] = []): Promise<Date | null> {
     const row = await sql<{ at: Date | null }>`
       SELECT least(
-        (SELECT min(due_at) FROM notifications WHERE state = 'pending'),
-        (SELECT min(lease_until) FROM notifications WHERE state = 'sending')) AS at`.execute(db);
+        (SELECT min(due_at) FROM notifications
+         WHERE state = 'pending' AND method <> ALL(${exceptMethods}::text[])),
+        (SELECT min(lease_until) FROM notifications
+         WHERE state = 'sending' AND method <> ALL(${exceptMethods}::text[]))) AS at`.execute(db);
     return row.rows[0]?.at ?? null;
   },
 

@@ -11,7 +11,12 @@ import { QUEUES } from '../work/queue-names.js';
 import type { WorkQueueSpec } from '../work/runner.js';
 import type { Logger } from '../logger.js';
 import type { DeliveryResult, NotificationChannel, OutgoingNotification } from './channel.js';
-import { destinationLabel, throttleOf, type Channels } from './destinations/registry.js';
+import {
+  CONTACT_METHOD_TYPES,
+  destinationLabel,
+  throttleOf,
+  type Channels,
+} from './destinations/registry.js';
 import { bothAllow, nextAllowedAt } from './destinations/throttle.js';
 import { destinationKey, notificationsRepository as repo, type NotificationOutcome } from './repository.js';
 import { emailThreadsRepository } from './email-threads.js';
@@ -54,9 +59,9 @@ export interface NotificationSenderOptions {
   publicUrl: string;
   /**
    * How long a claimed message is this process's before another may take it over. It must outlast the
-   * slowest send of a batch: two rounds of 24 messages over the email pool's 8 connections are six turns
-   * of at most 10 s to connect, 10 s for the greeting and 30 s of socket time each, so 300 s; 360 s
-   * leaves room.
+   * slowest send of a batch: a round of 24 emails over the pool's 8 connections (one round at a time
+   * sends email: `lanes` in createNotificationSender) is three turns of at most 10 s to connect, 10 s
+   * for the greeting and 30 s of socket time each, so 150 s; 360 s leaves ample room.
    */
   leaseMs?: number;
   /** Temporary failures are retried this many times in all. */
@@ -262,6 +267,17 @@ export function createNotificationSender(options: NotificationSenderOptions): No
     if (!take) turnsOf.set(channel, (take = turns(channel.sendsAtOnce)));
     return take;
   };
+  // A pool-limited type (email) is claimed by one round of this process at a time: its lane. A round
+  // waits for its slowest send, and a slow relay (a dropped SYN is the connect timeout, a tarpit up to
+  // 50 s a turn) would otherwise hold both of the queue's rounds, and every SMS, call and push due
+  // meanwhile behind them (and behind older email retries, claimed first by due time). Capping each
+  // round's emails at the pool's free turns would not do: two rounds could still each hold a few slow
+  // ones. With a lane, the other round always claims the other types, and a round's emails still take
+  // their turns on the pool (checked again when they waited, above). The pool stays as busy: its
+  // connections, not the number of rounds feeding them, are the limit, and a lane is free again as soon
+  // as its round's sends end, while that round records.
+  const pooled = CONTACT_METHOD_TYPES.filter((type) => channels.get(type)?.sendsAtOnce);
+  const lanesTaken = new Set<string>();
 
   interface Outcome {
     row: NotificationRow;
@@ -862,49 +878,80 @@ export function createNotificationSender(options: NotificationSenderOptions): No
     return { go, reads: roundReads(alertsById, recipients, readAt) };
   }
 
-  async function sendDue(now: Date): Promise<number> {
-    const rows = await repo.claimDue(db, now, new Date(now.getTime() + leaseMs), batchSize);
-    if (rows.length === 0) return 0;
-    const round = await prepareRound(rows, now).catch(async (error: unknown) => {
-      // Nothing was sent: the messages go back at once rather than wait for the lease (best effort: the
-      // database may be what failed, and then the lease gives them back).
-      await repo.release(db, rows, clock.now()).catch((released: unknown) => {
-        log.warn({ err: released }, 'claimed notifications could not be given back; their lease will');
-      });
-      throw error;
-    });
-    // Only what goes now: those put back to wait for their throttle are another round's to claim.
-    const stopKeeping = keepClaim(round.go);
+  /**
+   * A round: claims and sends what is due, but none of a pool-limited type whose lane another round
+   * holds (returned as `skipped`, for the round's next due time).
+   */
+  async function sendRound(now: Date): Promise<{ claimed: number; skipped: string[] }> {
+    const lanes = pooled.filter((type) => !lanesTaken.has(type));
+    const skipped = pooled.filter((type) => lanesTaken.has(type));
+    for (const type of lanes) lanesTaken.add(type);
+    const held = new Set(lanes);
+    const freeLanes = (keep: ReadonlySet<string> = new Set()) => {
+      for (const type of held) {
+        if (keep.has(type)) continue;
+        held.delete(type);
+        lanesTaken.delete(type);
+      }
+    };
     try {
-      const recorder = recordAsDone();
-      await Promise.all(
-        sendings(round.go).map((sending) =>
-          deliver(sending, round.reads, now).then(recorder.add, (error: unknown) => {
-            // Unsent: its lease runs out and another round takes it again.
-            log.error(
-              { err: error, notificationIds: sending.map((r) => r.id) },
-              'a notification could not be sent',
-            );
-          }),
-        ),
-      );
-      await recorder.settled();
+      const rows = await repo.claimDue(db, now, new Date(now.getTime() + leaseMs), batchSize, skipped);
+      // A lane this round claimed nothing of is another round's at once.
+      freeLanes(new Set(rows.map((r) => r.method)));
+      if (rows.length === 0) return { claimed: 0, skipped };
+      const round = await prepareRound(rows, now).catch(async (error: unknown) => {
+        // Nothing was sent: the messages go back at once rather than wait for the lease (best effort: the
+        // database may be what failed, and then the lease gives them back).
+        await repo.release(db, rows, clock.now()).catch((released: unknown) => {
+          log.warn({ err: released }, 'claimed notifications could not be given back; their lease will');
+        });
+        throw error;
+      });
+      // Only what goes now: those put back to wait for their throttle are another round's to claim.
+      const stopKeeping = keepClaim(round.go);
+      try {
+        const recorder = recordAsDone();
+        await Promise.all(
+          sendings(round.go).map((sending) =>
+            deliver(sending, round.reads, now).then(recorder.add, (error: unknown) => {
+              // Unsent: its lease runs out and another round takes it again.
+              log.error(
+                { err: error, notificationIds: sending.map((r) => r.id) },
+                'a notification could not be sent',
+              );
+            }),
+          ),
+        );
+        // Every send has ended: another round may feed the pool while this one records.
+        freeLanes();
+        await recorder.settled();
+      } finally {
+        stopKeeping();
+      }
+      return { claimed: rows.length, skipped };
     } finally {
-      stopKeeping();
+      freeLanes();
     }
-    return rows.length;
+  }
+
+  async function sendDue(now: Date): Promise<number> {
+    return (await sendRound(now)).claimed;
   }
 
   return {
     sendDue,
     queue: ({ idleMs } = {}) => ({
       name: QUEUES.notifications,
-      // Two rounds side by side keep the email pool busy while one records its outcomes.
+      // Two rounds side by side: one keeps the email pool busy while the other records its outcomes, and
+      // while one waits on a slow relay the other sends the other types (its lane, above).
       concurrency: 2,
       idleMs: idleMs ?? 5000,
       async round(now) {
-        if ((await sendDue(now)) >= batchSize) return { more: true };
-        return { more: false, nextDueAt: await repo.nextDueAt(db) };
+        const { claimed, skipped } = await sendRound(now);
+        if (claimed >= batchSize) return { more: true };
+        // The types left to the round that holds their lane are its to take, when it ends: counted here,
+        // they would keep this one looking again every few milliseconds while the relay is slow.
+        return { more: false, nextDueAt: await repo.nextDueAt(db, skipped) };
       },
     }),
   };
