@@ -129,7 +129,7 @@ describe('a claim whose lease ran out', () => {
     );
     assert.deepEqual(await writebacksRepository.markDone(db, a, [id], later), []);
     assert.deepEqual(await writebacksRepository.markFailed(db, a, [id], 'late', later), []);
-    await writebacksRepository.reschedule(db, a, [{ id, notBefore: later }], 'late', later);
+    await writebacksRepository.reschedule(db, a, [id], later, 'late', later);
     await writebacksRepository.release(db, a, [id]);
     await writebacksRepository.supersede(db, [id], later, 'late', a);
     assert.deepEqual(await rowOf(id), taken);

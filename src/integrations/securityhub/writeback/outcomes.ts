@@ -8,6 +8,7 @@ import type { Logger } from '../../../logger.js';
 import { ALERT_LIMITS, cut } from '../findings.js';
 import { describeChange, type ClaimedChange } from './changes.js';
 import { UNPROCESSED_RETRY, writebacksRepository, type WritebackStatus } from './repository.js';
+import type { RateLimiter } from './rate-limit.js';
 import { RETRYABLE_UNPROCESSED, type SendOutcome } from './sender.js';
 
 /**
@@ -28,6 +29,8 @@ export function createOutcomeRecorder(deps: {
   alerts: AlertsService;
   clock: Clock;
   backoff: { baseMs: number; maxMs: number };
+  /** Told of a throttle, to hold the account and region's requests back. */
+  rateLimiter: Pick<RateLimiter, 'hold'>;
 }) {
   const { db, log, clock } = deps;
 
@@ -52,32 +55,44 @@ export function createOutcomeRecorder(deps: {
   }
 
   /**
-   * Retries each change after its own backoff, or gives up on those a day old. Every outcome lands only
-   * on changes still `claimId`'s: one another process took over is its to settle.
+   * Retries a request's changes after one backoff, all together (jitter drawn once for the request), so
+   * that they go again in as few requests as they went; gives up on those a day old. At least
+   * `atLeastMs` from now when AWS said how long to wait. Every outcome lands only on changes still
+   * `claimId`'s: one another process took over is its to settle. Returns when they are due again.
    */
   async function retryLater(
     changes: readonly ClaimedChange[],
     error: string,
     claimId: string,
-  ): Promise<void> {
+    atLeastMs = 0,
+  ): Promise<Date> {
     const now = clock.now();
     const age = (c: ClaimedChange) => now.getTime() - c.createdAt.getTime();
     const expired = changes.filter((c) => age(c) > GIVE_UP_AFTER_MS);
-    const retries = changes
-      .filter((c) => age(c) <= GIVE_UP_AFTER_MS)
-      .map((c) => ({
-        id: c.id,
-        notBefore: new Date(
-          now.getTime() +
-            retryDelayMs(Math.min(c.attempts, MAX_BACKOFF_EXPONENT), {
-              baseMs: deps.backoff.baseMs,
-              maxMs: deps.backoff.maxMs,
-            }),
+    const retries = changes.filter((c) => age(c) <= GIVE_UP_AFTER_MS);
+    // The request's changes were mostly tried as often as each other; the most tried sets the pace.
+    const attempts = Math.max(1, ...retries.map((c) => c.attempts));
+    const notBefore = new Date(
+      now.getTime() +
+        Math.max(
+          atLeastMs,
+          retryDelayMs(Math.min(attempts, MAX_BACKOFF_EXPONENT), {
+            baseMs: deps.backoff.baseMs,
+            maxMs: deps.backoff.maxMs,
+          }),
         ),
-      }));
-    await writebacksRepository.reschedule(db, claimId, retries, error, now);
+    );
+    await writebacksRepository.reschedule(
+      db,
+      claimId,
+      retries.map((c) => c.id),
+      notBefore,
+      error,
+      now,
+    );
     if (expired.length > 0)
       await giveUp(expired, `${error} (retried for 24 hours)`, claimId, { tellOwnerTeam: true });
+    return notBefore;
   }
 
   async function giveUp(
@@ -169,11 +184,31 @@ export function createOutcomeRecorder(deps: {
       );
       return;
     }
+    if (outcome.kind === 'held') {
+      // Not sent: not an attempt, and no answer to tell anyone of.
+      await writebacksRepository.release(
+        db,
+        claimId,
+        batch.map((c) => c.id),
+        outcome.until,
+      );
+      return;
+    }
     if (outcome.kind === 'request-failed') {
       const context = { integrationId: outcome.integrationId, status: outcome.status, error: outcome.error };
       if (outcome.retryable) {
         log.warn(context, 'write-back will be retried');
-        await retryLater(outcome.sent, outcome.error, claimId);
+        const { throttled } = outcome;
+        const retryAt = await retryLater(outcome.sent, outcome.error, claimId, throttled?.retryAfterMs);
+        // AWS's limit for the account and region is spent (other callers share it): every request to
+        // it waits, this process's and the others', until AWS said, or as long as this one backs off.
+        if (throttled) {
+          const until =
+            throttled.retryAfterMs !== undefined
+              ? new Date(clock.now().getTime() + throttled.retryAfterMs)
+              : retryAt;
+          await deps.rateLimiter.hold(throttled.bucket, until);
+        }
       } else {
         log.error(context, 'write-back refused');
         await giveUp(outcome.sent, outcome.error, claimId, { tellOwnerTeam: false });

@@ -583,8 +583,11 @@ export const writebacksRepository = {
     return rows.map((r) => r.id);
   },
 
-  /** Returns claimed changes to wait for more of their kind, as if they had not been claimed. */
-  async release(db: Queryable, claimId: string, ids: readonly string[]): Promise<void> {
+  /**
+   * Returns claimed changes unsent, as if they had not been claimed: to wait for more of their kind, or
+   * (with `notBefore`) until the throttle that held their request back is over.
+   */
+  async release(db: Queryable, claimId: string, ids: readonly string[], notBefore?: Date): Promise<void> {
     if (ids.length === 0) return;
     await db
       .updateTable('securityhub_writebacks as w')
@@ -593,6 +596,7 @@ export const writebacksRepository = {
         lease_until: null,
         claim_id: null,
         attempts: eb('w.attempts', '-', 1),
+        ...(notBefore !== undefined ? { not_before: notBefore } : {}),
       }))
       .where(stillClaimed(claimId, ids))
       .execute();
@@ -611,33 +615,33 @@ export const writebacksRepository = {
   },
 
   /**
-   * Puts changes back to be retried from their own time. Only those still being sent under this claim: a
-   * change another process took over (after this one's lease lapsed) keeps that claim, or the outcome it
-   * settled. A change overtaken
-   * while in flight (acknowledged, then closed) is superseded instead: the later change may well be sent
-   * before this one's backoff is over, and this one's older value must not follow it.
+   * Puts a request's changes back to be retried together from `notBefore`, so that they go again in as
+   * few requests as they went. Only those still being sent under this claim: a change another process
+   * took over (after this one's lease lapsed) keeps that claim, or the outcome it settled. A change
+   * overtaken while in flight (acknowledged, then closed) is superseded instead: the later change may
+   * well be sent before this one's backoff is over, and this one's older value must not follow it.
    */
   async reschedule(
     db: Queryable,
     claimId: string,
-    retries: readonly { id: string; notBefore: Date }[],
+    ids: readonly string[],
+    notBefore: Date,
     error: string,
     now: Date,
   ): Promise<void> {
-    for (const retry of retries) {
-      await db
-        .updateTable('securityhub_writebacks as w')
-        .set({
-          status: sql<string>`CASE WHEN ${overtaken} THEN 'superseded' ELSE 'pending' END`,
-          lease_until: null,
-          claim_id: null,
-          not_before: retry.notBefore,
-          last_error: error,
-          updated_at: now,
-        })
-        .where(stillClaimed(claimId, [retry.id]))
-        .execute();
-    }
+    if (ids.length === 0) return;
+    await db
+      .updateTable('securityhub_writebacks as w')
+      .set({
+        status: sql<string>`CASE WHEN ${overtaken} THEN 'superseded' ELSE 'pending' END`,
+        lease_until: null,
+        claim_id: null,
+        not_before: notBefore,
+        last_error: error,
+        updated_at: now,
+      })
+      .where(stillClaimed(claimId, ids))
+      .execute();
   },
 
   /**
@@ -666,15 +670,38 @@ export const writebacksRepository = {
     return rows.map((r) => r.id);
   },
 
-  /** Whether any change is still to be sent: waiting to gather, backing off, or leased. */
-  async hasUnfinished(db: Queryable): Promise<boolean> {
-    const row = await db
-      .selectFrom('securityhub_writebacks')
-      .select('id')
-      .where('status', 'in', ['pending', 'sending'])
-      .limit(1)
-      .executeTakeFirst();
-    return row !== undefined;
+  /**
+   * When a change not due at `now` may become claimable, for the sender to sleep until then: a backoff
+   * or a throttle's hold ends (not_before), a lease runs out (to be taken over), or an in-flight change
+   * that holds back the next change of its field stops doing so. And `gatheringSince`: the first change
+   * of the integrations whose due changes are still gathering (the first came after `firstCreatedBefore`),
+   * which a pause may end at any moment; null when none is.
+   */
+  async nextDue(
+    db: Queryable,
+    now: Date,
+    firstCreatedBefore: Date,
+  ): Promise<{ at: Date | null; gatheringSince: Date | null }> {
+    const row = await sql<{ at: Date | null; gathering_since: Date | null }>`
+      WITH due AS MATERIALIZED (
+        SELECT integration_id, min(created_at) AS first_at FROM securityhub_writebacks
+        WHERE status = 'pending' AND not_before <= ${now}
+        GROUP BY integration_id)
+      SELECT least(
+          (SELECT min(not_before) FROM securityhub_writebacks
+            WHERE status = 'pending' AND not_before > ${now}),
+          (SELECT min(lease_until) FROM securityhub_writebacks WHERE status = 'sending'),
+          -- A change superseded while being sent keeps its lease, and holds back the next change of its
+          -- field until then (claimDue).
+          (SELECT min(s.lease_until) FROM securityhub_writebacks p
+            JOIN securityhub_writebacks s ON s.integration_id = p.integration_id
+              AND s.finding_key = p.finding_key AND s.field = p.field
+            WHERE p.status = 'pending' AND p.not_before <= ${now}
+              AND s.status = 'superseded' AND s.lease_until > ${now})) AS at,
+        (SELECT min(first_at) FROM due WHERE first_at > ${firstCreatedBefore}) AS gathering_since`.execute(
+      db,
+    );
+    return { at: row.rows[0]?.at ?? null, gatheringSince: row.rows[0]?.gathering_since ?? null };
   },
 
   /** Locks `key`'s bucket until the transaction ends, making it full the first time the key is seen. */

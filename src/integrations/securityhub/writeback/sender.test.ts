@@ -6,7 +6,7 @@ import type {
 } from '@aws-sdk/client-securityhub';
 import { findingRegion, targetForFinding, type RoleTarget } from './aws.js';
 import type { ClaimedChange } from './changes.js';
-import { readAnswer, readAnswerV2, readRequestFailure } from './sender.js';
+import { readAnswer, readAnswerV2, readRequestFailure, retryAfterMs } from './sender.js';
 
 const PRODUCT = 'arn:aws:securityhub:us-east-1::product/aws/securityhub';
 
@@ -136,10 +136,31 @@ describe("reading Security Hub's answer", () => {
     for (const [status, retryable] of cases) {
       assert.deepEqual(readRequestFailure(failure(status)), {
         retryable,
+        throttled: status === 429,
         status,
         error: 'SomeException: nope',
       });
     }
+  });
+
+  it('knows a throttled request by its 429 or its name, and reads how long AWS asks to wait', () => {
+    const now = new Date('2026-11-27T10:00:00Z');
+    const throttled = (name: string, headers: Record<string, string> = {}) =>
+      Object.assign(new Error('Rate exceeded'), {
+        name,
+        $metadata: { httpStatusCode: 400 },
+        $response: { statusCode: 400, headers },
+      });
+    assert.equal(readRequestFailure(throttled('ThrottlingException')).throttled, true);
+    assert.equal(readRequestFailure(throttled('TooManyRequestsException')).retryable, true);
+    assert.equal(readRequestFailure(throttled('InvalidInputException')).throttled, false);
+    assert.equal(retryAfterMs(throttled('ThrottlingException'), now), undefined);
+    assert.equal(retryAfterMs(throttled('ThrottlingException', { 'Retry-After': '3' }), now), 3000);
+    assert.equal(
+      retryAfterMs(throttled('ThrottlingException', { 'retry-after': 'Fri, 27 Nov 2026 10:00:05 GMT' }), now),
+      5000,
+    );
+    assert.equal(retryAfterMs(throttled('ThrottlingException', { 'x-amz-retry-after': '750' }), now), 750);
   });
 });
 

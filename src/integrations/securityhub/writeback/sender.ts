@@ -32,6 +32,11 @@ export type SendOutcome =
   | { kind: 'turned-off'; reason: string }
   /** Every change of the request was taken over by another claim, or settled, while it waited: nothing was sent. */
   | { kind: 'taken-over' }
+  /**
+   * AWS throttled a request to the account and region lately, and its bucket is held until `until`
+   * (rate-limit.ts): nothing was sent, and the changes wait until then.
+   */
+  | { kind: 'held'; until: Date }
   /** The whole request failed; `retryable` when AWS may take it later (throttled, its own fault, no answer). */
   | {
       kind: 'request-failed';
@@ -41,6 +46,8 @@ export type SendOutcome =
       retryable: boolean;
       status: number | undefined;
       error: string;
+      /** When AWS throttled the request: the account and region's bucket, and how long AWS asked to wait. */
+      throttled?: { bucket: string; retryAfterMs: number | undefined };
     }
   | ({ kind: 'answered' } & AnswerReading);
 
@@ -70,18 +77,40 @@ export function awsErrorText(error: unknown): string {
   return `${e.name ?? 'Error'}: ${e.message ?? String(error)}`;
 }
 
+/** How AWS names a throttled request (BatchUpdateFindings' LimitExceededException comes with a 429). */
+const THROTTLING_ERRORS = new Set(['ThrottlingException', 'TooManyRequestsException']);
+
+/**
+ * How long AWS asks to wait, when it says (Retry-After in seconds or as a date, or x-amz-retry-after
+ * in ms, as the SDK's own retry reads them): the SDK leaves the raw response on the error.
+ */
+export function retryAfterMs(error: unknown, now: Date): number | undefined {
+  const headers = (error as { $response?: { headers?: Record<string, string | undefined> } }).$response
+    ?.headers;
+  if (!headers) return undefined;
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    const header = name.toLowerCase();
+    if (header === 'x-amz-retry-after' && /^\d+$/.test(value.trim())) return Number(value);
+    if (header !== 'retry-after') continue;
+    if (/^\d+(\.\d+)?$/.test(value.trim())) return Number(value) * 1000;
+    const at = Date.parse(value);
+    if (!Number.isNaN(at)) return Math.max(0, at - now.getTime());
+  }
+  return undefined;
+}
+
 export function readRequestFailure(error: unknown): {
   retryable: boolean;
+  throttled: boolean;
   status: number | undefined;
   error: string;
 } {
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  const retryable =
-    status === undefined ||
-    status === 429 ||
-    status >= 500 ||
-    RETRYABLE_REQUEST_ERRORS.has((error as { name?: string }).name ?? '');
-  return { retryable, status, error: awsErrorText(error) };
+  const name = (error as { name?: string }).name ?? '';
+  const throttled = status === 429 || THROTTLING_ERRORS.has(name);
+  const retryable = status === undefined || throttled || status >= 500 || RETRYABLE_REQUEST_ERRORS.has(name);
+  return { retryable, throttled, status, error: awsErrorText(error) };
 }
 
 /** A finding AWS did not update, named the way its change is keyed below. */
@@ -227,7 +256,9 @@ export function createSender(deps: {
       const target = targetForFinding(configured, first.productArn);
       // AWS's limits are per account and region, whichever integration the request is for, and shared
       // by BatchUpdateFindings and BatchUpdateFindingsV2: one bucket for both.
-      await rateLimiter.acquire(`${accountOf(target.roleArn)}:${target.region}`);
+      const bucket = `${accountOf(target.roleArn)}:${target.region}`;
+      const token = await rateLimiter.acquire(bucket);
+      if (!token.taken) return { kind: 'held', until: token.heldUntil };
       const mine = await stillMine(claimId, batch);
       const [sending] = mine;
       if (!sending) return { kind: 'taken-over' };
@@ -236,11 +267,13 @@ export function createSender(deps: {
       try {
         reading = await request(aws, target, mine, sending);
       } catch (error) {
+        const { throttled, ...failure } = readRequestFailure(error);
         return {
           kind: 'request-failed',
           sent: mine,
           integrationId: target.integrationId,
-          ...readRequestFailure(error),
+          ...failure,
+          ...(throttled ? { throttled: { bucket, retryAfterMs: retryAfterMs(error, clock.now()) } } : {}),
         };
       } finally {
         stopKeeping();

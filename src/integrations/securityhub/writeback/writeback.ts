@@ -7,7 +7,13 @@ import { QUEUES } from '../../../work/queue-names.js';
 import type { WorkQueueSpec, WorkSignal } from '../../../work/runner.js';
 import type { Logger } from '../../../logger.js';
 import type { AwsAccess } from './aws.js';
-import { GATHER_QUIET_MS, gatherCutoffs, latestPerFindingField, planRequests } from './batching.js';
+import {
+  GATHER_MAX_MS,
+  GATHER_QUIET_MS,
+  gatherCutoffs,
+  latestPerFindingField,
+  planRequests,
+} from './batching.js';
 import { createChangeRecorder, WRITEBACK_CONSUMER } from './change-recorder.js';
 import type { ClaimedChange } from './changes.js';
 import { createOutcomeRecorder } from './outcomes.js';
@@ -35,7 +41,7 @@ export { MAX_FINDINGS_PER_REQUEST } from './batching.js';
 
 /** Bounds one round's transaction; what is left is claimed by the next round at once. */
 const CLAIM_LIMIT = 1000;
-/** While changes wait (gathering, or backing off), the queue looks again this soon. */
+/** While changes gather, the queue looks again this soon. */
 const RECHECK_MS = 50;
 /**
  * While every change claimed is held back to fill its batch, the queue looks again no later than this
@@ -83,6 +89,7 @@ export function createWriteback(deps: {
     alerts: deps.alerts,
     clock,
     backoff: { baseMs: deps.options?.baseDelayMs ?? 1000, maxMs: deps.options?.maxDelayMs ?? 300_000 },
+    rateLimiter,
   });
   const consumer = createChangeRecorder({ db, clock, signal: deps.signal });
 
@@ -151,8 +158,16 @@ export function createWriteback(deps: {
           nextDueAt: new Date(Math.min(heldUntil.getTime(), now.getTime() + HELD_RECHECK_MS)),
         };
       }
-      const waiting = await writebacksRepository.hasUnfinished(db);
-      return { more: false, nextDueAt: waiting ? new Date(now.getTime() + RECHECK_MS) : null };
+      // Nothing due: sleep until something may be (a backoff or a throttle's hold ends, a lease runs out)
+      // rather than look every few ms through an outage's hours of backoff. Changes still gathering are
+      // looked at again soon: a pause, which nothing announces, may end their gathering at any moment.
+      const next = await writebacksRepository.nextDue(db, now, gatherCutoffs(now).firstCreatedBefore);
+      const gathering =
+        next.gatheringSince === null
+          ? []
+          : [next.gatheringSince.getTime() + GATHER_MAX_MS, now.getTime() + RECHECK_MS];
+      const times = [...(next.at ? [next.at.getTime()] : []), ...gathering];
+      return { more: false, nextDueAt: times.length > 0 ? new Date(Math.min(...times)) : null };
     },
   });
 
