@@ -1,4 +1,5 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
+import net from 'node:net';
 import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import { preparingPool } from './prepared.js';
@@ -60,41 +61,83 @@ export function dropConnection(client: pg.Client, error: Error): void {
 const unbounded = new AsyncLocalStorage<true>();
 
 /**
- * Runs `work` with no client-side bound on its statements (the migrations: an index built on a big table
- * may rightly take long, and waiting for another process's migrations takes as long as they do).
+ * Runs `work` with no client-side bound on its statements: the migrations (an index built on a big table
+ * may rightly take long, and waiting for another process's migrations takes as long as they do), the
+ * retention purges, an attachment's upload. Only statements started by `work` itself are exempt: the
+ * connections it opens are opened outside the exemption (see createPool), so what they carry later for
+ * others (the wake-up listener's events on a connection the pool handed on) stays bounded.
  */
 export function withoutQueryTimeout<T>(work: () => Promise<T>): Promise<T> {
   return unbounded.run(true, work);
 }
 
+/** How long the request to cancel a statement past its bound may take to reach the server. */
+export const CANCEL_TIMEOUT_MS = 2_000;
+
+/**
+ * Asks PostgreSQL to stop the statement `client`'s session runs (a CancelRequest, on a connection of its
+ * own: the session's is taken by that statement). Closing the session's connection alone does not stop
+ * it: the server notices a client gone only when it writes to it, so the statement would run on and
+ * commit, beside the retry of the work it belongs to. Best effort: a server that does not answer (the
+ * case the connection's close is for) gets nothing, and nothing waits for it.
+ */
+function cancelStatement(client: pg.Client): void {
+  const { processID, secretKey } = client as unknown as { processID?: number; secretKey?: number };
+  if (typeof processID !== 'number' || typeof secretKey !== 'number') return;
+  const request = Buffer.alloc(16);
+  request.writeInt32BE(16, 0);
+  request.writeInt32BE(80877102, 4); // the cancel request code
+  request.writeInt32BE(processID, 8);
+  request.writeInt32BE(secretKey, 12);
+  const socket = client.host.startsWith('/')
+    ? net.connect(`${client.host}/.s.PGSQL.${client.port}`)
+    : net.connect(client.port, client.host);
+  socket.setTimeout(CANCEL_TIMEOUT_MS, () => socket.destroy());
+  socket.on('error', () => socket.destroy());
+  socket.on('connect', () => socket.end(request));
+}
+
+type ConnectCallback = Parameters<pg.Client['connect']>[0] & {};
+
 type QueryMethod = (this: pg.Client, ...args: unknown[]) => unknown;
 
 /**
- * pg's query, failing a statement the database has not answered within `timeoutMs` by closing its
- * connection. pg's own query_timeout is not enough: it rejects the promise but leaves the statement
- * active on the client, which goes back to the pool, and every later statement queues behind it.
- * Statements answered by promise or by callback (pool.query's) are bounded.
+ * pg's query, failing a statement the database has not answered within `timeoutMs`: PostgreSQL is asked to
+ * cancel it, and its connection is closed. pg's own query_timeout is not enough: it rejects the promise but
+ * leaves the statement active on the client, which goes back to the pool, and every later statement queues
+ * behind it. Statements answered by promise or by a trailing callback (pool.query's) are bounded; others
+ * (a cursor, a config object with its own callback) are left alone, as nothing here sees them end.
  */
 function boundedQuery(client: pg.Client, timeoutMs: number): QueryMethod {
   const query = pg.Client.prototype.query as QueryMethod;
   return (...args) => {
     const last = args.at(-1);
     const callback = typeof last === 'function' ? (last as (...results: unknown[]) => void) : undefined;
-    // A cursor (Kysely's streams) answers by events instead: left alone.
-    const cursor = !callback && typeof args[0] === 'object' && args[0] !== null && 'submit' in args[0];
-    if (cursor || unbounded.getStore()) return query.apply(client, args);
-    const timer = setTimeout(
-      () => dropConnection(client, new DatabaseNotAnsweringError(timeoutMs)),
-      timeoutMs,
-    ).unref();
+    const config = typeof args[0] === 'object' && args[0] !== null ? args[0] : undefined;
+    // A cursor (Kysely's streams) answers by events instead; a config object by its own callback.
+    const unseen = !callback && config !== undefined && ('submit' in config || 'callback' in config);
+    if (unseen || unbounded.getStore()) return query.apply(client, args);
+    const timer = setTimeout(() => {
+      cancelStatement(client);
+      dropConnection(client, new DatabaseNotAnsweringError(timeoutMs));
+    }, timeoutMs).unref();
     if (callback) {
       args[args.length - 1] = (...results: unknown[]) => {
         clearTimeout(timer);
         callback(...results);
       };
     }
-    const answer = query.apply(client, args);
-    return answer instanceof Promise ? answer.finally(() => clearTimeout(timer)) : answer;
+    let answer: unknown;
+    try {
+      answer = query.apply(client, args);
+    } catch (error) {
+      // Armed on, the timer would later close the connection under another caller's statement.
+      clearTimeout(timer);
+      throw error;
+    }
+    if (answer instanceof Promise) return answer.finally(() => clearTimeout(timer));
+    if (!callback) clearTimeout(timer);
+    return answer;
   };
 }
 
@@ -138,9 +181,24 @@ export function createPool(
         this.on('error', () => {});
         if (queryTimeoutMs) this.query = boundedQuery(this, queryTimeoutMs) as pg.Client['query'];
       }
+
+      // Opened outside any withoutQueryTimeout: a socket keeps the async context it was opened in for
+      // every event it emits, so one opened by the migrations, pooled and handed on (the wake-up
+      // listener's, usually), would run its later events' handlers, and the statements they start, exempt.
+      override connect(): Promise<pg.Client>;
+      override connect(callback: ConnectCallback): void;
+      override connect(callback?: ConnectCallback): Promise<pg.Client> | void {
+        return unbounded.exit(() => (callback ? super.connect(callback) : super.connect()));
+      }
     },
     ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
   });
+  // A caller waiting for a connection by callback (pool.query's) is handed one inside the release that
+  // freed it, in the releaser's async context: one freed by withoutQueryTimeout's work would run the
+  // waiter's statement exempt. Its callback keeps its own context instead.
+  const connect = pool.connect.bind(pool);
+  pool.connect = ((callback?: Parameters<typeof connect>[0]) =>
+    callback ? connect(AsyncResource.bind(callback)) : connect()) as typeof pool.connect;
   // An idle client losing its connection (database restart) must not crash the process.
   pool.on('error', () => {});
   return pool;
@@ -153,12 +211,12 @@ export function createDb(pool: pg.Pool, options: { prepare?: boolean } = {}): Db
   });
 }
 
-// What pg says, without a code, of a connection lost under a statement or used after it was lost.
+// What pg says, without a code, of a connection lost under a statement or used after it was lost. Not
+// 'Connection terminated' nor 'Client was closed and is not queryable': pg says those only of a client
+// Vigil itself ended (a bug or a shutdown race), which no retry mends and no outage explains.
 const CONNECTION_LOST_MESSAGES = new Set([
   'Connection terminated unexpectedly',
-  'Connection terminated',
   'Client has encountered a connection error and is not queryable',
-  'Client was closed and is not queryable',
 ]);
 
 // Reaching the server failed in the network or the name service: its unix socket is gone while it

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Db } from '../db/database.js';
+import { withoutQueryTimeout, type Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import { QUEUES } from '../work/queue-names.js';
 import type { WorkQueueSpec } from '../work/runner.js';
@@ -53,7 +53,10 @@ export function retentionQueue(deps: {
       let failed = false;
       for (const { what, purge } of deps.purges) {
         try {
-          const removed = await purge(now);
+          // Unbounded by the workers' pool (VIGIL_DATABASE_QUERY_TIMEOUT_SECONDS): a purge scans what it
+          // purges, some without an index (the Security Hub findings), and a batch on a big table may rightly
+          // take minutes. A database gone silent under one is left to the connection's TCP keepalive probes.
+          const removed = await withoutQueryTimeout(() => purge(now));
           if (removed > 0) log.info({ removed, what }, `purged ${what} past retention`);
         } catch (error) {
           failed = true;

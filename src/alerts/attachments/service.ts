@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { requireUserRight } from '../../accounts/custom-roles/rights.js';
 import type { Principal } from '../../accounts/service.js';
-import type { Db, Queryable, Tx } from '../../db/database.js';
+import { withoutQueryTimeout, type Db, type Queryable, type Tx } from '../../db/database.js';
 import type { AlertRow } from '../../db/schema.js';
 import { invalid, notFound } from '../../errors.js';
 import { cutToCharacters } from '../limits.js';
@@ -322,18 +322,23 @@ export function createAttachmentsService(deps: {
   async function store(tx: Tx, p: Principal, alert: AlertRow, file: NewAttachment, how: string) {
     const actor = actorOf(p, file.user);
     const name = cleanFileName(file.fileName);
-    const added = await repo.insert(tx, {
-      alertId: alert.id,
-      orgId: alert.org_id,
-      name,
-      contentType: cleanContentType(file.contentType),
-      sha256: createHash('sha256').update(file.content).digest('hex'),
-      indexFile: file.indexFile?.trim() ? cleanFileName(file.indexFile) : null,
-      content: file.content,
-      addedBy: actor.name,
-      addedByUserId: p.userId ?? null,
-      addedByIntegrationId: p.integration?.id ?? null,
-    });
+    // Out of the API pool's client-side bound (createPool's queryTimeoutMs), which counts the time spent
+    // sending the statement: a file of 25 MiB or more over a slower link would be cut off every time, a
+    // 503. PostgreSQL's statement_timeout still bounds the insert once the server has received it.
+    const added = await withoutQueryTimeout(() =>
+      repo.insert(tx, {
+        alertId: alert.id,
+        orgId: alert.org_id,
+        name,
+        contentType: cleanContentType(file.contentType),
+        sha256: createHash('sha256').update(file.content).digest('hex'),
+        indexFile: file.indexFile?.trim() ? cleanFileName(file.indexFile) : null,
+        content: file.content,
+        addedBy: actor.name,
+        addedByUserId: p.userId ?? null,
+        addedByIntegrationId: p.integration?.id ?? null,
+      }),
+    );
     await alertsRepository.addLog(
       tx,
       alert.id,
