@@ -177,6 +177,37 @@ export async function openDatabase(config: Config, log: Logger, options: { api?:
   };
 }
 
+/** A failed accept() is logged at most this often: a connection flood can fail thousands a second. */
+const SERVER_ERROR_LOG_INTERVAL_MS = 10_000;
+
+/**
+ * Keeps errors of the listening HTTP server from ending Vigil. Fastify takes its 'error' listener off
+ * once listening, and an accept() failure that libuv passes on afterwards (EMFILE or ENFILE in a
+ * connection flood, ENOBUFS, ENOMEM) is emitted on the server, where nothing else listens: uncaught, it
+ * would end the process, and paging with it. The server goes on listening after one (libuv closes the
+ * connection it could not take), so it only needs saying, with what to do about it.
+ */
+function logServerErrors(server: NodeJS.EventEmitter, log: Logger): void {
+  let loggedAt = 0;
+  let unlogged = 0;
+  server.on('error', (error: NodeJS.ErrnoException) => {
+    const now = Date.now();
+    if (now - loggedAt < SERVER_ERROR_LOG_INTERVAL_MS) {
+      unlogged++;
+      return;
+    }
+    const outOfFiles = error.code === 'EMFILE' || error.code === 'ENFILE';
+    log.error(
+      { err: error, code: error.code, alsoSinceLastLogged: unlogged },
+      outOfFiles
+        ? `the HTTP server could not accept a connection: too many open files (${error.code}). Raise the open-files limit (LimitNOFILE= in the systemd unit, ulimit -n, or fs.file-max for ENFILE); Vigil keeps serving the connections it has`
+        : `the HTTP server could not accept a connection (${error.code ?? error.message}); Vigil keeps serving`,
+    );
+    loggedAt = now;
+    unlogged = 0;
+  });
+}
+
 export interface StartOptions {
   role: Role;
   log: Logger;
@@ -596,6 +627,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       url = await http.listen({ port: config.port, host: config.host }).catch((error: unknown) => {
         throw listenFailure(error, httpAddress);
       });
+      logServerErrors(http.server, log);
       log.info({ url, role }, `Vigil is serving on ${url} (API docs at ${url}/docs)`);
       if (smtpAddress) {
         // Loaded only where the listener runs: smtp-server is not small.

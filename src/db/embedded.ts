@@ -935,13 +935,20 @@ async function startUnlessRunning(options: EmbeddedOptions): Promise<Started> {
   for (const [name, value] of Object.entries(settings)) args.push('-c', `${name}=${value}`);
 
   refuseIfInterrupted();
-  const child: ChildProcess = spawn(bins.postgres, args, {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
-    env: { ...process.env, LC_ALL: 'C', LANG: 'C' },
-    // Its own process group: a Ctrl-C in the terminal reaches Vigil, which then stops PostgreSQL in order.
-    detached: true,
-  });
+  let child: ChildProcess;
+  try {
+    child = spawn(bins.postgres, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
+      env: { ...process.env, LC_ALL: 'C', LANG: 'C' },
+      // Its own process group: a Ctrl-C in the terminal reaches Vigil, which then stops PostgreSQL in order.
+      detached: true,
+    });
+  } catch (error) {
+    // Node throws the failures it does not report as 'error' (below).
+    await giveBackOwnership();
+    throw spawnFailure(error as NodeJS.ErrnoException, bins.postgres);
+  }
   let recent = '';
   let sawReady = false;
   const onOutput = (chunk: Buffer) => {
@@ -955,7 +962,21 @@ async function startUnlessRunning(options: EmbeddedOptions): Promise<Started> {
   child.stdout?.on('data', onOutput);
   child.stderr?.on('data', onOutput);
 
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // A spawn that fails (the binary gone from a copy of the binaries, a noexec mount, a process limit)
+  // emits 'error' and never 'exit'; unheard, that error would end Vigil with the owner file naming it.
+  let failedToSpawn: NodeJS.ErrnoException | undefined;
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('exit', (code) => resolve(code));
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      if (child.pid === undefined) {
+        failedToSpawn = error;
+        resolve(null);
+      } else {
+        // A signal the running server could not be sent (EPERM): not worth ending Vigil over.
+        log.warn({ err: error }, 'the embedded PostgreSQL could not be signalled');
+      }
+    });
+  });
   let stopping: Promise<void> | undefined;
   const server: OwnedServer = {
     pid: child.pid ?? 0,
@@ -996,6 +1017,7 @@ async function startUnlessRunning(options: EmbeddedOptions): Promise<Started> {
     ]);
     if (raced === 'exited') {
       await giveBackOwnership();
+      if (failedToSpawn) throw spawnFailure(failedToSpawn, bins.postgres);
       throw new Error(`the embedded PostgreSQL stopped while starting: ${recent.trim()}`);
     }
     ready = sawReady && (await canConnect(port));
@@ -1014,6 +1036,28 @@ async function startUnlessRunning(options: EmbeddedOptions): Promise<Started> {
       stop: () => server.stop(),
     },
   };
+}
+
+/** Why the postmaster could not be run, and what the operator can do about it. */
+function spawnFailure(error: NodeJS.ErrnoException, binary: string): Error {
+  // The binaries' own folder: a copy Vigil made in the data folder (postgres-binaries-<version>), or the
+  // installed package's.
+  const folder = path.dirname(path.dirname(binary));
+  const again = path.basename(folder).startsWith('postgres-binaries-')
+    ? `delete ${folder} so that Vigil copies the binaries there again on its next start`
+    : 'run "npm install" again';
+  const hint =
+    error.code === 'ENOENT'
+      ? `the file is missing: ${again}`
+      : error.code === 'EACCES'
+        ? `it may not be run: check that it is executable and that its file system is not mounted noexec, or ${again}`
+        : error.code === 'EAGAIN'
+          ? 'the system refused another process: check the process limit (ulimit -u, TasksMax= under systemd)'
+          : `check that it exists and can be run, or ${again}`;
+  return new Error(
+    `the embedded PostgreSQL could not be started: running ${binary} failed (${error.code ?? error.message}): ${hint}. Or set DATABASE_URL to a PostgreSQL 14+ server you run.`,
+    { cause: error },
+  );
 }
 
 /** The handle of a server this process did not start: it stops it if it adopts it, or is the last to use it. */
