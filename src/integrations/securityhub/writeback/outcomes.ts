@@ -22,6 +22,15 @@ const GIVE_UP_AFTER_MS = 24 * 3600_000;
 /** Attempts counted towards the backoff: by then the delay has long reached its maximum. */
 const MAX_BACKOFF_EXPONENT = 20;
 const LOG_OWNER = 'Amazon Security Hub';
+/** Why changes held back by a throttle all day long were given up: none of them was refused. */
+const HELD_FOR_A_DAY =
+  "Security Hub throttled the account and region's requests, and held these back (retried for 24 hours)";
+
+/** A day's changes given up on, and the rest, as of `now`. */
+function byAge(changes: readonly ClaimedChange[], now: Date) {
+  const expired = (c: ClaimedChange) => now.getTime() - c.createdAt.getTime() > GIVE_UP_AFTER_MS;
+  return { expired: changes.filter(expired), retries: changes.filter((c) => !expired(c)) };
+}
 
 export function createOutcomeRecorder(deps: {
   db: Db;
@@ -67,9 +76,7 @@ export function createOutcomeRecorder(deps: {
     atLeastMs = 0,
   ): Promise<Date> {
     const now = clock.now();
-    const age = (c: ClaimedChange) => now.getTime() - c.createdAt.getTime();
-    const expired = changes.filter((c) => age(c) > GIVE_UP_AFTER_MS);
-    const retries = changes.filter((c) => age(c) <= GIVE_UP_AFTER_MS);
+    const { expired, retries } = byAge(changes, now);
     // The request's changes were mostly tried as often as each other; the most tried sets the pace.
     const attempts = Math.max(1, ...retries.map((c) => c.attempts));
     const notBefore = new Date(
@@ -185,13 +192,17 @@ export function createOutcomeRecorder(deps: {
       return;
     }
     if (outcome.kind === 'held') {
-      // Not sent: not an attempt, and no answer to tell anyone of.
+      // Not sent: not an attempt, and no answer to tell anyone of. But a throttle that does not let up
+      // lets only a round's first request through (it is held again), so the rest would be held round
+      // after round, past the day after which retryLater gives up, and nobody told: given up here too.
+      const { expired, retries } = byAge(batch, clock.now());
       await writebacksRepository.release(
         db,
         claimId,
-        batch.map((c) => c.id),
+        retries.map((c) => c.id),
         outcome.until,
       );
+      if (expired.length > 0) await giveUp(expired, HELD_FOR_A_DAY, claimId, { tellOwnerTeam: true });
       return;
     }
     if (outcome.kind === 'request-failed') {
@@ -201,14 +212,10 @@ export function createOutcomeRecorder(deps: {
         const { throttled } = outcome;
         const retryAt = await retryLater(outcome.sent, outcome.error, claimId, throttled?.retryAfterMs);
         // AWS's limit for the account and region is spent (other callers share it): every request to
-        // it waits, this process's and the others', until AWS said, or as long as this one backs off.
-        if (throttled) {
-          const until =
-            throttled.retryAfterMs !== undefined
-              ? new Date(clock.now().getTime() + throttled.retryAfterMs)
-              : retryAt;
-          await deps.rateLimiter.hold(throttled.bucket, until);
-        }
+        // it waits, this process's and the others', as long as this one (never less than AWS said).
+        // Until that very time: the changes held back meanwhile then fall due with this request's, and
+        // all go again in as few requests as they went.
+        if (throttled) await deps.rateLimiter.hold(throttled.bucket, retryAt);
       } else {
         log.error(context, 'write-back refused');
         await giveUp(outcome.sent, outcome.error, claimId, { tellOwnerTeam: false });

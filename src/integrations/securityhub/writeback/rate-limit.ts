@@ -76,8 +76,11 @@ export function createRateLimiter(deps: { db: Db; clock: Clock; limit: RateLimit
           return undefined;
         });
         if (!wait) return { taken: true };
+        // Rounded, not ceiled: the wait back out of the bucket's floating-point debt is the hold's end
+        // give or take a rounding error, and a ms past it would have the changes held back fall due
+        // after the throttled request's, which came due at that end, and go in a request of their own.
         if (wait.waitMs > refillMs + 1)
-          return { taken: false, heldUntil: new Date(wait.now.getTime() + Math.ceil(wait.waitMs)) };
+          return { taken: false, heldUntil: new Date(wait.now.getTime() + Math.round(wait.waitMs)) };
         await sleep(Math.max(MIN_WAIT_MS, wait.waitMs));
       }
     },

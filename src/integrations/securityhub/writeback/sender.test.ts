@@ -6,7 +6,7 @@ import type {
 } from '@aws-sdk/client-securityhub';
 import { findingRegion, targetForFinding, type RoleTarget } from './aws.js';
 import type { ClaimedChange } from './changes.js';
-import { readAnswer, readAnswerV2, readRequestFailure, retryAfterMs } from './sender.js';
+import { MAX_RETRY_AFTER_MS, readAnswer, readAnswerV2, readRequestFailure, retryAfterMs } from './sender.js';
 
 const PRODUCT = 'arn:aws:securityhub:us-east-1::product/aws/securityhub';
 
@@ -161,6 +161,28 @@ describe("reading Security Hub's answer", () => {
       5000,
     );
     assert.equal(retryAfterMs(throttled('ThrottlingException', { 'x-amz-retry-after': '750' }), now), 750);
+  });
+
+  it('waits at most an hour whatever AWS asks, never less than nothing, and ignores a wait no Date can hold', () => {
+    const now = new Date('2026-11-27T10:00:00Z');
+    const asking = (headers: Record<string, string>) =>
+      retryAfterMs(
+        Object.assign(new Error('Rate exceeded'), {
+          name: 'ThrottlingException',
+          $metadata: { httpStatusCode: 429 },
+          $response: { statusCode: 429, headers },
+        }),
+        now,
+      );
+    // A month, a date years ahead, more ms than a Date can count: each would hold the account and region.
+    assert.equal(asking({ 'Retry-After': '2592000' }), MAX_RETRY_AFTER_MS);
+    assert.equal(asking({ 'retry-after': 'Tue, 27 Nov 2035 10:00:00 GMT' }), MAX_RETRY_AFTER_MS);
+    assert.equal(asking({ 'x-amz-retry-after': '9'.repeat(30) }), MAX_RETRY_AFTER_MS);
+    assert.equal(MAX_RETRY_AFTER_MS, 3600_000);
+    // A date already past is no wait; a number too large to be one at all is no answer.
+    assert.equal(asking({ 'retry-after': 'Fri, 27 Nov 2026 09:00:00 GMT' }), 0);
+    assert.equal(asking({ 'Retry-After': '9'.repeat(400) }), undefined);
+    assert.equal(asking({ 'Retry-After': '9'.repeat(400), 'x-amz-retry-after': '750' }), 750);
   });
 });
 

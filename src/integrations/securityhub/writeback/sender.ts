@@ -81,8 +81,16 @@ export function awsErrorText(error: unknown): string {
 const THROTTLING_ERRORS = new Set(['ThrottlingException', 'TooManyRequestsException']);
 
 /**
+ * The longest an AWS Retry-After is waited for: the hold it makes stops every integration's requests to
+ * the account and region, in every process, so a broken or hostile header (a month, a date years ahead)
+ * must not stop them for that long. An hour is twelve times the longest backoff of our own.
+ */
+export const MAX_RETRY_AFTER_MS = 3600_000;
+
+/**
  * How long AWS asks to wait, when it says (Retry-After in seconds or as a date, or x-amz-retry-after
- * in ms, as the SDK's own retry reads them): the SDK leaves the raw response on the error.
+ * in ms, as the SDK's own retry reads them), at most MAX_RETRY_AFTER_MS: the SDK leaves the raw response
+ * on the error. A value that is no number of ms (too large to be one) is not a wait.
  */
 export function retryAfterMs(error: unknown, now: Date): number | undefined {
   const headers = (error as { $response?: { headers?: Record<string, string | undefined> } }).$response
@@ -90,14 +98,18 @@ export function retryAfterMs(error: unknown, now: Date): number | undefined {
   if (!headers) return undefined;
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined) continue;
-    const header = name.toLowerCase();
-    if (header === 'x-amz-retry-after' && /^\d+$/.test(value.trim())) return Number(value);
-    if (header !== 'retry-after') continue;
-    if (/^\d+(\.\d+)?$/.test(value.trim())) return Number(value) * 1000;
-    const at = Date.parse(value);
-    if (!Number.isNaN(at)) return Math.max(0, at - now.getTime());
+    const ms = headerWaitMs(name.toLowerCase(), value.trim(), now);
+    if (ms !== undefined && Number.isFinite(ms)) return Math.min(MAX_RETRY_AFTER_MS, Math.max(0, ms));
   }
   return undefined;
+}
+
+function headerWaitMs(header: string, value: string, now: Date): number | undefined {
+  if (header === 'x-amz-retry-after') return /^\d+$/.test(value) ? Number(value) : undefined;
+  if (header !== 'retry-after') return undefined;
+  if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : at - now.getTime();
 }
 
 export function readRequestFailure(error: unknown): {

@@ -8,10 +8,11 @@ import { createDb, createPool, type Db } from '../../../db/database.js';
 import { createLogger } from '../../../logger.js';
 import { createTestDatabase } from '../../../testing/harness.js';
 import { insertHubIntegrations, PRODUCT } from '../../../testing/securityhub-writeback.js';
-import { ShiftedClock } from '../../../work/clock.js';
+import { ShiftedClock, type Clock } from '../../../work/clock.js';
 import type { WorkQueueSpec } from '../../../work/runner.js';
 import type { AwsAccess } from './aws.js';
 import { MAX_FINDINGS_PER_REQUEST } from './batching.js';
+import { createRateLimiter } from './rate-limit.js';
 import { createWriteback } from './writeback.js';
 
 /**
@@ -28,6 +29,8 @@ let hub: string;
 const clock = new ShiftedClock();
 /** Security Hub throttles every request until then (the clock's time). */
 let throttledUntil = 0;
+/** The Retry-After its 429s carry, if any. */
+let retryAfter: string | undefined;
 const answers: { status: 200 | 429; ids: string[]; at: number }[] = [];
 
 const aws = {
@@ -40,12 +43,24 @@ const aws = {
       throw Object.assign(new Error('Rate exceeded'), {
         name: 'LimitExceededException',
         $metadata: { httpStatusCode: 429 },
+        $response: {
+          statusCode: 429,
+          headers: retryAfter === undefined ? {} : { 'retry-after': retryAfter },
+        },
       });
     }
     answers.push({ status: 200, ids, at });
     return { ProcessedFindings: input.FindingIdentifiers, UnprocessedFindings: [] };
   },
 } as unknown as AwsAccess;
+
+/** The aliases of the alerts raised to owner teams. */
+const told: string[] = [];
+const alerts = {
+  async create(_caller: unknown, _id: string, alert: { alias?: string }) {
+    told.push(alert.alias ?? '');
+  },
+} as unknown as AlertsService;
 
 before(async () => {
   pool = createPool(await createTestDatabase({ migrated: true }), 6);
@@ -61,6 +76,8 @@ beforeEach(async () => {
   await sql`DELETE FROM securityhub_writebacks`.execute(db);
   await sql`DELETE FROM aws_rate_buckets`.execute(db);
   answers.length = 0;
+  told.length = 0;
+  retryAfter = undefined;
 });
 
 /** `count` closes of findings `<prefix>-<i>`, all recorded at `createdAt` (gathered by now). */
@@ -80,7 +97,7 @@ function queue(): WorkQueueSpec {
     db,
     log: createLogger('silent'),
     aws,
-    alerts: {} as AlertsService,
+    alerts,
     clock,
     signal: { wake() {} },
     // The defaults: from 1 s doubling up to 5 minutes.
@@ -93,9 +110,15 @@ function queue(): WorkQueueSpec {
  * instead of sleeping, until the clock passes `untilMs`, nothing is left to do, or `maxRounds` ran.
  * Returns how many rounds ran.
  */
-async function drive(spec: WorkQueueSpec, untilMs: number, maxRounds: number): Promise<number> {
+async function drive(
+  spec: WorkQueueSpec,
+  untilMs: number,
+  maxRounds: number,
+  beforeRound: () => Promise<void> = async () => {},
+): Promise<number> {
   let rounds = 0;
   while (clock.now().getTime() < untilMs && rounds < maxRounds) {
+    await beforeRound();
     const round = await spec.round(clock.now());
     rounds++;
     if (round.more) continue;
@@ -147,5 +170,83 @@ describe('a throttle', () => {
     // nothing due: a handful of rounds in 10 minutes, where looking every 50 ms made 12,000.
     assert.ok(throttled().length <= 12, `${throttled().length} tries`);
     assert.ok(rounds <= 2 * throttled().length + 4, `${rounds} rounds for ${throttled().length} tries`);
+  });
+
+  it('sends the changes it held back with those it retried, when AWS said how long to wait', async () => {
+    const start = clock.now().getTime();
+    // Long done filling (batching.ts): the tail of 50 goes in the first round too.
+    await closes('asked', 150, new Date(start - 10_000));
+    // A Retry-After longer than the backoff: the throttled request's changes and those held back behind
+    // it must fall due at one time, not a few ms apart, or they go again as three requests, not two.
+    throttledUntil = start + 45_000;
+    retryAfter = '30';
+    const spec = queue();
+    // The first round: one request throttled, the other held back behind it.
+    await drive(spec, start + 10 * 60_000, 1);
+    const due = await sql<{ notBefore: Date }>`
+      SELECT DISTINCT not_before AS "notBefore" FROM securityhub_writebacks WHERE status = 'pending'`.execute(
+      db,
+    );
+    assert.equal(
+      due.rows.length,
+      1,
+      `due at ${due.rows.map((r) => r.notBefore.getTime() - start).join(', ')} ms`,
+    );
+    const rounds = await drive(spec, start + 10 * 60_000, 200);
+    assert.equal(new Set(sentOk().flatMap((a) => a.ids)).size, 150, `all applied after ${rounds} rounds`);
+    assert.equal(
+      sentOk().length,
+      Math.ceil(150 / MAX_FINDINGS_PER_REQUEST),
+      `requests after the throttle: ${sentOk()
+        .map((a) => `${a.ids.length}@${a.at - start}ms`)
+        .join(', ')}`,
+    );
+  });
+
+  it('gives up, after a day, on changes it only ever held back, and tells the owner team', async () => {
+    const start = clock.now().getTime();
+    // A minute short of a day old: given up on at the first look past the minute.
+    await closes('old', 150, new Date(start - 24 * 3600_000 + 60_000));
+    throttledUntil = Number.POSITIVE_INFINITY;
+    // Other callers on the account and region are throttled too, and keep its bucket held (as another
+    // process's 429s do): no request of these changes goes after the first, every round holds them back.
+    const othersThrottled = async () => {
+      await sql`UPDATE aws_rate_buckets SET tokens = -1000, updated_at = ${clock.now()}`.execute(db);
+    };
+    await drive(queue(), start + 10 * 60_000, 100, othersThrottled);
+    const statuses = await sql<{ status: string; count: string }>`
+      SELECT status, count(*) FROM securityhub_writebacks GROUP BY status`.execute(db);
+    assert.deepEqual(
+      statuses.rows.map((r) => [r.status, Number(r.count)]),
+      [['failed', 150]],
+    );
+    // Once per request given up on: the alias keeps them one open alert.
+    assert.ok(told.length > 0, 'the owner team is told');
+    assert.deepEqual(new Set(told), new Set([`securityhub-writeback-failing-${hub}`]));
+  });
+});
+
+describe("a throttle's hold", () => {
+  it('ends, as a request held back by it reads it, at the very ms it was held until', async () => {
+    // The changes held back then fall due with the throttled request's, which fall due at that ms.
+    const t0 = Date.parse('2026-11-27T10:00:00Z');
+    let at = t0;
+    const fixed: Clock = { now: () => new Date(at), fromSystemTime: (t) => t, toSystemTime: (t) => t };
+    const limiter = createRateLimiter({ db, clock: fixed, limit: { ratePerSecond: 9, burst: 25 } });
+    // Holds and reads whose floating-point wait comes out a hair over the hold's end.
+    for (const [holdMs, readAfterMs] of [
+      [30_000, 7],
+      [30_001, 7],
+      [30_001, 5003],
+    ] as const) {
+      await sql`DELETE FROM aws_rate_buckets`.execute(db);
+      at = t0;
+      await limiter.hold('123456789012:us-east-1', new Date(t0 + holdMs));
+      at = t0 + readAfterMs;
+      assert.deepEqual(await limiter.acquire('123456789012:us-east-1'), {
+        taken: false,
+        heldUntil: new Date(t0 + holdMs),
+      });
+    }
   });
 });
