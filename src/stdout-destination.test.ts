@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
-import { StdoutDestination } from './logger.js';
+import { StdoutDestination } from './stdout-destination.js';
 
 /**
  * A standard output that cannot be written (the full disk of `>> vigil.log` or systemd's
@@ -79,6 +79,47 @@ describe('logging to a standard output on a full disk', { skip: noDevFull && 'no
   });
 });
 
+describe('logging to a standard output whose reader stalls', () => {
+  it('holds up the log, not the event loop', async () => {
+    // Nobody reads the child's standard output: once the pipe is full, every write waits.
+    const child = spawn(
+      process.execPath,
+      [
+        ...nodeArgs,
+        '--input-type=module',
+        '-e',
+        `const { createLogger } = await import(${JSON.stringify(loggerUrl)});
+        const log = createLogger('info');
+        let worst = 0;
+        let last = Date.now();
+        const tick = setInterval(() => {
+          const now = Date.now();
+          worst = Math.max(worst, now - last - 10);
+          last = now;
+          log.info({ pad: 'x'.repeat(1024) }, 'a line nobody reads');
+        }, 10);
+        setTimeout(() => {
+          clearInterval(tick);
+          process.stderr.write('worst lag ' + worst + '\\n', () => process.exit(0));
+        }, 1500);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    child.stdout.pause();
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      // Read again once it has measured, so that its exit can write what it still holds.
+      if (stderr.includes('worst lag')) child.stdout.resume();
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    assert.equal(code, 0, stderr);
+    const worst = Number(/worst lag (\d+)/.exec(stderr)?.[1]);
+    // A synchronous write would stop the loop for as long as the reader stalls: the whole run.
+    assert.ok(worst < 700, `the event loop stalled ${worst} ms: ${stderr}`);
+  });
+});
+
 describe('StdoutDestination', () => {
   it('drops lines while its output fails and resumes with the next line once it works again', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-logger-'));
@@ -136,5 +177,55 @@ describe('StdoutDestination', () => {
       fs.closeSync(errorFd);
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('StdoutDestination, a line cut off by a failure', () => {
+  it('starts a new line before the log resumes, so every later line is whole', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-logger-'));
+    const fifo = path.join(dir, 'out');
+    assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+    const openReader = () => fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    let reader = openReader();
+    const writer = fs.openSync(fifo, 'w');
+    const errorFd = fs.openSync(path.join(dir, 'err'), 'w');
+    let errorsTold: string;
+    try {
+      const destination = new StdoutDestination({ fd: writer, errorFd, retryAfterMs: 200 });
+      // Longer than the pipe holds: its start is written, and the write waits for a reader to make room.
+      destination.write(`{"msg":"${'x'.repeat(256 * 1024)}"}\n`);
+      await sleep(200);
+      // The reader goes without reading: the rest of the line fails (EPIPE), its start stays in the pipe.
+      fs.closeSync(reader);
+      const deadline = Date.now() + 5_000;
+      while (!(errorsTold = fs.readFileSync(path.join(dir, 'err'), 'utf8'))) {
+        if (Date.now() > deadline) assert.fail('the failure was never told');
+        await sleep(20);
+      }
+      reader = openReader();
+      await sleep(300);
+      destination.write('{"msg":"back"}\n');
+      let read = '';
+      const buffer = Buffer.alloc(1 << 20);
+      while (!read.includes('back')) {
+        if (Date.now() > deadline) assert.fail(`the line after the failure never came: ${read.slice(-200)}`);
+        try {
+          read += buffer.subarray(0, fs.readSync(reader, buffer)).toString();
+        } catch {
+          await sleep(20);
+        }
+      }
+      const lines = read.trimEnd().split('\n');
+      // The cut-off start, then whole lines again.
+      assert.equal(lines.length, 3, `${lines.length} lines`);
+      assert.match((JSON.parse(lines[1] ?? '') as { msg: string }).msg, /log lines were dropped/);
+      assert.equal(lines[2], '{"msg":"back"}');
+    } finally {
+      fs.closeSync(reader);
+      fs.closeSync(writer);
+      fs.closeSync(errorFd);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    assert.match(errorsTold, /EPIPE/);
   });
 });
