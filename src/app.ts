@@ -390,6 +390,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
         links,
         publicUrl: config.publicUrl,
         leaseMs: config.notificationLeaseSeconds * 1000,
+        signal,
       });
       const engine = createEscalationEngine({ db: database.db, log, clock, alerts, signal });
       const teamDeliveries = createTeamDeliverySender({

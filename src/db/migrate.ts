@@ -68,6 +68,7 @@ import * as m0066 from './migrations/0066_notifications_rate_limited_since.js';
 import * as m0067 from './migrations/0067_announce_scope_changes.js';
 import * as m0068 from './migrations/0068_announce_integration_scope_changes.js';
 import * as m0069 from './migrations/0069_slack_email_match_off.js';
+import * as m0070 from './migrations/0070_notifications_method_due.js';
 
 /** Every migration, in order. Listed here (not read from disk) so the same code runs from src and dist. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -137,6 +138,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0067_announce_scope_changes': m0067,
   '0068_announce_integration_scope_changes': m0068,
   '0069_slack_email_match_off': m0069,
+  '0070_notifications_method_due': m0070,
 };
 
 class StaticProvider implements MigrationProvider {

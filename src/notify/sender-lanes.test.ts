@@ -3,12 +3,14 @@ import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
+import type pg from 'pg';
 import { createDb, createPool, type Db } from '../db/database.js';
 import { createLogger } from '../logger.js';
 import { startFakeTwilio, type FakeTwilio } from '../testing/fake-twilio.js';
 import { createTestDatabase, waitFor } from '../testing/harness.js';
 import { systemClock } from '../work/clock.js';
-import type { NotificationChannel } from './channel.js';
+import { createWorkRunner } from '../work/runner.js';
+import type { DeliveryResult, NotificationChannel } from './channel.js';
 import type { Channels } from './destinations/registry.js';
 import { createEmailChannel } from './email.js';
 import { createNotificationSender } from './sender.js';
@@ -16,26 +18,30 @@ import { createTwilioClient } from './twilio/client.js';
 import { deliveryResultOf } from './twilio/result.js';
 
 /**
- * A slow email relay must not hold up the other channels: while one round waits on emails that never get
- * an answer, the other round (the queue runs two) sends an SMS page due meanwhile at once. Real
- * PostgreSQL, the email channel against a relay that accepts connections and never greets, and an SMS
- * channel on the local Twilio.
+ * A slow email relay must not hold up the other channels: while rounds wait on emails that never get
+ * an answer, another round (the queue runs three) sends an SMS page due meanwhile at once. Nor may the
+ * email lane stick: it passes on once a round's emails have taken their turns on the pool (the queue is
+ * woken for it), and at a deadline from a round that never ends. Real PostgreSQL, the email channel
+ * against a relay that accepts connections and never greets (or one that sends when the test says), and
+ * an SMS channel on the local Twilio.
  */
 
 let db: Db;
+let pool: pg.Pool;
 let orgId: string;
 let twilio: FakeTwilio;
 let relay: net.Server;
 const sockets = new Set<net.Socket>();
 const log = createLogger('silent');
 /** How long the email channel waits for the silent relay's greeting: every email takes this long. */
-const GREETING_MS = 3000;
+const GREETING_MS = 10_000;
 const BATCH = 8;
 const FROM = '+15005550006';
 
 before(async () => {
   const url = await createTestDatabase({ migrated: true });
-  db = createDb(createPool(url, 6));
+  pool = createPool(url, 8);
+  db = createDb(pool);
   const org = await sql<{ id: string }>`
     INSERT INTO organizations (name) VALUES ('Lanes') RETURNING id`.execute(db);
   orgId = org.rows[0]?.id ?? '';
@@ -82,8 +88,58 @@ async function insertPage(alertId: string, method: string, address: string, dueA
       'create-alert', NULL, 'acknowledged', now() - ${dueAgo}::interval)`.execute(db);
 }
 
+async function newAlert(): Promise<string> {
+  const alert = await sql<{ id: string }>`
+    INSERT INTO alerts (org_id, alias, message) VALUES (${orgId}, ${randomUUID()}, 'Disk full')
+    RETURNING id`.execute(db);
+  return alert.rows[0]?.id ?? '';
+}
+
+async function countOf(method: string, state: string, address?: string): Promise<number> {
+  const { rows } = await sql<{ n: string }>`
+    SELECT count(*) AS n FROM notifications
+    WHERE method = ${method} AND state = ${state} AND (${address ?? null}::text IS NULL OR address = ${address ?? null})
+  `.execute(db);
+  return Number(rows[0]?.n);
+}
+
+/**
+ * An email channel of `sendsAtOnce` connections that sends at once, except to addresses starting with
+ * "hang": those wait until `release` (a relay that never answers, a send that never ends).
+ */
+function heldEmail(sendsAtOnce: number) {
+  const sent: string[] = [];
+  const held: (() => void)[] = [];
+  let released = false;
+  const channel: NotificationChannel = {
+    type: 'email',
+    sendsAtOnce,
+    async send(message): Promise<DeliveryResult> {
+      if (message.to.address.startsWith('hang') && !released)
+        await new Promise<void>((resolve) => held.push(resolve));
+      sent.push(message.to.address);
+      return { status: 'sent' };
+    },
+  };
+  return {
+    channel,
+    sent,
+    release() {
+      released = true;
+      for (const resolve of held.splice(0)) resolve();
+    },
+  };
+}
+
+function channelsOf(byType: Record<string, NotificationChannel>): Channels {
+  return { get: (name) => byType[name], whyUnavailable: () => 'not in this test', close: async () => {} };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 describe('an email relay that never answers', () => {
-  it('does not hold up an SMS page due meanwhile', async () => {
+  it('does not hold up an SMS page due meanwhile, and passes the email lane on', async () => {
+    await sql`DELETE FROM notifications`.execute(db);
     const port = (relay.address() as net.AddressInfo).port;
     const email = createEmailChannel({
       smtpUrl: `smtp://127.0.0.1:${port}`,
@@ -91,44 +147,34 @@ describe('an email relay that never answers', () => {
       log,
       timeouts: { connectionTimeout: GREETING_MS, greetingTimeout: GREETING_MS, socketTimeout: GREETING_MS },
     });
-    const byType: Record<string, NotificationChannel> = { email, sms: smsChannel() };
-    const channels: Channels = {
-      get: (name) => byType[name],
-      whyUnavailable: () => 'not in this test',
-      close: async () => {},
-    };
     const sender = createNotificationSender({
       db,
       log,
       clock: systemClock,
-      channels,
+      channels: channelsOf({ email, sms: smsChannel() }),
       links: { url: () => 'https://vigil.test/act' },
       publicUrl: 'https://vigil.test',
       batchSize: BATCH,
     });
-    const alert = await sql<{ id: string }>`
-      INSERT INTO alerts (org_id, alias, message) VALUES (${orgId}, ${randomUUID()}, 'Disk full')
-      RETURNING id`.execute(db);
-    const alertId = alert.rows[0]?.id ?? '';
+    const alertId = await newAlert();
     // Older email retries than the page: claimed first by due time.
     for (let i = 0; i < 3 * BATCH; i++)
       await insertPage(alertId, 'email', `list-${i}@example.com`, '1 minute');
     try {
-      // The queue's first round: it waits on the relay for GREETING_MS.
+      // The queue's first round: its emails take the pool's 8 connections and wait on the relay for
+      // GREETING_MS. Each took its turn at once, so the email lane is the next round's.
       const first = sender.sendDue(new Date());
-      await waitFor(
-        'the first round to claim its emails',
-        async () => {
-          const { rows } = await sql<{ n: string }>`
-          SELECT count(*) AS n FROM notifications WHERE state = 'sending'`.execute(db);
-          return Number(rows[0]?.n) > 0;
-        },
-        5000,
-      );
-      await insertPage(alertId, 'sms', '+14155550100', '0 seconds');
-      // The queue's second round, side by side with the first.
-      const startedAt = performance.now();
+      await waitFor("the first round's emails to be on the wire", async () => sockets.size >= BATCH, 5000);
       const second = sender.sendDue(new Date());
+      await waitFor(
+        'the second round to claim the next emails (the lane passed on)',
+        async () => (await countOf('email', 'sending')) >= 2 * BATCH,
+        GREETING_MS / 2,
+      );
+      // Both rounds now wait on emails: the second holds the lane while they wait for the pool.
+      await insertPage(alertId, 'sms', '+14155550100', '0 seconds');
+      const startedAt = performance.now();
+      const third = sender.sendDue(new Date());
       await twilio.waitForMessages(1, GREETING_MS / 2).catch(() => {});
       const tookMs = performance.now() - startedAt;
       assert.equal(
@@ -137,16 +183,95 @@ describe('an email relay that never answers', () => {
         `the SMS page reached Twilio only after ${Math.round(tookMs)} ms, behind the emails`,
       );
       assert.equal(twilio.messages[0]?.to, '+14155550100');
-      await Promise.all([first, second]);
-      const { rows } = await sql<{ method: string; state: string; n: string }>`
-        SELECT method, state, count(*) AS n FROM notifications WHERE alert_id = ${alertId}
-        GROUP BY method, state ORDER BY method, state`.execute(db);
-      const states = rows.map((r) => `${r.method} ${r.state} ${r.n}`);
-      assert.ok(states.includes('sms sent 1'), states.join(', '));
-      // The emails the first round took failed for now and wait for their retry.
-      assert.ok(!states.some((s) => s.startsWith('email sending')), states.join(', '));
+      await Promise.all([first, second, third]);
+      assert.equal(await countOf('sms', 'sent'), 1);
+      // The emails the rounds took failed for now and wait for their retry.
+      assert.equal(await countOf('email', 'sending'), 0);
+      // No lane is left taken: a fresh round claims the emails still due.
+      assert.equal(await sender.sendDue(new Date()), BATCH, 'a fresh round claimed no email');
     } finally {
       await email.close?.();
+    }
+  });
+
+  it('passes the email lane on at a deadline when its round never ends', async () => {
+    await sql`DELETE FROM notifications`.execute(db);
+    const leaseMs = 1500;
+    // One connection: the round's second email waits for a turn the first, which never ends, holds.
+    const email = heldEmail(1);
+    const sender = createNotificationSender({
+      db,
+      log,
+      clock: systemClock,
+      channels: channelsOf({ email: email.channel }),
+      links: { url: () => 'https://vigil.test/act' },
+      publicUrl: 'https://vigil.test',
+      batchSize: 2,
+      leaseMs,
+    });
+    const alertId = await newAlert();
+    await insertPage(alertId, 'email', 'hang-1@example.com', '1 minute');
+    await insertPage(alertId, 'email', 'hang-2@example.com', '1 minute');
+    const rounds: Promise<number>[] = [];
+    try {
+      rounds.push(sender.sendDue(new Date()));
+      await waitFor(
+        'the hanging round to claim',
+        async () => (await countOf('email', 'sending')) === 2,
+        5000,
+      );
+      await insertPage(alertId, 'email', 'later@example.com', '0 seconds');
+      // Past the lane's deadline (a third of the lease), a round claims email again.
+      await sleep(leaseMs / 3 + 300);
+      rounds.push(sender.sendDue(new Date()));
+      await waitFor(
+        'a round to claim email after the lane deadline',
+        async () => (await countOf('email', 'sending', 'later@example.com')) === 1,
+        3000,
+      );
+    } finally {
+      email.release();
+      await Promise.all(rounds);
+    }
+    assert.equal(await countOf('email', 'sent'), 3);
+  });
+});
+
+describe('the notifications queue', () => {
+  it('sends an email falling due while the lane-holding round is still on the wire, without a wake', async () => {
+    await sql`DELETE FROM notifications`.execute(db);
+    const idleMs = 30_000;
+    const email = heldEmail(2);
+    const runner = createWorkRunner({ pool, clock: systemClock, log });
+    const sender = createNotificationSender({
+      db,
+      log,
+      clock: systemClock,
+      channels: channelsOf({ email: email.channel }),
+      links: { url: () => 'https://vigil.test/act' },
+      publicUrl: 'https://vigil.test',
+      signal: runner,
+    });
+    runner.register(sender.queue({ idleMs }));
+    const alertId = await newAlert();
+    // A round takes the lane for this one, whose send does not end while the test runs; the other loops
+    // leave email out meanwhile.
+    await insertPage(alertId, 'email', 'hang-1@example.com', '1 minute');
+    // Due a second from now: no one wakes the queue for it.
+    await insertPage(alertId, 'email', 'soon@example.com', '-1 second');
+    const startedAt = performance.now();
+    try {
+      await runner.start();
+      await waitFor(
+        'the email due soon to be sent',
+        async () => email.sent.includes('soon@example.com'),
+        6000,
+      );
+      const tookMs = performance.now() - startedAt;
+      assert.ok(tookMs < idleMs / 5, `sent after ${Math.round(tookMs)} ms`);
+    } finally {
+      email.release();
+      await runner.stop();
     }
   });
 });

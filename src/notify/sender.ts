@@ -8,7 +8,7 @@ import type { Clock } from '../work/clock.js';
 import { formatDuration, LATE_AFTER_MS } from '../work/durations.js';
 import { retryDelayMs as backoff } from '../work/backoff.js';
 import { QUEUES } from '../work/queue-names.js';
-import type { WorkQueueSpec } from '../work/runner.js';
+import type { WorkQueueSpec, WorkSignal } from '../work/runner.js';
 import type { Logger } from '../logger.js';
 import type { DeliveryResult, NotificationChannel, OutgoingNotification } from './channel.js';
 import {
@@ -68,6 +68,11 @@ export interface NotificationSenderOptions {
   maxAttempts?: number;
   /** Messages claimed (and sent side by side) per round. */
   batchSize?: number;
+  /**
+   * The work runner's wake: a round that left a type out because another round held its lane may be
+   * asleep until a due time that leaves that type out too, and is woken when the lane frees.
+   */
+  signal?: WorkSignal;
 }
 
 export interface NotificationSender {
@@ -274,10 +279,23 @@ export function createNotificationSender(options: NotificationSenderOptions): No
   // round's emails at the pool's free turns would not do: two rounds could still each hold a few slow
   // ones. With a lane, the other round always claims the other types, and a round's emails still take
   // their turns on the pool (checked again when they waited, above). The pool stays as busy: its
-  // connections, not the number of rounds feeding them, are the limit, and a lane is free again as soon
-  // as its round's sends end, while that round records.
+  // connections, not the number of rounds feeding them, are the limit, and a lane passes on as soon as
+  // its round's last message of the type has taken its turn on the pool, so the next round claims and
+  // reads while that turn is on the wire, and its sends queue up for the next free connection.
   const pooled = CONTACT_METHOD_TYPES.filter((type) => channels.get(type)?.sendsAtOnce);
   const lanesTaken = new Set<string>();
+  // The lanes a round left out while another held them: that round may sleep until a due time without
+  // them (`queue` below), so whoever frees one wakes the queue.
+  const lanesWanted = new Set<string>();
+  // A round that never ends (a send that hangs while keepClaim renews its leases) must not stop the
+  // type in the whole process: its lane passes on after this long whatever the round is doing. Longer
+  // than the slowest turns a round's messages wait for (two of at most 50 s for a round of 24 emails).
+  const laneDeadlineMs = leaseMs / 3;
+  /** `more`: the round that frees it left more of the type waiting, likely. */
+  const freeLane = (type: string, more: boolean) => {
+    lanesTaken.delete(type);
+    if (lanesWanted.delete(type) || more) options.signal?.wake(QUEUES.notifications);
+  };
 
   interface Outcome {
     row: NotificationRow;
@@ -482,7 +500,12 @@ export function createNotificationSender(options: NotificationSenderOptions): No
    * of a bundle gets the bundle's outcome. A send waits its turn when its channel takes only so many at
    * once, and is checked again against its alert and recipients as they are then (`round.again`).
    */
-  async function deliver(rows: readonly NotificationRow[], round: RoundReads, now: Date): Promise<Outcome[]> {
+  async function deliver(
+    rows: readonly NotificationRow[],
+    round: RoundReads,
+    now: Date,
+    tookTurn: () => void,
+  ): Promise<Outcome[]> {
     const outcomes: Outcome[] = [];
     type Ready = { row: NotificationRow; message: OutgoingNotification; channel: NotificationChannel };
     const prepareAll = (of: readonly NotificationRow[], view: SendView) => {
@@ -499,6 +522,7 @@ export function createNotificationSender(options: NotificationSenderOptions): No
     const [waiting] = ready;
     if (!waiting) return outcomes;
     const turn = await turnOf(waiting.channel)();
+    tookTurn();
     try {
       // The round's own read unless this send waited for its turn (and long): then a message that became
       // unwanted meanwhile ends as one found unwanted at the round's start does. One that took its turn at
@@ -886,14 +910,27 @@ export function createNotificationSender(options: NotificationSenderOptions): No
     const lanes = pooled.filter((type) => !lanesTaken.has(type));
     const skipped = pooled.filter((type) => lanesTaken.has(type));
     for (const type of lanes) lanesTaken.add(type);
-    const held = new Set(lanes);
-    const freeLanes = (keep: ReadonlySet<string> = new Set()) => {
-      for (const type of held) {
-        if (keep.has(type)) continue;
-        held.delete(type);
-        lanesTaken.delete(type);
-      }
+    for (const type of skipped) lanesWanted.add(type);
+    const held = new Set<string>(lanes);
+    const freeHeld = (type: string, more = false) => {
+      if (held.delete(type)) freeLane(type, more);
     };
+    const freeLanes = (keep: ReadonlySet<string> = new Set()) => {
+      for (const type of held) if (!keep.has(type)) freeHeld(type);
+    };
+    const deadline =
+      held.size === 0
+        ? undefined
+        : setTimeout(() => {
+            if (held.size === 0) return;
+            log.warn(
+              { lanes: [...held], afterMs: laneDeadlineMs },
+              'a notification round has held its lane too long (a send that does not end?); the next ' +
+                'round takes it meanwhile',
+            );
+            freeLanes();
+          }, laneDeadlineMs);
+    deadline?.unref();
     try {
       const rows = await repo.claimDue(db, now, new Date(now.getTime() + leaseMs), batchSize, skipped);
       // A lane this round claimed nothing of is another round's at once.
@@ -907,29 +944,51 @@ export function createNotificationSender(options: NotificationSenderOptions): No
         });
         throw error;
       });
+      const sends = sendings(round.go);
+      // The sends of each held type still to take their turn on its pool: at none, the lane passes on.
+      const turnsLeft = new Map<string, number>();
+      for (const sending of sends) {
+        const method = sending[0]?.method;
+        if (method && held.has(method)) turnsLeft.set(method, (turnsLeft.get(method) ?? 0) + 1);
+      }
+      // Those put back to wait for their throttle hold no lane.
+      freeLanes(new Set(turnsLeft.keys()));
       // Only what goes now: those put back to wait for their throttle are another round's to claim.
       const stopKeeping = keepClaim(round.go);
       try {
         const recorder = recordAsDone();
         await Promise.all(
-          sendings(round.go).map((sending) =>
-            deliver(sending, round.reads, now).then(recorder.add, (error: unknown) => {
-              // Unsent: its lease runs out and another round takes it again.
-              log.error(
-                { err: error, notificationIds: sending.map((r) => r.id) },
-                'a notification could not be sent',
-              );
-            }),
-          ),
+          sends.map((sending) => {
+            const method = sending[0]?.method ?? '';
+            let taken = false;
+            // Once per send: when it takes its turn, or ends without one.
+            const tookTurn = () => {
+              if (taken) return;
+              taken = true;
+              const left = (turnsLeft.get(method) ?? 0) - 1;
+              turnsLeft.set(method, left);
+              // A full batch likely left more waiting: a sleeping round claims it now, not this one
+              // once its last sends end.
+              if (left <= 0) freeHeld(method, rows.length >= batchSize);
+            };
+            return deliver(sending, round.reads, now, tookTurn)
+              .then(recorder.add, (error: unknown) => {
+                // Unsent: its lease runs out and another round takes it again.
+                log.error(
+                  { err: error, notificationIds: sending.map((r) => r.id) },
+                  'a notification could not be sent',
+                );
+              })
+              .finally(tookTurn);
+          }),
         );
-        // Every send has ended: another round may feed the pool while this one records.
-        freeLanes();
         await recorder.settled();
       } finally {
         stopKeeping();
       }
       return { claimed: rows.length, skipped };
     } finally {
+      clearTimeout(deadline);
       freeLanes();
     }
   }
@@ -942,16 +1001,20 @@ export function createNotificationSender(options: NotificationSenderOptions): No
     sendDue,
     queue: ({ idleMs } = {}) => ({
       name: QUEUES.notifications,
-      // Two rounds side by side: one keeps the email pool busy while the other records its outcomes, and
-      // while one waits on a slow relay the other sends the other types (its lane, above).
-      concurrency: 2,
+      // Three rounds side by side: the one holding the email lane, the one that passed it on and waits for
+      // its last sends (or records), and one that sends the other types meanwhile (lanes, above). With
+      // two, an SMS page due while a slow relay holds both waited for the older round's last turn.
+      concurrency: 3,
       idleMs: idleMs ?? 5000,
       async round(now) {
         const { claimed, skipped } = await sendRound(now);
         if (claimed >= batchSize) return { more: true };
-        // The types left to the round that holds their lane are its to take, when it ends: counted here,
-        // they would keep this one looking again every few milliseconds while the relay is slow.
-        return { more: false, nextDueAt: await repo.nextDueAt(db, skipped) };
+        // The types left to the round that holds their lane are its to take (this one is woken when the
+        // lane frees): counted here, they would keep this one looking again every few milliseconds while
+        // the relay is slow.
+        const kept =
+          skipped.length === 0 ? undefined : CONTACT_METHOD_TYPES.filter((t) => !skipped.includes(t));
+        return { more: false, nextDueAt: await repo.nextDueAt(db, kept) };
       },
     }),
   };
