@@ -188,23 +188,24 @@ const SERVER_ERROR_LOG_INTERVAL_MS = 10_000;
  * connection it could not take), so it only needs saying, with what to do about it.
  */
 function logServerErrors(server: NodeJS.EventEmitter, log: Logger): void {
-  let loggedAt = 0;
-  let unlogged = 0;
+  // Per code: one kind of failure said once every interval does not hide another kind.
+  const byCode = new Map<string, { loggedAt: number; unlogged: number }>();
   server.on('error', (error: NodeJS.ErrnoException) => {
+    const code = error.code ?? error.message;
     const now = Date.now();
-    if (now - loggedAt < SERVER_ERROR_LOG_INTERVAL_MS) {
-      unlogged++;
+    const seen = byCode.get(code);
+    if (seen && now - seen.loggedAt < SERVER_ERROR_LOG_INTERVAL_MS) {
+      seen.unlogged++;
       return;
     }
-    const outOfFiles = error.code === 'EMFILE' || error.code === 'ENFILE';
+    const outOfFiles = code === 'EMFILE' || code === 'ENFILE';
     log.error(
-      { err: error, code: error.code, alsoSinceLastLogged: unlogged },
+      { err: error, code, alsoSinceLastLogged: seen?.unlogged ?? 0 },
       outOfFiles
-        ? `the HTTP server could not accept a connection: too many open files (${error.code}). Raise the open-files limit (LimitNOFILE= in the systemd unit, ulimit -n, or fs.file-max for ENFILE); Vigil keeps serving the connections it has`
-        : `the HTTP server could not accept a connection (${error.code ?? error.message}); Vigil keeps serving`,
+        ? `the HTTP server could not accept a connection: too many open files (${code}). Raise the open-files limit (LimitNOFILE= in the systemd unit, ulimit -n, or fs.file-max for ENFILE); Vigil keeps serving the connections it has`
+        : `the HTTP server could not accept a connection (${code}); Vigil keeps serving`,
     );
-    loggedAt = now;
-    unlogged = 0;
+    byCode.set(code, { loggedAt: now, unlogged: 0 });
   });
 }
 

@@ -58,17 +58,27 @@ export function dropConnection(client: pg.Client, error: Error): void {
   client.connection.stream.destroy(error);
 }
 
-const unbounded = new AsyncLocalStorage<true>();
+/** How much longer than its pool's bound a statement started by the current work may take (ms). */
+const allowance = new AsyncLocalStorage<number>();
+
+/**
+ * Runs `work` with its statements given `extraMs` more than their pool's client-side bound: a retention
+ * purge may rightly scan for minutes, an attachment's upload spends time just sending its bytes. Still
+ * bounded, so that a database gone silent under one holds a connection for that long, not for as long
+ * as TCP takes to give up (some 15 minutes) or for good. Only statements started by `work` itself get
+ * it: the connections it opens are opened outside it (see createPool), so what they carry later for
+ * others (the wake-up listener's events on a connection the pool handed on) keeps the pool's bound.
+ */
+export function withQueryAllowance<T>(extraMs: number, work: () => Promise<T>): Promise<T> {
+  return allowance.run(extraMs, work);
+}
 
 /**
  * Runs `work` with no client-side bound on its statements: the migrations (an index built on a big table
- * may rightly take long, and waiting for another process's migrations takes as long as they do), the
- * retention purges, an attachment's upload. Only statements started by `work` itself are exempt: the
- * connections it opens are opened outside the exemption (see createPool), so what they carry later for
- * others (the wake-up listener's events on a connection the pool handed on) stays bounded.
+ * may rightly take as long as it takes, and waiting for another process's migrations as long as they do).
  */
 export function withoutQueryTimeout<T>(work: () => Promise<T>): Promise<T> {
-  return unbounded.run(true, work);
+  return allowance.run(Infinity, work);
 }
 
 /** How long the request to cancel a statement past its bound may take to reach the server. */
@@ -116,11 +126,12 @@ function boundedQuery(client: pg.Client, timeoutMs: number): QueryMethod {
     const config = typeof args[0] === 'object' && args[0] !== null ? args[0] : undefined;
     // A cursor (Kysely's streams) answers by events instead; a config object by its own callback.
     const unseen = !callback && config !== undefined && ('submit' in config || 'callback' in config);
-    if (unseen || unbounded.getStore()) return query.apply(client, args);
+    const boundMs = timeoutMs + (allowance.getStore() ?? 0);
+    if (unseen || boundMs === Infinity) return query.apply(client, args);
     const timer = setTimeout(() => {
       cancelStatement(client);
-      dropConnection(client, new DatabaseNotAnsweringError(timeoutMs));
-    }, timeoutMs).unref();
+      dropConnection(client, new DatabaseNotAnsweringError(boundMs));
+    }, boundMs).unref();
     if (callback) {
       args[args.length - 1] = (...results: unknown[]) => {
         clearTimeout(timer);
@@ -151,7 +162,7 @@ export function createPool(
      * The longest the client waits for the answer to a statement before it closes the connection (see
      * boundedQuery): statement_timeout is the server's, and a database gone silent (a failover behind a
      * NAT or a pooler, a host blackholed) enforces nothing. The wait of a connection between statements
-     * (the wake-up listener's) is not bounded, nor are statements in `withoutQueryTimeout`.
+     * (the wake-up listener's) is not bounded, nor are statements in `withoutQueryTimeout`; those in `withQueryAllowance` get longer.
      */
     queryTimeoutMs?: number;
     applicationName?: string;
@@ -182,13 +193,13 @@ export function createPool(
         if (queryTimeoutMs) this.query = boundedQuery(this, queryTimeoutMs) as pg.Client['query'];
       }
 
-      // Opened outside any withoutQueryTimeout: a socket keeps the async context it was opened in for
+      // Opened outside any withoutQueryTimeout or withQueryAllowance: a socket keeps the async context it was opened in for
       // every event it emits, so one opened by the migrations, pooled and handed on (the wake-up
       // listener's, usually), would run its later events' handlers, and the statements they start, exempt.
       override connect(): Promise<pg.Client>;
       override connect(callback: ConnectCallback): void;
       override connect(callback?: ConnectCallback): Promise<pg.Client> | void {
-        return unbounded.exit(() => (callback ? super.connect(callback) : super.connect()));
+        return allowance.exit(() => (callback ? super.connect(callback) : super.connect()));
       }
     },
     ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),

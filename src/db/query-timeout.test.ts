@@ -15,6 +15,7 @@ import {
   isDatabaseUnavailable,
   isTransientDatabaseError,
   withoutQueryTimeout,
+  withQueryAllowance,
 } from './database.js';
 import { MIGRATION_LOCK_KEY, migrate } from './migrate.js';
 
@@ -82,6 +83,26 @@ describe("a pool's bound on a statement the database does not answer", () => {
         // Kysely's own connection handling in between, as the migrator's statements have.
         await db.transaction().execute(async (tx) => slow.execute(tx));
       });
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it('gives a statement with an allowance that much longer, and no more', { timeout }, async () => {
+    const pool = createPool(serverUrl(), 1, { queryTimeoutMs: BOUND_MS });
+    const db = createDb(pool);
+    try {
+      // Past the bound, within bound and allowance: answered.
+      await withQueryAllowance(3 * BOUND_MS, () =>
+        sql`SELECT pg_sleep(${(2 * BOUND_MS) / 1000})`.execute(db),
+      );
+      // Past both: still cut off, a database gone silent must not hold it for good.
+      const startedAt = Date.now();
+      await assert.rejects(
+        withQueryAllowance(BOUND_MS, () => sql`SELECT pg_sleep(${(6 * BOUND_MS) / 1000})`.execute(db)),
+        DatabaseNotAnsweringError,
+      );
+      assert.ok(Date.now() - startedAt < 5 * BOUND_MS, `cut off after ${Date.now() - startedAt} ms`);
     } finally {
       await db.destroy();
     }

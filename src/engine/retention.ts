@@ -1,8 +1,11 @@
 import { sql } from 'kysely';
-import { withoutQueryTimeout, type Db } from '../db/database.js';
+import { withQueryAllowance, type Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import { QUEUES } from '../work/queue-names.js';
 import type { WorkQueueSpec } from '../work/runner.js';
+
+/** How much longer than the pool's bound a purge's statement may take: a batch's scan of a big table. */
+export const PURGE_ALLOWANCE_MS = 30 * 60_000;
 
 /**
  * Retention, as a queue: once an hour (the `retention` row of work_schedules says when next), one process
@@ -53,10 +56,10 @@ export function retentionQueue(deps: {
       let failed = false;
       for (const { what, purge } of deps.purges) {
         try {
-          // Unbounded by the workers' pool (VIGIL_DATABASE_QUERY_TIMEOUT_SECONDS): a purge scans what it
-          // purges, some without an index (the Security Hub findings), and a batch on a big table may rightly
-          // take minutes. A database gone silent under one is left to the connection's TCP keepalive probes.
-          const removed = await withoutQueryTimeout(() => purge(now));
+          // Longer than the workers' pool's bound (VIGIL_DATABASE_QUERY_TIMEOUT_SECONDS): a purge scans what
+          // it purges, some without an index (the Security Hub findings), and a batch on a big table may
+          // rightly take minutes. Still bounded: a database gone silent under one must not hold it for good.
+          const removed = await withQueryAllowance(PURGE_ALLOWANCE_MS, () => purge(now));
           if (removed > 0) log.info({ removed, what }, `purged ${what} past retention`);
         } catch (error) {
           failed = true;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { requireUserRight } from '../../accounts/custom-roles/rights.js';
 import type { Principal } from '../../accounts/service.js';
-import { withoutQueryTimeout, type Db, type Queryable, type Tx } from '../../db/database.js';
+import { withQueryAllowance, type Db, type Queryable, type Tx } from '../../db/database.js';
 import type { AlertRow } from '../../db/schema.js';
 import { invalid, notFound } from '../../errors.js';
 import { cutToCharacters } from '../limits.js';
@@ -78,6 +78,12 @@ export const ATTACHMENT_READ_PERMITS = 4;
  * every permit is given back after one statement.
  */
 export const READ_PERMIT_WAIT_MS = 10_000;
+
+/**
+ * The slowest link to the database an upload's insert is given time for, on top of the API pool's bound:
+ * 25 MiB at 256 KiB/s is 100 s more.
+ */
+export const UPLOAD_BYTES_PER_SECOND = 256 * 1024;
 
 /**
  * Uploads one process receives at once. Each holds its file in memory whole while it arrives (up to
@@ -322,10 +328,11 @@ export function createAttachmentsService(deps: {
   async function store(tx: Tx, p: Principal, alert: AlertRow, file: NewAttachment, how: string) {
     const actor = actorOf(p, file.user);
     const name = cleanFileName(file.fileName);
-    // Out of the API pool's client-side bound (createPool's queryTimeoutMs), which counts the time spent
+    // Past the API pool's client-side bound (createPool's queryTimeoutMs), which counts the time spent
     // sending the statement: a file of 25 MiB or more over a slower link would be cut off every time, a
-    // 503. PostgreSQL's statement_timeout still bounds the insert once the server has received it.
-    const added = await withoutQueryTimeout(() =>
+    // 503. Its bytes get time at UPLOAD_BYTES_PER_SECOND; PostgreSQL's statement_timeout still bounds the
+    // insert once the server has received it.
+    const added = await withQueryAllowance((file.content.length / UPLOAD_BYTES_PER_SECOND) * 1000, () =>
       repo.insert(tx, {
         alertId: alert.id,
         orgId: alert.org_id,
