@@ -229,3 +229,46 @@ describe('StdoutDestination, a line cut off by a failure', () => {
     assert.match(errorsTold, /EPIPE/);
   });
 });
+
+describe('StdoutDestination, a reader that falls behind', () => {
+  it('keeps up to 16 MiB waiting, then drops lines and says how many once it catches up', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-logger-'));
+    const fifo = path.join(dir, 'out');
+    assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+    const reader = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    const writer = fs.openSync(fifo, 'w');
+    try {
+      const destination = new StdoutDestination({ fd: writer, errorFd: 2 });
+      const line = (n: number) => `{"n":${n},"pad":"${'x'.repeat(64 * 1024)}"}\n`;
+      // Nobody reads meanwhile: the pipe fills, the rest waits, and past 16 MiB lines are dropped.
+      const written = 320;
+      for (let n = 0; n < written; n++) destination.write(line(n));
+      destination.write('{"msg":"last"}\n');
+      let read = '';
+      const buffer = Buffer.alloc(1 << 20);
+      const deadline = Date.now() + 10_000;
+      while (!read.includes('"last"')) {
+        if (Date.now() > deadline) assert.fail('the last line never came');
+        try {
+          const got = fs.readSync(reader, buffer);
+          read += buffer.subarray(0, got).toString();
+        } catch {
+          await sleep(10);
+        }
+      }
+      const lines = read
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { n?: number; msg?: string });
+      const kept = lines.filter((l) => l.n !== undefined).length;
+      const notice = lines.find((l) => l.msg?.includes('dropped'));
+      assert.ok(kept < written, 'nothing was dropped');
+      assert.match(notice?.msg ?? '', /^(\d+) log lines were dropped: standard output did not keep up/);
+      assert.equal(Number(/^(\d+)/.exec(notice?.msg ?? '')?.[1]), written - kept);
+    } finally {
+      fs.closeSync(reader);
+      fs.closeSync(writer);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -91,20 +91,27 @@ export class StdoutDestination implements DestinationStream {
     }
   }
 
-  /** What is queued, as one write, and how many log lines it holds (pino writes one a call). */
+  /**
+   * What is queued, as one write, and how many log lines it stands for (pino writes one a call; a notice
+   * of lines dropped stands for those, to be counted again should this write fail too).
+   */
   private takeQueue(): { chunk: Buffer; lines: number } {
     const taken = this.queue;
-    const lines = taken.length;
+    const lines = taken.length + this.dropped;
     this.queue = [];
     this.queuedBytes = 0;
-    if (this.failure && this.dropped > 0) taken.unshift(this.droppedNotice(this.failure));
+    if (this.dropped > 0) taken.unshift(this.droppedNotice());
     if (this.torn) taken.unshift(Buffer.from('\n'));
     return { chunk: Buffer.concat(taken), lines };
   }
 
   /** A warning in pino's format, leading the log where it resumes. */
-  private droppedNotice(failure: { code: string; since: Date }): Buffer {
-    const msg = `${this.dropped} log lines were dropped: standard output could not be written (${failure.code}) from ${failure.since.toISOString()} on`;
+  private droppedNotice(): Buffer {
+    const why = this.failure
+      ? `standard output could not be written (${this.failure.code}) from ${this.failure.since.toISOString()} on`
+      : `standard output did not keep up (more than ${MAX_QUEUED_BYTES / 1024 / 1024} MiB waiting for it)`;
+    const msg = `${this.dropped} log lines were dropped: ${why}`;
+    this.dropped = 0;
     return Buffer.from(JSON.stringify({ level: 40, time: Date.now(), service: 'vigil', msg }) + '\n');
   }
 
@@ -135,7 +142,6 @@ export class StdoutDestination implements DestinationStream {
         return;
       }
       this.failure = undefined;
-      this.dropped = 0;
       this.torn = false;
       if (written < chunk.length) {
         const rest = chunk.subarray(written);
