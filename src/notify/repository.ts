@@ -127,6 +127,44 @@ export const notificationsRepository = {
   },
 
   /**
+   * Cancels, with `why`, the copies of the pages `sentIds` (recorded as sent): the pending pages about the
+   * same alert to the same destination (type, address and person or named destination) that are due by
+   * `now` or being retried (an attempt made, or rate limited). Each repeat round plans pages of its own,
+   * and those a provider outage held back come due together: without this, one person gets a burst of
+   * the same page. Pages due later untried (a repeat's next round) are left to come. Rows another round
+   * holds are skipped (it is sending them). Returns those cancelled, with their recipient's name.
+   */
+  async cancelCopiesOfSentPages(
+    db: Queryable,
+    sentIds: readonly string[],
+    now: Date,
+    why: string,
+  ): Promise<{ id: string; alert_id: string; method: string; recipient: string | null }[]> {
+    if (sentIds.length === 0) return [];
+    const rows = await sql<{ id: string; alert_id: string; method: string; recipient: string | null }>`
+      WITH copies AS MATERIALIZED (
+        -- A copy of two pages sent together (a bundle) joins twice: UPDATE ... FROM changes it once.
+        SELECT n.id, coalesce(nullif(u.full_name, ''), u.username, n.destination_name) AS recipient
+        FROM notifications s
+        JOIN notifications n ON n.alert_id = s.alert_id AND n.method = s.method AND n.address = s.address
+          AND n.user_id IS NOT DISTINCT FROM s.user_id
+          AND n.destination_name IS NOT DISTINCT FROM s.destination_name
+        LEFT JOIN users u ON u.id = n.user_id
+        WHERE s.id = ANY(${sentIds}::uuid[]) AND s.state = 'sent' AND s.kind = 'create-alert'
+          AND n.kind = 'create-alert' AND n.state = 'pending' AND n.id <> s.id
+          AND (n.due_at <= ${now} OR n.attempts > 0 OR n.rate_limited_since IS NOT NULL)
+        FOR UPDATE OF n SKIP LOCKED
+      )
+      UPDATE notifications n
+      SET state = 'cancelled', last_error = ${why}, lease_until = NULL, let_through_at = NULL,
+          updated_at = ${now}
+      FROM copies c
+      WHERE n.id = c.id
+      RETURNING n.id, n.alert_id, n.method, c.recipient`.execute(db);
+    return rows.rows;
+  },
+
+  /**
    * Extends the claim on messages still being sent under it (the same attempt), so that a round waiting
    * on a slow channel keeps what it is sending: another round would take them again once the lease ran
    * out, and send them a second time.

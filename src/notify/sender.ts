@@ -217,6 +217,9 @@ function bundleKey(row: NotificationRow): string {
   return `${destinationKey(row.method, row.address)} ${row.user_id ?? row.destination_name ?? ''}`;
 }
 
+/** Why a page is cancelled once another page about its alert reached its address (and its log says so). */
+const COPY_SENT = 'a page about this alert was just sent to the same address';
+
 /** Tries to record sent messages' outcomes while the database fails, about half a minute in all. */
 const RECORD_TRIES = 8;
 
@@ -327,14 +330,29 @@ export function createNotificationSender(options: NotificationSenderOptions): No
           unverify: !o.optedOut,
         });
       }
-      await alertsRepository.addLogs(
+      // Pages of earlier repeat rounds that a provider outage held back fall due together: once one page
+      // reached the address, its other copies due now or retrying would only repeat it.
+      const copies = await repo.cancelCopiesOfSentPages(
         tx,
-        outcomes.flatMap((o) =>
+        outcomes
+          .filter((o) => o.changes.state === 'sent' && o.row.kind === 'create-alert' && mine.has(o.row.id))
+          .map((o) => o.row.id),
+        now,
+        COPY_SENT,
+      );
+      await alertsRepository.addLogs(tx, [
+        ...outcomes.flatMap((o) =>
           o.logLine && mine.has(o.row.id)
             ? [{ alertId: o.row.alert_id, type: 'notification', log: o.logLine, owner: 'Vigil' }]
             : [],
         ),
-      );
+        ...copies.map((c) => ({
+          alertId: c.alert_id,
+          type: 'notification',
+          log: `${destinationLabel(c.method)} to ${c.recipient ?? 'a user who no longer exists'} not sent: ${COPY_SENT}`,
+          owner: 'Vigil',
+        })),
+      ]);
     });
   }
 

@@ -36,23 +36,25 @@ function answers(code: number, many: boolean): string {
  * be answered (pages of open, unacknowledged alerts); without one the text only informs.
  */
 export function smsText(messages: readonly OutgoingNotification[], code: number | undefined): string {
+  // Two pages of one alert due together (repeats a provider outage held back) say the same line: once.
+  const lines = [...new Set(messages.map((m) => headline(m, BUNDLE_MESSAGE_CHARS)))];
   const [first] = messages;
   if (!first) return '';
-  if (messages.length === 1) {
+  if (lines.length === 1) {
     const text = `Vigil ${headline(first, MESSAGE_CHARS)}`;
     return code === undefined ? text : `${text}. ${answers(code, false)}`;
   }
   const suffix = code === undefined ? '' : `. ${answers(code, true)}`;
   const room = MAX_CHARS - suffix.length;
-  let body = `Vigil, ${messages.length} alerts:`;
+  let body = `Vigil, ${lines.length} alerts:`;
   let listed = 0;
-  for (const message of messages) {
-    const line = ` ${headline(message, BUNDLE_MESSAGE_CHARS)};`;
+  for (const said of lines) {
+    const line = ` ${said};`;
     if (body.length + line.length > room - 12) break;
     body += line;
     listed++;
   }
-  if (listed < messages.length) body += ` and ${messages.length - listed} more;`;
+  if (listed < lines.length) body += ` and ${lines.length - listed} more;`;
   return body.replace(/;$/, '') + suffix;
 }
 
