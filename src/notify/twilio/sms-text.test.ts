@@ -124,3 +124,20 @@ describe('Twilio settings', () => {
     assert.throws(() => loadConfig({ ...base, VIGIL_TWILIO_API_URL: 'ftp://x' }), /VIGIL_TWILIO_API_URL/);
   });
 });
+
+/** Pages of one alert due together (repeats a provider outage held back) name that alert once. */
+describe('an SMS bundle with two pages of one alert', () => {
+  it('is the text of that one alert', () => {
+    assert.equal(
+      smsText([page('42', 'X'), page('42', 'X')], 3),
+      'Vigil [P1] X (#42). Reply 3a to acknowledge, 3c to close',
+    );
+  });
+
+  it('lists the alert once among others, and counts alerts, not pages', () => {
+    assert.equal(
+      smsText([page('42', 'X'), page('7', 'Y'), page('42', 'X')], 3),
+      'Vigil, 2 alerts: [P1] X (#42); [P1] Y (#7). Reply 3aa to acknowledge all, 3cc to close all',
+    );
+  });
+});
