@@ -120,47 +120,91 @@ describe('logging to a standard output whose reader stalls', () => {
   });
 });
 
+interface Fifo {
+  writer: number;
+  errorFd: number;
+  /** What the destination told standard error (the error file). */
+  errorText(): string;
+  closeReader(): void;
+  reopenReader(): void;
+  /** Reads the FIFO until what was read includes `text`, within `ms`. */
+  readUntil(text: string, ms?: number): Promise<string>;
+}
+
+/** A named pipe for a StdoutDestination to write to, its reader (non-blocking) and an error file. */
+async function withFifo(run: (fifo: Fifo) => Promise<void>): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-logger-'));
+  const file = path.join(dir, 'out');
+  assert.equal(spawnSync('mkfifo', [file]).status, 0);
+  const openReader = () => fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  let reader: number | undefined = openReader();
+  const writer = fs.openSync(file, 'w');
+  const errorFile = path.join(dir, 'err');
+  const errorFd = fs.openSync(errorFile, 'w');
+  const buffer = Buffer.alloc(1 << 20);
+  try {
+    await run({
+      writer,
+      errorFd,
+      errorText: () => fs.readFileSync(errorFile, 'utf8'),
+      closeReader() {
+        if (reader !== undefined) fs.closeSync(reader);
+        reader = undefined;
+      },
+      reopenReader() {
+        reader = openReader();
+      },
+      async readUntil(text, ms = 5_000) {
+        const deadline = Date.now() + ms;
+        let read = '';
+        while (!read.includes(text)) {
+          if (Date.now() > deadline) assert.fail(`${text} never came: ${read.slice(-200)}`);
+          try {
+            read += buffer.subarray(0, fs.readSync(reader ?? -1, buffer)).toString();
+          } catch {
+            await sleep(20);
+          }
+        }
+        return read;
+      },
+    });
+  } finally {
+    if (reader !== undefined) fs.closeSync(reader);
+    fs.closeSync(writer);
+    fs.closeSync(errorFd);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Waits until `check` holds, within 5 s. */
+async function until(what: string, check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!check()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
 describe('StdoutDestination', () => {
   it('drops lines while its output fails and resumes with the next line once it works again', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-logger-'));
-    const fifo = path.join(dir, 'out');
-    assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
-    const openReader = () => fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-    let reader = openReader();
-    const writer = fs.openSync(fifo, 'w');
-    const errorFile = path.join(dir, 'err');
-    const errorFd = fs.openSync(errorFile, 'w');
-    const readable = () => {
-      const buffer = Buffer.alloc(65536);
-      try {
-        return buffer.subarray(0, fs.readSync(reader, buffer)).toString();
-      } catch {
-        return '';
-      }
-    };
-    const until = async (what: string, check: () => boolean) => {
-      const deadline = Date.now() + 5_000;
-      while (!check()) {
-        if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-        await sleep(20);
-      }
-    };
-    try {
-      const destination = new StdoutDestination({ fd: writer, errorFd, retryAfterMs: 300 });
+    await withFifo(async (fifo) => {
+      const destination = new StdoutDestination({
+        fd: fifo.writer,
+        errorFd: fifo.errorFd,
+        retryAfterMs: 300,
+      });
       destination.write('{"msg":"first"}\n');
-      let read = '';
-      await until('the first line', () => (read += readable()).includes('first'));
+      await fifo.readUntil('first');
 
       // Without a reader, a pipe fails every write (EPIPE), as a full disk does (ENOSPC).
-      fs.closeSync(reader);
+      fifo.closeReader();
       destination.write('{"msg":"lost 1"}\n');
-      await until('the failure to be told', () => fs.readFileSync(errorFile, 'utf8').length > 0);
+      await until('the failure to be told', () => fifo.errorText().length > 0);
       destination.write('{"msg":"lost 2"}\n');
-      reader = openReader();
+      fifo.reopenReader();
       await sleep(400);
       destination.write('{"msg":"back"}\n');
-      read = '';
-      await until('the line after the failure', () => (read += readable()).includes('back'));
+      const read = await fifo.readUntil('back');
 
       const lines = read.trim().split('\n');
       assert.equal(lines.length, 2, read);
@@ -168,94 +212,51 @@ describe('StdoutDestination', () => {
       assert.equal(notice.level, 40);
       assert.match(notice.msg, /^2 log lines were dropped: standard output could not be written \(EPIPE\)/);
       assert.equal(lines[1], '{"msg":"back"}');
-      const told = fs.readFileSync(errorFile, 'utf8').trim().split('\n');
+      const told = fifo.errorText().trim().split('\n');
       assert.equal(told.length, 1, 'the failure is told once');
       assert.match(told[0] ?? '', /EPIPE/);
-    } finally {
-      fs.closeSync(reader);
-      fs.closeSync(writer);
-      fs.closeSync(errorFd);
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
 describe('StdoutDestination, a line cut off by a failure', () => {
   it('starts a new line before the log resumes, so every later line is whole', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-logger-'));
-    const fifo = path.join(dir, 'out');
-    assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
-    const openReader = () => fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-    let reader = openReader();
-    const writer = fs.openSync(fifo, 'w');
-    const errorFd = fs.openSync(path.join(dir, 'err'), 'w');
-    let errorsTold: string;
-    try {
-      const destination = new StdoutDestination({ fd: writer, errorFd, retryAfterMs: 200 });
+    await withFifo(async (fifo) => {
+      const destination = new StdoutDestination({
+        fd: fifo.writer,
+        errorFd: fifo.errorFd,
+        retryAfterMs: 200,
+      });
       // Longer than the pipe holds: its start is written, and the write waits for a reader to make room.
       destination.write(`{"msg":"${'x'.repeat(256 * 1024)}"}\n`);
       await sleep(200);
       // The reader goes without reading: the rest of the line fails (EPIPE), its start stays in the pipe.
-      fs.closeSync(reader);
-      const deadline = Date.now() + 5_000;
-      while (!(errorsTold = fs.readFileSync(path.join(dir, 'err'), 'utf8'))) {
-        if (Date.now() > deadline) assert.fail('the failure was never told');
-        await sleep(20);
-      }
-      reader = openReader();
+      fifo.closeReader();
+      await until('the failure to be told', () => fifo.errorText().length > 0);
+      fifo.reopenReader();
       await sleep(300);
       destination.write('{"msg":"back"}\n');
-      let read = '';
-      const buffer = Buffer.alloc(1 << 20);
-      while (!read.includes('back')) {
-        if (Date.now() > deadline) assert.fail(`the line after the failure never came: ${read.slice(-200)}`);
-        try {
-          read += buffer.subarray(0, fs.readSync(reader, buffer)).toString();
-        } catch {
-          await sleep(20);
-        }
-      }
+      const read = await fifo.readUntil('back');
       const lines = read.trimEnd().split('\n');
       // The cut-off start, then whole lines again.
       assert.equal(lines.length, 3, `${lines.length} lines`);
       assert.match((JSON.parse(lines[1] ?? '') as { msg: string }).msg, /log lines were dropped/);
       assert.equal(lines[2], '{"msg":"back"}');
-    } finally {
-      fs.closeSync(reader);
-      fs.closeSync(writer);
-      fs.closeSync(errorFd);
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-    assert.match(errorsTold, /EPIPE/);
+      assert.match(fifo.errorText(), /EPIPE/);
+    });
   });
 });
 
 describe('StdoutDestination, a reader that falls behind', () => {
   it('keeps up to 16 MiB waiting, then drops lines and says how many once it catches up', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-logger-'));
-    const fifo = path.join(dir, 'out');
-    assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
-    const reader = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-    const writer = fs.openSync(fifo, 'w');
-    try {
-      const destination = new StdoutDestination({ fd: writer, errorFd: 2 });
+    await withFifo(async (fifo) => {
+      const destination = new StdoutDestination({ fd: fifo.writer, errorFd: fifo.errorFd });
       const line = (n: number) => `{"n":${n},"pad":"${'x'.repeat(64 * 1024)}"}\n`;
       // Nobody reads meanwhile: the pipe fills, the rest waits, and past 16 MiB lines are dropped.
       const written = 320;
       for (let n = 0; n < written; n++) destination.write(line(n));
       destination.write('{"msg":"last"}\n');
-      let read = '';
-      const buffer = Buffer.alloc(1 << 20);
-      const deadline = Date.now() + 10_000;
-      while (!read.includes('"last"')) {
-        if (Date.now() > deadline) assert.fail('the last line never came');
-        try {
-          const got = fs.readSync(reader, buffer);
-          read += buffer.subarray(0, got).toString();
-        } catch {
-          await sleep(10);
-        }
-      }
+      const read = await fifo.readUntil('"last"', 10_000);
       const lines = read
         .trimEnd()
         .split('\n')
@@ -265,10 +266,6 @@ describe('StdoutDestination, a reader that falls behind', () => {
       assert.ok(kept < written, 'nothing was dropped');
       assert.match(notice?.msg ?? '', /^(\d+) log lines were dropped: standard output did not keep up/);
       assert.equal(Number(/^(\d+)/.exec(notice?.msg ?? '')?.[1]), written - kept);
-    } finally {
-      fs.closeSync(reader);
-      fs.closeSync(writer);
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });

@@ -50,6 +50,24 @@ export async function insertHubIntegrations(db: Db, names: string[]): Promise<st
 }
 
 /** A finding's ARN in the test account. */
+/** `count` closes of findings `<prefix>-<i>` of `integrationId`, pending, all recorded at `createdAt`. */
+export async function insertCloses(
+  db: Db,
+  integrationId: string,
+  prefix: string,
+  count: number,
+  createdAt: Date,
+): Promise<void> {
+  await sql`
+    INSERT INTO securityhub_writebacks
+      (integration_id, finding_key, product_arn, finding_id, field, value, event_id, seq, status,
+       not_before, created_at, updated_at)
+    SELECT ${integrationId}, ${prefix} || '-' || i, ${PRODUCT}, ${prefix} || '-' || i, 'workflow',
+      ${JSON.stringify({ Status: 'RESOLVED' })}::jsonb, gen_random_uuid(), i, 'pending',
+      ${createdAt}, ${createdAt}, ${createdAt}
+    FROM generate_series(1, ${count}::int) AS i`.execute(db);
+}
+
 export const findingArn = (suffix: string) => `arn:aws:securityhub:us-east-1:${ACCOUNT}:finding/${suffix}`;
 
 /** The variables that point the AWS SDK at the local STS and Security Hub, as the caller. */

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import type { Principal } from '../../accounts/service.js';
 import { createDb, createPool } from '../../db/database.js';
+import { slowUplinkProxy } from '../../testing/freezing-proxy.js';
 import { createAlert, startTestServer, type TestServer } from '../../testing/harness.js';
 import { createAttachmentLinks } from './links.js';
 import { createAttachmentsService } from './service.js';
@@ -12,53 +12,16 @@ import { createAttachmentsService } from './service.js';
 /**
  * The API pool's bound on a statement (createPool's queryTimeoutMs) counts the time spent sending it: an
  * upload's insert over a slower link was cut off every time (a 503) once the file took longer to send than
- * the bound. The insert runs without it (PostgreSQL's statement_timeout still bounds it once received).
+ * the bound. The insert now gets time for its bytes on top (PostgreSQL's statement_timeout still bounds it
+ * once received).
  */
-
-/** A TCP proxy to the PostgreSQL at `url` that carries what the client sends at `bytesPerSecond`. */
-async function slowUplink(url: string, bytesPerSecond: number) {
-  const target = new URL(url);
-  const socketDir = target.searchParams.get('host');
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = socketDir
-      ? net.connect(`${socketDir}/.s.PGSQL.${target.port || '5432'}`)
-      : net.connect(Number(target.port || '5432'), target.hostname);
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on('error', () => socket.destroy());
-      socket.on('close', () => {
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.on('data', (data) => {
-      upstream.write(data);
-      client.pause();
-      setTimeout(() => client.resume(), (data.length / bytesPerSecond) * 1000);
-    });
-    upstream.pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const through = new URL(url);
-  through.searchParams.delete('host');
-  through.hostname = '127.0.0.1';
-  through.port = String((server.address() as net.AddressInfo).port);
-  return {
-    url: through.toString(),
-    async close() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
 
 describe("an attachment's upload over a slow link to the database", () => {
   let server: TestServer;
-  let proxy: Awaited<ReturnType<typeof slowUplink>>;
+  let proxy: Awaited<ReturnType<typeof slowUplinkProxy>>;
   before(async () => {
     server = await startTestServer();
-    proxy = await slowUplink(server.databaseUrl, 2 * 1024 * 1024);
+    proxy = await slowUplinkProxy(server.databaseUrl, 2 * 1024 * 1024);
   });
   after(async () => {
     await proxy?.close();

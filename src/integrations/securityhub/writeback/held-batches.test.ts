@@ -7,7 +7,7 @@ import type { AlertsService } from '../../../alerts/service.js';
 import { createDb, createPool, type Db } from '../../../db/database.js';
 import { createLogger } from '../../../logger.js';
 import { createTestDatabase, waitFor } from '../../../testing/harness.js';
-import { insertHubIntegrations, PRODUCT } from '../../../testing/securityhub-writeback.js';
+import { insertCloses, insertHubIntegrations, PRODUCT } from '../../../testing/securityhub-writeback.js';
 import { ShiftedClock } from '../../../work/clock.js';
 import { QUEUES } from '../../../work/queue-names.js';
 import { createWorkRunner, type WorkQueueSpec, type WorkSignal } from '../../../work/runner.js';
@@ -49,18 +49,6 @@ beforeEach(async () => {
   await sql`DELETE FROM securityhub_writebacks`.execute(db);
   requests.length = 0;
 });
-
-/** `count` closes of findings `<prefix>-<i>` of `integrationId`, all recorded at `createdAt` at once. */
-async function closes(integrationId: string, prefix: string, count: number, createdAt: Date): Promise<void> {
-  await sql`
-    INSERT INTO securityhub_writebacks
-      (integration_id, finding_key, product_arn, finding_id, field, value, event_id, seq, status,
-       not_before, created_at, updated_at)
-    SELECT ${integrationId}, ${prefix} || '-' || i, ${PRODUCT}, ${prefix} || '-' || i, 'workflow',
-      ${JSON.stringify({ Status: 'RESOLVED' })}::jsonb, gen_random_uuid(), i, 'pending',
-      ${createdAt}, ${createdAt}, ${createdAt}
-    FROM generate_series(1, ${count}::int) AS i`.execute(db);
-}
 
 function writeback(signal: WorkSignal = { wake() {} }) {
   return createWriteback({
@@ -131,7 +119,7 @@ describe('a part-filled batch waiting to fill', () => {
   it('is claimed a few times a second while it waits, not in a loop, and still goes when its wait ends', async () => {
     // 40 closes at one instant: a bulk close, whose batch waits up to FILLING_MAX_WAIT_MS to fill.
     const closedAt = new Date(clock.now().getTime() - 1100);
-    await closes(integrations[0]!, 'bulk', 40, closedAt);
+    await insertCloses(db, integrations[0]!, 'bulk', 40, closedAt);
     const rounds = await drive(writeback().queue(), () => requests.length > 0);
     assert.equal(requests.length, 1, `no request after ${rounds} rounds`);
     assert.equal(requests[0]!.ids.length, 40);
@@ -142,9 +130,9 @@ describe('a part-filled batch waiting to fill', () => {
 
   it("does not keep another integration's changes waiting behind it", async () => {
     const now = clock.now();
-    await closes(integrations[0]!, 'bulk', 40, new Date(now.getTime() - 1100));
+    await insertCloses(db, integrations[0]!, 'bulk', 40, new Date(now.getTime() - 1100));
     // Recorded now: gathered once they pause, nothing wakes the sender then.
-    await closes(integrations[1]!, 'single', 1, now);
+    await insertCloses(db, integrations[1]!, 'single', 1, now);
     const queue = writeback().queue();
     await drive(queue, () => requests.length > 0);
     assert.deepEqual(
@@ -174,7 +162,7 @@ describe('the sender in the work runner', () => {
     try {
       // Waits PARTIAL_MAX_WAIT_MS of real time: the hold ends FILLING_MAX_WAIT_MS after the closes.
       const closedAt = new Date(clock.now().getTime() - (FILLING_MAX_WAIT_MS - PARTIAL_MAX_WAIT_MS));
-      await closes(integrations[0]!, 'waits', 40, closedAt);
+      await insertCloses(db, integrations[0]!, 'waits', 40, closedAt);
       const roundsBefore = rounds;
       runner.wake(QUEUES.writeback);
       await waitFor('a request', async () => requests.length > 0, 10_000);
@@ -184,11 +172,11 @@ describe('the sender in the work runner', () => {
       // A batch that fills while it waits goes at once: recording a change wakes the sender.
       requests.length = 0;
       const startedAt = clock.now().getTime();
-      await closes(integrations[0]!, 'fills', 40, new Date(startedAt - 1100));
+      await insertCloses(db, integrations[0]!, 'fills', 40, new Date(startedAt - 1100));
       runner.wake(QUEUES.writeback);
       await new Promise((resolve) => setTimeout(resolve, 300));
       assert.equal(requests.length, 0, 'the part-filled batch waits');
-      await closes(integrations[0]!, 'fills-more', 60, clock.now());
+      await insertCloses(db, integrations[0]!, 'fills-more', 60, clock.now());
       runner.wake(QUEUES.writeback);
       await waitFor('a request', async () => requests.length > 0, 10_000);
       assert.deepEqual(

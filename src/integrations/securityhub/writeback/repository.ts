@@ -673,20 +673,16 @@ export const writebacksRepository = {
   /**
    * When a change not due at `now` may become claimable, for the sender to sleep until then: a backoff
    * or a throttle's hold ends (not_before), a lease runs out (to be taken over), or an in-flight change
-   * that holds back the next change of its field stops doing so. And `gatheringSince`: the first change
-   * of the integrations whose due changes are still gathering (the first came after `firstCreatedBefore`),
-   * which a pause may end at any moment; null when none is.
+   * that holds back the next change of its field stops doing so. And `gathering`: whether an integration's
+   * due changes are still gathering (its first came after `firstCreatedBefore`), which a pause may end at
+   * any moment.
    */
   async nextDue(
     db: Queryable,
     now: Date,
     firstCreatedBefore: Date,
-  ): Promise<{ at: Date | null; gatheringSince: Date | null }> {
-    const row = await sql<{ at: Date | null; gathering_since: Date | null }>`
-      WITH due AS MATERIALIZED (
-        SELECT integration_id, min(created_at) AS first_at FROM securityhub_writebacks
-        WHERE status = 'pending' AND not_before <= ${now}
-        GROUP BY integration_id)
+  ): Promise<{ at: Date | null; gathering: boolean }> {
+    const row = await sql<{ at: Date | null; gathering: boolean }>`
       SELECT least(
           (SELECT min(not_before) FROM securityhub_writebacks
             WHERE status = 'pending' AND not_before > ${now}),
@@ -698,10 +694,10 @@ export const writebacksRepository = {
               AND s.finding_key = p.finding_key AND s.field = p.field
             WHERE p.status = 'pending' AND p.not_before <= ${now}
               AND s.status = 'superseded' AND s.lease_until > ${now})) AS at,
-        (SELECT min(first_at) FROM due WHERE first_at > ${firstCreatedBefore}) AS gathering_since`.execute(
-      db,
-    );
-    return { at: row.rows[0]?.at ?? null, gatheringSince: row.rows[0]?.gathering_since ?? null };
+        EXISTS (
+          SELECT 1 FROM securityhub_writebacks WHERE status = 'pending' AND not_before <= ${now}
+          GROUP BY integration_id HAVING min(created_at) > ${firstCreatedBefore}) AS gathering`.execute(db);
+    return { at: row.rows[0]?.at ?? null, gathering: row.rows[0]?.gathering ?? false };
   },
 
   /** Locks `key`'s bucket until the transaction ends, making it full the first time the key is seen. */

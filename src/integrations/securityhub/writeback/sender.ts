@@ -5,6 +5,7 @@ import type {
 import type { Db } from '../../../db/database.js';
 import type { FindingFormat } from '../../../db/schema.js';
 import type { Logger } from '../../../logger.js';
+import { retryAfterMs as retryAfterHeaderMs } from '../../../notify/retry-after.js';
 import type { Clock } from '../../../work/clock.js';
 import { accountOf, targetForFinding, type AwsAccess, type RoleTarget } from './aws.js';
 import { securityHubUpdate, securityHubUpdateV2, type ClaimedChange } from './changes.js';
@@ -107,9 +108,9 @@ export function retryAfterMs(error: unknown, now: Date): number | undefined {
 function headerWaitMs(header: string, value: string, now: Date): number | undefined {
   if (header === 'x-amz-retry-after') return /^\d+$/.test(value) ? Number(value) : undefined;
   if (header !== 'retry-after') return undefined;
-  if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : at - now.getTime();
+  // More seconds than a number holds is no answer (the shared reader would take it for its longest wait).
+  if (/^\d+$/.test(value) && !Number.isFinite(Number(value))) return undefined;
+  return retryAfterHeaderMs(value, now);
 }
 
 export function readRequestFailure(error: unknown): {

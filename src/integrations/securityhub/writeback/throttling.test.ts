@@ -7,7 +7,7 @@ import type { AlertsService } from '../../../alerts/service.js';
 import { createDb, createPool, type Db } from '../../../db/database.js';
 import { createLogger } from '../../../logger.js';
 import { createTestDatabase } from '../../../testing/harness.js';
-import { insertHubIntegrations, PRODUCT } from '../../../testing/securityhub-writeback.js';
+import { insertCloses, insertHubIntegrations } from '../../../testing/securityhub-writeback.js';
 import { ShiftedClock, type Clock } from '../../../work/clock.js';
 import type { WorkQueueSpec } from '../../../work/runner.js';
 import type { AwsAccess } from './aws.js';
@@ -80,18 +80,6 @@ beforeEach(async () => {
   retryAfter = undefined;
 });
 
-/** `count` closes of findings `<prefix>-<i>`, all recorded at `createdAt` (gathered by now). */
-async function closes(prefix: string, count: number, createdAt: Date): Promise<void> {
-  await sql`
-    INSERT INTO securityhub_writebacks
-      (integration_id, finding_key, product_arn, finding_id, field, value, event_id, seq, status,
-       not_before, created_at, updated_at)
-    SELECT ${hub}, ${prefix} || '-' || i, ${PRODUCT}, ${prefix} || '-' || i, 'workflow',
-      ${JSON.stringify({ Status: 'RESOLVED' })}::jsonb, gen_random_uuid(), i, 'pending',
-      ${createdAt}, ${createdAt}, ${createdAt}
-    FROM generate_series(1, ${count}::int) AS i`.execute(db);
-}
-
 function queue(): WorkQueueSpec {
   return createWriteback({
     db,
@@ -134,7 +122,7 @@ const throttled = () => answers.filter((a) => a.status === 429);
 describe('a throttle', () => {
   it('is ridden out without sending into it, and the changes then go in as few requests as before', async () => {
     const start = clock.now().getTime();
-    await closes('bulk', 250, new Date(start - 2000));
+    await insertCloses(db, hub, 'bulk', 250, new Date(start - 2000));
     throttledUntil = start + 60_000;
     const rounds = await drive(queue(), start + 10 * 60_000, 2000);
     const ids = new Set(sentOk().flatMap((a) => a.ids));
@@ -158,7 +146,7 @@ describe('a throttle', () => {
 
   it('lets the sender sleep through the backoff instead of looking every few ms', async () => {
     const start = clock.now().getTime();
-    await closes('one', 1, new Date(start - 2000));
+    await insertCloses(db, hub, 'one', 1, new Date(start - 2000));
     throttledUntil = start + 10 * 60_000;
     const stretch = start + 10 * 60_000;
     const rounds = await drive(queue(), stretch, 300);
@@ -175,7 +163,7 @@ describe('a throttle', () => {
   it('sends the changes it held back with those it retried, when AWS said how long to wait', async () => {
     const start = clock.now().getTime();
     // Long done filling (batching.ts): the tail of 50 goes in the first round too.
-    await closes('asked', 150, new Date(start - 10_000));
+    await insertCloses(db, hub, 'asked', 150, new Date(start - 10_000));
     // A Retry-After longer than the backoff: the throttled request's changes and those held back behind
     // it must fall due at one time, not a few ms apart, or they go again as three requests, not two.
     throttledUntil = start + 45_000;
@@ -206,7 +194,7 @@ describe('a throttle', () => {
   it('gives up, after a day, on changes it only ever held back, and tells the owner team', async () => {
     const start = clock.now().getTime();
     // A minute short of a day old: given up on at the first look past the minute.
-    await closes('old', 150, new Date(start - 24 * 3600_000 + 60_000));
+    await insertCloses(db, hub, 'old', 150, new Date(start - 24 * 3600_000 + 60_000));
     throttledUntil = Number.POSITIVE_INFINITY;
     // Other callers on the account and region are throttled too, and keep its bucket held (as another
     // process's 429s do): no request of these changes goes after the first, every round holds them back.

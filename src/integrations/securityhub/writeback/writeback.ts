@@ -7,13 +7,7 @@ import { QUEUES } from '../../../work/queue-names.js';
 import type { WorkQueueSpec, WorkSignal } from '../../../work/runner.js';
 import type { Logger } from '../../../logger.js';
 import type { AwsAccess } from './aws.js';
-import {
-  GATHER_MAX_MS,
-  GATHER_QUIET_MS,
-  gatherCutoffs,
-  latestPerFindingField,
-  planRequests,
-} from './batching.js';
+import { GATHER_QUIET_MS, gatherCutoffs, latestPerFindingField, planRequests } from './batching.js';
 import { createChangeRecorder, WRITEBACK_CONSUMER } from './change-recorder.js';
 import type { ClaimedChange } from './changes.js';
 import { createOutcomeRecorder } from './outcomes.js';
@@ -162,11 +156,10 @@ export function createWriteback(deps: {
       // rather than look every few ms through an outage's hours of backoff. Changes still gathering are
       // looked at again soon: a pause, which nothing announces, may end their gathering at any moment.
       const next = await writebacksRepository.nextDue(db, now, gatherCutoffs(now).firstCreatedBefore);
-      const gathering =
-        next.gatheringSince === null
-          ? []
-          : [next.gatheringSince.getTime() + GATHER_MAX_MS, now.getTime() + RECHECK_MS];
-      const times = [...(next.at ? [next.at.getTime()] : []), ...gathering];
+      const times = [
+        ...(next.at ? [next.at.getTime()] : []),
+        ...(next.gathering ? [now.getTime() + RECHECK_MS] : []),
+      ];
       return { more: false, nextDueAt: times.length > 0 ? new Date(Math.min(...times)) : null };
     },
   });
