@@ -749,7 +749,14 @@ export function createAlertsService(
           type: 'escalated',
           ...(policy ? { escalationId: policy.id, escalationName: policy.name } : {}),
         });
-        return { success: true, status: 'Escalated', alert };
+        if (!alert.snoozed) return { success: true, status: 'Escalated', alert };
+        // Escalating asks for the next rule now, which a snooze would hold back: the escalate ends it. Its
+        // event follows the escalate's, so the engine moves the escalated runs on before it is told of the
+        // end (which starts the others over); the snooze-ends queue finds nothing left to end.
+        const unsnoozed = await repo.update(tx, alert.id, { snoozed: false, snoozed_until: null });
+        await log('snooze', `Snooze ended: the alert was escalated by ${actor.name}`);
+        await event(tx, unsnoozed, actor, src, { type: 'snooze_ended' });
+        return { success: true, status: 'Escalated', alert: unsnoozed };
       }
       case 'addResponder':
       case 'addTeam': {

@@ -622,7 +622,11 @@ describe('transition: an escalate handled before the late end of the snooze', ()
   /** The rules the runner pages at `now`, and the run as it leaves it. */
   const runDue = (r: RunFields, now: Date, alert: AlertFields = open) => {
     const outcome = dueSteps(r, alert, now);
-    return { paged: outcome.steps.map((s) => s.step.index), after: updated(r, outcome.update) };
+    return {
+      paged: outcome.steps.map((s) => s.step.index),
+      after: updated(r, outcome.update),
+      nextAt: outcome.update.nextAt,
+    };
   };
 
   it('in order: the end starts it over and pages the first rule, the escalate pages the second', () => {
@@ -635,53 +639,48 @@ describe('transition: an escalate handled before the late end of the snooze', ()
     assert.equal(second.after.finished_reason, 'completed');
   });
 
-  it('escalate first: starts over and reaches the second rule as in order, and the late end pages nobody again', () => {
+  it('escalate first: moves on from the rule the snooze paused it at, and the late end pages nobody again', () => {
     const change = transition(paused, open, event.escalated, at(21), at(21));
     assert.deepEqual(change, {
-      kind: 'restarted',
-      update: {
-        state: 'active',
-        step: 0,
-        // The second rule due now, the first before it.
-        baseAt: at(-9),
-        nextAt: at(21),
-        pausedAt: null,
-        pauseReason: null,
-        finishedReason: null,
-        skippedFrom: null,
-        replayUntil: null,
-      },
-      logs: ['Two starts again from its first rule: the snooze ended'],
+      kind: 'escalated',
+      // The second rule due now: the first ran before the snooze.
+      update: { state: 'active', baseAt: at(-9), nextAt: at(21), pausedAt: null, pauseReason: null },
+      logs: [],
     });
     const now = runDue(written(paused, change), at(21));
-    assert.deepEqual(now.paged, [0, 1]);
+    assert.deepEqual(now.paged, [1]);
     assert.equal(now.after.finished_reason, 'completed');
     assert.deepEqual(transition(now.after, open, event.snoozeEnded, at(22), ended), { kind: 'unchanged' });
   });
 
-  it('escalate first, with the first rule delayed: starts over and makes the first rule due now', () => {
-    const delayedFirst: EscalationPlan = { name: 'Delayed', rules: [rule(5), rule(30)], repeat: null };
-    const change = transition({ ...paused, plan: delayedFirst }, open, event.escalated, at(21), at(21));
-    assert.equal(change.kind, 'restarted');
-    assert.deepEqual(change.kind === 'restarted' ? change.update.baseAt : undefined, at(16));
+  it('the escalate that ended the snooze, then its snooze_ended: the next rule pages, nothing starts over', () => {
+    const threePeople: EscalationPlan = { name: 'Three', rules: [rule(0), rule(30), rule(40)], repeat: null };
+    const snoozePaused = { ...paused, plan: threePeople };
+    const escalated = written(snoozePaused, transition(snoozePaused, open, event.escalated, at(21), at(21)));
+    const now = runDue(escalated, at(21));
+    assert.deepEqual(now.paged, [1]);
+    // The third rule keeps its spacing from the second.
+    assert.deepEqual(now.nextAt, at(31));
+    assert.deepEqual(transition(now.after, open, event.snoozeEnded, at(21), at(21)), { kind: 'unchanged' });
   });
 
-  it('escalate first on an acknowledged alert: the rules passed over at the start are passed over, as in order', () => {
+  it('escalate first on an acknowledged alert: as on one never snoozed, the rules that stop at it are passed over', () => {
     const backstop: EscalationPlan = {
       name: 'Backstop',
       rules: [rule(0), rule(10), rule(30, 'if-not-closed')],
       repeat: null,
     };
     const ackPaused = { ...paused, plan: backstop };
-    // In order: the end passes over the first rule (and the second, not due yet); the escalate reaches the third.
-    const restarted = written(ackPaused, transition(ackPaused, acked, event.snoozeEnded, ended, ended));
-    const atEnd = runDue(restarted, ended, acked);
-    assert.deepEqual(atEnd.paged, []);
-    const inOrder = written(atEnd.after, transition(atEnd.after, acked, event.escalated, at(21), at(21)));
-    assert.deepEqual(runDue(inOrder, at(21), acked).paged, [2]);
-    // Escalate first.
     const change = transition(ackPaused, acked, event.escalated, at(21), at(21));
-    assert.deepEqual(runDue(written(ackPaused, change), at(21), acked).paged, [2]);
+    const now = runDue(written(ackPaused, change), at(21), acked);
+    assert.deepEqual(now.paged, []);
+    // The rule until closed keeps its spacing from the second one, which the escalate made due now.
+    assert.deepEqual(now.nextAt, at(41));
+  });
+
+  it('escalate first on a run with no rule left: it starts over, as at the end of the snooze', () => {
+    const noneLeft = { ...paused, step: 2, skipped_from: 1 };
+    assert.deepEqual(transition(noneLeft, open, event.escalated, at(21), at(21)), restartedAt(at(21), 'Two'));
   });
 
   it('an escalate naming another policy starts it over all the same', () => {

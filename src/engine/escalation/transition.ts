@@ -89,10 +89,11 @@ export function transition(
     return restart(run, now, 'the alert was unacknowledged');
   if (run.state === 'finished') return restartCompleted(run, alert, event, now, madeAt);
   const escalates = event.type === 'escalated' && alert?.status === 'open' && isEscalatedBy(run, event);
-  // The snooze's end comes first whatever the event (see targetOf), an escalate too (see escalateAfter).
+  // The snooze's end comes first whatever the event (see targetOf), but for the run an escalate moves on
+  // (see escalateSnoozePaused).
   if (alert && alert.status === 'open' && !alert.snoozed && isSnoozePaused(run)) {
     const resumed = followAlert(run, alert, now);
-    return escalates ? escalateAfter(run, alert, resumed, now) : resumed;
+    return escalates ? escalateSnoozePaused(run, resumed, now) : resumed;
   }
   if (event.type === 'escalated' && alert?.status === 'open')
     return escalates ? escalateNow(run, now) : UNCHANGED;
@@ -130,26 +131,18 @@ function followAlert(run: RunFields, alert: AlertFields | undefined, now: Date):
 }
 
 /**
- * The escalate action on a run the snooze paused, told before the snooze's end: it ends as the two in
- * order would. There the end starts the run over (or leaves it paused for an acknowledgement), the runner
- * runs at once the rules that start made due, and the escalate makes the rule after them due now. Only the
- * runner pages, so the run starts over at its first rule with its base time set back far enough that
- * those rules and the one the escalate reaches are all due now: each is paged once, and none a second
- * time by the late end (see restartCompleted).
+ * The escalate action on a run the snooze paused, on an alert no longer snoozed: escalating a snoozed
+ * alert ends its snooze (alerts/service.ts), and the person asked for the next rule now, so the run moves
+ * on from where the snooze paused it as on an alert never snoozed, not from its first rule, which would
+ * page again the rules that already ran. The escalate's event comes before its snooze_ended, which then
+ * finds the run active and leaves it so (see followAlert), or finished with its last rule due after the
+ * end (see restartCompleted). An escalate told before the late end of a snooze that ended on its own
+ * does the same: the end can no longer be told from one the escalate made. A run with no rule left has
+ * nothing to move on to: it starts over as at the end of any snooze.
  */
-function escalateAfter(run: RunFields, alert: AlertFields, resumed: RunTransition, now: Date): RunTransition {
-  if (resumed.kind === 'unchanged') return escalateNow(run, now);
-  const reached =
-    resumed.kind === 'restarted'
-      ? (dueSteps({ ...run, ...runState(run, resumed.update) }, alert, now).update.step ?? 0)
-      : run.step;
-  const escalated = escalateNow({ ...run, step: reached }, now);
-  if (escalated.kind === 'unchanged') return resumed;
-  return {
-    kind: resumed.kind === 'restarted' ? 'restarted' : 'escalated',
-    update: { ...resumed.update, ...escalated.update },
-    logs: [...resumed.logs, ...escalated.logs],
-  };
+function escalateSnoozePaused(run: RunFields, resumed: RunTransition, now: Date): RunTransition {
+  const escalated = escalateNow(run, now);
+  return escalated.kind === 'unchanged' ? resumed : escalated;
 }
 
 /** The columns of a run once `update` is written (the repository writes these; a decision reads them). */
@@ -261,7 +254,7 @@ function restart(run: RunFields, now: Date, why: string): RunTransition {
 
 /**
  * The escalate action: the run's next rule is due now, paused or not, and later rules keep their
- * spacing from it. Running it (or pausing again, on a snoozed alert) is the runner's part.
+ * spacing from it. Running it is the runner's part (the escalate ended the alert's snooze, if any).
  */
 export function escalateNow(run: RunFields, now: Date): RunTransition {
   const step = stepAt(run.plan, run.step);
