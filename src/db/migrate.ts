@@ -1,4 +1,5 @@
-import { Migrator, sql, type Migration, type MigrationProvider } from 'kysely';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type pg from 'pg';
 import { withoutQueryTimeout, type Db } from './database.js';
 import type { Logger } from '../logger.js';
@@ -141,9 +142,28 @@ const MIGRATIONS: Record<string, Migration> = {
   '0070_notifications_method_due': m0070,
 };
 
-class StaticProvider implements MigrationProvider {
+/**
+ * Kysely runs every pending migration in one transaction, so a lock taken by one is held until the last
+ * has run. A statement waiting for its lock behind another session's open transaction (an older process's)
+ * makes every later statement needing a conflicting lock on that table queue behind it: with no bound,
+ * writes to `notifications` (paging) would wait for as long as the other transaction stays open. Set at
+ * the start of each migration, transaction-local (the transaction is Kysely's, on a connection of its own).
+ */
+class BoundedLockWaitProvider implements MigrationProvider {
+  constructor(private readonly lockTimeoutMs: number) {}
+
   async getMigrations(): Promise<Record<string, Migration>> {
-    return MIGRATIONS;
+    const bounded: Record<string, Migration> = {};
+    for (const [name, migration] of Object.entries(MIGRATIONS)) {
+      bounded[name] = {
+        ...migration,
+        up: async (db: Kysely<unknown>) => {
+          await sql`SELECT set_config('lock_timeout', ${`${this.lockTimeoutMs}ms`}, true)`.execute(db);
+          await migration.up(db);
+        },
+      };
+    }
+    return bounded;
   }
 }
 
@@ -151,6 +171,19 @@ export const MIGRATION_NAMES = Object.keys(MIGRATIONS);
 
 // An arbitrary constant: "vigil" in ASCII. Held for the whole run so concurrent starts queue up.
 export const MIGRATION_LOCK_KEY = 0x766967696c;
+
+/** How long a migration's statement waits for a lock before the batch rolls back to try again later. */
+export const MIGRATION_LOCK_TIMEOUT_MS = 5_000;
+/** The pauses between tries of a batch that timed out on a lock: ten tries, some two minutes in all. */
+export const MIGRATION_RETRY_DELAYS_MS: readonly number[] = [1, 2, 3, 5, 8, 10, 10, 10, 10].map(
+  (s) => s * 1000,
+);
+
+export interface MigrateOptions {
+  lockTimeoutMs?: number;
+  /** One pause per try after the first: their count, plus one, is the number of tries. */
+  retryDelaysMs?: readonly number[];
+}
 
 /**
  * Applies Vigil's migrations under one session-level advisory lock,
@@ -160,14 +193,29 @@ export const MIGRATION_LOCK_KEY = 0x766967696c;
  * migrator refuses outright ("corrupted migrations"). During a rolling upgrade an older process still
  * has to start (a crash, a reboot, a scale-up), so when every migration it knows is applied it runs
  * none and warns. When it also lacks some of its own, it cannot run safely on that schema: it fails.
+ *
+ * A batch whose statement waited longer than `lockTimeoutMs` for a lock rolls back and is tried again
+ * after a pause, so that it does not stall the other sessions queued behind it (see BoundedLockWaitProvider).
  */
-export function migrate(db: Db, pool: pg.Pool, log: Logger): Promise<{ applied: string[] }> {
+export function migrate(
+  db: Db,
+  pool: pg.Pool,
+  log: Logger,
+  options: MigrateOptions = {},
+): Promise<{ applied: string[] }> {
   // The pool may bound its statements (createPool's queryTimeoutMs); an index built on a big table, or
   // the wait for another process's migrations, may rightly take longer.
-  return withoutQueryTimeout(() => migrateUnbounded(db, pool, log));
+  return withoutQueryTimeout(() => migrateUnbounded(db, pool, log, options));
 }
 
-async function migrateUnbounded(db: Db, pool: pg.Pool, log: Logger): Promise<{ applied: string[] }> {
+async function migrateUnbounded(
+  db: Db,
+  pool: pg.Pool,
+  log: Logger,
+  options: MigrateOptions,
+): Promise<{ applied: string[] }> {
+  const lockTimeoutMs = options.lockTimeoutMs ?? MIGRATION_LOCK_TIMEOUT_MS;
+  const retryDelaysMs = options.retryDelaysMs ?? MIGRATION_RETRY_DELAYS_MS;
   const client = await pool.connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
@@ -192,15 +240,34 @@ async function migrateUnbounded(db: Db, pool: pg.Pool, log: Logger): Promise<{ a
       });
       // allowUnorderedMigrations stays off: it would not let the unknown names above through (Kysely
       // checks for missing migrations regardless), only let one of ours run after a later one.
-      const migrator = new Migrator({ db, provider: new StaticProvider() });
-      const { error, results } = await migrator.migrateToLatest();
-      const applied = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
-      for (const result of results ?? []) {
-        if (result.status === 'Error') log.error({ migration: result.migrationName }, 'migration failed');
+      const migrator = new Migrator({ db, provider: new BoundedLockWaitProvider(lockTimeoutMs) });
+      for (let tries = 1; ; tries++) {
+        const { error, results } = await migrator.migrateToLatest();
+        const failed = (results ?? []).find((r) => r.status === 'Error')?.migrationName;
+        if (isLockTimeout(error)) {
+          // Rolled back: the batch's transaction is gone, and with it every lock it held.
+          const pauseMs = retryDelaysMs[tries - 1];
+          const openTransactions = await otherOpenTransactions(client);
+          const waited =
+            `${failed ? `migration ${failed}` : 'the migrations'} waited ${lockTimeoutMs / 1000} s for a ` +
+            'lock another session holds (see openTransactions); all pending migrations were rolled back';
+          if (pauseMs === undefined) {
+            log.error({ migration: failed, tries, openTransactions }, `${waited}; giving up`);
+            throw new MigrationLockTimeoutError(failed, tries, lockTimeoutMs);
+          }
+          log.warn(
+            { migration: failed, tries, retryInMs: pauseMs, openTransactions },
+            `${waited}; trying again in ${pauseMs / 1000} s`,
+          );
+          await sleep(pauseMs);
+          continue;
+        }
+        if (failed) log.error({ migration: failed }, 'migration failed');
+        if (error) throw error instanceof Error ? error : new Error(String(error));
+        const applied = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+        if (applied.length > 0) log.info({ applied }, 'database migrations applied');
+        return { applied };
       }
-      if (error) throw error instanceof Error ? error : new Error(String(error));
-      if (applied.length > 0) log.info({ applied }, 'database migrations applied');
-      return { applied };
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
     }
@@ -224,10 +291,53 @@ export class UnknownAndPendingMigrationsError extends Error {
   }
 }
 
+/** Which other sessions had a transaction open, oldest first: those a migration may have waited behind. */
+async function otherOpenTransactions(client: pg.PoolClient) {
+  const { rows } = await client.query<{
+    pid: number;
+    applicationName: string;
+    state: string | null;
+    openSeconds: number;
+    query: string;
+  }>(`
+    SELECT pid, application_name AS "applicationName", state,
+      round(extract(epoch FROM now() - xact_start))::int AS "openSeconds", left(query, 200) AS query
+    FROM pg_stat_activity
+    WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL
+    ORDER BY xact_start
+    LIMIT 5`);
+  return rows;
+}
+
+/** PostgreSQL's lock_not_available: a statement's wait for a lock outlasted lock_timeout. */
+function isLockTimeout(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'code' in error && error.code === '55P03';
+}
+
+/** Every try of the migrations waited too long for a lock other sessions held. */
+export class MigrationLockTimeoutError extends Error {
+  constructor(
+    readonly migration: string | undefined,
+    readonly tries: number,
+    lockTimeoutMs: number,
+  ) {
+    super(
+      `${migration ? `migration ${migration}` : 'the migrations'} could not take the locks it needs: ` +
+        `${tries} tries each waited ` +
+        `${lockTimeoutMs / 1000} s behind other sessions' open transactions (logged above) and were ` +
+        'rolled back. Stop the Vigil processes of older versions (or end those transactions) and start ' +
+        'again, or run "vigil migrate" while the database is quiet.',
+    );
+    this.name = 'MigrationLockTimeoutError';
+  }
+}
+
 /** Names the database records as applied; none before the first migration made the table. */
 async function executedMigrationNames(db: Db): Promise<string[]> {
+  // Unqualified, as Kysely names it: its table is in the first schema of the search path, which is not
+  // public for a role with a schema of its own (search_path "$user", public: PostgreSQL 15's advice).
   const exists = await sql<{ exists: boolean }>`
-    SELECT to_regclass('public.kysely_migration') IS NOT NULL AS exists`.execute(db);
+    SELECT to_regclass('kysely_migration') IS NOT NULL AS exists`.execute(db);
   if (!exists.rows[0]?.exists) return [];
   const rows = await sql<{ name: string }>`SELECT name FROM kysely_migration ORDER BY name`.execute(db);
   return rows.rows.map((r) => r.name);

@@ -5,8 +5,8 @@ import { sql, type Kysely } from 'kysely';
  * leaves a type out (another round of the process holds its lane: notify/sender.ts). Without it, the
  * due-time index filtered on the type walked every pending message of the types left out (20,000
  * pending emails: 6.9 ms and 10,500 buffers per call, each idle round). Partial, as notifications_due
- * is: only pending messages, so the sent history costs nothing. Plain, not CONCURRENTLY: each migration
- * runs in a transaction.
+ * is: only pending messages, so the sent history costs nothing. Plain, not CONCURRENTLY: the pending
+ * migrations run in one transaction (which keeps writes to notifications waiting until the last has run).
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
