@@ -400,6 +400,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
         clock,
         config,
         fetch: outboundFetch,
+        disabledBy: (integrationId) => maintenance.disabledBy(integrationId),
       });
       const consumers = [
         ...(options.consumers ?? []),

@@ -14,6 +14,7 @@ import type { WorkQueueSpec, WorkSignal } from '../../work/runner.js';
 import { countsAgainstDestination, type TeamDeliveryContext, type TeamDeliveryResult } from './kind.js';
 import { eventTypesTaken, kindsTaking, teamDestinationKind } from './registry.js';
 import {
+  destinationAlertKey,
   teamDestinationsRepository as repo,
   TEAM_DESTINATIONS_CONSUMER,
   type DeliveryOutcome,
@@ -37,6 +38,9 @@ import {
  * failure: the delivery waits for the Retry-After and the attempt is not counted, and the destination's
  * other deliveries wait as long (the limit is the endpoint's; at most a few minutes), put off to the
  * hold's end (holdDestinations).
+ * What may change while a delivery waits (a retry, a 429) is read again when it is sent: a delivery whose
+ * integration a maintenance now disables, or whose destination's team no longer has the alert (the
+ * destination, or its Webhook integration, moved to another team), is recorded as failed, not sent.
  */
 
 /** When the n-th retry is due, counted from the first attempt (Standard Webhooks' schedule). */
@@ -209,14 +213,55 @@ export function createTeamDeliverySender(deps: {
   config: Config;
   fetch: OutboundFetch;
   leaseMs?: number;
+  /**
+   * As the consumer's (teamDestinationsConsumer): asked again when a delivery is sent, since one made
+   * before a maintenance began may wait a day for its retries.
+   */
+  disabledBy?: (integrationId: string) => Promise<string | undefined>;
 }): TeamDeliverySender {
-  const { db, log, clock, config } = deps;
+  const { db, log, clock, config, disabledBy } = deps;
   const leaseMs = deps.leaseMs ?? LEASE_MS;
   const context: TeamDeliveryContext = { db, log, clock, config, fetch: deps.fetch };
 
   interface Outcome {
     row: TeamDestinationDeliveryRow;
     result: TeamDeliveryResult;
+    /**
+     * Not sent, for what changed since the delivery was made (whyNotSent): no request went out, so the
+     * attempt is given back and the destination's health is not judged by it (a day's maintenance must not
+     * disable it as failing).
+     */
+    notSent?: boolean;
+  }
+
+  /**
+   * Of the enabled destinations of the round owned by an integration, those a maintenance disables now,
+   * with why: read when the round sends, on the Clock the maintenance is judged by.
+   */
+  async function pausedNow(destinations: Iterable<TeamDestinationRow>): Promise<Map<string, string>> {
+    if (!disabledBy) return new Map();
+    const ids = new Set<string>();
+    for (const d of destinations) if (d.enabled && d.integration_id) ids.add(d.integration_id);
+    const reasons = await Promise.all([...ids].map(async (id) => [id, await disabledBy(id)] as const));
+    return new Map(reasons.flatMap(([id, reason]) => (reason === undefined ? [] : [[id, reason]])));
+  }
+
+  /**
+   * Why an enabled destination's delivery is not to be sent now, else undefined. `taken`: whether the
+   * destination still takes the alert, as the consumer decided when it made the delivery
+   * (repository.ts stillTaking). A responder_added delivery is about a team already in the alert's teams
+   * (added in the same change), so the same rule passes it.
+   */
+  function whyNotSent(
+    destination: TeamDestinationRow,
+    paused: ReadonlyMap<string, string>,
+    taken: boolean,
+  ): string | undefined {
+    const pausedBy = destination.integration_id ? paused.get(destination.integration_id) : undefined;
+    // The text insertDeliveries records for one made during the maintenance.
+    if (pausedBy !== undefined) return `not sent: the integration is ${pausedBy}`;
+    if (!taken) return 'not sent: the team no longer has the alert';
+    return undefined;
   }
 
   async function attempt(
@@ -261,7 +306,7 @@ export function createTeamDeliverySender(deps: {
   }
 
   function outcomeOf(
-    { row, result }: Outcome,
+    { row, result, notSent }: Outcome,
     now: Date,
     settledAt: Date,
     holds: ReadonlyMap<string, DestinationHold>,
@@ -271,6 +316,8 @@ export function createTeamDeliverySender(deps: {
       responseExcerpt: result.response?.excerpt ?? null,
     };
     const base = { id: row.id, attempts: row.attempts, ...response };
+    if (notSent && result.status === 'failed')
+      return { ...base, state: 'failed', error: result.error, refundAttempt: true };
     switch (result.status) {
       case 'sent':
         return { ...base, state: 'sent', sentAt: settledAt, error: null };
@@ -373,9 +420,9 @@ export function createTeamDeliverySender(deps: {
   async function judge(outcomes: Outcome[], destinations: Map<string, TeamDestinationRow>, now: Date) {
     const gone = new Map<string, string>();
     const health = new Map<string, { id: string; delivered: boolean; readAt: Date }>();
-    for (const { row, result } of outcomes) {
+    for (const { row, result, notSent } of outcomes) {
       const destination = destinations.get(row.destination_id);
-      if (!destination?.enabled) continue;
+      if (!destination?.enabled || notSent) continue;
       // A destination that asks to slow down is working, and one that refused only this message (deleted
       // in Slack, too large) still takes the others: neither is a failure towards disabling it, nor a
       // success that would clear its failures.
@@ -422,8 +469,9 @@ export function createTeamDeliverySender(deps: {
     });
     const changed = await repo.changedSince(db, read);
     if (changed.size === 0) return outcomes;
-    return outcomes.map(({ row, result }) =>
-      result.status === 'gone' && changed.has(row.destination_id)
+    return outcomes.map((outcome) => {
+      const { row, result } = outcome;
+      return result.status === 'gone' && changed.has(row.destination_id)
         ? {
             row,
             result: {
@@ -432,8 +480,8 @@ export function createTeamDeliverySender(deps: {
               ...(result.response ? { response: result.response } : {}),
             },
           }
-        : { row, result },
-    );
+        : outcome;
+    });
   }
 
   async function deliverDue(now: Date): Promise<number> {
@@ -445,12 +493,28 @@ export function createTeamDeliverySender(deps: {
     ]);
     const destinations = new Map(destinationRows.map((d) => [d.id, d]));
     const alerts = new Map(alertRows.map((a) => [a.id, alertDetail(a)]));
+    const toSend = rows.filter((r) => destinations.get(r.destination_id)?.enabled);
+    const [paused, taken] = await Promise.all([
+      pausedNow(destinations.values()),
+      repo.stillTaking(
+        db,
+        toSend.map((r) => ({ destinationId: r.destination_id, alertId: r.alert_id })),
+      ),
+    ]);
     const outcomes: Outcome[] = await asTried(
       await Promise.all(
-        rows.map(async (row) => ({
-          row,
-          result: await attempt(row, destinations.get(row.destination_id), alerts.get(row.alert_id)),
-        })),
+        rows.map(async (row): Promise<Outcome> => {
+          const destination = destinations.get(row.destination_id);
+          const why = destination?.enabled
+            ? whyNotSent(
+                destination,
+                paused,
+                taken.has(destinationAlertKey(row.destination_id, row.alert_id)),
+              )
+            : undefined;
+          if (why !== undefined) return { row, result: { status: 'failed', error: why }, notSent: true };
+          return { row, result: await attempt(row, destination, alerts.get(row.alert_id)) };
+        }),
       ),
       destinations,
     );

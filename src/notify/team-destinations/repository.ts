@@ -70,6 +70,26 @@ function unchangedSince(table: string, readAt: Date | RawBuilder<unknown>) {
   return sql<boolean>`date_trunc('milliseconds', ${sql.ref(`${table}.updated_at`)}) = ${readAt}`;
 }
 
+/**
+ * Whether the destination (as `destination`) takes the events of the alert (as `alert`): its team is one
+ * of the alert's, it belongs to the alert's integration, or it is an enabled Webhook integration's whose
+ * team (its assignee, else its owner) is one of the alert's. The one rule for making a delivery
+ * (insertDeliveries) and for sending it later (stillTaking).
+ */
+function takesAlert(destination: string, alert: string) {
+  const d = (column: string) => sql.ref(`${destination}.${column}`);
+  const a = (column: string) => sql.ref(`${alert}.${column}`);
+  return sql<boolean>`(${d('team_id')} = ANY(${a('team_ids')}) OR ${d('integration_id')} = ${a('integration_id')}
+    OR EXISTS (SELECT 1 FROM integrations takes_w
+               WHERE takes_w.id = ${d('integration_id')} AND takes_w.type = 'Webhook' AND takes_w.enabled
+                 AND coalesce(takes_w.assignee_team_id, takes_w.owner_team_id) = ANY(${a('team_ids')})))`;
+}
+
+/** A destination and alert as stillTaking keys them. */
+export function destinationAlertKey(destinationId: string, alertId: string): string {
+  return `${destinationId}/${alertId}`;
+}
+
 /** The consumer of alert events that makes the deliveries (its name in event_deliveries). */
 export const TEAM_DESTINATIONS_CONSUMER = 'team-destinations';
 
@@ -355,12 +375,7 @@ export const teamDestinationsRepository = {
           d.team_id AS destination_team_id, d.rate_limited_until AS held_until
         FROM e
         JOIN alerts a ON a.id = e.alert_id
-        JOIN team_destinations d ON d.org_id = a.org_id
-          AND (d.team_id = ANY(a.team_ids) OR d.integration_id = a.integration_id
-               -- A Webhook integration's destination: the alerts of the integration's team.
-               OR EXISTS (SELECT 1 FROM integrations w
-                          WHERE w.id = d.integration_id AND w.type = 'Webhook' AND w.enabled
-                            AND coalesce(w.assignee_team_id, w.owner_team_id) = ANY(a.team_ids)))
+        JOIN team_destinations d ON d.org_id = a.org_id AND ${takesAlert('d', 'a')}
         WHERE d.enabled AND d.type = ANY(e.kinds)
         UNION ALL
         SELECT e.*, d.id AS destination_id, d.integration_id, d.type AS destination_type,
@@ -406,6 +421,27 @@ export const teamDestinationsRepository = {
       ON CONFLICT (destination_id, event_id) DO NOTHING
       RETURNING state`).execute(db);
     return inserted.rows.filter((r) => r.state === 'pending').length;
+  },
+
+  /**
+   * Of these deliveries' destinations and alerts, the pairs (as {@link destinationAlertKey}) whose
+   * destination still takes the alert (takesAlert), read when a delivery made earlier is sent. A deleted
+   * alert's is taken: its last event goes where the earlier ones went (insertDeliveries); a deleted
+   * destination's is not.
+   */
+  async stillTaking(
+    db: Queryable,
+    pairs: readonly { destinationId: string; alertId: string }[],
+  ): Promise<Set<string>> {
+    if (pairs.length === 0) return new Set();
+    const input = pairs.map((p) => ({ destination_id: p.destinationId, alert_id: p.alertId }));
+    const rows = await sql<{ destination_id: string; alert_id: string }>`
+      SELECT DISTINCT p.destination_id, p.alert_id
+      FROM jsonb_to_recordset(${JSON.stringify(input)}::jsonb) AS p(destination_id uuid, alert_id uuid)
+      JOIN team_destinations d ON d.id = p.destination_id
+      LEFT JOIN alerts a ON a.id = p.alert_id
+      WHERE a.id IS NULL OR ${takesAlert('d', 'a')}`.execute(db);
+    return new Set(rows.rows.map((r) => destinationAlertKey(r.destination_id, r.alert_id)));
   },
 
   /** The integrations that own enabled destinations in these organizations. */

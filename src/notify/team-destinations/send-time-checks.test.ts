@@ -1,0 +1,176 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { startTestServer, waitFor, type Json, type TestServer } from '../../testing/harness.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../../testing/webhook-receiver.js';
+import { ShiftedClock } from '../../work/clock.js';
+
+/**
+ * What changed while a delivery waited for its retry is read again when it is sent, on the real server:
+ * a delivery whose Webhook integration a maintenance disabled meanwhile is not sent (its delivery log says
+ * why, as for one made during the maintenance); nor one whose destination, or Webhook integration, moved
+ * to a team that does not have the alert. The receiver answers 503 first, so the delivery waits; the test
+ * moves the server's clock past its retry.
+ */
+
+const clock = new ShiftedClock();
+let server: TestServer;
+let db: pg.Client;
+let receiver: WebhookReceiver;
+const run = randomUUID().slice(0, 8);
+let teamA: string;
+let teamB: string;
+
+const call = (method: string, path: string, body?: unknown): Promise<Json> =>
+  server.callOk(method, path, body);
+
+async function createAlert(message: string, teamId: string): Promise<string> {
+  const created = await call('POST', '/v2/alerts', { message, responders: [{ type: 'team', id: teamId }] });
+  const request = await waitFor('the alert to be made', async () => {
+    const status = await server.call('GET', `/v2/alerts/requests/${created.requestId}`);
+    return status.body.data?.alertId ? status.body.data : undefined;
+  });
+  return request.alertId as string;
+}
+
+/** A Webhook integration of team A posting to the receiver's `path`; its id and its destination's. */
+async function webhookIntegration(path: string): Promise<{ id: string; destinationId: string }> {
+  const made = await call('POST', '/v2/integrations', {
+    type: 'Webhook',
+    name: `Outgoing ${path} ${run}`,
+    ownerTeam: { id: teamA },
+    webhookUrl: `${receiver.url}${path}`,
+  });
+  const { rows } = await db.query('SELECT id, config FROM team_destinations WHERE integration_id = $1', [
+    made.data.id,
+  ]);
+  receiver.endpoint(path, rows[0].config.secret as string);
+  return { id: made.data.id as string, destinationId: rows[0].id as string };
+}
+
+/** A webhook destination of team A at the receiver's `path`; its id. */
+async function teamWebhook(path: string): Promise<string> {
+  receiver.endpoint(path);
+  const created = await call('POST', '/v2/destinations', {
+    name: `Hook ${path} ${run}`,
+    type: 'webhook',
+    team: { id: teamA },
+    config: { url: receiver.url + path },
+  });
+  receiver.setSecret(path, created.data.config.secret as string);
+  return created.data.id as string;
+}
+
+/** Raises an alert of team A whose delivery to `destinationId` met a 503 and waits for its retry. */
+async function alertWaitingForRetry(path: string, destinationId: string): Promise<string> {
+  receiver.answerNext(path, { status: 503, body: 'down for a moment' });
+  const alertId = await createAlert(`Waiting ${path} ${run}`, teamA);
+  await waitFor('the 503 to be recorded', async () => {
+    const [row] = await deliveriesOf(destinationId, alertId);
+    return row?.state === 'pending' && row.attempts === 1;
+  });
+  assert.equal(receiver.received(path).length, 1);
+  return alertId;
+}
+
+async function deliveriesOf(destinationId: string, alertId: string): Promise<Json[]> {
+  const log = (await call('GET', `/v2/destinations/${destinationId}/deliveries?limit=100`)).data as Json[];
+  return log.filter((d) => d.alertId === alertId);
+}
+
+/** Moves the clock past the first retry (5 s, jittered by 10 %) and lets the workers take it. */
+async function pastTheRetry(): Promise<void> {
+  clock.advance(6000);
+  await server.idle();
+}
+
+before(async () => {
+  receiver = await startWebhookReceiver();
+  server = await startTestServer({
+    clock,
+    engineIntervalMs: 100,
+    env: { VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS: '127.0.0.1' },
+  });
+  db = new pg.Client({ connectionString: server.databaseUrl });
+  await db.connect();
+  teamA = (await call('POST', '/v2/teams', { name: `Senders ${run}` })).data.id;
+  teamB = (await call('POST', '/v2/teams', { name: `Others ${run}` })).data.id;
+});
+
+after(async () => {
+  await db?.end();
+  await server?.stop();
+  await receiver?.close();
+});
+
+describe('a delivery waiting for its retry', () => {
+  it('is not sent once a maintenance disables its Webhook integration, and says so', async () => {
+    const integration = await webhookIntegration('/paused');
+    const alertId = await alertWaitingForRetry('/paused', integration.destinationId);
+
+    const failingSince = async () =>
+      (
+        await db.query('SELECT enabled, failing_since FROM team_destinations WHERE id = $1', [
+          integration.destinationId,
+        ])
+      ).rows[0] as { enabled: boolean; failing_since: Date | null };
+    const before = await failingSince();
+    const maintenance = await call('POST', '/v1/maintenance', {
+      description: `deploy ${run}`,
+      time: { type: 'for-1-hour' },
+      rules: [{ state: 'disabled', entity: { id: integration.id, type: 'integration' } }],
+    });
+    await pastTheRetry();
+
+    assert.equal(receiver.received('/paused').length, 1, 'only the 503 reached the receiver');
+    const [delivery] = await deliveriesOf(integration.destinationId, alertId);
+    assert.equal(delivery?.state, 'failed');
+    assert.match(String(delivery?.lastError), /^not sent: the integration is disabled by maintenance/);
+    assert.ok(String(delivery?.lastError).includes(maintenance.data.id), delivery?.lastError);
+    assert.equal(delivery?.attempts, 1, 'the attempt not made is not counted');
+    // The 503 was the receiver's failure; the delivery not sent says nothing more of it.
+    assert.deepEqual(await failingSince(), before);
+    assert.equal(before.enabled, true);
+  });
+
+  it('is not sent once its destination moved to a team that does not have the alert', async () => {
+    const destinationId = await teamWebhook('/moved');
+    const alertId = await alertWaitingForRetry('/moved', destinationId);
+
+    await call('PATCH', `/v2/destinations/${destinationId}`, { team: { id: teamB } });
+    await pastTheRetry();
+
+    assert.equal(receiver.received('/moved').length, 1, 'only the 503 reached the receiver');
+    const [delivery] = await deliveriesOf(destinationId, alertId);
+    assert.equal(delivery?.state, 'failed');
+    assert.equal(delivery?.lastError, 'not sent: the team no longer has the alert');
+  });
+
+  it("is not sent once its Webhook integration's team is one that does not have the alert", async () => {
+    const integration = await webhookIntegration('/reassigned');
+    const alertId = await alertWaitingForRetry('/reassigned', integration.destinationId);
+
+    await call('PATCH', `/v2/integrations/${integration.id}`, { ownerTeam: { id: teamB } });
+    await pastTheRetry();
+
+    assert.equal(receiver.received('/reassigned').length, 1, 'only the 503 reached the receiver');
+    const [delivery] = await deliveriesOf(integration.destinationId, alertId);
+    assert.equal(delivery?.state, 'failed');
+    assert.equal(delivery?.lastError, 'not sent: the team no longer has the alert');
+  });
+
+  it('is sent when nothing changed', async () => {
+    const integration = await webhookIntegration('/unchanged');
+    const alertId = await alertWaitingForRetry('/unchanged', integration.destinationId);
+
+    await pastTheRetry();
+
+    assert.deepEqual(
+      receiver.received('/unchanged').map((r) => r.status),
+      [503, 204],
+    );
+    const [delivery] = await deliveriesOf(integration.destinationId, alertId);
+    assert.equal(delivery?.state, 'sent');
+  });
+});
