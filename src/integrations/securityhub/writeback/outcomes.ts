@@ -98,7 +98,7 @@ export function createOutcomeRecorder(deps: {
       now,
     );
     if (expired.length > 0)
-      await giveUp(expired, `${error} (retried for 24 hours)`, claimId, { tellOwnerTeam: true });
+      await giveUp(expired, `${error} (retried for 24 hours)`, claimId, { tellOwnerTeam: true, sent: true });
     return notBefore;
   }
 
@@ -106,7 +106,8 @@ export function createOutcomeRecorder(deps: {
     claimed: readonly ClaimedChange[],
     error: string,
     claimId: string,
-    options: { tellOwnerTeam: boolean },
+    /** sent: whether this claim sent them, and `error` is AWS's answer (markFailed). */
+    options: { tellOwnerTeam: boolean; sent: boolean },
   ): Promise<void> {
     const failed = new Set(
       await writebacksRepository.markFailed(
@@ -115,6 +116,7 @@ export function createOutcomeRecorder(deps: {
         claimed.map((c) => c.id),
         error,
         clock.now(),
+        { sent: options.sent },
       ),
     );
     const changes = claimed.filter((c) => failed.has(c.id));
@@ -202,7 +204,8 @@ export function createOutcomeRecorder(deps: {
         retries.map((c) => c.id),
         outcome.until,
       );
-      if (expired.length > 0) await giveUp(expired, HELD_FOR_A_DAY, claimId, { tellOwnerTeam: true });
+      if (expired.length > 0)
+        await giveUp(expired, HELD_FOR_A_DAY, claimId, { tellOwnerTeam: true, sent: false });
       return;
     }
     if (outcome.kind === 'request-failed') {
@@ -218,7 +221,7 @@ export function createOutcomeRecorder(deps: {
         if (throttled) await deps.rateLimiter.hold(throttled.bucket, retryAt);
       } else {
         log.error(context, 'write-back refused');
-        await giveUp(outcome.sent, outcome.error, claimId, { tellOwnerTeam: false });
+        await giveUp(outcome.sent, outcome.error, claimId, { tellOwnerTeam: false, sent: true });
       }
       return;
     }
@@ -243,7 +246,8 @@ export function createOutcomeRecorder(deps: {
         `${UNPROCESSED_RETRY} (${[...RETRYABLE_UNPROCESSED[first.format]].join(' or ')})`,
         claimId,
       );
-    for (const r of outcome.refused) await giveUp([r.change], r.error, claimId, { tellOwnerTeam: false });
+    for (const r of outcome.refused)
+      await giveUp([r.change], r.error, claimId, { tellOwnerTeam: false, sent: true });
   }
 
   return { record, retryLater };

@@ -100,7 +100,7 @@ interface EndedChange {
   finding_key: string;
   field: WritebackField;
   value: Record<string, string>;
-  /** The requests that may have been made for it: its claims, less one that ends it unsent. */
+  /** The requests that may have been made for it: its attempts (claims that ended unsent not counted). */
   requests: number;
   /** What the last of them was answered, as outcomes.ts words it (last_error); null when none is known. */
   answer: string | null;
@@ -135,6 +135,15 @@ const NOT_APPLIED_ERRORS: ReadonlySet<string> = new Set([
  * imports this module.
  */
 export const UNPROCESSED_RETRY = 'Security Hub could not apply the update yet';
+
+/**
+ * The last_error of a change ended for `reason`, not by an answer of AWS (table `was` is the row as it
+ * was before): the answer to its last request, if it had one, stays first, where cannotHaveLanded reads
+ * it, of this change and, later, when another change of the same value ends.
+ */
+function endedFor(reason: string) {
+  return sql<string>`coalesce(was.last_error || ${`; then ${reason}`}, ${reason}::text)`;
+}
 
 /**
  * Whether a change cannot have reached Security Hub: never sent, or sent once and answered with AWS's
@@ -315,7 +324,7 @@ export const writebacksRepository = {
       tx
         .updateTable('securityhub_writebacks as w')
         .from('securityhub_writebacks as was')
-        .set({ status: 'superseded', last_error: reason, updated_at: now })
+        .set({ status: 'superseded', last_error: endedFor(reason), updated_at: now })
         .whereRef('was.id', '=', 'w.id')
         .where('w.integration_id', '=', target.integrationId)
         .where('w.finding_key', '=', target.findingKey)
@@ -537,15 +546,17 @@ export const writebacksRepository = {
   ): Promise<string[]> {
     if (ids.length === 0) return [];
     // `was` is the row as it was before: a change being sent under a claim that ends it unsent was not
-    // sent by that claim, and its last_error is the answer to the request before, if there was one.
+    // sent by that claim (not an attempt, as release has it), and its last_error is the answer to the
+    // request before, if there was one.
     const rows = await db
       .updateTable('securityhub_writebacks as w')
       .from('securityhub_writebacks as was')
       .set({
         status: 'superseded',
         lease_until: null,
+        attempts: sql<number>`w.attempts - CASE WHEN was.status = 'sending' THEN 1 ELSE 0 END`,
         updated_at: now,
-        ...(reason !== undefined ? { last_error: reason } : {}),
+        ...(reason !== undefined ? { last_error: endedFor(reason) } : {}),
       })
       .whereRef('was.id', '=', 'w.id')
       .where(claimId !== undefined ? stillClaimed(claimId, ids) : sql<boolean>`w.id = ANY(${ids}::bigint[])`)
@@ -555,7 +566,7 @@ export const writebacksRepository = {
         'w.finding_key',
         'w.field',
         'w.value',
-        sql<number>`w.attempts - CASE WHEN was.status = 'sending' THEN 1 ELSE 0 END`.as('requests'),
+        'w.attempts as requests',
         'was.last_error as answer',
       ])
       .execute();
@@ -646,7 +657,10 @@ export const writebacksRepository = {
 
   /**
    * Gives up on changes, those still this claim's (AWS refused them, or never took them in a day of
-   * retries): the values of those that cannot have landed are forgotten (forgetUnsent). Returns their ids.
+   * retries, or a throttle held them back all day): the values of those that cannot have landed are
+   * forgotten (forgetUnsent). Returns their ids. `sent`: whether this claim sent them, `error` being
+   * AWS's answer (the default); if not, the claim is no attempt (as release has it), and the answer to
+   * their request before, if there was one, is still what tells whether they may have landed.
    */
   async markFailed(
     db: Queryable,
@@ -654,19 +668,33 @@ export const writebacksRepository = {
     ids: readonly string[],
     error: string,
     now: Date,
+    { sent }: { sent: boolean } = { sent: true },
   ): Promise<string[]> {
     if (ids.length === 0) return [];
     const rows = await db
       .updateTable('securityhub_writebacks as w')
-      .set({ status: 'failed', lease_until: null, last_error: error, updated_at: now })
+      .from('securityhub_writebacks as was')
+      .set({
+        status: 'failed',
+        lease_until: null,
+        updated_at: now,
+        ...(sent
+          ? { last_error: error }
+          : { last_error: endedFor(error), attempts: sql<number>`w.attempts - 1` }),
+      })
+      .whereRef('was.id', '=', 'w.id')
       .where(stillClaimed(claimId, ids))
-      .returning(['w.id', 'w.integration_id', 'w.finding_key', 'w.field', 'w.value', 'w.attempts'])
+      .returning([
+        'w.id',
+        'w.integration_id',
+        'w.finding_key',
+        'w.field',
+        'w.value',
+        'w.attempts as requests',
+        'w.last_error as answer',
+      ])
       .execute();
-    await forgetUnsent(
-      db,
-      rows.map((r) => ({ ...r, requests: r.attempts, answer: error })),
-      now,
-    );
+    await forgetUnsent(db, rows, now);
     return rows.map((r) => r.id);
   },
 

@@ -7,12 +7,18 @@ import type { AlertsService } from '../../../alerts/service.js';
 import { createDb, createPool, type Db } from '../../../db/database.js';
 import { createLogger } from '../../../logger.js';
 import { createTestDatabase } from '../../../testing/harness.js';
-import { insertCloses, insertHubIntegrations } from '../../../testing/securityhub-writeback.js';
+import {
+  ACCOUNT,
+  PRODUCT,
+  insertCloses,
+  insertHubIntegrations,
+} from '../../../testing/securityhub-writeback.js';
 import { ShiftedClock, type Clock } from '../../../work/clock.js';
 import type { WorkQueueSpec } from '../../../work/runner.js';
 import type { AwsAccess } from './aws.js';
 import { MAX_FINDINGS_PER_REQUEST } from './batching.js';
 import { createRateLimiter } from './rate-limit.js';
+import { writebacksRepository } from './repository.js';
 import { createWriteback } from './writeback.js';
 
 /**
@@ -74,6 +80,7 @@ after(async () => {
 
 beforeEach(async () => {
   await sql`DELETE FROM securityhub_writebacks`.execute(db);
+  await sql`DELETE FROM securityhub_findings`.execute(db);
   await sql`DELETE FROM aws_rate_buckets`.execute(db);
   answers.length = 0;
   told.length = 0;
@@ -115,6 +122,33 @@ async function drive(
   }
   return rounds;
 }
+
+/**
+ * The findings `<prefix>-<i>` of insertCloses' changes, with written_back remembering their RESOLVED as
+ * the recorder does when it records a close.
+ */
+async function insertClosedFindings(prefix: string, count: number): Promise<void> {
+  await sql`
+    INSERT INTO securityhub_findings (integration_id, finding_key, product_arn, finding_id, written_back)
+    SELECT ${hub}, ${prefix} || '-' || i, ${PRODUCT}, ${prefix} || '-' || i,
+      ${JSON.stringify({ workflowStatus: 'RESOLVED' })}::jsonb
+    FROM generate_series(1, ${count}::int) AS i`.execute(db);
+}
+
+/** How many of the findings `<prefix>-<i>` written_back still takes a RESOLVED for Vigil's echo. */
+async function rememberedResolved(prefix: string): Promise<number> {
+  const rows = await sql<{ count: string }>`
+    SELECT count(*) FROM securityhub_findings
+    WHERE finding_key LIKE ${`${prefix}-%`} AND written_back ->> 'workflowStatus' = 'RESOLVED'`.execute(db);
+  return Number(rows.rows[0]?.count);
+}
+
+/** Other callers on the account and region keep its bucket held (as another process's 429s do). */
+const othersThrottled = async () => {
+  await sql`
+    INSERT INTO aws_rate_buckets (key, tokens, updated_at) VALUES (${`${ACCOUNT}:us-east-1`}, -1000, ${clock.now()})
+    ON CONFLICT (key) DO UPDATE SET tokens = -1000, updated_at = ${clock.now()}`.execute(db);
+};
 
 const sentOk = () => answers.filter((a) => a.status === 200);
 const throttled = () => answers.filter((a) => a.status === 429);
@@ -195,13 +229,12 @@ describe('a throttle', () => {
     const start = clock.now().getTime();
     // A minute short of a day old: given up on at the first look past the minute.
     await insertCloses(db, hub, 'old', 150, new Date(start - 24 * 3600_000 + 60_000));
+    await insertClosedFindings('old', 150);
     throttledUntil = Number.POSITIVE_INFINITY;
-    // Other callers on the account and region are throttled too, and keep its bucket held (as another
-    // process's 429s do): no request of these changes goes after the first, every round holds them back.
-    const othersThrottled = async () => {
-      await sql`UPDATE aws_rate_buckets SET tokens = -1000, updated_at = ${clock.now()}`.execute(db);
-    };
+    // Other callers on the account and region are throttled too: no request of these changes goes at
+    // all, every round holds them back.
     await drive(queue(), start + 10 * 60_000, 100, othersThrottled);
+    assert.equal(answers.length, 0, 'no request was made');
     const statuses = await sql<{ status: string; count: string }>`
       SELECT status, count(*) FROM securityhub_writebacks GROUP BY status`.execute(db);
     assert.deepEqual(
@@ -211,6 +244,99 @@ describe('a throttle', () => {
     // Once per request given up on: the alias keeps them one open alert.
     assert.ok(told.length > 0, 'the owner team is told');
     assert.deepEqual(new Set(told), new Set([`securityhub-writeback-failing-${hub}`]));
+    // Never sent: a person resolving the findings in Security Hub later is no echo of Vigil's.
+    assert.equal(await rememberedResolved('old'), 0, 'written_back forgets the RESOLVED never sent');
+  });
+
+  it('forgets, giving up after a day held back, the value of a change whose one request was throttled', async () => {
+    const start = clock.now().getTime();
+    await insertCloses(db, hub, 'once', 1, new Date(start - 24 * 3600_000 + 60_000));
+    await insertClosedFindings('once', 1);
+    throttledUntil = Number.POSITIVE_INFINITY;
+    // Sent once, and answered 429: AWS did not apply it.
+    await drive(queue(), start + 10 * 60_000, 1);
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      [429],
+    );
+    // Then held back by the others' throttle until it is given up on.
+    await drive(queue(), start + 10 * 60_000, 100, othersThrottled);
+    assert.equal(answers.length, 1, 'no other request was made');
+    const rows = await sql<{ status: string; attempts: number; last_error: string }>`
+      SELECT status, attempts, last_error FROM securityhub_writebacks`.execute(db);
+    assert.equal(rows.rows[0]?.status, 'failed');
+    assert.equal(rows.rows[0]?.attempts, 1, 'one request was made');
+    // What AWS answered stays readable, as the reason it cannot have landed.
+    assert.match(rows.rows[0]?.last_error ?? '', /^LimitExceededException: .*held these back/);
+    assert.equal(await rememberedResolved('once'), 0, 'written_back forgets the RESOLVED AWS refused');
+  });
+});
+
+describe('a change ended unsent', () => {
+  /** Records, as the recorder does, a later close of finding `key`: written_back remembers RESOLVED again. */
+  async function recordCloseAgain(key: string): Promise<void> {
+    await sql`
+      UPDATE securityhub_findings SET written_back = ${JSON.stringify({ workflowStatus: 'RESOLVED' })}::jsonb
+      WHERE integration_id = ${hub} AND finding_key = ${key}`.execute(db);
+    await sql`
+      INSERT INTO securityhub_writebacks
+        (integration_id, finding_key, product_arn, finding_id, field, value, event_id, seq, status,
+         not_before, created_at, updated_at)
+      VALUES (${hub}, ${key}, ${PRODUCT}, ${key}, 'workflow', ${JSON.stringify({ Status: 'RESOLVED' })}::jsonb,
+        gen_random_uuid(), 1000, 'pending', ${clock.now()}, ${clock.now()}, ${clock.now()})`.execute(db);
+  }
+
+  /** A value set in Security Hub ends the finding's waiting changes (finding-sync.ts). */
+  async function setInSecurityHub(key: string): Promise<void> {
+    await db
+      .transaction()
+      .execute((tx) =>
+        writebacksRepository.supersedeUnsent(
+          tx,
+          { integrationId: hub, findingKey: key, fields: ['workflow'] },
+          'a newer value was set in Security Hub',
+          clock.now(),
+        ),
+      );
+  }
+
+  it('is not read as perhaps landed, once its one request was throttled, when the next change of its value ends', async () => {
+    const start = clock.now().getTime();
+    await insertCloses(db, hub, 'refused', 1, new Date(start - 10_000));
+    await insertClosedFindings('refused', 1);
+    throttledUntil = Number.POSITIVE_INFINITY;
+    await drive(queue(), start + 10 * 60_000, 1);
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      [429],
+    );
+    // Ended while it backs off: never applied, its value is forgotten.
+    await setInSecurityHub('refused-1');
+    assert.equal(await rememberedResolved('refused'), 0);
+    // Another close, ended unsent too: the first, ended within the echo window, is no echo still to come.
+    await recordCloseAgain('refused-1');
+    await setInSecurityHub('refused-1');
+    assert.equal(await rememberedResolved('refused'), 0, 'written_back forgets the RESOLVED never applied');
+  });
+
+  it('is not counted as a request, once claimed and found turned off, when the next change of its value ends', async () => {
+    const start = clock.now().getTime();
+    await insertCloses(db, hub, 'off', 1, new Date(start - 10_000));
+    await insertClosedFindings('off', 1);
+    await sql`UPDATE integrations SET enabled = false WHERE id = ${hub}`.execute(db);
+    try {
+      await drive(queue(), start + 10 * 60_000, 1);
+    } finally {
+      await sql`UPDATE integrations SET enabled = true WHERE id = ${hub}`.execute(db);
+    }
+    assert.equal(answers.length, 0, 'nothing was sent');
+    const rows = await sql<{ status: string; attempts: number }>`
+      SELECT status, attempts FROM securityhub_writebacks`.execute(db);
+    assert.deepEqual(rows.rows, [{ status: 'superseded', attempts: 0 }]);
+    assert.equal(await rememberedResolved('off'), 0);
+    await recordCloseAgain('off-1');
+    await setInSecurityHub('off-1');
+    assert.equal(await rememberedResolved('off'), 0, 'written_back forgets the RESOLVED never sent');
   });
 });
 
