@@ -1,4 +1,4 @@
-import { sql, type RawBuilder, type SelectQueryBuilder } from 'kysely';
+import { sql, type OperationNode, type RawBuilder, type RawNode, type SelectQueryBuilder } from 'kysely';
 import { type Queryable, isUuid } from '../db/database.js';
 import { deleteInBatches } from '../db/delete-in-batches.js';
 import type { AlertEvent } from './events.js';
@@ -86,35 +86,60 @@ export interface AlertViewer {
 const responderRefs = (type: ResponderRef['type'], ids: readonly string[]) =>
   ids.map((id) => JSON.stringify([{ type, id }]));
 
-/**
- * The alerts these teams respond to: a team in team_ids, or a responder among `refs` (each a one-element
- * responders array) or an escalation or schedule one of the teams owns. team_ids holds only the teams
- * named as responders, while Opsgenie counts a team's escalation or schedule as the team. Each test is
- * cheap on a row (overlap and containment of small arrays; the owned escalations and schedules are read
- * once per statement, not per row), so a count of every alert stays a single scan.
+/*
+ * A scope is an OR of tests, and PostgreSQL can serve an OR from indexes only when each of its tests is
+ * one an index of the alerts serves (a BitmapOr): a single other test, such as `@> ANY(…)` or an
+ * `IN (SELECT …)` of notifications, made every restricted count read all of the organization's alerts,
+ * and a page walk them all when fewer than its end were theirs. So each test below is one an index
+ * serves (migration 0072; team_ids's GIN, the primary key), and each stays cheap on a single row: the
+ * planner may still walk a page's order, or check the one alert an act names, whichever costs less.
  */
-function respondedByTeams(teams: readonly string[], refs: readonly string[]): RawBuilder<boolean> {
-  return sql<boolean>`(alerts.team_ids && ${[...teams]}::uuid[]
-    OR alerts.responders @> ANY(${[...refs]}::jsonb[] || ARRAY(
-      SELECT jsonb_build_array(jsonb_build_object('type', 'escalation', 'id', e.id))
-      FROM escalations e WHERE e.owner_team_id = ANY(${[...teams]}::uuid[])
-      UNION ALL
-      SELECT jsonb_build_array(jsonb_build_object('type', 'schedule', 'id', s.id))
-      FROM schedules s WHERE s.owner_team_id = ANY(${[...teams]}::uuid[]))))`;
+
+/** Each of `refs` (one-element responders arrays) as a containment of its own: `@> ANY(…)` uses no index. */
+function containsAny(column: 'responders' | 'visible_to', refs: readonly string[]): RawBuilder<boolean>[] {
+  return refs.map((ref) => sql<boolean>`alerts.${sql.ref(column)} @> ${ref}::jsonb`);
+}
+
+/**
+ * Whether an escalation or a schedule one of `teams` owns is a responder: team_ids holds only the teams
+ * named as responders, while Opsgenie counts a team's escalation or schedule as the team. The owned ones
+ * are read once per statement, into one JSON path the GIN index on responders serves: what
+ * `responders @> '[{"type": …, "id": …}]'` for any of them is, a strict path (a non-array, a non-object
+ * element, an id or type that is no string matches nothing, as for containment; the operator's null for
+ * a non-array is no match in a WHERE). With none owned, a type that is both (never) keeps the path valid.
+ */
+function respondedByTeamsOwn(teams: readonly string[]): RawBuilder<boolean> {
+  return sql<boolean>`alerts.responders @? (
+    SELECT ('strict $[*] ? (' || coalesce(
+      string_agg('(@.type == "' || owned.type || '" && @.id == "' || owned.id::text || '")', ' || '),
+      '@.type == "escalation" && @.type == "schedule"') || ')')::jsonpath
+    FROM (SELECT 'escalation' AS type, e.id FROM escalations e WHERE e.owner_team_id = ANY(${[...teams]}::uuid[])
+          UNION ALL
+          SELECT 'schedule', s.id FROM schedules s WHERE s.owner_team_id = ANY(${[...teams]}::uuid[])) AS owned)`;
 }
 
 /**
  * Opsgenie's "their alerts", which a user without Access All Alerts sees: those they own, those with them
  * or a team of theirs as a responder or in visibleTo (a team's escalation or schedule as a responder
- * counts for its team), and those they were notified of, whichever way they were reached.
+ * counts for its team), and those they were notified of, whichever way they were reached. Without a
+ * username they own none; without teams none is theirs through a team.
+ *
+ * The notified alerts are a list of ids, which the primary key serves; on a row the list is searched in
+ * turn (only for an alert no other test took), which is why it holds each alert once.
  */
 function isTheirs(viewer: AlertViewer): RawBuilder<boolean> {
   const refs = [...responderRefs('user', [viewer.userId]), ...responderRefs('team', viewer.teamIds)];
-  const owns = viewer.username ? sql<boolean>`alerts.owner = ${viewer.username}` : sql<boolean>`false`;
-  return sql<boolean>`(${owns}
-    OR ${respondedByTeams(viewer.teamIds, refs)}
-    OR alerts.visible_to @> ANY(${refs}::jsonb[])
-    OR alerts.id IN (SELECT n.alert_id FROM notifications n WHERE n.user_id = ${viewer.userId}))`;
+  const teams = viewer.teamIds.length > 0;
+  const tests = [
+    ...(viewer.username ? [sql<boolean>`alerts.owner = ${viewer.username}`] : []),
+    ...(teams ? [sql<boolean>`alerts.team_ids && ${[...viewer.teamIds]}::uuid[]`] : []),
+    ...containsAny('responders', refs),
+    ...(teams ? [respondedByTeamsOwn(viewer.teamIds)] : []),
+    ...containsAny('visible_to', refs),
+    sql<boolean>`alerts.id = ANY(ARRAY(
+      SELECT DISTINCT n.alert_id FROM notifications n WHERE n.user_id = ${viewer.userId}))`,
+  ];
+  return sql<boolean>`(${sql.join(tests, sql` OR `)})`;
 }
 
 /**
@@ -123,16 +148,16 @@ function isTheirs(viewer: AlertViewer): RawBuilder<boolean> {
  * their responders. Without the last two,
  * a key that creates an alert for an escalation, a schedule, a user or another team could not close it
  * (Alertmanager and Grafana close on resolve by alias with the key that created the alert).
- *
- * The OR costs the GIN index on team_ids that the team alone could use (integration_id and responders
- * have none an OR could combine with it): the scope is now the organization's alerts filtered row by
- * row, as a viewer's is, still one scan for a list or any number of counts.
+ * The team counts as a responder through team_ids alone (a user's teams through their references too).
  */
 function isIntegrations(integration: AlertIntegration): RawBuilder<boolean> {
-  const team = responderRefs('team', [integration.teamId]);
-  return sql<boolean>`(alerts.integration_id = ${integration.id}
-    OR ${respondedByTeams([integration.teamId], [])}
-    OR alerts.visible_to @> ANY(${team}::jsonb[]))`;
+  const tests = [
+    sql<boolean>`alerts.integration_id = ${integration.id}`,
+    sql<boolean>`alerts.team_ids && ${[integration.teamId]}::uuid[]`,
+    respondedByTeamsOwn([integration.teamId]),
+    ...containsAny('visible_to', responderRefs('team', [integration.teamId])),
+  ];
+  return sql<boolean>`(${sql.join(tests, sql` OR `)})`;
 }
 
 /** `query` narrowed to the alerts of `scope`. */
@@ -146,6 +171,80 @@ function withinScope<O>(query: SelectQueryBuilder<Database, 'alerts', O>, scope:
 /** The scope's alerts, to count. */
 function inScope(db: Queryable, scope: AlertScope) {
   return withinScope(db.selectFrom('alerts'), scope);
+}
+
+/**
+ * The top-level conjuncts every condition has, each once, and what is left of each condition without
+ * them (undefined: nothing, every alert the shared ones leave). Read from the conditions' operation
+ * nodes, as compileQuery (query.ts) writes an AND: `(left AND right)`, both sides whole conditions, as it
+ * parenthesizes every AND and OR it writes; so moving a conjunct out changes nothing, as `a AND b` is
+ * true exactly when both are. An OR, a NOT or any other shape is one conjunct, never looked into, and
+ * conjuncts are the same only when their nodes are (the same SQL with the same parameters). With a
+ * condition of every alert (undefined) there is nothing shared.
+ */
+function sharedConjuncts(wheres: readonly (RawBuilder<boolean> | undefined)[]): {
+  shared: RawBuilder<boolean>[];
+  rest: (RawBuilder<boolean> | undefined)[];
+} {
+  const split = wheres.map((where) => (where ? conjunctsOf(where.toOperationNode()) : undefined));
+  const [first, ...others] = split;
+  const shared: OperationNode[] = [];
+  if (first && others.every((c) => c !== undefined)) {
+    for (const node of first) {
+      if (shared.some((s) => sameNode(s, node))) continue;
+      if (others.every((c) => c.some((o) => sameNode(o, node)))) shared.push(node);
+    }
+  }
+  if (shared.length === 0) return { shared: [], rest: [...wheres] };
+  return {
+    shared: shared.map(condition),
+    rest: split.map((conjuncts) => {
+      const left = (conjuncts ?? []).filter((c) => !shared.some((s) => sameNode(s, c)));
+      return left.length === 0 ? undefined : sql.join(left.map(condition), sql` AND `);
+    }),
+  };
+}
+
+const AND_FRAGMENTS = ['(', ' AND ', ')'];
+
+function isRawNode(node: OperationNode): node is RawNode {
+  return node.kind === 'RawNode';
+}
+
+/** A condition's top-level `(left AND right)`s, flattened: `((a AND b) AND c)` is a, b and c. */
+function conjunctsOf(node: OperationNode): OperationNode[] {
+  if (
+    isRawNode(node) &&
+    node.parameters.length === 2 &&
+    node.sqlFragments.length === AND_FRAGMENTS.length &&
+    node.sqlFragments.every((f, i) => f === AND_FRAGMENTS[i])
+  ) {
+    return node.parameters.flatMap(conjunctsOf);
+  }
+  return [node];
+}
+
+/** A conjunct as a condition of its own, parenthesized (whatever it holds, AND-ed as one). */
+function condition(node: OperationNode): RawBuilder<boolean> {
+  return sql<boolean>`(${{ toOperationNode: () => node }})`;
+}
+
+/** Whether two operation nodes are alike, and so compile to the same SQL with the same parameters. */
+function sameNode(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (a instanceof Date || b instanceof Date) {
+    return a instanceof Date && b instanceof Date && a.getTime() === b.getTime();
+  }
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b) || Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) {
+    return false;
+  }
+  const keys = Object.keys(a);
+  const record = (o: object) => o as Record<string, unknown>;
+  return (
+    keys.length === Object.keys(b).length &&
+    keys.every((k) => Object.hasOwn(b, k) && sameNode(record(a)[k], record(b)[k]))
+  );
 }
 
 export const SORT_COLUMNS = {
@@ -455,6 +554,10 @@ export const alertsRepository = {
   /**
    * The count of each condition (undefined: every alert of the scope), in their order, from one scan of
    * the scope's alerts: one statement however many there are, where `count` would take one each.
+   *
+   * The conjuncts every condition has (the console's search box and saved search, AND-ed to each of its
+   * views) go to the WHERE, once: an index may then serve them, and a row is checked against them once,
+   * not once per count. Each FILTER keeps the rest of its condition, so each count is what it was.
    */
   async countEach(
     db: Queryable,
@@ -462,9 +565,12 @@ export const alertsRepository = {
     wheres: readonly (RawBuilder<boolean> | undefined)[],
   ): Promise<number[]> {
     if (wheres.length === 0) return [];
-    const row = await inScope(db, scope)
+    const { shared, rest } = sharedConjuncts(wheres);
+    let query = inScope(db, scope);
+    for (const conjunct of shared) query = query.where(conjunct);
+    const row = await query
       .select(
-        wheres.map((where, i) =>
+        rest.map((where, i) =>
           (where ? sql<string>`count(*) FILTER (WHERE ${where})` : sql<string>`count(*)`).as(`n${i}`),
         ),
       )

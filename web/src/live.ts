@@ -25,6 +25,15 @@ const RECONNECT_MS = 3_000;
 const REFUSED_RETRY_MS = 10_000;
 const EVICTED_RETRY_MS = 120_000;
 
+/**
+ * The list's views' counts are read again at most this often, the list itself within 300 ms: a count
+ * reads every alert of the organization the search leaves (a page of the list, an index's few rows), so
+ * reading them on each change kept a server core busy for one console while alerts kept changing.
+ */
+const COUNTS_EVERY_MS = 5_000;
+
+const isCounts: QueryMatch = (query) => query.queryKey[0] === 'alerts' && query.queryKey[1] === 'counts';
+
 function streamUrl(): string {
   if (lastPosition !== undefined) return `${EVENTS_URL}?after=${encodeURIComponent(lastPosition)}`;
   const replay = Math.min(REPLAY_MAX_MS, Math.max(0, Math.ceil(performance.now())));
@@ -67,8 +76,8 @@ function createRereader(queryClient: QueryClient) {
 
 /**
  * Keeps the alert queries fresh from the server's event stream: an `alerts` event names the alerts
- * created or changed; the lists and counts are read again (at most every 300 ms), and so is any open
- * alert among them, or every open alert when the event says more changed than it names. A stream first
+ * created or changed; the lists are read again (at most every 300 ms), the counts too but at most every
+ * 5 s (COUNTS_EVERY_MS), and so is any open alert among them, or every open alert when the event says more changed than it names. A stream first
  * tells what changed while no stream was open: since the last position a stream gave (`?after=`), or
  * since the page started (`?replay=`); where the server cannot tell, it says `more`, and everything is
  * read again. The console opens each new stream itself (not EventSource's own reconnection, which
@@ -98,19 +107,40 @@ export function useLiveAlerts(): LiveState {
     /** An event said that more changed than it names (or the server missed some): every alert is stale. */
     let everything = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    /** A change was heard since the counts were last read; they are read again when `countsTimer` ends. */
+    let countsStale = false;
+    let countsTimer: ReturnType<typeof setTimeout> | undefined;
+    let countsReadAt = -Infinity;
 
-    const flush = () => {
-      timer = undefined;
-      const matches: QueryMatch = (query) =>
-        query.queryKey[0] === 'alerts' ||
-        (query.queryKey[0] === 'alert' && (everything || pending.has(String(query.queryKey[1]))));
-      // Both match the queries before they return, so what was pending may be cleared after them. At
-      // unmount the rereader may have stopped first: the queries are then marked stale, to be read when
-      // next shown, since the next stream starts past these changes.
+    // Both match the queries before they return, so what was pending may be cleared after them. At
+    // unmount the rereader may have stopped first: the queries are then marked stale, to be read when
+    // next shown, since the next stream starts past these changes.
+    const readAgain = (matches: QueryMatch) => {
       if (rereader.current) rereader.current.readAgain(matches);
       else void queryClient.invalidateQueries({ predicate: matches });
+    };
+    const flushCounts = () => {
+      countsTimer = undefined;
+      if (!countsStale) return;
+      countsStale = false;
+      countsReadAt = performance.now();
+      readAgain(isCounts);
+    };
+    const flush = () => {
+      timer = undefined;
+      readAgain(
+        (query) =>
+          (query.queryKey[0] === 'alerts' && !isCounts(query)) ||
+          (query.queryKey[0] === 'alert' && (everything || pending.has(String(query.queryKey[1])))),
+      );
       pending.clear();
       everything = false;
+      // The first change after a quiet while shows in the counts as soon as in the list; those that
+      // follow it within COUNTS_EVERY_MS, together once that time is up.
+      countsStale = true;
+      const wait = countsReadAt + COUNTS_EVERY_MS - performance.now();
+      if (wait <= 0) flushCounts();
+      else countsTimer ??= setTimeout(flushCounts, wait);
     };
     const positionFrom = (value: unknown) => {
       if (typeof value === 'string') lastPosition = value;
@@ -161,6 +191,10 @@ export function useLiveAlerts(): LiveState {
       if (timer) {
         clearTimeout(timer);
         flush();
+      }
+      if (countsTimer) {
+        clearTimeout(countsTimer);
+        flushCounts();
       }
     };
   }, [queryClient, attempt]);
