@@ -70,6 +70,7 @@ import * as m0067 from './migrations/0067_announce_scope_changes.js';
 import * as m0068 from './migrations/0068_announce_integration_scope_changes.js';
 import * as m0069 from './migrations/0069_slack_email_match_off.js';
 import * as m0070 from './migrations/0070_notifications_method_due.js';
+import * as m0071 from './migrations/0071_escalation_started_at.js';
 import * as m0072 from './migrations/0072_alert_scope_indexes.js';
 
 /** Every migration, in order. Listed here (not read from disk) so the same code runs from src and dist. */
@@ -141,6 +142,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0068_announce_integration_scope_changes': m0068,
   '0069_slack_email_match_off': m0069,
   '0070_notifications_method_due': m0070,
+  '0071_escalation_started_at': m0071,
   '0072_alert_scope_indexes': m0072,
 };
 

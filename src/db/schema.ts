@@ -606,6 +606,10 @@ export interface AlertEscalationsTable {
   skipped_from: ColumnType<number | null, number | null | undefined, number | null>;
   replay_until: ColumnType<number | null, number | null | undefined, number | null>;
   base_at: Timestamp;
+  /** When it started or last started over; null on runs written before 0071 (their base_at). */
+  started_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** When the last escalate that moved it on was made. */
+  escalated_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   next_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   paused_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   finished_reason: string | null;

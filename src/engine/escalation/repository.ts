@@ -37,6 +37,8 @@ export function newRunRow(run: NewRun, now: Date): AlertEscalationRow {
     skipped_from: null,
     replay_until: null,
     base_at: run.baseAt,
+    started_at: run.baseAt,
+    escalated_at: null,
     next_at: run.nextAt,
     paused_at: null,
     finished_reason: null,
@@ -96,7 +98,7 @@ export const escalationRepository = {
           plan: JSON.stringify(row.plan),
           ...(update
             ? runState(row, update)
-            : { state: row.state, base_at: row.base_at, next_at: row.next_at }),
+            : { state: row.state, base_at: row.base_at, started_at: row.started_at, next_at: row.next_at }),
         })),
       )
       .onConflict((oc) => oc.doNothing())
@@ -117,6 +119,7 @@ export const escalationRepository = {
         plan: JSON.stringify(run.plan),
         state: 'active',
         base_at: run.baseAt,
+        started_at: run.baseAt,
         next_at: run.nextAt,
       })
       .onConflict((oc) => oc.doNothing())
@@ -146,12 +149,14 @@ export const escalationRepository = {
     const rows = changes.map(({ run, update }) => ({ id: run.id, ...runState(run, update) }));
     await prepared(sql`
       UPDATE alert_escalations e
-      SET state = v.state, step = v.step, base_at = v.base_at, next_at = v.next_at,
-          paused_at = v.paused_at, pause_reason = v.pause_reason, finished_reason = v.finished_reason,
+      SET state = v.state, step = v.step, base_at = v.base_at, started_at = v.started_at,
+          escalated_at = v.escalated_at, next_at = v.next_at, paused_at = v.paused_at,
+          pause_reason = v.pause_reason, finished_reason = v.finished_reason,
           skipped_from = v.skipped_from, replay_until = v.replay_until, updated_at = ${new Date()}
       FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS v(
-        id uuid, state text, step integer, base_at timestamptz, next_at timestamptz, paused_at timestamptz,
-        pause_reason text, finished_reason text, skipped_from integer, replay_until integer)
+        id uuid, state text, step integer, base_at timestamptz, started_at timestamptz,
+        escalated_at timestamptz, next_at timestamptz, paused_at timestamptz, pause_reason text,
+        finished_reason text, skipped_from integer, replay_until integer)
       WHERE e.id = v.id`).execute(db);
   },
 

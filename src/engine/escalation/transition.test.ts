@@ -5,6 +5,7 @@ import type { EscalationPlan, EscalationRule } from '../../oncall/model.js';
 import { dueAt, stepAt } from './plan.js';
 import {
   dueSteps,
+  runState,
   transition,
   type AlertFields,
   type DueStepsOutcome,
@@ -48,6 +49,7 @@ const closing: EscalationPlan = {
   repeat: { waitIntervalMinutes: 5, count: 0, closeAlertAfterAll: true },
 };
 
+/** Started at its base time unless said, as a run is. */
 const run = (fields: Partial<RunFields> = {}): RunFields => ({
   id: 'run-1',
   escalation_id: 'policy-1',
@@ -55,6 +57,8 @@ const run = (fields: Partial<RunFields> = {}): RunFields => ({
   state: 'active',
   step: 1,
   base_at: t0,
+  started_at: fields.base_at ?? t0,
+  escalated_at: null,
   paused_at: null,
   pause_reason: null,
   finished_reason: null,
@@ -86,17 +90,10 @@ const restartedAt = (now: Date, planName: string, why = 'the snooze ended'): Run
 const UNACKNOWLEDGED = 'the alert was unacknowledged';
 
 /** A run's fields once `update` is written, as the repository does. */
-const updated = (before: RunFields, u: RunUpdate): RunFields => ({
-  ...before,
-  state: u.state,
-  step: u.step ?? before.step,
-  base_at: u.baseAt ?? before.base_at,
-  paused_at: u.pausedAt === undefined ? before.paused_at : u.pausedAt,
-  pause_reason: u.pauseReason === undefined ? before.pause_reason : u.pauseReason,
-  finished_reason: u.finishedReason === undefined ? before.finished_reason : u.finishedReason,
-  skipped_from: u.skippedFrom === undefined ? before.skipped_from : u.skippedFrom,
-  replay_until: u.replayUntil === undefined ? before.replay_until : u.replayUntil,
-});
+const updated = (before: RunFields, u: RunUpdate): RunFields => {
+  const { next_at: _nextAt, ...fields } = runState(before, u);
+  return { ...before, ...fields };
+};
 /** A run's fields once `change` is written. */
 const written = (before: RunFields, change: RunTransition): RunFields =>
   change.kind === 'unchanged' ? before : updated(before, change.update);
@@ -400,7 +397,14 @@ describe('transition: what an alert event does to a run', () => {
       now: at(3),
       expect: {
         kind: 'escalated',
-        update: { state: 'active', baseAt: at(-7), nextAt: at(3), pausedAt: null, pauseReason: null },
+        update: {
+          state: 'active',
+          baseAt: at(-7),
+          nextAt: at(3),
+          pausedAt: null,
+          pauseReason: null,
+          escalatedAt: at(3),
+        },
         logs: [],
       },
     },
@@ -412,7 +416,14 @@ describe('transition: what an alert event does to a run', () => {
       now: at(3),
       expect: {
         kind: 'escalated',
-        update: { state: 'active', baseAt: at(-7), nextAt: at(3), pausedAt: null, pauseReason: null },
+        update: {
+          state: 'active',
+          baseAt: at(-7),
+          nextAt: at(3),
+          pausedAt: null,
+          pauseReason: null,
+          escalatedAt: at(3),
+        },
         logs: [],
       },
     },
@@ -644,7 +655,14 @@ describe('transition: an escalate handled before the late end of the snooze', ()
     assert.deepEqual(change, {
       kind: 'escalated',
       // The second rule due now: the first ran before the snooze.
-      update: { state: 'active', baseAt: at(-9), nextAt: at(21), pausedAt: null, pauseReason: null },
+      update: {
+        state: 'active',
+        baseAt: at(-9),
+        nextAt: at(21),
+        pausedAt: null,
+        pauseReason: null,
+        escalatedAt: at(21),
+      },
       logs: [],
     });
     const now = runDue(written(paused, change), at(21));
@@ -701,6 +719,94 @@ describe('transition: an escalate handled before the late end of the snooze', ()
     assert.deepEqual(done.paged, [1]);
     assert.equal(done.after.finished_reason, 'completed');
     assert.deepEqual(transition(done.after, open, event.snoozeEnded, at(23), ended), { kind: 'unchanged' });
+  });
+});
+
+describe('transition: an unacknowledge handled after a later escalate', () => {
+  /** Acknowledged at 5 on its second rule: paused for it, with no rule that runs on an acknowledged alert. */
+  const ackPaused = run({ step: 1, state: 'paused', paused_at: at(5), pause_reason: 'acknowledged' });
+  const unacked = at(8);
+  const escalatedAt = at(9);
+  /** The rules the runner pages at `now`, and the run as it leaves it. */
+  const runDue = (r: RunFields, now: Date) => {
+    const outcome = dueSteps(r, open, now);
+    return { paged: outcome.steps.map((s) => s.step.index), after: updated(r, outcome.update) };
+  };
+
+  it('in order: the unacknowledge starts it over, the escalate pages the second rule', () => {
+    const restarted = written(ackPaused, transition(ackPaused, open, event.unacknowledged, unacked, unacked));
+    const first = runDue(restarted, unacked);
+    assert.deepEqual(first.paged, [0]);
+    const escalated = written(
+      first.after,
+      transition(first.after, open, event.escalated, escalatedAt, escalatedAt),
+    );
+    assert.deepEqual(runDue(escalated, escalatedAt).paged, [1]);
+  });
+
+  it('escalate first: the late unacknowledge leaves the run as the escalate left it', () => {
+    const change = transition(ackPaused, open, event.escalated, at(10), escalatedAt);
+    assert.equal(change.kind, 'escalated');
+    const escalated = written(ackPaused, change);
+    // The escalate set its base time back by the second rule's delay, to before the unacknowledge.
+    assert.ok(escalated.base_at.getTime() < unacked.getTime());
+    const second = runDue(escalated, at(10));
+    assert.deepEqual(second.paged, [1]);
+    for (const r of [escalated, second.after])
+      assert.deepEqual(transition(r, open, event.unacknowledged, at(11), unacked), { kind: 'unchanged' });
+  });
+
+  it('an escalate made before the unacknowledge and handled first: the unacknowledge still starts it over', () => {
+    const escalated = written(ackPaused, transition(ackPaused, open, event.escalated, at(10), at(7)));
+    assert.deepEqual(
+      transition(escalated, open, event.unacknowledged, at(11), unacked),
+      restartedAt(at(11), 'Plain', UNACKNOWLEDGED),
+    );
+  });
+
+  it('a run the end of a snooze started over, escalated since: the unacknowledge of that end leaves it', () => {
+    const snoozePaused = run({ step: 1, state: 'paused', paused_at: at(4), pause_reason: 'snoozed' });
+    const ended = at(20);
+    const restarted = written(snoozePaused, transition(snoozePaused, open, event.snoozeEnded, ended, ended));
+    assert.deepEqual(restarted.started_at, ended);
+    const first = runDue(restarted, ended).after;
+    const escalated = written(first, transition(first, open, event.escalated, at(21), at(21)));
+    assert.deepEqual(escalated.started_at, ended, 'an escalate is no start');
+    assert.deepEqual(transition(escalated, open, event.unacknowledged, at(22), ended), {
+      kind: 'unchanged',
+    });
+  });
+
+  it('an escalate that moved a snooze-paused run on: the unacknowledge of that end leaves it', () => {
+    const snoozePaused = run({ step: 1, state: 'paused', paused_at: at(4), pause_reason: 'snoozed' });
+    const ended = at(20);
+    const escalated = written(snoozePaused, transition(snoozePaused, open, event.escalated, at(21), at(21)));
+    assert.deepEqual(runDue(escalated, at(21)).paged, [1]);
+    assert.deepEqual(transition(escalated, open, event.unacknowledged, at(22), ended), {
+      kind: 'unchanged',
+    });
+  });
+
+  it('a policy’s auto-restart (back to the first rule from a new base) is a start, a rule run is not', () => {
+    const escalated = written(ackPaused, transition(ackPaused, open, event.escalated, at(10), escalatedAt));
+    const autoRestarted = updated(escalated, { state: 'active', step: 0, baseAt: at(40), nextAt: at(40) });
+    assert.deepEqual(autoRestarted.started_at, at(40));
+    assert.deepEqual(autoRestarted.escalated_at, escalatedAt);
+    const ran = updated(autoRestarted, dueSteps(autoRestarted, open, at(40)).update);
+    assert.deepEqual(ran.started_at, at(40));
+  });
+
+  it('a run started before started_at was kept counts from its base time', () => {
+    const legacy = {
+      ...run({ state: 'paused', paused_at: at(4), pause_reason: 'snoozed' }),
+      started_at: null,
+    };
+    const active = { ...legacy, state: 'active' as const, pause_reason: null, base_at: at(30) };
+    assert.deepEqual(transition(active, open, event.unacknowledged, at(31), at(30)), { kind: 'unchanged' });
+    assert.deepEqual(
+      transition(active, open, event.unacknowledged, at(31), at(31)),
+      restartedAt(at(31), 'Plain', UNACKNOWLEDGED),
+    );
   });
 });
 

@@ -17,6 +17,8 @@ export type RunFields = Pick<
   | 'state'
   | 'step'
   | 'base_at'
+  | 'started_at'
+  | 'escalated_at'
   | 'paused_at'
   | 'pause_reason'
   | 'finished_reason'
@@ -31,6 +33,7 @@ export type AlertFields = Pick<AlertRow, 'status' | 'snoozed' | 'acknowledged'>;
 export interface RunUpdate {
   state: EscalationState;
   step?: number;
+  /** With step 0, a (re)start: started_at follows it (see runState). */
   baseAt?: Date;
   nextAt?: Date | null;
   pausedAt?: Date | null;
@@ -38,6 +41,8 @@ export interface RunUpdate {
   finishedReason?: string | null;
   skippedFrom?: number | null;
   replayUntil?: number | null;
+  /** When the escalate that moved the run on was made. */
+  escalatedAt?: Date;
 }
 
 export type PauseReason = 'snoozed' | 'acknowledged';
@@ -93,10 +98,10 @@ export function transition(
   // (see escalateSnoozePaused).
   if (alert && alert.status === 'open' && !alert.snoozed && isSnoozePaused(run)) {
     const resumed = followAlert(run, alert, now);
-    return escalates ? escalateSnoozePaused(run, resumed, now) : resumed;
+    return escalates ? escalateSnoozePaused(run, resumed, now, madeAt) : resumed;
   }
   if (event.type === 'escalated' && alert?.status === 'open')
-    return escalates ? escalateNow(run, now) : UNCHANGED;
+    return escalates ? escalateNow(run, now, madeAt) : UNCHANGED;
   return followAlert(run, alert, now);
 }
 
@@ -140,17 +145,28 @@ function followAlert(run: RunFields, alert: AlertFields | undefined, now: Date):
  * does the same: the end can no longer be told from one the escalate made. A run with no rule left has
  * nothing to move on to: it starts over as at the end of any snooze.
  */
-function escalateSnoozePaused(run: RunFields, resumed: RunTransition, now: Date): RunTransition {
-  const escalated = escalateNow(run, now);
+function escalateSnoozePaused(
+  run: RunFields,
+  resumed: RunTransition,
+  now: Date,
+  madeAt: Date,
+): RunTransition {
+  const escalated = escalateNow(run, now, madeAt);
   return escalated.kind === 'unchanged' ? resumed : escalated;
 }
 
-/** The columns of a run once `update` is written (the repository writes these; a decision reads them). */
+/**
+ * The columns of a run once `update` is written (the repository writes these; a decision reads them).
+ * Sending a run back to its first rule from a new base time is what starting it over is (restart here,
+ * and auto-restart.ts), so started_at follows that base; an escalate moves base_at alone.
+ */
 export function runState<R extends RunFields & { next_at?: Date | null }>(run: R, update: RunUpdate) {
   return {
     state: update.state,
     step: update.step ?? run.step,
     base_at: update.baseAt ?? run.base_at,
+    started_at: update.step === 0 && update.baseAt ? update.baseAt : run.started_at,
+    escalated_at: update.escalatedAt ?? run.escalated_at,
     next_at: update.nextAt === undefined ? run.next_at : update.nextAt,
     paused_at: update.pausedAt === undefined ? run.paused_at : update.pausedAt,
     pause_reason: update.pauseReason === undefined ? run.pause_reason : update.pauseReason,
@@ -166,14 +182,26 @@ export function runState<R extends RunFields & { next_at?: Date | null }>(run: R
  * alert is snoozed (the snooze's end starts it over) or acknowledged again (it stays as that left it),
  * and not a running one that starts at or after the unacknowledge: one a notification policy delayed
  * keeps its start, and the end of a snooze, which unacknowledges the alert too, already started its runs
- * over. One paused for the acknowledgement goes back whenever it started: nothing else would wake it, and
- * one the acknowledgement paused during its delay keeps that start (see restart).
+ * over. Nor one escalated by an escalate made after the unacknowledge and handled before it: that person
+ * asked for the next rule on the alert as it is now, and starting over would page the first rule again.
+ * One paused for the acknowledgement goes back whenever it started: nothing else would wake it, and one
+ * the acknowledgement paused during its delay keeps that start (see restart).
  */
 function startsOverAtUnacknowledge(run: RunFields, alert: AlertFields | undefined, madeAt: Date): boolean {
   if (!alert || alert.status !== 'open' || alert.snoozed || alert.acknowledged) return false;
   if (run.state === 'finished' && run.finished_reason !== COMPLETED) return false;
   if (run.state === 'paused' && run.pause_reason === 'acknowledged') return true;
-  return run.base_at.getTime() < madeAt.getTime();
+  return placedAt(run).getTime() < madeAt.getTime();
+}
+
+/**
+ * When the run was last put where it stands by a (re)start or an escalate. Not base_at: an escalate sets
+ * it back by the delay of the rule it made due (see escalateNow), to before events it came after. A run
+ * written before started_at existed has its base time, which then still was its start unless escalated.
+ */
+function placedAt(run: RunFields): Date {
+  const started = run.started_at ?? run.base_at;
+  return run.escalated_at && run.escalated_at.getTime() > started.getTime() ? run.escalated_at : started;
 }
 
 /**
@@ -253,10 +281,11 @@ function restart(run: RunFields, now: Date, why: string): RunTransition {
 }
 
 /**
- * The escalate action: the run's next rule is due now, paused or not, and later rules keep their
- * spacing from it. Running it is the runner's part (the escalate ended the alert's snooze, if any).
+ * The escalate action, made at `madeAt`: the run's next rule is due now, paused or not, and later rules
+ * keep their spacing from it. Running it is the runner's part (the escalate ended the alert's snooze, if
+ * any).
  */
-export function escalateNow(run: RunFields, now: Date): RunTransition {
+export function escalateNow(run: RunFields, now: Date, madeAt: Date): RunTransition {
   const step = stepAt(run.plan, run.step);
   if (!step) return UNCHANGED;
   return {
@@ -267,6 +296,7 @@ export function escalateNow(run: RunFields, now: Date): RunTransition {
       nextAt: now,
       pausedAt: null,
       pauseReason: null,
+      escalatedAt: madeAt,
     },
     logs: [],
   };
