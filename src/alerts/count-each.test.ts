@@ -41,7 +41,7 @@ before(async () => {
   const users = await sql<{ id: string }>`
     INSERT INTO users (org_id, username, full_name, role) VALUES (${org}, 'viewer', 'Viewer', 'user')
     RETURNING id`.execute(db);
-  viewer = { userId: users.rows[0]?.id ?? '', username: 'viewer', teamIds: [] };
+  viewer = { userId: users.rows[0]?.id ?? '', username: 'viewer', teamIds: [], notifiedOfMany: false };
   // 600 alerts whose words, status, acknowledgement, owner, tags and details (missing for most, so that
   // a NOT of details.env meets NULLs) vary with n on different periods.
   await sql`

@@ -2,7 +2,7 @@ import { customRoleOf, userHolds } from '../accounts/custom-roles/rights.js';
 import { accountsRepository } from '../accounts/repository.js';
 import type { Principal } from '../accounts/service.js';
 import type { Queryable } from '../db/database.js';
-import type { AlertScope } from './repository.js';
+import { alertsRepository, type AlertScope } from './repository.js';
 
 /**
  * The alerts `p` may see and act on. As in Opsgenie:
@@ -11,7 +11,9 @@ import type { AlertScope } from './repository.js';
  * - a user only "their" alerts (repository.ts, `isTheirs`) unless they hold the alerts-access-all right
  *   ("Access All Alerts"), which Opsgenie's default user role lacks and a custom role may grant;
  * - org owners and admins, and keys of no user, every alert of the organization.
- * A user's scope costs a query for their teams, and one for their custom role when they hold one.
+ * A user's scope costs a query for their teams, one for how many alerts they were notified of (a bound
+ * read, once per request: how their scope is tested, repository.ts `FEW_NOTIFIED`), and one for their
+ * custom role when they hold one.
  */
 export async function alertScopeOf(q: Queryable, p: Principal): Promise<AlertScope> {
   if (p.integration) {
@@ -20,8 +22,14 @@ export async function alertScopeOf(q: Queryable, p: Principal): Promise<AlertSco
   if (p.role !== 'user' || p.userId === undefined) return { orgId: p.orgId };
   if (userHolds(await customRoleOf(q, p), 'alerts-access-all')) return { orgId: p.orgId };
   const teams = await accountsRepository.teamsOfUser(q, p.userId);
+  const notifiedOfMany = await alertsRepository.notifiedOfMany(q, p.userId);
   return {
     orgId: p.orgId,
-    viewer: { userId: p.userId, username: p.username || undefined, teamIds: teams.map((t) => t.id) },
+    viewer: {
+      userId: p.userId,
+      username: p.username || undefined,
+      teamIds: teams.map((t) => t.id),
+      notifiedOfMany,
+    },
   };
 }
