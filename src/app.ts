@@ -223,6 +223,8 @@ export interface StartOptions {
   channels?: readonly NotificationChannel[];
   /** The longest the engine and the sender sleep when nothing wakes them (they wake when work is due). */
   engineIntervalMs?: number;
+  /** Aborted when the process is asked to stop while starting: the migrations stop waiting to retry. */
+  stopSignal?: AbortSignal;
 }
 
 export async function startApp(config: Config, options: StartOptions): Promise<RunningApp> {
@@ -259,7 +261,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
   let inboundSmtp: InboundSmtp | undefined;
   const channelClosers: (() => Promise<void>)[] = [];
   try {
-    await migrate(database.db, database.pool, log);
+    await migrate(database.db, database.pool, log, { signal: options.stopSignal });
     // What API requests use runs on the API pool (statement timeout); the workers' services on the other.
     const accounts = createAccountsService(apiDb, log, clock);
     const mailer = createAccountMailer({ smtpUrl: config.smtpUrl, from: emailFrom(config), log });

@@ -130,10 +130,13 @@ program
     const started = Date.now();
     // The start under way, then the app it started.
     const app: { starting?: Promise<RunningApp>; running?: RunningApp } = {};
+    // Ends the migrations' pauses between tries (an external PostgreSQL's locks), which nothing else cuts short.
+    const startStop = new AbortController();
     // Before anything starts: a stop requested during start-up (initdb, migrations) stops the embedded
     // PostgreSQL at once, which makes the rest of the start fail and close what it opened.
     const stopping = handleStopSignals(log, async () => {
       if (!app.running && app.starting) {
+        startStop.abort();
         await embedded?.stopEmbeddedPostgres();
         try {
           app.running = await app.starting;
@@ -148,7 +151,7 @@ program
     const { startApp } = await import('../app.js');
     await announceDatabase(config, log);
     if (stopping.requested) return;
-    app.starting = startApp(config, { role: options.role, log });
+    app.starting = startApp(config, { role: options.role, log, stopSignal: startStop.signal });
     try {
       app.running = await app.starting;
     } catch (error) {

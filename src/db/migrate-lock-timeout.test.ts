@@ -5,7 +5,13 @@ import { after, describe, it } from 'node:test';
 import { Migrator, sql, type Migration } from 'kysely';
 import pg from 'pg';
 import { createDb, createPool, type Db } from './database.js';
-import { MIGRATION_NAMES, migrate, MigrationLockTimeoutError } from './migrate.js';
+import {
+  MIGRATION_LOCK_KEY,
+  MIGRATION_NAMES,
+  migrate,
+  MigrationLockTimeoutError,
+  MigrationsStoppedError,
+} from './migrate.js';
 import { createLogger } from '../logger.js';
 import { createTestDatabase } from '../testing/harness.js';
 
@@ -142,6 +148,56 @@ describe('migrate behind another session holding a table it changes', () => {
       }
       // Free again: the next start applies it.
       assert.ok((await migrate(db, pool, log)).applied.includes(MIGRATION));
+    },
+  );
+
+  it(
+    'stops at once when asked to during a pause between tries, releasing its lock with nothing applied',
+    { timeout: 60_000 },
+    async () => {
+      const { url, db, pool, log, lines, older } = await databaseBefore();
+      const stop = new AbortController();
+      try {
+        const running = migrate(db, pool, log, {
+          lockTimeoutMs: 100,
+          retryDelaysMs: [30_000],
+          signal: stop.signal,
+        });
+        running.catch(() => {}); // awaited below; meanwhile a rejection is not unhandled
+        // The first try timed out and rolled back: the migration now pauses for 30 s.
+        for (let i = 0; i < 500 && !lines().some((line) => line.level === 40); i++) await sleep(10);
+        assert.match(lines().find((line) => line.level === 40)?.msg ?? '', /trying again in 30 s/);
+        const stoppedAt = Date.now();
+        stop.abort();
+        const outcome = await Promise.race([
+          running.then(
+            () => 'resolved',
+            (error: unknown) => error,
+          ),
+          sleep(3_000).then(() => 'still pausing'),
+        ]);
+        assert.ok(outcome instanceof MigrationsStoppedError, String(outcome));
+        assert.equal(outcome.tries, 1);
+        assert.match(outcome.message, /stopped while waiting to retry the migrations/);
+        assert.match(outcome.message, /none were applied/);
+        assert.ok(Date.now() - stoppedAt < 1_000, `${Date.now() - stoppedAt} ms`);
+        assert.equal(await applied(db, MIGRATION), false);
+        // The advisory lock is free: another process's migrations need not wait for this one.
+        const other = await connect(url);
+        const { rows } = await other.query<{ taken: boolean }>('SELECT pg_try_advisory_lock($1) AS taken', [
+          MIGRATION_LOCK_KEY,
+        ]);
+        assert.equal(rows[0]?.taken, true);
+        await other.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+      } finally {
+        await older.query('COMMIT');
+      }
+      assert.ok((await migrate(db, pool, log)).applied.includes(MIGRATION));
+      // Asked to stop before it starts, it runs no try at all.
+      await assert.rejects(
+        migrate(db, pool, log, { signal: AbortSignal.abort() }),
+        (error: unknown) => error instanceof MigrationsStoppedError && error.tries === 0,
+      );
     },
   );
 });

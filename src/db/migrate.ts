@@ -187,6 +187,11 @@ export interface MigrateOptions {
   lockTimeoutMs?: number;
   /** One pause per try after the first: their count, plus one, is the number of tries. */
   retryDelaysMs?: readonly number[];
+  /**
+   * Aborted when the process is asked to stop: no further try starts, and a pause between tries ends at
+   * once, with MigrationsStoppedError. A try under way runs on (each statement waits at most lockTimeoutMs).
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -220,6 +225,7 @@ async function migrateUnbounded(
 ): Promise<{ applied: string[] }> {
   const lockTimeoutMs = options.lockTimeoutMs ?? MIGRATION_LOCK_TIMEOUT_MS;
   const retryDelaysMs = options.retryDelaysMs ?? MIGRATION_RETRY_DELAYS_MS;
+  const { signal } = options;
   const client = await pool.connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
@@ -246,6 +252,7 @@ async function migrateUnbounded(
       // checks for missing migrations regardless), only let one of ours run after a later one.
       const migrator = new Migrator({ db, provider: new BoundedLockWaitProvider(lockTimeoutMs) });
       for (let tries = 1; ; tries++) {
+        if (signal?.aborted) throw stopped(log, tries - 1);
         const { error, results } = await migrator.migrateToLatest();
         const failed = (results ?? []).find((r) => r.status === 'Error')?.migrationName;
         if (isLockTimeout(error)) {
@@ -263,7 +270,11 @@ async function migrateUnbounded(
             { migration: failed, tries, retryInMs: pauseMs, openTransactions },
             `${waited}; trying again in ${pauseMs / 1000} s`,
           );
-          await sleep(pauseMs);
+          // Without the signal a stop during start would wait out every pause (some two minutes in all),
+          // longer than a service manager waits before it kills the process.
+          await sleep(pauseMs, undefined, { signal }).catch((sleepError: unknown) => {
+            throw signal?.aborted ? stopped(log, tries) : sleepError;
+          });
           continue;
         }
         if (failed) log.error({ migration: failed }, 'migration failed');
@@ -311,6 +322,25 @@ async function otherOpenTransactions(client: pg.PoolClient) {
     ORDER BY xact_start
     LIMIT 5`);
   return rows;
+}
+
+function stopped(log: Logger, tries: number): MigrationsStoppedError {
+  const error = new MigrationsStoppedError(tries);
+  log.info({ tries }, error.message);
+  return error;
+}
+
+/** The process was asked to stop before the migrations could be applied: none were. */
+export class MigrationsStoppedError extends Error {
+  constructor(readonly tries: number) {
+    super(
+      tries === 0
+        ? 'stopped before the migrations ran; none were applied'
+        : `stopped while waiting to retry the migrations: ${tries} ${tries === 1 ? 'try' : 'tries'} waited ` +
+            'for a lock and rolled back, so none were applied',
+    );
+    this.name = 'MigrationsStoppedError';
+  }
 }
 
 /** PostgreSQL's lock_not_available: a statement's wait for a lock outlasted lock_timeout. */
