@@ -15,6 +15,7 @@ import { countsAgainstDestination, type TeamDeliveryContext, type TeamDeliveryRe
 import { eventTypesTaken, kindsTaking, teamDestinationKind } from './registry.js';
 import {
   destinationAlertKey,
+  notSentError,
   teamDestinationsRepository as repo,
   TEAM_DESTINATIONS_CONSUMER,
   type DeliveryOutcome,
@@ -259,8 +260,8 @@ export function createTeamDeliverySender(deps: {
   ): string | undefined {
     const pausedBy = destination.integration_id ? paused.get(destination.integration_id) : undefined;
     // The text insertDeliveries records for one made during the maintenance.
-    if (pausedBy !== undefined) return `not sent: the integration is ${pausedBy}`;
-    if (!taken) return 'not sent: the team no longer has the alert';
+    if (pausedBy !== undefined) return notSentError(`the integration is ${pausedBy}`);
+    if (!taken) return notSentError('the team no longer has the alert');
     return undefined;
   }
 
@@ -273,7 +274,9 @@ export function createTeamDeliverySender(deps: {
     if (!destination.enabled) {
       return {
         status: 'failed',
-        error: `not sent: the destination is disabled (${destination.disabled_reason ?? 'no reason given'})`,
+        error: notSentError(
+          `the destination is disabled (${destination.disabled_reason ?? 'no reason given'})`,
+        ),
       };
     }
     const kind = teamDestinationKind(destination.type);

@@ -40,6 +40,18 @@ export interface DeliveryOutcome {
   refundAttempt?: boolean;
 }
 
+/**
+ * How the error of a delivery recorded failed without going out begins (a maintenance, a disabled
+ * destination, a team that no longer has the alert): insertDeliveries tells by it a destination never told
+ * of the alert, so every such error is made by {@link notSentError}.
+ */
+export const NOT_SENT = 'not sent: ';
+
+/** The error of a delivery recorded failed, not sent, for `why`. */
+export function notSentError(why: string): string {
+  return `${NOT_SENT}${why}`;
+}
+
 /** A destination's hold after a 429 (deliveries.ts holdsOf). */
 export interface DestinationHold {
   id: string;
@@ -287,7 +299,7 @@ export const teamDestinationsRepository = {
         RETURNING id
       ), dropped AS (
         UPDATE team_destination_deliveries SET state = 'failed', updated_at = ${now},
-          last_error = ${`not sent: the destination was disabled (${reason})`}
+          last_error = ${notSentError(`the destination was disabled (${reason})`)}
         WHERE destination_id IN (SELECT id FROM off) AND state = 'pending'
       )
       SELECT id FROM off`.execute(db);
@@ -334,9 +346,10 @@ export const teamDestinationsRepository = {
    * or its Webhook integrations') and to the others of the kinds that take other teams added (kind.ts
    * addsOwnTeam): a channel has nothing to show for another team, nor anyone for a person added, so no
    * delivery is made to be marked "nothing posted". An added team's own destination that already has a
-   * delivery of the alert gets none for it either: this consumer can lag (docs/architecture.md), and an
-   * earlier event handled after the team was added went to the alert's teams as they are now, so the
-   * destination was told of the alert; a Create would post it twice.
+   * delivery of the alert (other than one recorded failed, not sent: {@link NOT_SENT}) gets none for it
+   * either: this consumer can lag (docs/architecture.md), and an earlier event handled after the team was
+   * added went to the alert's teams as they are now, so the destination was told of the alert; a Create
+   * would post it twice.
    * A delivery to a destination held for a 429 (holdDestinations) is due at the hold's end.
    * An event already delivered to a destination adds nothing. A destination owned by an integration in
    * `paused` (a maintenance disables it) gets its delivery recorded as failed, never sent, with the reason
@@ -362,10 +375,13 @@ export const teamDestinationsRepository = {
         other_team_kinds: e.kinds.filter((k) => teamDestinationKind(k)?.takesOtherTeamsAdded === true),
       }));
     if (input.length === 0) return 0;
-    const pausedInput = [...paused].map(([integration_id, reason]) => ({ integration_id, reason }));
+    const pausedInput = [...paused].map(([integration_id, reason]) => ({
+      integration_id,
+      error: notSentError(`the integration is ${reason}`),
+    }));
     const inserted = await prepared(sql<{ state: string }>`
       WITH paused AS (
-        SELECT * FROM jsonb_to_recordset(${JSON.stringify(pausedInput)}::jsonb) AS paused(integration_id uuid, reason text)
+        SELECT * FROM jsonb_to_recordset(${JSON.stringify(pausedInput)}::jsonb) AS paused(integration_id uuid, error text)
       ), e AS (
         SELECT * FROM jsonb_to_recordset(${JSON.stringify(input)}::jsonb) AS e(
           event_id uuid, alert_id uuid, org_id uuid, event_type text, event jsonb, seq bigint, kinds text[],
@@ -405,16 +421,19 @@ export const teamDestinationsRepository = {
          state, last_error)
       SELECT t.destination_id, t.event_id, t.alert_id, t.event_type, t.event, t.seq,
         greatest(${now}::timestamptz, t.held_until), ${now}, ${now},
-        CASE WHEN paused.reason IS NULL THEN 'pending' ELSE 'failed' END,
-        CASE WHEN paused.reason IS NULL THEN NULL ELSE 'not sent: the integration is ' || paused.reason END
+        CASE WHEN paused.error IS NULL THEN 'pending' ELSE 'failed' END,
+        paused.error
       FROM candidates t
       LEFT JOIN paused ON paused.integration_id = t.integration_id
       -- An added team's own destination told of the alert already gets no Create: it would post it again.
-      -- Told by a delivery of any event, in any state, or by an earlier event of this batch (the rows this
-      -- statement inserts are not visible to it).
+      -- Told by a delivery of any event, in any state but failed not sent (a send-time check, a
+      -- maintenance: its receiver may never have heard of the alert, and would else get its later changes
+      -- only), or by an earlier event of this batch (the rows this statement inserts are not visible to it).
       WHERE NOT t.adds_own_team
         OR NOT (EXISTS (SELECT 1 FROM team_destination_deliveries p
-                        WHERE p.destination_id = t.destination_id AND p.alert_id = t.alert_id)
+                        WHERE p.destination_id = t.destination_id AND p.alert_id = t.alert_id
+                          AND NOT (p.state = 'failed'
+                                   AND coalesce(starts_with(p.last_error, ${NOT_SENT}), false)))
                 OR EXISTS (SELECT 1 FROM candidates earlier
                            WHERE earlier.destination_id = t.destination_id AND earlier.alert_id = t.alert_id
                              AND earlier.seq < t.seq))

@@ -10,7 +10,8 @@ import { ShiftedClock } from '../../work/clock.js';
  * What changed while a delivery waited for its retry is read again when it is sent, on the real server:
  * a delivery whose Webhook integration a maintenance disabled meanwhile is not sent (its delivery log says
  * why, as for one made during the maintenance); nor one whose destination, or Webhook integration, moved
- * to a team that does not have the alert. The receiver answers 503 first, so the delivery waits; the test
+ * to a team that does not have the alert (and, that team added to the alert later, the destination is
+ * told of it: a delivery not sent told it nothing). The receiver answers 503 first, so the delivery waits; the test
  * moves the server's clock past its retry.
  */
 
@@ -145,6 +146,33 @@ describe('a delivery waiting for its retry', () => {
     const [delivery] = await deliveriesOf(destinationId, alertId);
     assert.equal(delivery?.state, 'failed');
     assert.equal(delivery?.lastError, 'not sent: the team no longer has the alert');
+  });
+
+  it('leaves its destination a Create when its new team is added to the alert later', async () => {
+    const destinationId = await teamWebhook('/moved-then-added');
+    const alertId = await alertWaitingForRetry('/moved-then-added', destinationId);
+    const teamC = (await call('POST', '/v2/teams', { name: `Joiners ${run}` })).data.id as string;
+
+    await call('PATCH', `/v2/destinations/${destinationId}`, { team: { id: teamC } });
+    await pastTheRetry();
+    const [notSent] = await deliveriesOf(destinationId, alertId);
+    assert.equal(notSent?.lastError, 'not sent: the team no longer has the alert');
+
+    // The receiver never took the alert (a 503, then nothing): the added team's destination is told of it.
+    await call('POST', `/v2/alerts/${alertId}/teams`, { team: { id: teamC } });
+    const added = await waitFor('the added team to be told', async () => {
+      const rows = await deliveriesOf(destinationId, alertId);
+      const row = rows.find((d) => d.eventType === 'responder_added');
+      return row?.state === 'sent' ? row : undefined;
+    });
+    assert.ok(added);
+    const received = receiver.received('/moved-then-added');
+    assert.deepEqual(
+      received.map((r) => r.status),
+      [503, 204],
+    );
+    assert.equal(received[1]?.body.type, 'alert.responder_added');
+    assert.deepEqual(received[1]?.body.data.event.responder, { type: 'team', id: teamC });
   });
 
   it("is not sent once its Webhook integration's team is one that does not have the alert", async () => {
