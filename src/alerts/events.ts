@@ -38,7 +38,11 @@ export type AlertEvent =
   | (Base & { type: 'unacknowledged'; note?: string })
   | (Base & { type: 'closed'; note?: string })
   | (Base & { type: 'snoozed'; until: string; note?: string })
-  | (Base & { type: 'snooze_ended' })
+  /**
+   * `byEscalate`: the escalate action ended the snooze (naming the policy it escalates, if one), and its
+   * escalated event, handled before or after this one, moves on the runs it reaches.
+   */
+  | (Base & { type: 'snooze_ended'; byEscalate?: { escalationId?: string } })
   | (Base & { type: 'note_added'; note: string })
   | (Base & { type: 'tags_added'; tags: string[] })
   | (Base & { type: 'tags_removed'; tags: string[] })

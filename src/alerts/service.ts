@@ -491,6 +491,35 @@ export function createAlertsService(
     } as AlertEventInput);
   }
 
+  /**
+   * Ends the snooze of an open alert locked in `tx`. As in Opsgenie, an acknowledged alert is open and
+   * unacknowledged again when its snooze ends, so the escalations page once more.
+   */
+  async function endSnoozeIn(
+    tx: Tx,
+    alert: AlertRow,
+    actor: Actor,
+    source: string | undefined,
+    why: { log: string; byEscalate?: { escalationId?: string } },
+  ): Promise<AlertRow> {
+    const updated = await repo.update(tx, alert.id, {
+      snoozed: false,
+      snoozed_until: null,
+      ...(alert.acknowledged ? { acknowledged: false } : {}),
+    });
+    await repo.addLog(tx, alert.id, 'snooze', why.log, actor.name);
+    await event(tx, updated, actor, source, {
+      type: 'snooze_ended',
+      ...(why.byEscalate ? { byEscalate: why.byEscalate } : {}),
+    });
+    if (alert.acknowledged) {
+      await repo.addLog(tx, alert.id, 'unacknowledge', 'Alert unacknowledged: the snooze ended', actor.name);
+      // An event of its own: what mirrors the acknowledgement (Security Hub, webhooks, Slack) follows it.
+      await event(tx, updated, actor, source, { type: 'unacknowledged' });
+    }
+    return updated;
+  }
+
   /** A note given with any action: kept as a note, logged, and announced (it may go back to Security Hub). */
   async function attachNote(
     tx: Tx,
@@ -750,12 +779,15 @@ export function createAlertsService(
           ...(policy ? { escalationId: policy.id, escalationName: policy.name } : {}),
         });
         if (!alert.snoozed) return { success: true, status: 'Escalated', alert };
-        // Escalating asks for the next rule now, which a snooze would hold back: the escalate ends it. Its
-        // event follows the escalate's, so the engine moves the escalated runs on before it is told of the
-        // end (which starts the others over); the snooze-ends queue finds nothing left to end.
-        const unsnoozed = await repo.update(tx, alert.id, { snoozed: false, snoozed_until: null });
-        await log('snooze', `Snooze ended: the alert was escalated by ${actor.name}`);
-        await event(tx, unsnoozed, actor, src, { type: 'snooze_ended' });
+        // Escalating asks for the next rule now, which a snooze would hold back: the escalate ends it as
+        // its time would (unacknowledged too, or the rules that stop at an acknowledgement page nobody and
+        // the reminder the snooze was for never comes); the snooze-ends queue finds nothing left to end.
+        // The end names the escalate, so the engine leaves the runs it moves on to the escalated event,
+        // whichever it handles first, and starts the others over.
+        const unsnoozed = await endSnoozeIn(tx, alert, actor, src, {
+          log: `Snooze ended: the alert was escalated by ${actor.name}`,
+          byEscalate: policy ? { escalationId: policy.id } : {},
+        });
         return { success: true, status: 'Escalated', alert: unsnoozed };
       }
       case 'addResponder':
@@ -1356,27 +1388,7 @@ export function createAlertsService(
         if (!alert || !alert.snoozed || alert.status !== 'open') return false;
         // A later snooze replaced this one: its own job will end it.
         if (alert.snoozed_until && alert.snoozed_until.getTime() > new Date(until).getTime()) return false;
-        // As in Opsgenie, an acknowledged alert is open and unacknowledged again when its snooze ends, so
-        // the escalations page once more.
-        const updated = await repo.update(tx, alert.id, {
-          snoozed: false,
-          snoozed_until: null,
-          ...(alert.acknowledged ? { acknowledged: false } : {}),
-        });
-        const actor: Actor = { kind: 'system', name: 'Vigil' };
-        await repo.addLog(tx, alert.id, 'snooze', 'Snooze ended', actor.name);
-        await event(tx, updated, actor, undefined, { type: 'snooze_ended' });
-        if (alert.acknowledged) {
-          await repo.addLog(
-            tx,
-            alert.id,
-            'unacknowledge',
-            'Alert unacknowledged: the snooze ended',
-            actor.name,
-          );
-          // An event of its own: what mirrors the acknowledgement (Security Hub, webhooks, Slack) follows it.
-          await event(tx, updated, actor, undefined, { type: 'unacknowledged' });
-        }
+        await endSnoozeIn(tx, alert, { kind: 'system', name: 'Vigil' }, undefined, { log: 'Snooze ended' });
         return true;
       });
       if (ended) committed(QUEUES.alertEvents);

@@ -84,18 +84,27 @@ async function pages(alertId: string, username: string): Promise<number> {
   return rows.length;
 }
 
-/** Hands the alert's events of these types to the engine in one batch, in the order they were made. */
-async function handleInOrder(alertId: string, types: AlertEvent['type'][]): Promise<void> {
+/**
+ * Hands the alert's events of these types to the engine, in the order they were made (one batch), or in
+ * the order of `types` (one batch each: events are handled in order only within a batch).
+ */
+async function handleInOrder(alertId: string, types: AlertEvent['type'][], asListed = false): Promise<void> {
   const { rows } = await sql<{ payload: AlertEvent }>`
     SELECT payload FROM outbox_jobs
     WHERE payload->>'alertId' = ${alertId} AND payload->>'type' = ANY(${types}::text[])
     ORDER BY id`.execute(api.app.context.db);
   const events = rows.map((r) => r.payload);
-  assert.deepEqual(await byHand.engine.consumer.handleBatch?.(events, { log: byHand.log }), { failed: [] });
+  const batches = asListed ? types.map((t) => events.filter((e) => e.type === t)) : [events];
+  for (const batch of batches)
+    assert.deepEqual(await byHand.engine.consumer.handleBatch?.(batch, { log: byHand.log }), { failed: [] });
 }
 
 /** Snoozes the alert for an hour, has the engine pause its escalation, and escalates it; the snooze's end. */
-async function snoozeThenEscalate(alertId: string, policy: string): Promise<string> {
+async function snoozeThenEscalate(
+  alertId: string,
+  policy: string,
+  order: AlertEvent['type'][] = ['escalated', 'snooze_ended'],
+): Promise<string> {
   const endTime = new Date(Date.now() + 60 * MINUTE).toISOString();
   await api.callOk('POST', `/v2/alerts/${alertId}/snooze`, { endTime });
   await byHand.handle(alertId, 'snoozed');
@@ -108,7 +117,7 @@ async function snoozeThenEscalate(alertId: string, policy: string): Promise<stri
   await waitFor('the escalate', async () =>
     (await alertLogs(api, alertId)).some((l) => l.startsWith('Escalated to the next rule')),
   );
-  await handleInOrder(alertId, ['escalated', 'snooze_ended']);
+  await handleInOrder(alertId, order, order[0] !== 'escalated');
   return endTime;
 }
 
@@ -144,6 +153,34 @@ describe('escalating a snoozed alert', () => {
     const after = await alertLogs(api, alertId);
     assert.ok(!after.some((l) => l.includes('starts again from its first rule')), after.join('\n'));
   });
+
+  for (const order of [
+    ['escalated', 'snooze_ended', 'unacknowledged'],
+    ['snooze_ended', 'escalated', 'unacknowledged'],
+  ] satisfies AlertEvent['type'][][])
+    it(`on an acknowledged alert, ${order.join(' then ')}: unacknowledges it, pages the next rule once`, async () => {
+      const alertId = await createTeamAlert(api, `acknowledged, escalated while snoozed: ${order[0]}`, TEAM);
+      await byHand.handle(alertId, 'created');
+      assert.equal(await pages(alertId, first), 1, 'the first rule paged');
+      await api.callOk('POST', `/v2/alerts/${alertId}/acknowledge`, {});
+      await waitFor('the acknowledgement', async () =>
+        (await alertLogs(api, alertId)).some((l) => l.startsWith('Alert acknowledged')),
+      );
+      await byHand.handle(alertId, 'acknowledged');
+
+      const endTime = await snoozeThenEscalate(alertId, 'Dozing policy', order);
+      assert.equal(await pages(alertId, second), 1, 'the second rule paged at once');
+      assert.equal(await pages(alertId, first), 1, 'the first rule did not page again');
+      const alert: Json = await api.callOk('GET', `/v2/alerts/${alertId}`);
+      assert.equal(alert.data.snoozed, false);
+      assert.equal(alert.data.acknowledged, false);
+      const lines = await alertLogs(api, alertId);
+      assert.ok(lines.includes('Alert unacknowledged: the snooze ended'), lines.join('\n'));
+
+      await passOriginalEnd(alertId, endTime);
+      assert.equal(await pages(alertId, first), 1, 'nothing started over from the first rule');
+      assert.equal(await pages(alertId, second), 1);
+    });
 
   it('starts a policy the alert is not on now, at its first rule', async () => {
     const alertId = await createTeamAlert(api, 'escalated to another policy while snoozed', TEAM);

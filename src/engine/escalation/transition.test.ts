@@ -532,6 +532,14 @@ describe('transition: a run a notification policy delayed, paused and resumed be
     const change = transition(paused, open, event.snoozeEnded, at(40), at(40));
     assert.deepEqual(change, resumed('the snooze ended', at(40)));
   });
+
+  it('escalated during the delay: started by then, so a later unacknowledge starts it over', () => {
+    const escalated = written(delayed, transition(delayed, open, event.escalated, at(10), at(10)));
+    assert.deepEqual(escalated.started_at, at(10));
+    const ran = updated(escalated, dueSteps(escalated, open, at(10)).update);
+    const reAcked = written(ran, transition(ran, acked, event.acknowledged, at(11), at(11)));
+    assert.equal(transition(reAcked, open, event.unacknowledged, at(12), at(12)).kind, 'restarted');
+  });
 });
 
 describe('transition: the end of a snooze handled after a later event', () => {
@@ -662,6 +670,8 @@ describe('transition: an escalate handled before the late end of the snooze', ()
         pausedAt: null,
         pauseReason: null,
         escalatedAt: at(21),
+        // Resumed at the escalate, as the end of a snooze starts a run over.
+        startedAt: at(21),
       },
       logs: [],
     });
@@ -719,6 +729,58 @@ describe('transition: an escalate handled before the late end of the snooze', ()
     assert.deepEqual(done.paged, [1]);
     assert.equal(done.after.finished_reason, 'completed');
     assert.deepEqual(transition(done.after, open, event.snoozeEnded, at(23), ended), { kind: 'unchanged' });
+  });
+});
+
+describe('transition: the escalate that ended the snooze of an acknowledged alert, in either order', () => {
+  const twoPeople: EscalationPlan = { name: 'Two', rules: [rule(0), rule(30)], repeat: null };
+  /** Acknowledged and then snoozed ("remind me later") at its second rule. */
+  const paused = run({
+    plan: twoPeople,
+    step: 1,
+    state: 'paused',
+    paused_at: at(4),
+    pause_reason: 'snoozed',
+  });
+  /** Another policy's run the snooze paused, which the escalate does not name. */
+  const other = { ...paused, id: 'run-2', escalation_id: 'policy-2' };
+  const made = at(20);
+  /** The escalate's events: recorded in this order, a little apart, the alert unacknowledged by its end. */
+  const escalated = { ...event.escalated, escalationId: 'policy-1' };
+  const ended = { ...event.snoozeEnded, byEscalate: { escalationId: 'policy-1' } };
+  const madeAt = new Map<AlertEvent, Date>([
+    [escalated, made],
+    [ended, new Date(made.getTime() + 2)],
+    [event.unacknowledged, new Date(made.getTime() + 4)],
+  ]);
+  /** Tells a run the events in `order`, the runner running it after each; the rules it paged. */
+  const handle = (r: RunFields, order: AlertEvent[]) => {
+    const paged: number[] = [];
+    for (const [i, e] of order.entries()) {
+      const now = new Date(at(21).getTime() + i * 1000);
+      r = written(r, transition(r, open, e, now, madeAt.get(e) ?? now));
+      // The runner runs only active runs.
+      if (r.state !== 'active') continue;
+      const outcome = dueSteps(r, open, now);
+      paged.push(...outcome.steps.map((s) => s.step.index));
+      r = updated(r, outcome.update);
+    }
+    return paged;
+  };
+
+  for (const [name, order] of [
+    ['escalated first', [escalated, ended, event.unacknowledged]],
+    ['snooze_ended first', [ended, escalated, event.unacknowledged]],
+  ] as const)
+    it(`${name}: the second rule pages once, the first not again; another policy's run starts over`, () => {
+      assert.deepEqual(handle(paused, [...order]), [1]);
+      assert.deepEqual(handle(other, [...order]), [0]);
+    });
+
+  it('the snooze_ended of an escalate naming no policy leaves every snooze-paused run to it', () => {
+    const endedByAny = { ...event.snoozeEnded, byEscalate: {} };
+    assert.deepEqual(transition(other, open, endedByAny, at(21), made), { kind: 'unchanged' });
+    assert.deepEqual(transition(other, open, ended, at(21), made), restartedAt(at(21), 'Two'));
   });
 });
 

@@ -35,6 +35,8 @@ export interface RunUpdate {
   step?: number;
   /** With step 0, a (re)start: started_at follows it (see runState). */
   baseAt?: Date;
+  /** A start set apart from baseAt (see escalateNow); it wins over the one a restart's baseAt gives. */
+  startedAt?: Date;
   nextAt?: Date | null;
   pausedAt?: Date | null;
   pauseReason?: string | null;
@@ -72,9 +74,12 @@ export function reachesFinishedRuns(event: AlertEvent): boolean {
 type Target =
   { state: 'finished'; reason: string } | { state: 'paused'; reason: PauseReason } | { state: 'active' };
 
-/** Whether the escalate action of `event` is meant for this run (it names the run's policy, or none). */
-export function isEscalatedBy(run: RunFields, event: Extract<AlertEvent, { type: 'escalated' }>): boolean {
-  return !event.escalationId || run.escalation_id === event.escalationId;
+/**
+ * Whether an escalate action is meant for this run (it names the run's policy, or none): the escalated
+ * event's, or the one that ended a snooze (snooze_ended's byEscalate).
+ */
+export function isEscalatedBy(run: RunFields, escalate: { escalationId?: string }): boolean {
+  return !escalate.escalationId || run.escalation_id === escalate.escalationId;
 }
 
 /**
@@ -97,6 +102,10 @@ export function transition(
   // The snooze's end comes first whatever the event (see targetOf), but for the run an escalate moves on
   // (see escalateSnoozePaused).
   if (alert && alert.status === 'open' && !alert.snoozed && isSnoozePaused(run)) {
+    // Events of one alert may be handled out of order: starting this run over here would page its first
+    // rule, and the escalated event then the next one too.
+    if (event.type === 'snooze_ended' && event.byEscalate && isEscalatedBy(run, event.byEscalate))
+      return UNCHANGED;
     const resumed = followAlert(run, alert, now);
     return escalates ? escalateSnoozePaused(run, resumed, now, madeAt) : resumed;
   }
@@ -139,11 +148,13 @@ function followAlert(run: RunFields, alert: AlertFields | undefined, now: Date):
  * The escalate action on a run the snooze paused, on an alert no longer snoozed: escalating a snoozed
  * alert ends its snooze (alerts/service.ts), and the person asked for the next rule now, so the run moves
  * on from where the snooze paused it as on an alert never snoozed, not from its first rule, which would
- * page again the rules that already ran. The escalate's event comes before its snooze_ended, which then
- * finds the run active and leaves it so (see followAlert), or finished with its last rule due after the
- * end (see restartCompleted). An escalate told before the late end of a snooze that ended on its own
- * does the same: the end can no longer be told from one the escalate made. A run with no rule left has
- * nothing to move on to: it starts over as at the end of any snooze.
+ * page again the rules that already ran. The escalate's snooze_ended, handled before or after it, leaves
+ * the run to it (see transition). An escalate told before the late end of a snooze that ended on its own
+ * does the same: that end finds the run active and leaves it so (see followAlert), or finished with its
+ * last rule due after the end (see restartCompleted). A run with no rule left has nothing to move on to:
+ * it starts over as at the end of any snooze. The run resumes now, as one the end of a snooze starts
+ * over: the unacknowledge that ends the snooze of an acknowledged alert with the escalate was recorded
+ * after the escalate, and is no later start (see startsOverAtUnacknowledge).
  */
 function escalateSnoozePaused(
   run: RunFields,
@@ -152,7 +163,8 @@ function escalateSnoozePaused(
   madeAt: Date,
 ): RunTransition {
   const escalated = escalateNow(run, now, madeAt);
-  return escalated.kind === 'unchanged' ? resumed : escalated;
+  if (escalated.kind === 'unchanged') return resumed;
+  return { ...escalated, update: { ...escalated.update, startedAt: now } };
 }
 
 /**
@@ -165,7 +177,7 @@ export function runState<R extends RunFields & { next_at?: Date | null }>(run: R
     state: update.state,
     step: update.step ?? run.step,
     base_at: update.baseAt ?? run.base_at,
-    started_at: update.step === 0 && update.baseAt ? update.baseAt : run.started_at,
+    started_at: update.startedAt ?? (update.step === 0 && update.baseAt ? update.baseAt : run.started_at),
     escalated_at: update.escalatedAt ?? run.escalated_at,
     next_at: update.nextAt === undefined ? run.next_at : update.nextAt,
     paused_at: update.pausedAt === undefined ? run.paused_at : update.pausedAt,
@@ -283,11 +295,13 @@ function restart(run: RunFields, now: Date, why: string): RunTransition {
 /**
  * The escalate action, made at `madeAt`: the run's next rule is due now, paused or not, and later rules
  * keep their spacing from it. Running it is the runner's part (the escalate ended the alert's snooze, if
- * any).
+ * any). A run a notification policy delayed past the escalate starts no later than it: an unacknowledge
+ * made after the escalate would otherwise be taken as before the run's start (see placedAt).
  */
 export function escalateNow(run: RunFields, now: Date, madeAt: Date): RunTransition {
   const step = stepAt(run.plan, run.step);
   if (!step) return UNCHANGED;
+  const started = run.started_at ?? run.base_at;
   return {
     kind: 'escalated',
     update: {
@@ -297,6 +311,7 @@ export function escalateNow(run: RunFields, now: Date, madeAt: Date): RunTransit
       pausedAt: null,
       pauseReason: null,
       escalatedAt: madeAt,
+      ...(started.getTime() > madeAt.getTime() ? { startedAt: madeAt } : {}),
     },
     logs: [],
   };
