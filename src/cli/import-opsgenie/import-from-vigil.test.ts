@@ -7,7 +7,7 @@ import { outcomesOf, runImport } from './test-cli.js';
  * `vigil import opsgenie` with another Vigil as the source (Vigil speaks Opsgenie's API): an account with
  * people, their contacts and rules, a team, a schedule with a rotation and an override, an escalation, a
  * routing rule, a heartbeat, a maintenance, an API and an Email integration with their actions, a custom
- * user role and its holder, and a global and a team alert policy and a notification policy is made again in a second Vigil, object by object; a second run changes nothing, and a dry
+ * user role and its holder, and a global and a team alert policy and two notification policies are made again in a second Vigil, object by object; a second run changes nothing, and a dry
  * run reads only.
  */
 
@@ -311,6 +311,17 @@ before(async () => {
     },
     delayAction: { delayOption: 'for-duration', duration: { timeAmount: 1, timeUnit: 'hours' } },
   });
+  // No time restriction: the zone is there only for the delay's 09:00.
+  await call('POST', `/v2/policies?teamId=${platform.data.id}`, {
+    type: 'notification',
+    name: 'Wait for the morning',
+    timezone: 'America/Los_Angeles',
+    filter: {
+      type: 'match-all-conditions',
+      conditions: [{ field: 'priority', operation: 'equals', expectedValue: 'P4' }],
+    },
+    delayAction: { delayOption: 'next-weekday', untilHour: 9, untilMinute: 0 },
+  });
   await call('POST', '/v1/maintenance', {
     description: 'Database upgrade',
     time: { type: 'schedule', startDate: future(5), endDate: future(6) },
@@ -604,16 +615,28 @@ describe('vigil import opsgenie, from another Vigil', () => {
       ['Tag platform alerts', false, 'P2', ['platform'], team.id, [['schedule', schedule.id]]],
     );
 
-    const [holdSummary] = await get(`/v2/policies/notification?teamId=${team.id}`);
+    const [holdSummary, morningSummary] = await get(`/v2/policies/notification?teamId=${team.id}`);
     const hold = await get(`/v2/policies/${holdSummary.id}?teamId=${team.id}`);
     assert.deepEqual(
-      [hold.name, hold.suppress, hold.delayAction, hold.autoCloseAction ?? null],
+      [hold.name, hold.suppress, hold.delayAction, hold.autoCloseAction ?? null, hold.timezone],
       [
         'Hold P5 for an hour',
         false,
         { delayOption: 'for-duration', duration: { timeAmount: 1, timeUnit: 'hours' } },
         null,
+        undefined,
       ],
+    );
+    const morning = await get(`/v2/policies/${morningSummary.id}?teamId=${team.id}`);
+    assert.deepEqual(
+      [morning.name, morning.timeRestrictions, morning.timezone, morning.delayAction],
+      [
+        'Wait for the morning',
+        undefined,
+        'America/Los_Angeles',
+        { delayOption: 'next-weekday', untilHour: 9, untilMinute: 0 },
+      ],
+      'its delay ends at 09:00 in the source’s zone, not UTC',
     );
 
     const maintenance = await get('/v1/maintenance?type=non-expired');
@@ -669,6 +692,37 @@ describe('vigil import opsgenie, from another Vigil', () => {
       [],
     );
     assert.deepEqual(await snapshot(target), before);
+  });
+
+  it('a delay-only policy the target has in UTC gets the source’s zone back (not unchanged)', async () => {
+    const team = (await target.callOk('GET', '/v2/teams/Platform?identifierType=name')).data;
+    const query = `?teamId=${team.id}`;
+    const summaries = (await target.callOk('GET', `/v2/policies/notification${query}`)).data;
+    const { id } = summaries.find((p: Json) => p.name === 'Wait for the morning');
+    const path = `/v2/policies/${id}${query}`;
+    const inUtc = (await target.callOk('GET', path)).data;
+    // Put without its zone, as the import did before it sent one without a time restriction.
+    await target.callOk('PUT', path, {
+      type: inUtc.type,
+      name: inUtc.name,
+      filter: inUtc.filter,
+      delayAction: inUtc.delayAction,
+    });
+    assert.equal((await target.callOk('GET', path)).data.timezone, undefined, 'the target is in UTC now');
+
+    const run = await fromSource();
+    assert.equal(run.code, 0, [...run.progress, ...run.out].join('\n'));
+    assert.ok(
+      run.progress.includes('notification policy "Wait for the morning" of Platform: updated'),
+      run.progress.join('\n'),
+    );
+    assert.equal((await target.callOk('GET', path)).data.timezone, 'America/Los_Angeles');
+    const again = await fromSource();
+    assert.deepEqual(
+      again.progress.slice(1).filter((l) => !l.endsWith(': unchanged')),
+      [],
+      'corrected once, then unchanged',
+    );
   });
 
   it('a dry run foresees each Email address the target gives another integration (409), as the run then does', async () => {

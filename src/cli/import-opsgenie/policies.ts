@@ -32,13 +32,18 @@ function filterBody(p: PolicyIn) {
 /**
  * Its time restrictions in one form (a list of windows), absent when there are none; Opsgenie reads them
  * in the account's zone, which the run cannot know: Vigil's policy reads them in the source's `timezone`
- * (a Vigil source's) or UTC.
+ * (a Vigil source's) or UTC. The zone goes along without restrictions too, since a `next-*` delay ends at
+ * its time of day in it (a Vigil source shows it whenever it is not UTC; Opsgenie never does).
  */
 function timingBody(p: PolicyIn) {
   const restriction = timeRestrictionOf(p.timeRestrictions);
-  if (!restriction || restriction.restrictions.length === 0) return {};
+  if (!restriction || restriction.restrictions.length === 0)
+    return p.timezone ? { timezone: p.timezone } : {};
   return { timeRestrictions: restriction, timezone: p.timezone ?? 'UTC' };
 }
+
+/** Vigil leaves the zone out when it is UTC, as Opsgenie always does: compared as UTC then. */
+const timezoneOf = (p: PolicyIn) => p.timezone ?? 'UTC';
 
 function alertBody(p: PolicyIn) {
   const priority = p.priority?.trim();
@@ -126,6 +131,7 @@ function comparable(type: PolicyType, p: PolicyIn) {
     const body = notificationBody(p);
     return {
       ...body,
+      timezone: timezoneOf(p),
       delayAction: body.delayAction
         ? { ...body.delayAction, duration: minutesIn(p.delayAction?.duration) }
         : null,
@@ -139,7 +145,12 @@ function comparable(type: PolicyType, p: PolicyIn) {
     };
   }
   const body = alertBody(p);
-  return { ...body, responders: comparableResponders(body.responders), tags: [...body.tags].sort() };
+  return {
+    ...body,
+    timezone: timezoneOf(p),
+    responders: comparableResponders(body.responders),
+    tags: [...body.tags].sort(),
+  };
 }
 
 /** What Vigil takes for this policy; what it lacks is a Skip with the reason. */
