@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { Settings } from 'luxon';
 import pg from 'pg';
 import type { AlertEvent } from '../events.js';
 import type { AlertEventConsumer } from '../../engine/consumers.js';
@@ -1300,5 +1301,23 @@ describe('delayAction until a time of day: when it ends', () => {
       nextUntil('next-sunday', 2, 30, berlin, at('2026-03-28T12:00:00Z')).toISOString(),
       '2026-03-29T01:30:00.000Z',
     );
+  });
+
+  it('is the first occurrence of a time the clocks repeat, whatever the real date', () => {
+    // 1:30 happens twice in New York on Sunday 2026-11-01: 5:30 UTC (summer time), then 6:30 UTC. luxon
+    // alone picks by the real date today, so the answer is checked as if today were in July and in January.
+    const saved = Settings.now;
+    try {
+      for (const today of ['2026-07-01T12:00:00Z', '2026-01-15T12:00:00Z']) {
+        Settings.now = () => Date.parse(today);
+        assert.equal(
+          nextUntil('next-time', 1, 30, 'America/New_York', at('2026-11-01T04:00:00Z')).toISOString(),
+          '2026-11-01T05:30:00.000Z',
+          `with today ${today}`,
+        );
+      }
+    } finally {
+      Settings.now = saved;
+    }
   });
 });

@@ -1,9 +1,11 @@
-import { DateTime } from 'luxon';
 import { Type } from 'typebox';
 import { DomainError } from '../../errors.js';
 import type { TimeRestriction } from '../../oncall/model.js';
 import { checkTimezone, toTimeRestriction } from '../../oncall/routing/service.js';
 import { withinTimeRestriction } from '../../oncall/schedule.js';
+import { DAY_MS } from '../../oncall/schedule/durations.js';
+import { localDay, wallClock } from '../../oncall/schedule/wall-clock.js';
+import { zoneNamed } from '../../oncall/schedule/zones.js';
 import {
   presentTimeRestriction,
   restrictsNothing,
@@ -22,7 +24,7 @@ export const PolicyTimingFields = {
   timeRestrictions: Type.Optional(
     Type.Union([TimeRestrictionSchema, Type.Null()], {
       description:
-        'The policy applies only to alerts created inside it (read in timezone); left out, at all times',
+        'The policy applies only inside it (read in timezone): an alert policy to alerts created inside it, a notification policy to alerts that reach its team inside it (at their creation, or when the team is added as a responder); left out, at all times',
     }),
   ),
   timezone: Type.Optional(
@@ -88,11 +90,14 @@ export function presentTiming(row: { time_restriction: TimeRestriction | null; t
   };
 }
 
-/** Whether a policy with this timing applies to an alert created at `createdAt`. */
-export function appliesAt(timing: PolicyTiming, createdAt: Date): boolean {
+/**
+ * Whether a policy with this timing applies at `at`: an alert policy to an alert created then, a notification
+ * policy to an alert that reached its team then.
+ */
+export function appliesAt(timing: PolicyTiming, at: Date): boolean {
   if (!timing.timeRestriction) return true;
   try {
-    return withinTimeRestriction(timing.timeRestriction, timing.timezone, createdAt);
+    return withinTimeRestriction(timing.timeRestriction, timing.timezone, at);
   } catch {
     // Checked when saved; a restriction that no longer evaluates (a zone gone from the database) never holds.
     return false;
@@ -114,7 +119,9 @@ export type UntilOption = 'next-time' | 'next-weekday' | keyof typeof WEEKDAY_OP
 /**
  * The first moment after `from` that is `hour:minute` in `timezone` on a day the option allows: any day
  * (next-time), Monday to Friday (next-weekday), or that weekday. A time the clocks skip that day (a DST
- * gap) moves on by the time skipped (2:30 becomes 3:30).
+ * gap) moves on by the time skipped (2:30 becomes 3:30); one they repeat (the fall back) is its first
+ * occurrence. Resolved as schedules resolve wall-clock times (oncall/schedule/wall-clock.ts): luxon's
+ * DateTime.fromObject picks a repeated time's offset by the real date today, not by its inputs.
  */
 export function nextUntil(
   option: UntilOption,
@@ -123,21 +130,24 @@ export function nextUntil(
   timezone: string,
   from: Date,
 ): Date {
-  const start = DateTime.fromJSDate(from, { zone: timezone });
   const allowed = (weekday: number) =>
     option === 'next-time'
       ? true
       : option === 'next-weekday'
         ? weekday <= 5
         : weekday === WEEKDAY_OPTIONS[option];
-  for (let days = 0; days <= 8; days++) {
-    const day = start.plus({ days });
-    const candidate = DateTime.fromObject(
-      { year: day.year, month: day.month, day: day.day, hour, minute },
-      { zone: timezone },
-    );
-    if (candidate.toMillis() > from.getTime() && allowed(candidate.weekday)) return candidate.toJSDate();
+  // Checked when saved; a zone gone from the database leaves the fallback below.
+  const zone = zoneNamed(timezone);
+  if (zone) {
+    const firstDay = localDay(zone, from.getTime());
+    for (let days = 0; days <= 8; days++) {
+      const day = firstDay + days * DAY_MS;
+      const candidate = wallClock(zone, day, hour, minute);
+      // ISO weekday (Monday 1 … Sunday 7) of the local date.
+      const weekday = ((new Date(day).getUTCDay() + 6) % 7) + 1;
+      if (candidate > from.getTime() && allowed(weekday)) return new Date(candidate);
+    }
   }
-  // Unreachable: every weekday comes within eight days.
-  return new Date(from.getTime() + 7 * 86_400_000);
+  // Unreachable with a known zone: every weekday comes within eight days.
+  return new Date(from.getTime() + 7 * DAY_MS);
 }

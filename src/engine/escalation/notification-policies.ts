@@ -23,9 +23,10 @@ import type { Criteria } from '../../oncall/model.js';
  * What a team's notification policies (alerts/policies/notification-model.ts) do to a new alert's
  * escalation of that team: read once per organization and engine transaction (SetupReads), so a batch of
  * alerts costs one read per organization whatever its size. As in Opsgenie, a team's policies are tried in
- * their order and the first enabled one whose filter matches an alert created inside its time restrictions
- * applies; a maintenance that disables a policy (maintenance/) keeps it from applying while active, one that
- * enables a disabled policy has it apply.
+ * their order and the first enabled one whose filter matches the alert and whose time restrictions hold
+ * when the alert reached the team (its creation, or when the team was added as a responder) applies; a
+ * maintenance that disables a policy (maintenance/) keeps it from applying while active, one that enables a
+ * disabled policy has it apply.
  */
 
 interface TeamPolicy {
@@ -99,19 +100,19 @@ export async function loadNotificationPolicies(
 }
 
 /**
- * The first of the team's policies that applies to the alert (created at `createdAt`, engine clock) at
- * `now`, as what it does; or undefined.
+ * The first of the team's policies that applies to the alert (which reached the team at `reachedAt`,
+ * engine clock) at `now`, as what it does; or undefined.
  */
 export function decideForTeam(
   policies: NotificationPolicies,
   teamId: string,
   alert: MatchableAlert,
-  createdAt: Date,
+  reachedAt: Date,
   now: Date,
 ): NotificationDecision | undefined {
   for (const policy of policies.byTeam.get(teamId) ?? []) {
     if (!policyOnAt(policy.enabled, policy.maintenances, now)) continue;
-    if (!appliesAt(policy.timing, createdAt)) continue;
+    if (!appliesAt(policy.timing, reachedAt)) continue;
     if (!matchesCriteria(policy.filter, alert)) continue;
     const { suppress, delayAction, deduplicationAction, autoRestartAction, autoCloseAction } = policy.actions;
     const { timezone } = policy.timing;

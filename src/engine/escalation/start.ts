@@ -89,6 +89,11 @@ export async function startEscalations(
   // (or its hold ended), not when the engine got to it. After a backlog, an alert made at 16:50 still takes
   // the 09:00-17:00 rule when it is handled at 17:10.
   const routedAt = event.type === 'created' ? createdAt : base;
+  // A team's notification policy is the one whose time restriction holds when the alert reached the team:
+  // a team added later is judged then, as its `next-*` delay counts from then. A hold's end is no new
+  // arrival: the policy is found again as at the alert's creation (the event does not say when a team held
+  // since was added).
+  const policyAt = event.type === 'responder_added' ? base : createdAt;
   let named: MatchableAlert | undefined;
   for (const responder of responders) {
     if (suppressed && responder.type !== 'team') continue;
@@ -104,7 +109,7 @@ export async function startEscalations(
       // Named only when a policy's filter asks who the alert is for: that costs a read.
       if (policies.usesResponders && !named)
         named = { ...matchable, responders: await namedResponders(tx, alert.responders) };
-      const policy = decideForTeam(policies, responder.id, named ?? matchable, createdAt, now);
+      const policy = decideForTeam(policies, responder.id, named ?? matchable, policyAt, now);
       if (policy?.autoCloseMs !== undefined) {
         // From the alert's creation, as documented, also for a team added as a responder later.
         const closeAt = new Date(createdAt.getTime() + policy.autoCloseMs);
