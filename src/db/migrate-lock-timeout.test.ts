@@ -201,3 +201,67 @@ describe('migrate behind another session holding a table it changes', () => {
     },
   );
 });
+
+describe('migrate while another process holds the migration lock', () => {
+  it(
+    "stops at once when asked to while waiting for the other process's migrations, with nothing applied",
+    { timeout: 60_000 },
+    async () => {
+      const { url, db, pool, log, lines, older } = await databaseBefore();
+      await older.query('COMMIT'); // no table is busy here: only the migration lock is
+      // Another replica applying the migrations (or pausing between its tries).
+      const holder = await connect(url);
+      await holder.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+      const holderPid = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      const waiting = (line: { msg: string }) => /another process is applying the migrations/.test(line.msg);
+      const stop = new AbortController();
+      try {
+        const running = migrate(db, pool, log, { signal: stop.signal });
+        running.catch(() => {}); // awaited below; meanwhile a rejection is not unhandled
+        for (let i = 0; i < 200 && !lines().some(waiting); i++) await sleep(10);
+        const stoppedAt = Date.now();
+        stop.abort();
+        const outcome = await Promise.race([
+          running.then(
+            () => 'resolved',
+            (error: unknown) => error,
+          ),
+          sleep(3_000).then(() => 'still waiting for the lock'),
+        ]);
+        assert.ok(outcome instanceof MigrationsStoppedError, String(outcome));
+        assert.equal(outcome.tries, 0);
+        assert.equal(
+          outcome.message,
+          "stopped while waiting for another process's migrations; none were applied",
+        );
+        assert.ok(Date.now() - stoppedAt < 1_000, `${Date.now() - stoppedAt} ms`);
+        const said = lines().filter(waiting);
+        assert.equal(said.length, 1, JSON.stringify(lines()));
+        assert.equal((said[0] as { holder?: { pid: number } }).holder?.pid, holderPid);
+        assert.equal(await applied(db, MIGRATION), false);
+        // Its connection went back to the pool, holding nothing.
+        assert.equal(pool.idleCount, pool.totalCount);
+        const { rows } = await holder.query(
+          `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid <> pg_backend_pid()
+             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+        );
+        assert.equal(rows.length, 0);
+        // Without a signal it waits too, and applies them once the other process is done.
+        const later = migrate(db, pool, log);
+        later.catch(() => {}); // awaited below; meanwhile a rejection is not unhandled
+        const early = await Promise.race([later.then(() => 'done'), sleep(600).then(() => 'waiting')]);
+        assert.equal(early, 'waiting');
+        await holder.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+        assert.ok((await later).applied.includes(MIGRATION));
+      } finally {
+        await holder.query('SELECT pg_advisory_unlock_all()');
+      }
+      const free = await holder.query<{ taken: boolean }>('SELECT pg_try_advisory_lock($1) AS taken', [
+        MIGRATION_LOCK_KEY,
+      ]);
+      assert.equal(free.rows[0]?.taken, true);
+      await holder.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+      assert.equal(pool.idleCount, pool.totalCount);
+    },
+  );
+});

@@ -188,8 +188,9 @@ export interface MigrateOptions {
   /** One pause per try after the first: their count, plus one, is the number of tries. */
   retryDelaysMs?: readonly number[];
   /**
-   * Aborted when the process is asked to stop: no further try starts, and a pause between tries ends at
-   * once, with MigrationsStoppedError. A try under way runs on (each statement waits at most lockTimeoutMs).
+   * Aborted when the process is asked to stop: no further try starts, and a pause between tries, or the
+   * wait for another process's migrations, ends at once, with MigrationsStoppedError. A try under way runs
+   * on (each statement waits at most lockTimeoutMs).
    */
   signal?: AbortSignal;
 }
@@ -227,8 +228,10 @@ async function migrateUnbounded(
   const retryDelaysMs = options.retryDelaysMs ?? MIGRATION_RETRY_DELAYS_MS;
   const { signal } = options;
   const client = await pool.connect();
+  // Set when the unlock fails: the session may still hold the lock, so it must not go back to the pool.
+  let unlockError: Error | undefined;
   try {
-    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    await takeMigrationLock(client, log, signal);
     try {
       // Read under the lock, so a newer Vigil migrating at the same time has finished.
       const executed = await executedMigrationNames(db);
@@ -284,11 +287,62 @@ async function migrateUnbounded(
         return { applied };
       }
     } finally {
-      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch((error: unknown) => {
+        unlockError = error instanceof Error ? error : new Error(String(error));
+        log.warn(
+          { err: unlockError },
+          'could not release the migration lock: closing its connection instead',
+        );
+      });
     }
   } finally {
-    client.release();
+    // Given an error, the pool closes the connection, and its session's advisory lock goes with it.
+    client.release(unlockError);
   }
+}
+
+/** How often a start waiting for another process's migrations asks for the lock again. */
+const LOCK_POLL_MS = 250;
+
+/**
+ * Polled rather than waited for in pg_advisory_lock: a stop (the signal) cannot interrupt a statement
+ * waiting for a lock, and another process may hold it for minutes (an index on a big table, its own
+ * lock-timeout retries), past a service manager's grace period. The order among waiting processes does
+ * not matter: each runs whatever the one before it left pending.
+ */
+async function takeMigrationLock(client: pg.PoolClient, log: Logger, signal: AbortSignal | undefined) {
+  if (signal?.aborted) throw stopped(log, 0);
+  for (let logged = false; ; logged = true) {
+    const { rows } = await client.query<{ taken: boolean }>('SELECT pg_try_advisory_lock($1) AS taken', [
+      MIGRATION_LOCK_KEY,
+    ]);
+    if (rows[0]?.taken) return;
+    if (!logged) {
+      log.info(
+        { holder: await migrationLockHolder(client) },
+        'another process is applying the migrations: waiting for it to finish',
+      );
+    }
+    await sleep(LOCK_POLL_MS, undefined, { signal }).catch((sleepError: unknown) => {
+      throw signal?.aborted ? stopped(log, 0, true) : sleepError;
+    });
+  }
+}
+
+/** The session holding the migration lock, for the log: which process the start waits for. */
+async function migrationLockHolder(client: pg.PoolClient) {
+  // A bigint key is kept as two halves: classid the high 32 bits, objid the low, objsubid 1.
+  const { rows } = await client.query<{ pid: number; applicationName: string; clientAddr: string | null }>(
+    `
+    SELECT l.pid, a.application_name AS "applicationName", host(a.client_addr) AS "clientAddr"
+    FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+    WHERE l.locktype = 'advisory' AND l.granted AND l.database = (
+        SELECT oid FROM pg_database WHERE datname = current_database())
+      AND l.classid = ($1::bigint >> 32)::oid AND l.objid = ($1::bigint & 4294967295)::oid AND l.objsubid = 1
+    LIMIT 1`,
+    [MIGRATION_LOCK_KEY],
+  );
+  return rows[0];
 }
 
 /** The database was migrated by a Vigil this one does not descend from, or was restored over a newer one. */
@@ -324,20 +378,26 @@ async function otherOpenTransactions(client: pg.PoolClient) {
   return rows;
 }
 
-function stopped(log: Logger, tries: number): MigrationsStoppedError {
-  const error = new MigrationsStoppedError(tries);
+function stopped(log: Logger, tries: number, behindOtherProcess = false): MigrationsStoppedError {
+  const error = new MigrationsStoppedError(tries, behindOtherProcess);
   log.info({ tries }, error.message);
   return error;
 }
 
 /** The process was asked to stop before the migrations could be applied: none were. */
 export class MigrationsStoppedError extends Error {
-  constructor(readonly tries: number) {
+  constructor(
+    readonly tries: number,
+    /** It was waiting for another process's migrations (their advisory lock), so ran no try. */
+    readonly behindOtherProcess = false,
+  ) {
     super(
-      tries === 0
-        ? 'stopped before the migrations ran; none were applied'
-        : `stopped while waiting to retry the migrations: ${tries} ${tries === 1 ? 'try' : 'tries'} waited ` +
-            'for a lock and rolled back, so none were applied',
+      behindOtherProcess
+        ? "stopped while waiting for another process's migrations; none were applied"
+        : tries === 0
+          ? 'stopped before the migrations ran; none were applied'
+          : `stopped while waiting to retry the migrations: ${tries} ${tries === 1 ? 'try' : 'tries'} ` +
+            'waited for a lock and rolled back, so none were applied',
     );
     this.name = 'MigrationsStoppedError';
   }
