@@ -767,6 +767,11 @@ export interface TeamDestinationDeliveriesTable {
   response_status: ColumnType<number | null, number | null | undefined, number | null>;
   response_excerpt: ColumnType<string | null, string | null | undefined, string | null>;
   sent_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /**
+   * An attempt's request may have reached the receiver (a 2xx, or no answer once it may have gone out):
+   * the destination was told of the alert (repository.ts insertDeliveries). Never set back to false.
+   */
+  may_have_reached: ColumnType<boolean, boolean | undefined, boolean>;
   created_at: ColumnType<Date, Date | undefined, never>;
   updated_at: ColumnType<Date, Date | undefined, Date>;
 }

@@ -308,17 +308,40 @@ export function createTeamDeliverySender(deps: {
     }
   }
 
+  /**
+   * Whether the attempt's request may have reached the receiver, so that it counts as told of the alert
+   * (repository.ts insertDeliveries): an answer of 2xx, or none once a request may have gone out (a
+   * timeout, a connection reset, a kind that threw: the receiver may have taken it and answered too late).
+   * Not a refusal answered (an HTTP status other than 2xx, a 429, "gone"), nor a delivery not sent: every
+   * `failed` a kind gives is an answer or a check before any request (a URL no longer allowed, a secret
+   * unusable, no Slack token). A refusal of Slack's Web API carries no response and counts as reached
+   * when retried: the Slack kind edits the alert's one message rather than post it again anyway.
+   */
+  function mayHaveReached({ result, notSent }: Outcome): boolean {
+    if (notSent) return false;
+    switch (result.status) {
+      case 'sent':
+        return true;
+      case 'failed':
+      case 'gone':
+        return false;
+      case 'retry':
+        return !result.rateLimited && result.response === undefined;
+    }
+  }
+
   function outcomeOf(
-    { row, result, notSent }: Outcome,
+    outcome: Outcome,
     now: Date,
     settledAt: Date,
     holds: ReadonlyMap<string, DestinationHold>,
   ): DeliveryOutcome {
+    const { row, result, notSent } = outcome;
     const response = {
       responseStatus: result.response?.status ?? null,
       responseExcerpt: result.response?.excerpt ?? null,
     };
-    const base = { id: row.id, attempts: row.attempts, ...response };
+    const base = { id: row.id, attempts: row.attempts, ...response, mayHaveReached: mayHaveReached(outcome) };
     if (notSent && result.status === 'failed')
       return { ...base, state: 'failed', error: result.error, refundAttempt: true };
     switch (result.status) {

@@ -38,12 +38,17 @@ export interface DeliveryOutcome {
   sentAt?: Date;
   /** The claim's attempt is not counted (rate limited): it is given back. */
   refundAttempt?: boolean;
+  /**
+   * The attempt's request may have reached the receiver (deliveries.ts mayHaveReached): the destination
+   * counts as told of the alert from then on (insertDeliveries), whatever becomes of the delivery.
+   */
+  mayHaveReached?: boolean;
 }
 
 /**
  * How the error of a delivery recorded failed without going out begins (a maintenance, a disabled
- * destination, a team that no longer has the alert): insertDeliveries tells by it a destination never told
- * of the alert, so every such error is made by {@link notSentError}.
+ * destination, a team that no longer has the alert), for its delivery log. It says only that this time no
+ * request went out: an earlier attempt may have reached the receiver (may_have_reached says so).
  */
 export const NOT_SENT = 'not sent: ';
 
@@ -346,10 +351,12 @@ export const teamDestinationsRepository = {
    * or its Webhook integrations') and to the others of the kinds that take other teams added (kind.ts
    * addsOwnTeam): a channel has nothing to show for another team, nor anyone for a person added, so no
    * delivery is made to be marked "nothing posted". An added team's own destination that already has a
-   * delivery of the alert (other than one recorded failed, not sent: {@link NOT_SENT}) gets none for it
-   * either: this consumer can lag (docs/architecture.md), and an earlier event handled after the team was
-   * added went to the alert's teams as they are now, so the destination was told of the alert; a Create
-   * would post it twice.
+   * delivery of the alert still to go, sent, or failed after a request that may have reached its receiver
+   * (may_have_reached) gets none for it either: this consumer can lag (docs/architecture.md), and an
+   * earlier event handled after the team was added went to the alert's teams as they are now, so the
+   * destination was told of the alert; a Create would post it twice. One that failed with no request
+   * reaching the receiver (a maintenance, a move, a refusal answered, a URL no longer allowed) told it
+   * nothing.
    * A delivery to a destination held for a 429 (holdDestinations) is due at the hold's end.
    * An event already delivered to a destination adds nothing. A destination owned by an integration in
    * `paused` (a maintenance disables it) gets its delivery recorded as failed, never sent, with the reason
@@ -426,14 +433,14 @@ export const teamDestinationsRepository = {
       FROM candidates t
       LEFT JOIN paused ON paused.integration_id = t.integration_id
       -- An added team's own destination told of the alert already gets no Create: it would post it again.
-      -- Told by a delivery of any event, in any state but failed not sent (a send-time check, a
-      -- maintenance: its receiver may never have heard of the alert, and would else get its later changes
-      -- only), or by an earlier event of this batch (the rows this statement inserts are not visible to it).
+      -- Told by a delivery of any event still to go or sent, or failed after a request that may have
+      -- reached the receiver (a failed one that never did told it nothing, and it would else get the
+      -- alert's later changes only), or by an earlier event of this batch (the rows this statement inserts
+      -- are not visible to it).
       WHERE NOT t.adds_own_team
         OR NOT (EXISTS (SELECT 1 FROM team_destination_deliveries p
                         WHERE p.destination_id = t.destination_id AND p.alert_id = t.alert_id
-                          AND NOT (p.state = 'failed'
-                                   AND coalesce(starts_with(p.last_error, ${NOT_SENT}), false)))
+                          AND (p.state <> 'failed' OR p.may_have_reached))
                 OR EXISTS (SELECT 1 FROM candidates earlier
                            WHERE earlier.destination_id = t.destination_id AND earlier.alert_id = t.alert_id
                              AND earlier.seq < t.seq))
@@ -525,7 +532,9 @@ export const teamDestinationsRepository = {
       )
       UPDATE team_destination_deliveries d
       SET state = 'sending', lease_until = ${leaseUntil}, attempts = d.attempts + 1,
-          first_attempt_at = coalesce(d.first_attempt_at, ${now}), updated_at = ${now}
+          first_attempt_at = coalesce(d.first_attempt_at, ${now}), updated_at = ${now},
+          -- A lease that ran out while sending: that attempt's request may have reached the receiver.
+          may_have_reached = d.may_have_reached OR d.state = 'sending'
       FROM claimed WHERE d.id = claimed.id
       RETURNING d.*`.execute(db);
     // RETURNING keeps no order: the earliest due first.
@@ -545,19 +554,20 @@ export const teamDestinationsRepository = {
       response_excerpt: o.responseExcerpt ?? null,
       sent_at: o.sentAt?.toISOString() ?? null,
       refund: o.refundAttempt ?? false,
+      reached: o.mayHaveReached ?? false,
     }));
     const updated = await prepared(sql<{ id: string }>`
       WITH input AS (
         SELECT * FROM jsonb_to_recordset(${JSON.stringify(input)}::jsonb) AS r(
           id uuid, attempts int, state text, due_at timestamptz, last_error text, response_status int,
-          response_excerpt text, sent_at timestamptz, refund boolean)
+          response_excerpt text, sent_at timestamptz, refund boolean, reached boolean)
       )
       UPDATE team_destination_deliveries d
       SET state = i.state, lease_until = NULL, updated_at = ${now},
           attempts = d.attempts - CASE WHEN i.refund THEN 1 ELSE 0 END,
           due_at = coalesce(i.due_at, d.due_at), last_error = i.last_error,
           response_status = i.response_status, response_excerpt = i.response_excerpt,
-          sent_at = coalesce(i.sent_at, d.sent_at)
+          sent_at = coalesce(i.sent_at, d.sent_at), may_have_reached = d.may_have_reached OR i.reached
       FROM input i
       WHERE d.id = i.id AND d.state = 'sending' AND d.attempts = i.attempts
       RETURNING d.id`).execute(db);

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { startTestServer, waitFor, type Json, type TestServer } from '../../testing/harness.js';
@@ -50,13 +52,13 @@ async function webhookIntegration(path: string): Promise<{ id: string; destinati
   return { id: made.data.id as string, destinationId: rows[0].id as string };
 }
 
-/** A webhook destination of team A at the receiver's `path`; its id. */
-async function teamWebhook(path: string): Promise<string> {
+/** A webhook destination of `teamId` (team A) at the receiver's `path`; its id. */
+async function teamWebhook(path: string, teamId: string = teamA): Promise<string> {
   receiver.endpoint(path);
   const created = await call('POST', '/v2/destinations', {
     name: `Hook ${path} ${run}`,
     type: 'webhook',
-    team: { id: teamA },
+    team: { id: teamId },
     config: { url: receiver.url + path },
   });
   receiver.setSecret(path, created.data.config.secret as string);
@@ -200,5 +202,118 @@ describe('a delivery waiting for its retry', () => {
     );
     const [delivery] = await deliveriesOf(integration.destinationId, alertId);
     assert.equal(delivery?.state, 'sent');
+  });
+});
+
+/**
+ * A receiver that takes every request and never answers it: the sender gives up at its deadline (15 s),
+ * though the receiver has the alert.
+ */
+async function startSilentReceiver(): Promise<{ url: string; bodies: Json[]; close(): Promise<void> }> {
+  const bodies: Json[] = [];
+  const silent = http.createServer((req) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => bodies.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Json));
+  });
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`,
+    bodies,
+    close: () =>
+      new Promise<void>((resolve) => {
+        silent.closeAllConnections();
+        silent.close(() => resolve());
+      }),
+  };
+}
+
+/**
+ * Whether a destination was told of an alert, when its team is added to it later, is what became of its
+ * deliveries' requests, not their error text: one whose request may have reached the receiver (no answer
+ * in time) told it, though the delivery ended not sent; one refused before any request went out did not.
+ * After the other tests: the alerts here go to team A's destinations of theirs too.
+ */
+describe('a destination whose team is added to an alert later', () => {
+  it('gets no second Create when an earlier request timed out, though that delivery ended not sent', async () => {
+    const silent = await startSilentReceiver();
+    try {
+      const teamC = (await call('POST', '/v2/teams', { name: `Late joiners ${run}` })).data.id as string;
+      const slow = (
+        await call('POST', '/v2/destinations', {
+          name: `Slow ${run}`,
+          type: 'webhook',
+          team: { id: teamA },
+          config: { url: `${silent.url}/slow` },
+        })
+      ).data.id as string;
+      const alertId = await createAlert(`Answered too late ${run}`, teamA);
+      await waitFor('the receiver to get the alert', async () => silent.bodies.length === 1);
+      // Moved while the request is out: its retry, after the timeout, is not sent.
+      await call('PATCH', `/v2/destinations/${slow}`, { team: { id: teamC } });
+      const [notSent] = await waitFor('the retry not to be sent', async () => {
+        const rows = await deliveriesOf(slow, alertId);
+        return rows[0]?.state === 'failed' ? rows : undefined;
+      });
+      assert.equal(notSent?.lastError, 'not sent: the team no longer has the alert');
+      assert.equal(notSent?.attempts, 1);
+
+      // Another destination of team C shows when the team's addition has been handed out.
+      const witness = await teamWebhook('/late-joiners-witness', teamC);
+      await call('POST', `/v2/alerts/${alertId}/teams`, { team: { id: teamC } });
+      await waitFor('the added team to be told', async () => {
+        const rows = await deliveriesOf(witness, alertId);
+        return rows.find((d) => d.eventType === 'responder_added')?.state === 'sent';
+      });
+      await server.idle();
+      const rows = await deliveriesOf(slow, alertId);
+      assert.deepEqual(
+        rows.map((d) => d.eventType),
+        ['created'],
+        'the receiver that got the alert is not sent it again',
+      );
+      assert.equal(silent.bodies.length, 1);
+      assert.equal(silent.bodies[0]?.type, 'alert.created');
+    } finally {
+      await silent.close();
+    }
+  });
+
+  it('gets its Create when its earlier delivery failed before any request went out', async () => {
+    const path = '/refused-then-fixed';
+    const destinationId = await teamWebhook(path);
+    const teamC = (await call('POST', '/v2/teams', { name: `Fixed joiners ${run}` })).data.id as string;
+    // The operator's list changed since the URL was accepted: the sender refuses it before connecting.
+    await db.query(
+      `UPDATE team_destinations SET config = jsonb_set(config, '{url}', '"http://192.0.2.1/hook"') WHERE id = $1`,
+      [destinationId],
+    );
+    const alertId = await createAlert(`Refused ${run}`, teamA);
+    const [refused] = await waitFor('the delivery to be refused', async () => {
+      const rows = await deliveriesOf(destinationId, alertId);
+      return rows[0]?.state === 'failed' ? rows : undefined;
+    });
+    assert.match(String(refused?.lastError), /^config\.url must be https/);
+    assert.equal(receiver.received(path).length, 0);
+
+    await call('PATCH', `/v2/destinations/${destinationId}`, {
+      team: { id: teamC },
+      config: { url: receiver.url + path },
+    });
+    await call('POST', `/v2/alerts/${alertId}/teams`, { team: { id: teamC } });
+    await waitFor(
+      'the added team to be told',
+      async () => {
+        const rows = await deliveriesOf(destinationId, alertId);
+        return rows.find((d) => d.eventType === 'responder_added')?.state === 'sent';
+      },
+      30_000,
+    );
+    const received = receiver.received(path);
+    assert.deepEqual(
+      received.map((r) => r.status),
+      [204],
+    );
+    assert.equal(received[0]?.body.type, 'alert.responder_added');
   });
 });
