@@ -731,15 +731,51 @@ function compileTerm(orgId: string, term: TermToken): RawBuilder<boolean> {
   }
 }
 
+/** The compiled conditions {@link narrowedByTagOrTeam} holds true of. */
+const tagOrTeamNarrowed = new WeakSet<RawBuilder<boolean>>();
+
+/**
+ * Whether every alert the condition holds has a tag or a team one of its terms names: a `tag:` term
+ * without `*` or a `teams:` term, not negated, that the whole condition needs (AND-ed in, or on each side
+ * of an OR). The GIN index on tags or team_ids then finds all its alerts, however few, where PostgreSQL
+ * may guess they are many (see alertsRepository.list). Only a condition {@link compileQuery} made is known.
+ */
+export function narrowedByTagOrTeam(condition: RawBuilder<boolean>): boolean {
+  return tagOrTeamNarrowed.has(condition);
+}
+
+function narrowsByTagOrTeam(term: TermToken): boolean {
+  if (term.op === '!=') return false;
+  if (term.field === 'tag' || term.field === 'tags') return !term.value.includes('*');
+  return term.field === 'teams' || term.field === 'team';
+}
+
 export function compileQuery(orgId: string, node: QueryNode): RawBuilder<boolean> {
+  let compiled: RawBuilder<boolean>;
+  let narrowed: boolean;
   switch (node.kind) {
     case 'and':
-      return sql<boolean>`(${compileQuery(orgId, node.left)} AND ${compileQuery(orgId, node.right)})`;
-    case 'or':
-      return sql<boolean>`(${compileQuery(orgId, node.left)} OR ${compileQuery(orgId, node.right)})`;
+    case 'or': {
+      const left = compileQuery(orgId, node.left);
+      const right = compileQuery(orgId, node.right);
+      if (node.kind === 'and') {
+        compiled = sql<boolean>`(${left} AND ${right})`;
+        narrowed = narrowedByTagOrTeam(left) || narrowedByTagOrTeam(right);
+      } else {
+        compiled = sql<boolean>`(${left} OR ${right})`;
+        narrowed = narrowedByTagOrTeam(left) && narrowedByTagOrTeam(right);
+      }
+      break;
+    }
     case 'not':
-      return sql<boolean>`NOT (${compileQuery(orgId, node.inner)})`;
+      compiled = sql<boolean>`NOT (${compileQuery(orgId, node.inner)})`;
+      narrowed = false;
+      break;
     case 'term':
-      return compileTerm(orgId, node);
+      compiled = compileTerm(orgId, node);
+      narrowed = narrowsByTagOrTeam(node);
+      break;
   }
+  if (narrowed) tagOrTeamNarrowed.add(compiled);
+  return compiled;
 }
