@@ -26,6 +26,12 @@ export interface NewHold {
   count: number;
   /** Frequency-based: the window the occurrences must fall within; value-based: undefined. */
   windowMs?: number;
+  /**
+   * When the alert reached the team (its creation, or when the team was added), on the system clock: the
+   * policy holding it was chosen as at then, and is chosen as at then again when the hold ends. Stored as
+   * the hold's created_at.
+   */
+  heldAt: Date;
 }
 
 /**
@@ -51,6 +57,8 @@ export interface EndedHold {
   teamId: string;
   policyName: string;
   why: string;
+  /** When the alert reached the team, on the system clock ({@link NewHold.heldAt}). */
+  heldAt: Date;
 }
 
 /**
@@ -118,6 +126,7 @@ export const notificationHoldsRepository = {
         count: hold.count,
         window_ms: hold.windowMs ?? null,
         occurrences,
+        created_at: hold.heldAt,
       })
       .onConflict((oc) => oc.columns(['alert_id', 'team_id']).doNothing())
       .execute();
@@ -152,8 +161,9 @@ export const notificationHoldsRepository = {
       occurrences: Date[];
       policy_holds: boolean;
       maintained: boolean;
+      created_at: Date;
     }>`
-      SELECT h.team_id, h.policy_name, h.count, h.window_ms, h.occurrences,
+      SELECT h.team_id, h.policy_name, h.count, h.window_ms, h.occurrences, h.created_at,
              coalesce((p.enabled OR ${policySwitchedOnAt(sql.ref('p.id'), now)})
                AND jsonb_typeof(p.notification_actions -> 'deduplicationAction') = 'object', false) AS policy_holds,
              ${policyMaintainedAt(sql.ref('h.policy_id'), now)} AS maintained
@@ -182,6 +192,7 @@ export const notificationHoldsRepository = {
             : hold.policy_holds
               ? 'a maintenance disables the policy'
               : 'the policy is deleted, disabled or no longer de-duplicates',
+          heldAt: hold.created_at,
         });
       } else if (windowMs !== undefined && occurrence)
         await db

@@ -1320,4 +1320,36 @@ describe('delayAction until a time of day: when it ends', () => {
       Settings.now = saved;
     }
   });
+
+  it('is the second occurrence of a repeated time when the alert comes between the two', () => {
+    // 1:30 in New York on 2026-11-01 is 5:30 UTC (summer time), then again 6:30 UTC (standard time).
+    const ny = 'America/New_York';
+    for (const from of ['2026-11-01T05:45:00Z', '2026-11-01T06:10:00Z']) {
+      assert.equal(
+        nextUntil('next-time', 1, 30, ny, at(from)).toISOString(),
+        '2026-11-01T06:30:00.000Z',
+        `from ${from}`,
+      );
+      assert.equal(nextUntil('next-sunday', 1, 30, ny, at(from)).toISOString(), '2026-11-01T06:30:00.000Z');
+    }
+    // Once both are past, the next day's; a time not repeated that day is unchanged (3:30 is 8:30 UTC).
+    assert.equal(
+      nextUntil('next-time', 1, 30, ny, at('2026-11-01T06:40:00Z')).toISOString(),
+      '2026-11-02T06:30:00.000Z',
+    );
+    assert.equal(
+      nextUntil('next-time', 3, 30, ny, at('2026-11-01T06:10:00Z')).toISOString(),
+      '2026-11-01T08:30:00.000Z',
+    );
+    // A skipped time still moves forward (2:30 on 2026-03-08 is 3:30 summer time, 7:30 UTC), from either side
+    // of the gap, and is not mistaken for a repeat once past.
+    assert.equal(
+      nextUntil('next-time', 2, 30, ny, at('2026-03-08T06:30:00Z')).toISOString(),
+      '2026-03-08T07:30:00.000Z',
+    );
+    assert.equal(
+      nextUntil('next-time', 2, 30, ny, at('2026-03-08T07:30:00Z')).toISOString(),
+      '2026-03-09T06:30:00.000Z',
+    );
+  });
 });

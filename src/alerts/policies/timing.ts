@@ -1,10 +1,11 @@
+import type { Zone } from 'luxon';
 import { Type } from 'typebox';
 import { DomainError } from '../../errors.js';
 import type { TimeRestriction } from '../../oncall/model.js';
 import { checkTimezone, toTimeRestriction } from '../../oncall/routing/service.js';
 import { withinTimeRestriction } from '../../oncall/schedule.js';
-import { DAY_MS } from '../../oncall/schedule/durations.js';
-import { localDay, wallClock } from '../../oncall/schedule/wall-clock.js';
+import { DAY_MS, HOUR_MS } from '../../oncall/schedule/durations.js';
+import { localDay, toLocal, wallClock } from '../../oncall/schedule/wall-clock.js';
 import { zoneNamed } from '../../oncall/schedule/zones.js';
 import {
   presentTimeRestriction,
@@ -120,8 +121,9 @@ export type UntilOption = 'next-time' | 'next-weekday' | keyof typeof WEEKDAY_OP
  * The first moment after `from` that is `hour:minute` in `timezone` on a day the option allows: any day
  * (next-time), Monday to Friday (next-weekday), or that weekday. A time the clocks skip that day (a DST
  * gap) moves on by the time skipped (2:30 becomes 3:30); one they repeat (the fall back) is its first
- * occurrence. Resolved as schedules resolve wall-clock times (oncall/schedule/wall-clock.ts): luxon's
- * DateTime.fromObject picks a repeated time's offset by the real date today, not by its inputs.
+ * occurrence, or its second when `from` lies between the two. Resolved as schedules resolve wall-clock
+ * times (oncall/schedule/wall-clock.ts): luxon's DateTime.fromObject picks a repeated time's offset by the
+ * real date today, not by its inputs.
  */
 export function nextUntil(
   option: UntilOption,
@@ -142,12 +144,27 @@ export function nextUntil(
     const firstDay = localDay(zone, from.getTime());
     for (let days = 0; days <= 8; days++) {
       const day = firstDay + days * DAY_MS;
-      const candidate = wallClock(zone, day, hour, minute);
       // ISO weekday (Monday 1 … Sunday 7) of the local date.
       const weekday = ((new Date(day).getUTCDay() + 6) % 7) + 1;
-      if (candidate > from.getTime() && allowed(weekday)) return new Date(candidate);
+      if (!allowed(weekday)) continue;
+      const candidate = wallClock(zone, day, hour, minute);
+      if (candidate > from.getTime()) return new Date(candidate);
+      // `from` may fall in a repeated hour after the time's first occurrence: its second one is still ahead.
+      const again = repeated(zone, day + hour * HOUR_MS + minute * 60_000, candidate);
+      if (again !== undefined && again > from.getTime()) return new Date(again);
     }
   }
   // Unreachable with a known zone: every weekday comes within eight days.
   return new Date(from.getTime() + 7 * DAY_MS);
+}
+
+/**
+ * The second occurrence of the wall-clock time `local` (epoch milliseconds "as if UTC") whose first is
+ * `first`, when the clocks go back over it that day; undefined when it occurs once (or not at all).
+ */
+function repeated(zone: Zone, local: number, first: number): number | undefined {
+  const back = (zone.offset(local - DAY_MS) - zone.offset(local + DAY_MS)) * 60_000;
+  if (back <= 0) return undefined;
+  const again = first + back;
+  return toLocal(zone, again) === local ? again : undefined;
 }

@@ -53,8 +53,8 @@ async function logs(alertId: string): Promise<string[]> {
 }
 
 /** An alert with no responder, created three hours ago, to which the team is then added. */
-async function teamAddedLater(message: string): Promise<string> {
-  const res = await call('POST', '/v2/alerts', { message });
+async function teamAddedLater(message: string, alias?: string): Promise<string> {
+  const res = await call('POST', '/v2/alerts', { message, ...(alias ? { alias } : {}) });
   const alertId = await waitFor('the alert', async () => {
     const status = await server.call('GET', `/v2/alerts/requests/${res.requestId}`);
     return status.body.data?.alertId as string | undefined;
@@ -130,5 +130,49 @@ describe('notification policies of a team added to an alert later', () => {
       (await logs(alertId)).join('\n'),
     );
     await call('DELETE', `/v2/policies/${id}?teamId=${team}`);
+  });
+
+  it('a hold begun when the team was added ends under the same policy, not the one of the creation', async () => {
+    // Day holds the alert until it occurs twice; Night, whose restriction held only at the creation,
+    // suppresses. Both are reached by the same alert: the release must go by Day, which held it.
+    const token = `held-${run}`;
+    const filter = {
+      type: 'match-all-conditions',
+      conditions: [{ field: 'message', operation: 'contains', expectedValue: token }],
+    };
+    const day = (
+      await call('POST', `/v2/policies?teamId=${team}`, {
+        type: 'notification',
+        name: `Day ${run}`,
+        filter,
+        timeRestrictions: window(-1, 2),
+        deduplicationAction: { deduplicationActionType: 'value-based', count: 2 },
+      })
+    ).data.id as string;
+    const night = (
+      await call('POST', `/v2/policies?teamId=${team}`, {
+        type: 'notification',
+        name: `Night ${run}`,
+        filter,
+        timeRestrictions: window(-5, -1),
+        suppress: true,
+      })
+    ).data.id as string;
+    const alertId = await teamAddedLater(token, token);
+    await waitFor('the hold', async () =>
+      (await logs(alertId)).some((l) => l.startsWith(`Notifications held until the alert occurs 2 times`)),
+    );
+    await call('POST', '/v2/alerts', { message: token, alias: token });
+    await waitFor('the hold to end', async () =>
+      (await logs(alertId)).some((l) => l.includes(`held by policy 'Day ${run}' go out`)),
+    );
+    const after = await logs(alertId);
+    assert.ok(!after.some((l) => l.startsWith('Notifications suppressed')), after.join('\n'));
+    const { rows } = await db.query(`SELECT 1 FROM alert_escalations WHERE alert_id = $1 AND source = $2`, [
+      alertId,
+      `team:${team}`,
+    ]);
+    assert.equal(rows.length, 1, 'the team is paged');
+    for (const id of [day, night]) await call('DELETE', `/v2/policies/${id}?teamId=${team}`);
   });
 });

@@ -83,7 +83,8 @@ export function createEscalationConsumer(options: EscalationConsumerOptions): Al
       for (const hold of ended)
         etx.logs.add(event.alertId, `Notifications held by policy '${hold.policyName}' go out: ${hold.why}`);
       const teams = ended.map((hold) => ({ type: 'team' as const, id: hold.teamId }));
-      const { alert, runs } = await startEscalations(etx, event, now, clock, undefined, teams, true);
+      const released = new Map(ended.map((hold) => [hold.teamId, clock.fromSystemTime(hold.heldAt)]));
+      const { alert, runs } = await startEscalations(etx, event, now, clock, undefined, teams, released);
       const due = dueBy(runs, now);
       const dueNow =
         alert && due.length > 0

@@ -23,8 +23,9 @@ import { decideForTeam } from './notification-policies.js';
  * alert later: its escalation counts from the event, and a responder that already runs is left alone).
  * A team's notification policies (notification-policies.ts) may suppress its run, start it later, hold it
  * until the alert occurs often enough (notification-holds.ts: `released` says the hold of the `only`
- * responders was met), schedule its restarts (auto-restart.ts) or the alert's close. An alert of an
- * integration that suppresses notifications (suppressNotifications) starts no run when it is created.
+ * responders ended, and when the alert reached each of those teams, on the engine's clock), schedule its
+ * restarts (auto-restart.ts) or the alert's close. An alert of an integration that suppresses notifications
+ * (suppressNotifications) starts no run when it is created.
  */
 export async function startEscalations(
   etx: EngineTx,
@@ -33,7 +34,7 @@ export async function startEscalations(
   clock: Clock,
   later?: NewRun[],
   only?: readonly ResponderRef[],
-  released = false,
+  released?: ReadonlyMap<string, Date>,
 ): Promise<{ alert?: AlertRow; runs: AlertEscalationRow[] }> {
   const { tx, logs, reads, newAlerts } = etx;
   const alert = only
@@ -91,9 +92,9 @@ export async function startEscalations(
   const routedAt = event.type === 'created' ? createdAt : base;
   // A team's notification policy is the one whose time restriction holds when the alert reached the team:
   // a team added later is judged then, as its `next-*` delay counts from then. A hold's end is no new
-  // arrival: the policy is found again as at the alert's creation (the event does not say when a team held
-  // since was added).
-  const policyAt = event.type === 'responder_added' ? base : createdAt;
+  // arrival: the policy is found again as when the hold began (the alert reached the team then), or one
+  // other than the holding policy could take over, suppressing or delaying what the hold let through.
+  const arrivedAt = event.type === 'responder_added' ? base : createdAt;
   let named: MatchableAlert | undefined;
   for (const responder of responders) {
     if (suppressed && responder.type !== 'team') continue;
@@ -109,6 +110,7 @@ export async function startEscalations(
       // Named only when a policy's filter asks who the alert is for: that costs a read.
       if (policies.usesResponders && !named)
         named = { ...matchable, responders: await namedResponders(tx, alert.responders) };
+      const policyAt = released?.get(responder.id) ?? arrivedAt;
       const policy = decideForTeam(policies, responder.id, named ?? matchable, policyAt, now);
       if (policy?.autoCloseMs !== undefined) {
         // From the alert's creation, as documented, also for a team added as a responder later.
@@ -157,6 +159,7 @@ export async function startEscalations(
             policyName: policy.policyName,
             count: dedupe.count,
             ...(windowMs !== undefined ? { windowMs } : {}),
+            heldAt: clock.toSystemTime(policyAt),
           },
           (systemTime) => clock.fromSystemTime(systemTime),
         );
