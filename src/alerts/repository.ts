@@ -90,7 +90,7 @@ export interface AlertViewer {
   username: string | undefined;
   teamIds: readonly string[];
   /**
-   * Whether they were notified of more than {@link FEW_NOTIFIED} distinct alerts
+   * Whether they are in a team and were notified of more than {@link FEW_NOTIFIED} distinct alerts
    * (`alertsRepository.notifiedOfMany`): how `isTheirs` tests those alerts, never which alerts are theirs.
    */
   notifiedOfMany: boolean;

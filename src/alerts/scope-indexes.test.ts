@@ -302,6 +302,12 @@ describe('a restricted scope read through its indexes', () => {
       INSERT INTO notifications (idempotency_key, org_id, alert_id, user_id, method, address, kind, due_at)
       SELECT 'p' || alias || '-' || k, org_id, id, ${paged.rows[0]!.id}, 'email', 'x', 'create-alert', now()
       FROM alerts CROSS JOIN generate_series(1, 2) k WHERE substr(alias, 2)::int % 20 = 3`.execute(db);
+    // In a team of no alerts: only a team's member is read by walking (visibility.ts); one without teams
+    // keeps the list of ids, whatever its length.
+    await sql`
+      WITH team AS (INSERT INTO teams (org_id, name) VALUES (${org}, 'pagers') RETURNING id)
+      INSERT INTO team_members (team_id, user_id, role, position)
+      SELECT team.id, ${paged.rows[0]!.id}, 'user', 0 FROM team`.execute(db);
     await sql`VACUUM ANALYZE`.execute(db);
     const userId = me.rows[0]!.id;
     scope = {
@@ -377,6 +383,19 @@ describe('a restricted scope read through its indexes', () => {
       filters.join('; '),
     );
     assert.ok(!filters.some((f) => /= ANY \(\(InitPlan/.test(f)), filters.join('; '));
+    // Out of the team, the same alerts as a list of ids: a plan reads them through the primary key.
+    await sql`DELETE FROM team_members WHERE user_id = ${heavy.userId ?? ''}`.execute(db);
+    try {
+      const teamless = await alertScopeOf(db, heavy);
+      assert.equal(teamless.viewer?.notifiedOfMany, false);
+      assert.equal(await alertsRepository.count(db, teamless, undefined), 200);
+    } finally {
+      await sql`
+        INSERT INTO team_members (team_id, user_id, role, position)
+        SELECT id, ${heavy.userId ?? ''}, 'user', 0 FROM teams WHERE org_id = ${heavy.orgId} AND name = 'pagers'`.execute(
+        db,
+      );
+    }
   });
 
   it("counts a user's alerts without reading every alert", async () => {
