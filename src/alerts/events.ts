@@ -35,12 +35,14 @@ export type AlertEvent =
   | (Base & { type: 'created'; priority: Priority })
   | (Base & { type: 'deduplicated'; count: number })
   | (Base & { type: 'acknowledged'; note?: string })
-  | (Base & { type: 'unacknowledged'; note?: string })
+  /** `byEscalate`: as snooze_ended's, the end of the snooze of an acknowledged alert unacknowledging it. */
+  | (Base & { type: 'unacknowledged'; note?: string; byEscalate?: { escalationId?: string } })
   | (Base & { type: 'closed'; note?: string })
   | (Base & { type: 'snoozed'; until: string; note?: string })
   /**
    * `byEscalate`: the escalate action ended the snooze (naming the policy it escalates, if one), and its
-   * escalated event, handled before or after this one, moves on the runs it reaches.
+   * escalated event, handled before or after this one, moves on the runs it reaches. Vigil's, as a timed
+   * end is: the escalated event is the person's.
    */
   | (Base & { type: 'snooze_ended'; byEscalate?: { escalationId?: string } })
   | (Base & { type: 'note_added'; note: string })

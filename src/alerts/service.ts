@@ -493,29 +493,28 @@ export function createAlertsService(
 
   /**
    * Ends the snooze of an open alert locked in `tx`. As in Opsgenie, an acknowledged alert is open and
-   * unacknowledged again when its snooze ends, so the escalations page once more.
+   * unacknowledged again when its snooze ends, so the escalations page once more. Vigil ends it, also for
+   * an escalate (the escalated event is the person's): what mirrors the acknowledgement would otherwise
+   * credit the unacknowledge to someone who only asked for the next rule.
    */
   async function endSnoozeIn(
     tx: Tx,
     alert: AlertRow,
-    actor: Actor,
-    source: string | undefined,
     why: { log: string; byEscalate?: { escalationId?: string } },
   ): Promise<AlertRow> {
+    const vigil: Actor = { kind: 'system', name: 'Vigil' };
     const updated = await repo.update(tx, alert.id, {
       snoozed: false,
       snoozed_until: null,
       ...(alert.acknowledged ? { acknowledged: false } : {}),
     });
-    await repo.addLog(tx, alert.id, 'snooze', why.log, actor.name);
-    await event(tx, updated, actor, source, {
-      type: 'snooze_ended',
-      ...(why.byEscalate ? { byEscalate: why.byEscalate } : {}),
-    });
+    const byEscalate = why.byEscalate ? { byEscalate: why.byEscalate } : {};
+    await repo.addLog(tx, alert.id, 'snooze', why.log, vigil.name);
+    await event(tx, updated, vigil, undefined, { type: 'snooze_ended', ...byEscalate });
     if (alert.acknowledged) {
-      await repo.addLog(tx, alert.id, 'unacknowledge', 'Alert unacknowledged: the snooze ended', actor.name);
+      await repo.addLog(tx, alert.id, 'unacknowledge', 'Alert unacknowledged: the snooze ended', vigil.name);
       // An event of its own: what mirrors the acknowledgement (Security Hub, webhooks, Slack) follows it.
-      await event(tx, updated, actor, source, { type: 'unacknowledged' });
+      await event(tx, updated, vigil, undefined, { type: 'unacknowledged', ...byEscalate });
     }
     return updated;
   }
@@ -782,9 +781,9 @@ export function createAlertsService(
         // Escalating asks for the next rule now, which a snooze would hold back: the escalate ends it as
         // its time would (unacknowledged too, or the rules that stop at an acknowledgement page nobody and
         // the reminder the snooze was for never comes); the snooze-ends queue finds nothing left to end.
-        // The end names the escalate, so the engine leaves the runs it moves on to the escalated event,
-        // whichever it handles first, and starts the others over.
-        const unsnoozed = await endSnoozeIn(tx, alert, actor, src, {
+        // The end (and the unacknowledge) names the escalate, so the engine leaves the runs it moves on to
+        // the escalated event, whichever it handles first, and starts the others over.
+        const unsnoozed = await endSnoozeIn(tx, alert, {
           log: `Snooze ended: the alert was escalated by ${actor.name}`,
           byEscalate: policy ? { escalationId: policy.id } : {},
         });
@@ -1388,7 +1387,7 @@ export function createAlertsService(
         if (!alert || !alert.snoozed || alert.status !== 'open') return false;
         // A later snooze replaced this one: its own job will end it.
         if (alert.snoozed_until && alert.snoozed_until.getTime() > new Date(until).getTime()) return false;
-        await endSnoozeIn(tx, alert, { kind: 'system', name: 'Vigil' }, undefined, { log: 'Snooze ended' });
+        await endSnoozeIn(tx, alert, { log: 'Snooze ended' });
         return true;
       });
       if (ended) committed(QUEUES.alertEvents);

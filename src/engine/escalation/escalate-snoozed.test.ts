@@ -99,6 +99,15 @@ async function handleInOrder(alertId: string, types: AlertEvent['type'][], asLis
     assert.deepEqual(await byHand.engine.consumer.handleBatch?.(batch, { log: byHand.log }), { failed: [] });
 }
 
+/** The actor of each of the alert's events, as the outbox records it (the last of a type). */
+async function actorsOf(alertId: string): Promise<Map<AlertEvent['type'], AlertEvent['actor']>> {
+  const { rows } = await sql<{ payload: AlertEvent }>`
+    SELECT payload FROM outbox_jobs WHERE payload->>'alertId' = ${alertId} ORDER BY id`.execute(
+    api.app.context.db,
+  );
+  return new Map(rows.map((r) => [r.payload.type, r.payload.actor]));
+}
+
 /** Snoozes the alert for an hour, has the engine pause its escalation, and escalates it; the snooze's end. */
 async function snoozeThenEscalate(
   alertId: string,
@@ -117,7 +126,12 @@ async function snoozeThenEscalate(
   await waitFor('the escalate', async () =>
     (await alertLogs(api, alertId)).some((l) => l.startsWith('Escalated to the next rule')),
   );
-  await handleInOrder(alertId, order, order[0] !== 'escalated');
+  const made = (['escalated', 'snooze_ended', 'unacknowledged'] as const).filter((t) => order.includes(t));
+  await handleInOrder(
+    alertId,
+    order,
+    order.some((t, i) => t !== made[i]),
+  );
   return endTime;
 }
 
@@ -156,10 +170,18 @@ describe('escalating a snoozed alert', () => {
 
   for (const order of [
     ['escalated', 'snooze_ended', 'unacknowledged'],
+    ['escalated', 'unacknowledged', 'snooze_ended'],
     ['snooze_ended', 'escalated', 'unacknowledged'],
+    ['snooze_ended', 'unacknowledged', 'escalated'],
+    ['unacknowledged', 'escalated', 'snooze_ended'],
+    ['unacknowledged', 'snooze_ended', 'escalated'],
   ] satisfies AlertEvent['type'][][])
     it(`on an acknowledged alert, ${order.join(' then ')}: unacknowledges it, pages the next rule once`, async () => {
-      const alertId = await createTeamAlert(api, `acknowledged, escalated while snoozed: ${order[0]}`, TEAM);
+      const alertId = await createTeamAlert(
+        api,
+        `acknowledged, escalated while snoozed: ${order.join()}`,
+        TEAM,
+      );
       await byHand.handle(alertId, 'created');
       assert.equal(await pages(alertId, first), 1, 'the first rule paged');
       await api.callOk('POST', `/v2/alerts/${alertId}/acknowledge`, {});
@@ -176,6 +198,12 @@ describe('escalating a snoozed alert', () => {
       assert.equal(alert.data.acknowledged, false);
       const lines = await alertLogs(api, alertId);
       assert.ok(lines.includes('Alert unacknowledged: the snooze ended'), lines.join('\n'));
+      // What mirrors the acknowledgement (Slack, webhooks, Security Hub) credits the unacknowledge to Vigil,
+      // as at a timed end: the person asked for the next rule.
+      const actors = await actorsOf(alertId);
+      assert.deepEqual(actors.get('unacknowledged'), { kind: 'system', name: 'Vigil' });
+      assert.deepEqual(actors.get('snooze_ended'), { kind: 'system', name: 'Vigil' });
+      assert.equal(actors.get('escalated')?.name, 'Erin');
 
       await passOriginalEnd(alertId, endTime);
       assert.equal(await pages(alertId, first), 1, 'nothing started over from the first rule');

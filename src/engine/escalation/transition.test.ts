@@ -732,7 +732,7 @@ describe('transition: an escalate handled before the late end of the snooze', ()
   });
 });
 
-describe('transition: the escalate that ended the snooze of an acknowledged alert, in either order', () => {
+describe('transition: the escalate that ended the snooze of an acknowledged alert, in any order', () => {
   const twoPeople: EscalationPlan = { name: 'Two', rules: [rule(0), rule(30)], repeat: null };
   /** Acknowledged and then snoozed ("remind me later") at its second rule. */
   const paused = run({
@@ -747,11 +747,13 @@ describe('transition: the escalate that ended the snooze of an acknowledged aler
   const made = at(20);
   /** The escalate's events: recorded in this order, a little apart, the alert unacknowledged by its end. */
   const escalated = { ...event.escalated, escalationId: 'policy-1' };
-  const ended = { ...event.snoozeEnded, byEscalate: { escalationId: 'policy-1' } };
+  const byEscalate = { escalationId: 'policy-1' };
+  const ended = { ...event.snoozeEnded, byEscalate };
+  const unacked = { ...event.unacknowledged, actor: { kind: 'system', name: 'Vigil' }, byEscalate } as const;
   const madeAt = new Map<AlertEvent, Date>([
     [escalated, made],
     [ended, new Date(made.getTime() + 2)],
-    [event.unacknowledged, new Date(made.getTime() + 4)],
+    [unacked, new Date(made.getTime() + 4)],
   ]);
   /** Tells a run the events in `order`, the runner running it after each; the rules it paged. */
   const handle = (r: RunFields, order: AlertEvent[]) => {
@@ -768,19 +770,60 @@ describe('transition: the escalate that ended the snooze of an acknowledged aler
     return paged;
   };
 
-  for (const [name, order] of [
-    ['escalated first', [escalated, ended, event.unacknowledged]],
-    ['snooze_ended first', [ended, escalated, event.unacknowledged]],
-  ] as const)
-    it(`${name}: the second rule pages once, the first not again; another policy's run starts over`, () => {
-      assert.deepEqual(handle(paused, [...order]), [1]);
-      assert.deepEqual(handle(other, [...order]), [0]);
+  const named = { escalated, snooze_ended: ended, unacknowledged: unacked };
+  const orders: (keyof typeof named)[][] = [
+    ['escalated', 'snooze_ended', 'unacknowledged'],
+    ['escalated', 'unacknowledged', 'snooze_ended'],
+    ['snooze_ended', 'escalated', 'unacknowledged'],
+    ['snooze_ended', 'unacknowledged', 'escalated'],
+    ['unacknowledged', 'escalated', 'snooze_ended'],
+    ['unacknowledged', 'snooze_ended', 'escalated'],
+  ];
+  for (const order of orders)
+    it(`${order.join(' then ')}: the second rule pages once, the first not again; another policy's run starts over`, () => {
+      const events = order.map((type) => named[type]);
+      assert.deepEqual(handle(paused, events), [1]);
+      assert.deepEqual(handle(other, events), [0]);
     });
 
   it('the snooze_ended of an escalate naming no policy leaves every snooze-paused run to it', () => {
     const endedByAny = { ...event.snoozeEnded, byEscalate: {} };
     assert.deepEqual(transition(other, open, endedByAny, at(21), made), { kind: 'unchanged' });
     assert.deepEqual(transition(other, open, ended, at(21), made), restartedAt(at(21), 'Two'));
+  });
+
+  it('so does its unacknowledge, and it starts over one paused for the acknowledgement', () => {
+    const unackedByAny = { ...unacked, byEscalate: {} };
+    assert.deepEqual(transition(other, open, unackedByAny, at(21), made), { kind: 'unchanged' });
+    assert.deepEqual(
+      transition(other, open, unacked, at(21), made),
+      restartedAt(at(21), 'Two', UNACKNOWLEDGED),
+    );
+    const ackPaused = { ...paused, pause_reason: 'acknowledged' };
+    assert.deepEqual(
+      transition(ackPaused, open, unacked, at(21), made),
+      restartedAt(at(21), 'Two', UNACKNOWLEDGED),
+    );
+  });
+
+  it('handled late, the run it moved on is still started over by a later unacknowledge of a person', () => {
+    const threePeople: EscalationPlan = { name: 'Three', rules: [rule(0), rule(30), rule(40)], repeat: null };
+    const r = { ...paused, plan: threePeople };
+    // Handled at 22; acknowledged again and unacknowledged at 21 meanwhile.
+    const escalatedRun = written(r, transition(r, open, escalated, at(22), made));
+    const outcome = dueSteps(escalatedRun, open, at(22));
+    assert.deepEqual(
+      outcome.steps.map((s) => s.step.index),
+      [1],
+    );
+    const ran = updated(escalatedRun, outcome.update);
+    assert.deepEqual(transition(ran, open, unacked, at(22), new Date(made.getTime() + 4)), {
+      kind: 'unchanged',
+    });
+    assert.deepEqual(
+      transition(ran, open, event.unacknowledged, at(22), at(21)),
+      restartedAt(at(22), 'Three', UNACKNOWLEDGED),
+    );
   });
 });
 

@@ -95,6 +95,9 @@ export function transition(
   now: Date,
   madeAt: Date,
 ): RunTransition {
+  // Events of one alert may be handled out of order: starting over here a run the escalate moves on
+  // would page its first rule, and the escalated event then the next one too (or already did).
+  if (event.type === 'unacknowledged' && isLeftToEscalate(run, alert, event.byEscalate)) return UNCHANGED;
   if (event.type === 'unacknowledged' && startsOverAtUnacknowledge(run, alert, madeAt))
     return restart(run, now, 'the alert was unacknowledged');
   if (run.state === 'finished') return restartCompleted(run, alert, event, now, madeAt);
@@ -102,8 +105,7 @@ export function transition(
   // The snooze's end comes first whatever the event (see targetOf), but for the run an escalate moves on
   // (see escalateSnoozePaused).
   if (alert && alert.status === 'open' && !alert.snoozed && isSnoozePaused(run)) {
-    // Events of one alert may be handled out of order: starting this run over here would page its first
-    // rule, and the escalated event then the next one too.
+    // As for the escalate's unacknowledge, above.
     if (event.type === 'snooze_ended' && event.byEscalate && isEscalatedBy(run, event.byEscalate))
       return UNCHANGED;
     const resumed = followAlert(run, alert, now);
@@ -112,6 +114,28 @@ export function transition(
   if (event.type === 'escalated' && alert?.status === 'open')
     return escalates ? escalateNow(run, now, madeAt) : UNCHANGED;
   return followAlert(run, alert, now);
+}
+
+/**
+ * Whether the unacknowledge an escalate made with the end of the snooze of an acknowledged alert
+ * (`byEscalate`) leaves this run to the escalated event: the escalate names it, and it is paused by the
+ * snooze (that event moves it on, see escalateSnoozePaused) or was placed by an escalate since its last
+ * start (that event moved it on: placedAt is the escalate's, a little before this unacknowledge, which
+ * would otherwise start it over; one an earlier escalate placed and that finished before the snooze is
+ * started over by the snooze's end, see restartCompleted). One paused for the acknowledgement, or started
+ * over since, goes the usual way.
+ */
+function isLeftToEscalate(
+  run: RunFields,
+  alert: AlertFields | undefined,
+  byEscalate: { escalationId?: string } | undefined,
+): boolean {
+  if (!byEscalate || alert?.status !== 'open' || !isEscalatedBy(run, byEscalate)) return false;
+  if (isSnoozePaused(run)) return true;
+  const started = run.started_at ?? run.base_at;
+  return (
+    run.state !== 'paused' && run.escalated_at !== null && run.escalated_at.getTime() >= started.getTime()
+  );
 }
 
 /** Brings a run in line with the alert as it is now: finished, paused, started over or left as it is. */
@@ -152,9 +176,9 @@ function followAlert(run: RunFields, alert: AlertFields | undefined, now: Date):
  * the run to it (see transition). An escalate told before the late end of a snooze that ended on its own
  * does the same: that end finds the run active and leaves it so (see followAlert), or finished with its
  * last rule due after the end (see restartCompleted). A run with no rule left has nothing to move on to:
- * it starts over as at the end of any snooze. The run resumes now, as one the end of a snooze starts
- * over: the unacknowledge that ends the snooze of an acknowledged alert with the escalate was recorded
- * after the escalate, and is no later start (see startsOverAtUnacknowledge).
+ * it starts over as at the end of any snooze. The run resumes at the escalate, as one the end of a
+ * snooze starts over: a later unacknowledge handled after this one starts it over (see placedAt), but the
+ * one the escalate made with it, which leaves it alone (see isLeftToEscalate).
  */
 function escalateSnoozePaused(
   run: RunFields,
@@ -164,7 +188,7 @@ function escalateSnoozePaused(
 ): RunTransition {
   const escalated = escalateNow(run, now, madeAt);
   if (escalated.kind === 'unchanged') return resumed;
-  return { ...escalated, update: { ...escalated.update, startedAt: now } };
+  return { ...escalated, update: { ...escalated.update, startedAt: madeAt } };
 }
 
 /**
