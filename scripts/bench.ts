@@ -136,6 +136,13 @@ const steps: Step[] = [
     args: quick ? ['--alerts', '2000', '--runs', '2'] : ['--alerts', '10000', '--runs', '5'],
     timeoutMinutes: quick ? 5 : 15,
   },
+  {
+    name: 'scopes',
+    reports: ['scopes'],
+    script: 'bench-scopes.ts',
+    args: quick ? ['--alerts', '20000', '--runs', '3'] : ['--alerts', '100000', '--runs', '7'],
+    timeoutMinutes: quick ? 3 : 6,
+  },
 ];
 if (hasLatenessBench) {
   steps.push({
