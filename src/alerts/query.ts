@@ -731,8 +731,11 @@ function compileTerm(orgId: string, term: TermToken): RawBuilder<boolean> {
   }
 }
 
-/** The compiled conditions {@link narrowedByTagOrTeam} holds true of. */
-const tagOrTeamNarrowed = new WeakSet<RawBuilder<boolean>>();
+/**
+ * The compiled conditions {@link narrowedByTagOrTeam} holds true of, each with its part that names the
+ * tags and teams (see {@link tagOrTeamPart}).
+ */
+const tagOrTeamParts = new WeakMap<RawBuilder<boolean>, RawBuilder<boolean>>();
 
 /**
  * Whether every alert the condition holds has a tag or a team one of its terms names: a `tag:` term
@@ -741,7 +744,18 @@ const tagOrTeamNarrowed = new WeakSet<RawBuilder<boolean>>();
  * may guess they are many (see alertsRepository.list). Only a condition {@link compileQuery} made is known.
  */
 export function narrowedByTagOrTeam(condition: RawBuilder<boolean>): boolean {
-  return tagOrTeamNarrowed.has(condition);
+  return tagOrTeamParts.has(condition);
+}
+
+/**
+ * Of a condition {@link narrowedByTagOrTeam} holds true of, the condition its tag and team terms make on
+ * their own (the same terms, AND-ed and OR-ed as in it; the condition itself when it is nothing else):
+ * every alert the condition holds, this holds too, and the GIN indexes find all of them. How many alerts
+ * it holds is how many those indexes hand over to read, however few of them the rest of the condition
+ * keeps. Undefined for any other condition.
+ */
+export function tagOrTeamPart(condition: RawBuilder<boolean>): RawBuilder<boolean> | undefined {
+  return tagOrTeamParts.get(condition);
 }
 
 function narrowsByTagOrTeam(term: TermToken): boolean {
@@ -752,30 +766,36 @@ function narrowsByTagOrTeam(term: TermToken): boolean {
 
 export function compileQuery(orgId: string, node: QueryNode): RawBuilder<boolean> {
   let compiled: RawBuilder<boolean>;
-  let narrowed: boolean;
+  let part: RawBuilder<boolean> | undefined;
   switch (node.kind) {
     case 'and':
     case 'or': {
       const left = compileQuery(orgId, node.left);
       const right = compileQuery(orgId, node.right);
+      const leftPart = tagOrTeamPart(left);
+      const rightPart = tagOrTeamPart(right);
+      const whole = leftPart === left && rightPart === right;
       if (node.kind === 'and') {
         compiled = sql<boolean>`(${left} AND ${right})`;
-        narrowed = narrowedByTagOrTeam(left) || narrowedByTagOrTeam(right);
+        // Either side's part holds every alert the AND holds; both together, fewer.
+        if (whole) part = compiled;
+        else if (leftPart && rightPart) part = sql<boolean>`(${leftPart} AND ${rightPart})`;
+        else part = leftPart ?? rightPart;
       } else {
         compiled = sql<boolean>`(${left} OR ${right})`;
-        narrowed = narrowedByTagOrTeam(left) && narrowedByTagOrTeam(right);
+        if (whole) part = compiled;
+        else if (leftPart && rightPart) part = sql<boolean>`(${leftPart} OR ${rightPart})`;
       }
       break;
     }
     case 'not':
       compiled = sql<boolean>`NOT (${compileQuery(orgId, node.inner)})`;
-      narrowed = false;
       break;
     case 'term':
       compiled = compileTerm(orgId, node);
-      narrowed = narrowsByTagOrTeam(node);
+      if (narrowsByTagOrTeam(node)) part = compiled;
       break;
   }
-  if (narrowed) tagOrTeamNarrowed.add(compiled);
+  if (part) tagOrTeamParts.set(compiled, part);
   return compiled;
 }
