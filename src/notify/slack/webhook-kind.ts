@@ -100,7 +100,11 @@ export async function postToHook(
   } catch (error) {
     const why =
       error instanceof PostError ? error.message : error instanceof Error ? error.message : String(error);
-    return { status: 'retry', error: `${url.host} could not be reached: ${why}` };
+    return {
+      status: 'retry',
+      error: `${url.host} could not be reached: ${why}`,
+      ...(error instanceof PostError && !error.mayHaveBeenWritten ? { noRequest: true } : {}),
+    };
   }
 }
 

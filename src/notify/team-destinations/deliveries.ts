@@ -312,9 +312,10 @@ export function createTeamDeliverySender(deps: {
    * Whether the attempt's request may have reached the receiver, so that it counts as told of the alert
    * (repository.ts insertDeliveries): an answer of 2xx, or none once a request may have gone out (a
    * timeout, a connection reset, a kind that threw: the receiver may have taken it and answered too late).
-   * Not a refusal answered (an HTTP status other than 2xx, a 429, "gone"), nor a delivery not sent: every
-   * `failed` a kind gives is an answer or a check before any request (a URL no longer allowed, a secret
-   * unusable, no Slack token). A refusal of Slack's Web API carries no response and counts as reached
+   * Not a retry that failed before any request could be written (`noRequest`: an address or connection
+   * refused, a certificate refused), nor a refusal answered (an HTTP status other than 2xx, a 429, "gone"),
+   * nor a delivery not sent: every `failed` a kind gives is an answer or a check before any request (a URL
+   * no longer allowed, a secret unusable, no Slack token). A refusal of Slack's Web API carries no response and counts as reached
    * when retried: the Slack kind edits the alert's one message rather than post it again anyway.
    */
   function mayHaveReached({ result, notSent }: Outcome): boolean {
@@ -326,7 +327,7 @@ export function createTeamDeliverySender(deps: {
       case 'gone':
         return false;
       case 'retry':
-        return !result.rateLimited && result.response === undefined;
+        return !result.rateLimited && !result.noRequest && result.response === undefined;
     }
   }
 

@@ -95,9 +95,17 @@ export type TeamDeliveryResult = (
    * A failure that may pass: tried again on the retry schedule, or after `retryAfterMs` when given.
    * `rateLimited` (an HTTP 429): the destination asked to slow down, which says nothing about whether it
    * works, so it is not counted as a failed attempt and is tried again after `retryAfterMs` (or a few
-   * seconds), however often; only the day after the first attempt still bounds it.
+   * seconds), however often; only the day after the first attempt still bounds it. `noRequest`: it failed
+   * before any request could have been written (post.ts PostError), so the receiver was not told.
    */
-  | { status: 'retry'; error: string; retryAfterMs?: number; rateLimited?: boolean; perMessage?: boolean }
+  | {
+      status: 'retry';
+      error: string;
+      retryAfterMs?: number;
+      rateLimited?: boolean;
+      perMessage?: boolean;
+      noRequest?: boolean;
+    }
   /** This delivery will never succeed (a 4xx): not retried; the destination stays enabled. */
   | { status: 'failed'; error: string; perMessage?: boolean }
   /** The destination is no more (HTTP 410, a deleted channel): it is disabled with `error` as the reason. */

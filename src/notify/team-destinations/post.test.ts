@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { postJson } from './post.js';
+import { makeTestCertificate } from '../../testing/network.js';
+import { postJson, PostError } from './post.js';
 
 /**
  * postJson against a local receiver that counts the connections it accepts: posts reuse a kept
@@ -96,6 +99,82 @@ describe('a POST to a team destination', () => {
   });
 });
 
+/** The PostError `attempt` rejects with. */
+async function postErrorOf(attempt: Promise<unknown>): Promise<PostError> {
+  const error = await attempt.then(
+    () => assert.fail('the post was answered'),
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof PostError, String(error));
+  return error;
+}
+
+/** A port on 127.0.0.1 that nothing listens on. */
+async function closedPort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/**
+ * Whether a failed post may have reached the receiver: only once its connection was made (over TLS, the
+ * handshake done). A failure before that tells the delivery queue the receiver was not told.
+ */
+describe('a POST to a team destination that fails', () => {
+  it('says no request was written when the connection is refused', async () => {
+    const refused = await postErrorOf(
+      postJson(
+        new URL(`http://127.0.0.1:${await closedPort()}/hook`),
+        '{}',
+        {},
+        {
+          timeoutMs: 5000,
+          allowPrivate: true,
+        },
+      ),
+    );
+    assert.match(refused.message, /ECONNREFUSED/);
+    assert.equal(refused.mayHaveBeenWritten, false);
+  });
+
+  it('says no request was written when the guard refuses the address', async () => {
+    // A name, checked at connection (an address literal is refused before any post: webhook.ts).
+    const named = new URL(`http://localhost:${url.port}/hook`);
+    const guarded = await postErrorOf(postJson(named, '{}', {}, { timeoutMs: 5000, allowPrivate: false }));
+    assert.match(guarded.message, /private or reserved address/);
+    assert.equal(guarded.mayHaveBeenWritten, false);
+  });
+
+  it('says no request was written when the TLS certificate is refused', async () => {
+    const { cert, key } = await makeTestCertificate(['localhost']);
+    const tls = https.createServer({ cert, key }, (_req, res) => res.end('ok'));
+    await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve));
+    try {
+      const untrusted = await postErrorOf(
+        postJson(
+          new URL(`https://localhost:${(tls.address() as AddressInfo).port}/hook`),
+          '{}',
+          {},
+          { timeoutMs: 5000, allowPrivate: true },
+        ),
+      );
+      assert.match(untrusted.message, /certificate/);
+      assert.equal(untrusted.mayHaveBeenWritten, false);
+    } finally {
+      tls.closeAllConnections();
+      await new Promise((resolve) => tls.close(resolve));
+    }
+  });
+
+  it('says the request may have been written when the receiver takes it and never answers', async () => {
+    const late = await postErrorOf(post('/slow', 200));
+    assert.match(late.message, /no answer within/);
+    assert.equal(late.mayHaveBeenWritten, true);
+  });
+});
+
 describe('a POST to a team destination through HTTPS_PROXY', () => {
   it('refuses a name that resolves to a private address before asking the proxy to connect', async () => {
     // A CONNECT proxy that only records what it is asked to reach, and refuses it.
@@ -113,7 +192,9 @@ describe('a POST to a team destination through HTTPS_PROXY', () => {
       const guarded = (host: string) =>
         postJson(new URL(`https://${host}/hook`), '{}', {}, { timeoutMs: 5000, allowPrivate: false });
       // localhost resolves to a loopback address here, as a rebinding name would to an internal one.
-      await assert.rejects(guarded('localhost'), /localhost resolves to .*private or reserved address/);
+      const refused = await postErrorOf(guarded('localhost'));
+      assert.match(refused.message, /localhost resolves to .*private or reserved address/);
+      assert.equal(refused.mayHaveBeenWritten, false);
       await assert.rejects(guarded('[::1]'), /::1 resolves to .*private or reserved address/);
       assert.deepEqual(asked, [], 'the proxy was never asked to connect');
       // A host the operator allowed goes to the proxy as before.

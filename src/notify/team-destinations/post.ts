@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import { TLSSocket } from 'node:tls';
 import { storableText } from '../../db/storable.js';
 import { OutboundAgent, proxyFor } from '../../http/outbound.js';
 import { guardedLookup } from './address-guard.js';
@@ -36,6 +37,18 @@ export interface PostAnswer {
 
 export class PostError extends Error {
   override name = 'PostError';
+  /**
+   * Whether the request may have been written to the receiver: its connection was made (for https, its
+   * TLS handshake done). False for a failure before that (an address the guard refuses, the proxy's or
+   * the name's check, a refused or unreachable connection, a certificate refused): the receiver cannot
+   * have the alert, so the delivery does not count as having told it (deliveries.ts mayHaveReached).
+   */
+  readonly mayHaveBeenWritten: boolean;
+
+  constructor(message: string, mayHaveBeenWritten: boolean) {
+    super(message);
+    this.mayHaveBeenWritten = mayHaveBeenWritten;
+  }
 }
 
 /** Kept connections: one pool for names checked at connection, one for the hosts the operator allowed. */
@@ -57,7 +70,7 @@ async function refusePrivateNameBehindProxy(url: URL): Promise<void> {
   const refusal = await new Promise<NodeJS.ErrnoException | null>((resolve) =>
     guardedLookup()(url.hostname.replace(/^\[(.*)\]$/, '$1'), { all: true }, (error) => resolve(error)),
   );
-  if (refusal?.code === 'EADDRNOTALLOWED') throw new PostError(refusal.message);
+  if (refusal?.code === 'EADDRNOTALLOWED') throw new PostError(refusal.message, false);
 }
 
 function agentFor(url: URL, allowPrivate: boolean, signal: AbortSignal): http.Agent {
@@ -81,9 +94,12 @@ export async function postJson(
   const abort = new AbortController();
   const excerptBytes = options.excerptBytes ?? 1024;
   let timer: NodeJS.Timeout | undefined;
+  // Of either request, when a kept connection's reset sends it again: once one may have gone out, it has.
+  let mayHaveBeenWritten = false;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      reject(new PostError(`no answer within ${Math.round(options.timeoutMs / 1000)} s`));
+      const waited = `no answer within ${Math.round(options.timeoutMs / 1000)} s`;
+      reject(new PostError(waited, mayHaveBeenWritten));
       abort.abort();
     }, options.timeoutMs);
   });
@@ -122,6 +138,16 @@ export async function postJson(
           res.on('error', () => finish());
         },
       );
+      const written = () => {
+        mayHaveBeenWritten = true;
+      };
+      // Bytes of the request can leave only on a connection made, and over TLS only once its handshake is
+      // done (the request is held until then); a kept connection has been both.
+      req.on('socket', (socket) => {
+        if (req.reusedSocket) written();
+        else socket.once(socket instanceof TLSSocket ? 'secureConnect' : 'connect', written);
+      });
+      req.on('finish', written);
       req.on('error', (error: NodeJS.ErrnoException) => {
         // A kept connection the receiver closed as this request went out: Node's documented remedy is
         // to send again (the receiver saw nothing of this one).
@@ -130,7 +156,7 @@ export async function postJson(
           return;
         }
         const cause = (error.cause instanceof Error ? error.cause : error).message;
-        reject(new PostError(cause));
+        reject(new PostError(cause, mayHaveBeenWritten));
       });
       req.end(body);
     });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { startTestServer, waitFor, type Json, type TestServer } from '../../testing/harness.js';
@@ -228,6 +228,15 @@ async function startSilentReceiver(): Promise<{ url: string; bodies: Json[]; clo
   };
 }
 
+async function mayHaveReached(destinationId: string, alertId: string): Promise<boolean> {
+  const { rows } = await db.query(
+    'SELECT may_have_reached FROM team_destination_deliveries WHERE destination_id = $1 AND alert_id = $2',
+    [destinationId, alertId],
+  );
+  assert.equal(rows.length, 1);
+  return rows[0].may_have_reached as boolean;
+}
+
 /**
  * Whether a destination was told of an alert, when its team is added to it later, is what became of its
  * deliveries' requests, not their error text: one whose request may have reached the receiver (no answer
@@ -257,6 +266,7 @@ describe('a destination whose team is added to an alert later', () => {
       });
       assert.equal(notSent?.lastError, 'not sent: the team no longer has the alert');
       assert.equal(notSent?.attempts, 1);
+      assert.equal(await mayHaveReached(slow, alertId), true);
 
       // Another destination of team C shows when the team's addition has been handed out.
       const witness = await teamWebhook('/late-joiners-witness', teamC);
@@ -315,5 +325,45 @@ describe('a destination whose team is added to an alert later', () => {
       [204],
     );
     assert.equal(received[0]?.body.type, 'alert.responder_added');
+  });
+
+  it('gets its Create when its earlier attempt could not connect, though the delivery was retried', async () => {
+    const path = '/unreachable-then-fixed';
+    const destinationId = await teamWebhook(path);
+    const teamC = (await call('POST', '/v2/teams', { name: `Unreachable joiners ${run}` })).data.id as string;
+    // A port nothing listens on: the connection is refused, so no request was written.
+    const probe = net.createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const closed = `http://127.0.0.1:${(probe.address() as AddressInfo).port}/hook`;
+    await new Promise((resolve) => probe.close(resolve));
+    await db.query(
+      `UPDATE team_destinations SET config = jsonb_set(config, '{url}', to_jsonb($2::text)) WHERE id = $1`,
+      [destinationId, closed],
+    );
+    const alertId = await createAlert(`Unreachable ${run}`, teamA);
+    const [retried] = await waitFor('the refused connection to be recorded', async () => {
+      const rows = await deliveriesOf(destinationId, alertId);
+      return rows[0]?.state === 'pending' && rows[0].attempts === 1 ? rows : undefined;
+    });
+    assert.match(String(retried?.lastError), /^could not reach 127\.0\.0\.1:\d+: .*ECONNREFUSED/);
+    assert.equal(await mayHaveReached(destinationId, alertId), false);
+
+    // Moved (and fixed) while the delivery waits: its retry is not sent, and the added team's Create is.
+    await call('PATCH', `/v2/destinations/${destinationId}`, {
+      team: { id: teamC },
+      config: { url: receiver.url + path },
+    });
+    await pastTheRetry();
+    const [notSent] = await deliveriesOf(destinationId, alertId);
+    assert.equal(notSent?.lastError, 'not sent: the team no longer has the alert');
+    await call('POST', `/v2/alerts/${alertId}/teams`, { team: { id: teamC } });
+    await waitFor('the added team to be told', async () => {
+      const rows = await deliveriesOf(destinationId, alertId);
+      return rows.find((d) => d.eventType === 'responder_added')?.state === 'sent';
+    });
+    assert.deepEqual(
+      receiver.received(path).map((r) => r.body.type),
+      ['alert.responder_added'],
+    );
   });
 });

@@ -373,7 +373,11 @@ export const webhookKind: TeamDestinationKind = {
       );
     } catch (error) {
       const why = error instanceof PostError ? error.message : String(error);
-      return { status: 'retry', error: `could not reach ${where}: ${truncate(oneLine(why), 300)}` };
+      return {
+        status: 'retry',
+        error: `could not reach ${where}: ${truncate(oneLine(why), 300)}`,
+        ...(error instanceof PostError && !error.mayHaveBeenWritten ? { noRequest: true } : {}),
+      };
     }
     const { status } = answer;
     const excerpt = truncate(answer.excerpt, 1000);
