@@ -23,6 +23,8 @@ export interface EngineByHand {
   eventOf(alertId: string, type: AlertEvent['type']): Promise<AlertEvent>;
   /** Hands the alert's event of `type` to the engine and asserts that it was handled. */
   handle(alertId: string, type: AlertEvent['type']): Promise<void>;
+  /** How many pages (notifications, to anyone) the alert has had planned so far. */
+  pages(alertId: string): Promise<number>;
 }
 
 export function engineByHand(server: TestServer, clock: Clock): EngineByHand {
@@ -55,6 +57,14 @@ export function engineByHand(server: TestServer, clock: Clock): EngineByHand {
       assert.deepEqual(await engine.consumer.handleBatch?.([await eventOf(alertId, type)], { log }), {
         failed: [],
       });
+    },
+    async pages(alertId) {
+      const planned = await server.app.context.db
+        .selectFrom('notifications')
+        .select('id')
+        .where('alert_id', '=', alertId)
+        .execute();
+      return planned.length;
     },
   };
 }

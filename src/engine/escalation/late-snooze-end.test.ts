@@ -36,20 +36,11 @@ after(async () => {
   await api?.stop();
 });
 
-const pages = async (alertId: string) =>
-  (
-    await api.app.context.db
-      .selectFrom('notifications')
-      .select('id')
-      .where('alert_id', '=', alertId)
-      .execute()
-  ).length;
-
 describe('the end of a snooze handled after the acknowledgement that followed it', () => {
   it('starts the escalation over, and its rule that runs until the alert is closed pages', async () => {
     const alertId = await createTeamAlert(api, 'snooze ended, told late', 'Late');
     await byHand.handle(alertId, 'created');
-    const first = await pages(alertId);
+    const first = await byHand.pages(alertId);
     assert.ok(first > 0, 'the first rule paged');
 
     const endTime = new Date(Date.now() + 10 * MINUTE).toISOString();
@@ -78,6 +69,6 @@ describe('the end of a snooze handled after the acknowledgement that followed it
 
     clock.advance(31 * MINUTE);
     await byHand.engine.runDue(clock.now());
-    assert.ok((await pages(alertId)) > first, 'the rule that runs until the alert is closed paged');
+    assert.ok((await byHand.pages(alertId)) > first, 'the rule that runs until the alert is closed paged');
   });
 });

@@ -31,20 +31,11 @@ after(async () => {
   await api?.stop();
 });
 
-const pages = async (alertId: string) =>
-  (
-    await api.app.context.db
-      .selectFrom('notifications')
-      .select('id')
-      .where('alert_id', '=', alertId)
-      .execute()
-  ).length;
-
 describe('an unacknowledge handled after a later escalate', () => {
   it('leaves the run as the escalate left it: the first rule does not page again', async () => {
     const alertId = await createTeamAlert(api, 'unacknowledged, then escalated', 'Reordered');
     await byHand.handle(alertId, 'created');
-    const first = await pages(alertId);
+    const first = await byHand.pages(alertId);
     assert.ok(first > 0, 'the first rule paged');
     await api.callOk('POST', `/v2/alerts/${alertId}/acknowledge`, { user: person });
     await byHand.handle(alertId, 'acknowledged');
@@ -57,10 +48,10 @@ describe('an unacknowledge handled after a later escalate', () => {
     await byHand.eventOf(alertId, 'escalated');
 
     await byHand.handle(alertId, 'escalated');
-    const escalated = await pages(alertId);
+    const escalated = await byHand.pages(alertId);
     assert.ok(escalated > first, 'the second rule paged');
     await byHand.handle(alertId, 'unacknowledged');
-    assert.equal(await pages(alertId), escalated, 'nothing paged again');
+    assert.equal(await byHand.pages(alertId), escalated, 'nothing paged again');
     const runs = await api.app.context.db
       .selectFrom('alert_escalations')
       .select(['state', 'finished_reason', 'step'])
