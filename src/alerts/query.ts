@@ -289,11 +289,12 @@ function unindexedTermsOf(query: QueryNode | undefined): number {
  * {@link MAX_COUNTED_UNINDEXED_TERMS}, and with a saved search five times its own more. Each query and the
  * saved search have passed {@link parseQuery}'s own limits first.
  *
- * The saved search is counted in every query: it is AND-ed to each, and PostgreSQL evaluates each count's
- * FILTER on its own, sharing nothing between them (alertsRepository.countEach), so a row is read against
- * it once per count. The limit grows with it so that the console's five views, each with its search box
- * and the saved search, the two as the list takes them, are still answered; a row is still read against
- * at most twice the five queries' worth of terms a request without one may have.
+ * The saved search is counted in every query: it is AND-ed to each. alertsRepository.countEach checks the
+ * conjuncts every query shares once, in the WHERE, when it finds them (top-level ANDs of whole terms);
+ * what it cannot share, each count's FILTER reads on its own, once per count, and the limit cannot tell
+ * which will be shared. It grows with the saved search so that the console's five views, each with its
+ * search box and the saved search, the two as the list takes them, are still answered; a row is still
+ * read against at most twice the five queries' worth of terms a request without one may have.
  */
 export function checkCountedCost(queries: readonly (QueryNode | undefined)[], saved?: QueryNode): void {
   const savedSlow = unindexedTermsOf(saved);
