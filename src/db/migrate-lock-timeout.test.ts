@@ -85,6 +85,21 @@ async function migrationWaiting(observer: pg.Client): Promise<void> {
   throw new Error('the migration never waited for its lock on notifications');
 }
 
+/** Aborts `stop`, then what `running` settled to within 3 s: its error, 'resolved', or `pending`. */
+async function settledOnAbort(
+  running: Promise<unknown>,
+  stop: AbortController,
+  pending: string,
+): Promise<unknown> {
+  stop.abort();
+  return Promise.race([
+    running.then(
+      () => 'resolved',
+      (error: unknown) => error,
+    ),
+    sleep(3_000).then(() => pending),
+  ]);
+}
 describe('migrate behind another session holding a table it changes', () => {
   it(
     'keeps writes to the table waiting no longer than its lock timeout, and applies once the table is free',
@@ -168,14 +183,7 @@ describe('migrate behind another session holding a table it changes', () => {
         for (let i = 0; i < 500 && !lines().some((line) => line.level === 40); i++) await sleep(10);
         assert.match(lines().find((line) => line.level === 40)?.msg ?? '', /trying again in 30 s/);
         const stoppedAt = Date.now();
-        stop.abort();
-        const outcome = await Promise.race([
-          running.then(
-            () => 'resolved',
-            (error: unknown) => error,
-          ),
-          sleep(3_000).then(() => 'still pausing'),
-        ]);
+        const outcome = await settledOnAbort(running, stop, 'still pausing');
         assert.ok(outcome instanceof MigrationsStoppedError, String(outcome));
         assert.equal(outcome.tries, 1);
         assert.match(outcome.message, /stopped while waiting to retry the migrations/);
@@ -220,14 +228,7 @@ describe('migrate while another process holds the migration lock', () => {
         running.catch(() => {}); // awaited below; meanwhile a rejection is not unhandled
         for (let i = 0; i < 200 && !lines().some(waiting); i++) await sleep(10);
         const stoppedAt = Date.now();
-        stop.abort();
-        const outcome = await Promise.race([
-          running.then(
-            () => 'resolved',
-            (error: unknown) => error,
-          ),
-          sleep(3_000).then(() => 'still waiting for the lock'),
-        ]);
+        const outcome = await settledOnAbort(running, stop, 'still waiting for the lock');
         assert.ok(outcome instanceof MigrationsStoppedError, String(outcome));
         assert.equal(outcome.tries, 0);
         assert.equal(
