@@ -171,8 +171,11 @@ describe('an email relay that never answers', () => {
         async () => (await countOf('email', 'sending')) >= 2 * BATCH,
         GREETING_MS - 1000,
       );
-      // Both rounds now wait on emails: the second holds the lane while they wait for the pool.
-      await insertPage(alertId, 'sms', '+14155550100', '0 seconds');
+      // Both rounds now wait on emails: the second holds the lane while they wait for the pool. Due a
+      // second ago, not now: PostgreSQL's now() keeps microseconds and the round's time is a JS Date
+      // (milliseconds), so a page due "now" can still be in the round's future when both fall in the
+      // same millisecond, and the round claims nothing.
+      await insertPage(alertId, 'sms', '+14155550100', '1 second');
       const third = sender.sendDue(new Date());
       // Which comes first: the SMS, or the end of the first round's emails (the relay's timeout)? Held
       // up behind the emails, the SMS could only go once a round was free. An order, not a time: a busy
