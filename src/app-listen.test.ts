@@ -74,6 +74,19 @@ describe('starting on a port that is taken', () => {
     assert.ok(!lines.some((l) => l.includes('/setup?code=')));
   });
 
+  it('fails before anything starts, naming VIGIL_METRICS_PORT', async () => {
+    const { error, lines, tables } = await failedStart({
+      PORT: '0',
+      VIGIL_METRICS_PORT: String(takenPort),
+      VIGIL_METRICS_HOST: '127.0.0.1',
+    });
+    assert.ok(error instanceof ConfigError, String(error));
+    assert.match(error.message, new RegExp(`VIGIL_METRICS_PORT=${takenPort}\\b`));
+    assert.match(error.message, /^The metrics listener cannot listen/);
+    assert.equal(tables, 0);
+    assert.ok(!lines.some((l) => l.includes('/setup?code=')));
+  });
+
   it('fails before anything starts when PORT and VIGIL_INBOUND_SMTP_PORT are one free port', async () => {
     const free = net.createServer();
     await new Promise<void>((resolve) => free.listen(0, '127.0.0.1', resolve));

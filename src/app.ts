@@ -104,6 +104,11 @@ import { createMaintenanceService, type MaintenanceService } from './maintenance
 import { registerIncidentRoutes } from './incidents/routes.js';
 import { createIncidentsService } from './incidents/service.js';
 import { incidentsRepository } from './incidents/repository.js';
+import { observeHttpRequests } from './metrics/http.js';
+import { startMetricsListener, type MetricsListener } from './metrics/listener.js';
+import { notificationMetrics } from './metrics/notifications.js';
+import { createMetricsRegistry } from './metrics/registry.js';
+import { queueBacklogMetrics, workRoundMetrics } from './metrics/work.js';
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -131,6 +136,8 @@ export interface RunningApp {
   url?: string;
   /** The port of the inbound SMTP listener of Email integrations, when it runs (VIGIL_INBOUND_SMTP_PORT). */
   smtpPort?: number;
+  /** The port of the Prometheus metrics listener, when it runs (VIGIL_METRICS_PORT). */
+  metricsPort?: number;
   stop(): Promise<void>;
 }
 
@@ -248,17 +255,38 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
           portSetting: 'VIGIL_INBOUND_SMTP_PORT',
           hostSetting: 'VIGIL_INBOUND_SMTP_HOST',
         };
-  if (serves) await checkListenAddresses(smtpAddress ? [httpAddress, smtpAddress] : [httpAddress]);
+  const metricsAddress: ListenAddress | undefined =
+    config.metrics.port === undefined
+      ? undefined
+      : {
+          what: 'The metrics listener',
+          port: config.metrics.port,
+          host: config.metrics.host,
+          portSetting: 'VIGIL_METRICS_PORT',
+          hostSetting: 'VIGIL_METRICS_HOST',
+        };
+  await checkListenAddresses(
+    [...(serves ? [httpAddress, smtpAddress] : []), metricsAddress].filter((a) => a !== undefined),
+  );
   const database = await openDatabase(config, log, { api: serves });
   const { apiDb } = database;
   const clock = options.clock ?? systemClock;
   // One for the process: its connections (and a proxy's tunnels) are kept between calls.
   const outboundFetch = createOutboundFetch(options.outbound);
+  // Made only when served: Node's own metrics keep an event-loop monitor running.
+  const metrics = metricsAddress && createMetricsRegistry();
   // Every process has the runner: a worker runs its queues, and any process wakes them.
-  const runner = createWorkRunner({ pool: database.pool, clock, log });
+  const runner = createWorkRunner({
+    pool: database.pool,
+    clock,
+    log,
+    observer: metrics && workRoundMetrics(metrics),
+  });
+  if (metrics) queueBacklogMetrics(metrics, (now) => runner.backlogs(now), clock);
   const signal = runner;
   let http: HttpApp | undefined;
   let inboundSmtp: InboundSmtp | undefined;
+  let metricsListener: MetricsListener | undefined;
   const channelClosers: (() => Promise<void>)[] = [];
   try {
     await migrate(database.db, database.pool, log, { signal: options.stopSignal });
@@ -394,6 +422,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
         publicUrl: config.publicUrl,
         leaseMs: config.notificationLeaseSeconds * 1000,
         signal,
+        observer: metrics && notificationMetrics(metrics),
       });
       const engine = createEscalationEngine({ db: database.db, log, clock, alerts, signal });
       const teamDeliveries = createTeamDeliverySender({
@@ -518,6 +547,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
     let url: string | undefined;
     if (serves) {
       http = await buildHttpApp(context, log);
+      if (metrics) observeHttpRequests(http, metrics);
       registerHealthRoutes(http, apiDb);
       const customRoles = createCustomRolesService(apiDb);
       registerAccountRoutes(http, accounts, customRoles);
@@ -658,14 +688,31 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       }
     }
 
+    if (metrics && metricsAddress) {
+      metricsListener = await startMetricsListener({
+        registry: metrics,
+        port: metricsAddress.port,
+        host: metricsAddress.host,
+        log,
+      }).catch((error: unknown) => {
+        throw listenFailure(error, metricsAddress);
+      });
+      log.info(
+        { port: metricsListener.port },
+        `Prometheus metrics are served on ${metricsAddress.host}:${metricsListener.port}/metrics`,
+      );
+    }
+
     let stopping: Promise<void> | undefined;
     return {
       context,
       http,
       url,
       smtpPort: inboundSmtp?.port,
+      metricsPort: metricsListener?.port,
       stop() {
         stopping ??= (async () => {
+          await metricsListener?.close();
           await inboundSmtp?.close();
           await http?.close();
           await alertFeed?.close();
@@ -677,6 +724,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       },
     };
   } catch (error) {
+    await metricsListener?.close().catch(() => {});
     await inboundSmtp?.close().catch(() => {});
     await http?.close().catch(() => {});
     await runner.stop().catch(() => {});

@@ -394,6 +394,20 @@ describe('VIGIL_PUBLIC_URL and the inbound email domain', () => {
     );
   });
 
+  it('turns the metrics listener on with VIGIL_METRICS_PORT, and refuses a port out of range', () => {
+    assert.deepEqual(loadConfig({}).metrics, { port: undefined, host: '0.0.0.0' });
+    assert.deepEqual(loadConfig({ VIGIL_METRICS_PORT: '9464', VIGIL_METRICS_HOST: '127.0.0.1' }).metrics, {
+      port: 9464,
+      host: '127.0.0.1',
+    });
+    assert.throws(
+      () => loadConfig({ VIGIL_METRICS_PORT: '70000' }),
+      (error: Error) =>
+        error instanceof ConfigError &&
+        error.message === 'VIGIL_METRICS_PORT="70000" is not valid: give a whole number from 0 to 65535.',
+    );
+  });
+
   it('refuses a VIGIL_INBOUND_EMAIL_DOMAIN that is no domain name, even with the listener off', () => {
     assert.throws(
       () => loadConfig({ VIGIL_INBOUND_EMAIL_DOMAIN: 'not a domain' }),

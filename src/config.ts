@@ -87,6 +87,11 @@ export interface Config {
   };
   /** Slack: the app's bot token (xoxb-…), its request signing secret, and the Web API's base URL. */
   slack: { botToken: string | undefined; signingSecret: string | undefined; apiUrl: string };
+  /**
+   * The Prometheus metrics listener, in every role (a worker serves no API): on when port is set. Its own
+   * port, without authentication, as exporters do: kept off the public network, not behind API keys.
+   */
+  metrics: { port: number | undefined; host: string };
 }
 
 export class ConfigError extends Error {
@@ -274,6 +279,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     slack: slackSettings(env),
     inboundEmail: inboundEmailSettings(env, publicUrl),
+    metrics: {
+      port:
+        optional(env, 'VIGIL_METRICS_PORT') === undefined
+          ? undefined
+          : integer(env, 'VIGIL_METRICS_PORT', 0, 0, 65535),
+      host: optional(env, 'VIGIL_METRICS_HOST') ?? '0.0.0.0',
+    },
   };
 }
 

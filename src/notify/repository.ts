@@ -7,6 +7,7 @@ import type {
   NotificationState,
   NotificationStopOn,
 } from '../db/schema.js';
+import type { QueueBacklog } from '../work/runner.js';
 
 /** The SQL of the `notifications` table: planned messages, their sending and what became of them. */
 
@@ -195,6 +196,21 @@ export const notificationsRepository = {
       SET state = 'pending', lease_until = NULL, attempts = n.attempts - 1, let_through_at = NULL,
           updated_at = ${now}
       ${stillClaimed(claimed)}`.execute(db);
+  },
+
+  /** What is due and unclaimed (or whose claim ran out), for the metrics; counted up to `limit`. */
+  async backlog(db: Queryable, now: Date, limit: number): Promise<QueueBacklog> {
+    const row = await sql<{ due: string; oldest: Date | null }>`
+      SELECT
+        (SELECT count(*) FROM (
+          SELECT 1 FROM notifications
+          WHERE (state = 'pending' AND due_at <= ${now}) OR (state = 'sending' AND lease_until < ${now})
+          LIMIT ${limit}) AS due) AS due,
+        least(
+          (SELECT min(due_at) FROM notifications WHERE state = 'pending' AND due_at <= ${now}),
+          (SELECT min(lease_until) FROM notifications WHERE state = 'sending' AND lease_until < ${now})
+        ) AS oldest`.execute(db);
+    return { due: Number(row.rows[0]?.due ?? 0), oldestDueAt: row.rows[0]?.oldest ?? null };
   },
 
   /**

@@ -8,7 +8,7 @@ import type { Clock } from '../work/clock.js';
 import { formatDuration, LATE_AFTER_MS } from '../work/durations.js';
 import { retryDelayMs as backoff } from '../work/backoff.js';
 import { QUEUES } from '../work/queue-names.js';
-import type { WorkQueueSpec, WorkSignal } from '../work/runner.js';
+import { BACKLOG_COUNT_LIMIT, type WorkQueueSpec, type WorkSignal } from '../work/runner.js';
 import type { Logger } from '../logger.js';
 import type { DeliveryResult, NotificationChannel, OutgoingNotification } from './channel.js';
 import {
@@ -73,6 +73,16 @@ export interface NotificationSenderOptions {
    * asleep until a due time that leaves that type out too, and is woken when the lane frees.
    */
   signal?: WorkSignal;
+  /** Told of each outcome recorded (the metrics). */
+  observer?: NotificationObserver;
+}
+
+export interface NotificationObserver {
+  /**
+   * An outcome of a message a round took its turn for, as recorded: `pending` is a send to try again (or
+   * one given back unsent). Messages put back to wait for their throttle are not told.
+   */
+  recorded(method: string, state: NotificationOutcome['state']): void;
 }
 
 export interface NotificationSender {
@@ -310,11 +320,14 @@ export function createNotificationSender(options: NotificationSenderOptions): No
     optedOut?: boolean;
   }
 
-  /** Records a round's outcomes, each with its line on the alert's activity log, in one transaction. */
-  async function record(outcomes: readonly Outcome[]): Promise<void> {
-    if (outcomes.length === 0) return;
+  /**
+   * Records a round's outcomes, each with its line on the alert's activity log, in one transaction.
+   * Returns the ids whose claim was still current (the others were taken over, and recorded by no one).
+   */
+  async function record(outcomes: readonly Outcome[]): Promise<ReadonlySet<string>> {
+    if (outcomes.length === 0) return new Set();
     const now = clock.now();
-    await db.transaction().execute(async (tx) => {
+    return db.transaction().execute(async (tx) => {
       const mine = await repo.recordOutcomes(
         tx,
         outcomes.map((o) => ({
@@ -353,6 +366,7 @@ export function createNotificationSender(options: NotificationSenderOptions): No
           owner: 'Vigil',
         })),
       ]);
+      return mine;
     });
   }
 
@@ -837,7 +851,11 @@ export function createNotificationSender(options: NotificationSenderOptions): No
   async function recordSent(outcomes: readonly Outcome[]): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await record(outcomes);
+        const recorded = await record(outcomes);
+        // Counted once committed: a record that failed is tried again, and counted then.
+        for (const o of outcomes) {
+          if (recorded.has(o.row.id)) options.observer?.recorded(o.row.method, o.changes.state);
+        }
         return;
       } catch (error) {
         if (attempt >= RECORD_TRIES) throw error;
@@ -1034,6 +1052,7 @@ export function createNotificationSender(options: NotificationSenderOptions): No
           skipped.length === 0 ? undefined : CONTACT_METHOD_TYPES.filter((t) => !skipped.includes(t));
         return { more: false, nextDueAt: await repo.nextDueAt(db, kept) };
       },
+      backlog: (now) => repo.backlog(db, now, BACKLOG_COUNT_LIMIT),
     }),
   };
 }

@@ -299,6 +299,59 @@ describe('the work runner', () => {
     }
   });
 
+  it("tells its observer of each round's end, failed or not, and reads the queues' backlogs", async () => {
+    const ended: { queue: string; failed: boolean }[] = [];
+    const runner = createWorkRunner({
+      pool: server.app.context.pool,
+      clock: new ShiftedClock(),
+      log: createLogger('silent'),
+      observer: {
+        roundEnded: (queue, seconds, failed) =>
+          ended.push({ queue, failed, ...(seconds < 0 ? { seconds } : {}) }),
+      },
+    });
+    let rounds = 0;
+    runner.register({
+      name: 'test-observed',
+      idleMs: IDLE_MS,
+      async round() {
+        rounds++;
+        if (rounds === 2) throw new Error('a failing round');
+        return { more: rounds < 3 };
+      },
+      backlog: async (now) => ({ due: 7, oldestDueAt: new Date(now.getTime() - 1000) }),
+    });
+    runner.register({
+      name: 'test-unreadable',
+      idleMs: IDLE_MS,
+      round: async () => ({ more: false }),
+      backlog: async () => {
+        throw new Error('the backlog read failed');
+      },
+    });
+    runner.register({ name: 'test-untold', idleMs: IDLE_MS, round: async () => ({ more: false }) });
+    await runner.start();
+    try {
+      // The failed round is followed by another after its pause.
+      await until(() => ended.filter((e) => e.queue === 'test-observed').length >= 3, 'three rounds');
+      assert.deepEqual(ended.filter((e) => e.queue === 'test-observed').slice(0, 3), [
+        { queue: 'test-observed', failed: false },
+        { queue: 'test-observed', failed: true },
+        { queue: 'test-observed', failed: false },
+      ]);
+      const now = new Date();
+      const backlogs = await runner.backlogs(now);
+      // The queue whose read failed is left out, not the others with it; one that tells none is not there.
+      assert.deepEqual([...backlogs.keys()], ['test-observed']);
+      assert.deepEqual(backlogs.get('test-observed'), {
+        due: 7,
+        oldestDueAt: new Date(now.getTime() - 1000),
+      });
+    } finally {
+      await runner.stop();
+    }
+  });
+
   it('warns of a round that takes too long while it runs and when it ends, and of no other', async () => {
     const lines: string[] = [];
     const runner = createWorkRunner({

@@ -73,6 +73,27 @@ export interface WorkQueueSpec {
   /** The longest an idle loop sleeps when nothing wakes it. */
   idleMs?: number;
   round(now: Date): Promise<WorkRound>;
+  /**
+   * What is due and not yet taken, for the metrics (any process reads it: a queue's state is its
+   * table). Queues of rare timed work leave it out.
+   */
+  backlog?(now: Date): Promise<QueueBacklog>;
+}
+
+/** A queue's work that is due and waits for a round. */
+export interface QueueBacklog {
+  /** How many items (counted up to {@link BACKLOG_COUNT_LIMIT}: a count of a million rows is no cheap scrape). */
+  due: number;
+  /** When the longest-waiting of them fell due: the queue's lag behind its work. */
+  oldestDueAt: Date | null;
+}
+
+/** Where a backlog count stops. */
+export const BACKLOG_COUNT_LIMIT = 100_000;
+
+/** Told of every round's end (the metrics). */
+export interface WorkObserver {
+  roundEnded(queue: string, seconds: number, failed: boolean): void;
 }
 
 /** What writers need: to say that a queue has new work. */
@@ -104,6 +125,11 @@ export interface WorkRunner extends WorkSignal {
   listenTo(channel: string, onMessage: (payload: string) => void, events?: ListeningEvents): void;
   /** Whether wakes go to other processes too: while another Vigil process listens on this database. */
   othersListening(): boolean;
+  /**
+   * The backlogs of the registered queues that tell theirs, read side by side; a queue whose read fails
+   * is left out (and logged), not the others with it.
+   */
+  backlogs(now: Date): Promise<Map<string, QueueBacklog>>;
   stop(): Promise<void>;
 }
 
@@ -124,6 +150,7 @@ export function createWorkRunner(deps: {
   slowRoundMs?: number;
   /** {@link LISTENER_ANSWER_MS} unless a test says otherwise. */
   listenerAnswerMs?: number;
+  observer?: WorkObserver;
 }): WorkRunner {
   const {
     pool,
@@ -132,6 +159,7 @@ export function createWorkRunner(deps: {
     presenceCheckMs = PRESENCE_CHECK_MS,
     slowRoundMs = SLOW_ROUND_MS,
     listenerAnswerMs = LISTENER_ANSWER_MS,
+    observer,
   } = deps;
   const queues = new Map<string, WorkQueueSpec>();
   const loops: Loop[] = [];
@@ -352,6 +380,11 @@ export function createWorkRunner(deps: {
     }, slowRoundMs).unref();
   }
 
+  function roundEnded(name: string, tookMs: number, failed: boolean): void {
+    warnIfSlow(name, tookMs);
+    observer?.roundEnded(name, tookMs / 1000, failed);
+  }
+
   async function run(loop: Loop): Promise<void> {
     const { queue } = loop;
     const idleMs = queue.idleMs ?? 5000;
@@ -367,10 +400,10 @@ export function createWorkRunner(deps: {
         round = await queue.round(roundAt);
         clearTimeout(stall);
         failures = 0;
-        warnIfSlow(queue.name, performance.now() - startedAt);
+        roundEnded(queue.name, performance.now() - startedAt, false);
       } catch (error) {
         clearTimeout(stall);
-        warnIfSlow(queue.name, performance.now() - startedAt);
+        roundEnded(queue.name, performance.now() - startedAt, true);
         failures++;
         log.error({ err: error, queue: queue.name }, `${queue.name}: a round failed; it runs again shortly`);
         const pause = retryDelayMs(failures, { baseMs: 200, maxMs: 30_000 });
@@ -416,6 +449,21 @@ export function createWorkRunner(deps: {
     },
 
     othersListening: () => othersListening,
+
+    async backlogs(now) {
+      const read = await Promise.all(
+        [...queues.values()].map(async (queue) => {
+          if (!queue.backlog) return undefined;
+          try {
+            return [queue.name, await queue.backlog(now)] as const;
+          } catch (error) {
+            log.warn({ err: error, queue: queue.name }, `${queue.name}: its backlog could not be read`);
+            return undefined;
+          }
+        }),
+      );
+      return new Map(read.filter((entry) => entry !== undefined));
+    },
 
     listenTo(channel, onMessage, events) {
       if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`${channel} is not a channel name`);
