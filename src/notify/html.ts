@@ -11,12 +11,19 @@ export function escapeHtml(value: string): string {
     .replace(/'/g, '&#39;');
 }
 
+/**
+ * The bidirectional embeddings, overrides and isolates: text before Vigil's own words (an SMS's "Reply 3a
+ * to acknowledge") could otherwise make them read reversed.
+ */
+const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]+/g;
+
 /** One line, no control characters: header injection and folding surprises stay out of subjects and titles. */
 export function oneLine(value: string): string {
   return (
     value
-      // eslint-disable-next-line no-control-regex
-      .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+      // eslint-disable-next-line no-control-regex -- matching control characters is the point
+      .replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ')
+      .replace(BIDI_CONTROLS, '')
       .replace(/\s+/g, ' ')
       .trim()
   );
@@ -30,10 +37,27 @@ export const KIND_PREFIX: Record<NotificationActionType, string> = {
   'add-note': 'Note on ',
 };
 
-/** Cuts text to `max` characters (an ellipsis marks the cut). */
-export function truncate(value: string, max: number): string {
-  const chars = Array.from(value);
-  return chars.length <= max ? value : `${chars.slice(0, max - 1).join('')}…`;
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/**
+ * Cuts text to `max` characters (code points, `mark` included; `mark` shows the cut). The cut falls between
+ * user-perceived characters, so a flag, an emoji with its skin tone or a letter with its accent is kept
+ * whole or dropped whole, never shown broken; the result may therefore be a little shorter than `max`.
+ */
+export function truncate(value: string, max: number, mark = '…'): string {
+  // UTF-16 units never undercount code points: most texts are short enough to skip counting.
+  if (value.length <= max) return value;
+  if (Array.from(value).length <= max) return value;
+  const room = max - Array.from(mark).length;
+  let kept = '';
+  let used = 0;
+  for (const { segment } of graphemes.segment(value)) {
+    const size = Array.from(segment).length;
+    if (used + size > room) break;
+    kept += segment;
+    used += size;
+  }
+  return `${kept}${mark}`;
 }
 
 /** Only http(s) URLs become links: anything else in an href could run script or open something odd. */

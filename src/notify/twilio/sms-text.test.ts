@@ -141,3 +141,78 @@ describe('an SMS bundle with two pages of one alert', () => {
     );
   });
 });
+
+/** GSM 03.38: the alphabet an SMS is sent in when every character is in it; the extension set costs two. */
+const GSM_BASIC =
+  '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà';
+const GSM_EXTENSION = '^{}\\[~]|€\f';
+
+/** The septets a text takes in GSM-7, or undefined when it must go as UCS-2. */
+function gsmSeptets(text: string): number | undefined {
+  let septets = 0;
+  for (const char of text) {
+    if (GSM_BASIC.includes(char)) septets += 1;
+    else if (GSM_EXTENSION.includes(char)) septets += 2;
+    else return undefined;
+  }
+  return septets;
+}
+
+/** Segments of a GSM-7 text: 160 septets alone, 153 each once split (the rest carries the join header). */
+const gsmSegments = (septets: number) => (septets <= 160 ? 1 : Math.ceil(septets / 153));
+
+describe('an SMS cut short', () => {
+  const guardDuty =
+    'GuardDuty: UnauthorizedAccess:EC2/SSHBruteForce on i-0abc123def4567890 in eu-west-1 (prod-web-3)';
+
+  it('stays GSM-7 and one segment, cut with three dots', () => {
+    for (const [message, code] of [
+      [guardDuty, 3],
+      ['x'.repeat(300), 999999],
+    ] as const) {
+      const text = smsText([page('1234', message)], code);
+      const septets = gsmSeptets(text);
+      assert.ok(septets !== undefined, `not GSM-7: ${text}`);
+      assert.ok(septets <= 160, `${septets} septets: ${text}`);
+      assert.match(text, /\.\.\. \(#1234\)\. Reply \d+a to acknowledge, \d+c to close$/);
+    }
+  });
+
+  it('keeps a storm bundle GSM-7, in as few segments as its septets need', () => {
+    const many = Array.from({ length: 12 }, (_, i) =>
+      page(String(100 + i), `GuardDuty finding: Recon:EC2/PortProbeUnprotectedPort on host ${i}`),
+    );
+    const text = smsText(many, 2);
+    const septets = gsmSeptets(text);
+    assert.ok(septets !== undefined, `not GSM-7: ${text}`);
+    assert.ok(gsmSegments(septets) <= 4, `${septets} septets`);
+    assert.match(text, /Reply 2aa to acknowledge all, 2cc to close all$/);
+  });
+
+  it('writes curly quotes, dashes and ellipses the way GSM-7 can', () => {
+    const text = smsText(
+      [page('5', '‘nightly’ backup\u00a0of “db-1” failed — retried\u2026 twice – 2\u2212 3\u200b')],
+      1,
+    );
+    assert.equal(
+      text,
+      `Vigil [P1] 'nightly' backup of "db-1" failed - retried... twice - 2- 3 (#5). Reply 1a to acknowledge, 1c to close`,
+    );
+    assert.ok(gsmSeptets(text) !== undefined);
+  });
+
+  it('leaves a title in another script as it is', () => {
+    const text = smsText([page('6', 'ディスクが一杯です')], 1);
+    assert.equal(text, 'Vigil [P1] ディスクが一杯です (#6). Reply 1a to acknowledge, 1c to close');
+  });
+
+  it('cannot reverse the answers with bidirectional overrides in the title', () => {
+    const text = smsText([page('8', 'Disk full\u202e\u2066')], 3);
+    assert.equal(text, 'Vigil [P1] Disk full (#8). Reply 3a to acknowledge, 3c to close');
+  });
+
+  it('keeps a flag whole where it cuts', () => {
+    const text = smsText([page('9', `${'x'.repeat(85)}🇩🇪🇫🇷🇮🇹`)], undefined);
+    assert.equal(text, `Vigil [P1] ${'x'.repeat(85)}🇩🇪... (#9)`);
+  });
+});

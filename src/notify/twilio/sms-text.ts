@@ -12,13 +12,35 @@ const BUNDLE_MESSAGE_CHARS = 40;
 /** Twilio takes 1,600 characters; stay well under so a storm's bundle stays a few segments. */
 const MAX_CHARS = 600;
 
+/**
+ * Punctuation editors and chat tools put in titles that GSM-7, the SMS alphabet, lacks, with its nearest
+ * GSM-7 form: one such character turns a whole text into UCS-2, 70 characters a segment instead of 160.
+ * Real non-Latin text is left alone: it needs UCS-2.
+ */
+const GSM_LOOKALIKES: readonly (readonly [RegExp, string])[] = [
+  [/[\u2018\u2019\u201a\u201b\u2032]/g, "'"],
+  [/[\u201c\u201d\u201e\u201f\u2033]/g, '"'],
+  [/[\u2010-\u2015\u2212]/g, '-'],
+  [/\u2026/g, '...'],
+  // Invisible, and UCS-2 all the same.
+  [/[\u00ad\u200b\ufeff]/g, ''],
+];
+
+/** Alert text for an SMS: one line, GSM-7 where it can be, cut with "..." (the "…" is not GSM-7). */
+function smsPart(value: string, chars: number): string {
+  let text = value;
+  for (const [pattern, gsm] of GSM_LOOKALIKES) text = text.replace(pattern, gsm);
+  // After the mapping, so what a removed character leaves is folded too; no-break and other odd spaces
+  // become plain ones here.
+  return truncate(oneLine(text), chars, '...');
+}
+
 function headline(message: OutgoingNotification, chars: number): string {
   const { alert } = message;
-  const by =
-    message.actor && message.kind !== 'create-alert' ? ` by ${truncate(oneLine(message.actor), 30)}` : '';
+  const by = message.actor && message.kind !== 'create-alert' ? ` by ${smsPart(message.actor, 30)}` : '';
   const prefix = KIND_PREFIX[message.kind].replace(/: $/, '');
-  const what = truncate(oneLine(alert.message), chars);
-  const note = message.kind === 'add-note' && message.note ? `: ${truncate(oneLine(message.note), 60)}` : '';
+  const what = smsPart(alert.message, chars);
+  const note = message.kind === 'add-note' && message.note ? `: ${smsPart(message.note, 60)}` : '';
   return prefix
     ? `[${alert.priority}] ${prefix}${by}${message.kind === 'add-note' ? '' : ':'} ${what} (#${alert.tinyId})${note}`
     : `[${alert.priority}] ${what} (#${alert.tinyId})`;
