@@ -4,7 +4,13 @@ import { describe, it } from 'node:test';
 import type { AlertEvent, AlertEventInput } from '../../alerts/events.js';
 import type { AlertSnapshot, TeamDelivery } from '../../notify/team-destinations/kind.js';
 import { WEBHOOK_EVENTS } from '../../notify/team-destinations/webhook.js';
-import { OPSGENIE_ACTIONS, OPSGENIE_TEXT_LIMIT, opsgeniePayload } from './opsgenie-payload.js';
+import { MAX_PAYLOAD_BYTES } from '../../notify/team-destinations/payload.js';
+import {
+  OPSGENIE_ACTIONS,
+  OPSGENIE_TEXT_LIMIT,
+  opsgeniePayload,
+  opsgenieWebhookBody,
+} from './opsgenie-payload.js';
 
 /** The mapping of Vigil's alert events to the JSON Opsgenie's Webhook integration sends, event by event. */
 
@@ -226,5 +232,80 @@ describe("Opsgenie's Webhook integration payload", () => {
     const gone = opsgeniePayload({ ...deliveryOf({ type: 'deleted' }), alert: undefined }, integration);
     assert.equal(gone.action, 'Delete');
     assert.deepEqual(gone.alert, { alertId: alert.id, username: 'pat@example.com', userId });
+  });
+
+  describe('its body', () => {
+    const bodyOf = (snapshot: AlertSnapshot, input: EventInput = { type: 'created', priority: 'P2' }) =>
+      opsgenieWebhookBody(deliveryOf(input, {}, snapshot), integration);
+    const size = (body: string) => Buffer.byteLength(body, 'utf8');
+
+    function assertKeyFields(body: string, action: string) {
+      assert.ok(size(body) <= MAX_PAYLOAD_BYTES, `${size(body)} bytes`);
+      const parsed = JSON.parse(body) as ReturnType<typeof opsgeniePayload>;
+      assert.equal(parsed.action, action);
+      assert.equal(parsed.alert.alertId, alert.id);
+      assert.equal(parsed.alert.message, alert.message);
+      assert.equal(parsed.alert.alias, alert.alias);
+      assert.equal(parsed.alert.tinyId, alert.tinyId);
+      assert.equal(parsed.alert.source, alert.source);
+      assert.equal(parsed.alert.priority, alert.priority);
+      assert.equal(parsed.alert.createdAt, Date.parse(createdAt));
+      assert.equal(parsed.alert.updatedAt, Date.parse(updatedAt) * 1_000_000);
+      assert.deepEqual(parsed.source, { name: 'web', type: 'API' });
+      assert.equal(parsed.integrationId, integration.id);
+      assert.equal(parsed.integrationType, 'Webhook');
+      return parsed;
+    }
+
+    it('is the payload as it is for an alert of usual size', () => {
+      const delivery = deliveryOf({ type: 'created', priority: 'P2' });
+      assert.equal(
+        opsgenieWebhookBody(delivery, integration),
+        JSON.stringify(opsgeniePayload(delivery, integration)),
+      );
+    });
+
+    it("is cut under Vigil's body budget for an alert of a thousand long details, the key fields whole", () => {
+      const details = Object.fromEntries(
+        Array.from({ length: 1000 }, (_, i) => [`${i}-${'k'.repeat(400)}`.slice(0, 400), 'v'.repeat(1000)]),
+      );
+      const big: AlertSnapshot = {
+        ...alert,
+        details,
+        tags: Array.from({ length: 200 }, (_, i) => `${i}${'t'.repeat(999)}`),
+        description: 'd'.repeat(15000),
+      };
+      // Over a megabyte uncut.
+      assert.ok(
+        size(
+          JSON.stringify(
+            opsgeniePayload(deliveryOf({ type: 'created', priority: 'P2' }, {}, big), integration),
+          ),
+        ) > 1_000_000,
+      );
+
+      const created = assertKeyFields(bodyOf(big), 'Create');
+      // Cut, not dropped: the first details and tags are still there.
+      const keptDetails = Object.keys(created.alert.details as Record<string, string>);
+      assert.ok(keptDetails.length > 0 && keptDetails.length < 1000, `${keptDetails.length} details`);
+      assert.ok(keptDetails[0]?.startsWith('0-k'));
+      const keptTags = created.alert.tags as string[];
+      assert.ok(keptTags.length > 0 && keptTags.length < 200, `${keptTags.length} tags`);
+      assert.ok(keptTags[0]?.startsWith('0t'));
+      assert.ok(typeof created.alert.description === 'string' && created.alert.description.startsWith('ddd'));
+
+      assertKeyFields(bodyOf(big, { type: 'custom_action', action: 'Restart' }), 'Restart');
+    });
+
+    it('keeps only the key fields when even the cut details would not fit', () => {
+      // Control characters are written as six bytes each: the cut keys and values still pass the budget.
+      const details = Object.fromEntries(
+        Array.from({ length: 100 }, (_, i) => [`${i}${'\u0001'.repeat(399)}`, '\u0001'.repeat(1000)]),
+      );
+      const body = bodyOf({ ...alert, details });
+      const parsed = assertKeyFields(body, 'Create');
+      assert.ok(!('details' in parsed.alert));
+      assert.equal(parsed.alert.username, 'pat@example.com');
+    });
   });
 });

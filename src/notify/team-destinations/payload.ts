@@ -10,6 +10,13 @@ import type { TeamDelivery } from './kind.js';
 
 export const MAX_PAYLOAD_BYTES = 20_000;
 
+/** How a body over the budget is cut, tighter each step until it fits (the Opsgenie format's too). */
+export const SHRINK_STEPS = [
+  { chars: 2000, items: 50 },
+  { chars: 500, items: 20 },
+  { chars: 100, items: 10 },
+] as const;
+
 export interface WebhookPayload {
   type: string;
   timestamp: string;
@@ -73,7 +80,7 @@ function cutString(value: string, max: number): string {
 }
 
 /** Every string, list and map in `value` cut to the limits (ids and times are far below them). */
-function shrink(value: unknown, limits: { chars: number; items: number }): unknown {
+export function shrink(value: unknown, limits: { chars: number; items: number }): unknown {
   if (typeof value === 'string') return cutString(value, limits.chars);
   if (Array.isArray(value)) return value.slice(0, limits.items).map((v) => shrink(v, limits));
   if (value && typeof value === 'object') {
@@ -99,11 +106,7 @@ export function webhookBody(delivery: TeamDelivery): string {
   };
   const whole = JSON.stringify(payload);
   if (bytes(whole) <= MAX_PAYLOAD_BYTES) return whole;
-  for (const limits of [
-    { chars: 2000, items: 50 },
-    { chars: 500, items: 20 },
-    { chars: 100, items: 10 },
-  ]) {
+  for (const limits of SHRINK_STEPS) {
     const cut = JSON.stringify({
       ...payload,
       data: { ...(shrink(payload.data, limits) as WebhookPayload['data']), truncated: true },
