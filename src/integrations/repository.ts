@@ -5,6 +5,7 @@ import type { DeliveryProgress, IntegrationRow } from '../db/schema.js';
 import { indexKey } from '../db/storable.js';
 import { prepared } from '../db/prepared.js';
 import { ECHO_WINDOW_MS } from './securityhub/echo-window.js';
+import type { QueueBacklog } from '../work/runner.js';
 
 /** How much longer than VIGIL_SNS_MAX_MESSAGE_AGE an SNS message id is kept (clock skew). */
 export const SNS_REPLAY_MARGIN_MS = 60 * 60 * 1000;
@@ -548,6 +549,34 @@ export const integrationsRepository = {
       }
     }
     return found;
+  },
+
+  /**
+   * The stored deliveries waiting for a processor (every queued one: claimQueuedDeliveries takes them
+   * with no due time), for the metrics; counted up to `limit`. A delivery waits from when it was
+   * received. Each integration's oldest is its first by id (the claim's order), found as
+   * integrationsWithQueuedDeliveries finds them, one probe of integration_payloads_queued per waiting
+   * integration: min(received_at) over the queued ones has no index, and through
+   * integration_payloads_received it would walk every settled delivery received before them.
+   */
+  async deliveryBacklog(db: Queryable, limit: number): Promise<QueueBacklog> {
+    const row = await sql<{ due: string; oldest: Date | null }>`
+      WITH RECURSIVE waiting AS (
+        (SELECT integration_id, id FROM integration_payloads
+         WHERE verdict = 'queued' ORDER BY integration_id, id LIMIT 1)
+        UNION ALL
+        SELECT next.integration_id, next.id FROM waiting CROSS JOIN LATERAL (
+          SELECT p.integration_id, p.id FROM integration_payloads p
+          WHERE p.verdict = 'queued' AND p.integration_id > waiting.integration_id
+          ORDER BY p.integration_id, p.id LIMIT 1) AS next
+      )
+      SELECT
+        (SELECT count(*) FROM (
+          SELECT 1 FROM integration_payloads WHERE verdict = 'queued' LIMIT ${limit}) AS due) AS due,
+        (SELECT min(p.received_at) FROM waiting JOIN integration_payloads p ON p.id = waiting.id) AS oldest`.execute(
+      db,
+    );
+    return { due: Number(row.rows[0]?.due ?? 0), oldestDueAt: row.rows[0]?.oldest ?? null };
   },
 
   /** The oldest waiting deliveries of one integration that no other worker holds, locked until commit. */

@@ -4,7 +4,7 @@ import type { Logger } from '../../logger.js';
 import type { Clock } from '../../work/clock.js';
 import type { AlertEventConsumer } from '../consumers.js';
 import { QUEUES } from '../../work/queue-names.js';
-import type { WorkQueueSpec, WorkSignal } from '../../work/runner.js';
+import { BACKLOG_COUNT_LIMIT, type WorkQueueSpec, type WorkSignal } from '../../work/runner.js';
 import { createEscalationConsumer } from './consumer.js';
 import { engineTx } from './engine-tx.js';
 import { LATE_AFTER_MS } from '../../work/durations.js';
@@ -78,6 +78,7 @@ export function createEscalationEngine(options: EscalationEngineOptions): Escala
         const recheck = held ? new Date(now.getTime() + HELD_RECHECK_MS) : null;
         return { more: false, nextDueAt: earliest(after, recheck) };
       },
+      backlog: (now) => escalationRepository.backlog(db, now, BACKLOG_COUNT_LIMIT),
     }),
   };
 }

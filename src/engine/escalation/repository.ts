@@ -5,6 +5,7 @@ import type { AlertEscalationRow } from '../../db/schema.js';
 import type { EscalationPlan } from '../../oncall/model.js';
 import { COMPLETED, runState, type RunUpdate } from './transition.js';
 import { prepared } from '../../db/prepared.js';
+import type { QueueBacklog } from '../../work/runner.js';
 
 /**
  * The SQL of the escalation engine: its runs (`alert_escalations`), the events it has handled, and what
@@ -221,6 +222,22 @@ export const escalationRepository = {
               ORDER BY next_at LIMIT 1) <= ${now} AS held`.execute(db);
     const row = result.rows[0];
     return { after: row?.after ?? null, held: row?.held ?? false };
+  },
+
+  /**
+   * The active runs whose next step is due and not yet run (as claimDue takes them), for the metrics;
+   * counted up to `limit`. Both read alert_escalations_due, the earliest first.
+   */
+  async backlog(db: Queryable, now: Date, limit: number): Promise<QueueBacklog> {
+    const row = await sql<{ due: string; oldest: Date | null }>`
+      SELECT
+        (SELECT count(*) FROM (
+          SELECT 1 FROM alert_escalations WHERE state = 'active' AND next_at <= ${now}
+          LIMIT ${limit}) AS due) AS due,
+        (SELECT min(next_at) FROM alert_escalations WHERE state = 'active' AND next_at <= ${now}) AS oldest`.execute(
+      db,
+    );
+    return { due: Number(row.rows[0]?.due ?? 0), oldestDueAt: row.rows[0]?.oldest ?? null };
   },
 
   /** The sources of the runs an alert has (finished or not), e.g. `team:<id>`. */

@@ -6,7 +6,7 @@ import type { Logger } from '../../logger.js';
 import type { AlertEventConsumer } from '../consumers.js';
 import { retryDelayMs } from '../../work/backoff.js';
 import { QUEUES } from '../../work/queue-names.js';
-import type { WorkQueueSpec, WorkSignal } from '../../work/runner.js';
+import { BACKLOG_COUNT_LIMIT, type WorkQueueSpec, type WorkSignal } from '../../work/runner.js';
 import { eventDeliveriesRepository as repo } from './repository.js';
 
 /**
@@ -93,6 +93,7 @@ export function alertEventQueues(deps: {
       for (const name of reached) signal.wake(consumerQueue(name));
       return { more: moved >= FAN_OUT_BATCH };
     },
+    backlog: () => repo.outboxBacklog(db, BACKLOG_COUNT_LIMIT),
   };
 
   const perConsumer = consumers.map((consumer): WorkQueueSpec => ({
@@ -196,6 +197,7 @@ export function alertEventQueues(deps: {
       if (consumer.wakeWhenDone) signal.wake(consumer.wakeWhenDone);
       return { more: batch.length >= DELIVERY_BATCH };
     },
+    backlog: (now) => repo.backlog(db, consumer.name, now, BACKLOG_COUNT_LIMIT),
   }));
 
   return [fanOut, ...perConsumer];

@@ -4,6 +4,7 @@ import { deleteInBatches } from '../../db/delete-in-batches.js';
 import type { AlertEvent } from '../../alerts/events.js';
 import { prepared } from '../../db/prepared.js';
 import type { EnabledInOrganization } from '../consumers.js';
+import type { QueueBacklog } from '../../work/runner.js';
 
 /**
  * The SQL of alert events on their way to their consumers: the outbox (written in each change's own
@@ -144,6 +145,38 @@ export const eventDeliveriesRepository = {
       SELECT min(greatest(due_at, coalesce(lease_until, due_at))) AS at
       FROM event_deliveries WHERE consumer = ${consumer} AND dead_at IS NULL`.execute(db);
     return row.rows[0]?.at ?? null;
+  },
+
+  /**
+   * The outbox's events, all waiting for the fan-out (which takes any, with no due time), for the
+   * metrics; counted up to `limit`. The oldest is the first by id (the fan-out's order, the primary
+   * key's): created_at has no index.
+   */
+  async outboxBacklog(db: Queryable, limit: number): Promise<QueueBacklog> {
+    const row = await sql<{ due: string; oldest: Date | null }>`
+      SELECT
+        (SELECT count(*) FROM (SELECT 1 FROM outbox_jobs LIMIT ${limit}) AS due) AS due,
+        (SELECT created_at FROM outbox_jobs ORDER BY id LIMIT 1) AS oldest`.execute(db);
+    return { due: Number(row.rows[0]?.due ?? 0), oldestDueAt: row.rows[0]?.oldest ?? null };
+  },
+
+  /**
+   * A consumer's deliveries that its claim would take at `now` (due, not dead, their lease, if any, run
+   * out), for the metrics; counted up to `limit`. One walk of event_deliveries_due from its earliest
+   * end. A delivery waits from when it fell due, or from when its lease ran out; every one past the
+   * first `limit` waits from no earlier than their due_at, so the oldest read from the same walk is
+   * right unless all of those were leased (a lease holds one batch).
+   */
+  async backlog(db: Queryable, consumer: string, now: Date, limit: number): Promise<QueueBacklog> {
+    const row = await sql<{ due: string; oldest: Date | null }>`
+      SELECT count(*) AS due, min(greatest(due_at, coalesce(lease_until, due_at))) AS oldest
+      FROM (
+        SELECT due_at, lease_until FROM event_deliveries
+        WHERE consumer = ${consumer} AND dead_at IS NULL AND due_at <= ${now}
+          AND (lease_until IS NULL OR lease_until <= ${now})
+        ORDER BY due_at
+        LIMIT ${limit}) AS due`.execute(db);
+    return { due: Number(row.rows[0]?.due ?? 0), oldestDueAt: row.rows[0]?.oldest ?? null };
   },
 
   /** True while changes are still on their way to this consumer (in the outbox, or due to it). */

@@ -1,6 +1,6 @@
 import { isLostRace, isTransientDatabaseError, type Db, type Tx } from '../../db/database.js';
 import { QUEUES } from '../../work/queue-names.js';
-import type { WorkQueueSpec, WorkSignal } from '../../work/runner.js';
+import { BACKLOG_COUNT_LIMIT, type WorkQueueSpec, type WorkSignal } from '../../work/runner.js';
 import type { Logger } from '../../logger.js';
 import {
   integrationsRepository as repo,
@@ -304,6 +304,7 @@ export function createDeliveryProcessor(deps: {
       concurrency: processors,
       idleMs: options.idleMs ?? 1000,
       round: async () => ({ more: await processOnce() }),
+      backlog: () => repo.deliveryBacklog(db, BACKLOG_COUNT_LIMIT),
     }),
   };
 }

@@ -10,7 +10,7 @@ import type { Logger } from '../../logger.js';
 import type { Clock } from '../../work/clock.js';
 import { formatDuration } from '../../work/durations.js';
 import { QUEUES } from '../../work/queue-names.js';
-import type { WorkQueueSpec, WorkSignal } from '../../work/runner.js';
+import { BACKLOG_COUNT_LIMIT, type WorkQueueSpec, type WorkSignal } from '../../work/runner.js';
 import { countsAgainstDestination, type TeamDeliveryContext, type TeamDeliveryResult } from './kind.js';
 import { eventTypesTaken, kindsTaking, teamDestinationKind } from './registry.js';
 import {
@@ -580,6 +580,7 @@ export function createTeamDeliverySender(deps: {
           ),
         };
       },
+      backlog: (now) => repo.backlog(db, now, BACKLOG_COUNT_LIMIT),
     }),
   };
 }

@@ -198,6 +198,29 @@ describe("one alert's changes at a destination", () => {
   });
 });
 
+describe('the backlog', () => {
+  it('counts what a claim could take now, each from when it became due', async () => {
+    assert.deepEqual(await repo.backlog(db, now, 1000), { due: 0, oldestDueAt: null });
+    const alertId = randomUUID();
+    const createdDue = new Date(now.getTime() - 3000);
+    await delivery({ alertId, type: 'created', seq: 50 }, 'pending', createdDue);
+    // Behind the `created`: it waits for that one, though due earlier (its retry came sooner).
+    await delivery({ alertId, type: 'closed', seq: 51 }, 'pending', new Date(now.getTime() - 5000));
+    // Not yet due: after the claim below has let its lease run out.
+    const laterDue = new Date(lease.getTime() + 60_000);
+    await delivery({ alertId: randomUUID(), type: 'created', seq: 52 }, 'pending', laterDue);
+    assert.deepEqual(await repo.backlog(db, now, 1000), { due: 1, oldestDueAt: createdDue });
+
+    // Claimed: nothing is due until its lease runs out, then it is, from then on (the `closed` still waits).
+    assert.deepEqual(await claimedTypes(), ['created']);
+    assert.deepEqual(await repo.backlog(db, now, 1000), { due: 0, oldestDueAt: null });
+    const lapsed = new Date(lease.getTime() + 1000);
+    assert.deepEqual(await repo.backlog(db, lapsed, 1000), { due: 1, oldestDueAt: lease });
+    assert.deepEqual(await repo.backlog(db, laterDue, 1000), { due: 2, oldestDueAt: lease });
+    assert.equal((await repo.backlog(db, laterDue, 1)).due, 1);
+  });
+});
+
 describe('a claimed delivery', () => {
   it('is handed out again only once its lease ran out, and the first claim can no longer record its outcome', async () => {
     const id = await delivery({ alertId: randomUUID(), type: 'created', seq: 40 });

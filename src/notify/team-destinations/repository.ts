@@ -4,6 +4,7 @@ import { deleteInBatches } from '../../db/delete-in-batches.js';
 import type { TeamDestinationDeliveryRow, TeamDestinationRow } from '../../db/schema.js';
 import { prepared } from '../../db/prepared.js';
 import { teamDestinationKind } from './registry.js';
+import type { QueueBacklog } from '../../work/runner.js';
 
 /** The SQL of team destinations and their deliveries. */
 
@@ -539,6 +540,31 @@ export const teamDestinationsRepository = {
       RETURNING d.*`.execute(db);
     // RETURNING keeps no order: the earliest due first.
     return result.rows.sort((a, b) => a.due_at.getTime() - b.due_at.getTime());
+  },
+
+  /**
+   * What a claim at `now` could take (its own conditions), for the metrics; counted up to `limit`. Not
+   * every due delivery: one behind an unsent earlier change to its alert, or of a destination held for a
+   * 429, waits for its receiver (or for the alert events' queue, which tells its own backlog), and
+   * counting it would show a receiver's outage, or a retry's backoff, as this queue falling behind.
+   *
+   * One walk of team_destination_deliveries_due from its earliest end, as the claim walks it: a delivery
+   * being sent keeps the due_at it was claimed at (none later than that claim's `now`), so `due_at <= now`
+   * leaves none out. The oldest is read from the same walk: a pending delivery waits from its due_at, and
+   * every one past the first `limit` from one no earlier than theirs.
+   */
+  async backlog(db: Queryable, now: Date, limit: number): Promise<QueueBacklog> {
+    const row = await sql<{ due: string; oldest: Date | null }>`
+      SELECT count(*) AS due,
+             min(CASE WHEN due.state = 'pending' THEN due.due_at ELSE due.lease_until END) AS oldest
+      FROM (
+        SELECT c.state, c.due_at, c.lease_until FROM team_destination_deliveries c
+        WHERE c.state IN ('pending', 'sending') AND c.due_at <= ${now}
+          AND (c.state = 'pending' OR c.lease_until < ${now})
+          AND ${MAY_GO} AND NOT ${destinationHeld(now)}
+        ORDER BY c.due_at
+        LIMIT ${limit}) AS due`.execute(db);
+    return { due: Number(row.rows[0]?.due ?? 0), oldestDueAt: row.rows[0]?.oldest ?? null };
   },
 
   /** Records outcomes in one statement; returns the ids whose claim was still current. */

@@ -306,3 +306,33 @@ describe('a round whose changes wait past their lease', () => {
     for (const id of ids) assert.equal(await statusOf(id), 'done');
   });
 });
+
+describe('the backlog', () => {
+  it('counts the changes due and those whose lease ran out, each from when it became due', async () => {
+    const t0 = clock.now();
+    assert.deepEqual(await writebacksRepository.backlog(db, t0, 1000), { due: 0, oldestDueAt: null });
+    const due = await insertChange('backlog-due', 'workflow', { Status: 'NOTIFIED' }, 1);
+    const later = await insertChange('backlog-later', 'workflow', { Status: 'NOTIFIED' }, 2);
+    const notBefore = new Date(t0.getTime() + 10 * LEASE_MS);
+    await sql`UPDATE securityhub_writebacks SET not_before = ${notBefore} WHERE id = ${later}`.execute(db);
+    const { not_before: dueAt } = (
+      await sql<{ not_before: Date }>`
+        SELECT not_before FROM securityhub_writebacks WHERE id = ${due}`.execute(db)
+    ).rows[0]!;
+    assert.deepEqual(await writebacksRepository.backlog(db, t0, 1000), { due: 1, oldestDueAt: dueAt });
+
+    // Being sent: waits for nothing until its lease runs out, then from then on.
+    assert.deepEqual(
+      (await claimAt(t0, randomUUID())).map((c) => c.id),
+      [due],
+    );
+    assert.deepEqual(await writebacksRepository.backlog(db, t0, 1000), { due: 0, oldestDueAt: null });
+    const lapsed = new Date(t0.getTime() + 2 * LEASE_MS);
+    assert.deepEqual(await writebacksRepository.backlog(db, lapsed, 1000), {
+      due: 1,
+      oldestDueAt: (await rowOf(due)).lease_until,
+    });
+    assert.equal((await writebacksRepository.backlog(db, notBefore, 1000)).due, 2);
+    assert.equal((await writebacksRepository.backlog(db, notBefore, 1)).due, 1);
+  });
+});

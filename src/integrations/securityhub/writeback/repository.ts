@@ -10,6 +10,7 @@ import type { RoleTarget } from './aws.js';
 import { ECHO_WINDOW_MS } from '../echo-window.js';
 import { echoOf, type ClaimedChange, type FindingChange } from './changes.js';
 import type { TokenBucket } from './rate-limit.js';
+import type { QueueBacklog } from '../../../work/runner.js';
 
 /**
  * The SQL of the write-back: the changes waiting in securityhub_writebacks and their lifecycle
@@ -696,6 +697,31 @@ export const writebacksRepository = {
       .execute();
     await forgetUnsent(db, rows, now);
     return rows.map((r) => r.id);
+  },
+
+  /**
+   * The changes due and not being sent (as claimDue reads them: pending ones whose backoff is over, and
+   * sending ones whose lease lapsed), for the metrics; counted up to `limit`. Those the claim still holds
+   * back a moment count too: gathering ends within a second (GATHER_MAX_MS), and a change behind an
+   * earlier one of its field in flight waits at most that one's lease; both are part of the queue's lag.
+   *
+   * One walk of securityhub_writebacks_due from its earliest end: a change being sent keeps the not_before
+   * it was claimed at (none later than that claim's `now`), so `not_before <= now` leaves none out. The
+   * oldest is read from the same walk: a pending change waits from its not_before, and every change past
+   * the first `limit` from one no earlier than theirs, so only a walk of `limit` changes all sending
+   * (never: a lease lapses for one process's batch) could miss an older one.
+   */
+  async backlog(db: Queryable, now: Date, limit: number): Promise<QueueBacklog> {
+    const row = await sql<{ due: string; oldest: Date | null }>`
+      SELECT count(*) AS due,
+             min(CASE WHEN status = 'pending' THEN not_before ELSE lease_until END) AS oldest
+      FROM (
+        SELECT status, not_before, lease_until FROM securityhub_writebacks
+        WHERE status IN ('pending', 'sending') AND not_before <= ${now}
+          AND (status = 'pending' OR lease_until < ${now})
+        ORDER BY not_before
+        LIMIT ${limit}) AS due`.execute(db);
+    return { due: Number(row.rows[0]?.due ?? 0), oldestDueAt: row.rows[0]?.oldest ?? null };
   },
 
   /**

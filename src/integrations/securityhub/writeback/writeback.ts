@@ -4,7 +4,7 @@ import type { Db } from '../../../db/database.js';
 import type { Clock } from '../../../work/clock.js';
 import { eventDeliveriesRepository } from '../../../engine/events/repository.js';
 import { QUEUES } from '../../../work/queue-names.js';
-import type { WorkQueueSpec, WorkSignal } from '../../../work/runner.js';
+import { BACKLOG_COUNT_LIMIT, type WorkQueueSpec, type WorkSignal } from '../../../work/runner.js';
 import type { Logger } from '../../../logger.js';
 import type { AwsAccess } from './aws.js';
 import { GATHER_QUIET_MS, gatherCutoffs, latestPerFindingField, planRequests } from './batching.js';
@@ -162,6 +162,7 @@ export function createWriteback(deps: {
       ];
       return { more: false, nextDueAt: times.length > 0 ? new Date(Math.min(...times)) : null };
     },
+    backlog: (now) => writebacksRepository.backlog(db, now, BACKLOG_COUNT_LIMIT),
   });
 
   return {
