@@ -109,6 +109,7 @@ import { startMetricsListener, type MetricsListener } from './metrics/listener.j
 import { notificationMetrics } from './metrics/notifications.js';
 import { createMetricsRegistry } from './metrics/registry.js';
 import { queueBacklogMetrics, workRoundMetrics } from './metrics/work.js';
+import { securityHubDeliveryMetrics, securityHubWritebackMetrics } from './metrics/securityhub.js';
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -343,6 +344,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       clock,
       signal,
       options: { leaseSeconds: config.writebackLeaseSeconds, ...options.writeback },
+      observer: metrics && securityHubWritebackMetrics(metrics),
     });
     const outbound = options.outbound ?? {};
     const intake = createSecurityHubIntake({
@@ -458,6 +460,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
           log,
           signal,
           sync: createFindingSync({ alerts, log, clock }),
+          observer: metrics && securityHubDeliveryMetrics(metrics),
         }).queue(),
         engine.queue({ idleMs }),
         notifications.queue({ idleMs }),

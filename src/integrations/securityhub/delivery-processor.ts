@@ -143,6 +143,11 @@ function cost(work: DeliveryWork): number {
   return work.kind === 'findings' ? Math.max(1, work.part.length) : 1;
 }
 
+export interface DeliveryObserver {
+  /** A stored delivery was settled with this verdict (created, updated, ignored, failed, …). */
+  settled(verdict: string): void;
+}
+
 export function createDeliveryProcessor(deps: {
   db: Db;
   log: Logger;
@@ -151,6 +156,8 @@ export function createDeliveryProcessor(deps: {
   signal: WorkSignal;
   /** Processors (loops) in this process: each waits on PostgreSQL most of the time. */
   processors?: number;
+  /** Told of each delivery settled, once committed (the metrics). */
+  observer?: DeliveryObserver;
 }) {
   const { db, log, sync } = deps;
   const processors = deps.processors ?? 4;
@@ -196,7 +203,11 @@ export function createDeliveryProcessor(deps: {
    * (a burst of one-finding deliveries costs a few statements, not a few each), then each delivery
    * settled, or its progress recorded.
    */
-  async function run(tx: Tx, plans: DeliveryWork[], integration: IntegrationWithTeams): Promise<void> {
+  async function run(
+    tx: Tx,
+    plans: DeliveryWork[],
+    integration: IntegrationWithTeams,
+  ): Promise<readonly { verdict: string }[]> {
     // The deliveries settled by this transaction, written together at its end in one statement.
     const settled: { id: string; verdict: string; reason: string | null; alertIds: string[] }[] = [];
     const settle = (
@@ -241,6 +252,7 @@ export function createDeliveryProcessor(deps: {
       }
     }
     await repo.settleDeliveries(tx, settled);
+    return settled;
   }
 
   async function processOnce(): Promise<boolean> {
@@ -248,6 +260,7 @@ export function createDeliveryProcessor(deps: {
     if (waiting.length === 0) return false;
     let serving: string | undefined;
     let used = 0;
+    let settled: readonly { verdict: string }[] = [];
     try {
       await db.transaction().execute(async (tx) => {
         for (const integrationId of fairOrder(waiting)) {
@@ -272,7 +285,7 @@ export function createDeliveryProcessor(deps: {
           }
           // syncFindings locks every finding this transaction touches at once, in the one global order, so
           // two transactions on deliveries that share findings never wait on each other in a cycle.
-          await run(tx, plans, integration);
+          settled = await run(tx, plans, integration);
           return;
         }
       });
@@ -287,6 +300,7 @@ export function createDeliveryProcessor(deps: {
     } finally {
       if (serving !== undefined) doneServing(serving);
     }
+    for (const { verdict } of settled) deps.observer?.settled(verdict);
     if (used > 0) deps.signal.wake(QUEUES.alertEvents);
     return used > 0;
   }

@@ -58,6 +58,14 @@ export interface WritebackOptions {
   maxDelayMs?: number;
 }
 
+/** What the metrics hear of the write-back: only requests that reached AWS (or were meant to). */
+export interface WritebackObserver {
+  /** A BatchUpdateFindings request: AWS answered it, throttled it, or it failed otherwise. */
+  requested(outcome: 'answered' | 'throttled' | 'failed'): void;
+  /** The findings of an answered request: updated, to be tried again, or refused for good. */
+  changes(counts: { written: number; retry: number; refused: number }): void;
+}
+
 export function createWriteback(deps: {
   db: Db;
   log: Logger;
@@ -68,6 +76,8 @@ export function createWriteback(deps: {
   /** Wakes the sender's queue when changes are recorded. */
   signal: WorkSignal;
   options?: WritebackOptions;
+  /** Told of each request's outcome once recorded (the metrics). */
+  observer?: WritebackObserver;
 }) {
   const { db, log, aws, clock } = deps;
   const leaseMs = (deps.options?.leaseSeconds ?? 30) * 1000;
@@ -110,7 +120,18 @@ export function createWriteback(deps: {
 
   async function sendAndSettle(batch: readonly ClaimedChange[], claimId: string): Promise<void> {
     try {
-      await outcomes.record(batch, await sender.send(batch, claimId), claimId);
+      const outcome = await sender.send(batch, claimId);
+      await outcomes.record(batch, outcome, claimId);
+      if (outcome.kind === 'answered') {
+        deps.observer?.requested('answered');
+        deps.observer?.changes({
+          written: outcome.done.length,
+          retry: outcome.retry.length,
+          refused: outcome.refused.length,
+        });
+      } else if (outcome.kind === 'request-failed') {
+        deps.observer?.requested(outcome.throttled ? 'throttled' : 'failed');
+      }
     } catch (error) {
       log.error({ err: error }, 'write-back batch failed; it will be retried');
       await outcomes.retryLater(batch, (error as Error).message, claimId).catch(() => {});
