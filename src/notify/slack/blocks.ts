@@ -76,8 +76,33 @@ function link(url: string, label: string): string {
   return `<${url.replace(/[|>\s]/g, encodeURIComponent)}|${escapeMrkdwn(label)}>`;
 }
 
+/**
+ * Plain text cut to at most `max` UTF-16 units, as {@link fitMrkdwn} counts: Slack's limits say
+ * "characters" without saying which, and an emoji is two units, so a count of code points could let a
+ * header of emoji through twice too long (`invalid_blocks`, which on a new post counts towards turning
+ * the destination off). `truncate` keeps each grapheme whole but counts code points (one or two units
+ * each): it is asked for fewer until what it gives fits.
+ */
+function fitPlain(text: string, max: number): string {
+  let cut = truncate(text, max);
+  for (let room = max; cut.length > max;) {
+    // A code point is one or two units: half the excess fewer cuts little more than it must.
+    room -= Math.ceil((cut.length - max) / 2);
+    cut = truncate(text, room);
+  }
+  return cut;
+}
+
 function plain(text: string, max: number) {
-  return { type: 'plain_text', text: truncate(oneLine(text) || ' ', max), emoji: false };
+  return { type: 'plain_text', text: fitPlain(oneLine(text) || ' ', max), emoji: false };
+}
+
+/**
+ * The alert's message as the section's text. Slack refuses a section whose text is empty once trimmed
+ * (`invalid_blocks`), and the alert API takes a message of spaces: such a one is shown as a placeholder.
+ */
+function messageText(message: string): string {
+  return oneLine(message) === '' ? '_(no message)_' : escapeToFit(message, TEXT_MAX);
 }
 
 /** A mrkdwn text object; `text` is mrkdwn already (escaped where it came from outside). */
@@ -219,7 +244,7 @@ export function alertMessage(input: {
     { type: 'header', text: plain(title, HEADER_MAX) },
     {
       type: 'section',
-      text: mrkdwn(escapeToFit(alert.message, TEXT_MAX)),
+      text: mrkdwn(messageText(alert.message)),
       fields: fields.map((f) => mrkdwn(f, FIELD_MAX)),
     },
   ];

@@ -84,10 +84,10 @@ after(async () => {
 });
 
 describe("a receiver's refusal of one message", () => {
-  it('webhook: a 413 is tried again but not counted; a 404 or 503 is', async () => {
+  it('webhook: a 413 fails the delivery alone, not counted; a 404 or 503 is', async () => {
     const config = { url, secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' };
     const tooLarge = await answer(webhookKind, config, 413);
-    assert.equal(tooLarge.result.status, 'retry');
+    assert.equal(tooLarge.result.status, 'failed');
     assert.equal(tooLarge.counts, false);
     assert.equal((await answer(webhookKind, config, 404)).counts, true);
     assert.equal((await answer(webhookKind, config, 503)).counts, true);

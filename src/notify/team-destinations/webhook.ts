@@ -6,7 +6,7 @@ import { oneLine, truncate } from '../html.js';
 import { retryAfterMs } from '../retry-after.js';
 import { hostProblem, isAllowedHost } from './address-guard.js';
 import type { TeamDelivery, TeamDeliveryContext, TeamDeliveryResult, TeamDestinationKind } from './kind.js';
-import { webhookBody } from './payload.js';
+import { MAX_PAYLOAD_BYTES, webhookBody } from './payload.js';
 import { postJson, PostError } from './post.js';
 
 /**
@@ -15,8 +15,9 @@ import { postJson, PostError } from './post.js';
  * key), `webhook-timestamp` (this attempt, unix seconds) and `webhook-signature` (`v1,` + base64 of the
  * HMAC-SHA256 of `id.timestamp.body` under the secret), made by the `standardwebhooks` package, so any
  * receiver verifies with that package's `Webhook.verify`. A 2xx is delivered; 410 means the receiver is
- * gone (the destination is disabled); anything else (redirects included: they are not followed), and no
- * answer within 15 s, is tried again, after the receiver's Retry-After when it gives one.
+ * gone (the destination is disabled); 413 fails the delivery at once (the same body would be refused
+ * again); anything else (redirects included: they are not followed), and no answer within 15 s, is tried
+ * again, after the receiver's Retry-After when it gives one.
  */
 
 export const WEBHOOK_TIMEOUT_MS = 15_000;
@@ -391,6 +392,18 @@ export const webhookKind: TeamDestinationKind = {
         response,
       };
     }
+    if (status === 413) {
+      // The same body would be refused on every attempt (the alert is sent as it is now, and rarely
+      // shrinks): tried again, it would spend the schedule's hours for nothing. Other alerts' smaller
+      // bodies may still pass, so it is this message's failure, not counted towards disabling the
+      // destination.
+      return {
+        status: 'failed',
+        error: `${said}: the receiver refuses a body this large. Raise its request body limit: Vigil's bodies are at most ${MAX_PAYLOAD_BYTES / 1000} KB`,
+        perMessage: true,
+        response,
+      };
+    }
     if (status >= 300 && status < 400) {
       const location = answer.headers.location;
       return {
@@ -405,9 +418,6 @@ export const webhookKind: TeamDestinationKind = {
       error: said,
       ...(after !== undefined ? { retryAfterMs: after } : {}),
       ...(status === 429 ? { rateLimited: true } : {}),
-      // 413: this body is too large for the receiver, which may take the others: tried again (the alert
-      // may shrink), but not counted towards disabling the destination.
-      ...(status === 413 ? { perMessage: true } : {}),
       response,
     };
   },
