@@ -6,6 +6,8 @@ import type { NotificationChannel } from '../notify/channel.js';
 import { startTestServer, waitFor, type TestServer } from '../testing/harness.js';
 import { createMetricsRegistry } from './registry.js';
 import { queueBacklogMetrics } from './work.js';
+import { startMetricsListener } from './listener.js';
+import { createLogger } from '../logger.js';
 import type { Clock } from '../work/clock.js';
 
 /**
@@ -124,25 +126,83 @@ describe('the metrics listener of a worker', () => {
 });
 
 describe('the backlog gauges', () => {
-  it('say how much is due and how long the oldest has waited, leaving out a queue whose read failed', async () => {
+  const now = new Date('2026-12-07T12:00:00Z');
+  const clock = {
+    now: () => now,
+    fromSystemTime: (t: Date) => t,
+    toSystemTime: (t: Date) => t,
+  } satisfies Clock;
+
+  it('say how much is due, how long the oldest has waited, and which queue could not be read', async () => {
     const registry = createMetricsRegistry();
-    const now = new Date('2026-12-07T12:00:00Z');
-    let reads = 0;
     queueBacklogMetrics(
       registry,
-      async () => {
-        reads++;
-        return new Map([
+      async () => ({
+        read: new Map([
           ['notifications', { due: 42, oldestDueAt: new Date(now.getTime() - 90_000) }],
           ['writeback', { due: 0, oldestDueAt: null }],
-        ]);
-      },
-      { now: () => now, fromSystemTime: (t) => t, toSystemTime: (t) => t } satisfies Clock,
+        ]),
+        unreadable: ['escalations'],
+      }),
+      clock,
     );
     const text = await registry.metrics();
     assert.equal(valueOf(text, 'vigil_queue_due_items{queue="notifications"}'), 42);
     assert.equal(valueOf(text, 'vigil_queue_lag_seconds{queue="notifications"}'), 90);
     assert.equal(valueOf(text, 'vigil_queue_lag_seconds{queue="writeback"}'), 0);
-    assert.equal(reads, 1, 'the two gauges of one scrape read the backlogs twice');
+    assert.equal(valueOf(text, 'vigil_queue_backlog_up{queue="notifications"}'), 1);
+    assert.equal(valueOf(text, 'vigil_queue_backlog_up{queue="escalations"}'), 0);
+    assert.equal(valueOf(text, 'vigil_queue_lag_seconds{queue="escalations"}'), undefined);
+  });
+
+  it('share one read between the scrapes that come while it runs and shortly after', async () => {
+    const registry = createMetricsRegistry();
+    let reads = 0;
+    let answer: (() => void) | undefined;
+    queueBacklogMetrics(
+      registry,
+      async () => {
+        reads++;
+        await new Promise<void>((resolve) => (answer = resolve));
+        return { read: new Map([['notifications', { due: 1, oldestDueAt: null }]]), unreadable: [] };
+      },
+      clock,
+    );
+    // Three scrapes while the database has not answered: one read, not one per gauge or per scrape.
+    const scrapes = [registry.metrics(), registry.metrics(), registry.metrics()];
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(reads, 1);
+    answer?.();
+    for (const text of await Promise.all(scrapes)) {
+      assert.equal(valueOf(text, 'vigil_queue_due_items{queue="notifications"}'), 1);
+    }
+    // Just after it ended, its answer still serves.
+    await registry.metrics();
+    assert.equal(reads, 1);
+  });
+});
+
+describe('a scrape while the database does not answer', () => {
+  it('is answered 503 with why, at the deadline, not held open', async () => {
+    const registry = createMetricsRegistry();
+    queueBacklogMetrics(registry, () => new Promise(() => {}), {
+      now: () => new Date(),
+      fromSystemTime: (t) => t,
+      toSystemTime: (t) => t,
+    });
+    const listener = await startMetricsListener({
+      registry,
+      port: 0,
+      host: '127.0.0.1',
+      log: createLogger('silent'),
+      collectTimeoutMs: 200,
+    });
+    try {
+      const { status, text } = await scrape(listener.port);
+      assert.equal(status, 503);
+      assert.match(text, /not collected within 0\.2 s: the database is slow/);
+    } finally {
+      await listener.close();
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Clock } from '../work/clock.js';
-import type { QueueBacklog, WorkObserver } from '../work/runner.js';
+import { BACKLOG_COUNT_LIMIT, type Backlogs, type WorkObserver } from '../work/runner.js';
 
 /** Rounds of the background queues: how many, how long, how many failed. */
 export function workRoundMetrics(registry: Registry): WorkObserver {
@@ -26,37 +26,55 @@ export function workRoundMetrics(registry: Registry): WorkObserver {
   };
 }
 
-/** Read once for the gauges of one scrape, which prom-client collects side by side. */
-const SHARED_READ_MS = 1000;
+/**
+ * How long a backlog read serves scrapes. Prometheus scrapes every 15 s or so, each process, maybe
+ * from two servers: one read at most this often (and never two at once) keeps the count to a statement
+ * a queue every few seconds, whoever scrapes and however often.
+ */
+export const BACKLOG_READ_REUSE_MS = 5000;
 
 /**
- * The queues' backlogs, read from the database at each scrape: what is due and waiting, and how long the
+ * The queues' backlogs, read from the database at a scrape: what is due and waiting, and how long the
  * oldest of it has waited. The same in every process (a queue's state is its table), so a dashboard takes
- * their max, not their sum.
+ * their max, not their sum. A read is shared by the scrapes that come while it runs and for
+ * {@link BACKLOG_READ_REUSE_MS} after: a slow or hung database then holds one connection for the
+ * metrics, not one more each scrape.
  */
 export function queueBacklogMetrics(
   registry: Registry,
-  backlogs: (now: Date) => Promise<Map<string, QueueBacklog>>,
+  backlogs: (now: Date) => Promise<Backlogs>,
   clock: Clock,
 ): void {
-  let last: { at: number; read: Promise<{ now: Date; backlogs: Map<string, QueueBacklog> }> } | undefined;
+  let reading: Promise<{ now: Date; found: Backlogs }> | undefined;
+  let readAt = -Infinity;
   const read = () => {
-    const at = performance.now();
-    if (!last || at - last.at > SHARED_READ_MS) {
+    if (!reading || performance.now() - readAt > BACKLOG_READ_REUSE_MS) {
       const now = clock.now();
-      last = { at, read: backlogs(now).then((found) => ({ now, backlogs: found })) };
+      const started = backlogs(now).then((found) => ({ now, found }));
+      reading = started;
+      // Reused from its end, not its start: a read that took long is not followed by another at once.
+      readAt = Infinity;
+      void started.then(
+        () => {
+          if (reading === started) readAt = performance.now();
+        },
+        () => {
+          // A failed read is not kept: the next scrape reads again.
+          if (reading === started) reading = undefined;
+        },
+      );
     }
-    return last.read;
+    return reading;
   };
   new Gauge({
     name: 'vigil_queue_due_items',
-    help: `Items of a background queue that are due and wait for a round (counted up to a limit).`,
+    help: `Items of a background queue that are due and wait for a round (counted up to ${BACKLOG_COUNT_LIMIT}).`,
     labelNames: ['queue'],
     registers: [registry],
     async collect() {
-      const { backlogs: found } = await read();
+      const { found } = await read();
       this.reset();
-      for (const [queue, backlog] of found) this.set({ queue }, backlog.due);
+      for (const [queue, backlog] of found.read) this.set({ queue }, backlog.due);
     },
   });
   new Gauge({
@@ -65,12 +83,24 @@ export function queueBacklogMetrics(
     labelNames: ['queue'],
     registers: [registry],
     async collect() {
-      const { now, backlogs: found } = await read();
+      const { now, found } = await read();
       this.reset();
-      for (const [queue, backlog] of found) {
+      for (const [queue, backlog] of found.read) {
         const waited = backlog.oldestDueAt ? (now.getTime() - backlog.oldestDueAt.getTime()) / 1000 : 0;
         this.set({ queue }, Math.max(0, waited));
       }
+    },
+  });
+  new Gauge({
+    name: 'vigil_queue_backlog_up',
+    help: "1 when a background queue's backlog was read at the last scrape, 0 when its read failed (its lag is then missing, and an alert on the lag would go quiet).",
+    labelNames: ['queue'],
+    registers: [registry],
+    async collect() {
+      const { found } = await read();
+      this.reset();
+      for (const queue of found.read.keys()) this.set({ queue }, 1);
+      for (const queue of found.unreadable) this.set({ queue }, 0);
     },
   });
 }

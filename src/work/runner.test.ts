@@ -341,12 +341,13 @@ describe('the work runner', () => {
       ]);
       const now = new Date();
       const backlogs = await runner.backlogs(now);
-      // The queue whose read failed is left out, not the others with it; one that tells none is not there.
-      assert.deepEqual([...backlogs.keys()], ['test-observed']);
-      assert.deepEqual(backlogs.get('test-observed'), {
+      // The queue whose read failed is named, the others read all the same; one that tells none is not there.
+      assert.deepEqual([...backlogs.read.keys()], ['test-observed']);
+      assert.deepEqual(backlogs.read.get('test-observed'), {
         due: 7,
         oldestDueAt: new Date(now.getTime() - 1000),
       });
+      assert.deepEqual(backlogs.unreadable, ['test-unreadable']);
     } finally {
       await runner.stop();
     }

@@ -88,8 +88,16 @@ export interface QueueBacklog {
   oldestDueAt: Date | null;
 }
 
-/** Where a backlog count stops. */
-export const BACKLOG_COUNT_LIMIT = 100_000;
+/**
+ * Where a backlog count stops: enough to tell a backlog from a flood (the lag says how bad either is),
+ * and a scrape in an incident, when the database has least to spare, reads no more than this a queue.
+ */
+export const BACKLOG_COUNT_LIMIT = 10_000;
+
+export interface Backlogs {
+  read: Map<string, QueueBacklog>;
+  unreadable: string[];
+}
 
 /** Told of every round's end (the metrics). */
 export interface WorkObserver {
@@ -126,10 +134,11 @@ export interface WorkRunner extends WorkSignal {
   /** Whether wakes go to other processes too: while another Vigil process listens on this database. */
   othersListening(): boolean;
   /**
-   * The backlogs of the registered queues that tell theirs, read side by side; a queue whose read fails
-   * is left out (and logged), not the others with it.
+   * The backlogs of the registered queues that tell theirs, read one after another (a metrics read holds
+   * one of the workers' connections, never several); a queue whose read fails is named in `unreadable`
+   * (and logged), and the others are read all the same.
    */
-  backlogs(now: Date): Promise<Map<string, QueueBacklog>>;
+  backlogs(now: Date): Promise<Backlogs>;
   stop(): Promise<void>;
 }
 
@@ -451,18 +460,17 @@ export function createWorkRunner(deps: {
     othersListening: () => othersListening,
 
     async backlogs(now) {
-      const read = await Promise.all(
-        [...queues.values()].map(async (queue) => {
-          if (!queue.backlog) return undefined;
-          try {
-            return [queue.name, await queue.backlog(now)] as const;
-          } catch (error) {
-            log.warn({ err: error, queue: queue.name }, `${queue.name}: its backlog could not be read`);
-            return undefined;
-          }
-        }),
-      );
-      return new Map(read.filter((entry) => entry !== undefined));
+      const found: Backlogs = { read: new Map(), unreadable: [] };
+      for (const queue of queues.values()) {
+        if (!queue.backlog) continue;
+        try {
+          found.read.set(queue.name, await queue.backlog(now));
+        } catch (error) {
+          found.unreadable.push(queue.name);
+          log.warn({ err: error, queue: queue.name }, `${queue.name}: its backlog could not be read`);
+        }
+      }
+      return found;
     },
 
     listenTo(channel, onMessage, events) {
