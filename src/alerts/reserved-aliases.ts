@@ -1,31 +1,51 @@
 import { invalid } from '../errors.js';
 
 /**
- * The aliases Vigil gives its own alerts: a heartbeat's expiry alert and an incident's alert. They are
- * built here and nowhere else, so that what callers are refused (`refuseReservedAlias`) cannot drift from
- * what heartbeats and incidents raise. An open alias is one alert per organization: whoever opened an alert
- * with one of these first would have the heartbeat's or incident's alert counted into theirs (their
- * message, priority and responders), and its team never paged.
+ * The aliases Vigil gives its own alerts: a heartbeat's expiry alert, an incident's alert, and the Amazon
+ * Security Hub integration's (a finding's, an insight's, its SNS subscription notices and its write-back
+ * warning). Callers are refused them (`refuseReservedAlias`). An open alias is one alert per organization:
+ * whoever opened an alert with one of these first would have Vigil's alert counted into theirs (their
+ * message, priority and responders), its team never paged, and a Security Hub finding bound to their
+ * alert (closing it would resolve the finding in Security Hub).
  */
 
 export const heartbeatAliasOf = (heartbeatId: string): string => `heartbeat:${heartbeatId}`;
 
 export const incidentAliasOf = (incidentId: string): string => `incident-${incidentId}`;
 
-// Only the exact forms with a UUID: Opsgenie senders' own "incident-4711" or "heartbeat:db" stay theirs.
-// The UUID in any case (a sender may spell it upper-case); the prefixes exactly as Vigil writes them.
+// Only the exact forms with a UUID (or a finding's digest): Opsgenie senders' own "incident-4711",
+// "heartbeat:db" or "securityhub-ec2-ebs-check" stay theirs. The UUID and digest in any case (a sender may
+// spell them upper-case); the prefixes exactly as Vigil writes them.
 const UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
-const RESERVED = new RegExp(`^(?:heartbeat:|incident-)${UUID}$`);
+const RESERVED: readonly { form: RegExp; of: string }[] = [
+  { form: new RegExp(`^(?:heartbeat:|incident-)${UUID}$`), of: 'heartbeat and incident alerts' },
+  {
+    // A finding's (findingAlias: 40 hex digits of a digest), an insight's (its EventBridge event id), the
+    // write-back warning (the integration's id), the SNS notices (the integration's id, then the topic).
+    form: new RegExp(
+      `^securityhub-(?:[0-9a-fA-F]{40}|insight-${UUID}|writeback-failing-${UUID}|(?:subscription|unsubscribed)-${UUID}-[\\s\\S]*)$`,
+    ),
+    of: 'Amazon Security Hub alerts',
+  },
+];
+
+/** Which of Vigil's alerts `alias` (as stored: without the spaces around it) is kept for, or undefined. */
+export function reservedFor(alias: string | undefined): string | undefined {
+  if (alias === undefined) return undefined;
+  const trimmed = alias.trim();
+  return RESERVED.find((r) => r.form.test(trimmed))?.of;
+}
 
 /** Whether `alias` (as stored: without the spaces around it) is one of the forms Vigil keeps for itself. */
 export function isReservedAlias(alias: string | undefined): boolean {
-  return alias !== undefined && RESERVED.test(alias.trim());
+  return reservedFor(alias) !== undefined;
 }
 
-/** A 422 on `alias` when a caller gives one of the forms Vigil keeps for its heartbeat and incident alerts. */
+/** A 422 on `alias` when a caller gives one of the forms Vigil keeps for its own alerts. */
 export function refuseReservedAlias(alias: string | undefined): void {
-  if (!isReservedAlias(alias)) return;
-  const why = `Alias ${JSON.stringify(alias?.trim())} is reserved for Vigil's heartbeat and incident alerts: choose another alias.`;
+  const of = reservedFor(alias);
+  if (of === undefined) return;
+  const why = `Alias ${JSON.stringify(alias?.trim())} is reserved for Vigil's ${of}: choose another alias.`;
   // Said in the message too, not only on the field: an email integration's log shows the message alone.
   throw invalid(why, { alias: why });
 }

@@ -31,7 +31,7 @@ import {
   recipientsOf,
   resolveResponder,
 } from './responders.js';
-import { isReservedAlias, refuseReservedAlias } from './reserved-aliases.js';
+import { refuseReservedAlias, reservedFor } from './reserved-aliases.js';
 import { savedSearchQuery } from './saved-searches/service.js';
 import type { SavedSearchIdentifierType } from './saved-searches/repository.js';
 import {
@@ -428,12 +428,13 @@ export function createAlertsService(
       const [, ...teams] = await options.policies.rulesFor(orgId, teamIds);
       for (const team of teams) await run(team);
     }
-    // An alias template may read the sender's fields: one that comes out as an alias Vigil keeps for a
-    // heartbeat's or incident's alert would take it over (reserved-aliases.ts). The alert keeps its own;
-    // not a refusal, so a delivery (a Security Hub finding) never fails for a policy's output.
-    if (shaped.input.alias !== input.alias && isReservedAlias(shaped.input.alias)) {
+    // An alias template may read the sender's fields: one that comes out as an alias Vigil keeps for its
+    // own alerts would take one over (reserved-aliases.ts). The alert keeps its own; not a refusal, so a
+    // delivery (a Security Hub finding) never fails for a policy's output.
+    const reservedOf = shaped.input.alias !== input.alias ? reservedFor(shaped.input.alias) : undefined;
+    if (reservedOf !== undefined) {
       shapedBy.push(
-        `A policy gave the alias ${JSON.stringify(shaped.input.alias?.trim())}, reserved for Vigil's heartbeat and incident alerts: the alert kept its own`,
+        `A policy gave the alias ${JSON.stringify(shaped.input.alias?.trim())}, reserved for Vigil's ${reservedOf}: the alert kept its own`,
       );
       shaped = { ...shaped, input: { ...shaped.input, alias: input.alias } };
     }

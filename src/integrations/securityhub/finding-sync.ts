@@ -5,6 +5,7 @@ import type { AlertsService, PolicyScope } from '../../alerts/service.js';
 import { withSavepoint, type Tx } from '../../db/database.js';
 import type { AlertRow, DeliveryProgress, Priority, WritebackField } from '../../db/schema.js';
 import { indexKey } from '../../db/storable.js';
+import { conflict } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { Clock } from '../../work/clock.js';
 import type { IntegrationWithTeams } from '../repository.js';
@@ -123,6 +124,24 @@ export function findingAlias(integrationId: string, f: NormalizedFinding): strin
     .update(`${integrationId}\n${findingKeyDigest(f.key)}`)
     .digest('hex');
   return `securityhub-${digest.slice(0, 40)}`;
+}
+
+/**
+ * Why a finding must not be bound to the alert its create came back with, or undefined. The create counts
+ * one more occurrence of the open alert holding the alias, whoever made it: one under the finding's own
+ * alias that another integration or a user made (opened before the alias was reserved, reserved-aliases.ts)
+ * is not the finding's, and bound to it, its owner team would never be paged and closing it would resolve
+ * the finding in Security Hub. One whose alias a policy gave (the alias differs) is grouped as an admin
+ * chose, and is kept.
+ */
+export function heldByAnother(
+  integrationId: string,
+  alias: string,
+  made: { alert: Pick<AlertRow, 'id' | 'tiny_id' | 'alias' | 'integration_id'>; inserted: boolean },
+): string | undefined {
+  const { alert } = made;
+  if (made.inserted || alert.alias !== alias || alert.integration_id === integrationId) return undefined;
+  return `the finding's alias ${alias} is held by open alert #${alert.tiny_id} (${alert.id}), which this integration did not make: the finding was not bound to it (close that alert first)`;
 }
 
 const WRITEBACK_FIELDS: readonly WritebackField[] = ['workflow', 'severity', 'note'];
@@ -530,6 +549,43 @@ export function olderThanApplied(
 }
 
 /**
+ * Whether the finding arrives exactly as last applied, in the very event that applied it: the same
+ * UpdatedAt, the same EventBridge time, and no field Vigil reads moved. EventBridge delivers at least once,
+ * and SNS and an API destination may both carry an event: such a copy, come under another MessageId, is
+ * counted on the open alert as another occurrence, but once that alert was closed in Vigil it is the
+ * finding state the person already closed, and opens no new alert. Security Hub's own later event of the
+ * finding (a console change, a reset to NEW) has a later time, and is acted on as before.
+ */
+export function sameEventAsApplied(
+  previous: {
+    finding_updated_at: string | null;
+    event_time: Date | null;
+    workflow_status: string | null;
+    severity_label: string | null;
+    note_text: string | null;
+    record_state: string | null;
+    compliance_status: string | null;
+  },
+  f: NormalizedFinding,
+  eventTime: Date | undefined,
+): boolean {
+  if (!eventTime || !previous.event_time || eventTime.getTime() !== previous.event_time.getTime())
+    return false;
+  const before = Date.parse(previous.finding_updated_at ?? '');
+  const now = Date.parse(f.updatedAt ?? '');
+  const sameVersion =
+    Number.isFinite(before) && Number.isFinite(now)
+      ? now === before
+      : (f.updatedAt ?? null) === previous.finding_updated_at;
+  return (
+    sameVersion &&
+    movedFields(previous, f).length === 0 &&
+    (f.recordState ?? null) === previous.record_state &&
+    (f.complianceStatus ?? null) === previous.compliance_status
+  );
+}
+
+/**
  * The priority an open alert takes from an update's severity, or undefined to leave it. ASFF follows only
  * the provider's own severity (FindingProviderFields), since the top-level one may be a person's or
  * Vigil's write-back. OCSF has no provider severity apart from severity_id, so its change is followed,
@@ -613,6 +669,8 @@ export function createFindingSync(deps: {
         policyScope: policyScopeOf(team),
         actor: actorFor(integration),
         integration: { id: integration.id, name: integration.name, type: integration.type },
+        // Every alias made here is one of the forms reserved for Security Hub's alerts (reserved-aliases.ts).
+        systemAlias: true,
       },
     );
   }
@@ -763,10 +821,21 @@ export function createFindingSync(deps: {
       await save(previous?.alert_id ?? null);
       return { verdict: 'ignored', reason: below };
     }
-    const { alert: created } = await createAlert(tx, integration, requestId, {
-      ...fields,
-      alias: findingAlias(integration.id, finding),
-    });
+    if (previous?.alert_id && !isCustomAction && sameEventAsApplied(previous, finding, eventTime)) {
+      await save(previous.alert_id);
+      return {
+        verdict: 'ignored',
+        reason: 'the same event of the finding as the one already applied, whose alert was closed',
+        alertId: previous.alert_id,
+      };
+    }
+    const alias = findingAlias(integration.id, finding);
+    const made = await createAlert(tx, integration, requestId, { ...fields, alias });
+    // Thrown, so that the savepoint the finding is synced behind takes back the occurrence counted on that
+    // alert: the finding fails alone, its reason on the delivery, and no one else's alert is touched.
+    const held = heldByAnother(integration.id, alias, made);
+    if (held) throw conflict(held);
+    const created = made.alert;
     // What was written back stays remembered: a change of the earlier alert may still be on its way
     // (being sent, or slow to apply), and its echo must not close this one. One still waiting (or being
     // sent, and so perhaps to be retried) is moot.
@@ -899,9 +968,13 @@ export function createFindingSync(deps: {
         policyScope: policyScopeOf(team),
       })),
     );
-    made.forEach(({ alert }, n) => {
+    made.forEach((result, n) => {
       const create = creates[n];
       if (!create) return;
+      const { alert } = result;
+      // Undone with the others (syncFindings' savepoint): one by one, that finding then fails alone.
+      const held = heldByAnother(integration.id, findingAlias(integration.id, create.item.finding), result);
+      if (held) throw conflict(held);
       outcomes[create.index] = { verdict: 'created', alertId: alert.id };
       remember.push({
         finding: create.item.finding,

@@ -162,6 +162,8 @@ export function createOutcomeRecorder(deps: {
         {
           actor: { kind: 'system', name: 'Vigil' },
           resolvedResponders: [{ type: 'team', id: owner.ownerTeamId }],
+          // The alias is reserved for Security Hub's alerts (reserved-aliases.ts).
+          systemAlias: true,
         },
       )
       .catch((e: unknown) =>
