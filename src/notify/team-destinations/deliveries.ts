@@ -16,6 +16,7 @@ import { eventTypesTaken, kindsTaking, teamDestinationKind } from './registry.js
 import {
   destinationAlertKey,
   notSentError,
+  PER_DESTINATION_PER_CLAIM,
   teamDestinationsRepository as repo,
   TEAM_DESTINATIONS_CONSUMER,
   type DeliveryOutcome,
@@ -38,7 +39,10 @@ import {
  * Slack message deleted by hand, a body too large) does not count towards that. A rate limit (429) is no
  * failure: the delivery waits for the Retry-After and the attempt is not counted, and the destination's
  * other deliveries wait as long (the limit is the endpoint's; at most a few minutes), put off to the
- * hold's end (holdDestinations).
+ * hold's end (holdDestinations). A destination that leaves a request unanswered for most of its timeout is
+ * held the same way, briefly (NO_ANSWER_HOLD_MS); and a claim takes a few deliveries per destination at
+ * most (repository.ts PER_DESTINATION_PER_CLAIM): one organization's receiver that hangs, fed a storm,
+ * must not hold every round, and every other organization's deliveries, for its timeouts.
  * What may change while a delivery waits (a retry, a 429) is read again when it is sent: a delivery whose
  * integration a maintenance now disables, or whose destination's team no longer has the alert (the
  * destination, or its Webhook integration, moved to another team), is recorded as failed, not sent.
@@ -80,6 +84,19 @@ export const RATE_LIMIT_MAX_WAIT_MS = 3600_000;
  * longer (RATE_LIMIT_MAX_WAIT_MS).
  */
 export const DESTINATION_HOLD_MAX_MS = 5 * 60_000;
+/**
+ * A destination that left a request unanswered this long (most of the shortest timeout of a kind: Slack's
+ * 10 s, a webhook's 15 s) is held NO_ANSWER_HOLD_MS, as a 429 holds it: a receiver that hangs would
+ * else have its other alerts' deliveries claimed round after round, each round waiting out the timeout.
+ */
+export const NO_ANSWER_HOLD_AFTER_MS = 8_000;
+/**
+ * How long a destination that did not answer is held: short, as a receiver briefly slow must not lose
+ * minutes of alerts; long enough that the rounds in between, and every other organization's
+ * deliveries, are not held by its timeouts. Its deliveries then go, a few per round (repository.ts
+ * PER_DESTINATION_PER_CLAIM).
+ */
+export const NO_ANSWER_HOLD_MS = 30_000;
 const LEASE_MS = 60_000;
 /**
  * How soon a delivery held back for an earlier change to its alert still on its way to the consumer is
@@ -214,6 +231,8 @@ export function createTeamDeliverySender(deps: {
   config: Config;
   fetch: OutboundFetch;
   leaseMs?: number;
+  /** NO_ANSWER_HOLD_AFTER_MS, shorter in tests (a receiver's timeout is not waited for there). */
+  noAnswerHoldAfterMs?: number;
   /**
    * As the consumer's (teamDestinationsConsumer): asked again when a delivery is sent, since one made
    * before a maintenance began may wait a day for its retries.
@@ -222,6 +241,7 @@ export function createTeamDeliverySender(deps: {
 }): TeamDeliverySender {
   const { db, log, clock, config, disabledBy } = deps;
   const leaseMs = deps.leaseMs ?? LEASE_MS;
+  const noAnswerHoldAfterMs = deps.noAnswerHoldAfterMs ?? NO_ANSWER_HOLD_AFTER_MS;
   const context: TeamDeliveryContext = { db, log, clock, config, fetch: deps.fetch };
 
   interface Outcome {
@@ -233,6 +253,8 @@ export function createTeamDeliverySender(deps: {
      * disable it as failing).
      */
     notSent?: boolean;
+    /** How long the attempt took, when one was made. */
+    tookMs?: number;
   }
 
   /**
@@ -390,10 +412,21 @@ export function createTeamDeliverySender(deps: {
   }
 
   /**
+   * Whether the attempt went out and got no answer for most of its timeout (NO_ANSWER_HOLD_AFTER_MS): not
+   * a refusal answered, nor a failure before any request (a connection refused costs no wait).
+   */
+  function leftUnanswered({ result, notSent, tookMs }: Outcome): boolean {
+    if (notSent || result.status !== 'retry' || result.rateLimited || result.perMessage) return false;
+    return !result.noRequest && result.response === undefined && (tookMs ?? 0) >= noAnswerHoldAfterMs;
+  }
+
+  /**
    * A 429 limits the receiver's endpoint, not the one delivery that met it: the destination is held for
    * the Retry-After (at most DESTINATION_HOLD_MAX_MS, jittered), counted from the answer (`settledAt`),
    * the latest of the round's 429s from it. Else every other alert's delivery to it would be sent
    * meanwhile, each to meet its own 429 (a storm's hundreds), which a receiver may take as abuse.
+   * A receiver that left a request unanswered is held NO_ANSWER_HOLD_MS: each of its deliveries would
+   * else hold a round for its timeout, and fed a storm, it held every round of every organization.
    */
   function holdsOf(
     outcomes: readonly Outcome[],
@@ -401,10 +434,16 @@ export function createTeamDeliverySender(deps: {
     settledAt: Date,
   ): Map<string, DestinationHold> {
     const holds = new Map<string, DestinationHold>();
-    for (const { row, result } of outcomes) {
+    for (const outcome of outcomes) {
+      const { row, result } = outcome;
       const destination = destinations.get(row.destination_id);
-      if (!destination?.enabled || result.status !== 'retry' || !result.rateLimited) continue;
-      const until = destinationHeldUntil(settledAt, result.retryAfterMs);
+      if (!destination?.enabled || result.status !== 'retry') continue;
+      const until = result.rateLimited
+        ? destinationHeldUntil(settledAt, result.retryAfterMs)
+        : leftUnanswered(outcome)
+          ? jitteredAfter(settledAt, NO_ANSWER_HOLD_MS)
+          : undefined;
+      if (!until) continue;
       const hold = holds.get(destination.id);
       if (!hold || until > hold.until)
         holds.set(destination.id, { id: destination.id, until, readAt: destination.updated_at });
@@ -511,9 +550,37 @@ export function createTeamDeliverySender(deps: {
     });
   }
 
-  async function deliverDue(now: Date): Promise<number> {
+  /** Records the outcomes of one destination's sends of a round, holds it if it asked, and judges it. */
+  async function settle(
+    sent: Outcome[],
+    now: Date,
+    destinations: Map<string, TeamDestinationRow>,
+    /** The alerts that still exist, whose logs say where the change went. */
+    alertIds: ReadonlySet<string>,
+  ): Promise<void> {
+    const outcomes = await asTried(sent, destinations);
+    // Outcomes land after the deliveries of a disabled destination were failed: its own outcome says why.
+    // One instant for the outcomes and the destination's health: a day of failures counts from when the
+    // attempt ended, however long the writes in between take.
+    const settledAt = clock.now();
+    const holds = holdsOf(outcomes, destinations, settledAt);
+    const changes = outcomes.map((o) => outcomeOf(o, now, settledAt, holds));
+    const recorded = await repo.recordOutcomes(db, changes, settledAt);
+    // After the outcomes: the deliveries that met the 429 are pending again, and put off with the rest.
+    await repo.holdDestinations(db, [...holds.values()]);
+    const mine = outcomes.filter((o) => recorded.has(o.row.id));
+    const failed = new Map(changes.flatMap((c) => (c.state === 'failed' ? [[c.id, c.error ?? '']] : [])));
+    await alertsRepository.addLogs(db, logLines(mine, failed, destinations, alertIds));
+    await judge(mine, destinations, settledAt);
+  }
+
+  /**
+   * A round: `capped` when the claim took as many of one destination as it takes, so more of it likely
+   * waits (a healthy receiver's burst goes on at once, a round after another, not after a pause).
+   */
+  async function deliverRound(now: Date): Promise<{ claimed: number; capped: boolean }> {
     const rows = await repo.claim(db, now, new Date(now.getTime() + leaseMs), BATCH);
-    if (rows.length === 0) return 0;
+    if (rows.length === 0) return { claimed: 0, capped: false };
     const [destinationRows, alertRows] = await Promise.all([
       repo.byIds(db, [...new Set(rows.map((r) => r.destination_id))]),
       alertsRepository.byIds(db, [...new Set(rows.map((r) => r.alert_id))]),
@@ -528,48 +595,51 @@ export function createTeamDeliverySender(deps: {
         toSend.map((r) => ({ destinationId: r.destination_id, alertId: r.alert_id })),
       ),
     ]);
-    const outcomes: Outcome[] = await asTried(
-      await Promise.all(
-        rows.map(async (row): Promise<Outcome> => {
-          const destination = destinations.get(row.destination_id);
-          const why = destination?.enabled
-            ? whyNotSent(
-                destination,
-                paused,
-                taken.has(destinationAlertKey(row.destination_id, row.alert_id)),
-              )
-            : undefined;
-          if (why !== undefined) return { row, result: { status: 'failed', error: why }, notSent: true };
-          return { row, result: await attempt(row, destination, alerts.get(row.alert_id)) };
-        }),
-      ),
-      destinations,
+    const send = async (row: TeamDestinationDeliveryRow): Promise<Outcome> => {
+      const destination = destinations.get(row.destination_id);
+      const why = destination?.enabled
+        ? whyNotSent(destination, paused, taken.has(destinationAlertKey(row.destination_id, row.alert_id)))
+        : undefined;
+      if (why !== undefined) return { row, result: { status: 'failed', error: why }, notSent: true };
+      const startedAt = performance.now();
+      const result = await attempt(row, destination, alerts.get(row.alert_id));
+      return { row, result, tookMs: performance.now() - startedAt };
+    };
+    const byDestination = new Map<string, TeamDestinationDeliveryRow[]>();
+    for (const row of rows) {
+      const group = byDestination.get(row.destination_id);
+      if (group) group.push(row);
+      else byDestination.set(row.destination_id, [row]);
+    }
+    // Each destination's outcomes are recorded as soon as its sends are done, not once the round's
+    // slowest is: a receiver that hangs until its timeout must not keep the others' outcomes (and the
+    // alerts' next changes, which wait for them) unrecorded. One destination's together, as its health
+    // and holds are judged over them; one recording at a time, in the order they finish.
+    const alertIds = new Set(alerts.keys());
+    let recording: Promise<void> = Promise.resolve();
+    const recordInTurn = (outcomes: Outcome[]): Promise<void> => {
+      const turn = recording.then(() => settle(outcomes, now, destinations, alertIds));
+      recording = turn.catch(() => undefined);
+      return turn;
+    };
+    const done = await Promise.allSettled(
+      [...byDestination.values()].map(async (group) => recordInTurn(await Promise.all(group.map(send)))),
     );
-    // Outcomes land after the deliveries of a disabled destination were failed: its own outcome says why.
-    // One instant for the outcomes and the destinations' health: a day of failures counts from when the
-    // attempt ended, however long the writes in between take.
-    const settledAt = clock.now();
-    const holds = holdsOf(outcomes, destinations, settledAt);
-    const changes = outcomes.map((o) => outcomeOf(o, now, settledAt, holds));
-    const recorded = await repo.recordOutcomes(db, changes, settledAt);
-    // After the outcomes: the deliveries that met the 429 are pending again, and put off with the rest.
-    await repo.holdDestinations(db, [...holds.values()]);
-    const mine = outcomes.filter((o) => recorded.has(o.row.id));
-    const failed = new Map(changes.flatMap((c) => (c.state === 'failed' ? [[c.id, c.error ?? '']] : [])));
-    await alertsRepository.addLogs(db, logLines(mine, failed, destinations, new Set(alerts.keys())));
-    await judge(mine, destinations, settledAt);
-    return rows.length;
+    for (const result of done) if (result.status === 'rejected') throw result.reason;
+    const capped = [...byDestination.values()].some((group) => group.length >= PER_DESTINATION_PER_CLAIM);
+    return { claimed: rows.length, capped };
   }
 
   return {
-    deliverDue,
+    deliverDue: async (now: Date) => (await deliverRound(now)).claimed,
     queue: ({ idleMs } = {}) => ({
       name: QUEUES.teamDestinations,
       // Receivers take their time (up to 15 s each): two rounds side by side keep the others moving.
       concurrency: 2,
       idleMs: idleMs ?? 5000,
       async round(now) {
-        if ((await deliverDue(now)) >= BATCH) return { more: true };
+        const { claimed, capped } = await deliverRound(now);
+        if (claimed >= BATCH || capped) return { more: true };
         return {
           more: false,
           nextDueAt: await repo.nextDueAt(

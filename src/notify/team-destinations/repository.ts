@@ -58,7 +58,7 @@ export function notSentError(why: string): string {
   return `${NOT_SENT}${why}`;
 }
 
-/** A destination's hold after a 429 (deliveries.ts holdsOf). */
+/** A destination's hold after a 429, or after it did not answer (deliveries.ts holdsOf). */
 export interface DestinationHold {
   id: string;
   until: Date;
@@ -141,13 +141,26 @@ const EARLIER_IN_OUTBOX = sql`EXISTS (
 const MAY_GO = sql`NOT ${EARLIER_UNSENT} AND NOT ${EARLIER_ON_ITS_WAY} AND NOT ${EARLIER_IN_OUTBOX}`;
 /**
  * Whether the delivery's destination answered a 429 whose Retry-After runs past `now`: its receiver limits
- * the endpoint, so none of its deliveries goes until then (deliveries.ts). A lookup by primary key. A hold
+ * the endpoint, so none of its deliveries goes until then (deliveries.ts); or is held as long after it left
+ * a request unanswered for most of its timeout (NO_ANSWER_HOLD_MS). A lookup by primary key. A hold
  * that has ended holds nothing: its backlog was put off to its end when it began (holdDestinations), so
  * nothing clears it.
  */
 const destinationHeld = (now: Date) => sql`EXISTS (
   SELECT 1 FROM team_destinations dh
   WHERE dh.id = c.destination_id AND dh.rate_limited_until > ${now})`;
+/**
+ * The most deliveries to one destination a claim takes: a round waits for its slowest send, so a
+ * receiver that does not answer holds no more than these of it (and of a healthy one, a burst still goes
+ * a few at a time per round, as a browser keeps a few connections per host).
+ */
+export const PER_DESTINATION_PER_CLAIM = 5;
+/**
+ * How many times its limit of the earliest due deliveries a claim looks at for what it takes (the cap
+ * above leaves some out): enough to reach past one destination's burst of hundreds, bounded so that a
+ * claim does not read a backlog of thousands each round.
+ */
+const CLAIM_LOOKS_AHEAD = 10;
 /**
  * How many deliveries, the earliest due, nextDueAt looks at for when a held one is to be looked at again:
  * it looks again no later than the last of them falls due, and then at the next ones.
@@ -481,9 +494,10 @@ export const teamDestinationsRepository = {
   },
 
   /**
-   * Holds each destination until its `until` (its receiver answered 429 with that Retry-After), or later if
-   * it is held so already; only one unchanged since the round read it (`readAt`): another URL is another
-   * receiver, with limits of its own. Its updated_at is left as it is: the hold is no change to it.
+   * Holds each destination until its `until` (its receiver answered 429 with that Retry-After, or left a
+   * request unanswered: deliveries.ts holdsOf), or later if it is held so already; only one unchanged
+   * since the round read it (`readAt`): another URL is another receiver, with limits of its own. Its
+   * updated_at is left as it is: the hold is no change to it.
    *
    * The hold is written first, in a statement of its own (committed at once, so that another round's
    * claim sees it within milliseconds); then its waiting deliveries are put off to the hold's end, so that
@@ -511,9 +525,17 @@ export const teamDestinationsRepository = {
   },
 
   /**
-   * Claims up to `limit` due deliveries (and ones whose claim ran out) for `leaseUntil`, oldest due first;
-   * only the oldest unsent change to an alert per destination, so the next waits until it is done; none
-   * of a destination held for a 429's Retry-After (holdDestinations) until it ends.
+   * Claims up to `limit` due deliveries (and ones whose claim ran out) for `leaseUntil`, oldest due first
+   * but at most {@link PER_DESTINATION_PER_CLAIM} of one destination, each destination's first before any
+   * one's second; only the oldest unsent change to an alert per destination, so the next waits until it
+   * is done; none of a destination held (holdDestinations) until its hold ends.
+   *
+   * The cap is why a flood to one receiver does not take every round: a round waits for its slowest
+   * send (up to a timeout), and one organization's hanging receiver, fed an alert storm, filled every
+   * round and held every other organization's Slack, Teams and webhooks behind it. The claim looks at
+   * the earliest {@link CLAIM_LOOKS_AHEAD} times `limit` due deliveries, as the index has them, not the
+   * whole backlog: past that, the deliveries of a receiver that does not answer are put off by its
+   * hold (deliveries.ts), which takes them out of the way.
    */
   async claim(
     db: Queryable,
@@ -522,13 +544,27 @@ export const teamDestinationsRepository = {
     limit: number,
   ): Promise<TeamDestinationDeliveryRow[]> {
     // Picked once (MATERIALIZED), never again per row of the table: docs/architecture.md, "Claiming a batch".
+    // A window function cannot sit beside FOR UPDATE: the rows are picked first, then locked (SKIP
+    // LOCKED) and checked again as locked, so one another claim took meanwhile is left out.
+    const claimable = sql`((c.state = 'pending' AND c.due_at <= ${now})
+      OR (c.state = 'sending' AND c.lease_until < ${now}))`;
     const result = await sql<TeamDestinationDeliveryRow>`
-      WITH claimed AS MATERIALIZED (
-        SELECT c.id FROM team_destination_deliveries c
-        WHERE ((c.state = 'pending' AND c.due_at <= ${now}) OR (c.state = 'sending' AND c.lease_until < ${now}))
-          AND ${MAY_GO} AND NOT ${destinationHeld(now)}
+      WITH due AS MATERIALIZED (
+        SELECT c.id, c.destination_id, c.due_at FROM team_destination_deliveries c
+        WHERE ${claimable} AND ${MAY_GO} AND NOT ${destinationHeld(now)}
         ORDER BY c.due_at
+        LIMIT ${limit * CLAIM_LOOKS_AHEAD}
+      ), picked AS MATERIALIZED (
+        SELECT ranked.id FROM (
+          SELECT due.id, due.due_at,
+                 row_number() OVER (PARTITION BY due.destination_id ORDER BY due.due_at, due.id) AS nth
+          FROM due) ranked
+        WHERE ranked.nth <= ${PER_DESTINATION_PER_CLAIM}
+        ORDER BY ranked.nth, ranked.due_at
         LIMIT ${limit}
+      ), claimed AS MATERIALIZED (
+        SELECT c.id FROM team_destination_deliveries c JOIN picked ON picked.id = c.id
+        WHERE ${claimable}
         FOR UPDATE OF c SKIP LOCKED
       )
       UPDATE team_destination_deliveries d
@@ -548,22 +584,29 @@ export const teamDestinationsRepository = {
    * 429, waits for its receiver (or for the alert events' queue, which tells its own backlog), and
    * counting it would show a receiver's outage, or a retry's backoff, as this queue falling behind.
    *
-   * One walk of team_destination_deliveries_due from its earliest end, as the claim walks it: a delivery
-   * being sent keeps the due_at it was claimed at (none later than that claim's `now`), so `due_at <= now`
-   * leaves none out. The oldest is read from the same walk: a pending delivery waits from its due_at, and
-   * every one past the first `limit` from one no earlier than theirs.
+   * One walk of team_destination_deliveries_due from its earliest end, as the claim walks it, of at most
+   * `limit` due deliveries, judged after: the judging (three lookups each) bounded by the walk, not the
+   * walk by what passes it, which in a receiver's outage (every alert's later changes due and waiting
+   * behind its first) read every due delivery each scrape. Of those, the ones that may go are counted. A
+   * delivery being sent keeps the due_at it was claimed at (none later than that claim's `now`), so
+   * `due_at <= now` leaves none out. The oldest is read from the same walk: a pending delivery waits from
+   * its due_at, and every one past the walk from one no earlier than theirs.
+   *
+   * The claim's cap per destination (PER_DESTINATION_PER_CLAIM) is left out: it spreads what may go over
+   * rounds, and the next claim takes what one left; every delivery counted here is taken that way.
    */
   async backlog(db: Queryable, now: Date, limit: number): Promise<QueueBacklog> {
     const row = await sql<{ due: string; oldest: Date | null }>`
       SELECT count(*) AS due,
              min(CASE WHEN due.state = 'pending' THEN due.due_at ELSE due.lease_until END) AS oldest
       FROM (
-        SELECT c.state, c.due_at, c.lease_until FROM team_destination_deliveries c
-        WHERE c.state IN ('pending', 'sending') AND c.due_at <= ${now}
-          AND (c.state = 'pending' OR c.lease_until < ${now})
-          AND ${MAY_GO} AND NOT ${destinationHeld(now)}
-        ORDER BY c.due_at
-        LIMIT ${limit}) AS due`.execute(db);
+        SELECT c.state, c.due_at, c.lease_until FROM (
+          SELECT * FROM team_destination_deliveries
+          WHERE state IN ('pending', 'sending') AND due_at <= ${now}
+            AND (state = 'pending' OR lease_until < ${now})
+          ORDER BY due_at
+          LIMIT ${limit}) AS c
+        WHERE ${MAY_GO} AND NOT ${destinationHeld(now)}) AS due`.execute(db);
     return { due: Number(row.rows[0]?.due ?? 0), oldestDueAt: row.rows[0]?.oldest ?? null };
   },
 

@@ -118,7 +118,7 @@ function viewOf(row: DestinationWithOwners, options: { unmasked?: boolean } = {}
 }
 
 /**
- * `heldUntil`: the destination's hold after a 429 (rate_limited_until), if any: a pending delivery goes
+ * `heldUntil`: the destination's hold after a 429 or an unanswered send (rate_limited_until), if any: a pending delivery goes
  * no sooner than it ends, so its next attempt is the later of the two, not a due time long past.
  */
 export function deliveryViewOf(row: TeamDestinationDeliveryRow, heldUntil: Date | null): DeliveryView {
