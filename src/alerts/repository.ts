@@ -8,6 +8,7 @@ import {
 } from 'kysely';
 import { type Queryable, isUuid } from '../db/database.js';
 import { deleteInBatches } from '../db/delete-in-batches.js';
+import { inSlices } from '../db/in-slices.js';
 import type { AlertEvent } from './events.js';
 import type { AlertRow, AlertUpdate, Database, Priority, ResponderRef } from '../db/schema.js';
 import { prepared } from '../db/prepared.js';
@@ -681,16 +682,20 @@ export const alertsRepository = {
     await alertsRepository.addLogs(db, [{ alertId, type, log, owner }]);
   },
 
-  /** Lines of activity logs, in the order given, in one statement (the one way an alert's log is written). */
+  /** Lines of activity logs, in the order given (the one way an alert's log is written). */
   async addLogs(
     db: Queryable,
     lines: readonly { alertId: string; type: string; log: string; owner: string }[],
   ): Promise<void> {
-    if (lines.length === 0) return;
-    await db
-      .insertInto('alert_logs')
-      .values(lines.map((l) => ({ alert_id: l.alertId, type: l.type, log: l.log, owner: l.owner })))
-      .execute();
+    // The engine's lines of one transaction (one a person paged, for 50 alerts at once) can be more
+    // than one statement binds.
+    await inSlices(lines, async (slice) => {
+      await db
+        .insertInto('alert_logs')
+        .values(slice.map((l) => ({ alert_id: l.alertId, type: l.type, log: l.log, owner: l.owner })))
+        .execute();
+      return [];
+    });
   },
 
   /**

@@ -2,6 +2,7 @@ import { sql, type Insertable, type Selectable } from 'kysely';
 import type { Queryable } from '../db/database.js';
 import type { NotificationRepeatsTable, NotificationStopOn } from '../db/schema.js';
 import type { NotificationRuleRepeat } from '../oncall/model.js';
+import { inSlices } from '../db/in-slices.js';
 
 /**
  * The SQL of `notification_repeats`: the pages a notification rule's `repeat` sends again (one row per
@@ -42,26 +43,27 @@ export const notificationRepeatsRepository = {
    */
   async start(db: Queryable, rows: Insertable<NotificationRepeatsTable>[]): Promise<void> {
     const unique = [...new Map(rows.map((r) => [`${r.alert_id} ${r.user_id}`, r])).values()];
-    if (unique.length === 0) return;
-    await db
-      .insertInto('notification_repeats')
-      .values(unique)
-      .onConflict((oc) =>
-        oc
-          .columns(['alert_id', 'user_id'])
-          .doUpdateSet((eb) => ({
-            rule_id: eb.ref('excluded.rule_id'),
-            key_prefix: eb.ref('excluded.key_prefix'),
-            stop_on: eb.ref('excluded.stop_on'),
-            reason: eb.ref('excluded.reason'),
-            why: eb.ref('excluded.why'),
-            escalation_run_id: eb.ref('excluded.escalation_run_id'),
-            rounds: 0,
-            next_at: eb.ref('excluded.next_at'),
-          }))
-          .whereRef('notification_repeats.key_prefix', '<>', 'excluded.key_prefix'),
-      )
-      .execute();
+    await inSlices(unique, (slice) =>
+      db
+        .insertInto('notification_repeats')
+        .values(slice)
+        .onConflict((oc) =>
+          oc
+            .columns(['alert_id', 'user_id'])
+            .doUpdateSet((eb) => ({
+              rule_id: eb.ref('excluded.rule_id'),
+              key_prefix: eb.ref('excluded.key_prefix'),
+              stop_on: eb.ref('excluded.stop_on'),
+              reason: eb.ref('excluded.reason'),
+              why: eb.ref('excluded.why'),
+              escalation_run_id: eb.ref('excluded.escalation_run_id'),
+              rounds: 0,
+              next_at: eb.ref('excluded.next_at'),
+            }))
+            .whereRef('notification_repeats.key_prefix', '<>', 'excluded.key_prefix'),
+        )
+        .execute(),
+    );
   },
 
   /** Claims up to `limit` repeats due at `now` (held by the transaction), the earliest first. */

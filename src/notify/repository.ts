@@ -1,5 +1,6 @@
 import { sql, type Insertable } from 'kysely';
 import type { Queryable } from '../db/database.js';
+import { inSlices } from '../db/in-slices.js';
 import { prepared } from '../db/prepared.js';
 import type {
   NotificationRow,
@@ -335,18 +336,22 @@ export const notificationsRepository = {
     return found;
   },
 
-  /** Adds planned messages; one whose idempotency key is taken is skipped. Returns the ones added. */
+  /**
+   * Adds planned messages; one whose idempotency key is taken (in the table or earlier in `rows`) is
+   * skipped. Returns the ones added. Any number of rows: a page to a team of thousands is one call.
+   */
   async insertPlanned(
     db: Queryable,
     rows: Insertable<NotificationsTable>[],
   ): Promise<{ idempotency_key: string; due_at: Date }[]> {
-    if (rows.length === 0) return [];
-    return db
-      .insertInto('notifications')
-      .values(rows)
-      .onConflict((oc) => oc.column('idempotency_key').doNothing())
-      .returning(['idempotency_key', 'due_at'])
-      .execute();
+    return inSlices(rows, (slice) =>
+      db
+        .insertInto('notifications')
+        .values(slice)
+        .onConflict((oc) => oc.column('idempotency_key').doNothing())
+        .returning(['idempotency_key', 'due_at'])
+        .execute(),
+    );
   },
 
   /** Cancels an alert's pending messages that stop on one of `stopOns`; returns how many. */
