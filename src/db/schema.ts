@@ -650,6 +650,11 @@ export interface NotificationsTable {
   stop_on: ColumnType<NotificationStopOn, NotificationStopOn | undefined, NotificationStopOn>;
   context: JsonWithDefault<NotificationContext>;
   due_at: Timestamp;
+  /**
+   * Its alert's priority when it was planned, P1..P5 as 1..5 (3 when not given, and for messages planned
+   * before migration 0074): the sender claims by it first, then by due time.
+   */
+  priority: ColumnType<number, number | undefined, number>;
   attempts: ColumnType<number, number | undefined, number>;
   lease_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   sent_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;

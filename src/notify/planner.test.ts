@@ -200,3 +200,21 @@ describe('planning a batch of pages', () => {
     assert.equal(repeat?.planned, 2, repeat?.lines.join());
   });
 });
+
+describe('the priority of a planned message', () => {
+  it("is its alert's, P1..P5 as 1..5: the sender claims by it", async () => {
+    const alert = { ...(await newAlert()), priority: 'P1' as const };
+    const input = page(alert, 'f0000000-0000-4000-8000-000000000001');
+    const [planned] = await plan([input]);
+    assert.equal(planned?.planned, 1);
+    const rows = await server.app.context.db
+      .selectFrom('notifications')
+      .select('priority')
+      .where('idempotency_key', 'like', `${input.keyPrefix}:%`)
+      .execute();
+    assert.deepEqual(
+      rows.map((r) => r.priority),
+      [1],
+    );
+  });
+});

@@ -8,6 +8,7 @@ import type {
   NotificationStopOn,
   NotificationsTable,
   PlannedRuleStep,
+  Priority,
 } from '../db/schema.js';
 import { appliesAt } from '../alerts/policies/timing.js';
 import { requiresVerification } from './destinations/registry.js';
@@ -272,6 +273,11 @@ export function whyNotPageable(
   return undefined;
 }
 
+/** An alert's priority as a message's (P1..P5 as 1..5): the sender claims the lowest first. */
+export function notificationPriority(priority: Priority): number {
+  return Number(priority.slice(1));
+}
+
 /** One input's messages (into `rows`) and its log lines (into `result`). */
 function planFor(
   input: PlanInput,
@@ -353,6 +359,9 @@ function planFor(
         stop_on: input.stopOn,
         context: JSON.stringify(input.context ?? {}),
         due_at: due,
+        // As it is now: a priority changed later leaves the messages already planned where they are in
+        // the queue (it only orders a backlog; the escalation's later steps are planned with the new one).
+        priority: notificationPriority(input.alert.priority),
       });
       // The method, not the address: alert logs are read with integration keys too.
       parts.push(

@@ -61,8 +61,10 @@ function stillClaimed(claimed: readonly { id: string; attempts: number }[]) {
 
 export const notificationsRepository = {
   /**
-   * Claims up to `limit` due messages (and ones whose claim ran out) for `leaseUntil`, oldest due first,
-   * none of the destination types in `exceptMethods` (those the caller cannot send now).
+   * Claims up to `limit` due messages (and ones whose claim ran out) for `leaseUntil`, the most urgent
+   * first (priority 1 before 5, then the earliest due), none of the destination types in `exceptMethods`
+   * (those the caller cannot send now). By priority first: a lane sends one round at a time (email), so a
+   * P1 page due now would otherwise wait behind every P5 page of a flood due before it.
    */
   async claimDue(
     db: Queryable,
@@ -72,21 +74,37 @@ export const notificationsRepository = {
     exceptMethods: readonly string[] = [],
   ): Promise<NotificationRow[]> {
     // Picked once (MATERIALIZED), never again per row of the table: docs/architecture.md, "Claiming a batch".
+    // Pending and lapsed messages are picked apart and then merged: with an OR of the two, PostgreSQL read
+    // and sorted every due message (50,000 due: some 2,500 buffers a claim); apart, the pending ones come
+    // in order from notifications_priority_due (migration 0074), some 40 buffers, and the lapsed ones are
+    // the few being sent. When some are lapsed, pending ones the merge leaves out stay locked (skipped by
+    // other claims) only until this statement ends. A type left out is filtered on that index: a round
+    // without email walks the due emails ranked ahead of what it may send (as it read every due message
+    // before).
     const result = await sql<NotificationRow>`
-      WITH claimed AS MATERIALIZED (
-        SELECT id FROM notifications
-        WHERE ((state = 'pending' AND due_at <= ${now}) OR (state = 'sending' AND lease_until < ${now}))
-          AND method <> ALL(${exceptMethods}::text[])
-        ORDER BY due_at
+      WITH pending AS MATERIALIZED (
+        SELECT id, priority, due_at FROM notifications
+        WHERE state = 'pending' AND due_at <= ${now} AND method <> ALL(${exceptMethods}::text[])
+        ORDER BY priority, due_at
         LIMIT ${limit}
         FOR UPDATE SKIP LOCKED
+      ), lapsed AS MATERIALIZED (
+        SELECT id, priority, due_at FROM notifications
+        WHERE state = 'sending' AND lease_until < ${now} AND method <> ALL(${exceptMethods}::text[])
+        ORDER BY priority, due_at
+        LIMIT ${limit}
+        FOR UPDATE SKIP LOCKED
+      ), claimed AS MATERIALIZED (
+        SELECT id FROM (SELECT * FROM pending UNION ALL SELECT * FROM lapsed) AS due
+        ORDER BY priority, due_at
+        LIMIT ${limit}
       )
       UPDATE notifications n
       SET state = 'sending', lease_until = ${leaseUntil}, attempts = n.attempts + 1, updated_at = ${now}
       FROM claimed WHERE n.id = claimed.id
       RETURNING n.*`.execute(db);
-    // RETURNING keeps no order: the earliest due first, which a throttle lets go first.
-    return result.rows.sort((a, b) => a.due_at.getTime() - b.due_at.getTime());
+    // RETURNING keeps no order: the most urgent first, which a throttle lets go first.
+    return result.rows.sort((a, b) => a.priority - b.priority || a.due_at.getTime() - b.due_at.getTime());
   },
 
   /** Records outcomes in one statement; returns the ids whose claim was still current (the rest were taken over). */
