@@ -283,7 +283,13 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
     log,
     observer: metrics && workRoundMetrics(metrics),
   });
-  if (metrics) queueBacklogMetrics(metrics, (now) => runner.backlogs(now), clock);
+  if (metrics) {
+    queueBacklogMetrics(
+      metrics,
+      { backlogs: (now) => runner.backlogs(now), queues: () => runner.backlogQueues() },
+      clock,
+    );
+  }
   const signal = runner;
   let http: HttpApp | undefined;
   let inboundSmtp: InboundSmtp | undefined;

@@ -50,7 +50,7 @@ export async function startMetricsListener(options: {
         () =>
           reject(
             new Error(
-              `not collected within ${collectTimeoutMs / 1000} s: the database is slow to answer the queues' backlog reads`,
+              `not collected within ${collectTimeoutMs / 1000} s (the process may be too busy to answer)`,
             ),
           ),
         collectTimeoutMs,

@@ -34,6 +34,12 @@ export function workRoundMetrics(registry: Registry): WorkObserver {
 export const BACKLOG_READ_REUSE_MS = 5000;
 
 /**
+ * How long a scrape waits for the backlogs: under the listener's own deadline (listener.ts), so a
+ * database that does not answer costs the backlog gauges, not the whole page.
+ */
+export const BACKLOG_READ_DEADLINE_MS = 7000;
+
+/**
  * The queues' backlogs, read from the database at a scrape: what is due and waiting, and how long the
  * oldest of it has waited. The same in every process (a queue's state is its table), so a dashboard takes
  * their max, not their sum. A read is shared by the scrapes that come while it runs and for
@@ -42,19 +48,33 @@ export const BACKLOG_READ_REUSE_MS = 5000;
  */
 export function queueBacklogMetrics(
   registry: Registry,
-  backlogs: (now: Date) => Promise<Backlogs>,
+  source: {
+    backlogs(now: Date): Promise<Backlogs>;
+    /** The queues that tell their backlog: all unread when a read outlasts its deadline. */
+    queues(): readonly string[];
+  },
   clock: Clock,
+  deadlineMs = BACKLOG_READ_DEADLINE_MS,
 ): void {
-  let reading: Promise<{ now: Date; found: Backlogs }> | undefined;
+  type Read = { now: Date; found: Backlogs };
+  let reading: Promise<Read> | undefined;
+  let unanswered: Promise<Read> | undefined;
   let readAt = -Infinity;
-  const read = () => {
-    if (!reading || performance.now() - readAt > BACKLOG_READ_REUSE_MS) {
-      const now = clock.now();
-      const started = backlogs(now).then((found) => ({ now, found }));
-      reading = started;
-      // Reused from its end, not its start: a read that took long is not followed by another at once.
-      readAt = Infinity;
-      void started.then(
+  const start = () => {
+    const now = clock.now();
+    const started = source.backlogs(now).then((found) => ({ now, found }));
+    reading = started;
+    // Reused from its end, not its start: a read that took long is not followed by another at once.
+    readAt = Infinity;
+    let deadline: NodeJS.Timeout | undefined;
+    unanswered = new Promise<Read>((resolve) => {
+      deadline = setTimeout(
+        () => resolve({ now, found: { read: new Map(), unreadable: [...source.queues()] } }),
+        deadlineMs,
+      );
+    });
+    void started
+      .then(
         () => {
           if (reading === started) readAt = performance.now();
         },
@@ -62,9 +82,16 @@ export function queueBacklogMetrics(
           // A failed read is not kept: the next scrape reads again.
           if (reading === started) reading = undefined;
         },
-      );
-    }
-    return reading;
+      )
+      .finally(() => clearTimeout(deadline));
+  };
+  const read = (): Promise<Read> => {
+    if (!reading || performance.now() - readAt > BACKLOG_READ_REUSE_MS) start();
+    // A read the database has not answered by its deadline (it holds its statement until the pool's
+    // query timeout, up to minutes) answers as unread: the scrape still shows the rest, and
+    // vigil_queue_backlog_up says what is missing, rather than the whole page timing out. The read goes
+    // on, and a scrape after its end has its answer.
+    return Promise.race([reading, unanswered].filter((p) => p !== undefined));
   };
   new Gauge({
     name: 'vigil_queue_due_items',

@@ -139,6 +139,8 @@ export interface WorkRunner extends WorkSignal {
    * (and logged), and the others are read all the same.
    */
   backlogs(now: Date): Promise<Backlogs>;
+  /** The registered queues that tell their backlog. */
+  backlogQueues(): string[];
   stop(): Promise<void>;
 }
 
@@ -458,6 +460,8 @@ export function createWorkRunner(deps: {
     },
 
     othersListening: () => othersListening,
+
+    backlogQueues: () => [...queues.values()].filter((queue) => queue.backlog).map((queue) => queue.name),
 
     async backlogs(now) {
       const found: Backlogs = { read: new Map(), unreadable: [] };
