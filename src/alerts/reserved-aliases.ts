@@ -14,16 +14,19 @@ export const heartbeatAliasOf = (heartbeatId: string): string => `heartbeat:${he
 export const incidentAliasOf = (incidentId: string): string => `incident-${incidentId}`;
 
 // Only the exact forms with a UUID (or a finding's digest): Opsgenie senders' own "incident-4711",
-// "heartbeat:db" or "securityhub-ec2-ebs-check" stay theirs. The UUID and digest in any case (a sender may
-// spell them upper-case); the prefixes exactly as Vigil writes them.
+// "heartbeat:db" or "securityhub-ec2-ebs-check" stay theirs. The UUID in any case (a sender may spell it
+// upper-case); the prefixes exactly as Vigil writes them.
 const UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
 const RESERVED: readonly { form: RegExp; of: string }[] = [
   { form: new RegExp(`^(?:heartbeat:|incident-)${UUID}$`), of: 'heartbeat and incident alerts' },
   {
-    // A finding's (findingAlias: 40 hex digits of a digest), an insight's (its EventBridge event id), the
+    // A finding's (findingAlias: 40 lower-case hex digits of a digest; an open alias is one alert per
+    // exact spelling, so an upper-case one never meets it), an insight's (its EventBridge event id), the
     // write-back warning (the integration's id), the SNS notices (the integration's id, then the topic).
+    // Not "securityhub-" and 40 hex digits, the finding alias Vigil gave before: that is a SHA-1 after a
+    // prefix, what Opsgenie-era forwarders of findings send, and their pages must go through.
     form: new RegExp(
-      `^securityhub-(?:[0-9a-fA-F]{40}|insight-${UUID}|writeback-failing-${UUID}|(?:subscription|unsubscribed)-${UUID}-[\\s\\S]*)$`,
+      `^securityhub(?::finding:[0-9a-f]{40}|-insight-${UUID}|-writeback-failing-${UUID}|-(?:subscription|unsubscribed)-${UUID}-[\\s\\S]*)$`,
     ),
     of: 'Amazon Security Hub alerts',
   },

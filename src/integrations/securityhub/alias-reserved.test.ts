@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { waitFor, type Json, type TestServer } from '../../testing/harness.js';
 import { securityHubIntake, type IntakeIntegration } from '../../testing/securityhub-intake.js';
+import { ROLE } from '../../testing/securityhub-writeback.js';
 import { findingAlias } from './finding-sync.js';
 import { parseSecurityHubEvent } from './findings.js';
 
@@ -11,8 +12,9 @@ import { parseSecurityHubEvent } from './findings.js';
  * The aliases of the Security Hub integration's alerts (a finding's, an insight's, the SNS notices, the
  * write-back warning) are Vigil's, as a heartbeat's are: an alert made first with one would have the
  * finding counted into it (its responders kept, the owner team never paged) and bound to it, so that
- * closing it resolves the finding in Security Hub. The Alert API refuses them; a finding whose alias an
- * alert of someone else's already holds (made before they were reserved) is not bound to it.
+ * closing it resolves the finding in Security Hub. The Alert API refuses them, but not the alias findings
+ * had before ("securityhub-" and a SHA-1, what forwarders of findings send); a finding that an alert of
+ * someone else's took by that alias (made before the new one was reserved) raises its own alert.
  *
  * And a copy of the very event already applied (EventBridge delivers at least once) opens no new alert
  * once the finding's alert was closed in Vigil.
@@ -41,11 +43,23 @@ after(async () => {
   await intake.stop();
 });
 
-const aliasOf = (event: Json): string => {
+const aliasOf = (event: Json, of: IntakeIntegration = integration): string => {
   const finding = parseSecurityHubEvent(event).findings[0];
   assert.ok(finding);
-  return findingAlias(integration.id, finding);
+  return findingAlias(of.id, finding);
 };
+
+/** The alias Vigil gave a finding's alert before it was reserved: "securityhub-" and the same digits. */
+const earlierAliasOf = (event: Json, of: IntakeIntegration = integration): string =>
+  aliasOf(event, of).replace(/^securityhub:finding:/, 'securityhub-');
+
+/** The imported finding (its own, by `tag`), `minutes` later than the fixture's, its workflow `status`. */
+const versionOf = (tag: string, minutes: number, status = 'NEW') =>
+  importedEvent((f) => {
+    f.Id += `-${tag}-${run}`;
+    f.UpdatedAt = new Date(Date.parse(f.UpdatedAt as string) + minutes * 60_000).toISOString();
+    f.Workflow = { Status: status };
+  });
 
 async function alertsWithAlias(alias: string): Promise<Json[]> {
   const { rows } = await db.query(
@@ -67,10 +81,10 @@ describe('the aliases of Security Hub alerts', () => {
     const notice = `securityhub-subscription-${integration.id}-${TOPIC}`;
     assert.equal((await alertsWithAlias(notice)).length, 1);
     const finding = aliasOf(await importedEvent((f) => (f.Id += `-refused-${run}`)));
+    assert.match(finding, /^securityhub:finding:[0-9a-f]{40}$/);
     for (const alias of [
       finding,
       ` ${finding} `,
-      `securityhub-${finding.slice('securityhub-'.length).toUpperCase()}`,
       notice,
       `securityhub-unsubscribed-${integration.id}-${TOPIC}`,
       `securityhub-writeback-failing-${integration.id}`,
@@ -88,9 +102,19 @@ describe('the aliases of Security Hub alerts', () => {
     assert.equal((await alertsWithAlias(notice)).length, 1);
   });
 
-  it("stay the senders' own when only alike: a Config rule's name, a word where Vigil puts an id", async () => {
+  it("stay the senders' own when only alike: a Config rule's name, a SHA-1, a word where Vigil puts an id", async () => {
+    const event = await importedEvent((f) => (f.Id += `-alike-${run}`));
     for (const alias of [
       'securityhub-ec2-ebs-encryption-by-default-d60ccae6',
+      // A forwarder's SHA-1 of the finding's id, and the alias Vigil gave the finding before.
+      `securityhub-${createHash('sha1').update(`finding-${run}`).digest('hex')}`,
+      earlierAliasOf(event),
+      `securityhub-${'A'.repeat(40)}`,
+      // An open alias is one alert per exact spelling: this one never meets the finding's.
+      aliasOf(event)
+        .toUpperCase()
+        .replace(/^SECURITYHUB:FINDING:/, 'securityhub:finding:'),
+      `securityhub:finding:${'a'.repeat(39)}`,
       `securityhub-${'a'.repeat(39)}`,
       `securityhub-${'a'.repeat(41)}`,
       'securityhub-insight-daily',
@@ -101,43 +125,98 @@ describe('the aliases of Security Hub alerts', () => {
       const answer = await server.call('POST', '/v2/alerts', { message: `${alias} ${run}`, alias });
       assert.equal(answer.status, 202, `${alias}: ${JSON.stringify(answer.body)}`);
     }
+    // The finding still opens its own alert, under its own alias.
+    const created = await post(integration.path, notification(event));
+    assert.equal(created.body.verdict, 'created', JSON.stringify(created.body));
+    const [own] = await alertsWithAlias(aliasOf(event));
+    assert.equal(own?.id, created.body.alertIds[0]);
+    assert.equal(own?.integration_id, integration.id);
   });
 });
 
-describe("a finding whose alias someone else's open alert holds", () => {
-  it('is not bound to that alert, nor counted on it; once it is closed the finding opens its own', async () => {
-    const event = await importedEvent((f) => (f.Id += `-squatted-${run}`));
-    const alias = aliasOf(event);
-    // As made before the alias was reserved: an alert of the Alert API, given the finding's alias.
-    const own = `squatter-${run}`;
-    const made = await server.call('POST', '/v2/alerts', { message: 'not the finding', alias: own });
-    assert.equal(made.status, 202);
+describe("a finding bound to someone else's alert that took it by its earlier alias", () => {
+  it('raises its own alert at its next event; nothing more is counted on that one, whose close writes nothing back', async () => {
+    // Writes back: closing the alert the finding is bound to would send RESOLVED.
+    const hub = await addIntegration({ sendUpdatesBack: true, roleArn: ROLE, region: 'us-east-1' });
+    assert.equal((await confirm(hub)).res.body.verdict, 'confirmed');
+    const first = await versionOf('taken', 0, 'NOTIFIED');
+    const known = await post(hub.path, notification(first));
+    assert.equal(known.body.verdict, 'ignored', JSON.stringify(known.body));
+    // As before the upgrade: a user's alert under the finding's alias, which the finding was counted into.
+    const earlier = earlierAliasOf(first, hub);
+    const made = await server.call('POST', '/v2/alerts', { message: 'not the finding', alias: earlier });
+    assert.equal(made.status, 202, JSON.stringify(made.body));
     await server.idle();
-    await db.query(`UPDATE alerts SET alias = $1 WHERE alias = $2`, [alias, own]);
-    const [squatter] = await alertsWithAlias(alias);
-    assert.ok(squatter);
-
-    const refused = await post(integration.path, notification(event));
-    assert.equal(refused.status, 200);
-    assert.equal(refused.body.verdict, 'failed', JSON.stringify(refused.body));
-    assert.match(refused.body.reason, /held by open alert .*which this integration did not make/);
-    assert.deepEqual(refused.body.alertIds, []);
-    const held = await alertsWithAlias(alias);
-    assert.equal(held.length, 1, JSON.stringify(held));
-    assert.equal(held[0]?.count, 1, "the finding is not counted on the squatter's alert");
-    const { rows: bound } = await db.query(
-      `SELECT alert_id FROM securityhub_findings WHERE integration_id = $1 AND alert_id = $2`,
-      [integration.id, squatter.id],
+    const [taken] = await alertsWithAlias(earlier);
+    assert.ok(taken);
+    assert.notEqual(taken.integration_id, hub.id);
+    const findingId = parseSecurityHubEvent(first).findings[0]?.key.id;
+    const bound = await db.query(
+      `UPDATE securityhub_findings SET alert_id = $1 WHERE integration_id = $2 AND finding_id = $3`,
+      [taken.id, hub.id, findingId],
     );
-    assert.deepEqual(bound, []);
+    assert.equal(bound.rowCount, 1);
 
-    await closeAlert(squatter.id);
-    const created = await post(integration.path, notification(event));
+    const newer = await post(hub.path, notification(await versionOf('taken', 1)));
+    assert.equal(newer.body.verdict, 'created', JSON.stringify(newer.body));
+    const ownId = newer.body.alertIds[0] as string;
+    assert.notEqual(ownId, taken.id);
+    const own = await alert(ownId);
+    assert.equal(own.alias, aliasOf(first, hub));
+    assert.equal(own.integration.id, hub.id);
+    const team = await server.call('GET', '/v2/teams/SecOps?identifierType=name');
+    assert.deepEqual(own.responders, [{ type: 'team', id: team.body.data.id }], 'the owner team is paged');
+    assert.equal((await alertsWithAlias(earlier))[0]?.count, 1, 'nothing is counted on the other alert');
+    const { rows: bindings } = await db.query(
+      `SELECT alert_id FROM securityhub_findings WHERE integration_id = $1 AND finding_id = $2`,
+      [hub.id, findingId],
+    );
+    assert.deepEqual(bindings, [{ alert_id: ownId }]);
+
+    await closeAlert(taken.id);
+    await server.idle();
+    const { rows: writes } = await db.query(
+      `SELECT field, value FROM securityhub_writebacks WHERE integration_id = $1 AND finding_id = $2`,
+      [hub.id, findingId],
+    );
+    assert.deepEqual(writes, [], 'closing the other alert writes nothing back to the finding');
+  });
+
+  it('is not resolved in Security Hub when that alert is closed before the finding comes again', async () => {
+    const hub = await addIntegration({ sendUpdatesBack: true, roleArn: ROLE, region: 'us-east-1' });
+    assert.equal((await confirm(hub)).res.body.verdict, 'confirmed');
+    const first = await versionOf('closed-first', 0, 'NOTIFIED');
+    assert.equal((await post(hub.path, notification(first))).body.verdict, 'ignored');
+    const earlier = earlierAliasOf(first, hub);
+    const made = await server.call('POST', '/v2/alerts', { message: 'not the finding', alias: earlier });
+    assert.equal(made.status, 202, JSON.stringify(made.body));
+    await server.idle();
+    const [taken] = await alertsWithAlias(earlier);
+    assert.ok(taken);
+    const findingId = parseSecurityHubEvent(first).findings[0]?.key.id;
+    await db.query(
+      `UPDATE securityhub_findings SET alert_id = $1 WHERE integration_id = $2 AND finding_id = $3`,
+      [taken.id, hub.id, findingId],
+    );
+    await closeAlert(taken.id);
+    await server.idle();
+    const { rows: writes } = await db.query(
+      `SELECT field, value FROM securityhub_writebacks WHERE integration_id = $1 AND finding_id = $2`,
+      [hub.id, findingId],
+    );
+    assert.deepEqual(writes, [], 'closing the other alert, still bound, writes nothing back to the finding');
+  });
+
+  it('is still counted on its own alert made before the upgrade, under that alias', async () => {
+    const first = await versionOf('upgraded', 0);
+    const created = await post(integration.path, notification(first));
     assert.equal(created.body.verdict, 'created', JSON.stringify(created.body));
-    const fresh = await alert(created.body.alertIds[0]);
-    assert.equal(fresh.alias, alias);
-    assert.equal(fresh.integration.id, integration.id);
-    assert.notEqual(created.body.alertIds[0], squatter.id);
+    const alertId = created.body.alertIds[0] as string;
+    await db.query(`UPDATE alerts SET alias = $1 WHERE id = $2`, [earlierAliasOf(first), alertId]);
+    const updated = await post(integration.path, notification(await versionOf('upgraded', 1)));
+    assert.equal(updated.body.verdict, 'updated', JSON.stringify(updated.body));
+    assert.deepEqual(updated.body.alertIds, [alertId]);
+    assert.equal((await alertsWithAlias(earlierAliasOf(first)))[0]?.count, 2);
   });
 });
 

@@ -5,7 +5,6 @@ import type { AlertsService, PolicyScope } from '../../alerts/service.js';
 import { withSavepoint, type Tx } from '../../db/database.js';
 import type { AlertRow, DeliveryProgress, Priority, WritebackField } from '../../db/schema.js';
 import { indexKey } from '../../db/storable.js';
-import { conflict } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { Clock } from '../../work/clock.js';
 import type { IntegrationWithTeams } from '../repository.js';
@@ -115,33 +114,40 @@ export function closeReason(
   return undefined;
 }
 
-/**
- * One finding, one alert: the alias is derived from the integration and the finding's key (so two
- * different findings never share it, whatever their identifiers hold).
- */
-export function findingAlias(integrationId: string, f: NormalizedFinding): string {
-  const digest = createHash('sha256')
+function findingDigest(integrationId: string, f: NormalizedFinding): string {
+  return createHash('sha256')
     .update(`${integrationId}\n${findingKeyDigest(f.key)}`)
-    .digest('hex');
-  return `securityhub-${digest.slice(0, 40)}`;
+    .digest('hex')
+    .slice(0, 40);
 }
 
 /**
- * Why a finding must not be bound to the alert its create came back with, or undefined. The create counts
- * one more occurrence of the open alert holding the alias, whoever made it: one under the finding's own
- * alias that another integration or a user made (opened before the alias was reserved, reserved-aliases.ts)
- * is not the finding's, and bound to it, its owner team would never be paged and closing it would resolve
- * the finding in Security Hub. One whose alias a policy gave (the alias differs) is grouped as an admin
- * chose, and is kept.
+ * One finding, one alert: the alias is derived from the integration and the finding's key (so two
+ * different findings never share it, whatever their identifiers hold). A form no sender uses, reserved
+ * (reserved-aliases.ts), so that no one else's alert can hold it and take the finding's create. An alert
+ * the finding already has, whatever its alias, is found by the finding's alert_id, never by alias.
  */
-export function heldByAnother(
+export function findingAlias(integrationId: string, f: NormalizedFinding): string {
+  return `securityhub:finding:${findingDigest(integrationId, f)}`;
+}
+
+/**
+ * Whether the alert a finding is bound to is someone else's that took it by its alias: opened by a user
+ * (or another integration) under the alias Vigil gave findings before ("securityhub-" and the same
+ * digits), which anyone could read off an alert, before the new form was reserved; the finding's create
+ * then counted on it and bound the finding to it. Its team, not the finding's owner team, was paged, and
+ * closing it would resolve the finding in Security Hub. An alert of someone else's under another alias,
+ * one an alert policy's alias template gave the finding's create, is grouped as an admin chose, and is
+ * the finding's.
+ */
+export function takenByAlias(
   integrationId: string,
-  alias: string,
-  made: { alert: Pick<AlertRow, 'id' | 'tiny_id' | 'alias' | 'integration_id'>; inserted: boolean },
-): string | undefined {
-  const { alert } = made;
-  if (made.inserted || alert.alias !== alias || alert.integration_id === integrationId) return undefined;
-  return `the finding's alias ${alias} is held by open alert #${alert.tiny_id} (${alert.id}), which this integration did not make: the finding was not bound to it (close that alert first)`;
+  f: NormalizedFinding,
+  alert: Pick<AlertRow, 'alias' | 'integration_id'>,
+): boolean {
+  return (
+    alert.integration_id !== integrationId && alert.alias === `securityhub-${findingDigest(integrationId, f)}`
+  );
 }
 
 const WRITEBACK_FIELDS: readonly WritebackField[] = ['workflow', 'severity', 'note'];
@@ -756,7 +762,12 @@ export function createFindingSync(deps: {
       );
     }
     const open = previous?.alert_id ? await alerts.lockInTx(tx, previous.alert_id) : undefined;
-    const alert = open?.status === 'open' ? open : undefined;
+    // One taken by its alias is not the finding's: the finding has no alert, as if that one were closed,
+    // and raises its own (under an alias no one else can hold). Nothing more is counted on that one, and
+    // the finding is bound to its own from then on.
+    const owned = open && !takenByAlias(integration.id, finding, open) ? open : undefined;
+    const boundId = owned ? owned.id : null;
+    const alert = owned?.status === 'open' ? owned : undefined;
     const reason = isCustomAction ? undefined : closeReason(finding, settings, previous?.compliance_status);
     const actor = actorFor(integration);
     const fields = alertFieldsForFinding(finding, {
@@ -804,7 +815,7 @@ export function createFindingSync(deps: {
       finding.complianceStatus === 'PASSED' &&
       settings.autoClose.passed;
     if (reason || passedAgain) {
-      await save(previous?.alert_id ?? null);
+      await save(boundId);
       return {
         verdict: 'ignored',
         reason: `${reason ?? "the finding's Compliance.Status is PASSED"}, and it has no open alert`,
@@ -812,30 +823,27 @@ export function createFindingSync(deps: {
     }
     const handled = alreadyHandled(finding, settings, event);
     if (handled) {
-      await save(previous?.alert_id ?? null);
+      await save(boundId);
       return { verdict: 'ignored', reason: handled };
     }
     // A known finding below the minimum opens no new alert; its state is kept so that a later update
     // (raised above the minimum, or its compliance changing) compares with what it was.
     if (below) {
-      await save(previous?.alert_id ?? null);
+      await save(boundId);
       return { verdict: 'ignored', reason: below };
     }
-    if (previous?.alert_id && !isCustomAction && sameEventAsApplied(previous, finding, eventTime)) {
-      await save(previous.alert_id);
+    if (boundId && !isCustomAction && previous && sameEventAsApplied(previous, finding, eventTime)) {
+      await save(boundId);
       return {
         verdict: 'ignored',
         reason: 'the same event of the finding as the one already applied, whose alert was closed',
-        alertId: previous.alert_id,
+        alertId: boundId,
       };
     }
-    const alias = findingAlias(integration.id, finding);
-    const made = await createAlert(tx, integration, requestId, { ...fields, alias });
-    // Thrown, so that the savepoint the finding is synced behind takes back the occurrence counted on that
-    // alert: the finding fails alone, its reason on the delivery, and no one else's alert is touched.
-    const held = heldByAnother(integration.id, alias, made);
-    if (held) throw conflict(held);
-    const created = made.alert;
+    const { alert: created } = await createAlert(tx, integration, requestId, {
+      ...fields,
+      alias: findingAlias(integration.id, finding),
+    });
     // What was written back stays remembered: a change of the earlier alert may still be on its way
     // (being sent, or slow to apply), and its echo must not close this one. One still waiting (or being
     // sent, and so perhaps to be retried) is moot.
@@ -968,13 +976,9 @@ export function createFindingSync(deps: {
         policyScope: policyScopeOf(team),
       })),
     );
-    made.forEach((result, n) => {
+    made.forEach(({ alert }, n) => {
       const create = creates[n];
       if (!create) return;
-      const { alert } = result;
-      // Undone with the others (syncFindings' savepoint): one by one, that finding then fails alone.
-      const held = heldByAnother(integration.id, findingAlias(integration.id, create.item.finding), result);
-      if (held) throw conflict(held);
       outcomes[create.index] = { verdict: 'created', alertId: alert.id };
       remember.push({
         finding: create.item.finding,

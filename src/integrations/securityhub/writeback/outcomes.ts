@@ -26,6 +26,19 @@ const LOG_OWNER = 'Amazon Security Hub';
 const HELD_FOR_A_DAY =
   "Security Hub throttled the account and region's requests, and held these back (retried for 24 hours)";
 
+/**
+ * How many of a request's changes this claim settled, by AWS's answer: marked done, put back to retry (or
+ * given up on for age), and given up on as refused. Only those still the claim's: a change another process
+ * took over (this one's lease ran out while AWS answered) is that one's to settle and count.
+ */
+export interface Settled {
+  done: number;
+  retry: number;
+  refused: number;
+}
+
+const NONE_SETTLED: Settled = { done: 0, retry: 0, refused: 0 };
+
 /** A day's changes given up on, and the rest, as of `now`. */
 function byAge(changes: readonly ClaimedChange[], now: Date) {
   const expired = (c: ClaimedChange) => now.getTime() - c.createdAt.getTime() > GIVE_UP_AFTER_MS;
@@ -67,14 +80,15 @@ export function createOutcomeRecorder(deps: {
    * Retries a request's changes after one backoff, all together (jitter drawn once for the request), so
    * that they go again in as few requests as they went; gives up on those a day old. At least
    * `atLeastMs` from now when AWS said how long to wait. Every outcome lands only on changes still
-   * `claimId`'s: one another process took over is its to settle. Returns when they are due again.
+   * `claimId`'s: one another process took over is its to settle. Returns when they are due again, and
+   * how many it settled.
    */
   async function retryLater(
     changes: readonly ClaimedChange[],
     error: string,
     claimId: string,
     atLeastMs = 0,
-  ): Promise<Date> {
+  ): Promise<{ at: Date; settled: number }> {
     const now = clock.now();
     const { expired, retries } = byAge(changes, now);
     // The request's changes were mostly tried as often as each other; the most tried sets the pace.
@@ -89,7 +103,7 @@ export function createOutcomeRecorder(deps: {
           }),
         ),
     );
-    await writebacksRepository.reschedule(
+    const rescheduled = await writebacksRepository.reschedule(
       db,
       claimId,
       retries.map((c) => c.id),
@@ -97,9 +111,14 @@ export function createOutcomeRecorder(deps: {
       error,
       now,
     );
-    if (expired.length > 0)
-      await giveUp(expired, `${error} (retried for 24 hours)`, claimId, { tellOwnerTeam: true, sent: true });
-    return notBefore;
+    const givenUp =
+      expired.length > 0
+        ? await giveUp(expired, `${error} (retried for 24 hours)`, claimId, {
+            tellOwnerTeam: true,
+            sent: true,
+          })
+        : 0;
+    return { at: notBefore, settled: rescheduled.length + givenUp };
   }
 
   async function giveUp(
@@ -108,7 +127,7 @@ export function createOutcomeRecorder(deps: {
     claimId: string,
     /** sent: whether this claim sent them, and `error` is AWS's answer (markFailed). */
     options: { tellOwnerTeam: boolean; sent: boolean },
-  ): Promise<void> {
+  ): Promise<number> {
     const failed = new Set(
       await writebacksRepository.markFailed(
         db,
@@ -121,13 +140,14 @@ export function createOutcomeRecorder(deps: {
     );
     const changes = claimed.filter((c) => failed.has(c.id));
     const first = changes[0];
-    if (!first) return;
+    if (!first) return 0;
     await logOnAlerts(
       changes,
       `Could not update the finding in Security Hub (${describeChange(first)}): ${error}`,
     );
     await setStatus(first.integrationId, { ok: false, error });
     if (options.tellOwnerTeam) await alertOwnerTeam(first.integrationId, error);
+    return changes.length;
   }
 
   async function alertOwnerTeam(integrationId: string, error: string): Promise<void> {
@@ -171,14 +191,17 @@ export function createOutcomeRecorder(deps: {
       );
   }
 
-  /** Settles a request's changes as its outcome says. */
+  /**
+   * Settles a request's changes as its outcome says. Returns how many of an answered request's changes
+   * this claim settled (none for any other outcome).
+   */
   async function record(
     batch: readonly ClaimedChange[],
     outcome: SendOutcome,
     claimId: string,
-  ): Promise<void> {
+  ): Promise<Settled> {
     const first = batch[0];
-    if (!first || outcome.kind === 'taken-over') return;
+    if (!first || outcome.kind === 'taken-over') return NONE_SETTLED;
     if (outcome.kind === 'turned-off') {
       const ended = new Set(
         await writebacksRepository.supersede(
@@ -193,7 +216,7 @@ export function createOutcomeRecorder(deps: {
         batch.filter((c) => ended.has(c.id)),
         `Not written to Security Hub (${describeChange(first)}): ${outcome.reason}`,
       );
-      return;
+      return NONE_SETTLED;
     }
     if (outcome.kind === 'held') {
       // Not sent: not an attempt, and no answer to tell anyone of. But a throttle that does not let up
@@ -208,14 +231,19 @@ export function createOutcomeRecorder(deps: {
       );
       if (expired.length > 0)
         await giveUp(expired, HELD_FOR_A_DAY, claimId, { tellOwnerTeam: true, sent: false });
-      return;
+      return NONE_SETTLED;
     }
     if (outcome.kind === 'request-failed') {
       const context = { integrationId: outcome.integrationId, status: outcome.status, error: outcome.error };
       if (outcome.retryable) {
         log.warn(context, 'write-back will be retried');
         const { throttled } = outcome;
-        const retryAt = await retryLater(outcome.sent, outcome.error, claimId, throttled?.retryAfterMs);
+        const { at: retryAt } = await retryLater(
+          outcome.sent,
+          outcome.error,
+          claimId,
+          throttled?.retryAfterMs,
+        );
         // AWS's limit for the account and region is spent (other callers share it): every request to
         // it waits, this process's and the others', as long as this one (never less than AWS said).
         // Until that very time: the changes held back meanwhile then fall due with this request's, and
@@ -225,7 +253,7 @@ export function createOutcomeRecorder(deps: {
         log.error(context, 'write-back refused');
         await giveUp(outcome.sent, outcome.error, claimId, { tellOwnerTeam: false, sent: true });
       }
-      return;
+      return NONE_SETTLED;
     }
     const done = new Set(
       await writebacksRepository.markDone(
@@ -242,14 +270,18 @@ export function createOutcomeRecorder(deps: {
       );
       await setStatus(first.integrationId, { ok: true });
     }
-    if (outcome.retry.length > 0)
-      await retryLater(
-        outcome.retry,
-        `${UNPROCESSED_RETRY} (${[...RETRYABLE_UNPROCESSED[first.format]].join(' or ')})`,
-        claimId,
-      );
+    const retried =
+      outcome.retry.length > 0
+        ? await retryLater(
+            outcome.retry,
+            `${UNPROCESSED_RETRY} (${[...RETRYABLE_UNPROCESSED[first.format]].join(' or ')})`,
+            claimId,
+          )
+        : undefined;
+    let refused = 0;
     for (const r of outcome.refused)
-      await giveUp([r.change], r.error, claimId, { tellOwnerTeam: false, sent: true });
+      refused += await giveUp([r.change], r.error, claimId, { tellOwnerTeam: false, sent: true });
+    return { done: done.size, retry: retried?.settled ?? 0, refused };
   }
 
   return { record, retryLater };

@@ -238,12 +238,16 @@ export const writebacksRepository = {
    * The findings of an alert whose integration writes back. Also those of an alert deleted since its event
    * (the delete clears their alert_id, migration 0054 keeps it as last_alert_id): its last changes still
    * go back. Not once a finding feeds another alert: the deleted alert's changes would then undo the new
-   * one's state.
+   * one's state. Nor a finding bound to an alert someone else made under the alias findings' alerts had
+   * before (`securityhub-` and 40 hex digits, findingAlias): while that was theirs, unreserved, a user could
+   * open an alert with it first and have the finding counted into it; its close must not resolve the
+   * finding (the finding's next event gives it its own alert, finding-sync.ts).
    */
   async findingsToWriteBack(tx: Tx, alertId: string): Promise<WritableFinding[]> {
     const rows = await tx
       .selectFrom('securityhub_findings as f')
       .innerJoin('integrations as i', 'i.id', 'f.integration_id')
+      .leftJoin('alerts as a', (join) => join.on('a.id', '=', alertId))
       .select([
         'f.integration_id',
         'f.finding_key',
@@ -258,6 +262,10 @@ export const writebacksRepository = {
           eb('f.alert_id', '=', alertId),
           eb.and([eb('f.alert_id', 'is', null), eb('f.last_alert_id', '=', alertId)]),
         ]),
+      )
+      .where(
+        sql<boolean>`NOT (a.id IS NOT NULL AND a.integration_id IS DISTINCT FROM f.integration_id
+          AND a.alias ~ '^securityhub-[0-9a-f]{40}$')`,
       )
       .execute();
     return rows
@@ -648,6 +656,7 @@ export const writebacksRepository = {
    * took over (after this one's lease lapsed) keeps that claim, or the outcome it settled. A change
    * overtaken while in flight (acknowledged, then closed) is superseded instead: the later change may
    * well be sent before this one's backoff is over, and this one's older value must not follow it.
+   * Returns the ids of those it settled (put back or superseded).
    */
   async reschedule(
     db: Queryable,
@@ -656,9 +665,9 @@ export const writebacksRepository = {
     notBefore: Date,
     error: string,
     now: Date,
-  ): Promise<void> {
-    if (ids.length === 0) return;
-    await db
+  ): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const rows = await db
       .updateTable('securityhub_writebacks as w')
       .set({
         status: sql<string>`CASE WHEN ${overtaken} THEN 'superseded' ELSE 'pending' END`,
@@ -669,7 +678,9 @@ export const writebacksRepository = {
         updated_at: now,
       })
       .where(stillClaimed(claimId, ids))
+      .returning('w.id')
       .execute();
+    return rows.map((r) => r.id);
   },
 
   /**

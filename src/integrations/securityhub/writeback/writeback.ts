@@ -67,7 +67,10 @@ export interface WritebackOptions {
 export interface WritebackObserver {
   /** A BatchUpdateFindings request: AWS answered it, throttled it, or it failed otherwise. */
   requested(outcome: 'answered' | 'throttled' | 'failed'): void;
-  /** The findings of an answered request: updated, to be tried again, or refused for good. */
+  /**
+   * The findings of an answered request that this process settled: updated, to be tried again, or refused
+   * for good (none that another process took over meanwhile: that one counts them).
+   */
   changes(counts: { written: number; retry: number; refused: number }): void;
 }
 
@@ -126,14 +129,12 @@ export function createWriteback(deps: {
   async function sendAndSettle(batch: readonly ClaimedChange[], claimId: string): Promise<void> {
     try {
       const outcome = await sender.send(batch, claimId);
-      await outcomes.record(batch, outcome, claimId);
+      // What this claim settled, not what AWS's answer named: when the lease ran out while AWS answered,
+      // the process that took the changes over settles and counts them (once).
+      const settled = await outcomes.record(batch, outcome, claimId);
       if (outcome.kind === 'answered') {
         deps.observer?.requested('answered');
-        deps.observer?.changes({
-          written: outcome.done.length,
-          retry: outcome.retry.length,
-          refused: outcome.refused.length,
-        });
+        deps.observer?.changes({ written: settled.done, retry: settled.retry, refused: settled.refused });
       } else if (outcome.kind === 'request-failed') {
         deps.observer?.requested(outcome.throttled ? 'throttled' : 'failed');
       }
