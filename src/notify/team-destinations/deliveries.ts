@@ -13,6 +13,7 @@ import { QUEUES } from '../../work/queue-names.js';
 import { BACKLOG_COUNT_LIMIT, type WorkQueueSpec, type WorkSignal } from '../../work/runner.js';
 import { countsAgainstDestination, type TeamDeliveryContext, type TeamDeliveryResult } from './kind.js';
 import { eventTypesTaken, kindsTaking, teamDestinationKind } from './registry.js';
+import { timedFetch, timingExchanges } from './post.js';
 import {
   destinationAlertKey,
   notSentError,
@@ -39,10 +40,11 @@ import {
  * Slack message deleted by hand, a body too large) does not count towards that. A rate limit (429) is no
  * failure: the delivery waits for the Retry-After and the attempt is not counted, and the destination's
  * other deliveries wait as long (the limit is the endpoint's; at most a few minutes), put off to the
- * hold's end (holdDestinations). A destination that leaves a request unanswered for most of its timeout is
- * held the same way, briefly (NO_ANSWER_HOLD_MS); and a claim takes a few deliveries per destination at
- * most (repository.ts PER_DESTINATION_PER_CLAIM): one organization's receiver that hangs, fed a storm,
- * must not hold every round, and every other organization's deliveries, for its timeouts.
+ * hold's end (holdDestinations). A destination whose receiver kept a request waiting most of its timeout
+ * and then did not answer 2xx (no answer, a gateway's 504) is held the same way, briefly
+ * (NO_ANSWER_HOLD_MS); and a claim takes a share of its deliveries per destination, passing by one with
+ * a few already in flight (repository.ts claim): one organization's receiver slow to answer, fed a
+ * storm, must not hold every round, and every other organization's deliveries, for its timeouts.
  * What may change while a delivery waits (a retry, a 429) is read again when it is sent: a delivery whose
  * integration a maintenance now disables, or whose destination's team no longer has the alert (the
  * destination, or its Webhook integration, moved to another team), is recorded as failed, not sent.
@@ -85,16 +87,18 @@ export const RATE_LIMIT_MAX_WAIT_MS = 3600_000;
  */
 export const DESTINATION_HOLD_MAX_MS = 5 * 60_000;
 /**
- * A destination that left a request unanswered this long (most of the shortest timeout of a kind: Slack's
- * 10 s, a webhook's 15 s) is held NO_ANSWER_HOLD_MS, as a 429 holds it: a receiver that hangs would
- * else have its other alerts' deliveries claimed round after round, each round waiting out the timeout.
+ * A destination whose receiver took this long over a request (the HTTP exchange itself, post.ts
+ * timingExchanges: most of the shortest timeout of a kind, Slack's 10 s, a webhook's 15 s) and then did
+ * not answer 2xx (no answer at all, a gateway's 504, Slack's error) is held NO_ANSWER_HOLD_MS, as a 429
+ * holds it: a receiver that slow would else have its other alerts' deliveries claimed round after round,
+ * each round waiting on it. A failure answered at once holds nothing: it holds no round.
  */
 export const NO_ANSWER_HOLD_AFTER_MS = 8_000;
 /**
- * How long a destination that did not answer is held: short, as a receiver briefly slow must not lose
+ * How long a destination slow to answer and failing is held: short, as a receiver briefly slow must not lose
  * minutes of alerts; long enough that the rounds in between, and every other organization's
- * deliveries, are not held by its timeouts. Its deliveries then go, a few per round (repository.ts
- * PER_DESTINATION_PER_CLAIM).
+ * deliveries, are not held by its timeouts. Its deliveries then go, a share per claim (repository.ts
+ * claim).
  */
 export const NO_ANSWER_HOLD_MS = 30_000;
 const LEASE_MS = 60_000;
@@ -242,7 +246,8 @@ export function createTeamDeliverySender(deps: {
   const { db, log, clock, config, disabledBy } = deps;
   const leaseMs = deps.leaseMs ?? LEASE_MS;
   const noAnswerHoldAfterMs = deps.noAnswerHoldAfterMs ?? NO_ANSWER_HOLD_AFTER_MS;
-  const context: TeamDeliveryContext = { db, log, clock, config, fetch: deps.fetch };
+  // The providers' API calls are timed as the posts are (post.ts), for a receiver slow to answer.
+  const context: TeamDeliveryContext = { db, log, clock, config, fetch: timedFetch(deps.fetch) };
 
   interface Outcome {
     row: TeamDestinationDeliveryRow;
@@ -253,8 +258,8 @@ export function createTeamDeliverySender(deps: {
      * disable it as failing).
      */
     notSent?: boolean;
-    /** How long the attempt took, when one was made. */
-    tookMs?: number;
+    /** How long the attempt's longest HTTP exchange took (post.ts timingExchanges), when one was made. */
+    exchangeMs?: number;
   }
 
   /**
@@ -412,12 +417,16 @@ export function createTeamDeliverySender(deps: {
   }
 
   /**
-   * Whether the attempt went out and got no answer for most of its timeout (NO_ANSWER_HOLD_AFTER_MS): not
-   * a refusal answered, nor a failure before any request (a connection refused costs no wait).
+   * Whether the attempt failed after its receiver kept a request waiting NO_ANSWER_HOLD_AFTER_MS or more:
+   * no answer, or one not 2xx after that long (a gateway's 504; Slack's Web API answers its errors with
+   * no `response` here, which says nothing of how long it took). The time is the exchange's own, not the
+   * attempt's (a kind's database lookups around it). A 429 holds by its Retry-After; a delivery sent, or
+   * of a destination gone, holds nothing.
    */
-  function leftUnanswered({ result, notSent, tookMs }: Outcome): boolean {
-    if (notSent || result.status !== 'retry' || result.rateLimited || result.perMessage) return false;
-    return !result.noRequest && result.response === undefined && (tookMs ?? 0) >= noAnswerHoldAfterMs;
+  function slowToFail({ result, notSent, exchangeMs }: Outcome): boolean {
+    if (notSent || result.status === 'sent' || result.status === 'gone') return false;
+    if (result.status === 'retry' && result.rateLimited) return false;
+    return exchangeMs !== undefined && exchangeMs >= noAnswerHoldAfterMs;
   }
 
   /**
@@ -425,7 +434,7 @@ export function createTeamDeliverySender(deps: {
    * the Retry-After (at most DESTINATION_HOLD_MAX_MS, jittered), counted from the answer (`settledAt`),
    * the latest of the round's 429s from it. Else every other alert's delivery to it would be sent
    * meanwhile, each to meet its own 429 (a storm's hundreds), which a receiver may take as abuse.
-   * A receiver that left a request unanswered is held NO_ANSWER_HOLD_MS: each of its deliveries would
+   * A receiver that failed slowly (slowToFail) is held NO_ANSWER_HOLD_MS: each of its deliveries would
    * else hold a round for its timeout, and fed a storm, it held every round of every organization.
    */
   function holdsOf(
@@ -437,12 +446,13 @@ export function createTeamDeliverySender(deps: {
     for (const outcome of outcomes) {
       const { row, result } = outcome;
       const destination = destinations.get(row.destination_id);
-      if (!destination?.enabled || result.status !== 'retry') continue;
-      const until = result.rateLimited
-        ? destinationHeldUntil(settledAt, result.retryAfterMs)
-        : leftUnanswered(outcome)
-          ? jitteredAfter(settledAt, NO_ANSWER_HOLD_MS)
-          : undefined;
+      if (!destination?.enabled) continue;
+      const until =
+        result.status === 'retry' && result.rateLimited
+          ? destinationHeldUntil(settledAt, result.retryAfterMs)
+          : slowToFail(outcome)
+            ? jitteredAfter(settledAt, NO_ANSWER_HOLD_MS)
+            : undefined;
       if (!until) continue;
       const hold = holds.get(destination.id);
       if (!hold || until > hold.until)
@@ -575,8 +585,8 @@ export function createTeamDeliverySender(deps: {
   }
 
   /**
-   * A round: `capped` when the claim took as many of one destination as it takes, so more of it likely
-   * waits (a healthy receiver's burst goes on at once, a round after another, not after a pause).
+   * A round: `capped` when the claim took PER_DESTINATION_PER_CLAIM or more of one destination, so more
+   * of it likely waits (a healthy receiver's burst goes on at once, a round after another, not after a pause).
    */
   async function deliverRound(now: Date): Promise<{ claimed: number; capped: boolean }> {
     const rows = await repo.claim(db, now, new Date(now.getTime() + leaseMs), BATCH);
@@ -601,9 +611,10 @@ export function createTeamDeliverySender(deps: {
         ? whyNotSent(destination, paused, taken.has(destinationAlertKey(row.destination_id, row.alert_id)))
         : undefined;
       if (why !== undefined) return { row, result: { status: 'failed', error: why }, notSent: true };
-      const startedAt = performance.now();
-      const result = await attempt(row, destination, alerts.get(row.alert_id));
-      return { row, result, tookMs: performance.now() - startedAt };
+      const { value: result, longestExchangeMs } = await timingExchanges(() =>
+        attempt(row, destination, alerts.get(row.alert_id)),
+      );
+      return { row, result, exchangeMs: longestExchangeMs };
     };
     const byDestination = new Map<string, TeamDestinationDeliveryRow[]>();
     for (const row of rows) {

@@ -10,7 +10,6 @@ import { insertOrgWithTeam, insertTeamDelivery, localDeliveryConfig } from '../.
 import { startWebhookReceiver, type WebhookReceiver } from '../../testing/webhook-receiver.js';
 import type { Clock } from '../../work/clock.js';
 import { createTeamDeliverySender } from './deliveries.js';
-import { PER_DESTINATION_PER_CLAIM } from './repository.js';
 
 /**
  * One organization's receiver that never answers, fed a storm, must not hold every other organization's
@@ -113,26 +112,28 @@ describe("a receiver that never answers, fed a storm's deliveries", () => {
       noAnswerHoldAfterMs: 0,
     });
 
-    // The first round: its claim takes a few of the storm's deliveries and the other organization's.
+    // The first round: its claim takes a share of the storm's deliveries (its 50 over the two destinations
+    // it sees) and the other organization's.
+    const share = 25;
     const first = sender.deliverDue(at);
     let firstEnded = false;
     void first.finally(() => (firstEnded = true));
     assert.ok(await until(async () => (await state(other)) !== 'pending' || firstEnded));
     assert.notEqual(await state(other), 'pending', "the first round took the other organization's delivery");
-    assert.equal(await countOf(hangs, ['sending']), PER_DESTINATION_PER_CLAIM);
+    assert.equal(await countOf(hangs, ['sending']), share);
 
     // It is sent and recorded while the hanging requests are still open, not once they give up.
     assert.ok(await until(async () => (await state(other)) === 'sent' || firstEnded));
     assert.equal(await state(other), 'sent');
     assert.equal(receiver.received('/quiet').length, 1);
     assert.equal(firstEnded, false, 'the round still waits for the hanging receiver');
-    assert.ok(await until(async () => connections === PER_DESTINATION_PER_CLAIM));
-    assert.equal(hanging.size, PER_DESTINATION_PER_CLAIM, 'its requests are all still unanswered');
+    assert.ok(await until(async () => connections === share));
+    assert.equal(hanging.size, share, 'its requests are all still unanswered');
 
     // The hanging requests end without an answer: the receiver is held a while, as after a 429, and the
     // next rounds send none of its deliveries meanwhile, and another organization's at once.
     for (const socket of hanging) socket.destroy();
-    assert.equal(await first, PER_DESTINATION_PER_CLAIM + 1);
+    assert.equal(await first, share + 1);
     assert.equal(await countOf(hangs, ['pending']), 200);
     const { rows } = await sql<{ until: Date | null }>`
       SELECT rate_limited_until AS until FROM team_destinations WHERE id = ${hangs}`.execute(db);
@@ -140,7 +141,7 @@ describe("a receiver that never answers, fed a storm's deliveries", () => {
     const next = await insertTeamDelivery(db, { orgId: b.orgId, destinationId: quiet, at, dueAt: at });
     assert.equal(await sender.deliverDue(at), 1);
     assert.equal(await state(next), 'sent');
-    assert.equal(connections, PER_DESTINATION_PER_CLAIM, 'nothing more was sent to the held receiver');
+    assert.equal(connections, share, 'nothing more was sent to the held receiver');
   });
 
   it('is not held for a failure that cost no wait', async () => {

@@ -1,8 +1,10 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import http from 'node:http';
 import https from 'node:https';
 import { TLSSocket } from 'node:tls';
 import { storableText } from '../../db/storable.js';
 import { OutboundAgent, proxyFor } from '../../http/outbound.js';
+import type { OutboundFetch } from '../../http/outbound-fetch.js';
 import { guardedLookup } from './address-guard.js';
 
 /**
@@ -51,6 +53,40 @@ export class PostError extends Error {
   }
 }
 
+/**
+ * The longest HTTP exchange of the work timingExchanges runs, timed where each request is made (here,
+ * and in the fetch timedFetch wraps), from the request to its answer or its failure: how long the
+ * receiver kept Vigil waiting, not the work around it (a kind's own database lookups). deliveries.ts
+ * holds a receiver slow to answer by it. Kept per async context: a round's sends run side by side.
+ */
+const exchangeTimes = new AsyncLocalStorage<{ longestMs: number }>();
+
+function exchangeEnded(startedAt: number): void {
+  const times = exchangeTimes.getStore();
+  if (times) times.longestMs = Math.max(times.longestMs, performance.now() - startedAt);
+}
+
+/** Runs `work`, and how long its longest HTTP exchange took (0 without one). */
+export async function timingExchanges<T>(
+  work: () => Promise<T>,
+): Promise<{ value: T; longestExchangeMs: number }> {
+  const times = { longestMs: 0 };
+  const value = await exchangeTimes.run(times, work);
+  return { value, longestExchangeMs: times.longestMs };
+}
+
+/** `fetch` whose exchanges timingExchanges counts (the providers' APIs: Slack's Web API). */
+export function timedFetch(fetch: OutboundFetch): OutboundFetch {
+  return async (input, init) => {
+    const startedAt = performance.now();
+    try {
+      return await fetch(input, init);
+    } finally {
+      exchangeEnded(startedAt);
+    }
+  };
+}
+
 /** Kept connections: one pool for names checked at connection, one for the hosts the operator allowed. */
 const pools = {
   guarded: {
@@ -90,6 +126,7 @@ export async function postJson(
   headers: Record<string, string>,
   options: PostOptions,
 ): Promise<PostAnswer> {
+  const startedAt = performance.now();
   const checkFirst = !options.allowPrivate && url.protocol === 'https:' && proxyFor(url, process.env);
   const abort = new AbortController();
   const excerptBytes = options.excerptBytes ?? 1024;
@@ -167,6 +204,7 @@ export async function postJson(
     return await Promise.race([send(true), deadline]);
   } finally {
     clearTimeout(timer);
+    exchangeEnded(startedAt);
     // A request still open (no answer in time, a failure) is ended with its connection; one answered
     // in full leaves its connection to the pool.
     if (!settled) abort.abort();

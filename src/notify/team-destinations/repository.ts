@@ -150,17 +150,29 @@ const destinationHeld = (now: Date) => sql`EXISTS (
   SELECT 1 FROM team_destinations dh
   WHERE dh.id = c.destination_id AND dh.rate_limited_until > ${now})`;
 /**
- * The most deliveries to one destination a claim takes: a round waits for its slowest send, so a
- * receiver that does not answer holds no more than these of it (and of a healthy one, a burst still goes
- * a few at a time per round, as a browser keeps a few connections per host).
+ * The fewest deliveries to one destination a claim takes when others wait beside it, and how many of
+ * one destination may be in flight before a claim passes it by: a round waits for its slowest send, so a
+ * receiver slow to answer holds few of every other organization's rounds. A destination alone in the
+ * claim's look-ahead takes more (a share of the claim: claim's `limit` over the destinations seen), so
+ * a healthy receiver's burst goes a whole claim at a time.
  */
 export const PER_DESTINATION_PER_CLAIM = 5;
 /**
  * How many times its limit of the earliest due deliveries a claim looks at for what it takes (the cap
- * above leaves some out): enough to reach past one destination's burst of hundreds, bounded so that a
- * claim does not read a backlog of thousands each round.
+ * above leaves some out), and how far it looks for destinations already busy: bounded so that a claim
+ * does not read a backlog of thousands each round.
  */
 const CLAIM_LOOKS_AHEAD = 10;
+/**
+ * How many times its limit a claim picks before it locks (SKIP LOCKED): two claims at once pick alike,
+ * and the second takes what the first left locked past its own limit.
+ */
+const CLAIM_OVER_PICKS = 2;
+/**
+ * How many times its limit of the earliest due deliveries the backlog gauge walks before judging them:
+ * in a receiver's outage the head of the index is its blocked deliveries, and claimable ones wait behind.
+ */
+const BACKLOG_LOOKS_AHEAD = 10;
 /**
  * How many deliveries, the earliest due, nextDueAt looks at for when a held one is to be looked at again:
  * it looks again no later than the last of them falls due, and then at the next ones.
@@ -526,16 +538,20 @@ export const teamDestinationsRepository = {
 
   /**
    * Claims up to `limit` due deliveries (and ones whose claim ran out) for `leaseUntil`, oldest due first
-   * but at most {@link PER_DESTINATION_PER_CLAIM} of one destination, each destination's first before any
-   * one's second; only the oldest unsent change to an alert per destination, so the next waits until it
-   * is done; none of a destination held (holdDestinations) until its hold ends.
+   * but a share of the claim per destination (at least {@link PER_DESTINATION_PER_CLAIM}), each
+   * destination's first before any one's second; only the oldest unsent change to an alert per
+   * destination, so the next waits until it is done; none of a destination held (holdDestinations) until
+   * its hold ends.
    *
-   * The cap is why a flood to one receiver does not take every round: a round waits for its slowest
-   * send (up to a timeout), and one organization's hanging receiver, fed an alert storm, filled every
-   * round and held every other organization's Slack, Teams and webhooks behind it. The claim looks at
-   * the earliest {@link CLAIM_LOOKS_AHEAD} times `limit` due deliveries, as the index has them, not the
-   * whole backlog: past that, the deliveries of a receiver that does not answer are put off by its
-   * hold (deliveries.ts), which takes them out of the way.
+   * The share is why a flood to one receiver does not take every round: a round waits for its slowest
+   * send (up to a timeout), and one organization's receiver slow to answer, fed an alert storm, filled
+   * every round and held every other organization's Slack, Teams and webhooks behind it. A destination
+   * with {@link PER_DESTINATION_PER_CLAIM} or more deliveries in flight (a live lease) is passed by
+   * before the look-ahead is counted, so the round beside the one sending its burst reaches the
+   * deliveries due after that burst, rather than the burst's next rows. The claim looks at the earliest
+   * {@link CLAIM_LOOKS_AHEAD} times `limit` due deliveries that may go, as the index has them, not the
+   * whole backlog; busy destinations are looked for among as many of the earliest (in flight, a
+   * destination's deliveries are its earliest due, so they are there while its burst is).
    */
   async claim(
     db: Queryable,
@@ -544,27 +560,41 @@ export const teamDestinationsRepository = {
     limit: number,
   ): Promise<TeamDestinationDeliveryRow[]> {
     // Picked once (MATERIALIZED), never again per row of the table: docs/architecture.md, "Claiming a batch".
-    // A window function cannot sit beside FOR UPDATE: the rows are picked first, then locked (SKIP
-    // LOCKED) and checked again as locked, so one another claim took meanwhile is left out.
+    // A window function cannot sit beside FOR UPDATE: the rows are picked first (more than `limit`), then
+    // locked in their order (SKIP LOCKED) and checked again as locked, up to `limit`: a claim beside this
+    // one picks alike, and takes the picks past the ones this one locked rather than none.
     const claimable = sql`((c.state = 'pending' AND c.due_at <= ${now})
       OR (c.state = 'sending' AND c.lease_until < ${now}))`;
     const result = await sql<TeamDestinationDeliveryRow>`
-      WITH due AS MATERIALIZED (
+      WITH busy AS MATERIALIZED (
+        SELECT head.destination_id FROM (
+          SELECT c.destination_id, c.state, c.lease_until FROM team_destination_deliveries c
+          WHERE c.state IN ('pending', 'sending') AND c.due_at <= ${now}
+          ORDER BY c.due_at
+          LIMIT ${limit * CLAIM_LOOKS_AHEAD}) head
+        WHERE head.state = 'sending' AND head.lease_until >= ${now}
+        GROUP BY head.destination_id
+        HAVING count(*) >= ${PER_DESTINATION_PER_CLAIM}
+      ), due AS MATERIALIZED (
         SELECT c.id, c.destination_id, c.due_at FROM team_destination_deliveries c
-        WHERE ${claimable} AND ${MAY_GO} AND NOT ${destinationHeld(now)}
+        WHERE ${claimable} AND NOT c.destination_id = ANY(ARRAY(SELECT busy.destination_id FROM busy))
+          AND ${MAY_GO} AND NOT ${destinationHeld(now)}
         ORDER BY c.due_at
         LIMIT ${limit * CLAIM_LOOKS_AHEAD}
       ), picked AS MATERIALIZED (
-        SELECT ranked.id FROM (
+        SELECT ranked.id, row_number() OVER (ORDER BY ranked.nth, ranked.due_at, ranked.id) AS ord FROM (
           SELECT due.id, due.due_at,
                  row_number() OVER (PARTITION BY due.destination_id ORDER BY due.due_at, due.id) AS nth
           FROM due) ranked
-        WHERE ranked.nth <= ${PER_DESTINATION_PER_CLAIM}
-        ORDER BY ranked.nth, ranked.due_at
-        LIMIT ${limit}
+        WHERE ranked.nth <= greatest(${PER_DESTINATION_PER_CLAIM}::int,
+          ceil(${limit}::numeric / (SELECT greatest(count(DISTINCT due.destination_id), 1) FROM due)))
+        ORDER BY ranked.nth, ranked.due_at, ranked.id
+        LIMIT ${limit * CLAIM_OVER_PICKS}
       ), claimed AS MATERIALIZED (
         SELECT c.id FROM team_destination_deliveries c JOIN picked ON picked.id = c.id
         WHERE ${claimable}
+        ORDER BY picked.ord
+        LIMIT ${limit}
         FOR UPDATE OF c SKIP LOCKED
       )
       UPDATE team_destination_deliveries d
@@ -585,15 +615,16 @@ export const teamDestinationsRepository = {
    * counting it would show a receiver's outage, or a retry's backoff, as this queue falling behind.
    *
    * One walk of team_destination_deliveries_due from its earliest end, as the claim walks it, of at most
-   * `limit` due deliveries, judged after: the judging (three lookups each) bounded by the walk, not the
-   * walk by what passes it, which in a receiver's outage (every alert's later changes due and waiting
-   * behind its first) read every due delivery each scrape. Of those, the ones that may go are counted. A
-   * delivery being sent keeps the due_at it was claimed at (none later than that claim's `now`), so
-   * `due_at <= now` leaves none out. The oldest is read from the same walk: a pending delivery waits from
-   * its due_at, and every one past the walk from one no earlier than theirs.
+   * {@link BACKLOG_LOOKS_AHEAD} times `limit` due deliveries, judged after: the judging (three lookups
+   * each) bounded by the walk, not the walk by what passes it, which in a receiver's outage (every
+   * alert's later changes due and waiting behind its first) read every due delivery each scrape. The walk
+   * reaches well past `limit` as, in such an outage, the head of the index is the blocked ones and what
+   * may go waits behind them. What may go past the walk is not counted: the count is of the walk, and
+   * the oldest is of the walk too (what lies past it was due no earlier). A delivery being sent keeps the
+   * due_at it was claimed at (none later than that claim's `now`), so `due_at <= now` leaves none out.
    *
-   * The claim's cap per destination (PER_DESTINATION_PER_CLAIM) is left out: it spreads what may go over
-   * rounds, and the next claim takes what one left; every delivery counted here is taken that way.
+   * The claim's share per destination is left out: it spreads what may go over rounds, and the next
+   * claim takes what one left; every delivery counted here is taken that way.
    */
   async backlog(db: Queryable, now: Date, limit: number): Promise<QueueBacklog> {
     const row = await sql<{ due: string; oldest: Date | null }>`
@@ -605,8 +636,10 @@ export const teamDestinationsRepository = {
           WHERE state IN ('pending', 'sending') AND due_at <= ${now}
             AND (state = 'pending' OR lease_until < ${now})
           ORDER BY due_at
-          LIMIT ${limit}) AS c
-        WHERE ${MAY_GO} AND NOT ${destinationHeld(now)}) AS due`.execute(db);
+          LIMIT ${limit * BACKLOG_LOOKS_AHEAD}) AS c
+        WHERE ${MAY_GO} AND NOT ${destinationHeld(now)}
+        ORDER BY c.due_at
+        LIMIT ${limit}) AS due`.execute(db);
     return { due: Number(row.rows[0]?.due ?? 0), oldestDueAt: row.rows[0]?.oldest ?? null };
   },
 
