@@ -308,7 +308,9 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       log,
       publicUrl: config.publicUrl,
       sessions,
-      fetch: outboundFetch,
+      // Guarded: an owner's provider must not be a way into Vigil's own network.
+      fetch: createOutboundFetch({ ...options.outbound, guard: { allowHosts: config.ssoAllowHosts } }),
+      allowHosts: config.ssoAllowHosts,
     });
     // One per process: the policy routes empty the cache both alert services read.
     const alertPolicies = createAlertPoliciesService({ db: apiDb, clock });

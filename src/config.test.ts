@@ -296,12 +296,28 @@ describe('HTTPS_PROXY', () => {
   });
 });
 
-describe('VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS and VIGIL_PUSH_SERVICE_HOSTS', () => {
-  const names = ['VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS', 'VIGIL_PUSH_SERVICE_HOSTS'] as const;
+describe('VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS, VIGIL_PUSH_SERVICE_HOSTS and VIGIL_SSO_ALLOW_HOSTS', () => {
+  const names = [
+    'VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS',
+    'VIGIL_PUSH_SERVICE_HOSTS',
+    'VIGIL_SSO_ALLOW_HOSTS',
+  ] as const;
   const hosts = (name: (typeof names)[number], value: string) => {
     const config = loadConfig({ [name]: value });
-    return name === 'VIGIL_PUSH_SERVICE_HOSTS' ? config.extraPushServiceHosts : config.webhookAllowHttpHosts;
+    const of = {
+      VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS: config.webhookAllowHttpHosts,
+      VIGIL_PUSH_SERVICE_HOSTS: config.extraPushServiceHosts,
+      VIGIL_SSO_ALLOW_HOSTS: config.ssoAllowHosts,
+    };
+    return of[name];
   };
+
+  it('are empty unless set, each read into its own list', () => {
+    const config = loadConfig({ VIGIL_SSO_ALLOW_HOSTS: 'keycloak.corp.example' });
+    assert.deepEqual(config.ssoAllowHosts, ['keycloak.corp.example']);
+    assert.deepEqual(config.webhookAllowHttpHosts, [], 'single sign-on’s list allows no webhook');
+    assert.deepEqual(loadConfig({}).ssoAllowHosts, []);
+  });
 
   it('takes host names and addresses, as the host names of URLs are written', () => {
     for (const name of names) {

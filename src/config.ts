@@ -26,6 +26,11 @@ export interface Config {
   extraPushServiceHosts: string[];
   /** Hosts webhook destinations may reach over plain http, private addresses included (VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS). */
   webhookAllowHttpHosts: string[];
+  /**
+   * Hosts an organization's single sign-on provider may be reached on at private or loopback addresses,
+   * plain http too on loopback (VIGIL_SSO_ALLOW_HOSTS): an internal provider, the tests' on 127.0.0.1.
+   */
+  ssoAllowHosts: string[];
   /** SMS and voice through Twilio (VIGIL_TWILIO_*), when set. */
   twilio: { accountSid: string; authToken: string; from: string; apiUrl: string } | undefined;
   smtpUrl: string | undefined;
@@ -248,6 +253,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionIdleDays: integer(env, 'VIGIL_SESSION_IDLE_DAYS', 14, 1, 365),
     extraPushServiceHosts: hostList(env, 'VIGIL_PUSH_SERVICE_HOSTS'),
     webhookAllowHttpHosts: hostList(env, 'VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS'),
+    ssoAllowHosts: hostList(env, 'VIGIL_SSO_ALLOW_HOSTS'),
     ...smtpSettings(optional(env, 'VIGIL_SMTP_URL')),
     emailFrom: emailFromSetting(optional(env, 'VIGIL_EMAIL_FROM')),
     snsCertDir: optional(env, 'VIGIL_SNS_CERT_DIR'),

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import dns from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it, mock } from 'node:test';
 import { makeTestCertificate, startConnectProxy, type ConnectProxy } from '../testing/network.js';
 import { createOutboundFetch } from './outbound-fetch.js';
 
@@ -134,5 +135,93 @@ describe('the providers’ fetch', () => {
       assert.match(String((error.cause as Error | undefined)?.message ?? error.message), /certificate/i);
       return true;
     });
+  });
+});
+
+describe('the guarded fetch (single sign-on’s)', () => {
+  const NAME = 'idp.vigil-test.example';
+  /** What the resolver says `name` is, for the rest of the test; other names resolve as they do. */
+  function resolving(name: string, address: string) {
+    const real = dns.lookup.bind(dns);
+    mock.method(dns, 'lookup', (host: string, options: dns.LookupOptions, callback: LookupCallback) => {
+      if (host !== name) return real(host, options, callback);
+      callback(null, options.all ? [{ address, family: 4 }] : address, 4);
+    });
+  }
+  type LookupCallback = (error: Error | null, address: string | dns.LookupAddress[], family?: number) => void;
+  afterEach(() => mock.restoreAll());
+  const plainUrl = (host: string) => `http://${host}:${(plain.address() as AddressInfo).port}/x`;
+  const refusedWith = (pattern: RegExp) => (error: Error) => {
+    assert.equal(error.message, 'fetch failed');
+    assert.match((error.cause as Error).message, pattern);
+    return true;
+  };
+
+  it('refuses a private address, written in the URL or resolved at connection, before any request', async () => {
+    const answered = seen.length;
+    const fetch = createOutboundFetch({ guard: { allowHosts: [] } });
+    await assert.rejects(
+      fetch(plainUrl('127.0.0.1'), post),
+      refusedWith(/^127\.0\.0\.1 is a loopback, private or reserved address/),
+    );
+    await assert.rejects(fetch(plainUrl('localhost'), post), refusedWith(/^localhost is a local name/));
+    resolving(NAME, '127.0.0.1');
+    await assert.rejects(
+      fetch(plainUrl(NAME), post),
+      refusedWith(new RegExp(`^${NAME.replaceAll('.', '\\.')} resolves to 127\\.0\\.0\\.1, a loopback`)),
+    );
+    assert.equal(seen.length, answered, 'nothing reached the server');
+  });
+
+  it('reaches a host the operator allowed, at a private address too', async () => {
+    const fetch = createOutboundFetch({ guard: { allowHosts: ['127.0.0.1'] } });
+    const response = await fetch(plainUrl('127.0.0.1'), post);
+    assert.equal(response.status, 201);
+  });
+
+  it('does not follow a redirect, whose target would go unchecked', async () => {
+    const answered = seen.length;
+    const redirecting = http.createServer((_req, res) =>
+      res.writeHead(302, { location: plainUrl('127.0.0.1') }).end(),
+    );
+    await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (redirecting.address() as AddressInfo).port;
+      const fetch = createOutboundFetch({ guard: { allowHosts: ['127.0.0.1'] } });
+      const response = await fetch(`http://127.0.0.1:${port}/`);
+      assert.equal(response.status, 302);
+      assert.equal(seen.length, answered);
+    } finally {
+      redirecting.closeAllConnections();
+      await new Promise((resolve) => redirecting.close(resolve));
+    }
+  });
+
+  it('behind HTTPS_PROXY, resolves the name first: a private one never reaches the proxy', async () => {
+    const before = proxy.connects.length;
+    const fetch = createOutboundFetch({
+      env: { HTTPS_PROXY: proxy.url },
+      ca: cert,
+      guard: { allowHosts: [] },
+    });
+    resolving(HOST, '10.0.0.5');
+    await assert.rejects(
+      fetch(`https://${HOST}/x`, post),
+      refusedWith(/resolves to 10\.0\.0\.5, a loopback, private or reserved address/),
+    );
+    await assert.rejects(fetch('https://10.0.0.5/x', post), refusedWith(/^10\.0\.0\.5 is a loopback/));
+    assert.equal(proxy.connects.length, before, 'no CONNECT');
+    // Allowed by the operator: the proxy is asked.
+    const allowed = createOutboundFetch({
+      env: { HTTPS_PROXY: proxy.url },
+      ca: cert,
+      guard: { allowHosts: [HOST] },
+    });
+    assert.equal((await allowed(`https://${HOST}/x`, post)).status, 201);
+    mock.restoreAll();
+    // A public address: the proxy is asked.
+    resolving(HOST, '8.8.8.8');
+    assert.equal((await fetch(`https://${HOST}/x`, post)).status, 201);
+    assert.equal(proxy.connects.length, before + 2);
   });
 });

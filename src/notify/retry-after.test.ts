@@ -315,7 +315,7 @@ describe('a push service', () => {
     ecdh.generateKeys();
     await db.query(
       `INSERT INTO push_subscriptions (id, user_id, endpoint, p256dh, auth, device_name, contact_method_id)
-       VALUES ($1, $2, 'https://push.example.test/send/1', $3, $4, 'Pia''s phone', $5)`,
+       VALUES ($1, $2, 'https://fcm.googleapis.com/fcm/send/vigil-test-1', $3, $4, 'Pia''s phone', $5)`,
       [
         id,
         user.data.id,

@@ -166,6 +166,8 @@ before(async () => {
       VIGIL_SNS_CERT_DIR: certDir,
       VIGIL_BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
       VIGIL_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
+      // The test sign-in provider runs on 127.0.0.1, as an internal one the operator allows.
+      VIGIL_SSO_ALLOW_HOSTS: '127.0.0.1',
     },
     writeback: { baseDelayMs: 100, maxDelayMs: 1000 },
     outbound: { ca: sns.ca, lookup: sns.lookup, connectPort: sns.port, env: {} },

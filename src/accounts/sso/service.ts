@@ -1,6 +1,11 @@
 import { createHash } from 'node:crypto';
 import * as oidc from 'openid-client';
 import type { OutboundFetch } from '../../http/outbound-fetch.js';
+import {
+  hostProblem,
+  isAddressRefusal,
+  isAllowedHost,
+} from '../../notify/team-destinations/address-guard.js';
 import type { Db } from '../../db/database.js';
 import { DomainError, forbidden, invalidField, notFound, type DomainErrorKind } from '../../errors.js';
 import type { Logger } from '../../logger.js';
@@ -75,7 +80,14 @@ function isLoopback(url: URL): boolean {
   return ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
 }
 
-function issuerUrl(issuer: string): URL {
+const ALLOW_HINT = 'an operator can allow the host with VIGIL_SSO_ALLOW_HOSTS';
+
+/**
+ * The issuer's URL, refused when it names an address inside Vigil's network (or a local name) that the
+ * operator did not list in VIGIL_SSO_ALLOW_HOSTS: an owner's provider must not be a way to probe or call
+ * that network. Names that resolve to such an address are refused by the guarded fetch, at connection.
+ */
+function issuerUrl(issuer: string, allowHosts: readonly string[]): URL {
   let url: URL;
   try {
     url = new URL(issuer);
@@ -84,7 +96,17 @@ function issuerUrl(issuer: string): URL {
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url)))
     throw invalidField('issuer', 'must be an https:// URL.');
+  if (!isAllowedHost(url.hostname, allowHosts)) {
+    const problem = hostProblem(url.hostname);
+    if (problem) throw invalidField('issuer', `is refused: ${problem} (${ALLOW_HINT}).`);
+  }
   return url;
+}
+
+/** Why a request to the provider failed: fetch's own "fetch failed" says nothing, its cause does. */
+function reasonOf(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  return error instanceof TypeError && error.cause instanceof Error ? error.cause.message : error.message;
 }
 
 /** A person may only be sent back to a page of the console, never to another site. */
@@ -146,8 +168,14 @@ export function createSsoService(deps: {
   log: Logger;
   publicUrl: string;
   sessions: SessionsService;
-  /** fetch for the provider's endpoints (HTTPS_PROXY and NO_PROXY honoured). */
+  /**
+   * fetch for the provider's endpoints (HTTPS_PROXY and NO_PROXY honoured), guarded against private
+   * addresses except on `allowHosts` (createOutboundFetch's `guard`, with the same list): discovery, keys,
+   * token and user info alike, whatever hosts the discovery document names.
+   */
   fetch: OutboundFetch;
+  /** Hosts the provider may be on at a private or loopback address (VIGIL_SSO_ALLOW_HOSTS). */
+  allowHosts: readonly string[];
   /** Where the providers' configurations are kept: a cache of its own unless given (tests look into it). */
   discovered?: DiscoveryCache;
 }) {
@@ -157,7 +185,7 @@ export function createSsoService(deps: {
   const discovered = deps.discovered ?? new DiscoveryCache();
 
   async function discover(orgId: string, issuer: string, clientId: string, clientSecret: string) {
-    const url = issuerUrl(issuer);
+    const url = issuerUrl(issuer, deps.allowHosts);
     const config = await oidc.discovery(url, clientId, clientSecret, undefined, {
       execute: url.protocol === 'http:' ? [oidc.allowInsecureRequests] : [],
       timeout: 10,
@@ -181,7 +209,18 @@ export function createSsoService(deps: {
   }) {
     const version = versionOf(row.issuer, row.client_id, row.client_secret);
     const cached = discovered.get(row.org_id, version, clock.now().getTime());
-    return cached ?? discover(row.org_id, row.issuer, row.client_id, row.client_secret);
+    if (cached) return cached;
+    try {
+      return await discover(row.org_id, row.issuer, row.client_id, row.client_secret);
+    } catch (error) {
+      // An issuer saved before its host was taken off VIGIL_SSO_ALLOW_HOSTS (or before the check).
+      if (error instanceof DomainError && !(error instanceof SsoSignInError))
+        throw new SsoSignInError(
+          'sso_provider_unreachable',
+          `The sign-in provider's issuer ${error.fields?.issuer ?? error.message}`,
+        );
+      throw error;
+    }
   }
 
   function requireAdmin(p: Principal): void {
@@ -234,9 +273,12 @@ export function createSsoService(deps: {
         await discover(p.orgId, input.issuer, input.clientId, clientSecret);
       } catch (error) {
         if (error instanceof Error && error.name === 'DomainError') throw error;
+        const where = `${input.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
         throw invalidField(
           'issuer',
-          `could not be read (${(error as Error).message}): check that ${input.issuer.replace(/\/$/, '')}/.well-known/openid-configuration answers from Vigil's network.`,
+          isAddressRefusal(error)
+            ? `could not be read (${reasonOf(error)}): ${ALLOW_HINT}.`
+            : `could not be read (${reasonOf(error)}): check that ${where} answers from Vigil's network.`,
         );
       }
       await repo.saveSettings(db, {
@@ -365,7 +407,7 @@ export function createSsoService(deps: {
         log.warn({ err: error, orgId: login.org_id }, 'a single sign-on could not be completed');
         throw new SsoSignInError(
           'sso_unchecked',
-          `The sign-in provider's answer could not be checked (${(error as Error).message}): sign in again, or ask an admin to check the single sign-on settings.`,
+          `The sign-in provider's answer could not be checked (${reasonOf(error)}): sign in again, or ask an admin to check the single sign-on settings.`,
         );
       }
       // Only an address the provider vouches for: where people may edit their own email claim, one left

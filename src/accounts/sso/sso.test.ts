@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
+import { createOutboundFetch } from '../../http/outbound-fetch.js';
 import { createLogger } from '../../logger.js';
 import { addOrganization, startTestServer, type TestServer } from '../../testing/harness.js';
 import { freePort } from '../../testing/network.js';
@@ -41,6 +44,26 @@ async function browse(start: string, vigil: string, options: { stopBefore?: stri
   throw new Error('too many redirects');
 }
 
+/** A local server that counts the requests it gets, answering each with `body` as JSON. */
+async function countingServer(host: string, body: (origin: string) => unknown = () => ({})) {
+  let requests = 0;
+  const server = http.createServer((req, res) => {
+    requests++;
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body(origin)));
+  });
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  const origin = `http://${host}:${(server.address() as AddressInfo).port}`;
+  return {
+    origin,
+    requests: () => requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
 describe('single sign-on through OpenID Connect', () => {
   let server: TestServer;
   let provider: TestOidcProvider;
@@ -49,7 +72,12 @@ describe('single sign-on through OpenID Connect', () => {
     // The provider sends the browser back to Vigil's public URL, which must be known before it starts.
     const port = await freePort();
     server = await startTestServer({
-      env: { PORT: String(port), VIGIL_PUBLIC_URL: `http://127.0.0.1:${port}` },
+      // The test provider runs on 127.0.0.1: allowed as an operator allows an internal provider.
+      env: {
+        PORT: String(port),
+        VIGIL_PUBLIC_URL: `http://127.0.0.1:${port}`,
+        VIGIL_SSO_ALLOW_HOSTS: '127.0.0.1',
+      },
     });
     provider = await startTestOidcProvider({ redirectUri: `${server.url}/api/console/sso/callback` });
     orgId = (await server.call('GET', '/v2/organization')).body.data.id;
@@ -81,6 +109,92 @@ describe('single sign-on through OpenID Connect', () => {
     });
     assert.equal(plain.status, 422);
     assert.match(plain.body.errors.issuer, /https/);
+  });
+
+  it('refuses an issuer on a private or loopback address the operator did not allow, without a request to it', async () => {
+    // On this machine, reached by a name VIGIL_SSO_ALLOW_HOSTS (127.0.0.1 here) does not list.
+    const probe = await countingServer('localhost');
+    try {
+      const { port } = new URL(probe.origin);
+      for (const issuer of [
+        probe.origin,
+        `https://localhost:${port}`,
+        `http://[::1]:${port}`,
+        'https://10.0.0.5/realms/acme',
+        'https://169.254.169.254',
+        'https://keycloak/realms/acme',
+      ]) {
+        const saved = await server.call('PUT', '/api/console/sso', {
+          issuer,
+          clientId: 'x',
+          clientSecret: 'y',
+          label: 'Acme SSO',
+        });
+        assert.equal(saved.status, 422, `${issuer}: ${JSON.stringify(saved.body)}`);
+        assert.match(saved.body.errors.issuer, /is refused: .*VIGIL_SSO_ALLOW_HOSTS/, issuer);
+      }
+      assert.equal(probe.requests(), 0, 'nothing reached the address');
+    } finally {
+      await probe.close();
+    }
+  });
+
+  it('never calls a private address that an allowed provider’s discovery document names', async () => {
+    // The token endpoint on this machine, by a name not allowed; the discovery document on an allowed host.
+    const inside = await countingServer('localhost');
+    const provider = await countingServer('127.0.0.1', (origin) => ({
+      issuer: origin,
+      authorization_endpoint: `${origin}/authorize`,
+      token_endpoint: `${inside.origin}/token`,
+      jwks_uri: `${inside.origin}/jwks`,
+      userinfo_endpoint: `${inside.origin}/userinfo`,
+      response_types_supported: ['code'],
+      subject_types_supported: ['public'],
+      id_token_signing_alg_values_supported: ['RS256'],
+    }));
+    try {
+      const sso = createSsoService({
+        db: server.app.context.db,
+        clock: systemClock,
+        log: createLogger('silent'),
+        publicUrl: server.url,
+        sessions: server.app.context.sessions,
+        fetch: createOutboundFetch({ guard: { allowHosts: ['127.0.0.1'] } }),
+        allowHosts: ['127.0.0.1'],
+      });
+      const org = await addOrganization(server, 'Sso Inside');
+      const owner: Principal = {
+        orgId: org.orgId,
+        apiKeyId: 'a-test-key',
+        userId: undefined,
+        username: undefined,
+        fullName: undefined,
+        role: 'owner',
+      };
+      await sso.save(owner, {
+        issuer: provider.origin,
+        clientId: 'a-client',
+        clientSecret: 'a-secret',
+        label: 'Inside',
+        enabled: true,
+      });
+      const started = await sso.start(org.orgId, '/');
+      const callback = `/api/console/sso/callback?code=a-code&state=${started.state}`;
+      const failed = await sso.finish(callback, started.state, { ip: '127.0.0.1', userAgent: 'test' }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      assert.equal(inside.requests(), 0, 'the token endpoint inside was never called');
+      assert.equal(provider.requests(), 1, 'only the discovery document was read');
+      assert.ok(failed instanceof SsoSignInError, String(failed));
+      assert.equal(failed.failure, 'sso_unchecked', failed.message);
+      assert.match(failed.message, /localhost is a local name, which Vigil does not send to/);
+      // Off the sign-in page's list again, which the other tests read.
+      await sso.remove(owner);
+    } finally {
+      await inside.close();
+      await provider.close();
+    }
   });
 
   it('signs a user in through the provider and back to the page they asked for', async () => {
@@ -298,7 +412,8 @@ describe('single sign-on through OpenID Connect', () => {
       log: createLogger('silent'),
       publicUrl: server.url,
       sessions: server.app.context.sessions,
-      fetch: (input, init) => fetch(input, init),
+      fetch: createOutboundFetch({ guard: { allowHosts: ['127.0.0.1'] } }),
+      allowHosts: ['127.0.0.1'],
       discovered,
     });
     const other = await addOrganization(server, 'Sso Elsewhere');

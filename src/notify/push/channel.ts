@@ -3,7 +3,7 @@ import { isUuid } from '../../db/database.js';
 import type { DeliveryResult, NotificationChannel, OutgoingNotification } from '../channel.js';
 import type { ChannelSetup } from '../destinations/destination.js';
 import { pushRepository as repo, type PushSubscriptionRow } from './repository.js';
-import { removeGoneSubscription } from './service.js';
+import { endpointProblem, PUSH_SERVICE_HOSTS, removeGoneSubscription } from './service.js';
 import { vapidKeysLoader, vapidSubject, type VapidKeys } from './vapid.js';
 import { pushRequest } from './web-push.js';
 import { KIND_PREFIX, oneLine, truncate } from '../html.js';
@@ -148,6 +148,7 @@ export function createPushChannel(setup: ChannelSetup): NotificationChannel {
   const { db, log, config, fetch, clock } = setup;
   const vapidKeys = vapidKeysLoader(db);
   const subject = vapidSubject(config);
+  const allowedHosts = [...PUSH_SERVICE_HOSTS, ...config.extraPushServiceHosts];
 
   async function post(
     subscription: PushSubscriptionRow,
@@ -208,6 +209,14 @@ export function createPushChannel(setup: ChannelSetup): NotificationChannel {
         status: 'failed',
         error:
           'no push subscription of this person for this device: the contact names a device of someone else; subscribe your own from the console (Profile, Mobile push)',
+      };
+    }
+    // Allowed when the device subscribed; the operator may have taken its host off the list since.
+    const refused = endpointProblem(subscription.endpoint, allowedHosts);
+    if (refused) {
+      return {
+        status: 'failed',
+        error: `not sent: the device "${subscription.device_name}" has a push service endpoint that ${refused}`,
       };
     }
     const host = new URL(subscription.endpoint).host;

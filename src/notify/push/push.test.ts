@@ -14,7 +14,9 @@ import {
   type TestServer,
   acknowledgementRecorder,
 } from '../../testing/harness.js';
-import type { PushPayload } from './channel.js';
+import { createLogger } from '../../logger.js';
+import { systemClock } from '../../work/clock.js';
+import { createPushChannel, type PushPayload } from './channel.js';
 
 /**
  * Web Push end to end: a person subscribes a device through the console API, an alert for their team is
@@ -211,6 +213,32 @@ describe('a page to a subscribed device', () => {
       patKey,
     );
     assert.equal(made.status, 201, JSON.stringify(made.body));
+  });
+
+  it('is not sent once its push service is no longer allowed, without a request to it', async () => {
+    // As after a restart with 127.0.0.1 taken off VIGIL_PUSH_SERVICE_HOSTS.
+    const { db: database, config } = server.app.context;
+    let requests = 0;
+    const channel = createPushChannel({
+      db: database,
+      config: { ...config, extraPushServiceHosts: [] },
+      log: createLogger('silent'),
+      fetch: (input, init) => {
+        requests++;
+        return fetch(input, init);
+      },
+      clock: systemClock,
+    });
+    const id = (await db.query(`SELECT id FROM push_subscriptions WHERE endpoint = $1`, [sub.endpoint]))
+      .rows[0]?.id as string;
+    assert.ok(id);
+    const result = await channel.sendNotice!({ address: id, name: 'Pat' }, { subject: 'Test', text: 'hi' });
+    assert.equal(requests, 0, 'no request to the push service');
+    assert.equal(result.status, 'failed', JSON.stringify(result));
+    assert.match(
+      result.status === 'failed' ? result.error : '',
+      /is on 127\.0\.0\.1, which is not a push service Vigil sends to .*VIGIL_PUSH_SERVICE_HOSTS/,
+    );
   });
 
   it('arrives encrypted with the title, priority and links, and its acknowledge link works', async () => {

@@ -3,7 +3,7 @@ import { requireUserRight, userMay } from '../../accounts/custom-roles/rights.js
 import { accountsRepository } from '../../accounts/repository.js';
 import { isOrgAdmin, type Principal } from '../../accounts/service.js';
 import { type Db, type Queryable, isLostRace, isUniqueViolation, isUuid } from '../../db/database.js';
-import { conflict, forbidden, invalidField, notFound } from '../../errors.js';
+import { conflict, forbidden, invalidField, isDomainError, notFound } from '../../errors.js';
 import { newStep } from '../../oncall/people/defaults.js';
 import { peopleRepository } from '../../oncall/people/repository.js';
 import { pushRepository as repo, type PushSubscriptionRow } from './repository.js';
@@ -106,6 +106,20 @@ export function parseEndpoint(value: string, allowedHosts: readonly string[] = P
     );
   }
   return url.toString();
+}
+
+/**
+ * Why a stored endpoint is no longer one Vigil sends to (its host taken off VIGIL_PUSH_SERVICE_HOSTS since
+ * the device subscribed), or undefined: checked at every send, as webhooks' URLs are.
+ */
+export function endpointProblem(endpoint: string, allowedHosts: readonly string[]): string | undefined {
+  try {
+    parseEndpoint(endpoint, allowedHosts);
+    return undefined;
+  } catch (error) {
+    if (isDomainError(error)) return error.fields?.endpoint ?? error.message;
+    throw error;
+  }
 }
 
 /** Base64url as browsers write it (no padding); tolerates padding, refuses anything else. */

@@ -2,12 +2,14 @@ import dns from 'node:dns';
 import net from 'node:net';
 
 /**
- * Keeps team destinations from being a way into the network Vigil runs in (SSRF): a URL an admin gives
+ * Keeps team destinations, and an organization's single sign-on provider (http/outbound-fetch.ts, guarded),
+ * from being a way into the network Vigil runs in (SSRF): a URL an admin gives
  * must not reach loopback, private, link-local (the cloud metadata service at 169.254.169.254) or other
  * special-purpose addresses, neither as written nor once its name is resolved (a public name may resolve
  * to 10.0.0.5, and may change what it resolves to after it was checked, so the check is made again at
  * every connection, on the addresses actually connected to). An operator lets named hosts through with
- * VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS (a receiver on the same network, the tests' receiver on 127.0.0.1).
+ * VIGIL_WEBHOOK_ALLOW_HTTP_HOSTS (a receiver on the same network, the tests' receiver on 127.0.0.1), and
+ * single sign-on's with VIGIL_SSO_ALLOW_HOSTS.
  */
 
 const BLOCKED = new net.BlockList();
@@ -38,6 +40,9 @@ for (const [prefix, bits] of [
   ['ff00::', 8], // multicast
   ['2001:db8::', 32], // documentation
   ['100::', 64], // discard
+  // RFC 8215's NAT64 prefix for a network's own translator: it may carry the IPv4 address at any of RFC
+  // 6052's offsets, so the whole prefix is refused rather than one offset read.
+  ['64:ff9b:1::', 48],
 ] as const) {
   BLOCKED.addSubnet(prefix, bits, 'ipv6');
 }
@@ -119,6 +124,29 @@ export function hostProblem(hostname: string): string | undefined {
   return undefined;
 }
 
+/** The code of the guard's refusals, on the error or anywhere in its chain of causes. */
+export const ADDRESS_REFUSED = 'EADDRNOTALLOWED';
+
+/**
+ * Why a name may not be sent to through a proxy, which resolves and connects itself, out of reach of
+ * {@link guardedLookup}: it resolves here to a private address. A name this host cannot resolve is left to
+ * the proxy (split DNS, where only the proxy sees outside); the proxy answers for what it connects to.
+ */
+export async function privateNameProblem(hostname: string): Promise<string | undefined> {
+  const refusal = await new Promise<NodeJS.ErrnoException | null>((resolve) =>
+    guardedLookup()(bareHostname(hostname), { all: true }, (error) => resolve(error)),
+  );
+  return refusal?.code === ADDRESS_REFUSED ? refusal.message : undefined;
+}
+
+/** Whether an error is (or was caused by) the guard refusing an address. */
+export function isAddressRefusal(error: unknown): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 10; e = e.cause, depth++) {
+    if ((e as NodeJS.ErrnoException).code === ADDRESS_REFUSED) return true;
+  }
+  return false;
+}
+
 type LookupCallback = (
   error: NodeJS.ErrnoException | null,
   address: string | dns.LookupAddress[],
@@ -144,7 +172,7 @@ export function guardedLookup(): net.LookupFunction {
             ? `${hostname} resolves to ${bad.address}, a loopback, private or reserved address, which Vigil does not send to`
             : `${hostname} resolves to no address`,
         );
-        refusal.code = 'EADDRNOTALLOWED';
+        refusal.code = ADDRESS_REFUSED;
         callback(refusal, []);
         return;
       }
