@@ -134,28 +134,45 @@ describe('the aliases of Security Hub alerts', () => {
   });
 });
 
+/**
+ * As before the upgrade: a writing-back integration's finding (`tag`, its first version known), and a
+ * user's alert under the finding's earlier alias that the finding was counted into and bound to.
+ */
+async function findingBoundToTheirAlert(tag: string) {
+  const hub = await addIntegration({ sendUpdatesBack: true, roleArn: ROLE, region: 'us-east-1' });
+  assert.equal((await confirm(hub)).res.body.verdict, 'confirmed');
+  const first = await versionOf(tag, 0, 'NOTIFIED');
+  const known = await post(hub.path, notification(first));
+  assert.equal(known.body.verdict, 'ignored', JSON.stringify(known.body));
+  const earlier = earlierAliasOf(first, hub);
+  const made = await server.call('POST', '/v2/alerts', { message: 'not the finding', alias: earlier });
+  assert.equal(made.status, 202, JSON.stringify(made.body));
+  await server.idle();
+  const [taken] = await alertsWithAlias(earlier);
+  assert.ok(taken);
+  assert.notEqual(taken.integration_id, hub.id);
+  const findingId = parseSecurityHubEvent(first).findings[0]?.key.id;
+  const bound = await db.query(
+    `UPDATE securityhub_findings SET alert_id = $1 WHERE integration_id = $2 AND finding_id = $3`,
+    [taken.id, hub.id, findingId],
+  );
+  assert.equal(bound.rowCount, 1);
+  return { hub, first, earlier, taken, findingId };
+}
+
+/** The write-back changes recorded for the finding. */
+async function writesFor(integrationId: string, findingId: string | undefined): Promise<Json[]> {
+  const { rows } = await db.query(
+    `SELECT field, value FROM securityhub_writebacks WHERE integration_id = $1 AND finding_id = $2`,
+    [integrationId, findingId],
+  );
+  return rows as Json[];
+}
+
 describe("a finding bound to someone else's alert that took it by its earlier alias", () => {
   it('raises its own alert at its next event; nothing more is counted on that one, whose close writes nothing back', async () => {
     // Writes back: closing the alert the finding is bound to would send RESOLVED.
-    const hub = await addIntegration({ sendUpdatesBack: true, roleArn: ROLE, region: 'us-east-1' });
-    assert.equal((await confirm(hub)).res.body.verdict, 'confirmed');
-    const first = await versionOf('taken', 0, 'NOTIFIED');
-    const known = await post(hub.path, notification(first));
-    assert.equal(known.body.verdict, 'ignored', JSON.stringify(known.body));
-    // As before the upgrade: a user's alert under the finding's alias, which the finding was counted into.
-    const earlier = earlierAliasOf(first, hub);
-    const made = await server.call('POST', '/v2/alerts', { message: 'not the finding', alias: earlier });
-    assert.equal(made.status, 202, JSON.stringify(made.body));
-    await server.idle();
-    const [taken] = await alertsWithAlias(earlier);
-    assert.ok(taken);
-    assert.notEqual(taken.integration_id, hub.id);
-    const findingId = parseSecurityHubEvent(first).findings[0]?.key.id;
-    const bound = await db.query(
-      `UPDATE securityhub_findings SET alert_id = $1 WHERE integration_id = $2 AND finding_id = $3`,
-      [taken.id, hub.id, findingId],
-    );
-    assert.equal(bound.rowCount, 1);
+    const { hub, first, earlier, taken, findingId } = await findingBoundToTheirAlert('taken');
 
     const newer = await post(hub.path, notification(await versionOf('taken', 1)));
     assert.equal(newer.body.verdict, 'created', JSON.stringify(newer.body));
@@ -175,36 +192,22 @@ describe("a finding bound to someone else's alert that took it by its earlier al
 
     await closeAlert(taken.id);
     await server.idle();
-    const { rows: writes } = await db.query(
-      `SELECT field, value FROM securityhub_writebacks WHERE integration_id = $1 AND finding_id = $2`,
-      [hub.id, findingId],
+    assert.deepEqual(
+      await writesFor(hub.id, findingId),
+      [],
+      'closing the other alert writes nothing back to the finding',
     );
-    assert.deepEqual(writes, [], 'closing the other alert writes nothing back to the finding');
   });
 
   it('is not resolved in Security Hub when that alert is closed before the finding comes again', async () => {
-    const hub = await addIntegration({ sendUpdatesBack: true, roleArn: ROLE, region: 'us-east-1' });
-    assert.equal((await confirm(hub)).res.body.verdict, 'confirmed');
-    const first = await versionOf('closed-first', 0, 'NOTIFIED');
-    assert.equal((await post(hub.path, notification(first))).body.verdict, 'ignored');
-    const earlier = earlierAliasOf(first, hub);
-    const made = await server.call('POST', '/v2/alerts', { message: 'not the finding', alias: earlier });
-    assert.equal(made.status, 202, JSON.stringify(made.body));
-    await server.idle();
-    const [taken] = await alertsWithAlias(earlier);
-    assert.ok(taken);
-    const findingId = parseSecurityHubEvent(first).findings[0]?.key.id;
-    await db.query(
-      `UPDATE securityhub_findings SET alert_id = $1 WHERE integration_id = $2 AND finding_id = $3`,
-      [taken.id, hub.id, findingId],
-    );
+    const { hub, taken, findingId } = await findingBoundToTheirAlert('closed-first');
     await closeAlert(taken.id);
     await server.idle();
-    const { rows: writes } = await db.query(
-      `SELECT field, value FROM securityhub_writebacks WHERE integration_id = $1 AND finding_id = $2`,
-      [hub.id, findingId],
+    assert.deepEqual(
+      await writesFor(hub.id, findingId),
+      [],
+      'closing the other alert, still bound, writes nothing back to the finding',
     );
-    assert.deepEqual(writes, [], 'closing the other alert, still bound, writes nothing back to the finding');
   });
 
   it('is still counted on its own alert made before the upgrade, under that alias', async () => {
