@@ -198,6 +198,20 @@ describe("one alert's changes at a destination", () => {
   });
 });
 
+describe('a destination with a burst on its way', () => {
+  it('is not a time to look again at while its claim is out, but its leases running out are', async () => {
+    // Five of its deliveries claimed (a live lease), and more of its alerts' first changes due now.
+    for (let i = 0; i < 5; i++) await delivery({ alertId: randomUUID(), type: 'created', seq: 100 + i });
+    assert.equal((await repo.claim(db, now, lease, 5)).length, 5);
+    for (let i = 0; i < 20; i++) await delivery({ alertId: randomUUID(), type: 'created', seq: 200 + i });
+    // The claim beside the one sending its burst passes it by ...
+    assert.deepEqual(await repo.claim(db, now, lease, 50), []);
+    // ... so its due deliveries are no time to look again at (that round would look every few
+    // milliseconds): the leases' end is.
+    assert.deepEqual(await repo.nextDueAt(db, now), lease);
+  });
+});
+
 describe('the backlog', () => {
   it('counts what a claim could take now, each from when it became due', async () => {
     assert.deepEqual(await repo.backlog(db, now, 1000), { due: 0, oldestDueAt: null });

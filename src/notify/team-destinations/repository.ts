@@ -168,6 +168,24 @@ const CLAIM_LOOKS_AHEAD = 10;
  * and the second takes what the first left locked past its own limit.
  */
 const CLAIM_OVER_PICKS = 2;
+/** How far nextDueAt looks for busy destinations: as far as the queue's claim of a batch does. */
+const NEXT_DUE_BUSY_LOOKS_AT = 500;
+
+/**
+ * The destinations with {@link PER_DESTINATION_PER_CLAIM} or more deliveries on their way (a live lease),
+ * found among the earliest `looksAt` due (in flight, a destination's deliveries are its earliest due, so
+ * they are there while its burst is): the claim passes them by, and nextDueAt does not count their due
+ * deliveries (the round sending them goes on with them; another round waits for their leases or a wake).
+ */
+const busyDestinations = (now: Date, looksAt: number) => sql`
+  SELECT head.destination_id FROM (
+    SELECT c.destination_id, c.state, c.lease_until FROM team_destination_deliveries c
+    WHERE c.state IN ('pending', 'sending') AND c.due_at <= ${now}
+    ORDER BY c.due_at
+    LIMIT ${looksAt}) head
+  WHERE head.state = 'sending' AND head.lease_until >= ${now}
+  GROUP BY head.destination_id
+  HAVING count(*) >= ${PER_DESTINATION_PER_CLAIM}`;
 /**
  * How many times its limit of the earliest due deliveries the backlog gauge walks before judging them:
  * in a receiver's outage the head of the index is its blocked deliveries, and claimable ones wait behind.
@@ -566,16 +584,7 @@ export const teamDestinationsRepository = {
     const claimable = sql`((c.state = 'pending' AND c.due_at <= ${now})
       OR (c.state = 'sending' AND c.lease_until < ${now}))`;
     const result = await sql<TeamDestinationDeliveryRow>`
-      WITH busy AS MATERIALIZED (
-        SELECT head.destination_id FROM (
-          SELECT c.destination_id, c.state, c.lease_until FROM team_destination_deliveries c
-          WHERE c.state IN ('pending', 'sending') AND c.due_at <= ${now}
-          ORDER BY c.due_at
-          LIMIT ${limit * CLAIM_LOOKS_AHEAD}) head
-        WHERE head.state = 'sending' AND head.lease_until >= ${now}
-        GROUP BY head.destination_id
-        HAVING count(*) >= ${PER_DESTINATION_PER_CLAIM}
-      ), due AS MATERIALIZED (
+      WITH busy AS MATERIALIZED (${busyDestinations(now, limit * CLAIM_LOOKS_AHEAD)}), due AS MATERIALIZED (
         SELECT c.id, c.destination_id, c.due_at FROM team_destination_deliveries c
         WHERE ${claimable} AND NOT c.destination_id = ANY(ARRAY(SELECT busy.destination_id FROM busy))
           AND ${MAY_GO} AND NOT ${destinationHeld(now)}
@@ -693,7 +702,12 @@ export const teamDestinationsRepository = {
    */
   async nextDueAt(db: Queryable, now: Date, recheckAt?: Date, fallbackAt?: Date): Promise<Date | null> {
     const latest = fallbackAt ?? recheckAt;
+    // A busy destination's due deliveries are the claim's to pass by, so not a time to look again at:
+    // counted, a round beside the one sending its burst would look again every few milliseconds, each
+    // look walking the burst. Its in-flight leases' end (the part on claimed deliveries) is when it may be
+    // taken again.
     const held = destinationHeld(now);
+    const passedBy = sql`(${held} OR c.destination_id = ANY(ARRAY(${busyDestinations(now, NEXT_DUE_BUSY_LOOKS_AT)})))`;
     const recheck = recheckAt
       ? sql`(SELECT least(min(greatest(h.due_at, h.held_until)),
                    -- Those past the ones looked at fall due no sooner than the last of them.
@@ -705,14 +719,14 @@ export const teamDestinationsRepository = {
                            FROM ${ON_ITS_WAY} AND w.seq < c.seq AND w.event->>'alertId' = c.alert_id::text)
                      END AS held_until
                    FROM team_destination_deliveries c
-                   WHERE c.state = 'pending' AND NOT ${EARLIER_UNSENT} AND NOT ${held}
+                   WHERE c.state = 'pending' AND NOT ${EARLIER_UNSENT} AND NOT ${passedBy}
                    ORDER BY c.due_at
                    LIMIT ${RECHECK_LOOKS_AT}) h),`
       : sql``;
     const row = await sql<{ at: Date | null }>`
       SELECT least(
         (SELECT c.due_at FROM team_destination_deliveries c
-          WHERE c.state = 'pending' AND ${MAY_GO} AND NOT ${held}
+          WHERE c.state = 'pending' AND ${MAY_GO} AND NOT ${passedBy}
           ORDER BY c.due_at
           LIMIT 1),
         ${recheck}
