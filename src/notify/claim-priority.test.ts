@@ -32,7 +32,7 @@ after(async () => {
 });
 
 /** A pending email to `address`, due at `dueAt`; its priority as planned, or the column's default. */
-async function insertEmail(address: string, dueAt: Date, priority?: number): Promise<void> {
+async function insertEmail(address: string, dueAt: Date, priority?: number, method = 'email'): Promise<void> {
   await db
     .insertInto('notifications')
     .values({
@@ -42,7 +42,7 @@ async function insertEmail(address: string, dueAt: Date, priority?: number): Pro
       user_id: null,
       destination_name: `To ${address}`,
       contact_method_id: null,
-      method: 'email',
+      method,
       address,
       kind: 'create-alert',
       escalation_run_id: null,
@@ -82,5 +82,23 @@ describe('claiming due messages', () => {
       [1, ...Array<number>(30 - (BATCH - 2)).fill(5)],
     );
     assert.equal(again[0]?.address, 'p1@example.com');
+  });
+
+  it('locks no more than it keeps: a round beside it finds the rest free', async () => {
+    await sql`DELETE FROM notifications`.execute(db);
+    const now = new Date();
+    const minuteAgo = new Date(now.getTime() - 60_000);
+    for (let i = 0; i < 30; i++) await insertEmail(`p1-${i}@example.com`, minuteAgo, 1);
+    for (let i = 0; i < 10; i++) await insertEmail(`+1415555${1000 + i}`, minuteAgo, 4, 'sms');
+    const leaseUntil = new Date(now.getTime() + 60_000);
+    // The email lane's round, its transaction still open: its row locks held.
+    await db.transaction().execute(async (tx) => {
+      const emails = await notificationsRepository.claimDue(tx, now, leaseUntil, BATCH);
+      assert.equal(emails.length, BATCH);
+      assert.ok(emails.every((r) => r.priority === 1));
+      // The round beside it, which leaves email out, takes the SMS at once (not locked by the first).
+      const texts = await notificationsRepository.claimDue(db, now, leaseUntil, BATCH, ['email']);
+      assert.equal(texts.length, 10);
+    });
   });
 });

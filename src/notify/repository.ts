@@ -85,19 +85,28 @@ export const notificationsRepository = {
     // at that one (50,000 P1 SMS steps due in 5 minutes: 197 buffers a claim, 1,922 at 500,000, idle
     // rounds too). Each priority is a literal, not a parameter: with one, PostgreSQL planned every range
     // alike, on the due-time index filtered by priority, and a P1 page behind 50,000 due P5 emails read
-    // 4,844 buffers (55 ms); with the literal, its statistics pick the priority's own range. Up to
-    // `limit` of each priority are locked, the merge keeps `limit`, and the others are let go when this
-    // statement ends (skipped by other claims until then). A type left out is filtered in each range: a
+    // 4,844 buffers (55 ms); with the literal, its statistics pick the priority's own range. Each takes
+    // what the ones before it left of `limit`, so no more are locked than the claim keeps (a round beside
+    // this one, the email lane's other, finds the rest free). A type left out is filtered in each range: a
     // round without email walks the due emails ranked ahead of what it may send.
     const result = await sql<NotificationRow>`
       WITH ${sql.join(
         NOTIFICATION_PRIORITIES.map(
-          (priority) => sql`${sql.id(`p${priority}`)} AS MATERIALIZED (
+          (priority, n) => sql`${sql.id(`p${priority}`)} AS MATERIALIZED (
             SELECT id, priority, due_at FROM notifications
             WHERE state = 'pending' AND priority = ${sql.lit(priority)} AND due_at <= ${now}
               AND method <> ALL(${exceptMethods}::text[])
             ORDER BY due_at
-            LIMIT ${limit}
+            LIMIT ${
+              n === 0
+                ? sql`${limit}`
+                : sql`greatest(0, ${limit} - (SELECT count(*) FROM (${sql.join(
+                    NOTIFICATION_PRIORITIES.slice(0, n).map(
+                      (earlier) => sql`SELECT 1 FROM ${sql.id(`p${earlier}`)}`,
+                    ),
+                    sql` UNION ALL `,
+                  )}) AS earlier))`
+            }
             FOR UPDATE SKIP LOCKED
           )`,
         ),
