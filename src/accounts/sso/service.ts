@@ -214,13 +214,34 @@ export function createSsoService(deps: {
       return await discover(row.org_id, row.issuer, row.client_id, row.client_secret);
     } catch (error) {
       // An issuer saved before its host was taken off VIGIL_SSO_ALLOW_HOSTS (or before the check).
-      if (error instanceof DomainError && !(error instanceof SsoSignInError))
-        throw new SsoSignInError(
-          'sso_provider_unreachable',
-          `The sign-in provider's issuer ${error.fields?.issuer ?? error.message}`,
+      if (error instanceof DomainError && !(error instanceof SsoSignInError)) {
+        const message = `The sign-in provider's issuer ${error.fields?.issuer ?? error.message}`;
+        // issuerUrl's refusal of a private address or local name is the one that names the setting.
+        throw message.includes(ALLOW_HINT)
+          ? refusedSignIn(row.org_id, message)
+          : new SsoSignInError('sso_provider_unreachable', message);
+      }
+      if (isAddressRefusal(error))
+        throw refusedSignIn(
+          row.org_id,
+          `The sign-in provider's discovery document was not read (${reasonOf(error)}): ${ALLOW_HINT}.`,
         );
       throw error;
     }
+  }
+
+  /**
+   * A sign-in the address guard stopped: after an upgrade (or a host taken off VIGIL_SSO_ALLOW_HOSTS) a
+   * provider that worked no longer does, and the operator, not the person signing in, can change that,
+   * so it is logged at warn naming the setting rather than as one more sign-in that did not complete.
+   */
+  function refusedSignIn(
+    orgId: string,
+    message: string,
+    failure: SsoFailure = 'sso_provider_unreachable',
+  ): SsoSignInError {
+    log.warn({ orgId, reason: message }, `a single sign-on was refused by the address guard: ${ALLOW_HINT}`);
+    return new SsoSignInError(failure, message);
   }
 
   function requireAdmin(p: Principal): void {
@@ -404,6 +425,13 @@ export function createSsoService(deps: {
             verified = info.email_verified;
         }
       } catch (error) {
+        // The token, keys or user info endpoint the discovery document names, refused by the guard.
+        if (isAddressRefusal(error))
+          throw refusedSignIn(
+            login.org_id,
+            `The sign-in provider's answer could not be checked (${reasonOf(error)}): ${ALLOW_HINT}.`,
+            'sso_unchecked',
+          );
         log.warn({ err: error, orgId: login.org_id }, 'a single sign-on could not be completed');
         throw new SsoSignInError(
           'sso_unchecked',

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import dns from 'node:dns';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, mock } from 'node:test';
+import { PassThrough } from 'node:stream';
 import * as oidc from 'openid-client';
 import { createOutboundFetch } from '../../http/outbound-fetch.js';
 import { createLogger } from '../../logger.js';
@@ -10,6 +12,7 @@ import { freePort } from '../../testing/network.js';
 import { startTestOidcProvider, type TestOidcProvider } from '../../testing/oidc-provider.js';
 import { systemClock } from '../../work/clock.js';
 import type { Principal } from '../service.js';
+import { ssoRepository } from './repository.js';
 import { createSsoService, DiscoveryCache, SsoSignInError } from './service.js';
 
 /**
@@ -194,6 +197,59 @@ describe('single sign-on through OpenID Connect', () => {
     } finally {
       await inside.close();
       await provider.close();
+    }
+  });
+
+  it('tells the operator, at warn and naming VIGIL_SSO_ALLOW_HOSTS, of a sign-in the address guard refused', async () => {
+    // A provider saved before the guard, whose name resolves to an address inside Vigil's network.
+    const name = 'idp.vigil-test.example';
+    const real = dns.lookup.bind(dns);
+    type LookupCallback = (
+      error: Error | null,
+      address: string | dns.LookupAddress[],
+      family?: number,
+    ) => void;
+    mock.method(dns, 'lookup', (host: string, options: dns.LookupOptions, callback: LookupCallback) => {
+      if (host !== name) return real(host, options, callback);
+      callback(null, options.all ? [{ address: '10.0.0.5', family: 4 }] : '10.0.0.5', 4);
+    });
+    const lines: string[] = [];
+    const stream = new PassThrough();
+    stream.on('data', (chunk: Buffer) => lines.push(chunk.toString()));
+    const sso = createSsoService({
+      db: server.app.context.db,
+      clock: systemClock,
+      log: createLogger('warn', stream),
+      publicUrl: server.url,
+      sessions: server.app.context.sessions,
+      fetch: createOutboundFetch({ env: {}, guard: { allowHosts: ['127.0.0.1'] } }),
+      allowHosts: ['127.0.0.1'],
+    });
+    const org = await addOrganization(server, 'Sso Refused');
+    await ssoRepository.saveSettings(server.app.context.db, {
+      orgId: org.orgId,
+      issuer: `https://${name}`,
+      clientId: 'a-client',
+      clientSecret: 'a-secret',
+      label: 'Refused',
+      enabled: true,
+      now: new Date(),
+    });
+    try {
+      await assert.rejects(sso.start(org.orgId, '/'), (error: unknown) => {
+        assert.ok(error instanceof SsoSignInError, String(error));
+        assert.equal(error.failure, 'sso_provider_unreachable', error.message);
+        assert.match(error.message, /resolves to 10\.0\.0\.5.*VIGIL_SSO_ALLOW_HOSTS/);
+        return true;
+      });
+      const warned = lines
+        .map((line) => JSON.parse(line) as { level: number; msg: string; reason?: string })
+        .filter((line) => line.level === 40 && /VIGIL_SSO_ALLOW_HOSTS/.test(line.msg));
+      assert.equal(warned.length, 1, lines.join(''));
+      assert.match(warned[0]?.reason ?? '', /resolves to 10\.0\.0\.5/);
+    } finally {
+      mock.restoreAll();
+      await ssoRepository.deleteSettings(server.app.context.db, org.orgId);
     }
   });
 

@@ -20,6 +20,25 @@ describe('the address guard', () => {
     for (const a of ['64:ff9b::808:808', '64:ff9b:2::1']) assert.equal(isPrivateAddress(a), false, a);
   });
 
+  it('refuses SIIT’s IPv4-translated addresses (::ffff:0:a.b.c.d) and Teredo (2001::/32)', () => {
+    for (const a of [
+      '::ffff:0:a00:5',
+      '::ffff:0:10.0.0.5',
+      '::ffff:0:808:808',
+      '2001:0:4136:e378:8000:63bf:3fff:fdd2',
+    ])
+      assert.equal(isPrivateAddress(a), true, a);
+    for (const host of ['[::ffff:0:a00:5]', '[2001::a00:5]'])
+      assert.match(
+        hostProblem(new URL(`https://${host}/`).hostname) ?? '',
+        /loopback, private or reserved/,
+        host,
+      );
+    // Their neighbours are not in them: the rest of 2001::/16, and a group more before ffff:0.
+    for (const a of ['2001:4860:4860::8888', '::1:ffff:0:808:808'])
+      assert.equal(isPrivateAddress(a), false, a);
+  });
+
   it('tells which names resolve to a private address, for a proxy that would resolve them itself', async () => {
     const answers: Record<string, string> = {
       'inside.example.com': '10.0.0.5',
@@ -43,7 +62,11 @@ describe('the address guard', () => {
       /^inside\.example\.com resolves to 10\.0\.0\.5, a loopback, private or reserved address/,
     );
     assert.equal(await privateNameProblem('outside.example.com'), undefined);
-    assert.equal(await privateNameProblem('unknown.example.com'), undefined, 'left to the proxy');
+    // Not left to the proxy, which resolves it again (a DNS server may fail Vigil's query alone).
+    assert.match(
+      (await privateNameProblem('unknown.example.com')) ?? '',
+      /^unknown\.example\.com could not be resolved here \(ENOTFOUND\)/,
+    );
   });
 
   it('finds its refusal anywhere in an error’s causes', () => {

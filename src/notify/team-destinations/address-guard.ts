@@ -43,6 +43,11 @@ for (const [prefix, bits] of [
   // RFC 8215's NAT64 prefix for a network's own translator: it may carry the IPv4 address at any of RFC
   // 6052's offsets, so the whole prefix is refused rather than one offset read.
   ['64:ff9b:1::', 48],
+  // SIIT's IPv4-translated addresses (RFC 2765; ::ffff:0:a.b.c.d, one group longer than IPv4-mapped
+  // ::ffff:a.b.c.d) and Teredo (RFC 4380), whose relay would carry the packet on to an IPv4 address
+  // of its own: neither is a way to reach a public server directly.
+  ['::ffff:0:0:0', 96],
+  ['2001::', 32],
 ] as const) {
   BLOCKED.addSubnet(prefix, bits, 'ipv6');
 }
@@ -129,14 +134,18 @@ export const ADDRESS_REFUSED = 'EADDRNOTALLOWED';
 
 /**
  * Why a name may not be sent to through a proxy, which resolves and connects itself, out of reach of
- * {@link guardedLookup}: it resolves here to a private address. A name this host cannot resolve is left to
- * the proxy (split DNS, where only the proxy sees outside); the proxy answers for what it connects to.
+ * {@link guardedLookup}: it resolves here to a private address, or does not resolve here at all. The
+ * proxy resolves it again, so a name this host cannot resolve is refused rather than left to the proxy:
+ * a DNS server of the name's owner could fail Vigil's query and answer the proxy's with 10.0.0.5. (Split
+ * DNS, where only the proxy sees outside, needs the host allowed.)
  */
 export async function privateNameProblem(hostname: string): Promise<string | undefined> {
+  const host = bareHostname(hostname);
   const refusal = await new Promise<NodeJS.ErrnoException | null>((resolve) =>
-    guardedLookup()(bareHostname(hostname), { all: true }, (error) => resolve(error)),
+    guardedLookup()(host, { all: true }, (error) => resolve(error)),
   );
-  return refusal?.code === ADDRESS_REFUSED ? refusal.message : undefined;
+  if (!refusal || refusal.code === ADDRESS_REFUSED) return refusal?.message;
+  return `${host} could not be resolved here (${refusal.code ?? refusal.message}), so what the proxy would connect to cannot be checked`;
 }
 
 /** Whether an error is (or was caused by) the guard refusing an address. */
