@@ -238,8 +238,8 @@ export const writebacksRepository = {
    * The findings of an alert whose integration writes back. Also those of an alert deleted since its event
    * (the delete clears their alert_id, migration 0054 keeps it as last_alert_id): its last changes still
    * go back. Not once a finding feeds another alert: the deleted alert's changes would then undo the new
-   * one's state. Nor a finding bound to an alert someone else made under the alias findings' alerts had
-   * before (`securityhub-` and 40 hex digits, findingAlias): while that was theirs, unreserved, a user could
+   * one's state. Nor a finding bound to an alert someone else made under the alias the finding's alert had
+   * before (`securityhub-` and 40 hex digits, findingAlias): while that was unreserved, a user could
    * open an alert with it first and have the finding counted into it; its close must not resolve the
    * finding (the finding's next event gives it its own alert, finding-sync.ts).
    */
@@ -264,8 +264,12 @@ export const writebacksRepository = {
         ]),
       )
       .where(
+        // That finding's own earlier alias, as finding-sync.ts findingDigest makes it (finding_key is the
+        // key's digest): another alert under some such alias, one an alert policy grouped the finding
+        // into, is the finding's, and writes back.
         sql<boolean>`NOT (a.id IS NOT NULL AND a.integration_id IS DISTINCT FROM f.integration_id
-          AND a.alias ~ '^securityhub-[0-9a-f]{40}$')`,
+          AND a.alias = 'securityhub-' || left(encode(sha256(convert_to(
+            f.integration_id::text || E'\n' || f.finding_key, 'UTF8')), 'hex'), 40))`,
       )
       .execute();
     return rows
