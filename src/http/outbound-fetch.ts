@@ -82,7 +82,6 @@ export function createOutboundFetch(options: OutboundFetchOptions = {}): Outboun
         const problem = hostProblem(url.hostname);
         if (problem) throw refusal(problem);
         if (proxy) {
-          // The proxy resolves the name again: one that does not resolve here is refused too.
           const named = await Promise.race([privateNameProblem(url.hostname), untilAborted(init?.signal)]);
           if (named) throw refusal(named);
         }

@@ -134,18 +134,17 @@ export const ADDRESS_REFUSED = 'EADDRNOTALLOWED';
 
 /**
  * Why a name may not be sent to through a proxy, which resolves and connects itself, out of reach of
- * {@link guardedLookup}: it resolves here to a private address, or does not resolve here at all. The
- * proxy resolves it again, so a name this host cannot resolve is refused rather than left to the proxy:
- * a DNS server of the name's owner could fail Vigil's query and answer the proxy's with 10.0.0.5. (Split
- * DNS, where only the proxy sees outside, needs the host allowed.)
+ * {@link guardedLookup}: it resolves here to a private address. A name this host cannot resolve is left to
+ * the proxy (split DNS, where only the proxy sees outside); the proxy answers for what it connects to.
+ * Refusing it would not stop a name's owner anyway: their DNS server may answer Vigil's query with a
+ * public address and the proxy's with a private one, so a proxy that can reach private addresses must
+ * refuse them itself (docs/configuration.md).
  */
 export async function privateNameProblem(hostname: string): Promise<string | undefined> {
-  const host = bareHostname(hostname);
   const refusal = await new Promise<NodeJS.ErrnoException | null>((resolve) =>
-    guardedLookup()(host, { all: true }, (error) => resolve(error)),
+    guardedLookup()(bareHostname(hostname), { all: true }, (error) => resolve(error)),
   );
-  if (!refusal || refusal.code === ADDRESS_REFUSED) return refusal?.message;
-  return `${host} could not be resolved here (${refusal.code ?? refusal.message}), so what the proxy would connect to cannot be checked`;
+  return refusal?.code === ADDRESS_REFUSED ? refusal.message : undefined;
 }
 
 /** Whether an error is (or was caused by) the guard refusing an address. */
