@@ -87,7 +87,7 @@ import { registerSlackRoutes } from './notify/slack/routes.js';
 import { createSlackService } from './notify/slack/service.js';
 import { createNotificationSender } from './notify/sender.js';
 import { registerPushRoutes } from './notify/push/routes.js';
-import { createPushService, PUSH_SERVICE_HOSTS } from './notify/push/service.js';
+import { createPushService, pushServiceHosts } from './notify/push/service.js';
 import { vapidKeysLoader } from './notify/push/vapid.js';
 import { registerRoutingRoutes } from './oncall/routing/routes.js';
 import { createTeamDeliverySender, teamDestinationsConsumer } from './notify/team-destinations/deliveries.js';
@@ -309,7 +309,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       publicUrl: config.publicUrl,
       sessions,
       // Guarded: an owner's provider must not be a way into Vigil's own network.
-      fetch: createOutboundFetch({ ...options.outbound, guard: { allowHosts: config.ssoAllowHosts } }),
+      outbound: options.outbound,
       allowHosts: config.ssoAllowHosts,
     });
     // One per process: the policy routes empty the cache both alert services read.
@@ -570,10 +570,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       registerSsoRoutes(http, { sso, secureCookies });
       registerPushRoutes(
         http,
-        createPushService(apiDb, vapidKeysLoader(database.db), [
-          ...PUSH_SERVICE_HOSTS,
-          ...config.extraPushServiceHosts,
-        ]),
+        createPushService(apiDb, vapidKeysLoader(database.db), pushServiceHosts(config)),
       );
       if (alertFeed) {
         registerLiveAlertRoutes(http, alertFeed, {

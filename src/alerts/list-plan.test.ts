@@ -4,7 +4,7 @@ import { Kysely, PostgresDialect, sql, type RawBuilder } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { createPool } from '../db/database.js';
 import { createTestDatabase } from '../testing/harness.js';
-import { compileQuery, narrowedByTagOrTeam, parseQuery } from './query.js';
+import { compileQuery, parseQuery, tagOrTeamPart } from './query.js';
 import { alertsRepository, type AlertScope, type SortField } from './repository.js';
 
 /**
@@ -90,7 +90,7 @@ after(() => db.destroy());
 
 const whereOf = (query: string, orgId = org) => compileQuery(orgId, parseQuery(query)!);
 
-/** The condition as it was listed before: the same SQL, which narrowedByTagOrTeam does not know. */
+/** The condition as it was listed before: the same SQL, which tagOrTeamPart does not know. */
 const unmarked = (where: RawBuilder<boolean>) => sql<boolean>`${where}`;
 
 type PlanNode = Record<string, unknown> & { Plans?: PlanNode[] };
@@ -164,7 +164,7 @@ describe('a list narrowed by a rare tag or team', () => {
     for (const [name, scope] of scopes) {
       for (const query of queries) {
         const where = whereOf(query, compared);
-        assert.ok(narrowedByTagOrTeam(where), query);
+        assert.ok(tagOrTeamPart(where) !== undefined, query);
         for (const sort of sorts) {
           for (const order of ['asc', 'desc'] as const) {
             for (const { offset, limit } of pages) {
@@ -195,7 +195,7 @@ describe('a list narrowed by a rare tag or team', () => {
     const page = { offset: 0, limit: 20, sort: 'createdAt', order: 'desc' } as const;
     for (const query of [...walked, ...read]) {
       const where = whereOf(query);
-      assert.ok(narrowedByTagOrTeam(where), query);
+      assert.ok(tagOrTeamPart(where) !== undefined, query);
       statements.length = 0;
       const listed = await alertsRepository.list(db, { orgId: org }, where, page);
       assert.equal(/ as materialized /i.test(statements.at(-1)?.sql ?? ''), read.includes(query), query);
@@ -216,8 +216,8 @@ describe('a list narrowed by a rare tag or team', () => {
       '(tag:x OR tag:y) AND message:z',
     ];
     const not = ['tag:x*', 'tag!=x', 'NOT tag:x', 'teams!=x', 'tag:x OR status:open', 'status:open', 'x'];
-    for (const query of narrowed) assert.equal(narrowedByTagOrTeam(whereOf(query)), true, query);
-    for (const query of not) assert.equal(narrowedByTagOrTeam(whereOf(query)), false, query);
-    assert.equal(narrowedByTagOrTeam(unmarked(whereOf('tag:x'))), false);
+    for (const query of narrowed) assert.equal(tagOrTeamPart(whereOf(query)) !== undefined, true, query);
+    for (const query of not) assert.equal(tagOrTeamPart(whereOf(query)) !== undefined, false, query);
+    assert.equal(tagOrTeamPart(unmarked(whereOf('tag:x'))) !== undefined, false);
   });
 });

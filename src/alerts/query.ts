@@ -733,27 +733,20 @@ function compileTerm(orgId: string, term: TermToken): RawBuilder<boolean> {
 }
 
 /**
- * The compiled conditions {@link narrowedByTagOrTeam} holds true of, each with its part that names the
- * tags and teams (see {@link tagOrTeamPart}).
+ * The compiled conditions that every alert they hold has a tag or a team one of their terms names, each
+ * with its part that names the tags and teams (see {@link tagOrTeamPart}).
  */
 const tagOrTeamParts = new WeakMap<RawBuilder<boolean>, RawBuilder<boolean>>();
 
 /**
- * Whether every alert the condition holds has a tag or a team one of its terms names: a `tag:` term
- * without `*` or a `teams:` term, not negated, that the whole condition needs (AND-ed in, or on each side
- * of an OR). The GIN index on tags or team_ids then finds all its alerts, however few, where PostgreSQL
- * may guess they are many (see alertsRepository.list). Only a condition {@link compileQuery} made is known.
- */
-export function narrowedByTagOrTeam(condition: RawBuilder<boolean>): boolean {
-  return tagOrTeamParts.has(condition);
-}
-
-/**
- * Of a condition {@link narrowedByTagOrTeam} holds true of, the condition its tag and team terms make on
- * their own (the same terms, AND-ed and OR-ed as in it; the condition itself when it is nothing else):
+ * Of a condition every alert of which has a tag or a team one of its terms names (a `tag:` term without
+ * `*` or a `teams:` term, not negated, that the whole condition needs: AND-ed in, or on each side of an
+ * OR), the condition its tag and team terms make on their own (the same terms, AND-ed and OR-ed as in it; the condition itself when it is nothing else):
  * every alert the condition holds, this holds too, and the GIN indexes find all of them. How many alerts
  * it holds is how many those indexes hand over to read, however few of them the rest of the condition
- * keeps. Undefined for any other condition.
+ * keeps. The GIN index on tags or team_ids then finds all its alerts, however few, where PostgreSQL may
+ * guess they are many (see alertsRepository.list). Undefined for any other condition, and for one
+ * {@link compileQuery} did not make.
  */
 export function tagOrTeamPart(condition: RawBuilder<boolean>): RawBuilder<boolean> | undefined {
   return tagOrTeamParts.get(condition);

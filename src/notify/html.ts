@@ -39,23 +39,33 @@ export const KIND_PREFIX: Record<NotificationActionType, string> = {
 
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 
+/** How a limit counts text: in code points (most providers), or in UTF-16 units (Slack's, to be safe). */
+export type TextUnits = 'code points' | 'utf-16 units';
+
+const sizeIn: Record<TextUnits, (text: string) => number> = {
+  'code points': (text) => Array.from(text).length,
+  'utf-16 units': (text) => text.length,
+};
+
 /**
- * Cuts text to `max` characters (code points, `mark` included; `mark` shows the cut). The cut falls between
- * user-perceived characters, so a flag, an emoji with its skin tone or a letter with its accent is kept
- * whole or dropped whole, never shown broken; the result may therefore be a little shorter than `max`.
+ * Cuts text to `max` characters (code points unless `units` says otherwise, `mark` included; `mark` shows
+ * the cut). The cut falls between user-perceived characters, so a flag, an emoji with its skin tone or a
+ * letter with its accent is kept whole or dropped whole, never shown broken; the result may therefore be
+ * a little shorter than `max`.
  */
-export function truncate(value: string, max: number, mark = '…'): string {
+export function truncate(value: string, max: number, mark = '…', units: TextUnits = 'code points'): string {
   // UTF-16 units never undercount code points: most texts are short enough to skip counting.
   if (value.length <= max) return value;
-  if (Array.from(value).length <= max) return value;
-  const room = max - Array.from(mark).length;
+  const size = sizeIn[units];
+  if (size(value) <= max) return value;
+  const room = max - size(mark);
   let kept = '';
   let used = 0;
   for (const { segment } of graphemes.segment(value)) {
-    const size = Array.from(segment).length;
-    if (used + size > room) break;
+    const taken = size(segment);
+    if (used + taken > room) break;
     kept += segment;
-    used += size;
+    used += taken;
   }
   return `${kept}${mark}`;
 }

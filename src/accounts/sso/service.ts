@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as oidc from 'openid-client';
-import type { OutboundFetch } from '../../http/outbound-fetch.js';
+import { createOutboundFetch, type OutboundFetchOptions } from '../../http/outbound-fetch.js';
 import {
   hostProblem,
   isAddressRefusal,
@@ -83,11 +83,12 @@ function isLoopback(url: URL): boolean {
 const ALLOW_HINT = 'an operator can allow the host with VIGIL_SSO_ALLOW_HOSTS';
 
 /**
- * The issuer's URL, refused when it names an address inside Vigil's network (or a local name) that the
- * operator did not list in VIGIL_SSO_ALLOW_HOSTS: an owner's provider must not be a way to probe or call
- * that network. Names that resolve to such an address are refused by the guarded fetch, at connection.
+ * The issuer's URL. With `allowHosts` (when an owner saves it), refused when it names an address inside
+ * Vigil's network (or a local name) that the operator did not list in VIGIL_SSO_ALLOW_HOSTS, so the owner
+ * is told why in the issuer field: an owner's provider must not be a way to probe or call that network.
+ * The guarded fetch refuses the same addresses (and names resolving to them) anyway, at every request.
  */
-function issuerUrl(issuer: string, allowHosts: readonly string[]): URL {
+function issuerUrl(issuer: string, allowHosts?: readonly string[]): URL {
   let url: URL;
   try {
     url = new URL(issuer);
@@ -96,7 +97,7 @@ function issuerUrl(issuer: string, allowHosts: readonly string[]): URL {
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url)))
     throw invalidField('issuer', 'must be an https:// URL.');
-  if (!isAllowedHost(url.hostname, allowHosts)) {
+  if (allowHosts && !isAllowedHost(url.hostname, allowHosts)) {
     const problem = hostProblem(url.hostname);
     if (problem) throw invalidField('issuer', `is refused: ${problem} (${ALLOW_HINT}).`);
   }
@@ -168,13 +169,13 @@ export function createSsoService(deps: {
   log: Logger;
   publicUrl: string;
   sessions: SessionsService;
+  /** How the provider's endpoints are fetched (proxy variables, trusted CAs): createOutboundFetch's options. */
+  outbound?: Omit<OutboundFetchOptions, 'guard'>;
   /**
-   * fetch for the provider's endpoints (HTTPS_PROXY and NO_PROXY honoured), guarded against private
-   * addresses except on `allowHosts` (createOutboundFetch's `guard`, with the same list): discovery, keys,
-   * token and user info alike, whatever hosts the discovery document names.
+   * Hosts the provider may be on at a private or loopback address (VIGIL_SSO_ALLOW_HOSTS): the one list
+   * both the issuer's check on save and the guarded fetch read, for discovery, keys, token and user info
+   * alike, whatever hosts the discovery document names.
    */
-  fetch: OutboundFetch;
-  /** Hosts the provider may be on at a private or loopback address (VIGIL_SSO_ALLOW_HOSTS). */
   allowHosts: readonly string[];
   /** Where the providers' configurations are kept: a cache of its own unless given (tests look into it). */
   discovered?: DiscoveryCache;
@@ -183,14 +184,25 @@ export function createSsoService(deps: {
   const redirectUri = `${publicUrl}/api/console/sso/callback`;
 
   const discovered = deps.discovered ?? new DiscoveryCache();
+  const fetch = createOutboundFetch({ ...deps.outbound, guard: { allowHosts: deps.allowHosts } });
 
-  async function discover(orgId: string, issuer: string, clientId: string, clientSecret: string) {
-    const url = issuerUrl(issuer, deps.allowHosts);
+  /**
+   * Reads the provider's discovery document. `checkHost` (on save) refuses a private issuer with words
+   * for the issuer field; on sign-in the guarded fetch refuses it before any request, as it would anyway.
+   */
+  async function discover(
+    orgId: string,
+    issuer: string,
+    clientId: string,
+    clientSecret: string,
+    checkHost = false,
+  ) {
+    const url = issuerUrl(issuer, checkHost ? deps.allowHosts : undefined);
     const config = await oidc.discovery(url, clientId, clientSecret, undefined, {
       execute: url.protocol === 'http:' ? [oidc.allowInsecureRequests] : [],
       timeout: 10,
       // Kept by the configuration for the token and user info calls too.
-      [oidc.customFetch]: deps.fetch,
+      [oidc.customFetch]: fetch,
     });
     discovered.set(orgId, {
       version: versionOf(issuer, clientId, clientSecret),
@@ -213,14 +225,13 @@ export function createSsoService(deps: {
     try {
       return await discover(row.org_id, row.issuer, row.client_id, row.client_secret);
     } catch (error) {
-      // An issuer saved before its host was taken off VIGIL_SSO_ALLOW_HOSTS (or before the check).
-      if (error instanceof DomainError && !(error instanceof SsoSignInError)) {
-        const message = `The sign-in provider's issuer ${error.fields?.issuer ?? error.message}`;
-        // issuerUrl's refusal of a private address or local name is the one that names the setting.
-        throw message.includes(ALLOW_HINT)
-          ? refusedSignIn(row.org_id, message)
-          : new SsoSignInError('sso_provider_unreachable', message);
-      }
+      // An issuer saved before a check of its form existed.
+      if (error instanceof DomainError && !(error instanceof SsoSignInError))
+        throw new SsoSignInError(
+          'sso_provider_unreachable',
+          `The sign-in provider's issuer ${error.fields?.issuer ?? error.message}`,
+        );
+      // Also an issuer saved before its host was taken off VIGIL_SSO_ALLOW_HOSTS (or before the guard).
       if (isAddressRefusal(error))
         throw refusedSignIn(
           row.org_id,
@@ -291,7 +302,7 @@ export function createSsoService(deps: {
       const clientSecret = input.clientSecret ?? existing?.client_secret;
       if (clientSecret === undefined) throw invalidField('clientSecret', 'is required the first time.');
       try {
-        await discover(p.orgId, input.issuer, input.clientId, clientSecret);
+        await discover(p.orgId, input.issuer, input.clientId, clientSecret, true);
       } catch (error) {
         if (error instanceof Error && error.name === 'DomainError') throw error;
         const where = `${input.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;

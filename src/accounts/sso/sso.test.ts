@@ -5,7 +5,6 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it, mock } from 'node:test';
 import { PassThrough } from 'node:stream';
 import * as oidc from 'openid-client';
-import { createOutboundFetch } from '../../http/outbound-fetch.js';
 import { createLogger } from '../../logger.js';
 import { addOrganization, startTestServer, type TestServer } from '../../testing/harness.js';
 import { freePort } from '../../testing/network.js';
@@ -162,7 +161,6 @@ describe('single sign-on through OpenID Connect', () => {
         log: createLogger('silent'),
         publicUrl: server.url,
         sessions: server.app.context.sessions,
-        fetch: createOutboundFetch({ guard: { allowHosts: ['127.0.0.1'] } }),
         allowHosts: ['127.0.0.1'],
       });
       const org = await addOrganization(server, 'Sso Inside');
@@ -222,7 +220,7 @@ describe('single sign-on through OpenID Connect', () => {
       log: createLogger('warn', stream),
       publicUrl: server.url,
       sessions: server.app.context.sessions,
-      fetch: createOutboundFetch({ env: {}, guard: { allowHosts: ['127.0.0.1'] } }),
+      outbound: { env: {} },
       allowHosts: ['127.0.0.1'],
     });
     const org = await addOrganization(server, 'Sso Refused');
@@ -468,7 +466,6 @@ describe('single sign-on through OpenID Connect', () => {
       log: createLogger('silent'),
       publicUrl: server.url,
       sessions: server.app.context.sessions,
-      fetch: createOutboundFetch({ guard: { allowHosts: ['127.0.0.1'] } }),
       allowHosts: ['127.0.0.1'],
       discovered,
     });

@@ -533,6 +533,22 @@ function envelopeTime(event: ParsedEvent): Date | undefined {
 }
 
 /**
+ * How the finding's UpdatedAt (OCSF modified_time) stands against the one already applied: older, the
+ * same (or the same unreadable one, or none on both), or neither.
+ */
+function versionAgainstApplied(
+  previous: { finding_updated_at: string | null },
+  f: NormalizedFinding,
+): 'older' | 'same' | 'other' {
+  const before = Date.parse(previous.finding_updated_at ?? '');
+  const now = Date.parse(f.updatedAt ?? '');
+  if (Number.isFinite(before) && Number.isFinite(now)) {
+    return now < before ? 'older' : now === before ? 'same' : 'other';
+  }
+  return (f.updatedAt ?? null) === previous.finding_updated_at ? 'same' : 'other';
+}
+
+/**
  * Why an update is older than the finding's state already applied, or undefined: an older UpdatedAt
  * (OCSF modified_time), or the same one in an event EventBridge emitted before the last one applied (a
  * delivery held back by a retry, which would put back a state Security Hub has since left). A custom
@@ -543,13 +559,10 @@ export function olderThanApplied(
   f: NormalizedFinding,
   eventTime: Date | undefined,
 ): string | undefined {
-  const before = Date.parse(previous.finding_updated_at ?? '');
-  const now = Date.parse(f.updatedAt ?? '');
-  const comparable = Number.isFinite(before) && Number.isFinite(now);
-  if (comparable && now < before) return 'an older version of the finding than the one already applied';
+  const version = versionAgainstApplied(previous, f);
+  if (version === 'older') return 'an older version of the finding than the one already applied';
   // The same UpdatedAt, or the same unreadable one (or none): only the event's time orders them.
-  const same = comparable ? now === before : (f.updatedAt ?? null) === previous.finding_updated_at;
-  if (same && eventTime && previous.event_time && eventTime < previous.event_time)
+  if (version === 'same' && eventTime && previous.event_time && eventTime < previous.event_time)
     return 'an earlier event of the finding than the one already applied (same UpdatedAt)';
   return undefined;
 }
@@ -577,14 +590,8 @@ export function sameEventAsApplied(
 ): boolean {
   if (!eventTime || !previous.event_time || eventTime.getTime() !== previous.event_time.getTime())
     return false;
-  const before = Date.parse(previous.finding_updated_at ?? '');
-  const now = Date.parse(f.updatedAt ?? '');
-  const sameVersion =
-    Number.isFinite(before) && Number.isFinite(now)
-      ? now === before
-      : (f.updatedAt ?? null) === previous.finding_updated_at;
   return (
-    sameVersion &&
+    versionAgainstApplied(previous, f) === 'same' &&
     movedFields(previous, f).length === 0 &&
     (f.recordState ?? null) === previous.record_state &&
     (f.complianceStatus ?? null) === previous.compliance_status

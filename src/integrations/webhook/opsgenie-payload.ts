@@ -1,7 +1,7 @@
 import type { AlertEvent } from '../../alerts/events.js';
 import { cutToCharacters } from '../../alerts/limits.js';
 import { addsOwnTeam, type TeamDelivery } from '../../notify/team-destinations/kind.js';
-import { MAX_PAYLOAD_BYTES, SHRINK_STEPS, shrink } from '../../notify/team-destinations/payload.js';
+import { shrink, withinBudget } from '../../notify/team-destinations/payload.js';
 
 /**
  * The JSON Opsgenie's Webhook integration POSTs (its "alert action data"), so that receivers written for
@@ -205,10 +205,6 @@ const IDENTITY = new Set([
 /** Kept, cut short, besides the identity when nothing else fits. */
 const ESSENTIALS = new Set(['entity', 'username']);
 
-function fits(body: string): boolean {
-  return Buffer.byteLength(body, 'utf8') <= MAX_PAYLOAD_BYTES;
-}
-
 /**
  * The body to POST, as text (what is signed). Kept under the same budget as Vigil's own format: an alert's
  * details (up to the intake's 1 MiB) and tags make it as big as they are, and a receiver built for
@@ -217,19 +213,18 @@ function fits(body: string): boolean {
  */
 export function opsgenieWebhookBody(delivery: TeamDelivery, integration: WebhookIntegrationRef): string {
   const payload = opsgeniePayload(delivery, integration);
-  const whole = JSON.stringify(payload);
-  if (fits(whole)) return whole;
   const withAlert = (entries: [string, unknown][]) =>
     JSON.stringify({ ...payload, alert: Object.fromEntries(entries) });
   const entries = Object.entries(payload.alert);
-  for (const limits of SHRINK_STEPS) {
-    const cut = withAlert(entries.map(([k, v]) => [k, IDENTITY.has(k) ? v : shrink(v, limits)]));
-    if (fits(cut)) return cut;
-  }
-  // Only the identity: cannot exceed the budget (each field is short).
-  return withAlert(
-    entries
-      .filter(([k]) => IDENTITY.has(k) || ESSENTIALS.has(k))
-      .map(([k, v]) => [k, IDENTITY.has(k) ? v : shrink(v, { chars: 200, items: 5 })]),
+  return withinBudget(
+    JSON.stringify(payload),
+    (limits) => withAlert(entries.map(([k, v]) => [k, IDENTITY.has(k) ? v : shrink(v, limits)])),
+    // Only the identity at last: cannot exceed the budget (each field is short).
+    () =>
+      withAlert(
+        entries
+          .filter(([k]) => IDENTITY.has(k) || ESSENTIALS.has(k))
+          .map(([k, v]) => [k, IDENTITY.has(k) ? v : shrink(v, { chars: 200, items: 5 })]),
+      ),
   );
 }

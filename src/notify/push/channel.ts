@@ -3,7 +3,7 @@ import { isUuid } from '../../db/database.js';
 import type { DeliveryResult, NotificationChannel, OutgoingNotification } from '../channel.js';
 import type { ChannelSetup } from '../destinations/destination.js';
 import { pushRepository as repo, type PushSubscriptionRow } from './repository.js';
-import { endpointProblem, PUSH_SERVICE_HOSTS, removeGoneSubscription } from './service.js';
+import { endpointProblem, pushServiceHosts, removeGoneSubscription } from './service.js';
 import { vapidKeysLoader, vapidSubject, type VapidKeys } from './vapid.js';
 import { pushRequest } from './web-push.js';
 import { KIND_PREFIX, oneLine, truncate } from '../html.js';
@@ -148,7 +148,7 @@ export function createPushChannel(setup: ChannelSetup): NotificationChannel {
   const { db, log, config, fetch, clock } = setup;
   const vapidKeys = vapidKeysLoader(db);
   const subject = vapidSubject(config);
-  const allowedHosts = [...PUSH_SERVICE_HOSTS, ...config.extraPushServiceHosts];
+  const allowedHosts = pushServiceHosts(config);
 
   async function post(
     subscription: PushSubscriptionRow,

@@ -4,6 +4,7 @@ import { accountsRepository } from '../../accounts/repository.js';
 import { isOrgAdmin, type Principal } from '../../accounts/service.js';
 import { type Db, type Queryable, isLostRace, isUniqueViolation, isUuid } from '../../db/database.js';
 import { conflict, forbidden, invalidField, isDomainError, notFound } from '../../errors.js';
+import type { Config } from '../../config.js';
 import { newStep } from '../../oncall/people/defaults.js';
 import { peopleRepository } from '../../oncall/people/repository.js';
 import { pushRepository as repo, type PushSubscriptionRow } from './repository.js';
@@ -74,6 +75,11 @@ export const PUSH_SERVICE_HOSTS = [
   'notify.windows.com',
   'push.apple.com',
 ];
+
+/** The push services Vigil sends to: the browsers' own, and those the operator added. */
+export function pushServiceHosts(config: Pick<Config, 'extraPushServiceHosts'>): string[] {
+  return [...PUSH_SERVICE_HOSTS, ...config.extraPushServiceHosts];
+}
 
 function isAllowedHost(hostname: string, allowed: readonly string[]): boolean {
   const host = hostname.toLowerCase().replace(/^\[|\]$/g, '');

@@ -80,17 +80,10 @@ function link(url: string, label: string): string {
  * Plain text cut to at most `max` UTF-16 units, as {@link fitMrkdwn} counts: Slack's limits say
  * "characters" without saying which, and an emoji is two units, so a count of code points could let a
  * header of emoji through twice too long (`invalid_blocks`, which on a new post counts towards turning
- * the destination off). `truncate` keeps each grapheme whole but counts code points (one or two units
- * each): it is asked for fewer until what it gives fits.
+ * the destination off).
  */
 function fitPlain(text: string, max: number): string {
-  let cut = truncate(text, max);
-  for (let room = max; cut.length > max;) {
-    // A code point is one or two units: half the excess fewer cuts little more than it must.
-    room -= Math.ceil((cut.length - max) / 2);
-    cut = truncate(text, room);
-  }
-  return cut;
+  return truncate(text, max, '…', 'utf-16 units');
 }
 
 function plain(text: string, max: number) {

@@ -560,7 +560,10 @@ export function createTeamDeliverySender(deps: {
     });
   }
 
-  /** Records the outcomes of one destination's sends of a round, holds it if it asked, and judges it. */
+  /**
+   * Records the outcomes of the sends of a round to one or more destinations (each one's all together),
+   * holds those that asked, and judges them.
+   */
   async function settle(
     sent: Outcome[],
     now: Date,
@@ -625,11 +628,25 @@ export function createTeamDeliverySender(deps: {
     // Each destination's outcomes are recorded as soon as its sends are done, not once the round's
     // slowest is: a receiver that hangs until its timeout must not keep the others' outcomes (and the
     // alerts' next changes, which wait for them) unrecorded. One destination's together, as its health
-    // and holds are judged over them; one recording at a time, in the order they finish.
+    // and holds are judged over them; one recording at a time. The destinations that finish while one
+    // is recorded are gathered and recorded together when it ends: a settling is several writes, and
+    // one per destination in turn made a round spread over many destinations many times slower to
+    // record than the single settling it had before. A group's promise is its settling's, so a failure
+    // still fails the round.
     const alertIds = new Set(alerts.keys());
     let recording: Promise<void> = Promise.resolve();
+    let gathering: { outcomes: Outcome[]; turn: Promise<void> } | undefined;
     const recordInTurn = (outcomes: Outcome[]): Promise<void> => {
-      const turn = recording.then(() => settle(outcomes, now, destinations, alertIds));
+      if (gathering) {
+        gathering.outcomes.push(...outcomes);
+        return gathering.turn;
+      }
+      const gathered = [...outcomes];
+      const turn = recording.then(() => {
+        gathering = undefined;
+        return settle(gathered, now, destinations, alertIds);
+      });
+      gathering = { outcomes: gathered, turn };
       recording = turn.catch(() => undefined);
       return turn;
     };

@@ -11,7 +11,7 @@ import type { TeamDelivery } from './kind.js';
 export const MAX_PAYLOAD_BYTES = 20_000;
 
 /** How a body over the budget is cut, tighter each step until it fits (the Opsgenie format's too). */
-export const SHRINK_STEPS = [
+const SHRINK_STEPS = [
   { chars: 2000, items: 50 },
   { chars: 500, items: 20 },
   { chars: 100, items: 10 },
@@ -93,8 +93,22 @@ export function shrink(value: unknown, limits: { chars: number; items: number })
   return value;
 }
 
-function bytes(text: string): number {
-  return Buffer.byteLength(text, 'utf8');
+/**
+ * A body within {@link MAX_PAYLOAD_BYTES}: the whole one if it fits, else the first of {@link SHRINK_STEPS}'
+ * cuts (`cutAt`) that fits, else `last`, which cannot exceed it (the fields it keeps are short).
+ */
+export function withinBudget(
+  whole: string,
+  cutAt: (limits: (typeof SHRINK_STEPS)[number]) => string,
+  last: () => string,
+): string {
+  const fits = (body: string) => Buffer.byteLength(body, 'utf8') <= MAX_PAYLOAD_BYTES;
+  if (fits(whole)) return whole;
+  for (const limits of SHRINK_STEPS) {
+    const cut = cutAt(limits);
+    if (fits(cut)) return cut;
+  }
+  return last();
 }
 
 /** The body to POST, as text (what is signed). */
@@ -104,28 +118,35 @@ export function webhookBody(delivery: TeamDelivery): string {
     timestamp: delivery.event.at,
     data: { alert: alertOf(delivery), event: eventOf(delivery) },
   };
-  const whole = JSON.stringify(payload);
-  if (bytes(whole) <= MAX_PAYLOAD_BYTES) return whole;
-  for (const limits of SHRINK_STEPS) {
-    const cut = JSON.stringify({
-      ...payload,
-      data: { ...(shrink(payload.data, limits) as WebhookPayload['data']), truncated: true },
-    });
-    if (bytes(cut) <= MAX_PAYLOAD_BYTES) return cut;
-  }
-  // Only the essentials: cannot exceed the limit (each field is short).
-  const alert = payload.data.alert;
+  // Only the essentials at last: cannot exceed the limit (each field is short).
   const essentials = (source: Record<string, unknown> | null, keys: string[]) =>
     source &&
     Object.fromEntries(
       keys.filter((k) => k in source).map((k) => [k, shrink(source[k], { chars: 200, items: 5 })]),
     );
-  return JSON.stringify({
-    ...payload,
-    data: {
-      alert: essentials(alert, ['id', 'tinyId', 'message', 'status', 'acknowledged', 'priority', 'url']),
-      event: essentials(payload.data.event, ['id', 'type', 'at', 'actor', 'alertId']),
-      truncated: true,
-    },
-  });
+  return withinBudget(
+    JSON.stringify(payload),
+    (limits) =>
+      JSON.stringify({
+        ...payload,
+        data: { ...(shrink(payload.data, limits) as WebhookPayload['data']), truncated: true },
+      }),
+    () =>
+      JSON.stringify({
+        ...payload,
+        data: {
+          alert: essentials(payload.data.alert, [
+            'id',
+            'tinyId',
+            'message',
+            'status',
+            'acknowledged',
+            'priority',
+            'url',
+          ]),
+          event: essentials(payload.data.event, ['id', 'type', 'at', 'actor', 'alertId']),
+          truncated: true,
+        },
+      }),
+  );
 }

@@ -5,7 +5,7 @@ import { TLSSocket } from 'node:tls';
 import { storableText } from '../../db/storable.js';
 import { OutboundAgent, proxyFor } from '../../http/outbound.js';
 import type { OutboundFetch } from '../../http/outbound-fetch.js';
-import { guardedLookup } from './address-guard.js';
+import { guardedLookup, privateNameProblem } from './address-guard.js';
 
 /**
  * One POST to a team destination's URL: https through Vigil's outbound agent (HTTPS_PROXY and NO_PROXY
@@ -103,10 +103,8 @@ const pools = {
  * and the proxy answers for the address it connects to, as docs/destinations.md says.
  */
 async function refusePrivateNameBehindProxy(url: URL): Promise<void> {
-  const refusal = await new Promise<NodeJS.ErrnoException | null>((resolve) =>
-    guardedLookup()(url.hostname.replace(/^\[(.*)\]$/, '$1'), { all: true }, (error) => resolve(error)),
-  );
-  if (refusal?.code === 'EADDRNOTALLOWED') throw new PostError(refusal.message, false);
+  const why = await privateNameProblem(url.hostname);
+  if (why) throw new PostError(why, false);
 }
 
 function agentFor(url: URL, allowPrivate: boolean, signal: AbortSignal): http.Agent {

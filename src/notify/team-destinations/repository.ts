@@ -159,8 +159,7 @@ const destinationHeld = (now: Date) => sql`EXISTS (
 export const PER_DESTINATION_PER_CLAIM = 5;
 /**
  * How many times its limit of the earliest due deliveries a claim looks at for what it takes (the cap
- * above leaves some out), and how far it looks for destinations already busy: bounded so that a claim
- * does not read a backlog of thousands each round.
+ * above leaves some out): bounded so that a claim does not read a backlog of thousands each round.
  */
 const CLAIM_LOOKS_AHEAD = 10;
 /**
@@ -168,21 +167,27 @@ const CLAIM_LOOKS_AHEAD = 10;
  * and the second takes what the first left locked past its own limit.
  */
 const CLAIM_OVER_PICKS = 2;
-/** How far nextDueAt looks for busy destinations: as far as the queue's claim of a batch does. */
-const NEXT_DUE_BUSY_LOOKS_AT = 500;
+/**
+ * How many of the earliest due deliveries the claim and nextDueAt look at for busy destinations: the
+ * claim's look-ahead at the sender's batch (50 times {@link CLAIM_LOOKS_AHEAD}). One number for both, so
+ * nextDueAt passes by the same destinations the claim does, and never gives a time at which the claim
+ * takes nothing (the queue would look again at once).
+ */
+const BUSY_LOOKS_AT = 500;
 
 /**
  * The destinations with {@link PER_DESTINATION_PER_CLAIM} or more deliveries on their way (a live lease),
- * found among the earliest `looksAt` due (in flight, a destination's deliveries are its earliest due, so
- * they are there while its burst is): the claim passes them by, and nextDueAt does not count their due
- * deliveries (the round sending them goes on with them; another round waits for their leases or a wake).
+ * found among the earliest {@link BUSY_LOOKS_AT} due (in flight, a destination's deliveries are its
+ * earliest due, so they are there while its burst is): the claim passes them by, and nextDueAt does not
+ * count their due deliveries (the round sending them goes on with them; another round waits for their
+ * leases or a wake).
  */
-const busyDestinations = (now: Date, looksAt: number) => sql`
+const busyDestinations = (now: Date) => sql`
   SELECT head.destination_id FROM (
     SELECT c.destination_id, c.state, c.lease_until FROM team_destination_deliveries c
     WHERE c.state IN ('pending', 'sending') AND c.due_at <= ${now}
     ORDER BY c.due_at
-    LIMIT ${looksAt}) head
+    LIMIT ${BUSY_LOOKS_AT}) head
   WHERE head.state = 'sending' AND head.lease_until >= ${now}
   GROUP BY head.destination_id
   HAVING count(*) >= ${PER_DESTINATION_PER_CLAIM}`;
@@ -568,8 +573,8 @@ export const teamDestinationsRepository = {
    * before the look-ahead is counted, so the round beside the one sending its burst reaches the
    * deliveries due after that burst, rather than the burst's next rows. The claim looks at the earliest
    * {@link CLAIM_LOOKS_AHEAD} times `limit` due deliveries that may go, as the index has them, not the
-   * whole backlog; busy destinations are looked for among as many of the earliest (in flight, a
-   * destination's deliveries are its earliest due, so they are there while its burst is).
+   * whole backlog; busy destinations are looked for among the earliest {@link BUSY_LOOKS_AT} (in flight,
+   * a destination's deliveries are its earliest due, so they are there while its burst is).
    */
   async claim(
     db: Queryable,
@@ -584,7 +589,7 @@ export const teamDestinationsRepository = {
     const claimable = sql`((c.state = 'pending' AND c.due_at <= ${now})
       OR (c.state = 'sending' AND c.lease_until < ${now}))`;
     const result = await sql<TeamDestinationDeliveryRow>`
-      WITH busy AS MATERIALIZED (${busyDestinations(now, limit * CLAIM_LOOKS_AHEAD)}), due AS MATERIALIZED (
+      WITH busy AS MATERIALIZED (${busyDestinations(now)}), due AS MATERIALIZED (
         SELECT c.id, c.destination_id, c.due_at FROM team_destination_deliveries c
         WHERE ${claimable} AND NOT c.destination_id = ANY(ARRAY(SELECT busy.destination_id FROM busy))
           AND ${MAY_GO} AND NOT ${destinationHeld(now)}
@@ -707,7 +712,7 @@ export const teamDestinationsRepository = {
     // look walking the burst. Its in-flight leases' end (the part on claimed deliveries) is when it may be
     // taken again.
     const held = destinationHeld(now);
-    const passedBy = sql`(${held} OR c.destination_id = ANY(ARRAY(${busyDestinations(now, NEXT_DUE_BUSY_LOOKS_AT)})))`;
+    const passedBy = sql`(${held} OR c.destination_id = ANY(ARRAY(${busyDestinations(now)})))`;
     const recheck = recheckAt
       ? sql`(SELECT least(min(greatest(h.due_at, h.held_until)),
                    -- Those past the ones looked at fall due no sooner than the last of them.
