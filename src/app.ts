@@ -108,6 +108,7 @@ import { observeHttpRequests } from './metrics/http.js';
 import { startMetricsListener, type MetricsListener } from './metrics/listener.js';
 import { notificationMetrics } from './metrics/notifications.js';
 import { createMetricsRegistry } from './metrics/registry.js';
+import { createKeyRateLimiter, type KeyRateLimiter } from './accounts/key-rate-limits/limiter.js';
 import { queueBacklogMetrics, workRoundMetrics } from './metrics/work.js';
 import { securityHubDeliveryMetrics, securityHubWritebackMetrics } from './metrics/securityhub.js';
 
@@ -128,6 +129,8 @@ export interface AppContext {
   integrations: IntegrationsService;
   /** Which integrations a maintenance disables now (the API refuses their keys). */
   maintenance: MaintenanceService;
+  /** The API keys' request rate limit, when VIGIL_API_RATE_LIMIT_PER_MINUTE sets one. */
+  keyRateLimiter: KeyRateLimiter | undefined;
 }
 
 export interface RunningApp {
@@ -343,6 +346,9 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       alerts: apiAlerts,
       integrations,
       maintenance,
+      keyRateLimiter: config.apiRateLimit
+        ? createKeyRateLimiter({ db: apiDb, clock, limit: config.apiRateLimit })
+        : undefined,
     };
     const writeback = createWriteback({
       db: database.db,

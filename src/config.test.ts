@@ -424,6 +424,33 @@ describe('VIGIL_PUBLIC_URL and the inbound email domain', () => {
     );
   });
 
+  it('limits API keys only with VIGIL_API_RATE_LIMIT_PER_MINUTE, a tenth of it at once unless told', () => {
+    assert.equal(loadConfig({}).apiRateLimit, undefined);
+    assert.equal(loadConfig({ VIGIL_API_RATE_LIMIT_PER_MINUTE: '0' }).apiRateLimit, undefined);
+    assert.deepEqual(loadConfig({ VIGIL_API_RATE_LIMIT_PER_MINUTE: '601' }).apiRateLimit, {
+      perMinute: 601,
+      burst: 61,
+    });
+    assert.deepEqual(loadConfig({ VIGIL_API_RATE_LIMIT_PER_MINUTE: '5' }).apiRateLimit, {
+      perMinute: 5,
+      burst: 1,
+    });
+    assert.deepEqual(
+      loadConfig({ VIGIL_API_RATE_LIMIT_PER_MINUTE: '600', VIGIL_API_RATE_LIMIT_BURST: '1000' }).apiRateLimit,
+      { perMinute: 600, burst: 1000 },
+    );
+    assert.throws(
+      () => loadConfig({ VIGIL_API_RATE_LIMIT_BURST: '10' }),
+      (error: Error) =>
+        error instanceof ConfigError && /PER_MINUTE is not: set the rate too/.test(error.message),
+    );
+    assert.throws(
+      () => loadConfig({ VIGIL_API_RATE_LIMIT_PER_MINUTE: '60', VIGIL_API_RATE_LIMIT_BURST: '0' }),
+      (error: Error) =>
+        error instanceof ConfigError && /^VIGIL_API_RATE_LIMIT_BURST="0" is not valid/.test(error.message),
+    );
+  });
+
   it('refuses a VIGIL_INBOUND_EMAIL_DOMAIN that is no domain name, even with the listener off', () => {
     assert.throws(
       () => loadConfig({ VIGIL_INBOUND_EMAIL_DOMAIN: 'not a domain' }),

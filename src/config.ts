@@ -5,6 +5,7 @@ import { isDomainError } from './errors.js';
 import { proxyProblem } from './http/outbound.js';
 import { isEmailAddress } from './notify/destinations/email.js';
 import { bareHostname } from './notify/team-destinations/address-guard.js';
+import type { KeyRateLimit } from './accounts/key-rate-limits/limiter.js';
 
 /** Everything `vigil start` reads from the environment, parsed once and validated. */
 export interface Config {
@@ -97,6 +98,11 @@ export interface Config {
    * port, without authentication, as exporters do: kept off the public network, not behind API keys.
    */
   metrics: { port: number | undefined; host: string };
+  /**
+   * How many requests an API key may send a minute in each request domain (VIGIL_API_RATE_LIMIT_*), and
+   * how many at once; undefined: no limit.
+   */
+  apiRateLimit: KeyRateLimit | undefined;
 }
 
 export class ConfigError extends Error {
@@ -113,6 +119,22 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
     );
   }
   return value;
+}
+
+function apiRateLimitSettings(env: NodeJS.ProcessEnv): KeyRateLimit | undefined {
+  const perMinute = integer(env, 'VIGIL_API_RATE_LIMIT_PER_MINUTE', 0, 0, 1_000_000);
+  if (perMinute === 0) {
+    if (optional(env, 'VIGIL_API_RATE_LIMIT_BURST') !== undefined) {
+      throw new ConfigError(
+        'VIGIL_API_RATE_LIMIT_BURST is set but VIGIL_API_RATE_LIMIT_PER_MINUTE is not: set the rate too, or unset both for no limit.',
+      );
+    }
+    return undefined;
+  }
+  // A tenth of a minute's requests at once by default: a key then sends at most 1.1 times the rate in any
+  // minute, and a sender's burst (an outage's alerts) still goes through at once.
+  const burst = integer(env, 'VIGIL_API_RATE_LIMIT_BURST', Math.ceil(perMinute / 10), 1, 1_000_000);
+  return { perMinute, burst };
 }
 
 /** An IAM principal a trust policy can name: an account id, or a user's or role's ARN. */
@@ -285,6 +307,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     slack: slackSettings(env),
     inboundEmail: inboundEmailSettings(env, publicUrl),
+    apiRateLimit: apiRateLimitSettings(env),
     metrics: {
       port:
         optional(env, 'VIGIL_METRICS_PORT') === undefined

@@ -74,6 +74,7 @@ import * as m0071 from './migrations/0071_escalation_started_at.js';
 import * as m0072 from './migrations/0072_alert_scope_indexes.js';
 import * as m0073 from './migrations/0073_team_deliveries_may_have_reached.js';
 import * as m0074 from './migrations/0074_notifications_priority.js';
+import * as m0075 from './migrations/0075_key_rate_limits.js';
 
 /** Every migration, in order. Listed here (not read from disk) so the same code runs from src and dist. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -148,6 +149,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0072_alert_scope_indexes': m0072,
   '0073_team_deliveries_may_have_reached': m0073,
   '0074_notifications_priority': m0074,
+  '0075_key_rate_limits': m0075,
 };
 
 /**

@@ -809,6 +809,12 @@ export interface SignInFailuresTable {
   failed_at: Date;
 }
 
+/** An API key's standing against the request rate limit, per request domain (migration 0075). */
+export interface KeyRateLimitsTable {
+  bucket: string;
+  tat_ms: number;
+}
+
 export type AccountTokenPurpose = 'invitation' | 'password-reset';
 
 export interface AccountTokensTable {
@@ -1040,6 +1046,7 @@ export interface Database {
   user_passwords: UserPasswordsTable;
   console_sessions: ConsoleSessionsTable;
   sign_in_failures: SignInFailuresTable;
+  key_rate_limits: KeyRateLimitsTable;
   account_tokens: AccountTokensTable;
   password_reset_requests: PasswordResetRequestsTable;
   contact_methods: ContactMethodsTable;

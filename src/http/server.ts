@@ -25,6 +25,7 @@ import { ApiError, apiErrorOf } from './errors.js';
 import { createLazyValidators } from './lazy-validation.js';
 import { allowedNumbers, fieldName, nonFiniteNumberAt } from './finite-numbers.js';
 import type { AppContext } from '../app.js';
+import { countAgainstKeyRateLimit } from './key-rate-limit.js';
 import type { Config } from '../config.js';
 
 declare module 'fastify' {
@@ -411,6 +412,10 @@ export async function buildHttpApp(ctx: AppContext, log: Logger): Promise<HttpAp
         );
       }
       request.consoleSession = session;
+    }
+    // API keys only: the console's requests are a person's clicks, and its session is not a sender's key.
+    if ('key' in credential && ctx.keyRateLimiter) {
+      await countAgainstKeyRateLimit(ctx.keyRateLimiter, principal.apiKeyId, request, reply);
     }
     request.principal = principal;
   });
