@@ -110,6 +110,29 @@ describe('an Opsgenie client, unchanged', () => {
     ]);
   });
 
+  it("answers with the headers Opsgenie's Go SDK reads into every result", async () => {
+    for (const [method, path, body] of [
+      ['POST', '/v2/alerts', JSON.stringify({ message: 'headers' })],
+      ['GET', '/v2/alerts?limit=1', undefined],
+      ['GET', '/v2/alerts/not-there?identifierType=alias', undefined],
+    ] as const) {
+      const response = await fetch(server.url + path, {
+        method,
+        headers: {
+          Authorization: `GenieKey ${server.key}`,
+          ...(body ? { 'Content-Type': 'application/json' } : {}),
+        },
+        body,
+      });
+      const answer = (await response.json()) as Json;
+      // Without them the SDK logs "Could not set requestId, rate limit state, response time." each call.
+      assert.equal(response.headers.get('x-request-id'), answer.requestId, `${method} ${path}`);
+      assert.equal(response.headers.get('x-ratelimit-state'), 'OK', `${method} ${path}`);
+      const responseTime = Number(response.headers.get('x-response-time'));
+      assert.ok(Number.isFinite(responseTime) && responseTime >= 0, `${method} ${path}: ${responseTime}`);
+    }
+  });
+
   it('accepts an action with an empty body, as curl scripts send it', async () => {
     const create = await raw(
       'POST',

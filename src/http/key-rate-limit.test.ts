@@ -93,7 +93,6 @@ describe('an API key past its request rate limit', () => {
     for (let i = 0; i < 6; i++) {
       const listed = await fetch(`${server.url}/v2/alerts`, { headers: { cookie } });
       assert.equal(listed.status, 200);
-      assert.equal(listed.headers.get('x-ratelimit-state'), null);
     }
   });
 

@@ -6,7 +6,7 @@ import { ApiError } from './errors.js';
 /**
  * Counts a request made with an API key against the key's limit in the request's domain, and answers a
  * 429 as Opsgenie does past it (`X-RateLimit-State: THROTTLED`, with `Retry-After`), which Opsgenie's
- * SDKs and its Terraform provider wait out and retry. Requests within it say `X-RateLimit-State: OK`.
+ * SDKs and its Terraform provider wait out and retry (every other answer says `X-RateLimit-State: OK`).
  */
 export async function countAgainstKeyRateLimit(
   limiter: KeyRateLimiter,
@@ -16,10 +16,7 @@ export async function countAgainstKeyRateLimit(
 ): Promise<void> {
   const domain = requestDomainOf(request.method, request.routeOptions.url ?? '');
   const verdict = await limiter.take(keyId, domain);
-  if (verdict.allowed) {
-    reply.header('x-ratelimit-state', 'OK');
-    return;
-  }
+  if (verdict.allowed) return;
   reply.header('x-ratelimit-state', 'THROTTLED');
   reply.header('x-ratelimit-period-in-sec', '60');
   throw new ApiError(

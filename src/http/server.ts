@@ -301,8 +301,13 @@ export async function buildHttpApp(ctx: AppContext, log: Logger): Promise<HttpAp
 
   app.decorate('compileValidators', validators.compileAll);
   app.decorateRequest('startedAt', 0);
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     request.startedAt = performance.now();
+    // Opsgenie's headers on every answer: its Go SDK (and so its Terraform provider) reads them into each
+    // result and logs a warning on every call where they are missing. THROTTLED replaces OK past a key's
+    // rate limit (key-rate-limit.ts).
+    reply.header('x-request-id', request.id);
+    reply.header('x-ratelimit-state', 'OK');
     // Go's HTTP clients (Opsgenie's Go SDK, its Terraform provider) send `Content-Type:` empty on a
     // DELETE without a body: there is nothing to parse, so there is no type to refuse.
     if (request.headers['content-type']?.trim() === '' && !hasBody(request.headers)) {
@@ -329,6 +334,10 @@ export async function buildHttpApp(ctx: AppContext, log: Logger): Promise<HttpAp
         throw new ApiError(400, `The request body is not accepted: ${error.message}.`);
       throw error;
     }
+  });
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-response-time', String(took(request)));
   });
 
   // One line per request, with the URL's secrets blanked (the intake URL carries its key in the query).
