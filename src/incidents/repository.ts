@@ -17,6 +17,11 @@ export interface IncidentScope {
   integration?: { id: string; teamId: string };
 }
 
+/**
+ * What each `sort` of the list orders by. `owner` is the owner team (its first team responder's id, as
+ * `ownerTeam` reads; none sorts before any); `isSeen`, a sort of Opsgenie's Go SDK, is `createdAt`: Vigil
+ * keeps no seen state for incidents.
+ */
 export const INCIDENT_SORT_COLUMNS = {
   createdAt: 'created_at',
   insertedAt: 'created_at',
@@ -25,6 +30,8 @@ export const INCIDENT_SORT_COLUMNS = {
   message: 'message',
   status: 'status',
   priority: 'priority',
+  owner: sql<string>`coalesce(team_ids[1]::text, '')`,
+  isSeen: 'created_at',
 } as const;
 export type IncidentSortField = keyof typeof INCIDENT_SORT_COLUMNS;
 
@@ -131,13 +138,25 @@ export const incidentsRepository = {
   async update(
     tx: Tx,
     id: string,
-    fields: { status?: IncidentStatus; priority?: Priority; responders?: ResponderRef[] },
+    fields: {
+      status?: IncidentStatus;
+      priority?: Priority;
+      responders?: ResponderRef[];
+      tags?: string[];
+      details?: Record<string, string>;
+      message?: string;
+      description?: string;
+    },
   ): Promise<IncidentRow> {
     return tx
       .updateTable('incidents')
       .set({
         ...(fields.status ? { status: fields.status } : {}),
         ...(fields.priority ? { priority: fields.priority } : {}),
+        ...(fields.tags ? { tags: fields.tags } : {}),
+        ...(fields.details ? { details: JSON.stringify(fields.details) } : {}),
+        ...(fields.message !== undefined ? { message: fields.message } : {}),
+        ...(fields.description !== undefined ? { description: fields.description } : {}),
         ...(fields.responders
           ? {
               responders: JSON.stringify(fields.responders),

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
-import { fitActorText } from '../alerts/limits.js';
+import { ALERT_LIMITS, fitActorText } from '../alerts/limits.js';
 import { PrioritySchema } from '../alerts/routes.js';
 import type { Priority } from '../db/schema.js';
 import { cursorQuery, logEntry, noteEntry, offsetPagingOf, pageOf, pagingOf } from '../http/cursor-paging.js';
@@ -84,6 +84,14 @@ const AlertIdsQuery = Type.Object({
 function stringifyDetails(details: Record<string, string | number | boolean> | undefined) {
   if (!details) return undefined;
   return Object.fromEntries(Object.entries(details).map(([k, v]) => [k, String(v)]));
+}
+
+/** `tags=a,b` and `keys=a,b` of the DELETE actions, as the Alert API reads them. */
+function csv(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /** `publicUrl`: the base of the paging links when VIGIL_PUBLIC_URL is set, as in alerts/routes.ts. */
@@ -203,7 +211,8 @@ export function registerIncidentRoutes(app: HttpApp, incidents: IncidentsService
     path: string,
     summary: string,
     body: B | undefined,
-    toAction: (body: Static<B>) => IncidentAction,
+    toAction: (body: Static<B>, query: Record<string, string | undefined>) => IncidentAction,
+    extraQuery: Record<string, ReturnType<typeof Type.String>> = {},
   ) {
     app.route({
       method: method.toUpperCase() as 'POST' | 'PUT' | 'DELETE',
@@ -214,6 +223,7 @@ export function registerIncidentRoutes(app: HttpApp, incidents: IncidentsService
         params: IdentifierParams,
         querystring: Type.Object({
           identifierType: IdentifierType,
+          ...extraQuery,
           ...(method === 'delete' ? Meta : {}),
         }),
         ...(body ? { body } : {}),
@@ -228,7 +238,7 @@ export function registerIncidentRoutes(app: HttpApp, incidents: IncidentsService
           request.id,
           (request.params as { identifier: string }).identifier,
           query.identifierType,
-          toAction(b),
+          toAction(b, query as unknown as Record<string, string | undefined>),
           { user: fitActorText(meta.user), source: fitActorText(meta.source), note: meta.note },
         );
         return accepted(request, reply);
@@ -287,6 +297,64 @@ export function registerIncidentRoutes(app: HttpApp, incidents: IncidentsService
       kind: 'addResponders',
       responders: [b.responder ?? [], b.responders ?? []].flat(),
     }),
+  );
+  // Opsgenie's Go SDK (AddTags, RemoveTags, AddDetails, RemoveDetails, UpdateMessage, UpdateDescription):
+  // each change is the incident's and its open alerts', within an alert's limits.
+  action(
+    'post',
+    '/tags',
+    "Add tags to an incident, and to its open alerts (an alert's limits: 20 tags of 50 characters)",
+    Type.Object(
+      {
+        tags: Type.Array(Type.String({ minLength: 1, maxLength: ALERT_LIMITS.tag }), {
+          minItems: 1,
+          maxItems: ALERT_LIMITS.tags,
+        }),
+        ...Meta,
+      },
+      { additionalProperties: true },
+    ),
+    (b) => ({ kind: 'addTags', tags: b.tags }),
+  );
+  action(
+    'delete',
+    '/tags',
+    'Remove tags (tags=a,b) from an incident, and from its open alerts',
+    undefined,
+    (_b, q) => ({ kind: 'removeTags', tags: csv(q.tags) }),
+    { tags: Type.String({ minLength: 1, maxLength: 2000 }) },
+  );
+  action(
+    'post',
+    '/details',
+    "Add details (custom properties) to an incident, and to its open alerts (an alert's limits)",
+    Type.Object({ details: AlertDetails, ...Meta }, { additionalProperties: true }),
+    (b) => ({ kind: 'addDetails', details: stringifyDetails(b.details) ?? {} }),
+  );
+  action(
+    'delete',
+    '/details',
+    'Remove details (keys=a,b) from an incident, and from its open alerts',
+    undefined,
+    (_b, q) => ({ kind: 'removeDetails', keys: csv(q.keys) }),
+    { keys: Type.String({ minLength: 1, maxLength: 4000 }) },
+  );
+  action(
+    'post',
+    '/message',
+    "Change an incident's message, and that of its open alerts (130 characters at most, as an alert's)",
+    Type.Object(
+      { message: Type.String({ minLength: 1, maxLength: ALERT_LIMITS.message }), ...Meta },
+      { additionalProperties: true },
+    ),
+    (b) => ({ kind: 'message', message: b.message }),
+  );
+  action(
+    'post',
+    '/description',
+    "Change an incident's description, and that of its open alerts",
+    Type.Object({ description: Type.String({ maxLength: 15000 }), ...Meta }, { additionalProperties: true }),
+    (b) => ({ kind: 'description', description: b.description }),
   );
   action('delete', '', 'Delete an incident (its alerts stay, as alerts of their own)', undefined, () => ({
     kind: 'delete',

@@ -7,11 +7,14 @@ import {
   noteLeftOutOf,
   type UserRight,
 } from '../accounts/custom-roles/rights.js';
+import { ALERT_LIMITS, cutToCharacters } from '../alerts/limits.js';
 import { findResponder, resolveResponder } from '../alerts/responders.js';
 import { alertsRepository } from '../alerts/repository.js';
 import { incidentAliasOf } from '../alerts/reserved-aliases.js';
 import {
   actorOf,
+  DETAILS_LIMITS,
+  MAX_TAGS,
   type ActionMeta,
   type AlertAction,
   type AlertsService,
@@ -85,6 +88,12 @@ export type IncidentAction =
   | { kind: 'addNote'; note: string }
   | { kind: 'priority'; priority: Priority }
   | { kind: 'addResponders'; responders: ResponderInput[] }
+  | { kind: 'addTags'; tags: string[] }
+  | { kind: 'removeTags'; tags: string[] }
+  | { kind: 'addDetails'; details: Record<string, string> }
+  | { kind: 'removeDetails'; keys: string[] }
+  | { kind: 'message'; message: string }
+  | { kind: 'description'; description: string }
   | { kind: 'delete' };
 
 /** The name of each action in request statuses, as Opsgenie reports it. */
@@ -95,6 +104,12 @@ const ACTION_NAMES: Record<IncidentAction['kind'], string> = {
   addNote: 'AddNote',
   priority: 'UpdatePriority',
   addResponders: 'AddResponder',
+  addTags: 'AddTags',
+  removeTags: 'RemoveTags',
+  addDetails: 'AddDetails',
+  removeDetails: 'RemoveDetails',
+  message: 'UpdateMessage',
+  description: 'UpdateDescription',
   delete: 'Delete',
 };
 
@@ -109,6 +124,12 @@ const ACTION_RIGHTS: Record<IncidentAction['kind'], { right: UserRight; what: st
   addNote: { right: 'alert-add-note', what: 'add notes to incidents' },
   priority: { right: 'alert-update-priority', what: "change incidents' priority" },
   addResponders: { right: 'alert-add-recipient', what: 'add responders to incidents' },
+  addTags: { right: 'alert-edit-tags', what: "change incidents' tags" },
+  removeTags: { right: 'alert-edit-tags', what: "change incidents' tags" },
+  addDetails: { right: 'alert-edit-details', what: "change incidents' details" },
+  removeDetails: { right: 'alert-edit-details', what: "change incidents' details" },
+  message: { right: 'alert-action', what: 'change incidents' },
+  description: { right: 'alert-action', what: 'change incidents' },
   delete: { right: 'alert-delete', what: 'delete incidents' },
 };
 
@@ -149,6 +170,45 @@ interface ReachedAlerts {
  * refused the form (alerts/reserved-aliases.ts), so none can hold it for the incident's next alert.
  */
 export const incidentAlertAlias = (incidentId: string) => incidentAliasOf(incidentId);
+
+/** The details an incident's alert carries besides the incident's own: its link to the incident. */
+const LINK_DETAILS = ['incidentId', 'incidentTinyId'] as const;
+
+const linkDetailsOf = (incident: IncidentRow): Record<(typeof LINK_DETAILS)[number], string> => ({
+  incidentId: incident.id,
+  incidentTinyId: incident.tiny_id,
+});
+
+/** Of details or keys bound for the incident's alerts, those that are not its link to the incident. */
+const notLink = (key: string) => !(LINK_DETAILS as readonly string[]).includes(key);
+
+const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value), 'utf8');
+
+/**
+ * Whether the incident's details, as its alerts carry them (with their link to it), would grow past an
+ * alert's DETAILS_LIMITS with `merged`: an alert raised for it (a reopen) must hold them, and its open
+ * alerts refuse them past those limits all the same. Counted as the Alert API's Add Details counts them.
+ */
+function detailsGrowPast(incident: IncidentRow, merged: Record<string, string>): string | undefined {
+  const measure = (details: Record<string, string>) => {
+    const carried = { ...details, ...linkDetailsOf(incident) };
+    return { keys: Object.keys(carried).length, bytes: jsonBytes(carried) };
+  };
+  const before = measure(incident.details);
+  const after = measure(merged);
+  const past =
+    (after.keys > DETAILS_LIMITS.keys && after.keys > before.keys) ||
+    (after.bytes > DETAILS_LIMITS.bytes && after.bytes > before.bytes);
+  if (!past) return undefined;
+  const count = (n: number) => n.toLocaleString('en-US');
+  return (
+    `an incident's details, with the ${LINK_DETAILS.join(' and ')} its alerts carry, can hold at most ` +
+    `${count(DETAILS_LIMITS.keys)} keys and ${DETAILS_LIMITS.bytes / 1024 / 1024} MiB of JSON, ` +
+    `as an alert's; with these they would have ${count(after.keys)} keys and ${count(after.bytes)} bytes. ` +
+    'Remove details it no longer needs first (DELETE /v1/incidents/{identifier}/details?keys=…), ' +
+    'or add fewer or shorter ones.'
+  );
+}
 
 export interface IncidentsDeps {
   db: Db;
@@ -233,7 +293,7 @@ export function createIncidentsService({ db, alerts, signal, clock = systemClock
         alias: incidentAlertAlias(incident.id),
         description: incident.description,
         tags: incident.tags,
-        details: { ...incident.details, incidentId: incident.id, incidentTinyId: incident.tiny_id },
+        details: { ...incident.details, ...linkDetailsOf(incident) },
         priority: incident.priority,
         source: `Incident #${incident.tiny_id}`,
       },
@@ -356,6 +416,40 @@ export function createIncidentsService({ db, alerts, signal, clock = systemClock
       await log(tx, incident, 'alert', `Alert #${alert.tiny_id} closed with the incident`, actor);
     }
     await logLeftOut(tx, incident, reached, actor);
+  }
+
+  /**
+   * A change of the incident's own fields (tags, details, message, description), made to the incident and,
+   * through the alerts' own action (so their log names the actor and their webhooks hear of it), to the
+   * open alerts of it the caller reaches, as a new priority is. Refused, the incident unchanged, when it
+   * reaches none of them. `alertAction`: what the alerts get (and what gates reaching them), unless
+   * `onAlerts` is false: the change is nothing of theirs (a detail that is only the incident's).
+   */
+  async function changeFields(
+    tx: Tx,
+    p: Principal,
+    incident: IncidentRow,
+    actor: Actor,
+    meta: IncidentActionMeta,
+    change: {
+      what: string;
+      status: string;
+      fields: Parameters<typeof repo.update>[2];
+      log: { type: string; text: string };
+      alertAction: AlertAction;
+      onAlerts?: boolean;
+    },
+  ): Promise<IncidentOutcome> {
+    const reached = await reachAlerts(tx, p, incident, change.alertAction);
+    const refused = unreached(reached, change.what, incident);
+    if (refused) return refused;
+    const updated = await repo.update(tx, incident.id, change.fields);
+    await log(tx, incident, change.log.type, change.log.text, actor);
+    if (change.onAlerts !== false)
+      for (const { alert } of reached.alerts)
+        await alerts.applyInTx(tx, alert, change.alertAction, actor, { source: meta.source });
+    await logLeftOut(tx, incident, reached, actor);
+    return { success: true, status: `${change.status}${leftOut(reached)}`, incident: updated };
   }
 
   async function apply(
@@ -485,6 +579,105 @@ export function createIncidentsService({ db, alerts, signal, clock = systemClock
         await logLeftOut(tx, incident, reached, actor);
         return { success: true, status: `Added responder${leftOut(reached)}`, incident: updated };
       }
+      case 'addTags': {
+        const added = [...new Set(action.tags)].filter((t) => !incident.tags.includes(t));
+        if (added.length === 0) return { success: true, status: 'Added tags', incident };
+        const tags = [...incident.tags, ...added];
+        // An alert's limit (alerts/service.ts): the incident's tags are its alerts'.
+        if (tags.length > MAX_TAGS)
+          throw invalidField(
+            'tags',
+            `an incident can have at most ${MAX_TAGS} tags, as an alert; it has ${incident.tags.length}.`,
+          );
+        const alertAction: AlertAction = { kind: 'addTags', tags: added };
+        return changeFields(tx, p, incident, actor, meta, {
+          what: 'given the tags',
+          status: 'Added tags',
+          fields: { tags },
+          log: { type: 'tags', text: `Tags [${added.join(', ')}] added by ${actor.name}` },
+          alertAction,
+        });
+      }
+      case 'removeTags': {
+        const removed = incident.tags.filter((t) => action.tags.includes(t));
+        if (removed.length === 0) return { success: true, status: 'Removed tags', incident };
+        const alertAction: AlertAction = { kind: 'removeTags', tags: removed };
+        return changeFields(tx, p, incident, actor, meta, {
+          what: 'stripped of the tags',
+          status: 'Removed tags',
+          fields: { tags: incident.tags.filter((t) => !removed.includes(t)) },
+          log: { type: 'tags', text: `Tags [${removed.join(', ')}] removed by ${actor.name}` },
+          alertAction,
+        });
+      }
+      case 'addDetails': {
+        const changed = Object.fromEntries(
+          Object.entries(action.details).filter(
+            ([k, v]) => !Object.hasOwn(incident.details, k) || incident.details[k] !== v,
+          ),
+        );
+        const keys = Object.keys(changed);
+        if (keys.length === 0) return { success: true, status: 'Added details', incident };
+        const details = { ...incident.details, ...changed };
+        const over = detailsGrowPast(incident, details);
+        if (over) throw invalidField('details', over);
+        // The alerts' link to the incident stays theirs.
+        const forAlerts = Object.fromEntries(Object.entries(changed).filter(([k]) => notLink(k)));
+        const alertAction: AlertAction = { kind: 'addDetails', details: forAlerts };
+        return changeFields(tx, p, incident, actor, meta, {
+          what: 'given the details',
+          status: 'Added details',
+          fields: { details },
+          log: { type: 'details', text: `Details [${keys.join(', ')}] added by ${actor.name}` },
+          alertAction,
+          onAlerts: Object.keys(forAlerts).length > 0,
+        });
+      }
+      case 'removeDetails': {
+        const keys = [...new Set(action.keys)].filter((k) => Object.hasOwn(incident.details, k));
+        if (keys.length === 0) return { success: true, status: 'Removed details', incident };
+        const forAlerts = keys.filter(notLink);
+        const alertAction: AlertAction = { kind: 'removeDetails', keys: forAlerts };
+        return changeFields(tx, p, incident, actor, meta, {
+          what: 'stripped of the details',
+          status: 'Removed details',
+          fields: {
+            details: Object.fromEntries(Object.entries(incident.details).filter(([k]) => !keys.includes(k))),
+          },
+          log: { type: 'details', text: `Details [${keys.join(', ')}] removed by ${actor.name}` },
+          alertAction,
+          onAlerts: forAlerts.length > 0,
+        });
+      }
+      case 'message': {
+        if (incident.message === action.message)
+          return { success: true, status: 'Message updated', incident };
+        const alertAction: AlertAction = { kind: 'message', message: action.message };
+        // One made with a longer message (up to 15,000) is named in the log as its alert was named.
+        const was = cutToCharacters(incident.message, ALERT_LIMITS.message);
+        return changeFields(tx, p, incident, actor, meta, {
+          what: 'given the message',
+          status: 'Message updated',
+          fields: { message: action.message },
+          log: {
+            type: 'message',
+            text: `Message changed from "${was}" to "${action.message}" by ${actor.name}`,
+          },
+          alertAction,
+        });
+      }
+      case 'description': {
+        if (incident.description === action.description)
+          return { success: true, status: 'Description updated', incident };
+        const alertAction: AlertAction = { kind: 'description', description: action.description };
+        return changeFields(tx, p, incident, actor, meta, {
+          what: 'given the description',
+          status: 'Description updated',
+          fields: { description: action.description },
+          log: { type: 'description', text: `Description changed by ${actor.name}` },
+          alertAction,
+        });
+      }
       case 'delete':
         await repo.delete(tx, incident.id);
         return { success: true, status: 'Deleted' };
@@ -573,6 +766,12 @@ export function createIncidentsService({ db, alerts, signal, clock = systemClock
       await requireUserRights(db, p, needed);
       if (action.kind === 'addResponders' && action.responders.length === 0)
         throw invalidField('responder', 'is required: the team or user to add.');
+      if ((action.kind === 'addTags' || action.kind === 'removeTags') && action.tags.length === 0)
+        throw invalidField('tags', 'is required: the tags to add or remove.');
+      if (action.kind === 'addDetails' && Object.keys(action.details).length === 0)
+        throw invalidField('details', 'is required: the details to add.');
+      if (action.kind === 'removeDetails' && action.keys.length === 0)
+        throw invalidField('keys', 'is required: the keys of the details to remove.');
       // A note given with the action is one Add Note would be refused: the action runs without it, as the
       // alert actions do.
       const noteLeftOut = await noteLeftOutOf(db, p, action.kind, meta.note);
