@@ -10,7 +10,12 @@ import {
 } from './context.js';
 import { HeartbeatShape, shaped, type HeartbeatIn } from './shapes.js';
 
-/** Heartbeats, matched by name. */
+/**
+ * Heartbeats, matched by name. Each is made disabled, and a later run keeps it as Vigil has it: Vigil
+ * counts an enabled heartbeat's interval from its creation, and while its sender (a cron job) still
+ * pings Opsgenie, it would expire after one interval and page its owner team through the routing just
+ * imported. Whoever moves the sender enables it in Vigil; the next steps name each one left to enable.
+ */
 
 const UNITS = new Set(['minutes', 'hours', 'days']);
 const PRIORITIES = new Set(['P1', 'P2', 'P3', 'P4', 'P5']);
@@ -20,7 +25,6 @@ function comparable(h: HeartbeatIn) {
     description: h.description ?? '',
     interval: h.interval,
     intervalUnit: h.intervalUnit,
-    enabled: h.enabled === true,
     ownerTeam: (h.ownerTeam?.name ?? '').toLowerCase(),
     alertMessage: h.alertMessage ?? '',
     // Vigil keeps each tag once: a tag twice in Opsgenie is no difference.
@@ -40,6 +44,7 @@ export async function importHeartbeats(ctx: ImportContext): Promise<void> {
     const got = shaped(HeartbeatShape, raw);
     if (got.ok) existing.set(got.value.name, got.value);
   }
+  const toEnable: string[] = [];
   await eachItem(ctx, 'heartbeat', HeartbeatShape, items, async (h) => {
     if (h.name.length > 100 || h.name.trim() !== h.name)
       throw new Skip('Vigil heartbeat names are at most 100 characters, without spaces at either end');
@@ -55,7 +60,6 @@ export async function importHeartbeats(ctx: ImportContext): Promise<void> {
       description: h.description ?? '',
       interval: h.interval,
       intervalUnit: h.intervalUnit,
-      enabled: h.enabled === true,
       ...(ownerTeam ? { ownerTeam } : {}),
       alertMessage: h.alertMessage ?? '',
       alertTags: h.alertTags ?? [],
@@ -63,15 +67,24 @@ export async function importHeartbeats(ctx: ImportContext): Promise<void> {
     };
     const desired = comparable({ name: h.name, ...body, ownerTeam: ownerTeam ?? null });
     const have = existing.get(h.name);
-    if (have && sameJson(comparable(have), desired))
-      return ctx.report.record('heartbeat', h.name, 'unchanged');
-    if (have) {
-      // An update keeps an owner team it is not given: null takes away one Opsgenie no longer has.
+    // Enabled in Opsgenie, and not (yet) in Vigil: its sender is to be moved, then it is enabled.
+    const waits = h.enabled === true && have?.enabled !== true;
+    if (have && sameJson(comparable(have), desired)) {
+      ctx.report.record('heartbeat', h.name, 'unchanged');
+    } else if (have) {
+      // An update keeps an owner team it is not given: null takes away one Opsgenie no longer has. It
+      // gives no `enabled`, so Vigil's stays.
       const update = { ...body, ownerTeam: ownerTeam ?? null };
       if (!ctx.dryRun) await ctx.target.patch(`/v2/heartbeats/${enc(h.name)}`, update);
-      return ctx.report.record('heartbeat', h.name, 'updated');
+      ctx.report.record('heartbeat', h.name, 'updated');
+    } else {
+      if (!ctx.dryRun) await ctx.target.post('/v2/heartbeats', { name: h.name, ...body, enabled: false });
+      ctx.report.record('heartbeat', h.name, 'created');
     }
-    if (!ctx.dryRun) await ctx.target.post('/v2/heartbeats', { name: h.name, ...body });
-    ctx.report.record('heartbeat', h.name, 'created');
+    if (waits) toEnable.push(h.name);
   });
+  if (toEnable.length > 0)
+    ctx.report.note(
+      `Imported heartbeats are disabled, so that none expires while its sender still pings Opsgenie: enable each in Vigil (POST /v2/heartbeats/{name}/enable) once its sender pings Vigil: ${toEnable.join(', ')}`,
+    );
 }

@@ -1132,7 +1132,7 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
           ['none', undefined],
         ],
       );
-      // The schedule's rotations were replaced: the override was made again for the new Nights.
+      // Nights was changed in place (its id kept), so its override stayed on it.
       assert.deepEqual(
         (await get(`/v2/schedules/${after.id}/overrides`)).map((o: Json) => [
           o.alias,

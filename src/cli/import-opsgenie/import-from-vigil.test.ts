@@ -510,7 +510,8 @@ describe('vigil import opsgenie, from another Vigil', () => {
         heartbeat.ownerTeam.name,
         heartbeat.alertPriority,
       ],
-      [1, 'days', true, 'Platform', 'P2'],
+      // Made disabled: it would expire while its sender still pings the source (heartbeats.ts).
+      [1, 'days', false, 'Platform', 'P2'],
     );
     assert.deepEqual(heartbeat.alertTags, ['backup']);
 

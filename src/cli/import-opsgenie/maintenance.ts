@@ -3,30 +3,55 @@ import { instantOf } from './normalize.js';
 import { MaintenanceShape, MaintenanceSummaryShape, shaped, text, type MaintenanceIn } from './shapes.js';
 
 /**
- * Maintenance windows not yet over, matched by description and end (a maintenance has no name), and
- * among Vigil's alike ones by their rules. A window that started for a fixed time becomes a schedule with
- * its dates; an indefinite one stays indefinite.
+ * Maintenance windows not yet over, matched by description (a maintenance has no name, and Vigil keeps no
+ * Opsgenie id), and among Vigil's of one description by their time and rules: a window whose start or end
+ * moved in Opsgenie is the one Vigil has, moved, never a second one (the old one would keep its
+ * integrations in maintenance until its old end). A window that started for a fixed time becomes a
+ * schedule with its dates; an indefinite one stays indefinite.
  */
 
-function keyOf(m: { description?: string | null; time: { type: string; endDate?: string | null } }) {
-  const end = m.time.type === 'indefinitely' ? 'indefinitely' : (instantOf(m.time.endDate) ?? '');
-  return `${(m.description ?? '').trim()}|${end}`;
+const keyOf = (m: { description?: string | null }) => (m.description ?? '').trim();
+
+/**
+ * A maintenance's time as compared: its start (none for an indefinite one, which Vigil starts when it is
+ * made), its end (`indefinitely`: until cancelled), and whether it has started.
+ */
+interface TimeOf {
+  start: string | undefined;
+  end: string;
+  active: boolean;
 }
+
+function timeOf(m: MaintenanceIn): TimeOf {
+  const indefinite = m.time.type === 'indefinitely';
+  return {
+    start: indefinite ? undefined : instantOf(m.time.startDate),
+    end: indefinite ? 'indefinitely' : (instantOf(m.time.endDate) ?? ''),
+    active: m.status === 'active',
+  };
+}
+
+/** Two windows that have both started start alike: a start in the past changes nothing, and can no longer move. */
+const sameStart = (a: TimeOf, b: TimeOf) =>
+  (a.active && b.active) || (a.start !== undefined && a.start === b.start);
+const sameEnd = (a: TimeOf, b: TimeOf) => a.end === b.end;
+const sameTime = (a: TimeOf, b: TimeOf) => sameEnd(a, b) && (a.end === 'indefinitely' || sameStart(a, b));
 
 /** A maintenance's rules as sorted keys, so that two lists of the same rules compare equal. */
 function ruleKeys(rules: readonly { state?: string | null; entity: { id: string } }[]): string[] {
   return rules.map((r) => `${r.entity.id}:${r.state ?? 'disabled'}`).sort();
 }
 
-/** A maintenance in Vigil, and its rules (what it disables or enables) as `ruleKeys` gives them. */
+/** A maintenance in Vigil, its time, and its rules (what it disables or enables) as `ruleKeys` gives them. */
 interface VigilMaintenance {
   id: string;
+  time: TimeOf;
   rules: string[];
 }
 
 /**
- * Vigil's maintenances not yet over by description and end, several to a key: Opsgenie's description is
- * optional, so two windows without one that end alike (two indefinite ones) share a key.
+ * Vigil's maintenances not yet over by description, several to a key: Opsgenie's description is optional
+ * and need not differ (two indefinite windows without one, a nightly window planned for several nights).
  */
 async function vigilMaintenances(ctx: ImportContext) {
   const found = new Map<string, VigilMaintenance[]>();
@@ -37,7 +62,8 @@ async function vigilMaintenances(ctx: ImportContext) {
     const got = shaped(MaintenanceShape, await ctx.target.get(`/v1/maintenance/${enc(summary.value.id)}`));
     if (!got.ok) continue;
     const key = keyOf(got.value);
-    found.set(key, [...(found.get(key) ?? []), { id: got.value.id, rules: ruleKeys(got.value.rules) }]);
+    const m = { id: got.value.id, time: timeOf(got.value), rules: ruleKeys(got.value.rules) };
+    found.set(key, [...(found.get(key) ?? []), m]);
   }
   return found;
 }
@@ -46,6 +72,7 @@ async function vigilMaintenances(ctx: ImportContext) {
 interface PlannedMaintenance {
   label: string;
   key: string;
+  time: TimeOf;
   /** What was left out of it, for its line. */
   notes: string;
   body: {
@@ -60,14 +87,30 @@ interface PlannedMaintenance {
   wanted: string[] | undefined;
 }
 
+const sameRules = (plan: PlannedMaintenance, have: VigilMaintenance) =>
+  plan.wanted !== undefined && sameJson(have.rules, plan.wanted);
+
 /**
- * Gives each planned maintenance the Vigil one it is, among those with its key: first every one with the
- * same rules takes it, then those left without one take the ones no other took, in Opsgenie's order. In
- * one pass a new or changed window listed first would take, and empty, another's exact match, leaving
- * its integrations out of maintenance until the other's own was made again (never, if the run stopped).
- * A Vigil maintenance left over is never handed out where a window this run did not plan may be its own
- * (`unsure`: a key whose window was skipped, or every key when one could not be read, its key unknown):
- * those wait for a run that reads them all (`held`).
+ * How alike a planned maintenance and a Vigil one of its description must be to be the same window, most
+ * alike first: the same time and rules (nothing to change); the same rules and a start or an end (the
+ * other moved); a start or an end (the rules changed too); the same rules (both moved).
+ */
+const TIERS: ((plan: PlannedMaintenance, have: VigilMaintenance) => boolean)[] = [
+  (p, h) => sameTime(p.time, h.time) && sameRules(p, h),
+  (p, h) => sameRules(p, h) && (sameStart(p.time, h.time) || sameEnd(p.time, h.time)),
+  (p, h) => sameStart(p.time, h.time) || sameEnd(p.time, h.time),
+  (p, h) => sameRules(p, h),
+];
+
+/**
+ * Gives each planned maintenance the Vigil one it is, among those of its description: tier by tier
+ * (`TIERS`), every plan takes the first one left that is that alike, in Opsgenie's order. In one pass a new
+ * or changed window listed first would take, and empty, another's exact match, leaving its integrations
+ * out of maintenance until the other's own was made again (never, if the run stopped). Only an exact match
+ * is handed out where a window this run did not plan may be a Vigil maintenance's own (`unsure`: a
+ * description whose window was skipped, or every one when a window could not be read, its description
+ * unknown): a plan without one, whose description has maintenances left, waits for a run that reads them
+ * all (`held`).
  */
 function matchMaintenances(
   plans: readonly PlannedMaintenance[],
@@ -77,19 +120,27 @@ function matchMaintenances(
   const matched = new Map<PlannedMaintenance, VigilMaintenance>();
   const held = new Set<PlannedMaintenance>();
   const left = new Map([...existing].map(([key, found]) => [key, [...found]]));
-  for (const plan of plans) {
-    const candidates = left.get(plan.key) ?? [];
-    const same = candidates.findIndex((c) => plan.wanted !== undefined && sameJson(c.rules, plan.wanted));
-    const [taken] = same === -1 ? [] : candidates.splice(same, 1);
-    if (taken) matched.set(plan, taken);
-  }
-  for (const plan of plans) {
-    if (matched.has(plan)) continue;
-    const others = left.get(plan.key) ?? [];
-    if (others.length > 0 && (unsure.all || unsure.keys.has(plan.key))) held.add(plan);
-    else if (others.length > 0) matched.set(plan, others.shift() as VigilMaintenance);
+  for (const [tier, alike] of TIERS.entries()) {
+    for (const plan of plans) {
+      if (matched.has(plan) || held.has(plan)) continue;
+      const candidates = left.get(plan.key) ?? [];
+      if (tier > 0 && candidates.length > 0 && (unsure.all || unsure.keys.has(plan.key))) {
+        held.add(plan);
+        continue;
+      }
+      const found = candidates.findIndex((c) => alike(plan, c));
+      const [taken] = found === -1 ? [] : candidates.splice(found, 1);
+      if (taken) matched.set(plan, taken);
+    }
   }
   return { matched, held };
+}
+
+/** What moves a Vigil maintenance to the planned time: a started one keeps its start, which can no longer move. */
+function timeChange(plan: PlannedMaintenance, have: VigilMaintenance): PlannedMaintenance['body']['time'] {
+  const time = plan.body.time;
+  if (time.type !== 'schedule' || !(plan.time.active && have.time.active)) return time;
+  return { type: 'schedule', endDate: time.endDate };
 }
 
 /** What the maintenance is in Vigil, or the reason (a Skip) it is not imported. */
@@ -145,6 +196,7 @@ function planOf(ctx: ImportContext, m: MaintenanceIn, label: string): PlannedMai
   return {
     label,
     key: keyOf(m),
+    time: timeOf(m),
     notes: left.map((l) => `${l} left out`).join('; '),
     body,
     wanted: known.length === rules.length ? ruleKeys(body.rules) : undefined,
@@ -172,11 +224,18 @@ export async function importMaintenance(ctx: ImportContext): Promise<void> {
     MaintenanceSummaryShape,
     items,
     async (summary) => {
-      // Until it is read, a window's key is unknown: it may be any left-over Vigil maintenance's own.
-      unsure.all = true;
-      const got = shaped(MaintenanceShape, await ctx.source.get(`/v1/maintenance/${enc(summary.id)}`));
-      if (!got.ok) throw new Skip(got.why);
-      unsure.all = false;
+      // A window not read has no known key: it may be any left-over Vigil maintenance's own.
+      let got;
+      try {
+        got = shaped(MaintenanceShape, await ctx.source.get(`/v1/maintenance/${enc(summary.id)}`));
+      } catch (error) {
+        unsure.all = true;
+        throw error;
+      }
+      if (!got.ok) {
+        unsure.all = true;
+        throw new Skip(got.why);
+      }
       try {
         plans.push(planOf(ctx, got.value, labelFor(got.value)));
       } catch (error) {
@@ -196,16 +255,21 @@ export async function importMaintenance(ctx: ImportContext): Promise<void> {
         'maintenance',
         plan.label,
         'skipped',
-        'another maintenance of its description and end was not read or not imported this run, and may be the one Vigil has: run the import again',
+        'another maintenance of its description was not read or not imported this run, and may be the one Vigil has: run the import again',
       );
       continue;
     }
     try {
-      if (have && plan.wanted && sameJson(have.rules, plan.wanted)) {
+      const moved = have && !sameTime(plan.time, have.time);
+      if (have && !moved && sameRules(plan, have)) {
         ctx.report.record('maintenance', plan.label, 'unchanged', plan.notes);
       } else if (have) {
-        if (!ctx.dryRun)
-          await ctx.target.patch(`/v1/maintenance/${enc(have.id)}`, { rules: plan.body.rules });
+        // Its time and rules in one write: one Vigil refuses leaves the window as it was, not half changed.
+        const change = {
+          ...(moved ? { time: timeChange(plan, have) } : {}),
+          ...(sameRules(plan, have) ? {} : { rules: plan.body.rules }),
+        };
+        if (!ctx.dryRun) await ctx.target.patch(`/v1/maintenance/${enc(have.id)}`, change);
         ctx.report.record('maintenance', plan.label, 'updated', plan.notes);
       } else {
         if (!ctx.dryRun) await ctx.target.post('/v1/maintenance', plan.body);

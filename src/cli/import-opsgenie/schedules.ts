@@ -12,8 +12,10 @@ import { instantOf, timeRestrictionOf } from './normalize.js';
 import { ScheduleShape, shaped, type RotationIn, type ScheduleIn } from './shapes.js';
 
 /**
- * Schedules with their rotations (participants, time restrictions), matched by name. A schedule whose
- * rotations differ gets Opsgenie's rotations in place of its own. Every schedule imported from Opsgenie
+ * Schedules with their rotations (participants, time restrictions), matched by name. A schedule Vigil
+ * has is changed without replacing its rotations (which would delete every override bound to them): each
+ * rotation, matched by name, is changed in place, keeping its id and its overrides; one Opsgenie lacks is
+ * deleted, one Vigil lacks added. Every schedule imported from Opsgenie
  * combines its rotations as Opsgenie does (rotationsCombine "all": everyone each rotation has is on call),
  * also one that Vigil had as "layers" before; from another Vigil, a "layers" schedule stays so.
  *
@@ -136,34 +138,181 @@ function comparableVigil(s: ScheduleIn) {
 }
 
 type DesiredSchedule = ReturnType<typeof desiredOf>;
+type DesiredRotation = DesiredSchedule['rotations'][number];
+type ComparableRotation = ReturnType<typeof comparableVigil>['rotations'][number];
 
-/** What Vigil's API is sent: nobody on call in an escalation's turn until the escalation exists. */
-function withPlaceholders(desired: DesiredSchedule) {
+/** What Vigil's API is sent for a rotation: nobody on call in an escalation's turn until it exists. */
+function rotationSent(r: DesiredRotation) {
   return {
-    ...desired,
-    rotations: desired.rotations.map((r) => ({
-      ...r,
-      participants: r.participants.map((p): VigilParticipant => (isPending(p) ? { type: 'none' } : p)),
-    })),
+    ...r,
+    participants: r.participants.map((p): VigilParticipant => (isPending(p) ? { type: 'none' } : p)),
   };
 }
 
+/** What Vigil's API is sent: nobody on call in an escalation's turn until the escalation exists. */
+function withPlaceholders(desired: DesiredSchedule) {
+  return { ...desired, rotations: desired.rotations.map(rotationSent) };
+}
+
 /**
- * The desired schedule as compared with Vigil's: an escalation's turn is left to schedule-escalations.ts
- * when Vigil has an escalation there, or the placeholder a run before left (when that escalation was
- * not imported), so that neither updates the whole schedule on every run.
+ * The desired rotation as compared with Vigil's: an escalation's turn is left to schedule-escalations.ts
+ * when Vigil has an escalation there, or the placeholder a run before left (when that escalation was not
+ * imported), so that neither changes the rotation on every run.
  */
-function comparedWith(desired: DesiredSchedule, have: ReturnType<typeof comparableVigil>) {
+function comparedWith(desired: DesiredRotation, have: ComparableRotation | undefined): DesiredRotation {
   return {
     ...desired,
-    rotations: desired.rotations.map((r, i) => ({
-      ...r,
-      participants: r.participants.map((p, j) => {
-        const theirs = have.rotations[i]?.participants[j];
-        return isPending(p) && (theirs?.type === 'escalation' || theirs?.type === 'none') ? theirs : p;
-      }),
-    })),
+    participants: desired.participants.map((p, j) => {
+      const theirs = have?.participants[j];
+      return isPending(p) && (theirs?.type === 'escalation' || theirs?.type === 'none') ? theirs : p;
+    }),
   };
+}
+
+/** The schedule's own fields, without its rotations. */
+function fieldsOf({
+  rotations: _rotations,
+  ...fields
+}: DesiredSchedule | ReturnType<typeof comparableVigil>) {
+  return fields;
+}
+
+const ROTATION_FIELDS = [
+  'name',
+  'startDate',
+  'endDate',
+  'type',
+  'length',
+  'participants',
+  'timeRestriction',
+] as const;
+
+/**
+ * The fields of `have` to change to make it `desired` (as compared, escalations' turns as Vigil keeps
+ * them): a field Opsgenie's rotation lacks (an end, a time restriction) is cleared with null.
+ */
+function rotationChanges(desired: DesiredRotation, have: ComparableRotation) {
+  const compared = comparedWith(desired, have);
+  const changes: Record<string, unknown> = {};
+  for (const field of ROTATION_FIELDS)
+    if (!sameJson(compared[field], have[field])) changes[field] = compared[field] ?? null;
+  if (changes.participants)
+    changes.participants = compared.participants.map((p): VigilParticipant =>
+      isPending(p) ? { type: 'none' } : p,
+    );
+  return changes;
+}
+
+/**
+ * Which of Vigil's rotations each desired one is (its index in Vigil's, or undefined for one to add):
+ * the first of the same name, else one Vigil has under another name that is alike in all else (renamed
+ * in Opsgenie). Vigil's rotations matched by none are to be deleted. A rotation is never matched by its
+ * place alone: that would move the overrides bound to it onto another rotation.
+ */
+function matchRotations(desired: DesiredRotation[], have: ComparableRotation[]): (number | undefined)[] {
+  const taken = new Set<number>();
+  const take = (found: number) => {
+    if (found < 0) return undefined;
+    taken.add(found);
+    return found;
+  };
+  const byName = desired.map((d) =>
+    take(have.findIndex((h, j) => !taken.has(j) && h.name.toLowerCase() === d.name.toLowerCase())),
+  );
+  return byName.map(
+    (j, i) =>
+      j ??
+      take(
+        have.findIndex((h, k) => {
+          const d = desired[i];
+          return (
+            !taken.has(k) &&
+            d !== undefined &&
+            Object.keys(rotationChanges(d, h)).every((field) => field === 'name')
+          );
+        }),
+      ),
+  );
+}
+
+/** How Vigil's rotations are brought to Opsgenie's, one by one, and where each desired one then is. */
+interface RotationPlan {
+  remove: string[];
+  change: { id: string; name: string; body: Record<string, unknown> }[];
+  add: DesiredRotation[];
+  /** Each desired rotation's index among Vigil's once the plan is carried out. */
+  placeOf: number[];
+  /** Each desired rotation's index among Vigil's as read (undefined: one to add). */
+  wasAt: (number | undefined)[];
+  /** Some rotation is sent with `none` in an escalation's turn (its participants sent, or it is added). */
+  placeholders: boolean;
+}
+
+/**
+ * The plan for a schedule Vigil has, or undefined when its rotations would end in another order than
+ * Opsgenie's and the order counts ("layers": a higher rotation wins): Vigil's API moves no rotation, so
+ * that schedule gets Opsgenie's rotations whole. In "all", as Opsgenie combines them, order counts for
+ * nothing, and an added rotation becomes the top one.
+ */
+function planRotations(
+  desired: DesiredSchedule,
+  have: ReturnType<typeof comparableVigil>,
+  ids: (string | undefined)[],
+): RotationPlan | undefined {
+  const match = matchRotations(desired.rotations, have.rotations);
+  const kept = match.flatMap((j) => (j === undefined ? [] : [j])).sort((a, b) => a - b);
+  const added = desired.rotations.flatMap((r, i) => (match[i] === undefined ? [i] : []));
+  const placeOf = desired.rotations.map((_, i) => {
+    const j = match[i];
+    return j === undefined ? kept.length + added.indexOf(i) : kept.indexOf(j);
+  });
+  if (desired.rotationsCombine === 'layers' && placeOf.some((place, i) => place !== i)) return undefined;
+  const plan: RotationPlan = { remove: [], change: [], add: [], placeOf, wasAt: match, placeholders: false };
+  for (const [j, id] of ids.entries()) {
+    if (kept.includes(j)) continue;
+    // A rotation Vigil answered without an id cannot be changed alone.
+    if (!id) return undefined;
+    plan.remove.push(id);
+  }
+  for (const [i, r] of desired.rotations.entries()) {
+    const j = match[i];
+    const theirs = j === undefined ? undefined : have.rotations[j];
+    if (j === undefined || !theirs) {
+      plan.add.push(r);
+      plan.placeholders ||= r.participants.some(isPending);
+      continue;
+    }
+    const body = rotationChanges(r, theirs);
+    if (Object.keys(body).length === 0) continue;
+    const id = ids[j];
+    if (!id) return undefined;
+    plan.change.push({ id, name: r.name, body });
+    plan.placeholders ||=
+      Array.isArray(body.participants) && comparedWith(r, theirs).participants.some(isPending);
+  }
+  return plan;
+}
+
+const noChange = (plan: RotationPlan) =>
+  plan.remove.length === 0 && plan.change.length === 0 && plan.add.length === 0;
+
+/**
+ * Carries out the plan for the schedule with id `id`: its own fields first (when they differ), then its
+ * rotations, those to remove before any is added (Vigil caps how many a schedule has).
+ */
+async function changeRotations(
+  ctx: ImportContext,
+  id: string,
+  fields: Record<string, unknown> | undefined,
+  plan: RotationPlan,
+): Promise<void> {
+  const schedule = `/v2/schedules/${enc(id)}`;
+  if (fields)
+    await ctx.target.patch(schedule, { ...fields, ...(fields.ownerTeam ? {} : { ownerTeam: null }) });
+  for (const rotation of plan.remove) await ctx.target.delete(`${schedule}/rotations/${enc(rotation)}`);
+  for (const rotation of plan.change)
+    await ctx.target.patch(`${schedule}/rotations/${enc(rotation.id)}`, rotation.body);
+  for (const rotation of plan.add) await ctx.target.post(`${schedule}/rotations`, rotationSent(rotation));
 }
 
 /** A rotation with an escalation among its participants, by its place in the schedule. */
@@ -180,7 +329,7 @@ export interface ImportedSchedule {
   rotationNames: Map<string, string>;
   /** Vigil had it before this run (a schedule just made has no overrides yet). */
   existedBefore: boolean;
-  /** Its rotations were (or in a dry run would be) sent whole, with `none` in escalations' turns. */
+  /** Some rotation's participants were (or in a dry run would be) sent with `none` in an escalation's turn. */
   rotationsWritten: boolean;
   /** The rotations whose escalations are set after escalations are imported. */
   escalationRotations: EscalationRotation[];
@@ -214,30 +363,45 @@ export async function importSchedules(ctx: ImportContext): Promise<ImportedSched
     );
     const name = have?.name ?? s.name;
     const vigils = have && comparableVigil(have);
-    const unchanged = vigils !== undefined && sameJson(vigils, comparedWith(desired, vigils));
+    const plan =
+      vigils &&
+      planRotations(
+        desired,
+        vigils,
+        (have.rotations ?? []).map((r) => r.id ?? undefined),
+      );
+    const sameFields = vigils !== undefined && sameJson(fieldsOf(vigils), fieldsOf(desired));
+    const unchanged = sameFields && plan !== undefined && noChange(plan);
     const sent = withPlaceholders(desired);
+    const ownerTeam = sent.ownerTeam ? {} : { ownerTeam: null };
     if (unchanged) {
       ctx.report.record('schedule', s.name, 'unchanged');
+    } else if (have && plan) {
+      // Rotations are changed one by one, each keeping its id and the overrides bound to it: a PATCH of
+      // the schedule with `rotations` would replace them all, and Vigil deletes their overrides with them.
+      if (!ctx.dryRun) await changeRotations(ctx, have.id, sameFields ? undefined : fieldsOf(desired), plan);
+      ctx.report.record('schedule', s.name, 'updated');
     } else if (have) {
-      if (!ctx.dryRun)
-        await ctx.target.patch(`/v2/schedules/${enc(have.id)}`, {
-          ...sent,
-          ...(sent.ownerTeam ? {} : { ownerTeam: null }),
-        });
+      if (!ctx.dryRun) await ctx.target.patch(`/v2/schedules/${enc(have.id)}`, { ...sent, ...ownerTeam });
       ctx.report.record('schedule', s.name, 'updated');
     } else {
       if (!ctx.dryRun) await ctx.target.post('/v2/schedules', { name: s.name, ...sent });
       ctx.report.record('schedule', s.name, 'created');
     }
+    // Where the rotation is among Vigil's when schedule-escalations.ts reads them: as they are now in a
+    // dry run (one to add is among those written, which a dry run does not read).
+    const placeOf = (i: number) => (ctx.dryRun ? plan?.wasAt[i] : plan?.placeOf[i]) ?? i;
     ctx.schedules.set(s.id, name);
     imported.push({
       sourceId: s.id,
       name,
       rotationNames,
       existedBefore: have !== undefined,
-      rotationsWritten: !unchanged,
-      escalationRotations: desired.rotations.flatMap((r, index) =>
-        r.participants.some(isPending) ? [{ index, name: r.name, participants: r.participants }] : [],
+      rotationsWritten: !unchanged && (!plan || plan.placeholders),
+      escalationRotations: desired.rotations.flatMap((r, i) =>
+        r.participants.some(isPending)
+          ? [{ index: placeOf(i), name: r.name, participants: r.participants }]
+          : [],
       ),
     });
   });

@@ -133,6 +133,26 @@ function vigilUser(v: unknown): VigilUser | undefined {
   };
 }
 
+/**
+ * The id of the Vigil user the import's API key acts as (Vigil's `GET /api/console/session` answers an
+ * API key's caller too, its whole body being the session), or undefined when Vigil does not say.
+ */
+async function keyUserOf(ctx: ImportContext): Promise<string | undefined> {
+  try {
+    // `list` with `pick` reads one answer's whole body (no paging): `get` gives only its `data`.
+    const [user] = await ctx.target.list('/api/console/session', { pick: (body) => [body.user] });
+    return isRecord(user) && typeof user.id === 'string' && user.id !== '' ? user.id : undefined;
+  } catch {
+    // An older Vigil: its admins and owners are still never lowered (below), only the key's user's block
+    // is not foreseen.
+    return undefined;
+  }
+}
+
+/** Owners above admins above everyone else (users, custom roles). */
+const RANK: Record<string, number> = { owner: 2, admin: 1 };
+const rankOf = (role: string) => RANK[role.toLowerCase()] ?? 0;
+
 /** The users imported: Opsgenie's id, and whether Vigil has them yet (not in a dry run's new ones). */
 export interface ImportedUser {
   sourceId: string;
@@ -150,6 +170,7 @@ export async function importUsers(ctx: ImportContext): Promise<ImportedUser[]> {
     const user = vigilUser(raw);
     if (user) existing.set(user.username.toLowerCase(), user);
   }
+  const keyUser = await keyUserOf(ctx);
   const imported: ImportedUser[] = [];
   await eachItem(ctx, 'user', UserShape, items, async (u: UserIn) => {
     if (!EMAIL.test(u.username) || u.username.length > 100)
@@ -208,9 +229,31 @@ export async function importUsers(ctx: ImportContext): Promise<ImportedUser[]> {
     if (have.fullName !== fullName.slice(0, 512)) changes.fullName = fullName.slice(0, 512);
     if (timeZone && have.timeZone !== timeZone) changes.timeZone = timeZone;
     if (locale && have.locale !== locale) changes.locale = locale;
-    // An owner stays an owner; otherwise the role follows Opsgenie's.
-    if (have.role !== 'owner' && have.role !== role.toLowerCase()) changes.role = { name: role };
-    if (u.blocked !== undefined && u.blocked !== have.blocked) changes.blocked = u.blocked;
+    // Kept as Vigil has it, each with why, on their line and under the next steps: the key's own user
+    // (lowered or blocked, the rest of the run would lose the rights it needs), and any admin or owner
+    // Opsgenie has lower (who runs the import decides that, in Vigil).
+    const kept: string[] = [];
+    const ownKey = keyUser !== undefined && keyUser === have.id;
+    const opsgenieRole = u.role?.name ?? 'User';
+    const fromOwner = have.role === 'owner' && opsgenieRole.toLowerCase() === 'owner';
+    if (have.role !== role.toLowerCase() && !fromOwner) {
+      if (rankOf(role) < rankOf(have.role)) {
+        kept.push(
+          `role not lowered: Vigil has them as ${have.role}, Opsgenie as ${opsgenieRole}${ownKey ? ', and the import runs with their API key' : "; the import never lowers an admin's or owner's role"}`,
+        );
+        ctx.report.note(
+          `Lower ${have.username}'s role in Vigil from ${have.role} to ${opsgenieRole}, as in Opsgenie, if it should be: the import does not lower an admin's or owner's role${ownKey ? ' and ran with their API key (do it once the import is done, as another admin)' : ''} (People → the person, or PATCH /v2/users/{id} with {"role": {"name": …}}).`,
+        );
+      } else if (have.role !== 'owner') changes.role = { name: role };
+    }
+    if (u.blocked !== undefined && u.blocked !== have.blocked) {
+      if (u.blocked && ownKey) {
+        kept.push('not blocked as in Opsgenie: the import runs with their API key');
+        ctx.report.note(
+          `Block ${have.username} in Vigil, as in Opsgenie, once the import is done: it ran with their API key, which blocking them stops (People → the person, or PATCH /v2/users/{id} with {"blocked": true}, as another admin).`,
+        );
+      } else changes.blocked = u.blocked;
+    }
     if (profile.tags && !sameJson(have.tags, profile.tags)) changes.tags = profile.tags;
     if (profile.skypeUsername !== undefined && have.skypeUsername !== profile.skypeUsername)
       changes.skypeUsername = profile.skypeUsername;
@@ -222,10 +265,10 @@ export async function importUsers(ctx: ImportContext): Promise<ImportedUser[]> {
         'user',
         label,
         'updated',
-        [Object.keys(changes).join(', '), changed, ...dropped].filter(Boolean).join('; '),
+        [Object.keys(changes).join(', '), changed, ...kept, ...dropped].filter(Boolean).join('; '),
       );
     } else {
-      ctx.report.record('user', label, 'unchanged');
+      ctx.report.record('user', label, 'unchanged', kept.join('; ') || undefined);
     }
     ctx.users.set(u.id, have.username);
     imported.push({ sourceId: u.id, username: have.username, existsInVigil: true, madeNow: false });
