@@ -7,8 +7,32 @@ describe('API keys', () => {
     assert.equal(keyFromAuthorization('GenieKey abc-123'), 'abc-123');
     assert.equal(keyFromAuthorization('Bearer abc-123'), 'abc-123');
     assert.equal(keyFromAuthorization('geniekey abc'), 'abc');
-    assert.equal(keyFromAuthorization('Basic abc'), undefined);
     assert.equal(keyFromAuthorization(undefined), undefined);
+  });
+
+  it('reads the key as the password of Basic credentials (Alertmanager, Grafana)', () => {
+    const basic = (credentials: string) => `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}`;
+    assert.equal(keyFromAuthorization(basic(':abc-123')), 'abc-123');
+    assert.equal(keyFromAuthorization(basic('anyone:abc-123')), 'abc-123');
+    assert.equal(keyFromAuthorization(basic('abc-123')), 'abc-123', 'no colon: the whole value');
+    assert.equal(keyFromAuthorization(basic(':a:b')), 'a:b', 'the password may hold a colon');
+    assert.equal(keyFromAuthorization(`basic ${Buffer.from(':abc').toString('base64')}`), 'abc');
+    assert.equal(keyFromAuthorization('Basic OmFiYw'), 'abc', 'padding left out');
+    for (const refused of [
+      basic(':'),
+      basic('anyone:'),
+      basic(''),
+      'Basic',
+      'Basic ',
+      'Basic abc!',
+      'Basic a',
+      'Basic OmFiYw===',
+      'Basic Om=FiYw',
+      'Basic OmFiYw== extra',
+      `Basic ${Buffer.from([0x3a, 0xff, 0xfe]).toString('base64')}`,
+    ]) {
+      assert.equal(keyFromAuthorization(refused), undefined, refused);
+    }
   });
 
   it('matches a key only against its own hash', () => {

@@ -20,9 +20,37 @@ export function apiKeyMatches(key: string, storedHash: Buffer): boolean {
   return storedHash.length === hash.length && timingSafeEqual(storedHash, hash);
 }
 
-/** Reads `GenieKey <key>` or `Bearer <key>` from an Authorization header. */
+/**
+ * Reads `GenieKey <key>` or `Bearer <key>` from an Authorization header, or `Basic` credentials whose
+ * password is the key: Prometheus Alertmanager (http_config.basic_auth.password) and Grafana send it so,
+ * the user name empty, and Opsgenie takes it. The password is what follows the first colon (the whole
+ * value when there is none). Malformed Base64, text that is not UTF-8, or an empty key give nothing.
+ */
 export function keyFromAuthorization(header: string | undefined): string | undefined {
   if (!header) return undefined;
-  const match = /^\s*(GenieKey|Bearer)\s+(\S+)\s*$/i.exec(header);
-  return match?.[2];
+  const match = /^\s*(GenieKey|Bearer|Basic)\s+(\S+)\s*$/i.exec(header);
+  if (!match?.[2]) return undefined;
+  if (match[1]?.toLowerCase() !== 'basic') return match[2];
+  const decoded = decodeBasic(match[2]);
+  if (decoded === undefined) return undefined;
+  const colon = decoded.indexOf(':');
+  const key = colon === -1 ? decoded : decoded.slice(colon + 1);
+  return key === '' ? undefined : key;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Standard Base64 (its padding may be left out) as UTF-8 text; undefined when it is not that. */
+function decodeBasic(token: string): string | undefined {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(token)) return undefined;
+  const padded = token.padEnd(Math.ceil(token.length / 4) * 4, '=');
+  if (padded.length !== token.length && token.includes('=')) return undefined;
+  const bytes = Buffer.from(padded, 'base64');
+  // Node skips what it cannot decode: only a value that encodes back to what was sent is well formed.
+  if (bytes.toString('base64') !== padded) return undefined;
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
 }

@@ -359,6 +359,26 @@ export const accountsRepository = {
       .executeTakeFirst();
   },
 
+  /**
+   * The heartbeats the team owns: the first `limit` names, alphabetically, and how many there are. Read
+   * under the team's UPDATE lock (findTeam), none can be given to the team meanwhile: saving one's owner
+   * team takes KEY SHARE on the team's row.
+   */
+  async heartbeatsOwnedBy(
+    db: Queryable,
+    teamId: string,
+    limit: number,
+  ): Promise<{ names: string[]; count: number }> {
+    const rows = await db
+      .selectFrom('heartbeats')
+      .select(['name', sql<string>`count(*) OVER ()`.as('total')])
+      .where('owner_team_id', '=', teamId)
+      .orderBy('name')
+      .limit(limit)
+      .execute();
+    return { names: rows.map((r) => r.name), count: Number(rows[0]?.total ?? 0) };
+  },
+
   async deleteTeam(db: Queryable, id: string): Promise<void> {
     await db.deleteFrom('teams').where('id', '=', id).execute();
   },

@@ -144,6 +144,28 @@ async function refuseIfNotified(
   );
 }
 
+/**
+ * A 409 when the team owns heartbeats: deleting it would leave them without an owner team (ON DELETE SET
+ * NULL), and an expired heartbeat without one raises its alert with no responders, so nobody is paged.
+ * Under the team's UPDATE lock, as deleteTeam calls it: a heartbeat being given to the team meanwhile is
+ * waited for (and seen), and none can be given to it after.
+ */
+async function refuseIfOwnsHeartbeats(q: Queryable, team: Pick<TeamRow, 'id' | 'name'>): Promise<void> {
+  const shown = 3;
+  const { names, count } = await repo.heartbeatsOwnedBy(q, team.id, shown);
+  if (count === 0) return;
+  const listed = names.map((n) => `[${n}]`);
+  const some =
+    count > names.length
+      ? `${listed.join(', ')} and ${count - names.length} more`
+      : listed.length > 1
+        ? `${listed.slice(0, -1).join(', ')} and ${listed.at(-1)}`
+        : listed[0];
+  throw conflict(
+    `Team [${team.name}] owns ${count} heartbeat${count === 1 ? '' : 's'} (${some}), which would page nobody when ${count === 1 ? 'it expires' : 'they expire'}: move ${count === 1 ? 'it' : 'them'} to another team (PATCH /v2/heartbeats/{name} with an ownerTeam) or delete ${count === 1 ? 'it' : 'them'} first.`,
+  );
+}
+
 /** The team a request names as {id} or {name}; a 422 naming `field` when there is none. */
 export async function resolveTeamRef(
   q: Queryable,
@@ -851,6 +873,7 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
           if (!(await repo.findTeam(tx, p.orgId, team.id, 'id', 'update')))
             throw notFound(`No team exists with ${by} [${identifier}].`);
           await refuseIfNotified(tx, p.orgId, { type: 'team', id: team.id }, `Team [${team.name}]`);
+          await refuseIfOwnsHeartbeats(tx, team);
           await repo.deleteTeam(tx, team.id);
         });
       } catch (error) {

@@ -424,6 +424,8 @@ describe('team roles', () => {
         ),
       ),
     );
+    // A team that owns heartbeats is not deleted (they would page nobody): delete it first.
+    await server.callOk('DELETE', `/v2/heartbeats/${heartbeat.name}`);
     const deleted = await server.call('DELETE', `/v2/teams/${teamId}`, undefined, leadKey);
     assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
     assert.equal((await server.call('GET', `/v2/teams/${teamId}`)).status, 404);

@@ -1,7 +1,7 @@
 import type { Principal } from '../accounts/service.js';
 import { DomainError } from '../errors.js';
 import { ApiError, apiErrorOf } from '../http/errors.js';
-import { credentialOf, principalOf, type Credential, type HttpApp } from '../http/server.js';
+import { credentialOf, principalOf, SEND_A_KEY, type Credential, type HttpApp } from '../http/server.js';
 import { systemClock, type Clock } from '../work/clock.js';
 import { Type } from 'typebox';
 import {
@@ -162,8 +162,7 @@ export function registerLiveAlertRoutes(app: HttpApp, feed: AlertFeed, options: 
     (request, reply) => {
       let principal = principalOf(request);
       const credential = credentialOf(request.headers);
-      if (!credential)
-        throw new ApiError(401, 'Could not authenticate: send Authorization: GenieKey <api key>.');
+      if (!credential) throw new ApiError(401, `Could not authenticate: ${SEND_A_KEY}.`);
       const caller = callerOf(principal);
       // The browser may have left while the request was being authenticated: its close is not told again.
       if (request.raw.destroyed || reply.raw.destroyed || reply.raw.closed || reply.raw.socket?.destroyed) {

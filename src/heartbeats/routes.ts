@@ -146,26 +146,26 @@ export function registerHeartbeatRoutes(app: HttpApp, heartbeats: HeartbeatsServ
     },
   );
 
+  // Opsgenie's Heartbeat API v2 takes enable and disable as POST, PUT or PATCH.
   for (const [action, enabled] of [
     ['enable', true],
     ['disable', false],
   ] as const) {
-    app.post(
-      `/v2/heartbeats/:name/${action}`,
-      {
-        schema: {
-          tags: ['heartbeats'],
-          summary: enabled
-            ? 'Enable a heartbeat: the wait for a ping starts now'
-            : 'Disable a heartbeat: it no longer expires',
-          params: Params,
-        },
+    app.route({
+      method: ['POST', 'PUT', 'PATCH'],
+      url: `/v2/heartbeats/:name/${action}`,
+      schema: {
+        tags: ['heartbeats'],
+        summary: enabled
+          ? 'Enable a heartbeat: the wait for a ping starts now'
+          : 'Disable a heartbeat: it no longer expires',
+        params: Params,
       },
-      async (request) => {
+      handler: async (request) => {
         const row = await heartbeats.setEnabled(principalOf(request), request.params.name, enabled);
         return envelope(request, { result: enabled ? 'Enabled' : 'Disabled', data: heartbeatMeta(row) });
       },
-    );
+    });
   }
 
   app.route({

@@ -98,7 +98,7 @@ describe('a request body that does not arrive', () => {
     assert.equal(statusOf(outcome.received), 401, outcome.received || 'no answer within 5 s');
     assert.equal(
       messageOf(outcome.received),
-      'Could not authenticate: send Authorization: GenieKey <api key> (or Bearer <api key>).',
+      'Could not authenticate: send Authorization: GenieKey <api key> (or Bearer <api key>, or Basic with the key as the password).',
     );
   });
 

@@ -82,8 +82,7 @@ export function envelope<T extends object>(
 }
 
 export function principalOf(request: FastifyRequest): Principal {
-  if (!request.principal)
-    throw new ApiError(401, 'Could not authenticate: send Authorization: GenieKey <api key>.');
+  if (!request.principal) throw new ApiError(401, `Could not authenticate: ${SEND_A_KEY}.`);
   return request.principal;
 }
 
@@ -148,6 +147,10 @@ async function integrationPrincipal(ctx: AppContext, key: string): Promise<Princ
   return integrationPrincipalOf(integration);
 }
 
+/** How to send an API key, for the 401s that ask for one. */
+export const SEND_A_KEY =
+  'send Authorization: GenieKey <api key> (or Bearer <api key>, or Basic with the key as the password)';
+
 /** What a request authenticates with: an API key, else the console session's cookie. */
 export type Credential = { key: string } | { sessionToken: string };
 
@@ -156,8 +159,10 @@ export function credentialOf(headers: {
   cookie?: string | undefined;
 }): Credential | undefined {
   const key = keyFromAuthorization(headers.authorization);
-  if (key) return { key };
   const sessionToken = sessionTokenOf(headers.cookie);
+  // A reverse proxy's own Basic sign-in in front of the console passes its header on to Vigil: there the
+  // console's cookie says who calls, and Basic credentials stand for a key only for senders without one.
+  if (key && !(sessionToken && /^\s*basic\s/i.test(headers.authorization ?? ''))) return { key };
   return sessionToken ? { sessionToken } : undefined;
 }
 
@@ -360,7 +365,7 @@ export async function buildHttpApp(ctx: AppContext, log: Logger): Promise<HttpAp
         title: 'Vigil API',
         version: '1',
         description:
-          'On-call alerting with a two-way Amazon Security Hub integration. Speaks the Opsgenie Alert API v2: authenticate with `Authorization: GenieKey <key>` or `Authorization: Bearer <key>`.',
+          'On-call alerting with a two-way Amazon Security Hub integration. Speaks the Opsgenie Alert API v2: authenticate with `Authorization: GenieKey <key>` or `Authorization: Bearer <key>` (or Basic credentials whose password is the key).',
       },
       servers: [{ url: ctx.config.publicUrl }],
       components: {
@@ -395,10 +400,7 @@ export async function buildHttpApp(ctx: AppContext, log: Logger): Promise<HttpAp
     if (request.routeOptions.config.public || request.is404) return;
     const credential = credentialOf(request.headers);
     if (!credential) {
-      throw new ApiError(
-        401,
-        'Could not authenticate: send Authorization: GenieKey <api key> (or Bearer <api key>).',
-      );
+      throw new ApiError(401, `Could not authenticate: ${SEND_A_KEY}.`);
     }
     const { principal, session, renewedMaxAgeSeconds } = await authenticate(
       ctx,

@@ -268,6 +268,30 @@ export const maintenanceRepository = {
   },
 
   /**
+   * The maintenances that disabled an integration at `at`, as known now: begun by then, not ended by
+   * then, and not cancelled by then (a cancel sets `cancelled_at` and leaves the end as it was), so one
+   * cancelled since still counts. For what is judged at a past instant, such as a change waiting in the
+   * event queue. A deleted maintenance is gone with its row, and counts no more.
+   */
+  windowsCovering(q: Queryable, integrationId: string, at: Date): Promise<MaintenanceWindow[]> {
+    return q
+      .selectFrom('maintenance_rules as r')
+      .innerJoin('maintenances', 'maintenances.id', 'r.maintenance_id')
+      .select(['maintenances.id', 'maintenances.description', 'maintenances.start_at', 'maintenances.end_at'])
+      .where('r.integration_id', '=', integrationId)
+      .where('maintenances.start_at', '<=', at)
+      .where((eb) =>
+        eb.and([
+          eb.or([eb('maintenances.end_at', 'is', null), eb('maintenances.end_at', '>', at)]),
+          eb.or([eb('maintenances.cancelled_at', 'is', null), eb('maintenances.cancelled_at', '>', at)]),
+        ]),
+      )
+      .orderBy('maintenances.start_at')
+      .orderBy('maintenances.id')
+      .execute();
+  },
+
+  /**
    * The organization's maintenances on alert policies that are not over at `now` (planned ones too), one
    * row per policy and maintenance, with what each does to the policy.
    */

@@ -5,6 +5,7 @@ import {
   MAINTENANCE_TIME_TYPES,
   presentMaintenance,
   presentMaintenanceMeta,
+  type MaintenanceRuleInput,
   type MaintenanceService,
 } from './service.js';
 
@@ -27,9 +28,9 @@ const Time = Type.Object(TimeFields, { additionalProperties: false });
 const Rule = Type.Object(
   {
     state: Type.Optional(
-      StringEnum(['enabled', 'disabled'], {
+      StringEnum(['enabled', 'disabled', ''], {
         description:
-          'disabled (the default): the integration or policy does not work while the maintenance is active; enabled, for a policy only: it runs then, even if disabled.',
+          'disabled (the default, also when empty, as opsgenie-go-sdk-v2 sends it): the integration or policy does not work while the maintenance is active; enabled, for a policy only: it runs then, even if disabled.',
       }),
     ),
     entity: Type.Object(
@@ -49,6 +50,16 @@ const Rule = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/**
+ * An empty state is a state left out (disabled): opsgenie-go-sdk-v2's Rule.State has no omitempty, and
+ * its validation lets an integration rule's be empty, so Go tools send `"state": ""`.
+ */
+function ruleInputs(
+  rules: { state?: 'enabled' | 'disabled' | ''; entity: MaintenanceRuleInput['entity'] }[],
+): MaintenanceRuleInput[] {
+  return rules.map(({ state, entity }) => (state ? { state, entity } : { entity }));
+}
 
 const Rules = Type.Array(Rule, {
   minItems: 1,
@@ -76,7 +87,10 @@ export function registerMaintenanceRoutes(app: HttpApp, maintenance: Maintenance
       },
     },
     async (request, reply) => {
-      const { row, now } = await maintenance.create(principalOf(request), request.body);
+      const { row, now } = await maintenance.create(principalOf(request), {
+        ...request.body,
+        rules: ruleInputs(request.body.rules),
+      });
       return reply
         .status(201)
         .send(envelope(request, { result: 'Created', data: presentMaintenanceMeta(row, now) }));
@@ -124,7 +138,10 @@ export function registerMaintenanceRoutes(app: HttpApp, maintenance: Maintenance
       },
     },
     async (request) => {
-      const { row, now } = await maintenance.update(principalOf(request), request.params.id, request.body);
+      const { row, now } = await maintenance.update(principalOf(request), request.params.id, {
+        ...request.body,
+        rules: ruleInputs(request.body.rules),
+      });
       return envelope(request, { result: 'Updated', data: presentMaintenanceMeta(row, now) });
     },
   );
@@ -157,7 +174,11 @@ export function registerMaintenanceRoutes(app: HttpApp, maintenance: Maintenance
       },
     },
     async (request) => {
-      const { row, now } = await maintenance.update(principalOf(request), request.params.id, request.body);
+      const { rules, ...changes } = request.body;
+      const { row, now } = await maintenance.update(principalOf(request), request.params.id, {
+        ...changes,
+        ...(rules ? { rules: ruleInputs(rules) } : {}),
+      });
       return envelope(request, { result: 'Updated', data: presentMaintenanceMeta(row, now) });
     },
   );

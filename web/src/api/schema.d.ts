@@ -6275,10 +6275,10 @@ export interface paths {
             /** @description The integrations and policies it disables (or, policies, enables) while it is active, in the order given back by a get. */
             rules: {
               /**
-               * @description disabled (the default): the integration or policy does not work while the maintenance is active; enabled, for a policy only: it runs then, even if disabled.
+               * @description disabled (the default, also when empty, as opsgenie-go-sdk-v2 sends it): the integration or policy does not work while the maintenance is active; enabled, for a policy only: it runs then, even if disabled.
                * @enum {string}
                */
-              state?: 'enabled' | 'disabled';
+              state?: 'enabled' | 'disabled' | '';
               entity: {
                 /** @description The integration's or the alert policy's id (a global policy or a team's). */
                 id: string;
@@ -6370,10 +6370,10 @@ export interface paths {
             /** @description The integrations and policies it disables (or, policies, enables) while it is active, in the order given back by a get. */
             rules: {
               /**
-               * @description disabled (the default): the integration or policy does not work while the maintenance is active; enabled, for a policy only: it runs then, even if disabled.
+               * @description disabled (the default, also when empty, as opsgenie-go-sdk-v2 sends it): the integration or policy does not work while the maintenance is active; enabled, for a policy only: it runs then, even if disabled.
                * @enum {string}
                */
-              state?: 'enabled' | 'disabled';
+              state?: 'enabled' | 'disabled' | '';
               entity: {
                 /** @description The integration's or the alert policy's id (a global policy or a team's). */
                 id: string;
@@ -6455,10 +6455,10 @@ export interface paths {
             /** @description The integrations and policies it disables (or, policies, enables) while it is active, in the order given back by a get. */
             rules?: {
               /**
-               * @description disabled (the default): the integration or policy does not work while the maintenance is active; enabled, for a policy only: it runs then, even if disabled.
+               * @description disabled (the default, also when empty, as opsgenie-go-sdk-v2 sends it): the integration or policy does not work while the maintenance is active; enabled, for a policy only: it runs then, even if disabled.
                * @enum {string}
                */
-              state?: 'enabled' | 'disabled';
+              state?: 'enabled' | 'disabled' | '';
               entity: {
                 /** @description The integration's or the alert policy's id (a global policy or a team's). */
                 id: string;
@@ -6696,7 +6696,16 @@ export interface paths {
           query?: string;
           offset: number;
           limit: number;
-          sort: 'createdAt' | 'insertedAt' | 'updatedAt' | 'tinyId' | 'message' | 'status' | 'priority';
+          sort:
+            | 'createdAt'
+            | 'insertedAt'
+            | 'updatedAt'
+            | 'tinyId'
+            | 'message'
+            | 'status'
+            | 'priority'
+            | 'owner'
+            | 'isSeen';
           order: 'asc' | 'desc';
         };
         header?: never;
@@ -7194,6 +7203,304 @@ export interface paths {
             } & {
               [key: string]: unknown;
             })[];
+            /** @description Display name of the person making the request */
+            user?: string;
+            source?: string;
+            /** @description A note to add to the incident */
+            note?: string;
+          } & {
+            [key: string]: unknown;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              result: string;
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/incidents/{identifier}/tags': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Add tags to an incident, and to its open alerts (an alert's limits: 20 tags of 50 characters) */
+    post: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'tiny';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            tags: string[];
+            /** @description Display name of the person making the request */
+            user?: string;
+            source?: string;
+            /** @description A note to add to the incident */
+            note?: string;
+          } & {
+            [key: string]: unknown;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              result: string;
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+      };
+    };
+    /** Remove tags (tags=a,b) from an incident, and from its open alerts */
+    delete: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'tiny';
+          tags: string;
+          /** @description Display name of the person making the request */
+          user?: string;
+          source?: string;
+          /** @description A note to add to the incident */
+          note?: string;
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              result: string;
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/incidents/{identifier}/details': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Add details (custom properties) to an incident, and to its open alerts (an alert's limits) */
+    post: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'tiny';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            details: {
+              [key: string]: string | number | boolean;
+            };
+            /** @description Display name of the person making the request */
+            user?: string;
+            source?: string;
+            /** @description A note to add to the incident */
+            note?: string;
+          } & {
+            [key: string]: unknown;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              result: string;
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+      };
+    };
+    /** Remove details (keys=a,b) from an incident, and from its open alerts */
+    delete: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'tiny';
+          keys: string;
+          /** @description Display name of the person making the request */
+          user?: string;
+          source?: string;
+          /** @description A note to add to the incident */
+          note?: string;
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              result: string;
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/incidents/{identifier}/message': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Change an incident's message, and that of its open alerts (130 characters at most, as an alert's) */
+    post: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'tiny';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            message: string;
+            /** @description Display name of the person making the request */
+            user?: string;
+            source?: string;
+            /** @description A note to add to the incident */
+            note?: string;
+          } & {
+            [key: string]: unknown;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              result: string;
+              took: number;
+              requestId: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/incidents/{identifier}/description': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Change an incident's description, and that of its open alerts */
+    post: {
+      parameters: {
+        query: {
+          identifierType: 'id' | 'tiny';
+        };
+        header?: never;
+        path: {
+          identifier: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            description: string;
             /** @description Display name of the person making the request */
             user?: string;
             source?: string;
@@ -10295,7 +10602,27 @@ export interface paths {
       cookie?: never;
     };
     get?: never;
-    put?: never;
+    /** Enable a heartbeat: the wait for a ping starts now */
+    put: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          name: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
     /** Enable a heartbeat: the wait for a ping starts now */
     post: {
       parameters: {
@@ -10320,7 +10647,27 @@ export interface paths {
     delete?: never;
     options?: never;
     head?: never;
-    patch?: never;
+    /** Enable a heartbeat: the wait for a ping starts now */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          name: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
     trace?: never;
   };
   '/v2/heartbeats/{name}/disable': {
@@ -10331,7 +10678,27 @@ export interface paths {
       cookie?: never;
     };
     get?: never;
-    put?: never;
+    /** Disable a heartbeat: it no longer expires */
+    put: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          name: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
     /** Disable a heartbeat: it no longer expires */
     post: {
       parameters: {
@@ -10356,7 +10723,27 @@ export interface paths {
     delete?: never;
     options?: never;
     head?: never;
-    patch?: never;
+    /** Disable a heartbeat: it no longer expires */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          name: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
     trace?: never;
   };
   '/v2/heartbeats/{name}/ping': {

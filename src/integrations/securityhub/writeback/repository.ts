@@ -3,7 +3,6 @@ import { lockNames } from '../../../db/advisory-locks.js';
 import type { Queryable, Tx } from '../../../db/database.js';
 import type { FindingFormat, WritebackField } from '../../../db/schema.js';
 import { maintenanceRepository } from '../../../maintenance/repository.js';
-import { isOpenAt } from '../../../maintenance/service.js';
 import { integrationsRepository } from '../../repository.js';
 import { securityHubSettings } from '../../types.js';
 import type { RoleTarget } from './aws.js';
@@ -859,13 +858,13 @@ export const writebacksRepository = {
    * Why a change made at `madeAt` is not to be written back though write-back is set up, as read after
    * "the integration is": deleted or turned off (now, see switchedOff), or disabled by a maintenance open
    * at `madeAt` (which stands for turning it off, as the intake has it); undefined when it may be sent.
-   * A maintenance is judged at the change's own time, not when it is recorded: the event queue may lag.
+   * A maintenance is judged at the change's own time, not when it is recorded: the event queue may lag,
+   * and one cancelled (or ended) since still disabled the integration then.
    */
   async pausedBy(db: Queryable, integrationId: string, madeAt: Date): Promise<string | undefined> {
     const off = await writebacksRepository.switchedOff(db, integrationId);
     if (off !== undefined) return off;
-    const windows = await maintenanceRepository.windowsOf(db, integrationId, madeAt);
-    const open = windows.find((w) => isOpenAt(w, madeAt));
+    const [open] = await maintenanceRepository.windowsCovering(db, integrationId, madeAt);
     return open ? `disabled by maintenance ${open.id}` : undefined;
   },
 
