@@ -119,25 +119,31 @@ export const sessionsRepository = {
     await q.deleteFrom('console_sessions').where('user_id', '=', userId).execute();
   },
 
-  async recordFailure(q: Queryable, email: string, ip: string, now: Date): Promise<void> {
+  /**
+   * A failed sign-in, counted against the email and `address`: the client's bucket, an IPv4 address or an
+   * IPv6 /64 such as "2001:db8:1:2::/64" (address-bucket.ts). Rows written before addresses were bucketed
+   * hold the full address: IPv4 ones still match; IPv6 ones (IPv4-mapped too) no longer count against
+   * the address, only their email, and leave the 15-minute window, then the table (purge, after a day).
+   */
+  async recordFailure(q: Queryable, email: string, address: string, now: Date): Promise<void> {
     await q
       .insertInto('sign_in_failures')
-      .values({ email: email.toLowerCase().slice(0, 320), ip, failed_at: now })
+      .values({ email: email.toLowerCase().slice(0, 320), ip: address, failed_at: now })
       .execute();
   },
 
-  /** Failed attempts since `since`, for this email and from this address, and the oldest of each. */
-  async failuresSince(q: Queryable, email: string, ip: string, since: Date) {
+  /** Failed attempts since `since`, for this email and from this address bucket, and the oldest of each. */
+  async failuresSince(q: Queryable, email: string, address: string, since: Date) {
     const row = await q
       .selectFrom('sign_in_failures')
       .select([
         sql<number>`count(*) FILTER (WHERE email = ${email.toLowerCase()})::int`.as('by_email'),
         sql<Date | null>`min(failed_at) FILTER (WHERE email = ${email.toLowerCase()})`.as('oldest_email'),
-        sql<number>`count(*) FILTER (WHERE ip = ${ip})::int`.as('by_ip'),
-        sql<Date | null>`min(failed_at) FILTER (WHERE ip = ${ip})`.as('oldest_ip'),
+        sql<number>`count(*) FILTER (WHERE ip = ${address})::int`.as('by_ip'),
+        sql<Date | null>`min(failed_at) FILTER (WHERE ip = ${address})`.as('oldest_ip'),
       ])
       .where('failed_at', '>', since)
-      .where((eb) => eb.or([eb('email', '=', email.toLowerCase()), eb('ip', '=', ip)]))
+      .where((eb) => eb.or([eb('email', '=', email.toLowerCase()), eb('ip', '=', address)]))
       .executeTakeFirstOrThrow();
     return {
       byEmail: row.by_email,

@@ -12,6 +12,7 @@ import type { WorkSignal } from '../../work/runner.js';
 import type { AccountsService, Principal } from '../service.js';
 import { checkNewPassword, hashPassword, passwordMatches } from '../passwords.js';
 import type { AccountMailer } from './account-email.js';
+import { addressBucket } from './address-bucket.js';
 import { sessionsRepository as repo, type SessionRow, type SignInCandidate } from './repository.js';
 import { newSetupCode, newSecretToken, tokenHash } from './tokens.js';
 
@@ -158,16 +159,19 @@ export function createSessionsService(deps: {
   }
 
   async function takeAttempt(email: string, ip: string): Promise<void> {
+    // An IPv6 client counts by its /64 (address-bucket.ts), and so takes the lock of its /64.
+    const address = addressBucket(ip);
     await db.transaction().execute(async (tx) => {
-      await lockNames(tx, [`sign-in email ${email.toLowerCase()}`, `sign-in address ${ip}`]);
-      await refuseWhileGuessing(tx, email, ip);
-      await repo.recordFailure(tx, email, ip, clock.now());
+      await lockNames(tx, [`sign-in email ${email.toLowerCase()}`, `sign-in address ${address}`]);
+      await refuseWhileGuessing(tx, email, address);
+      await repo.recordFailure(tx, email, address, clock.now());
     });
   }
 
-  async function refuseWhileGuessing(q: Queryable, email: string, ip: string): Promise<void> {
+  /** `address` is the client's bucket (an IPv4 address, or an IPv6 /64), as failures are recorded. */
+  async function refuseWhileGuessing(q: Queryable, email: string, address: string): Promise<void> {
     const now = clock.now().getTime();
-    const failures = await repo.failuresSince(q, email, ip, new Date(now - FAILURE_WINDOW_MS));
+    const failures = await repo.failuresSince(q, email, address, new Date(now - FAILURE_WINDOW_MS));
     const waitUntil = (oldest: Date | null) =>
       Math.max(1, Math.ceil(((oldest?.getTime() ?? now) + FAILURE_WINDOW_MS - now) / 1000));
     if (failures.byEmail >= MAX_FAILURES_PER_EMAIL) {
