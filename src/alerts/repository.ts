@@ -31,6 +31,8 @@ export interface CreateStatement {
     responders: string;
     visibleTo: string;
     teamIds: string[];
+    /** The teams whose notification policies apply to its escalations (alerts.policy_team_ids). */
+    policyTeamIds: string[];
     integration?: { id: string; name: string; type: string };
   };
   requestId: string;
@@ -386,6 +388,7 @@ export const alertsRepository = {
         responders: JSON.parse(r.responders) as unknown,
         visible_to: JSON.parse(r.visibleTo) as unknown,
         team_ids: r.teamIds,
+        policy_team_ids: r.policyTeamIds,
         integration_id: r.integration?.id ?? null,
         integration_name: r.integration?.name ?? null,
         integration_type: r.integration?.type ?? null,
@@ -407,18 +410,20 @@ export const alertsRepository = {
         SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS r(
           ord int, id uuid, org_id uuid, alias text, message text, description text, source text,
           priority text, entity text, tags jsonb, details jsonb, actions jsonb, responders jsonb,
-          visible_to jsonb, team_ids jsonb, integration_id uuid, integration_name text,
+          visible_to jsonb, team_ids jsonb, policy_team_ids jsonb, integration_id uuid, integration_name text,
           integration_type text, request_id text, request_at timestamptz, owner text, created_log text,
           deduplicated_log text, note text, note_log text, note_left_out_log text, created_event jsonb,
           deduplicated_event jsonb, note_event jsonb)
       ),
       upsert AS (
         INSERT INTO alerts (id, org_id, alias, message, description, source, priority, entity, tags, details,
-                            actions, responders, visible_to, team_ids, integration_id, integration_name, integration_type)
+                            actions, responders, visible_to, team_ids, policy_team_ids, integration_id, integration_name,
+                            integration_type)
         SELECT id, org_id, alias, message, description, source, priority, entity,
                ARRAY(SELECT jsonb_array_elements_text(tags)), details,
                ARRAY(SELECT jsonb_array_elements_text(actions)), responders, visible_to,
                ARRAY(SELECT jsonb_array_elements_text(team_ids))::uuid[],
+               ARRAY(SELECT jsonb_array_elements_text(policy_team_ids))::uuid[],
                integration_id, integration_name, integration_type
         FROM input ORDER BY ord
         ON CONFLICT (org_id, alias) WHERE status = 'open'

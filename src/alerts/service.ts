@@ -220,6 +220,8 @@ function createStatement(
     source: string;
     /** What shaped the alert, for its log: "Shaped by integration action 'X'", "Modified by policy 'Y'". */
     shapedBy?: string[];
+    /** The teams whose policies the alert is in scope of (policyTeamsOf): the engine's, for notifications. */
+    policyTeamIds: string[];
     /** When the request was taken, on the engine's clock. */
     at: Date;
     /**
@@ -255,6 +257,7 @@ function createStatement(
       responders: JSON.stringify(made.responders),
       visibleTo: JSON.stringify(made.visibleTo),
       teamIds: made.responders.filter((r) => r.type === 'team').map((r) => r.id),
+      policyTeamIds: made.policyTeamIds,
       integration: made.integration,
     },
     requestId,
@@ -390,7 +393,8 @@ export function createAlertsService(
   /**
    * The organization's alert policies run over a create: the global ones, then those of the teams the
    * alert belongs to for policies ({@link PolicyScope}). Returns the request as they leave it, its
-   * responders (looked up again only if a policy changed them) and the log's account of them.
+   * responders (looked up again only if a policy changed them), the log's account of them, and those teams
+   * (kept on the alert: the engine applies their notification policies only, engine/escalation/start.ts).
    */
   async function applyPolicies(
     q: Queryable,
@@ -399,8 +403,14 @@ export function createAlertsService(
     responders: ResponderRef[],
     integrationName: string | null,
     scope: PolicyScope,
-  ): Promise<{ input: CreateAlertInput; responders: ResponderRef[]; shapedBy: string[] }> {
-    if (!options.policies) return { input, responders, shapedBy: [] };
+  ): Promise<{
+    input: CreateAlertInput;
+    responders: ResponderRef[];
+    shapedBy: string[];
+    policyTeamIds: string[];
+  }> {
+    if (!options.policies)
+      return { input, responders, shapedBy: [], policyTeamIds: policyTeamsOf(scope, responders) };
     const [global = []] = await options.policies.rulesFor(orgId, []);
     // Named only when a policy's filter asks who the alert is for: that costs a read.
     // Read once, for the first chain that asks (the global and the team's chains see the same names).
@@ -438,7 +448,9 @@ export function createAlertsService(
       );
       shaped = { ...shaped, input: { ...shaped.input, alias: input.alias } };
     }
-    return shapedBy.length === 0 ? { input, responders, shapedBy } : { ...shaped, shapedBy };
+    return shapedBy.length === 0
+      ? { input, responders, shapedBy, policyTeamIds: teamIds }
+      : { ...shaped, shapedBy, policyTeamIds: teamIds };
   }
 
   /**
@@ -1054,6 +1066,7 @@ export function createAlertsService(
         integration: options.integration,
         source: input.source ?? options.defaultSource ?? '',
         shapedBy: [...(options.shapedBy ?? []), ...leftOut, ...shaped.shapedBy],
+        policyTeamIds: shaped.policyTeamIds,
         at: clock.now(),
         ...(options.noteLeftOut ? { noteLeftOut: options.noteLeftOut } : {}),
       });
@@ -1193,6 +1206,7 @@ export function createAlertsService(
             integration: item.integration,
             source: shaped.input.source ?? '',
             shapedBy: shaped.shapedBy,
+            policyTeamIds: shaped.policyTeamIds,
             at: clock.now(),
           }),
         );

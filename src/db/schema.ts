@@ -159,6 +159,11 @@ export interface AlertsTable {
   close_time: BigIntColumn | null;
   /** The engine holds some team's notifications of it (alert_notification_holds): occurrences are counted. */
   notification_held: ColumnType<boolean, boolean | undefined, boolean>;
+  /**
+   * The teams whose notification policies apply to the alert's escalations (its create's policy scope,
+   * alerts/service.ts); null for an alert made before migration 0076: every team responder's.
+   */
+  policy_team_ids: ColumnType<string[] | null, string[] | null | undefined, string[] | null>;
 }
 
 export interface AlertLogsTable {

@@ -1,4 +1,5 @@
 import { sql, type RawBuilder } from 'kysely';
+import { durationMs, type DeduplicationAction } from '../alerts/policies/notification-model.js';
 import type { Queryable } from '../db/database.js';
 import { policyMaintainedAt, policySwitchedOnAt } from '../maintenance/repository.js';
 
@@ -14,7 +15,14 @@ import { policyMaintainedAt, policySwitchedOnAt } from '../maintenance/repositor
  * a deduplicationAction counts as met (the policy service asks the engine to look at once, with a
  * `hold_released` event; an occurrence finds it too). A maintenance that disables the policy counts as
  * disabling it while open: the holds go when it opens (maintenance-openings.ts asks, as the policy service
- * does), and do not come back when it closes, as they would not once the policy is enabled again.
+ * does), and do not come back when it closes, as they would not once the policy is enabled again. What a
+ * hold waits for is the policy's deduplicationAction as it is now, not as it was when the hold began: the
+ * policy service asks the engine to look again when it changes, and an alert that has occurred often
+ * enough for the new one goes out at once.
+ *
+ * A policy changed while the engine decides cannot leave a hold behind: the engine locks the policy's row
+ * (FOR SHARE) and reads it again before it writes a hold, so either it sees the change (and holds nothing)
+ * or the change, whose UPDATE or DELETE waits for that lock, sees the hold and asks the engine to look.
  */
 
 export interface NewHold {
@@ -23,9 +31,6 @@ export interface NewHold {
   orgId: string;
   policyId: string;
   policyName: string;
-  count: number;
-  /** Frequency-based: the window the occurrences must fall within; value-based: undefined. */
-  windowMs?: number;
   /**
    * When the alert reached the team (its creation, or when the team was added), on the system clock: the
    * policy holding it was chosen as at then, and is chosen as at then again when the hold ends. Stored as
@@ -51,6 +56,31 @@ export function holdIsMet(
   const last = recent[recent.length - 1];
   return first !== undefined && last !== undefined && last.getTime() - first.getTime() <= windowMs;
 }
+
+/** The window a deduplicationAction's occurrences must fall within: frequency-based only. */
+function windowOf(action: DeduplicationAction): number | undefined {
+  return action.duration ? durationMs(action.duration) : undefined;
+}
+
+/** Whether two deduplicationActions hold alerts alike (same kind, count and window). */
+export function sameDeduplication(
+  a: DeduplicationAction | undefined,
+  b: DeduplicationAction | undefined,
+): boolean {
+  if (!a || !b) return a === b;
+  return (
+    a.deduplicationActionType === b.deduplicationActionType &&
+    a.count === b.count &&
+    windowOf(a) === windowOf(b)
+  );
+}
+
+/**
+ * What {@link notificationHoldsRepository.holdUnlessMet} did: `held` by the policy's deduplicationAction
+ * (as it is now), `met` already, or nothing because the policy no longer de-duplicates (`off`: deleted,
+ * disabled, switched off by a maintenance, or its deduplicationAction removed since the engine read it).
+ */
+export type HoldOutcome = { kind: 'held'; action: DeduplicationAction } | { kind: 'met' } | { kind: 'off' };
 
 /** A hold ended: its team's escalation starts; `why` ends the log line that says so. */
 export interface EndedHold {
@@ -83,22 +113,39 @@ export const notificationHoldsRepository = {
    * Holds the team's escalation of the alert unless the hold is met already, and says which. The alert's row
    * is locked and marked first: a create de-duplicating it from now on tells the engine, and every one before
    * is in its count and its log, from which a frequency-based hold learns when the alert occurred
-   * (`toEngineTime`: a database time on the engine's clock).
+   * (`toEngineTime`: a database time on the engine's clock). The policy's row is then locked (FOR SHARE, which
+   * a change of the policy waits for) and read again: the engine chose it from what it read earlier, and if
+   * it no longer de-duplicates at `now` (engine clock) nothing is held; the hold waits for its
+   * deduplicationAction as it is now.
    */
   async holdUnlessMet(
     db: Queryable,
     hold: NewHold,
+    now: Date,
     toEngineTime: (systemTime: Date) => Date,
-  ): Promise<'held' | 'met'> {
+  ): Promise<HoldOutcome> {
     const alert = await db
       .updateTable('alerts')
       .set({ notification_held: true })
       .where('id', '=', hold.alertId)
       .returning(['count', 'created_at'])
       .executeTakeFirst();
-    if (!alert) return 'met';
+    if (!alert) return { kind: 'met' };
+    // Locked, then read in a statement of its own: under READ COMMITTED that one sees a change committed
+    // while the lock was awaited, in the policy's row and in the maintenances alike.
+    await sql`SELECT 1 FROM alert_policies WHERE id = ${hold.policyId} FOR SHARE`.execute(db);
+    const policy = await sql<{ action: DeduplicationAction }>`
+      SELECT p.notification_actions -> 'deduplicationAction' AS action
+      FROM alert_policies p
+      WHERE p.id = ${hold.policyId}
+        AND jsonb_typeof(p.notification_actions -> 'deduplicationAction') = 'object'
+        AND NOT ${policyMaintainedAt(sql.ref('p.id'), now)}`.execute(db);
+    const action = policy.rows[0]?.action;
+    if (!action) return { kind: 'off' };
+    const count = action.count;
+    const windowMs = windowOf(action);
     let occurrences: Date[] = [];
-    if (hold.windowMs !== undefined) {
+    if (windowMs !== undefined) {
       occurrences = [toEngineTime(alert.created_at)];
       if (alert.count > 1) {
         const repeats = await db
@@ -107,14 +154,14 @@ export const notificationHoldsRepository = {
           .where('alert_id', '=', hold.alertId)
           .where('type', '=', 'deduplicate')
           .orderBy('id', 'desc')
-          .limit(hold.count)
+          .limit(count)
           .execute();
         occurrences = [...occurrences, ...repeats.map((r) => toEngineTime(r.created_at)).reverse()].slice(
-          -hold.count,
+          -count,
         );
       }
     }
-    if (holdIsMet(hold.count, hold.windowMs, alert.count, occurrences)) return 'met';
+    if (holdIsMet(count, windowMs, alert.count, occurrences)) return { kind: 'met' };
     await db
       .insertInto('alert_notification_holds')
       .values({
@@ -123,22 +170,26 @@ export const notificationHoldsRepository = {
         org_id: hold.orgId,
         policy_id: hold.policyId,
         policy_name: hold.policyName,
-        count: hold.count,
-        window_ms: hold.windowMs ?? null,
+        count,
+        window_ms: windowMs ?? null,
         occurrences,
         created_at: hold.heldAt,
       })
       .onConflict((oc) => oc.columns(['alert_id', 'team_id']).doNothing())
       .execute();
-    return 'held';
+    return { kind: 'held', action };
   },
 
   /**
    * Looks at the alert's holds, with an occurrence of the alert at `occurrence.at` (its count then
    * `occurrence.count`) or without (a policy changed), and ends those met or whose policy no longer holds
-   * them: their teams are returned, for their escalations to start. Only the latest `count` occurrences are
-   * kept: no older one can matter. The alert's row is locked first, as where holds are made, and its mark
-   * is cleared once it has none left. `now` (engine clock) says which maintenances are open.
+   * them: their teams are returned, for their escalations to start. A hold is met by its policy's
+   * deduplicationAction as it is now (the count and window the hold stored only once the policy has none).
+   * Only the latest `count` occurrences are kept: no older one can matter, while the count stays. (A
+   * frequency-based hold whose count is raised, or a value-based one made frequency-based, which kept
+   * none, has only those it kept: it counts the occurrences from then on.) The alert's row is locked first,
+   * as where holds are made, and its mark is cleared once it has none left. `now` (engine clock) says which
+   * maintenances are open.
    */
   async settle(
     db: Queryable,
@@ -159,11 +210,14 @@ export const notificationHoldsRepository = {
       count: number;
       window_ms: string | null;
       occurrences: Date[];
+      action: DeduplicationAction | null;
       policy_holds: boolean;
       maintained: boolean;
       created_at: Date;
     }>`
       SELECT h.team_id, h.policy_name, h.count, h.window_ms, h.occurrences, h.created_at,
+             CASE WHEN jsonb_typeof(p.notification_actions -> 'deduplicationAction') = 'object'
+               THEN p.notification_actions -> 'deduplicationAction' END AS action,
              coalesce((p.enabled OR ${policySwitchedOnAt(sql.ref('p.id'), now)})
                AND jsonb_typeof(p.notification_actions -> 'deduplicationAction') = 'object', false) AS policy_holds,
              ${policyMaintainedAt(sql.ref('h.policy_id'), now)} AS maintained
@@ -172,12 +226,18 @@ export const notificationHoldsRepository = {
     const ended: EndedHold[] = [];
     const alertCount = Math.max(alert.count, occurrence?.count ?? 0);
     for (const hold of holds.rows) {
-      const windowMs = hold.window_ms === null ? undefined : Number(hold.window_ms);
+      const storedWindowMs = hold.window_ms === null ? undefined : Number(hold.window_ms);
+      const { count, windowMs } = hold.action
+        ? { count: hold.action.count, windowMs: windowOf(hold.action) }
+        : { count: hold.count, windowMs: storedWindowMs };
+      const changed = count !== hold.count || windowMs !== storedWindowMs;
       const occurrences =
-        windowMs === undefined || !occurrence
-          ? hold.occurrences
-          : [...hold.occurrences, occurrence.at].sort((a, b) => a.getTime() - b.getTime()).slice(-hold.count);
-      const met = holdIsMet(hold.count, windowMs, alertCount, windowMs === undefined ? [] : occurrences);
+        windowMs === undefined
+          ? []
+          : (occurrence ? [...hold.occurrences, occurrence.at] : hold.occurrences)
+              .sort((a, b) => a.getTime() - b.getTime())
+              .slice(-count);
+      const met = holdIsMet(count, windowMs, alertCount, occurrences);
       if (met || !hold.policy_holds || hold.maintained) {
         await db
           .deleteFrom('alert_notification_holds')
@@ -194,10 +254,14 @@ export const notificationHoldsRepository = {
               : 'the policy is deleted, disabled or no longer de-duplicates',
           heldAt: hold.created_at,
         });
-      } else if (windowMs !== undefined && occurrence)
+      } else if (changed || (windowMs !== undefined && occurrence))
         await db
           .updateTable('alert_notification_holds')
-          .set({ occurrences: sql<Date[]>`${occurrences}::timestamptz[]` })
+          .set({
+            count,
+            window_ms: windowMs ?? null,
+            occurrences: sql<Date[]>`${occurrences}::timestamptz[]`,
+          })
           .where('alert_id', '=', alertId)
           .where('team_id', '=', hold.team_id)
           .execute();
@@ -209,8 +273,10 @@ export const notificationHoldsRepository = {
 
   /**
    * Asks the engine to look at the holds of the policy's alerts (a `hold_released` event each, in the
-   * caller's transaction): the policy was deleted, disabled or no longer de-duplicates at `at` (a system
-   * time, as events carry). Returns how many.
+   * caller's transaction): the policy was deleted, disabled, no longer de-duplicates, or de-duplicates
+   * otherwise (a new count or window, which some may have met already) at `at` (a system time, as events
+   * carry). Returns how many. The caller has changed the policy's row first: a hold the engine was about
+   * to write is then here (holdUnlessMet locks that row), or was never written.
    */
   releasePolicy(db: Queryable, policyId: string, policyName: string, at: Date): Promise<number> {
     return askToRelease(
@@ -224,7 +290,9 @@ export const notificationHoldsRepository = {
   /**
    * Asks the engine to look at the holds of every policy a maintenance disables at `now`, as
    * {@link releasePolicy} does for one policy switched off; `at` is `now` on the system clock, as events
-   * carry it. Returns how many.
+   * carry it. Returns how many. Holds whose policy is gone or has no deduplicationAction are asked about
+   * too: none should be left (the policy service asks when it changes the policy), but one that was would
+   * otherwise wait for an occurrence that may never come.
    */
   releaseMaintained(db: Queryable, now: Date, at: Date): Promise<number> {
     return askToRelease(
@@ -232,6 +300,7 @@ export const notificationHoldsRepository = {
       sql`SELECT DISTINCT ON (h.alert_id) h.alert_id, h.org_id, coalesce(p.name, h.policy_name) AS policy_name
           FROM alert_notification_holds h LEFT JOIN alert_policies p ON p.id = h.policy_id
           WHERE ${policyMaintainedAt(sql.ref('h.policy_id'), now)}
+             OR jsonb_typeof(p.notification_actions -> 'deduplicationAction') IS DISTINCT FROM 'object'
           ORDER BY h.alert_id`,
       at,
     );

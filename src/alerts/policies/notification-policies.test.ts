@@ -27,6 +27,9 @@ const clock = new ShiftedClock();
 const run = randomUUID().slice(0, 8);
 let ops: string;
 let web: string;
+/** The teams' API integrations: a team's policies apply to its integration's alerts, whoever they page. */
+let opsKey: string;
+let webKey: string;
 
 const call = (method: string, path: string, body?: unknown) => server.callOk(method, path, body);
 
@@ -41,8 +44,14 @@ async function notificationPolicy(teamId: string, body: Json): Promise<string> {
   return made.data.id;
 }
 
-async function alert(message: string, teamId: string): Promise<string> {
-  const res = await call('POST', '/v2/alerts', { message, responders: [{ type: 'team', id: teamId }] });
+/** An alert for the team, with the bootstrap key (a global one) or `key` (an integration's). */
+async function alert(message: string, teamId: string, key?: string): Promise<string> {
+  const res = await server.callOk(
+    'POST',
+    '/v2/alerts',
+    { message, responders: [{ type: 'team', id: teamId }] },
+    key,
+  );
   return waitFor('the alert', async () => {
     const status = await server.call('GET', `/v2/alerts/requests/${res.requestId}`);
     return status.body.data?.alertId as string | undefined;
@@ -114,6 +123,11 @@ before(async () => {
       members: [{ user: { username: `web-${run}@example.com` }, role: 'user' }],
     })
   ).data.id;
+  const key = async (name: string, teamId: string) =>
+    (await call('POST', '/v2/integrations', { type: 'API', name, ownerTeam: { id: teamId } })).data
+      .apiKey as string;
+  opsKey = await key(`Ops API ${run}`, ops);
+  webKey = await key(`Web API ${run}`, web);
 });
 
 after(async () => {
@@ -476,7 +490,8 @@ describe('notification policies: what they do', () => {
     });
     const status = async (id: string) =>
       (await db.query('SELECT status FROM alerts WHERE id = $1', [id])).rows[0].status;
-    const made = await alert(`queue stuck later-${run}`, ops);
+    // Through Web's integration, for Ops: Web's policies apply once Web is a responder.
+    const made = await alert(`queue stuck later-${run}`, ops, webKey);
     await paged(made);
     // Some time passes before the team is added (real time: the test's clock cannot say when, on its
     // own scale, a row stamped by the database was made once it has jumped since).
@@ -503,8 +518,8 @@ describe('notification policies: what they do', () => {
 
 describe('notification policies: the rest of Opsgenie’s options', () => {
   /** Creates (or, with an alias already open, de-duplicates) an alert; its id once the request is done. */
-  async function alertWith(body: Json): Promise<string> {
-    const res = await call('POST', '/v2/alerts', body);
+  async function alertWith(body: Json, key?: string): Promise<string> {
+    const res = await server.callOk('POST', '/v2/alerts', body, key);
     return waitFor('the alert', async () => {
       const status = await server.call('GET', `/v2/alerts/requests/${res.requestId}`);
       return status.body.data?.alertId as string | undefined;
@@ -862,11 +877,12 @@ describe('notification policies: the rest of Opsgenie’s options', () => {
       alias: `added-later-${run}`,
       responders: [{ type: 'team', id: web }],
     };
-    const id = await alertWith(body);
+    // Through Ops's integration, for Web: Ops's policies apply once Ops is a responder.
+    const id = await alertWith(body, opsKey);
     clock.advance(MINUTE);
-    assert.equal(await alertWith(body), id);
+    assert.equal(await alertWith(body, opsKey), id);
     clock.advance(MINUTE);
-    assert.equal(await alertWith(body), id);
+    assert.equal(await alertWith(body, opsKey), id);
     await server.idle();
     await call('POST', `/v2/alerts/${id}/responders`, { responder: { type: 'team', id: ops } });
     await waitFor('the team’s escalation', async () => {
@@ -1155,13 +1171,20 @@ describe('notification policies: the rest of Opsgenie’s options', () => {
     // Two teams' policies on one alert: Ops closes it at 30 minutes, Web at 40.
     const opsBoth = await closing('close-both', ops, 30);
     const webBoth = await closing('close-both', web, 40, 'close-both-web');
-    const both = await alertWith({
+    // The alert of an incident both teams respond to: both teams' policies apply to it.
+    const incident = await call('POST', '/v1/incidents/create', {
       message: `close-both-${run}`,
       responders: [
         { type: 'team', id: ops },
         { type: 'team', id: web },
       ],
     });
+    const incidentId = await waitFor('the incident', async () => {
+      const status = await server.call('GET', `/v1/incidents/requests/${incident.requestId}`);
+      return status.body.data?.incidentId as string | undefined;
+    });
+    const [both = ''] = (await call('GET', `/v1/incidents/${incidentId}/associated-alert-ids`))
+      .data as string[];
     // A close scheduled before closes recorded their policy: it still closes the alert.
     const legacy = await alertWith({
       message: `close-legacy-${run}`,
@@ -1240,13 +1263,17 @@ describe('notification policies: the rest of Opsgenie’s options', () => {
       },
       suppress: true,
     });
-    const both = await alertWith({
-      message: `shared-${run}`,
-      responders: [
-        { type: 'team', id: ops },
-        { type: 'team', id: web },
-      ],
-    });
+    // Through Ops's integration: Ops's policies apply to it, whoever else it pages.
+    const both = await alertWith(
+      {
+        message: `shared-${run}`,
+        responders: [
+          { type: 'team', id: ops },
+          { type: 'team', id: web },
+        ],
+      },
+      opsKey,
+    );
     const opsOnly = await alertWith({
       message: `shared-${run} ops`,
       responders: [{ type: 'team', id: ops }],

@@ -4,7 +4,7 @@ import { requireTeamRight } from '../../accounts/team-rights.js';
 import { isUniqueViolation, type Db, type Queryable } from '../../db/database.js';
 import { autoClosesRepository } from '../../engine/auto-close.js';
 import { autoRestartsRepository } from '../../engine/auto-restart.js';
-import { notificationHoldsRepository } from '../../engine/notification-holds.js';
+import { notificationHoldsRepository, sameDeduplication } from '../../engine/notification-holds.js';
 import { conflict, invalidField, notFound } from '../../errors.js';
 import type { Clock } from '../../work/clock.js';
 import { presentFilter } from './model.js';
@@ -25,7 +25,8 @@ import { requireReachesTeamConfiguration } from '../../integrations/principal.js
  * started lasts only while it still does that: in the transaction that deletes or disables it, or removes
  * its deduplicationAction, the notifications it holds are let go (through the engine, which starts those
  * escalations), its pending auto-restarts are dropped once it no longer has an autoRestartAction, and its
- * pending auto-closes once it no longer has an autoCloseAction.
+ * pending auto-closes once it no longer has an autoCloseAction. A new deduplicationAction (count, window or
+ * kind) has the engine look again at the alerts it holds: those that occurred often enough for it go out.
  */
 export function createNotificationPoliciesService(deps: { db: Db; clock: Clock }) {
   const { db, clock } = deps;
@@ -80,13 +81,22 @@ export function createNotificationPoliciesService(deps: { db: Db; clock: Clock }
     }
   }
 
-  /** Lets go of what the policy started that it no longer does (`after`: undefined once deleted). */
+  /**
+   * Lets go of what the policy started that it no longer does (`after`: undefined once deleted), and has the
+   * engine look again at the alerts it holds when their deduplicationAction changed. Called once the
+   * policy's row is changed in `q`'s transaction: the engine, which locks that row before it holds an alert,
+   * has either seen the change or made the hold that releasePolicy then finds.
+   */
   async function letGo(
     q: Queryable,
     row: PolicyRow,
     after: { enabled: boolean; actions: NotificationActions } | undefined,
   ) {
-    if (!after?.enabled || !after.actions.deduplicationAction)
+    if (
+      !after?.enabled ||
+      !after.actions.deduplicationAction ||
+      !sameDeduplication(actionsOf(row).deduplicationAction, after.actions.deduplicationAction)
+    )
       await notificationHoldsRepository.releasePolicy(q, row.id, row.name, clock.toSystemTime(clock.now()));
     if (!after?.enabled || !after.actions.autoRestartAction)
       await autoRestartsRepository.dropPolicy(q, row.id);

@@ -8,9 +8,10 @@ import { ShiftedClock } from '../../work/clock.js';
 /**
  * A team added to an alert after its creation meets its notification policies as things stand when it is
  * added: a policy's time restriction is read then, as its `next-*` delay counts from then, not at the
- * alert's creation. Each alert is created with no responder and backdated three hours (its creation
- * inside one policy's restriction and outside the other's), then the team is added now. The clock is not
- * moved: every restriction is set relative to the engine's hour (UTC).
+ * alert's creation. Each alert is created through the team's integration (so of the team's policy scope,
+ * as Opsgenie applies a team's policies) for its member alone, the team no responder yet, and backdated
+ * three hours (its creation inside one policy's restriction and outside the other's), then the team is
+ * added now. The clock is not moved: every restriction is set relative to the engine's hour (UTC).
  */
 
 const HOUR = 3_600_000;
@@ -19,6 +20,8 @@ let db: pg.Client;
 const clock = new ShiftedClock();
 const run = randomUUID().slice(0, 8);
 let team: string;
+let teamKey: string;
+let member: string;
 
 const call = (method: string, path: string, body?: unknown) => server.callOk(method, path, body);
 
@@ -26,17 +29,22 @@ before(async () => {
   server = await startTestServer({ clock, engineIntervalMs: 100 });
   db = new pg.Client({ connectionString: server.databaseUrl });
   await db.connect();
-  await call('POST', '/v2/users', {
-    username: `t-${run}@example.com`,
-    fullName: 't',
-    role: { name: 'User' },
-  });
+  member = (
+    await call('POST', '/v2/users', {
+      username: `t-${run}@example.com`,
+      fullName: 't',
+      role: { name: 'User' },
+    })
+  ).data.id;
   team = (
     await call('POST', '/v2/teams', {
       name: `Night ${run}`,
       members: [{ user: { username: `t-${run}@example.com` }, role: 'user' }],
     })
   ).data.id;
+  teamKey = (
+    await call('POST', '/v2/integrations', { type: 'API', name: `Night API ${run}`, ownerTeam: { id: team } })
+  ).data.apiKey;
 });
 
 after(async () => {
@@ -52,16 +60,28 @@ async function logs(alertId: string): Promise<string[]> {
   return rows.map((r) => r.log);
 }
 
-/** An alert with no responder, created three hours ago, to which the team is then added. */
+/**
+ * An alert of the team's integration for its member alone, created three hours ago, to which the team is
+ * then added.
+ */
 async function teamAddedLater(message: string, alias?: string): Promise<string> {
-  const res = await call('POST', '/v2/alerts', { message, ...(alias ? { alias } : {}) });
+  const res = await server.callOk(
+    'POST',
+    '/v2/alerts',
+    { message, responders: [{ type: 'user', id: member }], ...(alias ? { alias } : {}) },
+    teamKey,
+  );
   const alertId = await waitFor('the alert', async () => {
     const status = await server.call('GET', `/v2/alerts/requests/${res.requestId}`);
     return status.body.data?.alertId as string | undefined;
   });
-  await waitFor('the alert to be handled', async () =>
-    (await logs(alertId)).includes('The alert has no responders: nobody is notified'),
-  );
+  await waitFor('the alert to be handled', async () => {
+    const { rows } = await db.query(`SELECT 1 FROM alert_escalations WHERE alert_id = $1 AND source = $2`, [
+      alertId,
+      `user:${member}`,
+    ]);
+    return rows.length > 0;
+  });
   await db.query(`UPDATE alerts SET created_at = created_at - interval '3 hours' WHERE id = $1`, [alertId]);
   await call('POST', `/v2/alerts/${alertId}/responders`, { responder: { type: 'team', id: team } });
   return alertId;

@@ -1,4 +1,5 @@
 import type { Queryable } from '../../db/database.js';
+import type { AlertRow } from '../../db/schema.js';
 import {
   durationMs,
   type AutoRestartAction,
@@ -97,6 +98,18 @@ export async function loadNotificationPolicies(
   }
   const all = [...byTeam.values()].flat();
   return { byTeam, usesResponders: all.some((p) => usesResponders(p.filter)) };
+}
+
+/**
+ * Whether a team's notification policies apply to the alert at all. As Opsgenie's team policies, they
+ * apply only to an alert of the team's policy scope, decided when it was created (alerts/service.ts,
+ * PolicyScope: made with the team's integration, routed to that team alone by a global one, or made from
+ * an incident the team owns or responds to), kept as `policy_team_ids`: another team responder of it (one
+ * named in the payload, or added later) is paged by its routing whatever its own policies say. An alert
+ * made before that column (null) has every team responder's policies apply, as they did.
+ */
+export function teamPoliciesApply(alert: Pick<AlertRow, 'policy_team_ids'>, teamId: string): boolean {
+  return alert.policy_team_ids === null || alert.policy_team_ids.includes(teamId);
 }
 
 /**

@@ -13,7 +13,7 @@ import { alertsRepository } from '../../alerts/repository.js';
 import { autoClosesRepository } from '../auto-close.js';
 import { autoRestartsRepository } from '../auto-restart.js';
 import { notificationHoldsRepository } from '../notification-holds.js';
-import { decideForTeam } from './notification-policies.js';
+import { decideForTeam, teamPoliciesApply, type NotificationDecision } from './notification-policies.js';
 
 /**
  * Starts the escalations of a new alert: one run per responder team (by the team's routing), per
@@ -21,11 +21,12 @@ import { decideForTeam } from './notification-policies.js';
  * With `later`, the runs are not made here but added to it, for the caller to make with others at once
  * (runner.startRuns), and `runs` is empty. With `only`, just those responders start (one added to the
  * alert later: its escalation counts from the event, and a responder that already runs is left alone).
- * A team's notification policies (notification-policies.ts) may suppress its run, start it later, hold it
- * until the alert occurs often enough (notification-holds.ts: `released` says the hold of the `only`
- * responders ended, and when the alert reached each of those teams, on the engine's clock), schedule its
- * restarts (auto-restart.ts) or the alert's close. An alert of an integration that suppresses notifications
- * (suppressNotifications) starts no run when it is created.
+ * A team's notification policies (notification-policies.ts), when the alert is of the team's policy scope
+ * (teamPoliciesApply), may suppress its run, start it later, hold it until the alert occurs often enough
+ * (notification-holds.ts: `released` says the hold of the `only` responders ended, and when the alert
+ * reached each of those teams, on the engine's clock), schedule its restarts (auto-restart.ts) or the
+ * alert's close. An alert of an integration that suppresses notifications (suppressNotifications)
+ * starts no run when it is created.
  */
 export async function startEscalations(
   etx: EngineTx,
@@ -106,12 +107,16 @@ export async function startEscalations(
         continue;
       }
       const teamName = decision.teamName;
-      const policies = await reads.notificationPolicies(alert.org_id, now);
-      // Named only when a policy's filter asks who the alert is for: that costs a read.
-      if (policies.usesResponders && !named)
-        named = { ...matchable, responders: await namedResponders(tx, alert.responders) };
       const policyAt = released?.get(responder.id) ?? arrivedAt;
-      const policy = decideForTeam(policies, responder.id, named ?? matchable, policyAt, now);
+      // Only the teams of the alert's policy scope (as its create decided) have their policies apply.
+      let policy: NotificationDecision | undefined;
+      if (teamPoliciesApply(alert, responder.id)) {
+        const policies = await reads.notificationPolicies(alert.org_id, now);
+        // Named only when a policy's filter asks who the alert is for: that costs a read.
+        if (policies.usesResponders && !named)
+          named = { ...matchable, responders: await namedResponders(tx, alert.responders) };
+        policy = decideForTeam(policies, responder.id, named ?? matchable, policyAt, now);
+      }
       if (policy?.autoCloseMs !== undefined) {
         // From the alert's creation, as documented, also for a team added as a responder later.
         const closeAt = new Date(createdAt.getTime() + policy.autoCloseMs);
@@ -146,9 +151,8 @@ export async function startEscalations(
           ? 'no routing rule or default policy is set, so every member is notified'
           : `routing rule "${decision.ruleName}"`;
       logs.add(alert.id, `Team ${teamName}: ${via}; escalating with ${decision.plan.name}`);
-      const dedupe = policy?.deduplication;
-      if (policy && dedupe && !released) {
-        const windowMs = dedupe.duration ? durationMs(dedupe.duration) : undefined;
+      if (policy?.deduplication && !released) {
+        // The policy as it is now decides (it may have changed since it was read): held, met, or off.
         const hold = await notificationHoldsRepository.holdUnlessMet(
           tx,
           {
@@ -157,22 +161,25 @@ export async function startEscalations(
             orgId: alert.org_id,
             policyId: policy.policyId,
             policyName: policy.policyName,
-            count: dedupe.count,
-            ...(windowMs !== undefined ? { windowMs } : {}),
             heldAt: clock.toSystemTime(policyAt),
           },
+          now,
           (systemTime) => clock.fromSystemTime(systemTime),
         );
-        if (hold === 'held') {
-          const within = dedupe.duration
-            ? ` within ${dedupe.duration.timeAmount} ${dedupe.duration.timeUnit}`
-            : '';
+        if (hold.kind === 'held') {
+          const { count, duration } = hold.action;
+          const within = duration ? ` within ${duration.timeAmount} ${duration.timeUnit}` : '';
           logs.add(
             alert.id,
-            `Notifications held until the alert occurs ${dedupe.count} times${within}, by policy '${policy.policyName}' (team ${teamName})`,
+            `Notifications held until the alert occurs ${count} times${within}, by policy '${policy.policyName}' (team ${teamName})`,
           );
           continue;
         }
+        if (hold.kind === 'off')
+          logs.add(
+            alert.id,
+            `Notifications not held by policy '${policy.policyName}' (team ${teamName}): the policy is deleted, disabled or no longer de-duplicates`,
+          );
       }
       let teamBase = base;
       if (policy?.delayUntil) {
