@@ -58,6 +58,11 @@ export const DETAILS_LIMITS = { keys: ALERT_DETAILS_MAX_KEYS, bytes: 1024 * 1024
 
 const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value), 'utf8');
 
+/** Details' size as DETAILS_LIMITS counts it: keys, and bytes of JSON. */
+export function detailsSize(details: Record<string, string>): { keys: number; bytes: number } {
+  return { keys: Object.keys(details).length, bytes: jsonBytes(details) };
+}
+
 /** "1,000 keys and 1 MiB". */
 const detailsLimitsText = `${DETAILS_LIMITS.keys.toLocaleString('en-US')} keys and ${DETAILS_LIMITS.bytes / 1024 / 1024} MiB of JSON`;
 
@@ -65,7 +70,10 @@ const detailsLimitsText = `${DETAILS_LIMITS.keys.toLocaleString('en-US')} keys a
  * Whether details holding `keys` keys in `bytes` are past the limits where `before` was not, or further
  * past: an alert made over them (a larger VIGIL_BODY_LIMIT) may still have values replaced, not grow.
  */
-function detailsGrowPast(before: { keys: number; bytes: number }, after: { keys: number; bytes: number }) {
+export function detailsGrowPast(
+  before: { keys: number; bytes: number },
+  after: { keys: number; bytes: number },
+): boolean {
   return (
     (after.keys > DETAILS_LIMITS.keys && after.keys > before.keys) ||
     (after.bytes > DETAILS_LIMITS.bytes && after.bytes > before.bytes)

@@ -14,6 +14,8 @@ import { incidentAliasOf } from '../alerts/reserved-aliases.js';
 import {
   actorOf,
   DETAILS_LIMITS,
+  detailsGrowPast,
+  detailsSize,
   MAX_TAGS,
   type ActionMeta,
   type AlertAction,
@@ -182,24 +184,16 @@ const linkDetailsOf = (incident: IncidentRow): Record<(typeof LINK_DETAILS)[numb
 /** Of details or keys bound for the incident's alerts, those that are not its link to the incident. */
 const notLink = (key: string) => !(LINK_DETAILS as readonly string[]).includes(key);
 
-const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value), 'utf8');
-
 /**
  * Whether the incident's details, as its alerts carry them (with their link to it), would grow past an
  * alert's DETAILS_LIMITS with `merged`: an alert raised for it (a reopen) must hold them, and its open
  * alerts refuse them past those limits all the same. Counted as the Alert API's Add Details counts them.
  */
-function detailsGrowPast(incident: IncidentRow, merged: Record<string, string>): string | undefined {
-  const measure = (details: Record<string, string>) => {
-    const carried = { ...details, ...linkDetailsOf(incident) };
-    return { keys: Object.keys(carried).length, bytes: jsonBytes(carried) };
-  };
-  const before = measure(incident.details);
+function detailsPastLimits(incident: IncidentRow, merged: Record<string, string>): string | undefined {
+  const measure = (details: Record<string, string>) =>
+    detailsSize({ ...details, ...linkDetailsOf(incident) });
   const after = measure(merged);
-  const past =
-    (after.keys > DETAILS_LIMITS.keys && after.keys > before.keys) ||
-    (after.bytes > DETAILS_LIMITS.bytes && after.bytes > before.bytes);
-  if (!past) return undefined;
+  if (!detailsGrowPast(measure(incident.details), after)) return undefined;
   const count = (n: number) => n.toLocaleString('en-US');
   return (
     `an incident's details, with the ${LINK_DETAILS.join(' and ')} its alerts carry, can hold at most ` +
@@ -619,7 +613,7 @@ export function createIncidentsService({ db, alerts, signal, clock = systemClock
         const keys = Object.keys(changed);
         if (keys.length === 0) return { success: true, status: 'Added details', incident };
         const details = { ...incident.details, ...changed };
-        const over = detailsGrowPast(incident, details);
+        const over = detailsPastLimits(incident, details);
         if (over) throw invalidField('details', over);
         // The alerts' link to the incident stays theirs.
         const forAlerts = Object.fromEntries(Object.entries(changed).filter(([k]) => notLink(k)));
