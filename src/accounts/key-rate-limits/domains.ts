@@ -12,7 +12,8 @@ const SEARCHES = new Set(['/v2/alerts', '/v1/alerts', '/v2/alerts/count', '/v2/a
 export function requestDomainOf(method: string, route: string): RequestDomain {
   const path = route.length > 1 && route.endsWith('/') ? route.slice(0, -1) : route;
   if ((method === 'GET' || method === 'HEAD') && SEARCHES.has(path)) return 'search';
-  if (under(path, '/v2/alerts') || under(path, '/v1/alerts')) return 'alert';
+  if (under(path, '/v2/alerts') || under(path, '/v1/alerts') || under(path, '/v2/bulk/alerts'))
+    return 'alert';
   if (under(path, '/v2/heartbeats')) return 'heartbeat';
   if (under(path, '/v1/incidents')) return 'incident';
   if (under(path, '/v2/schedules') && path.includes('on-calls')) return 'oncall';

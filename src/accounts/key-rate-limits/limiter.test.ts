@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { createDb, createPool, type Db } from '../../db/database.js';
 import { createTestDatabase } from '../../testing/harness.js';
-import type { Clock } from '../../work/clock.js';
+import { systemClock, type Clock } from '../../work/clock.js';
 import { requestDomainOf } from './domains.js';
 import { createKeyRateLimiter, type KeyRateLimit } from './limiter.js';
 
@@ -83,6 +83,24 @@ describe('the request rate limit of a key', () => {
     assert.equal(verdicts.filter((v) => v.allowed).length, 20);
   });
 
+  it("counts on PostgreSQL's clock by default, so a process whose clock runs ahead holds no one back", async () => {
+    const limit: KeyRateLimit = { perMinute: 60, burst: 2 };
+    const ahead = createKeyRateLimiter({
+      db,
+      clock: { ...systemClock, now: () => new Date(Date.now() + 10_000) },
+      limit,
+      time: 'database',
+    });
+    const right = createKeyRateLimiter({ db: otherDb, clock: systemClock, limit });
+    const key = randomUUID();
+    assert.equal((await ahead.take(key, 'alert')).allowed, true);
+    // On the processes' own clocks the one ahead would have pushed the key's standing 10 s on.
+    assert.equal((await right.take(key, 'alert')).allowed, true);
+    const refused = await right.take(key, 'alert');
+    assert.equal(refused.allowed, false);
+    assert.ok(!refused.allowed && refused.retryAfterSeconds >= 1 && refused.retryAfterSeconds <= 2);
+  });
+
   it('adds nothing for a clock behind the one that last counted (another process)', async () => {
     const limiter = createKeyRateLimiter({ db, clock, limit: LIMIT });
     const key = randomUUID();
@@ -105,6 +123,7 @@ describe('the domain of a request', () => {
     ['GET', '/v2/alerts/count', 'search'],
     ['GET', '/v2/alerts/:identifier', 'alert'],
     ['POST', '/v2/alerts/:identifier/acknowledge', 'alert'],
+    ['POST', '/v2/bulk/alerts/close', 'alert'],
     ['GET', '/v2/alerts/saved-searches', 'alert'],
     ['GET', '/v2/users', 'search'],
     ['POST', '/v2/users', 'configuration'],

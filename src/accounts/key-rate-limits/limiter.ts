@@ -1,7 +1,7 @@
 import type { Db } from '../../db/database.js';
-import type { Clock } from '../../work/clock.js';
+import { systemClock, type Clock } from '../../work/clock.js';
 import type { RequestDomain } from './domains.js';
-import { keyRateLimitsRepository as repo } from './repository.js';
+import { keyRateLimitsRepository as repo, type CountedAt } from './repository.js';
 
 /** At most `perMinute` requests a minute, evened out: `burst` at once, then one every 60/perMinute s. */
 export interface KeyRateLimit {
@@ -21,20 +21,31 @@ export type KeyRateLimiter = ReturnType<typeof createKeyRateLimiter>;
  * PostgreSQL so that every Vigil process serving the API counts against the same limit, as Opsgenie counts
  * an integration's requests wherever they land.
  */
-export function createKeyRateLimiter(deps: { db: Db; clock: Clock; limit: KeyRateLimit }) {
+export function createKeyRateLimiter(deps: {
+  db: Db;
+  clock: Clock;
+  limit: KeyRateLimit;
+  /**
+   * Whose clock counts: PostgreSQL's by default on the system clock, as processes' clocks differ (one 10 s
+   * ahead would push a key's standing ahead, and the processes behind it would refuse a key sending at
+   * half its limit); the Clock's otherwise (a test's).
+   */
+  time?: 'database' | 'clock';
+}) {
   const { db, clock, limit } = deps;
+  const time = deps.time ?? (clock === systemClock ? 'database' : 'clock');
   const intervalMs = 60_000 / limit.perMinute;
+  const countedAt = (): CountedAt => (time === 'database' ? 'database' : clock.now().getTime());
   return {
     limit,
     async take(keyId: string, domain: RequestDomain): Promise<KeyRequestVerdict> {
       const bucket = `${keyId}:${domain}`;
-      const nowMs = clock.now().getTime();
-      const taken = await repo.take(db, bucket, nowMs, intervalMs, limit.burst);
-      if (taken !== undefined) return { allowed: true };
+      const at = countedAt();
+      if (await repo.take(db, bucket, at, intervalMs, limit.burst)) return { allowed: true };
       // Read after the refusal, without its lock: another process may have moved it on since, which at
       // worst makes the wait a request's interval longer than it needs to be.
-      const tatMs = (await repo.theoreticalArrival(db, bucket)) ?? nowMs;
-      const waitMs = tatMs + intervalMs - (nowMs + limit.burst * intervalMs);
+      const { tatMs, nowMs } = await repo.theoreticalArrival(db, bucket, at);
+      const waitMs = (tatMs ?? nowMs) + intervalMs - (nowMs + limit.burst * intervalMs);
       return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
     },
   };

@@ -1,40 +1,56 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Queryable } from '../../db/database.js';
+
+/**
+ * The time a statement counts at, in milliseconds since the epoch: a given one (a test's clock), or
+ * PostgreSQL's, the one clock every process shares.
+ */
+export type CountedAt = number | 'database';
+
+function nowOf(at: CountedAt): RawBuilder<number> {
+  return at === 'database'
+    ? sql<number>`(extract(epoch FROM statement_timestamp()) * 1000)::float8`
+    : sql<number>`${at}::float8`;
+}
 
 /** The SQL of the keys' request rate limit (key_rate_limits, migration 0075). Rules: limiter.ts. */
 export const keyRateLimitsRepository = {
   /**
-   * Takes the next request of `bucket` if it is within the limit at `nowMs`, in one statement under the
+   * Takes the next request of `bucket` if it is within the limit at `at`, in one statement under the
    * bucket's row lock (processes side by side count against the same row): GCRA, where the bucket holds
    * the time its next request would be on time at the steady rate (`intervalMs` apart), and a request is
-   * taken while that stays within `burst` intervals of now. Undefined when it is not taken.
+   * taken while that stays within `burst` intervals of now. False when it is not taken.
    */
   async take(
     q: Queryable,
     bucket: string,
-    nowMs: number,
+    at: CountedAt,
     intervalMs: number,
     burst: number,
-  ): Promise<number | undefined> {
+  ): Promise<boolean> {
+    const now = nowOf(at);
     const { rows } = await sql<{ tat_ms: number }>`
       INSERT INTO key_rate_limits AS b (bucket, tat_ms)
-      VALUES (${bucket}, ${nowMs}::float8 + ${intervalMs}::float8)
+      VALUES (${bucket}, ${now} + ${intervalMs}::float8)
       ON CONFLICT (bucket) DO UPDATE
-        SET tat_ms = greatest(b.tat_ms, ${nowMs}::float8) + ${intervalMs}::float8
-        WHERE greatest(b.tat_ms, ${nowMs}::float8) + ${intervalMs}::float8
-          <= ${nowMs}::float8 + ${burst}::float8 * ${intervalMs}::float8
+        SET tat_ms = greatest(b.tat_ms, ${now}) + ${intervalMs}::float8
+        WHERE greatest(b.tat_ms, ${now}) + ${intervalMs}::float8
+          <= ${now} + ${burst}::float8 * ${intervalMs}::float8
       RETURNING tat_ms
     `.execute(q);
-    return rows[0]?.tat_ms;
+    return rows.length > 0;
   },
 
-  /** When the bucket's next request would be on time at the steady rate. */
-  async theoreticalArrival(q: Queryable, bucket: string): Promise<number | undefined> {
-    const row = await q
-      .selectFrom('key_rate_limits')
-      .select('tat_ms')
-      .where('bucket', '=', bucket)
-      .executeTakeFirst();
-    return row?.tat_ms;
+  /** When the bucket's next request would be on time at the steady rate, and now, as `at` tells it. */
+  async theoreticalArrival(
+    q: Queryable,
+    bucket: string,
+    at: CountedAt,
+  ): Promise<{ tatMs: number | undefined; nowMs: number }> {
+    const { rows } = await sql<{ tat_ms: number | null; now_ms: number }>`
+      SELECT (SELECT tat_ms FROM key_rate_limits WHERE bucket = ${bucket}) AS tat_ms, ${nowOf(at)} AS now_ms
+    `.execute(q);
+    const row = rows[0];
+    return { tatMs: row?.tat_ms ?? undefined, nowMs: Number(row?.now_ms) };
   },
 };
