@@ -203,6 +203,27 @@ describe('add team and add responder', () => {
     const unknownAlert = await act(randomUUID(), '/teams', { team: { id: teamId } });
     assert.equal(unknownAlert.status, 'Alert does not exist');
   });
+
+  it('reads an empty id or username as not given, and finds the responder by its name', async () => {
+    const created = await server.call('POST', '/v2/alerts', {
+      message: `Empty ids ${run}`,
+      responders: [
+        { type: 'team', id: '', name: `Database ${run}` },
+        { type: 'user', id: '', username: '', name: dana },
+      ],
+    });
+    assert.equal(created.status, 202, JSON.stringify(created.body));
+    const alertId = await waitFor('the alert', async () => {
+      const status = await server.call('GET', `/v2/alerts/requests/${created.body.requestId}`);
+      return status.body.data?.alertId as string | undefined;
+    });
+    const alert = await server.callOk('GET', `/v2/alerts/${alertId}`);
+    assert.deepEqual(
+      alert.data.responders.map((r: Json) => r.type).sort(),
+      ['team', 'user'],
+      JSON.stringify(alert.data.responders),
+    );
+  });
 });
 
 describe('get recipients', () => {

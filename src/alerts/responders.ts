@@ -79,8 +79,20 @@ export function findEscalation(q: Queryable, orgId: string, ref: { id?: string; 
 }
 
 /** What an entry is looked up by: a user by id, username or name; anything else by id or name. */
-export function lookupKeyOf(r: ResponderName): string {
+export function lookupKeyOf(entry: ResponderName): string {
+  const r = namedBy(entry);
   return (r.type === 'user' ? (r.id ?? r.username ?? r.name) : (r.id ?? r.name)) ?? '';
+}
+
+/**
+ * The entry without its empty fields: an empty id, name or username names nothing (hand-written senders
+ * send `"id": ""` beside the name they mean).
+ */
+function namedBy<R extends ResponderName>(r: R): R {
+  if (r.id !== '' && r.name !== '' && r.username !== '') return r;
+  const named = { ...r };
+  for (const field of ['id', 'name', 'username'] as const) if (named[field] === '') delete named[field];
+  return named;
 }
 
 /**
@@ -91,9 +103,10 @@ export function lookupKeyOf(r: ResponderName): string {
 export async function findResponder(
   tx: Queryable,
   orgId: string,
-  r: ResponderName,
+  entry: ResponderName,
   where: string,
 ): Promise<ResponderRef | undefined> {
+  const r = namedBy(entry);
   const key = lookupKeyOf(r);
   if (key === '')
     throw invalidField(
