@@ -96,13 +96,18 @@ export const accountsRepository = {
     return result.numDeletedRows > 0n;
   },
 
-  /** Deletes the user's keys that someone else (or someone not known) may hold; the names of those that went. */
-  async deleteKeysHeldByOthersOf(db: Queryable, userId: string): Promise<string[]> {
+  /**
+   * Deletes the user's keys that someone else (or someone not known) may hold, but for those only `owners`
+   * besides the user hold (an owner may hold an owner's key); the names of those that went.
+   */
+  async deleteKeysHeldByOthersOf(db: Queryable, userId: string, owners: string[] = []): Promise<string[]> {
+    const mayHold = [userId, ...owners];
     const deleted = await db
       .deleteFrom('api_keys')
       .where('user_id', '=', userId)
-      // Only a key that no one but its user saw stays: `{user}` (a NULL element never compares equal).
-      .where(sql<boolean>`NOT coalesce(holders = ARRAY[${userId}]::uuid[], false)`)
+      // Only a key that no one else saw stays: its holders all among `mayHold` (a NULL element, someone not
+      // known, is in no array).
+      .where(sql<boolean>`NOT coalesce(holders <@ ${mayHold}::uuid[], false)`)
       .returning('name')
       .execute();
     return deleted.map((k) => k.name);

@@ -414,10 +414,11 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
   }
 
   /**
-   * Who sees the value of a key `p` makes: the person of a console session; for an API key, its user and
-   * everyone who could use that key (an admin holds the key they made for a person, so a key made with
-   * it is theirs too). A key from before keys had holders adds someone not known (null), and so does a
-   * key no longer found.
+   * Who sees the value of a key `p` makes: the person of a console session, and when their password was
+   * set through a link handed to others (an invitation that could not be emailed) those others, who may
+   * have chosen it and be the ones signed in; for an API key, its user and everyone who could use that key
+   * (an admin holds the key they made for a person, so a key made with it is theirs too). A key from
+   * before keys had holders adds someone not known (null), and so does a key no longer found.
    */
   async function holdersOf(p: Principal): Promise<(string | null)[]> {
     return (await readHolders(db, p)) ?? [...new Set([null, p.userId ?? null])];
@@ -425,8 +426,9 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
 
   /**
    * holdersOf, read in `q`'s transaction with `p`'s key locked (FOR KEY SHARE) until it ends, so that
-   * deleting it (blocking a holder does) waits; undefined when the key is gone, deleted since the request
-   * was authenticated: its holders are no longer known, and one of them may be the person let go.
+   * deleting it (blocking a holder does) waits, or for a session the person's password (FOR SHARE), so
+   * that a new one or its drop waits; undefined when the key is gone, deleted since the request was
+   * authenticated: its holders are no longer known, and one of them may be the person let go.
    */
   function lockHoldersOf(q: Queryable, p: Principal): Promise<(string | null)[] | undefined> {
     return readHolders(q, p, 'key share');
@@ -439,7 +441,11 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
     lock?: 'key share',
   ): Promise<(string | null)[] | undefined> {
     const caller = p.userId ?? null;
-    if (p.apiKeyId === '') return [caller];
+    if (p.apiKeyId === '') {
+      if (caller === null) return [caller];
+      const handed = await sessionsRepository.passwordGivenTo(q, caller, lock && 'share');
+      return [...new Set([caller, ...(handed ?? [])])];
+    }
     const used = await repo.findKey(q, p.orgId, p.apiKeyId, lock);
     if (!used) return undefined;
     // A key from before keys had holders: someone not known holds it.
@@ -635,7 +641,9 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
           // A new login email moves the person's email contact (followLoginEmail): their contacts and rules
           // are locked first, as the people service locks them before it touches the user's row.
           if (changes.username !== undefined) await peopleRepository.lockUser(tx, user.id);
-          const owners = removesOwner ? await repo.lockOwners(tx, p.orgId) : [];
+          // A promotion reads the owners too (an owner may hold an owner's keys and link): locked, a demotion
+          // of one of them waits, and then finds what it must take away from them as the owner's.
+          const owners = removesOwner || changes.role === 'owner' ? await repo.lockOwners(tx, p.orgId) : [];
           // The user as they are now, locked: a rename or a promotion may have committed since the read
           // above. The alerts owned under the login must follow it, and the owner checks must see the role.
           const current = await repo.findUser(tx, p.orgId, user.id, 'update');
@@ -672,7 +680,16 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
           // one would sign in as soon as the person is unblocked.
           if (renamed || becomesOwner || changes.blocked === true)
             await sessionsRepository.spendAccountTokensOfUser(tx, user.id, clock.now());
-          const keysRemoved = becomesOwner ? await repo.deleteKeysHeldByOthersOf(tx, user.id) : [];
+          // Those only owners held stay: an owner may hold an owner's key, and loses it when no longer one.
+          const mayHold = owners.filter((o) => !o.blocked && o.id !== user.id).map((o) => o.id);
+          const keysRemoved = becomesOwner ? await repo.deleteKeysHeldByOthersOf(tx, user.id, mayHold) : [];
+          // And their console sessions end: one may be an admin's, signed in with a password they chose
+          // through the invitation's link handed back to them (the keys made in it count them among their
+          // holders, and went above). That password goes too, unless only owners were handed its link: the
+          // person sets a new one with "Forgot password?", or an owner invites them again.
+          if (becomesOwner) await sessionsRepository.deleteSessionsOfUser(tx, user.id);
+          const passwordDropped =
+            becomesOwner && (await sessionsRepository.dropHandedPassword(tx, user.id, mayHold));
           // Only an owner links an owner's Slack user: one an admin linked to them (the admin's own, it may be)
           // would act as the owner from Slack. Who made a link is not kept, so every link made by hand goes;
           // those the email match made are the person's own.
@@ -693,7 +710,12 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
             await sessionsRepository.spendAccountTokensGivenTo(tx, user.id, clock.now(), {
               ofOwners: losesOwner,
             });
-          return { row, keysRemoved, keysMadeRemoved };
+          // And the passwords set through such links, which they may have chosen, with those sessions.
+          const passwordsDropped =
+            losesAdmin || losesOwner
+              ? await sessionsRepository.dropPasswordsGivenTo(tx, user.id, { ofOwners: losesOwner })
+              : [];
+          return { row, keysRemoved, keysMadeRemoved, passwordDropped, passwordsDropped };
         });
         forgetKeys();
         if (updated.keysRemoved.length > 0)
@@ -701,10 +723,20 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
             { orgId: p.orgId, userId: user.id, keys: updated.keysRemoved },
             'made an owner: the API keys of theirs that others saw are deleted',
           );
+        if (updated.passwordDropped)
+          log.info(
+            { orgId: p.orgId, userId: user.id },
+            'made an owner: their password, set through an invitation link handed to others, is dropped (they set a new one with "Forgot password?")',
+          );
         if (updated.keysMadeRemoved.length > 0)
           log.info(
             { orgId: p.orgId, userId: user.id, keys: updated.keysMadeRemoved },
             'blocked or demoted: the API keys of others they saw are deleted',
+          );
+        if (updated.passwordsDropped.length > 0)
+          log.info(
+            { orgId: p.orgId, userId: user.id, users: updated.passwordsDropped },
+            'blocked or demoted: the passwords set through invitation links handed to them are dropped, and those sessions ended',
           );
         if (!updated.row) throw notFound(`User [${identifier}] does not exist.`);
         return updated.row;
@@ -721,41 +753,52 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
       const user = await repo.findUser(db, p.orgId, identifier);
       if (!user) throw notFound(`User [${identifier}] does not exist.`);
       if (user.id === p.userId) throw invalid('You can not delete yourself: ask another admin.');
-      /** Deleted, the keys of others they saw; or `promoted` when they became an owner since the read. */
+      /**
+       * Deleted, the keys of others they saw and the users whose password went with them (set through a link
+       * handed to them); or `promoted` when they became an owner since the read.
+       */
       const attempt = (asOwner: boolean) =>
-        db.transaction().execute(async (tx): Promise<string[] | 'promoted'> => {
-          // The owners' lock first, for one who is (or was read as) an owner: the delete must leave another.
-          // Not for everyone: held on every delete, it would make an assign of this person's alert to an
-          // owner (alert, then owner) and the delete (owners, then the alert) wait on each other.
-          const owners = asOwner ? await repo.lockOwners(tx, p.orgId) : undefined;
-          // Locked as deleteSchedule locks its row: a change that holds KEY SHARE on the user while it saves a
-          // reference to them (findUser's 'key share') waits for the delete, or the delete for it. Read again
-          // under the lock: a rename or a promotion may have committed since.
-          const current = await repo.findUser(tx, p.orgId, user.id, 'update');
-          if (!current) throw notFound(`User [${identifier}] does not exist.`);
-          // Made an owner since the read: again, with the owners locked first (never after their row).
-          if (current.role === 'owner' && !owners) return 'promoted';
-          if (current.role === 'owner' && p.role !== 'owner')
-            throw forbidden('Only an owner can delete an owner.');
-          if (owners) requireAnotherOwner(owners, current, 'deleted');
-          await refuseIfNotified(tx, p.orgId, { type: 'user', id: user.id }, `User [${current.username}]`);
-          // Before the row goes, with the keys that are theirs; and the links handed to them, which name
-          // them in an array that no foreign key empties.
-          const removed = await repo.deleteKeysForOthersHeldBy(tx, user.id);
-          await sessionsRepository.spendAccountTokensGivenTo(tx, user.id, clock.now());
-          await alertsRepository.renameOwner(tx, p.orgId, current.username, '');
-          await repo.deleteUser(tx, user.id);
-          return removed;
-        });
+        db
+          .transaction()
+          .execute(async (tx): Promise<{ keys: string[]; passwords: string[] } | 'promoted'> => {
+            // The owners' lock first, for one who is (or was read as) an owner: the delete must leave another.
+            // Not for everyone: held on every delete, it would make an assign of this person's alert to an
+            // owner (alert, then owner) and the delete (owners, then the alert) wait on each other.
+            const owners = asOwner ? await repo.lockOwners(tx, p.orgId) : undefined;
+            // Locked as deleteSchedule locks its row: a change that holds KEY SHARE on the user while it saves a
+            // reference to them (findUser's 'key share') waits for the delete, or the delete for it. Read again
+            // under the lock: a rename or a promotion may have committed since.
+            const current = await repo.findUser(tx, p.orgId, user.id, 'update');
+            if (!current) throw notFound(`User [${identifier}] does not exist.`);
+            // Made an owner since the read: again, with the owners locked first (never after their row).
+            if (current.role === 'owner' && !owners) return 'promoted';
+            if (current.role === 'owner' && p.role !== 'owner')
+              throw forbidden('Only an owner can delete an owner.');
+            if (owners) requireAnotherOwner(owners, current, 'deleted');
+            await refuseIfNotified(tx, p.orgId, { type: 'user', id: user.id }, `User [${current.username}]`);
+            // Before the row goes, with the keys that are theirs; and the links handed to them, which name
+            // them in an array that no foreign key empties.
+            const removed = await repo.deleteKeysForOthersHeldBy(tx, user.id);
+            await sessionsRepository.spendAccountTokensGivenTo(tx, user.id, clock.now());
+            const passwords = await sessionsRepository.dropPasswordsGivenTo(tx, user.id);
+            await alertsRepository.renameOwner(tx, p.orgId, current.username, '');
+            await repo.deleteUser(tx, user.id);
+            return { keys: removed, passwords };
+          });
       // At most twice: the second attempt locks the owners, and so never answers `promoted`.
-      let keysRemoved: string[] | 'promoted' = 'promoted';
-      for (let asOwner = user.role === 'owner'; keysRemoved === 'promoted'; asOwner = true)
-        keysRemoved = await attempt(asOwner);
+      let removed: { keys: string[]; passwords: string[] } | 'promoted' = 'promoted';
+      for (let asOwner = user.role === 'owner'; removed === 'promoted'; asOwner = true)
+        removed = await attempt(asOwner);
       forgetKeys();
-      if (keysRemoved.length > 0)
+      if (removed.keys.length > 0)
         log.info(
-          { orgId: p.orgId, userId: user.id, keys: keysRemoved },
+          { orgId: p.orgId, userId: user.id, keys: removed.keys },
           'deleted: the API keys of others they saw are deleted',
+        );
+      if (removed.passwords.length > 0)
+        log.info(
+          { orgId: p.orgId, userId: user.id, users: removed.passwords },
+          'deleted: the passwords set through invitation links handed to them are dropped, and those sessions ended',
         );
     },
 
@@ -807,6 +850,8 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
     async myTeamRights(p: Principal, identifier: string, by: 'id' | 'name'): Promise<TeamRight[]> {
       const team = await repo.findTeam(db, p.orgId, identifier, by);
       if (!team) throw notFound(`No team exists with ${by} [${identifier}].`);
+      // As getTeam: an integration's key that may not see the team is not told it exists.
+      requireReachesTeamConfiguration(p, team.id, `team with ${by} [${identifier}]`);
       const held = await teamRightsOf(db, p, team.id);
       return TEAM_RIGHTS.filter((r) => held.has(r));
     },
@@ -825,9 +870,15 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
     ) {
       const team = await repo.findTeam(db, p.orgId, identifier, by);
       if (!team) throw notFound(`No team exists with ${by} [${identifier}].`);
-      if (changes.name !== undefined || changes.description !== undefined)
+      requireReachesTeamConfiguration(p, team.id, `team with ${by} [${identifier}]`);
+      const info = changes.name !== undefined || changes.description !== undefined;
+      // A change of nothing needs the right a change of the name or description does: answered to anyone,
+      // it told those who may not see the team its id and name.
+      if (info || changes.members === undefined)
         await requireOnTeam(p, team, 'edit-team-info', "change the team's name or description");
       if (changes.members !== undefined) await requireOnTeam(p, team, 'manage-members', 'change its members');
+      // Nothing to write: the team as it is, its updated_at kept.
+      if (!info && changes.members === undefined) return team;
       try {
         return await db.transaction().execute(async (tx) => {
           await repo.lockTeam(tx, team.id);
@@ -970,6 +1021,12 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
         if (!givenTo || givenTo.some(letGo))
           throw unauthenticated(
             'The API key this request used was revoked while it ran (its user, or one who holds it, was blocked or deleted): use another key.',
+          );
+        // A console session whose person was made an owner since it was read: the promotion ended it, with
+        // the keys others held and a password someone else may have chosen, before this key existed.
+        if (p.apiKeyId === '' && p.userId && p.role !== 'owner' && standing.get(p.userId)?.role === 'owner')
+          throw unauthenticated(
+            'You were made an owner while this request ran, which signed you out: sign in again.',
           );
         if (!target) return repo.insertKey(tx, keyRow(p.userId ?? null, givenTo));
         const user = standing.get(target.id);

@@ -76,6 +76,7 @@ import * as m0073 from './migrations/0073_team_deliveries_may_have_reached.js';
 import * as m0074 from './migrations/0074_notifications_priority.js';
 import * as m0075 from './migrations/0075_key_rate_limits.js';
 import * as m0076 from './migrations/0076_alert_policy_teams.js';
+import * as m0077 from './migrations/0077_password_handed.js';
 
 /** Every migration, in order. Listed here (not read from disk) so the same code runs from src and dist. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -152,6 +153,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0074_notifications_priority': m0074,
   '0075_key_rate_limits': m0075,
   '0076_alert_policy_teams': m0076,
+  '0077_password_handed': m0077,
 };
 
 /**

@@ -795,6 +795,15 @@ export interface UserPasswordsTable {
   user_id: string;
   hash: string;
   updated_at: Date;
+  /**
+   * Who was handed the link the password was set through (migration 0077), as the link's `given_to`; NULL
+   * for a password set otherwise (an emailed link, the first set-up).
+   */
+  given_to: ColumnType<
+    (string | null)[] | null,
+    (string | null)[] | null | undefined,
+    (string | null)[] | null
+  >;
 }
 
 export interface ConsoleSessionsTable {

@@ -41,6 +41,88 @@ export const sessionsRepository = {
       .execute();
   },
 
+  /**
+   * Sets the password chosen through a link, with who was handed that link (`given_to`, migration 0077):
+   * null for an emailed one. A password set otherwise (setPassword) keeps no holders.
+   */
+  async setPasswordFromLink(
+    q: Queryable,
+    userId: string,
+    hash: string,
+    now: Date,
+    givenTo: (string | null)[] | null,
+  ): Promise<void> {
+    await q
+      .insertInto('user_passwords')
+      .values({ user_id: userId, hash, updated_at: now, given_to: givenTo })
+      .onConflict((oc) => oc.column('user_id').doUpdateSet({ hash, updated_at: now, given_to: givenTo }))
+      .execute();
+  },
+
+  /**
+   * Who was handed the link the user's password was set through; undefined when it was not set through a
+   * handed link (or there is none). `lock` 'share' holds the row until the transaction ends: a new
+   * password, or one dropped, waits for it.
+   */
+  async passwordGivenTo(
+    q: Queryable,
+    userId: string,
+    lock?: 'share',
+  ): Promise<(string | null)[] | undefined> {
+    const query = q.selectFrom('user_passwords').select('given_to').where('user_id', '=', userId);
+    const row = await (lock === 'share' ? query.forShare() : query).executeTakeFirst();
+    return row?.given_to ?? undefined;
+  },
+
+  /**
+   * Drops the user's password when it was set through a link handed to someone else than `owners` (an
+   * owner may hold an owner's link), who may know it; whether it did. The person sets a new one with
+   * "Forgot password?".
+   */
+  async dropHandedPassword(q: Queryable, userId: string, owners: string[] = []): Promise<boolean> {
+    const dropped = await q
+      .deleteFrom('user_passwords')
+      .where('user_id', '=', userId)
+      .where('given_to', 'is not', null)
+      // A NULL element, someone not known, is in no array.
+      .where(sql<boolean>`NOT coalesce(given_to <@ ${owners}::uuid[], false)`)
+      .returning('user_id')
+      .executeTakeFirst();
+    return dropped !== undefined;
+  },
+
+  /**
+   * Drops the passwords set through links handed to this person, and ends the sessions of their users
+   * (who may be that person); `ofOwners` only owners' passwords. The users whose password went.
+   */
+  async dropPasswordsGivenTo(
+    q: Queryable,
+    holderId: string,
+    options: { ofOwners?: boolean } = {},
+  ): Promise<string[]> {
+    const { rows } = await sql<{ user_id: string }>`
+      DELETE FROM user_passwords
+      WHERE ${holderId}::uuid = ANY (given_to)
+        AND (NOT ${options.ofOwners === true}
+          OR user_id IN (SELECT id FROM users WHERE role = 'owner'))
+      RETURNING user_id`.execute(q);
+    const users = rows.map((r) => r.user_id);
+    if (users.length > 0) await q.deleteFrom('console_sessions').where('user_id', 'in', users).execute();
+    return users;
+  },
+
+  /** As takeAccountToken, with who the link was handed to (null for an emailed link). */
+  async takeAccountTokenWithHolders(q: Queryable, tokenHash: Buffer, now: Date) {
+    return q
+      .updateTable('account_tokens')
+      .set({ used_at: now })
+      .where('token_hash', '=', tokenHash)
+      .where('used_at', 'is', null)
+      .where('expires_at', '>', now)
+      .returning(['user_id', 'purpose', 'given_to'])
+      .executeTakeFirst();
+  },
+
   async hasPassword(q: Queryable, userId: string): Promise<boolean> {
     const row = await q
       .selectFrom('user_passwords')

@@ -443,25 +443,39 @@ export function createSessionsService(deps: {
       if (!usable) throw linkUnusable();
       if (usable.blocked) throw accountBlocked();
       const passwordHash = await hashNewPassword(input.password);
-      const userId = await db.transaction().execute(async (tx) => {
+      const session = newSecretToken();
+      const now = clock.now();
+      const row = await db.transaction().execute(async (tx) => {
         // The person's row locked before anything is written, as a block locks it: one blocked meanwhile is
         // refused with their link left as it is (blocking spends it), and a block waits for this to end.
         // A password set for a blocked person would work as soon as they were unblocked.
         const [standing] = await repo.lockStandingOf(tx, [usable.user_id]);
         if (!standing) return undefined;
         if (standing.blocked) return 'blocked' as const;
-        const taken = await repo.takeAccountToken(tx, hashOfToken, clock.now());
+        const taken = await repo.takeAccountTokenWithHolders(tx, hashOfToken, now);
         if (!taken) return undefined;
-        await repo.spendAccountTokensOfUser(tx, taken.user_id, clock.now());
-        await repo.setPassword(tx, taken.user_id, passwordHash, clock.now());
+        await repo.spendAccountTokensOfUser(tx, taken.user_id, now);
+        // A link handed to others (an invitation that could not be emailed) may have been used by one of
+        // them: the password remembers who, so that the keys made in its sessions count them among their
+        // holders, and a promotion to owner or letting one of them go drops it (accounts/service.ts).
+        await repo.setPasswordFromLink(tx, taken.user_id, passwordHash, now, taken.given_to);
         await repo.deleteSessionsOfUser(tx, taken.user_id);
         // Whoever locked the email out with wrong passwords must not keep its owner out after a reset.
         await repo.clearFailuresOfUser(tx, taken.user_id);
-        return taken.user_id;
+        // The session in the same transaction, the person's row still locked: a promotion or a holder let go
+        // that committed in between would end the sessions and drop the password before this one existed.
+        await repo.insertSession(tx, {
+          tokenHash: tokenHash(session),
+          userId: taken.user_id,
+          now,
+          expiresAt: new Date(now.getTime() + idleMs),
+          userAgent: client.userAgent,
+        });
+        return repo.sessionByToken(tx, tokenHash(session), now);
       });
-      if (userId === 'blocked') throw accountBlocked();
-      if (!userId) throw linkUnusable();
-      return startSession(userId, client);
+      if (row === 'blocked') throw accountBlocked();
+      if (!row) throw linkUnusable();
+      return { token: session, session: consoleSessionOf(row), maxAgeSeconds: Math.floor(idleMs / 1000) };
     },
 
     /**
