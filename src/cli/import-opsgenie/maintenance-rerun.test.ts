@@ -160,6 +160,68 @@ describe('vigil import opsgenie, run again after a maintenance moved', () => {
       ]);
     }));
 
+  for (const own of ['for-1-hour', 'indefinitely'])
+    it(`a new window of other rules leaves Vigil's own (${own}) of its (empty) description as it is`, () =>
+      inFreshVigil(async (vigil) => {
+        serveWindows([]);
+        await importInto(vigil);
+        const integrations = (await vigil.callOk('GET', '/v2/integrations')).data;
+        const idOf = (name: string): string => integrations.find((i: Json) => i.name === name).id;
+        // Made in Vigil: no description, Mail Alerts in maintenance.
+        await vigil.callOk('POST', '/v1/maintenance', {
+          time: { type: own },
+          rules: [{ entity: { id: idOf('Mail Alerts'), type: 'integration' } }],
+        });
+        const [ownWindow, ...none] = await vigilWindows(vigil);
+        assert.deepEqual(none, []);
+
+        // In Opsgenie, started, indefinite, without a description: SRE API in maintenance.
+        serveWindows([{ id: ONE, status: 'active', time: { type: 'indefinitely' }, integration: SRE_API }]);
+        const created = [`maintenance "" (${ONE}): created`];
+        assert.deepEqual(await importInto(vigil, '--dry-run'), created);
+        assert.deepEqual(await vigilWindows(vigil), [ownWindow], 'a dry run changes nothing');
+        assert.deepEqual(await importInto(vigil), created);
+        const after = await vigilWindows(vigil);
+        assert.deepEqual(
+          after.find((w) => w.id === ownWindow?.id),
+          ownWindow,
+          "Vigil's own window keeps its time and Mail Alerts",
+        );
+        assert.deepEqual(
+          after.filter((w) => w.id !== ownWindow?.id).map((w) => ({ ...w, id: '', startDate: '' })),
+          [{ id: '', description: '', startDate: '', endDate: undefined, disables: [idOf('SRE API')] }],
+        );
+        assert.deepEqual(await importInto(vigil), [`maintenance "" (${ONE}): unchanged`]);
+      }));
+
+  it('of two windows of one description and rules, one gone and the other moved, the nearest is moved', () =>
+    inFreshVigil(async (vigil) => {
+      const deploy = (id: string, day: string): Window => ({
+        id,
+        status: 'planned',
+        description: 'Deploy',
+        time: { type: 'schedule', startDate: `2036-${day}T01:00:00Z`, endDate: `2036-${day}T03:00:00Z` },
+        integration: SRE_API,
+      });
+      serveWindows([deploy(ONE, '06-01'), deploy(TWO, '07-01')]);
+      await importInto(vigil);
+      const [june, july, ...none] = await vigilWindows(vigil);
+      assert.deepEqual(none, []);
+      assert.equal(june?.startDate, '2036-06-01T01:00:00.000Z');
+
+      // July's cancelled (gone from Opsgenie's list), June's moved to the 10th.
+      serveWindows([deploy(ONE, '06-10')]);
+      const updated = [`maintenance "Deploy" (${ONE}): updated`];
+      assert.deepEqual(await importInto(vigil, '--dry-run'), updated);
+      assert.deepEqual(await vigilWindows(vigil), [june, july], 'a dry run changes nothing');
+      assert.deepEqual(await importInto(vigil), updated);
+      assert.deepEqual(await vigilWindows(vigil), [
+        { ...june, startDate: '2036-06-10T01:00:00.000Z', endDate: '2036-06-10T03:00:00.000Z' },
+        july,
+      ]);
+      assert.deepEqual(await importInto(vigil), [`maintenance "Deploy" (${ONE}): unchanged`]);
+    }));
+
   it('a window that could not be read, listed before a new one alike, keeps its own maintenance', () =>
     inFreshVigil(async (vigil) => {
       const indefinite = (id: string, integration: string): Window => ({

@@ -6,8 +6,11 @@ import { MaintenanceShape, MaintenanceSummaryShape, shaped, text, type Maintenan
  * Maintenance windows not yet over, matched by description (a maintenance has no name, and Vigil keeps no
  * Opsgenie id), and among Vigil's of one description by their time and rules: a window whose start or end
  * moved in Opsgenie is the one Vigil has, moved, never a second one (the old one would keep its
- * integrations in maintenance until its old end). A window that started for a fixed time becomes a
- * schedule with its dates; an indefinite one stays indefinite.
+ * integrations in maintenance until its old end). A description, often empty, is no proof on its own: a
+ * Vigil window that shares no rule with an Opsgenie one is never it, nor one of other rules that shares no
+ * start or end with it (either may be one made in Vigil, whose integrations would leave maintenance at
+ * once). A window that started for a fixed time becomes a schedule with its dates; an indefinite one
+ * stays indefinite.
  */
 
 const keyOf = (m: { description?: string | null }) => (m.description ?? '').trim();
@@ -31,11 +34,25 @@ function timeOf(m: MaintenanceIn): TimeOf {
   };
 }
 
-/** Two windows that have both started start alike: a start in the past changes nothing, and can no longer move. */
-const sameStart = (a: TimeOf, b: TimeOf) =>
-  (a.active && b.active) || (a.start !== undefined && a.start === b.start);
-const sameEnd = (a: TimeOf, b: TimeOf) => a.end === b.end;
-const sameTime = (a: TimeOf, b: TimeOf) => sameEnd(a, b) && (a.end === 'indefinitely' || sameStart(a, b));
+/** A start both windows have, the same instant (an indefinite one from Opsgenie has none). */
+const sharedStart = (a: TimeOf, b: TimeOf) => a.start !== undefined && a.start === b.start;
+/** An end both have, the same instant, or both until cancelled. */
+const sharedEnd = (a: TimeOf, b: TimeOf) => a.end !== '' && a.end === b.end;
+/**
+ * Whether a window at `b` is already at `a`'s time. Two windows that have both started start alike here,
+ * and only here: a start in the past changes nothing, and can no longer move, but two started windows are
+ * not one window for having started (this takes one for another only with the same rules: `TIERS`).
+ */
+const sameTime = (a: TimeOf, b: TimeOf) =>
+  sharedEnd(a, b) && (a.end === 'indefinitely' || (a.active && b.active) || sharedStart(a, b));
+
+/** How far apart two windows are: their starts', else their ends' distance (Infinity: not comparable). */
+function distance(a: TimeOf, b: TimeOf): number {
+  const apart = (x: string | undefined, y: string | undefined) =>
+    Math.abs(Date.parse(x ?? '') - Date.parse(y ?? ''));
+  const each = [apart(a.start, b.start), apart(a.end, b.end)].filter(Number.isFinite);
+  return each.length > 0 ? Math.min(...each) : Infinity;
+}
 
 /** A maintenance's rules as sorted keys, so that two lists of the same rules compare equal. */
 function ruleKeys(rules: readonly { state?: string | null; entity: { id: string } }[]): string[] {
@@ -85,32 +102,45 @@ interface PlannedMaintenance {
    * something they name, which no Vigil maintenance has yet).
    */
   wanted: string[] | undefined;
+  /**
+   * Those of its rules whose ids are known, as `ruleKeys` gives them: all in a run, a dry run's less what it
+   * would create (which no Vigil maintenance has, in a run either).
+   */
+  known: string[];
 }
 
 const sameRules = (plan: PlannedMaintenance, have: VigilMaintenance) =>
   plan.wanted !== undefined && sameJson(have.rules, plan.wanted);
+/** Some rule in both. */
+const someRule = (plan: PlannedMaintenance, have: VigilMaintenance) =>
+  plan.known.some((rule) => have.rules.includes(rule));
+/** A start or an end both have (both until cancelled counts): the other moved, or stayed. */
+const sharedInstant = (a: TimeOf, b: TimeOf) => sharedStart(a, b) || sharedEnd(a, b);
 
 /**
  * How alike a planned maintenance and a Vigil one of its description must be to be the same window, most
  * alike first: the same time and rules (nothing to change); the same rules and a start or an end (the
- * other moved); a start or an end (the rules changed too); the same rules (both moved).
+ * other moved); some rule and a start or an end (the rules changed, some kept); the same rules (both
+ * moved: the nearest in time). Never one that shares no rule, nor one of other rules and another time:
+ * that is another window, made in Vigil perhaps.
  */
 const TIERS: ((plan: PlannedMaintenance, have: VigilMaintenance) => boolean)[] = [
   (p, h) => sameTime(p.time, h.time) && sameRules(p, h),
-  (p, h) => sameRules(p, h) && (sameStart(p.time, h.time) || sameEnd(p.time, h.time)),
-  (p, h) => sameStart(p.time, h.time) || sameEnd(p.time, h.time),
+  (p, h) => sameRules(p, h) && sharedInstant(p.time, h.time),
+  (p, h) => someRule(p, h) && sharedInstant(p.time, h.time),
   (p, h) => sameRules(p, h),
 ];
 
 /**
  * Gives each planned maintenance the Vigil one it is, among those of its description: tier by tier
- * (`TIERS`), every plan takes the first one left that is that alike, in Opsgenie's order. In one pass a new
- * or changed window listed first would take, and empty, another's exact match, leaving its integrations
- * out of maintenance until the other's own was made again (never, if the run stopped). Only an exact match
- * is handed out where a window this run did not plan may be a Vigil maintenance's own (`unsure`: a
- * description whose window was skipped, or every one when a window could not be read, its description
- * unknown): a plan without one, whose description has maintenances left, waits for a run that reads them
- * all (`held`).
+ * (`TIERS`), the pair nearest in time that is that alike first, then the next (of pairs as near, the
+ * first plan in Opsgenie's order, and its first in Vigil's). In one pass a new or changed window listed
+ * first would take, and empty, another's exact match, leaving its integrations out of maintenance until
+ * the other's own was made again (never, if the run stopped); by list order alone, of two windows both
+ * moved, the one moved would take the farther one's maintenance. Only an exact match is handed out where
+ * a window this run did not plan may be a Vigil maintenance's own (`unsure`: a description whose window
+ * was skipped, or every one when a window could not be read, its description unknown): a plan without
+ * one, whose description has maintenances left, waits for a run that reads them all (`held`).
  */
 function matchMaintenances(
   plans: readonly PlannedMaintenance[],
@@ -122,15 +152,28 @@ function matchMaintenances(
   const left = new Map([...existing].map(([key, found]) => [key, [...found]]));
   for (const [tier, alike] of TIERS.entries()) {
     for (const plan of plans) {
-      if (matched.has(plan) || held.has(plan)) continue;
       const candidates = left.get(plan.key) ?? [];
-      if (tier > 0 && candidates.length > 0 && (unsure.all || unsure.keys.has(plan.key))) {
+      if (
+        tier > 0 &&
+        !matched.has(plan) &&
+        candidates.length > 0 &&
+        (unsure.all || unsure.keys.has(plan.key))
+      )
         held.add(plan);
-        continue;
+    }
+    for (;;) {
+      let best: { plan: PlannedMaintenance; index: number; apart: number } | undefined;
+      for (const plan of plans) {
+        if (matched.has(plan) || held.has(plan)) continue;
+        for (const [index, have] of (left.get(plan.key) ?? []).entries()) {
+          if (!alike(plan, have)) continue;
+          const apart = distance(plan.time, have.time);
+          if (!best || apart < best.apart) best = { plan, index, apart };
+        }
       }
-      const found = candidates.findIndex((c) => alike(plan, c));
-      const [taken] = found === -1 ? [] : candidates.splice(found, 1);
-      if (taken) matched.set(plan, taken);
+      if (!best) break;
+      const [taken] = left.get(best.plan.key)?.splice(best.index, 1) ?? [];
+      if (taken) matched.set(best.plan, taken);
     }
   }
   return { matched, held };
@@ -200,6 +243,7 @@ function planOf(ctx: ImportContext, m: MaintenanceIn, label: string): PlannedMai
     notes: left.map((l) => `${l} left out`).join('; '),
     body,
     wanted: known.length === rules.length ? ruleKeys(body.rules) : undefined,
+    known: ruleKeys(body.rules),
   };
 }
 

@@ -57,7 +57,7 @@ async function setEscalations(
   // A dry run that would have made or replaced the schedule has no rotations of it in Vigil to read.
   if (!current) return ctx.report.record('schedule rotation', label, 'updated');
   const have = current[rotation.index];
-  if (!have?.id || (have.name?.trim() || `Rotation ${rotation.index + 1}`) !== rotation.name)
+  if (!have?.id || (have.name?.trim() || `Rotation ${rotation.index + 1}`) !== rotation.nameRead)
     throw new Skip(`Vigil's schedule has no rotation ${rotation.name} in its place any more`);
   if (sameJson((have.participants ?? []).map(comparableParticipant), participants))
     return ctx.report.record('schedule rotation', label, 'unchanged');

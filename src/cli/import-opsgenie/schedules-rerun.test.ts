@@ -73,6 +73,9 @@ const addVigilOverride = (vigil: TestServer, schedule: string, alias: string, ro
 const changes = (outcomes: string[]) =>
   outcomes.filter((l) => !l.endsWith(': unchanged') && !l.includes(': skipped: '));
 
+/** A run's schedule, rotation and override lines. */
+const schedulesOf = (lines: string[]) => lines.filter((l) => l.startsWith('schedule'));
+
 const SRE_OPSGENIE_OVERRIDES = [
   'schedule override b3a2c1d0-e9f8-4a7b-8c6d-5e4f3a2b1c0d in SRE_Schedule: unchanged',
   'schedule override quiet-new-year in SRE_Schedule: unchanged',
@@ -148,7 +151,9 @@ describe('vigil import opsgenie, a schedule changed in Opsgenie and imported aga
         ...s,
         rotations: s.rotations.map((r: Json) => ({ ...r, name: 'Primary' })),
       }));
+      const dry = await importInto(vigil, '--dry-run');
       const outcomes = await importInto(vigil);
+      assert.deepEqual(schedulesOf(dry), schedulesOf(outcomes), 'the dry run says what the run does');
       assert.deepEqual(changes(outcomes), ['schedule SRE_Schedule: updated'], outcomes.join('\n'));
       assert.ok(
         outcomes.includes('schedule override quiet-new-year in SRE_Schedule: unchanged'),
@@ -162,6 +167,34 @@ describe('vigil import opsgenie, a schedule changed in Opsgenie and imported aga
         'vigil-only': ['Primary'],
       });
     }));
+
+  for (const renamed of ['Night shift', 'nights'])
+    it(`a rotation with an escalation renamed ${renamed}: the dry run says what the run does, all unchanged but the schedule`, () =>
+      inFreshVigil(async (vigil) => {
+        await importInto(vigil);
+        const before = await get(vigil, '/v2/schedules/Escalation_Cover?identifierType=name');
+
+        await serveChanged('Escalation_Cover', (s) => ({
+          ...s,
+          rotations: s.rotations.map((r: Json) => (r.name === 'Nights' ? { ...r, name: renamed } : r)),
+        }));
+        const dry = await importInto(vigil, '--dry-run');
+        const outcomes = await importInto(vigil);
+        assert.deepEqual(schedulesOf(dry), schedulesOf(outcomes), 'the dry run says what the run does');
+        assert.deepEqual(changes(outcomes), ['schedule Escalation_Cover: updated'], outcomes.join('\n'));
+        for (const line of [
+          `schedule rotation ${renamed} in Escalation_Cover: unchanged`,
+          'schedule override jane-covers-nights in Escalation_Cover: unchanged',
+        ])
+          assert.ok(outcomes.includes(line), `${line}\n${outcomes.join('\n')}`);
+        const afterRun = await get(vigil, '/v2/schedules/Escalation_Cover?identifierType=name');
+        assert.deepEqual(
+          afterRun.rotations,
+          before.rotations.map((r: Json) => (r.name === 'Nights' ? { ...r, name: renamed } : r)),
+          'renamed in place, its escalation kept',
+        );
+        assert.deepEqual(await overridesOf(vigil, 'Escalation_Cover'), { 'jane-covers-nights': [renamed] });
+      }));
 
   it('a rotation removed and one added in Opsgenie are removed and added alone; the others keep theirs', () =>
     inFreshVigil(async (vigil) => {
@@ -188,7 +221,6 @@ describe('vigil import opsgenie, a schedule changed in Opsgenie and imported aga
         'a dry run changes nothing',
       );
       const outcomes = await importInto(vigil);
-      const schedulesOf = (lines: string[]) => lines.filter((l) => l.startsWith('schedule'));
       assert.deepEqual(schedulesOf(dry), schedulesOf(outcomes), 'the dry run says what the run does');
       assert.deepEqual(changes(outcomes), ['schedule Escalation_Cover: updated'], outcomes.join('\n'));
       for (const line of [

@@ -319,6 +319,8 @@ async function changeRotations(
 export interface EscalationRotation {
   index: number;
   name: string;
+  /** Its name among Vigil's rotations as they are read (a dry run carries out no rename). */
+  nameRead: string;
   participants: DesiredParticipant[];
 }
 
@@ -326,6 +328,7 @@ export interface EscalationRotation {
 export interface ImportedSchedule {
   sourceId: string;
   name: string;
+  /** As Vigil's overrides name them when read: a dry run's, a renamed rotation's name as Vigil has it now. */
   rotationNames: Map<string, string>;
   /** Vigil had it before this run (a schedule just made has no overrides yet). */
   existedBefore: boolean;
@@ -358,9 +361,6 @@ export async function importSchedules(ctx: ImportContext): Promise<ImportedSched
     }
     const desired = desiredOf(ctx, s);
     const have = existing.get(s.name.toLowerCase());
-    const rotationNames = new Map(
-      (s.rotations ?? []).flatMap((r, i) => (r.id ? [[r.id, desired.rotations[i]?.name ?? '']] : [])),
-    );
     const name = have?.name ?? s.name;
     const vigils = have && comparableVigil(have);
     const plan =
@@ -391,6 +391,18 @@ export async function importSchedules(ctx: ImportContext): Promise<ImportedSched
     // Where the rotation is among Vigil's when schedule-escalations.ts reads them: as they are now in a
     // dry run (one to add is among those written, which a dry run does not read).
     const placeOf = (i: number) => (ctx.dryRun ? plan?.wasAt[i] : plan?.placeOf[i]) ?? i;
+    // And its name there, and in Vigil's overrides: in a dry run, the one Vigil has now (a rename, a
+    // change of case too, is not carried out), so that neither is taken for a rotation gone or moved.
+    const nameRead = (i: number, r: DesiredRotation) => {
+      const j = ctx.dryRun ? plan?.wasAt[i] : undefined;
+      return (j === undefined ? undefined : vigils?.rotations[j]?.name) ?? r.name;
+    };
+    const rotationNames = new Map(
+      (s.rotations ?? []).flatMap((r, i) => {
+        const d = desired.rotations[i];
+        return r.id && d ? [[r.id, nameRead(i, d)]] : [];
+      }),
+    );
     ctx.schedules.set(s.id, name);
     imported.push({
       sourceId: s.id,
@@ -400,7 +412,7 @@ export async function importSchedules(ctx: ImportContext): Promise<ImportedSched
       rotationsWritten: !unchanged && (!plan || plan.placeholders),
       escalationRotations: desired.rotations.flatMap((r, i) =>
         r.participants.some(isPending)
-          ? [{ index: placeOf(i), name: r.name, participants: r.participants }]
+          ? [{ index: placeOf(i), name: r.name, nameRead: nameRead(i, r), participants: r.participants }]
           : [],
       ),
     });
