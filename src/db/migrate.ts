@@ -77,6 +77,7 @@ import * as m0074 from './migrations/0074_notifications_priority.js';
 import * as m0075 from './migrations/0075_key_rate_limits.js';
 import * as m0076 from './migrations/0076_alert_policy_teams.js';
 import * as m0077 from './migrations/0077_password_handed.js';
+import * as m0078 from './migrations/0078_integration_opsgenie_type.js';
 
 /** Every migration, in order. Listed here (not read from disk) so the same code runs from src and dist. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -154,6 +155,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0075_key_rate_limits': m0075,
   '0076_alert_policy_teams': m0076,
   '0077_password_handed': m0077,
+  '0078_integration_opsgenie_type': m0078,
 };
 
 /**

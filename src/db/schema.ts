@@ -328,6 +328,11 @@ export interface IntegrationsTable {
   writeback_status: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
   /** API integrations' actions (integrations/actions/); null when never set. */
   actions: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  /**
+   * The Opsgenie type name of an API integration made as another of Opsgenie's types (Prometheus, Grafana…),
+   * shown as its type (migration 0078); null for every other integration.
+   */
+  opsgenie_type: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }

@@ -48,6 +48,8 @@ export const integrationsRepository = {
     row: {
       org_id: string;
       type: string;
+      /** Another of Opsgenie's type names, kept on an API integration (shown as its type). */
+      opsgenie_type: string | null;
       name: string;
       owner_team_id: string;
       assignee_team_id: string | null;
@@ -98,7 +100,8 @@ export const integrationsRepository = {
 
   async list(db: Queryable, orgId: string, filter: { type?: string; teamId?: string }) {
     let query = withTeams(db).where('i.org_id', '=', orgId);
-    if (filter.type) query = query.where('i.type', '=', filter.type);
+    // The type as shown: an Opsgenie type name kept (Prometheus…), else the kind.
+    if (filter.type) query = query.where(sql<string>`coalesce(i.opsgenie_type, i.type)`, '=', filter.type);
     if (filter.teamId) {
       const teamId = filter.teamId;
       query = query.where((eb) =>

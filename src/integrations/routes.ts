@@ -35,6 +35,10 @@ import {
   webhookSettings,
   WEBHOOK_ALLOW_WRITE_ACCESS_DEFAULT,
   INTEGRATION_TYPES,
+  OPSGENIE_TYPE_MAX_LENGTH,
+  OPSGENIE_TYPE_PATTERN,
+  OPSGENIE_TYPES,
+  typeNameOf,
   type ApiAccessFlag,
   SECURITY_HUB_EVENT_TYPES,
   SEVERITY_LABELS,
@@ -45,6 +49,35 @@ import {
 } from './types.js';
 
 const TeamRef = Type.Object({ id: Type.Optional(Type.String()), name: Type.Optional(Type.String()) });
+
+/** An integration's type: one of Vigil's, or any other of Opsgenie's names (an API integration). */
+const TypeName = (description: string) =>
+  Type.String({
+    minLength: 1,
+    maxLength: OPSGENIE_TYPE_MAX_LENGTH,
+    pattern: OPSGENIE_TYPE_PATTERN,
+    description:
+      `One of Vigil's types, ${INTEGRATION_TYPES.join(', ')}. ${OPSGENIE_TYPES} ${description}`.trim(),
+  });
+
+/**
+ * Opsgenie's responders of an integration, as its Go SDK sends them (Terraform's opsgenie_api_integration
+ * `responders`). Vigil's integrations have none of their own (their create actions do): on create without
+ * ownerTeam, the one team they name owns the integration; otherwise they are not kept. Null as not given.
+ */
+const Responders = Type.Unsafe<{ type: string; id?: string; name?: string; username?: string }[] | null>({
+  type: 'array',
+  nullable: true,
+  maxItems: 50,
+  items: Type.Object({
+    type: Type.String({ maxLength: 50 }),
+    id: Type.Optional(Type.String({ maxLength: 200 })),
+    name: Type.Optional(Type.String({ maxLength: 200 })),
+    username: Type.Optional(Type.String({ maxLength: 200 })),
+  }),
+  description:
+    "Opsgenie's responders of the integration (what Terraform's opsgenie_api_integration and Opsgenie's Go SDK send). Used only when ownerTeam is not given: the one team they name (by id or name) then owns the integration; they are not kept (set responders on the integration's create actions).",
+});
 
 /**
  * What a field of another type given empty means (Opsgenie's Go SDK sends every type's fields, empty when
@@ -163,9 +196,15 @@ const API_KEY_SCOPE =
 
 const CreateBody = Type.Object(
   {
-    type: StringEnum(INTEGRATION_TYPES),
+    type: TypeName(''),
     name: Type.String({ minLength: 1, maxLength: 200 }),
-    ownerTeam: TeamRef,
+    ownerTeam: Type.Optional(
+      Type.Object(TeamRef.properties, {
+        description:
+          'The team that owns the integration (Terraform: owner_team_id). Every Vigil integration has one: when it is left out, the one team `responders` names owns it, and with no team or several there a 422 asks for it (Vigil has no global integrations).',
+      }),
+    ),
+    responders: Type.Optional(Responders),
     assigneeTeam: Type.Optional(TeamRef),
     enabled: Type.Optional(Type.Boolean()),
     apiKey: Type.Optional(
@@ -195,7 +234,10 @@ const UpdateBody = Type.Object(
 
 /** Opsgenie's PUT names the type again; Vigil checks it is the integration's. */
 const PutBody = Type.Object(
-  { ...UpdateBody.properties, type: Type.Optional(StringEnum(INTEGRATION_TYPES)) },
+  {
+    ...UpdateBody.properties,
+    type: Type.Optional(TypeName('It must be the type the integration shows: a type cannot change.')),
+  },
   { additionalProperties: false },
 );
 
@@ -226,7 +268,8 @@ export function presentIntegration(
   const base = {
     id: row.id,
     name: row.name,
-    type: row.type,
+    // An Opsgenie type kept (Prometheus…) is shown: Terraform replaces an integration whose type changes.
+    type: typeNameOf(row),
     enabled: row.enabled,
     ownerTeam: { id: row.owner_team_id, name: row.owner_team_name },
     ...(row.assignee_team_id
@@ -355,6 +398,7 @@ export function registerIntegrationRoutes(
         type: b.type,
         name: b.name,
         ownerTeam: b.ownerTeam,
+        responders: b.responders ?? undefined,
         assigneeTeam: b.assigneeTeam,
         enabled: b.enabled,
         settings: settingsFrom(b),
@@ -375,7 +419,12 @@ export function registerIntegrationRoutes(
         tags: ['integrations'],
         summary: 'List integrations',
         querystring: Type.Object({
-          type: Type.Optional(Type.String()),
+          type: Type.Optional(
+            Type.String({
+              description:
+                'Only the integrations of this type, as they show it (Prometheus lists those made with that Opsgenie type, API the others of kind API).',
+            }),
+          ),
           teamId: Type.Optional(Type.String({ format: 'uuid' })),
         }),
       },
@@ -438,10 +487,11 @@ export function registerIntegrationRoutes(
       const b = request.body;
       const p = principalOf(request);
       const current = await integrations.get(p, request.params.id);
-      if (b.type !== undefined && b.type !== current.type)
+      const currentType = typeNameOf(current);
+      if (b.type !== undefined && b.type !== currentType)
         throw invalidField(
           'type',
-          `is ${current.type}: an integration's type cannot change; create another integration of type ${b.type}.`,
+          `is ${currentType}: an integration's type cannot change; create another integration of type ${b.type}.`,
         );
       const settings = settingsFrom(b);
       if (current.type === 'API')

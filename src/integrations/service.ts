@@ -43,7 +43,9 @@ import {
   type WebhookSettings,
   type ApiAccessFlag,
   type ApiSettings,
+  INTEGRATION_TYPES,
   type IntegrationType,
+  kindOfType,
   type SecurityHubSettings,
   webhookAllowWriteAccess,
 } from './types.js';
@@ -70,9 +72,13 @@ export type SettingsGiven = Omit<SettingsInput, 'addAlertDescription' | 'addAler
 };
 
 export interface IntegrationInput {
-  type: IntegrationType;
+  /** One of Vigil's types, or any other of Opsgenie's type names: an API integration that keeps it. */
+  type: string;
   name: string;
-  ownerTeam: TeamRef;
+  /** Left out: the one team `responders` names (ownerOf). */
+  ownerTeam?: TeamRef;
+  /** Opsgenie's responders of the integration, as its Go SDK sends them: only for the owner team. */
+  responders?: { type: string; id?: string; name?: string; username?: string }[];
   assigneeTeam?: TeamRef | null;
   enabled?: boolean;
   settings: SettingsGiven;
@@ -413,6 +419,35 @@ export function createIntegrationsService(
   const resolveTeam = (orgId: string, ref: TeamRef, field: string) => resolveTeamRef(db, orgId, ref, field);
 
   /**
+   * The owner team of an integration being made: ownerTeam, else the one team its responders name (what
+   * Opsgenie's Terraform provider and Go SDK send for an integration given no owner team). The column is
+   * required: Vigil has no global integrations.
+   */
+  async function ownerOf(orgId: string, input: IntegrationInput) {
+    if (input.ownerTeam) return resolveTeam(orgId, input.ownerTeam, 'ownerTeam');
+    const teams = new Map<string, Awaited<ReturnType<typeof resolveTeam>>>();
+    for (const [i, r] of (input.responders ?? []).entries()) {
+      if (r.type !== 'team') continue;
+      const team = await resolveTeam(
+        orgId,
+        { id: r.id || undefined, name: r.name || undefined },
+        `responders[${i}]`,
+      );
+      teams.set(team.id, team);
+    }
+    const [only, ...more] = teams.values();
+    if (only && more.length === 0) return only;
+    const named =
+      teams.size > 1
+        ? ` The responders name ${teams.size} teams (${[...teams.values()].map((t) => t.name).join(', ')}): give the one that owns it.`
+        : '';
+    throw invalidField(
+      'ownerTeam',
+      `is required: give ownerTeam (Terraform: owner_team_id), the team that owns the integration, or responders that name exactly one team, which then owns it; Vigil has no global integrations.${named}`,
+    );
+  }
+
+  /**
    * Org admins manage every integration; those with `right` (edit-integrations, or edit-maintenance to put
    * one in maintenance) on its owner team, such as the team's admins, those it owns.
    */
@@ -535,7 +570,15 @@ export function createIntegrationsService(
     forgetCachedKeys: forget,
 
     async create(p: Principal, input: IntegrationInput) {
-      const owner = await resolveTeam(p.orgId, input.ownerTeam, 'ownerTeam');
+      const type = kindOfType(input.type);
+      if (!type)
+        throw invalidField(
+          'type',
+          `is one of Vigil's types written otherwise: write it ${INTEGRATION_TYPES.find((t) => t.toLowerCase() === input.type.toLowerCase())}.`,
+        );
+      // Any other Opsgenie type is an API integration that keeps its name (shown as its type).
+      const opsgenieType = type === 'API' && input.type !== 'API' ? input.type : null;
+      const owner = await ownerOf(p.orgId, input);
       const assignee = input.assigneeTeam
         ? await resolveTeam(p.orgId, input.assigneeTeam, 'assigneeTeam')
         : undefined;
@@ -547,32 +590,33 @@ export function createIntegrationsService(
       }
       const apiKey = input.apiKey ?? generateApiKey();
       const { lookup, hash } = hashApiKey(apiKey);
-      const given = settingsOf(input.type, input.settings);
+      const given = settingsOf(type, input.settings);
       let settings: Record<string, unknown> = {
-        ...defaultSettings(input.type),
-        ...mergedSettings(input.type, {}, given),
+        ...defaultSettings(type),
+        ...mergedSettings(type, {}, given),
       };
-      if (input.type === 'API' && apiSettings(settings).allowConfigurationAccess)
+      if (type === 'API' && apiSettings(settings).allowConfigurationAccess)
         await requireMayConfigure(p, owner.id, input.name);
-      if (input.type === 'Email' && given.emailUsername === undefined)
+      if (type === 'Email' && given.emailUsername === undefined)
         throw invalidField(
           'emailUsername',
           'is required for an integration of type Email: it names the address the integration receives mail at (emailUsername@the inbound email domain).',
         );
-      if (input.type === 'Webhook' && given.webhookUrl === undefined)
+      if (type === 'Webhook' && given.webhookUrl === undefined)
         throw invalidField(
           'webhookUrl',
           'is required for an integration of type Webhook: the URL alert activity is sent to.',
         );
       const destination =
-        input.type === 'Webhook' ? await webhookConfig(undefined, settings, given.headers) : undefined;
+        type === 'Webhook' ? await webhookConfig(undefined, settings, given.headers) : undefined;
       if (destination) settings = withStoredHeaders(settings, destination);
-      await checkWriteback(p.orgId, input.type, settings);
+      await checkWriteback(p.orgId, type, settings);
       try {
         const id = await db.transaction().execute(async (tx) => {
           const made = await repo.insert(tx, {
             org_id: p.orgId,
-            type: input.type,
+            type,
+            opsgenie_type: opsgenieType,
             name: input.name,
             owner_team_id: owner.id,
             assignee_team_id: assignee?.id ?? null,

@@ -173,6 +173,33 @@ export function suppressesNotifications(stored: Record<string, unknown>): boolea
 export const INTEGRATION_TYPES = ['AmazonSecurityHub', 'API', 'Email', 'Webhook'] as const;
 export type IntegrationType = (typeof INTEGRATION_TYPES)[number];
 
+/**
+ * The name of any other of Opsgenie's integration types (Prometheus, Grafana, Datadog, Marid, Zabbix…;
+ * Terraform's opsgenie_api_integration takes `type` as free text): letters, digits, spaces, dots, dashes and
+ * underscores, starting and ending with a letter, digit, dot, dash or underscore, 1 to 100 characters.
+ */
+export const OPSGENIE_TYPE_PATTERN = '^[A-Za-z0-9._-](?:[A-Za-z0-9 ._-]{0,98}[A-Za-z0-9._-])?$';
+export const OPSGENIE_TYPE_MAX_LENGTH = 100;
+
+export const OPSGENIE_TYPES =
+  "Any other of Opsgenie's type names (Prometheus, Grafana, Datadog, Marid, Zabbix…: 1 to 100 letters, digits, spaces, dots, dashes and underscores) makes an API integration that keeps that name as its type: it is shown as its type, and its key works as an API integration's (the Alert API, with the access flags). A tool that sends to an endpoint of its own in Opsgenie rather than to the Alert API is not served. One of Vigil's types written in other letter case is refused.";
+
+/**
+ * The kind of integration `typeName` makes: one of Vigil's types, else API (any other Opsgenie type, kept
+ * as its name: typeNameOf). Undefined for one of Vigil's types written in other letter case ("api",
+ * "webhook"), which would otherwise quietly make an API integration.
+ */
+export function kindOfType(typeName: string): IntegrationType | undefined {
+  const known = INTEGRATION_TYPES.find((t) => t.toLowerCase() === typeName.toLowerCase());
+  if (known) return known === typeName ? known : undefined;
+  return 'API';
+}
+
+/** The type an integration shows: its Opsgenie type name when it has one, else its kind. */
+export function typeNameOf(row: { type: string; opsgenie_type: string | null }): string {
+  return row.opsgenie_type ?? row.type;
+}
+
 /** The settings an integration of each type carries. */
 export interface SettingsOf {
   AmazonSecurityHub: SecurityHubSettings;

@@ -47,6 +47,7 @@ function fixtureFor(url: URL): string | undefined {
     '/v2/integrations': 'integrations.json',
     '/v2/integrations/073e8e6a-a481-4b9b-8619-5c31d9a6e5da': 'integration-default-api.json',
     '/v2/integrations/3d4e5f6a-7b8c-4d9e-8f0a-1b2c3d4e5f6a': 'integration-sre-api.json',
+    '/v2/integrations/3163a9f9-5950-4e73-b99f-92562956e39c': 'integration-datadog.json',
     '/v2/integrations/073e8e6a-a481-4b9b-8619-5c31d9a6e5da/actions': 'integration-actions-default-api.json',
     [`/v2/integrations/${MAIL_ALERTS}`]: 'integration-mail-alerts.json',
     [`/v2/integrations/${MAIL_ALERTS}/actions`]: 'integration-actions-mail-alerts.json',

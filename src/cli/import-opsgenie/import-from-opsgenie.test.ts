@@ -444,7 +444,8 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
     const sreApi = integrations.find((i: Json) => i.name === 'SRE API');
     assert.equal(sreApi.allowDeleteAccess, false);
     assert.match(all, /integration "?Default API"?: skipped: it is global in Opsgenie.*--team-for-global/);
-    assert.match(all, /integration "?Datadog"?: skipped: its type is Datadog/);
+    // Of another Opsgenie type, Datadog is imported as the API ones are: global, it needs a team.
+    assert.match(all, /integration "?Datadog"?: skipped: it is global in Opsgenie.*--team-for-global/);
     // The same key works in Vigil: senders change only the host.
     const alert = await target.call(
       'POST',
@@ -802,6 +803,21 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
       ['match-all'],
       'Vigil keeps its defaults',
     );
+    // An integration of another Opsgenie type (Datadog) keeps its type name and its key, as an API one.
+    assert.ok(
+      run.progress.includes('integration Datadog: created (with the same API key as in Opsgenie)'),
+      run.progress.join('\n'),
+    );
+    const datadog = (await get('/v2/integrations')).find((i: Json) => i.name === 'Datadog');
+    assert.deepEqual([datadog.type, datadog.enabled, datadog.ownerTeam.name], ['Datadog', false, 'SRE']);
+    await target.callOk('POST', `/v2/integrations/${datadog.id}/enable`);
+    const sent = await target.call(
+      'POST',
+      '/v2/alerts',
+      { message: 'from Datadog, with its Opsgenie key' },
+      '5d1c9b7e-3a2f-4e8d-b6c4-0f9e8d7c6b5a',
+    );
+    assert.equal(sent.status, 202, JSON.stringify(sent.body));
   });
 
   it('an Email address Vigil already gives another integration (409) skips that one alone, said why', async () => {
@@ -920,6 +936,7 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
       // suppressNotifications not changed either: the PATCH is refused whole), Ops Inbox was not made.
       const integrations = await get('/v2/integrations');
       assert.deepEqual(integrations.map((i: Json) => i.name).sort(), [
+        'Datadog',
         'Default API',
         'Mail Alerts',
         'Night Mail',

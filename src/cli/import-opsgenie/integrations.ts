@@ -15,7 +15,10 @@ import { IntegrationShape, IntegrationSummaryShape, shaped, text, type Integrati
 /**
  * API and Email integrations, matched by name, each with its actions (integration-actions.ts). An API
  * integration is made with the key it has in Opsgenie so its senders need only change the host (the key
- * is never printed); an Email integration keeps its emailUsername (email-integrations.ts).
+ * is never printed); an Email integration keeps its emailUsername (email-integrations.ts). An integration
+ * of any other Opsgenie type but Webhook and AmazonSecurityHub (Prometheus, Grafana, Datadog…, whose
+ * senders use the Alert API with its key) is made as Vigil makes them: an API integration that keeps its
+ * type name.
  */
 
 const FLAGS = [
@@ -34,6 +37,13 @@ const DEFAULTS = {
 };
 /** What Vigil takes as a given key (POST /v2/integrations apiKey). */
 const KEY = /^[A-Za-z0-9][A-Za-z0-9-]{31,127}$/;
+/** The Opsgenie types the import leaves out: Vigil makes them otherwise, or not from an import. */
+const NOT_IMPORTED: Record<string, string> = {
+  Webhook: 'the import does not bring Webhook integrations: make one in Vigil with its URL and headers',
+  AmazonSecurityHub: 'set up an Amazon Security Hub integration with "vigil aws setup"',
+};
+/** The type names Vigil takes (POST /v2/integrations type, integrations/types.ts). */
+const TYPE_NAME = /^[A-Za-z0-9._-](?:[A-Za-z0-9 ._-]{0,98}[A-Za-z0-9._-])?$/;
 
 export interface VigilIntegration {
   id: string;
@@ -103,9 +113,11 @@ export async function importIntegrations(ctx: ImportContext): Promise<void> {
   const existing = new Map(vigilIntegrations.map((v) => [v.name.toLowerCase(), v]));
   const emailHolders = emailHoldersOf(vigilIntegrations);
   await eachItem(ctx, 'integration', IntegrationSummaryShape, items, async (summary) => {
-    if (summary.type !== 'API' && summary.type !== 'Email')
+    const notImported = NOT_IMPORTED[summary.type];
+    if (notImported) throw new Skip(`its type is ${summary.type}: ${notImported}`);
+    if (!TYPE_NAME.test(summary.type))
       throw new Skip(
-        `its type is ${summary.type}: the import brings API and Email integrations only (set up an Amazon Security Hub integration with "vigil aws setup")`,
+        `its type is ${text(summary.type)}, not a type name Vigil takes (1 to 100 letters, digits, spaces, dots, dashes and underscores)`,
       );
     const got = shaped(IntegrationShape, await ctx.source.get(`/v2/integrations/${enc(summary.id)}`));
     if (!got.ok) throw new Skip(got.why);
@@ -147,8 +159,9 @@ export async function importIntegrations(ctx: ImportContext): Promise<void> {
         : 'with a new API key: the source did not give the key; senders need the new key (regenerate it in Vigil to see it)';
     let id: string | undefined;
     if (!ctx.dryRun) {
+      // Another Opsgenie type (Prometheus…) is an API integration in Vigil that keeps its type name.
       const made = await ctx.target.post('/v2/integrations', {
-        type: 'API',
+        type: i.type,
         name: i.name,
         ...desired,
         ...(keepKey ? { apiKey: keepKey } : {}),

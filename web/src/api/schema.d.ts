@@ -4378,6 +4378,7 @@ export interface paths {
     get: {
       parameters: {
         query?: {
+          /** @description Only the integrations of this type, as they show it (Prometheus lists those made with that Opsgenie type, API the others of kind API). */
           type?: string;
           teamId?: string;
         };
@@ -4411,13 +4412,23 @@ export interface paths {
       requestBody: {
         content: {
           'application/json': {
-            /** @enum {string} */
-            type: 'AmazonSecurityHub' | 'API' | 'Email' | 'Webhook';
+            /** @description One of Vigil's types, AmazonSecurityHub, API, Email, Webhook. Any other of Opsgenie's type names (Prometheus, Grafana, Datadog, Marid, Zabbix…: 1 to 100 letters, digits, spaces, dots, dashes and underscores) makes an API integration that keeps that name as its type: it is shown as its type, and its key works as an API integration's (the Alert API, with the access flags). A tool that sends to an endpoint of its own in Opsgenie rather than to the Alert API is not served. One of Vigil's types written in other letter case is refused. */
+            type: string;
             name: string;
-            ownerTeam: {
+            /** @description The team that owns the integration (Terraform: owner_team_id). Every Vigil integration has one: when it is left out, the one team `responders` names owns it, and with no team or several there a 422 asks for it (Vigil has no global integrations). */
+            ownerTeam?: {
               id?: string;
               name?: string;
             };
+            /** @description Opsgenie's responders of the integration (what Terraform's opsgenie_api_integration and Opsgenie's Go SDK send). Used only when ownerTeam is not given: the one team they name (by id or name) then owns the integration; they are not kept (set responders on the integration's create actions). */
+            responders?:
+              | {
+                  type: string;
+                  id?: string;
+                  name?: string;
+                  username?: string;
+                }[]
+              | null;
             assigneeTeam?: {
               id?: string;
               name?: string;
@@ -4576,8 +4587,8 @@ export interface paths {
             allowDeleteAccess?: boolean;
             /** @description API integrations only. Its key may use the APIs besides the Alert API (users, teams, schedules, escalations, integrations) with the rights of an admin of the integration's owner team (default false: the Alert API only). */
             allowConfigurationAccess?: boolean;
-            /** @enum {string} */
-            type?: 'AmazonSecurityHub' | 'API' | 'Email' | 'Webhook';
+            /** @description One of Vigil's types, AmazonSecurityHub, API, Email, Webhook. Any other of Opsgenie's type names (Prometheus, Grafana, Datadog, Marid, Zabbix…: 1 to 100 letters, digits, spaces, dots, dashes and underscores) makes an API integration that keeps that name as its type: it is shown as its type, and its key works as an API integration's (the Alert API, with the access flags). A tool that sends to an endpoint of its own in Opsgenie rather than to the Alert API is not served. One of Vigil's types written in other letter case is refused. It must be the type the integration shows: a type cannot change. */
+            type?: string;
           };
         };
       };

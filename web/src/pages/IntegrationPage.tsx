@@ -480,6 +480,8 @@ export default function IntegrationPage() {
     );
   const i = integration.data;
   if (!i) return <Skeleton height={200} aria-label="Loading the integration" />;
+  // Opsgenie's other types (Prometheus, Grafana…) are API integrations under the name they were made with.
+  const apiKind = !['AmazonSecurityHub', 'Email', 'Webhook'].includes(i.type);
 
   return (
     <>
@@ -562,9 +564,9 @@ export default function IntegrationPage() {
             </Table>
           </Card>
         )}
-        {i.type === 'API' || i.type === 'Email' ? <ActionsSection integration={i} /> : null}
+        {apiKind || i.type === 'Email' ? <ActionsSection integration={i} /> : null}
         {/* An Email or Webhook integration's key is never used: mail and the URL need none. */}
-        {i.type === 'AmazonSecurityHub' || i.type === 'API' ? <KeySection integration={i} /> : null}
+        {i.type === 'AmazonSecurityHub' || apiKind ? <KeySection integration={i} /> : null}
         {i.type === 'AmazonSecurityHub' ? <PayloadLog integration={i} /> : null}
         <DeleteIntegration integration={i} />
       </Stack>
