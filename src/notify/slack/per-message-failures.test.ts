@@ -118,8 +118,9 @@ async function failingSince(): Promise<Date | null> {
 }
 
 it('a channel the bot cannot post in still counts against the destination', async () => {
-  const alert = await createAlert(`unseen ${run}`);
+  // Before the alert: its post may be sent before createAlert returns.
   slack.failNext('chat.postMessage', 'not_in_channel');
+  const alert = await createAlert(`unseen ${run}`);
   await waitFor('the post failed', async () =>
     (await deliveries(alert)).find((d) => d.event_type === 'created' && d.state === 'failed'),
   );
@@ -139,8 +140,8 @@ it('a new post Slack refuses (invalid_blocks) counts against the destination; th
   ]);
   assert.equal(afterEdit.rows[0].failing_since, null, 'an edit refused is about that message');
 
-  const refused = await createAlert(`refused ${run}`);
   slack.failNext('chat.postMessage', 'invalid_blocks');
+  const refused = await createAlert(`refused ${run}`);
   await waitFor('the post failed', async () =>
     (await deliveries(refused)).find((d) => d.event_type === 'created' && d.state === 'failed'),
   );

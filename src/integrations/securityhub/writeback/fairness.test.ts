@@ -113,9 +113,12 @@ describe('an integration behind another one’s backlog', () => {
     assert.equal(round.more, true);
     const other = accountOf(OTHER_ROLE);
     assert.notEqual(accountOf(ROLE), other);
+    // Its lane starts beside the busy one's, though its own AssumeRole and bucket may let a few of the
+    // busy lane's requests out first on a loaded machine; behind the busy lane it would be the last.
+    const firstHalf = Math.floor(received.length / 2);
     assert.ok(
-      received.slice(0, 2).includes(other),
-      `the other account's request was not among the first 2 of ${received.length}: ${received.join(', ')}`,
+      received.slice(0, firstHalf).includes(other),
+      `the other account's request was not among the first ${firstHalf} of ${received.length}: ${received.join(', ')}`,
     );
   });
 });
