@@ -1,5 +1,9 @@
 import { sql, type RawBuilder } from 'kysely';
-import { durationMs, type DeduplicationAction } from '../alerts/policies/notification-model.js';
+import {
+  durationMs,
+  type DeduplicationAction,
+  type NotificationActions,
+} from '../alerts/policies/notification-model.js';
 import type { Queryable } from '../db/database.js';
 import { policyMaintainedAt, policySwitchedOnAt } from '../maintenance/repository.js';
 
@@ -20,17 +24,42 @@ import { policyMaintainedAt, policySwitchedOnAt } from '../maintenance/repositor
  * policy service asks the engine to look again when it changes, and an alert that has occurred often
  * enough for the new one goes out at once.
  *
- * A policy changed while the engine decides cannot leave a hold behind: the engine locks the policy's row
- * (FOR SHARE) and reads it again before it writes a hold, so either it sees the change (and holds nothing)
- * or the change, whose UPDATE or DELETE waits for that lock, sees the hold and asks the engine to look.
+ * A policy changed while the engine decides cannot leave a hold behind: the engine takes the policy's
+ * advisory lock ({@link policyLockName}) shared and reads the policy again before it writes a hold, and the
+ * policy service takes it exclusive before it updates, enables, disables or deletes the policy, so either
+ * the engine sees the change (and holds nothing) or the change waits for it and sees the hold, and asks the
+ * engine to look. An advisory lock, not the policy's row: a change of the team's policy order rewrites
+ * every row of the team in one statement, which must not wait for an engine waiting in turn for another
+ * of those rows (a deadlock), and does not change what the engine reads.
  */
+
+/**
+ * The advisory lock (db/advisory-locks.ts: taken by name) that a change of what the engine reads of a
+ * notification policy takes exclusive, first in its transaction, and the engine shared, before it writes
+ * anything of the policy's (a hold, or a close the change would drop) in a transaction that may come to
+ * hold an alert by that policy: one that waits for it then holds nothing the change waits for.
+ */
+export const policyLockName = (policyId: string) => `notification-policy:${policyId}`;
+
+/** Takes the policy's advisory lock shared, until the transaction ends ({@link policyLockName}). */
+export async function lockPolicyShared(db: Queryable, policyId: string): Promise<void> {
+  await sql`SELECT pg_advisory_xact_lock_shared(hashtextextended(${policyLockName(policyId)}, 0))`.execute(
+    db,
+  );
+}
+
+/** A notification policy as it is now, read under its lock. */
+export interface PolicyNow {
+  name: string;
+  actions: NotificationActions;
+  timezone: string;
+}
 
 export interface NewHold {
   alertId: string;
   teamId: string;
   orgId: string;
   policyId: string;
-  policyName: string;
   /**
    * When the alert reached the team (its creation, or when the team was added), on the system clock: the
    * policy holding it was chosen as at then, and is chosen as at then again when the hold ends. Stored as
@@ -77,10 +106,16 @@ export function sameDeduplication(
 
 /**
  * What {@link notificationHoldsRepository.holdUnlessMet} did: `held` by the policy's deduplicationAction
- * (as it is now), `met` already, or nothing because the policy no longer de-duplicates (`off`: deleted,
- * disabled, switched off by a maintenance, or its deduplicationAction removed since the engine read it).
+ * (as it is now), `met` already, or nothing because the policy no longer de-duplicates: `off`, it is on
+ * but its deduplicationAction was removed since the engine read it (or it suppresses now), or `gone`, it
+ * was deleted, disabled or switched off by a maintenance, and does nothing. Each but `gone` says what the
+ * policy does now (`policy`), for the rest of the decision to follow rather than what the engine read.
  */
-export type HoldOutcome = { kind: 'held'; action: DeduplicationAction } | { kind: 'met' } | { kind: 'off' };
+export type HoldOutcome =
+  | { kind: 'held'; action: DeduplicationAction; policy: PolicyNow }
+  | { kind: 'met'; policy: PolicyNow }
+  | { kind: 'off'; policy: PolicyNow }
+  | { kind: 'gone' };
 
 /** A hold ended: its team's escalation starts; `why` ends the log line that says so. */
 export interface EndedHold {
@@ -113,10 +148,10 @@ export const notificationHoldsRepository = {
    * Holds the team's escalation of the alert unless the hold is met already, and says which. The alert's row
    * is locked and marked first: a create de-duplicating it from now on tells the engine, and every one before
    * is in its count and its log, from which a frequency-based hold learns when the alert occurred
-   * (`toEngineTime`: a database time on the engine's clock). The policy's row is then locked (FOR SHARE, which
-   * a change of the policy waits for) and read again: the engine chose it from what it read earlier, and if
-   * it no longer de-duplicates at `now` (engine clock) nothing is held; the hold waits for its
-   * deduplicationAction as it is now.
+   * (`toEngineTime`: a database time on the engine's clock). The policy's advisory lock is then taken
+   * shared (which a change of the policy waits for, {@link policyLockName}) and the policy read again: the
+   * engine chose it from what it read earlier, and if it no longer de-duplicates at `now` (engine clock)
+   * nothing is held; the hold waits for its deduplicationAction as it is now.
    */
   async holdUnlessMet(
     db: Queryable,
@@ -130,18 +165,25 @@ export const notificationHoldsRepository = {
       .where('id', '=', hold.alertId)
       .returning(['count', 'created_at'])
       .executeTakeFirst();
-    if (!alert) return { kind: 'met' };
     // Locked, then read in a statement of its own: under READ COMMITTED that one sees a change committed
     // while the lock was awaited, in the policy's row and in the maintenances alike.
-    await sql`SELECT 1 FROM alert_policies WHERE id = ${hold.policyId} FOR SHARE`.execute(db);
-    const policy = await sql<{ action: DeduplicationAction }>`
-      SELECT p.notification_actions -> 'deduplicationAction' AS action
-      FROM alert_policies p
-      WHERE p.id = ${hold.policyId}
-        AND jsonb_typeof(p.notification_actions -> 'deduplicationAction') = 'object'
-        AND NOT ${policyMaintainedAt(sql.ref('p.id'), now)}`.execute(db);
-    const action = policy.rows[0]?.action;
-    if (!action) return { kind: 'off' };
+    await lockPolicyShared(db, hold.policyId);
+    const row = (
+      await sql<{ name: string; actions: NotificationActions | null; timezone: string }>`
+        SELECT p.name, p.notification_actions AS actions, p.timezone
+        FROM alert_policies p
+        WHERE p.id = ${hold.policyId} AND NOT ${policyMaintainedAt(sql.ref('p.id'), now)}`.execute(db)
+    ).rows[0];
+    if (!row) return { kind: 'gone' };
+    const policy: PolicyNow = {
+      name: row.name,
+      actions: row.actions ?? { suppress: false },
+      timezone: row.timezone,
+    };
+    const action = policy.actions.deduplicationAction;
+    if (typeof action !== 'object' || action === null || policy.actions.suppress)
+      return { kind: 'off', policy };
+    if (!alert) return { kind: 'met', policy };
     const count = action.count;
     const windowMs = windowOf(action);
     let occurrences: Date[] = [];
@@ -161,7 +203,7 @@ export const notificationHoldsRepository = {
         );
       }
     }
-    if (holdIsMet(count, windowMs, alert.count, occurrences)) return { kind: 'met' };
+    if (holdIsMet(count, windowMs, alert.count, occurrences)) return { kind: 'met', policy };
     await db
       .insertInto('alert_notification_holds')
       .values({
@@ -169,7 +211,7 @@ export const notificationHoldsRepository = {
         team_id: hold.teamId,
         org_id: hold.orgId,
         policy_id: hold.policyId,
-        policy_name: hold.policyName,
+        policy_name: policy.name,
         count,
         window_ms: windowMs ?? null,
         occurrences,
@@ -177,7 +219,7 @@ export const notificationHoldsRepository = {
       })
       .onConflict((oc) => oc.columns(['alert_id', 'team_id']).doNothing())
       .execute();
-    return { kind: 'held', action };
+    return { kind: 'held', action, policy };
   },
 
   /**
@@ -275,8 +317,8 @@ export const notificationHoldsRepository = {
    * Asks the engine to look at the holds of the policy's alerts (a `hold_released` event each, in the
    * caller's transaction): the policy was deleted, disabled, no longer de-duplicates, or de-duplicates
    * otherwise (a new count or window, which some may have met already) at `at` (a system time, as events
-   * carry). Returns how many. The caller has changed the policy's row first: a hold the engine was about
-   * to write is then here (holdUnlessMet locks that row), or was never written.
+   * carry). Returns how many. The caller took the policy's lock exclusive ({@link policyLockName}) first: a
+   * hold the engine was about to write is then here, or will not be written.
    */
   releasePolicy(db: Queryable, policyId: string, policyName: string, at: Date): Promise<number> {
     return askToRelease(

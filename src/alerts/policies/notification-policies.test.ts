@@ -893,6 +893,12 @@ describe('notification policies: the rest of Opsgenie’s options', () => {
       return rows.length > 0;
     });
     assert.equal(await holds(id), 0, 'three occurrences within ten minutes already: nothing to hold');
+    // The policy does apply to such an alert: one that occurred once when Ops is added is held.
+    const once = await alertWith({ ...body, alias: `added-later-once-${run}` }, opsKey);
+    await server.idle();
+    await call('POST', `/v2/alerts/${once}/responders`, { responder: { type: 'team', id: ops } });
+    await server.idle();
+    assert.equal(await holds(once), 1, 'one occurrence: held until three');
     await call('DELETE', `/v2/policies/${policy}?teamId=${ops}`);
   });
 

@@ -1,10 +1,15 @@
 import { accountsRepository } from '../../accounts/repository.js';
 import type { Principal } from '../../accounts/service.js';
 import { requireTeamRight } from '../../accounts/team-rights.js';
-import { isUniqueViolation, type Db, type Queryable } from '../../db/database.js';
+import { lockNames } from '../../db/advisory-locks.js';
+import { isUniqueViolation, type Db, type Queryable, type Tx } from '../../db/database.js';
 import { autoClosesRepository } from '../../engine/auto-close.js';
 import { autoRestartsRepository } from '../../engine/auto-restart.js';
-import { notificationHoldsRepository, sameDeduplication } from '../../engine/notification-holds.js';
+import {
+  notificationHoldsRepository,
+  policyLockName,
+  sameDeduplication,
+} from '../../engine/notification-holds.js';
 import { conflict, invalidField, notFound } from '../../errors.js';
 import type { Clock } from '../../work/clock.js';
 import { presentFilter } from './model.js';
@@ -27,6 +32,9 @@ import { requireReachesTeamConfiguration } from '../../integrations/principal.js
  * escalations), its pending auto-restarts are dropped once it no longer has an autoRestartAction, and its
  * pending auto-closes once it no longer has an autoCloseAction. A new deduplicationAction (count, window or
  * kind) has the engine look again at the alerts it holds: those that occurred often enough for it go out.
+ * A change of what the engine reads of a policy (an update, enabling or disabling it, deleting it) takes
+ * the policy's advisory lock first (notification-holds.ts, policyLockName), which the engine takes shared
+ * before it holds an alert by the policy; a change of the order does not, and never waits for the engine.
  */
 export function createNotificationPoliciesService(deps: { db: Db; clock: Clock }) {
   const { db, clock } = deps;
@@ -82,10 +90,22 @@ export function createNotificationPoliciesService(deps: { db: Db; clock: Clock }
   }
 
   /**
+   * The policy's row as it is, for a change of it in `tx`: its advisory lock taken first (so that the
+   * engine, which takes it shared before it holds an alert by the policy, has either committed the hold
+   * that releasePolicy then finds or will read the change), then the row, locked, read again: what the
+   * change is compared with (letGo). A 404 once it is gone.
+   */
+  async function lockForChange(tx: Tx, teamId: string, row: PolicyRow): Promise<PolicyRow> {
+    await lockNames(tx, [policyLockName(row.id)]);
+    const locked = await repo.lockRow(tx, row.id);
+    if (!locked) throw notFound(`Notification policy [${row.id}] does not exist in team [${teamId}].`);
+    return locked;
+  }
+
+  /**
    * Lets go of what the policy started that it no longer does (`after`: undefined once deleted), and has the
-   * engine look again at the alerts it holds when their deduplicationAction changed. Called once the
-   * policy's row is changed in `q`'s transaction: the engine, which locks that row before it holds an alert,
-   * has either seen the change or made the hold that releasePolicy then finds.
+   * engine look again at the alerts it holds when their deduplicationAction changed. `row` is the policy as
+   * it was, read in `q`'s transaction by lockForChange; called once the row is changed there.
    */
   async function letGo(
     q: Queryable,
@@ -147,8 +167,9 @@ export function createNotificationPoliciesService(deps: { db: Db; clock: Clock }
       const { values, actions } = valuesOf(body);
       await saving(body.name, () =>
         db.transaction().execute(async (tx) => {
+          const before = await lockForChange(tx, team, row);
           await repo.update(tx, row.id, values);
-          await letGo(tx, row, { enabled: values.enabled, actions });
+          await letGo(tx, before, { enabled: values.enabled, actions });
         }),
       );
       return find(p, team, id);
@@ -159,8 +180,9 @@ export function createNotificationPoliciesService(deps: { db: Db; clock: Clock }
       const row = await find(p, team, id);
       await requireEditor(p, team);
       await db.transaction().execute(async (tx) => {
+        const before = await lockForChange(tx, team, row);
         await repo.delete(tx, row.id);
-        await letGo(tx, row, undefined);
+        await letGo(tx, before, undefined);
       });
       await renumber(p.orgId, team);
     },
@@ -170,8 +192,9 @@ export function createNotificationPoliciesService(deps: { db: Db; clock: Clock }
       const row = await find(p, team, id);
       await requireEditor(p, team);
       await db.transaction().execute(async (tx) => {
+        const before = await lockForChange(tx, team, row);
         await repo.update(tx, row.id, { enabled });
-        await letGo(tx, row, { enabled, actions: actionsOf(row) });
+        await letGo(tx, before, { enabled, actions: actionsOf(before) });
       });
     },
 

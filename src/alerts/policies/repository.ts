@@ -129,6 +129,11 @@ export const policiesRepository = {
     return row.id;
   },
 
+  /** The policy's row as it is, locked (FOR UPDATE) until the transaction ends; undefined once deleted. */
+  async lockRow(db: Queryable, id: string): Promise<PolicyRow | undefined> {
+    return db.selectFrom('alert_policies').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+  },
+
   async update(db: Queryable, id: string, values: Partial<PolicyValues>): Promise<void> {
     await db
       .updateTable('alert_policies')

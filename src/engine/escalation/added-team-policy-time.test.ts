@@ -130,6 +130,19 @@ describe('notification policies of a team added to an alert later', () => {
   it('a policy whose restriction held only at the creation does not delay it', async () => {
     // Created (3 hours ago) inside the restriction, added now outside it.
     const id = await policy('Then', `then-${run}`, window(-5, -1));
+    // After it, one with no restriction that closes the alert: the team's policies do apply to the alert,
+    // and this one, not Then, is the first whose restriction holds when the team is added.
+    const next = (
+      await call('POST', `/v2/policies?teamId=${team}`, {
+        type: 'notification',
+        name: `Next ${run}`,
+        filter: {
+          type: 'match-all-conditions',
+          conditions: [{ field: 'message', operation: 'contains', expectedValue: `then-${run}` }],
+        },
+        autoCloseAction: { duration: { timeAmount: 1, timeUnit: 'days' } },
+      })
+    ).data.id as string;
     const alertId = await teamAddedLater(`then-${run}`);
     const startsAt = await baseAt(alertId);
     assert.ok(
@@ -137,6 +150,13 @@ describe('notification policies of a team added to an alert later', () => {
       `starts at once, not at ${startsAt.toISOString()}`,
     );
     assert.ok(!(await logs(alertId)).some((l) => l.startsWith('Notifications delayed')));
+    assert.ok(
+      (await logs(alertId)).some(
+        (l) => l.startsWith('The alert will be closed at') && l.includes(`'Next ${run}'`),
+      ),
+      (await logs(alertId)).join('\n'),
+    );
+    await call('DELETE', `/v2/policies/${next}?teamId=${team}`);
     await call('DELETE', `/v2/policies/${id}?teamId=${team}`);
   });
 

@@ -127,17 +127,26 @@ export function decideForTeam(
     if (!policyOnAt(policy.enabled, policy.maintenances, now)) continue;
     if (!appliesAt(policy.timing, reachedAt)) continue;
     if (!matchesCriteria(policy.filter, alert)) continue;
-    const { suppress, delayAction, deduplicationAction, autoRestartAction, autoCloseAction } = policy.actions;
-    const { timezone } = policy.timing;
-    return {
-      policyId: policy.id,
-      policyName: policy.name,
-      suppress,
-      ...(delayAction ? { delayUntil: (base: Date) => delayEnd(delayAction, timezone, base) } : {}),
-      ...(deduplicationAction ? { deduplication: deduplicationAction } : {}),
-      ...(autoRestartAction ? { autoRestart: autoRestartAction } : {}),
-      ...(autoCloseAction ? { autoCloseMs: durationMs(autoCloseAction.duration) } : {}),
-    };
+    return decisionOf(policy.id, policy.name, policy.actions, policy.timing.timezone);
   }
   return undefined;
+}
+
+/** What a policy with these actions does, its `next-*` delays read in `timezone`. */
+export function decisionOf(
+  policyId: string,
+  policyName: string,
+  actions: NotificationActions,
+  timezone: string,
+): NotificationDecision {
+  const { suppress, delayAction, deduplicationAction, autoRestartAction, autoCloseAction } = actions;
+  return {
+    policyId,
+    policyName,
+    suppress: suppress === true,
+    ...(delayAction ? { delayUntil: (base: Date) => delayEnd(delayAction, timezone, base) } : {}),
+    ...(deduplicationAction ? { deduplication: deduplicationAction } : {}),
+    ...(autoRestartAction ? { autoRestart: autoRestartAction } : {}),
+    ...(autoCloseAction ? { autoCloseMs: durationMs(autoCloseAction.duration) } : {}),
+  };
 }

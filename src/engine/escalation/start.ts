@@ -12,8 +12,27 @@ import { type NewRun, escalationRepository as repo } from './repository.js';
 import { alertsRepository } from '../../alerts/repository.js';
 import { autoClosesRepository } from '../auto-close.js';
 import { autoRestartsRepository } from '../auto-restart.js';
-import { notificationHoldsRepository } from '../notification-holds.js';
-import { decideForTeam, teamPoliciesApply, type NotificationDecision } from './notification-policies.js';
+import {
+  lockPolicyShared,
+  notificationHoldsRepository,
+  type HoldOutcome,
+  type PolicyNow,
+} from '../notification-holds.js';
+import {
+  decideForTeam,
+  decisionOf,
+  teamPoliciesApply,
+  type NotificationDecision,
+} from './notification-policies.js';
+
+/**
+ * What the policy `chosen` (read with the batch's policies) does as it is `now` (read again under its
+ * lock, notification-holds.ts), as decideForTeam would say of it: its filter and time restrictions
+ * matched, what it does may have changed since.
+ */
+function actingNow(chosen: NotificationDecision, now: PolicyNow): NotificationDecision {
+  return decisionOf(chosen.policyId, now.name, now.actions, now.timezone);
+}
 
 /**
  * Starts the escalations of a new alert: one run per responder team (by the team's routing), per
@@ -25,8 +44,9 @@ import { decideForTeam, teamPoliciesApply, type NotificationDecision } from './n
  * (teamPoliciesApply), may suppress its run, start it later, hold it until the alert occurs often enough
  * (notification-holds.ts: `released` says the hold of the `only` responders ended, and when the alert
  * reached each of those teams, on the engine's clock), schedule its restarts (auto-restart.ts) or the
- * alert's close. An alert of an integration that suppresses notifications (suppressNotifications)
- * starts no run when it is created.
+ * alert's close. A policy that would hold the alert is read again, under its lock, before it does anything:
+ * one deleted or disabled meanwhile does nothing, one changed does what it does now. An alert of an
+ * integration that suppresses notifications (suppressNotifications) starts no run when it is created.
  */
 export async function startEscalations(
   etx: EngineTx,
@@ -117,6 +137,30 @@ export async function startEscalations(
           named = { ...matchable, responders: await namedResponders(tx, alert.responders) };
         policy = decideForTeam(policies, responder.id, named ?? matchable, policyAt, now);
       }
+      // A policy that would hold the alert decides as it is now (it may have changed since it was read):
+      // held, met, off (it no longer de-duplicates: what it does now applies), or gone (deleted or
+      // disabled: it does nothing). Decided first, so that the policy's lock is taken before anything of
+      // its own is written (notification-holds.ts, policyLockName); logged where the hold comes.
+      const chosen = policy;
+      let hold: HoldOutcome | undefined;
+      if (chosen?.deduplication && !released && !suppressed && !chosen.suppress && decision.kind !== 'none') {
+        hold = await notificationHoldsRepository.holdUnlessMet(
+          tx,
+          {
+            alertId: alert.id,
+            teamId: responder.id,
+            orgId: alert.org_id,
+            policyId: chosen.policyId,
+            heldAt: clock.toSystemTime(policyAt),
+          },
+          now,
+          (systemTime) => clock.fromSystemTime(systemTime),
+        );
+        policy = hold.kind === 'gone' ? undefined : actingNow(chosen, hold.policy);
+      } else if (policy?.deduplication && policy.autoCloseMs !== undefined)
+        // Its close is written all the same: under its lock, as a hold of it later in this transaction
+        // takes it, and a change of it that dropped the close must not wait for this one meanwhile.
+        await lockPolicyShared(tx, policy.policyId);
       if (policy?.autoCloseMs !== undefined) {
         // From the alert's creation, as documented, also for a team added as a responder later.
         const closeAt = new Date(createdAt.getTime() + policy.autoCloseMs);
@@ -151,36 +195,25 @@ export async function startEscalations(
           ? 'no routing rule or default policy is set, so every member is notified'
           : `routing rule "${decision.ruleName}"`;
       logs.add(alert.id, `Team ${teamName}: ${via}; escalating with ${decision.plan.name}`);
-      if (policy?.deduplication && !released) {
-        // The policy as it is now decides (it may have changed since it was read): held, met, or off.
-        const hold = await notificationHoldsRepository.holdUnlessMet(
-          tx,
-          {
-            alertId: alert.id,
-            teamId: responder.id,
-            orgId: alert.org_id,
-            policyId: policy.policyId,
-            policyName: policy.policyName,
-            heldAt: clock.toSystemTime(policyAt),
-          },
-          now,
-          (systemTime) => clock.fromSystemTime(systemTime),
+      if (hold?.kind === 'held') {
+        const { count, duration } = hold.action;
+        const within = duration ? ` within ${duration.timeAmount} ${duration.timeUnit}` : '';
+        logs.add(
+          alert.id,
+          `Notifications held until the alert occurs ${count} times${within}, by policy '${hold.policy.name}' (team ${teamName})`,
         );
-        if (hold.kind === 'held') {
-          const { count, duration } = hold.action;
-          const within = duration ? ` within ${duration.timeAmount} ${duration.timeUnit}` : '';
-          logs.add(
-            alert.id,
-            `Notifications held until the alert occurs ${count} times${within}, by policy '${policy.policyName}' (team ${teamName})`,
-          );
-          continue;
-        }
-        if (hold.kind === 'off')
-          logs.add(
-            alert.id,
-            `Notifications not held by policy '${policy.policyName}' (team ${teamName}): the policy is deleted, disabled or no longer de-duplicates`,
-          );
+        continue;
       }
+      if (hold?.kind === 'gone')
+        logs.add(
+          alert.id,
+          `Notifications not held by policy '${chosen?.policyName ?? ''}' (team ${teamName}): the policy is deleted or disabled, and does nothing`,
+        );
+      if (hold?.kind === 'off')
+        logs.add(
+          alert.id,
+          `Notifications not held by policy '${hold.policy.name}' (team ${teamName}): the policy no longer de-duplicates`,
+        );
       let teamBase = base;
       if (policy?.delayUntil) {
         teamBase = policy.delayUntil(base);
