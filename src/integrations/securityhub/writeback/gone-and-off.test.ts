@@ -403,6 +403,65 @@ describe('a maintenance', () => {
     assert.equal(requestsNaming(id).length, 0);
     assert.equal(held(id)?.Workflow?.Status, undefined);
   });
+
+  /** Lets the Clock pass `instant`, so that what it stamps next is later than what was stamped by then. */
+  const pass = (instant: Date) => waitFor('the clock to move on', async () => clock.now() > instant);
+
+  // Cancelled after a change it stopped, before Vigil recorded the change (the event queue lagging, a
+  // worker restarted): the change is still dropped, as the maintenance disabled the integration when it
+  // was made. One cancelled before the change does not stop it.
+  it('still stops it, though the change is recorded after the cancel', async () => {
+    const { alertId, id } = await finding('closed-then-cancelled');
+    let maintenanceId: string | undefined;
+    await withoutWorkers(async () => {
+      maintenanceId = await maintain({ type: 'for-1-hour' });
+      await server.callOk('POST', `/v2/alerts/${alertId}/close`, {});
+      // The close's event is stamped by now; the cancel is stamped after it, before any worker hears of it.
+      await pass(clock.now());
+      await server.callOk('POST', `/v1/maintenance/${maintenanceId}/cancel`);
+    });
+    await waitFor('the change recorded', async () => (await changesOf(id)).length === 1);
+    assert.deepEqual(await changesOf(id), [
+      {
+        status: 'superseded',
+        last_error: `not sent: the integration is disabled by maintenance ${maintenanceId}`,
+      },
+    ]);
+    await server.idle();
+    assert.equal(requestsNaming(id).length, 0);
+    assert.equal(held(id)?.Workflow?.Status, undefined);
+  });
+
+  it('is judged at the change: a change made once it was cancelled is sent', async () => {
+    const { alertId, id } = await finding('cancelled-then-closed');
+    await withoutWorkers(async () => {
+      const maintenanceId = await maintain({ type: 'for-1-hour' });
+      await server.callOk('POST', `/v1/maintenance/${maintenanceId}/cancel`);
+      await pass(clock.now());
+      await server.callOk('POST', `/v2/alerts/${alertId}/close`, {});
+    });
+    await waitFor('the change sent', async () => (await changesOf(id))[0]?.status === 'done');
+    assert.equal(held(id)?.Workflow?.Status, 'RESOLVED');
+  });
+
+  it('covers from its start until, not including, the instant of the cancel', async () => {
+    const maintenanceId = await maintain({ type: 'for-1-hour' });
+    await pass(clock.now());
+    await server.callOk('POST', `/v1/maintenance/${maintenanceId}/cancel`);
+    const { db } = server.app.context;
+    const row = await db
+      .selectFrom('maintenances')
+      .select(['start_at', 'cancelled_at'])
+      .where('id', '=', maintenanceId)
+      .executeTakeFirstOrThrow();
+    const cancelledAt = row.cancelled_at!;
+    const at = (ms: number) => writebacksRepository.pausedBy(db, integration.id, new Date(ms));
+    const paused = `disabled by maintenance ${maintenanceId}`;
+    assert.equal(await at(row.start_at.getTime() - 1), undefined);
+    assert.equal(await at(row.start_at.getTime()), paused);
+    assert.equal(await at(cancelledAt.getTime() - 1), paused);
+    assert.equal(await at(cancelledAt.getTime()), undefined);
+  });
 });
 
 // Last in the file: it moves the shared clock a day on.
