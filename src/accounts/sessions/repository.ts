@@ -123,6 +123,17 @@ export const sessionsRepository = {
       .executeTakeFirst();
   },
 
+  /** The user's password hash, the row share-locked until the transaction ends; undefined for none. */
+  async lockPasswordHash(q: Queryable, userId: string): Promise<string | undefined> {
+    const row = await q
+      .selectFrom('user_passwords')
+      .select('hash')
+      .where('user_id', '=', userId)
+      .forShare()
+      .executeTakeFirst();
+    return row?.hash;
+  },
+
   async hasPassword(q: Queryable, userId: string): Promise<boolean> {
     const row = await q
       .selectFrom('user_passwords')

@@ -109,7 +109,16 @@ export function createSessionsService(deps: {
   const hashNewPassword = deps.hashPassword ?? hashPassword;
   const idleMs = config.sessionIdleDays * 86_400_000;
 
-  async function startSession(userId: string, client: ClientInfo): Promise<NewSession> {
+  /**
+   * `passwordHash`: the hash a password sign-in matched, checked again under lock. A promotion to owner
+   * that dropped the password (a link handed to an admin set it) or a new password committed while the
+   * password was being checked would otherwise be followed by a session the dropped password opened.
+   */
+  async function startSession(
+    userId: string,
+    client: ClientInfo,
+    passwordHash?: string,
+  ): Promise<NewSession> {
     const token = newSecretToken();
     const now = clock.now();
     const row = await db.transaction().execute(async (tx) => {
@@ -117,6 +126,8 @@ export function createSessionsService(deps: {
       // meanwhile would not delete a session written after it, and unblocking would bring that back.
       const [standing] = await repo.lockStandingOf(tx, [userId]);
       if (!standing || standing.blocked) return undefined;
+      if (passwordHash !== undefined && (await repo.lockPasswordHash(tx, userId)) !== passwordHash)
+        return 'password changed' as const;
       await repo.insertSession(tx, {
         tokenHash: tokenHash(token),
         userId,
@@ -127,6 +138,10 @@ export function createSessionsService(deps: {
       return repo.sessionByToken(tx, tokenHash(token), now);
     });
     if (!row) throw accountBlocked();
+    if (row === 'password changed')
+      throw unauthenticated(
+        'Your password was changed or removed while you signed in: sign in with the new one, or use "Forgot password?".',
+      );
     return { token, session: consoleSessionOf(row), maxAgeSeconds: Math.floor(idleMs / 1000) };
   }
 
@@ -360,7 +375,8 @@ export function createSessionsService(deps: {
       }
       await repo.clearFailures(db, input.email);
       log.info({ userId: match }, 'signed in to the console');
-      return startSession(match, client);
+      // The hash it matched, checked again under lock as the session is written.
+      return startSession(match, client, candidates.find((c) => c.user_id === match)?.hash ?? '');
     },
 
     /** Signs a user in whom another way has proved (single sign-on). */
