@@ -49,6 +49,8 @@ describe("integrations of Opsgenie's other types", () => {
     );
     const listed = (await server.callOk('GET', `/v2/integrations?teamId=${team.id}`)).data;
     assert.equal(listed.find((i: Json) => i.id === id)?.type, 'Prometheus');
+    const actions = await server.callOk('GET', `/v2/integrations/${id}/actions`);
+    assert.equal(actions.data._parent.type, 'Prometheus');
     const byType = (await server.callOk('GET', '/v2/integrations?type=Prometheus')).data;
     assert.deepEqual(
       byType.map((i: Json) => i.id),
@@ -134,6 +136,8 @@ describe('an integration made without an owner team', () => {
       });
       assert.equal(made.status, 422, JSON.stringify(made.body));
       assert.match(made.body.errors.ownerTeam, /owner_team_id/);
+      // Counted, not named: the caller may be a key that does not reach the other team.
+      assert.doesNotMatch(made.body.errors.ownerTeam, new RegExp(other.name));
     }
   });
 });

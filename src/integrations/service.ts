@@ -439,7 +439,8 @@ export function createIntegrationsService(
     if (only && more.length === 0) return only;
     const named =
       teams.size > 1
-        ? ` The responders name ${teams.size} teams (${[...teams.values()].map((t) => t.name).join(', ')}): give the one that owns it.`
+        ? // Counted, not named: a team-scoped key may not learn other teams' names from this answer.
+          ` The responders name ${teams.size} teams: give the one that owns it.`
         : '';
     throw invalidField(
       'ownerTeam',

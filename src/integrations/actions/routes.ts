@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import { invalidField } from '../../errors.js';
 import { envelope, principalOf, type HttpApp } from '../../http/server.js';
 import type { IntegrationWithTeams } from '../repository.js';
+import { typeNameOf } from '../types.js';
 import { actionTypeOf, ActionSchema, AllActionsSchema, ACTION_TYPES, type StoredActions } from './model.js';
 import type { IntegrationActionsService } from './service.js';
 
@@ -17,7 +18,7 @@ function presentActions(integration: IntegrationWithTeams, actions: StoredAction
       id: integration.id,
       name: integration.name,
       enabled: integration.enabled,
-      type: integration.type,
+      type: typeNameOf(integration),
     },
     ...actions,
   };
