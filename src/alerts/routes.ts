@@ -77,7 +77,8 @@ export function toMetaBody(body: Static<typeof ActionBody> | undefined): ActionM
   return { user: fitActorText(body?.user), source: fitActorText(body?.source), note: body?.note };
 }
 
-function stringifyDetails(
+/** Details as Opsgenie clients send them (numbers and booleans too), as the strings Vigil keeps. */
+export function stringifyDetails(
   details: Record<string, string | number | boolean> | undefined,
 ): Record<string, string> | undefined {
   if (!details) return undefined;
@@ -102,7 +103,8 @@ function searchOf(q: { searchIdentifier?: string; searchIdentifierType?: 'id' | 
 /** The most queries one GET /v2/alerts/counts counts: each is a condition on every alert of the scan. */
 export const MAX_COUNTED_QUERIES = 10;
 
-function csv(value: string | undefined): string[] {
+/** `tags=a,b` and `keys=a,b` of the DELETE actions. */
+export function csv(value: string | undefined): string[] {
   return (value ?? '')
     .split(',')
     .map((s) => s.trim())

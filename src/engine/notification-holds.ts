@@ -5,6 +5,7 @@ import {
   type NotificationActions,
 } from '../alerts/policies/notification-model.js';
 import type { Queryable } from '../db/database.js';
+import { lockNameShared } from '../db/advisory-locks.js';
 import { policyMaintainedAt, policySwitchedOnAt } from '../maintenance/repository.js';
 
 /**
@@ -43,9 +44,7 @@ export const policyLockName = (policyId: string) => `notification-policy:${polic
 
 /** Takes the policy's advisory lock shared, until the transaction ends ({@link policyLockName}). */
 export async function lockPolicyShared(db: Queryable, policyId: string): Promise<void> {
-  await sql`SELECT pg_advisory_xact_lock_shared(hashtextextended(${policyLockName(policyId)}, 0))`.execute(
-    db,
-  );
+  await lockNameShared(db, policyLockName(policyId));
 }
 
 /** A notification policy as it is now, read under its lock. */

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { ALERT_LIMITS, fitActorText } from '../alerts/limits.js';
-import { PrioritySchema } from '../alerts/routes.js';
+import { csv, PrioritySchema, stringifyDetails } from '../alerts/routes.js';
 import type { Priority } from '../db/schema.js';
 import { cursorQuery, logEntry, noteEntry, offsetPagingOf, pageOf, pagingOf } from '../http/cursor-paging.js';
 import { AlertDetails, StringEnum } from '../http/schemas.js';
@@ -80,19 +80,6 @@ const AlertIdsQuery = Type.Object({
   order: StringEnum(['asc', 'desc'], { default: 'desc' }),
   direction: Type.Optional(StringEnum(['next', 'prev'])),
 });
-
-function stringifyDetails(details: Record<string, string | number | boolean> | undefined) {
-  if (!details) return undefined;
-  return Object.fromEntries(Object.entries(details).map(([k, v]) => [k, String(v)]));
-}
-
-/** `tags=a,b` and `keys=a,b` of the DELETE actions, as the Alert API reads them. */
-function csv(value: string | undefined): string[] {
-  return (value ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-}
 
 /** `publicUrl`: the base of the paging links when VIGIL_PUBLIC_URL is set, as in alerts/routes.ts. */
 export function registerIncidentRoutes(app: HttpApp, incidents: IncidentsService, publicUrl?: string): void {

@@ -41,10 +41,8 @@ export function createKeyRateLimiter(deps: {
     async take(keyId: string, domain: RequestDomain): Promise<KeyRequestVerdict> {
       const bucket = `${keyId}:${domain}`;
       const at = countedAt();
-      if (await repo.take(db, bucket, at, intervalMs, limit.burst)) return { allowed: true };
-      // Read after the refusal, without its lock: another process may have moved it on since, which at
-      // worst makes the wait a request's interval longer than it needs to be.
-      const { tatMs, nowMs } = await repo.theoreticalArrival(db, bucket, at);
+      const { taken, tatMs, nowMs } = await repo.take(db, bucket, at, intervalMs, limit.burst);
+      if (taken) return { allowed: true };
       const waitMs = (tatMs ?? nowMs) + intervalMs - (nowMs + limit.burst * intervalMs);
       return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
     },

@@ -111,8 +111,11 @@ export const sessionsRepository = {
     return users;
   },
 
-  /** As takeAccountToken, with who the link was handed to (null for an emailed link). */
-  async takeAccountTokenWithHolders(q: Queryable, tokenHash: Buffer, now: Date) {
+  /**
+   * Uses a link's token once: the user it was for and who the link was handed to (null for an emailed
+   * link), or undefined when it is unknown, used or expired.
+   */
+  async takeAccountToken(q: Queryable, tokenHash: Buffer, now: Date) {
     return q
       .updateTable('account_tokens')
       .set({ used_at: now })
@@ -397,18 +400,6 @@ export const sessionsRepository = {
 
   async deleteSetupCodeHashes(q: Queryable): Promise<void> {
     await q.deleteFrom('app_secrets').where('name', 'like', `${SETUP_CODE_PREFIX}%`).execute();
-  },
-
-  /** Uses a link's token once: the user it was for, or undefined when it is unknown, used or expired. */
-  async takeAccountToken(q: Queryable, tokenHash: Buffer, now: Date) {
-    return q
-      .updateTable('account_tokens')
-      .set({ used_at: now })
-      .where('token_hash', '=', tokenHash)
-      .where('used_at', 'is', null)
-      .where('expires_at', '>', now)
-      .returning(['user_id', 'purpose'])
-      .executeTakeFirst();
   },
 
   /** Spends every unused link of the user: once a password is set, no other link may set another. */

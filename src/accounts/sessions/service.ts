@@ -119,30 +119,43 @@ export function createSessionsService(deps: {
     client: ClientInfo,
     passwordHash?: string,
   ): Promise<NewSession> {
-    const token = newSecretToken();
-    const now = clock.now();
-    const row = await db.transaction().execute(async (tx) => {
+    const written = await db.transaction().execute(async (tx) => {
       // Checked before the session is written, the user's row locked until it is: a block committed
       // meanwhile would not delete a session written after it, and unblocking would bring that back.
       const [standing] = await repo.lockStandingOf(tx, [userId]);
       if (!standing || standing.blocked) return undefined;
       if (passwordHash !== undefined && (await repo.lockPasswordHash(tx, userId)) !== passwordHash)
         return 'password changed' as const;
-      await repo.insertSession(tx, {
-        tokenHash: tokenHash(token),
-        userId,
-        now,
-        expiresAt: new Date(now.getTime() + idleMs),
-        userAgent: client.userAgent,
-      });
-      return repo.sessionByToken(tx, tokenHash(token), now);
+      return writeSession(tx, userId, client);
     });
-    if (!row) throw accountBlocked();
-    if (row === 'password changed')
+    if (!written) throw accountBlocked();
+    if (written === 'password changed')
       throw unauthenticated(
         'Your password was changed or removed while you signed in: sign in with the new one, or use "Forgot password?".',
       );
-    return { token, session: consoleSessionOf(row), maxAgeSeconds: Math.floor(idleMs / 1000) };
+    return written;
+  }
+
+  /**
+   * A new session of the user, written in `tx` (whose caller has locked the user's row); undefined when it
+   * is not found once written (the user gone).
+   */
+  async function writeSession(
+    tx: Queryable,
+    userId: string,
+    client: ClientInfo,
+  ): Promise<NewSession | undefined> {
+    const token = newSecretToken();
+    const now = clock.now();
+    await repo.insertSession(tx, {
+      tokenHash: tokenHash(token),
+      userId,
+      now,
+      expiresAt: new Date(now.getTime() + idleMs),
+      userAgent: client.userAgent,
+    });
+    const row = await repo.sessionByToken(tx, tokenHash(token), now);
+    return row && { token, session: consoleSessionOf(row), maxAgeSeconds: Math.floor(idleMs / 1000) };
   }
 
   /**
@@ -459,16 +472,15 @@ export function createSessionsService(deps: {
       if (!usable) throw linkUnusable();
       if (usable.blocked) throw accountBlocked();
       const passwordHash = await hashNewPassword(input.password);
-      const session = newSecretToken();
       const now = clock.now();
-      const row = await db.transaction().execute(async (tx) => {
+      const written = await db.transaction().execute(async (tx) => {
         // The person's row locked before anything is written, as a block locks it: one blocked meanwhile is
         // refused with their link left as it is (blocking spends it), and a block waits for this to end.
         // A password set for a blocked person would work as soon as they were unblocked.
         const [standing] = await repo.lockStandingOf(tx, [usable.user_id]);
         if (!standing) return undefined;
         if (standing.blocked) return 'blocked' as const;
-        const taken = await repo.takeAccountTokenWithHolders(tx, hashOfToken, now);
+        const taken = await repo.takeAccountToken(tx, hashOfToken, now);
         if (!taken) return undefined;
         await repo.spendAccountTokensOfUser(tx, taken.user_id, now);
         // A link handed to others (an invitation that could not be emailed) may have been used by one of
@@ -480,18 +492,11 @@ export function createSessionsService(deps: {
         await repo.clearFailuresOfUser(tx, taken.user_id);
         // The session in the same transaction, the person's row still locked: a promotion or a holder let go
         // that committed in between would end the sessions and drop the password before this one existed.
-        await repo.insertSession(tx, {
-          tokenHash: tokenHash(session),
-          userId: taken.user_id,
-          now,
-          expiresAt: new Date(now.getTime() + idleMs),
-          userAgent: client.userAgent,
-        });
-        return repo.sessionByToken(tx, tokenHash(session), now);
+        return writeSession(tx, taken.user_id, client);
       });
-      if (row === 'blocked') throw accountBlocked();
-      if (!row) throw linkUnusable();
-      return { token: session, session: consoleSessionOf(row), maxAgeSeconds: Math.floor(idleMs / 1000) };
+      if (written === 'blocked') throw accountBlocked();
+      if (!written) throw linkUnusable();
+      return written;
     },
 
     /**

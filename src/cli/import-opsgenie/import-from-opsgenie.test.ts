@@ -15,7 +15,7 @@ import {
   startFakeOpsgenie,
   type FakeOpsgenie,
 } from './fake-opsgenie.js';
-import { outcomesOf, runImport } from './test-cli.js';
+import { inFreshVigil, outcomesOf, runImport } from './test-cli.js';
 
 /**
  * `vigil import opsgenie` against a local Opsgenie serving answers shaped as Opsgenie's API reference
@@ -48,17 +48,6 @@ const importIt = (...extra: string[]) => importInto(target, ...extra);
  * Runs `test` against a Vigil of its own, where nothing is imported yet; Opsgenie answers with the
  * fixtures again after it.
  */
-async function inFreshVigil(test: (vigil: TestServer) => Promise<void>): Promise<void> {
-  const vigil = await startTestServer();
-  try {
-    await test(vigil);
-  } finally {
-    opsgenie.instead.clear();
-    opsgenie.failing.clear();
-    await vigil.stop();
-  }
-}
-
 const get = async (p: string): Promise<Json> => (await target.callOk('GET', p)).data;
 
 /**
@@ -1041,7 +1030,7 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
   });
 
   it("a heartbeat's owner team cleared in Opsgenie is cleared in Vigil, and the run after finds it unchanged", async () => {
-    await inFreshVigil(async (vigil) => {
+    await inFreshVigil(opsgenie, async (vigil) => {
       const first = await importInto(vigil);
       assert.ok(first.progress.includes('heartbeat web-front: created'), first.progress.join('\n'));
       const webFrontPath = '/v2/heartbeats/web-front';
@@ -1179,7 +1168,7 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
   });
 
   it('routing rules end in Opsgenie’s order, the ones only Vigil has after them', () =>
-    inFreshVigil(async (vigil) => {
+    inFreshVigil(opsgenie, async (vigil) => {
       const first = await importInto(vigil);
       assert.equal(first.code, 0, [...first.progress, ...first.out].join('\n'));
       // Vigil's team has a rule of its own, tried before the imported one.
@@ -1233,7 +1222,7 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
     }));
 
   it('a new team’s members come in Opsgenie’s order, holders of its own roles among them', () =>
-    inFreshVigil(async (vigil) => {
+    inFreshVigil(opsgenie, async (vigil) => {
       const team = JSON.parse(await readFile(path.join(fixtures, 'team-sre.json'), 'utf8'));
       const [john, jane] = team.data.members;
       const member = (id: string, username: string, role: string) => ({ user: { id, username }, role });
@@ -1281,7 +1270,7 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
     }));
 
   it('users made by the run get their contacts and rules, Vigil’s defaults changed as in Opsgenie', () =>
-    inFreshVigil(async (vigil) => {
+    inFreshVigil(opsgenie, async (vigil) => {
       const base = `/v2/users/${JANE}`;
       const contacts = JSON.parse(await readFile(path.join(fixtures, 'contacts-jane.json'), 'utf8'));
       const rules = JSON.parse(await readFile(path.join(fixtures, 'notification-rules-jane.json'), 'utf8'));
@@ -1363,7 +1352,7 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
     }));
 
   it('a user’s rules end in Opsgenie’s order, the ones only Vigil has after them', () =>
-    inFreshVigil(async (vigil) => {
+    inFreshVigil(opsgenie, async (vigil) => {
       const first = await importInto(vigil);
       assert.equal(first.code, 0, [...first.progress, ...first.out].join('\n'));
       const jane = '/v2/users/jane.doe@opsgenie.example';
@@ -1414,7 +1403,7 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
     }));
 
   it('a blocked Opsgenie user is made blocked, before any of their contacts, rules or teams', () =>
-    inFreshVigil(async (vigil) => {
+    inFreshVigil(opsgenie, async (vigil) => {
       const page = JSON.parse(await readFile(path.join(fixtures, 'users-page-1.json'), 'utf8'));
       // Jane has left: blocked in Opsgenie, her contacts, rules and SRE membership still there.
       opsgenie.instead.set('/v2/users', {
@@ -1466,7 +1455,7 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
     }));
 
   it('an integration action ignoring recipients (Opsgenie’s older name) ignores the request’s responders', () =>
-    inFreshVigil(async (vigil) => {
+    inFreshVigil(opsgenie, async (vigil) => {
       const actionsPath = '/v2/integrations/3d4e5f6a-7b8c-4d9e-8f0a-1b2c3d4e5f6a/actions';
       const actions = JSON.parse(
         await readFile(path.join(fixtures, 'integration-actions-sre-api.json'), 'utf8'),
@@ -1508,7 +1497,7 @@ describe('vigil import opsgenie, from Opsgenie’s documented answers', () => {
     }));
 
   it('an API integration’s own responders and payload flags, which Vigil lacks, are said left out, with what to do', () =>
-    inFreshVigil(async (vigil) => {
+    inFreshVigil(opsgenie, async (vigil) => {
       const integration = JSON.parse(await readFile(path.join(fixtures, 'integration-sre-api.json'), 'utf8'));
       opsgenie.instead.set('/v2/integrations/3d4e5f6a-7b8c-4d9e-8f0a-1b2c3d4e5f6a', {
         ...integration,
@@ -1628,7 +1617,7 @@ describe('vigil import opsgenie, run again', () => {
   };
 
   it('two maintenances alike but for their rules each keep their own, run after run', () =>
-    inFreshVigil(async (vigil) => {
+    inFreshVigil(opsgenie, async (vigil) => {
       const windows = [
         { id: '1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f', integration: SRE_API },
         { id: '2d3e4f5a-6b7c-4d8e-9f0a-1b2c3d4e5f6a', integration: MAIL_ALERTS },
@@ -1662,7 +1651,7 @@ describe('vigil import opsgenie, run again', () => {
     }));
 
   it('a new maintenance alike an imported one and listed first is made, never taking the imported one’s', () =>
-    inFreshVigil(async (vigil) => {
+    inFreshVigil(opsgenie, async (vigil) => {
       const OLD = { id: '1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f', rules: [disabling(SRE_API)] };
       const NEW = { id: '3e4f5a6b-7c8d-4e9f-8a0b-1c2d3e4f5a6b', rules: [disabling(MAIL_ALERTS)] };
       serveWindows([OLD]);
@@ -1691,7 +1680,7 @@ describe('vigil import opsgenie, run again', () => {
     }));
 
   it('a new maintenance alike one that could not be read this run takes nothing, and waits for a run that reads both', () =>
-    inFreshVigil(async (vigil) => {
+    inFreshVigil(opsgenie, async (vigil) => {
       const OLD = { id: '1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f', rules: [disabling(SRE_API)] };
       const NEW = { id: '3e4f5a6b-7c8d-4e9f-8a0b-1c2d3e4f5a6b', rules: [disabling(MAIL_ALERTS)] };
       serveWindows([OLD]);
@@ -1723,7 +1712,7 @@ describe('vigil import opsgenie, run again', () => {
     }));
 
   it('of two maintenances alike, the one whose rules changed is updated and the other left as it is', () =>
-    inFreshVigil(async (vigil) => {
+    inFreshVigil(opsgenie, async (vigil) => {
       const NIGHT_SHIFT = 'ac3f5e4a-7d6f-4a8b-9c2d-3e4f5a6b7c8d';
       const changing = { id: '1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f', rules: [disabling(SRE_API)] };
       const same = { id: '2d3e4f5a-6b7c-4d8e-9f0a-1b2c3d4e5f6a', rules: [disabling(MAIL_ALERTS)] };
@@ -1768,7 +1757,7 @@ describe('vigil import opsgenie, run again', () => {
     }));
 
   it('a run stopped before a new user’s rules leaves Vigil’s default for the next to delete, never a person’s own', () =>
-    inFreshVigil(async (vigil) => {
+    inFreshVigil(opsgenie, async (vigil) => {
       const JOHN = 'b5b92115-bfe7-43eb-8c2a-e467f2e5ddc4';
       const jane = '/v2/users/jane.doe@opsgenie.example';
       const john = '/v2/users/john.doe@opsgenie.example';

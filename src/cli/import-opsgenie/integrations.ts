@@ -8,6 +8,7 @@ import {
   Skip,
   type ImportContext,
 } from './context.js';
+import { OPSGENIE_TYPE_PATTERN } from '../../integrations/types.js';
 import { emailHoldersOf, importEmailIntegration } from './email-integrations.js';
 import { importIntegrationActions } from './integration-actions.js';
 import { IntegrationShape, IntegrationSummaryShape, shaped, text, type IntegrationIn } from './shapes.js';
@@ -42,8 +43,8 @@ const NOT_IMPORTED: Record<string, string> = {
   Webhook: 'the import does not bring Webhook integrations: make one in Vigil with its URL and headers',
   AmazonSecurityHub: 'set up an Amazon Security Hub integration with "vigil aws setup"',
 };
-/** The type names Vigil takes (POST /v2/integrations type, integrations/types.ts). */
-const TYPE_NAME = /^[A-Za-z0-9._-](?:[A-Za-z0-9 ._-]{0,98}[A-Za-z0-9._-])?$/;
+/** The type names Vigil takes (POST /v2/integrations type). */
+const TYPE_NAME = new RegExp(OPSGENIE_TYPE_PATTERN);
 
 export interface VigilIntegration {
   id: string;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startTestServer, type Json, type TestServer } from '../../testing/harness.js';
+import type { Json, TestServer } from '../../testing/harness.js';
 import { MAIL_ALERTS, OPSGENIE_KEY, startFakeOpsgenie, type FakeOpsgenie } from './fake-opsgenie.js';
-import { outcomesOf, runImport } from './test-cli.js';
+import { inFreshVigil, outcomesOf, runImport } from './test-cli.js';
 
 /**
  * `vigil import opsgenie` run again after a maintenance window changed its time in Opsgenie: the window
@@ -46,17 +46,6 @@ function serveWindows(windows: Window[]): void {
     });
 }
 
-async function inFreshVigil(test: (vigil: TestServer) => Promise<void>): Promise<void> {
-  const vigil = await startTestServer();
-  try {
-    await test(vigil);
-  } finally {
-    opsgenie.instead.clear();
-    opsgenie.failing.clear();
-    await vigil.stop();
-  }
-}
-
 /** A run's maintenance lines (a dry run's "would be updated" read as "updated"), its exit code checked. */
 async function importInto(vigil: TestServer, ...extra: string[]): Promise<string[]> {
   const run = await runImport(['--api-url', opsgenie.url, '--api-key', OPSGENIE_KEY, ...extra], {
@@ -86,7 +75,7 @@ async function vigilWindows(vigil: TestServer) {
 
 describe('vigil import opsgenie, run again after a maintenance moved', () => {
   it('a window whose end moved is updated in place: one window in Vigil, with the new end', () =>
-    inFreshVigil(async (vigil) => {
+    inFreshVigil(opsgenie, async (vigil) => {
       // Started, as the window whose end an operator pulls in is: 01:00 to 03:00 becomes 01:00 to 02:00.
       const window: Window = {
         id: ONE,
@@ -112,7 +101,7 @@ describe('vigil import opsgenie, run again after a maintenance moved', () => {
     }));
 
   it('a planned window whose start moved is updated, not left at its old start', () =>
-    inFreshVigil(async (vigil) => {
+    inFreshVigil(opsgenie, async (vigil) => {
       const window: Window = {
         id: ONE,
         status: 'planned',
@@ -130,7 +119,7 @@ describe('vigil import opsgenie, run again after a maintenance moved', () => {
     }));
 
   it('of two windows of one description and rules, only the one whose end moved is changed', () =>
-    inFreshVigil(async (vigil) => {
+    inFreshVigil(opsgenie, async (vigil) => {
       const nightly = (id: string, day: number): Window => ({
         id,
         status: 'planned',
@@ -162,7 +151,7 @@ describe('vigil import opsgenie, run again after a maintenance moved', () => {
 
   for (const own of ['for-1-hour', 'indefinitely'])
     it(`a new window of other rules leaves Vigil's own (${own}) of its (empty) description as it is`, () =>
-      inFreshVigil(async (vigil) => {
+      inFreshVigil(opsgenie, async (vigil) => {
         serveWindows([]);
         await importInto(vigil);
         const integrations = (await vigil.callOk('GET', '/v2/integrations')).data;
@@ -195,7 +184,7 @@ describe('vigil import opsgenie, run again after a maintenance moved', () => {
       }));
 
   it('of two windows of one description and rules, one gone and the other moved, the nearest is moved', () =>
-    inFreshVigil(async (vigil) => {
+    inFreshVigil(opsgenie, async (vigil) => {
       const deploy = (id: string, day: string): Window => ({
         id,
         status: 'planned',
@@ -223,7 +212,7 @@ describe('vigil import opsgenie, run again after a maintenance moved', () => {
     }));
 
   it('a window that could not be read, listed before a new one alike, keeps its own maintenance', () =>
-    inFreshVigil(async (vigil) => {
+    inFreshVigil(opsgenie, async (vigil) => {
       const indefinite = (id: string, integration: string): Window => ({
         id,
         status: 'active',

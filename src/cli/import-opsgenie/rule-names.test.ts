@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startTestServer, type Json, type TestServer } from '../../testing/harness.js';
+import type { Json, TestServer } from '../../testing/harness.js';
 import { fixtures, JANE, OPSGENIE_KEY, SRE, startFakeOpsgenie, type FakeOpsgenie } from './fake-opsgenie.js';
-import { outcomesOf, runImport } from './test-cli.js';
+import { inFreshVigil, outcomesOf, runImport } from './test-cli.js';
 
 /**
  * Routing and notification rules matched by name run after run: a name longer than Vigil takes (it is cut
@@ -29,17 +29,6 @@ const JANE_RULES = `/v2/users/${JANE}/notification-rules`;
 const WORKING_HOURS = '8d3c1a5e-2f4b-4a6c-9d8e-0f1a2b3c4d5e';
 const SRE_RULES = `/v2/teams/${SRE}/routing-rules`;
 
-/** Runs `test` against a Vigil of its own; Opsgenie answers with the fixtures again after it. */
-async function inFreshVigil(test: (vigil: TestServer) => Promise<void>): Promise<void> {
-  const vigil = await startTestServer();
-  try {
-    await test(vigil);
-  } finally {
-    opsgenie.instead.clear();
-    await vigil.stop();
-  }
-}
-
 const importInto = (vigil: TestServer) =>
   runImport(['--api-url', opsgenie.url, '--api-key', OPSGENIE_KEY], {
     VIGIL_URL: vigil.url,
@@ -63,7 +52,7 @@ async function janeRules(vigil: TestServer): Promise<Json[]> {
 
 describe('vigil import opsgenie: rules matched by name', () => {
   it('a name longer than Vigil takes is cut once and matched as cut on every run after', () =>
-    inFreshVigil(async (vigil) => {
+    inFreshVigil(opsgenie, async (vigil) => {
       const routing = await fixture('routing-rules-sre.json');
       routing.data[0].name = `Business hours ${'x'.repeat(230)}`;
       opsgenie.instead.set(SRE_RULES, routing);
@@ -103,7 +92,7 @@ describe('vigil import opsgenie: rules matched by name', () => {
     }));
 
   it('routing rules of one name are matched one to one, in order: none is changed for the other', () =>
-    inFreshVigil(async (vigil) => {
+    inFreshVigil(opsgenie, async (vigil) => {
       const routing = await fixture('routing-rules-sre.json');
       const [business, fallback] = routing.data;
       const byPriority = {
@@ -171,7 +160,7 @@ describe('vigil import opsgenie: rules matched by name', () => {
     }));
 
   it("a user's notification rules of one name and action are each made, and matched one to one after", () =>
-    inFreshVigil(async (vigil) => {
+    inFreshVigil(opsgenie, async (vigil) => {
       const EVENINGS = 'c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f';
       const list = await fixture('notification-rules-jane.json');
       list.data.push({ ...list.data[2], id: EVENINGS, order: 3 });

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startTestServer, type Json, type TestServer } from '../../testing/harness.js';
+import type { Json, TestServer } from '../../testing/harness.js';
 import { fixtures, OPSGENIE_KEY, startFakeOpsgenie, type FakeOpsgenie } from './fake-opsgenie.js';
-import { outcomesOf, runImport } from './test-cli.js';
+import { inFreshVigil, outcomesOf, runImport } from './test-cli.js';
 
 /**
  * `vigil import opsgenie` run again after a schedule changed in Opsgenie: the schedule is updated without
@@ -21,17 +21,6 @@ before(async () => {
 after(async () => {
   await opsgenie?.close();
 });
-
-/** Runs `test` against a Vigil of its own; Opsgenie answers with the fixtures again after it. */
-async function inFreshVigil(test: (vigil: TestServer) => Promise<void>): Promise<void> {
-  const vigil = await startTestServer();
-  try {
-    await test(vigil);
-  } finally {
-    opsgenie.instead.clear();
-    await vigil.stop();
-  }
-}
 
 async function importInto(vigil: TestServer, ...extra: string[]) {
   const run = await runImport(['--api-url', opsgenie.url, '--api-key', OPSGENIE_KEY, ...extra], {
@@ -83,7 +72,7 @@ const SRE_OPSGENIE_OVERRIDES = [
 
 describe('vigil import opsgenie, a schedule changed in Opsgenie and imported again', () => {
   it('a changed description updates the schedule alone: its rotation and every override stay', () =>
-    inFreshVigil(async (vigil) => {
+    inFreshVigil(opsgenie, async (vigil) => {
       await importInto(vigil);
       await addVigilOverride(vigil, 'SRE_Schedule', 'vigil-only', 'First Rotation');
       const before = await get(vigil, '/v2/schedules/SRE_Schedule?identifierType=name');
@@ -106,7 +95,7 @@ describe('vigil import opsgenie, a schedule changed in Opsgenie and imported aga
     }));
 
   it("a rotation's length, participants and end changed: it is changed in place, keeping its overrides", () =>
-    inFreshVigil(async (vigil) => {
+    inFreshVigil(opsgenie, async (vigil) => {
       await importInto(vigil);
       await addVigilOverride(vigil, 'SRE_Schedule', 'vigil-only', 'First Rotation');
       const before = await get(vigil, '/v2/schedules/SRE_Schedule?identifierType=name');
@@ -142,7 +131,7 @@ describe('vigil import opsgenie, a schedule changed in Opsgenie and imported aga
     }));
 
   it('a rotation renamed in Opsgenie, alike in all else, is renamed in place: its overrides follow it', () =>
-    inFreshVigil(async (vigil) => {
+    inFreshVigil(opsgenie, async (vigil) => {
       await importInto(vigil);
       await addVigilOverride(vigil, 'SRE_Schedule', 'vigil-only', 'First Rotation');
       const before = await get(vigil, '/v2/schedules/SRE_Schedule?identifierType=name');
@@ -170,7 +159,7 @@ describe('vigil import opsgenie, a schedule changed in Opsgenie and imported aga
 
   for (const renamed of ['Night shift', 'nights'])
     it(`a rotation with an escalation renamed ${renamed}: the dry run says what the run does, all unchanged but the schedule`, () =>
-      inFreshVigil(async (vigil) => {
+      inFreshVigil(opsgenie, async (vigil) => {
         await importInto(vigil);
         const before = await get(vigil, '/v2/schedules/Escalation_Cover?identifierType=name');
 
@@ -197,7 +186,7 @@ describe('vigil import opsgenie, a schedule changed in Opsgenie and imported aga
       }));
 
   it('a rotation removed and one added in Opsgenie are removed and added alone; the others keep theirs', () =>
-    inFreshVigil(async (vigil) => {
+    inFreshVigil(opsgenie, async (vigil) => {
       await importInto(vigil);
       await addVigilOverride(vigil, 'Escalation_Cover', 'vigil-nights', 'Nights');
       await addVigilOverride(vigil, 'Escalation_Cover', 'vigil-days', 'Days');

@@ -238,7 +238,7 @@ function matchRotations(desired: DesiredRotation[], have: ComparableRotation[]):
 /** How Vigil's rotations are brought to Opsgenie's, one by one, and where each desired one then is. */
 interface RotationPlan {
   remove: string[];
-  change: { id: string; name: string; body: Record<string, unknown> }[];
+  change: { id: string; body: Record<string, unknown> }[];
   add: DesiredRotation[];
   /** Each desired rotation's index among Vigil's once the plan is carried out. */
   placeOf: number[];
@@ -286,7 +286,7 @@ function planRotations(
     if (Object.keys(body).length === 0) continue;
     const id = ids[j];
     if (!id) return undefined;
-    plan.change.push({ id, name: r.name, body });
+    plan.change.push({ id, body });
     plan.placeholders ||=
       Array.isArray(body.participants) && comparedWith(r, theirs).participants.some(isPending);
   }

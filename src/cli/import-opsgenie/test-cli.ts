@@ -1,5 +1,22 @@
 import { Command } from 'commander';
+import { startTestServer, type TestServer } from '../../testing/harness.js';
 import { importCommand } from './command.js';
+import type { FakeOpsgenie } from './fake-opsgenie.js';
+
+/** Runs `test` against a Vigil of its own; the fake Opsgenie answers with its fixtures again after it. */
+export async function inFreshVigil(
+  opsgenie: FakeOpsgenie,
+  test: (vigil: TestServer) => Promise<void>,
+): Promise<void> {
+  const vigil = await startTestServer();
+  try {
+    await test(vigil);
+  } finally {
+    opsgenie.instead.clear();
+    opsgenie.failing.clear();
+    await vigil.stop();
+  }
+}
 
 /** Runs `vigil import opsgenie …` as the command line does, for tests: what it printed, and its exit code. */
 export async function runImport(
