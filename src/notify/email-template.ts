@@ -53,6 +53,8 @@ function headlineOf(message: OutgoingNotification): string {
       return `Closed${by}`;
     case 'add-note':
       return `Note added${by}`;
+    case 'assigned-alert':
+      return `Assigned to you${by}`;
   }
 }
 

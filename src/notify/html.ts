@@ -35,6 +35,7 @@ export const KIND_PREFIX: Record<NotificationActionType, string> = {
   'acknowledged-alert': 'Acknowledged: ',
   'closed-alert': 'Closed: ',
   'add-note': 'Note on ',
+  'assigned-alert': 'Assigned to you: ',
 };
 
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });

@@ -51,6 +51,7 @@ const KIND_LABEL: Record<NotificationActionType, string> = {
   'acknowledged-alert': 'acknowledged alerts',
   'closed-alert': 'closed alerts',
   'add-note': 'notes',
+  'assigned-alert': 'alerts assigned to them',
 };
 
 /**

@@ -9,7 +9,8 @@ import type { TimeRestriction } from './schedule.js';
 /** A kind of contact method people add (the destination registry lists them). */
 export type { ContactMethodType } from '../notify/destinations/registry.js';
 
-export type NotificationActionType = 'create-alert' | 'acknowledged-alert' | 'closed-alert' | 'add-note';
+export type NotificationActionType =
+  'create-alert' | 'acknowledged-alert' | 'closed-alert' | 'add-note' | 'assigned-alert';
 
 export type ConditionField =
   | 'message'

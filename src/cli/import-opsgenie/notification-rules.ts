@@ -20,7 +20,13 @@ import type { ImportedUser } from './users.js';
  * Vigil as in Opsgenie, so a rule's place is part of what it does. Rules only Vigil has come after them.
  */
 
-const ACTION_TYPES = new Set(['create-alert', 'acknowledged-alert', 'closed-alert', 'add-note']);
+const ACTION_TYPES = new Set([
+  'create-alert',
+  'acknowledged-alert',
+  'closed-alert',
+  'add-note',
+  'assigned-alert',
+]);
 
 interface Step {
   contact: { method: string; to: string };
@@ -257,7 +263,7 @@ export async function importNotificationRules(ctx: ImportContext, users: Importe
         const label = labelFor(summary);
         if (!ACTION_TYPES.has(summary.actionType))
           throw new Skip(
-            `Vigil's notification rules are for create-alert, acknowledged-alert, closed-alert and add-note, not ${summary.actionType}`,
+            `Vigil's notification rules are for create-alert, acknowledged-alert, closed-alert, add-note and assigned-alert, not ${summary.actionType}`,
           );
         // Taken before anything can fail it, by the name Opsgenie lists it by (as `dropDefaultRule` reads
         // them): a rule that cannot be read this run keeps its Vigil rule from the next one of its name.

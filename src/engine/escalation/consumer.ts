@@ -23,6 +23,8 @@ const HANDLED_TYPES: readonly AlertEvent['type'][] = [
   'snoozed',
   'snooze_ended',
   'note_added',
+  // Told to the new owner, if a rule of theirs asks for it (follow-up.ts).
+  'owner_assigned',
   'escalated',
   'responder_added',
   // A deduplicationAction's hold may be over (notification-holds.ts): only held alerts emit these.
@@ -41,8 +43,9 @@ export interface EscalationConsumerOptions {
 
 /**
  * The alert events' side of the engine: a new alert starts its escalations, a change pauses, resumes,
- * escalates or finishes them, and an acknowledgement, close or note is told to those already paged. Each
- * event is handled once (engine_handled_events), however often its delivery is retried.
+ * escalates or finishes them, and an acknowledgement, close or note is told to those already paged (an
+ * assignment to the new owner). Each event is handled once (engine_handled_events), however often its
+ * delivery is retried.
  */
 export function createEscalationConsumer(options: EscalationConsumerOptions): AlertEventConsumer {
   const { db, clock, signal, runner, batchSize } = options;
@@ -92,7 +95,9 @@ export function createEscalationConsumer(options: EscalationConsumerOptions): Al
           : false;
       return dueNow || readyDue;
     }
-    if (event.type !== 'note_added') await reconcile(etx, event, now, madeAt(event, now));
+    // A note or an assignment changes nothing an escalation or a planned message depends on.
+    if (event.type !== 'note_added' && event.type !== 'owner_assigned')
+      await reconcile(etx, event, now, madeAt(event, now));
     const followUpDue = await followUp(etx, event, now);
     return (await runner.claimAndRun(etx, now, batchSize, event.alertId)).due || followUpDue || readyDue;
   }

@@ -82,6 +82,9 @@ export function payloadOf(message: OutgoingNotification): PushPayload {
     case 'add-note':
       body = `Note${by}: ${oneLine(message.note ?? '')}`;
       break;
+    case 'assigned-alert':
+      body = `Assigned to you${by}`;
+      break;
   }
   const open = alert.status === 'open';
   return {
@@ -116,7 +119,8 @@ export function topicOf(alertId: string): string {
  * The topic of a message, if it is one that should replace a pending push about its alert. The push
  * service swaps the pending message for the new one, TTL and urgency included (RFC 8030 §5.4): right for
  * a page repeated, or one acknowledged or closed before it arrived (nobody need be woken any more); wrong
- * for a note, which would turn a pending high-urgency page into a normal note that no longer pages.
+ * for a note or an assignment, which would turn a pending high-urgency page into a normal message that no
+ * longer pages.
  */
 function topicFor(message: OutgoingNotification): string | undefined {
   switch (message.kind) {
@@ -125,6 +129,7 @@ function topicFor(message: OutgoingNotification): string | undefined {
     case 'closed-alert':
       return topicOf(message.alert.id);
     case 'add-note':
+    case 'assigned-alert':
       return undefined;
   }
 }

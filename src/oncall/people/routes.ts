@@ -10,7 +10,13 @@ import type { PeopleService, RuleView } from './service.js';
 
 /** Opsgenie's contact and notification-rule APIs under /v2/users/{identifier}. */
 
-const ACTION_TYPES = ['create-alert', 'acknowledged-alert', 'closed-alert', 'add-note'] as const;
+const ACTION_TYPES = [
+  'create-alert',
+  'acknowledged-alert',
+  'closed-alert',
+  'add-note',
+  'assigned-alert',
+] as const;
 
 const Contact = Type.Object(
   {

@@ -8077,7 +8077,8 @@ export interface paths {
           'application/json': {
             name: string;
             /** @enum {string} */
-            actionType: 'create-alert' | 'acknowledged-alert' | 'closed-alert' | 'add-note';
+            actionType:
+              'create-alert' | 'acknowledged-alert' | 'closed-alert' | 'add-note' | 'assigned-alert';
             criteria?: {
               /** @enum {string} */
               type?: 'match-all' | 'match-all-conditions' | 'match-any-condition';

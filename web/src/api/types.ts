@@ -198,7 +198,7 @@ export interface Contact {
 export interface NotificationRuleSummary {
   id: string;
   name: string;
-  actionType: 'create-alert' | 'acknowledged-alert' | 'closed-alert' | 'add-note';
+  actionType: 'create-alert' | 'acknowledged-alert' | 'closed-alert' | 'add-note' | 'assigned-alert';
   order: number;
   enabled: boolean;
 }

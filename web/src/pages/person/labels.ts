@@ -12,6 +12,7 @@ export const ACTION_LABELS: Record<NotificationRuleSummary['actionType'], string
   'acknowledged-alert': 'When an alert is acknowledged',
   'closed-alert': 'When an alert is closed',
   'add-note': 'When a note is added',
+  'assigned-alert': 'When an alert is assigned to you',
 };
 
 export function contactLabel(c: { method: ContactMethod; to: string }): string {
