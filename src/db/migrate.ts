@@ -79,6 +79,7 @@ import * as m0076 from './migrations/0076_alert_policy_teams.js';
 import * as m0077 from './migrations/0077_password_handed.js';
 import * as m0078 from './migrations/0078_integration_opsgenie_type.js';
 import * as m0079 from './migrations/0079_assigned_alert_rules.js';
+import * as m0080 from './migrations/0080_saved_search_name_keys.js';
 
 /** Every migration, in order. Listed here (not read from disk) so the same code runs from src and dist. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -158,6 +159,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0077_password_handed': m0077,
   '0078_integration_opsgenie_type': m0078,
   '0079_assigned_alert_rules': m0079,
+  '0080_saved_search_name_keys': m0080,
 };
 
 /**

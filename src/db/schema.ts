@@ -909,6 +909,8 @@ export interface SavedSearchesTable {
   id: Generated<string>;
   org_id: string;
   name: string;
+  /** The name as names are compared (savedSearchNameKey), unique in the organization (migration 0080). */
+  name_key: string;
   description: ColumnType<string, string | undefined, string>;
   query: string;
   /** Null once the owner is deleted. */

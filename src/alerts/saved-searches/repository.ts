@@ -6,6 +6,18 @@ import type { SavedSearchRow, SavedSearchesTable } from '../../db/schema.js';
 
 export type SavedSearchIdentifierType = 'id' | 'name';
 
+/**
+ * What names are compared by (`name_key`, unique in the organization): the name in Unicode's composed
+ * form (NFC), its case folded as Unicode's full case folding does for all but a handful of letters
+ * (upper then lower case: "Straße" and "STRASSE" are one name, as are "É" composed and decomposed).
+ * Computed here, not by PostgreSQL's lower(), which folds only ASCII under the C locale Vigil's own
+ * database runs with. Migration 0080 keys the searches saved before with this same function (a copy):
+ * changing it needs a migration that keys them again.
+ */
+export function savedSearchNameKey(name: string): string {
+  return name.normalize('NFC').toUpperCase().toLowerCase().normalize('NFC');
+}
+
 export type SavedSearchWithRefs = SavedSearchRow & {
   owner_username: string | null;
   teams: { id: string; name: string }[];
@@ -17,12 +29,12 @@ export const savedSearchesRepository = {
       .selectFrom('saved_searches')
       .select(['id', 'name'])
       .where('org_id', '=', orgId)
-      .orderBy(sql`lower(name)`)
+      .orderBy('name_key')
       .orderBy('id')
       .execute();
   },
 
-  /** By id (a uuid, else nothing) or by name (without regard to case). */
+  /** By id (a uuid, else nothing) or by name (without regard to case: {@link savedSearchNameKey}). */
   find(
     q: Queryable,
     orgId: string,
@@ -35,7 +47,7 @@ export const savedSearchesRepository = {
       .selectAll()
       .where('org_id', '=', orgId)
       .where((eb) =>
-        type === 'id' ? eb('id', '=', identifier) : eb(sql`lower(name)`, '=', identifier.toLowerCase()),
+        type === 'id' ? eb('id', '=', identifier) : eb('name_key', '=', savedSearchNameKey(identifier)),
       )
       .executeTakeFirst();
   },
@@ -85,17 +97,31 @@ export const savedSearchesRepository = {
     return { organization: Number(row.organization), owner: Number(row.owner) };
   },
 
-  insert(q: Queryable, row: Insertable<SavedSearchesTable>): Promise<SavedSearchRow> {
-    return q.insertInto('saved_searches').values(row).returningAll().executeTakeFirstOrThrow();
-  },
-
-  update(q: Queryable, id: string, changes: Updateable<SavedSearchesTable>): Promise<SavedSearchRow> {
+  /** A new search; its `name_key` is the name's. */
+  insert(q: Queryable, row: Omit<Insertable<SavedSearchesTable>, 'name_key'>): Promise<SavedSearchRow> {
     return q
-      .updateTable('saved_searches')
-      .set({ ...changes, updated_at: sql<Date>`now()` })
-      .where('id', '=', id)
+      .insertInto('saved_searches')
+      .values({ ...row, name_key: savedSearchNameKey(row.name) })
       .returningAll()
       .executeTakeFirstOrThrow();
+  },
+
+  /** The search changed (a new name keyed too), or undefined when it is gone (deleted meanwhile). */
+  update(
+    q: Queryable,
+    id: string,
+    changes: Omit<Updateable<SavedSearchesTable>, 'name_key'>,
+  ): Promise<SavedSearchRow | undefined> {
+    return q
+      .updateTable('saved_searches')
+      .set({
+        ...changes,
+        ...(changes.name !== undefined ? { name_key: savedSearchNameKey(changes.name) } : {}),
+        updated_at: sql<Date>`now()`,
+      })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst();
   },
 
   async delete(q: Queryable, id: string): Promise<void> {

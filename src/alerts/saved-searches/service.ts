@@ -150,6 +150,14 @@ export function createSavedSearchesService(db: Db) {
     }
   }
 
+  /**
+   * The owner a request names, found inside the transaction that saves it and kept from being deleted
+   * until it ends (a user being deleted is waited for, then is no user: the 422 of an unknown one).
+   */
+  function ownerOf(tx: Queryable, p: Principal, ref: UserRef) {
+    return resolveUserRef(tx, p.orgId, ref, 'owner', undefined, 'key share');
+  }
+
   const clash = (name: string) =>
     conflict(`Saved search with name [${name}] already exists: choose another name, or update that one.`);
 
@@ -163,11 +171,15 @@ export function createSavedSearchesService(db: Db) {
     async create(p: Principal, input: SavedSearchInput): Promise<SavedSearchRow> {
       const name = checkName(input.name);
       const query = checkQuery(p.orgId, input.query);
-      const owner = await resolveUserRef(db, p.orgId, input.owner, 'owner');
-      requireManager(p, owner.id, 'create');
+      // Refusals about the owner come before the teams' (the owner is found again, locked, below).
+      requireManager(p, (await resolveUserRef(db, p.orgId, input.owner, 'owner')).id, 'create');
       const teamIds = await teamIdsOf(p, input.teams ?? []);
       try {
         return await db.transaction().execute(async (tx) => {
+          // Found again under a lock: a user deleted meanwhile is a 422, not an owner the insert's
+          // reference no longer finds; one being deleted is waited for.
+          const owner = await ownerOf(tx, p, input.owner);
+          requireManager(p, owner.id, 'create');
           await repo.lockOrganization(tx, p.orgId);
           await requireRoom(tx, p.orgId, owner, true);
           return repo.insert(tx, {
@@ -196,27 +208,36 @@ export function createSavedSearchesService(db: Db) {
       requireManager(p, row.owner_user_id, 'change');
       const name = changes.name !== undefined ? checkName(changes.name) : undefined;
       const query = changes.query !== undefined ? checkQuery(p.orgId, changes.query) : undefined;
-      const owner = changes.owner ? await resolveUserRef(db, p.orgId, changes.owner, 'owner') : undefined;
+      const newOwner = changes.owner;
+      if (newOwner) await resolveUserRef(db, p.orgId, newOwner, 'owner'); // before the teams, as create
       const teamIds = changes.teams ? await teamIdsOf(p, changes.teams) : undefined;
       const values = {
         ...(name !== undefined ? { name } : {}),
         ...(query !== undefined ? { query } : {}),
         ...(changes.description !== undefined ? { description: changes.description } : {}),
-        ...(owner ? { owner_user_id: owner.id } : {}),
         ...(teamIds ? { team_ids: teamIds } : {}),
       };
+      let updated: SavedSearchRow | undefined;
       try {
-        // Handing a search to another user counts against theirs.
-        if (!owner || owner.id === row.owner_user_id) return await repo.update(db, row.id, values);
-        return await db.transaction().execute(async (tx) => {
-          await repo.lockOrganization(tx, p.orgId);
-          await requireRoom(tx, p.orgId, owner, false);
-          return repo.update(tx, row.id, values);
-        });
+        updated = !newOwner
+          ? await repo.update(db, row.id, values)
+          : await db.transaction().execute(async (tx) => {
+              // Found again under a lock, as create does.
+              const owner = await ownerOf(tx, p, newOwner);
+              // Handing a search to another user counts against theirs.
+              if (owner.id !== row.owner_user_id) {
+                await repo.lockOrganization(tx, p.orgId);
+                await requireRoom(tx, p.orgId, owner, false);
+              }
+              return repo.update(tx, row.id, { ...values, owner_user_id: owner.id });
+            });
       } catch (error) {
         if (isUniqueViolation(error)) throw clash(name ?? row.name);
         throw error;
       }
+      // Deleted since it was loaded: as if it had been before.
+      if (!updated) throw missing(identifier, type);
+      return updated;
     },
 
     async delete(p: Principal, identifier: string, type: SavedSearchIdentifierType): Promise<void> {
