@@ -10,7 +10,11 @@ import type { Principal } from '../service.js';
  * has a counterpart for (ENFORCED_USER_RIGHTS); the others are kept and given back, never checked.
  */
 
-/** Opsgenie's user rights, as its API and Terraform provider (opsgenie_custom_role) name them. */
+/**
+ * Opsgenie's user rights, as its API and Terraform provider name them: the provider's list for an
+ * opsgenie_custom_role (validCustomRolesRights in terraform-provider-opsgenie), in its order, so a
+ * configuration Opsgenie takes Vigil takes too. What Vigil does with each: ENFORCED_USER_RIGHTS below.
+ */
 export const USER_RIGHTS = [
   'who-is-on-call-show-all',
   'notification-rules-edit',
@@ -55,6 +59,58 @@ export const USER_RIGHTS = [
   'incident-reopen',
   'mass-notification-create',
   'service-access',
+  'forwardings-edit',
+  'manage-roles',
+  'it-user-functionality',
+  'parent-login-as-user',
+  'update-login-as-user-state',
+  'see-alerts',
+  'alert-delete-note',
+  'alert-update-note',
+  'alert-update-description',
+  'alert-update-message',
+  'alert-add-responder',
+  'alert-grant-visibility',
+  'alert-create-issue',
+  'alert-link-issue',
+  'incidents-access-all',
+  'assign-response-role',
+  'incident-action',
+  'incident-associate-alerts',
+  'incident-dissociate-alerts',
+  'incident-remove-responder',
+  'incident-update-priority',
+  'incident-edit-tags',
+  'incident-edit-details',
+  'incident-edit-impact-times',
+  'incident-edit-postmortem-fields',
+  'incident-edit-message',
+  'incident-add-note',
+  'incident-close',
+  'incident-delete',
+  'incident-custom-action',
+  'update-potential-causes',
+  'incident-create-issue',
+  'incident-link-issue',
+  'edit-impacted-services',
+  'postmortem-access-published',
+  'postmortem-access-unpublished',
+  'postmortem-create',
+  'postmortem-edit',
+  'postmortem-delete',
+  'slack-channel-create',
+  'slack-channel-unlink',
+  'join-icc-session',
+  'create-icc-session',
+  'access-icc-past-sessions',
+  'incident-commander',
+  'edit-incident-command-center-room',
+  'delete-incident-command-center-room',
+  'incident-timeline-create',
+  'incident-timeline-edit',
+  'incident-timeline-delete',
+  'service-access-status',
+  'service-send-status-update',
 ] as const;
 
 export type UserRight = (typeof USER_RIGHTS)[number];
@@ -71,7 +127,23 @@ export const EXTENDED_ROLES = [
   'stakeholder',
 ] as const satisfies readonly ExtendedUserRole[];
 
-/** The rights Vigil checks for a custom role's holders; docs/api.md says where. */
+/**
+ * The rights Vigil checks for a custom role's holders; docs/api.md says where. The others are kept on the
+ * role and given back, never checked, for Vigil has no such feature or no check for it:
+ * - configurations-read-only (everyone reads every configuration), reports-access, logs-page-access,
+ *   profile-custom-fields-edit, quiet-hours-edit, billing-manage, mass-notification-create,
+ *   service-access, service-access-status, service-send-status-update;
+ * - forwardings-edit (no forwarding rules), manage-roles (custom roles are the org admins' alone: granting
+ *   it gives nothing), it-user-functionality, parent-login-as-user, update-login-as-user-state;
+ * - see-alerts (who sees which alert is alerts-access-all's and the alert's own: alerts/visibility.ts),
+ *   alert-delete-note and alert-update-note (notes are never changed or deleted), alert-grant-visibility,
+ *   alert-create-issue, alert-link-issue;
+ * - incidents-access-all and every incident-* right (the Incident API's actions need the alert right
+ *   each comes down to, incidents/service.ts), assign-response-role, update-potential-causes,
+ *   edit-impacted-services, postmortem-*, slack-channel-*, the incident command center's
+ *   (join-icc-session, create-icc-session, access-icc-past-sessions, incident-commander,
+ *   edit-incident-command-center-room, delete-incident-command-center-room).
+ */
 export const ENFORCED_USER_RIGHTS: readonly UserRight[] = [
   'alert-create',
   'alert-action',
@@ -84,11 +156,14 @@ export const ENFORCED_USER_RIGHTS: readonly UserRight[] = [
   'alert-take-ownership',
   'alert-assign-ownership',
   'alert-add-recipient',
+  'alert-add-responder',
   'alert-add-team',
   'alert-edit-tags',
   'alert-edit-details',
   'alert-custom-action',
   'alert-update-priority',
+  'alert-update-message',
+  'alert-update-description',
   'alert-acknowledge-all',
   'alert-close-all',
   'alert-delete',
@@ -141,14 +216,38 @@ const PART_OF: Partial<Record<UserRight, UserRight>> = {
   'alert-take-ownership': 'alert-action',
   'alert-assign-ownership': 'alert-action',
   'alert-add-recipient': 'alert-action',
+  'alert-add-responder': 'alert-action',
   'alert-add-team': 'alert-action',
   'alert-edit-tags': 'alert-action',
   'alert-edit-details': 'alert-action',
   'alert-custom-action': 'alert-action',
   'alert-update-priority': 'alert-action',
+  'alert-update-message': 'alert-action',
+  'alert-update-description': 'alert-action',
   'alert-acknowledge-all': 'alert-acknowledge',
   'alert-close-all': 'alert-close',
 };
+
+/**
+ * Rights Opsgenie has under two names: alert-add-responder is its newer name for alert-add-recipient (Add
+ * Responder). Vigil checks the older name, and a role's holders hold it by either: either disallowed
+ * takes it away, either granted (the other not disallowed) gives it.
+ */
+const OTHER_NAME: Partial<Record<UserRight, UserRight>> = {
+  'alert-add-recipient': 'alert-add-responder',
+  'alert-add-responder': 'alert-add-recipient',
+};
+
+/** `right` and its other name, if it has one. */
+function namesOf(right: UserRight): UserRight[] {
+  const other = OTHER_NAME[right];
+  return other ? [right, other] : [right];
+}
+
+/** How a refusal names `right`: with its other name, which a role may have disallowed instead. */
+function rightName(right: UserRight): string {
+  return namesOf(right).join(' / ');
+}
 
 export type CustomRoleRights = Pick<
   CustomUserRoleRow,
@@ -161,8 +260,9 @@ export type CustomRoleRights = Pick<
  * alert-action but grants alert-add-note only adds notes); else what the default role holds.
  */
 export function roleHolds(role: CustomRoleRights, right: UserRight): boolean {
-  if (role.disallowed_rights.includes(right)) return false;
-  if (role.granted_rights.includes(right)) return true;
+  const names = namesOf(right);
+  if (names.some((n) => role.disallowed_rights.includes(n))) return false;
+  if (names.some((n) => role.granted_rights.includes(n))) return true;
   const whole = PART_OF[right];
   if (whole) return roleHolds(role, whole);
   return DEFAULT_RIGHTS[role.extended_role].has(right);
@@ -194,7 +294,7 @@ export async function customRoleOf(q: Queryable, p: Principal): Promise<CustomRo
 /** The 403 for a holder of `role`, which lacks `right`; `what` says what was refused. */
 export function userRightRefusal(role: CustomRoleRights, right: UserRight, what: string) {
   return forbidden(
-    `Your role [${role.name}] does not allow you to ${what} (it lacks the ${right} right). Ask an organization admin to grant it (PUT /v2/roles/{id}) or to give you another role.`,
+    `Your role [${role.name}] does not allow you to ${what} (it lacks the ${rightName(right)} right). Ask an organization admin to grant it (PUT /v2/roles/{id}) or to give you another role.`,
   );
 }
 
@@ -255,7 +355,10 @@ export async function whyUserMayNot(
   right: UserRight,
 ): Promise<string | undefined> {
   const role = await customRoleOf(q, p);
-  if (role) return roleHolds(role, right) ? undefined : `their role [${role.name}] lacks the ${right} right`;
+  if (role)
+    return roleHolds(role, right)
+      ? undefined
+      : `their role [${role.name}] lacks the ${rightName(right)} right`;
   return isPlainUser(p) && ADMINS_ONLY.has(right)
     ? `Opsgenie's User role lacks the ${right} right`
     : undefined;
@@ -320,8 +423,9 @@ export function alertActionRight(
     case 'priority':
       return { right: 'alert-update-priority', what: "change alerts' priority" };
     case 'message':
+      return { right: 'alert-update-message', what: "change alerts' message" };
     case 'description':
-      return { right: 'alert-action', what: 'change alerts' };
+      return { right: 'alert-update-description', what: "change alerts' description" };
     case 'assign': {
       // Judged on the one user the assign will make the owner, read as accounts' findUser reads it: a
       // request naming someone else by id and the caller by username assigns that someone.
