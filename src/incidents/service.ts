@@ -130,8 +130,8 @@ const ACTION_RIGHTS: Record<IncidentAction['kind'], { right: UserRight; what: st
   removeTags: { right: 'alert-edit-tags', what: "change incidents' tags" },
   addDetails: { right: 'alert-edit-details', what: "change incidents' details" },
   removeDetails: { right: 'alert-edit-details', what: "change incidents' details" },
-  message: { right: 'alert-action', what: 'change incidents' },
-  description: { right: 'alert-action', what: 'change incidents' },
+  message: { right: 'alert-update-message', what: "change incidents' message" },
+  description: { right: 'alert-update-description', what: "change incidents' description" },
   delete: { right: 'alert-delete', what: 'delete incidents' },
 };
 

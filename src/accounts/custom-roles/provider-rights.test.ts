@@ -230,6 +230,29 @@ describe('custom user roles: every right of the Terraform provider', () => {
     assert.equal(changed.status, 202, JSON.stringify(changed.body));
     assert.equal((await alertRow(otherAlert)).message, 'renamed');
 
+    // An incident's message and description come down to its alerts': the same rights.
+    const incident = await server.callOk('POST', '/v1/incidents/create', {
+      message: `incident ${randomUUID()}`,
+      responders: [{ type: 'user', id: user.id }],
+    });
+    const incidentId = (await server.callOk('GET', `/v1/incidents/requests/${incident.requestId}`)).data
+      .incidentId as string;
+    const incidentMessage = await server.call(
+      'POST',
+      `/v1/incidents/${incidentId}/message`,
+      { message: 'changed' },
+      user.key,
+    );
+    assert.equal(incidentMessage.status, 403, JSON.stringify(incidentMessage.body));
+    assert.match(incidentMessage.body.message, /alert-update-message/);
+    const incidentDescription = await server.call(
+      'POST',
+      `/v1/incidents/${incidentId}/description`,
+      { description: 'described' },
+      user.key,
+    );
+    assert.equal(incidentDescription.status, 202, JSON.stringify(incidentDescription.body));
+
     // Parts of alert-action: without it only what is granted on its own.
     const only = await userWithRole('only-message', {
       disallowedRights: ['alert-action'],
