@@ -6,7 +6,7 @@ import { notificationRepeatsRepository } from '../../notify/repeats-repository.j
 import { planOf } from '../../oncall/routing/route.js';
 import type { EngineTx } from './engine-tx.js';
 import { escalationRepository as repo } from './repository.js';
-import { isEscalatedBy, reachesFinishedRuns, transition } from './transition.js';
+import { escalateNow, isEscalatedBy, reachesFinishedRuns, transition } from './transition.js';
 import { alertsRepository } from '../../alerts/repository.js';
 
 /**
@@ -24,14 +24,13 @@ export async function reconcile(etx: EngineTx, event: AlertEvent, now: Date, mad
     alert?.status === 'open' &&
     !runs.some((run) => isEscalatedBy(run, event))
   ) {
-    await escalateWithoutRun(etx, event, alert, now);
+    await escalateWithoutRun(etx, event, alert, now, madeAt);
     return;
   }
   for (const run of runs) {
     const change = transition(run, alert, event, now, madeAt);
-    if (change.kind === 'unchanged') continue;
-    await repo.updateRun(tx, run, change.update);
-    for (const line of change.logs) logs.add(run.alert_id, line);
+    if (change.kind !== 'unchanged') await repo.updateRun(tx, run, change.update);
+    for (const line of change.logs ?? []) logs.add(run.alert_id, line);
   }
 }
 
@@ -60,6 +59,7 @@ async function escalateWithoutRun(
   event: Extract<AlertEvent, { type: 'escalated' }>,
   alert: AlertRow,
   now: Date,
+  madeAt: Date,
 ): Promise<void> {
   if (!event.escalationId) {
     logs.add(alert.id, 'Escalated, but the alert is on no escalation that has rules left');
@@ -70,7 +70,10 @@ async function escalateWithoutRun(
     logs.add(alert.id, 'Escalated, but the escalation no longer exists: nobody is paged for it');
     return;
   }
-  // Not on that policy yet (or it finished): start it now, at its first rule.
+  // Not on that policy yet (or it finished): it starts now, and is escalated to its first rule at once,
+  // as an escalate moves a run on (escalateNow): that rule is due now, whatever its delay, and the later
+  // ones keep their spacing from it. Started at the escalate, not at the base time escalateNow sets back
+  // by the rule's delay (see placedAt).
   const started = await repo.insertRun(tx, {
     alertId: alert.id,
     orgId: alert.org_id,
@@ -80,6 +83,9 @@ async function escalateWithoutRun(
     baseAt: now,
     nextAt: now,
   });
+  const escalated = started && escalateNow(started, now, madeAt);
+  if (started && escalated && escalated.kind !== 'unchanged')
+    await repo.updateRun(tx, started, escalated.update);
   logs.add(
     alert.id,
     started

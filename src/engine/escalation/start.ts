@@ -39,7 +39,8 @@ function actingNow(chosen: NotificationDecision, now: PolicyNow): NotificationDe
  * escalation and schedule responder, and per user responder. Returns the alert and the runs it started.
  * With `later`, the runs are not made here but added to it, for the caller to make with others at once
  * (runner.startRuns), and `runs` is empty. With `only`, just those responders start (one added to the
- * alert later: its escalation counts from the event, and a responder that already runs is left alone).
+ * alert later: its escalation counts from the event; one that already escalates the alert is left to
+ * that run, one whose run finished starts over, see notRunning).
  * A team's notification policies (notification-policies.ts), when the alert is of the team's policy scope
  * (teamPoliciesApply), may suppress its run, start it later, hold it until the alert occurs often enough
  * (notification-holds.ts: `released` says the hold of the `only` responders ended, and when the alert
@@ -65,6 +66,8 @@ export async function startEscalations(
   const started: AlertEscalationRow[] = [];
   // From the alert's creation: if no worker ran since, the first steps are late, and say so.
   const base = clock.fromSystemTime(new Date(event.at));
+  /** The finished runs of added responders, by source: they start over (see notRunning). */
+  const over = new Map<string, string>();
   const start = async (
     source: string,
     escalationId: string | null,
@@ -85,14 +88,13 @@ export async function startEscalations(
       later.push(run);
       return;
     }
-    const inserted = await repo.insertRun(tx, run);
+    const finished = over.get(source);
+    const inserted = finished ? await repo.startOver(tx, finished, run) : await repo.insertRun(tx, run);
     if (inserted) started.push(inserted);
   };
   let responders = only ?? alert.responders;
   if (only) {
-    // Already running (the alert's creation found it on the alert): nothing more to start.
-    const running = await repo.runSources(tx, alert.id);
-    responders = only.filter((r) => !running.has(`${r.type}:${r.id}`));
+    responders = await notRunning(etx, alert, event, only, over);
     if (responders.length === 0) return { alert, runs: [] };
   }
   // Opsgenie's suppressNotifications: what the creation of the integration's alert starts notifies nobody.
@@ -272,4 +274,35 @@ export async function startEscalations(
     }
   }
   return { alert, runs: started };
+}
+
+/**
+ * Of the responders `only` names, those to start. One whose source (`team:<id>`, …) has an unfinished run
+ * for the alert (a responder when it was created, or reached by an escalation rule since) is left to that
+ * run, and an added one says so on the log. One whose run finished (a rule reached the team, and its
+ * escalation ran all its rules) starts over, as a create would page it: its team's routing, and its
+ * policies, are read as they are now, and its run is put in `over` (by source), to be sent back to its
+ * first rule rather than made anew (an alert has one run per source).
+ */
+async function notRunning(
+  { tx, logs }: EngineTx,
+  alert: AlertRow,
+  event: AlertEvent,
+  only: readonly ResponderRef[],
+  over: Map<string, string>,
+): Promise<ResponderRef[]> {
+  const sourceOf = (r: ResponderRef) => `${r.type}:${r.id}`;
+  // Locked: they may be written here (startOver), and the runner must not move one on meanwhile.
+  const runs = await repo.lockRunsOfSources(tx, alert.id, only.map(sourceOf));
+  const added = event.type === 'responder_added' ? event : undefined;
+  return only.filter((r) => {
+    const run = runs.find((row) => row.source === sourceOf(r));
+    if (!run) return true;
+    if (run.state !== 'finished') {
+      if (added) logs.add(alert.id, `${added.name} already escalates this alert`);
+      return false;
+    }
+    over.set(run.source, run.id);
+    return true;
+  });
 }

@@ -50,7 +50,8 @@ export interface RunUpdate {
 export type PauseReason = 'snoozed' | 'acknowledged';
 
 export type RunTransition =
-  | { kind: 'unchanged' }
+  /** `logs`, when it says why an event changed nothing (see escalateNow). */
+  | { kind: 'unchanged'; logs?: string[] }
   | {
       kind: 'finished' | 'paused' | 'restarted' | 'escalated';
       update: RunUpdate;
@@ -320,11 +321,21 @@ function restart(run: RunFields, now: Date, why: string): RunTransition {
  * The escalate action, made at `madeAt`: the run's next rule is due now, paused or not, and later rules
  * keep their spacing from it. Running it is the runner's part (the escalate ended the alert's snooze, if
  * any). A run a notification policy delayed past the escalate starts no later than it: an unacknowledge
- * made after the escalate would otherwise be taken as before the run's start (see placedAt).
+ * made after the escalate would otherwise be taken as before the run's start (see placedAt). The step
+ * that closes the alert after the last repeat is no rule to escalate to: the escalate asks for someone to
+ * be paged, and closing the alert then would page nobody and end it before its time (and tell an
+ * integration it was resolved). The run keeps its close at its time, and the log says so.
  */
 export function escalateNow(run: RunFields, now: Date, madeAt: Date): RunTransition {
   const step = stepAt(run.plan, run.step);
   if (!step) return UNCHANGED;
+  if (step.closesAlert)
+    return {
+      kind: 'unchanged',
+      logs: [
+        `${run.plan.name} has no rule left to escalate to: it closes the alert at its time, after its last repeat`,
+      ],
+    };
   const started = run.started_at ?? run.base_at;
   return {
     kind: 'escalated',
