@@ -60,7 +60,8 @@
  *   ended at T. In "layers" mode there is one newcomer (and one previous), as {@link nextOnCall} returns.
  *   Without a horizon the change is looked for as far as the schedule needs: past its last turning point
  *   (a rotation's start or end, an override's start or end) by two turns of its longest rotation and a
- *   week, at least 90 days and at most three years off (see {@link nextOnCalls}).
+ *   week, at least 90 days and at most three years off (see {@link nextOnCalls}), and for as long as the
+ *   work allowed lasts (MAX_CHANGE_SEARCH_PIECES): past it the look throws {@link ChangeSearchTooCostly}.
  * - All instants in and out are ISO 8601 strings; inputs must carry "Z" or an offset. Outputs are UTC ('Z').
  *   The computing functions throw a RangeError listing the problems of an invalid schedule (those that
  *   {@link validateSchedule} reports) or of an invalid Date argument.
@@ -119,6 +120,39 @@ const NEXT_ON_CALL_END_SEARCH_DAYS = 366;
  * 28-day grid boundary (see STRETCH_CLIP_GRID_MS).
  */
 const STRETCH_WALK_MIN_PIECES = 20_000;
+
+/**
+ * The most work (pieces, as timelineCostOf counts them) looking for the next or previous change may take,
+ * besides following the stretches of those it finds (see STRETCH_WALK_MIN_PIECES): four times what one
+ * timeline may hold (MAX_TIMELINE_PIECES in src/oncall/schedules/service.ts), a fraction of a second. It
+ * is computed in one go, on the event loop the API and the engine share; without a bound, one person on
+ * call for years through 49 hourly rotations of 100 restriction windows each (within the limits) made
+ * the look millions of pieces, seconds of work. Ordinary schedules come nowhere near it: three months of
+ * ten hourly rotations are under 50,000.
+ */
+export const MAX_CHANGE_SEARCH_PIECES = 200_000;
+
+/**
+ * Thrown by {@link nextOnCalls} and {@link previousOnCalls} (and {@link nextOnCall}, {@link previousOnCall})
+ * when the change was not found within MAX_CHANGE_SEARCH_PIECES of work: nobody new comes on call from the
+ * instant asked about until `reached` at least (or, looking back, went off call from `reached` on), and
+ * looking further would take more. Not an answer either way: the change may be further on.
+ */
+export class ChangeSearchTooCostly extends Error {
+  constructor(
+    /** Which look ran out. */
+    readonly direction: 'next' | 'previous',
+    /** How far it got (ISO 8601, UTC): the change is not between here and the instant asked about. */
+    readonly reached: string,
+    /** The work it did, in pieces (at most MAX_CHANGE_SEARCH_PIECES). */
+    readonly pieces: number,
+  ) {
+    super(
+      `the ${direction} change of who is on call was not found within the work allowed (${pieces} of ${MAX_CHANGE_SEARCH_PIECES} pieces): none ${direction === 'next' ? 'before' : 'after'} ${reached}`,
+    );
+    this.name = 'ChangeSearchTooCostly';
+  }
+}
 
 /**
  * The instants [from, to) whose overrides a computation can see: a caller that loads a stored schedule
@@ -472,6 +506,39 @@ function nextStep(step: number): number {
   return Math.min(step * 2, CHANGE_SEARCH_STEP_DAYS * DAY_MS);
 }
 
+/** The shortest a step of a look for a change is shrunk to, to fit the work it has left. */
+const CHANGE_SEARCH_MIN_STEP_MS = HOUR_MS;
+
+/**
+ * The work a look for a change (next or previous) has done, against MAX_CHANGE_SEARCH_PIECES. `take`
+ * gives the span of the next step from `near` towards `far` (forward if `far` is later, back if earlier):
+ * the whole of it if its work fits what is left, else halved until it does (down to an hour, so that
+ * doubling steps leave little of the budget unused); past that it throws ChangeSearchTooCostly, naming
+ * `near` as how far the look got. Counted before the work, as timelines are refused before it.
+ */
+function changeSearchBudget(compiled: Compiled, direction: 'next' | 'previous') {
+  let spent = 0;
+  return {
+    take(near: number, far: number): number {
+      const costOf = (span: number) =>
+        far > near
+          ? timelineCostOf(compiled, near, near + span)
+          : timelineCostOf(compiled, near - span, near);
+      let span = Math.abs(far - near);
+      let cost = costOf(span);
+      while (spent + cost > MAX_CHANGE_SEARCH_PIECES && span > CHANGE_SEARCH_MIN_STEP_MS) {
+        span = Math.max(CHANGE_SEARCH_MIN_STEP_MS, Math.floor(span / 2));
+        cost = costOf(span);
+      }
+      if (spent + cost > MAX_CHANGE_SEARCH_PIECES) {
+        throw new ChangeSearchTooCostly(direction, new Date(near).toISOString(), spent);
+      }
+      spent += cost;
+      return span;
+    },
+  };
+}
+
 function nextOnCallsReachMs(after: Date, horizonDays: number | undefined): Reach {
   const ms = millisOf(after, 'after');
   const search = changeSearchOf(horizonDays);
@@ -503,7 +570,8 @@ export function previousOnCallsReach(at: Date, horizonDays?: number): OverrideRe
  * stretches looked for up to max(horizonDays, 366) days after they start; and everyone on call then.
  * Undefined if nobody new comes on call within `horizonDays` of `after`, or, without it, as far as the
  * schedule can still bring anyone: past its last rotation start or end and override end by two turns of
- * its longest rotation and a week, at least 90 days and at most three years from `after`.
+ * its longest rotation and a week, at least 90 days and at most three years from `after`. Throws
+ * {@link ChangeSearchTooCostly} if the look would take more work than MAX_CHANGE_SEARCH_PIECES.
  */
 export function nextOnCalls(schedule: Schedule, after: Date, horizonDays?: number): NextOnCalls | undefined {
   const reach = nextOnCallsReachMs(after, horizonDays);
@@ -512,10 +580,12 @@ export function nextOnCalls(schedule: Schedule, after: Date, horizonDays?: numbe
   const ms = reach.fromMs;
   const end = changeSearchEnd(compiled, ms, search);
   const current = new Set(onCallsOf(compiled, ms).map((o) => o.user));
+  const budget = changeSearchBudget(compiled, 'next');
   // Piece by piece: one ending where the next begins changes nothing, as a newcomer is someone not on
   // call at `after`, and one on call across the seam would have been found in the earlier piece.
   for (let from = ms, step = DAY_MS; from < end; from += step, step = nextStep(step)) {
-    const to = Math.min(end, from + step);
+    step = budget.take(from, Math.min(end, from + step));
+    const to = from + step;
     const later = timelineOf(compiled, from, to).final.filter((p) => p.start > ms && !current.has(p.user));
     if (later.length === 0) continue;
     const start = Math.min(...later.map((p) => p.start));
@@ -554,7 +624,8 @@ export function nextOnCall(schedule: Schedule, after: Date, horizonDays?: number
  * max(horizonDays, 366) days before their end. Undefined if there is none within `horizonDays` before `at`,
  * or, without it, as far back as the schedule needs (back to its first rotation or override: between each
  * two of their starts and ends, over the last two turns of its longest rotation and a week, as the
- * rotations just go round there), at least 90 days and at most three years.
+ * rotations just go round there), at least 90 days and at most three years. Throws
+ * {@link ChangeSearchTooCostly} if the look would take more work than MAX_CHANGE_SEARCH_PIECES.
  */
 export function previousOnCalls(
   schedule: Schedule,
@@ -566,11 +637,13 @@ export function previousOnCalls(
   const compiled = compile(schedule, reach);
   const ms = reach.toMs - 1;
   const current = new Set(onCallsOf(compiled, ms).map((o) => o.user));
+  const budget = changeSearchBudget(compiled, 'previous');
   for (const [start, last] of changeSearchWindows(compiled, ms, search)) {
     // Piece by piece back, as nextOnCalls goes forward. The first piece ends one millisecond past `at`,
     // so that the stretches containing `at` (if any) end there.
     for (let to = last, step = DAY_MS; to > start; to -= step, step = nextStep(step)) {
-      const from = Math.max(start, to - step);
+      step = budget.take(to, Math.max(start, to - step));
+      const from = to - step;
       let onAtTo: Set<string> | undefined;
       const earlier = timelineOf(compiled, from, to).final.filter(
         (p) =>

@@ -1,6 +1,7 @@
 import type { Queryable } from '../../db/database.js';
 import type { EscalationRule } from '../../oncall/model.js';
 import {
+  ChangeSearchTooCostly,
   nextOnCalls,
   nextOnCallsReach,
   onCallsAt,
@@ -35,6 +36,20 @@ export interface ResolvedRecipients {
 }
 
 type ScheduleQuestion = 'now' | 'next' | 'previous';
+
+/**
+ * The people of the next or previous change of who is on call (`look` finds it), none if there is none;
+ * undefined if it was not found within the work allowed (see ChangeSearchTooCostly), which is no one to
+ * notify either, but the log says so.
+ */
+function changeOrUnknown(look: () => { shifts: { user: string }[] } | undefined): string[] | undefined {
+  try {
+    return (look()?.shifts ?? []).map((s) => s.user);
+  } catch (error) {
+    if (error instanceof ChangeSearchTooCostly) return undefined;
+    throw error;
+  }
+}
 
 const REACH_OF: Record<ScheduleQuestion, (at: Date) => OverrideReach> = {
   now: onCallsReach,
@@ -141,21 +156,23 @@ export function createRecipientResolver(q: Queryable, orgId: string) {
         const target = `schedule ${found.name}`;
         if (!found.enabled) return { recipients: [], target: `${target} (disabled)` };
         if (notifyType === 'next') {
-          const shifts = nextOnCalls(found.schedule, at)?.shifts ?? [];
+          const users = changeOrUnknown(() => nextOnCalls(found.schedule, at));
           return onCallAmong(
-            shifts.map((s) => s.user),
+            users ?? [],
             `next on call in ${target}`,
             target,
-            'nobody comes on call next',
+            users ? 'nobody comes on call next' : 'the next on call was not found within the work allowed',
           );
         }
         if (notifyType === 'previous') {
-          const shifts = previousOnCalls(found.schedule, at)?.shifts ?? [];
+          const users = changeOrUnknown(() => previousOnCalls(found.schedule, at));
           return onCallAmong(
-            shifts.map((s) => s.user),
+            users ?? [],
             `previously on call in ${target}`,
             target,
-            'nobody was on call before',
+            users
+              ? 'nobody was on call before'
+              : 'the previous on call was not found within the work allowed',
           );
         }
         const now = onCallsAt(found.schedule, at);

@@ -13,6 +13,8 @@ import { type Db, type Queryable, isUniqueViolation } from '../../db/database.js
 import type { ScheduleRotationRow } from '../../db/schema.js';
 import { conflict, forbidden, invalid, notFound } from '../../errors.js';
 import {
+  ChangeSearchTooCostly,
+  MAX_CHANGE_SEARCH_PIECES,
   nextOnCalls,
   nextOnCallsReach,
   onCallsAt,
@@ -358,13 +360,29 @@ export function createSchedulesService(db: Db) {
     };
   }
 
+  /**
+   * The default name of a rotation given without one: "Rotation <n>", n from `from` up, the first that no
+   * name in `taken` is (case aside, as overrides look rotations up by name). Counting the rotations alone
+   * gave, after a delete, the name of one still there, and an override naming it took the first of them.
+   */
+  function unusedRotationName(taken: Iterable<string>, from: number): string {
+    const names = new Set([...taken].map((n) => n.trim().toLowerCase()));
+    let n = from;
+    while (names.has(`rotation ${n}`)) n++;
+    return `Rotation ${n}`;
+  }
+
   /** Every rotation of a request body, with every field at fault named in one 422. */
   async function rotationsValues(q: Queryable, orgId: string, inputs: RotationInput[]) {
     const errors = new FieldErrors();
     const values: RotationValues[] = [];
+    // Defaults go by position, past the names given and the defaults before them.
+    const taken = inputs.flatMap((input) => (input.name?.trim() ? [input.name] : []));
     for (const [i, input] of inputs.entries()) {
+      const fallback = unusedRotationName(taken, i + 1);
+      if (!input.name?.trim()) taken.push(fallback);
       try {
-        values.push(await rotationValues(q, orgId, input, `rotations[${i}].`, `Rotation ${i + 1}`));
+        values.push(await rotationValues(q, orgId, input, `rotations[${i}].`, fallback));
       } catch (error) {
         errors.merge(error);
       }
@@ -448,10 +466,17 @@ export function createSchedulesService(db: Db) {
         // Opsgenie's Go SDK sends both fields, the unused one empty: {"id": "", "name": "Primary"}.
         const id = ref.id || undefined;
         const name = ref.name || undefined;
-        const found = rotations.find((r) =>
+        const matches = rotations.filter((r) =>
           id !== undefined ? r.id === id : r.name.toLowerCase() === name?.toLowerCase(),
         );
-        if (found) rotationIds.push(found.id);
+        const [found] = matches;
+        if (matches.length > 1) {
+          // Taking the first would replace the person of whichever rotation happens to come first.
+          errors.add(
+            `rotations[${i}]`,
+            `The rotation name ${JSON.stringify(name)} is ambiguous: ${matches.length} rotations in this schedule have it; give its id ({"id": ...}, as GET /v2/schedules/{identifier}/rotations lists them), or rename one.`,
+          );
+        } else if (found) rotationIds.push(found.id);
         else {
           errors.add(
             `rotations[${i}]`,
@@ -535,6 +560,16 @@ export function createSchedulesService(db: Db) {
     const found = onCallViewOf(parts, refOfKey(key));
     if (!found) throw new Error(`unreachable: participant ${key} was loaded with the schedule`);
     return found;
+  }
+
+  /**
+   * Why the next change of who is on call after `after` was not found (see MAX_CHANGE_SEARCH_PIECES in
+   * src/oncall/schedule.ts), how far the look got, and what to read instead.
+   */
+  function tooBusyToSearch(row: ScheduleRowWithTeam, after: Date, stopped: ChangeSearchTooCostly): string {
+    const instant = (d: Date | string) => new Date(d).toISOString().replace('.000Z', 'Z');
+    const reached = instant(stopped.reached);
+    return `Schedule [${row.name}] has nobody new coming on call from ${instant(after)} until at least ${reached}, and looking further would work through more than the ${count(MAX_CHANGE_SEARCH_PIECES)} shifts one look may (the same people stay on call through many busy rotations). Read who comes on call after that from its timeline, a few days at a time (GET /v2/schedules/{identifier}/timeline?date=${reached}&interval=1&intervalUnit=days, paging on with a later date).`;
   }
 
   /**
@@ -776,13 +811,18 @@ export function createSchedulesService(db: Db) {
       await requireManager(p, row.owner_team_id);
       return db.transaction().execute(async (tx) => {
         await repo.lockSchedule(tx, row.id);
-        const count = (await repo.rotationsOf(tx, [row.id])).length;
+        const existing = await repo.rotationsOf(tx, [row.id]);
+        const count = existing.length;
         if (count >= MAX_ROTATIONS) {
           throw invalid(
             `Schedule [${row.name}] already has ${count} rotations, the most one schedule may have (${MAX_ROTATIONS}): delete one first.`,
           );
         }
-        const values = await rotationValues(tx, p.orgId, input, '', `Rotation ${count + 1}`);
+        const fallback = unusedRotationName(
+          existing.map((r) => r.name),
+          count + 1,
+        );
+        const values = await rotationValues(tx, p.orgId, input, '', fallback);
         const [created] = await repo.insertRotations(tx, row.id, [values]);
         if (!created) throw new Error('unreachable: the rotation was inserted');
         return { id: created.id, name: created.name };
@@ -1007,11 +1047,18 @@ export function createSchedulesService(db: Db) {
     /**
      * The next change of who is on call after `after` (see nextOnCalls in src/oncall/schedule.ts): `next` are
      * those who come on call then and are not on call at `after`, each with their shift; `exact` is everyone
-     * on call then. Usernames are those they come to (a team's members, an escalation's people).
+     * on call then. Usernames are those they come to (a team's members, an escalation's people). A 422
+     * if the look would take more work than one may (see tooBusyToSearch).
      */
     async nextOnCalls(p: Principal, identifier: string, by: IdentifierType, after: Date) {
       const { row, parts } = await withVisibleOnCalls(p, identifier, by, nextOnCallsReach(after));
-      const change = nextOnCalls(effectiveOf(row, parts), after);
+      let change: ReturnType<typeof nextOnCalls>;
+      try {
+        change = nextOnCalls(effectiveOf(row, parts), after);
+      } catch (error) {
+        if (error instanceof ChangeSearchTooCostly) throw invalid(tooBusyToSearch(row, after, error));
+        throw error;
+      }
       const newcomers = change?.shifts ?? [];
       const everyone = change?.onCall.map((o) => o.user) ?? [];
       const [{ usernames }, { usernames: exactUsernames }] = await Promise.all([
