@@ -148,10 +148,12 @@ function toRepeat(input: RepeatInput): StoredRepeat {
  * The stored form of a rule's recipient. A schedule or team is read with KEY SHARE: inside the caller's
  * transaction, deleting it waits until the policy is saved, and deleteSchedule then sees the policy using
  * the schedule and refuses (as it does for routing rules, which resolve their target the same way).
+ * An integration's key may name only its owner team and that team's schedules (what reading another one
+ * answers, a 403, otherwise): its policy would page another team with its alerts.
  */
 async function resolveRecipient(
   q: Queryable,
-  orgId: string,
+  p: Principal,
   input: RecipientInput,
   field: string,
 ): Promise<EscalationRecipient> {
@@ -164,7 +166,7 @@ async function resolveRecipient(
         );
       }
       // Locked, so that deleting the user waits for the policy and then sees it names them.
-      const user = await resolveUserRef(q, orgId, input, field, undefined, 'key share');
+      const user = await resolveUserRef(q, p.orgId, input, field, undefined, 'key share');
       return { type: 'user', id: user.id };
     }
     case 'team':
@@ -176,17 +178,26 @@ async function resolveRecipient(
         );
       }
       // Locked, so that deleting the team or schedule waits for the policy (and one deleted meanwhile is
-      // not found).
+      // not found). `owner`: the team whose configuration it is (a team is its own; null: no team's).
       const found =
         input.type === 'team'
-          ? await resolveTeamRef(q, orgId, input, field, 'key share')
-          : await schedulesRepository.findScheduleByRef(q, orgId, input, 'key share');
+          ? await resolveTeamRef(q, p.orgId, input, field, 'key share').then((t) => ({
+              id: t.id,
+              owner: t.id,
+            }))
+          : await schedulesRepository
+              .findScheduleByRef(q, p.orgId, input, 'key share')
+              .then((s) => s && { id: s.id, owner: s.owner_team_id });
       if (!found) {
         throw invalidField(
           field,
           `No ${input.type} ${JSON.stringify(input.id ?? input.name)} in this organization.`,
         );
       }
+      // Named as reading it names it (GET /v2/teams/... or /v2/schedules/...), so the refusal tells no more
+      // than that read does.
+      const named = input.id !== undefined ? `id [${input.id}]` : `name [${input.name}]`;
+      requireReachesTeamConfiguration(p, found.owner, `${input.type} with ${named}`);
       return { type: input.type, id: found.id };
     }
   }
@@ -195,7 +206,7 @@ async function resolveRecipient(
 /** Checks the rules and turns them into the stored shape; every problem is a 422 naming its field. */
 export async function toRules(
   q: Queryable,
-  orgId: string,
+  p: Principal,
   inputs: EscalationRuleInput[],
 ): Promise<EscalationRule[]> {
   if (inputs.length === 0) {
@@ -227,7 +238,7 @@ export async function toRules(
       condition: input.condition,
       notifyType: input.notifyType,
       delayMinutes,
-      recipient: await resolveRecipient(q, orgId, input.recipient, `${field}.recipient`),
+      recipient: await resolveRecipient(q, p, input.recipient, `${field}.recipient`),
     });
   }
   return rules;
@@ -279,7 +290,7 @@ export function createEscalationsService(db: Db) {
       try {
         // One transaction, so that the locks toRules takes on the recipients last until the policy is saved.
         return await db.transaction().execute(async (tx) => {
-          const rules = await toRules(tx, p.orgId, input.rules);
+          const rules = await toRules(tx, p, input.rules);
           const repeat = input.repeat ? toRepeat(input.repeat) : null;
           return repo.insert(tx, {
             org_id: p.orgId,
@@ -335,7 +346,7 @@ export function createEscalationsService(db: Db) {
       try {
         // As in create: the recipients stay locked until the new rules are saved.
         return await db.transaction().execute(async (tx) => {
-          const rules = changes.rules ? await toRules(tx, p.orgId, changes.rules) : undefined;
+          const rules = changes.rules ? await toRules(tx, p, changes.rules) : undefined;
           const repeat =
             changes.repeat === null ? null : changes.repeat ? toRepeat(changes.repeat) : undefined;
           const updated = await repo.update(tx, row.id, {

@@ -184,11 +184,13 @@ export function createRoutingService(db: Db) {
 
   /**
    * The escalation or schedule a rule notifies, found in the organization. Read with KEY SHARE inside the
-   * caller's transaction, so that deleting it waits for this change and then sees the rule.
+   * caller's transaction, so that deleting it waits for this change and then sees the rule. An
+   * integration's key may name only its owner team's (what reading it answers, a 403, otherwise): it would
+   * page another team with its alerts, and keep that team from deleting its own escalation.
    */
   async function resolveNotify(
     q: Queryable,
-    orgId: string,
+    p: Principal,
     notify: NotifyInput,
   ): Promise<Pick<RoutingRuleValues, 'notify_type' | 'target_id'>> {
     if (notify.type === 'none') return { notify_type: 'none', target_id: null };
@@ -202,14 +204,16 @@ export function createRoutingService(db: Db) {
     const by = notify.id !== undefined ? 'id' : 'name';
     const target =
       notify.type === 'escalation'
-        ? await escalationsRepository.find(q, orgId, identifier, by, 'key share')
-        : await schedulesRepository.findSchedule(q, orgId, identifier, by, 'key share');
+        ? await escalationsRepository.find(q, p.orgId, identifier, by, 'key share')
+        : await schedulesRepository.findSchedule(q, p.orgId, identifier, by, 'key share');
     if (!target) {
       throw invalidField(
         'notify',
         `No ${notify.type} with ${by} ${JSON.stringify(identifier)} in this organization.`,
       );
     }
+    // Named as reading it names it, so the refusal tells no more than that read does.
+    requireReachesTeamConfiguration(p, target.owner_team_id, `${notify.type} with ${by} [${identifier}]`);
     return { notify_type: notify.type, target_id: target.id };
   }
 
@@ -278,7 +282,7 @@ export function createRoutingService(db: Db) {
       const isDefault = !rule || rule.is_default;
       if (isDefault) await refuseChangesToDefault(tx, row.id, input);
       const changes = values(input, rule);
-      const target = input.notify ? await resolveNotify(tx, p.orgId, input.notify) : {};
+      const target = input.notify ? await resolveNotify(tx, p, input.notify) : {};
       if (!rule) {
         // The team's default rule is made the first time it is given something to notify.
         if (!input.notify) {
@@ -353,7 +357,7 @@ export function createRoutingService(db: Db) {
         if (order > count) {
           throw invalidField('order', `must be from 0 to ${count} (the number of rules the team has now).`);
         }
-        const target = await resolveNotify(tx, p.orgId, input.notify);
+        const target = await resolveNotify(tx, p, input.notify);
         await repo.shiftFrom(tx, row.id, order);
         const name = changes.name ?? '';
         await record(tx, p, row.id, `${ruleTitle(name)} added`);

@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { startTestServer, type Json, type TestServer } from '../../testing/harness.js';
+
+/**
+ * A team-scoped API integration key (allowConfigurationAccess) reaches only its owner team's configuration
+ * (docs/api.md): a routing rule of its team may not notify another team's escalation or schedule, nor one no
+ * team owns. Otherwise the key could learn those names (201 for one that exists, 422 for one that does
+ * not), read the target's id back from the rule, page the other team with its alerts and keep that team
+ * from deleting its own escalation. The refusal is word for word what reading the target answers.
+ */
+describe("a team integration key's routing rules and other teams' escalations and schedules", () => {
+  let server: TestServer;
+  const run = randomUUID().slice(0, 8);
+  let ownTeam: string;
+  let otherTeam: string;
+  let key: string;
+  let ruleId: string;
+  type Target = { kind: 'escalation' | 'schedule'; id: string; name: string };
+  const targets: Record<'ours' | 'theirs' | 'nobodys', Target[]> = { ours: [], theirs: [], nobodys: [] };
+
+  async function schedule(name: string, ownerTeam?: string): Promise<Target> {
+    const made = await server.callOk('POST', '/v2/schedules', {
+      name,
+      timezone: 'UTC',
+      ...(ownerTeam ? { ownerTeam: { id: ownerTeam } } : {}),
+    });
+    return { kind: 'schedule', id: made.data.id, name };
+  }
+
+  async function escalation(name: string, ownerTeam?: string): Promise<Target> {
+    const made = await server.callOk('POST', '/v2/escalations', {
+      name,
+      ...(ownerTeam ? { ownerTeam: { id: ownerTeam } } : {}),
+      rules: [
+        {
+          condition: 'if-not-acked',
+          notifyType: 'default',
+          delay: { timeAmount: 0 },
+          recipient: { type: 'team', id: ownerTeam ?? otherTeam },
+        },
+      ],
+    });
+    return { kind: 'escalation', id: made.data.id, name };
+  }
+
+  /** What reading the target with the key answers: by id, or by name as a rule names it. */
+  const read = (t: Target, by: 'id' | 'name') =>
+    server.call(
+      'GET',
+      `/v2/${t.kind}s/${by === 'id' ? t.id : `${encodeURIComponent(t.name)}?identifierType=name`}`,
+      undefined,
+      key,
+    );
+
+  const notify = (t: Target, by: 'id' | 'name') =>
+    by === 'id' ? { type: t.kind, id: t.id } : { type: t.kind, name: t.name };
+
+  /** The three ways a rule comes to notify something: a new rule, a changed one, the default rule. */
+  const writes = async (body: Json, asOrganization = false) => {
+    const useKey = asOrganization ? undefined : key;
+    return [
+      await server.call('POST', `/v2/teams/${ownTeam}/routing-rules`, { name: 'probe', ...body }, useKey),
+      await server.call('PATCH', `/v2/teams/${ownTeam}/routing-rules/${ruleId}`, body, useKey),
+      await server.call('PUT', `/v2/teams/${ownTeam}/routing-rules/default`, body, useKey),
+    ];
+  };
+
+  before(async () => {
+    server = await startTestServer();
+    ownTeam = (await server.callOk('POST', '/v2/teams', { name: `own-${run}` })).data.id;
+    otherTeam = (await server.callOk('POST', '/v2/teams', { name: `other-${run}` })).data.id;
+    targets.ours.push(
+      await escalation(`own-esc-${run}`, ownTeam),
+      await schedule(`own-sched-${run}`, ownTeam),
+    );
+    targets.theirs.push(
+      await escalation(`other-esc-${run}`, otherTeam),
+      await schedule(`other-sched-${run}`, otherTeam),
+    );
+    targets.nobodys.push(await escalation(`org-esc-${run}`), await schedule(`org-sched-${run}`));
+    key = (
+      await server.callOk('POST', '/v2/integrations', {
+        type: 'API',
+        name: `own-config-${run}`,
+        ownerTeam: { id: ownTeam },
+        allowConfigurationAccess: true,
+      })
+    ).data.apiKey;
+    ruleId = (
+      await server.callOk(
+        'POST',
+        `/v2/teams/${ownTeam}/routing-rules`,
+        { name: 'ours', notify: { type: 'none' } },
+        key,
+      )
+    ).data.id;
+  });
+  after(() => server?.stop());
+
+  it("refuses another team's escalation or schedule, and one no team owns, as reading it does", async () => {
+    for (const t of [...targets.theirs, ...targets.nobodys]) {
+      for (const by of ['id', 'name'] as const) {
+        const refusal = await read(t, by);
+        assert.equal(refusal.status, 403, JSON.stringify(refusal.body));
+        for (const [i, answer] of (await writes({ notify: notify(t, by) })).entries()) {
+          const what = `${t.kind} ${t.name} by ${by}, write ${i}`;
+          assert.equal(answer.status, 403, `${what}: ${JSON.stringify(answer.body)}`);
+          assert.equal(answer.body.message, refusal.body.message, what);
+          if (by === 'id') assert.doesNotMatch(JSON.stringify(answer.body), new RegExp(t.name), what);
+        }
+      }
+    }
+    // Nothing was bound: no rule was added, and the rules notify what they did.
+    const rules = (await server.callOk('GET', `/v2/teams/${ownTeam}/routing-rules`, undefined, key)).data;
+    assert.deepEqual(
+      (rules as Json[]).map((r) => [r.name, r.notify.type]),
+      [
+        ['ours', 'none'],
+        ['Default rule', 'team-members'],
+      ],
+    );
+  });
+
+  it('answers a name nothing has with the 422 it always did (reading it is a 404)', async () => {
+    const unknown: Target = { kind: 'escalation', id: randomUUID(), name: `none-${run}` };
+    for (const by of ['id', 'name'] as const) {
+      assert.equal((await read(unknown, by)).status, 404);
+      for (const answer of await writes({ notify: notify(unknown, by) })) {
+        assert.equal(answer.status, 422, JSON.stringify(answer.body));
+      }
+    }
+  });
+
+  it("still notifies its own team's escalations and schedules, by id and by name", async () => {
+    for (const t of targets.ours) {
+      for (const by of ['id', 'name'] as const) {
+        for (const [i, answer] of (await writes({ notify: notify(t, by) })).entries()) {
+          assert.ok(answer.status < 300, `${t.name} by ${by}, write ${i}: ${JSON.stringify(answer.body)}`);
+        }
+      }
+    }
+    const rule = (await server.callOk('GET', `/v2/teams/${ownTeam}/routing-rules/${ruleId}`, undefined, key))
+      .data;
+    assert.deepEqual(rule.notify, { type: 'schedule', id: targets.ours[1]!.id, name: targets.ours[1]!.name });
+  });
+
+  it("lets an organization's key point a team's rules at any team's escalation or schedule", async () => {
+    for (const t of [...targets.theirs, ...targets.nobodys]) {
+      const answers = await writes({ notify: notify(t, 'name') }, true);
+      for (const answer of answers) assert.ok(answer.status < 300, JSON.stringify(answer.body));
+      const rule = (await server.callOk('GET', `/v2/teams/${ownTeam}/routing-rules/${ruleId}`)).data;
+      assert.deepEqual(rule.notify, { type: t.kind, id: t.id, name: t.name });
+    }
+  });
+});
