@@ -1,7 +1,8 @@
-import { resolveTeamRef, resolveUserRef } from '../../accounts/service.js';
+import { resolveTeamRef, resolveUserRef, type Principal } from '../../accounts/service.js';
 import type { Queryable } from '../../db/database.js';
 import type { RotationParticipantColumn } from '../../db/schema.js';
 import { invalidField } from '../../errors.js';
+import { requireReachesTeamConfiguration } from '../../integrations/principal.js';
 import { escalationsRepository } from '../escalations/repository.js';
 
 /**
@@ -40,21 +41,29 @@ export function refOfKey(key: string): OnCallRef {
   return { type: 'user', id: key };
 }
 
-/** The stored form of a request's participant; a 422 naming `field` when it names nothing in the org. */
+/**
+ * The stored form of a request's participant; a 422 naming `field` when it names nothing in the org. An
+ * integration's key may name only its owner team and that team's escalations (a 403, as reading another
+ * one answers, otherwise): its schedule would page another team.
+ */
 export async function resolveParticipant(
   q: Queryable,
-  orgId: string,
+  p: Principal,
   input: ParticipantInput,
   field: string,
 ): Promise<StoredParticipant> {
+  const { orgId } = p;
   // Opsgenie's SDKs send the fields they do not use as empty strings.
   const id = input.id || undefined;
   const name = input.name || undefined;
+  // Named as reading it names it (GET /v2/teams/... or /v2/escalations/...): the refusal tells no more.
+  const named = (type: string) => `${type} with ${id !== undefined ? `id [${id}]` : `name [${name ?? ''}]`}`;
   switch (input.type ?? 'user') {
     case 'none':
       return { type: 'none' };
     case 'team': {
       const team = await resolveTeamRef(q, orgId, id !== undefined ? { id } : { name: name ?? '' }, field);
+      requireReachesTeamConfiguration(p, team.id, named('team'));
       return { type: 'team', id: team.id };
     }
     case 'escalation': {
@@ -65,6 +74,7 @@ export async function resolveParticipant(
       const found = await escalationsRepository.find(q, orgId, identifier, id !== undefined ? 'id' : 'name');
       if (!found)
         throw invalidField(field, `No escalation ${JSON.stringify(identifier)} in this organization.`);
+      requireReachesTeamConfiguration(p, found.owner_team_id, named('escalation'));
       return { type: 'escalation', id: found.id };
     }
     case 'user': {

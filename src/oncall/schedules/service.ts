@@ -305,7 +305,7 @@ export function createSchedulesService(db: Db) {
   /** A rotation from the request, checked, with its participants resolved; errors name `prefix` fields. */
   async function rotationValues(
     q: Queryable,
-    orgId: string,
+    p: Principal,
     input: RotationInput,
     prefix: string,
     defaultName: string,
@@ -314,7 +314,7 @@ export function createSchedulesService(db: Db) {
     const participants: StoredParticipant[] = [];
     for (const [j, ref] of input.participants.entries()) {
       try {
-        participants.push(await resolveParticipant(q, orgId, ref, `${prefix}participants[${j}]`));
+        participants.push(await resolveParticipant(q, p, ref, `${prefix}participants[${j}]`));
       } catch (error) {
         errors.merge(error);
       }
@@ -373,7 +373,7 @@ export function createSchedulesService(db: Db) {
   }
 
   /** Every rotation of a request body, with every field at fault named in one 422. */
-  async function rotationsValues(q: Queryable, orgId: string, inputs: RotationInput[]) {
+  async function rotationsValues(q: Queryable, p: Principal, inputs: RotationInput[]) {
     const errors = new FieldErrors();
     const values: RotationValues[] = [];
     // Defaults go by position, past the names given and the defaults before them.
@@ -382,7 +382,7 @@ export function createSchedulesService(db: Db) {
       const fallback = unusedRotationName(taken, i + 1);
       if (!input.name?.trim()) taken.push(fallback);
       try {
-        values.push(await rotationValues(q, orgId, input, `rotations[${i}].`, fallback));
+        values.push(await rotationValues(q, p, input, `rotations[${i}].`, fallback));
       } catch (error) {
         errors.merge(error);
       }
@@ -665,7 +665,7 @@ export function createSchedulesService(db: Db) {
       const ownerTeamId = team?.id ?? p.integration?.ownerTeamId ?? null;
       await requireManager(p, ownerTeamId);
       checkTimezone(input.timezone);
-      const rotations = await rotationsValues(db, p.orgId, input.rotations ?? []);
+      const rotations = await rotationsValues(db, p, input.rotations ?? []);
       try {
         return await db.transaction().execute(async (tx) => {
           const row = await repo.insertSchedule(tx, {
@@ -746,7 +746,7 @@ export function createSchedulesService(db: Db) {
         if (ownerTeamId !== row.owner_team_id) await requireManager(p, ownerTeamId);
       }
       if (changes.timezone !== undefined) checkTimezone(changes.timezone);
-      const rotations = changes.rotations && (await rotationsValues(db, p.orgId, changes.rotations));
+      const rotations = changes.rotations && (await rotationsValues(db, p, changes.rotations));
       try {
         return await db.transaction().execute(async (tx) => {
           await repo.lockSchedule(tx, row.id);
@@ -822,7 +822,7 @@ export function createSchedulesService(db: Db) {
           existing.map((r) => r.name),
           count + 1,
         );
-        const values = await rotationValues(tx, p.orgId, input, '', fallback);
+        const values = await rotationValues(tx, p, input, '', fallback);
         const [created] = await repo.insertRotations(tx, row.id, [values]);
         if (!created) throw new Error('unreachable: the rotation was inserted');
         return { id: created.id, name: created.name };
@@ -869,7 +869,7 @@ export function createSchedulesService(db: Db) {
           timeRestriction:
             changes.timeRestriction === undefined ? current.time_restriction : changes.timeRestriction,
         };
-        const values = await rotationValues(tx, p.orgId, merged, '', current.name);
+        const values = await rotationValues(tx, p, merged, '', current.name);
         await repo.updateRotation(tx, current.id, values);
         return { id: current.id, name: values.name };
       });
