@@ -668,6 +668,9 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
             const username = changes.username ?? '';
             await alertsRepository.renameOwner(tx, p.orgId, current.username, username);
             await followLoginEmail(tx, user.id, current.username, username);
+            // The email match vouched for the old address, perhaps mistyped and someone else's Slack
+            // account's: its links go, as the sessions do below. Those an admin made stay.
+            await slackRepository.unlinkEmailMatchLinksOfUser(tx, user.id);
           }
           // Blocking ends the console sessions, so unblocking does not bring them back. So does a new login
           // email, as in Opsgenie: a session signed in through a link sent to a mistyped address must not

@@ -87,14 +87,18 @@ const PERMANENT: Record<string, string> = {
   invalid_blocks: 'Slack refused the message layout (invalid_blocks).',
   cant_update_message: 'Slack does not let the bot edit this message.',
   edit_window_closed: 'Slack no longer lets the message be edited.',
+  is_inactive:
+    'The channel is archived or frozen, and Slack lets nothing in it be edited: unarchive it, or point the destination at another channel.',
 };
 
 /**
  * Of those, the ones about the one message a `chat.update` edits (its length, its layout, an edit Slack no
- * longer allows), not about the channel or the app: the channel still takes the alerts' other messages,
- * so they do not count towards disabling the destination (kind.ts `perMessage`). The same refusal of a new
- * post (chat.postMessage) does count: Vigil builds every alert's message alike, so a channel that refuses
- * one new alert may refuse them all, and a day of it turns the destination off with the reason rather than
+ * longer allows, as in a channel archived or frozen since: `is_inactive`), not about the channel or the
+ * app: the channel may still take the alerts' other messages, and a new post's refusal says when it does
+ * not (`is_archived`), so they do not count towards disabling the destination (kind.ts `perMessage`); nor
+ * are they tried again, as a day of retries would change nothing. The same refusal of a new post
+ * (chat.postMessage) does count: Vigil builds every alert's message alike, so a channel that refuses one
+ * new alert may refuse them all, and a day of it turns the destination off with the reason rather than
  * leaving it on and silent. The rest (a token, a scope, the channel) stop every message, and count.
  */
 export const PER_MESSAGE = new Set([
@@ -102,6 +106,7 @@ export const PER_MESSAGE = new Set([
   'invalid_blocks',
   'cant_update_message',
   'edit_window_closed',
+  'is_inactive',
 ]);
 
 /**

@@ -241,3 +241,136 @@ describe('a link an admin made to someone made an owner since', () => {
     assert.deepEqual((await call('GET', linkOf(gus))).data, []);
   });
 });
+
+/** The ephemeral reply Vigil last gave a Slack user, once there are more than `before` of them. */
+async function replyTo(slackUserId: string, before: number): Promise<string> {
+  const reply = await waitFor(
+    'the ephemeral reply',
+    async () =>
+      slack.responses.filter((r) => String(r.text).includes(`"slackUserId": "${slackUserId}"`))[before],
+  );
+  return String(reply.text);
+}
+
+const repliesTo = (slackUserId: string) =>
+  slack.responses.filter((r) => String(r.text).includes(`"slackUserId": "${slackUserId}"`)).length;
+
+describe('a new login email', () => {
+  it('takes away the Slack account the email match linked by the old one; a link an admin made stays', async () => {
+    // Hal's login email was mistyped: the Slack account with that address is someone else's.
+    const hal = { username: `hal-typo-${run}@example.com`, fullName: 'Hal Hughes' };
+    const fixed = `hal-${run}@example.com`;
+    const typo = { id: 'U0HALTYPO1', email: hal.username };
+    const side = { id: 'U0HALSIDE1', email: `hal-side-${run}@elsewhere.example` };
+    for (const u of [typo, side]) slack.addUser({ ...u, name: u.id });
+    await call('POST', '/v2/users', {
+      username: hal.username,
+      fullName: hal.fullName,
+      role: { name: 'User' },
+    });
+    await call('POST', `/v2/teams/${encodeURIComponent(team)}/members?identifierType=name`, {
+      user: { username: hal.username },
+    });
+    const click = (ts: string, userId: string) =>
+      slack.click({ actionId: SLACK_ACTIONS.acknowledge, channel: CHANNEL, ts, userId });
+
+    await call('PUT', linkOf(hal), { slackUserId: side.id });
+    const first = await postedAlert(`Mistyped ${run}`);
+    assert.equal((await click(first.ts, typo.id)).status, 200);
+    assert.equal(await acknowledgedBy(first.id), hal.fullName, 'linked by the mistyped email');
+    assert.deepEqual((await call('GET', linkOf(hal))).data.length, 2);
+
+    await call('PATCH', `/v2/users/${encodeURIComponent(hal.username)}`, { username: fixed });
+    assert.deepEqual(
+      (await call('GET', `/v2/users/${encodeURIComponent(fixed)}/slack`)).data.map(
+        (l: Json) => l.slackUserId,
+      ),
+      [side.id],
+    );
+    const second = await postedAlert(`Corrected ${run}`);
+    const before = repliesTo(typo.id);
+    assert.equal((await click(second.ts, typo.id)).status, 200);
+    assert.match(await replyTo(typo.id, before), /Vigil does not know who you are/);
+    assert.equal(await acknowledgedBy(second.id), undefined, 'the mistyped address acted as Hal');
+    assert.equal((await click(second.ts, side.id)).status, 200);
+    assert.equal(await acknowledgedBy(second.id), hal.fullName);
+  });
+});
+
+describe("an admin's link replacing one the email match made", () => {
+  it('holds: the replaced Slack account is not linked again by its email at its next click', async () => {
+    const ivy = { username: `ivy-${run}@example.com`, fullName: 'Ivy Iverson' };
+    const old = { id: 'U0IVYOLD01', email: ivy.username };
+    const now = { id: 'U0IVYNEW01', email: `ivy-new-${run}@elsewhere.example` };
+    for (const u of [old, now]) slack.addUser({ ...u, name: u.id });
+    await call('POST', '/v2/users', {
+      username: ivy.username,
+      fullName: ivy.fullName,
+      role: { name: 'User' },
+    });
+    await call('POST', `/v2/teams/${encodeURIComponent(team)}/members?identifierType=name`, {
+      user: { username: ivy.username },
+    });
+    const click = (ts: string, userId: string) =>
+      slack.click({ actionId: SLACK_ACTIONS.acknowledge, channel: CHANNEL, ts, userId });
+
+    const first = await postedAlert(`Ivy by email ${run}`);
+    assert.equal((await click(first.ts, old.id)).status, 200);
+    assert.equal(await acknowledgedBy(first.id), ivy.fullName);
+
+    await call('PUT', linkOf(ivy), { slackUserId: now.id });
+    const second = await postedAlert(`Ivy replaced ${run}`);
+    const before = repliesTo(old.id);
+    assert.equal((await click(second.ts, old.id)).status, 200);
+    assert.match(await replyTo(old.id, before), /Vigil does not know who you are/);
+    assert.equal(await acknowledgedBy(second.id), undefined, 'the replaced Slack account acted as Ivy');
+    assert.deepEqual(
+      (await call('GET', linkOf(ivy))).data.map((l: Json) => l.slackUserId),
+      [now.id],
+    );
+    assert.equal((await click(second.ts, now.id)).status, 200);
+    assert.equal(await acknowledgedBy(second.id), ivy.fullName);
+
+    // Linking the replaced account again (by PUT) gives it back.
+    await call('PUT', linkOf(ivy), { slackUserId: old.id });
+    const third = await postedAlert(`Ivy back ${run}`);
+    assert.equal((await click(third.ts, old.id)).status, 200);
+    assert.equal(await acknowledgedBy(third.id), ivy.fullName);
+  });
+});
+
+describe("a partner's link naming the partner's own workspace", () => {
+  it('acts for the partner pressing from that workspace, and for nobody pressing from another', async () => {
+    const jo = { username: `jo-${run}@example.com`, fullName: 'Jo Joiner' };
+    // Someone of another organization in a Slack Connect channel.
+    const partner = { id: 'U0PARTNER1', teamId: 'T0PARTNER1', email: `jo-${run}@partner.example` };
+    slack.addUser({ ...partner, name: 'partner' });
+    await call('POST', '/v2/users', { username: jo.username, fullName: jo.fullName, role: { name: 'User' } });
+    await call('POST', `/v2/teams/${encodeURIComponent(team)}/members?identifierType=name`, {
+      user: { username: jo.username },
+    });
+    await call('PUT', linkOf(jo), { slackUserId: partner.id, slackTeamId: partner.teamId });
+    assert.deepEqual(
+      (await call('GET', linkOf(jo))).data.map((l: Json) => [l.slackUserId, l.slackTeamId]),
+      [[partner.id, partner.teamId]],
+    );
+    const alert = await postedAlert(`Partner ${run}`);
+    const click = (teamId?: string) =>
+      slack.click({
+        actionId: SLACK_ACTIONS.acknowledge,
+        channel: CHANNEL,
+        ts: alert.ts,
+        userId: partner.id,
+        teamId,
+      });
+
+    // The same member ID pressing from a workspace the link does not name is not the linked partner.
+    const before = repliesTo(partner.id);
+    assert.equal((await click('T0ELSEWHR1')).status, 200);
+    assert.match(await replyTo(partner.id, before), /Vigil does not know who you are/);
+    assert.equal(await acknowledgedBy(alert.id), undefined, 'a link for another workspace acted');
+
+    assert.equal((await click()).status, 200);
+    assert.equal(await acknowledgedBy(alert.id), jo.fullName);
+  });
+});

@@ -147,3 +147,23 @@ it('a new post Slack refuses (invalid_blocks) counts against the destination; th
   );
   await waitFor('a channel refusing new alerts is failing since then', async () => failingSince());
 });
+
+it('an edit Slack refuses because the channel is archived or frozen (is_inactive) fails that delivery at once, not counting against the destination', async () => {
+  await db.query('UPDATE team_destinations SET failing_since = NULL WHERE id = $1', [destination]);
+  const frozen = await createAlert(`frozen ${run}`);
+  await waitFor('the post', async () => (await deliveries(frozen)).find((d) => d.state === 'sent'));
+  slack.failNext('chat.update', 'is_inactive');
+  await call('POST', `/v2/alerts/${frozen}/acknowledge`, {});
+  const tried = await waitFor('the edit tried', async () =>
+    (await deliveries(frozen)).find((d) => d.event_type === 'acknowledged' && d.last_error),
+  );
+  assert.match(tried.last_error, /is_inactive/);
+  assert.equal(tried.state, 'failed', 'not tried again for a day');
+  assert.match(tried.last_error, /archived or frozen/);
+  await server.idle();
+  assert.equal(
+    await failingSince(),
+    null,
+    'an edit of a message in an archived channel is about that message',
+  );
+});

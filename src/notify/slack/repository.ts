@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Queryable } from '../../db/database.js';
 
 /** The Slack module's tables: the messages it posted, and which Slack user is which Vigil user. */
@@ -68,10 +69,13 @@ export const slackRepository = {
   },
 
   /**
-   * The linked Vigil user, and whether an admin made the link: the link for this workspace, else one
-   * made without naming a workspace.
+   * The linked Vigil user, and whether an admin made the link: the link for the first of `workspaces`
+   * that has one, else one made without naming a workspace. The workspaces are those of the click: the
+   * presser's own (`user.team_id`, a partner's in a Slack Connect channel) and the app's (`team.id`, under
+   * which the email match links). A link naming any other workspace is not the presser's.
    */
-  async linkedUser(db: Queryable, orgId: string, slackTeamId: string, slackUserId: string) {
+  async linkedUser(db: Queryable, orgId: string, workspaces: (string | undefined)[], slackUserId: string) {
+    const order = [...new Set(workspaces.filter((w): w is string => !!w)), ''];
     const row = await db
       .selectFrom('slack_user_links as l')
       .innerJoin('users as u', 'u.id', 'l.user_id')
@@ -79,8 +83,8 @@ export const slackRepository = {
       .select('l.by_admin as link_by_admin')
       .where('l.org_id', '=', orgId)
       .where('l.slack_user_id', '=', slackUserId)
-      .where('l.slack_team_id', 'in', [slackTeamId, ''])
-      .orderBy('l.slack_team_id', 'desc')
+      .where('l.slack_team_id', 'in', order)
+      .orderBy(sql`array_position(${order}::text[], l.slack_team_id)`)
       .executeTakeFirst();
     if (!row) return undefined;
     const { link_by_admin: byAdmin, ...user } = row;
@@ -131,6 +135,19 @@ export const slackRepository = {
       .deleteFrom('slack_user_links')
       .where('user_id', '=', userId)
       .where('by_admin', '=', true)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  },
+
+  /**
+   * Removes the links the email match made to the user (not those an admin made); how many went. For a new
+   * login email: the match vouched for the old one, perhaps mistyped and someone else's.
+   */
+  async unlinkEmailMatchLinksOfUser(db: Queryable, userId: string): Promise<number> {
+    const result = await db
+      .deleteFrom('slack_user_links')
+      .where('user_id', '=', userId)
+      .where('by_admin', '=', false)
       .executeTakeFirst();
     return Number(result.numDeletedRows);
   },

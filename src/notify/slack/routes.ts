@@ -115,7 +115,8 @@ export function registerSlackRoutes(app: HttpApp, deps: SlackRouteDeps): void {
       slackTeamId: Type.Optional(
         Type.String({
           pattern: '^[TE][A-Z0-9]{2,30}$',
-          description: 'The Slack workspace (T…); without it the link holds in any workspace of the app.',
+          description:
+            "The Slack workspace the person presses from (T…, or E… for an Enterprise Grid organization): the app's, or a Slack Connect partner's own; without it the link holds in any.",
         }),
       ),
     },

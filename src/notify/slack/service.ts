@@ -260,7 +260,7 @@ export function createSlackService(deps: SlackServiceDeps) {
   ): Promise<{ user: UserRow } | { refusal: string }> {
     const slackUserId = presser.id;
     const unknown = { refusal: howToLink(slackUserId) };
-    const linked = await repo.linkedUser(db, orgId, slackTeamId, slackUserId);
+    const linked = await repo.linkedUser(db, orgId, [presser.team_id, slackTeamId], slackUserId);
     if (linked) {
       if (linked.user.blocked) return unknown;
       // An admin links a partner of another organization on purpose. A link the email match made vouches
@@ -498,6 +498,14 @@ export function createSlackService(deps: SlackServiceDeps) {
         // Taking the Slack user from an owner it is linked to unlinks the owner: theirs to change only.
         const taken = await repo.rolesLinkedTo(tx, user.org_id, slack.slackUserId);
         if (p.role !== 'owner' && taken.includes('owner')) throw ownersOnly();
+        // The Slack users this link replaces are unlinked as by an unlink: else one the email match linked
+        // would link itself again at its next click, and a PUT could not replace it.
+        const replaced = await repo.linksOfUser(tx, user.id);
+        await repo.turnEmailMatchOff(
+          tx,
+          user.org_id,
+          replaced.map((l) => l.slack_user_id).filter((id) => id !== slack.slackUserId),
+        );
         await repo.unlinkUser(tx, user.id);
         await repo.unlinkSlackUser(tx, user.org_id, slack.slackUserId);
         await repo.turnEmailMatchOn(tx, user.org_id, slack.slackUserId);

@@ -480,6 +480,9 @@ describe('a slack destination', () => {
 
     // An admin links the partner to Alice on purpose: that link holds whatever their workspace.
     const aliceLink = `/v2/users/${encodeURIComponent(alice.username)}/slack`;
+    const alices = (await call('GET', aliceLink)).data
+      .map((l: Json) => l.slackUserId as string)
+      .filter((id: string) => id !== linkedOutsider.slackId);
     await call('PUT', aliceLink, { slackUserId: linkedOutsider.slackId });
     const stored = await db.query('SELECT by_admin FROM slack_user_links WHERE slack_user_id = $1', [
       linkedOutsider.slackId,
@@ -495,8 +498,18 @@ describe('a slack destination', () => {
     const acked = await alertOf(alert.id);
     assert.equal(acked.acknowledged, true);
     assert.equal(acked.report.acknowledgedBy, 'Alice Smith');
-    // Alice's own account links again by email at her next click.
+    // The PUT replaced Alice's own Slack accounts, and the email match no longer links them, as after an
+    // unlink. The tests after want them linked by email at their next click, as before.
+    const off = await db.query(
+      'SELECT slack_user_id FROM slack_email_match_off WHERE slack_user_id = ANY($1)',
+      [alices],
+    );
+    assert.deepEqual(
+      off.rows.map((r: { slack_user_id: string }) => r.slack_user_id).sort(),
+      [...alices].sort(),
+    );
     await call('DELETE', aliceLink);
+    await db.query('DELETE FROM slack_email_match_off WHERE slack_user_id = ANY($1)', [alices]);
   });
 
   it("takes a Slack user of another workspace of the installation's Enterprise Grid organization for the Vigil user with their email", async () => {

@@ -11575,7 +11575,7 @@ export interface paths {
           'application/json': {
             /** @description The Slack member ID (U…): in Slack, the person's profile, ⋮, Copy member ID. */
             slackUserId: string;
-            /** @description The Slack workspace (T…); without it the link holds in any workspace of the app. */
+            /** @description The Slack workspace the person presses from (T…, or E… for an Enterprise Grid organization): the app's, or a Slack Connect partner's own; without it the link holds in any. */
             slackTeamId?: string;
           };
         };
