@@ -133,6 +133,8 @@ describe('add team and add responder', () => {
   it('starts one escalation for a responder_added event handed out twice', async () => {
     const message = `Event twice ${run}`;
     const alertId = await createAlert(message);
+    // Made before the add: the copies below are of that add (a responder added again later starts over).
+    const addedAt = new Date();
     await act(alertId, '/responders', { responder: { type: 'user', username: frank } });
     await mailTo(frank, message);
     await server.idle();
@@ -146,7 +148,7 @@ describe('add team and add responder', () => {
         eventId: randomUUID(),
         alertId,
         orgId: row.rows[0].org_id,
-        at: new Date().toISOString(),
+        at: addedAt.toISOString(),
         actor: { kind: 'system', name: 'test' },
         type: 'responder_added',
         responder: { type: 'user', id: frankId },

@@ -244,7 +244,7 @@ export const escalationRepository = {
   lockRunsOfSources(db: Queryable, alertId: string, sources: readonly string[]) {
     return db
       .selectFrom('alert_escalations')
-      .select(['id', 'source', 'state'])
+      .select(['id', 'source', 'state', 'started_at', 'base_at'])
       .where('alert_id', '=', alertId)
       .where('source', 'in', sources)
       .forUpdate()

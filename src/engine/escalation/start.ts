@@ -94,7 +94,7 @@ export async function startEscalations(
   };
   let responders = only ?? alert.responders;
   if (only) {
-    responders = await notRunning(etx, alert, event, only, over);
+    responders = await notRunning(etx, alert, event, base, only, over);
     if (responders.length === 0) return { alert, runs: [] };
   }
   // Opsgenie's suppressNotifications: what the creation of the integration's alert starts notifies nobody.
@@ -282,12 +282,15 @@ export async function startEscalations(
  * run, and an added one says so on the log. One whose run finished (a rule reached the team, and its
  * escalation ran all its rules) starts over, as a create would page it: its team's routing, and its
  * policies, are read as they are now, and its run is put in `over` (by source), to be sent back to its
- * first rule rather than made anew (an alert has one run per source).
+ * first rule rather than made anew (an alert has one run per source). Unless that run started at or after
+ * the event was made (`madeAt`): then it is this very event's, handled again (a retried delivery, a lost
+ * mark), and nothing more is started.
  */
 async function notRunning(
   { tx, logs }: EngineTx,
   alert: AlertRow,
   event: AlertEvent,
+  madeAt: Date,
   only: readonly ResponderRef[],
   over: Map<string, string>,
 ): Promise<ResponderRef[]> {
@@ -302,6 +305,7 @@ async function notRunning(
       if (added) logs.add(alert.id, `${added.name} already escalates this alert`);
       return false;
     }
+    if ((run.started_at ?? run.base_at).getTime() >= madeAt.getTime()) return false;
     over.set(run.source, run.id);
     return true;
   });
