@@ -485,7 +485,8 @@ export interface SmsReplyCodesTable {
   org_id: string;
   phone: string;
   code: number;
-  user_id: string;
+  /** Null once the person was deleted: the code stays taken (and acts on nothing) until it is freed. */
+  user_id: string | null;
   alert_ids: string[];
   created_at: Date;
   /** When its alerts were first seen all closed (or gone): it is answered for, and given again a day later. */

@@ -67,6 +67,18 @@ const SETTINGS_TO_CHECK: Record<number, string> = {
 
 const TIMEOUT_MS = 15_000;
 
+/**
+ * Twilio's words with the phone numbers in them masked: its refusals name the number (21211 "The 'To'
+ * number +1415… is not a valid phone number", 21408, 21612, 21614), and the error goes on the alert's log
+ * and the message's row, where numbers never appear. A run of 7 digits or more (with the separators a
+ * number is written with) is a number; Twilio's error codes have 5.
+ */
+export function withoutNumbers(text: string): string {
+  return text.replace(/\+?\(?\d[\d\s().-]*\d/g, (run) =>
+    (run.match(/\d/g)?.length ?? 0) >= 7 ? '[number]' : run,
+  );
+}
+
 export interface TwilioClient {
   sendSms(to: string, body: string, statusCallback?: string): Promise<TwilioAnswer>;
   /** A call whose TwiML Twilio fetches from `call.url`, or plays from `call.twiml` (at most 4,000 characters). */
@@ -127,10 +139,11 @@ export function createTwilioClient(
       };
     }
     const code = typeof body.code === 'number' ? body.code : undefined;
-    const message =
+    const message = withoutNumbers(
       typeof body.message === 'string'
         ? oneLine(body.message)
-        : truncate(oneLine(text), 200) || 'no reason given';
+        : truncate(oneLine(text), 200) || 'no reason given',
+    );
     const error = `Twilio answered ${response.status}${code ? ` (error ${code})` : ''}: ${truncate(message, 300)}`;
     // 429 (20429) is never processed and safe to repeat; 5xx is Twilio's trouble, not the request's.
     // 401 and 403 (a wrong or rotated auth token, a suspended account) and 404 (another account's SID:

@@ -10,6 +10,7 @@ import type { Db } from '../../db/database.js';
 import type { AlertRow, UserRow } from '../../db/schema.js';
 import type { Logger } from '../../logger.js';
 import type { Clock } from '../../work/clock.js';
+import { describeResults, fitText, type ActResult } from './answer-text.js';
 import { NUMBER_PROBLEMS, OPTED_OUT_CODE } from './client.js';
 import { phoneContactOf } from './phone-contact.js';
 import { replyCodesRepository } from './reply-codes.js';
@@ -33,6 +34,8 @@ const OPTED_OUT = NUMBER_PROBLEMS[OPTED_OUT_CODE] ?? 'the number opted out of te
 
 type Verb = 'acknowledge' | 'close' | 'escalate';
 const DONE: Record<Verb, string> = { acknowledge: 'acknowledged', close: 'closed', escalate: 'escalated' };
+/** The status of a close on an alert closed before (the alerts service's words). */
+const ALREADY_CLOSED = 'Alert was already closed';
 
 function actionOf(verb: Verb): AlertAction {
   return verb === 'acknowledge'
@@ -50,15 +53,18 @@ export function createTwilioInbound(deps: TwilioInboundDeps) {
     return user && !user.blocked ? user : undefined;
   }
 
-  /** One sentence on what an action did to an alert. */
-  function sentence(outcome: Outcome, verb: Verb): string {
+  /** What an action did to an alert, for the answer's words. */
+  function resultOf(outcome: Outcome): ActResult {
     const tiny = outcome.alert?.tiny_id;
-    const alert = tiny === undefined ? 'Alert' : `Alert ${tiny}`;
-    return outcome.success ? `${alert} ${DONE[verb]}.` : `${alert} not ${DONE[verb]}: ${outcome.status}.`;
+    // Closed before the answer: refused (acknowledge, escalate), or nothing more to do (close).
+    if (outcome.alert?.status === 'closed' && (!outcome.success || outcome.status === ALREADY_CLOSED))
+      return { kind: 'closed', tiny };
+    return outcome.success ? { kind: 'done', tiny } : { kind: 'not', tiny, why: outcome.status };
   }
 
   /**
-   * Acts on each alert as the user: one sentence per alert on what happened, or a refusal. An answer that
+   * Acts on each alert as the user: what happened, said once for alerts that went the same way (the
+   * answer to a storm's bundle must stay one text), or a refusal. An answer that
    * acts on several open alerts at once is a bulk action, and needs the right the bulk API needs
    * (alert-close-all, alert-acknowledge-all): a role without it must not get round it by SMS or phone.
    */
@@ -89,28 +95,29 @@ export function createTwilioInbound(deps: TwilioInboundDeps) {
       }
       return {
         kind: 'said',
-        said: alertIds.map((id) =>
-          sentence(outcomes.get(id) ?? { success: false, status: ALERT_MISSING }, verb),
+        said: describeResults(
+          alertIds.map((id) => resultOf(outcomes.get(id) ?? { success: false, status: ALERT_MISSING })),
+          DONE[verb],
         ),
       };
     }
-    const said: string[] = [];
+    const results: ActResult[] = [];
     for (const alertId of alertIds) {
       let outcome: Outcome;
       try {
         outcome = await alerts.act(principal, randomUUID(), alertId, 'id', action, { source: via });
       } catch (error) {
         // A refusal (the person's role may not do this) is said to them; anything else is a failure.
-        if (isDomainError(error, 'forbidden')) said.push(`Alert not ${DONE[verb]}: ${error.message}`);
+        if (isDomainError(error, 'forbidden')) results.push({ kind: 'not', why: error.message });
         else {
           log.error({ err: error, alertId }, `an answer by ${via} could not be applied`);
-          said.push(`Alert could not be ${DONE[verb]}: try again or use the console.`);
+          results.push({ kind: 'failed' });
         }
         continue;
       }
-      said.push(sentence(outcome, verb));
+      results.push(resultOf(outcome));
     }
-    return { kind: 'said', said };
+    return { kind: 'said', said: describeResults(results, DONE[verb]) };
   }
 
   return {
@@ -141,9 +148,18 @@ export function createTwilioInbound(deps: TwilioInboundDeps) {
           if (!found) {
             return `Vigil: no open alert has the code ${reply.code} on this phone. ${SMS_HELP}`;
           }
+          // The code of a person deleted since stays taken (it is still their text's) but acts as nobody,
+          // and says nothing about its alerts to whoever has the phone.
+          if (found.userId === null) {
+            log.info(
+              { code: reply.code },
+              'an SMS reply with the code of a person deleted since: nothing done',
+            );
+            return `Vigil: nothing done: the person code ${reply.code} was sent to can no longer act on alerts.`;
+          }
           // The contact is the credential, as for paging: a number the person no longer has (or has not
-          // proven again) does not act as them, and is told nothing about their alerts. An opted-out
-          // number stays verified: it is still theirs.
+          // proven again, or turned off) does not act as them, and is told nothing about their alerts. An
+          // opted-out number stays verified: it is still theirs.
           if (found.contact !== 'verified') {
             log.info(
               { userId: found.userId, contact: found.contact },
@@ -151,7 +167,9 @@ export function createTwilioInbound(deps: TwilioInboundDeps) {
             );
             return found.contact === 'gone'
               ? `Vigil: nothing done: this number is no longer an SMS contact of the person code ${reply.code} was sent to.`
-              : `Vigil: nothing done: this number is not verified for the person code ${reply.code} was sent to. Verify it again in Vigil to answer by SMS.`;
+              : found.contact === 'disabled'
+                ? `Vigil: nothing done: this number's SMS contact is disabled for the person code ${reply.code} was sent to. Enable it again in Vigil to answer by SMS.`
+                : `Vigil: nothing done: this number is not verified for the person code ${reply.code} was sent to. Verify it again in Vigil to answer by SMS.`;
           }
           // The code of alerts closed since: said so, and nothing done (it stands for no other alert).
           const alertsOfCode = await alertsRepository.byIds(db, found.alertIds);
@@ -164,7 +182,8 @@ export function createTwilioInbound(deps: TwilioInboundDeps) {
           if (!user) return 'Vigil: the person this phone pages for can no longer act on alerts.';
           const open = alertsOfCode.filter((a) => a.status === 'open').length;
           const answer = await act(user, found.alertIds, reply.action, 'SMS', open > 1);
-          if (answer.kind === 'said') return `Vigil: ${answer.said.join(' ')}`;
+          // Said once per outcome, and cut to whole sentences: Twilio sends no text over 1,600 characters.
+          if (answer.kind === 'said') return fitText(`Vigil: ${answer.said.join(' ')}`);
           // A bundle's text has one code for all its alerts: one of them alone is answered with the code
           // of a text about it alone, or in the console.
           return answer.bulkRight
@@ -196,8 +215,8 @@ export function createTwilioInbound(deps: TwilioInboundDeps) {
       const userId = paged?.user_id;
       if (!paged || !userId) return undefined;
       // The number called is the credential, as for an SMS reply: once it is no longer the person's
-      // verified voice contact (deleted or changed while the call rang, or a callback replayed later),
-      // nothing is read to whoever answers and no key acts as them.
+      // verified, enabled voice contact (deleted, disabled or changed while the call rang, or a callback
+      // replayed later), nothing is read to whoever answers and no key acts as them.
       const contact = await phoneContactOf(db, userId, 'voice', paged.address);
       if (contact !== 'verified') {
         log.info(
@@ -207,7 +226,9 @@ export function createTwilioInbound(deps: TwilioInboundDeps) {
         const why =
           contact === 'gone'
             ? 'this number is no longer a voice contact of the person this call was for'
-            : 'this number is not verified for the person this call was for. Verify it again in Vigil to answer calls';
+            : contact === 'disabled'
+              ? "this number's voice contact is disabled for the person this call was for. Enable it again in Vigil to answer calls"
+              : 'this number is not verified for the person this call was for. Verify it again in Vigil to answer calls';
         return { kind: 'done', text: `This is Vigil. Nothing was done: ${why}. Goodbye.` };
       }
       const alertIds = [...new Set(rows.map((r) => r.alert_id))];

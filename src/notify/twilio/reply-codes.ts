@@ -7,7 +7,8 @@ import { phoneContactOf, type PhoneContact } from './phone-contact.js';
  * as small as possible so that they are quick to type. A code whose alerts are all closed (or gone) is
  * spent, not freed: a reply to the old text must not act on another alert that got the same code, so it
  * is given again only SPENT_FOR_MS after it was first seen spent, and until then a reply with it is
- * answered "already closed".
+ * answered "already closed". A code outlives its person too (user_id set null when they are deleted): it
+ * is still the old text's, and is freed only as above.
  */
 
 /** How long a spent code is kept from the phone's new texts: a day covers a late answer to an old text. */
@@ -83,7 +84,8 @@ export const replyCodesRepository = {
   /**
    * What a code on this phone stands for, if anything; `spent` when its alerts were all closed (or
    * deleted) since, and the code is not given to another alert yet; `contact`, whether the phone is still
-   * an SMS contact of the code's person.
+   * an SMS contact of the code's person. `userId` is null once that person was deleted: the code stays
+   * taken (it was the text's, and is freed as any other), but acts as nobody.
    */
   async find(
     db: Queryable,
@@ -92,7 +94,7 @@ export const replyCodesRepository = {
   ): Promise<
     | {
         orgId: string;
-        userId: string;
+        userId: string | null;
         alertIds: string[];
         spent: boolean;
         contact: PhoneContact;
@@ -111,7 +113,7 @@ export const replyCodesRepository = {
       userId: row.user_id,
       alertIds: row.alert_ids,
       spent: row.spent_at !== null,
-      contact: await phoneContactOf(db, row.user_id, 'sms', phone),
+      contact: row.user_id === null ? 'gone' : await phoneContactOf(db, row.user_id, 'sms', phone),
     };
   },
 };
