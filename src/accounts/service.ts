@@ -920,6 +920,7 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
     async deleteTeam(p: Principal, identifier: string, by: 'id' | 'name'): Promise<void> {
       const team = await repo.findTeam(db, p.orgId, identifier, by);
       if (!team) throw notFound(`No team exists with ${by} [${identifier}].`);
+      requireReachesTeamConfiguration(p, team.id, `team with ${by} [${identifier}]`);
       await requireOnTeam(p, team, 'delete-team', 'delete it');
       try {
         await db.transaction().execute(async (tx) => {
@@ -952,6 +953,7 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
     ) {
       const team = await repo.findTeam(db, p.orgId, identifier, by);
       if (!team) throw notFound(`No team exists with ${by} [${identifier}].`);
+      requireReachesTeamConfiguration(p, team.id, `team with ${by} [${identifier}]`);
       await requireOnTeam(p, team, 'manage-members', 'change its members');
       const member = await db.transaction().execute(async (tx) => {
         // The team before the user, as updateTeam locks it before its members: the other way round, this
@@ -980,6 +982,7 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
     async removeTeamMember(p: Principal, identifier: string, by: 'id' | 'name', memberIdentifier: string) {
       const team = await repo.findTeam(db, p.orgId, identifier, by);
       if (!team) throw notFound(`No team exists with ${by} [${identifier}].`);
+      requireReachesTeamConfiguration(p, team.id, `team with ${by} [${identifier}]`);
       await requireOnTeam(p, team, 'manage-members', 'change its members');
       const member = await repo.findUser(db, p.orgId, memberIdentifier);
       const removed =

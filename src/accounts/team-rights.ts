@@ -138,11 +138,12 @@ async function assignableRightsOf(
   return configuresOwnTeam(p, teamId) ? EVERY_RIGHT : teamRightsOf(q, p, teamId);
 }
 
-/** Of `rights`, those not `assignable`. What any member may do is no one's to withhold. */
+/**
+ * Of `rights`, those not `assignable`. access-logs too: a custom role's holders hold only what it grants
+ * (rightsOfRole), so one lacking access-logs who granted it to a role could give themselves the log by it.
+ */
 function lackingOf(assignable: ReadonlySet<TeamRight>, rights: Iterable<string>): TeamRight[] {
-  return [...new Set(rights)].filter(
-    (r): r is TeamRight => isTeamRight(r) && !assignable.has(r) && !PLAIN_MEMBER_RIGHTS.has(r),
-  );
+  return [...new Set(rights)].filter((r): r is TeamRight => isTeamRight(r) && !assignable.has(r));
 }
 
 const lackingRefusal = (rule: string, lacking: readonly TeamRight[]) =>
@@ -176,6 +177,9 @@ export async function requireHoldsRolesRights(
 ): Promise<void> {
   const assignable = await assignableRightsOf(q, p, team.id);
   for (const role of roles) {
+    // The built-in user role is what any member may do, no one's to withhold: whoever manages the members
+    // gives and takes it, though their own custom role lack the access-logs it grants.
+    if (role.role === 'user' && role.rights === null) continue;
     const lacking = lackingOf(assignable, rightsOfRole(role.role, role.rights));
     if (lacking.length > 0)
       throw lackingRefusal(

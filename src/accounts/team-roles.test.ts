@@ -484,20 +484,21 @@ describe('team roles', () => {
     assert.equal((await server.call('DELETE', `/v2/teams/${teamId}`, undefined, leadKey)).status, 403);
     assert.equal((await server.call('GET', `/v2/teams/${teamId}`)).status, 200);
 
-    // Within what it holds it still makes, changes and deletes roles (what any member may do counts held).
+    // Within what it holds it still makes, changes and deletes roles; access-logs, which it lacks, it grants not.
     const small = await asLead('POST', '', {
       name: 'Small',
-      rights: [
-        { right: 'edit-team-roles', granted: true },
-        { right: 'access-logs', granted: true },
-      ],
+      rights: [{ right: 'edit-team-roles', granted: true }],
     });
     assert.equal(small.status, 201, JSON.stringify(small.body));
+    const logs = await asLead('PATCH', '/Small?identifierType=name', {
+      rights: [{ right: 'access-logs', granted: true }],
+    });
+    assert.equal(logs.status, 403, JSON.stringify(logs.body));
     const revoked = await asLead('PATCH', '/Small?identifierType=name', {
       rights: [{ right: 'edit-team-roles', granted: false }],
     });
     assert.equal(revoked.status, 200, JSON.stringify(revoked.body));
-    assert.deepEqual((await storedRoles(teamId)).find((r) => r.name === 'Small')?.rights, ['access-logs']);
+    assert.deepEqual((await storedRoles(teamId)).find((r) => r.name === 'Small')?.rights, []);
     assert.equal((await asLead('DELETE', '/Small?identifierType=name')).status, 200);
     assert.deepEqual(await storedRoles(teamId), rolesBefore);
 

@@ -3,6 +3,7 @@ import type { Db } from '../../db/database.js';
 import { notFound } from '../../errors.js';
 import { StringEnum, TeamIdentifierQuery, teamIdentifierTypeOf } from '../../http/schemas.js';
 import { envelope, principalOf, type HttpApp } from '../../http/server.js';
+import { requireReachesTeamConfiguration } from '../../integrations/principal.js';
 import { accountsRepository } from '../repository.js';
 import { requireTeamRight } from '../team-rights.js';
 import { teamLogPage } from './log.js';
@@ -31,6 +32,8 @@ export function registerTeamLogRoutes(app: HttpApp, db: Db): void {
       const by = teamIdentifierTypeOf(q);
       const team = await accountsRepository.findTeam(db, p.orgId, request.params.identifier, by);
       if (!team) throw notFound(`No team exists with ${by} [${request.params.identifier}].`);
+      // As GET /v2/teams/{id}: an integration's key that may not see the team is not told its name.
+      requireReachesTeamConfiguration(p, team.id, `team with ${by} [${request.params.identifier}]`);
       await requireTeamRight(
         db,
         p,
