@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import net from 'node:net';
+import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
 import pg from 'pg';
@@ -33,6 +34,8 @@ let teamA: string;
 let teamB: string;
 let ops: { id: string; username: string };
 let search: { id: string; username: string };
+/** The suite's server's warnings and errors, one JSON line each. */
+const serverLog: string[] = [];
 
 const call = (method: string, path: string, body?: unknown): Promise<Json> =>
   server.callOk(method, path, body);
@@ -154,6 +157,10 @@ describe('Email integrations', () => {
         VIGIL_ATTACHMENTS_PER_ALERT: String(ATTACHMENTS_PER_ALERT),
         VIGIL_PUBLIC_URL: PUBLIC_URL,
       },
+      logTo: new PassThrough().on('data', (chunk: Buffer) =>
+        serverLog.push(...chunk.toString('utf8').split('\n').filter(Boolean)),
+      ),
+      logLevel: 'warn',
     });
     assert.ok(server.app.smtpPort, 'the SMTP listener runs');
     smtpPort = server.app.smtpPort;
@@ -387,6 +394,107 @@ describe('Email integrations', () => {
     } finally {
       await call('DELETE', `/v1/maintenance/${made.data.id}`);
     }
+  });
+
+  it('refuses (550) a message whose every integration was turned off or deleted after RCPT TO, and logs it', async () => {
+    /** Speaks up to DATA's 354 for `recipients`, runs `meanwhile`, then sends the body: its reply. */
+    async function sentAcross(recipients: string[], subject: string, meanwhile: () => Promise<unknown>) {
+      const connection = smtpConnection(smtpPort);
+      await connection.next(); // the greeting
+      const replies: string[] = [];
+      for (const line of ['EHLO mta.example.org', 'MAIL FROM:<monitor@example.org>'])
+        replies.push(await connection.command(line));
+      for (const to of recipients) replies.push(await connection.command(`RCPT TO:<${to}@${DOMAIN}>`));
+      replies.push(await connection.command('DATA'));
+      assert.deepEqual(
+        replies.map((r) => r.slice(0, 3)),
+        [...Array<string>(2 + recipients.length).fill('250'), '354'],
+        replies.join(' | '),
+      );
+      await meanwhile();
+      const reply = await connection.command(
+        `From: monitor@example.org\r\nSubject: ${subject}\r\nMessage-ID: <${subject}@example.org>\r\n\r\nimportant\r\n.`,
+      );
+      await connection.command('QUIT');
+      return reply;
+    }
+    const before = await alertCount();
+
+    // Turned off: the integration's payload log says so, and the sender is told for good.
+    const off = await emailIntegration(teamA, `late-off-${run}`);
+    const offReply = await sentAcross([off.username], `off-${run}`, () =>
+      call('POST', `/v2/integrations/${off.id}/disable`),
+    );
+    assert.match(offReply, /^550 5\.1\.1 .*no enabled Email integration/, offReply);
+    assert.ok(offReply.includes(`${off.username}@${DOMAIN}`), offReply);
+    const [logged, ...more] = await payloads(off.id);
+    assert.deepEqual(more, []);
+    assert.equal(logged.verdict, 'ignored');
+    assert.equal(logged.messageId, `<off-${run}@example.org>`);
+    assert.match(logged.reason, /turned off since RCPT TO/);
+    assert.match(logged.body, /important/);
+
+    // Deleted: no payload log is left to say it, so the server's log does.
+    const gone = await emailIntegration(teamA, `late-gone-${run}`);
+    const goneReply = await sentAcross([gone.username], `gone-${run}`, () =>
+      call('DELETE', `/v2/integrations/${gone.id}`),
+    );
+    assert.match(goneReply, /^550 5\.1\.1 /, goneReply);
+    assert.ok(
+      serverLog.some((line) => line.includes(`${gone.username}@${DOMAIN}`)),
+      `the server logs the address: ${serverLog.join('\n')}`,
+    );
+    assert.equal(await alertCount(), before);
+
+    // One recipient gone does not fail its neighbours: the message is taken (250) for the rest.
+    const third = await emailIntegration(teamA, `late-third-${run}`);
+    const mixedReply = await sentAcross([third.username, ops.username], `mixed-${run}`, () =>
+      call('POST', `/v2/integrations/${third.id}/disable`),
+    );
+    assert.match(mixedReply, /^250 .*1 alert made/, mixedReply);
+    assert.equal((await payloads(third.id))[0]?.verdict, 'ignored');
+    const [taken] = await payloads(ops.id);
+    assert.equal(taken.verdict, 'created');
+    assert.equal(taken.messageId, `<mixed-${run}@example.org>`);
+    assert.equal(await alertCount(), before + 1);
+  });
+
+  it('keeps a message that is not UTF-8 in the payload log byte for byte, and says how it was read', async () => {
+    const connection = smtpConnection(smtpPort);
+    await connection.next(); // the greeting
+    for (const line of [
+      'EHLO mta.example.org',
+      'MAIL FROM:<monitor@example.org>',
+      `RCPT TO:<${ops.username}@${DOMAIN}>`,
+      'DATA',
+    ])
+      await connection.command(line);
+    // An 8bit ISO-8859-1 body (é is 0xE9, è 0xE8), as old monitoring tools send; a NUL too.
+    const latin = connection.next();
+    connection.socket.write(
+      Buffer.from(
+        `From: monitor@example.org\r\nSubject: latin ${run}\r\nContent-Type: text/plain; charset=iso-8859-1\r\n` +
+          'Content-Transfer-Encoding: 8bit\r\n\r\ncaf\xe9 cr\xe8me\0br\xfbl\xe9e\r\n.\r\n',
+        'latin1',
+      ),
+    );
+    assert.match(await latin, /^250 /);
+    await connection.command('QUIT');
+    const [logged] = await payloads(ops.id);
+    assert.equal(logged.verdict, 'created');
+    assert.ok(
+      logged.body.endsWith('caf\u00e9 cr\u00e8me\uFFFDbr\u00fbl\u00e9e\r\n'),
+      JSON.stringify(logged.body.slice(-30)),
+    );
+    assert.equal(logged.contentType, 'message/rfc822; x-decoded=latin1');
+    const alert = (await call('GET', `/v2/alerts/${logged.alertIds[0]}`)).data;
+    assert.equal(alert.description, 'caf\u00e9 cr\u00e8me\uFFFDbr\u00fbl\u00e9e');
+
+    // UTF-8 is kept as it is, and said to be plain message/rfc822.
+    await send({ to: `${ops.username}@${DOMAIN}`, subject: `utf8 ${run}`, text: 'caf\u00e9 \u{1F525}' });
+    const [utf8] = await payloads(ops.id);
+    assert.equal(utf8.contentType, 'message/rfc822');
+    assert.match(utf8.body, /Subject: utf8/);
   });
 
   it('makes no alert of a bounce, an automatic reply or a page of Vigil come back, and logs each as ignored', async () => {

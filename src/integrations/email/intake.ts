@@ -114,6 +114,42 @@ export class UnreadableEmail extends Error {
 }
 
 /**
+ * A message none of whose recipients has an enabled Email integration any more: each had one at RCPT TO,
+ * turned off, deleted or renamed before the message's end. The sender is told for good (550), as it would
+ * have been at RCPT TO, rather than told the message was taken when nothing took it.
+ */
+export class NoRecipientLeft extends Error {
+  constructor(readonly addresses: readonly string[]) {
+    const shown = addresses.slice(0, 3).map((a) => `<${a}>`);
+    if (addresses.length > 3) shown.push(`and ${addresses.length - 3} more`);
+    super(
+      `no enabled Email integration of Vigil has ${addresses.length === 1 ? 'this address' : 'these addresses'} any more: ${shown.join(', ')}`,
+    );
+    this.name = 'NoRecipientLeft';
+  }
+}
+
+/** The content type of the payload log's copy of a message, and how its bytes were read into text. */
+const AS_SENT = 'message/rfc822';
+const AS_LATIN1 = 'message/rfc822; x-decoded=latin1';
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * The message as the payload log keeps it: its text when it is UTF-8 (7-bit mail is), else each byte as
+ * the ISO-8859-1 character of that number (a legacy 8bit body, or a mix of charsets), which loses none of
+ * them, and a content type that says so. Either way made storable (a NUL cannot be stored).
+ */
+function loggedCopy(raw: Buffer): { body: string; contentType: string } {
+  let text: string;
+  try {
+    text = UTF8.decode(raw);
+  } catch {
+    return { body: storableText(raw.toString('latin1')), contentType: AS_LATIN1 };
+  }
+  return { body: storableText(text), contentType: AS_SENT };
+}
+
+/**
  * Messages made into alerts at once. Each holds a connection of the API's pool for its transaction and
  * may want another inside it (the alert policies, when not cached): a burst of mail must leave the pool
  * room for that, or every transaction would wait on a connection the others hold.
@@ -183,16 +219,22 @@ export function createEmailIntake(deps: {
    * says otherwise is one fresh read of the database, and an unknown address costs that one read.
    */
   async function integrationAt(emailUsername: string): Promise<IntegrationWithTeams | undefined> {
-    const row = await (deps.lookup ?? ((name: string) => repo.byEmailUsername(db, name)))(emailUsername);
+    const row = await integrationOf(emailUsername);
     return row?.enabled ? row : undefined;
+  }
+
+  /** The Email integration of an address's local part, enabled or not (an enabled one maybe cached). */
+  function integrationOf(emailUsername: string): Promise<IntegrationWithTeams | undefined> {
+    return (deps.lookup ?? ((name: string) => repo.byEmailUsername(db, name)))(emailUsername);
   }
 
   async function record(
     integration: IntegrationWithTeams,
     messageId: string | null,
-    body: string,
+    logged: { body: string; contentType: string },
     outcome: EmailOutcome,
   ): Promise<void> {
+    const { body } = logged;
     const row = {
       integration_id: integration.id,
       message_id: messageId,
@@ -200,7 +242,7 @@ export function createEmailIntake(deps: {
       verdict: outcome.verdict,
       reason: outcome.reason ?? null,
       alert_ids: outcome.alertId ? [outcome.alertId] : [],
-      content_type: 'message/rfc822',
+      content_type: logged.contentType,
       body,
       received_at: deps.clock.now(),
     };
@@ -437,8 +479,10 @@ export function createEmailIntake(deps: {
 
     /**
      * Makes one alert per recipient integration. A recipient that cannot be served for a reason of its
-     * own (gone, a refusal of the alert service) is logged and skipped; an error of Vigil's (the database)
-     * is thrown, for the sender to try again later.
+     * own (a refusal of the alert service; turned off, deleted or renamed since RCPT TO) is logged and
+     * skipped: in its payload log, or the server's log when it has none any more. When no recipient is
+     * left, {@link NoRecipientLeft} is thrown, for the sender to be refused for good; an error of Vigil's
+     * (the database) is thrown, for the sender to try again later.
      */
     async receive(email: ReceivedEmail): Promise<EmailOutcome[]> {
       let parsed: ParsedMail;
@@ -476,13 +520,30 @@ export function createEmailIntake(deps: {
       const files = attachedFiles(parsed.attachments);
       // What a close, acknowledge or add-note action's {{note}} is: the body, as much as a note holds.
       const noteText = cut(text(parsed.text).trimEnd(), SHAPED_LIMITS.note);
-      const logged = storableText(email.raw.toString('utf8'));
+      const logged = loggedCopy(email.raw);
       const automatic = whyAutomaticReply(parsed.headers, email.mailFrom);
       const outcomes: EmailOutcome[] = [];
+      const gone: string[] = [];
       for (const emailUsername of new Set(email.emailUsernames)) {
-        const integration = await integrationAt(emailUsername);
-        // Turned off or deleted since RCPT TO: what a disabled integration's key would be told.
-        if (!integration) continue;
+        const integration = await integrationOf(emailUsername);
+        if (!integration?.enabled) {
+          // Turned off, deleted or renamed since RCPT TO: not taken, as RCPT TO would now refuse it (and a
+          // disabled integration's key is refused). Said where its owners look, or where the operator does.
+          const address = `${emailUsername}@${domain}`;
+          gone.push(address);
+          if (integration)
+            await record(integration, messageId, logged, {
+              emailUsername,
+              verdict: 'ignored',
+              reason: 'integration turned off since RCPT TO: no alert is made of it',
+            });
+          else
+            log.warn(
+              { address, messageId: messageId && cut(messageId, 200) },
+              `inbound email: no Email integration has ${address} any more (deleted or renamed since RCPT TO); the message is not taken for it`,
+            );
+          continue;
+        }
         // An automatic reply makes nothing, so whether it came before is not asked.
         const earlier =
           !automatic && messageId ? await messages.find(db, integration.id, messageId) : undefined;
@@ -494,6 +555,8 @@ export function createEmailIntake(deps: {
         await record(integration, messageId, logged, outcome);
         outcomes.push(outcome);
       }
+      // One recipient gone never fails its neighbours: only when none took the message is it refused.
+      if (outcomes.length === 0 && gone.length > 0) throw new NoRecipientLeft(gone);
       return outcomes;
     },
   };

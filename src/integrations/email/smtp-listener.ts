@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import type { Logger } from '../../logger.js';
 import { oneLine } from '../../notify/html.js';
-import { UnreadableEmail, type EmailIntake } from './intake.js';
+import { NoRecipientLeft, UnreadableEmail, type EmailIntake } from './intake.js';
 
 /**
  * The inbound SMTP listener of Email integrations. It is the last hop, meant to sit behind the
@@ -193,7 +193,10 @@ export async function startInboundSmtp(deps: {
               callback(
                 error instanceof UnreadableEmail
                   ? new SmtpReply(554, `5.6.0 ${oneLine(error.message).slice(0, 300)}`)
-                  : tryLater(error, 'making alerts of a message'),
+                  : error instanceof NoRecipientLeft
+                    ? // What RCPT TO would now answer each of them: for good, so the sender bounces it.
+                      new SmtpReply(550, `5.1.1 ${oneLine(error.message).slice(0, 300)}`)
+                    : tryLater(error, 'making alerts of a message'),
               ),
           );
       });
