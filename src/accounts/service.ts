@@ -897,12 +897,9 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
           if (changes.members) {
             const before = await repo.teamMembers(tx, team.id);
             const members = await membersOf(tx, p.orgId, team.id, changes.members);
-            await requireHoldsRolesRights(
-              tx,
-              p,
-              team,
-              rolesChanged(await memberRolesOf(tx, team.id), members),
-            );
+            const was = await memberRolesOf(tx, team.id);
+            const own = members.find((m) => m.userId === p.userId);
+            await requireHoldsRolesRights(tx, p, team, rolesChanged(was, members), own ? [own.role] : []);
             await repo.replaceMembers(tx, team.id, members);
             changed.push(...memberChanges(before, shown(members)));
           }
@@ -965,7 +962,13 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
         const member = await resolveUserRef(tx, p.orgId, user, 'user', undefined, 'key share');
         const role = await resolveMemberRole(tx, team.id, roleName, 'role');
         const before = (await memberRolesOf(tx, team.id)).get(member.id);
-        await requireHoldsRolesRights(tx, p, team, before ? [role, before] : [role]);
+        await requireHoldsRolesRights(
+          tx,
+          p,
+          team,
+          before ? [role, before] : [role],
+          member.id === p.userId ? [role] : [],
+        );
         await repo.upsertMember(tx, team.id, member.id, role);
         const was = before ? [{ username: member.username, role: before.name }] : [];
         await recordTeamChanges(

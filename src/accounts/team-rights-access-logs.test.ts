@@ -89,6 +89,18 @@ describe('access-logs, given and taken with team roles', () => {
       assert.equal(given.status, 403, JSON.stringify(given.body));
       assert.match(given.body.message, /\[Reader\].*you lack access-logs/);
     }
+    // Nor the built-in user role to themselves (which any member holds, and grants access-logs), by
+    // the members route or by the team's member list.
+    const demoted = await asManager('POST', '/members', {
+      user: { username: manager.username },
+      role: 'user',
+    });
+    assert.equal(demoted.status, 403, JSON.stringify(demoted.body));
+    assert.match(demoted.body.message, /\[user\].*you lack access-logs/i);
+    const listed = await asManager('PATCH', '', {
+      members: [{ user: { username: manager.username }, role: 'user' }],
+    });
+    assert.equal(listed.status, 403, JSON.stringify(listed.body));
     assert.deepEqual(await members(), { [manager.username]: 'Mgr' });
     assert.equal((await asManager('GET', '/logs')).status, 403);
   });

@@ -167,19 +167,22 @@ export async function requireHoldsRights(
 /**
  * A 403 unless `p` holds every right each of `roles` grants: giving a member a role, or changing or
  * removing a member who holds one, would otherwise let someone with manage-members make themselves (or a
- * friend) a team admin, or strip the team of its admins.
+ * friend) a team admin, or strip the team of its admins. `toSelf`: which of `roles` are given to `p`
+ * itself.
  */
 export async function requireHoldsRolesRights(
   q: Queryable,
   p: Principal,
   team: { id: string; name: string },
   roles: readonly { role: TeamRole; rights: readonly string[] | null; name: string }[],
+  toSelf: readonly object[] = [],
 ): Promise<void> {
   const assignable = await assignableRightsOf(q, p, team.id);
   for (const role of roles) {
     // The built-in user role is what any member may do, no one's to withhold: whoever manages the members
-    // gives and takes it, though their own custom role lack the access-logs it grants.
-    if (role.role === 'user' && role.rights === null) continue;
+    // gives and takes it, though their own custom role lack the access-logs it grants. Not to themselves:
+    // a custom role without access-logs would be a step away from the log.
+    if (role.role === 'user' && role.rights === null && !toSelf.includes(role)) continue;
     const lacking = lackingOf(assignable, rightsOfRole(role.role, role.rights));
     if (lacking.length > 0)
       throw lackingRefusal(
