@@ -144,6 +144,12 @@ before(async () => {
     rules: [rule(0, { type: 'user', username: sec }), rule(5, { type: 'team', name: `Slow ${run}` })],
   });
   await addTeam(`SecS ${run}`, sec, `SecSlow ${run}`);
+  // Reaches team Closing, whose policy then waits only for its close.
+  await api.callOk('POST', '/v2/escalations', {
+    name: `SecClose ${run}`,
+    rules: [rule(0, { type: 'user', username: sec }), rule(5, { type: 'team', name: `Closing ${run}` })],
+  });
+  await addTeam(`SecC ${run}`, sec, `SecClose ${run}`);
   await api.callOk('POST', '/v2/escalations', {
     name: `Managers ${run}`,
     rules: [rule(15, { type: 'user', username: boss }), rule(25, { type: 'user', username: boss })],
@@ -235,6 +241,22 @@ describe('a responder added again after an escalation rule reached it', () => {
     assert.equal(await pages(alertId, ops), 2 * reached, 'team Ops paged again, at once');
     const lines = await alertLogs(api, alertId);
     assert.equal(lines.filter((l) => l.includes(`escalating with OpsE ${run}`)).length, 1, lines.join('\n'));
+  });
+
+  it('whose run waits only for its close after the last repeat: the team is paged again', async () => {
+    const alertId = await createTeamAlert(api, 'closing reached, then added', `SecC ${run}`);
+    await byHand.handle(alertId, 'created');
+    await advance(5 * MINUTE);
+    const reached = await pages(alertId, closer);
+    assert.ok(reached > 0, 'the rule that names team Closing paged it');
+    await advance(5 * MINUTE);
+
+    await api.callOk('POST', `/v2/alerts/${alertId}/teams`, { team: { name: `Closing ${run}` } });
+    await byHand.handle(alertId, 'responder_added');
+    assert.equal(await pages(alertId, closer), 2 * reached, 'team Closing paged again, at once');
+    const lines = await alertLogs(api, alertId);
+    assert.ok(!lines.includes(`Team Closing ${run} already escalates this alert`), lines.join('\n'));
+    assert.equal(await statusOf(alertId), 'open');
   });
 
   it('whose run goes on: nobody is paged twice, and the log says the team already escalates', async () => {

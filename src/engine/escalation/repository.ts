@@ -244,7 +244,7 @@ export const escalationRepository = {
   lockRunsOfSources(db: Queryable, alertId: string, sources: readonly string[]) {
     return db
       .selectFrom('alert_escalations')
-      .select(['id', 'source', 'state', 'started_at', 'base_at'])
+      .select(['id', 'source', 'state', 'started_at', 'base_at', 'plan', 'step'])
       .where('alert_id', '=', alertId)
       .where('source', 'in', sources)
       .forUpdate()
@@ -252,7 +252,8 @@ export const escalationRepository = {
   },
 
   /**
-   * A finished run sent back to its first rule as `run` would start (the plan and policy its source gives
+   * A finished run (or one left only its close after the last repeat, locked by the caller) sent back to
+   * its first rule as `run` would start (the plan and policy its source gives
    * now, from its base time), everything it remembered of its last start forgotten; the row as it then is.
    * Its earlier pages keep their keys (of its base time then), so its first rule pages again.
    */
@@ -276,7 +277,6 @@ export const escalationRepository = {
         updated_at: new Date(),
       })
       .where('id', '=', runId)
-      .where('state', '=', 'finished')
       .returningAll()
       .executeTakeFirst();
   },

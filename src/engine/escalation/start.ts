@@ -279,8 +279,9 @@ export async function startEscalations(
 /**
  * Of the responders `only` names, those to start. One whose source (`team:<id>`, …) has an unfinished run
  * for the alert (a responder when it was created, or reached by an escalation rule since) is left to that
- * run, and an added one says so on the log. One whose run finished (a rule reached the team, and its
- * escalation ran all its rules) starts over, as a create would page it: its team's routing, and its
+ * run while it has rules left, and an added one says so on the log. One whose run finished (a rule reached
+ * the team, and its escalation ran all its rules), or waits only for its close after the last repeat,
+ * starts over, as a create would page it: its team's routing, and its
  * policies, are read as they are now, and its run is put in `over` (by source), to be sent back to its
  * first rule rather than made anew (an alert has one run per source). Unless that run started at or after
  * the event was made (`madeAt`): then it is this very event's, handled again (a retried delivery, a lost
@@ -301,7 +302,8 @@ async function notRunning(
   return only.filter((r) => {
     const run = runs.find((row) => row.source === sourceOf(r));
     if (!run) return true;
-    if (run.state !== 'finished') {
+    // One whose next step is its close after the last repeat has no rule left to page with: over.
+    if (run.state !== 'finished' && !stepAt(run.plan, run.step)?.closesAlert) {
       if (added) logs.add(alert.id, `${added.name} already escalates this alert`);
       return false;
     }
