@@ -2,6 +2,8 @@ import { accountsRepository } from '../accounts/repository.js';
 import type { Queryable } from '../db/database.js';
 import type { AlertRow, ResponderRef } from '../db/schema.js';
 import { invalidField } from '../errors.js';
+import type { Principal } from '../accounts/service.js';
+import { requireReachesTeamConfiguration } from '../integrations/principal.js';
 import { notificationsRepository } from '../notify/repository.js';
 import { escalationsRepository } from '../oncall/escalations/repository.js';
 import { schedulesRepository } from '../oncall/schedules/repository.js';
@@ -21,6 +23,14 @@ export interface ResponderName {
   username?: string;
 }
 
+/** A responder found: what it is, how the log names it, and the team whose configuration it is. */
+export interface ResolvedResponder {
+  ref: ResponderRef;
+  label: string;
+  /** A team's own id, an escalation's or schedule's owner team (null: no team's); null for a user. */
+  owner: string | null;
+}
+
 const TYPE_LABEL: Record<ResponderRef['type'], string> = {
   team: 'Team',
   user: 'User',
@@ -34,7 +44,7 @@ export async function resolveResponder(
   orgId: string,
   r: ResponderName,
   field: string,
-): Promise<{ ref: ResponderRef; label: string }> {
+): Promise<ResolvedResponder> {
   const given = JSON.stringify(r.id ?? (r.type === 'user' ? (r.username ?? r.name) : r.name) ?? '');
   const missing = () => invalidField(field, `No ${r.type} ${given} in this organization.`);
   const label = (name: string) => `${TYPE_LABEL[r.type]} ${name}`;
@@ -47,12 +57,12 @@ export async function resolveResponder(
         r.id !== undefined ? 'id' : 'name',
       );
       if (!team) throw missing();
-      return { ref: { type: 'team', id: team.id }, label: label(team.name) };
+      return { ref: { type: 'team', id: team.id }, label: label(team.name), owner: team.id };
     }
     case 'user': {
       const user = await accountsRepository.findUser(q, orgId, r.id ?? r.username ?? r.name ?? '');
       if (!user) throw missing();
-      return { ref: { type: 'user', id: user.id }, label: label(user.username) };
+      return { ref: { type: 'user', id: user.id }, label: label(user.username), owner: null };
     }
     case 'escalation': {
       const ref = { id: r.id, name: r.name };
@@ -63,14 +73,48 @@ export async function resolveResponder(
         ref.id !== undefined ? 'id' : 'name',
       );
       if (!policy) throw missing();
-      return { ref: { type: 'escalation', id: policy.id }, label: label(policy.name) };
+      return {
+        ref: { type: 'escalation', id: policy.id },
+        label: label(policy.name),
+        owner: policy.owner_team_id,
+      };
     }
     case 'schedule': {
       const schedule = await schedulesRepository.findScheduleByRef(q, orgId, { id: r.id, name: r.name });
       if (!schedule) throw missing();
-      return { ref: { type: 'schedule', id: schedule.id }, label: label(schedule.name) };
+      return {
+        ref: { type: 'schedule', id: schedule.id },
+        label: label(schedule.name),
+        owner: schedule.owner_team_id,
+      };
     }
   }
+}
+
+/**
+ * That `p` may have its team's configuration (an alert policy, an integration's actions) page the
+ * responder `given` names: an integration's key only its owner team and that team's escalations and
+ * schedules (otherwise the 403 reading it answers: the team's alerts would page another team); anyone may
+ * name a user. One of `kept` (what the configuration had before this change, an organization admin's
+ * say) may be sent again as it shows it, by its id or the name stored with it: a read-modify-write goes on
+ * working, and no name the configuration does not show is confirmed.
+ */
+export function requireReachesResponder(
+  p: Principal,
+  given: ResponderName,
+  resolved: ResolvedResponder,
+  kept: readonly { type: string; id?: string; name?: string }[],
+): void {
+  const { ref, owner } = resolved;
+  if (!p.integration || ref.type === 'user') return;
+  const asStored = (s: (typeof kept)[number]) =>
+    s.type === ref.type &&
+    s.id === ref.id &&
+    (given.id !== undefined || (given.name !== undefined && given.name === s.name));
+  if (kept.some(asStored)) return;
+  // Named as reading it names it (GET /v2/teams/..., /v2/escalations/..., /v2/schedules/...).
+  const named = given.id !== undefined ? `id [${given.id}]` : `name [${given.name ?? ''}]`;
+  requireReachesTeamConfiguration(p, owner, `${ref.type} with ${named}`);
 }
 
 /** The escalation policy a request names as {id} or {name}. */

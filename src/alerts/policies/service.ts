@@ -5,13 +5,20 @@ import { isUniqueViolation, type Db } from '../../db/database.js';
 import { conflict, invalidField, notFound } from '../../errors.js';
 import { parseCriteria, POLICY_CONDITIONS } from '../../oncall/conditions.js';
 import type { Criteria } from '../../oncall/model.js';
-import { resolveResponder } from '../responders.js';
+import { requireReachesResponder, resolveResponder } from '../responders.js';
 import type { AlertPolicySource } from '../service.js';
 import type { ShapingRule } from '../shaping/shape.js';
 import { maintenanceRepository, type PolicyRuleWindow } from '../../maintenance/repository.js';
 import { policyOnAt } from '../../maintenance/service.js';
 import type { Clock } from '../../work/clock.js';
-import { parsePolicy, policyRule, presentFilter, type PolicyBody, type PolicyChanges } from './model.js';
+import {
+  parsePolicy,
+  policyRule,
+  presentFilter,
+  type PolicyBody,
+  type PolicyChanges,
+  type PolicyResponder,
+} from './model.js';
 import { policiesRepository as repo, type PolicyRow } from './repository.js';
 import { requireReachesTeamConfiguration } from '../../integrations/principal.js';
 import { appliesAt, timingValues, type PolicyTiming } from './timing.js';
@@ -162,13 +169,17 @@ export function createAlertPoliciesService(deps: { db: Db; clock: Clock }) {
     return row;
   }
 
-  /** The body checked, its responders found now (a typo is a 422 here, not on every alert). */
-  async function valuesOf(p: Principal, body: PolicyBody) {
+  /**
+   * The body checked, its responders found now (a typo is a 422 here, not on every alert) and reached by
+   * `p` unless `kept` (requireReachesResponder).
+   */
+  async function valuesOf(p: Principal, body: PolicyBody, kept: readonly PolicyResponder[] = []) {
     const parsed = parsePolicy(body);
     const responders = [];
     for (const [i, r] of parsed.changes.responders.entries()) {
-      const { ref } = await resolveResponder(db, p.orgId, r, `responders[${i}]`);
-      responders.push({ ...r, id: ref.id });
+      const resolved = await resolveResponder(db, p.orgId, r, `responders[${i}]`);
+      requireReachesResponder(p, r, resolved, kept);
+      responders.push({ ...r, id: resolved.ref.id });
     }
     return {
       name: parsed.name,
@@ -243,7 +254,8 @@ export function createAlertPoliciesService(deps: { db: Db; clock: Clock }) {
       const scope = await scopeOf(p, teamId);
       const row = await find(p, scope, id);
       await requireEditor(p, scope);
-      const values = await valuesOf(p, body);
+      const stored = row.modifications.responders;
+      const values = await valuesOf(p, body, Array.isArray(stored) ? (stored as PolicyResponder[]) : []);
       await saving(p.orgId, body.name, () => repo.update(db, row.id, values));
       return find(p, scope, id);
     },

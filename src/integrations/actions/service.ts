@@ -1,5 +1,5 @@
 import type { Principal } from '../../accounts/service.js';
-import { resolveResponder } from '../../alerts/responders.js';
+import { requireReachesResponder, resolveResponder } from '../../alerts/responders.js';
 import type { Db } from '../../db/database.js';
 import { conflict, invalidField } from '../../errors.js';
 import type { IntegrationWithTeams } from '../repository.js';
@@ -41,35 +41,55 @@ export function createIntegrationActionsService(db: Db, integrations: Integratio
     return row;
   }
 
-  /** Each responder found in the organization now, so that a typo is a 422 here, not on every alert. */
-  async function checkResponders(orgId: string, action: StoredAction, path: string): Promise<StoredAction> {
+  type Responder = NonNullable<StoredAction['responders']>[number];
+
+  /**
+   * Each responder found in the organization now, so that a typo is a 422 here, not on every alert, and
+   * one `p` may name (requireReachesResponder; `kept`: the integration's actions' responders before).
+   */
+  async function checkResponders(
+    p: Principal,
+    action: StoredAction,
+    path: string,
+    kept: readonly Responder[],
+  ): Promise<StoredAction> {
     if (!action.responders?.length) return action;
     const responders = [];
     for (const [i, r] of action.responders.entries()) {
-      const { ref } = await resolveResponder(
-        db,
-        orgId,
-        r as Parameters<typeof resolveResponder>[2],
-        `${path}.responders[${i}]`,
-      );
-      responders.push({ ...r, id: ref.id });
+      const given = r as Parameters<typeof resolveResponder>[2];
+      const resolved = await resolveResponder(db, p.orgId, given, `${path}.responders[${i}]`);
+      requireReachesResponder(p, given, resolved, kept);
+      responders.push({ ...r, id: resolved.ref.id });
     }
     return { ...action, responders };
   }
 
-  async function parseList(orgId: string, type: ActionType, list: ActionInput[], path: string) {
+  /** Every responder of the integration's actions as stored (of every type). */
+  const storedResponders = (row: IntegrationWithTeams): Responder[] =>
+    Object.values(storedActions(row.actions) ?? {}).flatMap((list) =>
+      list.flatMap((a) => a.responders ?? []),
+    );
+
+  async function parseList(
+    p: Principal,
+    row: IntegrationWithTeams,
+    type: ActionType,
+    list: ActionInput[],
+    path: string,
+  ) {
+    const kept = storedResponders(row);
     const out: StoredAction[] = [];
     for (const [i, input] of list.entries()) {
-      out.push(await checkResponders(orgId, parseAction(type, input, `${path}[${i}]`), `${path}[${i}]`));
+      out.push(await checkResponders(p, parseAction(type, input, `${path}[${i}]`), `${path}[${i}]`, kept));
     }
     return ordered(out);
   }
 
   /** The integration's actions with `input` added to the list its type names. */
-  async function withAdded(row: IntegrationWithTeams, type: ActionType, input: ActionInput) {
+  async function withAdded(p: Principal, row: IntegrationWithTeams, type: ActionType, input: ActionInput) {
     const current = storedActions(row.actions) ?? defaultActions();
     const list = ordered(current[type]);
-    const [parsed] = await parseList(row.org_id, type, [input], 'action');
+    const [parsed] = await parseList(p, row, type, [input], 'action');
     if (!parsed) throw new Error('the action was not parsed');
     if (list.some((a) => a.name === parsed.name)) {
       throw conflict(`integration [${row.name}] already has a ${type} action named [${parsed.name}].`);
@@ -102,8 +122,7 @@ export function createIntegrationActionsService(db: Db, integrations: Integratio
     async replaceAll(p: Principal, id: string, input: AllActionsInput) {
       const row = await integrationWithActions(p, id);
       const next = emptyActions();
-      for (const type of ACTION_TYPES)
-        next[type] = await parseList(row.org_id, type, input[type] ?? [], type);
+      for (const type of ACTION_TYPES) next[type] = await parseList(p, row, type, input[type] ?? [], type);
       return present(await integrations.setActions(p, row.id, next));
     },
 
@@ -113,7 +132,7 @@ export function createIntegrationActionsService(db: Db, integrations: Integratio
       // the second store is refused if the first came in between, and that add starts again from it.
       for (let attempt = 1; ; attempt++) {
         const row = await integrationWithActions(p, id);
-        const next = await withAdded(row, type, input);
+        const next = await withAdded(p, row, type, input);
         const stored = await integrations.changeActions(p, row.id, next, row.actions);
         if (stored) return present(stored);
         if (attempt >= MAX_ADD_ATTEMPTS)

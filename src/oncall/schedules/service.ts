@@ -48,7 +48,13 @@ import {
   type OverrideSelection,
   type ScheduleParts,
 } from './load.js';
-import { participantKey, refOfKey, resolveParticipant, type StoredParticipant } from './participants.js';
+import {
+  participantKey,
+  refOfKey,
+  resolveParticipant,
+  type ParticipantInput,
+  type StoredParticipant,
+} from './participants.js';
 import { onCallVisibility } from './on-call-visibility.js';
 import type { IcsShift } from './ics.js';
 import type { EscalationNotifyType, EscalationRecipient } from '../model.js';
@@ -302,19 +308,42 @@ export function createSchedulesService(db: Db) {
       )
     ).id;
 
-  /** A rotation from the request, checked, with its participants resolved; errors name `prefix` fields. */
+  /**
+   * resolveParticipant, except that one of `kept` is taken whatever `p` reaches (found as the organization
+   * sees it): a participant the rotation already has, which updateRotation lets a key name again.
+   */
+  async function participantOf(
+    q: Queryable,
+    p: Principal,
+    ref: ParticipantInput,
+    field: string,
+    kept: readonly StoredParticipant[],
+  ): Promise<StoredParticipant> {
+    if (p.integration && kept.length > 0) {
+      const found = await resolveParticipant(q, { ...p, integration: undefined }, ref, field);
+      if (kept.some((k) => k.type === found.type && participantKey(k) === participantKey(found)))
+        return found;
+    }
+    return resolveParticipant(q, p, ref, field);
+  }
+
+  /**
+   * A rotation from the request, checked, with its participants resolved; errors name `prefix` fields.
+   * `kept`: the participants of the rotation the request changes (participantOf).
+   */
   async function rotationValues(
     q: Queryable,
     p: Principal,
     input: RotationInput,
     prefix: string,
     defaultName: string,
+    kept: readonly StoredParticipant[] = [],
   ): Promise<RotationValues> {
     const errors = new FieldErrors();
     const participants: StoredParticipant[] = [];
     for (const [j, ref] of input.participants.entries()) {
       try {
-        participants.push(await resolveParticipant(q, p, ref, `${prefix}participants[${j}]`));
+        participants.push(await participantOf(q, p, ref, `${prefix}participants[${j}]`, kept));
       } catch (error) {
         errors.merge(error);
       }
@@ -855,6 +884,9 @@ export function createSchedulesService(db: Db) {
         const current = await repo.findRotation(tx, row.id, rotationId);
         if (!current) throw notFound(`Rotation with id [${rotationId}] does not exist in this schedule.`);
         // Participants deleted since the rotation was saved drop out of it, as they do when it is loaded.
+        // Those that stay are kept whatever `p` reaches, left out of the request or sent again (as the
+        // rotation shows them, as Terraform does): an organization admin may have added another team,
+        // which a key of the schedule's team may not name anew (resolveParticipant) but may keep.
         const named = await participantsNamed(tx, p.orgId, [current]);
         const participants = current.participants.filter((x) => stillExists(x, named));
         const merged: RotationInput = {
@@ -869,7 +901,7 @@ export function createSchedulesService(db: Db) {
           timeRestriction:
             changes.timeRestriction === undefined ? current.time_restriction : changes.timeRestriction,
         };
-        const values = await rotationValues(tx, p, merged, '', current.name);
+        const values = await rotationValues(tx, p, merged, '', current.name, participants);
         await repo.updateRotation(tx, current.id, values);
         return { id: current.id, name: values.name };
       });
