@@ -149,13 +149,16 @@ function toRepeat(input: RepeatInput): StoredRepeat {
  * transaction, deleting it waits until the policy is saved, and deleteSchedule then sees the policy using
  * the schedule and refuses (as it does for routing rules, which resolve their target the same way).
  * An integration's key may name only its owner team and that team's schedules (what reading another one
- * answers, a 403, otherwise): its policy would page another team with its alerts.
+ * answers, a 403, otherwise): its policy would page another team with its alerts. One of `kept` (the
+ * policy's recipients before this change, an organization admin's say) may be sent again as the policy
+ * shows it: Terraform sends every rule on every change.
  */
 async function resolveRecipient(
   q: Queryable,
   p: Principal,
   input: RecipientInput,
   field: string,
+  kept: readonly EscalationRecipient[],
 ): Promise<EscalationRecipient> {
   switch (input.type) {
     case 'user': {
@@ -197,17 +200,22 @@ async function resolveRecipient(
       // Named as reading it names it (GET /v2/teams/... or /v2/schedules/...), so the refusal tells no more
       // than that read does.
       const named = input.id !== undefined ? `id [${input.id}]` : `name [${input.name}]`;
-      requireReachesTeamConfiguration(p, found.owner, `${input.type} with ${named}`);
+      if (!kept.some((k) => k.type === input.type && k.id === found.id))
+        requireReachesTeamConfiguration(p, found.owner, `${input.type} with ${named}`);
       return { type: input.type, id: found.id };
     }
   }
 }
 
-/** Checks the rules and turns them into the stored shape; every problem is a 422 naming its field. */
+/**
+ * Checks the rules and turns them into the stored shape; every problem is a 422 naming its field. `kept`:
+ * the recipients the policy had (resolveRecipient).
+ */
 export async function toRules(
   q: Queryable,
   p: Principal,
   inputs: EscalationRuleInput[],
+  kept: readonly EscalationRecipient[] = [],
 ): Promise<EscalationRule[]> {
   if (inputs.length === 0) {
     throw invalidField('rules', 'An escalation needs at least one rule: whom to notify, and after how long.');
@@ -238,7 +246,7 @@ export async function toRules(
       condition: input.condition,
       notifyType: input.notifyType,
       delayMinutes,
-      recipient: await resolveRecipient(q, p, input.recipient, `${field}.recipient`),
+      recipient: await resolveRecipient(q, p, input.recipient, `${field}.recipient`, kept),
     });
   }
   return rules;
@@ -346,7 +354,8 @@ export function createEscalationsService(db: Db) {
       try {
         // As in create: the recipients stay locked until the new rules are saved.
         return await db.transaction().execute(async (tx) => {
-          const rules = changes.rules ? await toRules(tx, p, changes.rules) : undefined;
+          const kept = row.rules.map((r) => r.recipient);
+          const rules = changes.rules ? await toRules(tx, p, changes.rules, kept) : undefined;
           const repeat =
             changes.repeat === null ? null : changes.repeat ? toRepeat(changes.repeat) : undefined;
           const updated = await repo.update(tx, row.id, {

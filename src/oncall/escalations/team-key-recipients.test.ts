@@ -148,4 +148,26 @@ describe("a team integration key's escalations and other teams' schedules and te
       assert.deepEqual(ours.rules[0].recipient, { type: r.type, id: r.id, name: r.name });
     }
   });
+
+  it('lets the key send back a recipient an organization admin gave its policy, and nothing else of theirs', async () => {
+    const [other, otherSchedule] = recipients.theirs;
+    assert.ok(other && otherSchedule);
+    await server.callOk('PATCH', `/v2/escalations/${escalationId}`, { rules: rules(other, 'id') });
+    for (const by of ['id', 'name'] as const) {
+      const resent = await server.call(
+        'PATCH',
+        `/v2/escalations/${escalationId}`,
+        { rules: rules(other, by), description: `again by ${by}` },
+        key,
+      );
+      assert.equal(resent.status, 200, `by ${by}: ${JSON.stringify(resent.body)}`);
+    }
+    const swapped = await server.call(
+      'PATCH',
+      `/v2/escalations/${escalationId}`,
+      { rules: rules(otherSchedule, 'id') },
+      key,
+    );
+    assert.equal(swapped.status, 403, JSON.stringify(swapped.body));
+  });
 });

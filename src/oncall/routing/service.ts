@@ -188,10 +188,17 @@ export function createRoutingService(db: Db) {
    * integration's key may name only its owner team's (what reading it answers, a 403, otherwise): it would
    * page another team with its alerts, and keep that team from deleting its own escalation.
    */
+  /**
+   * The rule's target as stored. `kept`: the rule's target before this change, which may be sent again as
+   * the rule shows it (by id, or by the name stored with it) whatever `p` reaches: an organization admin
+   * may have pointed the team's rule at another team's escalation, which the team's key may not name anew
+   * but may keep (Terraform sends the whole rule on every change).
+   */
   async function resolveNotify(
     q: Queryable,
     p: Principal,
     notify: NotifyInput,
+    kept?: RoutingRuleWithTarget,
   ): Promise<Pick<RoutingRuleValues, 'notify_type' | 'target_id'>> {
     if (notify.type === 'none') return { notify_type: 'none', target_id: null };
     const identifier = notify.id ?? notify.name;
@@ -212,8 +219,13 @@ export function createRoutingService(db: Db) {
         `No ${notify.type} with ${by} ${JSON.stringify(identifier)} in this organization.`,
       );
     }
+    const asStored =
+      kept?.notify_type === notify.type &&
+      kept.target_id === target.id &&
+      (notify.id !== undefined || notify.name === kept.target_name);
     // Named as reading it names it, so the refusal tells no more than that read does.
-    requireReachesTeamConfiguration(p, target.owner_team_id, `${notify.type} with ${by} [${identifier}]`);
+    if (!asStored)
+      requireReachesTeamConfiguration(p, target.owner_team_id, `${notify.type} with ${by} [${identifier}]`);
     return { notify_type: notify.type, target_id: target.id };
   }
 
@@ -282,7 +294,7 @@ export function createRoutingService(db: Db) {
       const isDefault = !rule || rule.is_default;
       if (isDefault) await refuseChangesToDefault(tx, row.id, input);
       const changes = values(input, rule);
-      const target = input.notify ? await resolveNotify(tx, p, input.notify) : {};
+      const target = input.notify ? await resolveNotify(tx, p, input.notify, rule) : {};
       if (!rule) {
         // The team's default rule is made the first time it is given something to notify.
         if (!input.notify) {

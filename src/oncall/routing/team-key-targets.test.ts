@@ -154,4 +154,22 @@ describe("a team integration key's routing rules and other teams' escalations an
       assert.deepEqual(rule.notify, { type: t.kind, id: t.id, name: t.name });
     }
   });
+
+  it('lets the key send back a target an organization admin gave its rule, and nothing else of theirs', async () => {
+    const [otherEscalation, otherSchedule] = targets.theirs;
+    assert.ok(otherEscalation && otherSchedule);
+    const path = `/v2/teams/${ownTeam}/routing-rules/${ruleId}`;
+    await server.callOk('PATCH', path, { notify: notify(otherEscalation, 'id') });
+    for (const by of ['id', 'name'] as const) {
+      const resent = await server.call(
+        'PATCH',
+        path,
+        { notify: notify(otherEscalation, by), name: `again by ${by}` },
+        key,
+      );
+      assert.ok(resent.status < 300, `by ${by}: ${JSON.stringify(resent.body)}`);
+    }
+    const swapped = await server.call('PATCH', path, { notify: notify(otherSchedule, 'id') }, key);
+    assert.equal(swapped.status, 403, JSON.stringify(swapped.body));
+  });
 });
