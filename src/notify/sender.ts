@@ -98,8 +98,8 @@ interface Recipient {
   name: string;
   timeZone: string;
   /**
-   * Why the person is no longer to get the message: their contact method, or the rule's step that
-   * planned it, changed since (for the log: no address).
+   * Why the person is no longer to get the message: they were blocked, or their contact method, or the
+   * rule's step that planned it, changed since (for the log: no address).
    */
   unpageable?: string;
 }
@@ -801,7 +801,7 @@ export function createNotificationSender(options: NotificationSenderOptions): No
             ])
             .where('n.id', 'in', ids)
             .execute();
-    const byRow = new Map(found.filter((f) => !f.blocked).map((f) => [f.id, f]));
+    const byRow = new Map(found.map((f) => [f.id, f]));
     const recipients = new Map<string, Recipient>();
     for (const row of rows) {
       const person = row.user_id ? byRow.get(row.id) : undefined;
@@ -824,9 +824,11 @@ export function createNotificationSender(options: NotificationSenderOptions): No
                 stepRemade: person.rule_step_remade ?? false,
               }
             : undefined;
-        // The contact's reason first: deleting a contact also takes it out of the steps that used it, and
-        // "the contact method was deleted" says what happened.
-        const unpageable = whyContactGone(row, contact) ?? whyStepGone(row, rule);
+        // A blocked person first: they are paged by no contact. Then the contact's reason: deleting a contact
+        // also takes it out of the steps that used it, and "the contact method was deleted" says what happened.
+        const unpageable = person.blocked
+          ? 'the user is blocked'
+          : (whyContactGone(row, contact) ?? whyStepGone(row, rule));
         recipients.set(row.id, {
           userId: person.user_id,
           name: person.full_name || person.username,

@@ -8,6 +8,7 @@ import type { Notice, NotificationChannel } from '../channel.js';
 import type { Channels } from '../destinations/registry.js';
 import { destinationLabel, requiresVerification } from '../destinations/registry.js';
 import { peopleRepository } from '../../oncall/people/repository.js';
+import { noSuchContact } from '../../oncall/people/service.js';
 import { SENDS_WINDOW_MS, verificationsRepository as repo, type VerificationSend } from './repository.js';
 
 /**
@@ -203,6 +204,11 @@ export function createContactVerification(deps: ContactVerificationDeps) {
       };
       // Checked and saved under one lock: read first and saved after, two requests at once both passed.
       const counted = await db.transaction().execute(async (tx) => {
+        // Read again, held until the code is saved: a contact (or its person) deleted since the read above
+        // is a 404, not the code's row refused (a 500) for a contact that is gone.
+        if (!(await peopleRepository.findContact(tx, user.id, contact.id, 'key share'))) {
+          throw noSuchContact(contactId, user);
+        }
         await repo.lockSends(tx, sending);
         const last = await repo.find(tx, contact.id);
         // Per contact, whatever its address: changing the number back and forth must not ring two phones

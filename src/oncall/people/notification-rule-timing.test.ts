@@ -160,6 +160,49 @@ describe('notification rule time restriction and repeat', () => {
     assert.equal((await ruleOf((always.data as Json).id as string)).timeRestriction, undefined);
   });
 
+  it('takes step delays as the Go SDK and Terraform send them: a 0 left out, and days', async () => {
+    // og.SendAfter's TimeAmount is omitempty: "at once" arrives as the unit alone.
+    const made = await call('POST', base, {
+      name: `Delays ${run}`,
+      actionType: 'create-alert',
+      steps: [
+        { contact: { method: 'email', to: office }, sendAfter: { timeUnit: 'minutes' } },
+        { contact: { method: 'email', to: user }, sendAfter: { timeUnit: 'minute' } },
+        { contact: { method: 'email', to: office }, sendAfter: { timeAmount: 2, timeUnit: 'days' } },
+        { contact: { method: 'email', to: user }, sendAfter: { timeAmount: 1, timeUnit: 'day' } },
+      ],
+    });
+    const id = (made.data as Json).id as string;
+    const delays = async () => ((await ruleOf(id)).steps as Json[]).map((s) => s.sendAfter);
+    assert.deepEqual(await delays(), [
+      { timeAmount: 0, timeUnit: 'minutes' },
+      { timeAmount: 0, timeUnit: 'minutes' },
+      { timeAmount: 2880, timeUnit: 'minutes' },
+      { timeAmount: 1440, timeUnit: 'minutes' },
+    ]);
+
+    const steps = `${base}/${id}/steps`;
+    const added = await call('POST', steps, {
+      contact: { method: 'email', to: user },
+      sendAfter: { timeUnit: 'hours' },
+    });
+    const addedId = (added.data as Json).id as string;
+    assert.deepEqual(((await call('GET', `${steps}/${addedId}`)).data as Json).sendAfter, {
+      timeAmount: 0,
+      timeUnit: 'minutes',
+    });
+    await call('PATCH', `${steps}/${addedId}`, { sendAfter: { timeAmount: 7, timeUnit: 'days' } });
+    assert.equal(((await call('GET', `${steps}/${addedId}`)).data as Json).sendAfter.timeAmount, 10080);
+    // A week is still the most.
+    const tooLate = await server.call('PATCH', `${steps}/${addedId}`, {
+      sendAfter: { timeAmount: 8, timeUnit: 'days' },
+    });
+    assert.equal(tooLate.status, 422, JSON.stringify(tooLate.body));
+    assert.ok(tooLate.body.errors?.sendAfter, JSON.stringify(tooLate.body));
+    await call('PATCH', `${steps}/${addedId}`, { sendAfter: { timeUnit: 'day' } });
+    assert.equal(((await call('GET', `${steps}/${addedId}`)).data as Json).sendAfter.timeAmount, 0);
+  });
+
   it('refuses a time restriction that is not one, naming the field, and changes nothing', async () => {
     const made = await call('POST', base, { name: `Plain ${run}`, actionType: 'add-note' });
     const id = (made.data as Json).id as string;

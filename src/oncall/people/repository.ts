@@ -47,13 +47,22 @@ export const peopleRepository = {
       .execute();
   },
 
-  async findContact(q: Queryable, userId: string, id: string): Promise<ContactMethodRow | undefined> {
-    return q
+  /**
+   * `lock` 'key share' holds the row until the caller's transaction ends: a delete of the contact (or of its
+   * person) waits for it, or is seen by it (undefined), before rows that refer to the contact are written.
+   */
+  async findContact(
+    q: Queryable,
+    userId: string,
+    id: string,
+    lock?: 'key share',
+  ): Promise<ContactMethodRow | undefined> {
+    const query = q
       .selectFrom('contact_methods')
       .selectAll()
       .where('user_id', '=', userId)
-      .where('id', '=', id)
-      .executeTakeFirst();
+      .where('id', '=', id);
+    return (lock === 'key share' ? query.forKeyShare() : query).executeTakeFirst();
   },
 
   async findContactByAddress(

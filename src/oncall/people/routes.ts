@@ -28,9 +28,13 @@ const Contact = Type.Object(
 
 const SendAfter = Type.Object(
   {
-    timeAmount: Type.Integer({ minimum: 0, maximum: 10080 }),
-    // Terraform's opsgenie_notification_rule sends "minute" (its expandOpsGenieNotificationRuleSteps).
-    timeUnit: Type.Optional(StringEnum(['minutes', 'hours', 'minute', 'hour'], { default: 'minutes' })),
+    // Optional: the Go SDK's og.SendAfter leaves a 0 out (omitempty), so "at once" comes as the unit alone.
+    timeAmount: Type.Optional(Type.Integer({ minimum: 0, maximum: 10080, default: 0 })),
+    // Terraform's opsgenie_notification_rule sends "minute" (its expandOpsGenieNotificationRuleSteps); days
+    // are Opsgenie's third unit. Whatever the unit, a step waits a week at most.
+    timeUnit: Type.Optional(
+      StringEnum(['minutes', 'hours', 'days', 'minute', 'hour', 'day'], { default: 'minutes' }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -36,7 +36,7 @@ export interface ContactRef {
 
 export interface StepInput {
   contact: ContactRef;
-  sendAfter?: { timeAmount: number; timeUnit?: 'minutes' | 'hours' | 'minute' | 'hour' };
+  sendAfter?: { timeAmount?: number; timeUnit?: 'minutes' | 'hours' | 'days' | 'minute' | 'hour' | 'day' };
   enabled?: boolean;
 }
 
@@ -77,6 +77,13 @@ export interface RuleView {
 /** A step may wait at most a week: past that the alert is long handled or long forgotten. */
 const MAX_SEND_AFTER_MINUTES = 7 * 24 * 60;
 const MAX_STEPS = 50;
+/** Opsgenie's units, and the singular ones older Terraform providers send. */
+const UNIT_MINUTES = { minutes: 1, minute: 1, hours: 60, hour: 60, days: 1440, day: 1440 } as const;
+
+/** The 404 of a contact method the user does not have (or no longer has). */
+export function noSuchContact(contactId: string, user: Pick<UserRow, 'username'>) {
+  return notFound(`Contact [${contactId}] of user [${user.username}] does not exist.`);
+}
 
 /** The address as Vigil stores it (its destination type says how it is written), or an error on `field`. */
 export function normalizeAddress(method: ContactMethodType, to: string, field: string): string {
@@ -105,8 +112,7 @@ function givenTo(to: string, address: string): string | null {
 
 function sendAfterMinutes(sendAfter: StepInput['sendAfter'], field: string): number {
   if (!sendAfter) return 0;
-  const hours = sendAfter.timeUnit === 'hours' || sendAfter.timeUnit === 'hour';
-  const minutes = sendAfter.timeAmount * (hours ? 60 : 1);
+  const minutes = (sendAfter.timeAmount ?? 0) * UNIT_MINUTES[sendAfter.timeUnit ?? 'minutes'];
   if (!Number.isInteger(minutes) || minutes < 0 || minutes > MAX_SEND_AFTER_MINUTES) {
     throw invalidField(field, `must be between 0 and ${MAX_SEND_AFTER_MINUTES} minutes (a week).`);
   }
@@ -204,7 +210,7 @@ export function createPeopleService(db: Db) {
 
   async function contactOf(q: Queryable, user: UserRow, contactId: string): Promise<ContactMethodRow> {
     const contact = isUuid(contactId) ? await repo.findContact(q, user.id, contactId) : undefined;
-    if (!contact) throw notFound(`Contact [${contactId}] of user [${user.username}] does not exist.`);
+    if (!contact) throw noSuchContact(contactId, user);
     return contact;
   }
 

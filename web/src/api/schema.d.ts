@@ -8124,12 +8124,13 @@ export interface paths {
                 to: string;
               };
               sendAfter?: {
-                timeAmount: number;
+                /** @default 0 */
+                timeAmount?: number;
                 /**
                  * @default minutes
                  * @enum {string}
                  */
-                timeUnit?: 'minutes' | 'hours' | 'minute' | 'hour';
+                timeUnit?: 'minutes' | 'hours' | 'days' | 'minute' | 'hour' | 'day';
               };
               enabled?: boolean;
             }[];
@@ -8302,12 +8303,13 @@ export interface paths {
                 to: string;
               };
               sendAfter?: {
-                timeAmount: number;
+                /** @default 0 */
+                timeAmount?: number;
                 /**
                  * @default minutes
                  * @enum {string}
                  */
-                timeUnit?: 'minutes' | 'hours' | 'minute' | 'hour';
+                timeUnit?: 'minutes' | 'hours' | 'days' | 'minute' | 'hour' | 'day';
               };
               enabled?: boolean;
             }[];
@@ -8485,12 +8487,13 @@ export interface paths {
               to: string;
             };
             sendAfter?: {
-              timeAmount: number;
+              /** @default 0 */
+              timeAmount?: number;
               /**
                * @default minutes
                * @enum {string}
                */
-              timeUnit?: 'minutes' | 'hours' | 'minute' | 'hour';
+              timeUnit?: 'minutes' | 'hours' | 'days' | 'minute' | 'hour' | 'day';
             };
             enabled?: boolean;
           };
@@ -8593,12 +8596,13 @@ export interface paths {
               to: string;
             };
             sendAfter?: {
-              timeAmount: number;
+              /** @default 0 */
+              timeAmount?: number;
               /**
                * @default minutes
                * @enum {string}
                */
-              timeUnit?: 'minutes' | 'hours' | 'minute' | 'hour';
+              timeUnit?: 'minutes' | 'hours' | 'days' | 'minute' | 'hour' | 'day';
             };
             enabled?: boolean;
           };
