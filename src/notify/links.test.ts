@@ -197,3 +197,67 @@ describe('action links', () => {
     assert.throws(() => links.token({ ...claims, alertId: '42' }, now), /UUID/);
   });
 });
+
+describe('action links bound to a contact method', () => {
+  const contact = { id: randomUUID(), address: 'ana@exmaple.com' };
+
+  it('carry the contact id and a keyed hash of its address, never the address', async () => {
+    const token = links.token({ ...claims, contact }, now);
+    const verdict = await links.verify(token, now);
+    assert.ok(!('error' in verdict) && verdict.contact, JSON.stringify(verdict));
+    assert.equal(verdict.contact.id, contact.id);
+    assert.equal(links.sentTo(verdict.contact, 'ana@exmaple.com'), true);
+    assert.equal(links.sentTo(verdict.contact, 'ana@example.com'), false);
+    assert.equal(links.sentTo(verdict.contact, 'ANA@exmaple.com'), false);
+    const payload = fromB64(token.split('.')[1] ?? '');
+    assert.deepEqual(Object.keys(payload).sort(), [
+      'action',
+      'alert',
+      'contact',
+      'exp',
+      'org',
+      'sub',
+      'to_hash',
+    ]);
+    assert.ok(!JSON.stringify(payload).includes('exmaple'));
+    // Under another key the same address hashes otherwise: the hash is no plain digest to test guesses on.
+    const other = createActionLinks(randomBytes(32), 'https://vigil.example.com', 72 * HOUR);
+    assert.equal(other.sentTo(verdict.contact, 'ana@exmaple.com'), false);
+    assert.ok(links.url({ ...claims, contact }, now).length < 550);
+  });
+
+  it('refuse a contact claim changed, or one without the other', async () => {
+    const token = links.token({ ...claims, contact }, now);
+    const [header, body, signature] = token.split('.') as [string, string, string];
+    const original = fromB64(body);
+    for (const change of [{ contact: randomUUID() }, { to_hash: 'A'.repeat(22) }, { contact: undefined }]) {
+      const forged = `${header}.${b64({ ...original, ...change })}.${signature}`;
+      assert.deepEqual(await links.verify(forged, now), { error: 'invalid' }, JSON.stringify(change));
+    }
+    const header0 = { alg: 'HS256', typ: TYP };
+    for (const payload of [
+      { ...goodPayload(), contact: contact.id },
+      { ...goodPayload(), to_hash: original.to_hash },
+      { ...goodPayload(), contact: '42', to_hash: original.to_hash },
+      { ...goodPayload(), contact: contact.id, to_hash: 7 },
+      { ...goodPayload(), contact: contact.id, to_hash: 'AAAA' },
+    ]) {
+      assert.deepEqual(
+        await links.verify(signed(header0, payload), now),
+        { error: 'invalid' },
+        JSON.stringify(payload),
+      );
+    }
+    // The control: both, signed right.
+    const both = await links.verify(
+      signed(header0, { ...goodPayload(), contact: contact.id, to_hash: original.to_hash }),
+      now,
+    );
+    assert.ok(!('error' in both) && both.contact?.id === contact.id);
+  });
+
+  it('read a link without a contact (made before links named one) as bound to the person only', async () => {
+    const verdict = await links.verify(links.token(claims, now), now);
+    assert.ok(!('error' in verdict) && !('contact' in verdict));
+  });
+});

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { errors, jwtVerify } from 'jose';
 import { sharedSecret } from '../db/app-secrets.js';
 import { type Db, isUuid } from '../db/database.js';
@@ -9,7 +9,19 @@ import { type Db, isUuid } from '../db/database.js';
  * process shares (stored in app_secrets), so any process can check a link any other one made and nothing is
  * stored per link. Anyone holding the link can act as that person on that one alert until it expires:
  * that is the point of the link, and why it is short-lived and bound to one alert and one action.
+ *
+ * It is bound to the contact method it was sent to as well: its id and a keyed hash of its address (not
+ * the address: a link travels through mail relays, push services and logs). The link acts only while that
+ * contact is still the person's, at that address, and enabled (routes.ts): mail sent to a mistyped address,
+ * fixed since, must not let whoever reads it act as the person (as accounts/service.ts followLoginEmail and
+ * the SMS replies' phoneContactOf hold too).
  */
+
+/** The contact method a link was sent to, as the sender knows it. */
+export interface ActionLinkContact {
+  id: string;
+  address: string;
+}
 
 export interface ActionLinkClaims {
   alertId: string;
@@ -17,15 +29,27 @@ export interface ActionLinkClaims {
   orgId: string;
   action: 'acknowledge' | 'close';
   expiresAt: Date;
+  /**
+   * The contact method the link was sent to, and the hash of its address then (`sentTo` compares an
+   * address with it). Absent only in links made before links named their contact (see `verify`).
+   */
+  contact?: { id: string; addressHash: string };
 }
+
+/** What a link is made of: the notification sender always gives the contact it sends to. */
+export type ActionLinkRequest = Omit<ActionLinkClaims, 'expiresAt' | 'contact'> & {
+  contact?: ActionLinkContact;
+};
 
 export type ActionLinkVerdict = ActionLinkClaims | { error: 'invalid' | 'expired' };
 
 export interface ActionLinks {
-  url(claims: Omit<ActionLinkClaims, 'expiresAt'>, now: Date): string;
+  url(claims: ActionLinkRequest, now: Date): string;
   /** The token alone (what follows /v1/alert-actions/). */
-  token(claims: Omit<ActionLinkClaims, 'expiresAt'>, now: Date): string;
+  token(claims: ActionLinkRequest, now: Date): string;
   verify(token: string, now: Date): Promise<ActionLinkVerdict>;
+  /** Whether `address` is the address the link's contact had when the link was made. */
+  sentTo(contact: NonNullable<ActionLinkClaims['contact']>, address: string): boolean;
 }
 
 const SECRET_NAME = 'action-links';
@@ -36,14 +60,24 @@ const SECRET_NAME = 'action-links';
 const TYP = 'vigil-action+jwt';
 const ACTIONS = ['acknowledge', 'close'] as const;
 
-/** The claims: `sub` is the user; `alert`, `org` and `action` are Vigil's own (private) claim names. */
+/**
+ * The claims: `sub` is the user; `alert`, `org`, `action`, `contact` (the contact method's id) and
+ * `to_hash` (the hash of its address then) are Vigil's own (private) claim names.
+ */
 interface LinkPayload {
   sub: string;
   alert: string;
   org: string;
   action: (typeof ACTIONS)[number];
+  contact?: string;
+  to_hash?: string;
   exp: number;
 }
+
+/** What the address hash is keyed apart with, so it is never the MAC of anything else made with the key. */
+const ADDRESS_HASH_CONTEXT = 'vigil-action-link-address\0';
+/** 128 bits of HMAC-SHA256: ample to tell addresses apart, and 22 characters in the token. */
+const ADDRESS_HASH_BYTES = 16;
 
 /** The signing key, created once by whichever process gets there first and read by all of them. */
 export function loadLinkSecret(db: Db): Promise<Buffer> {
@@ -100,13 +134,31 @@ export function createActionLinks(secret: Buffer, publicUrl: string, ttlMs: numb
   if (secret.length < 16) throw new Error('the action link secret is too short');
   const base = publicUrl.replace(/\/+$/, '');
 
-  function token(claims: Omit<ActionLinkClaims, 'expiresAt'>, now: Date): string {
+  /**
+   * Keyed with the link secret: the hash in a link that leaks does not let anyone test guesses of the
+   * address offline.
+   */
+  function addressHash(address: string): Buffer {
+    return createHmac('sha256', secret)
+      .update(ADDRESS_HASH_CONTEXT)
+      .update(address)
+      .digest()
+      .subarray(0, ADDRESS_HASH_BYTES);
+  }
+
+  function token(claims: ActionLinkRequest, now: Date): string {
     if (!ACTIONS.includes(claims.action)) throw new Error(`unknown action ${JSON.stringify(claims.action)}`);
     const payload: LinkPayload = {
       sub: uuid(claims.userId, 'userId'),
       alert: uuid(claims.alertId, 'alertId'),
       org: uuid(claims.orgId, 'orgId'),
       action: claims.action,
+      ...(claims.contact
+        ? {
+            contact: uuid(claims.contact.id, 'contact id'),
+            to_hash: addressHash(claims.contact.address).toString('base64url'),
+          }
+        : {}),
       exp: Math.floor((now.getTime() + ttlMs) / 1000),
     };
     return signLinkToken(secret, TYP, { ...payload });
@@ -115,6 +167,11 @@ export function createActionLinks(secret: Buffer, publicUrl: string, ttlMs: numb
   return {
     token,
     url: (claims, now) => `${base}/v1/alert-actions/${token(claims, now)}`,
+    sentTo(contact, address) {
+      const expected = Buffer.from(contact.addressHash, 'base64url');
+      const actual = addressHash(address);
+      return expected.length === actual.length && timingSafeEqual(expected, actual);
+    },
     async verify(value, now) {
       const invalid = { error: 'invalid' } as const;
       const verified = await verifyLinkToken(secret, TYP, value, now, [
@@ -125,13 +182,38 @@ export function createActionLinks(secret: Buffer, publicUrl: string, ttlMs: numb
         'exp',
       ]);
       if ('error' in verified) return verified;
-      const { sub, alert, org, action, exp }: Partial<Record<keyof LinkPayload, unknown>> = verified.payload;
+      const {
+        sub,
+        alert,
+        org,
+        action,
+        contact,
+        to_hash: to,
+        exp,
+      }: Partial<Record<keyof LinkPayload, unknown>> = verified.payload;
       if (typeof sub !== 'string' || typeof alert !== 'string' || typeof org !== 'string') return invalid;
       if (!isUuid(sub) || !isUuid(alert) || !isUuid(org)) return invalid;
       const known = ACTIONS.find((a) => a === action);
       // jose has checked that exp is a number, and in the future.
       if (!known || typeof exp !== 'number') return invalid;
-      return { action: known, expiresAt: new Date(exp * 1000), alertId: alert, userId: sub, orgId: org };
+      const claims = {
+        action: known,
+        expiresAt: new Date(exp * 1000),
+        alertId: alert,
+        userId: sub,
+        orgId: org,
+      };
+      // A link made before links named their contact has neither claim. It is read as it was then (bound to
+      // the person, not the contact) until it expires, at most VIGIL_ACTION_LINK_TTL_HOURS after the
+      // upgrade: refusing it would take the Acknowledge button from a page sent minutes before the upgrade,
+      // in the middle of the incident it is about. No link of that kind is made any more (the sender always
+      // names the contact), so none is left once that time has passed. One claim without the other is no
+      // link Vigil made.
+      if (contact === undefined && to === undefined) return claims;
+      if (typeof contact !== 'string' || !isUuid(contact) || typeof to !== 'string') return invalid;
+      if (Buffer.from(to, 'base64url').toString('base64url') !== to) return invalid;
+      if (Buffer.from(to, 'base64url').length !== ADDRESS_HASH_BYTES) return invalid;
+      return { ...claims, contact: { id: contact.toLowerCase(), addressHash: to } };
     },
   };
 }

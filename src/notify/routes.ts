@@ -8,6 +8,7 @@ import type { Db } from '../db/database.js';
 import type { AlertRow } from '../db/schema.js';
 import { isDomainError } from '../errors.js';
 import type { HttpApp } from '../http/server.js';
+import { peopleRepository } from '../oncall/people/repository.js';
 import type { Clock } from '../work/clock.js';
 import { escapeHtml, FONT, PRIORITY_COLORS } from './html.js';
 import type { ActionLinkClaims, ActionLinks } from './links.js';
@@ -18,6 +19,11 @@ import type { ActionLinkClaims, ActionLinks } from './links.js';
  *
  * GET only shows the alert and a button; the POST that button sends is what acts. Mail scanners and link
  * previews fetch every URL in a message, and must not acknowledge a page nobody has read.
+ *
+ * A link acts only while the contact method it was sent to is still the person's, at the address it was
+ * sent to, and enabled: once an address is corrected (a mistyped email, a username fixed, a number given
+ * to someone else) or a contact or device removed or turned off, whoever still holds the message must not
+ * be able to act as the person with it.
  */
 
 export interface ActionLinkDeps {
@@ -123,6 +129,27 @@ export function registerActionLinkRoutes(app: HttpApp, deps: ActionLinkDeps): vo
       nextSteps(publicUrl),
   };
 
+  /**
+   * The contact method the link was sent to is no longer the person's at that address, or is turned off.
+   * Says no more than that: whoever holds the link may be the stranger the mail reached.
+   */
+  function contactGone(alertId: string): Page {
+    const alert = escapeHtml(`${publicUrl}/alerts/${alertId}`);
+    return {
+      status: 403,
+      title: 'Link no longer acts',
+      body:
+        heading('This link no longer acts on the alert') +
+        paragraph(
+          'The email address or device it was sent to has since been changed, removed or turned off in ' +
+            'Vigil, so the link can no longer act for the person it was sent to.',
+        ) +
+        paragraph(
+          `To acknowledge or close the alert, <a href="${alert}" style="color:#1d4ed8;">open it in Vigil</a>.`,
+        ),
+    };
+  }
+
   /** The link's claims and the person it acts as, or the page that says why it can not be used. */
   async function resolve(
     token: string,
@@ -147,6 +174,14 @@ export function registerActionLinkRoutes(app: HttpApp, deps: ActionLinkDeps): vo
           paragraph('The person it was made for has been removed or blocked in Vigil.') +
           nextSteps(publicUrl),
       };
+    }
+    // A link without a contact was made before links named one, and acts as it did until it expires
+    // (links.ts verify).
+    if (verdict.contact) {
+      const contact = await peopleRepository.findContact(db, user.id, verdict.contact.id);
+      if (!contact || !contact.enabled || !links.sentTo(verdict.contact, contact.address)) {
+        return contactGone(verdict.alertId);
+      }
     }
     return { claims: verdict, principal: principalOfUser(user), userName: user.full_name || user.username };
   }

@@ -377,10 +377,18 @@ export function createNotificationSender(options: NotificationSenderOptions): No
     now: Date,
   ): OutgoingNotification {
     const actionable = alert.status === 'open';
-    // Action links act as a person: a destination that is not one gets only the link to view.
-    const claims = recipient.userId
-      ? { alertId: alert.id, userId: recipient.userId, orgId: alert.org_id }
-      : undefined;
+    // Action links act as a person: a destination that is not one gets only the link to view. They are
+    // bound to the contact method and address the message goes to, and act only while the person still
+    // has that contact, at that address, enabled (notify/links.ts, routes.ts).
+    const claims =
+      recipient.userId && row.contact_method_id
+        ? {
+            alertId: alert.id,
+            userId: recipient.userId,
+            orgId: alert.org_id,
+            contact: { id: row.contact_method_id, address: row.address },
+          }
+        : undefined;
     return {
       idempotencyKey: row.idempotency_key,
       notificationId: row.id,
