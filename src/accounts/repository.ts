@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { type Queryable, isUuid } from '../db/database.js';
 import type { OrgPlan, UserRole } from '../db/schema.js';
 import type { MemberRole } from './team-roles/member-role.js';
+import { userSearch } from './user-search.js';
 
 /** The SQL for organizations, users, teams, memberships and API keys. No rules here: see service.ts. */
 
@@ -225,8 +226,17 @@ export const accountsRepository = {
       page.sort === 'fullName' ? 'full_name' : page.sort === 'insertedAt' ? 'created_at' : 'username';
     let base = db.selectFrom('users').where('org_id', '=', orgId);
     if (page.query) {
-      const like = `%${page.query.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
-      base = base.where((eb) => eb.or([eb('username', 'ilike', like), eb('full_name', 'ilike', like)]));
+      // Folded in Unicode's terms here, not by ILIKE (ASCII only under the C locale): see user-search.ts.
+      const search = userSearch(page.query);
+      const candidates = await base
+        .select(['id', 'username', 'full_name'])
+        .where((eb) =>
+          eb.or([eb('username', 'ilike', search.pattern), eb('full_name', 'ilike', search.pattern)]),
+        )
+        .execute();
+      const ids = candidates.filter((u) => search.matches(u.username, u.full_name)).map((u) => u.id);
+      if (ids.length === 0) return { rows: [], total: 0 };
+      base = base.where(sql<boolean>`id = ANY(${ids}::uuid[])`);
     }
     const [rows, total] = await Promise.all([
       base

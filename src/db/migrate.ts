@@ -81,6 +81,7 @@ import * as m0078 from './migrations/0078_integration_opsgenie_type.js';
 import * as m0079 from './migrations/0079_assigned_alert_rules.js';
 import * as m0080 from './migrations/0080_saved_search_name_keys.js';
 import * as m0081 from './migrations/0081_reply_codes_outlive_users.js';
+import * as m0082 from './migrations/0082_role_name_keys.js';
 
 /** Every migration, in order. Listed here (not read from disk) so the same code runs from src and dist. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -162,6 +163,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0079_assigned_alert_rules': m0079,
   '0080_saved_search_name_keys': m0080,
   '0081_reply_codes_outlive_users': m0081,
+  '0082_role_name_keys': m0082,
 };
 
 /**

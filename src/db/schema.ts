@@ -57,6 +57,8 @@ export interface CustomUserRolesTable {
   id: Generated<string>;
   org_id: string;
   name: string;
+  /** The name as names are compared (db/name-key.ts), unique in the organization (migration 0082). */
+  name_key: string;
   extended_role: ExtendedUserRole;
   granted_rights: string[];
   disallowed_rights: string[];
@@ -98,6 +100,8 @@ export interface TeamRolesTable {
   id: Generated<string>;
   team_id: string;
   name: string;
+  /** The name as names are compared (db/name-key.ts), unique in the team (migration 0082). */
+  name_key: string;
   rights: string[];
   created_at: CreatedAt;
   updated_at: Timestamp;
@@ -910,7 +914,7 @@ export interface SavedSearchesTable {
   id: Generated<string>;
   org_id: string;
   name: string;
-  /** The name as names are compared (savedSearchNameKey), unique in the organization (migration 0080). */
+  /** The name as names are compared (db/name-key.ts), unique in the organization (migration 0080). */
   name_key: string;
   description: ColumnType<string, string | undefined, string>;
   query: string;

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { nameKey } from '../../db/name-key.js';
 import { isUuid, type Queryable } from '../../db/database.js';
 import type { CustomUserRoleRow, ExtendedUserRole } from '../../db/schema.js';
 
@@ -17,10 +18,14 @@ export const customRolesRepository = {
       .selectFrom('custom_user_roles')
       .selectAll()
       .where('org_id', '=', orgId)
-      .orderBy(sql`lower(name)`)
+      .orderBy('name_key')
       .execute();
   },
 
+  /**
+   * By id (a uuid, else nothing) or by name without regard to case: by `name_key`, the name as names are
+   * compared (Unicode's composed form, its case folded; unique in the organization, migration 0082).
+   */
   async find(
     q: Queryable,
     orgId: string,
@@ -32,9 +37,7 @@ export const customRolesRepository = {
       .selectFrom('custom_user_roles')
       .selectAll()
       .where('org_id', '=', orgId)
-      .where((eb) =>
-        by === 'id' ? eb('id', '=', identifier) : eb(sql`lower(name)`, '=', identifier.toLowerCase()),
-      )
+      .where((eb) => (by === 'id' ? eb('id', '=', identifier) : eb('name_key', '=', nameKey(identifier))))
       .executeTakeFirst();
   },
 
@@ -50,14 +53,19 @@ export const customRolesRepository = {
     return new Map(rows.map((r) => [r.id, r]));
   },
 
+  /** A new role; its `name_key` is the name's. */
   insert(q: Queryable, row: { org_id: string } & CustomRoleColumns): Promise<CustomUserRoleRow> {
-    return q.insertInto('custom_user_roles').values(row).returningAll().executeTakeFirstOrThrow();
+    return q
+      .insertInto('custom_user_roles')
+      .values({ ...row, name_key: nameKey(row.name) })
+      .returningAll()
+      .executeTakeFirstOrThrow();
   },
 
   update(q: Queryable, id: string, changes: CustomRoleColumns): Promise<CustomUserRoleRow> {
     return q
       .updateTable('custom_user_roles')
-      .set({ ...changes, updated_at: new Date() })
+      .set({ ...changes, name_key: nameKey(changes.name), updated_at: new Date() })
       .where('id', '=', id)
       .returningAll()
       .executeTakeFirstOrThrow();

@@ -1,18 +1,17 @@
-import { sql } from 'kysely';
+import { nameKey } from '../../db/name-key.js';
 import { isUuid, type Queryable } from '../../db/database.js';
 import type { TeamRoleRow } from '../../db/schema.js';
 
 /** The SQL for a team's custom roles. No rules here: see service.ts. */
 export const teamRolesRepository = {
   list(q: Queryable, teamId: string): Promise<TeamRoleRow[]> {
-    return q
-      .selectFrom('team_roles')
-      .selectAll()
-      .where('team_id', '=', teamId)
-      .orderBy(sql`lower(name)`)
-      .execute();
+    return q.selectFrom('team_roles').selectAll().where('team_id', '=', teamId).orderBy('name_key').execute();
   },
 
+  /**
+   * By id (a uuid, else nothing) or by name without regard to case: by `name_key`, the name as names are
+   * compared (Unicode's composed form, its case folded; unique in the team, migration 0082).
+   */
   async find(
     q: Queryable,
     teamId: string,
@@ -24,20 +23,27 @@ export const teamRolesRepository = {
       .selectFrom('team_roles')
       .selectAll()
       .where('team_id', '=', teamId)
-      .where((eb) =>
-        by === 'id' ? eb('id', '=', identifier) : eb(sql`lower(name)`, '=', identifier.toLowerCase()),
-      )
+      .where((eb) => (by === 'id' ? eb('id', '=', identifier) : eb('name_key', '=', nameKey(identifier))))
       .executeTakeFirst();
   },
 
+  /** A new role; its `name_key` is the name's. */
   insert(q: Queryable, row: { team_id: string; name: string; rights: string[] }): Promise<TeamRoleRow> {
-    return q.insertInto('team_roles').values(row).returningAll().executeTakeFirstOrThrow();
+    return q
+      .insertInto('team_roles')
+      .values({ ...row, name_key: nameKey(row.name) })
+      .returningAll()
+      .executeTakeFirstOrThrow();
   },
 
   update(q: Queryable, id: string, changes: { name?: string; rights?: string[] }) {
     return q
       .updateTable('team_roles')
-      .set({ ...changes, updated_at: new Date() })
+      .set({
+        ...changes,
+        ...(changes.name !== undefined ? { name_key: nameKey(changes.name) } : {}),
+        updated_at: new Date(),
+      })
       .where('id', '=', id)
       .returningAll()
       .executeTakeFirstOrThrow();

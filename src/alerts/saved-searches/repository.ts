@@ -1,22 +1,11 @@
 import { sql, type Insertable, type Updateable } from 'kysely';
 import { isUuid, type Queryable } from '../../db/database.js';
 import type { SavedSearchRow, SavedSearchesTable } from '../../db/schema.js';
+import { nameKey } from '../../db/name-key.js';
 
 /** The SQL of saved searches, and nothing else. */
 
 export type SavedSearchIdentifierType = 'id' | 'name';
-
-/**
- * What names are compared by (`name_key`, unique in the organization): the name in Unicode's composed
- * form (NFC), its case folded as Unicode's full case folding does for all but a handful of letters
- * (upper then lower case: "Straße" and "STRASSE" are one name, as are "É" composed and decomposed).
- * Computed here, not by PostgreSQL's lower(), which folds only ASCII under the C locale Vigil's own
- * database runs with. Migration 0080 keys the searches saved before with this same function (a copy):
- * changing it needs a migration that keys them again.
- */
-export function savedSearchNameKey(name: string): string {
-  return name.normalize('NFC').toUpperCase().toLowerCase().normalize('NFC');
-}
 
 export type SavedSearchWithRefs = SavedSearchRow & {
   owner_username: string | null;
@@ -34,7 +23,7 @@ export const savedSearchesRepository = {
       .execute();
   },
 
-  /** By id (a uuid, else nothing) or by name (without regard to case: {@link savedSearchNameKey}). */
+  /** By id (a uuid, else nothing) or by name (without regard to case: {@link nameKey}). */
   find(
     q: Queryable,
     orgId: string,
@@ -46,9 +35,7 @@ export const savedSearchesRepository = {
       .selectFrom('saved_searches')
       .selectAll()
       .where('org_id', '=', orgId)
-      .where((eb) =>
-        type === 'id' ? eb('id', '=', identifier) : eb('name_key', '=', savedSearchNameKey(identifier)),
-      )
+      .where((eb) => (type === 'id' ? eb('id', '=', identifier) : eb('name_key', '=', nameKey(identifier))))
       .executeTakeFirst();
   },
 
@@ -101,7 +88,7 @@ export const savedSearchesRepository = {
   insert(q: Queryable, row: Omit<Insertable<SavedSearchesTable>, 'name_key'>): Promise<SavedSearchRow> {
     return q
       .insertInto('saved_searches')
-      .values({ ...row, name_key: savedSearchNameKey(row.name) })
+      .values({ ...row, name_key: nameKey(row.name) })
       .returningAll()
       .executeTakeFirstOrThrow();
   },
@@ -116,7 +103,7 @@ export const savedSearchesRepository = {
       .updateTable('saved_searches')
       .set({
         ...changes,
-        ...(changes.name !== undefined ? { name_key: savedSearchNameKey(changes.name) } : {}),
+        ...(changes.name !== undefined ? { name_key: nameKey(changes.name) } : {}),
         updated_at: sql<Date>`now()`,
       })
       .where('id', '=', id)

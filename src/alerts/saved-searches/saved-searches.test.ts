@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { addOrganization, startTestServer, type Json, type TestServer } from '../../testing/harness.js';
-import { savedSearchNameKey } from './repository.js';
+import { nameKey } from '../../db/name-key.js';
 import { MAX_SAVED_SEARCHES, MAX_SAVED_SEARCHES_PER_OWNER } from './service.js';
 
 /** Saved searches (/v2/alerts/saved-searches) and the alert list and count running them. */
@@ -277,7 +277,7 @@ describe('how many saved searches there may be', () => {
         Array.from({ length: count }, (_, i) => ({
           org_id: orgId,
           name: `${prefix} ${i}`,
-          name_key: savedSearchNameKey(`${prefix} ${i}`),
+          name_key: nameKey(`${prefix} ${i}`),
           query: 'status:open',
           owner_user_id: ownerUserId,
         })),
