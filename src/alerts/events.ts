@@ -66,7 +66,27 @@ export type AlertEvent =
    */
   | (Base & { type: 'hold_occurrence'; count: number })
   | (Base & { type: 'hold_released'; policyName: string })
-  | (Base & { type: 'deleted' });
+  /**
+   * `alert`: the alert as it was deleted (its row is gone by the time the event is handled), for the team
+   * destinations: whom it goes to (the teams and integration a destination is matched by, as for the
+   * alert's other events) and what a receiver keys on. Bounded: the fields the intake bounds, no
+   * description, details nor tags. Missing on an event recorded before it was added.
+   */
+  | (Base & { type: 'deleted'; alert?: DeletedAlert });
+
+/** A deleted alert, as its `deleted` event keeps it. Times in ISO 8601. */
+export interface DeletedAlert {
+  tinyId: string;
+  alias: string;
+  message: string;
+  entity: string;
+  source: string;
+  priority: Priority;
+  createdAt: string;
+  updatedAt: string;
+  teamIds: string[];
+  integrationId: string | null;
+}
 
 export type AlertEventType = AlertEvent['type'];
 

@@ -835,7 +835,22 @@ export function createAlertsService(
         };
       }
       case 'delete': {
-        await event(tx, alert, actor, src, { type: 'deleted' });
+        // What the team destinations match and show it by once its row is gone (events.ts DeletedAlert).
+        await event(tx, alert, actor, src, {
+          type: 'deleted',
+          alert: {
+            tinyId: alert.tiny_id,
+            alias: alert.alias,
+            message: alert.message,
+            entity: alert.entity,
+            source: alert.source,
+            priority: alert.priority,
+            createdAt: alert.created_at.toISOString(),
+            updatedAt: alert.updated_at.toISOString(),
+            teamIds: alert.team_ids,
+            integrationId: alert.integration_id,
+          },
+        });
         await repo.delete(tx, alert.id);
         return { success: true, status: 'Deleted' };
       }

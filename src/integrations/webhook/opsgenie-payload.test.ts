@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import type { AlertEvent, AlertEventInput } from '../../alerts/events.js';
+import type { AlertEvent, AlertEventInput, DeletedAlert } from '../../alerts/events.js';
 import type { AlertSnapshot, TeamDelivery } from '../../notify/team-destinations/kind.js';
 import { WEBHOOK_EVENTS } from '../../notify/team-destinations/webhook.js';
 import { MAX_PAYLOAD_BYTES } from '../../notify/team-destinations/payload.js';
@@ -187,7 +187,8 @@ describe("Opsgenie's Webhook integration payload", () => {
       [{ type: 'message_changed' }, 'UpdateMessage', {}],
       [{ type: 'description_changed' }, 'UpdateDescription', {}],
       [{ type: 'owner_assigned', owner: 'sam@example.com' }, 'AssignOwnership', { owner: 'sam@example.com' }],
-      [{ type: 'escalated', escalationName: 'Night' }, 'Escalate', { escalationName: 'Night' }],
+      // A person's "escalate to next": Opsgenie's Escalate is an escalation's rule firing.
+      [{ type: 'escalated', escalationName: 'Night' }, 'EscalateNext', { escalationName: 'Night' }],
       [{ type: 'deleted' }, 'Delete', {}],
     ];
     for (const [input, action, fields] of cases) {
@@ -229,9 +230,59 @@ describe("Opsgenie's Webhook integration payload", () => {
     delivery.event.actor = { kind: 'integration', name: 'Prometheus', integrationId: randomUUID() };
     assert.deepEqual(opsgeniePayload(delivery, integration).source, { name: 'web', type: 'integration' });
 
+    // A deleted event recorded before it kept the alert.
     const gone = opsgeniePayload({ ...deliveryOf({ type: 'deleted' }), alert: undefined }, integration);
     assert.equal(gone.action, 'Delete');
     assert.deepEqual(gone.alert, { alertId: alert.id, username: 'pat@example.com', userId });
+  });
+
+  it('sends an alert assigned to the user who assigned it as TakeOwnership', () => {
+    const assigned = deliveryOf({ type: 'owner_assigned', owner: 'pat@example.com' });
+    assert.equal(opsgeniePayload(assigned, integration).action, 'AssignOwnership');
+    const taken = opsgeniePayload(assigned, integration, { ownerIsActor: true });
+    assert.equal(taken.action, 'TakeOwnership');
+    assert.equal(taken.alert.owner, 'pat@example.com');
+  });
+
+  it("sends a deleted alert as its deleted event kept it, the fields of Opsgenie's Delete", () => {
+    const kept: DeletedAlert = {
+      tinyId: alert.tinyId,
+      alias: alert.alias,
+      message: alert.message,
+      entity: alert.entity,
+      source: alert.source,
+      priority: alert.priority,
+      createdAt,
+      updatedAt,
+      teamIds: ['team-1', 'team-2'],
+      integrationId: null,
+    };
+    const expected = {
+      alertId: alert.id,
+      message: 'Disk full on db-1',
+      tinyId: '23',
+      entity: 'db-1',
+      alias: 'disk-full-db-1',
+      createdAt: Date.parse(createdAt),
+      updatedAt: Date.parse(updatedAt) * 1_000_000,
+      username: 'pat@example.com',
+      userId,
+      source: 'prometheus',
+      priority: 'P2',
+    };
+    const deleted = opsgeniePayload(
+      { ...deliveryOf({ type: 'deleted', alert: kept }), alert: undefined },
+      integration,
+    );
+    assert.equal(deleted.action, 'Delete');
+    assert.deepEqual(deleted.alert, expected);
+    // Another change sent after the deletion (a retry), given the snapshot its deleted event kept.
+    const closed = opsgeniePayload(
+      { ...deliveryOf({ type: 'closed', note: 'gone' }), alert: undefined, deletedAlert: kept },
+      integration,
+    );
+    assert.equal(closed.action, 'Close');
+    assert.deepEqual(closed.alert, { ...expected, note: 'gone' });
   });
 
   describe('its body', () => {

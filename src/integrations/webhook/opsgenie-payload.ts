@@ -33,8 +33,14 @@ export const OPSGENIE_ACTIONS = {
   priority_changed: 'UpdatePriority',
   message_changed: 'UpdateMessage',
   description_changed: 'UpdateDescription',
+  // Assigned to someone else; to oneself it is TakeOwnership (actionOf). Opsgenie's own sample payloads
+  // (the alert action data its Webhook integration sends, as kept among zulip/zulip's Opsgenie fixtures:
+  // takeownership.json, assignownership.json) have both, AssignOwnership with the new `owner`.
   owner_assigned: 'AssignOwnership',
-  escalated: 'Escalate',
+  // Someone asking for the next escalation rule now: Opsgenie's "Escalate to next" action, EscalateNext.
+  // Its `Escalate` is an escalation's rule firing (with escalationId, escalationName and escalationNotify
+  // at the top level, zulip/zulip's escalate.json), which Vigil's engine does not send.
+  escalated: 'EscalateNext',
   // Only a team added is sent (to the added team's own integration as a Create: actionOf).
   responder_added: 'AddTeam',
   deleted: 'Delete',
@@ -66,10 +72,17 @@ function addsItsTeam(delivery: TeamDelivery, integration: WebhookIntegrationRef)
   return addsOwnTeam(delivery, integration.teamId);
 }
 
-function actionOf(delivery: TeamDelivery, integration: WebhookIntegrationRef): string {
+/** What the payload needs beyond the delivery, read when it is sent (webhook.ts bodyOf). */
+export interface OpsgenieFacts {
+  /** An owner_assigned whose new owner is the user who made the change: Opsgenie's TakeOwnership. */
+  ownerIsActor?: boolean;
+}
+
+function actionOf(delivery: TeamDelivery, integration: WebhookIntegrationRef, facts: OpsgenieFacts): string {
   const { event } = delivery;
   if (event.type === 'test') return 'Test';
   if (event.type === 'custom_action') return event.action;
+  if (event.type === 'owner_assigned' && facts.ownerIsActor) return 'TakeOwnership';
   if (event.type === 'responder_added') {
     if (event.responder.type !== 'team') return 'AddResponder';
     return addsItsTeam(delivery, integration) ? 'Create' : 'AddTeam';
@@ -128,7 +141,24 @@ function alertOf(
 ): Record<string, unknown> {
   const { alert } = delivery;
   const who = { username: event.actor.name, userId: event.actor.userId ?? '' };
-  if (!alert) return { alertId: event.alertId, ...who, ...eventFields(event) };
+  if (!alert) {
+    // Deleted: as its deleted event kept it, the fields Opsgenie's Delete carries (and receivers key on).
+    const gone = delivery.deletedAlert ?? (event.type === 'deleted' ? event.alert : undefined);
+    if (!gone) return { alertId: event.alertId, ...who, ...eventFields(event) };
+    return {
+      alertId: event.alertId,
+      message: gone.message,
+      tinyId: gone.tinyId,
+      entity: gone.entity,
+      alias: gone.alias,
+      createdAt: Date.parse(gone.createdAt),
+      updatedAt: Date.parse(gone.updatedAt) * 1_000_000,
+      ...who,
+      source: gone.source,
+      priority: gone.priority,
+      ...eventFields(event),
+    };
+  }
   const createdAtMs = Date.parse(alert.createdAt);
   const updatedAtMs = Date.parse(alert.updatedAt);
   const { config } = delivery.destination;
@@ -170,6 +200,7 @@ function alertOf(
 export function opsgeniePayload(
   delivery: TeamDelivery,
   integration: WebhookIntegrationRef,
+  facts: OpsgenieFacts = {},
 ): OpsgenieWebhookPayload {
   const { event } = delivery;
   const alert =
@@ -177,7 +208,7 @@ export function opsgeniePayload(
       ? { message: `A test of the Webhook integration "${integration.name}" from Vigil.` }
       : alertOf(delivery, event, integration);
   return {
-    action: actionOf(delivery, integration),
+    action: actionOf(delivery, integration, facts),
     alert,
     source: sourceOf(event),
     integrationId: integration.id,
@@ -211,8 +242,12 @@ const ESSENTIALS = new Set(['entity', 'username']);
  * Opsgenie's small bodies answers a bigger one 413 on every attempt, so it would never hear of the alert.
  * Opsgenie's shape has no place to say something was cut; the fields receivers key on are left whole.
  */
-export function opsgenieWebhookBody(delivery: TeamDelivery, integration: WebhookIntegrationRef): string {
-  const payload = opsgeniePayload(delivery, integration);
+export function opsgenieWebhookBody(
+  delivery: TeamDelivery,
+  integration: WebhookIntegrationRef,
+  facts: OpsgenieFacts = {},
+): string {
+  const payload = opsgeniePayload(delivery, integration, facts);
   const withAlert = (entries: [string, unknown][]) =>
     JSON.stringify({ ...payload, alert: Object.fromEntries(entries) });
   const entries = Object.entries(payload.alert);

@@ -1,5 +1,5 @@
 import { alertsRepository } from '../../alerts/repository.js';
-import type { AlertEvent } from '../../alerts/events.js';
+import type { AlertEvent, DeletedAlert } from '../../alerts/events.js';
 import { alertDetail } from '../../alerts/present.js';
 import type { Config } from '../../config.js';
 import type { OutboundFetch } from '../../http/outbound-fetch.js';
@@ -296,6 +296,7 @@ export function createTeamDeliverySender(deps: {
     row: TeamDestinationDeliveryRow,
     destination: TeamDestinationRow | undefined,
     alert: ReturnType<typeof alertDetail> | undefined,
+    deletedAlert: DeletedAlert | undefined,
   ): Promise<TeamDeliveryResult> {
     if (!destination) return { status: 'failed', error: 'the destination was deleted' };
     if (!destination.enabled) {
@@ -325,6 +326,7 @@ export function createTeamDeliverySender(deps: {
           // Written by the consumer from an AlertEvent.
           event: row.event as unknown as AlertEvent,
           alert,
+          ...(alert === undefined && deletedAlert ? { deletedAlert } : {}),
           links: { view: `${config.publicUrl}/alerts/${row.alert_id}` },
         },
         context,
@@ -601,12 +603,15 @@ export function createTeamDeliverySender(deps: {
     const destinations = new Map(destinationRows.map((d) => [d.id, d]));
     const alerts = new Map(alertRows.map((a) => [a.id, alertDetail(a)]));
     const toSend = rows.filter((r) => destinations.get(r.destination_id)?.enabled);
-    const [paused, taken] = await Promise.all([
+    // A change of an alert deleted since shows it as its deleted event kept it.
+    const gone = [...new Set(toSend.filter((r) => !alerts.has(r.alert_id)).map((r) => r.alert_id))];
+    const [paused, taken, deletedAlerts] = await Promise.all([
       pausedNow(destinations.values()),
       repo.stillTaking(
         db,
         toSend.map((r) => ({ destinationId: r.destination_id, alertId: r.alert_id })),
       ),
+      repo.deletedAlerts(db, gone),
     ]);
     const send = async (row: TeamDestinationDeliveryRow): Promise<Outcome> => {
       const destination = destinations.get(row.destination_id);
@@ -615,7 +620,7 @@ export function createTeamDeliverySender(deps: {
         : undefined;
       if (why !== undefined) return { row, result: { status: 'failed', error: why }, notSent: true };
       const { value: result, longestExchangeMs } = await timingExchanges(() =>
-        attempt(row, destination, alerts.get(row.alert_id)),
+        attempt(row, destination, alerts.get(row.alert_id), deletedAlerts.get(row.alert_id)),
       );
       return { row, result, exchangeMs: longestExchangeMs };
     };

@@ -1,4 +1,4 @@
-import type { Actor, AlertEvent, AlertEventType } from '../../alerts/events.js';
+import type { Actor, AlertEvent, AlertEventType, DeletedAlert } from '../../alerts/events.js';
 import type { alertDetail } from '../../alerts/present.js';
 import type { Config } from '../../config.js';
 import type { Db } from '../../db/database.js';
@@ -83,6 +83,12 @@ export interface TeamDelivery {
   event: AlertEvent | TestEvent;
   /** The alert as it is now (undefined if it was deleted, and for a test event). */
   alert: AlertSnapshot | undefined;
+  /**
+   * A deleted alert as its deleted event keeps it (events.ts DeletedAlert), for this delivery or another
+   * change of the alert sent after the deletion; undefined while the alert exists, or when no deleted
+   * event with it was made into deliveries (one recorded before it was kept, or not yet handled).
+   */
+  deletedAlert?: DeletedAlert;
   links: {
     /** The console's page of the alert (for a test event: the console's alert list). */
     view: string;

@@ -1,3 +1,4 @@
+import type { AlertEvent } from '../../alerts/events.js';
 import type { TeamDelivery } from './kind.js';
 
 /**
@@ -45,6 +46,8 @@ function eventOf(delivery: TeamDelivery): Record<string, unknown> {
     return { ...common, message: `A test of the destination "${delivery.destination.name}" from Vigil.` };
   }
   // Everything the event says beyond its envelope: note, priority from/to, until, tags, keys, owner…
+  // Not a deleted alert's `alert`: what the destinations are matched by, not the change (`data.alert`
+  // is null once the alert is deleted).
   const {
     eventId: _eventId,
     orgId: _orgId,
@@ -52,8 +55,9 @@ function eventOf(delivery: TeamDelivery): Record<string, unknown> {
     actor: _actor,
     seq: _seq,
     type: _type,
+    alert: _alert,
     ...specific
-  } = event;
+  } = event as AlertEvent & { alert?: unknown };
   return { ...common, ...specific };
 }
 

@@ -1,4 +1,5 @@
 import { sql, type RawBuilder } from 'kysely';
+import type { DeletedAlert } from '../../alerts/events.js';
 import { isUuid, type Queryable } from '../../db/database.js';
 import { deleteInBatches } from '../../db/delete-in-batches.js';
 import type { TeamDestinationDeliveryRow, TeamDestinationRow } from '../../db/schema.js';
@@ -395,17 +396,21 @@ export const teamDestinationsRepository = {
 
   /**
    * One delivery per event and enabled destination that takes it: those of the alert's teams (its
-   * responders), of its integration, and of the Webhook integrations of its teams. A deleted alert's event goes where its earlier events went.
+   * responders), of its integration, and of the Webhook integrations of its teams. An event of an alert
+   * deleted since goes where its earlier events went (the destinations with a delivery of it); its
+   * deleted event also to those that take the alert as the event keeps it (its teams and integration as it
+   * was deleted): the retention purges the deliveries that told a destination of an old alert.
    * A responder added only when it is a team, and then to the added team's own destinations (its team's,
    * or its Webhook integrations') and to the others of the kinds that take other teams added (kind.ts
    * addsOwnTeam): a channel has nothing to show for another team, nor anyone for a person added, so no
    * delivery is made to be marked "nothing posted". An added team's own destination that already has a
-   * delivery of the alert still to go, sent, or failed after a request that may have reached its receiver
-   * (may_have_reached) gets none for it either: this consumer can lag (docs/architecture.md), and an
-   * earlier event handled after the team was added went to the alert's teams as they are now, so the
-   * destination was told of the alert; a Create would post it twice. One that failed with no request
-   * reaching the receiver (a maintenance, a move, a refusal answered, a URL no longer allowed) told it
-   * nothing.
+   * delivery of an earlier change of the alert still to go, sent, or failed after a request that may have
+   * reached its receiver (may_have_reached) gets none for it either: this consumer can lag
+   * (docs/architecture.md), and an earlier event handled after the team was added went to the alert's
+   * teams as they are now, so the destination was told of the alert; a Create would post it twice. A
+   * later change's delivery (its batch handled first) told it nothing of the alert, and waits behind the
+   * Create. One that failed with no request reaching the receiver (a maintenance, a move, a refusal
+   * answered, a URL no longer allowed) told it nothing.
    * A delivery to a destination held for a 429 (holdDestinations) is due at the hold's end.
    * An event already delivered to a destination adds nothing. A destination owned by an integration in
    * `paused` (a maintenance disables it) gets its delivery recorded as failed, never sent, with the reason
@@ -453,11 +458,19 @@ export const teamDestinationsRepository = {
         SELECT e.*, d.id AS destination_id, d.integration_id, d.type AS destination_type,
           d.team_id AS destination_team_id, d.rate_limited_until AS held_until
         FROM e
+        -- The teams and integration of a deleted alert, as its deleted event keeps them (none on an older
+        -- event, or on another change handled after the deletion).
+        CROSS JOIN LATERAL (
+          SELECT ARRAY(SELECT gone_team::uuid
+                       FROM jsonb_array_elements_text(e.event #> '{alert,teamIds}') gone_team) AS team_ids,
+                 (e.event #>> '{alert,integrationId}')::uuid AS integration_id) gone
         JOIN team_destinations d ON d.org_id = e.org_id
         WHERE d.enabled AND d.type = ANY(e.kinds)
           AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.id = e.alert_id)
-          AND EXISTS (SELECT 1 FROM team_destination_deliveries p
-                      WHERE p.destination_id = d.id AND p.alert_id = e.alert_id)
+          AND ((e.event_type = 'deleted' AND jsonb_typeof(e.event -> 'alert') = 'object'
+                AND ${takesAlert('d', 'gone')})
+               OR EXISTS (SELECT 1 FROM team_destination_deliveries p
+                          WHERE p.destination_id = d.id AND p.alert_id = e.alert_id))
       ), with_own_team AS (
         SELECT t.*,
           -- Never null (a destination of no team: an integration's other than a Webhook one's), so that
@@ -482,14 +495,16 @@ export const teamDestinationsRepository = {
       FROM candidates t
       LEFT JOIN paused ON paused.integration_id = t.integration_id
       -- An added team's own destination told of the alert already gets no Create: it would post it again.
-      -- Told by a delivery of any event still to go or sent, or failed after a request that may have
-      -- reached the receiver (a failed one that never did told it nothing, and it would else get the
+      -- Told by a delivery of an earlier event still to go or sent, or failed after a request that may
+      -- have reached the receiver (a failed one that never did told it nothing, and it would else get the
       -- alert's later changes only), or by an earlier event of this batch (the rows this statement inserts
-      -- are not visible to it).
+      -- are not visible to it). Only an earlier one: a later change handled first (batches run side by
+      -- side, a failed event is retried alone) went to the team as one of the alert's, and waits behind
+      -- this Create (MAY_GO); it told the destination of the change, not of the alert.
       WHERE NOT t.adds_own_team
         OR NOT (EXISTS (SELECT 1 FROM team_destination_deliveries p
                         WHERE p.destination_id = t.destination_id AND p.alert_id = t.alert_id
-                          AND (p.state <> 'failed' OR p.may_have_reached))
+                          AND p.seq < t.seq AND (p.state <> 'failed' OR p.may_have_reached))
                 OR EXISTS (SELECT 1 FROM candidates earlier
                            WHERE earlier.destination_id = t.destination_id AND earlier.alert_id = t.alert_id
                              AND earlier.seq < t.seq))
@@ -517,6 +532,22 @@ export const teamDestinationsRepository = {
       LEFT JOIN alerts a ON a.id = p.alert_id
       WHERE a.id IS NULL OR ${takesAlert('d', 'a')}`.execute(db);
     return new Set(rows.rows.map((r) => destinationAlertKey(r.destination_id, r.alert_id)));
+  },
+
+  /**
+   * Of these alerts (deleted), each one's snapshot as its deleted event keeps it (events.ts DeletedAlert),
+   * from that event's deliveries: what a change of the alert sent after the deletion shows of it. An alert
+   * whose deleted event made no delivery with one is left out.
+   */
+  async deletedAlerts(db: Queryable, alertIds: readonly string[]): Promise<Map<string, DeletedAlert>> {
+    if (alertIds.length === 0) return new Map();
+    const rows = await sql<{ alert_id: string; alert: DeletedAlert }>`
+      SELECT DISTINCT ON (alert_id) alert_id, event -> 'alert' AS alert
+      FROM team_destination_deliveries
+      WHERE alert_id = ANY(${alertIds}::uuid[]) AND event_type = 'deleted'
+        AND jsonb_typeof(event -> 'alert') = 'object'
+      ORDER BY alert_id`.execute(db);
+    return new Map(rows.rows.map((r) => [r.alert_id, r.alert]));
   },
 
   /** The integrations that own enabled destinations in these organizations. */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import type { AlertEventType } from '../../alerts/events.js';
+import { isUuid } from '../../db/database.js';
 import { opsgenieWebhookBody } from '../../integrations/webhook/opsgenie-payload.js';
 import { oneLine, truncate } from '../html.js';
 import { retryAfterMs } from '../retry-after.js';
@@ -255,7 +256,27 @@ async function bodyOf(delivery: TeamDelivery, context: TeamDeliveryContext): Pro
     ])
     .where('id', '=', integrationId)
     .executeTakeFirst();
-  return integration?.type === 'Webhook' ? opsgenieWebhookBody(delivery, integration) : webhookBody(delivery);
+  if (integration?.type !== 'Webhook') return webhookBody(delivery);
+  return opsgenieWebhookBody(delivery, integration, { ownerIsActor: await ownerIsActor(delivery, context) });
+}
+
+/**
+ * Whether the delivery's owner_assigned gave the alert to the user who made the change (the user of the
+ * API key or session, whatever `user` the request named): Opsgenie's TakeOwnership, not AssignOwnership.
+ * The event names the owner by username; the user is looked up by id, as they are now.
+ */
+async function ownerIsActor(delivery: TeamDelivery, context: TeamDeliveryContext): Promise<boolean> {
+  const { event } = delivery;
+  const { userId } = event.actor;
+  if (event.type !== 'owner_assigned' || event.actor.kind !== 'user' || !userId || !isUuid(userId))
+    return false;
+  const user = await context.db
+    .selectFrom('users')
+    .select('username')
+    .where('id', '=', userId)
+    .where('org_id', '=', event.orgId)
+    .executeTakeFirst();
+  return user !== undefined && user.username.toLowerCase() === event.owner.toLowerCase();
 }
 
 /** Whether the payload carries the alert's description and details (Opsgenie's Webhook integration flags). */
