@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { alertLogs, createAlert, startTestServer, type TestServer } from '../testing/harness.js';
-import { DETAILS_LIMITS } from './service.js';
+import { DETAILS_LIMITS } from './limits.js';
 
 /**
  * An alert's details are capped in total, not only per request: Add Details past 1,000 keys or 1 MiB of

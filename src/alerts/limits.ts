@@ -1,4 +1,5 @@
 import type { CreateAlertInput } from './service.js';
+import { ALERT_DETAILS_MAX_KEYS } from '../http/schemas.js';
 
 /**
  * Opsgenie's cosmetic limits on an alert: a message of 130 characters, 20 tags of 50, 10 actions of 50,
@@ -14,6 +15,53 @@ export const ALERT_LIMITS = {
   action: 50,
   source: 100,
 } as const;
+
+/**
+ * The most an alert's details hold, however many requests add to them: the keys one create or Add
+ * Details request may carry, and the JSON (UTF-8) one request body may carry by default
+ * (VIGIL_BODY_LIMIT), so that an alert made by one request fits. GET and every webhook send them whole.
+ */
+export const DETAILS_LIMITS = { keys: ALERT_DETAILS_MAX_KEYS, bytes: 1024 * 1024 } as const;
+
+/** Bytes of JSON (UTF-8), as a request body carries them. */
+export const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value), 'utf8');
+
+/** Details' size as DETAILS_LIMITS counts it: keys, and bytes of JSON. */
+export function detailsSize(details: Record<string, string>): { keys: number; bytes: number } {
+  return { keys: Object.keys(details).length, bytes: jsonBytes(details) };
+}
+
+/**
+ * Whether details holding `keys` keys in `bytes` are past the limits where `before` was not, or further
+ * past: an alert made over them (a larger VIGIL_BODY_LIMIT) may still have values replaced, not grow.
+ */
+export function detailsGrowPast(
+  before: { keys: number; bytes: number },
+  after: { keys: number; bytes: number },
+): boolean {
+  return (
+    (after.keys > DETAILS_LIMITS.keys && after.keys > before.keys) ||
+    (after.bytes > DETAILS_LIMITS.bytes && after.bytes > before.bytes)
+  );
+}
+
+/**
+ * The details' size once `key` is set to `value` (`old`: its value before, if any), counted entry by
+ * entry (a key, a colon, a value, a comma between entries) as JSON.stringify writes them.
+ */
+export function detailsSizeWith(
+  size: { keys: number; bytes: number },
+  key: string,
+  old: string | undefined,
+  value: string,
+): { keys: number; bytes: number } {
+  return old === undefined
+    ? {
+        keys: size.keys + 1,
+        bytes: size.bytes + jsonBytes(key) + 1 + jsonBytes(value) + (size.keys > 0 ? 1 : 0),
+      }
+    : { keys: size.keys, bytes: size.bytes - jsonBytes(old) + jsonBytes(value) };
+}
 
 /** Where the whole text of what was cut is kept. */
 export const FULL_TEXT_DETAILS = {

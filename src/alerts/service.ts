@@ -1,5 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { fitActorText, fitAlertLimits } from './limits.js';
+import {
+  DETAILS_LIMITS,
+  detailsGrowPast,
+  detailsSize,
+  detailsSizeWith,
+  fitActorText,
+  fitAlertLimits,
+  jsonBytes,
+} from './limits.js';
 import { sql } from 'kysely';
 import type { Principal } from '../accounts/service.js';
 import {
@@ -49,36 +57,8 @@ import { matchableAlert, matchesCriteria, usesResponders } from '../oncall/condi
 
 export const MAX_TAGS = 20;
 
-/**
- * The most an alert's details hold, however many requests add to them: the keys one create or Add
- * Details request may carry, and the JSON (UTF-8) one request body may carry by default
- * (VIGIL_BODY_LIMIT), so that an alert made by one request fits. GET and every webhook send them whole.
- */
-export const DETAILS_LIMITS = { keys: ALERT_DETAILS_MAX_KEYS, bytes: 1024 * 1024 } as const;
-
-const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value), 'utf8');
-
-/** Details' size as DETAILS_LIMITS counts it: keys, and bytes of JSON. */
-export function detailsSize(details: Record<string, string>): { keys: number; bytes: number } {
-  return { keys: Object.keys(details).length, bytes: jsonBytes(details) };
-}
-
 /** "1,000 keys and 1 MiB". */
 const detailsLimitsText = `${DETAILS_LIMITS.keys.toLocaleString('en-US')} keys and ${DETAILS_LIMITS.bytes / 1024 / 1024} MiB of JSON`;
-
-/**
- * Whether details holding `keys` keys in `bytes` are past the limits where `before` was not, or further
- * past: an alert made over them (a larger VIGIL_BODY_LIMIT) may still have values replaced, not grow.
- */
-export function detailsGrowPast(
-  before: { keys: number; bytes: number },
-  after: { keys: number; bytes: number },
-): boolean {
-  return (
-    (after.keys > DETAILS_LIMITS.keys && after.keys > before.keys) ||
-    (after.bytes > DETAILS_LIMITS.bytes && after.bytes > before.bytes)
-  );
-}
 
 /**
  * Of `added` (merged over `current`), the entries that keep the details within DETAILS_LIMITS, taken in
@@ -91,17 +71,13 @@ function fitDetails(
 ): { kept: Record<string, string>; left: string[] } {
   // Every repeat comes here, most with nothing new: spare them stringifying details of up to 1 MiB.
   if (Object.keys(added).length === 0) return { kept: {}, left: [] };
-  const entryBytes = (key: string, value: string) => jsonBytes(key) + 1 + jsonBytes(value);
   let keys = Object.keys(current).length;
   let bytes = jsonBytes(current);
   const kept: Record<string, string> = {};
   const left: string[] = [];
   for (const [key, value] of Object.entries(added)) {
     const old = Object.hasOwn(current, key) ? current[key] : undefined;
-    const next =
-      old === undefined
-        ? { keys: keys + 1, bytes: bytes + entryBytes(key, value) + (keys > 0 ? 1 : 0) }
-        : { keys, bytes: bytes - jsonBytes(old) + jsonBytes(value) };
+    const next = detailsSizeWith({ keys, bytes }, key, old, value);
     if (detailsGrowPast({ keys, bytes }, next)) {
       left.push(key);
       continue;
@@ -434,7 +410,7 @@ export function createAlertsService(
       const result = applyRules(shaped.input, chain, integrationName, await namedFor(chain));
       // Policies only modify: a drop rule is never among them.
       if (result.kind !== 'shaped' || result.applied.length === 0) return;
-      shapedBy.push(...result.applied.map((r) => `Modified by ${r.label}`));
+      shapedBy.push(...result.applied.map((r) => `Modified by ${r.label}`), ...result.notes);
       shaped = {
         input: result.input,
         responders: await respondersAfter(q, orgId, shaped, result.input, result.applied, shapedBy),
@@ -1153,7 +1129,10 @@ export function createAlertsService(
       // The action's user names the actor, as the request's would: no longer than Opsgenie allows.
       const shapedInput = { ...(shaped?.input ?? input) };
       if (shapedInput.user !== undefined) shapedInput.user = fitActorText(shapedInput.user);
-      const shapedBy = (shaped?.applied ?? []).map((r) => `Shaped by ${r.label}`);
+      const shapedBy = [
+        ...(shaped?.applied ?? []).map((r) => `Shaped by ${r.label}`),
+        ...(shaped?.notes ?? []),
+      ];
       // The responders an action adds were checked when it was saved: one deleted since is left out (the
       // log says so), not a 422 for every create through the key. So is one of the request's own that
       // does not exist, as without actions.

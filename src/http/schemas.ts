@@ -21,7 +21,7 @@ export function teamIdentifierTypeOf(query: {
   return query.teamIdentifierType ?? query.identifierType ?? 'id';
 }
 
-/** The most keys an alert's details hold (the alerts service's DETAILS_LIMITS counts them too). */
+/** The most keys an alert's details hold (alerts/limits.ts DETAILS_LIMITS counts them too). */
 export const ALERT_DETAILS_MAX_KEYS = 1000;
 
 const DetailValue = Type.Union([Type.String({ maxLength: 8000 }), Type.Number(), Type.Boolean()]);

@@ -7,15 +7,18 @@ import {
   noteLeftOutOf,
   type UserRight,
 } from '../accounts/custom-roles/rights.js';
-import { ALERT_LIMITS, cutToCharacters } from '../alerts/limits.js';
+import {
+  ALERT_LIMITS,
+  cutToCharacters,
+  DETAILS_LIMITS,
+  detailsGrowPast,
+  detailsSize,
+} from '../alerts/limits.js';
 import { findResponder, resolveResponder } from '../alerts/responders.js';
 import { alertsRepository } from '../alerts/repository.js';
 import { incidentAliasOf } from '../alerts/reserved-aliases.js';
 import {
   actorOf,
-  DETAILS_LIMITS,
-  detailsGrowPast,
-  detailsSize,
   MAX_TAGS,
   type ActionMeta,
   type AlertAction,

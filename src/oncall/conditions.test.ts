@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { Value } from 'typebox/value';
 import { DomainError } from '../errors.js';
 import {
+  ConditionSchema,
   matchesCriteria,
   parseCriteria,
   MAX_FILTER_PATTERN_SIZE,
@@ -9,6 +11,7 @@ import {
   POLICY_CONDITIONS,
   presentCriteria,
   regexProblem,
+  usesResponders,
   type MatchableAlert,
 } from './conditions.js';
 import type { Criteria } from './model.js';
@@ -649,13 +652,52 @@ describe('criteria: teams and recipients (policies only)', () => {
   });
 
   it('are refused outside policies, saying where they are taken', () => {
-    refuses(
-      {
-        type: 'match-all-conditions',
-        conditions: [{ field: 'recipients', operation: 'contains', expectedValue: 'x' }],
-      },
-      'criteria.conditions[0].field',
-      /only policies filter on/,
+    for (const field of ['recipients', 'responders', 'teams'])
+      refuses(
+        {
+          type: 'match-all-conditions',
+          conditions: [{ field, operation: 'contains', expectedValue: 'x' }],
+        },
+        'criteria.conditions[0].field',
+        /only policies filter on/,
+      );
+  });
+
+  it('responders (Opsgenie’s and Terraform’s name now) are recipients, presented as sent', () => {
+    assert.ok(
+      Value.Check(ConditionSchema, { field: 'responders', operation: 'contains', expectedValue: 'Nights' }),
+    );
+    assert.equal(policyHolds({ field: 'responders', operation: 'contains', expectedValue: 'Nights' }), true);
+    assert.equal(
+      policyHolds({ field: 'responders', operation: 'ends-with', expectedValue: '@example.com' }),
+      true,
+    );
+    assert.equal(policyHolds({ field: 'responders', operation: 'contains', expectedValue: 'Other' }), false);
+    assert.equal(policyHolds({ field: 'responders', operation: 'is-empty' }, {}), true);
+    const sent = {
+      type: 'match-any-condition',
+      conditions: [
+        { field: 'responders', not: true, operation: 'contains', expectedValue: 'Nights', order: 0 },
+        { field: 'recipients', not: false, operation: 'equals', expectedValue: 'jane@example.com', order: 1 },
+        { field: 'teams', not: false, operation: 'is-empty', expectedValue: '', order: 2 },
+      ],
+    };
+    const parsed = parseCriteria(sent, 'filter', POLICY_CONDITIONS);
+    assert.deepEqual(presentCriteria(parsed), sent);
+    // Read back from what was stored (the presented form), it is the same again.
+    const stored = parseCriteria(presentCriteria(parsed), 'filter', { ...POLICY_CONDITIONS, stored: true });
+    assert.deepEqual(presentCriteria(stored), sent);
+    assert.ok(usesResponders(parsed));
+    assert.throws(
+      () =>
+        parseCriteria(
+          { type: 'match-all-conditions', conditions: [{ field: 'responders', operation: 'contains' }] },
+          'filter',
+          POLICY_CONDITIONS,
+        ),
+      (e: unknown) =>
+        e instanceof DomainError &&
+        /give the responders to look for/.test(e.fields?.['filter.conditions[0].expectedValue'] ?? ''),
     );
   });
 });

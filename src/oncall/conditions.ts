@@ -42,7 +42,9 @@ import type { Condition, ConditionField, ConditionOperation, Criteria } from './
  *   none did; it takes the text operations.
  * - `teams` and `recipients` (Opsgenie's fields; policies only, see {@link POLICY_CONDITIONS}) are lists, as
  *   `tags`: the names of the alert's responder teams, and of all its responders (a user by username, a team,
- *   escalation or schedule by name). What supplies the alert says which responders it sees.
+ *   escalation or schedule by name). What supplies the alert says which responders it sees. `responders`
+ *   is a synonym of `recipients` (the name Opsgenie's API and Terraform's opsgenie_alert_policy use now,
+ *   Terraform no longer taking `recipients`), presented under the name it was sent with.
  * - Conditions run in their `order` (or their position when it is absent); order does not change the result.
  *   Each is kept where it was sent, with the `order` it was sent with, and presented so: Terraform compares
  *   the list and every `order` in it with its configuration (it sends `order: 0` for each one not given).
@@ -111,6 +113,12 @@ const FIELDS = [
 /** The fields about who is notified: only policies take them (parseCriteria's `responderFields`). */
 const RESPONDER_FIELDS = ['recipients', 'teams'] as const satisfies readonly ConditionField[];
 
+/** What a condition's `field` may also be sent as, and the field it stands for. */
+const SYNONYMS = { 'extra-properties': 'details', responders: 'recipients' } as const satisfies Record<
+  string,
+  ConditionField
+>;
+
 /** parseCriteria's options for policies' filters, which may look at the alert's teams and recipients. */
 export const POLICY_CONDITIONS = { responderFields: true } as const;
 
@@ -145,7 +153,7 @@ const MAX_VALUE_LENGTH = 1000;
 
 /** The criteria as routes accept them: the shapes are checked here, the meaning by {@link parseCriteria}. */
 export const ConditionSchema = Type.Object({
-  field: StringEnum([...FIELDS, 'extra-properties', ...RESPONDER_FIELDS]),
+  field: StringEnum([...FIELDS, 'extra-properties', ...RESPONDER_FIELDS, 'responders']),
   key: Type.Optional(Type.String({ maxLength: 256 })),
   not: Type.Optional(Type.Boolean()),
   operation: StringEnum(OPERATIONS),
@@ -404,8 +412,11 @@ function inRunOrder(conditions: readonly StoredCondition[]): readonly StoredCond
 interface StoredCondition extends Condition {
   /** The `order` sent; absent, the condition's position stands for it. */
   order?: number;
-  /** The field was sent as `details`; absent, as `extra-properties` (which is how older ones present). */
-  sentAs?: 'details';
+  /**
+   * For `details`: sent as `details`; absent, as `extra-properties` (which is how older ones present).
+   * For `recipients`: sent as `responders`; absent, as `recipients`.
+   */
+  sentAs?: 'details' | 'responders';
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -419,15 +430,19 @@ function list(values: readonly string[]): string {
 function parseCondition(input: unknown, path: string, options: CriteriaOptions): StoredCondition {
   if (!isRecord(input))
     throw invalidField(path, 'must be an object: {"field", "operation", "expectedValue"}.');
-  const rawField = input.field === 'extra-properties' ? 'details' : input.field;
+  const rawField =
+    typeof input.field === 'string' && Object.hasOwn(SYNONYMS, input.field)
+      ? SYNONYMS[input.field as keyof typeof SYNONYMS]
+      : input.field;
   const fields: readonly string[] = options.responderFields ? [...FIELDS, ...RESPONDER_FIELDS] : FIELDS;
   if (typeof rawField !== 'string' || !fields.includes(rawField)) {
     const onlyPolicies = (RESPONDER_FIELDS as readonly unknown[]).includes(rawField)
       ? ' here: only policies filter on the alert’s teams and recipients'
       : '';
+    const named = [...fields, 'extra-properties', ...(options.responderFields ? ['responders'] : [])];
     throw invalidField(
       `${path}.field`,
-      `must be one of: ${list([...fields, 'extra-properties'])} (Vigil does not filter on ${JSON.stringify(input.field ?? null)}${onlyPolicies}).`,
+      `must be one of: ${list(named)} (Vigil does not filter on ${JSON.stringify(input.field ?? null)}${onlyPolicies}).`,
     );
   }
   const field = rawField as ConditionField;
@@ -486,12 +501,15 @@ function parseCondition(input: unknown, path: string, options: CriteriaOptions):
     throw invalidField(`${path}.expectedValue`, 'give the key to look for.');
   } else if (['tags', 'actions', 'teams', 'recipients'].includes(field) && op === 'contains') {
     if (listValues(expectedValue).length === 0) {
-      throw invalidField(`${path}.expectedValue`, `give the ${field} to look for, separated by commas.`);
+      throw invalidField(
+        `${path}.expectedValue`,
+        `give the ${String(input.field)} to look for, separated by commas.`,
+      );
     }
   }
 
   const condition: StoredCondition = { field, operation: op };
-  if (input.field === 'details') condition.sentAs = 'details';
+  if (input.field === 'details' || input.field === 'responders') condition.sentAs = input.field;
   if (key !== undefined && op !== 'contains-key' && op !== 'contains-value') condition.key = key;
   if (input.not === true) condition.not = true;
   if (op !== 'is-empty') condition.expectedValue = expectedValue;
@@ -599,7 +617,12 @@ export function presentCriteria(c: Criteria): PresentedCriteria {
   return {
     type: c.type,
     conditions: c.conditions.map((x: StoredCondition, i) => ({
-      field: x.field === 'details' && x.sentAs !== 'details' ? 'extra-properties' : x.field,
+      field:
+        x.field === 'details' && x.sentAs !== 'details'
+          ? 'extra-properties'
+          : x.field === 'recipients' && x.sentAs === 'responders'
+            ? 'responders'
+            : x.field,
       ...(x.key !== undefined ? { key: x.key } : {}),
       not: x.not ?? false,
       operation: x.operation,

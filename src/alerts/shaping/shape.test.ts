@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { parseCriteria } from '../../oncall/conditions.js';
 import type { CreateAlertInput } from '../service.js';
+import { DETAILS_LIMITS, detailsSize } from '../limits.js';
 import { applyRules, modify, SHAPED_LIMITS, type ShapingRule } from './shape.js';
 import { expandTemplate, MAX_EXPANDED_LENGTH, type TemplateValues } from './templates.js';
 
@@ -244,7 +245,7 @@ describe('applyRules', () => {
       [rule('x', when([{ field: 'priority', operation: 'equals', expectedValue: 'P1' }]))],
       null,
     );
-    assert.deepEqual(result, { kind: 'shaped', input: request, applied: [] });
+    assert.deepEqual(result, { kind: 'shaped', input: request, applied: [], notes: [] });
   });
 
   it('property: rules that change nothing leave any request as it was', () => {
@@ -292,6 +293,103 @@ describe('applyRules', () => {
         assert.deepEqual(Object.entries(out.details ?? {}), Object.entries(req.details ?? {}));
         assert.equal(out.responders, (req as CreateAlertInput).responders);
       }),
+    );
+  });
+});
+
+describe('details a rule adds, within the alert’s details limits', () => {
+  const keys = (prefix: string, n: number, value: string) =>
+    Object.fromEntries(Array.from({ length: n }, (_, i) => [`${prefix}${i}`, value]));
+  const adding = (label: string, details: Record<string, string>, cont = false): ShapingRule => ({
+    ...rule(label, matchAll, { continue: cont }),
+    effect: { kind: 'modify', modifications: { details } },
+  });
+  const within = (details: Record<string, string> | undefined) => {
+    const size = detailsSize(details ?? {});
+    assert.ok(size.keys <= DETAILS_LIMITS.keys, `${size.keys} keys`);
+    assert.ok(size.bytes <= DETAILS_LIMITS.bytes, `${size.bytes} bytes`);
+    return size;
+  };
+  const shaped = (input: CreateAlertInput, rules: ShapingRule[]) => {
+    const result = applyRules(input, rules, null);
+    assert.equal(result.kind, 'shaped');
+    return result as Extract<typeof result, { kind: 'shaped' }>;
+  };
+
+  it('leaves out those past 1,000 keys, keeps the alert’s own, and says how many', () => {
+    const own = keys('k', 1000, 'w'.repeat(900));
+    const result = shaped({ message: 'm', details: own }, [
+      adding("policy 'Adds'", keys('pk', 1000, 'v'.repeat(900))),
+    ]);
+    within(result.input.details);
+    assert.deepEqual(result.input.details, own);
+    assert.deepEqual(result.notes, ["1000 details of policy 'Adds' left out: the alert's details are full"]);
+    // With room for some, those that fit are taken in order.
+    const some = shaped({ message: 'm', details: keys('k', 998, 'w') }, [
+      adding("policy 'Adds'", keys('pk', 3, 'v')),
+    ]);
+    assert.equal(some.input.details?.pk0, 'v');
+    assert.equal(some.input.details?.pk1, 'v');
+    assert.equal(some.input.details?.pk2, undefined);
+    assert.deepEqual(some.notes, ["1 detail of policy 'Adds' left out: the alert's details are full"]);
+  });
+
+  it('leaves out those past 1 MiB of JSON, as the Alert API counts it, and still replaces values', () => {
+    const big = 'b'.repeat(8000);
+    const own = keys('k', 120, big);
+    const result = shaped({ message: 'm', details: own }, [
+      adding("policy 'Big'", { k0: 'short', k1: '{{details.k2}}', ...keys('pk', 20, big) }),
+    ]);
+    const size = within(result.input.details);
+    const added = Object.keys(result.input.details ?? {}).filter((k) => k.startsWith('pk')).length;
+    assert.ok(added > 0 && added < 20, `${added} added`);
+    // One more would not have fit.
+    assert.ok(size.bytes + 8000 > DETAILS_LIMITS.bytes);
+    assert.equal(result.input.details?.k0, 'short');
+    assert.equal(result.input.details?.k1, big);
+    assert.deepEqual(result.notes, [
+      `${20 - added} details of policy 'Big' left out: the alert's details are full`,
+    ]);
+  });
+
+  it('bounds templates that read long fields, however many rules continue', () => {
+    const description = 'd'.repeat(15_000);
+    const rules = Array.from({ length: 35 }, (_, r) =>
+      adding(`policy 'Amplify ${r}'`, keys(`p${r}-`, 1000, '{{description}}{{description}}'), true),
+    );
+    const result = shaped({ message: 'm', description, details: keys('k', 10, 'w') }, rules);
+    const size = within(result.input.details);
+    assert.equal(result.applied.length, 35);
+    // Each value is cut to a detail's 8,000 characters; the first rule fills the details.
+    assert.equal(result.input.details?.['p0-0'], 'd'.repeat(8000));
+    assert.equal(Object.keys(result.input.details ?? {}).filter((k) => k.startsWith('p1-')).length, 0);
+    assert.equal(result.notes.length, 35);
+    assert.match(result.notes[0] ?? '', /^\d+ details of policy 'Amplify 0' left out/);
+    assert.equal(
+      result.notes[1],
+      "1000 details of policy 'Amplify 1' left out: the alert's details are full",
+    );
+    assert.ok(size.bytes > DETAILS_LIMITS.bytes - 8100, `${size.bytes} bytes: the details were filled`);
+  });
+
+  it('keeps a key such as __proto__ as a detail, and replaces the original when told', () => {
+    const result = shaped({ message: 'm', details: { a: '1' } }, [
+      {
+        ...rule("policy 'Proto'"),
+        effect: {
+          kind: 'modify',
+          modifications: { details: { ['__proto__']: 'x' }, replace: { details: true } },
+        },
+      },
+    ]);
+    assert.deepEqual(Object.entries(result.input.details ?? {}), [['__proto__', 'x']]);
+    assert.deepEqual(result.notes, []);
+  });
+
+  it('expands a template no further than it is asked to', () => {
+    assert.equal(
+      expandTemplate('{{description}}!', { ...values, description: 'x'.repeat(100) }, 10),
+      'x'.repeat(10),
     );
   });
 });

@@ -3,7 +3,14 @@ import { matchesCriteria, type MatchableAlert, type MatchableResponder } from '.
 import type { Criteria } from '../../oncall/model.js';
 import type { CreateAlertInput, ResponderInput } from '../service.js';
 import { expandTemplate, type TemplateValues } from './templates.js';
-import { cutToCharacters } from '../limits.js';
+import {
+  cutToCharacters,
+  DETAILS_LIMITS,
+  detailsGrowPast,
+  detailsSize,
+  detailsSizeWith,
+  jsonBytes,
+} from '../limits.js';
 
 /**
  * What integration actions and alert policies share: an ordered list of rules, each a filter (Opsgenie's
@@ -48,7 +55,14 @@ export interface ShapingRule {
 }
 
 export type ShapeResult =
-  { kind: 'dropped'; by: ShapingRule } | { kind: 'shaped'; input: CreateAlertInput; applied: ShapingRule[] };
+  | { kind: 'dropped'; by: ShapingRule }
+  | {
+      kind: 'shaped';
+      input: CreateAlertInput;
+      applied: ShapingRule[];
+      /** What the alert's log says besides the rules that applied: details left out, one line a rule. */
+      notes: string[];
+    };
 
 /**
  * The create request as conditions see it: Opsgenie's defaults for what it leaves out. `responders`, when
@@ -150,8 +164,67 @@ function mergeResponders(original: ResponderInput[], added: ResponderInput[]): R
   return out;
 }
 
+/**
+ * The alert's details with a rule's added (or put in their place), within the alert's DETAILS_LIMITS
+ * (alerts/limits.ts) as the Alert API counts them: keys, and bytes of JSON entry by entry (a key, a
+ * colon, a value, a comma between entries). A detail that would take them past either is left out, as
+ * Add Details leaves it out, and counted, and so are the rule's new details after it (the details are
+ * full: they are not expanded); one that only replaces a value is taken if it does not grow them past.
+ * Each value is expanded only as far as it could fit (a detail's 8,000 characters at most, a character
+ * being at least a byte of JSON): however many rules and templates, no more is built than the alert can
+ * keep.
+ */
+function mergeDetails(
+  base: Record<string, string>,
+  templates: Record<string, string>,
+  values: TemplateValues,
+): { details: Record<string, string>; left: number } {
+  // A Map, so that a key such as "__proto__" is a detail like any other.
+  const merged = new Map(Object.entries(base));
+  let { keys, bytes } = detailsSize(base);
+  let left = 0;
+  let full = false;
+  for (const [rawKey, template] of Object.entries(templates)) {
+    const key = fit(rawKey, SHAPED_LIMITS.detailKey);
+    const old = merged.get(key);
+    const comma = keys > 0 ? 1 : 0;
+    // The bytes of JSON the value may take: as many as are left, or (replacing) as many as the old one's.
+    const room =
+      old === undefined
+        ? keys < DETAILS_LIMITS.keys
+          ? DETAILS_LIMITS.bytes - bytes - jsonBytes(key) - 1 - comma
+          : 0
+        : Math.max(DETAILS_LIMITS.bytes - bytes + jsonBytes(old), jsonBytes(old));
+    // A value takes its characters and two quotes at least: one character more than fits says it is over.
+    if (room < 2 || (old === undefined && full)) {
+      left += 1;
+      full ||= old === undefined;
+      continue;
+    }
+    const value = expandTemplate(template, values, Math.min(SHAPED_LIMITS.detailValue, room - 1));
+    const next = detailsSizeWith({ keys, bytes }, key, old, value);
+    if (detailsGrowPast({ keys, bytes }, next)) {
+      left += 1;
+      full ||= old === undefined;
+      continue;
+    }
+    merged.set(key, value);
+    ({ keys, bytes } = next);
+  }
+  return { details: Object.fromEntries(merged), left };
+}
+
 /** The request with one rule's changes made. */
 export function modify(input: CreateAlertInput, m: Modifications): CreateAlertInput {
+  return modifyCounting(input, m).input;
+}
+
+/** {@link modify}, and how many of the rule's details were left out for the alert's details limits. */
+function modifyCounting(
+  input: CreateAlertInput,
+  m: Modifications,
+): { input: CreateAlertInput; detailsLeftOut: number } {
+  let detailsLeftOut = 0;
   const values = templateValues(input);
   const out: CreateAlertInput = { ...input };
   for (const field of TEXT_FIELDS) {
@@ -176,14 +249,9 @@ export function modify(input: CreateAlertInput, m: Modifications): CreateAlertIn
     out.actions = [...new Set([...(m.replace?.actions ? [] : values.actions), ...added])];
   }
   if (m.details !== undefined || m.replace?.details) {
-    // Built from entries, so a key such as "__proto__" is a detail like any other.
-    out.details = Object.fromEntries([
-      ...(m.replace?.details ? [] : Object.entries(values.details)),
-      ...Object.entries(m.details ?? {}).map(([key, template]) => [
-        fit(key, SHAPED_LIMITS.detailKey),
-        fit(expandTemplate(template, values), SHAPED_LIMITS.detailValue),
-      ]),
-    ]) as Record<string, string>;
+    const merged = mergeDetails(m.replace?.details ? {} : values.details, m.details ?? {}, values);
+    out.details = merged.details;
+    detailsLeftOut = merged.left;
   }
   // Only a real change makes a new list: the caller looks responders up again when the list changed.
   const teamsDropped = m.replace?.teams === true && (input.responders ?? []).some((r) => r.type === 'team');
@@ -193,7 +261,7 @@ export function modify(input: CreateAlertInput, m: Modifications): CreateAlertIn
       : (input.responders ?? []).filter((r) => !m.replace?.teams || r.type !== 'team');
     out.responders = mergeResponders(kept, m.responders ?? []);
   }
-  return out;
+  return { input: out, detailsLeftOut };
 }
 
 /**
@@ -209,12 +277,17 @@ export function applyRules(
 ): ShapeResult {
   let current = input;
   const applied: ShapingRule[] = [];
+  const notes: string[] = [];
   for (const rule of rules) {
     if (!matchesCriteria(rule.filter, matchableOf(current, integrationName, responders))) continue;
     if (rule.effect.kind === 'drop') return { kind: 'dropped', by: rule };
-    current = modify(current, rule.effect.modifications);
+    const modified = modifyCounting(current, rule.effect.modifications);
+    current = modified.input;
     applied.push(rule);
+    const n = modified.detailsLeftOut;
+    if (n > 0)
+      notes.push(`${n} detail${n === 1 ? '' : 's'} of ${rule.label} left out: the alert's details are full`);
     if (!rule.continue) break;
   }
-  return { kind: 'shaped', input: current, applied };
+  return { kind: 'shaped', input: current, applied, notes };
 }

@@ -85,7 +85,7 @@ export function unsupportedCondition(
     if (!Value.Check(ConditionSchema, c))
       return `a condition "${c.field} ${c.operation}", which Vigil's filters do not have`;
     // Only Vigil's policies filter on who the alert is for.
-    if (!options.responderFields && (c.field === 'recipients' || c.field === 'teams'))
+    if (!options.responderFields && ['recipients', 'responders', 'teams'].includes(c.field))
       return `a condition on ${c.field}, which only Vigil's policies have`;
   }
   return undefined;

@@ -5048,7 +5048,8 @@ export interface paths {
                             | 'integration'
                             | 'extra-properties'
                             | 'recipients'
-                            | 'teams';
+                            | 'teams'
+                            | 'responders';
                           key?: string;
                           not?: boolean;
                           /** @enum {string} */
@@ -5126,7 +5127,8 @@ export interface paths {
                             | 'integration'
                             | 'extra-properties'
                             | 'recipients'
-                            | 'teams';
+                            | 'teams'
+                            | 'responders';
                           key?: string;
                           not?: boolean;
                           /** @enum {string} */
@@ -5204,7 +5206,8 @@ export interface paths {
                             | 'integration'
                             | 'extra-properties'
                             | 'recipients'
-                            | 'teams';
+                            | 'teams'
+                            | 'responders';
                           key?: string;
                           not?: boolean;
                           /** @enum {string} */
@@ -5282,7 +5285,8 @@ export interface paths {
                             | 'integration'
                             | 'extra-properties'
                             | 'recipients'
-                            | 'teams';
+                            | 'teams'
+                            | 'responders';
                           key?: string;
                           not?: boolean;
                           /** @enum {string} */
@@ -5360,7 +5364,8 @@ export interface paths {
                             | 'integration'
                             | 'extra-properties'
                             | 'recipients'
-                            | 'teams';
+                            | 'teams'
+                            | 'responders';
                           key?: string;
                           not?: boolean;
                           /** @enum {string} */
@@ -5465,7 +5470,8 @@ export interface paths {
                       | 'integration'
                       | 'extra-properties'
                       | 'recipients'
-                      | 'teams';
+                      | 'teams'
+                      | 'responders';
                     key?: string;
                     not?: boolean;
                     /** @enum {string} */
@@ -5589,7 +5595,8 @@ export interface paths {
                       | 'integration'
                       | 'extra-properties'
                       | 'recipients'
-                      | 'teams';
+                      | 'teams'
+                      | 'responders';
                     key?: string;
                     not?: boolean;
                     /** @enum {string} */
@@ -5910,7 +5917,8 @@ export interface paths {
                       | 'integration'
                       | 'extra-properties'
                       | 'recipients'
-                      | 'teams';
+                      | 'teams'
+                      | 'responders';
                     key?: string;
                     not?: boolean;
                     /** @enum {string} */
@@ -8097,7 +8105,8 @@ export interface paths {
                   | 'integration'
                   | 'extra-properties'
                   | 'recipients'
-                  | 'teams';
+                  | 'teams'
+                  | 'responders';
                 key?: string;
                 not?: boolean;
                 /** @enum {string} */
@@ -8276,7 +8285,8 @@ export interface paths {
                   | 'integration'
                   | 'extra-properties'
                   | 'recipients'
-                  | 'teams';
+                  | 'teams'
+                  | 'responders';
                 key?: string;
                 not?: boolean;
                 /** @enum {string} */
@@ -9151,7 +9161,8 @@ export interface paths {
                   | 'integration'
                   | 'extra-properties'
                   | 'recipients'
-                  | 'teams';
+                  | 'teams'
+                  | 'responders';
                 key?: string;
                 not?: boolean;
                 /** @enum {string} */
@@ -9381,7 +9392,8 @@ export interface paths {
                   | 'integration'
                   | 'extra-properties'
                   | 'recipients'
-                  | 'teams';
+                  | 'teams'
+                  | 'responders';
                 key?: string;
                 not?: boolean;
                 /** @enum {string} */
