@@ -53,7 +53,8 @@ export type AlertEvent =
   | (Base & { type: 'priority_changed'; from: Priority; to: Priority })
   | (Base & { type: 'message_changed' })
   | (Base & { type: 'description_changed' })
-  | (Base & { type: 'owner_assigned'; owner: string })
+  /** `ownerId`: the owner's user id (events from before it was written have only the username). */
+  | (Base & { type: 'owner_assigned'; owner: string; ownerId?: string })
   /** Someone asked to move the alert to the next escalation rule now (of one policy, or of all). */
   | (Base & { type: 'escalated'; escalationId?: string; escalationName?: string })
   /** A responder added to an open alert (Add Responder, Add Team): the engine pages it as creation would. */

@@ -749,7 +749,11 @@ export function createAlertsService(
         if (!user) throw invalidField('owner', `No user ${JSON.stringify(assignee)} in this organization.`);
         const updated = await repo.update(tx, alert.id, { owner: user.username });
         await log('assign', `Alert assigned to ${user.username} by ${actor.name}`);
-        await event(tx, updated, actor, src, { type: 'owner_assigned', owner: user.username });
+        await event(tx, updated, actor, src, {
+          type: 'owner_assigned',
+          owner: user.username,
+          ownerId: user.id,
+        });
         return { success: true, status: 'Assigned', alert: updated };
       }
       case 'escalate': {

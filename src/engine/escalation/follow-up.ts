@@ -26,9 +26,10 @@ function noteOf(event: AlertEvent): string | undefined {
  */
 async function recipientsOf(tx: Queryable, event: AlertEvent, alert: AlertRow): Promise<PlanRecipient[]> {
   if (event.type === 'owner_assigned') {
-    if (alert.owner?.toLowerCase() !== event.owner.toLowerCase()) return [];
-    const owner = await accountsRepository.findUser(tx, alert.org_id, event.owner);
-    return owner && owner.id !== event.actor.userId ? [{ id: owner.id, why: 'its new owner' }] : [];
+    // By id where the event has it: a login changed since moved the alert to the new username.
+    const owner = await accountsRepository.findUser(tx, alert.org_id, event.ownerId ?? event.owner);
+    if (!owner || alert.owner?.toLowerCase() !== owner.username.toLowerCase()) return [];
+    return owner.id !== event.actor.userId ? [{ id: owner.id, why: 'its new owner' }] : [];
   }
   return (await notificationsRepository.pagedUserIds(tx, alert.id))
     .filter((id) => id !== event.actor.userId)

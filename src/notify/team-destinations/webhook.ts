@@ -263,13 +263,14 @@ async function bodyOf(delivery: TeamDelivery, context: TeamDeliveryContext): Pro
 /**
  * Whether the delivery's owner_assigned gave the alert to the user who made the change (the user of the
  * API key or session, whatever `user` the request named): Opsgenie's TakeOwnership, not AssignOwnership.
- * The event names the owner by username; the user is looked up by id, as they are now.
+ * The event names the owner by id (by username only, before it did: the user is then looked up by id).
  */
 async function ownerIsActor(delivery: TeamDelivery, context: TeamDeliveryContext): Promise<boolean> {
   const { event } = delivery;
   const { userId } = event.actor;
   if (event.type !== 'owner_assigned' || event.actor.kind !== 'user' || !userId || !isUuid(userId))
     return false;
+  if (event.ownerId !== undefined) return event.ownerId === userId;
   const user = await context.db
     .selectFrom('users')
     .select('username')
