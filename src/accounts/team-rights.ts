@@ -3,6 +3,7 @@ import type { TeamRole } from '../db/schema.js';
 import { forbidden } from '../errors.js';
 import type { Principal } from './service.js';
 import { configurationTeamRights, customRoleOf } from './custom-roles/rights.js';
+import { nameKey } from '../db/name-key.js';
 
 /**
  * What a principal may do on a team, by Opsgenie's team rights. Every team-scoped permission check asks
@@ -50,9 +51,12 @@ const INTEGRATION_KEY_RIGHTS: ReadonlySet<TeamRight> = new Set(
 /** The built-in team roles: Opsgenie's names, which no custom role may take. */
 export const BUILT_IN_TEAM_ROLES = ['admin', 'user'] as const satisfies readonly TeamRole[];
 
-/** The built-in role `name` names (in any case, spaces around it ignored), if it names one. */
+/**
+ * The built-in role `name` names (in any case, folded as names are compared, spaces around it ignored),
+ * if it names one.
+ */
 export function builtInTeamRoleOf(name: string): TeamRole | undefined {
-  const normal = name.trim().toLowerCase();
+  const normal = nameKey(name.trim());
   return BUILT_IN_TEAM_ROLES.find((role) => role === normal);
 }
 

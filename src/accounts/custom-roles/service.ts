@@ -4,6 +4,7 @@ import { conflict, invalid, invalidField, notFound, UNPROCESSABLE_BODY } from '.
 import { requireOrgAdmin, type Principal } from '../service.js';
 import { customRolesRepository as repo, type CustomRoleColumns } from './repository.js';
 import { isUserRight, USER_RIGHTS } from './rights.js';
+import { nameKey } from '../../db/name-key.js';
 
 /**
  * Opsgenie's Custom User Role API (/v2/roles): an organization's own user roles, each extending a default
@@ -43,7 +44,8 @@ export function presentCustomRole(row: CustomUserRoleRow) {
 function roleName(name: string | undefined): string {
   const trimmed = (name ?? '').trim();
   if (trimmed === '') throw invalidField('name', 'Give the role a name.');
-  if (RESERVED_NAMES.includes(trimmed.toLowerCase())) {
+  // Folded as names are compared (nameKey): "Admın" would otherwise be a custom role found as "admin".
+  if (RESERVED_NAMES.includes(nameKey(trimmed))) {
     throw invalidField(
       'name',
       `"${trimmed}" is one of Opsgenie's default roles: a custom role takes another name (such as "Responder").`,
@@ -162,7 +164,7 @@ export function createCustomRolesService(db: Db) {
       p: Principal,
       name: string,
     ): Promise<{ role: UserRole; customRoleId: string | null }> {
-      const normal = name.trim().toLowerCase();
+      const normal = nameKey(name.trim());
       const builtIn = BUILT_IN_USER_ROLES.find((r) => r === normal);
       if (builtIn) return { role: builtIn, customRoleId: null };
       const custom = await repo.find(db, p.orgId, name.trim(), 'name');

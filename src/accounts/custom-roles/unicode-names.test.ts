@@ -71,4 +71,11 @@ describe('custom role names beyond ASCII', () => {
       ['Straße ÄRGER', 'Ärger ailleurs'],
     );
   });
+
+  it("refuses the default roles' names folded the same way ('Admın', 'ſtakeholder')", async () => {
+    for (const name of ['Admın', 'ſtakeholder', 'Uſer']) {
+      const made = await server.call('POST', '/v2/roles', { name });
+      assert.equal(made.status, 422, `${name}: ${JSON.stringify(made.body)}`);
+    }
+  });
 });

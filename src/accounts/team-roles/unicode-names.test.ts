@@ -85,4 +85,12 @@ describe('team role names beyond ASCII', () => {
     });
     assert.equal(same.status, 201, JSON.stringify(same.body));
   });
+
+  it("refuses the built-in roles' names folded the same way ('admın', 'uſer')", async () => {
+    const teamId = await createTeam(`builtin-${run}`);
+    for (const name of ['admın', 'uſer']) {
+      const made = await server.call('POST', `/v2/teams/${teamId}/roles`, { name, rights: [] });
+      assert.equal(made.status, 422, `${name}: ${JSON.stringify(made.body)}`);
+    }
+  });
 });

@@ -2,6 +2,7 @@ import { isUserRight } from '../../accounts/custom-roles/rights.js';
 import { eachItem, enc, errorText, isRecord, sameJson, Skip, type ImportContext } from './context.js';
 import { RestError } from './rest-client.js';
 import { CustomUserRoleShape, type CustomUserRoleIn } from './shapes.js';
+import { nameKey } from '../../db/name-key.js';
 
 /**
  * Opsgenie's custom user roles (Custom User Role API, `/v2/roles`), matched by name: made where Vigil
@@ -35,7 +36,7 @@ async function vigilRoles(ctx: ImportContext): Promise<Map<string, VigilRole>> {
     if (!isRecord(raw) || typeof raw.id !== 'string' || typeof raw.name !== 'string') continue;
     const strings = (v: unknown) =>
       Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : [];
-    roles.set(raw.name.toLowerCase(), {
+    roles.set(nameKey(raw.name), {
       id: raw.id,
       name: raw.name,
       body: bodyOf({
@@ -82,12 +83,12 @@ export async function importCustomRoles(ctx: ImportContext): Promise<void> {
     const unknown = [...desired.grantedRights, ...desired.disallowedRights].filter((r) => !isUserRight(r));
     if (unknown.length > 0)
       throw new Skip(`Vigil does not know the rights ${unknown.join(', ')}; its holders are made users`);
-    const have = current.get(role.name.toLowerCase());
+    const have = current.get(nameKey(role.name));
     if (!have) {
       if (!ctx.dryRun)
         await refusedIsSkip(() => ctx.target.post('/v2/roles', { name: role.name, ...desired }));
       ctx.report.record('custom user role', role.name, 'created');
-      ctx.customRoles.set(role.name.toLowerCase(), role.name);
+      ctx.customRoles.set(nameKey(role.name), role.name);
       return;
     }
     if (sameJson(have.body, desired) && have.name === role.name) {
@@ -99,6 +100,6 @@ export async function importCustomRoles(ctx: ImportContext): Promise<void> {
         );
       ctx.report.record('custom user role', role.name, 'updated');
     }
-    ctx.customRoles.set(role.name.toLowerCase(), role.name);
+    ctx.customRoles.set(nameKey(role.name), role.name);
   });
 }

@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import { isBuiltInTeamRole, isTeamRight, TEAM_RIGHTS } from '../../accounts/team-rights.js';
 import { eachItem, enc, errorText, isRecord, Skip, type ImportContext } from './context.js';
+import { nameKey } from '../../db/name-key.js';
 
 /**
  * A team's custom roles (Opsgenie's Team Role API), matched by name: made where Vigil lacks them, their
@@ -28,7 +29,7 @@ async function vigilRoles(ctx: ImportContext, teamName: string | undefined) {
   const got = await ctx.target.get(`/v2/teams/${enc(teamName)}/roles?teamIdentifierType=name`);
   for (const r of Array.isArray(got) ? got : [])
     if (isRecord(r) && typeof r.name === 'string' && Array.isArray(r.rights))
-      roles.set(r.name.toLowerCase(), { name: r.name, granted: grantedOf(r.rights as never) });
+      roles.set(nameKey(r.name), { name: r.name, granted: grantedOf(r.rights as never) });
   return roles;
 }
 
@@ -70,7 +71,7 @@ export async function importTeamRoles(
       const unknown = granted.filter((r) => !isTeamRight(r));
       const rights = granted.filter(isTeamRight);
       const notes = unknown.length > 0 ? `rights Vigil does not know left out: ${unknown.join(', ')}` : '';
-      const have = current.get(role.name.toLowerCase());
+      const have = current.get(nameKey(role.name));
       if (!have) {
         if (!ctx.dryRun)
           await ctx.target.post(`${path}?teamIdentifierType=name`, {
@@ -78,7 +79,7 @@ export async function importTeamRoles(
             rights: rights.map((right) => ({ right, granted: true })),
           });
         ctx.report.record('team role', label, 'created', notes);
-        usable.set(role.name.toLowerCase(), role.name);
+        usable.set(nameKey(role.name), role.name);
         return;
       }
       const same = have.granted.length === rights.length && rights.every((r) => have.granted.includes(r));
@@ -87,7 +88,7 @@ export async function importTeamRoles(
           rights: TEAM_RIGHTS.map((right) => ({ right, granted: rights.includes(right) })),
         });
       ctx.report.record('team role', label, same ? 'unchanged' : 'updated', notes);
-      usable.set(role.name.toLowerCase(), have.name);
+      usable.set(nameKey(role.name), have.name);
     },
     (raw) => `${source.name}/${typeof raw.name === 'string' ? raw.name : '?'}`,
   );

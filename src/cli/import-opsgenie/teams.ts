@@ -2,6 +2,7 @@ import { builtInTeamRoleOf, isBuiltInTeamRole } from '../../accounts/team-rights
 import { eachItem, enc, isRecord, readList, resolveUser, Skip, type ImportContext } from './context.js';
 import { shaped, TeamShape, TeamSummaryShape } from './shapes.js';
 import { importTeamRoles } from './team-roles.js';
+import { nameKey } from '../../db/name-key.js';
 
 /**
  * Teams, their custom roles and their members, matched by name. Members Opsgenie has are added (or given
@@ -57,10 +58,10 @@ export async function importTeams(ctx: ImportContext): Promise<ImportedTeam[]> {
     const membersWith = (roles: Map<string, string>) =>
       given.map((m) => ({
         username: m.username,
-        role: builtInTeamRoleOf(m.role) ?? roles.get(m.role.toLowerCase()) ?? 'user',
+        role: builtInTeamRoleOf(m.role) ?? roles.get(nameKey(m.role)) ?? 'user',
       }));
     const notesWith = (roles: Map<string, string>) => {
-      const lost = given.filter((m) => !isBuiltInTeamRole(m.role) && !roles.has(m.role.toLowerCase()));
+      const lost = given.filter((m) => !isBuiltInTeamRole(m.role) && !roles.has(nameKey(m.role)));
       return [
         ...(missing.length > 0 ? [`members not imported: ${missing.join(', ')}`] : []),
         ...(lost.length > 0

@@ -9,6 +9,7 @@ import {
   type ImportContext,
 } from './context.js';
 import { UserShape, type UserIn } from './shapes.js';
+import { nameKey } from '../../db/name-key.js';
 
 /** Opsgenie's users → Vigil's users, matched by username. */
 
@@ -38,7 +39,7 @@ function roleOf(ctx: ImportContext, opsgenieRole: string | undefined): { role: s
       role: 'user',
       changed: `Opsgenie role ${opsgenieRole ?? ''} made a user (Vigil has it only as what custom roles extend)`,
     };
-  const custom = ctx.customRoles.get(name);
+  const custom = ctx.customRoles.get(nameKey(opsgenieRole ?? ''));
   if (custom) return { role: custom };
   return {
     role: 'user',

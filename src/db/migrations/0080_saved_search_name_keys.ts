@@ -1,10 +1,10 @@
 import { sql, type Kysely } from 'kysely';
 
 /**
- * Saved search names are compared by `name_key`, computed by Vigil (savedSearchNameKey in
- * alerts/saved-searches/repository.ts), no longer by PostgreSQL's lower(name): under the C locale Vigil's
- * own database runs with, lower() folds only ASCII, so "Équipe" and "équipe" were two names while a
- * lookup by name (folded by JavaScript) found neither or the other one.
+ * Saved search names are compared by `name_key`, computed by Vigil (nameKey in db/name-key.ts), no
+ * longer by PostgreSQL's lower(name): under the C locale Vigil's own database runs with, lower() folds
+ * only ASCII, so "Équipe" and "équipe" were two names while a lookup by name (folded by JavaScript) found
+ * neither or the other one.
  *
  * Every search is keyed here. Searches whose keys collide (names saved before that differ only beyond
  * ASCII case) are all kept: the oldest keeps its name, each later one is renamed to its name followed by
@@ -12,7 +12,7 @@ import { sql, type Kysely } from 'kysely';
  * characters), so that the upgrade never fails on them. A renamed search still runs by id.
  */
 
-/** savedSearchNameKey as this migration keys names: a copy, so that changing that one needs a migration. */
+/** db/name-key.ts's nameKey as this migration keys names: a copy, so that changing that one needs a migration. */
 function nameKey(name: string): string {
   return name.normalize('NFC').toUpperCase().toLowerCase().normalize('NFC');
 }

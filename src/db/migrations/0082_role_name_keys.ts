@@ -2,8 +2,8 @@ import { sql, type Kysely } from 'kysely';
 
 /**
  * Custom user role names (unique in the organization) and team role names (unique in the team) are
- * compared by `name_key`, computed by Vigil (savedSearchNameKey in alerts/saved-searches/repository.ts,
- * as saved search names since 0080), no longer by PostgreSQL's lower(name): under the C locale Vigil's
+ * compared by `name_key`, computed by Vigil (nameKey in db/name-key.ts, as saved
+ * search names since 0080), no longer by PostgreSQL's lower(name): under the C locale Vigil's
  * own database runs with, lower() folds only ASCII, so "Équipe nuit" and "équipe nuit" were two roles
  * while a lookup by name (folded by JavaScript) found neither or the other one, and a user or member
  * given a role by name could be given the other.
@@ -15,7 +15,7 @@ import { sql, type Kysely } from 'kysely';
  * and by its new name.
  */
 
-/** savedSearchNameKey as this migration keys names: a copy, so that changing that one needs a migration. */
+/** db/name-key.ts's nameKey as this migration keys names: a copy, so that changing that one needs a migration. */
 function nameKey(name: string): string {
   return name.normalize('NFC').toUpperCase().toLowerCase().normalize('NFC');
 }
