@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { type Queryable, isUuid } from '../db/database.js';
 import type { OrgPlan, UserRole } from '../db/schema.js';
 import type { MemberRole } from './team-roles/member-role.js';
-import { userSearch } from './user-search.js';
+import { userSearch, userSearchKey } from './user-search.js';
 
 /** The SQL for organizations, users, teams, memberships and API keys. No rules here: see service.ts. */
 
@@ -183,7 +183,11 @@ export const accountsRepository = {
       user_address?: string;
     },
   ) {
-    return db.insertInto('users').values(row).returningAll().executeTakeFirstOrThrow();
+    return db
+      .insertInto('users')
+      .values({ ...row, search_key: userSearchKey(row.username, row.full_name) })
+      .returningAll()
+      .executeTakeFirstOrThrow();
   },
 
   /**
@@ -225,19 +229,8 @@ export const accountsRepository = {
     const column =
       page.sort === 'fullName' ? 'full_name' : page.sort === 'insertedAt' ? 'created_at' : 'username';
     let base = db.selectFrom('users').where('org_id', '=', orgId);
-    if (page.query) {
-      // Folded in Unicode's terms here, not by ILIKE (ASCII only under the C locale): see user-search.ts.
-      const search = userSearch(page.query);
-      const candidates = await base
-        .select(['id', 'username', 'full_name'])
-        .where((eb) =>
-          eb.or([eb('username', 'ilike', search.pattern), eb('full_name', 'ilike', search.pattern)]),
-        )
-        .execute();
-      const ids = candidates.filter((u) => search.matches(u.username, u.full_name)).map((u) => u.id);
-      if (ids.length === 0) return { rows: [], total: 0 };
-      base = base.where(sql<boolean>`id = ANY(${ids}::uuid[])`);
-    }
+    // In Unicode's terms, by the users' search_key, not by ILIKE (ASCII only under the C locale).
+    if (page.query) base = base.where(userSearch(page.query));
     const [rows, total] = await Promise.all([
       base
         .selectAll()
@@ -267,12 +260,26 @@ export const accountsRepository = {
       user_address?: string;
     },
   ) {
-    return db
+    const row = await db
       .updateTable('users')
       .set({ ...changes, updated_at: new Date() })
       .where('id', '=', id)
       .returningAll()
       .executeTakeFirst();
+    if (!row) return row;
+    // A change of either name had 0083's trigger clear the search key (a user an older process wrote or
+    // renamed has none either): keyed here by the names the row has, unless another change committed
+    // since (which keys the user itself).
+    const key = userSearchKey(row.username, row.full_name);
+    if (row.search_key === key) return row;
+    await db
+      .updateTable('users')
+      .set({ search_key: key })
+      .where('id', '=', id)
+      .where('username', '=', row.username)
+      .where('full_name', '=', row.full_name)
+      .execute();
+    return { ...row, search_key: key };
   },
 
   async deleteUser(db: Queryable, id: string): Promise<void> {

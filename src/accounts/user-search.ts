@@ -1,48 +1,40 @@
+import { sql, type RawBuilder } from 'kysely';
 import { nameKey } from '../db/name-key.js';
 
 /**
  * GET /v2/users?query=: the users whose username or full name contains the query, without regard to
  * case in Unicode's terms (nameKey, as names of saved searches and roles are compared: "élodie" finds
  * "Élodie Martin", "strasse" finds "Straße"), which PostgreSQL's ILIKE does not give under the C locale
- * Vigil's own database runs with (it folds ASCII only). PostgreSQL narrows the organization's users with
- * an ILIKE that every match passes (searchPattern), and the candidates are folded and compared here.
+ * Vigil's own database runs with (it folds ASCII only). Each user's `search_key` (migration 0083) holds
+ * both names folded so, and PostgreSQL finds the query's fold in it: the page and its count are read as
+ * any other list's, whatever the query.
  */
 
 /**
- * The ASCII characters that nameKey makes of some character beyond ASCII (";" of U+037E, "k" of the
- * Kelvin sign, "ss" of "ß", "fi" of "ﬁ", "i" of "İ" and "ı"...): in a stored name they may stand where
- * no such ASCII character is, so the pattern does not ask for them. user-search.test.ts checks the list
- * against every code point.
+ * A user's `search_key`: the nameKey of the username, a line break, the nameKey of the full name. A
+ * username holds no line break (it is an email address), so the first one in the key ends it.
  */
-export const ASCII_FROM_BEYOND = ';`afiklnst';
-
-/**
- * An ILIKE pattern (backslash escapes) that every username or full name whose nameKey contains `folded`
- * (the query's nameKey) matches, under any locale: the query's ASCII characters that only ASCII ones
- * fold to, in order and each run of them unbroken (folding never drops a character between two), and
- * anything ('%') for the others. A query of only those others narrows nothing: all the organization's
- * users are then compared here, as ILIKE scanned them all before.
- */
-export function searchPattern(folded: string): string {
-  let pattern = '%';
-  let wild = true;
-  for (const char of folded) {
-    if (char.charCodeAt(0) < 0x80 && !ASCII_FROM_BEYOND.includes(char)) {
-      pattern += /[\\%_]/.test(char) ? `\\${char}` : char;
-      wild = false;
-    } else if (!wild) {
-      pattern += '%';
-      wild = true;
-    }
-  }
-  return wild ? pattern : `${pattern}%`;
+export function userSearchKey(username: string, fullName: string): string {
+  return `${nameKey(username)}\n${nameKey(fullName)}`;
 }
 
-/** The search for `query`: the pattern that narrows the candidates, and the test each must pass. */
-export function userSearch(query: string): { pattern: string; matches: (...values: string[]) => boolean } {
+/** A LIKE pattern (backslash escapes, PostgreSQL's default) that text containing `text` matches. */
+export function containing(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * The condition on `users` of the search for `query`. A query with a line break is looked for in the
+ * full name's part only (one could not span the two names). A user with no `search_key` (written by a
+ * process from before 0083, or renamed by one: 0083's trigger clears the key of any rename that does
+ * not key it again) is compared as before 0082, by ASCII case, until Vigil next changes them.
+ */
+export function userSearch(query: string): RawBuilder<boolean> {
   const folded = nameKey(query);
-  return {
-    pattern: searchPattern(folded),
-    matches: (...values) => values.some((value) => nameKey(value).includes(folded)),
-  };
+  const key = folded.includes('\n')
+    ? sql`substr(search_key, strpos(search_key, ${'\n'}) + 1)`
+    : sql.ref('search_key');
+  const asGiven = containing(query);
+  return sql<boolean>`(${key} LIKE ${containing(folded)}
+    OR (search_key IS NULL AND (username ILIKE ${asGiven} OR full_name ILIKE ${asGiven})))`;
 }

@@ -46,6 +46,12 @@ export interface UsersTable {
   user_address: ColumnType<Partial<UserAddress>, string | undefined, string>;
   /** A custom user role of the organization (role is then 'user'); null for the built-in roles. */
   custom_role_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /**
+   * The username and full name as the user search compares them (accounts/user-search.ts userSearchKey):
+   * null for a user written by a process from before migration 0083, and once either name changes (its
+   * trigger clears it) until Vigil keys it again.
+   */
+  search_key: ColumnType<string | null, string | undefined, string | null>;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }
