@@ -603,8 +603,11 @@ export function createTeamDeliverySender(deps: {
     const destinations = new Map(destinationRows.map((d) => [d.id, d]));
     const alerts = new Map(alertRows.map((a) => [a.id, alertDetail(a)]));
     const toSend = rows.filter((r) => destinations.get(r.destination_id)?.enabled);
-    // A change of an alert deleted since shows it as its deleted event kept it.
-    const gone = [...new Set(toSend.filter((r) => !alerts.has(r.alert_id)).map((r) => r.alert_id))];
+    // A change of an alert deleted since shows it as its deleted event kept it, to a destination that
+    // event was delivered to.
+    const gone = toSend
+      .filter((r) => !alerts.has(r.alert_id))
+      .map((r) => ({ destinationId: r.destination_id, alertId: r.alert_id }));
     const [paused, taken, deletedAlerts] = await Promise.all([
       pausedNow(destinations.values()),
       repo.stillTaking(
@@ -620,7 +623,12 @@ export function createTeamDeliverySender(deps: {
         : undefined;
       if (why !== undefined) return { row, result: { status: 'failed', error: why }, notSent: true };
       const { value: result, longestExchangeMs } = await timingExchanges(() =>
-        attempt(row, destination, alerts.get(row.alert_id), deletedAlerts.get(row.alert_id)),
+        attempt(
+          row,
+          destination,
+          alerts.get(row.alert_id),
+          deletedAlerts.get(destinationAlertKey(row.destination_id, row.alert_id)),
+        ),
       );
       return { row, result, exchangeMs: longestExchangeMs };
     };

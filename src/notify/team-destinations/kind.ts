@@ -85,8 +85,10 @@ export interface TeamDelivery {
   alert: AlertSnapshot | undefined;
   /**
    * A deleted alert as its deleted event keeps it (events.ts DeletedAlert), for this delivery or another
-   * change of the alert sent after the deletion; undefined while the alert exists, or when no deleted
-   * event with it was made into deliveries (one recorded before it was kept, or not yet handled).
+   * change of the alert sent after the deletion to a destination that deleted event was delivered to;
+   * undefined while the alert exists, or when no deleted event with it was made into a delivery to this
+   * destination (one recorded before it was kept, not yet handled, or not for this destination: it no
+   * longer took the alert as it was deleted).
    */
   deletedAlert?: DeletedAlert;
   links: {

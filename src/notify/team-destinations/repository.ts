@@ -396,10 +396,13 @@ export const teamDestinationsRepository = {
 
   /**
    * One delivery per event and enabled destination that takes it: those of the alert's teams (its
-   * responders), of its integration, and of the Webhook integrations of its teams. An event of an alert
-   * deleted since goes where its earlier events went (the destinations with a delivery of it); its
-   * deleted event also to those that take the alert as the event keeps it (its teams and integration as it
-   * was deleted): the retention purges the deliveries that told a destination of an old alert.
+   * responders), of its integration, and of the Webhook integrations of its teams. The deleted event of an
+   * alert goes to those that take the alert as the event keeps it (its teams and integration as it was
+   * deleted), and to no other: not to one sent the alert before that no longer takes it (a Webhook
+   * integration moved to another team), which would be sent what the alert was; and whether or not the
+   * retention purged the deliveries that told a destination of an old alert. Another event of an alert
+   * deleted since (or a deleted event recorded before the alert was kept in it) goes where the alert's
+   * earlier events went (the destinations with a delivery of it).
    * A responder added only when it is a team, and then to the added team's own destinations (its team's,
    * or its Webhook integrations') and to the others of the kinds that take other teams added (kind.ts
    * addsOwnTeam): a channel has nothing to show for another team, nor anyone for a person added, so no
@@ -410,7 +413,9 @@ export const teamDestinationsRepository = {
    * teams as they are now, so the destination was told of the alert; a Create would post it twice. A
    * later change's delivery (its batch handled first) told it nothing of the alert, and waits behind the
    * Create. One that failed with no request reaching the receiver (a maintenance, a move, a refusal
-   * answered, a URL no longer allowed) told it nothing.
+   * answered, a URL no longer allowed) told it nothing. Symmetrically, the alert's `created` handled after
+   * the added team's responder_added makes no delivery to a destination whose own team that responder_added
+   * added and told (as above): that was its Create, and it would post the alert twice.
    * A delivery to a destination held for a 429 (holdDestinations) is due at the hold's end.
    * An event already delivered to a destination adds nothing. A destination owned by an integration in
    * `paused` (a maintenance disables it) gets its delivery recorded as failed, never sent, with the reason
@@ -461,25 +466,32 @@ export const teamDestinationsRepository = {
         -- The teams and integration of a deleted alert, as its deleted event keeps them (none on an older
         -- event, or on another change handled after the deletion).
         CROSS JOIN LATERAL (
-          SELECT ARRAY(SELECT gone_team::uuid
+          SELECT e.event_type = 'deleted' AND coalesce(jsonb_typeof(e.event -> 'alert') = 'object', false)
+                   AS kept,
+                 ARRAY(SELECT gone_team::uuid
                        FROM jsonb_array_elements_text(e.event #> '{alert,teamIds}') gone_team) AS team_ids,
                  (e.event #>> '{alert,integrationId}')::uuid AS integration_id) gone
         JOIN team_destinations d ON d.org_id = e.org_id
         WHERE d.enabled AND d.type = ANY(e.kinds)
           AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.id = e.alert_id)
-          AND ((e.event_type = 'deleted' AND jsonb_typeof(e.event -> 'alert') = 'object'
-                AND ${takesAlert('d', 'gone')})
-               OR EXISTS (SELECT 1 FROM team_destination_deliveries p
-                          WHERE p.destination_id = d.id AND p.alert_id = e.alert_id))
+          -- A deleted event that keeps the alert goes by it alone: a destination sent the alert before no
+          -- longer takes it when it no longer takes the alert as it was deleted (a Webhook integration
+          -- moved to another team since, a team removed from the alert).
+          AND CASE WHEN gone.kept THEN ${takesAlert('d', 'gone')}
+                   ELSE EXISTS (SELECT 1 FROM team_destination_deliveries p
+                                WHERE p.destination_id = d.id AND p.alert_id = e.alert_id) END
       ), with_own_team AS (
-        SELECT t.*,
+        SELECT o.*,
           -- Never null (a destination of no team: an integration's other than a Webhook one's), so that
           -- NOT of it below keeps the row.
-          coalesce(t.event_type = 'responder_added' AND t.event #>> '{responder,type}' = 'team'
-            AND t.event #>> '{responder,id}' = coalesce(t.destination_team_id::text,
-                  (SELECT coalesce(w.assignee_team_id, w.owner_team_id)::text FROM integrations w
-                   WHERE w.id = t.integration_id AND w.type = 'Webhook')), false) AS adds_own_team
-        FROM targets t
+          coalesce(o.event_type = 'responder_added' AND o.event #>> '{responder,type}' = 'team'
+            AND o.event #>> '{responder,id}' = o.own_team, false) AS adds_own_team
+        FROM (
+          -- The destination's own team: its team, or its Webhook integration's (null for no team).
+          SELECT t.*, coalesce(t.destination_team_id::text,
+                   (SELECT coalesce(w.assignee_team_id, w.owner_team_id)::text FROM integrations w
+                    WHERE w.id = t.integration_id AND w.type = 'Webhook')) AS own_team
+          FROM targets t) o
       ), candidates AS (
         SELECT j.* FROM with_own_team j
         WHERE j.event_type <> 'responder_added' OR j.adds_own_team
@@ -501,13 +513,25 @@ export const teamDestinationsRepository = {
       -- are not visible to it). Only an earlier one: a later change handled first (batches run side by
       -- side, a failed event is retried alone) went to the team as one of the alert's, and waits behind
       -- this Create (MAY_GO); it told the destination of the change, not of the alert.
-      WHERE NOT t.adds_own_team
-        OR NOT (EXISTS (SELECT 1 FROM team_destination_deliveries p
-                        WHERE p.destination_id = t.destination_id AND p.alert_id = t.alert_id
-                          AND p.seq < t.seq AND (p.state <> 'failed' OR p.may_have_reached))
-                OR EXISTS (SELECT 1 FROM candidates earlier
-                           WHERE earlier.destination_id = t.destination_id AND earlier.alert_id = t.alert_id
-                             AND earlier.seq < t.seq))
+      WHERE (NOT t.adds_own_team
+             OR NOT (EXISTS (SELECT 1 FROM team_destination_deliveries p
+                             WHERE p.destination_id = t.destination_id AND p.alert_id = t.alert_id
+                               AND p.seq < t.seq AND (p.state <> 'failed' OR p.may_have_reached))
+                     OR EXISTS (SELECT 1 FROM candidates earlier
+                                WHERE earlier.destination_id = t.destination_id
+                                  AND earlier.alert_id = t.alert_id AND earlier.seq < t.seq)))
+      -- And the other way round: the alert's created handled after a later responder_added that added the
+      -- destination's own team (its batch committed first, or the created retried alone) went to the
+      -- alert's teams as they are now, the added one with them; that responder_added, still to go or
+      -- sent, or failed after a request that may have reached the receiver, is the destination's Create.
+      -- It waits for this event's handling (MAY_GO), so it still goes first of the alert's changes.
+      AND NOT (t.event_type = 'created'
+               AND EXISTS (SELECT 1 FROM team_destination_deliveries p
+                           WHERE p.destination_id = t.destination_id AND p.alert_id = t.alert_id
+                             AND p.seq > t.seq AND p.event_type = 'responder_added'
+                             AND p.event #>> '{responder,type}' = 'team'
+                             AND p.event #>> '{responder,id}' = t.own_team
+                             AND (p.state <> 'failed' OR p.may_have_reached)))
       ON CONFLICT (destination_id, event_id) DO NOTHING
       RETURNING state`).execute(db);
     return inserted.rows.filter((r) => r.state === 'pending').length;
@@ -535,19 +559,25 @@ export const teamDestinationsRepository = {
   },
 
   /**
-   * Of these alerts (deleted), each one's snapshot as its deleted event keeps it (events.ts DeletedAlert),
-   * from that event's deliveries: what a change of the alert sent after the deletion shows of it. An alert
-   * whose deleted event made no delivery with one is left out.
+   * Of these deliveries' destinations and alerts (deleted), the pairs (as {@link destinationAlertKey}) whose
+   * destination was itself made a delivery of the alert's deleted event keeping it (events.ts DeletedAlert),
+   * with that snapshot: what a change of the alert sent to it after the deletion shows of the alert. A
+   * destination not sent the deletion (one that no longer took the alert as it was deleted) is left out:
+   * another's deleted delivery would show it what it is no longer to see.
    */
-  async deletedAlerts(db: Queryable, alertIds: readonly string[]): Promise<Map<string, DeletedAlert>> {
-    if (alertIds.length === 0) return new Map();
-    const rows = await sql<{ alert_id: string; alert: DeletedAlert }>`
-      SELECT DISTINCT ON (alert_id) alert_id, event -> 'alert' AS alert
-      FROM team_destination_deliveries
-      WHERE alert_id = ANY(${alertIds}::uuid[]) AND event_type = 'deleted'
-        AND jsonb_typeof(event -> 'alert') = 'object'
-      ORDER BY alert_id`.execute(db);
-    return new Map(rows.rows.map((r) => [r.alert_id, r.alert]));
+  async deletedAlerts(
+    db: Queryable,
+    pairs: readonly { destinationId: string; alertId: string }[],
+  ): Promise<Map<string, DeletedAlert>> {
+    if (pairs.length === 0) return new Map();
+    const input = pairs.map((p) => ({ destination_id: p.destinationId, alert_id: p.alertId }));
+    const rows = await sql<{ destination_id: string; alert_id: string; alert: DeletedAlert }>`
+      SELECT DISTINCT ON (t.destination_id, t.alert_id) t.destination_id, t.alert_id, t.event -> 'alert' AS alert
+      FROM jsonb_to_recordset(${JSON.stringify(input)}::jsonb) AS p(destination_id uuid, alert_id uuid)
+      JOIN team_destination_deliveries t ON t.destination_id = p.destination_id AND t.alert_id = p.alert_id
+      WHERE t.event_type = 'deleted' AND jsonb_typeof(t.event -> 'alert') = 'object'
+      ORDER BY t.destination_id, t.alert_id`.execute(db);
+    return new Map(rows.rows.map((r) => [destinationAlertKey(r.destination_id, r.alert_id), r.alert]));
   },
 
   /** The integrations that own enabled destinations in these organizations. */
