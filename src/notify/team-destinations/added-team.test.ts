@@ -110,28 +110,4 @@ describe('a team added to an alert', () => {
     await repo.insertDeliveries(db, [added(earlier, 2, teamB)], now);
     assert.deepEqual(await typesAt(hookB, earlier), ['created'], 'no second Create');
   });
-
-  it("gets one Create when its responder_added is handled before the alert's created", async () => {
-    const teamB = await insertTeam(`B ${randomUUID()}`);
-    const hookB = await webhookOf(teamB);
-    const hookA = await webhookOf(teamA);
-
-    // Created (seq 1), then Add Team (seq 2): the responder_added's batch commits first, then the created
-    // (retried alone) goes to the alert's teams as they are now, B with them.
-    const alert = await alertWithAdded(teamB);
-    await repo.insertDeliveries(db, [added(alert, 2, teamB)], now);
-    await repo.insertDeliveries(db, [eventOf(alert, 1, 'created', { priority: 'P3' })], now);
-    assert.deepEqual(await typesAt(hookB, alert), ['responder_added'], 'one Create, not two');
-    // Team A's webhook was told of B's addition (an AddTeam, not its news of the alert): it gets the created.
-    assert.deepEqual(await typesAt(hookA, alert), ['created', 'responder_added']);
-
-    // A responder_added that told B nothing (recorded failed, no request reaching its receiver) leaves B
-    // the created.
-    const untold = await alertWithAdded(teamB);
-    await repo.insertDeliveries(db, [added(untold, 2, teamB)], now);
-    await sql`UPDATE team_destination_deliveries SET state = 'failed', may_have_reached = false
-              WHERE destination_id = ${hookB} AND alert_id = ${untold}`.execute(db);
-    await repo.insertDeliveries(db, [eventOf(untold, 1, 'created', { priority: 'P3' })], now);
-    assert.deepEqual(await typesAt(hookB, untold), ['created', 'responder_added']);
-  });
 });

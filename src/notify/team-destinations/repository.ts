@@ -413,9 +413,9 @@ export const teamDestinationsRepository = {
    * teams as they are now, so the destination was told of the alert; a Create would post it twice. A
    * later change's delivery (its batch handled first) told it nothing of the alert, and waits behind the
    * Create. One that failed with no request reaching the receiver (a maintenance, a move, a refusal
-   * answered, a URL no longer allowed) told it nothing. Symmetrically, the alert's `created` handled after
-   * the added team's responder_added makes no delivery to a destination whose own team that responder_added
-   * added and told (as above): that was its Create, and it would post the alert twice.
+   * answered, a URL no longer allowed) told it nothing. The other way round (the alert's `created` handled
+   * after the added team's responder_added, a retried event) is not undone: the added team then gets the
+   * alert twice, as its later changes go behind both, rather than a change before its Create or none.
    * A delivery to a destination held for a 429 (holdDestinations) is due at the hold's end.
    * An event already delivered to a destination adds nothing. A destination owned by an integration in
    * `paused` (a maintenance disables it) gets its delivery recorded as failed, never sent, with the reason
@@ -520,18 +520,6 @@ export const teamDestinationsRepository = {
                      OR EXISTS (SELECT 1 FROM candidates earlier
                                 WHERE earlier.destination_id = t.destination_id
                                   AND earlier.alert_id = t.alert_id AND earlier.seq < t.seq)))
-      -- And the other way round: the alert's created handled after a later responder_added that added the
-      -- destination's own team (its batch committed first, or the created retried alone) went to the
-      -- alert's teams as they are now, the added one with them; that responder_added, still to go or
-      -- sent, or failed after a request that may have reached the receiver, is the destination's Create.
-      -- It waits for this event's handling (MAY_GO), so it still goes first of the alert's changes.
-      AND NOT (t.event_type = 'created'
-               AND EXISTS (SELECT 1 FROM team_destination_deliveries p
-                           WHERE p.destination_id = t.destination_id AND p.alert_id = t.alert_id
-                             AND p.seq > t.seq AND p.event_type = 'responder_added'
-                             AND p.event #>> '{responder,type}' = 'team'
-                             AND p.event #>> '{responder,id}' = t.own_team
-                             AND (p.state <> 'failed' OR p.may_have_reached)))
       ON CONFLICT (destination_id, event_id) DO NOTHING
       RETURNING state`).execute(db);
     return inserted.rows.filter((r) => r.state === 'pending').length;
