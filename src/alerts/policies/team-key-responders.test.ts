@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { startTestServer, type Json, type TestServer } from '../../testing/harness.js';
+import * as reach from '../../testing/team-key-reach.js';
+import type { By, Target } from '../../testing/team-key-reach.js';
 
 /**
  * A team-scoped API integration key (allowConfigurationAccess) reaches only its owner team's configuration
@@ -13,49 +15,15 @@ import { startTestServer, type Json, type TestServer } from '../../testing/harne
 describe("a team integration key's alert policies and other teams' responders", () => {
   let server: TestServer;
   const run = randomUUID().slice(0, 8);
-  let ownTeam: { id: string; name: string };
-  let otherTeam: { id: string; name: string };
+  let ownTeam: Target;
+  let otherTeam: Target;
   let key: string;
   let policyId: string;
-  type Target = { kind: 'team' | 'escalation' | 'schedule'; id: string; name: string };
   const theirs: Target[] = [];
   const ours: Target[] = [];
 
-  async function escalation(name: string, ownerTeam?: string): Promise<Target> {
-    const made = await server.callOk('POST', '/v2/escalations', {
-      name,
-      ...(ownerTeam ? { ownerTeam: { id: ownerTeam } } : {}),
-      rules: [
-        {
-          condition: 'if-not-acked',
-          notifyType: 'default',
-          delay: { timeAmount: 0 },
-          recipient: { type: 'team', id: ownerTeam ?? otherTeam.id },
-        },
-      ],
-    });
-    return { kind: 'escalation', id: made.data.id, name };
-  }
-
-  async function schedule(name: string, ownerTeam?: string): Promise<Target> {
-    const made = await server.callOk('POST', '/v2/schedules', {
-      name,
-      timezone: 'UTC',
-      ...(ownerTeam ? { ownerTeam: { id: ownerTeam } } : {}),
-    });
-    return { kind: 'schedule', id: made.data.id, name };
-  }
-
-  const read = (t: Target, by: 'id' | 'name') =>
-    server.call(
-      'GET',
-      `/v2/${t.kind}s/${by === 'id' ? t.id : `${encodeURIComponent(t.name)}?identifierType=name`}`,
-      undefined,
-      key,
-    );
-
-  const responder = (t: Target, by: 'id' | 'name') =>
-    by === 'id' ? { type: t.kind, id: t.id } : { type: t.kind, name: t.name };
+  const read = (t: Target, by: By) => reach.read(server, key, t, by);
+  const responder = reach.reference;
 
   const body = (responders: Json[], name = `probe-${randomUUID()}`) => ({
     type: 'alert',
@@ -81,30 +49,21 @@ describe("a team integration key's alert policies and other teams' responders", 
 
   before(async () => {
     server = await startTestServer();
-    ownTeam = { id: '', name: `own-${run}` };
-    ownTeam.id = (await server.callOk('POST', '/v2/teams', { name: ownTeam.name })).data.id;
-    otherTeam = { id: '', name: `other-${run}` };
-    otherTeam.id = (await server.callOk('POST', '/v2/teams', { name: otherTeam.name })).data.id;
+    ownTeam = await reach.team(server, `own-${run}`);
+    otherTeam = await reach.team(server, `other-${run}`);
     theirs.push(
-      { kind: 'team', ...otherTeam },
-      await escalation(`other-esc-${run}`, otherTeam.id),
-      await escalation(`org-esc-${run}`),
-      await schedule(`other-sched-${run}`, otherTeam.id),
-      await schedule(`org-sched-${run}`),
+      otherTeam,
+      await reach.escalation(server, `other-esc-${run}`, otherTeam.id, otherTeam.id),
+      await reach.escalation(server, `org-esc-${run}`, otherTeam.id),
+      await reach.schedule(server, `other-sched-${run}`, otherTeam.id),
+      await reach.schedule(server, `org-sched-${run}`),
     );
     ours.push(
-      { kind: 'team', ...ownTeam },
-      await escalation(`own-esc-${run}`, ownTeam.id),
-      await schedule(`own-sched-${run}`, ownTeam.id),
+      ownTeam,
+      await reach.escalation(server, `own-esc-${run}`, ownTeam.id, ownTeam.id),
+      await reach.schedule(server, `own-sched-${run}`, ownTeam.id),
     );
-    key = (
-      await server.callOk('POST', '/v2/integrations', {
-        type: 'API',
-        name: `own-config-${run}`,
-        ownerTeam: { id: ownTeam.id },
-        allowConfigurationAccess: true,
-      })
-    ).data.apiKey;
+    ({ key } = await reach.teamKey(server, ownTeam.id, `own-config-${run}`));
     const made = await server.callOk(
       'POST',
       `/v2/policies?teamId=${ownTeam.id}`,

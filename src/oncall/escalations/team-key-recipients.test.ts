@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { startTestServer, type Json, type TestServer } from '../../testing/harness.js';
+import * as reach from '../../testing/team-key-reach.js';
+import type { By, Target } from '../../testing/team-key-reach.js';
 
 /**
  * A team-scoped API integration key (allowConfigurationAccess) reaches only its owner team's configuration
@@ -15,46 +17,25 @@ describe("a team integration key's escalations and other teams' schedules and te
   const run = randomUUID().slice(0, 8);
   let key: string;
   let escalationId: string;
-  type Recipient = { type: 'schedule' | 'team'; id: string; name: string };
-  const recipients: Record<'ours' | 'theirs' | 'nobodys', Recipient[]> = {
+  const recipients: Record<'ours' | 'theirs' | 'nobodys', Target[]> = {
     ours: [],
     theirs: [],
     nobodys: [],
   };
 
-  async function team(name: string): Promise<Recipient> {
-    return { type: 'team', id: (await server.callOk('POST', '/v2/teams', { name })).data.id, name };
-  }
+  const read = (r: Target, by: By) => reach.read(server, key, r, by);
 
-  async function schedule(name: string, ownerTeam?: string): Promise<Recipient> {
-    const made = await server.callOk('POST', '/v2/schedules', {
-      name,
-      timezone: 'UTC',
-      ...(ownerTeam ? { ownerTeam: { id: ownerTeam } } : {}),
-    });
-    return { type: 'schedule', id: made.data.id, name };
-  }
-
-  /** What reading the recipient with the key answers: by id, or by name as a rule names it. */
-  const read = (r: Recipient, by: 'id' | 'name') =>
-    server.call(
-      'GET',
-      `/v2/${r.type}s/${by === 'id' ? r.id : `${encodeURIComponent(r.name)}?identifierType=name`}`,
-      undefined,
-      key,
-    );
-
-  const rules = (r: Recipient, by: 'id' | 'name') => [
+  const rules = (r: Target, by: By) => [
     {
       condition: 'if-not-acked',
       notifyType: 'default',
       delay: { timeAmount: 5 },
-      recipient: by === 'id' ? { type: r.type, id: r.id } : { type: r.type, name: r.name },
+      recipient: reach.reference(r, by),
     },
   ];
 
   /** Both ways an escalation comes to name a recipient: a new one, and new rules for one. */
-  const writes = async (r: Recipient, by: 'id' | 'name', asOrganization = false) => {
+  const writes = async (r: Target, by: By, asOrganization = false) => {
     const useKey = asOrganization ? undefined : key;
     return [
       await server.call(
@@ -69,19 +50,12 @@ describe("a team integration key's escalations and other teams' schedules and te
 
   before(async () => {
     server = await startTestServer();
-    const own = await team(`own-${run}`);
-    const other = await team(`other-${run}`);
-    recipients.ours.push(own, await schedule(`own-sched-${run}`, own.id));
-    recipients.theirs.push(other, await schedule(`other-sched-${run}`, other.id));
-    recipients.nobodys.push(await schedule(`org-sched-${run}`));
-    key = (
-      await server.callOk('POST', '/v2/integrations', {
-        type: 'API',
-        name: `own-config-${run}`,
-        ownerTeam: { id: own.id },
-        allowConfigurationAccess: true,
-      })
-    ).data.apiKey;
+    const own = await reach.team(server, `own-${run}`);
+    const other = await reach.team(server, `other-${run}`);
+    recipients.ours.push(own, await reach.schedule(server, `own-sched-${run}`, own.id));
+    recipients.theirs.push(other, await reach.schedule(server, `other-sched-${run}`, other.id));
+    recipients.nobodys.push(await reach.schedule(server, `org-sched-${run}`));
+    ({ key } = await reach.teamKey(server, own.id, `own-config-${run}`));
     escalationId = (
       await server.callOk('POST', '/v2/escalations', { name: `ours-${run}`, rules: rules(own, 'id') }, key)
     ).data.id;
@@ -98,7 +72,7 @@ describe("a team integration key's escalations and other teams' schedules and te
         const refusal = await read(r, by);
         assert.equal(refusal.status, 403, JSON.stringify(refusal.body));
         for (const [i, answer] of (await writes(r, by)).entries()) {
-          const what = `${r.type} ${r.name} by ${by}, write ${i}`;
+          const what = `${r.kind} ${r.name} by ${by}, write ${i}`;
           assert.equal(answer.status, 403, `${what}: ${JSON.stringify(answer.body)}`);
           assert.equal(answer.body.message, refusal.body.message, what);
           if (by === 'id') assert.doesNotMatch(JSON.stringify(answer.body), new RegExp(r.name), what);
@@ -116,8 +90,8 @@ describe("a team integration key's escalations and other teams' schedules and te
   });
 
   it('answers a name nothing has with the 422 it always did (reading it is a 404)', async () => {
-    for (const type of ['schedule', 'team'] as const) {
-      const unknown: Recipient = { type, id: randomUUID(), name: `none-${run}` };
+    for (const kind of ['schedule', 'team'] as const) {
+      const unknown: Target = { kind, id: randomUUID(), name: `none-${run}` };
       for (const by of ['id', 'name'] as const) {
         assert.equal((await read(unknown, by)).status, 404);
         for (const answer of await writes(unknown, by)) {
@@ -134,7 +108,7 @@ describe("a team integration key's escalations and other teams' schedules and te
           assert.ok(answer.status < 300, `${r.name} by ${by}, write ${i}: ${JSON.stringify(answer.body)}`);
         }
         const ours = (await server.callOk('GET', `/v2/escalations/${escalationId}`, undefined, key)).data;
-        assert.deepEqual(ours.rules[0].recipient, { type: r.type, id: r.id, name: r.name });
+        assert.deepEqual(ours.rules[0].recipient, { type: r.kind, id: r.id, name: r.name });
       }
     }
   });
@@ -145,7 +119,7 @@ describe("a team integration key's escalations and other teams' schedules and te
         assert.ok(answer.status < 300, JSON.stringify(answer.body));
       }
       const ours = (await server.callOk('GET', `/v2/escalations/${escalationId}`)).data;
-      assert.deepEqual(ours.rules[0].recipient, { type: r.type, id: r.id, name: r.name });
+      assert.deepEqual(ours.rules[0].recipient, { type: r.kind, id: r.id, name: r.name });
     }
   });
 

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { startTestServer, type Json, type TestServer } from '../../testing/harness.js';
+import * as reach from '../../testing/team-key-reach.js';
+import type { By, Target } from '../../testing/team-key-reach.js';
 
 /**
  * A team-scoped API integration key (allowConfigurationAccess) reaches only its owner team's configuration
@@ -17,45 +19,10 @@ describe("a team integration key's routing rules and other teams' escalations an
   let otherTeam: string;
   let key: string;
   let ruleId: string;
-  type Target = { kind: 'escalation' | 'schedule'; id: string; name: string };
   const targets: Record<'ours' | 'theirs' | 'nobodys', Target[]> = { ours: [], theirs: [], nobodys: [] };
 
-  async function schedule(name: string, ownerTeam?: string): Promise<Target> {
-    const made = await server.callOk('POST', '/v2/schedules', {
-      name,
-      timezone: 'UTC',
-      ...(ownerTeam ? { ownerTeam: { id: ownerTeam } } : {}),
-    });
-    return { kind: 'schedule', id: made.data.id, name };
-  }
-
-  async function escalation(name: string, ownerTeam?: string): Promise<Target> {
-    const made = await server.callOk('POST', '/v2/escalations', {
-      name,
-      ...(ownerTeam ? { ownerTeam: { id: ownerTeam } } : {}),
-      rules: [
-        {
-          condition: 'if-not-acked',
-          notifyType: 'default',
-          delay: { timeAmount: 0 },
-          recipient: { type: 'team', id: ownerTeam ?? otherTeam },
-        },
-      ],
-    });
-    return { kind: 'escalation', id: made.data.id, name };
-  }
-
-  /** What reading the target with the key answers: by id, or by name as a rule names it. */
-  const read = (t: Target, by: 'id' | 'name') =>
-    server.call(
-      'GET',
-      `/v2/${t.kind}s/${by === 'id' ? t.id : `${encodeURIComponent(t.name)}?identifierType=name`}`,
-      undefined,
-      key,
-    );
-
-  const notify = (t: Target, by: 'id' | 'name') =>
-    by === 'id' ? { type: t.kind, id: t.id } : { type: t.kind, name: t.name };
+  const read = (t: Target, by: By) => reach.read(server, key, t, by);
+  const notify = reach.reference;
 
   /** The three ways a rule comes to notify something: a new rule, a changed one, the default rule. */
   const writes = async (body: Json, asOrganization = false) => {
@@ -72,22 +39,18 @@ describe("a team integration key's routing rules and other teams' escalations an
     ownTeam = (await server.callOk('POST', '/v2/teams', { name: `own-${run}` })).data.id;
     otherTeam = (await server.callOk('POST', '/v2/teams', { name: `other-${run}` })).data.id;
     targets.ours.push(
-      await escalation(`own-esc-${run}`, ownTeam),
-      await schedule(`own-sched-${run}`, ownTeam),
+      await reach.escalation(server, `own-esc-${run}`, ownTeam, ownTeam),
+      await reach.schedule(server, `own-sched-${run}`, ownTeam),
     );
     targets.theirs.push(
-      await escalation(`other-esc-${run}`, otherTeam),
-      await schedule(`other-sched-${run}`, otherTeam),
+      await reach.escalation(server, `other-esc-${run}`, otherTeam, otherTeam),
+      await reach.schedule(server, `other-sched-${run}`, otherTeam),
     );
-    targets.nobodys.push(await escalation(`org-esc-${run}`), await schedule(`org-sched-${run}`));
-    key = (
-      await server.callOk('POST', '/v2/integrations', {
-        type: 'API',
-        name: `own-config-${run}`,
-        ownerTeam: { id: ownTeam },
-        allowConfigurationAccess: true,
-      })
-    ).data.apiKey;
+    targets.nobodys.push(
+      await reach.escalation(server, `org-esc-${run}`, otherTeam),
+      await reach.schedule(server, `org-sched-${run}`),
+    );
+    ({ key } = await reach.teamKey(server, ownTeam, `own-config-${run}`));
     ruleId = (
       await server.callOk(
         'POST',

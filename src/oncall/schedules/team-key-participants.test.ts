@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { startTestServer, type Json, type TestServer } from '../../testing/harness.js';
+import * as reach from '../../testing/team-key-reach.js';
+import type { By, Target } from '../../testing/team-key-reach.js';
 
 /**
  * A team-scoped API integration key (allowConfigurationAccess) reaches only its owner team's configuration
@@ -12,41 +14,16 @@ import { startTestServer, type Json, type TestServer } from '../../testing/harne
 describe("a team integration key's rotations and other teams' teams and escalations", () => {
   let server: TestServer;
   const run = randomUUID().slice(0, 8);
-  let ownTeam: { id: string; name: string };
-  let otherTeam: { id: string; name: string };
+  let ownTeam: Target;
+  let otherTeam: Target;
   let key: string;
   let scheduleId: string;
   let rotationId: string;
-  type Target = { kind: 'team' | 'escalation'; id: string; name: string };
   const theirs: Target[] = [];
   const ours: Target[] = [];
 
-  async function escalation(name: string, ownerTeam?: string): Promise<Target> {
-    const made = await server.callOk('POST', '/v2/escalations', {
-      name,
-      ...(ownerTeam ? { ownerTeam: { id: ownerTeam } } : {}),
-      rules: [
-        {
-          condition: 'if-not-acked',
-          notifyType: 'default',
-          delay: { timeAmount: 0 },
-          recipient: { type: 'team', id: ownerTeam ?? otherTeam.id },
-        },
-      ],
-    });
-    return { kind: 'escalation', id: made.data.id, name };
-  }
-
-  const read = (t: Target, by: 'id' | 'name') =>
-    server.call(
-      'GET',
-      `/v2/${t.kind}s/${by === 'id' ? t.id : `${encodeURIComponent(t.name)}?identifierType=name`}`,
-      undefined,
-      key,
-    );
-
-  const participant = (t: Target, by: 'id' | 'name') =>
-    by === 'id' ? { type: t.kind, id: t.id } : { type: t.kind, name: t.name };
+  const read = (t: Target, by: By) => reach.read(server, key, t, by);
+  const participant = reach.reference;
 
   const rotation = (p: Json) => ({
     type: 'weekly',
@@ -73,24 +50,15 @@ describe("a team integration key's rotations and other teams' teams and escalati
 
   before(async () => {
     server = await startTestServer();
-    ownTeam = { id: '', name: `own-${run}` };
-    ownTeam.id = (await server.callOk('POST', '/v2/teams', { name: ownTeam.name })).data.id;
-    otherTeam = { id: '', name: `other-${run}` };
-    otherTeam.id = (await server.callOk('POST', '/v2/teams', { name: otherTeam.name })).data.id;
+    ownTeam = await reach.team(server, `own-${run}`);
+    otherTeam = await reach.team(server, `other-${run}`);
     theirs.push(
-      { kind: 'team', ...otherTeam },
-      await escalation(`other-esc-${run}`, otherTeam.id),
-      await escalation(`org-esc-${run}`),
+      otherTeam,
+      await reach.escalation(server, `other-esc-${run}`, otherTeam.id, otherTeam.id),
+      await reach.escalation(server, `org-esc-${run}`, otherTeam.id),
     );
-    ours.push({ kind: 'team', ...ownTeam }, await escalation(`own-esc-${run}`, ownTeam.id));
-    key = (
-      await server.callOk('POST', '/v2/integrations', {
-        type: 'API',
-        name: `own-config-${run}`,
-        ownerTeam: { id: ownTeam.id },
-        allowConfigurationAccess: true,
-      })
-    ).data.apiKey;
+    ours.push(ownTeam, await reach.escalation(server, `own-esc-${run}`, ownTeam.id, ownTeam.id));
+    ({ key } = await reach.teamKey(server, ownTeam.id, `own-config-${run}`));
     const made = await server.callOk(
       'POST',
       '/v2/schedules',
