@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import {
   DETAILS_LIMITS,
   detailsGrowPast,
-  detailsSize,
   detailsSizeWith,
   fitActorText,
   fitAlertLimits,
@@ -52,7 +51,6 @@ import {
 import { applyRules, type ShapingRule } from './shaping/shape.js';
 import { expandTemplate } from './shaping/templates.js';
 import { integrationRules, type StoredAction } from '../integrations/actions/model.js';
-import { ALERT_DETAILS_MAX_KEYS } from '../http/schemas.js';
 import { matchableAlert, matchesCriteria, usesResponders } from '../oncall/conditions.js';
 
 export const MAX_TAGS = 20;
