@@ -5,6 +5,8 @@
  * Nothing is ever evaluated: a placeholder is a name looked up in a fixed table.
  */
 
+import { cutToCharacters } from '../limits.js';
+
 /** The values placeholders read: the alert as it stands before the rule that names them. */
 export interface TemplateValues {
   message: string;
@@ -60,22 +62,6 @@ function valueOf(name: string, values: TemplateValues): string {
 }
 
 /**
- * The first `most` characters of `text`: limits.ts's cutToCharacters with no marker (code points, a lone
- * surrogate counting as one, as Array.from counts them), in time proportional to `most` rather than to
- * the text: a rule may expand a thousand templates, each reading a 15,000-character field.
- */
-function firstCharacters(text: string, most: number): string {
-  if (text.length <= most) return text;
-  let units = 0;
-  for (let chars = 0; chars < most && units < text.length; chars++) {
-    const unit = text.charCodeAt(units);
-    const next = units + 1 < text.length ? text.charCodeAt(units + 1) : 0;
-    units += unit >= 0xd800 && unit <= 0xdbff && next >= 0xdc00 && next <= 0xdfff ? 2 : 1;
-  }
-  return text.slice(0, units);
-}
-
-/**
  * The template with each placeholder replaced; cut to `max` characters (code points, as the alert's
  * limits count them; {@link MAX_EXPANDED_LENGTH} at most), never inside one: half a surrogate pair is
  * text the database refuses to store. A field with a lower limit (a detail's value) passes it, so that
@@ -83,7 +69,7 @@ function firstCharacters(text: string, most: number): string {
  */
 export function expandTemplate(template: string, values: TemplateValues, max = MAX_EXPANDED_LENGTH): string {
   const most = Math.max(0, Math.min(max, MAX_EXPANDED_LENGTH));
-  const fit = (text: string) => firstCharacters(text, most);
+  const fit = (text: string) => cutToCharacters(text, most, '');
   if (!template.includes('{{')) return fit(template);
   // So many UTF-16 units hold at least `most` characters (a character is at most two): nothing past them
   // can be kept, so no more is appended (a long value is not copied whole).
