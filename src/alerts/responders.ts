@@ -3,7 +3,7 @@ import type { Queryable } from '../db/database.js';
 import type { AlertRow, ResponderRef } from '../db/schema.js';
 import { invalidField } from '../errors.js';
 import type { Principal } from '../accounts/service.js';
-import { requireReachesTeamConfiguration } from '../integrations/principal.js';
+import { requireReachesNamed } from '../integrations/principal.js';
 import { notificationsRepository } from '../notify/repository.js';
 import { escalationsRepository } from '../oncall/escalations/repository.js';
 import { schedulesRepository } from '../oncall/schedules/repository.js';
@@ -111,10 +111,7 @@ export function requireReachesResponder(
     s.type === ref.type &&
     s.id === ref.id &&
     (given.id !== undefined || (given.name !== undefined && given.name === s.name));
-  if (kept.some(asStored)) return;
-  // Named as reading it names it (GET /v2/teams/..., /v2/escalations/..., /v2/schedules/...).
-  const named = given.id !== undefined ? `id [${given.id}]` : `name [${given.name ?? ''}]`;
-  requireReachesTeamConfiguration(p, owner, `${ref.type} with ${named}`);
+  requireReachesNamed(p, ref.type, given, owner, kept.some(asStored));
 }
 
 /** The escalation policy a request names as {id} or {name}. */

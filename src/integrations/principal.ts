@@ -62,3 +62,21 @@ export function requireReachesTeamConfiguration(
     `The key of integration [${p.integration.name}] reaches only its owner team's configuration, and ${named} is not its team's. Use the API key of a user who may see it, or an integration key of the team that owns it.`,
   );
 }
+
+/**
+ * requireReachesTeamConfiguration for a `type` ("team", "escalation", "schedule") a request names in its
+ * team's configuration (a routing target, a recipient, a participant, a responder), named as reading it
+ * would name it (`escalation with name [...]`); unless `kept`: the configuration already has it (an
+ * organization admin's say), and the team's key may send it back as it shows it.
+ */
+export function requireReachesNamed(
+  p: Principal,
+  type: string,
+  given: { id?: string; name?: string },
+  ownerTeamId: string | null,
+  kept = false,
+): void {
+  if (kept) return;
+  const named = given.id !== undefined ? `id [${given.id}]` : `name [${given.name ?? ''}]`;
+  requireReachesTeamConfiguration(p, ownerTeamId, `${type} with ${named}`);
+}

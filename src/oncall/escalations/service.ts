@@ -6,7 +6,11 @@ import {
   type TeamRef,
 } from '../../accounts/service.js';
 import { requireTeamRight } from '../../accounts/team-rights.js';
-import { reachesTeamConfiguration, requireReachesTeamConfiguration } from '../../integrations/principal.js';
+import {
+  reachesTeamConfiguration,
+  requireReachesNamed,
+  requireReachesTeamConfiguration,
+} from '../../integrations/principal.js';
 import { accountsRepository } from '../../accounts/repository.js';
 import { schedulesRepository } from '../schedules/repository.js';
 import { type Db, type Queryable, isUniqueViolation } from '../../db/database.js';
@@ -197,11 +201,8 @@ async function resolveRecipient(
           `No ${input.type} ${JSON.stringify(input.id ?? input.name)} in this organization.`,
         );
       }
-      // Named as reading it names it (GET /v2/teams/... or /v2/schedules/...), so the refusal tells no more
-      // than that read does.
-      const named = input.id !== undefined ? `id [${input.id}]` : `name [${input.name}]`;
-      if (!kept.some((k) => k.type === input.type && k.id === found.id))
-        requireReachesTeamConfiguration(p, found.owner, `${input.type} with ${named}`);
+      const isKept = kept.some((k) => k.type === input.type && k.id === found.id);
+      requireReachesNamed(p, input.type, input, found.owner, isKept);
       return { type: input.type, id: found.id };
     }
   }

@@ -21,7 +21,7 @@ import {
   type RoutingRuleValues,
   type RoutingRuleWithTarget,
 } from './repository.js';
-import { requireReachesTeamConfiguration } from '../../integrations/principal.js';
+import { requireReachesNamed, requireReachesTeamConfiguration } from '../../integrations/principal.js';
 
 /**
  * A team's routing rules: which escalation (or schedule, or nobody) an alert for the team notifies. Rules are
@@ -183,16 +183,14 @@ export function createRoutingService(db: Db) {
     );
 
   /**
-   * The escalation or schedule a rule notifies, found in the organization. Read with KEY SHARE inside the
-   * caller's transaction, so that deleting it waits for this change and then sees the rule. An
+   * The escalation or schedule a rule notifies, found in the organization, as stored. Read with KEY SHARE
+   * inside the caller's transaction, so that deleting it waits for this change and then sees the rule. An
    * integration's key may name only its owner team's (what reading it answers, a 403, otherwise): it would
-   * page another team with its alerts, and keep that team from deleting its own escalation.
-   */
-  /**
-   * The rule's target as stored. `kept`: the rule's target before this change, which may be sent again as
-   * the rule shows it (by id, or by the name stored with it) whatever `p` reaches: an organization admin
-   * may have pointed the team's rule at another team's escalation, which the team's key may not name anew
-   * but may keep (Terraform sends the whole rule on every change).
+   * page another team with its alerts, and keep that team from deleting its own escalation. `kept`: the
+   * rule's target before this change, which may be sent again as the rule shows it (by id, or by the name
+   * stored with it) whatever `p` reaches: an organization admin may have pointed the team's rule at another
+   * team's escalation, which the team's key may not name anew but may keep (Terraform sends the whole rule
+   * on every change).
    */
   async function resolveNotify(
     q: Queryable,
@@ -223,9 +221,7 @@ export function createRoutingService(db: Db) {
       kept?.notify_type === notify.type &&
       kept.target_id === target.id &&
       (notify.id !== undefined || notify.name === kept.target_name);
-    // Named as reading it names it, so the refusal tells no more than that read does.
-    if (!asStored)
-      requireReachesTeamConfiguration(p, target.owner_team_id, `${notify.type} with ${by} [${identifier}]`);
+    requireReachesNamed(p, notify.type, notify, target.owner_team_id, asStored);
     return { notify_type: notify.type, target_id: target.id };
   }
 

@@ -2,7 +2,7 @@ import { resolveTeamRef, resolveUserRef, type Principal } from '../../accounts/s
 import type { Queryable } from '../../db/database.js';
 import type { RotationParticipantColumn } from '../../db/schema.js';
 import { invalidField } from '../../errors.js';
-import { requireReachesTeamConfiguration } from '../../integrations/principal.js';
+import { requireReachesNamed } from '../../integrations/principal.js';
 import { escalationsRepository } from '../escalations/repository.js';
 
 /**
@@ -44,26 +44,35 @@ export function refOfKey(key: string): OnCallRef {
 /**
  * The stored form of a request's participant; a 422 naming `field` when it names nothing in the org. An
  * integration's key may name only its owner team and that team's escalations (a 403, as reading another
- * one answers, otherwise): its schedule would page another team.
+ * one answers, otherwise): its schedule would page another team. One of `kept` (the rotation's
+ * participants before this change, an organization admin's say) is taken whatever `p` reaches: a key of
+ * the schedule's team may send it back.
  */
 export async function resolveParticipant(
   q: Queryable,
   p: Principal,
   input: ParticipantInput,
   field: string,
+  kept: readonly StoredParticipant[] = [],
 ): Promise<StoredParticipant> {
   const { orgId } = p;
   // Opsgenie's SDKs send the fields they do not use as empty strings.
   const id = input.id || undefined;
   const name = input.name || undefined;
-  // Named as reading it names it (GET /v2/teams/... or /v2/escalations/...): the refusal tells no more.
-  const named = (type: string) => `${type} with ${id !== undefined ? `id [${id}]` : `name [${name ?? ''}]`}`;
+  const reach = (type: 'team' | 'escalation', found: string, owner: string | null) =>
+    requireReachesNamed(
+      p,
+      type,
+      { id, name },
+      owner,
+      kept.some((k) => k.type === type && k.id === found),
+    );
   switch (input.type ?? 'user') {
     case 'none':
       return { type: 'none' };
     case 'team': {
       const team = await resolveTeamRef(q, orgId, id !== undefined ? { id } : { name: name ?? '' }, field);
-      requireReachesTeamConfiguration(p, team.id, named('team'));
+      reach('team', team.id, team.id);
       return { type: 'team', id: team.id };
     }
     case 'escalation': {
@@ -74,7 +83,7 @@ export async function resolveParticipant(
       const found = await escalationsRepository.find(q, orgId, identifier, id !== undefined ? 'id' : 'name');
       if (!found)
         throw invalidField(field, `No escalation ${JSON.stringify(identifier)} in this organization.`);
-      requireReachesTeamConfiguration(p, found.owner_team_id, named('escalation'));
+      reach('escalation', found.id, found.owner_team_id);
       return { type: 'escalation', id: found.id };
     }
     case 'user': {

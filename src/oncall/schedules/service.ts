@@ -48,13 +48,7 @@ import {
   type OverrideSelection,
   type ScheduleParts,
 } from './load.js';
-import {
-  participantKey,
-  refOfKey,
-  resolveParticipant,
-  type ParticipantInput,
-  type StoredParticipant,
-} from './participants.js';
+import { participantKey, refOfKey, resolveParticipant, type StoredParticipant } from './participants.js';
 import { onCallVisibility } from './on-call-visibility.js';
 import type { IcsShift } from './ics.js';
 import type { EscalationNotifyType, EscalationRecipient } from '../model.js';
@@ -309,27 +303,8 @@ export function createSchedulesService(db: Db) {
     ).id;
 
   /**
-   * resolveParticipant, except that one of `kept` is taken whatever `p` reaches (found as the organization
-   * sees it): a participant the rotation already has, which updateRotation lets a key name again.
-   */
-  async function participantOf(
-    q: Queryable,
-    p: Principal,
-    ref: ParticipantInput,
-    field: string,
-    kept: readonly StoredParticipant[],
-  ): Promise<StoredParticipant> {
-    if (p.integration && kept.length > 0) {
-      const found = await resolveParticipant(q, { ...p, integration: undefined }, ref, field);
-      if (kept.some((k) => k.type === found.type && participantKey(k) === participantKey(found)))
-        return found;
-    }
-    return resolveParticipant(q, p, ref, field);
-  }
-
-  /**
    * A rotation from the request, checked, with its participants resolved; errors name `prefix` fields.
-   * `kept`: the participants of the rotation the request changes (participantOf).
+   * `kept`: the participants of the rotation the request changes (resolveParticipant).
    */
   async function rotationValues(
     q: Queryable,
@@ -343,7 +318,7 @@ export function createSchedulesService(db: Db) {
     const participants: StoredParticipant[] = [];
     for (const [j, ref] of input.participants.entries()) {
       try {
-        participants.push(await participantOf(q, p, ref, `${prefix}participants[${j}]`, kept));
+        participants.push(await resolveParticipant(q, p, ref, `${prefix}participants[${j}]`, kept));
       } catch (error) {
         errors.merge(error);
       }
