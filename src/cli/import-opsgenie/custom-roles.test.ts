@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createAlert, startTestServer, type Json, type TestServer } from '../../testing/harness.js';
 import { OPSGENIE_KEY, startFakeOpsgenie, type FakeOpsgenie } from './fake-opsgenie.js';
-import { runImport } from './test-cli.js';
+import { emptyOpsgenie, runImport } from './test-cli.js';
 
 /**
  * A custom user role carrying Opsgenie's newer rights (those Terraform's provider accepts: see-alerts,
@@ -44,33 +44,23 @@ const RESTRICTED = {
 
 /** An Opsgenie account of this one role and its holder: everything else it has is empty. */
 function account(): void {
-  opsgenie.instead.clear();
-  opsgenie.instead.set('/v2/roles', { data: [RESTRICTED] });
-  opsgenie.instead.set('/v2/users', {
-    data: [
-      {
-        id: '00000000-0000-4000-8000-000000000777',
-        username: HOLDER,
-        fullName: 'Rita Responder',
-        role: { id: RESTRICTED.id, name: RESTRICTED.name },
-        blocked: false,
-        timeZone: 'Europe/London',
-        locale: 'en_GB',
-      },
-    ],
-    totalCount: 1,
+  emptyOpsgenie(opsgenie, {
+    '/v2/roles': { data: [RESTRICTED] },
+    '/v2/users': {
+      data: [
+        {
+          id: '00000000-0000-4000-8000-000000000777',
+          username: HOLDER,
+          fullName: 'Rita Responder',
+          role: { id: RESTRICTED.id, name: RESTRICTED.name },
+          blocked: false,
+          timeZone: 'Europe/London',
+          locale: 'en_GB',
+        },
+      ],
+      totalCount: 1,
+    },
   });
-  for (const p of [
-    '/v2/teams',
-    '/v2/schedules',
-    '/v2/escalations',
-    '/v1/maintenance',
-    '/v2/integrations',
-    '/v2/policies/alert',
-    '/v2/policies/notification',
-  ])
-    opsgenie.instead.set(p, { data: [] });
-  opsgenie.instead.set('/v2/heartbeats', { data: { heartbeats: [] } });
 }
 
 const importOnce = (...extra: string[]) =>

@@ -236,14 +236,15 @@ function planOf(ctx: ImportContext, m: MaintenanceIn, label: string): PlannedMai
     time,
     rules: known.map((r) => ({ state: r.state, entity: { id: r.id, type: r.type } })),
   };
+  const knownKeys = ruleKeys(body.rules);
   return {
     label,
     key: keyOf(m),
     time: timeOf(m),
     notes: left.map((l) => `${l} left out`).join('; '),
     body,
-    wanted: known.length === rules.length ? ruleKeys(body.rules) : undefined,
-    known: ruleKeys(body.rules),
+    wanted: known.length === rules.length ? knownKeys : undefined,
+    known: knownKeys,
   };
 }
 

@@ -196,10 +196,7 @@ function rotationChanges(desired: DesiredRotation, have: ComparableRotation) {
   const changes: Record<string, unknown> = {};
   for (const field of ROTATION_FIELDS)
     if (!sameJson(compared[field], have[field])) changes[field] = compared[field] ?? null;
-  if (changes.participants)
-    changes.participants = compared.participants.map((p): VigilParticipant =>
-      isPending(p) ? { type: 'none' } : p,
-    );
+  if (changes.participants) changes.participants = rotationSent(compared).participants;
   return changes;
 }
 
@@ -297,8 +294,9 @@ const noChange = (plan: RotationPlan) =>
   plan.remove.length === 0 && plan.change.length === 0 && plan.add.length === 0;
 
 /**
- * Carries out the plan for the schedule with id `id`: its own fields first (when they differ), then its
- * rotations, those to remove before any is added (Vigil caps how many a schedule has).
+ * Carries out the plan for the schedule with id `id`: its own fields first (when they differ: `fields` is
+ * the PATCH, an owner team Opsgenie lacks cleared with null), then its rotations, those to remove before
+ * any is added (Vigil caps how many a schedule has).
  */
 async function changeRotations(
   ctx: ImportContext,
@@ -307,8 +305,7 @@ async function changeRotations(
   plan: RotationPlan,
 ): Promise<void> {
   const schedule = `/v2/schedules/${enc(id)}`;
-  if (fields)
-    await ctx.target.patch(schedule, { ...fields, ...(fields.ownerTeam ? {} : { ownerTeam: null }) });
+  if (fields) await ctx.target.patch(schedule, fields);
   for (const rotation of plan.remove) await ctx.target.delete(`${schedule}/rotations/${enc(rotation)}`);
   for (const rotation of plan.change)
     await ctx.target.patch(`${schedule}/rotations/${enc(rotation.id)}`, rotation.body);
@@ -379,7 +376,8 @@ export async function importSchedules(ctx: ImportContext): Promise<ImportedSched
     } else if (have && plan) {
       // Rotations are changed one by one, each keeping its id and the overrides bound to it: a PATCH of
       // the schedule with `rotations` would replace them all, and Vigil deletes their overrides with them.
-      if (!ctx.dryRun) await changeRotations(ctx, have.id, sameFields ? undefined : fieldsOf(desired), plan);
+      const fields = sameFields ? undefined : { ...fieldsOf(desired), ...ownerTeam };
+      if (!ctx.dryRun) await changeRotations(ctx, have.id, fields, plan);
       ctx.report.record('schedule', s.name, 'updated');
     } else if (have) {
       if (!ctx.dryRun) await ctx.target.patch(`/v2/schedules/${enc(have.id)}`, { ...sent, ...ownerTeam });

@@ -18,6 +18,28 @@ export async function inFreshVigil(
   }
 }
 
+/**
+ * Has the fake Opsgenie answer as an empty account (no users, roles, teams, schedules, escalations,
+ * maintenance, integrations, policies or heartbeats) but for `answers`, by path: none of its fixtures.
+ */
+export function emptyOpsgenie(opsgenie: FakeOpsgenie, answers: Record<string, unknown> = {}): void {
+  opsgenie.instead.clear();
+  for (const p of [
+    '/v2/users',
+    '/v2/roles',
+    '/v2/teams',
+    '/v2/schedules',
+    '/v2/escalations',
+    '/v1/maintenance',
+    '/v2/integrations',
+    '/v2/policies/alert',
+    '/v2/policies/notification',
+  ])
+    opsgenie.instead.set(p, { data: [] });
+  opsgenie.instead.set('/v2/heartbeats', { data: { heartbeats: [] } });
+  for (const [p, answer] of Object.entries(answers)) opsgenie.instead.set(p, answer);
+}
+
 /** Runs `vigil import opsgenie …` as the command line does, for tests: what it printed, and its exit code. */
 export async function runImport(
   args: string[],

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestServer, type Json, type TestServer } from '../../testing/harness.js';
 import { OPSGENIE_KEY, startFakeOpsgenie, type FakeOpsgenie } from './fake-opsgenie.js';
-import { runImport } from './test-cli.js';
+import { emptyOpsgenie, runImport } from './test-cli.js';
 
 /**
  * The users an import finds in Vigil already: it runs with a Vigil admin's API key, and Opsgenie may have
@@ -43,20 +43,7 @@ function opsgenieUser(id: number, username: string, role: string, blocked = fals
 
 /** An Opsgenie account of only these users: everything else it has is empty. */
 function onlyUsers(users: Json[]): void {
-  opsgenie.instead.clear();
-  opsgenie.instead.set('/v2/users', { data: users, totalCount: users.length });
-  for (const p of [
-    '/v2/roles',
-    '/v2/teams',
-    '/v2/schedules',
-    '/v2/escalations',
-    '/v1/maintenance',
-    '/v2/integrations',
-    '/v2/policies/alert',
-    '/v2/policies/notification',
-  ])
-    opsgenie.instead.set(p, { data: [] });
-  opsgenie.instead.set('/v2/heartbeats', { data: { heartbeats: [] } });
+  emptyOpsgenie(opsgenie, { '/v2/users': { data: users, totalCount: users.length } });
 }
 
 const importWith = (key: string, ...extra: string[]) =>

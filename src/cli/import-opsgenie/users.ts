@@ -245,7 +245,7 @@ export async function importUsers(ctx: ImportContext): Promise<ImportedUser[]> {
         ctx.report.note(
           `Lower ${have.username}'s role in Vigil from ${have.role} to ${opsgenieRole}, as in Opsgenie, if it should be: the import does not lower an admin's or owner's role${ownKey ? ' and ran with their API key (do it once the import is done, as another admin)' : ''} (People → the person, or PATCH /v2/users/{id} with {"role": {"name": …}}).`,
         );
-      } else if (have.role !== 'owner') changes.role = { name: role };
+      } else changes.role = { name: role };
     }
     if (u.blocked !== undefined && u.blocked !== have.blocked) {
       if (u.blocked && ownKey) {
