@@ -117,10 +117,10 @@ export function createSavedSearchesService(db: Db) {
     );
   }
 
-  async function teamIdsOf(p: Principal, teams: TeamRef[]): Promise<string[]> {
+  async function teamIdsOf(q: Queryable, p: Principal, teams: TeamRef[]): Promise<string[]> {
     const ids: string[] = [];
     for (const [i, ref] of teams.entries()) {
-      const team = await resolveTeamRef(db, p.orgId, ref, `teams[${i}]`);
+      const team = await resolveTeamRef(q, p.orgId, ref, `teams[${i}]`);
       if (!ids.includes(team.id)) ids.push(team.id);
     }
     return ids;
@@ -171,15 +171,14 @@ export function createSavedSearchesService(db: Db) {
     async create(p: Principal, input: SavedSearchInput): Promise<SavedSearchRow> {
       const name = checkName(input.name);
       const query = checkQuery(p.orgId, input.query);
-      // Refusals about the owner come before the teams' (the owner is found again, locked, below).
-      requireManager(p, (await resolveUserRef(db, p.orgId, input.owner, 'owner')).id, 'create');
-      const teamIds = await teamIdsOf(p, input.teams ?? []);
       try {
         return await db.transaction().execute(async (tx) => {
-          // Found again under a lock: a user deleted meanwhile is a 422, not an owner the insert's
-          // reference no longer finds; one being deleted is waited for.
+          // Found under a lock: a user deleted meanwhile is a 422, not an owner the insert's reference
+          // no longer finds; one being deleted is waited for. Refusals about the owner come before the
+          // teams'.
           const owner = await ownerOf(tx, p, input.owner);
           requireManager(p, owner.id, 'create');
+          const teamIds = await teamIdsOf(tx, p, input.teams ?? []);
           await repo.lockOrganization(tx, p.orgId);
           await requireRoom(tx, p.orgId, owner, true);
           return repo.insert(tx, {
@@ -209,21 +208,23 @@ export function createSavedSearchesService(db: Db) {
       const name = changes.name !== undefined ? checkName(changes.name) : undefined;
       const query = changes.query !== undefined ? checkQuery(p.orgId, changes.query) : undefined;
       const newOwner = changes.owner;
-      if (newOwner) await resolveUserRef(db, p.orgId, newOwner, 'owner'); // before the teams, as create
-      const teamIds = changes.teams ? await teamIdsOf(p, changes.teams) : undefined;
-      const values = {
-        ...(name !== undefined ? { name } : {}),
-        ...(query !== undefined ? { query } : {}),
-        ...(changes.description !== undefined ? { description: changes.description } : {}),
-        ...(teamIds ? { team_ids: teamIds } : {}),
+      const valuesWith = async (q: Queryable) => {
+        const teamIds = changes.teams ? await teamIdsOf(q, p, changes.teams) : undefined;
+        return {
+          ...(name !== undefined ? { name } : {}),
+          ...(query !== undefined ? { query } : {}),
+          ...(changes.description !== undefined ? { description: changes.description } : {}),
+          ...(teamIds ? { team_ids: teamIds } : {}),
+        };
       };
       let updated: SavedSearchRow | undefined;
       try {
         updated = !newOwner
-          ? await repo.update(db, row.id, values)
+          ? await repo.update(db, row.id, await valuesWith(db))
           : await db.transaction().execute(async (tx) => {
-              // Found again under a lock, as create does.
+              // Found under a lock, as create does (and before the teams, whose refusals come after).
               const owner = await ownerOf(tx, p, newOwner);
+              const values = await valuesWith(tx);
               // Handing a search to another user counts against theirs.
               if (owner.id !== row.owner_user_id) {
                 await repo.lockOrganization(tx, p.orgId);
