@@ -496,26 +496,16 @@ export function createIncidentsService({ db, alerts, signal, clock = systemClock
       case 'priority': {
         if (incident.priority === action.priority)
           return { success: true, status: 'Priority updated', incident };
-        const reached = await reachAlerts(tx, p, incident, {
-          kind: 'priority',
-          priority: action.priority,
+        return changeFields(tx, p, incident, actor, meta, {
+          what: 'given the priority',
+          status: 'Priority updated',
+          fields: { priority: action.priority },
+          log: {
+            type: 'priority',
+            text: `Priority changed from ${incident.priority} to ${action.priority} by ${actor.name}`,
+          },
+          alertAction: { kind: 'priority', priority: action.priority },
         });
-        const refused = unreached(reached, 'given the priority', incident);
-        if (refused) return refused;
-        const updated = await repo.update(tx, incident.id, { priority: action.priority });
-        await log(
-          tx,
-          incident,
-          'priority',
-          `Priority changed from ${incident.priority} to ${action.priority} by ${actor.name}`,
-          actor,
-        );
-        for (const { alert } of reached.alerts)
-          await alerts.applyInTx(tx, alert, { kind: 'priority', priority: action.priority }, actor, {
-            source: meta.source,
-          });
-        await logLeftOut(tx, incident, reached, actor);
-        return { success: true, status: `Priority updated${leftOut(reached)}`, incident: updated };
       }
       case 'addResponders': {
         if (incident.status === 'closed')
