@@ -670,7 +670,7 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
             await followLoginEmail(tx, user.id, current.username, username);
             // The email match vouched for the old address, perhaps mistyped and someone else's Slack
             // account's: its links go, as the sessions do below. Those an admin made stay.
-            await slackRepository.unlinkEmailMatchLinksOfUser(tx, user.id);
+            await slackRepository.unlinkLinksOfUser(tx, user.id, false);
           }
           // Blocking ends the console sessions, so unblocking does not bring them back. So does a new login
           // email, as in Opsgenie: a session signed in through a link sent to a mistyped address must not

@@ -43,9 +43,9 @@ import {
   type WebhookSettings,
   type ApiAccessFlag,
   type ApiSettings,
-  INTEGRATION_TYPES,
   type IntegrationType,
   kindOfType,
+  vigilTypeOf,
   type SecurityHubSettings,
   webhookAllowWriteAccess,
 } from './types.js';
@@ -575,7 +575,7 @@ export function createIntegrationsService(
       if (!type)
         throw invalidField(
           'type',
-          `is one of Vigil's types written otherwise: write it ${INTEGRATION_TYPES.find((t) => t.toLowerCase() === input.type.toLowerCase())}.`,
+          `is one of Vigil's types written otherwise: write it ${vigilTypeOf(input.type)}.`,
         );
       // Any other Opsgenie type is an API integration that keeps its name (shown as its type).
       const opsgenieType = type === 'API' && input.type !== 'API' ? input.type : null;

@@ -184,13 +184,18 @@ export const OPSGENIE_TYPE_MAX_LENGTH = 100;
 export const OPSGENIE_TYPES =
   "Any other of Opsgenie's type names (Prometheus, Grafana, Datadog, Marid, Zabbix…: 1 to 100 letters, digits, spaces, dots, dashes and underscores) makes an API integration that keeps that name as its type: it is shown as its type, and its key works as an API integration's (the Alert API, with the access flags). A tool that sends to an endpoint of its own in Opsgenie rather than to the Alert API is not served. One of Vigil's types written in other letter case is refused.";
 
+/** The one of Vigil's types `typeName` is in any letter case ("api" is API), if any. */
+export function vigilTypeOf(typeName: string): IntegrationType | undefined {
+  return INTEGRATION_TYPES.find((t) => t.toLowerCase() === typeName.toLowerCase());
+}
+
 /**
  * The kind of integration `typeName` makes: one of Vigil's types, else API (any other Opsgenie type, kept
  * as its name: typeNameOf). Undefined for one of Vigil's types written in other letter case ("api",
  * "webhook"), which would otherwise quietly make an API integration.
  */
 export function kindOfType(typeName: string): IntegrationType | undefined {
-  const known = INTEGRATION_TYPES.find((t) => t.toLowerCase() === typeName.toLowerCase());
+  const known = vigilTypeOf(typeName);
   if (known) return known === typeName ? known : undefined;
   return 'API';
 }

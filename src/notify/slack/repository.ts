@@ -129,27 +129,23 @@ export const slackRepository = {
     return Number(result.numDeletedRows);
   },
 
-  /** Removes the links an admin made to the user (not those the email match made); how many went. */
-  async unlinkAdminLinksOfUser(db: Queryable, userId: string): Promise<number> {
+  /**
+   * Removes the links an admin made to the user (`byAdmin`), or those the email match made; how many went.
+   * The email match's go at a new login email: the match vouched for the old one, perhaps mistyped and
+   * someone else's.
+   */
+  async unlinkLinksOfUser(db: Queryable, userId: string, byAdmin: boolean): Promise<number> {
     const result = await db
       .deleteFrom('slack_user_links')
       .where('user_id', '=', userId)
-      .where('by_admin', '=', true)
+      .where('by_admin', '=', byAdmin)
       .executeTakeFirst();
     return Number(result.numDeletedRows);
   },
 
-  /**
-   * Removes the links the email match made to the user (not those an admin made); how many went. For a new
-   * login email: the match vouched for the old one, perhaps mistyped and someone else's.
-   */
-  async unlinkEmailMatchLinksOfUser(db: Queryable, userId: string): Promise<number> {
-    const result = await db
-      .deleteFrom('slack_user_links')
-      .where('user_id', '=', userId)
-      .where('by_admin', '=', false)
-      .executeTakeFirst();
-    return Number(result.numDeletedRows);
+  /** Removes the links an admin made to the user (not those the email match made); how many went. */
+  async unlinkAdminLinksOfUser(db: Queryable, userId: string): Promise<number> {
+    return slackRepository.unlinkLinksOfUser(db, userId, true);
   },
 
   /** The roles of the Vigil users a Slack user is linked to in the organization, in any workspace. */

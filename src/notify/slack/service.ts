@@ -468,6 +468,20 @@ export function createSlackService(deps: SlackServiceDeps) {
     return user;
   }
 
+  /**
+   * Removes the user's links, and keeps the email match from linking those Slack users again (see unlink);
+   * how many went.
+   */
+  async function unlinkAll(tx: Queryable, user: UserRow): Promise<number> {
+    const links = await repo.linksOfUser(tx, user.id);
+    await repo.turnEmailMatchOff(
+      tx,
+      user.org_id,
+      links.map((l) => l.slack_user_id),
+    );
+    return repo.unlinkUser(tx, user.id);
+  }
+
   return {
     /** A Slack interaction payload, already verified as coming from Slack. */
     async handleInteraction(payload: unknown, requestId: string): Promise<InteractionAnswer> {
@@ -499,14 +513,9 @@ export function createSlackService(deps: SlackServiceDeps) {
         const taken = await repo.rolesLinkedTo(tx, user.org_id, slack.slackUserId);
         if (p.role !== 'owner' && taken.includes('owner')) throw ownersOnly();
         // The Slack users this link replaces are unlinked as by an unlink: else one the email match linked
-        // would link itself again at its next click, and a PUT could not replace it.
-        const replaced = await repo.linksOfUser(tx, user.id);
-        await repo.turnEmailMatchOff(
-          tx,
-          user.org_id,
-          replaced.map((l) => l.slack_user_id).filter((id) => id !== slack.slackUserId),
-        );
-        await repo.unlinkUser(tx, user.id);
+        // would link itself again at its next click, and a PUT could not replace it. The match is turned
+        // back on for the one linked here, below.
+        await unlinkAll(tx, user);
         await repo.unlinkSlackUser(tx, user.org_id, slack.slackUserId);
         await repo.turnEmailMatchOn(tx, user.org_id, slack.slackUserId);
         await repo.link(tx, {
@@ -530,13 +539,7 @@ export function createSlackService(deps: SlackServiceDeps) {
     async unlink(p: Principal, identifier: string): Promise<number> {
       return db.transaction().execute(async (tx) => {
         const user = await linkable(tx, p, identifier, true, 'update');
-        const links = await repo.linksOfUser(tx, user.id);
-        await repo.turnEmailMatchOff(
-          tx,
-          user.org_id,
-          links.map((l) => l.slack_user_id),
-        );
-        return repo.unlinkUser(tx, user.id);
+        return unlinkAll(tx, user);
       });
     },
   };

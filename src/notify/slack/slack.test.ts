@@ -483,6 +483,7 @@ describe('a slack destination', () => {
     const alices = (await call('GET', aliceLink)).data
       .map((l: Json) => l.slackUserId as string)
       .filter((id: string) => id !== linkedOutsider.slackId);
+    assert.ok(alices.length > 0, 'Alice has Slack accounts of her own for the PUT to replace');
     await call('PUT', aliceLink, { slackUserId: linkedOutsider.slackId });
     const stored = await db.query('SELECT by_admin FROM slack_user_links WHERE slack_user_id = $1', [
       linkedOutsider.slackId,
