@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { apiKeyMatches, generateApiKey, hashApiKey, keyFromAuthorization } from './apikeys.js';
+import {
+  apiKeyMatches,
+  generateApiKey,
+  hashApiKey,
+  keyAndSchemeFromAuthorization,
+  keyFromAuthorization,
+} from './apikeys.js';
 
 describe('API keys', () => {
   it('reads GenieKey and Bearer headers', () => {
@@ -33,6 +39,13 @@ describe('API keys', () => {
     ]) {
       assert.equal(keyFromAuthorization(refused), undefined, refused);
     }
+  });
+
+  it('says which scheme the key came in', () => {
+    assert.deepEqual(keyAndSchemeFromAuthorization('geniekey abc'), { key: 'abc', scheme: 'geniekey' });
+    assert.deepEqual(keyAndSchemeFromAuthorization('Bearer abc'), { key: 'abc', scheme: 'bearer' });
+    assert.deepEqual(keyAndSchemeFromAuthorization(' basic OmFiYw'), { key: 'abc', scheme: 'basic' });
+    assert.equal(keyAndSchemeFromAuthorization('Basic Og=='), undefined, 'no key: no scheme either');
   });
 
   it('matches a key only against its own hash', () => {

@@ -27,15 +27,26 @@ export function apiKeyMatches(key: string, storedHash: Buffer): boolean {
  * value when there is none). Malformed Base64, text that is not UTF-8, or an empty key give nothing.
  */
 export function keyFromAuthorization(header: string | undefined): string | undefined {
+  return keyAndSchemeFromAuthorization(header)?.key;
+}
+
+/** The scheme an Authorization header sent its API key with (keyFromAuthorization). */
+export type KeyScheme = 'geniekey' | 'bearer' | 'basic';
+
+/** keyFromAuthorization, with the scheme (lower case) the key came in. */
+export function keyAndSchemeFromAuthorization(
+  header: string | undefined,
+): { key: string; scheme: KeyScheme } | undefined {
   if (!header) return undefined;
   const match = /^\s*(GenieKey|Bearer|Basic)\s+(\S+)\s*$/i.exec(header);
-  if (!match?.[2]) return undefined;
-  if (match[1]?.toLowerCase() !== 'basic') return match[2];
+  if (!match?.[1] || !match[2]) return undefined;
+  const scheme = match[1].toLowerCase() as KeyScheme;
+  if (scheme !== 'basic') return { key: match[2], scheme };
   const decoded = decodeBasic(match[2]);
   if (decoded === undefined) return undefined;
   const colon = decoded.indexOf(':');
   const key = colon === -1 ? decoded : decoded.slice(colon + 1);
-  return key === '' ? undefined : key;
+  return key === '' ? undefined : { key, scheme };
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });

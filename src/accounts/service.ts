@@ -181,6 +181,22 @@ export async function resolveTeamRef(
   return team;
 }
 
+/**
+ * The team a path names by id or name, for a caller that may see it: a 404 when there is none, and the
+ * 403 an integration's key gets for a team other than its owner team (it is not told the team's name).
+ */
+export async function findReachedTeam(
+  q: Queryable,
+  p: Principal,
+  identifier: string,
+  by: 'id' | 'name',
+): Promise<TeamRow> {
+  const team = await repo.findTeam(q, p.orgId, identifier, by);
+  if (!team) throw notFound(`No team exists with ${by} [${identifier}].`);
+  requireReachesTeamConfiguration(p, team.id, `team with ${by} [${identifier}]`);
+  return team;
+}
+
 /** The fields of a user Vigil keeps only to give them back, as Opsgenie does. */
 export interface UserProfileInput {
   tags?: string[];
@@ -696,7 +712,7 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
           // Only an owner links an owner's Slack user: one an admin linked to them (the admin's own, it may be)
           // would act as the owner from Slack. Who made a link is not kept, so every link made by hand goes;
           // those the email match made are the person's own.
-          if (becomesOwner) await slackRepository.unlinkAdminLinksOfUser(tx, user.id);
+          if (becomesOwner) await slackRepository.unlinkLinksOfUser(tx, user.id, true);
           // A key acts as its user, not its maker: one of someone else's that a blocked person saw would go
           // on working for them, and one of an admin's would keep a demoted admin an admin. So would an
           // invitation's link handed back to them: it sets its person's password. Unblocking or promoting
@@ -840,9 +856,7 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
     },
 
     async getTeam(p: Principal, identifier: string, by: 'id' | 'name') {
-      const team = await repo.findTeam(db, p.orgId, identifier, by);
-      if (!team) throw notFound(`No team exists with ${by} [${identifier}].`);
-      requireReachesTeamConfiguration(p, team.id, `team with ${by} [${identifier}]`);
+      const team = await findReachedTeam(db, p, identifier, by);
       return { team, members: await repo.teamMembers(db, team.id) };
     },
 
@@ -851,10 +865,8 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
      * in Opsgenie's order: for the console, which hides what the server would refuse.
      */
     async myTeamRights(p: Principal, identifier: string, by: 'id' | 'name'): Promise<TeamRight[]> {
-      const team = await repo.findTeam(db, p.orgId, identifier, by);
-      if (!team) throw notFound(`No team exists with ${by} [${identifier}].`);
       // As getTeam: an integration's key that may not see the team is not told it exists.
-      requireReachesTeamConfiguration(p, team.id, `team with ${by} [${identifier}]`);
+      const team = await findReachedTeam(db, p, identifier, by);
       const held = await teamRightsOf(db, p, team.id);
       return TEAM_RIGHTS.filter((r) => held.has(r));
     },
@@ -871,9 +883,7 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
       by: 'id' | 'name',
       changes: { name?: string; description?: string; members?: MemberInput[] },
     ) {
-      const team = await repo.findTeam(db, p.orgId, identifier, by);
-      if (!team) throw notFound(`No team exists with ${by} [${identifier}].`);
-      requireReachesTeamConfiguration(p, team.id, `team with ${by} [${identifier}]`);
+      const team = await findReachedTeam(db, p, identifier, by);
       const info = changes.name !== undefined || changes.description !== undefined;
       // A change of nothing needs the right a change of the name or description does: answered to anyone,
       // it told those who may not see the team its id and name.
@@ -915,9 +925,7 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
     },
 
     async deleteTeam(p: Principal, identifier: string, by: 'id' | 'name'): Promise<void> {
-      const team = await repo.findTeam(db, p.orgId, identifier, by);
-      if (!team) throw notFound(`No team exists with ${by} [${identifier}].`);
-      requireReachesTeamConfiguration(p, team.id, `team with ${by} [${identifier}]`);
+      const team = await findReachedTeam(db, p, identifier, by);
       await requireOnTeam(p, team, 'delete-team', 'delete it');
       try {
         await db.transaction().execute(async (tx) => {
@@ -948,9 +956,7 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
       user: UserRef,
       roleName: string | undefined,
     ) {
-      const team = await repo.findTeam(db, p.orgId, identifier, by);
-      if (!team) throw notFound(`No team exists with ${by} [${identifier}].`);
-      requireReachesTeamConfiguration(p, team.id, `team with ${by} [${identifier}]`);
+      const team = await findReachedTeam(db, p, identifier, by);
       await requireOnTeam(p, team, 'manage-members', 'change its members');
       const member = await db.transaction().execute(async (tx) => {
         // The team before the user, as updateTeam locks it before its members: the other way round, this
@@ -983,9 +989,7 @@ export function createAccountsService(db: Db, log: Logger, clock: Clock = system
     },
 
     async removeTeamMember(p: Principal, identifier: string, by: 'id' | 'name', memberIdentifier: string) {
-      const team = await repo.findTeam(db, p.orgId, identifier, by);
-      if (!team) throw notFound(`No team exists with ${by} [${identifier}].`);
-      requireReachesTeamConfiguration(p, team.id, `team with ${by} [${identifier}]`);
+      const team = await findReachedTeam(db, p, identifier, by);
       await requireOnTeam(p, team, 'manage-members', 'change its members');
       const member = await repo.findUser(db, p.orgId, memberIdentifier);
       const removed =

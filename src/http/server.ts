@@ -13,7 +13,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { IntegrationAccess, IntegrationPrincipal, Principal } from '../accounts/service.js';
 import { integrationPrincipalOf } from '../integrations/principal.js';
-import { keyFromAuthorization } from '../accounts/apikeys.js';
+import { keyAndSchemeFromAuthorization } from '../accounts/apikeys.js';
 import type { ConsoleSession } from '../accounts/sessions/service.js';
 import { csrfMatches } from '../accounts/sessions/tokens.js';
 import { secureCookiesFor, sessionCookie, sessionTokenOf } from './session-cookie.js';
@@ -158,11 +158,11 @@ export function credentialOf(headers: {
   authorization?: string | undefined;
   cookie?: string | undefined;
 }): Credential | undefined {
-  const key = keyFromAuthorization(headers.authorization);
+  const sent = keyAndSchemeFromAuthorization(headers.authorization);
   const sessionToken = sessionTokenOf(headers.cookie);
   // A reverse proxy's own Basic sign-in in front of the console passes its header on to Vigil: there the
   // console's cookie says who calls, and Basic credentials stand for a key only for senders without one.
-  if (key && !(sessionToken && /^\s*basic\s/i.test(headers.authorization ?? ''))) return { key };
+  if (sent && !(sessionToken && sent.scheme === 'basic')) return { key: sent.key };
   return sessionToken ? { sessionToken } : undefined;
 }
 

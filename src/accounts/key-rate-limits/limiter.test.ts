@@ -3,9 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { createDb, createPool, type Db } from '../../db/database.js';
 import { createTestDatabase } from '../../testing/harness.js';
-import { systemClock, type Clock } from '../../work/clock.js';
+import { ShiftedClock, systemClock, type Clock } from '../../work/clock.js';
 import { requestDomainOf } from './domains.js';
-import { createKeyRateLimiter, type KeyRateLimit } from './limiter.js';
+import { createKeyRateLimiter, timeOf, type KeyRateLimit } from './limiter.js';
 
 /**
  * The API keys' request rate limit on the real PostgreSQL, on a clock the test sets: a burst goes through
@@ -83,7 +83,15 @@ describe('the request rate limit of a key', () => {
     assert.equal(verdicts.filter((v) => v.allowed).length, 20);
   });
 
-  it("counts on PostgreSQL's clock by default, so a process whose clock runs ahead holds no one back", async () => {
+  it("by default counts on PostgreSQL's clock for the system clock, on any other Clock (a test's) on that", () => {
+    assert.equal(timeOf(systemClock), 'database');
+    assert.equal(timeOf(new ShiftedClock()), 'clock');
+    assert.equal(timeOf(clock), 'clock');
+    assert.equal(timeOf(clock, 'database'), 'database');
+    assert.equal(timeOf(systemClock, 'clock'), 'clock');
+  });
+
+  it("counts on PostgreSQL's clock when told, so a process whose clock runs ahead holds no one back", async () => {
     const limit: KeyRateLimit = { perMinute: 60, burst: 2 };
     const ahead = createKeyRateLimiter({
       db,

@@ -16,6 +16,11 @@ export type KeyRequestVerdict =
 
 export type KeyRateLimiter = ReturnType<typeof createKeyRateLimiter>;
 
+/** Whose clock a limiter on `clock` counts on when given `time` (createKeyRateLimiter's default). */
+export function timeOf(clock: Clock, time?: 'database' | 'clock'): 'database' | 'clock' {
+  return time ?? (clock === systemClock ? 'database' : 'clock');
+}
+
 /**
  * The request rate limit of each API key (a user's, an integration's) in each request domain, counted in
  * PostgreSQL so that every Vigil process serving the API counts against the same limit, as Opsgenie counts
@@ -33,7 +38,7 @@ export function createKeyRateLimiter(deps: {
   time?: 'database' | 'clock';
 }) {
   const { db, clock, limit } = deps;
-  const time = deps.time ?? (clock === systemClock ? 'database' : 'clock');
+  const time = timeOf(clock, deps.time);
   const intervalMs = 60_000 / limit.perMinute;
   const countedAt = (): CountedAt => (time === 'database' ? 'database' : clock.now().getTime());
   return {

@@ -1,10 +1,8 @@
 import { Type } from 'typebox';
 import type { Db } from '../../db/database.js';
-import { notFound } from '../../errors.js';
 import { StringEnum, TeamIdentifierQuery, teamIdentifierTypeOf } from '../../http/schemas.js';
 import { envelope, principalOf, type HttpApp } from '../../http/server.js';
-import { requireReachesTeamConfiguration } from '../../integrations/principal.js';
-import { accountsRepository } from '../repository.js';
+import { findReachedTeam } from '../service.js';
 import { requireTeamRight } from '../team-rights.js';
 import { teamLogPage } from './log.js';
 
@@ -30,10 +28,8 @@ export function registerTeamLogRoutes(app: HttpApp, db: Db): void {
       const p = principalOf(request);
       const q = request.query;
       const by = teamIdentifierTypeOf(q);
-      const team = await accountsRepository.findTeam(db, p.orgId, request.params.identifier, by);
-      if (!team) throw notFound(`No team exists with ${by} [${request.params.identifier}].`);
       // As GET /v2/teams/{id}: an integration's key that may not see the team is not told its name.
-      requireReachesTeamConfiguration(p, team.id, `team with ${by} [${request.params.identifier}]`);
+      const team = await findReachedTeam(db, p, request.params.identifier, by);
       await requireTeamRight(
         db,
         p,

@@ -143,11 +143,6 @@ export const slackRepository = {
     return Number(result.numDeletedRows);
   },
 
-  /** Removes the links an admin made to the user (not those the email match made); how many went. */
-  async unlinkAdminLinksOfUser(db: Queryable, userId: string): Promise<number> {
-    return slackRepository.unlinkLinksOfUser(db, userId, true);
-  },
-
   /** The roles of the Vigil users a Slack user is linked to in the organization, in any workspace. */
   async rolesLinkedTo(db: Queryable, orgId: string, slackUserId: string) {
     const rows = await db
