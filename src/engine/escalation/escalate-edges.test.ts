@@ -144,36 +144,10 @@ before(async () => {
     rules: [rule(0, { type: 'user', username: sec }), rule(5, { type: 'team', name: `Slow ${run}` })],
   });
   await addTeam(`SecS ${run}`, sec, `SecSlow ${run}`);
-  // Reaches team Closing, whose policy then waits only for its close.
-  await api.callOk('POST', '/v2/escalations', {
-    name: `SecClose ${run}`,
-    rules: [rule(0, { type: 'user', username: sec }), rule(5, { type: 'team', name: `Closing ${run}` })],
-  });
-  await addTeam(`SecC ${run}`, sec, `SecClose ${run}`);
   await api.callOk('POST', '/v2/escalations', {
     name: `Managers ${run}`,
     rules: [rule(15, { type: 'user', username: boss }), rule(25, { type: 'user', username: boss })],
   });
-  // An escalation on call in a schedule a rule of team Desk's policy notifies.
-  await api.callOk('POST', '/v2/escalations', {
-    name: `Backstop ${run}`,
-    rules: [rule(0, { type: 'user', username: boss })],
-  });
-  await api.callOk('POST', '/v2/schedules', { name: `Rota ${run}`, timezone: 'UTC' });
-  await api.callOk(
-    'POST',
-    `/v2/schedules/${encodeURIComponent(`Rota ${run}`)}/rotations?scheduleIdentifierType=name`,
-    {
-      startDate: new Date(clock.now().getTime() - 24 * 60 * MINUTE).toISOString(),
-      type: 'weekly',
-      participants: [{ type: 'escalation', name: `Backstop ${run}` }],
-    },
-  );
-  await api.callOk('POST', '/v2/escalations', {
-    name: `DeskE ${run}`,
-    rules: [rule(0, { type: 'schedule', name: `Rota ${run}` })],
-  });
-  await addTeam(`Desk ${run}`, sec, `DeskE ${run}`);
 });
 
 after(async () => {
@@ -227,36 +201,16 @@ describe("an escalate when the policy's next step is its close", () => {
 });
 
 describe('a responder added again after an escalation rule reached it', () => {
-  it('whose run finished: the team is paged again, from its routing as it is now', async () => {
-    const alertId = await createTeamAlert(api, 'ops reached, then added', `Sec ${run}`);
-    await byHand.handle(alertId, 'created');
-    assert.ok((await pages(alertId, sec)) > 0);
-    await advance(5 * MINUTE);
-    const reached = await pages(alertId, ops);
-    assert.ok(reached > 0, 'the rule that names team Ops paged it');
-    await advance(31 * MINUTE);
-
+  it("whose run started when the alert's creation was handled after the add: paged once", async () => {
+    // The add commits before the engine handles the alert's creation (events are handled side by side),
+    // which then starts team Ops with the alert's other responders; the add's own event comes next.
+    const alertId = await createTeamAlert(api, 'ops added before the creation was handled', `Sec ${run}`);
     await api.callOk('POST', `/v2/alerts/${alertId}/teams`, { team: { name: `Ops ${run}` } });
-    await byHand.handle(alertId, 'responder_added');
-    assert.equal(await pages(alertId, ops), 2 * reached, 'team Ops paged again, at once');
-    const lines = await alertLogs(api, alertId);
-    assert.equal(lines.filter((l) => l.includes(`escalating with OpsE ${run}`)).length, 1, lines.join('\n'));
-  });
-
-  it('whose run waits only for its close after the last repeat: the team is paged again', async () => {
-    const alertId = await createTeamAlert(api, 'closing reached, then added', `SecC ${run}`);
     await byHand.handle(alertId, 'created');
-    await advance(5 * MINUTE);
-    const reached = await pages(alertId, closer);
-    assert.ok(reached > 0, 'the rule that names team Closing paged it');
-    await advance(5 * MINUTE);
-
-    await api.callOk('POST', `/v2/alerts/${alertId}/teams`, { team: { name: `Closing ${run}` } });
+    const paged = await pages(alertId, ops);
+    assert.ok(paged > 0, 'team Ops paged with the creation');
     await byHand.handle(alertId, 'responder_added');
-    assert.equal(await pages(alertId, closer), 2 * reached, 'team Closing paged again, at once');
-    const lines = await alertLogs(api, alertId);
-    assert.ok(!lines.includes(`Team Closing ${run} already escalates this alert`), lines.join('\n'));
-    assert.equal(await statusOf(alertId), 'open');
+    assert.equal(await pages(alertId, ops), paged, 'not paged a second time by the add');
   });
 
   it('whose run goes on: nobody is paged twice, and the log says the team already escalates', async () => {
@@ -276,21 +230,6 @@ describe('a responder added again after an escalation rule reached it', () => {
     assert.equal(await pages(alertId, ops), reached);
     await advance(2 * MINUTE);
     assert.equal(await pages(alertId, ops), 2 * reached);
-  });
-
-  it('an escalation responder whose run (on call in a schedule) finished runs again', async () => {
-    const alertId = await createTeamAlert(api, 'backstop on call, then added', `Desk ${run}`);
-    await byHand.handle(alertId, 'created');
-    await advance(0);
-    const reached = await pages(alertId, boss);
-    assert.ok(reached > 0, 'the escalation on call paged');
-    await advance(10 * MINUTE);
-
-    await api.callOk('POST', `/v2/alerts/${alertId}/responders`, {
-      responder: { type: 'escalation', name: `Backstop ${run}` },
-    });
-    await byHand.handle(alertId, 'responder_added');
-    assert.equal(await pages(alertId, boss), 2 * reached);
   });
 });
 

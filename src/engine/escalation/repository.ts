@@ -240,45 +240,14 @@ export const escalationRepository = {
     return { due: Number(row.rows[0]?.due ?? 0), oldestDueAt: row.rows[0]?.oldest ?? null };
   },
 
-  /** The alert's runs of these sources (`team:<id>`, ...), finished or not, locked to be written. */
-  lockRunsOfSources(db: Queryable, alertId: string, sources: readonly string[]) {
+  /** The alert's runs of these sources (`team:<id>`, ...), finished or not. */
+  runsOfSources(db: Queryable, alertId: string, sources: readonly string[]) {
     return db
       .selectFrom('alert_escalations')
-      .select(['id', 'source', 'state', 'started_at', 'base_at', 'plan', 'step'])
+      .select(['source', 'state', 'plan', 'step'])
       .where('alert_id', '=', alertId)
       .where('source', 'in', sources)
-      .forUpdate()
       .execute();
-  },
-
-  /**
-   * A finished run (or one left only its close after the last repeat, locked by the caller) sent back to
-   * its first rule as `run` would start (the plan and policy its source gives
-   * now, from its base time), everything it remembered of its last start forgotten; the row as it then is.
-   * Its earlier pages keep their keys (of its base time then), so its first rule pages again.
-   */
-  startOver(db: Queryable, runId: string, run: NewRun): Promise<AlertEscalationRow | undefined> {
-    return db
-      .updateTable('alert_escalations')
-      .set({
-        escalation_id: run.escalationId,
-        plan: JSON.stringify(run.plan),
-        state: 'active',
-        step: 0,
-        base_at: run.baseAt,
-        started_at: run.baseAt,
-        escalated_at: null,
-        next_at: run.nextAt,
-        paused_at: null,
-        pause_reason: null,
-        finished_reason: null,
-        skipped_from: null,
-        replay_until: null,
-        updated_at: new Date(),
-      })
-      .where('id', '=', runId)
-      .returningAll()
-      .executeTakeFirst();
   },
 
   policy(db: Queryable, escalationId: string) {

@@ -39,8 +39,8 @@ function actingNow(chosen: NotificationDecision, now: PolicyNow): NotificationDe
  * escalation and schedule responder, and per user responder. Returns the alert and the runs it started.
  * With `later`, the runs are not made here but added to it, for the caller to make with others at once
  * (runner.startRuns), and `runs` is empty. With `only`, just those responders start (one added to the
- * alert later: its escalation counts from the event; one that already escalates the alert is left to
- * that run, one whose run finished starts over, see notRunning).
+ * alert later: its escalation counts from the event; one that already has a run for the alert is left to
+ * it, see notRunning).
  * A team's notification policies (notification-policies.ts), when the alert is of the team's policy scope
  * (teamPoliciesApply), may suppress its run, start it later, hold it until the alert occurs often enough
  * (notification-holds.ts: `released` says the hold of the `only` responders ended, and when the alert
@@ -66,8 +66,6 @@ export async function startEscalations(
   const started: AlertEscalationRow[] = [];
   // From the alert's creation: if no worker ran since, the first steps are late, and say so.
   const base = clock.fromSystemTime(new Date(event.at));
-  /** The finished runs of added responders, by source: they start over (see notRunning). */
-  const over = new Map<string, string>();
   const start = async (
     source: string,
     escalationId: string | null,
@@ -88,13 +86,12 @@ export async function startEscalations(
       later.push(run);
       return;
     }
-    const finished = over.get(source);
-    const inserted = finished ? await repo.startOver(tx, finished, run) : await repo.insertRun(tx, run);
+    const inserted = await repo.insertRun(tx, run);
     if (inserted) started.push(inserted);
   };
   let responders = only ?? alert.responders;
   if (only) {
-    responders = await notRunning(etx, alert, event, base, only, over);
+    responders = await notRunning(etx, alert, event, only);
     if (responders.length === 0) return { alert, runs: [] };
   }
   // Opsgenie's suppressNotifications: what the creation of the integration's alert starts notifies nobody.
@@ -277,38 +274,28 @@ export async function startEscalations(
 }
 
 /**
- * Of the responders `only` names, those to start. One whose source (`team:<id>`, …) has an unfinished run
- * for the alert (a responder when it was created, or reached by an escalation rule since) is left to that
- * run while it has rules left, and an added one says so on the log. One whose run finished (a rule reached
- * the team, and its escalation ran all its rules), or waits only for its close after the last repeat,
- * starts over, as a create would page it: its team's routing, and its
- * policies, are read as they are now, and its run is put in `over` (by source), to be sent back to its
- * first rule rather than made anew (an alert has one run per source). Unless that run started at or after
- * the event was made (`madeAt`): then it is this very event's, handled again (a retried delivery, a lost
- * mark), and nothing more is started.
+ * Of the responders `only` names, those to start: those with no run for the alert. One that has one (a
+ * responder when the alert was created, or reached by an escalation rule since) is left to it, and an
+ * added one whose run still has rules left says so on the log. A run that ended (or waits only for its
+ * close after the last repeat) is not started again: the `created` event handled after an add (batches
+ * run side by side) starts the added team's run with the alert's other responders, and the add's own
+ * event, handled next, must not page the team a second time; an alert has one run per source, and a run
+ * does not say whether a rule or the alert's responders started it (docs/limits.md).
  */
 async function notRunning(
   { tx, logs }: EngineTx,
   alert: AlertRow,
   event: AlertEvent,
-  madeAt: Date,
   only: readonly ResponderRef[],
-  over: Map<string, string>,
 ): Promise<ResponderRef[]> {
   const sourceOf = (r: ResponderRef) => `${r.type}:${r.id}`;
-  // Locked: they may be written here (startOver), and the runner must not move one on meanwhile.
-  const runs = await repo.lockRunsOfSources(tx, alert.id, only.map(sourceOf));
+  const runs = await repo.runsOfSources(tx, alert.id, only.map(sourceOf));
   const added = event.type === 'responder_added' ? event : undefined;
   return only.filter((r) => {
     const run = runs.find((row) => row.source === sourceOf(r));
     if (!run) return true;
-    // One whose next step is its close after the last repeat has no rule left to page with: over.
-    if (run.state !== 'finished' && !stepAt(run.plan, run.step)?.closesAlert) {
-      if (added) logs.add(alert.id, `${added.name} already escalates this alert`);
-      return false;
-    }
-    if ((run.started_at ?? run.base_at).getTime() >= madeAt.getTime()) return false;
-    over.set(run.source, run.id);
-    return true;
+    if (added && run.state !== 'finished' && !stepAt(run.plan, run.step)?.closesAlert)
+      logs.add(alert.id, `${added.name} already escalates this alert`);
+    return false;
   });
 }
