@@ -106,3 +106,52 @@ describe('vigil import opsgenie: custom roles with the provider’s newer rights
     assert.ok(again.progress.includes(`custom user role ${RESTRICTED.name}: unchanged`), againAll);
   });
 });
+
+describe('vigil import opsgenie: custom roles matched by name in any case', () => {
+  it('updates the role Vigil has under the name in another case, and its holder holds it', async () => {
+    // "Straße" and "STRASSE" are one name to Vigil (full case folding): a POST would be refused as taken.
+    const opsgenieRole = {
+      ...RESTRICTED,
+      id: '0f0f0f0f-0000-4000-8000-000000000002',
+      name: 'Straße Responder',
+    };
+    const made = await vigil.callOk('POST', '/v2/roles', {
+      name: 'STRASSE RESPONDER',
+      extendedRole: 'user',
+      grantedRights: ['see-alerts'],
+      disallowedRights: [],
+    });
+    const holderName = 'sam.strasse@opsgenie.example';
+    emptyOpsgenie(opsgenie, {
+      '/v2/roles': { data: [opsgenieRole] },
+      '/v2/users': {
+        data: [
+          {
+            id: '00000000-0000-4000-8000-000000000778',
+            username: holderName,
+            fullName: 'Sam Strasse',
+            role: { id: opsgenieRole.id, name: 'straße responder' },
+            blocked: false,
+            timeZone: 'Europe/Berlin',
+            locale: 'de_DE',
+          },
+        ],
+        totalCount: 1,
+      },
+    });
+    const run = await importOnce();
+    const all = [...run.progress, ...run.out].join('\n');
+    assert.equal(run.code, 0, all);
+    assert.ok(run.progress.includes(`custom user role ${opsgenieRole.name}: updated`), all);
+
+    const roles = (await vigil.callOk('GET', '/v2/roles')).data as Json[];
+    const same = roles.filter((r) => /stra(ss|ß)e responder/i.test(String(r.name)));
+    assert.deepEqual(
+      same.map((r) => [r.id, r.name]),
+      [[made.data.id, opsgenieRole.name]],
+    );
+    assert.deepEqual([...same[0].grantedRights].sort(), [...opsgenieRole.grantedRights].sort());
+    const holder = (await vigil.callOk('GET', `/v2/users/${holderName}`)).data;
+    assert.deepEqual(holder.role, { id: made.data.id, name: opsgenieRole.name });
+  });
+});

@@ -77,7 +77,7 @@ export async function importCustomRoles(ctx: ImportContext): Promise<void> {
   }
   const current = await vigilRoles(ctx);
   await eachItem(ctx, 'custom user role', CustomUserRoleShape, items, async (role) => {
-    if (DEFAULT_ROLES.includes(role.name.toLowerCase()))
+    if (DEFAULT_ROLES.includes(nameKey(role.name)))
       throw new Skip('the name of a default role: Vigil has it');
     const desired = bodyOf(role);
     const unknown = [...desired.grantedRights, ...desired.disallowedRights].filter((r) => !isUserRight(r));
