@@ -38,6 +38,15 @@ function explanation(error: unknown, context: AwsCallContext): string {
     const action = /not authorized to perform:? ([\w-]+:\w+)/.exec(text)?.[1] ?? context.action;
     return `${context.identity ?? 'your AWS identity'} may not call ${action} in ${where}: allow ${action} in its IAM policy (all the actions vigil aws uses are listed in docs/securityhub.md#permissions) and run again. AWS said: ${text}`;
   }
+  if (
+    context.action.startsWith('iam:') &&
+    /^MalformedPolicyDocument/.test(name) &&
+    /Invalid principal/i.test(text)
+  ) {
+    // The only principal setup names that IAM checks is Vigil's own identity, in the role's trust policy.
+    const principal = /Invalid principal in policy:\s*"AWS"\s*:\s*"([^"]+)"/i.exec(text)?.[1];
+    return `IAM refused the write-back role's trust policy in account ${context.account ?? '?'}: the principal it names${principal ? ` (${principal})` : ''}, Vigil's own AWS identity, is no user or role IAM knows. A role with a path (AWS SSO's aws-reserved/sso.amazonaws.com/…, service-role/…) must be named with its path: give Vigil's identity with --vigil-principal <arn>, or set VIGIL_AWS_PRINCIPAL_ARN where Vigil runs, and run again. AWS said: ${text}`;
+  }
   if (name === 'InvalidAccessException' && /not subscribed|not enabled|Security Hub/i.test(text)) {
     return `Security Hub is not enabled in ${where}: enable it (aws securityhub enable-security-hub --region ${context.region}), or leave ${context.region} out of --region. AWS said: ${text}`;
   }

@@ -1,5 +1,5 @@
 import { SetupError } from './aws-errors.js';
-import { openAccount, type AccountAccess } from './aws-context.js';
+import { openAccount, type AccountAccess, type AccountContext } from './aws-context.js';
 import { removeApiDestination } from './api-destination.js';
 import { removeCustomAction } from './custom-action.js';
 import { resourceNames } from './names.js';
@@ -13,7 +13,9 @@ import type { AwsSetupFacts, VigilApi } from './vigil-api.js';
  * `vigil aws teardown`: removes what setup made for this integration, and only that: a resource that
  * does not carry the integration's tag (or, for the untaggable ones, name it in its description) is
  * kept and said so. The rule goes first, so no finding is sent to a topic on its way out. The IAM
- * roles are global, so they go too unless asked to stay (other regions still set up use them).
+ * roles are global, so they go too unless asked to stay (other regions still set up use them). Every
+ * account is opened before anything is deleted, and once the write-back role is gone the write-back is
+ * turned off in Vigil, whatever fails after.
  */
 
 export interface TeardownRequest {
@@ -37,9 +39,18 @@ export async function runTeardown(request: TeardownRequest): Promise<StepResult[
   progress(
     `${dryRun ? 'Dry run: nothing is changed. ' : ''}Removing what vigil aws setup made for "${facts.integration.name}" (${id}):`,
   );
-  for (const access of request.accounts) {
-    const a = await openAccount(access, request.regions[0] ?? 'us-east-1');
-    try {
+  const fail = (where: string, error: unknown) => {
+    if (!(error instanceof SetupError)) throw error;
+    failures.push(`${where}: ${error.message}`);
+    progress(`  ${where}  FAILED: ${error.message}`);
+  };
+  const opened: AccountContext[] = [];
+  try {
+    // Every account is opened (the operator's credentials, each --account-role assumed) before anything
+    // is deleted: a role that cannot be assumed stops the teardown before it has begun, not halfway.
+    for (const access of request.accounts)
+      opened.push(await openAccount(access, request.regions[0] ?? 'us-east-1'));
+    for (const a of opened) {
       let regionFailed = false;
       for (const region of request.regions) {
         const r = a.region(region);
@@ -52,10 +63,8 @@ export async function runTeardown(request: TeardownRequest): Promise<StepResult[
           for (const step of await removeApiDestination(r, names, id, dryRun)) add(step);
           add(await removeCustomAction(r, names, id, dryRun));
         } catch (error) {
-          if (!(error instanceof SetupError)) throw error;
           regionFailed = true;
-          failures.push(`${where}: ${error.message}`);
-          progress(`  ${where}  FAILED: ${error.message}`);
+          fail(where, error);
         }
       }
       if (request.keepRoles || regionFailed) {
@@ -64,19 +73,31 @@ export async function runTeardown(request: TeardownRequest): Promise<StepResult[
         );
         continue;
       }
-      for (const role of [names.role, names.invokeRole]) {
-        const step = report(progress, `${a.account} global`, await removeRole(a, role, id, dryRun));
-        steps.push(step);
-        if (step.outcome === 'deleted' && step.detail) deletedRoles.push(step.detail);
+      try {
+        for (const role of [names.role, names.invokeRole]) {
+          const step = report(progress, `${a.account} global`, await removeRole(a, role, id, dryRun));
+          steps.push(step);
+          if (step.outcome === 'deleted' && step.detail) deletedRoles.push(step.detail);
+        }
+      } catch (error) {
+        fail(`${a.account} global`, error);
       }
-    } finally {
-      a.close();
     }
-  }
-  // Vigil would otherwise go on assuming a role that no longer exists.
-  if (facts.roleArn && deletedRoles.includes(facts.roleArn)) {
-    await request.vigil.updateSettings(id, { sendUpdatesBack: false });
-    progress('Turned the write-back off in Vigil: its role is gone.');
+  } finally {
+    for (const a of opened) a.close();
+    // Vigil would otherwise go on assuming a role that no longer exists, whatever failed after it went.
+    if (facts.roleArn && deletedRoles.includes(facts.roleArn)) {
+      try {
+        await request.vigil.updateSettings(id, { sendUpdatesBack: false });
+      } catch (error) {
+        // eslint-disable-next-line no-unsafe-finally -- this failure is what the operator must act on
+        throw new SetupError(
+          `the write-back role ${facts.roleArn} is deleted, but Vigil could not be told to stop assuming it (${(error as Error).message}): turn the write-back off in the integration's settings.`,
+          { cause: error },
+        );
+      }
+      progress('Turned the write-back off in Vigil: its role is gone.');
+    }
   }
   if (failures.length > 0)
     throw new SetupError(

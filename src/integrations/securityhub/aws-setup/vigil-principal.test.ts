@@ -1,21 +1,21 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createVigilPrincipal, trustablePrincipal } from './vigil-principal.js';
+import { createVigilPrincipal, sessionRole } from './vigil-principal.js';
 
 describe("Vigil's AWS principal", () => {
-  it('trusts the role, not one of its sessions', () => {
-    assert.equal(
-      trustablePrincipal('arn:aws:sts::123456789012:assumed-role/vigil-task/ecs-session-1'),
-      'arn:aws:iam::123456789012:role/vigil-task',
-    );
-    assert.equal(
-      trustablePrincipal('arn:aws-us-gov:sts::123456789012:assumed-role/vigil/i-0abc'),
-      'arn:aws-us-gov:iam::123456789012:role/vigil',
-    );
-    assert.equal(
-      trustablePrincipal('arn:aws:iam::123456789012:user/vigil'),
-      'arn:aws:iam::123456789012:user/vigil',
-    );
+  it('trusts the role, not one of its sessions (whose ARN leaves the path out)', () => {
+    assert.deepEqual(sessionRole('arn:aws:sts::123456789012:assumed-role/vigil-task/ecs-session-1'), {
+      partition: 'aws',
+      account: '123456789012',
+      name: 'vigil-task',
+    });
+    assert.deepEqual(sessionRole('arn:aws-us-gov:sts::123456789012:assumed-role/vigil/i-0abc'), {
+      partition: 'aws-us-gov',
+      account: '123456789012',
+      name: 'vigil',
+    });
+    assert.equal(sessionRole('arn:aws:iam::123456789012:user/vigil'), undefined);
+    assert.equal(sessionRole('arn:aws:iam::123456789012:role/service-role/vigil'), undefined);
   });
 
   it('prefers what is configured and asks nothing', async () => {

@@ -2,6 +2,9 @@
  * Vigil's own AWS identity, which each write-back role's trust policy names. Configured
  * (VIGIL_AWS_PRINCIPAL_ARN) or asked of STS with Vigil's credentials; GetCallerIdentity needs no
  * permission, but without credentials there is no answer, and then the templates leave it a parameter.
+ * A role's session does not show the role's path (AWS SSO's aws-reserved/sso.amazonaws.com/,
+ * service-role/), and IAM refuses a trust policy naming the role without it, so the role's ARN is asked
+ * of IAM (iam:GetRole on Vigil's own role); without that answer the role's ARN without a path is used.
  */
 
 export interface VigilPrincipal {
@@ -9,11 +12,16 @@ export interface VigilPrincipal {
   source: 'configured' | 'GetCallerIdentity';
 }
 
-/** A trust policy names a role, not one of its sessions: assumed-role/Name/session becomes role/Name. */
-export function trustablePrincipal(callerArn: string): string {
+/**
+ * The role behind an STS session (arn:aws:sts::A:assumed-role/Name/session): a trust policy names the
+ * role, not one of its sessions. Its path is not in the session's ARN.
+ */
+export function sessionRole(
+  callerArn: string,
+): { partition: string; account: string; name: string } | undefined {
   const assumed = /^arn:(aws[\w-]*):sts::(\d{12}):assumed-role\/([\w+=,.@-]+)\/[^/]+$/.exec(callerArn);
-  if (assumed) return `arn:${assumed[1]}:iam::${assumed[2]}:role/${assumed[3]}`;
-  return callerArn;
+  if (!assumed?.[1] || !assumed[2] || !assumed[3]) return undefined;
+  return { partition: assumed[1], account: assumed[2], name: assumed[3] };
 }
 
 /** A failed lookup is not retried for this long, so a page of templates does not wait on it each time. */
@@ -46,29 +54,51 @@ export function createVigilPrincipal(options: { configured?: string; env?: NodeJ
 
   async function ask(): Promise<VigilPrincipal | undefined> {
     // The AWS SDK loads on this first lookup, not with Vigil (writeback/aws.ts says why).
-    const [{ GetCallerIdentityCommand, STSClient }, { fromNodeProviderChain }, { awsRequestHandler }] =
-      await Promise.all([
-        import('@aws-sdk/client-sts'),
-        import('@aws-sdk/credential-providers'),
-        import('../writeback/aws-sdk.js'),
-      ]);
-    const client = new STSClient({
-      region: await regionOf(STSClient),
+    const [
+      { GetCallerIdentityCommand, STSClient },
+      { GetRoleCommand, IAMClient },
+      { fromNodeProviderChain },
+      { awsRequestHandler },
+      { iamRegionFor },
+    ] = await Promise.all([
+      import('@aws-sdk/client-sts'),
+      import('@aws-sdk/client-iam'),
+      import('@aws-sdk/credential-providers'),
+      import('../writeback/aws-sdk.js'),
+      import('./aws-context.js'),
+    ]);
+    const common = {
       requestHandler: awsRequestHandler(options.env),
       credentials: fromNodeProviderChain(),
       maxAttempts: 1,
-    });
+    };
+    const sts = new STSClient({ ...common, region: await regionOf(STSClient) });
     try {
-      const identity = await client.send(new GetCallerIdentityCommand({}), {
+      const identity = await sts.send(new GetCallerIdentityCommand({}), {
         abortSignal: AbortSignal.timeout(5000),
       });
-      return identity.Arn
-        ? { arn: trustablePrincipal(identity.Arn), source: 'GetCallerIdentity' }
-        : undefined;
+      if (!identity.Arn) return undefined;
+      const role = sessionRole(identity.Arn);
+      if (!role) return { arn: identity.Arn, source: 'GetCallerIdentity' };
+      // Most roles have no path, and most may not call iam:GetRole on themselves (an ECS task role): then
+      // the ARN without a path is the best guess, and IAM's "Invalid principal" refusal of it says to
+      // give the identity (aws-errors.ts).
+      const guess = `arn:${role.partition}:iam::${role.account}:role/${role.name}`;
+      const iam = new IAMClient({ ...common, region: iamRegionFor(role.partition) });
+      try {
+        const found = await iam.send(new GetRoleCommand({ RoleName: role.name }), {
+          abortSignal: AbortSignal.timeout(5000),
+        });
+        return { arn: found.Role?.Arn ?? guess, source: 'GetCallerIdentity' };
+      } catch {
+        return { arn: guess, source: 'GetCallerIdentity' };
+      } finally {
+        iam.destroy();
+      }
     } catch {
       return undefined;
     } finally {
-      client.destroy();
+      sts.destroy();
     }
   }
 
