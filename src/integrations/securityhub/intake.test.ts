@@ -761,6 +761,27 @@ describe('refusals', () => {
     const bare = await post(integration.path, await importedEvent());
     assert.equal(bare.status, 403);
     assert.match(bare.body.reason, /X-Api-Key/);
+    // And refused again when replayed: it still has no signature, and its key was not in the header.
+    const replay = await server.call(
+      'POST',
+      `/v2/integrations/${integration.id}/payloads/${bare.body.payloadId}/replay`,
+    );
+    assert.equal(replay.status, 403, JSON.stringify(replay.body));
+    assert.match(replay.body.reason, /X-Api-Key/);
+  });
+
+  it('replays a bare event that came with its key in the header, signatures on', async () => {
+    const event = { ...(await importedEvent((f) => (f.Id += '-apidest-replayed'))), id: randomUUID() };
+    const res = await post('/v1/json/integrations/webhooks/amazonsecurityhub', event, {
+      'x-api-key': integration.apiKey,
+    });
+    assert.equal(res.body.verdict, 'created', JSON.stringify(res.body));
+    const replay = await server.call(
+      'POST',
+      `/v2/integrations/${integration.id}/payloads/${res.body.payloadId}/replay`,
+    );
+    assert.equal(replay.status, 200, JSON.stringify(replay.body));
+    assert.equal(replay.body.verdict, 'updated', JSON.stringify(replay.body));
   });
 
   it('names its payload log record in the answer to every delivery it logs, refused or handled at once', async () => {

@@ -71,6 +71,12 @@ type Received = Omit<Delivery, 'kind' | 'messageId'>;
 
 interface Options {
   replay: boolean;
+  /**
+   * A replay's delivery was let in the first time (its record's verdict is not `refused`). A bare event
+   * carries no signature, and the payload log does not keep where its key came: only one let in before
+   * (its key in the header, or signatures off then) is taken again by an integration that verifies them.
+   */
+  admittedBefore?: boolean;
 }
 
 const TURNED_OFF = 'the integration is turned off';
@@ -263,7 +269,7 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
     body: unknown,
     options: Options,
   ): Promise<IntakeOutcome> {
-    if (settings.verifySignatures && !request.keyInHeader && !options.replay) {
+    if (settings.verifySignatures && !request.keyInHeader && !(options.replay && options.admittedBefore)) {
       throw new Refusal(
         'not-allowed',
         'This integration verifies SNS signatures and the body is not an SNS message. For EventBridge API destinations send the key in the X-Api-Key header; for SNS raw message delivery turn verifySignatures off.',
@@ -408,14 +414,14 @@ export function createSecurityHubIntake(deps: IntakeDeps) {
     /** Processes a stored payload again, without the age and duplicate checks (signatures still apply). */
     async replay(
       integration: IntegrationWithTeams,
-      stored: { body: string; content_type: string | null },
+      stored: { body: string; content_type: string | null; verdict: string },
       requestId: string,
     ): Promise<IntakeOutcome> {
       return run(
         integration,
         { keyInHeader: false, contentType: stored.content_type ?? undefined, body: stored.body },
         requestId,
-        { replay: true },
+        { replay: true, admittedBefore: stored.verdict !== 'refused' },
       );
     },
 
