@@ -166,6 +166,19 @@ export const integrationsRepository = {
   },
 
   /**
+   * Forgets the subscriptions confirmed under a key that no longer works: their endpoints carry the old
+   * key, so they deliver nothing, and their removal is answered 401 and never seen here. Kept, they would
+   * make the removal of the last subscription confirmed since look like one that still leaves another.
+   */
+  async forgetConfirmedSubscriptions(db: Queryable, integrationId: string, at: Date): Promise<void> {
+    await db
+      .updateTable('sns_subscriptions')
+      .set({ confirmed_arns: [], updated_at: at })
+      .where('integration_id', '=', integrationId)
+      .execute();
+  },
+
+  /**
    * Records the topic as confirmed through `subscriptionArn` (null: SNS did not say which), or as
    * unsubscribed. A confirmed ARN joins the topic's other live ones; an unknown one empties the set, so
    * that any later removal turns the topic off: a page too many beats findings silently lost.

@@ -769,7 +769,10 @@ export function createIntegrationsService(
         await requireMayConfigure(p, row.owner_team_id, row.name);
       const apiKey = generateApiKey();
       const { lookup, hash } = hashApiKey(apiKey);
-      await repo.update(db, row.id, { api_key_lookup: lookup, api_key_hash: hash });
+      await db.transaction().execute(async (tx) => {
+        await repo.update(tx, row.id, { api_key_lookup: lookup, api_key_hash: hash });
+        await repo.forgetConfirmedSubscriptions(tx, row.id, clock.now());
+      });
       forget();
       return { integration: await load(p, id), apiKey };
     },

@@ -324,3 +324,30 @@ describe('every confirmed subscription of a topic is known', () => {
     assert.equal((await subscriptions(integration))[0]?.status, 'unsubscribed');
   });
 });
+
+describe('a new key', () => {
+  it('forgets the subscriptions confirmed under the old key: the last one confirmed since is the last one', async () => {
+    const integration = await addIntegration();
+    await confirmAs(integration, OLD);
+    // `vigil aws setup --regenerate-key`: a new key, a subscription to the new URL, the old one removed.
+    // The old one's UnsubscribeConfirmation goes to the old URL, whose key is dead, so Vigil never sees it.
+    const regenerated = await server.call('POST', `/v2/integrations/${integration.id}/api-key`);
+    assert.equal(regenerated.status, 200, JSON.stringify(regenerated.body));
+    const url = new URL(regenerated.body.data.endpointUrl as string);
+    const renewed = {
+      ...integration,
+      apiKey: regenerated.body.data.apiKey as string,
+      endpointUrl: url.href,
+      path: `${url.pathname}${url.search}`,
+    };
+    intake.integrationByKey.set(renewed.apiKey, renewed.id);
+    await confirmAs(renewed, LIVE);
+    // The new subscription is deleted: nothing delivers any more, and somebody must hear of it.
+    const removed = await post(renewed.path, unsubscribeConfirmation(deactivated(LIVE)), {
+      'x-amz-sns-subscription-arn': LIVE,
+    });
+    assert.equal(removed.body.verdict, 'unsubscribed', JSON.stringify(removed.body));
+    assert.equal(removed.body.alertIds.length, 1);
+    assert.equal((await subscriptions(renewed))[0]?.status, 'unsubscribed');
+  });
+});
