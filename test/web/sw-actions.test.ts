@@ -47,3 +47,32 @@ describe("the service worker's notification for a push", () => {
     assert.equal(shown.options.requireInteraction, true);
   });
 });
+
+describe('a note or an assignment about an alert whose page is on screen', () => {
+  const page = { title: '[P1] Disk full', kind: 'create-alert', alertId: 'a1', actions: {} };
+
+  it('gets a tag of its own, so the page stays on screen until someone answers it', () => {
+    const shownPage = notificationOf(page);
+    for (const kind of ['add-note', 'assigned-alert']) {
+      const update = notificationOf({ ...page, title: `[P1] ${kind}: Disk full`, kind });
+      // The same tag would replace the page with a notification that may go away on its own.
+      assert.notEqual(update.options.tag, shownPage.options.tag, kind);
+      assert.ok(update.options.tag, kind);
+      assert.equal(update.options.renotify, true, kind);
+      // The next note replaces the last one, not the page.
+      assert.equal(notificationOf({ ...page, kind }).options.tag, update.options.tag, kind);
+    }
+    assert.notEqual(
+      notificationOf({ ...page, kind: 'add-note' }).options.tag,
+      notificationOf({ ...page, kind: 'assigned-alert' }).options.tag,
+    );
+  });
+
+  it('while its acknowledgement or close still replaces the page', () => {
+    for (const kind of ['acknowledged-alert', 'closed-alert']) {
+      const update = notificationOf({ ...page, kind });
+      assert.equal(update.options.tag, 'a1', kind);
+      assert.equal(update.options.requireInteraction, false, kind);
+    }
+  });
+});

@@ -8,6 +8,8 @@
     close: { button: 'Close', done: 'Closed', failed: 'Could not close' },
   };
   const ICON = '/icon-192.png';
+  /** The kinds of push that take the place of an alert's page on screen (the page itself, or its end). */
+  const REPLACES_PAGE = new Set(['create-alert', 'acknowledged-alert', 'closed-alert']);
 
   /** The notification for a push's payload (a payload that is not Vigil's still shows one: see sw.js). */
   function notificationOf(d) {
@@ -15,10 +17,15 @@
       return { title: 'Vigil', options: { body: 'Open Vigil to see what changed.', icon: ICON, data: {} } };
     }
     const links = d.actions && typeof d.actions === 'object' ? d.actions : {};
-    // One notification per alert: its acknowledgement replaces the page instead of piling up. A push
-    // about no alert (a test message) gets neither: Chrome refuses renotify without a non-empty tag.
-    const perAlert =
-      typeof d.alertId === 'string' && d.alertId !== '' ? { tag: d.alertId, renotify: true } : {};
+    // One notification per alert: its acknowledgement or close replaces the page instead of piling up.
+    // A note or an assignment gets a tag of its own: it must not replace a page still waiting for an
+    // answer (it would take the page's title, and on desktop go away on its own), as it gets no Topic
+    // from Vigil for the same reason. A push about no alert (a test message) gets no tag, nor renotify:
+    // Chrome refuses renotify without a non-empty tag.
+    const hasAlert = typeof d.alertId === 'string' && d.alertId !== '';
+    const perAlert = hasAlert
+      ? { tag: REPLACES_PAGE.has(d.kind) ? d.alertId : d.alertId + ':' + String(d.kind), renotify: true }
+      : {};
     return {
       title: d.title,
       options: {

@@ -241,15 +241,32 @@ export function createPushChannel(setup: ChannelSetup): NotificationChannel {
       const removed = await removeGoneSubscription(db, subscription);
       if (removed) {
         log.info(
-          { subscriptionId: subscription.id, userId: subscription.user_id, status },
+          { subscriptionId: subscription.id, userId: subscription.user_id, status, heir: removed.heir?.id },
           'push subscription removed: the push service says it is gone',
         );
+        // The person has another device, which now has the gone one's steps and unsent messages, this one
+        // included (forgetGone): once more, and the sender renders it again for that device, its action
+        // links bound to that device's contact. A notice (a test of this contact) has no one else to go to.
+        if (removed.heir && recipient) {
+          return {
+            status: 'retry',
+            error: `the device is gone: ${host} answered ${answer}; its push subscription "${subscription.device_name}" was removed, and its pages go to "${removed.heir.device_name}" instead`,
+          };
+        }
       } else if (await repo.find(db, subscription.id)) {
         // The browser renewed the device while this push was on its way: the old endpoint is gone, the
         // device is not. Once more reaches its new endpoint (or keys).
         return {
           status: 'retry',
           error: `${host} answered ${answer}: the device "${subscription.device_name}" was renewed meanwhile, so it is sent again to its new subscription`,
+        };
+      } else if (recipient) {
+        // Removed meanwhile by another push that found it gone, which moved this message to the person's
+        // other device if they have one: once more, and the sender sends it there, or drops it if the
+        // device's contact is gone with no heir.
+        return {
+          status: 'retry',
+          error: `the device is gone: ${host} answered ${answer}; its push subscription "${subscription.device_name}" was removed meanwhile`,
         };
       }
       return {

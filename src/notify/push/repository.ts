@@ -1,6 +1,6 @@
 import type { Queryable } from '../../db/database.js';
 import type { PushSubscriptionsTable } from '../../db/schema.js';
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 
 /** The SQL for Web Push subscriptions. No rules here: see service.ts. */
 
@@ -70,5 +70,32 @@ export const pushRepository = {
 
   async markSent(q: Queryable, id: string, at: Date): Promise<void> {
     await q.updateTable('push_subscriptions').set({ last_sent_at: at }).where('id', '=', id).execute();
+  },
+
+  /**
+   * Points a person's messages still to be sent (pending, or being sent) to the contact `gone` at the
+   * contact `heir` instead, and the rule step that planned them with them: the device that replaces a gone
+   * one gets them. Their action links are made when they are sent, so they name the heir.
+   */
+  async moveUnsentNotifications(
+    q: Queryable,
+    userId: string,
+    gone: string,
+    heir: { contactId: string; address: string },
+  ): Promise<number> {
+    const moved = await q
+      .updateTable('notifications')
+      .set({
+        contact_method_id: heir.contactId,
+        address: heir.address,
+        rule_step: sql<string | null>`CASE WHEN rule_step IS NULL THEN NULL
+          ELSE jsonb_set(rule_step, '{contactId}', to_jsonb(${heir.contactId}::text)) END`,
+      })
+      .where('user_id', '=', userId)
+      .where('method', '=', 'mobile')
+      .where('contact_method_id', '=', gone)
+      .where('state', 'in', ['pending', 'sending'])
+      .executeTakeFirst();
+    return Number(moved.numUpdatedRows);
   },
 };

@@ -181,21 +181,28 @@ async function forget(tx: Queryable, subscription: PushSubscriptionRow): Promise
 }
 
 /**
- * Forgets a subscription that is gone while its person may still have a device that works: a phone that
- * subscribed again (reinstalled, site data cleared, a new VAPID key, Firefox's pushsubscriptionchange) has a
- * new subscription, and the old one is only found gone when a push to it fails. The old contact's steps
- * move to the person's newest remaining subscription, so its pages keep arriving; with none left, the
- * steps go. A rule that already pages that device just loses the old step. In the caller's transaction.
+ * Forgets a subscription that is gone from its person while they may still have a device that works: a
+ * phone that subscribed again (reinstalled, site data cleared, a new VAPID key, Firefox's
+ * pushsubscriptionchange) has a new subscription, and the old one is only found gone when a push to it
+ * fails; or a shared browser now signed in as someone else takes the device with it. The old contact's
+ * steps move to the person's newest remaining subscription (the heir), so its pages keep arriving; with
+ * none left, the steps go. A rule that already pages that device just loses the old step. The messages
+ * still to be sent to the old contact (a page in progress, its later steps) go to the heir too. Returns
+ * the heir, if any. In the caller's transaction.
  */
-async function forgetGone(tx: Queryable, subscription: PushSubscriptionRow): Promise<void> {
+async function forgetGone(
+  tx: Queryable,
+  subscription: PushSubscriptionRow,
+): Promise<PushSubscriptionRow | undefined> {
   const userId = subscription.user_id;
   const gone = subscription.contact_method_id;
   await peopleRepository.lockUser(tx, userId);
   const others = (await repo.listForUser(tx, userId)).filter((s) => s.id !== subscription.id);
-  const heir = others.at(-1)?.contact_method_id;
-  if (heir === undefined) {
+  const heirRow = others.at(-1);
+  if (!heirRow) {
     await peopleRepository.removeContactFromSteps(tx, userId, gone);
   } else {
+    const heir = heirRow.contact_method_id;
     for (const rule of await peopleRepository.listRules(tx, userId)) {
       if (!rule.steps.some((step) => step.contactId === gone)) continue;
       const hasHeir = rule.steps.some((step) => step.contactId === heir);
@@ -204,16 +211,24 @@ async function forgetGone(tx: Queryable, subscription: PushSubscriptionRow): Pro
         : rule.steps.map((step) => (step.contactId === gone ? { ...step, contactId: heir } : step));
       await peopleRepository.updateRule(tx, rule.id, { steps });
     }
+    // Before the contact goes: its deletion would leave them pointing at no contact, and the sender
+    // would drop them. A heir's contact address is its subscription's id (subscribeOnce).
+    await repo.moveUnsentNotifications(tx, userId, gone, { contactId: heir, address: heirRow.id });
   }
   await peopleRepository.deleteContact(tx, gone);
+  return heirRow;
 }
 
 /**
  * Removes a subscription the push service said is gone (404 or 410); false when it was already removed.
  * Only if it is still the one that was sent to: a device that subscribed again in the meantime keeps its
- * new keys. Its rule steps go to the person's newest remaining device, if any (see forgetGone).
+ * new keys. Its rule steps and unsent messages go to the person's newest remaining device, if any, which
+ * is returned as `heir` (see forgetGone).
  */
-export async function removeGoneSubscription(db: Db, sent: PushSubscriptionRow): Promise<boolean> {
+export async function removeGoneSubscription(
+  db: Db,
+  sent: PushSubscriptionRow,
+): Promise<false | { heir: PushSubscriptionRow | undefined }> {
   return db.transaction().execute(async (tx) => {
     // The person first, then the row, as a renewal takes them (subscribeOnce): row first would deadlock
     // with a renewal of this very device, and the renewal would lose. A row's person never changes (a
@@ -221,8 +236,7 @@ export async function removeGoneSubscription(db: Db, sent: PushSubscriptionRow):
     await peopleRepository.lockUser(tx, sent.user_id);
     const current = await repo.findByEndpoint(tx, sent.endpoint);
     if (!current || current.id !== sent.id || current.p256dh !== sent.p256dh) return false;
-    await forgetGone(tx, current);
-    return true;
+    return { heir: await forgetGone(tx, current) };
   });
 }
 
@@ -314,7 +328,9 @@ export function createPushService(
       // for a device already theirs change no contact method, so its pages keep arriving.)
       await requireUserRight(tx, p, 'contacts-edit', 'change your contact methods (a device is one)');
       // The same browser, now signed in as someone else of the organization: it pages its new person only.
-      if (existing) await forget(tx, existing);
+      // Its former person's steps and unsent pages move to their newest other device, as when a device is
+      // found gone: their rule may page only this one (the first rule's step goes to the first device).
+      if (existing) await forgetGone(tx, existing);
       const id = randomUUID();
       const contact = await peopleRepository.insertContact(tx, {
         user_id: userId,
