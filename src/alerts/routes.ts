@@ -51,8 +51,10 @@ export const CreateAlertBody = Type.Object(
     description: Type.Optional(Type.String({ maxLength: 15000 })),
     responders: Type.Optional(Type.Array(Responder, { maxItems: 50 })),
     visibleTo: Type.Optional(Type.Array(VisibleTo, { maxItems: 50 })),
-    actions: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 1000 }), { maxItems: 100 })),
-    tags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 1000 }), { maxItems: 200 })),
+    // A blank tag or action is left out, not refused (nonBlank): a templated sender sends one for a field
+    // left unset (Zabbix's Opsgenie media type splits an empty list of tags into [""]).
+    actions: Type.Optional(Type.Array(Type.String({ maxLength: 1000 }), { maxItems: 100 })),
+    tags: Type.Optional(Type.Array(Type.String({ maxLength: 1000 }), { maxItems: 200 })),
     details: Type.Optional(AlertDetails),
     entity: Type.Optional(Type.String({ maxLength: 512 })),
     priority: Type.Optional(PrioritySchema),
@@ -83,6 +85,30 @@ export function stringifyDetails(
 ): Record<string, string> | undefined {
   if (!details) return undefined;
   return Object.fromEntries(Object.entries(details).map(([k, v]) => [k, String(v)]));
+}
+
+/** The tags or actions of a create without the blank ones (empty or only white space). */
+export function nonBlank(list: string[] | undefined): string[] | undefined {
+  return list?.filter((v) => v.trim() !== '');
+}
+
+/** The lists of an Alert API body whose null entries are left out, as the body's null fields are. */
+const LISTS_WITHOUT_NULLS = new Set(['tags', 'actions', 'responders', 'visibleTo']);
+
+/**
+ * Before validation: a body's fields that are null are taken as not given (Sentry's Opsgenie client
+ * sends `"priority": null`), and so are the null entries of its lists. Validation would otherwise coerce
+ * null to "" (or [null]) and refuse it, losing the alert. A required field null is still missing: a 422.
+ */
+export async function dropNulls(request: FastifyRequest): Promise<void> {
+  const body = request.body;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return;
+  const fields = body as Record<string, unknown>;
+  for (const [key, value] of Object.entries(fields)) {
+    if (value === null) delete fields[key];
+    else if (Array.isArray(value) && LISTS_WITHOUT_NULLS.has(key))
+      fields[key] = value.filter((v) => v !== null);
+  }
 }
 
 /** A saved search for the list and count to run, by id or name (saved-searches/). */
@@ -128,15 +154,20 @@ export function registerAlertRoutes(app: HttpApp, alerts: AlertsService, publicU
         body: CreateAlertBody,
         response: { 202: Accepted },
       },
+      preValidation: dropNulls,
     },
     async (request, reply) => {
       const p = principalOf(request);
       const body = request.body;
+      const tags = nonBlank(body.tags);
+      const actions = nonBlank(body.actions);
       await alerts.createRequested(
         p,
         request.id,
         {
           ...body,
+          ...(tags ? { tags } : {}),
+          ...(actions ? { actions } : {}),
           ...(body.user !== undefined ? { user: fitActorText(body.user) } : {}),
           details: stringifyDetails(body.details),
           priority: body.priority as Priority | undefined,
@@ -315,6 +346,7 @@ export function registerAlertRoutes(app: HttpApp, alerts: AlertsService, publicU
         ...(body ? { body } : {}),
         response: { 202: Accepted },
       },
+      ...(body ? { preValidation: dropNulls } : {}),
       handler: async (request, reply) => {
         const query = request.query as Record<string, string | undefined> & {
           identifierType: 'id' | 'tiny' | 'alias';

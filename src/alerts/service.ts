@@ -339,7 +339,8 @@ export function createAlertsService(
    * The responders (or visibleTo) a create request names, those of `among` only when it is given. As in
    * Opsgenie they are added "if they exist in the account": one that does not (a team renamed, a user
    * deleted, in a sender's config) is left out with a line for the alert's log, rather than a 422 that
-   * loses the alert and the page to everyone else it names.
+   * loses the alert and the page to everyone else it names. So is one that names nothing (no id, name or
+   * username: a template whose label was unset, `{"type": "team"}`); Add Responder refuses that one.
    */
   async function resolveRequested(
     q: Queryable,
@@ -356,6 +357,15 @@ export function createAlertsService(
       const where = `${field}[${i}]`;
       if (field === 'visibleTo' && r.type !== 'team' && r.type !== 'user')
         throw invalidField(where, 'An alert is visible to teams and users only.');
+      if (lookupKeyOf(r) === '') {
+        const naming = r.type === 'user' ? 'no id or username' : 'no id or name';
+        leftOut.push(
+          field === 'responders'
+            ? `Responder ${r.type} names nothing (${naming}): left out`
+            : `${r.type === 'team' ? 'Team' : 'User'} of visibleTo names nothing (${naming}): left out`,
+        );
+        continue;
+      }
       const ref = await findResponder(q, orgId, r, where);
       if (!ref) {
         const name = JSON.stringify(lookupKeyOf(r));
