@@ -946,3 +946,255 @@ describe('vigil aws setup says what to do when it cannot', () => {
     assert.equal(aws.calls.length, before, 'no AWS call was made');
   });
 });
+
+describe("vigil aws setup and check with the integration's current key", () => {
+  const topicOf = (id: string, region = 'us-east-1') =>
+    aws.topics(CUSTOMER, region).find((t) => t.tags['vigil:integration'] === id);
+  const subscriptionsOf = (id: string) => topicOf(id)?.subscriptions.map((s) => [s.endpoint, s.confirmed]);
+  const regenerate = async (id: string): Promise<string> =>
+    (await server.callOk('POST', `/v2/integrations/${id}/api-key`)).data.endpointUrl;
+  const keyWorks = async (endpointUrl: string) => {
+    const url = new URL(endpointUrl);
+    return (
+      (await fetch(`${server.url}${url.pathname}${url.search}`, { method: 'POST', body: '{}' })).status !==
+      401
+    );
+  };
+
+  it("refuses another integration's endpoint URL, or a mistyped key, and changes nothing", async () => {
+    const other = await addIntegration('Key Hub A');
+    const integration = await addIntegration('Key Hub B');
+    const setup = ['setup', '--integration', integration.id, '--region', 'us-east-1'];
+    try {
+      const first = await vigil(setup, { env: { VIGIL_ENDPOINT_URL: integration.endpointUrl } });
+      assert.equal(first.error, undefined, `${first.error?.message}\n${first.lines.join('\n')}`);
+      const before = mutating().length;
+
+      // VIGIL_ENDPOINT_URL left from setting up the other integration.
+      const left = await vigil(setup, { env: { VIGIL_ENDPOINT_URL: other.endpointUrl } });
+      assert.match(
+        left.error?.message ?? '',
+        /the endpoint URL's key is not the current key of integration "Key Hub B" \(its fingerprint is [0-9a-f]{12}, the integration's [0-9a-f]{12}\).*VIGIL_ENDPOINT_URL left from an earlier run.*Nothing was changed.*--regenerate-key/s,
+      );
+      const last = integration.endpointUrl.at(-1) === '0' ? '1' : '0';
+      const mistyped = await vigil([
+        ...setup,
+        '--mode',
+        'api-destination',
+        '--events',
+        'imported',
+        '--endpoint-url',
+        `${integration.endpointUrl.slice(0, -1)}${last}`,
+      ]);
+      assert.match(mistyped.error?.message ?? '', /is not the current key of integration "Key Hub B"/);
+      assert.deepEqual(
+        mutating()
+          .slice(before)
+          .map((c) => c.action),
+        [],
+      );
+      assert.deepEqual(subscriptionsOf(integration.id), [[integration.endpointUrl, true]]);
+      assert.deepEqual(aws.services.events.connections(CUSTOMER, 'us-east-1'), []);
+    } finally {
+      await vigil(['teardown', '--integration', integration.id, '--region', 'us-east-1']);
+    }
+  });
+
+  it('keeps the subscription with the older key until Vigil has confirmed the new one', async () => {
+    const integration = await addIntegration('Slow Rotation Hub');
+    const setup = ['setup', '--integration', integration.id, '--region', 'us-east-1'];
+    const send = deliver;
+    try {
+      const first = await vigil([...setup, '--endpoint-url', integration.endpointUrl]);
+      assert.equal(first.error, undefined, `${first.error?.message}\n${first.lines.join('\n')}`);
+      const rotated = await regenerate(integration.id);
+      let dropped = 0;
+      deliver = async (c) => {
+        if (c.endpoint === rotated && dropped === 0) {
+          dropped++;
+          return;
+        }
+        await send(c);
+      };
+      const late = await vigil([...setup, '--endpoint-url', rotated, '--confirm-timeout', '1']);
+      assert.match(late.error?.message ?? '', /has not had Vigil's confirmation/);
+      assert.deepEqual(
+        subscriptionsOf(integration.id),
+        [
+          [integration.endpointUrl, true],
+          [rotated, false],
+        ],
+        'the confirmed subscription stays while the new one is pending',
+      );
+      const again = await vigil([...setup, '--endpoint-url', rotated]);
+      assert.equal(again.error, undefined, `${again.error?.message}\n${again.lines.join('\n')}`);
+      const text = again.lines.join('\n');
+      assert.ok(
+        text.indexOf('subscription with an older key: deleted') >
+          text.indexOf('subscription confirmed by Vigil'),
+        text,
+      );
+      assert.deepEqual(subscriptionsOf(integration.id), [[rotated, true]]);
+      assert.equal(dropped, 1);
+    } finally {
+      deliver = send;
+      await vigil(['teardown', '--integration', integration.id, '--region', 'us-east-1']);
+    }
+  });
+
+  it('--regenerate-key makes no key when setup would stop at a role or topic of the same name that is not the integration’s', async () => {
+    const integration = await addIntegration('Stacked Role Hub');
+    const n = names(integration.id);
+    const credentials = { accessKeyId: OPERATOR.accessKeyId, secretAccessKey: OPERATOR.secretAccessKey };
+    const { IAMClient, CreateRoleCommand, DeleteRoleCommand } = await import('@aws-sdk/client-iam');
+    const { SNSClient, CreateTopicCommand, DeleteTopicCommand } = await import('@aws-sdk/client-sns');
+    const iam = new IAMClient({ region: 'us-east-1', credentials });
+    const sns = new SNSClient({ region: 'us-east-1', credentials });
+    const setup = ['setup', '--integration', integration.id, '--region', 'us-east-1', '--regenerate-key'];
+    try {
+      // The role template deployed with its default RoleName: the same name, no tag.
+      await iam.send(
+        new CreateRoleCommand({
+          RoleName: n.role,
+          AssumeRolePolicyDocument: JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [{ Effect: 'Allow', Principal: { AWS: VIGIL.arn }, Action: 'sts:AssumeRole' }],
+          }),
+        }),
+      );
+      let before = mutating().length;
+      const role = await vigil(setup);
+      assert.match(
+        role.error?.message ?? '',
+        /no new key was made, so the old key still works:\n {2}111122223333 global: the IAM role VigilSecurityHubRole-\w+ exists and is not tagged/,
+      );
+      assert.doesNotMatch(role.lines.join('\n'), /Made a new key/);
+      assert.ok(await keyWorks(integration.endpointUrl), 'the old key still works');
+      assert.deepEqual(
+        mutating()
+          .slice(before)
+          .map((c) => c.action),
+        [],
+      );
+      await iam.send(new DeleteRoleCommand({ RoleName: n.role }));
+
+      // A topic of the same name someone else made, in the region.
+      const topic = await sns.send(new CreateTopicCommand({ Name: n.rule }));
+      try {
+        before = mutating().length;
+        const region = await vigil(setup);
+        assert.match(
+          region.error?.message ?? '',
+          /no new key was made.*111122223333 us-east-1: the SNS topic .* exists and is not tagged/s,
+        );
+        assert.doesNotMatch(region.lines.join('\n'), /Made a new key/);
+        assert.ok(await keyWorks(integration.endpointUrl), 'the old key still works');
+        assert.deepEqual(
+          mutating()
+            .slice(before)
+            .map((c) => c.action),
+          [],
+        );
+      } finally {
+        await sns.send(new DeleteTopicCommand({ TopicArn: topic.TopicArn }));
+      }
+    } finally {
+      iam.destroy();
+      sns.destroy();
+      await vigil(['teardown', '--integration', integration.id, '--region', 'us-east-1']);
+    }
+  });
+
+  it('--regenerate-key goes before VIGIL_ENDPOINT_URL, not with --endpoint-url', async () => {
+    const other = await addIntegration('Exported Key Hub');
+    const integration = await addIntegration('Fresh Key Hub');
+    const setup = ['setup', '--integration', integration.id, '--region', 'us-east-1', '--regenerate-key'];
+    const dry = await vigil([...setup, '--dry-run'], { env: { VIGIL_ENDPOINT_URL: other.endpointUrl } });
+    assert.equal(dry.error, undefined, `${dry.error?.message}\n${dry.lines.join('\n')}`);
+    assert.match(dry.lines.join('\n'), /HTTPS subscription .*: would create/);
+    assert.ok(await keyWorks(integration.endpointUrl), 'a dry run makes no key');
+    const both = await vigil([...setup, '--endpoint-url', integration.endpointUrl]);
+    assert.match(both.error?.message ?? '', /give --endpoint-url .* or --regenerate-key .*, not both/);
+  });
+
+  it('check fails when the key was regenerated since setup (SNS), until setup runs with the new one', async () => {
+    const integration = await addIntegration('Check Key Hub');
+    const check = ['check', '--integration', integration.id, '--region', 'us-east-1'];
+    try {
+      const first = await vigil([
+        'setup',
+        '--integration',
+        integration.id,
+        '--region',
+        'us-east-1',
+        '--endpoint-url',
+        integration.endpointUrl,
+      ]);
+      assert.equal(first.error, undefined, `${first.error?.message}\n${first.lines.join('\n')}`);
+      const rotated = await regenerate(integration.id);
+      const stale = await vigil(check);
+      assert.match(stale.error?.message ?? '', /links that do not work/);
+      const text = stale.lines.join('\n');
+      assert.match(
+        text,
+        /FAIL .*the SNS subscription to Vigil is confirmed \(only those with an older key of the integration are, which Vigil refuses: run vigil aws setup again with the integration's current endpoint URL/,
+      );
+      assert.match(text, /FAIL .*no subscription to Vigil with an older key \(1, refused by Vigil/);
+      assert.doesNotMatch(text, /Every link works/);
+
+      const mended = await vigil([
+        'setup',
+        '--integration',
+        integration.id,
+        '--region',
+        'us-east-1',
+        '--endpoint-url',
+        rotated,
+      ]);
+      assert.equal(mended.error, undefined, `${mended.error?.message}\n${mended.lines.join('\n')}`);
+      const ok = await vigil(check);
+      assert.equal(ok.error, undefined, `${ok.error?.message}\n${ok.lines.join('\n')}`);
+      assert.match(ok.lines.join('\n'), /Every link works\./);
+    } finally {
+      await vigil(['teardown', '--integration', integration.id, '--region', 'us-east-1']);
+    }
+  });
+
+  it('check fails when the API destination’s connection sends a key regenerated since', async () => {
+    const integration = await addIntegration('Check Connection Hub');
+    const check = ['check', '--integration', integration.id, '--region', 'us-west-2'];
+    const setup = (url: string) =>
+      vigil([
+        'setup',
+        '--integration',
+        integration.id,
+        '--region',
+        'us-west-2',
+        '--mode',
+        'api-destination',
+        '--events',
+        'imported',
+        '--endpoint-url',
+        url,
+      ]);
+    try {
+      const first = await setup(integration.endpointUrl);
+      assert.equal(first.error, undefined, `${first.error?.message}\n${first.lines.join('\n')}`);
+      const rotated = await regenerate(integration.id);
+      const stale = await vigil(check);
+      assert.match(stale.error?.message ?? '', /links that do not work/);
+      assert.match(
+        stale.lines.join('\n'),
+        /FAIL .*the connection sends the integration's current key \(it sends an older key \(fingerprint [0-9a-f]{12}, the integration's is [0-9a-f]{12}\), which Vigil refuses: run vigil aws setup again/,
+      );
+      const mended = await setup(rotated);
+      assert.equal(mended.error, undefined, `${mended.error?.message}\n${mended.lines.join('\n')}`);
+      assert.match(mended.lines.join('\n'), /EventBridge connection .*: updated \(the key changed\)/);
+      const ok = await vigil(check);
+      assert.equal(ok.error, undefined, `${ok.error?.message}\n${ok.lines.join('\n')}`);
+      assert.match(ok.lines.join('\n'), /ok .*the connection sends the integration's current key/);
+    } finally {
+      await vigil(['teardown', '--integration', integration.id, '--region', 'us-west-2']);
+    }
+  });
+});

@@ -103,17 +103,25 @@ async function context(options: CommonOptions, deps: AwsCliDeps) {
   return { vigil, facts, regions, accounts };
 }
 
-/** The endpoint URL given, or the way to a new key: made only once setup knows it can go ahead. */
+/**
+ * The endpoint URL given, or the way to a new key: made only once setup knows it can go ahead.
+ * --regenerate-key goes before VIGIL_ENDPOINT_URL (the one exported for an earlier run).
+ */
 function endpointUrl(
   options: { endpointUrl?: string; regenerateKey?: boolean; dryRun?: boolean },
   deps: AwsCliDeps,
   vigil: VigilApi,
   facts: AwsSetupFacts,
 ): string | (() => Promise<string>) {
-  const given = options.endpointUrl ?? deps.env.VIGIL_ENDPOINT_URL;
+  if (options.regenerateKey && options.endpointUrl)
+    throw new SetupError(
+      'give --endpoint-url (the integration’s current key) or --regenerate-key (a new key), not both.',
+    );
+  const given = options.regenerateKey ? undefined : (options.endpointUrl ?? deps.env.VIGIL_ENDPOINT_URL);
   if (given) return given;
   if (options.regenerateKey) {
-    if (options.dryRun) return `${facts.intakeUrl}?apiKey=(a-new-key)`;
+    // A dry run makes no key: the URL stands for the one that would be made.
+    if (options.dryRun) return () => Promise.resolve(`${facts.intakeUrl}?apiKey=(a-new-key)`);
     return async () => {
       const url = await vigil.regenerateKey(facts.integration.id);
       deps.out(

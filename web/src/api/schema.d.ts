@@ -7687,7 +7687,7 @@ export interface paths {
     };
     /**
      * What `vigil aws setup` needs to set up an integration's AWS side
-     * @description The intake URL (without the key, which Vigil keeps only hashed), the external ID, the prefix of the role names Vigil assumes and Vigil's own AWS identity, which the role must trust (null when Vigil has no AWS credentials and VIGIL_AWS_PRINCIPAL_ARN is not set).
+     * @description The intake URL (without the key, which Vigil keeps only hashed), the key's fingerprint (the first 12 hex digits of its SHA-256, by which `vigil aws` tells this integration's current key from another), the external ID, the prefix of the role names Vigil assumes and Vigil's own AWS identity, which the role must trust (null when Vigil has no AWS credentials and VIGIL_AWS_PRINCIPAL_ARN is not set).
      */
     get: {
       parameters: {

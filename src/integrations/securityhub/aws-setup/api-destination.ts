@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   CreateApiDestinationCommand,
   CreateConnectionCommand,
@@ -14,6 +13,7 @@ import type { RegionContext } from './aws-context.js';
 import type { ResourceNames } from './names.js';
 import { API_KEY_HEADER } from './policies.js';
 import { planned, type StepResult } from './steps.js';
+import { KEY_FINGERPRINT_LENGTH, keyFingerprint } from './vigil-api.js';
 
 /**
  * The EventBridge connection (the integration key in the X-Api-Key header) and the API destination.
@@ -23,8 +23,12 @@ import { planned, type StepResult } from './steps.js';
  */
 
 export function connectionDescription(integrationId: string, apiKey: string): string {
-  const fingerprint = createHash('sha256').update(apiKey).digest('hex').slice(0, 12);
-  return `Vigil intake, integration ${integrationId}, key ${fingerprint}`;
+  return `Vigil intake, integration ${integrationId}, key ${keyFingerprint(apiKey)}`;
+}
+
+/** The key fingerprint a connection's description carries (none when setup did not make it). */
+export function connectionKeyFingerprint(description: string | undefined): string | undefined {
+  return new RegExp(`, key ([0-9a-f]{${KEY_FINGERPRINT_LENGTH}})$`).exec(description ?? '')?.[1];
 }
 
 async function describeConnection(r: RegionContext, name: string) {
@@ -195,9 +199,13 @@ export async function removeApiDestination(
   return steps;
 }
 
-/** For `vigil aws check`: the connection authorized and the destination active. */
+/** For `vigil aws check`: the connection authorized and the destination active, and the connection's key. */
 export async function apiDestinationState(r: RegionContext, names: ResourceNames) {
   const connection = await describeConnection(r, names.connection);
   const destination = await describeDestination(r, names.apiDestination);
-  return { connection: connection?.ConnectionState, destination: destination?.ApiDestinationState };
+  return {
+    connection: connection?.ConnectionState,
+    destination: destination?.ApiDestinationState,
+    keyFingerprint: connectionKeyFingerprint(connection?.Description),
+  };
 }

@@ -10,7 +10,7 @@ import { rulePattern } from './rule.js';
 import { sampleCustomActionEvent, sampleImportedEvent } from './sample-events.js';
 import { intakeSubscriptions, topicArn } from './sns-topic.js';
 import type { Progress } from './steps.js';
-import type { AwsSetupFacts, VigilApi } from './vigil-api.js';
+import { endpointKey, keyFingerprint, type AwsSetupFacts, type VigilApi } from './vigil-api.js';
 
 /**
  * `vigil aws check`: proves each link of the chain, from a finding to Vigil and from Vigil back to
@@ -110,34 +110,65 @@ async function checkRegion(
     detail: target?.Arn ?? 'no target: run vigil aws setup',
   });
 
-  // The target says how findings reach Vigil: an SNS topic, or an API destination.
+  // The target says how findings reach Vigil: an SNS topic, or an API destination. Either must carry
+  // the integration's current key: Vigil refuses (401) what an older key (regenerated since) sends.
+  const current = request.facts.keyFingerprint;
+  const rerun = "run vigil aws setup again with the integration's current endpoint URL (or --regenerate-key)";
   if (!target?.Arn?.includes(':api-destination/')) {
     const topic = topicArn(r, names);
     const subscriptions = await intakeSubscriptions(r, topic, request.facts.intakeUrl);
+    // Without the fingerprint (an older Vigil), every key is taken for the current one.
+    const isCurrent = (s: { Endpoint?: string }) =>
+      !current || keyFingerprint(endpointKey(s.Endpoint ?? '')) === current;
     const confirmed = subscriptions.filter((s) => s.SubscriptionArn?.startsWith('arn:'));
+    const working = confirmed.filter(isCurrent);
+    const older = confirmed.filter((s) => !isCurrent(s));
     add({
       what: 'the SNS subscription to Vigil is confirmed',
-      ok: confirmed.length > 0,
+      ok: working.length > 0,
       detail:
-        confirmed.length > 0
+        working.length > 0
           ? topic
-          : subscriptions.length > 0
+          : subscriptions.some(isCurrent)
             ? 'pending: SNS has not had Vigil’s confirmation; check that Vigil is reachable over HTTPS from the internet, then run vigil aws setup again'
-            : 'no subscription to Vigil on the topic: run vigil aws setup',
+            : older.length > 0
+              ? `only those with an older key of the integration are, which Vigil refuses: ${rerun}`
+              : 'no subscription to Vigil on the topic: run vigil aws setup',
     });
-    if (confirmed.length > 1)
+    if (!current && confirmed.length > 1)
       add({
         what: 'one subscription to Vigil on the topic',
         ok: false,
         detail: `${confirmed.length}: those with an older key are refused; run vigil aws setup with the current endpoint URL, which removes them`,
       });
+    if (current && older.length > 0)
+      add({
+        what: 'no subscription to Vigil with an older key',
+        ok: false,
+        detail: `${older.length}, refused by Vigil: ${rerun}, which removes them`,
+      });
   } else {
     const state = await apiDestinationState(r, names);
+    // A connection setup did not make (a stack's) names no key fingerprint: its key cannot be compared.
+    const compared = current !== undefined && state.keyFingerprint !== undefined;
     add({
       what: 'the connection is authorized and the API destination active',
       ok: state.connection === 'AUTHORIZED' && state.destination === 'ACTIVE',
-      detail: `connection ${state.connection ?? 'missing'}, API destination ${state.destination ?? 'missing'}`,
+      detail: `connection ${state.connection ?? 'missing'}, API destination ${state.destination ?? 'missing'}${
+        current && state.connection !== undefined && !compared
+          ? "; the connection's description names no key fingerprint, so its key is not compared with the integration's"
+          : ''
+      }`,
     });
+    if (compared)
+      add({
+        what: "the connection sends the integration's current key",
+        ok: state.keyFingerprint === current,
+        detail:
+          state.keyFingerprint === current
+            ? undefined
+            : `it sends an older key (fingerprint ${state.keyFingerprint}, the integration's is ${current}), which Vigil refuses: ${rerun}`,
+      });
   }
 }
 

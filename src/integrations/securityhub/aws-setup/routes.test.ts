@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { startTestServer, type TestServer } from '../../../testing/harness.js';
 
 let server: TestServer;
-let integration: { id: string; externalId: string };
+let integration: { id: string; externalId: string; apiKey: string };
 
 before(async () => {
   server = await startTestServer({
@@ -20,7 +21,7 @@ before(async () => {
     ownerTeam: { name: 'SecOps' },
     minimumSeverity: 'HIGH',
   });
-  integration = { id: made.data.id, externalId: '' };
+  integration = { id: made.data.id, externalId: '', apiKey: made.data.apiKey };
   integration.externalId = (await server.callOk('GET', `/v2/integrations/${integration.id}`)).data.externalId;
 });
 after(() => server.stop());
@@ -103,11 +104,12 @@ describe('GET /v2/integrations/{id}/cloudformation/{kind}', () => {
 });
 
 describe('GET /v2/integrations/{id}/aws-setup', () => {
-  it('gives what vigil aws setup needs and never the key', async () => {
+  it('gives what vigil aws setup needs and never the key, only its fingerprint', async () => {
     const res = await server.callOk('GET', `/v2/integrations/${integration.id}/aws-setup`);
     assert.deepEqual(res.data, {
       integration: { id: integration.id, name: 'Prod Hub', enabled: true },
       intakeUrl: 'https://vigil.example.com/v1/json/integrations/webhooks/amazonsecurityhub',
+      keyFingerprint: createHash('sha256').update(integration.apiKey).digest('hex').slice(0, 12),
       externalId: integration.externalId,
       rolePrefix: 'VigilSecurityHubRole',
       vigilPrincipalArn: 'arn:aws:iam::210987654321:role/vigil-server',
@@ -117,5 +119,18 @@ describe('GET /v2/integrations/{id}/aws-setup', () => {
       roleArn: null,
       region: null,
     });
+    assert.doesNotMatch(JSON.stringify(res.data), new RegExp(integration.apiKey));
+  });
+
+  it('gives the new key’s fingerprint once the key is regenerated', async () => {
+    const fingerprint = async () =>
+      (await server.callOk('GET', `/v2/integrations/${integration.id}/aws-setup`)).data.keyFingerprint;
+    const before = await fingerprint();
+    const url = new URL(
+      (await server.callOk('POST', `/v2/integrations/${integration.id}/api-key`)).data.endpointUrl,
+    );
+    const key = url.searchParams.get('apiKey') ?? '';
+    assert.notEqual(await fingerprint(), before);
+    assert.equal(await fingerprint(), createHash('sha256').update(key).digest('hex').slice(0, 12));
   });
 });

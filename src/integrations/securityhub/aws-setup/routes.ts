@@ -8,6 +8,7 @@ import { SECURITY_HUB_INTAKE_PATH, type IntegrationsService } from '../../servic
 import { SEVERITY_LABELS, securityHubSettings } from '../../types.js';
 import { shortId } from './names.js';
 import { cloudFormationTemplate, renderTemplate, TEMPLATE_KINDS, type TemplateInput } from './templates.js';
+import { KEY_FINGERPRINT_LENGTH } from './vigil-api.js';
 import type { VigilPrincipalSource } from './vigil-principal.js';
 
 /** What the AWS side of an integration needs from Vigil: the CloudFormation templates and `vigil aws setup`'s facts. */
@@ -47,7 +48,7 @@ export function registerAwsSetupRoutes(
         tags: ['integrations'],
         summary: "What `vigil aws setup` needs to set up an integration's AWS side",
         description:
-          "The intake URL (without the key, which Vigil keeps only hashed), the external ID, the prefix of the role names Vigil assumes and Vigil's own AWS identity, which the role must trust (null when Vigil has no AWS credentials and VIGIL_AWS_PRINCIPAL_ARN is not set).",
+          "The intake URL (without the key, which Vigil keeps only hashed), the key's fingerprint (the first 12 hex digits of its SHA-256, by which `vigil aws` tells this integration's current key from another), the external ID, the prefix of the role names Vigil assumes and Vigil's own AWS identity, which the role must trust (null when Vigil has no AWS credentials and VIGIL_AWS_PRINCIPAL_ARN is not set).",
         params: IdParams,
       },
     },
@@ -59,6 +60,8 @@ export function registerAwsSetupRoutes(
         data: {
           integration: { id: row.id, name: row.name, enabled: row.enabled },
           intakeUrl,
+          // Vigil stores the key's SHA-256: its beginning is the fingerprint setup compares keys by.
+          keyFingerprint: row.api_key_hash.toString('hex').slice(0, KEY_FINGERPRINT_LENGTH),
           externalId: row.external_id,
           rolePrefix: config.writebackRolePrefix,
           vigilPrincipalArn: principal?.arn ?? null,

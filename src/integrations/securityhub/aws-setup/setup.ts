@@ -21,7 +21,7 @@ import {
   writebackTrustPolicy,
   type SetupEvents,
 } from './policies.js';
-import { ensureRole } from './roles.js';
+import { ensureRole, type RoleSpec } from './roles.js';
 import { ensureRule } from './rule.js';
 import {
   ensureSubscription,
@@ -32,7 +32,7 @@ import {
   topicArn,
 } from './sns-topic.js';
 import { report, type Progress, type StepResult } from './steps.js';
-import type { AwsSetupFacts, VigilApi } from './vigil-api.js';
+import { endpointKey, keyFingerprint, type AwsSetupFacts, type VigilApi } from './vigil-api.js';
 
 /**
  * `vigil aws setup`: makes or updates, in each account and region asked, what carries Security Hub's
@@ -51,8 +51,9 @@ export interface SetupRequest {
   /** The first account is the one whose write-back role Vigil is told to assume. */
   accounts: AccountAccess[];
   /**
-   * The endpoint URL with the integration's key, or how to get one (a new key): asked for only once
-   * every account and region has been found usable, so a refused run does not cost the old key.
+   * The endpoint URL with the integration's key, or how to get one (a new key, whose URL Vigil gives):
+   * asked for only once every account and region has been found usable and nothing there is found
+   * that would stop setup, so a refused run does not cost the old key.
    */
   endpointUrl: string | (() => Promise<string>);
   vigilPrincipalArn: string;
@@ -75,21 +76,33 @@ export interface SetupResult {
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-function keyOf(endpointUrl: string): string {
-  return new URL(endpointUrl).searchParams.get('apiKey') ?? '';
-}
-
 export function requireEndpointOfIntake(endpointUrl: string, intakeUrl: string): void {
-  let key = '';
-  try {
-    key = keyOf(endpointUrl);
-  } catch {
-    // not a URL: said below
-  }
-  if (!endpointUrl.startsWith(`${intakeUrl}?`) || key === '')
+  if (!endpointUrl.startsWith(`${intakeUrl}?`) || endpointKey(endpointUrl) === '')
     throw new SetupError(
       `the endpoint URL must be this integration's, ${intakeUrl}?apiKey=<its key>, as Vigil showed it when the integration was made: give it with --endpoint-url (or VIGIL_ENDPOINT_URL), or pass --regenerate-key to make a new key (senders using the old one stop working).`,
     );
+}
+
+/**
+ * Every integration's endpoint URL starts with the same intake URL: only the key tells whose it is.
+ * Another integration's (VIGIL_ENDPOINT_URL left from an earlier run) would page that integration's
+ * team with these findings, and a mistyped or older key is refused by Vigil: the subscription is never
+ * confirmed. Vigil gives the fingerprint of the integration's current key; an older Vigil does not.
+ */
+export function requireKeyOfIntegration(endpointUrl: string, facts: AwsSetupFacts): void {
+  const expected = facts.keyFingerprint;
+  if (!expected) return;
+  const given = keyFingerprint(endpointKey(endpointUrl));
+  if (given !== expected)
+    throw new SetupError(
+      `the endpoint URL's key is not the current key of integration "${facts.integration.name}" (its fingerprint is ${given}, the integration's ${expected}): it is another integration's endpoint URL (VIGIL_ENDPOINT_URL left from an earlier run?), an older key of this one, or mistyped. Nothing was changed. Give this integration's endpoint URL, as Vigil showed it when the integration was made or its key last regenerated, with --endpoint-url (or VIGIL_ENDPOINT_URL), or pass --regenerate-key to make a new key (senders using the old one stop working).`,
+    );
+}
+
+/** What setUpRegion did; `replaces` when the topic was there before, maybe with older subscriptions. */
+interface RegionSetUp {
+  steps: StepResult[];
+  replaces: boolean;
 }
 
 async function setUpRegion(
@@ -99,7 +112,7 @@ async function setUpRegion(
   endpointUrl: string,
   names: ResourceNames,
   invokeRoleArn: string | undefined,
-): Promise<StepResult[]> {
+): Promise<RegionSetUp> {
   const r = a.region(regionName);
   const where = `${a.account} ${regionName}`;
   const steps: StepResult[] = [];
@@ -116,24 +129,27 @@ async function setUpRegion(
   const pattern = ruleEventPattern(request.events, { customActionArn: actionArn });
 
   let target: { Arn: string; RoleArn?: string };
+  let replaces = false;
   if (request.mode === 'sns') {
     const topic = await ensureTopic(r, names, id, tags, request.dryRun);
     add(topic);
     add(await ensureTopicPolicy(r, topic.arn, topic.policy, request.dryRun));
     const topicExists = topic.outcome === 'unchanged';
     add(await ensureSubscription(r, topic.arn, endpointUrl, topicExists, request.dryRun));
-    if (topicExists)
+    // Older subscriptions go once Vigil has confirmed this one (removeConfirmedStale); a dry run says so now.
+    replaces = topicExists;
+    if (topicExists && request.dryRun)
       for (const step of await removeStaleSubscriptions(
         r,
         topic.arn,
         request.facts.intakeUrl,
         endpointUrl,
-        request.dryRun,
+        true,
       ))
         add(step);
     target = { Arn: topic.arn };
   } else {
-    const connection = await ensureConnection(r, names, id, keyOf(endpointUrl), request.dryRun);
+    const connection = await ensureConnection(r, names, id, endpointKey(endpointUrl), request.dryRun);
     add(connection);
     const destination = await ensureApiDestination(
       r,
@@ -159,7 +175,7 @@ async function setUpRegion(
     request.dryRun,
   ))
     add(step);
-  return steps;
+  return { steps, replaces };
 }
 
 async function waitForConfirmation(
@@ -189,9 +205,100 @@ async function waitForConfirmation(
   }
 }
 
+/**
+ * Once Vigil has confirmed this key's subscription, those with another key on the topic go: until
+ * then they are what still delivers (a new key that Vigil never confirms must not leave the topic with
+ * no working subscription).
+ */
+async function removeConfirmedStale(
+  a: AccountContext,
+  regionName: string,
+  request: SetupRequest,
+  endpointUrl: string,
+  names: ResourceNames,
+): Promise<StepResult[]> {
+  const r = a.region(regionName);
+  const removed = await removeStaleSubscriptions(
+    r,
+    topicArn(r, names),
+    request.facts.intakeUrl,
+    endpointUrl,
+    false,
+  );
+  return removed.map((step) => report(request.progress, `${a.account} ${regionName}`, step));
+}
+
 /** An account id in a trust policy is its root; IAM stores it so, and comparing says "changed" otherwise. */
 function trustedPrincipal(principal: string, partition: string): string {
   return /^\d{12}$/.test(principal) ? `arn:${partition}:iam::${principal}:root` : principal;
+}
+
+function writebackRole(a: AccountContext, request: SetupRequest, names: ResourceNames): RoleSpec {
+  const { facts } = request;
+  return {
+    name: names.role,
+    description: awsDescription(
+      `Vigil sends alert updates back to Security Hub (integration ${facts.integration.name})`,
+      { maxLength: 1000 },
+    ),
+    trust: writebackTrustPolicy(trustedPrincipal(request.vigilPrincipalArn, a.partition), facts.externalId),
+    policyName: WRITEBACK_POLICY_NAME,
+    policy: writebackPermissions(),
+    tags: integrationTags(facts.integration),
+  };
+}
+
+function invokeRole(a: AccountContext, request: SetupRequest, names: ResourceNames): RoleSpec {
+  return {
+    name: names.invokeRole,
+    description: "EventBridge calls Vigil's API destination",
+    trust: invokeTrustPolicy(a.account),
+    policyName: INVOKE_POLICY_NAME,
+    policy: invokePermissions(
+      `arn:${a.partition}:events:*:${a.account}:api-destination/${names.apiDestination}/*`,
+    ),
+    tags: integrationTags(request.facts.integration),
+  };
+}
+
+/**
+ * Before a new key is made (--regenerate-key), what would stop setup is looked for, by a dry run that
+ * only reads: a role, custom action, topic, connection, API destination or rule of the same name that
+ * is not this integration's, or an operation that may not be called. Made first, the key would be lost
+ * to such a refusal and every subscription with the old one refused.
+ */
+async function refusalsBeforeNewKey(
+  usable: { a: AccountContext; regions: string[] }[],
+  request: SetupRequest,
+  names: ResourceNames,
+): Promise<string[]> {
+  const quiet: SetupRequest = { ...request, dryRun: true, progress: () => {} };
+  const id = request.facts.integration.id;
+  const placeholder = `${request.facts.intakeUrl}?apiKey=(a-new-key)`;
+  const refusals: string[] = [];
+  const refused = (where: string, error: unknown) => {
+    if (!(error instanceof SetupError)) throw error;
+    refusals.push(`${where}: ${error.message}`);
+  };
+  for (const { a, regions } of usable) {
+    if (regions.length === 0) continue;
+    let invokeRoleArn: string | undefined;
+    try {
+      await ensureRole(a, writebackRole(a, request, names), id, true);
+      if (request.mode === 'api-destination')
+        invokeRoleArn = (await ensureRole(a, invokeRole(a, request, names), id, true)).arn;
+    } catch (error) {
+      refused(`${a.account} global`, error);
+      continue;
+    }
+    for (const region of regions)
+      try {
+        await setUpRegion(a, region, quiet, placeholder, names, invokeRoleArn);
+      } catch (error) {
+        refused(`${a.account} ${region}`, error);
+      }
+  }
+  return refusals;
 }
 
 /**
@@ -266,10 +373,12 @@ function warnOtherAccounts(
 
 export async function runSetup(request: SetupRequest): Promise<SetupResult> {
   const { facts, progress } = request;
-  if (typeof request.endpointUrl === 'string') requireEndpointOfIntake(request.endpointUrl, facts.intakeUrl);
+  if (typeof request.endpointUrl === 'string') {
+    requireEndpointOfIntake(request.endpointUrl, facts.intakeUrl);
+    requireKeyOfIntegration(request.endpointUrl, facts);
+  }
   await requirePublicHttps(facts.intakeUrl, request.lookup);
   const names = resourceNames(facts.integration, facts.rolePrefix);
-  const tags = integrationTags(facts.integration);
   const id = facts.integration.id;
   const steps: StepResult[] = [];
   const failures: string[] = [];
@@ -306,6 +415,13 @@ export async function runSetup(request: SetupRequest): Promise<SetupResult> {
     }
     if (usable.every((u) => u.regions.length === 0))
       throw new SetupError(`nothing was set up:\n  ${failures.join('\n  ')}`);
+    if (typeof request.endpointUrl !== 'string' && !request.dryRun) {
+      const refusals = await refusalsBeforeNewKey(usable, request, names);
+      if (refusals.length > 0)
+        throw new SetupError(
+          `nothing was set up and no new key was made, so the old key still works:\n  ${refusals.join('\n  ')}\nFix what is said and run vigil aws setup again.`,
+        );
+    }
     await setMinimumSeverity(request);
     await setEventTypes(request);
 
@@ -313,57 +429,26 @@ export async function runSetup(request: SetupRequest): Promise<SetupResult> {
       typeof request.endpointUrl === 'string' ? request.endpointUrl : await request.endpointUrl();
     requireEndpointOfIntake(endpointUrl, facts.intakeUrl);
 
-    const ready: { a: AccountContext; region: string }[] = [];
+    const ready: { a: AccountContext; region: string; replaces: boolean }[] = [];
     setUpAccounts.push(...usable.filter((u) => u.regions.length > 0).map((u) => u.a.account));
     for (const { a, regions } of usable) {
       if (regions.length === 0) continue;
       progress(`Account ${a.account}, as ${a.identity}:`);
-      const role = await ensureRole(
-        a,
-        {
-          name: names.role,
-          description: awsDescription(
-            `Vigil sends alert updates back to Security Hub (integration ${facts.integration.name})`,
-            { maxLength: 1000 },
-          ),
-          trust: writebackTrustPolicy(
-            trustedPrincipal(request.vigilPrincipalArn, a.partition),
-            facts.externalId,
-          ),
-          policyName: WRITEBACK_POLICY_NAME,
-          policy: writebackPermissions(),
-          tags,
-        },
-        id,
-        request.dryRun,
-      );
+      const role = await ensureRole(a, writebackRole(a, request, names), id, request.dryRun);
       steps.push(report(progress, `${a.account} global`, role));
 
       let invokeRoleArn: string | undefined;
       if (request.mode === 'api-destination') {
-        const invoke = await ensureRole(
-          a,
-          {
-            name: names.invokeRole,
-            description: "EventBridge calls Vigil's API destination",
-            trust: invokeTrustPolicy(a.account),
-            policyName: INVOKE_POLICY_NAME,
-            policy: invokePermissions(
-              `arn:${a.partition}:events:*:${a.account}:api-destination/${names.apiDestination}/*`,
-            ),
-            tags,
-          },
-          id,
-          request.dryRun,
-        );
+        const invoke = await ensureRole(a, invokeRole(a, request, names), id, request.dryRun);
         steps.push(report(progress, `${a.account} global`, invoke));
         invokeRoleArn = invoke.arn;
       }
       for (const region of regions) {
         // One region's refusal (a missing permission, a limit) does not stop the others.
         try {
-          steps.push(...(await setUpRegion(a, region, request, endpointUrl, names, invokeRoleArn)));
-          ready.push({ a, region });
+          const done = await setUpRegion(a, region, request, endpointUrl, names, invokeRoleArn);
+          steps.push(...done.steps);
+          ready.push({ a, region, replaces: done.replaces });
         } catch (error) {
           fail(`${a.account} ${region}`, error);
         }
@@ -381,7 +466,10 @@ export async function runSetup(request: SetupRequest): Promise<SetupResult> {
     }
 
     if (request.mode === 'sns' && !request.dryRun)
-      for (const { a, region } of ready) await waitForConfirmation(a, region, request, endpointUrl, names);
+      for (const { a, region, replaces } of ready) {
+        await waitForConfirmation(a, region, request, endpointUrl, names);
+        if (replaces) steps.push(...(await removeConfirmedStale(a, region, request, endpointUrl, names)));
+      }
   } finally {
     for (const a of opened) a.close();
   }

@@ -234,7 +234,8 @@ export async function intakeSubscriptions(r: RegionContext, arn: string, intakeU
 
 /**
  * Subscriptions to Vigil's intake on the topic with another key (the key was regenerated): their
- * deliveries are refused, so they go. Pending ones cannot be removed; SNS drops them after 3 days.
+ * deliveries are refused, so they go, once Vigil has confirmed endpointUrl's (setup waits for it).
+ * Pending ones cannot be removed; SNS drops them after 3 days.
  */
 export async function removeStaleSubscriptions(
   r: RegionContext,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { SecurityHubEventType } from './policies.js';
 
 /**
@@ -7,10 +8,32 @@ import type { SecurityHubEventType } from './policies.js';
 
 export class VigilApiError extends Error {}
 
+/**
+ * The first 12 hex digits of the SHA-256 of an integration key: what Vigil stores of the key begins so
+ * (GET /aws-setup's keyFingerprint), and what setup writes in an EventBridge connection's description.
+ * It tells one key from another without giving it away.
+ */
+export const KEY_FINGERPRINT_LENGTH = 12;
+
+export function keyFingerprint(apiKey: string): string {
+  return createHash('sha256').update(apiKey, 'utf8').digest('hex').slice(0, KEY_FINGERPRINT_LENGTH);
+}
+
+/** The apiKey of an endpoint URL ('' when it has none or is no URL). */
+export function endpointKey(endpointUrl: string): string {
+  try {
+    return new URL(endpointUrl).searchParams.get('apiKey') ?? '';
+  } catch {
+    return '';
+  }
+}
+
 export interface AwsSetupFacts {
   integration: { id: string; name: string; enabled: boolean };
   intakeUrl: string;
   externalId: string;
+  /** keyFingerprint of the integration's current key (absent from an older Vigil). */
+  keyFingerprint?: string;
   rolePrefix: string;
   vigilPrincipalArn: string | null;
   minimumSeverity: 'INFORMATIONAL' | 'LOW' | 'MEDIUM' | 'HIGH' | 'CRITICAL';
