@@ -11,6 +11,7 @@ import type { Clock } from '../../work/clock.js';
 import { formatDuration } from '../../work/durations.js';
 import { QUEUES } from '../../work/queue-names.js';
 import { BACKLOG_COUNT_LIMIT, type WorkQueueSpec, type WorkSignal } from '../../work/runner.js';
+import { retryingOutcome } from '../outcome-retry.js';
 import { countsAgainstDestination, type TeamDeliveryContext, type TeamDeliveryResult } from './kind.js';
 import { eventTypesTaken, kindsTaking, teamDestinationKind } from './registry.js';
 import { timedFetch, timingExchanges } from './post.js';
@@ -102,6 +103,13 @@ export const NO_ANSWER_HOLD_AFTER_MS = 8_000;
  */
 export const NO_ANSWER_HOLD_MS = 30_000;
 const LEASE_MS = 60_000;
+/**
+ * How many times a round tries to record its outcomes while the database fails (about half a minute in
+ * all, outcome-retry.ts), and no later than a quarter of the lease before it runs out: a card posted whose
+ * outcome is left unrecorded is taken again by the next round once the lease ends, and posted twice
+ * (Slack and Teams have no idempotency key; a webhook's receiver would have to drop it by its webhook-id).
+ */
+const RECORD_TRIES = 8;
 /**
  * How soon a delivery held back for an earlier change to its alert still on its way to the consumer is
  * looked at again, at the soonest: the consumer's queue wakes the sender once it is done with a batch, so
@@ -242,6 +250,8 @@ export function createTeamDeliverySender(deps: {
    * before a maintenance began may wait a day for its retries.
    */
   disabledBy?: (integrationId: string) => Promise<string | undefined>;
+  /** Waits between tries to record outcomes (outcome-retry.ts); tests move their clock instead. */
+  sleep?: (ms: number) => Promise<void>;
 }): TeamDeliverySender {
   const { db, log, clock, config, disabledBy } = deps;
   const leaseMs = deps.leaseMs ?? LEASE_MS;
@@ -569,18 +579,38 @@ export function createTeamDeliverySender(deps: {
   async function settle(
     sent: Outcome[],
     now: Date,
+    /** When the round's claim runs out, and another round may take its deliveries and send them again. */
+    leaseUntil: Date,
     destinations: Map<string, TeamDestinationRow>,
     /** The alerts that still exist, whose logs say where the change went. */
     alertIds: ReadonlySet<string>,
   ): Promise<void> {
-    const outcomes = await asTried(sent, destinations);
-    // Outcomes land after the deliveries of a disabled destination were failed: its own outcome says why.
     // One instant for the outcomes and the destination's health: a day of failures counts from when the
-    // attempt ended, however long the writes in between take.
+    // attempt ended, however long the writes in between take (and their retries).
     const settledAt = clock.now();
-    const holds = holdsOf(outcomes, destinations, settledAt);
-    const changes = outcomes.map((o) => outcomeOf(o, now, settledAt, holds));
-    const recorded = await repo.recordOutcomes(db, changes, settledAt);
+    // The sends are done: their outcomes are recorded while the database fails a while (a fail-over, a
+    // dropped connection), as long as the claim holds them. A recording that committed but whose answer
+    // was lost is not recorded twice: its deliveries are no longer being sent (recordOutcomes).
+    const { outcomes, changes, holds, recorded } = await retryingOutcome(
+      async () => {
+        // Outcomes land after the deliveries of a disabled destination were failed: its own outcome says why.
+        const outcomes = await asTried(sent, destinations);
+        const holds = holdsOf(outcomes, destinations, settledAt);
+        const changes = outcomes.map((o) => outcomeOf(o, now, settledAt, holds));
+        return { outcomes, changes, holds, recorded: await repo.recordOutcomes(db, changes, settledAt) };
+      },
+      {
+        clock,
+        tries: RECORD_TRIES,
+        until: new Date(leaseUntil.getTime() - leaseMs / 4),
+        sleep: deps.sleep,
+        onRetry: (error, attempt) =>
+          log.warn(
+            { err: error, attempt, deliveryIds: sent.map((o) => o.row.id) },
+            'the outcome of team destination deliveries could not be recorded; trying again',
+          ),
+      },
+    );
     // After the outcomes: the deliveries that met the 429 are pending again, and put off with the rest.
     await repo.holdDestinations(db, [...holds.values()]);
     const mine = outcomes.filter((o) => recorded.has(o.row.id));
@@ -594,7 +624,8 @@ export function createTeamDeliverySender(deps: {
    * of it likely waits (a healthy receiver's burst goes on at once, a round after another, not after a pause).
    */
   async function deliverRound(now: Date): Promise<{ claimed: number; capped: boolean }> {
-    const rows = await repo.claim(db, now, new Date(now.getTime() + leaseMs), BATCH);
+    const leaseUntil = new Date(now.getTime() + leaseMs);
+    const rows = await repo.claim(db, now, leaseUntil, BATCH);
     if (rows.length === 0) return { claimed: 0, capped: false };
     const [destinationRows, alertRows] = await Promise.all([
       repo.byIds(db, [...new Set(rows.map((r) => r.destination_id))]),
@@ -657,7 +688,7 @@ export function createTeamDeliverySender(deps: {
       const gathered = [...outcomes];
       const turn = recording.then(() => {
         gathering = undefined;
-        return settle(gathered, now, destinations, alertIds);
+        return settle(gathered, now, leaseUntil, destinations, alertIds);
       });
       gathering = { outcomes: gathered, turn };
       recording = turn.catch(() => undefined);
