@@ -24,8 +24,14 @@ describe('what a request authenticates with', () => {
     });
   });
 
-  it('takes a GenieKey or Bearer key over the cookie: a key is named on purpose', () => {
+  it('takes a GenieKey key over the cookie: a key is named on purpose', () => {
     assert.deepEqual(credentialOf({ authorization: 'GenieKey k1', cookie }), { key: 'k1' });
-    assert.deepEqual(credentialOf({ authorization: 'Bearer k2', cookie }), { key: 'k2' });
+  });
+
+  it("keeps the cookie with a Bearer token, which a proxy's OAuth sign-in passes on: the key if it is one", () => {
+    assert.deepEqual(credentialOf({ authorization: 'Bearer k2', cookie }), {
+      key: 'k2',
+      sessionToken: token,
+    });
   });
 });

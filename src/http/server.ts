@@ -151,8 +151,11 @@ async function integrationPrincipal(ctx: AppContext, key: string): Promise<Princ
 export const SEND_A_KEY =
   'send Authorization: GenieKey <api key> (or Bearer <api key>, or Basic with the key as the password)';
 
-/** What a request authenticates with: an API key, else the console session's cookie. */
-export type Credential = { key: string } | { sessionToken: string };
+/**
+ * What a request authenticates with: an API key, else the console session's cookie; or, for a Bearer
+ * token sent with the cookie, the key when it is one of Vigil's, else the cookie.
+ */
+export type Credential = { key: string } | { sessionToken: string } | { key: string; sessionToken: string };
 
 export function credentialOf(headers: {
   authorization?: string | undefined;
@@ -160,10 +163,13 @@ export function credentialOf(headers: {
 }): Credential | undefined {
   const sent = keyAndSchemeFromAuthorization(headers.authorization);
   const sessionToken = sessionTokenOf(headers.cookie);
-  // A reverse proxy's own Basic sign-in in front of the console passes its header on to Vigil: there the
-  // console's cookie says who calls, and Basic credentials stand for a key only for senders without one.
-  if (sent && !(sessionToken && sent.scheme === 'basic')) return { key: sent.key };
-  return sessionToken ? { sessionToken } : undefined;
+  if (!sent) return sessionToken ? { sessionToken } : undefined;
+  if (!sessionToken || sent.scheme === 'geniekey') return { key: sent.key };
+  // A reverse proxy in front of the console passes its own header on to Vigil: Basic from its sign-in
+  // page, Bearer from an OAuth sign-in (oauth2-proxy, Pomerium, a forward-auth). There the console's
+  // cookie says who calls: Basic credentials stand for a key only for senders without one, and a Bearer
+  // token only when it is a Vigil key (authenticate). A cross-site page cannot set either header.
+  return sent.scheme === 'basic' ? { sessionToken } : { key: sent.key, sessionToken };
 }
 
 export interface Authenticated {
@@ -186,16 +192,20 @@ export async function authenticate(
   route: string,
   options: { renew?: boolean } = {},
 ): Promise<Authenticated> {
-  if ('sessionToken' in credential) {
-    const authenticated = await ctx.sessions.authenticate(credential.sessionToken, options);
+  const bySession = async (sessionToken: string): Promise<Authenticated> => {
+    const authenticated = await ctx.sessions.authenticate(sessionToken, options);
     if (!authenticated) throw new ApiError(401, 'Your console session has ended: sign in again.');
     const { session, renewedMaxAgeSeconds } = authenticated;
     return { principal: session.principal, session, renewedMaxAgeSeconds };
-  }
+  };
+  if (!('key' in credential)) return bySession(credential.sessionToken);
   const { key } = credential;
   const principal = (await ctx.accounts.authenticate(key)) ?? (await integrationPrincipal(ctx, key));
-  if (!principal)
+  if (!principal) {
+    // A proxy's Bearer token, none of Vigil's keys: the console's cookie sent with it says who calls.
+    if ('sessionToken' in credential) return bySession(credential.sessionToken);
     throw new ApiError(401, 'Could not authenticate: the API key is unknown or has been deleted.');
+  }
   if (principal.integration) {
     const refusal = integrationRefusal(principal.integration, method, route);
     if (refusal) throw new ApiError(403, refusal);
@@ -427,7 +437,7 @@ export async function buildHttpApp(ctx: AppContext, log: Logger): Promise<HttpAp
       request.consoleSession = session;
     }
     // API keys only: the console's requests are a person's clicks, and its session is not a sender's key.
-    if ('key' in credential && ctx.keyRateLimiter) {
+    if (!session && ctx.keyRateLimiter) {
       await countAgainstKeyRateLimit(ctx.keyRateLimiter, principal.apiKeyId, request, reply);
     }
     request.principal = principal;

@@ -10,6 +10,8 @@ import { csrfTokenFor } from './tokens.js';
 /** Sign-in for the web console: first set-up, sessions, password links and invitations. */
 
 const Email = Type.String({ minLength: 3, maxLength: 254, format: 'email' });
+/** A person's login email, as POST /v2/users takes it: an invitation adds the person. */
+const Username = Type.String({ minLength: 3, maxLength: 100, format: 'email' });
 // Only the upper bound here: a too-short new password is refused by the service with the rule spelled out,
 // and a sign-in with a short password is simply a wrong password.
 const Password = Type.String({ minLength: 1, maxLength: MAX_PASSWORD_LENGTH });
@@ -194,9 +196,14 @@ export function registerSessionRoutes(
         tags,
         summary: 'Add a person (or invite again one without a password) and email them a link to sign in',
         body: Type.Object({
-          email: Email,
+          email: Username,
           fullName: Type.String({ minLength: 1, maxLength: 512 }),
-          role: StringEnum(['owner', 'admin', 'user'], { default: 'user' }),
+          role: Type.Optional(
+            StringEnum(['owner', 'admin', 'user'], {
+              description:
+                "A new person's role (user when left out). Inviting a person again changes neither role nor full name: one that differs from theirs is refused (409).",
+            }),
+          ),
         }),
         response: {
           201: Type.Object({

@@ -501,11 +501,12 @@ export function createSessionsService(deps: {
 
     /**
      * An admin adds a person (or invites again one who has no password yet), who gets an email with a link
-     * to choose a password. When the email cannot be sent, the admin gets the link to hand over.
+     * to choose a password. When the email cannot be sent, the admin gets the link to hand over. A new
+     * person's role is `user` unless one is given; inviting again changes neither role nor name.
      */
     async invite(
       p: Principal,
-      input: { email: string; fullName: string; role: UserRole },
+      input: { email: string; fullName: string; role?: UserRole },
     ): Promise<{ userId: string; emailed: boolean; link?: string }> {
       if (p.role !== 'owner' && p.role !== 'admin')
         throw forbidden('Only organization admins can invite people. Ask an admin.');
@@ -519,11 +520,17 @@ export function createSessionsService(deps: {
         // The link may come back to the admin to hand over: it would set an owner's password.
         if (existing.role === 'owner' && p.role !== 'owner')
           throw forbidden('Only an owner can invite an owner again.');
+        // Inviting again only sends a link: another role or name asked for would be answered as done and
+        // not be. (A custom role is a user role: `user` names it here, as the console's form can.)
+        const stored = await accounts.getUser(p, existing.user_id);
+        if ((input.role !== undefined && input.role !== stored.role) || input.fullName !== stored.full_name)
+          throw conflict(
+            `${stored.username} was invited already, as "${stored.full_name}" with the role ${stored.role}, and inviting again only sends a new link: change their name or role in the console (People → the person) or with PATCH /v2/users/${stored.id}, then invite them as they are (the role may be left out).`,
+          );
         userId = existing.user_id;
       } else {
-        userId = (
-          await accounts.createUser(p, { username: input.email, fullName: input.fullName, role: input.role })
-        ).id;
+        const role = input.role ?? 'user';
+        userId = (await accounts.createUser(p, { username: input.email, fullName: input.fullName, role })).id;
       }
       // Earlier links may have gone to a mistyped address, or to someone since let go: only this one works.
       // A blocked person may be invited (the link works once they are unblocked), so a block is not a refusal.

@@ -1636,10 +1636,10 @@ export interface paths {
             email: string;
             fullName: string;
             /**
-             * @default user
+             * @description A new person's role (user when left out). Inviting a person again changes neither role nor full name: one that differs from theirs is refused (409).
              * @enum {string}
              */
-            role: 'owner' | 'admin' | 'user';
+            role?: 'owner' | 'admin' | 'user';
           };
         };
       };
