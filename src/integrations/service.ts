@@ -23,6 +23,7 @@ import { teamDestinationsRepository as teamDestinations } from '../notify/team-d
 import { MASKED_HEADER_VALUE } from '../notify/team-destinations/webhook.js';
 import { integrationsRepository as repo, type IntegrationWithTeams } from './repository.js';
 import { reachesTeamConfiguration, requireReachesTeamConfiguration } from './principal.js';
+import { writebacksRepository } from './securityhub/writeback/repository.js';
 import {
   lockOwnWebhookDestination,
   saveWebhookDestination,
@@ -709,6 +710,9 @@ export function createIntegrationsService(
             enabled: changes.enabled,
             settings: JSON.stringify(settings),
           });
+          // Turned off, or its write-back: what waits to be written back is dropped, not sent once on again.
+          if (row.type === 'AmazonSecurityHub')
+            await writebacksRepository.endUnsentOf(tx, row.id, clock.now());
         });
       } catch (error) {
         if (
@@ -731,6 +735,9 @@ export function createIntegrationsService(
         await repo.update(tx, row.id, { enabled });
         // Its URL is not checked again: turning an integration off must always work.
         if (row.type === 'Webhook') await setWebhookDestinationEnabled(tx, row.id, enabled);
+        // What waits to be written back to Security Hub is dropped, not sent once it is on again.
+        if (!enabled && row.type === 'AmazonSecurityHub')
+          await writebacksRepository.endUnsentOf(tx, row.id, clock.now());
       });
       forget();
       return load(p, id);

@@ -242,6 +242,87 @@ describe('a turned-off integration', () => {
     }
   });
 
+  for (const [how, off, on, reason] of [
+    [
+      'the integration is turned off and on again',
+      () => server.callOk('POST', `/v2/integrations/${integration.id}/disable`),
+      () => server.callOk('POST', `/v2/integrations/${integration.id}/enable`),
+      'the integration is turned off',
+    ],
+    [
+      'its write-back is turned off and on again',
+      () => server.callOk('PATCH', `/v2/integrations/${integration.id}`, { sendUpdatesBack: false }),
+      () => server.callOk('PATCH', `/v2/integrations/${integration.id}`, { sendUpdatesBack: true }),
+      'write-back was turned off',
+    ],
+  ] as const) {
+    it(`drops a change waiting when ${how} before the sender gets to it`, async () => {
+      const { alertId, id } = await finding(`waiting-when-${how.replace(/\W+/g, '-')}`);
+      try {
+        await beforeSending(
+          [id],
+          async () => {
+            await server.callOk('POST', `/v2/alerts/${alertId}/close`, {});
+          },
+          async () => {
+            await off();
+            await on();
+          },
+        );
+      } finally {
+        await on();
+      }
+      await waitFor('the change settled', async () =>
+        (await changesOf(id)).every((c) => c.status !== 'pending' && c.status !== 'sending'),
+      );
+      assert.deepEqual(await changesOf(id), [{ status: 'superseded', last_error: `not sent: ${reason}` }]);
+      await server.idle();
+      assert.equal(requestsNaming(id).length, 0);
+      assert.equal(held(id)?.Workflow?.Status, undefined);
+      assert.ok(
+        (await alertLogs(server, alertId)).includes(
+          `Not written to Security Hub (Workflow.Status RESOLVED): ${reason}`,
+        ),
+      );
+      // Its value is forgotten: RESOLVED set in Security Hub now is a person's, not Vigil's echo.
+      const remembered = await sql<{ written_back: Json }>`
+        SELECT written_back FROM securityhub_findings WHERE finding_id = ${id}`.execute(
+        server.app.context.db,
+      );
+      assert.equal((remembered.rows[0]?.written_back as Json | null)?.workflowStatus, undefined);
+    });
+  }
+
+  it('stops a change claimed and not yet sent when it is turned off and on again', async () => {
+    const { alertId, id } = await finding('claimed-when-off');
+    // As a sender leaves a change it has claimed and not sent yet (its request waiting its turn).
+    const now = clock.now();
+    const leaseUntil = new Date(now.getTime() + 60_000);
+    await sql`
+      INSERT INTO securityhub_writebacks
+        (integration_id, alert_id, finding_key, format, product_arn, finding_id, aws_account_id, field,
+         value, event_id, seq, status, attempts, not_before, lease_until, claim_id, created_at, updated_at)
+      SELECT f.integration_id, f.alert_id, f.finding_key, f.format, f.product_arn, f.finding_id,
+        f.aws_account_id, 'workflow', ${JSON.stringify({ Status: 'RESOLVED' })}::jsonb, gen_random_uuid(),
+        1, 'sending', 1, ${now}, ${leaseUntil}, gen_random_uuid(), ${now}, ${now}
+      FROM securityhub_findings f WHERE f.finding_id = ${id}`.execute(server.app.context.db);
+    await server.callOk('POST', `/v2/integrations/${integration.id}/disable`);
+    await server.callOk('POST', `/v2/integrations/${integration.id}/enable`);
+    assert.deepEqual(await changesOf(id), [
+      { status: 'superseded', last_error: 'not sent: the integration is turned off' },
+    ]);
+    assert.ok(
+      (await alertLogs(server, alertId)).includes(
+        'Not written to Security Hub (Workflow.Status RESOLVED), unless its request had already gone: the integration is turned off',
+      ),
+    );
+    // Its lease runs out: no process takes it over and sends it.
+    clock.advance(61_000);
+    await server.idle();
+    assert.equal(requestsNaming(id).length, 0);
+    assert.equal(held(id)?.Workflow?.Status, undefined);
+  });
+
   it('sends nothing of what is done while it is off, and not later either', async () => {
     const { alertId, id } = await finding('acted-on-when-off');
     await server.callOk('POST', `/v2/integrations/${integration.id}/disable`);

@@ -7,7 +7,8 @@ import { integrationsRepository } from '../../repository.js';
 import { securityHubSettings } from '../../types.js';
 import type { RoleTarget } from './aws.js';
 import { ECHO_WINDOW_MS } from '../echo-window.js';
-import { echoOf, type ClaimedChange, type FindingChange } from './changes.js';
+import { alertsRepository } from '../../../alerts/repository.js';
+import { describeChange, echoOf, type ClaimedChange, type FindingChange } from './changes.js';
 import type { TokenBucket } from './rate-limit.js';
 import type { QueueBacklog } from '../../../work/runner.js';
 
@@ -225,12 +226,52 @@ async function forgetUnsent(db: Queryable, ended: readonly EndedChange[], now: D
 }
 
 /**
+ * Ends the changes in `status` that the caller's conditions pick (added with `where`), for `reason`: as
+ * supersedeUnsent and endUnsentOf end the changes Vigil has not finished with. lease_until is left as it
+ * is: a change superseded while being sent may still land, and claimDue holds back the next change of
+ * its field until that lease has passed. `was` is the row as it was before: its last_error is the answer
+ * to its last request, if it had one.
+ */
+function endUnsent(tx: Tx, status: 'pending' | 'sending', reason: string, now: Date) {
+  return tx
+    .updateTable('securityhub_writebacks as w')
+    .from('securityhub_writebacks as was')
+    .set({ status: 'superseded', last_error: endedFor(reason), updated_at: now })
+    .whereRef('was.id', '=', 'w.id')
+    .where('w.status', '=', status)
+    .returning([
+      'w.id',
+      'w.integration_id',
+      'w.alert_id',
+      'w.finding_key',
+      'w.field',
+      'w.value',
+      'w.attempts as requests',
+      'was.last_error as answer',
+    ]);
+}
+
+/**
  * Taken by every claim before it reads: claims run one at a time, each reading what the one before it
  * committed. Two at once could each see the other's change of a finding's field as still pending (the
  * row locked, the claim not yet committed), and send an acknowledge and the close that follows it side
  * by side. A claim is one statement, short beside the requests it feeds (AWS takes 10 a second).
  */
 const CLAIM_LOCK = 'securityhub writeback claim';
+
+/** The role an integration's settings give, with its region; or which of the two are missing. */
+function roleOf(row: {
+  id: string;
+  name: string;
+  external_id: string;
+  settings: Record<string, unknown>;
+}): RoleTarget | { missing: string[] } {
+  const { roleArn, region } = securityHubSettings(row.settings);
+  if (!roleArn || !region) {
+    return { missing: [...(roleArn ? [] : ['roleArn']), ...(region ? [] : ['region'])] };
+  }
+  return { integrationId: row.id, integrationName: row.name, roleArn, externalId: row.external_id, region };
+}
 
 export const writebacksRepository = {
   /**
@@ -329,34 +370,62 @@ export const writebacksRepository = {
     if (target.fields.length === 0) return;
     const { exceptAlert, ids } = target;
     if (ids !== undefined && ids.length === 0) return;
-    // lease_until is left as it is: a change superseded while being sent may still land, and claimDue
-    // holds back the next change of its field until that lease has passed.
-    // `was` is the row as it was before: its last_error is the answer to its last request, if it had one.
     const end = (status: 'pending' | 'sending') =>
-      tx
-        .updateTable('securityhub_writebacks as w')
-        .from('securityhub_writebacks as was')
-        .set({ status: 'superseded', last_error: endedFor(reason), updated_at: now })
-        .whereRef('was.id', '=', 'w.id')
+      endUnsent(tx, status, reason, now)
         .where('w.integration_id', '=', target.integrationId)
         .where('w.finding_key', '=', target.findingKey)
         .where('w.field', 'in', [...target.fields])
-        .where('w.status', '=', status)
         .$if(exceptAlert !== undefined, (qb) =>
           qb.where((eb) => eb.or([eb('w.alert_id', 'is', null), eb('w.alert_id', '!=', exceptAlert ?? '')])),
         )
-        .$if(ids !== undefined, (qb) => qb.where('w.id', 'in', [...(ids ?? [])]))
-        .returning([
-          'w.id',
-          'w.integration_id',
-          'w.finding_key',
-          'w.field',
-          'w.value',
-          'w.attempts as requests',
-          'was.last_error as answer',
-        ]);
+        .$if(ids !== undefined, (qb) => qb.where('w.id', 'in', [...(ids ?? [])]));
     await end('sending').execute();
     await forgetUnsent(tx, await end('pending').execute(), now);
+  },
+
+  /**
+   * Ends every change of the integration that Vigil has not finished with when it no longer writes back
+   * (turned off, or its write-back turned off), and says so on their alerts, once per alert and change
+   * (as the recorder says it of a change made while the integration is off). Called in the transaction
+   * that turns it off (integrations/service.ts), after its row is updated (and so locked): turning it on
+   * again must not send what was waiting, as the sender would (it asks only when it sends). Does nothing
+   * while it writes back. As supersedeUnsent: a waiting change is never sent, and its value is forgotten
+   * when it cannot have landed (forgetUnsent); one being sent is ended too, so that its sender no longer
+   * sends it (sender.ts renews the lease of, and sends, only changes still `sending`), though a request
+   * already on its way may still land (its lease and its value kept, for its echo).
+   */
+  async endUnsentOf(tx: Tx, integrationId: string, now: Date): Promise<void> {
+    const row = await integrationsRepository.getById(tx, integrationId);
+    if (!row || row.type !== 'AmazonSecurityHub') return;
+    const reason = !row.enabled
+      ? 'the integration is turned off'
+      : !securityHubSettings(row.settings).sendUpdatesBack
+        ? 'write-back was turned off'
+        : undefined;
+    if (reason === undefined) return;
+    const end = (status: 'pending' | 'sending') =>
+      endUnsent(tx, status, `not sent: ${reason}`, now).where('w.integration_id', '=', integrationId);
+    const inFlight = await end('sending').execute();
+    const waiting = await end('pending').execute();
+    await forgetUnsent(tx, waiting, now);
+    const lines = new Map<string, { alertId: string; log: string }>();
+    const say = (ended: typeof waiting, words: (change: string) => string) => {
+      for (const c of ended) {
+        if (c.alert_id === null) continue;
+        const log = words(describeChange(c));
+        lines.set(`${c.alert_id}\n${log}`, { alertId: c.alert_id, log });
+      }
+    };
+    say(waiting, (change) => `Not written to Security Hub (${change}): ${reason}`);
+    say(
+      inFlight,
+      (change) => `Not written to Security Hub (${change}), unless its request had already gone: ${reason}`,
+    );
+    // The alert may be gone already (its findings keep its changes): logged only while it exists.
+    await alertsRepository.addLogsToExisting(
+      tx,
+      [...lines.values()].map((l) => ({ ...l, type: 'writeback', owner: 'Amazon Security Hub' })),
+    );
   },
 
   /**
@@ -825,22 +894,27 @@ export const writebacksRepository = {
   },
 
   /**
-   * The role to assume and the integration's region (the role test's, and a finding's whose product names
-   * no region: sender.ts sends each finding's change to its own region), or undefined when the
-   * integration writes nothing back.
+   * The role to assume and the integration's region (a finding's whose product names no region: sender.ts
+   * sends each finding's change to its own region), or undefined when the integration writes nothing back.
    */
   async roleTarget(db: Queryable, integrationId: string): Promise<RoleTarget | undefined> {
     const row = await integrationsRepository.getById(db, integrationId);
-    if (!row) return undefined;
-    const settings = securityHubSettings(row.settings);
-    if (!settings.sendUpdatesBack || !settings.roleArn || !settings.region) return undefined;
-    return {
-      integrationId: row.id,
-      integrationName: row.name,
-      roleArn: settings.roleArn,
-      externalId: row.external_id,
-      region: settings.region,
-    };
+    if (!row || !securityHubSettings(row.settings).sendUpdatesBack) return undefined;
+    const target = roleOf(row);
+    return 'missing' in target ? undefined : target;
+  },
+
+  /**
+   * The role and region the role test checks (writeback.ts's `test`): those the settings give, whether
+   * write-back is on or not yet, so that people can test a role before they turn write-back on; or which
+   * of them is missing. Undefined when there is no such integration.
+   */
+  async roleToTest(
+    db: Queryable,
+    integrationId: string,
+  ): Promise<RoleTarget | { missing: string[] } | undefined> {
+    const row = await integrationsRepository.getById(db, integrationId);
+    return row && roleOf(row);
   },
 
   /**

@@ -76,18 +76,20 @@ async function checkWrite(action: string, call: () => Promise<unknown>): Promise
 
 /**
  * Assumes the role, checks it is refused without the external ID and with another one, makes one
- * harmless read, and proves both write actions are allowed without changing any finding; `target` is
- * undefined when the settings lack one.
+ * harmless read, and proves both write actions are allowed without changing any finding; when the
+ * settings lack the role ARN or the region (`missing`), says which, and calls nothing. Whether write-back
+ * is on does not matter: a role is tested before it is used.
  */
-export async function checkRole(aws: AwsAccess, target: RoleTarget | undefined): Promise<RoleCheck> {
-  if (!target) {
-    return {
-      ok: false,
-      steps: [
-        { step: 'settings', ok: false, error: 'sendUpdatesBack is off, or roleArn or region is missing' },
-      ],
-    };
+export async function checkRole(
+  aws: AwsAccess,
+  role: RoleTarget | { missing: readonly string[] },
+): Promise<RoleCheck> {
+  if ('missing' in role) {
+    const [first, ...rest] = role.missing;
+    const missing = rest.length > 0 ? `${[first, ...rest].join(' and ')} are` : `${first ?? 'roleArn'} is`;
+    return { ok: false, steps: [{ step: 'settings', ok: false, error: `${missing} missing` }] };
   }
+  const target = role;
   const steps: RoleCheckStep[] = [];
   try {
     await aws.credentialsFor(target);

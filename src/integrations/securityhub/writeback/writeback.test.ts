@@ -282,6 +282,48 @@ describe('write-back settings', () => {
     assert.ok(writes.every((r) => JSON.stringify(r.body).includes('vigil-permission-check')));
   });
 
+  it('tests the role before write-back is turned on: it needs only the role ARN and the region', async () => {
+    const role = 'arn:aws:iam::210987654321:role/VigilSecurityHubRoleNotYetOn';
+    const created = await server.call('POST', '/v2/integrations', {
+      type: 'AmazonSecurityHub',
+      name: 'Hub not yet writing back',
+      ownerTeam: { name: 'SecOps' },
+      verifySignatures: false,
+      roleArn: role,
+      region: 'us-east-1',
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.equal(created.body.data.sendUpdatesBack, false);
+    roles[role] = { externalId: created.body.data.externalId };
+    const res = await server.call('POST', `/v2/integrations/${created.body.data.id}/test-writeback`);
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body.data, {
+      ok: true,
+      steps: [
+        { step: 'AssumeRole', ok: true },
+        { step: 'AssumeRoleWithoutExternalId', ok: true },
+        { step: 'GetFindings', ok: true },
+        { step: 'BatchUpdateFindings', ok: true },
+        { step: 'BatchUpdateFindingsV2', ok: true },
+      ],
+    });
+    assert.ok(aws.assumeRoleCalls.some((c) => c.roleArn === role && c.status === 200));
+    // Without a role ARN there is nothing to test, and the answer says what is missing.
+    const bare = await server.call('POST', '/v2/integrations', {
+      type: 'AmazonSecurityHub',
+      name: 'Hub without a role',
+      ownerTeam: { name: 'SecOps' },
+      verifySignatures: false,
+      region: 'us-east-1',
+    });
+    assert.equal(bare.status, 201, JSON.stringify(bare.body));
+    const missing = await server.call('POST', `/v2/integrations/${bare.body.data.id}/test-writeback`);
+    assert.deepEqual(missing.body.data, {
+      ok: false,
+      steps: [{ step: 'settings', ok: false, error: 'roleArn is missing' }],
+    });
+  });
+
   it('tests the role: a role made before OCSF support, without BatchUpdateFindingsV2, does not pass', async () => {
     const oldRole = 'arn:aws:iam::210987654321:role/VigilSecurityHubRoleBeforeOcsf';
     const created = await server.call('POST', '/v2/integrations', {

@@ -222,9 +222,15 @@ export function createWriteback(deps: {
     consumer,
     /** The sender as a queue of the work runner. */
     queue,
-    /** Assumes the role and makes one harmless call, reporting each step. */
+    /**
+     * Assumes the role and makes one harmless call, reporting each step: the role and region saved,
+     * whether write-back is on yet or not (the role is tested before people turn it on).
+     */
     async test(integrationId: string): Promise<RoleCheck> {
-      return checkRole(aws, await writebacksRepository.roleTarget(db, integrationId));
+      return checkRole(
+        aws,
+        (await writebacksRepository.roleToTest(db, integrationId)) ?? { missing: ['roleArn', 'region'] },
+      );
     },
   };
 }
