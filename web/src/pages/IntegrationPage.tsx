@@ -71,7 +71,7 @@ function TestAnswer({ check, region }: { check: RoleCheck; region?: string }) {
   let words = 'The test did not pass.';
   if (failed?.step === 'settings')
     words =
-      'Turn on “Send alert updates back to Amazon Security Hub”, fill in the AmazonSecurityHub Role ARN and the region, save, then test again.';
+      'Fill in the AmazonSecurityHub Role ARN and the region, save, then test again (the test does not need “Send alert updates back to Amazon Security Hub” on).';
   else if (failed?.step === 'AssumeRole')
     words =
       "Vigil could not assume the role. Check the role ARN, and that the role's trust policy lets Vigil assume it with this integration's external ID.";
