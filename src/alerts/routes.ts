@@ -96,19 +96,23 @@ export function nonBlank(list: string[] | undefined): string[] | undefined {
 const LISTS_WITHOUT_NULLS = new Set(['tags', 'actions', 'responders', 'visibleTo']);
 
 /**
- * Before validation: a body's fields that are null are taken as not given (Sentry's Opsgenie client
- * sends `"priority": null`), and so are the null entries of its lists. Validation would otherwise coerce
- * null to "" (or [null]) and refuse it, losing the alert. A required field null is still missing: a 422.
+ * Before validation: a body's optional fields that are null are taken as not given (Sentry's Opsgenie
+ * client sends `"priority": null`), and so are the null entries of its lists. Validation would otherwise
+ * coerce null to "" (or [null]) and refuse it, losing the alert. A required field is left to validation
+ * as it was: null coerced to "" (a description cleared by `{"description": null}`, a note refused).
  */
-export async function dropNulls(request: FastifyRequest): Promise<void> {
-  const body = request.body;
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return;
-  const fields = body as Record<string, unknown>;
-  for (const [key, value] of Object.entries(fields)) {
-    if (value === null) delete fields[key];
-    else if (Array.isArray(value) && LISTS_WITHOUT_NULLS.has(key))
-      fields[key] = value.filter((v) => v !== null);
-  }
+export function dropNulls(body: { required?: readonly string[] }) {
+  const required = new Set(body.required ?? []);
+  return async (request: FastifyRequest): Promise<void> => {
+    const given = request.body;
+    if (typeof given !== 'object' || given === null || Array.isArray(given)) return;
+    const fields = given as Record<string, unknown>;
+    for (const [key, value] of Object.entries(fields)) {
+      if (value === null && !required.has(key)) delete fields[key];
+      else if (Array.isArray(value) && LISTS_WITHOUT_NULLS.has(key))
+        fields[key] = value.filter((v) => v !== null);
+    }
+  };
 }
 
 /** A saved search for the list and count to run, by id or name (saved-searches/). */
@@ -154,7 +158,7 @@ export function registerAlertRoutes(app: HttpApp, alerts: AlertsService, publicU
         body: CreateAlertBody,
         response: { 202: Accepted },
       },
-      preValidation: dropNulls,
+      preValidation: dropNulls(CreateAlertBody),
     },
     async (request, reply) => {
       const p = principalOf(request);
@@ -346,7 +350,7 @@ export function registerAlertRoutes(app: HttpApp, alerts: AlertsService, publicU
         ...(body ? { body } : {}),
         response: { 202: Accepted },
       },
-      ...(body ? { preValidation: dropNulls } : {}),
+      ...(body ? { preValidation: dropNulls(body) } : {}),
       handler: async (request, reply) => {
         const query = request.query as Record<string, string | undefined> & {
           identifierType: 'id' | 'tiny' | 'alias';
