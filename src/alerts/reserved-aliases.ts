@@ -21,12 +21,13 @@ const RESERVED: readonly { form: RegExp; of: string }[] = [
   { form: new RegExp(`^(?:heartbeat:|incident-)${UUID}$`), of: 'heartbeat and incident alerts' },
   {
     // A finding's (findingAlias: 40 lower-case hex digits of a digest; an open alias is one alert per
-    // exact spelling, so an upper-case one never meets it), an insight's (its EventBridge event id), the
-    // write-back warning (the integration's id), the SNS notices (the integration's id, then the topic).
+    // exact spelling, so an upper-case one never meets it), an insight's (insightAlias: the integration's
+    // id, then its EventBridge event id; before, the event id alone), the write-back warning (the
+    // integration's id), the SNS notices (the integration's id, then the topic).
     // Not "securityhub-" and 40 hex digits, the finding alias Vigil gave before: that is a SHA-1 after a
     // prefix, what Opsgenie-era forwarders of findings send, and their pages must go through.
     form: new RegExp(
-      `^securityhub(?::finding:[0-9a-f]{40}|-insight-${UUID}|-writeback-failing-${UUID}|-(?:subscription|unsubscribed)-${UUID}-[\\s\\S]*)$`,
+      `^securityhub(?::finding:[0-9a-f]{40}|-insight-${UUID}(?:-[\\s\\S]*)?|-writeback-failing-${UUID}|-(?:subscription|unsubscribed)-${UUID}-[\\s\\S]*)$`,
     ),
     of: 'Amazon Security Hub alerts',
   },

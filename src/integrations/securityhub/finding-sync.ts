@@ -4,7 +4,7 @@ import type { Actor } from '../../alerts/events.js';
 import type { AlertsService, PolicyScope } from '../../alerts/service.js';
 import { withSavepoint, type Tx } from '../../db/database.js';
 import type { AlertRow, DeliveryProgress, Priority, WritebackField } from '../../db/schema.js';
-import { indexKey } from '../../db/storable.js';
+import { MAX_INDEXED_KEY_BYTES } from '../../db/storable.js';
 import type { Logger } from '../../logger.js';
 import type { Clock } from '../../work/clock.js';
 import type { IntegrationWithTeams } from '../repository.js';
@@ -87,30 +87,66 @@ const HANDLED = new Set(['NOTIFIED', 'IN_PROGRESS', 'RESOLVED', 'SUPPRESSED']);
 /** A delivery's reason lists at most this many distinct reasons, then says how many more there were. */
 const MAX_REASONS = 20;
 
+/** What closeReason and closedState compare an update with: the finding's state last recorded. */
+export interface RecordedState {
+  workflow_status: string | null;
+  record_state: string | null;
+  compliance_status: string | null;
+}
+
 /**
- * Why an open alert for this finding should close, or undefined. Compliance PASSED closes only when the
- * finding becomes PASSED: a finding that arrives PASSED may still deserve its alert (a custom action, say).
- * Never asked of a custom action's finding (see isAskedFor).
+ * Why an open alert for this finding should close, or undefined: the update changes the finding to a state
+ * auto-close closes alerts for (Workflow.Status becomes RESOLVED or SUPPRESSED, RecordState becomes
+ * ARCHIVED, Compliance.Status becomes PASSED). A finding that stays in such a state closes nothing: its
+ * alert was opened on it as it was (alertOnHandledFindings, a person's custom action), and the provider's
+ * next routine update still saying so is no news. Compliance PASSED closes only when a known compliance
+ * becomes PASSED. A finding never seen before (`previous` undefined) has no alert to close. Never asked of
+ * a custom action's finding (see isAskedFor).
  */
 export function closeReason(
   f: NormalizedFinding,
   settings: SecurityHubSettings,
-  previousCompliance: string | null | undefined,
+  previous: RecordedState | undefined,
 ): string | undefined {
-  if (f.workflowStatus === 'RESOLVED' && settings.autoClose.resolved)
+  if (!previous) return undefined;
+  const became = (now: string | null | undefined, before: string | null, value: string) =>
+    now === value && before !== value;
+  if (settings.autoClose.resolved && became(f.workflowStatus, previous.workflow_status, 'RESOLVED'))
     return "the finding's Workflow.Status is RESOLVED";
-  if (f.workflowStatus === 'SUPPRESSED' && settings.autoClose.suppressed)
+  if (settings.autoClose.suppressed && became(f.workflowStatus, previous.workflow_status, 'SUPPRESSED'))
     return "the finding's Workflow.Status is SUPPRESSED";
-  if (f.recordState === 'ARCHIVED' && settings.autoClose.archived)
+  if (settings.autoClose.archived && became(f.recordState, previous.record_state, 'ARCHIVED'))
     return "the finding's RecordState is ARCHIVED";
   if (
-    f.complianceStatus === 'PASSED' &&
     settings.autoClose.passed &&
-    previousCompliance &&
-    previousCompliance !== 'PASSED'
+    previous.compliance_status !== null &&
+    became(f.complianceStatus, previous.compliance_status, 'PASSED')
   ) {
     return "the finding's Compliance.Status became PASSED";
   }
+  return undefined;
+}
+
+/**
+ * Why a finding without an open alert opens none for the state it is in, changed or not: one auto-close
+ * closes alerts for, as closeReason's are. A known finding that stays resolved, suppressed, archived or
+ * passed after its alert closed (or that never had one) opens nothing. A finding seen for the first time
+ * opens none ARCHIVED; RESOLVED or SUPPRESSED, alertOnHandledFindings decides (alreadyHandled); PASSED, it
+ * may still deserve its alert.
+ */
+function closedState(
+  f: NormalizedFinding,
+  settings: SecurityHubSettings,
+  known: boolean,
+): string | undefined {
+  if (known && f.workflowStatus === 'RESOLVED' && settings.autoClose.resolved)
+    return "the finding's Workflow.Status is RESOLVED";
+  if (known && f.workflowStatus === 'SUPPRESSED' && settings.autoClose.suppressed)
+    return "the finding's Workflow.Status is SUPPRESSED";
+  if (f.recordState === 'ARCHIVED' && settings.autoClose.archived)
+    return "the finding's RecordState is ARCHIVED";
+  if (known && f.complianceStatus === 'PASSED' && settings.autoClose.passed)
+    return "the finding's Compliance.Status is PASSED";
   return undefined;
 }
 
@@ -129,6 +165,17 @@ function findingDigest(integrationId: string, f: NormalizedFinding): string {
  */
 export function findingAlias(integrationId: string, f: NormalizedFinding): string {
   return `securityhub:finding:${findingDigest(integrationId, f)}`;
+}
+
+/**
+ * An Insight Results event's alert alias: one per invocation (its EventBridge event id) and per
+ * integration, as a finding's is (two integrations that both receive one invocation each open their own
+ * alert, for their own team). Reserved (reserved-aliases.ts). An id too long for an alias is hashed.
+ */
+export function insightAlias(integrationId: string, eventId: string): string {
+  const alias = `securityhub-insight-${integrationId}-${eventId}`;
+  if (Buffer.byteLength(alias, 'utf8') <= MAX_INDEXED_KEY_BYTES) return alias;
+  return `securityhub-insight-${integrationId}-sha256:${createHash('sha256').update(eventId, 'utf8').digest('hex')}`;
 }
 
 /**
@@ -206,16 +253,36 @@ export function echoesSentChange(w: FindingWrite, alertId: string | null, f: Nor
 }
 
 /**
+ * Whether the update is of the finding's version last applied: its UpdatedAt (OCSF modified_time) and its
+ * provider's severity are as last seen. Vigil's write-back never changes either (BatchUpdateFindings does
+ * not move UpdatedAt, AWS-FACTS §4), so an update that moves one is the provider's, whatever values of
+ * Vigil's it also carries (those Security Hub kept across the provider's import).
+ */
+function sameVersion(
+  previous: { finding_updated_at?: string | null; provider_severity?: string | null },
+  f: NormalizedFinding,
+): boolean {
+  // Each is compared when known (a finding's stored state always has both).
+  return (
+    (previous.finding_updated_at === undefined || (f.updatedAt ?? null) === previous.finding_updated_at) &&
+    (previous.provider_severity === undefined ||
+      (f.providerSeverityLabel ?? null) === previous.provider_severity)
+  );
+}
+
+/**
  * The fields the update moves to a value of Vigil's own: the last one it recorded for the field
- * (written_back), or one a change of the alert's sent lately carried (echoesSentChange). The latter only
- * while the finding's UpdatedAt (OCSF modified_time) stays as it was: Vigil's write-back never changes it
- * (AWS-FACTS §4), so an update that moves it is the provider's, even when it sets a value Vigil sent once
- * (a finding raised again to the HIGH a person had set and then taken back).
+ * (written_back), or one a change of the alert's sent lately carried (echoesSentChange). Either only
+ * while the update is of the version last applied (sameVersion): one that moves UpdatedAt (or the
+ * provider's severity) is the provider's, even when it carries the value Vigil wrote (the provider's import
+ * after the write landed, come before the write's own echo) or sets a value Vigil sent once (a finding
+ * raised again to the HIGH a person had set and then taken back).
  */
 export function vigilsValues(
   previous: {
     alert_id?: string | null;
     finding_updated_at?: string | null;
+    provider_severity?: string | null;
     workflow_status: string | null;
     severity_label: string | null;
     note_text: string | null;
@@ -224,14 +291,22 @@ export function vigilsValues(
   f: NormalizedFinding,
   writes: readonly FindingWrite[],
 ): WritebackField[] {
+  if (!sameVersion(previous, f)) return [];
   const wrote = previous.written_back ?? {};
   const now = writableValues(f);
-  const sameVersion = (f.updatedAt ?? null) === (previous.finding_updated_at ?? null);
   return movedFields(previous, f).filter(
     (field) =>
       wrote[ECHO_KEY[field]] === now[field] ||
-      (sameVersion &&
-        writes.some((w) => w.field === field && echoesSentChange(w, previous.alert_id ?? null, f))),
+      writes.some((w) => w.field === field && echoesSentChange(w, previous.alert_id ?? null, f)),
+  );
+}
+
+/** Whether the update moves the finding's record state (never written back: the provider's change). */
+function recordStateMoved(previous: { record_state: string | null }, f: NormalizedFinding): boolean {
+  // An OCSF finding last seen before Vigil read its activity has no record state: ACTIVE is no move.
+  return (
+    (f.recordState ?? null) !== previous.record_state &&
+    !(previous.record_state === null && f.recordState === 'ACTIVE')
   );
 }
 
@@ -258,11 +333,8 @@ export function echoOfWriteBack(
   f: NormalizedFinding,
   writes: readonly FindingWrite[] = [],
 ): string[] | undefined {
-  // An OCSF finding last seen before Vigil read its activity has no record state: ACTIVE is no move.
-  const recordStateMoved =
-    (f.recordState ?? null) !== previous.record_state &&
-    !(previous.record_state === null && f.recordState === 'ACTIVE');
-  if (recordStateMoved || (f.complianceStatus ?? null) !== previous.compliance_status) return undefined;
+  if (recordStateMoved(previous, f) || (f.complianceStatus ?? null) !== previous.compliance_status)
+    return undefined;
   const moved = movedFields(previous, f);
   if (moved.length === 0) return echoOfNoChange(previous, f, writes);
   const own = vigilsValues(previous, f, writes);
@@ -282,25 +354,25 @@ function heldKeys(
 }
 
 /**
- * Whether an update that moves no field Vigil writes back may be its echo (echoOfNoChange), before its
- * changes are read: the finding's version and provider severity are as last seen, and written_back holds
- * one of the fields (echoOfNoChange finds none otherwise). The intake reads the changes only then.
+ * Whether an update that moves no field Vigil writes back may be its echo (echoOfNoChange, or echoAgain
+ * for an open alert), before its changes are read: the finding's version and provider severity are as
+ * last seen (sameVersion), and written_back holds one of the fields or the finding has an alert that a
+ * change sent lately may be of. The intake reads the changes only then.
  */
 function mayEchoNoChange(
   previous: {
+    alert_id?: string | null;
     finding_updated_at?: string | null;
     provider_severity?: string | null;
     written_back: Record<string, unknown> | null;
   },
   f: NormalizedFinding,
 ): boolean {
-  if ((f.updatedAt ?? null) !== (previous.finding_updated_at ?? null)) return false;
-  if (
-    previous.provider_severity !== undefined &&
-    (f.providerSeverityLabel ?? null) !== previous.provider_severity
-  )
-    return false;
-  return WRITEBACK_FIELDS.some((field) => previous.written_back?.[ECHO_KEY[field]] !== undefined);
+  if (!sameVersion(previous, f)) return false;
+  return (
+    (previous.alert_id ?? null) !== null ||
+    WRITEBACK_FIELDS.some((field) => previous.written_back?.[ECHO_KEY[field]] !== undefined)
+  );
 }
 
 /**
@@ -320,18 +392,62 @@ function echoOfNoChange(
   f: NormalizedFinding,
   writes: readonly FindingWrite[],
 ): string[] | undefined {
-  if (!mayEchoNoChange(previous, f)) return undefined;
+  if (!sameVersion(previous, f)) return undefined;
   const echoed = writes.filter((w) => echoesSentChange(w, previous.alert_id ?? null, f)).map((w) => w.field);
   if (echoed.length === 0) return undefined;
   // Only while written_back still holds the value: its first echo forgets it, and the changes sent stay in
   // writes for the whole echo window, so a later update moving nothing Vigil writes (Types, Confidence,
-  // UserDefinedFields set by someone, no UpdatedAt change) would otherwise pass for an echo too. A field
-  // written_back holds another value of is one a newer change of Vigil's was recorded for since (an
-  // unacknowledge after the acknowledge): the echo of the earlier is still Vigil's, and forgets nothing.
+  // UserDefinedFields set by someone, no UpdatedAt change) would otherwise pass for an echo too (the echo
+  // come again is told from those by what the open alert shows: echoAgain). A field written_back holds
+  // another value of is one a newer change of Vigil's was recorded for since (an unacknowledge after the
+  // acknowledge): the echo of the earlier is still Vigil's, and forgets nothing.
   const fields = [...new Set(echoed)];
   const consumed = heldKeys(previous, f, fields);
   if (consumed.length > 0) return consumed;
   return fields.some((field) => previous.written_back?.[ECHO_KEY[field]] !== undefined) ? [] : undefined;
+}
+
+/** The alert detail (alertFieldsForFinding) that shows a field Vigil writes back, when one does. */
+const DETAIL_OF: Partial<Record<WritebackField, string>> = {
+  workflow: 'WorkflowStatus',
+  severity: 'SeverityLabel',
+};
+
+/**
+ * Whether an update that echoOfWriteBack took for no echo is Vigil's echo come again: a write made in two
+ * requests (an acknowledge with a note) or sent twice (a request that timed out had been applied, and was
+ * retried) comes back as an event per request (AWS-FACTS §2), each carrying all that was applied by then.
+ * The first is the echo echoOfWriteBack recognises, which forgets written_back; the next moves nothing the
+ * finding's record holds (its version, values, record state and compliance as last seen), and would
+ * change nothing the open alert shows (`changedDetails`, the details it would update) but values that
+ * changes of the alert sent lately carried (echoesSentChange). It is no new occurrence. An update that
+ * changes something else the alert shows (Types set in the console) is a repeat, as is a copy of an event
+ * while Vigil sent nothing lately.
+ */
+export function echoAgain(
+  previous: {
+    alert_id?: string | null;
+    finding_updated_at?: string | null;
+    provider_severity?: string | null;
+    workflow_status: string | null;
+    severity_label: string | null;
+    note_text: string | null;
+    record_state: string | null;
+    compliance_status: string | null;
+  },
+  f: NormalizedFinding,
+  writes: readonly FindingWrite[],
+  changedDetails: readonly string[],
+): boolean {
+  if (!sameVersion(previous, f) || movedFields(previous, f).length > 0) return false;
+  if (recordStateMoved(previous, f) || (f.complianceStatus ?? null) !== previous.compliance_status)
+    return false;
+  const echoed = new Set(
+    writes.filter((w) => echoesSentChange(w, previous.alert_id ?? null, f)).map((w) => w.field),
+  );
+  if (echoed.size === 0) return false;
+  const shown = new Set([...echoed].flatMap((field) => DETAIL_OF[field] ?? []));
+  return changedDetails.every((key) => shown.has(key));
 }
 
 /**
@@ -497,7 +613,7 @@ export function newFindingDecision(
 ): { kind: 'ignore'; reason: string; remember: boolean } | { kind: 'create' } {
   const below = belowMinimum(f, settings);
   if (below) return { kind: 'ignore', reason: below, remember: false };
-  const reason = isAskedFor(event) ? undefined : closeReason(f, settings, undefined);
+  const reason = isAskedFor(event) ? undefined : closedState(f, settings, false);
   if (reason) return { kind: 'ignore', reason: `${reason}, and it has no open alert`, remember: true };
   const handled = alreadyHandled(f, settings, event);
   if (handled) return { kind: 'ignore', reason: handled, remember: true };
@@ -717,7 +833,14 @@ export function createFindingSync(deps: {
     // the last update applied: the alert is still what they asked for, but that older state must not
     // replace the newer one, nor count as a change made in Security Hub since.
     const stale = older !== undefined;
-    const save = (alertId: string | null, forgetWrittenBack?: readonly string[]) =>
+    const moved = previous ? movedFields(previous, finding) : [];
+    // The provider's update (it moved UpdatedAt or its severity: not sameVersion) that carries the value
+    // Vigil last wrote to a field shows that write landed before it: its echo, emitted earlier, is older
+    // and will be dropped, so what written_back holds of it is forgotten here (as an echo would), and the
+    // same value set later by someone else is a change to act on.
+    const landed =
+      previous && !stale && !sameVersion(previous, finding) ? heldKeys(previous, finding, moved) : undefined;
+    const save = (alertId: string | null, forgetWrittenBack: readonly string[] | undefined = landed) =>
       findingsRepository.save(tx, integration.id, finding, alertId, {
         eventTime,
         forgetWrittenBack,
@@ -727,9 +850,9 @@ export function createFindingSync(deps: {
     const findingKey = findingKeyDigest(finding.key);
     // Vigil's changes of the fields the update moves: to tell its echoes (of the last change, or of an
     // earlier one sent) from a value someone set, and to end those that value makes out of date.
-    // An update that moves nothing may be the echo of a write of a value the finding had: all fields then,
-    // when it may be one (mayEchoNoChange); otherwise nothing reads them, and none are asked for.
-    const moved = previous ? movedFields(previous, finding) : [];
+    // An update that moves nothing may be the echo of a write of a value the finding had, or the echo come
+    // again of one already ignored (echoAgain): all fields then, when it may be one (mayEchoNoChange);
+    // otherwise nothing reads them, and none are asked for.
     const asked =
       moved.length > 0
         ? moved
@@ -775,7 +898,7 @@ export function createFindingSync(deps: {
     const owned = open && !takenByAlias(integration.id, finding, open) ? open : undefined;
     const boundId = owned ? owned.id : null;
     const alert = owned?.status === 'open' ? owned : undefined;
-    const reason = isCustomAction ? undefined : closeReason(finding, settings, previous?.compliance_status);
+    const reason = isCustomAction ? undefined : closeReason(finding, settings, previous);
     const actor = actorFor(integration);
     const fields = alertFieldsForFinding(finding, {
       actionName: event.actionName,
@@ -794,6 +917,14 @@ export function createFindingSync(deps: {
       // A stale custom action's finding is older than the details the alert holds: only the action is news.
       const details = stale ? customActionDetails(fields.details) : fields.details;
       const changed = Object.keys(details).filter((k) => alert.details[k] !== details[k]);
+      if (!isCustomAction && previous && echoAgain(previous, finding, writes, changed)) {
+        await save(alert.id);
+        return {
+          verdict: 'ignored',
+          reason: 'the update only reflects what Vigil wrote back',
+          alertId: alert.id,
+        };
+      }
       await alerts.recordRepeat(
         tx,
         alert,
@@ -814,19 +945,14 @@ export function createFindingSync(deps: {
       return { verdict: 'updated', alertId: alert.id };
     }
 
-    // A finding that stays passed after its alert closed opens nothing; one that first arrives passed may,
-    // and so does one a person sends again with the custom action.
-    const passedAgain =
-      !isCustomAction &&
-      previous !== undefined &&
-      finding.complianceStatus === 'PASSED' &&
-      settings.autoClose.passed;
-    if (reason || passedAgain) {
+    // A finding that stays resolved, suppressed, archived or passed after its alert closed opens nothing
+    // (closedState); one a person sends again with the custom action does.
+    const quiet = isCustomAction
+      ? undefined
+      : (reason ?? closedState(finding, settings, previous !== undefined));
+    if (quiet) {
       await save(boundId);
-      return {
-        verdict: 'ignored',
-        reason: `${reason ?? "the finding's Compliance.Status is PASSED"}, and it has no open alert`,
-      };
+      return { verdict: 'ignored', reason: `${quiet}, and it has no open alert` };
     }
     const handled = alreadyHandled(finding, settings, event);
     if (handled) {
@@ -1017,7 +1143,7 @@ export function createFindingSync(deps: {
     context: DeliveryContext,
   ): Promise<FindingOutcome> {
     const fields = alertFieldsForInsight(event);
-    const alias = cut(`securityhub-insight-${indexKey(event.eventId ?? context.requestId)}`, 512, '');
+    const alias = insightAlias(integration.id, event.eventId ?? context.requestId);
     const result = await withSavepoint(tx, () =>
       createAlert(tx, integration, context.requestId, { ...fields, alias }),
     );

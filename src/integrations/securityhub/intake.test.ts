@@ -470,13 +470,20 @@ describe('findings to alerts', () => {
     assert.equal(a.status, 'open', 'a RESOLVED finding sent with the custom action does not close its alert');
     assert.equal(a.count, 2);
 
-    // Imported events keep closing it: the person's alert is closed by the next update, as before.
+    // An Imported update still RESOLVED is no change: the alert the person asked for stays open...
     const imported = await readJson('events/source_layer_test_test_json_data_CIS_1-6.json');
     imported['detail-type'] = 'Security Hub Findings - Imported';
     imported.resources = [];
     delete imported.detail.actionName;
     delete imported.detail.actionDescription;
     imported.detail.findings[0].Id += '-asked';
+    const still = await post(integration.path, notification(imported));
+    assert.equal(still.body.verdict, 'updated', JSON.stringify(still.body));
+    assert.equal((await alert(alertId)).status, 'open');
+    // ...and Imported events keep closing it when the finding becomes RESOLVED (reopened, then resolved).
+    imported.detail.findings[0].Workflow = { Status: 'NEW' };
+    assert.equal((await post(integration.path, notification(imported))).body.verdict, 'updated');
+    imported.detail.findings[0].Workflow = { Status: 'RESOLVED' };
     const closed = await post(integration.path, notification(imported));
     assert.equal(closed.body.verdict, 'closed', JSON.stringify(closed.body));
     a = await alert(alertId);
