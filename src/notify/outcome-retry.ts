@@ -32,13 +32,18 @@ export function outcomeRetryDelayMs(attempt: number): number {
 
 /**
  * Runs `write` until it succeeds, waiting outcomeRetryDelayMs between tries; throws the last failure once
- * `tries` tries failed, or when the next would start after `until`.
+ * `tries` tries failed, or when the next would start after `until`. `write` is told which try it is (from
+ * 1): a failed try may have committed, its answer lost (a connection dropped after the commit), so a
+ * later try may find its rows already written, and has to tell that from rows another claim took.
  */
-export async function retryingOutcome<T>(write: () => Promise<T>, options: OutcomeRetry): Promise<T> {
+export async function retryingOutcome<T>(
+  write: (attempt: number) => Promise<T>,
+  options: OutcomeRetry,
+): Promise<T> {
   const sleep = options.sleep ?? ((ms: number) => timeout(ms));
   for (let attempt = 1; ; attempt++) {
     try {
-      return await write();
+      return await write(attempt);
     } catch (error) {
       const delay = outcomeRetryDelayMs(attempt);
       const late = options.until && options.clock.now().getTime() + delay > options.until.getTime();

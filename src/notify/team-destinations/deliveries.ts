@@ -573,6 +573,33 @@ export function createTeamDeliverySender(deps: {
   }
 
   /**
+   * Of the outcomes a retried write did not record, those an earlier try of this settling wrote: as it
+   * left them (their state, their attempts less the one given back, no lease) and updated at `settledAt`,
+   * the instant every try of one settling writes. A delivery another claim took since (its lease ran out)
+   * has another attempt, or is `sending`; one a destination disabled since failed was updated then.
+   */
+  async function writtenBefore(
+    changes: readonly DeliveryOutcome[],
+    recorded: ReadonlySet<string>,
+    settledAt: Date,
+  ): Promise<string[]> {
+    const missing = new Map(changes.filter((c) => !recorded.has(c.id)).map((c) => [c.id, c]));
+    if (missing.size === 0) return [];
+    const rows = await db
+      .selectFrom('team_destination_deliveries')
+      .select(['id', 'state', 'attempts'])
+      .where('id', 'in', [...missing.keys()])
+      .where('updated_at', '=', settledAt)
+      .where('lease_until', 'is', null)
+      .execute();
+    return rows.flatMap((row) => {
+      const change = missing.get(row.id);
+      const attempts = change ? change.attempts - (change.refundAttempt ? 1 : 0) : undefined;
+      return change && row.state === change.state && row.attempts === attempts ? [row.id] : [];
+    });
+  }
+
+  /**
    * Records the outcomes of the sends of a round to one or more destinations (each one's all together),
    * holds those that asked, and judges them.
    */
@@ -589,15 +616,29 @@ export function createTeamDeliverySender(deps: {
     // attempt ended, however long the writes in between take (and their retries).
     const settledAt = clock.now();
     // The sends are done: their outcomes are recorded while the database fails a while (a fail-over, a
-    // dropped connection), as long as the claim holds them. A recording that committed but whose answer
-    // was lost is not recorded twice: its deliveries are no longer being sent (recordOutcomes).
+    // dropped connection), as long as the claim holds them. What is written is worked out once, so every
+    // try writes the same (the due times are jittered, a destination may change between tries).
+    let planned:
+      { outcomes: Outcome[]; changes: DeliveryOutcome[]; holds: Map<string, DestinationHold> } | undefined;
     const { outcomes, changes, holds, recorded } = await retryingOutcome(
-      async () => {
-        // Outcomes land after the deliveries of a disabled destination were failed: its own outcome says why.
-        const outcomes = await asTried(sent, destinations);
-        const holds = holdsOf(outcomes, destinations, settledAt);
-        const changes = outcomes.map((o) => outcomeOf(o, now, settledAt, holds));
-        return { outcomes, changes, holds, recorded: await repo.recordOutcomes(db, changes, settledAt) };
+      async (attempt) => {
+        if (!planned) {
+          // Outcomes land after the deliveries of a disabled destination were failed: its own outcome says why.
+          const outcomes = await asTried(sent, destinations);
+          const holds = holdsOf(outcomes, destinations, settledAt);
+          planned = { outcomes, holds, changes: outcomes.map((o) => outcomeOf(o, now, settledAt, holds)) };
+        }
+        const recorded = await repo.recordOutcomes(db, planned.changes, settledAt);
+        // A try that committed but whose answer was lost is not written twice (its deliveries are no longer
+        // being sent), so this try matches none of them: those that hold what was written are recorded,
+        // and go on to the alert's log and the judging (a 410 disables, a success clears the failures).
+        // Read back, rather than the outcomes, log lines and judging written in one transaction (as sender.ts
+        // records): the judging updates destinations the queue's two rounds share, and would hold them
+        // locked across the settling; its warnings would be logged of a write that may yet roll back.
+        if (attempt > 1 && recorded.size < planned.changes.length) {
+          for (const id of await writtenBefore(planned.changes, recorded, settledAt)) recorded.add(id);
+        }
+        return { ...planned, recorded };
       },
       {
         clock,
