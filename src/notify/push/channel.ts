@@ -199,7 +199,7 @@ export function createPushChannel(setup: ChannelSetup): NotificationChannel {
   async function deliver(
     id: string,
     push: { payload: PushPayload | NoticePayload; urgency: 'high' | 'normal'; topic?: string },
-    recipient?: { userId?: string },
+    recipient?: { userId?: string; notificationId: string },
   ): Promise<DeliveryResult> {
     const subscription = isUuid(id) ? await repo.find(db, id.toLowerCase()) : undefined;
     if (!subscription) {
@@ -238,7 +238,7 @@ export function createPushChannel(setup: ChannelSetup): NotificationChannel {
     }
     const answer = await answerOf(response);
     if (status === 404 || status === 410) {
-      const removed = await removeGoneSubscription(db, subscription);
+      const removed = await removeGoneSubscription(db, subscription, recipient?.notificationId);
       if (removed) {
         log.info(
           { subscriptionId: subscription.id, userId: subscription.user_id, status, heir: removed.heir?.id },
@@ -295,7 +295,7 @@ export function createPushChannel(setup: ChannelSetup): NotificationChannel {
       deliver(
         message.to.address,
         { payload: payloadOf(message), urgency: urgencyOf(message), topic: topicFor(message) },
-        message.to,
+        { ...message.to, notificationId: message.notificationId },
       ),
     sendNotice: (to, notice) =>
       deliver(to.address, {

@@ -17,7 +17,9 @@ import {
 } from '../../testing/harness.js';
 import { createLogger } from '../../logger.js';
 import { ShiftedClock } from '../../work/clock.js';
-import type { OutgoingNotification } from '../channel.js';
+import type { DeliveryResult, OutgoingNotification } from '../channel.js';
+import { notificationsRepository } from '../repository.js';
+import type { NotificationRow } from '../../db/schema.js';
 import { createPushChannel, type PushPayload } from './channel.js';
 import { removeGoneSubscription } from './service.js';
 
@@ -74,6 +76,103 @@ function pushesAbout(sub: BrowserSubscription, alertId: string): PushPayload[] {
     .received(sub.endpoint)
     .map((p) => p.json as PushPayload)
     .filter((p) => p.alertId === alertId);
+}
+
+/** A page to the device `address` of `who`, as a round renders it for the message `notificationId`. */
+function pageFor(who: TestUser, address: string, notificationId: string): OutgoingNotification {
+  return {
+    idempotencyKey: randomUUID(),
+    notificationId,
+    kind: 'create-alert',
+    to: { address, name: who.username, userId: who.id, timeZone: 'UTC' },
+    alert: {
+      id: randomUUID(),
+      orgId: randomUUID(),
+      tinyId: '1',
+      message: 'Disk full',
+      description: '',
+      priority: 'P1',
+      status: 'open',
+      acknowledged: false,
+      source: 'test',
+      entity: '',
+      tags: [],
+      details: {},
+      count: 1,
+      createdAt: clock.now(),
+      integrationName: null,
+    },
+    reason: 'test',
+    links: { view: `${server.app.context.config.publicUrl}/alerts/x` },
+  };
+}
+
+/** The push channel as a round of the sender has it, sending to the fake push service. */
+function pushChannel() {
+  const { db, config } = server.app.context;
+  return createPushChannel({ db, config, log: createLogger('silent'), clock, fetch });
+}
+
+/** Makes `who`'s first rule page only these device steps (minutes after the alert), never repeated. */
+async function setSteps(who: TestUser, steps: { to: string; after: number }[]): Promise<void> {
+  const rule = await firstRuleContacts(who);
+  await server.callOk(
+    'PATCH',
+    `/v2/users/${encodeURIComponent(who.username)}/notification-rules/${rule.id}`,
+    {
+      steps: steps.map((s) => ({
+        contact: { method: 'mobile', to: s.to },
+        sendAfter: { timeAmount: s.after },
+      })),
+      repeat: { loopAfter: 0, enabled: false },
+    },
+  );
+}
+
+/** The push messages planned for `who` about `alertId`. */
+async function pushMessages(who: TestUser, alertId: string): Promise<NotificationRow[]> {
+  return server.app.context.db
+    .selectFrom('notifications')
+    .selectAll()
+    .where('alert_id', '=', alertId)
+    .where('user_id', '=', who.id)
+    .where('method', '=', 'mobile')
+    .orderBy('due_at')
+    .execute();
+}
+
+/**
+ * Claims a message as a round of the sender does (claimDue: `sending`, one more attempt, a lease), a little
+ * before it is due, so that no round of the server's takes it meanwhile: the test is that round.
+ */
+async function claimAsARound(row: NotificationRow): Promise<NotificationRow> {
+  return server.app.context.db
+    .updateTable('notifications')
+    .set((eb) => ({
+      state: 'sending',
+      attempts: eb('attempts', '+', 1),
+      lease_until: new Date(clock.now().getTime() + 30 * MIN),
+    }))
+    .where('id', '=', row.id)
+    .where('state', '=', 'pending')
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** Records a round's outcome of its claim `held` as the sender does; whether it landed (the claim was current). */
+async function recordAsTheRound(held: NotificationRow, result: DeliveryResult): Promise<boolean> {
+  const outcome =
+    result.status === 'sent'
+      ? { state: 'sent' as const, sentAt: clock.now() }
+      : result.status === 'retry'
+        ? { state: 'pending' as const, dueAt: new Date(clock.now().getTime() + 15_000), error: result.error }
+        : { state: 'failed' as const, error: result.error };
+  const landed = await notificationsRepository.recordOutcomes(
+    server.app.context.db,
+    [{ id: held.id, attempts: held.attempts, ...outcome }],
+    clock.now(),
+  );
+  return landed.has(held.id);
 }
 
 /** The server's own links name its public URL; the test reaches it on its port. */
@@ -248,5 +347,117 @@ describe("a shared browser taken over by someone else's sign-in", () => {
       (await alertLogs(server, alertId)).join('\n'),
     );
     assert.equal(pushesAbout(desktop.browser, alertId).length, 0, 'the desktop is Ben’s now');
+  });
+});
+
+describe('pages other rounds are sending when their device leaves its person', () => {
+  it('go to the other device, not ended by those rounds once the device is found gone', async () => {
+    const lou = await addUserWithKey(server, 'lou', run);
+    const old = await device(lou, "Lou's phone");
+    const again = await device(lou, "Lou's phone (again)");
+    await setSteps(lou, [{ to: old.id, after: 5 }]);
+    const alerts: string[] = [];
+    for (const what of ['Disk full', 'CPU high']) {
+      alerts.push(
+        await createAlert(server, {
+          message: `${what} ${run}`,
+          priority: 'P1',
+          responders: [{ type: 'user', username: lou.username }],
+        }),
+      );
+    }
+    await server.idle();
+    const [first, second] = await Promise.all(alerts.map(async (id) => (await pushMessages(lou, id))[0]));
+    assert.ok(first && second, 'each alert planned a push to the old phone');
+    // Two rounds each claim one page to the old phone; the first round's push finds it gone.
+    const heldFirst = await claimAsARound(first);
+    const heldSecond = await claimAsARound(second);
+    fake.gone(old.browser.endpoint);
+    const firstResult = await pushChannel().send(pageFor(lou, old.id, heldFirst.id));
+    assert.equal(firstResult.status, 'retry', JSON.stringify(firstResult));
+    // The other round pushes to the old phone only now: it is no longer there.
+    const secondResult = await pushChannel().send(pageFor(lou, old.id, heldSecond.id));
+    assert.equal(secondResult.status, 'failed', JSON.stringify(secondResult));
+    assert.equal(
+      await recordAsTheRound(heldFirst, firstResult),
+      true,
+      'the retry of the page that found it gone',
+    );
+    assert.equal(
+      await recordAsTheRound(heldSecond, secondResult),
+      false,
+      'the other round no longer holds its page: it went to the other phone',
+    );
+
+    clock.advance(5 * MIN);
+    await server.idle();
+    for (const alertId of alerts) {
+      const logs = (await alertLogs(server, alertId)).join('\n');
+      assert.equal(pushesAbout(again.browser, alertId).length, 1, logs);
+      assert.equal(pushesAbout(old.browser, alertId).length, 0, logs);
+    }
+  });
+
+  it('go to the other device, not ended by those rounds, when a shared browser is taken over', async () => {
+    const eva = await addUserWithKey(server, 'eva', run);
+    const max = await addUserWithKey(server, 'max', run);
+    const desktop = await device(eva, 'Shared desktop');
+    const phone = await device(eva, "Eva's phone");
+    await setSteps(eva, [{ to: desktop.id, after: 5 }]);
+    const alertId = await createAlert(server, {
+      message: `Queue stuck ${run}`,
+      priority: 'P1',
+      responders: [{ type: 'user', username: eva.username }],
+    });
+    await server.idle();
+    const [planned] = await pushMessages(eva, alertId);
+    assert.ok(planned, 'a push to the desktop is planned');
+    // A round claims Eva's page to the desktop; Max signs in on it before that round pushes.
+    const held = await claimAsARound(planned);
+    await device(max, 'Shared desktop', desktop.browser);
+    const result = await pushChannel().send(pageFor(eva, desktop.id, held.id));
+    assert.equal(result.status, 'failed', JSON.stringify(result));
+    assert.equal(await recordAsTheRound(held, result), false, 'the page went to Eva’s phone');
+
+    clock.advance(5 * MIN);
+    await server.idle();
+    const logs = (await alertLogs(server, alertId)).join('\n');
+    assert.equal(pushesAbout(phone.browser, alertId).length, 1, logs);
+    assert.equal(pushesAbout(desktop.browser, alertId).length, 0, `the desktop is Max’s now: ${logs}`);
+  });
+});
+
+describe('a device found gone while a rule pages the other device too', () => {
+  it('pages the other device once, its own step only', async () => {
+    const ray = await addUserWithKey(server, 'ray', run);
+    const old = await device(ray, "Ray's phone");
+    const again = await device(ray, "Ray's phone (again)");
+    await setSteps(ray, [
+      { to: old.id, after: 5 },
+      { to: again.id, after: 5 },
+    ]);
+    const alertId = await createAlert(server, {
+      message: `Latency high ${run}`,
+      priority: 'P1',
+      responders: [{ type: 'user', username: ray.username }],
+    });
+    await server.idle();
+    assert.equal((await pushMessages(ray, alertId)).length, 2);
+
+    // Found gone before the step falls due (a test of its contact): the rule keeps the other phone's step.
+    fake.gone(old.browser.endpoint);
+    const contacts = `/v2/users/${encodeURIComponent(ray.username)}/contacts`;
+    const contact = ((await server.callOk('GET', contacts)).data as Json[]).find((c) => c.to === old.id);
+    assert.match(JSON.stringify((await server.call('POST', `${contacts}/${contact.id}/test`)).body), /gone/);
+    assert.deepEqual((await firstRuleContacts(ray)).contacts, [again.id]);
+
+    clock.advance(5 * MIN);
+    await server.idle();
+    const logs = await alertLogs(server, alertId);
+    assert.equal(pushesAbout(again.browser, alertId).length, 1, logs.join('\n'));
+    assert.ok(
+      logs.some((l) => /^Mobile push to ray not sent: the contact method was deleted/.test(l)),
+      logs.join('\n'),
+    );
   });
 });

@@ -75,27 +75,49 @@ export const pushRepository = {
   /**
    * Points a person's messages still to be sent (pending, or being sent) to the contact `gone` at the
    * contact `heir` instead, and the rule step that planned them with them: the device that replaces a gone
-   * one gets them. Their action links are made when they are sent, so they name the heir.
+   * one gets them. Their action links are made when they are sent, so they name the heir. Not those the
+   * rules `keepRules` planned: those rules page the heir already, and lose the gone device's steps, so their
+   * messages to it are dropped when they fall due (moved, the heir would get the page twice).
+   *
+   * A moved message another round is sending (claimed, still to be sent to the gone device, or checked
+   * against its contact and found changed) is taken from that round and due again: the outcome that round
+   * records would otherwise land on the moved message, and end it unsent. Its attempt stays spent, so the
+   * next claim is another attempt, which the old round's outcome never matches. Except `inProgress`: the
+   * message whose own send found the device gone, whose round tries it again (and that retry lands).
    */
   async moveUnsentNotifications(
     q: Queryable,
     userId: string,
     gone: string,
     heir: { contactId: string; address: string },
+    options: { inProgress?: string | undefined; keepRules?: readonly string[] } = {},
   ): Promise<number> {
-    const moved = await q
+    const keepRules = options.keepRules ?? [];
+    const takenBack =
+      options.inProgress === undefined
+        ? sql<boolean>`state = 'sending'`
+        : sql<boolean>`state = 'sending' AND id::text <> ${options.inProgress}`;
+    let update = q
       .updateTable('notifications')
       .set({
         contact_method_id: heir.contactId,
         address: heir.address,
         rule_step: sql<string | null>`CASE WHEN rule_step IS NULL THEN NULL
           ELSE jsonb_set(rule_step, '{contactId}', to_jsonb(${heir.contactId}::text)) END`,
+        state: sql<'pending' | 'sending'>`CASE WHEN ${takenBack} THEN 'pending' ELSE state END`,
+        lease_until: sql<Date | null>`CASE WHEN ${takenBack} THEN NULL ELSE lease_until END`,
+        let_through_at: sql<Date | null>`CASE WHEN ${takenBack} THEN NULL ELSE let_through_at END`,
       })
       .where('user_id', '=', userId)
       .where('method', '=', 'mobile')
       .where('contact_method_id', '=', gone)
-      .where('state', 'in', ['pending', 'sending'])
-      .executeTakeFirst();
+      .where('state', 'in', ['pending', 'sending']);
+    if (keepRules.length > 0) {
+      update = update.where((eb) =>
+        eb.or([eb('rule_id', 'is', null), eb('rule_id', 'not in', [...keepRules])]),
+      );
+    }
+    const moved = await update.executeTakeFirst();
     return Number(moved.numUpdatedRows);
   },
 };

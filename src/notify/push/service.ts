@@ -186,13 +186,16 @@ async function forget(tx: Queryable, subscription: PushSubscriptionRow): Promise
  * pushsubscriptionchange) has a new subscription, and the old one is only found gone when a push to it
  * fails; or a shared browser now signed in as someone else takes the device with it. The old contact's
  * steps move to the person's newest remaining subscription (the heir), so its pages keep arriving; with
- * none left, the steps go. A rule that already pages that device just loses the old step. The messages
- * still to be sent to the old contact (a page in progress, its later steps) go to the heir too. Returns
- * the heir, if any. In the caller's transaction.
+ * none left, the steps go. A rule that already pages that device just loses the old step, and its messages
+ * to the old contact are dropped when due (the heir's own step pages it). The other messages still to be
+ * sent to the old contact (a page in progress, its later steps) go to the heir too, those another round
+ * is sending taken back from it (but not `inProgress`, the message whose send found the device gone: its
+ * round sends it again). Returns the heir, if any. In the caller's transaction.
  */
 async function forgetGone(
   tx: Queryable,
   subscription: PushSubscriptionRow,
+  inProgress?: string,
 ): Promise<PushSubscriptionRow | undefined> {
   const userId = subscription.user_id;
   const gone = subscription.contact_method_id;
@@ -203,9 +206,13 @@ async function forgetGone(
     await peopleRepository.removeContactFromSteps(tx, userId, gone);
   } else {
     const heir = heirRow.contact_method_id;
+    // The rules that page the heir already: they lose the old steps, and their messages to the old device
+    // stay, to be dropped when they fall due (the contact is deleted), as the heir's own step pages it.
+    const keepRules: string[] = [];
     for (const rule of await peopleRepository.listRules(tx, userId)) {
       if (!rule.steps.some((step) => step.contactId === gone)) continue;
       const hasHeir = rule.steps.some((step) => step.contactId === heir);
+      if (hasHeir) keepRules.push(rule.id);
       const steps = hasHeir
         ? rule.steps.filter((step) => step.contactId !== gone)
         : rule.steps.map((step) => (step.contactId === gone ? { ...step, contactId: heir } : step));
@@ -213,7 +220,13 @@ async function forgetGone(
     }
     // Before the contact goes: its deletion would leave them pointing at no contact, and the sender
     // would drop them. A heir's contact address is its subscription's id (subscribeOnce).
-    await repo.moveUnsentNotifications(tx, userId, gone, { contactId: heir, address: heirRow.id });
+    await repo.moveUnsentNotifications(
+      tx,
+      userId,
+      gone,
+      { contactId: heir, address: heirRow.id },
+      { inProgress, keepRules },
+    );
   }
   await peopleRepository.deleteContact(tx, gone);
   return heirRow;
@@ -223,11 +236,13 @@ async function forgetGone(
  * Removes a subscription the push service said is gone (404 or 410); false when it was already removed.
  * Only if it is still the one that was sent to: a device that subscribed again in the meantime keeps its
  * new keys. Its rule steps and unsent messages go to the person's newest remaining device, if any, which
- * is returned as `heir` (see forgetGone).
+ * is returned as `heir` (see forgetGone). `inProgress`: the message that found it gone, whose round tries
+ * it again.
  */
 export async function removeGoneSubscription(
   db: Db,
   sent: PushSubscriptionRow,
+  inProgress?: string,
 ): Promise<false | { heir: PushSubscriptionRow | undefined }> {
   return db.transaction().execute(async (tx) => {
     // The person first, then the row, as a renewal takes them (subscribeOnce): row first would deadlock
@@ -236,7 +251,7 @@ export async function removeGoneSubscription(
     await peopleRepository.lockUser(tx, sent.user_id);
     const current = await repo.findByEndpoint(tx, sent.endpoint);
     if (!current || current.id !== sent.id || current.p256dh !== sent.p256dh) return false;
-    return { heir: await forgetGone(tx, current) };
+    return { heir: await forgetGone(tx, current, inProgress) };
   });
 }
 
